@@ -1,0 +1,291 @@
+//! Durable desired state for the agent.
+//!
+//! Invariants:
+//! - Every mutation is flushed to disk before the call returns, so an acknowledged write survives
+//!   `kill -9` and power loss (the agent replies only after this returns).
+//! - Mutations are compare-and-swap on the stored bytes: two concurrent writers of one object
+//!   cannot both win, and a stale etag never overwrites a newer spec.
+//! - The store knows nothing of gRPC; callers map [`StoreError`] to status codes.
+
+mod record;
+
+use std::marker::PhantomData;
+use std::path::Path;
+
+use prost::Message;
+
+pub use record::Record;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("etag mismatch for {name}: the object was changed since it was read (current etag {current})")]
+    EtagMismatch { name: String, current: String },
+    #[error("invalid page token")]
+    InvalidPageToken,
+    #[error("stored record for {0} is corrupt: {1}")]
+    Corrupt(String, prost::DecodeError),
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("concurrent modification of {0}; retry")]
+    Conflict(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database: one sled tree of records keyed by full resource name.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    objects: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
+        let objects = db.open_tree("objects")?;
+        Ok(Self { db, objects })
+    }
+
+    /// A typed view of one collection, e.g. `store.collection::<SysctlSpec>("sysctls")`.
+    pub fn collection<S: Message + Default>(&self, name: &'static str) -> Collection<S> {
+        Collection { store: self.clone(), prefix: name, _spec: PhantomData }
+    }
+
+    /// Number of stored objects of every collection.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Durability point: nothing is acknowledged before this returns.
+    async fn flush(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+}
+
+/// One collection of resources whose spec is the protobuf message `S`.
+pub struct Collection<S> {
+    store: Store,
+    prefix: &'static str,
+    _spec: PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for Collection<S> {
+    fn clone(&self) -> Self {
+        Self { store: self.store.clone(), prefix: self.prefix, _spec: PhantomData }
+    }
+}
+
+/// A stored object with its decoded spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object<S> {
+    /// Full resource name, `collection/id`.
+    pub name: String,
+    pub spec: S,
+    pub generation: i64,
+    pub etag: String,
+    pub create_time_unix_nanos: i64,
+    pub update_time_unix_nanos: i64,
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct Page<S> {
+    pub objects: Vec<Object<S>>,
+    /// Empty when this was the last page.
+    pub next_page_token: String,
+}
+
+impl<S: Message + Default> Collection<S> {
+    pub fn collection_name(&self) -> &'static str {
+        self.prefix
+    }
+
+    /// The full name `collection/id`.
+    pub fn full_name(&self, id: &str) -> String {
+        format!("{}/{}", self.prefix, id)
+    }
+
+    fn decode(&self, name: &str, bytes: &[u8]) -> Result<Object<S>> {
+        let rec = Record::decode(bytes).map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
+        let spec = S::decode(rec.spec.as_slice()).map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
+        Ok(Object {
+            name: name.to_owned(),
+            spec,
+            generation: rec.generation,
+            etag: rec.etag(),
+            create_time_unix_nanos: rec.create_time_unix_nanos,
+            update_time_unix_nanos: rec.update_time_unix_nanos,
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Result<Option<Object<S>>> {
+        match self.store.objects.get(name.as_bytes())? {
+            Some(bytes) => Ok(Some(self.decode(name, &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Creates `name` with generation 1; fails if it exists.
+    pub async fn create(&self, name: &str, spec: &S) -> Result<Object<S>> {
+        let rec = Record::new(spec.encode_to_vec());
+        let bytes = rec.encode_to_vec();
+        match self.store.objects.compare_and_swap(name.as_bytes(), None::<&[u8]>, Some(bytes.as_slice()))? {
+            Ok(()) => {}
+            Err(_) => return Err(StoreError::AlreadyExists(name.to_owned())),
+        }
+        self.store.flush().await?;
+        self.decode(name, &bytes)
+    }
+
+    /// Replaces the spec of `name` with `update(old_spec)`.
+    ///
+    /// With `expected_etag`, the stored etag must match. A spec equal to the stored one changes
+    /// nothing (generation and etag stay), which keeps declarative apply idempotent. With
+    /// `create_missing`, an absent object is created instead of `NotFound`.
+    pub async fn update(
+        &self,
+        name: &str,
+        expected_etag: Option<&str>,
+        create_missing: bool,
+        update: impl Fn(S) -> S,
+    ) -> Result<Object<S>> {
+        // A bounded retry loop: compare-and-swap fails only under a concurrent write.
+        for _ in 0..16 {
+            let current = self.store.objects.get(name.as_bytes())?;
+            let Some(current) = current else {
+                if let Some(etag) = expected_etag {
+                    return Err(StoreError::EtagMismatch {
+                        name: name.to_owned(),
+                        current: format!("(absent; given {etag})"),
+                    });
+                }
+                if !create_missing {
+                    return Err(StoreError::NotFound(name.to_owned()));
+                }
+                match self.create(name, &update(S::default())).await {
+                    Err(StoreError::AlreadyExists(_)) => continue,
+                    other => return other,
+                }
+            };
+            let old = Record::decode(current.as_ref())
+                .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
+            if let Some(etag) = expected_etag {
+                if etag != old.etag() {
+                    return Err(StoreError::EtagMismatch { name: name.to_owned(), current: old.etag() });
+                }
+            }
+            let old_spec = S::decode(old.spec.as_slice())
+                .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
+            let new_spec = update(old_spec).encode_to_vec();
+            if new_spec == old.spec {
+                return self.decode(name, &current);
+            }
+            let bytes = old.next(new_spec).encode_to_vec();
+            match self.store.objects.compare_and_swap(
+                name.as_bytes(),
+                Some(current.as_ref()),
+                Some(bytes.as_slice()),
+            )? {
+                Ok(()) => {
+                    self.store.flush().await?;
+                    return self.decode(name, &bytes);
+                }
+                Err(_) => continue,
+            }
+        }
+        Err(StoreError::Conflict(name.to_owned()))
+    }
+
+    /// Deletes `name`. Returns whether it existed.
+    pub async fn delete(&self, name: &str, expected_etag: Option<&str>) -> Result<bool> {
+        for _ in 0..16 {
+            let Some(current) = self.store.objects.get(name.as_bytes())? else {
+                return Ok(false);
+            };
+            if let Some(etag) = expected_etag {
+                let old = Record::decode(current.as_ref())
+                    .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
+                if etag != old.etag() {
+                    return Err(StoreError::EtagMismatch { name: name.to_owned(), current: old.etag() });
+                }
+            }
+            match self.store.objects.compare_and_swap(
+                name.as_bytes(),
+                Some(current.as_ref()),
+                None::<&[u8]>,
+            )? {
+                Ok(()) => {
+                    self.store.flush().await?;
+                    return Ok(true);
+                }
+                Err(_) => continue,
+            }
+        }
+        Err(StoreError::Conflict(name.to_owned()))
+    }
+
+    /// Objects of this collection in name order, starting after the page token.
+    pub fn list(&self, page_size: usize, page_token: &str) -> Result<Page<S>> {
+        let prefix = format!("{}/", self.prefix);
+        let start = if page_token.is_empty() {
+            prefix.clone().into_bytes()
+        } else {
+            let after = hex::decode(page_token).map_err(|_| StoreError::InvalidPageToken)?;
+            if !after.starts_with(prefix.as_bytes()) {
+                return Err(StoreError::InvalidPageToken);
+            }
+            // The smallest key strictly greater than `after`.
+            let mut key = after;
+            key.push(0);
+            key
+        };
+        let mut objects = Vec::new();
+        let mut last_key = None;
+        let mut more = false;
+        for item in self.store.objects.range(start..) {
+            let (key, value) = item?;
+            if !key.starts_with(prefix.as_bytes()) {
+                break;
+            }
+            if objects.len() == page_size {
+                more = true;
+                break;
+            }
+            let name = String::from_utf8_lossy(&key).into_owned();
+            objects.push(self.decode(&name, &value)?);
+            last_key = Some(key);
+        }
+        let next_page_token = match (more, last_key) {
+            (true, Some(key)) => hex::encode(key),
+            _ => String::new(),
+        };
+        Ok(Page { objects, next_page_token })
+    }
+
+    /// Every object of this collection (for reconciliation).
+    pub fn all(&self) -> Result<Vec<Object<S>>> {
+        let prefix = format!("{}/", self.prefix);
+        self.store
+            .objects
+            .scan_prefix(prefix.as_bytes())
+            .map(|item| {
+                let (key, value) = item?;
+                self.decode(&String::from_utf8_lossy(&key), &value)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+use super::*;
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Spec {
+    #[prost(string, tag = "1")]
+    value: String,
+}
+
+fn spec(v: &str) -> Spec {
+    Spec { value: v.to_owned() }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn create_get_update_delete() {
+    let (_dir, store) = open();
+    let c = store.collection::<Spec>("things");
+    let a = c.create("things/a", &spec("1")).await.unwrap();
+    assert_eq!(a.generation, 1);
+    assert!(matches!(c.create("things/a", &spec("2")).await, Err(StoreError::AlreadyExists(_))));
+    assert_eq!(c.get("things/a").unwrap().unwrap().spec, spec("1"));
+
+    // Same spec: nothing changes.
+    let same = c.update("things/a", Some(&a.etag), false, |_| spec("1")).await.unwrap();
+    assert_eq!((same.generation, same.etag.as_str()), (1, a.etag.as_str()));
+
+    let b = c.update("things/a", Some(&a.etag), false, |_| spec("2")).await.unwrap();
+    assert_eq!(b.generation, 2);
+    assert_ne!(b.etag, a.etag);
+    // The old etag is now stale.
+    let stale = c.update("things/a", Some(&a.etag), false, |_| spec("3")).await;
+    assert!(matches!(stale, Err(StoreError::EtagMismatch { .. })));
+    assert_eq!(c.get("things/a").unwrap().unwrap().spec, spec("2"));
+
+    assert!(matches!(
+        c.update("things/zz", None, false, |_| spec("x")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let created = c.update("things/zz", None, true, |_| spec("x")).await.unwrap();
+    assert_eq!(created.generation, 1);
+
+    assert!(matches!(c.delete("things/a", Some(&a.etag)).await, Err(StoreError::EtagMismatch { .. })));
+    assert!(c.delete("things/a", Some(&b.etag)).await.unwrap());
+    assert!(!c.delete("things/a", None).await.unwrap());
+    assert!(c.get("things/a").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn recreated_object_gets_a_new_etag() {
+    let (_dir, store) = open();
+    let c = store.collection::<Spec>("things");
+    let first = c.create("things/a", &spec("1")).await.unwrap();
+    c.delete("things/a", None).await.unwrap();
+    let second = c.create("things/a", &spec("1")).await.unwrap();
+    assert_ne!(first.etag, second.etag);
+}
+
+#[tokio::test]
+async fn list_pages_through_one_collection_only() {
+    let (_dir, store) = open();
+    let c = store.collection::<Spec>("things");
+    let other = store.collection::<Spec>("thingsx");
+    other.create("thingsx/a", &spec("no")).await.unwrap();
+    for i in 0..25 {
+        c.create(&format!("things/{i:03}"), &spec(&i.to_string())).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = c.list(10, &token).unwrap();
+        seen.extend(page.objects.into_iter().map(|o| o.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let expected: Vec<_> = (0..25).map(|i| format!("things/{i:03}")).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(c.all().unwrap().len(), 25);
+    assert!(matches!(c.list(10, "zz"), Err(StoreError::InvalidPageToken)));
+    assert!(matches!(c.list(10, &hex::encode("thingsx/a")), Err(StoreError::InvalidPageToken)));
+}
+
+#[tokio::test]
+async fn survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.collection::<Spec>("things").create("things/a", &spec("kept")).await.unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let got = store.collection::<Spec>("things").get("things/a").unwrap().unwrap();
+    assert_eq!(got.spec, spec("kept"));
+}
