@@ -1,0 +1,194 @@
+//! gRPC front of the service: `dpu.system.v1.SystemInternalService` and
+//! `dpu.internal.v1.ServiceControl`. Every call that touches files runs on the blocking pool,
+//! never on the reactor.
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use dpu_proto::dpu::internal::v1::service_control_server::ServiceControl;
+use dpu_proto::dpu::internal::v1::{GetServiceInfoRequest, ServiceInfo};
+use dpu_proto::dpu::system::v1::system_internal_service_server::SystemInternalService;
+use dpu_proto::dpu::system::v1::{
+    ApplyState, GetInventoryRequest, Inventory, ListAppliedSysctlsRequest, SyncSysctlsRequest,
+    SyncSysctlsResponse,
+};
+use tonic::{Request, Response, Status};
+use tracing::{info, warn};
+
+use crate::inventory::{self, Sources};
+use crate::sysctl::Applier;
+
+pub use dpu_proto::dpu::internal::v1::service_control_server::ServiceControlServer;
+pub use dpu_proto::dpu::system::v1::system_internal_service_server::SystemInternalServiceServer;
+
+/// A random id fixed for the life of this process, so the agent can tell a restarted process
+/// (whose in-memory applied set is empty) from the one it synced before.
+pub fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Implements `SystemInternalService` over an [`Applier`] and the inventory sources.
+#[derive(Debug, Clone)]
+pub struct SystemInternal {
+    applier: Arc<Mutex<Applier>>,
+    sources: Arc<Sources>,
+}
+
+impl SystemInternal {
+    pub fn new(applier: Applier, sources: Sources) -> Self {
+        Self { applier: Arc::new(Mutex::new(applier)), sources: Arc::new(sources) }
+    }
+
+    pub fn into_server(self) -> SystemInternalServiceServer<Self> {
+        SystemInternalServiceServer::new(self)
+    }
+}
+
+/// A panic inside `Applier::sync` cannot leave the applier half-updated (it swaps the applied
+/// set at the end), so a poisoned lock is safe to keep using.
+fn lock(applier: &Mutex<Applier>) -> MutexGuard<'_, Applier> {
+    applier.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Status> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| {
+        warn!(%err, what, "blocking task failed");
+        Status::internal(format!("{what} failed inside the system service: {err}"))
+    })
+}
+
+#[tonic::async_trait]
+impl SystemInternalService for SystemInternal {
+    async fn get_inventory(
+        &self,
+        _request: Request<GetInventoryRequest>,
+    ) -> Result<Response<Inventory>, Status> {
+        let sources = Arc::clone(&self.sources);
+        let inventory = blocking("inventory", move || inventory::collect(&sources)).await?;
+        Ok(Response::new(inventory))
+    }
+
+    async fn sync_sysctls(
+        &self,
+        request: Request<SyncSysctlsRequest>,
+    ) -> Result<Response<SyncSysctlsResponse>, Status> {
+        let desired = request.into_inner().sysctls;
+        let applier = Arc::clone(&self.applier);
+        let sysctls = blocking("sysctl sync", move || lock(&applier).sync(desired)).await?;
+        let failed = sysctls
+            .iter()
+            .filter(|s| s.status.as_ref().is_some_and(|st| st.state == ApplyState::Failed as i32))
+            .inspect(|s| {
+                let message = s.status.as_ref().map_or("", |st| st.message.as_str());
+                warn!(name = %s.name, %message, "sysctl not applied");
+            })
+            .count();
+        info!(total = sysctls.len(), failed, "synced sysctls");
+        Ok(Response::new(SyncSysctlsResponse { sysctls }))
+    }
+
+    async fn list_applied_sysctls(
+        &self,
+        _request: Request<ListAppliedSysctlsRequest>,
+    ) -> Result<Response<SyncSysctlsResponse>, Status> {
+        // The lock may be held by a running sync: wait for it off the reactor.
+        let applier = Arc::clone(&self.applier);
+        let sysctls = blocking("sysctl list", move || lock(&applier).list_applied()).await?;
+        Ok(Response::new(SyncSysctlsResponse { sysctls }))
+    }
+}
+
+/// Implements `ServiceControl` for this process.
+#[derive(Debug, Clone)]
+pub struct Control {
+    info: ServiceInfo,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Control {
+    pub fn new() -> Self {
+        Self {
+            info: ServiceInfo {
+                service: crate::SERVICE_NAME.to_owned(),
+                version: crate::VERSION.to_owned(),
+                instance_id: instance_id().to_owned(),
+                pid: std::process::id(),
+            },
+        }
+    }
+
+    pub fn info(&self) -> &ServiceInfo {
+        &self.info
+    }
+
+    pub fn into_server(self) -> ServiceControlServer<Self> {
+        ServiceControlServer::new(self)
+    }
+}
+
+#[tonic::async_trait]
+impl ServiceControl for Control {
+    async fn get_service_info(
+        &self,
+        _request: Request<GetServiceInfoRequest>,
+    ) -> Result<Response<ServiceInfo>, Status> {
+        Ok(Response::new(self.info.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dpu_proto::dpu::system::v1::{Sysctl, SysctlSpec};
+
+    use super::*;
+
+    #[test]
+    fn service_info_is_stable_within_a_process() {
+        let a = Control::new();
+        let b = Control::new();
+        assert_eq!(a.info().instance_id, b.info().instance_id);
+        assert_eq!(a.info().service, "system");
+        assert_eq!(a.info().pid, std::process::id());
+        assert!(uuid::Uuid::parse_str(&a.info().instance_id).is_ok());
+    }
+
+    #[tokio::test]
+    async fn sync_with_bad_key_reports_failed_not_error() {
+        let root = tempfile::tempdir().unwrap();
+        let service = SystemInternal::new(Applier::new(root.path()), Sources::default());
+        let request = SyncSysctlsRequest {
+            sysctls: vec![Sysctl {
+                name: "sysctls/../../etc/passwd".into(),
+                spec: Some(SysctlSpec { value: "x".into() }),
+                ..Default::default()
+            }],
+        };
+        let response = service.sync_sysctls(Request::new(request)).await.unwrap().into_inner();
+        let status = response.sysctls[0].status.as_ref().unwrap();
+        assert_eq!(status.state, ApplyState::Failed as i32);
+        assert!(status.message.contains("invalid sysctl key"), "{}", status.message);
+        let listed = service
+            .list_applied_sysctls(Request::new(ListAppliedSysctlsRequest {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.sysctls, response.sysctls);
+    }
+
+    #[tokio::test]
+    async fn inventory_over_the_trait() {
+        let root = tempfile::tempdir().unwrap();
+        let service = SystemInternal::new(Applier::new(root.path()), Sources::default());
+        let inventory =
+            service.get_inventory(Request::new(GetInventoryRequest {})).await.unwrap().into_inner();
+        assert!(inventory.interfaces.iter().any(|i| i.name == "lo"));
+    }
+}

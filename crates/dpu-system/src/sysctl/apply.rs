@@ -1,0 +1,430 @@
+//! Applies a desired set of sysctls to files under a root directory and reports what it saw.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use dpu_proto::dpu::system::v1::{ApplyState, Sysctl, SysctlStatus};
+use nix::fcntl::OFlag;
+
+use super::{SysctlError, key_from_name, normalize_value, relative_path, validate_value};
+
+/// Where the kernel exposes sysctls (proc_sys(5)).
+pub const DEFAULT_ROOT: &str = "/proc/sys";
+
+/// Reads of a sysctl stop here; real values are at most a page, and a test root must not make
+/// the service read a huge file.
+const MAX_READ: u64 = 64 * 1024;
+
+/// Keeps the sysctls of the last desired set applied under `root`.
+///
+/// Removing an object from the desired set only makes the applier forget it: the kernel value
+/// is left as it is, like sysctl.d(5), which never restores a previous value either. To bring a
+/// key back, put it in the desired set with the value wanted.
+///
+/// An object is APPLIED only when the kernel reads back the desired value (whitespace-normalised),
+/// so `observed_value == spec.value` holds for every APPLIED object. A kernel that accepts a write
+/// but reads back something else (e.g. `kernel.printk` given one field of four) yields FAILED.
+#[derive(Debug)]
+pub struct Applier {
+    root: PathBuf,
+    applied: Vec<Sysctl>,
+    writes: u64,
+}
+
+impl Default for Applier {
+    fn default() -> Self {
+        Self::new(DEFAULT_ROOT)
+    }
+}
+
+impl Applier {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into(), applied: Vec::new(), writes: 0 }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// How many values were written since start; reads that already matched are not counted.
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    /// Makes the applied set exactly `desired` and returns each object with its `status` filled,
+    /// in the order given. A value is written only when the current one differs, so syncing the
+    /// same set again touches nothing unless the file drifted. Never fails as a whole: every
+    /// problem becomes a FAILED status on its object.
+    pub fn sync(&mut self, desired: Vec<Sysctl>) -> Vec<Sysctl> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::with_capacity(desired.len());
+        let mut kept = Vec::with_capacity(desired.len());
+        for mut object in desired {
+            let first = seen.insert(object.name.clone());
+            let result = if first {
+                self.apply_one(&object)
+            } else {
+                Err(SysctlError::Duplicate { name: object.name.clone() })
+            };
+            object.status = Some(self.status_for(&object, result));
+            if first {
+                kept.push(object.clone());
+            }
+            out.push(object);
+        }
+        self.applied = kept;
+        out
+    }
+
+    /// The objects of the last sync with the status they got then.
+    pub fn list_applied(&self) -> Vec<Sysctl> {
+        self.applied.clone()
+    }
+
+    fn status_for(&self, object: &Sysctl, result: Result<String, SysctlError>) -> SysctlStatus {
+        let (state, observed_value, message) = match result {
+            Ok(observed) => (ApplyState::Applied, observed, String::new()),
+            Err(err) => {
+                // Show what the kernel holds now, when it can be read, to help the operator.
+                let observed = key_from_name(&object.name)
+                    .ok()
+                    .and_then(|key| self.read_current(key).ok())
+                    .unwrap_or_default();
+                (ApplyState::Failed, observed, err.to_string())
+            }
+        };
+        SysctlStatus {
+            state: state.into(),
+            observed_value,
+            applied_generation: object.generation,
+            message,
+        }
+    }
+
+    /// Returns the observed, normalised value.
+    fn apply_one(&mut self, object: &Sysctl) -> Result<String, SysctlError> {
+        let key = key_from_name(&object.name)?;
+        let value = object
+            .spec
+            .as_ref()
+            .map(|spec| spec.value.as_str())
+            .ok_or_else(|| SysctlError::MissingSpec { name: object.name.clone() })?;
+        validate_value(value)?;
+        let path = self.resolve(key)?;
+        let desired = normalize_value(value);
+
+        match read_value(&path, key) {
+            Ok(current) if normalize_value(&current) == desired => return Ok(desired),
+            Err(err @ (SysctlError::NotFound { .. } | SysctlError::NotAFile { .. })) => {
+                return Err(err);
+            }
+            // Differs, or unreadable (write-only sysctls): write it.
+            _ => {}
+        }
+
+        write_value(&path, key, value)?;
+        self.writes += 1;
+
+        let observed = normalize_value(&read_value(&path, key)?);
+        if observed != desired {
+            return Err(SysctlError::Mismatch { key: key.to_owned(), desired, observed });
+        }
+        Ok(observed)
+    }
+
+    fn read_current(&self, key: &str) -> Result<String, SysctlError> {
+        let path = self.resolve(key)?;
+        read_value(&path, key).map(|v| normalize_value(&v))
+    }
+
+    /// The file for `key` under the root. The key syntax already rules out `..` and `/`; the
+    /// canonical-path check also refuses a directory symlinked out of the root (possible in a
+    /// test root, not in procfs), and the leaf is opened with O_NOFOLLOW.
+    fn resolve(&self, key: &str) -> Result<PathBuf, SysctlError> {
+        let path = self.root.join(relative_path(key)?);
+        let not_found = || SysctlError::NotFound { key: key.to_owned() };
+        let parent = path.parent().ok_or_else(not_found)?;
+        let root = self.root.canonicalize().map_err(|_| not_found())?;
+        let parent = parent.canonicalize().map_err(|_| not_found())?;
+        if !parent.starts_with(&root) {
+            return Err(SysctlError::OutsideRoot { key: key.to_owned() });
+        }
+        Ok(path)
+    }
+}
+
+fn open_flags() -> i32 {
+    OFlag::O_NOFOLLOW.bits()
+}
+
+fn read_value(path: &Path, key: &str) -> Result<String, SysctlError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(open_flags())
+        .open(path)
+        .map_err(|err| classify(err, key, None))?;
+    let mut buf = Vec::new();
+    file.take(MAX_READ).read_to_end(&mut buf).map_err(|err| classify(err, key, None))?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// One write(2) at offset 0: procfs parses each write on its own, so the value must not be split.
+/// No trailing newline; the kernel's integer and string handlers both stop at the end of the
+/// buffer. O_TRUNC is harmless on procfs and needed for ordinary files under a test root.
+fn write_value(path: &Path, key: &str, value: &str) -> Result<(), SysctlError> {
+    let mut file: File = OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .custom_flags(open_flags())
+        .open(path)
+        .map_err(|err| classify(err, key, Some(value)))?;
+    let written = file.write(value.as_bytes()).map_err(|err| classify(err, key, Some(value)))?;
+    if written != value.len() {
+        return Err(SysctlError::ShortWrite { key: key.to_owned(), written, len: value.len() });
+    }
+    Ok(())
+}
+
+/// Maps an I/O error to what it means for a sysctl. `value` is set for writes.
+fn classify(err: io::Error, key: &str, value: Option<&str>) -> SysctlError {
+    let key = key.to_owned();
+    match err.kind() {
+        io::ErrorKind::NotFound => SysctlError::NotFound { key },
+        io::ErrorKind::IsADirectory => SysctlError::NotAFile { key },
+        _ if err.raw_os_error() == Some(nix::libc::ELOOP) => SysctlError::OutsideRoot { key },
+        io::ErrorKind::PermissionDenied if value.is_some() => {
+            SysctlError::PermissionDenied { key, source: err }
+        }
+        _ => match value {
+            Some(value) => SysctlError::Rejected { key, value: value.to_owned(), source: err },
+            None => SysctlError::Read { key, source: err },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use dpu_proto::dpu::system::v1::SysctlSpec;
+
+    use super::*;
+
+    fn object(key: &str, value: &str, generation: i64) -> Sysctl {
+        Sysctl {
+            name: format!("sysctls/{key}"),
+            spec: Some(SysctlSpec { value: value.to_owned() }),
+            generation,
+            ..Default::default()
+        }
+    }
+
+    /// A temp dir shaped like a small /proc/sys, values ending in a newline like the kernel's.
+    fn fake_root() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("net/ipv4/conf/all")).unwrap();
+        fs::create_dir_all(dir.path().join("vm")).unwrap();
+        fs::write(dir.path().join("net/ipv4/ip_forward"), "0\n").unwrap();
+        fs::write(dir.path().join("net/ipv4/tcp_rmem"), "4096\t131072\t6291456\n").unwrap();
+        fs::write(dir.path().join("net/ipv4/conf/all/rp_filter"), "2\n").unwrap();
+        fs::write(dir.path().join("vm/swappiness"), "60\n").unwrap();
+        dir
+    }
+
+    fn state(object: &Sysctl) -> ApplyState {
+        let status = object.status.as_ref().unwrap();
+        ApplyState::try_from(status.state).unwrap()
+    }
+
+    fn message(object: &Sysctl) -> &str {
+        &object.status.as_ref().unwrap().message
+    }
+
+    #[test]
+    fn applies_and_reports() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        let out = applier
+            .sync(vec![object("net.ipv4.ip_forward", "1", 3), object("vm.swappiness", "10", 1)]);
+        assert_eq!(out.len(), 2);
+        for o in &out {
+            assert_eq!(state(o), ApplyState::Applied, "{}", message(o));
+        }
+        let status = out[0].status.as_ref().unwrap();
+        assert_eq!(status.observed_value, "1");
+        assert_eq!(status.applied_generation, 3);
+        assert!(status.message.is_empty());
+        assert_eq!(fs::read_to_string(root.path().join("net/ipv4/ip_forward")).unwrap(), "1");
+        assert_eq!(fs::read_to_string(root.path().join("vm/swappiness")).unwrap(), "10");
+        assert_eq!(applier.writes(), 2);
+        assert_eq!(applier.list_applied(), out);
+    }
+
+    #[test]
+    fn reapply_is_idempotent() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        let desired = vec![object("net.ipv4.ip_forward", "1", 1)];
+        let first = applier.sync(desired.clone());
+        assert_eq!(applier.writes(), 1);
+        let mtime =
+            fs::metadata(root.path().join("net/ipv4/ip_forward")).unwrap().modified().unwrap();
+        let second = applier.sync(desired);
+        assert_eq!(applier.writes(), 1, "no write when the value already matches");
+        let mtime2 =
+            fs::metadata(root.path().join("net/ipv4/ip_forward")).unwrap().modified().unwrap();
+        assert_eq!(mtime, mtime2);
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn tabs_in_kernel_value_match_spaces_in_spec() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        let out = applier.sync(vec![object("net.ipv4.tcp_rmem", "4096 131072  6291456", 1)]);
+        assert_eq!(state(&out[0]), ApplyState::Applied);
+        assert_eq!(out[0].status.as_ref().unwrap().observed_value, "4096 131072 6291456");
+        assert_eq!(applier.writes(), 0);
+    }
+
+    #[test]
+    fn missing_key_fails_with_message() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        let out = applier.sync(vec![
+            object("net.ipv4.nope", "1", 1),
+            object("nothere.at.all", "1", 1),
+            object("net.ipv4.ip_forward", "1", 1),
+        ]);
+        assert_eq!(state(&out[0]), ApplyState::Failed);
+        assert_eq!(message(&out[0]), "no such sysctl: net.ipv4.nope");
+        assert_eq!(message(&out[1]), "no such sysctl: nothere.at.all");
+        assert!(!root.path().join("net/ipv4/nope").exists(), "must never create files");
+        // One bad object does not stop the others.
+        assert_eq!(state(&out[2]), ApplyState::Applied);
+        // Failed objects are still held and listed.
+        assert_eq!(applier.list_applied().len(), 3);
+    }
+
+    #[test]
+    fn directory_is_not_a_sysctl() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        let out = applier.sync(vec![object("net.ipv4", "1", 1)]);
+        assert_eq!(state(&out[0]), ApplyState::Failed);
+        assert!(message(&out[0]).contains("not a sysctl"), "{}", message(&out[0]));
+    }
+
+    #[test]
+    fn invalid_input_is_rejected_without_writing() {
+        let root = fake_root();
+        let outside = root.path().join("outside");
+        fs::write(&outside, "x").unwrap();
+        let mut applier = Applier::new(root.path().join("net"));
+        let mut no_spec = object("ipv4.ip_forward", "1", 1);
+        no_spec.spec = None;
+        let inputs = vec![
+            Sysctl { name: "sysctls/../outside".into(), ..object("x", "1", 1) },
+            Sysctl { name: "sysctls/ipv4/../../outside".into(), ..object("x", "1", 1) },
+            Sysctl { name: "net.ipv4.ip_forward".into(), ..object("x", "1", 1) },
+            object("ipv4.ip_forward", "1\n0", 1),
+            object("ipv4.ip_forward", "", 1),
+            no_spec,
+        ];
+        // One sync per object: the same name twice in one set would be a duplicate.
+        let out: Vec<Sysctl> = inputs.into_iter().flat_map(|o| applier.sync(vec![o])).collect();
+        for o in &out {
+            assert_eq!(state(o), ApplyState::Failed, "{}", o.name);
+            assert!(!message(o).is_empty());
+        }
+        assert!(message(&out[0]).contains("invalid sysctl key"), "{}", message(&out[0]));
+        assert!(message(&out[2]).contains("invalid sysctl name"), "{}", message(&out[2]));
+        assert!(message(&out[3]).contains("line break"), "{}", message(&out[3]));
+        assert!(message(&out[5]).contains("no spec"), "{}", message(&out[5]));
+        assert_eq!(fs::read_to_string(&outside).unwrap(), "x");
+        assert_eq!(fs::read_to_string(root.path().join("net/ipv4/ip_forward")).unwrap(), "0\n");
+        assert_eq!(applier.writes(), 0);
+    }
+
+    #[test]
+    fn symlinks_out_of_root_are_refused() {
+        let root = fake_root();
+        let elsewhere = tempfile::tempdir().unwrap();
+        fs::write(elsewhere.path().join("victim"), "0").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), root.path().join("escape")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join("victim"), root.path().join("vm/link"))
+            .unwrap();
+        let mut applier = Applier::new(root.path());
+        let out = applier.sync(vec![object("escape.victim", "1", 1), object("vm.link", "1", 1)]);
+        for o in &out {
+            assert_eq!(state(o), ApplyState::Failed);
+            assert!(message(o).contains("outside the sysctl root"), "{}", message(o));
+        }
+        assert_eq!(fs::read_to_string(elsewhere.path().join("victim")).unwrap(), "0");
+    }
+
+    #[test]
+    fn drift_is_corrected_by_next_sync() {
+        let root = fake_root();
+        let file = root.path().join("net/ipv4/ip_forward");
+        let mut applier = Applier::new(root.path());
+        let desired = vec![object("net.ipv4.ip_forward", "1", 1)];
+        applier.sync(desired.clone());
+        fs::write(&file, "0\n").unwrap();
+        let out = applier.sync(desired);
+        assert_eq!(state(&out[0]), ApplyState::Applied);
+        assert_eq!(fs::read_to_string(&file).unwrap(), "1");
+        assert_eq!(applier.writes(), 2);
+    }
+
+    #[test]
+    fn removed_objects_are_forgotten_not_restored() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        applier.sync(vec![object("net.ipv4.ip_forward", "1", 1), object("vm.swappiness", "5", 1)]);
+        let out = applier.sync(vec![object("vm.swappiness", "5", 1)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(applier.list_applied().len(), 1);
+        assert_eq!(applier.list_applied()[0].name, "sysctls/vm.swappiness");
+        assert_eq!(fs::read_to_string(root.path().join("net/ipv4/ip_forward")).unwrap(), "1");
+        assert!(applier.sync(Vec::new()).is_empty());
+        assert!(applier.list_applied().is_empty());
+    }
+
+    #[test]
+    fn duplicates_apply_first_only() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        let out =
+            applier.sync(vec![object("vm.swappiness", "5", 1), object("vm.swappiness", "7", 2)]);
+        assert_eq!(state(&out[0]), ApplyState::Applied);
+        assert_eq!(state(&out[1]), ApplyState::Failed);
+        assert!(message(&out[1]).contains("more than once"));
+        assert_eq!(fs::read_to_string(root.path().join("vm/swappiness")).unwrap(), "5");
+        assert_eq!(applier.list_applied().len(), 1);
+    }
+
+    #[test]
+    fn missing_root_fails_every_object() {
+        let mut applier = Applier::new("/nonexistent/sysctl/root");
+        let out = applier.sync(vec![object("vm.swappiness", "1", 1)]);
+        assert_eq!(state(&out[0]), ApplyState::Failed);
+        assert_eq!(message(&out[0]), "no such sysctl: vm.swappiness");
+    }
+
+    #[test]
+    fn mismatch_message_names_both_values() {
+        let err = SysctlError::Mismatch {
+            key: "kernel.printk".into(),
+            desired: "4".into(),
+            observed: "4 4 1 7".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "sysctl kernel.printk reads back \"4 4 1 7\" after writing \"4\""
+        );
+    }
+}
