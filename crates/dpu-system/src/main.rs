@@ -3,6 +3,7 @@
 mod shell;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -10,9 +11,12 @@ use dpu_system::inventory::Sources;
 use dpu_system::server::{Control, SystemInternal};
 use dpu_system::sysctl::{Applier, DEFAULT_ROOT};
 use tokio_stream::wrappers::UnixListenerStream;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::shell::LogFormat;
+
+/// How long in-flight calls may take to finish after SIGTERM/SIGINT.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The card's system service: inventory and sysctls, driven by the agent over a Unix socket.
 #[derive(Debug, Parser)]
@@ -56,19 +60,33 @@ async fn run(args: Args) -> anyhow::Result<()> {
     shell::notify_ready();
 
     let system = SystemInternal::new(Applier::new(&args.sysctl_root), Sources::default());
-    let shutdown = async {
-        let signal = signals.recv().await;
-        info!(signal, "shutting down");
-    };
-    let served = tonic::transport::Server::builder()
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tonic::transport::Server::builder()
         .add_service(system.into_server())
         .add_service(control.into_server())
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
-        .await
-        .context("gRPC server failed");
+        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async {
+            let _ = stop_rx.await;
+        });
+    tokio::pin!(server);
+    let served = tokio::select! {
+        result = &mut server => result.context("gRPC server failed"),
+        signal = signals.recv() => {
+            info!(signal, "shutting down");
+            let _ = stop_tx.send(());
+            // Graceful shutdown waits for clients to finish; one that never answers must not
+            // keep the process alive.
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+                Ok(result) => result.context("gRPC server failed"),
+                Err(_) => {
+                    warn!(grace = ?SHUTDOWN_GRACE, "clients still connected; exiting anyway");
+                    Ok(())
+                }
+            }
+        }
+    };
     // Leave no socket behind that nothing answers on.
     if let Err(err) = std::fs::remove_file(&args.socket) {
-        tracing::warn!(%err, socket = %args.socket.display(), "cannot remove socket");
+        warn!(%err, socket = %args.socket.display(), "cannot remove socket");
     }
     served
 }

@@ -126,6 +126,8 @@ mod tests {
         assert_eq!(inventory.versions, vec![component_version()]);
     }
 
+    /// Assumes /sys was mounted in this test's network namespace (true in the root namespace and
+    /// under `ip netns exec`; not after a bare `unshare -n`, where sysfs shows the parent's).
     #[test]
     fn interfaces_match_sysfs() {
         let inventory = collect(&Sources::default());

@@ -54,7 +54,7 @@ pub(crate) fn interfaces(sys_dir: &Path) -> Result<Vec<NetworkInterface>, nix::E
                 if_nametoindex(name.as_str()).unwrap_or(0)
             };
             let flags = item.flags.unwrap_or(InterfaceFlags::empty());
-            let sysfs = SysfsView::read(sys_dir, &name, if_index);
+            let sysfs = SysfsView::read(sys_dir, &name, if_index, flags);
             NetworkInterface {
                 oper_state: sysfs
                     .oper_state
@@ -80,16 +80,22 @@ struct SysfsView {
 }
 
 impl SysfsView {
-    fn read(sys_dir: &Path, name: &str, if_index: u32) -> Self {
+    /// `if_index` and `flags` are what netlink reported; sysfs must agree on both to be trusted
+    /// (`lo` has index 1 in every namespace, so the index alone cannot tell them apart).
+    fn read(sys_dir: &Path, name: &str, if_index: u32, flags: InterfaceFlags) -> Self {
         // Interface names cannot contain '/', but never build a path from one that does.
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
             return Self::default();
         }
         let dir = sys_dir.join("class/net").join(name);
         let read = |file: &str| fs::read_to_string(dir.join(file)).ok();
-        let same_interface =
+        let same_index =
             read("ifindex").and_then(|text| text.trim().parse::<u32>().ok()) == Some(if_index);
-        if !same_interface {
+        let up = InterfaceFlags::IFF_UP.bits() as u32;
+        let same_admin_state = read("flags")
+            .and_then(|text| parse_hex_flags(&text))
+            .is_some_and(|sys_flags| (sys_flags & up) == (flags.bits() as u32 & up));
+        if !(same_index && same_admin_state) {
             return Self::default();
         }
         Self {
@@ -99,6 +105,12 @@ impl SysfsView {
                 .filter(|state| !state.is_empty()),
         }
     }
+}
+
+/// `/sys/class/net/IF/flags` is printed as "0x1003".
+fn parse_hex_flags(text: &str) -> Option<u32> {
+    let text = text.trim();
+    u32::from_str_radix(text.strip_prefix("0x").unwrap_or(text), 16).ok()
 }
 
 /// RFC 2863 state as the kernel names it, approximated from the flags.
@@ -187,11 +199,17 @@ mod tests {
         fs::write(dir.join("ifindex"), "7\n").unwrap();
         fs::write(dir.join("mtu"), "1500\n").unwrap();
         fs::write(dir.join("operstate"), "up\n").unwrap();
-        let view = SysfsView::read(sys.path(), "veth0", 7);
+        fs::write(dir.join("flags"), "0x1003\n").unwrap();
+        let up = InterfaceFlags::IFF_UP;
+        let view = SysfsView::read(sys.path(), "veth0", 7, up);
         assert_eq!((view.mtu, view.oper_state.as_deref()), (Some(1500), Some("up")));
-        let other = SysfsView::read(sys.path(), "veth0", 8);
-        assert_eq!((other.mtu, other.oper_state), (None, None));
-        let traversal = SysfsView::read(sys.path(), "..", 7);
+        let other_index = SysfsView::read(sys.path(), "veth0", 8, up);
+        assert_eq!((other_index.mtu, other_index.oper_state), (None, None));
+        let other_state = SysfsView::read(sys.path(), "veth0", 7, InterfaceFlags::empty());
+        assert_eq!((other_state.mtu, other_state.oper_state), (None, None));
+        let traversal = SysfsView::read(sys.path(), "..", 7, up);
         assert_eq!(traversal.mtu, None);
+        assert_eq!(parse_hex_flags("0x9\n"), Some(9));
+        assert_eq!(parse_hex_flags("zz"), None);
     }
 }

@@ -1,0 +1,272 @@
+//! Starts the real `dpu-system` binary on a Unix socket with a scratch sysctl root and talks to
+//! it over gRPC, as the agent does.
+
+// Test helpers outside #[test] functions: a panic here is a test failure too.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
+use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
+use dpu_proto::dpu::system::v1::system_internal_service_client::SystemInternalServiceClient;
+use dpu_proto::dpu::system::v1::{
+    ApplyState, GetInventoryRequest, ListAppliedSysctlsRequest, SyncSysctlsRequest, Sysctl,
+    SysctlSpec,
+};
+use hyper_util::rt::TokioIo;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::net::UnixStream;
+use tonic::transport::{Channel, Endpoint, Uri};
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// A running `dpu-system`; killed on drop so a failing test leaves no process behind.
+struct Process {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn start(socket: &Path, sysctl_root: &Path, log: PathBuf, extra: &[&str]) -> Self {
+        let log_file = fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_dpu-system"))
+            .arg("--socket")
+            .arg(socket)
+            .arg("--sysctl-root")
+            .arg(sysctl_root)
+            .args(extra)
+            .env_remove("NOTIFY_SOCKET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .unwrap();
+        Self { child, log }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for the process to exit by itself, without blocking the runtime (a client on it
+    /// must still answer the server's shutdown handshake).
+    async fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(start.elapsed() < DEADLINE, "process did not exit; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Process {
+    /// Like `wait_exit` but blocks the calling thread, so a client on this runtime freezes.
+    fn wait_exit_blocking(&mut self) -> (std::process::ExitStatus, Duration) {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, start.elapsed());
+            }
+            assert!(start.elapsed() < DEADLINE, "process did not exit; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects over the Unix socket, retrying until the process listens.
+async fn connect(process: &mut Process, socket: &Path) -> Channel {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = process.child.try_wait().unwrap() {
+            panic!("dpu-system exited early with {status}; log:\n{}", process.log());
+        }
+        let path = socket.to_path_buf();
+        // The URI is required by tonic but unused: the connector ignores it.
+        let connected =
+            Endpoint::from_static("http://system.invalid")
+                .connect_with_connector(tower::service_fn(move |_: Uri| {
+                    let path = path.clone();
+                    async move {
+                        Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(path).await?))
+                    }
+                }))
+                .await;
+        match connected {
+            Ok(channel) => return channel,
+            Err(err) => {
+                assert!(
+                    start.elapsed() < DEADLINE,
+                    "cannot connect: {err}; log:\n{}",
+                    process.log()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+fn sysctl(key: &str, value: &str, generation: i64) -> Sysctl {
+    Sysctl {
+        name: format!("sysctls/{key}"),
+        spec: Some(SysctlSpec { value: value.to_owned() }),
+        generation,
+        ..Default::default()
+    }
+}
+
+fn fake_sysctl_root(dir: &Path) -> PathBuf {
+    let root = dir.join("proc-sys");
+    fs::create_dir_all(root.join("net/ipv4")).unwrap();
+    fs::write(root.join("net/ipv4/ip_forward"), "0\n").unwrap();
+    root
+}
+
+#[tokio::test]
+async fn serves_and_a_restarted_process_starts_fresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("run/system.sock");
+    let root = fake_sysctl_root(dir.path());
+
+    let mut first = Process::start(&socket, &root, dir.path().join("first.log"), &[]);
+    let channel = connect(&mut first, &socket).await;
+    let mode = fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "socket must be owner-only");
+
+    let mut control = ServiceControlClient::new(channel.clone());
+    let info = control.get_service_info(GetServiceInfoRequest {}).await.unwrap().into_inner();
+    assert_eq!(info.service, "system");
+    assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(info.pid, first.pid());
+    assert!(!info.instance_id.is_empty());
+
+    let mut system = SystemInternalServiceClient::new(channel);
+    let inventory = system.get_inventory(GetInventoryRequest {}).await.unwrap().into_inner();
+    assert!(!inventory.interfaces.is_empty());
+    assert!(inventory.interfaces.iter().any(|i| i.name == "lo"), "{:?}", inventory.interfaces);
+    assert!(inventory.versions.iter().any(|v| v.component == "system"));
+    assert!(inventory.memory_total_bytes > 0);
+
+    let desired = vec![sysctl("net.ipv4.ip_forward", "1", 4), sysctl("net.ipv4.nope", "1", 1)];
+    let synced = system
+        .sync_sysctls(SyncSysctlsRequest { sysctls: desired })
+        .await
+        .unwrap()
+        .into_inner()
+        .sysctls;
+    assert_eq!(synced.len(), 2);
+    let applied = synced[0].status.clone().unwrap();
+    assert_eq!(applied.state, ApplyState::Applied as i32, "{}", applied.message);
+    assert_eq!((applied.observed_value.as_str(), applied.applied_generation), ("1", 4));
+    let failed = synced[1].status.clone().unwrap();
+    assert_eq!(failed.state, ApplyState::Failed as i32);
+    assert_eq!(failed.message, "no such sysctl: net.ipv4.nope");
+    assert_eq!(fs::read_to_string(root.join("net/ipv4/ip_forward")).unwrap(), "1");
+    assert!(!root.join("net/ipv4/nope").exists());
+
+    let listed = system.list_applied_sysctls(ListAppliedSysctlsRequest {}).await.unwrap();
+    assert_eq!(listed.into_inner().sysctls, synced);
+
+    // kill -9 leaves the socket file behind; the next process must replace it.
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    assert!(socket.exists());
+
+    let mut second =
+        Process::start(&socket, &root, dir.path().join("second.log"), &["--log-format", "json"]);
+    let channel = connect(&mut second, &socket).await;
+    let info2 = ServiceControlClient::new(channel.clone())
+        .get_service_info(GetServiceInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(info2.instance_id, info.instance_id, "a new process has a new instance id");
+    assert_eq!(info2.pid, second.pid());
+    let listed = SystemInternalServiceClient::new(channel)
+        .list_applied_sysctls(ListAppliedSysctlsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.sysctls.is_empty(), "applied set is in memory only");
+    // The kernel value stays as the previous process left it.
+    assert_eq!(fs::read_to_string(root.join("net/ipv4/ip_forward")).unwrap(), "1");
+
+    // SIGTERM: graceful exit, socket removed, JSON logs.
+    let pid = Pid::from_raw(i32::try_from(second.pid()).unwrap());
+    kill(pid, Signal::SIGTERM).unwrap();
+    let status = second.wait_exit().await;
+    assert!(status.success(), "exit status {status}; log:\n{}", second.log());
+    assert!(!socket.exists(), "socket removed on graceful shutdown");
+    let log = second.log();
+    assert!(
+        !log.is_empty() && log.lines().all(|l| l.starts_with('{')),
+        "JSON log expected:\n{log}"
+    );
+    assert!(log.contains("shutting down"), "{log}");
+}
+
+#[tokio::test]
+async fn refuses_a_socket_another_instance_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("system.sock");
+    let root = fake_sysctl_root(dir.path());
+    let mut first = Process::start(&socket, &root, dir.path().join("first.log"), &[]);
+    let _channel = connect(&mut first, &socket).await;
+
+    let mut second = Process::start(&socket, &root, dir.path().join("second.log"), &[]);
+    let status = second.wait_exit().await;
+    assert!(!status.success());
+    assert!(second.log().contains("already serving"), "{}", second.log());
+    // The first one is unaffected.
+    assert!(first.child.try_wait().unwrap().is_none());
+    assert!(socket.exists());
+}
+
+#[tokio::test]
+async fn a_frozen_client_does_not_block_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("system.sock");
+    let root = fake_sysctl_root(dir.path());
+    let mut process = Process::start(&socket, &root, dir.path().join("log"), &[]);
+    let channel = connect(&mut process, &socket).await;
+    ServiceControlClient::new(channel).get_service_info(GetServiceInfoRequest {}).await.unwrap();
+
+    kill(Pid::from_raw(i32::try_from(process.pid()).unwrap()), Signal::SIGTERM).unwrap();
+    // This runtime is blocked from here on: the client never answers the shutdown handshake.
+    let (status, took) = process.wait_exit_blocking();
+    assert!(status.success(), "exit status {status}; log:\n{}", process.log());
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(process.log().contains("exiting anyway"), "{}", process.log());
+}
+
+#[test]
+fn rejects_a_bad_log_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_dpu-system"))
+        .args(["--log-level", "not a [valid filter"])
+        .arg("--socket")
+        .arg(dir.path().join("s.sock"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--log-level"));
+    assert!(!dir.path().join("s.sock").exists());
+}
