@@ -33,8 +33,25 @@ struct Process {
 
 impl Process {
     fn start(socket: &Path, sysctl_root: &Path, log: PathBuf, extra: &[&str]) -> Self {
+        Self::start_with(
+            Command::new(env!("CARGO_BIN_EXE_dpu-system")),
+            socket,
+            sysctl_root,
+            log,
+            extra,
+        )
+    }
+
+    /// `command` is the binary itself or a wrapper (e.g. `unshare -n`) that execs it.
+    fn start_with(
+        mut command: Command,
+        socket: &Path,
+        sysctl_root: &Path,
+        log: PathBuf,
+        extra: &[&str],
+    ) -> Self {
         let log_file = fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_dpu-system"))
+        let child = command
             .arg("--socket")
             .arg(socket)
             .arg("--sysctl-root")
@@ -255,6 +272,56 @@ async fn a_frozen_client_does_not_block_shutdown() {
     assert!(status.success(), "exit status {status}; log:\n{}", process.log());
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert!(process.log().contains("exiting anyway"), "{}", process.log());
+}
+
+/// The real /proc/sys, made harmless: the binary runs in a network namespace of its own
+/// (`unshare -n` execs it in place), where `net.*` sysctls are private to that namespace.
+/// Needs root and util-linux; skipped otherwise.
+#[tokio::test]
+async fn real_procfs_in_a_private_network_namespace() {
+    // Succeeds only with CAP_SYS_ADMIN.
+    let can_unshare =
+        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    if !can_unshare {
+        eprintln!("skipped: needs root and unshare(1) to get a private network namespace");
+        return;
+    }
+    let host_forward = fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("system.sock");
+    let mut command = Command::new("unshare");
+    command.args(["-n", env!("CARGO_BIN_EXE_dpu-system")]);
+    let root = Path::new("/proc/sys");
+    let mut process = Process::start_with(command, &socket, root, dir.path().join("log"), &[]);
+    let mut system = SystemInternalServiceClient::new(connect(&mut process, &socket).await);
+
+    let desired = vec![
+        sysctl("net.ipv4.ip_forward", "1", 1),
+        // The kernel prints this one tab-separated.
+        sysctl("net.ipv4.tcp_rmem", "4096 87380 6291456", 1),
+        sysctl("net.ipv4.conf.all.forwarding", "not-a-number", 1),
+        sysctl("net.ipv4.nope", "1", 1),
+        sysctl("net.ipv4.conf", "1", 1),
+    ];
+    for round in 0..2 {
+        let synced = system
+            .sync_sysctls(SyncSysctlsRequest { sysctls: desired.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .sysctls;
+        let status: Vec<_> = synced.iter().map(|s| s.status.clone().unwrap()).collect();
+        let applied = ApplyState::Applied as i32;
+        assert_eq!(status[0].state, applied, "round {round}: {}", status[0].message);
+        assert_eq!(status[0].observed_value, "1");
+        assert_eq!(status[1].state, applied, "round {round}: {}", status[1].message);
+        assert_eq!(status[1].observed_value, "4096 87380 6291456");
+        assert_eq!(status[2].state, ApplyState::Failed as i32);
+        assert!(status[2].message.starts_with("kernel rejected value"), "{}", status[2].message);
+        assert_eq!(status[3].message, "no such sysctl: net.ipv4.nope");
+        assert!(status[4].message.contains("not a sysctl"), "{}", status[4].message);
+    }
+    assert_eq!(fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(), host_forward);
 }
 
 #[test]
