@@ -23,7 +23,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
-    #[error("etag mismatch for {name}: the object was changed since it was read (current etag {current})")]
+    #[error(
+        "etag mismatch for {name}: the object was changed since it was read (current etag {current})"
+    )]
     EtagMismatch { name: String, current: String },
     #[error("invalid page token")]
     InvalidPageToken,
@@ -118,7 +120,8 @@ impl<S: Message + Default> Collection<S> {
 
     fn decode(&self, name: &str, bytes: &[u8]) -> Result<Object<S>> {
         let rec = Record::decode(bytes).map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
-        let spec = S::decode(rec.spec.as_slice()).map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
+        let spec =
+            S::decode(rec.spec.as_slice()).map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
         Ok(Object {
             name: name.to_owned(),
             spec,
@@ -140,7 +143,11 @@ impl<S: Message + Default> Collection<S> {
     pub async fn create(&self, name: &str, spec: &S) -> Result<Object<S>> {
         let rec = Record::new(spec.encode_to_vec());
         let bytes = rec.encode_to_vec();
-        match self.store.objects.compare_and_swap(name.as_bytes(), None::<&[u8]>, Some(bytes.as_slice()))? {
+        match self.store.objects.compare_and_swap(
+            name.as_bytes(),
+            None::<&[u8]>,
+            Some(bytes.as_slice()),
+        )? {
             Ok(()) => {}
             Err(_) => return Err(StoreError::AlreadyExists(name.to_owned())),
         }
@@ -182,7 +189,10 @@ impl<S: Message + Default> Collection<S> {
                 .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
             if let Some(etag) = expected_etag {
                 if etag != old.etag() {
-                    return Err(StoreError::EtagMismatch { name: name.to_owned(), current: old.etag() });
+                    return Err(StoreError::EtagMismatch {
+                        name: name.to_owned(),
+                        current: old.etag(),
+                    });
                 }
             }
             let old_spec = S::decode(old.spec.as_slice())
@@ -217,7 +227,10 @@ impl<S: Message + Default> Collection<S> {
                 let old = Record::decode(current.as_ref())
                     .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
                 if etag != old.etag() {
-                    return Err(StoreError::EtagMismatch { name: name.to_owned(), current: old.etag() });
+                    return Err(StoreError::EtagMismatch {
+                        name: name.to_owned(),
+                        current: old.etag(),
+                    });
                 }
             }
             match self.store.objects.compare_and_swap(

@@ -44,7 +44,10 @@ async fn create_get_update_delete() {
     let created = c.update("things/zz", None, true, |_| spec("x")).await.unwrap();
     assert_eq!(created.generation, 1);
 
-    assert!(matches!(c.delete("things/a", Some(&a.etag)).await, Err(StoreError::EtagMismatch { .. })));
+    assert!(matches!(
+        c.delete("things/a", Some(&a.etag)).await,
+        Err(StoreError::EtagMismatch { .. })
+    ));
     assert!(c.delete("things/a", Some(&b.etag)).await.unwrap());
     assert!(!c.delete("things/a", None).await.unwrap());
     assert!(c.get("things/a").unwrap().is_none());

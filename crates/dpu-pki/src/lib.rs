@@ -1,0 +1,169 @@
+//! mTLS for the agent and its clients.
+//!
+//! Invariants:
+//! - Every server config requires a client certificate that chains to one of the configured
+//!   client CAs; a connection without one fails in the handshake.
+//! - A role is derived only from which configured CA verified the client's chain; nothing the
+//!   client merely claims (a subject name, an OU) grants a role.
+//! - Only the ring crypto provider is used.
+
+mod dev;
+mod role;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+
+pub use dev::{DevPki, default_server_sans, init_dev_pki};
+pub use role::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: no PEM certificate found")]
+    NoCertificate { path: PathBuf },
+    #[error("{path}: not a PEM certificate/key file: {detail}")]
+    Pem { path: PathBuf, detail: String },
+    #[error("writing {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("client CA verifier: {0}")]
+    Verifier(String),
+    #[error("certificate generation: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("no client CA configured: every listener requires mTLS")]
+    NoClientCa,
+}
+
+pub type Result<T, E = PkiError> = std::result::Result<T, E>;
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Reads every certificate of a PEM file.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let bytes =
+        std::fs::read(path).map_err(|source| PkiError::Read { path: path.into(), source })?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
+    if certs.is_empty() {
+        return Err(PkiError::NoCertificate { path: path.into() });
+    }
+    Ok(certs)
+}
+
+/// Reads the first private key of a PEM file.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
+    let bytes =
+        std::fs::read(path).map_err(|source| PkiError::Read { path: path.into(), source })?;
+    PrivateKeyDer::from_pem_slice(&bytes)
+        .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })
+}
+
+fn roots(paths: &[&Path]) -> Result<RootCertStore> {
+    let mut store = RootCertStore::empty();
+    for path in paths {
+        for cert in load_certs(path)? {
+            store.add(cert)?;
+        }
+    }
+    Ok(store)
+}
+
+fn verifier(roots: RootCertStore) -> Result<Arc<dyn ClientCertVerifier>> {
+    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|e| PkiError::Verifier(e.to_string()))
+}
+
+/// A trusted client CA and the role its certificates carry.
+#[derive(Debug, Clone)]
+pub struct ClientCa {
+    pub ca: PathBuf,
+    pub role: Role,
+}
+
+/// Maps a verified client chain to a role.
+#[derive(Clone)]
+pub struct RoleMapper {
+    // Least-privileged role first, so a chain valid for several CAs gets the lowest role.
+    by_role: Vec<(Role, Arc<dyn ClientCertVerifier>)>,
+}
+
+impl std::fmt::Debug for RoleMapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.by_role.iter().map(|(r, _)| r)).finish()
+    }
+}
+
+impl RoleMapper {
+    /// The role of a peer chain (leaf first), or `None` when no configured CA verifies it.
+    pub fn role_of(&self, chain: &[CertificateDer<'_>]) -> Option<Role> {
+        let (leaf, intermediates) = chain.split_first()?;
+        let now = UnixTime::now();
+        self.by_role
+            .iter()
+            .find(|(_, v)| v.verify_client_cert(leaf, intermediates, now).is_ok())
+            .map(|(role, _)| *role)
+    }
+}
+
+/// A server config that requires a client certificate from one of `client_cas`, and the mapper
+/// that tells which role a verified client has.
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    client_cas: &[ClientCa],
+) -> Result<(Arc<ServerConfig>, RoleMapper)> {
+    if client_cas.is_empty() {
+        return Err(PkiError::NoClientCa);
+    }
+    let all: Vec<&Path> = client_cas.iter().map(|c| c.ca.as_path()).collect();
+    let mut by_role = Vec::new();
+    for role in [Role::Host, Role::Operator] {
+        let paths: Vec<&Path> =
+            client_cas.iter().filter(|c| c.role == role).map(|c| c.ca.as_path()).collect();
+        if !paths.is_empty() {
+            by_role.push((role, verifier(roots(&paths)?)?));
+        }
+    }
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier(roots(&all)?)?)
+        .with_single_cert(load_certs(cert)?, load_key(key)?)?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok((Arc::new(config), RoleMapper { by_role }))
+}
+
+/// A client config that trusts `ca` for the server and presents `cert`/`key`.
+pub fn client_config(ca: &Path, cert: &Path, key: &Path) -> Result<ClientConfig> {
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots(&[ca])?)
+        .with_client_auth_cert(load_certs(cert)?, load_key(key)?)?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+/// A client config without a client certificate (to test that servers refuse it).
+pub fn client_config_without_cert(ca: &Path) -> Result<ClientConfig> {
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots(&[ca])?)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,75 @@
+use std::os::unix::fs::PermissionsExt;
+
+use super::*;
+
+fn pki() -> (tempfile::TempDir, DevPki) {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = init_dev_pki(dir.path(), &dev::default_server_sans()).unwrap();
+    (dir, pki)
+}
+
+fn cas(pki: &DevPki) -> Vec<ClientCa> {
+    vec![
+        ClientCa { ca: pki.path("host-ca.crt"), role: Role::Host },
+        ClientCa { ca: pki.path("operator-ca.crt"), role: Role::Operator },
+    ]
+}
+
+#[test]
+fn keys_are_private() {
+    let (_d, pki) = pki();
+    for key in ["ca.key", "server.key", "host.key", "operator.key", "host-ca.key"] {
+        let mode = std::fs::metadata(pki.path(key)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{key}");
+    }
+}
+
+#[test]
+fn roles_follow_the_issuing_ca() {
+    let (_d, pki) = pki();
+    let (_config, mapper) =
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &cas(&pki)).unwrap();
+    let host = load_certs(&pki.path("host.crt")).unwrap();
+    let operator = load_certs(&pki.path("operator.crt")).unwrap();
+    let server = load_certs(&pki.path("server.crt")).unwrap();
+    assert_eq!(mapper.role_of(&host), Some(Role::Host));
+    assert_eq!(mapper.role_of(&operator), Some(Role::Operator));
+    // A certificate from another CA, even a valid one, has no role.
+    assert_eq!(mapper.role_of(&server), None);
+    assert_eq!(mapper.role_of(&[]), None);
+}
+
+#[test]
+fn a_ca_trusted_for_both_roles_yields_the_lower_one() {
+    let (_d, pki) = pki();
+    let both = vec![
+        ClientCa { ca: pki.path("operator-ca.crt"), role: Role::Operator },
+        ClientCa { ca: pki.path("operator-ca.crt"), role: Role::Host },
+    ];
+    let (_c, mapper) =
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &both).unwrap();
+    let operator = load_certs(&pki.path("operator.crt")).unwrap();
+    assert_eq!(mapper.role_of(&operator), Some(Role::Host));
+}
+
+#[test]
+fn no_client_ca_is_refused() {
+    let (_d, pki) = pki();
+    assert!(matches!(
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &[]),
+        Err(PkiError::NoClientCa)
+    ));
+}
+
+#[test]
+fn bad_files_give_clear_errors() {
+    let (dir, pki) = pki();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not pem at all").unwrap();
+    assert!(matches!(load_certs(&junk), Err(PkiError::NoCertificate { .. })));
+    assert!(load_key(&junk).is_err());
+    assert!(matches!(load_certs(&dir.path().join("missing")), Err(PkiError::Read { .. })));
+    assert!(
+        client_config(&pki.path("ca.crt"), &pki.path("host.crt"), &pki.path("host.key")).is_ok()
+    );
+}

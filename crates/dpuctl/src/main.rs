@@ -1,0 +1,278 @@
+//! dpuctl: drive the agent from the host or the operator's workstation, kubectl-style.
+//!
+//! Every failure prints one line `dpuctl: ...` and exits non-zero (1 for API and connection
+//! errors, 2 for usage errors); `diff` exits 1 when there are differences, as `diff(1)` does.
+
+mod context;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use dpu_client::manifest::{self, Kind};
+use dpu_client::output::Format;
+use dpu_client::{Client, apply};
+use dpu_proto::dpu::system::v1::{
+    DeleteSysctlRequest, GetAgentMetricsRequest, GetHealthRequest, GetInventoryRequest,
+    GetSysctlRequest, ListSysctlsRequest,
+};
+use tonic_types::StatusExt;
+
+#[derive(Parser)]
+#[command(version, about = "Command line for the DPU agent (dpud)")]
+struct Cli {
+    /// Agent endpoint, https://HOST:PORT.
+    #[arg(long, env = "DPUCTL_ENDPOINT", global = true)]
+    endpoint: Option<String>,
+    /// CA certificate that signed the agent's certificate.
+    #[arg(long, env = "DPUCTL_CA", global = true)]
+    ca: Option<PathBuf>,
+    /// Client certificate (its issuing CA decides the role).
+    #[arg(long, env = "DPUCTL_CERT", global = true)]
+    cert: Option<PathBuf>,
+    /// Client private key.
+    #[arg(long, env = "DPUCTL_KEY", global = true)]
+    key: Option<PathBuf>,
+    /// A context file (TOML with endpoint, ca, cert, key); flags override it.
+    #[arg(long, env = "DPUCTL_CONTEXT", global = true)]
+    context: Option<PathBuf>,
+    /// Output format: table, json or yaml.
+    #[arg(short, long, default_value = "table", global = true)]
+    output: Format,
+    /// Seconds to wait for the agent.
+    #[arg(long, default_value_t = 10, global = true)]
+    timeout: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The card's hardware, kernel, interfaces and component versions.
+    Inventory,
+    /// Health of the agent and every service.
+    Health,
+    /// The agent's request counters and latencies (operator).
+    Metrics,
+    /// One object: `get sysctl net.ipv4.ip_forward`.
+    Get { kind: String, name: String },
+    /// Every object of a kind: `list sysctls`.
+    List { kind: String },
+    /// Delete one object.
+    Delete {
+        kind: String,
+        name: String,
+        /// Succeed when the object does not exist.
+        #[arg(long)]
+        allow_missing: bool,
+    },
+    /// Create or update every object of a manifest file ("-" for stdin).
+    Apply {
+        #[arg(short, long)]
+        file: PathBuf,
+    },
+    /// Show what apply would change.
+    Diff {
+        #[arg(short, long)]
+        file: PathBuf,
+    },
+    /// Certificates.
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertsCommand {
+    /// Create a development CA, a server certificate and host/operator client certificates.
+    Init {
+        dir: PathBuf,
+        /// Server certificate SANs (default: 192.168.100.2, localhost, 127.0.0.1).
+        #[arg(long = "san")]
+        sans: Vec<String>,
+    },
+}
+
+fn resolve_kind(word: &str) -> anyhow::Result<Kind> {
+    manifest::kind(word).with_context(|| {
+        let known: Vec<_> = manifest::KINDS.iter().map(|k| k.plural).collect();
+        format!("unknown kind {word:?}; known: {}", known.join(", "))
+    })
+}
+
+/// A gRPC status as one line, with field violations when the server sent them.
+fn status_line(s: &tonic::Status) -> String {
+    let mut line = format!("{}: {}", dpu_code_name(s.code()), s.message());
+    if let Some(bad) = s.get_details_bad_request() {
+        for v in bad.field_violations {
+            if !line.contains(&v.description) {
+                line.push_str(&format!(" [{}: {}]", v.field, v.description));
+            }
+        }
+    }
+    line
+}
+
+fn dpu_code_name(code: tonic::Code) -> String {
+    // "PermissionDenied" -> "PERMISSION_DENIED", as gRPC names codes.
+    let debug = format!("{code:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Certs { command: CertsCommand::Init { dir, sans } } = &cli.command {
+        let sans = if sans.is_empty() { dpu_pki::default_server_sans() } else { sans.clone() };
+        dpu_pki::init_dev_pki(dir, &sans)?;
+        println!("wrote a development PKI to {} (server SANs: {})", dir.display(), sans.join(", "));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = context::resolve(&cli, Duration::from_secs(cli.timeout))?;
+    let client = dpu_client::connect(&options).await?;
+    let api = |s: tonic::Status| anyhow::anyhow!(status_line(&s));
+    let format = cli.output;
+    let mut system = client.system();
+    match cli.command {
+        Command::Certs { .. } => unreachable!("handled above"),
+        Command::Inventory => {
+            let inv = system.get_inventory(GetInventoryRequest {}).await.map_err(api)?.into_inner();
+            print!("{}", render::inventory(&inv, format)?);
+        }
+        Command::Health => {
+            let health = system.get_health(GetHealthRequest {}).await.map_err(api)?.into_inner();
+            print!("{}", render::health(&health, format)?);
+        }
+        Command::Metrics => {
+            let m = system
+                .get_agent_metrics(GetAgentMetricsRequest {})
+                .await
+                .map_err(api)?
+                .into_inner();
+            print!("{}", render::metrics(&m, format)?);
+        }
+        Command::Get { kind, name } => {
+            let kind = resolve_kind(&kind)?;
+            let full = full_name(kind, &name);
+            let s =
+                system.get_sysctl(GetSysctlRequest { name: full }).await.map_err(api)?.into_inner();
+            print!("{}", render::sysctls(std::slice::from_ref(&s), format, true)?);
+        }
+        Command::List { kind } => {
+            resolve_kind(&kind)?;
+            let all = list_sysctls(&client).await.map_err(api)?;
+            print!("{}", render::sysctls(&all, format, false)?);
+        }
+        Command::Delete { kind, name, allow_missing } => {
+            let kind = resolve_kind(&kind)?;
+            let full = full_name(kind, &name);
+            system
+                .delete_sysctl(DeleteSysctlRequest {
+                    name: full.clone(),
+                    etag: String::new(),
+                    allow_missing,
+                })
+                .await
+                .map_err(api)?;
+            println!("{full} deleted");
+        }
+        Command::Apply { file } => {
+            let resources = read_manifest(&file)?;
+            for r in &resources {
+                let outcome = apply::apply(&client, r)
+                    .await
+                    .map_err(|s| anyhow::anyhow!("{}: {}", r.full_name(), status_line(&s)))?;
+                println!("{} {}", r.full_name(), outcome.as_str());
+            }
+        }
+        Command::Diff { file } => {
+            let resources = read_manifest(&file)?;
+            let mut changed = false;
+            for r in &resources {
+                let lines = apply::diff(&client, r)
+                    .await
+                    .map_err(|s| anyhow::anyhow!("{}: {}", r.full_name(), status_line(&s)))?;
+                for line in &lines {
+                    println!("{line}");
+                }
+                changed |= !lines.is_empty();
+            }
+            return Ok(if changed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Accepts both `net.ipv4.ip_forward` and `sysctls/net.ipv4.ip_forward`.
+fn full_name(kind: Kind, name: &str) -> String {
+    if name.starts_with(&format!("{}/", kind.plural)) {
+        name.to_owned()
+    } else {
+        format!("{}/{name}", kind.plural)
+    }
+}
+
+async fn list_sysctls(
+    client: &Client,
+) -> Result<Vec<dpu_proto::dpu::system::v1::Sysctl>, tonic::Status> {
+    let mut all = Vec::new();
+    let mut token = String::new();
+    // Bounded: at most 10,000 pages of 1,000.
+    for _ in 0..10_000 {
+        let page = client
+            .system()
+            .list_sysctls(ListSysctlsRequest { page_size: 1000, page_token: token })
+            .await?
+            .into_inner();
+        all.extend(page.sysctls);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    Ok(all)
+}
+
+fn read_manifest(file: &PathBuf) -> anyhow::Result<Vec<manifest::Resource>> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading stdin")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let resources = manifest::parse(&text).with_context(|| format!("{}", file.display()))?;
+    if resources.is_empty() {
+        bail!("{}: no objects in the file", file.display());
+    }
+    Ok(resources)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            let mut line = String::new();
+            for part in chain {
+                if !line.contains(&part) {
+                    if !line.is_empty() {
+                        line.push_str(": ");
+                    }
+                    line.push_str(&part);
+                }
+            }
+            eprintln!("dpuctl: {line}");
+            ExitCode::from(1)
+        }
+    }
+}

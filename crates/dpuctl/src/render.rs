@@ -1,0 +1,146 @@
+//! Tables for people; JSON/YAML (proto3 JSON mapping) for programs.
+
+use dpu_client::output::{Format, serialize, table};
+use dpu_proto::dpu::system::v1::{
+    AgentMetrics, ApplyState, Health, Inventory, ServingState, Sysctl,
+};
+
+type Result = anyhow::Result<String>;
+
+fn structured<T: serde::Serialize>(v: &T, format: Format) -> Option<Result> {
+    (format != Format::Table).then(|| serialize(v, format).map_err(anyhow::Error::msg))
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+pub fn inventory(inv: &Inventory, format: Format) -> Result {
+    if let Some(out) = structured(inv, format) {
+        return out;
+    }
+    let mut out = table(
+        &["FIELD", "VALUE"],
+        &[
+            vec!["hostname".into(), inv.hostname.clone()],
+            vec!["kernel".into(), format!("{} ({})", inv.kernel_release, inv.architecture)],
+            vec!["cpu".into(), format!("{} x {}", inv.cpu_count, inv.cpu_model)],
+            vec![
+                "memory".into(),
+                format!(
+                    "{} total, {} available",
+                    gib(inv.memory_total_bytes),
+                    gib(inv.memory_available_bytes)
+                ),
+            ],
+            vec!["uptime".into(), format!("{} s", inv.uptime_seconds)],
+        ],
+    );
+    out.push('\n');
+    let rows: Vec<Vec<String>> = inv
+        .interfaces
+        .iter()
+        .map(|i| {
+            vec![
+                i.name.clone(),
+                if i.mac_address.is_empty() { "-".into() } else { i.mac_address.clone() },
+                i.mtu.to_string(),
+                i.oper_state.clone(),
+                if i.addresses.is_empty() { "-".into() } else { i.addresses.join(",") },
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["INTERFACE", "MAC", "MTU", "STATE", "ADDRESSES"], &rows));
+    out.push('\n');
+    let rows: Vec<Vec<String>> =
+        inv.versions.iter().map(|v| vec![v.component.clone(), v.version.clone()]).collect();
+    out.push_str(&table(&["COMPONENT", "VERSION"], &rows));
+    Ok(out)
+}
+
+fn serving(state: i32) -> &'static str {
+    match ServingState::try_from(state) {
+        Ok(ServingState::Serving) => "SERVING",
+        Ok(ServingState::NotServing) => "NOT_SERVING",
+        _ => "UNKNOWN",
+    }
+}
+
+pub fn health(h: &Health, format: Format) -> Result {
+    if let Some(out) = structured(h, format) {
+        return out;
+    }
+    let mut rows = vec![vec![
+        "dpud".into(),
+        serving(h.agent).into(),
+        env!("CARGO_PKG_VERSION").into(),
+        "-".into(),
+        String::new(),
+    ]];
+    rows.extend(h.services.iter().map(|s| {
+        vec![
+            s.service.clone(),
+            serving(s.state).into(),
+            s.version.clone(),
+            s.restarts.to_string(),
+            s.message.clone(),
+        ]
+    }));
+    Ok(table(&["COMPONENT", "STATE", "VERSION", "RESTARTS", "MESSAGE"], &rows))
+}
+
+pub fn metrics(m: &AgentMetrics, format: Format) -> Result {
+    if let Some(out) = structured(m, format) {
+        return out;
+    }
+    let mut out = format!("uptime {} s, {} stored objects\n\n", m.uptime_seconds, m.stored_objects);
+    let rows: Vec<Vec<String>> = m
+        .methods
+        .iter()
+        .map(|x| {
+            vec![
+                x.method.clone(),
+                x.requests.to_string(),
+                x.errors.to_string(),
+                format!("{:.3}", x.latency_p50_seconds * 1e3),
+                format!("{:.3}", x.latency_p99_seconds * 1e3),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["METHOD", "REQUESTS", "ERRORS", "P50_MS", "P99_MS"], &rows));
+    Ok(out)
+}
+
+fn apply_state(state: i32) -> &'static str {
+    match ApplyState::try_from(state) {
+        Ok(ApplyState::Applied) => "APPLIED",
+        Ok(ApplyState::Pending) => "PENDING",
+        Ok(ApplyState::Failed) => "FAILED",
+        _ => "UNKNOWN",
+    }
+}
+
+/// `single` renders one object as itself rather than as a list.
+pub fn sysctls(items: &[Sysctl], format: Format, single: bool) -> Result {
+    if format != Format::Table {
+        return match (single, items.first()) {
+            (true, Some(one)) => serialize(one, format).map_err(anyhow::Error::msg),
+            _ => serialize(&items, format).map_err(anyhow::Error::msg),
+        };
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|s| {
+            let status = s.status.clone().unwrap_or_default();
+            vec![
+                s.name.clone(),
+                s.spec.as_ref().map(|x| x.value.clone()).unwrap_or_default(),
+                apply_state(status.state).into(),
+                status.observed_value,
+                s.generation.to_string(),
+                status.message,
+            ]
+        })
+        .collect();
+    Ok(table(&["NAME", "VALUE", "STATE", "OBSERVED", "GENERATION", "MESSAGE"], &rows))
+}

@@ -1,0 +1,127 @@
+//! The public gRPC API: request validation, the mapping of store errors to status codes, and
+//! the resource conventions (names, paging, field masks, etags) every service follows.
+
+pub mod system;
+
+use dpu_store::StoreError;
+use pbjson_types::{FieldMask, Timestamp};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Default and largest page sizes of every List call.
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_PAGE_SIZE: usize = 1000;
+
+/// INVALID_ARGUMENT naming the field, with a google.rpc.BadRequest detail a client can read.
+pub fn invalid(field: &str, description: impl Into<String>) -> Status {
+    let description = description.into();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("{field}: {description}"),
+        ErrorDetails::with_bad_request_violation(field, description),
+    )
+}
+
+/// The status for a store failure.
+pub fn store_status(e: StoreError) -> Status {
+    match e {
+        StoreError::NotFound(name) => Status::not_found(format!("{name} not found")),
+        StoreError::AlreadyExists(name) => Status::already_exists(format!("{name} already exists")),
+        // A failed test-and-set: the client must re-read and retry (gRPC status code guide).
+        e @ (StoreError::EtagMismatch { .. } | StoreError::Conflict(_)) => {
+            Status::aborted(e.to_string())
+        }
+        StoreError::InvalidPageToken => {
+            invalid("page_token", "not a token this server issued for this collection")
+        }
+        e @ StoreError::Corrupt(..) => {
+            tracing::error!(error = %e, "store corruption");
+            Status::data_loss(e.to_string())
+        }
+        e @ StoreError::Sled(_) => {
+            tracing::error!(error = %e, "store failure");
+            Status::unavailable(format!("the state store failed; retry later ({e})"))
+        }
+    }
+}
+
+/// The id in `collection/id`, or INVALID_ARGUMENT on `field`.
+pub fn parse_name<'a>(name: &'a str, collection: &str, field: &str) -> Result<&'a str, Status> {
+    if name.is_empty() {
+        return Err(invalid(field, "required"));
+    }
+    match name.strip_prefix(collection).and_then(|rest| rest.strip_prefix('/')) {
+        Some(id) if !id.is_empty() => Ok(id),
+        _ => Err(invalid(field, format!("must look like \"{collection}/ID\", got {name:?}"))),
+    }
+}
+
+/// The page size to use for a request's `page_size`.
+pub fn page_size(requested: i32) -> Result<usize, Status> {
+    match usize::try_from(requested) {
+        Err(_) => Err(invalid("page_size", "must not be negative")),
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(n) => Ok(n.min(MAX_PAGE_SIZE)),
+    }
+}
+
+/// Checks an update mask against the paths an Update accepts. An absent or empty mask means
+/// every updatable field.
+pub fn check_update_mask(mask: Option<&FieldMask>, allowed: &[&str]) -> Result<(), Status> {
+    for path in mask.map(|m| m.paths.as_slice()).unwrap_or_default() {
+        if !allowed.contains(&path.as_str()) {
+            return Err(invalid(
+                "update_mask",
+                format!("unknown or read-only path {path:?}; updatable: {}", allowed.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn timestamp(unix_nanos: i64) -> Timestamp {
+    Timestamp {
+        seconds: unix_nanos.div_euclid(1_000_000_000),
+        nanos: unix_nanos.rem_euclid(1_000_000_000) as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            parse_name("sysctls/net.ipv4.ip_forward", "sysctls", "name").unwrap(),
+            "net.ipv4.ip_forward"
+        );
+        for bad in ["", "sysctls", "sysctls/", "sysctlsx/a", "other/a", "/a"] {
+            let e = parse_name(bad, "sysctls", "name").unwrap_err();
+            assert_eq!(e.code(), Code::InvalidArgument, "{bad}");
+            let details = e.get_details_bad_request().unwrap();
+            assert_eq!(details.field_violations[0].field, "name");
+        }
+    }
+
+    #[test]
+    fn paging_and_masks() {
+        assert_eq!(page_size(0).unwrap(), DEFAULT_PAGE_SIZE);
+        assert_eq!(page_size(5000).unwrap(), MAX_PAGE_SIZE);
+        assert!(page_size(-1).is_err());
+        let mask = FieldMask { paths: vec!["spec.value".into()] };
+        assert!(check_update_mask(Some(&mask), &["spec", "spec.value"]).is_ok());
+        let bad = FieldMask { paths: vec!["status".into()] };
+        assert_eq!(
+            check_update_mask(Some(&bad), &["spec"]).unwrap_err().code(),
+            Code::InvalidArgument
+        );
+        assert!(check_update_mask(None, &["spec"]).is_ok());
+    }
+
+    #[test]
+    fn timestamps_split_nanos() {
+        let t = timestamp(1_500_000_000_250);
+        assert_eq!((t.seconds, t.nanos), (1500, 250));
+    }
+}

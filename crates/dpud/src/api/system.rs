@@ -1,0 +1,317 @@
+//! `dpu.system.v1.SystemService`: inventory, health, agent metrics, and sysctls as durable
+//! desired state applied by the system service process.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use dpu_proto::dpu::system::v1::system_internal_service_client::SystemInternalServiceClient;
+use dpu_proto::dpu::system::v1::system_service_server::SystemService;
+use dpu_proto::dpu::system::v1::{
+    AgentMetrics, ApplyState, ComponentVersion, CreateSysctlRequest, DeleteSysctlRequest,
+    GetAgentMetricsRequest, GetHealthRequest, GetInventoryRequest, GetSysctlRequest, Health,
+    Inventory, ListSysctlsRequest, ListSysctlsResponse, MethodMetrics, ServiceHealth, ServingState,
+    SyncSysctlsRequest, Sysctl, SysctlSpec, SysctlStatus, UpdateSysctlRequest,
+};
+use dpu_store::{Collection, Object, Store};
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+use super::{check_update_mask, invalid, page_size, parse_name, store_status, timestamp};
+use crate::metrics::Metrics;
+use crate::services::{Reconciler, ServiceHandle, Services};
+
+pub const SYSCTLS: &str = "sysctls";
+const SYSTEM_SERVICE: &str = "system";
+const UPDATABLE: &[&str] = &["spec", "spec.value"];
+
+/// Observed status of each sysctl as last reported by the system service, by full name.
+#[derive(Default)]
+pub struct SysctlStatuses(RwLock<HashMap<String, SysctlStatus>>);
+
+impl SysctlStatuses {
+    fn get(&self, name: &str) -> Option<SysctlStatus> {
+        self.0.read().ok().and_then(|m| m.get(name).cloned())
+    }
+
+    fn replace(&self, statuses: HashMap<String, SysctlStatus>) {
+        if let Ok(mut m) = self.0.write() {
+            *m = statuses;
+        }
+    }
+}
+
+fn validate_spec(spec: Option<&SysctlSpec>, field: &str) -> Result<SysctlSpec, Status> {
+    let spec = spec.ok_or_else(|| invalid(field, "required"))?;
+    dpu_system::sysctl::validate_value(&spec.value)
+        .map_err(|e| invalid(&format!("{field}.value"), e.to_string()))?;
+    Ok(spec.clone())
+}
+
+fn validate_key(key: &str, field: &str) -> Result<(), Status> {
+    dpu_system::sysctl::validate_key(key).map_err(|e| invalid(field, e.to_string()))
+}
+
+pub struct SystemApi {
+    pub store: Store,
+    pub sysctls: Collection<SysctlSpec>,
+    pub statuses: Arc<SysctlStatuses>,
+    pub services: Services,
+    pub metrics: Arc<Metrics>,
+    pub started: Instant,
+}
+
+impl SystemApi {
+    fn system(&self) -> Result<&Arc<ServiceHandle>, Status> {
+        self.services.get(SYSTEM_SERVICE).ok_or_else(|| {
+            Status::failed_precondition("the system service is not configured on this agent")
+        })
+    }
+
+    fn changed(&self) {
+        if let Some(handle) = self.services.get(SYSTEM_SERVICE) {
+            handle.request_sync();
+        }
+    }
+
+    fn to_proto(&self, o: Object<SysctlSpec>) -> Sysctl {
+        let status = match self.statuses.get(&o.name) {
+            Some(mut s) => {
+                if s.applied_generation != o.generation {
+                    s.state = ApplyState::Pending.into();
+                }
+                s
+            }
+            None => SysctlStatus { state: ApplyState::Pending.into(), ..Default::default() },
+        };
+        Sysctl {
+            name: o.name,
+            spec: Some(o.spec),
+            status: Some(status),
+            generation: o.generation,
+            etag: o.etag,
+            create_time: Some(timestamp(o.create_time_unix_nanos)),
+            update_time: Some(timestamp(o.update_time_unix_nanos)),
+        }
+    }
+
+    /// Runs a store call off the reactor (sled reads may touch the disk).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Collection<SysctlSpec>) -> Result<T, dpu_store::StoreError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let c = self.sysctls.clone();
+        tokio::task::spawn_blocking(move || f(c))
+            .await
+            .map_err(|e| Status::internal(format!("store task failed: {e}")))?
+            .map_err(store_status)
+    }
+}
+
+#[tonic::async_trait]
+impl SystemService for SystemApi {
+    async fn get_inventory(
+        &self,
+        _: Request<GetInventoryRequest>,
+    ) -> Result<Response<Inventory>, Status> {
+        let system = self.system()?;
+        let mut inventory = SystemInternalServiceClient::new(system.channel())
+            .get_inventory(GetInventoryRequest {})
+            .await
+            .map_err(|e| {
+                Status::unavailable(format!("the system service is not answering: {}", e.message()))
+            })?
+            .into_inner();
+        inventory.versions.retain(|v| v.component != "dpud");
+        inventory.versions.insert(
+            0,
+            ComponentVersion {
+                component: "dpud".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+        );
+        for (name, handle) in &self.services.handles {
+            let state = handle.state();
+            if !inventory.versions.iter().any(|v| &v.component == name) && !state.version.is_empty()
+            {
+                inventory
+                    .versions
+                    .push(ComponentVersion { component: name.clone(), version: state.version });
+            }
+        }
+        Ok(Response::new(inventory))
+    }
+
+    async fn get_health(&self, _: Request<GetHealthRequest>) -> Result<Response<Health>, Status> {
+        let services = self
+            .services
+            .handles
+            .iter()
+            .map(|(name, handle)| {
+                let s = handle.state();
+                ServiceHealth {
+                    service: name.clone(),
+                    state: if s.serving { ServingState::Serving } else { ServingState::NotServing }
+                        .into(),
+                    version: s.version,
+                    instance_id: s.instance_id,
+                    restarts: s.restarts,
+                    last_sync_time: s.last_sync.map(|t| {
+                        let nanos = t
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_nanos())
+                            .unwrap_or(0);
+                        timestamp(i64::try_from(nanos).unwrap_or(i64::MAX))
+                    }),
+                    message: s.message,
+                }
+            })
+            .collect();
+        Ok(Response::new(Health { agent: ServingState::Serving.into(), services }))
+    }
+
+    async fn get_agent_metrics(
+        &self,
+        _: Request<GetAgentMetricsRequest>,
+    ) -> Result<Response<AgentMetrics>, Status> {
+        let methods = self
+            .metrics
+            .summaries()
+            .into_iter()
+            .map(|m| MethodMetrics {
+                method: m.method,
+                requests: m.requests,
+                errors: m.errors,
+                latency_sum_seconds: m.sum_seconds,
+                latency_p50_seconds: m.p50_seconds,
+                latency_p99_seconds: m.p99_seconds,
+            })
+            .collect();
+        Ok(Response::new(AgentMetrics {
+            uptime_seconds: self.started.elapsed().as_secs(),
+            stored_objects: self.store.len() as u64,
+            methods,
+        }))
+    }
+
+    async fn create_sysctl(
+        &self,
+        request: Request<CreateSysctlRequest>,
+    ) -> Result<Response<Sysctl>, Status> {
+        let req = request.into_inner();
+        if req.sysctl_id.is_empty() {
+            return Err(invalid("sysctl_id", "required"));
+        }
+        validate_key(&req.sysctl_id, "sysctl_id")?;
+        let sysctl = req.sysctl.ok_or_else(|| invalid("sysctl", "required"))?;
+        let name = self.sysctls.full_name(&req.sysctl_id);
+        if !sysctl.name.is_empty() && sysctl.name != name {
+            return Err(invalid("sysctl.name", format!("must be empty or {name:?}")));
+        }
+        let spec = validate_spec(sysctl.spec.as_ref(), "sysctl.spec")?;
+        let created = self.sysctls.create(&name, &spec).await.map_err(store_status)?;
+        tracing::info!(%name, value = %spec.value, "sysctl created");
+        self.changed();
+        Ok(Response::new(self.to_proto(created)))
+    }
+
+    async fn get_sysctl(
+        &self,
+        request: Request<GetSysctlRequest>,
+    ) -> Result<Response<Sysctl>, Status> {
+        let name = request.into_inner().name;
+        let key = parse_name(&name, SYSCTLS, "name")?;
+        validate_key(key, "name")?;
+        let found = self.blocking(move |c| c.get(&name)).await?;
+        let object = found.ok_or_else(|| Status::not_found("sysctl not found"))?;
+        Ok(Response::new(self.to_proto(object)))
+    }
+
+    async fn list_sysctls(
+        &self,
+        request: Request<ListSysctlsRequest>,
+    ) -> Result<Response<ListSysctlsResponse>, Status> {
+        let req = request.into_inner();
+        let size = page_size(req.page_size)?;
+        let page = self.blocking(move |c| c.list(size, &req.page_token)).await?;
+        Ok(Response::new(ListSysctlsResponse {
+            sysctls: page.objects.into_iter().map(|o| self.to_proto(o)).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn update_sysctl(
+        &self,
+        request: Request<UpdateSysctlRequest>,
+    ) -> Result<Response<Sysctl>, Status> {
+        let req = request.into_inner();
+        let sysctl = req.sysctl.ok_or_else(|| invalid("sysctl", "required"))?;
+        let key = parse_name(&sysctl.name, SYSCTLS, "sysctl.name")?;
+        validate_key(key, "sysctl.name")?;
+        check_update_mask(req.update_mask.as_ref(), UPDATABLE)?;
+        let spec = validate_spec(sysctl.spec.as_ref(), "sysctl.spec")?;
+        let etag = (!sysctl.etag.is_empty()).then_some(sysctl.etag.as_str());
+        // Sysctl's spec has one field, so every accepted mask replaces the whole spec.
+        let updated = self
+            .sysctls
+            .update(&sysctl.name, etag, req.allow_missing, |_| spec.clone())
+            .await
+            .map_err(store_status)?;
+        tracing::info!(name = %sysctl.name, value = %spec.value, generation = updated.generation, "sysctl updated");
+        self.changed();
+        Ok(Response::new(self.to_proto(updated)))
+    }
+
+    async fn delete_sysctl(
+        &self,
+        request: Request<DeleteSysctlRequest>,
+    ) -> Result<Response<pbjson_types::Empty>, Status> {
+        let req = request.into_inner();
+        let key = parse_name(&req.name, SYSCTLS, "name")?;
+        validate_key(key, "name")?;
+        let etag = (!req.etag.is_empty()).then_some(req.etag.as_str());
+        let existed = self.sysctls.delete(&req.name, etag).await.map_err(store_status)?;
+        if !existed && !req.allow_missing {
+            return Err(Status::not_found(format!("{} not found", req.name)));
+        }
+        if existed {
+            tracing::info!(name = %req.name, "sysctl deleted");
+            self.changed();
+        }
+        Ok(Response::new(pbjson_types::Empty {}))
+    }
+}
+
+/// Pushes every stored sysctl to the system service and records what it observed.
+pub struct SysctlReconciler {
+    pub sysctls: Collection<SysctlSpec>,
+    pub statuses: Arc<SysctlStatuses>,
+}
+
+#[tonic::async_trait]
+impl Reconciler for SysctlReconciler {
+    async fn sync(&self, channel: Channel) -> Result<(), Status> {
+        let c = self.sysctls.clone();
+        let objects = tokio::task::spawn_blocking(move || c.all())
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(store_status)?;
+        let desired = objects
+            .into_iter()
+            .map(|o| Sysctl {
+                name: o.name,
+                spec: Some(o.spec),
+                generation: o.generation,
+                ..Default::default()
+            })
+            .collect();
+        let observed = SystemInternalServiceClient::new(channel)
+            .sync_sysctls(SyncSysctlsRequest { sysctls: desired })
+            .await?
+            .into_inner();
+        self.statuses.replace(
+            observed.sysctls.into_iter().filter_map(|s| Some((s.name, s.status?))).collect(),
+        );
+        Ok(())
+    }
+}

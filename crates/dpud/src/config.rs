@@ -1,0 +1,262 @@
+//! The agent's configuration file (TOML).
+//!
+//! Parsing is strict: unknown keys, duplicate names and unusable values are errors that name the
+//! offending key, so a typo never silently falls back to a default. Relative paths are taken
+//! relative to the file's directory.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use dpu_pki::Role;
+use dpu_runtime::logging::LogFormat;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Syntax(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field: field.into(), message: message.into() }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the sled store lives.
+    pub state_dir: PathBuf,
+    #[serde(default)]
+    pub log_format: LogFormat,
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+    pub listeners: Vec<Listener>,
+    pub tls: Tls,
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Largest accepted request message; larger ones are refused before decoding.
+    #[serde(default = "default_max_request_bytes")]
+    pub max_request_bytes: usize,
+}
+
+fn default_log_level() -> String {
+    "info".to_owned()
+}
+
+fn default_max_request_bytes() -> usize {
+    4 * 1024 * 1024
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    pub name: String,
+    pub address: SocketAddr,
+    /// Caps the role of every client on this listener (the host-facing listener on a card
+    /// sets "host", so even an operator certificate cannot change policy from the host side).
+    #[serde(default)]
+    pub max_role: Option<Role>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_cas: Vec<ClientCa>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCa {
+    pub ca: PathBuf,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// Plain-HTTP Prometheus endpoint; bind it on the management side only.
+    pub address: SocketAddr,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: String,
+    /// The service's internal gRPC API.
+    pub socket: PathBuf,
+    /// When set, the agent starts the process and restarts it when it exits (development and
+    /// the lab); on a card systemd does that and the agent only waits for the socket.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+}
+
+/// Services the agent knows how to drive.
+pub const KNOWN_SERVICES: &[&str] = &["system"];
+
+impl Config {
+    /// Parses and validates a configuration text. Paths stay as written.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads, parses and validates `path`, resolving relative paths against its directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let mut config = Self::parse(&text)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.state_dir);
+        resolve(&mut self.tls.cert);
+        resolve(&mut self.tls.key);
+        for ca in &mut self.tls.client_cas {
+            resolve(&mut ca.ca);
+        }
+        for service in &mut self.services {
+            resolve(&mut service.socket);
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.state_dir.as_os_str().is_empty() {
+            return Err(invalid("state_dir", "must not be empty"));
+        }
+        if self.listeners.is_empty() {
+            return Err(invalid("listeners", "at least one listener is required"));
+        }
+        let mut names = HashSet::new();
+        let mut addresses = HashSet::new();
+        for (i, l) in self.listeners.iter().enumerate() {
+            if l.name.is_empty() {
+                return Err(invalid(format!("listeners[{i}].name"), "must not be empty"));
+            }
+            if !names.insert(&l.name) {
+                return Err(invalid(
+                    format!("listeners[{i}].name"),
+                    format!("duplicate listener {:?}", l.name),
+                ));
+            }
+            if !addresses.insert(l.address) {
+                return Err(invalid(
+                    format!("listeners[{i}].address"),
+                    format!("{} is used twice", l.address),
+                ));
+            }
+        }
+        if self.tls.client_cas.is_empty() {
+            return Err(invalid(
+                "tls.client_cas",
+                "at least one client CA is required: every listener uses mTLS",
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_request_bytes) {
+            return Err(invalid("max_request_bytes", "must be between 1 KiB and 64 MiB"));
+        }
+        let mut services = HashSet::new();
+        for (i, s) in self.services.iter().enumerate() {
+            if !KNOWN_SERVICES.contains(&s.name.as_str()) {
+                return Err(invalid(
+                    format!("services[{i}].name"),
+                    format!("unknown service {:?}; known: {}", s.name, KNOWN_SERVICES.join(", ")),
+                ));
+            }
+            if !services.insert(&s.name) {
+                return Err(invalid(
+                    format!("services[{i}].name"),
+                    format!("duplicate service {:?}", s.name),
+                ));
+            }
+            if s.socket.as_os_str().is_empty() {
+                return Err(invalid(format!("services[{i}].socket"), "must not be empty"));
+            }
+            if let Some(cmd) = &s.command {
+                if cmd.is_empty() || cmd[0].is_empty() {
+                    return Err(invalid(format!("services[{i}].command"), "must name a program"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+state_dir = "state"
+log_format = "json"
+[[listeners]]
+name = "host"
+address = "192.168.100.2:50051"
+max_role = "host"
+[[listeners]]
+name = "operator"
+address = "127.0.0.1:50052"
+[tls]
+cert = "certs/server.crt"
+key = "/abs/server.key"
+[[tls.client_cas]]
+ca = "certs/host-ca.crt"
+role = "host"
+[[services]]
+name = "system"
+socket = "run/system.sock"
+command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
+"#;
+
+    #[test]
+    fn parses_and_resolves_relative_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dpud.toml");
+        std::fs::write(&path, GOOD).unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.listeners[0].max_role, Some(Role::Host));
+        assert_eq!(c.state_dir, dir.path().join("state"));
+        assert_eq!(c.tls.key, PathBuf::from("/abs/server.key"));
+        assert_eq!(c.services[0].socket, dir.path().join("run/system.sock"));
+        assert_eq!(c.max_request_bytes, 4 * 1024 * 1024);
+    }
+
+    fn err(text: &str) -> String {
+        Config::parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn rejects_what_would_be_silently_wrong() {
+        assert!(err(&GOOD.replace("log_format", "log_fromat")).contains("log_fromat"));
+        assert!(err(&GOOD.replace(r#"role = "host""#, r#"role = "admin""#)).contains("admin"));
+        assert!(
+            err(&GOOD.replace("127.0.0.1:50052", "192.168.100.2:50051")).contains("used twice")
+        );
+        assert!(
+            err(&GOOD.replace(r#"name = "system""#, r#"name = "sytsem""#))
+                .contains("unknown service")
+        );
+        assert!(err(&GOOD.replace("127.0.0.1:50052", "not-an-address")).contains("address"));
+        assert!(err("").contains("missing field"));
+        assert!(err("\0\u{ff} garbage [[[").len() > 5);
+    }
+}

@@ -1,0 +1,99 @@
+//! The tower layer every gRPC call passes first: authorisation by role, then metrics.
+//!
+//! It runs before tonic decodes anything, so a call the role may not make never reaches a
+//! handler, never touches the store, and costs no message decoding.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http::{Request, Response};
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+use crate::authz::required_role;
+use crate::metrics::Metrics;
+use crate::tls::PeerInfo;
+
+#[derive(Clone)]
+pub struct GateLayer {
+    metrics: Arc<Metrics>,
+    known_methods: Arc<std::collections::HashSet<String>>,
+}
+
+impl GateLayer {
+    pub fn new(metrics: Arc<Metrics>, known_methods: std::collections::HashSet<String>) -> Self {
+        Self { metrics, known_methods: Arc::new(known_methods) }
+    }
+}
+
+impl<S> Layer<S> for GateLayer {
+    type Service = Gate<S>;
+    fn layer(&self, inner: S) -> Gate<S> {
+        Gate { inner, layer: self.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct Gate<S> {
+    inner: S,
+    layer: GateLayer,
+}
+
+fn grpc_status(response: &Response<Body>) -> tonic::Code {
+    // Unary errors are "trailers-only" responses: the status is in the headers. A successful
+    // unary response carries grpc-status 0 in the trailers, so no header here means OK.
+    response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map_or(tonic::Code::Ok, tonic::Code::from)
+}
+
+impl<S, B> Service<Request<B>> for Gate<S>
+where
+    S: Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Response<Body>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let path = req.uri().path().to_owned();
+        let peer = req.extensions().get::<PeerInfo>().cloned();
+        let layer = self.layer.clone();
+        // Take the service that was made ready; leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let known = layer.known_methods.contains(&path);
+            let denial = match &peer {
+                None => Some(tonic::Status::unauthenticated("no authenticated client certificate")),
+                Some(peer) => {
+                    let needed = required_role(&path);
+                    (peer.role < needed).then(|| {
+                        tracing::info!(method = %path, role = %peer.role, remote = %peer.remote, "permission denied");
+                        tonic::Status::permission_denied(format!(
+                            "{path} requires the {needed} role; this client has the {} role",
+                            peer.role
+                        ))
+                    })
+                }
+            };
+            let response = match denial {
+                Some(status) => status.into_http(),
+                None => inner.call(req).await?,
+            };
+            layer.metrics.record(&path, known, grpc_status(&response), started.elapsed());
+            Ok(response)
+        })
+    }
+}

@@ -1,0 +1,31 @@
+//! The `dpud` binary: parse flags, load the config, run the agent until SIGTERM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+
+/// The DPU agent: gRPC control endpoint (mTLS), durable desired state, service reconciliation.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Configuration file (TOML).
+    #[arg(long, short, env = "DPUD_CONFIG", default_value = "/etc/dpud/dpud.toml")]
+    config: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = dpud::Config::load(&args.config)
+        .with_context(|| format!("loading {}", args.config.display()))?;
+    dpu_runtime::logging::init(config.log_format, &config.log_level)?;
+    let agent = dpud::Agent::start(config).await.context("starting the agent")?;
+    dpu_runtime::notify_ready();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "dpud ready");
+    dpu_runtime::signals::shutdown_signal().await;
+    dpu_runtime::notify_stopping();
+    agent.shutdown().await;
+    tracing::info!("dpud stopped");
+    Ok(())
+}

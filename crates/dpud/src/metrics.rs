@@ -1,0 +1,198 @@
+//! Per-method request counters and latency histograms, rendered in the Prometheus text format
+//! (exposition format 0.0.4) and summarised for the GetAgentMetrics call.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds of the latency buckets, seconds: 50 µs doubling up to ~26 s.
+fn bucket_bounds() -> impl Iterator<Item = f64> {
+    (0..20).map(|i| 50e-6 * f64::from(1u32 << i))
+}
+
+const BUCKETS: usize = 20;
+
+#[derive(Debug, Default, Clone)]
+struct MethodStats {
+    /// Count per gRPC status code name ("OK", "PERMISSION_DENIED", ...).
+    by_code: BTreeMap<&'static str, u64>,
+    buckets: [u64; BUCKETS],
+    /// Calls slower than the last bucket.
+    overflow: u64,
+    sum_seconds: f64,
+    count: u64,
+}
+
+/// A snapshot of one method's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodSummary {
+    pub method: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub sum_seconds: f64,
+    pub p50_seconds: f64,
+    pub p99_seconds: f64,
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    methods: Mutex<BTreeMap<String, MethodStats>>,
+}
+
+impl Metrics {
+    /// Records one finished call. Unknown paths are folded into one series so a client cannot
+    /// grow the table without bound.
+    pub fn record(&self, method: &str, known: bool, code: tonic::Code, elapsed: Duration) {
+        let key = if known { method } else { "unknown" };
+        let secs = elapsed.as_secs_f64();
+        let Ok(mut methods) = self.methods.lock() else { return };
+        let stats = methods.entry(key.to_owned()).or_default();
+        *stats.by_code.entry(code_name(code)).or_default() += 1;
+        stats.count += 1;
+        stats.sum_seconds += secs;
+        match bucket_bounds().position(|b| secs <= b) {
+            Some(i) => stats.buckets[i] += 1,
+            None => stats.overflow += 1,
+        }
+    }
+
+    pub fn summaries(&self) -> Vec<MethodSummary> {
+        let Ok(methods) = self.methods.lock() else { return Vec::new() };
+        methods
+            .iter()
+            .map(|(method, s)| MethodSummary {
+                method: method.clone(),
+                requests: s.count,
+                errors: s.count - s.by_code.get("OK").copied().unwrap_or(0),
+                sum_seconds: s.sum_seconds,
+                p50_seconds: quantile(s, 0.50),
+                p99_seconds: quantile(s, 0.99),
+            })
+            .collect()
+    }
+
+    /// The Prometheus text exposition of every series, plus the gauges passed in.
+    pub fn render(&self, gauges: &[(&str, &str, Vec<(String, f64)>)]) -> String {
+        let mut out = String::new();
+        let Ok(methods) = self.methods.lock() else { return out };
+        out.push_str(
+            "# HELP dpud_grpc_requests_total gRPC calls handled, by method and status code.\n",
+        );
+        out.push_str("# TYPE dpud_grpc_requests_total counter\n");
+        for (method, s) in methods.iter() {
+            for (code, n) in &s.by_code {
+                let _ = writeln!(
+                    out,
+                    "dpud_grpc_requests_total{{method=\"{method}\",code=\"{code}\"}} {n}"
+                );
+            }
+        }
+        out.push_str(
+            "# HELP dpud_grpc_request_duration_seconds Time from request to response headers.\n",
+        );
+        out.push_str("# TYPE dpud_grpc_request_duration_seconds histogram\n");
+        for (method, s) in methods.iter() {
+            let mut cumulative = 0;
+            for (bound, n) in bucket_bounds().zip(s.buckets) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "dpud_grpc_request_duration_seconds_bucket{{method=\"{method}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "dpud_grpc_request_duration_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "dpud_grpc_request_duration_seconds_sum{{method=\"{method}\"}} {}",
+                s.sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "dpud_grpc_request_duration_seconds_count{{method=\"{method}\"}} {}",
+                s.count
+            );
+        }
+        for (name, help, series) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for (labels, value) in series {
+                let _ = writeln!(out, "{name}{labels} {value}");
+            }
+        }
+        out
+    }
+}
+
+/// Estimates a quantile as the upper bound of the bucket holding it (conservative).
+fn quantile(s: &MethodStats, q: f64) -> f64 {
+    if s.count == 0 {
+        return 0.0;
+    }
+    // ceil(q * count) as an integer rank, 1-based.
+    let rank = ((q * s.count as f64).ceil() as u64).max(1);
+    let mut cumulative = 0;
+    for (bound, n) in bucket_bounds().zip(s.buckets) {
+        cumulative += n;
+        if cumulative >= rank {
+            return bound;
+        }
+    }
+    f64::INFINITY
+}
+
+/// The canonical upper-case name of a status code, as in the gRPC status code documentation.
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_codes_and_estimates_quantiles() {
+        let m = Metrics::default();
+        for _ in 0..98 {
+            m.record("/a/B", true, tonic::Code::Ok, Duration::from_micros(40));
+        }
+        m.record("/a/B", true, tonic::Code::PermissionDenied, Duration::from_millis(3));
+        m.record("/a/B", true, tonic::Code::Ok, Duration::from_secs(100));
+        m.record("/evil/path", false, tonic::Code::Unimplemented, Duration::from_micros(1));
+        let s = m.summaries();
+        let b = s.iter().find(|s| s.method == "/a/B").unwrap();
+        assert_eq!((b.requests, b.errors), (100, 1));
+        assert_eq!(b.p50_seconds, 50e-6);
+        assert!(b.p99_seconds >= 0.003 && b.p99_seconds < 0.01, "{}", b.p99_seconds);
+        assert!(s.iter().any(|s| s.method == "unknown"));
+        let text = m.render(&[("dpud_up", "Always 1.", vec![(String::new(), 1.0)])]);
+        assert!(
+            text.contains("dpud_grpc_requests_total{method=\"/a/B\",code=\"PERMISSION_DENIED\"} 1")
+        );
+        assert!(text.contains("dpud_grpc_request_duration_seconds_count{method=\"/a/B\"} 100"));
+        assert!(text.contains("le=\"+Inf\"} 100"));
+        assert!(text.contains("dpud_up 1"));
+    }
+}

@@ -1,0 +1,249 @@
+//! Assembles the agent from its configuration and runs it until shutdown.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpu_pki::ClientCa;
+use dpu_proto::dpu::system::v1::SysctlSpec;
+use dpu_proto::dpu::system::v1::system_service_server::SystemServiceServer;
+use dpu_store::Store;
+use prost::Message;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tonic::transport::Server;
+
+use crate::api::system::{SYSCTLS, SysctlReconciler, SysctlStatuses, SystemApi};
+use crate::config::Config;
+use crate::gate::GateLayer;
+use crate::metrics::Metrics;
+use crate::services::{Reconciler, ServiceHandle, Services, supervise_process};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("opening the state store in {path}: {source}")]
+    Store { path: String, source: dpu_store::StoreError },
+    #[error("TLS set-up: {0}")]
+    Tls(#[from] dpu_pki::PkiError),
+    #[error("binding listener {name} on {address}: {source}")]
+    Bind { name: String, address: SocketAddr, source: std::io::Error },
+    #[error("reflection set-up: {0}")]
+    Reflection(String),
+}
+
+/// A running agent.
+pub struct Agent {
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    /// Bound addresses by listener name (useful when a config asks for port 0).
+    pub listeners: Vec<(String, SocketAddr)>,
+    pub metrics_address: Option<SocketAddr>,
+}
+
+/// Every full method path the agent serves, from the descriptor sets.
+fn known_methods() -> HashSet<String> {
+    let mut known = HashSet::new();
+    for set in [dpu_proto::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET] {
+        let Ok(fds) = prost_types::FileDescriptorSet::decode(set) else { continue };
+        for file in fds.file {
+            for service in &file.service {
+                for method in &service.method {
+                    known.insert(format!(
+                        "/{}.{}/{}",
+                        file.package(),
+                        service.name(),
+                        method.name()
+                    ));
+                }
+            }
+        }
+    }
+    for method in ["ServerReflectionInfo"] {
+        known.insert(format!("/grpc.reflection.v1.ServerReflection/{method}"));
+        known.insert(format!("/grpc.reflection.v1alpha.ServerReflection/{method}"));
+    }
+    known
+}
+
+impl Agent {
+    /// Opens the store, binds every listener, starts reconciliation, and returns once the agent
+    /// serves.
+    pub async fn start(config: Config) -> Result<Self, AgentError> {
+        let started = Instant::now();
+        let state_dir = config.state_dir.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&state_dir))
+            .await
+            .map_err(|e| AgentError::Store {
+                path: config.state_dir.display().to_string(),
+                source: dpu_store::StoreError::Conflict(e.to_string()),
+            })?
+            .map_err(|source| AgentError::Store {
+                path: config.state_dir.display().to_string(),
+                source,
+            })?;
+        tracing::info!(objects = store.len(), dir = %config.state_dir.display(), "state store opened");
+
+        let client_cas: Vec<ClientCa> = config
+            .tls
+            .client_cas
+            .iter()
+            .map(|c| ClientCa { ca: c.ca.clone(), role: c.role })
+            .collect();
+        let (tls, roles) = dpu_pki::server_config(&config.tls.cert, &config.tls.key, &client_cas)?;
+        let acceptor = TlsAcceptor::from(tls);
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let metrics = Arc::new(Metrics::default());
+        let sysctls = store.collection::<SysctlSpec>(SYSCTLS);
+        let statuses = Arc::new(SysctlStatuses::default());
+
+        let mut services = Services::default();
+        for svc in &config.services {
+            let handle = ServiceHandle::new(&svc.name, dpu_runtime::unix::channel(&svc.socket));
+            let reconciler: Arc<dyn Reconciler> = match svc.name.as_str() {
+                "system" => Arc::new(SysctlReconciler {
+                    sysctls: sysctls.clone(),
+                    statuses: statuses.clone(),
+                }),
+                // Config validation admits only known services.
+                other => unreachable!("unknown service {other} passed validation"),
+            };
+            if let Some(command) = &svc.command {
+                tasks.push(tokio::spawn(supervise_process(
+                    svc.name.clone(),
+                    command.clone(),
+                    shutdown_rx.clone(),
+                )));
+            }
+            tasks.push(tokio::spawn(handle.clone().run(reconciler, shutdown_rx.clone())));
+            services.handles.insert(svc.name.clone(), handle);
+        }
+
+        let system = Arc::new(SystemApi {
+            store: store.clone(),
+            sysctls,
+            statuses,
+            services: services.clone(),
+            metrics: metrics.clone(),
+            started,
+        });
+        let (health_reporter, health) = tonic_health::server::health_reporter();
+        health_reporter.set_serving::<SystemServiceServer<SystemApi>>().await;
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(dpu_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| AgentError::Reflection(e.to_string()))?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(dpu_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .map_err(|e| AgentError::Reflection(e.to_string()))?;
+        let gate = GateLayer::new(metrics.clone(), known_methods());
+
+        let mut bound = Vec::new();
+        for l in &config.listeners {
+            let tcp = TcpListener::bind(l.address).await.map_err(|source| AgentError::Bind {
+                name: l.name.clone(),
+                address: l.address,
+                source,
+            })?;
+            let address = tcp.local_addr().unwrap_or(l.address);
+            tracing::info!(listener = %l.name, %address, max_role = ?l.max_role, "listening (mTLS)");
+            bound.push((l.name.clone(), address));
+            let incoming =
+                crate::tls::incoming(tcp, &l.name, acceptor.clone(), roles.clone(), l.max_role);
+            let router = Server::builder()
+                .timeout(Duration::from_secs(30))
+                .max_concurrent_streams(128)
+                .http2_keepalive_interval(Some(Duration::from_secs(30)))
+                .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+                .layer(gate.clone())
+                .add_service(health.clone())
+                .add_service(reflection_v1.clone())
+                .add_service(reflection_v1alpha.clone())
+                .add_service(
+                    SystemServiceServer::from_arc(system.clone())
+                        .max_decoding_message_size(config.max_request_bytes),
+                );
+            let mut stop = shutdown_rx.clone();
+            let name = l.name.clone();
+            tasks.push(tokio::spawn(async move {
+                let signal = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = router.serve_with_incoming_shutdown(incoming, signal).await {
+                    tracing::error!(listener = %name, error = %e, "listener failed");
+                }
+            }));
+        }
+
+        let mut metrics_address = None;
+        if let Some(m) = &config.metrics {
+            let tcp = TcpListener::bind(m.address).await.map_err(|source| AgentError::Bind {
+                name: "metrics".into(),
+                address: m.address,
+                source,
+            })?;
+            metrics_address = tcp.local_addr().ok();
+            tracing::info!(address = ?metrics_address, "Prometheus metrics endpoint (plain HTTP)");
+            let render_metrics = metrics.clone();
+            let render_store = store.clone();
+            let render_services = services.clone();
+            let render: crate::metrics_http::Render = Arc::new(move || {
+                let up = render_services
+                    .handles
+                    .iter()
+                    .map(|(n, h)| {
+                        (format!("{{service=\"{n}\"}}"), if h.state().serving { 1.0 } else { 0.0 })
+                    })
+                    .collect();
+                let restarts = render_services
+                    .handles
+                    .iter()
+                    .map(|(n, h)| (format!("{{service=\"{n}\"}}"), h.state().restarts as f64))
+                    .collect();
+                render_metrics.render(&[
+                    (
+                        "dpud_stored_objects",
+                        "Objects in the desired-state store.",
+                        vec![(String::new(), render_store.len() as f64)],
+                    ),
+                    (
+                        "dpud_uptime_seconds",
+                        "Seconds since the agent started.",
+                        vec![(String::new(), started.elapsed().as_secs_f64())],
+                    ),
+                    (
+                        "dpud_service_up",
+                        "1 when the service answers and its desired state is applied.",
+                        up,
+                    ),
+                    (
+                        "dpud_service_restarts",
+                        "New service instances seen after the first.",
+                        restarts,
+                    ),
+                ])
+            });
+            tasks.push(tokio::spawn(crate::metrics_http::serve(tcp, render, shutdown_rx.clone())));
+        }
+
+        Ok(Self { shutdown, tasks, listeners: bound, metrics_address })
+    }
+
+    /// Stops accepting, lets in-flight calls finish, stops supervised services.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(10), task).await.is_err() {
+                tracing::warn!("a task did not stop within 10 s");
+            }
+        }
+    }
+}

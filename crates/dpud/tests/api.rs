@@ -1,0 +1,317 @@
+//! The public API against the real agent binary: authentication, roles, validation, paging,
+//! etags, oversized and garbage input. Each refusal must leave the store unchanged.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Env, Who};
+use dpu_client::Client;
+use dpu_proto::dpu::system::v1::{
+    CreateSysctlRequest, DeleteSysctlRequest, GetAgentMetricsRequest, GetHealthRequest,
+    GetInventoryRequest, GetSysctlRequest, ListSysctlsRequest, Sysctl, SysctlSpec,
+    UpdateSysctlRequest,
+};
+use pbjson_types::FieldMask;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+fn create(id: &str, value: &str) -> CreateSysctlRequest {
+    CreateSysctlRequest {
+        sysctl_id: id.into(),
+        sysctl: Some(Sysctl {
+            spec: Some(SysctlSpec { value: value.into() }),
+            ..Default::default()
+        }),
+    }
+}
+
+async fn names(client: &Client) -> Vec<String> {
+    let page = client
+        .system()
+        .list_sysctls(ListSysctlsRequest { page_size: 1000, page_token: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
+    page.sysctls.into_iter().map(|s| format!("{}={}", s.name, s.spec.unwrap().value)).collect()
+}
+
+fn field_of(status: &tonic::Status) -> String {
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations[0].field.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_are_enforced_and_refusals_change_nothing() {
+    let mut env = Env::new();
+    env.start().await;
+    let host = env.client(Who::Host).await;
+    let operator = env.client(Who::Operator).await;
+
+    // The host may read.
+    host.system().get_health(GetHealthRequest {}).await.unwrap();
+    let inv = host.system().get_inventory(GetInventoryRequest {}).await.unwrap().into_inner();
+    assert!(inv.interfaces.iter().any(|i| i.name == "lo"));
+    assert!(inv.versions.iter().any(|v| v.component == "dpud"));
+    assert!(inv.versions.iter().any(|v| v.component == "system"));
+
+    // The host may not write, nor read agent metrics.
+    let denied = host.system().create_sysctl(create("net.ipv4.ip_forward", "1")).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+    assert!(denied.message().contains("operator"), "{}", denied.message());
+    let denied = host.system().get_agent_metrics(GetAgentMetricsRequest {}).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    assert!(names(&operator).await.is_empty(), "a refused call persisted something");
+
+    // An operator certificate on the host-facing listener is capped to the host role.
+    let capped = dpu_client::connect(&env.options(Who::Operator, env.host_port)).await.unwrap();
+    let denied =
+        capped.system().create_sysctl(create("net.ipv4.ip_forward", "1")).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    assert!(names(&operator).await.is_empty());
+
+    // The operator may.
+    operator.system().create_sysctl(create("net.ipv4.ip_forward", "1")).await.unwrap();
+    assert_eq!(names(&host).await, ["sysctls/net.ipv4.ip_forward=1"]);
+
+    // Metrics saw all of it.
+    let m =
+        operator.system().get_agent_metrics(GetAgentMetricsRequest {}).await.unwrap().into_inner();
+    let create_stats = m.methods.iter().find(|x| x.method.ends_with("/CreateSysctl")).unwrap();
+    assert_eq!((create_stats.requests, create_stats.errors), (3, 2));
+    assert_eq!(m.stored_objects, 1);
+    let text = http_get(env.metrics_port, "/metrics");
+    assert!(
+        text.contains("dpud_grpc_requests_total{method=\"/dpu.system.v1.SystemService/CreateSysctl\",code=\"PERMISSION_DENIED\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("dpud_service_up{service=\"system\"} 1"), "{text}");
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// A TLS client built by hand, to present no certificate or a wrong one.
+async fn raw_call(env: &Env, config: rustls::ClientConfig) -> Result<(), String> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let port = env.operator_port;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(5))
+        .connect_with_connector(tower::service_fn(move |_| {
+            let connector = connector.clone();
+            async move {
+                let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+                let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+                let tls = connector.connect(name, tcp).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+            }
+        }))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut client =
+        dpu_proto::dpu::system::v1::system_service_client::SystemServiceClient::new(channel);
+    client.get_health(GetHealthRequest {}).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_without_a_trusted_certificate_are_refused() {
+    let mut env = Env::new();
+    env.start().await;
+    let ca = env.path("certs/ca.crt");
+    let no_cert = dpu_pki::client_config_without_cert(&ca).unwrap();
+    assert!(raw_call(&env, no_cert).await.is_err(), "a client without a certificate got an answer");
+    // The server's own certificate is valid but issued by no client CA (and is not a client cert).
+    let wrong =
+        dpu_pki::client_config(&ca, &env.path("certs/server.crt"), &env.path("certs/server.key"))
+            .unwrap();
+    assert!(
+        raw_call(&env, wrong).await.is_err(),
+        "a certificate from an untrusted CA got an answer"
+    );
+    // A proper one works on the same path, so the refusals were about the certificate.
+    let good = dpu_pki::client_config(
+        &ca,
+        &env.path("certs/operator.crt"),
+        &env.path("certs/operator.key"),
+    )
+    .unwrap();
+    raw_call(&env, good).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_its_status_and_changes_nothing() {
+    let mut env = Env::new();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let mut sys = op.system();
+    let first = sys.create_sysctl(create("vm.swappiness", "10")).await.unwrap().into_inner();
+    let before = names(&op).await;
+
+    // Invalid names and ids.
+    for id in ["", "net..ipv4", "../../etc/passwd", "a/b", "net.ipv4.ip forward"] {
+        let e = sys.create_sysctl(create(id, "1")).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{id:?}: {e:?}");
+        assert_eq!(field_of(&e), "sysctl_id", "{id:?}");
+    }
+    let e = sys.get_sysctl(GetSysctlRequest { name: "vm.swappiness".into() }).await.unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "name"));
+    // Missing required fields.
+    let e = sys
+        .create_sysctl(CreateSysctlRequest { sysctl_id: "vm.x".into(), sysctl: None })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "sysctl"));
+    let e = sys
+        .create_sysctl(CreateSysctlRequest {
+            sysctl_id: "vm.x".into(),
+            sysctl: Some(Sysctl::default()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "sysctl.spec"));
+    let e = sys.create_sysctl(create("vm.x", "1\n2")).await.unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "sysctl.spec.value"));
+    // Existing and missing objects.
+    let e = sys.create_sysctl(create("vm.swappiness", "20")).await.unwrap_err();
+    assert_eq!(e.code(), Code::AlreadyExists);
+    let e = sys.get_sysctl(GetSysctlRequest { name: "sysctls/vm.none".into() }).await.unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    let e = sys
+        .delete_sysctl(DeleteSysctlRequest { name: "sysctls/vm.none".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    sys.delete_sysctl(DeleteSysctlRequest {
+        name: "sysctls/vm.none".into(),
+        allow_missing: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // Unknown field-mask path.
+    let update = |mask: &str, etag: &str, value: &str| UpdateSysctlRequest {
+        sysctl: Some(Sysctl {
+            name: "sysctls/vm.swappiness".into(),
+            spec: Some(SysctlSpec { value: value.into() }),
+            etag: etag.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(FieldMask { paths: vec![mask.into()] }),
+        allow_missing: false,
+    };
+    let e = sys.update_sysctl(update("status.observed_value", "", "30")).await.unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "update_mask"));
+    // Stale etag: update once with the current etag, then again with the old one.
+    let second =
+        sys.update_sysctl(update("spec.value", &first.etag, "11")).await.unwrap().into_inner();
+    assert_eq!(second.generation, 2);
+    let e = sys.update_sysctl(update("spec", &first.etag, "12")).await.unwrap_err();
+    assert_eq!(e.code(), Code::Aborted, "{e:?}");
+    let e = sys
+        .delete_sysctl(DeleteSysctlRequest {
+            name: second.name.clone(),
+            etag: first.etag.clone(),
+            allow_missing: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Aborted);
+    // Bad paging.
+    let e = sys
+        .list_sysctls(ListSysctlsRequest { page_size: -1, page_token: String::new() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let e = sys
+        .list_sysctls(ListSysctlsRequest { page_size: 1, page_token: "garbage".into() })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "page_token"));
+
+    // A 10 MiB request is refused before it is decoded.
+    let e = sys.create_sysctl(create("vm.big", &"x".repeat(10 << 20))).await.unwrap_err();
+    assert!(matches!(e.code(), Code::ResourceExhausted | Code::OutOfRange), "{e:?}");
+
+    // Garbage bytes on the listener: the connection is closed, nothing else happens.
+    for garbage in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        &[0x16, 0x03, 0x01, 0xff, 0xff, 0, 0, 0][..],
+        &[0u8; 4096][..],
+    ] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", env.operator_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let _ = s.write_all(garbage);
+        let mut buf = [0u8; 1024];
+        // Either an alert then EOF, or EOF/reset straight away; never a hang.
+        let mut total = 0;
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+            assert!(total < 1 << 16, "server kept talking to garbage");
+        }
+    }
+
+    // Still serving, and the store holds exactly what the successful calls left.
+    let mut after = before.clone();
+    after[0] = "sysctls/vm.swappiness=11".into();
+    assert_eq!(names(&op).await, after);
+    sys.get_health(GetHealthRequest {}).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_pages_and_update_semantics() {
+    let mut env = Env::new();
+    env.start().await;
+    let mut sys = env.client(Who::Operator).await.system();
+    for i in 0..7 {
+        sys.create_sysctl(create(&format!("dev.test.k{i}"), &i.to_string())).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    for _ in 0..10 {
+        let page = sys
+            .list_sysctls(ListSysctlsRequest { page_size: 3, page_token: token })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.sysctls.len() <= 3);
+        seen.extend(page.sysctls.into_iter().map(|s| s.name));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+
+    // Update with allow_missing creates; an unchanged spec keeps generation and etag.
+    let req = |v: &str| UpdateSysctlRequest {
+        sysctl: Some(Sysctl {
+            name: "sysctls/dev.test.new".into(),
+            spec: Some(SysctlSpec { value: v.into() }),
+            ..Default::default()
+        }),
+        update_mask: None,
+        allow_missing: true,
+    };
+    let a = sys.update_sysctl(req("5")).await.unwrap().into_inner();
+    let b = sys.update_sysctl(req("5")).await.unwrap().into_inner();
+    assert_eq!((a.generation, &a.etag), (b.generation, &b.etag));
+    let c = sys.update_sysctl(req("6")).await.unwrap().into_inner();
+    assert_eq!(c.generation, 2);
+    assert!(c.create_time.is_some() && c.update_time.is_some());
+}

@@ -1,0 +1,232 @@
+//! Test harness: a development PKI, a config with free loopback ports, and the real `dpud` and
+//! `dpu-system` binaries as child processes (killed on drop).
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dpu_client::{Client, ConnectOptions};
+use dpu_proto::dpu::system::v1::GetHealthRequest;
+
+/// A binary of this workspace, next to the test executable's `deps/` directory.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run the tests with `cargo test --workspace` (it builds every binary)",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub host_port: u16,
+    pub operator_port: u16,
+    pub metrics_port: u16,
+    agent: Option<Child>,
+}
+
+pub enum Who {
+    Host,
+    Operator,
+}
+
+impl Env {
+    /// A PKI, a fake sysctl tree and a config; nothing runs yet.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        dpu_pki::init_dev_pki(&dir.path().join("certs"), &dpu_pki::default_server_sans()).unwrap();
+        let root = dir.path().join("sysctl");
+        std::fs::create_dir_all(root.join("net/ipv4")).unwrap();
+        std::fs::write(root.join("net/ipv4/ip_forward"), "0\n").unwrap();
+        std::fs::create_dir_all(root.join("vm")).unwrap();
+        std::fs::write(root.join("vm/swappiness"), "60\n").unwrap();
+        let env = Self {
+            dir,
+            host_port: free_port(),
+            operator_port: free_port(),
+            metrics_port: free_port(),
+            agent: None,
+        };
+        env.write_config();
+        env
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.path("run/system.sock")
+    }
+
+    fn write_config(&self) {
+        let config = format!(
+            r#"
+state_dir = "state"
+log_level = "info,dpud=debug"
+[[listeners]]
+name = "host"
+address = "127.0.0.1:{host}"
+max_role = "host"
+[[listeners]]
+name = "operator"
+address = "127.0.0.1:{operator}"
+[tls]
+cert = "certs/server.crt"
+key = "certs/server.key"
+[[tls.client_cas]]
+ca = "certs/host-ca.crt"
+role = "host"
+[[tls.client_cas]]
+ca = "certs/operator-ca.crt"
+role = "operator"
+[metrics]
+address = "127.0.0.1:{metrics}"
+[[services]]
+name = "system"
+socket = "run/system.sock"
+command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
+"#,
+            host = self.host_port,
+            operator = self.operator_port,
+            metrics = self.metrics_port,
+            system = workspace_bin("dpu-system").display().to_string(),
+            socket = self.socket().display().to_string(),
+            root = self.path("sysctl").display().to_string(),
+        );
+        std::fs::write(self.path("dpud.toml"), config).unwrap();
+    }
+
+    /// Starts dpud and waits until it answers a health call.
+    pub async fn start(&mut self) {
+        assert!(self.agent.is_none(), "agent already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path("dpud.log"))
+            .unwrap();
+        let child = Command::new(workspace_bin("dpud"))
+            .arg("--config")
+            .arg(self.path("dpud.toml"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.agent = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(client) = self.try_client(Who::Operator).await {
+                if client.system().get_health(GetHealthRequest {}).await.is_ok() {
+                    return;
+                }
+            }
+            if let Some(status) = self.agent.as_mut().unwrap().try_wait().unwrap() {
+                panic!("dpud exited with {status}; log:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "dpud did not become ready; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("dpud.log")).unwrap_or_default()
+    }
+
+    pub fn agent_pid(&self) -> u32 {
+        self.agent.as_ref().expect("agent running").id()
+    }
+
+    /// SIGKILL, as a crash or power cut would end it (its supervised child is orphaned and
+    /// killed too, as systemd's cgroup would).
+    pub fn kill_agent(&mut self) {
+        if let Some(mut child) = self.agent.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        kill_system_service(&self.socket());
+    }
+
+    pub fn options(&self, who: Who, port: u16) -> ConnectOptions {
+        let (cert, key) = match who {
+            Who::Host => ("certs/host.crt", "certs/host.key"),
+            Who::Operator => ("certs/operator.crt", "certs/operator.key"),
+        };
+        ConnectOptions {
+            endpoint: format!("https://127.0.0.1:{port}"),
+            ca: self.path("certs/ca.crt"),
+            cert: self.path(cert),
+            key: self.path(key),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    async fn try_client(&self, who: Who) -> Result<Client, dpu_client::ClientError> {
+        let port = match who {
+            Who::Host => self.host_port,
+            Who::Operator => self.operator_port,
+        };
+        dpu_client::connect(&self.options(who, port)).await
+    }
+
+    /// A client with the given role's certificate on that role's listener.
+    pub async fn client(&self, who: Who) -> Client {
+        self.try_client(who).await.unwrap()
+    }
+}
+
+/// Kills the dpu-system process serving `socket`, found through /proc.
+pub fn kill_system_service(socket: &Path) -> Option<i32> {
+    let pid = system_service_pid(socket)?;
+    let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    // Wait until it is gone.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            if stat.contains(") Z ") {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(pid)
+}
+
+pub fn system_service_pid(socket: &Path) -> Option<i32> {
+    let needle = socket.display().to_string();
+    for entry in std::fs::read_dir("/proc").ok()? {
+        let Ok(entry) = entry else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let args: Vec<String> =
+            cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        if args.first().is_some_and(|a| a.ends_with("dpu-system"))
+            && args.iter().any(|a| *a == needle)
+        {
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+                if stat.contains(") Z ") {
+                    continue;
+                }
+            }
+            return Some(pid);
+        }
+    }
+    None
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.kill_agent();
+    }
+}
