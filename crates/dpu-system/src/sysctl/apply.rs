@@ -118,9 +118,11 @@ impl Applier {
 
         match read_value(&path, key) {
             Ok(current) if normalize_value(&current) == desired => return Ok(desired),
-            Err(err @ (SysctlError::NotFound { .. } | SysctlError::NotAFile { .. })) => {
-                return Err(err);
-            }
+            Err(
+                err @ (SysctlError::NotFound { .. }
+                | SysctlError::NotAFile { .. }
+                | SysctlError::OutsideRoot { .. }),
+            ) => return Err(err),
             // Differs, or unreadable (write-only sysctls): write it.
             _ => {}
         }
