@@ -474,11 +474,12 @@ fn check_specific(lay: &Layout, h: &[u8]) -> Result<(), DecodeError> {
                     "CPDA out of range",
                 ));
             }
-            if le32(h, 12) < MIN_MAXH2CDATA {
+            let maxh2cdata = le32(h, 12);
+            if maxh2cdata < MIN_MAXH2CDATA || !maxh2cdata.is_multiple_of(4) {
                 return Err(err(
                     Fes::InvalidHeaderField,
                     IcResp::OFFSET_MAXH2CDATA,
-                    "MAXH2CDATA below 4096",
+                    "MAXH2CDATA below 4096 or not a multiple of 4",
                 ));
             }
         }

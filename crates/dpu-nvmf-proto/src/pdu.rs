@@ -253,7 +253,7 @@ pub struct IcResp {
     pub hdgst: bool,
     /// Data digests enabled on this connection.
     pub ddgst: bool,
-    /// Maximum data bytes in one H2CData PDU (≥ [`MIN_MAXH2CDATA`]).
+    /// Maximum data bytes in one H2CData PDU (≥ [`MIN_MAXH2CDATA`], a multiple of 4).
     pub maxh2cdata: u32,
 }
 

@@ -379,14 +379,16 @@ fn icresp_checks() {
         Fes::UnsupportedParameter,
         10,
     );
-    let mut r = ic_resp(false, false);
-    r.maxh2cdata = 4095;
-    let w = Pdu::IcResp(r).to_vec(&PLAIN).unwrap();
-    expect_fatal(
-        decode_err(PduDecoder::new(DecoderConfig::host()), &w),
-        Fes::InvalidHeaderField,
-        12,
-    );
+    for bad in [0, 4095, 4098, 65_537] {
+        let mut r = ic_resp(false, false);
+        r.maxh2cdata = bad;
+        let w = Pdu::IcResp(r).to_vec(&PLAIN).unwrap();
+        expect_fatal(
+            decode_err(PduDecoder::new(DecoderConfig::host()), &w),
+            Fes::InvalidHeaderField,
+            12,
+        );
+    }
 }
 
 #[test]

@@ -194,7 +194,7 @@ fn random_pdu(rng: &mut Rng) -> (Pdu, Role) {
                 cpda: rng.below(32) as u8,
                 hdgst: rng.below(2) == 1,
                 ddgst: rng.below(2) == 1,
-                maxh2cdata: 4096 + rng.below(1 << 20) as u32,
+                maxh2cdata: 4096 + 4 * rng.below(1 << 18) as u32,
             }),
             Role::Host,
         ),
