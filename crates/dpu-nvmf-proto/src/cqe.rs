@@ -118,7 +118,7 @@ impl Status {
         Status((self.0 & !(0x3 << 11)) | (((crd & 0x3) as u16) << 11))
     }
 
-    // --- Generic command status (SCT 0h), NVMe Base 2.0 Figure 94.
+    // --- Generic command status (SCT 0h), NVMe Base 2.0 "Generic Command Status Definition".
     /// 00h Successful Completion.
     pub const SUCCESS: Status = Status::new(sct::GENERIC, 0x00);
     /// 01h Invalid Command Opcode.
@@ -194,7 +194,7 @@ impl Status {
     /// 82h Attempted Write to Read Only Range (NVM command set I/O commands).
     pub const WRITE_TO_READ_ONLY_RANGE: Status = Status::new(sct::COMMAND_SPECIFIC, 0x82);
 
-    // --- Fabrics command status (SCT 1h), NVMe Base 2.0 Figure 104, for Fabrics commands.
+    // --- Fabrics command status (SCT 1h), for Fabrics commands (NVMe-oF 1.1 "Fabrics Command Status Values").
     /// 80h Incompatible Format (Connect).
     pub const CONNECT_INCOMPATIBLE_FORMAT: Status = Status::new(sct::COMMAND_SPECIFIC, 0x80);
     /// 81h Controller Busy (Connect).
@@ -286,7 +286,7 @@ impl Cqe {
         self.dw1 = (v >> 32) as u32;
     }
 
-    /// The Connect Invalid Parameters completion (NVMe-oF 1.1 §3.3 Connect response):
+    /// The Connect Invalid Parameters completion (NVMe-oF 1.1 "Connect Command and Response"):
     /// DW0 carries IPO (bits 15:0, byte offset of the invalid parameter) and IATTR
     /// (bit 16: 1 = the parameter is in the Connect data, 0 = in the SQE).
     #[must_use]

@@ -319,7 +319,7 @@ impl PduDecoder {
             .with_header(raw)
             .into());
         }
-        // A termination request with a bad length is answered by closing (§3.6.2.3).
+        // A termination request with a bad length is answered by closing (§3.6.2.4).
         if is_term && !(u32::from(TERM_REQ_HLEN)..=TERM_REQ_MAX_PLEN).contains(&ch.plen) {
             return Err(DecodeError::MalformedTermReq { plen: ch.plen });
         }

@@ -1,5 +1,5 @@
 //! Errors of the NVMe/TCP wire layer and their mapping to termination requests
-//! (NVMe/TCP 1.0 §3.6.2.3 H2CTermReq / §3.6.2.4 C2HTermReq, §3.5.3 "Fatal errors").
+//! (NVMe/TCP 1.0 §3.6.2.4 H2CTermReq / §3.6.2.5 C2HTermReq, §3.5.3 "Fatal errors").
 //!
 //! A *fatal* transport error ends the connection: the side that detects it sends a
 //! termination request carrying a Fatal Error Status (FES), Fatal Error Information
@@ -11,7 +11,7 @@
 //! * a data digest mismatch (§3.3.2.2) fails only the affected command (with
 //!   [`Status::TRANSIENT_TRANSPORT_ERROR`](crate::Status::TRANSIENT_TRANSPORT_ERROR));
 //!   the connection stays up, so [`DecodeError::DataDigest`] still hands over the PDU;
-//! * a malformed termination request (§3.6.2.3: PLEN outside 24..=152) is answered
+//! * a malformed termination request (§3.6.2.4: PLEN outside 24..=152) is answered
 //!   by closing the connection without a reply ([`DecodeError::MalformedTermReq`]).
 
 use std::fmt;
@@ -21,7 +21,7 @@ use crate::pdu::{Pdu, TermReq};
 /// Maximum number of bytes of the offending PDU header carried in a termination request.
 pub const TERM_REQ_MAX_DATA: usize = 128;
 
-/// Fatal Error Status of a termination request (NVMe/TCP 1.0 Figure 23/25 "FES").
+/// Fatal Error Status of a termination request (NVMe/TCP 1.0 "FES" field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u16)]
 pub enum Fes {
@@ -129,7 +129,7 @@ pub enum DecodeError {
     #[error(transparent)]
     Fatal(#[from] FatalError),
     /// A termination request with an invalid length: close without replying
-    /// (NVMe/TCP 1.0 §3.6.2.3). The decoder stays failed.
+    /// (NVMe/TCP 1.0 §3.6.2.4). The decoder stays failed.
     #[error("malformed termination request (PLEN {plen}); closing without reply")]
     MalformedTermReq {
         /// The PLEN received.
@@ -188,7 +188,7 @@ pub enum EncodeError {
     /// A data PDU must carry at least one byte of data.
     #[error("data PDU without data")]
     EmptyData,
-    /// SUCCESS may only be set on the last C2HData PDU of a command (§3.6.2.7).
+    /// SUCCESS may only be set on the last C2HData PDU of a command (§3.6.2.8).
     #[error("C2HData SUCCESS flag requires LAST_PDU")]
     SuccessWithoutLast,
     /// PDA values are 0..=31.

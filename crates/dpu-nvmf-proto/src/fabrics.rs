@@ -1,9 +1,9 @@
 //! Fabrics commands: opcode 7Fh with a Fabrics Command Type (FCTYPE) in byte 4
 //! (NVMe-oF 1.1 §3 "Fabrics Command Set"; NVMe Base 2.0 §6 "Fabrics Command Set").
 //!
-//! * Connect (FCTYPE 01h, §3.3) creates the admin or an I/O queue; its 1024-byte
+//! * Connect (FCTYPE 01h) creates the admin or an I/O queue; its 1024-byte
 //!   [`ConnectData`] travels as in-capsule data on NVMe/TCP.
-//! * Property Get (04h, §3.4) / Property Set (00h, §3.5) replace register access.
+//! * Property Get (04h) / Property Set (00h) replace register access.
 //! * Disconnect (08h) and Authentication Send/Receive (05h/06h) are decoded so a
 //!   target can answer them.
 //!
@@ -14,7 +14,7 @@
 use crate::error::ParseError;
 use crate::sqe::{SglDescriptor, Sqe, admin_opcode};
 
-/// FCTYPE values (NVMe-oF 1.1 Figure 10).
+/// FCTYPE values (NVMe-oF 1.1 "Fabrics Command Set").
 pub mod fctype {
     /// Property Set.
     pub const PROPERTY_SET: u8 = 0x00;
@@ -30,7 +30,7 @@ pub mod fctype {
     pub const DISCONNECT: u8 = 0x08;
 }
 
-/// Controller property offsets (NVMe Base 2.0 §3.1.4, Figure 33).
+/// Controller property offsets (NVMe Base 2.0 §3.1.4).
 pub mod property {
     /// CAP: Controller Capabilities (8 bytes).
     pub const CAP: u32 = 0x00;
@@ -55,7 +55,7 @@ pub const NQN_MAX_LEN: usize = 223;
 /// Host-defined CNTLID meaning "any controller" in a Connect to a dynamic subsystem.
 pub const CNTLID_DYNAMIC: u16 = 0xFFFF;
 
-/// Connect command fields (SQE part), NVMe-oF 1.1 Figure 19.
+/// Connect command fields (SQE part), NVMe-oF 1.1 "Connect Command and Response".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectCmd {
     /// Record format; 0 is the only one defined.
@@ -94,7 +94,7 @@ impl ConnectCmd {
     }
 }
 
-/// Property Get command fields, NVMe-oF 1.1 Figure 23.
+/// Property Get command fields, NVMe-oF 1.1 "Property Get Command and Response".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PropertyGetCmd {
     /// Property size: false = 4 bytes, true = 8 bytes (ATTRIB bits 2:0 = 0 or 1).
@@ -114,7 +114,7 @@ impl PropertyGetCmd {
     }
 }
 
-/// Property Set command fields, NVMe-oF 1.1 Figure 26.
+/// Property Set command fields, NVMe-oF 1.1 "Property Set Command and Response".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PropertySetCmd {
     /// Property size: false = 4 bytes, true = 8 bytes.
@@ -212,7 +212,7 @@ fn prop_size(cdw10: u32) -> Result<bool, ParseError> {
     }
 }
 
-/// The 1024-byte Connect data (NVMe-oF 1.1 Figure 20).
+/// The 1024-byte Connect data (NVMe-oF 1.1 "Connect Command and Response", Connect data).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConnectData {
     /// Host identifier (a UUID).

@@ -1,7 +1,7 @@
 //! NVMe/TCP PDUs: common header, PDU-specific headers and encoders
 //! (NVMe/TCP 1.0 §3.3 "PDU format" and §3.6.2 "PDU definitions").
 //!
-//! Every PDU starts with the 8-byte common header (§3.6.1, Figure 17):
+//! Every PDU starts with the 8-byte common header (§3.6.2.1):
 //!
 //! | bytes | field | meaning |
 //! |---|---|---|
@@ -26,23 +26,23 @@ use crate::sqe::{SQE_LEN, Sqe};
 
 /// Length of the common header.
 pub const COMMON_HEADER_LEN: usize = 8;
-/// HLEN of ICReq and ICResp (§3.6.2.1, §3.6.2.2).
+/// HLEN of ICReq and ICResp (§3.6.2.2, §3.6.2.3).
 pub const IC_HLEN: u8 = 128;
-/// HLEN of H2CTermReq and C2HTermReq (§3.6.2.3, §3.6.2.4).
+/// HLEN of H2CTermReq and C2HTermReq (§3.6.2.4, §3.6.2.5).
 pub const TERM_REQ_HLEN: u8 = 24;
-/// HLEN of CapsuleCmd: common header + 64-byte SQE (§3.6.2.5).
+/// HLEN of CapsuleCmd: common header + 64-byte SQE (§3.6.2.6).
 pub const CAPSULE_CMD_HLEN: u8 = 72;
-/// HLEN of CapsuleResp: common header + 16-byte CQE (§3.6.2.6).
+/// HLEN of CapsuleResp: common header + 16-byte CQE (§3.6.2.7).
 pub const CAPSULE_RESP_HLEN: u8 = 24;
-/// HLEN of H2CData and C2HData (§3.6.2.7, §3.6.2.8).
+/// HLEN of H2CData and C2HData (§3.6.2.8, §3.6.2.9).
 pub const DATA_HLEN: u8 = 24;
-/// HLEN of R2T (§3.6.2.9).
+/// HLEN of R2T (§3.6.2.10).
 pub const R2T_HLEN: u8 = 24;
 /// Maximum PLEN of a termination request: 24-byte header + 128 bytes of data.
 pub const TERM_REQ_MAX_PLEN: u32 = TERM_REQ_HLEN as u32 + TERM_REQ_MAX_DATA as u32;
 /// The only PDU format version (PFV) defined: 0 (NVMe/TCP 1.0).
 pub const PFV_1_0: u16 = 0;
-/// Smallest MAXH2CDATA a controller may announce in ICResp (§3.6.2.2).
+/// Smallest MAXH2CDATA a controller may announce in ICResp (§3.6.2.3).
 pub const MIN_MAXH2CDATA: u32 = 4096;
 /// Largest PDA (HPDA/CPDA) value: alignment `(pda + 1) * 4` = 128 bytes.
 pub const MAX_PDA: u8 = 31;
@@ -51,7 +51,7 @@ pub const DISCOVERY_PORT: u16 = 8009;
 /// IANA port for NVMe/TCP I/O controllers.
 pub const NVME_TCP_PORT: u16 = 4420;
 
-/// PDU common header FLAGS bits (§3.6.1, Figure 17).
+/// PDU common header FLAGS bits (§3.6.2.1).
 pub mod flags {
     /// HDGSTF: a header digest follows the PDU header.
     pub const HDGSTF: u8 = 1 << 0;
@@ -63,7 +63,7 @@ pub mod flags {
     pub const SUCCESS: u8 = 1 << 3;
 }
 
-/// ICReq/ICResp DGST field bits (§3.6.2.1).
+/// ICReq/ICResp DGST field bits (§3.6.2.2).
 pub mod dgst {
     /// HDGST_ENABLE.
     pub const HDGST_ENABLE: u8 = 1 << 0;
@@ -71,7 +71,7 @@ pub mod dgst {
     pub const DDGST_ENABLE: u8 = 1 << 1;
 }
 
-/// PDU-Type values (§3.6.1, Figure 18). Bit 0 gives the direction: even types
+/// PDU-Type values (§3.6.2.1). Bit 0 gives the direction: even types
 /// travel host to controller, odd types controller to host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -210,7 +210,7 @@ impl CommonHeader {
     }
 }
 
-/// ICReq (§3.6.2.1): the first PDU on a connection, host to controller.
+/// ICReq (§3.6.2.2): the first PDU on a connection, host to controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IcReq {
     /// PDU Format Version; [`PFV_1_0`].
@@ -242,7 +242,7 @@ impl Default for IcReq {
     }
 }
 
-/// ICResp (§3.6.2.2): the controller's answer to ICReq.
+/// ICResp (§3.6.2.3): the controller's answer to ICReq.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IcResp {
     /// PDU Format Version; [`PFV_1_0`].
@@ -268,7 +268,7 @@ impl IcResp {
     pub const OFFSET_MAXH2CDATA: u32 = 12;
 }
 
-/// H2CTermReq / C2HTermReq body (§3.6.2.3, §3.6.2.4).
+/// H2CTermReq / C2HTermReq body (§3.6.2.4, §3.6.2.5).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TermReq {
     /// Fatal Error Status as on the wire (see [`Fes`](crate::Fes)).
@@ -279,7 +279,7 @@ pub struct TermReq {
     pub data: Vec<u8>,
 }
 
-/// CapsuleCmd (§3.6.2.5): a submission queue entry plus optional in-capsule data.
+/// CapsuleCmd (§3.6.2.6): a submission queue entry plus optional in-capsule data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CapsuleCmd {
     /// The 64-byte command.
@@ -288,7 +288,7 @@ pub struct CapsuleCmd {
     pub data: Vec<u8>,
 }
 
-/// Header fields of H2CData / C2HData (§3.6.2.7, §3.6.2.8).
+/// Header fields of H2CData / C2HData (§3.6.2.8, §3.6.2.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct DataPduHeader {
     /// Command Capsule CID of the command the data belongs to.
@@ -323,7 +323,7 @@ pub struct DataPdu {
     pub data: Vec<u8>,
 }
 
-/// R2T (§3.6.2.9): the controller asks for a range of a command's write data.
+/// R2T (§3.6.2.10): the controller asks for a range of a command's write data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct R2t {
     /// CID of the command.

@@ -30,7 +30,7 @@ pub const SQE_LEN: usize = 64;
 /// Length of an SGL descriptor.
 pub const SGL_DESC_LEN: usize = 16;
 
-/// Admin command opcodes a fabrics controller handles (NVMe Base 2.0 §5, Figure 138).
+/// Admin command opcodes a fabrics controller handles (NVMe Base 2.0 §5).
 pub mod admin_opcode {
     /// Get Log Page.
     pub const GET_LOG_PAGE: u8 = 0x02;
@@ -50,7 +50,7 @@ pub mod admin_opcode {
     pub const FABRICS: u8 = 0x7F;
 }
 
-/// NVM command set I/O opcodes (NVM Command Set 1.0 §3, Figure 20).
+/// NVM command set I/O opcodes (NVM Command Set 1.0 §3).
 pub mod io_opcode {
     /// Flush.
     pub const FLUSH: u8 = 0x00;
@@ -171,7 +171,7 @@ impl Psdt {
     }
 }
 
-/// SGL descriptor types (NVMe Base 2.0 Figure 114), high nibble of byte 15.
+/// SGL descriptor types (NVMe Base 2.0 "SGL Descriptor Type"), high nibble of byte 15.
 pub mod sgl_type {
     /// SGL Data Block.
     pub const DATA_BLOCK: u8 = 0x0;
@@ -187,7 +187,7 @@ pub mod sgl_type {
     pub const TRANSPORT_DATA_BLOCK: u8 = 0x5;
 }
 
-/// SGL descriptor sub types (NVMe Base 2.0 Figure 115), low nibble of byte 15.
+/// SGL descriptor sub types (NVMe Base 2.0 "SGL Descriptor Sub Type"), low nibble of byte 15.
 pub mod sgl_subtype {
     /// Address.
     pub const ADDRESS: u8 = 0x0;

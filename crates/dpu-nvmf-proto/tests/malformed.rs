@@ -1,5 +1,5 @@
 //! Every malformed input maps to the right termination-request FES and FEI
-//! (NVMe/TCP 1.0 §3.6.2.3/§3.6.2.4 and §3.5).
+//! (NVMe/TCP 1.0 §3.6.2.4/§3.6.2.5 and §3.5).
 
 mod common;
 
