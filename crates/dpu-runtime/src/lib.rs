@@ -11,10 +11,10 @@ pub mod unix;
 ///
 /// Without `NOTIFY_SOCKET` this does nothing; a failure to notify is logged, never fatal.
 pub fn notify_ready() {
-    if std::env::var_os("NOTIFY_SOCKET").is_some() {
-        if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
-            tracing::warn!(error = %e, "systemd readiness notification failed");
-        }
+    if std::env::var_os("NOTIFY_SOCKET").is_some()
+        && let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready])
+    {
+        tracing::warn!(error = %e, "systemd readiness notification failed");
     }
 }
 

@@ -187,13 +187,13 @@ impl<S: Message + Default> Collection<S> {
             };
             let old = Record::decode(current.as_ref())
                 .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
-            if let Some(etag) = expected_etag {
-                if etag != old.etag() {
-                    return Err(StoreError::EtagMismatch {
-                        name: name.to_owned(),
-                        current: old.etag(),
-                    });
-                }
+            if let Some(etag) = expected_etag
+                && etag != old.etag()
+            {
+                return Err(StoreError::EtagMismatch {
+                    name: name.to_owned(),
+                    current: old.etag(),
+                });
             }
             let old_spec = S::decode(old.spec.as_slice())
                 .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;

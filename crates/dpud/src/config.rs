@@ -190,10 +190,10 @@ impl Config {
             if s.socket.as_os_str().is_empty() {
                 return Err(invalid(format!("services[{i}].socket"), "must not be empty"));
             }
-            if let Some(cmd) = &s.command {
-                if cmd.is_empty() || cmd[0].is_empty() {
-                    return Err(invalid(format!("services[{i}].command"), "must name a program"));
-                }
+            if let Some(cmd) = &s.command
+                && cmd.first().is_none_or(|program| program.is_empty())
+            {
+                return Err(invalid(format!("services[{i}].command"), "must name a program"));
             }
         }
         Ok(())

@@ -35,6 +35,10 @@ pub struct MethodSummary {
     pub p99_seconds: f64,
 }
 
+/// A gauge to render: name, help text, and (label set, value) pairs; the label set is either
+/// empty or `{k="v",...}`.
+pub type Gauge<'a> = (&'a str, &'a str, Vec<(String, f64)>);
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     methods: Mutex<BTreeMap<String, MethodStats>>,
@@ -73,7 +77,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every series, plus the gauges passed in.
-    pub fn render(&self, gauges: &[(&str, &str, Vec<(String, f64)>)]) -> String {
+    pub fn render(&self, gauges: &[Gauge<'_>]) -> String {
         let mut out = String::new();
         let Ok(methods) = self.methods.lock() else { return out };
         out.push_str(

@@ -61,10 +61,8 @@ fn known_methods() -> HashSet<String> {
             }
         }
     }
-    for method in ["ServerReflectionInfo"] {
-        known.insert(format!("/grpc.reflection.v1.ServerReflection/{method}"));
-        known.insert(format!("/grpc.reflection.v1alpha.ServerReflection/{method}"));
-    }
+    known.insert("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo".to_owned());
+    known.insert("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo".to_owned());
     known
 }
 
@@ -116,6 +114,7 @@ impl Agent {
                 tasks.push(tokio::spawn(supervise_process(
                     svc.name.clone(),
                     command.clone(),
+                    handle.channel(),
                     shutdown_rx.clone(),
                 )));
             }

@@ -165,15 +165,37 @@ impl Services {
     }
 }
 
-/// Starts `command` and restarts it whenever it exits, with a growing delay, until shutdown;
-/// then stops it with SIGTERM (SIGKILL after a grace period).
+/// Asks the service who it is, within the probe timeout.
+async fn probe(channel: &Channel) -> Option<dpu_proto::dpu::internal::v1::ServiceInfo> {
+    let mut control = ServiceControlClient::new(channel.clone());
+    match tokio::time::timeout(PROBE_TIMEOUT, control.get_service_info(GetServiceInfoRequest {}))
+        .await
+    {
+        Ok(Ok(info)) => Some(info.into_inner()),
+        _ => None,
+    }
+}
+
+/// Keeps `command` running: starts it and restarts it whenever it exits, with a growing delay,
+/// until shutdown; then stops it with SIGTERM (SIGKILL after a grace period).
+///
+/// A service that already answers on its socket (left running by an agent that crashed) is
+/// adopted instead of started again: the card keeps forwarding and serving through an agent
+/// restart, and the agent only re-applies desired state to it.
 pub async fn supervise_process(
     name: String,
     command: Vec<String>,
+    channel: Channel,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
+        if let Some(info) = probe(&channel).await {
+            tracing::info!(service = %name, pid = info.pid, instance = %info.instance_id, "adopting the running service");
+            if watch_adopted(&name, &channel, info.pid, &mut shutdown).await {
+                return;
+            }
+        }
         let started = std::time::Instant::now();
         let mut cmd = tokio::process::Command::new(&command[0]);
         cmd.args(&command[1..]).kill_on_drop(true);
@@ -205,6 +227,39 @@ pub async fn supervise_process(
             _ = shutdown.changed() => return,
         }
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Watches an adopted process until it stops answering (returns false: start a new one) or the
+/// agent shuts down (stops it and returns true).
+async fn watch_adopted(
+    name: &str,
+    channel: &Channel,
+    pid: u32,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    let mut misses = 0;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(PROBE_INTERVAL) => {}
+            _ = shutdown.changed() => {
+                if let Ok(pid) = i32::try_from(pid) {
+                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+                }
+                return true;
+            }
+        }
+        match probe(channel).await {
+            Some(info) if info.pid == pid => misses = 0,
+            Some(_) => return false,
+            None => {
+                misses += 1;
+                if misses >= 3 {
+                    tracing::warn!(service = %name, pid, "adopted service stopped answering; starting a new one");
+                    return false;
+                }
+            }
+        }
     }
 }
 

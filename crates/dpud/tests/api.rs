@@ -1,6 +1,8 @@
 //! The public API against the real agent binary: authentication, roles, validation, paging,
 //! etags, oversized and garbage input. Each refusal must leave the store unchanged.
 
+#![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
+
 mod common;
 
 use std::io::{Read, Write};

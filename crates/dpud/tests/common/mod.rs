@@ -1,7 +1,7 @@
 //! Test harness: a development PKI, a config with free loopback ports, and the real `dpud` and
 //! `dpu-system` binaries as child processes (killed on drop).
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -127,10 +127,10 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
         self.agent = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(client) = self.try_client(Who::Operator).await {
-                if client.system().get_health(GetHealthRequest {}).await.is_ok() {
-                    return;
-                }
+            if let Ok(client) = self.try_client(Who::Operator).await
+                && client.system().get_health(GetHealthRequest {}).await.is_ok()
+            {
+                return;
             }
             if let Some(status) = self.agent.as_mut().unwrap().try_wait().unwrap() {
                 panic!("dpud exited with {status}; log:\n{}", self.log());
@@ -148,13 +148,18 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
         self.agent.as_ref().expect("agent running").id()
     }
 
-    /// SIGKILL, as a crash or power cut would end it (its supervised child is orphaned and
-    /// killed too, as systemd's cgroup would).
+    /// SIGKILL, as a crash would end it. The service process it supervised keeps running,
+    /// as it does on a card, and the next agent adopts it.
     pub fn kill_agent(&mut self) {
         if let Some(mut child) = self.agent.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// The agent and the service process: what a power cut does.
+    pub fn kill_all(&mut self) {
+        self.kill_agent();
         kill_system_service(&self.socket());
     }
 
@@ -193,10 +198,10 @@ pub fn kill_system_service(socket: &Path) -> Option<i32> {
     // Wait until it is gone.
     let deadline = Instant::now() + Duration::from_secs(10);
     while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            if stat.contains(") Z ") {
-                break;
-            }
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            && stat.contains(") Z ")
+        {
+            break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -211,13 +216,11 @@ pub fn system_service_pid(socket: &Path) -> Option<i32> {
         let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
         let args: Vec<String> =
             cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-        if args.first().is_some_and(|a| a.ends_with("dpu-system"))
-            && args.iter().any(|a| *a == needle)
-        {
-            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-                if stat.contains(") Z ") {
-                    continue;
-                }
+        if args.first().is_some_and(|a| a.ends_with("dpu-system")) && args.contains(&needle) {
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                && stat.contains(") Z ")
+            {
+                continue;
             }
             return Some(pid);
         }
@@ -227,6 +230,6 @@ pub fn system_service_pid(socket: &Path) -> Option<i32> {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        self.kill_agent();
+        self.kill_all();
     }
 }

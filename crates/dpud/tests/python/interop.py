@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""A client in another language: Python grpcio with stubs generated from proto/ right now.
+
+Exercises the agent the way a host-side program would: health, server reflection, inventory
+compared with this machine's real interfaces, a refused operator call, and a rich error detail.
+Exits non-zero with a message on the first mismatch.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def generate_stubs(proto_dir, out_dir):
+    import grpc_tools
+    protos = []
+    for root, _, files in os.walk(proto_dir):
+        protos += [os.path.join(root, f) for f in files if f.endswith(".proto")]
+    include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
+    cmd = [sys.executable, "-m", "grpc_tools.protoc", f"-I{proto_dir}", f"-I{include}",
+           f"--python_out={out_dir}", f"--grpc_python_out={out_dir}"] + protos
+    subprocess.run(cmd, check=True)
+    # Generated modules import each other as packages.
+    for root, _, _ in os.walk(out_dir):
+        open(os.path.join(root, "__init__.py"), "a").close()
+    sys.path.insert(0, out_dir)
+
+
+def channel(args, cert, key):
+    import grpc
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=open(args.ca, "rb").read(),
+        private_key=open(key, "rb").read(),
+        certificate_chain=open(cert, "rb").read(),
+    )
+    return grpc.secure_channel(args.endpoint, creds)
+
+
+def check(cond, what):
+    if not cond:
+        print(f"interop FAILED: {what}", file=sys.stderr)
+        sys.exit(1)
+    print(f"ok: {what}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--endpoint", required=True)
+    p.add_argument("--ca", required=True)
+    p.add_argument("--host-cert", required=True)
+    p.add_argument("--host-key", required=True)
+    p.add_argument("--operator-cert", required=True)
+    p.add_argument("--operator-key", required=True)
+    p.add_argument("--proto-dir", required=True)
+    args = p.parse_args()
+
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+    from grpc_status import rpc_status
+    from google.rpc import error_details_pb2
+
+    out = tempfile.mkdtemp(prefix="dpu-py-stubs-")
+    generate_stubs(args.proto_dir, out)
+    from dpu.system.v1 import system_pb2, system_pb2_grpc
+
+    host = channel(args, args.host_cert, args.host_key)
+    operator = channel(args, args.operator_cert, args.operator_key)
+
+    # Health.
+    resp = health_pb2_grpc.HealthStub(host).Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
+    check(resp.status == health_pb2.HealthCheckResponse.SERVING, "health: overall SERVING")
+    resp = health_pb2_grpc.HealthStub(host).Check(
+        health_pb2.HealthCheckRequest(service="dpu.system.v1.SystemService"), timeout=10)
+    check(resp.status == health_pb2.HealthCheckResponse.SERVING, "health: dpu.system.v1.SystemService SERVING")
+
+    # Reflection lists the services.
+    stub = reflection_pb2_grpc.ServerReflectionStub(host)
+    responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+    services = {s.name for r in responses for s in r.list_services_response.service}
+    for name in ["dpu.system.v1.SystemService", "grpc.health.v1.Health"]:
+        check(name in services, f"reflection lists {name} (got {sorted(services)})")
+
+    # Inventory matches this machine.
+    inv = system_pb2_grpc.SystemServiceStub(host).GetInventory(system_pb2.GetInventoryRequest(), timeout=10)
+    real = sorted(os.listdir("/sys/class/net"))
+    got = sorted(i.name for i in inv.interfaces)
+    check(got == real, f"inventory interfaces {got} == /sys/class/net {real}")
+    for i in inv.interfaces:
+        mtu = int(open(f"/sys/class/net/{i.name}/mtu").read())
+        check(i.mtu == mtu, f"{i.name} MTU {i.mtu} == {mtu}")
+        mac = open(f"/sys/class/net/{i.name}/address").read().strip()
+        if mac not in ("", "00:00:00:00:00:00"):
+            check(i.mac_address == mac, f"{i.name} MAC {i.mac_address} == {mac}")
+    lo = [i for i in inv.interfaces if i.name == "lo"][0]
+    check("127.0.0.1/8" in lo.addresses, f"lo has 127.0.0.1/8 ({list(lo.addresses)})")
+    check(inv.hostname == os.uname().nodename, "hostname matches")
+    check(inv.cpu_count == os.cpu_count(), f"cpu_count {inv.cpu_count} == {os.cpu_count()}")
+    check({v.component for v in inv.versions} >= {"dpud", "system"}, "versions of dpud and system")
+
+    # The host may not write; the operator may, and bad input carries a BadRequest detail.
+    req = system_pb2.CreateSysctlRequest(
+        sysctl_id="net.ipv4.ip_forward",
+        sysctl=system_pb2.Sysctl(spec=system_pb2.SysctlSpec(value="1")))
+    try:
+        system_pb2_grpc.SystemServiceStub(host).CreateSysctl(req, timeout=10)
+        check(False, "host role refused CreateSysctl")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.PERMISSION_DENIED, f"host CreateSysctl -> {e.code()}")
+    bad = system_pb2.CreateSysctlRequest(sysctl_id="../etc", sysctl=req.sysctl)
+    try:
+        system_pb2_grpc.SystemServiceStub(operator).CreateSysctl(bad, timeout=10)
+        check(False, "invalid id refused")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, f"invalid id -> {e.code()}")
+        status = rpc_status.from_call(e)
+        fields = []
+        for detail in status.details:
+            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                br = error_details_pb2.BadRequest()
+                detail.Unpack(br)
+                fields += [v.field for v in br.field_violations]
+        check(fields == ["sysctl_id"], f"BadRequest names the field: {fields}")
+    created = system_pb2_grpc.SystemServiceStub(operator).CreateSysctl(req, timeout=10)
+    check(created.name == "sysctls/net.ipv4.ip_forward" and created.generation == 1, "operator CreateSysctl")
+    print("interop: all checks passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+//! Reconciliation: when the system service process dies, the agent (which supervises it here)
+//! restarts it and re-applies the whole desired state, undoing drift made while it was down.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Env, Who, kill_system_service, system_service_pid};
+use dpu_proto::dpu::system::v1::system_internal_service_client::SystemInternalServiceClient;
+use dpu_proto::dpu::system::v1::{
+    ApplyState, CreateSysctlRequest, GetHealthRequest, GetSysctlRequest, ListAppliedSysctlsRequest,
+    Sysctl, SysctlSpec,
+};
+
+async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_service_gets_desired_state_again() {
+    let mut env = Env::new();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    for (id, value) in [("net.ipv4.ip_forward", "1"), ("vm.swappiness", "10")] {
+        client
+            .system()
+            .create_sysctl(CreateSysctlRequest {
+                sysctl_id: id.into(),
+                sysctl: Some(Sysctl {
+                    spec: Some(SysctlSpec { value: value.into() }),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+    }
+    let forward = env.path("sysctl/net/ipv4/ip_forward");
+    let swappiness = env.path("sysctl/vm/swappiness");
+    wait_for("first apply", async || {
+        let s = client
+            .system()
+            .get_sysctl(GetSysctlRequest { name: "sysctls/vm.swappiness".into() })
+            .await;
+        s.is_ok_and(|s| s.into_inner().status.unwrap().state == ApplyState::Applied as i32)
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&forward).unwrap().trim(), "1");
+    assert_eq!(std::fs::read_to_string(&swappiness).unwrap().trim(), "10");
+
+    let health = client.system().get_health(GetHealthRequest {}).await.unwrap().into_inner();
+    let first_instance = health.services[0].instance_id.clone();
+    let first_pid = system_service_pid(&env.socket()).expect("system service running");
+
+    // Kill the service and drift the kernel values behind its back.
+    kill_system_service(&env.socket()).unwrap();
+    std::fs::write(&forward, "0\n").unwrap();
+    std::fs::write(&swappiness, "60\n").unwrap();
+
+    // The agent restarts it and re-applies: files corrected, a new instance, one restart.
+    wait_for("the values to be re-applied", async || {
+        std::fs::read_to_string(&forward).unwrap().trim() == "1"
+            && std::fs::read_to_string(&swappiness).unwrap().trim() == "10"
+    })
+    .await;
+    let new_pid = system_service_pid(&env.socket()).expect("system service restarted");
+    assert_ne!(new_pid, first_pid);
+    wait_for("health to show the new instance", async || {
+        let h = client.system().get_health(GetHealthRequest {}).await.unwrap().into_inner();
+        let s = &h.services[0];
+        s.instance_id != first_instance && s.restarts == 1 && s.state == 1
+    })
+    .await;
+
+    // The service's own view (its internal API) matches the desired state exactly.
+    let mut internal = SystemInternalServiceClient::new(dpu_runtime::unix::channel(&env.socket()));
+    let applied =
+        internal.list_applied_sysctls(ListAppliedSysctlsRequest {}).await.unwrap().into_inner();
+    let mut got: Vec<_> = applied
+        .sysctls
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.spec.as_ref().unwrap().value.as_str(),
+                s.status.as_ref().unwrap().state,
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("sysctls/net.ipv4.ip_forward", "1", ApplyState::Applied as i32),
+            ("sysctls/vm.swappiness", "10", ApplyState::Applied as i32)
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_keeps_running_through_an_agent_crash_and_is_adopted() {
+    let mut env = Env::new();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    client
+        .system()
+        .create_sysctl(CreateSysctlRequest {
+            sysctl_id: "vm.swappiness".into(),
+            sysctl: Some(Sysctl {
+                spec: Some(SysctlSpec { value: "5".into() }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let swappiness = env.path("sysctl/vm/swappiness");
+    wait_for("apply", async || std::fs::read_to_string(&swappiness).unwrap().trim() == "5").await;
+    let pid = system_service_pid(&env.socket()).expect("service running");
+
+    // The agent crashes; the service process goes on with its configuration.
+    env.kill_agent();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(system_service_pid(&env.socket()), Some(pid), "the service died with the agent");
+    let mut internal = SystemInternalServiceClient::new(dpu_runtime::unix::channel(&env.socket()));
+    let applied =
+        internal.list_applied_sysctls(ListAppliedSysctlsRequest {}).await.unwrap().into_inner();
+    assert_eq!(applied.sysctls.len(), 1);
+
+    // Drift while no agent runs; the restarted agent adopts the same process and re-applies.
+    std::fs::write(&swappiness, "60\n").unwrap();
+    env.start().await;
+    wait_for("apply after agent restart", async || {
+        std::fs::read_to_string(&swappiness).unwrap().trim() == "5"
+    })
+    .await;
+    assert_eq!(
+        system_service_pid(&env.socket()),
+        Some(pid),
+        "the agent started a second service instead of adopting"
+    );
+    let client = env.client(Who::Operator).await;
+    let h = client.system().get_health(GetHealthRequest {}).await.unwrap().into_inner();
+    assert_eq!(h.services[0].restarts, 0);
+}
