@@ -91,7 +91,18 @@ async fn roles_are_enforced_and_refusals_change_nothing() {
         text.contains("dpud_grpc_requests_total{method=\"/dpu.system.v1.SystemService/CreateSysctl\",code=\"PERMISSION_DENIED\"} 2"),
         "{text}"
     );
-    assert!(text.contains("dpud_service_up{service=\"system\"} 1"), "{text}");
+    // The service comes up asynchronously; it must be reported up within a few probes.
+    let mut up = String::new();
+    for _ in 0..100 {
+        up = http_get(env.metrics_port, "/metrics");
+        if up.contains("dpud_service_up{service=\"system\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up.contains("dpud_service_up{service=\"system\"} 1"), "{up}");
+    assert!(up.starts_with("HTTP/1.1 200"), "{up}");
+    assert!(http_get(env.metrics_port, "/nope").starts_with("HTTP/1.1 404"));
 }
 
 fn http_get(port: u16, path: &str) -> String {

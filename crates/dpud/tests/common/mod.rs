@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dpu_client::{Client, ConnectOptions};
-use dpu_proto::dpu::system::v1::GetHealthRequest;
+use dpu_proto::dpu::system::v1::{GetHealthRequest, ServingState};
 
 /// A binary of this workspace, next to the test executable's `deps/` directory.
 pub fn workspace_bin(name: &str) -> PathBuf {
@@ -127,8 +127,10 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
         self.agent = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
+            // Ready means the agent answers and every service it drives is up and synced.
             if let Ok(client) = self.try_client(Who::Operator).await
-                && client.system().get_health(GetHealthRequest {}).await.is_ok()
+                && let Ok(health) = client.system().get_health(GetHealthRequest {}).await
+                && health.get_ref().services.iter().all(|s| s.state == ServingState::Serving as i32)
             {
                 return;
             }
