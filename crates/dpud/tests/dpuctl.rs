@@ -1,0 +1,136 @@
+//! dpuctl, the real binary, against the real agent: apply is idempotent, diff reports and
+//! changes nothing, output formats parse, errors are one line with a non-zero exit.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
+
+mod common;
+
+use std::process::Output;
+
+use common::{Env, Who, workspace_bin};
+
+fn dpuctl(env: &Env, who: Who, args: &[&str]) -> Output {
+    let (port, cert, key) = match who {
+        Who::Host => (env.host_port, "certs/host.crt", "certs/host.key"),
+        Who::Operator => (env.operator_port, "certs/operator.crt", "certs/operator.key"),
+    };
+    std::process::Command::new(workspace_bin("dpuctl"))
+        .arg("--endpoint")
+        .arg(format!("https://127.0.0.1:{port}"))
+        .arg("--ca")
+        .arg(env.path("certs/ca.crt"))
+        .arg("--cert")
+        .arg(env.path(cert))
+        .arg("--key")
+        .arg(env.path(key))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "dpuctl failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn fails(out: &Output, code: i32, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr:?}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "error is not one line: {stderr:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_get_list_diff_delete() {
+    let mut env = Env::new();
+    env.start().await;
+    let manifest = env.path("sysctls.yaml");
+    std::fs::write(
+        &manifest,
+        "kind: Sysctl\nname: net.ipv4.ip_forward\nspec:\n  value: \"1\"\n---\nkind: Sysctl\nname: vm.swappiness\nspec:\n  value: \"10\"\n",
+    )
+    .unwrap();
+    let m = manifest.to_str().unwrap();
+
+    // The host role is refused with a clear one-line error.
+    fails(&dpuctl(&env, Who::Host, &["apply", "-f", m]), 1, "PERMISSION_DENIED");
+
+    let first = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert_eq!(first, "sysctls/net.ipv4.ip_forward created\nsysctls/vm.swappiness created\n");
+    let again = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert_eq!(again, "sysctls/net.ipv4.ip_forward unchanged\nsysctls/vm.swappiness unchanged\n");
+    // Nothing differs: diff exits 0 and prints nothing.
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
+
+    std::fs::write(&manifest, "kind: Sysctl\nname: vm.swappiness\nspec:\n  value: \"20\"\n")
+        .unwrap();
+    let diff = dpuctl(&env, Who::Operator, &["diff", "-f", m]);
+    assert_eq!(diff.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&diff.stdout),
+        "~ sysctls/vm.swappiness: spec.value \"10\" -> \"20\"\n"
+    );
+    // diff changed nothing.
+    let yaml = ok(&dpuctl(&env, Who::Host, &["get", "sysctl", "vm.swappiness", "-o", "yaml"]));
+    assert!(yaml.contains("value: '10'") || yaml.contains("value: \"10\""), "{yaml}");
+    assert_eq!(
+        ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m])),
+        "sysctls/vm.swappiness configured\n"
+    );
+
+    // JSON output is the proto3 JSON mapping; the table names every object.
+    let json = ok(&dpuctl(&env, Who::Host, &["list", "sysctls", "-o", "json"]));
+    assert!(json.contains("\"name\": \"sysctls/vm.swappiness\""), "{json}");
+    assert!(json.contains("\"generation\": \"2\""), "{json}");
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "sysctls"]));
+    assert!(table.starts_with("NAME"), "{table}");
+    assert_eq!(table.lines().count(), 3, "{table}");
+
+    // Inventory and health as tables and as JSON.
+    let inv = ok(&dpuctl(&env, Who::Host, &["inventory"]));
+    assert!(inv.contains("INTERFACE") && inv.contains("lo"), "{inv}");
+    let health = ok(&dpuctl(&env, Who::Host, &["health", "-o", "json"]));
+    assert!(health.contains("SERVING_STATE_SERVING"), "{health}");
+    let metrics = ok(&dpuctl(&env, Who::Operator, &["metrics"]));
+    assert!(metrics.contains("/dpu.system.v1.SystemService/CreateSysctl"), "{metrics}");
+
+    ok(&dpuctl(&env, Who::Operator, &["delete", "sysctl", "vm.swappiness"]));
+    fails(&dpuctl(&env, Who::Operator, &["get", "sysctl", "vm.swappiness"]), 1, "NOT_FOUND");
+    ok(&dpuctl(&env, Who::Operator, &["delete", "sysctl", "vm.swappiness", "--allow-missing"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_are_one_line_and_non_zero() {
+    let mut env = Env::new();
+    env.start().await;
+    let bad = env.path("bad.yaml");
+    std::fs::write(&bad, "kind: Sysctl\nname: vm.swappiness\nspec:\n  valeu: \"1\"\n").unwrap();
+    fails(&dpuctl(&env, Who::Operator, &["apply", "-f", bad.to_str().unwrap()]), 1, "valeu");
+    fails(
+        &dpuctl(&env, Who::Operator, &["apply", "-f", "/nonexistent.yaml"]),
+        1,
+        "/nonexistent.yaml",
+    );
+    fails(&dpuctl(&env, Who::Operator, &["get", "pods", "x"]), 1, "unknown kind");
+    fails(&dpuctl(&env, Who::Operator, &["get", "sysctl", "a..b"]), 1, "INVALID_ARGUMENT");
+    let unreachable = std::process::Command::new(workspace_bin("dpuctl"))
+        .args(["--endpoint", "https://127.0.0.1:1", "--ca"])
+        .arg(env.path("certs/ca.crt"))
+        .arg("--cert")
+        .arg(env.path("certs/host.crt"))
+        .arg("--key")
+        .arg(env.path("certs/host.key"))
+        .args(["--timeout", "2", "health"])
+        .output()
+        .unwrap();
+    fails(&unreachable, 1, "cannot connect");
+    // Usage errors are clap's: exit 2, the reason on the first line.
+    let usage = dpuctl(&env, Who::Operator, &["-o", "xml", "health"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).lines().next().unwrap().contains("xml"));
+}
