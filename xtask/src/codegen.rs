@@ -79,10 +79,8 @@ mod tests {
     fn generated_code_is_fresh() {
         let fresh = tempfile::tempdir().unwrap();
         generate(fresh.path()).unwrap();
-        let mut names: Vec<_> = fs::read_dir(fresh.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let mut names: Vec<_> =
+            fs::read_dir(fresh.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         let mut checked_in: Vec<_> =
             fs::read_dir(gen_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();

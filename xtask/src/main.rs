@@ -1,6 +1,14 @@
 //! `cargo xtask <command>`: all project automation, in Rust.
 
 mod codegen;
+mod demo;
+mod fuzz;
+mod lab;
+mod prereq;
+mod test;
+mod util;
+
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -16,10 +24,42 @@ struct Cli {
 enum Command {
     /// Regenerate crates/dpu-proto/src/gen from proto/.
     Codegen,
+    /// Everything CI checks: prerequisites, fmt, clippy, tests, aarch64 build and tests under
+    /// qemu-user, fuzz smoke.
+    Test {
+        /// Skip the aarch64 and fuzzing steps (local iteration).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// The agent on a virtual card (network namespaces), driven with dpuctl from the host side.
+    Demo,
+    /// The namespace lab by hand.
+    Lab {
+        #[command(subcommand)]
+        command: lab::LabCommand,
+    },
+    /// Run fuzz targets of crates/dpu-fuzz (coverage-guided libFuzzer, stable toolchain).
+    Fuzz {
+        /// One target (default: all of them, one after the other).
+        target: Option<String>,
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        time: u64,
+    },
+    /// Internal: HTTP GET a URL and print the body (used inside lab namespaces).
+    #[command(hide = true)]
+    HttpGet { url: String },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Codegen => codegen::run(),
+        Command::Test { quick } => test::run_all(quick),
+        Command::Demo => demo::run_demo(),
+        Command::Lab { command } => lab::main(command),
+        Command::Fuzz { target, time } => {
+            fuzz::run_all(target.as_deref(), Duration::from_secs(time))
+        }
+        Command::HttpGet { url } => demo::http_get(&url),
     }
 }

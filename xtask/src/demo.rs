@@ -1,0 +1,462 @@
+//! `cargo xtask demo`: the agent on a virtual card, driven from the host the way a user would.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use dpu_lab::{Lab, LabOptions, LabProcess, Role, SpawnOptions};
+
+use crate::prereq;
+use crate::util::{self, Steps, cargo, run};
+
+/// Namespaces of the demo's lab are named `dm<pid>n<counter>-<role>`.
+pub const DEMO_BASE: &str = "dm";
+
+const HOST_ENDPOINT: &str = "https://192.168.100.2:50051";
+const OPERATOR_ENDPOINT: &str = "https://127.0.0.1:50052";
+const METRICS_URL: &str = "http://192.168.100.2:9102/metrics";
+const BINARIES: &[(&str, &str)] =
+    &[("dpud", "crates/dpud"), ("dpuctl", "crates/dpuctl"), ("dpu-system", "crates/dpu-system")];
+
+const SYSCTL_MANIFEST: &str = "\
+kind: Sysctl
+name: net.ipv4.ip_forward
+spec:
+  value: \"1\"
+";
+
+/// The dpud configuration of the demo (relative paths are relative to the file).
+fn dpud_config(bin_dir: &Path, work: &Path) -> String {
+    let system = bin_dir.join("dpu-system");
+    let socket = work.join("run/system.sock");
+    format!(
+        r#"# Written by `cargo xtask demo`.
+state_dir = "state"
+log_format = "text"
+log_level = "info"
+
+# The host-facing listener on tmfifo: whatever certificate a client shows, it gets at most the
+# host role here. Operator changes come through the management side.
+[[listeners]]
+name = "host"
+address = "192.168.100.2:50051"
+max_role = "host"
+
+[[listeners]]
+name = "operator"
+address = "127.0.0.1:50052"
+
+[tls]
+cert = "certs/server.crt"
+key = "certs/server.key"
+
+[[tls.client_cas]]
+ca = "certs/host-ca.crt"
+role = "host"
+
+[[tls.client_cas]]
+ca = "certs/operator-ca.crt"
+role = "operator"
+
+[metrics]
+address = "192.168.100.2:9102"
+
+[[services]]
+name = "system"
+socket = "run/system.sock"
+command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", "/proc/sys"]
+"#,
+        system = system.display().to_string(),
+        socket = socket.display().to_string(),
+    )
+}
+
+/// Who calls: through which listener, with which certificate, from which namespace.
+#[derive(Clone, Copy)]
+enum Caller {
+    /// Host certificate, host-facing listener, from the host namespace.
+    Host,
+    /// Operator certificate through the host-facing listener (capped to the host role there).
+    OperatorViaHost,
+    /// Operator certificate on the management listener, on the card.
+    Operator,
+}
+
+struct Demo {
+    work: tempfile::TempDir,
+    bin_dir: PathBuf,
+    // Field order is drop order: the agent stops before its lab goes away.
+    dpud: Option<LabProcess>,
+    lab: Option<Lab>,
+    interrupted: Arc<AtomicBool>,
+    summary: Vec<String>,
+}
+
+impl Demo {
+    fn certs(&self) -> PathBuf {
+        self.work.path().join("certs")
+    }
+
+    fn lab(&self) -> Result<&Lab> {
+        self.lab.as_ref().context("the lab is not up")
+    }
+
+    fn check_interrupt(&self) -> Result<()> {
+        if self.interrupted.load(Ordering::SeqCst) {
+            bail!("interrupted");
+        }
+        Ok(())
+    }
+
+    /// `dpuctl` argv for `caller`, then `args`.
+    fn dpuctl_argv(&self, caller: Caller, args: &[&str]) -> (Role, Vec<String>) {
+        let certs = self.certs();
+        let (role, endpoint, who) = match caller {
+            Caller::Host => (Role::Host, HOST_ENDPOINT, "host"),
+            Caller::OperatorViaHost => (Role::Host, HOST_ENDPOINT, "operator"),
+            Caller::Operator => (Role::Dpu, OPERATOR_ENDPOINT, "operator"),
+        };
+        let path = |f: &str| certs.join(f).display().to_string();
+        let mut argv = vec![
+            self.bin_dir.join("dpuctl").display().to_string(),
+            "--endpoint".into(),
+            endpoint.into(),
+            "--ca".into(),
+            path("ca.crt"),
+            "--cert".into(),
+            path(&format!("{who}.crt")),
+            "--key".into(),
+            path(&format!("{who}.key")),
+        ];
+        argv.extend(args.iter().map(|s| s.to_string()));
+        (role, argv)
+    }
+
+    fn dpuctl_output(&self, caller: Caller, args: &[&str]) -> Result<Output> {
+        let (role, argv) = self.dpuctl_argv(caller, args);
+        println!("    [{} ns] $ {}", role, shorten(&argv.join(" "), self.work.path()));
+        Ok(self.lab()?.exec_in(role, &argv)?)
+    }
+
+    /// Runs dpuctl and requires success; prints what it printed.
+    fn dpuctl(&mut self, caller: Caller, args: &[&str]) -> Result<String> {
+        self.check_interrupt()?;
+        let out = self.dpuctl_output(caller, args)?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        print_indented(&stdout);
+        print_indented(&String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() {
+            bail!("dpuctl {} failed ({})", args.join(" "), out.status);
+        }
+        Ok(stdout)
+    }
+
+    /// Runs dpuctl and requires a PERMISSION_DENIED refusal.
+    fn dpuctl_refused(&mut self, caller: Caller, args: &[&str]) -> Result<()> {
+        self.check_interrupt()?;
+        let out = self.dpuctl_output(caller, args)?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        print_indented(&text);
+        if out.status.success() {
+            bail!("dpuctl {} SUCCEEDED but must be refused with PERMISSION_DENIED", args.join(" "));
+        }
+        if !text.contains("PERMISSION_DENIED") {
+            bail!("dpuctl {} failed, but not with PERMISSION_DENIED", args.join(" "));
+        }
+        println!("    refused with PERMISSION_DENIED, as expected");
+        Ok(())
+    }
+
+    fn dpud_log(&self) -> PathBuf {
+        self.work.path().join("dpud.log")
+    }
+
+    fn log_tail(&self) -> String {
+        let text = fs::read_to_string(self.dpud_log()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    fn start_dpud(&mut self) -> Result<()> {
+        let config = self.work.path().join("dpud.toml");
+        let log = File::create(self.dpud_log()).context("creating dpud.log")?;
+        let log2 = log.try_clone()?;
+        let mut cmd = Command::new(self.bin_dir.join("dpud"));
+        cmd.arg("--config").arg(&config);
+        println!(
+            "    [dpu ns] $ {} --config {}",
+            self.bin_dir.join("dpud").display(),
+            config.display()
+        );
+        println!("    agent log: {}", self.dpud_log().display());
+        let stdio = SpawnOptions { stdin: Stdio::null(), stdout: log.into(), stderr: log2.into() };
+        let proc = self.lab()?.spawn_in_with(Role::Dpu, cmd, stdio)?;
+        self.dpud = Some(proc);
+
+        // Bounded wait: the agent answers health over tmfifo, or we give up after 40 s.
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            self.check_interrupt()?;
+            if let Some(p) = self.dpud.as_mut()
+                && let Some(status) = p.try_wait()?
+            {
+                bail!("dpud exited ({status}) before answering; its log:\n{}", self.log_tail());
+            }
+            let (role, argv) = self.dpuctl_argv(Caller::Host, &["--timeout", "2", "health"]);
+            let out = self.lab()?.exec_in_timeout(role, &argv, Duration::from_secs(10))?;
+            if out.status.success() {
+                println!("    dpud answers on {HOST_ENDPOINT}");
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "dpud did not answer within 40 s (last: {}); its log:\n{}",
+                    String::from_utf8_lossy(&out.stderr).trim(),
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    fn metrics(&mut self) -> Result<()> {
+        self.check_interrupt()?;
+        let exe = std::env::current_exe().context("locating the xtask binary")?;
+        let argv = [exe.display().to_string(), "http-get".into(), METRICS_URL.into()];
+        println!("    [host ns] $ GET {METRICS_URL}");
+        let out = self.lab()?.exec_in(Role::Host, &argv)?;
+        if !out.status.success() {
+            bail!("GET {METRICS_URL} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        let body = String::from_utf8_lossy(&out.stdout);
+        let counters: Vec<&str> = body
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter(|l| {
+                l.split(['{', ' ']).next().is_some_and(|name| name.ends_with("requests_total"))
+            })
+            .collect();
+        if counters.is_empty() {
+            bail!("the metrics endpoint has no *_requests_total counters:\n{body}");
+        }
+        println!("    agent request counters:");
+        for line in &counters {
+            println!("      {line}");
+        }
+        let denied = counters.iter().filter(|l| l.contains("PERMISSION_DENIED")).count();
+        self.summary.push(format!(
+            "metrics: {} request counter series, {denied} with PERMISSION_DENIED",
+            counters.len()
+        ));
+        Ok(())
+    }
+}
+
+fn shorten(s: &str, work: &Path) -> String {
+    s.replace(&format!("{}/", work.display()), "$DEMO/")
+}
+
+fn print_indented(text: &str) {
+    for line in text.lines() {
+        println!("      {line}");
+    }
+}
+
+pub fn run_demo() -> Result<()> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&interrupted);
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let bin_dir = util::target_dir().join("debug");
+    let mut demo = Demo {
+        work: tempfile::Builder::new().prefix("dpu-demo-").tempdir()?,
+        bin_dir,
+        dpud: None,
+        lab: None,
+        interrupted,
+        summary: Vec::new(),
+    };
+    println!("xtask demo: the agent on a virtual card (work dir {})", demo.work.path().display());
+    let mut steps = Steps::new("xtask demo", 14);
+
+    steps.step("prerequisites (iproute2)", || prereq::ensure_apt(prereq::LAB_APT))?;
+    steps.step("build: cargo build --workspace --bins", || {
+        run(cargo().args(["build", "--workspace", "--bins"]))?;
+        for (bin, krate) in BINARIES {
+            let path = demo.bin_dir.join(bin);
+            if !path.is_file() {
+                bail!(
+                    "{} was not built: the demo needs the `{bin}` binary from {krate}",
+                    path.display()
+                );
+            }
+        }
+        Ok(())
+    })?;
+    steps.step(
+        "lab: namespaces host, dpu, vm1, vm2, fabric with tmfifo and representors",
+        || {
+            demo.check_interrupt()?;
+            let lab =
+                Lab::up(LabOptions { prefix_base: DEMO_BASE.into(), ..LabOptions::default() })?;
+            crate::lab::print_topology(&lab);
+            demo.summary.push(format!("lab {} up", lab.prefix()));
+            demo.lab = Some(lab);
+            Ok(())
+        },
+    )?;
+    steps.step("certificates: dpuctl certs init", || {
+        let certs = demo.certs();
+        run(Command::new(demo.bin_dir.join("dpuctl")).args(["certs", "init"]).arg(&certs))?;
+        for f in [
+            "ca.crt",
+            "server.crt",
+            "server.key",
+            "host-ca.crt",
+            "operator-ca.crt",
+            "host.crt",
+            "host.key",
+            "operator.crt",
+            "operator.key",
+        ] {
+            if !certs.join(f).is_file() {
+                bail!("dpuctl certs init did not write {f}");
+            }
+        }
+        Ok(())
+    })?;
+    steps.step("config: write dpud.toml", || {
+        let path = demo.work.path().join("dpud.toml");
+        fs::create_dir_all(demo.work.path().join("run"))?;
+        let text = dpud_config(&demo.bin_dir, demo.work.path());
+        fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        println!("    wrote {}:", path.display());
+        print_indented(&shorten(&text, demo.work.path()));
+        Ok(())
+    })?;
+    steps.step("agent: start dpud in the dpu namespace and wait until it answers", || {
+        demo.start_dpud()
+    })?;
+    steps.step("host: dpuctl inventory", || demo.dpuctl(Caller::Host, &["inventory"]).map(drop))?;
+    steps.step("host: dpuctl health", || demo.dpuctl(Caller::Host, &["health"]).map(drop))?;
+
+    let manifest = demo.work.path().join("ip_forward.yaml");
+    fs::write(&manifest, SYSCTL_MANIFEST)?;
+    let manifest = manifest.display().to_string();
+    steps.step("host: apply a sysctl with the host certificate (must be refused)", || {
+        demo.dpuctl_refused(Caller::Host, &["apply", "-f", &manifest])?;
+        println!("    and the operator certificate through the host-facing listener:");
+        demo.dpuctl_refused(Caller::OperatorViaHost, &["apply", "-f", &manifest])?;
+        demo.summary.push(
+            "host-side apply refused with PERMISSION_DENIED (host and operator certs)".into(),
+        );
+        Ok(())
+    })?;
+    steps.step("operator: apply the sysctl on the management listener", || {
+        demo.dpuctl(Caller::Operator, &["apply", "-f", &manifest])?;
+        let out = demo.lab()?.run_in(Role::Dpu, ["cat", "/proc/sys/net/ipv4/ip_forward"])?;
+        let value = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        println!("    net.ipv4.ip_forward in the dpu namespace is now {value}");
+        if value != "1" {
+            bail!("the apply succeeded but net.ipv4.ip_forward in the dpu namespace is {value:?}");
+        }
+        demo.summary.push("operator apply succeeded; ip_forward=1 on the card".into());
+        Ok(())
+    })?;
+    steps.step("host: dpuctl get sysctl net.ipv4.ip_forward -o yaml", || {
+        demo.dpuctl(Caller::Host, &["get", "sysctl", "net.ipv4.ip_forward", "-o", "yaml"]).map(drop)
+    })?;
+    steps.step("host: dpuctl list sysctls", || {
+        demo.dpuctl(Caller::Host, &["list", "sysctls"]).map(drop)
+    })?;
+    steps.step("metrics: Prometheus endpoint from the host namespace", || demo.metrics())?;
+    steps.step("teardown: stop the agent, remove the lab", || {
+        if let Some(mut p) = demo.dpud.take() {
+            let status = p.stop(Duration::from_secs(10))?;
+            println!("    dpud stopped ({})", status.map_or("gone".into(), |s| s.to_string()));
+        }
+        if let Some(lab) = demo.lab.take() {
+            let prefix = lab.prefix().to_owned();
+            lab.down()?;
+            println!("    lab {prefix} removed");
+        }
+        Ok(())
+    })?;
+    println!("\nxtask demo summary:");
+    for line in &demo.summary {
+        println!("  - {line}");
+    }
+    steps.finish();
+    Ok(())
+}
+
+/// `xtask http-get URL`: a minimal HTTP/1.0 GET, printing the body (used inside namespaces,
+/// where the xtask binary runs via `ip netns exec`).
+pub fn http_get(url: &str) -> Result<()> {
+    let rest = url.strip_prefix("http://").context("only http:// URLs are supported")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let addr: SocketAddr = authority
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {authority}"))?
+        .next()
+        .with_context(|| format!("{authority} has no address"))?;
+    let timeout = Duration::from_secs(10);
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n")?;
+    let mut response = Vec::new();
+    // Bounded: at most 16 MiB.
+    stream.take(16 << 20).read_to_end(&mut response).context("reading the response")?;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP response")?;
+    let status = head.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) != Some("200") {
+        bail!("GET {url}: {status}");
+    }
+    print!("{body}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_config_follows_the_contract() {
+        let text = dpud_config(Path::new("/x/target/debug"), Path::new("/tmp/demo"));
+        let v: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(v["state_dir"].as_str(), Some("state"));
+        let listeners = v["listeners"].as_array().unwrap();
+        assert_eq!(listeners[0]["address"].as_str(), Some("192.168.100.2:50051"));
+        assert_eq!(listeners[0]["max_role"].as_str(), Some("host"));
+        assert_eq!(listeners[1]["address"].as_str(), Some("127.0.0.1:50052"));
+        let cas = v["tls"]["client_cas"].as_array().unwrap();
+        assert_eq!(cas.len(), 2);
+        assert_eq!(v["metrics"]["address"].as_str(), Some("192.168.100.2:9102"));
+        let command = v["services"][0]["command"].as_array().unwrap();
+        assert_eq!(command[0].as_str(), Some("/x/target/debug/dpu-system"));
+        assert_eq!(command[2].as_str(), Some("/tmp/demo/run/system.sock"));
+    }
+
+    #[test]
+    fn http_get_rejects_other_schemes() {
+        assert!(http_get("https://192.0.2.1/").is_err());
+    }
+}

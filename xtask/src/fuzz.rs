@@ -1,0 +1,187 @@
+//! Coverage-guided fuzzing on the stable toolchain.
+//!
+//! `crates/dpu-fuzz` is its own workspace of libFuzzer targets (`libfuzzer-sys`). cargo-fuzz would
+//! add nightly-only `-Z` flags; we do not need them: SanitizerCoverage is reachable through stable
+//! codegen flags (`-Cpasses=sancov-module` plus LLVM options), which is what feeds libFuzzer its
+//! coverage (inline 8-bit counters, PC table, comparison tracing). No address sanitizer (that one
+//! needs nightly), but debug assertions and overflow checks are on, and every panic is a crash.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::{self, run, stdout_of};
+
+const INSTRUMENT: &[&str] = &[
+    "-Cpasses=sancov-module",
+    "-Cllvm-args=-sanitizer-coverage-level=4",
+    "-Cllvm-args=-sanitizer-coverage-inline-8bit-counters",
+    "-Cllvm-args=-sanitizer-coverage-pc-table",
+    "-Cllvm-args=-sanitizer-coverage-trace-compares",
+    "--cfg=fuzzing",
+    "-Cdebug-assertions",
+    "-Coverflow-checks",
+];
+
+pub fn fuzz_dir() -> PathBuf {
+    util::root().join("crates/dpu-fuzz")
+}
+
+fn host_triple() -> Result<String> {
+    let out = stdout_of(Command::new("rustc").arg("-vV")).context("`rustc -vV` failed")?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|s| s.trim().to_owned())
+        .context("`rustc -vV` printed no host line")
+}
+
+/// Every target: the file stems in `crates/dpu-fuzz/fuzz_targets/*.rs`, sorted.
+pub fn targets() -> Result<Vec<String>> {
+    let dir = fuzz_dir().join("fuzz_targets");
+    let mut names = Vec::new();
+    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs")
+            && let Some(stem) = path.file_stem()
+        {
+            names.push(stem.to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        bail!("no fuzz targets in {}", dir.display());
+    }
+    Ok(names)
+}
+
+/// Builds the given targets with coverage instrumentation; returns the directory of the binaries.
+pub fn build(targets: &[String]) -> Result<PathBuf> {
+    let manifest = fuzz_dir().join("Cargo.toml");
+    let declared =
+        fs::read_to_string(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    for t in targets {
+        if !declared.contains(&format!("name = \"{t}\"")) {
+            bail!(
+                "fuzz_targets/{t}.rs has no [[bin]] entry in {}: add one named \"{t}\"",
+                manifest.display()
+            );
+        }
+    }
+    let host = host_triple()?;
+    let target_dir = util::target_dir().join("fuzz");
+    let mut cmd = util::cargo();
+    // An explicit --target keeps the instrumentation off build scripts and proc macros.
+    cmd.args(["build", "--release", "--manifest-path"])
+        .arg(&manifest)
+        .args(["--target", &host, "--target-dir"])
+        .arg(&target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("RUSTFLAGS", INSTRUMENT.join(" "));
+    for t in targets {
+        cmd.args(["--bin", t]);
+    }
+    run(&mut cmd)?;
+    Ok(target_dir.join(host).join("release"))
+}
+
+/// Runs one built target for `time`; a crash fails with the path of the reproducing input.
+pub fn run_target(bin_dir: &std::path::Path, target: &str, time: Duration) -> Result<()> {
+    let work = util::target_dir().join("fuzz");
+    let corpus = work.join("corpus").join(target);
+    let artifacts = work.join("artifacts").join(target);
+    fs::create_dir_all(&corpus)?;
+    fs::create_dir_all(&artifacts)?;
+    let mut cmd = Command::new(bin_dir.join(target));
+    cmd.arg(format!("-max_total_time={}", time.as_secs().max(1)))
+        .arg("-rss_limit_mb=2048")
+        .arg("-timeout=10")
+        .arg("-print_final_stats=1")
+        .arg(format!("-artifact_prefix={}/", artifacts.display()))
+        .arg(&corpus);
+    // Checked-in seeds, when a target has them, are read but never written.
+    let seeds = fuzz_dir().join("seeds").join(target);
+    if seeds.is_dir() {
+        cmd.arg(&seeds);
+    }
+    println!("    $ {}", util::show(&cmd));
+    let out = cmd.output().with_context(|| format!("cannot start fuzz target {target}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // libFuzzer is chatty: keep the lines that tell what happened.
+    for line in stderr.lines().filter(|l| {
+        l.starts_with("INFO: Loaded")
+            || l.starts_with("Done ")
+            || l.starts_with("stat::number_of_executed_units")
+            || l.starts_with("stat::new_units_added")
+            || l.contains("DONE")
+    }) {
+        println!("      {line}");
+    }
+    if !out.status.success() {
+        let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+        for line in tail.into_iter().rev() {
+            println!("      | {line}");
+        }
+        bail!(
+            "fuzz target {target} found a crash ({}); the input is in {}; reproduce with `{} <input>`",
+            out.status,
+            artifacts.display(),
+            bin_dir.join(target).display()
+        );
+    }
+    if !stderr.contains("inline 8-bit counters") {
+        bail!("fuzz target {target} ran without coverage instrumentation");
+    }
+    Ok(())
+}
+
+/// `cargo xtask fuzz [TARGET] [--time SECS]`, and the smoke step of `cargo xtask test`.
+pub fn run_all(only: Option<&str>, time: Duration) -> Result<()> {
+    let mut all = targets()?;
+    if let Some(t) = only {
+        if !all.iter().any(|a| a == t) {
+            bail!("no fuzz target {t:?}; targets: {}", all.join(", "));
+        }
+        all = vec![t.to_owned()];
+    }
+    println!("    fuzz targets: {}", all.join(", "));
+    let bin_dir = build(&all)?;
+    for t in &all {
+        println!("    fuzzing {t} for {}s", time.as_secs());
+        run_target(&bin_dir, t, time)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file in fuzz_targets/ is a [[bin]] of the fuzz crate, so the smoke step runs it.
+    #[test]
+    fn every_fuzz_target_is_declared() {
+        let manifest: toml::Value =
+            toml::from_str(&fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap()).unwrap();
+        let bins: Vec<(String, String)> = manifest["bin"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (b["name"].as_str().unwrap().to_owned(), b["path"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        for t in targets().unwrap() {
+            assert!(
+                bins.contains(&(t.clone(), format!("fuzz_targets/{t}.rs"))),
+                "fuzz_targets/{t}.rs needs a [[bin]] named {t:?} in crates/dpu-fuzz/Cargo.toml"
+            );
+        }
+        // And it stays out of the root workspace (it builds with its own flags).
+        let root: toml::Value =
+            toml::from_str(&fs::read_to_string(util::root().join("Cargo.toml")).unwrap()).unwrap();
+        let excluded = root["workspace"]["exclude"].as_array().unwrap();
+        assert!(excluded.iter().any(|e| e.as_str() == Some("crates/dpu-fuzz")));
+    }
+}

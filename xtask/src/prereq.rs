@@ -1,0 +1,104 @@
+//! Prerequisites: checks what the tests and the demo need and installs what is missing, saying so.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::{run, stdout_of, succeeds};
+
+/// Debian packages `cargo xtask test` needs.
+pub const TEST_APT: &[&str] = &[
+    "gcc-aarch64-linux-gnu", // linker for aarch64
+    "libc6-dev-arm64-cross", // aarch64 sysroot (qemu-user's -L)
+    "qemu-user-static",      // runs aarch64 unit tests
+    "iproute2",              // the lab (ip netns, veth)
+    "iputils-ping",          // lab connectivity checks
+    "python3",               // gRPC interop tests
+    "g++",                   // libFuzzer's runtime for the fuzz targets
+];
+
+/// Debian packages `cargo xtask demo` and `cargo xtask lab` need.
+pub const LAB_APT: &[&str] = &["iproute2"];
+
+/// Python packages of the gRPC interop tests, and the modules that prove they are there.
+pub const PIP: &[&str] = &[
+    "grpcio",
+    "grpcio-tools",
+    "grpcio-health-checking",
+    "grpcio-reflection",
+    "grpcio-status",
+    "protobuf",
+];
+const PY_CHECK: &str =
+    "import grpc, grpc_tools, grpc_health, grpc_reflection, grpc_status, google.protobuf";
+
+pub const AARCH64: &str = "aarch64-unknown-linux-gnu";
+
+fn apt_installed(pkg: &str) -> bool {
+    stdout_of(Command::new("dpkg-query").args(["-W", "-f=${db:Status-Abbrev}", pkg]))
+        .is_some_and(|s| s.starts_with("ii"))
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Installs the missing ones of `pkgs` with apt-get (one `apt-get update` first).
+pub fn ensure_apt(pkgs: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !apt_installed(p)).collect();
+    if missing.is_empty() {
+        println!("    apt packages present: {}", pkgs.join(" "));
+        return Ok(());
+    }
+    println!("    installing missing apt packages: {}", missing.join(" "));
+    if !is_root() {
+        bail!("need root to install {} (run as root, or install them yourself)", missing.join(" "));
+    }
+    run(Command::new("apt-get").args(["update", "-q"]))
+        .context("apt-get update failed (are Debian's package mirrors reachable?)")?;
+    run(Command::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(&missing))
+    .with_context(|| format!("installing {}", missing.join(" ")))?;
+    Ok(())
+}
+
+/// Adds the aarch64 standard library with rustup when it is missing.
+pub fn ensure_rust_target(target: &str) -> Result<()> {
+    let installed = stdout_of(Command::new("rustup").args(["target", "list", "--installed"]))
+        .context("`rustup target list --installed` failed: is rustup installed?")?;
+    if installed.lines().any(|l| l.trim() == target) {
+        println!("    rust target present: {target}");
+        return Ok(());
+    }
+    println!("    installing missing rust target: {target}");
+    run(Command::new("rustup").args(["target", "add", target]))
+}
+
+/// Installs the Python gRPC packages when `python3` cannot import them.
+pub fn ensure_pip() -> Result<()> {
+    if succeeds(Command::new("python3").args(["-c", PY_CHECK])) {
+        println!("    python packages present: {}", PIP.join(" "));
+        return Ok(());
+    }
+    println!("    installing missing python packages: {}", PIP.join(" "));
+    let mut cmd = Command::new("python3");
+    cmd.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(PIP);
+    if run(&mut cmd).is_err() {
+        // Debian's own python3 refuses pip installs into the system (PEP 668).
+        println!("    retrying with --break-system-packages (externally managed python)");
+        run(cmd.arg("--break-system-packages")).context("pip install failed")?;
+    }
+    if !succeeds(Command::new("python3").args(["-c", PY_CHECK])) {
+        bail!("python3 still cannot import the gRPC packages after installing {}", PIP.join(" "));
+    }
+    Ok(())
+}
+
+/// Everything `cargo xtask test` needs.
+pub fn ensure_for_test() -> Result<()> {
+    ensure_apt(TEST_APT)?;
+    ensure_rust_target(AARCH64)?;
+    ensure_pip()
+}

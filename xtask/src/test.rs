@@ -1,0 +1,51 @@
+//! `cargo xtask test`: everything CI checks, in order, failing fast.
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::prereq::{self, AARCH64};
+use crate::util::{Steps, cargo, run};
+use crate::{fuzz, lab};
+
+/// How long each fuzz target runs in the smoke step.
+pub const FUZZ_SMOKE: Duration = Duration::from_secs(15);
+
+pub fn run_all(quick: bool) -> Result<()> {
+    let total = if quick { 5 } else { 8 };
+    let mut steps = Steps::new("xtask test", total);
+    println!(
+        "xtask test: {} ({total} steps)",
+        if quick { "quick run, no aarch64 and no fuzzing" } else { "full run" }
+    );
+
+    steps.step("prerequisites (apt, rustup target, pip)", prereq::ensure_for_test)?;
+    steps.step("remove stale lab namespaces of crashed runs", lab::cleanup_quiet)?;
+    steps.step("format: cargo fmt --all --check", || {
+        run(cargo().args(["fmt", "--all", "--check"]))
+    })?;
+    steps.step("lint: cargo clippy --workspace --all-targets -D warnings", || {
+        run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+    })?;
+    steps.step("tests: cargo test --workspace", || run(cargo().args(["test", "--workspace"])))?;
+    if !quick {
+        steps.step("aarch64: cross-build the workspace", || {
+            run(cargo().args(["build", "--workspace", "--exclude", "xtask", "--target", AARCH64]))
+        })?;
+        steps.step("aarch64: unit tests under qemu-user", || {
+            run(cargo().args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--lib",
+                "--bins",
+                "--target",
+                AARCH64,
+            ]))
+        })?;
+        steps.step("fuzz smoke: every target, bounded time", || fuzz::run_all(None, FUZZ_SMOKE))?;
+    }
+    steps.finish();
+    Ok(())
+}
