@@ -231,7 +231,14 @@ impl Demo {
 
     fn metrics(&mut self) -> Result<()> {
         self.check_interrupt()?;
-        let exe = std::env::current_exe().context("locating the xtask binary")?;
+        // The workspace build may have relinked xtask (and unlinked the running binary): prefer
+        // the fresh one in the target directory.
+        let built = util::target_dir().join("debug").join("xtask");
+        let exe = if built.is_file() {
+            built
+        } else {
+            std::env::current_exe().context("locating the xtask binary")?
+        };
         let argv = [exe.display().to_string(), "http-get".into(), METRICS_URL.into()];
         println!("    [host ns] $ GET {METRICS_URL}");
         let out = self.lab()?.exec_in(Role::Host, &argv)?;
@@ -253,9 +260,14 @@ impl Demo {
         for line in &counters {
             println!("      {line}");
         }
-        let denied = counters.iter().filter(|l| l.contains("PERMISSION_DENIED")).count();
+        let denied: u64 = counters
+            .iter()
+            .filter(|l| l.contains("PERMISSION_DENIED"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|v| v as u64)
+            .sum();
         self.summary.push(format!(
-            "metrics: {} request counter series, {denied} with PERMISSION_DENIED",
+            "metrics: {} request counter series; {denied} request(s) refused with PERMISSION_DENIED",
             counters.len()
         ));
         Ok(())
