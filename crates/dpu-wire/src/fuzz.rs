@@ -47,6 +47,7 @@ pub fn fuzz_parse_all(data: &[u8]) {
     geneve(data);
     checksum(data);
     frame(data);
+    dissect(data);
 }
 
 /// Ethernet header, VLAN walk, VLAN push/pop.
@@ -262,12 +263,27 @@ pub fn checksum(data: &[u8]) {
     assert!(inc == full || (full == 0xffff && inc == 0));
 }
 
-/// Full dissection as an Ethernet frame, following VXLAN/Geneve into the inner frame.
-pub fn frame(data: &[u8]) {
-    dissect(data, 0);
+/// [`crate::dissect::dissect`], checking its offsets, and again on a found inner frame.
+pub fn dissect(data: &[u8]) {
+    let Ok(i) = crate::dissect::dissect(data) else { return };
+    assert!(i.l2.payload_offset <= data.len());
+    if let Some(l3) = i.l3 {
+        assert!(l3.offset <= l3.l4_offset && l3.l4_offset <= l3.end && l3.end <= data.len());
+    }
+    if let Some(t) = i.tunnel {
+        assert!(
+            t.offset < t.inner_offset && t.inner_offset <= t.inner_end && t.inner_end <= data.len()
+        );
+        let _ = black_box(crate::dissect::dissect(&data[t.inner_offset..t.inner_end]));
+    }
 }
 
-fn dissect(frame: &[u8], depth: u8) {
+/// Full dissection as an Ethernet frame, following VXLAN/Geneve into the inner frame.
+pub fn frame(data: &[u8]) {
+    walk_frame(data, 0);
+}
+
+fn walk_frame(frame: &[u8], depth: u8) {
     let Ok(l2) = ethernet::parse_l2(frame) else { return };
     let Some(l3) = frame.get(l2.payload_offset..) else { return };
     match l2.ethertype {
@@ -305,14 +321,14 @@ fn l4(proto: IpProtocol, data: &[u8], depth: u8) {
             match u.dst_port() {
                 vxlan::UDP_PORT => {
                     if let Ok(v) = VxlanPacket::new_checked(u.payload()) {
-                        dissect(v.payload(), depth + 1);
+                        walk_frame(v.payload(), depth + 1);
                     }
                 }
                 geneve::UDP_PORT => {
                     if let Ok(g) = GenevePacket::new_checked(u.payload())
                         && g.protocol() == EtherType::TEB
                     {
-                        dissect(g.payload(), depth + 1);
+                        walk_frame(g.payload(), depth + 1);
                     }
                 }
                 _ => {}
@@ -334,7 +350,33 @@ mod tests {
         let chain = crate::ipv6::tests::chain_packet();
         let echo6 = crate::icmpv6::tests::echo_packet();
         let syn = crate::tcp::tests::syn();
-        let goldens: [&[u8]; 13] = [
+        let inner: Vec<u8> =
+            crate::ethernet::tests::UNTAGGED[..14].iter().chain(&v4).copied().collect();
+        let mut encapped = Vec::new();
+        for (u, t) in [
+            (crate::encap::tests::underlay_v4(), crate::encap::Tunnel::Vxlan { vni: 9 }),
+            (
+                crate::encap::tests::underlay_v6(),
+                crate::encap::Tunnel::Geneve {
+                    vni: 9,
+                    oam: false,
+                    options: &[crate::geneve::GeneveOption {
+                        class: 1,
+                        option_type: 0x80,
+                        data: &[0; 4],
+                    }],
+                },
+            ),
+        ] {
+            let hl = crate::encap::header_len(&u, &t);
+            let mut buf = vec![0u8; hl + inner.len()];
+            buf[hl..].copy_from_slice(&inner);
+            crate::encap::encapsulate(&mut buf, &u, &t, inner.len()).unwrap();
+            encapped.push(buf);
+        }
+        let goldens: [&[u8]; 15] = [
+            &encapped[0],
+            &encapped[1],
             &crate::ethernet::tests::UNTAGGED,
             &crate::ethernet::tests::QINQ,
             &crate::arp::tests::REQUEST,

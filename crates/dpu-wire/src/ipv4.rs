@@ -202,7 +202,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
 
     /// Sets DSCP and ECN without touching the checksum.
     pub fn set_dscp_ecn(&mut self, dscp: u8, ecn: u8) {
-        self.bm()[1] = (dscp << 2) | (ecn & 0x03);
+        self.bm()[1] = ((dscp & 0x3f) << 2) | (ecn & 0x03);
     }
 
     /// Sets the checksum field.

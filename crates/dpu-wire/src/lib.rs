@@ -25,6 +25,8 @@
 //! | [`vxlan`] | VXLAN | RFC 7348 |
 //! | [`geneve`] | Geneve | RFC 8926 |
 //! | [`checksum`] | Internet checksum, incremental update | RFC 1071, RFC 1624 |
+//! | [`dissect`] | one-pass L2–L4 + overlay dissection of a frame | — |
+//! | [`encap`] | VXLAN / Geneve encapsulation into headroom | RFC 7348, RFC 8926 |
 //!
 //! Errors are a single [`Error`] enum whose variants double as drop reasons, each with
 //! a stable counter name ([`Error::as_str`]).
@@ -34,6 +36,8 @@
 
 pub mod arp;
 pub mod checksum;
+pub mod dissect;
+pub mod encap;
 mod error;
 pub mod ethernet;
 mod field;

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
+use dpu_wire::encap::{self, Tunnel, Underlay, UnderlayAddrs};
 use dpu_wire::ethernet::{self, EthernetRepr, VlanTag};
 use dpu_wire::geneve::{self, GeneveOption, GeneveRepr};
 use dpu_wire::icmpv4::{self, Icmpv4Error, Quote};
@@ -181,9 +182,31 @@ fn vxlan_encapsulated_ping() {
     let frame = eth(MAC_A, MAC_B, EtherType::IPV4, &outer);
     assert_eq!(frame.len(), vxlan::IPV4_OVERHEAD + inner.len());
 
-    let f = &tshark(
+    // The same encapsulation through encap::encapsulate (with a UDP checksum and an
+    // outer VLAN tag), writing into headroom in front of the inner frame.
+    let underlay = Underlay {
+        dst_mac: MAC_B,
+        src_mac: MAC_A,
+        vlan: Some(VlanTag::c_tag(300)),
+        addrs: UnderlayAddrs::V4 {
+            src: Ipv4Addr::new(192, 0, 2, 1),
+            dst: Ipv4Addr::new(192, 0, 2, 2),
+        },
+        ttl: 64,
+        dscp: 0,
+        src_port: sport,
+        udp_checksum_v4: true,
+    };
+    let tunnel = Tunnel::Vxlan { vni: 5000 };
+    let hl = encap::header_len(&underlay, &tunnel);
+    let mut buf = vec![0u8; hl + inner.len()];
+    buf[hl..].copy_from_slice(&inner);
+    let n = encap::encapsulate(&mut buf, &underlay, &tunnel, inner.len()).unwrap();
+    assert_eq!(n, buf.len());
+
+    let rows = tshark(
         "vxlan",
-        &[frame],
+        &[frame, buf],
         &[
             "vxlan.vni",
             "vxlan.flag_i",
@@ -195,18 +218,22 @@ fn vxlan_encapsulated_ping() {
             "icmp.type",
             "icmp.checksum.status",
             "data.data",
+            "vlan.id",
         ],
-    )[0];
-    assert_eq!(f[0], "5000");
-    assert_eq!(f[1], "1");
-    assert_eq!(f[2], sport.to_string());
-    assert_eq!(f[3], "4789");
-    assert_eq!(f[4], GOOD);
-    assert!(all(&f[5], GOOD), "{f:?}");
-    assert_eq!(f[6], "192.0.2.1,198.51.100.10");
-    assert_eq!(f[7], "8");
-    assert_eq!(f[8], GOOD);
-    assert_eq!(f[9], "70696e67"); // "ping"
+    );
+    for f in &rows {
+        assert_eq!(f[0], "5000");
+        assert_eq!(f[1], "1");
+        assert_eq!(f[2], sport.to_string());
+        assert_eq!(f[3], "4789");
+        assert_eq!(f[4], GOOD);
+        assert!(all(&f[5], GOOD), "{f:?}");
+        assert_eq!(f[6], "192.0.2.1,198.51.100.10");
+        assert_eq!(f[7], "8");
+        assert_eq!(f[8], GOOD);
+        assert_eq!(f[9], "70696e67"); // "ping"
+    }
+    assert_eq!(rows[1][10], "300");
 }
 
 #[test]
