@@ -11,6 +11,8 @@ mod record;
 
 use std::marker::PhantomData;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use prost::Message;
 
@@ -44,6 +46,19 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: sled::Db,
     objects: sled::Tree,
+    commit: Arc<GroupCommit>,
+}
+
+/// Group commit: writers that finish while a flush runs share the next one, so N concurrent
+/// writes cost about two flushes, not N. Flushes run one at a time on a blocking thread: sled's
+/// own `flush_async` deadlocked under concurrent callers, and a flush must never block the
+/// reactor.
+#[derive(Default)]
+struct GroupCommit {
+    /// Mutations applied to the tree so far.
+    written: AtomicU64,
+    /// Mutations known to be on disk; guarded by the lock so one flush runs at a time.
+    durable: tokio::sync::Mutex<u64>,
 }
 
 impl Store {
@@ -51,7 +66,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Self> {
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
         let objects = db.open_tree("objects")?;
-        Ok(Self { db, objects })
+        Ok(Self { db, objects, commit: Arc::default() })
     }
 
     /// A typed view of one collection, e.g. `store.collection::<SysctlSpec>("sysctls")`.
@@ -68,10 +83,32 @@ impl Store {
         self.objects.is_empty()
     }
 
-    /// Durability point: nothing is acknowledged before this returns.
+    /// Durability point: returns once the caller's completed mutation is on disk.
     async fn flush(&self) -> Result<()> {
-        self.db.flush_async().await?;
+        let mine = self.commit.written.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut durable = self.commit.durable.lock().await;
+        if *durable >= mine {
+            // A flush that started after this mutation already covered it.
+            return Ok(());
+        }
+        let target = self.commit.written.load(Ordering::SeqCst);
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Conflict(format!("flush task failed: {e}")))??;
+        *durable = target;
         Ok(())
+    }
+
+    /// Runs a sled operation on a blocking thread: sled may wait for its IO buffers.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&sled::Tree) -> T + Send + 'static,
+    ) -> Result<T> {
+        let tree = self.objects.clone();
+        tokio::task::spawn_blocking(move || f(&tree))
+            .await
+            .map_err(|e| StoreError::Conflict(format!("store task failed: {e}")))
     }
 }
 
@@ -139,17 +176,30 @@ impl<S: Message + Default> Collection<S> {
         }
     }
 
+    async fn read(&self, name: &str) -> Result<Option<sled::IVec>> {
+        let key = name.as_bytes().to_vec();
+        self.store.blocking(move |tree| tree.get(key)).await?.map_err(StoreError::from)
+    }
+
+    /// Compare-and-swap off the reactor; false when the stored value was not `old`.
+    async fn swap(
+        &self,
+        name: &str,
+        old: Option<sled::IVec>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool> {
+        let key = name.as_bytes().to_vec();
+        let swapped =
+            self.store.blocking(move |tree| tree.compare_and_swap(key, old, new)).await??;
+        Ok(swapped.is_ok())
+    }
+
     /// Creates `name` with generation 1; fails if it exists.
     pub async fn create(&self, name: &str, spec: &S) -> Result<Object<S>> {
         let rec = Record::new(spec.encode_to_vec());
         let bytes = rec.encode_to_vec();
-        match self.store.objects.compare_and_swap(
-            name.as_bytes(),
-            None::<&[u8]>,
-            Some(bytes.as_slice()),
-        )? {
-            Ok(()) => {}
-            Err(_) => return Err(StoreError::AlreadyExists(name.to_owned())),
+        if !self.swap(name, None, Some(bytes.clone())).await? {
+            return Err(StoreError::AlreadyExists(name.to_owned()));
         }
         self.store.flush().await?;
         self.decode(name, &bytes)
@@ -165,11 +215,11 @@ impl<S: Message + Default> Collection<S> {
         name: &str,
         expected_etag: Option<&str>,
         create_missing: bool,
-        update: impl Fn(S) -> S,
+        update: impl Fn(S) -> S + Send,
     ) -> Result<Object<S>> {
         // A bounded retry loop: compare-and-swap fails only under a concurrent write.
         for _ in 0..16 {
-            let current = self.store.objects.get(name.as_bytes())?;
+            let current = self.read(name).await?;
             let Some(current) = current else {
                 if let Some(etag) = expected_etag {
                     return Err(StoreError::EtagMismatch {
@@ -202,16 +252,9 @@ impl<S: Message + Default> Collection<S> {
                 return self.decode(name, &current);
             }
             let bytes = old.next(new_spec).encode_to_vec();
-            match self.store.objects.compare_and_swap(
-                name.as_bytes(),
-                Some(current.as_ref()),
-                Some(bytes.as_slice()),
-            )? {
-                Ok(()) => {
-                    self.store.flush().await?;
-                    return self.decode(name, &bytes);
-                }
-                Err(_) => continue,
+            if self.swap(name, Some(current), Some(bytes.clone())).await? {
+                self.store.flush().await?;
+                return self.decode(name, &bytes);
             }
         }
         Err(StoreError::Conflict(name.to_owned()))
@@ -220,7 +263,7 @@ impl<S: Message + Default> Collection<S> {
     /// Deletes `name`. Returns whether it existed.
     pub async fn delete(&self, name: &str, expected_etag: Option<&str>) -> Result<bool> {
         for _ in 0..16 {
-            let Some(current) = self.store.objects.get(name.as_bytes())? else {
+            let Some(current) = self.read(name).await? else {
                 return Ok(false);
             };
             if let Some(etag) = expected_etag {
@@ -233,16 +276,9 @@ impl<S: Message + Default> Collection<S> {
                     });
                 }
             }
-            match self.store.objects.compare_and_swap(
-                name.as_bytes(),
-                Some(current.as_ref()),
-                None::<&[u8]>,
-            )? {
-                Ok(()) => {
-                    self.store.flush().await?;
-                    return Ok(true);
-                }
-                Err(_) => continue,
+            if self.swap(name, Some(current), None).await? {
+                self.store.flush().await?;
+                return Ok(true);
             }
         }
         Err(StoreError::Conflict(name.to_owned()))

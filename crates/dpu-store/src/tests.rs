@@ -100,3 +100,30 @@ async fn survives_reopen() {
     let got = store.collection::<Spec>("things").get("things/a").unwrap().unwrap();
     assert_eq!(got.spec, spec("kept"));
 }
+
+/// Many concurrent writers share flushes and never deadlock (sled's own flush_async did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_group_commit() {
+    let (_dir, store) = open();
+    let c = store.collection::<Spec>("things");
+    let mut tasks = Vec::new();
+    for w in 0..64 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..20 {
+                c.create(&format!("things/{w}-{i}"), &spec("v")).await.unwrap();
+                c.update(&format!("things/{w}-{i}"), None, false, |_| spec("w")).await.unwrap();
+            }
+        }));
+    }
+    let all = async {
+        for t in tasks {
+            t.await.unwrap();
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), all)
+        .await
+        .expect("writers deadlocked");
+    assert_eq!(c.all().unwrap().len(), 64 * 20);
+    assert!(c.all().unwrap().iter().all(|o| o.generation == 2));
+}

@@ -34,13 +34,21 @@ pub struct SystemInternal {
     sources: Arc<Sources>,
 }
 
+/// Largest internal message either side accepts.
+pub const INTERNAL_MESSAGE_LIMIT: usize = 256 * 1024 * 1024;
+
 impl SystemInternal {
     pub fn new(applier: Applier, sources: Sources) -> Self {
         Self { applier: Arc::new(Mutex::new(applier)), sources: Arc::new(sources) }
     }
 
+    /// The server for the agent's socket. A full sync carries every desired object in one
+    /// message (100,000 sysctls are ~6 MiB), so the limits are those of the agent's store, not
+    /// gRPC's 4 MiB default; only the agent can reach this 0600 socket.
     pub fn into_server(self) -> SystemInternalServiceServer<Self> {
         SystemInternalServiceServer::new(self)
+            .max_decoding_message_size(INTERNAL_MESSAGE_LIMIT)
+            .max_encoding_message_size(INTERNAL_MESSAGE_LIMIT)
     }
 }
 

@@ -57,8 +57,12 @@ async fn apply_get_list_diff_delete() {
     .unwrap();
     let m = manifest.to_str().unwrap();
 
-    // The host role is refused with a clear one-line error.
-    fails(&dpuctl(&env, Who::Host, &["apply", "-f", m]), 1, "PERMISSION_DENIED");
+    // The host role is refused: one line per object, exit 1.
+    let refused = dpuctl(&env, Who::Host, &["apply", "-f", m]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(stderr.lines().all(|l| l.contains("PERMISSION_DENIED")), "{stderr}");
 
     let first = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
     assert_eq!(first, "sysctls/net.ipv4.ip_forward created\nsysctls/vm.swappiness created\n");

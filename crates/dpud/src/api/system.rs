@@ -306,6 +306,8 @@ impl Reconciler for SysctlReconciler {
             })
             .collect();
         let observed = SystemInternalServiceClient::new(channel)
+            .max_decoding_message_size(dpu_system::server::INTERNAL_MESSAGE_LIMIT)
+            .max_encoding_message_size(dpu_system::server::INTERNAL_MESSAGE_LIMIT)
             .sync_sysctls(SyncSysctlsRequest { sysctls: desired })
             .await?
             .into_inner();

@@ -1,0 +1,32 @@
+//! `dpu-bench AREA`: measures one area and prints one JSON line per figure:
+//! `{"bench":"area.what","value":..,"unit":..,"peer":..,"peer_value":..,"ratio":..}`.
+//! A ratio above 1 means ours is better. Methods are described in docs/benchmarks.md.
+
+mod agent;
+mod report;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Area {
+    Agent,
+}
+
+#[derive(Parser)]
+struct Args {
+    area: Area,
+    /// Directory holding the release binaries (dpud, dpu-system, dpuctl).
+    #[arg(long)]
+    bin_dir: std::path::PathBuf,
+    /// Scale every count down (e.g. 10 for a quick check); figures then are not comparable.
+    #[arg(long, default_value_t = 1)]
+    scale_down: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    match args.area {
+        Area::Agent => agent::run(&args.bin_dir, args.scale_down).await,
+    }
+}
