@@ -5,7 +5,7 @@ use std::str::FromStr;
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
@@ -41,7 +41,7 @@ pub fn init(format: LogFormat, level: &str) -> Result<(), BadLevel> {
         _ => EnvFilter::try_new(level).map_err(|e| BadLevel(level.to_owned(), e.to_string()))?,
     };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    // A second init (tests) keeps the first subscriber; that is fine.
+    // A second init (in-process tests) keeps the first subscriber; that is fine.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

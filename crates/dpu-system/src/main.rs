@@ -1,7 +1,5 @@
 //! `dpu-system`: serves the system service on a Unix socket for the agent.
 
-mod shell;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,10 +8,9 @@ use clap::Parser;
 use dpu_system::inventory::Sources;
 use dpu_system::server::{Control, SystemInternal};
 use dpu_system::sysctl::{Applier, DEFAULT_ROOT};
-use tokio_stream::wrappers::UnixListenerStream;
 use tracing::{error, info, warn};
 
-use crate::shell::LogFormat;
+use dpu_runtime::logging::LogFormat;
 
 /// How long in-flight calls may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -38,7 +35,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    shell::init_logging(args.log_format, &args.log_level)?;
+    dpu_runtime::logging::init(args.log_format, &args.log_level).context("--log-level")?;
     if let Err(err) = run(args).await {
         error!("{err:#}");
         return Err(err);
@@ -47,8 +44,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let signals = shell::ShutdownSignals::install()?;
-    let listener = shell::bind_unix_socket(&args.socket)?;
+    let signals =
+        dpu_runtime::signals::ShutdownSignals::install().context("installing signal handlers")?;
+    let listener = dpu_runtime::unix::bind(&args.socket)?;
     let control = Control::new();
     info!(
         socket = %args.socket.display(),
@@ -57,14 +55,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         version = dpu_system::VERSION,
         "system service listening"
     );
-    shell::notify_ready();
+    dpu_runtime::notify_ready();
 
     let system = SystemInternal::new(Applier::new(&args.sysctl_root), Sources::default());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tonic::transport::Server::builder()
         .add_service(system.into_server())
         .add_service(control.into_server())
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async {
+        .serve_with_incoming_shutdown(listener, async {
             let _ = stop_rx.await;
         });
     tokio::pin!(server);

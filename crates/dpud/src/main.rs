@@ -17,13 +17,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let signals =
+        dpu_runtime::signals::ShutdownSignals::install().context("installing signal handlers")?;
     let config = dpud::Config::load(&args.config)
         .with_context(|| format!("loading {}", args.config.display()))?;
     dpu_runtime::logging::init(config.log_format, &config.log_level)?;
     let agent = dpud::Agent::start(config).await.context("starting the agent")?;
     dpu_runtime::notify_ready();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "dpud ready");
-    dpu_runtime::signals::shutdown_signal().await;
+    let signal = signals.recv().await;
+    tracing::info!(signal, "shutting down");
     dpu_runtime::notify_stopping();
     agent.shutdown().await;
     tracing::info!("dpud stopped");
