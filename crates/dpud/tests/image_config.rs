@@ -1,0 +1,20 @@
+//! The configuration shipped in images/ is one the agent accepts, with the host listener capped
+//! to the host role.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
+
+use dpu_pki::Role;
+
+#[test]
+fn shipped_config_parses_and_caps_the_host_listener() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../images/rootfs/etc/dpud/dpud.toml");
+    let config = dpud::Config::load(&path).unwrap();
+    let host = config.listeners.iter().find(|l| l.name == "host").unwrap();
+    assert_eq!(host.address.to_string(), "192.168.100.2:50051");
+    assert_eq!(host.max_role, Some(Role::Host));
+    assert!(
+        config.services.iter().all(|s| s.command.is_none()),
+        "on a card systemd starts services"
+    );
+}
