@@ -27,7 +27,12 @@ pub fn run_all(quick: bool) -> Result<()> {
     steps.step("lint: cargo clippy --workspace --all-targets -D warnings", || {
         run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
-    steps.step("tests: cargo test --workspace", || run(cargo().args(["test", "--workspace"])))?;
+    steps.step("tests: cargo test --workspace", || {
+        // Integration tests drive other packages' binaries (dpud's tests run dpuctl and
+        // dpu-system from target/debug); `cargo test` alone builds only each package's own.
+        run(cargo().args(["build", "--workspace", "--bins"]))?;
+        run(cargo().args(["test", "--workspace"]))
+    })?;
     if !quick {
         steps.step("aarch64: cross-build the workspace", || {
             run(cargo().args(["build", "--workspace", "--exclude", "xtask", "--target", AARCH64]))
