@@ -90,6 +90,9 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: IpProtocol, leng
 
 /// Sum of the IPv6 pseudo-header used by TCP, UDP and ICMPv6 (RFC 8200 §8.1): source,
 /// destination, 32-bit upper-layer packet length, 24 zero bits and the next-header value.
+///
+/// With a routing header, `dst` must be the *final* destination (the last segment), not
+/// the address in the fixed header (§8.1); callers that see routing headers pass it.
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: IpProtocol, length: u32) -> u16 {
     let mut acc = accumulate(0, &src.octets());
     acc = accumulate(acc, &dst.octets());

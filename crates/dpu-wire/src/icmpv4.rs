@@ -167,7 +167,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv4Packet<T> {
 /// The error messages this crate builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Icmpv4Error {
-    /// Type 3 with a code from [`unreachable`]; `next_hop_mtu` is sent for
+    /// Type 3 with a code from [`unreachable`](mod@unreachable); `next_hop_mtu` is sent for
     /// [`unreachable::FRAG_NEEDED`] and must be 0 otherwise.
     DestUnreachable {
         /// Code.
