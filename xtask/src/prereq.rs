@@ -73,7 +73,9 @@ pub fn ensure_rust_target(target: &str) -> Result<()> {
         return Ok(());
     }
     println!("    installing missing rust target: {target}");
-    run(Command::new("rustup").args(["target", "add", target]))
+    run(Command::new("rustup").args(["target", "add", target])).with_context(|| {
+        format!("rustup could not add {target} (its standard library comes from the Rust distribution server)")
+    })
 }
 
 /// Installs the Python gRPC packages when `python3` cannot import them.

@@ -32,7 +32,7 @@ use std::fs::{self, File, TryLockError};
 use std::net::Ipv4Addr;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -188,6 +188,27 @@ fn lock_path(prefix: &str) -> PathBuf {
     PathBuf::from(LOCK_DIR).join(format!("{prefix}.lock"))
 }
 
+/// Creates and locks the lock file of a new lab. A concurrent [`cleanup_stale`] may unlink a lock
+/// file between our create and our lock; then we hold a lock nobody can see, so check that the
+/// path still names the file we locked, and retry (bounded) if not.
+fn acquire_lock(path: &Path) -> Result<File> {
+    let lock_err = |source: std::io::Error| LabError::Lock { path: path.to_owned(), source };
+    for _ in 0..5 {
+        let file = File::create(path).map_err(lock_err)?;
+        file.try_lock().map_err(|e| {
+            lock_err(match e {
+                TryLockError::Error(e) => e,
+                TryLockError::WouldBlock => std::io::Error::other("held by another process"),
+            })
+        })?;
+        let ours = file.metadata().map_err(lock_err)?.ino();
+        if fs::metadata(path).is_ok_and(|m| m.ino() == ours) {
+            return Ok(file);
+        }
+    }
+    Err(lock_err(std::io::Error::other("lock file keeps disappearing")))
+}
+
 /// A running lab. Dropping it tears everything down.
 #[derive(Debug)]
 pub struct Lab {
@@ -219,16 +240,7 @@ impl Lab {
         let prefix = format!("{}{}n{n}", opts.prefix_base, std::process::id());
         fs::create_dir_all(LOCK_DIR)
             .map_err(|e| LabError::io(format!("creating {LOCK_DIR}"), e))?;
-        let path = lock_path(&prefix);
-        let file =
-            File::create(&path).map_err(|source| LabError::Lock { path: path.clone(), source })?;
-        file.try_lock().map_err(|e| LabError::Lock {
-            path: path.clone(),
-            source: match e {
-                TryLockError::Error(e) => e,
-                TryLockError::WouldBlock => std::io::Error::other("held by another process"),
-            },
-        })?;
+        let file = acquire_lock(&lock_path(&prefix))?;
 
         // From here on, dropping `lab` (also via `?`) removes whatever exists.
         let mut lab = Lab {
@@ -258,6 +270,16 @@ impl Lab {
     }
 
     fn build(&mut self) -> Result<()> {
+        // We hold the lock, so namespaces under our prefix can only be leftovers of a crashed
+        // process that had our pid: remove them first.
+        for ns in list_netns()? {
+            if ns.strip_prefix(&self.prefix).is_some_and(|rest| rest.starts_with('-')) {
+                let problems = remove_netns(&ns);
+                if !problems.is_empty() {
+                    return Err(LabError::Teardown { prefix: self.prefix.clone(), problems });
+                }
+            }
+        }
         for role in Role::ALL {
             let ns = self.ns_name(role);
             self.step(["netns", "add", &ns])?;
