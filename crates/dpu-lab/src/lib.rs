@@ -313,6 +313,12 @@ impl Lab {
         format!("{}-{}", self.prefix, role.suffix())
     }
 
+    /// The bind mount of the namespace of `role` (`/run/netns/NAME`), for `setns(2)` or
+    /// `nsenter --net=PATH`.
+    pub fn ns_path(&self, role: Role) -> PathBuf {
+        PathBuf::from("/run/netns").join(self.ns_name(role))
+    }
+
     /// The names of all five namespaces.
     pub fn ns_names(&self) -> Vec<String> {
         Role::ALL.iter().map(|r| self.ns_name(*r)).collect()
@@ -350,7 +356,7 @@ impl Lab {
         self.procs.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::clone(&tracked));
         // `ip netns exec` enters the namespace and then execs the program; wait (bounded) until
         // it is in, so callers can rely on that once this returns.
-        if let Ok(want) = fs::metadata(format!("/run/netns/{}", self.ns_name(role))) {
+        if let Ok(want) = fs::metadata(self.ns_path(role)) {
             proc::poll_until(Duration::from_secs(5), || {
                 fs::metadata(format!("/proc/{pid}/ns/net")).map_or(true, |m| m.ino() == want.ino())
                     || proc::has_exited(pid)
