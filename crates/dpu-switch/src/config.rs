@@ -1,0 +1,531 @@
+//! The switch's configuration model: what the operator (through the agent) or a config file
+//! says the switch should be.
+//!
+//! It is plain data with serde support (TOML/JSON files, later the internal API).
+//! [`SwitchConfig::validate`] checks it as a whole; [`crate::Switch::apply`] only ever installs a
+//! validated configuration, so an invalid one changes nothing.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+use dpu_wire::MacAddr;
+use serde::{Deserialize, Serialize};
+
+/// Default MTU of a port (the largest L3 payload of a frame, as Linux counts it).
+pub const DEFAULT_MTU: u16 = 1500;
+/// Default MAC ageing time, as in IEEE 802.1Q §8.8.3 (300 s recommended).
+pub const DEFAULT_AGEING_SECS: u32 = 300;
+/// Default per-bridge MAC table limit.
+pub const DEFAULT_MAC_LIMIT: u32 = 4096;
+/// Largest VLAN id usable for a bridge (4095 is reserved, IEEE 802.1Q Table 9-2).
+pub const MAX_VLAN: u16 = 4094;
+/// Largest VNI (24 bits, RFC 7348 §5).
+pub const MAX_VNI: u32 = 0x00ff_ffff;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchConfig {
+    /// Ports, each bound to one Linux interface (a representor or an uplink).
+    #[serde(default)]
+    pub ports: Vec<PortConfig>,
+    /// Logical bridges.
+    #[serde(default)]
+    pub bridges: Vec<BridgeConfig>,
+    /// The overlay endpoint on the uplink, if the switch terminates tunnels.
+    #[serde(default)]
+    pub vtep: Option<VtepConfig>,
+    /// Static MAC entries (never aged, never moved by learning).
+    #[serde(default)]
+    pub static_macs: Vec<StaticMacConfig>,
+    /// Flow cache size (entries); 0 means the default.
+    #[serde(default)]
+    pub flow_cache_size: u32,
+}
+
+/// How a port treats VLAN tags (IEEE 802.1Q port types).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortMode {
+    /// Untagged member of one VLAN; tagged frames are dropped.
+    Access {
+        /// The port's VLAN.
+        vlan: u16,
+    },
+    /// Carries several VLANs tagged, optionally one untagged (the native VLAN).
+    Trunk {
+        /// Allowed VLANs.
+        vlans: Vec<u16>,
+        /// Untagged frames belong to this VLAN; none: untagged frames are dropped.
+        native_vlan: Option<u16>,
+    },
+    /// The underlay port that carries the overlay (the VTEP's interface).
+    Uplink,
+}
+
+/// One port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawPort", into = "RawPort")]
+pub struct PortConfig {
+    /// Port name, also the Linux interface it is bound to.
+    pub name: String,
+    /// VLAN mode.
+    pub mode: PortMode,
+    /// Largest L3 payload the port sends or accepts (frame minus Ethernet and VLAN header).
+    pub mtu: u16,
+    /// Administratively up; a down port neither receives nor sends.
+    pub admin_up: bool,
+}
+
+/// The flat file form of a port (`mode = "access"`, `vlan = 10`, ...): serde cannot combine
+/// an internally tagged, flattened enum with `deny_unknown_fields`, so the check is here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPort {
+    name: String,
+    mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vlan: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vlans: Option<Vec<u16>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    native_vlan: Option<u16>,
+    #[serde(default = "default_mtu")]
+    mtu: u16,
+    #[serde(default = "default_true")]
+    admin_up: bool,
+}
+
+impl TryFrom<RawPort> for PortConfig {
+    type Error = String;
+
+    fn try_from(r: RawPort) -> Result<Self, String> {
+        let name = r.name;
+        let mode = match (r.mode.as_str(), r.vlan, r.vlans, r.native_vlan) {
+            ("access", Some(vlan), None, None) => PortMode::Access { vlan },
+            ("trunk", None, Some(vlans), native_vlan) => PortMode::Trunk { vlans, native_vlan },
+            ("uplink", None, None, None) => PortMode::Uplink,
+            ("access", ..) => return Err(format!("port {name:?}: access needs `vlan` only")),
+            ("trunk", ..) => {
+                return Err(format!("port {name:?}: trunk needs `vlans` (and `native_vlan`)"));
+            }
+            ("uplink", ..) => return Err(format!("port {name:?}: uplink takes no VLAN fields")),
+            (m, ..) => {
+                return Err(format!("port {name:?}: mode {m:?} is not access, trunk or uplink"));
+            }
+        };
+        Ok(PortConfig { name, mode, mtu: r.mtu, admin_up: r.admin_up })
+    }
+}
+
+impl From<PortConfig> for RawPort {
+    fn from(p: PortConfig) -> Self {
+        let (mode, vlan, vlans, native_vlan) = match p.mode {
+            PortMode::Access { vlan } => ("access", Some(vlan), None, None),
+            PortMode::Trunk { vlans, native_vlan } => ("trunk", None, Some(vlans), native_vlan),
+            PortMode::Uplink => ("uplink", None, None, None),
+        };
+        RawPort {
+            name: p.name,
+            mode: mode.into(),
+            vlan,
+            vlans,
+            native_vlan,
+            mtu: p.mtu,
+            admin_up: p.admin_up,
+        }
+    }
+}
+
+fn default_mtu() -> u16 {
+    DEFAULT_MTU
+}
+fn default_true() -> bool {
+    true
+}
+fn default_ageing() -> u32 {
+    DEFAULT_AGEING_SECS
+}
+fn default_mac_limit() -> u32 {
+    DEFAULT_MAC_LIMIT
+}
+
+/// A logical bridge (one broadcast domain), keyed by its VLAN and/or VNI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeConfig {
+    /// Name.
+    pub name: String,
+    /// The VLAN that access and trunk ports map into this bridge.
+    #[serde(default)]
+    pub vlan: Option<u16>,
+    /// The overlay VNI of this bridge.
+    #[serde(default)]
+    pub vni: Option<u32>,
+    /// MAC ageing time in seconds.
+    #[serde(default = "default_ageing")]
+    pub ageing_secs: u32,
+    /// Largest number of learned MACs; beyond it new addresses are not learned (their
+    /// frames are still flooded).
+    #[serde(default = "default_mac_limit")]
+    pub mac_limit: u32,
+}
+
+/// The local tunnel endpoint (IPv4 underlay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VtepConfig {
+    /// The uplink port (mode `uplink`).
+    pub uplink: String,
+    /// Our underlay address; the switch answers ARP for it.
+    pub local_ip: Ipv4Addr,
+    /// Prefix length of the underlay subnet (remote VTEPs inside it are on-link).
+    #[serde(default = "default_prefix")]
+    pub prefix_len: u8,
+    /// Underlay gateway for remote VTEPs outside the subnet.
+    #[serde(default)]
+    pub gateway: Option<Ipv4Addr>,
+    /// Our underlay MAC, `aa:bb:cc:dd:ee:ff`; the binary fills in the uplink's own address.
+    #[serde(default)]
+    pub local_mac: Option<String>,
+    /// Compute outer UDP checksums (RFC 7348 §5 lets them be zero over IPv4).
+    #[serde(default)]
+    pub udp_checksum: bool,
+    /// Outer TTL.
+    #[serde(default = "default_ttl")]
+    pub ttl: u8,
+    /// Remote VTEPs configured statically (flood lists).
+    #[serde(default)]
+    pub remotes: Vec<RemoteVtepConfig>,
+    /// Accept traffic from VTEPs not configured here (learned VTEPs get unicast, not floods).
+    #[serde(default = "default_true")]
+    pub learn_remotes: bool,
+}
+
+fn default_prefix() -> u8 {
+    24
+}
+fn default_ttl() -> u8 {
+    64
+}
+
+/// A remote VTEP and the VNIs whose BUM traffic it receives (head-end replication).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteVtepConfig {
+    /// Its underlay address.
+    pub ip: Ipv4Addr,
+    /// VNIs whose flood list contains it.
+    #[serde(default)]
+    pub vnis: Vec<u32>,
+}
+
+/// A static MAC entry: in `bridge`, `mac` lives behind `port` or behind remote VTEP `vtep`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticMacConfig {
+    /// Bridge name.
+    pub bridge: String,
+    /// The address, `aa:bb:cc:dd:ee:ff`.
+    pub mac: String,
+    /// Port name (exactly one of `port` and `vtep`).
+    #[serde(default)]
+    pub port: Option<String>,
+    /// Remote VTEP address.
+    #[serde(default)]
+    pub vtep: Option<Ipv4Addr>,
+}
+
+/// Why a configuration was refused. Messages name the offending object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Two objects of one kind share a name or key.
+    #[error("duplicate {kind} {name:?}")]
+    Duplicate {
+        /// Kind of object.
+        kind: &'static str,
+        /// The duplicated name or key.
+        name: String,
+    },
+    /// A field holds a value outside its range.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// Which field (path-like: `ports[pf0vf0].mtu`).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A reference to an object that does not exist.
+    #[error("{field}: no {kind} named {name:?}")]
+    Unknown {
+        /// Referring field.
+        field: String,
+        /// Kind of the missing object.
+        kind: &'static str,
+        /// The name referred to.
+        name: String,
+    },
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field: field.into(), reason: reason.into() }
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff` (also `-` separated).
+pub fn parse_mac(s: &str) -> Option<MacAddr> {
+    let mut out = [0u8; 6];
+    let mut parts = s.split([':', '-']);
+    for o in &mut out {
+        let p = parts.next()?;
+        if p.len() != 2 {
+            return None;
+        }
+        *o = u8::from_str_radix(p, 16).ok()?;
+    }
+    parts.next().is_none().then_some(MacAddr(out))
+}
+
+fn check_vlan(field: String, vlan: u16) -> Result<(), ConfigError> {
+    if vlan == 0 || vlan > MAX_VLAN {
+        return Err(invalid(field, format!("VLAN {vlan} outside 1..={MAX_VLAN}")));
+    }
+    Ok(())
+}
+
+impl SwitchConfig {
+    /// Checks the whole configuration: names unique, ranges, references.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut names = HashSet::new();
+        let mut uplinks = HashSet::new();
+        for p in &self.ports {
+            if p.name.is_empty() || p.name.len() > 15 || p.name.contains(['/', ' ', '\0']) {
+                return Err(invalid(
+                    format!("ports[{}].name", p.name),
+                    "must be a Linux interface name (1-15 characters, no '/' or spaces)",
+                ));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(ConfigError::Duplicate { kind: "port", name: p.name.clone() });
+            }
+            if !(68..=9216).contains(&p.mtu) {
+                return Err(invalid(format!("ports[{}].mtu", p.name), "outside 68..=9216"));
+            }
+            match &p.mode {
+                PortMode::Access { vlan } => check_vlan(format!("ports[{}].vlan", p.name), *vlan)?,
+                PortMode::Trunk { vlans, native_vlan } => {
+                    for v in vlans.iter().chain(native_vlan) {
+                        check_vlan(format!("ports[{}].vlans", p.name), *v)?;
+                    }
+                }
+                PortMode::Uplink => {
+                    uplinks.insert(p.name.as_str());
+                }
+            }
+        }
+        let mut bridge_names = HashSet::new();
+        let mut vlans = HashSet::new();
+        let mut vnis = HashSet::new();
+        for b in &self.bridges {
+            if b.name.is_empty() || !bridge_names.insert(b.name.as_str()) {
+                return Err(ConfigError::Duplicate { kind: "bridge", name: b.name.clone() });
+            }
+            if b.vlan.is_none() && b.vni.is_none() {
+                return Err(invalid(format!("bridges[{}]", b.name), "needs a vlan or a vni"));
+            }
+            if let Some(v) = b.vlan {
+                check_vlan(format!("bridges[{}].vlan", b.name), v)?;
+                if !vlans.insert(v) {
+                    return Err(ConfigError::Duplicate {
+                        kind: "bridge vlan",
+                        name: v.to_string(),
+                    });
+                }
+            }
+            if let Some(v) = b.vni {
+                if v > MAX_VNI {
+                    return Err(invalid(format!("bridges[{}].vni", b.name), "above 2^24-1"));
+                }
+                if !vnis.insert(v) {
+                    return Err(ConfigError::Duplicate { kind: "bridge vni", name: v.to_string() });
+                }
+            }
+            if b.ageing_secs == 0 || b.ageing_secs > 1_000_000 {
+                return Err(invalid(format!("bridges[{}].ageing_secs", b.name), "outside 1..=1e6"));
+            }
+        }
+        if let Some(v) = &self.vtep {
+            if !uplinks.contains(v.uplink.as_str()) {
+                return Err(ConfigError::Unknown {
+                    field: "vtep.uplink".into(),
+                    kind: "uplink port",
+                    name: v.uplink.clone(),
+                });
+            }
+            if v.prefix_len > 32 {
+                return Err(invalid("vtep.prefix_len", "above 32"));
+            }
+            if v.local_ip.is_unspecified() || v.local_ip.is_multicast() || v.local_ip.is_broadcast()
+            {
+                return Err(invalid("vtep.local_ip", "must be a unicast address"));
+            }
+            if let Some(m) = &v.local_mac
+                && parse_mac(m).is_none_or(|m| !m.is_unicast() || m == MacAddr::ZERO)
+            {
+                return Err(invalid("vtep.local_mac", "must be a unicast MAC aa:bb:cc:dd:ee:ff"));
+            }
+            if v.ttl == 0 {
+                return Err(invalid("vtep.ttl", "must be at least 1"));
+            }
+            let mut seen = HashSet::new();
+            for r in &v.remotes {
+                if !seen.insert(r.ip) {
+                    return Err(ConfigError::Duplicate {
+                        kind: "remote vtep",
+                        name: r.ip.to_string(),
+                    });
+                }
+                if r.ip == v.local_ip || r.ip.is_unspecified() || r.ip.is_multicast() {
+                    return Err(invalid(
+                        format!("vtep.remotes[{}]", r.ip),
+                        "not a remote unicast address",
+                    ));
+                }
+                for vni in &r.vnis {
+                    if !vnis.contains(vni) {
+                        return Err(ConfigError::Unknown {
+                            field: format!("vtep.remotes[{}].vnis", r.ip),
+                            kind: "bridge with vni",
+                            name: vni.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        let mut macs = HashSet::new();
+        for s in &self.static_macs {
+            let field = format!("static_macs[{}]", s.mac);
+            if !bridge_names.contains(s.bridge.as_str()) {
+                return Err(ConfigError::Unknown { field, kind: "bridge", name: s.bridge.clone() });
+            }
+            let Some(mac) = parse_mac(&s.mac).filter(|m| m.is_unicast() && *m != MacAddr::ZERO)
+            else {
+                return Err(invalid(field, "must be a unicast MAC aa:bb:cc:dd:ee:ff"));
+            };
+            if !macs.insert((s.bridge.as_str(), mac)) {
+                return Err(ConfigError::Duplicate { kind: "static mac", name: s.mac.clone() });
+            }
+            match (&s.port, &s.vtep) {
+                (Some(p), None) => {
+                    if !names.contains(p.as_str()) || uplinks.contains(p.as_str()) {
+                        return Err(ConfigError::Unknown {
+                            field,
+                            kind: "access or trunk port",
+                            name: p.clone(),
+                        });
+                    }
+                }
+                (None, Some(_)) => {
+                    if self.vtep.is_none() {
+                        return Err(invalid(field, "a vtep entry needs the vtep section"));
+                    }
+                }
+                _ => return Err(invalid(field, "needs exactly one of port and vtep")),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    pub(crate) const EXAMPLE: &str = r#"
+        [[ports]]
+        name = "pf0vf0"
+        mode = "access"
+        vlan = 10
+
+        [[ports]]
+        name = "pf0vf1"
+        mode = "trunk"
+        vlans = [10, 20]
+        native_vlan = 30
+        mtu = 9000
+
+        [[ports]]
+        name = "p0"
+        mode = "uplink"
+
+        [[bridges]]
+        name = "br10"
+        vlan = 10
+        vni = 100
+
+        [vtep]
+        uplink = "p0"
+        local_ip = "198.51.100.10"
+        local_mac = "02:00:00:00:00:10"
+        remotes = [{ ip = "198.51.100.2", vnis = [100] }]
+
+        [[static_macs]]
+        bridge = "br10"
+        mac = "02:00:00:00:aa:01"
+        port = "pf0vf0"
+    "#;
+
+    #[test]
+    fn parses_and_validates_toml() {
+        let c: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.ports[1].mtu, 9000);
+        assert_eq!(c.ports[0].mode, PortMode::Access { vlan: 10 });
+        assert_eq!(c.bridges[0].ageing_secs, DEFAULT_AGEING_SECS);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<SwitchConfig>(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn refuses_bad_configs_with_a_named_field() {
+        let base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        type Edit = Box<dyn Fn(&mut SwitchConfig)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (Box::new(|c| c.ports[0].mode = PortMode::Access { vlan: 4095 }), "ports[pf0vf0].vlan"),
+            (Box::new(|c| c.ports[1].name = "pf0vf0".into()), "duplicate port"),
+            (Box::new(|c| c.bridges[0].vni = Some(1 << 24)), "bridges[br10].vni"),
+            (Box::new(|c| c.vtep.as_mut().unwrap().uplink = "pf0vf0".into()), "vtep.uplink"),
+            (Box::new(|c| c.vtep.as_mut().unwrap().remotes[0].vnis = vec![5]), "vnis"),
+            (Box::new(|c| c.static_macs[0].mac = "ff:ff:ff:ff:ff:ff".into()), "static_macs"),
+            (Box::new(|c| c.static_macs[0].port = Some("p0".into())), "static_macs"),
+            (Box::new(|c| c.ports[0].mtu = 20), "mtu"),
+            (Box::new(|c| c.ports[0].name = "a/b".into()), "name"),
+        ];
+        for (edit, want) in cases {
+            let mut c = base.clone();
+            edit(&mut c);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(want), "{e} does not mention {want}");
+        }
+        assert!(toml::from_str::<SwitchConfig>("bogus = 1").is_err());
+        for bad in [
+            "[[ports]]\nname = \"a\"\nmode = \"access\"\nvlan = 1\nbogus = 1",
+            "[[ports]]\nname = \"a\"\nmode = \"access\"",
+            "[[ports]]\nname = \"a\"\nmode = \"trunk\"\nvlan = 1",
+            "[[ports]]\nname = \"a\"\nmode = \"uplink\"\nvlans = [1]",
+            "[[ports]]\nname = \"a\"\nmode = \"hybrid\"",
+        ] {
+            assert!(toml::from_str::<SwitchConfig>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mac_parsing() {
+        assert_eq!(parse_mac("02:00:00:00:00:0a"), Some(MacAddr([2, 0, 0, 0, 0, 10])));
+        assert_eq!(parse_mac("02-00-00-00-00-0A"), Some(MacAddr([2, 0, 0, 0, 0, 10])));
+        for bad in
+            ["", "02:00:00:00:00", "02:00:00:00:00:00:00", "2:0:0:0:0:0", "zz:00:00:00:00:00"]
+        {
+            assert_eq!(parse_mac(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Drop reasons and per-port counters.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Why the pipeline dropped a frame. The names ([`DropReason::as_str`]) are stable counter
+/// labels; parse failures use `dpu_wire`'s own names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    /// A header did not validate (the wire crate's reason).
+    Wire(dpu_wire::Error),
+    /// The port is administratively down.
+    PortDown,
+    /// The frame's VLAN (or lack of one) is not allowed on the port.
+    VlanNotAllowed,
+    /// No bridge for the frame's VLAN.
+    NoBridge,
+    /// The source MAC is multicast or zero (IEEE 802.1Q §8.7: never learned, never valid).
+    BadSrcMac,
+    /// The destination is behind the port the frame came from (filtered, IEEE 802.1Q §8.6.3).
+    SamePort,
+    /// Larger than the ingress or egress MTU.
+    MtuExceeded,
+    /// On the uplink, addressed to something other than our VTEP.
+    NotForUs,
+    /// A tunnel packet for a VNI no bridge has.
+    UnknownVni,
+    /// A tunnel packet from a remote VTEP that is neither configured nor learnable.
+    UnknownVtep,
+    /// The underlay next hop's MAC is not resolved yet (an ARP request went out).
+    NeighbourUnresolved,
+    /// A decapsulated frame carried a VLAN tag (RFC 7348 §6.1: SHOULD be discarded).
+    InnerVlan,
+    /// The frame arrived on a port id the switch does not have (removed while in flight).
+    UnknownPort,
+}
+
+impl DropReason {
+    /// Pipeline-specific reasons (the wire reasons come first in [`DropReason::all`]).
+    const OWN: [DropReason; 12] = [
+        DropReason::PortDown,
+        DropReason::VlanNotAllowed,
+        DropReason::NoBridge,
+        DropReason::BadSrcMac,
+        DropReason::SamePort,
+        DropReason::MtuExceeded,
+        DropReason::NotForUs,
+        DropReason::UnknownVni,
+        DropReason::UnknownVtep,
+        DropReason::NeighbourUnresolved,
+        DropReason::InnerVlan,
+        DropReason::UnknownPort,
+    ];
+
+    /// Number of distinct reasons.
+    pub const COUNT: usize = dpu_wire::Error::ALL.len() + Self::OWN.len();
+
+    /// Every reason, wire reasons first.
+    pub fn all() -> impl Iterator<Item = DropReason> {
+        dpu_wire::Error::ALL.into_iter().map(DropReason::Wire).chain(Self::OWN)
+    }
+
+    /// Stable `snake_case` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Wire(e) => e.as_str(),
+            DropReason::PortDown => "port_down",
+            DropReason::VlanNotAllowed => "vlan_not_allowed",
+            DropReason::NoBridge => "no_bridge",
+            DropReason::BadSrcMac => "bad_src_mac",
+            DropReason::SamePort => "same_port",
+            DropReason::MtuExceeded => "mtu_exceeded",
+            DropReason::NotForUs => "not_for_us",
+            DropReason::UnknownVni => "unknown_vni",
+            DropReason::UnknownVtep => "unknown_vtep",
+            DropReason::NeighbourUnresolved => "neighbour_unresolved",
+            DropReason::InnerVlan => "inner_vlan",
+            DropReason::UnknownPort => "unknown_port",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            DropReason::Wire(e) => {
+                // `Error` is non-exhaustive: a reason added later counts as `unsupported`
+                // until listed in `Error::ALL`.
+                dpu_wire::Error::ALL.iter().position(|x| *x == e).unwrap_or(11)
+            }
+            own => {
+                dpu_wire::Error::ALL.len() + Self::OWN.iter().position(|x| *x == own).unwrap_or(0)
+            }
+        }
+    }
+}
+
+impl From<dpu_wire::Error> for DropReason {
+    fn from(e: dpu_wire::Error) -> Self {
+        DropReason::Wire(e)
+    }
+}
+
+/// Drop counts by reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropCounts([u64; DropReason::COUNT]);
+
+impl Default for DropCounts {
+    fn default() -> Self {
+        DropCounts([0; DropReason::COUNT])
+    }
+}
+
+impl DropCounts {
+    /// Counts one drop.
+    pub fn add(&mut self, r: DropReason) {
+        if let Some(c) = self.0.get_mut(r.index()) {
+            *c += 1;
+        }
+    }
+
+    /// The count for one reason.
+    pub fn get(&self, r: DropReason) -> u64 {
+        self.0.get(r.index()).copied().unwrap_or(0)
+    }
+
+    /// Total over all reasons.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Non-zero counts by name.
+    pub fn to_map(&self) -> BTreeMap<&'static str, u64> {
+        DropReason::all().map(|r| (r.as_str(), self.get(r))).filter(|(_, n)| *n > 0).collect()
+    }
+}
+
+/// Counters of one port.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortCounters {
+    /// Frames received.
+    pub rx_packets: u64,
+    /// Octets received.
+    pub rx_bytes: u64,
+    /// Frames sent.
+    pub tx_packets: u64,
+    /// Octets sent.
+    pub tx_bytes: u64,
+    /// Frames received on this port and dropped, by reason.
+    pub drops: DropCounts,
+}
+
+/// A serialisable snapshot of [`PortCounters`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PortCountersView {
+    /// Frames received.
+    pub rx_packets: u64,
+    /// Octets received.
+    pub rx_bytes: u64,
+    /// Frames sent.
+    pub tx_packets: u64,
+    /// Octets sent.
+    pub tx_bytes: u64,
+    /// All drops.
+    pub drops_total: u64,
+    /// Non-zero drop counts by reason.
+    pub drops: BTreeMap<&'static str, u64>,
+}
+
+impl PortCounters {
+    /// A snapshot.
+    pub fn view(&self) -> PortCountersView {
+        PortCountersView {
+            rx_packets: self.rx_packets,
+            rx_bytes: self.rx_bytes,
+            tx_packets: self.tx_packets,
+            tx_bytes: self.tx_bytes,
+            drops_total: self.drops.total(),
+            drops: self.drops.to_map(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_has_its_own_slot_and_name() {
+        let mut seen = std::collections::HashSet::new();
+        for r in DropReason::all() {
+            assert!(seen.insert(r.index()), "{r:?}");
+            assert!(r.index() < DropReason::COUNT);
+        }
+        assert_eq!(seen.len(), DropReason::COUNT);
+        let names: std::collections::HashSet<_> = DropReason::all().map(|r| r.as_str()).collect();
+        assert_eq!(names.len(), DropReason::COUNT);
+        let mut d = DropCounts::default();
+        d.add(DropReason::Wire(dpu_wire::Error::Truncated));
+        d.add(DropReason::NoBridge);
+        d.add(DropReason::NoBridge);
+        assert_eq!(d.total(), 3);
+        assert_eq!(d.to_map().get("no_bridge"), Some(&2));
+        assert_eq!(d.to_map().get("truncated"), Some(&1));
+    }
+}

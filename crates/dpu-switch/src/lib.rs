@@ -1,0 +1,30 @@
+//! The DPU virtual switch.
+//!
+//! * [`Switch`]: the sans-IO pipeline core. A burst of received frames and the current time
+//!   go in ([`Switch::process`]), frames to send come out; [`Switch::tick`] does the periodic
+//!   work (MAC ageing, flow expiry, ARP retries). It owns the configuration
+//!   ([`config::SwitchConfig`], replaced as a whole by [`Switch::apply`]), the MAC table, the
+//!   flow cache ([`flow`]) and the counters ([`counters`]).
+//! * [`io`]: backends that move frames between Linux interfaces and the core (AF_PACKET with
+//!   TPACKET_V3 rings, in-memory ports for tests and benchmarks) and the worker loop.
+//! * The `dpu-switch` binary: a thin shell that reads a configuration, binds the ports and runs
+//!   the worker.
+//!
+//! Parsing and header building come from `dpu_wire`; a frame that fails to parse is dropped
+//! and counted under the wire crate's reason ([`counters::DropReason`]).
+
+pub mod config;
+pub mod counters;
+pub mod flow;
+mod mac;
+pub mod packet;
+mod switch;
+
+pub use config::{ConfigError, SwitchConfig};
+pub use counters::DropReason;
+pub use mac::Dest;
+pub use packet::{HEADROOM, PacketBuf, PortId, Rx, Tx};
+pub use switch::{
+    ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView,
+    PortStatus, Status, Switch, SwitchCounters, VtepStatus,
+};

@@ -1,0 +1,157 @@
+//! Packet buffers with headroom, and the pipeline's input and output records.
+
+/// Headroom kept in front of every received frame, so that an encapsulation (at most
+/// Ethernet + VLAN + IPv6 + UDP + Geneve with options) is written in place.
+pub const HEADROOM: usize = 128;
+
+/// One frame inside an owned buffer: `data[start..end]`, with `start` octets of headroom.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PacketBuf {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl std::fmt::Debug for PacketBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PacketBuf")
+            .field("len", &self.len())
+            .field("headroom", &self.start)
+            .finish()
+    }
+}
+
+impl PacketBuf {
+    /// Copies `frame` into a new buffer with [`HEADROOM`] in front and `tailroom` behind.
+    pub fn with_room(frame: &[u8], tailroom: usize) -> Self {
+        let mut data = vec![0u8; HEADROOM + frame.len() + tailroom];
+        data[HEADROOM..HEADROOM + frame.len()].copy_from_slice(frame);
+        PacketBuf { data, start: HEADROOM, end: HEADROOM + frame.len() }
+    }
+
+    /// Copies `frame` into a new buffer with [`HEADROOM`] and 4 octets of tailroom (one VLAN
+    /// tag can be pushed without reallocating).
+    pub fn from_frame(frame: &[u8]) -> Self {
+        Self::with_room(frame, 4)
+    }
+
+    /// Reuses this buffer for a new frame of `len` octets filled by `fill`, keeping
+    /// [`HEADROOM`]; grows the allocation only when needed.
+    pub fn refill(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        let want = HEADROOM + len + 4;
+        if self.data.len() < want {
+            self.data.resize(want, 0);
+        }
+        self.start = HEADROOM;
+        self.end = HEADROOM + len;
+        fill(&mut self.data[HEADROOM..HEADROOM + len]);
+    }
+
+    /// The frame.
+    pub fn frame(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    /// The frame, mutable.
+    pub fn frame_mut(&mut self) -> &mut [u8] {
+        &mut self.data[self.start..self.end]
+    }
+
+    /// Frame length.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// True for an empty frame.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Octets free in front of the frame.
+    pub fn headroom(&self) -> usize {
+        self.start
+    }
+
+    /// Narrows the frame to `frame()[from..to]` (decapsulation). Returns false, changing
+    /// nothing, when the range is not inside the frame.
+    pub(crate) fn narrow(&mut self, from: usize, to: usize) -> bool {
+        if from > to || to > self.len() {
+            return false;
+        }
+        self.end = self.start + to;
+        self.start += from;
+        true
+    }
+
+    /// Grows the frame by `n` octets at the front (uninitialised contents are whatever the
+    /// buffer held); false when the headroom is too small.
+    pub(crate) fn push_front(&mut self, n: usize) -> bool {
+        if n > self.start {
+            return false;
+        }
+        self.start -= n;
+        true
+    }
+
+    /// The frame plus `extra` octets of tailroom, growing the allocation if needed, for
+    /// operations that lengthen the frame in place (VLAN push).
+    pub(crate) fn with_tail(&mut self, extra: usize) -> &mut [u8] {
+        if self.data.len() < self.end + extra {
+            self.data.resize(self.end + extra, 0);
+        }
+        &mut self.data[self.start..self.end + extra]
+    }
+
+    /// Sets the frame length (after an in-place operation that changed it).
+    pub(crate) fn set_len(&mut self, len: usize) -> bool {
+        if self.start + len > self.data.len() {
+            return false;
+        }
+        self.end = self.start + len;
+        true
+    }
+}
+
+/// Identifies a port of the switch. Ids are never reused within one [`crate::Switch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct PortId(pub u16);
+
+/// A received frame.
+#[derive(Debug, Clone)]
+pub struct Rx {
+    /// The port it arrived on.
+    pub port: PortId,
+    /// The frame, VLAN tags in place (backends re-insert tags the kernel stripped).
+    pub buf: PacketBuf,
+}
+
+/// A frame to send.
+#[derive(Debug, Clone)]
+pub struct Tx {
+    /// The port to send it on.
+    pub port: PortId,
+    /// The frame.
+    pub buf: PacketBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn headroom_and_narrowing() {
+        let mut b = PacketBuf::from_frame(&[1, 2, 3, 4, 5]);
+        assert_eq!((b.len(), b.headroom()), (5, HEADROOM));
+        assert!(!b.narrow(3, 6) && !b.narrow(4, 3));
+        assert!(b.narrow(1, 4));
+        assert_eq!(b.frame(), &[2, 3, 4]);
+        assert!(b.push_front(1));
+        assert_eq!(b.frame(), &[1, 2, 3, 4]);
+        assert!(!b.push_front(HEADROOM + 1));
+        b.refill(2, |f| f.copy_from_slice(&[9, 9]));
+        assert_eq!((b.frame(), b.headroom()), (&[9u8, 9][..], HEADROOM));
+        assert_eq!(b.with_tail(100).len(), 102);
+        assert!(b.set_len(50) && !b.set_len(10_000));
+    }
+}

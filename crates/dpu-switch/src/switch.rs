@@ -1,0 +1,1203 @@
+//! The pipeline: a burst of received frames in, frames to send out.
+//!
+//! Per frame (ingress on an access or trunk port):
+//! 1. admin state, ingress MTU, [`dissect`] (a parse failure is a drop counted under the
+//!    wire crate's reason);
+//! 2. VLAN classification (IEEE 802.1Q §8.6.1 ingress rules: access ports take untagged
+//!    and priority-tagged frames, trunks their allowed VLANs and the native VLAN), then the
+//!    bridge of that VLAN;
+//! 3. the flow cache; on a miss the slow path learns the source MAC (IEEE 802.1Q §8.7),
+//!    looks up the destination or floods (all members but the ingress; remote VTEPs of the
+//!    VNI's flood list, head-end replication of RFC 7348 §4.2) and installs the result;
+//! 4. each output: pop/push the tag for the egress port, or VXLAN-encapsulate towards a
+//!    remote VTEP (RFC 7348 §5) with a UDP source port from the inner flow hash.
+//!
+//! On the uplink the switch is an IPv4 host: it answers ARP for its VTEP address
+//! (RFC 826), resolves its next hops with ARP requests, and decapsulates VXLAN sent to it;
+//! the inner frame then enters its bridge as if received on a port, except that it is never
+//! flooded back into the overlay (the split-horizon rule of full-mesh VPLS, RFC 4762).
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
+use dpu_wire::dissect::{FrameInfo, TunnelKind, dissect};
+use dpu_wire::encap::{self, Tunnel, Underlay, UnderlayAddrs};
+use dpu_wire::ethernet::{self, EthernetRepr, VlanStack};
+use dpu_wire::ipv4::Ipv4Packet;
+use dpu_wire::{EtherType, MacAddr};
+use serde::Serialize;
+
+use crate::config::{ConfigError, PortMode, SwitchConfig, parse_mac};
+use crate::counters::{DropReason, PortCounters, PortCountersView};
+use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Verdict};
+use crate::mac::{Dest, Learned, MacTable};
+use crate::packet::{PacketBuf, PortId, Rx, Tx};
+
+/// Flows idle this long are removed by [`Switch::tick`].
+pub const FLOW_IDLE: Duration = Duration::from_secs(30);
+/// At most one ARP request per unresolved next hop this often.
+pub const ARP_RETRY: Duration = Duration::from_secs(1);
+/// Most remote VTEPs learned from traffic (configured ones do not count).
+pub const MAX_LEARNED_VTEPS: usize = 1024;
+/// ARP frames are padded to the Ethernet minimum (IEEE 802.3 §3.2.8, 60 octets without FCS).
+const MIN_FRAME: usize = 60;
+
+#[derive(Debug)]
+struct PortState {
+    name: String,
+    mode: PortMode,
+    mtu: u16,
+    admin_up: bool,
+    counters: PortCounters,
+}
+
+#[derive(Debug)]
+struct BridgeState {
+    name: String,
+    vlan: Option<u16>,
+    vni: Option<u32>,
+    ageing: Duration,
+    mac_limit: u32,
+    /// Bumped whenever the bridge's MAC table changes; part of every flow entry.
+    epoch: u64,
+    /// Member ports and the tag each sends with.
+    members: Vec<(PortId, Option<u16>)>,
+    /// Remote VTEPs receiving this bridge's BUM traffic.
+    flood: Vec<u16>,
+}
+
+#[derive(Debug)]
+struct LocalVtep {
+    uplink: PortId,
+    ip: Ipv4Addr,
+    mac: MacAddr,
+    prefix_len: u8,
+    gateway: Option<Ipv4Addr>,
+    udp_checksum: bool,
+    ttl: u8,
+    learn_remotes: bool,
+}
+
+impl LocalVtep {
+    fn on_link(&self, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0);
+        u32::from(ip) & mask == u32::from(self.ip) & mask
+    }
+
+    fn next_hop(&self, ip: Ipv4Addr) -> Ipv4Addr {
+        if self.on_link(ip) { ip } else { self.gateway.unwrap_or(ip) }
+    }
+}
+
+#[derive(Debug)]
+struct RemoteVtep {
+    ip: Ipv4Addr,
+    next_hop: Ipv4Addr,
+    learned: bool,
+    vnis: Vec<u32>,
+    tx_packets: u64,
+    rx_packets: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Neighbour {
+    mac: Option<MacAddr>,
+    updated: Instant,
+    last_request: Option<Instant>,
+}
+
+/// Switch-wide counters (not tied to one port).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SwitchCounters {
+    /// ARP replies sent for our VTEP address.
+    pub arp_replies: u64,
+    /// ARP requests sent for next hops.
+    pub arp_requests: u64,
+    /// Frames handed in on a port id the switch does not have.
+    pub unknown_port: u64,
+    /// Source MACs not learned because a bridge's table was full.
+    pub mac_limit_hits: u64,
+    /// Frames decapsulated.
+    pub decapsulated: u64,
+    /// Frames encapsulated.
+    pub encapsulated: u64,
+}
+
+/// The switch: configuration, tables and counters. No I/O, no clock: time comes in as `now`.
+#[derive(Debug)]
+pub struct Switch {
+    config: SwitchConfig,
+    config_epoch: u64,
+    ports: Vec<Option<PortState>>,
+    port_ids: HashMap<String, PortId>,
+    bridges: Vec<BridgeState>,
+    by_vlan: HashMap<u16, u16>,
+    by_vni: HashMap<u32, u16>,
+    local: Option<LocalVtep>,
+    remotes: Vec<RemoteVtep>,
+    remote_ids: HashMap<Ipv4Addr, u16>,
+    neighbours: HashMap<Ipv4Addr, Neighbour>,
+    mac: MacTable,
+    flows: FlowCache,
+    counters: SwitchCounters,
+}
+
+/// The ingress of a frame into a bridge.
+#[derive(Debug, Clone, Copy)]
+struct Ingress {
+    port: PortId,
+    from: Dest,
+}
+
+impl Switch {
+    /// A switch running `config`.
+    pub fn new(config: SwitchConfig, now: Instant) -> Result<Self, ConfigError> {
+        let mut s = Switch {
+            config: SwitchConfig::default(),
+            config_epoch: 0,
+            ports: Vec::new(),
+            port_ids: HashMap::new(),
+            bridges: Vec::new(),
+            by_vlan: HashMap::new(),
+            by_vni: HashMap::new(),
+            local: None,
+            remotes: Vec::new(),
+            remote_ids: HashMap::new(),
+            neighbours: HashMap::new(),
+            mac: MacTable::default(),
+            flows: FlowCache::new(DEFAULT_CAPACITY),
+            counters: SwitchCounters::default(),
+        };
+        s.apply(config, now)?;
+        Ok(s)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &SwitchConfig {
+        &self.config
+    }
+
+    /// Replaces the whole configuration (reconcile the whole, never a delta). An invalid one
+    /// changes nothing. Ports keep their ids and counters across the change when their name
+    /// stays; learned MACs stay while their bridge and port or VTEP still exist; every flow
+    /// entry becomes stale at once (configuration epoch).
+    pub fn apply(&mut self, config: SwitchConfig, now: Instant) -> Result<(), ConfigError> {
+        config.validate()?;
+        let local_mac = match &config.vtep {
+            Some(v) => Some(v.local_mac.as_deref().and_then(parse_mac).ok_or_else(|| {
+                ConfigError::Invalid {
+                    field: "vtep.local_mac".into(),
+                    reason: "required (the service fills in the uplink's own address)".into(),
+                }
+            })?),
+            None => None,
+        };
+
+        // Ports: same name, same id and counters.
+        let mut old_ports: HashMap<String, (PortId, PortState)> = HashMap::new();
+        for (i, slot) in self.ports.iter_mut().enumerate() {
+            if let Some(p) = slot.take() {
+                old_ports.insert(p.name.clone(), (PortId(i as u16), p));
+            }
+        }
+        let mut port_ids = HashMap::new();
+        for pc in &config.ports {
+            let (id, counters) = match old_ports.remove(&pc.name) {
+                Some((id, old)) => (id, old.counters),
+                None => {
+                    let Ok(n) = u16::try_from(self.ports.len()) else {
+                        return Err(ConfigError::Invalid {
+                            field: "ports".into(),
+                            reason: "port ids exhausted; restart the service".into(),
+                        });
+                    };
+                    self.ports.push(None);
+                    (PortId(n), PortCounters::default())
+                }
+            };
+            port_ids.insert(pc.name.clone(), id);
+            if let Some(slot) = self.ports.get_mut(usize::from(id.0)) {
+                *slot = Some(PortState {
+                    name: pc.name.clone(),
+                    mode: pc.mode.clone(),
+                    mtu: pc.mtu,
+                    admin_up: pc.admin_up,
+                    counters,
+                });
+            }
+        }
+
+        // Local VTEP and remote VTEPs (learned ones survive).
+        let local = config.vtep.as_ref().zip(local_mac).and_then(|(v, mac)| {
+            Some(LocalVtep {
+                uplink: *port_ids.get(&v.uplink)?,
+                ip: v.local_ip,
+                mac,
+                prefix_len: v.prefix_len,
+                gateway: v.gateway,
+                udp_checksum: v.udp_checksum,
+                ttl: v.ttl,
+                learn_remotes: v.learn_remotes,
+            })
+        });
+        let old_remotes = std::mem::take(&mut self.remotes);
+        self.remote_ids.clear();
+        if let (Some(l), Some(v)) = (&local, &config.vtep) {
+            for r in &v.remotes {
+                self.push_remote(l, r.ip, false, r.vnis.clone());
+            }
+            for r in old_remotes.into_iter().filter(|r| r.learned) {
+                if !self.remote_ids.contains_key(&r.ip) {
+                    self.push_remote(l, r.ip, true, Vec::new());
+                }
+            }
+        }
+
+        // Bridges, keyed by name across the change.
+        let old_names: Vec<String> = self.bridges.iter().map(|b| b.name.clone()).collect();
+        self.bridges.clear();
+        self.by_vlan.clear();
+        self.by_vni.clear();
+        for (i, bc) in config.bridges.iter().enumerate() {
+            let idx = i as u16;
+            let mut members = Vec::new();
+            for pc in &config.ports {
+                let Some(id) = port_ids.get(&pc.name) else { continue };
+                let tag = match (&pc.mode, bc.vlan) {
+                    (PortMode::Access { vlan }, Some(b)) if *vlan == b => Some(None),
+                    (PortMode::Trunk { native_vlan: Some(n), .. }, Some(b)) if *n == b => {
+                        Some(None)
+                    }
+                    (PortMode::Trunk { vlans, .. }, Some(b)) if vlans.contains(&b) => Some(Some(b)),
+                    _ => None,
+                };
+                if let Some(tag) = tag {
+                    members.push((*id, tag));
+                }
+            }
+            let flood = bc
+                .vni
+                .map(|vni| {
+                    self.remotes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.vnis.contains(&vni))
+                        .map(|(i, _)| i as u16)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(v) = bc.vlan {
+                self.by_vlan.insert(v, idx);
+            }
+            if let Some(v) = bc.vni {
+                self.by_vni.insert(v, idx);
+            }
+            self.bridges.push(BridgeState {
+                name: bc.name.clone(),
+                vlan: bc.vlan,
+                vni: bc.vni,
+                ageing: Duration::from_secs(u64::from(bc.ageing_secs)),
+                mac_limit: bc.mac_limit,
+                epoch: 0,
+                members,
+                flood,
+            });
+        }
+
+        // MAC table: keep learned entries that still make sense, then the static ones.
+        let new_index: HashMap<&str, u16> =
+            config.bridges.iter().enumerate().map(|(i, b)| (b.name.as_str(), i as u16)).collect();
+        for (b, mac, e) in self.mac.drain() {
+            if e.is_static {
+                continue;
+            }
+            let Some(&nb) = old_names.get(usize::from(b)).and_then(|n| new_index.get(n.as_str()))
+            else {
+                continue;
+            };
+            let valid = match e.dest {
+                Dest::Port(p) => self.bridges[usize::from(nb)].members.iter().any(|(m, _)| *m == p),
+                Dest::Vtep(ip) => {
+                    self.bridges[usize::from(nb)].vni.is_some() && self.remote_ids.contains_key(&ip)
+                }
+            };
+            if valid {
+                let limit = self.bridges[usize::from(nb)].mac_limit;
+                self.mac.learn(nb, mac, e.dest, e.last_seen, limit);
+            }
+        }
+        for s in &config.static_macs {
+            let (Some(&b), Some(mac)) = (new_index.get(s.bridge.as_str()), parse_mac(&s.mac))
+            else {
+                continue;
+            };
+            let dest = match (&s.port, s.vtep) {
+                (Some(p), _) => port_ids.get(p).map(|id| Dest::Port(*id)),
+                (None, Some(ip)) => {
+                    if let Some(l) = &local
+                        && !self.remote_ids.contains_key(&ip)
+                    {
+                        self.push_remote(l, ip, false, Vec::new());
+                    }
+                    Some(Dest::Vtep(ip))
+                }
+                (None, None) => None,
+            };
+            if let Some(dest) = dest {
+                self.mac.insert_static(b, mac, dest, now);
+            }
+        }
+
+        let capacity = if config.flow_cache_size == 0 {
+            DEFAULT_CAPACITY
+        } else {
+            config.flow_cache_size as usize
+        };
+        self.flows.set_capacity(capacity);
+        self.neighbours.retain(|ip, _| self.remotes.iter().any(|r| r.next_hop == *ip));
+        self.port_ids = port_ids;
+        self.local = local;
+        self.config = config;
+        self.config_epoch += 1;
+        Ok(())
+    }
+
+    fn push_remote(
+        &mut self,
+        local: &LocalVtep,
+        ip: Ipv4Addr,
+        learned: bool,
+        vnis: Vec<u32>,
+    ) -> u16 {
+        let id = self.remotes.len() as u16;
+        self.remotes.push(RemoteVtep {
+            ip,
+            next_hop: local.next_hop(ip),
+            learned,
+            vnis,
+            tx_packets: 0,
+            rx_packets: 0,
+        });
+        self.remote_ids.insert(ip, id);
+        id
+    }
+
+    /// The id of the port named `name`.
+    pub fn port_id(&self, name: &str) -> Option<PortId> {
+        self.port_ids.get(name).copied()
+    }
+
+    /// `(id, name)` of every port.
+    pub fn port_names(&self) -> Vec<(PortId, String)> {
+        let mut v: Vec<_> = self.port_ids.iter().map(|(n, id)| (*id, n.clone())).collect();
+        v.sort();
+        v
+    }
+
+    /// Counters of one port.
+    pub fn port_counters(&self, id: PortId) -> Option<&PortCounters> {
+        self.port(id).map(|p| &p.counters)
+    }
+
+    fn port(&self, id: PortId) -> Option<&PortState> {
+        self.ports.get(usize::from(id.0)).and_then(Option::as_ref)
+    }
+
+    fn port_mut(&mut self, id: PortId) -> Option<&mut PortState> {
+        self.ports.get_mut(usize::from(id.0)).and_then(Option::as_mut)
+    }
+
+    fn count_drop(&mut self, port: PortId, reason: DropReason) {
+        if let Some(p) = self.port_mut(port) {
+            p.counters.drops.add(reason);
+        }
+    }
+
+    fn send(&mut self, port: PortId, buf: PacketBuf, out: &mut Vec<Tx>) {
+        if let Some(p) = self.port_mut(port) {
+            p.counters.tx_packets += 1;
+            p.counters.tx_bytes += buf.len() as u64;
+            out.push(Tx { port, buf });
+        }
+    }
+
+    /// Processes a burst: every frame of `rx` (drained) is dropped or turned into frames
+    /// appended to `out`.
+    pub fn process(&mut self, now: Instant, rx: &mut Vec<Rx>, out: &mut Vec<Tx>) {
+        for r in rx.drain(..) {
+            self.process_one(now, r, out);
+        }
+    }
+
+    /// Processes one frame.
+    pub fn process_one(&mut self, now: Instant, rx: Rx, out: &mut Vec<Tx>) {
+        let Rx { port, buf } = rx;
+        let len = buf.len() as u64;
+        let Some(p) = self.port_mut(port) else {
+            self.counters.unknown_port += 1;
+            return;
+        };
+        p.counters.rx_packets += 1;
+        p.counters.rx_bytes += len;
+        if !p.admin_up {
+            return self.count_drop(port, DropReason::PortDown);
+        }
+        let uplink = matches!(p.mode, PortMode::Uplink);
+        let mtu = usize::from(p.mtu);
+        let info = match dissect(buf.frame()) {
+            Ok(i) => i,
+            Err(e) => return self.count_drop(port, e.into()),
+        };
+        if buf.len() - info.l2.payload_offset > mtu {
+            return self.count_drop(port, DropReason::MtuExceeded);
+        }
+        if uplink {
+            self.uplink_rx(now, port, buf, &info, out);
+        } else {
+            self.port_rx(now, port, buf, &info, out);
+        }
+    }
+
+    fn port_rx(
+        &mut self,
+        now: Instant,
+        port: PortId,
+        buf: PacketBuf,
+        info: &FrameInfo,
+        out: &mut Vec<Tx>,
+    ) {
+        let Some(p) = self.port(port) else { return };
+        let (vlan, tagged) = match classify(&p.mode, &info.l2.vlans) {
+            Ok(v) => v,
+            Err(r) => return self.count_drop(port, r),
+        };
+        let Some(&bridge) = self.by_vlan.get(&vlan) else {
+            return self.count_drop(port, DropReason::NoBridge);
+        };
+        let key = FlowKey::new(port, None, tagged, bridge, info);
+        self.forward(now, key, Ingress { port, from: Dest::Port(port) }, buf, out);
+    }
+
+    fn forward(
+        &mut self,
+        now: Instant,
+        key: FlowKey,
+        ingress: Ingress,
+        mut buf: PacketBuf,
+        out: &mut Vec<Tx>,
+    ) {
+        let src = key.src;
+        if src.is_multicast() || src == MacAddr::ZERO {
+            return self.count_drop(ingress.port, DropReason::BadSrcMac);
+        }
+        let b = usize::from(key.bridge);
+        let Some(bridge_epoch) = self.bridges.get(b).map(|br| br.epoch) else {
+            return self.count_drop(ingress.port, DropReason::NoBridge);
+        };
+        let len = buf.len();
+        let (verdict, entropy) =
+            match self.flows.lookup(&key, self.config_epoch, bridge_epoch, now, len) {
+                Some(hit) => {
+                    self.mac.touch(key.bridge, src, now);
+                    hit
+                }
+                None => {
+                    self.learn(key.bridge, src, ingress.from, now);
+                    let verdict = self.decide(&key, ingress);
+                    let entropy = dpu_wire::vxlan::source_port(key.entropy());
+                    let epoch = self.bridges.get(b).map_or(0, |br| br.epoch);
+                    self.flows.insert(
+                        key,
+                        verdict.clone(),
+                        self.config_epoch,
+                        epoch,
+                        entropy,
+                        now,
+                        len,
+                    );
+                    (verdict, entropy)
+                }
+            };
+        let outs = match verdict {
+            Verdict::Drop(r) => return self.count_drop(ingress.port, r),
+            Verdict::Forward(outs) => outs,
+        };
+        if key.tagged {
+            match ethernet::pop_vlan(buf.frame_mut(), len) {
+                Ok(Some((_, n))) => {
+                    buf.set_len(n);
+                }
+                Ok(None) => {}
+                Err(e) => return self.count_drop(ingress.port, e.into()),
+            }
+        }
+        let n = outs.len();
+        for (i, o) in outs.iter().enumerate() {
+            let copy = if i + 1 == n {
+                std::mem::replace(&mut buf, PacketBuf::from_frame(&[]))
+            } else {
+                buf.clone()
+            };
+            match *o {
+                Out::Port { port, tag } => self.output_port(port, tag, copy, out),
+                Out::Vtep { vtep, vni } => self.output_vtep(now, vtep, vni, entropy, copy, out),
+            }
+        }
+    }
+
+    fn learn(&mut self, bridge: u16, mac: MacAddr, from: Dest, now: Instant) {
+        let Some(br) = self.bridges.get_mut(usize::from(bridge)) else { return };
+        match self.mac.learn(bridge, mac, from, now, br.mac_limit) {
+            Learned::New | Learned::Moved => br.epoch += 1,
+            Learned::LimitReached => self.counters.mac_limit_hits += 1,
+            Learned::Refreshed | Learned::Static => {}
+        }
+    }
+
+    /// The slow path: where frames of this flow go.
+    fn decide(&self, key: &FlowKey, ingress: Ingress) -> Verdict {
+        let Some(br) = self.bridges.get(usize::from(key.bridge)) else {
+            return Verdict::Drop(DropReason::NoBridge);
+        };
+        if !key.dst.is_multicast()
+            && let Some(dest) = self.mac.lookup(key.bridge, key.dst)
+        {
+            if dest == ingress.from {
+                return Verdict::Drop(DropReason::SamePort);
+            }
+            let out = match dest {
+                Dest::Port(p) => br
+                    .members
+                    .iter()
+                    .find(|(m, _)| *m == p)
+                    .map(|(m, tag)| Out::Port { port: *m, tag: *tag }),
+                Dest::Vtep(ip) => match (br.vni, &ingress.from) {
+                    // Split horizon: overlay to overlay never.
+                    (_, Dest::Vtep(_)) => return Verdict::Drop(DropReason::SamePort),
+                    (Some(vni), _) => self.remote_ids.get(&ip).map(|&vtep| Out::Vtep { vtep, vni }),
+                    (None, _) => None,
+                },
+            };
+            if let Some(out) = out {
+                return Verdict::Forward(Arc::from([out]));
+            }
+        }
+        // Flood (broadcast, multicast, unknown unicast).
+        let mut outs: Vec<Out> = br
+            .members
+            .iter()
+            .filter(|(p, _)| Dest::Port(*p) != ingress.from)
+            .filter(|(p, _)| self.port(*p).is_some_and(|s| s.admin_up))
+            .map(|(p, tag)| Out::Port { port: *p, tag: *tag })
+            .collect();
+        if let (Some(vni), Dest::Port(_)) = (br.vni, ingress.from) {
+            outs.extend(br.flood.iter().map(|&vtep| Out::Vtep { vtep, vni }));
+        }
+        Verdict::Forward(Arc::from(outs))
+    }
+
+    fn output_port(
+        &mut self,
+        port: PortId,
+        tag: Option<u16>,
+        mut buf: PacketBuf,
+        out: &mut Vec<Tx>,
+    ) {
+        let Some(p) = self.port(port) else { return };
+        if !p.admin_up {
+            return self.count_drop(port, DropReason::PortDown);
+        }
+        if buf.len().saturating_sub(ethernet::HEADER_LEN) > usize::from(p.mtu) {
+            return self.count_drop(port, DropReason::MtuExceeded);
+        }
+        if let Some(vid) = tag {
+            let len = buf.len();
+            match ethernet::push_vlan(
+                buf.with_tail(ethernet::VLAN_TAG_LEN),
+                len,
+                ethernet::VlanTag::c_tag(vid),
+            ) {
+                Ok(n) => {
+                    buf.set_len(n);
+                }
+                Err(e) => return self.count_drop(port, e.into()),
+            }
+        }
+        self.send(port, buf, out);
+    }
+
+    fn output_vtep(
+        &mut self,
+        now: Instant,
+        vtep: u16,
+        vni: u32,
+        entropy: u16,
+        mut buf: PacketBuf,
+        out: &mut Vec<Tx>,
+    ) {
+        let Some(local) = &self.local else { return };
+        let uplink = local.uplink;
+        let Some(remote) = self.remotes.get(usize::from(vtep)) else { return };
+        let (dst, next_hop) = (remote.ip, remote.next_hop);
+        let Some(dst_mac) = self.neighbours.get(&next_hop).and_then(|n| n.mac) else {
+            self.resolve(now, next_hop, out);
+            return self.count_drop(uplink, DropReason::NeighbourUnresolved);
+        };
+        let Some(local) = &self.local else { return };
+        let underlay = Underlay {
+            dst_mac,
+            src_mac: local.mac,
+            vlan: None,
+            addrs: UnderlayAddrs::V4 { src: local.ip, dst },
+            ttl: local.ttl,
+            dscp: 0,
+            src_port: entropy,
+            udp_checksum_v4: local.udp_checksum,
+        };
+        let tunnel = Tunnel::Vxlan { vni };
+        let hl = encap::header_len(&underlay, &tunnel);
+        let inner_len = buf.len();
+        // RFC 7348 §4.3: VTEPs MUST NOT fragment; the outer packet must fit the uplink MTU.
+        let outer_ip_len = hl - ethernet::HEADER_LEN + inner_len;
+        if self.port(uplink).is_none_or(|p| outer_ip_len > usize::from(p.mtu)) {
+            return self.count_drop(uplink, DropReason::MtuExceeded);
+        }
+        if !buf.push_front(hl) {
+            return self.count_drop(uplink, dpu_wire::Error::BufferTooSmall.into());
+        }
+        if let Err(e) = encap::encapsulate(buf.frame_mut(), &underlay, &tunnel, inner_len) {
+            return self.count_drop(uplink, e.into());
+        }
+        if let Some(r) = self.remotes.get_mut(usize::from(vtep)) {
+            r.tx_packets += 1;
+        }
+        self.counters.encapsulated += 1;
+        self.send(uplink, buf, out);
+    }
+
+    /// Sends an ARP request for `ip` unless one went out within [`ARP_RETRY`].
+    fn resolve(&mut self, now: Instant, ip: Ipv4Addr, out: &mut Vec<Tx>) {
+        let Some(local) = &self.local else { return };
+        let (uplink, mac, own_ip) = (local.uplink, local.mac, local.ip);
+        let n = self.neighbours.entry(ip).or_insert(Neighbour {
+            mac: None,
+            updated: now,
+            last_request: None,
+        });
+        if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
+            return;
+        }
+        n.last_request = Some(now);
+        let mut buf = PacketBuf::from_frame(&[]);
+        let eth = EthernetRepr {
+            dst: MacAddr::BROADCAST,
+            src: mac,
+            vlans: &[],
+            ethertype: EtherType::ARP,
+        };
+        let req = ArpRepr {
+            operation: ArpOperation::REQUEST,
+            sender_mac: mac,
+            sender_ip: own_ip,
+            target_mac: MacAddr::ZERO,
+            target_ip: ip,
+        };
+        let mut ok = false;
+        buf.refill(MIN_FRAME, |f| {
+            f.fill(0);
+            ok = eth.emit(f).and_then(|hl| req.emit(&mut f[hl..])).is_ok();
+        });
+        if ok {
+            self.counters.arp_requests += 1;
+            self.send(uplink, buf, out);
+        }
+    }
+
+    fn uplink_rx(
+        &mut self,
+        now: Instant,
+        port: PortId,
+        mut buf: PacketBuf,
+        info: &FrameInfo,
+        out: &mut Vec<Tx>,
+    ) {
+        let Some(local) = &self.local else {
+            return self.count_drop(port, DropReason::NotForUs);
+        };
+        if local.uplink != port || (info.l2.dst != local.mac && !info.l2.dst.is_multicast()) {
+            return self.count_drop(port, DropReason::NotForUs);
+        }
+        if !info.l2.vlans.is_empty() {
+            return self.count_drop(port, DropReason::VlanNotAllowed);
+        }
+        let own_ip = local.ip;
+        let own_mac = local.mac;
+        let learn_remotes = local.learn_remotes;
+        let off = info.l2.payload_offset;
+        if info.l2.ethertype == EtherType::ARP {
+            let Some(Ok(req)) = buf.frame().get(off..).map(ArpPacket::new_checked) else {
+                return self.count_drop(port, dpu_wire::Error::Truncated.into());
+            };
+            // RFC 826: update the sender's entry if we have one (only next hops are kept).
+            let (sip, smac) = (req.sender_ip(), req.sender_mac());
+            if smac.is_unicast()
+                && smac != MacAddr::ZERO
+                && (self.neighbours.contains_key(&sip)
+                    || self.remotes.iter().any(|r| r.next_hop == sip))
+            {
+                let n = self.neighbours.entry(sip).or_insert(Neighbour {
+                    mac: None,
+                    updated: now,
+                    last_request: None,
+                });
+                n.mac = Some(smac);
+                n.updated = now;
+            }
+            if req.operation() == ArpOperation::REQUEST && req.target_ip() == own_ip {
+                let mut reply = PacketBuf::from_frame(&[]);
+                let mut res = Err(dpu_wire::Error::BufferTooSmall);
+                reply.refill(MIN_FRAME, |f| {
+                    f.fill(0);
+                    res = arp::build_reply(&req, own_mac, f);
+                });
+                return match res {
+                    Ok(_) => {
+                        self.counters.arp_replies += 1;
+                        self.send(port, reply, out);
+                    }
+                    Err(e) => self.count_drop(port, e.into()),
+                };
+            }
+            if req.operation() != ArpOperation::REPLY || req.target_ip() != own_ip {
+                self.count_drop(port, DropReason::NotForUs);
+            }
+            return;
+        }
+        let (Some(l3), Some(tunnel)) = (info.l3, info.tunnel) else {
+            return self.count_drop(port, DropReason::NotForUs);
+        };
+        let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (l3.src, l3.dst) else {
+            return self.count_drop(port, DropReason::NotForUs);
+        };
+        if dst != own_ip || tunnel.kind != TunnelKind::Vxlan {
+            return self.count_drop(port, DropReason::NotForUs);
+        }
+        // RFC 1122 §3.2.1.2: a host MUST verify the IP header checksum.
+        if let Some(Err(e)) = buf
+            .frame()
+            .get(l3.offset..l3.end)
+            .map(|b| Ipv4Packet::new_checked(b).and_then(|p| p.check_checksum()))
+        {
+            return self.count_drop(port, e.into());
+        }
+        if l3.is_fragment {
+            // RFC 7348 §4.3: VTEPs do not fragment; we do not reassemble either.
+            return self.count_drop(port, dpu_wire::Error::Unsupported.into());
+        }
+        let Some(&bridge) = self.by_vni.get(&tunnel.vni) else {
+            return self.count_drop(port, DropReason::UnknownVni);
+        };
+        let vtep = match self.remote_ids.get(&src) {
+            Some(&id) => id,
+            None if learn_remotes
+                && self.remotes.iter().filter(|r| r.learned).count() < MAX_LEARNED_VTEPS =>
+            {
+                let Some(local) = self.local.take() else { return };
+                let id = self.push_remote(&local, src, true, Vec::new());
+                self.local = Some(local);
+                self.config_epoch += 1;
+                id
+            }
+            None => return self.count_drop(port, DropReason::UnknownVtep),
+        };
+        if let Some(r) = self.remotes.get_mut(usize::from(vtep)) {
+            r.rx_packets += 1;
+            // The outer source MAC is the next hop's when the VTEP is on-link.
+            if r.next_hop == src {
+                let n = self.neighbours.entry(src).or_insert(Neighbour {
+                    mac: None,
+                    updated: now,
+                    last_request: None,
+                });
+                n.mac = Some(info.l2.src);
+                n.updated = now;
+            }
+        }
+        if !buf.narrow(tunnel.inner_offset, tunnel.inner_end) {
+            return self.count_drop(port, dpu_wire::Error::Truncated.into());
+        }
+        self.counters.decapsulated += 1;
+        let inner = match dissect(buf.frame()) {
+            Ok(i) => i,
+            Err(e) => return self.count_drop(port, e.into()),
+        };
+        // RFC 7348 §6.1: decapsulated frames with an inner VLAN tag SHOULD be discarded.
+        if !inner.l2.vlans.is_empty() {
+            return self.count_drop(port, DropReason::InnerVlan);
+        }
+        let key = FlowKey::new(port, Some((tunnel.vni, src)), false, bridge, &inner);
+        self.forward(now, key, Ingress { port, from: Dest::Vtep(src) }, buf, out);
+    }
+
+    /// Periodic work: MAC ageing, idle and stale flow removal, ARP for unresolved next hops
+    /// of configured VTEPs (so the first frames need not wait). Call about once a second.
+    pub fn tick(&mut self, now: Instant, out: &mut Vec<Tx>) {
+        let ageing: Vec<Duration> = self.bridges.iter().map(|b| b.ageing).collect();
+        let mut changed = Vec::new();
+        self.mac.age(
+            now,
+            |b| ageing.get(usize::from(b)).copied().unwrap_or(Duration::ZERO),
+            |b| changed.push(b),
+        );
+        for b in changed {
+            if let Some(br) = self.bridges.get_mut(usize::from(b)) {
+                br.epoch += 1;
+            }
+        }
+        let config_epoch = self.config_epoch;
+        let epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
+        self.flows.sweep(now, FLOW_IDLE, |k, e| {
+            e.config_epoch == config_epoch
+                && epochs.get(usize::from(k.bridge)) == Some(&e.bridge_epoch)
+        });
+        let unresolved: Vec<Ipv4Addr> = self
+            .remotes
+            .iter()
+            .filter(|r| !r.learned)
+            .map(|r| r.next_hop)
+            .filter(|nh| self.neighbours.get(nh).is_none_or(|n| n.mac.is_none()))
+            .collect();
+        for nh in unresolved {
+            self.resolve(now, nh, out);
+        }
+    }
+
+    /// Switch-wide counters.
+    pub fn counters(&self) -> SwitchCounters {
+        self.counters
+    }
+
+    /// Flow-cache statistics.
+    pub fn flow_stats(&self) -> FlowStats {
+        self.flows.stats()
+    }
+
+    /// Status of ports, bridges, VTEPs and the flow cache.
+    pub fn status(&self) -> Status {
+        let mut ports: Vec<PortStatus> = self
+            .ports
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.as_ref().map(|p| (i, p)))
+            .map(|(i, p)| PortStatus {
+                id: i as u16,
+                name: p.name.clone(),
+                mode: match &p.mode {
+                    PortMode::Access { .. } => "access",
+                    PortMode::Trunk { .. } => "trunk",
+                    PortMode::Uplink => "uplink",
+                },
+                mtu: p.mtu,
+                admin_up: p.admin_up,
+                counters: p.counters.view(),
+            })
+            .collect();
+        ports.sort_by(|a, b| a.name.cmp(&b.name));
+        let bridges = self
+            .bridges
+            .iter()
+            .enumerate()
+            .map(|(i, b)| BridgeStatus {
+                name: b.name.clone(),
+                vlan: b.vlan,
+                vni: b.vni,
+                members: b
+                    .members
+                    .iter()
+                    .filter_map(|(p, _)| self.port(*p).map(|s| s.name.clone()))
+                    .collect(),
+                learned_macs: self.mac.learned_in(i as u16),
+                mac_limit: b.mac_limit,
+                epoch: b.epoch,
+            })
+            .collect();
+        let vteps = self
+            .remotes
+            .iter()
+            .map(|r| VtepStatus {
+                ip: r.ip,
+                next_hop: r.next_hop,
+                next_hop_mac: self
+                    .neighbours
+                    .get(&r.next_hop)
+                    .and_then(|n| n.mac)
+                    .map(|m| m.to_string()),
+                learned: r.learned,
+                flood_vnis: r.vnis.clone(),
+                tx_packets: r.tx_packets,
+                rx_packets: r.rx_packets,
+            })
+            .collect();
+        Status {
+            config_epoch: self.config_epoch,
+            ports,
+            bridges,
+            vteps,
+            local_vtep: self.local.as_ref().map(|l| LocalVtepStatus {
+                ip: l.ip,
+                mac: l.mac.to_string(),
+                uplink: self.port(l.uplink).map(|p| p.name.clone()).unwrap_or_default(),
+            }),
+            flow_cache: self.flows.stats(),
+            counters: self.counters,
+        }
+    }
+
+    /// The MAC table, ordered by bridge and address.
+    pub fn mac_table(&self, now: Instant) -> Vec<MacEntryView> {
+        let mut v: Vec<MacEntryView> = self
+            .mac
+            .iter()
+            .map(|(b, mac, e)| MacEntryView {
+                bridge: self
+                    .bridges
+                    .get(usize::from(b))
+                    .map(|b| b.name.clone())
+                    .unwrap_or_default(),
+                mac: mac.to_string(),
+                dest: self.dest_name(e.dest),
+                is_static: e.is_static,
+                age_secs: now.saturating_duration_since(e.last_seen).as_secs(),
+            })
+            .collect();
+        v.sort_by(|a, b| (&a.bridge, &a.mac).cmp(&(&b.bridge, &b.mac)));
+        v
+    }
+
+    fn dest_name(&self, d: Dest) -> String {
+        match d {
+            Dest::Port(p) => {
+                self.port(p).map_or_else(|| format!("port#{}", p.0), |s| s.name.clone())
+            }
+            Dest::Vtep(ip) => format!("vtep:{ip}"),
+        }
+    }
+
+    /// One page of the flow cache, ordered by a stable rendering of the key. `page_token` is
+    /// the offset returned as `next` by the previous page (0 for the first).
+    pub fn flows(&self, now: Instant, page_token: usize, page_size: usize) -> FlowPage {
+        let mut all: Vec<FlowView> = self
+            .flows
+            .iter()
+            .map(|(k, e)| FlowView {
+                key: format!(
+                    "in={} tun={} br={} {}>{} type={:#06x} ip={}>{} proto={} l4={}:{}",
+                    self.port(k.in_port).map_or("?", |p| p.name.as_str()),
+                    k.tunnel.map_or_else(|| "-".into(), |(v, ip)| format!("{v}@{ip}")),
+                    self.bridges.get(usize::from(k.bridge)).map_or("?", |b| b.name.as_str()),
+                    k.src,
+                    k.dst,
+                    k.ethertype,
+                    k.src_ip.map_or_else(|| "-".into(), |a| a.to_string()),
+                    k.dst_ip.map_or_else(|| "-".into(), |a| a.to_string()),
+                    k.protocol,
+                    k.l4.0,
+                    k.l4.1
+                ),
+                action: match &e.verdict {
+                    Verdict::Drop(r) => format!("drop:{}", r.as_str()),
+                    Verdict::Forward(outs) => {
+                        let v: Vec<String> = outs
+                            .iter()
+                            .map(|o| match o {
+                                Out::Port { port, tag: None } => self.dest_name(Dest::Port(*port)),
+                                Out::Port { port, tag: Some(t) } => {
+                                    format!("{}.{t}", self.dest_name(Dest::Port(*port)))
+                                }
+                                Out::Vtep { vtep, vni } => format!(
+                                    "vxlan:{vni}@{}",
+                                    self.remotes
+                                        .get(usize::from(*vtep))
+                                        .map_or_else(|| "?".into(), |r| r.ip.to_string())
+                                ),
+                            })
+                            .collect();
+                        if v.is_empty() { "flood:none".into() } else { v.join(",") }
+                    }
+                },
+                current: e.config_epoch == self.config_epoch
+                    && self
+                        .bridges
+                        .get(usize::from(k.bridge))
+                        .is_some_and(|b| b.epoch == e.bridge_epoch),
+                packets: e.packets,
+                bytes: e.bytes,
+                age_ms: now.saturating_duration_since(e.created).as_millis() as u64,
+                idle_ms: now.saturating_duration_since(e.last_used).as_millis() as u64,
+            })
+            .collect();
+        all.sort_by(|a, b| a.key.cmp(&b.key));
+        let size = page_size.clamp(1, 1000);
+        let total = all.len();
+        let flows: Vec<FlowView> = all.into_iter().skip(page_token).take(size).collect();
+        let end = page_token.saturating_add(flows.len());
+        FlowPage { flows, next: (end < total).then_some(end), total }
+    }
+}
+
+/// VLAN classification on ingress: `(vlan, frame carried a tag)`.
+fn classify(mode: &PortMode, tags: &VlanStack) -> Result<(u16, bool), DropReason> {
+    if tags.len() > 1 {
+        return Err(DropReason::VlanNotAllowed);
+    }
+    let tag = tags.outer();
+    if tag.is_some_and(|t| t.tpid != EtherType::VLAN) {
+        return Err(DropReason::VlanNotAllowed);
+    }
+    // A priority tag (VID 0) counts as untagged (IEEE 802.1Q §6.9.1).
+    let vid = tag.map(|t| t.vid).filter(|v| *v != 0);
+    let tagged = tag.is_some();
+    match (mode, vid) {
+        (PortMode::Access { vlan }, None) => Ok((*vlan, tagged)),
+        (PortMode::Trunk { native_vlan: Some(n), .. }, None) => Ok((*n, tagged)),
+        (PortMode::Trunk { vlans, native_vlan }, Some(v))
+            if vlans.contains(&v) && *native_vlan != Some(v) =>
+        {
+            Ok((v, tagged))
+        }
+        _ => Err(DropReason::VlanNotAllowed),
+    }
+}
+
+/// Status of one port.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortStatus {
+    /// Port id.
+    pub id: u16,
+    /// Name (the Linux interface).
+    pub name: String,
+    /// `access`, `trunk` or `uplink`.
+    pub mode: &'static str,
+    /// MTU.
+    pub mtu: u16,
+    /// Admin state.
+    pub admin_up: bool,
+    /// Counters.
+    pub counters: PortCountersView,
+}
+
+/// Status of one bridge.
+#[derive(Debug, Clone, Serialize)]
+pub struct BridgeStatus {
+    /// Name.
+    pub name: String,
+    /// VLAN.
+    pub vlan: Option<u16>,
+    /// VNI.
+    pub vni: Option<u32>,
+    /// Member ports.
+    pub members: Vec<String>,
+    /// Learned MAC entries.
+    pub learned_macs: u32,
+    /// MAC limit.
+    pub mac_limit: u32,
+    /// MAC-table epoch.
+    pub epoch: u64,
+}
+
+/// Our VTEP.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalVtepStatus {
+    /// Underlay address.
+    pub ip: Ipv4Addr,
+    /// Underlay MAC.
+    pub mac: String,
+    /// Uplink port.
+    pub uplink: String,
+}
+
+/// A remote VTEP.
+#[derive(Debug, Clone, Serialize)]
+pub struct VtepStatus {
+    /// Underlay address.
+    pub ip: Ipv4Addr,
+    /// Next hop towards it.
+    pub next_hop: Ipv4Addr,
+    /// The next hop's MAC once resolved.
+    pub next_hop_mac: Option<String>,
+    /// Learned from traffic rather than configured.
+    pub learned: bool,
+    /// VNIs whose floods it receives.
+    pub flood_vnis: Vec<u32>,
+    /// Frames encapsulated towards it.
+    pub tx_packets: u64,
+    /// Frames decapsulated from it.
+    pub rx_packets: u64,
+}
+
+/// Everything but the tables.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// Configuration epoch.
+    pub config_epoch: u64,
+    /// Ports by name.
+    pub ports: Vec<PortStatus>,
+    /// Bridges.
+    pub bridges: Vec<BridgeStatus>,
+    /// Our VTEP.
+    pub local_vtep: Option<LocalVtepStatus>,
+    /// Remote VTEPs.
+    pub vteps: Vec<VtepStatus>,
+    /// Flow cache.
+    pub flow_cache: FlowStats,
+    /// Switch-wide counters.
+    pub counters: SwitchCounters,
+}
+
+/// One MAC entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct MacEntryView {
+    /// Bridge.
+    pub bridge: String,
+    /// Address.
+    pub mac: String,
+    /// Port name or `vtep:IP`.
+    pub dest: String,
+    /// Static.
+    pub is_static: bool,
+    /// Seconds since last seen.
+    pub age_secs: u64,
+}
+
+/// One flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowView {
+    /// The key, rendered.
+    pub key: String,
+    /// The compiled action, rendered.
+    pub action: String,
+    /// Still valid (its epochs are current).
+    pub current: bool,
+    /// Frames.
+    pub packets: u64,
+    /// Octets.
+    pub bytes: u64,
+    /// Since installation.
+    pub age_ms: u64,
+    /// Since the last frame.
+    pub idle_ms: u64,
+}
+
+/// A page of flows.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowPage {
+    /// Flows on this page.
+    pub flows: Vec<FlowView>,
+    /// Token of the next page, if any.
+    pub next: Option<usize>,
+    /// Flows in the cache.
+    pub total: usize,
+}
