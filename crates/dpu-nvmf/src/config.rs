@@ -1,0 +1,314 @@
+//! Configuration of the `dpu-nvmf` binary (TOML), applied to a [`Target`].
+//!
+//! ```toml
+//! io_threads = 16
+//! discovery = "127.0.0.1:8009"
+//!
+//! [[listeners]]
+//! port_id = 1
+//! address = "127.0.0.1:4420"
+//!
+//! [[volumes]]
+//! name = "scratch"
+//! kind = "ram"            # ram | file | block
+//! size = 67108864
+//! block_size = 512
+//!
+//! [[subsystems]]
+//! nqn = "nqn.2024-01.io.example:scratch"
+//! serial = "DPU0001"
+//! allow_any_host = true
+//! [[subsystems.namespaces]]
+//! nsid = 1
+//! volume = "scratch"
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::target::{ListenerSpec, RegistryError, SubsystemSpec, Target};
+use crate::volume::{Volume, VolumeError};
+
+/// Errors of a configuration (one line each, naming the object).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// TOML syntax or schema.
+    #[error("configuration: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// A volume could not be created.
+    #[error("volume {name}: {source}")]
+    Volume {
+        /// Volume name.
+        name: String,
+        /// Cause.
+        source: VolumeError,
+    },
+    /// A volume needs a path or a size it lacks.
+    #[error("volume {0}: {1}")]
+    VolumeSpec(String, &'static str),
+    /// Two volumes share a name.
+    #[error("volume {0} defined twice")]
+    DuplicateVolume(String),
+    /// A namespace names a volume that does not exist.
+    #[error("namespace {nsid} of {nqn}: no volume {volume}")]
+    NoVolume {
+        /// Subsystem.
+        nqn: String,
+        /// NSID.
+        nsid: u32,
+        /// Volume name.
+        volume: String,
+    },
+    /// The registry refused an object.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Volume backend kind.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VolumeKind {
+    /// Sparse RAM.
+    Ram,
+    /// Sparse regular file.
+    File,
+    /// Whole block device.
+    Block,
+}
+
+/// A volume.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeConfig {
+    /// Name namespaces refer to.
+    pub name: String,
+    /// Backend.
+    pub kind: VolumeKind,
+    /// File or device path (file, block).
+    pub path: Option<PathBuf>,
+    /// Size in bytes (ram, file).
+    pub size: Option<u64>,
+    /// Logical block size: 512 or 4096.
+    #[serde(default = "default_block_size")]
+    pub block_size: u32,
+}
+
+fn default_block_size() -> u32 {
+    512
+}
+
+/// A namespace of a subsystem.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamespaceConfig {
+    /// NSID.
+    pub nsid: u32,
+    /// Volume name.
+    pub volume: String,
+}
+
+/// A subsystem.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubsystemConfig {
+    /// NQN.
+    pub nqn: String,
+    /// Serial number.
+    #[serde(default)]
+    pub serial: String,
+    /// Model number.
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// Any host may connect.
+    #[serde(default)]
+    pub allow_any_host: bool,
+    /// Allowed host NQNs.
+    #[serde(default)]
+    pub hosts: BTreeSet<String>,
+    /// Namespaces.
+    #[serde(default)]
+    pub namespaces: Vec<NamespaceConfig>,
+}
+
+fn default_model() -> String {
+    "dpu-nvmf".into()
+}
+
+/// A listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// Port ID (unique).
+    pub port_id: u16,
+    /// Address and port.
+    pub address: SocketAddr,
+    /// Allow header digests.
+    #[serde(default = "yes")]
+    pub hdgst: bool,
+    /// Allow data digests.
+    #[serde(default = "yes")]
+    pub ddgst: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Volume I/O operations running at once.
+    #[serde(default = "default_io_threads")]
+    pub io_threads: usize,
+    /// Discovery-only listener (well-known port 8009), not in the discovery log.
+    pub discovery: Option<SocketAddr>,
+    /// Listeners.
+    #[serde(default)]
+    pub listeners: Vec<ListenerConfig>,
+    /// Volumes.
+    #[serde(default)]
+    pub volumes: Vec<VolumeConfig>,
+    /// Subsystems.
+    #[serde(default)]
+    pub subsystems: Vec<SubsystemConfig>,
+}
+
+fn default_io_threads() -> usize {
+    16
+}
+
+impl Config {
+    /// Parses TOML.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Opens the volumes and fills `target` with subsystems and namespaces.
+    /// Listeners are left to the caller (they need sockets).
+    pub fn apply(&self, target: &Target) -> Result<(), ConfigError> {
+        let mut volumes: BTreeMap<&str, Arc<Volume>> = BTreeMap::new();
+        for v in &self.volumes {
+            if volumes.contains_key(v.name.as_str()) {
+                return Err(ConfigError::DuplicateVolume(v.name.clone()));
+            }
+            volumes.insert(&v.name, Arc::new(open_volume(v)?));
+        }
+        for s in &self.subsystems {
+            target.add_subsystem(SubsystemSpec {
+                nqn: s.nqn.clone(),
+                serial: s.serial.clone(),
+                model: s.model.clone(),
+                allow_any_host: s.allow_any_host,
+                hosts: s.hosts.clone(),
+            })?;
+            for n in &s.namespaces {
+                let vol = volumes.get(n.volume.as_str()).ok_or_else(|| ConfigError::NoVolume {
+                    nqn: s.nqn.clone(),
+                    nsid: n.nsid,
+                    volume: n.volume.clone(),
+                })?;
+                let nsid = n.nsid.to_le_bytes();
+                let nguid = crate::stable_id(&[s.nqn.as_bytes(), &nsid, b"nguid"]);
+                let uuid = crate::stable_id(&[s.nqn.as_bytes(), &nsid, b"uuid"]);
+                target.add_namespace(&s.nqn, n.nsid, vol.clone(), nguid, uuid)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Listener specs for [`crate::Server::add_listener`].
+    pub fn listener_specs(&self) -> Vec<ListenerSpec> {
+        self.listeners
+            .iter()
+            .map(|l| ListenerSpec {
+                port_id: l.port_id,
+                addr: l.address,
+                allow_hdgst: l.hdgst,
+                allow_ddgst: l.ddgst,
+            })
+            .collect()
+    }
+}
+
+/// Opens the volume a [`VolumeConfig`] describes.
+pub fn open_volume(v: &VolumeConfig) -> Result<Volume, ConfigError> {
+    let wrap = |source| ConfigError::Volume { name: v.name.clone(), source };
+    match v.kind {
+        VolumeKind::Ram => {
+            let size = v.size.ok_or(ConfigError::VolumeSpec(v.name.clone(), "size required"))?;
+            Volume::ram(&v.name, v.block_size, size).map_err(wrap)
+        }
+        VolumeKind::File => {
+            let size = v.size.ok_or(ConfigError::VolumeSpec(v.name.clone(), "size required"))?;
+            let path =
+                v.path.as_ref().ok_or(ConfigError::VolumeSpec(v.name.clone(), "path required"))?;
+            Volume::file(&v.name, path, v.block_size, size).map_err(wrap)
+        }
+        VolumeKind::Block => {
+            let path =
+                v.path.as_ref().ok_or(ConfigError::VolumeSpec(v.name.clone(), "path required"))?;
+            Volume::block_device(&v.name, path, v.block_size).map_err(wrap)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parse_and_apply() {
+        let c = Config::parse(
+            r#"
+            discovery = "127.0.0.1:8009"
+            [[listeners]]
+            port_id = 1
+            address = "127.0.0.1:4420"
+            ddgst = false
+            [[volumes]]
+            name = "v"
+            kind = "ram"
+            size = 1048576
+            block_size = 4096
+            [[subsystems]]
+            nqn = "nqn.2024-01.io.example:a"
+            serial = "S1"
+            hosts = ["nqn.2014-08.org.example:h"]
+            [[subsystems.namespaces]]
+            nsid = 1
+            volume = "v"
+            "#,
+        )
+        .unwrap();
+        let t = Target::new();
+        c.apply(&t).unwrap();
+        let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
+        assert_eq!(ns.volume.blocks(), 256);
+        assert!(!c.listener_specs()[0].allow_ddgst);
+    }
+
+    #[test]
+    fn errors_name_the_object() {
+        assert!(Config::parse("bogus = 1").is_err());
+        let c = Config::parse(
+            r#"
+            [[subsystems]]
+            nqn = "nqn.2024-01.io.example:a"
+            [[subsystems.namespaces]]
+            nsid = 1
+            volume = "missing"
+            "#,
+        )
+        .unwrap();
+        let e = c.apply(&Target::new()).unwrap_err().to_string();
+        assert!(e.contains("missing"), "{e}");
+        let c = Config::parse("[[volumes]]\nname = \"r\"\nkind = \"ram\"\n").unwrap();
+        assert!(c.apply(&Target::new()).unwrap_err().to_string().contains("size required"));
+    }
+}

@@ -1,0 +1,307 @@
+//! Data structures a controller returns: Identify (NVMe Base 2.0 §5.17.2), log pages
+//! (§5.16.1) and properties (§3.1.4). Pure functions from registry state to bytes.
+
+use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
+
+use crate::target::{DiscoveryEntry, Namespace, SubsystemSpec};
+
+/// Size of every Identify data structure.
+pub const IDENTIFY_LEN: usize = 4096;
+/// Maximum queue entries supported, 0's based (CAP.MQES): 128 entries.
+pub const MQES: u16 = 127;
+/// Admin queue entries we accept, 0's based (Linux uses 32).
+pub const ADMIN_MQES: u16 = 31;
+/// Maximum data transfer: 2^MDTS minimum pages (4 KiB) = 128 KiB.
+pub const MDTS: u8 = 5;
+/// Largest transfer in bytes, from [`MDTS`].
+pub const MAX_TRANSFER: u32 = 4096 << MDTS;
+/// In-capsule data bytes accepted on I/O queues: IOCCSZ = (64 + 8192) / 16.
+pub const IN_CAPSULE_DATA: u32 = 8192;
+/// Keep alive granularity in 100 ms units (Identify KAS).
+pub const KAS: u16 = 10;
+/// Outstanding Asynchronous Event Requests allowed (AERL is this minus one).
+pub const AER_LIMIT: usize = 4;
+/// Most I/O queues a controller grants.
+pub const MAX_IO_QUEUES: u16 = 32;
+/// Version reported in VS: NVMe 1.3 (namespace identification descriptors, no I/O
+/// command set model the host would have to probe).
+pub const VERSION: u32 = 0x0001_0300;
+/// Firmware revision reported (Identify FR, firmware slot log).
+pub const FIRMWARE: &[u8; 8] = b"dpu 0.1 ";
+
+/// CAP (§3.1.4.1): MQES, CQR=1 (contiguous queues required), TO=20 (10 s ready
+/// timeout), CSS bit 0 (NVM command set), MPSMIN=MPSMAX=0 (4 KiB).
+pub const fn cap() -> u64 {
+    (MQES as u64) | (1 << 16) | (20u64 << 24) | (1u64 << 37)
+}
+
+fn put_str(b: &mut [u8], at: usize, len: usize, s: &str, pad: u8) {
+    let field = &mut b[at..at + len];
+    field.fill(pad);
+    let n = s.len().min(len);
+    field[..n].copy_from_slice(&s.as_bytes()[..n]);
+}
+
+fn put16(b: &mut [u8], at: usize, v: u16) {
+    b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// What Identify Controller needs to know about the controller.
+#[derive(Debug, Clone)]
+pub struct ControllerIdentity<'a> {
+    /// CNTLID.
+    pub cntlid: u16,
+    /// The subsystem (None for the discovery controller).
+    pub subsystem: Option<&'a SubsystemSpec>,
+}
+
+/// Identify Controller data structure (CNS 01h), §5.17.2.1 plus the NVMe over
+/// Fabrics fields at bytes 1792.. (NVMe-oF 1.1 "Identify Controller Data Structure").
+pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
+    let mut b = vec![0u8; IDENTIFY_LEN];
+    let (serial, model, nqn, discovery) = match id.subsystem {
+        Some(s) => (s.serial.as_str(), s.model.as_str(), s.nqn.as_str(), false),
+        None => ("", "dpu-nvmf discovery", DISCOVERY_NQN, true),
+    };
+    put_str(&mut b, 4, 20, serial, b' '); // SN
+    put_str(&mut b, 24, 40, model, b' '); // MN
+    b[64..72].copy_from_slice(FIRMWARE); // FR
+    b[72] = 6; // RAB
+    // CMIC bit 1: the subsystem may have two or more controllers.
+    b[76] = if discovery { 0 } else { 0b10 };
+    b[77] = MDTS;
+    put16(&mut b, 78, id.cntlid);
+    put32(&mut b, 80, VERSION);
+    // OAES bit 8: Namespace Attribute Notices.
+    if !discovery {
+        put32(&mut b, 92, 1 << 8);
+    }
+    // CNTRLTYPE: 1 I/O controller, 2 discovery controller.
+    b[111] = if discovery { 2 } else { 1 };
+    b[258] = 3; // ACL: 4 concurrent Abort commands (0's based)
+    b[259] = (AER_LIMIT - 1) as u8; // AERL
+    b[260] = 0b11; // FRMW: slot 1 read-only, one slot
+    b[261] = 0b100; // LPA bit 2: extended data for Get Log Page (offsets)
+    b[262] = 0; // ELPE: 1 error log entry (0's based)
+    put16(&mut b, 320, KAS);
+    b[512] = 0x66; // SQES: 64-byte entries
+    b[513] = 0x44; // CQES: 16-byte entries
+    put16(&mut b, 514, MQES + 1); // MAXCMD
+    if !discovery {
+        put32(&mut b, 516, crate::target::MAX_NSID); // NN
+        // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3).
+        put16(&mut b, 520, 0b1101);
+        b[525] = 1; // VWC bit 0: volatile write cache present (Flush honoured)
+    }
+    // SGLS: bits 1:0 = 01b SGLs supported; bit 20: SGL Offset (in-capsule data).
+    put32(&mut b, 536, 1 | (1 << 20));
+    put_str(&mut b, 768, 256, nqn, 0); // SUBNQN
+    // NVMe over Fabrics: IOCCSZ, IORCSZ (16-byte units), ICDOFF 0, FCATT 0 (dynamic
+    // controller model), MSDBD 1.
+    put32(&mut b, 1792, (64 + IN_CAPSULE_DATA) / 16);
+    put32(&mut b, 1796, 1);
+    put16(&mut b, 1800, 0);
+    b[1802] = 0;
+    b[1803] = 1;
+    // Power state 0: MP 0 (not reported).
+    b
+}
+
+/// Identify Namespace (CNS 00h), §5.17.2.1 / NVM Command Set 1.0 §4.1.5.1.
+pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
+    let mut b = vec![0u8; IDENTIFY_LEN];
+    let blocks = ns.volume.blocks();
+    put64(&mut b, 0, blocks); // NSZE
+    put64(&mut b, 8, blocks); // NCAP
+    put64(&mut b, 16, blocks); // NUSE
+    b[24] = 0; // NSFEAT
+    b[25] = 0; // NLBAF: one format
+    b[26] = 0; // FLBAS: format 0, no metadata
+    b[30] = 1; // NMIC bit 0: may be attached to two or more controllers
+    // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3).
+    b[33] = 0b1001;
+    b[104..120].copy_from_slice(&ns.nguid); // NGUID
+    // LBAF0: MS 0, LBADS, RP 0 (best).
+    let lbads = ns.volume.block_size().trailing_zeros();
+    put32(&mut b, 128, lbads << 16);
+    b
+}
+
+/// Active Namespace ID list (CNS 02h): NSIDs greater than `after`, ascending, at most 1024.
+pub fn active_ns_list(nsids: &[u32], after: u32) -> Vec<u8> {
+    let mut b = vec![0u8; IDENTIFY_LEN];
+    for (i, nsid) in nsids.iter().filter(|&&n| n > after).take(IDENTIFY_LEN / 4).enumerate() {
+        put32(&mut b, i * 4, *nsid);
+    }
+    b
+}
+
+/// Namespace Identification Descriptor list (CNS 03h), §5.17.2.3: NGUID, UUID and
+/// the command set identifier (NVM).
+pub fn ns_id_descriptors(ns: &Namespace) -> Vec<u8> {
+    let mut b = Vec::with_capacity(IDENTIFY_LEN);
+    // NIDT 02h NGUID (16 bytes).
+    b.extend_from_slice(&[2, 16, 0, 0]);
+    b.extend_from_slice(&ns.nguid);
+    // NIDT 03h UUID (16 bytes).
+    b.extend_from_slice(&[3, 16, 0, 0]);
+    b.extend_from_slice(&ns.uuid);
+    // NIDT 04h Command Set Identifier (1 byte): 0 = NVM.
+    b.extend_from_slice(&[4, 1, 0, 0, 0]);
+    b.resize(IDENTIFY_LEN, 0);
+    b
+}
+
+/// Log page identifiers (§5.16.1).
+pub mod log_id {
+    /// Error Information.
+    pub const ERROR: u8 = 0x01;
+    /// SMART / Health Information.
+    pub const SMART: u8 = 0x02;
+    /// Firmware Slot Information.
+    pub const FIRMWARE_SLOT: u8 = 0x03;
+    /// Changed Namespace List.
+    pub const CHANGED_NS: u8 = 0x04;
+    /// Commands Supported and Effects.
+    pub const CMD_EFFECTS: u8 = 0x05;
+    /// Discovery.
+    pub const DISCOVERY: u8 = 0x70;
+}
+
+/// SMART / Health Information (§5.16.1.3), 512 bytes.
+pub fn smart_log(reads: u64, writes: u64, read_bytes: u64, write_bytes: u64) -> Vec<u8> {
+    let mut b = vec![0u8; 512];
+    put16(&mut b, 1, 300); // Composite Temperature: 300 K
+    b[3] = 100; // Available Spare
+    b[4] = 10; // Available Spare Threshold
+    // Data Units Read/Written: thousands of 512-byte units, rounded up.
+    let units = |bytes: u64| (bytes / 512).div_ceil(1000);
+    b[32..48].copy_from_slice(&u128::from(units(read_bytes)).to_le_bytes());
+    b[48..64].copy_from_slice(&u128::from(units(write_bytes)).to_le_bytes());
+    b[64..80].copy_from_slice(&u128::from(reads).to_le_bytes());
+    b[80..96].copy_from_slice(&u128::from(writes).to_le_bytes());
+    b
+}
+
+/// Firmware Slot Information (§5.16.1.4), 512 bytes: slot 1 active.
+pub fn firmware_log() -> Vec<u8> {
+    let mut b = vec![0u8; 512];
+    b[0] = 1; // AFI: slot 1 active
+    b[8..16].copy_from_slice(FIRMWARE);
+    b
+}
+
+/// Changed Namespace List (§5.16.1.5), 4096 bytes; more than 1024 changes report
+/// FFFFFFFFh in the first entry.
+pub fn changed_ns_log(nsids: &[u32], overflow: bool) -> Vec<u8> {
+    let mut b = vec![0u8; IDENTIFY_LEN];
+    if overflow {
+        put32(&mut b, 0, u32::MAX);
+    } else {
+        for (i, n) in nsids.iter().take(1024).enumerate() {
+            put32(&mut b, i * 4, *n);
+        }
+    }
+    b
+}
+
+/// Length of one discovery log entry and of the header.
+pub const DISCOVERY_ENTRY_LEN: usize = 1024;
+
+/// Discovery Log Page (§5.16.1.23 / NVMe-oF 1.1 §5.3): header with GENCTR, NUMREC and
+/// RECFMT, then one 1024-byte entry per (subsystem, listener). `local` replaces a
+/// wildcard listener address with the address the host connected to.
+pub fn discovery_log(
+    genctr: u64,
+    entries: &[DiscoveryEntry],
+    local: Option<std::net::SocketAddr>,
+) -> Vec<u8> {
+    let mut b = vec![0u8; DISCOVERY_ENTRY_LEN * (1 + entries.len())];
+    put64(&mut b, 0, genctr);
+    put64(&mut b, 8, entries.len() as u64);
+    put16(&mut b, 16, 0); // RECFMT
+    for (i, e) in entries.iter().enumerate() {
+        let at = DISCOVERY_ENTRY_LEN * (i + 1);
+        let mut addr = e.listener.addr;
+        if addr.ip().is_unspecified()
+            && let Some(l) = local
+        {
+            addr.set_ip(l.ip());
+        }
+        b[at] = 3; // TRTYPE: TCP
+        b[at + 1] = if addr.is_ipv4() { 1 } else { 2 }; // ADRFAM
+        b[at + 2] = 2; // SUBTYPE: NVM subsystem
+        // TREQ: secure channel not required (10b); SQ flow control disable supported (bit 2).
+        b[at + 3] = 0b110;
+        put16(&mut b, at + 4, e.listener.port_id);
+        put16(&mut b, at + 6, 0xFFFF); // CNTLID: dynamic
+        put16(&mut b, at + 8, ADMIN_MQES + 1); // ASQSZ
+        put_str(&mut b, at + 32, 32, &addr.port().to_string(), 0); // TRSVCID
+        put_str(&mut b, at + 256, 256, &e.subnqn, 0); // SUBNQN
+        put_str(&mut b, at + 512, 256, &addr.ip().to_string(), 0); // TRADDR
+        b[at + 768] = 0; // TSAS (TCP): SECTYPE none
+    }
+    b
+}
+
+/// Slices `page` at `offset` for a transfer of `len` bytes, zero-padding past its end.
+pub fn slice_page(page: &[u8], offset: u64, len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    if let Ok(off) = usize::try_from(offset)
+        && off < page.len()
+    {
+        let n = (page.len() - off).min(len);
+        out[..n].copy_from_slice(&page[off..off + n]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::target::ListenerSpec;
+
+    #[test]
+    fn discovery_entry_layout() {
+        let e = DiscoveryEntry {
+            subnqn: "nqn.2024-01.io.example:a".into(),
+            listener: ListenerSpec {
+                port_id: 3,
+                addr: "0.0.0.0:4420".parse().unwrap(),
+                allow_hdgst: true,
+                allow_ddgst: true,
+            },
+        };
+        let b = discovery_log(9, &[e], Some("192.0.2.15:8009".parse().unwrap()));
+        assert_eq!(b.len(), 2048);
+        assert_eq!(u64::from_le_bytes(b[0..8].try_into().unwrap()), 9);
+        assert_eq!(u64::from_le_bytes(b[8..16].try_into().unwrap()), 1);
+        assert_eq!(b[1024], 3);
+        assert_eq!(&b[1024 + 32..1024 + 36], b"4420");
+        assert_eq!(&b[1024 + 256..1024 + 260], b"nqn.");
+        assert_eq!(&b[1024 + 512..1024 + 522], b"192.0.2.15");
+    }
+
+    #[test]
+    fn slice_pads_and_offsets() {
+        assert_eq!(slice_page(&[1, 2, 3], 1, 4), vec![2, 3, 0, 0]);
+        assert_eq!(slice_page(&[1, 2, 3], 10, 2), vec![0, 0]);
+    }
+
+    #[test]
+    fn cap_fields() {
+        let c = cap();
+        assert_eq!(c & 0xFFFF, 127);
+        assert_eq!((c >> 24) & 0xFF, 20);
+        assert_eq!((c >> 37) & 1, 1);
+    }
+}

@@ -1,0 +1,521 @@
+//! A small NVMe/TCP initiator (host side), for tests and benchmarks of the target.
+//!
+//! One [`HostQueue`] is one TCP connection: ICReq/ICResp, Fabrics Connect, then
+//! commands one at a time ([`HostQueue::submit`]) with in-capsule data for small
+//! writes and R2T/H2CData for large ones, C2HData for reads. [`HostController`]
+//! bundles the admin queue and I/O queues of one controller and performs the
+//! enable sequence a Linux host does (Property Get CAP, Property Set CC.EN,
+//! wait for CSTS.RDY, Set Features Number of Queues, I/O queue Connects).
+//!
+//! It also exposes the raw PDU path ([`HostQueue::send_raw`], [`HostQueue::recv_pdu`])
+//! so tests can send malformed PDUs.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use dpu_nvmf_proto::cqe::Status;
+use dpu_nvmf_proto::fabrics::{
+    CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertyGetCmd, PropertySetCmd, property,
+};
+use dpu_nvmf_proto::pdu::{DataPduHeader, encode_capsule_cmd, encode_h2c_data, encode_ic_req};
+use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
+use dpu_nvmf_proto::{
+    Cqe, DecodeError, DecoderConfig, Framing, IcReq, Pdu, PduDecoder, SglDescriptor, Sqe, TermReq,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Errors of the initiator.
+#[derive(Debug, thiserror::Error)]
+pub enum InitiatorError {
+    /// Socket error.
+    #[error("I/O: {0}")]
+    Io(#[from] io::Error),
+    /// The controller sent something we cannot decode.
+    #[error("decode: {0}")]
+    Decode(#[from] DecodeError),
+    /// The controller terminated the connection.
+    #[error("controller terminated the connection: FES {:#x} FEI {:#x}", .0.fes, .0.fei)]
+    Terminated(TermReq),
+    /// The connection closed.
+    #[error("connection closed")]
+    Closed,
+    /// No answer in time.
+    #[error("timed out waiting for the controller")]
+    Timeout,
+    /// The controller broke the protocol.
+    #[error("protocol: {0}")]
+    Protocol(&'static str),
+    /// A command failed.
+    #[error("command failed: {0}")]
+    Status(Status),
+}
+
+/// Connection options of the host.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// Host NQN.
+    pub hostnqn: String,
+    /// Host identifier.
+    pub hostid: [u8; 16],
+    /// Request header digests.
+    pub hdgst: bool,
+    /// Request data digests.
+    pub ddgst: bool,
+    /// Keep alive timeout in ms (admin queue Connect).
+    pub kato_ms: u32,
+    /// Disable SQ flow control on I/O queues (lets the controller use C2HData SUCCESS).
+    pub disable_sqflow: bool,
+    /// How long to wait for any PDU.
+    pub timeout: Duration,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        Self {
+            hostnqn: "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001".into(),
+            hostid: [0x11; 16],
+            hdgst: false,
+            ddgst: false,
+            kato_ms: 0,
+            disable_sqflow: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A completed command.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The completion entry (synthesized when C2HData carried SUCCESS).
+    pub cqe: Cqe,
+    /// Data received by C2HData.
+    pub data: Vec<u8>,
+    /// Whether the completion came as a C2HData SUCCESS flag.
+    pub via_success_flag: bool,
+}
+
+/// One NVMe/TCP connection, host side.
+#[derive(Debug)]
+pub struct HostQueue {
+    stream: TcpStream,
+    dec: PduDecoder,
+    framing: Framing,
+    maxh2cdata: u32,
+    in_capsule_max: usize,
+    next_cid: u16,
+    opts: HostOptions,
+    /// Completions of other commands (AERs) received while waiting.
+    events: VecDeque<Cqe>,
+    /// QID after Connect.
+    pub qid: u16,
+}
+
+impl HostQueue {
+    /// Opens the TCP connection and exchanges ICReq/ICResp.
+    pub async fn open(addr: SocketAddr, opts: &HostOptions) -> Result<Self, InitiatorError> {
+        let stream = tokio::time::timeout(opts.timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| InitiatorError::Timeout)??;
+        stream.set_nodelay(true)?;
+        let mut q = Self {
+            stream,
+            dec: PduDecoder::new(DecoderConfig::host()),
+            framing: Framing::PLAIN,
+            maxh2cdata: 4096,
+            in_capsule_max: 8192 - 64,
+            next_cid: 1,
+            opts: opts.clone(),
+            events: VecDeque::new(),
+            qid: 0,
+        };
+        let mut b = Vec::new();
+        encode_ic_req(
+            &IcReq { pfv: 0, hpda: 0, hdgst: opts.hdgst, ddgst: opts.ddgst, maxr2t: 0 },
+            &mut b,
+        );
+        q.stream.write_all(&b).await?;
+        match q.recv_pdu().await? {
+            Pdu::IcResp(r) => {
+                if r.hdgst != opts.hdgst || r.ddgst != opts.ddgst {
+                    return Err(InitiatorError::Protocol("controller changed the digests"));
+                }
+                if r.cpda != 0 {
+                    return Err(InitiatorError::Protocol("CPDA other than 0 not supported"));
+                }
+                q.dec.set_digests(r.hdgst, r.ddgst);
+                q.framing = Framing { hdgst: r.hdgst, ddgst: r.ddgst, pda: r.cpda };
+                q.maxh2cdata = r.maxh2cdata;
+            }
+            _ => return Err(InitiatorError::Protocol("expected ICResp")),
+        }
+        Ok(q)
+    }
+
+    /// Sends raw bytes (for malformed-PDU tests).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), InitiatorError> {
+        self.stream.write_all(bytes).await?;
+        Ok(())
+    }
+
+    /// The negotiated framing (to craft PDUs by hand).
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// MAXH2CDATA from ICResp.
+    pub fn maxh2cdata(&self) -> u32 {
+        self.maxh2cdata
+    }
+
+    /// Receives the next PDU (C2HTermReq becomes [`InitiatorError::Terminated`]).
+    pub async fn recv_pdu(&mut self) -> Result<Pdu, InitiatorError> {
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match self.dec.decode()? {
+                Some(Pdu::C2HTermReq(t)) => return Err(InitiatorError::Terminated(t)),
+                Some(p) => return Ok(p),
+                None => {}
+            }
+            let n = tokio::time::timeout(self.opts.timeout, self.stream.read(&mut buf))
+                .await
+                .map_err(|_| InitiatorError::Timeout)??;
+            if n == 0 {
+                return Err(InitiatorError::Closed);
+            }
+            self.dec.feed(&buf[..n]);
+        }
+    }
+
+    /// Waits until the controller closes the connection (returns the termination
+    /// request if one came first).
+    pub async fn wait_closed(&mut self) -> Result<Option<TermReq>, InitiatorError> {
+        loop {
+            match self.recv_pdu().await {
+                Ok(_) => {}
+                Err(InitiatorError::Terminated(t)) => {
+                    // Expect EOF after it.
+                    let mut b = [0u8; 64];
+                    let n = tokio::time::timeout(self.opts.timeout, self.stream.read(&mut b))
+                        .await
+                        .map_err(|_| InitiatorError::Timeout)?
+                        .unwrap_or(0);
+                    if n != 0 {
+                        return Err(InitiatorError::Protocol("data after C2HTermReq"));
+                    }
+                    return Ok(Some(t));
+                }
+                Err(InitiatorError::Closed) => return Ok(None),
+                Err(InitiatorError::Io(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Next unsolicited completion (an AER), waiting up to `timeout`.
+    pub async fn next_event(&mut self, timeout: Duration) -> Result<Cqe, InitiatorError> {
+        if let Some(c) = self.events.pop_front() {
+            return Ok(c);
+        }
+        let pdu = tokio::time::timeout(timeout, self.recv_pdu())
+            .await
+            .map_err(|_| InitiatorError::Timeout)??;
+        match pdu {
+            Pdu::CapsuleResp(c) => Ok(c),
+            _ => Err(InitiatorError::Protocol("unexpected PDU while waiting for an event")),
+        }
+    }
+
+    fn alloc_cid(&mut self) -> u16 {
+        let cid = self.next_cid;
+        self.next_cid = self.next_cid.wrapping_add(1).max(1);
+        cid
+    }
+
+    /// Sends a command without waiting (for AERs). The SGL is set for no data.
+    pub async fn send_only(&mut self, mut sqe: Sqe) -> Result<u16, InitiatorError> {
+        sqe.cid = self.alloc_cid();
+        let mut b = Vec::new();
+        encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
+            .map_err(|_| InitiatorError::Protocol("encode"))?;
+        self.stream.write_all(&b).await?;
+        Ok(sqe.cid)
+    }
+
+    /// Submits `sqe` (its CID and SGL are filled in) with `data_out` to send or
+    /// `data_in` bytes to receive, and waits for the completion.
+    pub async fn submit(
+        &mut self,
+        mut sqe: Sqe,
+        data_out: Option<&[u8]>,
+        data_in: usize,
+    ) -> Result<Completion, InitiatorError> {
+        let cid = self.alloc_cid();
+        sqe.cid = cid;
+        let mut b = Vec::new();
+        let mut r2t_data: Option<&[u8]> = None;
+        match data_out {
+            Some(d) if d.len() <= self.in_capsule_max => {
+                sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
+                encode_capsule_cmd(&sqe, d, &self.framing, &mut b)
+                    .map_err(|_| InitiatorError::Protocol("encode"))?;
+            }
+            Some(d) => {
+                sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
+                r2t_data = Some(d);
+                encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
+                    .map_err(|_| InitiatorError::Protocol("encode"))?;
+            }
+            None => {
+                sqe.set_sgl(SglDescriptor::transport(data_in as u32));
+                encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
+                    .map_err(|_| InitiatorError::Protocol("encode"))?;
+            }
+        }
+        self.stream.write_all(&b).await?;
+        let mut data = vec![0u8; data_in];
+        let mut got = 0usize;
+        loop {
+            match self.recv_pdu().await? {
+                Pdu::CapsuleResp(c) if c.cid == cid => {
+                    return Ok(Completion { cqe: c, data, via_success_flag: false });
+                }
+                Pdu::CapsuleResp(c) => self.events.push_back(c),
+                Pdu::C2HData(d) if d.header.cccid == cid => {
+                    let off = d.header.datao as usize;
+                    let end = off.checked_add(d.data.len()).filter(|&e| e <= data.len());
+                    let Some(end) = end else {
+                        return Err(InitiatorError::Protocol("C2HData beyond the buffer"));
+                    };
+                    data[off..end].copy_from_slice(&d.data);
+                    got += d.data.len();
+                    if d.header.success {
+                        if got != data.len() {
+                            return Err(InitiatorError::Protocol("SUCCESS before all data"));
+                        }
+                        let mut cqe = Cqe::new(cid, Status::SUCCESS);
+                        cqe.sqid = self.qid;
+                        return Ok(Completion { cqe, data, via_success_flag: true });
+                    }
+                }
+                Pdu::R2t(r) if r.cccid == cid => {
+                    let Some(d) = r2t_data else {
+                        return Err(InitiatorError::Protocol("R2T for a command without data"));
+                    };
+                    let start = r.r2to as usize;
+                    let end = start
+                        .checked_add(r.r2tl as usize)
+                        .filter(|&e| e <= d.len())
+                        .ok_or(InitiatorError::Protocol("R2T outside the data"))?;
+                    let mut out = Vec::new();
+                    let mut pos = start;
+                    while pos < end {
+                        let n = (end - pos).min(self.maxh2cdata as usize);
+                        let h = DataPduHeader {
+                            cccid: cid,
+                            ttag: r.ttag,
+                            datao: pos as u32,
+                            last: pos + n == end,
+                            success: false,
+                        };
+                        encode_h2c_data(&h, &d[pos..pos + n], &self.framing, &mut out)
+                            .map_err(|_| InitiatorError::Protocol("encode"))?;
+                        pos += n;
+                    }
+                    self.stream.write_all(&out).await?;
+                }
+                _ => return Err(InitiatorError::Protocol("unexpected PDU")),
+            }
+        }
+    }
+
+    /// Like [`submit`](Self::submit) but fails on a non-success status.
+    pub async fn submit_ok(
+        &mut self,
+        sqe: Sqe,
+        data_out: Option<&[u8]>,
+        data_in: usize,
+    ) -> Result<Completion, InitiatorError> {
+        let c = self.submit(sqe, data_out, data_in).await?;
+        if !c.cqe.status.is_success() {
+            return Err(InitiatorError::Status(c.cqe.status));
+        }
+        Ok(c)
+    }
+
+    /// Fabrics Connect. `cntlid` is [`CNTLID_DYNAMIC`] for the admin queue.
+    pub async fn connect(
+        &mut self,
+        subnqn: &str,
+        qid: u16,
+        sqsize: u16,
+        cntlid: u16,
+    ) -> Result<Completion, InitiatorError> {
+        let cattr = if qid > 0 && self.opts.disable_sqflow { 0b100 } else { 0 };
+        let kato = if qid == 0 { self.opts.kato_ms } else { 0 };
+        let cmd = ConnectCmd { recfmt: 0, qid, sqsize, cattr, kato };
+        let data = ConnectData {
+            hostid: self.opts.hostid,
+            cntlid,
+            subnqn: subnqn.into(),
+            hostnqn: self.opts.hostnqn.clone(),
+        }
+        .to_bytes();
+        let c = self.submit(cmd.to_sqe(0), Some(&data), 0).await?;
+        if c.cqe.status.is_success() {
+            self.qid = qid;
+        }
+        Ok(c)
+    }
+
+    /// Property Get.
+    pub async fn property_get(&mut self, offset: u32, eight: bool) -> Result<u64, InitiatorError> {
+        let sqe = PropertyGetCmd { eight_bytes: eight, offset }.to_sqe(0);
+        Ok(self.submit_ok(sqe, None, 0).await?.cqe.result64())
+    }
+
+    /// Property Set (4 bytes).
+    pub async fn property_set(&mut self, offset: u32, value: u32) -> Result<(), InitiatorError> {
+        let sqe = PropertySetCmd { eight_bytes: false, offset, value: u64::from(value) }.to_sqe(0);
+        self.submit_ok(sqe, None, 0).await.map(|_| ())
+    }
+
+    /// Identify (4096 bytes).
+    pub async fn identify(&mut self, cns: u8, nsid: u32) -> Result<Vec<u8>, InitiatorError> {
+        let mut sqe = Sqe::new(admin_opcode::IDENTIFY, 0);
+        sqe.nsid = nsid;
+        sqe.cdw[0] = u32::from(cns);
+        Ok(self.submit_ok(sqe, None, 4096).await?.data)
+    }
+
+    /// Get Log Page of `len` bytes (multiple of 4) at `offset`.
+    pub async fn get_log_page(
+        &mut self,
+        lid: u8,
+        len: usize,
+        offset: u64,
+    ) -> Result<Vec<u8>, InitiatorError> {
+        let numd = (len / 4).saturating_sub(1) as u32;
+        let mut sqe = Sqe::new(admin_opcode::GET_LOG_PAGE, 0);
+        sqe.nsid = 0xFFFF_FFFF;
+        sqe.cdw[0] = u32::from(lid) | (numd << 16);
+        sqe.cdw[1] = numd >> 16;
+        sqe.cdw[2] = offset as u32;
+        sqe.cdw[3] = (offset >> 32) as u32;
+        Ok(self.submit_ok(sqe, None, len).await?.data)
+    }
+
+    /// Set Features; returns DW0.
+    pub async fn set_features(&mut self, fid: u8, cdw11: u32) -> Result<u32, InitiatorError> {
+        let mut sqe = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        sqe.cdw[0] = u32::from(fid);
+        sqe.cdw[1] = cdw11;
+        Ok(self.submit_ok(sqe, None, 0).await?.cqe.dw0)
+    }
+
+    /// Keep Alive.
+    pub async fn keep_alive(&mut self) -> Result<(), InitiatorError> {
+        self.submit_ok(Sqe::new(admin_opcode::KEEP_ALIVE, 0), None, 0).await.map(|_| ())
+    }
+
+    /// Read `blocks` blocks of `block_size` at `slba`.
+    pub async fn read(
+        &mut self,
+        nsid: u32,
+        slba: u64,
+        blocks: u32,
+        block_size: u32,
+    ) -> Result<Completion, InitiatorError> {
+        let mut sqe = Sqe::new(io_opcode::READ, 0);
+        sqe.nsid = nsid;
+        sqe.set_rw(slba, blocks);
+        self.submit(sqe, None, (blocks * block_size) as usize).await
+    }
+
+    /// Write `data` (a whole number of blocks of `block_size`) at `slba`.
+    pub async fn write(
+        &mut self,
+        nsid: u32,
+        slba: u64,
+        data: &[u8],
+        block_size: u32,
+    ) -> Result<Completion, InitiatorError> {
+        let mut sqe = Sqe::new(io_opcode::WRITE, 0);
+        sqe.nsid = nsid;
+        sqe.set_rw(slba, (data.len() / block_size as usize) as u32);
+        self.submit(sqe, Some(data), 0).await
+    }
+}
+
+/// A controller: admin queue plus I/O queues.
+#[derive(Debug)]
+pub struct HostController {
+    /// Admin queue.
+    pub admin: HostQueue,
+    /// I/O queues (QID i + 1).
+    pub io: Vec<HostQueue>,
+    /// CNTLID assigned by the controller.
+    pub cntlid: u16,
+}
+
+impl HostController {
+    /// Connects the admin queue, enables the controller and connects `io_queues`
+    /// I/O queues (as a Linux host does).
+    pub async fn connect(
+        addr: SocketAddr,
+        subnqn: &str,
+        opts: &HostOptions,
+        io_queues: u16,
+    ) -> Result<Self, InitiatorError> {
+        let mut admin = HostQueue::open(addr, opts).await?;
+        let c = admin.connect(subnqn, 0, 31, CNTLID_DYNAMIC).await?;
+        if !c.cqe.status.is_success() {
+            return Err(InitiatorError::Status(c.cqe.status));
+        }
+        let cntlid = c.cqe.dw0 as u16;
+        let _cap = admin.property_get(property::CAP, true).await?;
+        // CC: EN, CSS NVM, MPS 4 KiB, IOSQES 6, IOCQES 4.
+        admin.property_set(property::CC, 1 | (6 << 16) | (4 << 20)).await?;
+        let mut ready = false;
+        for _ in 0..100 {
+            if admin.property_get(property::CSTS, false).await? & 1 == 1 {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if !ready {
+            return Err(InitiatorError::Protocol("controller did not become ready"));
+        }
+        let mut io = Vec::new();
+        if io_queues > 0 {
+            let n = u32::from(io_queues - 1);
+            admin.set_features(0x07, n | (n << 16)).await?;
+            for qid in 1..=io_queues {
+                let mut q = HostQueue::open(addr, opts).await?;
+                let c = q.connect(subnqn, qid, 127, cntlid).await?;
+                if !c.cqe.status.is_success() {
+                    return Err(InitiatorError::Status(c.cqe.status));
+                }
+                io.push(q);
+            }
+        }
+        Ok(Self { admin, io, cntlid })
+    }
+
+    /// Orderly shutdown (CC.SHN normal, wait for SHST complete).
+    pub async fn shutdown(&mut self) -> Result<(), InitiatorError> {
+        self.admin.property_set(property::CC, 1 | (6 << 16) | (4 << 20) | (1 << 14)).await?;
+        for _ in 0..100 {
+            if (self.admin.property_get(property::CSTS, false).await? >> 2) & 0b11 == 0b10 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(InitiatorError::Protocol("shutdown did not complete"))
+    }
+}

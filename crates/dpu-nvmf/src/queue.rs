@@ -1,0 +1,1210 @@
+//! The sans-IO controller side of one NVMe/TCP connection (one queue).
+//!
+//! A [`Connection`] takes the bytes the socket received ([`Connection::receive`]),
+//! the completions of volume I/O it asked for ([`Connection::complete_io`]) and the
+//! passage of time ([`Connection::tick`]); it produces bytes to send
+//! ([`Connection::take_output`]), volume I/O to run ([`Connection::poll_io`]) and
+//! the decision to close ([`Connection::is_closed`]). It never blocks and never
+//! touches a socket or a file, so tests drive it deterministically in virtual time.
+//!
+//! Protocol flow (NVMe/TCP 1.0 §3.3, §3.6; NVMe-oF 1.1 §3.3):
+//! 1. ICReq → ICResp (digests as the host asked if the listener allows them, CPDA 0,
+//!    MAXH2CDATA from [`QueueConfig`]);
+//! 2. Fabrics Connect binds the connection to a controller: QID 0 creates a
+//!    controller in the subsystem (dynamic CNTLID), QID ≥ 1 attaches an I/O queue
+//!    to an existing controller of the same host;
+//! 3. commands: in-capsule data or R2T/H2CData for host→controller data,
+//!    C2HData (SUCCESS on the last PDU only when SQ flow control is disabled) and
+//!    CapsuleResp for the rest;
+//! 4. any fatal transport error → C2HTermReq, then close (§3.5.3).
+//!
+//! Closing the admin queue connection tears the controller down; its I/O queue
+//! connections notice on their next tick and close too.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use dpu_nvmf_proto::cqe::Status;
+use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, property};
+use dpu_nvmf_proto::pdu::{DataPduHeader, encode_c2h_data, encode_capsule_resp};
+use dpu_nvmf_proto::sqe::{DataDirection, admin_opcode, io_opcode};
+use dpu_nvmf_proto::{
+    CapsuleCmd, Cqe, DataPdu, DecodeError, DecoderConfig, FabricsCommand, FatalError, Fes, Framing,
+    IcReq, IcResp, Pdu, PduDecoder, R2t, SglDescriptor, Sqe,
+};
+use tracing::{debug, info, warn};
+
+use crate::identify::{self, ControllerIdentity, log_id};
+use crate::target::{ConnectRefusal, Controller, Namespace, Target};
+use crate::volume::Volume;
+
+/// How long a connection may take from accept to a successful Connect.
+pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
+/// Largest C2HData PDU we send.
+pub const C2H_CHUNK: usize = 64 * 1024;
+
+/// Per-connection settings from the listener.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// MAXH2CDATA announced in ICResp (≥ 4096, multiple of 4).
+    pub maxh2cdata: u32,
+    /// Whether the host may enable header digests.
+    pub allow_hdgst: bool,
+    /// Whether the host may enable data digests.
+    pub allow_ddgst: bool,
+    /// The local address the host connected to (replaces wildcard listener
+    /// addresses in the discovery log).
+    pub local_addr: Option<SocketAddr>,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self { maxh2cdata: 128 * 1024, allow_hdgst: true, allow_ddgst: true, local_addr: None }
+    }
+}
+
+/// A volume operation the shell must run (on a blocking thread) and report back
+/// with [`Connection::complete_io`].
+#[derive(Debug)]
+pub struct IoRequest {
+    /// Identifies the request in [`Connection::complete_io`].
+    pub tag: u64,
+    /// The volume.
+    pub volume: Arc<Volume>,
+    /// What to do.
+    pub op: IoOp,
+}
+
+/// Volume operations. Offsets and lengths are in bytes and already range-checked.
+#[derive(Debug)]
+pub enum IoOp {
+    /// Read `len` bytes.
+    Read {
+        /// Byte offset.
+        offset: u64,
+        /// Length.
+        len: usize,
+    },
+    /// Write `data`; with `fua`, make it durable before completing.
+    Write {
+        /// Byte offset.
+        offset: u64,
+        /// The data.
+        data: Vec<u8>,
+        /// Force unit access (or write cache disabled).
+        fua: bool,
+    },
+    /// Make completed writes durable.
+    Flush,
+    /// Zero a range.
+    WriteZeroes {
+        /// Byte offset.
+        offset: u64,
+        /// Length.
+        len: u64,
+        /// Force unit access.
+        fua: bool,
+    },
+    /// Deallocate ranges (offset, length).
+    Deallocate {
+        /// Byte ranges.
+        ranges: Vec<(u64, u64)>,
+    },
+}
+
+/// Runs an [`IoRequest`] synchronously (the shell calls this on a blocking thread).
+/// Returns the data read (empty for other operations).
+pub fn execute_io(req: &IoRequest) -> io::Result<Vec<u8>> {
+    let b = req.volume.backend();
+    match &req.op {
+        IoOp::Read { offset, len } => {
+            let mut buf = vec![0u8; *len];
+            b.read_at(&mut buf, *offset)?;
+            Ok(buf)
+        }
+        IoOp::Write { offset, data, fua } => {
+            b.write_at(data, *offset)?;
+            if *fua {
+                b.flush()?;
+            }
+            Ok(Vec::new())
+        }
+        IoOp::Flush => b.flush().map(|()| Vec::new()),
+        IoOp::WriteZeroes { offset, len, fua } => {
+            b.write_zeroes(*offset, *len)?;
+            if *fua {
+                b.flush()?;
+            }
+            Ok(Vec::new())
+        }
+        IoOp::Deallocate { ranges } => {
+            for (o, l) in ranges {
+                b.deallocate(*o, *l)?;
+            }
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// Why a connection closed (for logs and tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// We sent a C2HTermReq for this error.
+    Fatal(FatalError),
+    /// The host sent an H2CTermReq, or a malformed one.
+    HostTerminated,
+    /// The keep alive timer expired (admin queue).
+    KeepAliveExpired,
+    /// The controller went away (I/O queue of a torn-down controller).
+    ControllerGone,
+    /// No Connect within [`CONNECT_DEADLINE`].
+    ConnectTimeout,
+    /// Fabrics Disconnect.
+    Disconnect,
+}
+
+struct Bound {
+    ctrl: Arc<Controller>,
+    qid: u16,
+    sqsize: u16,
+    sqflow_disabled: bool,
+}
+
+/// What happens once a command's volume I/O completes.
+#[derive(Debug)]
+enum Post {
+    Read { len: usize, ns: Arc<Namespace> },
+    Write { len: usize, ns: Arc<Namespace> },
+    Compare { expected: Vec<u8>, ns: Arc<Namespace> },
+    Plain { ns: Arc<Namespace>, err: Status },
+}
+
+enum CmdState {
+    /// Waiting for H2CData after our R2T.
+    AwaitData { ttag: u16, buf: Vec<u8>, digest_failed: bool },
+    /// Volume I/O running.
+    AwaitIo { post: Post },
+}
+
+struct Cmd {
+    sqe: Sqe,
+    state: CmdState,
+}
+
+/// Result of executing a command.
+enum Outcome {
+    Done(Cqe),
+    Data(Vec<u8>, Cqe),
+    Io(IoOp, Arc<Volume>, Post),
+    /// Completed later (AER).
+    Pending,
+}
+
+/// One NVMe/TCP connection, controller side. See the [module docs](self).
+pub struct Connection {
+    target: Arc<Target>,
+    cfg: QueueConfig,
+    dec: PduDecoder,
+    framing: Framing,
+    bound: Option<Bound>,
+    cmds: HashMap<u16, Cmd>,
+    tags: HashMap<u64, u16>,
+    next_tag: u64,
+    next_ttag: u16,
+    out: Vec<u8>,
+    io: VecDeque<IoRequest>,
+    aers: Vec<u16>,
+    last_keep_alive: Instant,
+    created: Instant,
+    sqhd: u16,
+    closed: Option<CloseReason>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("qid", &self.bound.as_ref().map(|b| b.qid))
+            .field("cntlid", &self.bound.as_ref().map(|b| b.ctrl.cntlid))
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ok(cid: u16) -> Cqe {
+    Cqe::new(cid, Status::SUCCESS)
+}
+
+fn fail(cid: u16, s: Status) -> Cqe {
+    Cqe::new(cid, s.with_dnr())
+}
+
+impl Connection {
+    /// A new connection accepted at `now`.
+    pub fn new(target: Arc<Target>, cfg: QueueConfig, now: Instant) -> Self {
+        let mut dc = DecoderConfig::controller();
+        dc.max_data_len = cfg.maxh2cdata;
+        dc.max_in_capsule_data = identify::IN_CAPSULE_DATA;
+        Self {
+            target,
+            cfg,
+            dec: PduDecoder::new(dc),
+            framing: Framing::PLAIN,
+            bound: None,
+            cmds: HashMap::new(),
+            tags: HashMap::new(),
+            next_tag: 1,
+            next_ttag: 0,
+            out: Vec::new(),
+            io: VecDeque::new(),
+            aers: Vec::new(),
+            last_keep_alive: now,
+            created: now,
+            sqhd: 0,
+            closed: None,
+        }
+    }
+
+    /// Why the connection is over, once it is: send what [`take_output`](Self::take_output)
+    /// returns, then close the socket.
+    pub fn is_closed(&self) -> Option<&CloseReason> {
+        self.closed.as_ref()
+    }
+
+    /// Bytes to send, in order.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Whether bytes are waiting in [`take_output`](Self::take_output).
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// The next volume operation to run.
+    pub fn poll_io(&mut self) -> Option<IoRequest> {
+        self.io.pop_front()
+    }
+
+    /// (CNTLID, QID) once connected.
+    pub fn queue(&self) -> Option<(u16, u16)> {
+        self.bound.as_ref().map(|b| (b.ctrl.cntlid, b.qid))
+    }
+
+    /// Feeds received bytes and processes every complete PDU.
+    pub fn receive(&mut self, bytes: &[u8], now: Instant) {
+        if self.closed.is_some() {
+            return;
+        }
+        self.dec.feed(bytes);
+        while self.closed.is_none() {
+            match self.dec.decode() {
+                Ok(Some(pdu)) => self.on_pdu(pdu, now),
+                Ok(None) => {
+                    if self.dec.is_closed() {
+                        self.close(CloseReason::HostTerminated);
+                    }
+                    break;
+                }
+                Err(DecodeError::DataDigest { pdu, .. }) => self.on_digest_error(*pdu),
+                Err(DecodeError::Fatal(f)) => self.fatal(f),
+                Err(DecodeError::MalformedTermReq { .. }) => {
+                    self.close(CloseReason::HostTerminated);
+                }
+            }
+        }
+    }
+
+    /// Advances time: keep alive enforcement, controller teardown, pending
+    /// asynchronous events.
+    pub fn tick(&mut self, now: Instant) {
+        if self.closed.is_some() {
+            return;
+        }
+        let Some(b) = &self.bound else {
+            if now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
+                self.close(CloseReason::ConnectTimeout);
+            }
+            return;
+        };
+        let (dead, kato) = {
+            let st = b.ctrl.state();
+            (st.dead, st.kato_ms)
+        };
+        if dead {
+            self.close(CloseReason::ControllerGone);
+            return;
+        }
+        if b.qid == 0 {
+            // NVMe Base 2.0 §3.9 "Keep Alive": the timer expires KATO (rounded up to
+            // the KAS granularity) after the last Keep Alive command.
+            let gran = u64::from(identify::KAS) * 100;
+            let limit = Duration::from_millis(u64::from(kato).div_ceil(gran) * gran + gran);
+            if kato != 0 && now.saturating_duration_since(self.last_keep_alive) > limit {
+                let cntlid = b.ctrl.cntlid;
+                warn!(cntlid, kato_ms = kato, "keep alive timeout: dropping controller");
+                self.target.stats.kato_expired.fetch_add(1, Ordering::Relaxed);
+                self.close(CloseReason::KeepAliveExpired);
+                return;
+            }
+            self.deliver_events();
+        }
+    }
+
+    /// Reports the result of an [`IoRequest`].
+    pub fn complete_io(&mut self, tag: u64, result: io::Result<Vec<u8>>) {
+        let Some(cid) = self.tags.remove(&tag) else { return };
+        let Some(cmd) = self.cmds.remove(&cid) else { return };
+        let CmdState::AwaitIo { post, .. } = cmd.state else { return };
+        if self.closed.is_some() {
+            return;
+        }
+        match (post, result) {
+            (Post::Read { len, ns }, Ok(data)) if data.len() == len => {
+                ns.stats.reads.fetch_add(1, Ordering::Relaxed);
+                ns.stats.read_bytes.fetch_add(len as u64, Ordering::Relaxed);
+                self.send_data(cid, &data, ok(cid));
+            }
+            (Post::Write { len, ns }, Ok(_)) => {
+                ns.stats.writes.fetch_add(1, Ordering::Relaxed);
+                ns.stats.write_bytes.fetch_add(len as u64, Ordering::Relaxed);
+                self.send_cqe(ok(cid));
+            }
+            (Post::Compare { expected, ns }, Ok(data)) => {
+                let s = if data == expected { Status::SUCCESS } else { Status::COMPARE_FAILURE };
+                if !s.is_success() {
+                    ns.stats.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                self.send_cqe(if s.is_success() { ok(cid) } else { fail(cid, s) });
+            }
+            (Post::Plain { .. }, Ok(_)) => self.send_cqe(ok(cid)),
+            (post, res) => {
+                let (ns, s) = match post {
+                    Post::Read { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
+                    Post::Write { ns, .. } => (ns, Status::WRITE_FAULT),
+                    Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
+                    Post::Plain { ns, err } => (ns, err),
+                };
+                if let Err(e) = res {
+                    warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
+                }
+                ns.stats.errors.fetch_add(1, Ordering::Relaxed);
+                self.send_cqe(Cqe::new(cid, s));
+            }
+        }
+    }
+
+    /// Releases the controller or I/O queue. Called by the shell when the socket is
+    /// gone; also runs on drop.
+    pub fn shutdown(&mut self) {
+        if let Some(b) = self.bound.take() {
+            if b.qid == 0 {
+                info!(cntlid = b.ctrl.cntlid, subnqn = %b.ctrl.subnqn, "controller removed");
+                self.target.remove_controller(&b.ctrl);
+            } else {
+                b.ctrl.state().io_qids.remove(&b.qid);
+            }
+        }
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        if self.closed.is_none() {
+            debug!(?reason, "closing connection");
+            self.closed = Some(reason);
+            self.io.clear();
+            self.shutdown();
+        }
+    }
+
+    fn fatal(&mut self, f: FatalError) {
+        warn!(error = %f, "fatal transport error: sending C2HTermReq");
+        self.target.stats.terminated.fetch_add(1, Ordering::Relaxed);
+        let t = Pdu::C2HTermReq(f.to_term_req());
+        // A termination request is never digested and at most 152 bytes.
+        let _ = t.encode(&Framing::PLAIN, &mut self.out);
+        self.close(CloseReason::Fatal(f));
+    }
+
+    fn on_pdu(&mut self, pdu: Pdu, now: Instant) {
+        match pdu {
+            Pdu::IcReq(r) => self.on_icreq(r),
+            Pdu::H2CTermReq(t) => {
+                info!(fes = t.fes, fei = t.fei, "host terminated the connection");
+                self.close(CloseReason::HostTerminated);
+            }
+            Pdu::CapsuleCmd(c) => self.on_capsule(c, now),
+            Pdu::H2CData(d) => self.on_h2c_data(d, false, now),
+            // The decoder only hands us host-to-controller PDUs.
+            Pdu::IcResp(_)
+            | Pdu::C2HTermReq(_)
+            | Pdu::CapsuleResp(_)
+            | Pdu::C2HData(_)
+            | Pdu::R2t(_) => {
+                self.fatal(FatalError::invalid_field(0, "unexpected PDU type"));
+            }
+        }
+    }
+
+    fn on_icreq(&mut self, r: IcReq) {
+        // NVMe/TCP 1.0 §3.6.2.2/3: digests as requested; refuse (Unsupported
+        // Parameter at DGST) what the listener does not allow.
+        if (r.hdgst && !self.cfg.allow_hdgst) || (r.ddgst && !self.cfg.allow_ddgst) {
+            self.fatal(FatalError::new(
+                Fes::UnsupportedParameter,
+                IcReq::OFFSET_DGST,
+                "digest not allowed on this listener",
+            ));
+            return;
+        }
+        let resp = IcResp {
+            pfv: 0,
+            cpda: 0,
+            hdgst: r.hdgst,
+            ddgst: r.ddgst,
+            maxh2cdata: self.cfg.maxh2cdata,
+        };
+        dpu_nvmf_proto::encode_ic_resp(&resp, &mut self.out);
+        self.dec.set_digests(r.hdgst, r.ddgst);
+        self.framing = Framing { hdgst: r.hdgst, ddgst: r.ddgst, pda: r.hpda };
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.bound.as_ref().map_or(identify::ADMIN_MQES as usize + 1, |b| b.sqsize as usize + 1)
+    }
+
+    fn on_capsule(&mut self, c: CapsuleCmd, now: Instant) {
+        let CapsuleCmd { sqe, data } = c;
+        let cid = sqe.cid;
+        let depth = self.queue_depth();
+        self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
+        if self.cmds.contains_key(&cid) {
+            self.send_cqe(fail(cid, Status::COMMAND_ID_CONFLICT));
+            return;
+        }
+        // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
+        if self.cmds.len() + self.aers.len() >= depth {
+            self.fatal(FatalError::new(
+                Fes::PduSequenceError,
+                0,
+                "more outstanding commands than the queue holds",
+            ));
+            return;
+        }
+        let dir = sqe.data_direction();
+        let sgl = sqe.sgl();
+        // A zero-length descriptor of any type moves no data (Linux sends a
+        // Transport SGL of length 0 for commands without data).
+        let no_data = sgl.length() == 0 && data.is_empty();
+        match (dir, sgl) {
+            (DataDirection::None, _) => {}
+            _ if no_data => {}
+            (DataDirection::HostToController, SglDescriptor::InCapsule { offset, length }) => {
+                if offset != 0 {
+                    self.send_cqe(fail(cid, Status::SGL_OFFSET_INVALID));
+                    return;
+                }
+                if length as usize != data.len() {
+                    self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    return;
+                }
+            }
+            (DataDirection::HostToController, SglDescriptor::Transport { length }) => {
+                if !data.is_empty() {
+                    self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    return;
+                }
+                if length > 0 {
+                    if length > identify::MAX_TRANSFER {
+                        self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                        return;
+                    }
+                    if let Err(s) = self.precheck(&sqe) {
+                        self.send_cqe(fail(cid, s));
+                        return;
+                    }
+                    self.start_r2t(sqe, length);
+                    return;
+                }
+            }
+            (DataDirection::ControllerToHost, SglDescriptor::Transport { length }) => {
+                if length > identify::MAX_TRANSFER.max(1 << 20) {
+                    self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    return;
+                }
+            }
+            (DataDirection::Bidirectional, _) => {
+                self.send_cqe(fail(cid, Status::INVALID_FIELD));
+                return;
+            }
+            _ => {
+                self.send_cqe(fail(cid, Status::SGL_DESCRIPTOR_TYPE_INVALID));
+                return;
+            }
+        }
+        self.execute(sqe, data, now);
+    }
+
+    fn start_r2t(&mut self, sqe: Sqe, length: u32) {
+        self.next_ttag = self.next_ttag.wrapping_add(1);
+        let ttag = self.next_ttag;
+        let r = R2t { cccid: sqe.cid, ttag, r2to: 0, r2tl: length };
+        dpu_nvmf_proto::encode_r2t(&r, &self.framing, &mut self.out);
+        self.cmds.insert(
+            sqe.cid,
+            Cmd {
+                sqe,
+                state: CmdState::AwaitData {
+                    ttag,
+                    buf: Vec::with_capacity(length as usize),
+                    digest_failed: false,
+                },
+            },
+        );
+    }
+
+    fn on_h2c_data(&mut self, d: DataPdu, digest_failed: bool, now: Instant) {
+        let h = d.header;
+        // NVMe/TCP 1.0 §3.6.2.8: CCCID/TTAG must name a command we sent an R2T for,
+        // and the data must lie within the requested range.
+        let Some(cmd) = self.cmds.get_mut(&h.cccid) else {
+            self.fatal(FatalError::invalid_field(
+                DataPduHeader::OFFSET_CCCID,
+                "H2CData for an unknown command",
+            ));
+            return;
+        };
+        let CmdState::AwaitData { ttag, buf, digest_failed: df } = &mut cmd.state else {
+            self.fatal(FatalError::invalid_field(
+                DataPduHeader::OFFSET_CCCID,
+                "H2CData for a command not waiting for data",
+            ));
+            return;
+        };
+        if *ttag != h.ttag {
+            self.fatal(FatalError::invalid_field(
+                DataPduHeader::OFFSET_TTAG,
+                "H2CData TTAG mismatch",
+            ));
+            return;
+        }
+        let expected = cmd.sqe.sgl().length() as usize;
+        if h.datao as usize != buf.len() || buf.len() + d.data.len() > expected {
+            self.fatal(FatalError::new(
+                Fes::DataTransferOutOfRange,
+                DataPduHeader::OFFSET_DATAO,
+                "H2CData outside the requested range",
+            ));
+            return;
+        }
+        buf.extend_from_slice(&d.data);
+        *df |= digest_failed;
+        let complete = buf.len() == expected;
+        if h.last && !complete {
+            self.fatal(FatalError::new(
+                Fes::PduSequenceError,
+                0,
+                "LAST_PDU before all requested data",
+            ));
+            return;
+        }
+        if !complete {
+            return;
+        }
+        let Some(cmd) = self.cmds.remove(&h.cccid) else { return };
+        let CmdState::AwaitData { buf, digest_failed, .. } = cmd.state else { return };
+        if digest_failed {
+            self.send_cqe(Cqe::new(cmd.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
+            return;
+        }
+        self.execute(cmd.sqe, buf, now);
+    }
+
+    fn on_digest_error(&mut self, pdu: Pdu) {
+        // NVMe/TCP 1.0 §3.3.2.2: a data digest error fails the command with Transient
+        // Transport Error; the connection stays up.
+        match pdu {
+            Pdu::CapsuleCmd(c) => {
+                warn!(cid = c.sqe.cid, "data digest error in command capsule");
+                let depth = self.queue_depth();
+                self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
+                if !self.cmds.contains_key(&c.sqe.cid) {
+                    self.send_cqe(Cqe::new(c.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
+                }
+            }
+            Pdu::H2CData(d) => {
+                warn!(cid = d.header.cccid, "data digest error in H2CData");
+                self.on_h2c_data(d, true, Instant::now());
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks a command that carries data by R2T before asking for the data.
+    fn precheck(&self, sqe: &Sqe) -> Result<(), Status> {
+        let Some(b) = &self.bound else {
+            return if sqe.is_fabrics() { Ok(()) } else { Err(Status::COMMAND_SEQUENCE_ERROR) };
+        };
+        if b.qid == 0 || sqe.is_fabrics() {
+            return Ok(());
+        }
+        match sqe.opcode {
+            io_opcode::WRITE | io_opcode::COMPARE => self.rw_range(sqe).map(|_| ()),
+            io_opcode::DATASET_MANAGEMENT => self.namespace(sqe.nsid).map(|_| ()),
+            _ => Err(Status::INVALID_OPCODE),
+        }
+    }
+
+    fn execute(&mut self, sqe: Sqe, data: Vec<u8>, now: Instant) {
+        let cid = sqe.cid;
+        let outcome = if sqe.is_fabrics() {
+            self.fabrics(&sqe, &data, now)
+        } else {
+            match &self.bound {
+                None => Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR)),
+                Some(b) if b.qid == 0 => self.admin(&sqe, now),
+                Some(_) => self.io_cmd(&sqe, data),
+            }
+        };
+        match outcome {
+            Outcome::Done(cqe) => self.send_cqe(cqe),
+            Outcome::Data(data, cqe) => {
+                let want = sqe.sgl().length() as usize;
+                if !cqe.status.is_success() || want == 0 {
+                    self.send_cqe(cqe);
+                } else {
+                    let n = want.min(data.len());
+                    self.send_data(cid, &data[..n], cqe);
+                }
+            }
+            Outcome::Io(op, volume, post) => {
+                let tag = self.next_tag;
+                self.next_tag += 1;
+                self.tags.insert(tag, cid);
+                self.cmds.insert(cid, Cmd { sqe, state: CmdState::AwaitIo { post } });
+                self.io.push_back(IoRequest { tag, volume, op });
+            }
+            Outcome::Pending => {}
+        }
+    }
+
+    // ---- Fabrics commands (NVMe-oF 1.1 §3) ----
+
+    fn fabrics(&mut self, sqe: &Sqe, data: &[u8], now: Instant) -> Outcome {
+        let cid = sqe.cid;
+        let cmd = match FabricsCommand::parse(sqe) {
+            Ok(c) => c,
+            Err(_) => return Outcome::Done(fail(cid, Status::INVALID_FIELD)),
+        };
+        match cmd {
+            FabricsCommand::Connect(c) => Outcome::Done(self.connect(sqe, &c, data, now)),
+            _ if self.bound.is_none() => Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR)),
+            FabricsCommand::PropertyGet(p) => {
+                let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
+                    return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+                };
+                let st = b.ctrl.state();
+                let v = match p.offset {
+                    property::CAP => identify::cap(),
+                    property::VS => u64::from(identify::VERSION),
+                    property::CC => u64::from(st.cc),
+                    property::CSTS => u64::from(st.csts),
+                    _ => return Outcome::Done(fail(cid, Status::INVALID_FIELD)),
+                };
+                let mut cqe = ok(cid);
+                cqe.set_result64(if p.eight_bytes { v } else { v & 0xFFFF_FFFF });
+                Outcome::Done(cqe)
+            }
+            FabricsCommand::PropertySet(p) => {
+                let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
+                    return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+                };
+                if p.offset != property::CC || p.eight_bytes {
+                    return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+                }
+                let cc = p.value as u32;
+                let mut st = b.ctrl.state();
+                // NVMe Base 2.0 §3.1.4.5/6 and §3.6 "Controller Shutdown": EN drives
+                // RDY; a shutdown notification (SHN) completes at once (SHST = 10b).
+                let en = cc & 1 != 0;
+                let shn = (cc >> 14) & 0b11;
+                let mut csts = u32::from(en);
+                if shn != 0 {
+                    csts |= 0b10 << 2;
+                }
+                if !en && st.cc & 1 != 0 {
+                    debug!(cntlid = b.ctrl.cntlid, "controller disabled (reset)");
+                }
+                st.cc = cc;
+                st.csts = csts;
+                Outcome::Done(ok(cid))
+            }
+            FabricsCommand::Disconnect { .. } => {
+                self.send_cqe(ok(cid));
+                self.close(CloseReason::Disconnect);
+                Outcome::Pending
+            }
+            FabricsCommand::AuthSend | FabricsCommand::AuthRecv | FabricsCommand::Other(_) => {
+                Outcome::Done(fail(cid, Status::INVALID_OPCODE))
+            }
+        }
+    }
+
+    fn connect(&mut self, sqe: &Sqe, c: &ConnectCmd, data: &[u8], now: Instant) -> Cqe {
+        let cid = sqe.cid;
+        let refuse = |t: &Target| {
+            t.stats.connects_refused.fetch_add(1, Ordering::Relaxed);
+        };
+        if self.bound.is_some() {
+            return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
+        }
+        if c.recfmt != 0 {
+            refuse(&self.target);
+            return fail(cid, Status::CONNECT_INCOMPATIBLE_FORMAT);
+        }
+        let d = match ConnectData::parse(data) {
+            Ok(d) => d,
+            Err(dpu_nvmf_proto::ParseError::InvalidField { offset, .. }) => {
+                refuse(&self.target);
+                return Cqe::connect_invalid_param(cid, true, offset as u16);
+            }
+            Err(_) => {
+                refuse(&self.target);
+                return fail(cid, Status::DATA_SGL_LENGTH_INVALID);
+            }
+        };
+        let max_sq = if c.qid == 0 { identify::ADMIN_MQES } else { identify::MQES };
+        if c.sqsize == 0 || c.sqsize > max_sq {
+            refuse(&self.target);
+            return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_SQSIZE);
+        }
+        let sqflow_disabled = c.cattr & 0b100 != 0;
+        if c.qid == 0 {
+            if d.cntlid != CNTLID_DYNAMIC {
+                refuse(&self.target);
+                return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
+            }
+            let ctrl = match self.target.create_controller(&d.subnqn, &d.hostnqn, d.hostid, c.kato)
+            {
+                Ok(ctrl) => ctrl,
+                Err(r) => {
+                    refuse(&self.target);
+                    info!(subnqn = %d.subnqn, hostnqn = %d.hostnqn, refusal = ?r, "connect refused");
+                    return match r {
+                        ConnectRefusal::UnknownSubsystem => {
+                            Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_SUBNQN)
+                        }
+                        ConnectRefusal::HostNotAllowed => fail(cid, Status::CONNECT_INVALID_HOST),
+                        ConnectRefusal::Busy => fail(cid, Status::CONNECT_CONTROLLER_BUSY),
+                    };
+                }
+            };
+            info!(cntlid = ctrl.cntlid, subnqn = %d.subnqn, hostnqn = %d.hostnqn,
+                kato_ms = c.kato, "controller created");
+            let mut cqe = ok(cid);
+            cqe.dw0 = u32::from(ctrl.cntlid);
+            self.last_keep_alive = now;
+            self.bound = Some(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled });
+            cqe
+        } else {
+            let Some(ctrl) =
+                self.target.find_controller(&d.subnqn, d.cntlid, &d.hostnqn, &d.hostid)
+            else {
+                refuse(&self.target);
+                return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
+            };
+            {
+                let mut st = ctrl.state();
+                if st.dead || st.csts & 1 == 0 {
+                    return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
+                }
+                let limit = if st.io_queues == 0 { identify::MAX_IO_QUEUES } else { st.io_queues };
+                if c.qid > limit || st.io_qids.contains(&c.qid) {
+                    refuse(&self.target);
+                    return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID);
+                }
+                st.io_qids.insert(c.qid);
+            }
+            debug!(cntlid = ctrl.cntlid, qid = c.qid, sqsize = c.sqsize, "I/O queue connected");
+            self.bound = Some(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled });
+            ok(cid)
+        }
+    }
+
+    // ---- Admin commands (NVMe Base 2.0 §5) ----
+
+    fn admin(&mut self, sqe: &Sqe, now: Instant) -> Outcome {
+        let cid = sqe.cid;
+        let Some(b) = &self.bound else {
+            return Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR));
+        };
+        let ctrl = b.ctrl.clone();
+        if ctrl.state().csts & 1 == 0 {
+            return Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR));
+        }
+        match sqe.opcode {
+            admin_opcode::IDENTIFY => self.identify(sqe, &ctrl),
+            admin_opcode::GET_LOG_PAGE => self.get_log_page(sqe, &ctrl),
+            admin_opcode::SET_FEATURES => Outcome::Done(self.set_features(sqe, &ctrl, now)),
+            admin_opcode::GET_FEATURES => Outcome::Done(get_features(sqe, &ctrl)),
+            admin_opcode::KEEP_ALIVE => {
+                self.last_keep_alive = now;
+                Outcome::Done(ok(cid))
+            }
+            admin_opcode::ASYNC_EVENT_REQUEST => {
+                if self.aers.len() >= identify::AER_LIMIT {
+                    return Outcome::Done(fail(cid, Status::ASYNC_EVENT_LIMIT_EXCEEDED));
+                }
+                self.aers.push(cid);
+                self.deliver_events();
+                Outcome::Pending
+            }
+            admin_opcode::ABORT => {
+                // §5.1: DW0 bit 0 set: the command was not aborted.
+                let mut c = ok(cid);
+                c.dw0 = 1;
+                Outcome::Done(c)
+            }
+            _ => Outcome::Done(fail(cid, Status::INVALID_OPCODE)),
+        }
+    }
+
+    fn identify(&self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
+        let cid = sqe.cid;
+        let cns = (sqe.cdw10() & 0xFF) as u8;
+        let csi = (sqe.cdw11() >> 24) as u8;
+        let spec = if ctrl.discovery { None } else { self.target.subsystem(&ctrl.subnqn) };
+        if !ctrl.discovery && spec.is_none() {
+            return Outcome::Done(fail(cid, Status::INTERNAL_ERROR));
+        }
+        let data = match (cns, ctrl.discovery) {
+            (0x01, _) => identify::identify_controller(&ControllerIdentity {
+                cntlid: ctrl.cntlid,
+                subsystem: spec.as_ref(),
+            }),
+            (0x00, false) => match self.ns_or_inactive(sqe.nsid) {
+                Ok(Some(ns)) => identify::identify_namespace(&ns),
+                Ok(None) => vec![0; identify::IDENTIFY_LEN],
+                Err(s) => return Outcome::Done(fail(cid, s)),
+            },
+            (0x02, false) => {
+                if sqe.nsid >= 0xFFFF_FFFE {
+                    return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT));
+                }
+                identify::active_ns_list(&self.target.active_nsids(&ctrl.subnqn), sqe.nsid)
+            }
+            (0x03, false) => match self.ns_or_inactive(sqe.nsid) {
+                Ok(Some(ns)) => identify::ns_id_descriptors(&ns),
+                Ok(None) => vec![0; identify::IDENTIFY_LEN],
+                Err(s) => return Outcome::Done(fail(cid, s)),
+            },
+            // I/O command set specific structures for the NVM command set: nothing
+            // beyond the defaults, all fields zero.
+            (0x05 | 0x06, false) if csi == 0 => vec![0; identify::IDENTIFY_LEN],
+            _ => return Outcome::Done(fail(cid, Status::INVALID_FIELD)),
+        };
+        Outcome::Data(data, ok(cid))
+    }
+
+    /// The namespace `nsid` of our subsystem: `Ok(None)` for a valid but inactive NSID.
+    fn ns_or_inactive(&self, nsid: u32) -> Result<Option<Arc<Namespace>>, Status> {
+        let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
+        if nsid == 0 || nsid > crate::target::MAX_NSID {
+            return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
+        }
+        Ok(self.target.namespace(&b.ctrl.subnqn, nsid))
+    }
+
+    fn get_log_page(&self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
+        let cid = sqe.cid;
+        let lid = (sqe.cdw10() & 0xFF) as u8;
+        let rae = sqe.cdw10() & (1 << 15) != 0;
+        let numd = (u64::from(sqe.cdw11() & 0xFFFF) << 16) | u64::from(sqe.cdw10() >> 16);
+        let len = ((numd + 1) * 4) as usize;
+        let offset = (u64::from(sqe.cdw13()) << 32) | u64::from(sqe.cdw12());
+        if !offset.is_multiple_of(4) || len > sqe.sgl().length() as usize {
+            return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+        }
+        let page = match (lid, ctrl.discovery) {
+            (log_id::ERROR, _) => vec![0u8; 64],
+            (log_id::DISCOVERY, true) => {
+                let (genctr, entries) = self.target.discovery_log(&ctrl.hostnqn);
+                identify::discovery_log(genctr, &entries, self.cfg.local_addr)
+            }
+            (log_id::SMART, false) => {
+                let mut c = crate::target::NamespaceCounters::default();
+                for ns in self.target.namespaces(&ctrl.subnqn) {
+                    let s = ns.stats.snapshot();
+                    c.reads += s.reads;
+                    c.writes += s.writes;
+                    c.read_bytes += s.read_bytes;
+                    c.write_bytes += s.write_bytes;
+                }
+                identify::smart_log(c.reads, c.writes, c.read_bytes, c.write_bytes)
+            }
+            (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
+            (log_id::CHANGED_NS, false) => {
+                let mut st = ctrl.state();
+                let list: Vec<u32> = st.changed_ns.iter().copied().collect();
+                let overflow = list.len() >= crate::target::CHANGED_NS_LIST_MAX;
+                let page = identify::changed_ns_log(&list, overflow);
+                if !rae {
+                    // §5.16.1.5: reading the log clears it and re-arms the event.
+                    st.changed_ns.clear();
+                    st.ns_event_masked = false;
+                }
+                page
+            }
+            _ => return Outcome::Done(fail(cid, Status::INVALID_LOG_PAGE)),
+        };
+        Outcome::Data(identify::slice_page(&page, offset, len), ok(cid))
+    }
+
+    fn set_features(&mut self, sqe: &Sqe, ctrl: &Controller, now: Instant) -> Cqe {
+        let cid = sqe.cid;
+        let fid = (sqe.cdw10() & 0xFF) as u8;
+        if sqe.cdw10() & (1 << 31) != 0 {
+            return fail(cid, Status::FEATURE_NOT_SAVEABLE);
+        }
+        let v = sqe.cdw11();
+        let mut st = ctrl.state();
+        let mut cqe = ok(cid);
+        match (fid, ctrl.discovery) {
+            // Number of Queues (§5.27.1.5): grant up to MAX_IO_QUEUES, 0's based.
+            (0x07, false) => {
+                let nsq = (v & 0xFFFF) as u16;
+                let ncq = (v >> 16) as u16;
+                if nsq == 0xFFFF || ncq == 0xFFFF {
+                    return fail(cid, Status::INVALID_FIELD);
+                }
+                let n = (nsq.min(ncq) + 1).min(identify::MAX_IO_QUEUES);
+                st.io_queues = n;
+                cqe.dw0 = u32::from(n - 1) | (u32::from(n - 1) << 16);
+            }
+            // Keep Alive Timer (§5.27.1.12).
+            (0x0F, _) => {
+                st.kato_ms = v;
+                self.last_keep_alive = now;
+            }
+            // Asynchronous Event Configuration (§5.27.1.7).
+            (0x0B, _) => st.aec = v,
+            // Volatile Write Cache (§5.27.1.4).
+            (0x06, false) => st.wce = v & 1 != 0,
+            _ => return fail(cid, Status::INVALID_FIELD),
+        }
+        cqe
+    }
+
+    fn deliver_events(&mut self) {
+        let Some(b) = &self.bound else { return };
+        if b.qid != 0 || self.aers.is_empty() {
+            return;
+        }
+        let fire = {
+            let mut st = b.ctrl.state();
+            // AEC bit 8: Namespace Attribute Notices enabled.
+            let fire = st.ns_event_pending && !st.ns_event_masked && st.aec & (1 << 8) != 0;
+            if fire {
+                st.ns_event_pending = false;
+                st.ns_event_masked = true;
+            }
+            fire
+        };
+        if fire {
+            let cid = self.aers.remove(0);
+            // §5.2: type 010b Notice, info 00h Namespace Attribute Changed, log page 04h.
+            let mut cqe = ok(cid);
+            cqe.dw0 = 0b010 | (u32::from(log_id::CHANGED_NS) << 16);
+            info!(cntlid = b.ctrl.cntlid, "asynchronous event: namespace attribute changed");
+            self.send_cqe(cqe);
+        }
+    }
+
+    // ---- I/O commands (NVM Command Set 1.0 §3) ----
+
+    fn namespace(&self, nsid: u32) -> Result<Arc<Namespace>, Status> {
+        let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
+        self.target.namespace(&b.ctrl.subnqn, nsid).ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)
+    }
+
+    /// Namespace, byte offset and length of a Read/Write/Compare, checked.
+    fn rw_range(&self, sqe: &Sqe) -> Result<(Arc<Namespace>, u64, usize), Status> {
+        let ns = self.namespace(sqe.nsid)?;
+        let bs = u64::from(ns.volume.block_size());
+        let nlb = u64::from(sqe.nlb());
+        let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
+        if end > ns.volume.blocks() {
+            return Err(Status::LBA_OUT_OF_RANGE);
+        }
+        let len = nlb * bs;
+        if len > u64::from(identify::MAX_TRANSFER) {
+            return Err(Status::INVALID_FIELD);
+        }
+        if u64::from(sqe.sgl().length()) != len {
+            return Err(Status::DATA_SGL_LENGTH_INVALID);
+        }
+        Ok((ns, sqe.slba() * bs, len as usize))
+    }
+
+    fn fua(&self, sqe: &Sqe) -> bool {
+        let wce = self.bound.as_ref().is_some_and(|b| b.ctrl.state().wce);
+        sqe.cdw12() & (1 << 30) != 0 || !wce
+    }
+
+    fn io_cmd(&mut self, sqe: &Sqe, data: Vec<u8>) -> Outcome {
+        let cid = sqe.cid;
+        let r = match sqe.opcode {
+            io_opcode::READ => self.rw_range(sqe).map(|(ns, offset, len)| {
+                let v = ns.volume.clone();
+                Outcome::Io(IoOp::Read { offset, len }, v, Post::Read { len, ns })
+            }),
+            io_opcode::WRITE => self.rw_range(sqe).map(|(ns, offset, len)| {
+                let fua = self.fua(sqe);
+                let v = ns.volume.clone();
+                Outcome::Io(IoOp::Write { offset, data, fua }, v, Post::Write { len, ns })
+            }),
+            io_opcode::COMPARE => self.rw_range(sqe).map(|(ns, offset, len)| {
+                let v = ns.volume.clone();
+                Outcome::Io(IoOp::Read { offset, len }, v, Post::Compare { expected: data, ns })
+            }),
+            io_opcode::FLUSH => self.namespace(sqe.nsid).map(|ns| {
+                let v = ns.volume.clone();
+                Outcome::Io(IoOp::Flush, v, Post::Plain { ns, err: Status::WRITE_FAULT })
+            }),
+            io_opcode::WRITE_ZEROES => self.write_zeroes(sqe),
+            io_opcode::DATASET_MANAGEMENT => self.dsm(sqe, &data),
+            _ => Err(Status::INVALID_OPCODE),
+        };
+        match r {
+            Ok(o) => o,
+            Err(s) => {
+                if let Ok(ns) = self.namespace(sqe.nsid) {
+                    ns.stats.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                Outcome::Done(fail(cid, s))
+            }
+        }
+    }
+
+    fn write_zeroes(&self, sqe: &Sqe) -> Result<Outcome, Status> {
+        let ns = self.namespace(sqe.nsid)?;
+        let bs = u64::from(ns.volume.block_size());
+        let nlb = u64::from(sqe.nlb());
+        let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
+        if end > ns.volume.blocks() {
+            return Err(Status::LBA_OUT_OF_RANGE);
+        }
+        let op = IoOp::WriteZeroes { offset: sqe.slba() * bs, len: nlb * bs, fua: self.fua(sqe) };
+        let v = ns.volume.clone();
+        Ok(Outcome::Io(op, v, Post::Plain { ns, err: Status::WRITE_FAULT }))
+    }
+
+    fn dsm(&self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
+        let ns = self.namespace(sqe.nsid)?;
+        let nr = (sqe.cdw10() & 0xFF) as usize + 1;
+        if data.len() < nr * 16 {
+            return Err(Status::DATA_SGL_LENGTH_INVALID);
+        }
+        let deallocate = sqe.cdw11() & (1 << 2) != 0;
+        let bs = u64::from(ns.volume.block_size());
+        let mut ranges = Vec::with_capacity(nr);
+        for r in data.chunks_exact(16).take(nr) {
+            let nlb = u64::from(u32::from_le_bytes([r[4], r[5], r[6], r[7]]));
+            let mut s = [0u8; 8];
+            s.copy_from_slice(&r[8..16]);
+            let slba = u64::from_le_bytes(s);
+            let end = slba.checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
+            if end > ns.volume.blocks() {
+                return Err(Status::LBA_OUT_OF_RANGE);
+            }
+            if nlb > 0 {
+                ranges.push((slba * bs, nlb * bs));
+            }
+        }
+        if !deallocate || ranges.is_empty() {
+            // Only attribute hints: nothing to do.
+            return Ok(Outcome::Done(ok(sqe.cid)));
+        }
+        let v = ns.volume.clone();
+        Ok(Outcome::Io(
+            IoOp::Deallocate { ranges },
+            v,
+            Post::Plain { ns, err: Status::INTERNAL_ERROR },
+        ))
+    }
+
+    // ---- Sending ----
+
+    fn send_cqe(&mut self, mut cqe: Cqe) {
+        if let Some(b) = &self.bound {
+            cqe.sqid = b.qid;
+        }
+        cqe.sqhd = self.sqhd;
+        encode_capsule_resp(&cqe, &self.framing, &mut self.out);
+    }
+
+    /// Sends `data` in C2HData PDUs, then the completion unless the SUCCESS flag may
+    /// replace it (NVMe/TCP 1.0 §3.6.2.9: only with SQ flow control disabled, since
+    /// the host then needs no SQHD).
+    fn send_data(&mut self, cid: u16, data: &[u8], cqe: Cqe) {
+        if data.is_empty() {
+            self.send_cqe(cqe);
+            return;
+        }
+        let success_flag =
+            cqe.status.is_success() && self.bound.as_ref().is_some_and(|b| b.sqflow_disabled);
+        let n = data.len().div_ceil(C2H_CHUNK);
+        for (i, chunk) in data.chunks(C2H_CHUNK).enumerate() {
+            let last = i + 1 == n;
+            let h = DataPduHeader {
+                cccid: cid,
+                ttag: 0,
+                datao: (i * C2H_CHUNK) as u32,
+                last,
+                success: last && success_flag,
+            };
+            if let Err(e) = encode_c2h_data(&h, chunk, &self.framing, &mut self.out) {
+                warn!(error = %e, "cannot encode C2HData");
+            }
+        }
+        if !success_flag {
+            self.send_cqe(cqe);
+        }
+    }
+}
+
+fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
+    let cid = sqe.cid;
+    let fid = (sqe.cdw10() & 0xFF) as u8;
+    let sel = (sqe.cdw10() >> 8) & 0b111;
+    let st = ctrl.state();
+    let mut cqe = ok(cid);
+    if sel == 3 {
+        // Supported capabilities: changeable (bit 2), not saveable.
+        cqe.dw0 = 1 << 2;
+        return cqe;
+    }
+    cqe.dw0 = match (fid, ctrl.discovery) {
+        (0x07, false) => {
+            let n = if st.io_queues == 0 { identify::MAX_IO_QUEUES } else { st.io_queues };
+            u32::from(n - 1) | (u32::from(n - 1) << 16)
+        }
+        (0x0F, _) => st.kato_ms,
+        (0x0B, _) => st.aec,
+        (0x06, false) => u32::from(st.wce),
+        _ => return fail(cid, Status::INVALID_FIELD),
+    };
+    cqe
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[cfg(test)]
+#[path = "queue_tests.rs"]
+mod tests;

@@ -1,0 +1,545 @@
+//! Deterministic tests of the controller core: PDUs in, PDUs out, virtual time.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpu_nvmf_proto::cqe::Status;
+use dpu_nvmf_proto::fabrics::{
+    CNTLID_DYNAMIC, ConnectCmd, ConnectData, DISCOVERY_NQN, PropertyGetCmd, PropertySetCmd,
+    property,
+};
+use dpu_nvmf_proto::pdu::{DataPduHeader, encode_h2c_data};
+use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
+use dpu_nvmf_proto::{
+    CapsuleCmd, Cqe, DecoderConfig, Fes, Framing, IcReq, Pdu, PduDecoder, SglDescriptor, Sqe,
+};
+
+use super::*;
+use crate::target::{ListenerSpec, SubsystemSpec};
+
+const SUB: &str = "nqn.2024-01.io.example:sub1";
+const HOST: &str = "nqn.2014-08.org.example:host1";
+const HOSTID: [u8; 16] = [7; 16];
+
+fn target() -> Arc<Target> {
+    let t = Target::new();
+    t.add_subsystem(SubsystemSpec {
+        nqn: SUB.into(),
+        serial: "SERIAL1".into(),
+        model: "dpu test".into(),
+        allow_any_host: false,
+        hosts: BTreeSet::from([HOST.to_owned()]),
+    })
+    .unwrap();
+    let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+    t.add_namespace(SUB, 1, v, [0xAB; 16], [0xCD; 16]).unwrap();
+    t.add_listener(ListenerSpec {
+        port_id: 1,
+        addr: "127.0.0.1:4420".parse().unwrap(),
+        allow_hdgst: true,
+        allow_ddgst: true,
+    })
+    .unwrap();
+    t
+}
+
+/// A host talking to one `Connection`, running its volume I/O inline.
+struct H {
+    conn: Connection,
+    dec: PduDecoder,
+    framing: Framing,
+    now: Instant,
+    cid: u16,
+}
+
+impl H {
+    fn new(t: &Arc<Target>, hdgst: bool, ddgst: bool) -> Self {
+        let now = Instant::now();
+        let mut h = H {
+            conn: Connection::new(t.clone(), QueueConfig::default(), now),
+            dec: PduDecoder::new(DecoderConfig::host()),
+            framing: Framing::PLAIN,
+            now,
+            cid: 0,
+        };
+        h.send(&Pdu::IcReq(IcReq { hdgst, ddgst, ..IcReq::default() }));
+        let p = h.pdus();
+        let [Pdu::IcResp(r)] = p.as_slice() else { panic!("{p:?}") };
+        assert_eq!((r.hdgst, r.ddgst, r.cpda, r.pfv), (hdgst, ddgst, 0, 0));
+        assert!(r.maxh2cdata >= 4096 && r.maxh2cdata % 4 == 0);
+        h.dec.set_digests(hdgst, ddgst);
+        h.framing = Framing { hdgst, ddgst, pda: 0 };
+        h
+    }
+
+    fn send(&mut self, p: &Pdu) {
+        let b = p.to_vec(&self.framing).unwrap();
+        self.conn.receive(&b, self.now);
+    }
+
+    fn pdus(&mut self) -> Vec<Pdu> {
+        while let Some(req) = self.conn.poll_io() {
+            let r = execute_io(&req);
+            self.conn.complete_io(req.tag, r);
+        }
+        self.dec.feed(&self.conn.take_output());
+        let mut v = Vec::new();
+        while let Some(p) = self.dec.decode().unwrap() {
+            v.push(p);
+        }
+        v
+    }
+
+    fn cmd(&mut self, mut sqe: Sqe, data: &[u8]) -> Vec<Pdu> {
+        self.cid += 1;
+        sqe.cid = self.cid;
+        if !data.is_empty() {
+            sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        }
+        self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.to_vec() }));
+        self.pdus()
+    }
+
+    /// Runs a command and returns (CQE, C2H data).
+    fn run(&mut self, sqe: Sqe, data: &[u8]) -> (Cqe, Vec<u8>) {
+        let mut buf = Vec::new();
+        for p in self.cmd(sqe, data) {
+            match p {
+                Pdu::C2HData(d) => {
+                    assert_eq!(d.header.datao as usize, buf.len());
+                    buf.extend_from_slice(&d.data);
+                    if d.header.success {
+                        return (Cqe::new(self.cid, Status::SUCCESS), buf);
+                    }
+                }
+                Pdu::CapsuleResp(c) => {
+                    assert_eq!(c.cid, self.cid);
+                    return (c, buf);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        panic!("no completion");
+    }
+
+    fn connect(&mut self, subnqn: &str, qid: u16, cntlid: u16, kato: u32, cattr: u8) -> Cqe {
+        let sqe = ConnectCmd { recfmt: 0, qid, sqsize: 31, cattr, kato }.to_sqe(0);
+        let d = ConnectData { hostid: HOSTID, cntlid, subnqn: subnqn.into(), hostnqn: HOST.into() };
+        self.run(sqe, &d.to_bytes()).0
+    }
+
+    fn enable(&mut self) {
+        let sqe = PropertySetCmd { eight_bytes: false, offset: property::CC, value: 0x0046_0001 }
+            .to_sqe(0);
+        assert!(self.run(sqe, &[]).0.status.is_success());
+        let sqe = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+        assert_eq!(self.run(sqe, &[]).0.dw0 & 1, 1);
+    }
+
+    fn admin(t: &Arc<Target>, kato: u32) -> (Self, u16) {
+        let mut h = H::new(t, false, false);
+        let c = h.connect(SUB, 0, CNTLID_DYNAMIC, kato, 0);
+        assert!(c.status.is_success(), "{c:?}");
+        h.enable();
+        (h, c.dw0 as u16)
+    }
+
+    fn io(t: &Arc<Target>, cntlid: u16, qid: u16, cattr: u8) -> Self {
+        let mut h = H::new(t, true, true);
+        let c = h.connect(SUB, qid, cntlid, 0, cattr);
+        assert!(c.status.is_success(), "{c:?}");
+        h
+    }
+}
+
+fn identify(cns: u8, nsid: u32) -> Sqe {
+    let mut s = Sqe::new(admin_opcode::IDENTIFY, 0);
+    s.cdw[0] = u32::from(cns);
+    s.nsid = nsid;
+    s.set_sgl(SglDescriptor::transport(4096));
+    s
+}
+
+fn rw(op: u8, slba: u64, blocks: u32, len: u32) -> Sqe {
+    let mut s = Sqe::new(op, 0);
+    s.nsid = 1;
+    s.set_rw(slba, blocks);
+    s.set_sgl(SglDescriptor::transport(len));
+    s
+}
+
+fn log_page(lid: u8, len: u32) -> Sqe {
+    let mut s = Sqe::new(admin_opcode::GET_LOG_PAGE, 0);
+    s.cdw[0] = u32::from(lid) | ((len / 4 - 1) << 16);
+    s.set_sgl(SglDescriptor::transport(len));
+    s
+}
+
+#[test]
+fn admin_connect_enable_identify() {
+    let t = target();
+    let (mut h, cntlid) = H::admin(&t, 0);
+    let (c, cap) =
+        h.run(PropertyGetCmd { eight_bytes: true, offset: property::CAP }.to_sqe(0), &[]);
+    assert_eq!(c.result64(), crate::identify::cap());
+    assert!(cap.is_empty());
+    let (c, id) = h.run(identify(1, 0), &[]);
+    assert!(c.status.is_success());
+    assert_eq!(id.len(), 4096);
+    assert_eq!(u16::from_le_bytes([id[78], id[79]]), cntlid);
+    assert_eq!(&id[4..11], b"SERIAL1");
+    assert_eq!(&id[768..768 + SUB.len()], SUB.as_bytes());
+    assert_eq!(u16::from_le_bytes([id[320], id[321]]), crate::identify::KAS);
+    assert_eq!(u32::from_le_bytes(id[1792..1796].try_into().unwrap()), (64 + 8192) / 16);
+    // Namespace, active list, descriptors.
+    let (_, ns) = h.run(identify(0, 1), &[]);
+    assert_eq!(u64::from_le_bytes(ns[0..8].try_into().unwrap()), 2048);
+    assert_eq!(&ns[104..120], &[0xAB; 16]);
+    let (_, list) = h.run(identify(2, 0), &[]);
+    assert_eq!(&list[0..8], &[1, 0, 0, 0, 0, 0, 0, 0]);
+    let (_, desc) = h.run(identify(3, 1), &[]);
+    assert_eq!(&desc[0..2], &[2, 16]);
+    assert_eq!(&desc[20..22], &[3, 16]);
+    let (_, inactive) = h.run(identify(0, 5), &[]);
+    assert!(inactive.iter().all(|&b| b == 0));
+    let (c, _) = h.run(identify(0, 0), &[]);
+    assert_eq!(c.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    let (c, _) = h.run(identify(0x42, 0), &[]);
+    assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
+    // Features.
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x07;
+    s.cdw[1] = 0x0003_0003;
+    let (c, _) = h.run(s, &[]);
+    assert_eq!(c.dw0, 0x0003_0003);
+    let (c, _) = h.run(Sqe::new(0xEE, 0), &[]);
+    assert_eq!(c.status, Status::INVALID_OPCODE.with_dnr());
+    // Log pages.
+    let (c, smart) = h.run(log_page(2, 512), &[]);
+    assert!(c.status.is_success());
+    assert_eq!(smart[3], 100);
+    let (c, _) = h.run(log_page(0x70, 1024), &[]);
+    assert_eq!(c.status, Status::INVALID_LOG_PAGE.with_dnr());
+    // Shutdown.
+    let sqe =
+        PropertySetCmd { eight_bytes: false, offset: property::CC, value: 0x0046_4001 }.to_sqe(0);
+    h.run(sqe, &[]);
+    let (c, _) =
+        h.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
+    assert_eq!((c.dw0 >> 2) & 3, 0b10);
+    drop(h);
+    assert_eq!(t.controller_count(SUB), 0);
+}
+
+#[test]
+fn io_write_in_capsule_and_r2t_then_read_back() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    // In-capsule write of 2 blocks.
+    let small: Vec<u8> = (0..1024u32).map(|i| i as u8).collect();
+    let mut s = rw(io_opcode::WRITE, 10, 2, 0);
+    s.set_sgl(SglDescriptor::in_capsule(1024));
+    let (c, _) = q.run(s, &small);
+    assert!(c.status.is_success(), "{c:?}");
+    // R2T write of 64 KiB.
+    let big: Vec<u8> = (0..65536u32).map(|i| (i * 7) as u8).collect();
+    q.cid += 1;
+    let mut s = rw(io_opcode::WRITE, 100, 128, 65536);
+    s.cid = q.cid;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![] }));
+    let p = q.pdus();
+    let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((r.cccid, r.r2to, r.r2tl), (q.cid, 0, 65536));
+    let mut out = Vec::new();
+    for (i, chunk) in big.chunks(16384).enumerate() {
+        let h = DataPduHeader {
+            cccid: q.cid,
+            ttag: r.ttag,
+            datao: (i * 16384) as u32,
+            last: i == 3,
+            success: false,
+        };
+        encode_h2c_data(&h, chunk, &q.framing, &mut out).unwrap();
+    }
+    q.conn.receive(&out, q.now);
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success());
+    assert_eq!(c.sqid, 1);
+    // Read both back.
+    let (c, d) = q.run(rw(io_opcode::READ, 10, 2, 1024), &[]);
+    assert!(c.status.is_success());
+    assert_eq!(d, small);
+    let (_, d) = q.run(rw(io_opcode::READ, 100, 128, 65536), &[]);
+    assert_eq!(d, big);
+    // Compare, write zeroes, flush, DSM.
+    let mut s = rw(io_opcode::COMPARE, 10, 2, 1024);
+    s.set_sgl(SglDescriptor::in_capsule(1024));
+    assert!(q.run(s, &small).0.status.is_success());
+    let mut s = rw(io_opcode::COMPARE, 10, 2, 1024);
+    s.set_sgl(SglDescriptor::in_capsule(1024));
+    assert_eq!(q.run(s, &big[..1024]).0.status, Status::COMPARE_FAILURE.with_dnr());
+    let mut wz = rw(io_opcode::WRITE_ZEROES, 10, 1, 0);
+    wz.set_sgl(SglDescriptor::transport(0));
+    assert!(q.run(wz, &[]).0.status.is_success());
+    let (_, d) = q.run(rw(io_opcode::READ, 10, 2, 1024), &[]);
+    assert!(d[..512].iter().all(|&b| b == 0));
+    assert_eq!(d[512..], small[512..]);
+    let mut f = Sqe::new(io_opcode::FLUSH, 0);
+    f.nsid = 1;
+    assert!(q.run(f, &[]).0.status.is_success());
+    let mut range = vec![0u8; 16];
+    range[4..8].copy_from_slice(&128u32.to_le_bytes());
+    range[8..16].copy_from_slice(&100u64.to_le_bytes());
+    let mut dsm = Sqe::new(io_opcode::DATASET_MANAGEMENT, 0);
+    dsm.nsid = 1;
+    dsm.cdw[1] = 1 << 2;
+    assert!(q.run(dsm, &range).0.status.is_success());
+    let (_, d) = q.run(rw(io_opcode::READ, 100, 128, 65536), &[]);
+    assert!(d.iter().all(|&b| b == 0));
+    let ns = t.namespace(SUB, 1).unwrap().stats.snapshot();
+    assert_eq!((ns.writes, ns.write_bytes), (2, 1024 + 65536));
+}
+
+#[test]
+fn io_errors_have_the_right_status() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let (c, d) = q.run(rw(io_opcode::READ, 2047, 2, 1024), &[]);
+    assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    assert!(d.is_empty());
+    let (c, _) = q.run(rw(io_opcode::READ, u64::MAX, 1, 512), &[]);
+    assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    let mut s = rw(io_opcode::READ, 0, 1, 512);
+    s.nsid = 9;
+    assert_eq!(q.run(s, &[]).0.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    let (c, _) = q.run(rw(io_opcode::READ, 0, 2, 512), &[]);
+    assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    // An out-of-range R2T write is refused before any data moves.
+    let p = q.cmd(rw(io_opcode::WRITE, 2040, 16, 8192), &[]);
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    let (c, _) = q.run(Sqe::new(0x7E, 0), &[]);
+    assert_eq!(c.status, Status::INVALID_OPCODE.with_dnr());
+    // Command ID conflict: a second command with the CID of one waiting for data.
+    let p = q.cmd(rw(io_opcode::WRITE, 0, 16, 8192), &[]);
+    assert!(matches!(p.as_slice(), [Pdu::R2t(_)]));
+    let mut dup = rw(io_opcode::READ, 0, 1, 512);
+    dup.cid = q.cid;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: dup, data: vec![] }));
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(c.status, Status::COMMAND_ID_CONFLICT.with_dnr());
+    assert!(q.conn.is_closed().is_none());
+}
+
+#[test]
+fn success_flag_only_without_sq_flow_control() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut with_flow = H::io(&t, cntlid, 1, 0);
+    let p = with_flow.cmd(rw(io_opcode::READ, 0, 1, 512), &[]);
+    let [Pdu::C2HData(d), Pdu::CapsuleResp(_)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(d.header.last && !d.header.success);
+    let mut no_flow = H::io(&t, cntlid, 2, 0b100);
+    let p = no_flow.cmd(rw(io_opcode::READ, 0, 256, 131072), &[]);
+    let [Pdu::C2HData(a), Pdu::C2HData(b)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(!a.header.last && !a.header.success);
+    assert!(b.header.last && b.header.success);
+}
+
+#[test]
+fn connect_refusals() {
+    let t = target();
+    let mut h = H::new(&t, false, false);
+    let c = h.connect("nqn.2024-01.io.example:nope", 0, CNTLID_DYNAMIC, 0, 0);
+    assert_eq!(c.status, Status::CONNECT_INVALID_PARAMETERS.with_dnr());
+    assert_eq!(c.dw0, (1 << 16) | 256);
+    let c = h.connect(SUB, 0, 5, 0, 0);
+    assert_eq!(c.dw0, (1 << 16) | 16);
+    // A stranger host.
+    let sqe = ConnectCmd { recfmt: 0, qid: 0, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(0);
+    let d = ConnectData {
+        hostid: HOSTID,
+        cntlid: CNTLID_DYNAMIC,
+        subnqn: SUB.into(),
+        hostnqn: "nqn.2014-08.org.example:stranger".into(),
+    };
+    assert_eq!(h.run(sqe, &d.to_bytes()).0.status, Status::CONNECT_INVALID_HOST.with_dnr());
+    // Commands before Connect.
+    assert_eq!(h.run(identify(1, 0), &[]).0.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    // I/O queue for a controller that does not exist, or with another host ID.
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::new(&t, false, false);
+    assert_eq!(q.connect(SUB, 1, cntlid + 1, 0, 0).dw0, (1 << 16) | 16);
+    let sqe = ConnectCmd { recfmt: 0, qid: 1, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(0);
+    let d = ConnectData { hostid: [9; 16], cntlid, subnqn: SUB.into(), hostnqn: HOST.into() };
+    assert_eq!(q.run(sqe, &d.to_bytes()).0.dw0, (1 << 16) | 16);
+    assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
+    // The same QID twice.
+    let mut q2 = H::new(&t, false, false);
+    assert_eq!(q2.connect(SUB, 1, cntlid, 0, 0).dw0, u32::from(ConnectCmd::OFFSET_QID));
+    assert_eq!(t.stats.connects_refused.load(Ordering::Relaxed), 6);
+}
+
+#[test]
+fn keep_alive_timeout_drops_controller_and_its_queues() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 2000);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let start = admin.now;
+    // Keep alives every second keep it alive for 10 s of virtual time.
+    for s in 1..=10 {
+        admin.now = start + Duration::from_secs(s);
+        admin.run(Sqe::new(admin_opcode::KEEP_ALIVE, 0), &[]);
+        admin.conn.tick(admin.now);
+        assert!(admin.conn.is_closed().is_none());
+    }
+    // Then silence: KATO 2 s rounded to the 1 s granularity plus one granule.
+    admin.conn.tick(start + Duration::from_secs(12));
+    assert!(admin.conn.is_closed().is_none());
+    admin.conn.tick(start + Duration::from_millis(13_100));
+    assert_eq!(admin.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
+    assert_eq!(t.controller_count(SUB), 0);
+    assert_eq!(t.stats.kato_expired.load(Ordering::Relaxed), 1);
+    q.conn.tick(start + Duration::from_millis(13_200));
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
+}
+
+#[test]
+fn namespace_hot_add_raises_async_event() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x0B;
+    s.cdw[1] = 1 << 8;
+    assert!(h.run(s, &[]).0.status.is_success());
+    h.cid += 1;
+    let aer_cid = h.cid;
+    let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, aer_cid);
+    aer.cid = aer_cid;
+    h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![] }));
+    assert!(h.pdus().is_empty());
+    let v = Arc::new(Volume::ram("v2", 4096, 1 << 20).unwrap());
+    t.add_namespace(SUB, 2, v, [1; 16], [2; 16]).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(c.cid, aer_cid);
+    assert_eq!(c.dw0, 0x0004_0002);
+    let (_, log) = h.run(log_page(4, 4096), &[]);
+    assert_eq!(&log[0..8], &[2, 0, 0, 0, 0, 0, 0, 0]);
+    let (_, log) = h.run(log_page(4, 4096), &[]);
+    assert!(log.iter().all(|&b| b == 0), "the log clears once read");
+    let (_, ns) = h.run(identify(0, 2), &[]);
+    assert_eq!(ns[130], 12, "LBADS of a 4096-byte block");
+}
+
+#[test]
+fn discovery_controller_lists_allowed_subsystems() {
+    let t = target();
+    let mut other = SubsystemSpec {
+        nqn: "nqn.2024-01.io.example:private".into(),
+        serial: "S".into(),
+        model: "M".into(),
+        allow_any_host: false,
+        hosts: BTreeSet::from(["nqn.2014-08.org.example:someone-else".to_owned()]),
+    };
+    t.add_subsystem(other.clone()).unwrap();
+    other.nqn = "nqn.2024-01.io.example:open".into();
+    other.allow_any_host = true;
+    t.add_subsystem(other).unwrap();
+    let mut h = H::new(&t, false, false);
+    let c = h.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0);
+    assert!(c.status.is_success());
+    h.enable();
+    let (_, id) = h.run(identify(1, 0), &[]);
+    assert_eq!(id[111], 2, "CNTRLTYPE discovery");
+    let (c, hdr) = h.run(log_page(0x70, 1024), &[]);
+    assert!(c.status.is_success());
+    assert_eq!(u64::from_le_bytes(hdr[8..16].try_into().unwrap()), 2);
+    let mut s = log_page(0x70, 3072);
+    s.cdw[0] = 0x70 | ((3072 / 4 - 1) << 16);
+    let (_, log) = h.run(s, &[]);
+    let nqns: Vec<String> = (1..3)
+        .map(|i| {
+            let f = &log[i * 1024 + 256..i * 1024 + 512];
+            String::from_utf8(f[..f.iter().position(|&b| b == 0).unwrap()].to_vec()).unwrap()
+        })
+        .collect();
+    assert_eq!(nqns, ["nqn.2024-01.io.example:open", SUB]);
+    assert_eq!(t.controller_count(SUB), 0, "discovery controllers are not subsystem controllers");
+}
+
+#[test]
+fn malformed_pdus_terminate_with_the_right_status() {
+    let t = target();
+    // Unknown PDU type.
+    let mut h = H::new(&t, false, false);
+    h.conn.receive(&[0x7E, 0, 8, 0, 8, 0, 0, 0], h.now);
+    let out = h.conn.take_output();
+    let mut d = PduDecoder::new(DecoderConfig::host());
+    d.feed(&out);
+    let Some(Pdu::C2HTermReq(tr)) = d.decode().unwrap() else { panic!() };
+    assert_eq!((tr.fes, tr.fei), (Fes::InvalidHeaderField.code(), 0));
+    assert!(matches!(h.conn.is_closed(), Some(CloseReason::Fatal(_))));
+    // H2CData with a wrong transfer tag.
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let p = q.cmd(rw(io_opcode::WRITE, 0, 16, 8192), &[]);
+    let [Pdu::R2t(r)] = p.as_slice() else { panic!() };
+    let hdr =
+        DataPduHeader { cccid: q.cid, ttag: r.ttag + 1, datao: 0, last: true, success: false };
+    let mut b = Vec::new();
+    encode_h2c_data(&hdr, &[0; 8192], &q.framing, &mut b).unwrap();
+    q.conn.receive(&b, q.now);
+    let out = q.conn.take_output();
+    let mut d = PduDecoder::new(DecoderConfig::host());
+    d.feed(&out);
+    let Some(Pdu::C2HTermReq(tr)) = d.decode().unwrap() else { panic!() };
+    assert_eq!((tr.fes, tr.fei), (Fes::InvalidHeaderField.code(), 10));
+    // Data digest error in a capsule: the command fails, the connection stays.
+    let mut q = H::io(&t, cntlid, 2, 0);
+    let mut s = rw(io_opcode::WRITE, 0, 1, 512);
+    s.cid = 77;
+    s.set_sgl(SglDescriptor::in_capsule(512));
+    let mut b =
+        Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![1; 512] }).to_vec(&q.framing).unwrap();
+    let n = b.len();
+    b[n - 1] ^= 0xFF;
+    q.conn.receive(&b, q.now);
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (77, Status::TRANSIENT_TRANSPORT_ERROR));
+    assert!(q.conn.is_closed().is_none());
+    assert!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+}
+
+#[test]
+fn digest_not_allowed_is_refused() {
+    let t = target();
+    let cfg = QueueConfig { allow_ddgst: false, ..QueueConfig::default() };
+    let mut c = Connection::new(t, cfg, Instant::now());
+    let b = Pdu::IcReq(IcReq { ddgst: true, ..IcReq::default() }).to_vec(&Framing::PLAIN).unwrap();
+    c.receive(&b, Instant::now());
+    let mut d = PduDecoder::new(DecoderConfig::host());
+    d.feed(&c.take_output());
+    let Some(Pdu::C2HTermReq(tr)) = d.decode().unwrap() else { panic!() };
+    assert_eq!((tr.fes, tr.fei), (Fes::UnsupportedParameter.code(), 11));
+}
+
+#[test]
+fn connect_deadline() {
+    let t = target();
+    let now = Instant::now();
+    let mut c = Connection::new(t, QueueConfig::default(), now);
+    c.tick(now + Duration::from_secs(29));
+    assert!(c.is_closed().is_none());
+    c.tick(now + Duration::from_secs(31));
+    assert_eq!(c.is_closed(), Some(&CloseReason::ConnectTimeout));
+}

@@ -1,0 +1,258 @@
+//! The tokio shell: listeners, one task per connection moving bytes between the
+//! socket and a [`Connection`], and a bounded pool of blocking threads for volume
+//! I/O. No protocol logic lives here.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use crate::queue::{Connection, IoRequest, QueueConfig, execute_io};
+use crate::target::{ListenerSpec, RegistryError, Target};
+
+/// How often a connection checks timers (keep alive, controller teardown, events).
+pub const TICK: Duration = Duration::from_millis(100);
+/// A send that makes no progress for this long closes the connection.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Errors of the shell.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Binding a listener failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: io::Error,
+    },
+    /// The registry refused the listener.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Bounded pool for volume I/O: at most `threads` operations run at once, each on
+/// tokio's blocking pool, never on the reactor.
+#[derive(Debug, Clone)]
+pub struct IoPool {
+    permits: Arc<Semaphore>,
+}
+
+impl IoPool {
+    /// A pool running at most `threads` operations at a time.
+    pub fn new(threads: usize) -> Self {
+        Self { permits: Arc::new(Semaphore::new(threads.max(1))) }
+    }
+
+    fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<(u64, io::Result<Vec<u8>>)>) {
+        let permits = self.permits.clone();
+        tokio::spawn(async move {
+            let tag = req.tag;
+            let Ok(_permit) = permits.acquire_owned().await else { return };
+            let res = tokio::task::spawn_blocking(move || execute_io(&req))
+                .await
+                .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
+            let _ = done.send((tag, res));
+        });
+    }
+}
+
+/// Runs listeners for a [`Target`].
+#[derive(Debug)]
+pub struct Server {
+    target: Arc<Target>,
+    pool: IoPool,
+    maxh2cdata: u32,
+    listeners: Mutex<HashMap<u16, (SocketAddr, JoinHandle<()>)>>,
+    discovery: Mutex<Vec<(SocketAddr, JoinHandle<()>)>>,
+}
+
+impl Server {
+    /// A server with an I/O pool of `io_threads`.
+    pub fn new(target: Arc<Target>, io_threads: usize) -> Arc<Self> {
+        Arc::new(Self {
+            target,
+            pool: IoPool::new(io_threads),
+            maxh2cdata: 128 * 1024,
+            listeners: Mutex::new(HashMap::new()),
+            discovery: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Arc<Target> {
+        &self.target
+    }
+
+    /// Binds `spec.addr` (port 0 picks a free port), registers the listener for the
+    /// discovery log and serves it. Returns the bound address.
+    pub async fn add_listener(&self, mut spec: ListenerSpec) -> Result<SocketAddr, ServerError> {
+        let listener = TcpListener::bind(spec.addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr: spec.addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr: spec.addr, source })?;
+        spec.addr = addr;
+        self.target.add_listener(spec.clone())?;
+        let task = tokio::spawn(accept_loop(
+            self.target.clone(),
+            self.pool.clone(),
+            listener,
+            self.maxh2cdata,
+            spec.allow_hdgst,
+            spec.allow_ddgst,
+        ));
+        info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
+        if let Ok(mut l) = self.listeners.lock() {
+            l.insert(spec.port_id, (addr, task));
+        }
+        Ok(addr)
+    }
+
+    /// Stops accepting on a listener and removes it from the discovery log.
+    /// Established connections continue.
+    pub fn remove_listener(&self, port_id: u16) -> Result<(), ServerError> {
+        self.target.remove_listener(port_id)?;
+        if let Ok(mut l) = self.listeners.lock()
+            && let Some((_, task)) = l.remove(&port_id)
+        {
+            task.abort();
+        }
+        Ok(())
+    }
+
+    /// Serves the discovery controller (and any subsystem) on `addr` without listing
+    /// it in the discovery log: the well-known discovery port 8009.
+    pub async fn add_discovery_listener(
+        &self,
+        addr: SocketAddr,
+    ) -> Result<SocketAddr, ServerError> {
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
+        let task = tokio::spawn(accept_loop(
+            self.target.clone(),
+            self.pool.clone(),
+            listener,
+            self.maxh2cdata,
+            true,
+            true,
+        ));
+        info!(addr = %bound, "NVMe/TCP discovery listener");
+        if let Ok(mut d) = self.discovery.lock() {
+            d.push((bound, task));
+        }
+        Ok(bound)
+    }
+
+    /// Stops every listener.
+    pub fn stop(&self) {
+        if let Ok(mut l) = self.listeners.lock() {
+            for (_, (_, t)) in l.drain() {
+                t.abort();
+            }
+        }
+        if let Ok(mut d) = self.discovery.lock() {
+            for (_, t) in d.drain(..) {
+                t.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn accept_loop(
+    target: Arc<Target>,
+    pool: IoPool,
+    listener: TcpListener,
+    maxh2cdata: u32,
+    allow_hdgst: bool,
+    allow_ddgst: bool,
+) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let cfg = QueueConfig {
+                    maxh2cdata,
+                    allow_hdgst,
+                    allow_ddgst,
+                    local_addr: stream.local_addr().ok(),
+                };
+                target.stats.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                debug!(%peer, "connection accepted");
+                tokio::spawn(serve_connection(target.clone(), pool.clone(), stream, cfg));
+            }
+            Err(e) => {
+                warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Serves one connection until either side closes it.
+pub async fn serve_connection(
+    target: Arc<Target>,
+    pool: IoPool,
+    stream: TcpStream,
+    cfg: QueueConfig,
+) {
+    let peer = stream.peer_addr().ok();
+    let (mut rd, mut wr) = stream.into_split();
+    let mut conn = Connection::new(target, cfg, Instant::now());
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let out = conn.take_output();
+        if !out.is_empty() {
+            match tokio::time::timeout(SEND_TIMEOUT, wr.write_all(&out)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    debug!(?peer, error = %e, "send failed");
+                    break;
+                }
+                Err(_) => {
+                    warn!(?peer, "send timed out; closing");
+                    break;
+                }
+            }
+        }
+        while let Some(req) = conn.poll_io() {
+            pool.spawn(req, done_tx.clone());
+        }
+        if let Some(reason) = conn.is_closed() {
+            debug!(?peer, ?reason, "closing connection");
+            break;
+        }
+        tokio::select! {
+            r = rd.read(&mut buf) => match r {
+                Ok(0) => break,
+                Ok(n) => conn.receive(&buf[..n], Instant::now()),
+                Err(e) => {
+                    debug!(?peer, error = %e, "receive failed");
+                    break;
+                }
+            },
+            Some((tag, res)) = done_rx.recv() => conn.complete_io(tag, res),
+            _ = tick.tick() => conn.tick(Instant::now()),
+        }
+    }
+    let _ = wr.shutdown().await;
+    conn.shutdown();
+}

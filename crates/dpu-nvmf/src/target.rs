@@ -1,0 +1,653 @@
+//! The registry shared by every connection of a target: subsystems, their
+//! namespaces and allowed hosts, listeners (for the discovery log), and the live
+//! controllers with their CNTLIDs.
+//!
+//! The operator changes it ([`Target::add_subsystem`], [`Target::add_namespace`], …);
+//! connections read it. Changes that a host can observe are signalled the way the
+//! specifications prescribe: a namespace added or removed queues a Namespace
+//! Attribute Changed asynchronous event for every controller of the subsystem
+//! (NVMe Base 2.0 §5.2 "Asynchronous Event Request", §5.16.1.5 "Changed Namespace
+//! List"); a subsystem, host or listener change bumps the discovery log generation
+//! counter (NVMe Base 2.0 §5.16.1.23 "Discovery Log Page", GENCTR).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
+
+use crate::volume::Volume;
+
+/// Largest NSID a subsystem accepts (Identify Controller NN).
+pub const MAX_NSID: u32 = 1024;
+/// Most controllers one subsystem hosts at a time.
+pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
+/// Largest CNTLID a dynamic controller gets (FFF0h..FFFFh are reserved, NVMe Base 2.0
+/// "Controller ID").
+pub const MAX_CNTLID: u16 = 0xFFEF;
+/// Most entries of the Changed Namespace List before it reports overflow.
+pub const CHANGED_NS_LIST_MAX: usize = 1024;
+
+/// Errors of registry changes (operator input). A failed change changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The NQN is malformed.
+    #[error("invalid NQN {0:?}: must start with \"nqn.\" and be 1..=223 bytes of printable ASCII")]
+    BadNqn(String),
+    /// The subsystem's serial or model does not fit or is not printable ASCII.
+    #[error("invalid {field}: at most {max} printable ASCII characters")]
+    BadString {
+        /// Which field.
+        field: &'static str,
+        /// Its maximum length.
+        max: usize,
+    },
+    /// The discovery NQN cannot be used for a subsystem.
+    #[error("the discovery NQN is reserved")]
+    ReservedNqn,
+    /// A subsystem with this NQN exists.
+    #[error("subsystem {0} already exists")]
+    SubsystemExists(String),
+    /// No such subsystem.
+    #[error("subsystem {0} not found")]
+    NoSubsystem(String),
+    /// NSID out of 1..=MAX_NSID.
+    #[error("NSID {0} out of range 1..={MAX_NSID}")]
+    BadNsid(u32),
+    /// The NSID is in use.
+    #[error("namespace {nsid} already exists in {nqn}")]
+    NamespaceExists {
+        /// Subsystem.
+        nqn: String,
+        /// NSID.
+        nsid: u32,
+    },
+    /// No such namespace.
+    #[error("namespace {nsid} not found in {nqn}")]
+    NoNamespace {
+        /// Subsystem.
+        nqn: String,
+        /// NSID.
+        nsid: u32,
+    },
+    /// A listener with this port ID or address exists.
+    #[error("listener {0} already exists")]
+    ListenerExists(String),
+    /// No such listener.
+    #[error("listener {0} not found")]
+    NoListener(String),
+}
+
+/// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names").
+pub fn validate_nqn(nqn: &str) -> Result<(), RegistryError> {
+    let ok = nqn.starts_with("nqn.")
+        && nqn.len() <= NQN_MAX_LEN
+        && nqn.bytes().all(|b| b.is_ascii_graphic());
+    if ok { Ok(()) } else { Err(RegistryError::BadNqn(nqn.to_owned())) }
+}
+
+fn validate_ascii(field: &'static str, s: &str, max: usize) -> Result<(), RegistryError> {
+    if s.len() <= max && s.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(RegistryError::BadString { field, max })
+    }
+}
+
+/// What the operator says about a subsystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsystemSpec {
+    /// The subsystem NQN.
+    pub nqn: String,
+    /// Serial number (Identify Controller SN, ≤ 20 ASCII characters).
+    pub serial: String,
+    /// Model number (Identify Controller MN, ≤ 40 ASCII characters).
+    pub model: String,
+    /// Any host may connect (and see it in the discovery log).
+    pub allow_any_host: bool,
+    /// Host NQNs allowed to connect when `allow_any_host` is false.
+    pub hosts: BTreeSet<String>,
+}
+
+impl SubsystemSpec {
+    /// Whether `hostnqn` may connect to (and discover) this subsystem.
+    pub fn allows(&self, hostnqn: &str) -> bool {
+        self.allow_any_host || self.hosts.contains(hostnqn)
+    }
+}
+
+/// Per-namespace I/O counters.
+#[derive(Debug, Default)]
+pub struct NamespaceStats {
+    /// Read commands completed successfully.
+    pub reads: AtomicU64,
+    /// Write commands completed successfully.
+    pub writes: AtomicU64,
+    /// Bytes read.
+    pub read_bytes: AtomicU64,
+    /// Bytes written.
+    pub write_bytes: AtomicU64,
+    /// Commands completed with an error status.
+    pub errors: AtomicU64,
+}
+
+/// A snapshot of [`NamespaceStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NamespaceCounters {
+    /// Read commands.
+    pub reads: u64,
+    /// Write commands.
+    pub writes: u64,
+    /// Bytes read.
+    pub read_bytes: u64,
+    /// Bytes written.
+    pub write_bytes: u64,
+    /// Failed commands.
+    pub errors: u64,
+}
+
+impl NamespaceStats {
+    /// Reads the counters.
+    pub fn snapshot(&self) -> NamespaceCounters {
+        NamespaceCounters {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+            read_bytes: self.read_bytes.load(Ordering::Relaxed),
+            write_bytes: self.write_bytes.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A namespace: a volume exported under an NSID with its identifiers.
+#[derive(Debug)]
+pub struct Namespace {
+    /// Namespace ID.
+    pub nsid: u32,
+    /// The volume.
+    pub volume: Arc<Volume>,
+    /// Namespace Globally Unique Identifier.
+    pub nguid: [u8; 16],
+    /// Namespace UUID.
+    pub uuid: [u8; 16],
+    /// Counters.
+    pub stats: NamespaceStats,
+}
+
+/// A listener as the discovery log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerSpec {
+    /// Port ID (PORTID of discovery log entries), unique per target.
+    pub port_id: u16,
+    /// Address the listener binds.
+    pub addr: SocketAddr,
+    /// Whether a host may enable header digests.
+    pub allow_hdgst: bool,
+    /// Whether a host may enable data digests.
+    pub allow_ddgst: bool,
+}
+
+/// Asynchronous-event relevant state of a controller.
+#[derive(Debug, Default)]
+pub struct ControllerState {
+    /// CC property (NVMe Base 2.0 §3.1.4.5).
+    pub cc: u32,
+    /// CSTS property (§3.1.4.6).
+    pub csts: u32,
+    /// Keep alive timeout in ms (0 = disabled).
+    pub kato_ms: u32,
+    /// Number of I/O queues granted (Set Features Number of Queues), 0 = not yet set.
+    pub io_queues: u16,
+    /// I/O queue IDs that are connected.
+    pub io_qids: BTreeSet<u16>,
+    /// Volatile write cache enabled (Feature 06h).
+    pub wce: bool,
+    /// Asynchronous Event Configuration (Feature 0Bh).
+    pub aec: u32,
+    /// Changed Namespace List not yet read by the host.
+    pub changed_ns: BTreeSet<u32>,
+    /// A namespace attribute notice waits for an outstanding AER.
+    pub ns_event_pending: bool,
+    /// A namespace attribute notice was reported and the log not read yet (masks more).
+    pub ns_event_masked: bool,
+    /// The controller was torn down (admin queue closed, KATO, subsystem removed):
+    /// its I/O queues must close.
+    pub dead: bool,
+}
+
+/// A live controller (NVMe-oF 1.1 §3.3 dynamic controller model: created by the admin
+/// queue Connect, gone when the admin queue closes).
+#[derive(Debug)]
+pub struct Controller {
+    /// CNTLID, unique within the subsystem.
+    pub cntlid: u16,
+    /// Subsystem NQN.
+    pub subnqn: String,
+    /// Host NQN of the creating Connect.
+    pub hostnqn: String,
+    /// Host identifier of the creating Connect.
+    pub hostid: [u8; 16],
+    /// Whether this is a discovery controller.
+    pub discovery: bool,
+    state: Mutex<ControllerState>,
+}
+
+impl Controller {
+    /// Locks the mutable state. A poisoned lock is recovered: the state stays
+    /// consistent field by field.
+    pub fn state(&self) -> MutexGuard<'_, ControllerState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+struct Subsystem {
+    spec: SubsystemSpec,
+    namespaces: BTreeMap<u32, Arc<Namespace>>,
+    controllers: BTreeMap<u16, Arc<Controller>>,
+    next_cntlid: u16,
+}
+
+#[derive(Default)]
+struct Registry {
+    subsystems: BTreeMap<String, Subsystem>,
+    listeners: BTreeMap<u16, ListenerSpec>,
+    genctr: u64,
+    next_discovery_cntlid: u16,
+}
+
+/// Target-wide counters.
+#[derive(Debug, Default)]
+pub struct TargetStats {
+    /// TCP connections accepted.
+    pub connections: AtomicU64,
+    /// Connections closed after a fatal transport error (C2HTermReq sent).
+    pub terminated: AtomicU64,
+    /// Controllers dropped because the keep alive timer expired.
+    pub kato_expired: AtomicU64,
+    /// Admin/fabrics connects refused.
+    pub connects_refused: AtomicU64,
+}
+
+/// Why a Connect was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectRefusal {
+    /// No such subsystem: Connect Invalid Parameters, SUBNQN.
+    UnknownSubsystem,
+    /// The host is not allowed: Connect Invalid Host.
+    HostNotAllowed,
+    /// Too many controllers: Controller Busy.
+    Busy,
+}
+
+/// The registry. Cheap to share (`Arc<Target>`); every method takes a short lock.
+#[derive(Default)]
+pub struct Target {
+    inner: Mutex<Registry>,
+    /// Counters.
+    pub stats: TargetStats,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target").finish_non_exhaustive()
+    }
+}
+
+/// One discovery log entry (one per subsystem and listener the host may see).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryEntry {
+    /// Subsystem NQN.
+    pub subnqn: String,
+    /// The listener.
+    pub listener: ListenerSpec,
+}
+
+impl Target {
+    /// An empty target.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Registry> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds a subsystem.
+    pub fn add_subsystem(&self, spec: SubsystemSpec) -> Result<(), RegistryError> {
+        validate_nqn(&spec.nqn)?;
+        if spec.nqn == DISCOVERY_NQN {
+            return Err(RegistryError::ReservedNqn);
+        }
+        validate_ascii("serial", &spec.serial, 20)?;
+        validate_ascii("model", &spec.model, 40)?;
+        for h in &spec.hosts {
+            validate_nqn(h)?;
+        }
+        let mut r = self.lock();
+        if r.subsystems.contains_key(&spec.nqn) {
+            return Err(RegistryError::SubsystemExists(spec.nqn));
+        }
+        r.subsystems.insert(
+            spec.nqn.clone(),
+            Subsystem {
+                spec,
+                namespaces: BTreeMap::new(),
+                controllers: BTreeMap::new(),
+                next_cntlid: 1,
+            },
+        );
+        r.genctr += 1;
+        Ok(())
+    }
+
+    /// Replaces the host list / allow-any of a subsystem (connected controllers stay).
+    pub fn set_hosts(
+        &self,
+        nqn: &str,
+        allow_any_host: bool,
+        hosts: BTreeSet<String>,
+    ) -> Result<(), RegistryError> {
+        for h in &hosts {
+            validate_nqn(h)?;
+        }
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        s.spec.allow_any_host = allow_any_host;
+        s.spec.hosts = hosts;
+        r.genctr += 1;
+        Ok(())
+    }
+
+    /// Removes a subsystem; its controllers are torn down.
+    pub fn remove_subsystem(&self, nqn: &str) -> Result<(), RegistryError> {
+        let mut r = self.lock();
+        let s = r.subsystems.remove(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        for c in s.controllers.values() {
+            c.state().dead = true;
+        }
+        r.genctr += 1;
+        Ok(())
+    }
+
+    /// The subsystem specs, in NQN order.
+    pub fn subsystems(&self) -> Vec<SubsystemSpec> {
+        self.lock().subsystems.values().map(|s| s.spec.clone()).collect()
+    }
+
+    /// Adds a namespace and notifies the subsystem's controllers (AEN).
+    pub fn add_namespace(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        volume: Arc<Volume>,
+        nguid: [u8; 16],
+        uuid: [u8; 16],
+    ) -> Result<(), RegistryError> {
+        if nsid == 0 || nsid > MAX_NSID {
+            return Err(RegistryError::BadNsid(nsid));
+        }
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        if s.namespaces.contains_key(&nsid) {
+            return Err(RegistryError::NamespaceExists { nqn: nqn.into(), nsid });
+        }
+        s.namespaces.insert(
+            nsid,
+            Arc::new(Namespace { nsid, volume, nguid, uuid, stats: NamespaceStats::default() }),
+        );
+        notify_ns_change(s, nsid);
+        Ok(())
+    }
+
+    /// Removes a namespace and notifies the subsystem's controllers (AEN). Commands
+    /// in flight finish on the volume they started on.
+    pub fn remove_namespace(&self, nqn: &str, nsid: u32) -> Result<(), RegistryError> {
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        if s.namespaces.remove(&nsid).is_none() {
+            return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
+        }
+        notify_ns_change(s, nsid);
+        Ok(())
+    }
+
+    /// A namespace of a subsystem.
+    pub fn namespace(&self, nqn: &str, nsid: u32) -> Option<Arc<Namespace>> {
+        self.lock().subsystems.get(nqn)?.namespaces.get(&nsid).cloned()
+    }
+
+    /// The namespaces of a subsystem in NSID order (empty if the subsystem is unknown).
+    pub fn namespaces(&self, nqn: &str) -> Vec<Arc<Namespace>> {
+        self.lock()
+            .subsystems
+            .get(nqn)
+            .map(|s| s.namespaces.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The spec of a subsystem.
+    pub fn subsystem(&self, nqn: &str) -> Option<SubsystemSpec> {
+        self.lock().subsystems.get(nqn).map(|s| s.spec.clone())
+    }
+
+    /// Adds a listener to the discovery log. The caller binds the socket.
+    pub fn add_listener(&self, l: ListenerSpec) -> Result<(), RegistryError> {
+        let mut r = self.lock();
+        if r.listeners.contains_key(&l.port_id) || r.listeners.values().any(|x| x.addr == l.addr) {
+            return Err(RegistryError::ListenerExists(l.addr.to_string()));
+        }
+        r.listeners.insert(l.port_id, l);
+        r.genctr += 1;
+        Ok(())
+    }
+
+    /// Removes a listener from the discovery log.
+    pub fn remove_listener(&self, port_id: u16) -> Result<(), RegistryError> {
+        let mut r = self.lock();
+        r.listeners
+            .remove(&port_id)
+            .ok_or_else(|| RegistryError::NoListener(port_id.to_string()))?;
+        r.genctr += 1;
+        Ok(())
+    }
+
+    /// The listener with `port_id`.
+    pub fn listener(&self, port_id: u16) -> Option<ListenerSpec> {
+        self.lock().listeners.get(&port_id).cloned()
+    }
+
+    /// The listeners.
+    pub fn listeners(&self) -> Vec<ListenerSpec> {
+        self.lock().listeners.values().cloned().collect()
+    }
+
+    /// Discovery log generation counter and the entries `hostnqn` may see: one per
+    /// (allowed subsystem, listener).
+    pub fn discovery_log(&self, hostnqn: &str) -> (u64, Vec<DiscoveryEntry>) {
+        let r = self.lock();
+        let mut out = Vec::new();
+        for s in r.subsystems.values().filter(|s| s.spec.allows(hostnqn)) {
+            for l in r.listeners.values() {
+                out.push(DiscoveryEntry { subnqn: s.spec.nqn.clone(), listener: l.clone() });
+            }
+        }
+        (r.genctr, out)
+    }
+
+    /// Creates a controller for an admin queue Connect (NVMe-oF 1.1 §3.3 "Connect").
+    pub fn create_controller(
+        &self,
+        subnqn: &str,
+        hostnqn: &str,
+        hostid: [u8; 16],
+        kato_ms: u32,
+    ) -> Result<Arc<Controller>, ConnectRefusal> {
+        let mut r = self.lock();
+        let new = |cntlid, discovery| {
+            Arc::new(Controller {
+                cntlid,
+                subnqn: subnqn.to_owned(),
+                hostnqn: hostnqn.to_owned(),
+                hostid,
+                discovery,
+                state: Mutex::new(ControllerState { kato_ms, wce: true, ..Default::default() }),
+            })
+        };
+        if subnqn == DISCOVERY_NQN {
+            r.next_discovery_cntlid = r.next_discovery_cntlid % MAX_CNTLID + 1;
+            return Ok(new(r.next_discovery_cntlid, true));
+        }
+        let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
+        if !s.spec.allows(hostnqn) {
+            return Err(ConnectRefusal::HostNotAllowed);
+        }
+        if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM {
+            return Err(ConnectRefusal::Busy);
+        }
+        let mut id = s.next_cntlid;
+        while s.controllers.contains_key(&id) {
+            id = id % MAX_CNTLID + 1;
+        }
+        s.next_cntlid = id % MAX_CNTLID + 1;
+        let c = new(id, false);
+        s.controllers.insert(id, c.clone());
+        Ok(c)
+    }
+
+    /// The controller `cntlid` of `subnqn` if it was created by the same host
+    /// (I/O queue Connect).
+    pub fn find_controller(
+        &self,
+        subnqn: &str,
+        cntlid: u16,
+        hostnqn: &str,
+        hostid: &[u8; 16],
+    ) -> Option<Arc<Controller>> {
+        let r = self.lock();
+        let c = r.subsystems.get(subnqn)?.controllers.get(&cntlid)?;
+        (c.hostnqn == hostnqn && &c.hostid == hostid).then(|| c.clone())
+    }
+
+    /// Tears a controller down (its admin queue closed or its keep alive expired).
+    pub fn remove_controller(&self, c: &Controller) {
+        c.state().dead = true;
+        if c.discovery {
+            return;
+        }
+        let mut r = self.lock();
+        if let Some(s) = r.subsystems.get_mut(&c.subnqn)
+            && s.controllers.get(&c.cntlid).is_some_and(|x| std::ptr::eq(x.as_ref(), c))
+        {
+            s.controllers.remove(&c.cntlid);
+        }
+    }
+
+    /// Number of live controllers of a subsystem.
+    pub fn controller_count(&self, nqn: &str) -> usize {
+        self.lock().subsystems.get(nqn).map_or(0, |s| s.controllers.len())
+    }
+
+    /// Number of controllers in the subsystem (for CMIC decisions) and whether the
+    /// NSID is within the controller's range.
+    pub fn active_nsids(&self, nqn: &str) -> Vec<u32> {
+        self.lock()
+            .subsystems
+            .get(nqn)
+            .map(|s| s.namespaces.keys().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+fn notify_ns_change(s: &mut Subsystem, nsid: u32) {
+    for c in s.controllers.values() {
+        let mut st = c.state();
+        if st.changed_ns.len() < CHANGED_NS_LIST_MAX {
+            st.changed_ns.insert(nsid);
+        }
+        st.ns_event_pending = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn spec(nqn: &str) -> SubsystemSpec {
+        SubsystemSpec {
+            nqn: nqn.into(),
+            serial: "SN1".into(),
+            model: "M".into(),
+            allow_any_host: false,
+            hosts: ["nqn.2014-08.org.example:host1".to_owned()].into(),
+        }
+    }
+
+    #[test]
+    fn cntlids_unique_and_hosts_checked() {
+        let t = Target::new();
+        t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
+        let h = "nqn.2014-08.org.example:host1";
+        let a = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0).unwrap();
+        let b = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0).unwrap();
+        assert_ne!(a.cntlid, b.cntlid);
+        assert_eq!(
+            t.create_controller("nqn.2024-01.io.example:a", "nqn.x:other", [1; 16], 0).unwrap_err(),
+            ConnectRefusal::HostNotAllowed
+        );
+        assert_eq!(
+            t.create_controller("nqn.2024-01.io.example:zz", h, [1; 16], 0).unwrap_err(),
+            ConnectRefusal::UnknownSubsystem
+        );
+        assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[1; 16]).is_some());
+        assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[2; 16]).is_none());
+        t.remove_controller(&a);
+        assert!(a.state().dead);
+        assert_eq!(t.controller_count("nqn.2024-01.io.example:a"), 1);
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        let t = Target::new();
+        assert!(t.add_subsystem(spec("not-an-nqn")).is_err());
+        assert!(t.add_subsystem(spec(DISCOVERY_NQN)).is_err());
+        let mut s = spec("nqn.2024-01.io.example:a");
+        s.serial = "x".repeat(21);
+        assert!(t.add_subsystem(s).is_err());
+        assert!(t.subsystems().is_empty());
+        assert_eq!(t.discovery_log("h").0, 0);
+    }
+
+    #[test]
+    fn namespace_change_queues_event_and_discovery_filters_hosts() {
+        let t = Target::new();
+        t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
+        let mut open = spec("nqn.2024-01.io.example:b");
+        open.allow_any_host = true;
+        t.add_subsystem(open).unwrap();
+        t.add_listener(ListenerSpec {
+            port_id: 1,
+            addr: "127.0.0.1:4420".parse().unwrap(),
+            allow_hdgst: true,
+            allow_ddgst: true,
+        })
+        .unwrap();
+        let (g, e) = t.discovery_log("nqn.2014-08.org.example:host1");
+        assert_eq!(e.len(), 2);
+        let (g2, e2) = t.discovery_log("nqn.2014-08.org.example:stranger");
+        assert_eq!(g, g2);
+        assert_eq!(e2.len(), 1);
+        assert_eq!(e2[0].subnqn, "nqn.2024-01.io.example:b");
+
+        let h = "nqn.2014-08.org.example:host1";
+        let c = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0).unwrap();
+        let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        t.add_namespace("nqn.2024-01.io.example:a", 7, vol.clone(), [0; 16], [0; 16]).unwrap();
+        assert!(c.state().ns_event_pending);
+        assert_eq!(c.state().changed_ns.iter().copied().collect::<Vec<_>>(), vec![7]);
+        assert!(t.add_namespace("nqn.2024-01.io.example:a", 7, vol, [0; 16], [0; 16]).is_err());
+        t.remove_namespace("nqn.2024-01.io.example:a", 7).unwrap();
+        assert!(t.remove_namespace("nqn.2024-01.io.example:a", 7).is_err());
+    }
+}

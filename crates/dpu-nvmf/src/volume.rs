@@ -1,0 +1,363 @@
+//! Volumes: the block storage behind namespaces.
+//!
+//! A [`Volume`] is a fixed number of logical blocks of 512 or 4096 bytes backed by
+//! RAM ([`RamBackend`], sparse), a regular file ([`FileBackend`], a sparse file grown
+//! to the volume size) or a block device (also [`FileBackend`], opened as is).
+//!
+//! Every backend call is synchronous and may block: the controller core never calls
+//! them, it emits [`IoRequest`](crate::queue::IoRequest)s, and the shell runs them
+//! on a bounded pool of blocking threads ([`crate::server`]). Byte offsets and
+//! lengths handed to a backend are already range-checked against the volume size.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Logical block sizes a volume may have.
+pub const BLOCK_SIZES: [u32; 2] = [512, 4096];
+
+/// Errors creating a volume (configuration errors, never I/O during service).
+#[derive(Debug, thiserror::Error)]
+pub enum VolumeError {
+    /// The block size is not one of [`BLOCK_SIZES`].
+    #[error("block size {0} is not 512 or 4096")]
+    BadBlockSize(u32),
+    /// A volume needs at least one block.
+    #[error("volume size {size} bytes is not a positive multiple of the block size {block_size}")]
+    BadSize {
+        /// Requested size in bytes.
+        size: u64,
+        /// Block size.
+        block_size: u32,
+    },
+    /// Opening or sizing the backing file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+/// The storage operations a volume needs. Implementations may block.
+pub trait BlockBackend: Send + Sync + std::fmt::Debug {
+    /// Fills `buf` from byte `offset`.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+    /// Writes `data` at byte `offset`.
+    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()>;
+    /// Makes completed writes durable.
+    fn flush(&self) -> io::Result<()>;
+    /// Zeroes `len` bytes from `offset`.
+    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// Deallocates `len` bytes from `offset`; later reads return zeroes.
+    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// Whether the backend has a volatile write cache that [`flush`](Self::flush) empties.
+    fn volatile_cache(&self) -> bool;
+}
+
+/// Chunk size of the sparse RAM backend.
+const RAM_CHUNK: u64 = 64 * 1024;
+
+/// Sparse RAM storage: chunks are allocated on first write, unwritten chunks read as zero.
+#[derive(Debug, Default)]
+pub struct RamBackend {
+    chunks: Mutex<HashMap<u64, Box<[u8]>>>,
+}
+
+impl RamBackend {
+    /// Bytes of RAM currently allocated.
+    pub fn allocated(&self) -> u64 {
+        self.chunks.lock().map(|c| c.len() as u64 * RAM_CHUNK).unwrap_or(0)
+    }
+
+    fn for_each_chunk(offset: u64, len: u64, mut f: impl FnMut(u64, usize, usize, usize)) {
+        // f(chunk index, offset in chunk, length, offset in caller's buffer)
+        let mut done = 0u64;
+        while done < len {
+            let pos = offset + done;
+            let idx = pos / RAM_CHUNK;
+            let within = (pos % RAM_CHUNK) as usize;
+            let n = (RAM_CHUNK - within as u64).min(len - done) as usize;
+            f(idx, within, n, done as usize);
+            done += n as u64;
+        }
+    }
+
+    fn lock(&self) -> io::Result<std::sync::MutexGuard<'_, HashMap<u64, Box<[u8]>>>> {
+        self.chunks.lock().map_err(|_| io::Error::other("RAM volume lock poisoned"))
+    }
+}
+
+impl BlockBackend for RamBackend {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let chunks = self.lock()?;
+        Self::for_each_chunk(offset, buf.len() as u64, |idx, within, n, at| {
+            let dst = &mut buf[at..at + n];
+            match chunks.get(&idx) {
+                Some(c) => dst.copy_from_slice(&c[within..within + n]),
+                None => dst.fill(0),
+            }
+        });
+        Ok(())
+    }
+
+    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        let mut chunks = self.lock()?;
+        Self::for_each_chunk(offset, data.len() as u64, |idx, within, n, at| {
+            let c = chunks.entry(idx).or_insert_with(|| vec![0u8; RAM_CHUNK as usize].into());
+            c[within..within + n].copy_from_slice(&data[at..at + n]);
+        });
+        Ok(())
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.deallocate(offset, len)
+    }
+
+    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        let mut chunks = self.lock()?;
+        Self::for_each_chunk(offset, len, |idx, within, n, _| {
+            if within == 0 && n as u64 == RAM_CHUNK {
+                chunks.remove(&idx);
+            } else if let Some(c) = chunks.get_mut(&idx) {
+                c[within..within + n].fill(0);
+            }
+        });
+        Ok(())
+    }
+
+    fn volatile_cache(&self) -> bool {
+        false
+    }
+}
+
+/// A regular file (sparse, sized to the volume) or a block device, accessed with
+/// `pread`/`pwrite` through the page cache.
+#[derive(Debug)]
+pub struct FileBackend {
+    file: File,
+    is_block_device: bool,
+}
+
+impl FileBackend {
+    /// Opens (creating if needed) a regular file and sets its length to `size`
+    /// (growing it sparsely; an existing larger file is not truncated).
+    pub fn open_file(path: &Path, size: u64) -> Result<Self, VolumeError> {
+        let io_err = |source| VolumeError::Io { path: path.to_owned(), source };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io_err)?;
+        let len = file.metadata().map_err(io_err)?.len();
+        if len < size {
+            file.set_len(size).map_err(io_err)?;
+        }
+        Ok(Self { file, is_block_device: false })
+    }
+
+    /// Opens a block device; returns it with its size in bytes.
+    pub fn open_block_device(path: &Path) -> Result<(Self, u64), VolumeError> {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::FileTypeExt;
+        let io_err = |source| VolumeError::Io { path: path.to_owned(), source };
+        let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(io_err)?;
+        let ft = file.metadata().map_err(io_err)?.file_type();
+        if !ft.is_block_device() {
+            return Err(io_err(io::Error::new(io::ErrorKind::InvalidInput, "not a block device")));
+        }
+        let size = file.seek(SeekFrom::End(0)).map_err(io_err)?;
+        Ok((Self { file, is_block_device: true }, size))
+    }
+}
+
+impl BlockBackend for FileBackend {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.file.read_exact_at(buf, offset)
+    }
+
+    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.file.write_all_at(data, offset)
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+        use nix::fcntl::{FallocateFlags, fallocate};
+        let (Ok(off), Ok(l)) = (i64::try_from(offset), i64::try_from(len)) else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "range too large"));
+        };
+        if fallocate(&self.file, FallocateFlags::FALLOC_FL_ZERO_RANGE, off, l).is_ok() {
+            return Ok(());
+        }
+        // Fall back to writing zeroes in bounded pieces.
+        let zeroes = vec![0u8; 1 << 20];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(zeroes.len() as u64) as usize;
+            self.file.write_all_at(&zeroes[..n], offset + done)?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        use nix::fcntl::{FallocateFlags, fallocate};
+        let (Ok(off), Ok(l)) = (i64::try_from(offset), i64::try_from(len)) else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "range too large"));
+        };
+        let flags = FallocateFlags::FALLOC_FL_PUNCH_HOLE | FallocateFlags::FALLOC_FL_KEEP_SIZE;
+        if self.is_block_device || fallocate(&self.file, flags, off, l).is_err() {
+            // Deallocated blocks must read as zero (we announce DLFEAT = 001b).
+            return self.write_zeroes(offset, len);
+        }
+        Ok(())
+    }
+
+    fn volatile_cache(&self) -> bool {
+        true
+    }
+}
+
+/// A volume: a number of logical blocks on a backend.
+#[derive(Debug)]
+pub struct Volume {
+    name: String,
+    block_size: u32,
+    blocks: u64,
+    backend: Box<dyn BlockBackend>,
+}
+
+impl Volume {
+    /// A volume of `size` bytes on `backend`.
+    pub fn new(
+        name: impl Into<String>,
+        block_size: u32,
+        size: u64,
+        backend: Box<dyn BlockBackend>,
+    ) -> Result<Self, VolumeError> {
+        if !BLOCK_SIZES.contains(&block_size) {
+            return Err(VolumeError::BadBlockSize(block_size));
+        }
+        if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
+            return Err(VolumeError::BadSize { size, block_size });
+        }
+        Ok(Self { name: name.into(), block_size, blocks: size / u64::from(block_size), backend })
+    }
+
+    /// A sparse RAM volume.
+    pub fn ram(name: impl Into<String>, block_size: u32, size: u64) -> Result<Self, VolumeError> {
+        Self::new(name, block_size, size, Box::new(RamBackend::default()))
+    }
+
+    /// A volume on a (sparse) regular file, created if missing.
+    pub fn file(
+        name: impl Into<String>,
+        path: &Path,
+        block_size: u32,
+        size: u64,
+    ) -> Result<Self, VolumeError> {
+        // Validate before touching the file system.
+        if !BLOCK_SIZES.contains(&block_size) {
+            return Err(VolumeError::BadBlockSize(block_size));
+        }
+        if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
+            return Err(VolumeError::BadSize { size, block_size });
+        }
+        let backend = FileBackend::open_file(path, size)?;
+        Self::new(name, block_size, size, Box::new(backend))
+    }
+
+    /// A volume on a whole block device (size rounded down to the block size).
+    pub fn block_device(
+        name: impl Into<String>,
+        path: &Path,
+        block_size: u32,
+    ) -> Result<Self, VolumeError> {
+        let (backend, size) = FileBackend::open_block_device(path)?;
+        let size = size - size % u64::from(block_size.max(1));
+        Self::new(name, block_size, size, Box::new(backend))
+    }
+
+    /// Name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Logical block size in bytes.
+    pub fn block_size(&self) -> u32 {
+        self.block_size
+    }
+
+    /// Number of logical blocks.
+    pub fn blocks(&self) -> u64 {
+        self.blocks
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &dyn BlockBackend {
+        self.backend.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn exercise(v: &Volume) {
+        let b = v.backend();
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        b.write_at(&data, 12_345).unwrap();
+        let mut back = vec![0u8; data.len()];
+        b.read_at(&mut back, 12_345).unwrap();
+        assert_eq!(back, data);
+        b.write_zeroes(20_000, 70_000).unwrap();
+        b.read_at(&mut back, 12_345).unwrap();
+        assert!(back[20_000 - 12_345..90_000 - 12_345].iter().all(|&x| x == 0));
+        assert_eq!(back[..20_000 - 12_345], data[..20_000 - 12_345]);
+        b.deallocate(0, 1 << 20).unwrap();
+        b.read_at(&mut back, 12_345).unwrap();
+        assert!(back.iter().all(|&x| x == 0));
+        b.flush().unwrap();
+    }
+
+    #[test]
+    fn ram_volume_roundtrip_and_sparse() {
+        let v = Volume::ram("r", 512, 4 << 20).unwrap();
+        assert_eq!(v.blocks(), 8192);
+        exercise(&v);
+        let ram = RamBackend::default();
+        ram.write_at(&[1], (3 << 20) + 5).unwrap();
+        assert_eq!(ram.allocated(), RAM_CHUNK);
+    }
+
+    #[test]
+    fn file_volume_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vol.img");
+        let v = Volume::file("f", &path, 4096, 4 << 20).unwrap();
+        assert_eq!(v.blocks(), 1024);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 4 << 20);
+        exercise(&v);
+    }
+
+    #[test]
+    fn bad_geometry_rejected() {
+        assert!(matches!(Volume::ram("x", 1024, 4096), Err(VolumeError::BadBlockSize(1024))));
+        assert!(matches!(Volume::ram("x", 512, 1000), Err(VolumeError::BadSize { .. })));
+        assert!(matches!(Volume::ram("x", 512, 0), Err(VolumeError::BadSize { .. })));
+    }
+}

@@ -1,0 +1,236 @@
+//! The target on loopback TCP, driven by our initiator library: connect, identify,
+//! write/read-verify with and without digests, error statuses, malformed PDUs,
+//! keep alive expiry, namespace hot add with an asynchronous event.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpu_nvmf::initiator::{HostController, HostOptions, HostQueue, InitiatorError};
+use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
+use dpu_nvmf::{Server, Target, Volume};
+use dpu_nvmf_proto::Fes;
+use dpu_nvmf_proto::cqe::Status;
+use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+
+const SUB: &str = "nqn.2024-01.io.example:loop";
+const HOST: &str = "nqn.2014-08.org.example:loop-host";
+
+async fn start(dir: &std::path::Path) -> (Arc<Server>, SocketAddr) {
+    let t = Target::new();
+    t.add_subsystem(SubsystemSpec {
+        nqn: SUB.into(),
+        serial: "LOOP0001".into(),
+        model: "dpu loopback".into(),
+        allow_any_host: false,
+        hosts: BTreeSet::from([HOST.to_owned()]),
+    })
+    .unwrap();
+    let file = Volume::file("f", &dir.join("vol.img"), 512, 16 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(file), [1; 16], [2; 16]).unwrap();
+    let ram = Volume::ram("r", 4096, 16 << 20).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(ram), [3; 16], [4; 16]).unwrap();
+    let server = Server::new(t, 8);
+    let addr = server
+        .add_listener(ListenerSpec {
+            port_id: 1,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            allow_hdgst: true,
+            allow_ddgst: true,
+        })
+        .await
+        .unwrap();
+    (server, addr)
+}
+
+fn opts(hdgst: bool, ddgst: bool) -> HostOptions {
+    HostOptions { hostnqn: HOST.into(), hdgst, ddgst, ..HostOptions::default() }
+}
+
+fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+        .collect()
+}
+
+async fn write_read_verify(c: &mut HostController, nsid: u32, bs: u32) -> usize {
+    let q = &mut c.io[0];
+    let mut bytes = 0;
+    // In-capsule (4 KiB), R2T (64 KiB), the largest transfer (128 KiB).
+    for (i, len) in [4096usize, 65536, 131072].into_iter().enumerate() {
+        let data = pattern(len, i as u32 + nsid);
+        let slba = (i as u64) * 512;
+        let w = q.write(nsid, slba, &data, bs).await.unwrap();
+        assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+        let r = q.read(nsid, slba, (len / bs as usize) as u32, bs).await.unwrap();
+        assert!(r.cqe.status.is_success());
+        assert!(r.data == data, "data read back differs (nsid {nsid}, {len} bytes)");
+        bytes += 2 * len;
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn connect_identify_and_verify_data_with_and_without_digests() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    for (h, d) in [(false, false), (true, false), (false, true), (true, true)] {
+        let started = Instant::now();
+        let mut c = HostController::connect(addr, SUB, &opts(h, d), 2).await.unwrap();
+        let id = c.admin.identify(1, 0).await.unwrap();
+        assert_eq!(u16::from_le_bytes([id[78], id[79]]), c.cntlid);
+        assert_eq!(&id[4..12], b"LOOP0001");
+        let ns = c.admin.identify(0, 2).await.unwrap();
+        assert_eq!(ns[130], 12);
+        let bytes =
+            write_read_verify(&mut c, 1, 512).await + write_read_verify(&mut c, 2, 4096).await;
+        c.shutdown().await.unwrap();
+        println!("digests hdgst={h} ddgst={d}: verified {bytes} bytes in {:?}", started.elapsed());
+    }
+    let ns = server.target().namespace(SUB, 1).unwrap().stats.snapshot();
+    assert_eq!(ns.writes, 12);
+    assert_eq!(ns.reads, 12);
+}
+
+#[tokio::test]
+async fn sq_flow_control_disabled_reads_complete_by_success_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr) = start(dir.path()).await;
+    let o = HostOptions { disable_sqflow: true, ..opts(false, false) };
+    let mut c = HostController::connect(addr, SUB, &o, 1).await.unwrap();
+    let r = c.io[0].read(1, 0, 8, 512).await.unwrap();
+    assert!(r.via_success_flag);
+    let r = c.admin.identify(1, 0).await.unwrap();
+    assert_eq!(r.len(), 4096);
+}
+
+#[tokio::test]
+async fn error_statuses_and_refused_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr) = start(dir.path()).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    let q = &mut c.io[0];
+    let r = q.read(1, 32767, 2, 512).await.unwrap();
+    assert_eq!(r.cqe.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    let r = q.write(1, 32760, &[0u8; 8192], 512).await.unwrap();
+    assert_eq!(r.cqe.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    let r = q.read(3, 0, 1, 512).await.unwrap();
+    assert_eq!(r.cqe.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    // The queue still works.
+    assert!(q.read(1, 0, 1, 512).await.unwrap().cqe.status.is_success());
+    // A host that is not allowed.
+    let stranger = HostOptions {
+        hostnqn: "nqn.2014-08.org.example:stranger".into(),
+        ..HostOptions::default()
+    };
+    let e = HostController::connect(addr, SUB, &stranger, 1).await.unwrap_err();
+    assert!(
+        matches!(e, InitiatorError::Status(s) if s == Status::CONNECT_INVALID_HOST.with_dnr()),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn discovery_log_lists_allowed_subsystems_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    server
+        .target()
+        .add_subsystem(SubsystemSpec {
+            nqn: "nqn.2024-01.io.example:hidden".into(),
+            serial: "H".into(),
+            model: "M".into(),
+            allow_any_host: false,
+            hosts: BTreeSet::new(),
+        })
+        .unwrap();
+    let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mut q = HostQueue::open(disc, &opts(false, false)).await.unwrap();
+    assert!(q.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success());
+    q.property_set(0x14, 1).await.unwrap();
+    let hdr = q.get_log_page(0x70, 1024, 0).await.unwrap();
+    let n = u64::from_le_bytes(hdr[8..16].try_into().unwrap());
+    assert_eq!(n, 1);
+    let log = q.get_log_page(0x70, 2048, 0).await.unwrap();
+    let e = &log[1024..];
+    assert_eq!(e[0], 3, "TCP");
+    assert_eq!(&e[256..256 + SUB.len()], SUB.as_bytes());
+    let port = addr.port().to_string();
+    assert_eq!(&e[32..32 + port.len()], port.as_bytes());
+}
+
+#[tokio::test]
+async fn malformed_pdu_terminates_only_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let mut good = HostController::connect(addr, SUB, &opts(true, true), 1).await.unwrap();
+    let mut bad = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    // A CapsuleCmd whose HLEN is wrong: Invalid PDU Header Field at offset 2.
+    let mut raw = vec![0x04, 0, 70, 0, 72, 0, 0, 0];
+    raw.resize(72, 0);
+    bad.io[0].send_raw(&raw).await.unwrap();
+    let t = bad.io[0].wait_closed().await.unwrap().expect("a C2HTermReq");
+    assert_eq!((t.fes, t.fei), (Fes::InvalidHeaderField.code(), 2));
+    // The other controller keeps working.
+    let data = pattern(65536, 9);
+    assert!(good.io[0].write(1, 64, &data, 512).await.unwrap().cqe.status.is_success());
+    assert_eq!(good.io[0].read(1, 64, 128, 512).await.unwrap().data, data);
+    // A PDU type the host may not send (C2HData) on the bad controller's admin queue.
+    let mut raw = vec![0x07, 0, 24, 0, 24, 0, 0, 0];
+    raw.resize(24, 0);
+    bad.admin.send_raw(&raw).await.unwrap();
+    let t = bad.admin.wait_closed().await.unwrap().expect("a C2HTermReq");
+    assert_eq!((t.fes, t.fei), (Fes::InvalidHeaderField.code(), 0));
+    assert!(server.target().stats.terminated.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+    assert!(good.admin.keep_alive().await.is_ok());
+}
+
+#[tokio::test]
+async fn keep_alive_expiry_drops_the_controller() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let o = HostOptions { kato_ms: 1000, ..opts(false, false) };
+    let mut c = HostController::connect(addr, SUB, &o, 1).await.unwrap();
+    // Keep alives hold it for 3 s.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.admin.keep_alive().await.unwrap();
+    }
+    assert_eq!(server.target().controller_count(SUB), 1);
+    let silent = Instant::now();
+    assert!(c.admin.wait_closed().await.unwrap().is_none());
+    let after = silent.elapsed();
+    assert_eq!(server.target().controller_count(SUB), 0);
+    assert!(after >= Duration::from_millis(1000), "{after:?}");
+    assert!(after < Duration::from_secs(5), "{after:?}");
+    assert!(c.io[0].wait_closed().await.unwrap().is_none());
+    println!("controller dropped {after:?} after the last keep alive (KATO 1000 ms)");
+}
+
+#[tokio::test]
+async fn namespace_hot_add_and_remove_raise_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    c.admin.set_features(0x0B, 1 << 8).await.unwrap();
+    c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
+    let t = server.target();
+    t.add_namespace(SUB, 5, Arc::new(Volume::ram("hot", 512, 1 << 20).unwrap()), [5; 16], [6; 16])
+        .unwrap();
+    let ev = c.admin.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ev.dw0, 0x0004_0002);
+    let log = c.admin.get_log_page(4, 4096, 0).await.unwrap();
+    assert_eq!(&log[0..8], &[5, 0, 0, 0, 0, 0, 0, 0]);
+    let list = c.admin.identify(2, 0).await.unwrap();
+    assert_eq!(&list[0..12], &[1, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0]);
+    assert!(c.io[0].read(5, 0, 1, 512).await.unwrap().cqe.status.is_success());
+    c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
+    t.remove_namespace(SUB, 5).unwrap();
+    let ev = c.admin.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ev.dw0, 0x0004_0002);
+    let r = c.io[0].read(5, 0, 1, 512).await.unwrap();
+    assert_eq!(r.cqe.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+}
