@@ -1,5 +1,6 @@
 //! `cargo xtask <command>`: all project automation, in Rust.
 
+mod bench;
 mod codegen;
 mod demo;
 mod fuzz;
@@ -46,6 +47,11 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         time: u64,
     },
+    /// Benchmarks of one area, as JSON lines with ratios to a peer measured in the same run.
+    Bench {
+        /// The area: agent.
+        area: String,
+    },
     /// Internal: HTTP GET a URL and print the body (used inside lab namespaces).
     #[command(hide = true)]
     HttpGet { url: String },
@@ -60,6 +66,7 @@ fn main() -> Result<()> {
         Command::Fuzz { target, time } => {
             fuzz::run_all(target.as_deref(), Duration::from_secs(time))
         }
+        Command::Bench { area } => bench::run_area(&area),
         Command::HttpGet { url } => demo::http_get(&url),
     }
 }

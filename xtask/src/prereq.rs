@@ -15,6 +15,7 @@ pub const TEST_APT: &[&str] = &[
     "iputils-ping",          // lab connectivity checks
     "python3",               // gRPC interop tests
     "g++",                   // libFuzzer's runtime for the fuzz targets
+    "tshark",                // dissects built packets in the wire golden tests
 ];
 
 /// Debian packages `cargo xtask demo` and `cargo xtask lab` need.

@@ -1,0 +1,8 @@
+//! The NVMe/TCP PDU decoder, SQE and Fabrics Connect data parsers.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    dpu_nvmf_proto::fuzz_decode(data);
+});
