@@ -239,8 +239,8 @@ pub fn discovery_log(
         b[at] = 3; // TRTYPE: TCP
         b[at + 1] = if addr.is_ipv4() { 1 } else { 2 }; // ADRFAM
         b[at + 2] = 2; // SUBTYPE: NVM subsystem
-        // TREQ: secure channel not required (10b); SQ flow control disable supported (bit 2).
-        b[at + 3] = 0b110;
+        // TREQ: secure channel not required (10b).
+        b[at + 3] = 0b010;
         put16(&mut b, at + 4, e.listener.port_id);
         put16(&mut b, at + 6, 0xFFFF); // CNTLID: dynamic
         put16(&mut b, at + 8, ADMIN_MQES + 1); // ASQSZ
