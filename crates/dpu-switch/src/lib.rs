@@ -16,7 +16,9 @@
 pub mod config;
 pub mod counters;
 pub mod flow;
+pub mod io;
 mod mac;
+pub mod offload;
 pub mod packet;
 mod switch;
 

@@ -1,0 +1,450 @@
+//! I/O backends and the worker loop that drives the pipeline.
+//!
+//! A backend implements [`PortIo`] for one port: receive a burst, send a burst, and expose a
+//! file descriptor to wait on. [`afpacket::AfPacketPort`] (TPACKET_V3 mmap ring, sendmmsg)
+//! is the Linux backend; an AF_XDP one can implement the same trait later.
+//! [`MemoryPort`] moves frames through in-memory queues for tests and benchmarks.
+//!
+//! [`Worker`] is one thread polling every port: it waits with poll(2) on all descriptors,
+//! drains each ready port's ring, hands the whole burst to [`Switch::process`] under one lock,
+//! and sends the results grouped by port, one sendmmsg per port and burst.
+
+pub mod afpacket;
+pub mod sys;
+
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::packet::{PacketBuf, PortId, Rx, Tx};
+use crate::switch::Switch;
+
+/// I/O failures.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// Opening or configuring an interface failed.
+    #[error("opening {ifname}: {source}")]
+    Open {
+        /// Interface.
+        ifname: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Sending failed (other than a full queue).
+    #[error("sending on {ifname}: {source}")]
+    Send {
+        /// Interface.
+        ifname: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Waiting for the ports failed.
+    #[error("poll: {0}")]
+    Poll(std::io::Error),
+}
+
+/// What a send burst did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxStats {
+    /// Frames handed to the kernel.
+    pub sent: usize,
+    /// Frames dropped because the queue was full.
+    pub dropped: usize,
+}
+
+/// One port's I/O.
+pub trait PortIo: Send {
+    /// The interface name.
+    fn name(&self) -> &str;
+    /// A descriptor that polls readable when frames are waiting; `None` for ports that are
+    /// checked on every iteration (in-memory ports).
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>>;
+    /// Appends the frames waiting on this port to `out`, tagged with `port`; returns how many.
+    fn recv_burst(&mut self, port: PortId, out: &mut Vec<Rx>) -> Result<usize, IoError>;
+    /// Sends `frames`.
+    fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError>;
+    /// Frames the backend lost before the pipeline saw them, since the last call.
+    fn kernel_drops(&mut self) -> u64 {
+        0
+    }
+}
+
+type Queue = Arc<Mutex<VecDeque<Vec<u8>>>>;
+
+fn lock(q: &Queue) -> MutexGuard<'_, VecDeque<Vec<u8>>> {
+    q.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Largest number of frames an in-memory queue holds; more are dropped (as a NIC would).
+pub const MEMORY_QUEUE_LIMIT: usize = 4096;
+
+/// An in-memory port: the switch's side.
+#[derive(Debug)]
+pub struct MemoryPort {
+    name: String,
+    to_switch: Queue,
+    from_switch: Queue,
+}
+
+/// The other end of a [`MemoryPort`]: a test injects frames and collects what the switch sent.
+#[derive(Debug, Clone)]
+pub struct MemoryPeer {
+    to_switch: Queue,
+    from_switch: Queue,
+}
+
+impl MemoryPort {
+    /// A port named `name` and its peer.
+    pub fn pair(name: &str) -> (MemoryPort, MemoryPeer) {
+        let (a, b) = (Queue::default(), Queue::default());
+        (
+            MemoryPort {
+                name: name.to_owned(),
+                to_switch: Arc::clone(&a),
+                from_switch: Arc::clone(&b),
+            },
+            MemoryPeer { to_switch: a, from_switch: b },
+        )
+    }
+}
+
+impl MemoryPeer {
+    /// Queues a frame towards the switch; false when the queue is full.
+    pub fn inject(&self, frame: &[u8]) -> bool {
+        let mut q = lock(&self.to_switch);
+        if q.len() >= MEMORY_QUEUE_LIMIT {
+            return false;
+        }
+        q.push_back(frame.to_vec());
+        true
+    }
+
+    /// Takes every frame the switch sent.
+    pub fn collect(&self) -> Vec<Vec<u8>> {
+        lock(&self.from_switch).drain(..).collect()
+    }
+}
+
+impl PortIo for MemoryPort {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    fn recv_burst(&mut self, port: PortId, out: &mut Vec<Rx>) -> Result<usize, IoError> {
+        let mut q = lock(&self.to_switch);
+        let n = q.len();
+        out.extend(q.drain(..).map(|f| Rx { port, buf: PacketBuf::from_frame(&f) }));
+        Ok(n)
+    }
+
+    fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError> {
+        let mut q = lock(&self.from_switch);
+        let room = MEMORY_QUEUE_LIMIT.saturating_sub(q.len());
+        let sent = frames.len().min(room);
+        q.extend(frames[..sent].iter().map(|b| b.frame().to_vec()));
+        Ok(TxStats { sent, dropped: frames.len() - sent })
+    }
+}
+
+/// Opens the I/O of a port by name (the binary passes [`afpacket::AfPacketPort::open`]).
+pub type Opener = Box<dyn FnMut(&str) -> Result<Box<dyn PortIo>, IoError> + Send>;
+
+/// Counters of the worker itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WorkerStats {
+    /// Loop iterations that received something.
+    pub bursts: u64,
+    /// Frames received.
+    pub rx_frames: u64,
+    /// Frames sent.
+    pub tx_frames: u64,
+    /// Frames that could not be sent (queue full).
+    pub tx_dropped: u64,
+    /// Frames lost before the pipeline (ring full, truncated).
+    pub rx_lost: u64,
+    /// Send errors.
+    pub tx_errors: u64,
+    /// Ports that could not be opened (retried every tick).
+    pub open_errors: u64,
+}
+
+/// How often the worker calls [`Switch::tick`] and re-syncs its ports with the configuration.
+pub const TICK: Duration = Duration::from_millis(250);
+/// Longest wait in poll(2): the stop flag is checked at least this often.
+pub const POLL_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// The forwarding loop. Ports follow the switch's configuration: a port the configuration
+/// gains is opened (retried each tick until it works), a port it loses is closed.
+pub struct Worker {
+    switch: Arc<Mutex<Switch>>,
+    open: Opener,
+    ports: Vec<(PortId, Box<dyn PortIo>)>,
+    stats: Arc<Mutex<WorkerStats>>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").field("ports", &self.ports.len()).finish()
+    }
+}
+
+impl Worker {
+    /// A worker for `switch`, opening ports with `open`.
+    pub fn new(switch: Arc<Mutex<Switch>>, open: Opener) -> Self {
+        Worker { switch, open, ports: Vec::new(), stats: Arc::default() }
+    }
+
+    /// Shared view of the worker's counters.
+    pub fn stats(&self) -> Arc<Mutex<WorkerStats>> {
+        Arc::clone(&self.stats)
+    }
+
+    fn lock_switch(&self) -> MutexGuard<'_, Switch> {
+        self.switch.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn sync_ports(&mut self) -> u64 {
+        let wanted: HashMap<PortId, String> = self.lock_switch().port_names().into_iter().collect();
+        self.ports.retain(|(id, io)| wanted.get(id).is_some_and(|n| n == io.name()));
+        let mut errors = 0;
+        for (id, name) in wanted {
+            if self.ports.iter().any(|(p, _)| *p == id) {
+                continue;
+            }
+            match (self.open)(&name) {
+                Ok(io) => {
+                    tracing::info!(port = %name, "port bound");
+                    self.ports.push((id, io));
+                }
+                Err(e) => {
+                    tracing::warn!(port = %name, error = %e, "cannot bind port; retrying");
+                    errors += 1;
+                }
+            }
+        }
+        self.ports.sort_by_key(|(id, _)| *id);
+        errors
+    }
+
+    /// Runs until `stop` is set (checked at least every [`POLL_TIMEOUT`]).
+    pub fn run(&mut self, stop: &AtomicBool) -> Result<(), IoError> {
+        let mut rx: Vec<Rx> = Vec::with_capacity(1024);
+        let mut tx: Vec<Tx> = Vec::with_capacity(1024);
+        let mut last_tick: Option<Instant> = None;
+        let mut ready = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            let tick_due = last_tick.is_none_or(|t| now.saturating_duration_since(t) >= TICK);
+            if tick_due {
+                let errors = self.sync_ports();
+                let lost: u64 = self.ports.iter_mut().map(|(_, p)| p.kernel_drops()).sum();
+                let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+                st.open_errors += errors;
+                st.rx_lost += lost;
+            }
+            self.wait(&mut ready)?;
+            for (i, (id, port)) in self.ports.iter_mut().enumerate() {
+                if ready.get(i).copied().unwrap_or(true) {
+                    port.recv_burst(*id, &mut rx)?;
+                }
+            }
+            let now = Instant::now();
+            let received = rx.len() as u64;
+            {
+                let mut sw = self.switch.lock().unwrap_or_else(|p| p.into_inner());
+                sw.process(now, &mut rx, &mut tx);
+                if tick_due {
+                    sw.tick(now, &mut tx);
+                }
+            }
+            if tick_due {
+                last_tick = Some(now);
+            }
+            let (sent, dropped, errors) = self.transmit(&mut tx);
+            if received > 0 || sent > 0 {
+                let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+                st.bursts += u64::from(received > 0);
+                st.rx_frames += received;
+                st.tx_frames += sent;
+                st.tx_dropped += dropped;
+                st.tx_errors += errors;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until a port is readable or [`POLL_TIMEOUT`]; `ready[i]` says whether port `i`
+    /// should be drained (ports without a descriptor always are).
+    fn wait(&self, ready: &mut Vec<bool>) -> Result<(), IoError> {
+        let memory = self.ports.iter().any(|(_, p)| p.poll_fd().is_none());
+        let mut fds = Vec::with_capacity(self.ports.len());
+        let mut index = Vec::with_capacity(self.ports.len());
+        for (i, (_, p)) in self.ports.iter().enumerate() {
+            if let Some(fd) = p.poll_fd() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                index.push(i);
+            }
+        }
+        let timeout = if memory { Duration::from_millis(1) } else { POLL_TIMEOUT };
+        let ms = PollTimeout::try_from(timeout.as_millis() as i32).unwrap_or(PollTimeout::ZERO);
+        ready.clear();
+        ready.resize(self.ports.len(), false);
+        if fds.is_empty() {
+            std::thread::sleep(timeout);
+        } else {
+            match poll(&mut fds, ms) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(IoError::Poll(e.into())),
+            }
+        }
+        for (k, fd) in fds.iter().enumerate() {
+            if let (Some(&i), Some(ev)) = (index.get(k), fd.revents())
+                && ev.intersects(PollFlags::POLLIN | PollFlags::POLLERR)
+                && let Some(r) = ready.get_mut(i)
+            {
+                *r = true;
+            }
+        }
+        for (i, (_, p)) in self.ports.iter().enumerate() {
+            if p.poll_fd().is_none()
+                && let Some(r) = ready.get_mut(i)
+            {
+                *r = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `tx` grouped by port (drained); returns (sent, dropped, errors).
+    fn transmit(&mut self, tx: &mut Vec<Tx>) -> (u64, u64, u64) {
+        if tx.is_empty() {
+            return (0, 0, 0);
+        }
+        tx.sort_by_key(|t| t.port);
+        let (mut sent, mut dropped, mut errors) = (0u64, 0u64, 0u64);
+        let mut frames: Vec<PacketBuf> = Vec::new();
+        let mut drain = tx.drain(..).peekable();
+        while let Some(first) = drain.next() {
+            let port = first.port;
+            frames.clear();
+            frames.push(first.buf);
+            while let Some(next) = drain.next_if(|t| t.port == port) {
+                frames.push(next.buf);
+            }
+            match self.ports.iter_mut().find(|(id, _)| *id == port) {
+                Some((_, io)) => match io.send_burst(&frames) {
+                    Ok(s) => {
+                        sent += s.sent as u64;
+                        dropped += s.dropped as u64;
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "send failed");
+                        errors += 1;
+                        dropped += frames.len() as u64;
+                    }
+                },
+                None => dropped += frames.len() as u64,
+            }
+        }
+        (sent, dropped, errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{BridgeConfig, PortConfig, PortMode, SwitchConfig};
+
+    fn config(names: &[&str]) -> SwitchConfig {
+        SwitchConfig {
+            ports: names
+                .iter()
+                .map(|n| PortConfig {
+                    name: (*n).into(),
+                    mode: PortMode::Access { vlan: 1 },
+                    mtu: 1500,
+                    admin_up: true,
+                })
+                .collect(),
+            bridges: vec![BridgeConfig {
+                name: "b".into(),
+                vlan: Some(1),
+                vni: None,
+                ageing_secs: 300,
+                mac_limit: 10,
+            }],
+            ..SwitchConfig::default()
+        }
+    }
+
+    fn frame(src: u8, dst: u8) -> Vec<u8> {
+        let mut f = vec![0u8; 60];
+        f[..6].copy_from_slice(&[2, 0, 0, 0, 0, dst]);
+        f[6..12].copy_from_slice(&[2, 0, 0, 0, 0, src]);
+        f[12..14].copy_from_slice(&[0x88, 0xb5]); // local experimental EtherType
+        f
+    }
+
+    fn wait_for(peer: &MemoryPeer, n: usize) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while got.len() < n && Instant::now() < deadline {
+            got.extend(peer.collect());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        got
+    }
+
+    #[test]
+    fn worker_forwards_between_memory_ports_and_follows_the_config() {
+        let switch =
+            Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
+        let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
+        let p2 = Arc::clone(&peers);
+        let open: Opener = Box::new(move |name| {
+            let (port, peer) = MemoryPort::pair(name);
+            p2.lock().unwrap().insert(name.to_owned(), peer);
+            Ok(Box::new(port))
+        });
+        let mut worker = Worker::new(Arc::clone(&switch), open);
+        let stats = worker.stats();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || worker.run(&s2));
+        let peer = |n: &str| {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                if let Some(p) = peers.lock().unwrap().get(n).cloned() {
+                    return p;
+                }
+                assert!(Instant::now() < deadline, "port {n} never bound");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        };
+        let (a, b) = (peer("a"), peer("b"));
+        for _ in 0..100 {
+            assert!(a.inject(&frame(1, 2)));
+        }
+        let got = wait_for(&b, 100);
+        assert_eq!(got.len(), 100);
+        assert!(got.iter().all(|f| *f == frame(1, 2)));
+        // A port added to the configuration is bound by the worker.
+        switch.lock().unwrap().apply(config(&["a", "b", "c"]), Instant::now()).unwrap();
+        let c = peer("c");
+        assert!(a.inject(&frame(1, 0xff)));
+        assert_eq!(wait_for(&c, 1).len(), 1);
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap().unwrap();
+        let st = *stats.lock().unwrap();
+        assert!(st.rx_frames >= 101 && st.tx_frames >= 102, "{st:?}");
+    }
+}

@@ -1,0 +1,161 @@
+//! `dpu-switch`: the switch service. Reads its configuration, binds its ports with AF_PACKET
+//! and forwards on a worker thread until SIGTERM/SIGINT; SIGHUP re-reads the configuration.
+//! It keeps forwarding with its last configuration whatever happens to the agent.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use dpu_runtime::logging::LogFormat;
+use dpu_switch::io::afpacket::AfPacketPort;
+use dpu_switch::io::{Opener, PortIo, Worker, WorkerStats};
+use dpu_switch::{Switch, SwitchConfig};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::{error, info, warn};
+
+/// The DPU virtual switch.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Configuration file (TOML, or JSON when it ends in `.json`).
+    #[arg(long)]
+    config: PathBuf,
+    /// Write status (counters, MAC table, flows) as JSON to this file, replaced atomically.
+    #[arg(long)]
+    status_file: Option<PathBuf>,
+    /// How often the status file is rewritten, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    status_interval_ms: u64,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log filter, e.g. "info" or "info,dpu_switch=debug".
+    #[arg(long, default_value = "info")]
+    log_level: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    dpu_runtime::logging::init(args.log_format, &args.log_level).context("--log-level")?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    if let Err(err) = rt.block_on(run(args)) {
+        error!("{err:#}");
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Reads the configuration and fills in the VTEP's MAC from its uplink when not given.
+fn load_config(path: &Path) -> anyhow::Result<SwitchConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut config: SwitchConfig = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+    } else {
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+    };
+    config.validate().with_context(|| format!("invalid configuration {}", path.display()))?;
+    if let Some(v) = &mut config.vtep
+        && v.local_mac.is_none()
+    {
+        let sys = format!("/sys/class/net/{}/address", v.uplink);
+        let mac = std::fs::read_to_string(&sys).with_context(|| format!("reading {sys}"))?;
+        v.local_mac = Some(mac.trim().to_owned());
+    }
+    Ok(config)
+}
+
+#[derive(serde::Serialize)]
+struct StatusFile<'a> {
+    status: dpu_switch::Status,
+    mac_table: Vec<dpu_switch::MacEntryView>,
+    flows: dpu_switch::FlowPage,
+    worker: &'a WorkerStats,
+}
+
+fn write_status(
+    path: &Path,
+    switch: &Mutex<Switch>,
+    worker: &Mutex<WorkerStats>,
+) -> anyhow::Result<()> {
+    let now = Instant::now();
+    let worker = *worker.lock().unwrap_or_else(|p| p.into_inner());
+    let json = {
+        let sw = switch.lock().unwrap_or_else(|p| p.into_inner());
+        let file = StatusFile {
+            status: sw.status(),
+            mac_table: sw.mac_table(now),
+            flows: sw.flows(now, 0, 1000),
+            worker: &worker,
+        };
+        serde_json::to_vec_pretty(&file)?
+    };
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let signals =
+        dpu_runtime::signals::ShutdownSignals::install().context("installing signal handlers")?;
+    let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+    let config = load_config(&args.config)?;
+    let switch = Arc::new(Mutex::new(
+        Switch::new(config, Instant::now()).context("applying the configuration")?,
+    ));
+    let open: Opener = Box::new(|name| Ok(Box::new(AfPacketPort::open(name)?) as Box<dyn PortIo>));
+    let mut worker = Worker::new(Arc::clone(&switch), open);
+    let stats = worker.stats();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_worker = Arc::clone(&stop);
+    let handle = std::thread::Builder::new()
+        .name("dpu-switch-worker".into())
+        .spawn(move || worker.run(&stop_worker))
+        .context("starting the worker thread")?;
+    info!(config = %args.config.display(), "switch running");
+    dpu_runtime::notify_ready();
+
+    let shutdown = signals.recv();
+    tokio::pin!(shutdown);
+    let mut interval =
+        tokio::time::interval(Duration::from_millis(args.status_interval_ms.max(10)));
+    let result = loop {
+        tokio::select! {
+            sig = &mut shutdown => {
+                info!(signal = sig, "shutting down");
+                break Ok(());
+            }
+            _ = hup.recv() => match load_config(&args.config) {
+                Ok(c) => {
+                    let r = switch.lock().unwrap_or_else(|p| p.into_inner()).apply(c, Instant::now());
+                    match r {
+                        Ok(()) => info!("configuration reloaded"),
+                        Err(e) => warn!(error = %e, "configuration refused; keeping the current one"),
+                    }
+                }
+                Err(e) => warn!(error = format!("{e:#}"), "configuration refused; keeping the current one"),
+            },
+            _ = interval.tick() => {
+                if handle.is_finished() {
+                    break Err(anyhow::anyhow!("the worker thread stopped"));
+                }
+                if let Some(path) = &args.status_file
+                    && let Err(e) = write_status(path, &switch, &stats)
+                {
+                    warn!(error = format!("{e:#}"), "status file");
+                }
+            }
+        }
+    };
+    dpu_runtime::notify_stopping();
+    stop.store(true, Ordering::Relaxed);
+    match handle.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => bail!("worker: {e}"),
+        Err(_) => bail!("worker thread panicked"),
+    }
+    result
+}

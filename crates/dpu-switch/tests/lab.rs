@@ -1,0 +1,501 @@
+//! Acceptance tests with real peers in the lab's namespaces (run as root): the `dpu-switch`
+//! binary runs in the dpu namespace on the representors `pf0vf0`/`pf0vf1` and the uplink `p0`;
+//! the VMs and the fabric are ordinary Linux network stacks.
+//!
+//! Tools: `ping`, `ip` and `python3` must exist; `iperf3` and `tshark` are installed with apt
+//! when missing, and a test fails loudly if that does not work.
+#![allow(clippy::unwrap_used)] // Test helpers: a panic is a test failure.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use dpu_lab::{Lab, LabOptions, LabProcess, Role, SpawnOptions};
+use serde_json::Value;
+
+const VM1_IP: &str = "192.0.2.1";
+const VM2_IP: &str = "192.0.2.2";
+const FABRIC_OVERLAY_IP: &str = "192.0.2.3";
+const VTEP_IP: &str = "198.51.100.10";
+
+static APT: Mutex<()> = Mutex::new(());
+
+/// Makes sure `tool` exists, installing Debian package `pkg` if needed; panics otherwise.
+fn ensure_tool(tool: &str, pkg: &str) {
+    let have = || {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if have() {
+        return;
+    }
+    let _g = APT.lock().unwrap_or_else(|p| p.into_inner());
+    if have() {
+        return;
+    }
+    eprintln!("installing {pkg} (apt-get) for {tool}");
+    let out = Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends", pkg])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} is missing and apt-get cannot run: {e}"));
+    assert!(
+        out.status.success() && have(),
+        "{tool} is missing and `apt-get install {pkg}` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Bench {
+    lab: Lab,
+    dir: PathBuf,
+    switch: Option<LabProcess>,
+}
+
+impl Bench {
+    /// A lab with vm1 = 192.0.2.1/24 and vm2 = 192.0.2.2/24 (unless `vm2_addr` is false).
+    fn up(vm2_addr: bool) -> Bench {
+        let lab = Lab::up(LabOptions::default()).unwrap();
+        let dir = std::env::temp_dir().join(format!("dpu-switch-{}", lab.prefix()));
+        std::fs::create_dir_all(&dir).unwrap();
+        lab.run_in(Role::Vm1, ["ip", "addr", "add", &format!("{VM1_IP}/24"), "dev", "eth0"])
+            .unwrap();
+        if vm2_addr {
+            lab.run_in(Role::Vm2, ["ip", "addr", "add", &format!("{VM2_IP}/24"), "dev", "eth0"])
+                .unwrap();
+        }
+        // Like a NIC's VF, the VMs hand the switch MTU-sized frames: no TSO/GSO super-frames
+        // (a VF's hardware segments before the representor sees anything). Checksum offload
+        // stays on: the switch completes partial checksums.
+        ensure_tool("ethtool", "ethtool");
+        for role in [Role::Vm1, Role::Vm2, Role::Fabric] {
+            lab.run_in(role, ["ethtool", "-K", "eth0", "tso", "off", "gso", "off", "gro", "off"])
+                .unwrap();
+        }
+        Bench { lab, dir, switch: None }
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.join("switch.toml")
+    }
+
+    fn status_path(&self) -> PathBuf {
+        self.dir.join("status.json")
+    }
+
+    /// Starts the switch with `config` (TOML) and waits for its first status.
+    fn start(&mut self, config: &str) {
+        std::fs::write(self.config_path(), config).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dpu-switch"));
+        cmd.arg("--config")
+            .arg(self.config_path())
+            .arg("--status-file")
+            .arg(self.status_path())
+            .args(["--status-interval-ms", "100"]);
+        self.switch = Some(self.lab.spawn_in(Role::Dpu, cmd).unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.status_path().exists() {
+            assert!(Instant::now() < deadline, "the switch wrote no status");
+            assert!(self.switch.as_mut().unwrap().is_running(), "the switch exited");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The worker binds ports on its first tick; give it one.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// Replaces the configuration and signals the switch to reload it.
+    fn reload(&self, config: &str) {
+        std::fs::write(self.config_path(), config).unwrap();
+        let pid = self.switch.as_ref().unwrap().pid();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::SIGHUP)
+            .unwrap();
+        // Wait until the status shows the new epoch.
+        let before = self.status()["status"]["config_epoch"].as_u64();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.status()["status"]["config_epoch"].as_u64() == before {
+            assert!(Instant::now() < deadline, "reload not applied");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn status(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(self.status_path())
+                && let Ok(v) = serde_json::from_str(&text)
+            {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "no readable status");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn port(&self, name: &str) -> Value {
+        let s = self.status();
+        s["status"]["ports"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone()
+    }
+
+    /// Up to `tries` single echoes with a 1 s deadline each; true on the first answer.
+    fn ping(&self, from: Role, to: &str, tries: u32) -> bool {
+        (0..tries).any(|_| {
+            self.lab
+                .exec_in(from, ["ping", "-n", "-c", "1", "-W", "1", to])
+                .unwrap()
+                .status
+                .success()
+        })
+    }
+
+    /// A bounded iperf3 TCP transfer from `client` to `server_ip` (server in `server`);
+    /// returns the received bits per second.
+    fn iperf(&self, server: Role, server_ip: &str, client: Role, secs: u32) -> f64 {
+        ensure_tool("iperf3", "iperf3");
+        let mut srv = Command::new("iperf3");
+        srv.args(["-s", "-1", "-B", server_ip]);
+        let mut srv = self.lab.spawn_in_with(server, srv, SpawnOptions::piped()).unwrap();
+        // Wait for the server socket (bounded).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = self.lab.exec_in(server, ["ss", "-ltn"]).unwrap();
+            if String::from_utf8_lossy(&out.stdout).contains(":5201") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "iperf3 server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = self
+            .lab
+            .exec_in_timeout(
+                client,
+                [
+                    "iperf3",
+                    "-c",
+                    server_ip,
+                    "-t",
+                    &secs.to_string(),
+                    "-J",
+                    "--connect-timeout",
+                    "3000",
+                ],
+                Duration::from_secs(u64::from(secs) + 20),
+            )
+            .unwrap();
+        let _ = srv.wait_timeout(Duration::from_secs(5));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "iperf3 failed: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let (Some(bps), Some(bytes)) = (
+            v["end"]["sum_received"]["bits_per_second"].as_f64(),
+            v["end"]["sum_received"]["bytes"].as_f64(),
+        ) else {
+            panic!("iperf3 reported no result: {text}");
+        };
+        assert!(bytes > 0.0, "nothing transferred: {text}");
+        bps
+    }
+
+    /// Starts tshark in `role` on `ifname` for `secs` seconds; returns once it captures.
+    fn tshark(
+        &self,
+        role: Role,
+        ifname: &str,
+        secs: u32,
+        fields: &[&str],
+        display: &str,
+    ) -> LabProcess {
+        ensure_tool("tshark", "tshark");
+        let mut cmd = Command::new("tshark");
+        cmd.args([
+            "-n",
+            "-l",
+            "-i",
+            ifname,
+            "-a",
+            &format!("duration:{secs}"),
+            "-Y",
+            display,
+            "-T",
+            "fields",
+        ]);
+        for f in fields {
+            cmd.args(["-e", f]);
+        }
+        cmd.env("HOME", &self.dir);
+        let mut p = self.lab.spawn_in_with(role, cmd, SpawnOptions::piped()).unwrap();
+        // tshark says "Capturing on ..." on stderr once the capture runs.
+        let mut err = p.take_stderr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            let mut seen = String::new();
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if seen.contains("Capturing on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(15)).expect("tshark did not start capturing");
+        p
+    }
+
+    fn tshark_output(mut p: LabProcess, secs: u32) -> String {
+        let status = p.wait_timeout(Duration::from_secs(u64::from(secs) + 15)).unwrap();
+        assert!(status.is_some(), "tshark did not finish");
+        let mut out = String::new();
+        p.take_stdout().unwrap().read_to_string(&mut out).unwrap();
+        out
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.switch.take() {
+            let _ = p.stop(Duration::from_secs(3));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn l2_config(vm1: &str, vm2: &str) -> String {
+    format!(
+        r#"
+[[ports]]
+name = "pf0vf0"
+{vm1}
+
+[[ports]]
+name = "pf0vf1"
+{vm2}
+
+[[bridges]]
+name = "br10"
+vlan = 10
+
+[[bridges]]
+name = "br20"
+vlan = 20
+"#
+    )
+}
+
+#[test]
+fn l2_vms_ping_and_transfer_through_the_switch() {
+    let mut b = Bench::up(true);
+    b.start(&l2_config("mode = \"access\"\nvlan = 10", "mode = \"access\"\nvlan = 10"));
+    assert!(b.ping(Role::Vm1, VM2_IP, 5), "vm1 cannot ping vm2 through the switch");
+    assert!(b.ping(Role::Vm2, VM1_IP, 3), "vm2 cannot ping vm1 through the switch");
+    let bps = b.iperf(Role::Vm2, VM2_IP, Role::Vm1, 3);
+    println!("{{\"figure\":\"switch.l2_iperf3_tcp\",\"value\":{:.0},\"unit\":\"bit/s\"}}", bps);
+    let vf0 = b.port("pf0vf0");
+    assert!(vf0["counters"]["rx_packets"].as_u64().unwrap() > 1000, "{vf0}");
+    let s = b.status();
+    let macs = s["mac_table"].as_array().unwrap();
+    assert_eq!(macs.iter().filter(|m| m["bridge"] == "br10").count(), 2, "{macs:?}");
+    assert!(s["status"]["flow_cache"]["hits"].as_u64().unwrap() > 100);
+}
+
+#[test]
+fn vlan_isolation_and_trunk_tagging() {
+    let mut b = Bench::up(true);
+    // Different VLANs: isolated.
+    b.start(&l2_config("mode = \"access\"\nvlan = 10", "mode = \"access\"\nvlan = 20"));
+    assert!(!b.ping(Role::Vm1, VM2_IP, 2), "VLAN 10 reached VLAN 20");
+    // pf0vf1 becomes a trunk (VLANs 10 and 20, no native VLAN). This kernel has no 802.1Q
+    // devices, so vm2 observes and sends tagged frames with tshark and a raw socket.
+    b.reload(&l2_config("mode = \"access\"\nvlan = 10", "mode = \"trunk\"\nvlans = [10, 20]"));
+    // Egress: vm1's ARP broadcasts leave the trunk tagged 10.
+    let cap = b.tshark(Role::Vm2, "eth0", 4, &["vlan.id", "arp.dst.proto_ipv4"], "arp");
+    let _ = b.ping(Role::Vm1, VM2_IP, 2);
+    let out = Bench::tshark_output(cap, 4);
+    let lines: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "no ARP captured on the trunk");
+    for l in &lines {
+        assert_eq!(*l, format!("10\t{VM2_IP}"), "untagged or wrong VLAN on the trunk");
+    }
+    // Ingress: tagged 10 from the trunk reaches vm1 untagged; VLAN 30 and untagged frames
+    // are not allowed on this trunk.
+    let cap =
+        b.tshark(Role::Vm1, "eth0", 4, &["vlan.id", "eth.type"], "eth.src == 02:00:00:00:bb:02");
+    let hdr = "ffffffffffff02000000bb02";
+    let payload = "88b5".to_string() + &"00".repeat(46);
+    let frames = [
+        format!("{hdr}8100000a{payload}"),
+        format!("{hdr}8100001e{payload}"),
+        format!("{hdr}{payload}"),
+    ];
+    inject(&b.lab, Role::Vm2, "eth0", &frames, 5);
+    let out = Bench::tshark_output(cap, 4);
+    let lines: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 5, "tagged frames from the trunk did not reach vm1 once each: {out}");
+    for l in &lines {
+        assert_eq!(*l, "\t0x88b5", "vm1 got a tagged or altered frame");
+    }
+    let drops = &b.port("pf0vf1")["counters"]["drops"];
+    assert!(drops["vlan_not_allowed"].as_u64().unwrap_or(0) >= 10, "{drops}");
+    let s = b.status();
+    assert!(
+        s["mac_table"].as_array().unwrap().iter().any(|m| m["mac"] == "02:00:00:00:bb:02"
+            && m["dest"] == "pf0vf1"
+            && m["bridge"] == "br10"),
+        "{}",
+        s["mac_table"]
+    );
+    println!("trunk: {} tagged ARP frames seen by vm2; drops on pf0vf1: {drops}", lines.len());
+}
+
+fn vxlan_config() -> String {
+    format!(
+        r#"
+[[ports]]
+name = "pf0vf0"
+mode = "access"
+vlan = 10
+
+[[ports]]
+name = "p0"
+mode = "uplink"
+
+[[bridges]]
+name = "br10"
+vlan = 10
+vni = 100
+
+[vtep]
+uplink = "p0"
+local_ip = "{VTEP_IP}"
+prefix_len = 24
+remotes = [{{ ip = "{fabric}", vnis = [100] }}]
+"#,
+        fabric = dpu_lab::FABRIC_IP
+    )
+}
+
+#[test]
+fn vxlan_interop_with_linux_kernel_vtep() {
+    let mut b = Bench::up(false);
+    let f = Role::Fabric;
+    let fabric_ip = dpu_lab::FABRIC_IP.to_string();
+    b.lab
+        .run_in(
+            f,
+            [
+                "ip", "link", "add", "vx0", "type", "vxlan", "id", "100", "remote", VTEP_IP,
+                "local", &fabric_ip, "dstport", "4789", "dev", "eth0",
+            ],
+        )
+        .unwrap();
+    b.lab
+        .run_in(f, ["ip", "addr", "add", &format!("{FABRIC_OVERLAY_IP}/24"), "dev", "vx0"])
+        .unwrap();
+    b.lab.run_in(f, ["ip", "link", "set", "vx0", "up"]).unwrap();
+    b.lab.run_in(f, ["ethtool", "-K", "vx0", "tso", "off", "gso", "off"]).unwrap();
+    // The overlay MTU, as the kernel device computes it (1500 - 50).
+    b.lab.run_in(Role::Vm1, ["ip", "link", "set", "eth0", "mtu", "1450"]).unwrap();
+    b.start(&vxlan_config());
+    let cap = b.tshark(f, "eth0", 8, &["vxlan.vni", "ip.src", "ip.dst", "udp.srcport"], "vxlan");
+    assert!(b.ping(Role::Vm1, FABRIC_OVERLAY_IP, 5), "vm1 cannot reach the kernel VTEP's overlay");
+    assert!(b.ping(f, VM1_IP, 3), "the kernel VTEP's overlay cannot reach vm1");
+    let out = Bench::tshark_output(cap, 8);
+    let lines: Vec<Vec<&str>> =
+        out.lines().map(|l| l.split('\t').collect()).filter(|v: &Vec<&str>| v.len() == 4).collect();
+    assert!(lines.iter().any(|v| v[1] == VTEP_IP), "nothing from our VTEP decoded: {out}");
+    for v in &lines {
+        assert_eq!(v[0], "100", "wrong VNI: {v:?}");
+        if v[1] == VTEP_IP {
+            let sport: u16 = v[3].parse().unwrap();
+            assert!(sport >= 49152, "source port outside the dynamic range: {v:?}");
+        }
+    }
+    let bps = b.iperf(f, FABRIC_OVERLAY_IP, Role::Vm1, 3);
+    println!("{{\"figure\":\"switch.vxlan_iperf3_tcp\",\"value\":{:.0},\"unit\":\"bit/s\"}}", bps);
+    let s = b.status();
+    let vtep = &s["status"]["vteps"][0];
+    assert!(
+        vtep["tx_packets"].as_u64().unwrap() > 100 && vtep["rx_packets"].as_u64().unwrap() > 100,
+        "{vtep}"
+    );
+    assert!(s["status"]["counters"]["arp_replies"].as_u64().unwrap() >= 1);
+    println!("vxlan: {} frames decoded by tshark, vtep {vtep}", lines.len());
+}
+
+/// Sends `count` copies of each frame (hex) on `ifname` of `role` with a raw socket.
+fn inject(lab: &Lab, role: Role, ifname: &str, frames: &[String], count: u32) {
+    let script = format!(
+        "import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(('{ifname}',0))\n\
+         fs=[bytes.fromhex(h) for h in sys.argv[1:]]\nfor _ in range({count}):\n    for f in fs:\n        s.send(f)\n"
+    );
+    let mut args = vec!["python3".to_string(), "-c".into(), script];
+    args.extend(frames.iter().cloned());
+    let out = lab.exec_in(role, &args).unwrap();
+    assert!(out.status.success(), "inject: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn malformed_bursts_are_counted_and_good_traffic_survives() {
+    let mut b = Bench::up(true);
+    b.start(&l2_config("mode = \"access\"\nvlan = 10", "mode = \"access\"\nvlan = 10"));
+    assert!(b.ping(Role::Vm1, VM2_IP, 5));
+    let eth = "ffffffffffff02000000aa01";
+    let frames = vec![
+        format!("{eth}0800450000"), // IPv4 cut short
+        format!("{eth}08004f00001c0000000040110000c0000201c0000202"), // IHL 15 > data
+        format!("{eth}0806000108000604"), // ARP cut short
+        format!("{eth}8100000a8100000a8100000a0800"), // three VLAN tags
+        format!("ffffffffffff01000000aa0188b5{}", "00".repeat(46)), // multicast source
+    ];
+    let mut ping = Command::new("ping");
+    ping.args(["-n", "-i", "0.2", "-c", "20", "-W", "1", VM2_IP]);
+    let mut pinger = b.lab.spawn_in_with(Role::Vm1, ping, SpawnOptions::piped()).unwrap();
+    inject(&b.lab, Role::Vm1, "eth0", &frames, 2000);
+    let status = pinger.wait_timeout(Duration::from_secs(30)).unwrap().expect("ping did not end");
+    let mut out = String::new();
+    pinger.take_stdout().unwrap().read_to_string(&mut out).unwrap();
+    assert!(status.success() && out.contains(" 0% packet loss"), "good traffic suffered: {out}");
+    std::thread::sleep(Duration::from_millis(300));
+    let drops = b.port("pf0vf0")["counters"]["drops"].clone();
+    println!("drops on pf0vf0 after 10000 malformed frames: {drops}");
+    for reason in ["truncated", "too_many_headers", "bad_src_mac"] {
+        assert!(drops[reason].as_u64().unwrap_or(0) >= 1900, "{reason}: {drops}");
+    }
+    assert!(
+        drops["truncated"].as_u64().unwrap_or(0) + drops["bad_length"].as_u64().unwrap_or(0)
+            >= 5800,
+        "{drops}"
+    );
+    assert!(b.switch.as_mut().unwrap().is_running());
+}
+
+#[test]
+fn port_removal_and_admin_down_take_effect_at_once() {
+    let mut b = Bench::up(true);
+    let both = l2_config("mode = \"access\"\nvlan = 10", "mode = \"access\"\nvlan = 10");
+    b.start(&both);
+    assert!(b.ping(Role::Vm1, VM2_IP, 5));
+    // A continuous flow is cached; removing the port stops it at once.
+    b.reload(&both.replace(
+        "name = \"pf0vf1\"\nmode = \"access\"\nvlan = 10",
+        "name = \"pf0vf1\"\nmode = \"access\"\nvlan = 10\nadmin_up = false",
+    ));
+    assert!(!b.ping(Role::Vm1, VM2_IP, 2), "admin down port still forwards");
+    b.reload(&both);
+    assert!(b.ping(Role::Vm1, VM2_IP, 5), "port back up does not forward");
+    let one = "[[ports]]\nname = \"pf0vf0\"\nmode = \"access\"\nvlan = 10\n\n[[bridges]]\nname = \"br10\"\nvlan = 10\n";
+    b.reload(one);
+    assert!(!b.ping(Role::Vm1, VM2_IP, 2), "removed port still forwards");
+    let s = b.status();
+    assert!(s["status"]["ports"].as_array().unwrap().iter().all(|p| p["name"] != "pf0vf1"));
+}
