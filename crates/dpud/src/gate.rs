@@ -51,6 +51,21 @@ fn grpc_status(response: &Response<Body>) -> tonic::Code {
         .map_or(tonic::Code::Ok, tonic::Code::from)
 }
 
+/// tonic refuses an oversized request with OUT_OF_RANGE; gRPC's status code guide and every
+/// other implementation say RESOURCE_EXHAUSTED for a message over the receive limit, which is
+/// what clients in other languages check for.
+fn oversized_is_resource_exhausted(mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    let out_of_range = headers.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11");
+    let too_large = headers.get("grpc-message").and_then(|v| v.to_str().ok()).is_some_and(|m| {
+        m.contains("message%20length%20too%20large") || m.contains("message length too large")
+    });
+    if out_of_range && too_large {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+    }
+    response
+}
+
 impl<S, B> Service<Request<B>> for Gate<S>
 where
     S: Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
@@ -90,7 +105,7 @@ where
             };
             let response = match denial {
                 Some(status) => status.into_http(),
-                None => inner.call(req).await?,
+                None => oversized_is_resource_exhausted(inner.call(req).await?),
             };
             layer.metrics.record(&path, known, grpc_status(&response), started.elapsed());
             Ok(response)

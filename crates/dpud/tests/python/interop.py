@@ -123,6 +123,13 @@ def main():
                 detail.Unpack(br)
                 fields += [v.field for v in br.field_violations]
         check(fields == ["sysctl_id"], f"BadRequest names the field: {fields}")
+    huge = system_pb2.CreateSysctlRequest(
+        sysctl_id="vm.huge", sysctl=system_pb2.Sysctl(spec=system_pb2.SysctlSpec(value="x" * (10 << 20))))
+    try:
+        system_pb2_grpc.SystemServiceStub(operator).CreateSysctl(huge, timeout=30)
+        check(False, "10 MiB request refused")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, f"10 MiB request -> {e.code()}")
     created = system_pb2_grpc.SystemServiceStub(operator).CreateSysctl(req, timeout=10)
     check(created.name == "sysctls/net.ipv4.ip_forward" and created.generation == 1, "operator CreateSysctl")
     print("interop: all checks passed")
