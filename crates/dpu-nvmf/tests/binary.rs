@@ -1,0 +1,121 @@
+//! The `dpu-nvmf` binary: starts from a TOML configuration, serves the initiator,
+//! exits cleanly on SIGTERM, and refuses a bad configuration with one clear line.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dpu_nvmf::initiator::{HostController, HostOptions};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// Killed on drop so a failing test leaves no process behind.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn serves_configured_namespace_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("nvmf.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+            io_threads = 4
+            [[listeners]]
+            port_id = 1
+            address = "127.0.0.1:{port}"
+            [[volumes]]
+            name = "disk"
+            kind = "file"
+            path = "{}"
+            size = 8388608
+            block_size = 4096
+            [[subsystems]]
+            nqn = "nqn.2024-01.io.example:bin"
+            serial = "BIN1"
+            allow_any_host = true
+            [[subsystems.namespaces]]
+            nsid = 1
+            volume = "disk"
+            "#,
+            dir.path().join("disk.img").display()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("log")).unwrap();
+    let mut p = Process(
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let start = Instant::now();
+    let mut c = loop {
+        match HostController::connect(
+            addr,
+            "nqn.2024-01.io.example:bin",
+            &HostOptions::default(),
+            1,
+        )
+        .await
+        {
+            Ok(c) => break c,
+            Err(_) if start.elapsed() < Duration::from_secs(15) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("target not reachable: {e}"),
+        }
+    };
+    let data = vec![0x5Au8; 16384];
+    assert!(c.io[0].write(1, 3, &data, 4096).await.unwrap().cqe.status.is_success());
+    assert_eq!(c.io[0].read(1, 3, 4, 4096).await.unwrap().data, data);
+    kill(Pid::from_raw(p.0.id() as i32), Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = p.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+    assert!(log.contains("NVMe/TCP target ready"), "{log}");
+    // The data is in the file.
+    let img = std::fs::read(dir.path().join("disk.img")).unwrap();
+    assert_eq!(&img[3 * 4096..7 * 4096], &data[..]);
+}
+
+#[test]
+fn bad_configuration_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nvmf.toml");
+    std::fs::write(
+        &config,
+        "[[subsystems]]\nnqn = \"nqn.2024-01.io.example:x\"\n[[subsystems.namespaces]]\nnsid = 1\nvolume = \"nope\"\n",
+    )
+    .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf")).arg("--config").arg(&config).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no volume nope"), "{err}");
+}
