@@ -133,6 +133,29 @@ async fn errors_are_one_line_and_non_zero() {
         .output()
         .unwrap();
     fails(&unreachable, 1, "cannot connect");
+    // A context file (relative paths are relative to it) replaces the flags.
+    std::fs::write(
+        env.path("host.context.toml"),
+        format!(
+            "endpoint = \"https://127.0.0.1:{}\"\nca = \"certs/ca.crt\"\ncert = \"certs/host.crt\"\nkey = \"certs/host.key\"\n",
+            env.host_port
+        ),
+    )
+    .unwrap();
+    let with_context = std::process::Command::new(workspace_bin("dpuctl"))
+        .arg("--context")
+        .arg(env.path("host.context.toml"))
+        .arg("health")
+        .output()
+        .unwrap();
+    assert!(ok(&with_context).contains("SERVING"));
+    let no_identity = std::process::Command::new(workspace_bin("dpuctl"))
+        .arg("health")
+        .env_clear()
+        .output()
+        .unwrap();
+    fails(&no_identity, 1, "--ca");
+
     // Usage errors are clap's: exit 2, the reason on the first line.
     let usage = dpuctl(&env, Who::Operator, &["-o", "xml", "health"]);
     assert_eq!(usage.status.code(), Some(2));
