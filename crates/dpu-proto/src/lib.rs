@@ -13,6 +13,12 @@ pub mod dpu {
             include!("gen/dpu.system.v1.serde.rs");
         }
     }
+    pub mod nvmf {
+        pub mod v1 {
+            include!("gen/dpu.nvmf.v1.rs");
+            include!("gen/dpu.nvmf.v1.serde.rs");
+        }
+    }
     pub mod internal {
         pub mod v1 {
             include!("gen/dpu.internal.v1.rs");
