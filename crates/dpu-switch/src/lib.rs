@@ -16,6 +16,7 @@
 pub mod config;
 pub mod counters;
 pub mod flow;
+pub mod fuzz;
 pub mod io;
 mod mac;
 pub mod offload;

@@ -1,0 +1,125 @@
+//! The fuzzing entry point: arbitrary bytes become bursts of frames on every kind of port of a
+//! switch with VLANs, a trunk and a VXLAN uplink. Nothing may panic, and every frame that
+//! comes out must be one the switch could send.
+
+use std::net::Ipv4Addr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::config::{
+    BridgeConfig, PortConfig, PortMode, RemoteVtepConfig, SwitchConfig, VtepConfig,
+};
+use crate::packet::{PacketBuf, PortId, Rx};
+use crate::switch::Switch;
+
+/// The MAC the fuzz switch's VTEP owns (frames to it reach the decapsulation path).
+pub const FUZZ_VTEP_MAC: [u8; 6] = [2, 0, 0, 0, 0, 0x10];
+
+fn config() -> SwitchConfig {
+    let port = |name: &str, mode| PortConfig { name: name.into(), mode, mtu: 1500, admin_up: true };
+    SwitchConfig {
+        ports: vec![
+            port("a", PortMode::Access { vlan: 10 }),
+            port("b", PortMode::Access { vlan: 20 }),
+            port("t", PortMode::Trunk { vlans: vec![10, 20], native_vlan: Some(10) }),
+            port("p0", PortMode::Uplink),
+        ],
+        bridges: vec![
+            BridgeConfig {
+                name: "b10".into(),
+                vlan: Some(10),
+                vni: Some(100),
+                ageing_secs: 5,
+                mac_limit: 64,
+            },
+            BridgeConfig {
+                name: "b20".into(),
+                vlan: Some(20),
+                vni: Some(200),
+                ageing_secs: 5,
+                mac_limit: 64,
+            },
+        ],
+        vtep: Some(VtepConfig {
+            uplink: "p0".into(),
+            local_ip: Ipv4Addr::new(198, 51, 100, 10),
+            prefix_len: 24,
+            gateway: Some(Ipv4Addr::new(198, 51, 100, 1)),
+            local_mac: Some(dpu_wire::MacAddr(FUZZ_VTEP_MAC).to_string()),
+            udp_checksum: true,
+            ttl: 64,
+            remotes: vec![
+                RemoteVtepConfig { ip: Ipv4Addr::new(198, 51, 100, 2), vnis: vec![100, 200] },
+                RemoteVtepConfig { ip: Ipv4Addr::new(203, 0, 113, 9), vnis: vec![100] },
+            ],
+            learn_remotes: true,
+        }),
+        static_macs: vec![],
+        flow_cache_size: 256,
+    }
+}
+
+/// Splits `data` into frames (`[port, len_hi, len_lo, frame...]` records, the last one takes
+/// the rest) and feeds them through a fresh switch in bursts, with ticks in between.
+pub fn run_pipeline(data: &[u8]) {
+    static CONFIG: OnceLock<SwitchConfig> = OnceLock::new();
+    let now = Instant::now();
+    let Ok(mut sw) = Switch::new(CONFIG.get_or_init(config).clone(), now) else { return };
+    let mut rx = Vec::new();
+    let mut out = Vec::new();
+    let mut rest = data;
+    let mut t = now;
+    // Bounded by the input: every record consumes at least one byte.
+    while let Some((&hdr, tail)) = rest.split_first() {
+        let (len, body) = match tail {
+            [hi, lo, body @ ..] => (usize::from(u16::from_be_bytes([*hi, *lo])), body),
+            _ => (tail.len(), &[][..]),
+        };
+        let len = len.min(body.len());
+        let (frame, next) = body.split_at(len);
+        rest = next;
+        rx.push(Rx { port: PortId(u16::from(hdr & 3)), buf: PacketBuf::from_frame(frame) });
+        if hdr & 0x80 != 0 || rest.is_empty() {
+            sw.process(t, &mut rx, &mut out);
+            if hdr & 0x40 != 0 {
+                t += Duration::from_secs(u64::from(hdr & 0x0f));
+                sw.tick(t, &mut out);
+            }
+            for tx in out.drain(..) {
+                // Everything sent is at least an Ethernet header and fits a jumbo frame.
+                assert!(tx.buf.len() >= 14 && tx.buf.len() <= 1500 + 18 + 54, "{}", tx.buf.len());
+            }
+        }
+    }
+    let _ = (sw.status(), sw.mac_table(t), sw.flows(t, 0, 10));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_input_never_panics() {
+        let mut x: u64 = 0x0123_4567_89ab_cdef;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..3000 {
+            let n = (next() % 600) as usize;
+            let mut d: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+            // Steer some records at the VTEP MAC and at IPv4/ARP.
+            if d.len() > 20 && next() % 2 == 0 {
+                d[0] = 3 | 0x80;
+                d[1] = 0;
+                d[2] = 200;
+                d[3..9].copy_from_slice(&FUZZ_VTEP_MAC);
+                d[15..17].copy_from_slice(if next() % 3 == 0 { &[8, 6] } else { &[8, 0] });
+                d[17] = 0x45;
+            }
+            run_pipeline(&d);
+        }
+    }
+}
