@@ -8,6 +8,7 @@
 //! | [`volume`] | RAM, file and block-device volumes (blocking; run on a pool) |
 //! | [`server`] | tokio shell: listeners, connection tasks, bounded I/O pool |
 //! | [`config`] | the binary's TOML configuration applied to a target |
+//! | [`internal`] | the agent-facing internal gRPC API (whole-state Sync, stats) |
 //! | [`initiator`] | host side: connect, identify, read/write over NVMe/TCP (tests, benches) |
 //!
 //! Specifications cited: NVM Express Base 2.0, NVM Express over Fabrics 1.1, NVM
@@ -16,6 +17,7 @@
 pub mod config;
 pub mod identify;
 pub mod initiator;
+pub mod internal;
 pub mod queue;
 pub mod server;
 pub mod target;

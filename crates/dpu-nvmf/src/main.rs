@@ -1,21 +1,34 @@
-//! `dpu-nvmf`: the NVMe/TCP target service.
+//! `dpu-nvmf`: the NVMe/TCP target service. Its configuration comes from a TOML file
+//! (`--config`), from the agent over the internal gRPC API on a Unix socket
+//! (`--socket`), or both (the file is the state before the first sync).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use dpu_nvmf::config::Config;
+use dpu_nvmf::internal::{Control, NvmfInternal};
 use dpu_nvmf::{Server, Target};
 use dpu_runtime::logging::LogFormat;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
-/// NVMe/TCP target: serves the configured subsystems, namespaces and listeners.
+/// How long in-flight internal calls may take to finish after SIGTERM/SIGINT.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// NVMe/TCP target: serves subsystems, namespaces and listeners.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
     /// TOML configuration (volumes, subsystems, namespaces, listeners).
     #[arg(long)]
-    config: PathBuf,
+    config: Option<PathBuf>,
+    /// Unix socket for the agent's internal API (created 0600).
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Volume I/O operations running at once (without --config).
+    #[arg(long, default_value_t = 16)]
+    io_threads: usize,
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     /// Log filter, e.g. "info" or "info,dpu_nvmf=debug".
@@ -37,23 +50,57 @@ async fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let signals =
         dpu_runtime::signals::ShutdownSignals::install().context("installing signal handlers")?;
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
-    let config = Config::parse(&text)?;
+    if args.config.is_none() && args.socket.is_none() {
+        anyhow::bail!("nothing to serve: give --config, --socket or both");
+    }
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(Config::parse(&text)?)
+        }
+        None => None,
+    };
     let target = Target::new();
-    config.apply(&target)?;
-    let server = Server::new(target, config.io_threads);
-    if let Some(addr) = config.discovery {
-        server.add_discovery_listener(addr).await?;
+    let io_threads = config.as_ref().map_or(args.io_threads, |c| c.io_threads);
+    let server = Server::new(target.clone(), io_threads);
+    if let Some(config) = &config {
+        config.apply(&target)?;
+        if let Some(addr) = config.discovery {
+            server.add_discovery_listener(addr).await?;
+        }
+        for spec in config.listener_specs() {
+            server.add_listener(spec).await?;
+        }
     }
-    for spec in config.listener_specs() {
-        server.add_listener(spec).await?;
+    let mut grpc = None;
+    if let Some(socket) = &args.socket {
+        let listener = dpu_runtime::unix::bind(socket)?;
+        let control = Control::new();
+        info!(socket = %socket.display(), instance_id = %control.info().instance_id, "internal API listening");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = tonic::transport::Server::builder()
+            .add_service(NvmfInternal::new(server.clone()).into_server())
+            .add_service(control.into_server())
+            .serve_with_incoming_shutdown(listener, async {
+                let _ = stop_rx.await;
+            });
+        grpc = Some((tokio::spawn(serve), stop_tx, socket.clone()));
     }
-    info!(subsystems = config.subsystems.len(), "NVMe/TCP target ready");
+    info!("NVMe/TCP target ready");
     dpu_runtime::notify_ready();
     let signal = signals.recv().await;
     info!(signal, "shutting down");
     dpu_runtime::notify_stopping();
     server.stop();
+    if let Some((task, stop, socket)) = grpc {
+        let _ = stop.send(());
+        if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+            warn!(grace = ?SHUTDOWN_GRACE, "internal clients still connected; exiting anyway");
+        }
+        if let Err(err) = std::fs::remove_file(&socket) {
+            warn!(%err, socket = %socket.display(), "cannot remove socket");
+        }
+    }
     Ok(())
 }

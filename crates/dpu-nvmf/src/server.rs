@@ -153,6 +153,18 @@ impl Server {
         Ok(bound)
     }
 
+    /// Stops a discovery listener started by [`add_discovery_listener`](Self::add_discovery_listener).
+    pub fn remove_discovery_listener(&self, addr: SocketAddr) {
+        if let Ok(mut d) = self.discovery.lock() {
+            d.retain(|(a, t)| {
+                if *a == addr {
+                    t.abort();
+                }
+                *a != addr
+            });
+        }
+    }
+
     /// Stops every listener.
     pub fn stop(&self) {
         if let Ok(mut l) = self.listeners.lock() {

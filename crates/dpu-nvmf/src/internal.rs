@@ -1,0 +1,608 @@
+//! The internal gRPC API the agent drives: `dpu.nvmf.v1.NvmfInternalService`
+//! (whole-state [`Sync`](NvmfInternal::sync_state), stats) and
+//! `dpu.internal.v1.ServiceControl`, served on a Unix socket.
+//!
+//! A sync converges the running target to exactly the desired objects: new ones are
+//! created, changed ones replaced, missing ones removed. Each object reports
+//! `APPLIED` or `FAILED` with a message; a failed object changes nothing and does not
+//! stop the others. Namespaces added or removed raise asynchronous events for the
+//! connected hosts (see [`crate::target`]). Opening volumes runs on blocking threads.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+
+use dpu_proto::dpu::internal::v1::service_control_server::{ServiceControl, ServiceControlServer};
+use dpu_proto::dpu::internal::v1::{GetServiceInfoRequest, ServiceInfo};
+use dpu_proto::dpu::nvmf::v1 as pb;
+use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_server::{
+    NvmfInternalService, NvmfInternalServiceServer,
+};
+use tonic::{Request, Response, Status};
+use tracing::{info, warn};
+
+use crate::server::Server;
+use crate::target::{ListenerSpec, SubsystemSpec};
+use crate::volume::Volume;
+
+/// Service name reported by `GetServiceInfo`.
+pub const SERVICE_NAME: &str = "nvmf";
+/// Version reported by `GetServiceInfo`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Largest internal message either side accepts (a full sync).
+pub const INTERNAL_MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Random per process start: tells the agent a restarted process needs a full sync.
+pub fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
+}
+
+struct AppliedVolume {
+    spec: pb::VolumeSpec,
+    volume: Arc<Volume>,
+}
+
+struct AppliedSubsystem {
+    spec: pb::SubsystemSpec,
+    nqn: String,
+}
+
+struct AppliedNamespace {
+    spec: pb::NamespaceSpec,
+    nqn: String,
+    nsid: u32,
+    volume: Arc<Volume>,
+}
+
+struct AppliedListener {
+    spec: pb::ListenerSpec,
+    port_id: Option<u16>,
+    addr: SocketAddr,
+}
+
+#[derive(Default)]
+struct Applied {
+    volumes: BTreeMap<String, AppliedVolume>,
+    subsystems: BTreeMap<String, AppliedSubsystem>,
+    namespaces: BTreeMap<String, AppliedNamespace>,
+    listeners: BTreeMap<String, AppliedListener>,
+    last: pb::SyncResponse,
+}
+
+/// Implements `NvmfInternalService` over a running [`Server`].
+#[derive(Clone)]
+pub struct NvmfInternal {
+    server: Arc<Server>,
+    applied: Arc<tokio::sync::Mutex<Applied>>,
+}
+
+impl std::fmt::Debug for NvmfInternal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NvmfInternal").finish_non_exhaustive()
+    }
+}
+
+fn status(generation: i64, result: &Result<(), String>) -> pb::ObjectStatus {
+    match result {
+        Ok(()) => pb::ObjectStatus {
+            state: pb::ApplyState::Applied as i32,
+            applied_generation: generation,
+            message: String::new(),
+        },
+        Err(m) => pb::ObjectStatus {
+            state: pb::ApplyState::Failed as i32,
+            applied_generation: 0,
+            message: m.clone(),
+        },
+    }
+}
+
+fn parse_hex16(s: &str) -> Option<[u8; 16]> {
+    let s: String = s.chars().filter(|c| *c != '-').collect();
+    if s.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// "subsystems/{s}/namespaces/{nsid}" → ("subsystems/{s}", nsid).
+fn split_namespace_name(name: &str) -> Option<(String, u32)> {
+    let (parent, nsid) = name.rsplit_once("/namespaces/")?;
+    let id = parent.strip_prefix("subsystems/")?;
+    if id.is_empty() || id.contains('/') {
+        return None;
+    }
+    Some((parent.to_owned(), nsid.parse().ok()?))
+}
+
+fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
+    let bs = if spec.block_size == 0 { 512 } else { spec.block_size };
+    let r = match &spec.backend {
+        Some(pb::volume_spec::Backend::Ram(r)) => Volume::ram("ram", bs, r.size_bytes),
+        Some(pb::volume_spec::Backend::File(f)) => {
+            if f.path.is_empty() {
+                return Err("spec.file.path is required".into());
+            }
+            Volume::file("file", std::path::Path::new(&f.path), bs, f.size_bytes)
+        }
+        Some(pb::volume_spec::Backend::BlockDevice(b)) => {
+            Volume::block_device("block", std::path::Path::new(&b.path), bs)
+        }
+        None => return Err("spec.backend is required (ram, file or block_device)".into()),
+    };
+    r.map_err(|e| e.to_string())
+}
+
+impl NvmfInternal {
+    /// Drives `server`.
+    pub fn new(server: Arc<Server>) -> Self {
+        Self { server, applied: Arc::new(tokio::sync::Mutex::new(Applied::default())) }
+    }
+
+    /// The gRPC server for the agent's socket.
+    pub fn into_server(self) -> NvmfInternalServiceServer<Self> {
+        NvmfInternalServiceServer::new(self)
+            .max_decoding_message_size(INTERNAL_MESSAGE_LIMIT)
+            .max_encoding_message_size(INTERNAL_MESSAGE_LIMIT)
+    }
+
+    /// Converges to `req`; returns every object with its status.
+    pub async fn sync_state(&self, req: pb::SyncRequest) -> pb::SyncResponse {
+        let mut a = self.applied.lock().await;
+        let target = self.server.target().clone();
+        let mut out = pb::SyncResponse::default();
+
+        // Volumes: reopen only what changed (on blocking threads).
+        let mut reopened = BTreeSet::new();
+        let mut volumes = BTreeMap::new();
+        for mut v in req.volumes {
+            let spec = v.spec.clone().unwrap_or_default();
+            let result = if !v.name.starts_with("volumes/") || v.name.len() <= 8 {
+                Err(format!("invalid volume name {:?}: expected volumes/{{id}}", v.name))
+            } else if let Some(old) = a.volumes.remove(&v.name).filter(|o| o.spec == spec) {
+                volumes.insert(v.name.clone(), old);
+                Ok(())
+            } else {
+                let s = spec.clone();
+                match tokio::task::spawn_blocking(move || open_volume(&s)).await {
+                    Ok(Ok(vol)) => {
+                        reopened.insert(v.name.clone());
+                        volumes
+                            .insert(v.name.clone(), AppliedVolume { spec, volume: Arc::new(vol) });
+                        Ok(())
+                    }
+                    Ok(Err(e)) => Err(e),
+                    Err(e) => Err(format!("opening the volume failed: {e}")),
+                }
+            };
+            let (size, blocks) = volumes.get(&v.name).map_or((0, 0), |x| {
+                (x.volume.blocks() * u64::from(x.volume.block_size()), x.volume.blocks())
+            });
+            v.status = Some(pb::VolumeStatus {
+                apply: Some(status(v.generation, &result)),
+                size_bytes: size,
+                block_count: blocks,
+            });
+            out.volumes.push(v);
+        }
+        a.volumes = volumes;
+
+        // Subsystems.
+        let mut recreated = BTreeSet::new();
+        let mut subsystems = BTreeMap::new();
+        let mut wanted: BTreeMap<String, pb::Subsystem> = BTreeMap::new();
+        for s in req.subsystems {
+            wanted.insert(s.name.clone(), s);
+        }
+        // Removed subsystems first, so an NQN can move between names.
+        let gone: Vec<String> =
+            a.subsystems.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+        for k in gone {
+            if let Some(old) = a.subsystems.remove(&k) {
+                let _ = target.remove_subsystem(&old.nqn);
+                info!(nqn = %old.nqn, "subsystem removed");
+            }
+        }
+        for (name, mut s) in wanted {
+            let spec = s.spec.clone().unwrap_or_default();
+            let hosts: BTreeSet<String> = spec.allowed_hosts.iter().cloned().collect();
+            let result =
+                if !name.starts_with("subsystems/") || name.len() <= 11 || name[11..].contains('/')
+                {
+                    Err(format!("invalid subsystem name {name:?}: expected subsystems/{{id}}"))
+                } else {
+                    match a.subsystems.remove(&name) {
+                        Some(old) if old.spec == spec => {
+                            subsystems.insert(name.clone(), old);
+                            Ok(())
+                        }
+                        Some(old)
+                            if old.nqn == spec.nqn
+                                && old.spec.serial_number == spec.serial_number
+                                && old.spec.model_number == spec.model_number =>
+                        {
+                            let r = target
+                                .set_hosts(&spec.nqn, spec.allow_any_host, hosts)
+                                .map_err(|e| e.to_string());
+                            if r.is_ok() {
+                                subsystems
+                                    .insert(name.clone(), AppliedSubsystem { spec, nqn: old.nqn });
+                            } else {
+                                subsystems.insert(name.clone(), old);
+                            }
+                            r
+                        }
+                        old => {
+                            if let Some(old) = old {
+                                let _ = target.remove_subsystem(&old.nqn);
+                            }
+                            let r = target
+                                .add_subsystem(SubsystemSpec {
+                                    nqn: spec.nqn.clone(),
+                                    serial: spec.serial_number.clone(),
+                                    model: if spec.model_number.is_empty() {
+                                        "dpu-nvmf".into()
+                                    } else {
+                                        spec.model_number.clone()
+                                    },
+                                    allow_any_host: spec.allow_any_host,
+                                    hosts,
+                                })
+                                .map_err(|e| e.to_string());
+                            if r.is_ok() {
+                                recreated.insert(name.clone());
+                                info!(nqn = %spec.nqn, "subsystem added");
+                                subsystems.insert(
+                                    name.clone(),
+                                    AppliedSubsystem { nqn: spec.nqn.clone(), spec },
+                                );
+                            }
+                            r
+                        }
+                    }
+                };
+            s.status = Some(pb::SubsystemStatus {
+                apply: Some(status(s.generation, &result)),
+                controllers: subsystems
+                    .get(&name)
+                    .map_or(0, |x| target.controller_count(&x.nqn) as u32),
+            });
+            out.subsystems.push(s);
+        }
+        a.subsystems = subsystems;
+
+        // Namespaces.
+        let mut wanted: BTreeMap<String, pb::Namespace> = BTreeMap::new();
+        for n in req.namespaces {
+            wanted.insert(n.name.clone(), n);
+        }
+        let mut old_ns = std::mem::take(&mut a.namespaces);
+        for (k, old) in &old_ns {
+            let keep = wanted.contains_key(k);
+            if !keep {
+                // Its subsystem may be gone already; then there is nothing to remove.
+                let _ = target.remove_namespace(&old.nqn, old.nsid);
+            }
+        }
+        old_ns.retain(|k, _| wanted.contains_key(k));
+        let mut namespaces = BTreeMap::new();
+        for (name, mut n) in wanted {
+            let spec = n.spec.clone().unwrap_or_default();
+            let result = (|| -> Result<(), String> {
+                let (parent, nsid) = split_namespace_name(&name).ok_or_else(|| {
+                    format!("invalid namespace name {name:?}: expected subsystems/{{s}}/namespaces/{{nsid}}")
+                })?;
+                let sub = a
+                    .subsystems
+                    .get(&parent)
+                    .ok_or_else(|| format!("subsystem {parent} is not applied"))?;
+                let vol = a
+                    .volumes
+                    .get(&spec.volume)
+                    .ok_or_else(|| format!("volume {:?} is not applied", spec.volume))?;
+                if let Some(old) = old_ns.remove(&name) {
+                    let same = old.spec == spec
+                        && old.nqn == sub.nqn
+                        && !recreated.contains(&parent)
+                        && !reopened.contains(&spec.volume)
+                        && Arc::ptr_eq(&old.volume, &vol.volume);
+                    if same {
+                        namespaces.insert(name.clone(), old);
+                        return Ok(());
+                    }
+                    let _ = target.remove_namespace(&old.nqn, old.nsid);
+                }
+                let nsid_bytes = nsid.to_le_bytes();
+                let nguid = if spec.nguid.is_empty() {
+                    crate::stable_id(&[sub.nqn.as_bytes(), &nsid_bytes, b"nguid"])
+                } else {
+                    parse_hex16(&spec.nguid).ok_or("spec.nguid must be 32 hex digits")?
+                };
+                let uuid = if spec.uuid.is_empty() {
+                    crate::stable_id(&[sub.nqn.as_bytes(), &nsid_bytes, b"uuid"])
+                } else {
+                    parse_hex16(&spec.uuid).ok_or("spec.uuid must be a UUID")?
+                };
+                target
+                    .add_namespace(&sub.nqn, nsid, vol.volume.clone(), nguid, uuid)
+                    .map_err(|e| e.to_string())?;
+                info!(nqn = %sub.nqn, nsid, volume = %spec.volume, "namespace added");
+                namespaces.insert(
+                    name.clone(),
+                    AppliedNamespace {
+                        spec,
+                        nqn: sub.nqn.clone(),
+                        nsid,
+                        volume: vol.volume.clone(),
+                    },
+                );
+                Ok(())
+            })();
+            let counters =
+                namespaces.get(&name).and_then(|x| target.namespace(&x.nqn, x.nsid)).map(|ns| {
+                    let c = ns.stats.snapshot();
+                    pb::NamespaceCounters {
+                        reads: c.reads,
+                        writes: c.writes,
+                        read_bytes: c.read_bytes,
+                        write_bytes: c.write_bytes,
+                        errors: c.errors,
+                    }
+                });
+            n.status =
+                Some(pb::NamespaceStatus { apply: Some(status(n.generation, &result)), counters });
+            out.namespaces.push(n);
+        }
+        // Namespaces that failed to re-apply are gone from the target already.
+        for (_, old) in old_ns {
+            let _ = target.remove_namespace(&old.nqn, old.nsid);
+        }
+        a.namespaces = namespaces;
+
+        // Listeners.
+        let mut wanted: BTreeMap<String, pb::Listener> = BTreeMap::new();
+        for l in req.listeners {
+            wanted.insert(l.name.clone(), l);
+        }
+        let old_l = std::mem::take(&mut a.listeners);
+        let mut listeners = BTreeMap::new();
+        for (k, old) in old_l {
+            match wanted.get(&k) {
+                Some(w) if w.spec.as_ref() == Some(&old.spec) => {
+                    listeners.insert(k, old);
+                }
+                _ => self.stop_listener(&old),
+            }
+        }
+        for (name, mut l) in wanted {
+            let spec = l.spec.clone().unwrap_or_default();
+            let result = if let Some(x) = listeners.get(&name) {
+                let _ = x;
+                Ok(())
+            } else {
+                match self.start_listener(&name, &spec, &listeners).await {
+                    Ok(x) => {
+                        listeners.insert(name.clone(), x);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            l.status = Some(pb::ListenerStatus {
+                apply: Some(status(l.generation, &result)),
+                port_id: listeners.get(&name).and_then(|x| x.port_id).map_or(0, u32::from),
+            });
+            out.listeners.push(l);
+        }
+        a.listeners = listeners;
+
+        let failed = [
+            out.volumes
+                .iter()
+                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
+                .count(),
+            out.subsystems
+                .iter()
+                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
+                .count(),
+            out.namespaces
+                .iter()
+                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
+                .count(),
+            out.listeners
+                .iter()
+                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
+                .count(),
+        ]
+        .iter()
+        .sum::<usize>();
+        if failed > 0 {
+            warn!(failed, "nvmf sync: some objects not applied");
+        }
+        info!(
+            volumes = out.volumes.len(),
+            subsystems = out.subsystems.len(),
+            namespaces = out.namespaces.len(),
+            listeners = out.listeners.len(),
+            failed,
+            "nvmf sync"
+        );
+        a.last = out.clone();
+        out
+    }
+
+    fn stop_listener(&self, l: &AppliedListener) {
+        match l.port_id {
+            Some(id) => {
+                let _ = self.server.remove_listener(id);
+            }
+            None => self.server.remove_discovery_listener(l.addr),
+        }
+    }
+
+    async fn start_listener(
+        &self,
+        name: &str,
+        spec: &pb::ListenerSpec,
+        others: &BTreeMap<String, AppliedListener>,
+    ) -> Result<AppliedListener, String> {
+        if !name.starts_with("listeners/") || name.len() <= 10 {
+            return Err(format!("invalid listener name {name:?}: expected listeners/{{id}}"));
+        }
+        if spec.trtype != pb::TransportType::Tcp as i32
+            && spec.trtype != pb::TransportType::Unspecified as i32
+        {
+            return Err("spec.trtype: only TCP is supported".into());
+        }
+        let ip: IpAddr = spec
+            .address
+            .parse()
+            .map_err(|_| format!("spec.address {:?} is not an IP address", spec.address))?;
+        let port = u16::try_from(spec.port)
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("spec.port {} out of range 1..=65535", spec.port))?;
+        let addr = SocketAddr::new(ip, port);
+        if spec.discovery_only {
+            let bound =
+                self.server.add_discovery_listener(addr).await.map_err(|e| e.to_string())?;
+            return Ok(AppliedListener { spec: spec.clone(), port_id: None, addr: bound });
+        }
+        let used: BTreeSet<u16> = others.values().filter_map(|x| x.port_id).collect();
+        let port_id = (1..=u16::MAX).find(|p| !used.contains(p)).ok_or("no free port ID")?;
+        let bound = self
+            .server
+            .add_listener(ListenerSpec {
+                port_id,
+                addr,
+                allow_hdgst: spec.allow_header_digest,
+                allow_ddgst: spec.allow_data_digest,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(AppliedListener { spec: spec.clone(), port_id: Some(port_id), addr: bound })
+    }
+
+    /// Target-wide and per-namespace counters.
+    pub async fn stats(&self) -> pb::NvmfStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let a = self.applied.lock().await;
+        let t = self.server.target();
+        let namespaces = a
+            .namespaces
+            .iter()
+            .filter_map(|(name, n)| {
+                let c = t.namespace(&n.nqn, n.nsid)?.stats.snapshot();
+                Some(pb::NamespaceStats {
+                    name: name.clone(),
+                    counters: Some(pb::NamespaceCounters {
+                        reads: c.reads,
+                        writes: c.writes,
+                        read_bytes: c.read_bytes,
+                        write_bytes: c.write_bytes,
+                        errors: c.errors,
+                    }),
+                })
+            })
+            .collect();
+        pb::NvmfStats {
+            connections: t.stats.connections.load(Relaxed),
+            terminated_connections: t.stats.terminated.load(Relaxed),
+            keep_alive_expired: t.stats.kato_expired.load(Relaxed),
+            connects_refused: t.stats.connects_refused.load(Relaxed),
+            namespaces,
+        }
+    }
+}
+
+fn failed(s: Option<&pb::ObjectStatus>) -> bool {
+    s.is_some_and(|s| s.state == pb::ApplyState::Failed as i32)
+}
+
+#[tonic::async_trait]
+impl NvmfInternalService for NvmfInternal {
+    async fn sync(
+        &self,
+        request: Request<pb::SyncRequest>,
+    ) -> Result<Response<pb::SyncResponse>, Status> {
+        Ok(Response::new(self.sync_state(request.into_inner()).await))
+    }
+
+    async fn get_nvmf_stats(
+        &self,
+        _request: Request<pb::GetNvmfStatsRequest>,
+    ) -> Result<Response<pb::NvmfStats>, Status> {
+        Ok(Response::new(self.stats().await))
+    }
+}
+
+/// Implements `ServiceControl` for this process.
+#[derive(Debug, Clone)]
+pub struct Control {
+    info: ServiceInfo,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Control {
+    /// This process's identity.
+    pub fn new() -> Self {
+        Self {
+            info: ServiceInfo {
+                service: SERVICE_NAME.to_owned(),
+                version: VERSION.to_owned(),
+                instance_id: instance_id().to_owned(),
+                pid: std::process::id(),
+            },
+        }
+    }
+
+    /// The identity.
+    pub fn info(&self) -> &ServiceInfo {
+        &self.info
+    }
+
+    /// The gRPC server.
+    pub fn into_server(self) -> ServiceControlServer<Self> {
+        ServiceControlServer::new(self)
+    }
+}
+
+#[tonic::async_trait]
+impl ServiceControl for Control {
+    async fn get_service_info(
+        &self,
+        _request: Request<GetServiceInfoRequest>,
+    ) -> Result<Response<ServiceInfo>, Status> {
+        Ok(Response::new(self.info.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn names_and_ids_parse() {
+        assert_eq!(
+            split_namespace_name("subsystems/a/namespaces/7"),
+            Some(("subsystems/a".to_owned(), 7))
+        );
+        assert_eq!(split_namespace_name("subsystems//namespaces/7"), None);
+        assert_eq!(split_namespace_name("subsystems/a/namespaces/x"), None);
+        assert_eq!(split_namespace_name("volumes/a/namespaces/1"), None);
+        assert_eq!(parse_hex16("00112233445566778899aabbccddeeff").unwrap()[15], 0xff);
+        assert_eq!(parse_hex16("1b4e28ba-2fa1-11d2-883f-0016d3cca427").unwrap()[0], 0x1b);
+        assert!(parse_hex16("zz").is_none());
+    }
+}

@@ -1,0 +1,190 @@
+//! The agent's view: the `dpu-nvmf` binary serving `NvmfInternalService` and
+//! `ServiceControl` on a Unix socket. A whole-state Sync creates volumes, a
+//! subsystem, namespaces and a listener (reporting bad objects as FAILED without
+//! touching the rest); the initiator then does I/O; a second Sync hot-adds and
+//! removes namespaces, which the connected host sees as asynchronous events.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf_proto::cqe::Status;
+use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
+use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
+use dpu_proto::dpu::nvmf::v1 as pb;
+use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceClient;
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const NQN: &str = "nqn.2024-01.io.example:internal";
+
+fn volume(name: &str, backend: Option<pb::volume_spec::Backend>) -> pb::Volume {
+    pb::Volume {
+        name: name.into(),
+        generation: 1,
+        spec: Some(pb::VolumeSpec { backend, block_size: 512 }),
+        ..Default::default()
+    }
+}
+
+fn ram(size: u64) -> Option<pb::volume_spec::Backend> {
+    Some(pb::volume_spec::Backend::Ram(pb::RamBackend { size_bytes: size }))
+}
+
+fn namespace(nsid: u32, vol: &str) -> pb::Namespace {
+    pb::Namespace {
+        name: format!("subsystems/s1/namespaces/{nsid}"),
+        generation: 1,
+        spec: Some(pb::NamespaceSpec { volume: vol.into(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+fn state(s: Option<&pb::ObjectStatus>) -> (i32, String) {
+    let s = s.unwrap();
+    (s.state, s.message.clone())
+}
+
+const APPLIED: i32 = pb::ApplyState::Applied as i32;
+const FAILED: i32 = pb::ApplyState::Failed as i32;
+
+#[tokio::test]
+async fn sync_configures_the_target_and_hot_adds_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("nvmf.sock");
+    let log = std::fs::File::create(dir.path().join("log")).unwrap();
+    let mut p = Process(
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--socket")
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while !socket.exists() {
+        assert!(start.elapsed() < Duration::from_secs(15), "no socket");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let channel = dpu_runtime::unix::channel(&socket);
+    let info = ServiceControlClient::new(channel.clone())
+        .get_service_info(GetServiceInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(info.service, "nvmf");
+    let mut client = NvmfInternalServiceClient::new(channel);
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listener = pb::Listener {
+        name: "listeners/l1".into(),
+        generation: 1,
+        spec: Some(pb::ListenerSpec {
+            trtype: pb::TransportType::Tcp as i32,
+            address: "127.0.0.1".into(),
+            port: u32::from(port),
+            allow_header_digest: true,
+            allow_data_digest: true,
+            discovery_only: false,
+        }),
+        ..Default::default()
+    };
+    let subsystem = pb::Subsystem {
+        name: "subsystems/s1".into(),
+        generation: 1,
+        spec: Some(pb::SubsystemSpec {
+            nqn: NQN.into(),
+            serial_number: "INT1".into(),
+            model_number: String::new(),
+            allow_any_host: true,
+            allowed_hosts: vec![],
+        }),
+        ..Default::default()
+    };
+    let mut req = pb::SyncRequest {
+        volumes: vec![volume("volumes/r1", ram(8 << 20)), volume("volumes/bad", None)],
+        subsystems: vec![subsystem.clone()],
+        namespaces: vec![namespace(1, "volumes/r1"), namespace(2, "volumes/missing")],
+        listeners: vec![listener.clone()],
+    };
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    let v = |i: usize| state(r.volumes[i].status.as_ref().unwrap().apply.as_ref());
+    assert_eq!(v(0).0, APPLIED);
+    assert_eq!(r.volumes[0].status.as_ref().unwrap().block_count, 16384);
+    assert_eq!(v(1).0, FAILED);
+    assert!(v(1).1.contains("backend is required"), "{}", v(1).1);
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    let n = |r: &pb::SyncResponse, i: usize| {
+        state(r.namespaces[i].status.as_ref().unwrap().apply.as_ref())
+    };
+    assert_eq!(n(&r, 0).0, APPLIED);
+    assert_eq!(n(&r, 1).0, FAILED);
+    assert!(n(&r, 1).1.contains("volumes/missing"), "{}", n(&r, 1).1);
+    assert_eq!(r.listeners[0].status.as_ref().unwrap().port_id, 1);
+
+    // A host connects and does I/O.
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    let data = vec![0xC3u8; 8192];
+    assert!(c.io[0].write(1, 0, &data, 512).await.unwrap().cqe.status.is_success());
+    assert_eq!(c.io[0].read(1, 0, 16, 512).await.unwrap().data, data);
+    c.admin.set_features(0x0B, 1 << 8).await.unwrap();
+    c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
+
+    // Second sync: namespace 3 added (same volume), namespace 1 removed; the same
+    // subsystem and listener stay (the connection survives).
+    req.namespaces = vec![namespace(3, "volumes/r1")];
+    req.volumes.truncate(1);
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(n(&r, 0).0, APPLIED);
+    let ev = c.admin.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ev.dw0, 0x0004_0002, "namespace attribute changed event");
+    let log = c.admin.get_log_page(4, 4096, 0).await.unwrap();
+    assert_eq!(&log[0..8], &[1, 0, 0, 0, 3, 0, 0, 0]);
+    let r1 = c.io[0].read(1, 0, 16, 512).await.unwrap();
+    assert_eq!(r1.cqe.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().data, data, "same volume");
+
+    let stats = client.get_nvmf_stats(pb::GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    assert!(stats.connections >= 2);
+    assert_eq!(stats.namespaces.len(), 1);
+    assert_eq!(stats.namespaces[0].name, "subsystems/s1/namespaces/3");
+
+    // An idempotent re-sync changes nothing; an empty one removes everything.
+    let again = client.sync(req).await.unwrap().into_inner();
+    assert_eq!(n(&again, 0).0, APPLIED);
+    assert!(c.admin.keep_alive().await.is_ok());
+    let empty = client.sync(pb::SyncRequest::default()).await.unwrap().into_inner();
+    assert!(empty.namespaces.is_empty());
+    assert!(
+        c.admin.wait_closed().await.unwrap().is_none(),
+        "controller torn down with its subsystem"
+    );
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(p.0.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(s) = p.0.try_wait().unwrap() {
+            assert!(s.success(), "{s:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!socket.exists(), "socket removed on exit");
+}
