@@ -558,7 +558,9 @@ impl Connection {
                 sqe,
                 state: CmdState::AwaitData {
                     ttag,
-                    buf: Vec::with_capacity(length as usize),
+                    // Grows as data arrives: a host that asks for R2Ts and sends
+                    // nothing costs no memory.
+                    buf: Vec::with_capacity((length as usize).min(self.cfg.maxh2cdata as usize)),
                     digest_failed: false,
                 },
             },
