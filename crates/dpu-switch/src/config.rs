@@ -41,6 +41,55 @@ pub struct SwitchConfig {
     /// Flow cache size (entries); 0 means the default.
     #[serde(default)]
     pub flow_cache_size: u32,
+    /// Routing instances (IPv4); bridges join one through their SVI.
+    #[serde(default)]
+    pub vrfs: Vec<VrfConfig>,
+}
+
+/// A routing instance: its static routes (connected routes come from the SVIs in it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VrfConfig {
+    /// Name.
+    pub name: String,
+    /// Static routes.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+}
+
+/// A static IPv4 route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Destination prefix, `a.b.c.d/len`.
+    pub prefix: String,
+    /// Next hop; it must be inside the subnet of an SVI of the same VRF.
+    pub next_hop: Ipv4Addr,
+}
+
+/// The switch's routed interface in a bridge (its gateway address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SviConfig {
+    /// The VRF it belongs to.
+    pub vrf: String,
+    /// Gateway address and subnet, `a.b.c.d/len`.
+    pub address: String,
+    /// Gateway MAC, `aa:bb:cc:dd:ee:ff`.
+    pub mac: String,
+}
+
+/// Parses `a.b.c.d/len` into the address and prefix length.
+pub fn parse_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
+    let (ip, len) = s.split_once('/')?;
+    let len: u8 = len.parse().ok()?;
+    (len <= 32).then_some(())?;
+    Some((ip.parse().ok()?, len))
+}
+
+/// The network mask of a prefix length.
+pub fn mask(len: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0)
 }
 
 /// How a port treats VLAN tags (IEEE 802.1Q port types).
@@ -168,6 +217,9 @@ pub struct BridgeConfig {
     /// frames are still flooded).
     #[serde(default = "default_mac_limit")]
     pub mac_limit: u32,
+    /// The gateway (SVI) of this bridge, which routes between bridges of its VRF.
+    #[serde(default)]
+    pub svi: Option<SviConfig>,
 }
 
 /// The local tunnel endpoint (IPv4 underlay).
@@ -350,6 +402,55 @@ impl SwitchConfig {
             }
             if b.ageing_secs == 0 || b.ageing_secs > 1_000_000 {
                 return Err(invalid(format!("bridges[{}].ageing_secs", b.name), "outside 1..=1e6"));
+            }
+        }
+        let mut vrf_names = HashSet::new();
+        for v in &self.vrfs {
+            if v.name.is_empty() || !vrf_names.insert(v.name.as_str()) {
+                return Err(ConfigError::Duplicate { kind: "vrf", name: v.name.clone() });
+            }
+        }
+        let mut subnets: Vec<(&str, u32, u8)> = Vec::new();
+        let mut svi_macs = HashSet::new();
+        for b in &self.bridges {
+            let Some(svi) = &b.svi else { continue };
+            let field = format!("bridges[{}].svi", b.name);
+            if !vrf_names.contains(svi.vrf.as_str()) {
+                return Err(ConfigError::Unknown { field, kind: "vrf", name: svi.vrf.clone() });
+            }
+            let Some((ip, len)) = parse_cidr(&svi.address).filter(|(ip, len)| {
+                (1..=30).contains(len) && !ip.is_unspecified() && !ip.is_multicast()
+            }) else {
+                return Err(invalid(field + ".address", "must be a.b.c.d/len with len 1..=30"));
+            };
+            let Some(mac) = parse_mac(&svi.mac).filter(|m| m.is_unicast() && *m != MacAddr::ZERO)
+            else {
+                return Err(invalid(field + ".mac", "must be a unicast MAC aa:bb:cc:dd:ee:ff"));
+            };
+            svi_macs.insert(mac);
+            let net = u32::from(ip) & mask(len);
+            if subnets.iter().any(|(vrf, n, l)| {
+                *vrf == svi.vrf && (net & mask(*l.min(&len))) == (*n & mask(*l.min(&len)))
+            }) {
+                return Err(invalid(field + ".address", "overlaps another SVI of its VRF"));
+            }
+            subnets.push((svi.vrf.as_str(), net, len));
+        }
+        for v in &self.vrfs {
+            for r in &v.routes {
+                let field = format!("vrfs[{}].routes[{}]", v.name, r.prefix);
+                if parse_cidr(&r.prefix).is_none() {
+                    return Err(invalid(field, "prefix must be a.b.c.d/len"));
+                }
+                let on_link = subnets
+                    .iter()
+                    .any(|(vrf, n, l)| *vrf == v.name && u32::from(r.next_hop) & mask(*l) == *n);
+                if !on_link {
+                    return Err(invalid(
+                        field + ".next_hop",
+                        "must be inside the subnet of an SVI of the same VRF",
+                    ));
+                }
             }
         }
         if let Some(v) = &self.vtep {

@@ -34,11 +34,13 @@ pub enum DropReason {
     InnerVlan,
     /// The frame arrived on a port id the switch does not have (removed while in flight).
     UnknownPort,
+    /// Routed, but no route matches the destination (an ICMP unreachable went back).
+    NoRoute,
 }
 
 impl DropReason {
     /// Pipeline-specific reasons (the wire reasons come first in [`DropReason::all`]).
-    const OWN: [DropReason; 12] = [
+    const OWN: [DropReason; 13] = [
         DropReason::PortDown,
         DropReason::VlanNotAllowed,
         DropReason::NoBridge,
@@ -51,6 +53,7 @@ impl DropReason {
         DropReason::NeighbourUnresolved,
         DropReason::InnerVlan,
         DropReason::UnknownPort,
+        DropReason::NoRoute,
     ];
 
     /// Number of distinct reasons.
@@ -77,6 +80,7 @@ impl DropReason {
             DropReason::NeighbourUnresolved => "neighbour_unresolved",
             DropReason::InnerVlan => "inner_vlan",
             DropReason::UnknownPort => "unknown_port",
+            DropReason::NoRoute => "no_route",
         }
     }
 

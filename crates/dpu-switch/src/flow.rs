@@ -120,6 +120,18 @@ pub enum Verdict {
     Drop(DropReason),
     /// Send copies to these outputs (none: a flood with no other member).
     Forward(Arc<[Out]>),
+    /// Route (IPv4): check the header, decrement the TTL, rewrite the MAC addresses, then
+    /// send to the outputs in the egress bridge.
+    Route {
+        /// The SVI the frame came in on (source of ICMP errors).
+        ingress_svi: u16,
+        /// The egress SVI's MAC.
+        src_mac: MacAddr,
+        /// The next hop's MAC.
+        dst_mac: MacAddr,
+        /// Outputs in the egress bridge.
+        outs: Arc<[Out]>,
+    },
 }
 
 #[derive(Debug, Clone)]

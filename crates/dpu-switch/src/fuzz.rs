@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::config::{
-    BridgeConfig, PortConfig, PortMode, RemoteVtepConfig, SwitchConfig, VtepConfig,
+    BridgeConfig, PortConfig, PortMode, RemoteVtepConfig, RouteConfig, SviConfig, SwitchConfig,
+    VrfConfig, VtepConfig,
 };
 use crate::packet::{PacketBuf, PortId, Rx};
 use crate::switch::Switch;
@@ -31,6 +32,11 @@ fn config() -> SwitchConfig {
                 vni: Some(100),
                 ageing_secs: 5,
                 mac_limit: 64,
+                svi: Some(SviConfig {
+                    vrf: "v".into(),
+                    address: "192.0.2.254/24".into(),
+                    mac: "02:00:00:00:fe:01".into(),
+                }),
             },
             BridgeConfig {
                 name: "b20".into(),
@@ -38,6 +44,11 @@ fn config() -> SwitchConfig {
                 vni: Some(200),
                 ageing_secs: 5,
                 mac_limit: 64,
+                svi: Some(SviConfig {
+                    vrf: "v".into(),
+                    address: "203.0.113.254/24".into(),
+                    mac: "02:00:00:00:fe:02".into(),
+                }),
             },
         ],
         vtep: Some(VtepConfig {
@@ -56,6 +67,13 @@ fn config() -> SwitchConfig {
         }),
         static_macs: vec![],
         flow_cache_size: 256,
+        vrfs: vec![VrfConfig {
+            name: "v".into(),
+            routes: vec![RouteConfig {
+                prefix: "198.51.100.0/24".into(),
+                next_hop: Ipv4Addr::new(203, 0, 113, 1),
+            }],
+        }],
     }
 }
 

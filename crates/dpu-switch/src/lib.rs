@@ -27,6 +27,7 @@ pub use config::{ConfigError, SwitchConfig};
 pub use counters::DropReason;
 pub use mac::Dest;
 pub use packet::{HEADROOM, PacketBuf, PortId, Rx, Tx};
+pub use switch::l3::{NeighbourView, RouteView};
 pub use switch::{
     ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView,
     PortStatus, Status, Switch, SwitchCounters, VtepStatus,

@@ -72,6 +72,8 @@ struct StatusFile<'a> {
     status: dpu_switch::Status,
     mac_table: Vec<dpu_switch::MacEntryView>,
     flows: dpu_switch::FlowPage,
+    routes: Vec<dpu_switch::RouteView>,
+    neighbours: Vec<dpu_switch::NeighbourView>,
     worker: &'a WorkerStats,
 }
 
@@ -88,6 +90,8 @@ fn write_status(
             status: sw.status(),
             mac_table: sw.mac_table(now),
             flows: sw.flows(now, 0, 1000),
+            routes: sw.routes(),
+            neighbours: sw.neighbours(),
             worker: &worker,
         };
         serde_json::to_vec_pretty(&file)?

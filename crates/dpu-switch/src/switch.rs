@@ -36,6 +36,10 @@ use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Verdict}
 use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
 
+pub(crate) mod l3;
+use dpu_wire::icmpv4::Icmpv4Error;
+use l3::{L3Neighbour, Svi, Vrf};
+
 /// Flows idle this long are removed by [`Switch::tick`].
 pub const FLOW_IDLE: Duration = Duration::from_secs(30);
 /// At most one ARP request per unresolved next hop this often.
@@ -67,6 +71,8 @@ struct BridgeState {
     members: Vec<(PortId, Option<u16>)>,
     /// Remote VTEPs receiving this bridge's BUM traffic.
     flood: Vec<u16>,
+    /// Index of its SVI.
+    svi: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -124,6 +130,16 @@ pub struct SwitchCounters {
     pub decapsulated: u64,
     /// Frames encapsulated.
     pub encapsulated: u64,
+    /// Frames routed between bridges.
+    pub routed: u64,
+    /// ICMP errors sent (time exceeded, unreachable).
+    pub icmp_errors: u64,
+    /// ICMP errors suppressed by the rate limit (RFC 1812 §4.3.2.8).
+    pub icmp_rate_limited: u64,
+    /// Echo replies sent for SVI addresses.
+    pub icmp_echo_replies: u64,
+    /// ARP replies sent for SVI addresses.
+    pub svi_arp_replies: u64,
 }
 
 /// The switch: configuration, tables and counters. No I/O, no clock: time comes in as `now`.
@@ -143,6 +159,14 @@ pub struct Switch {
     mac: MacTable,
     flows: FlowCache,
     counters: SwitchCounters,
+    svis: Vec<Svi>,
+    vrfs: Vec<Vrf>,
+    l3_neigh: HashMap<(u16, Ipv4Addr), L3Neighbour>,
+    /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
+    mac_epoch: u64,
+    /// Bumped when a neighbour's MAC changes.
+    l3_epoch: u64,
+    icmp_budget: l3::IcmpBudget,
 }
 
 /// The ingress of a frame into a bridge.
@@ -170,6 +194,12 @@ impl Switch {
             mac: MacTable::default(),
             flows: FlowCache::new(DEFAULT_CAPACITY),
             counters: SwitchCounters::default(),
+            svis: Vec::new(),
+            vrfs: Vec::new(),
+            l3_neigh: HashMap::new(),
+            mac_epoch: 0,
+            l3_epoch: 0,
+            icmp_budget: l3::IcmpBudget::new(now),
         };
         s.apply(config, now)?;
         Ok(s)
@@ -304,6 +334,7 @@ impl Switch {
                 epoch: 0,
                 members,
                 flood,
+                svi: None,
             });
         }
 
@@ -351,6 +382,7 @@ impl Switch {
             }
         }
 
+        self.apply_l3(&config);
         let capacity = if config.flow_cache_size == 0 {
             DEFAULT_CAPACITY
         } else {
@@ -494,37 +526,57 @@ impl Switch {
             return self.count_drop(ingress.port, DropReason::BadSrcMac);
         }
         let b = usize::from(key.bridge);
-        let Some(bridge_epoch) = self.bridges.get(b).map(|br| br.epoch) else {
+        let Some((bridge_epoch, svi)) = self.bridges.get(b).map(|br| (br.epoch, br.svi)) else {
             return self.count_drop(ingress.port, DropReason::NoBridge);
         };
+        // The SVI's own traffic (ARP for the gateway, packets to the gateway address) is
+        // consumed here and never cached.
+        if let Some(si) = svi
+            && self.svi_control(now, si, &key, &mut buf, ingress, out)
+        {
+            return;
+        }
+        let routed = svi
+            .is_some_and(|si| self.svis.get(usize::from(si)).is_some_and(|s| s.mac == key.dst))
+            && key.ethertype == EtherType::IPV4.0;
+        // A routed flow depends on every bridge's MAC table and on the neighbour table.
+        let epoch = if routed { self.mac_epoch.wrapping_add(self.l3_epoch) } else { bridge_epoch };
         let len = buf.len();
-        let (verdict, entropy) =
-            match self.flows.lookup(&key, self.config_epoch, bridge_epoch, now, len) {
-                Some(hit) => {
-                    self.mac.touch(key.bridge, src, now);
-                    hit
-                }
-                None => {
-                    self.learn(key.bridge, src, ingress.from, now);
-                    let verdict = self.decide(&key, ingress);
-                    let entropy = dpu_wire::vxlan::source_port(key.entropy());
-                    let epoch = self.bridges.get(b).map_or(0, |br| br.epoch);
-                    self.flows.insert(
-                        key,
-                        verdict.clone(),
-                        self.config_epoch,
-                        epoch,
-                        entropy,
-                        now,
-                        len,
-                    );
-                    (verdict, entropy)
-                }
-            };
-        let outs = match verdict {
-            Verdict::Drop(r) => return self.count_drop(ingress.port, r),
-            Verdict::Forward(outs) => outs,
+        let (verdict, entropy) = match self.flows.lookup(&key, self.config_epoch, epoch, now, len) {
+            Some(hit) => {
+                self.mac.touch(key.bridge, src, now);
+                hit
+            }
+            None => {
+                self.learn(key.bridge, src, ingress.from, now);
+                let verdict = match (routed, svi) {
+                    (true, Some(si)) => match self.route(&key, si) {
+                        Ok(v) => v,
+                        Err(miss) => return self.l3_miss(now, miss, si, &key, buf, ingress, out),
+                    },
+                    _ => self.decide(&key, ingress),
+                };
+                let entropy = dpu_wire::vxlan::source_port(key.entropy());
+                let epoch = if routed {
+                    self.mac_epoch.wrapping_add(self.l3_epoch)
+                } else {
+                    self.bridges.get(b).map_or(0, |br| br.epoch)
+                };
+                self.flows.insert(
+                    key,
+                    verdict.clone(),
+                    self.config_epoch,
+                    epoch,
+                    entropy,
+                    now,
+                    len,
+                );
+                (verdict, entropy)
+            }
         };
+        if let Verdict::Drop(r) = verdict {
+            return self.count_drop(ingress.port, r);
+        }
         if key.tagged {
             match ethernet::pop_vlan(buf.frame_mut(), len) {
                 Ok(Some((_, n))) => {
@@ -534,6 +586,38 @@ impl Switch {
                 Err(e) => return self.count_drop(ingress.port, e.into()),
             }
         }
+        let outs = match verdict {
+            Verdict::Route { ingress_svi, src_mac, dst_mac, outs } => {
+                match self.rewrite_routed(&mut buf) {
+                    Ok(()) => {}
+                    Err(dpu_wire::Error::TtlExpired) => {
+                        // RFC 1812 §5.3.1: discard, and send time exceeded (code 0).
+                        let err = Icmpv4Error::TimeExceeded { code: 0 };
+                        self.icmp_error(now, ingress_svi, &key, &buf, err, out);
+                        return self.count_drop(ingress.port, dpu_wire::Error::TtlExpired.into());
+                    }
+                    Err(e) => return self.count_drop(ingress.port, e.into()),
+                }
+                let f = buf.frame_mut();
+                f[0..6].copy_from_slice(&dst_mac.0);
+                f[6..12].copy_from_slice(&src_mac.0);
+                outs
+            }
+            Verdict::Forward(outs) => outs,
+            Verdict::Drop(_) => return,
+        };
+        self.emit(now, &outs, entropy, buf, out);
+    }
+
+    /// Sends copies of `buf` to `outs`.
+    fn emit(
+        &mut self,
+        now: Instant,
+        outs: &[Out],
+        entropy: u16,
+        mut buf: PacketBuf,
+        out: &mut Vec<Tx>,
+    ) {
         let n = outs.len();
         for (i, o) in outs.iter().enumerate() {
             let copy = if i + 1 == n {
@@ -551,7 +635,10 @@ impl Switch {
     fn learn(&mut self, bridge: u16, mac: MacAddr, from: Dest, now: Instant) {
         let Some(br) = self.bridges.get_mut(usize::from(bridge)) else { return };
         match self.mac.learn(bridge, mac, from, now, br.mac_limit) {
-            Learned::New | Learned::Moved => br.epoch += 1,
+            Learned::New | Learned::Moved => {
+                br.epoch += 1;
+                self.mac_epoch += 1;
+            }
             Learned::LimitReached => self.counters.mac_limit_hits += 1,
             Learned::Refreshed | Learned::Static => {}
         }
@@ -855,6 +942,7 @@ impl Switch {
         for b in changed {
             if let Some(br) = self.bridges.get_mut(usize::from(b)) {
                 br.epoch += 1;
+                self.mac_epoch += 1;
             }
         }
         let config_epoch = self.config_epoch;
@@ -922,6 +1010,10 @@ impl Switch {
                 learned_macs: self.mac.learned_in(i as u16),
                 mac_limit: b.mac_limit,
                 epoch: b.epoch,
+                svi: b.svi.and_then(|s| self.svis.get(usize::from(s))).map(|s| {
+                    let vrf = self.vrfs.get(usize::from(s.vrf)).map_or("?", |v| v.name.as_str());
+                    format!("{}/{} {} {vrf}", s.ip, s.prefix_len, s.mac)
+                }),
             })
             .collect();
         let vteps = self
@@ -977,6 +1069,25 @@ impl Switch {
         v
     }
 
+    fn outs_name(&self, outs: &[Out]) -> String {
+        let v: Vec<String> = outs
+            .iter()
+            .map(|o| match o {
+                Out::Port { port, tag: None } => self.dest_name(Dest::Port(*port)),
+                Out::Port { port, tag: Some(t) } => {
+                    format!("{}.{t}", self.dest_name(Dest::Port(*port)))
+                }
+                Out::Vtep { vtep, vni } => format!(
+                    "vxlan:{vni}@{}",
+                    self.remotes
+                        .get(usize::from(*vtep))
+                        .map_or_else(|| "?".into(), |r| r.ip.to_string())
+                ),
+            })
+            .collect();
+        if v.is_empty() { "flood:none".into() } else { v.join(",") }
+    }
+
     fn dest_name(&self, d: Dest) -> String {
         match d {
             Dest::Port(p) => {
@@ -1009,23 +1120,9 @@ impl Switch {
                 ),
                 action: match &e.verdict {
                     Verdict::Drop(r) => format!("drop:{}", r.as_str()),
-                    Verdict::Forward(outs) => {
-                        let v: Vec<String> = outs
-                            .iter()
-                            .map(|o| match o {
-                                Out::Port { port, tag: None } => self.dest_name(Dest::Port(*port)),
-                                Out::Port { port, tag: Some(t) } => {
-                                    format!("{}.{t}", self.dest_name(Dest::Port(*port)))
-                                }
-                                Out::Vtep { vtep, vni } => format!(
-                                    "vxlan:{vni}@{}",
-                                    self.remotes
-                                        .get(usize::from(*vtep))
-                                        .map_or_else(|| "?".into(), |r| r.ip.to_string())
-                                ),
-                            })
-                            .collect();
-                        if v.is_empty() { "flood:none".into() } else { v.join(",") }
+                    Verdict::Forward(outs) => self.outs_name(outs),
+                    Verdict::Route { dst_mac, outs, .. } => {
+                        format!("route:{dst_mac}->{}", self.outs_name(outs))
                     }
                 },
                 current: e.config_epoch == self.config_epoch
@@ -1106,6 +1203,8 @@ pub struct BridgeStatus {
     pub mac_limit: u32,
     /// MAC-table epoch.
     pub epoch: u64,
+    /// Its SVI: `address mac vrf`.
+    pub svi: Option<String>,
 }
 
 /// Our VTEP.

@@ -499,3 +499,60 @@ fn port_removal_and_admin_down_take_effect_at_once() {
     let s = b.status();
     assert!(s["status"]["ports"].as_array().unwrap().iter().all(|p| p["name"] != "pf0vf1"));
 }
+
+#[test]
+fn l3_routing_through_svis_with_ttl_and_traceroute() {
+    let mut b = Bench::up(false);
+    b.lab.run_in(Role::Vm1, ["ip", "route", "add", "default", "via", "192.0.2.254"]).unwrap();
+    b.lab.run_in(Role::Vm2, ["ip", "addr", "add", "203.0.113.2/24", "dev", "eth0"]).unwrap();
+    b.lab.run_in(Role::Vm2, ["ip", "route", "add", "default", "via", "203.0.113.254"]).unwrap();
+    b.start(
+        r#"
+[[ports]]
+name = "pf0vf0"
+mode = "access"
+vlan = 10
+
+[[ports]]
+name = "pf0vf1"
+mode = "access"
+vlan = 20
+
+[[bridges]]
+name = "br10"
+vlan = 10
+svi = { vrf = "blue", address = "192.0.2.254/24", mac = "02:00:00:00:fe:0a" }
+
+[[bridges]]
+name = "br20"
+vlan = 20
+svi = { vrf = "blue", address = "203.0.113.254/24", mac = "02:00:00:00:fe:14" }
+
+[[vrfs]]
+name = "blue"
+"#,
+    );
+    assert!(b.ping(Role::Vm1, "192.0.2.254", 3), "the gateway does not answer ping");
+    assert!(b.ping(Role::Vm1, "203.0.113.2", 5), "vm1 cannot reach vm2 through the router");
+    let out =
+        b.lab.exec_in(Role::Vm1, ["ping", "-n", "-c", "1", "-W", "2", "203.0.113.2"]).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ttl=63"), "one router hop must decrement the TTL once: {text}");
+    ensure_tool("traceroute", "traceroute");
+    let out = b
+        .lab
+        .exec_in(Role::Vm1, ["traceroute", "-n", "-q", "1", "-w", "2", "-m", "4", "203.0.113.2"])
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("traceroute:\n{text}");
+    let hops: Vec<&str> =
+        text.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+    assert_eq!(hops.first(), Some(&"192.0.2.254"), "the router hop is missing: {text}");
+    assert_eq!(hops.get(1), Some(&"203.0.113.2"), "{text}");
+    let bps = b.iperf(Role::Vm2, "203.0.113.2", Role::Vm1, 2);
+    println!("{{\"figure\":\"switch.routed_iperf3_tcp\",\"value\":{bps:.0},\"unit\":\"bit/s\"}}");
+    let s = b.status();
+    assert!(s["status"]["counters"]["routed"].as_u64().unwrap() > 100);
+    assert!(s["status"]["counters"]["icmp_errors"].as_u64().unwrap() >= 1);
+    assert_eq!(s["neighbours"].as_array().unwrap().len(), 2, "{}", s["neighbours"]);
+}

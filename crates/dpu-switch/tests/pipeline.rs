@@ -30,7 +30,14 @@ fn access(name: &str, vlan: u16) -> PortConfig {
 }
 
 fn bridge(name: &str, vlan: u16, vni: Option<u32>) -> BridgeConfig {
-    BridgeConfig { name: name.into(), vlan: Some(vlan), vni, ageing_secs: 300, mac_limit: 100 }
+    BridgeConfig {
+        name: name.into(),
+        vlan: Some(vlan),
+        vni,
+        ageing_secs: 300,
+        mac_limit: 100,
+        svi: None,
+    }
 }
 
 /// Ports a, b, c in VLAN 10, d in VLAN 20, trunk t (10, 20 tagged; native 30), uplink p0;
@@ -64,6 +71,7 @@ fn config() -> SwitchConfig {
         }),
         static_macs: vec![],
         flow_cache_size: 0,
+        vrfs: vec![],
     }
 }
 

@@ -381,6 +381,7 @@ mod tests {
                 vni: None,
                 ageing_secs: 300,
                 mac_limit: 10,
+                svi: None,
             }],
             ..SwitchConfig::default()
         }
