@@ -269,6 +269,30 @@ pub struct RemoteVtepConfig {
     /// VNIs whose flood list contains it.
     #[serde(default)]
     pub vnis: Vec<u32>,
+    /// The encapsulation it speaks (default: VXLAN).
+    #[serde(default)]
+    pub encap: Encap,
+}
+
+/// Overlay encapsulation. Both are always accepted on receipt; this chooses what is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encap {
+    /// VXLAN, UDP port 4789 (RFC 7348).
+    #[default]
+    Vxlan,
+    /// Geneve, UDP port 6081 (RFC 8926), without options.
+    Geneve,
+}
+
+impl Encap {
+    /// `vxlan` or `geneve`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encap::Vxlan => "vxlan",
+            Encap::Geneve => "geneve",
+        }
+    }
 }
 
 /// A static MAC entry: in `bridge`, `mac` lives behind `port` or behind remote VTEP `vtep`.
@@ -567,7 +591,7 @@ mod tests {
         uplink = "p0"
         local_ip = "198.51.100.10"
         local_mac = "02:00:00:00:00:10"
-        remotes = [{ ip = "198.51.100.2", vnis = [100] }]
+        remotes = [{ ip = "198.51.100.2", vnis = [100], encap = "geneve" }]
 
         [[static_macs]]
         bridge = "br10"

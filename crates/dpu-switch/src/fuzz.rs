@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::config::{
-    BridgeConfig, PortConfig, PortMode, RemoteVtepConfig, RouteConfig, SviConfig, SwitchConfig,
-    VrfConfig, VtepConfig,
+    BridgeConfig, Encap, PortConfig, PortMode, RemoteVtepConfig, RouteConfig, SviConfig,
+    SwitchConfig, VrfConfig, VtepConfig,
 };
 use crate::packet::{PacketBuf, PortId, Rx};
 use crate::switch::Switch;
@@ -60,8 +60,16 @@ fn config() -> SwitchConfig {
             udp_checksum: true,
             ttl: 64,
             remotes: vec![
-                RemoteVtepConfig { ip: Ipv4Addr::new(198, 51, 100, 2), vnis: vec![100, 200] },
-                RemoteVtepConfig { ip: Ipv4Addr::new(203, 0, 113, 9), vnis: vec![100] },
+                RemoteVtepConfig {
+                    ip: Ipv4Addr::new(198, 51, 100, 2),
+                    vnis: vec![100, 200],
+                    encap: Encap::Vxlan,
+                },
+                RemoteVtepConfig {
+                    ip: Ipv4Addr::new(203, 0, 113, 9),
+                    vnis: vec![100],
+                    encap: Encap::Geneve,
+                },
             ],
             learn_remotes: true,
         }),

@@ -30,7 +30,7 @@ use dpu_wire::ipv4::Ipv4Packet;
 use dpu_wire::{EtherType, MacAddr};
 use serde::Serialize;
 
-use crate::config::{ConfigError, PortMode, SwitchConfig, parse_mac};
+use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
 use crate::counters::{DropReason, PortCounters, PortCountersView};
 use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Verdict};
 use crate::mac::{Dest, Learned, MacTable};
@@ -101,6 +101,7 @@ impl LocalVtep {
 #[derive(Debug)]
 struct RemoteVtep {
     ip: Ipv4Addr,
+    encap: Encap,
     next_hop: Ipv4Addr,
     learned: bool,
     vnis: Vec<u32>,
@@ -277,11 +278,11 @@ impl Switch {
         self.remote_ids.clear();
         if let (Some(l), Some(v)) = (&local, &config.vtep) {
             for r in &v.remotes {
-                self.push_remote(l, r.ip, false, r.vnis.clone());
+                self.push_remote(l, r.ip, r.encap, false, r.vnis.clone());
             }
             for r in old_remotes.into_iter().filter(|r| r.learned) {
                 if !self.remote_ids.contains_key(&r.ip) {
-                    self.push_remote(l, r.ip, true, Vec::new());
+                    self.push_remote(l, r.ip, r.encap, true, Vec::new());
                 }
             }
         }
@@ -371,7 +372,7 @@ impl Switch {
                     if let Some(l) = &local
                         && !self.remote_ids.contains_key(&ip)
                     {
-                        self.push_remote(l, ip, false, Vec::new());
+                        self.push_remote(l, ip, Encap::Vxlan, false, Vec::new());
                     }
                     Some(Dest::Vtep(ip))
                 }
@@ -401,12 +402,14 @@ impl Switch {
         &mut self,
         local: &LocalVtep,
         ip: Ipv4Addr,
+        encap: Encap,
         learned: bool,
         vnis: Vec<u32>,
     ) -> u16 {
         let id = self.remotes.len() as u16;
         self.remotes.push(RemoteVtep {
             ip,
+            encap,
             next_hop: local.next_hop(ip),
             learned,
             vnis,
@@ -728,7 +731,7 @@ impl Switch {
         let Some(local) = &self.local else { return };
         let uplink = local.uplink;
         let Some(remote) = self.remotes.get(usize::from(vtep)) else { return };
-        let (dst, next_hop) = (remote.ip, remote.next_hop);
+        let (dst, next_hop, encap) = (remote.ip, remote.next_hop, remote.encap);
         let Some(dst_mac) = self.neighbours.get(&next_hop).and_then(|n| n.mac) else {
             self.resolve(now, next_hop, out);
             return self.count_drop(uplink, DropReason::NeighbourUnresolved);
@@ -744,7 +747,10 @@ impl Switch {
             src_port: entropy,
             udp_checksum_v4: local.udp_checksum,
         };
-        let tunnel = Tunnel::Vxlan { vni };
+        let tunnel = match encap {
+            Encap::Vxlan => Tunnel::Vxlan { vni },
+            Encap::Geneve => Tunnel::Geneve { vni, oam: false, options: &[] },
+        };
         let hl = encap::header_len(&underlay, &tunnel);
         let inner_len = buf.len();
         // RFC 7348 §4.3: VTEPs MUST NOT fragment; the outer packet must fit the uplink MTU.
@@ -869,8 +875,20 @@ impl Switch {
         let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (l3.src, l3.dst) else {
             return self.count_drop(port, DropReason::NotForUs);
         };
-        if dst != own_ip || tunnel.kind != TunnelKind::Vxlan {
+        if dst != own_ip {
             return self.count_drop(port, DropReason::NotForUs);
+        }
+        let encap = match tunnel.kind {
+            TunnelKind::Vxlan => Encap::Vxlan,
+            TunnelKind::Geneve => Encap::Geneve,
+        };
+        // RFC 8926 §3.4: control (O bit) packets are not for the tenant; a packet with a
+        // critical option the endpoint does not process MUST be dropped (we process none).
+        if tunnel.oam {
+            return self.count_drop(port, DropReason::NotForUs);
+        }
+        if tunnel.critical {
+            return self.count_drop(port, dpu_wire::Error::BadOption.into());
         }
         // RFC 1122 §3.2.1.2: a host MUST verify the IP header checksum.
         if let Some(Err(e)) = buf
@@ -893,7 +911,7 @@ impl Switch {
                 && self.remotes.iter().filter(|r| r.learned).count() < MAX_LEARNED_VTEPS =>
             {
                 let Some(local) = self.local.take() else { return };
-                let id = self.push_remote(&local, src, true, Vec::new());
+                let id = self.push_remote(&local, src, encap, true, Vec::new());
                 self.local = Some(local);
                 self.config_epoch += 1;
                 id
@@ -1077,12 +1095,10 @@ impl Switch {
                 Out::Port { port, tag: Some(t) } => {
                     format!("{}.{t}", self.dest_name(Dest::Port(*port)))
                 }
-                Out::Vtep { vtep, vni } => format!(
-                    "vxlan:{vni}@{}",
-                    self.remotes
-                        .get(usize::from(*vtep))
-                        .map_or_else(|| "?".into(), |r| r.ip.to_string())
-                ),
+                Out::Vtep { vtep, vni } => match self.remotes.get(usize::from(*vtep)) {
+                    Some(r) => format!("{}:{vni}@{}", r.encap.as_str(), r.ip),
+                    None => format!("?:{vni}"),
+                },
             })
             .collect();
         if v.is_empty() { "flood:none".into() } else { v.join(",") }

@@ -5,7 +5,8 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use dpu_switch::config::{
-    BridgeConfig, PortConfig, PortMode, RemoteVtepConfig, StaticMacConfig, SwitchConfig, VtepConfig,
+    BridgeConfig, Encap, PortConfig, PortMode, RemoteVtepConfig, StaticMacConfig, SwitchConfig,
+    VtepConfig,
 };
 use dpu_switch::{DropReason, PacketBuf, PortId, Rx, Switch, Tx};
 use dpu_wire::arp::{ArpOperation, ArpPacket, ArpRepr};
@@ -66,7 +67,7 @@ fn config() -> SwitchConfig {
             local_mac: Some(LOCAL_MAC.to_string()),
             udp_checksum: false,
             ttl: 64,
-            remotes: vec![RemoteVtepConfig { ip: REMOTE_IP, vnis: vec![100] }],
+            remotes: vec![RemoteVtepConfig { ip: REMOTE_IP, vnis: vec![100], encap: Encap::Vxlan }],
             learn_remotes: true,
         }),
         static_macs: vec![],
@@ -562,4 +563,67 @@ fn malformed_bursts_are_counted_and_good_traffic_flows() {
         h.send(port, &garbage);
     }
     assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&good))), vec!["b"]);
+}
+
+/// A Geneve packet from the remote VTEP carrying `inner`.
+fn geneve_from_remote(
+    inner: &[u8],
+    vni: u32,
+    oam: bool,
+    options: &[dpu_wire::geneve::GeneveOption<'_>],
+) -> Vec<u8> {
+    let u = Underlay {
+        dst_mac: LOCAL_MAC,
+        src_mac: REMOTE_VTEP_MAC,
+        vlan: None,
+        addrs: UnderlayAddrs::V4 { src: REMOTE_IP, dst: LOCAL_IP },
+        ttl: 64,
+        dscp: 0,
+        src_port: 51000,
+        udp_checksum_v4: true,
+    };
+    let t = Tunnel::Geneve { vni, oam, options };
+    let hl = encap::header_len(&u, &t);
+    let mut buf = vec![0u8; hl + inner.len()];
+    buf[hl..].copy_from_slice(inner);
+    encap::encapsulate(&mut buf, &u, &t, inner.len()).unwrap();
+    buf
+}
+
+#[test]
+fn geneve_encap_decap_round_trip() {
+    let mut c = config();
+    c.vtep.as_mut().unwrap().remotes[0].encap = Encap::Geneve;
+    let mut h = Harness::new(c);
+    h.resolve_remote();
+    let f = udp_frame(1, MacAddr::BROADCAST, None, 99, 10);
+    let out = h.send("a", std::slice::from_ref(&f));
+    let (_, enc) = out.iter().find(|(p, _)| p == "p0").unwrap();
+    let info = dissect(enc).unwrap();
+    let t = info.tunnel.unwrap();
+    assert_eq!((t.kind, t.vni), (dpu_wire::dissect::TunnelKind::Geneve, 100));
+    assert_eq!(&enc[t.inner_offset..t.inner_end], &f[..]);
+    assert_eq!(info.l4.unwrap().ports().unwrap().1, 6081);
+    // From the remote: delivered; with a critical option we cannot process: dropped
+    // (RFC 8926 §3.4); an OAM packet is not for tenants.
+    let inner = udp_frame(0x55, mac(1), None, 7, 10);
+    let out = h.send("p0", &[geneve_from_remote(&inner, 100, false, &[])]);
+    assert_eq!(out, vec![("a".to_string(), inner.clone())]);
+    let opt = [dpu_wire::geneve::GeneveOption { class: 0x0103, option_type: 0x80, data: &[0; 4] }];
+    assert!(h.send("p0", &[geneve_from_remote(&inner, 100, false, &opt)]).is_empty());
+    assert_eq!(h.drops("p0", DropReason::Wire(Error::BadOption)), 1);
+    let harmless =
+        [dpu_wire::geneve::GeneveOption { class: 0x0103, option_type: 0x01, data: &[0; 4] }];
+    assert_eq!(h.send("p0", &[geneve_from_remote(&inner, 100, false, &harmless)]).len(), 1);
+    assert!(h.send("p0", &[geneve_from_remote(&inner, 100, true, &[])]).is_empty());
+    assert_eq!(h.drops("p0", DropReason::NotForUs), 1);
+    // Unicast back to the VM behind the remote: Geneve again.
+    let out = h.send("a", &[udp_frame(1, mac(0x55), None, 7, 10)]);
+    assert_eq!(ports_of(&out), vec!["p0"]);
+    assert_eq!(
+        dissect(&out[0].1).unwrap().tunnel.unwrap().kind,
+        dpu_wire::dissect::TunnelKind::Geneve
+    );
+    let flows = h.sw.flows(h.now, 0, 100).flows;
+    assert!(flows.iter().any(|f| f.action == "geneve:100@198.51.100.2"), "{flows:?}");
 }
