@@ -556,3 +556,154 @@ name = "blue"
     assert!(s["status"]["counters"]["icmp_errors"].as_u64().unwrap() >= 1);
     assert_eq!(s["neighbours"].as_array().unwrap().len(), 2, "{}", s["neighbours"]);
 }
+
+/// Open vSwitch with the userspace (netdev) datapath in the fabric namespace, terminating
+/// Geneve VNI 100 towards our VTEP; its internal port `vm0` holds 192.0.2.3/24.
+struct Ovs {
+    dir: PathBuf,
+    _db: LabProcess,
+    _vswitchd: LabProcess,
+}
+
+impl Ovs {
+    fn vsctl(b: &Bench, dir: &std::path::Path, args: &[&str]) -> String {
+        let db = format!("--db=unix:{}/db.sock", dir.display());
+        let mut full = vec!["ovs-vsctl", &db, "--timeout=10"];
+        full.extend_from_slice(args);
+        String::from_utf8_lossy(&b.lab.run_in(Role::Fabric, &full).unwrap().stdout).into_owned()
+    }
+
+    fn appctl(&self, b: &Bench, args: &[&str]) -> String {
+        let target = format!("--target={}/vswitchd.ctl", self.dir.display());
+        let mut full = vec!["ovs-appctl", &target];
+        full.extend_from_slice(args);
+        let out = b.lab.exec_in(Role::Fabric, &full).unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
+    fn start(b: &Bench) -> Ovs {
+        ensure_tool("ovs-vswitchd", "openvswitch-switch");
+        let dir = b.dir.join("ovs");
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = dir.display().to_string();
+        let f = Role::Fabric;
+        b.lab
+            .run_in(
+                f,
+                [
+                    "ovsdb-tool",
+                    "create",
+                    &format!("{d}/conf.db"),
+                    "/usr/share/openvswitch/vswitch.ovsschema",
+                ],
+            )
+            .unwrap();
+        let env = |c: &mut Command| {
+            c.env("OVS_RUNDIR", &d).env("OVS_LOGDIR", &d).env("OVS_DBDIR", &d);
+        };
+        let mut db = Command::new("ovsdb-server");
+        db.args([
+            &format!("{d}/conf.db"),
+            &format!("--remote=punix:{d}/db.sock"),
+            &format!("--unixctl={d}/ovsdb.ctl"),
+            &format!("--log-file={d}/ovsdb.log"),
+        ]);
+        env(&mut db);
+        let db = b.lab.spawn_in(f, db).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !dir.join("db.sock").exists() {
+            assert!(Instant::now() < deadline, "ovsdb-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self::vsctl(b, &dir, &["--no-wait", "init"]);
+        let mut vs = Command::new("ovs-vswitchd");
+        vs.args([
+            &format!("unix:{d}/db.sock"),
+            &format!("--unixctl={d}/vswitchd.ctl"),
+            &format!("--log-file={d}/vswitchd.log"),
+        ]);
+        env(&mut vs);
+        let vswitchd = b.lab.spawn_in(f, vs).unwrap();
+        let ovs = Ovs { dir, _db: db, _vswitchd: vswitchd };
+        // The underlay address moves from eth0 to the OVS bridge that owns eth0, so OVS's
+        // native tunnelling routes and resolves through it.
+        let fabric_cidr = format!("{}/24", dpu_lab::FABRIC_IP);
+        b.lab.run_in(f, ["ip", "addr", "flush", "dev", "eth0"]).unwrap();
+        Self::vsctl(
+            b,
+            &ovs.dir,
+            &["add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev"],
+        );
+        Self::vsctl(b, &ovs.dir, &["add-port", "br-phy", "eth0"]);
+        b.lab.run_in(f, ["ip", "addr", "add", &fabric_cidr, "dev", "br-phy"]).unwrap();
+        b.lab.run_in(f, ["ip", "link", "set", "br-phy", "up"]).unwrap();
+        Self::vsctl(
+            b,
+            &ovs.dir,
+            &["add-br", "br-int", "--", "set", "bridge", "br-int", "datapath_type=netdev"],
+        );
+        Self::vsctl(
+            b,
+            &ovs.dir,
+            &[
+                "add-port",
+                "br-int",
+                "gnv0",
+                "--",
+                "set",
+                "interface",
+                "gnv0",
+                "type=geneve",
+                &format!("options:remote_ip={VTEP_IP}"),
+                "options:key=100",
+            ],
+        );
+        Self::vsctl(
+            b,
+            &ovs.dir,
+            &["add-port", "br-int", "vm0", "--", "set", "interface", "vm0", "type=internal"],
+        );
+        b.lab
+            .run_in(f, ["ip", "addr", "add", &format!("{FABRIC_OVERLAY_IP}/24"), "dev", "vm0"])
+            .unwrap();
+        b.lab.run_in(f, ["ip", "link", "set", "vm0", "mtu", "1450", "up"]).unwrap();
+        ovs
+    }
+}
+
+#[test]
+fn geneve_interop_with_open_vswitch_userspace() {
+    let mut b = Bench::up(false);
+    b.lab.run_in(Role::Vm1, ["ip", "link", "set", "eth0", "mtu", "1450"]).unwrap();
+    let ovs = Ovs::start(&b);
+    b.start(&vxlan_config().replace("vnis = [100] }", "vnis = [100], encap = \"geneve\" }"));
+    let cap = b.tshark(Role::Fabric, "eth0", 8, &["geneve.vni", "ip.src", "ip.dst"], "geneve");
+    let ok = b.ping(Role::Vm1, FABRIC_OVERLAY_IP, 8);
+    if !ok {
+        eprintln!("ovs: {}", Ovs::vsctl(&b, &ovs.dir, &["show"]));
+        eprintln!("routes: {}", ovs.appctl(&b, &["ovs/route/show"]));
+        eprintln!("tnl arp: {}", ovs.appctl(&b, &["tnl/neigh/show"]));
+        eprintln!("dp flows: {}", ovs.appctl(&b, &["dpctl/dump-flows"]));
+        eprintln!("switch: {}", b.status());
+        eprintln!(
+            "log: {}",
+            std::fs::read_to_string(ovs.dir.join("vswitchd.log")).unwrap_or_default()
+        );
+    }
+    assert!(ok, "vm1 cannot reach the OVS Geneve endpoint's overlay");
+    let out = Bench::tshark_output(cap, 8);
+    let lines: Vec<Vec<&str>> =
+        out.lines().map(|l| l.split('\t').collect()).filter(|v: &Vec<&str>| v.len() == 3).collect();
+    assert!(lines.iter().any(|v| v[1] == VTEP_IP), "nothing from our VTEP decoded: {out}");
+    assert!(
+        lines.iter().any(|v| v[1] == dpu_lab::FABRIC_IP.to_string()),
+        "nothing from OVS: {out}"
+    );
+    // tshark prints the Geneve VNI in hex.
+    assert!(lines.iter().all(|v| v[0] == "0x000064" || v[0] == "100"), "wrong VNI: {out}");
+    let bps = b.iperf(Role::Fabric, FABRIC_OVERLAY_IP, Role::Vm1, 2);
+    println!(
+        "{{\"figure\":\"switch.geneve_ovs_iperf3_tcp\",\"value\":{bps:.0},\"unit\":\"bit/s\"}}"
+    );
+    println!("geneve: {} frames decoded by tshark", lines.len());
+}
