@@ -19,6 +19,12 @@ pub mod dpu {
             include!("gen/dpu.nvmf.v1.serde.rs");
         }
     }
+    pub mod switch {
+        pub mod v1 {
+            include!("gen/dpu.switch.v1.rs");
+            include!("gen/dpu.switch.v1.serde.rs");
+        }
+    }
     pub mod internal {
         pub mod v1 {
             include!("gen/dpu.internal.v1.rs");

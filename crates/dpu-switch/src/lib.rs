@@ -13,6 +13,7 @@
 //! Parsing and header building come from `dpu_wire`; a frame that fails to parse is dropped
 //! and counted under the wire crate's reason ([`counters::DropReason`]).
 
+pub mod api;
 pub mod config;
 pub mod counters;
 pub mod flow;

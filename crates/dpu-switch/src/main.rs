@@ -1,6 +1,8 @@
-//! `dpu-switch`: the switch service. Reads its configuration, binds its ports with AF_PACKET
-//! and forwards on a worker thread until SIGTERM/SIGINT; SIGHUP re-reads the configuration.
-//! It keeps forwarding with its last configuration whatever happens to the agent.
+//! `dpu-switch`: the switch service. Starts from a configuration file (or empty), serves its
+//! internal gRPC API on a Unix socket for the agent (`SyncConfig` replaces the whole
+//! configuration), binds its ports with AF_PACKET and forwards on a worker thread until
+//! SIGTERM/SIGINT; SIGHUP re-reads the configuration file. It keeps forwarding with its last
+//! configuration whatever happens to the agent.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,9 +12,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Parser;
 use dpu_runtime::logging::LogFormat;
+use dpu_switch::api::{Completer, Control, SwitchInternal};
 use dpu_switch::io::afpacket::AfPacketPort;
 use dpu_switch::io::{Opener, PortIo, Worker, WorkerStats};
-use dpu_switch::{Switch, SwitchConfig};
+use dpu_switch::{ConfigError, Switch, SwitchConfig};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{error, info, warn};
 
@@ -20,9 +23,13 @@ use tracing::{error, info, warn};
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Configuration file (TOML, or JSON when it ends in `.json`).
+    /// Configuration file (TOML, or JSON when it ends in `.json`); without one the switch
+    /// starts empty and waits for the agent.
     #[arg(long)]
-    config: PathBuf,
+    config: Option<PathBuf>,
+    /// Unix socket for the internal API (created 0600).
+    #[arg(long)]
+    socket: Option<PathBuf>,
     /// Write status (counters, MAC table, flows) as JSON to this file, replaced atomically.
     #[arg(long)]
     status_file: Option<PathBuf>,
@@ -57,14 +64,23 @@ fn load_config(path: &Path) -> anyhow::Result<SwitchConfig> {
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
     };
     config.validate().with_context(|| format!("invalid configuration {}", path.display()))?;
+    complete(&mut config)?;
+    Ok(config)
+}
+
+/// Fills in the VTEP's MAC from its uplink interface when the configuration has none.
+fn complete(config: &mut SwitchConfig) -> Result<(), ConfigError> {
     if let Some(v) = &mut config.vtep
         && v.local_mac.is_none()
     {
         let sys = format!("/sys/class/net/{}/address", v.uplink);
-        let mac = std::fs::read_to_string(&sys).with_context(|| format!("reading {sys}"))?;
+        let mac = std::fs::read_to_string(&sys).map_err(|e| ConfigError::Invalid {
+            field: "vtep.local_mac".into(),
+            reason: format!("not given, and reading {sys} failed: {e}"),
+        })?;
         v.local_mac = Some(mac.trim().to_owned());
     }
-    Ok(config)
+    Ok(())
 }
 
 #[derive(serde::Serialize)]
@@ -106,7 +122,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let signals =
         dpu_runtime::signals::ShutdownSignals::install().context("installing signal handlers")?;
     let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
-    let config = load_config(&args.config)?;
+    let config = match &args.config {
+        Some(path) => load_config(path)?,
+        None => SwitchConfig::default(),
+    };
     let switch = Arc::new(Mutex::new(
         Switch::new(config, Instant::now()).context("applying the configuration")?,
     ));
@@ -119,7 +138,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .name("dpu-switch-worker".into())
         .spawn(move || worker.run(&stop_worker))
         .context("starting the worker thread")?;
-    info!(config = %args.config.display(), "switch running");
+    let (api_stop, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let api = match &args.socket {
+        Some(path) => {
+            let listener = dpu_runtime::unix::bind(path)?;
+            let complete: Completer = Arc::new(complete);
+            let internal = SwitchInternal::new(Arc::clone(&switch), complete);
+            Some(tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(internal.into_server())
+                    .add_service(Control::default().into_server())
+                    .serve_with_incoming_shutdown(listener, async {
+                        let _ = api_stopped.await;
+                    }),
+            ))
+        }
+        None => None,
+    };
+    info!(
+        config = ?args.config,
+        socket = ?args.socket,
+        instance_id = dpu_switch::api::instance_id(),
+        "switch running"
+    );
     dpu_runtime::notify_ready();
 
     let shutdown = signals.recv();
@@ -132,15 +173,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 info!(signal = sig, "shutting down");
                 break Ok(());
             }
-            _ = hup.recv() => match load_config(&args.config) {
-                Ok(c) => {
+            _ = hup.recv() => match args.config.as_deref().map(load_config) {
+                None => info!("SIGHUP without --config: nothing to reload"),
+                Some(Ok(c)) => {
                     let r = switch.lock().unwrap_or_else(|p| p.into_inner()).apply(c, Instant::now());
                     match r {
                         Ok(()) => info!("configuration reloaded"),
                         Err(e) => warn!(error = %e, "configuration refused; keeping the current one"),
                     }
                 }
-                Err(e) => warn!(error = format!("{e:#}"), "configuration refused; keeping the current one"),
+                Some(Err(e)) => warn!(error = format!("{e:#}"), "configuration refused; keeping the current one"),
             },
             _ = interval.tick() => {
                 if handle.is_finished() {
@@ -155,6 +197,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     dpu_runtime::notify_stopping();
+    let _ = api_stop.send(());
+    if let Some(api) = api {
+        match tokio::time::timeout(Duration::from_secs(5), api).await {
+            Ok(Ok(Err(e))) => warn!(error = %e, "internal API server failed"),
+            Ok(_) => {}
+            Err(_) => warn!("internal API clients still connected; exiting anyway"),
+        }
+        if let Some(path) = &args.socket
+            && let Err(e) = std::fs::remove_file(path)
+        {
+            warn!(error = %e, socket = %path.display(), "cannot remove socket");
+        }
+    }
     stop.store(true, Ordering::Relaxed);
     match handle.join() {
         Ok(Ok(())) => {}

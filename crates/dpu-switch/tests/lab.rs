@@ -88,15 +88,21 @@ impl Bench {
         self.dir.join("status.json")
     }
 
-    /// Starts the switch with `config` (TOML) and waits for its first status.
+    fn socket_path(&self) -> PathBuf {
+        self.dir.join("switch.sock")
+    }
+
+    /// Starts the switch with `config` (TOML; empty: no file, configured through the
+    /// internal API on [`Bench::socket_path`]) and waits for its first status.
     fn start(&mut self, config: &str) {
-        std::fs::write(self.config_path(), config).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dpu-switch"));
-        cmd.arg("--config")
-            .arg(self.config_path())
-            .arg("--status-file")
-            .arg(self.status_path())
-            .args(["--status-interval-ms", "100"]);
+        if config.is_empty() {
+            cmd.arg("--socket").arg(self.socket_path());
+        } else {
+            std::fs::write(self.config_path(), config).unwrap();
+            cmd.arg("--config").arg(self.config_path());
+        }
+        cmd.arg("--status-file").arg(self.status_path()).args(["--status-interval-ms", "100"]);
         self.switch = Some(self.lab.spawn_in(Role::Dpu, cmd).unwrap());
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.status_path().exists() {
@@ -706,4 +712,57 @@ fn geneve_interop_with_open_vswitch_userspace() {
         "{{\"figure\":\"switch.geneve_ovs_iperf3_tcp\",\"value\":{bps:.0},\"unit\":\"bit/s\"}}"
     );
     println!("geneve: {} frames decoded by tshark", lines.len());
+}
+
+#[test]
+fn configured_through_the_internal_api() {
+    use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
+    use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
+    use dpu_proto::dpu::switch::v1 as pb;
+    use pb::switch_internal_service_client::SwitchInternalServiceClient;
+
+    let mut b = Bench::up(true);
+    b.start("");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _in_runtime = rt.enter();
+    let channel = dpu_runtime::unix::channel(&b.socket_path());
+    let mut client = SwitchInternalServiceClient::new(channel.clone());
+    let config: dpu_switch::SwitchConfig =
+        toml::from_str(&l2_config("mode = \"access\"\nvlan = 10", "mode = \"access\"\nvlan = 10"))
+            .unwrap();
+    let sync = |client: &mut SwitchInternalServiceClient<_>, c: &dpu_switch::SwitchConfig| {
+        let req = pb::SyncConfigRequest { config: Some(dpu_switch::api::to_proto(c)) };
+        rt.block_on(client.sync_config(req)).map(|r| r.into_inner().config_epoch)
+    };
+    // Before the agent syncs, nothing forwards.
+    assert!(!b.ping(Role::Vm1, VM2_IP, 1));
+    let epoch = sync(&mut client, &config).unwrap();
+    assert!(epoch >= 2);
+    assert!(b.ping(Role::Vm1, VM2_IP, 5), "no forwarding after SyncConfig");
+    let info = rt
+        .block_on(ServiceControlClient::new(channel).get_service_info(GetServiceInfoRequest {}))
+        .unwrap()
+        .into_inner();
+    assert_eq!(info.service, "switch");
+    let status = rt.block_on(client.get_status(pb::GetStatusRequest {})).unwrap().into_inner();
+    let vf0 = status.ports.iter().find(|p| p.name == "pf0vf0").unwrap();
+    assert!(vf0.rx_packets > 0 && vf0.tx_packets > 0, "{vf0:?}");
+    let macs =
+        rt.block_on(client.list_mac_entries(pb::ListRequest::default())).unwrap().into_inner();
+    assert_eq!(macs.entries.len(), 2, "{macs:?}");
+    let flows = rt.block_on(client.list_flows(pb::ListRequest::default())).unwrap().into_inner();
+    assert!(
+        flows.total > 0 && flows.flows.iter().all(|f| f.action.starts_with("pf0vf")),
+        "{flows:?}"
+    );
+    // An invalid configuration is refused and changes nothing.
+    let mut bad = config.clone();
+    bad.bridges[0].vlan = Some(4095);
+    let err = sync(&mut client, &bad).unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(b.ping(Role::Vm1, VM2_IP, 3));
+    // The agent goes away (the client is dropped): forwarding goes on.
+    drop(client);
+    assert!(b.ping(Role::Vm1, VM2_IP, 3), "forwarding stopped without the agent");
+    println!("internal API: epoch {epoch}, {} flows, {} MACs", flows.total, macs.entries.len());
 }
