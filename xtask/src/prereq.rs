@@ -16,6 +16,10 @@ pub const TEST_APT: &[&str] = &[
     "python3",               // gRPC interop tests
     "g++",                   // libFuzzer's runtime for the fuzz targets
     "tshark",                // dissects built packets in the wire golden tests
+    "iperf3",                // TCP transfers through the switch (dpu-switch lab tests)
+    "ethtool",               // lab VMs without TSO/GSO, like a VF behind a representor
+    "traceroute",            // the routed hop of the switch's SVIs
+    "openvswitch-switch",    // Geneve interop peer (userspace datapath)
 ];
 
 /// Debian packages `cargo xtask demo` and `cargo xtask lab` need.
