@@ -3,6 +3,7 @@
 //! A ratio above 1 means ours is better. Methods are described in docs/benchmarks.md.
 
 mod agent;
+mod nvmf;
 mod report;
 
 use clap::{Parser, ValueEnum};
@@ -10,6 +11,7 @@ use clap::{Parser, ValueEnum};
 #[derive(Clone, Copy, ValueEnum)]
 enum Area {
     Agent,
+    Nvmf,
 }
 
 #[derive(Parser)]
@@ -28,5 +30,6 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     match args.area {
         Area::Agent => agent::run(&args.bin_dir, args.scale_down).await,
+        Area::Nvmf => nvmf::run(args.scale_down).await,
     }
 }

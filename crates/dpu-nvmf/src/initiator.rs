@@ -111,6 +111,7 @@ pub struct HostQueue {
     events: VecDeque<Cqe>,
     /// QID after Connect.
     pub qid: u16,
+    rx: Vec<u8>,
 }
 
 impl HostQueue {
@@ -130,6 +131,7 @@ impl HostQueue {
             opts: opts.clone(),
             events: VecDeque::new(),
             qid: 0,
+            rx: vec![0u8; 256 * 1024],
         };
         let mut b = Vec::new();
         encode_ic_req(
@@ -172,20 +174,19 @@ impl HostQueue {
 
     /// Receives the next PDU (C2HTermReq becomes [`InitiatorError::Terminated`]).
     pub async fn recv_pdu(&mut self) -> Result<Pdu, InitiatorError> {
-        let mut buf = vec![0u8; 256 * 1024];
         loop {
             match self.dec.decode()? {
                 Some(Pdu::C2HTermReq(t)) => return Err(InitiatorError::Terminated(t)),
                 Some(p) => return Ok(p),
                 None => {}
             }
-            let n = tokio::time::timeout(self.opts.timeout, self.stream.read(&mut buf))
+            let n = tokio::time::timeout(self.opts.timeout, self.stream.read(&mut self.rx))
                 .await
                 .map_err(|_| InitiatorError::Timeout)??;
             if n == 0 {
                 return Err(InitiatorError::Closed);
             }
-            self.dec.feed(&buf[..n]);
+            self.dec.feed(&self.rx[..n]);
         }
     }
 

@@ -231,6 +231,15 @@ pub async fn serve_connection(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
+        while let Some(req) = conn.poll_io() {
+            if req.volume.backend().memory_only() {
+                // RAM volumes: a bounded memory copy, cheaper than two thread hand-offs.
+                let res = execute_io(&req);
+                conn.complete_io(req.tag, res);
+            } else {
+                pool.spawn(req, done_tx.clone());
+            }
+        }
         let out = conn.take_output();
         if !out.is_empty() {
             match tokio::time::timeout(SEND_TIMEOUT, wr.write_all(&out)).await {
@@ -244,9 +253,6 @@ pub async fn serve_connection(
                     break;
                 }
             }
-        }
-        while let Some(req) = conn.poll_io() {
-            pool.spawn(req, done_tx.clone());
         }
         if let Some(reason) = conn.is_closed() {
             debug!(?peer, ?reason, "closing connection");

@@ -57,6 +57,11 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     fn deallocate(&self, offset: u64, len: u64) -> io::Result<()>;
     /// Whether the backend has a volatile write cache that [`flush`](Self::flush) empties.
     fn volatile_cache(&self) -> bool;
+    /// Whether every operation only copies memory (never waits for a device), so the
+    /// shell may run it on the reactor instead of the blocking pool.
+    fn memory_only(&self) -> bool {
+        false
+    }
 }
 
 /// Chunk size of the sparse RAM backend.
@@ -136,6 +141,10 @@ impl BlockBackend for RamBackend {
 
     fn volatile_cache(&self) -> bool {
         false
+    }
+
+    fn memory_only(&self) -> bool {
+        true
     }
 }
 
