@@ -14,7 +14,7 @@ use dpu_nvmf_proto::fabrics::{
 use dpu_nvmf_proto::pdu::{DataPduHeader, encode_h2c_data};
 use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
-    CapsuleCmd, Cqe, DecoderConfig, Fes, Framing, IcReq, Pdu, PduDecoder, SglDescriptor, Sqe,
+    CapsuleCmd, Cqe, DecoderConfig, Fes, Framing, IcReq, Pdu, PduDecoder, R2t, SglDescriptor, Sqe,
 };
 
 use super::*;
@@ -542,4 +542,135 @@ fn connect_deadline() {
     assert!(c.is_closed().is_none());
     c.tick(now + Duration::from_secs(31));
     assert_eq!(c.is_closed(), Some(&CloseReason::ConnectTimeout));
+}
+
+#[test]
+fn admin_edge_cases() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 3000);
+    // Abort never aborts: DW0 bit 0 set.
+    let (c, _) = h.run(Sqe::new(admin_opcode::ABORT, 0), &[]);
+    assert_eq!((c.status, c.dw0), (Status::SUCCESS, 1));
+    // Saveable features are refused; KATO reads back.
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x0F | (1 << 31);
+    assert_eq!(h.run(s, &[]).0.status, Status::FEATURE_NOT_SAVEABLE.with_dnr());
+    let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    g.cdw[0] = 0x0F;
+    assert_eq!(h.run(g, &[]).0.dw0, 3000);
+    g.cdw[0] = 0x42;
+    assert_eq!(h.run(g, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+    // Log page offsets and misaligned offsets.
+    let mut lp = log_page(3, 8);
+    lp.cdw[2] = 8;
+    let (c, fw) = h.run(lp, &[]);
+    assert!(c.status.is_success());
+    assert_eq!(&fw, crate::identify::FIRMWARE);
+    lp.cdw[2] = 2;
+    assert_eq!(h.run(lp, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+    // More AERs than AERL allows.
+    for _ in 0..crate::identify::AER_LIMIT {
+        assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
+    }
+    let (c, _) = h.run(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]);
+    assert_eq!(c.status, Status::ASYNC_EVENT_LIMIT_EXCEEDED.with_dnr());
+    // Unknown property, 8-byte CC, then disable: RDY drops and admin commands stop.
+    let (c, _) = h.run(PropertyGetCmd { eight_bytes: false, offset: 0x40 }.to_sqe(0), &[]);
+    assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
+    let set = |v: u64, eight: bool| {
+        PropertySetCmd { eight_bytes: eight, offset: property::CC, value: v }.to_sqe(0)
+    };
+    assert_eq!(h.run(set(1, true), &[]).0.status, Status::INVALID_FIELD.with_dnr());
+    assert!(h.run(set(0x0046_0000, false), &[]).0.status.is_success());
+    let (c, _) =
+        h.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
+    assert_eq!(c.dw0 & 1, 0);
+    assert_eq!(h.run(identify(1, 0), &[]).0.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    // A second Connect on a bound queue.
+    let c = h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+}
+
+fn term(h: &mut H) -> (u16, u32) {
+    let mut d = PduDecoder::established(DecoderConfig::host(), h.framing.hdgst, h.framing.ddgst);
+    d.feed(&h.conn.take_output());
+    loop {
+        match d.decode().unwrap() {
+            Some(Pdu::C2HTermReq(t)) => {
+                assert!(h.conn.is_closed().is_some());
+                return (t.fes, t.fei);
+            }
+            Some(_) => {}
+            None => panic!("no C2HTermReq"),
+        }
+    }
+}
+
+#[test]
+fn h2c_data_sequence_errors_are_fatal() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let send_h2c = |q: &mut H, cccid: u16, ttag: u16, datao: u32, len: usize, last: bool| {
+        let hdr = DataPduHeader { cccid, ttag, datao, last, success: false };
+        let mut b = Vec::new();
+        encode_h2c_data(&hdr, &vec![0; len], &q.framing, &mut b).unwrap();
+        q.conn.receive(&b, q.now);
+    };
+    let start = |q: &mut H| -> R2t {
+        let p = q.cmd(rw(io_opcode::WRITE, 0, 16, 8192), &[]);
+        let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+        *r
+    };
+    // Unknown command.
+    let mut q = H::io(&t, cntlid, 1, 0);
+    send_h2c(&mut q, 999, 0, 0, 512, true);
+    assert_eq!(term(&mut q), (Fes::InvalidHeaderField.code(), 8));
+    // Out-of-order offset.
+    let mut q = H::io(&t, cntlid, 2, 0);
+    let r = start(&mut q);
+    send_h2c(&mut q, r.cccid, r.ttag, 4096, 4096, false);
+    assert_eq!(term(&mut q), (Fes::DataTransferOutOfRange.code(), 12));
+    // More data than requested.
+    let mut q = H::io(&t, cntlid, 3, 0);
+    let r = start(&mut q);
+    send_h2c(&mut q, r.cccid, r.ttag, 0, 12288, true);
+    assert_eq!(term(&mut q).0, Fes::DataTransferOutOfRange.code());
+    // LAST_PDU before the end.
+    let mut q = H::io(&t, cntlid, 4, 0);
+    let r = start(&mut q);
+    send_h2c(&mut q, r.cccid, r.ttag, 0, 4096, true);
+    assert_eq!(term(&mut q).0, Fes::PduSequenceError.code());
+    // Header digest error.
+    let mut q = H::io(&t, cntlid, 5, 0);
+    let mut b = Pdu::CapsuleCmd(CapsuleCmd { sqe: rw(io_opcode::READ, 0, 1, 512), data: vec![] })
+        .to_vec(&q.framing)
+        .unwrap();
+    b[72] ^= 1;
+    q.conn.receive(&b, q.now);
+    assert_eq!(term(&mut q).0, Fes::HeaderDigestError.code());
+    // In-capsule data beyond 8 KiB.
+    let mut q = H::io(&t, cntlid, 6, 0);
+    let mut s = rw(io_opcode::WRITE, 0, 24, 0);
+    s.set_sgl(SglDescriptor::in_capsule(12288));
+    q.conn.receive(
+        &Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![0; 12288] }).to_vec(&q.framing).unwrap(),
+        q.now,
+    );
+    assert_eq!(term(&mut q).0, Fes::DataTransferLimitExceeded.code());
+    // More outstanding commands than the queue holds (SQSIZE 31 → 32 entries).
+    let mut q = H::io(&t, cntlid, 7, 0);
+    for i in 0..32u16 {
+        let mut s = rw(io_opcode::WRITE, 0, 16, 8192);
+        s.cid = 100 + i;
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![] }));
+    }
+    assert!(q.conn.is_closed().is_none());
+    let mut s = rw(io_opcode::WRITE, 0, 16, 8192);
+    s.cid = 200;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![] }));
+    assert_eq!(term(&mut q).0, Fes::PduSequenceError.code());
+    // The controller and its other queues are unaffected.
+    let mut ok_q = H::io(&t, cntlid, 8, 0);
+    assert!(ok_q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+    assert_eq!(t.stats.terminated.load(Ordering::Relaxed), 7);
 }
