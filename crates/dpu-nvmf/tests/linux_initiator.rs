@@ -8,10 +8,11 @@
 //!
 //! The guest's init script runs the scenario and prints `NVMF-MARK` lines; this test
 //! reacts to some (namespace hot add/remove) and asserts on all of them:
-//! `nvme discover` lists the allowed subsystem only; `nvme connect` without and with
-//! digests; `nvme list`/`id-ctrl`/`id-ns` show our identity; mkfs.ext4, mount, write
-//! files, checksums verified after reconnecting; namespace hot add and remove seen
-//! through asynchronous events.
+//! `nvme discover` (discovery port and I/O port) lists the allowed subsystem only;
+//! `nvme connect` without and with digests; `nvme list`/`id-ctrl`/`id-ns` show our
+//! identity; mkfs.ext4, mount, write files, checksums verified after reconnecting; namespace hot add and remove seen
+//! through asynchronous events; a 2 s keep-alive timeout drops the controller when the
+//! guest goes silent. Two vCPUs, so Linux opens two I/O queues per controller.
 //!
 //! Tools are installed with apt-get if missing; the kernel package is downloaded
 //! (`apt-get download`) and extracted into a cache under the target directory.
@@ -246,11 +247,15 @@ mark discover rc=$?
 cat /tmp/disc
 grep -q "{SUBNQN}" /tmp/disc && mark discover-lists-subsystem
 grep -q "{HIDDEN}" /tmp/disc && mark discover-lists-hidden
+nvme discover -t tcp -a $T -s {io_port} $Q > /tmp/disc2 2>&1
+mark discover-io-port rc=$?
+grep -q "{SUBNQN}" /tmp/disc2 && mark discover-io-port-lists-subsystem
 
 nvme connect -t tcp -a $T -s {io_port} -n {SUBNQN} $Q
 mark connect rc=$?
 DEV=$(waitdev 1 1) || fail "no namespace block device"
 mark device $DEV
+mark cpus $(grep -c ^processor /proc/cpuinfo)
 nvme list
 mark list rc=$?
 CTRL=$(ls /sys/class/nvme | grep -m1 '^nvme[0-9]')
@@ -399,7 +404,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
 
     let started = Instant::now();
     let mut child = tokio::process::Command::new("qemu-system-x86_64")
-        .args(["-nographic", "-no-reboot", "-m", "512", "-smp", "1", "-accel", "tcg"])
+        .args(["-nographic", "-no-reboot", "-m", "512", "-smp", "2", "-accel", "tcg"])
         .arg("-kernel")
         .arg(&vmlinuz)
         .arg("-initrd")
@@ -466,6 +471,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "net-up",
         "discover rc=0",
         "discover-lists-subsystem",
+        "discover-io-port rc=0",
+        "discover-io-port-lists-subsystem",
         "connect rc=0",
         "list rc=0",
         "id-ctrl rc=0",
@@ -509,6 +516,10 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         t.stats.terminated.load(std::sync::atomic::Ordering::Relaxed),
     );
     assert!(ns.write_bytes >= 4 << 20, "the files reached the target");
+    // Two vCPUs: Linux opens two I/O queues per controller (admin + 2 connections per
+    // connect), three connects and two discoveries.
+    let conns = t.stats.connections.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(conns >= 11, "{conns} connections");
     let kato_drop = kato_drop.expect("controller still present 9 s after the guest went silent");
     assert!(t.stats.kato_expired.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     println!(
