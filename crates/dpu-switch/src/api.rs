@@ -73,6 +73,7 @@ pub fn from_proto(c: &pb::SwitchConfig) -> Result<SwitchConfig, ConfigError> {
                 vrf: s.vrf.clone(),
                 address: s.address.clone(),
                 mac: s.mac.clone(),
+                address6: opt(&s.address6),
             }),
         });
     }
@@ -139,10 +140,12 @@ pub fn from_proto(c: &pb::SwitchConfig) -> Result<SwitchConfig, ConfigError> {
                     .map(|r| {
                         Ok(RouteConfig {
                             prefix: r.prefix.clone(),
-                            next_hop: ip(
-                                &format!("vrfs[{}].routes[{}].next_hop", v.name, r.prefix),
-                                &r.next_hop,
-                            )?,
+                            next_hop: r.next_hop.parse().map_err(|_| {
+                                bad(
+                                    format!("vrfs[{}].routes[{}].next_hop", v.name, r.prefix),
+                                    format!("{:?} is not an IP address", r.next_hop),
+                                )
+                            })?,
                         })
                     })
                     .collect::<Result<_, ConfigError>>()?,
@@ -195,6 +198,7 @@ pub fn to_proto(c: &SwitchConfig) -> pb::SwitchConfig {
                     vrf: s.vrf.clone(),
                     address: s.address.clone(),
                     mac: s.mac.clone(),
+                    address6: s.address6.clone().unwrap_or_default(),
                 }),
             })
             .collect(),
@@ -552,7 +556,7 @@ mod tests {
         name = "br10"
         vlan = 10
         vni = 100
-        svi = { vrf = "blue", address = "192.0.2.254/24", mac = "02:00:00:00:fe:01" }
+        svi = { vrf = "blue", address = "192.0.2.254/24", mac = "02:00:00:00:fe:01", address6 = "2001:db8:10::1/64" }
         [vtep]
         uplink = "p0"
         local_ip = "198.51.100.10"
@@ -564,7 +568,10 @@ mod tests {
         vtep = "198.51.100.2"
         [[vrfs]]
         name = "blue"
-        routes = [{ prefix = "203.0.113.0/24", next_hop = "192.0.2.1" }]
+        routes = [
+            { prefix = "203.0.113.0/24", next_hop = "192.0.2.1" },
+            { prefix = "2001:db8:99::/48", next_hop = "2001:db8:10::9" },
+        ]
     "#;
 
     fn service() -> SwitchInternal {
@@ -631,7 +638,7 @@ mod tests {
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(n.routes.len(), 2);
+        assert_eq!(n.routes.len(), 4);
         let e = svc
             .list_flows(Request::new(pb::ListRequest { page_size: 0, page_token: "x".into() }))
             .await

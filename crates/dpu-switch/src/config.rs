@@ -6,7 +6,7 @@
 //! validated configuration, so an invalid one changes nothing.
 
 use std::collections::HashSet;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use dpu_wire::MacAddr;
 use serde::{Deserialize, Serialize};
@@ -57,14 +57,14 @@ pub struct VrfConfig {
     pub routes: Vec<RouteConfig>,
 }
 
-/// A static IPv4 route.
+/// A static route (IPv4 or IPv6; prefix and next hop of the same family).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
-    /// Destination prefix, `a.b.c.d/len`.
+    /// Destination prefix, `a.b.c.d/len` or `2001:db8::/32`.
     pub prefix: String,
     /// Next hop; it must be inside the subnet of an SVI of the same VRF.
-    pub next_hop: Ipv4Addr,
+    pub next_hop: IpAddr,
 }
 
 /// The switch's routed interface in a bridge (its gateway address).
@@ -77,6 +77,9 @@ pub struct SviConfig {
     pub address: String,
     /// Gateway MAC, `aa:bb:cc:dd:ee:ff`.
     pub mac: String,
+    /// IPv6 gateway address and prefix, `2001:db8:a::1/64`.
+    #[serde(default)]
+    pub address6: Option<String>,
 }
 
 /// Parses `a.b.c.d/len` into the address and prefix length.
@@ -85,6 +88,19 @@ pub fn parse_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
     let len: u8 = len.parse().ok()?;
     (len <= 32).then_some(())?;
     Some((ip.parse().ok()?, len))
+}
+
+/// Parses `2001:db8::1/64` into the address and prefix length.
+pub fn parse_cidr6(s: &str) -> Option<(Ipv6Addr, u8)> {
+    let (ip, len) = s.split_once('/')?;
+    let len: u8 = len.parse().ok()?;
+    (len <= 128).then_some(())?;
+    Some((ip.parse().ok()?, len))
+}
+
+/// The IPv6 network mask of a prefix length.
+pub fn mask6(len: u8) -> u128 {
+    u128::MAX.checked_shl(128 - u32::from(len.min(128))).unwrap_or(0)
 }
 
 /// The network mask of a prefix length.
@@ -435,6 +451,7 @@ impl SwitchConfig {
             }
         }
         let mut subnets: Vec<(&str, u32, u8)> = Vec::new();
+        let mut subnets6: Vec<(&str, u128, u8)> = Vec::new();
         let mut svi_macs = HashSet::new();
         for b in &self.bridges {
             let Some(svi) = &b.svi else { continue };
@@ -459,16 +476,48 @@ impl SwitchConfig {
                 return Err(invalid(field + ".address", "overlaps another SVI of its VRF"));
             }
             subnets.push((svi.vrf.as_str(), net, len));
+            if let Some(a6) = &svi.address6 {
+                let Some((ip6, len6)) = parse_cidr6(a6).filter(|(ip, len)| {
+                    (1..=127).contains(len) && !ip.is_unspecified() && !ip.is_multicast()
+                }) else {
+                    return Err(invalid(field + ".address6", "must be an IPv6 address/len"));
+                };
+                let net6 = u128::from(ip6) & mask6(len6);
+                if subnets6.iter().any(|(vrf, n, l)| {
+                    *vrf == svi.vrf && (net6 & mask6(*l.min(&len6))) == (*n & mask6(*l.min(&len6)))
+                }) {
+                    return Err(invalid(field + ".address6", "overlaps another SVI of its VRF"));
+                }
+                subnets6.push((svi.vrf.as_str(), net6, len6));
+            }
         }
         for v in &self.vrfs {
             for r in &v.routes {
                 let field = format!("vrfs[{}].routes[{}]", v.name, r.prefix);
-                if parse_cidr(&r.prefix).is_none() {
-                    return Err(invalid(field, "prefix must be a.b.c.d/len"));
-                }
-                let on_link = subnets
-                    .iter()
-                    .any(|(vrf, n, l)| *vrf == v.name && u32::from(r.next_hop) & mask(*l) == *n);
+                let on_link = match r.next_hop {
+                    IpAddr::V4(nh) => {
+                        if parse_cidr(&r.prefix).is_none() {
+                            return Err(invalid(
+                                field,
+                                "prefix must be a.b.c.d/len (as the next hop)",
+                            ));
+                        }
+                        subnets
+                            .iter()
+                            .any(|(vrf, n, l)| *vrf == v.name && u32::from(nh) & mask(*l) == *n)
+                    }
+                    IpAddr::V6(nh) => {
+                        if parse_cidr6(&r.prefix).is_none() {
+                            return Err(invalid(
+                                field,
+                                "prefix must be an IPv6 prefix (as the next hop)",
+                            ));
+                        }
+                        subnets6
+                            .iter()
+                            .any(|(vrf, n, l)| *vrf == v.name && u128::from(nh) & mask6(*l) == *n)
+                    }
+                };
                 if !on_link {
                     return Err(invalid(
                         field + ".next_hop",

@@ -36,6 +36,7 @@ fn config() -> SwitchConfig {
                     vrf: "v".into(),
                     address: "192.0.2.254/24".into(),
                     mac: "02:00:00:00:fe:01".into(),
+                    address6: Some("2001:db8:10::1/64".into()),
                 }),
             },
             BridgeConfig {
@@ -48,6 +49,7 @@ fn config() -> SwitchConfig {
                     vrf: "v".into(),
                     address: "203.0.113.254/24".into(),
                     mac: "02:00:00:00:fe:02".into(),
+                    address6: Some("2001:db8:20::1/64".into()),
                 }),
             },
         ],
@@ -77,10 +79,16 @@ fn config() -> SwitchConfig {
         flow_cache_size: 256,
         vrfs: vec![VrfConfig {
             name: "v".into(),
-            routes: vec![RouteConfig {
-                prefix: "198.51.100.0/24".into(),
-                next_hop: Ipv4Addr::new(203, 0, 113, 1),
-            }],
+            routes: vec![
+                RouteConfig {
+                    prefix: "198.51.100.0/24".into(),
+                    next_hop: Ipv4Addr::new(203, 0, 113, 1).into(),
+                },
+                RouteConfig {
+                    prefix: "2001:db8:99::/48".into(),
+                    next_hop: std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x20, 0, 0, 0, 0, 9).into(),
+                },
+            ],
         }],
     }
 }

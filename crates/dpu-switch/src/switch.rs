@@ -37,8 +37,7 @@ use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
 
 pub(crate) mod l3;
-use dpu_wire::icmpv4::Icmpv4Error;
-use l3::{L3Neighbour, Svi, Vrf};
+use l3::{IcmpKind, L3Neighbour, Svi, Vrf};
 
 /// Flows idle this long are removed by [`Switch::tick`].
 pub const FLOW_IDLE: Duration = Duration::from_secs(30);
@@ -162,7 +161,7 @@ pub struct Switch {
     counters: SwitchCounters,
     svis: Vec<Svi>,
     vrfs: Vec<Vrf>,
-    l3_neigh: HashMap<(u16, Ipv4Addr), L3Neighbour>,
+    l3_neigh: HashMap<(u16, std::net::IpAddr), L3Neighbour>,
     /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
     mac_epoch: u64,
     /// Bumped when a neighbour's MAC changes.
@@ -541,7 +540,7 @@ impl Switch {
         }
         let routed = svi
             .is_some_and(|si| self.svis.get(usize::from(si)).is_some_and(|s| s.mac == key.dst))
-            && key.ethertype == EtherType::IPV4.0;
+            && (key.ethertype == EtherType::IPV4.0 || key.ethertype == EtherType::IPV6.0);
         // A routed flow depends on every bridge's MAC table and on the neighbour table.
         let epoch = if routed { self.mac_epoch.wrapping_add(self.l3_epoch) } else { bridge_epoch };
         let len = buf.len();
@@ -595,8 +594,8 @@ impl Switch {
                     Ok(()) => {}
                     Err(dpu_wire::Error::TtlExpired) => {
                         // RFC 1812 §5.3.1: discard, and send time exceeded (code 0).
-                        let err = Icmpv4Error::TimeExceeded { code: 0 };
-                        self.icmp_error(now, ingress_svi, &key, &buf, err, out);
+                        let kind = IcmpKind::TimeExceeded;
+                        self.icmp_error(now, ingress_svi, &key, &buf, kind, out);
                         return self.count_drop(ingress.port, dpu_wire::Error::TtlExpired.into());
                     }
                     Err(e) => return self.count_drop(ingress.port, e.into()),

@@ -1,7 +1,7 @@
 //! Routing through SVIs, in virtual time with hand-built frames.
 #![allow(clippy::unwrap_used)]
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
 use dpu_switch::config::{
@@ -31,23 +31,31 @@ fn config(route_via: Ipv4Addr) -> SwitchConfig {
         mtu: 1500,
         admin_up: true,
     };
-    let bridge = |name: &str, vlan, addr: &str, mac: MacAddr| BridgeConfig {
+    let bridge = |name: &str, vlan, addr: &str, mac: MacAddr, addr6: &str| BridgeConfig {
         name: name.into(),
         vlan: Some(vlan),
         vni: None,
         ageing_secs: 300,
         mac_limit: 100,
-        svi: Some(SviConfig { vrf: "blue".into(), address: addr.into(), mac: mac.to_string() }),
+        svi: Some(SviConfig {
+            vrf: "blue".into(),
+            address: addr.into(),
+            mac: mac.to_string(),
+            address6: Some(addr6.into()),
+        }),
     };
     SwitchConfig {
         ports: vec![access("a", 10), access("b", 10), access("d", 20)],
         bridges: vec![
-            bridge("br10", 10, "192.0.2.254/24", GW10),
-            bridge("br20", 20, "203.0.113.254/24", GW20),
+            bridge("br10", 10, "192.0.2.254/24", GW10, "2001:db8:10::1/64"),
+            bridge("br20", 20, "203.0.113.254/24", GW20, "2001:db8:20::1/64"),
         ],
         vrfs: vec![VrfConfig {
             name: "blue".into(),
-            routes: vec![RouteConfig { prefix: "198.51.100.0/24".into(), next_hop: route_via }],
+            routes: vec![RouteConfig {
+                prefix: "198.51.100.0/24".into(),
+                next_hop: route_via.into(),
+            }],
         }],
         ..SwitchConfig::default()
     }
@@ -220,4 +228,138 @@ fn route_change_takes_effect_on_existing_flows() {
     assert!(h.sw.neighbours().iter().any(|n| n.ip == R_IP && n.mac.is_some()));
     // A next hop outside every SVI subnet is refused.
     assert!(h.sw.apply(config(Ipv4Addr::new(100, 64, 0, 1)), h.now).is_err());
+}
+
+const A6: &str = "2001:db8:10::2";
+const D6: &str = "2001:db8:20::4";
+const GW10_6: &str = "2001:db8:10::1";
+const GW20_6: &str = "2001:db8:20::1";
+
+fn v6(s: &str) -> Ipv6Addr {
+    s.parse().unwrap()
+}
+
+/// Ethernet + IPv6 + an ICMPv6 message (`body` after type/code/checksum), checksum filled.
+fn icmp6(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop: u8,
+    t: u8,
+    body: &[u8],
+) -> Vec<u8> {
+    use dpu_wire::icmpv6::Icmpv6Packet;
+    use dpu_wire::ipv6::Ipv6Repr;
+    let eth = EthernetRepr { dst: dst_mac, src: src_mac, vlans: &[], ethertype: EtherType::IPV6 };
+    let len = 4 + body.len();
+    let mut f = vec![0u8; 14 + 40 + len];
+    let hl = eth.emit(&mut f).unwrap();
+    let n = Ipv6Repr { hop_limit: hop, ..Ipv6Repr::new(src, dst, IpProtocol::ICMPV6, len) }
+        .emit(&mut f[hl..])
+        .unwrap();
+    f[hl + n] = t;
+    f[hl + n + 4..].copy_from_slice(body);
+    Icmpv6Packet::new_checked(&mut f[hl + n..]).unwrap().fill_checksum(src, dst);
+    f
+}
+
+/// A Neighbor Solicitation (135) or Advertisement (136) with a link-layer option.
+fn nd(
+    t: u8,
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    target: Ipv6Addr,
+) -> Vec<u8> {
+    let mut body = vec![0u8; 4];
+    if t == 136 {
+        body[0] = 0x60; // solicited, override
+    }
+    body.extend_from_slice(&target.octets());
+    body.extend_from_slice(&[if t == 135 { 1 } else { 2 }, 1]);
+    body.extend_from_slice(&src_mac.0);
+    icmp6(src_mac, dst_mac, src, dst, 255, t, &body)
+}
+
+fn udp6(src: MacAddr, dst: MacAddr, sip: Ipv6Addr, dip: Ipv6Addr, hop: u8) -> Vec<u8> {
+    use dpu_wire::ipv6::Ipv6Repr;
+    let eth = EthernetRepr { dst, src, vlans: &[], ethertype: EtherType::IPV6 };
+    let mut f = vec![0u8; 14 + 40 + 8 + 10];
+    let l3 = eth.emit(&mut f).unwrap();
+    let l4 = l3
+        + Ipv6Repr { hop_limit: hop, ..Ipv6Repr::new(sip, dip, IpProtocol::UDP, 18) }
+            .emit(&mut f[l3..])
+            .unwrap();
+    UdpRepr { src_port: 5, dst_port: 9 }.emit(&mut f[l4..], 10).unwrap();
+    f
+}
+
+#[test]
+fn ipv6_nd_routing_hop_limit_and_icmpv6() {
+    use dpu_wire::icmpv6::{Icmpv6Packet, Icmpv6Type};
+    use dpu_wire::ipv6::Ipv6Packet;
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    // A asks for its gateway: a solicited, router, override advertisement comes back.
+    let sn = MacAddr([0x33, 0x33, 0xff, 0, 0, 1]);
+    let ns = nd(135, mac(1), sn, v6(A6), v6("ff02::1:ff00:1"), v6(GW10_6));
+    let out = h.send("a", &ns);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let ip = Ipv6Packet::new_checked(&out[0].1[14..]).unwrap();
+    assert_eq!((ip.src(), ip.dst(), ip.hop_limit()), (v6(GW10_6), v6(A6), 255));
+    let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!(icmp.msg_type(), Icmpv6Type::NEIGHBOR_ADVERT);
+    assert!(icmp.check_checksum(ip.src(), ip.dst()).is_ok());
+    let m = icmp.message();
+    assert_eq!(m[4] & 0xe0, 0xe0);
+    assert_eq!(&m[8..24], &v6(GW10_6).octets());
+    assert_eq!(&m[26..32], &GW10.0);
+    // Routed towards D: first a solicitation for D on d.
+    let f = udp6(mac(1), GW10, v6(A6), v6(D6), 64);
+    let out = h.send("a", &f);
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].0.as_str(), &out[0].1[0..6]), ("d", &[0x33, 0x33, 0xff, 0, 0, 4][..]));
+    let ip = Ipv6Packet::new_checked(&out[0].1[14..]).unwrap();
+    assert_eq!((ip.src(), ip.dst(), ip.hop_limit()), (v6(GW20_6), v6("ff02::1:ff00:4"), 255));
+    assert_eq!(h.drops("a", DropReason::NeighbourUnresolved), 1);
+    assert!(h.send("d", &nd(136, mac(4), GW20, v6(D6), v6(GW20_6), v6(D6))).is_empty());
+    for _ in 0..3 {
+        let out = h.send("a", &f);
+        assert_eq!(out.len(), 1);
+        let (port, g) = &out[0];
+        assert_eq!((port.as_str(), &g[0..6], &g[6..12]), ("d", &mac(4).0[..], &GW20.0[..]));
+        assert_eq!(Ipv6Packet::new_checked(&g[14..]).unwrap().hop_limit(), 63);
+    }
+    assert!(h.sw.neighbours().iter().any(|n| n.ip.to_string() == D6 && n.mac.is_some()));
+    // Hop limit 1: time exceeded from the ingress SVI.
+    let out = h.send("a", &udp6(mac(1), GW10, v6(A6), v6(D6), 1));
+    assert_eq!(out[0].0, "a");
+    let ip = Ipv6Packet::new_checked(&out[0].1[14..]).unwrap();
+    assert_eq!((ip.src(), ip.dst()), (v6(GW10_6), v6(A6)));
+    let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!((icmp.msg_type(), icmp.code()), (Icmpv6Type::TIME_EXCEEDED, 0));
+    assert!(icmp.check_checksum(ip.src(), ip.dst()).is_ok());
+    // No route: unreachable (no route to destination).
+    let out = h.send("a", &udp6(mac(1), GW10, v6(A6), v6("2001:db8:ffff::1"), 64));
+    let ip = Ipv6Packet::new_checked(&out[0].1[14..]).unwrap();
+    let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!((icmp.msg_type(), icmp.code()), (Icmpv6Type::DEST_UNREACHABLE, 0));
+    // Echo to the gateway.
+    let echo = icmp6(mac(1), GW10, v6(A6), v6(GW10_6), 64, 128, &[0, 7, 0, 1, b'h', b'i']);
+    let out = h.send("a", &echo);
+    assert_eq!(out.len(), 1);
+    let ip = Ipv6Packet::new_checked(&out[0].1[14..]).unwrap();
+    let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!(
+        (icmp.msg_type(), icmp.echo_ident(), icmp.data()),
+        (Icmpv6Type::ECHO_REPLY, 7, &b"hi"[..])
+    );
+    assert!(icmp.check_checksum(ip.src(), ip.dst()).is_ok());
+    // A solicitation with a hop limit other than 255 is not ND (RFC 4861 §7.1.1): flooded.
+    let mut bad = ns.clone();
+    bad[14 + 7] = 64;
+    let out = h.send("a", &bad);
+    assert!(out.iter().all(|(p, _)| p == "b"), "{out:?}");
+    assert!(h.sw.routes().iter().any(|r| r.prefix == "2001:db8:20::/64"));
 }

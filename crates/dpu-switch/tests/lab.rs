@@ -512,6 +512,13 @@ fn l3_routing_through_svis_with_ttl_and_traceroute() {
     b.lab.run_in(Role::Vm1, ["ip", "route", "add", "default", "via", "192.0.2.254"]).unwrap();
     b.lab.run_in(Role::Vm2, ["ip", "addr", "add", "203.0.113.2/24", "dev", "eth0"]).unwrap();
     b.lab.run_in(Role::Vm2, ["ip", "route", "add", "default", "via", "203.0.113.254"]).unwrap();
+    for (role, addr, gw) in [
+        (Role::Vm1, "2001:db8:10::2/64", "2001:db8:10::1"),
+        (Role::Vm2, "2001:db8:20::2/64", "2001:db8:20::1"),
+    ] {
+        b.lab.run_in(role, ["ip", "-6", "addr", "add", addr, "dev", "eth0", "nodad"]).unwrap();
+        b.lab.run_in(role, ["ip", "-6", "route", "add", "default", "via", gw]).unwrap();
+    }
     b.start(
         r#"
 [[ports]]
@@ -527,12 +534,12 @@ vlan = 20
 [[bridges]]
 name = "br10"
 vlan = 10
-svi = { vrf = "blue", address = "192.0.2.254/24", mac = "02:00:00:00:fe:0a" }
+svi = { vrf = "blue", address = "192.0.2.254/24", mac = "02:00:00:00:fe:0a", address6 = "2001:db8:10::1/64" }
 
 [[bridges]]
 name = "br20"
 vlan = 20
-svi = { vrf = "blue", address = "203.0.113.254/24", mac = "02:00:00:00:fe:14" }
+svi = { vrf = "blue", address = "203.0.113.254/24", mac = "02:00:00:00:fe:14", address6 = "2001:db8:20::1/64" }
 
 [[vrfs]]
 name = "blue"
@@ -557,10 +564,31 @@ name = "blue"
     assert_eq!(hops.get(1), Some(&"203.0.113.2"), "{text}");
     let bps = b.iperf(Role::Vm2, "203.0.113.2", Role::Vm1, 2);
     println!("{{\"figure\":\"switch.routed_iperf3_tcp\",\"value\":{bps:.0},\"unit\":\"bit/s\"}}");
+    // IPv6: the gateway answers, one hop decrements the hop limit, traceroute shows it.
+    assert!(b.ping(Role::Vm1, "2001:db8:10::1", 3), "the IPv6 gateway does not answer");
+    assert!(b.ping(Role::Vm1, "2001:db8:20::2", 5), "vm1 cannot reach vm2 over IPv6");
+    let out =
+        b.lab.exec_in(Role::Vm1, ["ping", "-n", "-c", "1", "-W", "2", "2001:db8:20::2"]).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ttl=63"), "one IPv6 hop must decrement the hop limit once: {text}");
+    let out = b
+        .lab
+        .exec_in(
+            Role::Vm1,
+            ["traceroute", "-6", "-n", "-q", "1", "-w", "2", "-m", "4", "2001:db8:20::2"],
+        )
+        .unwrap();
+    let text6 = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("traceroute -6:\n{text6}");
+    let hops: Vec<&str> =
+        text6.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+    assert_eq!(hops.first(), Some(&"2001:db8:10::1"), "the IPv6 router hop is missing: {text6}");
+    assert_eq!(hops.get(1), Some(&"2001:db8:20::2"), "{text6}");
     let s = b.status();
     assert!(s["status"]["counters"]["routed"].as_u64().unwrap() > 100);
     assert!(s["status"]["counters"]["icmp_errors"].as_u64().unwrap() >= 1);
-    assert_eq!(s["neighbours"].as_array().unwrap().len(), 2, "{}", s["neighbours"]);
+    let neigh = s["neighbours"].as_array().unwrap();
+    assert!(neigh.iter().filter(|n| n["mac"].is_string()).count() >= 4, "{neigh:?}");
 }
 
 /// Open vSwitch with the userspace (netdev) datapath in the fabric namespace, terminating

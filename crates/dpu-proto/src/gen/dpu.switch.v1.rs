@@ -64,6 +64,9 @@ pub struct Svi {
     /// "aa:bb:cc:dd:ee:ff".
     #[prost(string, tag = "3")]
     pub mac: ::prost::alloc::string::String,
+    /// "2001:db8:a::1/64"; empty: no IPv6.
+    #[prost(string, tag = "4")]
+    pub address6: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RemoteVtep {
@@ -116,9 +119,10 @@ pub struct StaticMac {
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Route {
-    /// "a.b.c.d/len".
+    /// "a.b.c.d/len" or "2001:db8::/32".
     #[prost(string, tag = "1")]
     pub prefix: ::prost::alloc::string::String,
+    /// Of the prefix's family.
     #[prost(string, tag = "2")]
     pub next_hop: ::prost::alloc::string::String,
 }

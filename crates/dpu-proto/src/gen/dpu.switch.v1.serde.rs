@@ -2885,6 +2885,9 @@ impl serde::Serialize for Svi {
         if !self.mac.is_empty() {
             len += 1;
         }
+        if !self.address6.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.Svi", len)?;
         if !self.vrf.is_empty() {
             struct_ser.serialize_field("vrf", &self.vrf)?;
@@ -2894,6 +2897,9 @@ impl serde::Serialize for Svi {
         }
         if !self.mac.is_empty() {
             struct_ser.serialize_field("mac", &self.mac)?;
+        }
+        if !self.address6.is_empty() {
+            struct_ser.serialize_field("address6", &self.address6)?;
         }
         struct_ser.end()
     }
@@ -2908,6 +2914,7 @@ impl<'de> serde::Deserialize<'de> for Svi {
             "vrf",
             "address",
             "mac",
+            "address6",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2915,6 +2922,7 @@ impl<'de> serde::Deserialize<'de> for Svi {
             Vrf,
             Address,
             Mac,
+            Address6,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2939,6 +2947,7 @@ impl<'de> serde::Deserialize<'de> for Svi {
                             "vrf" => Ok(GeneratedField::Vrf),
                             "address" => Ok(GeneratedField::Address),
                             "mac" => Ok(GeneratedField::Mac),
+                            "address6" => Ok(GeneratedField::Address6),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2961,6 +2970,7 @@ impl<'de> serde::Deserialize<'de> for Svi {
                 let mut vrf__ = None;
                 let mut address__ = None;
                 let mut mac__ = None;
+                let mut address6__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Vrf => {
@@ -2981,12 +2991,19 @@ impl<'de> serde::Deserialize<'de> for Svi {
                             }
                             mac__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Address6 => {
+                            if address6__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("address6"));
+                            }
+                            address6__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Svi {
                     vrf: vrf__.unwrap_or_default(),
                     address: address__.unwrap_or_default(),
                     mac: mac__.unwrap_or_default(),
+                    address6: address6__.unwrap_or_default(),
                 })
             }
         }

@@ -10,20 +10,26 @@
 //! The SVI answers ARP and echo requests for its address, and sends time exceeded
 //! (RFC 1812 §5.3.1) and destination unreachable (§5.2.7.1) errors under a rate limit
 //! (§4.3.2.8), obeying the RFC 1122 §3.2.2 / RFC 1812 §4.3.2.7 rules on when not to.
+//!
+//! IPv6 is routed the same way: the hop limit is decremented (RFC 8200 §3), neighbours are
+//! resolved with Neighbor Solicitations to the solicited-node address and the SVI answers
+//! solicitations for its own address (RFC 4861 §7), and ICMPv6 errors follow RFC 4443 §2.4.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
 use dpu_wire::ethernet::{EthernetRepr, parse_l2};
 use dpu_wire::icmpv4::{self, Icmpv4Error, Icmpv4Packet, Icmpv4Type, Quote};
+use dpu_wire::icmpv6::{self, Icmpv6Error, Icmpv6Packet, Icmpv6Type};
 use dpu_wire::ipv4::{Ipv4Packet, Ipv4Repr};
+use dpu_wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 
 use super::{ARP_RETRY, Ingress, Switch};
-use crate::config::{SwitchConfig, mask, parse_cidr, parse_mac};
+use crate::config::{SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac};
 use crate::counters::DropReason;
 use crate::flow::{FlowKey, Out, Verdict};
 use crate::mac::Dest;
@@ -41,6 +47,7 @@ pub(crate) struct Svi {
     pub ip: Ipv4Addr,
     pub prefix_len: u8,
     pub mac: MacAddr,
+    pub ip6: Option<(Ipv6Addr, u8)>,
 }
 
 impl Svi {
@@ -48,6 +55,41 @@ impl Svi {
         let m = mask(self.prefix_len);
         u32::from(ip) & m == u32::from(self.ip) & m
     }
+
+    fn contains6(&self, ip: Ipv6Addr) -> bool {
+        self.ip6.is_some_and(|(own, len)| {
+            let m = mask6(len);
+            u128::from(ip) & m == u128::from(own) & m
+        })
+    }
+
+    /// On this SVI's link: inside its subnet, or link-local (RFC 4291 §2.5.6).
+    fn on_link(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => self.contains(a),
+            IpAddr::V6(a) => self.contains6(a) || (a.segments()[0] & 0xffc0) == 0xfe80,
+        }
+    }
+
+    fn owns(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => a == self.ip,
+            IpAddr::V6(a) => self.ip6.is_some_and(|(own, _)| own == a),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via6 {
+    Connected(u16),
+    Gateway(Ipv6Addr),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Route6 {
+    pub net: u128,
+    pub len: u8,
+    pub via: Via6,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +112,8 @@ pub(crate) struct Vrf {
     pub name: String,
     /// Longest prefix first.
     pub routes: Vec<Route>,
+    /// IPv6, longest prefix first.
+    pub routes6: Vec<Route6>,
 }
 
 impl Vrf {
@@ -77,6 +121,11 @@ impl Vrf {
     fn lookup(&self, dst: Ipv4Addr) -> Option<&Route> {
         let d = u32::from(dst);
         self.routes.iter().find(|r| d & mask(r.len) == r.net)
+    }
+
+    fn lookup6(&self, dst: Ipv6Addr) -> Option<&Route6> {
+        let d = u128::from(dst);
+        self.routes6.iter().find(|r| d & mask6(r.len) == r.net)
     }
 }
 
@@ -115,8 +164,17 @@ impl IcmpBudget {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum L3Miss {
     NoRoute,
-    Unresolved { next_hop: Ipv4Addr, svi: u16 },
-    NotIpv4,
+    Unresolved { next_hop: IpAddr, svi: u16 },
+    NotIp,
+}
+
+/// Which ICMP error to send (the family follows the invoking packet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IcmpKind {
+    /// TTL / hop limit exceeded in transit.
+    TimeExceeded,
+    /// No route to the destination.
+    NoRoute,
 }
 
 /// One IPv4 neighbour, for status.
@@ -125,7 +183,7 @@ pub struct NeighbourView {
     /// VRF.
     pub vrf: String,
     /// Address.
-    pub ip: Ipv4Addr,
+    pub ip: IpAddr,
     /// MAC, once resolved.
     pub mac: Option<String>,
 }
@@ -143,8 +201,81 @@ pub struct RouteView {
 
 fn frame_l3(frame: &[u8]) -> Option<(usize, usize)> {
     let l2 = parse_l2(frame).ok()?;
-    let ip = Ipv4Packet::new_checked(frame.get(l2.payload_offset..)?).ok()?;
-    Some((l2.payload_offset, l2.payload_offset + ip.total_len()))
+    let rest = frame.get(l2.payload_offset..)?;
+    let len = if l2.ethertype == EtherType::IPV6 {
+        Ipv6Packet::new_checked(rest).ok()?.packet().len()
+    } else {
+        Ipv4Packet::new_checked(rest).ok()?.total_len()
+    };
+    Some((l2.payload_offset, l2.payload_offset + len))
+}
+
+/// The solicited-node multicast address of `ip` (RFC 4291 §2.7.1) and its MAC (RFC 2464 §7).
+fn solicited_node(ip: Ipv6Addr) -> (Ipv6Addr, MacAddr) {
+    let o = ip.octets();
+    let a = Ipv6Addr::new(
+        0xff02,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0xff00 | u16::from(o[13]),
+        (u16::from(o[14]) << 8) | u16::from(o[15]),
+    );
+    (a, MacAddr([0x33, 0x33, 0xff, o[13], o[14], o[15]]))
+}
+
+/// The link-layer address option of type `want` in ND options (RFC 4861 §4.6.1).
+fn nd_lladdr(mut opts: &[u8], want: u8) -> Option<MacAddr> {
+    // Bounded by the options' length: every option is at least 8 octets.
+    while opts.len() >= 8 {
+        let len = usize::from(opts[1]) * 8;
+        if len == 0 || len > opts.len() {
+            return None;
+        }
+        if opts[0] == want && len >= 8 {
+            return Some(MacAddr([opts[2], opts[3], opts[4], opts[5], opts[6], opts[7]]));
+        }
+        opts = &opts[len..];
+    }
+    None
+}
+
+/// Builds an Ethernet + IPv6 (hop limit 255) + ND message: `icmp` is written after the
+/// 8-octet ICMPv6 header (type `t`, flags `flags`); the checksum is filled in.
+#[allow(clippy::too_many_arguments)]
+fn nd_frame(
+    dst_mac: MacAddr,
+    src_mac: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    t: Icmpv6Type,
+    flags: u32,
+    target: Ipv6Addr,
+    opt_type: u8,
+) -> Option<PacketBuf> {
+    let eth = EthernetRepr { dst: dst_mac, src: src_mac, vlans: &[], ethertype: EtherType::IPV6 };
+    let icmp_len = 8 + 16 + 8;
+    let repr = Ipv6Repr { hop_limit: 255, ..Ipv6Repr::new(src, dst, IpProtocol::ICMPV6, icmp_len) };
+    let mut buf = PacketBuf::from_frame(&[]);
+    let mut ok = false;
+    buf.refill(14 + 40 + icmp_len, |f| {
+        f.fill(0);
+        let Ok(hl) = eth.emit(f) else { return };
+        let Ok(n) = repr.emit(&mut f[hl..]) else { return };
+        let m = &mut f[hl + n..];
+        m[0] = t.0;
+        m[4..8].copy_from_slice(&flags.to_be_bytes());
+        m[8..24].copy_from_slice(&target.octets());
+        m[24] = opt_type;
+        m[25] = 1;
+        m[26..32].copy_from_slice(&src_mac.0);
+        ok = Icmpv6Packet::new_checked(&mut m[..icmp_len])
+            .map(|mut p| p.fill_checksum(src, dst))
+            .is_ok();
+    });
+    ok.then_some(buf)
 }
 
 impl Switch {
@@ -152,8 +283,11 @@ impl Switch {
     /// VRFs that still exist.
     pub(super) fn apply_l3(&mut self, config: &SwitchConfig) {
         let old_names: Vec<String> = self.vrfs.iter().map(|v| v.name.clone()).collect();
-        self.vrfs =
-            config.vrfs.iter().map(|v| Vrf { name: v.name.clone(), routes: Vec::new() }).collect();
+        self.vrfs = config
+            .vrfs
+            .iter()
+            .map(|v| Vrf { name: v.name.clone(), routes: Vec::new(), routes6: Vec::new() })
+            .collect();
         let vrf_index: HashMap<&str, u16> =
             config.vrfs.iter().enumerate().map(|(i, v)| (v.name.as_str(), i as u16)).collect();
         self.svis.clear();
@@ -165,7 +299,15 @@ impl Switch {
                 continue;
             };
             let si = self.svis.len() as u16;
-            self.svis.push(Svi { bridge: bi as u16, vrf, ip, prefix_len, mac });
+            let ip6 = sc.address6.as_deref().and_then(parse_cidr6);
+            self.svis.push(Svi { bridge: bi as u16, vrf, ip, prefix_len, mac, ip6 });
+            if let (Some((a6, l6)), Some(v)) = (ip6, self.vrfs.get_mut(usize::from(vrf))) {
+                v.routes6.push(Route6 {
+                    net: u128::from(a6) & mask6(l6),
+                    len: l6,
+                    via: Via6::Connected(si),
+                });
+            }
             if let Some(b) = self.bridges.get_mut(bi) {
                 b.svi = Some(si);
             }
@@ -179,25 +321,38 @@ impl Switch {
         }
         for (vi, vc) in config.vrfs.iter().enumerate() {
             for r in &vc.routes {
-                let Some((net, len)) = parse_cidr(&r.prefix) else { continue };
-                if let Some(v) = self.vrfs.get_mut(vi) {
-                    v.routes.push(Route {
-                        net: u32::from(net) & mask(len),
-                        len,
-                        via: Via::Gateway(r.next_hop),
-                    });
+                let Some(v) = self.vrfs.get_mut(vi) else { continue };
+                match r.next_hop {
+                    IpAddr::V4(nh) => {
+                        let Some((net, len)) = parse_cidr(&r.prefix) else { continue };
+                        v.routes.push(Route {
+                            net: u32::from(net) & mask(len),
+                            len,
+                            via: Via::Gateway(nh),
+                        });
+                    }
+                    IpAddr::V6(nh) => {
+                        let Some((net, len)) = parse_cidr6(&r.prefix) else { continue };
+                        v.routes6.push(Route6 {
+                            net: u128::from(net) & mask6(len),
+                            len,
+                            via: Via6::Gateway(nh),
+                        });
+                    }
                 }
             }
         }
         for v in &mut self.vrfs {
             // Longest prefix first; connected before static at equal length.
             v.routes.sort_by_key(|r| (std::cmp::Reverse(r.len), matches!(r.via, Via::Gateway(_))));
+            v.routes6
+                .sort_by_key(|r| (std::cmp::Reverse(r.len), matches!(r.via, Via6::Gateway(_))));
         }
         let old = std::mem::take(&mut self.l3_neigh);
         for ((vrf, ip), n) in old {
             let Some(name) = old_names.get(usize::from(vrf)) else { continue };
             if let Some(&nv) = vrf_index.get(name.as_str())
-                && self.svis.iter().any(|s| s.vrf == nv && s.contains(ip))
+                && self.svis.iter().any(|s| s.vrf == nv && s.on_link(ip))
             {
                 self.l3_neigh.insert((nv, ip), n);
             }
@@ -226,13 +381,12 @@ impl Switch {
             let (sip, smac, tip, op) =
                 (arp.sender_ip(), arp.sender_mac(), arp.target_ip(), arp.operation());
             if svi.contains(sip) && smac.is_unicast() && smac != MacAddr::ZERO && sip != svi.ip {
-                let known = self.l3_neigh.contains_key(&(svi.vrf, sip));
+                let known = self.l3_neigh.contains_key(&(svi.vrf, IpAddr::V4(sip)));
                 if known || (tip == svi.ip && self.l3_neigh.len() < MAX_NEIGHBOURS) {
-                    let n = self.l3_neigh.entry((svi.vrf, sip)).or_insert(L3Neighbour {
-                        mac: None,
-                        updated: now,
-                        last_request: None,
-                    });
+                    let n = self
+                        .l3_neigh
+                        .entry((svi.vrf, IpAddr::V4(sip)))
+                        .or_insert(L3Neighbour { mac: None, updated: now, last_request: None });
                     if n.mac != Some(smac) {
                         n.mac = Some(smac);
                         self.l3_epoch += 1;
@@ -258,6 +412,9 @@ impl Switch {
             }
             return true;
         }
+        if key.ethertype == EtherType::IPV6.0 && key.protocol == IpProtocol::ICMPV6.0 {
+            return self.svi_icmpv6(now, &svi, key, buf, ingress, out);
+        }
         // IPv4 to one of the VRF's gateway addresses.
         let Some(IpAddr::V4(dst)) = key.dst_ip else { return false };
         if key.dst != svi.mac || key.ethertype != EtherType::IPV4.0 {
@@ -281,7 +438,37 @@ impl Switch {
 
     /// The slow path of a routed packet.
     pub(super) fn route(&self, key: &FlowKey, ingress_svi: u16) -> Result<Verdict, L3Miss> {
-        let Some(IpAddr::V4(dst)) = key.dst_ip else { return Err(L3Miss::NotIpv4) };
+        match key.dst_ip {
+            Some(IpAddr::V4(dst)) => self.route4(dst, ingress_svi),
+            Some(IpAddr::V6(dst)) => self.route6(dst, ingress_svi),
+            None => Err(L3Miss::NotIp),
+        }
+    }
+
+    fn route6(&self, dst: Ipv6Addr, ingress_svi: u16) -> Result<Verdict, L3Miss> {
+        let svi = self.svis.get(usize::from(ingress_svi)).ok_or(L3Miss::NoRoute)?;
+        let vrf = self.vrfs.get(usize::from(svi.vrf)).ok_or(L3Miss::NoRoute)?;
+        let route = vrf.lookup6(dst).ok_or(L3Miss::NoRoute)?;
+        let (next_hop, esi) = match route.via {
+            Via6::Connected(s) => (dst, s),
+            Via6::Gateway(g) => match vrf.lookup6(g).map(|r| r.via) {
+                Some(Via6::Connected(s)) => (g, s),
+                _ => return Err(L3Miss::NoRoute),
+            },
+        };
+        let esvi = self.svis.get(usize::from(esi)).ok_or(L3Miss::NoRoute)?;
+        if esvi.owns(IpAddr::V6(next_hop)) {
+            return Err(L3Miss::NoRoute);
+        }
+        let nh = IpAddr::V6(next_hop);
+        let Some(mac) = self.l3_neigh.get(&(svi.vrf, nh)).and_then(|n| n.mac) else {
+            return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
+        };
+        let outs = self.l2_outs(esvi.bridge, mac);
+        Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Arc::from(outs) })
+    }
+
+    fn route4(&self, dst: Ipv4Addr, ingress_svi: u16) -> Result<Verdict, L3Miss> {
         let svi = self.svis.get(usize::from(ingress_svi)).ok_or(L3Miss::NoRoute)?;
         let vrf = self.vrfs.get(usize::from(svi.vrf)).ok_or(L3Miss::NoRoute)?;
         let route = vrf.lookup(dst).ok_or(L3Miss::NoRoute)?;
@@ -296,8 +483,9 @@ impl Switch {
         if next_hop == esvi.ip {
             return Err(L3Miss::NoRoute);
         }
-        let Some(mac) = self.l3_neigh.get(&(svi.vrf, next_hop)).and_then(|n| n.mac) else {
-            return Err(L3Miss::Unresolved { next_hop, svi: esi });
+        let nh = IpAddr::V4(next_hop);
+        let Some(mac) = self.l3_neigh.get(&(svi.vrf, nh)).and_then(|n| n.mac) else {
+            return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
         };
         let outs = self.l2_outs(esvi.bridge, mac);
         Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Arc::from(outs) })
@@ -317,29 +505,35 @@ impl Switch {
     ) {
         match miss {
             L3Miss::NoRoute => {
-                let err = Icmpv4Error::DestUnreachable {
-                    code: icmpv4::unreachable::NET,
-                    next_hop_mtu: 0,
-                };
-                self.icmp_error(now, ingress_svi, key, &buf, err, out);
+                self.icmp_error(now, ingress_svi, key, &buf, IcmpKind::NoRoute, out);
                 self.count_drop(ingress.port, DropReason::NoRoute);
             }
-            L3Miss::Unresolved { next_hop, svi } => {
-                self.arp_request(now, svi, next_hop, out);
+            L3Miss::Unresolved { next_hop: IpAddr::V4(nh), svi } => {
+                self.arp_request(now, svi, nh, out);
                 self.count_drop(ingress.port, DropReason::NeighbourUnresolved);
             }
-            L3Miss::NotIpv4 => self.count_drop(ingress.port, dpu_wire::Error::Unsupported.into()),
+            L3Miss::Unresolved { next_hop: IpAddr::V6(nh), svi } => {
+                self.neighbour_solicit(now, svi, nh, out);
+                self.count_drop(ingress.port, DropReason::NeighbourUnresolved);
+            }
+            L3Miss::NotIp => self.count_drop(ingress.port, dpu_wire::Error::Unsupported.into()),
         }
     }
 
     /// Verifies the header checksum and decrements the TTL of the (untagged) routed frame.
     pub(super) fn rewrite_routed(&mut self, buf: &mut PacketBuf) -> Result<(), dpu_wire::Error> {
         let f = buf.frame_mut();
+        let v6 = f.get(12..14) == Some(&EtherType::IPV6.0.to_be_bytes()[..]);
         let ip = f.get_mut(dpu_wire::ethernet::HEADER_LEN..).ok_or(dpu_wire::Error::Truncated)?;
-        let mut ip = Ipv4Packet::new_checked(ip)?;
-        // RFC 1812 §5.2.2: a router MUST verify the header checksum.
-        ip.check_checksum()?;
-        ip.decrement_ttl()?;
+        if v6 {
+            // RFC 8200 §3: decrement the hop limit; discard at zero.
+            Ipv6Packet::new_checked(ip)?.decrement_hop_limit()?;
+        } else {
+            let mut ip = Ipv4Packet::new_checked(ip)?;
+            // RFC 1812 §5.2.2: a router MUST verify the header checksum.
+            ip.check_checksum()?;
+            ip.decrement_ttl()?;
+        }
         self.counters.routed += 1;
         Ok(())
     }
@@ -351,12 +545,21 @@ impl Switch {
         si: u16,
         key: &FlowKey,
         buf: &PacketBuf,
-        error: Icmpv4Error,
+        kind: IcmpKind,
         out: &mut Vec<Tx>,
     ) {
         let Some(svi) = self.svis.get(usize::from(si)).cloned() else { return };
         let Some((start, end)) = frame_l3(buf.frame()) else { return };
         let Some(invoking) = buf.frame().get(start..end) else { return };
+        if key.ethertype == EtherType::IPV6.0 {
+            return self.icmpv6_error(now, &svi, key, invoking, kind, out);
+        }
+        let error = match kind {
+            IcmpKind::TimeExceeded => Icmpv4Error::TimeExceeded { code: 0 },
+            IcmpKind::NoRoute => {
+                Icmpv4Error::DestUnreachable { code: icmpv4::unreachable::NET, next_hop_mtu: 0 }
+            }
+        };
         let Ok(inv) = Ipv4Packet::new_checked(invoking) else { return };
         if !icmpv4::may_send_error(&inv) || key.dst.is_multicast() {
             return;
@@ -383,21 +586,202 @@ impl Switch {
         self.l2_send(now, svi.bridge, key.src, reply, out);
     }
 
-    /// Asks for `ip` from SVI `si` (rate limited per neighbour).
-    fn arp_request(&mut self, now: Instant, si: u16, ip: Ipv4Addr, out: &mut Vec<Tx>) {
-        let Some(svi) = self.svis.get(usize::from(si)).cloned() else { return };
-        if self.l3_neigh.len() >= MAX_NEIGHBOURS && !self.l3_neigh.contains_key(&(svi.vrf, ip)) {
-            return;
+    /// Records that `ip` is being resolved; false when a request went out within
+    /// [`ARP_RETRY`] or the table is full.
+    fn start_resolving(&mut self, now: Instant, vrf: u16, ip: IpAddr) -> bool {
+        if self.l3_neigh.len() >= MAX_NEIGHBOURS && !self.l3_neigh.contains_key(&(vrf, ip)) {
+            return false;
         }
-        let n = self.l3_neigh.entry((svi.vrf, ip)).or_insert(L3Neighbour {
+        let n = self.l3_neigh.entry((vrf, ip)).or_insert(L3Neighbour {
             mac: None,
             updated: now,
             last_request: None,
         });
         if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
-            return;
+            return false;
         }
         n.last_request = Some(now);
+        true
+    }
+
+    /// Sends a Neighbor Solicitation for `ip` from SVI `si` (RFC 4861 §7.2.2).
+    fn neighbour_solicit(&mut self, now: Instant, si: u16, ip: Ipv6Addr, out: &mut Vec<Tx>) {
+        let Some(svi) = self.svis.get(usize::from(si)).cloned() else { return };
+        let Some((own, _)) = svi.ip6 else { return };
+        if !self.start_resolving(now, svi.vrf, IpAddr::V6(ip)) {
+            return;
+        }
+        let (dst, dst_mac) = solicited_node(ip);
+        if let Some(f) =
+            nd_frame(dst_mac, svi.mac, own, dst, Icmpv6Type::NEIGHBOR_SOLICIT, 0, ip, 1)
+        {
+            self.counters.arp_requests += 1;
+            self.l2_send(now, svi.bridge, dst_mac, f, out);
+        }
+    }
+
+    /// ICMPv6 for the SVI: Neighbor Solicitations and Advertisements (RFC 4861 §7.1.1
+    /// validation, §7.2.4 answer), echo requests to its address. True when consumed.
+    fn svi_icmpv6(
+        &mut self,
+        now: Instant,
+        svi: &Svi,
+        key: &FlowKey,
+        buf: &PacketBuf,
+        ingress: Ingress,
+        out: &mut Vec<Tx>,
+    ) -> bool {
+        let Some((own, _)) = svi.ip6 else { return false };
+        let Some((start, end)) = frame_l3(buf.frame()) else { return false };
+        let Some(Ok(ip)) = buf.frame().get(start..end).map(Ipv6Packet::new_checked) else {
+            return false;
+        };
+        let Ok((proto, payload)) = ip.upper_layer() else { return false };
+        if proto != IpProtocol::ICMPV6 {
+            return false;
+        }
+        let Ok(icmp) = Icmpv6Packet::new_checked(payload) else { return false };
+        if icmp.check_checksum(ip.src(), ip.dst()).is_err() {
+            return false;
+        }
+        let t = icmp.msg_type();
+        if t == Icmpv6Type::NEIGHBOR_SOLICIT || t == Icmpv6Type::NEIGHBOR_ADVERT {
+            let m = icmp.message();
+            // RFC 4861 §7.1.1: hop limit 255, code 0, at least 24 octets.
+            if ip.hop_limit() != 255 || icmp.code() != 0 || m.len() < 24 {
+                return false;
+            }
+            let mut target = [0u8; 16];
+            target.copy_from_slice(&m[8..24]);
+            let target = Ipv6Addr::from(target);
+            let opts = &m[24..];
+            if t == Icmpv6Type::NEIGHBOR_SOLICIT {
+                if target != own {
+                    return false;
+                }
+                let src = ip.src();
+                self.learn(key.bridge, key.src, ingress.from, now);
+                if src.is_unspecified() {
+                    // Duplicate address detection of our own address: nothing to answer.
+                    return true;
+                }
+                let mac = nd_lladdr(opts, 1).unwrap_or(key.src);
+                self.note_neighbour(now, svi, IpAddr::V6(src), mac, true);
+                // Solicited, override, router (RFC 4861 §4.4).
+                let flags = 0xe000_0000;
+                if let Some(f) =
+                    nd_frame(key.src, svi.mac, own, src, Icmpv6Type::NEIGHBOR_ADVERT, flags, own, 2)
+                {
+                    self.counters.svi_arp_replies += 1;
+                    self.l2_send(now, svi.bridge, key.src, f, out);
+                }
+                return true;
+            }
+            let mac = nd_lladdr(opts, 2).unwrap_or(key.src);
+            self.note_neighbour(now, svi, IpAddr::V6(target), mac, false);
+            return key.dst == svi.mac;
+        }
+        if t == Icmpv6Type::ECHO_REQUEST && key.dst == svi.mac && ip.dst() == own {
+            self.learn(key.bridge, key.src, ingress.from, now);
+            let data = icmp.data();
+            let eth =
+                EthernetRepr { dst: key.src, src: svi.mac, vlans: &[], ethertype: EtherType::IPV6 };
+            let len = icmpv6::HEADER_LEN + data.len();
+            let repr = Ipv6Repr::new(own, ip.src(), IpProtocol::ICMPV6, len);
+            let mut reply = PacketBuf::from_frame(&[]);
+            let mut ok = false;
+            reply.refill(14 + 40 + len, |f| {
+                ok = eth
+                    .emit(f)
+                    .and_then(|hl| repr.emit(&mut f[hl..]).map(|n| hl + n))
+                    .and_then(|at| {
+                        icmpv6::emit_echo(
+                            &mut f[at..],
+                            own,
+                            ip.src(),
+                            false,
+                            icmp.echo_ident(),
+                            icmp.echo_seq(),
+                            data,
+                        )
+                    })
+                    .is_ok();
+            });
+            if ok {
+                self.counters.icmp_echo_replies += 1;
+                self.l2_send(now, svi.bridge, key.src, reply, out);
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Updates a neighbour's MAC: always for a known one, and a new one only when `create`.
+    fn note_neighbour(&mut self, now: Instant, svi: &Svi, ip: IpAddr, mac: MacAddr, create: bool) {
+        if !svi.on_link(ip) || !mac.is_unicast() || mac == MacAddr::ZERO || svi.owns(ip) {
+            return;
+        }
+        let key = (svi.vrf, ip);
+        if !self.l3_neigh.contains_key(&key) && (!create || self.l3_neigh.len() >= MAX_NEIGHBOURS) {
+            return;
+        }
+        let n = self.l3_neigh.entry(key).or_insert(L3Neighbour {
+            mac: None,
+            updated: now,
+            last_request: None,
+        });
+        if n.mac != Some(mac) {
+            n.mac = Some(mac);
+            self.l3_epoch += 1;
+        }
+        n.updated = now;
+    }
+
+    fn icmpv6_error(
+        &mut self,
+        now: Instant,
+        svi: &Svi,
+        key: &FlowKey,
+        invoking: &[u8],
+        kind: IcmpKind,
+        out: &mut Vec<Tx>,
+    ) {
+        let Some((own, _)) = svi.ip6 else { return };
+        let error = match kind {
+            IcmpKind::TimeExceeded => Icmpv6Error::TimeExceeded { code: 0 },
+            IcmpKind::NoRoute => Icmpv6Error::DestUnreachable { code: 0 },
+        };
+        let Ok(inv) = Ipv6Packet::new_checked(invoking) else { return };
+        if !icmpv6::may_send_error(&inv, error) || key.dst.is_multicast() {
+            return;
+        }
+        if !self.icmp_budget.take(now) {
+            self.counters.icmp_rate_limited += 1;
+            return;
+        }
+        let eth =
+            EthernetRepr { dst: key.src, src: svi.mac, vlans: &[], ethertype: EtherType::IPV6 };
+        let mut reply = PacketBuf::from_frame(&[]);
+        let mut len = None;
+        // RFC 4443 §2.4(c): as much of the invoking packet as fits the minimum MTU (1280).
+        reply.refill(14 + 1280, |f| {
+            let Ok(hl) = eth.emit(f) else { return };
+            if let Ok(n) = icmpv6::build_ipv6_error(&mut f[hl..], own, error, invoking) {
+                len = Some(hl + n);
+            }
+        });
+        let Some(len) = len else { return };
+        reply.set_len(len);
+        self.counters.icmp_errors += 1;
+        self.l2_send(now, svi.bridge, key.src, reply, out);
+    }
+
+    /// Asks for `ip` from SVI `si` (rate limited per neighbour).
+    fn arp_request(&mut self, now: Instant, si: u16, ip: Ipv4Addr, out: &mut Vec<Tx>) {
+        let Some(svi) = self.svis.get(usize::from(si)).cloned() else { return };
+        if !self.start_resolving(now, svi.vrf, IpAddr::V4(ip)) {
+            return;
+        }
         let eth = EthernetRepr {
             dst: MacAddr::BROADCAST,
             src: svi.mac,
@@ -504,6 +888,23 @@ impl Switch {
                 out.push(RouteView {
                     vrf: v.name.clone(),
                     prefix: format!("{}/{}", Ipv4Addr::from(r.net), r.len),
+                    via,
+                });
+            }
+            for r in &v.routes6 {
+                let via = match r.via {
+                    Via6::Connected(s) => format!(
+                        "connected:{}",
+                        self.svis
+                            .get(usize::from(s))
+                            .and_then(|s| self.bridges.get(usize::from(s.bridge)))
+                            .map_or("?", |b| b.name.as_str())
+                    ),
+                    Via6::Gateway(g) => format!("via:{g}"),
+                };
+                out.push(RouteView {
+                    vrf: v.name.clone(),
+                    prefix: format!("{}/{}", Ipv6Addr::from(r.net), r.len),
                     via,
                 });
             }
