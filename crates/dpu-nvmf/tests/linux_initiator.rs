@@ -294,6 +294,16 @@ mark remount rc=$?
 (cd /mnt && sha256sum -c /tmp/sums)
 mark verify rc=$?
 umount /mnt
+# A controller reset tears down every queue and connects a new controller.
+CTRL=$(ls /sys/class/nvme | grep -m1 '^nvme[0-9]')
+nvme reset /dev/$CTRL
+mark reset rc=$?
+i=0
+while [ "$(cat /sys/class/nvme/$CTRL/state)" != live ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark state-after-reset $(cat /sys/class/nvme/$CTRL/state)
+mount -t ext4 /dev/$DEV /mnt && (cd /mnt && sha256sum -c /tmp/sums > /dev/null)
+mark verify-after-reset rc=$?
+umount /mnt
 
 mark want-ns-add
 NEW=$(waitdev 2 1) && mark ns-added $NEW
@@ -488,6 +498,9 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "connect-digests rc=0",
         "remount rc=0",
         "verify rc=0",
+        "reset rc=0",
+        "state-after-reset live",
+        "verify-after-reset rc=0",
         "ns-removed",
         "disconnect-2 rc=0",
         "connect-kato rc=0",
