@@ -80,10 +80,8 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     b[77] = MDTS;
     put16(&mut b, 78, id.cntlid);
     put32(&mut b, 80, VERSION);
-    // OAES bit 8: Namespace Attribute Notices.
-    if !discovery {
-        put32(&mut b, 92, 1 << 8);
-    }
+    // OAES bit 8: Namespace Attribute Notices; bit 31: Discovery Log Page Change.
+    put32(&mut b, 92, if discovery { 1 << 31 } else { 1 << 8 });
     // CNTRLTYPE: 1 I/O controller, 2 discovery controller.
     b[111] = if discovery { 2 } else { 1 };
     b[258] = 3; // ACL: 4 concurrent Abort commands (0's based)

@@ -222,6 +222,10 @@ pub struct Connection {
     created: Instant,
     sqhd: u16,
     closed: Option<CloseReason>,
+    /// Discovery controller: the log entries the host last read or was told about.
+    disc_seen: Vec<crate::target::DiscoveryEntry>,
+    /// Discovery controller: a log change was reported and the log not read since.
+    disc_masked: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -265,6 +269,8 @@ impl Connection {
             created: now,
             sqhd: 0,
             closed: None,
+            disc_seen: Vec::new(),
+            disc_masked: false,
         }
     }
 
@@ -808,6 +814,9 @@ impl Connection {
             let mut cqe = ok(cid);
             cqe.dw0 = u32::from(ctrl.cntlid);
             self.last_keep_alive = now;
+            if ctrl.discovery {
+                self.disc_seen = self.target.discovery_log(&ctrl.hostnqn).1;
+            }
             self.bound = Some(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled });
             cqe
         } else {
@@ -919,7 +928,7 @@ impl Connection {
         Ok(self.target.namespace(&b.ctrl.subnqn, nsid))
     }
 
-    fn get_log_page(&self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
+    fn get_log_page(&mut self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
         let cid = sqe.cid;
         let lid = (sqe.cdw10() & 0xFF) as u8;
         let rae = sqe.cdw10() & (1 << 15) != 0;
@@ -933,7 +942,13 @@ impl Connection {
             (log_id::ERROR, _) => vec![0u8; 64],
             (log_id::DISCOVERY, true) => {
                 let (genctr, entries) = self.target.discovery_log(&ctrl.hostnqn);
-                identify::discovery_log(genctr, &entries, self.cfg.local_addr)
+                let page = identify::discovery_log(genctr, &entries, self.cfg.local_addr);
+                if !rae {
+                    // Reading the log re-arms the Discovery Log Page Change event.
+                    self.disc_seen = entries;
+                    self.disc_masked = false;
+                }
+                page
             }
             (log_id::SMART, false) => {
                 let mut c = crate::target::NamespaceCounters::default();
@@ -1002,6 +1017,26 @@ impl Connection {
     fn deliver_events(&mut self) {
         let Some(b) = &self.bound else { return };
         if b.qid != 0 || self.aers.is_empty() {
+            return;
+        }
+        if b.ctrl.discovery {
+            // NVMe-oF 1.1 §5.3 / Base 2.0 §5.2: Discovery Log Page Change notice
+            // (AEC bit 31) when the entries this host may see changed.
+            let enabled = b.ctrl.state().aec & (1 << 31) != 0;
+            if !enabled || self.disc_masked {
+                return;
+            }
+            let entries = self.target.discovery_log(&b.ctrl.hostnqn).1;
+            if entries != self.disc_seen {
+                let cntlid = b.ctrl.cntlid;
+                self.disc_seen = entries;
+                self.disc_masked = true;
+                let cid = self.aers.remove(0);
+                let mut cqe = ok(cid);
+                cqe.dw0 = 0b010 | (0xF0 << 8) | (u32::from(log_id::DISCOVERY) << 16);
+                info!(cntlid, "asynchronous event: discovery log changed");
+                self.send_cqe(cqe);
+            }
             return;
         }
         let fire = {

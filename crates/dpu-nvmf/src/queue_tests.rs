@@ -674,3 +674,48 @@ fn h2c_data_sequence_errors_are_fatal() {
     assert!(ok_q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
     assert_eq!(t.stats.terminated.load(Ordering::Relaxed), 7);
 }
+
+#[test]
+fn discovery_log_change_raises_async_event_for_affected_hosts_only() {
+    let t = target();
+    let mut h = H::new(&t, false, false);
+    assert!(h.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    h.enable();
+    let (_, id) = h.run(identify(1, 0), &[]);
+    assert_eq!(u32::from_le_bytes(id[92..96].try_into().unwrap()), 1 << 31);
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x0B;
+    s.cdw[1] = 1 << 31;
+    assert!(h.run(s, &[]).0.status.is_success());
+    assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
+    let aer = h.cid;
+    // A subsystem this host may not see: no event.
+    let mut spec = SubsystemSpec {
+        nqn: "nqn.2024-01.io.example:other-host".into(),
+        serial: "S".into(),
+        model: "M".into(),
+        allow_any_host: false,
+        hosts: BTreeSet::from(["nqn.2014-08.org.example:else".to_owned()]),
+    };
+    t.add_subsystem(spec.clone()).unwrap();
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty());
+    // One it may see: an event, then none until the log is read.
+    spec.nqn = "nqn.2024-01.io.example:visible".into();
+    spec.allow_any_host = true;
+    t.add_subsystem(spec.clone()).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0070_F002));
+    assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
+    t.remove_subsystem("nqn.2024-01.io.example:visible").unwrap();
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty(), "masked until the log is read");
+    let (_, log) = h.run(log_page(0x70, 1024), &[]);
+    assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 1);
+    t.add_subsystem(spec).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.dw0 == 0x0070_F002), "{p:?}");
+}

@@ -548,8 +548,7 @@ impl Target {
         self.lock().subsystems.get(nqn).map_or(0, |s| s.controllers.len())
     }
 
-    /// Number of controllers in the subsystem (for CMIC decisions) and whether the
-    /// NSID is within the controller's range.
+    /// The NSIDs of a subsystem's namespaces, ascending (Active Namespace ID list).
     pub fn active_nsids(&self, nqn: &str) -> Vec<u32> {
         self.lock()
             .subsystems
