@@ -1206,7 +1206,9 @@ impl Connection {
                 warn!(error = %e, "cannot encode C2HData");
             }
         }
-        if !success_flag {
+        if success_flag {
+            self.target.stats.success_flag_completions.fetch_add(1, Ordering::Relaxed);
+        } else {
             self.send_cqe(cqe);
         }
     }

@@ -267,6 +267,8 @@ pub struct TargetStats {
     pub kato_expired: AtomicU64,
     /// Admin/fabrics connects refused.
     pub connects_refused: AtomicU64,
+    /// Commands completed by a C2HData SUCCESS flag instead of a response capsule.
+    pub success_flag_completions: AtomicU64,
 }
 
 /// Why a Connect was refused.

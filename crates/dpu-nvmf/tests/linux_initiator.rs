@@ -9,7 +9,8 @@
 //! The guest's init script runs the scenario and prints `NVMF-MARK` lines; this test
 //! reacts to some (namespace hot add/remove) and asserts on all of them:
 //! `nvme discover` (discovery port and I/O port) lists the allowed subsystem only;
-//! `nvme connect` without and with digests; `nvme list`/`id-ctrl`/`id-ns` show our
+//! `nvme connect` without and with digests (and SQ flow control disabled, so reads
+//! complete by the C2HData SUCCESS flag); `nvme list`/`id-ctrl`/`id-ns` show our
 //! identity; mkfs.ext4, mount, write files, checksums verified after reconnecting; namespace hot add and remove seen
 //! through asynchronous events; a 2 s keep-alive timeout drops the controller when the
 //! guest goes silent. Two vCPUs, so Linux opens two I/O queues per controller.
@@ -286,7 +287,7 @@ nvme disconnect -n {SUBNQN}
 mark disconnect rc=$?
 waitdev 1 0 || fail "namespace still present after disconnect"
 
-nvme connect -t tcp -a $T -s {io_port} -n {SUBNQN} $Q --hdr-digest --data-digest
+nvme connect -t tcp -a $T -s {io_port} -n {SUBNQN} $Q --hdr-digest --data-digest --disable-sqflow
 mark connect-digests rc=$?
 DEV=$(waitdev 1 1) || fail "no namespace block device after reconnect"
 mount -t ext4 /dev/$DEV /mnt
@@ -517,7 +518,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     assert!(marks.iter().any(|(m, _)| m.starts_with("ns-added nvme")), "{marks:?}");
     let ns = t.namespace(SUBNQN, 1).unwrap().stats.snapshot();
     println!(
-        "linux initiator: boot->net {:?}, connect at {:?}, done at {:?}; namespace 1: {} reads ({} bytes), {} writes ({} bytes); target: {} connections, {} terminated",
+        "linux initiator: boot->net {:?}, connect at {:?}, done at {:?}; namespace 1: {} reads ({} bytes), {} writes ({} bytes); target: {} connections, {} terminated, {} completions by C2HData SUCCESS",
         at("net-up"),
         at("connect rc"),
         at("done"),
@@ -527,12 +528,16 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         ns.write_bytes,
         t.stats.connections.load(std::sync::atomic::Ordering::Relaxed),
         t.stats.terminated.load(std::sync::atomic::Ordering::Relaxed),
+        t.stats.success_flag_completions.load(std::sync::atomic::Ordering::Relaxed),
     );
     assert!(ns.write_bytes >= 4 << 20, "the files reached the target");
     // Two vCPUs: Linux opens two I/O queues per controller (admin + 2 connections per
     // connect), three connects and two discoveries.
     let conns = t.stats.connections.load(std::sync::atomic::Ordering::Relaxed);
     assert!(conns >= 11, "{conns} connections");
+    // The digest connect disabled SQ flow control: reads completed by C2HData SUCCESS.
+    let by_flag = t.stats.success_flag_completions.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(by_flag > 0, "no C2HData SUCCESS completions");
     let kato_drop = kato_drop.expect("controller still present 9 s after the guest went silent");
     assert!(t.stats.kato_expired.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     println!(
