@@ -234,3 +234,37 @@ async fn namespace_hot_add_and_remove_raise_events() {
     let r = c.io[0].read(5, 0, 1, 512).await.unwrap();
     assert_eq!(r.cqe.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
 }
+
+#[tokio::test]
+async fn ipv6_listener_and_its_discovery_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start(dir.path()).await;
+    let v6 = server
+        .add_listener(ListenerSpec {
+            port_id: 6,
+            addr: "[::1]:0".parse().unwrap(),
+            allow_hdgst: false,
+            allow_ddgst: false,
+        })
+        .await
+        .unwrap();
+    let mut c = HostController::connect(v6, SUB, &opts(false, false), 1).await.unwrap();
+    let data = pattern(8192, 6);
+    assert!(c.io[0].write(2, 7, &data, 4096).await.unwrap().cqe.status.is_success());
+    assert_eq!(c.io[0].read(2, 7, 2, 4096).await.unwrap().data, data);
+    // Digests are refused on this listener: the host gets a termination.
+    let e = HostQueue::open(v6, &opts(true, false)).await.unwrap_err();
+    assert!(
+        matches!(&e, InitiatorError::Terminated(t) if t.fes == Fes::UnsupportedParameter.code()),
+        "{e}"
+    );
+    // Discovery through the IPv6 listener lists both listeners, the IPv6 one with ADRFAM 2.
+    let mut q = HostQueue::open(v6, &opts(false, false)).await.unwrap();
+    assert!(q.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success());
+    q.property_set(0x14, 1).await.unwrap();
+    let log = q.get_log_page(0x70, 3072, 0).await.unwrap();
+    assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 2);
+    let e6 = &log[2048..];
+    assert_eq!((e6[1], u16::from_le_bytes([e6[4], e6[5]])), (2, 6));
+    assert_eq!(&e6[512..515], b"::1");
+}
