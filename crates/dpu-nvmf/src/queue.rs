@@ -315,7 +315,7 @@ impl Connection {
                     }
                     break;
                 }
-                Err(DecodeError::DataDigest { pdu, .. }) => self.on_digest_error(*pdu),
+                Err(DecodeError::DataDigest { pdu, .. }) => self.on_digest_error(*pdu, now),
                 Err(DecodeError::Fatal(f)) => self.fatal(f),
                 Err(DecodeError::MalformedTermReq { .. }) => {
                     self.close(CloseReason::HostTerminated);
@@ -630,7 +630,7 @@ impl Connection {
         self.execute(cmd.sqe, buf, now);
     }
 
-    fn on_digest_error(&mut self, pdu: Pdu) {
+    fn on_digest_error(&mut self, pdu: Pdu, now: Instant) {
         // NVMe/TCP 1.0 §3.3.2.2: a data digest error fails the command with Transient
         // Transport Error; the connection stays up.
         match pdu {
@@ -644,7 +644,7 @@ impl Connection {
             }
             Pdu::H2CData(d) => {
                 warn!(cid = d.header.cccid, "data digest error in H2CData");
-                self.on_h2c_data(d, true, Instant::now());
+                self.on_h2c_data(d, true, now);
             }
             _ => {}
         }

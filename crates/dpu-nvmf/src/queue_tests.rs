@@ -719,3 +719,27 @@ fn discovery_log_change_raises_async_event_for_affected_hosts_only() {
     let p = h.pdus();
     assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.dw0 == 0x0070_F002), "{p:?}");
 }
+
+#[test]
+fn h2c_data_digest_error_fails_only_the_command() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let p = q.cmd(rw(io_opcode::WRITE, 0, 16, 8192), &[]);
+    let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+    let mut b = Vec::new();
+    for (i, last) in [(0u32, false), (1, true)] {
+        let hdr =
+            DataPduHeader { cccid: r.cccid, ttag: r.ttag, datao: i * 4096, last, success: false };
+        encode_h2c_data(&hdr, &[0x11; 4096], &q.framing, &mut b).unwrap();
+    }
+    let n = b.len();
+    b[n - 5] ^= 0xFF; // last data byte of the second PDU
+    q.conn.receive(&b, q.now);
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (r.cccid, Status::TRANSIENT_TRANSPORT_ERROR));
+    let (c, d) = q.run(rw(io_opcode::READ, 0, 16, 8192), &[]);
+    assert!(c.status.is_success());
+    assert!(d.iter().all(|&x| x == 0), "nothing was written");
+}
