@@ -5,6 +5,7 @@
 mod agent;
 mod nvmf;
 mod report;
+mod switch;
 
 use clap::{Parser, ValueEnum};
 
@@ -12,6 +13,7 @@ use clap::{Parser, ValueEnum};
 enum Area {
     Agent,
     Nvmf,
+    Switch,
 }
 
 #[derive(Parser)]
@@ -31,5 +33,6 @@ async fn main() -> anyhow::Result<()> {
     match args.area {
         Area::Agent => agent::run(&args.bin_dir, args.scale_down).await,
         Area::Nvmf => nvmf::run(args.scale_down).await,
+        Area::Switch => switch::run(args.scale_down).await,
     }
 }

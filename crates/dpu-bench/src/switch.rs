@@ -1,0 +1,276 @@
+//! The switch's sans-IO pipeline in memory, one core: frames are copied into packet buffers
+//! (as the AF_PACKET backend does), processed in bursts of 256, and the output dropped.
+//! The peer is the copy alone (buffer per frame, moved to an output list): the floor any
+//! copying software switch pays, measured in the same run. Ratio = ours / peer.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use dpu_switch::config::{
+    BridgeConfig, Encap, PortConfig, PortMode, RemoteVtepConfig, SviConfig, SwitchConfig,
+    VrfConfig, VtepConfig,
+};
+use dpu_switch::{PacketBuf, PortId, Rx, Switch, Tx};
+use dpu_wire::arp::{ArpOperation, ArpRepr};
+use dpu_wire::ethernet::EthernetRepr;
+use dpu_wire::ipv4::Ipv4Repr;
+use dpu_wire::udp::UdpRepr;
+use dpu_wire::{EtherType, IpProtocol, MacAddr};
+
+use crate::report;
+
+const BURST: usize = 256;
+const FLOWS: u16 = 1024;
+const SVI_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0xfe, 1]);
+const VTEP_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 0x10]);
+
+fn mac(n: u8) -> MacAddr {
+    MacAddr([2, 0, 0, 0, 1, n])
+}
+
+fn config() -> SwitchConfig {
+    let port = |name: &str, mode| PortConfig { name: name.into(), mode, mtu: 1500, admin_up: true };
+    SwitchConfig {
+        ports: vec![
+            port("a", PortMode::Access { vlan: 10 }),
+            port("b", PortMode::Access { vlan: 10 }),
+            port("c", PortMode::Access { vlan: 20 }),
+            port("p0", PortMode::Uplink),
+        ],
+        bridges: vec![
+            BridgeConfig {
+                name: "b10".into(),
+                vlan: Some(10),
+                vni: Some(100),
+                ageing_secs: 300,
+                mac_limit: 4096,
+                svi: Some(SviConfig {
+                    vrf: "v".into(),
+                    address: "192.0.2.254/24".into(),
+                    mac: SVI_MAC.to_string(),
+                    address6: None,
+                }),
+            },
+            BridgeConfig {
+                name: "b20".into(),
+                vlan: Some(20),
+                vni: None,
+                ageing_secs: 300,
+                mac_limit: 4096,
+                svi: Some(SviConfig {
+                    vrf: "v".into(),
+                    address: "203.0.113.254/24".into(),
+                    mac: "02:00:00:00:fe:02".into(),
+                    address6: None,
+                }),
+            },
+        ],
+        vtep: Some(VtepConfig {
+            uplink: "p0".into(),
+            local_ip: Ipv4Addr::new(198, 51, 100, 10),
+            prefix_len: 24,
+            gateway: None,
+            local_mac: Some(VTEP_MAC.to_string()),
+            udp_checksum: false,
+            ttl: 64,
+            remotes: vec![RemoteVtepConfig {
+                ip: Ipv4Addr::new(198, 51, 100, 2),
+                vnis: vec![100],
+                encap: Encap::Vxlan,
+            }],
+            learn_remotes: true,
+        }),
+        static_macs: vec![],
+        flow_cache_size: 0,
+        vrfs: vec![VrfConfig { name: "v".into(), routes: vec![] }],
+    }
+}
+
+/// A 64-octet Ethernet/IPv4/UDP frame (60 without FCS).
+fn udp(src: MacAddr, dst: MacAddr, sip: Ipv4Addr, dip: Ipv4Addr, sport: u16) -> Vec<u8> {
+    let eth = EthernetRepr { dst, src, vlans: &[], ethertype: EtherType::IPV4 };
+    let mut f = vec![0u8; 60];
+    let l3 = eth.emit(&mut f).unwrap_or(14);
+    let _ = Ipv4Repr::new(sip, dip, IpProtocol::UDP, 26).emit(&mut f[l3..]);
+    let _ = UdpRepr { src_port: sport, dst_port: 9 }.emit(&mut f[l3 + 20..], 18);
+    f
+}
+
+fn arp_reply(smac: MacAddr, sip: Ipv4Addr, dmac: MacAddr, dip: Ipv4Addr) -> Vec<u8> {
+    let eth = EthernetRepr { dst: dmac, src: smac, vlans: &[], ethertype: EtherType::ARP };
+    let mut f = vec![0u8; 60];
+    let _ = eth.emit(&mut f);
+    let _ = ArpRepr {
+        operation: ArpOperation::REPLY,
+        sender_mac: smac,
+        sender_ip: sip,
+        target_mac: dmac,
+        target_ip: dip,
+    }
+    .emit(&mut f[14..]);
+    f
+}
+
+struct Rig {
+    sw: Switch,
+    ids: Vec<PortId>,
+}
+
+impl Rig {
+    fn new() -> anyhow::Result<Rig> {
+        let sw = Switch::new(config(), Instant::now())?;
+        let ids = ["a", "b", "c", "p0"]
+            .iter()
+            .map(|n| sw.port_id(n).ok_or_else(|| anyhow::anyhow!("no port {n}")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Rig { sw, ids })
+    }
+
+    fn feed(&mut self, port: usize, frames: &[Vec<u8>]) -> Vec<Tx> {
+        let mut rx: Vec<Rx> = frames
+            .iter()
+            .map(|f| Rx { port: self.ids[port], buf: PacketBuf::from_frame(f) })
+            .collect();
+        let mut out = Vec::new();
+        self.sw.process(Instant::now(), &mut rx, &mut out);
+        out
+    }
+}
+
+/// Frames per second through `rig` from `port`, cycling through `frames`.
+fn run_pipeline(rig: &mut Rig, port: usize, frames: &[Vec<u8>], time: Duration) -> f64 {
+    let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
+    let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
+    let id = rig.ids[port];
+    let start = Instant::now();
+    let mut n = 0u64;
+    let mut i = 0usize;
+    while start.elapsed() < time {
+        for _ in 0..BURST {
+            rx.push(Rx { port: id, buf: PacketBuf::from_frame(&frames[i % frames.len()]) });
+            i += 1;
+        }
+        rig.sw.process(Instant::now(), &mut rx, &mut out);
+        n += BURST as u64;
+        out.clear();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The copy floor: the same buffers, moved straight to the output.
+fn run_copy(frames: &[Vec<u8>], time: Duration) -> f64 {
+    let mut out: Vec<Tx> = Vec::with_capacity(BURST);
+    let start = Instant::now();
+    let mut n = 0u64;
+    let mut i = 0usize;
+    while start.elapsed() < time {
+        for _ in 0..BURST {
+            out.push(Tx { port: PortId(1), buf: PacketBuf::from_frame(&frames[i % frames.len()]) });
+            i += 1;
+        }
+        n += BURST as u64;
+        std::hint::black_box(&out);
+        out.clear();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+pub async fn run(scale_down: usize) -> anyhow::Result<()> {
+    let time = Duration::from_millis(3000 / scale_down.max(1) as u64);
+    let a_ip = Ipv4Addr::new(192, 0, 2, 1);
+    let b_ip = Ipv4Addr::new(192, 0, 2, 2);
+    let c_ip = Ipv4Addr::new(203, 0, 113, 3);
+    let remote = Ipv4Addr::new(198, 51, 100, 2);
+    let mut rig = Rig::new()?;
+    // Learn b, c and a host behind the remote VTEP; resolve the VTEP and the routed neighbour.
+    rig.feed(1, &[udp(mac(2), mac(1), b_ip, a_ip, 1)]);
+    rig.feed(
+        3,
+        &[arp_reply(
+            MacAddr([2, 0, 0, 0, 0, 0x20]),
+            remote,
+            VTEP_MAC,
+            Ipv4Addr::new(198, 51, 100, 10),
+        )],
+    );
+    rig.feed(
+        2,
+        &[arp_reply(mac(3), c_ip, MacAddr([2, 0, 0, 0, 0xfe, 2]), Ipv4Addr::new(203, 0, 113, 254))],
+    );
+    let behind_vtep = {
+        let inner = udp(mac(9), mac(1), Ipv4Addr::new(192, 0, 2, 9), a_ip, 1);
+        let u = dpu_wire::encap::Underlay {
+            dst_mac: VTEP_MAC,
+            src_mac: MacAddr([2, 0, 0, 0, 0, 0x20]),
+            vlan: None,
+            addrs: dpu_wire::encap::UnderlayAddrs::V4 {
+                src: remote,
+                dst: Ipv4Addr::new(198, 51, 100, 10),
+            },
+            ttl: 64,
+            dscp: 0,
+            src_port: 50000,
+            udp_checksum_v4: false,
+        };
+        let t = dpu_wire::encap::Tunnel::Vxlan { vni: 100 };
+        let hl = dpu_wire::encap::header_len(&u, &t);
+        let mut buf = vec![0u8; hl + inner.len()];
+        buf[hl..].copy_from_slice(&inner);
+        dpu_wire::encap::encapsulate(&mut buf, &u, &t, inner.len())?;
+        buf
+    };
+    rig.feed(3, std::slice::from_ref(&behind_vtep));
+
+    let l2: Vec<Vec<u8>> = (0..FLOWS).map(|p| udp(mac(1), mac(2), a_ip, b_ip, 1000 + p)).collect();
+    let encap: Vec<Vec<u8>> = (0..FLOWS)
+        .map(|p| udp(mac(1), mac(9), a_ip, Ipv4Addr::new(192, 0, 2, 9), 1000 + p))
+        .collect();
+    let routed: Vec<Vec<u8>> =
+        (0..FLOWS).map(|p| udp(mac(1), SVI_MAC, a_ip, c_ip, 1000 + p)).collect();
+    let decap: Vec<Vec<u8>> = vec![behind_vtep];
+    // Warm the flow cache.
+    for set in [&l2, &encap, &routed] {
+        for chunk in set.chunks(BURST) {
+            rig.feed(0, chunk);
+        }
+    }
+    let peer = run_copy(&l2, time);
+    for (name, port, frames) in [
+        ("switch.l2_forward_64b_mpps", 0, &l2),
+        ("switch.vxlan_encap_64b_mpps", 0, &encap),
+        ("switch.vxlan_decap_64b_mpps", 3, &decap),
+        ("switch.ipv4_route_64b_mpps", 0, &routed),
+    ] {
+        let pps = run_pipeline(&mut rig, port, frames, time);
+        report::compared(name, pps / 1e6, "Mpps", "copy_only", peer / 1e6, true);
+    }
+    let st = rig.sw.flow_stats();
+    report::value(
+        "switch.flow_cache_hit_ratio",
+        st.hits as f64 / (st.hits + st.misses).max(1) as f64,
+        "ratio",
+    );
+    // The slow path: every frame a new flow (the cache is emptied between rounds).
+    let mut n = 0u64;
+    let start = Instant::now();
+    let mut sport = 0u16;
+    while start.elapsed() < time {
+        let frames: Vec<Vec<u8>> = (0..BURST)
+            .map(|_| {
+                sport = sport.wrapping_add(1);
+                udp(mac(1), mac(2), a_ip, b_ip, sport)
+            })
+            .collect();
+        let mut rx: Vec<Rx> =
+            frames.iter().map(|f| Rx { port: rig.ids[0], buf: PacketBuf::from_frame(f) }).collect();
+        let mut out = Vec::new();
+        rig.sw.process(Instant::now(), &mut rx, &mut out);
+        n += BURST as u64;
+        if sport % 16384 < BURST as u16 {
+            rig.sw.tick(Instant::now() + dpu_switch::FLOW_IDLE * 2, &mut out);
+            rig.feed(1, &[udp(mac(2), mac(1), b_ip, a_ip, 1)]);
+        }
+    }
+    report::value("switch.new_flows_per_s", n as f64 / start.elapsed().as_secs_f64(), "flows/s");
+    Ok(())
+}
