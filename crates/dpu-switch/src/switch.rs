@@ -590,6 +590,19 @@ impl Switch {
         }
         let outs = match verdict {
             Verdict::Route { ingress_svi, src_mac, dst_mac, outs } => {
+                // A router does not forward what the next link cannot carry. We never
+                // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
+                // discovery; IPv4 without DF is dropped and counted.
+                if let Some(mtu) = self.path_mtu(&outs)
+                    && buf.len().saturating_sub(ethernet::HEADER_LEN) > usize::from(mtu)
+                {
+                    let df = buf.frame().get(20).is_some_and(|b| b & 0x40 != 0);
+                    if key.ethertype == EtherType::IPV6.0 || df {
+                        let kind = IcmpKind::TooBig { mtu };
+                        self.icmp_error(now, ingress_svi, &key, &buf, kind, out);
+                    }
+                    return self.count_drop(ingress.port, DropReason::MtuExceeded);
+                }
                 match self.rewrite_routed(&mut buf) {
                     Ok(()) => {}
                     Err(dpu_wire::Error::TtlExpired) => {

@@ -363,3 +363,50 @@ fn ipv6_nd_routing_hop_limit_and_icmpv6() {
     assert!(out.iter().all(|(p, _)| p == "b"), "{out:?}");
     assert!(h.sw.routes().iter().any(|r| r.prefix == "2001:db8:20::/64"));
 }
+
+#[test]
+fn too_big_for_the_next_link_gets_icmp_not_fragments() {
+    use dpu_wire::icmpv6::{Icmpv6Packet, Icmpv6Type};
+    use dpu_wire::ipv6::Ipv6Packet;
+    let mut c = config(R_IP);
+    c.ports[2].mtu = 100; // d
+    let mut h = H { sw: Switch::new(c, Instant::now()).unwrap(), now: Instant::now() };
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    // IPv6 neighbours are created by our own solicitation only.
+    h.send("a", &udp6(mac(1), GW10, v6(A6), v6(D6), 64));
+    h.send("d", &nd(136, mac(4), GW20, v6(D6), v6(GW20_6), v6(D6)));
+    // IPv4, DF set (Ipv4Repr's default), 120 octets: fragmentation needed, MTU 100.
+    let mut big = udp(mac(1), GW10, A_IP, D_IP, 64, 7);
+    big.resize(14 + 120, 0);
+    // Fix the length fields for the larger datagram.
+    big[16..18].copy_from_slice(&120u16.to_be_bytes());
+    big[14 + 20 + 4..14 + 20 + 6].copy_from_slice(&100u16.to_be_bytes());
+    Ipv4Packet::new_checked(&mut big[14..]).unwrap().fill_checksum();
+    let out = h.send("a", &big);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0, "a");
+    let ip = Ipv4Packet::new_checked(&out[0].1[14..]).unwrap();
+    let icmp = Icmpv4Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!(
+        (icmp.msg_type(), icmp.code(), icmp.next_hop_mtu()),
+        (Icmpv4Type::DEST_UNREACHABLE, 4, 100)
+    );
+    assert_eq!(h.drops("a", DropReason::MtuExceeded), 1);
+    // Without DF: dropped and counted, no ICMP (we do not fragment).
+    big[14 + 6] = 0;
+    Ipv4Packet::new_checked(&mut big[14..]).unwrap().fill_checksum();
+    assert!(h.send("a", &big).is_empty());
+    assert_eq!(h.drops("a", DropReason::MtuExceeded), 2);
+    // Small enough: routed.
+    assert_eq!(h.send("a", &udp(mac(1), GW10, A_IP, D_IP, 64, 8)).len(), 1);
+    // IPv6: packet too big.
+    let mut big6 = udp6(mac(1), GW10, v6(A6), v6(D6), 64);
+    big6.resize(14 + 40 + 8 + 100, 0);
+    big6[14 + 4..14 + 6].copy_from_slice(&108u16.to_be_bytes());
+    big6[14 + 40 + 4..14 + 40 + 6].copy_from_slice(&108u16.to_be_bytes());
+    let out = h.send("a", &big6);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let ip = Ipv6Packet::new_checked(&out[0].1[14..]).unwrap();
+    let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!((icmp.msg_type(), icmp.mtu()), (Icmpv6Type::PACKET_TOO_BIG, 100));
+}

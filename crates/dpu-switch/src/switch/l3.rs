@@ -175,6 +175,12 @@ pub(crate) enum IcmpKind {
     TimeExceeded,
     /// No route to the destination.
     NoRoute,
+    /// Larger than the egress MTU: IPv4 with DF gets "fragmentation needed" with the next-hop
+    /// MTU (RFC 1191 §4, RFC 1812 §5.2.7.1), IPv6 "packet too big" (RFC 4443 §3.2).
+    TooBig {
+        /// The egress MTU.
+        mtu: u16,
+    },
 }
 
 /// One IPv4 neighbour, for status.
@@ -559,6 +565,10 @@ impl Switch {
             IcmpKind::NoRoute => {
                 Icmpv4Error::DestUnreachable { code: icmpv4::unreachable::NET, next_hop_mtu: 0 }
             }
+            IcmpKind::TooBig { mtu } => Icmpv4Error::DestUnreachable {
+                code: icmpv4::unreachable::FRAG_NEEDED,
+                next_hop_mtu: mtu,
+            },
         };
         let Ok(inv) = Ipv4Packet::new_checked(invoking) else { return };
         if !icmpv4::may_send_error(&inv) || key.dst.is_multicast() {
@@ -584,6 +594,21 @@ impl Switch {
         reply.set_len(len.max(60));
         self.counters.icmp_errors += 1;
         self.l2_send(now, svi.bridge, key.src, reply, out);
+    }
+
+    /// The smallest L3 MTU over `outs` (an overlay output loses the 50 octets of outer
+    /// Ethernet, IPv4, UDP and VXLAN/Geneve headers to the uplink's MTU).
+    pub(super) fn path_mtu(&self, outs: &[Out]) -> Option<u16> {
+        outs.iter()
+            .filter_map(|o| match *o {
+                Out::Port { port, .. } => self.port(port).map(|p| p.mtu),
+                Out::Vtep { .. } => self
+                    .local
+                    .as_ref()
+                    .and_then(|l| self.port(l.uplink))
+                    .map(|p| p.mtu.saturating_sub(50)),
+            })
+            .min()
     }
 
     /// Records that `ip` is being resolved; false when a request went out within
@@ -750,6 +775,7 @@ impl Switch {
         let error = match kind {
             IcmpKind::TimeExceeded => Icmpv6Error::TimeExceeded { code: 0 },
             IcmpKind::NoRoute => Icmpv6Error::DestUnreachable { code: 0 },
+            IcmpKind::TooBig { mtu } => Icmpv6Error::PacketTooBig { mtu: u32::from(mtu) },
         };
         let Ok(inv) = Ipv6Packet::new_checked(invoking) else { return };
         if !icmpv6::may_send_error(&inv, error) || key.dst.is_multicast() {
