@@ -229,7 +229,7 @@ pub async fn serve_connection(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = vec![0u8; 128 * 1024];
     loop {
         while let Some(req) = conn.poll_io() {
             if req.volume.backend().memory_only() {
