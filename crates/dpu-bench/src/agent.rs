@@ -114,21 +114,42 @@ async fn unary_latencies(
 }
 
 /// A plaintext tonic server with the standard health service: the same call without our layers.
-async fn plaintext_health_server() -> anyhow::Result<(u16, tokio::sync::oneshot::Sender<()>)> {
-    let port = free_port()?;
+/// Runs until killed; `run` starts it as a child process so both servers cross a process
+/// boundary the same way.
+pub async fn serve_plaintext_peer(port: u16) -> anyhow::Result<()> {
     let (_reporter, health) = tonic_health::server::health_reporter();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let addr = format!("127.0.0.1:{port}").parse()?;
-    tokio::spawn(async move {
-        let _ = tonic::transport::Server::builder()
-            .add_service(health)
-            .serve_with_shutdown(addr, async {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    Ok((port, stop))
+    tonic::transport::Server::builder()
+        .add_service(health)
+        .serve(format!("127.0.0.1:{port}").parse()?)
+        .await?;
+    Ok(())
+}
+
+struct Peer(Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_plaintext_peer() -> anyhow::Result<(u16, Peer)> {
+    let port = free_port()?;
+    let child = Command::new(std::env::current_exe()?)
+        .args(["plaintext-peer", "--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .spawn()
+        .context("starting the plaintext peer")?;
+    let peer = Peer(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("the plaintext peer did not listen within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok((port, peer))
 }
 
 fn rss_mib(pid: u32) -> anyhow::Result<f64> {
@@ -162,7 +183,7 @@ pub async fn run(bin_dir: &Path, scale_down: usize) -> anyhow::Result<()> {
         n,
     )
     .await?;
-    let (plain_port, stop_plain) = plaintext_health_server().await?;
+    let (plain_port, plain_peer) = start_plaintext_peer().await?;
     let plain_channel =
         tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{plain_port}"))?
             .connect()
@@ -176,7 +197,7 @@ pub async fn run(bin_dir: &Path, scale_down: usize) -> anyhow::Result<()> {
         n,
     )
     .await?;
-    let _ = stop_plain.send(());
+    drop(plain_peer);
     for (q, name) in
         [(0.5, "agent.unary_p50_mtls_vs_plaintext"), (0.99, "agent.unary_p99_mtls_vs_plaintext")]
     {

@@ -14,14 +14,20 @@ enum Area {
     Agent,
     Nvmf,
     Switch,
+    /// Internal: the agent bench's plaintext peer, in its own process as dpud is.
+    #[value(hide = true)]
+    PlaintextPeer,
 }
 
 #[derive(Parser)]
 struct Args {
     area: Area,
     /// Directory holding the release binaries (dpud, dpu-system, dpuctl).
-    #[arg(long)]
+    #[arg(long, default_value = ".")]
     bin_dir: std::path::PathBuf,
+    /// Port of the plaintext peer (internal).
+    #[arg(long, default_value_t = 0, hide = true)]
+    port: u16,
     /// Scale every count down (e.g. 10 for a quick check); figures then are not comparable.
     #[arg(long, default_value_t = 1)]
     scale_down: usize,
@@ -34,5 +40,6 @@ async fn main() -> anyhow::Result<()> {
         Area::Agent => agent::run(&args.bin_dir, args.scale_down).await,
         Area::Nvmf => nvmf::run(args.scale_down).await,
         Area::Switch => switch::run(args.scale_down).await,
+        Area::PlaintextPeer => agent::serve_plaintext_peer(args.port).await,
     }
 }
