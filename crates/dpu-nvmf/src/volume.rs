@@ -444,6 +444,16 @@ mod tests {
     }
 
     #[test]
+    fn block_device_backend_refuses_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain");
+        std::fs::write(&path, [0u8; 4096]).unwrap();
+        let e = Volume::block_device("b", &path, 512).unwrap_err().to_string();
+        assert!(e.contains("not a block device"), "{e}");
+        assert!(Volume::block_device("b", &dir.path().join("missing"), 512).is_err());
+    }
+
+    #[test]
     fn bad_geometry_rejected() {
         assert!(matches!(Volume::ram("x", 1024, 4096), Err(VolumeError::BadBlockSize(1024))));
         assert!(matches!(Volume::ram("x", 512, 1000), Err(VolumeError::BadSize { .. })));
