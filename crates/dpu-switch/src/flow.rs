@@ -167,14 +167,14 @@ pub struct FlowStats {
 
 #[derive(Debug)]
 pub(crate) struct FlowCache {
-    map: HashMap<FlowKey, FlowEntry>,
+    map: HashMap<FlowKey, FlowEntry, foldhash::quality::RandomState>,
     pub stats: FlowStats,
 }
 
 impl FlowCache {
     pub fn new(capacity: usize) -> Self {
         FlowCache {
-            map: HashMap::new(),
+            map: HashMap::default(),
             stats: FlowStats { capacity: capacity.max(1), ..FlowStats::default() },
         }
     }

@@ -43,7 +43,7 @@ pub(crate) enum Learned {
 /// The table of all bridges, keyed by (bridge index, MAC).
 #[derive(Debug, Default)]
 pub(crate) struct MacTable {
-    map: HashMap<(u16, MacAddr), MacEntry>,
+    map: HashMap<(u16, MacAddr), MacEntry, foldhash::quality::RandomState>,
     /// Learned (non-static) entries per bridge.
     learned: HashMap<u16, u32>,
 }

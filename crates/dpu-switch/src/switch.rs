@@ -39,6 +39,9 @@ use crate::packet::{PacketBuf, PortId, Rx, Tx};
 pub(crate) mod l3;
 use l3::{IcmpKind, L3Neighbour, Svi, Vrf};
 
+/// Maps on the packet path: seeded per process (some keys come from the network).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::quality::RandomState>;
+
 /// Flows idle this long are removed by [`Switch::tick`].
 pub const FLOW_IDLE: Duration = Duration::from_secs(30);
 /// At most one ARP request per unresolved next hop this often.
@@ -150,18 +153,18 @@ pub struct Switch {
     ports: Vec<Option<PortState>>,
     port_ids: HashMap<String, PortId>,
     bridges: Vec<BridgeState>,
-    by_vlan: HashMap<u16, u16>,
-    by_vni: HashMap<u32, u16>,
+    by_vlan: FastMap<u16, u16>,
+    by_vni: FastMap<u32, u16>,
     local: Option<LocalVtep>,
     remotes: Vec<RemoteVtep>,
-    remote_ids: HashMap<Ipv4Addr, u16>,
-    neighbours: HashMap<Ipv4Addr, Neighbour>,
+    remote_ids: FastMap<Ipv4Addr, u16>,
+    neighbours: FastMap<Ipv4Addr, Neighbour>,
     mac: MacTable,
     flows: FlowCache,
     counters: SwitchCounters,
     svis: Vec<Svi>,
     vrfs: Vec<Vrf>,
-    l3_neigh: HashMap<(u16, std::net::IpAddr), L3Neighbour>,
+    l3_neigh: FastMap<(u16, std::net::IpAddr), L3Neighbour>,
     /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
     mac_epoch: u64,
     /// Bumped when a neighbour's MAC changes.
@@ -185,18 +188,18 @@ impl Switch {
             ports: Vec::new(),
             port_ids: HashMap::new(),
             bridges: Vec::new(),
-            by_vlan: HashMap::new(),
-            by_vni: HashMap::new(),
+            by_vlan: FastMap::default(),
+            by_vni: FastMap::default(),
             local: None,
             remotes: Vec::new(),
-            remote_ids: HashMap::new(),
-            neighbours: HashMap::new(),
+            remote_ids: FastMap::default(),
+            neighbours: FastMap::default(),
             mac: MacTable::default(),
             flows: FlowCache::new(DEFAULT_CAPACITY),
             counters: SwitchCounters::default(),
             svis: Vec::new(),
             vrfs: Vec::new(),
-            l3_neigh: HashMap::new(),
+            l3_neigh: FastMap::default(),
             mac_epoch: 0,
             l3_epoch: 0,
             icmp_budget: l3::IcmpBudget::new(now),
