@@ -17,6 +17,8 @@ pub fn run_area(area: &str) -> Result<()> {
         "-p",
         "dpuctl",
         "-p",
+        "dpu-switch",
+        "-p",
         "dpu-bench",
         "--bins",
     ]))?;

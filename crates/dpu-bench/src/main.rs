@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     match args.area {
         Area::Agent => agent::run(&args.bin_dir, args.scale_down).await,
         Area::Nvmf => nvmf::run(args.scale_down).await,
-        Area::Switch => switch::run(args.scale_down).await,
+        Area::Switch => switch::run(&args.bin_dir, args.scale_down).await,
         Area::PlaintextPeer => agent::serve_plaintext_peer(args.port).await,
     }
 }

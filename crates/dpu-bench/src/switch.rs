@@ -175,7 +175,7 @@ fn run_copy(frames: &[Vec<u8>], time: Duration) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-pub async fn run(scale_down: usize) -> anyhow::Result<()> {
+pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result<()> {
     let time = Duration::from_millis(3000 / scale_down.max(1) as u64);
     let a_ip = Ipv4Addr::new(192, 0, 2, 1);
     let b_ip = Ipv4Addr::new(192, 0, 2, 2);
@@ -272,5 +272,72 @@ pub async fn run(scale_down: usize) -> anyhow::Result<()> {
         }
     }
     report::value("switch.new_flows_per_s", n as f64 / start.elapsed().as_secs_f64(), "flows/s");
+    let secs = (10 / scale_down.max(1)).max(1) as u32;
+    tokio::task::block_in_place(|| lab_tcp(bin_dir, secs))
+}
+
+/// Received bits per second of a bounded iperf3 TCP transfer vm1 → vm2 (192.0.2.2).
+fn iperf(lab: &dpu_lab::Lab, secs: u32) -> anyhow::Result<f64> {
+    use dpu_lab::Role;
+    let mut srv = std::process::Command::new("iperf3");
+    srv.args(["-s", "-1", "-B", "192.0.2.2"]);
+    let mut srv = lab.spawn_in_with(Role::Vm2, srv, dpu_lab::SpawnOptions::piped())?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = lab.exec_in(Role::Vm2, ["ss", "-ltn"])?;
+        if String::from_utf8_lossy(&out.stdout).contains(":5201") {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "iperf3 server did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = lab.exec_in_timeout(
+        Role::Vm1,
+        ["iperf3", "-c", "192.0.2.2", "-t", &secs.to_string(), "-J", "--connect-timeout", "3000"],
+        Duration::from_secs(u64::from(secs) + 20),
+    )?;
+    let _ = srv.wait_timeout(Duration::from_secs(5));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    v["end"]["sum_received"]["bits_per_second"].as_f64().ok_or_else(|| {
+        anyhow::anyhow!("iperf3 gave no result: {}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+/// TCP through the `dpu-switch` binary (AF_PACKET) between the lab's two VMs, against the Linux
+/// kernel bridge between the same representors, same run, same VMs (TSO/GSO off, as behind a
+/// VF). Needs root, iperf3 and ethtool.
+pub fn lab_tcp(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
+    use dpu_lab::{Lab, LabOptions, Role};
+    let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
+    for (role, addr) in [(Role::Vm1, "192.0.2.1/24"), (Role::Vm2, "192.0.2.2/24")] {
+        lab.run_in(role, ["ip", "addr", "add", addr, "dev", "eth0"])?;
+        lab.run_in(role, ["ethtool", "-K", "eth0", "tso", "off", "gso", "off", "gro", "off"])?;
+    }
+    // Peer: the kernel bridge.
+    lab.run_in(Role::Dpu, ["ip", "link", "add", "br0", "type", "bridge"])?;
+    for p in ["pf0vf0", "pf0vf1"] {
+        lab.run_in(Role::Dpu, ["ip", "link", "set", p, "master", "br0"])?;
+    }
+    lab.run_in(Role::Dpu, ["ip", "link", "set", "br0", "up"])?;
+    let peer = iperf(&lab, secs)?;
+    lab.run_in(Role::Dpu, ["ip", "link", "del", "br0"])?;
+    // Ours.
+    let dir = std::env::temp_dir().join(format!("dpu-bench-{}", lab.prefix()));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("switch.toml");
+    std::fs::write(
+        &config,
+        "[[ports]]\nname = \"pf0vf0\"\nmode = \"access\"\nvlan = 10\n\n[[ports]]\nname = \"pf0vf1\"\n\
+         mode = \"access\"\nvlan = 10\n\n[[bridges]]\nname = \"br10\"\nvlan = 10\n",
+    )?;
+    let mut cmd = std::process::Command::new(bin_dir.join("dpu-switch"));
+    cmd.arg("--config").arg(&config).args(["--log-level", "warn"]);
+    let mut sw = lab.spawn_in(Role::Dpu, cmd)?;
+    std::thread::sleep(Duration::from_millis(800));
+    let ours = iperf(&lab, secs);
+    let _ = sw.stop(Duration::from_secs(3));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ours = ours?;
+    report::compared("switch.lab_tcp_gbps", ours / 1e9, "Gbit/s", "linux_bridge", peer / 1e9, true);
     Ok(())
 }
