@@ -188,6 +188,8 @@ pub struct Worker {
     open: Opener,
     ports: Vec<(PortId, Box<dyn PortIo>)>,
     stats: Arc<Mutex<WorkerStats>>,
+    /// Ports whose last open failed (warned about once, retried every tick).
+    failing: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -199,7 +201,13 @@ impl std::fmt::Debug for Worker {
 impl Worker {
     /// A worker for `switch`, opening ports with `open`.
     pub fn new(switch: Arc<Mutex<Switch>>, open: Opener) -> Self {
-        Worker { switch, open, ports: Vec::new(), stats: Arc::default() }
+        Worker {
+            switch,
+            open,
+            ports: Vec::new(),
+            stats: Arc::default(),
+            failing: Default::default(),
+        }
     }
 
     /// Shared view of the worker's counters.
@@ -222,10 +230,15 @@ impl Worker {
             match (self.open)(&name) {
                 Ok(io) => {
                     tracing::info!(port = %name, "port bound");
+                    self.failing.remove(&name);
                     self.ports.push((id, io));
                 }
                 Err(e) => {
-                    tracing::warn!(port = %name, error = %e, "cannot bind port; retrying");
+                    if self.failing.insert(name.clone()) {
+                        tracing::warn!(port = %name, error = %e, "cannot bind port; retrying every tick");
+                    } else {
+                        tracing::debug!(port = %name, error = %e, "cannot bind port");
+                    }
                     errors += 1;
                 }
             }
