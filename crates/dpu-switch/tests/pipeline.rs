@@ -627,3 +627,28 @@ fn geneve_encap_decap_round_trip() {
     let flows = h.sw.flows(h.now, 0, 100).flows;
     assert!(flows.iter().any(|f| f.action == "geneve:100@198.51.100.2"), "{flows:?}");
 }
+
+#[test]
+fn outer_udp_checksum_when_asked() {
+    let mut c = config();
+    c.vtep.as_mut().unwrap().udp_checksum = true;
+    let mut h = Harness::new(c);
+    h.resolve_remote();
+    let out = h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, 3, 33)]);
+    let (_, enc) = out.iter().find(|(p, _)| p == "p0").unwrap();
+    let ip = dpu_wire::ipv4::Ipv4Packet::new_checked(&enc[14..]).unwrap();
+    assert!(ip.verify_checksum());
+    let u = dpu_wire::udp::UdpPacket::new_checked(ip.payload()).unwrap();
+    assert_ne!(u.checksum(), 0);
+    assert!(u.check_checksum_v4(ip.src(), ip.dst()).is_ok());
+    // Two flows that differ only in their inner ports get their own entropy; the same flow
+    // always the same (RFC 7348 §5).
+    let sport = |h: &mut Harness, p: u16| {
+        let out = h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, p, 33)]);
+        let (_, enc) = out.iter().find(|(port, _)| port == "p0").unwrap().clone();
+        dissect(&enc).unwrap().l4.unwrap().ports().unwrap().0
+    };
+    let ports: std::collections::HashSet<u16> = (0..32).map(|p| sport(&mut h, 4000 + p)).collect();
+    assert!(ports.len() > 16, "entropy spreads flows: {ports:?}");
+    assert_eq!(sport(&mut h, 4000), sport(&mut h, 4000));
+}
