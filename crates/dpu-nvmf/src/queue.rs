@@ -30,7 +30,9 @@ use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, property};
-use dpu_nvmf_proto::pdu::{DataPduHeader, encode_c2h_data, encode_capsule_resp};
+use dpu_nvmf_proto::pdu::{
+    DataPduHeader, PduType, encode_capsule_resp, encode_data_pdu_prefix, encode_data_pdu_suffix,
+};
 use dpu_nvmf_proto::sqe::{DataDirection, admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
     CapsuleCmd, Cqe, DataPdu, DecodeError, DecoderConfig, FabricsCommand, FatalError, Fes, Framing,
@@ -46,6 +48,9 @@ use crate::volume::Volume;
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
 /// Largest C2HData PDU we send.
 pub const C2H_CHUNK: usize = 64 * 1024;
+/// Read data up to this size is copied into the output (cheaper than a separate
+/// segment in the vectored write); larger data is sent from the read buffer.
+pub const COPY_BELOW: usize = 16 * 1024;
 
 /// Per-connection settings from the listener.
 #[derive(Debug, Clone)]
@@ -150,6 +155,25 @@ pub fn execute_io(req: &IoRequest) -> io::Result<Vec<u8>> {
     }
 }
 
+/// A piece of a connection's output.
+#[derive(Debug, Clone)]
+pub enum Segment {
+    /// Assembled bytes (headers, capsules, small PDUs).
+    Owned(Vec<u8>),
+    /// A range of data read from a volume, shared with other segments of the same read.
+    Shared(Arc<Vec<u8>>, std::ops::Range<usize>),
+}
+
+impl Segment {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Segment::Owned(v) => v,
+            Segment::Shared(d, r) => d.get(r.clone()).unwrap_or_default(),
+        }
+    }
+}
+
 /// Why a connection closed (for logs and tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {
@@ -215,7 +239,10 @@ pub struct Connection {
     tags: HashMap<u64, u16>,
     next_tag: u64,
     next_ttag: u16,
+    /// Bytes being assembled (headers, small PDUs).
     out: Vec<u8>,
+    /// Finished output in order: assembled bytes and read data shared without copying.
+    segments: Vec<Segment>,
     io: VecDeque<IoRequest>,
     aers: Vec<u16>,
     last_keep_alive: Instant,
@@ -263,6 +290,7 @@ impl Connection {
             next_tag: 1,
             next_ttag: 0,
             out: Vec::new(),
+            segments: Vec::new(),
             io: VecDeque::new(),
             aers: Vec::new(),
             last_keep_alive: now,
@@ -280,14 +308,29 @@ impl Connection {
         self.closed.as_ref()
     }
 
-    /// Bytes to send, in order.
+    /// Bytes to send, in order, as one buffer (copies; see
+    /// [`take_segments`](Self::take_segments)).
     pub fn take_output(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.out)
+        let segs = self.take_segments();
+        let mut v = Vec::with_capacity(segs.iter().map(|s| s.as_slice().len()).sum());
+        for s in &segs {
+            v.extend_from_slice(s.as_slice());
+        }
+        v
+    }
+
+    /// Bytes to send, in order, as segments for a vectored write: read data is not
+    /// copied into the output.
+    pub fn take_segments(&mut self) -> Vec<Segment> {
+        if !self.out.is_empty() {
+            self.segments.push(Segment::Owned(std::mem::take(&mut self.out)));
+        }
+        std::mem::take(&mut self.segments)
     }
 
     /// Whether bytes are waiting in [`take_output`](Self::take_output).
     pub fn has_output(&self) -> bool {
-        !self.out.is_empty()
+        !self.out.is_empty() || !self.segments.is_empty()
     }
 
     /// The next volume operation to run.
@@ -372,7 +415,7 @@ impl Connection {
             (Post::Read { len, ns }, Ok(data)) if data.len() == len => {
                 ns.stats.reads.fetch_add(1, Ordering::Relaxed);
                 ns.stats.read_bytes.fetch_add(len as u64, Ordering::Relaxed);
-                self.send_data(cid, &data, ok(cid));
+                self.send_data(cid, data, ok(cid));
             }
             (Post::Write { len, ns }, Ok(_)) => {
                 ns.stats.writes.fetch_add(1, Ordering::Relaxed);
@@ -683,8 +726,9 @@ impl Connection {
                 if !cqe.status.is_success() || want == 0 {
                     self.send_cqe(cqe);
                 } else {
-                    let n = want.min(data.len());
-                    self.send_data(cid, &data[..n], cqe);
+                    let mut data = data;
+                    data.truncate(want);
+                    self.send_data(cid, data, cqe);
                 }
             }
             Outcome::Io(op, volume, post) => {
@@ -1185,26 +1229,44 @@ impl Connection {
     /// Sends `data` in C2HData PDUs, then the completion unless the SUCCESS flag may
     /// replace it (NVMe/TCP 1.0 §3.6.2.9: only with SQ flow control disabled, since
     /// the host then needs no SQHD).
-    fn send_data(&mut self, cid: u16, data: &[u8], cqe: Cqe) {
+    fn send_data(&mut self, cid: u16, data: Vec<u8>, cqe: Cqe) {
         if data.is_empty() {
             self.send_cqe(cqe);
             return;
         }
         let success_flag =
             cqe.status.is_success() && self.bound.as_ref().is_some_and(|b| b.sqflow_disabled);
-        let n = data.len().div_ceil(C2H_CHUNK);
-        for (i, chunk) in data.chunks(C2H_CHUNK).enumerate() {
+        let len = data.len();
+        let data = Arc::new(data);
+        let n = len.div_ceil(C2H_CHUNK);
+        for i in 0..n {
+            let (start, end) = (i * C2H_CHUNK, ((i + 1) * C2H_CHUNK).min(len));
             let last = i + 1 == n;
             let h = DataPduHeader {
                 cccid: cid,
                 ttag: 0,
-                datao: (i * C2H_CHUNK) as u32,
+                datao: start as u32,
                 last,
                 success: last && success_flag,
             };
-            if let Err(e) = encode_c2h_data(&h, chunk, &self.framing, &mut self.out) {
+            // Header (and digest, padding) assembled; the data itself is not copied.
+            if let Err(e) = encode_data_pdu_prefix(
+                PduType::C2HData,
+                &h,
+                end - start,
+                &self.framing,
+                &mut self.out,
+            ) {
                 warn!(error = %e, "cannot encode C2HData");
+                return;
             }
+            if end - start <= COPY_BELOW {
+                self.out.extend_from_slice(&data[start..end]);
+            } else {
+                self.segments.push(Segment::Owned(std::mem::take(&mut self.out)));
+                self.segments.push(Segment::Shared(data.clone(), start..end));
+            }
+            encode_data_pdu_suffix(&data[start..end], &self.framing, &mut self.out);
         }
         if success_flag {
             self.target.stats.success_flag_completions.fetch_add(1, Ordering::Relaxed);

@@ -14,7 +14,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::queue::{Connection, IoRequest, QueueConfig, execute_io};
+use crate::queue::{Connection, IoRequest, QueueConfig, Segment, execute_io};
 use crate::target::{ListenerSpec, RegistryError, Target};
 
 /// How often a connection checks timers (keep alive, controller teardown, events).
@@ -216,6 +216,40 @@ async fn accept_loop(
     }
 }
 
+/// Writes every segment, in order, with vectored writes (read data is sent from the
+/// buffer the volume filled, without copying it into the output).
+async fn write_segments<W: AsyncWriteExt + Unpin>(w: &mut W, segs: &[Segment]) -> io::Result<()> {
+    let (mut idx, mut off) = (0usize, 0usize);
+    while idx < segs.len() {
+        let mut slices = Vec::with_capacity((segs.len() - idx).min(64));
+        slices.push(io::IoSlice::new(&segs[idx].as_slice()[off..]));
+        for s in segs.iter().skip(idx + 1).take(63) {
+            slices.push(io::IoSlice::new(s.as_slice()));
+        }
+        let mut n = w.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 && idx < segs.len() {
+            let left = segs[idx].as_slice().len() - off;
+            if n >= left {
+                n -= left;
+                idx += 1;
+                off = 0;
+            } else {
+                off += n;
+                n = 0;
+            }
+        }
+        // Skip empty segments so the next slice list starts with data.
+        while idx < segs.len() && segs[idx].as_slice().len() == off {
+            idx += 1;
+            off = 0;
+        }
+    }
+    Ok(())
+}
+
 /// Serves one connection until either side closes it.
 pub async fn serve_connection(
     target: Arc<Target>,
@@ -240,9 +274,9 @@ pub async fn serve_connection(
                 pool.spawn(req, done_tx.clone());
             }
         }
-        let out = conn.take_output();
+        let out = conn.take_segments();
         if !out.is_empty() {
-            match tokio::time::timeout(SEND_TIMEOUT, wr.write_all(&out)).await {
+            match tokio::time::timeout(SEND_TIMEOUT, write_segments(&mut wr, &out)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     debug!(?peer, error = %e, "send failed");
@@ -273,4 +307,34 @@ pub async fn serve_connection(
     }
     let _ = wr.shutdown().await;
     conn.shutdown();
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn segments_are_written_in_order_across_partial_writes() {
+        let data = Arc::new((0..=255u8).cycle().take(100_000).collect::<Vec<u8>>());
+        let segs = vec![
+            Segment::Owned(vec![1, 2, 3]),
+            Segment::Owned(Vec::new()),
+            Segment::Shared(data.clone(), 10..60_000),
+            Segment::Owned(vec![9; 70]),
+            Segment::Shared(data.clone(), 60_000..100_000),
+            Segment::Owned(Vec::new()),
+        ];
+        let expected: Vec<u8> = segs.iter().flat_map(|s| s.as_slice().to_vec()).collect();
+        // A 7-byte pipe forces many partial writes.
+        let (mut a, mut b) = tokio::io::duplex(7);
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            b.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        write_segments(&mut a, &segs).await.unwrap();
+        drop(a);
+        assert_eq!(reader.await.unwrap(), expected);
+    }
 }
