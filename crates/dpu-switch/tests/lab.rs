@@ -794,3 +794,37 @@ fn configured_through_the_internal_api() {
     assert!(b.ping(Role::Vm1, VM2_IP, 3), "forwarding stopped without the agent");
     println!("internal API: epoch {epoch}, {} flows, {} MACs", flows.total, macs.entries.len());
 }
+
+#[test]
+fn representor_removed_and_recreated_is_rebound() {
+    let mut b = Bench::up(true);
+    b.start(&l2_config("mode = \"access\"\nvlan = 10", "mode = \"access\"\nvlan = 10"));
+    assert!(b.ping(Role::Vm1, VM2_IP, 5));
+    // The host removes the VF: its representor disappears.
+    b.lab.run_in(Role::Dpu, ["ip", "link", "del", "pf0vf1"]).unwrap();
+    assert!(!b.ping(Role::Vm1, VM2_IP, 1));
+    // ... and creates it again (a new interface with the same name, a new VM NIC).
+    let vm2 = b.lab.ns_name(Role::Vm2);
+    b.lab
+        .run_in(
+            Role::Dpu,
+            ["ip", "link", "add", "pf0vf1", "type", "veth", "peer", "name", "eth0", "netns", &vm2],
+        )
+        .unwrap();
+    b.lab.run_in(Role::Dpu, ["ip", "link", "set", "pf0vf1", "up"]).unwrap();
+    b.lab.run_in(Role::Vm2, ["ip", "addr", "add", &format!("{VM2_IP}/24"), "dev", "eth0"]).unwrap();
+    b.lab.run_in(Role::Vm2, ["ip", "link", "set", "eth0", "up"]).unwrap();
+    b.lab
+        .run_in(Role::Vm2, ["ethtool", "-K", "eth0", "tso", "off", "gso", "off", "gro", "off"])
+        .unwrap();
+    b.lab.run_in(Role::Vm1, ["ip", "neigh", "flush", "dev", "eth0"]).unwrap();
+    assert!(b.ping(Role::Vm1, VM2_IP, 8), "the switch did not bind the new pf0vf1");
+    // A representor that only goes down and up keeps its socket (same interface).
+    b.lab.run_in(Role::Dpu, ["ip", "link", "set", "pf0vf0", "down"]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    b.lab.run_in(Role::Dpu, ["ip", "link", "set", "pf0vf0", "up"]).unwrap();
+    assert!(b.ping(Role::Vm1, VM2_IP, 8), "no forwarding after pf0vf0 went down and up");
+    let s = b.status();
+    assert_eq!(s["worker"]["ports_lost"].as_u64(), Some(1), "{}", s["worker"]);
+    assert!(b.switch.as_mut().unwrap().is_running());
+}

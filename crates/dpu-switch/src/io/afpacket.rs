@@ -172,6 +172,19 @@ impl PortIo for AfPacketPort {
         Ok(TxStats { sent, dropped: frames.len() - sent })
     }
 
+    fn check_error(&mut self) -> Result<(), IoError> {
+        // Reading SO_ERROR clears it (else poll reports it forever). A link that went down and
+        // up keeps its ifindex and the socket works again; a deleted interface does not.
+        let err = self.sock.take_error();
+        match nix::net::if_::if_nametoindex(self.name.as_str()) {
+            Ok(i) if i == self.sock.ifindex() => Ok(()),
+            _ => Err(IoError::Lost {
+                ifname: self.name.clone(),
+                source: err.unwrap_or_else(|| std::io::Error::other("no such interface")),
+            }),
+        }
+    }
+
     fn kernel_drops(&mut self) -> u64 {
         let ring = self.sock.take_stats().map_or(0, |(_, d)| u64::from(d));
         ring + std::mem::take(&mut self.truncated)

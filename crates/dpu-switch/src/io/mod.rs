@@ -42,6 +42,14 @@ pub enum IoError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The port's interface went away.
+    #[error("{ifname} is gone: {source}")]
+    Lost {
+        /// Interface.
+        ifname: String,
+        /// Cause.
+        source: std::io::Error,
+    },
     /// Waiting for the ports failed.
     #[error("poll: {0}")]
     Poll(std::io::Error),
@@ -70,6 +78,12 @@ pub trait PortIo: Send {
     /// Frames the backend lost before the pipeline saw them, since the last call.
     fn kernel_drops(&mut self) -> u64 {
         0
+    }
+
+    /// Called when the descriptor reports an error: clears it, and fails when the port is
+    /// unusable (its interface went away), so the worker closes it and opens it again by name.
+    fn check_error(&mut self) -> Result<(), IoError> {
+        Ok(())
     }
 }
 
@@ -168,6 +182,8 @@ pub struct WorkerStats {
     pub tx_frames: u64,
     /// Frames that could not be sent (queue full).
     pub tx_dropped: u64,
+    /// Ports closed because their interface went away (reopened when it is back).
+    pub ports_lost: u64,
     /// Frames lost before the pipeline (ring full, truncated).
     pub rx_lost: u64,
     /// Send errors.
@@ -253,6 +269,7 @@ impl Worker {
         let mut tx: Vec<Tx> = Vec::with_capacity(1024);
         let mut last_tick: Option<Instant> = None;
         let mut ready = Vec::new();
+        let mut errored = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let now = Instant::now();
             let tick_due = last_tick.is_none_or(|t| now.saturating_duration_since(t) >= TICK);
@@ -263,7 +280,12 @@ impl Worker {
                 st.open_errors += errors;
                 st.rx_lost += lost;
             }
-            self.wait(&mut ready)?;
+            self.wait(&mut ready, &mut errored)?;
+            if !errored.is_empty() {
+                self.drop_broken(&errored);
+                ready.clear();
+                ready.resize(self.ports.len(), false);
+            }
             for (i, (id, port)) in self.ports.iter_mut().enumerate() {
                 if ready.get(i).copied().unwrap_or(true) {
                     port.recv_burst(*id, &mut rx)?;
@@ -294,9 +316,30 @@ impl Worker {
         Ok(())
     }
 
+    /// Clears the error of each port in `errored`; closes those that are unusable (reopened by
+    /// name on a later tick).
+    fn drop_broken(&mut self, errored: &[usize]) {
+        let mut broken = Vec::new();
+        for &i in errored {
+            if let Some((id, port)) = self.ports.get_mut(i)
+                && let Err(e) = port.check_error()
+            {
+                tracing::warn!(port = port.name(), error = %e, "port lost; reopening when it is back");
+                broken.push(*id);
+            }
+        }
+        if !broken.is_empty() {
+            self.ports.retain(|(id, _)| !broken.contains(id));
+            let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+            st.ports_lost += broken.len() as u64;
+        }
+    }
+
     /// Waits until a port is readable or [`POLL_TIMEOUT`]; `ready[i]` says whether port `i`
-    /// should be drained (ports without a descriptor always are).
-    fn wait(&self, ready: &mut Vec<bool>) -> Result<(), IoError> {
+    /// should be drained (ports without a descriptor always are); `errored` lists the ports
+    /// whose descriptor reported an error.
+    fn wait(&self, ready: &mut Vec<bool>, errored: &mut Vec<usize>) -> Result<(), IoError> {
+        errored.clear();
         let memory = self.ports.iter().any(|(_, p)| p.poll_fd().is_none());
         let mut fds = Vec::with_capacity(self.ports.len());
         let mut index = Vec::with_capacity(self.ports.len());
@@ -319,8 +362,11 @@ impl Worker {
             }
         }
         for (k, fd) in fds.iter().enumerate() {
-            if let (Some(&i), Some(ev)) = (index.get(k), fd.revents())
-                && ev.intersects(PollFlags::POLLIN | PollFlags::POLLERR)
+            let (Some(&i), Some(ev)) = (index.get(k), fd.revents()) else { continue };
+            if ev.intersects(PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL) {
+                errored.push(i);
+            }
+            if ev.intersects(PollFlags::POLLIN)
                 && let Some(r) = ready.get_mut(i)
             {
                 *r = true;

@@ -160,6 +160,15 @@ impl PacketSocket {
         Ok(PacketSocket { ring, fd, cfg, ifindex })
     }
 
+    /// Takes (and so clears) the socket's pending error, if any.
+    pub fn take_error(&self) -> Option<io::Error> {
+        match nix::sys::socket::getsockopt(&self.fd, nix::sys::socket::sockopt::SocketError) {
+            Ok(0) => None,
+            Ok(e) => Some(io::Error::from_raw_os_error(e)),
+            Err(e) => Some(e.into()),
+        }
+    }
+
     /// The interface index.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
