@@ -4,7 +4,9 @@
 //!   go in ([`Switch::process`]), frames to send come out; [`Switch::tick`] does the periodic
 //!   work (MAC ageing, flow expiry, ARP retries). It owns the configuration
 //!   ([`config::SwitchConfig`], replaced as a whole by [`Switch::apply`]), the MAC table, the
-//!   flow cache ([`flow`]) and the counters ([`counters`]).
+//!   flow cache ([`flow`]), the VRFs and neighbours of the router, and the counters
+//!   ([`counters`]).
+//! * [`api`]: the internal gRPC API (`dpu.switch.v1`) the agent drives over a Unix socket.
 //! * [`io`]: backends that move frames between Linux interfaces and the core (AF_PACKET with
 //!   TPACKET_V3 rings, in-memory ports for tests and benchmarks) and the worker loop.
 //! * The `dpu-switch` binary: a thin shell that reads a configuration, binds the ports and runs

@@ -8,12 +8,18 @@
 //!    bridge of that VLAN;
 //! 3. the flow cache; on a miss the slow path learns the source MAC (IEEE 802.1Q §8.7),
 //!    looks up the destination or floods (all members but the ingress; remote VTEPs of the
-//!    VNI's flood list, head-end replication of RFC 7348 §4.2) and installs the result;
-//! 4. each output: pop/push the tag for the egress port, or VXLAN-encapsulate towards a
-//!    remote VTEP (RFC 7348 §5) with a UDP source port from the inner flow hash.
+//!    VNI's flood list: head-end replication instead of the underlay multicast group of
+//!    RFC 7348 §4.2) and installs the result;
+//! 4. each output: pop/push the tag for the egress port, or encapsulate towards a remote
+//!    VTEP in VXLAN (RFC 7348 §5) or Geneve (RFC 8926 §3) with a UDP source port from the
+//!    inner flow hash.
+//!
+//! A frame addressed to a bridge's SVI is routed instead (`l3`: IPv4 and IPv6, ARP/ND,
+//! TTL/hop limit, ICMP errors); the routed result is cached the same way.
 //!
 //! On the uplink the switch is an IPv4 host: it answers ARP for its VTEP address
-//! (RFC 826), resolves its next hops with ARP requests, and decapsulates VXLAN sent to it;
+//! (RFC 826), resolves its next hops with ARP requests, and decapsulates VXLAN and Geneve
+//! sent to it;
 //! the inner frame then enters its bridge as if received on a port, except that it is never
 //! flooded back into the overlay (the split-horizon rule of full-mesh VPLS, RFC 4762).
 
