@@ -410,3 +410,25 @@ fn too_big_for_the_next_link_gets_icmp_not_fragments() {
     let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
     assert_eq!((icmp.msg_type(), icmp.mtu()), (Icmpv6Type::PACKET_TOO_BIG, 100));
 }
+
+#[test]
+fn longest_prefix_wins() {
+    let mut c = config(R_IP);
+    c.vrfs[0]
+        .routes
+        .push(RouteConfig { prefix: "198.51.100.128/25".into(), next_hop: B_IP.into() });
+    c.vrfs[0].routes.push(RouteConfig { prefix: "0.0.0.0/0".into(), next_hop: B_IP.into() });
+    let mut h = H { sw: Switch::new(c, Instant::now()).unwrap(), now: Instant::now() };
+    h.send("d", &arp(ArpOperation::REQUEST, mac(9), R_IP, MacAddr::BROADCAST, GW20_IP));
+    h.send("b", &arp(ArpOperation::REQUEST, mac(2), B_IP, MacAddr::BROADCAST, GW10_IP));
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    let to = |h: &mut H, dst: Ipv4Addr| {
+        let out = h.send("a", &udp(mac(1), GW10, A_IP, dst, 64, 1));
+        assert_eq!(out.len(), 1, "{dst}");
+        out[0].1[0..6].to_vec()
+    };
+    assert_eq!(to(&mut h, Ipv4Addr::new(198, 51, 100, 200)), mac(2).0); // /25
+    assert_eq!(to(&mut h, Ipv4Addr::new(198, 51, 100, 7)), mac(9).0); // /24
+    assert_eq!(to(&mut h, Ipv4Addr::new(100, 64, 1, 1)), mac(2).0); // default
+    assert_eq!(to(&mut h, D_IP), mac(4).0); // connected /24 beats the default
+}

@@ -28,7 +28,7 @@ use dpu_wire::ipv4::{Ipv4Packet, Ipv4Repr};
 use dpu_wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 
-use super::{ARP_RETRY, Ingress, Switch};
+use super::{ARP_RETRY, FastMap, Ingress, Switch};
 use crate::config::{SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac};
 use crate::counters::DropReason;
 use crate::flow::{FlowKey, Out, Verdict};
@@ -110,22 +110,50 @@ pub(crate) struct Route {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Vrf {
     pub name: String,
-    /// Longest prefix first.
+    /// Longest prefix first (for status; lookups use `by_len`).
     pub routes: Vec<Route>,
     /// IPv6, longest prefix first.
     pub routes6: Vec<Route6>,
+    /// One exact-match table per prefix length in use, longest first: a lookup costs at most
+    /// one hash probe per distinct length (33 for IPv4, 129 for IPv6), whatever the number of
+    /// routes.
+    by_len: Vec<(u8, FastMap<u32, Via>)>,
+    by_len6: Vec<(u8, FastMap<u128, Via6>)>,
 }
 
 impl Vrf {
-    /// Longest-prefix match (routes are kept longest first; the slow path only).
-    fn lookup(&self, dst: Ipv4Addr) -> Option<&Route> {
-        let d = u32::from(dst);
-        self.routes.iter().find(|r| d & mask(r.len) == r.net)
+    /// Builds the lookup tables from `routes`/`routes6` (sorted longest first, connected
+    /// before static at equal prefixes, so a connected subnet wins a tie).
+    fn index(&mut self) {
+        self.by_len.clear();
+        for r in &self.routes {
+            if self.by_len.last().is_none_or(|(l, _)| *l != r.len) {
+                self.by_len.push((r.len, FastMap::default()));
+            }
+            if let Some((_, m)) = self.by_len.last_mut() {
+                m.entry(r.net).or_insert(r.via);
+            }
+        }
+        self.by_len6.clear();
+        for r in &self.routes6 {
+            if self.by_len6.last().is_none_or(|(l, _)| *l != r.len) {
+                self.by_len6.push((r.len, FastMap::default()));
+            }
+            if let Some((_, m)) = self.by_len6.last_mut() {
+                m.entry(r.net).or_insert(r.via);
+            }
+        }
     }
 
-    fn lookup6(&self, dst: Ipv6Addr) -> Option<&Route6> {
+    /// Longest-prefix match.
+    fn lookup(&self, dst: Ipv4Addr) -> Option<Via> {
+        let d = u32::from(dst);
+        self.by_len.iter().find_map(|(len, m)| m.get(&(d & mask(*len))).copied())
+    }
+
+    fn lookup6(&self, dst: Ipv6Addr) -> Option<Via6> {
         let d = u128::from(dst);
-        self.routes6.iter().find(|r| d & mask6(r.len) == r.net)
+        self.by_len6.iter().find_map(|(len, m)| m.get(&(d & mask6(*len))).copied())
     }
 }
 
@@ -289,11 +317,8 @@ impl Switch {
     /// VRFs that still exist.
     pub(super) fn apply_l3(&mut self, config: &SwitchConfig) {
         let old_names: Vec<String> = self.vrfs.iter().map(|v| v.name.clone()).collect();
-        self.vrfs = config
-            .vrfs
-            .iter()
-            .map(|v| Vrf { name: v.name.clone(), routes: Vec::new(), routes6: Vec::new() })
-            .collect();
+        self.vrfs =
+            config.vrfs.iter().map(|v| Vrf { name: v.name.clone(), ..Vrf::default() }).collect();
         let vrf_index: HashMap<&str, u16> =
             config.vrfs.iter().enumerate().map(|(i, v)| (v.name.as_str(), i as u16)).collect();
         self.svis.clear();
@@ -353,6 +378,7 @@ impl Switch {
             v.routes.sort_by_key(|r| (std::cmp::Reverse(r.len), matches!(r.via, Via::Gateway(_))));
             v.routes6
                 .sort_by_key(|r| (std::cmp::Reverse(r.len), matches!(r.via, Via6::Gateway(_))));
+            v.index();
         }
         let old = std::mem::take(&mut self.l3_neigh);
         for ((vrf, ip), n) in old {
@@ -454,10 +480,10 @@ impl Switch {
     fn route6(&self, dst: Ipv6Addr, ingress_svi: u16) -> Result<Verdict, L3Miss> {
         let svi = self.svis.get(usize::from(ingress_svi)).ok_or(L3Miss::NoRoute)?;
         let vrf = self.vrfs.get(usize::from(svi.vrf)).ok_or(L3Miss::NoRoute)?;
-        let route = vrf.lookup6(dst).ok_or(L3Miss::NoRoute)?;
-        let (next_hop, esi) = match route.via {
+        let via = vrf.lookup6(dst).ok_or(L3Miss::NoRoute)?;
+        let (next_hop, esi) = match via {
             Via6::Connected(s) => (dst, s),
-            Via6::Gateway(g) => match vrf.lookup6(g).map(|r| r.via) {
+            Via6::Gateway(g) => match vrf.lookup6(g) {
                 Some(Via6::Connected(s)) => (g, s),
                 _ => return Err(L3Miss::NoRoute),
             },
@@ -477,10 +503,10 @@ impl Switch {
     fn route4(&self, dst: Ipv4Addr, ingress_svi: u16) -> Result<Verdict, L3Miss> {
         let svi = self.svis.get(usize::from(ingress_svi)).ok_or(L3Miss::NoRoute)?;
         let vrf = self.vrfs.get(usize::from(svi.vrf)).ok_or(L3Miss::NoRoute)?;
-        let route = vrf.lookup(dst).ok_or(L3Miss::NoRoute)?;
-        let (next_hop, esi) = match route.via {
+        let via = vrf.lookup(dst).ok_or(L3Miss::NoRoute)?;
+        let (next_hop, esi) = match via {
             Via::Connected(s) => (dst, s),
-            Via::Gateway(g) => match vrf.lookup(g).map(|r| r.via) {
+            Via::Gateway(g) => match vrf.lookup(g) {
                 Some(Via::Connected(s)) => (g, s),
                 _ => return Err(L3Miss::NoRoute),
             },
