@@ -235,7 +235,16 @@ impl Switch {
             None => None,
         };
 
-        // Ports: same name, same id and counters.
+        // Ports: same name, same id and counters. Ids are never reused, so check for
+        // exhaustion before anything changes.
+        let new_names =
+            config.ports.iter().filter(|p| !self.port_ids.contains_key(&p.name)).count();
+        if self.ports.len() + new_names > usize::from(u16::MAX) {
+            return Err(ConfigError::Invalid {
+                field: "ports".into(),
+                reason: "port ids exhausted; restart the service".into(),
+            });
+        }
         let mut old_ports: HashMap<String, (PortId, PortState)> = HashMap::new();
         for (i, slot) in self.ports.iter_mut().enumerate() {
             if let Some(p) = slot.take() {
@@ -247,12 +256,8 @@ impl Switch {
             let (id, counters) = match old_ports.remove(&pc.name) {
                 Some((id, old)) => (id, old.counters),
                 None => {
-                    let Ok(n) = u16::try_from(self.ports.len()) else {
-                        return Err(ConfigError::Invalid {
-                            field: "ports".into(),
-                            reason: "port ids exhausted; restart the service".into(),
-                        });
-                    };
+                    // Bounded by the check above.
+                    let n = u16::try_from(self.ports.len()).unwrap_or(u16::MAX);
                     self.ports.push(None);
                     (PortId(n), PortCounters::default())
                 }
