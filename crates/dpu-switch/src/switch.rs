@@ -155,7 +155,14 @@ pub struct SwitchCounters {
 #[derive(Debug)]
 pub struct Switch {
     config: SwitchConfig,
+    /// Grows with every applied configuration (reported; flows do not depend on it).
+    generation: u64,
+    /// Part of every flow entry; bumped only for changes that affect every flow.
     config_epoch: u64,
+    /// Per bridge index: the configuration signature it was built from, and the largest
+    /// epoch ever used at that index (a changed bridge gets a larger one).
+    bridge_sigs: Vec<String>,
+    epoch_floor: Vec<u64>,
     ports: Vec<Option<PortState>>,
     port_ids: HashMap<String, PortId>,
     bridges: Vec<BridgeState>,
@@ -190,7 +197,10 @@ impl Switch {
     pub fn new(config: SwitchConfig, now: Instant) -> Result<Self, ConfigError> {
         let mut s = Switch {
             config: SwitchConfig::default(),
+            generation: 0,
             config_epoch: 0,
+            bridge_sigs: Vec::new(),
+            epoch_floor: Vec::new(),
             ports: Vec::new(),
             port_ids: HashMap::new(),
             bridges: Vec::new(),
@@ -300,8 +310,20 @@ impl Switch {
             }
         }
 
-        // Bridges, keyed by name across the change.
+        // Bridges, keyed by name across the change. A bridge keeps its epoch (and so its
+        // cached flows) only when it sits at the same index with the same signature: its own
+        // configuration, its members' port configuration and, for an overlay bridge, the VTEP
+        // configuration and remote table.
         let old_names: Vec<String> = self.bridges.iter().map(|b| b.name.clone()).collect();
+        let old_epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
+        let old_sigs = std::mem::take(&mut self.bridge_sigs);
+        for (i, e) in old_epochs.iter().enumerate() {
+            if let Some(f) = self.epoch_floor.get_mut(i) {
+                *f = (*f).max(*e);
+            } else {
+                self.epoch_floor.push(*e);
+            }
+        }
         self.bridges.clear();
         self.by_vlan.clear();
         self.by_vni.clear();
@@ -333,6 +355,35 @@ impl Switch {
                         .collect()
                 })
                 .unwrap_or_default();
+            let port_state: Vec<_> = members
+                .iter()
+                .filter_map(|(id, tag)| {
+                    config
+                        .ports
+                        .iter()
+                        .find(|p| port_ids.get(&p.name) == Some(id))
+                        .map(|p| (id, tag, p))
+                })
+                .collect();
+            let remotes: Vec<_> = self.remotes.iter().map(|r| (r.ip, r.encap, &r.vnis)).collect();
+            let statics: Vec<_> =
+                config.static_macs.iter().filter(|m| m.bridge == bc.name).collect();
+            let sig = if bc.vni.is_some() {
+                format!("{bc:?}|{port_state:?}|{statics:?}|{:?}|{remotes:?}", config.vtep)
+            } else {
+                format!("{bc:?}|{port_state:?}|{statics:?}")
+            };
+            let epoch = if old_names.get(i) == Some(&bc.name) && old_sigs.get(i) == Some(&sig) {
+                old_epochs.get(i).copied().unwrap_or(0)
+            } else {
+                self.epoch_floor.get(i).map_or(0, |f| f + 1)
+            };
+            if let Some(f) = self.epoch_floor.get_mut(i) {
+                *f = (*f).max(epoch);
+            } else {
+                self.epoch_floor.push(epoch);
+            }
+            self.bridge_sigs.push(sig);
             if let Some(v) = bc.vlan {
                 self.by_vlan.insert(v, idx);
             }
@@ -345,7 +396,7 @@ impl Switch {
                 vni: bc.vni,
                 ageing: Duration::from_secs(u64::from(bc.ageing_secs)),
                 mac_limit: bc.mac_limit,
-                epoch: 0,
+                epoch,
                 members,
                 flood,
                 svi: None,
@@ -407,7 +458,7 @@ impl Switch {
         self.port_ids = port_ids;
         self.local = local;
         self.config = config;
-        self.config_epoch += 1;
+        self.generation += 1;
         Ok(())
     }
 
@@ -1078,7 +1129,7 @@ impl Switch {
             })
             .collect();
         Status {
-            config_epoch: self.config_epoch,
+            config_epoch: self.generation,
             ports,
             bridges,
             vteps,

@@ -652,3 +652,29 @@ fn outer_udp_checksum_when_asked() {
     assert!(ports.len() > 16, "entropy spreads flows: {ports:?}");
     assert_eq!(sport(&mut h, 4000), sport(&mut h, 4000));
 }
+
+#[test]
+fn a_change_invalidates_only_the_flows_it_affects() {
+    let mut h = Harness::new(config());
+    h.send("b", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    let f = udp_frame(1, mac(2), None, 77, 10);
+    h.send("a", std::slice::from_ref(&f));
+    let before = h.sw.flow_stats();
+    // br20 changes (its only access port goes down): br10's flows stay cached.
+    let mut c = config();
+    c.ports[3].admin_up = false; // d
+    h.sw.apply(c.clone(), h.now).unwrap();
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b"]);
+    let after = h.sw.flow_stats();
+    assert_eq!((after.hits - before.hits, after.invalidated), (1, before.invalidated));
+    // The same configuration again changes nothing either.
+    h.sw.apply(c.clone(), h.now).unwrap();
+    h.send("a", std::slice::from_ref(&f));
+    assert_eq!(h.sw.flow_stats().invalidated, before.invalidated);
+    // br10 changes (b's MTU): its flow is recomputed on the next frame.
+    c.ports[1].mtu = 1400;
+    h.sw.apply(c, h.now).unwrap();
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b"]);
+    assert_eq!(h.sw.flow_stats().invalidated, before.invalidated + 1);
+    assert!(h.sw.status().config_epoch >= 4);
+}
