@@ -286,7 +286,18 @@ impl<S: Message + Default> Collection<S> {
 
     /// Objects of this collection in name order, starting after the page token.
     pub fn list(&self, page_size: usize, page_token: &str) -> Result<Page<S>> {
-        let prefix = format!("{}/", self.prefix);
+        self.list_under("", page_size, page_token)
+    }
+
+    /// Like [`list`](Self::list), limited to the objects whose id starts with `id_prefix`
+    /// (e.g. `"s1/"` for the children of `s1`). A page token is valid only for the same prefix.
+    pub fn list_under(
+        &self,
+        id_prefix: &str,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<Page<S>> {
+        let prefix = format!("{}/{}", self.prefix, id_prefix);
         let start = if page_token.is_empty() {
             prefix.clone().into_bytes()
         } else {

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tonic::transport::Server;
 
+use crate::api::resource::Resources;
 use crate::api::system::{SYSCTLS, SysctlReconciler, SysctlStatuses, SystemApi};
 use crate::config::Config;
 use crate::gate::GateLayer;
@@ -124,8 +125,7 @@ impl Agent {
 
         let system = Arc::new(SystemApi {
             store: store.clone(),
-            sysctls,
-            statuses,
+            sysctls: Resources::new(sysctls, statuses, services.clone(), "system"),
             services: services.clone(),
             metrics: metrics.clone(),
             started,

@@ -1,8 +1,7 @@
 //! `dpu.system.v1.SystemService`: inventory, health, agent metrics, and sysctls as durable
 //! desired state applied by the system service process.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use dpu_proto::dpu::system::v1::system_internal_service_client::SystemInternalServiceClient;
@@ -17,36 +16,69 @@ use dpu_store::{Collection, Object, Store};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::{check_update_mask, invalid, page_size, parse_name, store_status, timestamp};
+use super::resource::{Kind, Resources, Statuses, required};
+use super::{invalid, parse_name, store_status, timestamp};
 use crate::metrics::Metrics;
 use crate::services::{Reconciler, ServiceHandle, Services};
 
 pub const SYSCTLS: &str = "sysctls";
 const SYSTEM_SERVICE: &str = "system";
-const UPDATABLE: &[&str] = &["spec", "spec.value"];
 
-/// Observed status of each sysctl as last reported by the system service, by full name.
-#[derive(Default)]
-pub struct SysctlStatuses(RwLock<HashMap<String, SysctlStatus>>);
+/// Sysctls as a resource kind: `sysctls/{key}`.
+pub struct SysctlKind;
 
-impl SysctlStatuses {
-    fn get(&self, name: &str) -> Option<SysctlStatus> {
-        self.0.read().ok().and_then(|m| m.get(name).cloned())
+impl Kind for SysctlKind {
+    type Spec = SysctlSpec;
+    type Status = SysctlStatus;
+    type Proto = Sysctl;
+    const FIELD: &'static str = "sysctl";
+    const STORE: &'static str = SYSCTLS;
+    const UPDATABLE: &'static [&'static str] = &["spec", "spec.value"];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        let key = parse_name(name, SYSCTLS, field)?;
+        validate_key(key, field)?;
+        Ok(name.to_owned())
     }
 
-    fn replace(&self, statuses: HashMap<String, SysctlStatus>) {
-        if let Ok(mut m) = self.0.write() {
-            *m = statuses;
+    fn validate(spec: &SysctlSpec, field: &str) -> Result<(), Status> {
+        dpu_system::sysctl::validate_value(&spec.value)
+            .map_err(|e| invalid(&format!("{field}.value"), e.to_string()))
+    }
+
+    fn merge(into: &mut SysctlSpec, from: &SysctlSpec, path: &str) {
+        if path == "spec.value" {
+            into.value.clone_from(&from.value);
+        }
+    }
+
+    fn status(observed: Option<SysctlStatus>, generation: i64) -> SysctlStatus {
+        match observed {
+            Some(mut s) => {
+                if s.applied_generation != generation {
+                    s.state = ApplyState::Pending.into();
+                }
+                s
+            }
+            None => SysctlStatus { state: ApplyState::Pending.into(), ..Default::default() },
+        }
+    }
+
+    fn to_proto(name: String, o: Object<SysctlSpec>, status: SysctlStatus) -> Sysctl {
+        Sysctl {
+            name,
+            spec: Some(o.spec),
+            status: Some(status),
+            generation: o.generation,
+            etag: o.etag,
+            create_time: Some(timestamp(o.create_time_unix_nanos)),
+            update_time: Some(timestamp(o.update_time_unix_nanos)),
         }
     }
 }
 
-fn validate_spec(spec: Option<&SysctlSpec>, field: &str) -> Result<SysctlSpec, Status> {
-    let spec = spec.ok_or_else(|| invalid(field, "required"))?;
-    dpu_system::sysctl::validate_value(&spec.value)
-        .map_err(|e| invalid(&format!("{field}.value"), e.to_string()))?;
-    Ok(spec.clone())
-}
+/// Observed status of each sysctl as last reported by the system service, by full name.
+pub type SysctlStatuses = Statuses<SysctlStatus>;
 
 fn validate_key(key: &str, field: &str) -> Result<(), Status> {
     dpu_system::sysctl::validate_key(key).map_err(|e| invalid(field, e.to_string()))
@@ -54,8 +86,7 @@ fn validate_key(key: &str, field: &str) -> Result<(), Status> {
 
 pub struct SystemApi {
     pub store: Store,
-    pub sysctls: Collection<SysctlSpec>,
-    pub statuses: Arc<SysctlStatuses>,
+    pub sysctls: Resources<SysctlKind>,
     pub services: Services,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
@@ -66,45 +97,6 @@ impl SystemApi {
         self.services.get(SYSTEM_SERVICE).ok_or_else(|| {
             Status::failed_precondition("the system service is not configured on this agent")
         })
-    }
-
-    fn changed(&self) {
-        if let Some(handle) = self.services.get(SYSTEM_SERVICE) {
-            handle.request_sync();
-        }
-    }
-
-    fn to_proto(&self, o: Object<SysctlSpec>) -> Sysctl {
-        let status = match self.statuses.get(&o.name) {
-            Some(mut s) => {
-                if s.applied_generation != o.generation {
-                    s.state = ApplyState::Pending.into();
-                }
-                s
-            }
-            None => SysctlStatus { state: ApplyState::Pending.into(), ..Default::default() },
-        };
-        Sysctl {
-            name: o.name,
-            spec: Some(o.spec),
-            status: Some(status),
-            generation: o.generation,
-            etag: o.etag,
-            create_time: Some(timestamp(o.create_time_unix_nanos)),
-            update_time: Some(timestamp(o.update_time_unix_nanos)),
-        }
-    }
-
-    /// Runs a store call off the reactor (sled reads may touch the disk).
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(Collection<SysctlSpec>) -> Result<T, dpu_store::StoreError> + Send + 'static,
-    ) -> Result<T, Status> {
-        let c = self.sysctls.clone();
-        tokio::task::spawn_blocking(move || f(c))
-            .await
-            .map_err(|e| Status::internal(format!("store task failed: {e}")))?
-            .map_err(store_status)
     }
 }
 
@@ -203,28 +195,20 @@ impl SystemService for SystemApi {
             return Err(invalid("sysctl_id", "required"));
         }
         validate_key(&req.sysctl_id, "sysctl_id")?;
-        let sysctl = req.sysctl.ok_or_else(|| invalid("sysctl", "required"))?;
-        let name = self.sysctls.full_name(&req.sysctl_id);
-        if !sysctl.name.is_empty() && sysctl.name != name {
-            return Err(invalid("sysctl.name", format!("must be empty or {name:?}")));
-        }
-        let spec = validate_spec(sysctl.spec.as_ref(), "sysctl.spec")?;
-        let created = self.sysctls.create(&name, &spec).await.map_err(store_status)?;
-        tracing::info!(%name, value = %spec.value, "sysctl created");
-        self.changed();
-        Ok(Response::new(self.to_proto(created)))
+        let sysctl = required(req.sysctl.as_ref(), "sysctl")?;
+        let name = self.sysctls.collection.full_name(&req.sysctl_id);
+        let created = self
+            .sysctls
+            .create(&name, &sysctl.name, sysctl.spec.as_ref(), async |_| Ok(()))
+            .await?;
+        Ok(Response::new(created))
     }
 
     async fn get_sysctl(
         &self,
         request: Request<GetSysctlRequest>,
     ) -> Result<Response<Sysctl>, Status> {
-        let name = request.into_inner().name;
-        let key = parse_name(&name, SYSCTLS, "name")?;
-        validate_key(key, "name")?;
-        let found = self.blocking(move |c| c.get(&name)).await?;
-        let object = found.ok_or_else(|| Status::not_found("sysctl not found"))?;
-        Ok(Response::new(self.to_proto(object)))
+        Ok(Response::new(self.sysctls.get(&request.into_inner().name).await?))
     }
 
     async fn list_sysctls(
@@ -232,12 +216,9 @@ impl SystemService for SystemApi {
         request: Request<ListSysctlsRequest>,
     ) -> Result<Response<ListSysctlsResponse>, Status> {
         let req = request.into_inner();
-        let size = page_size(req.page_size)?;
-        let page = self.blocking(move |c| c.list(size, &req.page_token)).await?;
-        Ok(Response::new(ListSysctlsResponse {
-            sysctls: page.objects.into_iter().map(|o| self.to_proto(o)).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let (sysctls, next_page_token) =
+            self.sysctls.list("", req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListSysctlsResponse { sysctls, next_page_token }))
     }
 
     async fn update_sysctl(
@@ -245,21 +226,19 @@ impl SystemService for SystemApi {
         request: Request<UpdateSysctlRequest>,
     ) -> Result<Response<Sysctl>, Status> {
         let req = request.into_inner();
-        let sysctl = req.sysctl.ok_or_else(|| invalid("sysctl", "required"))?;
-        let key = parse_name(&sysctl.name, SYSCTLS, "sysctl.name")?;
-        validate_key(key, "sysctl.name")?;
-        check_update_mask(req.update_mask.as_ref(), UPDATABLE)?;
-        let spec = validate_spec(sysctl.spec.as_ref(), "sysctl.spec")?;
-        let etag = (!sysctl.etag.is_empty()).then_some(sysctl.etag.as_str());
-        // Sysctl's spec has one field, so every accepted mask replaces the whole spec.
+        let sysctl = required(req.sysctl.as_ref(), "sysctl")?;
         let updated = self
             .sysctls
-            .update(&sysctl.name, etag, req.allow_missing, |_| spec.clone())
-            .await
-            .map_err(store_status)?;
-        tracing::info!(name = %sysctl.name, value = %spec.value, generation = updated.generation, "sysctl updated");
-        self.changed();
-        Ok(Response::new(self.to_proto(updated)))
+            .update(
+                &sysctl.name,
+                &sysctl.etag,
+                sysctl.spec.as_ref(),
+                req.update_mask.as_ref(),
+                req.allow_missing,
+                |_| async { Ok(()) },
+            )
+            .await?;
+        Ok(Response::new(updated))
     }
 
     async fn delete_sysctl(
@@ -267,17 +246,7 @@ impl SystemService for SystemApi {
         request: Request<DeleteSysctlRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
         let req = request.into_inner();
-        let key = parse_name(&req.name, SYSCTLS, "name")?;
-        validate_key(key, "name")?;
-        let etag = (!req.etag.is_empty()).then_some(req.etag.as_str());
-        let existed = self.sysctls.delete(&req.name, etag).await.map_err(store_status)?;
-        if !existed && !req.allow_missing {
-            return Err(Status::not_found(format!("{} not found", req.name)));
-        }
-        if existed {
-            tracing::info!(name = %req.name, "sysctl deleted");
-            self.changed();
-        }
+        self.sysctls.delete(&req.name, &req.etag, req.allow_missing, async || Ok(())).await?;
         Ok(Response::new(pbjson_types::Empty {}))
     }
 }

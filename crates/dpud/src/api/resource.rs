@@ -1,0 +1,286 @@
+//! The resource CRUD every collection of the public API shares: create with a client-chosen id,
+//! get, list with paging, update with a field mask, etag and `allow_missing`, delete with an
+//! etag and `allow_missing`, the observed status of each object, and the nudge to the service
+//! that applies the collection.
+//!
+//! A kind ([`Kind`]) says how its names look, how its spec is validated and merged, and how a
+//! stored object becomes its proto message; [`Resources`] does the rest, so the error semantics
+//! of docs/api.md exist once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use dpu_store::{Collection, Object, StoreError};
+use pbjson_types::FieldMask;
+use prost::Message;
+use tonic::Status;
+
+use super::{check_update_mask, invalid, page_size, store_status};
+use crate::services::Services;
+
+/// One kind of resource.
+pub trait Kind: Send + Sync + 'static {
+    type Spec: Message + Default + Clone + Send + Sync + 'static;
+    /// The observed status message.
+    type Status: Clone + Send + Sync + 'static;
+    /// The resource message.
+    type Proto: Send + 'static;
+
+    /// Field of the resource in requests ("sysctl"): violations name `sysctl_id`,
+    /// `sysctl.name`, `sysctl.spec...`.
+    const FIELD: &'static str;
+    /// Store collection ("sysctls").
+    const STORE: &'static str;
+    /// Update mask paths the kind accepts; "spec" means the whole spec.
+    const UPDATABLE: &'static [&'static str];
+
+    /// The store key of a public name, or INVALID_ARGUMENT on `field`. Validates the id.
+    fn key(name: &str, field: &str) -> Result<String, Status>;
+    /// The public name of a store key (the inverse of [`key`](Self::key)).
+    fn public_name(key: &str) -> String {
+        key.to_owned()
+    }
+    /// Checks a spec; violations name fields under `field` (e.g. "sysctl.spec").
+    fn validate(spec: &Self::Spec, field: &str) -> Result<(), Status>;
+    /// Copies the field at mask `path` (one of [`UPDATABLE`](Self::UPDATABLE), not "spec")
+    /// from `from` into `into`.
+    fn merge(into: &mut Self::Spec, from: &Self::Spec, path: &str);
+    /// The status to show for an object at `generation` given what the service last reported
+    /// (PENDING when it reported nothing or an older generation).
+    fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status;
+    /// The resource message.
+    fn to_proto(name: String, object: Object<Self::Spec>, status: Self::Status) -> Self::Proto;
+}
+
+/// Observed status of each object as last reported by its service, by public name.
+pub struct Statuses<S>(RwLock<HashMap<String, S>>);
+
+impl<S> Default for Statuses<S> {
+    fn default() -> Self {
+        Self(RwLock::new(HashMap::new()))
+    }
+}
+
+impl<S: Clone> Statuses<S> {
+    pub fn get(&self, name: &str) -> Option<S> {
+        self.0.read().ok().and_then(|m| m.get(name).cloned())
+    }
+
+    pub fn replace(&self, statuses: HashMap<String, S>) {
+        if let Ok(mut m) = self.0.write() {
+            *m = statuses;
+        }
+    }
+}
+
+/// The CRUD of one kind over its store collection.
+pub struct Resources<K: Kind> {
+    pub collection: Collection<K::Spec>,
+    pub statuses: Arc<Statuses<K::Status>>,
+    services: Services,
+    /// The service that applies this kind ("system").
+    service: &'static str,
+}
+
+impl<K: Kind> Clone for Resources<K> {
+    fn clone(&self) -> Self {
+        Self {
+            collection: self.collection.clone(),
+            statuses: self.statuses.clone(),
+            services: self.services.clone(),
+            service: self.service,
+        }
+    }
+}
+
+/// A required message field, or INVALID_ARGUMENT naming it.
+pub fn required<'a, T>(value: Option<&'a T>, field: &str) -> Result<&'a T, Status> {
+    value.ok_or_else(|| invalid(field, "required"))
+}
+
+fn etag(e: &str) -> Option<&str> {
+    (!e.is_empty()).then_some(e)
+}
+
+impl<K: Kind> Resources<K> {
+    pub fn new(
+        collection: Collection<K::Spec>,
+        statuses: Arc<Statuses<K::Status>>,
+        services: Services,
+        service: &'static str,
+    ) -> Self {
+        Self { collection, statuses, services, service }
+    }
+
+    /// The same collection and statuses, nudging the services of `services`.
+    pub fn with_services(&self, services: &Services) -> Self {
+        Self { services: services.clone(), ..self.clone() }
+    }
+
+    /// Desired state changed: the owning service re-applies soon.
+    pub fn changed(&self) {
+        if let Some(handle) = self.services.get(self.service) {
+            handle.request_sync();
+        }
+    }
+
+    pub fn to_proto(&self, o: Object<K::Spec>) -> K::Proto {
+        let name = K::public_name(&o.name);
+        let status = K::status(self.statuses.get(&name), o.generation);
+        K::to_proto(name, o, status)
+    }
+
+    /// Runs a store call off the reactor (sled reads may touch the disk).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Collection<K::Spec>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let c = self.collection.clone();
+        tokio::task::spawn_blocking(move || f(c))
+            .await
+            .map_err(|e| Status::internal(format!("store task failed: {e}")))?
+            .map_err(store_status)
+    }
+
+    /// Creates `name` (already built from a validated id) with `spec` after `check` (referential
+    /// checks) passed. `given_name` is the name the client put in the message, if any.
+    pub async fn create(
+        &self,
+        name: &str,
+        given_name: &str,
+        spec: Option<&K::Spec>,
+        check: impl AsyncFnOnce(&K::Spec) -> Result<(), Status>,
+    ) -> Result<K::Proto, Status> {
+        let field = K::FIELD;
+        if !given_name.is_empty() && given_name != name {
+            return Err(invalid(&format!("{field}.name"), format!("must be empty or {name:?}")));
+        }
+        let key = K::key(name, &format!("{field}.name"))?;
+        let spec = required(spec, &format!("{field}.spec"))?;
+        K::validate(spec, &format!("{field}.spec"))?;
+        check(spec).await?;
+        let created = self.collection.create(&key, spec).await.map_err(store_status)?;
+        tracing::info!(%name, "{field} created");
+        self.changed();
+        Ok(self.to_proto(created))
+    }
+
+    /// The object named `name` (the request's `name` field).
+    pub async fn get(&self, name: &str) -> Result<K::Proto, Status> {
+        let key = K::key(name, "name")?;
+        let found = self.blocking(move |c| c.get(&key)).await?;
+        let object = found.ok_or_else(|| Status::not_found(format!("{name} not found")))?;
+        Ok(self.to_proto(object))
+    }
+
+    /// The object stored under `key`, if any (for referential checks).
+    pub async fn lookup(&self, key: &str) -> Result<Option<Object<K::Spec>>, Status> {
+        let key = key.to_owned();
+        self.blocking(move |c| c.get(&key)).await
+    }
+
+    /// Every object (for referential checks and reconciliation).
+    pub async fn all(&self) -> Result<Vec<Object<K::Spec>>, Status> {
+        self.blocking(|c| c.all()).await
+    }
+
+    /// One page in name order; `id_prefix` limits it to ids starting with it ("" for all).
+    pub async fn list(
+        &self,
+        id_prefix: &str,
+        requested_size: i32,
+        token: &str,
+    ) -> Result<(Vec<K::Proto>, String), Status> {
+        let size = page_size(requested_size)?;
+        let (id_prefix, token) = (id_prefix.to_owned(), token.to_owned());
+        let page = self.blocking(move |c| c.list_under(&id_prefix, size, &token)).await?;
+        Ok((page.objects.into_iter().map(|o| self.to_proto(o)).collect(), page.next_page_token))
+    }
+
+    /// Updates the object named `name` (the message's name) with the fields of `spec` the mask
+    /// names (all of them when the mask is empty or names "spec"). The merged spec is validated
+    /// and `check`ed before anything is written.
+    pub async fn update<F>(
+        &self,
+        name: &str,
+        given_etag: &str,
+        spec: Option<&K::Spec>,
+        mask: Option<&FieldMask>,
+        allow_missing: bool,
+        check: impl Fn(K::Spec) -> F,
+    ) -> Result<K::Proto, Status>
+    where
+        F: Future<Output = Result<(), Status>>,
+    {
+        let field = K::FIELD;
+        let key = K::key(name, &format!("{field}.name"))?;
+        check_update_mask(mask, K::UPDATABLE)?;
+        let spec_field = format!("{field}.spec");
+        let spec = required(spec, &spec_field)?;
+        let paths: &[String] = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
+        let whole = paths.is_empty() || paths.iter().any(|p| p == "spec");
+        let updated = if whole {
+            K::validate(spec, &spec_field)?;
+            check(spec.clone()).await?;
+            let new = spec.clone();
+            self.collection
+                .update(&key, etag(given_etag), allow_missing, move |_| new.clone())
+                .await
+                .map_err(store_status)?
+        } else {
+            // A partial mask: merge onto the stored spec, validate the result, and write it
+            // only if nothing changed in between (the etag we read, or the client's).
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let current = self.lookup(&key).await?;
+                let (mut merged, read_etag) = match &current {
+                    Some(o) => (o.spec.clone(), Some(o.etag.clone())),
+                    None => (K::Spec::default(), None),
+                };
+                for path in paths {
+                    K::merge(&mut merged, spec, path);
+                }
+                K::validate(&merged, &spec_field)?;
+                check(merged.clone()).await?;
+                let expected = etag(given_etag).map(str::to_owned).or(read_etag);
+                let new = merged.clone();
+                match self
+                    .collection
+                    .update(&key, expected.as_deref(), allow_missing, move |_| new.clone())
+                    .await
+                {
+                    Ok(o) => break o,
+                    // Changed by someone else since we read it: merge again (bounded).
+                    Err(StoreError::EtagMismatch { .. } | StoreError::AlreadyExists(_))
+                        if given_etag.is_empty() && attempt < 8 => {}
+                    Err(e) => return Err(store_status(e)),
+                }
+            }
+        };
+        tracing::info!(%name, generation = updated.generation, "{field} updated");
+        self.changed();
+        Ok(self.to_proto(updated))
+    }
+
+    /// Deletes `name` after `check` passed.
+    pub async fn delete(
+        &self,
+        name: &str,
+        given_etag: &str,
+        allow_missing: bool,
+        check: impl AsyncFnOnce() -> Result<(), Status>,
+    ) -> Result<(), Status> {
+        let key = K::key(name, "name")?;
+        check().await?;
+        let existed = self.collection.delete(&key, etag(given_etag)).await.map_err(store_status)?;
+        if !existed && !allow_missing {
+            return Err(Status::not_found(format!("{name} not found")));
+        }
+        if existed {
+            tracing::info!(%name, "{} deleted", K::FIELD);
+            self.changed();
+        }
+        Ok(())
+    }
+}
