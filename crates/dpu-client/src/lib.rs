@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dpu_proto::dpu::nvmf::v1::nvmf_service_client::NvmfServiceClient;
 use dpu_proto::dpu::system::v1::system_service_client::SystemServiceClient;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
@@ -55,6 +56,10 @@ impl Client {
 
     pub fn system(&self) -> SystemServiceClient<Channel> {
         SystemServiceClient::new(self.channel.clone())
+    }
+
+    pub fn nvmf(&self) -> NvmfServiceClient<Channel> {
+        NvmfServiceClient::new(self.channel.clone())
     }
 }
 

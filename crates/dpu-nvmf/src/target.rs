@@ -87,7 +87,13 @@ pub fn validate_nqn(nqn: &str) -> Result<(), RegistryError> {
     if ok { Ok(()) } else { Err(RegistryError::BadNqn(nqn.to_owned())) }
 }
 
-fn validate_ascii(field: &'static str, s: &str, max: usize) -> Result<(), RegistryError> {
+/// Longest serial number (Identify Controller SN).
+pub const SERIAL_MAX_LEN: usize = 20;
+/// Longest model number (Identify Controller MN).
+pub const MODEL_MAX_LEN: usize = 40;
+
+/// Checks an Identify string field: at most `max` printable ASCII characters (spaces allowed).
+pub fn validate_ascii(field: &'static str, s: &str, max: usize) -> Result<(), RegistryError> {
     if s.len() <= max && s.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
         Ok(())
     } else {
@@ -321,8 +327,8 @@ impl Target {
         if spec.nqn == DISCOVERY_NQN {
             return Err(RegistryError::ReservedNqn);
         }
-        validate_ascii("serial", &spec.serial, 20)?;
-        validate_ascii("model", &spec.model, 40)?;
+        validate_ascii("serial", &spec.serial, SERIAL_MAX_LEN)?;
+        validate_ascii("model", &spec.model, MODEL_MAX_LEN)?;
         for h in &spec.hosts {
             validate_nqn(h)?;
         }

@@ -18,6 +18,15 @@ const HOST_METHODS: &[&str] = &[
     "/dpu.system.v1.SystemService/GetHealth",
     "/dpu.system.v1.SystemService/GetSysctl",
     "/dpu.system.v1.SystemService/ListSysctls",
+    "/dpu.nvmf.v1.NvmfService/GetVolume",
+    "/dpu.nvmf.v1.NvmfService/ListVolumes",
+    "/dpu.nvmf.v1.NvmfService/GetSubsystem",
+    "/dpu.nvmf.v1.NvmfService/ListSubsystems",
+    "/dpu.nvmf.v1.NvmfService/GetNamespace",
+    "/dpu.nvmf.v1.NvmfService/ListNamespaces",
+    "/dpu.nvmf.v1.NvmfService/GetListener",
+    "/dpu.nvmf.v1.NvmfService/ListListeners",
+    "/dpu.nvmf.v1.NvmfService/GetNvmfStats",
 ];
 
 /// The least role that may call `path` (the HTTP/2 `:path` of a gRPC call).
@@ -41,6 +50,11 @@ mod tests {
         assert_eq!(required_role("/dpu.system.v1.SystemService/GetAgentMetrics"), Role::Operator);
         assert_eq!(required_role("/dpu.system.v1.SystemService/GetInventoryX"), Role::Operator);
         assert_eq!(required_role("/no.such.Service/Method"), Role::Operator);
+        assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/ListVolumes"), Role::Host);
+        assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/GetNvmfStats"), Role::Host);
+        assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/CreateVolume"), Role::Operator);
+        assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/DeleteNamespace"), Role::Operator);
+        assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/UpdateListener"), Role::Operator);
         assert_eq!(required_role(""), Role::Operator);
     }
 }

@@ -100,7 +100,7 @@ pub struct Service {
 }
 
 /// Services the agent knows how to drive.
-pub const KNOWN_SERVICES: &[&str] = &["system"];
+pub const KNOWN_SERVICES: &[&str] = &["system", "nvmf"];
 
 impl Config {
     /// Parses and validates a configuration text. Paths stay as written.
@@ -238,6 +238,9 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
         assert_eq!(c.tls.key, PathBuf::from("/abs/server.key"));
         assert_eq!(c.services[0].socket, dir.path().join("run/system.sock"));
         assert_eq!(c.max_request_bytes, 4 * 1024 * 1024);
+        let with_nvmf =
+            format!("{GOOD}[[services]]\nname = \"nvmf\"\nsocket = \"run/nvmf.sock\"\n");
+        assert_eq!(Config::parse(&with_nvmf).unwrap().services[1].name, "nvmf");
     }
 
     fn err(text: &str) -> String {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_pki::ClientCa;
+use dpu_proto::dpu::nvmf::v1::nvmf_service_server::NvmfServiceServer;
 use dpu_proto::dpu::system::v1::SysctlSpec;
 use dpu_proto::dpu::system::v1::system_service_server::SystemServiceServer;
 use dpu_store::Store;
@@ -16,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tonic::transport::Server;
 
+use crate::api::nvmf::{NVMF_SERVICE, NvmfApi, NvmfReconciler, NvmfResources};
 use crate::api::resource::Resources;
 use crate::api::system::{SYSCTLS, SysctlReconciler, SysctlStatuses, SystemApi};
 use crate::config::Config;
@@ -101,6 +103,8 @@ impl Agent {
         let statuses = Arc::new(SysctlStatuses::default());
 
         let mut services = Services::default();
+        // The reconciler never nudges; the API's copy (below) sees every handle.
+        let nvmf = NvmfResources::open(&store, &services);
         for svc in &config.services {
             let handle = ServiceHandle::new(&svc.name, dpu_runtime::unix::channel(&svc.socket));
             let reconciler: Arc<dyn Reconciler> = match svc.name.as_str() {
@@ -108,6 +112,7 @@ impl Agent {
                     sysctls: sysctls.clone(),
                     statuses: statuses.clone(),
                 }),
+                NVMF_SERVICE => Arc::new(NvmfReconciler { resources: nvmf.clone() }),
                 // Config validation admits only known services.
                 other => unreachable!("unknown service {other} passed validation"),
             };
@@ -130,8 +135,13 @@ impl Agent {
             metrics: metrics.clone(),
             started,
         });
+        let nvmf_api = Arc::new(NvmfApi {
+            resources: nvmf.with_services(&services),
+            services: services.clone(),
+        });
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter.set_serving::<SystemServiceServer<SystemApi>>().await;
+        health_reporter.set_serving::<NvmfServiceServer<NvmfApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(dpu_proto::FILE_DESCRIPTOR_SET)
@@ -168,6 +178,10 @@ impl Agent {
                 .add_service(reflection_v1alpha.clone())
                 .add_service(
                     SystemServiceServer::from_arc(system.clone())
+                        .max_decoding_message_size(config.max_request_bytes),
+                )
+                .add_service(
+                    NvmfServiceServer::from_arc(nvmf_api.clone())
                         .max_decoding_message_size(config.max_request_bytes),
                 );
             let mut stop = shutdown_rx.clone();

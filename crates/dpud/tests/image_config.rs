@@ -13,6 +13,14 @@ fn shipped_config_parses_and_caps_the_host_listener() {
     let host = config.listeners.iter().find(|l| l.name == "host").unwrap();
     assert_eq!(host.address.to_string(), "192.168.100.2:50051");
     assert_eq!(host.max_role, Some(Role::Host));
+    let names: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["system", "nvmf"]);
+    for s in &config.services {
+        let unit = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../images/rootfs/lib/systemd/system/dpu-{}.service", s.name));
+        let text = std::fs::read_to_string(&unit).unwrap();
+        assert!(text.contains(&format!("--socket {}", s.socket.display())), "{}", unit.display());
+    }
     assert!(
         config.services.iter().all(|s| s.command.is_none()),
         "on a card systemd starts services"

@@ -1,6 +1,7 @@
 //! The public gRPC API: request validation, the mapping of store errors to status codes, and
 //! the resource conventions (names, paging, field masks, etags) every service follows.
 
+pub mod nvmf;
 pub mod resource;
 pub mod system;
 

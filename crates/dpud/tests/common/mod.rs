@@ -24,7 +24,7 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -33,6 +33,8 @@ pub struct Env {
     pub host_port: u16,
     pub operator_port: u16,
     pub metrics_port: u16,
+    /// Whether the agent also drives the nvmf service (`dpu-nvmf --socket run/nvmf.sock`).
+    pub nvmf: bool,
     agent: Option<Child>,
 }
 
@@ -44,6 +46,15 @@ pub enum Who {
 impl Env {
     /// A PKI, a fake sysctl tree and a config; nothing runs yet.
     pub fn new() -> Self {
+        Self::build(false)
+    }
+
+    /// Like [`new`](Self::new), with the nvmf service configured (and supervised) too.
+    pub fn with_nvmf() -> Self {
+        Self::build(true)
+    }
+
+    fn build(nvmf: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         dpu_pki::init_dev_pki(&dir.path().join("certs"), &dpu_pki::default_server_sans()).unwrap();
         let root = dir.path().join("sysctl");
@@ -56,6 +67,7 @@ impl Env {
             host_port: free_port(),
             operator_port: free_port(),
             metrics_port: free_port(),
+            nvmf,
             agent: None,
         };
         env.write_config();
@@ -70,8 +82,12 @@ impl Env {
         self.path("run/system.sock")
     }
 
+    pub fn nvmf_socket(&self) -> PathBuf {
+        self.path("run/nvmf.sock")
+    }
+
     fn write_config(&self) {
-        let config = format!(
+        let mut config = format!(
             r#"
 state_dir = "state"
 log_level = "info,dpud=debug"
@@ -105,6 +121,13 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
             socket = self.socket().display().to_string(),
             root = self.path("sysctl").display().to_string(),
         );
+        if self.nvmf {
+            config.push_str(&format!(
+                "[[services]]\nname = \"nvmf\"\nsocket = \"run/nvmf.sock\"\ncommand = [{nvmf:?}, \"--socket\", {socket:?}]\n",
+                nvmf = workspace_bin("dpu-nvmf").display().to_string(),
+                socket = self.nvmf_socket().display().to_string(),
+            ));
+        }
         std::fs::write(self.path("dpud.toml"), config).unwrap();
     }
 
@@ -163,6 +186,9 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
     pub fn kill_all(&mut self) {
         self.kill_agent();
         kill_system_service(&self.socket());
+        if self.nvmf {
+            kill_service("dpu-nvmf", &self.nvmf_socket());
+        }
     }
 
     pub fn options(&self, who: Who, port: u16) -> ConnectOptions {
@@ -195,7 +221,12 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
 
 /// Kills the dpu-system process serving `socket`, found through /proc.
 pub fn kill_system_service(socket: &Path) -> Option<i32> {
-    let pid = system_service_pid(socket)?;
+    kill_service("dpu-system", socket)
+}
+
+/// Kills the `binary` process serving `socket` with SIGKILL and waits until it is gone.
+pub fn kill_service(binary: &str, socket: &Path) -> Option<i32> {
+    let pid = service_pid(binary, socket)?;
     let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
     // Wait until it is gone.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -211,6 +242,11 @@ pub fn kill_system_service(socket: &Path) -> Option<i32> {
 }
 
 pub fn system_service_pid(socket: &Path) -> Option<i32> {
+    service_pid("dpu-system", socket)
+}
+
+/// The live `binary` process whose command line names `socket`, found through /proc.
+pub fn service_pid(binary: &str, socket: &Path) -> Option<i32> {
     let needle = socket.display().to_string();
     for entry in std::fs::read_dir("/proc").ok()? {
         let Ok(entry) = entry else { continue };
@@ -218,7 +254,7 @@ pub fn system_service_pid(socket: &Path) -> Option<i32> {
         let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
         let args: Vec<String> =
             cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-        if args.first().is_some_and(|a| a.ends_with("dpu-system")) && args.contains(&needle) {
+        if args.first().is_some_and(|a| a.ends_with(binary)) && args.contains(&needle) {
             if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
                 && stat.contains(") Z ")
             {

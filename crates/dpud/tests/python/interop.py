@@ -72,15 +72,16 @@ def main():
     # Health.
     resp = health_pb2_grpc.HealthStub(host).Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
     check(resp.status == health_pb2.HealthCheckResponse.SERVING, "health: overall SERVING")
-    resp = health_pb2_grpc.HealthStub(host).Check(
-        health_pb2.HealthCheckRequest(service="dpu.system.v1.SystemService"), timeout=10)
-    check(resp.status == health_pb2.HealthCheckResponse.SERVING, "health: dpu.system.v1.SystemService SERVING")
+    for name in ["dpu.system.v1.SystemService", "dpu.nvmf.v1.NvmfService"]:
+        resp = health_pb2_grpc.HealthStub(host).Check(
+            health_pb2.HealthCheckRequest(service=name), timeout=10)
+        check(resp.status == health_pb2.HealthCheckResponse.SERVING, f"health: {name} SERVING")
 
     # Reflection lists the services.
     stub = reflection_pb2_grpc.ServerReflectionStub(host)
     responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
     services = {s.name for r in responses for s in r.list_services_response.service}
-    for name in ["dpu.system.v1.SystemService", "grpc.health.v1.Health"]:
+    for name in ["dpu.system.v1.SystemService", "dpu.nvmf.v1.NvmfService", "grpc.health.v1.Health"]:
         check(name in services, f"reflection lists {name} (got {sorted(services)})")
 
     # Inventory matches this machine.

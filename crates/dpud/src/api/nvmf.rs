@@ -1,0 +1,855 @@
+//! `dpu.nvmf.v1.NvmfService`: volumes, subsystems, namespaces and listeners of the NVMe/TCP
+//! target as durable desired state, applied by the nvmf service process (`dpu-nvmf --socket`)
+//! through its whole-state `NvmfInternalService.Sync`.
+//!
+//! Everything is validated before it is stored, including references: a namespace names an
+//! existing subsystem (its parent) and volume, and a volume or subsystem still used by a
+//! namespace cannot be deleted (FAILED_PRECONDITION). Namespaces are stored under their own
+//! collection (`nvmf-namespaces/{s}/{nsid}`) and shown as `subsystems/{s}/namespaces/{nsid}`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use dpu_nvmf::target::{MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn};
+use dpu_nvmf::volume::BLOCK_SIZES;
+use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
+use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceClient;
+use dpu_proto::dpu::nvmf::v1::nvmf_service_server::NvmfService;
+use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
+use dpu_proto::dpu::nvmf::v1::{
+    ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
+    CreateVolumeRequest, DeleteListenerRequest, DeleteNamespaceRequest, DeleteSubsystemRequest,
+    DeleteVolumeRequest, GetListenerRequest, GetNamespaceRequest, GetNvmfStatsRequest,
+    GetSubsystemRequest, GetVolumeRequest, ListListenersRequest, ListListenersResponse,
+    ListNamespacesRequest, ListNamespacesResponse, ListSubsystemsRequest, ListSubsystemsResponse,
+    ListVolumesRequest, ListVolumesResponse, Listener, ListenerSpec, ListenerStatus, Namespace,
+    NamespaceSpec, NamespaceStatus, NvmfStats, ObjectStatus, Subsystem, SubsystemSpec,
+    SubsystemStatus, SyncRequest, TransportType, UpdateListenerRequest, UpdateNamespaceRequest,
+    UpdateSubsystemRequest, UpdateVolumeRequest, Volume, VolumeSpec, VolumeStatus,
+};
+use dpu_store::Object;
+use pbjson_types::Empty;
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+use super::resource::{Kind, Resources, Statuses, required};
+use super::{invalid, parse_name, timestamp};
+use crate::services::{Reconciler, Services};
+
+/// The service that applies these kinds.
+pub const NVMF_SERVICE: &str = "nvmf";
+const NAMESPACE_STORE: &str = "nvmf-namespaces";
+
+/// Checks a resource id: 1..=63 of `[A-Za-z0-9._-]`, not starting with '.' or '-'.
+fn validate_id(id: &str, field: &str) -> Result<(), Status> {
+    let ok = (1..=63).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && !id.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{id:?} is not an id: 1..63 of [A-Za-z0-9._-], not starting with . or -"),
+        ))
+    }
+}
+
+/// `collection/{id}` with a valid id.
+fn simple_key(name: &str, collection: &str, field: &str) -> Result<String, Status> {
+    let id = parse_name(name, collection, field)?;
+    validate_id(id, field)?;
+    Ok(name.to_owned())
+}
+
+/// An NSID in its canonical decimal form, 1..=MAX_NSID.
+fn parse_nsid(text: &str, field: &str) -> Result<u32, Status> {
+    match text.parse::<u32>() {
+        Ok(n) if (1..=MAX_NSID).contains(&n) && n.to_string() == text => Ok(n),
+        _ => Err(invalid(field, format!("NSID must be 1..{MAX_NSID} in decimal, got {text:?}"))),
+    }
+}
+
+/// 32 hex digits, optionally with dashes (UUID text form).
+fn is_hex16(s: &str) -> bool {
+    let digits: Vec<u8> = s.bytes().filter(|b| *b != b'-').collect();
+    digits.len() == 32 && digits.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// A status as the service reported it, with the generation that was sent.
+#[derive(Clone, Default)]
+pub struct Observed<S> {
+    pub generation: i64,
+    pub status: S,
+}
+
+fn pending() -> ObjectStatus {
+    ObjectStatus { state: ApplyState::Pending.into(), ..Default::default() }
+}
+
+/// The reported status when it is about `generation`, otherwise PENDING.
+fn current<S: Default>(
+    observed: Option<Observed<S>>,
+    generation: i64,
+    apply: impl Fn(&mut S) -> &mut Option<ObjectStatus>,
+) -> Observed<S> {
+    match observed {
+        Some(o) if o.generation == generation => o,
+        _ => {
+            let mut status = S::default();
+            *apply(&mut status) = Some(pending());
+            Observed { generation, status }
+        }
+    }
+}
+
+macro_rules! resource_message {
+    ($msg:ident, $name:expr, $o:expr, $status:expr) => {
+        $msg {
+            name: $name,
+            spec: Some($o.spec),
+            status: Some($status.status),
+            generation: $o.generation,
+            etag: $o.etag,
+            create_time: Some(timestamp($o.create_time_unix_nanos)),
+            update_time: Some(timestamp($o.update_time_unix_nanos)),
+        }
+    };
+}
+
+pub struct VolumeKind;
+
+impl Kind for VolumeKind {
+    type Spec = VolumeSpec;
+    type Status = Observed<VolumeStatus>;
+    type Proto = Volume;
+    const FIELD: &'static str = "volume";
+    const STORE: &'static str = "volumes";
+    const UPDATABLE: &'static [&'static str] =
+        &["spec", "spec.ram", "spec.file", "spec.block_device", "spec.block_size"];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        simple_key(name, Self::STORE, field)
+    }
+
+    fn validate(spec: &VolumeSpec, field: &str) -> Result<(), Status> {
+        let bs = if spec.block_size == 0 { 512 } else { spec.block_size };
+        if !BLOCK_SIZES.contains(&bs) {
+            return Err(invalid(&format!("{field}.block_size"), "must be 512 or 4096"));
+        }
+        let size = |size: u64, f: &str| {
+            if size == 0 || !size.is_multiple_of(u64::from(bs)) {
+                Err(invalid(
+                    &format!("{field}.{f}.size_bytes"),
+                    format!("must be a positive multiple of the block size {bs}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let path = |p: &str, f: &str| {
+            if p.is_empty() || !p.starts_with('/') || p.contains('\0') {
+                Err(invalid(&format!("{field}.{f}.path"), "must be an absolute path"))
+            } else {
+                Ok(())
+            }
+        };
+        match &spec.backend {
+            None => {
+                Err(invalid(&format!("{field}.backend"), "required: ram, file or block_device"))
+            }
+            Some(Backend::Ram(r)) => size(r.size_bytes, "ram"),
+            Some(Backend::File(f)) => {
+                path(&f.path, "file")?;
+                size(f.size_bytes, "file")
+            }
+            Some(Backend::BlockDevice(b)) => path(&b.path, "block_device"),
+        }
+    }
+
+    fn merge(into: &mut VolumeSpec, from: &VolumeSpec, path: &str) {
+        let wanted = |b: &Backend| match path {
+            "spec.ram" => matches!(b, Backend::Ram(_)),
+            "spec.file" => matches!(b, Backend::File(_)),
+            "spec.block_device" => matches!(b, Backend::BlockDevice(_)),
+            _ => false,
+        };
+        match path {
+            "spec.block_size" => into.block_size = from.block_size,
+            _ => {
+                if from.backend.as_ref().is_some_and(wanted) {
+                    into.backend.clone_from(&from.backend);
+                } else if into.backend.as_ref().is_some_and(wanted) {
+                    // The mask names this backend and the message has none: clear it.
+                    into.backend = None;
+                }
+            }
+        }
+    }
+
+    fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status {
+        current(observed, generation, |s: &mut VolumeStatus| &mut s.apply)
+    }
+
+    fn to_proto(name: String, o: Object<VolumeSpec>, status: Self::Status) -> Volume {
+        resource_message!(Volume, name, o, status)
+    }
+}
+
+pub struct SubsystemKind;
+
+impl Kind for SubsystemKind {
+    type Spec = SubsystemSpec;
+    type Status = Observed<SubsystemStatus>;
+    type Proto = Subsystem;
+    const FIELD: &'static str = "subsystem";
+    const STORE: &'static str = "subsystems";
+    const UPDATABLE: &'static [&'static str] = &[
+        "spec",
+        "spec.nqn",
+        "spec.serial_number",
+        "spec.model_number",
+        "spec.allow_any_host",
+        "spec.allowed_hosts",
+    ];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        simple_key(name, Self::STORE, field)
+    }
+
+    fn validate(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
+        let nqn_field = format!("{field}.nqn");
+        validate_nqn(&spec.nqn).map_err(|e| invalid(&nqn_field, e.to_string()))?;
+        if spec.nqn == DISCOVERY_NQN {
+            return Err(invalid(&nqn_field, "the discovery NQN is reserved"));
+        }
+        validate_ascii("serial_number", &spec.serial_number, SERIAL_MAX_LEN)
+            .map_err(|e| invalid(&format!("{field}.serial_number"), e.to_string()))?;
+        validate_ascii("model_number", &spec.model_number, MODEL_MAX_LEN)
+            .map_err(|e| invalid(&format!("{field}.model_number"), e.to_string()))?;
+        for (i, host) in spec.allowed_hosts.iter().enumerate() {
+            validate_nqn(host)
+                .map_err(|e| invalid(&format!("{field}.allowed_hosts[{i}]"), e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut SubsystemSpec, from: &SubsystemSpec, path: &str) {
+        match path {
+            "spec.nqn" => into.nqn.clone_from(&from.nqn),
+            "spec.serial_number" => into.serial_number.clone_from(&from.serial_number),
+            "spec.model_number" => into.model_number.clone_from(&from.model_number),
+            "spec.allow_any_host" => into.allow_any_host = from.allow_any_host,
+            "spec.allowed_hosts" => into.allowed_hosts.clone_from(&from.allowed_hosts),
+            _ => {}
+        }
+    }
+
+    fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status {
+        current(observed, generation, |s: &mut SubsystemStatus| &mut s.apply)
+    }
+
+    fn to_proto(name: String, o: Object<SubsystemSpec>, status: Self::Status) -> Subsystem {
+        resource_message!(Subsystem, name, o, status)
+    }
+}
+
+pub struct NamespaceKind;
+
+impl Kind for NamespaceKind {
+    type Spec = NamespaceSpec;
+    type Status = Observed<NamespaceStatus>;
+    type Proto = Namespace;
+    const FIELD: &'static str = "namespace";
+    const STORE: &'static str = NAMESPACE_STORE;
+    const UPDATABLE: &'static [&'static str] = &["spec", "spec.volume", "spec.nguid", "spec.uuid"];
+
+    /// "subsystems/{s}/namespaces/{nsid}" → "nvmf-namespaces/{s}/{nsid}".
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        let shape = || {
+            invalid(
+                field,
+                format!("must look like \"subsystems/ID/namespaces/NSID\", got {name:?}"),
+            )
+        };
+        if name.is_empty() {
+            return Err(invalid(field, "required"));
+        }
+        let (parent, nsid) = name.rsplit_once("/namespaces/").ok_or_else(shape)?;
+        let sub = parse_name(parent, SubsystemKind::STORE, field).map_err(|_| shape())?;
+        validate_id(sub, field)?;
+        parse_nsid(nsid, field)?;
+        Ok(format!("{NAMESPACE_STORE}/{sub}/{nsid}"))
+    }
+
+    fn public_name(key: &str) -> String {
+        let rest = key.strip_prefix(NAMESPACE_STORE).and_then(|r| r.strip_prefix('/'));
+        match rest.and_then(|r| r.split_once('/')) {
+            Some((sub, nsid)) => format!("subsystems/{sub}/namespaces/{nsid}"),
+            None => key.to_owned(),
+        }
+    }
+
+    fn validate(spec: &NamespaceSpec, field: &str) -> Result<(), Status> {
+        VolumeKind::key(&spec.volume, &format!("{field}.volume"))?;
+        if !spec.nguid.is_empty() && (spec.nguid.contains('-') || !is_hex16(&spec.nguid)) {
+            return Err(invalid(&format!("{field}.nguid"), "must be 32 hex digits"));
+        }
+        if !spec.uuid.is_empty() && !is_hex16(&spec.uuid) {
+            return Err(invalid(&format!("{field}.uuid"), "must be a UUID (32 hex digits)"));
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut NamespaceSpec, from: &NamespaceSpec, path: &str) {
+        match path {
+            "spec.volume" => into.volume.clone_from(&from.volume),
+            "spec.nguid" => into.nguid.clone_from(&from.nguid),
+            "spec.uuid" => into.uuid.clone_from(&from.uuid),
+            _ => {}
+        }
+    }
+
+    fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status {
+        current(observed, generation, |s: &mut NamespaceStatus| &mut s.apply)
+    }
+
+    fn to_proto(name: String, o: Object<NamespaceSpec>, status: Self::Status) -> Namespace {
+        resource_message!(Namespace, name, o, status)
+    }
+}
+
+pub struct ListenerKind;
+
+impl Kind for ListenerKind {
+    type Spec = ListenerSpec;
+    type Status = Observed<ListenerStatus>;
+    type Proto = Listener;
+    const FIELD: &'static str = "listener";
+    const STORE: &'static str = "listeners";
+    const UPDATABLE: &'static [&'static str] = &[
+        "spec",
+        "spec.trtype",
+        "spec.address",
+        "spec.port",
+        "spec.allow_header_digest",
+        "spec.allow_data_digest",
+        "spec.discovery_only",
+    ];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        simple_key(name, Self::STORE, field)
+    }
+
+    fn validate(spec: &ListenerSpec, field: &str) -> Result<(), Status> {
+        if spec.trtype != TransportType::Tcp as i32
+            && spec.trtype != TransportType::Unspecified as i32
+        {
+            return Err(invalid(&format!("{field}.trtype"), "only TCP is supported"));
+        }
+        if spec.address.parse::<IpAddr>().is_err() {
+            return Err(invalid(
+                &format!("{field}.address"),
+                format!("{:?} is not an IPv4 or IPv6 address", spec.address),
+            ));
+        }
+        if !(1..=65535).contains(&spec.port) {
+            return Err(invalid(&format!("{field}.port"), "must be 1..65535"));
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut ListenerSpec, from: &ListenerSpec, path: &str) {
+        match path {
+            "spec.trtype" => into.trtype = from.trtype,
+            "spec.address" => into.address.clone_from(&from.address),
+            "spec.port" => into.port = from.port,
+            "spec.allow_header_digest" => into.allow_header_digest = from.allow_header_digest,
+            "spec.allow_data_digest" => into.allow_data_digest = from.allow_data_digest,
+            "spec.discovery_only" => into.discovery_only = from.discovery_only,
+            _ => {}
+        }
+    }
+
+    fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status {
+        current(observed, generation, |s: &mut ListenerStatus| &mut s.apply)
+    }
+
+    fn to_proto(name: String, o: Object<ListenerSpec>, status: Self::Status) -> Listener {
+        resource_message!(Listener, name, o, status)
+    }
+}
+
+/// The four collections of the nvmf service.
+#[derive(Clone)]
+pub struct NvmfResources {
+    pub volumes: Resources<VolumeKind>,
+    pub subsystems: Resources<SubsystemKind>,
+    pub namespaces: Resources<NamespaceKind>,
+    pub listeners: Resources<ListenerKind>,
+}
+
+impl NvmfResources {
+    pub fn open(store: &dpu_store::Store, services: &Services) -> Self {
+        fn kind<K: Kind>(store: &dpu_store::Store, services: &Services) -> Resources<K> {
+            Resources::new(
+                store.collection::<K::Spec>(K::STORE),
+                Arc::new(Statuses::default()),
+                services.clone(),
+                NVMF_SERVICE,
+            )
+        }
+        Self {
+            volumes: kind(store, services),
+            subsystems: kind(store, services),
+            namespaces: kind(store, services),
+            listeners: kind(store, services),
+        }
+    }
+
+    /// The same collections and statuses, nudging the services of `services`.
+    pub fn with_services(&self, services: &Services) -> Self {
+        Self {
+            volumes: self.volumes.with_services(services),
+            subsystems: self.subsystems.with_services(services),
+            namespaces: self.namespaces.with_services(services),
+            listeners: self.listeners.with_services(services),
+        }
+    }
+
+    /// A namespace's references exist: its parent subsystem and its volume.
+    async fn check_namespace(&self, parent_key: &str, spec: &NamespaceSpec) -> Result<(), Status> {
+        if self.subsystems.lookup(parent_key).await?.is_none() {
+            return Err(Status::failed_precondition(format!(
+                "subsystem {parent_key} does not exist; create it first"
+            )));
+        }
+        if self.volumes.lookup(&spec.volume).await?.is_none() {
+            return Err(Status::failed_precondition(format!(
+                "volume {} does not exist; create it first",
+                spec.volume
+            )));
+        }
+        Ok(())
+    }
+
+    /// Names of the namespaces whose spec matches `uses`.
+    async fn namespaces_where(
+        &self,
+        uses: impl Fn(&Object<NamespaceSpec>) -> bool,
+    ) -> Result<Vec<String>, Status> {
+        Ok(self
+            .namespaces
+            .all()
+            .await?
+            .iter()
+            .filter(|o| uses(o))
+            .map(|o| NamespaceKind::public_name(&o.name))
+            .collect())
+    }
+}
+
+fn in_use(what: &str, users: &[String]) -> Result<(), Status> {
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(Status::failed_precondition(format!(
+            "{what} is used by {}; delete or change those first",
+            users.join(", ")
+        )))
+    }
+}
+
+/// The parent subsystem key of a namespace name ("subsystems/s1/namespaces/1" → "subsystems/s1").
+fn namespace_parent(name: &str) -> &str {
+    name.rsplit_once("/namespaces/").map_or(name, |(p, _)| p)
+}
+
+pub struct NvmfApi {
+    pub resources: NvmfResources,
+    pub services: Services,
+}
+
+#[tonic::async_trait]
+impl NvmfService for NvmfApi {
+    async fn create_volume(
+        &self,
+        request: Request<CreateVolumeRequest>,
+    ) -> Result<Response<Volume>, Status> {
+        let req = request.into_inner();
+        validate_id(&req.volume_id, "volume_id")?;
+        let v = required(req.volume.as_ref(), "volume")?;
+        let r = &self.resources.volumes;
+        let name = r.collection.full_name(&req.volume_id);
+        Ok(Response::new(r.create(&name, &v.name, v.spec.as_ref(), async |_| Ok(())).await?))
+    }
+
+    async fn get_volume(
+        &self,
+        request: Request<GetVolumeRequest>,
+    ) -> Result<Response<Volume>, Status> {
+        Ok(Response::new(self.resources.volumes.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_volumes(
+        &self,
+        request: Request<ListVolumesRequest>,
+    ) -> Result<Response<ListVolumesResponse>, Status> {
+        let req = request.into_inner();
+        let (volumes, next_page_token) =
+            self.resources.volumes.list("", req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListVolumesResponse { volumes, next_page_token }))
+    }
+
+    async fn update_volume(
+        &self,
+        request: Request<UpdateVolumeRequest>,
+    ) -> Result<Response<Volume>, Status> {
+        let req = request.into_inner();
+        let v = required(req.volume.as_ref(), "volume")?;
+        let updated = self
+            .resources
+            .volumes
+            .update(
+                &v.name,
+                &v.etag,
+                v.spec.as_ref(),
+                req.update_mask.as_ref(),
+                req.allow_missing,
+                |_| async { Ok(()) },
+            )
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_volume(
+        &self,
+        request: Request<DeleteVolumeRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        let req = request.into_inner();
+        let name = req.name.clone();
+        let check = async || {
+            let users = self.resources.namespaces_where(|o| o.spec.volume == name).await?;
+            in_use(&name, &users)
+        };
+        self.resources.volumes.delete(&req.name, &req.etag, req.allow_missing, check).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_subsystem(
+        &self,
+        request: Request<CreateSubsystemRequest>,
+    ) -> Result<Response<Subsystem>, Status> {
+        let req = request.into_inner();
+        validate_id(&req.subsystem_id, "subsystem_id")?;
+        let s = required(req.subsystem.as_ref(), "subsystem")?;
+        let r = &self.resources.subsystems;
+        let name = r.collection.full_name(&req.subsystem_id);
+        Ok(Response::new(r.create(&name, &s.name, s.spec.as_ref(), async |_| Ok(())).await?))
+    }
+
+    async fn get_subsystem(
+        &self,
+        request: Request<GetSubsystemRequest>,
+    ) -> Result<Response<Subsystem>, Status> {
+        Ok(Response::new(self.resources.subsystems.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_subsystems(
+        &self,
+        request: Request<ListSubsystemsRequest>,
+    ) -> Result<Response<ListSubsystemsResponse>, Status> {
+        let req = request.into_inner();
+        let (subsystems, next_page_token) =
+            self.resources.subsystems.list("", req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListSubsystemsResponse { subsystems, next_page_token }))
+    }
+
+    async fn update_subsystem(
+        &self,
+        request: Request<UpdateSubsystemRequest>,
+    ) -> Result<Response<Subsystem>, Status> {
+        let req = request.into_inner();
+        let s = required(req.subsystem.as_ref(), "subsystem")?;
+        let updated = self
+            .resources
+            .subsystems
+            .update(
+                &s.name,
+                &s.etag,
+                s.spec.as_ref(),
+                req.update_mask.as_ref(),
+                req.allow_missing,
+                |_| async { Ok(()) },
+            )
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_subsystem(
+        &self,
+        request: Request<DeleteSubsystemRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        let req = request.into_inner();
+        let name = req.name.clone();
+        let check = async || {
+            let prefix = format!("{name}/namespaces/");
+            let users = self
+                .resources
+                .namespaces_where(|o| NamespaceKind::public_name(&o.name).starts_with(&prefix))
+                .await?;
+            in_use(&name, &users)
+        };
+        self.resources.subsystems.delete(&req.name, &req.etag, req.allow_missing, check).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_namespace(
+        &self,
+        request: Request<CreateNamespaceRequest>,
+    ) -> Result<Response<Namespace>, Status> {
+        let req = request.into_inner();
+        SubsystemKind::key(&req.parent, "parent")?;
+        if req.namespace_id.is_empty() {
+            return Err(invalid("namespace_id", "required"));
+        }
+        parse_nsid(&req.namespace_id, "namespace_id")?;
+        let n = required(req.namespace.as_ref(), "namespace")?;
+        let name = format!("{}/namespaces/{}", req.parent, req.namespace_id);
+        let parent = req.parent.clone();
+        let check =
+            async |spec: &NamespaceSpec| self.resources.check_namespace(&parent, spec).await;
+        Ok(Response::new(
+            self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check).await?,
+        ))
+    }
+
+    async fn get_namespace(
+        &self,
+        request: Request<GetNamespaceRequest>,
+    ) -> Result<Response<Namespace>, Status> {
+        Ok(Response::new(self.resources.namespaces.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_namespaces(
+        &self,
+        request: Request<ListNamespacesRequest>,
+    ) -> Result<Response<ListNamespacesResponse>, Status> {
+        let req = request.into_inner();
+        // An empty parent lists the namespaces of every subsystem.
+        let prefix = if req.parent.is_empty() {
+            String::new()
+        } else {
+            SubsystemKind::key(&req.parent, "parent")?;
+            let sub = parse_name(&req.parent, SubsystemKind::STORE, "parent")?;
+            format!("{sub}/")
+        };
+        let (namespaces, next_page_token) =
+            self.resources.namespaces.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListNamespacesResponse { namespaces, next_page_token }))
+    }
+
+    async fn update_namespace(
+        &self,
+        request: Request<UpdateNamespaceRequest>,
+    ) -> Result<Response<Namespace>, Status> {
+        let req = request.into_inner();
+        let n = required(req.namespace.as_ref(), "namespace")?;
+        let parent = namespace_parent(&n.name).to_owned();
+        let check = |spec: NamespaceSpec| {
+            let (resources, parent) = (self.resources.clone(), parent.clone());
+            async move { resources.check_namespace(&parent, &spec).await }
+        };
+        let updated = self
+            .resources
+            .namespaces
+            .update(
+                &n.name,
+                &n.etag,
+                n.spec.as_ref(),
+                req.update_mask.as_ref(),
+                req.allow_missing,
+                check,
+            )
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_namespace(
+        &self,
+        request: Request<DeleteNamespaceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        let req = request.into_inner();
+        self.resources
+            .namespaces
+            .delete(&req.name, &req.etag, req.allow_missing, async || Ok(()))
+            .await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_listener(
+        &self,
+        request: Request<CreateListenerRequest>,
+    ) -> Result<Response<Listener>, Status> {
+        let req = request.into_inner();
+        validate_id(&req.listener_id, "listener_id")?;
+        let l = required(req.listener.as_ref(), "listener")?;
+        let r = &self.resources.listeners;
+        let name = r.collection.full_name(&req.listener_id);
+        Ok(Response::new(r.create(&name, &l.name, l.spec.as_ref(), async |_| Ok(())).await?))
+    }
+
+    async fn get_listener(
+        &self,
+        request: Request<GetListenerRequest>,
+    ) -> Result<Response<Listener>, Status> {
+        Ok(Response::new(self.resources.listeners.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_listeners(
+        &self,
+        request: Request<ListListenersRequest>,
+    ) -> Result<Response<ListListenersResponse>, Status> {
+        let req = request.into_inner();
+        let (listeners, next_page_token) =
+            self.resources.listeners.list("", req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListListenersResponse { listeners, next_page_token }))
+    }
+
+    async fn update_listener(
+        &self,
+        request: Request<UpdateListenerRequest>,
+    ) -> Result<Response<Listener>, Status> {
+        let req = request.into_inner();
+        let l = required(req.listener.as_ref(), "listener")?;
+        let updated = self
+            .resources
+            .listeners
+            .update(
+                &l.name,
+                &l.etag,
+                l.spec.as_ref(),
+                req.update_mask.as_ref(),
+                req.allow_missing,
+                |_| async { Ok(()) },
+            )
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_listener(
+        &self,
+        request: Request<DeleteListenerRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        let req = request.into_inner();
+        self.resources
+            .listeners
+            .delete(&req.name, &req.etag, req.allow_missing, async || Ok(()))
+            .await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn get_nvmf_stats(
+        &self,
+        _: Request<GetNvmfStatsRequest>,
+    ) -> Result<Response<NvmfStats>, Status> {
+        let handle = self.services.get(NVMF_SERVICE).ok_or_else(|| {
+            Status::failed_precondition("the nvmf service is not configured on this agent")
+        })?;
+        let stats = NvmfInternalServiceClient::new(handle.channel())
+            .get_nvmf_stats(GetNvmfStatsRequest {})
+            .await
+            .map_err(|e| {
+                Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
+            })?
+            .into_inner();
+        Ok(Response::new(stats))
+    }
+}
+
+/// Pushes the whole nvmf desired state to the service and records what it observed.
+pub struct NvmfReconciler {
+    pub resources: NvmfResources,
+}
+
+fn observed<S>(
+    items: impl IntoIterator<Item = (String, i64, Option<S>)>,
+) -> HashMap<String, Observed<S>> {
+    items
+        .into_iter()
+        .filter_map(|(name, generation, status)| {
+            Some((name, Observed { generation, status: status? }))
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl Reconciler for NvmfReconciler {
+    async fn sync(&self, channel: Channel) -> Result<(), Status> {
+        let r = &self.resources;
+        let (volumes, subsystems, namespaces, listeners) = (
+            r.volumes.all().await?,
+            r.subsystems.all().await?,
+            r.namespaces.all().await?,
+            r.listeners.all().await?,
+        );
+        let request = SyncRequest {
+            volumes: volumes
+                .into_iter()
+                .map(|o| Volume {
+                    name: o.name,
+                    spec: Some(o.spec),
+                    generation: o.generation,
+                    ..Default::default()
+                })
+                .collect(),
+            subsystems: subsystems
+                .into_iter()
+                .map(|o| Subsystem {
+                    name: o.name,
+                    spec: Some(o.spec),
+                    generation: o.generation,
+                    ..Default::default()
+                })
+                .collect(),
+            namespaces: namespaces
+                .into_iter()
+                .map(|o| Namespace {
+                    name: NamespaceKind::public_name(&o.name),
+                    spec: Some(o.spec),
+                    generation: o.generation,
+                    ..Default::default()
+                })
+                .collect(),
+            listeners: listeners
+                .into_iter()
+                .map(|o| Listener {
+                    name: o.name,
+                    spec: Some(o.spec),
+                    generation: o.generation,
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        let response = NvmfInternalServiceClient::new(channel)
+            .max_decoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
+            .max_encoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
+            .sync(request)
+            .await?
+            .into_inner();
+        r.volumes.statuses.replace(observed(
+            response.volumes.into_iter().map(|o| (o.name, o.generation, o.status)),
+        ));
+        r.subsystems.statuses.replace(observed(
+            response.subsystems.into_iter().map(|o| (o.name, o.generation, o.status)),
+        ));
+        r.namespaces.statuses.replace(observed(
+            response.namespaces.into_iter().map(|o| (o.name, o.generation, o.status)),
+        ));
+        r.listeners.statuses.replace(observed(
+            response.listeners.into_iter().map(|o| (o.name, o.generation, o.status)),
+        ));
+        Ok(())
+    }
+}

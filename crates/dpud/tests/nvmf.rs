@@ -1,0 +1,319 @@
+//! The NVMe-oF service through the agent: the operator creates a volume, a subsystem, a
+//! namespace and a listener; the agent stores them, applies them to the supervised `dpu-nvmf`
+//! process and shows APPLIED; an NVMe/TCP initiator on loopback then reads back what it wrote.
+//! Invalid input changes nothing; the host role reads but cannot write; a killed service is
+//! restarted and gets the whole state again.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{Env, Who, free_port, kill_service, service_pid};
+use dpu_client::Client;
+use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
+use dpu_proto::dpu::nvmf::v1::{
+    ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
+    CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest, GetNvmfStatsRequest,
+    ListListenersRequest, ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest,
+    Listener, ListenerSpec, Namespace, NamespaceSpec, ObjectStatus, RamBackend, Subsystem,
+    SubsystemSpec, TransportType, UpdateSubsystemRequest, Volume, VolumeSpec,
+};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+const NQN: &str = "nqn.2024-01.io.example:dpud-test";
+const HOST_NQN: &str = "nqn.2014-08.org.example:dpud-test-host";
+
+async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn ram_volume(size: u64) -> Volume {
+    Volume {
+        spec: Some(VolumeSpec {
+            backend: Some(Backend::Ram(RamBackend { size_bytes: size })),
+            block_size: 512,
+        }),
+        ..Default::default()
+    }
+}
+
+fn subsystem(nqn: &str) -> Subsystem {
+    Subsystem {
+        spec: Some(SubsystemSpec {
+            nqn: nqn.into(),
+            serial_number: "DPUD0001".into(),
+            model_number: "dpud test".into(),
+            allow_any_host: false,
+            allowed_hosts: vec![HOST_NQN.into()],
+        }),
+        ..Default::default()
+    }
+}
+
+fn namespace(volume: &str) -> Namespace {
+    Namespace {
+        spec: Some(NamespaceSpec { volume: volume.into(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+fn is_applied(s: Option<&ObjectStatus>) -> bool {
+    s.is_some_and(|s| s.state == ApplyState::Applied as i32)
+}
+
+/// Every stored nvmf object, as names, and whether all of them are APPLIED.
+async fn state(client: &Client) -> (Vec<String>, bool) {
+    let mut nvmf = client.nvmf();
+    let v = nvmf.list_volumes(ListVolumesRequest::default()).await.unwrap().into_inner();
+    let s = nvmf.list_subsystems(ListSubsystemsRequest::default()).await.unwrap().into_inner();
+    let n = nvmf.list_namespaces(ListNamespacesRequest::default()).await.unwrap().into_inner();
+    let l = nvmf.list_listeners(ListListenersRequest::default()).await.unwrap().into_inner();
+    let mut names = Vec::new();
+    let mut applied = true;
+    for x in &v.volumes {
+        names.push(x.name.clone());
+        applied &= is_applied(x.status.as_ref().and_then(|s| s.apply.as_ref()));
+    }
+    for x in &s.subsystems {
+        names.push(x.name.clone());
+        applied &= is_applied(x.status.as_ref().and_then(|s| s.apply.as_ref()));
+    }
+    for x in &n.namespaces {
+        names.push(x.name.clone());
+        applied &= is_applied(x.status.as_ref().and_then(|s| s.apply.as_ref()));
+    }
+    for x in &l.listeners {
+        names.push(x.name.clone());
+        applied &= is_applied(x.status.as_ref().and_then(|s| s.apply.as_ref()));
+    }
+    (names, applied)
+}
+
+/// Connects as the allowed host, checks Identify, writes a block pattern and reads it back.
+async fn write_and_read_back(addr: SocketAddr, seed: u8) {
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let id = c.admin.identify(1, 0).await.unwrap();
+    assert_eq!(&id[4..12], b"DPUD0001");
+    let data: Vec<u8> =
+        (0..4096u32).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect();
+    let w = c.io[0].write(1, 8, &data, 512).await.unwrap();
+    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+    let r = c.io[0].read(1, 8, 8, 512).await.unwrap();
+    assert!(r.cqe.status.is_success(), "{:?}", r.cqe);
+    assert!(r.data == data, "the data read back differs");
+    c.shutdown().await.unwrap();
+}
+
+fn violation_field(e: &tonic::Status) -> String {
+    e.get_details_bad_request()
+        .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let mut nvmf = op.nvmf();
+    let port = free_port();
+
+    nvmf.create_volume(CreateVolumeRequest {
+        volume_id: "v1".into(),
+        volume: Some(ram_volume(16 << 20)),
+    })
+    .await
+    .unwrap();
+    nvmf.create_subsystem(CreateSubsystemRequest {
+        subsystem_id: "s1".into(),
+        subsystem: Some(subsystem(NQN)),
+    })
+    .await
+    .unwrap();
+    let ns = nvmf
+        .create_namespace(CreateNamespaceRequest {
+            parent: "subsystems/s1".into(),
+            namespace_id: "1".into(),
+            namespace: Some(namespace("volumes/v1")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ns.name, "subsystems/s1/namespaces/1");
+    nvmf.create_listener(CreateListenerRequest {
+        listener_id: "l1".into(),
+        listener: Some(Listener {
+            spec: Some(ListenerSpec {
+                trtype: TransportType::Tcp.into(),
+                address: "127.0.0.1".into(),
+                port: u32::from(port),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    let all = vec![
+        "volumes/v1".to_owned(),
+        "subsystems/s1".to_owned(),
+        "subsystems/s1/namespaces/1".to_owned(),
+        "listeners/l1".to_owned(),
+    ];
+    wait_for("every object APPLIED", async || state(&op).await == (all.clone(), true)).await;
+
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    write_and_read_back(addr, 1).await;
+
+    // The host role reads (resources and stats) but cannot write.
+    let host = env.client(Who::Host).await;
+    let e = host
+        .nvmf()
+        .create_volume(CreateVolumeRequest {
+            volume_id: "v2".into(),
+            volume: Some(ram_volume(1 << 20)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    assert_eq!(state(&host).await, (all.clone(), true));
+    let stats = host.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    assert!(stats.connections >= 2, "{stats:?}");
+    let ns_stats = &stats.namespaces[0];
+    assert_eq!(ns_stats.name, "subsystems/s1/namespaces/1");
+    assert_eq!(ns_stats.counters.unwrap().writes, 1);
+
+    // Invalid input is refused before anything is stored.
+    let bad_nqn = nvmf
+        .create_subsystem(CreateSubsystemRequest {
+            subsystem_id: "s2".into(),
+            subsystem: Some(subsystem("iqn.2024-01.not-nvme")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (bad_nqn.code(), violation_field(&bad_nqn).as_str()),
+        (Code::InvalidArgument, "subsystem.spec.nqn")
+    );
+    let long_serial = nvmf
+        .update_subsystem(UpdateSubsystemRequest {
+            subsystem: Some(Subsystem {
+                name: "subsystems/s1".into(),
+                spec: Some(SubsystemSpec { serial_number: "X".repeat(21), ..Default::default() }),
+                ..Default::default()
+            }),
+            update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.serial_number".into()] }),
+            allow_missing: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violation_field(&long_serial), "subsystem.spec.serial_number");
+    let nsid0 = nvmf
+        .create_namespace(CreateNamespaceRequest {
+            parent: "subsystems/s1".into(),
+            namespace_id: "0".into(),
+            namespace: Some(namespace("volumes/v1")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (nsid0.code(), violation_field(&nsid0).as_str()),
+        (Code::InvalidArgument, "namespace_id")
+    );
+    let no_backend = nvmf
+        .create_volume(CreateVolumeRequest {
+            volume_id: "v2".into(),
+            volume: Some(Volume { spec: Some(VolumeSpec::default()), ..Default::default() }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (no_backend.code(), violation_field(&no_backend).as_str()),
+        (Code::InvalidArgument, "volume.spec.backend")
+    );
+    let odd_size = nvmf
+        .create_volume(CreateVolumeRequest {
+            volume_id: "v2".into(),
+            volume: Some(ram_volume(1000)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violation_field(&odd_size), "volume.spec.ram.size_bytes");
+    let bad_port = nvmf
+        .create_listener(CreateListenerRequest {
+            listener_id: "l2".into(),
+            listener: Some(Listener {
+                spec: Some(ListenerSpec {
+                    address: "127.0.0.1".into(),
+                    port: 70000,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violation_field(&bad_port), "listener.spec.port");
+    let missing_volume = nvmf
+        .create_namespace(CreateNamespaceRequest {
+            parent: "subsystems/s1".into(),
+            namespace_id: "2".into(),
+            namespace: Some(namespace("volumes/nope")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing_volume.code(), Code::FailedPrecondition, "{missing_volume:?}");
+    let missing_parent = nvmf
+        .create_namespace(CreateNamespaceRequest {
+            parent: "subsystems/nope".into(),
+            namespace_id: "1".into(),
+            namespace: Some(namespace("volumes/v1")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing_parent.code(), Code::FailedPrecondition);
+    let used_volume = nvmf
+        .delete_volume(DeleteVolumeRequest { name: "volumes/v1".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(used_volume.code(), Code::FailedPrecondition);
+    assert!(used_volume.message().contains("subsystems/s1/namespaces/1"), "{used_volume:?}");
+    let used_subsystem = nvmf
+        .delete_subsystem(DeleteSubsystemRequest {
+            name: "subsystems/s1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(used_subsystem.code(), Code::FailedPrecondition);
+    assert_eq!(state(&op).await, (all.clone(), true), "a refused request changed something");
+
+    // Kill the service: the agent starts a new one and applies everything again.
+    let first = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");
+    kill_service("dpu-nvmf", &env.nvmf_socket()).unwrap();
+    wait_for("a new dpu-nvmf", async || {
+        service_pid("dpu-nvmf", &env.nvmf_socket()).is_some_and(|p| p != first)
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+        if HostController::connect(addr, NQN, &opts, 1).await.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the target did not come back; log:\n{}", env.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    write_and_read_back(addr, 2).await;
+    assert_eq!(state(&op).await, (all, true));
+}
