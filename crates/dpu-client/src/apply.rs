@@ -1,9 +1,15 @@
 //! Declarative apply and diff: make the agent's desired state match a manifest, touching only
 //! what differs (so applying the same file twice changes nothing the second time).
+//!
+//! Every kind goes through the same steps ([`converge`]): read the current object, create it
+//! when absent, update it with the etag read when its spec differs, else leave it.
 
+use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::system::v1::{
     CreateSysctlRequest, GetSysctlRequest, Sysctl, UpdateSysctlRequest,
 };
+use pbjson_types::FieldMask;
+use serde::Serialize;
 use tonic::{Code, Status};
 
 use crate::Client;
@@ -26,70 +32,214 @@ impl Outcome {
     }
 }
 
-async fn current_sysctl(client: &Client, name: &str) -> Result<Option<Sysctl>, Status> {
-    match client.system().get_sysctl(GetSysctlRequest { name: name.to_owned() }).await {
+fn absent_is_none<T>(r: Result<tonic::Response<T>, Status>) -> Result<Option<T>, Status> {
+    match r {
         Ok(r) => Ok(Some(r.into_inner())),
         Err(s) if s.code() == Code::NotFound => Ok(None),
         Err(s) => Err(s),
     }
 }
 
+fn whole_spec() -> Option<FieldMask> {
+    Some(FieldMask { paths: vec!["spec".into()] })
+}
+
+/// The current spec and etag of `resource`, if it exists.
+async fn current(
+    client: &Client,
+    resource: &Resource,
+) -> Result<Option<(Resource, String)>, Status> {
+    let name = resource.full_name();
+    let id = resource.id().to_owned();
+    macro_rules! get {
+        ($svc:ident, $method:ident, $req:expr, $variant:ident) => {{
+            let got = absent_is_none(client.$svc().$method($req).await)?;
+            Ok(got.map(|o| {
+                (Resource::$variant { id: id.clone(), spec: o.spec.unwrap_or_default() }, o.etag)
+            }))
+        }};
+    }
+    match resource {
+        Resource::Sysctl { .. } => get!(system, get_sysctl, GetSysctlRequest { name }, Sysctl),
+        Resource::Volume { .. } => get!(nvmf, get_volume, nvmf::GetVolumeRequest { name }, Volume),
+        Resource::Subsystem { .. } => {
+            get!(nvmf, get_subsystem, nvmf::GetSubsystemRequest { name }, Subsystem)
+        }
+        Resource::Namespace { .. } => {
+            get!(nvmf, get_namespace, nvmf::GetNamespaceRequest { name }, Namespace)
+        }
+        Resource::Listener { .. } => {
+            get!(nvmf, get_listener, nvmf::GetListenerRequest { name }, Listener)
+        }
+    }
+}
+
+async fn create(client: &Client, resource: &Resource) -> Result<(), Status> {
+    let (mut sys, mut nv) = (client.system(), client.nvmf());
+    match resource.clone() {
+        Resource::Sysctl { id, spec } => {
+            sys.create_sysctl(CreateSysctlRequest {
+                sysctl_id: id,
+                sysctl: Some(Sysctl { spec: Some(spec), ..Default::default() }),
+            })
+            .await?;
+        }
+        Resource::Volume { id, spec } => {
+            nv.create_volume(nvmf::CreateVolumeRequest {
+                volume_id: id,
+                volume: Some(nvmf::Volume { spec: Some(spec), ..Default::default() }),
+            })
+            .await?;
+        }
+        Resource::Subsystem { id, spec } => {
+            nv.create_subsystem(nvmf::CreateSubsystemRequest {
+                subsystem_id: id,
+                subsystem: Some(nvmf::Subsystem { spec: Some(spec), ..Default::default() }),
+            })
+            .await?;
+        }
+        Resource::Namespace { id, spec } => {
+            let (sub, nsid) = id.split_once("/namespaces/").unwrap_or((id.as_str(), ""));
+            nv.create_namespace(nvmf::CreateNamespaceRequest {
+                parent: format!("subsystems/{sub}"),
+                namespace_id: nsid.to_owned(),
+                namespace: Some(nvmf::Namespace { spec: Some(spec), ..Default::default() }),
+            })
+            .await?;
+        }
+        Resource::Listener { id, spec } => {
+            nv.create_listener(nvmf::CreateListenerRequest {
+                listener_id: id,
+                listener: Some(nvmf::Listener { spec: Some(spec), ..Default::default() }),
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn update(client: &Client, resource: &Resource, etag: String) -> Result<(), Status> {
+    let name = resource.full_name();
+    let (mut sys, mut nv) = (client.system(), client.nvmf());
+    match resource.clone() {
+        Resource::Sysctl { spec, .. } => {
+            sys.update_sysctl(UpdateSysctlRequest {
+                sysctl: Some(Sysctl { name, spec: Some(spec), etag, ..Default::default() }),
+                update_mask: whole_spec(),
+                allow_missing: false,
+            })
+            .await?;
+        }
+        Resource::Volume { spec, .. } => {
+            nv.update_volume(nvmf::UpdateVolumeRequest {
+                volume: Some(nvmf::Volume { name, spec: Some(spec), etag, ..Default::default() }),
+                update_mask: whole_spec(),
+                allow_missing: false,
+            })
+            .await?;
+        }
+        Resource::Subsystem { spec, .. } => {
+            nv.update_subsystem(nvmf::UpdateSubsystemRequest {
+                subsystem: Some(nvmf::Subsystem {
+                    name,
+                    spec: Some(spec),
+                    etag,
+                    ..Default::default()
+                }),
+                update_mask: whole_spec(),
+                allow_missing: false,
+            })
+            .await?;
+        }
+        Resource::Namespace { spec, .. } => {
+            nv.update_namespace(nvmf::UpdateNamespaceRequest {
+                namespace: Some(nvmf::Namespace {
+                    name,
+                    spec: Some(spec),
+                    etag,
+                    ..Default::default()
+                }),
+                update_mask: whole_spec(),
+                allow_missing: false,
+            })
+            .await?;
+        }
+        Resource::Listener { spec, .. } => {
+            nv.update_listener(nvmf::UpdateListenerRequest {
+                listener: Some(nvmf::Listener {
+                    name,
+                    spec: Some(spec),
+                    etag,
+                    ..Default::default()
+                }),
+                update_mask: whole_spec(),
+                allow_missing: false,
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates or updates one resource.
 pub async fn apply(client: &Client, resource: &Resource) -> Result<Outcome, Status> {
-    match resource {
-        Resource::Sysctl { id, spec } => {
-            let name = resource.full_name();
-            match current_sysctl(client, &name).await? {
-                None => {
-                    let request = CreateSysctlRequest {
-                        sysctl_id: id.clone(),
-                        sysctl: Some(Sysctl { spec: Some(spec.clone()), ..Default::default() }),
-                    };
-                    match client.system().create_sysctl(request).await {
-                        Ok(_) => Ok(Outcome::Created),
-                        // Created by someone else in between: fall through to an update.
-                        Err(s) if s.code() == Code::AlreadyExists => {
-                            Box::pin(apply(client, resource)).await
-                        }
-                        Err(s) => Err(s),
-                    }
-                }
-                Some(current) if current.spec.as_ref() == Some(spec) => Ok(Outcome::Unchanged),
-                Some(current) => {
-                    let request = UpdateSysctlRequest {
-                        sysctl: Some(Sysctl {
-                            name,
-                            spec: Some(spec.clone()),
-                            etag: current.etag,
-                            ..Default::default()
-                        }),
-                        update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec".into()] }),
-                        allow_missing: false,
-                    };
-                    client.system().update_sysctl(request).await?;
-                    Ok(Outcome::Configured)
-                }
+    // Bounded: a create that loses a race to another writer turns into an update once.
+    for _ in 0..2 {
+        match current(client, resource).await? {
+            None => match create(client, resource).await {
+                Ok(()) => return Ok(Outcome::Created),
+                Err(s) if s.code() == Code::AlreadyExists => continue,
+                Err(s) => return Err(s),
+            },
+            Some((current, _)) if current == *resource => return Ok(Outcome::Unchanged),
+            Some((_, etag)) => {
+                update(client, resource, etag).await?;
+                return Ok(Outcome::Configured);
             }
         }
+    }
+    Err(Status::aborted(format!("{} keeps changing; retry", resource.full_name())))
+}
+
+/// The spec as proto3 JSON fields (defaults omitted, as the mapping does).
+fn fields(resource: &Resource) -> serde_json::Map<String, serde_json::Value> {
+    fn map<S: Serialize>(s: &S) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(s) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        }
+    }
+    match resource {
+        Resource::Sysctl { spec, .. } => map(spec),
+        Resource::Volume { spec, .. } => map(spec),
+        Resource::Subsystem { spec, .. } => map(spec),
+        Resource::Namespace { spec, .. } => map(spec),
+        Resource::Listener { spec, .. } => map(spec),
     }
 }
 
 /// One line per changed field: what apply would do, without doing it.
 pub async fn diff(client: &Client, resource: &Resource) -> Result<Vec<String>, Status> {
-    match resource {
-        Resource::Sysctl { spec, .. } => {
-            let name = resource.full_name();
-            Ok(match current_sysctl(client, &name).await? {
-                None => vec![format!("+ {name}: spec.value = {:?}", spec.value)],
-                Some(current) => {
-                    let old = current.spec.unwrap_or_default();
-                    if old.value == spec.value {
-                        Vec::new()
-                    } else {
-                        vec![format!("~ {name}: spec.value {:?} -> {:?}", old.value, spec.value)]
-                    }
-                }
-            })
+    let name = resource.full_name();
+    let new = fields(resource);
+    Ok(match current(client, resource).await? {
+        None => new.iter().map(|(k, v)| format!("+ {name}: spec.{k} = {v}")).collect(),
+        Some((current, _)) => {
+            let old = fields(&current);
+            let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter_map(|k| {
+                    let (o, n) = (old.get(k), new.get(k));
+                    (o != n).then(|| {
+                        let show = |v: Option<&serde_json::Value>| {
+                            v.map_or_else(|| "(unset)".to_owned(), ToString::to_string)
+                        };
+                        format!("~ {name}: spec.{k} {} -> {}", show(o), show(n))
+                    })
+                })
+                .collect()
         }
-    }
+    })
 }

@@ -8,9 +8,13 @@
 //!   value: "1"
 //! ```
 //!
+//! Kinds: `Sysctl` (`name` is the key), `Volume`, `Subsystem`, `Listener` (`name` is the id) and
+//! `Namespace` (`name` is `SUBSYSTEM/namespaces/NSID`, under its subsystem as in the API).
+//!
 //! The `spec` follows the proto3 JSON mapping of the resource's spec message, so every field
 //! of the API can be written and an unknown field is an error, not a silent no-op.
 
+use dpu_proto::dpu::nvmf::v1::{ListenerSpec, NamespaceSpec, SubsystemSpec, VolumeSpec};
 use dpu_proto::dpu::system::v1::SysctlSpec;
 use serde::Deserialize;
 
@@ -31,10 +35,30 @@ pub struct Kind {
     pub kind: &'static str,
     pub singular: &'static str,
     pub plural: &'static str,
+    /// First segment of the API name: `{collection}/{id}`.
+    pub collection: &'static str,
 }
 
-pub const SYSCTL: Kind = Kind { kind: "Sysctl", singular: "sysctl", plural: "sysctls" };
-pub const KINDS: &[Kind] = &[SYSCTL];
+pub const SYSCTL: Kind =
+    Kind { kind: "Sysctl", singular: "sysctl", plural: "sysctls", collection: "sysctls" };
+pub const VOLUME: Kind =
+    Kind { kind: "Volume", singular: "volume", plural: "volumes", collection: "volumes" };
+pub const SUBSYSTEM: Kind = Kind {
+    kind: "Subsystem",
+    singular: "subsystem",
+    plural: "subsystems",
+    collection: "subsystems",
+};
+/// Namespaces live under their subsystem: the id is `s1/namespaces/1`.
+pub const NAMESPACE: Kind = Kind {
+    kind: "Namespace",
+    singular: "namespace",
+    plural: "namespaces",
+    collection: "subsystems",
+};
+pub const LISTENER: Kind =
+    Kind { kind: "Listener", singular: "listener", plural: "listeners", collection: "listeners" };
+pub const KINDS: &[Kind] = &[SYSCTL, VOLUME, SUBSYSTEM, NAMESPACE, LISTENER];
 
 /// Finds a kind by any of its names, case-insensitively ("Sysctl", "sysctl", "sysctls").
 pub fn kind(word: &str) -> Option<Kind> {
@@ -45,28 +69,49 @@ pub fn kind(word: &str) -> Option<Kind> {
         .find(|k| k.kind.eq_ignore_ascii_case(&w) || k.singular == w || k.plural == w)
 }
 
+impl Kind {
+    /// The API name of `name`, which may be the id or already the full name.
+    pub fn full_name(&self, name: &str) -> String {
+        let full = name.starts_with(&format!("{}/", self.collection))
+            && (self.kind != "Namespace" || name.matches('/').count() == 3);
+        if full { name.to_owned() } else { format!("{}/{name}", self.collection) }
+    }
+}
+
 /// One desired object.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resource {
     Sysctl { id: String, spec: SysctlSpec },
+    Volume { id: String, spec: VolumeSpec },
+    Subsystem { id: String, spec: SubsystemSpec },
+    Namespace { id: String, spec: NamespaceSpec },
+    Listener { id: String, spec: ListenerSpec },
 }
 
 impl Resource {
     pub fn kind(&self) -> Kind {
         match self {
             Resource::Sysctl { .. } => SYSCTL,
+            Resource::Volume { .. } => VOLUME,
+            Resource::Subsystem { .. } => SUBSYSTEM,
+            Resource::Namespace { .. } => NAMESPACE,
+            Resource::Listener { .. } => LISTENER,
         }
     }
 
     pub fn id(&self) -> &str {
         match self {
-            Resource::Sysctl { id, .. } => id,
+            Resource::Sysctl { id, .. }
+            | Resource::Volume { id, .. }
+            | Resource::Subsystem { id, .. }
+            | Resource::Namespace { id, .. }
+            | Resource::Listener { id, .. } => id,
         }
     }
 
     /// The API name, `collection/id`.
     pub fn full_name(&self) -> String {
-        format!("{}/{}", self.kind().plural, self.id())
+        format!("{}/{}", self.kind().collection, self.id())
     }
 }
 
@@ -102,11 +147,32 @@ pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
             return Err(err(format!("unknown kind {:?}; known: {}", raw.kind, known.join(", "))));
         };
         let spec_err = |e: serde_json::Error| err(format!("spec: {e}"));
+        let id = raw.name;
+        let spec = raw.spec;
         resources.push(match kind.kind {
-            "Sysctl" => Resource::Sysctl {
-                id: raw.name,
-                spec: serde_json::from_value(raw.spec).map_err(spec_err)?,
-            },
+            "Sysctl" => {
+                Resource::Sysctl { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
+            }
+            "Volume" => {
+                Resource::Volume { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
+            }
+            "Subsystem" => {
+                Resource::Subsystem { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
+            }
+            "Namespace" => {
+                let shape = id
+                    .split_once("/namespaces/")
+                    .is_some_and(|(s, n)| !s.is_empty() && !s.contains('/') && !n.is_empty());
+                if !shape {
+                    return Err(err(format!(
+                        "a Namespace is named SUBSYSTEM/namespaces/NSID, got {id:?}"
+                    )));
+                }
+                Resource::Namespace { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
+            }
+            "Listener" => {
+                Resource::Listener { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
+            }
             other => return Err(err(format!("kind {other} cannot be applied"))),
         });
     }
@@ -150,7 +216,72 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_nvmf_kinds() {
+        let text = r#"
+kind: Volume
+name: v1
+spec:
+  ram: {sizeBytes: "16777216"}
+  blockSize: 4096
+---
+kind: Subsystem
+name: s1
+spec:
+  nqn: nqn.2024-01.io.example:s1
+  serialNumber: SN1
+  allowedHosts: [nqn.2014-08.org.example:h1]
+---
+kind: Namespace
+name: s1/namespaces/1
+spec:
+  volume: volumes/v1
+---
+kind: Listener
+name: l1
+spec: {trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: 4420}
+"#;
+        let r = parse(text).unwrap();
+        let names: Vec<String> = r.iter().map(Resource::full_name).collect();
+        assert_eq!(
+            names,
+            ["volumes/v1", "subsystems/s1", "subsystems/s1/namespaces/1", "listeners/l1"]
+        );
+        match &r[0] {
+            Resource::Volume { spec, .. } => {
+                assert_eq!(spec.block_size, 4096);
+                assert_eq!(
+                    spec.backend,
+                    Some(dpu_proto::dpu::nvmf::v1::volume_spec::Backend::Ram(
+                        dpu_proto::dpu::nvmf::v1::RamBackend { size_bytes: 16 << 20 }
+                    ))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match &r[3] {
+            Resource::Listener { spec, .. } => assert_eq!(spec.port, 4420),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(NAMESPACE.full_name("s1/namespaces/2"), "subsystems/s1/namespaces/2");
+        assert_eq!(NAMESPACE.full_name("subsystems/s1/namespaces/2"), "subsystems/s1/namespaces/2");
+        assert_eq!(VOLUME.full_name("volumes/v1"), "volumes/v1");
+        for (text, needle) in [
+            (
+                "kind: Namespace\nname: s1\nspec: {volume: volumes/v1}\n",
+                "SUBSYSTEM/namespaces/NSID",
+            ),
+            ("kind: Volume\nname: v1\nspec: {ram: {sizeByte: 1}}\n", "sizeByte"),
+            ("kind: Listener\nname: l1\nspec: {port: \"x\"}\n", "spec"),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
     fn kinds_resolve_by_any_name() {
+        assert_eq!(kind("namespaces"), Some(NAMESPACE));
+        assert_eq!(kind("Volume"), Some(VOLUME));
         assert_eq!(kind("sysctls"), Some(SYSCTL));
         assert_eq!(kind("Sysctl"), Some(SYSCTL));
         assert_eq!(kind("SYSCTL"), Some(SYSCTL));

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 use dpu_client::manifest::{self, Kind};
 use dpu_client::output::Format;
 use dpu_client::{Client, apply};
+use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::system::v1::{
     DeleteSysctlRequest, GetAgentMetricsRequest, GetHealthRequest, GetInventoryRequest,
     GetSysctlRequest, ListSysctlsRequest,
@@ -130,6 +131,36 @@ fn dpu_code_name(code: tonic::Code) -> String {
     out
 }
 
+/// Every object of a List call (`$request` is the request type), page by page; bounded: at
+/// most 10,000 pages of 1,000.
+macro_rules! list_all {
+    ($client:expr, $method:ident, $request:ty, $field:ident) => {{
+        type Request = $request;
+        let mut all = Vec::new();
+        let mut token = String::new();
+        let mut result = Ok(());
+        for _ in 0..10_000 {
+            // Some requests have more fields (a parent), left empty here.
+            #[allow(clippy::needless_update)]
+            let request = Request { page_size: 1000, page_token: token, ..Default::default() };
+            match $client.$method(request).await {
+                Ok(page) => {
+                    let page = page.into_inner();
+                    all.extend(page.$field);
+                    if page.next_page_token.is_empty() {
+                        break;
+                    }
+                    token = page.next_page_token;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        result.map(|()| all)
+    }};
+}
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Certs { command: CertsCommand::Init { dir, sans } } = &cli.command {
         let sans = if sans.is_empty() { dpu_pki::default_server_sans() } else { sans.clone() };
@@ -162,27 +193,92 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Get { kind, name } => {
             let kind = resolve_kind(&kind)?;
-            let full = full_name(kind, &name);
-            let s =
-                system.get_sysctl(GetSysctlRequest { name: full }).await.map_err(api)?.into_inner();
-            print!("{}", render::sysctls(std::slice::from_ref(&s), format, true)?);
+            let name = kind.full_name(&name);
+            let mut nv = client.nvmf();
+            let out = match kind {
+                manifest::SYSCTL => {
+                    let s = system.get_sysctl(GetSysctlRequest { name }).await.map_err(api)?;
+                    render::sysctls(&[s.into_inner()], format, true)?
+                }
+                manifest::VOLUME => {
+                    let v = nv.get_volume(nvmf::GetVolumeRequest { name }).await.map_err(api)?;
+                    render::volumes(&[v.into_inner()], format, true)?
+                }
+                manifest::SUBSYSTEM => {
+                    let s =
+                        nv.get_subsystem(nvmf::GetSubsystemRequest { name }).await.map_err(api)?;
+                    render::subsystems(&[s.into_inner()], format, true)?
+                }
+                manifest::NAMESPACE => {
+                    let n =
+                        nv.get_namespace(nvmf::GetNamespaceRequest { name }).await.map_err(api)?;
+                    render::namespaces(&[n.into_inner()], format, true)?
+                }
+                _ => {
+                    let l =
+                        nv.get_listener(nvmf::GetListenerRequest { name }).await.map_err(api)?;
+                    render::listeners(&[l.into_inner()], format, true)?
+                }
+            };
+            print!("{out}");
         }
         Command::List { kind } => {
-            resolve_kind(&kind)?;
-            let all = list_sysctls(&client).await.map_err(api)?;
-            print!("{}", render::sysctls(&all, format, false)?);
+            let kind = resolve_kind(&kind)?;
+            let mut nv = client.nvmf();
+            let out = match kind {
+                manifest::SYSCTL => {
+                    let all = list_all!(system, list_sysctls, ListSysctlsRequest, sysctls);
+                    render::sysctls(&all.map_err(api)?, format, false)?
+                }
+                manifest::VOLUME => {
+                    let all = list_all!(nv, list_volumes, nvmf::ListVolumesRequest, volumes);
+                    render::volumes(&all.map_err(api)?, format, false)?
+                }
+                manifest::SUBSYSTEM => {
+                    let all =
+                        list_all!(nv, list_subsystems, nvmf::ListSubsystemsRequest, subsystems);
+                    render::subsystems(&all.map_err(api)?, format, false)?
+                }
+                manifest::NAMESPACE => {
+                    let all =
+                        list_all!(nv, list_namespaces, nvmf::ListNamespacesRequest, namespaces);
+                    render::namespaces(&all.map_err(api)?, format, false)?
+                }
+                _ => {
+                    let all = list_all!(nv, list_listeners, nvmf::ListListenersRequest, listeners);
+                    render::listeners(&all.map_err(api)?, format, false)?
+                }
+            };
+            print!("{out}");
         }
         Command::Delete { kind, name, allow_missing } => {
             let kind = resolve_kind(&kind)?;
-            let full = full_name(kind, &name);
-            system
-                .delete_sysctl(DeleteSysctlRequest {
-                    name: full.clone(),
-                    etag: String::new(),
-                    allow_missing,
-                })
-                .await
-                .map_err(api)?;
+            let name = kind.full_name(&name);
+            let full = name.clone();
+            let etag = String::new();
+            let mut nv = client.nvmf();
+            match kind {
+                manifest::SYSCTL => {
+                    let r = DeleteSysctlRequest { name, etag, allow_missing };
+                    system.delete_sysctl(r).await.map_err(api)?;
+                }
+                manifest::VOLUME => {
+                    let r = nvmf::DeleteVolumeRequest { name, etag, allow_missing };
+                    nv.delete_volume(r).await.map_err(api)?;
+                }
+                manifest::SUBSYSTEM => {
+                    let r = nvmf::DeleteSubsystemRequest { name, etag, allow_missing };
+                    nv.delete_subsystem(r).await.map_err(api)?;
+                }
+                manifest::NAMESPACE => {
+                    let r = nvmf::DeleteNamespaceRequest { name, etag, allow_missing };
+                    nv.delete_namespace(r).await.map_err(api)?;
+                }
+                _ => {
+                    let r = nvmf::DeleteListenerRequest { name, etag, allow_missing };
+                    nv.delete_listener(r).await.map_err(api)?;
+                }
+            }
             println!("{full} deleted");
         }
         Command::Apply { file } => {
@@ -238,36 +334,6 @@ async fn apply_all(
         }
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// Accepts both `net.ipv4.ip_forward` and `sysctls/net.ipv4.ip_forward`.
-fn full_name(kind: Kind, name: &str) -> String {
-    if name.starts_with(&format!("{}/", kind.plural)) {
-        name.to_owned()
-    } else {
-        format!("{}/{name}", kind.plural)
-    }
-}
-
-async fn list_sysctls(
-    client: &Client,
-) -> Result<Vec<dpu_proto::dpu::system::v1::Sysctl>, tonic::Status> {
-    let mut all = Vec::new();
-    let mut token = String::new();
-    // Bounded: at most 10,000 pages of 1,000.
-    for _ in 0..10_000 {
-        let page = client
-            .system()
-            .list_sysctls(ListSysctlsRequest { page_size: 1000, page_token: token })
-            .await?
-            .into_inner();
-        all.extend(page.sysctls);
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
-    Ok(all)
 }
 
 fn read_manifest(file: &PathBuf) -> anyhow::Result<Vec<manifest::Resource>> {

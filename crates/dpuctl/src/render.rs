@@ -1,6 +1,7 @@
 //! Tables for people; JSON/YAML (proto3 JSON mapping) for programs.
 
 use dpu_client::output::{Format, serialize, table};
+use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::system::v1::{
     AgentMetrics, ApplyState, Health, Inventory, ServingState, Sysctl,
 };
@@ -120,17 +121,32 @@ fn apply_state(state: i32) -> &'static str {
     }
 }
 
-/// `single` renders one object as itself rather than as a list.
-pub fn sysctls(items: &[Sysctl], format: Format, single: bool) -> Result {
+/// Objects of one kind: `single` renders one object as itself rather than as a list; a table
+/// has `headers` and one `row` per object.
+pub fn objects<T: serde::Serialize>(
+    items: &[T],
+    format: Format,
+    single: bool,
+    headers: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> Result {
     if format != Format::Table {
         return match (single, items.first()) {
             (true, Some(one)) => serialize(one, format).map_err(anyhow::Error::msg),
             _ => serialize(&items, format).map_err(anyhow::Error::msg),
         };
     }
-    let rows: Vec<Vec<String>> = items
-        .iter()
-        .map(|s| {
+    let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+    Ok(table(headers, &rows))
+}
+
+pub fn sysctls(items: &[Sysctl], format: Format, single: bool) -> Result {
+    objects(
+        items,
+        format,
+        single,
+        &["NAME", "VALUE", "STATE", "OBSERVED", "GENERATION", "MESSAGE"],
+        |s| {
             let status = s.status.clone().unwrap_or_default();
             vec![
                 s.name.clone(),
@@ -140,7 +156,104 @@ pub fn sysctls(items: &[Sysctl], format: Format, single: bool) -> Result {
                 s.generation.to_string(),
                 status.message,
             ]
-        })
-        .collect();
-    Ok(table(&["NAME", "VALUE", "STATE", "OBSERVED", "GENERATION", "MESSAGE"], &rows))
+        },
+    )
+}
+
+/// STATE and MESSAGE cells of an nvmf object status.
+fn nvmf_apply(s: Option<&nvmf::ObjectStatus>) -> [String; 2] {
+    let s = s.cloned().unwrap_or_default();
+    let state = match nvmf::ApplyState::try_from(s.state) {
+        Ok(nvmf::ApplyState::Applied) => "APPLIED",
+        Ok(nvmf::ApplyState::Pending) => "PENDING",
+        Ok(nvmf::ApplyState::Failed) => "FAILED",
+        _ => "UNKNOWN",
+    };
+    [state.to_owned(), s.message]
+}
+
+pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
+    use nvmf::volume_spec::Backend;
+    let headers = ["NAME", "BACKEND", "SIZE", "BLOCK", "STATE", "GENERATION", "MESSAGE"];
+    objects(items, format, single, &headers, |v| {
+        let spec = v.spec.clone().unwrap_or_default();
+        let (backend, size) = match &spec.backend {
+            Some(Backend::Ram(r)) => ("ram".to_owned(), r.size_bytes.to_string()),
+            Some(Backend::File(f)) => (format!("file {}", f.path), f.size_bytes.to_string()),
+            Some(Backend::BlockDevice(b)) => (format!("block {}", b.path), "-".into()),
+            None => ("-".into(), "-".into()),
+        };
+        let [state, message] = nvmf_apply(v.status.as_ref().and_then(|s| s.apply.as_ref()));
+        let bs = if spec.block_size == 0 { 512 } else { spec.block_size };
+        vec![
+            v.name.clone(),
+            backend,
+            size,
+            bs.to_string(),
+            state,
+            v.generation.to_string(),
+            message,
+        ]
+    })
+}
+
+pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Result {
+    let headers = ["NAME", "NQN", "HOSTS", "CONTROLLERS", "STATE", "GENERATION", "MESSAGE"];
+    objects(items, format, single, &headers, |s| {
+        let spec = s.spec.clone().unwrap_or_default();
+        let status = s.status.clone().unwrap_or_default();
+        let hosts = if spec.allow_any_host {
+            "any".to_owned()
+        } else {
+            spec.allowed_hosts.len().to_string()
+        };
+        let [state, message] = nvmf_apply(status.apply.as_ref());
+        vec![
+            s.name.clone(),
+            spec.nqn,
+            hosts,
+            status.controllers.to_string(),
+            state,
+            s.generation.to_string(),
+            message,
+        ]
+    })
+}
+
+pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Result {
+    let headers = ["NAME", "VOLUME", "READS", "WRITES", "STATE", "GENERATION", "MESSAGE"];
+    objects(items, format, single, &headers, |n| {
+        let status = n.status.clone().unwrap_or_default();
+        let c = status.counters.unwrap_or_default();
+        let [state, message] = nvmf_apply(status.apply.as_ref());
+        vec![
+            n.name.clone(),
+            n.spec.as_ref().map(|s| s.volume.clone()).unwrap_or_default(),
+            c.reads.to_string(),
+            c.writes.to_string(),
+            state,
+            n.generation.to_string(),
+            message,
+        ]
+    })
+}
+
+pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Result {
+    let headers = ["NAME", "ADDRESS", "PORT", "PORT_ID", "STATE", "GENERATION", "MESSAGE"];
+    objects(items, format, single, &headers, |l| {
+        let spec = l.spec.clone().unwrap_or_default();
+        let status = l.status.clone().unwrap_or_default();
+        let [state, message] = nvmf_apply(status.apply.as_ref());
+        let port_id =
+            if spec.discovery_only { "discovery".to_owned() } else { status.port_id.to_string() };
+        vec![
+            l.name.clone(),
+            spec.address,
+            spec.port.to_string(),
+            port_id,
+            state,
+            l.generation.to_string(),
+            message,
+        ]
+    })
 }

@@ -7,36 +7,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{Env, Who, workspace_bin};
-
-fn dpuctl(env: &Env, who: Who, args: &[&str]) -> Output {
-    let (port, cert, key) = match who {
-        Who::Host => (env.host_port, "certs/host.crt", "certs/host.key"),
-        Who::Operator => (env.operator_port, "certs/operator.crt", "certs/operator.key"),
-    };
-    std::process::Command::new(workspace_bin("dpuctl"))
-        .arg("--endpoint")
-        .arg(format!("https://127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(env.path("certs/ca.crt"))
-        .arg("--cert")
-        .arg(env.path(cert))
-        .arg("--key")
-        .arg(env.path(key))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "dpuctl failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use common::{Env, Who, dpuctl, ok, workspace_bin};
 
 fn fails(out: &Output, code: i32, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);

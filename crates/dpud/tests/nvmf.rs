@@ -11,7 +11,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{Env, Who, free_port, kill_service, service_pid};
+use common::{Env, Who, dpuctl, free_port, kill_service, ok, service_pid};
 use dpu_client::Client;
 use dpu_nvmf::initiator::{HostController, HostOptions};
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
@@ -316,4 +316,91 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     }
     write_and_read_back(addr, 2).await;
     assert_eq!(state(&op).await, (all, true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dpuctl_applies_all_four_kinds_idempotently() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let port = free_port();
+    let manifest = env.path("nvmf.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"kind: Volume
+name: v1
+spec:
+  ram: {{sizeBytes: "8388608"}}
+  blockSize: 512
+---
+kind: Subsystem
+name: s1
+spec:
+  nqn: {NQN}
+  serialNumber: DPUD0001
+  allowedHosts: [{HOST_NQN}]
+---
+kind: Namespace
+name: s1/namespaces/1
+spec:
+  volume: volumes/v1
+---
+kind: Listener
+name: l1
+spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
+"#
+        ),
+    )
+    .unwrap();
+    let m = manifest.to_str().unwrap();
+    let first = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert_eq!(
+        first,
+        "volumes/v1 created\nsubsystems/s1 created\nsubsystems/s1/namespaces/1 created\nlisteners/l1 created\n"
+    );
+    let second = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert_eq!(second.lines().filter(|l| l.ends_with(" unchanged")).count(), 4, "{second}");
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
+
+    let op = env.client(Who::Operator).await;
+    wait_for("every object APPLIED", async || state(&op).await.1).await;
+    write_and_read_back(format!("127.0.0.1:{port}").parse().unwrap(), 3).await;
+
+    // The host reads with dpuctl: tables per kind, YAML in the proto3 JSON mapping.
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "namespaces"]));
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(table.contains("subsystems/s1/namespaces/1") && table.contains("APPLIED"), "{table}");
+    let yaml = ok(&dpuctl(&env, Who::Host, &["get", "subsystem", "s1", "-o", "yaml"]));
+    assert!(yaml.contains(NQN), "{yaml}");
+    let listeners = ok(&dpuctl(&env, Who::Host, &["list", "listeners"]));
+    assert!(listeners.contains(&port.to_string()), "{listeners}");
+
+    // Change the volume size: diff shows it, apply configures only that object.
+    std::fs::write(
+        &manifest,
+        std::fs::read_to_string(&manifest).unwrap().replace("8388608", "16777216"),
+    )
+    .unwrap();
+    let diff = dpuctl(&env, Who::Operator, &["diff", "-f", m]);
+    assert_eq!(diff.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&diff.stdout).starts_with("~ volumes/v1: spec.ram "));
+    let third = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert!(
+        third.contains("volumes/v1 configured") && third.contains("listeners/l1 unchanged"),
+        "{third}"
+    );
+
+    // Delete in dependency order; the volume in use is refused first.
+    let refused = dpuctl(&env, Who::Operator, &["delete", "volume", "v1"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("FAILED_PRECONDITION"));
+    for (kind, name) in [
+        ("namespace", "s1/namespaces/1"),
+        ("volume", "v1"),
+        ("subsystem", "s1"),
+        ("listener", "l1"),
+    ] {
+        ok(&dpuctl(&env, Who::Operator, &["delete", kind, name]));
+    }
+    assert_eq!(state(&op).await, (Vec::new(), true));
 }

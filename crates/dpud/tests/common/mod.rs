@@ -271,3 +271,34 @@ impl Drop for Env {
         self.kill_all();
     }
 }
+
+/// Runs the real dpuctl against the agent with `who`'s certificate on that role's listener.
+pub fn dpuctl(env: &Env, who: Who, args: &[&str]) -> std::process::Output {
+    let (port, cert, key) = match who {
+        Who::Host => (env.host_port, "certs/host.crt", "certs/host.key"),
+        Who::Operator => (env.operator_port, "certs/operator.crt", "certs/operator.key"),
+    };
+    std::process::Command::new(workspace_bin("dpuctl"))
+        .arg("--endpoint")
+        .arg(format!("https://127.0.0.1:{port}"))
+        .arg("--ca")
+        .arg(env.path("certs/ca.crt"))
+        .arg("--cert")
+        .arg(env.path(cert))
+        .arg("--key")
+        .arg(env.path(key))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Stdout of a successful run; panics with stderr otherwise.
+pub fn ok(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "dpuctl failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
