@@ -109,6 +109,15 @@ impl Resource {
         }
     }
 
+    /// Apply order: an object may reference only objects of an earlier stage (a namespace its
+    /// volume and subsystem), so apply runs stage by stage.
+    pub fn stage(&self) -> u8 {
+        match self {
+            Resource::Namespace { .. } => 1,
+            _ => 0,
+        }
+    }
+
     /// The API name, `collection/id`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.kind().collection, self.id())

@@ -90,6 +90,30 @@ async fn list_pages_through_one_collection_only() {
 }
 
 #[tokio::test]
+async fn list_under_pages_through_one_parent_only() {
+    let (_dir, store) = open();
+    let c = store.collection::<Spec>("children");
+    for parent in ["p1", "p10", "p2"] {
+        for i in 0..3 {
+            c.create(&format!("children/{parent}/{i}"), &spec("x")).await.unwrap();
+        }
+    }
+    let first = c.list_under("p1/", 2, "").unwrap();
+    assert_eq!(first.objects.len(), 2);
+    let rest = c.list_under("p1/", 2, &first.next_page_token).unwrap();
+    let names: Vec<_> =
+        first.objects.iter().chain(&rest.objects).map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["children/p1/0", "children/p1/1", "children/p1/2"]);
+    assert!(rest.next_page_token.is_empty());
+    // A token of one parent is not valid for another.
+    assert!(matches!(
+        c.list_under("p2/", 2, &first.next_page_token),
+        Err(StoreError::InvalidPageToken)
+    ));
+    assert_eq!(c.list(100, "").unwrap().objects.len(), 9);
+}
+
+#[tokio::test]
 async fn survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {

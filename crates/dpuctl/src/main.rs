@@ -306,31 +306,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Objects applied at once: enough to keep the agent's store flushing in groups.
 const APPLY_CONCURRENCY: usize = 32;
 
-/// Applies every resource, several at a time, and reports each in file order. Like kubectl, a
-/// failure does not stop the others; the exit code is 1 if any failed.
+/// Applies every resource, several at a time, stage by stage (objects that others reference
+/// first), and reports each in file order. Like kubectl, a failure does not stop the others;
+/// the exit code is 1 if any failed.
 async fn apply_all(
     client: &Client,
     resources: Vec<manifest::Resource>,
 ) -> anyhow::Result<ExitCode> {
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(APPLY_CONCURRENCY));
-    let mut tasks = Vec::with_capacity(resources.len());
-    for r in resources {
-        let (client, limit) = (client.clone(), limit.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let outcome = apply::apply(&client, &r).await;
-            (r.full_name(), outcome)
-        }));
+    let mut outcomes: Vec<Option<Result<apply::Outcome, tonic::Status>>> =
+        resources.iter().map(|_| None).collect();
+    let mut stages: Vec<u8> = resources.iter().map(manifest::Resource::stage).collect();
+    stages.sort_unstable();
+    stages.dedup();
+    for stage in stages {
+        let mut tasks = Vec::new();
+        for (i, r) in resources.iter().enumerate().filter(|(_, r)| r.stage() == stage) {
+            let (client, limit, r) = (client.clone(), limit.clone(), r.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                (i, apply::apply(&client, &r).await)
+            }));
+        }
+        for task in tasks {
+            let (i, outcome) = task.await?;
+            outcomes[i] = Some(outcome);
+        }
     }
     let mut failed = 0usize;
-    for task in tasks {
-        let (name, outcome) = task.await?;
+    for (r, outcome) in resources.iter().zip(outcomes) {
+        let name = r.full_name();
         match outcome {
-            Ok(o) => println!("{name} {}", o.as_str()),
-            Err(s) => {
+            Some(Ok(o)) => println!("{name} {}", o.as_str()),
+            Some(Err(s)) => {
                 failed += 1;
                 eprintln!("dpuctl: {name}: {}", status_line(&s));
             }
+            None => unreachable!("every stage ran"),
         }
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
