@@ -18,9 +18,9 @@ use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
     ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
     CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest, GetNvmfStatsRequest,
-    ListListenersRequest, ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest,
-    Listener, ListenerSpec, Namespace, NamespaceSpec, ObjectStatus, RamBackend, Subsystem,
-    SubsystemSpec, TransportType, UpdateSubsystemRequest, Volume, VolumeSpec,
+    GetSubsystemRequest, ListListenersRequest, ListNamespacesRequest, ListSubsystemsRequest,
+    ListVolumesRequest, Listener, ListenerSpec, Namespace, NamespaceSpec, ObjectStatus, RamBackend,
+    Subsystem, SubsystemSpec, TransportType, UpdateSubsystemRequest, Volume, VolumeSpec,
 };
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -170,7 +170,9 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         "subsystems/s1/namespaces/1".to_owned(),
         "listeners/l1".to_owned(),
     ];
+    let applying = Instant::now();
     wait_for("every object APPLIED", async || state(&op).await == (all.clone(), true)).await;
+    println!("created objects APPLIED after {:?}", applying.elapsed());
 
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     write_and_read_back(addr, 1).await;
@@ -298,8 +300,78 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert_eq!(used_subsystem.code(), Code::FailedPrecondition);
     assert_eq!(state(&op).await, (all.clone(), true), "a refused request changed something");
 
+    // A partial update merges the masked field only; a stale etag is refused.
+    let before = nvmf
+        .get_subsystem(GetSubsystemRequest { name: "subsystems/s1".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    let other_host = "nqn.2014-08.org.example:another-host";
+    let updated = nvmf
+        .update_subsystem(UpdateSubsystemRequest {
+            subsystem: Some(Subsystem {
+                name: "subsystems/s1".into(),
+                etag: before.etag.clone(),
+                spec: Some(SubsystemSpec {
+                    allowed_hosts: vec![HOST_NQN.into(), other_host.into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.allowed_hosts".into()] }),
+            allow_missing: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let spec = updated.spec.unwrap();
+    assert_eq!((spec.nqn.as_str(), spec.allowed_hosts.len()), (NQN, 2));
+    assert_eq!(updated.generation, before.generation + 1);
+    let stale = nvmf
+        .update_subsystem(UpdateSubsystemRequest {
+            subsystem: Some(Subsystem {
+                name: "subsystems/s1".into(),
+                etag: before.etag,
+                ..subsystem(NQN)
+            }),
+            update_mask: None,
+            allow_missing: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    let missing = nvmf
+        .update_subsystem(UpdateSubsystemRequest {
+            subsystem: Some(Subsystem { name: "subsystems/nope".into(), ..subsystem(NQN) }),
+            update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.serial_number".into()] }),
+            allow_missing: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let in_s1 = nvmf
+        .list_namespaces(ListNamespacesRequest {
+            parent: "subsystems/s1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(in_s1.namespaces.len(), 1);
+    let in_other = nvmf
+        .list_namespaces(ListNamespacesRequest {
+            parent: "subsystems/s".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(in_other.namespaces.is_empty());
+    wait_for("the update APPLIED", async || state(&op).await == (all.clone(), true)).await;
+
     // Kill the service: the agent starts a new one and applies everything again.
     let first = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");
+    let killed = Instant::now();
     kill_service("dpu-nvmf", &env.nvmf_socket()).unwrap();
     wait_for("a new dpu-nvmf", async || {
         service_pid("dpu-nvmf", &env.nvmf_socket()).is_some_and(|p| p != first)
@@ -314,6 +386,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         assert!(Instant::now() < deadline, "the target did not come back; log:\n{}", env.log());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    println!("the target served again {:?} after the kill", killed.elapsed());
     write_and_read_back(addr, 2).await;
     assert_eq!(state(&op).await, (all, true));
 }

@@ -236,7 +236,8 @@ impl<K: Kind> Resources<K> {
                 let current = self.lookup(&key).await?;
                 let (mut merged, read_etag) = match &current {
                     Some(o) => (o.spec.clone(), Some(o.etag.clone())),
-                    None => (K::Spec::default(), None),
+                    None if allow_missing => (K::Spec::default(), None),
+                    None => return Err(Status::not_found(format!("{name} not found"))),
                 };
                 for path in paths {
                     K::merge(&mut merged, spec, path);
