@@ -185,6 +185,10 @@ impl PortIo for AfPacketPort {
         }
     }
 
+    fn still_bound(&self) -> bool {
+        nix::net::if_::if_nametoindex(self.name.as_str()).is_ok_and(|i| i == self.sock.ifindex())
+    }
+
     fn kernel_drops(&mut self) -> u64 {
         let ring = self.sock.take_stats().map_or(0, |(_, d)| u64::from(d));
         ring + std::mem::take(&mut self.truncated)

@@ -85,6 +85,14 @@ pub trait PortIo: Send {
     fn check_error(&mut self) -> Result<(), IoError> {
         Ok(())
     }
+
+    /// False when the interface this port was bound to no longer exists (a new one may carry
+    /// its name). Checked every tick: the error a deletion raises can be consumed while the
+    /// interface is still going down and listed under its old index, and the kernel reports
+    /// no second error at unregister.
+    fn still_bound(&self) -> bool {
+        true
+    }
 }
 
 type Queue = Arc<Mutex<VecDeque<Vec<u8>>>>;
@@ -274,6 +282,11 @@ impl Worker {
             let now = Instant::now();
             let tick_due = last_tick.is_none_or(|t| now.saturating_duration_since(t) >= TICK);
             if tick_due {
+                let gone: Vec<usize> =
+                    (0..self.ports.len()).filter(|&i| !self.ports[i].1.still_bound()).collect();
+                if !gone.is_empty() {
+                    self.drop_lost(&gone);
+                }
                 let errors = self.sync_ports();
                 let lost: u64 = self.ports.iter_mut().map(|(_, p)| p.kernel_drops()).sum();
                 let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
@@ -321,18 +334,33 @@ impl Worker {
     fn drop_broken(&mut self, errored: &[usize]) {
         let mut broken = Vec::new();
         for &i in errored {
-            if let Some((id, port)) = self.ports.get_mut(i)
+            if let Some((_, port)) = self.ports.get_mut(i)
                 && let Err(e) = port.check_error()
             {
                 tracing::warn!(port = port.name(), error = %e, "port lost; reopening when it is back");
-                broken.push(*id);
+                broken.push(i);
             }
         }
         if !broken.is_empty() {
-            self.ports.retain(|(id, _)| !broken.contains(id));
-            let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-            st.ports_lost += broken.len() as u64;
+            self.drop_lost(&broken);
         }
+    }
+
+    /// Closes the ports at these indices (reopened by name on a later tick) and counts them.
+    fn drop_lost(&mut self, indices: &[usize]) {
+        let ids: Vec<PortId> =
+            indices.iter().filter_map(|&i| self.ports.get(i).map(|(id, _)| *id)).collect();
+        for (id, port) in &self.ports {
+            if ids.contains(id) {
+                tracing::warn!(
+                    port = port.name(),
+                    "port's interface is gone; reopening when it is back"
+                );
+            }
+        }
+        self.ports.retain(|(id, _)| !ids.contains(id));
+        let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        st.ports_lost += ids.len() as u64;
     }
 
     /// Waits until a port is readable or [`POLL_TIMEOUT`]; `ready[i]` says whether port `i`
