@@ -132,8 +132,33 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
     }
 
     /// Starts dpud and waits until it answers a health call.
+    ///
+    /// The ports come from `free_port`, which frees them again before dpud binds; when another
+    /// process took one meanwhile, dpud exits with "Address already in use" and the harness
+    /// retries with fresh ports (at most three times).
     pub async fn start(&mut self) {
         assert!(self.agent.is_none(), "agent already running");
+        for _attempt in 0..3 {
+            let logged_before = self.log().len();
+            self.spawn_agent();
+            match self.wait_ready().await {
+                Ok(()) => return,
+                Err(log)
+                    if log[logged_before.min(log.len())..].contains("Address already in use") =>
+                {
+                    self.agent = None;
+                    self.host_port = free_port();
+                    self.operator_port = free_port();
+                    self.metrics_port = free_port();
+                    self.write_config();
+                }
+                Err(log) => panic!("dpud exited; log:\n{log}"),
+            }
+        }
+        panic!("dpud could not bind free ports three times; log:\n{}", self.log());
+    }
+
+    fn spawn_agent(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -148,6 +173,10 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
             .spawn()
             .unwrap();
         self.agent = Some(child);
+    }
+
+    /// Ok when ready; Err(log) when dpud exited.
+    async fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             // Ready means the agent answers and every service it drives is up and synced.
@@ -155,10 +184,10 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
                 && let Ok(health) = client.system().get_health(GetHealthRequest {}).await
                 && health.get_ref().services.iter().all(|s| s.state == ServingState::Serving as i32)
             {
-                return;
+                return Ok(());
             }
-            if let Some(status) = self.agent.as_mut().unwrap().try_wait().unwrap() {
-                panic!("dpud exited with {status}; log:\n{}", self.log());
+            if let Some(_status) = self.agent.as_mut().unwrap().try_wait().unwrap() {
+                return Err(self.log());
             }
             assert!(Instant::now() < deadline, "dpud did not become ready; log:\n{}", self.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
