@@ -151,30 +151,18 @@ fn bad_prefix_base_is_rejected() {
     assert!(cleanup_stale("").is_err());
 }
 
-const HELPER_ENV: &str = "DPU_LAB_TEST_HELPER";
-
-/// Not a test on its own: `killed_owner_is_cleaned_up` runs it in a child process, which brings a
-/// lab up, reports it, and waits to be killed with SIGKILL (so no teardown runs).
-#[test]
-#[ignore = "helper process for killed_owner_is_cleaned_up"]
-fn helper_lab_then_hang() {
-    if std::env::var_os(HELPER_ENV).is_none() {
-        return;
-    }
-    let lab = Lab::up(LabOptions::default()).unwrap();
-    let p = sleeper(&lab, Role::Dpu);
-    println!("LAB {} {}", lab.prefix(), p.pid());
-    // Bounded: the parent kills us long before this ends.
-    std::thread::sleep(Duration::from_secs(60));
+/// The `lab_then_hang` example, which `cargo test` builds next to the test binaries.
+fn helper_example() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples/lab_then_hang");
+    assert!(path.exists(), "{} is not built (cargo test builds examples)", path.display());
+    path
 }
 
 #[test]
 fn killed_owner_is_cleaned_up() {
     let root_before = root_ifnames();
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
-        .args(["--exact", "helper_lab_then_hang", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(HELPER_ENV, "1")
+    let mut child = Command::new(helper_example())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -186,7 +174,6 @@ fn killed_owner_is_cleaned_up() {
         if reader.read_line(&mut line).unwrap() == 0 {
             break;
         }
-        // libtest prints "test NAME ... " before the helper's own output, on the same line.
         if let Some(rest) = line.split_once("LAB ").map(|(_, r)| r) {
             let mut it = rest.split_whitespace();
             let prefix = it.next().unwrap().to_owned();

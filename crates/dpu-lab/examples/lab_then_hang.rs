@@ -1,0 +1,19 @@
+//! Test helper for `killed_owner_is_cleaned_up` (tests/lab.rs): brings a lab up, prints
+//! `LAB <prefix> <pid of a process in it>`, then waits to be killed with SIGKILL, so none of
+//! the lab's own teardown runs. Not useful on its own.
+
+use std::process::Command;
+use std::time::Duration;
+
+use dpu_lab::{Lab, LabOptions, Role};
+
+fn main() -> Result<(), dpu_lab::LabError> {
+    let lab = Lab::up(LabOptions::default())?;
+    let mut sleep = Command::new("sleep");
+    sleep.arg("600");
+    let p = lab.spawn_in(Role::Dpu, sleep)?;
+    println!("LAB {} {}", lab.prefix(), p.pid());
+    // Bounded: the parent kills us long before this ends.
+    std::thread::sleep(Duration::from_secs(60));
+    Ok(())
+}
