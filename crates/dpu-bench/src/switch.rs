@@ -236,10 +236,10 @@ pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result
     }
     let peer = run_copy(&l2, time);
     for (name, port, frames) in [
-        ("switch.l2_forward_64b_mpps", 0, &l2),
-        ("switch.vxlan_encap_64b_mpps", 0, &encap),
-        ("switch.vxlan_decap_64b_mpps", 3, &decap),
-        ("switch.ipv4_route_64b_mpps", 0, &routed),
+        ("switch.l2_cached", 0, &l2),
+        ("switch.vxlan_encap_cached", 0, &encap),
+        ("switch.vxlan_decap_cached", 3, &decap),
+        ("switch.l3_cached", 0, &routed),
     ] {
         let pps = run_pipeline(&mut rig, port, frames, time);
         report::compared(name, pps / 1e6, "Mpps", "copy_only", peer / 1e6, true);
@@ -338,6 +338,6 @@ pub fn lab_tcp(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     let _ = sw.stop(Duration::from_secs(3));
     let _ = std::fs::remove_dir_all(&dir);
     let ours = ours?;
-    report::compared("switch.lab_tcp_gbps", ours / 1e9, "Gbit/s", "linux_bridge", peer / 1e9, true);
+    report::compared("switch.veth_iperf_vs_linux_bridge", ours / 1e9, "Gbit/s", "linux_bridge", peer / 1e9, true);
     Ok(())
 }
