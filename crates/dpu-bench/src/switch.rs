@@ -338,6 +338,13 @@ pub fn lab_tcp(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     let _ = sw.stop(Duration::from_secs(3));
     let _ = std::fs::remove_dir_all(&dir);
     let ours = ours?;
-    report::compared("switch.veth_iperf_vs_linux_bridge", ours / 1e9, "Gbit/s", "linux_bridge", peer / 1e9, true);
+    report::compared(
+        "switch.veth_iperf_vs_linux_bridge",
+        ours / 1e9,
+        "Gbit/s",
+        "linux_bridge",
+        peer / 1e9,
+        true,
+    );
     Ok(())
 }
