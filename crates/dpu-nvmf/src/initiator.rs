@@ -1,8 +1,12 @@
 //! A small NVMe/TCP initiator (host side), for tests and benchmarks of the target.
 //!
 //! One [`HostQueue`] is one TCP connection: ICReq/ICResp, Fabrics Connect, then
-//! commands one at a time ([`HostQueue::submit`]) with in-capsule data for small
-//! writes and R2T/H2CData for large ones, C2HData for reads. [`HostController`]
+//! commands with in-capsule data for small writes and R2T/H2CData for large ones,
+//! C2HData for reads. [`HostQueue::submit`] runs one command to completion;
+//! [`HostQueue::start`] / [`HostQueue::start_read`] / [`HostQueue::start_write`] put
+//! commands in flight (distinct CIDs, at most [`HostQueue::queue_depth`] at once, the
+//! queue size negotiated at Connect) and [`HostQueue::next_completion`] /
+//! [`HostQueue::wait`] reap them; R2Ts and C2HData are matched to their command by CID. [`HostController`]
 //! bundles the admin queue and I/O queues of one controller and performs the
 //! enable sequence a Linux host does (Property Get CAP, Property Set CC.EN,
 //! wait for CSTS.RDY, Set Features Number of Queues, I/O queue Connects).
@@ -10,7 +14,7 @@
 //! It also exposes the raw PDU path ([`HostQueue::send_raw`], [`HostQueue::recv_pdu`])
 //! so tests can send malformed PDUs.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -51,6 +55,9 @@ pub enum InitiatorError {
     /// A command failed.
     #[error("command failed: {0}")]
     Status(Status),
+    /// As many commands are in flight as the queue holds.
+    #[error("queue full: {0} commands in flight")]
+    QueueFull(usize),
 }
 
 /// Connection options of the host.
@@ -97,6 +104,17 @@ pub struct Completion {
     pub via_success_flag: bool,
 }
 
+/// A command in flight.
+#[derive(Debug)]
+struct Pending {
+    /// Data to send on R2T (empty for in-capsule writes and reads).
+    out: Vec<u8>,
+    /// Buffer for C2HData.
+    data: Vec<u8>,
+    /// Bytes received by C2HData.
+    got: usize,
+}
+
 /// One NVMe/TCP connection, host side.
 #[derive(Debug)]
 pub struct HostQueue {
@@ -109,6 +127,12 @@ pub struct HostQueue {
     opts: HostOptions,
     /// Completions of other commands (AERs) received while waiting.
     events: VecDeque<Cqe>,
+    /// Commands in flight by CID.
+    pending: HashMap<u16, Pending>,
+    /// Completed commands not yet reaped by [`wait`](Self::wait) / [`next_completion`](Self::next_completion).
+    done: VecDeque<(u16, Completion)>,
+    /// Commands that may be in flight at once (from the SQ size given at Connect).
+    depth: usize,
     /// QID after Connect.
     pub qid: u16,
     rx: Vec<u8>,
@@ -130,6 +154,9 @@ impl HostQueue {
             next_cid: 1,
             opts: opts.clone(),
             events: VecDeque::new(),
+            pending: HashMap::new(),
+            done: VecDeque::new(),
+            depth: 1,
             qid: 0,
             rx: vec![0u8; 256 * 1024],
         };
@@ -231,10 +258,29 @@ impl HostQueue {
         }
     }
 
+    /// Commands that may be in flight at once on this queue: the SQ size negotiated at
+    /// Connect (SQSIZE is 0's based and one slot stays free, so SQSIZE commands), 1
+    /// before Connect.
+    pub fn queue_depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Commands started and not yet completed.
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// A CID not in flight (0 is never used).
     fn alloc_cid(&mut self) -> u16 {
-        let cid = self.next_cid;
-        self.next_cid = self.next_cid.wrapping_add(1).max(1);
-        cid
+        for _ in 0..=u16::MAX {
+            let cid = self.next_cid;
+            self.next_cid = self.next_cid.wrapping_add(1).max(1);
+            if !self.pending.contains_key(&cid) {
+                return cid;
+            }
+        }
+        // Unreachable: at most `depth` (< 65535) CIDs are pending.
+        self.next_cid
     }
 
     /// Sends a command without waiting (for AERs). The SGL is set for no data.
@@ -247,18 +293,23 @@ impl HostQueue {
         Ok(sqe.cid)
     }
 
-    /// Submits `sqe` (its CID and SGL are filled in) with `data_out` to send or
-    /// `data_in` bytes to receive, and waits for the completion.
-    pub async fn submit(
+    /// Sends `sqe` (its CID and SGL are filled in) with `data_out` to send or
+    /// `data_in` bytes to receive, without waiting; returns the CID. Fails with
+    /// [`InitiatorError::QueueFull`] when [`queue_depth`](Self::queue_depth) commands
+    /// are in flight.
+    pub async fn start(
         &mut self,
         mut sqe: Sqe,
         data_out: Option<&[u8]>,
         data_in: usize,
-    ) -> Result<Completion, InitiatorError> {
+    ) -> Result<u16, InitiatorError> {
+        if self.pending.len() >= self.depth {
+            return Err(InitiatorError::QueueFull(self.pending.len()));
+        }
         let cid = self.alloc_cid();
         sqe.cid = cid;
         let mut b = Vec::new();
-        let mut r2t_data: Option<&[u8]> = None;
+        let mut out = Vec::new();
         match data_out {
             Some(d) if d.len() <= self.in_capsule_max => {
                 sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
@@ -267,7 +318,7 @@ impl HostQueue {
             }
             Some(d) => {
                 sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
-                r2t_data = Some(d);
+                out = d.to_vec();
                 encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
@@ -277,36 +328,95 @@ impl HostQueue {
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
         }
-        self.stream.write_all(&b).await?;
-        let mut data = vec![0u8; data_in];
-        let mut got = 0usize;
+        self.pending.insert(cid, Pending { out, data: vec![0u8; data_in], got: 0 });
+        if let Err(e) = self.stream.write_all(&b).await {
+            self.pending.remove(&cid);
+            return Err(e.into());
+        }
+        Ok(cid)
+    }
+
+    /// Waits for the next command started with [`start`](Self::start) to complete
+    /// (in completion order), answering R2Ts of any command in flight meanwhile.
+    pub async fn next_completion(&mut self) -> Result<(u16, Completion), InitiatorError> {
+        if let Some(c) = self.done.pop_front() {
+            return Ok(c);
+        }
+        if self.pending.is_empty() {
+            return Err(InitiatorError::Protocol("no command in flight"));
+        }
+        self.poll_one().await
+    }
+
+    /// Waits for command `cid` to complete (other completions are kept for
+    /// [`next_completion`](Self::next_completion)).
+    pub async fn wait(&mut self, cid: u16) -> Result<Completion, InitiatorError> {
+        if let Some(i) = self.done.iter().position(|(c, _)| *c == cid)
+            && let Some((_, c)) = self.done.remove(i)
+        {
+            return Ok(c);
+        }
+        if !self.pending.contains_key(&cid) {
+            return Err(InitiatorError::Protocol("waiting for a command not in flight"));
+        }
+        // Each round completes one pending command; bounded by their number.
+        for _ in 0..=self.pending.len() {
+            let (c, comp) = self.poll_one().await?;
+            if c == cid {
+                return Ok(comp);
+            }
+            self.done.push_back((c, comp));
+        }
+        Err(InitiatorError::Protocol("command did not complete"))
+    }
+
+    /// Handles PDUs until one pending command completes.
+    async fn poll_one(&mut self) -> Result<(u16, Completion), InitiatorError> {
         loop {
             match self.recv_pdu().await? {
-                Pdu::CapsuleResp(c) if c.cid == cid => {
-                    return Ok(Completion { cqe: c, data, via_success_flag: false });
-                }
-                Pdu::CapsuleResp(c) => self.events.push_back(c),
-                Pdu::C2HData(d) if d.header.cccid == cid => {
+                Pdu::CapsuleResp(c) => match self.pending.remove(&c.cid) {
+                    Some(p) => {
+                        let cid = c.cid;
+                        return Ok((
+                            cid,
+                            Completion { cqe: c, data: p.data, via_success_flag: false },
+                        ));
+                    }
+                    None => self.events.push_back(c),
+                },
+                Pdu::C2HData(d) => {
+                    let cid = d.header.cccid;
+                    let Some(p) = self.pending.get_mut(&cid) else {
+                        return Err(InitiatorError::Protocol(
+                            "C2HData for a command not in flight",
+                        ));
+                    };
                     let off = d.header.datao as usize;
-                    let end = off.checked_add(d.data.len()).filter(|&e| e <= data.len());
+                    let end = off.checked_add(d.data.len()).filter(|&e| e <= p.data.len());
                     let Some(end) = end else {
                         return Err(InitiatorError::Protocol("C2HData beyond the buffer"));
                     };
-                    data[off..end].copy_from_slice(&d.data);
-                    got += d.data.len();
+                    p.data[off..end].copy_from_slice(&d.data);
+                    p.got += d.data.len();
                     if d.header.success {
-                        if got != data.len() {
+                        if p.got != p.data.len() {
                             return Err(InitiatorError::Protocol("SUCCESS before all data"));
                         }
+                        let data = self.pending.remove(&cid).map(|p| p.data).unwrap_or_default();
                         let mut cqe = Cqe::new(cid, Status::SUCCESS);
                         cqe.sqid = self.qid;
-                        return Ok(Completion { cqe, data, via_success_flag: true });
+                        return Ok((cid, Completion { cqe, data, via_success_flag: true }));
                     }
                 }
-                Pdu::R2t(r) if r.cccid == cid => {
-                    let Some(d) = r2t_data else {
-                        return Err(InitiatorError::Protocol("R2T for a command without data"));
+                Pdu::R2t(r) => {
+                    let cid = r.cccid;
+                    let Some(p) = self.pending.get(&cid) else {
+                        return Err(InitiatorError::Protocol("R2T for a command not in flight"));
                     };
+                    if p.out.is_empty() {
+                        return Err(InitiatorError::Protocol("R2T for a command without data"));
+                    }
+                    let d = &p.out;
                     let start = r.r2to as usize;
                     let end = start
                         .checked_add(r.r2tl as usize)
@@ -314,8 +424,9 @@ impl HostQueue {
                         .ok_or(InitiatorError::Protocol("R2T outside the data"))?;
                     let mut out = Vec::new();
                     let mut pos = start;
+                    let chunk = (self.maxh2cdata as usize).max(1);
                     while pos < end {
-                        let n = (end - pos).min(self.maxh2cdata as usize);
+                        let n = (end - pos).min(chunk);
                         let h = DataPduHeader {
                             cccid: cid,
                             ttag: r.ttag,
@@ -332,6 +443,18 @@ impl HostQueue {
                 _ => return Err(InitiatorError::Protocol("unexpected PDU")),
             }
         }
+    }
+
+    /// Submits `sqe` (its CID and SGL are filled in) with `data_out` to send or
+    /// `data_in` bytes to receive, and waits for the completion.
+    pub async fn submit(
+        &mut self,
+        sqe: Sqe,
+        data_out: Option<&[u8]>,
+        data_in: usize,
+    ) -> Result<Completion, InitiatorError> {
+        let cid = self.start(sqe, data_out, data_in).await?;
+        self.wait(cid).await
     }
 
     /// Like [`submit`](Self::submit) but fails on a non-success status.
@@ -369,6 +492,7 @@ impl HostQueue {
         let c = self.submit(cmd.to_sqe(0), Some(&data), 0).await?;
         if c.cqe.status.is_success() {
             self.qid = qid;
+            self.depth = usize::from(sqsize).max(1);
         }
         Ok(c)
     }
@@ -435,6 +559,34 @@ impl HostQueue {
         sqe.nsid = nsid;
         sqe.set_rw(slba, blocks);
         self.submit(sqe, None, (blocks * block_size) as usize).await
+    }
+
+    /// Starts a Read of `blocks` blocks of `block_size` at `slba` (see [`start`](Self::start)).
+    pub async fn start_read(
+        &mut self,
+        nsid: u32,
+        slba: u64,
+        blocks: u32,
+        block_size: u32,
+    ) -> Result<u16, InitiatorError> {
+        let mut sqe = Sqe::new(io_opcode::READ, 0);
+        sqe.nsid = nsid;
+        sqe.set_rw(slba, blocks);
+        self.start(sqe, None, (blocks as usize) * (block_size as usize)).await
+    }
+
+    /// Starts a Write of `data` (whole blocks of `block_size`) at `slba` (see [`start`](Self::start)).
+    pub async fn start_write(
+        &mut self,
+        nsid: u32,
+        slba: u64,
+        data: &[u8],
+        block_size: u32,
+    ) -> Result<u16, InitiatorError> {
+        let mut sqe = Sqe::new(io_opcode::WRITE, 0);
+        sqe.nsid = nsid;
+        sqe.set_rw(slba, (data.len() / (block_size.max(1) as usize)) as u32);
+        self.start(sqe, Some(data), 0).await
     }
 
     /// Write `data` (a whole number of blocks of `block_size`) at `slba`.

@@ -268,3 +268,79 @@ async fn ipv6_listener_and_its_discovery_entry() {
     assert_eq!((e6[1], u16::from_le_bytes([e6[4], e6[5]])), (2, 6));
     assert_eq!(&e6[512..515], b"::1");
 }
+
+#[tokio::test]
+async fn thirty_two_commands_in_flight_on_one_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, true), 1).await.unwrap();
+    let q = &mut c.io[0];
+    assert!(q.queue_depth() >= 32, "queue depth {}", q.queue_depth());
+    // 32 writes of 4 KiB on the RAM namespace (4 KiB blocks), all in flight at once.
+    let blocks: Vec<Vec<u8>> = (0..32u32).map(|i| pattern(4096, 1000 + i)).collect();
+    let mut cids = Vec::new();
+    for (i, b) in blocks.iter().enumerate() {
+        cids.push(q.start_write(2, (i as u64) * 7, b, 4096).await.unwrap());
+    }
+    assert_eq!(q.in_flight(), 32);
+    let distinct: BTreeSet<u16> = cids.iter().copied().collect();
+    assert_eq!(distinct.len(), 32, "CIDs must be distinct");
+    for _ in 0..32 {
+        let (cid, done) = q.next_completion().await.unwrap();
+        assert!(distinct.contains(&cid));
+        assert!(done.cqe.status.is_success(), "{:?}", done.cqe);
+    }
+    assert_eq!(q.in_flight(), 0);
+    // 32 reads in flight; wait for them in reverse order so completions are matched by CID.
+    let mut reads = Vec::new();
+    for i in 0..32u64 {
+        reads.push((i as usize, q.start_read(2, i * 7, 1, 4096).await.unwrap()));
+    }
+    assert_eq!(q.in_flight(), 32);
+    for (i, cid) in reads.into_iter().rev() {
+        let r = q.wait(cid).await.unwrap();
+        assert!(r.cqe.status.is_success(), "{:?}", r.cqe);
+        assert!(r.data == blocks[i], "block {i} read back differs");
+    }
+    // 32 writes of 64 KiB (R2T/H2CData per command) then reads, on the file namespace.
+    let big: Vec<Vec<u8>> = (0..32u32).map(|i| pattern(65536, 2000 + i)).collect();
+    let mut cids = Vec::new();
+    for (i, b) in big.iter().enumerate() {
+        cids.push(q.start_write(1, (i as u64) * 128, b, 512).await.unwrap());
+    }
+    for cid in cids {
+        assert!(q.wait(cid).await.unwrap().cqe.status.is_success());
+    }
+    let mut reads = Vec::new();
+    for i in 0..32u64 {
+        reads.push(q.start_read(1, i * 128, 128, 512).await.unwrap());
+    }
+    for (i, cid) in reads.into_iter().enumerate() {
+        assert!(q.wait(cid).await.unwrap().data == big[i], "64 KiB block {i} differs");
+    }
+    c.shutdown().await.unwrap();
+    let ns = server.target().namespace(SUB, 2).unwrap().stats.snapshot();
+    assert_eq!((ns.writes, ns.reads), (32, 32));
+}
+
+#[tokio::test]
+async fn starting_more_commands_than_the_queue_holds_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr) = start(dir.path()).await;
+    let mut q = HostQueue::open(addr, &opts(false, false)).await.unwrap();
+    let c = q.connect(SUB, 0, 3, CNTLID_DYNAMIC).await.unwrap();
+    assert!(c.cqe.status.is_success());
+    assert_eq!(q.queue_depth(), 3);
+    let mut cids = Vec::new();
+    for _ in 0..3 {
+        let mut sqe = dpu_nvmf_proto::Sqe::new(0x06, 0);
+        sqe.cdw[0] = 1;
+        cids.push(q.start(sqe, None, 4096).await.unwrap());
+    }
+    let mut sqe = dpu_nvmf_proto::Sqe::new(0x06, 0);
+    sqe.cdw[0] = 1;
+    assert!(matches!(q.start(sqe, None, 4096).await, Err(InitiatorError::QueueFull(3))));
+    for cid in cids {
+        q.wait(cid).await.unwrap();
+    }
+}
