@@ -21,8 +21,45 @@ pub const DEMO_BASE: &str = "dm";
 const HOST_ENDPOINT: &str = "https://192.168.100.2:50051";
 const OPERATOR_ENDPOINT: &str = "https://127.0.0.1:50052";
 const METRICS_URL: &str = "http://192.168.100.2:9102/metrics";
-const BINARIES: &[(&str, &str)] =
-    &[("dpud", "crates/dpud"), ("dpuctl", "crates/dpuctl"), ("dpu-system", "crates/dpu-system")];
+const BINARIES: &[(&str, &str)] = &[
+    ("dpud", "crates/dpud"),
+    ("dpuctl", "crates/dpuctl"),
+    ("dpu-system", "crates/dpu-system"),
+    ("dpu-nvmf", "crates/dpu-nvmf"),
+];
+
+/// The NVMe/TCP listener: the dpu namespace's uplink address, the IANA NVMe/TCP port.
+const NVMF_LISTEN: &str = "198.51.100.1:4420";
+const NVMF_NQN: &str = "nqn.2024-01.io.example.demo:ram0";
+const NVMF_HOST_NQN: &str = "nqn.2014-08.org.example:demo-fabric-host";
+
+fn nvmf_manifest() -> String {
+    format!(
+        r#"kind: Volume
+name: ram0
+spec:
+  ram: {{sizeBytes: "16777216"}}
+  blockSize: 512
+---
+kind: Subsystem
+name: demo
+spec:
+  nqn: {NVMF_NQN}
+  serialNumber: DEMO0001
+  modelNumber: dpu demo
+  allowedHosts: [{NVMF_HOST_NQN}]
+---
+kind: Namespace
+name: demo/namespaces/1
+spec:
+  volume: volumes/ram0
+---
+kind: Listener
+name: uplink
+spec: {{trtype: TRANSPORT_TYPE_TCP, address: 198.51.100.1, port: 4420}}
+"#
+    )
+}
 
 const SYSCTL_MANIFEST: &str = "\
 kind: Sysctl
@@ -71,9 +108,16 @@ address = "192.168.100.2:9102"
 name = "system"
 socket = "run/system.sock"
 command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", "/proc/sys"]
+
+[[services]]
+name = "nvmf"
+socket = "run/nvmf.sock"
+command = [{nvmf:?}, "--socket", {nvmf_socket:?}]
 "#,
         system = system.display().to_string(),
         socket = socket.display().to_string(),
+        nvmf = bin_dir.join("dpu-nvmf").display().to_string(),
+        nvmf_socket = work.join("run/nvmf.sock").display().to_string(),
     )
 }
 
@@ -229,16 +273,43 @@ impl Demo {
         }
     }
 
-    fn metrics(&mut self) -> Result<()> {
-        self.check_interrupt()?;
+    /// The xtask binary to run inside namespaces.
+    fn xtask_exe(&self) -> Result<PathBuf> {
         // The workspace build may have relinked xtask (and unlinked the running binary): prefer
         // the fresh one in the target directory.
         let built = util::target_dir().join("debug").join("xtask");
-        let exe = if built.is_file() {
-            built
+        if built.is_file() {
+            Ok(built)
         } else {
-            std::env::current_exe().context("locating the xtask binary")?
-        };
+            std::env::current_exe().context("locating the xtask binary")
+        }
+    }
+
+    /// Bounded wait until `dpuctl list KIND` (host role) shows every row APPLIED.
+    fn wait_applied(&mut self, kind: &str) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.check_interrupt()?;
+            let (role, argv) = self.dpuctl_argv(Caller::Host, &["list", kind]);
+            let out = self.lab()?.exec_in_timeout(role, &argv, Duration::from_secs(10))?;
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let rows: Vec<&str> = text.lines().skip(1).filter(|l| !l.trim().is_empty()).collect();
+            if out.status.success()
+                && !rows.is_empty()
+                && rows.iter().all(|l| l.contains("APPLIED"))
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{kind} not APPLIED within 30 s:\n{text}\nagent log:\n{}", self.log_tail());
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    fn metrics(&mut self) -> Result<()> {
+        self.check_interrupt()?;
+        let exe = self.xtask_exe()?;
         let argv = [exe.display().to_string(), "http-get".into(), METRICS_URL.into()];
         println!("    [host ns] $ GET {METRICS_URL}");
         let out = self.lab()?.exec_in(Role::Host, &argv)?;
@@ -301,7 +372,7 @@ pub fn run_demo() -> Result<()> {
         summary: Vec::new(),
     };
     println!("xtask demo: the agent on a virtual card (work dir {})", demo.work.path().display());
-    let mut steps = Steps::new("xtask demo", 14);
+    let mut steps = Steps::new("xtask demo", 17);
 
     steps.step("prerequisites (iproute2)", || prereq::ensure_apt(prereq::LAB_APT))?;
     steps.step("build: cargo build --workspace --bins", || {
@@ -393,6 +464,59 @@ pub fn run_demo() -> Result<()> {
     steps.step("host: dpuctl list sysctls", || {
         demo.dpuctl(Caller::Host, &["list", "sysctls"]).map(drop)
     })?;
+    let nvmf_yaml = demo.work.path().join("nvmf.yaml");
+    fs::write(&nvmf_yaml, nvmf_manifest())?;
+    let nvmf_yaml = nvmf_yaml.display().to_string();
+    steps.step(
+        "operator: apply an NVMe-oF manifest (RAM volume, subsystem, namespace, listener 198.51.100.1:4420)",
+        || {
+            print_indented(&nvmf_manifest());
+            demo.dpuctl(Caller::Operator, &["apply", "-f", &nvmf_yaml])?;
+            for kind in ["volumes", "subsystems", "namespaces", "listeners"] {
+                demo.wait_applied(kind)?;
+            }
+            println!("    every object is APPLIED by the supervised dpu-nvmf");
+            demo.summary.push(format!(
+                "operator applied volume, subsystem, namespace, listener {NVMF_LISTEN}: all APPLIED"
+            ));
+            Ok(())
+        },
+    )?;
+    steps.step("host: dpuctl list volumes, subsystems, namespaces, listeners", || {
+        for kind in ["volumes", "subsystems", "namespaces", "listeners"] {
+            demo.dpuctl(Caller::Host, &["list", kind])?;
+        }
+        let subsystems = demo.dpuctl(Caller::Host, &["get", "subsystem", "demo", "-o", "yaml"])?;
+        if !subsystems.contains(NVMF_NQN) {
+            bail!("dpuctl get subsystem demo does not show {NVMF_NQN}");
+        }
+        Ok(())
+    })?;
+    steps.step(
+        "fabric: NVMe/TCP initiator connects to 198.51.100.1:4420, writes and reads back 4 KiB",
+        || {
+            demo.check_interrupt()?;
+            let exe = demo.xtask_exe()?;
+            let argv = [
+                exe.display().to_string(),
+                "nvmf-io".into(),
+                NVMF_LISTEN.into(),
+                NVMF_NQN.into(),
+                NVMF_HOST_NQN.into(),
+            ];
+            println!("    [fabric ns] $ xtask nvmf-io {NVMF_LISTEN} {NVMF_NQN} {NVMF_HOST_NQN}");
+            let out = demo.lab()?.exec_in_timeout(Role::Fabric, &argv, Duration::from_secs(60))?;
+            print_indented(&String::from_utf8_lossy(&out.stdout));
+            print_indented(&String::from_utf8_lossy(&out.stderr));
+            if !out.status.success() {
+                bail!("the NVMe/TCP client failed ({}); agent log:\n{}", out.status, demo.log_tail());
+            }
+            demo.summary.push(format!(
+                "NVMe/TCP from the fabric namespace: connected to {NVMF_LISTEN}, wrote and read back 4 KiB"
+            ));
+            Ok(())
+        },
+    )?;
     steps.step("metrics: Prometheus endpoint from the host namespace", || demo.metrics())?;
     steps.step("teardown: stop the agent, remove the lab", || {
         if let Some(mut p) = demo.dpud.take() {
@@ -446,6 +570,58 @@ pub fn http_get(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// `xtask nvmf-io ADDR SUBNQN HOSTNQN`: an NVMe/TCP host (`dpu_nvmf::initiator`) connects
+/// one I/O queue, identifies controller and namespace 1, writes a 4 KiB pattern at LBA 8 and
+/// reads it back (used inside lab namespaces). Every wait is bounded by the initiator's
+/// timeout (10 s per PDU) and an overall 60 s limit.
+pub fn nvmf_io(addr: SocketAddr, subnqn: &str, hostnqn: &str) -> Result<()> {
+    use dpu_nvmf::initiator::{HostController, HostOptions};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let opts = HostOptions { hostnqn: hostnqn.into(), ..HostOptions::default() };
+        let work = async {
+            let mut c = HostController::connect(addr, subnqn, &opts, 1)
+                .await
+                .with_context(|| format!("connecting to {addr} ({subnqn})"))?;
+            println!("connected to {addr}: controller {}", c.cntlid);
+            let id = c.admin.identify(1, 0).await.context("Identify Controller")?;
+            let text = |r: std::ops::Range<usize>| {
+                String::from_utf8_lossy(id.get(r).unwrap_or_default()).trim().to_owned()
+            };
+            println!("identify controller: serial {:?}, model {:?}", text(4..24), text(24..64));
+            let ns = c.admin.identify(0, 1).await.context("Identify Namespace 1")?;
+            let nsze = ns.get(0..8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes);
+            let lbaf = ns.get(26).copied().unwrap_or(0) & 0x0F;
+            let lbads = ns.get(128 + 4 * usize::from(lbaf) + 2).copied().unwrap_or(9);
+            let bs = 1u32.checked_shl(u32::from(lbads)).context("bad LBA data size")?;
+            println!("namespace 1: {nsze} blocks of {bs} bytes");
+            if bs == 0 || 4096 % bs != 0 {
+                bail!("block size {bs} does not divide 4 KiB");
+            }
+            let data: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(131) >> 3) as u8).collect();
+            let q = c.io.first_mut().context("no I/O queue")?;
+            let w = q.write(1, 8, &data, bs).await.context("Write")?;
+            if !w.cqe.status.is_success() {
+                bail!("Write failed: {:?}", w.cqe.status);
+            }
+            let r = q.read(1, 8, 4096 / bs, bs).await.context("Read")?;
+            if !r.cqe.status.is_success() {
+                bail!("Read failed: {:?}", r.cqe.status);
+            }
+            if r.data != data {
+                bail!("the 4 KiB read back differ from what was written");
+            }
+            println!("wrote 4096 bytes at LBA 8 and read them back: identical");
+            c.shutdown().await.context("shutdown")?;
+            println!("controller shut down");
+            Ok(())
+        };
+        tokio::time::timeout(Duration::from_secs(60), work)
+            .await
+            .map_err(|_| anyhow::anyhow!("timed out after 60 s"))?
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,6 +641,12 @@ mod tests {
         let command = v["services"][0]["command"].as_array().unwrap();
         assert_eq!(command[0].as_str(), Some("/x/target/debug/dpu-system"));
         assert_eq!(command[2].as_str(), Some("/tmp/demo/run/system.sock"));
+        let nvmf = &v["services"][1];
+        assert_eq!(nvmf["name"].as_str(), Some("nvmf"));
+        let command = nvmf["command"].as_array().unwrap();
+        assert_eq!(command[0].as_str(), Some("/x/target/debug/dpu-nvmf"));
+        assert_eq!(command[1].as_str(), Some("--socket"));
+        assert_eq!(command[2].as_str(), Some("/tmp/demo/run/nvmf.sock"));
     }
 
     #[test]

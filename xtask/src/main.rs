@@ -55,6 +55,17 @@ enum Command {
     /// Internal: HTTP GET a URL and print the body (used inside lab namespaces).
     #[command(hide = true)]
     HttpGet { url: String },
+    /// Internal: NVMe/TCP connect, identify, write a 4 KiB block and read it back (used
+    /// inside lab namespaces).
+    #[command(hide = true)]
+    NvmfIo {
+        /// Target address, e.g. 198.51.100.1:4420.
+        addr: std::net::SocketAddr,
+        /// Subsystem NQN.
+        subnqn: String,
+        /// Host NQN to connect as.
+        hostnqn: String,
+    },
 }
 
 fn main() -> Result<()> {
@@ -68,5 +79,6 @@ fn main() -> Result<()> {
         }
         Command::Bench { area } => bench::run_area(&area),
         Command::HttpGet { url } => demo::http_get(&url),
+        Command::NvmfIo { addr, subnqn, hostnqn } => demo::nvmf_io(addr, &subnqn, &hostnqn),
     }
 }
