@@ -183,33 +183,39 @@ async fn ours_qd(
 async fn tcp_limit_qd(req: usize, resp: usize, time: Duration) -> anyhow::Result<f64> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    // Both sides read through a 256 KiB buffer (as the initiator and the target do), so
+    // pipelined messages cost one read call per batch, not one per message.
     let server = tokio::spawn(async move {
-        let Ok((mut s, _)) = listener.accept().await else { return };
+        let Ok((s, _)) = listener.accept().await else { return };
         let _ = s.set_nodelay(true);
+        let (r, mut w) = s.into_split();
+        let mut r = tokio::io::BufReader::with_capacity(256 * 1024, r);
         let mut inb = vec![0u8; req];
         let out = vec![0x5Au8; resp];
-        while s.read_exact(&mut inb).await.is_ok() {
-            if s.write_all(&out).await.is_err() {
+        while r.read_exact(&mut inb).await.is_ok() {
+            if w.write_all(&out).await.is_err() {
                 return;
             }
         }
     });
-    let mut s = TcpStream::connect(addr).await?;
+    let s = TcpStream::connect(addr).await?;
     s.set_nodelay(true)?;
+    let (r, mut w) = s.into_split();
+    let mut r = tokio::io::BufReader::with_capacity(256 * 1024, r);
     let out = vec![0x33u8; req];
     let mut inb = vec![0u8; resp];
     for _ in 0..QD {
-        s.write_all(&out).await?;
+        w.write_all(&out).await?;
     }
     let mut n = 0u64;
     let start = Instant::now();
     while start.elapsed() < time {
-        tokio::time::timeout(Duration::from_secs(10), s.read_exact(&mut inb)).await??;
+        tokio::time::timeout(Duration::from_secs(10), r.read_exact(&mut inb)).await??;
         n += 1;
-        s.write_all(&out).await?;
+        w.write_all(&out).await?;
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
-    drop(s);
+    drop((r, w));
     server.abort();
     Ok(rate)
 }
