@@ -8,12 +8,11 @@
 //! stop the others. Namespaces added or removed raise asynchronous events for the
 //! connected hosts (see [`crate::target`]). Opening volumes runs on blocking threads.
 
+pub use dpu_runtime::control::{Control, instance_id};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use dpu_proto::dpu::internal::v1::service_control_server::{ServiceControl, ServiceControlServer};
-use dpu_proto::dpu::internal::v1::{GetServiceInfoRequest, ServiceInfo};
 use dpu_proto::dpu::nvmf::v1 as pb;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_server::{
     NvmfInternalService, NvmfInternalServiceServer,
@@ -31,12 +30,6 @@ pub const SERVICE_NAME: &str = "nvmf";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Largest internal message either side accepts (a full sync).
 pub const INTERNAL_MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
-
-/// Random per process start: tells the agent a restarted process needs a full sync.
-pub fn instance_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
-}
 
 struct AppliedVolume {
     spec: pb::VolumeSpec,
@@ -541,50 +534,9 @@ impl NvmfInternalService for NvmfInternal {
     }
 }
 
-/// Implements `ServiceControl` for this process.
-#[derive(Debug, Clone)]
-pub struct Control {
-    info: ServiceInfo,
-}
-
-impl Default for Control {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Control {
-    /// This process's identity.
-    pub fn new() -> Self {
-        Self {
-            info: ServiceInfo {
-                service: SERVICE_NAME.to_owned(),
-                version: VERSION.to_owned(),
-                instance_id: instance_id().to_owned(),
-                pid: std::process::id(),
-            },
-        }
-    }
-
-    /// The identity.
-    pub fn info(&self) -> &ServiceInfo {
-        &self.info
-    }
-
-    /// The gRPC server.
-    pub fn into_server(self) -> ServiceControlServer<Self> {
-        ServiceControlServer::new(self)
-    }
-}
-
-#[tonic::async_trait]
-impl ServiceControl for Control {
-    async fn get_service_info(
-        &self,
-        _request: Request<GetServiceInfoRequest>,
-    ) -> Result<Response<ServiceInfo>, Status> {
-        Ok(Response::new(self.info.clone()))
-    }
+/// The `ServiceControl` identity of this process.
+pub fn control() -> Control {
+    Control::new(SERVICE_NAME, VERSION)
 }
 
 #[cfg(test)]

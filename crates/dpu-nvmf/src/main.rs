@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use dpu_nvmf::config::Config;
-use dpu_nvmf::internal::{Control, NvmfInternal};
+use dpu_nvmf::internal::NvmfInternal;
 use dpu_nvmf::{Server, Target};
 use dpu_runtime::logging::LogFormat;
 use tracing::{error, info, warn};
@@ -76,7 +76,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut grpc = None;
     if let Some(socket) = &args.socket {
         let listener = dpu_runtime::unix::bind(socket)?;
-        let control = Control::new();
+        let control = dpu_nvmf::internal::control();
         info!(socket = %socket.display(), instance_id = %control.info().instance_id, "internal API listening");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = tonic::transport::Server::builder()

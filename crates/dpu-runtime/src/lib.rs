@@ -1,8 +1,10 @@
 //! The thin shell shared by the agent and every service process: logging set-up, shutdown
-//! signals, systemd readiness, and gRPC over Unix sockets (the internal API transport).
+//! signals, systemd readiness, gRPC over Unix sockets (the internal API transport), and the
+//! `ServiceControl` identity every service serves.
 //!
 //! Nothing here knows any service's protocol.
 
+pub mod control;
 pub mod logging;
 pub mod signals;
 pub mod unix;

@@ -4,12 +4,11 @@
 //! [`from_proto`] turns the wire configuration into a [`SwitchConfig`], naming the field of
 //! the first bad value; [`SwitchInternal`] applies it as a whole and reports status.
 
+pub use dpu_runtime::control::{Control, instance_id};
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use dpu_proto::dpu::internal::v1::service_control_server::{ServiceControl, ServiceControlServer};
-use dpu_proto::dpu::internal::v1::{GetServiceInfoRequest, ServiceInfo};
 use dpu_proto::dpu::switch::v1 as pb;
 use pb::switch_internal_service_server::{SwitchInternalService, SwitchInternalServiceServer};
 use tonic::{Request, Response, Status};
@@ -478,64 +477,17 @@ impl SwitchInternalService for SwitchInternal {
     }
 }
 
-/// This process's random instance id (a new one means the agent must re-sync).
-pub fn instance_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let mut b = [0u8; 16];
-        // Best effort: /dev/urandom; fall back to time and pid (uniqueness is all we need).
-        if std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
-            .is_err()
-        {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            b = (t ^ (u128::from(std::process::id()) << 64)).to_le_bytes();
-        }
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    })
-}
-
-/// `dpu.internal.v1.ServiceControl` for this process.
-#[derive(Debug, Clone)]
-pub struct Control {
-    info: ServiceInfo,
-}
-
-impl Default for Control {
-    fn default() -> Self {
-        Control {
-            info: ServiceInfo {
-                service: SERVICE_NAME.to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                instance_id: instance_id().to_owned(),
-                pid: std::process::id(),
-            },
-        }
-    }
-}
-
-impl Control {
-    /// The tonic service.
-    pub fn into_server(self) -> ServiceControlServer<Self> {
-        ServiceControlServer::new(self)
-    }
-}
-
-#[tonic::async_trait]
-impl ServiceControl for Control {
-    async fn get_service_info(
-        &self,
-        _request: Request<GetServiceInfoRequest>,
-    ) -> Result<Response<ServiceInfo>, Status> {
-        Ok(Response::new(self.info.clone()))
-    }
+/// The `ServiceControl` identity of this process.
+pub fn control() -> Control {
+    Control::new(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
+    use dpu_proto::dpu::internal::v1::service_control_server::ServiceControl;
+
     use super::*;
 
     const EXAMPLE: &str = r#"
@@ -644,7 +596,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code(), tonic::Code::InvalidArgument);
-        let info = Control::default()
+        let info = control()
             .get_service_info(Request::new(GetServiceInfoRequest {}))
             .await
             .unwrap()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Parser;
 use dpu_runtime::logging::LogFormat;
-use dpu_switch::api::{Completer, Control, SwitchInternal};
+use dpu_switch::api::{Completer, SwitchInternal};
 use dpu_switch::io::afpacket::AfPacketPort;
 use dpu_switch::io::{Opener, PortIo, Worker, WorkerStats};
 use dpu_switch::{ConfigError, Switch, SwitchConfig};
@@ -147,7 +147,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             Some(tokio::spawn(
                 tonic::transport::Server::builder()
                     .add_service(internal.into_server())
-                    .add_service(Control::default().into_server())
+                    .add_service(dpu_switch::api::control().into_server())
                     .serve_with_incoming_shutdown(listener, async {
                         let _ = api_stopped.await;
                     }),

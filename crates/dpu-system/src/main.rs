@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use dpu_system::inventory::Sources;
-use dpu_system::server::{Control, SystemInternal};
+use dpu_system::server::SystemInternal;
 use dpu_system::sysctl::{Applier, DEFAULT_ROOT};
 use tracing::{error, info, warn};
 
@@ -47,7 +47,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let signals =
         dpu_runtime::signals::ShutdownSignals::install().context("installing signal handlers")?;
     let listener = dpu_runtime::unix::bind(&args.socket)?;
-    let control = Control::new();
+    let control = dpu_system::server::control();
     info!(
         socket = %args.socket.display(),
         sysctl_root = %args.sysctl_root.display(),

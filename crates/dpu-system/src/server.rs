@@ -2,10 +2,8 @@
 //! `dpu.internal.v1.ServiceControl`. Every call that touches files runs on the blocking pool,
 //! never on the reactor.
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use dpu_proto::dpu::internal::v1::service_control_server::ServiceControl;
-use dpu_proto::dpu::internal::v1::{GetServiceInfoRequest, ServiceInfo};
 use dpu_proto::dpu::system::v1::system_internal_service_server::SystemInternalService;
 use dpu_proto::dpu::system::v1::{
     ApplyState, GetInventoryRequest, Inventory, ListAppliedSysctlsRequest, SyncSysctlsRequest,
@@ -17,15 +15,8 @@ use tracing::{info, warn};
 use crate::inventory::{self, Sources};
 use crate::sysctl::Applier;
 
-pub use dpu_proto::dpu::internal::v1::service_control_server::ServiceControlServer;
 pub use dpu_proto::dpu::system::v1::system_internal_service_server::SystemInternalServiceServer;
-
-/// A random id fixed for the life of this process, so the agent can tell a restarted process
-/// (whose in-memory applied set is empty) from the one it synced before.
-pub fn instance_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
-}
+pub use dpu_runtime::control::{Control, instance_id};
 
 /// Implements `SystemInternalService` over an [`Applier`] and the inventory sources.
 #[derive(Debug, Clone)]
@@ -109,47 +100,9 @@ impl SystemInternalService for SystemInternal {
     }
 }
 
-/// Implements `ServiceControl` for this process.
-#[derive(Debug, Clone)]
-pub struct Control {
-    info: ServiceInfo,
-}
-
-impl Default for Control {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Control {
-    pub fn new() -> Self {
-        Self {
-            info: ServiceInfo {
-                service: crate::SERVICE_NAME.to_owned(),
-                version: crate::VERSION.to_owned(),
-                instance_id: instance_id().to_owned(),
-                pid: std::process::id(),
-            },
-        }
-    }
-
-    pub fn info(&self) -> &ServiceInfo {
-        &self.info
-    }
-
-    pub fn into_server(self) -> ServiceControlServer<Self> {
-        ServiceControlServer::new(self)
-    }
-}
-
-#[tonic::async_trait]
-impl ServiceControl for Control {
-    async fn get_service_info(
-        &self,
-        _request: Request<GetServiceInfoRequest>,
-    ) -> Result<Response<ServiceInfo>, Status> {
-        Ok(Response::new(self.info.clone()))
-    }
+/// The `ServiceControl` identity of this process.
+pub fn control() -> Control {
+    Control::new(crate::SERVICE_NAME, crate::VERSION)
 }
 
 #[cfg(test)]
@@ -160,8 +113,8 @@ mod tests {
 
     #[test]
     fn service_info_is_stable_within_a_process() {
-        let a = Control::new();
-        let b = Control::new();
+        let a = control();
+        let b = control();
         assert_eq!(a.info().instance_id, b.info().instance_id);
         assert_eq!(a.info().service, "system");
         assert_eq!(a.info().pid, std::process::id());

@@ -1,0 +1,71 @@
+//! `dpu.internal.v1.ServiceControl`, which every service process serves next to its own internal
+//! API: the agent probes it to tell a restarted process (a new instance id, an empty applied
+//! state) from the one it synced before.
+
+use std::sync::OnceLock;
+
+use dpu_proto::dpu::internal::v1::service_control_server::{ServiceControl, ServiceControlServer};
+use dpu_proto::dpu::internal::v1::{GetServiceInfoRequest, ServiceInfo};
+use tonic::{Request, Response, Status};
+
+/// A random id fixed for the life of this process (32 hex digits).
+pub fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+/// This process's identity, served over gRPC.
+#[derive(Debug, Clone)]
+pub struct Control {
+    info: ServiceInfo,
+}
+
+impl Control {
+    pub fn new(service: &str, version: &str) -> Self {
+        Self {
+            info: ServiceInfo {
+                service: service.to_owned(),
+                version: version.to_owned(),
+                instance_id: instance_id().to_owned(),
+                pid: std::process::id(),
+            },
+        }
+    }
+
+    pub fn info(&self) -> &ServiceInfo {
+        &self.info
+    }
+
+    pub fn into_server(self) -> ServiceControlServer<Self> {
+        ServiceControlServer::new(self)
+    }
+}
+
+#[tonic::async_trait]
+impl ServiceControl for Control {
+    async fn get_service_info(
+        &self,
+        _request: Request<GetServiceInfoRequest>,
+    ) -> Result<Response<ServiceInfo>, Status> {
+        Ok(Response::new(self.info.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn identity_is_stable_within_a_process() {
+        let a = Control::new("x", "1.0");
+        let b = Control::new("y", "2.0");
+        assert_eq!(a.info().instance_id, b.info().instance_id);
+        assert_eq!(a.info().instance_id.len(), 32);
+        let info =
+            a.get_service_info(Request::new(GetServiceInfoRequest {})).await.unwrap().into_inner();
+        assert_eq!(
+            (info.service.as_str(), info.version.as_str(), info.pid),
+            ("x", "1.0", std::process::id())
+        );
+    }
+}
