@@ -51,7 +51,12 @@ impl Metrics {
         let key = if known { method } else { "unknown" };
         let secs = elapsed.as_secs_f64();
         let Ok(mut methods) = self.methods.lock() else { return };
-        let stats = methods.entry(key.to_owned()).or_default();
+        // Look up first: the series exists for all but the first call of a method, and this runs
+        // on every request.
+        if !methods.contains_key(key) {
+            methods.insert(key.to_owned(), MethodStats::default());
+        }
+        let Some(stats) = methods.get_mut(key) else { return };
         *stats.by_code.entry(code_name(code)).or_default() += 1;
         stats.count += 1;
         stats.sum_seconds += secs;
