@@ -78,6 +78,21 @@ pub enum LabError {
         prefix: String,
     },
 
+    /// A guest could not be built or started (kernel package, module, tool).
+    #[error("guest: {0}")]
+    Guest(String),
+
+    /// A guest did not print the next mark in time.
+    #[error(
+        "guest: no mark within the deadline ({after:?} after start); last console lines:\n{tail}"
+    )]
+    GuestDeadline {
+        /// Time since QEMU started.
+        after: Duration,
+        /// The last console lines.
+        tail: String,
+    },
+
     /// Teardown could not remove everything; each entry names one leftover.
     #[error("teardown of lab {prefix} left things behind: {}", problems.join("; "))]
     Teardown {

@@ -22,6 +22,7 @@
 //! The lab needs root and the `ip` command (iproute2).
 
 mod error;
+pub mod guest;
 mod proc;
 mod process;
 

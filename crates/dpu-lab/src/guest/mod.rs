@@ -1,0 +1,142 @@
+//! Linux guests for interoperability tests and the demo: Debian's amd64 kernel (its modules,
+//! e.g. `nvme-tcp.ko`) booted in qemu-system-x86_64 under TCG with a small initramfs.
+//!
+//! [`debian_kernel`] downloads and extracts the kernel package into a cache; [`Initramfs`]
+//! gathers static busybox, host binaries with their shared libraries and the kernel modules a
+//! scenario needs; [`init_prelude`] is the start every `/init` shares (mounts, modules,
+//! network, the `mark`/`fail` helpers); [`Guest`] runs QEMU with user-mode networking
+//! (`net=192.0.2.0/24`, the host is the gateway 192.0.2.2), reads the serial console and hands
+//! out the `GUEST-MARK` lines the scenario prints, with a deadline. QEMU runs in its own process
+//! group and is stopped whenever the [`Guest`] is dropped, also on panic.
+//!
+//! Nothing is loaded into the host kernel and nothing but the listed tools is installed.
+
+mod initramfs;
+mod kernel;
+mod qemu;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+pub use self::initramfs::Initramfs;
+pub use self::kernel::{Kernel, debian_kernel, module_load_order};
+pub use self::qemu::{Guest, QemuConfig};
+use crate::error::{LabError, Result};
+use crate::proc::run_ok;
+
+/// The guest's user-mode network (documentation range).
+pub const GUEST_NET: &str = "192.0.2.0/24";
+/// The guest's address.
+pub const GUEST_IP: &str = "192.0.2.15";
+/// QEMU's user-mode gateway; connections to it reach the host's loopback.
+pub const GUEST_GATEWAY: &str = "192.0.2.2";
+/// What a scenario prints in front of a mark (`mark TEXT` in [`init_prelude`]).
+pub const MARK: &str = "GUEST-MARK ";
+
+/// Limit for the helper commands (apt-get, dpkg-deb, ldd, cpio).
+const CMD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Host commands a guest build needs, with the Debian package of each.
+pub const HOST_TOOLS: &[(&str, &str)] = &[
+    ("qemu-system-x86_64", "qemu-system-x86"),
+    ("busybox", "busybox-static"),
+    ("cpio", "cpio"),
+    ("ldd", "libc-bin"),
+    ("apt-get", "apt"),
+    ("dpkg-deb", "dpkg"),
+];
+
+/// `tool` on PATH, as a canonical path.
+pub fn find_command(tool: &str) -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
+        .and_then(|p| p.canonicalize().ok())
+        .ok_or_else(|| LabError::Guest(format!("`{tool}` is not on PATH")))
+}
+
+/// Installs (apt-get) the packages of the `(command, package)` pairs whose command is missing,
+/// saying so; fails if a command is still missing afterwards.
+pub fn ensure_commands(tools: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> =
+        tools.iter().filter(|(tool, _)| find_command(tool).is_err()).map(|(_, pkg)| *pkg).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("guest: installing {}", missing.join(" "));
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run_ok(install, CMD_TIMEOUT)?;
+    for (tool, _) in tools {
+        find_command(tool)?;
+    }
+    Ok(())
+}
+
+/// The start of an `/init` script: busybox applets, /proc, /sys, /dev, tmpfs on /tmp and /run,
+/// `mark TEXT` (prints a [`MARK`] line), `fail TEXT` (marks `FAIL TEXT` and powers off),
+/// `waitblk REGEX 1|0` (waits up to 60 s until a block device matching REGEX appears / is
+/// gone; prints its name), the modules loaded in order, and eth0 up as [`GUEST_IP`] with
+/// [`GUEST_GATEWAY`] as default route. Marks `boot` and `net-up`.
+pub fn init_prelude(modules: &[String]) -> String {
+    let insmods: String =
+        modules.iter().map(|m| format!("insmod /modules/{m} || fail insmod {m}\n")).collect();
+    format!(
+        r#"#!/bin/sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /tmp /mnt /run /etc
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mark() {{ echo "{MARK}$*"; }}
+fail() {{ mark FAIL "$*"; poweroff -f; sleep 10; }}
+waitblk() {{
+  i=0
+  while [ $i -lt 300 ]; do
+    d=$(ls /sys/block | grep -E -m1 "^$1\$")
+    if [ "$2" = 1 ] && [ -n "$d" ]; then echo "$d"; return 0; fi
+    if [ "$2" = 0 ] && [ -z "$d" ]; then return 0; fi
+    usleep 200000
+    i=$((i+1))
+  done
+  return 1
+}}
+mark boot
+{insmods}
+ip link set lo up
+ip link set eth0 up
+ip addr add {GUEST_IP}/24 dev eth0
+ip route add default via {GUEST_GATEWAY}
+mark net-up
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prelude_loads_modules_in_the_given_order_and_marks() {
+        let s = init_prelude(&["a.ko".into(), "b.ko".into()]);
+        let a = s.find("insmod /modules/a.ko").unwrap_or(usize::MAX);
+        let b = s.find("insmod /modules/b.ko").unwrap_or(0);
+        assert!(a < b, "{s}");
+        assert!(s.contains("echo \"GUEST-MARK $*\""));
+        assert!(s.contains("192.0.2.15/24") && s.contains("via 192.0.2.2"));
+    }
+
+    #[test]
+    fn missing_command_is_an_error() {
+        assert!(find_command("no-such-command-for-dpu-lab").is_err());
+        assert!(find_command("sh").is_ok());
+    }
+}
