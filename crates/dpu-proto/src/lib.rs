@@ -37,6 +37,7 @@ pub mod dpu {
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("gen/descriptor.bin");
 
 /// Full names of the public services the agent serves (for health and reflection).
-pub const PUBLIC_SERVICES: &[&str] = &["dpu.system.v1.SystemService", "dpu.nvmf.v1.NvmfService"];
+pub const PUBLIC_SERVICES: &[&str] =
+    &["dpu.system.v1.SystemService", "dpu.nvmf.v1.NvmfService", "dpu.switch.v1.SwitchService"];
 
 pub use pbjson_types;

@@ -27,6 +27,9 @@ const HOST_METHODS: &[&str] = &[
     "/dpu.nvmf.v1.NvmfService/GetListener",
     "/dpu.nvmf.v1.NvmfService/ListListeners",
     "/dpu.nvmf.v1.NvmfService/GetNvmfStats",
+    // The handlers narrow these to the host's own ports (api::switch::kinds::is_host_port).
+    "/dpu.switch.v1.SwitchService/GetPortStatus",
+    "/dpu.switch.v1.SwitchService/ListPortStatuses",
 ];
 
 /// The least role that may call `path` (the HTTP/2 `:path` of a gRPC call).
@@ -55,6 +58,10 @@ mod tests {
         assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/CreateVolume"), Role::Operator);
         assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/DeleteNamespace"), Role::Operator);
         assert_eq!(required_role("/dpu.nvmf.v1.NvmfService/UpdateListener"), Role::Operator);
+        assert_eq!(required_role("/dpu.switch.v1.SwitchService/ListPortStatuses"), Role::Host);
+        assert_eq!(required_role("/dpu.switch.v1.SwitchService/ListPorts"), Role::Operator);
+        assert_eq!(required_role("/dpu.switch.v1.SwitchService/ListMacEntries"), Role::Operator);
+        assert_eq!(required_role("/dpu.switch.v1.SwitchService/CreatePort"), Role::Operator);
         assert_eq!(required_role(""), Role::Operator);
     }
 }

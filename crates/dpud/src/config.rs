@@ -100,7 +100,7 @@ pub struct Service {
 }
 
 /// Services the agent knows how to drive.
-pub const KNOWN_SERVICES: &[&str] = &["system", "nvmf"];
+pub const KNOWN_SERVICES: &[&str] = &["system", "nvmf", "switch"];
 
 impl Config {
     /// Parses and validates a configuration text. Paths stay as written.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use dpu_pki::ClientCa;
 use dpu_proto::dpu::nvmf::v1::nvmf_service_server::NvmfServiceServer;
+use dpu_proto::dpu::switch::v1::switch_service_server::SwitchServiceServer;
 use dpu_proto::dpu::system::v1::SysctlSpec;
 use dpu_proto::dpu::system::v1::system_service_server::SystemServiceServer;
 use dpu_store::Store;
@@ -19,6 +20,7 @@ use tonic::transport::Server;
 
 use crate::api::nvmf::{NVMF_SERVICE, NvmfApi, NvmfReconciler, NvmfResources};
 use crate::api::resource::Resources;
+use crate::api::switch::{SWITCH_SERVICE, SwitchApi, SwitchReconciler, SwitchResources};
 use crate::api::system::{SYSCTLS, SysctlReconciler, SysctlStatuses, SystemApi};
 use crate::config::Config;
 use crate::gate::GateLayer;
@@ -105,6 +107,7 @@ impl Agent {
         let mut services = Services::default();
         // The reconciler never nudges; the API's copy (below) sees every handle.
         let nvmf = NvmfResources::open(&store, &services);
+        let switch = SwitchResources::open(&store, &services);
         for svc in &config.services {
             let handle = ServiceHandle::new(&svc.name, dpu_runtime::unix::channel(&svc.socket));
             let reconciler: Arc<dyn Reconciler> = match svc.name.as_str() {
@@ -113,6 +116,7 @@ impl Agent {
                     statuses: statuses.clone(),
                 }),
                 NVMF_SERVICE => Arc::new(NvmfReconciler { resources: nvmf.clone() }),
+                SWITCH_SERVICE => Arc::new(SwitchReconciler { resources: switch.clone() }),
                 // Config validation admits only known services.
                 other => unreachable!("unknown service {other} passed validation"),
             };
@@ -139,9 +143,14 @@ impl Agent {
             resources: nvmf.with_services(&services),
             services: services.clone(),
         });
+        let switch_api = Arc::new(SwitchApi {
+            resources: switch.with_services(&services),
+            services: services.clone(),
+        });
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter.set_serving::<SystemServiceServer<SystemApi>>().await;
         health_reporter.set_serving::<NvmfServiceServer<NvmfApi>>().await;
+        health_reporter.set_serving::<SwitchServiceServer<SwitchApi>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(dpu_proto::FILE_DESCRIPTOR_SET)
@@ -183,6 +192,11 @@ impl Agent {
                 .add_service(
                     NvmfServiceServer::from_arc(nvmf_api.clone())
                         .max_decoding_message_size(config.max_request_bytes),
+                )
+                .add_service(
+                    SwitchServiceServer::from_arc(switch_api.clone())
+                        .max_decoding_message_size(config.max_request_bytes)
+                        .max_encoding_message_size(dpu_switch::api::MESSAGE_LIMIT),
                 );
             let mut stop = shutdown_rx.clone();
             let name = l.name.clone();

@@ -14,7 +14,7 @@ fn shipped_config_parses_and_caps_the_host_listener() {
     assert_eq!(host.address.to_string(), "192.168.100.2:50051");
     assert_eq!(host.max_role, Some(Role::Host));
     let names: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["system", "nvmf"]);
+    assert_eq!(names, ["system", "nvmf", "switch"]);
     for s in &config.services {
         let unit = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../../images/rootfs/lib/systemd/system/dpu-{}.service", s.name));

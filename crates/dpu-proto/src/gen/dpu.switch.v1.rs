@@ -328,6 +328,446 @@ pub struct ListNeighboursResponse {
     #[prost(message, repeated, tag = "3")]
     pub routes: ::prost::alloc::vec::Vec<RouteStatus>,
 }
+/// Observed state of every switch resource: the switch applies the whole configuration at
+/// once, so an object is APPLIED when a configuration holding its current generation was
+/// accepted.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ObjectStatus {
+    #[prost(enumeration = "ApplyState", tag = "1")]
+    pub state: i32,
+    #[prost(int64, tag = "2")]
+    pub applied_generation: i64,
+    #[prost(string, tag = "3")]
+    pub message: ::prost::alloc::string::String,
+}
+/// A broadcast domain. Name: "bridges/{id}".
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct BridgeResource {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub spec: ::core::option::Option<BridgeSpec>,
+    #[prost(message, optional, tag = "3")]
+    pub status: ::core::option::Option<ObjectStatus>,
+    #[prost(int64, tag = "4")]
+    pub generation: i64,
+    #[prost(string, tag = "5")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "6")]
+    pub create_time: ::core::option::Option<::pbjson_types::Timestamp>,
+    #[prost(message, optional, tag = "7")]
+    pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct BridgeSpec {
+    /// The VLAN its access and trunk ports carry (1..4094); needed for ports to join.
+    #[prost(uint32, optional, tag = "1")]
+    pub vlan: ::core::option::Option<u32>,
+    /// The overlay VNI (0..2^24-1); a bridge needs a vlan or a vni.
+    #[prost(uint32, optional, tag = "2")]
+    pub vni: ::core::option::Option<u32>,
+    /// 0 = 300 s.
+    #[prost(uint32, tag = "3")]
+    pub ageing_secs: u32,
+    /// 0 = 4096.
+    #[prost(uint32, tag = "4")]
+    pub mac_limit: u32,
+}
+/// A switch port bound to the Linux interface named by its id. Name: "ports/{ifname}".
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PortResource {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub spec: ::core::option::Option<PortSpec>,
+    #[prost(message, optional, tag = "3")]
+    pub status: ::core::option::Option<ObjectStatus>,
+    #[prost(int64, tag = "4")]
+    pub generation: i64,
+    #[prost(string, tag = "5")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "6")]
+    pub create_time: ::core::option::Option<::pbjson_types::Timestamp>,
+    #[prost(message, optional, tag = "7")]
+    pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PortSpec {
+    #[prost(enumeration = "PortMode", tag = "1")]
+    pub mode: i32,
+    /// ACCESS: the bridge it is an untagged member of, "bridges/{id}".
+    #[prost(string, tag = "2")]
+    pub bridge: ::prost::alloc::string::String,
+    /// TRUNK: the bridges it carries tagged (by their VLANs).
+    #[prost(string, repeated, tag = "3")]
+    pub trunk_bridges: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// TRUNK: the bridge untagged frames belong to; empty: they are dropped.
+    #[prost(string, tag = "4")]
+    pub native_bridge: ::prost::alloc::string::String,
+    /// Largest L3 payload; 0 = 1500.
+    #[prost(uint32, tag = "5")]
+    pub mtu: u32,
+    #[prost(bool, tag = "6")]
+    pub admin_down: bool,
+}
+/// Our tunnel endpoint. Name: "vteps/{id}".
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct VtepResource {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub spec: ::core::option::Option<VtepSpec>,
+    #[prost(message, optional, tag = "3")]
+    pub status: ::core::option::Option<ObjectStatus>,
+    #[prost(int64, tag = "4")]
+    pub generation: i64,
+    #[prost(string, tag = "5")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "6")]
+    pub create_time: ::core::option::Option<::pbjson_types::Timestamp>,
+    #[prost(message, optional, tag = "7")]
+    pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct VtepSpec {
+    /// The UPLINK port, "ports/p0".
+    #[prost(string, tag = "1")]
+    pub uplink: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub local_ip: ::prost::alloc::string::String,
+    /// 0 = 24.
+    #[prost(uint32, tag = "3")]
+    pub prefix_len: u32,
+    /// Empty: none.
+    #[prost(string, tag = "4")]
+    pub gateway: ::prost::alloc::string::String,
+    /// Empty: the uplink's own MAC.
+    #[prost(string, tag = "5")]
+    pub local_mac: ::prost::alloc::string::String,
+    #[prost(bool, tag = "6")]
+    pub udp_checksum: bool,
+    /// 0 = 64.
+    #[prost(uint32, tag = "7")]
+    pub ttl: u32,
+    /// Remote VTEPs and the VNIs (of bridges) whose flooded frames they receive.
+    #[prost(message, repeated, tag = "8")]
+    pub remotes: ::prost::alloc::vec::Vec<RemoteVtep>,
+    #[prost(bool, tag = "9")]
+    pub no_learn_remotes: bool,
+}
+/// A routing instance. Name: "vrfs/{id}". Its routes are child resources.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct VrfResource {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub spec: ::core::option::Option<VrfSpec>,
+    #[prost(message, optional, tag = "3")]
+    pub status: ::core::option::Option<ObjectStatus>,
+    #[prost(int64, tag = "4")]
+    pub generation: i64,
+    #[prost(string, tag = "5")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "6")]
+    pub create_time: ::core::option::Option<::pbjson_types::Timestamp>,
+    #[prost(message, optional, tag = "7")]
+    pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct VrfSpec {
+    /// Free text for people.
+    #[prost(string, tag = "1")]
+    pub description: ::prost::alloc::string::String,
+}
+/// A static route. Name: "vrfs/{vrf}/routes/{id}"; spec: the internal Route (prefix, next
+/// hop inside an SVI subnet of the VRF).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RouteResource {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub spec: ::core::option::Option<Route>,
+    #[prost(message, optional, tag = "3")]
+    pub status: ::core::option::Option<ObjectStatus>,
+    #[prost(int64, tag = "4")]
+    pub generation: i64,
+    #[prost(string, tag = "5")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "6")]
+    pub create_time: ::core::option::Option<::pbjson_types::Timestamp>,
+    #[prost(message, optional, tag = "7")]
+    pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+/// A bridge's routed interface. Name: "svis/{id}".
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SviResource {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub spec: ::core::option::Option<SviSpec>,
+    #[prost(message, optional, tag = "3")]
+    pub status: ::core::option::Option<ObjectStatus>,
+    #[prost(int64, tag = "4")]
+    pub generation: i64,
+    #[prost(string, tag = "5")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "6")]
+    pub create_time: ::core::option::Option<::pbjson_types::Timestamp>,
+    #[prost(message, optional, tag = "7")]
+    pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SviSpec {
+    /// "bridges/{id}".
+    #[prost(string, tag = "1")]
+    pub bridge: ::prost::alloc::string::String,
+    /// "vrfs/{id}".
+    #[prost(string, tag = "2")]
+    pub vrf: ::prost::alloc::string::String,
+    /// "a.b.c.d/len", len 1..30; subnets of one VRF do not overlap.
+    #[prost(string, tag = "3")]
+    pub address: ::prost::alloc::string::String,
+    /// "aa:bb:cc:dd:ee:ff", unicast.
+    #[prost(string, tag = "4")]
+    pub mac: ::prost::alloc::string::String,
+    /// "2001:db8:a::1/64"; empty: no IPv6.
+    #[prost(string, tag = "5")]
+    pub address6: ::prost::alloc::string::String,
+}
+/// Name: "bridges/{bridge}/static-macs/{id}".
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StaticMacResource {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub spec: ::core::option::Option<StaticMacSpec>,
+    #[prost(message, optional, tag = "3")]
+    pub status: ::core::option::Option<ObjectStatus>,
+    #[prost(int64, tag = "4")]
+    pub generation: i64,
+    #[prost(string, tag = "5")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "6")]
+    pub create_time: ::core::option::Option<::pbjson_types::Timestamp>,
+    #[prost(message, optional, tag = "7")]
+    pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StaticMacSpec {
+    /// "aa:bb:cc:dd:ee:ff", unicast.
+    #[prost(string, tag = "1")]
+    pub mac: ::prost::alloc::string::String,
+    /// Exactly one of: an ACCESS or TRUNK port "ports/{id}", or a remote VTEP's IPv4 address.
+    #[prost(string, tag = "2")]
+    pub port: ::prost::alloc::string::String,
+    #[prost(string, tag = "3")]
+    pub remote_vtep: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GetResourceRequest {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListResourcesRequest {
+    #[prost(int32, tag = "1")]
+    pub page_size: i32,
+    #[prost(string, tag = "2")]
+    pub page_token: ::prost::alloc::string::String,
+}
+/// Children of one parent ("vrfs/red"); an empty parent lists those of every parent.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ListChildrenRequest {
+    #[prost(string, tag = "1")]
+    pub parent: ::prost::alloc::string::String,
+    #[prost(int32, tag = "2")]
+    pub page_size: i32,
+    #[prost(string, tag = "3")]
+    pub page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DeleteResourceRequest {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub etag: ::prost::alloc::string::String,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateBridgeRequest {
+    #[prost(string, tag = "1")]
+    pub bridge_id: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub bridge: ::core::option::Option<BridgeResource>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListBridgesResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub bridges: ::prost::alloc::vec::Vec<BridgeResource>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateBridgeRequest {
+    #[prost(message, optional, tag = "1")]
+    pub bridge: ::core::option::Option<BridgeResource>,
+    #[prost(message, optional, tag = "2")]
+    pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreatePortRequest {
+    #[prost(string, tag = "1")]
+    pub port_id: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub port: ::core::option::Option<PortResource>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListPortsResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub ports: ::prost::alloc::vec::Vec<PortResource>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdatePortRequest {
+    #[prost(message, optional, tag = "1")]
+    pub port: ::core::option::Option<PortResource>,
+    #[prost(message, optional, tag = "2")]
+    pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct CreateVtepRequest {
+    #[prost(string, tag = "1")]
+    pub vtep_id: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub vtep: ::core::option::Option<VtepResource>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListVtepsResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub vteps: ::prost::alloc::vec::Vec<VtepResource>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct UpdateVtepRequest {
+    #[prost(message, optional, tag = "1")]
+    pub vtep: ::core::option::Option<VtepResource>,
+    #[prost(message, optional, tag = "2")]
+    pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateVrfRequest {
+    #[prost(string, tag = "1")]
+    pub vrf_id: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub vrf: ::core::option::Option<VrfResource>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListVrfsResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub vrfs: ::prost::alloc::vec::Vec<VrfResource>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateVrfRequest {
+    #[prost(message, optional, tag = "1")]
+    pub vrf: ::core::option::Option<VrfResource>,
+    #[prost(message, optional, tag = "2")]
+    pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateRouteRequest {
+    /// "vrfs/{vrf}".
+    #[prost(string, tag = "1")]
+    pub parent: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub route_id: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "3")]
+    pub route: ::core::option::Option<RouteResource>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListRoutesResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub routes: ::prost::alloc::vec::Vec<RouteResource>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateRouteRequest {
+    #[prost(message, optional, tag = "1")]
+    pub route: ::core::option::Option<RouteResource>,
+    #[prost(message, optional, tag = "2")]
+    pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateSviRequest {
+    #[prost(string, tag = "1")]
+    pub svi_id: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub svi: ::core::option::Option<SviResource>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListSvisResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub svis: ::prost::alloc::vec::Vec<SviResource>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateSviRequest {
+    #[prost(message, optional, tag = "1")]
+    pub svi: ::core::option::Option<SviResource>,
+    #[prost(message, optional, tag = "2")]
+    pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateStaticMacRequest {
+    /// "bridges/{bridge}".
+    #[prost(string, tag = "1")]
+    pub parent: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub static_mac_id: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "3")]
+    pub static_mac: ::core::option::Option<StaticMacResource>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListStaticMacsResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub static_macs: ::prost::alloc::vec::Vec<StaticMacResource>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateStaticMacRequest {
+    #[prost(message, optional, tag = "1")]
+    pub static_mac: ::core::option::Option<StaticMacResource>,
+    #[prost(message, optional, tag = "2")]
+    pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
+    #[prost(bool, tag = "3")]
+    pub allow_missing: bool,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ListPortStatusesResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub ports: ::prost::alloc::vec::Vec<PortStatus>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: ::prost::alloc::string::String,
+}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
 pub enum PortMode {
@@ -391,6 +831,3264 @@ impl Encap {
             "ENCAP_GENEVE" => Some(Self::Geneve),
             _ => None,
         }
+    }
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ApplyState {
+    Unspecified = 0,
+    Pending = 1,
+    Applied = 2,
+    Failed = 3,
+}
+impl ApplyState {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "APPLY_STATE_UNSPECIFIED",
+            Self::Pending => "APPLY_STATE_PENDING",
+            Self::Applied => "APPLY_STATE_APPLIED",
+            Self::Failed => "APPLY_STATE_FAILED",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "APPLY_STATE_UNSPECIFIED" => Some(Self::Unspecified),
+            "APPLY_STATE_PENDING" => Some(Self::Pending),
+            "APPLY_STATE_APPLIED" => Some(Self::Applied),
+            "APPLY_STATE_FAILED" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+/// Generated client implementations.
+pub mod switch_service_client {
+    #![allow(
+        unused_variables,
+        dead_code,
+        missing_docs,
+        clippy::wildcard_imports,
+        clippy::let_unit_value,
+    )]
+    use tonic::codegen::*;
+    use tonic::codegen::http::Uri;
+    /// Public API served by the agent. The operator manages every resource and reads every
+    /// status; the host role may only read the status of its own ports (the host representors
+    /// pf<N>hpf and pf<N>vf<M>), through GetPortStatus and ListPortStatuses.
+    /// Resource references are names: a port's bridge is "bridges/b1", an SVI's VRF "vrfs/red".
+    #[derive(Debug, Clone)]
+    pub struct SwitchServiceClient<T> {
+        inner: tonic::client::Grpc<T>,
+    }
+    impl SwitchServiceClient<tonic::transport::Channel> {
+        /// Attempt to create a new client by connecting to a given endpoint.
+        pub async fn connect<D>(dst: D) -> Result<Self, tonic::transport::Error>
+        where
+            D: TryInto<tonic::transport::Endpoint>,
+            D::Error: Into<StdError>,
+        {
+            let conn = tonic::transport::Endpoint::new(dst)?.connect().await?;
+            Ok(Self::new(conn))
+        }
+    }
+    impl<T> SwitchServiceClient<T>
+    where
+        T: tonic::client::GrpcService<tonic::body::Body>,
+        T::Error: Into<StdError>,
+        T::ResponseBody: Body<Data = Bytes> + std::marker::Send + 'static,
+        <T::ResponseBody as Body>::Error: Into<StdError> + std::marker::Send,
+    {
+        pub fn new(inner: T) -> Self {
+            let inner = tonic::client::Grpc::new(inner);
+            Self { inner }
+        }
+        pub fn with_origin(inner: T, origin: Uri) -> Self {
+            let inner = tonic::client::Grpc::with_origin(inner, origin);
+            Self { inner }
+        }
+        pub fn with_interceptor<F>(
+            inner: T,
+            interceptor: F,
+        ) -> SwitchServiceClient<InterceptedService<T, F>>
+        where
+            F: tonic::service::Interceptor,
+            T::ResponseBody: Default,
+            T: tonic::codegen::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<
+                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
+                >,
+            >,
+            <T as tonic::codegen::Service<
+                http::Request<tonic::body::Body>,
+            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+        {
+            SwitchServiceClient::new(InterceptedService::new(inner, interceptor))
+        }
+        /// Compress requests with the given encoding.
+        ///
+        /// This requires the server to support it otherwise it might respond with an
+        /// error.
+        #[must_use]
+        pub fn send_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.inner = self.inner.send_compressed(encoding);
+            self
+        }
+        /// Enable decompressing responses.
+        #[must_use]
+        pub fn accept_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.inner = self.inner.accept_compressed(encoding);
+            self
+        }
+        /// Limits the maximum size of a decoded message.
+        ///
+        /// Default: `4MB`
+        #[must_use]
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_decoding_message_size(limit);
+            self
+        }
+        /// Limits the maximum size of an encoded message.
+        ///
+        /// Default: `usize::MAX`
+        #[must_use]
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_encoding_message_size(limit);
+            self
+        }
+        pub async fn create_bridge(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateBridgeRequest>,
+        ) -> std::result::Result<tonic::Response<super::BridgeResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/CreateBridge",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "CreateBridge"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn get_bridge(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::BridgeResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetBridge",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetBridge"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_bridges(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListBridgesResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListBridges",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "ListBridges"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn update_bridge(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateBridgeRequest>,
+        ) -> std::result::Result<tonic::Response<super::BridgeResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/UpdateBridge",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "UpdateBridge"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn delete_bridge(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/DeleteBridge",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "DeleteBridge"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// A port's id is the Linux interface it binds: "ports/pf0vf0".
+        pub async fn create_port(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreatePortRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/CreatePort",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "CreatePort"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn get_port(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetPort",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetPort"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_ports(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListPortsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListPorts",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "ListPorts"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn update_port(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdatePortRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/UpdatePort",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "UpdatePort"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn delete_port(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/DeletePort",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "DeletePort"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The switch terminates tunnels on at most one VTEP.
+        pub async fn create_vtep(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateVtepRequest>,
+        ) -> std::result::Result<tonic::Response<super::VtepResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/CreateVtep",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "CreateVtep"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn get_vtep(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::VtepResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetVtep",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetVtep"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_vteps(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListVtepsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListVteps",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "ListVteps"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn update_vtep(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateVtepRequest>,
+        ) -> std::result::Result<tonic::Response<super::VtepResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/UpdateVtep",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "UpdateVtep"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn delete_vtep(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/DeleteVtep",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "DeleteVtep"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn create_vrf(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateVrfRequest>,
+        ) -> std::result::Result<tonic::Response<super::VrfResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/CreateVrf",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "CreateVrf"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn get_vrf(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::VrfResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetVrf",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetVrf"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_vrfs(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListVrfsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListVrfs",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "ListVrfs"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn update_vrf(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateVrfRequest>,
+        ) -> std::result::Result<tonic::Response<super::VrfResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/UpdateVrf",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "UpdateVrf"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn delete_vrf(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/DeleteVrf",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "DeleteVrf"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Static routes live under their VRF: "vrfs/{vrf}/routes/{id}".
+        pub async fn create_route(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateRouteRequest>,
+        ) -> std::result::Result<tonic::Response<super::RouteResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/CreateRoute",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "CreateRoute"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn get_route(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::RouteResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetRoute",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetRoute"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_routes(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListChildrenRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListRoutesResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListRoutes",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "ListRoutes"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn update_route(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateRouteRequest>,
+        ) -> std::result::Result<tonic::Response<super::RouteResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/UpdateRoute",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "UpdateRoute"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn delete_route(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/DeleteRoute",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "DeleteRoute"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// A bridge's gateway interface; at most one per bridge.
+        pub async fn create_svi(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateSviRequest>,
+        ) -> std::result::Result<tonic::Response<super::SviResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/CreateSvi",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "CreateSvi"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn get_svi(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::SviResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetSvi",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetSvi"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_svis(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListSvisResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListSvis",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "ListSvis"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn update_svi(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateSviRequest>,
+        ) -> std::result::Result<tonic::Response<super::SviResource>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/UpdateSvi",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "UpdateSvi"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn delete_svi(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/DeleteSvi",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "DeleteSvi"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Static MACs live under their bridge: "bridges/{bridge}/static-macs/{id}".
+        pub async fn create_static_mac(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateStaticMacRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::StaticMacResource>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/CreateStaticMac",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "CreateStaticMac"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn get_static_mac(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::StaticMacResource>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetStaticMac",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetStaticMac"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_static_macs(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListChildrenRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListStaticMacsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListStaticMacs",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "ListStaticMacs"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn update_static_mac(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateStaticMacRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::StaticMacResource>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/UpdateStaticMac",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "UpdateStaticMac"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn delete_static_mac(
+            &mut self,
+            request: impl tonic::IntoRequest<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/DeleteStaticMac",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "DeleteStaticMac"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// Observed state, answered by the switch process (UNAVAILABLE while it is down).
+        /// The whole status: every port with counters, bridges, VTEPs, flow cache (operator).
+        pub async fn get_switch_status(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetStatusRequest>,
+        ) -> std::result::Result<tonic::Response<super::SwitchStatus>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetSwitchStatus",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "GetSwitchStatus"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        /// One port's counters, by port name "ports/{id}"; the host role only for its own ports.
+        pub async fn get_port_status(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortStatus>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/GetPortStatus",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "GetPortStatus"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Port counters in name order; the host role sees only its own ports.
+        pub async fn list_port_statuses(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListPortStatusesResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListPortStatuses",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "ListPortStatuses"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_mac_entries(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListMacEntriesResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListMacEntries",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "ListMacEntries"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_neighbours(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListNeighboursResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListNeighbours",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("dpu.switch.v1.SwitchService", "ListNeighbours"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn list_flows(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListFlowsResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.switch.v1.SwitchService/ListFlows",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("dpu.switch.v1.SwitchService", "ListFlows"));
+            self.inner.unary(req, path, codec).await
+        }
+    }
+}
+/// Generated server implementations.
+pub mod switch_service_server {
+    #![allow(
+        unused_variables,
+        dead_code,
+        missing_docs,
+        clippy::wildcard_imports,
+        clippy::let_unit_value,
+    )]
+    use tonic::codegen::*;
+    /// Generated trait containing gRPC methods that should be implemented for use with SwitchServiceServer.
+    #[async_trait]
+    pub trait SwitchService: std::marker::Send + std::marker::Sync + 'static {
+        async fn create_bridge(
+            &self,
+            request: tonic::Request<super::CreateBridgeRequest>,
+        ) -> std::result::Result<tonic::Response<super::BridgeResource>, tonic::Status>;
+        async fn get_bridge(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::BridgeResource>, tonic::Status>;
+        async fn list_bridges(
+            &self,
+            request: tonic::Request<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListBridgesResponse>,
+            tonic::Status,
+        >;
+        async fn update_bridge(
+            &self,
+            request: tonic::Request<super::UpdateBridgeRequest>,
+        ) -> std::result::Result<tonic::Response<super::BridgeResource>, tonic::Status>;
+        async fn delete_bridge(
+            &self,
+            request: tonic::Request<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        /// A port's id is the Linux interface it binds: "ports/pf0vf0".
+        async fn create_port(
+            &self,
+            request: tonic::Request<super::CreatePortRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortResource>, tonic::Status>;
+        async fn get_port(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortResource>, tonic::Status>;
+        async fn list_ports(
+            &self,
+            request: tonic::Request<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListPortsResponse>,
+            tonic::Status,
+        >;
+        async fn update_port(
+            &self,
+            request: tonic::Request<super::UpdatePortRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortResource>, tonic::Status>;
+        async fn delete_port(
+            &self,
+            request: tonic::Request<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        /// The switch terminates tunnels on at most one VTEP.
+        async fn create_vtep(
+            &self,
+            request: tonic::Request<super::CreateVtepRequest>,
+        ) -> std::result::Result<tonic::Response<super::VtepResource>, tonic::Status>;
+        async fn get_vtep(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::VtepResource>, tonic::Status>;
+        async fn list_vteps(
+            &self,
+            request: tonic::Request<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListVtepsResponse>,
+            tonic::Status,
+        >;
+        async fn update_vtep(
+            &self,
+            request: tonic::Request<super::UpdateVtepRequest>,
+        ) -> std::result::Result<tonic::Response<super::VtepResource>, tonic::Status>;
+        async fn delete_vtep(
+            &self,
+            request: tonic::Request<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        async fn create_vrf(
+            &self,
+            request: tonic::Request<super::CreateVrfRequest>,
+        ) -> std::result::Result<tonic::Response<super::VrfResource>, tonic::Status>;
+        async fn get_vrf(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::VrfResource>, tonic::Status>;
+        async fn list_vrfs(
+            &self,
+            request: tonic::Request<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListVrfsResponse>,
+            tonic::Status,
+        >;
+        async fn update_vrf(
+            &self,
+            request: tonic::Request<super::UpdateVrfRequest>,
+        ) -> std::result::Result<tonic::Response<super::VrfResource>, tonic::Status>;
+        async fn delete_vrf(
+            &self,
+            request: tonic::Request<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        /// Static routes live under their VRF: "vrfs/{vrf}/routes/{id}".
+        async fn create_route(
+            &self,
+            request: tonic::Request<super::CreateRouteRequest>,
+        ) -> std::result::Result<tonic::Response<super::RouteResource>, tonic::Status>;
+        async fn get_route(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::RouteResource>, tonic::Status>;
+        async fn list_routes(
+            &self,
+            request: tonic::Request<super::ListChildrenRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListRoutesResponse>,
+            tonic::Status,
+        >;
+        async fn update_route(
+            &self,
+            request: tonic::Request<super::UpdateRouteRequest>,
+        ) -> std::result::Result<tonic::Response<super::RouteResource>, tonic::Status>;
+        async fn delete_route(
+            &self,
+            request: tonic::Request<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        /// A bridge's gateway interface; at most one per bridge.
+        async fn create_svi(
+            &self,
+            request: tonic::Request<super::CreateSviRequest>,
+        ) -> std::result::Result<tonic::Response<super::SviResource>, tonic::Status>;
+        async fn get_svi(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::SviResource>, tonic::Status>;
+        async fn list_svis(
+            &self,
+            request: tonic::Request<super::ListResourcesRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListSvisResponse>,
+            tonic::Status,
+        >;
+        async fn update_svi(
+            &self,
+            request: tonic::Request<super::UpdateSviRequest>,
+        ) -> std::result::Result<tonic::Response<super::SviResource>, tonic::Status>;
+        async fn delete_svi(
+            &self,
+            request: tonic::Request<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        /// Static MACs live under their bridge: "bridges/{bridge}/static-macs/{id}".
+        async fn create_static_mac(
+            &self,
+            request: tonic::Request<super::CreateStaticMacRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::StaticMacResource>,
+            tonic::Status,
+        >;
+        async fn get_static_mac(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::StaticMacResource>,
+            tonic::Status,
+        >;
+        async fn list_static_macs(
+            &self,
+            request: tonic::Request<super::ListChildrenRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListStaticMacsResponse>,
+            tonic::Status,
+        >;
+        async fn update_static_mac(
+            &self,
+            request: tonic::Request<super::UpdateStaticMacRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::StaticMacResource>,
+            tonic::Status,
+        >;
+        async fn delete_static_mac(
+            &self,
+            request: tonic::Request<super::DeleteResourceRequest>,
+        ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        /// Observed state, answered by the switch process (UNAVAILABLE while it is down).
+        /// The whole status: every port with counters, bridges, VTEPs, flow cache (operator).
+        async fn get_switch_status(
+            &self,
+            request: tonic::Request<super::GetStatusRequest>,
+        ) -> std::result::Result<tonic::Response<super::SwitchStatus>, tonic::Status>;
+        /// One port's counters, by port name "ports/{id}"; the host role only for its own ports.
+        async fn get_port_status(
+            &self,
+            request: tonic::Request<super::GetResourceRequest>,
+        ) -> std::result::Result<tonic::Response<super::PortStatus>, tonic::Status>;
+        /// Port counters in name order; the host role sees only its own ports.
+        async fn list_port_statuses(
+            &self,
+            request: tonic::Request<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListPortStatusesResponse>,
+            tonic::Status,
+        >;
+        async fn list_mac_entries(
+            &self,
+            request: tonic::Request<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListMacEntriesResponse>,
+            tonic::Status,
+        >;
+        async fn list_neighbours(
+            &self,
+            request: tonic::Request<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListNeighboursResponse>,
+            tonic::Status,
+        >;
+        async fn list_flows(
+            &self,
+            request: tonic::Request<super::ListRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ListFlowsResponse>,
+            tonic::Status,
+        >;
+    }
+    /// Public API served by the agent. The operator manages every resource and reads every
+    /// status; the host role may only read the status of its own ports (the host representors
+    /// pf<N>hpf and pf<N>vf<M>), through GetPortStatus and ListPortStatuses.
+    /// Resource references are names: a port's bridge is "bridges/b1", an SVI's VRF "vrfs/red".
+    #[derive(Debug)]
+    pub struct SwitchServiceServer<T> {
+        inner: Arc<T>,
+        accept_compression_encodings: EnabledCompressionEncodings,
+        send_compression_encodings: EnabledCompressionEncodings,
+        max_decoding_message_size: Option<usize>,
+        max_encoding_message_size: Option<usize>,
+    }
+    impl<T> SwitchServiceServer<T> {
+        pub fn new(inner: T) -> Self {
+            Self::from_arc(Arc::new(inner))
+        }
+        pub fn from_arc(inner: Arc<T>) -> Self {
+            Self {
+                inner,
+                accept_compression_encodings: Default::default(),
+                send_compression_encodings: Default::default(),
+                max_decoding_message_size: None,
+                max_encoding_message_size: None,
+            }
+        }
+        pub fn with_interceptor<F>(
+            inner: T,
+            interceptor: F,
+        ) -> InterceptedService<Self, F>
+        where
+            F: tonic::service::Interceptor,
+        {
+            InterceptedService::new(Self::new(inner), interceptor)
+        }
+        /// Enable decompressing requests with the given encoding.
+        #[must_use]
+        pub fn accept_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.accept_compression_encodings.enable(encoding);
+            self
+        }
+        /// Compress responses with the given encoding, if the client supports it.
+        #[must_use]
+        pub fn send_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.send_compression_encodings.enable(encoding);
+            self
+        }
+        /// Limits the maximum size of a decoded message.
+        ///
+        /// Default: `4MB`
+        #[must_use]
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.max_decoding_message_size = Some(limit);
+            self
+        }
+        /// Limits the maximum size of an encoded message.
+        ///
+        /// Default: `usize::MAX`
+        #[must_use]
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.max_encoding_message_size = Some(limit);
+            self
+        }
+    }
+    impl<T, B> tonic::codegen::Service<http::Request<B>> for SwitchServiceServer<T>
+    where
+        T: SwitchService,
+        B: Body + std::marker::Send + 'static,
+        B::Error: Into<StdError> + std::marker::Send + 'static,
+    {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = std::convert::Infallible;
+        type Future = BoxFuture<Self::Response, Self::Error>;
+        fn poll_ready(
+            &mut self,
+            _cx: &mut Context<'_>,
+        ) -> Poll<std::result::Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, req: http::Request<B>) -> Self::Future {
+            match req.uri().path() {
+                "/dpu.switch.v1.SwitchService/CreateBridge" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateBridgeSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::CreateBridgeRequest>
+                    for CreateBridgeSvc<T> {
+                        type Response = super::BridgeResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreateBridgeRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::create_bridge(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateBridgeSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetBridge" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetBridgeSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetBridgeSvc<T> {
+                        type Response = super::BridgeResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_bridge(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetBridgeSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListBridges" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListBridgesSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListResourcesRequest>
+                    for ListBridgesSvc<T> {
+                        type Response = super::ListBridgesResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListResourcesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_bridges(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListBridgesSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/UpdateBridge" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateBridgeSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::UpdateBridgeRequest>
+                    for UpdateBridgeSvc<T> {
+                        type Response = super::BridgeResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateBridgeRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::update_bridge(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateBridgeSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/DeleteBridge" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteBridgeSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::DeleteResourceRequest>
+                    for DeleteBridgeSvc<T> {
+                        type Response = ::pbjson_types::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::delete_bridge(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteBridgeSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/CreatePort" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreatePortSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::CreatePortRequest>
+                    for CreatePortSvc<T> {
+                        type Response = super::PortResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreatePortRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::create_port(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreatePortSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetPort" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetPortSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetPortSvc<T> {
+                        type Response = super::PortResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_port(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetPortSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListPorts" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListPortsSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListResourcesRequest>
+                    for ListPortsSvc<T> {
+                        type Response = super::ListPortsResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListResourcesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_ports(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListPortsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/UpdatePort" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdatePortSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::UpdatePortRequest>
+                    for UpdatePortSvc<T> {
+                        type Response = super::PortResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdatePortRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::update_port(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdatePortSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/DeletePort" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeletePortSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::DeleteResourceRequest>
+                    for DeletePortSvc<T> {
+                        type Response = ::pbjson_types::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::delete_port(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeletePortSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/CreateVtep" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateVtepSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::CreateVtepRequest>
+                    for CreateVtepSvc<T> {
+                        type Response = super::VtepResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreateVtepRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::create_vtep(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateVtepSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetVtep" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetVtepSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetVtepSvc<T> {
+                        type Response = super::VtepResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_vtep(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetVtepSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListVteps" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListVtepsSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListResourcesRequest>
+                    for ListVtepsSvc<T> {
+                        type Response = super::ListVtepsResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListResourcesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_vteps(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListVtepsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/UpdateVtep" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateVtepSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::UpdateVtepRequest>
+                    for UpdateVtepSvc<T> {
+                        type Response = super::VtepResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateVtepRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::update_vtep(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateVtepSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/DeleteVtep" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteVtepSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::DeleteResourceRequest>
+                    for DeleteVtepSvc<T> {
+                        type Response = ::pbjson_types::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::delete_vtep(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteVtepSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/CreateVrf" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateVrfSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::CreateVrfRequest>
+                    for CreateVrfSvc<T> {
+                        type Response = super::VrfResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreateVrfRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::create_vrf(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateVrfSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetVrf" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetVrfSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetVrfSvc<T> {
+                        type Response = super::VrfResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_vrf(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetVrfSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListVrfs" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListVrfsSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListResourcesRequest>
+                    for ListVrfsSvc<T> {
+                        type Response = super::ListVrfsResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListResourcesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_vrfs(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListVrfsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/UpdateVrf" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateVrfSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::UpdateVrfRequest>
+                    for UpdateVrfSvc<T> {
+                        type Response = super::VrfResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateVrfRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::update_vrf(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateVrfSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/DeleteVrf" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteVrfSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::DeleteResourceRequest>
+                    for DeleteVrfSvc<T> {
+                        type Response = ::pbjson_types::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::delete_vrf(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteVrfSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/CreateRoute" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateRouteSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::CreateRouteRequest>
+                    for CreateRouteSvc<T> {
+                        type Response = super::RouteResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreateRouteRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::create_route(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateRouteSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetRoute" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetRouteSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetRouteSvc<T> {
+                        type Response = super::RouteResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_route(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetRouteSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListRoutes" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListRoutesSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListChildrenRequest>
+                    for ListRoutesSvc<T> {
+                        type Response = super::ListRoutesResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListChildrenRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_routes(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListRoutesSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/UpdateRoute" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateRouteSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::UpdateRouteRequest>
+                    for UpdateRouteSvc<T> {
+                        type Response = super::RouteResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateRouteRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::update_route(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateRouteSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/DeleteRoute" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteRouteSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::DeleteResourceRequest>
+                    for DeleteRouteSvc<T> {
+                        type Response = ::pbjson_types::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::delete_route(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteRouteSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/CreateSvi" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateSviSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::CreateSviRequest>
+                    for CreateSviSvc<T> {
+                        type Response = super::SviResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreateSviRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::create_svi(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateSviSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetSvi" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetSviSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetSviSvc<T> {
+                        type Response = super::SviResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_svi(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetSviSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListSvis" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListSvisSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListResourcesRequest>
+                    for ListSvisSvc<T> {
+                        type Response = super::ListSvisResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListResourcesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_svis(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListSvisSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/UpdateSvi" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateSviSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::UpdateSviRequest>
+                    for UpdateSviSvc<T> {
+                        type Response = super::SviResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateSviRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::update_svi(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateSviSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/DeleteSvi" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteSviSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::DeleteResourceRequest>
+                    for DeleteSviSvc<T> {
+                        type Response = ::pbjson_types::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::delete_svi(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteSviSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/CreateStaticMac" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateStaticMacSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::CreateStaticMacRequest>
+                    for CreateStaticMacSvc<T> {
+                        type Response = super::StaticMacResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreateStaticMacRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::create_static_mac(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateStaticMacSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetStaticMac" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetStaticMacSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetStaticMacSvc<T> {
+                        type Response = super::StaticMacResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_static_mac(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetStaticMacSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListStaticMacs" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListStaticMacsSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListChildrenRequest>
+                    for ListStaticMacsSvc<T> {
+                        type Response = super::ListStaticMacsResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListChildrenRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_static_macs(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListStaticMacsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/UpdateStaticMac" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateStaticMacSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::UpdateStaticMacRequest>
+                    for UpdateStaticMacSvc<T> {
+                        type Response = super::StaticMacResource;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateStaticMacRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::update_static_mac(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateStaticMacSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/DeleteStaticMac" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteStaticMacSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::DeleteResourceRequest>
+                    for DeleteStaticMacSvc<T> {
+                        type Response = ::pbjson_types::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::DeleteResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::delete_static_mac(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteStaticMacSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetSwitchStatus" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetSwitchStatusSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetStatusRequest>
+                    for GetSwitchStatusSvc<T> {
+                        type Response = super::SwitchStatus;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetStatusRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_switch_status(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetSwitchStatusSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/GetPortStatus" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetPortStatusSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::GetResourceRequest>
+                    for GetPortStatusSvc<T> {
+                        type Response = super::PortStatus;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetResourceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::get_port_status(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetPortStatusSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListPortStatuses" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListPortStatusesSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListRequest>
+                    for ListPortStatusesSvc<T> {
+                        type Response = super::ListPortStatusesResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_port_statuses(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListPortStatusesSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListMacEntries" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListMacEntriesSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListRequest>
+                    for ListMacEntriesSvc<T> {
+                        type Response = super::ListMacEntriesResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_mac_entries(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListMacEntriesSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListNeighbours" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListNeighboursSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListRequest>
+                    for ListNeighboursSvc<T> {
+                        type Response = super::ListNeighboursResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_neighbours(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListNeighboursSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.switch.v1.SwitchService/ListFlows" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListFlowsSvc<T: SwitchService>(pub Arc<T>);
+                    impl<
+                        T: SwitchService,
+                    > tonic::server::UnaryService<super::ListRequest>
+                    for ListFlowsSvc<T> {
+                        type Response = super::ListFlowsResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ListRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as SwitchService>::list_flows(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListFlowsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                _ => {
+                    Box::pin(async move {
+                        let mut response = http::Response::new(
+                            tonic::body::Body::default(),
+                        );
+                        let headers = response.headers_mut();
+                        headers
+                            .insert(
+                                tonic::Status::GRPC_STATUS,
+                                (tonic::Code::Unimplemented as i32).into(),
+                            );
+                        headers
+                            .insert(
+                                http::header::CONTENT_TYPE,
+                                tonic::metadata::GRPC_CONTENT_TYPE,
+                            );
+                        Ok(response)
+                    })
+                }
+            }
+        }
+    }
+    impl<T> Clone for SwitchServiceServer<T> {
+        fn clone(&self) -> Self {
+            let inner = self.inner.clone();
+            Self {
+                inner,
+                accept_compression_encodings: self.accept_compression_encodings,
+                send_compression_encodings: self.send_compression_encodings,
+                max_decoding_message_size: self.max_decoding_message_size,
+                max_encoding_message_size: self.max_encoding_message_size,
+            }
+        }
+    }
+    /// Generated gRPC service name
+    pub const SERVICE_NAME: &str = "dpu.switch.v1.SwitchService";
+    impl<T> tonic::server::NamedService for SwitchServiceServer<T> {
+        const NAME: &'static str = SERVICE_NAME;
     }
 }
 /// Generated client implementations.

@@ -1,3 +1,80 @@
+impl serde::Serialize for ApplyState {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Unspecified => "APPLY_STATE_UNSPECIFIED",
+            Self::Pending => "APPLY_STATE_PENDING",
+            Self::Applied => "APPLY_STATE_APPLIED",
+            Self::Failed => "APPLY_STATE_FAILED",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for ApplyState {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "APPLY_STATE_UNSPECIFIED",
+            "APPLY_STATE_PENDING",
+            "APPLY_STATE_APPLIED",
+            "APPLY_STATE_FAILED",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = ApplyState;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "APPLY_STATE_UNSPECIFIED" => Ok(ApplyState::Unspecified),
+                    "APPLY_STATE_PENDING" => Ok(ApplyState::Pending),
+                    "APPLY_STATE_APPLIED" => Ok(ApplyState::Applied),
+                    "APPLY_STATE_FAILED" => Ok(ApplyState::Failed),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Bridge {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -182,6 +259,357 @@ impl<'de> serde::Deserialize<'de> for Bridge {
             }
         }
         deserializer.deserialize_struct("dpu.switch.v1.Bridge", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for BridgeResource {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.spec.is_some() {
+            len += 1;
+        }
+        if self.status.is_some() {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.create_time.is_some() {
+            len += 1;
+        }
+        if self.update_time.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.BridgeResource", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.spec.as_ref() {
+            struct_ser.serialize_field("spec", v)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        if self.generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("generation", ToString::to_string(&self.generation).as_str())?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if let Some(v) = self.create_time.as_ref() {
+            struct_ser.serialize_field("createTime", v)?;
+        }
+        if let Some(v) = self.update_time.as_ref() {
+            struct_ser.serialize_field("updateTime", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for BridgeResource {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "spec",
+            "status",
+            "generation",
+            "etag",
+            "create_time",
+            "createTime",
+            "update_time",
+            "updateTime",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Spec,
+            Status,
+            Generation,
+            Etag,
+            CreateTime,
+            UpdateTime,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "spec" => Ok(GeneratedField::Spec),
+                            "status" => Ok(GeneratedField::Status),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "createTime" | "create_time" => Ok(GeneratedField::CreateTime),
+                            "updateTime" | "update_time" => Ok(GeneratedField::UpdateTime),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = BridgeResource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.BridgeResource")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<BridgeResource, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut spec__ = None;
+                let mut status__ = None;
+                let mut generation__ = None;
+                let mut etag__ = None;
+                let mut create_time__ = None;
+                let mut update_time__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Spec => {
+                            if spec__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("spec"));
+                            }
+                            spec__ = map_.next_value()?;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CreateTime => {
+                            if create_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("createTime"));
+                            }
+                            create_time__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateTime => {
+                            if update_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateTime"));
+                            }
+                            update_time__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(BridgeResource {
+                    name: name__.unwrap_or_default(),
+                    spec: spec__,
+                    status: status__,
+                    generation: generation__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    create_time: create_time__,
+                    update_time: update_time__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.BridgeResource", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for BridgeSpec {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.vlan.is_some() {
+            len += 1;
+        }
+        if self.vni.is_some() {
+            len += 1;
+        }
+        if self.ageing_secs != 0 {
+            len += 1;
+        }
+        if self.mac_limit != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.BridgeSpec", len)?;
+        if let Some(v) = self.vlan.as_ref() {
+            struct_ser.serialize_field("vlan", v)?;
+        }
+        if let Some(v) = self.vni.as_ref() {
+            struct_ser.serialize_field("vni", v)?;
+        }
+        if self.ageing_secs != 0 {
+            struct_ser.serialize_field("ageingSecs", &self.ageing_secs)?;
+        }
+        if self.mac_limit != 0 {
+            struct_ser.serialize_field("macLimit", &self.mac_limit)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for BridgeSpec {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "vlan",
+            "vni",
+            "ageing_secs",
+            "ageingSecs",
+            "mac_limit",
+            "macLimit",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Vlan,
+            Vni,
+            AgeingSecs,
+            MacLimit,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "vlan" => Ok(GeneratedField::Vlan),
+                            "vni" => Ok(GeneratedField::Vni),
+                            "ageingSecs" | "ageing_secs" => Ok(GeneratedField::AgeingSecs),
+                            "macLimit" | "mac_limit" => Ok(GeneratedField::MacLimit),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = BridgeSpec;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.BridgeSpec")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<BridgeSpec, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut vlan__ = None;
+                let mut vni__ = None;
+                let mut ageing_secs__ = None;
+                let mut mac_limit__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Vlan => {
+                            if vlan__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vlan"));
+                            }
+                            vlan__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::Vni => {
+                            if vni__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vni"));
+                            }
+                            vni__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::AgeingSecs => {
+                            if ageing_secs__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ageingSecs"));
+                            }
+                            ageing_secs__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::MacLimit => {
+                            if mac_limit__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("macLimit"));
+                            }
+                            mac_limit__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(BridgeSpec {
+                    vlan: vlan__,
+                    vni: vni__,
+                    ageing_secs: ageing_secs__.unwrap_or_default(),
+                    mac_limit: mac_limit__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.BridgeSpec", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for BridgeStatus {
@@ -385,6 +813,930 @@ impl<'de> serde::Deserialize<'de> for BridgeStatus {
             }
         }
         deserializer.deserialize_struct("dpu.switch.v1.BridgeStatus", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreateBridgeRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.bridge_id.is_empty() {
+            len += 1;
+        }
+        if self.bridge.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.CreateBridgeRequest", len)?;
+        if !self.bridge_id.is_empty() {
+            struct_ser.serialize_field("bridgeId", &self.bridge_id)?;
+        }
+        if let Some(v) = self.bridge.as_ref() {
+            struct_ser.serialize_field("bridge", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateBridgeRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bridge_id",
+            "bridgeId",
+            "bridge",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            BridgeId,
+            Bridge,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bridgeId" | "bridge_id" => Ok(GeneratedField::BridgeId),
+                            "bridge" => Ok(GeneratedField::Bridge),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateBridgeRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.CreateBridgeRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateBridgeRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bridge_id__ = None;
+                let mut bridge__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::BridgeId => {
+                            if bridge_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bridgeId"));
+                            }
+                            bridge_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Bridge => {
+                            if bridge__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bridge"));
+                            }
+                            bridge__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateBridgeRequest {
+                    bridge_id: bridge_id__.unwrap_or_default(),
+                    bridge: bridge__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.CreateBridgeRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreatePortRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.port_id.is_empty() {
+            len += 1;
+        }
+        if self.port.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.CreatePortRequest", len)?;
+        if !self.port_id.is_empty() {
+            struct_ser.serialize_field("portId", &self.port_id)?;
+        }
+        if let Some(v) = self.port.as_ref() {
+            struct_ser.serialize_field("port", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreatePortRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "port_id",
+            "portId",
+            "port",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            PortId,
+            Port,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "portId" | "port_id" => Ok(GeneratedField::PortId),
+                            "port" => Ok(GeneratedField::Port),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreatePortRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.CreatePortRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreatePortRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut port_id__ = None;
+                let mut port__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::PortId => {
+                            if port_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("portId"));
+                            }
+                            port_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreatePortRequest {
+                    port_id: port_id__.unwrap_or_default(),
+                    port: port__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.CreatePortRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreateRouteRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.parent.is_empty() {
+            len += 1;
+        }
+        if !self.route_id.is_empty() {
+            len += 1;
+        }
+        if self.route.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.CreateRouteRequest", len)?;
+        if !self.parent.is_empty() {
+            struct_ser.serialize_field("parent", &self.parent)?;
+        }
+        if !self.route_id.is_empty() {
+            struct_ser.serialize_field("routeId", &self.route_id)?;
+        }
+        if let Some(v) = self.route.as_ref() {
+            struct_ser.serialize_field("route", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateRouteRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "parent",
+            "route_id",
+            "routeId",
+            "route",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Parent,
+            RouteId,
+            Route,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "parent" => Ok(GeneratedField::Parent),
+                            "routeId" | "route_id" => Ok(GeneratedField::RouteId),
+                            "route" => Ok(GeneratedField::Route),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateRouteRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.CreateRouteRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateRouteRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut parent__ = None;
+                let mut route_id__ = None;
+                let mut route__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Parent => {
+                            if parent__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("parent"));
+                            }
+                            parent__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::RouteId => {
+                            if route_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("routeId"));
+                            }
+                            route_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Route => {
+                            if route__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("route"));
+                            }
+                            route__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateRouteRequest {
+                    parent: parent__.unwrap_or_default(),
+                    route_id: route_id__.unwrap_or_default(),
+                    route: route__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.CreateRouteRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreateStaticMacRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.parent.is_empty() {
+            len += 1;
+        }
+        if !self.static_mac_id.is_empty() {
+            len += 1;
+        }
+        if self.static_mac.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.CreateStaticMacRequest", len)?;
+        if !self.parent.is_empty() {
+            struct_ser.serialize_field("parent", &self.parent)?;
+        }
+        if !self.static_mac_id.is_empty() {
+            struct_ser.serialize_field("staticMacId", &self.static_mac_id)?;
+        }
+        if let Some(v) = self.static_mac.as_ref() {
+            struct_ser.serialize_field("staticMac", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateStaticMacRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "parent",
+            "static_mac_id",
+            "staticMacId",
+            "static_mac",
+            "staticMac",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Parent,
+            StaticMacId,
+            StaticMac,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "parent" => Ok(GeneratedField::Parent),
+                            "staticMacId" | "static_mac_id" => Ok(GeneratedField::StaticMacId),
+                            "staticMac" | "static_mac" => Ok(GeneratedField::StaticMac),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateStaticMacRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.CreateStaticMacRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateStaticMacRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut parent__ = None;
+                let mut static_mac_id__ = None;
+                let mut static_mac__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Parent => {
+                            if parent__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("parent"));
+                            }
+                            parent__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::StaticMacId => {
+                            if static_mac_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("staticMacId"));
+                            }
+                            static_mac_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::StaticMac => {
+                            if static_mac__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("staticMac"));
+                            }
+                            static_mac__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateStaticMacRequest {
+                    parent: parent__.unwrap_or_default(),
+                    static_mac_id: static_mac_id__.unwrap_or_default(),
+                    static_mac: static_mac__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.CreateStaticMacRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreateSviRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.svi_id.is_empty() {
+            len += 1;
+        }
+        if self.svi.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.CreateSviRequest", len)?;
+        if !self.svi_id.is_empty() {
+            struct_ser.serialize_field("sviId", &self.svi_id)?;
+        }
+        if let Some(v) = self.svi.as_ref() {
+            struct_ser.serialize_field("svi", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateSviRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "svi_id",
+            "sviId",
+            "svi",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            SviId,
+            Svi,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "sviId" | "svi_id" => Ok(GeneratedField::SviId),
+                            "svi" => Ok(GeneratedField::Svi),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateSviRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.CreateSviRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateSviRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut svi_id__ = None;
+                let mut svi__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::SviId => {
+                            if svi_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("sviId"));
+                            }
+                            svi_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Svi => {
+                            if svi__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("svi"));
+                            }
+                            svi__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateSviRequest {
+                    svi_id: svi_id__.unwrap_or_default(),
+                    svi: svi__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.CreateSviRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreateVrfRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.vrf_id.is_empty() {
+            len += 1;
+        }
+        if self.vrf.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.CreateVrfRequest", len)?;
+        if !self.vrf_id.is_empty() {
+            struct_ser.serialize_field("vrfId", &self.vrf_id)?;
+        }
+        if let Some(v) = self.vrf.as_ref() {
+            struct_ser.serialize_field("vrf", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateVrfRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "vrf_id",
+            "vrfId",
+            "vrf",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            VrfId,
+            Vrf,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "vrfId" | "vrf_id" => Ok(GeneratedField::VrfId),
+                            "vrf" => Ok(GeneratedField::Vrf),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateVrfRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.CreateVrfRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateVrfRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut vrf_id__ = None;
+                let mut vrf__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::VrfId => {
+                            if vrf_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vrfId"));
+                            }
+                            vrf_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Vrf => {
+                            if vrf__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vrf"));
+                            }
+                            vrf__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateVrfRequest {
+                    vrf_id: vrf_id__.unwrap_or_default(),
+                    vrf: vrf__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.CreateVrfRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CreateVtepRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.vtep_id.is_empty() {
+            len += 1;
+        }
+        if self.vtep.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.CreateVtepRequest", len)?;
+        if !self.vtep_id.is_empty() {
+            struct_ser.serialize_field("vtepId", &self.vtep_id)?;
+        }
+        if let Some(v) = self.vtep.as_ref() {
+            struct_ser.serialize_field("vtep", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateVtepRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "vtep_id",
+            "vtepId",
+            "vtep",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            VtepId,
+            Vtep,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "vtepId" | "vtep_id" => Ok(GeneratedField::VtepId),
+                            "vtep" => Ok(GeneratedField::Vtep),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CreateVtepRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.CreateVtepRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CreateVtepRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut vtep_id__ = None;
+                let mut vtep__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::VtepId => {
+                            if vtep_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vtepId"));
+                            }
+                            vtep_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Vtep => {
+                            if vtep__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vtep"));
+                            }
+                            vtep__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(CreateVtepRequest {
+                    vtep_id: vtep_id__.unwrap_or_default(),
+                    vtep: vtep__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.CreateVtepRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for DeleteResourceRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.DeleteResourceRequest", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for DeleteResourceRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "etag",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Etag,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = DeleteResourceRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.DeleteResourceRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<DeleteResourceRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut etag__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(DeleteResourceRequest {
+                    name: name__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.DeleteResourceRequest", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for Encap {
@@ -964,6 +2316,97 @@ impl<'de> serde::Deserialize<'de> for GetConfigRequest {
         deserializer.deserialize_struct("dpu.switch.v1.GetConfigRequest", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for GetResourceRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.GetResourceRequest", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for GetResourceRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = GetResourceRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.GetResourceRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<GetResourceRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(GetResourceRequest {
+                    name: name__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.GetResourceRequest", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for GetStatusRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1033,6 +2476,244 @@ impl<'de> serde::Deserialize<'de> for GetStatusRequest {
             }
         }
         deserializer.deserialize_struct("dpu.switch.v1.GetStatusRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListBridgesResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.bridges.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListBridgesResponse", len)?;
+        if !self.bridges.is_empty() {
+            struct_ser.serialize_field("bridges", &self.bridges)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListBridgesResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bridges",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Bridges,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bridges" => Ok(GeneratedField::Bridges),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListBridgesResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListBridgesResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListBridgesResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bridges__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Bridges => {
+                            if bridges__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bridges"));
+                            }
+                            bridges__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListBridgesResponse {
+                    bridges: bridges__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListBridgesResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListChildrenRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.parent.is_empty() {
+            len += 1;
+        }
+        if self.page_size != 0 {
+            len += 1;
+        }
+        if !self.page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListChildrenRequest", len)?;
+        if !self.parent.is_empty() {
+            struct_ser.serialize_field("parent", &self.parent)?;
+        }
+        if self.page_size != 0 {
+            struct_ser.serialize_field("pageSize", &self.page_size)?;
+        }
+        if !self.page_token.is_empty() {
+            struct_ser.serialize_field("pageToken", &self.page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListChildrenRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "parent",
+            "page_size",
+            "pageSize",
+            "page_token",
+            "pageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Parent,
+            PageSize,
+            PageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "parent" => Ok(GeneratedField::Parent),
+                            "pageSize" | "page_size" => Ok(GeneratedField::PageSize),
+                            "pageToken" | "page_token" => Ok(GeneratedField::PageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListChildrenRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListChildrenRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListChildrenRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut parent__ = None;
+                let mut page_size__ = None;
+                let mut page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Parent => {
+                            if parent__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("parent"));
+                            }
+                            parent__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::PageSize => {
+                            if page_size__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("pageSize"));
+                            }
+                            page_size__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::PageToken => {
+                            if page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("pageToken"));
+                            }
+                            page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListChildrenRequest {
+                    parent: parent__.unwrap_or_default(),
+                    page_size: page_size__.unwrap_or_default(),
+                    page_token: page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListChildrenRequest", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for ListFlowsResponse {
@@ -1400,6 +3081,224 @@ impl<'de> serde::Deserialize<'de> for ListNeighboursResponse {
         deserializer.deserialize_struct("dpu.switch.v1.ListNeighboursResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for ListPortStatusesResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.ports.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListPortStatusesResponse", len)?;
+        if !self.ports.is_empty() {
+            struct_ser.serialize_field("ports", &self.ports)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListPortStatusesResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "ports",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Ports,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "ports" => Ok(GeneratedField::Ports),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListPortStatusesResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListPortStatusesResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListPortStatusesResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut ports__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Ports => {
+                            if ports__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ports"));
+                            }
+                            ports__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListPortStatusesResponse {
+                    ports: ports__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListPortStatusesResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListPortsResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.ports.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListPortsResponse", len)?;
+        if !self.ports.is_empty() {
+            struct_ser.serialize_field("ports", &self.ports)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListPortsResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "ports",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Ports,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "ports" => Ok(GeneratedField::Ports),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListPortsResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListPortsResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListPortsResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut ports__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Ports => {
+                            if ports__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ports"));
+                            }
+                            ports__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListPortsResponse {
+                    ports: ports__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListPortsResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for ListRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1510,6 +3409,664 @@ impl<'de> serde::Deserialize<'de> for ListRequest {
             }
         }
         deserializer.deserialize_struct("dpu.switch.v1.ListRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListResourcesRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.page_size != 0 {
+            len += 1;
+        }
+        if !self.page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListResourcesRequest", len)?;
+        if self.page_size != 0 {
+            struct_ser.serialize_field("pageSize", &self.page_size)?;
+        }
+        if !self.page_token.is_empty() {
+            struct_ser.serialize_field("pageToken", &self.page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListResourcesRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "page_size",
+            "pageSize",
+            "page_token",
+            "pageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            PageSize,
+            PageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "pageSize" | "page_size" => Ok(GeneratedField::PageSize),
+                            "pageToken" | "page_token" => Ok(GeneratedField::PageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListResourcesRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListResourcesRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListResourcesRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut page_size__ = None;
+                let mut page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::PageSize => {
+                            if page_size__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("pageSize"));
+                            }
+                            page_size__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::PageToken => {
+                            if page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("pageToken"));
+                            }
+                            page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListResourcesRequest {
+                    page_size: page_size__.unwrap_or_default(),
+                    page_token: page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListResourcesRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListRoutesResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.routes.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListRoutesResponse", len)?;
+        if !self.routes.is_empty() {
+            struct_ser.serialize_field("routes", &self.routes)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListRoutesResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "routes",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Routes,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "routes" => Ok(GeneratedField::Routes),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListRoutesResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListRoutesResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListRoutesResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut routes__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Routes => {
+                            if routes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("routes"));
+                            }
+                            routes__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListRoutesResponse {
+                    routes: routes__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListRoutesResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListStaticMacsResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.static_macs.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListStaticMacsResponse", len)?;
+        if !self.static_macs.is_empty() {
+            struct_ser.serialize_field("staticMacs", &self.static_macs)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListStaticMacsResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "static_macs",
+            "staticMacs",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            StaticMacs,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "staticMacs" | "static_macs" => Ok(GeneratedField::StaticMacs),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListStaticMacsResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListStaticMacsResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListStaticMacsResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut static_macs__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::StaticMacs => {
+                            if static_macs__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("staticMacs"));
+                            }
+                            static_macs__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListStaticMacsResponse {
+                    static_macs: static_macs__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListStaticMacsResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListSvisResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.svis.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListSvisResponse", len)?;
+        if !self.svis.is_empty() {
+            struct_ser.serialize_field("svis", &self.svis)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListSvisResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "svis",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Svis,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "svis" => Ok(GeneratedField::Svis),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListSvisResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListSvisResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListSvisResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut svis__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Svis => {
+                            if svis__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("svis"));
+                            }
+                            svis__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListSvisResponse {
+                    svis: svis__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListSvisResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListVrfsResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.vrfs.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListVrfsResponse", len)?;
+        if !self.vrfs.is_empty() {
+            struct_ser.serialize_field("vrfs", &self.vrfs)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListVrfsResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "vrfs",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Vrfs,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "vrfs" => Ok(GeneratedField::Vrfs),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListVrfsResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListVrfsResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListVrfsResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut vrfs__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Vrfs => {
+                            if vrfs__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vrfs"));
+                            }
+                            vrfs__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListVrfsResponse {
+                    vrfs: vrfs__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListVrfsResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ListVtepsResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.vteps.is_empty() {
+            len += 1;
+        }
+        if !self.next_page_token.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ListVtepsResponse", len)?;
+        if !self.vteps.is_empty() {
+            struct_ser.serialize_field("vteps", &self.vteps)?;
+        }
+        if !self.next_page_token.is_empty() {
+            struct_ser.serialize_field("nextPageToken", &self.next_page_token)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ListVtepsResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "vteps",
+            "next_page_token",
+            "nextPageToken",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Vteps,
+            NextPageToken,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "vteps" => Ok(GeneratedField::Vteps),
+                            "nextPageToken" | "next_page_token" => Ok(GeneratedField::NextPageToken),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ListVtepsResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ListVtepsResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ListVtepsResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut vteps__ = None;
+                let mut next_page_token__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Vteps => {
+                            if vteps__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vteps"));
+                            }
+                            vteps__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NextPageToken => {
+                            if next_page_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nextPageToken"));
+                            }
+                            next_page_token__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ListVtepsResponse {
+                    vteps: vteps__.unwrap_or_default(),
+                    next_page_token: next_page_token__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ListVtepsResponse", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for MacEntry {
@@ -1802,6 +4359,138 @@ impl<'de> serde::Deserialize<'de> for Neighbour {
         deserializer.deserialize_struct("dpu.switch.v1.Neighbour", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for ObjectStatus {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.state != 0 {
+            len += 1;
+        }
+        if self.applied_generation != 0 {
+            len += 1;
+        }
+        if !self.message.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ObjectStatus", len)?;
+        if self.state != 0 {
+            let v = ApplyState::try_from(self.state)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.state)))?;
+            struct_ser.serialize_field("state", &v)?;
+        }
+        if self.applied_generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("appliedGeneration", ToString::to_string(&self.applied_generation).as_str())?;
+        }
+        if !self.message.is_empty() {
+            struct_ser.serialize_field("message", &self.message)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ObjectStatus {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "state",
+            "applied_generation",
+            "appliedGeneration",
+            "message",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            State,
+            AppliedGeneration,
+            Message,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "state" => Ok(GeneratedField::State),
+                            "appliedGeneration" | "applied_generation" => Ok(GeneratedField::AppliedGeneration),
+                            "message" => Ok(GeneratedField::Message),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ObjectStatus;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.ObjectStatus")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ObjectStatus, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut state__ = None;
+                let mut applied_generation__ = None;
+                let mut message__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::State => {
+                            if state__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("state"));
+                            }
+                            state__ = Some(map_.next_value::<ApplyState>()? as i32);
+                        }
+                        GeneratedField::AppliedGeneration => {
+                            if applied_generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("appliedGeneration"));
+                            }
+                            applied_generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Message => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("message"));
+                            }
+                            message__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ObjectStatus {
+                    state: state__.unwrap_or_default(),
+                    applied_generation: applied_generation__.unwrap_or_default(),
+                    message: message__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.ObjectStatus", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Port {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2083,6 +4772,388 @@ impl<'de> serde::Deserialize<'de> for PortMode {
             }
         }
         deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for PortResource {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.spec.is_some() {
+            len += 1;
+        }
+        if self.status.is_some() {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.create_time.is_some() {
+            len += 1;
+        }
+        if self.update_time.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.PortResource", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.spec.as_ref() {
+            struct_ser.serialize_field("spec", v)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        if self.generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("generation", ToString::to_string(&self.generation).as_str())?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if let Some(v) = self.create_time.as_ref() {
+            struct_ser.serialize_field("createTime", v)?;
+        }
+        if let Some(v) = self.update_time.as_ref() {
+            struct_ser.serialize_field("updateTime", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for PortResource {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "spec",
+            "status",
+            "generation",
+            "etag",
+            "create_time",
+            "createTime",
+            "update_time",
+            "updateTime",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Spec,
+            Status,
+            Generation,
+            Etag,
+            CreateTime,
+            UpdateTime,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "spec" => Ok(GeneratedField::Spec),
+                            "status" => Ok(GeneratedField::Status),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "createTime" | "create_time" => Ok(GeneratedField::CreateTime),
+                            "updateTime" | "update_time" => Ok(GeneratedField::UpdateTime),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = PortResource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.PortResource")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<PortResource, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut spec__ = None;
+                let mut status__ = None;
+                let mut generation__ = None;
+                let mut etag__ = None;
+                let mut create_time__ = None;
+                let mut update_time__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Spec => {
+                            if spec__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("spec"));
+                            }
+                            spec__ = map_.next_value()?;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CreateTime => {
+                            if create_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("createTime"));
+                            }
+                            create_time__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateTime => {
+                            if update_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateTime"));
+                            }
+                            update_time__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(PortResource {
+                    name: name__.unwrap_or_default(),
+                    spec: spec__,
+                    status: status__,
+                    generation: generation__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    create_time: create_time__,
+                    update_time: update_time__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.PortResource", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for PortSpec {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.mode != 0 {
+            len += 1;
+        }
+        if !self.bridge.is_empty() {
+            len += 1;
+        }
+        if !self.trunk_bridges.is_empty() {
+            len += 1;
+        }
+        if !self.native_bridge.is_empty() {
+            len += 1;
+        }
+        if self.mtu != 0 {
+            len += 1;
+        }
+        if self.admin_down {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.PortSpec", len)?;
+        if self.mode != 0 {
+            let v = PortMode::try_from(self.mode)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.mode)))?;
+            struct_ser.serialize_field("mode", &v)?;
+        }
+        if !self.bridge.is_empty() {
+            struct_ser.serialize_field("bridge", &self.bridge)?;
+        }
+        if !self.trunk_bridges.is_empty() {
+            struct_ser.serialize_field("trunkBridges", &self.trunk_bridges)?;
+        }
+        if !self.native_bridge.is_empty() {
+            struct_ser.serialize_field("nativeBridge", &self.native_bridge)?;
+        }
+        if self.mtu != 0 {
+            struct_ser.serialize_field("mtu", &self.mtu)?;
+        }
+        if self.admin_down {
+            struct_ser.serialize_field("adminDown", &self.admin_down)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for PortSpec {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "mode",
+            "bridge",
+            "trunk_bridges",
+            "trunkBridges",
+            "native_bridge",
+            "nativeBridge",
+            "mtu",
+            "admin_down",
+            "adminDown",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Mode,
+            Bridge,
+            TrunkBridges,
+            NativeBridge,
+            Mtu,
+            AdminDown,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "mode" => Ok(GeneratedField::Mode),
+                            "bridge" => Ok(GeneratedField::Bridge),
+                            "trunkBridges" | "trunk_bridges" => Ok(GeneratedField::TrunkBridges),
+                            "nativeBridge" | "native_bridge" => Ok(GeneratedField::NativeBridge),
+                            "mtu" => Ok(GeneratedField::Mtu),
+                            "adminDown" | "admin_down" => Ok(GeneratedField::AdminDown),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = PortSpec;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.PortSpec")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<PortSpec, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut mode__ = None;
+                let mut bridge__ = None;
+                let mut trunk_bridges__ = None;
+                let mut native_bridge__ = None;
+                let mut mtu__ = None;
+                let mut admin_down__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Mode => {
+                            if mode__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mode"));
+                            }
+                            mode__ = Some(map_.next_value::<PortMode>()? as i32);
+                        }
+                        GeneratedField::Bridge => {
+                            if bridge__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bridge"));
+                            }
+                            bridge__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::TrunkBridges => {
+                            if trunk_bridges__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trunkBridges"));
+                            }
+                            trunk_bridges__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NativeBridge => {
+                            if native_bridge__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nativeBridge"));
+                            }
+                            native_bridge__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Mtu => {
+                            if mtu__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mtu"));
+                            }
+                            mtu__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::AdminDown => {
+                            if admin_down__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("adminDown"));
+                            }
+                            admin_down__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(PortSpec {
+                    mode: mode__.unwrap_or_default(),
+                    bridge: bridge__.unwrap_or_default(),
+                    trunk_bridges: trunk_bridges__.unwrap_or_default(),
+                    native_bridge: native_bridge__.unwrap_or_default(),
+                    mtu: mtu__.unwrap_or_default(),
+                    admin_down: admin_down__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.PortSpec", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for PortStatus {
@@ -2601,6 +5672,205 @@ impl<'de> serde::Deserialize<'de> for Route {
         deserializer.deserialize_struct("dpu.switch.v1.Route", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for RouteResource {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.spec.is_some() {
+            len += 1;
+        }
+        if self.status.is_some() {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.create_time.is_some() {
+            len += 1;
+        }
+        if self.update_time.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.RouteResource", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.spec.as_ref() {
+            struct_ser.serialize_field("spec", v)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        if self.generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("generation", ToString::to_string(&self.generation).as_str())?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if let Some(v) = self.create_time.as_ref() {
+            struct_ser.serialize_field("createTime", v)?;
+        }
+        if let Some(v) = self.update_time.as_ref() {
+            struct_ser.serialize_field("updateTime", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RouteResource {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "spec",
+            "status",
+            "generation",
+            "etag",
+            "create_time",
+            "createTime",
+            "update_time",
+            "updateTime",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Spec,
+            Status,
+            Generation,
+            Etag,
+            CreateTime,
+            UpdateTime,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "spec" => Ok(GeneratedField::Spec),
+                            "status" => Ok(GeneratedField::Status),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "createTime" | "create_time" => Ok(GeneratedField::CreateTime),
+                            "updateTime" | "update_time" => Ok(GeneratedField::UpdateTime),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RouteResource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.RouteResource")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RouteResource, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut spec__ = None;
+                let mut status__ = None;
+                let mut generation__ = None;
+                let mut etag__ = None;
+                let mut create_time__ = None;
+                let mut update_time__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Spec => {
+                            if spec__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("spec"));
+                            }
+                            spec__ = map_.next_value()?;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CreateTime => {
+                            if create_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("createTime"));
+                            }
+                            create_time__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateTime => {
+                            if update_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateTime"));
+                            }
+                            update_time__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(RouteResource {
+                    name: name__.unwrap_or_default(),
+                    spec: spec__,
+                    status: status__,
+                    generation: generation__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    create_time: create_time__,
+                    update_time: update_time__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.RouteResource", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for RouteStatus {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2868,6 +6138,331 @@ impl<'de> serde::Deserialize<'de> for StaticMac {
         deserializer.deserialize_struct("dpu.switch.v1.StaticMac", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for StaticMacResource {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.spec.is_some() {
+            len += 1;
+        }
+        if self.status.is_some() {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.create_time.is_some() {
+            len += 1;
+        }
+        if self.update_time.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.StaticMacResource", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.spec.as_ref() {
+            struct_ser.serialize_field("spec", v)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        if self.generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("generation", ToString::to_string(&self.generation).as_str())?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if let Some(v) = self.create_time.as_ref() {
+            struct_ser.serialize_field("createTime", v)?;
+        }
+        if let Some(v) = self.update_time.as_ref() {
+            struct_ser.serialize_field("updateTime", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for StaticMacResource {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "spec",
+            "status",
+            "generation",
+            "etag",
+            "create_time",
+            "createTime",
+            "update_time",
+            "updateTime",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Spec,
+            Status,
+            Generation,
+            Etag,
+            CreateTime,
+            UpdateTime,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "spec" => Ok(GeneratedField::Spec),
+                            "status" => Ok(GeneratedField::Status),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "createTime" | "create_time" => Ok(GeneratedField::CreateTime),
+                            "updateTime" | "update_time" => Ok(GeneratedField::UpdateTime),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = StaticMacResource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.StaticMacResource")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<StaticMacResource, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut spec__ = None;
+                let mut status__ = None;
+                let mut generation__ = None;
+                let mut etag__ = None;
+                let mut create_time__ = None;
+                let mut update_time__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Spec => {
+                            if spec__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("spec"));
+                            }
+                            spec__ = map_.next_value()?;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CreateTime => {
+                            if create_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("createTime"));
+                            }
+                            create_time__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateTime => {
+                            if update_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateTime"));
+                            }
+                            update_time__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(StaticMacResource {
+                    name: name__.unwrap_or_default(),
+                    spec: spec__,
+                    status: status__,
+                    generation: generation__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    create_time: create_time__,
+                    update_time: update_time__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.StaticMacResource", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for StaticMacSpec {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.mac.is_empty() {
+            len += 1;
+        }
+        if !self.port.is_empty() {
+            len += 1;
+        }
+        if !self.remote_vtep.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.StaticMacSpec", len)?;
+        if !self.mac.is_empty() {
+            struct_ser.serialize_field("mac", &self.mac)?;
+        }
+        if !self.port.is_empty() {
+            struct_ser.serialize_field("port", &self.port)?;
+        }
+        if !self.remote_vtep.is_empty() {
+            struct_ser.serialize_field("remoteVtep", &self.remote_vtep)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for StaticMacSpec {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "mac",
+            "port",
+            "remote_vtep",
+            "remoteVtep",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Mac,
+            Port,
+            RemoteVtep,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "mac" => Ok(GeneratedField::Mac),
+                            "port" => Ok(GeneratedField::Port),
+                            "remoteVtep" | "remote_vtep" => Ok(GeneratedField::RemoteVtep),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = StaticMacSpec;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.StaticMacSpec")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<StaticMacSpec, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut mac__ = None;
+                let mut port__ = None;
+                let mut remote_vtep__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Mac => {
+                            if mac__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mac"));
+                            }
+                            mac__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::RemoteVtep => {
+                            if remote_vtep__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("remoteVtep"));
+                            }
+                            remote_vtep__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(StaticMacSpec {
+                    mac: mac__.unwrap_or_default(),
+                    port: port__.unwrap_or_default(),
+                    remote_vtep: remote_vtep__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.StaticMacSpec", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Svi {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -3008,6 +6603,364 @@ impl<'de> serde::Deserialize<'de> for Svi {
             }
         }
         deserializer.deserialize_struct("dpu.switch.v1.Svi", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for SviResource {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.spec.is_some() {
+            len += 1;
+        }
+        if self.status.is_some() {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.create_time.is_some() {
+            len += 1;
+        }
+        if self.update_time.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.SviResource", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.spec.as_ref() {
+            struct_ser.serialize_field("spec", v)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        if self.generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("generation", ToString::to_string(&self.generation).as_str())?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if let Some(v) = self.create_time.as_ref() {
+            struct_ser.serialize_field("createTime", v)?;
+        }
+        if let Some(v) = self.update_time.as_ref() {
+            struct_ser.serialize_field("updateTime", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for SviResource {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "spec",
+            "status",
+            "generation",
+            "etag",
+            "create_time",
+            "createTime",
+            "update_time",
+            "updateTime",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Spec,
+            Status,
+            Generation,
+            Etag,
+            CreateTime,
+            UpdateTime,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "spec" => Ok(GeneratedField::Spec),
+                            "status" => Ok(GeneratedField::Status),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "createTime" | "create_time" => Ok(GeneratedField::CreateTime),
+                            "updateTime" | "update_time" => Ok(GeneratedField::UpdateTime),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = SviResource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.SviResource")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<SviResource, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut spec__ = None;
+                let mut status__ = None;
+                let mut generation__ = None;
+                let mut etag__ = None;
+                let mut create_time__ = None;
+                let mut update_time__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Spec => {
+                            if spec__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("spec"));
+                            }
+                            spec__ = map_.next_value()?;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CreateTime => {
+                            if create_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("createTime"));
+                            }
+                            create_time__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateTime => {
+                            if update_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateTime"));
+                            }
+                            update_time__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(SviResource {
+                    name: name__.unwrap_or_default(),
+                    spec: spec__,
+                    status: status__,
+                    generation: generation__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    create_time: create_time__,
+                    update_time: update_time__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.SviResource", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for SviSpec {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.bridge.is_empty() {
+            len += 1;
+        }
+        if !self.vrf.is_empty() {
+            len += 1;
+        }
+        if !self.address.is_empty() {
+            len += 1;
+        }
+        if !self.mac.is_empty() {
+            len += 1;
+        }
+        if !self.address6.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.SviSpec", len)?;
+        if !self.bridge.is_empty() {
+            struct_ser.serialize_field("bridge", &self.bridge)?;
+        }
+        if !self.vrf.is_empty() {
+            struct_ser.serialize_field("vrf", &self.vrf)?;
+        }
+        if !self.address.is_empty() {
+            struct_ser.serialize_field("address", &self.address)?;
+        }
+        if !self.mac.is_empty() {
+            struct_ser.serialize_field("mac", &self.mac)?;
+        }
+        if !self.address6.is_empty() {
+            struct_ser.serialize_field("address6", &self.address6)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for SviSpec {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bridge",
+            "vrf",
+            "address",
+            "mac",
+            "address6",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Bridge,
+            Vrf,
+            Address,
+            Mac,
+            Address6,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bridge" => Ok(GeneratedField::Bridge),
+                            "vrf" => Ok(GeneratedField::Vrf),
+                            "address" => Ok(GeneratedField::Address),
+                            "mac" => Ok(GeneratedField::Mac),
+                            "address6" => Ok(GeneratedField::Address6),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = SviSpec;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.SviSpec")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<SviSpec, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bridge__ = None;
+                let mut vrf__ = None;
+                let mut address__ = None;
+                let mut mac__ = None;
+                let mut address6__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Bridge => {
+                            if bridge__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bridge"));
+                            }
+                            bridge__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Vrf => {
+                            if vrf__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vrf"));
+                            }
+                            vrf__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Address => {
+                            if address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("address"));
+                            }
+                            address__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Mac => {
+                            if mac__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mac"));
+                            }
+                            mac__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Address6 => {
+                            if address6__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("address6"));
+                            }
+                            address6__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(SviSpec {
+                    bridge: bridge__.unwrap_or_default(),
+                    vrf: vrf__.unwrap_or_default(),
+                    address: address__.unwrap_or_default(),
+                    mac: mac__.unwrap_or_default(),
+                    address6: address6__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.SviSpec", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for SwitchConfig {
@@ -3564,6 +7517,896 @@ impl<'de> serde::Deserialize<'de> for SyncConfigResponse {
         deserializer.deserialize_struct("dpu.switch.v1.SyncConfigResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for UpdateBridgeRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.bridge.is_some() {
+            len += 1;
+        }
+        if self.update_mask.is_some() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.UpdateBridgeRequest", len)?;
+        if let Some(v) = self.bridge.as_ref() {
+            struct_ser.serialize_field("bridge", v)?;
+        }
+        if let Some(v) = self.update_mask.as_ref() {
+            struct_ser.serialize_field("updateMask", v)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateBridgeRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "bridge",
+            "update_mask",
+            "updateMask",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Bridge,
+            UpdateMask,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "bridge" => Ok(GeneratedField::Bridge),
+                            "updateMask" | "update_mask" => Ok(GeneratedField::UpdateMask),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateBridgeRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.UpdateBridgeRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateBridgeRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut bridge__ = None;
+                let mut update_mask__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Bridge => {
+                            if bridge__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bridge"));
+                            }
+                            bridge__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateMask => {
+                            if update_mask__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateMask"));
+                            }
+                            update_mask__ = map_.next_value()?;
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(UpdateBridgeRequest {
+                    bridge: bridge__,
+                    update_mask: update_mask__,
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.UpdateBridgeRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdatePortRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.port.is_some() {
+            len += 1;
+        }
+        if self.update_mask.is_some() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.UpdatePortRequest", len)?;
+        if let Some(v) = self.port.as_ref() {
+            struct_ser.serialize_field("port", v)?;
+        }
+        if let Some(v) = self.update_mask.as_ref() {
+            struct_ser.serialize_field("updateMask", v)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdatePortRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "port",
+            "update_mask",
+            "updateMask",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Port,
+            UpdateMask,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "port" => Ok(GeneratedField::Port),
+                            "updateMask" | "update_mask" => Ok(GeneratedField::UpdateMask),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdatePortRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.UpdatePortRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdatePortRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut port__ = None;
+                let mut update_mask__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateMask => {
+                            if update_mask__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateMask"));
+                            }
+                            update_mask__ = map_.next_value()?;
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(UpdatePortRequest {
+                    port: port__,
+                    update_mask: update_mask__,
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.UpdatePortRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdateRouteRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.route.is_some() {
+            len += 1;
+        }
+        if self.update_mask.is_some() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.UpdateRouteRequest", len)?;
+        if let Some(v) = self.route.as_ref() {
+            struct_ser.serialize_field("route", v)?;
+        }
+        if let Some(v) = self.update_mask.as_ref() {
+            struct_ser.serialize_field("updateMask", v)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateRouteRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "route",
+            "update_mask",
+            "updateMask",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Route,
+            UpdateMask,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "route" => Ok(GeneratedField::Route),
+                            "updateMask" | "update_mask" => Ok(GeneratedField::UpdateMask),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateRouteRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.UpdateRouteRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateRouteRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut route__ = None;
+                let mut update_mask__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Route => {
+                            if route__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("route"));
+                            }
+                            route__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateMask => {
+                            if update_mask__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateMask"));
+                            }
+                            update_mask__ = map_.next_value()?;
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(UpdateRouteRequest {
+                    route: route__,
+                    update_mask: update_mask__,
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.UpdateRouteRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdateStaticMacRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.static_mac.is_some() {
+            len += 1;
+        }
+        if self.update_mask.is_some() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.UpdateStaticMacRequest", len)?;
+        if let Some(v) = self.static_mac.as_ref() {
+            struct_ser.serialize_field("staticMac", v)?;
+        }
+        if let Some(v) = self.update_mask.as_ref() {
+            struct_ser.serialize_field("updateMask", v)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateStaticMacRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "static_mac",
+            "staticMac",
+            "update_mask",
+            "updateMask",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            StaticMac,
+            UpdateMask,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "staticMac" | "static_mac" => Ok(GeneratedField::StaticMac),
+                            "updateMask" | "update_mask" => Ok(GeneratedField::UpdateMask),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateStaticMacRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.UpdateStaticMacRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateStaticMacRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut static_mac__ = None;
+                let mut update_mask__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::StaticMac => {
+                            if static_mac__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("staticMac"));
+                            }
+                            static_mac__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateMask => {
+                            if update_mask__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateMask"));
+                            }
+                            update_mask__ = map_.next_value()?;
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(UpdateStaticMacRequest {
+                    static_mac: static_mac__,
+                    update_mask: update_mask__,
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.UpdateStaticMacRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdateSviRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.svi.is_some() {
+            len += 1;
+        }
+        if self.update_mask.is_some() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.UpdateSviRequest", len)?;
+        if let Some(v) = self.svi.as_ref() {
+            struct_ser.serialize_field("svi", v)?;
+        }
+        if let Some(v) = self.update_mask.as_ref() {
+            struct_ser.serialize_field("updateMask", v)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateSviRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "svi",
+            "update_mask",
+            "updateMask",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Svi,
+            UpdateMask,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "svi" => Ok(GeneratedField::Svi),
+                            "updateMask" | "update_mask" => Ok(GeneratedField::UpdateMask),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateSviRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.UpdateSviRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateSviRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut svi__ = None;
+                let mut update_mask__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Svi => {
+                            if svi__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("svi"));
+                            }
+                            svi__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateMask => {
+                            if update_mask__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateMask"));
+                            }
+                            update_mask__ = map_.next_value()?;
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(UpdateSviRequest {
+                    svi: svi__,
+                    update_mask: update_mask__,
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.UpdateSviRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdateVrfRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.vrf.is_some() {
+            len += 1;
+        }
+        if self.update_mask.is_some() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.UpdateVrfRequest", len)?;
+        if let Some(v) = self.vrf.as_ref() {
+            struct_ser.serialize_field("vrf", v)?;
+        }
+        if let Some(v) = self.update_mask.as_ref() {
+            struct_ser.serialize_field("updateMask", v)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateVrfRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "vrf",
+            "update_mask",
+            "updateMask",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Vrf,
+            UpdateMask,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "vrf" => Ok(GeneratedField::Vrf),
+                            "updateMask" | "update_mask" => Ok(GeneratedField::UpdateMask),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateVrfRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.UpdateVrfRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateVrfRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut vrf__ = None;
+                let mut update_mask__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Vrf => {
+                            if vrf__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vrf"));
+                            }
+                            vrf__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateMask => {
+                            if update_mask__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateMask"));
+                            }
+                            update_mask__ = map_.next_value()?;
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(UpdateVrfRequest {
+                    vrf: vrf__,
+                    update_mask: update_mask__,
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.UpdateVrfRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for UpdateVtepRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.vtep.is_some() {
+            len += 1;
+        }
+        if self.update_mask.is_some() {
+            len += 1;
+        }
+        if self.allow_missing {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.UpdateVtepRequest", len)?;
+        if let Some(v) = self.vtep.as_ref() {
+            struct_ser.serialize_field("vtep", v)?;
+        }
+        if let Some(v) = self.update_mask.as_ref() {
+            struct_ser.serialize_field("updateMask", v)?;
+        }
+        if self.allow_missing {
+            struct_ser.serialize_field("allowMissing", &self.allow_missing)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for UpdateVtepRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "vtep",
+            "update_mask",
+            "updateMask",
+            "allow_missing",
+            "allowMissing",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Vtep,
+            UpdateMask,
+            AllowMissing,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "vtep" => Ok(GeneratedField::Vtep),
+                            "updateMask" | "update_mask" => Ok(GeneratedField::UpdateMask),
+                            "allowMissing" | "allow_missing" => Ok(GeneratedField::AllowMissing),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = UpdateVtepRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.UpdateVtepRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateVtepRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut vtep__ = None;
+                let mut update_mask__ = None;
+                let mut allow_missing__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Vtep => {
+                            if vtep__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vtep"));
+                            }
+                            vtep__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateMask => {
+                            if update_mask__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateMask"));
+                            }
+                            update_mask__ = map_.next_value()?;
+                        }
+                        GeneratedField::AllowMissing => {
+                            if allow_missing__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowMissing"));
+                            }
+                            allow_missing__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(UpdateVtepRequest {
+                    vtep: vtep__,
+                    update_mask: update_mask__,
+                    allow_missing: allow_missing__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.UpdateVtepRequest", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Vrf {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -3670,6 +8513,296 @@ impl<'de> serde::Deserialize<'de> for Vrf {
             }
         }
         deserializer.deserialize_struct("dpu.switch.v1.Vrf", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for VrfResource {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.spec.is_some() {
+            len += 1;
+        }
+        if self.status.is_some() {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.create_time.is_some() {
+            len += 1;
+        }
+        if self.update_time.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.VrfResource", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.spec.as_ref() {
+            struct_ser.serialize_field("spec", v)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        if self.generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("generation", ToString::to_string(&self.generation).as_str())?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if let Some(v) = self.create_time.as_ref() {
+            struct_ser.serialize_field("createTime", v)?;
+        }
+        if let Some(v) = self.update_time.as_ref() {
+            struct_ser.serialize_field("updateTime", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for VrfResource {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "spec",
+            "status",
+            "generation",
+            "etag",
+            "create_time",
+            "createTime",
+            "update_time",
+            "updateTime",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Spec,
+            Status,
+            Generation,
+            Etag,
+            CreateTime,
+            UpdateTime,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "spec" => Ok(GeneratedField::Spec),
+                            "status" => Ok(GeneratedField::Status),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "createTime" | "create_time" => Ok(GeneratedField::CreateTime),
+                            "updateTime" | "update_time" => Ok(GeneratedField::UpdateTime),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = VrfResource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.VrfResource")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<VrfResource, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut spec__ = None;
+                let mut status__ = None;
+                let mut generation__ = None;
+                let mut etag__ = None;
+                let mut create_time__ = None;
+                let mut update_time__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Spec => {
+                            if spec__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("spec"));
+                            }
+                            spec__ = map_.next_value()?;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CreateTime => {
+                            if create_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("createTime"));
+                            }
+                            create_time__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateTime => {
+                            if update_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateTime"));
+                            }
+                            update_time__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(VrfResource {
+                    name: name__.unwrap_or_default(),
+                    spec: spec__,
+                    status: status__,
+                    generation: generation__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    create_time: create_time__,
+                    update_time: update_time__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.VrfResource", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for VrfSpec {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.description.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.VrfSpec", len)?;
+        if !self.description.is_empty() {
+            struct_ser.serialize_field("description", &self.description)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for VrfSpec {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "description",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Description,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "description" => Ok(GeneratedField::Description),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = VrfSpec;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.VrfSpec")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<VrfSpec, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut description__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Description => {
+                            if description__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("description"));
+                            }
+                            description__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(VrfSpec {
+                    description: description__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.VrfSpec", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for Vtep {
@@ -3906,6 +9039,441 @@ impl<'de> serde::Deserialize<'de> for Vtep {
             }
         }
         deserializer.deserialize_struct("dpu.switch.v1.Vtep", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for VtepResource {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.spec.is_some() {
+            len += 1;
+        }
+        if self.status.is_some() {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.etag.is_empty() {
+            len += 1;
+        }
+        if self.create_time.is_some() {
+            len += 1;
+        }
+        if self.update_time.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.VtepResource", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.spec.as_ref() {
+            struct_ser.serialize_field("spec", v)?;
+        }
+        if let Some(v) = self.status.as_ref() {
+            struct_ser.serialize_field("status", v)?;
+        }
+        if self.generation != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("generation", ToString::to_string(&self.generation).as_str())?;
+        }
+        if !self.etag.is_empty() {
+            struct_ser.serialize_field("etag", &self.etag)?;
+        }
+        if let Some(v) = self.create_time.as_ref() {
+            struct_ser.serialize_field("createTime", v)?;
+        }
+        if let Some(v) = self.update_time.as_ref() {
+            struct_ser.serialize_field("updateTime", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for VtepResource {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "spec",
+            "status",
+            "generation",
+            "etag",
+            "create_time",
+            "createTime",
+            "update_time",
+            "updateTime",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Spec,
+            Status,
+            Generation,
+            Etag,
+            CreateTime,
+            UpdateTime,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "spec" => Ok(GeneratedField::Spec),
+                            "status" => Ok(GeneratedField::Status),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "etag" => Ok(GeneratedField::Etag),
+                            "createTime" | "create_time" => Ok(GeneratedField::CreateTime),
+                            "updateTime" | "update_time" => Ok(GeneratedField::UpdateTime),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = VtepResource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.VtepResource")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<VtepResource, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut spec__ = None;
+                let mut status__ = None;
+                let mut generation__ = None;
+                let mut etag__ = None;
+                let mut create_time__ = None;
+                let mut update_time__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Spec => {
+                            if spec__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("spec"));
+                            }
+                            spec__ = map_.next_value()?;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = map_.next_value()?;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Etag => {
+                            if etag__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("etag"));
+                            }
+                            etag__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CreateTime => {
+                            if create_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("createTime"));
+                            }
+                            create_time__ = map_.next_value()?;
+                        }
+                        GeneratedField::UpdateTime => {
+                            if update_time__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("updateTime"));
+                            }
+                            update_time__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(VtepResource {
+                    name: name__.unwrap_or_default(),
+                    spec: spec__,
+                    status: status__,
+                    generation: generation__.unwrap_or_default(),
+                    etag: etag__.unwrap_or_default(),
+                    create_time: create_time__,
+                    update_time: update_time__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.VtepResource", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for VtepSpec {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.uplink.is_empty() {
+            len += 1;
+        }
+        if !self.local_ip.is_empty() {
+            len += 1;
+        }
+        if self.prefix_len != 0 {
+            len += 1;
+        }
+        if !self.gateway.is_empty() {
+            len += 1;
+        }
+        if !self.local_mac.is_empty() {
+            len += 1;
+        }
+        if self.udp_checksum {
+            len += 1;
+        }
+        if self.ttl != 0 {
+            len += 1;
+        }
+        if !self.remotes.is_empty() {
+            len += 1;
+        }
+        if self.no_learn_remotes {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.VtepSpec", len)?;
+        if !self.uplink.is_empty() {
+            struct_ser.serialize_field("uplink", &self.uplink)?;
+        }
+        if !self.local_ip.is_empty() {
+            struct_ser.serialize_field("localIp", &self.local_ip)?;
+        }
+        if self.prefix_len != 0 {
+            struct_ser.serialize_field("prefixLen", &self.prefix_len)?;
+        }
+        if !self.gateway.is_empty() {
+            struct_ser.serialize_field("gateway", &self.gateway)?;
+        }
+        if !self.local_mac.is_empty() {
+            struct_ser.serialize_field("localMac", &self.local_mac)?;
+        }
+        if self.udp_checksum {
+            struct_ser.serialize_field("udpChecksum", &self.udp_checksum)?;
+        }
+        if self.ttl != 0 {
+            struct_ser.serialize_field("ttl", &self.ttl)?;
+        }
+        if !self.remotes.is_empty() {
+            struct_ser.serialize_field("remotes", &self.remotes)?;
+        }
+        if self.no_learn_remotes {
+            struct_ser.serialize_field("noLearnRemotes", &self.no_learn_remotes)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for VtepSpec {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "uplink",
+            "local_ip",
+            "localIp",
+            "prefix_len",
+            "prefixLen",
+            "gateway",
+            "local_mac",
+            "localMac",
+            "udp_checksum",
+            "udpChecksum",
+            "ttl",
+            "remotes",
+            "no_learn_remotes",
+            "noLearnRemotes",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Uplink,
+            LocalIp,
+            PrefixLen,
+            Gateway,
+            LocalMac,
+            UdpChecksum,
+            Ttl,
+            Remotes,
+            NoLearnRemotes,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "uplink" => Ok(GeneratedField::Uplink),
+                            "localIp" | "local_ip" => Ok(GeneratedField::LocalIp),
+                            "prefixLen" | "prefix_len" => Ok(GeneratedField::PrefixLen),
+                            "gateway" => Ok(GeneratedField::Gateway),
+                            "localMac" | "local_mac" => Ok(GeneratedField::LocalMac),
+                            "udpChecksum" | "udp_checksum" => Ok(GeneratedField::UdpChecksum),
+                            "ttl" => Ok(GeneratedField::Ttl),
+                            "remotes" => Ok(GeneratedField::Remotes),
+                            "noLearnRemotes" | "no_learn_remotes" => Ok(GeneratedField::NoLearnRemotes),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = VtepSpec;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.switch.v1.VtepSpec")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<VtepSpec, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut uplink__ = None;
+                let mut local_ip__ = None;
+                let mut prefix_len__ = None;
+                let mut gateway__ = None;
+                let mut local_mac__ = None;
+                let mut udp_checksum__ = None;
+                let mut ttl__ = None;
+                let mut remotes__ = None;
+                let mut no_learn_remotes__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Uplink => {
+                            if uplink__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("uplink"));
+                            }
+                            uplink__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::LocalIp => {
+                            if local_ip__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("localIp"));
+                            }
+                            local_ip__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::PrefixLen => {
+                            if prefix_len__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("prefixLen"));
+                            }
+                            prefix_len__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Gateway => {
+                            if gateway__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("gateway"));
+                            }
+                            gateway__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::LocalMac => {
+                            if local_mac__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("localMac"));
+                            }
+                            local_mac__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::UdpChecksum => {
+                            if udp_checksum__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("udpChecksum"));
+                            }
+                            udp_checksum__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Ttl => {
+                            if ttl__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ttl"));
+                            }
+                            ttl__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Remotes => {
+                            if remotes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("remotes"));
+                            }
+                            remotes__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NoLearnRemotes => {
+                            if no_learn_remotes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("noLearnRemotes"));
+                            }
+                            no_learn_remotes__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(VtepSpec {
+                    uplink: uplink__.unwrap_or_default(),
+                    local_ip: local_ip__.unwrap_or_default(),
+                    prefix_len: prefix_len__.unwrap_or_default(),
+                    gateway: gateway__.unwrap_or_default(),
+                    local_mac: local_mac__.unwrap_or_default(),
+                    udp_checksum: udp_checksum__.unwrap_or_default(),
+                    ttl: ttl__.unwrap_or_default(),
+                    remotes: remotes__.unwrap_or_default(),
+                    no_learn_remotes: no_learn_remotes__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.switch.v1.VtepSpec", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for VtepStatus {

@@ -1,8 +1,25 @@
 //! The public gRPC API: request validation, the mapping of store errors to status codes, and
 //! the resource conventions (names, paging, field masks, etags) every service follows.
 
+/// A resource message from a stored object and its status (every resource has the same
+/// seven fields).
+macro_rules! resource_message {
+    ($msg:ident, $name:expr, $o:expr, $status:expr) => {
+        $msg {
+            name: $name,
+            spec: Some($o.spec),
+            status: Some($status),
+            generation: $o.generation,
+            etag: $o.etag,
+            create_time: Some($crate::api::timestamp($o.create_time_unix_nanos)),
+            update_time: Some($crate::api::timestamp($o.update_time_unix_nanos)),
+        }
+    };
+}
+
 pub mod nvmf;
 pub mod resource;
+pub mod switch;
 pub mod system;
 
 use dpu_store::StoreError;
@@ -55,6 +72,33 @@ pub fn parse_name<'a>(name: &'a str, collection: &str, field: &str) -> Result<&'
     match name.strip_prefix(collection).and_then(|rest| rest.strip_prefix('/')) {
         Some(id) if !id.is_empty() => Ok(id),
         _ => Err(invalid(field, format!("must look like \"{collection}/ID\", got {name:?}"))),
+    }
+}
+
+/// Checks a resource id: 1..=63 of `[A-Za-z0-9._-]`, not starting with '.' or '-'.
+pub fn validate_id(id: &str, field: &str) -> Result<(), Status> {
+    let ok = (1..=63).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && !id.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{id:?} is not an id: 1..63 of [A-Za-z0-9._-], not starting with . or -"),
+        ))
+    }
+}
+
+/// FAILED_PRECONDITION when `what` still has `users` (deleting something referenced).
+pub fn in_use(what: &str, users: &[String]) -> Result<(), Status> {
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(Status::failed_precondition(format!(
+            "{what} is used by {}; delete or change those first",
+            users.join(", ")
+        )))
     }
 }
 

@@ -13,7 +13,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use dpu_nvmf::target::{MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn};
 use dpu_nvmf::volume::BLOCK_SIZES;
@@ -37,28 +36,13 @@ use pbjson_types::Empty;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::resource::{Kind, Resources, Statuses, required};
-use super::{invalid, parse_name, timestamp};
+use super::resource::{Kind, Resources, required};
+use super::{in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, Services};
 
 /// The service that applies these kinds.
 pub const NVMF_SERVICE: &str = "nvmf";
 const NAMESPACE_STORE: &str = "nvmf-namespaces";
-
-/// Checks a resource id: 1..=63 of `[A-Za-z0-9._-]`, not starting with '.' or '-'.
-fn validate_id(id: &str, field: &str) -> Result<(), Status> {
-    let ok = (1..=63).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        && !id.starts_with(['.', '-']);
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            field,
-            format!("{id:?} is not an id: 1..63 of [A-Za-z0-9._-], not starting with . or -"),
-        ))
-    }
-}
 
 /// `collection/{id}` with a valid id.
 fn simple_key(name: &str, collection: &str, field: &str) -> Result<String, Status> {
@@ -106,20 +90,6 @@ fn current<S: Default>(
             Observed { generation, status }
         }
     }
-}
-
-macro_rules! resource_message {
-    ($msg:ident, $name:expr, $o:expr, $status:expr) => {
-        $msg {
-            name: $name,
-            spec: Some($o.spec),
-            status: Some($status.status),
-            generation: $o.generation,
-            etag: $o.etag,
-            create_time: Some(timestamp($o.create_time_unix_nanos)),
-            update_time: Some(timestamp($o.update_time_unix_nanos)),
-        }
-    };
 }
 
 pub struct VolumeKind;
@@ -197,7 +167,7 @@ impl Kind for VolumeKind {
     }
 
     fn to_proto(name: String, o: Object<VolumeSpec>, status: Self::Status) -> Volume {
-        resource_message!(Volume, name, o, status)
+        resource_message!(Volume, name, o, status.status)
     }
 }
 
@@ -255,7 +225,7 @@ impl Kind for SubsystemKind {
     }
 
     fn to_proto(name: String, o: Object<SubsystemSpec>, status: Self::Status) -> Subsystem {
-        resource_message!(Subsystem, name, o, status)
+        resource_message!(Subsystem, name, o, status.status)
     }
 }
 
@@ -320,7 +290,7 @@ impl Kind for NamespaceKind {
     }
 
     fn to_proto(name: String, o: Object<NamespaceSpec>, status: Self::Status) -> Namespace {
-        resource_message!(Namespace, name, o, status)
+        resource_message!(Namespace, name, o, status.status)
     }
 }
 
@@ -381,7 +351,7 @@ impl Kind for ListenerKind {
     }
 
     fn to_proto(name: String, o: Object<ListenerSpec>, status: Self::Status) -> Listener {
-        resource_message!(Listener, name, o, status)
+        resource_message!(Listener, name, o, status.status)
     }
 }
 
@@ -396,19 +366,11 @@ pub struct NvmfResources {
 
 impl NvmfResources {
     pub fn open(store: &dpu_store::Store, services: &Services) -> Self {
-        fn kind<K: Kind>(store: &dpu_store::Store, services: &Services) -> Resources<K> {
-            Resources::new(
-                store.collection::<K::Spec>(K::STORE),
-                Arc::new(Statuses::default()),
-                services.clone(),
-                NVMF_SERVICE,
-            )
-        }
         Self {
-            volumes: kind(store, services),
-            subsystems: kind(store, services),
-            namespaces: kind(store, services),
-            listeners: kind(store, services),
+            volumes: Resources::open(store, services, NVMF_SERVICE),
+            subsystems: Resources::open(store, services, NVMF_SERVICE),
+            namespaces: Resources::open(store, services, NVMF_SERVICE),
+            listeners: Resources::open(store, services, NVMF_SERVICE),
         }
     }
 
@@ -451,17 +413,6 @@ impl NvmfResources {
             .filter(|o| uses(o))
             .map(|o| NamespaceKind::public_name(&o.name))
             .collect())
-    }
-}
-
-fn in_use(what: &str, users: &[String]) -> Result<(), Status> {
-    if users.is_empty() {
-        Ok(())
-    } else {
-        Err(Status::failed_precondition(format!(
-            "{what} is used by {}; delete or change those first",
-            users.join(", ")
-        )))
     }
 }
 

@@ -112,6 +112,16 @@ impl<K: Kind> Resources<K> {
         Self { collection, statuses, services, service }
     }
 
+    /// The kind's collection in `store`, with no status reported yet.
+    pub fn open(store: &dpu_store::Store, services: &Services, service: &'static str) -> Self {
+        Self::new(
+            store.collection::<K::Spec>(K::STORE),
+            Arc::new(Statuses::default()),
+            services.clone(),
+            service,
+        )
+    }
+
     /// The same collection and statuses, nudging the services of `services`.
     pub fn with_services(&self, services: &Services) -> Self {
         Self { services: services.clone(), ..self.clone() }

@@ -1,0 +1,340 @@
+//! The whole desired switch state as the agent stores it (seven collections of resources that
+//! refer to each other by name) and its translation into the one `SwitchConfig` the switch
+//! process applies.
+//!
+//! Every write is checked by translating the state it would leave behind and running the
+//! switch's own [`SwitchConfig::validate`](dpu_switch::SwitchConfig::validate) on it, so the
+//! agent never stores what the switch would refuse: dangling references (a port's bridge, an
+//! SVI's VRF, a VTEP's uplink), a second VTEP or SVI per bridge, duplicate VLANs or VNIs,
+//! overlapping SVI subnets, routes whose next hop is off-link. Deleting something still
+//! referenced fails the same way. All of these are FAILED_PRECONDITION: the request is well
+//! formed, the state it meets is not ready for it.
+
+use std::collections::BTreeMap;
+
+use dpu_proto::dpu::switch::v1 as pb;
+use dpu_store::Object;
+use pb::{BridgeSpec, PortMode, PortSpec, Route, StaticMacSpec, SviSpec, VrfSpec, VtepSpec};
+use tonic::Status;
+
+use super::kinds::{id_of, parent_of};
+
+/// Specs by public name, in name order.
+#[derive(Debug, Clone, Default)]
+pub struct Desired {
+    pub bridges: BTreeMap<String, BridgeSpec>,
+    pub ports: BTreeMap<String, PortSpec>,
+    pub vteps: BTreeMap<String, VtepSpec>,
+    pub vrfs: BTreeMap<String, VrfSpec>,
+    pub routes: BTreeMap<String, Route>,
+    pub svis: BTreeMap<String, SviSpec>,
+    pub static_macs: BTreeMap<String, StaticMacSpec>,
+}
+
+/// Public names and specs of stored objects.
+pub fn by_name<S>(
+    objects: Vec<Object<S>>,
+    public_name: impl Fn(&str) -> String,
+) -> BTreeMap<String, S> {
+    objects.into_iter().map(|o| (public_name(&o.name), o.spec)).collect()
+}
+
+fn refused(message: String) -> Status {
+    Status::failed_precondition(message)
+}
+
+impl Desired {
+    /// The bridge `name` refers to, or FAILED_PRECONDITION naming who refers to it.
+    fn bridge(&self, name: &str, who: &str, field: &str) -> Result<&BridgeSpec, Status> {
+        self.bridges
+            .get(name)
+            .ok_or_else(|| refused(format!("{who} {field}: bridge {name} does not exist")))
+    }
+
+    /// The VLAN of bridge `name`, which a port joins it by.
+    fn bridge_vlan(&self, name: &str, who: &str, field: &str) -> Result<u32, Status> {
+        self.bridge(name, who, field)?.vlan.ok_or_else(|| {
+            refused(format!("{who} {field}: bridge {name} has no vlan, so no port can join it"))
+        })
+    }
+
+    /// The switch configuration this state stands for, checked as a whole.
+    pub fn to_config(&self) -> Result<pb::SwitchConfig, Status> {
+        let mut ports = Vec::new();
+        for (name, p) in &self.ports {
+            let (mut vlan, mut vlans, mut native_vlan) = (0, Vec::new(), None);
+            match PortMode::try_from(p.mode) {
+                Ok(PortMode::Access) => vlan = self.bridge_vlan(&p.bridge, name, "spec.bridge")?,
+                Ok(PortMode::Trunk) => {
+                    for b in &p.trunk_bridges {
+                        vlans.push(self.bridge_vlan(b, name, "spec.trunk_bridges")?);
+                    }
+                    if !p.native_bridge.is_empty() {
+                        native_vlan =
+                            Some(self.bridge_vlan(&p.native_bridge, name, "spec.native_bridge")?);
+                    }
+                }
+                _ => {}
+            }
+            ports.push(pb::Port {
+                name: id_of(name).to_owned(),
+                mode: p.mode,
+                vlan,
+                vlans,
+                native_vlan,
+                mtu: p.mtu,
+                admin_down: p.admin_down,
+            });
+        }
+        let mut bridges: BTreeMap<&str, pb::Bridge> = self
+            .bridges
+            .iter()
+            .map(|(name, b)| {
+                let bridge = pb::Bridge {
+                    name: id_of(name).to_owned(),
+                    vlan: b.vlan,
+                    vni: b.vni,
+                    ageing_secs: b.ageing_secs,
+                    mac_limit: b.mac_limit,
+                    svi: None,
+                };
+                (name.as_str(), bridge)
+            })
+            .collect();
+        let mut svi_of: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, s) in &self.svis {
+            if !self.vrfs.contains_key(&s.vrf) {
+                return Err(refused(format!("{name} spec.vrf: vrf {} does not exist", s.vrf)));
+            }
+            let bridge = bridges.get_mut(s.bridge.as_str()).ok_or_else(|| {
+                refused(format!("{name} spec.bridge: bridge {} does not exist", s.bridge))
+            })?;
+            if let Some(other) = svi_of.insert(&s.bridge, name) {
+                return Err(refused(format!(
+                    "{name}: bridge {} already has {other}; a bridge has at most one SVI",
+                    s.bridge
+                )));
+            }
+            bridge.svi = Some(pb::Svi {
+                vrf: id_of(&s.vrf).to_owned(),
+                address: s.address.clone(),
+                mac: s.mac.clone(),
+                address6: s.address6.clone(),
+            });
+        }
+        let mut vrfs: BTreeMap<&str, pb::Vrf> = self
+            .vrfs
+            .keys()
+            .map(|name| (name.as_str(), pb::Vrf { name: id_of(name).to_owned(), routes: vec![] }))
+            .collect();
+        for (name, r) in &self.routes {
+            let vrf = parent_of(name, "routes");
+            let v = vrfs
+                .get_mut(vrf)
+                .ok_or_else(|| refused(format!("{name}: vrf {vrf} does not exist")))?;
+            v.routes.push(r.clone());
+        }
+        let mut vteps = self.vteps.iter();
+        let vtep = match (vteps.next(), vteps.next()) {
+            (None, _) => None,
+            (Some((a, _)), Some((b, _))) => {
+                return Err(refused(format!(
+                    "the switch has one VTEP; {a} and {b} cannot both exist"
+                )));
+            }
+            (Some((name, v)), None) => {
+                if !self.ports.contains_key(&v.uplink) {
+                    return Err(refused(format!(
+                        "{name} spec.uplink: port {} does not exist",
+                        v.uplink
+                    )));
+                }
+                Some(pb::Vtep { uplink: id_of(&v.uplink).to_owned(), ..vtep_fields(v) })
+            }
+        };
+        let mut static_macs = Vec::new();
+        for (name, m) in &self.static_macs {
+            let bridge = parent_of(name, "static-macs");
+            self.bridge(bridge, name, "parent")?;
+            if !m.port.is_empty() && !self.ports.contains_key(&m.port) {
+                return Err(refused(format!("{name} spec.port: port {} does not exist", m.port)));
+            }
+            static_macs.push(pb::StaticMac {
+                bridge: id_of(bridge).to_owned(),
+                mac: m.mac.clone(),
+                port: if m.port.is_empty() { String::new() } else { id_of(&m.port).to_owned() },
+                vtep: m.remote_vtep.clone(),
+            });
+        }
+        let config = pb::SwitchConfig {
+            ports,
+            bridges: bridges.into_values().collect(),
+            vtep,
+            static_macs,
+            vrfs: vrfs.into_values().collect(),
+            flow_cache_size: 0,
+        };
+        dpu_switch::api::from_proto(&config)
+            .and_then(|c| c.validate())
+            .map_err(|e| refused(format!("the switch would refuse this configuration: {e}")))?;
+        Ok(config)
+    }
+}
+
+fn vtep_fields(v: &VtepSpec) -> pb::Vtep {
+    pb::Vtep {
+        uplink: v.uplink.clone(),
+        local_ip: v.local_ip.clone(),
+        prefix_len: v.prefix_len,
+        gateway: v.gateway.clone(),
+        local_mac: v.local_mac.clone(),
+        udp_checksum: v.udp_checksum,
+        ttl: v.ttl,
+        remotes: v.remotes.clone(),
+        no_learn_remotes: v.no_learn_remotes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> Desired {
+        let mut d = Desired::default();
+        d.bridges.insert(
+            "bridges/blue".into(),
+            BridgeSpec { vlan: Some(10), vni: Some(100), ..Default::default() },
+        );
+        for vf in ["pf0vf0", "pf0vf1"] {
+            d.ports.insert(
+                format!("ports/{vf}"),
+                PortSpec {
+                    mode: PortMode::Access.into(),
+                    bridge: "bridges/blue".into(),
+                    ..Default::default()
+                },
+            );
+        }
+        d.ports.insert(
+            "ports/p0".into(),
+            PortSpec { mode: PortMode::Uplink.into(), ..Default::default() },
+        );
+        d.vteps.insert(
+            "vteps/v".into(),
+            VtepSpec {
+                uplink: "ports/p0".into(),
+                local_ip: "198.51.100.1".into(),
+                remotes: vec![pb::RemoteVtep {
+                    ip: "198.51.100.2".into(),
+                    vnis: vec![100],
+                    encap: 0,
+                }],
+                ..Default::default()
+            },
+        );
+        d.vrfs.insert("vrfs/red".into(), VrfSpec::default());
+        d.svis.insert(
+            "svis/blue".into(),
+            SviSpec {
+                bridge: "bridges/blue".into(),
+                vrf: "vrfs/red".into(),
+                address: "192.0.2.1/24".into(),
+                mac: "02:00:00:00:00:01".into(),
+                address6: String::new(),
+            },
+        );
+        d.routes.insert(
+            "vrfs/red/routes/default".into(),
+            Route { prefix: "0.0.0.0/0".into(), next_hop: "192.0.2.254".into() },
+        );
+        d.static_macs.insert(
+            "bridges/blue/static-macs/m1".into(),
+            StaticMacSpec {
+                mac: "02:00:00:00:aa:01".into(),
+                port: "ports/pf0vf0".into(),
+                ..Default::default()
+            },
+        );
+        d
+    }
+
+    #[test]
+    fn translates_names_into_the_switch_config() {
+        let c = demo().to_config().unwrap();
+        assert_eq!(c.ports.len(), 3);
+        let vf0 = c.ports.iter().find(|p| p.name == "pf0vf0").unwrap();
+        assert_eq!(vf0.vlan, 10);
+        assert_eq!(c.bridges[0].svi.as_ref().unwrap().vrf, "red");
+        assert_eq!(c.vrfs[0].routes.len(), 1);
+        assert_eq!(c.vtep.as_ref().unwrap().uplink, "p0");
+        assert_eq!(c.static_macs[0].port, "pf0vf0");
+    }
+
+    #[test]
+    fn refuses_what_the_switch_would_refuse() {
+        type Edit = Box<dyn Fn(&mut Desired)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(|d| {
+                    d.bridges.remove("bridges/blue");
+                }),
+                "bridge bridges/blue does not exist",
+            ),
+            (
+                Box::new(|d| {
+                    d.vrfs.remove("vrfs/red");
+                }),
+                "vrf vrfs/red does not exist",
+            ),
+            (
+                Box::new(|d| {
+                    d.ports.remove("ports/p0");
+                }),
+                "port ports/p0 does not exist",
+            ),
+            (
+                Box::new(|d| {
+                    let v = d.vteps["vteps/v"].clone();
+                    d.vteps.insert("vteps/w".into(), v);
+                }),
+                "one VTEP",
+            ),
+            (
+                Box::new(|d| {
+                    let s = d.svis["svis/blue"].clone();
+                    d.svis.insert("svis/second".into(), s);
+                }),
+                "at most one SVI",
+            ),
+            (
+                Box::new(|d| {
+                    d.bridges.insert(
+                        "bridges/green".into(),
+                        BridgeSpec { vni: Some(100), ..Default::default() },
+                    );
+                }),
+                "duplicate bridge vni",
+            ),
+            (
+                Box::new(|d| {
+                    d.bridges.get_mut("bridges/blue").unwrap().vlan = None;
+                }),
+                "has no vlan",
+            ),
+            (
+                Box::new(|d| {
+                    d.routes.get_mut("vrfs/red/routes/default").unwrap().next_hop =
+                        "203.0.113.1".into();
+                }),
+                "next_hop",
+            ),
+        ];
+        for (edit, want) in cases {
+            let mut d = demo();
+            edit(&mut d);
+            let e = d.to_config().unwrap_err();
+            assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{want}");
+            assert!(e.message().contains(want), "{} does not mention {want}", e.message());
+        }
+    }
+}

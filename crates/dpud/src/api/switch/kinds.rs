@@ -1,0 +1,582 @@
+//! The seven switch resource kinds: their names, field checks (INVALID_ARGUMENT naming the
+//! field) and update masks. Checks that need other objects (references, duplicate VNIs,
+//! overlapping subnets) are [`super::desired`]'s.
+//!
+//! Public names map onto store keys under a `switch-` prefix so that generic collection
+//! names ("ports", "bridges") stay free for other services: `bridges/b1` is stored as
+//! `switch-bridges/b1`, `vrfs/red/routes/r1` as `switch-routes/red/r1`.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use dpu_proto::dpu::switch::v1::{
+    ApplyState, BridgeResource, BridgeSpec, Encap, ObjectStatus, PortMode, PortResource, PortSpec,
+    Route, RouteResource, StaticMacResource, StaticMacSpec, SviResource, SviSpec, VrfResource,
+    VrfSpec, VtepResource, VtepSpec,
+};
+use dpu_store::Object;
+use dpu_switch::config::{MAX_VLAN, MAX_VNI, parse_cidr, parse_cidr6, parse_mac};
+use dpu_wire::MacAddr;
+use tonic::Status;
+
+use crate::api::resource::Kind;
+use crate::api::{invalid, parse_name, validate_id};
+
+/// Linux interface names are at most 15 bytes (IFNAMSIZ - 1).
+const IFNAME_MAX: usize = 15;
+const DESCRIPTION_MAX: usize = 256;
+const MAX_MTU: u32 = 9216;
+const MIN_MTU: u32 = 68;
+const MAX_AGEING_SECS: u32 = 1_000_000;
+
+/// `{public}/{id}` ↔ `{store}/{id}`.
+fn top_key(name: &str, public: &str, store: &str, field: &str) -> Result<String, Status> {
+    let id = parse_name(name, public, field)?;
+    validate_id(id, field)?;
+    Ok(format!("{store}/{id}"))
+}
+
+fn top_public(key: &str, public: &str, store: &str) -> String {
+    match key.strip_prefix(store).and_then(|r| r.strip_prefix('/')) {
+        Some(id) => format!("{public}/{id}"),
+        None => key.to_owned(),
+    }
+}
+
+/// `{parent}/{p}/{child}/{id}` ↔ `{store}/{p}/{id}`.
+fn child_key(
+    name: &str,
+    parent: &str,
+    child: &str,
+    store: &str,
+    field: &str,
+) -> Result<String, Status> {
+    let shape =
+        || invalid(field, format!("must look like \"{parent}/ID/{child}/ID\", got {name:?}"));
+    if name.is_empty() {
+        return Err(invalid(field, "required"));
+    }
+    let (parent_name, id) = name.rsplit_once(&format!("/{child}/")).ok_or_else(shape)?;
+    let p = parse_name(parent_name, parent, field).map_err(|_| shape())?;
+    validate_id(p, field)?;
+    validate_id(id, field)?;
+    Ok(format!("{store}/{p}/{id}"))
+}
+
+fn child_public(key: &str, parent: &str, child: &str, store: &str) -> String {
+    let rest = key.strip_prefix(store).and_then(|r| r.strip_prefix('/'));
+    match rest.and_then(|r| r.split_once('/')) {
+        Some((p, id)) => format!("{parent}/{p}/{child}/{id}"),
+        None => key.to_owned(),
+    }
+}
+
+/// The parent of a child name ("vrfs/red/routes/r1", "routes" → "vrfs/red").
+pub fn parent_of<'a>(name: &'a str, child: &str) -> &'a str {
+    name.rsplit_once(&format!("/{child}/")).map_or(name, |(p, _)| p)
+}
+
+/// The id of a public name ("bridges/b1" → "b1").
+pub fn id_of(name: &str) -> &str {
+    name.rsplit_once('/').map_or(name, |(_, id)| id)
+}
+
+/// The status to show: what the switch reported for this generation, else PENDING.
+fn current(observed: Option<ObjectStatus>, generation: i64) -> ObjectStatus {
+    match observed {
+        Some(o) if o.applied_generation == generation => o,
+        _ => ObjectStatus { state: ApplyState::Pending.into(), ..Default::default() },
+    }
+}
+
+/// The two [`Kind`] methods every switch kind shares: PENDING until the switch accepted the
+/// current generation, and the resource message.
+macro_rules! status_and_message {
+    ($proto:ident) => {
+        fn status(observed: Option<ObjectStatus>, generation: i64) -> ObjectStatus {
+            current(observed, generation)
+        }
+
+        fn to_proto(name: String, o: Object<Self::Spec>, status: ObjectStatus) -> $proto {
+            resource_message!($proto, name, o, status)
+        }
+    };
+}
+
+/// A reference to a resource of `collection` ("bridges/b1"), or INVALID_ARGUMENT.
+fn reference(value: &str, collection: &str, field: &str) -> Result<(), Status> {
+    let id = parse_name(value, collection, field)?;
+    validate_id(id, field)
+}
+
+fn unicast_mac(value: &str, field: &str) -> Result<(), Status> {
+    match parse_mac(value) {
+        Some(m) if m.is_unicast() && m != MacAddr::ZERO => Ok(()),
+        _ => Err(invalid(field, format!("{value:?} is not a unicast MAC aa:bb:cc:dd:ee:ff"))),
+    }
+}
+
+fn ipv4(value: &str, field: &str) -> Result<Ipv4Addr, Status> {
+    value.parse().map_err(|_| invalid(field, format!("{value:?} is not an IPv4 address")))
+}
+
+fn check_vlan(vlan: u32, field: &str) -> Result<(), Status> {
+    if vlan == 0 || vlan > u32::from(MAX_VLAN) {
+        return Err(invalid(field, format!("VLAN {vlan} outside 1..={MAX_VLAN}")));
+    }
+    Ok(())
+}
+
+fn check_vni(vni: u32, field: &str) -> Result<(), Status> {
+    if vni > MAX_VNI {
+        return Err(invalid(field, format!("VNI {vni} above 2^24-1")));
+    }
+    Ok(())
+}
+
+pub struct BridgeKind;
+
+impl Kind for BridgeKind {
+    type Spec = BridgeSpec;
+    type Status = ObjectStatus;
+    type Proto = BridgeResource;
+    const FIELD: &'static str = "bridge";
+    const STORE: &'static str = "switch-bridges";
+    const UPDATABLE: &'static [&'static str] =
+        &["spec", "spec.vlan", "spec.vni", "spec.ageing_secs", "spec.mac_limit"];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        top_key(name, "bridges", Self::STORE, field)
+    }
+    fn public_name(key: &str) -> String {
+        top_public(key, "bridges", Self::STORE)
+    }
+
+    fn validate(spec: &BridgeSpec, field: &str) -> Result<(), Status> {
+        if spec.vlan.is_none() && spec.vni.is_none() {
+            return Err(invalid(&format!("{field}.vlan"), "a bridge needs a vlan or a vni"));
+        }
+        if let Some(v) = spec.vlan {
+            check_vlan(v, &format!("{field}.vlan"))?;
+        }
+        if let Some(v) = spec.vni {
+            check_vni(v, &format!("{field}.vni"))?;
+        }
+        if spec.ageing_secs > MAX_AGEING_SECS {
+            return Err(invalid(
+                &format!("{field}.ageing_secs"),
+                format!("at most {MAX_AGEING_SECS}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut BridgeSpec, from: &BridgeSpec, path: &str) {
+        match path {
+            "spec.vlan" => into.vlan = from.vlan,
+            "spec.vni" => into.vni = from.vni,
+            "spec.ageing_secs" => into.ageing_secs = from.ageing_secs,
+            "spec.mac_limit" => into.mac_limit = from.mac_limit,
+            _ => {}
+        }
+    }
+
+    status_and_message!(BridgeResource);
+}
+
+pub struct PortKind;
+
+/// The host's own ports: its representors, the host PF `pf<N>hpf` and VFs `pf<N>vf<M>`.
+/// Uplinks and any other port belong to the card.
+pub fn is_host_port(ifname: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let Some(rest) = ifname.strip_prefix("pf") else { return false };
+    let pf_end = rest.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(rest.len());
+    let (pf, tail) = rest.split_at(pf_end);
+    if !digits(pf) {
+        return false;
+    }
+    tail == "hpf" || tail.strip_prefix("vf").is_some_and(digits)
+}
+
+impl Kind for PortKind {
+    type Spec = PortSpec;
+    type Status = ObjectStatus;
+    type Proto = PortResource;
+    const FIELD: &'static str = "port";
+    const STORE: &'static str = "switch-ports";
+    const UPDATABLE: &'static [&'static str] = &[
+        "spec",
+        "spec.mode",
+        "spec.bridge",
+        "spec.trunk_bridges",
+        "spec.native_bridge",
+        "spec.mtu",
+        "spec.admin_down",
+    ];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        let key = top_key(name, "ports", Self::STORE, field)?;
+        if id_of(&key).len() > IFNAME_MAX {
+            return Err(invalid(
+                field,
+                format!("a port id is a Linux interface name, at most {IFNAME_MAX} characters"),
+            ));
+        }
+        Ok(key)
+    }
+    fn public_name(key: &str) -> String {
+        top_public(key, "ports", Self::STORE)
+    }
+
+    fn validate(spec: &PortSpec, field: &str) -> Result<(), Status> {
+        let f = |x: &str| format!("{field}.{x}");
+        let none_of = |names: &[(&str, bool)]| -> Result<(), Status> {
+            match names.iter().find(|(_, set)| *set) {
+                Some((name, _)) => Err(invalid(&f(name), "not allowed in this mode")),
+                None => Ok(()),
+            }
+        };
+        match PortMode::try_from(spec.mode) {
+            Ok(PortMode::Access) => {
+                reference(&spec.bridge, "bridges", &f("bridge"))?;
+                none_of(&[
+                    ("trunk_bridges", !spec.trunk_bridges.is_empty()),
+                    ("native_bridge", !spec.native_bridge.is_empty()),
+                ])?;
+            }
+            Ok(PortMode::Trunk) => {
+                for (i, b) in spec.trunk_bridges.iter().enumerate() {
+                    reference(b, "bridges", &f(&format!("trunk_bridges[{i}]")))?;
+                }
+                if !spec.native_bridge.is_empty() {
+                    reference(&spec.native_bridge, "bridges", &f("native_bridge"))?;
+                }
+                none_of(&[("bridge", !spec.bridge.is_empty())])?;
+            }
+            Ok(PortMode::Uplink) => none_of(&[
+                ("bridge", !spec.bridge.is_empty()),
+                ("trunk_bridges", !spec.trunk_bridges.is_empty()),
+                ("native_bridge", !spec.native_bridge.is_empty()),
+            ])?,
+            _ => return Err(invalid(&f("mode"), "must be ACCESS, TRUNK or UPLINK")),
+        }
+        if spec.mtu != 0 && !(MIN_MTU..=MAX_MTU).contains(&spec.mtu) {
+            return Err(invalid(&f("mtu"), format!("0 (1500) or {MIN_MTU}..={MAX_MTU}")));
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut PortSpec, from: &PortSpec, path: &str) {
+        match path {
+            "spec.mode" => into.mode = from.mode,
+            "spec.bridge" => into.bridge.clone_from(&from.bridge),
+            "spec.trunk_bridges" => into.trunk_bridges.clone_from(&from.trunk_bridges),
+            "spec.native_bridge" => into.native_bridge.clone_from(&from.native_bridge),
+            "spec.mtu" => into.mtu = from.mtu,
+            "spec.admin_down" => into.admin_down = from.admin_down,
+            _ => {}
+        }
+    }
+
+    status_and_message!(PortResource);
+}
+
+pub struct VtepKind;
+
+impl Kind for VtepKind {
+    type Spec = VtepSpec;
+    type Status = ObjectStatus;
+    type Proto = VtepResource;
+    const FIELD: &'static str = "vtep";
+    const STORE: &'static str = "switch-vteps";
+    const UPDATABLE: &'static [&'static str] = &[
+        "spec",
+        "spec.uplink",
+        "spec.local_ip",
+        "spec.prefix_len",
+        "spec.gateway",
+        "spec.local_mac",
+        "spec.udp_checksum",
+        "spec.ttl",
+        "spec.remotes",
+        "spec.no_learn_remotes",
+    ];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        top_key(name, "vteps", Self::STORE, field)
+    }
+    fn public_name(key: &str) -> String {
+        top_public(key, "vteps", Self::STORE)
+    }
+
+    fn validate(spec: &VtepSpec, field: &str) -> Result<(), Status> {
+        let f = |x: &str| format!("{field}.{x}");
+        reference(&spec.uplink, "ports", &f("uplink"))?;
+        let local = ipv4(&spec.local_ip, &f("local_ip"))?;
+        if local.is_unspecified() || local.is_multicast() || local.is_broadcast() {
+            return Err(invalid(&f("local_ip"), "must be a unicast address"));
+        }
+        if spec.prefix_len > 32 {
+            return Err(invalid(&f("prefix_len"), "at most 32"));
+        }
+        if !spec.gateway.is_empty() {
+            ipv4(&spec.gateway, &f("gateway"))?;
+        }
+        if !spec.local_mac.is_empty() {
+            unicast_mac(&spec.local_mac, &f("local_mac"))?;
+        }
+        if spec.ttl > 255 {
+            return Err(invalid(&f("ttl"), "at most 255"));
+        }
+        for (i, r) in spec.remotes.iter().enumerate() {
+            let rf = |x: &str| f(&format!("remotes[{i}].{x}"));
+            let ip = ipv4(&r.ip, &rf("ip"))?;
+            if ip == local || ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast() {
+                return Err(invalid(&rf("ip"), "must be a remote unicast address"));
+            }
+            for vni in &r.vnis {
+                check_vni(*vni, &rf("vnis"))?;
+            }
+            if Encap::try_from(r.encap).is_err() {
+                return Err(invalid(&rf("encap"), "must be VXLAN or GENEVE"));
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut VtepSpec, from: &VtepSpec, path: &str) {
+        match path {
+            "spec.uplink" => into.uplink.clone_from(&from.uplink),
+            "spec.local_ip" => into.local_ip.clone_from(&from.local_ip),
+            "spec.prefix_len" => into.prefix_len = from.prefix_len,
+            "spec.gateway" => into.gateway.clone_from(&from.gateway),
+            "spec.local_mac" => into.local_mac.clone_from(&from.local_mac),
+            "spec.udp_checksum" => into.udp_checksum = from.udp_checksum,
+            "spec.ttl" => into.ttl = from.ttl,
+            "spec.remotes" => into.remotes.clone_from(&from.remotes),
+            "spec.no_learn_remotes" => into.no_learn_remotes = from.no_learn_remotes,
+            _ => {}
+        }
+    }
+
+    status_and_message!(VtepResource);
+}
+
+pub struct VrfKind;
+
+impl Kind for VrfKind {
+    type Spec = VrfSpec;
+    type Status = ObjectStatus;
+    type Proto = VrfResource;
+    const FIELD: &'static str = "vrf";
+    const STORE: &'static str = "switch-vrfs";
+    const UPDATABLE: &'static [&'static str] = &["spec", "spec.description"];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        top_key(name, "vrfs", Self::STORE, field)
+    }
+    fn public_name(key: &str) -> String {
+        top_public(key, "vrfs", Self::STORE)
+    }
+
+    fn validate(spec: &VrfSpec, field: &str) -> Result<(), Status> {
+        if spec.description.len() > DESCRIPTION_MAX {
+            return Err(invalid(
+                &format!("{field}.description"),
+                format!("at most {DESCRIPTION_MAX} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut VrfSpec, from: &VrfSpec, path: &str) {
+        if path == "spec.description" {
+            into.description.clone_from(&from.description);
+        }
+    }
+
+    status_and_message!(VrfResource);
+}
+
+pub struct RouteKind;
+
+impl Kind for RouteKind {
+    type Spec = Route;
+    type Status = ObjectStatus;
+    type Proto = RouteResource;
+    const FIELD: &'static str = "route";
+    const STORE: &'static str = "switch-routes";
+    const UPDATABLE: &'static [&'static str] = &["spec", "spec.prefix", "spec.next_hop"];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        child_key(name, "vrfs", "routes", Self::STORE, field)
+    }
+    fn public_name(key: &str) -> String {
+        child_public(key, "vrfs", "routes", Self::STORE)
+    }
+
+    fn validate(spec: &Route, field: &str) -> Result<(), Status> {
+        let next_hop: IpAddr = spec.next_hop.parse().map_err(|_| {
+            invalid(
+                &format!("{field}.next_hop"),
+                format!("{:?} is not an IP address", spec.next_hop),
+            )
+        })?;
+        let prefix_ok = match next_hop {
+            IpAddr::V4(_) => parse_cidr(&spec.prefix).is_some(),
+            IpAddr::V6(_) => parse_cidr6(&spec.prefix).is_some(),
+        };
+        if !prefix_ok {
+            return Err(invalid(
+                &format!("{field}.prefix"),
+                format!(
+                    "{:?} is not a prefix of the next hop's family (a.b.c.d/len or 2001:db8::/32)",
+                    spec.prefix
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut Route, from: &Route, path: &str) {
+        match path {
+            "spec.prefix" => into.prefix.clone_from(&from.prefix),
+            "spec.next_hop" => into.next_hop.clone_from(&from.next_hop),
+            _ => {}
+        }
+    }
+
+    status_and_message!(RouteResource);
+}
+
+pub struct SviKind;
+
+impl Kind for SviKind {
+    type Spec = SviSpec;
+    type Status = ObjectStatus;
+    type Proto = SviResource;
+    const FIELD: &'static str = "svi";
+    const STORE: &'static str = "switch-svis";
+    const UPDATABLE: &'static [&'static str] =
+        &["spec", "spec.bridge", "spec.vrf", "spec.address", "spec.mac", "spec.address6"];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        top_key(name, "svis", Self::STORE, field)
+    }
+    fn public_name(key: &str) -> String {
+        top_public(key, "svis", Self::STORE)
+    }
+
+    fn validate(spec: &SviSpec, field: &str) -> Result<(), Status> {
+        let f = |x: &str| format!("{field}.{x}");
+        reference(&spec.bridge, "bridges", &f("bridge"))?;
+        reference(&spec.vrf, "vrfs", &f("vrf"))?;
+        let address_ok = parse_cidr(&spec.address).is_some_and(|(ip, len)| {
+            (1..=30).contains(&len) && !ip.is_unspecified() && !ip.is_multicast()
+        });
+        if !address_ok {
+            return Err(invalid(
+                &f("address"),
+                format!("{:?} is not a.b.c.d/len with len 1..=30", spec.address),
+            ));
+        }
+        unicast_mac(&spec.mac, &f("mac"))?;
+        let address6_ok = spec.address6.is_empty()
+            || parse_cidr6(&spec.address6).is_some_and(|(ip, len)| {
+                (1..=127).contains(&len) && !ip.is_unspecified() && !ip.is_multicast()
+            });
+        if !address6_ok {
+            return Err(invalid(
+                &f("address6"),
+                format!("{:?} is not an IPv6 address/len", spec.address6),
+            ));
+        }
+        Ok(())
+    }
+
+    fn merge(into: &mut SviSpec, from: &SviSpec, path: &str) {
+        match path {
+            "spec.bridge" => into.bridge.clone_from(&from.bridge),
+            "spec.vrf" => into.vrf.clone_from(&from.vrf),
+            "spec.address" => into.address.clone_from(&from.address),
+            "spec.mac" => into.mac.clone_from(&from.mac),
+            "spec.address6" => into.address6.clone_from(&from.address6),
+            _ => {}
+        }
+    }
+
+    status_and_message!(SviResource);
+}
+
+pub struct StaticMacKind;
+
+impl Kind for StaticMacKind {
+    type Spec = StaticMacSpec;
+    type Status = ObjectStatus;
+    type Proto = StaticMacResource;
+    const FIELD: &'static str = "static_mac";
+    const STORE: &'static str = "switch-static-macs";
+    const UPDATABLE: &'static [&'static str] =
+        &["spec", "spec.mac", "spec.port", "spec.remote_vtep"];
+
+    fn key(name: &str, field: &str) -> Result<String, Status> {
+        child_key(name, "bridges", "static-macs", Self::STORE, field)
+    }
+    fn public_name(key: &str) -> String {
+        child_public(key, "bridges", "static-macs", Self::STORE)
+    }
+
+    fn validate(spec: &StaticMacSpec, field: &str) -> Result<(), Status> {
+        let f = |x: &str| format!("{field}.{x}");
+        unicast_mac(&spec.mac, &f("mac"))?;
+        match (spec.port.is_empty(), spec.remote_vtep.is_empty()) {
+            (false, true) => reference(&spec.port, "ports", &f("port")),
+            (true, false) => ipv4(&spec.remote_vtep, &f("remote_vtep")).map(|_| ()),
+            _ => Err(invalid(&f("port"), "exactly one of port and remote_vtep")),
+        }
+    }
+
+    fn merge(into: &mut StaticMacSpec, from: &StaticMacSpec, path: &str) {
+        match path {
+            "spec.mac" => into.mac.clone_from(&from.mac),
+            "spec.port" => into.port.clone_from(&from.port),
+            "spec.remote_vtep" => into.remote_vtep.clone_from(&from.remote_vtep),
+            _ => {}
+        }
+    }
+
+    status_and_message!(StaticMacResource);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_ports_are_the_host_representors() {
+        for own in ["pf0hpf", "pf1hpf", "pf0vf0", "pf0vf15", "pf12vf3"] {
+            assert!(is_host_port(own), "{own}");
+        }
+        for other in ["p0", "p1", "pf0", "pf0vf", "pfvf0", "pf0hpfx", "pf0vf1a", "eth0", ""] {
+            assert!(!is_host_port(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn names_map_to_store_keys_and_back() {
+        let key = RouteKind::key("vrfs/red/routes/r1", "name").unwrap();
+        assert_eq!(key, "switch-routes/red/r1");
+        assert_eq!(RouteKind::public_name(&key), "vrfs/red/routes/r1");
+        let key = StaticMacKind::key("bridges/b1/static-macs/m1", "name").unwrap();
+        assert_eq!(StaticMacKind::public_name(&key), "bridges/b1/static-macs/m1");
+        assert_eq!(
+            BridgeKind::public_name(&BridgeKind::key("bridges/b", "n").unwrap()),
+            "bridges/b"
+        );
+        for bad in ["vrfs/red/routes/", "vrfs//routes/r1", "bridges/red/routes/r1", "vrfs/red"] {
+            assert!(RouteKind::key(bad, "name").is_err(), "{bad}");
+        }
+        assert!(PortKind::key("ports/a-very-long-interface", "name").is_err());
+        assert_eq!(parent_of("vrfs/red/routes/r1", "routes"), "vrfs/red");
+    }
+}
