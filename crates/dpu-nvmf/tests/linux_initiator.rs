@@ -1,19 +1,25 @@
 //! The unmodified Linux NVMe/TCP initiator against our target.
 //!
 //! Boots Debian's amd64 kernel (its `nvme-tcp.ko`) in qemu-system-x86_64 (TCG, no
-//! KVM) with a small initramfs: busybox, nvme-cli and mke2fs with their shared
+//! KVM) with a small initramfs: busybox, nvme-cli, mke2fs and fio with their shared
 //! libraries, and the kernel modules for virtio-net, NVMe/TCP and ext4. The guest
 //! reaches the target, which runs in this test process on 127.0.0.1, through QEMU's
-//! user-mode network gateway (net 192.0.2.0/24, gateway 192.0.2.2).
+//! user-mode network gateway (net 192.0.2.0/24, gateway 192.0.2.2). Namespace 1 is a
+//! file-backed volume (a sparse file in a temporary directory).
 //!
 //! The guest's init script runs the scenario and prints `GUEST-MARK` lines; this test
-//! reacts to some (namespace hot add/remove) and asserts on all of them:
+//! reacts to some (namespace hot add/remove, counter snapshots) and asserts on all of them:
 //! `nvme discover` (discovery port and I/O port) lists the allowed subsystem only;
 //! `nvme connect` without and with digests (and SQ flow control disabled, so reads
 //! complete by the C2HData SUCCESS flag); `nvme list`/`id-ctrl`/`id-ns` show our
-//! identity; mkfs.ext4, mount, write files, checksums verified after reconnecting; namespace hot add and remove seen
-//! through asynchronous events; a 2 s keep-alive timeout drops the controller when the
-//! guest goes silent. Two vCPUs, so Linux opens two I/O queues per controller.
+//! identity; fio random 4 KiB writes at QD 32 from two jobs pinned to the two vCPUs
+//! (so both I/O queues carry them, checked by the bytes each TCP connection received)
+//! with crc32c verification, then a verify-only pass after reconnecting; mkfs.ext4, mount,
+//! write files, checksums verified after reconnecting and after a controller reset, and on
+//! the host in the backing file itself (`e2fsck -fn`, `debugfs` dump + SHA-256); namespace
+//! hot add and remove seen through asynchronous events; a 2 s keep-alive timeout drops the
+//! controller when the guest goes silent. Two vCPUs, so Linux opens two I/O queues per
+//! controller.
 //!
 //! The guest machinery (kernel cache, initramfs, QEMU, marks) is `dpu_lab::guest`: tools
 //! are installed with apt-get if missing; the kernel package is downloaded and extracted
@@ -30,6 +36,7 @@ use std::time::{Duration, Instant};
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, QemuConfig};
 
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
+use dpu_nvmf::volume::FileBackend;
 use dpu_nvmf::{Server, Target, Volume};
 
 const SUBNQN: &str = "nqn.2024-01.io.example.dpu:linux-guest";
@@ -38,7 +45,19 @@ const HOSTNQN: &str = "nqn.2014-08.org.nvmexpress:uuid:5f1e7a52-0d1b-4c4e-9a59-3
 const SERIAL: &str = "DPUQEMU0001";
 const MODEL: &str = "dpu-nvmf qemu test";
 /// Commands the scenario copies into the guest, with their Debian packages.
-const GUEST_TOOLS: &[(&str, &str)] = &[("nvme", "nvme-cli"), ("mke2fs", "e2fsprogs")];
+const GUEST_TOOLS: &[(&str, &str)] =
+    &[("nvme", "nvme-cli"), ("mke2fs", "e2fsprogs"), ("fio", "fio")];
+/// Host commands that check the backing file.
+const HOST_CHECKS: &[(&str, &str)] = &[
+    ("debugfs", "e2fsprogs"),
+    ("e2fsck", "e2fsprogs"),
+    ("sha256sum", "coreutils"),
+    ("ss", "iproute2"),
+];
+/// Bytes each of the two fio jobs writes (its own region) and verifies.
+const FIO_JOB_MIB: u64 = 16;
+/// Size of namespace 1 (Identify Namespace shows 0x20000 blocks of 512 bytes).
+const NS_BYTES: u64 = 64 << 20;
 /// Whole scenario, boot to power-off.
 const DEADLINE: Duration = Duration::from_secs(900);
 
@@ -79,6 +98,26 @@ mark id-ns rc=$?
 grep -E '^(nsze|ncap|nuse|nmic|nguid|lbaf)' /tmp/idn
 grep -q '^nsze *: 0x20000' /tmp/idn && mark id-ns-size
 
+# fio on the raw namespace: one job per vCPU (each pinned, so both I/O queues carry it),
+# random 4 KiB writes at QD 32 with crc32c verification, then after a reconnect a
+# verify-only pass over the same blocks. Terse lines: field 5 errors, 7/8 read KiB/s
+# and IOPS, 48/49 write KiB/s and IOPS, 6/47 read/written KiB.
+FIO="fio --name=qd32 --filename=/dev/$DEV --thread --numjobs=2 --cpus_allowed=0-1 --cpus_allowed_policy=split --rw=randwrite --bs=4k --iodepth=32 --ioengine=libaio --direct=1 --size={FIO_JOB_MIB}m --offset_increment={FIO_JOB_MIB}m --runtime=60 --verify=crc32c --verify_fatal=1 --group_reporting --output-format=terse --terse-version=3"
+$FIO --do_verify=1 > /tmp/fio-w 2>&1
+mark fio-write rc=$?
+cat /tmp/fio-w
+mark fio-write-terse $(grep '^3;' /tmp/fio-w)
+nvme disconnect -n {SUBNQN}
+mark fio-disconnect rc=$?
+waitdev 1 0 || fail "namespace still present after disconnect"
+nvme connect -t tcp -a $T -s {io_port} -n {SUBNQN} $Q
+mark fio-reconnect rc=$?
+DEV=$(waitdev 1 1) || fail "no namespace block device after reconnect"
+$FIO --verify_only > /tmp/fio-v 2>&1
+mark fio-verify rc=$?
+cat /tmp/fio-v
+mark fio-verify-terse $(grep '^3;' /tmp/fio-v)
+
 START=$(date +%s)
 mkfs.ext4 -q -F /dev/$DEV
 mark mkfs rc=$?
@@ -87,7 +126,7 @@ mark mount rc=$?
 for i in 1 2 3 4; do dd if=/dev/urandom of=/mnt/f$i bs=64k count=$((i*8)) 2>/dev/null || fail dd; done
 sync
 (cd /mnt && sha256sum f1 f2 f3 f4) > /tmp/sums
-cat /tmp/sums
+while read sum file; do mark sha256 $file $sum; done < /tmp/sums
 umount /mnt
 mark umount rc=$?
 mark write-seconds $(( $(date +%s) - START ))
@@ -146,20 +185,98 @@ fn initramfs(cache: &Path, kernel: &Kernel, io_port: u16, disc_port: u16) -> Pat
     tree.add_command("nvme", "/usr/sbin/nvme").unwrap();
     tree.add_command("mke2fs", "/usr/sbin/mke2fs").unwrap();
     tree.symlink("mke2fs", "/usr/sbin/mkfs.ext4").unwrap();
+    tree.add_command("fio", "/usr/bin/fio").unwrap();
     tree.add_modules(kernel, &["virtio_pci", "virtio_net", "crc32c_generic", "nvme-tcp", "ext4"])
         .unwrap();
     let init = init_script(io_port, disc_port, tree.modules());
     tree.write_cpio(&init, &cache.join("initramfs.cpio")).unwrap()
 }
 
+/// `bytes_received` of every established TCP connection to local `port` (`ss -ti`): the
+/// target's per-queue traffic as the host kernel counted it.
+fn received_per_connection(port: u16) -> Vec<u64> {
+    let filter = format!("( sport = :{port} )");
+    let out = std::process::Command::new("ss")
+        .args(["-tinH", "state", "established", &filter])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ss: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("bytes_received:")?.parse().ok())
+        .collect()
+}
+
+/// What the test reads from one fio terse (version 3) line: fields are `;`-separated,
+/// 1-based field 5 is the error count, 6/7/8 read KiB, KiB/s, IOPS and 47/48/49 the same for
+/// writes.
+#[derive(Debug)]
+struct FioResult {
+    errors: u64,
+    read_kib: u64,
+    read_iops: u64,
+    write_kib: u64,
+    write_iops: u64,
+}
+
+fn fio_terse(line: &str) -> Option<FioResult> {
+    let f: Vec<&str> = line.split(';').collect();
+    if f.first() != Some(&"3") {
+        return None;
+    }
+    let num = |i: usize| f.get(i - 1)?.parse::<f64>().ok().map(|v| v as u64);
+    Some(FioResult {
+        errors: num(5)?,
+        read_kib: num(6)?,
+        read_iops: num(8)?,
+        write_kib: num(47)?,
+        write_iops: num(49)?,
+    })
+}
+
+/// The fio result the guest printed after `mark NAME-terse`.
+fn fio_mark(marks: &[(String, Duration)], name: &str) -> FioResult {
+    let prefix = format!("{name}-terse ");
+    let line = marks.iter().find_map(|(m, _)| m.strip_prefix(&prefix));
+    line.and_then(fio_terse).unwrap_or_else(|| panic!("no fio terse line for {name}: {line:?}"))
+}
+
+/// Checks on the host that the backing file holds the guest's file system: `e2fsck -fn`
+/// finds it clean and every file `debugfs` dumps from it has the SHA-256 the guest printed.
+fn check_backing_file(image: &Path, sums: &[(String, String)], out: &Path) {
+    let fsck = std::process::Command::new("e2fsck").arg("-fn").arg(image).output().unwrap();
+    assert!(
+        fsck.status.success(),
+        "e2fsck -fn on the backing file: {}\n{}{}",
+        fsck.status,
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    for (file, want) in sums {
+        let dumped = out.join(file);
+        let req = format!("dump /{file} {}", dumped.display());
+        let status =
+            std::process::Command::new("debugfs").arg("-R").arg(&req).arg(image).output().unwrap();
+        assert!(status.status.success(), "debugfs {req}: {status:?}");
+        let sum = std::process::Command::new("sha256sum").arg(&dumped).output().unwrap();
+        let got = String::from_utf8_lossy(&sum.stdout);
+        assert_eq!(
+            got.split_whitespace().next(),
+            Some(want.as_str()),
+            "{file} in the backing file differs from what the guest wrote"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linux_initiator_discovers_connects_formats_and_verifies() {
     guest::ensure_commands(guest::HOST_TOOLS).unwrap();
     guest::ensure_commands(GUEST_TOOLS).unwrap();
+    guest::ensure_commands(HOST_CHECKS).unwrap();
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nvmf-linux");
     let kernel = guest::debian_kernel(&cache).unwrap();
 
-    // The target: one allowed subsystem with a 64 MiB RAM namespace, one hidden one.
+    // The target: one allowed subsystem with a 64 MiB file-backed namespace, one hidden one.
     let t = Target::new();
     t.add_subsystem(SubsystemSpec {
         nqn: SUBNQN.into(),
@@ -177,7 +294,16 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         hosts: BTreeSet::from(["nqn.2014-08.org.example:someone-else".to_owned()]),
     })
     .unwrap();
-    let vol = Volume::ram("guest", 512, 64 << 20).unwrap();
+    // Namespace 1 lives in a sparse file (O_DIRECT where the file system allows it), so the
+    // test can read afterwards what reached it.
+    let dir = tempfile::Builder::new()
+        .prefix("nvmf-linux-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let image = dir.path().join("backing.img");
+    let backend = FileBackend::open_file(&image, NS_BYTES).unwrap();
+    let direct = backend.is_direct();
+    let vol = Volume::new("guest", 512, NS_BYTES, Box::new(backend)).unwrap();
     t.add_namespace(
         SUBNQN,
         1,
@@ -199,9 +325,16 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let initrd = initramfs(&cache, &kernel, io.port(), disc.port());
 
-    let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
+    // fio's libraries make the initramfs ~100 MiB; it is unpacked into guest memory.
+    let config = QemuConfig { memory_mib: 1024, ..QemuConfig::new(kernel.vmlinuz.clone(), initrd) };
+    let mut vm = Guest::spawn(&config).unwrap();
     let mut marks: Vec<(String, Duration)> = Vec::new();
     let mut kato_drop = None;
+    // Namespace 1's counters around fio's verify-only pass.
+    let mut verify_ns = (None, None);
+    // Bytes the target received on each connection of the I/O listener after fio's writes.
+    let mut fio_queue_bytes = Vec::new();
+    let ns1 = t.namespace(SUBNQN, 1).unwrap();
     let deadline = Instant::now() + DEADLINE;
     // The guest API blocks; the target's tasks keep running on the other worker.
     while let Some(m) =
@@ -214,6 +347,9 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
                 t.add_namespace(SUBNQN, 2, Arc::new(v), [2; 16], [3; 16]).unwrap();
             }
             "want-ns-remove" => t.remove_namespace(SUBNQN, 2).unwrap(),
+            "fio-write rc=0" => fio_queue_bytes = received_per_connection(io.port()),
+            "fio-reconnect rc=0" => verify_ns.0 = Some(ns1.stats.snapshot()),
+            "fio-verify rc=0" => verify_ns.1 = Some(ns1.stats.snapshot()),
             "link-down" => {
                 // The guest is silent for 10 s: the controller must go within KATO
                 // (2 s) plus the target's slack.
@@ -248,6 +384,10 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "id-ctrl-subnqn",
         "id-ns rc=0",
         "id-ns-size",
+        "fio-write rc=0",
+        "fio-disconnect rc=0",
+        "fio-reconnect rc=0",
+        "fio-verify rc=0",
         "mkfs rc=0",
         "mount rc=0",
         "umount rc=0",
@@ -299,5 +439,43 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     println!(
         "linux initiator: KATO 2 s controller dropped {kato_drop:?} after the guest link went down"
     );
+
+    // fio: both passes exited 0 with no errors; the write pass wrote and verified both jobs'
+    // regions, the verify-only pass read them all back after the reconnect.
+    let write = fio_mark(&marks, "fio-write");
+    let verify = fio_mark(&marks, "fio-verify");
+    let total_kib = 2 * FIO_JOB_MIB * 1024;
+    assert_eq!((write.errors, verify.errors), (0, 0), "{write:?} {verify:?}");
+    assert_eq!(write.write_kib, total_kib, "{write:?}");
+    assert_eq!(write.read_kib, total_kib, "the write pass verifies what it wrote: {write:?}");
+    assert_eq!(verify.read_kib, total_kib, "{verify:?}");
+    // The target saw the verify-only pass as reads alone.
+    let (before, after) = (verify_ns.0.unwrap(), verify_ns.1.unwrap());
+    assert_eq!(after.writes, before.writes, "the verify-only pass wrote");
+    assert!(after.read_bytes - before.read_bytes >= total_kib * 1024, "{before:?} {after:?}");
+    // Both I/O queues (one per vCPU, each job pinned to one) carried fio's writes: the
+    // admin queue carries little, each I/O queue's TCP connection a job's 16 MiB.
+    let busy = fio_queue_bytes.iter().filter(|b| **b >= FIO_JOB_MIB << 20).count();
+    println!(
+        "linux initiator fio: randwrite 4k QD 32 x 2 jobs {} IOPS ({} KiB), verify read {} IOPS; verify-only after reconnect {} IOPS ({} KiB); bytes received per connection {fio_queue_bytes:?}; O_DIRECT backing file: {direct}",
+        write.write_iops, write.write_kib, write.read_iops, verify.read_iops, verify.read_kib,
+    );
+    assert!(busy >= 2, "fewer than two busy I/O queues: {fio_queue_bytes:?}");
+
+    // The backing file holds what the guest wrote.
+    let sums: Vec<(String, String)> = marks
+        .iter()
+        .filter_map(|(m, _)| {
+            let mut w = m.strip_prefix("sha256 ")?.split_whitespace();
+            Some((w.next()?.to_owned(), w.next()?.to_owned()))
+        })
+        .collect();
+    assert_eq!(sums.len(), 4, "the guest printed a checksum per file: {sums:?}");
     server.stop();
+    check_backing_file(&image, &sums, dir.path());
+    println!(
+        "linux initiator: backing file {} clean (e2fsck -fn), {} files match the guest's SHA-256",
+        image.display(),
+        sums.len()
+    );
 }
