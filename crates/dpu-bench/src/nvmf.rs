@@ -1,21 +1,20 @@
 //! NVMe/TCP target on loopback, driven by our initiator library (`dpu_nvmf::initiator`)
-//! against a RAM namespace:
-//! - 4 I/O queues, one command in flight per queue; peer: plain TCP request/response on
-//!   the same loopback with the same message sizes and number of connections;
-//! - one I/O queue with 32 commands in flight (4 KiB random reads / writes); peer: a
-//!   minimal TCP server answering 64-byte requests with 4 KiB (or 4 KiB + 64-byte
-//!   requests with 64 bytes), 32 requests in flight on one connection;
-//! - sequential 128 KiB reads at queue depth 32 on one queue; peer: iperf3 on loopback
-//!   (one stream), same run;
-//! - queue depth 1 latency (p99 of 4 KiB random reads).
+//! against a RAM namespace, every figure next to a peer measured in the same run:
+//! - 4 KiB random reads and writes at queue depth 1, 32 and 128 per queue, on 1 and 2 I/O
+//!   queues; peer: the raw TCP request-response limit of the same shape (a minimal server
+//!   answering 64-byte requests with 4 KiB, or 4 KiB + 64-byte requests with 64 bytes, on
+//!   as many connections with as many requests in flight each);
+//! - sequential 128 KiB reads and writes at queue depth 32 on one queue; peer: iperf3 on
+//!   loopback (one stream);
+//! - p50 / p99 latency of the queue depth 1 random reads on one queue.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf::initiator::{HostController, HostOptions, HostQueue};
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target, Volume};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,15 +22,20 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::report;
 
-/// Commands in flight for the `_qd32` figures.
-const QD: usize = 32;
-/// Request / response sizes of the raw TCP limit peer at QD 32.
-const REQ_SMALL: usize = 64;
-
 const NQN: &str = "nqn.2024-01.io.example.bench:ram";
-const QUEUES: u16 = 4;
 const BS: u32 = 4096;
 const VOLUME: u64 = 256 << 20;
+/// Request size of the raw TCP limit peer (the payload-free direction).
+const REQ_SMALL: usize = 64;
+/// Queue depths and queue counts of the random 4 KiB matrix.
+const DEPTHS: [usize; 3] = [1, 32, 128];
+const QUEUE_COUNTS: [usize; 2] = [1, 2];
+/// Queue depth of the sequential 128 KiB figures.
+const SEQ_QD: usize = 32;
+const SEQ_SIZE: usize = 128 * 1024;
+/// Both ends of the raw TCP limit peer read through a buffer this large, as the initiator
+/// and the target do, so a batch of pipelined messages costs one read call.
+const PEER_READ_BUF: usize = 256 * 1024;
 
 #[derive(Clone, Copy)]
 enum Op {
@@ -39,59 +43,173 @@ enum Op {
     Write,
 }
 
-/// Commands completed per second over all queues, each doing `size`-byte `op`s.
-async fn ours(addr: SocketAddr, op: Op, size: usize, time: Duration) -> anyhow::Result<f64> {
-    let c = HostController::connect(addr, NQN, &HostOptions::default(), QUEUES)
-        .await
-        .context("connecting the initiator")?;
-    let blocks = (size / BS as usize) as u32;
-    let slots = VOLUME / size as u64;
-    let mut tasks = Vec::new();
-    for (i, mut q) in c.io.into_iter().enumerate() {
-        tasks.push(tokio::spawn(async move {
-            let data = vec![0xA5u8; size];
-            let mut n = 0u64;
-            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ i as u64;
-            let start = Instant::now();
-            while start.elapsed() < time {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let slba = (x % slots) * u64::from(blocks);
-                let done = match op {
-                    Op::Read => q.read(1, slba, blocks, BS).await,
-                    Op::Write => q.write(1, slba, &data, BS).await,
-                };
-                if !done.map(|c| c.cqe.status.is_success()).unwrap_or(false) {
-                    return Err(anyhow::anyhow!("I/O failed"));
-                }
-                n += 1;
-            }
-            Ok::<_, anyhow::Error>(n as f64 / start.elapsed().as_secs_f64())
-        }));
-    }
-    let mut total = 0.0;
-    for t in tasks {
-        total += t.await??;
-    }
-    drop(c.admin);
-    Ok(total)
+/// Connections and commands in flight on each.
+#[derive(Clone, Copy)]
+struct Shape {
+    queues: usize,
+    qd: usize,
 }
 
-/// Round trips per second of plain TCP: `req` bytes out, `resp` bytes back, on
-/// `QUEUES` connections.
-async fn tcp_peer(req: usize, resp: usize, time: Duration) -> anyhow::Result<f64> {
+/// What our initiator runs.
+#[derive(Clone, Copy)]
+struct Load {
+    op: Op,
+    /// Bytes per command.
+    size: usize,
+    /// Sequential (else random) offsets.
+    seq: bool,
+    shape: Shape,
+    time: Duration,
+    /// Keep every command's latency.
+    record: bool,
+}
+
+/// Result of one run of our initiator.
+struct Run {
+    /// Commands completed per second over all queues.
+    iops: f64,
+    /// Microseconds from start to completion of every command, sorted (when asked for).
+    latencies_us: Vec<f64>,
+}
+
+/// Offsets (in blocks) of `size`-byte commands: xorshift random, or sequential from a
+/// per-queue start.
+struct Offsets {
+    x: u64,
+    seq: bool,
+    slots: u64,
+    blocks: u64,
+}
+
+impl Offsets {
+    fn new(queue: usize, size: usize, seq: bool) -> Self {
+        let slots = VOLUME / size as u64;
+        let x =
+            if seq { queue as u64 * slots / 2 } else { 0x9E37_79B9_7F4A_7C15 ^ (queue as u64 + 1) };
+        Self { x, seq, slots, blocks: (size / BS as usize) as u64 }
+    }
+
+    fn next(&mut self) -> u64 {
+        let slot = if self.seq {
+            self.x = (self.x + 1) % self.slots;
+            self.x
+        } else {
+            self.x ^= self.x << 13;
+            self.x ^= self.x >> 7;
+            self.x ^= self.x << 17;
+            self.x % self.slots
+        };
+        slot * self.blocks
+    }
+}
+
+async fn start_one(q: &mut HostQueue, op: Op, slba: u64, data: &[u8]) -> anyhow::Result<u16> {
+    let blocks = (data.len() / BS as usize) as u32;
+    Ok(match op {
+        Op::Read => q.start_read(1, slba, blocks, BS).await?,
+        Op::Write => q.start_write(1, slba, data, BS).await?,
+    })
+}
+
+/// Keeps `load.shape.qd` commands in flight on `q` for `load.time` (each completion is
+/// replaced by a new command at once); returns IOPS and, if `load.record`, latencies.
+async fn drive_queue(
+    mut q: HostQueue,
+    queue: usize,
+    load: Load,
+) -> anyhow::Result<(f64, Vec<f64>)> {
+    let Load { op, size, seq, shape: Shape { qd, .. }, time, record } = load;
+    anyhow::ensure!(q.queue_depth() >= qd, "queue depth {} < {qd}", q.queue_depth());
+    let data = vec![0xA5u8; size];
+    let mut offsets = Offsets::new(queue, size, seq);
+    let mut started: HashMap<u16, Instant> = HashMap::new();
+    let mut latencies = Vec::new();
+    let start = Instant::now();
+    for _ in 0..qd {
+        let cid = start_one(&mut q, op, offsets.next(), &data).await?;
+        started.insert(cid, Instant::now());
+    }
+    let mut n = 0u64;
+    while start.elapsed() < time {
+        let (cid, done) = q.next_completion().await?;
+        anyhow::ensure!(done.cqe.status.is_success(), "I/O failed: {:?}", done.cqe);
+        n += 1;
+        if let Some(t) = started.remove(&cid)
+            && record
+        {
+            latencies.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let cid = start_one(&mut q, op, offsets.next(), &data).await?;
+        started.insert(cid, Instant::now());
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    while q.in_flight() > 0 {
+        q.next_completion().await?;
+    }
+    Ok((rate, latencies))
+}
+
+/// Our initiator against the target: `load.shape.queues` I/O queues of one controller
+/// (one TCP connection each, driven by its own task).
+async fn ours(addr: SocketAddr, load: Load) -> anyhow::Result<Run> {
+    let c = HostController::connect(addr, NQN, &HostOptions::default(), load.shape.queues as u16)
+        .await
+        .context("connecting the initiator")?;
+    let mut tasks = Vec::new();
+    for (i, q) in c.io.into_iter().enumerate() {
+        tasks.push(tokio::spawn(drive_queue(q, i, load)));
+    }
+    let mut run = Run { iops: 0.0, latencies_us: Vec::new() };
+    for t in tasks {
+        let (iops, lat) = t.await??;
+        run.iops += iops;
+        run.latencies_us.extend(lat);
+    }
+    run.latencies_us.sort_by(f64::total_cmp);
+    drop(c.admin);
+    Ok(run)
+}
+
+/// Writes every block of the volume once, so reads copy written data rather than
+/// unallocated zeroes.
+async fn fill_volume(addr: SocketAddr) -> anyhow::Result<()> {
+    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1)
+        .await
+        .context("connecting the initiator")?;
+    let q = c.io.first_mut().context("no I/O queue")?;
+    let data = vec![0x5Cu8; SEQ_SIZE];
+    let blocks = (SEQ_SIZE / BS as usize) as u64;
+    for slot in 0..VOLUME / SEQ_SIZE as u64 {
+        if q.in_flight() >= SEQ_QD {
+            let (_, done) = q.next_completion().await?;
+            anyhow::ensure!(done.cqe.status.is_success(), "fill failed: {:?}", done.cqe);
+        }
+        q.start_write(1, slot * blocks, &data, BS).await?;
+    }
+    while q.in_flight() > 0 {
+        let (_, done) = q.next_completion().await?;
+        anyhow::ensure!(done.cqe.status.is_success(), "fill failed: {:?}", done.cqe);
+    }
+    Ok(())
+}
+
+/// The raw TCP request-response limit of a shape: round trips per second of a minimal
+/// server on `shape.queues` connections, each with `shape.qd` requests of `req` bytes in
+/// flight, every request answered with `resp` bytes.
+async fn tcp_limit(req: usize, resp: usize, shape: Shape, time: Duration) -> anyhow::Result<f64> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move {
         loop {
-            let Ok((mut s, _)) = listener.accept().await else { return };
+            let Ok((s, _)) = listener.accept().await else { return };
             let _ = s.set_nodelay(true);
             tokio::spawn(async move {
+                let (r, mut w) = s.into_split();
+                let mut r = tokio::io::BufReader::with_capacity(PEER_READ_BUF, r);
                 let mut inb = vec![0u8; req];
                 let out = vec![0x5Au8; resp];
-                while s.read_exact(&mut inb).await.is_ok() {
-                    if s.write_all(&out).await.is_err() {
+                while r.read_exact(&mut inb).await.is_ok() {
+                    if w.write_all(&out).await.is_err() {
                         return;
                     }
                 }
@@ -99,18 +217,23 @@ async fn tcp_peer(req: usize, resp: usize, time: Duration) -> anyhow::Result<f64
         }
     });
     let mut tasks = Vec::new();
-    for _ in 0..QUEUES {
+    for _ in 0..shape.queues {
         tasks.push(tokio::spawn(async move {
-            let mut s = TcpStream::connect(addr).await?;
+            let s = TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
+            let (r, mut w) = s.into_split();
+            let mut r = tokio::io::BufReader::with_capacity(PEER_READ_BUF, r);
             let out = vec![0x33u8; req];
             let mut inb = vec![0u8; resp];
-            let mut n = 0u64;
             let start = Instant::now();
+            for _ in 0..shape.qd {
+                w.write_all(&out).await?;
+            }
+            let mut n = 0u64;
             while start.elapsed() < time {
-                s.write_all(&out).await?;
-                s.read_exact(&mut inb).await?;
+                tokio::time::timeout(Duration::from_secs(10), r.read_exact(&mut inb)).await??;
                 n += 1;
+                w.write_all(&out).await?;
             }
             Ok::<_, anyhow::Error>(n as f64 / start.elapsed().as_secs_f64())
         }));
@@ -121,126 +244,6 @@ async fn tcp_peer(req: usize, resp: usize, time: Duration) -> anyhow::Result<f64
     }
     server.abort();
     Ok(total)
-}
-
-/// Commands completed per second on one I/O queue keeping `QD` commands of `size`
-/// bytes in flight, at random (`seq == false`) or sequential offsets.
-async fn ours_qd(
-    addr: SocketAddr,
-    op: Op,
-    size: usize,
-    seq: bool,
-    time: Duration,
-) -> anyhow::Result<f64> {
-    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1)
-        .await
-        .context("connecting the initiator")?;
-    let q = c.io.first_mut().context("no I/O queue")?;
-    anyhow::ensure!(q.queue_depth() >= QD, "queue depth {} < {QD}", q.queue_depth());
-    let blocks = (size / BS as usize) as u32;
-    let slots = VOLUME / size as u64;
-    let data = vec![0xA5u8; size];
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = 0u64;
-    let mut slba = || {
-        let s = if seq {
-            next = (next + 1) % slots;
-            next
-        } else {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % slots
-        };
-        s * u64::from(blocks)
-    };
-    let mut n = 0u64;
-    let start = Instant::now();
-    for _ in 0..QD {
-        match op {
-            Op::Read => q.start_read(1, slba(), blocks, BS).await?,
-            Op::Write => q.start_write(1, slba(), &data, BS).await?,
-        };
-    }
-    while start.elapsed() < time {
-        let (_, done) = q.next_completion().await?;
-        anyhow::ensure!(done.cqe.status.is_success(), "I/O failed: {:?}", done.cqe);
-        n += 1;
-        match op {
-            Op::Read => q.start_read(1, slba(), blocks, BS).await?,
-            Op::Write => q.start_write(1, slba(), &data, BS).await?,
-        };
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    while q.in_flight() > 0 {
-        q.next_completion().await?;
-    }
-    Ok(rate)
-}
-
-/// Round trips per second of a minimal TCP server on one connection: `req` bytes
-/// out, `resp` bytes back, `QD` requests in flight.
-async fn tcp_limit_qd(req: usize, resp: usize, time: Duration) -> anyhow::Result<f64> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    // Both sides read through a 256 KiB buffer (as the initiator and the target do), so
-    // pipelined messages cost one read call per batch, not one per message.
-    let server = tokio::spawn(async move {
-        let Ok((s, _)) = listener.accept().await else { return };
-        let _ = s.set_nodelay(true);
-        let (r, mut w) = s.into_split();
-        let mut r = tokio::io::BufReader::with_capacity(256 * 1024, r);
-        let mut inb = vec![0u8; req];
-        let out = vec![0x5Au8; resp];
-        while r.read_exact(&mut inb).await.is_ok() {
-            if w.write_all(&out).await.is_err() {
-                return;
-            }
-        }
-    });
-    let s = TcpStream::connect(addr).await?;
-    s.set_nodelay(true)?;
-    let (r, mut w) = s.into_split();
-    let mut r = tokio::io::BufReader::with_capacity(256 * 1024, r);
-    let out = vec![0x33u8; req];
-    let mut inb = vec![0u8; resp];
-    for _ in 0..QD {
-        w.write_all(&out).await?;
-    }
-    let mut n = 0u64;
-    let start = Instant::now();
-    while start.elapsed() < time {
-        tokio::time::timeout(Duration::from_secs(10), r.read_exact(&mut inb)).await??;
-        n += 1;
-        w.write_all(&out).await?;
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    drop((r, w));
-    server.abort();
-    Ok(rate)
-}
-
-/// Microseconds per 4 KiB random read with one command in flight, sorted.
-async fn qd1_latencies(addr: SocketAddr, time: Duration) -> anyhow::Result<Vec<f64>> {
-    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1)
-        .await
-        .context("connecting the initiator")?;
-    let q = c.io.first_mut().context("no I/O queue")?;
-    let slots = VOLUME / u64::from(BS);
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    let mut lat = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < time {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let t = Instant::now();
-        let done = q.read(1, x % slots, 1, BS).await?;
-        anyhow::ensure!(done.cqe.status.is_success(), "read failed: {:?}", done.cqe);
-        lat.push(t.elapsed().as_secs_f64() * 1e6);
-    }
-    lat.sort_by(f64::total_cmp);
-    Ok(lat)
 }
 
 /// Received bits per second of one iperf3 TCP stream on loopback (bounded by timeouts).
@@ -277,8 +280,40 @@ async fn iperf3_loopback(secs: u64) -> anyhow::Result<f64> {
     })
 }
 
+/// `nvmf.randread_4k_qd32_vs_tcp_limit` for one queue, `..._qd32_q2_vs_tcp_limit` for two.
+fn matrix_name(op: Op, shape: Shape) -> String {
+    let op = match op {
+        Op::Read => "randread",
+        Op::Write => "randwrite",
+    };
+    let q = if shape.queues == 1 { String::new() } else { format!("_q{}", shape.queues) };
+    format!("nvmf.{op}_4k_qd{}{q}_vs_tcp_limit", shape.qd)
+}
+
+/// Alternating rounds of ours and the peer per figure; each side's best round counts, so
+/// a burst of load from other processes on the machine lowers neither figure.
+const ROUNDS: usize = 3;
+
+/// The best of [`ROUNDS`] alternating runs of ours (by IOPS) and of `peer`.
+async fn best_of<F, P>(addr: SocketAddr, load: Load, mut peer: P) -> anyhow::Result<(Run, f64)>
+where
+    P: FnMut() -> F,
+    F: std::future::Future<Output = anyhow::Result<f64>>,
+{
+    let mut best: Option<Run> = None;
+    let mut best_peer = 0.0f64;
+    for _ in 0..ROUNDS {
+        let r = ours(addr, load).await?;
+        if best.as_ref().is_none_or(|b| r.iops > b.iops) {
+            best = Some(r);
+        }
+        best_peer = best_peer.max(peer().await?);
+    }
+    Ok((best.context("no round ran")?, best_peer))
+}
+
 pub async fn run(scale_down: usize) -> anyhow::Result<()> {
-    let time = Duration::from_millis(3000 / scale_down.max(1) as u64);
+    let time = Duration::from_millis(1000 / scale_down.max(1) as u64);
     let t = Target::new();
     t.add_subsystem(SubsystemSpec {
         nqn: NQN.into(),
@@ -297,38 +332,39 @@ pub async fn run(scale_down: usize) -> anyhow::Result<()> {
             allow_ddgst: true,
         })
         .await?;
-    // Sizes on the wire: CapsuleCmd 72 bytes, CapsuleResp 24, C2HData header 24.
-    let figures = [
-        ("nvmf.read_4k_iops_qd1x4", Op::Read, 4096usize, 72usize, 24 + 4096 + 24),
-        ("nvmf.write_4k_iops_qd1x4", Op::Write, 4096, 72 + 4096, 24),
-        ("nvmf.read_128k_iops_qd1x4", Op::Read, 131072, 72, 24 + 131072 + 24),
-    ];
-    for (name, op, size, req, resp) in figures {
-        let value = ours(addr, op, size, time).await?;
-        let peer = tcp_peer(req, resp, time).await?;
-        report::compared(name, value, "IOPS", "tcp-request-response", peer, true);
-        if size >= 131072 {
-            report::value("nvmf.read_128k_mb_per_s_qd1x4", value * size as f64 / 1e6, "MB/s");
+    fill_volume(addr).await?;
+
+    let mut qd1_latencies = Vec::new();
+    // Random 4 KiB: (op, request bytes, response bytes of the raw TCP limit peer).
+    let ops = [(Op::Read, REQ_SMALL, 4096usize), (Op::Write, 4096 + REQ_SMALL, REQ_SMALL)];
+    for (op, req, resp) in ops {
+        for queues in QUEUE_COUNTS {
+            for qd in DEPTHS {
+                let shape = Shape { queues, qd };
+                let record = matches!(op, Op::Read) && queues == 1 && qd == 1;
+                let load = Load { op, size: 4096, seq: false, shape, time, record };
+                let (r, peer) = best_of(addr, load, || tcp_limit(req, resp, shape, time)).await?;
+                if record {
+                    qd1_latencies = r.latencies_us;
+                }
+                let label = format!("tcp-request-response-qd{qd}x{queues}");
+                report::compared(&matrix_name(op, shape), r.iops, "IOPS", &label, peer, true);
+            }
         }
     }
-    // Queue depth 32 on one queue against the raw TCP request-response limit.
-    let qd32 = [
-        ("nvmf.randread_4k_qd32_vs_tcp_limit", Op::Read, REQ_SMALL, 4096usize),
-        ("nvmf.randwrite_4k_qd32_vs_tcp_limit", Op::Write, 4096 + REQ_SMALL, REQ_SMALL),
-    ];
-    for (name, op, req, resp) in qd32 {
-        let value = ours_qd(addr, op, 4096, false, time).await?;
-        let peer = tcp_limit_qd(req, resp, time).await?;
-        report::compared(name, value, "IOPS", "tcp-request-response-qd32", peer, true);
+    // Sequential 128 KiB at QD 32 on one queue against iperf3 on loopback.
+    let seq =
+        [(Op::Read, "nvmf.seqread_128k_vs_iperf3"), (Op::Write, "nvmf.seqwrite_128k_vs_iperf3")];
+    for (op, name) in seq {
+        let shape = Shape { queues: 1, qd: SEQ_QD };
+        let load = Load { op, size: SEQ_SIZE, seq: true, shape, time, record: false };
+        let secs = time.as_secs().max(1);
+        let (r, peer) = best_of(addr, load, || iperf3_loopback(secs)).await?;
+        let gbps = r.iops * SEQ_SIZE as f64 * 8.0 / 1e9;
+        report::compared(name, gbps, "Gbit/s", "iperf3-loopback", peer / 1e9, true);
     }
-    // Sequential 128 KiB reads at QD 32 on one queue against iperf3 on loopback.
-    let iops = ours_qd(addr, Op::Read, 131072, true, time).await?;
-    let gbps = iops * 131072.0 * 8.0 / 1e9;
-    let secs = time.as_secs().max(1);
-    let peer = iperf3_loopback(secs).await? / 1e9;
-    report::compared("nvmf.seqread_128k_vs_iperf3", gbps, "Gbit/s", "iperf3-loopback", peer, true);
-    let lat = qd1_latencies(addr, time).await?;
-    report::value("nvmf.qd1_p99_us", report::percentile(&lat, 0.99), "us");
+    report::value("nvmf.qd1_p50_us", report::percentile(&qd1_latencies, 0.50), "us");
+    report::value("nvmf.qd1_p99_us", report::percentile(&qd1_latencies, 0.99), "us");
     server.stop();
     Ok(())
 }

@@ -259,8 +259,8 @@ impl HostQueue {
     }
 
     /// Commands that may be in flight at once on this queue: the SQ size negotiated at
-    /// Connect (SQSIZE is 0's based and one slot stays free, so SQSIZE commands), 1
-    /// before Connect.
+    /// Connect (SQSIZE is 0's based, so SQSIZE + 1 commands, as the target's MAXCMD
+    /// and a Linux host's tag set count them), 1 before Connect.
     pub fn queue_depth(&self) -> usize {
         self.depth
     }
@@ -492,7 +492,7 @@ impl HostQueue {
         let c = self.submit(cmd.to_sqe(0), Some(&data), 0).await?;
         if c.cqe.status.is_success() {
             self.qid = qid;
-            self.depth = usize::from(sqsize).max(1);
+            self.depth = usize::from(sqsize) + 1;
         }
         Ok(c)
     }

@@ -328,18 +328,19 @@ async fn starting_more_commands_than_the_queue_holds_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, addr) = start(dir.path()).await;
     let mut q = HostQueue::open(addr, &opts(false, false)).await.unwrap();
+    // SQSIZE 3 is 0's based: four entries, four commands in flight.
     let c = q.connect(SUB, 0, 3, CNTLID_DYNAMIC).await.unwrap();
     assert!(c.cqe.status.is_success());
-    assert_eq!(q.queue_depth(), 3);
+    assert_eq!(q.queue_depth(), 4);
     let mut cids = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let mut sqe = dpu_nvmf_proto::Sqe::new(0x06, 0);
         sqe.cdw[0] = 1;
         cids.push(q.start(sqe, None, 4096).await.unwrap());
     }
     let mut sqe = dpu_nvmf_proto::Sqe::new(0x06, 0);
     sqe.cdw[0] = 1;
-    assert!(matches!(q.start(sqe, None, 4096).await, Err(InitiatorError::QueueFull(3))));
+    assert!(matches!(q.start(sqe, None, 4096).await, Err(InitiatorError::QueueFull(4))));
     for cid in cids {
         q.wait(cid).await.unwrap();
     }
