@@ -17,6 +17,12 @@ enum Area {
     /// Internal: the agent bench's plaintext peer, in its own process as dpud is.
     #[value(hide = true)]
     PlaintextPeer,
+    /// Internal: the switch bench's small-packet UDP sender (runs in a lab VM).
+    #[value(hide = true)]
+    UdpBlast,
+    /// Internal: the switch bench's UDP receiver (runs in a lab VM).
+    #[value(hide = true)]
+    UdpSink,
 }
 
 #[derive(Parser)]
@@ -31,6 +37,12 @@ struct Args {
     /// Scale every count down (e.g. 10 for a quick check); figures then are not comparable.
     #[arg(long, default_value_t = 1)]
     scale_down: usize,
+    /// Address of the UDP blaster's target or the sink's bind address (internal).
+    #[arg(long, default_value = "127.0.0.1:9", hide = true)]
+    addr: std::net::SocketAddr,
+    /// Duration of the UDP blaster or sink in seconds (internal).
+    #[arg(long, default_value_t = 1, hide = true)]
+    secs: u32,
 }
 
 #[tokio::main]
@@ -41,5 +53,7 @@ async fn main() -> anyhow::Result<()> {
         Area::Nvmf => nvmf::run(args.scale_down).await,
         Area::Switch => switch::run(&args.bin_dir, args.scale_down).await,
         Area::PlaintextPeer => agent::serve_plaintext_peer(args.port).await,
+        Area::UdpBlast => switch::udp_blast(args.addr, args.secs),
+        Area::UdpSink => switch::udp_sink(args.addr, args.secs),
     }
 }

@@ -81,7 +81,8 @@ fn config() -> SwitchConfig {
             learn_remotes: true,
         }),
         static_macs: vec![],
-        flow_cache_size: 0,
+        // Room for the 1 M-flow scaling run.
+        flow_cache_size: 1 << 21,
         vrfs: vec![VrfConfig { name: "v".into(), routes: vec![] }],
     }
 }
@@ -137,18 +138,22 @@ impl Rig {
     }
 }
 
-/// Frames per second through `rig` from `port`, cycling through `frames`.
-fn run_pipeline(rig: &mut Rig, port: usize, frames: &[Vec<u8>], time: Duration) -> f64 {
+/// Frames per second through `rig` from `port`; `next` supplies each received frame (copied
+/// into a packet buffer, as the AF_PACKET backend does).
+fn run_pipeline(
+    rig: &mut Rig,
+    port: usize,
+    time: Duration,
+    mut next: impl FnMut() -> PacketBuf,
+) -> f64 {
     let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
     let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
     let id = rig.ids[port];
     let start = Instant::now();
     let mut n = 0u64;
-    let mut i = 0usize;
     while start.elapsed() < time {
         for _ in 0..BURST {
-            rx.push(Rx { port: id, buf: PacketBuf::from_frame(&frames[i % frames.len()]) });
-            i += 1;
+            rx.push(Rx { port: id, buf: next() });
         }
         rig.sw.process(Instant::now(), &mut rx, &mut out);
         n += BURST as u64;
@@ -173,6 +178,105 @@ fn run_copy(frames: &[Vec<u8>], time: Duration) -> f64 {
         out.clear();
     }
     n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Cycles through `frames`.
+fn cycle(frames: &[Vec<u8>]) -> impl FnMut() -> PacketBuf + '_ {
+    let mut i = 0usize;
+    move || {
+        let f = &frames[i % frames.len()];
+        i += 1;
+        PacketBuf::from_frame(f)
+    }
+}
+
+/// Offset of the UDP ports in the frames of [`udp`] (Ethernet 14 + IPv4 20).
+const UDP_PORTS: usize = 34;
+
+/// Writes flow number `flow` (below 2^32) into `frame`'s UDP source and destination ports,
+/// so that every number is a distinct flow key.
+fn set_flow(frame: &mut [u8], flow: u32) {
+    frame[UDP_PORTS..UDP_PORTS + 4].copy_from_slice(&flow.to_be_bytes());
+}
+
+/// Empties the flow cache (a tick far enough ahead that every entry is idle), untimed.
+fn flush_flows(rig: &mut Rig) {
+    let mut out = Vec::new();
+    rig.sw.tick(Instant::now() + dpu_switch::FLOW_IDLE * 2, &mut out);
+}
+
+/// All-miss traffic: every frame a flow the cache has not seen, `template` with a fresh flow
+/// number each time. The slow path runs in full (learning refresh, MAC lookup, install), so
+/// entries are installed; the cache is emptied every `ROUND` frames outside the timed part
+/// (so it never fills and refuses installs). Returns frames per second of pipeline time.
+fn run_misses(rig: &mut Rig, template: &[u8], time: Duration) -> f64 {
+    const ROUND: u32 = 1 << 16;
+    let mut frame = template.to_vec();
+    let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
+    let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
+    let id = rig.ids[0];
+    let mut busy = Duration::ZERO;
+    let mut n = 0u64;
+    flush_flows(rig);
+    while busy < time {
+        for round in (0..ROUND).step_by(BURST) {
+            for k in 0..BURST as u32 {
+                set_flow(&mut frame, round + k);
+                rx.push(Rx { port: id, buf: PacketBuf::from_frame(&frame) });
+            }
+            let t = Instant::now();
+            rig.sw.process(t, &mut rx, &mut out);
+            busy += t.elapsed();
+            n += BURST as u64;
+            out.clear();
+        }
+        flush_flows(rig);
+    }
+    n as f64 / busy.as_secs_f64()
+}
+
+/// Frames per second of cached L2 forwarding with `flows` active flows, frames drawn
+/// uniformly at random among them (so the cache's working set is all of them).
+fn run_flows(rig: &mut Rig, template: &[u8], flows: u32, time: Duration) -> f64 {
+    flush_flows(rig);
+    let mut frame = template.to_vec();
+    let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
+    let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
+    let id = rig.ids[0];
+    for first in (0..flows).step_by(BURST) {
+        for f in first..flows.min(first + BURST as u32) {
+            set_flow(&mut frame, f);
+            rx.push(Rx { port: id, buf: PacketBuf::from_frame(&frame) });
+        }
+        rig.sw.process(Instant::now(), &mut rx, &mut out);
+        out.clear();
+    }
+    // xorshift64: cheap, uniform enough, reproducible.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    run_pipeline(rig, 0, time, move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        set_flow(&mut frame, ((x >> 32) % u64::from(flows)) as u32);
+        PacketBuf::from_frame(&frame)
+    })
+}
+
+fn ns_per_packet(pps: f64) -> f64 {
+    1e9 / pps
+}
+
+/// An in-memory line: Mpps against the copy floor, with both costs in ns/packet.
+fn report_vs_copy(name: &str, pps: f64, copy_pps: f64) {
+    report::compared_with(
+        name,
+        pps / 1e6,
+        "Mpps",
+        "copy_only",
+        copy_pps / 1e6,
+        true,
+        &[("ns_per_packet", ns_per_packet(pps)), ("peer_ns_per_packet", ns_per_packet(copy_pps))],
+    );
 }
 
 pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result<()> {
@@ -241,8 +345,8 @@ pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result
         ("switch.vxlan_decap_cached", 3, &decap),
         ("switch.l3_cached", 0, &routed),
     ] {
-        let pps = run_pipeline(&mut rig, port, frames, time);
-        report::compared(name, pps / 1e6, "Mpps", "copy_only", peer / 1e6, true);
+        let pps = run_pipeline(&mut rig, port, time, cycle(frames));
+        report_vs_copy(name, pps, peer);
     }
     let st = rig.sw.flow_stats();
     report::value(
@@ -250,30 +354,25 @@ pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result
         st.hits as f64 / (st.hits + st.misses).max(1) as f64,
         "ratio",
     );
-    // The slow path: every frame a new flow (the cache is emptied between rounds).
-    let mut n = 0u64;
-    let start = Instant::now();
-    let mut sport = 0u16;
-    while start.elapsed() < time {
-        let frames: Vec<Vec<u8>> = (0..BURST)
-            .map(|_| {
-                sport = sport.wrapping_add(1);
-                udp(mac(1), mac(2), a_ip, b_ip, sport)
-            })
-            .collect();
-        let mut rx: Vec<Rx> =
-            frames.iter().map(|f| Rx { port: rig.ids[0], buf: PacketBuf::from_frame(f) }).collect();
-        let mut out = Vec::new();
-        rig.sw.process(Instant::now(), &mut rx, &mut out);
-        n += BURST as u64;
-        if sport % 16384 < BURST as u16 {
-            rig.sw.tick(Instant::now() + dpu_switch::FLOW_IDLE * 2, &mut out);
-            rig.feed(1, &[udp(mac(2), mac(1), b_ip, a_ip, 1)]);
+    let pps = run_misses(&mut rig, &l2[0], time);
+    report_vs_copy("switch.l2_miss", pps, peer);
+    let mut base = None;
+    for (name, flows) in
+        [("switch.flows_1k", 1_000), ("switch.flows_100k", 100_000), ("switch.flows_1m", 1_000_000)]
+    {
+        let ns = ns_per_packet(run_flows(&mut rig, &l2[0], flows, time));
+        let extra = [("mpps", 1e3 / ns)];
+        match base {
+            None => {
+                report::value_with(name, ns, "ns/packet", &extra);
+                base = Some(ns);
+            }
+            Some(b) => report::compared_with(name, ns, "ns/packet", "flows_1k", b, false, &extra),
         }
     }
-    report::value("switch.new_flows_per_s", n as f64 / start.elapsed().as_secs_f64(), "flows/s");
+    flush_flows(&mut rig);
     let secs = (10 / scale_down.max(1)).max(1) as u32;
-    tokio::task::block_in_place(|| lab_tcp(bin_dir, secs))
+    tokio::task::block_in_place(|| lab(bin_dir, secs))
 }
 
 /// Received bits per second of a bounded iperf3 TCP transfer vm1 → vm2 (192.0.2.2).
@@ -303,10 +402,53 @@ fn iperf(lab: &dpu_lab::Lab, secs: u32) -> anyhow::Result<f64> {
     })
 }
 
-/// TCP through the `dpu-switch` binary (AF_PACKET) between the lab's two VMs, against the Linux
+/// Frames vm2's `eth0` has received so far.
+fn vm2_rx_packets(lab: &dpu_lab::Lab) -> anyhow::Result<u64> {
+    let out = lab.exec_in(dpu_lab::Role::Vm2, ["ip", "-s", "-j", "link", "show", "dev", "eth0"])?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    v[0]["stats64"]["rx"]["packets"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no rx counter: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Small-packet rate vm1 → vm2: the UDP blaster (`dpu-bench udp-blast`, 18-octet payloads:
+/// 64-octet frames on the wire) sends as fast as it can for `secs`; the rate is what vm2's
+/// interface received over the blaster's sending time. A sink bound to the port keeps vm2
+/// from answering with ICMP port unreachable.
+fn udp_pps(lab: &dpu_lab::Lab, bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<f64> {
+    use dpu_lab::Role;
+    let exe = bin_dir.join("dpu-bench");
+    let mut sink = std::process::Command::new(&exe);
+    sink.args(["udp-sink", "--addr", "192.0.2.2:9", "--secs", &(secs + 5).to_string()]);
+    let mut sink = lab.spawn_in_with(Role::Vm2, sink, dpu_lab::SpawnOptions::piped())?;
+    std::thread::sleep(Duration::from_millis(300));
+    let before = vm2_rx_packets(lab)?;
+    let out = lab.exec_in_timeout(
+        Role::Vm1,
+        [
+            exe.to_string_lossy().as_ref(),
+            "udp-blast",
+            "--addr",
+            "192.0.2.2:9",
+            "--secs",
+            &secs.to_string(),
+        ],
+        Duration::from_secs(u64::from(secs) + 10),
+    )?;
+    // Frames still in the switch's queues arrive within a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    let after = vm2_rx_packets(lab)?;
+    let _ = sink.stop(Duration::from_secs(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| anyhow::anyhow!("udp-blast: {e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let sending = v["secs"].as_f64().ok_or_else(|| anyhow::anyhow!("udp-blast gave no time"))?;
+    Ok(after.saturating_sub(before) as f64 / sending)
+}
+
+/// Through the `dpu-switch` binary (AF_PACKET) between the lab's two VMs, against the Linux
 /// kernel bridge between the same representors, same run, same VMs (TSO/GSO off, as behind a
-/// VF). Needs root, iperf3 and ethtool.
-pub fn lab_tcp(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
+/// VF): small-packet rate and one TCP stream. Needs root, iperf3 and ethtool.
+pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
     for (role, addr) in [(Role::Vm1, "192.0.2.1/24"), (Role::Vm2, "192.0.2.2/24")] {
@@ -319,7 +461,8 @@ pub fn lab_tcp(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
         lab.run_in(Role::Dpu, ["ip", "link", "set", p, "master", "br0"])?;
     }
     lab.run_in(Role::Dpu, ["ip", "link", "set", "br0", "up"])?;
-    let peer = iperf(&lab, secs)?;
+    let peer_pps = udp_pps(&lab, bin_dir, secs)?;
+    let peer_tcp = iperf(&lab, secs)?;
     lab.run_in(Role::Dpu, ["ip", "link", "del", "br0"])?;
     // Ours.
     let dir = std::env::temp_dir().join(format!("dpu-bench-{}", lab.prefix()));
@@ -334,17 +477,61 @@ pub fn lab_tcp(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     cmd.arg("--config").arg(&config).args(["--log-level", "warn"]);
     let mut sw = lab.spawn_in(Role::Dpu, cmd)?;
     std::thread::sleep(Duration::from_millis(800));
-    let ours = iperf(&lab, secs);
+    let ours = udp_pps(&lab, bin_dir, secs).and_then(|pps| Ok((pps, iperf(&lab, secs)?)));
     let _ = sw.stop(Duration::from_secs(3));
     let _ = std::fs::remove_dir_all(&dir);
-    let ours = ours?;
+    let (pps, tcp) = ours?;
     report::compared(
-        "switch.veth_iperf_vs_linux_bridge",
-        ours / 1e9,
-        "Gbit/s",
+        "switch.veth_pps_vs_linux_bridge",
+        pps / 1e6,
+        "Mpps",
         "linux_bridge",
-        peer / 1e9,
+        peer_pps / 1e6,
         true,
     );
+    report::compared(
+        "switch.veth_iperf_vs_linux_bridge",
+        tcp / 1e9,
+        "Gbit/s",
+        "linux_bridge",
+        peer_tcp / 1e9,
+        true,
+    );
+    Ok(())
+}
+
+/// `dpu-bench udp-blast`: sends 18-octet UDP datagrams (64-octet frames) to `addr` as fast as
+/// one socket can for `secs`, then prints `{"sent":..,"errors":..,"secs":..}`. Bounded by
+/// the duration; send errors (a full queue) are counted, not fatal.
+pub fn udp_blast(addr: std::net::SocketAddr, secs: u32) -> anyhow::Result<()> {
+    let sock = std::net::UdpSocket::bind(("0.0.0.0", 0))?;
+    sock.connect(addr)?;
+    let payload = [0u8; 18];
+    // One datagram first, untimed: resolves the neighbour and lets the switch learn.
+    let _ = sock.send(&payload);
+    std::thread::sleep(Duration::from_millis(200));
+    let time = Duration::from_secs(u64::from(secs));
+    let (mut sent, mut errors) = (0u64, 0u64);
+    let start = Instant::now();
+    while start.elapsed() < time {
+        for _ in 0..1024 {
+            match sock.send(&payload) {
+                Ok(_) => sent += 1,
+                Err(_) => errors += 1,
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{}", serde_json::json!({"sent": sent, "errors": errors, "secs": secs}));
+    Ok(())
+}
+
+/// `dpu-bench udp-sink`: binds `addr` for `secs` without reading: once its receive buffer is
+/// full the kernel drops further datagrams at the socket (counted in `RcvbufErrors`), so the
+/// receiving VM's cost per frame stays the stack's, not an application's wake-ups, and no
+/// ICMP port unreachable goes back.
+pub fn udp_sink(addr: std::net::SocketAddr, secs: u32) -> anyhow::Result<()> {
+    let _sock = std::net::UdpSocket::bind(addr)?;
+    std::thread::sleep(Duration::from_secs(u64::from(secs)));
     Ok(())
 }
