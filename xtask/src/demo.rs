@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use dpu_lab::{Lab, LabOptions, LabProcess, Role, SpawnOptions};
 
-use crate::prereq;
 use crate::util::{self, Steps, cargo, run};
+use crate::{demo_guest, prereq};
 
 /// Namespaces of the demo's lab are named `dm<pid>n<counter>-<role>`.
 pub const DEMO_BASE: &str = "dm";
@@ -30,6 +30,8 @@ const BINARIES: &[(&str, &str)] = &[
 
 /// The NVMe/TCP listener: the dpu namespace's uplink address, the IANA NVMe/TCP port.
 const NVMF_LISTEN: &str = "198.51.100.1:4420";
+const NVMF_IP: &str = "198.51.100.1";
+const NVMF_PORT: u16 = 4420;
 const NVMF_NQN: &str = "nqn.2024-01.io.example.demo:ram0";
 const NVMF_HOST_NQN: &str = "nqn.2014-08.org.example:demo-fabric-host";
 
@@ -372,7 +374,7 @@ pub fn run_demo() -> Result<()> {
         summary: Vec::new(),
     };
     println!("xtask demo: the agent on a virtual card (work dir {})", demo.work.path().display());
-    let mut steps = Steps::new("xtask demo", 17);
+    let mut steps = Steps::new("xtask demo", 18);
 
     steps.step("prerequisites (iproute2)", || prereq::ensure_apt(prereq::LAB_APT))?;
     steps.step("build: cargo build --workspace --bins", || {
@@ -513,6 +515,24 @@ pub fn run_demo() -> Result<()> {
             }
             demo.summary.push(format!(
                 "NVMe/TCP from the fabric namespace: connected to {NVMF_LISTEN}, wrote and read back 4 KiB"
+            ));
+            Ok(())
+        },
+    )?;
+    steps.step(
+        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back",
+        || {
+            demo.check_interrupt()?;
+            let target = demo_guest::NvmfTarget {
+                ip: NVMF_IP,
+                port: NVMF_PORT,
+                subnqn: NVMF_NQN,
+                hostnqn: NVMF_HOST_NQN,
+            };
+            demo_guest::run(demo.lab()?, demo.work.path(), &target)?;
+            demo.summary.push(format!(
+                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data",
+                demo_guest::DATA_MIB
             ));
             Ok(())
         },

@@ -3,6 +3,7 @@
 mod bench;
 mod codegen;
 mod demo;
+mod demo_guest;
 mod fuzz;
 mod lab;
 mod prereq;

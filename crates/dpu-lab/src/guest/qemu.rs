@@ -82,6 +82,26 @@ pub struct Guest {
     started: Instant,
 }
 
+/// `line` without terminal control sequences (the firmware and the kernel reset the console:
+/// `ESC c`, `ESC [ ... letter`) and other control characters.
+fn strip_escapes(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next_if_eq(&'[').is_some() {
+                // CSI: parameters and intermediates up to a final byte in @..~.
+                while chars.next().is_some_and(|c| !('@'..='~').contains(&c)) {}
+            } else {
+                chars.next();
+            }
+        } else if !c.is_control() || c == '\t' {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Forwards the lines of `source` (with `tag` in front) until it ends.
 fn forward_lines<R: Read + Send + 'static>(source: R, tag: &'static str, tx: Sender<String>) {
     thread::spawn(move || {
@@ -89,7 +109,7 @@ fn forward_lines<R: Read + Send + 'static>(source: R, tag: &'static str, tx: Sen
         let mut buf = Vec::new();
         while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
             let line = String::from_utf8_lossy(&buf);
-            if tx.send(format!("{tag}{}", line.trim_end_matches(['\r', '\n']))).is_err() {
+            if tx.send(format!("{tag}{}", strip_escapes(&line))).is_err() {
                 break;
             }
             buf.clear();
@@ -182,5 +202,17 @@ impl Guest {
 impl Drop for Guest {
     fn drop(&mut self) {
         let _ = stop_group(&mut self.child, self.reaped, TERM_GRACE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_escapes_and_line_ends_are_removed() {
+        assert_eq!(strip_escapes("\x1bc\x1b[?7l\x1b[2JGUEST-MARK boot\r\n"), "GUEST-MARK boot");
+        assert_eq!(strip_escapes("a\tb"), "a\tb");
+        assert_eq!(strip_escapes("cut \x1b["), "cut ");
     }
 }

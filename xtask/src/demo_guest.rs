@@ -1,0 +1,140 @@
+//! The demo's Linux guest: Debian's amd64 kernel in QEMU (TCG) inside the lab's fabric
+//! namespace, running the real Linux NVMe/TCP initiator (`nvme-tcp.ko` + nvme-cli) against the
+//! card's listener. The guest's user-mode network (`net=192.0.2.0/24`) connects out from the
+//! fabric namespace, so slirp carries the guest's TCP to 198.51.100.1:4420 over the uplink.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use dpu_lab::guest::{self, Guest, Initramfs, QemuConfig};
+use dpu_lab::{Lab, Role};
+
+use crate::prereq;
+use crate::util;
+
+/// Debian packages of the host tools the guest is built from.
+const GUEST_APT: &[&str] = &["qemu-system-x86", "busybox-static", "nvme-cli", "cpio"];
+/// Boot to power-off under TCG.
+const DEADLINE: Duration = Duration::from_secs(240);
+/// What the guest writes, reads back after reconnecting and compares.
+pub const DATA_MIB: u32 = 4;
+
+/// Where the guest connects.
+pub struct NvmfTarget<'a> {
+    /// Address of the listener (reached from the fabric namespace).
+    pub ip: &'a str,
+    /// Its port.
+    pub port: u16,
+    /// Subsystem NQN.
+    pub subnqn: &'a str,
+    /// Host NQN the subsystem allows.
+    pub hostnqn: &'a str,
+}
+
+fn init_script(modules: &[String], t: &NvmfTarget<'_>) -> String {
+    let prelude = guest::init_prelude(modules);
+    let NvmfTarget { ip, port, subnqn, hostnqn } = t;
+    format!(
+        r#"{prelude}
+mkdir -p /etc/nvme
+A="-t tcp -a {ip} -s {port} --hostnqn={hostnqn}"
+nvme discover $A
+mark discover rc=$?
+nvme connect $A -n {subnqn}
+mark connect rc=$?
+DEV=$(waitblk 'nvme[0-9]+n1' 1) || fail "no namespace block device"
+nvme list
+mark list rc=$?
+dd if=/dev/urandom of=/tmp/data bs=1M count={DATA_MIB} 2>/dev/null
+dd if=/tmp/data of=/dev/$DEV bs=64k conv=fsync 2>/dev/null
+mark write rc=$? $(sha256sum < /tmp/data | cut -c1-16)
+nvme disconnect -n {subnqn}
+mark disconnect rc=$?
+waitblk 'nvme[0-9]+n1' 0 || fail "namespace still present after disconnect"
+nvme connect $A -n {subnqn}
+mark reconnect rc=$?
+DEV=$(waitblk 'nvme[0-9]+n1' 1) || fail "no namespace block device after reconnect"
+dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
+mark read rc=$? $(sha256sum < /tmp/back | cut -c1-16)
+cmp /tmp/data /tmp/back
+mark compare rc=$?
+nvme disconnect -n {subnqn}
+mark disconnect-2 rc=$?
+mark done
+poweroff -f
+sleep 10
+"#
+    )
+}
+
+/// Builds the guest (installing the tools and downloading the kernel package if needed),
+/// boots it in the fabric namespace, and checks every step it reports. Returns the marks.
+pub fn run(lab: &Lab, work: &Path, target: &NvmfTarget<'_>) -> Result<Vec<String>> {
+    prereq::ensure_apt(GUEST_APT)?;
+    // The same cache as the linux_initiator test (CARGO_TARGET_TMPDIR/nvmf-linux).
+    let cache = util::target_dir().join("tmp/nvmf-linux");
+    println!("    kernel: Debian's linux-image-*-amd64, cached in {}", cache.display());
+    let kernel = guest::debian_kernel(&cache)?;
+    println!("    kernel: {}", kernel.vmlinuz.display());
+    let mut tree = Initramfs::new(&work.join("guest-root"))?;
+    tree.add_command("nvme", "/usr/sbin/nvme")?;
+    tree.add_modules(&kernel, &["virtio_pci", "virtio_net", "nvme-tcp"])?;
+    let initrd = tree.write_cpio(&init_script(tree.modules(), target), &work.join("guest.cpio"))?;
+    let ns = lab.ns_name(Role::Fabric);
+    println!(
+        "    [fabric ns] $ qemu-system-x86_64 -accel tcg -smp 2 -m 512 -netdev user,net={} ... (guest {} -> {}:{})",
+        guest::GUEST_NET,
+        guest::GUEST_IP,
+        target.ip,
+        target.port
+    );
+    let config = QemuConfig {
+        netns: Some(ns),
+        echo: Some("    guest: ".into()),
+        ..QemuConfig::new(kernel.vmlinuz.clone(), initrd)
+    };
+    let mut vm = Guest::spawn(&config)?;
+    let deadline = Instant::now() + DEADLINE;
+    let mut marks = Vec::new();
+    while let Some(m) = vm.next_mark(deadline)? {
+        let last = m == "done" || m.starts_with("FAIL");
+        marks.push(m);
+        if last {
+            break;
+        }
+    }
+    vm.wait_exit(Duration::from_secs(20));
+    let has = |want: &str| marks.iter().any(|m| m.starts_with(want));
+    let expected = [
+        "boot",
+        "net-up",
+        "discover rc=0",
+        "connect rc=0",
+        "list rc=0",
+        "write rc=0",
+        "disconnect rc=0",
+        "reconnect rc=0",
+        "read rc=0",
+        "compare rc=0",
+        "disconnect-2 rc=0",
+        "done",
+    ];
+    let missing: Vec<&str> = expected.iter().copied().filter(|m| !has(m)).collect();
+    if !missing.is_empty() {
+        bail!("the guest did not report {missing:?}; last console lines:\n{}", vm.log_tail(30));
+    }
+    let sum = |prefix: &str| {
+        marks.iter().find_map(|m| m.strip_prefix(prefix)).and_then(|r| r.split(' ').nth(1))
+    };
+    let (written, read) = (sum("write rc=0"), sum("read rc=0"));
+    if written.is_none() || written != read {
+        bail!("the guest read back {read:?}, wrote {written:?}");
+    }
+    println!(
+        "    the guest (Linux nvme-tcp) wrote {DATA_MIB} MiB, reconnected and read back the same data (sha256 {}...) in {:.0?}",
+        written.context("checked above")?,
+        vm.elapsed()
+    );
+    Ok(marks)
+}
