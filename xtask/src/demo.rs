@@ -529,7 +529,7 @@ pub fn run_demo() -> Result<()> {
                 subnqn: NVMF_NQN,
                 hostnqn: NVMF_HOST_NQN,
             };
-            demo_guest::run(demo.lab()?, demo.work.path(), &target)?;
+            demo_guest::run(demo.lab()?, demo.work.path(), &target, &demo.interrupted)?;
             demo.summary.push(format!(
                 "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data",
                 demo_guest::DATA_MIB

@@ -4,6 +4,7 @@
 //! fabric namespace, so slirp carries the guest's TCP to 198.51.100.1:4420 over the uplink.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -70,7 +71,13 @@ sleep 10
 
 /// Builds the guest (installing the tools and downloading the kernel package if needed),
 /// boots it in the fabric namespace, and checks every step it reports. Returns the marks.
-pub fn run(lab: &Lab, work: &Path, target: &NvmfTarget<'_>) -> Result<Vec<String>> {
+/// Stops early (QEMU killed) when `interrupted` is set.
+pub fn run(
+    lab: &Lab,
+    work: &Path,
+    target: &NvmfTarget<'_>,
+    interrupted: &AtomicBool,
+) -> Result<Vec<String>> {
     prereq::ensure_apt(GUEST_APT)?;
     // The same cache as the linux_initiator test (CARGO_TARGET_TMPDIR/nvmf-linux).
     let cache = util::target_dir().join("tmp/nvmf-linux");
@@ -97,7 +104,16 @@ pub fn run(lab: &Lab, work: &Path, target: &NvmfTarget<'_>) -> Result<Vec<String
     let mut vm = Guest::spawn(&config)?;
     let deadline = Instant::now() + DEADLINE;
     let mut marks = Vec::new();
-    while let Some(m) = vm.next_mark(deadline)? {
+    loop {
+        // Wake every second to notice Ctrl-C; the overall deadline still applies.
+        let now = Instant::now();
+        let m = match vm.next_mark(deadline.min(now + Duration::from_secs(1))) {
+            Ok(Some(m)) => m,
+            Ok(None) => break,
+            Err(_) if interrupted.load(Ordering::SeqCst) => bail!("interrupted"),
+            Err(dpu_lab::LabError::GuestDeadline { .. }) if now < deadline => continue,
+            Err(e) => return Err(e.into()),
+        };
         let last = m == "done" || m.starts_with("FAIL");
         marks.push(m);
         if last {
