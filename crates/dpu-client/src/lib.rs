@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dpu_proto::dpu::nvmf::v1::nvmf_service_client::NvmfServiceClient;
+use dpu_proto::dpu::switch::v1::switch_service_client::SwitchServiceClient;
 use dpu_proto::dpu::system::v1::system_service_client::SystemServiceClient;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
@@ -61,7 +62,17 @@ impl Client {
     pub fn nvmf(&self) -> NvmfServiceClient<Channel> {
         NvmfServiceClient::new(self.channel.clone())
     }
+
+    /// The switch API; pages of flows can be large, so replies up to the switch's own limit
+    /// are accepted.
+    pub fn switch(&self) -> SwitchServiceClient<Channel> {
+        SwitchServiceClient::new(self.channel.clone())
+            .max_decoding_message_size(SWITCH_MESSAGE_LIMIT)
+    }
 }
+
+/// Largest reply of the switch API (a page of flows): the switch's internal message limit.
+const SWITCH_MESSAGE_LIMIT: usize = 16 * 1024 * 1024;
 
 fn parse_endpoint(endpoint: &str) -> Result<(String, u16, ServerName<'static>), ClientError> {
     let bad = |reason: &str| ClientError::Endpoint {

@@ -11,7 +11,9 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{Env, Who, dpuctl, free_port, kill_service, ok, service_pid};
+use common::{
+    Env, Who, dpuctl, free_port, kill_service, ok, service_pid, violation_field, wait_for,
+};
 use dpu_client::Client;
 use dpu_nvmf::initiator::{HostController, HostOptions};
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
@@ -23,18 +25,9 @@ use dpu_proto::dpu::nvmf::v1::{
     Subsystem, SubsystemSpec, TransportType, UpdateSubsystemRequest, Volume, VolumeSpec,
 };
 use tonic::Code;
-use tonic_types::StatusExt;
 
 const NQN: &str = "nqn.2024-01.io.example:dpud-test";
 const HOST_NQN: &str = "nqn.2014-08.org.example:dpud-test-host";
-
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn ram_volume(size: u64) -> Volume {
     Volume {
@@ -112,12 +105,6 @@ async fn write_and_read_back(addr: SocketAddr, seed: u8) {
     assert!(r.cqe.status.is_success(), "{:?}", r.cqe);
     assert!(r.data == data, "the data read back differs");
     c.shutdown().await.unwrap();
-}
-
-fn violation_field(e: &tonic::Status) -> String {
-    e.get_details_bad_request()
-        .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
-        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -35,6 +35,9 @@ pub struct Env {
     pub metrics_port: u16,
     /// Whether the agent also drives the nvmf service (`dpu-nvmf --socket run/nvmf.sock`).
     pub nvmf: bool,
+    /// Whether the agent also drives the switch (`dpu-switch --socket run/switch.sock`); it
+    /// binds the ports it is given, so such an agent runs inside a lab namespace.
+    pub switch: bool,
     agent: Option<Child>,
 }
 
@@ -46,15 +49,20 @@ pub enum Who {
 impl Env {
     /// A PKI, a fake sysctl tree and a config; nothing runs yet.
     pub fn new() -> Self {
-        Self::build(false)
+        Self::build(false, false)
     }
 
     /// Like [`new`](Self::new), with the nvmf service configured (and supervised) too.
     pub fn with_nvmf() -> Self {
-        Self::build(true)
+        Self::build(true, false)
     }
 
-    fn build(nvmf: bool) -> Self {
+    /// Like [`new`](Self::new), with the switch service configured (and supervised) too.
+    pub fn with_switch() -> Self {
+        Self::build(false, true)
+    }
+
+    fn build(nvmf: bool, switch: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         dpu_pki::init_dev_pki(&dir.path().join("certs"), &dpu_pki::default_server_sans()).unwrap();
         let root = dir.path().join("sysctl");
@@ -68,6 +76,7 @@ impl Env {
             operator_port: free_port(),
             metrics_port: free_port(),
             nvmf,
+            switch,
             agent: None,
         };
         env.write_config();
@@ -84,6 +93,10 @@ impl Env {
 
     pub fn nvmf_socket(&self) -> PathBuf {
         self.path("run/nvmf.sock")
+    }
+
+    pub fn switch_socket(&self) -> PathBuf {
+        self.path("run/switch.sock")
     }
 
     fn write_config(&self) {
@@ -126,6 +139,13 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
                 "[[services]]\nname = \"nvmf\"\nsocket = \"run/nvmf.sock\"\ncommand = [{nvmf:?}, \"--socket\", {socket:?}]\n",
                 nvmf = workspace_bin("dpu-nvmf").display().to_string(),
                 socket = self.nvmf_socket().display().to_string(),
+            ));
+        }
+        if self.switch {
+            config.push_str(&format!(
+                "[[services]]\nname = \"switch\"\nsocket = \"run/switch.sock\"\ncommand = [{switch:?}, \"--socket\", {socket:?}]\n",
+                switch = workspace_bin("dpu-switch").display().to_string(),
+                socket = self.switch_socket().display().to_string(),
             ));
         }
         std::fs::write(self.path("dpud.toml"), config).unwrap();
@@ -217,6 +237,9 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
         kill_system_service(&self.socket());
         if self.nvmf {
             kill_service("dpu-nvmf", &self.nvmf_socket());
+        }
+        if self.switch {
+            kill_service("dpu-switch", &self.switch_socket());
         }
     }
 
@@ -319,6 +342,23 @@ pub fn dpuctl(env: &Env, who: Who, args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// Polls `check` every 50 ms until it holds; fails the test after 20 s.
+pub async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The field of the first google.rpc.BadRequest violation of an error ("" without one).
+pub fn violation_field(e: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    e.get_details_bad_request()
+        .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
+        .unwrap_or_default()
 }
 
 /// Stdout of a successful run; panics with stderr otherwise.
