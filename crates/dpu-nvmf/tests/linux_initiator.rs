@@ -479,3 +479,21 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         sums.len()
     );
 }
+
+#[test]
+fn fio_terse_fields_are_read_by_position() {
+    let mut fields = vec!["0"; 130];
+    fields[0] = "3";
+    fields[1] = "fio-3.33";
+    fields[2] = "qd32";
+    (fields[4], fields[5], fields[7]) = ("0", "32768", "3164.5");
+    (fields[46], fields[48]) = ("32768", "1823");
+    let r = fio_terse(&fields.join(";")).unwrap();
+    assert_eq!(
+        (r.errors, r.read_kib, r.read_iops, r.write_kib, r.write_iops),
+        (0, 32768, 3164, 32768, 1823)
+    );
+    fields[0] = "2";
+    assert!(fio_terse(&fields.join(";")).is_none(), "another terse version");
+    assert!(fio_terse("3;fio-3.33;qd32;0;1").is_none(), "a cut line");
+}
