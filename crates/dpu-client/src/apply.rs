@@ -12,8 +12,8 @@ use pbjson_types::FieldMask;
 use serde::Serialize;
 use tonic::{Code, Status};
 
-use crate::Client;
 use crate::manifest::Resource;
+use crate::{Client, switch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -32,7 +32,10 @@ impl Outcome {
     }
 }
 
-fn absent_is_none<T>(r: Result<tonic::Response<T>, Status>) -> Result<Option<T>, Status> {
+/// The message of a successful call, None for NOT_FOUND.
+pub(crate) fn absent_is_none<T>(
+    r: Result<tonic::Response<T>, Status>,
+) -> Result<Option<T>, Status> {
     match r {
         Ok(r) => Ok(Some(r.into_inner())),
         Err(s) if s.code() == Code::NotFound => Ok(None),
@@ -71,6 +74,9 @@ async fn current(
         Resource::Listener { .. } => {
             get!(nvmf, get_listener, nvmf::GetListenerRequest { name }, Listener)
         }
+        Resource::Switch { spec, .. } => Ok(switch::current(client, spec.kind(), &name)
+            .await?
+            .map(|(spec, etag)| (Resource::Switch { id, spec }, etag))),
     }
 }
 
@@ -114,6 +120,7 @@ async fn create(client: &Client, resource: &Resource) -> Result<(), Status> {
             })
             .await?;
         }
+        Resource::Switch { id, spec } => switch::create(client, &id, &spec).await?,
     }
     Ok(())
 }
@@ -177,6 +184,7 @@ async fn update(client: &Client, resource: &Resource, etag: String) -> Result<()
             })
             .await?;
         }
+        Resource::Switch { spec, .. } => switch::update(client, name, &spec, etag).await?,
     }
     Ok(())
 }
@@ -215,6 +223,10 @@ fn fields(resource: &Resource) -> serde_json::Map<String, serde_json::Value> {
         Resource::Subsystem { spec, .. } => map(spec),
         Resource::Namespace { spec, .. } => map(spec),
         Resource::Listener { spec, .. } => map(spec),
+        Resource::Switch { spec, .. } => match spec.to_json() {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        },
     }
 }
 

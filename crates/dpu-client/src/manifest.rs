@@ -8,8 +8,10 @@
 //!   value: "1"
 //! ```
 //!
-//! Kinds: `Sysctl` (`name` is the key), `Volume`, `Subsystem`, `Listener` (`name` is the id) and
-//! `Namespace` (`name` is `SUBSYSTEM/namespaces/NSID`, under its subsystem as in the API).
+//! Kinds: `Sysctl` (`name` is the key), `Volume`, `Subsystem`, `Listener` (`name` is the id),
+//! `Namespace` (`name` is `SUBSYSTEM/namespaces/NSID`, under its subsystem as in the API), and
+//! the switch's `Bridge`, `Port` (the interface name), `Vtep`, `Vrf`, `Svi`, `Route`
+//! (`VRF/routes/ID`) and `StaticMac` (`BRIDGE/static-macs/ID`).
 //!
 //! The `spec` follows the proto3 JSON mapping of the resource's spec message, so every field
 //! of the API can be written and an unknown field is an error, not a silent no-op.
@@ -17,6 +19,8 @@
 use dpu_proto::dpu::nvmf::v1::{ListenerSpec, NamespaceSpec, SubsystemSpec, VolumeSpec};
 use dpu_proto::dpu::system::v1::SysctlSpec;
 use serde::Deserialize;
+
+use crate::switch::SwitchSpec;
 
 /// Most documents one manifest file may hold.
 const MAX_DOCUMENTS: usize = 100_000;
@@ -37,28 +41,47 @@ pub struct Kind {
     pub plural: &'static str,
     /// First segment of the API name: `{collection}/{id}`.
     pub collection: &'static str,
+    /// For kinds nested under a parent: the child collection (`{collection}/{p}/{child}/{id}`).
+    pub child: Option<&'static str>,
 }
 
-pub const SYSCTL: Kind =
-    Kind { kind: "Sysctl", singular: "sysctl", plural: "sysctls", collection: "sysctls" };
-pub const VOLUME: Kind =
-    Kind { kind: "Volume", singular: "volume", plural: "volumes", collection: "volumes" };
-pub const SUBSYSTEM: Kind = Kind {
-    kind: "Subsystem",
-    singular: "subsystem",
-    plural: "subsystems",
-    collection: "subsystems",
-};
+/// A kind whose objects are `{collection}/{id}`.
+const fn top(kind: &'static str, singular: &'static str, plural: &'static str) -> Kind {
+    Kind { kind, singular, plural, collection: plural, child: None }
+}
+
+/// A kind whose objects live under a parent: `{collection}/{parent}/{child}/{id}`.
+const fn nested(
+    kind: &'static str,
+    singular: &'static str,
+    plural: &'static str,
+    collection: &'static str,
+    child: &'static str,
+) -> Kind {
+    Kind { kind, singular, plural, collection, child: Some(child) }
+}
+
+pub const SYSCTL: Kind = top("Sysctl", "sysctl", "sysctls");
+pub const VOLUME: Kind = top("Volume", "volume", "volumes");
+pub const SUBSYSTEM: Kind = top("Subsystem", "subsystem", "subsystems");
 /// Namespaces live under their subsystem: the id is `s1/namespaces/1`.
-pub const NAMESPACE: Kind = Kind {
-    kind: "Namespace",
-    singular: "namespace",
-    plural: "namespaces",
-    collection: "subsystems",
-};
-pub const LISTENER: Kind =
-    Kind { kind: "Listener", singular: "listener", plural: "listeners", collection: "listeners" };
-pub const KINDS: &[Kind] = &[SYSCTL, VOLUME, SUBSYSTEM, NAMESPACE, LISTENER];
+pub const NAMESPACE: Kind =
+    nested("Namespace", "namespace", "namespaces", "subsystems", "namespaces");
+pub const LISTENER: Kind = top("Listener", "listener", "listeners");
+pub const BRIDGE: Kind = top("Bridge", "bridge", "bridges");
+/// A switch port; its id is the interface it binds (`pf0vf0`).
+pub const PORT: Kind = top("Port", "port", "ports");
+pub const VTEP: Kind = top("Vtep", "vtep", "vteps");
+pub const VRF: Kind = top("Vrf", "vrf", "vrfs");
+pub const SVI: Kind = top("Svi", "svi", "svis");
+/// Routes live under their VRF: the id is `red/routes/default`.
+pub const ROUTE: Kind = nested("Route", "route", "routes", "vrfs", "routes");
+/// Static MACs live under their bridge: the id is `blue/static-macs/printer`.
+pub const STATIC_MAC: Kind =
+    nested("StaticMac", "static-mac", "static-macs", "bridges", "static-macs");
+pub const KINDS: &[Kind] = &[
+    SYSCTL, VOLUME, SUBSYSTEM, NAMESPACE, LISTENER, BRIDGE, PORT, VTEP, VRF, SVI, ROUTE, STATIC_MAC,
+];
 
 /// Finds a kind by any of its names, case-insensitively ("Sysctl", "sysctl", "sysctls").
 pub fn kind(word: &str) -> Option<Kind> {
@@ -73,8 +96,13 @@ impl Kind {
     /// The API name of `name`, which may be the id or already the full name.
     pub fn full_name(&self, name: &str) -> String {
         let full = name.starts_with(&format!("{}/", self.collection))
-            && (self.kind != "Namespace" || name.matches('/').count() == 3);
+            && (self.child.is_none() || name.matches('/').count() == 3);
         if full { name.to_owned() } else { format!("{}/{name}", self.collection) }
+    }
+
+    /// Whether the switch service serves this kind.
+    pub fn is_switch(&self) -> bool {
+        [BRIDGE, PORT, VTEP, VRF, SVI, ROUTE, STATIC_MAC].contains(self)
     }
 }
 
@@ -86,6 +114,7 @@ pub enum Resource {
     Subsystem { id: String, spec: SubsystemSpec },
     Namespace { id: String, spec: NamespaceSpec },
     Listener { id: String, spec: ListenerSpec },
+    Switch { id: String, spec: SwitchSpec },
 }
 
 impl Resource {
@@ -96,6 +125,7 @@ impl Resource {
             Resource::Subsystem { .. } => SUBSYSTEM,
             Resource::Namespace { .. } => NAMESPACE,
             Resource::Listener { .. } => LISTENER,
+            Resource::Switch { spec, .. } => spec.kind(),
         }
     }
 
@@ -105,7 +135,8 @@ impl Resource {
             | Resource::Volume { id, .. }
             | Resource::Subsystem { id, .. }
             | Resource::Namespace { id, .. }
-            | Resource::Listener { id, .. } => id,
+            | Resource::Listener { id, .. }
+            | Resource::Switch { id, .. } => id,
         }
     }
 
@@ -114,6 +145,13 @@ impl Resource {
     pub fn stage(&self) -> u8 {
         match self {
             Resource::Namespace { .. } => 1,
+            // Ports join bridges, SVIs join a bridge and a VRF; the VTEP needs its uplink port,
+            // a route an SVI subnet for its next hop, a static MAC its port.
+            Resource::Switch { spec, .. } => match spec {
+                SwitchSpec::Bridge(_) | SwitchSpec::Vrf(_) => 0,
+                SwitchSpec::Port(_) | SwitchSpec::Svi(_) => 1,
+                SwitchSpec::Vtep(_) | SwitchSpec::Route(_) | SwitchSpec::StaticMac(_) => 2,
+            },
             _ => 0,
         }
     }
@@ -132,6 +170,21 @@ struct Raw {
     #[serde(default, rename = "apiVersion")]
     _api_version: Option<String>,
     spec: serde_json::Value,
+}
+
+/// A nested kind's manifest name is `PARENT/{child}/ID`.
+fn check_nested(kind: Kind, id: &str) -> Result<(), String> {
+    let Some(child) = kind.child else { return Ok(()) };
+    let shape = id
+        .split_once(&format!("/{child}/"))
+        .is_some_and(|(p, c)| !p.is_empty() && !p.contains('/') && !c.is_empty());
+    if shape {
+        Ok(())
+    } else {
+        let parent = kind.collection.trim_end_matches('s').to_ascii_uppercase();
+        let last = if kind.kind == "Namespace" { "NSID" } else { "ID" };
+        Err(format!("a {} is named {parent}/{child}/{last}, got {id:?}", kind.kind))
+    }
 }
 
 /// Parses every document of a manifest file. Empty documents are skipped.
@@ -169,20 +222,19 @@ pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
                 Resource::Subsystem { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
             }
             "Namespace" => {
-                let shape = id
-                    .split_once("/namespaces/")
-                    .is_some_and(|(s, n)| !s.is_empty() && !s.contains('/') && !n.is_empty());
-                if !shape {
-                    return Err(err(format!(
-                        "a Namespace is named SUBSYSTEM/namespaces/NSID, got {id:?}"
-                    )));
-                }
+                check_nested(kind, &id).map_err(err)?;
                 Resource::Namespace { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
             }
             "Listener" => {
                 Resource::Listener { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
             }
-            other => return Err(err(format!("kind {other} cannot be applied"))),
+            other => {
+                check_nested(kind, &id).map_err(err)?;
+                match SwitchSpec::from_json(kind, spec) {
+                    Some(spec) => Resource::Switch { id, spec: spec.map_err(spec_err)? },
+                    None => return Err(err(format!("kind {other} cannot be applied"))),
+                }
+            }
         });
     }
     Ok(resources)
@@ -281,6 +333,56 @@ spec: {trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: 4420}
             ),
             ("kind: Volume\nname: v1\nspec: {ram: {sizeByte: 1}}\n", "sizeByte"),
             ("kind: Listener\nname: l1\nspec: {port: \"x\"}\n", "spec"),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn parses_the_switch_kinds() {
+        let text = r#"
+kind: Bridge
+name: blue
+spec: {vlan: 10, vni: 100}
+---
+kind: Port
+name: pf0vf0
+spec: {mode: PORT_MODE_ACCESS, bridge: bridges/blue}
+---
+kind: Vrf
+name: red
+spec: {}
+---
+kind: Route
+name: red/routes/default
+spec: {prefix: 0.0.0.0/0, nextHop: 192.0.2.254}
+---
+kind: StaticMac
+name: blue/static-macs/printer
+spec: {mac: "02:00:00:00:aa:01", port: ports/pf0vf0}
+"#;
+        let r = parse(text).unwrap();
+        let names: Vec<String> = r.iter().map(Resource::full_name).collect();
+        assert_eq!(
+            names,
+            [
+                "bridges/blue",
+                "ports/pf0vf0",
+                "vrfs/red",
+                "vrfs/red/routes/default",
+                "bridges/blue/static-macs/printer"
+            ]
+        );
+        let stages: Vec<u8> = r.iter().map(Resource::stage).collect();
+        assert_eq!(stages, [0, 1, 0, 2, 2]);
+        assert_eq!(ROUTE.full_name("red/routes/r1"), "vrfs/red/routes/r1");
+        assert_eq!(STATIC_MAC.full_name("bridges/b/static-macs/m"), "bridges/b/static-macs/m");
+        assert_eq!(kind("static-macs"), Some(STATIC_MAC));
+        for (text, needle) in [
+            ("kind: Route\nname: default\nspec: {}\n", "VRF/routes/ID"),
+            ("kind: Bridge\nname: b\nspec: {vlna: 1}\n", "vlna"),
+            ("kind: Port\nname: p\nspec: {mode: PORT_MODE_SIDEWAYS}\n", "spec"),
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text:?}: {e}");

@@ -14,8 +14,9 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use dpu_client::manifest::{self, Kind};
 use dpu_client::output::Format;
-use dpu_client::{Client, apply};
+use dpu_client::{Client, apply, switch};
 use dpu_proto::dpu::nvmf::v1 as nvmf;
+use dpu_proto::dpu::switch::v1::{GetStatusRequest, ListRequest};
 use dpu_proto::dpu::system::v1::{
     DeleteSysctlRequest, GetAgentMetricsRequest, GetHealthRequest, GetInventoryRequest,
     GetSysctlRequest, ListSysctlsRequest,
@@ -81,10 +82,30 @@ enum Command {
         file: PathBuf,
     },
     /// Certificates.
+    /// Observed switch state: port counters (the host sees its own ports), the MAC table,
+    /// neighbours and routes, the flow cache, or the whole status.
+    Switch {
+        #[command(subcommand)]
+        command: SwitchCommand,
+    },
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum SwitchCommand {
+    /// Counters of every port (of the host's own ports for the host role).
+    Ports,
+    /// The learned and static MAC addresses of every bridge.
+    Macs,
+    /// IPv4/IPv6 neighbours of the VRFs and the routes in force.
+    Neighbours,
+    /// The flow cache.
+    Flows,
+    /// Bridges, VTEPs, flow-cache statistics and switch-wide counters.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -194,6 +215,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Get { kind, name } => {
             let kind = resolve_kind(&kind)?;
             let name = kind.full_name(&name);
+            if kind.is_switch() {
+                let o = switch::get(&client, kind, &name).await.map_err(api)?;
+                print!("{}", render::switch_objects(&[o], format, true)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut nv = client.nvmf();
             let out = match kind {
                 manifest::SYSCTL => {
@@ -224,6 +250,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::List { kind } => {
             let kind = resolve_kind(&kind)?;
+            if kind.is_switch() {
+                let all = switch::list(&client, kind).await.map_err(api)?;
+                print!("{}", render::switch_objects(&all, format, false)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut nv = client.nvmf();
             let out = match kind {
                 manifest::SYSCTL => {
@@ -258,6 +289,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let etag = String::new();
             let mut nv = client.nvmf();
             match kind {
+                k if k.is_switch() => {
+                    switch::delete(&client, kind, name, allow_missing).await.map_err(api)?;
+                }
                 manifest::SYSCTL => {
                     let r = DeleteSysctlRequest { name, etag, allow_missing };
                     system.delete_sysctl(r).await.map_err(api)?;
@@ -280,6 +314,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             println!("{full} deleted");
+        }
+        Command::Switch { command } => {
+            let mut sw = client.switch();
+            let out = match command {
+                SwitchCommand::Ports => {
+                    let all = list_all!(sw, list_port_statuses, ListRequest, ports);
+                    render::port_statuses(&all.map_err(api)?, format)?
+                }
+                SwitchCommand::Macs => {
+                    let all = list_all!(sw, list_mac_entries, ListRequest, entries);
+                    render::mac_entries(&all.map_err(api)?, format)?
+                }
+                SwitchCommand::Neighbours => {
+                    let first = sw.list_neighbours(ListRequest::default()).await.map_err(api)?;
+                    let routes = first.into_inner().routes;
+                    let all = list_all!(sw, list_neighbours, ListRequest, neighbours);
+                    render::neighbours(&all.map_err(api)?, &routes, format)?
+                }
+                SwitchCommand::Flows => {
+                    let all = list_all!(sw, list_flows, ListRequest, flows);
+                    render::flows(&all.map_err(api)?, format)?
+                }
+                SwitchCommand::Status => {
+                    let status = sw.get_switch_status(GetStatusRequest {}).await.map_err(api)?;
+                    render::switch_status(&status.into_inner(), format)?
+                }
+            };
+            print!("{out}");
         }
         Command::Apply { file } => {
             let resources = read_manifest(&file)?;

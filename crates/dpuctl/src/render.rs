@@ -1,7 +1,9 @@
 //! Tables for people; JSON/YAML (proto3 JSON mapping) for programs.
 
 use dpu_client::output::{Format, serialize, table};
+use dpu_client::switch::SwitchObject;
 use dpu_proto::dpu::nvmf::v1 as nvmf;
+use dpu_proto::dpu::switch::v1 as sw;
 use dpu_proto::dpu::system::v1::{
     AgentMetrics, ApplyState, Health, Inventory, ServingState, Sysctl,
 };
@@ -256,4 +258,138 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
             message,
         ]
     })
+}
+
+/// Switch resources of any kind: name, spec fields, state.
+pub fn switch_objects(items: &[SwitchObject], format: Format, single: bool) -> Result {
+    let headers = ["NAME", "SPEC", "STATE", "GENERATION", "MESSAGE"];
+    objects(items, format, single, &headers, |o| {
+        let (state, message) = o.state();
+        vec![o.name().to_owned(), o.spec_summary(), state, o.generation(), message]
+    })
+}
+
+pub fn port_statuses(ports: &[sw::PortStatus], format: Format) -> Result {
+    let headers =
+        ["PORT", "MODE", "UP", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "DROPS"];
+    objects(ports, format, false, &headers, |p| {
+        vec![
+            p.name.clone(),
+            p.mode.clone(),
+            if p.admin_up { "yes".into() } else { "no".into() },
+            p.rx_packets.to_string(),
+            p.rx_bytes.to_string(),
+            p.tx_packets.to_string(),
+            p.tx_bytes.to_string(),
+            p.drops_total.to_string(),
+        ]
+    })
+}
+
+pub fn mac_entries(entries: &[sw::MacEntry], format: Format) -> Result {
+    let headers = ["BRIDGE", "MAC", "DEST", "STATIC", "AGE_S"];
+    objects(entries, format, false, &headers, |e| {
+        vec![
+            e.bridge.clone(),
+            e.mac.clone(),
+            e.dest.clone(),
+            if e.is_static { "yes".into() } else { "no".into() },
+            e.age_secs.to_string(),
+        ]
+    })
+}
+
+pub fn neighbours(items: &[sw::Neighbour], routes: &[sw::RouteStatus], format: Format) -> Result {
+    if format != Format::Table {
+        let both = sw::ListNeighboursResponse {
+            neighbours: items.to_vec(),
+            routes: routes.to_vec(),
+            next_page_token: String::new(),
+        };
+        return serialize(&both, format).map_err(anyhow::Error::msg);
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|n| {
+            let mac = if n.mac.is_empty() { "(resolving)".into() } else { n.mac.clone() };
+            vec![n.vrf.clone(), n.ip.clone(), mac]
+        })
+        .collect();
+    let mut out = table(&["VRF", "IP", "MAC"], &rows);
+    out.push('\n');
+    let rows: Vec<Vec<String>> =
+        routes.iter().map(|r| vec![r.vrf.clone(), r.prefix.clone(), r.via.clone()]).collect();
+    out.push_str(&table(&["VRF", "PREFIX", "VIA"], &rows));
+    Ok(out)
+}
+
+pub fn flows(items: &[sw::Flow], format: Format) -> Result {
+    let headers = ["KEY", "ACTION", "CURRENT", "PACKETS", "BYTES", "IDLE_MS"];
+    objects(items, format, false, &headers, |f| {
+        vec![
+            f.key.clone(),
+            f.action.clone(),
+            if f.current { "yes".into() } else { "stale".into() },
+            f.packets.to_string(),
+            f.bytes.to_string(),
+            f.idle_ms.to_string(),
+        ]
+    })
+}
+
+pub fn switch_status(s: &sw::SwitchStatus, format: Format) -> Result {
+    if let Some(out) = structured(s, format) {
+        return out;
+    }
+    let mut out = port_statuses(&s.ports, format)?;
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .bridges
+        .iter()
+        .map(|b| {
+            let opt = |v: Option<u32>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+            vec![
+                b.name.clone(),
+                opt(b.vlan),
+                opt(b.vni),
+                b.members.join(","),
+                format!("{}/{}", b.learned_macs, b.mac_limit),
+                if b.svi.is_empty() { "-".into() } else { b.svi.clone() },
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["BRIDGE", "VLAN", "VNI", "MEMBERS", "MACS", "SVI"], &rows));
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .vteps
+        .iter()
+        .map(|v| {
+            let mac = if v.next_hop_mac.is_empty() { "-".into() } else { v.next_hop_mac.clone() };
+            vec![
+                v.ip.clone(),
+                v.next_hop.clone(),
+                mac,
+                v.tx_packets.to_string(),
+                v.rx_packets.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["REMOTE_VTEP", "NEXT_HOP", "NEXT_HOP_MAC", "TX", "RX"], &rows));
+    out.push('\n');
+    let fc = s.flow_cache.unwrap_or_default();
+    let mut rows = vec![
+        vec!["config_epoch".into(), s.config_epoch.to_string()],
+        vec![
+            "flow_cache".into(),
+            format!(
+                "{}/{} entries, {} hits, {} misses",
+                fc.entries, fc.capacity, fc.hits, fc.misses
+            ),
+        ],
+    ];
+    let mut counters: Vec<_> = s.counters.iter().collect();
+    counters.sort();
+    rows.extend(counters.into_iter().map(|(k, v)| vec![k.clone(), v.to_string()]));
+    out.push_str(&table(&["COUNTER", "VALUE"], &rows));
+    Ok(out)
 }

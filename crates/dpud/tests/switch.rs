@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Env, Who, service_pid, violation_field, wait_for};
+use common::{Env, Who, dpuctl, ok, service_pid, violation_field, wait_for};
 use dpu_client::Client;
 use dpu_lab::{Lab, LabOptions, Role, SpawnOptions};
 use dpu_proto::dpu::switch::v1::{
@@ -455,10 +455,77 @@ fn the_operator_manages_switch_resources_and_the_host_reads_only_its_own_ports()
         .await
         .unwrap();
         assert_eq!(state(&op).await, (BTreeSet::new(), true));
+
+        // The same objects through dpuctl: apply (twice: idempotent), diff, get, list, the
+        // host's port counters, delete.
+        let manifest = env.path("switch.yaml");
+        std::fs::write(&manifest, MANIFEST).unwrap();
+        let file = manifest.display().to_string();
+        let first = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", &file]));
+        assert_eq!(first.matches(" created").count(), all.len(), "{first}");
+        wait_for("the manifest APPLIED", async || state(&op).await == (all.clone(), true)).await;
+        let again = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", &file]));
+        assert_eq!(again.matches(" unchanged").count(), all.len(), "{again}");
+        ok(&dpuctl(&env, Who::Operator, &["diff", "-f", &file]));
+        let route =
+            ok(&dpuctl(&env, Who::Operator, &["get", "route", "red/routes/default", "-o", "json"]));
+        assert!(route.contains("\"nextHop\": \"192.0.2.253\""), "{route}");
+        let ports = ok(&dpuctl(&env, Who::Operator, &["list", "ports"]));
+        assert!(ports.contains("ports/p0") && ports.contains("APPLIED"), "{ports}");
+        let counters = ok(&dpuctl(&env, Who::Host, &["switch", "ports"]));
+        assert!(counters.contains("pf0vf0") && !counters.contains("p0 "), "{counters}");
+        let refused = dpuctl(&env, Who::Host, &["delete", "bridge", "blue"]);
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("PERMISSION_DENIED"));
+        ok(&dpuctl(&env, Who::Operator, &["delete", "static-mac", "blue/static-macs/printer"]));
+        let gone = ok(&dpuctl(&env, Who::Operator, &["list", "static-macs"]));
+        assert!(!gone.contains("printer"), "{gone}");
         env.kill_all();
     });
     lab.down().unwrap();
 }
+
+/// What [`create_all`] creates, as a manifest.
+const MANIFEST: &str = r#"
+kind: Bridge
+name: blue
+spec: {vlan: 10, vni: 100}
+---
+kind: Port
+name: pf0vf0
+spec: {mode: PORT_MODE_ACCESS, bridge: bridges/blue}
+---
+kind: Port
+name: pf0vf1
+spec: {mode: PORT_MODE_ACCESS, bridge: bridges/blue}
+---
+kind: Port
+name: p0
+spec: {mode: PORT_MODE_UPLINK}
+---
+kind: Vtep
+name: underlay
+spec:
+  uplink: ports/p0
+  localIp: 198.51.100.10
+  localMac: "02:00:00:00:10:01"
+  remotes: [{ip: 198.51.100.2, vnis: [100]}]
+---
+kind: Vrf
+name: red
+spec: {}
+---
+kind: Svi
+name: blue-gw
+spec: {bridge: bridges/blue, vrf: vrfs/red, address: 192.0.2.254/24, mac: "02:00:00:00:fe:01"}
+---
+kind: Route
+name: red/routes/default
+spec: {prefix: 0.0.0.0/0, nextHop: 192.0.2.253}
+---
+kind: StaticMac
+name: blue/static-macs/printer
+spec: {mac: "02:00:00:00:aa:01", port: ports/pf0vf1}
+"#;
 
 /// The MAC address of `eth0` in `role`.
 fn mac_of(lab: &Lab, role: Role) -> String {
