@@ -21,7 +21,8 @@ use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
 use crate::server::Server;
-use crate::target::{ListenerSpec, SubsystemSpec};
+use crate::stats::IoTotals;
+use crate::target::{ListenerSpec, SubsystemReport, SubsystemSpec};
 use crate::volume::Volume;
 
 /// Service name reported by `GetServiceInfo`.
@@ -503,13 +504,66 @@ impl NvmfInternal {
                 })
             })
             .collect();
+        let mut reports: BTreeMap<String, SubsystemReport> =
+            t.subsystem_stats().into_iter().map(|r| (r.nqn.clone(), r)).collect();
+        let subsystems = a
+            .subsystems
+            .iter()
+            .filter_map(|(name, s)| Some(subsystem_stats(name, reports.remove(&s.nqn)?)))
+            .collect();
         pb::NvmfStats {
             connections: t.stats.connections.load(Relaxed),
             terminated_connections: t.stats.terminated.load(Relaxed),
             keep_alive_expired: t.stats.kato_expired.load(Relaxed),
             connects_refused: t.stats.connects_refused.load(Relaxed),
             namespaces,
+            subsystems,
         }
+    }
+}
+
+/// The API form of a subsystem's counters; `name` is its resource name.
+fn subsystem_stats(name: &str, r: SubsystemReport) -> pb::SubsystemStats {
+    let io = |c: &IoTotals| pb::IoCounters {
+        commands: c.commands,
+        reads: c.reads,
+        writes: c.writes,
+        read_bytes: c.read_bytes,
+        write_bytes: c.write_bytes,
+        errors: c.errors,
+    };
+    let addr = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let controllers = r
+        .controllers
+        .into_iter()
+        .map(|c| pb::ControllerStats {
+            name: format!("{name}/controllers/{}", c.cntlid),
+            cntlid: u32::from(c.cntlid),
+            host_nqn: c.hostnqn,
+            peer_address: addr(c.queues.iter().find(|q| q.info.qid == 0).and_then(|q| q.info.peer)),
+            queues: c
+                .queues
+                .iter()
+                .map(|q| pb::QueueStats {
+                    qid: u32::from(q.info.qid),
+                    sq_size: q.info.sq_size,
+                    io: Some(io(&q.io)),
+                    in_flight: q.in_flight,
+                    header_digest: q.info.hdgst,
+                    data_digest: q.info.ddgst,
+                    peer_address: addr(q.info.peer),
+                })
+                .collect(),
+        })
+        .collect::<Vec<_>>();
+    pb::SubsystemStats {
+        name: name.to_owned(),
+        nqn: r.nqn,
+        live_controllers: controllers.len() as u32,
+        connects_accepted: r.counters.connects_accepted,
+        connects_refused: r.counters.connects_refused,
+        io: Some(io(&r.counters.io)),
+        controllers,
     }
 }
 

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`queue`] | sans-IO controller side of one connection: PDUs + time in, PDUs + volume I/O out |
 //! | [`target`] | the registry: subsystems, namespaces, hosts, listeners, controllers (CNTLIDs) |
+//! | [`stats`] | per-subsystem and per-queue counters (single-writer, read by the API) |
 //! | [`identify`] | Identify data, log pages (incl. discovery), properties |
 //! | [`volume`] | RAM, file and block-device volumes (blocking; run on a pool) |
 //! | [`server`] | tokio shell: listeners, connection tasks, bounded I/O pool |
@@ -20,6 +21,7 @@ pub mod initiator;
 pub mod internal;
 pub mod queue;
 pub mod server;
+pub mod stats;
 pub mod target;
 pub mod volume;
 

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 
+use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
 
 /// Largest NSID a subsystem accepts (Identify Controller NN).
@@ -236,6 +237,9 @@ pub struct Controller {
     pub hostid: [u8; 16],
     /// Whether this is a discovery controller.
     pub discovery: bool,
+    /// Where its queues register their counters: its subsystem's (a discovery
+    /// controller's are its own and reported nowhere).
+    pub stats: Arc<SubsystemStats>,
     state: Mutex<ControllerState>,
 }
 
@@ -252,6 +256,7 @@ struct Subsystem {
     namespaces: BTreeMap<u32, Arc<Namespace>>,
     controllers: BTreeMap<u16, Arc<Controller>>,
     next_cntlid: u16,
+    stats: Arc<SubsystemStats>,
 }
 
 #[derive(Default)]
@@ -275,6 +280,28 @@ pub struct TargetStats {
     pub connects_refused: AtomicU64,
     /// Commands completed by a C2HData SUCCESS flag instead of a response capsule.
     pub success_flag_completions: AtomicU64,
+}
+
+/// A subsystem's counters and its live controllers ([`Target::subsystem_stats`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsystemReport {
+    /// Subsystem NQN.
+    pub nqn: String,
+    /// Live controllers in CNTLID order.
+    pub controllers: Vec<ControllerReport>,
+    /// Connect counts and I/O totals (its `queues` are moved into `controllers`).
+    pub counters: SubsystemCounters,
+}
+
+/// A live controller and its connected queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerReport {
+    /// CNTLID.
+    pub cntlid: u16,
+    /// Host NQN of the creating Connect.
+    pub hostnqn: String,
+    /// Its queues in QID order (0 = admin).
+    pub queues: Vec<QueueCounters>,
 }
 
 /// Why a Connect was refused.
@@ -343,6 +370,7 @@ impl Target {
                 namespaces: BTreeMap::new(),
                 controllers: BTreeMap::new(),
                 next_cntlid: 1,
+                stats: Arc::default(),
             },
         );
         r.genctr += 1;
@@ -492,19 +520,20 @@ impl Target {
         kato_ms: u32,
     ) -> Result<Arc<Controller>, ConnectRefusal> {
         let mut r = self.lock();
-        let new = |cntlid, discovery| {
+        let new = |cntlid, discovery, stats| {
             Arc::new(Controller {
                 cntlid,
                 subnqn: subnqn.to_owned(),
                 hostnqn: hostnqn.to_owned(),
                 hostid,
                 discovery,
+                stats,
                 state: Mutex::new(ControllerState { kato_ms, wce: true, ..Default::default() }),
             })
         };
         if subnqn == DISCOVERY_NQN {
             r.next_discovery_cntlid = r.next_discovery_cntlid % MAX_CNTLID + 1;
-            return Ok(new(r.next_discovery_cntlid, true));
+            return Ok(new(r.next_discovery_cntlid, true, Arc::default()));
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
         if !s.spec.allows(hostnqn) {
@@ -518,7 +547,7 @@ impl Target {
             id = id % MAX_CNTLID + 1;
         }
         s.next_cntlid = id % MAX_CNTLID + 1;
-        let c = new(id, false);
+        let c = new(id, false, s.stats.clone());
         s.controllers.insert(id, c.clone());
         Ok(c)
     }
@@ -549,6 +578,46 @@ impl Target {
         {
             s.controllers.remove(&c.cntlid);
         }
+    }
+
+    /// Counts a refused Connect: target-wide, and for the subsystem it named if that
+    /// exists (`None` when the Connect data could not be parsed).
+    pub fn connect_refused(&self, subnqn: Option<&str>) {
+        self.stats.connects_refused.fetch_add(1, Ordering::Relaxed);
+        if let Some(nqn) = subnqn
+            && let Some(s) = self.lock().subsystems.get(nqn)
+        {
+            s.stats.connect_refused();
+        }
+    }
+
+    /// Counters of every subsystem, in NQN order, with its live controllers and their
+    /// queues.
+    pub fn subsystem_stats(&self) -> Vec<SubsystemReport> {
+        let r = self.lock();
+        r.subsystems
+            .values()
+            .map(|s| {
+                let mut counters = s.stats.snapshot();
+                let mut queues = std::mem::take(&mut counters.queues);
+                // Queues of a controller already torn down count in the totals only.
+                let controllers = s
+                    .controllers
+                    .values()
+                    .map(|c| {
+                        let (mine, rest) =
+                            queues.drain(..).partition(|q| q.info.cntlid == c.cntlid);
+                        queues = rest;
+                        ControllerReport {
+                            cntlid: c.cntlid,
+                            hostnqn: c.hostnqn.clone(),
+                            queues: mine,
+                        }
+                    })
+                    .collect();
+                SubsystemReport { nqn: s.spec.nqn.clone(), controllers, counters }
+            })
+            .collect()
     }
 
     /// Number of live controllers of a subsystem.

@@ -231,6 +231,91 @@ pub struct NvmfStats {
     pub connects_refused: u64,
     #[prost(message, repeated, tag = "5")]
     pub namespaces: ::prost::alloc::vec::Vec<NamespaceStats>,
+    /// One entry per applied subsystem, in name order.
+    #[prost(message, repeated, tag = "6")]
+    pub subsystems: ::prost::alloc::vec::Vec<SubsystemStats>,
+}
+/// Counters of a subsystem and its live controllers (read-only, a snapshot).
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct SubsystemStats {
+    /// "subsystems/{s}".
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub nqn: ::prost::alloc::string::String,
+    #[prost(uint32, tag = "3")]
+    pub live_controllers: u32,
+    /// Successful Fabrics Connect commands (admin and I/O queues).
+    #[prost(uint64, tag = "4")]
+    pub connects_accepted: u64,
+    /// Connect commands naming this subsystem that were refused.
+    #[prost(uint64, tag = "5")]
+    pub connects_refused: u64,
+    /// Totals over every queue the subsystem had since it was applied.
+    #[prost(message, optional, tag = "6")]
+    pub io: ::core::option::Option<IoCounters>,
+    #[prost(message, repeated, tag = "7")]
+    pub controllers: ::prost::alloc::vec::Vec<ControllerStats>,
+}
+/// Command counts of a queue or of all queues of a subsystem.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct IoCounters {
+    /// Completions sent (admin, fabrics and I/O commands).
+    #[prost(uint64, tag = "1")]
+    pub commands: u64,
+    /// Read/Write commands completed successfully and their data.
+    #[prost(uint64, tag = "2")]
+    pub reads: u64,
+    #[prost(uint64, tag = "3")]
+    pub writes: u64,
+    #[prost(uint64, tag = "4")]
+    pub read_bytes: u64,
+    #[prost(uint64, tag = "5")]
+    pub write_bytes: u64,
+    /// Completions with an error status.
+    #[prost(uint64, tag = "6")]
+    pub errors: u64,
+}
+/// A live controller (NVMe-oF dynamic controller model: it exists while its admin
+/// queue is connected).
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ControllerStats {
+    /// "subsystems/{s}/controllers/{cntlid}".
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(uint32, tag = "2")]
+    pub cntlid: u32,
+    #[prost(string, tag = "3")]
+    pub host_nqn: ::prost::alloc::string::String,
+    /// The host's address of the admin queue's TCP connection ("ip:port").
+    #[prost(string, tag = "4")]
+    pub peer_address: ::prost::alloc::string::String,
+    /// Connected queues in QID order.
+    #[prost(message, repeated, tag = "5")]
+    pub queues: ::prost::alloc::vec::Vec<QueueStats>,
+}
+/// One queue (one TCP connection) of a controller.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct QueueStats {
+    /// 0 = admin queue, 1.. = I/O queues.
+    #[prost(uint32, tag = "1")]
+    pub qid: u32,
+    /// Submission queue entries (Connect SQSIZE + 1).
+    #[prost(uint32, tag = "2")]
+    pub sq_size: u32,
+    #[prost(message, optional, tag = "3")]
+    pub io: ::core::option::Option<IoCounters>,
+    /// Commands received and not yet completed (outstanding AERs included).
+    #[prost(uint64, tag = "4")]
+    pub in_flight: u64,
+    /// Digests negotiated in ICReq/ICResp.
+    #[prost(bool, tag = "5")]
+    pub header_digest: bool,
+    #[prost(bool, tag = "6")]
+    pub data_digest: bool,
+    /// The host's address of this queue's TCP connection ("ip:port").
+    #[prost(string, tag = "7")]
+    pub peer_address: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceStats {

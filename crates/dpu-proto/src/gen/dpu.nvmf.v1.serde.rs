@@ -166,6 +166,169 @@ impl<'de> serde::Deserialize<'de> for BlockDeviceBackend {
         deserializer.deserialize_struct("dpu.nvmf.v1.BlockDeviceBackend", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for ControllerStats {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.cntlid != 0 {
+            len += 1;
+        }
+        if !self.host_nqn.is_empty() {
+            len += 1;
+        }
+        if !self.peer_address.is_empty() {
+            len += 1;
+        }
+        if !self.queues.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ControllerStats", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if self.cntlid != 0 {
+            struct_ser.serialize_field("cntlid", &self.cntlid)?;
+        }
+        if !self.host_nqn.is_empty() {
+            struct_ser.serialize_field("hostNqn", &self.host_nqn)?;
+        }
+        if !self.peer_address.is_empty() {
+            struct_ser.serialize_field("peerAddress", &self.peer_address)?;
+        }
+        if !self.queues.is_empty() {
+            struct_ser.serialize_field("queues", &self.queues)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ControllerStats {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "cntlid",
+            "host_nqn",
+            "hostNqn",
+            "peer_address",
+            "peerAddress",
+            "queues",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Cntlid,
+            HostNqn,
+            PeerAddress,
+            Queues,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "cntlid" => Ok(GeneratedField::Cntlid),
+                            "hostNqn" | "host_nqn" => Ok(GeneratedField::HostNqn),
+                            "peerAddress" | "peer_address" => Ok(GeneratedField::PeerAddress),
+                            "queues" => Ok(GeneratedField::Queues),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ControllerStats;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.ControllerStats")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ControllerStats, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut cntlid__ = None;
+                let mut host_nqn__ = None;
+                let mut peer_address__ = None;
+                let mut queues__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Cntlid => {
+                            if cntlid__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("cntlid"));
+                            }
+                            cntlid__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::HostNqn => {
+                            if host_nqn__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hostNqn"));
+                            }
+                            host_nqn__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::PeerAddress => {
+                            if peer_address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("peerAddress"));
+                            }
+                            peer_address__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Queues => {
+                            if queues__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("queues"));
+                            }
+                            queues__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ControllerStats {
+                    name: name__.unwrap_or_default(),
+                    cntlid: cntlid__.unwrap_or_default(),
+                    host_nqn: host_nqn__.unwrap_or_default(),
+                    peer_address: peer_address__.unwrap_or_default(),
+                    queues: queues__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.ControllerStats", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for CreateListenerRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1669,6 +1832,208 @@ impl<'de> serde::Deserialize<'de> for GetVolumeRequest {
             }
         }
         deserializer.deserialize_struct("dpu.nvmf.v1.GetVolumeRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for IoCounters {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.commands != 0 {
+            len += 1;
+        }
+        if self.reads != 0 {
+            len += 1;
+        }
+        if self.writes != 0 {
+            len += 1;
+        }
+        if self.read_bytes != 0 {
+            len += 1;
+        }
+        if self.write_bytes != 0 {
+            len += 1;
+        }
+        if self.errors != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.IoCounters", len)?;
+        if self.commands != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("commands", ToString::to_string(&self.commands).as_str())?;
+        }
+        if self.reads != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("reads", ToString::to_string(&self.reads).as_str())?;
+        }
+        if self.writes != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("writes", ToString::to_string(&self.writes).as_str())?;
+        }
+        if self.read_bytes != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("readBytes", ToString::to_string(&self.read_bytes).as_str())?;
+        }
+        if self.write_bytes != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("writeBytes", ToString::to_string(&self.write_bytes).as_str())?;
+        }
+        if self.errors != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("errors", ToString::to_string(&self.errors).as_str())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for IoCounters {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "commands",
+            "reads",
+            "writes",
+            "read_bytes",
+            "readBytes",
+            "write_bytes",
+            "writeBytes",
+            "errors",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Commands,
+            Reads,
+            Writes,
+            ReadBytes,
+            WriteBytes,
+            Errors,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "commands" => Ok(GeneratedField::Commands),
+                            "reads" => Ok(GeneratedField::Reads),
+                            "writes" => Ok(GeneratedField::Writes),
+                            "readBytes" | "read_bytes" => Ok(GeneratedField::ReadBytes),
+                            "writeBytes" | "write_bytes" => Ok(GeneratedField::WriteBytes),
+                            "errors" => Ok(GeneratedField::Errors),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = IoCounters;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.IoCounters")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<IoCounters, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut commands__ = None;
+                let mut reads__ = None;
+                let mut writes__ = None;
+                let mut read_bytes__ = None;
+                let mut write_bytes__ = None;
+                let mut errors__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Commands => {
+                            if commands__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("commands"));
+                            }
+                            commands__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Reads => {
+                            if reads__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("reads"));
+                            }
+                            reads__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Writes => {
+                            if writes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("writes"));
+                            }
+                            writes__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::ReadBytes => {
+                            if read_bytes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("readBytes"));
+                            }
+                            read_bytes__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::WriteBytes => {
+                            if write_bytes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("writeBytes"));
+                            }
+                            write_bytes__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Errors => {
+                            if errors__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("errors"));
+                            }
+                            errors__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(IoCounters {
+                    commands: commands__.unwrap_or_default(),
+                    reads: reads__.unwrap_or_default(),
+                    writes: writes__.unwrap_or_default(),
+                    read_bytes: read_bytes__.unwrap_or_default(),
+                    write_bytes: write_bytes__.unwrap_or_default(),
+                    errors: errors__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.IoCounters", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for ListListenersRequest {
@@ -3809,6 +4174,9 @@ impl serde::Serialize for NvmfStats {
         if !self.namespaces.is_empty() {
             len += 1;
         }
+        if !self.subsystems.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NvmfStats", len)?;
         if self.connections != 0 {
             #[allow(clippy::needless_borrow)]
@@ -3833,6 +4201,9 @@ impl serde::Serialize for NvmfStats {
         if !self.namespaces.is_empty() {
             struct_ser.serialize_field("namespaces", &self.namespaces)?;
         }
+        if !self.subsystems.is_empty() {
+            struct_ser.serialize_field("subsystems", &self.subsystems)?;
+        }
         struct_ser.end()
     }
 }
@@ -3851,6 +4222,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             "connects_refused",
             "connectsRefused",
             "namespaces",
+            "subsystems",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3860,6 +4232,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             KeepAliveExpired,
             ConnectsRefused,
             Namespaces,
+            Subsystems,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3886,6 +4259,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             "keepAliveExpired" | "keep_alive_expired" => Ok(GeneratedField::KeepAliveExpired),
                             "connectsRefused" | "connects_refused" => Ok(GeneratedField::ConnectsRefused),
                             "namespaces" => Ok(GeneratedField::Namespaces),
+                            "subsystems" => Ok(GeneratedField::Subsystems),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3910,6 +4284,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                 let mut keep_alive_expired__ = None;
                 let mut connects_refused__ = None;
                 let mut namespaces__ = None;
+                let mut subsystems__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Connections => {
@@ -3950,6 +4325,12 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             }
                             namespaces__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Subsystems => {
+                            if subsystems__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("subsystems"));
+                            }
+                            subsystems__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NvmfStats {
@@ -3958,6 +4339,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                     keep_alive_expired: keep_alive_expired__.unwrap_or_default(),
                     connects_refused: connects_refused__.unwrap_or_default(),
                     namespaces: namespaces__.unwrap_or_default(),
+                    subsystems: subsystems__.unwrap_or_default(),
                 })
             }
         }
@@ -4094,6 +4476,212 @@ impl<'de> serde::Deserialize<'de> for ObjectStatus {
             }
         }
         deserializer.deserialize_struct("dpu.nvmf.v1.ObjectStatus", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for QueueStats {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.qid != 0 {
+            len += 1;
+        }
+        if self.sq_size != 0 {
+            len += 1;
+        }
+        if self.io.is_some() {
+            len += 1;
+        }
+        if self.in_flight != 0 {
+            len += 1;
+        }
+        if self.header_digest {
+            len += 1;
+        }
+        if self.data_digest {
+            len += 1;
+        }
+        if !self.peer_address.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.QueueStats", len)?;
+        if self.qid != 0 {
+            struct_ser.serialize_field("qid", &self.qid)?;
+        }
+        if self.sq_size != 0 {
+            struct_ser.serialize_field("sqSize", &self.sq_size)?;
+        }
+        if let Some(v) = self.io.as_ref() {
+            struct_ser.serialize_field("io", v)?;
+        }
+        if self.in_flight != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("inFlight", ToString::to_string(&self.in_flight).as_str())?;
+        }
+        if self.header_digest {
+            struct_ser.serialize_field("headerDigest", &self.header_digest)?;
+        }
+        if self.data_digest {
+            struct_ser.serialize_field("dataDigest", &self.data_digest)?;
+        }
+        if !self.peer_address.is_empty() {
+            struct_ser.serialize_field("peerAddress", &self.peer_address)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for QueueStats {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "qid",
+            "sq_size",
+            "sqSize",
+            "io",
+            "in_flight",
+            "inFlight",
+            "header_digest",
+            "headerDigest",
+            "data_digest",
+            "dataDigest",
+            "peer_address",
+            "peerAddress",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Qid,
+            SqSize,
+            Io,
+            InFlight,
+            HeaderDigest,
+            DataDigest,
+            PeerAddress,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "qid" => Ok(GeneratedField::Qid),
+                            "sqSize" | "sq_size" => Ok(GeneratedField::SqSize),
+                            "io" => Ok(GeneratedField::Io),
+                            "inFlight" | "in_flight" => Ok(GeneratedField::InFlight),
+                            "headerDigest" | "header_digest" => Ok(GeneratedField::HeaderDigest),
+                            "dataDigest" | "data_digest" => Ok(GeneratedField::DataDigest),
+                            "peerAddress" | "peer_address" => Ok(GeneratedField::PeerAddress),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = QueueStats;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.QueueStats")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<QueueStats, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut qid__ = None;
+                let mut sq_size__ = None;
+                let mut io__ = None;
+                let mut in_flight__ = None;
+                let mut header_digest__ = None;
+                let mut data_digest__ = None;
+                let mut peer_address__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Qid => {
+                            if qid__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("qid"));
+                            }
+                            qid__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::SqSize => {
+                            if sq_size__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("sqSize"));
+                            }
+                            sq_size__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Io => {
+                            if io__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("io"));
+                            }
+                            io__ = map_.next_value()?;
+                        }
+                        GeneratedField::InFlight => {
+                            if in_flight__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("inFlight"));
+                            }
+                            in_flight__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::HeaderDigest => {
+                            if header_digest__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("headerDigest"));
+                            }
+                            header_digest__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::DataDigest => {
+                            if data_digest__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("dataDigest"));
+                            }
+                            data_digest__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::PeerAddress => {
+                            if peer_address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("peerAddress"));
+                            }
+                            peer_address__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(QueueStats {
+                    qid: qid__.unwrap_or_default(),
+                    sq_size: sq_size__.unwrap_or_default(),
+                    io: io__,
+                    in_flight: in_flight__.unwrap_or_default(),
+                    header_digest: header_digest__.unwrap_or_default(),
+                    data_digest: data_digest__.unwrap_or_default(),
+                    peer_address: peer_address__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.QueueStats", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for RamBackend {
@@ -4552,6 +5140,212 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
             }
         }
         deserializer.deserialize_struct("dpu.nvmf.v1.SubsystemSpec", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for SubsystemStats {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.nqn.is_empty() {
+            len += 1;
+        }
+        if self.live_controllers != 0 {
+            len += 1;
+        }
+        if self.connects_accepted != 0 {
+            len += 1;
+        }
+        if self.connects_refused != 0 {
+            len += 1;
+        }
+        if self.io.is_some() {
+            len += 1;
+        }
+        if !self.controllers.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.SubsystemStats", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.nqn.is_empty() {
+            struct_ser.serialize_field("nqn", &self.nqn)?;
+        }
+        if self.live_controllers != 0 {
+            struct_ser.serialize_field("liveControllers", &self.live_controllers)?;
+        }
+        if self.connects_accepted != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("connectsAccepted", ToString::to_string(&self.connects_accepted).as_str())?;
+        }
+        if self.connects_refused != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("connectsRefused", ToString::to_string(&self.connects_refused).as_str())?;
+        }
+        if let Some(v) = self.io.as_ref() {
+            struct_ser.serialize_field("io", v)?;
+        }
+        if !self.controllers.is_empty() {
+            struct_ser.serialize_field("controllers", &self.controllers)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for SubsystemStats {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "nqn",
+            "live_controllers",
+            "liveControllers",
+            "connects_accepted",
+            "connectsAccepted",
+            "connects_refused",
+            "connectsRefused",
+            "io",
+            "controllers",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Nqn,
+            LiveControllers,
+            ConnectsAccepted,
+            ConnectsRefused,
+            Io,
+            Controllers,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "nqn" => Ok(GeneratedField::Nqn),
+                            "liveControllers" | "live_controllers" => Ok(GeneratedField::LiveControllers),
+                            "connectsAccepted" | "connects_accepted" => Ok(GeneratedField::ConnectsAccepted),
+                            "connectsRefused" | "connects_refused" => Ok(GeneratedField::ConnectsRefused),
+                            "io" => Ok(GeneratedField::Io),
+                            "controllers" => Ok(GeneratedField::Controllers),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = SubsystemStats;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.SubsystemStats")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<SubsystemStats, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut nqn__ = None;
+                let mut live_controllers__ = None;
+                let mut connects_accepted__ = None;
+                let mut connects_refused__ = None;
+                let mut io__ = None;
+                let mut controllers__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Nqn => {
+                            if nqn__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nqn"));
+                            }
+                            nqn__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::LiveControllers => {
+                            if live_controllers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("liveControllers"));
+                            }
+                            live_controllers__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::ConnectsAccepted => {
+                            if connects_accepted__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("connectsAccepted"));
+                            }
+                            connects_accepted__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::ConnectsRefused => {
+                            if connects_refused__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("connectsRefused"));
+                            }
+                            connects_refused__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Io => {
+                            if io__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("io"));
+                            }
+                            io__ = map_.next_value()?;
+                        }
+                        GeneratedField::Controllers => {
+                            if controllers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("controllers"));
+                            }
+                            controllers__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(SubsystemStats {
+                    name: name__.unwrap_or_default(),
+                    nqn: nqn__.unwrap_or_default(),
+                    live_controllers: live_controllers__.unwrap_or_default(),
+                    connects_accepted: connects_accepted__.unwrap_or_default(),
+                    connects_refused: connects_refused__.unwrap_or_default(),
+                    io: io__,
+                    controllers: controllers__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.SubsystemStats", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for SubsystemStatus {
