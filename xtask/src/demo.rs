@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use dpu_lab::{Lab, LabOptions, LabProcess, Role, SpawnOptions};
 
 use crate::util::{self, Steps, cargo, run};
-use crate::{demo_guest, prereq};
+use crate::{demo_guest, demo_switch, prereq};
 
 /// Namespaces of the demo's lab are named `dm<pid>n<counter>-<role>`.
 pub const DEMO_BASE: &str = "dm";
@@ -26,6 +26,7 @@ const BINARIES: &[(&str, &str)] = &[
     ("dpuctl", "crates/dpuctl"),
     ("dpu-system", "crates/dpu-system"),
     ("dpu-nvmf", "crates/dpu-nvmf"),
+    ("dpu-switch", "crates/dpu-switch"),
 ];
 
 /// The NVMe/TCP listener: the dpu namespace's uplink address, the IANA NVMe/TCP port.
@@ -115,11 +116,18 @@ command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", "/proc/sys"]
 name = "nvmf"
 socket = "run/nvmf.sock"
 command = [{nvmf:?}, "--socket", {nvmf_socket:?}]
+
+[[services]]
+name = "switch"
+socket = "run/switch.sock"
+command = [{switch:?}, "--socket", {switch_socket:?}]
 "#,
         system = system.display().to_string(),
         socket = socket.display().to_string(),
         nvmf = bin_dir.join("dpu-nvmf").display().to_string(),
         nvmf_socket = work.join("run/nvmf.sock").display().to_string(),
+        switch = bin_dir.join("dpu-switch").display().to_string(),
+        switch_socket = work.join("run/switch.sock").display().to_string(),
     )
 }
 
@@ -289,10 +297,15 @@ impl Demo {
 
     /// Bounded wait until `dpuctl list KIND` (host role) shows every row APPLIED.
     fn wait_applied(&mut self, kind: &str) -> Result<()> {
+        self.wait_applied_as(Caller::Host, kind)
+    }
+
+    /// Bounded wait until `dpuctl list KIND` as `caller` shows every row APPLIED.
+    fn wait_applied_as(&mut self, caller: Caller, kind: &str) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             self.check_interrupt()?;
-            let (role, argv) = self.dpuctl_argv(Caller::Host, &["list", kind]);
+            let (role, argv) = self.dpuctl_argv(caller, &["list", kind]);
             let out = self.lab()?.exec_in_timeout(role, &argv, Duration::from_secs(10))?;
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
             let rows: Vec<&str> = text.lines().skip(1).filter(|l| !l.trim().is_empty()).collect();
@@ -374,7 +387,7 @@ pub fn run_demo() -> Result<()> {
         summary: Vec::new(),
     };
     println!("xtask demo: the agent on a virtual card (work dir {})", demo.work.path().display());
-    let mut steps = Steps::new("xtask demo", 18);
+    let mut steps = Steps::new("xtask demo", 22);
 
     steps.step("prerequisites (iproute2)", || prereq::ensure_apt(prereq::LAB_APT))?;
     steps.step("build: cargo build --workspace --bins", || {
@@ -537,6 +550,61 @@ pub fn run_demo() -> Result<()> {
             Ok(())
         },
     )?;
+    steps.step(
+        "lab: vm1 192.0.2.1, vm2 192.0.2.2 (MTU 1450), a Linux VXLAN VTEP (VNI 100) in the fabric namespace",
+        || {
+            prereq::ensure_apt(demo_switch::APT)?;
+            demo_switch::prepare(demo.lab()?)
+        },
+    )?;
+    let switch_yaml = demo.work.path().join("switch.yaml");
+    fs::write(&switch_yaml, demo_switch::manifest())?;
+    let switch_yaml = switch_yaml.display().to_string();
+    steps.step(
+        "operator: apply a switch manifest (VXLAN bridge VNI 100, access ports pf0vf0/pf0vf1, uplink p0, VTEP 198.51.100.10)",
+        || {
+            print_indented(&demo_switch::manifest());
+            demo.dpuctl(Caller::Operator, &["apply", "-f", &switch_yaml])?;
+            for kind in ["bridges", "ports", "vteps"] {
+                demo.wait_applied_as(Caller::Operator, kind)?;
+            }
+            println!("    every switch object is APPLIED by the supervised dpu-switch");
+            demo.summary.push("operator applied a VXLAN bridge, two access ports, the uplink and a VTEP: all APPLIED".into());
+            Ok(())
+        },
+    )?;
+    steps.step("overlay: vm1 pings vm2 and the fabric's overlay address 192.0.2.3", || {
+        demo.check_interrupt()?;
+        let lab = demo.lab()?;
+        demo_switch::ping(lab, Role::Vm1, demo_switch::VM2_IP, 5)?;
+        demo_switch::ping(lab, Role::Vm1, demo_switch::FABRIC_OVERLAY_IP, 5)?;
+        demo_switch::ping(lab, Role::Vm2, demo_switch::FABRIC_OVERLAY_IP, 5)?;
+        demo.summary.push(format!(
+            "overlay: vm1 -> vm2 through the bridge, vm1 and vm2 -> {} over VXLAN to the fabric's Linux VTEP",
+            demo_switch::FABRIC_OVERLAY_IP
+        ));
+        Ok(())
+    })?;
+    steps.step(
+        "switch status: port counters (host: its own ports), MAC table (operator)",
+        || {
+            let ports = demo.dpuctl(Caller::Host, &["switch", "ports"])?;
+            if !ports.contains("pf0vf0") || ports.lines().any(|l| l.starts_with("p0 ")) {
+                bail!("the host's port counters should list pf0vf0 and not the uplink p0");
+            }
+            demo.dpuctl(Caller::Operator, &["switch", "ports"])?;
+            let macs = demo.dpuctl(Caller::Operator, &["switch", "macs"])?;
+            let remote = macs.lines().filter(|l| l.contains("vtep:")).count();
+            let local = macs.lines().filter(|l| l.contains("pf0vf")).count();
+            if remote == 0 || local < 2 {
+                bail!("the MAC table should hold both VMs and the fabric's overlay MAC behind the VTEP");
+            }
+            demo.summary.push(format!(
+                "switch status: host sees only its ports' counters; MAC table: {local} local, {remote} behind the remote VTEP"
+            ));
+            Ok(())
+        },
+    )?;
     steps.step("metrics: Prometheus endpoint from the host namespace", || demo.metrics())?;
     steps.step("teardown: stop the agent, remove the lab", || {
         if let Some(mut p) = demo.dpud.take() {
@@ -667,6 +735,11 @@ mod tests {
         assert_eq!(command[0].as_str(), Some("/x/target/debug/dpu-nvmf"));
         assert_eq!(command[1].as_str(), Some("--socket"));
         assert_eq!(command[2].as_str(), Some("/tmp/demo/run/nvmf.sock"));
+        let switch = &v["services"][2];
+        assert_eq!(switch["name"].as_str(), Some("switch"));
+        let command = switch["command"].as_array().unwrap();
+        assert_eq!(command[0].as_str(), Some("/x/target/debug/dpu-switch"));
+        assert_eq!(command[2].as_str(), Some("/tmp/demo/run/switch.sock"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod bench;
 mod codegen;
 mod demo;
 mod demo_guest;
+mod demo_switch;
 mod fuzz;
 mod lab;
 mod prereq;
