@@ -41,6 +41,7 @@ use dpu_nvmf_proto::{
 use tracing::{debug, info, warn};
 
 use crate::identify::{self, ControllerIdentity, log_id};
+use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{ConnectRefusal, Controller, Namespace, Target};
 use crate::volume::Volume;
 
@@ -64,11 +65,19 @@ pub struct QueueConfig {
     /// The local address the host connected to (replaces wildcard listener
     /// addresses in the discovery log).
     pub local_addr: Option<SocketAddr>,
+    /// The host's address of this connection (reported in the queue statistics).
+    pub peer_addr: Option<SocketAddr>,
 }
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        Self { maxh2cdata: 128 * 1024, allow_hdgst: true, allow_ddgst: true, local_addr: None }
+        Self {
+            maxh2cdata: 128 * 1024,
+            allow_hdgst: true,
+            allow_ddgst: true,
+            local_addr: None,
+            peer_addr: None,
+        }
     }
 }
 
@@ -196,6 +205,8 @@ struct Bound {
     qid: u16,
     sqsize: u16,
     sqflow_disabled: bool,
+    /// This queue's counters, registered with the subsystem while bound.
+    stats: QueueRegistration,
 }
 
 /// What happens once a command's volume I/O completes.
@@ -415,11 +426,17 @@ impl Connection {
             (Post::Read { len, ns }, Ok(data)) if data.len() == len => {
                 ns.stats.reads.fetch_add(1, Ordering::Relaxed);
                 ns.stats.read_bytes.fetch_add(len as u64, Ordering::Relaxed);
+                if let Some(b) = &self.bound {
+                    b.stats.read(len as u64);
+                }
                 self.send_data(cid, data, ok(cid));
             }
             (Post::Write { len, ns }, Ok(_)) => {
                 ns.stats.writes.fetch_add(1, Ordering::Relaxed);
                 ns.stats.write_bytes.fetch_add(len as u64, Ordering::Relaxed);
+                if let Some(b) = &self.bound {
+                    b.stats.written(len as u64);
+                }
                 self.send_cqe(ok(cid));
             }
             (Post::Compare { expected, ns }, Ok(data)) => {
@@ -527,6 +544,9 @@ impl Connection {
     fn on_capsule(&mut self, c: CapsuleCmd, now: Instant) {
         let CapsuleCmd { sqe, data } = c;
         let cid = sqe.cid;
+        if let Some(b) = &self.bound {
+            b.stats.submitted();
+        }
         let depth = self.queue_depth();
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
         if self.cmds.contains_key(&cid) {
@@ -682,6 +702,9 @@ impl Connection {
                 let depth = self.queue_depth();
                 self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
                 if !self.cmds.contains_key(&c.sqe.cid) {
+                    if let Some(b) = &self.bound {
+                        b.stats.submitted();
+                    }
                     self.send_cqe(Cqe::new(c.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
                 }
             }
@@ -806,43 +829,40 @@ impl Connection {
 
     fn connect(&mut self, sqe: &Sqe, c: &ConnectCmd, data: &[u8], now: Instant) -> Cqe {
         let cid = sqe.cid;
-        let refuse = |t: &Target| {
-            t.stats.connects_refused.fetch_add(1, Ordering::Relaxed);
-        };
         if self.bound.is_some() {
             return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
         }
         if c.recfmt != 0 {
-            refuse(&self.target);
+            self.target.connect_refused(None);
             return fail(cid, Status::CONNECT_INCOMPATIBLE_FORMAT);
         }
         let d = match ConnectData::parse(data) {
             Ok(d) => d,
             Err(dpu_nvmf_proto::ParseError::InvalidField { offset, .. }) => {
-                refuse(&self.target);
+                self.target.connect_refused(None);
                 return Cqe::connect_invalid_param(cid, true, offset as u16);
             }
             Err(_) => {
-                refuse(&self.target);
+                self.target.connect_refused(None);
                 return fail(cid, Status::DATA_SGL_LENGTH_INVALID);
             }
         };
         let max_sq = if c.qid == 0 { identify::ADMIN_MQES } else { identify::MQES };
         if c.sqsize == 0 || c.sqsize > max_sq {
-            refuse(&self.target);
+            self.target.connect_refused(Some(&d.subnqn));
             return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_SQSIZE);
         }
         let sqflow_disabled = c.cattr & 0b100 != 0;
         if c.qid == 0 {
             if d.cntlid != CNTLID_DYNAMIC {
-                refuse(&self.target);
+                self.target.connect_refused(Some(&d.subnqn));
                 return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
             }
             let ctrl = match self.target.create_controller(&d.subnqn, &d.hostnqn, d.hostid, c.kato)
             {
                 Ok(ctrl) => ctrl,
                 Err(r) => {
-                    refuse(&self.target);
+                    self.target.connect_refused(Some(&d.subnqn));
                     info!(subnqn = %d.subnqn, hostnqn = %d.hostnqn, refusal = ?r, "connect refused");
                     return match r {
                         ConnectRefusal::UnknownSubsystem => {
@@ -861,30 +881,46 @@ impl Connection {
             if ctrl.discovery {
                 self.disc_seen = self.target.discovery_log(&ctrl.hostnqn).1;
             }
-            self.bound = Some(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled });
+            let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, 0, c.sqsize));
+            self.bound = Some(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
         } else {
             let Some(ctrl) =
                 self.target.find_controller(&d.subnqn, d.cntlid, &d.hostnqn, &d.hostid)
             else {
-                refuse(&self.target);
+                self.target.connect_refused(Some(&d.subnqn));
                 return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
             };
-            {
+            let qid_taken = {
                 let mut st = ctrl.state();
                 if st.dead || st.csts & 1 == 0 {
                     return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
                 }
                 let limit = if st.io_queues == 0 { identify::MAX_IO_QUEUES } else { st.io_queues };
-                if c.qid > limit || st.io_qids.contains(&c.qid) {
-                    refuse(&self.target);
-                    return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID);
-                }
-                st.io_qids.insert(c.qid);
+                c.qid > limit || !st.io_qids.insert(c.qid)
+            };
+            if qid_taken {
+                // Counted outside the controller lock (the registry lock comes first).
+                self.target.connect_refused(Some(&d.subnqn));
+                return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID);
             }
             debug!(cntlid = ctrl.cntlid, qid = c.qid, sqsize = c.sqsize, "I/O queue connected");
-            self.bound = Some(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled });
+            let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
+            self.bound = Some(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
             ok(cid)
+        }
+    }
+
+    /// What the statistics say about this queue once its Connect succeeds (SQSIZE is
+    /// 0's based, NVMe-oF 1.1 §3.3).
+    fn queue_info(&self, cntlid: u16, qid: u16, sqsize: u16) -> QueueInfo {
+        QueueInfo {
+            cntlid,
+            qid,
+            sq_size: u32::from(sqsize) + 1,
+            hdgst: self.framing.hdgst,
+            ddgst: self.framing.ddgst,
+            peer: self.cfg.peer_addr,
         }
     }
 
@@ -1221,6 +1257,7 @@ impl Connection {
     fn send_cqe(&mut self, mut cqe: Cqe) {
         if let Some(b) = &self.bound {
             cqe.sqid = b.qid;
+            b.stats.completed(cqe.status.is_success());
         }
         cqe.sqhd = self.sqhd;
         encode_capsule_resp(&cqe, &self.framing, &mut self.out);
@@ -1270,6 +1307,9 @@ impl Connection {
         }
         if success_flag {
             self.target.stats.success_flag_completions.fetch_add(1, Ordering::Relaxed);
+            if let Some(b) = &self.bound {
+                b.stats.completed(true);
+            }
         } else {
             self.send_cqe(cqe);
         }

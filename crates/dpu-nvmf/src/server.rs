@@ -203,6 +203,7 @@ async fn accept_loop(
                     allow_hdgst,
                     allow_ddgst,
                     local_addr: stream.local_addr().ok(),
+                    peer_addr: Some(peer),
                 };
                 target.stats.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 debug!(%peer, "connection accepted");

@@ -289,7 +289,9 @@ pub struct SubsystemReport {
     pub nqn: String,
     /// Live controllers in CNTLID order.
     pub controllers: Vec<ControllerReport>,
-    /// Connect counts and I/O totals (its `queues` are moved into `controllers`).
+    /// Connect counts and I/O totals; its `queues` holds only the queues of controllers
+    /// already torn down whose connections are still closing (the others are in
+    /// `controllers`).
     pub counters: SubsystemCounters,
 }
 
@@ -599,15 +601,16 @@ impl Target {
             .values()
             .map(|s| {
                 let mut counters = s.stats.snapshot();
-                let mut queues = std::mem::take(&mut counters.queues);
-                // Queues of a controller already torn down count in the totals only.
+                // Each live controller takes its queues; what is left belongs to
+                // controllers already torn down.
                 let controllers = s
                     .controllers
                     .values()
                     .map(|c| {
-                        let (mine, rest) =
-                            queues.drain(..).partition(|q| q.info.cntlid == c.cntlid);
-                        queues = rest;
+                        let (mine, rest) = std::mem::take(&mut counters.queues)
+                            .into_iter()
+                            .partition(|q| q.info.cntlid == c.cntlid);
+                        counters.queues = rest;
                         ControllerReport {
                             cntlid: c.cntlid,
                             hostnqn: c.hostnqn.clone(),

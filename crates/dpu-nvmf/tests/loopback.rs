@@ -1,6 +1,7 @@
 //! The target on loopback TCP, driven by our initiator library: connect, identify,
 //! write/read-verify with and without digests, error statuses, malformed PDUs,
-//! keep alive expiry, namespace hot add with an asynchronous event.
+//! keep alive expiry, namespace hot add with an asynchronous event, per-subsystem
+//! and per-queue statistics.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_nvmf::initiator::{HostController, HostOptions, HostQueue, InitiatorError};
+use dpu_nvmf::stats::IoTotals;
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target, Volume};
 use dpu_nvmf_proto::Fes;
@@ -344,4 +346,107 @@ async fn starting_more_commands_than_the_queue_holds_is_refused() {
     for cid in cids {
         q.wait(cid).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn subsystem_and_queue_statistics_count_each_queues_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let stranger = HostOptions {
+        hostnqn: "nqn.2014-08.org.example:stranger".into(),
+        ..HostOptions::default()
+    };
+    HostController::connect(addr, SUB, &stranger, 1).await.unwrap_err();
+    let mut c = HostController::connect(addr, SUB, &opts(false, true), 2).await.unwrap();
+    // Queue 1: three 8 KiB writes and two 8 KiB reads; queue 2: four 4 KiB reads and
+    // one read past the end (RAM namespace 2, 4 KiB blocks, 4096 of them).
+    let data = pattern(8192, 5);
+    for i in 0..3u64 {
+        assert!(c.io[0].write(2, i * 2, &data, 4096).await.unwrap().cqe.status.is_success());
+    }
+    for i in 0..2u64 {
+        assert!(c.io[0].read(2, i * 2, 2, 4096).await.unwrap().cqe.status.is_success());
+    }
+    for i in 0..4u64 {
+        assert!(c.io[1].read(2, i, 1, 4096).await.unwrap().cqe.status.is_success());
+    }
+    let r = c.io[1].read(2, 4096, 1, 4096).await.unwrap();
+    assert_eq!(r.cqe.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    // An Asynchronous Event Request stays outstanding on the admin queue.
+    c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
+
+    let report = |server: &Server| {
+        server.target().subsystem_stats().into_iter().find(|s| s.nqn == SUB).unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let s = loop {
+        let s = report(&server);
+        if s.controllers[0].queues[0].in_flight == 1 || Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!((s.counters.connects_accepted, s.counters.connects_refused), (3, 1));
+    assert_eq!(s.controllers.len(), 1);
+    let ctrl = &s.controllers[0];
+    assert_eq!((ctrl.cntlid, ctrl.hostnqn.as_str()), (c.cntlid, HOST));
+    let qids: Vec<u16> = ctrl.queues.iter().map(|q| q.info.qid).collect();
+    assert_eq!(qids, vec![0, 1, 2]);
+    let mut ports = BTreeSet::new();
+    for q in &ctrl.queues {
+        assert_eq!(q.info.cntlid, c.cntlid);
+        assert!(!q.info.hdgst && q.info.ddgst, "digests of queue {}", q.info.qid);
+        let peer = q.info.peer.unwrap();
+        assert!(peer.ip().is_loopback());
+        ports.insert(peer.port());
+    }
+    assert_eq!(ports.len(), 3, "each queue is its own connection");
+    let (admin, q1, q2) = (&ctrl.queues[0], &ctrl.queues[1], &ctrl.queues[2]);
+    // The initiator asked for 32 and 128 entries (SQSIZE 31 and 127, 0's based).
+    assert_eq!((admin.info.sq_size, q1.info.sq_size, q2.info.sq_size), (32, 128, 128));
+    // Admin: Connect, Property Get CAP, Property Set CC, Property Get CSTS, Set
+    // Features Number of Queues completed; the AER is in flight.
+    assert_eq!(admin.io, IoTotals { commands: 5, ..IoTotals::default() });
+    assert_eq!(admin.in_flight, 1);
+    // I/O queues: their Connect plus their own commands, nothing in flight.
+    let io1 = IoTotals {
+        commands: 6,
+        reads: 2,
+        writes: 3,
+        read_bytes: 2 * 8192,
+        write_bytes: 3 * 8192,
+        errors: 0,
+    };
+    let io2 = IoTotals {
+        commands: 6,
+        reads: 4,
+        writes: 0,
+        read_bytes: 4 * 4096,
+        write_bytes: 0,
+        errors: 1,
+    };
+    assert_eq!((q1.io, q1.in_flight), (io1, 0));
+    assert_eq!((q2.io, q2.in_flight), (io2, 0));
+    let total = IoTotals {
+        commands: 17,
+        reads: 6,
+        writes: 3,
+        read_bytes: 2 * 8192 + 4 * 4096,
+        write_bytes: 3 * 8192,
+        errors: 1,
+    };
+    assert_eq!(s.counters.io, total);
+
+    // The subsystem's totals outlive the controller.
+    drop(c);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let s = loop {
+        let s = report(&server);
+        if s.counters.queues.is_empty() && s.controllers.is_empty() || Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(s.controllers.is_empty());
+    assert_eq!(s.counters.io, total);
 }
