@@ -114,8 +114,10 @@ pub struct PduDecoder {
     cfg: DecoderConfig,
     hdgst: bool,
     ddgst: bool,
+    /// Received bytes are `buf[pos..end]`; `buf[end..]` is space to receive into.
     buf: Vec<u8>,
     pos: usize,
+    end: usize,
     state: State,
 }
 
@@ -123,7 +125,15 @@ impl PduDecoder {
     /// A decoder for a new connection (expects the IC PDU first).
     #[must_use]
     pub fn new(cfg: DecoderConfig) -> Self {
-        Self { cfg, hdgst: false, ddgst: false, buf: Vec::new(), pos: 0, state: State::AwaitIc }
+        Self {
+            cfg,
+            hdgst: false,
+            ddgst: false,
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            state: State::AwaitIc,
+        }
     }
 
     /// A decoder for an already initialized connection with the given digests
@@ -157,20 +167,46 @@ impl PduDecoder {
 
     /// Appends received bytes. Cheap: parsing happens in [`decode`](Self::decode).
     pub fn feed(&mut self, bytes: &[u8]) {
-        if matches!(self.state, State::Terminated | State::Failed(_)) {
+        if self.is_closed() {
             return;
         }
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
+        let n = bytes.len();
+        self.spare(n)[..n].copy_from_slice(bytes);
+        self.end += n;
+    }
+
+    /// Space of at least `min` bytes after the buffered ones, for the shell to receive
+    /// into directly (saving the copy [`feed`](Self::feed) makes); then
+    /// [`commit`](Self::commit) the bytes written. Consumed bytes are reclaimed first,
+    /// so the buffer holds at most the unconsumed bytes plus the largest `min` asked.
+    pub fn spare(&mut self, min: usize) -> &mut [u8] {
+        if self.pos == self.end {
+            self.pos = 0;
+            self.end = 0;
+        } else if self.buf.len() - self.end < min && self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
             self.pos = 0;
         }
-        self.buf.extend_from_slice(bytes);
+        if self.buf.len() - self.end < min {
+            self.buf.resize(self.end + min, 0);
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// Takes `n` bytes written at the start of [`spare`](Self::spare) as received
+    /// (ignored once the connection is over, as [`feed`](Self::feed) ignores bytes).
+    pub fn commit(&mut self, n: usize) {
+        if self.is_closed() {
+            return;
+        }
+        self.end = (self.end + n).min(self.buf.len());
     }
 
     /// Bytes received but not yet consumed by a decoded PDU.
     #[must_use]
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
     }
 
     /// Whether the connection is over (peer sent a termination request, or a
@@ -187,7 +223,7 @@ impl PduDecoder {
         if self.is_closed() {
             return 0;
         }
-        let avail = &self.buf[self.pos..];
+        let avail = &self.buf[self.pos..self.end];
         match CommonHeader::parse(avail) {
             None => COMMON_HEADER_LEN - avail.len(),
             Some(ch) => (ch.plen as usize).saturating_sub(avail.len()),
@@ -224,23 +260,23 @@ impl PduDecoder {
                 self.state = State::Failed(e.clone());
                 self.buf = Vec::new();
                 self.pos = 0;
+                self.end = 0;
                 Err(e)
             }
         }
     }
 
+    /// Starts over at the front once everything is consumed; a partial PDU is moved
+    /// to the front only when [`spare`](Self::spare) needs the room.
     fn compact(&mut self) {
-        if self.pos == self.buf.len() {
-            self.buf.clear();
+        if self.pos == self.end {
             self.pos = 0;
-        } else if self.pos > 4096 && self.pos * 2 > self.buf.len() {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
+            self.end = 0;
         }
     }
 
     fn decode_inner(&mut self) -> Result<Option<Pdu>, DecodeError> {
-        let avail = &self.buf[self.pos..];
+        let avail = &self.buf[self.pos..self.end];
         let Some(ch) = CommonHeader::parse(avail) else {
             return Ok(None);
         };

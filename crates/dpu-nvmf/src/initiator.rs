@@ -17,19 +17,26 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{
     CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertyGetCmd, PropertySetCmd, property,
 };
-use dpu_nvmf_proto::pdu::{DataPduHeader, encode_capsule_cmd, encode_h2c_data, encode_ic_req};
+use dpu_nvmf_proto::pdu::{
+    DataPduHeader, PduType, encode_capsule_cmd, encode_data_pdu_prefix, encode_data_pdu_suffix,
+    encode_ic_req,
+};
 use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
     Cqe, DecodeError, DecoderConfig, Framing, IcReq, Pdu, PduDecoder, SglDescriptor, Sqe, TermReq,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::queue::Segment;
+use crate::server::write_segments;
 
 /// Errors of the initiator.
 #[derive(Debug, thiserror::Error)]
@@ -107,13 +114,45 @@ pub struct Completion {
 /// A command in flight.
 #[derive(Debug)]
 struct Pending {
-    /// Data to send on R2T (empty for in-capsule writes and reads).
-    out: Vec<u8>,
-    /// Buffer for C2HData.
+    /// Data to send on R2T (empty for in-capsule writes and reads); shared with the
+    /// H2CData segments being written, so it is not copied again.
+    out: Arc<Vec<u8>>,
+    /// C2HData received so far: the first PDU's data is taken over without a copy,
+    /// later ones in order are appended (gaps read as zero).
     data: Vec<u8>,
+    /// Bytes the command reads.
+    want: usize,
     /// Bytes received by C2HData.
     got: usize,
 }
+
+impl Pending {
+    /// Places C2HData `bytes` at offset `off` (already checked to end within `want`).
+    fn place(&mut self, off: usize, bytes: Vec<u8>) {
+        self.got += bytes.len();
+        if off == 0 && self.data.is_empty() {
+            self.data = bytes;
+        } else if off == self.data.len() {
+            self.data.extend_from_slice(&bytes);
+        } else {
+            let end = off + bytes.len();
+            if self.data.len() < end {
+                self.data.resize(end, 0);
+            }
+            self.data[off..end].copy_from_slice(&bytes);
+        }
+    }
+
+    /// The data buffer of the completed command, `want` bytes long.
+    fn into_data(mut self) -> Vec<u8> {
+        self.data.resize(self.want, 0);
+        self.data
+    }
+}
+
+/// Room asked of the decoder for each receive: a batch of completions or a 128 KiB
+/// C2HData PDU with headers in one read call.
+const RECV_ROOM: usize = 256 * 1024;
 
 /// One NVMe/TCP connection, host side.
 #[derive(Debug)]
@@ -135,7 +174,6 @@ pub struct HostQueue {
     depth: usize,
     /// QID after Connect.
     pub qid: u16,
-    rx: Vec<u8>,
 }
 
 impl HostQueue {
@@ -158,7 +196,6 @@ impl HostQueue {
             done: VecDeque::new(),
             depth: 1,
             qid: 0,
-            rx: vec![0u8; 256 * 1024],
         };
         let mut b = Vec::new();
         encode_ic_req(
@@ -207,13 +244,15 @@ impl HostQueue {
                 Some(p) => return Ok(p),
                 None => {}
             }
-            let n = tokio::time::timeout(self.opts.timeout, self.stream.read(&mut self.rx))
+            // Received straight into the decoder's buffer (no staging copy).
+            let room = self.dec.spare(RECV_ROOM);
+            let n = tokio::time::timeout(self.opts.timeout, self.stream.read(room))
                 .await
                 .map_err(|_| InitiatorError::Timeout)??;
             if n == 0 {
                 return Err(InitiatorError::Closed);
             }
-            self.dec.feed(&self.rx[..n]);
+            self.dec.commit(n);
         }
     }
 
@@ -309,7 +348,7 @@ impl HostQueue {
         let cid = self.alloc_cid();
         sqe.cid = cid;
         let mut b = Vec::new();
-        let mut out = Vec::new();
+        let mut out = Arc::default();
         match data_out {
             Some(d) if d.len() <= self.in_capsule_max => {
                 sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
@@ -318,7 +357,7 @@ impl HostQueue {
             }
             Some(d) => {
                 sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
-                out = d.to_vec();
+                out = Arc::new(d.to_vec());
                 encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
@@ -328,7 +367,7 @@ impl HostQueue {
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
         }
-        self.pending.insert(cid, Pending { out, data: vec![0u8; data_in], got: 0 });
+        self.pending.insert(cid, Pending { out, data: Vec::new(), want: data_in, got: 0 });
         if let Err(e) = self.stream.write_all(&b).await {
             self.pending.remove(&cid);
             return Err(e.into());
@@ -377,10 +416,8 @@ impl HostQueue {
                 Pdu::CapsuleResp(c) => match self.pending.remove(&c.cid) {
                     Some(p) => {
                         let cid = c.cid;
-                        return Ok((
-                            cid,
-                            Completion { cqe: c, data: p.data, via_success_flag: false },
-                        ));
+                        let data = p.into_data();
+                        return Ok((cid, Completion { cqe: c, data, via_success_flag: false }));
                     }
                     None => self.events.push_back(c),
                 },
@@ -392,17 +429,16 @@ impl HostQueue {
                         ));
                     };
                     let off = d.header.datao as usize;
-                    let end = off.checked_add(d.data.len()).filter(|&e| e <= p.data.len());
-                    let Some(end) = end else {
+                    if off.checked_add(d.data.len()).is_none_or(|e| e > p.want) {
                         return Err(InitiatorError::Protocol("C2HData beyond the buffer"));
-                    };
-                    p.data[off..end].copy_from_slice(&d.data);
-                    p.got += d.data.len();
+                    }
+                    p.place(off, d.data);
                     if d.header.success {
-                        if p.got != p.data.len() {
+                        if p.got != p.want {
                             return Err(InitiatorError::Protocol("SUCCESS before all data"));
                         }
-                        let data = self.pending.remove(&cid).map(|p| p.data).unwrap_or_default();
+                        let data =
+                            self.pending.remove(&cid).map(Pending::into_data).unwrap_or_default();
                         let mut cqe = Cqe::new(cid, Status::SUCCESS);
                         cqe.sqid = self.qid;
                         return Ok((cid, Completion { cqe, data, via_success_flag: true }));
@@ -422,7 +458,9 @@ impl HostQueue {
                         .checked_add(r.r2tl as usize)
                         .filter(|&e| e <= d.len())
                         .ok_or(InitiatorError::Protocol("R2T outside the data"))?;
-                    let mut out = Vec::new();
+                    // Headers (and digests, padding) assembled; the data is written
+                    // from the command's buffer by a vectored write, not copied.
+                    let mut segs = Vec::new();
                     let mut pos = start;
                     let chunk = (self.maxh2cdata as usize).max(1);
                     while pos < end {
@@ -434,11 +472,19 @@ impl HostQueue {
                             last: pos + n == end,
                             success: false,
                         };
-                        encode_h2c_data(&h, &d[pos..pos + n], &self.framing, &mut out)
+                        let mut head = Vec::new();
+                        encode_data_pdu_prefix(PduType::H2CData, &h, n, &self.framing, &mut head)
                             .map_err(|_| InitiatorError::Protocol("encode"))?;
+                        segs.push(Segment::Owned(head));
+                        segs.push(Segment::Shared(d.clone(), pos..pos + n));
+                        let mut tail = Vec::new();
+                        encode_data_pdu_suffix(&d[pos..pos + n], &self.framing, &mut tail);
+                        if !tail.is_empty() {
+                            segs.push(Segment::Owned(tail));
+                        }
                         pos += n;
                     }
-                    self.stream.write_all(&out).await?;
+                    write_segments(&mut self.stream, &segs).await?;
                 }
                 _ => return Err(InitiatorError::Protocol("unexpected PDU")),
             }

@@ -133,10 +133,16 @@ pub enum IoOp {
 /// Runs an [`IoRequest`] synchronously (the shell calls this on a blocking thread).
 /// Returns the data read (empty for other operations).
 pub fn execute_io(req: &IoRequest) -> io::Result<Vec<u8>> {
+    execute_io_into(req, Vec::new())
+}
+
+/// [`execute_io`] reading into `buf` (a buffer of an earlier read, which saves
+/// allocating and zeroing a new one; its contents are overwritten).
+pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>> {
     let b = req.volume.backend();
     match &req.op {
         IoOp::Read { offset, len } => {
-            let mut buf = vec![0u8; *len];
+            buf.resize(*len, 0);
             b.read_at(&mut buf, *offset)?;
             Ok(buf)
         }
@@ -360,6 +366,26 @@ impl Connection {
             return;
         }
         self.dec.feed(bytes);
+        self.process_received(now);
+    }
+
+    /// Space of at least `min` bytes for the shell to receive into directly (no
+    /// staging copy); then report the bytes written with [`received`](Self::received).
+    pub fn receive_buffer(&mut self, min: usize) -> &mut [u8] {
+        self.dec.spare(min)
+    }
+
+    /// Takes `n` bytes written at the start of [`receive_buffer`](Self::receive_buffer)
+    /// as received and processes every complete PDU (as [`receive`](Self::receive)).
+    pub fn received(&mut self, n: usize, now: Instant) {
+        if self.closed.is_some() {
+            return;
+        }
+        self.dec.commit(n);
+        self.process_received(now);
+    }
+
+    fn process_received(&mut self, now: Instant) {
         while self.closed.is_none() {
             match self.dec.decode() {
                 Ok(Some(pdu)) => self.on_pdu(pdu, now),
@@ -629,7 +655,7 @@ impl Connection {
                     ttag,
                     // Grows as data arrives: a host that asks for R2Ts and sends
                     // nothing costs no memory.
-                    buf: Vec::with_capacity((length as usize).min(self.cfg.maxh2cdata as usize)),
+                    buf: Vec::new(),
                     digest_failed: false,
                 },
             },
@@ -670,7 +696,12 @@ impl Connection {
             ));
             return;
         }
-        buf.extend_from_slice(&d.data);
+        if buf.is_empty() {
+            // The first PDU's data becomes the buffer (no copy).
+            *buf = d.data;
+        } else {
+            buf.extend_from_slice(&d.data);
+        }
         *df |= digest_failed;
         let complete = buf.len() == expected;
         if h.last && !complete {

@@ -14,13 +14,20 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::queue::{Connection, IoRequest, QueueConfig, Segment, execute_io};
+use crate::queue::{
+    COPY_BELOW, Connection, IoOp, IoRequest, QueueConfig, Segment, execute_io, execute_io_into,
+};
 use crate::target::{ListenerSpec, RegistryError, Target};
 
 /// How often a connection checks timers (keep alive, controller teardown, events).
 pub const TICK: Duration = Duration::from_millis(100);
 /// A send that makes no progress for this long closes the connection.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Room asked of the connection for each receive: a batch of commands or a 128 KiB
+/// H2CData PDU with its header in one read call.
+const RECV_ROOM: usize = 256 * 1024;
+/// Read buffers a connection keeps for reuse once their data is sent.
+const SPARE_READ_BUFFERS: usize = 4;
 
 /// Errors of the shell.
 #[derive(Debug, thiserror::Error)]
@@ -217,9 +224,12 @@ async fn accept_loop(
     }
 }
 
-/// Writes every segment, in order, with vectored writes (read data is sent from the
-/// buffer the volume filled, without copying it into the output).
-async fn write_segments<W: AsyncWriteExt + Unpin>(w: &mut W, segs: &[Segment]) -> io::Result<()> {
+/// Writes every segment, in order, with vectored writes (data is sent from the buffer
+/// that holds it, without copying it into the output).
+pub(crate) async fn write_segments<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    segs: &[Segment],
+) -> io::Result<()> {
     let (mut idx, mut off) = (0usize, 0usize);
     while idx < segs.len() {
         let mut slices = Vec::with_capacity((segs.len() - idx).min(64));
@@ -262,14 +272,19 @@ pub async fn serve_connection(
     let (mut rd, mut wr) = stream.into_split();
     let mut conn = Connection::new(target, cfg, Instant::now());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut buf = vec![0u8; 128 * 1024];
     loop {
         while let Some(req) = conn.poll_io() {
             if req.volume.backend().memory_only() {
                 // RAM volumes: a bounded memory copy, cheaper than two thread hand-offs.
-                let res = execute_io(&req);
+                // Large reads reuse a buffer whose data was sent.
+                let spare = match req.op {
+                    IoOp::Read { len, .. } if len > COPY_BELOW => spare.pop(),
+                    _ => None,
+                };
+                let res = execute_io_into(&req, spare.unwrap_or_default());
                 conn.complete_io(req.tag, res);
             } else {
                 pool.spawn(req, done_tx.clone());
@@ -278,7 +293,17 @@ pub async fn serve_connection(
         let out = conn.take_segments();
         if !out.is_empty() {
             match tokio::time::timeout(SEND_TIMEOUT, write_segments(&mut wr, &out)).await {
-                Ok(Ok(())) => {}
+                Ok(Ok(())) => {
+                    for seg in out {
+                        // The last segment of a read holds its buffer alone.
+                        if let Segment::Shared(data, _) = seg
+                            && spare.len() < SPARE_READ_BUFFERS
+                            && let Ok(buf) = Arc::try_unwrap(data)
+                        {
+                            spare.push(buf);
+                        }
+                    }
+                }
                 Ok(Err(e)) => {
                     debug!(?peer, error = %e, "send failed");
                     break;
@@ -294,9 +319,9 @@ pub async fn serve_connection(
             break;
         }
         tokio::select! {
-            r = rd.read(&mut buf) => match r {
+            r = rd.read(conn.receive_buffer(RECV_ROOM)) => match r {
                 Ok(0) => break,
-                Ok(n) => conn.receive(&buf[..n], Instant::now()),
+                Ok(n) => conn.received(n, Instant::now()),
                 Err(e) => {
                     debug!(?peer, error = %e, "receive failed");
                     break;
