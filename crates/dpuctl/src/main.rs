@@ -92,6 +92,17 @@ enum Command {
         #[command(subcommand)]
         command: CertsCommand,
     },
+    /// NVMe-oF target statistics.
+    Nvmf {
+        #[command(subcommand)]
+        command: NvmfCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NvmfCommand {
+    /// Target, subsystem, controller/queue and namespace counters.
+    Stats,
 }
 
 #[derive(Subcommand)]
@@ -342,6 +353,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             print!("{out}");
+        }
+        Command::Nvmf { command: NvmfCommand::Stats } => {
+            let stats = client
+                .nvmf()
+                .get_nvmf_stats(nvmf::GetNvmfStatsRequest {})
+                .await
+                .map_err(api)?
+                .into_inner();
+            print!("{}", render::nvmf_stats(&stats, format)?);
         }
         Command::Apply { file } => {
             let resources = read_manifest(&file)?;

@@ -261,6 +261,92 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
 }
 
 /// Switch resources of any kind: name, spec fields, state.
+/// Target counters, then one row per subsystem, per queue of each live controller
+/// and per namespace.
+pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
+    if let Some(out) = structured(s, format) {
+        return out;
+    }
+    let io_cells = |io: Option<&nvmf::IoCounters>| {
+        let io = io.copied().unwrap_or_default();
+        [io.commands, io.reads, io.writes, io.read_bytes, io.write_bytes, io.errors]
+            .map(|v| v.to_string())
+    };
+    let rows = vec![
+        vec!["connections".into(), s.connections.to_string()],
+        vec!["terminated_connections".into(), s.terminated_connections.to_string()],
+        vec!["keep_alive_expired".into(), s.keep_alive_expired.to_string()],
+        vec!["connects_refused".into(), s.connects_refused.to_string()],
+    ];
+    let mut out = table(&["COUNTER", "VALUE"], &rows);
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .subsystems
+        .iter()
+        .map(|sub| {
+            let mut row = vec![
+                sub.name.clone(),
+                sub.live_controllers.to_string(),
+                sub.connects_accepted.to_string(),
+                sub.connects_refused.to_string(),
+            ];
+            row.extend(io_cells(sub.io.as_ref()));
+            row
+        })
+        .collect();
+    let io_headers = ["COMMANDS", "READS", "WRITES", "READ_BYTES", "WRITE_BYTES", "ERRORS"];
+    let mut headers = vec!["SUBSYSTEM", "CONTROLLERS", "CONNECTS", "REFUSED"];
+    headers.extend(io_headers);
+    out.push_str(&table(&headers, &rows));
+    out.push('\n');
+    let mut rows = Vec::new();
+    for c in s.subsystems.iter().flat_map(|sub| &sub.controllers) {
+        for q in &c.queues {
+            let digests = match (q.header_digest, q.data_digest) {
+                (true, true) => "header,data",
+                (true, false) => "header",
+                (false, true) => "data",
+                (false, false) => "-",
+            };
+            let mut row = vec![
+                c.name.clone(),
+                c.host_nqn.clone(),
+                q.qid.to_string(),
+                q.peer_address.clone(),
+                q.sq_size.to_string(),
+                q.in_flight.to_string(),
+                digests.into(),
+            ];
+            row.extend(io_cells(q.io.as_ref()));
+            rows.push(row);
+        }
+    }
+    let mut headers = vec!["CONTROLLER", "HOST", "QID", "PEER", "SQ_SIZE", "IN_FLIGHT", "DIGESTS"];
+    headers.extend(io_headers);
+    out.push_str(&table(&headers, &rows));
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .namespaces
+        .iter()
+        .map(|n| {
+            let c = n.counters.unwrap_or_default();
+            vec![
+                n.name.clone(),
+                c.reads.to_string(),
+                c.writes.to_string(),
+                c.read_bytes.to_string(),
+                c.write_bytes.to_string(),
+                c.errors.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["NAMESPACE", "READS", "WRITES", "READ_BYTES", "WRITE_BYTES", "ERRORS"],
+        &rows,
+    ));
+    Ok(out)
+}
+
 pub fn switch_objects(items: &[SwitchObject], format: Format, single: bool) -> Result {
     let headers = ["NAME", "SPEC", "STATE", "GENERATION", "MESSAGE"];
     objects(items, format, single, &headers, |o| {

@@ -107,6 +107,71 @@ async fn write_and_read_back(addr: SocketAddr, seed: u8) {
     c.shutdown().await.unwrap();
 }
 
+/// With a controller of 2 I/O queues connected (after [`write_and_read_back`]'s
+/// controller of 1), the host reads per-subsystem and per-queue counters through the
+/// agent and with `dpuctl nvmf stats` (table and JSON).
+async fn subsystem_controller_and_queue_stats(env: &Env, host: &Client, addr: SocketAddr) {
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    let mut c = HostController::connect(addr, NQN, &opts, 2).await.unwrap();
+    let data = vec![0x5a; 4096];
+    for i in 0..3 {
+        assert!(c.io[1].write(1, 64 + i * 8, &data, 512).await.unwrap().cqe.status.is_success());
+    }
+    for i in 0..2 {
+        assert!(c.io[0].read(1, 64 + i * 8, 8, 512).await.unwrap().cqe.status.is_success());
+    }
+    let stats =
+        async || host.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    // The first controller's connections close on their own time.
+    wait_for("one live controller", async || stats().await.subsystems[0].live_controllers == 1)
+        .await;
+    let s = stats().await.subsystems.remove(0);
+    assert_eq!((s.name.as_str(), s.nqn.as_str()), ("subsystems/s1", NQN));
+    // 2 queues of the first controller, 3 of this one.
+    assert_eq!((s.connects_accepted, s.connects_refused), (5, 0));
+    let io = s.io.unwrap();
+    // Totals include the first controller's write and read.
+    assert_eq!((io.writes, io.reads, io.errors), (4, 3, 0));
+    assert_eq!((io.write_bytes, io.read_bytes), (4 * 4096, 3 * 4096));
+    let ctrl = &s.controllers[0];
+    assert_eq!(ctrl.name, format!("subsystems/s1/controllers/{}", c.cntlid));
+    assert_eq!(ctrl.host_nqn, HOST_NQN);
+    assert!(ctrl.peer_address.starts_with("127.0.0.1:"), "{}", ctrl.peer_address);
+    let qids: Vec<u32> = ctrl.queues.iter().map(|q| q.qid).collect();
+    assert_eq!(qids, vec![0, 1, 2]);
+    assert_eq!(ctrl.queues[0].peer_address, ctrl.peer_address);
+    for q in &ctrl.queues {
+        // The listener allows no digests.
+        assert!(!q.header_digest && !q.data_digest);
+        assert_eq!(q.in_flight, 0);
+    }
+    let (q1, q2) = (ctrl.queues[1].io.unwrap(), ctrl.queues[2].io.unwrap());
+    // Each I/O queue: its Connect plus its own commands.
+    assert_eq!((q1.commands, q1.reads, q1.writes, q1.read_bytes), (3, 2, 0, 2 * 4096));
+    assert_eq!((q2.commands, q2.reads, q2.writes, q2.write_bytes), (4, 0, 3, 3 * 4096));
+    assert_eq!(ctrl.queues[1].sq_size, 128);
+
+    let table = ok(&dpuctl(env, Who::Host, &["nvmf", "stats"]));
+    println!("dpuctl nvmf stats:\n{table}");
+    let row = |prefix: &str| {
+        table.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{table}"))
+    };
+    let cells: Vec<&str> = row("subsystems/s1 ").split_whitespace().collect();
+    assert_eq!(
+        cells[1..],
+        ["1", "5", "0", io.commands.to_string().as_str(), "3", "4", "12288", "16384", "0"]
+    );
+    assert_eq!(table.lines().filter(|l| l.starts_with(&ctrl.name)).count(), 3, "{table}");
+    let json = ok(&dpuctl(env, Who::Host, &["nvmf", "stats", "-o", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let queue2 = &v["subsystems"][0]["controllers"][0]["queues"][2];
+    assert_eq!(queue2["qid"], 2);
+    // proto3 JSON writes 64-bit integers as strings.
+    assert_eq!(queue2["io"]["writes"], "3");
+    assert_eq!(queue2["sqSize"], 128);
+    c.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies() {
     let mut env = Env::with_nvmf();
@@ -181,6 +246,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     let ns_stats = &stats.namespaces[0];
     assert_eq!(ns_stats.name, "subsystems/s1/namespaces/1");
     assert_eq!(ns_stats.counters.unwrap().writes, 1);
+    subsystem_controller_and_queue_stats(&env, &host, addr).await;
 
     // Invalid input is refused before anything is stored.
     let bad_nqn = nvmf
