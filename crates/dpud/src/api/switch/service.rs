@@ -1,0 +1,648 @@
+//! The gRPC handlers of `SwitchService`: the CRUD of every kind, each write checked against
+//! the whole desired state ([`SwitchResources::check`]), and the status reads forwarded to
+//! the switch process.
+
+use std::collections::BTreeMap;
+
+use dpu_pki::Role;
+use dpu_proto::dpu::switch::v1::switch_service_server::SwitchService;
+use dpu_proto::dpu::switch::v1::{
+    BridgeResource, CreateBridgeRequest, CreatePortRequest, CreateRouteRequest,
+    CreateStaticMacRequest, CreateSviRequest, CreateVrfRequest, CreateVtepRequest,
+    DeleteResourceRequest, GetResourceRequest, GetStatusRequest, ListBridgesResponse,
+    ListChildrenRequest, ListFlowsResponse, ListMacEntriesResponse, ListNeighboursResponse,
+    ListPortStatusesResponse, ListPortsResponse, ListRequest, ListResourcesRequest,
+    ListRoutesResponse, ListStaticMacsResponse, ListSvisResponse, ListVrfsResponse,
+    ListVtepsResponse, PortResource, PortStatus, RouteResource, StaticMacResource, SviResource,
+    SwitchStatus, UpdateBridgeRequest, UpdatePortRequest, UpdateRouteRequest,
+    UpdateStaticMacRequest, UpdateSviRequest, UpdateVrfRequest, UpdateVtepRequest, VrfResource,
+    VtepResource,
+};
+use pbjson_types::{Empty, FieldMask};
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+use super::desired::Desired;
+use super::kinds::{
+    BridgeKind, PortKind, RouteKind, StaticMacKind, SviKind, VrfKind, VtepKind, id_of, is_host_port,
+};
+use super::{SWITCH_SERVICE, SwitchResources, switch_client};
+use crate::api::resource::{Kind, Resources, required};
+use crate::api::{invalid, page_size, parse_name, validate_id};
+use crate::services::Services;
+use crate::tls::PeerInfo;
+
+/// The requesting client's role (the gate already let it through).
+fn role<T>(request: &Request<T>) -> Role {
+    request.extensions().get::<PeerInfo>().map_or(Role::Host, |p| p.role)
+}
+
+fn unavailable(e: &Status) -> Status {
+    Status::unavailable(format!("the switch service is not answering: {}", e.message()))
+}
+
+/// `{collection}/{id}` for a Create, after checking the id.
+fn create_name(collection: &str, id: &str, id_field: &str) -> Result<String, Status> {
+    validate_id(id, id_field)?;
+    Ok(format!("{collection}/{id}"))
+}
+
+/// `{parent}/{child}/{id}` for a Create of a nested resource, after checking parent and id.
+fn create_child_name(
+    parent: &str,
+    parent_collection: &str,
+    child: &str,
+    id: &str,
+    id_field: &str,
+) -> Result<String, Status> {
+    let p = parse_name(parent, parent_collection, "parent")?;
+    validate_id(p, "parent")?;
+    validate_id(id, id_field)?;
+    Ok(format!("{parent}/{child}/{id}"))
+}
+
+/// The store id prefix of a ListChildren parent ("vrfs/red" → "red/"; empty: all).
+fn children_prefix(parent: &str, parent_collection: &str) -> Result<String, Status> {
+    if parent.is_empty() {
+        return Ok(String::new());
+    }
+    let p = parse_name(parent, parent_collection, "parent")?;
+    validate_id(p, "parent")?;
+    Ok(format!("{p}/"))
+}
+
+pub struct SwitchApi {
+    pub resources: SwitchResources,
+    pub services: Services,
+}
+
+impl SwitchApi {
+    fn channel(&self) -> Result<Channel, Status> {
+        self.services.get(SWITCH_SERVICE).map(|h| h.channel()).ok_or_else(|| {
+            Status::failed_precondition("the switch service is not configured on this agent")
+        })
+    }
+
+    async fn status(&self) -> Result<SwitchStatus, Status> {
+        Ok(switch_client(self.channel()?)
+            .get_status(GetStatusRequest {})
+            .await
+            .map_err(|e| unavailable(&e))?
+            .into_inner())
+    }
+
+    /// Creates `name` when the state with it added is a configuration the switch accepts.
+    async fn create<K: InDesired>(
+        &self,
+        r: &Resources<K>,
+        name: String,
+        given_name: &str,
+        spec: Option<&K::Spec>,
+    ) -> Result<K::Proto, Status> {
+        let check = async |spec: &K::Spec| {
+            let (name, spec) = (name.clone(), spec.clone());
+            self.resources
+                .check(move |d| {
+                    K::map(d).insert(name, spec);
+                })
+                .await
+        };
+        r.create(&name, given_name, spec, check).await
+    }
+
+    /// Updates `name` when the state with the merged spec is one the switch accepts.
+    async fn update<K: InDesired>(
+        &self,
+        r: &Resources<K>,
+        name: &str,
+        etag: &str,
+        spec: Option<&K::Spec>,
+        mask: Option<&FieldMask>,
+        allow_missing: bool,
+    ) -> Result<K::Proto, Status> {
+        let check = |spec: K::Spec| {
+            let (resources, name) = (self.resources.clone(), name.to_owned());
+            async move {
+                resources
+                    .check(move |d| {
+                        K::map(d).insert(name, spec);
+                    })
+                    .await
+            }
+        };
+        r.update(name, etag, spec, mask, allow_missing, check).await
+    }
+
+    /// Deletes when nothing left behind refers to it.
+    async fn delete<K: InDesired>(
+        &self,
+        r: &Resources<K>,
+        req: DeleteResourceRequest,
+    ) -> Result<(), Status> {
+        let name = req.name.clone();
+        let check = async || {
+            self.resources
+                .check(|d| {
+                    K::map(d).remove(&name);
+                })
+                .await
+        };
+        r.delete(&req.name, &req.etag, req.allow_missing, check).await
+    }
+}
+
+/// Where a kind's specs live in the [`Desired`] state.
+trait InDesired: Kind {
+    fn map(d: &mut Desired) -> &mut BTreeMap<String, Self::Spec>;
+}
+
+macro_rules! in_desired {
+    ($($kind:ident => $field:ident),* $(,)?) => {
+        $(impl InDesired for $kind {
+            fn map(d: &mut Desired) -> &mut BTreeMap<String, Self::Spec> {
+                &mut d.$field
+            }
+        })*
+    };
+}
+
+in_desired!(
+    BridgeKind => bridges,
+    PortKind => ports,
+    VtepKind => vteps,
+    VrfKind => vrfs,
+    RouteKind => routes,
+    SviKind => svis,
+    StaticMacKind => static_macs,
+);
+
+#[tonic::async_trait]
+impl SwitchService for SwitchApi {
+    async fn create_bridge(
+        &self,
+        request: Request<CreateBridgeRequest>,
+    ) -> Result<Response<BridgeResource>, Status> {
+        let req = request.into_inner();
+        let name = create_name("bridges", &req.bridge_id, "bridge_id")?;
+        let r = required(req.bridge.as_ref(), "bridge")?;
+        let created = self.create(&self.resources.bridges, name, &r.name, r.spec.as_ref()).await?;
+        Ok(Response::new(created))
+    }
+
+    async fn get_bridge(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<BridgeResource>, Status> {
+        Ok(Response::new(self.resources.bridges.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_bridges(
+        &self,
+        request: Request<ListResourcesRequest>,
+    ) -> Result<Response<ListBridgesResponse>, Status> {
+        let req = request.into_inner();
+        let prefix = String::new();
+        let (bridges, next_page_token) =
+            self.resources.bridges.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListBridgesResponse { bridges, next_page_token }))
+    }
+
+    async fn update_bridge(
+        &self,
+        request: Request<UpdateBridgeRequest>,
+    ) -> Result<Response<BridgeResource>, Status> {
+        let req = request.into_inner();
+        let r = required(req.bridge.as_ref(), "bridge")?;
+        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
+        let updated = self
+            .update(&self.resources.bridges, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_bridge(
+        &self,
+        request: Request<DeleteResourceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        self.delete(&self.resources.bridges, request.into_inner()).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_port(
+        &self,
+        request: Request<CreatePortRequest>,
+    ) -> Result<Response<PortResource>, Status> {
+        let req = request.into_inner();
+        let name = create_name("ports", &req.port_id, "port_id")?;
+        let r = required(req.port.as_ref(), "port")?;
+        let created = self.create(&self.resources.ports, name, &r.name, r.spec.as_ref()).await?;
+        Ok(Response::new(created))
+    }
+
+    async fn get_port(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<PortResource>, Status> {
+        Ok(Response::new(self.resources.ports.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_ports(
+        &self,
+        request: Request<ListResourcesRequest>,
+    ) -> Result<Response<ListPortsResponse>, Status> {
+        let req = request.into_inner();
+        let prefix = String::new();
+        let (ports, next_page_token) =
+            self.resources.ports.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListPortsResponse { ports, next_page_token }))
+    }
+
+    async fn update_port(
+        &self,
+        request: Request<UpdatePortRequest>,
+    ) -> Result<Response<PortResource>, Status> {
+        let req = request.into_inner();
+        let r = required(req.port.as_ref(), "port")?;
+        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
+        let updated = self
+            .update(&self.resources.ports, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_port(
+        &self,
+        request: Request<DeleteResourceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        self.delete(&self.resources.ports, request.into_inner()).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_vtep(
+        &self,
+        request: Request<CreateVtepRequest>,
+    ) -> Result<Response<VtepResource>, Status> {
+        let req = request.into_inner();
+        let name = create_name("vteps", &req.vtep_id, "vtep_id")?;
+        let r = required(req.vtep.as_ref(), "vtep")?;
+        let created = self.create(&self.resources.vteps, name, &r.name, r.spec.as_ref()).await?;
+        Ok(Response::new(created))
+    }
+
+    async fn get_vtep(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<VtepResource>, Status> {
+        Ok(Response::new(self.resources.vteps.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_vteps(
+        &self,
+        request: Request<ListResourcesRequest>,
+    ) -> Result<Response<ListVtepsResponse>, Status> {
+        let req = request.into_inner();
+        let prefix = String::new();
+        let (vteps, next_page_token) =
+            self.resources.vteps.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListVtepsResponse { vteps, next_page_token }))
+    }
+
+    async fn update_vtep(
+        &self,
+        request: Request<UpdateVtepRequest>,
+    ) -> Result<Response<VtepResource>, Status> {
+        let req = request.into_inner();
+        let r = required(req.vtep.as_ref(), "vtep")?;
+        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
+        let updated = self
+            .update(&self.resources.vteps, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_vtep(
+        &self,
+        request: Request<DeleteResourceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        self.delete(&self.resources.vteps, request.into_inner()).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_vrf(
+        &self,
+        request: Request<CreateVrfRequest>,
+    ) -> Result<Response<VrfResource>, Status> {
+        let req = request.into_inner();
+        let name = create_name("vrfs", &req.vrf_id, "vrf_id")?;
+        let r = required(req.vrf.as_ref(), "vrf")?;
+        let created = self.create(&self.resources.vrfs, name, &r.name, r.spec.as_ref()).await?;
+        Ok(Response::new(created))
+    }
+
+    async fn get_vrf(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<VrfResource>, Status> {
+        Ok(Response::new(self.resources.vrfs.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_vrfs(
+        &self,
+        request: Request<ListResourcesRequest>,
+    ) -> Result<Response<ListVrfsResponse>, Status> {
+        let req = request.into_inner();
+        let prefix = String::new();
+        let (vrfs, next_page_token) =
+            self.resources.vrfs.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListVrfsResponse { vrfs, next_page_token }))
+    }
+
+    async fn update_vrf(
+        &self,
+        request: Request<UpdateVrfRequest>,
+    ) -> Result<Response<VrfResource>, Status> {
+        let req = request.into_inner();
+        let r = required(req.vrf.as_ref(), "vrf")?;
+        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
+        let updated = self
+            .update(&self.resources.vrfs, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_vrf(
+        &self,
+        request: Request<DeleteResourceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        self.delete(&self.resources.vrfs, request.into_inner()).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_svi(
+        &self,
+        request: Request<CreateSviRequest>,
+    ) -> Result<Response<SviResource>, Status> {
+        let req = request.into_inner();
+        let name = create_name("svis", &req.svi_id, "svi_id")?;
+        let r = required(req.svi.as_ref(), "svi")?;
+        let created = self.create(&self.resources.svis, name, &r.name, r.spec.as_ref()).await?;
+        Ok(Response::new(created))
+    }
+
+    async fn get_svi(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<SviResource>, Status> {
+        Ok(Response::new(self.resources.svis.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_svis(
+        &self,
+        request: Request<ListResourcesRequest>,
+    ) -> Result<Response<ListSvisResponse>, Status> {
+        let req = request.into_inner();
+        let prefix = String::new();
+        let (svis, next_page_token) =
+            self.resources.svis.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListSvisResponse { svis, next_page_token }))
+    }
+
+    async fn update_svi(
+        &self,
+        request: Request<UpdateSviRequest>,
+    ) -> Result<Response<SviResource>, Status> {
+        let req = request.into_inner();
+        let r = required(req.svi.as_ref(), "svi")?;
+        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
+        let updated = self
+            .update(&self.resources.svis, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_svi(
+        &self,
+        request: Request<DeleteResourceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        self.delete(&self.resources.svis, request.into_inner()).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_route(
+        &self,
+        request: Request<CreateRouteRequest>,
+    ) -> Result<Response<RouteResource>, Status> {
+        let req = request.into_inner();
+        let name = create_child_name(&req.parent, "vrfs", "routes", &req.route_id, "route_id")?;
+        let r = required(req.route.as_ref(), "route")?;
+        let created = self.create(&self.resources.routes, name, &r.name, r.spec.as_ref()).await?;
+        Ok(Response::new(created))
+    }
+
+    async fn get_route(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<RouteResource>, Status> {
+        Ok(Response::new(self.resources.routes.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_routes(
+        &self,
+        request: Request<ListChildrenRequest>,
+    ) -> Result<Response<ListRoutesResponse>, Status> {
+        let req = request.into_inner();
+        let prefix = children_prefix(&req.parent, "vrfs")?;
+        let (routes, next_page_token) =
+            self.resources.routes.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListRoutesResponse { routes, next_page_token }))
+    }
+
+    async fn update_route(
+        &self,
+        request: Request<UpdateRouteRequest>,
+    ) -> Result<Response<RouteResource>, Status> {
+        let req = request.into_inner();
+        let r = required(req.route.as_ref(), "route")?;
+        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
+        let updated = self
+            .update(&self.resources.routes, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_route(
+        &self,
+        request: Request<DeleteResourceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        self.delete(&self.resources.routes, request.into_inner()).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn create_static_mac(
+        &self,
+        request: Request<CreateStaticMacRequest>,
+    ) -> Result<Response<StaticMacResource>, Status> {
+        let req = request.into_inner();
+        let name = create_child_name(
+            &req.parent,
+            "bridges",
+            "static-macs",
+            &req.static_mac_id,
+            "static_mac_id",
+        )?;
+        let r = required(req.static_mac.as_ref(), "static_mac")?;
+        let created =
+            self.create(&self.resources.static_macs, name, &r.name, r.spec.as_ref()).await?;
+        Ok(Response::new(created))
+    }
+
+    async fn get_static_mac(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<StaticMacResource>, Status> {
+        Ok(Response::new(self.resources.static_macs.get(&request.into_inner().name).await?))
+    }
+
+    async fn list_static_macs(
+        &self,
+        request: Request<ListChildrenRequest>,
+    ) -> Result<Response<ListStaticMacsResponse>, Status> {
+        let req = request.into_inner();
+        let prefix = children_prefix(&req.parent, "bridges")?;
+        let (static_macs, next_page_token) =
+            self.resources.static_macs.list(&prefix, req.page_size, &req.page_token).await?;
+        Ok(Response::new(ListStaticMacsResponse { static_macs, next_page_token }))
+    }
+
+    async fn update_static_mac(
+        &self,
+        request: Request<UpdateStaticMacRequest>,
+    ) -> Result<Response<StaticMacResource>, Status> {
+        let req = request.into_inner();
+        let r = required(req.static_mac.as_ref(), "static_mac")?;
+        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
+        let updated = self
+            .update(
+                &self.resources.static_macs,
+                &r.name,
+                &r.etag,
+                r.spec.as_ref(),
+                mask,
+                allow_missing,
+            )
+            .await?;
+        Ok(Response::new(updated))
+    }
+
+    async fn delete_static_mac(
+        &self,
+        request: Request<DeleteResourceRequest>,
+    ) -> Result<Response<Empty>, Status> {
+        self.delete(&self.resources.static_macs, request.into_inner()).await?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn get_switch_status(
+        &self,
+        _: Request<GetStatusRequest>,
+    ) -> Result<Response<SwitchStatus>, Status> {
+        Ok(Response::new(self.status().await?))
+    }
+
+    async fn get_port_status(
+        &self,
+        request: Request<GetResourceRequest>,
+    ) -> Result<Response<PortStatus>, Status> {
+        let role = role(&request);
+        let name = request.into_inner().name;
+        PortKind::key(&name, "name")?;
+        let ifname = id_of(&name);
+        if role < Role::Operator && !is_host_port(ifname) {
+            return Err(Status::permission_denied(format!(
+                "the host role reads only its own ports (pf<N>hpf, pf<N>vf<M>), not {name}"
+            )));
+        }
+        let status = self.status().await?;
+        let port = status.ports.into_iter().find(|p| p.name == ifname);
+        Ok(Response::new(
+            port.ok_or_else(|| Status::not_found(format!("the switch has no port {name}")))?,
+        ))
+    }
+
+    async fn list_port_statuses(
+        &self,
+        request: Request<ListRequest>,
+    ) -> Result<Response<ListPortStatusesResponse>, Status> {
+        let role = role(&request);
+        let req = request.into_inner();
+        let size = page_size(i32::try_from(req.page_size).unwrap_or(i32::MAX))?;
+        let mut ports: Vec<PortStatus> = self
+            .status()
+            .await?
+            .ports
+            .into_iter()
+            .filter(|p| role >= Role::Operator || is_host_port(&p.name))
+            .filter(|p| req.page_token.is_empty() || p.name > req.page_token)
+            .collect();
+        ports.sort_by(|a, b| a.name.cmp(&b.name));
+        let next_page_token = match ports.get(size) {
+            Some(_) => ports[size - 1].name.clone(),
+            None => String::new(),
+        };
+        ports.truncate(size);
+        Ok(Response::new(ListPortStatusesResponse { ports, next_page_token }))
+    }
+
+    async fn list_mac_entries(
+        &self,
+        request: Request<ListRequest>,
+    ) -> Result<Response<ListMacEntriesResponse>, Status> {
+        let r = switch_client(self.channel()?).list_mac_entries(request.into_inner()).await;
+        Ok(Response::new(r.map_err(|e| forwarded(&e))?.into_inner()))
+    }
+
+    async fn list_neighbours(
+        &self,
+        request: Request<ListRequest>,
+    ) -> Result<Response<ListNeighboursResponse>, Status> {
+        let r = switch_client(self.channel()?).list_neighbours(request.into_inner()).await;
+        Ok(Response::new(r.map_err(|e| forwarded(&e))?.into_inner()))
+    }
+
+    async fn list_flows(
+        &self,
+        request: Request<ListRequest>,
+    ) -> Result<Response<ListFlowsResponse>, Status> {
+        let r = switch_client(self.channel()?).list_flows(request.into_inner()).await;
+        Ok(Response::new(r.map_err(|e| forwarded(&e))?.into_inner()))
+    }
+}
+
+/// A paged read's error: the switch's own verdict on the request (a bad page token) passes
+/// through; anything else means the switch is not answering.
+fn forwarded(e: &Status) -> Status {
+    if e.code() == tonic::Code::InvalidArgument {
+        invalid("page_token", e.message().to_owned())
+    } else {
+        unavailable(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::kinds::parent_of;
+    use super::*;
+
+    #[test]
+    fn child_names_and_prefixes() {
+        assert_eq!(
+            create_child_name("vrfs/red", "vrfs", "routes", "r1", "route_id").unwrap(),
+            "vrfs/red/routes/r1"
+        );
+        assert!(create_child_name("bridges/red", "vrfs", "routes", "r1", "route_id").is_err());
+        assert!(create_child_name("vrfs/red", "vrfs", "routes", "r/1", "route_id").is_err());
+        assert_eq!(children_prefix("vrfs/red", "vrfs").unwrap(), "red/");
+        assert_eq!(children_prefix("", "vrfs").unwrap(), "");
+        assert_eq!(parent_of("bridges/b/static-macs/m", "static-macs"), "bridges/b");
+    }
+}
