@@ -1,7 +1,8 @@
 //! The switch's sans-IO pipeline in memory, one core: frames are copied into packet buffers
-//! (as the AF_PACKET backend does), processed in bursts of 256, and the output dropped.
-//! The peer is the copy alone (buffer per frame, moved to an output list): the floor any
-//! copying software switch pays, measured in the same run. Ratio = ours / peer.
+//! from a [`BufPool`] (as the worker does with the AF_PACKET backend), processed in bursts of
+//! 256, and the output buffers returned to the pool. The peer is the copy alone (the same
+//! pooled buffers, moved to an output list): the floor any copying software switch pays,
+//! measured in the same run. Ratio = ours / peer.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use dpu_switch::config::{
     BridgeConfig, Encap, PortConfig, PortMode, RemoteVtepConfig, SviConfig, SwitchConfig,
     VrfConfig, VtepConfig,
 };
-use dpu_switch::{PacketBuf, PortId, Rx, Switch, Tx};
+use dpu_switch::{BufPool, PacketBuf, PortId, Rx, Switch, Tx};
 use dpu_wire::arp::{ArpOperation, ArpRepr};
 use dpu_wire::ethernet::EthernetRepr;
 use dpu_wire::ipv4::Ipv4Repr;
@@ -138,55 +139,89 @@ impl Rig {
     }
 }
 
+/// Measures CPU time of the calling thread (`/proc/thread-self/schedstat`, first field), so a
+/// figure is per busy core even when other processes share the machine; wall time where that
+/// file is missing.
+struct Stopwatch {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Stopwatch {
+    fn thread_cpu() -> Option<Duration> {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        Some(Duration::from_nanos(s.split_whitespace().next()?.parse().ok()?))
+    }
+
+    fn start() -> Self {
+        Stopwatch { wall: Instant::now(), cpu: Self::thread_cpu() }
+    }
+
+    /// Seconds since `start`: on-CPU time of this thread, or wall time.
+    fn elapsed(&self) -> Duration {
+        match (self.cpu, Self::thread_cpu()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
+
 /// Frames per second through `rig` from `port`; `next` supplies each received frame (copied
-/// into a packet buffer, as the AF_PACKET backend does).
+/// into a pooled packet buffer, as the worker does).
 fn run_pipeline(
     rig: &mut Rig,
     port: usize,
     time: Duration,
-    mut next: impl FnMut() -> PacketBuf,
+    mut next: impl FnMut(&mut BufPool) -> PacketBuf,
 ) -> f64 {
     let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
     let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
+    let mut pool = BufPool::default();
     let id = rig.ids[port];
     let start = Instant::now();
+    let clock = Stopwatch::start();
     let mut n = 0u64;
     while start.elapsed() < time {
         for _ in 0..BURST {
-            rx.push(Rx { port: id, buf: next() });
+            rx.push(Rx { port: id, buf: next(&mut pool) });
         }
         rig.sw.process(Instant::now(), &mut rx, &mut out);
         n += BURST as u64;
-        out.clear();
+        for t in out.drain(..) {
+            pool.put(t.buf);
+        }
     }
-    n as f64 / start.elapsed().as_secs_f64()
+    n as f64 / clock.elapsed().as_secs_f64()
 }
 
-/// The copy floor: the same buffers, moved straight to the output.
+/// The copy floor: the same pooled buffers, moved straight to the output.
 fn run_copy(frames: &[Vec<u8>], time: Duration) -> f64 {
     let mut out: Vec<Tx> = Vec::with_capacity(BURST);
+    let mut pool = BufPool::default();
+    let mut next = cycle(frames);
     let start = Instant::now();
+    let clock = Stopwatch::start();
     let mut n = 0u64;
-    let mut i = 0usize;
     while start.elapsed() < time {
         for _ in 0..BURST {
-            out.push(Tx { port: PortId(1), buf: PacketBuf::from_frame(&frames[i % frames.len()]) });
-            i += 1;
+            out.push(Tx { port: PortId(1), buf: next(&mut pool) });
         }
         n += BURST as u64;
         std::hint::black_box(&out);
-        out.clear();
+        for t in out.drain(..) {
+            pool.put(t.buf);
+        }
     }
-    n as f64 / start.elapsed().as_secs_f64()
+    n as f64 / clock.elapsed().as_secs_f64()
 }
 
 /// Cycles through `frames`.
-fn cycle(frames: &[Vec<u8>]) -> impl FnMut() -> PacketBuf + '_ {
+fn cycle(frames: &[Vec<u8>]) -> impl FnMut(&mut BufPool) -> PacketBuf + '_ {
     let mut i = 0usize;
-    move || {
+    move |pool| {
         let f = &frames[i % frames.len()];
         i += 1;
-        PacketBuf::from_frame(f)
+        pool.copy_of(f)
     }
 }
 
@@ -215,21 +250,25 @@ fn run_misses(rig: &mut Rig, template: &[u8], time: Duration) -> f64 {
     let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
     let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
     let id = rig.ids[0];
+    let mut pool = BufPool::default();
     let mut busy = Duration::ZERO;
     let mut n = 0u64;
     flush_flows(rig);
-    while busy < time {
+    let start = Instant::now();
+    while start.elapsed() < time {
+        let clock = Stopwatch::start();
         for round in (0..ROUND).step_by(BURST) {
             for k in 0..BURST as u32 {
                 set_flow(&mut frame, round + k);
-                rx.push(Rx { port: id, buf: PacketBuf::from_frame(&frame) });
+                rx.push(Rx { port: id, buf: pool.copy_of(&frame) });
             }
-            let t = Instant::now();
-            rig.sw.process(t, &mut rx, &mut out);
-            busy += t.elapsed();
+            rig.sw.process(Instant::now(), &mut rx, &mut out);
             n += BURST as u64;
-            out.clear();
+            for t in out.drain(..) {
+                pool.put(t.buf);
+            }
         }
+        busy += clock.elapsed();
         flush_flows(rig);
     }
     n as f64 / busy.as_secs_f64()
@@ -253,12 +292,12 @@ fn run_flows(rig: &mut Rig, template: &[u8], flows: u32, time: Duration) -> f64 
     }
     // xorshift64: cheap, uniform enough, reproducible.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    run_pipeline(rig, 0, time, move || {
+    run_pipeline(rig, 0, time, move |pool| {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         set_flow(&mut frame, ((x >> 32) % u64::from(flows)) as u32);
-        PacketBuf::from_frame(&frame)
+        pool.copy_of(&frame)
     })
 }
 

@@ -29,7 +29,7 @@ mod switch;
 pub use config::{ConfigError, SwitchConfig};
 pub use counters::DropReason;
 pub use mac::Dest;
-pub use packet::{HEADROOM, PacketBuf, PortId, Rx, Tx};
+pub use packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx, Tx};
 pub use switch::l3::{NeighbourView, RouteView};
 pub use switch::{
     ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView,

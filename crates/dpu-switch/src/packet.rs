@@ -112,6 +112,47 @@ impl PacketBuf {
     }
 }
 
+/// Free packet buffers for reuse: an I/O loop copies received frames into buffers taken from
+/// here and puts sent buffers back, so a steady stream allocates nothing per frame.
+#[derive(Debug, Default)]
+pub struct BufPool {
+    free: Vec<PacketBuf>,
+}
+
+impl BufPool {
+    /// Most buffers kept; more are freed (a burst of floods does not pin memory for ever).
+    pub const LIMIT: usize = 4096;
+
+    /// A buffer holding a copy of `frame` (with [`HEADROOM`] and room for one VLAN tag).
+    pub fn copy_of(&mut self, frame: &[u8]) -> PacketBuf {
+        self.filled(frame.len(), |f| f.copy_from_slice(frame))
+    }
+
+    /// A buffer holding a frame of `len` octets written by `fill`.
+    pub fn filled(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> PacketBuf {
+        let mut buf = self.free.pop().unwrap_or_else(|| PacketBuf::with_room(&[], len + 4));
+        buf.refill(len, fill);
+        buf
+    }
+
+    /// Returns a buffer for reuse.
+    pub fn put(&mut self, buf: PacketBuf) {
+        if self.free.len() < Self::LIMIT {
+            self.free.push(buf);
+        }
+    }
+
+    /// Buffers waiting for reuse.
+    pub fn len(&self) -> usize {
+        self.free.len()
+    }
+
+    /// True when no buffer waits for reuse.
+    pub fn is_empty(&self) -> bool {
+        self.free.is_empty()
+    }
+}
+
 /// Identifies a port of the switch. Ids are never reused within one [`crate::Switch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct PortId(pub u16);
@@ -153,5 +194,23 @@ mod tests {
         assert_eq!((b.frame(), b.headroom()), (&[9u8, 9][..], HEADROOM));
         assert_eq!(b.with_tail(100).len(), 102);
         assert!(b.set_len(50) && !b.set_len(10_000));
+    }
+
+    #[test]
+    fn pool_reuses_buffers_and_bounds_itself() {
+        let mut pool = BufPool::default();
+        let a = pool.copy_of(&[1, 2, 3]);
+        assert_eq!((a.frame(), a.headroom()), (&[1u8, 2, 3][..], HEADROOM));
+        pool.put(a);
+        assert_eq!(pool.len(), 1);
+        // A longer frame in a reused (smaller) buffer: grown, contents exact.
+        let long: Vec<u8> = (0..200).map(|i| i as u8).collect();
+        let b = pool.copy_of(&long);
+        assert!(pool.is_empty());
+        assert_eq!(b.frame(), &long[..]);
+        for _ in 0..BufPool::LIMIT + 10 {
+            pool.put(PacketBuf::from_frame(&[]));
+        }
+        assert_eq!(pool.len(), BufPool::LIMIT);
     }
 }

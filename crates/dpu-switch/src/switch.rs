@@ -25,7 +25,6 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
@@ -38,7 +37,7 @@ use serde::Serialize;
 
 use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
 use crate::counters::{DropReason, PortCounters, PortCountersView};
-use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Verdict};
+use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Outs, Verdict};
 use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
 
@@ -695,20 +694,21 @@ impl Switch {
         now: Instant,
         outs: &[Out],
         entropy: u16,
-        mut buf: PacketBuf,
+        buf: PacketBuf,
         out: &mut Vec<Tx>,
     ) {
-        let n = outs.len();
-        for (i, o) in outs.iter().enumerate() {
-            let copy = if i + 1 == n {
-                std::mem::replace(&mut buf, PacketBuf::from_frame(&[]))
-            } else {
-                buf.clone()
-            };
-            match *o {
-                Out::Port { port, tag } => self.output_port(port, tag, copy, out),
-                Out::Vtep { vtep, vni } => self.output_vtep(now, vtep, vni, entropy, copy, out),
-            }
+        // The last output takes the buffer itself: a unicast frame is never copied.
+        let Some((last, others)) = outs.split_last() else { return };
+        for o in others {
+            self.output(now, *o, entropy, buf.clone(), out);
+        }
+        self.output(now, *last, entropy, buf, out);
+    }
+
+    fn output(&mut self, now: Instant, o: Out, entropy: u16, buf: PacketBuf, out: &mut Vec<Tx>) {
+        match o {
+            Out::Port { port, tag } => self.output_port(port, tag, buf, out),
+            Out::Vtep { vtep, vni } => self.output_vtep(now, vtep, vni, entropy, buf, out),
         }
     }
 
@@ -749,7 +749,7 @@ impl Switch {
                 },
             };
             if let Some(out) = out {
-                return Verdict::Forward(Arc::from([out]));
+                return Verdict::Forward(Outs::one(out));
             }
         }
         // Flood (broadcast, multicast, unknown unicast).
@@ -763,7 +763,7 @@ impl Switch {
         if let (Some(vni), Dest::Port(_)) = (br.vni, ingress.from) {
             outs.extend(br.flood.iter().map(|&vtep| Out::Vtep { vtep, vni }));
         }
-        Verdict::Forward(Arc::from(outs))
+        Verdict::Forward(Outs::from(outs))
     }
 
     fn output_port(

@@ -11,7 +11,7 @@ use dpu_wire::EtherType;
 
 use super::sys::{PacketSocket, RingConfig};
 use super::{IoError, PortIo, TxStats};
-use crate::packet::{HEADROOM, PacketBuf, PortId, Rx};
+use crate::packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx};
 
 /// At most this many blocks are drained per [`PortIo::recv_burst`] (fairness between ports).
 const MAX_BLOCKS_PER_BURST: usize = 4;
@@ -86,20 +86,17 @@ pub(crate) fn parse_block(block: &[u8], mut f: impl FnMut(RingFrame<'_>)) {
     }
 }
 
-/// A packet buffer holding `data` with the stripped tag re-inserted after the MAC addresses.
-pub(crate) fn rebuild(data: &[u8], vlan: Option<(u16, u16)>) -> PacketBuf {
+/// A packet buffer from `pool` holding `data` with the stripped tag re-inserted after the MAC
+/// addresses.
+pub(crate) fn rebuild(pool: &mut BufPool, data: &[u8], vlan: Option<(u16, u16)>) -> PacketBuf {
     match vlan {
-        Some((tpid, tci)) if data.len() >= 12 => {
-            let mut buf = PacketBuf::with_room(&[], data.len() + 8);
-            buf.refill(data.len() + 4, |f| {
-                f[..12].copy_from_slice(&data[..12]);
-                f[12..14].copy_from_slice(&tpid.to_be_bytes());
-                f[14..16].copy_from_slice(&tci.to_be_bytes());
-                f[16..].copy_from_slice(&data[12..]);
-            });
-            buf
-        }
-        _ => PacketBuf::from_frame(data),
+        Some((tpid, tci)) if data.len() >= 12 => pool.filled(data.len() + 4, |f| {
+            f[..12].copy_from_slice(&data[..12]);
+            f[12..14].copy_from_slice(&tpid.to_be_bytes());
+            f[14..16].copy_from_slice(&tci.to_be_bytes());
+            f[16..].copy_from_slice(&data[12..]);
+        }),
+        _ => pool.copy_of(data),
     }
 }
 
@@ -135,7 +132,12 @@ impl PortIo for AfPacketPort {
         Some(self.sock.as_fd())
     }
 
-    fn recv_burst(&mut self, port: PortId, out: &mut Vec<Rx>) -> Result<usize, IoError> {
+    fn recv_burst(
+        &mut self,
+        port: PortId,
+        pool: &mut BufPool,
+        out: &mut Vec<Rx>,
+    ) -> Result<usize, IoError> {
         let mut n = 0;
         let count = self.sock.block_count();
         for _ in 0..MAX_BLOCKS_PER_BURST {
@@ -146,7 +148,7 @@ impl PortIo for AfPacketPort {
                         truncated += 1;
                         return;
                     }
-                    let mut buf = rebuild(f.data, f.vlan);
+                    let mut buf = rebuild(pool, f.data, f.vlan);
                     if f.csum_pending {
                         crate::offload::complete_l4_checksum(buf.frame_mut());
                     }
@@ -236,7 +238,7 @@ mod tests {
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[0], (plain.clone(), None, false));
         assert_eq!(seen[1].1, Some((0x8100, 0x2064)));
-        let b = rebuild(&seen[1].0, seen[1].1);
+        let b = rebuild(&mut BufPool::default(), &seen[1].0, seen[1].1);
         assert_eq!(b.len(), 64);
         assert_eq!(&b.frame()[12..16], &[0x81, 0x00, 0x20, 0x64]);
         assert_eq!(&b.frame()[16..], &plain[12..]);
@@ -248,6 +250,7 @@ mod tests {
         let plain = [0xabu8; 60];
         let good = block_with(&[(&plain, 1, 0), (&plain, 1, 0)]);
         let mut x: u64 = 0x1234_5678_9abc_def0;
+        let mut pool = BufPool::default();
         for _ in 0..20_000 {
             let mut b = good.clone();
             for _ in 0..4 {
@@ -259,7 +262,8 @@ mod tests {
             }
             let len = (x >> 40) as usize % b.len();
             parse_block(&b[..len], |f| {
-                let _ = rebuild(f.data, f.vlan);
+                let b = rebuild(&mut pool, f.data, f.vlan);
+                pool.put(b);
             });
         }
     }

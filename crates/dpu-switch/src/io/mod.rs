@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::packet::{PacketBuf, PortId, Rx, Tx};
+use crate::packet::{BufPool, PacketBuf, PortId, Rx, Tx};
 use crate::switch::Switch;
 
 /// I/O failures.
@@ -71,8 +71,14 @@ pub trait PortIo: Send {
     /// A descriptor that polls readable when frames are waiting; `None` for ports that are
     /// checked on every iteration (in-memory ports).
     fn poll_fd(&self) -> Option<BorrowedFd<'_>>;
-    /// Appends the frames waiting on this port to `out`, tagged with `port`; returns how many.
-    fn recv_burst(&mut self, port: PortId, out: &mut Vec<Rx>) -> Result<usize, IoError>;
+    /// Appends the frames waiting on this port to `out`, tagged with `port`, each copied into
+    /// a buffer from `pool`; returns how many.
+    fn recv_burst(
+        &mut self,
+        port: PortId,
+        pool: &mut BufPool,
+        out: &mut Vec<Rx>,
+    ) -> Result<usize, IoError>;
     /// Sends `frames`.
     fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError>;
     /// Frames the backend lost before the pipeline saw them, since the last call.
@@ -160,10 +166,15 @@ impl PortIo for MemoryPort {
         None
     }
 
-    fn recv_burst(&mut self, port: PortId, out: &mut Vec<Rx>) -> Result<usize, IoError> {
+    fn recv_burst(
+        &mut self,
+        port: PortId,
+        pool: &mut BufPool,
+        out: &mut Vec<Rx>,
+    ) -> Result<usize, IoError> {
         let mut q = lock(&self.to_switch);
         let n = q.len();
-        out.extend(q.drain(..).map(|f| Rx { port, buf: PacketBuf::from_frame(&f) }));
+        out.extend(q.drain(..).map(|f| Rx { port, buf: pool.copy_of(&f) }));
         Ok(n)
     }
 
@@ -214,6 +225,8 @@ pub struct Worker {
     stats: Arc<Mutex<WorkerStats>>,
     /// Ports whose last open failed (warned about once, retried every tick).
     failing: std::collections::HashSet<String>,
+    /// Buffers of sent frames, reused for received ones.
+    pool: BufPool,
 }
 
 impl std::fmt::Debug for Worker {
@@ -231,6 +244,7 @@ impl Worker {
             ports: Vec::new(),
             stats: Arc::default(),
             failing: Default::default(),
+            pool: BufPool::default(),
         }
     }
 
@@ -301,7 +315,7 @@ impl Worker {
             }
             for (i, (id, port)) in self.ports.iter_mut().enumerate() {
                 if ready.get(i).copied().unwrap_or(true) {
-                    port.recv_burst(*id, &mut rx)?;
+                    port.recv_burst(*id, &mut self.pool, &mut rx)?;
                 }
             }
             let now = Instant::now();
@@ -410,7 +424,8 @@ impl Worker {
         Ok(())
     }
 
-    /// Sends `tx` grouped by port (drained); returns (sent, dropped, errors).
+    /// Sends `tx` grouped by port (drained), then keeps the buffers for reuse; returns
+    /// (sent, dropped, errors).
     fn transmit(&mut self, tx: &mut Vec<Tx>) -> (u64, u64, u64) {
         if tx.is_empty() {
             return (0, 0, 0);
@@ -439,6 +454,9 @@ impl Worker {
                     }
                 },
                 None => dropped += frames.len() as u64,
+            }
+            for buf in frames.drain(..) {
+                self.pool.put(buf);
             }
         }
         (sent, dropped, errors)

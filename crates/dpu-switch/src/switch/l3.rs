@@ -17,7 +17,6 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
@@ -31,7 +30,7 @@ use dpu_wire::{EtherType, IpProtocol, MacAddr};
 use super::{ARP_RETRY, FastMap, Ingress, Switch};
 use crate::config::{SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac};
 use crate::counters::DropReason;
-use crate::flow::{FlowKey, Out, Verdict};
+use crate::flow::{FlowKey, Out, Outs, Verdict};
 use crate::mac::Dest;
 use crate::packet::{PacketBuf, Tx};
 
@@ -497,7 +496,7 @@ impl Switch {
             return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
         };
         let outs = self.l2_outs(esvi.bridge, mac);
-        Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Arc::from(outs) })
+        Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
     }
 
     fn route4(&self, dst: Ipv4Addr, ingress_svi: u16) -> Result<Verdict, L3Miss> {
@@ -520,7 +519,7 @@ impl Switch {
             return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
         };
         let outs = self.l2_outs(esvi.bridge, mac);
-        Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Arc::from(outs) })
+        Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
     }
 
     /// What to do when the slow path could not route.
