@@ -8,6 +8,8 @@
 //! bridge made through the API, the counters and the MAC table show it, and an iperf3
 //! transfer survives `kill -9` of the agent (the switch keeps forwarding, the agent re-syncs
 //! the same switch instance).
+//!
+//! Tools: `ip`, `ping`, `ethtool` and `iperf3` (`cargo xtask test` installs them).
 
 #![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
 
