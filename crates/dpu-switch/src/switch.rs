@@ -32,7 +32,7 @@ use dpu_wire::dissect::{FrameInfo, TunnelKind, dissect};
 use dpu_wire::encap::{self, Tunnel, Underlay, UnderlayAddrs};
 use dpu_wire::ethernet::{self, EthernetRepr, VlanStack};
 use dpu_wire::ipv4::Ipv4Packet;
-use dpu_wire::{EtherType, MacAddr};
+use dpu_wire::{EtherType, IpProtocol, MacAddr};
 use serde::Serialize;
 
 use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
@@ -595,15 +595,21 @@ impl Switch {
         let Some((bridge_epoch, svi)) = self.bridges.get(b).map(|br| (br.epoch, br.svi)) else {
             return self.count_drop(ingress.port, DropReason::NoBridge);
         };
-        // The SVI's own traffic (ARP for the gateway, packets to the gateway address) is
-        // consumed here and never cached.
-        if let Some(si) = svi
+        let to_svi_mac =
+            svi.is_some_and(|si| self.svis.get(usize::from(si)).is_some_and(|s| s.mac == key.dst));
+        // The SVI's own traffic (ARP for the gateway, ICMPv6 neighbour discovery, packets to
+        // the gateway address) is consumed here and never cached. Anything else (most
+        // frames) cannot be, and skips the check.
+        let maybe_control = to_svi_mac
+            || key.ethertype == EtherType::ARP.0
+            || (key.ethertype == EtherType::IPV6.0 && key.protocol == IpProtocol::ICMPV6.0);
+        if maybe_control
+            && let Some(si) = svi
             && self.svi_control(now, si, &key, &mut buf, ingress, out)
         {
             return;
         }
-        let routed = svi
-            .is_some_and(|si| self.svis.get(usize::from(si)).is_some_and(|s| s.mac == key.dst))
+        let routed = to_svi_mac
             && (key.ethertype == EtherType::IPV4.0 || key.ethertype == EtherType::IPV6.0);
         // A routed flow depends on every bridge's MAC table and on the neighbour table.
         let epoch = if routed { self.mac_epoch.wrapping_add(self.l3_epoch) } else { bridge_epoch };
