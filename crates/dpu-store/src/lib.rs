@@ -5,6 +5,9 @@
 //!   `kill -9` and power loss (the agent replies only after this returns).
 //! - Mutations are compare-and-swap on the stored bytes: two concurrent writers of one object
 //!   cannot both win, and a stale etag never overwrites a newer spec.
+//! - Writers that validate against the whole stored state hold [`Store::serialize_writes`]
+//!   across their check and the mutation (not the flush), so every check sees every earlier
+//!   write; the `*_applied` variants return a [`Pending`] whose `durable()` is the flush.
 //! - The store knows nothing of gRPC; callers map [`StoreError`] to status codes.
 
 mod record;
@@ -47,6 +50,7 @@ pub struct Store {
     db: sled::Db,
     objects: sled::Tree,
     commit: Arc<GroupCommit>,
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Group commit: writers that finish while a flush runs share the next one, so N concurrent
@@ -66,7 +70,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Self> {
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
         let objects = db.open_tree("objects")?;
-        Ok(Self { db, objects, commit: Arc::default() })
+        Ok(Self { db, objects, commit: Arc::default(), writes: Arc::default() })
     }
 
     /// A typed view of one collection, e.g. `store.collection::<SysctlSpec>("sysctls")`.
@@ -81,6 +85,14 @@ impl Store {
 
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
+    }
+
+    /// One writer at a time from the guard's creation to its drop. A caller that checks a write
+    /// against the whole stored state (references, a configuration valid as a whole) holds it
+    /// across the check and the `*_applied` mutation, then awaits [`Pending::durable`] after
+    /// dropping it, so concurrent writers still share flushes.
+    pub async fn serialize_writes(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.writes.clone().lock_owned().await
     }
 
     /// Durability point: returns once the caller's completed mutation is on disk.
@@ -109,6 +121,21 @@ impl Store {
         tokio::task::spawn_blocking(move || f(&tree))
             .await
             .map_err(|e| StoreError::Conflict(format!("store task failed: {e}")))
+    }
+}
+
+/// A mutation visible in the tree but not yet known to be on disk.
+#[must_use = "a write is acknowledged only after durable()"]
+pub struct Pending<T> {
+    store: Store,
+    value: T,
+}
+
+impl<T> Pending<T> {
+    /// Waits until the mutation is on disk (group commit), then yields its result.
+    pub async fn durable(self) -> Result<T> {
+        self.store.flush().await?;
+        Ok(self.value)
     }
 }
 
@@ -148,6 +175,11 @@ pub struct Page<S> {
 impl<S: Message + Default> Collection<S> {
     pub fn collection_name(&self) -> &'static str {
         self.prefix
+    }
+
+    /// [`Store::serialize_writes`] of the store this collection lives in.
+    pub async fn serialize_writes(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.store.serialize_writes().await
     }
 
     /// The full name `collection/id`.
@@ -196,13 +228,21 @@ impl<S: Message + Default> Collection<S> {
 
     /// Creates `name` with generation 1; fails if it exists.
     pub async fn create(&self, name: &str, spec: &S) -> Result<Object<S>> {
+        self.create_applied(name, spec).await?.durable().await
+    }
+
+    /// [`create`](Self::create) without waiting for the disk.
+    pub async fn create_applied(&self, name: &str, spec: &S) -> Result<Pending<Object<S>>> {
         let rec = Record::new(spec.encode_to_vec());
         let bytes = rec.encode_to_vec();
         if !self.swap(name, None, Some(bytes.clone())).await? {
             return Err(StoreError::AlreadyExists(name.to_owned()));
         }
-        self.store.flush().await?;
-        self.decode(name, &bytes)
+        self.pending(self.decode(name, &bytes)?)
+    }
+
+    fn pending<T>(&self, value: T) -> Result<Pending<T>> {
+        Ok(Pending { store: self.store.clone(), value })
     }
 
     /// Replaces the spec of `name` with `update(old_spec)`.
@@ -217,6 +257,17 @@ impl<S: Message + Default> Collection<S> {
         create_missing: bool,
         update: impl Fn(S) -> S + Send,
     ) -> Result<Object<S>> {
+        self.update_applied(name, expected_etag, create_missing, update).await?.durable().await
+    }
+
+    /// [`update`](Self::update) without waiting for the disk.
+    pub async fn update_applied(
+        &self,
+        name: &str,
+        expected_etag: Option<&str>,
+        create_missing: bool,
+        update: impl Fn(S) -> S + Send,
+    ) -> Result<Pending<Object<S>>> {
         // A bounded retry loop: compare-and-swap fails only under a concurrent write.
         for _ in 0..16 {
             let current = self.read(name).await?;
@@ -230,7 +281,7 @@ impl<S: Message + Default> Collection<S> {
                 if !create_missing {
                     return Err(StoreError::NotFound(name.to_owned()));
                 }
-                match self.create(name, &update(S::default())).await {
+                match self.create_applied(name, &update(S::default())).await {
                     Err(StoreError::AlreadyExists(_)) => continue,
                     other => return other,
                 }
@@ -249,12 +300,11 @@ impl<S: Message + Default> Collection<S> {
                 .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
             let new_spec = update(old_spec).encode_to_vec();
             if new_spec == old.spec {
-                return self.decode(name, &current);
+                return self.pending(self.decode(name, &current)?);
             }
             let bytes = old.next(new_spec).encode_to_vec();
             if self.swap(name, Some(current), Some(bytes.clone())).await? {
-                self.store.flush().await?;
-                return self.decode(name, &bytes);
+                return self.pending(self.decode(name, &bytes)?);
             }
         }
         Err(StoreError::Conflict(name.to_owned()))
@@ -262,9 +312,18 @@ impl<S: Message + Default> Collection<S> {
 
     /// Deletes `name`. Returns whether it existed.
     pub async fn delete(&self, name: &str, expected_etag: Option<&str>) -> Result<bool> {
+        self.delete_applied(name, expected_etag).await?.durable().await
+    }
+
+    /// [`delete`](Self::delete) without waiting for the disk.
+    pub async fn delete_applied(
+        &self,
+        name: &str,
+        expected_etag: Option<&str>,
+    ) -> Result<Pending<bool>> {
         for _ in 0..16 {
             let Some(current) = self.read(name).await? else {
-                return Ok(false);
+                return self.pending(false);
             };
             if let Some(etag) = expected_etag {
                 let old = Record::decode(current.as_ref())
@@ -277,8 +336,7 @@ impl<S: Message + Default> Collection<S> {
                 }
             }
             if self.swap(name, Some(current), None).await? {
-                self.store.flush().await?;
-                return Ok(true);
+                return self.pending(true);
             }
         }
         Err(StoreError::Conflict(name.to_owned()))

@@ -329,3 +329,105 @@ async fn list_pages_and_update_semantics() {
     assert_eq!(c.generation, 2);
     assert!(c.create_time.is_some() && c.update_time.is_some());
 }
+
+/// A write is checked against the whole stored state and stored under one writer lock: a
+/// namespace created while its volume is deleted can never both succeed (which would leave a
+/// namespace pointing at nothing). Racing pairs, many rounds; without the lock some round lets
+/// both through.
+#[tokio::test(flavor = "multi_thread")]
+async fn racing_writes_cannot_both_pass_their_checks() {
+    use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
+    use dpu_proto::dpu::nvmf::v1::{
+        CreateNamespaceRequest, CreateSubsystemRequest, CreateVolumeRequest, DeleteVolumeRequest,
+        ListNamespacesRequest, ListVolumesRequest, Namespace, NamespaceSpec, RamBackend, Subsystem,
+        SubsystemSpec, Volume, VolumeSpec,
+    };
+    let mut env = Env::new();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    let mut nvmf = client.nvmf();
+    nvmf.create_subsystem(CreateSubsystemRequest {
+        subsystem_id: "s1".into(),
+        subsystem: Some(Subsystem {
+            spec: Some(SubsystemSpec {
+                nqn: "nqn.2024-01.io.example:race".into(),
+                serial_number: "RACE".into(),
+                model_number: "race".into(),
+                allow_any_host: true,
+                allowed_hosts: vec![],
+            }),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    let (mut both, mut rounds) = (0, 0);
+    for round in 1..=40u32 {
+        let volume = format!("v{round}");
+        nvmf.create_volume(CreateVolumeRequest {
+            volume_id: volume.clone(),
+            volume: Some(Volume {
+                spec: Some(VolumeSpec {
+                    backend: Some(Backend::Ram(RamBackend { size_bytes: 1 << 20 })),
+                    block_size: 512,
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+        let (mut a, mut b) = (client.nvmf(), client.nvmf());
+        let create = a.create_namespace(CreateNamespaceRequest {
+            parent: "subsystems/s1".into(),
+            namespace_id: round.to_string(),
+            namespace: Some(Namespace {
+                spec: Some(NamespaceSpec {
+                    volume: format!("volumes/{volume}"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        });
+        let delete = b.delete_volume(DeleteVolumeRequest {
+            name: format!("volumes/{volume}"),
+            ..Default::default()
+        });
+        let (created, deleted) = tokio::join!(create, delete);
+        rounds += 1;
+        if created.is_ok() && deleted.is_ok() {
+            both += 1;
+        }
+        // Whichever lost was refused for the reference, nothing else.
+        if let Err(e) = &created {
+            assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        }
+        if let Err(e) = &deleted {
+            assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        }
+    }
+    assert_eq!(both, 0, "{both} of {rounds} rounds stored a namespace and deleted its volume");
+    // The stored state holds together: every namespace's volume exists.
+    let volumes: Vec<String> = nvmf
+        .list_volumes(ListVolumesRequest { page_size: 1000, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .volumes
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    let namespaces = nvmf
+        .list_namespaces(ListNamespacesRequest {
+            parent: "subsystems/s1".into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .namespaces;
+    for ns in namespaces {
+        let v = ns.spec.unwrap().volume;
+        assert!(volumes.contains(&v), "{} refers to deleted {v}", ns.name);
+    }
+}

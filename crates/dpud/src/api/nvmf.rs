@@ -7,9 +7,8 @@
 //! namespace cannot be deleted (FAILED_PRECONDITION). Namespaces are stored under their own
 //! collection (`nvmf-namespaces/{s}/{nsid}`) and shown as `subsystems/{s}/namespaces/{nsid}`.
 //!
-//! The reference checks and the write are not one transaction: a namespace created while its
-//! volume is being deleted can pass both checks. The service then reports that namespace
-//! `FAILED` ("volume ... is not applied") until the volume exists again; nothing else breaks.
+//! A check and its write happen under the store's writer lock (see `resource.rs`), so a
+//! namespace created while its volume is being deleted cannot pass both checks.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

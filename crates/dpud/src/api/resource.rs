@@ -168,8 +168,12 @@ impl<K: Kind> Resources<K> {
         let key = K::key(name, &format!("{field}.name"))?;
         let spec = required(spec, &format!("{field}.spec"))?;
         K::validate(spec, &format!("{field}.spec"))?;
-        check(spec).await?;
-        let created = self.collection.create(&key, spec).await.map_err(store_status)?;
+        let pending = {
+            let _one_writer = self.collection.serialize_writes().await;
+            check(spec).await?;
+            self.collection.create_applied(&key, spec).await.map_err(store_status)?
+        };
+        let created = pending.durable().await.map_err(store_status)?;
         tracing::info!(%name, "{field} created");
         self.changed();
         Ok(self.to_proto(created))
@@ -229,12 +233,15 @@ impl<K: Kind> Resources<K> {
         let spec = required(spec, &spec_field)?;
         let paths: &[String] = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
         let whole = paths.is_empty() || paths.iter().any(|p| p == "spec");
-        let updated = if whole {
+        // Check and write under one writer lock so the check sees every earlier write; the
+        // flush (durable) happens after it is released.
+        let one_writer = self.collection.serialize_writes().await;
+        let pending = if whole {
             K::validate(spec, &spec_field)?;
             check(spec.clone()).await?;
             let new = spec.clone();
             self.collection
-                .update(&key, etag(given_etag), allow_missing, move |_| new.clone())
+                .update_applied(&key, etag(given_etag), allow_missing, move |_| new.clone())
                 .await
                 .map_err(store_status)?
         } else {
@@ -258,7 +265,7 @@ impl<K: Kind> Resources<K> {
                 let new = merged.clone();
                 match self
                     .collection
-                    .update(&key, expected.as_deref(), allow_missing, move |_| new.clone())
+                    .update_applied(&key, expected.as_deref(), allow_missing, move |_| new.clone())
                     .await
                 {
                     Ok(o) => break o,
@@ -269,6 +276,8 @@ impl<K: Kind> Resources<K> {
                 }
             }
         };
+        drop(one_writer);
+        let updated = pending.durable().await.map_err(store_status)?;
         tracing::info!(%name, generation = updated.generation, "{field} updated");
         self.changed();
         Ok(self.to_proto(updated))
@@ -283,8 +292,12 @@ impl<K: Kind> Resources<K> {
         check: impl AsyncFnOnce() -> Result<(), Status>,
     ) -> Result<(), Status> {
         let key = K::key(name, "name")?;
-        check().await?;
-        let existed = self.collection.delete(&key, etag(given_etag)).await.map_err(store_status)?;
+        let pending = {
+            let _one_writer = self.collection.serialize_writes().await;
+            check().await?;
+            self.collection.delete_applied(&key, etag(given_etag)).await.map_err(store_status)?
+        };
+        let existed = pending.durable().await.map_err(store_status)?;
         if !existed && !allow_missing {
             return Err(Status::not_found(format!("{name} not found")));
         }

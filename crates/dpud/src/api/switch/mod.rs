@@ -105,11 +105,8 @@ impl SwitchResources {
 
     /// FAILED_PRECONDITION unless the stored state changed by `edit` is a configuration the
     /// switch accepts.
-    ///
-    /// Like the nvmf reference checks, the check and the write are not one transaction: two
-    /// concurrent writes can each pass against the state before the other. The reconciler
-    /// then reports every object FAILED with the switch's reason (the switch keeps its last
-    /// good configuration) until the operator fixes it.
+    /// Runs under the store's writer lock (`resource.rs`): two concurrent writes cannot each
+    /// pass against the state before the other.
     async fn check(&self, edit: impl FnOnce(&mut Desired)) -> Result<(), Status> {
         let mut desired = self.stored().await?.desired();
         edit(&mut desired);
