@@ -385,6 +385,9 @@ fn connect_refusals() {
     let mut q2 = H::new(&t, false, false);
     assert_eq!(q2.connect(SUB, 1, cntlid, 0, 0).dw0, u32::from(ConnectCmd::OFFSET_QID));
     assert_eq!(t.stats.connects_refused.load(Ordering::Relaxed), 6);
+    // Every refusal but the unknown subsystem's counts for SUB; two queues were accepted.
+    let s = &t.subsystem_stats()[0].counters;
+    assert_eq!((s.connects_refused, s.connects_accepted), (5, 2));
 }
 
 #[test]
@@ -742,4 +745,11 @@ fn h2c_data_digest_error_fails_only_the_command() {
     let (c, d) = q.run(rw(io_opcode::READ, 0, 16, 8192), &[]);
     assert!(c.status.is_success());
     assert!(d.iter().all(|&x| x == 0), "nothing was written");
+    // The queue's counters: Connect, the failed write, the read; nothing left in flight.
+    let report = t.subsystem_stats().remove(0);
+    let qs = &report.controllers[0].queues[1];
+    assert_eq!(qs.info.qid, 1);
+    assert!(qs.info.hdgst && qs.info.ddgst);
+    assert_eq!((qs.io.commands, qs.io.errors, qs.io.writes, qs.io.reads), (3, 1, 0, 1));
+    assert_eq!((qs.io.read_bytes, qs.in_flight), (8192, 0));
 }
