@@ -33,8 +33,8 @@ const QUEUE_COUNTS: [usize; 2] = [1, 2];
 /// Queue depth of the sequential 128 KiB figures.
 const SEQ_QD: usize = 32;
 const SEQ_SIZE: usize = 128 * 1024;
-/// Both ends of the raw TCP limit peer read through a buffer this large, as the initiator
-/// and the target do, so a batch of pipelined messages costs one read call.
+/// Both ends of the raw TCP limit peer read up to this much at once, as the initiator and
+/// the target do, so a batch of pipelined messages costs one read call.
 const PEER_READ_BUF: usize = 256 * 1024;
 
 #[derive(Clone, Copy)]
@@ -193,23 +193,58 @@ async fn fill_volume(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reads into `buf` after the `have` bytes kept from before; returns how many whole
+/// `msg`-byte messages arrived and keeps the partial one at the front of `buf`.
+async fn read_messages<R: AsyncReadExt + Unpin>(
+    r: &mut R,
+    buf: &mut [u8],
+    have: &mut usize,
+    msg: usize,
+) -> anyhow::Result<usize> {
+    let n = tokio::time::timeout(Duration::from_secs(10), r.read(&mut buf[*have..])).await??;
+    anyhow::ensure!(n > 0, "peer closed");
+    let total = *have + n;
+    let whole = total / msg;
+    *have = total % msg;
+    buf.copy_within(whole * msg..total, 0);
+    Ok(whole)
+}
+
+/// Writes `count` copies of a message, in writes of at most `batch.len()` bytes (`batch`
+/// holds the message repeated).
+async fn write_messages<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    batch: &[u8],
+    msg: usize,
+    mut count: usize,
+) -> anyhow::Result<()> {
+    while count > 0 {
+        let k = count.min(batch.len() / msg);
+        w.write_all(&batch[..k * msg]).await?;
+        count -= k;
+    }
+    Ok(())
+}
+
 /// The raw TCP request-response limit of a shape: round trips per second of a minimal
 /// server on `shape.queues` connections, each with `shape.qd` requests of `req` bytes in
-/// flight, every request answered with `resp` bytes.
+/// flight, every request answered with `resp` bytes. Both ends batch as ours do: every
+/// read takes what has arrived (up to 256 KiB), and the answers to (or the new requests
+/// for) all the whole messages in it leave in one write.
 async fn tcp_limit(req: usize, resp: usize, shape: Shape, time: Duration) -> anyhow::Result<f64> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let qd = shape.qd;
     let server = tokio::spawn(async move {
         loop {
-            let Ok((s, _)) = listener.accept().await else { return };
+            let Ok((mut s, _)) = listener.accept().await else { return };
             let _ = s.set_nodelay(true);
             tokio::spawn(async move {
-                let (r, mut w) = s.into_split();
-                let mut r = tokio::io::BufReader::with_capacity(PEER_READ_BUF, r);
-                let mut inb = vec![0u8; req];
-                let out = vec![0x5Au8; resp];
-                while r.read_exact(&mut inb).await.is_ok() {
-                    if w.write_all(&out).await.is_err() {
+                let mut buf = vec![0u8; PEER_READ_BUF];
+                let replies = vec![0x5Au8; resp * qd];
+                let mut have = 0;
+                while let Ok(k) = read_messages(&mut s, &mut buf, &mut have, req).await {
+                    if write_messages(&mut s, &replies, resp, k).await.is_err() {
                         return;
                     }
                 }
@@ -219,21 +254,18 @@ async fn tcp_limit(req: usize, resp: usize, shape: Shape, time: Duration) -> any
     let mut tasks = Vec::new();
     for _ in 0..shape.queues {
         tasks.push(tokio::spawn(async move {
-            let s = TcpStream::connect(addr).await?;
+            let mut s = TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
-            let (r, mut w) = s.into_split();
-            let mut r = tokio::io::BufReader::with_capacity(PEER_READ_BUF, r);
-            let out = vec![0x33u8; req];
-            let mut inb = vec![0u8; resp];
+            let mut buf = vec![0u8; PEER_READ_BUF];
+            let requests = vec![0x33u8; req * qd];
+            let mut have = 0;
             let start = Instant::now();
-            for _ in 0..shape.qd {
-                w.write_all(&out).await?;
-            }
+            write_messages(&mut s, &requests, req, qd).await?;
             let mut n = 0u64;
             while start.elapsed() < time {
-                tokio::time::timeout(Duration::from_secs(10), r.read_exact(&mut inb)).await??;
-                n += 1;
-                w.write_all(&out).await?;
+                let k = read_messages(&mut s, &mut buf, &mut have, resp).await?;
+                n += k as u64;
+                write_messages(&mut s, &requests, req, k).await?;
             }
             Ok::<_, anyhow::Error>(n as f64 / start.elapsed().as_secs_f64())
         }));

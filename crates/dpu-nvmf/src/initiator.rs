@@ -153,6 +153,8 @@ impl Pending {
 /// Room asked of the decoder for each receive: a batch of completions or a 128 KiB
 /// C2HData PDU with headers in one read call.
 const RECV_ROOM: usize = 256 * 1024;
+/// Commands left for batching are written once they reach this many bytes.
+const TX_BATCH: usize = 64 * 1024;
 
 /// One NVMe/TCP connection, host side.
 #[derive(Debug)]
@@ -174,6 +176,8 @@ pub struct HostQueue {
     depth: usize,
     /// QID after Connect.
     pub qid: u16,
+    /// Encoded commands not yet written (see [`start`](Self::start)).
+    tx: Vec<u8>,
 }
 
 impl HostQueue {
@@ -196,6 +200,7 @@ impl HostQueue {
             done: VecDeque::new(),
             depth: 1,
             qid: 0,
+            tx: Vec::new(),
         };
         let mut b = Vec::new();
         encode_ic_req(
@@ -222,6 +227,7 @@ impl HostQueue {
 
     /// Sends raw bytes (for malformed-PDU tests).
     pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), InitiatorError> {
+        self.flush().await?;
         self.stream.write_all(bytes).await?;
         Ok(())
     }
@@ -244,6 +250,8 @@ impl HostQueue {
                 Some(p) => return Ok(p),
                 None => {}
             }
+            // Commands left for batching go out before we wait for answers.
+            self.flush().await?;
             // Received straight into the decoder's buffer (no staging copy).
             let room = self.dec.spare(RECV_ROOM);
             let n = tokio::time::timeout(self.opts.timeout, self.stream.read(room))
@@ -328,6 +336,7 @@ impl HostQueue {
         let mut b = Vec::new();
         encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
             .map_err(|_| InitiatorError::Protocol("encode"))?;
+        self.flush().await?;
         self.stream.write_all(&b).await?;
         Ok(sqe.cid)
     }
@@ -335,7 +344,9 @@ impl HostQueue {
     /// Sends `sqe` (its CID and SGL are filled in) with `data_out` to send or
     /// `data_in` bytes to receive, without waiting; returns the CID. Fails with
     /// [`InitiatorError::QueueFull`] when [`queue_depth`](Self::queue_depth) commands
-    /// are in flight.
+    /// are in flight. The command is written at once, unless received completions
+    /// wait to be reaped: then it is batched with the caller's next commands and
+    /// written at the latest before this queue next reads from or writes to the socket.
     pub async fn start(
         &mut self,
         mut sqe: Sqe,
@@ -347,32 +358,47 @@ impl HostQueue {
         }
         let cid = self.alloc_cid();
         sqe.cid = cid;
-        let mut b = Vec::new();
+        let b = &mut self.tx;
         let mut out = Arc::default();
         match data_out {
             Some(d) if d.len() <= self.in_capsule_max => {
                 sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
-                encode_capsule_cmd(&sqe, d, &self.framing, &mut b)
+                encode_capsule_cmd(&sqe, d, &self.framing, b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
             Some(d) => {
                 sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
                 out = Arc::new(d.to_vec());
-                encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
+                encode_capsule_cmd(&sqe, &[], &self.framing, b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
             None => {
                 sqe.set_sgl(SglDescriptor::transport(data_in as u32));
-                encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
+                encode_capsule_cmd(&sqe, &[], &self.framing, b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
         }
         self.pending.insert(cid, Pending { out, data: Vec::new(), want: data_in, got: 0 });
-        if let Err(e) = self.stream.write_all(&b).await {
+        // While completions already received wait to be reaped, the caller is going
+        // through a burst of them: its new commands leave in one write with the next
+        // socket operation of this queue, not one write each.
+        if (self.dec.buffered() == 0 || self.tx.len() >= TX_BATCH)
+            && let Err(e) = self.flush().await
+        {
             self.pending.remove(&cid);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(cid)
+    }
+
+    /// Sends the commands [`start`](Self::start) left for batching.
+    async fn flush(&mut self) -> Result<(), InitiatorError> {
+        if !self.tx.is_empty() {
+            let r = self.stream.write_all(&self.tx).await;
+            self.tx.clear();
+            r?;
+        }
+        Ok(())
     }
 
     /// Waits for the next command started with [`start`](Self::start) to complete
@@ -484,6 +510,7 @@ impl HostQueue {
                         }
                         pos += n;
                     }
+                    self.flush().await?;
                     write_segments(&mut self.stream, &segs).await?;
                 }
                 _ => return Err(InitiatorError::Protocol("unexpected PDU")),
@@ -716,5 +743,65 @@ impl HostController {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         Err(InitiatorError::Protocol("shutdown did not complete"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::target::{ListenerSpec, SubsystemSpec, Target};
+    use crate::{Server, Volume};
+
+    const NQN: &str = "nqn.2024-01.io.example.test:batch";
+
+    #[tokio::test]
+    async fn commands_started_while_completions_wait_are_sent_before_the_next_read() {
+        let t = Target::new();
+        let spec = SubsystemSpec {
+            nqn: NQN.into(),
+            serial: "T".into(),
+            model: "t".into(),
+            allow_any_host: true,
+            hosts: BTreeSet::new(),
+        };
+        t.add_subsystem(spec).unwrap();
+        let vol = Volume::ram("batch", 512, 1 << 20).unwrap();
+        t.add_namespace(NQN, 1, Arc::new(vol), [1; 16], [2; 16]).unwrap();
+        let server = Server::new(t, 2);
+        let listener = ListenerSpec {
+            port_id: 1,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            allow_hdgst: false,
+            allow_ddgst: false,
+        };
+        let addr = server.add_listener(listener).await.unwrap();
+        let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+        let q = c.io.first_mut().unwrap();
+        let block = |i: u64| vec![i as u8 + 1; 4096];
+        let mut writes = Vec::new();
+        for i in 0..8u64 {
+            writes.push(q.start_write(1, i * 8, &block(i), 512).await.unwrap());
+        }
+        // Let every completion arrive, so one read takes them all and seven stay buffered.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(q.wait(writes[0]).await.unwrap().cqe.status.is_success());
+        let mut reads = Vec::new();
+        for i in 0..8u64 {
+            // Batched: received completions are waiting to be reaped.
+            reads.push((i, q.start_read(1, i * 8, 8, 512).await.unwrap()));
+        }
+        for cid in &writes[1..] {
+            assert!(q.wait(*cid).await.unwrap().cqe.status.is_success());
+        }
+        for (i, cid) in reads {
+            let done = q.wait(cid).await.unwrap();
+            assert!(done.cqe.status.is_success());
+            assert_eq!(done.data, block(i), "block {i}");
+        }
+        assert_eq!(q.in_flight(), 0);
+        server.stop();
     }
 }
