@@ -63,7 +63,20 @@ pub struct PacketSocket {
     fd: OwnedFd,
     cfg: RingConfig,
     ifindex: u32,
+    send: SendVectors,
 }
+
+/// The sendmmsg(2) argument arrays, kept between calls (no allocation per burst). They hold
+/// raw pointers only while [`PacketSocket::send_batch`] runs and are cleared before it returns.
+#[derive(Debug, Default)]
+struct SendVectors {
+    iov: Vec<libc::iovec>,
+    msgs: Vec<libc::mmsghdr>,
+}
+
+// SAFETY: the vectors are empty whenever the socket is not inside `send_batch` (which takes
+// `&mut self`), so no pointer in them is ever used from another thread.
+unsafe impl Send for SendVectors {}
 
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r) }
@@ -91,7 +104,9 @@ fn setsockopt<T>(
 
 impl PacketSocket {
     /// Opens a raw packet socket on `ifname`: TPACKET_V3 RX ring, promiscuous, own
-    /// transmissions not looped back (`PACKET_IGNORE_OUTGOING`, Linux 4.20).
+    /// transmissions not looped back (`PACKET_IGNORE_OUTGOING`, Linux 4.20), sends handed
+    /// straight to the driver (`PACKET_QDISC_BYPASS`, Linux 3.14: a switch port has no use
+    /// for the host's queueing discipline, and a full device queue drops, as a NIC ring would).
     pub fn open(ifname: &str, cfg: RingConfig) -> io::Result<PacketSocket> {
         let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(io::Error::from)?;
         // Protocol 0: the socket receives nothing until bind() names the interface, so no
@@ -117,6 +132,7 @@ impl PacketSocket {
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
         let one: libc::c_int = 1;
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
+        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
         let len = cfg.block_size as usize * cfg.block_count as usize;
         // SAFETY: a fresh shared mapping of the ring the kernel just allocated for this
         // socket; the result is checked before use.
@@ -157,7 +173,7 @@ impl PacketSocket {
                 std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
             )
         })?;
-        Ok(PacketSocket { ring, fd, cfg, ifindex })
+        Ok(PacketSocket { ring, fd, cfg, ifindex, send: SendVectors::default() })
     }
 
     /// Takes (and so clears) the socket's pending error, if any.
@@ -214,29 +230,36 @@ impl PacketSocket {
 
     /// Sends `frames` with as few sendmmsg(2) calls as possible (non-blocking). Returns how
     /// many were accepted; the rest would have blocked (a full queue) or failed.
-    pub fn send_batch(&self, frames: &[&[u8]]) -> io::Result<usize> {
-        const MAX_PER_CALL: usize = 64;
+    pub fn send_batch(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+        let r = self.send_chunks(frames);
+        // No pointer into `frames` outlives the call.
+        self.send.iov.clear();
+        self.send.msgs.clear();
+        r
+    }
+
+    fn send_chunks(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+        // UIO_MAXIOV, the most one sendmmsg call takes.
+        const MAX_PER_CALL: usize = 1024;
         let mut sent = 0;
         // Bounded: every round either sends at least one frame or returns.
         while sent < frames.len() {
             let chunk = &frames[sent..frames.len().min(sent + MAX_PER_CALL)];
-            let mut iov: Vec<libc::iovec> = chunk
-                .iter()
-                .map(|f| libc::iovec {
-                    iov_base: f.as_ptr() as *mut libc::c_void,
-                    iov_len: f.len(),
-                })
-                .collect();
-            let mut msgs: Vec<libc::mmsghdr> = iov
-                .iter_mut()
-                .map(|v| {
-                    // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control).
-                    let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
-                    h.msg_iov = v;
-                    h.msg_iovlen = 1;
-                    libc::mmsghdr { msg_hdr: h, msg_len: 0 }
-                })
-                .collect();
+            let SendVectors { iov, msgs } = &mut self.send;
+            iov.clear();
+            iov.extend(chunk.iter().map(|f| libc::iovec {
+                iov_base: f.as_ptr() as *mut libc::c_void,
+                iov_len: f.len(),
+            }));
+            msgs.clear();
+            // `iov` is not touched again until the call returns, so these pointers stay valid.
+            msgs.extend(iov.iter_mut().map(|v| {
+                // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control).
+                let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+                h.msg_iov = v;
+                h.msg_iovlen = 1;
+                libc::mmsghdr { msg_hdr: h, msg_len: 0 }
+            }));
             // SAFETY: `msgs` and the iovecs and frames they point to stay alive and unmoved
             // for the call; the kernel only reads the frames.
             let n = unsafe {
