@@ -340,7 +340,10 @@ impl Connection {
     /// copied into the output.
     pub fn take_segments(&mut self) -> Vec<Segment> {
         if !self.out.is_empty() {
-            self.segments.push(Segment::Owned(std::mem::take(&mut self.out)));
+            // The next batch is likely as large: allocate it once rather than grow it
+            // by doubling (each step a copy).
+            let next = Vec::with_capacity(self.out.len());
+            self.segments.push(Segment::Owned(std::mem::replace(&mut self.out, next)));
         }
         std::mem::take(&mut self.segments)
     }
