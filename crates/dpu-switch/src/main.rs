@@ -14,7 +14,7 @@ use clap::Parser;
 use dpu_runtime::logging::LogFormat;
 use dpu_switch::api::{Completer, SwitchInternal};
 use dpu_switch::io::afpacket::AfPacketPort;
-use dpu_switch::io::{Opener, PortIo, Worker, WorkerStats};
+use dpu_switch::io::{Opener, PortIo, PortRole, Shard, Worker, WorkerStats};
 use dpu_switch::{ConfigError, Switch, SwitchConfig};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{error, info, warn};
@@ -41,6 +41,13 @@ struct Args {
     /// Log filter, e.g. "info" or "info,dpu_switch=debug".
     #[arg(long, default_value = "info")]
     log_level: String,
+    /// Forwarding threads: each receives on its share of the ports (port id modulo this
+    /// number) and sends on all of them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
+    /// Pin worker N to CPU N (modulo the CPUs the process may use).
+    #[arg(long)]
+    pin_workers: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -96,10 +103,13 @@ struct StatusFile<'a> {
 fn write_status(
     path: &Path,
     switch: &Mutex<Switch>,
-    worker: &Mutex<WorkerStats>,
+    workers: &[Arc<Mutex<WorkerStats>>],
 ) -> anyhow::Result<()> {
     let now = Instant::now();
-    let worker = *worker.lock().unwrap_or_else(|p| p.into_inner());
+    let worker = workers.iter().fold(WorkerStats::default(), |mut sum, w| {
+        sum.add(&w.lock().unwrap_or_else(|p| p.into_inner()));
+        sum
+    });
     let json = {
         let sw = switch.lock().unwrap_or_else(|p| p.into_inner());
         let file = StatusFile {
@@ -118,6 +128,21 @@ fn write_status(
     Ok(())
 }
 
+/// The CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    use nix::sched::{CpuSet, sched_getaffinity};
+    sched_getaffinity(nix::unistd::Pid::from_raw(0))
+        .map(|set| (0..CpuSet::count()).filter(|&c| set.is_set(c).unwrap_or(false)).collect())
+        .unwrap_or_default()
+}
+
+/// Restricts the calling thread to `cpu` (pid 0: the caller).
+fn pin_current_thread(cpu: usize) -> nix::Result<()> {
+    let mut set = nix::sched::CpuSet::new();
+    set.set(cpu)?;
+    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set)
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     let signals =
         dpu_runtime::signals::ShutdownSignals::install().context("installing signal handlers")?;
@@ -129,15 +154,36 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let switch = Arc::new(Mutex::new(
         Switch::new(config, Instant::now()).context("applying the configuration")?,
     ));
-    let open: Opener = Box::new(|name| Ok(Box::new(AfPacketPort::open(name)?) as Box<dyn PortIo>));
-    let mut worker = Worker::new(Arc::clone(&switch), open);
-    let stats = worker.stats();
     let stop = Arc::new(AtomicBool::new(false));
-    let stop_worker = Arc::clone(&stop);
-    let handle = std::thread::Builder::new()
-        .name("dpu-switch-worker".into())
-        .spawn(move || worker.run(&stop_worker))
-        .context("starting the worker thread")?;
+    let cpus = allowed_cpus();
+    let mut stats = Vec::new();
+    let mut handles = Vec::new();
+    for index in 0..args.workers {
+        let open: Opener = Box::new(|name, role| {
+            Ok(Box::new(match role {
+                PortRole::ReceiveAndSend => AfPacketPort::open(name)?,
+                PortRole::SendOnly => AfPacketPort::open_send_only(name)?,
+            }) as Box<dyn PortIo>)
+        });
+        let shard = Shard { index, count: args.workers };
+        let mut worker = Worker::sharded(Arc::clone(&switch), open, shard);
+        stats.push(worker.stats());
+        let stop_worker = Arc::clone(&stop);
+        let cpu =
+            (args.pin_workers && !cpus.is_empty()).then(|| cpus[usize::from(index) % cpus.len()]);
+        let handle = std::thread::Builder::new()
+            .name(format!("dpu-switch-worker-{index}"))
+            .spawn(move || {
+                if let Some(cpu) = cpu
+                    && let Err(e) = pin_current_thread(cpu)
+                {
+                    warn!(worker = index, cpu, error = %e, "cannot pin the worker");
+                }
+                worker.run(&stop_worker)
+            })
+            .context("starting a worker thread")?;
+        handles.push(handle);
+    }
     let (api_stop, api_stopped) = tokio::sync::oneshot::channel::<()>();
     let api = match &args.socket {
         Some(path) => {
@@ -185,8 +231,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 Some(Err(e)) => warn!(error = format!("{e:#}"), "configuration refused; keeping the current one"),
             },
             _ = interval.tick() => {
-                if handle.is_finished() {
-                    break Err(anyhow::anyhow!("the worker thread stopped"));
+                if handles.iter().any(|h| h.is_finished()) {
+                    break Err(anyhow::anyhow!("a worker thread stopped"));
                 }
                 if let Some(path) = &args.status_file
                     && let Err(e) = write_status(path, &switch, &stats)
@@ -211,10 +257,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     stop.store(true, Ordering::Relaxed);
-    match handle.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => bail!("worker: {e}"),
-        Err(_) => bail!("worker thread panicked"),
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => bail!("worker: {e}"),
+            Err(_) => bail!("worker thread panicked"),
+        }
     }
     result
 }

@@ -115,6 +115,14 @@ impl AfPacketPort {
         Self::open_with(ifname, RingConfig::default())
     }
 
+    /// Opens `ifname` for sending only (no ring; it receives nothing): the port as seen by a
+    /// worker that does not own its receive side.
+    pub fn open_send_only(ifname: &str) -> Result<Self, IoError> {
+        let sock = PacketSocket::open_send_only(ifname)
+            .map_err(|source| IoError::Open { ifname: ifname.to_owned(), source })?;
+        Ok(AfPacketPort { name: ifname.to_owned(), sock, next_block: 0, truncated: 0 })
+    }
+
     /// Opens `ifname` with the given ring geometry.
     pub fn open_with(ifname: &str, cfg: RingConfig) -> Result<Self, IoError> {
         let sock = PacketSocket::open(ifname, cfg)
@@ -130,6 +138,10 @@ impl PortIo for AfPacketPort {
 
     fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
         Some(self.sock.as_fd())
+    }
+
+    fn receives(&self) -> bool {
+        self.sock.receives()
     }
 
     fn recv_burst(

@@ -5,9 +5,12 @@
 //! is the Linux backend; an AF_XDP one can implement the same trait later.
 //! [`MemoryPort`] moves frames through in-memory queues for tests and benchmarks.
 //!
-//! [`Worker`] is one thread polling every port: it waits with poll(2) on all descriptors,
+//! [`Worker`] is one thread polling its ports: it waits with poll(2) on their descriptors,
 //! drains each ready port's ring, hands the whole burst to [`Switch::process`] under one lock,
-//! and sends the results grouped by port, one sendmmsg per port and burst.
+//! and sends the results grouped by port, one sendmmsg per port and burst. With more than one
+//! worker ([`Shard`]), each receives on its share of the ports (port id modulo the worker
+//! count) and sends on every port through a send-only socket of its own; the pipeline runs
+//! under the switch's lock, receive copies and sends run in parallel.
 
 pub mod afpacket;
 pub mod sys;
@@ -68,6 +71,10 @@ pub struct TxStats {
 pub trait PortIo: Send {
     /// The interface name.
     fn name(&self) -> &str;
+    /// False for a send-only port (another worker receives on the interface).
+    fn receives(&self) -> bool {
+        true
+    }
     /// A descriptor that polls readable when frames are waiting; `None` for ports that are
     /// checked on every iteration (in-memory ports).
     fn poll_fd(&self) -> Option<BorrowedFd<'_>>;
@@ -116,6 +123,7 @@ pub struct MemoryPort {
     name: String,
     to_switch: Queue,
     from_switch: Queue,
+    receives: bool,
 }
 
 /// The other end of a [`MemoryPort`]: a test injects frames and collects what the switch sent.
@@ -134,9 +142,22 @@ impl MemoryPort {
                 name: name.to_owned(),
                 to_switch: Arc::clone(&a),
                 from_switch: Arc::clone(&b),
+                receives: true,
             },
             MemoryPeer { to_switch: a, from_switch: b },
         )
+    }
+}
+
+impl MemoryPeer {
+    /// Another switch-side handle on the same port, in `role` (one per worker).
+    pub fn port(&self, name: &str, role: PortRole) -> MemoryPort {
+        MemoryPort {
+            name: name.to_owned(),
+            to_switch: Arc::clone(&self.to_switch),
+            from_switch: Arc::clone(&self.from_switch),
+            receives: role == PortRole::ReceiveAndSend,
+        }
     }
 }
 
@@ -160,6 +181,10 @@ impl MemoryPeer {
 impl PortIo for MemoryPort {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn receives(&self) -> bool {
+        self.receives
     }
 
     fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
@@ -187,8 +212,40 @@ impl PortIo for MemoryPort {
     }
 }
 
-/// Opens the I/O of a port by name (the binary passes [`afpacket::AfPacketPort::open`]).
-pub type Opener = Box<dyn FnMut(&str) -> Result<Box<dyn PortIo>, IoError> + Send>;
+/// How a worker uses a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRole {
+    /// Receives and sends (the worker owning the port's receive side).
+    ReceiveAndSend,
+    /// Sends only (another worker receives on it).
+    SendOnly,
+}
+
+/// Opens the I/O of a port by name in a role (the binary passes
+/// [`afpacket::AfPacketPort::open`] or [`afpacket::AfPacketPort::open_send_only`]).
+pub type Opener = Box<dyn FnMut(&str, PortRole) -> Result<Box<dyn PortIo>, IoError> + Send>;
+
+/// Which share of the ports a worker receives on: those whose id modulo `count` is `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This worker's number, below `count`.
+    pub index: u16,
+    /// Number of workers (at least 1).
+    pub count: u16,
+}
+
+impl Shard {
+    /// The only worker.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    fn role(self, port: PortId) -> PortRole {
+        if port.0 % self.count.max(1) == self.index {
+            PortRole::ReceiveAndSend
+        } else {
+            PortRole::SendOnly
+        }
+    }
+}
 
 /// Counters of the worker itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -211,6 +268,20 @@ pub struct WorkerStats {
     pub open_errors: u64,
 }
 
+impl WorkerStats {
+    /// Adds another worker's counters (the service reports the sum).
+    pub fn add(&mut self, o: &WorkerStats) {
+        self.bursts += o.bursts;
+        self.rx_frames += o.rx_frames;
+        self.tx_frames += o.tx_frames;
+        self.tx_dropped += o.tx_dropped;
+        self.ports_lost += o.ports_lost;
+        self.rx_lost += o.rx_lost;
+        self.tx_errors += o.tx_errors;
+        self.open_errors += o.open_errors;
+    }
+}
+
 /// How often the worker calls [`Switch::tick`] and re-syncs its ports with the configuration.
 pub const TICK: Duration = Duration::from_millis(250);
 /// Longest wait in poll(2): the stop flag is checked at least this often.
@@ -227,6 +298,7 @@ pub struct Worker {
     failing: std::collections::HashSet<String>,
     /// Buffers of sent frames, reused for received ones.
     pool: BufPool,
+    shard: Shard,
 }
 
 impl std::fmt::Debug for Worker {
@@ -236,9 +308,16 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker for `switch`, opening ports with `open`.
+    /// The only worker for `switch`, opening ports with `open`.
     pub fn new(switch: Arc<Mutex<Switch>>, open: Opener) -> Self {
+        Self::sharded(switch, open, Shard::ALL)
+    }
+
+    /// One of several workers: receives on the ports of `shard`, sends on all. Worker 0 also
+    /// runs the switch's periodic [`Switch::tick`].
+    pub fn sharded(switch: Arc<Mutex<Switch>>, open: Opener, shard: Shard) -> Self {
         Worker {
+            shard,
             switch,
             open,
             ports: Vec::new(),
@@ -265,7 +344,7 @@ impl Worker {
             if self.ports.iter().any(|(p, _)| *p == id) {
                 continue;
             }
-            match (self.open)(&name) {
+            match (self.open)(&name, self.shard.role(id)) {
                 Ok(io) => {
                     tracing::info!(port = %name, "port bound");
                     self.failing.remove(&name);
@@ -314,7 +393,7 @@ impl Worker {
                 ready.resize(self.ports.len(), false);
             }
             for (i, (id, port)) in self.ports.iter_mut().enumerate() {
-                if ready.get(i).copied().unwrap_or(true) {
+                if port.receives() && ready.get(i).copied().unwrap_or(true) {
                     port.recv_burst(*id, &mut self.pool, &mut rx)?;
                 }
             }
@@ -323,7 +402,7 @@ impl Worker {
             {
                 let mut sw = self.switch.lock().unwrap_or_else(|p| p.into_inner());
                 sw.process(now, &mut rx, &mut tx);
-                if tick_due {
+                if tick_due && self.shard.index == 0 {
                     sw.tick(now, &mut tx);
                 }
             }
@@ -382,10 +461,11 @@ impl Worker {
     /// whose descriptor reported an error.
     fn wait(&self, ready: &mut Vec<bool>, errored: &mut Vec<usize>) -> Result<(), IoError> {
         errored.clear();
-        let memory = self.ports.iter().any(|(_, p)| p.poll_fd().is_none());
+        let memory = self.ports.iter().any(|(_, p)| p.receives() && p.poll_fd().is_none());
         let mut fds = Vec::with_capacity(self.ports.len());
         let mut index = Vec::with_capacity(self.ports.len());
         for (i, (_, p)) in self.ports.iter().enumerate() {
+            // A send-only socket still reports errors (its interface going away).
             if let Some(fd) = p.poll_fd() {
                 fds.push(PollFd::new(fd, PollFlags::POLLIN));
                 index.push(i);
@@ -510,13 +590,25 @@ mod tests {
         got
     }
 
+    /// The peer of port `name` once a worker has bound it.
+    fn bound_peer(peers: &Mutex<HashMap<String, MemoryPeer>>, name: &str) -> MemoryPeer {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(p) = peers.lock().unwrap().get(name).cloned() {
+                return p;
+            }
+            assert!(Instant::now() < deadline, "port {name} never bound");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     #[test]
     fn worker_forwards_between_memory_ports_and_follows_the_config() {
         let switch =
             Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
         let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
         let p2 = Arc::clone(&peers);
-        let open: Opener = Box::new(move |name| {
+        let open: Opener = Box::new(move |name, _role| {
             let (port, peer) = MemoryPort::pair(name);
             p2.lock().unwrap().insert(name.to_owned(), peer);
             Ok(Box::new(port))
@@ -526,16 +618,7 @@ mod tests {
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = Arc::clone(&stop);
         let handle = std::thread::spawn(move || worker.run(&s2));
-        let peer = |n: &str| {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            loop {
-                if let Some(p) = peers.lock().unwrap().get(n).cloned() {
-                    return p;
-                }
-                assert!(Instant::now() < deadline, "port {n} never bound");
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        };
+        let peer = |n: &str| bound_peer(&peers, n);
         let (a, b) = (peer("a"), peer("b"));
         for _ in 0..100 {
             assert!(a.inject(&frame(1, 2)));
@@ -552,5 +635,47 @@ mod tests {
         handle.join().unwrap().unwrap();
         let st = *stats.lock().unwrap();
         assert!(st.rx_frames >= 101 && st.tx_frames >= 102, "{st:?}");
+    }
+
+    #[test]
+    fn two_workers_each_receive_their_ports_and_send_on_all() {
+        let switch =
+            Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
+        let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut handles = Vec::new();
+        let mut stats = Vec::new();
+        for index in 0..2 {
+            let p2 = Arc::clone(&peers);
+            let open: Opener = Box::new(move |name, role| {
+                let mut peers = p2.lock().unwrap();
+                let peer = peers.entry(name.to_owned()).or_insert_with(|| MemoryPort::pair(name).1);
+                Ok(Box::new(peer.port(name, role)))
+            });
+            let mut worker = Worker::sharded(Arc::clone(&switch), open, Shard { index, count: 2 });
+            stats.push(worker.stats());
+            let s2 = Arc::clone(&stop);
+            handles.push(std::thread::spawn(move || worker.run(&s2)));
+        }
+        let peer = |n: &str| bound_peer(&peers, n);
+        let (a, b) = (peer("a"), peer("b"));
+        // Both workers have opened both ports once a frame each way gets through.
+        for _ in 0..50 {
+            assert!(a.inject(&frame(1, 2)));
+            assert!(b.inject(&frame(2, 1)));
+        }
+        let (to_b, to_a) = (wait_for(&b, 50), wait_for(&a, 50));
+        stop.store(true, Ordering::Relaxed);
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
+        assert_eq!((to_b.len(), to_a.len()), (50, 50));
+        assert!(to_b.iter().all(|f| *f == frame(1, 2)) && to_a.iter().all(|f| *f == frame(2, 1)));
+        // Port a (id 0) is received by worker 0 only, port b (id 1) by worker 1 only.
+        let st: Vec<WorkerStats> = stats.iter().map(|s| *s.lock().unwrap()).collect();
+        assert_eq!((st[0].rx_frames, st[1].rx_frames), (50, 50), "{st:?}");
+        let mut sum = WorkerStats::default();
+        st.iter().for_each(|s| sum.add(s));
+        assert_eq!((sum.rx_frames, sum.tx_frames), (100, 100));
     }
 }

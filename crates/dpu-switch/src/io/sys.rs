@@ -59,7 +59,8 @@ impl Drop for Mapping {
 #[derive(Debug)]
 pub struct PacketSocket {
     // Field order matters: the mapping is unmapped before the socket closes.
-    ring: Mapping,
+    /// The RX ring; none on a send-only socket.
+    ring: Option<Mapping>,
     fd: OwnedFd,
     cfg: RingConfig,
     ifindex: u32,
@@ -102,6 +103,35 @@ fn setsockopt<T>(
     Ok(())
 }
 
+/// A non-blocking raw AF_PACKET socket, protocol 0: it receives nothing until bound.
+fn packet_socket() -> io::Result<OwnedFd> {
+    socket(
+        AddressFamily::Packet,
+        SockType::Raw,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(io::Error::from)
+}
+
+/// Binds `fd` to interface `ifindex` for `protocol` (host order; 0 receives nothing).
+fn bind(fd: BorrowedFd<'_>, ifindex: u32, protocol: u16) -> io::Result<()> {
+    // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as libc::c_ushort;
+    sll.sll_protocol = protocol.to_be();
+    sll.sll_ifindex = ifindex as libc::c_int;
+    // SAFETY: `sll` is a valid sockaddr_ll and the length says so.
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sll as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
 impl PacketSocket {
     /// Opens a raw packet socket on `ifname`: TPACKET_V3 RX ring, promiscuous, own
     /// transmissions not looped back (`PACKET_IGNORE_OUTGOING`, Linux 4.20), sends handed
@@ -111,13 +141,7 @@ impl PacketSocket {
         let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(io::Error::from)?;
         // Protocol 0: the socket receives nothing until bind() names the interface, so no
         // frame of another interface enters the ring.
-        let fd = socket(
-            AddressFamily::Packet,
-            SockType::Raw,
-            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-            None,
-        )
-        .map_err(io::Error::from)?;
+        let fd = packet_socket()?;
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V3)?;
         let frame_size: u32 = 2048;
         let req = libc::tpacket_req3 {
@@ -160,20 +184,26 @@ impl PacketSocket {
             mr_address: [0; 8],
         };
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_ADD_MEMBERSHIP, &mreq)?;
-        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
-        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        sll.sll_family = libc::AF_PACKET as libc::c_ushort;
-        sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
-        sll.sll_ifindex = ifindex as libc::c_int;
-        // SAFETY: `sll` is a valid sockaddr_ll and the length says so.
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&sll as *const libc::sockaddr_ll).cast(),
-                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        })?;
-        Ok(PacketSocket { ring, fd, cfg, ifindex, send: SendVectors::default() })
+        bind(fd.as_fd(), ifindex, libc::ETH_P_ALL as u16)?;
+        Ok(PacketSocket { ring: Some(ring), fd, cfg, ifindex, send: SendVectors::default() })
+    }
+
+    /// Opens a send-only packet socket on `ifname` (a worker sending to a port another
+    /// worker receives from): no ring, and bound with protocol 0, so the kernel delivers
+    /// it nothing (packet(7)); queueing discipline bypassed as on [`PacketSocket::open`].
+    pub fn open_send_only(ifname: &str) -> io::Result<PacketSocket> {
+        let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(io::Error::from)?;
+        let fd = packet_socket()?;
+        let one: libc::c_int = 1;
+        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
+        bind(fd.as_fd(), ifindex, 0)?;
+        let cfg = RingConfig { block_count: 0, ..RingConfig::default() };
+        Ok(PacketSocket { ring: None, fd, cfg, ifindex, send: SendVectors::default() })
+    }
+
+    /// True when the socket has an RX ring (it receives).
+    pub fn receives(&self) -> bool {
+        self.ring.is_some()
     }
 
     /// Takes (and so clears) the socket's pending error, if any.
@@ -204,7 +234,7 @@ impl PacketSocket {
         // SAFETY: `off + 4 <= len` (block < count, block size >= one page), the address is
         // 4-aligned (page-aligned block + 8), and the kernel accesses this word only
         // atomically-by-convention (it is the ownership flag of the block).
-        Some(unsafe { AtomicU32::from_ptr(self.ring.ptr.as_ptr().add(off).cast()) })
+        Some(unsafe { AtomicU32::from_ptr(self.ring.as_ref()?.ptr.as_ptr().add(off).cast()) })
     }
 
     /// If block `block` has been handed to user space, calls `f` with its bytes and hands it
@@ -215,12 +245,12 @@ impl PacketSocket {
             return None;
         }
         let bs = self.cfg.block_size as usize;
+        let base = self.ring.as_ref()?.ptr.as_ptr();
         // SAFETY: the block lies inside the mapping; while its status says USER the kernel
         // does not write it (packet_mmap.rst, "TPACKET_V3"), and the Acquire load above
         // orders our reads after the kernel's writes. The slice does not outlive this call,
         // and `&mut self` keeps anyone else from releasing the block meanwhile.
-        let bytes =
-            unsafe { std::slice::from_raw_parts(self.ring.ptr.as_ptr().add(block * bs), bs) };
+        let bytes = unsafe { std::slice::from_raw_parts(base.add(block * bs), bs) };
         let r = f(bytes);
         if let Some(status) = self.status_word(block) {
             status.store(libc::TP_STATUS_KERNEL, Ordering::Release);
