@@ -484,9 +484,10 @@ fn udp_pps(lab: &dpu_lab::Lab, bin_dir: &std::path::Path, secs: u32) -> anyhow::
     Ok(after.saturating_sub(before) as f64 / sending)
 }
 
-/// Through the `dpu-switch` binary (AF_PACKET) between the lab's two VMs, against the Linux
-/// kernel bridge between the same representors, same run, same VMs (TSO/GSO off, as behind a
-/// VF): small-packet rate and one TCP stream. Needs root, iperf3 and ethtool.
+/// Through the `dpu-switch` binary (AF_PACKET, two pinned workers) between the lab's two VMs,
+/// against the Linux kernel bridge between the same representors, same run, same VMs
+/// (TSO/GSO off, as behind a VF): small-packet rate and one TCP stream. Needs root, iperf3
+/// and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
@@ -513,7 +514,14 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
          mode = \"access\"\nvlan = 10\n\n[[bridges]]\nname = \"br10\"\nvlan = 10\n",
     )?;
     let mut cmd = std::process::Command::new(bin_dir.join("dpu-switch"));
-    cmd.arg("--config").arg(&config).args(["--log-level", "warn"]);
+    // Two workers pinned to the first two CPUs: each receives on one representor.
+    cmd.arg("--config").arg(&config).args([
+        "--log-level",
+        "warn",
+        "--workers",
+        "2",
+        "--pin-workers",
+    ]);
     let mut sw = lab.spawn_in(Role::Dpu, cmd)?;
     std::thread::sleep(Duration::from_millis(800));
     let ours = udp_pps(&lab, bin_dir, secs).and_then(|pps| Ok((pps, iperf(&lab, secs)?)));
