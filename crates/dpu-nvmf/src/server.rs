@@ -26,8 +26,11 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Room asked of the connection for each receive: a batch of commands or a 128 KiB
 /// H2CData PDU with its header in one read call.
 const RECV_ROOM: usize = 256 * 1024;
-/// Read buffers a connection keeps for reuse once their data is sent.
-const SPARE_READ_BUFFERS: usize = 4;
+/// Read buffers a connection keeps for reuse once their data is sent: a burst of
+/// large reads at queue depth 32 finds one each (at most 4 MiB of 128 KiB reads, held
+/// only by connections that had that many in flight at once). Fresh buffers would be
+/// zeroed, and the allocator returns freed bursts to the system, so each page faults again.
+const SPARE_READ_BUFFERS: usize = 32;
 
 /// Errors of the shell.
 #[derive(Debug, thiserror::Error)]
