@@ -60,20 +60,21 @@ impl Client {
         SystemServiceClient::new(self.channel.clone())
     }
 
+    /// The NVMe-oF API; a stats snapshot lists every controller's queues, so replies up to
+    /// the same limit as the switch's are accepted.
     pub fn nvmf(&self) -> NvmfServiceClient<Channel> {
-        NvmfServiceClient::new(self.channel.clone())
+        NvmfServiceClient::new(self.channel.clone()).max_decoding_message_size(LARGE_REPLY_LIMIT)
     }
 
     /// The switch API; pages of flows can be large, so replies up to the switch's own limit
     /// are accepted.
     pub fn switch(&self) -> SwitchServiceClient<Channel> {
-        SwitchServiceClient::new(self.channel.clone())
-            .max_decoding_message_size(SWITCH_MESSAGE_LIMIT)
+        SwitchServiceClient::new(self.channel.clone()).max_decoding_message_size(LARGE_REPLY_LIMIT)
     }
 }
 
-/// Largest reply of the switch API (a page of flows): the switch's internal message limit.
-const SWITCH_MESSAGE_LIMIT: usize = 16 * 1024 * 1024;
+/// Largest reply accepted from the switch and nvmf APIs (a page of flows, a stats snapshot).
+const LARGE_REPLY_LIMIT: usize = 16 * 1024 * 1024;
 
 fn parse_endpoint(endpoint: &str) -> Result<(String, u16, ServerName<'static>), ClientError> {
     let bad = |reason: &str| ClientError::Endpoint {

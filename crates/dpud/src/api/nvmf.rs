@@ -711,7 +711,7 @@ impl NvmfService for NvmfApi {
         let handle = self.services.get(NVMF_SERVICE).ok_or_else(|| {
             Status::failed_precondition("the nvmf service is not configured on this agent")
         })?;
-        let stats = NvmfInternalServiceClient::new(handle.channel())
+        let stats = nvmf_client(handle.channel())
             .get_nvmf_stats(GetNvmfStatsRequest {})
             .await
             .map_err(|e| {
@@ -720,6 +720,13 @@ impl NvmfService for NvmfApi {
             .into_inner();
         Ok(Response::new(stats))
     }
+}
+
+/// The nvmf service's internal API; whole-state syncs and stats snapshots can be large.
+fn nvmf_client(channel: Channel) -> NvmfInternalServiceClient<Channel> {
+    NvmfInternalServiceClient::new(channel)
+        .max_decoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
+        .max_encoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
 }
 
 /// Pushes the whole nvmf desired state to the service and records what it observed.
@@ -786,12 +793,7 @@ impl Reconciler for NvmfReconciler {
                 })
                 .collect(),
         };
-        let response = NvmfInternalServiceClient::new(channel)
-            .max_decoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
-            .max_encoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
-            .sync(request)
-            .await?
-            .into_inner();
+        let response = nvmf_client(channel).sync(request).await?.into_inner();
         r.volumes.statuses.replace(observed(
             response.volumes.into_iter().map(|o| (o.name, o.generation, o.status)),
         ));
