@@ -72,63 +72,36 @@ spec:
 ";
 
 /// The dpud configuration of the demo (relative paths are relative to the file).
-fn dpud_config(bin_dir: &Path, work: &Path) -> String {
-    let system = bin_dir.join("dpu-system");
-    let socket = work.join("run/system.sock");
-    format!(
-        r#"# Written by `cargo xtask demo`.
-state_dir = "state"
-log_format = "text"
-log_level = "info"
-
-# The host-facing listener on tmfifo: whatever certificate a client shows, it gets at most the
-# host role here. Operator changes come through the management side.
-[[listeners]]
-name = "host"
-address = "192.168.100.2:50051"
-max_role = "host"
-
-[[listeners]]
-name = "operator"
-address = "127.0.0.1:50052"
-
-[tls]
-cert = "certs/server.crt"
-key = "certs/server.key"
-
-[[tls.client_cas]]
-ca = "certs/host-ca.crt"
-role = "host"
-
-[[tls.client_cas]]
-ca = "certs/operator-ca.crt"
-role = "operator"
-
-[metrics]
-address = "192.168.100.2:9102"
-
-[[services]]
-name = "system"
-socket = "run/system.sock"
-command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", "/proc/sys"]
-
-[[services]]
-name = "nvmf"
-socket = "run/nvmf.sock"
-command = [{nvmf:?}, "--socket", {nvmf_socket:?}]
-
-[[services]]
-name = "switch"
-socket = "run/switch.sock"
-command = [{switch:?}, "--socket", {switch_socket:?}]
-"#,
-        system = system.display().to_string(),
-        socket = socket.display().to_string(),
-        nvmf = bin_dir.join("dpu-nvmf").display().to_string(),
-        nvmf_socket = work.join("run/nvmf.sock").display().to_string(),
-        switch = bin_dir.join("dpu-switch").display().to_string(),
-        switch_socket = work.join("run/switch.sock").display().to_string(),
-    )
+fn dpud_config(bin_dir: &Path, work: &Path) -> Result<String> {
+    use dpud::config::{Config, Listener, Metrics, Service};
+    let service = |name: &str, binary: &str, extra: &[&str]| {
+        Service::supervised(
+            name,
+            &bin_dir.join(binary),
+            &work.join(format!("run/{name}.sock")),
+            extra,
+        )
+    };
+    let config = Config {
+        metrics: Some(Metrics { address: "192.168.100.2:9102".parse()? }),
+        ..Config::development(
+            vec![
+                Listener::new("host", "192.168.100.2:50051".parse()?)
+                    .capped_at(dpu_pki::Role::Host),
+                Listener::new("operator", "127.0.0.1:50052".parse()?),
+            ],
+            vec![
+                service("system", "dpu-system", &["--sysctl-root", "/proc/sys"]),
+                service("nvmf", "dpu-nvmf", &[]),
+                service("switch", "dpu-switch", &[]),
+            ],
+        )
+    };
+    Ok(format!(
+        "# Written by `cargo xtask demo`. The host-facing listener on tmfifo gives any client at\n\
+         # most the host role; operator changes come through the management side.\n{}",
+        config.to_toml()?
+    ))
 }
 
 /// Who calls: through which listener, with which certificate, from which namespace.
@@ -438,7 +411,7 @@ pub fn run_demo() -> Result<()> {
     steps.step("config: write dpud.toml", || {
         let path = demo.work.path().join("dpud.toml");
         fs::create_dir_all(demo.work.path().join("run"))?;
-        let text = dpud_config(&demo.bin_dir, demo.work.path());
+        let text = dpud_config(&demo.bin_dir, demo.work.path())?;
         fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
         println!("    wrote {}:", path.display());
         print_indented(&shorten(&text, demo.work.path()));
@@ -716,7 +689,8 @@ mod tests {
 
     #[test]
     fn demo_config_follows_the_contract() {
-        let text = dpud_config(Path::new("/x/target/debug"), Path::new("/tmp/demo"));
+        let text = dpud_config(Path::new("/x/target/debug"), Path::new("/tmp/demo")).unwrap();
+        dpud::config::Config::parse(&text).unwrap();
         let v: toml::Value = toml::from_str(&text).unwrap();
         assert_eq!(v["state_dir"].as_str(), Some("state"));
         let listeners = v["listeners"].as_array().unwrap();

@@ -36,30 +36,21 @@ impl Drop for Agent {
 }
 
 fn write_config(dir: &Path, bin_dir: &Path, port: u16) -> anyhow::Result<()> {
+    use dpud::config::{Config, Listener, Service};
     let sysctl_root = dir.join("sysctl");
     std::fs::create_dir_all(&sysctl_root)?;
-    let config = format!(
-        r#"state_dir = "state"
-log_level = "warn"
-[[listeners]]
-name = "operator"
-address = "127.0.0.1:{port}"
-[tls]
-cert = "certs/server.crt"
-key = "certs/server.key"
-[[tls.client_cas]]
-ca = "certs/operator-ca.crt"
-role = "operator"
-[[services]]
-name = "system"
-socket = "system.sock"
-command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}, "--log-level", "error"]
-"#,
-        system = bin_dir.join("dpu-system").display().to_string(),
-        socket = dir.join("system.sock").display().to_string(),
-        root = sysctl_root.display().to_string(),
+    let system = Service::supervised(
+        "system",
+        &bin_dir.join("dpu-system"),
+        &dir.join("system.sock"),
+        &["--sysctl-root", &sysctl_root.display().to_string(), "--log-level", "error"],
     );
-    std::fs::write(dir.join("dpud.toml"), config)?;
+    let mut config = Config::development(
+        vec![Listener::new("operator", std::net::SocketAddr::from(([127, 0, 0, 1], port)))],
+        vec![system],
+    );
+    config.log_level = "warn".into();
+    std::fs::write(dir.join("dpud.toml"), config.to_toml()?)?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use dpu_pki::Role;
 use dpu_runtime::logging::LogFormat;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -26,7 +26,7 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError 
     ConfigError::Invalid { field: field.into(), message: message.into() }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Where the sled store lives.
@@ -37,7 +37,7 @@ pub struct Config {
     pub log_level: String,
     pub listeners: Vec<Listener>,
     pub tls: Tls,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
     #[serde(default)]
     pub services: Vec<Service>,
@@ -54,18 +54,18 @@ fn default_max_request_bytes() -> usize {
     4 * 1024 * 1024
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Listener {
     pub name: String,
     pub address: SocketAddr,
     /// Caps the role of every client on this listener (the host-facing listener on a card
     /// sets "host", so even an operator certificate cannot change policy from the host side).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_role: Option<Role>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {
     pub cert: PathBuf,
@@ -73,21 +73,21 @@ pub struct Tls {
     pub client_cas: Vec<ClientCa>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientCa {
     pub ca: PathBuf,
     pub role: Role,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metrics {
     /// Plain-HTTP Prometheus endpoint; bind it on the management side only.
     pub address: SocketAddr,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub name: String,
@@ -95,14 +95,69 @@ pub struct Service {
     pub socket: PathBuf,
     /// When set, the agent starts the process and restarts it when it exits (development and
     /// the lab); on a card systemd does that and the agent only waits for the socket.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
+}
+
+impl Listener {
+    pub fn new(name: &str, address: SocketAddr) -> Self {
+        Self { name: name.to_owned(), address, max_role: None }
+    }
+
+    /// The same listener with every client capped at `role`.
+    pub fn capped_at(self, role: Role) -> Self {
+        Self { max_role: Some(role), ..self }
+    }
+}
+
+impl Service {
+    /// A service the agent starts and restarts itself: `command` followed by
+    /// `--socket <socket>` and `extra_args`.
+    pub fn supervised(name: &str, program: &Path, socket: &Path, extra_args: &[&str]) -> Self {
+        let mut command = vec![
+            program.display().to_string(),
+            "--socket".to_owned(),
+            socket.display().to_string(),
+        ];
+        command.extend(extra_args.iter().map(|a| (*a).to_owned()));
+        Self { name: name.to_owned(), socket: socket.to_owned(), command: Some(command) }
+    }
 }
 
 /// Services the agent knows how to drive.
 pub const KNOWN_SERVICES: &[&str] = &["system", "nvmf", "switch"];
 
 impl Config {
+    /// A development configuration in the layout `dpuctl certs init` writes (`certs/server.*`,
+    /// `certs/host-ca.crt` for the host role, `certs/operator-ca.crt` for the operator), state
+    /// in `state/`, relative to the file. Tests, the demo and the benches render their
+    /// dpud.toml from this ([`to_toml`](Self::to_toml)) rather than each writing the text.
+    pub fn development(listeners: Vec<Listener>, services: Vec<Service>) -> Self {
+        let ca = |file: &str, role| ClientCa { ca: PathBuf::from("certs").join(file), role };
+        Self {
+            state_dir: PathBuf::from("state"),
+            log_format: LogFormat::default(),
+            log_level: default_log_level(),
+            listeners,
+            tls: Tls {
+                cert: PathBuf::from("certs/server.crt"),
+                key: PathBuf::from("certs/server.key"),
+                client_cas: vec![
+                    ca("host-ca.crt", Role::Host),
+                    ca("operator-ca.crt", Role::Operator),
+                ],
+            },
+            metrics: None,
+            services,
+            max_request_bytes: default_max_request_bytes(),
+        }
+    }
+
+    /// The configuration as the TOML text [`parse`](Self::parse) reads back.
+    pub fn to_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string(self).map_err(|e| ConfigError::Syntax(e.to_string()))
+    }
+
     /// Parses and validates a configuration text. Paths stay as written.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let config: Config =
@@ -241,6 +296,30 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
         let with_nvmf =
             format!("{GOOD}[[services]]\nname = \"nvmf\"\nsocket = \"run/nvmf.sock\"\n");
         assert_eq!(Config::parse(&with_nvmf).unwrap().services[1].name, "nvmf");
+    }
+
+    #[test]
+    fn development_config_round_trips() {
+        let c = Config {
+            log_level: "info,dpud=debug".into(),
+            metrics: Some(Metrics { address: "127.0.0.1:9102".parse().unwrap() }),
+            ..Config::development(
+                vec![
+                    Listener::new("host", "192.168.100.2:50051".parse().unwrap())
+                        .capped_at(Role::Host),
+                    Listener::new("operator", "127.0.0.1:50052".parse().unwrap()),
+                ],
+                vec![Service::supervised(
+                    "system",
+                    Path::new("/bin/dpu-system"),
+                    Path::new("/run/system \"quoted\".sock"),
+                    &["--sysctl-root", "/proc/sys"],
+                )],
+            )
+        };
+        let text = c.to_toml().unwrap();
+        assert_eq!(Config::parse(&text).unwrap(), c, "{text}");
+        assert!(text.contains(r#"max_role = "host""#), "{text}");
     }
 
     fn err(text: &str) -> String {

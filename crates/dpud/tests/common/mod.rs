@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dpu_client::{Client, ConnectOptions};
+use dpu_pki::Role;
 use dpu_proto::dpu::system::v1::{GetHealthRequest, ServingState};
+use dpud::config::{Config, Listener, Metrics, Service};
 
 /// A binary of this workspace, next to the test executable's `deps/` directory.
 pub fn workspace_bin(name: &str) -> PathBuf {
@@ -100,55 +102,41 @@ impl Env {
     }
 
     fn write_config(&self) {
-        let mut config = format!(
-            r#"
-state_dir = "state"
-log_level = "info,dpud=debug"
-[[listeners]]
-name = "host"
-address = "127.0.0.1:{host}"
-max_role = "host"
-[[listeners]]
-name = "operator"
-address = "127.0.0.1:{operator}"
-[tls]
-cert = "certs/server.crt"
-key = "certs/server.key"
-[[tls.client_cas]]
-ca = "certs/host-ca.crt"
-role = "host"
-[[tls.client_cas]]
-ca = "certs/operator-ca.crt"
-role = "operator"
-[metrics]
-address = "127.0.0.1:{metrics}"
-[[services]]
-name = "system"
-socket = "run/system.sock"
-command = [{system:?}, "--socket", {socket:?}, "--sysctl-root", {root:?}]
-"#,
-            host = self.host_port,
-            operator = self.operator_port,
-            metrics = self.metrics_port,
-            system = workspace_bin("dpu-system").display().to_string(),
-            socket = self.socket().display().to_string(),
-            root = self.path("sysctl").display().to_string(),
-        );
+        let local = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut services = vec![Service::supervised(
+            "system",
+            &workspace_bin("dpu-system"),
+            &self.socket(),
+            &["--sysctl-root", &self.path("sysctl").display().to_string()],
+        )];
         if self.nvmf {
-            config.push_str(&format!(
-                "[[services]]\nname = \"nvmf\"\nsocket = \"run/nvmf.sock\"\ncommand = [{nvmf:?}, \"--socket\", {socket:?}]\n",
-                nvmf = workspace_bin("dpu-nvmf").display().to_string(),
-                socket = self.nvmf_socket().display().to_string(),
+            services.push(Service::supervised(
+                "nvmf",
+                &workspace_bin("dpu-nvmf"),
+                &self.nvmf_socket(),
+                &[],
             ));
         }
         if self.switch {
-            config.push_str(&format!(
-                "[[services]]\nname = \"switch\"\nsocket = \"run/switch.sock\"\ncommand = [{switch:?}, \"--socket\", {socket:?}]\n",
-                switch = workspace_bin("dpu-switch").display().to_string(),
-                socket = self.switch_socket().display().to_string(),
+            services.push(Service::supervised(
+                "switch",
+                &workspace_bin("dpu-switch"),
+                &self.switch_socket(),
+                &[],
             ));
         }
-        std::fs::write(self.path("dpud.toml"), config).unwrap();
+        let config = Config {
+            log_level: "info,dpud=debug".into(),
+            metrics: Some(Metrics { address: local(self.metrics_port) }),
+            ..Config::development(
+                vec![
+                    Listener::new("host", local(self.host_port)).capped_at(Role::Host),
+                    Listener::new("operator", local(self.operator_port)),
+                ],
+                services,
+            )
+        };
+        std::fs::write(self.path("dpud.toml"), config.to_toml().unwrap()).unwrap();
     }
 
     /// Starts dpud and waits until it answers a health call.
