@@ -18,6 +18,7 @@ use dpu_wire::MacAddr;
 use dpu_wire::dissect::{FrameInfo, L4Info};
 
 use crate::counters::DropReason;
+use crate::fastkey::PlainFrame;
 use crate::packet::PortId;
 
 /// Default number of entries.
@@ -80,6 +81,30 @@ impl FlowKey {
             dst_ip: info.l3.map(|l| l.dst),
             protocol: info.l3.map_or(0, |l| l.protocol.0),
             l4,
+        }
+    }
+
+    /// The key of a frame read by the hit-path extractor (the same key [`FlowKey::new`]
+    /// gives for it; tested in `fastkey`).
+    pub(crate) fn from_plain(
+        in_port: PortId,
+        tunnel: Option<(u32, Ipv4Addr)>,
+        tagged: bool,
+        bridge: u16,
+        p: &PlainFrame,
+    ) -> Self {
+        FlowKey {
+            in_port,
+            tunnel,
+            tagged,
+            bridge,
+            dst: p.dst,
+            src: p.src,
+            ethertype: p.ethertype,
+            src_ip: Some(p.src_ip),
+            dst_ip: Some(p.dst_ip),
+            protocol: p.protocol,
+            l4: p.ports,
         }
     }
 

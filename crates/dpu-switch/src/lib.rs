@@ -18,6 +18,7 @@
 pub mod api;
 pub mod config;
 pub mod counters;
+mod fastkey;
 pub mod flow;
 pub mod fuzz;
 pub mod io;

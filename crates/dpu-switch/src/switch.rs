@@ -30,13 +30,14 @@ use std::time::{Duration, Instant};
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
 use dpu_wire::dissect::{FrameInfo, TunnelKind, dissect};
 use dpu_wire::encap::{self, Tunnel, Underlay, UnderlayAddrs};
-use dpu_wire::ethernet::{self, EthernetRepr, VlanStack};
+use dpu_wire::ethernet::{self, EthernetRepr, VlanStack, VlanTag};
 use dpu_wire::ipv4::Ipv4Packet;
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 use serde::Serialize;
 
 use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
 use crate::counters::{DropReason, PortCounters, PortCountersView};
+use crate::fastkey;
 use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Outs, Verdict};
 use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
@@ -545,6 +546,16 @@ impl Switch {
         }
         let uplink = matches!(p.mode, PortMode::Uplink);
         let mtu = usize::from(p.mtu);
+        // Plain TCP/UDP frames on a local port skip the full dissection: only the key's
+        // fields are read (same key, same checks; anything else takes `dissect`).
+        if !uplink && let Some(plain) = fastkey::extract(buf.frame()) {
+            if buf.len() - plain.payload_offset > mtu {
+                return self.count_drop(port, DropReason::MtuExceeded);
+            }
+            let tags = Tags { count: usize::from(plain.tag.is_some()), outer: plain.tag };
+            let key = |bridge, tagged| FlowKey::from_plain(port, None, tagged, bridge, &plain);
+            return self.port_rx(now, port, buf, tags, key, out);
+        }
         let info = match dissect(buf.frame()) {
             Ok(i) => i,
             Err(e) => return self.count_drop(port, e.into()),
@@ -555,27 +566,32 @@ impl Switch {
         if uplink {
             self.uplink_rx(now, port, buf, &info, out);
         } else {
-            self.port_rx(now, port, buf, &info, out);
+            let tags = Tags::of(&info.l2.vlans);
+            let key = |bridge, tagged| FlowKey::new(port, None, tagged, bridge, &info);
+            self.port_rx(now, port, buf, tags, key, out);
         }
     }
 
+    /// A frame from a local port: VLAN classification, then `key(bridge, tagged)` is
+    /// forwarded.
     fn port_rx(
         &mut self,
         now: Instant,
         port: PortId,
         buf: PacketBuf,
-        info: &FrameInfo,
+        tags: Tags,
+        key: impl FnOnce(u16, bool) -> FlowKey,
         out: &mut Vec<Tx>,
     ) {
         let Some(p) = self.port(port) else { return };
-        let (vlan, tagged) = match classify(&p.mode, &info.l2.vlans) {
+        let (vlan, tagged) = match classify(&p.mode, tags) {
             Ok(v) => v,
             Err(r) => return self.count_drop(port, r),
         };
         let Some(&bridge) = self.by_vlan.get(&vlan) else {
             return self.count_drop(port, DropReason::NoBridge);
         };
-        let key = FlowKey::new(port, None, tagged, bridge, info);
+        let key = key(bridge, tagged);
         self.forward(now, key, Ingress { port, from: Dest::Port(port) }, buf, out);
     }
 
@@ -1018,15 +1034,24 @@ impl Switch {
             return self.count_drop(port, dpu_wire::Error::Truncated.into());
         }
         self.counters.decapsulated += 1;
-        let inner = match dissect(buf.frame()) {
-            Ok(i) => i,
-            Err(e) => return self.count_drop(port, e.into()),
-        };
+        let tunnel = Some((tunnel.vni, src));
         // RFC 7348 §6.1: decapsulated frames with an inner VLAN tag SHOULD be discarded.
-        if !inner.l2.vlans.is_empty() {
-            return self.count_drop(port, DropReason::InnerVlan);
-        }
-        let key = FlowKey::new(port, Some((tunnel.vni, src)), false, bridge, &inner);
+        let key = match fastkey::extract(buf.frame()) {
+            Some(plain) if plain.tag.is_some() => {
+                return self.count_drop(port, DropReason::InnerVlan);
+            }
+            Some(plain) => FlowKey::from_plain(port, tunnel, false, bridge, &plain),
+            None => {
+                let inner = match dissect(buf.frame()) {
+                    Ok(i) => i,
+                    Err(e) => return self.count_drop(port, e.into()),
+                };
+                if !inner.l2.vlans.is_empty() {
+                    return self.count_drop(port, DropReason::InnerVlan);
+                }
+                FlowKey::new(port, tunnel, false, bridge, &inner)
+            }
+        };
         self.forward(now, key, Ingress { port, from: Dest::Vtep(src) }, buf, out);
     }
 
@@ -1244,12 +1269,25 @@ impl Switch {
     }
 }
 
+/// The VLAN tags of a received frame, as classification needs them.
+#[derive(Debug, Clone, Copy)]
+struct Tags {
+    count: usize,
+    outer: Option<VlanTag>,
+}
+
+impl Tags {
+    fn of(stack: &VlanStack) -> Self {
+        Tags { count: stack.len(), outer: stack.outer() }
+    }
+}
+
 /// VLAN classification on ingress: `(vlan, frame carried a tag)`.
-fn classify(mode: &PortMode, tags: &VlanStack) -> Result<(u16, bool), DropReason> {
-    if tags.len() > 1 {
+fn classify(mode: &PortMode, tags: Tags) -> Result<(u16, bool), DropReason> {
+    if tags.count > 1 {
         return Err(DropReason::VlanNotAllowed);
     }
-    let tag = tags.outer();
+    let tag = tags.outer;
     if tag.is_some_and(|t| t.tpid != EtherType::VLAN) {
         return Err(DropReason::VlanNotAllowed);
     }
