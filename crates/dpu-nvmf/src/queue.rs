@@ -22,6 +22,7 @@
 //! connections notice on their next tick and close too.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -227,8 +228,8 @@ enum Post {
 enum CmdState {
     /// Waiting for H2CData after our R2T.
     AwaitData { ttag: u16, buf: Vec<u8>, digest_failed: bool },
-    /// Volume I/O running.
-    AwaitIo { post: Post },
+    /// Volume I/O running under `tag` (see [`io_tag`]).
+    AwaitIo { tag: u64, post: Post },
 }
 
 struct Cmd {
@@ -252,9 +253,11 @@ pub struct Connection {
     dec: PduDecoder,
     framing: Framing,
     bound: Option<Bound>,
-    cmds: HashMap<u16, Cmd>,
-    tags: HashMap<u64, u16>,
-    next_tag: u64,
+    cmds: HashMap<u16, Cmd, BuildHasherDefault<CidHasher>>,
+    /// Numbers the volume operations (see [`io_tag`]).
+    next_io: u64,
+    /// Buffers of small reads whose data was copied into the output, for the next reads.
+    spare_small: Vec<Vec<u8>>,
     next_ttag: u16,
     /// Bytes being assembled (headers, small PDUs).
     out: Vec<u8>,
@@ -282,6 +285,43 @@ impl std::fmt::Debug for Connection {
     }
 }
 
+/// Spent small read buffers a connection keeps (one per command completed in a burst
+/// is plenty: each is handed out again before the next read).
+const SPARE_SMALL_BUFFERS: usize = 8;
+
+/// The tag of a volume operation: its command's CID in the low 16 bits (so completing
+/// it needs no second lookup) and a sequence number above, so a completion that
+/// outlived its command never completes a later one with the same CID.
+fn io_tag(seq: u64, cid: u16) -> u64 {
+    (seq << 16) | u64::from(cid)
+}
+
+/// Hashes command identifiers (host-chosen, often sequential) with one multiplication
+/// (Fibonacci hashing): SipHash's DoS resistance buys nothing for a map of at most
+/// queue-depth entries per connection, whose size the target bounds.
+#[derive(Default)]
+struct CidHasher(u64);
+
+impl std::hash::Hasher for CidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64((self.0 << 8) | u64::from(b));
+        }
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 fn ok(cid: u16) -> Cqe {
     Cqe::new(cid, Status::SUCCESS)
 }
@@ -302,9 +342,9 @@ impl Connection {
             dec: PduDecoder::new(dc),
             framing: Framing::PLAIN,
             bound: None,
-            cmds: HashMap::new(),
-            tags: HashMap::new(),
-            next_tag: 1,
+            cmds: HashMap::default(),
+            next_io: 1,
+            spare_small: Vec::new(),
             next_ttag: 0,
             out: Vec::new(),
             segments: Vec::new(),
@@ -351,6 +391,12 @@ impl Connection {
     /// Whether bytes are waiting in [`take_output`](Self::take_output).
     pub fn has_output(&self) -> bool {
         !self.out.is_empty() || !self.segments.is_empty()
+    }
+
+    /// A buffer for a read of at most [`COPY_BELOW`] bytes (one whose data was copied
+    /// into the output), if one is spare; saves allocating and zeroing a new one.
+    pub fn take_small_read_buffer(&mut self) -> Option<Vec<u8>> {
+        self.spare_small.pop()
     }
 
     /// The next volume operation to run.
@@ -445,9 +491,14 @@ impl Connection {
 
     /// Reports the result of an [`IoRequest`].
     pub fn complete_io(&mut self, tag: u64, result: io::Result<Vec<u8>>) {
-        let Some(cid) = self.tags.remove(&tag) else { return };
-        let Some(cmd) = self.cmds.remove(&cid) else { return };
-        let CmdState::AwaitIo { post, .. } = cmd.state else { return };
+        let cid = tag as u16;
+        let Some(cmd) = self.cmds.get(&cid) else { return };
+        if !matches!(cmd.state, CmdState::AwaitIo { tag: t, .. } if t == tag) {
+            return;
+        }
+        let Some(Cmd { state: CmdState::AwaitIo { post, .. }, .. }) = self.cmds.remove(&cid) else {
+            return;
+        };
         if self.closed.is_some() {
             return;
         }
@@ -789,10 +840,9 @@ impl Connection {
                 }
             }
             Outcome::Io(op, volume, post) => {
-                let tag = self.next_tag;
-                self.next_tag += 1;
-                self.tags.insert(tag, cid);
-                self.cmds.insert(cid, Cmd { sqe, state: CmdState::AwaitIo { post } });
+                let tag = io_tag(self.next_io, cid);
+                self.next_io += 1;
+                self.cmds.insert(cid, Cmd { sqe, state: CmdState::AwaitIo { tag, post } });
                 self.io.push_back(IoRequest { tag, volume, op });
             }
             Outcome::Pending => {}
@@ -1308,6 +1358,24 @@ impl Connection {
         let success_flag =
             cqe.status.is_success() && self.bound.as_ref().is_some_and(|b| b.sqflow_disabled);
         let len = data.len();
+        if len <= COPY_BELOW {
+            // One PDU, its data copied into the output: the buffer serves the next read.
+            let h =
+                DataPduHeader { cccid: cid, ttag: 0, datao: 0, last: true, success: success_flag };
+            if let Err(e) =
+                encode_data_pdu_prefix(PduType::C2HData, &h, len, &self.framing, &mut self.out)
+            {
+                warn!(error = %e, "cannot encode C2HData");
+                return;
+            }
+            self.out.extend_from_slice(&data);
+            encode_data_pdu_suffix(&data, &self.framing, &mut self.out);
+            if self.spare_small.len() < SPARE_SMALL_BUFFERS {
+                self.spare_small.push(data);
+            }
+            self.finish_data(success_flag, cqe);
+            return;
+        }
         let data = Arc::new(data);
         let n = len.div_ceil(C2H_CHUNK);
         for i in 0..n {
@@ -1339,6 +1407,11 @@ impl Connection {
             }
             encode_data_pdu_suffix(&data[start..end], &self.framing, &mut self.out);
         }
+        self.finish_data(success_flag, cqe);
+    }
+
+    /// After a read's data: its completion, unless the last data PDU carried SUCCESS.
+    fn finish_data(&mut self, success_flag: bool, cqe: Cqe) {
         if success_flag {
             self.target.stats.success_flag_completions.fetch_add(1, Ordering::Relaxed);
             if let Some(b) = &self.bound {

@@ -285,6 +285,7 @@ pub async fn serve_connection(
                 // Large reads reuse a buffer whose data was sent.
                 let spare = match req.op {
                     IoOp::Read { len, .. } if len > COPY_BELOW => spare.pop(),
+                    IoOp::Read { .. } => conn.take_small_read_buffer(),
                     _ => None,
                 };
                 let res = execute_io_into(&req, spare.unwrap_or_default());
