@@ -14,7 +14,7 @@
 //! It also exposes the raw PDU path ([`HostQueue::send_raw`], [`HostQueue::recv_pdu`])
 //! so tests can send malformed PDUs.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +35,7 @@ use dpu_nvmf_proto::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::cid_map::CidMap;
 use crate::queue::Segment;
 use crate::server::write_segments;
 
@@ -169,7 +170,7 @@ pub struct HostQueue {
     /// Completions of other commands (AERs) received while waiting.
     events: VecDeque<Cqe>,
     /// Commands in flight by CID.
-    pending: HashMap<u16, Pending>,
+    pending: CidMap<Pending>,
     /// Completed commands not yet reaped by [`wait`](Self::wait) / [`next_completion`](Self::next_completion).
     done: VecDeque<(u16, Completion)>,
     /// Commands that may be in flight at once (from the SQ size given at Connect).
@@ -196,7 +197,7 @@ impl HostQueue {
             next_cid: 1,
             opts: opts.clone(),
             events: VecDeque::new(),
-            pending: HashMap::new(),
+            pending: CidMap::default(),
             done: VecDeque::new(),
             depth: 1,
             qid: 0,

@@ -15,6 +15,7 @@
 //! Specifications cited: NVM Express Base 2.0, NVM Express over Fabrics 1.1, NVM
 //! Express TCP Transport 1.0, NVM Command Set 1.0. The wire layer is `dpu-nvmf-proto`.
 
+mod cid_map;
 pub mod config;
 pub mod identify;
 pub mod initiator;

@@ -21,8 +21,7 @@
 //! Closing the admin queue connection tears the controller down; its I/O queue
 //! connections notice on their next tick and close too.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +40,7 @@ use dpu_nvmf_proto::{
 };
 use tracing::{debug, info, warn};
 
+use crate::cid_map::CidMap;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{ConnectRefusal, Controller, Namespace, Target};
@@ -253,7 +253,7 @@ pub struct Connection {
     dec: PduDecoder,
     framing: Framing,
     bound: Option<Bound>,
-    cmds: HashMap<u16, Cmd, BuildHasherDefault<CidHasher>>,
+    cmds: CidMap<Cmd>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
     /// Buffers of small reads whose data was copied into the output, for the next reads.
@@ -296,32 +296,6 @@ fn io_tag(seq: u64, cid: u16) -> u64 {
     (seq << 16) | u64::from(cid)
 }
 
-/// Hashes command identifiers (host-chosen, often sequential) with one multiplication
-/// (Fibonacci hashing): SipHash's DoS resistance buys nothing for a map of at most
-/// queue-depth entries per connection, whose size the target bounds.
-#[derive(Default)]
-struct CidHasher(u64);
-
-impl std::hash::Hasher for CidHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64((self.0 << 8) | u64::from(b));
-        }
-    }
-
-    fn write_u16(&mut self, n: u16) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
 fn ok(cid: u16) -> Cqe {
     Cqe::new(cid, Status::SUCCESS)
 }
@@ -342,7 +316,7 @@ impl Connection {
             dec: PduDecoder::new(dc),
             framing: Framing::PLAIN,
             bound: None,
-            cmds: HashMap::default(),
+            cmds: CidMap::default(),
             next_io: 1,
             spare_small: Vec::new(),
             next_ttag: 0,
