@@ -287,23 +287,26 @@ impl FlowCache {
         self.stats.capacity = capacity.max(1);
     }
 
-    /// Looks `key` up; a current entry is counted (`len` octets) and returned as
-    /// `(verdict, entropy)`.
-    pub fn lookup(
+    /// Looks `key` up; a current entry is counted (`len` octets) and `read` gets its
+    /// verdict and entropy. The verdict is lent, not cloned: the caller takes what it needs
+    /// from the entry itself (a cloned verdict read back was a store-forwarding stall).
+    #[allow(clippy::too_many_arguments)]
+    pub fn lookup<R>(
         &mut self,
         key: &FlowKey,
         config_epoch: u64,
         bridge_epoch: u64,
         now: Instant,
         len: usize,
-    ) -> Option<(Verdict, u16)> {
+        read: impl FnOnce(&Verdict, u16) -> R,
+    ) -> Option<R> {
         match self.map.get_mut(key) {
             Some(e) if e.config_epoch == config_epoch && e.bridge_epoch == bridge_epoch => {
                 self.stats.hits += 1;
                 e.packets += 1;
                 e.bytes += len as u64;
                 e.last_used = now;
-                Some((e.verdict.clone(), e.entropy))
+                Some(read(&e.verdict, e.entropy))
             }
             Some(_) => {
                 self.stats.invalidated += 1;

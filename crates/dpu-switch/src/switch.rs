@@ -192,6 +192,22 @@ struct Ingress {
     from: Dest,
 }
 
+/// A flow-cache hit taken out of its entry: the single output of most flows is copied as
+/// is (a few octets), any other verdict cloned.
+enum Cached {
+    One(Out),
+    Other(Verdict),
+}
+
+impl Cached {
+    fn of(v: &Verdict) -> Self {
+        match v {
+            Verdict::Forward(Outs::One(o)) => Cached::One(*o),
+            v => Cached::Other(v.clone()),
+        }
+    }
+}
+
 impl Switch {
     /// A switch running `config`.
     pub fn new(config: SwitchConfig, now: Instant) -> Result<Self, ConfigError> {
@@ -630,7 +646,10 @@ impl Switch {
         // A routed flow depends on every bridge's MAC table and on the neighbour table.
         let epoch = if routed { self.mac_epoch.wrapping_add(self.l3_epoch) } else { bridge_epoch };
         let len = buf.len();
-        let (verdict, entropy) = match self.flows.lookup(&key, self.config_epoch, epoch, now, len) {
+        let hit = self.flows.lookup(&key, self.config_epoch, epoch, now, len, |v, entropy| {
+            (Cached::of(v), entropy)
+        });
+        let (verdict, entropy) = match hit {
             Some(hit) => {
                 self.mac.touch(key.bridge, src, now);
                 hit
@@ -659,10 +678,10 @@ impl Switch {
                     now,
                     len,
                 );
-                (verdict, entropy)
+                (Cached::Other(verdict), entropy)
             }
         };
-        if let Verdict::Drop(r) = verdict {
+        if let Cached::Other(Verdict::Drop(r)) = verdict {
             return self.count_drop(ingress.port, r);
         }
         if key.tagged {
@@ -675,7 +694,8 @@ impl Switch {
             }
         }
         let outs = match verdict {
-            Verdict::Route { ingress_svi, src_mac, dst_mac, outs } => {
+            Cached::One(o) => return self.output(now, o, entropy, buf, out),
+            Cached::Other(Verdict::Route { ingress_svi, src_mac, dst_mac, outs }) => {
                 // A router does not forward what the next link cannot carry. We never
                 // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
                 // discovery; IPv4 without DF is dropped and counted.
@@ -704,8 +724,8 @@ impl Switch {
                 f[6..12].copy_from_slice(&src_mac.0);
                 outs
             }
-            Verdict::Forward(outs) => outs,
-            Verdict::Drop(_) => return,
+            Cached::Other(Verdict::Forward(outs)) => outs,
+            Cached::Other(Verdict::Drop(_)) => return,
         };
         self.emit(now, &outs, entropy, buf, out);
     }
