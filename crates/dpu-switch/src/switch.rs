@@ -192,22 +192,6 @@ struct Ingress {
     from: Dest,
 }
 
-/// A flow-cache hit taken out of its entry: the single output of most flows is copied as
-/// is (a few octets), any other verdict cloned.
-enum Cached {
-    One(Out),
-    Other(Verdict),
-}
-
-impl Cached {
-    fn of(v: &Verdict) -> Self {
-        match v {
-            Verdict::Forward(Outs::One(o)) => Cached::One(*o),
-            v => Cached::Other(v.clone()),
-        }
-    }
-}
-
 impl Switch {
     /// A switch running `config`.
     pub fn new(config: SwitchConfig, now: Instant) -> Result<Self, ConfigError> {
@@ -646,17 +630,28 @@ impl Switch {
         // A routed flow depends on every bridge's MAC table and on the neighbour table.
         let epoch = if routed { self.mac_epoch.wrapping_add(self.l3_epoch) } else { bridge_epoch };
         let len = buf.len();
+        // A hit with a single output (most flows) yields that output, small enough to come
+        // back in registers; any other verdict is cloned into `verdict`. Moving a whole
+        // verdict through the stack and reading it back wide was a store-forwarding stall.
+        let mut verdict = None;
         let hit = self.flows.lookup(&key, self.config_epoch, epoch, now, len, |v, entropy| {
-            (Cached::of(v), entropy)
+            let single = match v {
+                Verdict::Forward(Outs::One(o)) => Some(*o),
+                v => {
+                    verdict = Some(v.clone());
+                    None
+                }
+            };
+            (single, entropy)
         });
-        let (verdict, entropy) = match hit {
+        let (single, entropy) = match hit {
             Some(hit) => {
                 self.mac.touch(key.bridge, src, now);
                 hit
             }
             None => {
                 self.learn(key.bridge, src, ingress.from, now);
-                let verdict = match (routed, svi) {
+                let new = match (routed, svi) {
                     (true, Some(si)) => match self.route(&key, si) {
                         Ok(v) => v,
                         Err(miss) => return self.l3_miss(now, miss, si, &key, buf, ingress, out),
@@ -669,19 +664,12 @@ impl Switch {
                 } else {
                     self.bridges.get(b).map_or(0, |br| br.epoch)
                 };
-                self.flows.insert(
-                    key,
-                    verdict.clone(),
-                    self.config_epoch,
-                    epoch,
-                    entropy,
-                    now,
-                    len,
-                );
-                (Cached::Other(verdict), entropy)
+                self.flows.insert(key, new.clone(), self.config_epoch, epoch, entropy, now, len);
+                verdict = Some(new);
+                (None, entropy)
             }
         };
-        if let Cached::Other(Verdict::Drop(r)) = verdict {
+        if let Some(Verdict::Drop(r)) = verdict {
             return self.count_drop(ingress.port, r);
         }
         if key.tagged {
@@ -693,9 +681,11 @@ impl Switch {
                 Err(e) => return self.count_drop(ingress.port, e.into()),
             }
         }
+        if let Some(o) = single {
+            return self.output(now, o, entropy, buf, out);
+        }
         let outs = match verdict {
-            Cached::One(o) => return self.output(now, o, entropy, buf, out),
-            Cached::Other(Verdict::Route { ingress_svi, src_mac, dst_mac, outs }) => {
+            Some(Verdict::Route { ingress_svi, src_mac, dst_mac, outs }) => {
                 // A router does not forward what the next link cannot carry. We never
                 // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
                 // discovery; IPv4 without DF is dropped and counted.
@@ -724,8 +714,9 @@ impl Switch {
                 f[6..12].copy_from_slice(&src_mac.0);
                 outs
             }
-            Cached::Other(Verdict::Forward(outs)) => outs,
-            Cached::Other(Verdict::Drop(_)) => return,
+            Some(Verdict::Forward(outs)) => outs,
+            // `None` cannot happen: without a single output, `verdict` was set.
+            Some(Verdict::Drop(_)) | None => return,
         };
         self.emit(now, &outs, entropy, buf, out);
     }
