@@ -10,13 +10,16 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Env, system_service_pid, workspace_bin};
+use dpu_runtime::logging::LogFormat;
+use dpud::config::Config;
 
 #[test]
 fn notifies_systemd_logs_json_and_stops_on_sigterm() {
     let env = Env::new();
     // JSON logs, by config.
-    let config = std::fs::read_to_string(env.path("dpud.toml")).unwrap();
-    std::fs::write(env.path("dpud.toml"), format!("log_format = \"json\"\n{config}")).unwrap();
+    let text = std::fs::read_to_string(env.path("dpud.toml")).unwrap();
+    let config = Config { log_format: LogFormat::Json, ..Config::parse(&text).unwrap() };
+    std::fs::write(env.path("dpud.toml"), config.to_toml().unwrap()).unwrap();
     let notify_path = env.path("notify.sock");
     let notify = UnixDatagram::bind(&notify_path).unwrap();
     notify.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
