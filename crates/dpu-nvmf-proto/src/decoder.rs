@@ -31,6 +31,8 @@
 //! been exchanged. Because parsing happens in `decode`, not in `feed`, bytes that
 //! arrived together with the IC PDU are parsed with the new settings.
 
+use bytes::{Bytes, BytesMut};
+
 use crate::cqe::Cqe;
 use crate::digest::{DIGEST_LEN, crc32c};
 use crate::error::{DecodeError, FatalError, Fes, TERM_REQ_MAX_DATA};
@@ -114,10 +116,9 @@ pub struct PduDecoder {
     cfg: DecoderConfig,
     hdgst: bool,
     ddgst: bool,
-    /// Received bytes are `buf[pos..end]`; `buf[end..]` is space to receive into.
-    buf: Vec<u8>,
-    pos: usize,
-    end: usize,
+    /// Received bytes not yet consumed. A decoded PDU is split off the front, so
+    /// its data is a view of this buffer, not a copy.
+    buf: BytesMut,
     state: State,
 }
 
@@ -125,15 +126,7 @@ impl PduDecoder {
     /// A decoder for a new connection (expects the IC PDU first).
     #[must_use]
     pub fn new(cfg: DecoderConfig) -> Self {
-        Self {
-            cfg,
-            hdgst: false,
-            ddgst: false,
-            buf: Vec::new(),
-            pos: 0,
-            end: 0,
-            state: State::AwaitIc,
-        }
+        Self { cfg, hdgst: false, ddgst: false, buf: BytesMut::new(), state: State::AwaitIc }
     }
 
     /// A decoder for an already initialized connection with the given digests
@@ -170,43 +163,27 @@ impl PduDecoder {
         if self.is_closed() {
             return;
         }
-        let n = bytes.len();
-        self.spare(n)[..n].copy_from_slice(bytes);
-        self.end += n;
+        self.buf.extend_from_slice(bytes);
     }
 
-    /// Space of at least `min` bytes after the buffered ones, for the shell to receive
-    /// into directly (saving the copy [`feed`](Self::feed) makes); then
-    /// [`commit`](Self::commit) the bytes written. Consumed bytes are reclaimed first,
-    /// so the buffer holds at most the unconsumed bytes plus the largest `min` asked.
-    pub fn spare(&mut self, min: usize) -> &mut [u8] {
-        if self.pos == self.end {
-            self.pos = 0;
-            self.end = 0;
-        } else if self.buf.len() - self.end < min && self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
-        }
-        if self.buf.len() - self.end < min {
-            self.buf.resize(self.end + min, 0);
-        }
-        &mut self.buf[self.end..]
-    }
-
-    /// Takes `n` bytes written at the start of [`spare`](Self::spare) as received
-    /// (ignored once the connection is over, as [`feed`](Self::feed) ignores bytes).
-    pub fn commit(&mut self, n: usize) {
+    /// The receive buffer with room for at least `min` more bytes, for the shell to
+    /// append received bytes to directly (e.g. tokio's `AsyncReadExt::read_buf`),
+    /// saving the copy [`feed`](Self::feed) makes. Consumed bytes are reclaimed when
+    /// no decoded PDU still holds them; otherwise the unconsumed bytes (at most a
+    /// partial PDU) move to a new buffer. Bytes appended once the connection is over
+    /// are dropped here, as [`feed`](Self::feed) ignores them.
+    pub fn receive_buf(&mut self, min: usize) -> &mut BytesMut {
         if self.is_closed() {
-            return;
+            self.buf.clear();
         }
-        self.end = (self.end + n).min(self.buf.len());
+        self.buf.reserve(min);
+        &mut self.buf
     }
 
     /// Bytes received but not yet consumed by a decoded PDU.
     #[must_use]
     pub fn buffered(&self) -> usize {
-        self.end - self.pos
+        self.buf.len()
     }
 
     /// Whether the connection is over (peer sent a termination request, or a
@@ -223,7 +200,7 @@ impl PduDecoder {
         if self.is_closed() {
             return 0;
         }
-        let avail = &self.buf[self.pos..self.end];
+        let avail = &self.buf[..];
         match CommonHeader::parse(avail) {
             None => COMMON_HEADER_LEN - avail.len(),
             Some(ch) => (ch.plen as usize).saturating_sub(avail.len()),
@@ -248,35 +225,20 @@ impl PduDecoder {
                     Pdu::H2CTermReq(_) | Pdu::C2HTermReq(_) => self.state = State::Terminated,
                     _ => {}
                 }
-                self.compact();
                 Ok(Some(pdu))
             }
             Ok(None) => Ok(None),
-            Err(e @ DecodeError::DataDigest { .. }) => {
-                self.compact();
-                Err(e)
-            }
+            Err(e @ DecodeError::DataDigest { .. }) => Err(e),
             Err(e) => {
                 self.state = State::Failed(e.clone());
-                self.buf = Vec::new();
-                self.pos = 0;
-                self.end = 0;
+                self.buf = BytesMut::new();
                 Err(e)
             }
-        }
-    }
-
-    /// Starts over at the front once everything is consumed; a partial PDU is moved
-    /// to the front only when [`spare`](Self::spare) needs the room.
-    fn compact(&mut self) {
-        if self.pos == self.end {
-            self.pos = 0;
-            self.end = 0;
         }
     }
 
     fn decode_inner(&mut self) -> Result<Option<Pdu>, DecodeError> {
-        let avail = &self.buf[self.pos..self.end];
+        let avail = &self.buf[..];
         let Some(ch) = CommonHeader::parse(avail) else {
             return Ok(None);
         };
@@ -302,18 +264,19 @@ impl PduDecoder {
         if avail.len() < lay.plen {
             return Ok(None);
         }
-        let pdu_bytes = &avail[..lay.plen];
-        let data = &pdu_bytes[lay.data_start..lay.data_start + lay.data_len];
         let digest_check = if lay.ddgst {
-            let d = &pdu_bytes[lay.plen - DIGEST_LEN..];
+            let data = &avail[lay.data_start..lay.data_start + lay.data_len];
+            let d = &avail[lay.plen - DIGEST_LEN..lay.plen];
             let received = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
             let computed = crc32c(data);
             (received != computed).then_some((received, computed))
         } else {
             None
         };
-        let pdu = build_pdu(&lay, header, data);
-        self.pos += lay.plen;
+        // The whole PDU leaves the buffer; its data is handed out as a view of it.
+        let pdu_bytes = self.buf.split_to(lay.plen).freeze();
+        let data = pdu_bytes.slice(lay.data_start..lay.data_start + lay.data_len);
+        let pdu = build_pdu(&lay, &pdu_bytes[..lay.hlen], data);
         match digest_check {
             None => Ok(Some(pdu)),
             Some((received, computed)) => {
@@ -538,7 +501,7 @@ fn check_specific(lay: &Layout, h: &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-fn build_pdu(lay: &Layout, h: &[u8], data: &[u8]) -> Pdu {
+fn build_pdu(lay: &Layout, h: &[u8], data: Bytes) -> Pdu {
     match lay.ty {
         PduType::IcReq => Pdu::IcReq(IcReq {
             pfv: le16(h, 8),
@@ -565,7 +528,7 @@ fn build_pdu(lay: &Layout, h: &[u8], data: &[u8]) -> Pdu {
         PduType::CapsuleCmd => {
             let mut sqe = [0u8; SQE_LEN];
             sqe.copy_from_slice(&h[COMMON_HEADER_LEN..COMMON_HEADER_LEN + SQE_LEN]);
-            Pdu::CapsuleCmd(CapsuleCmd { sqe: Sqe::from_bytes(&sqe), data: data.to_vec() })
+            Pdu::CapsuleCmd(CapsuleCmd { sqe: Sqe::from_bytes(&sqe), data })
         }
         PduType::CapsuleResp => {
             let mut cqe = [0u8; crate::cqe::CQE_LEN];
@@ -581,7 +544,7 @@ fn build_pdu(lay: &Layout, h: &[u8], data: &[u8]) -> Pdu {
                 last: lay.ch.flags & flags::LAST_PDU != 0,
                 success: c2h && lay.ch.flags & flags::SUCCESS != 0,
             };
-            let d = DataPdu { header, data: data.to_vec() };
+            let d = DataPdu { header, data };
             if c2h { Pdu::C2HData(d) } else { Pdu::H2CData(d) }
         }
         PduType::R2T => Pdu::R2t(R2t {

@@ -58,6 +58,8 @@ pub mod fabrics;
 pub mod pdu;
 pub mod sqe;
 
+/// The buffer types of decoded PDU data and of [`PduDecoder::receive_buf`].
+pub use bytes::{Bytes, BytesMut};
 pub use cqe::{CQE_LEN, Cqe, Status};
 pub use decoder::{DecoderConfig, PduDecoder, Role};
 pub use error::{DecodeError, EncodeError, FatalError, Fes, ParseError};

@@ -19,6 +19,8 @@
 //! prefix/suffix split ([`encode_data_pdu_prefix`], [`encode_data_pdu_suffix`]) so
 //! the payload can be passed to `writev` from its own buffer.
 
+use bytes::Bytes;
+
 use crate::cqe::Cqe;
 use crate::digest::{DIGEST_LEN, crc32c, digest_bytes};
 use crate::error::{EncodeError, TERM_REQ_MAX_DATA};
@@ -284,8 +286,9 @@ pub struct TermReq {
 pub struct CapsuleCmd {
     /// The 64-byte command.
     pub sqe: Sqe,
-    /// In-capsule data (described by an SGL Data Block / Offset descriptor).
-    pub data: Vec<u8>,
+    /// In-capsule data (described by an SGL Data Block / Offset descriptor); a
+    /// decoded PDU's data is a view of the decoder's receive buffer.
+    pub data: Bytes,
 }
 
 /// Header fields of H2CData / C2HData (§3.6.2.8, §3.6.2.9).
@@ -319,8 +322,9 @@ impl DataPduHeader {
 pub struct DataPdu {
     /// Header fields.
     pub header: DataPduHeader,
-    /// The data (DATAL = `data.len()`).
-    pub data: Vec<u8>,
+    /// The data (DATAL = `data.len()`); a decoded PDU's data is a view of the
+    /// decoder's receive buffer.
+    pub data: Bytes,
 }
 
 /// R2T (§3.6.2.10): the controller asks for a range of a command's write data.

@@ -52,19 +52,22 @@ fn fix_hdgst(wire: &mut [u8]) {
 fn h2c(len: usize, last: bool) -> Pdu {
     Pdu::H2CData(DataPdu {
         header: DataPduHeader { cccid: 1, ttag: 2, datao: 0, last, success: false },
-        data: pattern(len, 0),
+        data: pattern(len, 0).into(),
     })
 }
 
 fn c2h(len: usize, last: bool, success: bool) -> Pdu {
     Pdu::C2HData(DataPdu {
         header: DataPduHeader { cccid: 1, ttag: 0, datao: 0, last, success },
-        data: pattern(len, 0),
+        data: pattern(len, 0).into(),
     })
 }
 
 fn write_cmd(len: usize) -> Pdu {
-    Pdu::CapsuleCmd(CapsuleCmd { sqe: write_sqe(1, len as u32, true), data: pattern(len, 0) })
+    Pdu::CapsuleCmd(CapsuleCmd {
+        sqe: write_sqe(1, len as u32, true),
+        data: pattern(len, 0).into(),
+    })
 }
 
 fn r2t(r2tl: u32) -> Pdu {

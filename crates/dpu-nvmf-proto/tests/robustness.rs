@@ -215,7 +215,10 @@ fn random_pdu(rng: &mut Rng) -> (Pdu, Role) {
         4 => {
             let raw: [u8; 64] = rng.bytes(64).try_into().expect("64 bytes");
             let d = if rng.below(3) == 0 { Vec::new() } else { data(rng, 1) };
-            (Pdu::CapsuleCmd(CapsuleCmd { sqe: Sqe::from_bytes(&raw), data: d }), Role::Controller)
+            (
+                Pdu::CapsuleCmd(CapsuleCmd { sqe: Sqe::from_bytes(&raw), data: d.into() }),
+                Role::Controller,
+            )
         }
         5 => {
             let raw: [u8; 16] = rng.bytes(16).try_into().expect("16 bytes");
@@ -232,7 +235,7 @@ fn random_pdu(rng: &mut Rng) -> (Pdu, Role) {
                     last: rng.below(2) == 1,
                     success: false,
                 },
-                data: data(rng, 1),
+                data: data(rng, 1).into(),
             }),
             Role::Controller,
         ),
@@ -247,7 +250,7 @@ fn random_pdu(rng: &mut Rng) -> (Pdu, Role) {
                         last,
                         success: last && rng.below(2) == 1,
                     },
-                    data: data(rng, 1),
+                    data: data(rng, 1).into(),
                 }),
                 Role::Host,
             )

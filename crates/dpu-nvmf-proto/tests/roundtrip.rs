@@ -172,7 +172,7 @@ fn capsule_cmd_without_data_has_pdo_zero_and_no_ddgstf() {
     let f = Framing { hdgst: true, ddgst: true, pda: 0 };
     let p = Pdu::CapsuleCmd(dpu_nvmf_proto::CapsuleCmd {
         sqe: write_sqe(1, 8192, false),
-        data: vec![],
+        data: vec![].into(),
     });
     let w = p.to_vec(&f).unwrap();
     assert_eq!(&w[..8], &[4, flags::HDGSTF, 72, 0, 76, 0, 0, 0]);
@@ -275,10 +275,11 @@ fn random_splits() {
     }
 }
 
-/// Receiving straight into the decoder's spare space decodes as feeding does, whatever
-/// room is asked for and however little of it each receive fills.
+/// Receiving straight into the decoder's receive buffer decodes as feeding does,
+/// whatever room is asked for and however little of it each receive fills, and
+/// decoded PDUs (views of that buffer) stay intact while later bytes arrive.
 #[test]
-fn spare_and_commit_decode_as_feed_does() {
+fn receive_buf_decodes_as_feed_does() {
     let mut rng = Rng::new(0x5EED_5A4E);
     for role in [Role::Controller, Role::Host] {
         for f in framings() {
@@ -290,11 +291,11 @@ fn spare_and_commit_decode_as_feed_does() {
                 while at < wire.len() {
                     let most = if rng.below(2) == 0 { 64 } else { 8192 };
                     let min = 1 + rng.below(most);
-                    let room = dec.spare(min);
-                    assert!(room.len() >= min);
-                    let n = (1 + rng.below(room.len())).min(wire.len() - at);
-                    room[..n].copy_from_slice(&wire[at..at + n]);
-                    dec.commit(n);
+                    let buf = dec.receive_buf(min);
+                    let room = buf.capacity() - buf.len();
+                    assert!(room >= min);
+                    let n = (1 + rng.below(room)).min(wire.len() - at);
+                    buf.extend_from_slice(&wire[at..at + n]);
                     at += n;
                     while let Some(p) = dec.decode().expect("valid stream") {
                         if matches!(p, Pdu::IcReq(_) | Pdu::IcResp(_)) {

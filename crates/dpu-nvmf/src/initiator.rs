@@ -129,18 +129,16 @@ struct Pending {
 
 impl Pending {
     /// Places C2HData `bytes` at offset `off` (already checked to end within `want`).
-    fn place(&mut self, off: usize, bytes: Vec<u8>) {
+    fn place(&mut self, off: usize, bytes: &[u8]) {
         self.got += bytes.len();
-        if off == 0 && self.data.is_empty() {
-            self.data = bytes;
-        } else if off == self.data.len() {
-            self.data.extend_from_slice(&bytes);
+        if off == self.data.len() {
+            self.data.extend_from_slice(bytes);
         } else {
             let end = off + bytes.len();
             if self.data.len() < end {
                 self.data.resize(end, 0);
             }
-            self.data[off..end].copy_from_slice(&bytes);
+            self.data[off..end].copy_from_slice(bytes);
         }
     }
 
@@ -254,14 +252,13 @@ impl HostQueue {
             // Commands left for batching go out before we wait for answers.
             self.flush().await?;
             // Received straight into the decoder's buffer (no staging copy).
-            let room = self.dec.spare(RECV_ROOM);
-            let n = tokio::time::timeout(self.opts.timeout, self.stream.read(room))
+            let buf = self.dec.receive_buf(RECV_ROOM);
+            let n = tokio::time::timeout(self.opts.timeout, self.stream.read_buf(buf))
                 .await
                 .map_err(|_| InitiatorError::Timeout)??;
             if n == 0 {
                 return Err(InitiatorError::Closed);
             }
-            self.dec.commit(n);
         }
     }
 
@@ -459,7 +456,7 @@ impl HostQueue {
                     if off.checked_add(d.data.len()).is_none_or(|e| e > p.want) {
                         return Err(InitiatorError::Protocol("C2HData beyond the buffer"));
                     }
-                    p.place(off, d.data);
+                    p.place(off, &d.data);
                     if d.header.success {
                         if p.got != p.want {
                             return Err(InitiatorError::Protocol("SUCCESS before all data"));

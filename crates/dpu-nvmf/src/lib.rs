@@ -62,7 +62,7 @@ pub fn fuzz_controller(data: &[u8]) {
     use std::time::{Duration, Instant};
 
     use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertySetCmd};
-    use dpu_nvmf_proto::{CapsuleCmd, Framing, IcReq, Pdu, SglDescriptor};
+    use dpu_nvmf_proto::{Bytes, CapsuleCmd, Framing, IcReq, Pdu, SglDescriptor};
 
     const SUB: &str = "nqn.2024-01.io.example:fuzz";
     const HOST: &str = "nqn.2014-08.org.example:fuzz-host";
@@ -91,12 +91,12 @@ pub fn fuzz_controller(data: &[u8]) {
             ConnectCmd { recfmt: 0, qid, sqsize: 31, cattr: sel & 8, kato: 5000 }.to_sqe(1);
         let d = ConnectData { hostid: [3; 16], cntlid, subnqn: SUB.into(), hostnqn: HOST.into() };
         sqe.set_sgl(SglDescriptor::in_capsule(1024));
-        pdu(Pdu::CapsuleCmd(CapsuleCmd { sqe, data: d.to_bytes() }), &framing)
+        pdu(Pdu::CapsuleCmd(CapsuleCmd { sqe, data: d.to_bytes().into() }), &framing)
     };
     let enable = pdu(
         Pdu::CapsuleCmd(CapsuleCmd {
             sqe: PropertySetCmd { eight_bytes: false, offset: 0x14, value: 0x0046_0001 }.to_sqe(2),
-            data: Vec::new(),
+            data: Bytes::new(),
         }),
         &framing,
     );
@@ -179,7 +179,11 @@ mod tests {
                 } else {
                     SglDescriptor::in_capsule(512)
                 });
-                input.extend(Pdu::CapsuleCmd(CapsuleCmd { sqe, data }).to_vec(&framing).unwrap());
+                input.extend(
+                    Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.into() })
+                        .to_vec(&framing)
+                        .unwrap(),
+                );
             }
             let n = input.len();
             input[n - 3] ^= 0x40;

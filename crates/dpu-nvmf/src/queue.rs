@@ -34,6 +34,7 @@ use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_resp, encode_data_pdu_prefix, encode_data_pdu_suffix,
 };
 use dpu_nvmf_proto::sqe::{DataDirection, admin_opcode, io_opcode};
+use dpu_nvmf_proto::{Bytes, BytesMut};
 use dpu_nvmf_proto::{
     CapsuleCmd, Cqe, DataPdu, DecodeError, DecoderConfig, FabricsCommand, FatalError, Fes, Framing,
     IcReq, IcResp, Pdu, PduDecoder, R2t, SglDescriptor, Sqe,
@@ -108,8 +109,8 @@ pub enum IoOp {
     Write {
         /// Byte offset.
         offset: u64,
-        /// The data.
-        data: Vec<u8>,
+        /// The data (for data received from a host, a view of the receive buffer).
+        data: Bytes,
         /// Force unit access (or write cache disabled).
         fua: bool,
     },
@@ -221,13 +222,15 @@ struct Bound {
 enum Post {
     Read { len: usize, ns: Arc<Namespace> },
     Write { len: usize, ns: Arc<Namespace> },
-    Compare { expected: Vec<u8>, ns: Arc<Namespace> },
+    Compare { expected: Bytes, ns: Arc<Namespace> },
     Plain { ns: Arc<Namespace>, err: Status },
 }
 
 enum CmdState {
     /// Waiting for H2CData after our R2T.
-    AwaitData { ttag: u16, buf: Vec<u8>, digest_failed: bool },
+    /// `buf` collects the data of all but the last PDU (a transfer in one PDU is
+    /// executed straight from the receive buffer).
+    AwaitData { ttag: u16, buf: BytesMut, digest_failed: bool },
     /// Volume I/O running under `tag` (see [`io_tag`]).
     AwaitIo { tag: u64, post: Post },
 }
@@ -392,19 +395,19 @@ impl Connection {
         self.process_received(now);
     }
 
-    /// Space of at least `min` bytes for the shell to receive into directly (no
-    /// staging copy); then report the bytes written with [`received`](Self::received).
-    pub fn receive_buffer(&mut self, min: usize) -> &mut [u8] {
-        self.dec.spare(min)
+    /// The receive buffer with room for at least `min` more bytes, for the shell to
+    /// append received bytes to directly (no staging copy; decoded write data stays
+    /// a view of it); then call [`received`](Self::received).
+    pub fn receive_buffer(&mut self, min: usize) -> &mut BytesMut {
+        self.dec.receive_buf(min)
     }
 
-    /// Takes `n` bytes written at the start of [`receive_buffer`](Self::receive_buffer)
-    /// as received and processes every complete PDU (as [`receive`](Self::receive)).
-    pub fn received(&mut self, n: usize, now: Instant) {
+    /// Processes every complete PDU after bytes were appended to
+    /// [`receive_buffer`](Self::receive_buffer) (as [`receive`](Self::receive)).
+    pub fn received(&mut self, now: Instant) {
         if self.closed.is_some() {
             return;
         }
-        self.dec.commit(n);
         self.process_received(now);
     }
 
@@ -683,7 +686,7 @@ impl Connection {
                     ttag,
                     // Grows as data arrives: a host that asks for R2Ts and sends
                     // nothing costs no memory.
-                    buf: Vec::new(),
+                    buf: BytesMut::new(),
                     digest_failed: false,
                 },
             },
@@ -724,14 +727,8 @@ impl Connection {
             ));
             return;
         }
-        if buf.is_empty() {
-            // The first PDU's data becomes the buffer (no copy).
-            *buf = d.data;
-        } else {
-            buf.extend_from_slice(&d.data);
-        }
         *df |= digest_failed;
-        let complete = buf.len() == expected;
+        let complete = buf.len() + d.data.len() == expected;
         if h.last && !complete {
             self.fatal(FatalError::new(
                 Fes::PduSequenceError,
@@ -741,15 +738,23 @@ impl Connection {
             return;
         }
         if !complete {
+            buf.extend_from_slice(&d.data);
             return;
         }
         let Some(cmd) = self.cmds.remove(&h.cccid) else { return };
-        let CmdState::AwaitData { buf, digest_failed, .. } = cmd.state else { return };
+        let CmdState::AwaitData { mut buf, digest_failed, .. } = cmd.state else { return };
         if digest_failed {
             self.send_cqe(Cqe::new(cmd.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
             return;
         }
-        self.execute(cmd.sqe, buf, now);
+        let data = if buf.is_empty() {
+            // The whole transfer came in one PDU: no copy.
+            d.data
+        } else {
+            buf.extend_from_slice(&d.data);
+            buf.freeze()
+        };
+        self.execute(cmd.sqe, data, now);
     }
 
     fn on_digest_error(&mut self, pdu: Pdu, now: Instant) {
@@ -790,7 +795,7 @@ impl Connection {
         }
     }
 
-    fn execute(&mut self, sqe: Sqe, data: Vec<u8>, now: Instant) {
+    fn execute(&mut self, sqe: Sqe, data: Bytes, now: Instant) {
         let cid = sqe.cid;
         let outcome = if sqe.is_fabrics() {
             self.fabrics(&sqe, &data, now)
@@ -1228,7 +1233,7 @@ impl Connection {
         sqe.cdw12() & (1 << 30) != 0 || !wce
     }
 
-    fn io_cmd(&mut self, sqe: &Sqe, data: Vec<u8>) -> Outcome {
+    fn io_cmd(&mut self, sqe: &Sqe, data: Bytes) -> Outcome {
         let cid = sqe.cid;
         let r = match sqe.opcode {
             io_opcode::READ => self.rw_range(sqe).map(|(ns, offset, len)| {

@@ -99,7 +99,7 @@ impl H {
         if !data.is_empty() {
             sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
         }
-        self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.to_vec() }));
+        self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.to_vec().into() }));
         self.pdus()
     }
 
@@ -250,7 +250,7 @@ fn io_write_in_capsule_and_r2t_then_read_back() {
     q.cid += 1;
     let mut s = rw(io_opcode::WRITE, 100, 128, 65536);
     s.cid = q.cid;
-    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![] }));
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![].into() }));
     let p = q.pdus();
     let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
     assert_eq!((r.cccid, r.r2to, r.r2tl), (q.cid, 0, 65536));
@@ -331,7 +331,7 @@ fn io_errors_have_the_right_status() {
     assert!(matches!(p.as_slice(), [Pdu::R2t(_)]));
     let mut dup = rw(io_opcode::READ, 0, 1, 512);
     dup.cid = q.cid;
-    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: dup, data: vec![] }));
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: dup, data: vec![].into() }));
     let p = q.pdus();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
     assert_eq!(c.status, Status::COMMAND_ID_CONFLICT.with_dnr());
@@ -426,7 +426,7 @@ fn namespace_hot_add_raises_async_event() {
     let aer_cid = h.cid;
     let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, aer_cid);
     aer.cid = aer_cid;
-    h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![] }));
+    h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
     assert!(h.pdus().is_empty());
     let v = Arc::new(Volume::ram("v2", 4096, 1 << 20).unwrap());
     t.add_namespace(SUB, 2, v, [1; 16], [2; 16]).unwrap();
@@ -511,8 +511,9 @@ fn malformed_pdus_terminate_with_the_right_status() {
     let mut s = rw(io_opcode::WRITE, 0, 1, 512);
     s.cid = 77;
     s.set_sgl(SglDescriptor::in_capsule(512));
-    let mut b =
-        Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![1; 512] }).to_vec(&q.framing).unwrap();
+    let mut b = Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![1; 512].into() })
+        .to_vec(&q.framing)
+        .unwrap();
     let n = b.len();
     b[n - 1] ^= 0xFF;
     q.conn.receive(&b, q.now);
@@ -645,9 +646,10 @@ fn h2c_data_sequence_errors_are_fatal() {
     assert_eq!(term(&mut q).0, Fes::PduSequenceError.code());
     // Header digest error.
     let mut q = H::io(&t, cntlid, 5, 0);
-    let mut b = Pdu::CapsuleCmd(CapsuleCmd { sqe: rw(io_opcode::READ, 0, 1, 512), data: vec![] })
-        .to_vec(&q.framing)
-        .unwrap();
+    let mut b =
+        Pdu::CapsuleCmd(CapsuleCmd { sqe: rw(io_opcode::READ, 0, 1, 512), data: vec![].into() })
+            .to_vec(&q.framing)
+            .unwrap();
     b[72] ^= 1;
     q.conn.receive(&b, q.now);
     assert_eq!(term(&mut q).0, Fes::HeaderDigestError.code());
@@ -656,7 +658,9 @@ fn h2c_data_sequence_errors_are_fatal() {
     let mut s = rw(io_opcode::WRITE, 0, 24, 0);
     s.set_sgl(SglDescriptor::in_capsule(12288));
     q.conn.receive(
-        &Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![0; 12288] }).to_vec(&q.framing).unwrap(),
+        &Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![0; 12288].into() })
+            .to_vec(&q.framing)
+            .unwrap(),
         q.now,
     );
     assert_eq!(term(&mut q).0, Fes::DataTransferLimitExceeded.code());
@@ -665,12 +669,12 @@ fn h2c_data_sequence_errors_are_fatal() {
     for i in 0..32u16 {
         let mut s = rw(io_opcode::WRITE, 0, 16, 8192);
         s.cid = 100 + i;
-        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![] }));
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![].into() }));
     }
     assert!(q.conn.is_closed().is_none());
     let mut s = rw(io_opcode::WRITE, 0, 16, 8192);
     s.cid = 200;
-    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![] }));
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![].into() }));
     assert_eq!(term(&mut q).0, Fes::PduSequenceError.code());
     // The controller and its other queues are unaffected.
     let mut ok_q = H::io(&t, cntlid, 8, 0);

@@ -323,9 +323,9 @@ pub async fn serve_connection(
             break;
         }
         tokio::select! {
-            r = rd.read(conn.receive_buffer(RECV_ROOM)) => match r {
+            r = rd.read_buf(conn.receive_buffer(RECV_ROOM)) => match r {
                 Ok(0) => break,
-                Ok(n) => conn.received(n, Instant::now()),
+                Ok(_) => conn.received(Instant::now()),
                 Err(e) => {
                     debug!(?peer, error = %e, "receive failed");
                     break;

@@ -54,22 +54,25 @@ pub fn connect_capsule(cid: u16) -> CapsuleCmd {
         subnqn: "nqn.2024-01.io.example:sub1".into(),
         hostnqn: "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001".into(),
     };
-    CapsuleCmd { sqe: cmd.to_sqe(cid), data: data.to_bytes() }
+    CapsuleCmd { sqe: cmd.to_sqe(cid), data: data.to_bytes().into() }
 }
 
 /// PDUs a host sends after ICReq (decoded by a controller).
 pub fn host_pdus() -> Vec<Pdu> {
     vec![
         Pdu::CapsuleCmd(connect_capsule(1)),
-        Pdu::CapsuleCmd(CapsuleCmd { sqe: write_sqe(2, 4096, true), data: pattern(4096, 1) }),
-        Pdu::CapsuleCmd(CapsuleCmd { sqe: Sqe::new(0x18, 3), data: vec![] }),
+        Pdu::CapsuleCmd(CapsuleCmd {
+            sqe: write_sqe(2, 4096, true),
+            data: pattern(4096, 1).into(),
+        }),
+        Pdu::CapsuleCmd(CapsuleCmd { sqe: Sqe::new(0x18, 3), data: vec![].into() }),
         Pdu::H2CData(DataPdu {
             header: DataPduHeader { cccid: 4, ttag: 9, datao: 0, last: false, success: false },
-            data: pattern(1000, 2),
+            data: pattern(1000, 2).into(),
         }),
         Pdu::H2CData(DataPdu {
             header: DataPduHeader { cccid: 4, ttag: 9, datao: 1000, last: true, success: false },
-            data: pattern(3, 3),
+            data: pattern(3, 3).into(),
         }),
     ]
 }
@@ -85,15 +88,15 @@ pub fn controller_pdus() -> Vec<Pdu> {
         Pdu::R2t(R2t { cccid: 4, ttag: 9, r2to: 0, r2tl: 1003 }),
         Pdu::C2HData(DataPdu {
             header: DataPduHeader { cccid: 5, ttag: 0, datao: 0, last: false, success: false },
-            data: pattern(2048, 4),
+            data: pattern(2048, 4).into(),
         }),
         Pdu::C2HData(DataPdu {
             header: DataPduHeader { cccid: 5, ttag: 0, datao: 2048, last: true, success: true },
-            data: pattern(2048, 5),
+            data: pattern(2048, 5).into(),
         }),
         Pdu::C2HData(DataPdu {
             header: DataPduHeader { cccid: 6, ttag: 0, datao: 0, last: true, success: false },
-            data: vec![0xAB],
+            data: vec![0xAB].into(),
         }),
     ]
 }
