@@ -280,8 +280,11 @@ pub async fn serve_connection(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         while let Some(req) = conn.poll_io() {
-            if req.volume.backend().memory_only() {
-                // RAM volumes: a bounded memory copy, cheaper than two thread hand-offs.
+            // RAM reads and writes (bounded by MDTS) run inline: a memory copy is cheaper than
+            // two thread hand-offs. Deallocate and Write Zeroes may span the whole volume, so
+            // like every file or device operation they go to the pool, never the reactor.
+            let bounded_copy = matches!(req.op, IoOp::Read { .. } | IoOp::Write { .. });
+            if req.volume.backend().memory_only() && bounded_copy {
                 // Large reads reuse a buffer whose data was sent.
                 let spare = match req.op {
                     IoOp::Read { len, .. } if len > COPY_BELOW => spare.pop(),
