@@ -450,3 +450,38 @@ async fn subsystem_and_queue_statistics_count_each_queues_commands() {
     assert!(s.controllers.is_empty());
     assert_eq!(s.counters.io, total);
 }
+
+/// Write Zeroes and Dataset Management (deallocate) through the server on a file and a RAM
+/// volume: the ranges read back as zeroes (DLFEAT 001b), the blocks between keep their data.
+/// On RAM volumes these run on the I/O pool, not inline on the reactor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_zeroes_and_deallocate_read_back_zeroes() {
+    use dpu_nvmf_proto::sqe::{Sqe, io_opcode};
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr) = start(dir.path()).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    for (nsid, bs) in [(1u32, 512usize), (2, 4096)] {
+        let q = &mut c.io[0];
+        let data = pattern(6 * bs, nsid);
+        q.write(nsid, 100, &data, bs as u32).await.unwrap();
+        // Blocks 100-101 zeroed.
+        let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
+        wz.nsid = nsid;
+        wz.set_rw(100, 2);
+        q.submit_ok(wz, None, 0).await.unwrap();
+        // Blocks 104-105 deallocated: one range (context attributes, NLB, SLBA), AD set.
+        let mut range = [0u8; 16];
+        range[4..8].copy_from_slice(&2u32.to_le_bytes());
+        range[8..16].copy_from_slice(&104u64.to_le_bytes());
+        let mut dsm = Sqe::new(io_opcode::DATASET_MANAGEMENT, 0);
+        dsm.nsid = nsid;
+        dsm.cdw[1] = 1 << 2;
+        q.submit_ok(dsm, Some(&range), 0).await.unwrap();
+        let r = q.read(nsid, 100, 6, bs as u32).await.unwrap();
+        assert!(r.cqe.status.is_success(), "{:?}", r.cqe);
+        assert!(r.data[..2 * bs].iter().all(|&b| b == 0), "nsid {nsid}: zeroed blocks");
+        assert_eq!(r.data[2 * bs..4 * bs], data[2 * bs..4 * bs], "nsid {nsid}: kept blocks");
+        assert!(r.data[4 * bs..].iter().all(|&b| b == 0), "nsid {nsid}: deallocated blocks");
+    }
+    c.shutdown().await.unwrap();
+}
