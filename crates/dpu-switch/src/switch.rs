@@ -185,6 +185,27 @@ pub struct Switch {
     icmp_budget: l3::IcmpBudget,
 }
 
+/// Marks the epoch of a routed flow. A routed flow depends on every bridge's MAC table and
+/// the neighbour table, a bridged one on its bridge's epoch; the two counters are unrelated,
+/// so the mark keeps a routed entry from ever matching a bridged lookup of the same key (an
+/// SVI removed or added) or the reverse.
+const ROUTED_EPOCH: u64 = 1 << 63;
+
+/// The epoch a bridged flow of a bridge at `bridge_epoch` is stored under.
+fn bridged_epoch(bridge_epoch: u64) -> u64 {
+    bridge_epoch & !ROUTED_EPOCH
+}
+
+/// Whether a flow stored under `stored` is still valid, given its bridge's current epoch
+/// (none: the bridge is gone) and the current routed epoch.
+fn epoch_current(stored: u64, bridge_epoch: Option<u64>, routed_epoch: u64) -> bool {
+    if stored & ROUTED_EPOCH != 0 {
+        stored == routed_epoch
+    } else {
+        bridge_epoch.map(bridged_epoch) == Some(stored)
+    }
+}
+
 /// The ingress of a frame into a bridge.
 #[derive(Debug, Clone, Copy)]
 struct Ingress {
@@ -627,8 +648,7 @@ impl Switch {
         }
         let routed = to_svi_mac
             && (key.ethertype == EtherType::IPV4.0 || key.ethertype == EtherType::IPV6.0);
-        // A routed flow depends on every bridge's MAC table and on the neighbour table.
-        let epoch = if routed { self.mac_epoch.wrapping_add(self.l3_epoch) } else { bridge_epoch };
+        let epoch = if routed { self.routed_epoch() } else { bridged_epoch(bridge_epoch) };
         let len = buf.len();
         // A hit with a single output (most flows) yields that output, small enough to come
         // back in registers; any other verdict is cloned into `verdict`. Moving a whole
@@ -660,9 +680,9 @@ impl Switch {
                 };
                 let entropy = dpu_wire::vxlan::source_port(key.entropy());
                 let epoch = if routed {
-                    self.mac_epoch.wrapping_add(self.l3_epoch)
+                    self.routed_epoch()
                 } else {
-                    self.bridges.get(b).map_or(0, |br| br.epoch)
+                    bridged_epoch(self.bridges.get(b).map_or(0, |br| br.epoch))
                 };
                 self.flows.insert(key, new.clone(), self.config_epoch, epoch, entropy, now, len);
                 verdict = Some(new);
@@ -1066,6 +1086,11 @@ impl Switch {
         self.forward(now, key, Ingress { port, from: Dest::Vtep(src) }, buf, out);
     }
 
+    /// The epoch routed flows are stored under now (see [`ROUTED_EPOCH`]).
+    fn routed_epoch(&self) -> u64 {
+        self.mac_epoch.wrapping_add(self.l3_epoch) | ROUTED_EPOCH
+    }
+
     /// Periodic work: MAC ageing, idle and stale flow removal, ARP for unresolved next hops
     /// of configured VTEPs (so the first frames need not wait). Call about once a second.
     pub fn tick(&mut self, now: Instant, out: &mut Vec<Tx>) {
@@ -1083,10 +1108,11 @@ impl Switch {
             }
         }
         let config_epoch = self.config_epoch;
+        let routed = self.routed_epoch();
         let epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
         self.flows.sweep(now, FLOW_IDLE, |k, e| {
             e.config_epoch == config_epoch
-                && epochs.get(usize::from(k.bridge)) == Some(&e.bridge_epoch)
+                && epoch_current(e.bridge_epoch, epochs.get(usize::from(k.bridge)).copied(), routed)
         });
         let unresolved: Vec<Ipv4Addr> = self
             .remotes
@@ -1261,10 +1287,11 @@ impl Switch {
                     }
                 },
                 current: e.config_epoch == self.config_epoch
-                    && self
-                        .bridges
-                        .get(usize::from(k.bridge))
-                        .is_some_and(|b| b.epoch == e.bridge_epoch),
+                    && epoch_current(
+                        e.bridge_epoch,
+                        self.bridges.get(usize::from(k.bridge)).map(|b| b.epoch),
+                        self.routed_epoch(),
+                    ),
                 packets: e.packets,
                 bytes: e.bytes,
                 age_ms: now.saturating_duration_since(e.created).as_millis() as u64,

@@ -432,3 +432,47 @@ fn longest_prefix_wins() {
     assert_eq!(to(&mut h, Ipv4Addr::new(100, 64, 1, 1)), mac(2).0); // default
     assert_eq!(to(&mut h, D_IP), mac(4).0); // connected /24 beats the default
 }
+
+/// A routed flow and a bridged flow of the same key are stored under unrelated epochs; an
+/// SVI removed must never let the cached routed verdict serve the now bridged frame, however
+/// far the bridge's own epoch has moved. A fresh routed flow is current and survives a tick.
+#[test]
+fn removed_svi_never_serves_a_cached_route() {
+    let f = udp(mac(1), GW10, A_IP, D_IP, 64, 7);
+    for changes in 0..24u32 {
+        let t0 = Instant::now();
+        let mut h = H { sw: Switch::new(config(R_IP), t0).unwrap(), now: t0 };
+        h.send("d", &arp(ArpOperation::REPLY, mac(4), D_IP, GW20, GW20_IP));
+        for _ in 0..2 {
+            let out = h.send("a", &f);
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].0, "d", "routed before the change");
+        }
+        let routed = h.sw.flows(h.now, 0, 100);
+        assert!(
+            routed.flows.iter().any(|fl| fl.action.starts_with("route:") && fl.current),
+            "{routed:?}"
+        );
+        h.sw.tick(h.now, &mut Vec::new());
+        let hits = h.sw.flow_stats().hits;
+        h.send("a", &f);
+        assert_eq!(h.sw.flow_stats().hits, hits + 1, "the routed flow survived the tick");
+
+        // br10 loses its SVI (the route's next hop stays on br20), then its own
+        // configuration changes `changes` times, moving its epoch.
+        let mut c = config(R_IP);
+        c.bridges[0].svi = None;
+        h.sw.apply(c.clone(), h.now).unwrap();
+        for i in 0..changes {
+            c.bridges[0].ageing_secs = 301 + i;
+            h.sw.apply(c.clone(), h.now).unwrap();
+        }
+        // GW10 is now an unknown MAC in br10: flooded to b, never routed to d.
+        let out = h.send("a", &f);
+        assert!(
+            out.iter().all(|(port, _)| port == "b") && !out.is_empty(),
+            "after {changes} changes: {:?}",
+            out.iter().map(|(p, _)| p).collect::<Vec<_>>()
+        );
+    }
+}
