@@ -298,6 +298,8 @@ pub struct Worker {
     failing: std::collections::HashSet<String>,
     /// Buffers of sent frames, reused for received ones.
     pool: BufPool,
+    /// One port's frames of a burst being sent (kept between bursts: no allocation per burst).
+    tx_frames: Vec<PacketBuf>,
     shard: Shard,
 }
 
@@ -317,6 +319,7 @@ impl Worker {
     /// runs the switch's periodic [`Switch::tick`].
     pub fn sharded(switch: Arc<Mutex<Switch>>, open: Opener, shard: Shard) -> Self {
         Worker {
+            tx_frames: Vec::new(),
             shard,
             switch,
             open,
@@ -512,7 +515,7 @@ impl Worker {
         }
         tx.sort_by_key(|t| t.port);
         let (mut sent, mut dropped, mut errors) = (0u64, 0u64, 0u64);
-        let mut frames: Vec<PacketBuf> = Vec::new();
+        let mut frames = std::mem::take(&mut self.tx_frames);
         let mut drain = tx.drain(..).peekable();
         while let Some(first) = drain.next() {
             let port = first.port;
@@ -539,6 +542,7 @@ impl Worker {
                 self.pool.put(buf);
             }
         }
+        self.tx_frames = frames;
         (sent, dropped, errors)
     }
 }
