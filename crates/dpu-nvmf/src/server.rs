@@ -235,12 +235,15 @@ pub(crate) async fn write_segments<W: AsyncWriteExt + Unpin>(
 ) -> io::Result<()> {
     let (mut idx, mut off) = (0usize, 0usize);
     while idx < segs.len() {
-        let mut slices = Vec::with_capacity((segs.len() - idx).min(64));
-        slices.push(io::IoSlice::new(&segs[idx].as_slice()[off..]));
+        // Up to 64 segments per call from a stack array: no allocation per write.
+        let mut slices = [io::IoSlice::new(&[]); 64];
+        slices[0] = io::IoSlice::new(&segs[idx].as_slice()[off..]);
+        let mut k = 1;
         for s in segs.iter().skip(idx + 1).take(63) {
-            slices.push(io::IoSlice::new(s.as_slice()));
+            slices[k] = io::IoSlice::new(s.as_slice());
+            k += 1;
         }
-        let mut n = w.write_vectored(&slices).await?;
+        let mut n = w.write_vectored(&slices[..k]).await?;
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
