@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use dpu_nvmf_proto::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
@@ -282,7 +283,7 @@ pub async fn serve_connection(
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        while let Some(req) = conn.poll_io() {
+        while let Some(mut req) = conn.poll_io() {
             // RAM reads and writes (bounded by MDTS) run inline: a memory copy is cheaper than
             // two thread hand-offs. Deallocate and Write Zeroes may span the whole volume, so
             // like every file or device operation they go to the pool, never the reactor.
@@ -297,6 +298,14 @@ pub async fn serve_connection(
                 let res = execute_io_into(&req, spare.unwrap_or_default());
                 conn.complete_io(req.tag, res);
             } else {
+                // A queued write's data is a view of the receive buffer and would keep the
+                // whole buffer alive until the I/O completes, making the next receive
+                // allocate a fresh one. Small payloads get their own copy instead.
+                if let IoOp::Write { data, .. } = &mut req.op
+                    && data.len() <= COPY_BELOW
+                {
+                    *data = Bytes::copy_from_slice(data);
+                }
                 pool.spawn(req, done_tx.clone());
             }
         }
