@@ -308,11 +308,13 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 (false, true) => "data",
                 (false, false) => "-",
             };
+            // Empty for a host-role caller, which is not told who the fabric hosts are.
+            let or_dash = |v: &str| if v.is_empty() { "-".to_owned() } else { v.to_owned() };
             let mut row = vec![
                 c.name.clone(),
-                c.host_nqn.clone(),
+                or_dash(&c.host_nqn),
                 q.qid.to_string(),
-                q.peer_address.clone(),
+                or_dash(&q.peer_address),
                 q.sq_size.to_string(),
                 q.in_flight.to_string(),
                 digests.into(),

@@ -109,8 +109,14 @@ async fn write_and_read_back(addr: SocketAddr, seed: u8) {
 
 /// With a controller of 2 I/O queues connected (after [`write_and_read_back`]'s
 /// controller of 1), the host reads per-subsystem and per-queue counters through the
-/// agent and with `dpuctl nvmf stats` (table and JSON).
-async fn subsystem_controller_and_queue_stats(env: &Env, host: &Client, addr: SocketAddr) {
+/// agent and with `dpuctl nvmf stats` (table and JSON); only the operator learns which
+/// fabric host a controller belongs to.
+async fn subsystem_controller_and_queue_stats(
+    env: &Env,
+    host: &Client,
+    op: &Client,
+    addr: SocketAddr,
+) {
     let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
     let mut c = HostController::connect(addr, NQN, &opts, 2).await.unwrap();
     let data = vec![0x5a; 4096];
@@ -135,11 +141,16 @@ async fn subsystem_controller_and_queue_stats(env: &Env, host: &Client, addr: So
     assert_eq!((io.write_bytes, io.read_bytes), (4 * 4096, 3 * 4096));
     let ctrl = &s.controllers[0];
     assert_eq!(ctrl.name, format!("subsystems/s1/controllers/{}", c.cntlid));
-    assert_eq!(ctrl.host_nqn, HOST_NQN);
-    assert!(ctrl.peer_address.starts_with("127.0.0.1:"), "{}", ctrl.peer_address);
+    // The host role sees the counters, not the fabric hosts behind them.
+    assert_eq!((ctrl.host_nqn.as_str(), ctrl.peer_address.as_str()), ("", ""));
+    assert!(ctrl.queues.iter().all(|q| q.peer_address.is_empty()), "{ctrl:?}");
+    let op_stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    let op_ctrl = &op_stats.subsystems[0].controllers[0];
+    assert_eq!(op_ctrl.host_nqn, HOST_NQN);
+    assert!(op_ctrl.peer_address.starts_with("127.0.0.1:"), "{}", op_ctrl.peer_address);
+    assert_eq!(op_ctrl.queues[0].peer_address, op_ctrl.peer_address);
     let qids: Vec<u32> = ctrl.queues.iter().map(|q| q.qid).collect();
     assert_eq!(qids, vec![0, 1, 2]);
-    assert_eq!(ctrl.queues[0].peer_address, ctrl.peer_address);
     for q in &ctrl.queues {
         // The listener allows no digests.
         assert!(!q.header_digest && !q.data_digest);
@@ -161,7 +172,13 @@ async fn subsystem_controller_and_queue_stats(env: &Env, host: &Client, addr: So
         cells[1..],
         ["1", "5", "0", io.commands.to_string().as_str(), "3", "4", "12288", "16384", "0"]
     );
-    assert_eq!(table.lines().filter(|l| l.starts_with(&ctrl.name)).count(), 3, "{table}");
+    let queue_rows: Vec<&str> = table.lines().filter(|l| l.starts_with(&ctrl.name)).collect();
+    assert_eq!(queue_rows.len(), 3, "{table}");
+    // HOST and PEER columns are dashes for the host role.
+    for r in &queue_rows {
+        let cells: Vec<&str> = r.split_whitespace().collect();
+        assert_eq!((cells[1], cells[3]), ("-", "-"), "{r}");
+    }
     let json = ok(&dpuctl(env, Who::Host, &["nvmf", "stats", "-o", "json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let queue2 = &v["subsystems"][0]["controllers"][0]["queues"][2];
@@ -246,7 +263,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     let ns_stats = &stats.namespaces[0];
     assert_eq!(ns_stats.name, "subsystems/s1/namespaces/1");
     assert_eq!(ns_stats.counters.unwrap().writes, 1);
-    subsystem_controller_and_queue_stats(&env, &host, addr).await;
+    subsystem_controller_and_queue_stats(&env, &host, &op, addr).await;
 
     // Invalid input is refused before anything is stored.
     let bad_nqn = nvmf

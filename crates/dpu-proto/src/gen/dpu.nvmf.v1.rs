@@ -285,6 +285,8 @@ pub struct ControllerStats {
     pub name: ::prost::alloc::string::String,
     #[prost(uint32, tag = "2")]
     pub cntlid: u32,
+    /// Empty for a host-role caller (it sees counters, not who the fabric hosts are);
+    /// likewise both peer_address fields.
     #[prost(string, tag = "3")]
     pub host_nqn: ::prost::alloc::string::String,
     /// The host's address of the admin queue's TCP connection ("ip:port").

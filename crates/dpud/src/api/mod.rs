@@ -22,14 +22,23 @@ pub mod resource;
 pub mod switch;
 pub mod system;
 
+use dpu_pki::Role;
 use dpu_store::StoreError;
 use pbjson_types::{FieldMask, Timestamp};
-use tonic::{Code, Status};
+use tonic::{Code, Request, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::tls::PeerInfo;
 
 /// Default and largest page sizes of every List call.
 const DEFAULT_PAGE_SIZE: usize = 100;
 const MAX_PAGE_SIZE: usize = 1000;
+
+/// The requesting client's role (the gate already let it through); the narrowest role when
+/// the request carries no peer information.
+pub fn caller_role<T>(request: &Request<T>) -> Role {
+    request.extensions().get::<PeerInfo>().map_or(Role::Host, |p| p.role)
+}
 
 /// INVALID_ARGUMENT naming the field, with a google.rpc.BadRequest detail a client can read.
 pub fn invalid(field: &str, description: impl Into<String>) -> Status {

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use dpu_nvmf::target::{MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn};
 use dpu_nvmf::volume::BLOCK_SIZES;
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
+use dpu_pki::Role;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceClient;
 use dpu_proto::dpu::nvmf::v1::nvmf_service_server::NvmfService;
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
@@ -36,7 +37,7 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use super::resource::{Kind, Resources, required};
-use super::{in_use, invalid, parse_name, validate_id};
+use super::{caller_role, in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, Services};
 
 /// The service that applies these kinds.
@@ -706,8 +707,9 @@ impl NvmfService for NvmfApi {
 
     async fn get_nvmf_stats(
         &self,
-        _: Request<GetNvmfStatsRequest>,
+        request: Request<GetNvmfStatsRequest>,
     ) -> Result<Response<NvmfStats>, Status> {
+        let role = caller_role(&request);
         let handle = self.services.get(NVMF_SERVICE).ok_or_else(|| {
             Status::failed_precondition("the nvmf service is not configured on this agent")
         })?;
@@ -718,8 +720,21 @@ impl NvmfService for NvmfApi {
                 Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
             })?
             .into_inner();
-        Ok(Response::new(stats))
+        Ok(Response::new(if role >= Role::Operator { stats } else { without_peers(stats) }))
     }
+}
+
+/// The stats a host-role caller may read: every counter, but not who the other fabric hosts
+/// are (controllers' host NQNs and addresses), which is the operator's business.
+fn without_peers(mut stats: NvmfStats) -> NvmfStats {
+    for c in stats.subsystems.iter_mut().flat_map(|s| s.controllers.iter_mut()) {
+        c.host_nqn.clear();
+        c.peer_address.clear();
+        for q in &mut c.queues {
+            q.peer_address.clear();
+        }
+    }
+    stats
 }
 
 /// The nvmf service's internal API; whole-state syncs and stats snapshots can be large.

@@ -28,14 +28,8 @@ use super::kinds::{
 };
 use super::{SWITCH_SERVICE, SwitchResources, switch_client};
 use crate::api::resource::{Kind, Resources, required};
-use crate::api::{invalid, page_size, parse_name, validate_id};
+use crate::api::{caller_role, invalid, page_size, parse_name, validate_id};
 use crate::services::Services;
-use crate::tls::PeerInfo;
-
-/// The requesting client's role (the gate already let it through).
-fn role<T>(request: &Request<T>) -> Role {
-    request.extensions().get::<PeerInfo>().map_or(Role::Host, |p| p.role)
-}
 
 fn unavailable(e: &Status) -> Status {
     Status::unavailable(format!("the switch service is not answering: {}", e.message()))
@@ -553,7 +547,7 @@ impl SwitchService for SwitchApi {
         &self,
         request: Request<GetResourceRequest>,
     ) -> Result<Response<PortStatus>, Status> {
-        let role = role(&request);
+        let role = caller_role(&request);
         let name = request.into_inner().name;
         PortKind::key(&name, "name")?;
         let ifname = id_of(&name);
@@ -573,7 +567,7 @@ impl SwitchService for SwitchApi {
         &self,
         request: Request<ListRequest>,
     ) -> Result<Response<ListPortStatusesResponse>, Status> {
-        let role = role(&request);
+        let role = caller_role(&request);
         let req = request.into_inner();
         let size = page_size(i32::try_from(req.page_size).unwrap_or(i32::MAX))?;
         let mut ports: Vec<PortStatus> = self
