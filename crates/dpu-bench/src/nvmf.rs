@@ -326,25 +326,78 @@ fn matrix_name(op: Op, shape: Shape) -> String {
 /// a burst of load from other processes on the machine lowers neither figure.
 const ROUNDS: usize = 3;
 
-/// The best of [`ROUNDS`] alternating runs of ours (by IOPS) and of `peer`.
-async fn best_of<F, P>(addr: SocketAddr, load: Load, mut peer: P) -> anyhow::Result<(Run, f64)>
+/// Which side of each figure runs.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Side {
+    /// Ours and the peer, alternating (the figures and their ratios).
+    Both,
+    /// Only ours (to profile the target and initiator alone).
+    Ours,
+    /// Only the peer.
+    Peer,
+}
+
+/// The figures to run: names containing one of `only` (all when empty), on `side`.
+struct Selection<'a> {
+    only: &'a [String],
+    side: Side,
+}
+
+impl Selection<'_> {
+    fn wants(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| name.contains(o.as_str()))
+    }
+
+    /// Prints a figure: compared with its peer when both sides ran, else the side that did.
+    fn report(
+        &self,
+        name: &str,
+        ours: Option<f64>,
+        unit: &str,
+        peer: &str,
+        peer_value: Option<f64>,
+    ) {
+        match (ours, peer_value) {
+            (Some(v), Some(p)) => report::compared(name, v, unit, peer, p, true),
+            (Some(v), None) => report::value(name, v, unit),
+            (None, Some(p)) => report::value(&format!("{name}.peer"), p, unit),
+            (None, None) => {}
+        }
+    }
+}
+
+/// The best of [`ROUNDS`] alternating runs of ours (by IOPS) and of `peer` (each side
+/// only if `side` asks for it).
+async fn best_of<F, P>(
+    addr: SocketAddr,
+    load: Load,
+    side: Side,
+    mut peer: P,
+) -> anyhow::Result<(Option<Run>, Option<f64>)>
 where
     P: FnMut() -> F,
     F: std::future::Future<Output = anyhow::Result<f64>>,
 {
     let mut best: Option<Run> = None;
-    let mut best_peer = 0.0f64;
+    let mut best_peer: Option<f64> = None;
     for _ in 0..ROUNDS {
-        let r = ours(addr, load).await?;
-        if best.as_ref().is_none_or(|b| r.iops > b.iops) {
-            best = Some(r);
+        if side != Side::Peer {
+            let r = ours(addr, load).await?;
+            if best.as_ref().is_none_or(|b| r.iops > b.iops) {
+                best = Some(r);
+            }
         }
-        best_peer = best_peer.max(peer().await?);
+        if side != Side::Ours {
+            let p = peer().await?;
+            best_peer = Some(best_peer.map_or(p, |b| b.max(p)));
+        }
     }
-    Ok((best.context("no round ran")?, best_peer))
+    Ok((best, best_peer))
 }
 
-pub async fn run(scale_down: usize) -> anyhow::Result<()> {
+/// Runs the figures whose names contain one of `only` (all when empty), on `side`.
+pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Result<()> {
+    let sel = Selection { only, side };
     let time = Duration::from_millis(1000 / scale_down.max(1) as u64);
     let t = Target::new();
     t.add_subsystem(SubsystemSpec {
@@ -364,7 +417,9 @@ pub async fn run(scale_down: usize) -> anyhow::Result<()> {
             allow_ddgst: true,
         })
         .await?;
-    fill_volume(addr).await?;
+    if sel.side != Side::Peer {
+        fill_volume(addr).await?;
+    }
 
     let mut qd1_latencies = Vec::new();
     // Random 4 KiB: (op, request bytes, response bytes of the raw TCP limit peer).
@@ -373,14 +428,22 @@ pub async fn run(scale_down: usize) -> anyhow::Result<()> {
         for queues in QUEUE_COUNTS {
             for qd in DEPTHS {
                 let shape = Shape { queues, qd };
+                let name = matrix_name(op, shape);
+                if !sel.wants(&name) {
+                    continue;
+                }
                 let record = matches!(op, Op::Read) && queues == 1 && qd == 1;
                 let load = Load { op, size: 4096, seq: false, shape, time, record };
-                let (r, peer) = best_of(addr, load, || tcp_limit(req, resp, shape, time)).await?;
-                if record {
-                    qd1_latencies = r.latencies_us;
-                }
+                let (r, peer) =
+                    best_of(addr, load, sel.side, || tcp_limit(req, resp, shape, time)).await?;
+                let iops = r.map(|r| {
+                    if record {
+                        qd1_latencies = r.latencies_us;
+                    }
+                    r.iops
+                });
                 let label = format!("tcp-request-response-qd{qd}x{queues}");
-                report::compared(&matrix_name(op, shape), r.iops, "IOPS", &label, peer, true);
+                sel.report(&name, iops, "IOPS", &label, peer);
             }
         }
     }
@@ -388,15 +451,20 @@ pub async fn run(scale_down: usize) -> anyhow::Result<()> {
     let seq =
         [(Op::Read, "nvmf.seqread_128k_vs_iperf3"), (Op::Write, "nvmf.seqwrite_128k_vs_iperf3")];
     for (op, name) in seq {
+        if !sel.wants(name) {
+            continue;
+        }
         let shape = Shape { queues: 1, qd: SEQ_QD };
         let load = Load { op, size: SEQ_SIZE, seq: true, shape, time, record: false };
         let secs = time.as_secs().max(1);
-        let (r, peer) = best_of(addr, load, || iperf3_loopback(secs)).await?;
-        let gbps = r.iops * SEQ_SIZE as f64 * 8.0 / 1e9;
-        report::compared(name, gbps, "Gbit/s", "iperf3-loopback", peer / 1e9, true);
+        let (r, peer) = best_of(addr, load, sel.side, || iperf3_loopback(secs)).await?;
+        let gbps = r.map(|r| r.iops * SEQ_SIZE as f64 * 8.0 / 1e9);
+        sel.report(name, gbps, "Gbit/s", "iperf3-loopback", peer.map(|p| p / 1e9));
     }
-    report::value("nvmf.qd1_p50_us", report::percentile(&qd1_latencies, 0.50), "us");
-    report::value("nvmf.qd1_p99_us", report::percentile(&qd1_latencies, 0.99), "us");
+    if !qd1_latencies.is_empty() {
+        report::value("nvmf.qd1_p50_us", report::percentile(&qd1_latencies, 0.50), "us");
+        report::value("nvmf.qd1_p99_us", report::percentile(&qd1_latencies, 0.99), "us");
+    }
     server.stop();
     Ok(())
 }
