@@ -484,10 +484,91 @@ fn udp_pps(lab: &dpu_lab::Lab, bin_dir: &std::path::Path, secs: u32) -> anyhow::
     Ok(after.saturating_sub(before) as f64 / sending)
 }
 
+/// Mean round-trip time vm1 → vm2 in milliseconds: 100 echoes 10 ms apart (bounded: ping's
+/// own deadline), after one untimed echo that resolves the neighbour and teaches the switch.
+fn ping_rtt_ms(lab: &dpu_lab::Lab) -> anyhow::Result<f64> {
+    use dpu_lab::Role;
+    let _ = lab.exec_in(Role::Vm1, ["ping", "-n", "-c", "1", "-W", "1", "192.0.2.2"])?;
+    let out = lab.exec_in_timeout(
+        Role::Vm1,
+        ["ping", "-n", "-q", "-c", "100", "-i", "0.01", "-w", "10", "192.0.2.2"],
+        Duration::from_secs(15),
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "rtt min/avg/max/mdev = 0.031/0.047/0.112/0.012 ms"
+    text.lines()
+        .find_map(|l| l.split_once(" = ")?.1.split('/').nth(1)?.parse::<f64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("ping gave no round-trip time: {text}"))
+}
+
+/// What one forwarder achieved between the VMs.
+struct VethFigures {
+    pps: f64,
+    tcp_bps: f64,
+    rtt_ms: f64,
+}
+
+fn measure_veth(
+    lab: &dpu_lab::Lab,
+    bin_dir: &std::path::Path,
+    secs: u32,
+) -> anyhow::Result<VethFigures> {
+    let rtt_ms = ping_rtt_ms(lab)?;
+    let pps = udp_pps(lab, bin_dir, secs)?;
+    let tcp_bps = iperf(lab, secs)?;
+    Ok(VethFigures { pps, tcp_bps, rtt_ms })
+}
+
+/// `dpu-switch` between the two representors with receive ring `rx_ring` (two workers pinned
+/// to the first two CPUs: each receives on one representor).
+fn measure_ours(
+    lab: &dpu_lab::Lab,
+    bin_dir: &std::path::Path,
+    secs: u32,
+    rx_ring: &str,
+) -> anyhow::Result<VethFigures> {
+    let dir = std::env::temp_dir().join(format!("dpu-bench-{}-{rx_ring}", lab.prefix()));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("switch.toml");
+    std::fs::write(
+        &config,
+        "[[ports]]\nname = \"pf0vf0\"\nmode = \"access\"\nvlan = 10\n\n[[ports]]\nname = \"pf0vf1\"\n\
+         mode = \"access\"\nvlan = 10\n\n[[bridges]]\nname = \"br10\"\nvlan = 10\n",
+    )?;
+    let mut cmd = std::process::Command::new(bin_dir.join("dpu-switch"));
+    cmd.arg("--config").arg(&config).args([
+        "--log-level",
+        "warn",
+        "--workers",
+        "2",
+        "--pin-workers",
+        "--rx-ring",
+        rx_ring,
+    ]);
+    let mut sw = lab.spawn_in(dpu_lab::Role::Dpu, cmd)?;
+    std::thread::sleep(Duration::from_millis(800));
+    let figures = measure_veth(lab, bin_dir, secs);
+    let _ = sw.stop(Duration::from_secs(3));
+    let _ = std::fs::remove_dir_all(&dir);
+    figures
+}
+
+/// The three `switch.veth_*` lines of `ours` against the bridge; `tag` names the ring when it
+/// is not the default (`switch.veth_v3_pps_vs_linux_bridge`).
+fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
+    let name = |what: &str| format!("switch.veth_{tag}{what}_vs_linux_bridge");
+    let peer = "linux_bridge";
+    report::compared(&name("pps"), ours.pps / 1e6, "Mpps", peer, bridge.pps / 1e6, true);
+    let (tcp, peer_tcp) = (ours.tcp_bps / 1e9, bridge.tcp_bps / 1e9);
+    report::compared(&name("iperf"), tcp, "Gbit/s", peer, peer_tcp, true);
+    report::compared(&name("ping_rtt"), ours.rtt_ms, "ms", peer, bridge.rtt_ms, false);
+}
+
 /// Through the `dpu-switch` binary (AF_PACKET, two pinned workers) between the lab's two VMs,
 /// against the Linux kernel bridge between the same representors, same run, same VMs
-/// (TSO/GSO off, as behind a VF): small-packet rate and one TCP stream. Needs root, iperf3
-/// and ethtool.
+/// (TSO/GSO off, as behind a VF): small-packet rate, one TCP stream and the ping round trip;
+/// ours with the default receive ring (TPACKET_V2) and again with TPACKET_V3. Needs root,
+/// iperf3 and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
@@ -501,49 +582,12 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
         lab.run_in(Role::Dpu, ["ip", "link", "set", p, "master", "br0"])?;
     }
     lab.run_in(Role::Dpu, ["ip", "link", "set", "br0", "up"])?;
-    let peer_pps = udp_pps(&lab, bin_dir, secs)?;
-    let peer_tcp = iperf(&lab, secs)?;
+    let bridge = measure_veth(&lab, bin_dir, secs)?;
     lab.run_in(Role::Dpu, ["ip", "link", "del", "br0"])?;
-    // Ours.
-    let dir = std::env::temp_dir().join(format!("dpu-bench-{}", lab.prefix()));
-    std::fs::create_dir_all(&dir)?;
-    let config = dir.join("switch.toml");
-    std::fs::write(
-        &config,
-        "[[ports]]\nname = \"pf0vf0\"\nmode = \"access\"\nvlan = 10\n\n[[ports]]\nname = \"pf0vf1\"\n\
-         mode = \"access\"\nvlan = 10\n\n[[bridges]]\nname = \"br10\"\nvlan = 10\n",
-    )?;
-    let mut cmd = std::process::Command::new(bin_dir.join("dpu-switch"));
-    // Two workers pinned to the first two CPUs: each receives on one representor.
-    cmd.arg("--config").arg(&config).args([
-        "--log-level",
-        "warn",
-        "--workers",
-        "2",
-        "--pin-workers",
-    ]);
-    let mut sw = lab.spawn_in(Role::Dpu, cmd)?;
-    std::thread::sleep(Duration::from_millis(800));
-    let ours = udp_pps(&lab, bin_dir, secs).and_then(|pps| Ok((pps, iperf(&lab, secs)?)));
-    let _ = sw.stop(Duration::from_secs(3));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (pps, tcp) = ours?;
-    report::compared(
-        "switch.veth_pps_vs_linux_bridge",
-        pps / 1e6,
-        "Mpps",
-        "linux_bridge",
-        peer_pps / 1e6,
-        true,
-    );
-    report::compared(
-        "switch.veth_iperf_vs_linux_bridge",
-        tcp / 1e9,
-        "Gbit/s",
-        "linux_bridge",
-        peer_tcp / 1e9,
-        true,
-    );
+    let v2 = measure_ours(&lab, bin_dir, secs, "v2")?;
+    let v3 = measure_ours(&lab, bin_dir, secs, "v3")?;
+    report_veth("", &v2, &bridge);
+    report_veth("v3_", &v3, &bridge);
     Ok(())
 }
 

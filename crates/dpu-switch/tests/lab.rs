@@ -858,3 +858,54 @@ fn representor_removed_and_recreated_is_rebound() {
     assert_eq!(s["worker"]["ports_lost"].as_u64(), Some(1), "{}", s["worker"]);
     assert!(b.switch.as_mut().unwrap().is_running());
 }
+
+/// One echo of `size` payload octets, not fragmented (`-M do`), 1 s deadline; true when it
+/// was answered.
+fn ping_sized(b: &Bench, size: u32) -> bool {
+    let size = size.to_string();
+    let args = ["ping", "-n", "-c", "1", "-W", "1", "-M", "do", "-s", &size, VM2_IP];
+    b.lab.exec_in(Role::Vm1, args).unwrap().status.success()
+}
+
+#[test]
+fn v2_ring_slots_follow_the_port_mtu() {
+    let mut b = Bench::up(true);
+    for (role, ifname) in
+        [(Role::Vm1, "eth0"), (Role::Vm2, "eth0"), (Role::Dpu, "pf0vf0"), (Role::Dpu, "pf0vf1")]
+    {
+        b.lab.run_in(role, ["ip", "link", "set", ifname, "mtu", "9000"]).unwrap();
+    }
+    let jumbo = "mode = \"access\"\nvlan = 10\nmtu = 9000";
+    b.start_with(&l2_config(jumbo, jumbo), &["--rx-ring", "v2"]);
+    // 8000-octet echoes (8042-octet frames) fit the V2 slots sized for MTU 9000.
+    assert!(b.ping(Role::Vm1, VM2_IP, 5), "no forwarding with MTU 9000");
+    assert!((0..3).any(|_| ping_sized(&b, 8000)), "jumbo frames lost: {}", b.status()["worker"]);
+    let lost = b.status()["worker"]["rx_lost"].as_u64().unwrap();
+    assert_eq!(lost, 0, "{}", b.status()["worker"]);
+    // Back to MTU 1500: the ports are reopened with 1600-octet slots; a jumbo frame is
+    // truncated by the kernel and counted as lost, small frames still pass.
+    let small = "mode = \"access\"\nvlan = 10";
+    b.reload(&l2_config(small, small));
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(b.ping(Role::Vm1, VM2_IP, 5), "no forwarding after the MTU change");
+    assert!(!ping_sized(&b, 8000), "a jumbo frame passed a 1500-octet port");
+    // Counted on the next tick (250 ms).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while b.status()["worker"]["rx_lost"].as_u64().unwrap() == 0 {
+        assert!(Instant::now() < deadline, "truncation not counted: {}", b.status()["worker"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn v3_ring_forwards_both_ways() {
+    let mut b = Bench::up(true);
+    let access = "mode = \"access\"\nvlan = 10";
+    b.start_with(&l2_config(access, access), &["--rx-ring", "v3"]);
+    assert!(b.ping(Role::Vm1, VM2_IP, 5), "vm1 cannot ping vm2 through a V3-ring switch");
+    assert!(b.ping(Role::Vm2, VM1_IP, 3), "vm2 cannot ping vm1 through a V3-ring switch");
+    b.iperf(Role::Vm2, VM2_IP, Role::Vm1, 1);
+    let vf0 = b.port("pf0vf0");
+    assert!(vf0["counters"]["rx_packets"].as_u64().unwrap() > 1000, "{vf0}");
+    assert_eq!(b.status()["worker"]["tx_errors"].as_u64(), Some(0));
+}

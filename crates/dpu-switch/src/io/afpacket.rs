@@ -1,20 +1,23 @@
-//! The AF_PACKET backend: a TPACKET_V3 receive ring per interface and batched sendmmsg.
+//! The AF_PACKET backend: a memory-mapped receive ring per interface (TPACKET_V2 frame slots
+//! by default, TPACKET_V3 blocks on request) and batched sendmmsg.
 //!
-//! The kernel hands whole blocks of frames to user space; each frame carries a
-//! `tpacket3_hdr`. On interfaces with VLAN receive offload (veth among them) the kernel
-//! strips the 802.1Q tag into that header (`TP_STATUS_VLAN_VALID`, `hv1.tp_vlan_tci`); the
-//! frame is rebuilt with the tag in place, so the pipeline always sees the wire format.
+//! Each frame in the ring carries a `tpacket2_hdr` or `tpacket3_hdr`. On interfaces with
+//! VLAN receive offload (veth among them) the kernel strips the 802.1Q tag into that header
+//! (`TP_STATUS_VLAN_VALID`, `tp_vlan_tci`); the frame is rebuilt with the tag in place, so
+//! the pipeline always sees the wire format.
 
 use std::os::fd::{AsFd, BorrowedFd};
 
 use dpu_wire::EtherType;
 
-use super::sys::{PacketSocket, RingConfig};
+use super::sys::{PacketSocket, RingConfig, RingVersion};
 use super::{IoError, PortIo, TxStats};
 use crate::packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx};
 
-/// At most this many blocks are drained per [`PortIo::recv_burst`] (fairness between ports).
+/// At most this many V3 blocks are drained per [`PortIo::recv_burst`] (fairness between ports).
 const MAX_BLOCKS_PER_BURST: usize = 4;
+/// At most this many V2 frames are drained per [`PortIo::recv_burst`].
+const MAX_FRAMES_PER_BURST: usize = 256;
 
 /// Offsets in `struct tpacket_block_desc` / `tpacket_hdr_v1`.
 const BLK_NUM_PKTS: usize = 12;
@@ -28,6 +31,14 @@ const PKT_MAC: usize = 24;
 const PKT_VLAN_TCI: usize = 32;
 const PKT_VLAN_TPID: usize = 36;
 const PKT_HDR_LEN: usize = 40;
+/// Offsets in `struct tpacket2_hdr`.
+const V2_STATUS: usize = 0;
+const V2_LEN: usize = 4;
+const V2_SNAPLEN: usize = 8;
+const V2_MAC: usize = 12;
+const V2_VLAN_TCI: usize = 24;
+const V2_VLAN_TPID: usize = 26;
+const V2_HDR_LEN: usize = 32;
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(b.get(off..off + 4)?.try_into().ok()?))
@@ -37,7 +48,7 @@ fn u16_at(b: &[u8], off: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(b.get(off..off + 2)?.try_into().ok()?))
 }
 
-/// A frame found in a ring block.
+/// A frame found in the ring.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct RingFrame<'a> {
     pub data: &'a [u8],
@@ -47,6 +58,32 @@ pub(crate) struct RingFrame<'a> {
     pub truncated: bool,
     /// The sender left the L4 checksum to offload (`TP_STATUS_CSUMNOTREADY`).
     pub csum_pending: bool,
+}
+
+impl<'a> RingFrame<'a> {
+    /// The frame `data` with the meaning of its header's status word and lengths (the same
+    /// bits in V2 and V3); `tci`/`tpid` are read only when the status says they are valid.
+    fn new(
+        data: &'a [u8],
+        status: u32,
+        wire_len: u32,
+        tci: impl FnOnce() -> Option<u16>,
+        tpid: impl FnOnce() -> Option<u16>,
+    ) -> Self {
+        let vlan = (status & libc::TP_STATUS_VLAN_VALID != 0).then(|| {
+            let tpid = if status & libc::TP_STATUS_VLAN_TPID_VALID != 0 { tpid() } else { None };
+            (tpid.unwrap_or(EtherType::VLAN.0), tci().unwrap_or(0))
+        });
+        RingFrame {
+            data,
+            vlan,
+            // TP_STATUS_COPY: the slot holds a truncated copy, the whole frame went to the
+            // socket queue (only with PACKET_COPY_THRESH, which is never set): lost here too.
+            truncated: (data.len() as u64) < u64::from(wire_len)
+                || status & libc::TP_STATUS_COPY != 0,
+            csum_pending: status & libc::TP_STATUS_CSUMNOTREADY != 0,
+        }
+    }
 }
 
 /// Walks the frames of one TPACKET_V3 block; stops at the first inconsistent offset.
@@ -68,22 +105,29 @@ pub(crate) fn parse_block(block: &[u8], mut f: impl FnMut(RingFrame<'_>)) {
         };
         let start = off + usize::from(mac);
         let Some(data) = block.get(start..start + snap as usize) else { return };
-        let vlan = (status & libc::TP_STATUS_VLAN_VALID != 0).then(|| {
-            let tci = u32_at(hdr, PKT_VLAN_TCI).unwrap_or(0) as u16;
-            let tpid = if status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {
-                u16_at(hdr, PKT_VLAN_TPID).unwrap_or(EtherType::VLAN.0)
-            } else {
-                EtherType::VLAN.0
-            };
-            (tpid, tci)
-        });
-        let csum_pending = status & libc::TP_STATUS_CSUMNOTREADY != 0;
-        f(RingFrame { data, vlan, truncated: snap < len, csum_pending });
+        let tci = || u32_at(hdr, PKT_VLAN_TCI).map(|t| t as u16);
+        f(RingFrame::new(data, status, len, tci, || u16_at(hdr, PKT_VLAN_TPID)));
         if next == 0 {
             return;
         }
         off += next as usize;
     }
+}
+
+/// The frame in one TPACKET_V2 slot; `None` when its header's offsets or lengths do not fit
+/// the slot.
+pub(crate) fn parse_frame(slot: &[u8]) -> Option<RingFrame<'_>> {
+    let hdr = slot.get(..V2_HDR_LEN)?;
+    let status = u32_at(hdr, V2_STATUS)?;
+    let len = u32_at(hdr, V2_LEN)?;
+    let snap = usize::try_from(u32_at(hdr, V2_SNAPLEN)?).ok()?;
+    let mac = usize::from(u16_at(hdr, V2_MAC)?);
+    if mac < V2_HDR_LEN {
+        return None;
+    }
+    let data = slot.get(mac..mac.checked_add(snap)?)?;
+    let tci = || u16_at(hdr, V2_VLAN_TCI);
+    Some(RingFrame::new(data, status, len, tci, || u16_at(hdr, V2_VLAN_TPID)))
 }
 
 /// A packet buffer from `pool` holding `data` with the stripped tag re-inserted after the MAC
@@ -105,14 +149,17 @@ pub(crate) fn rebuild(pool: &mut BufPool, data: &[u8], vlan: Option<(u16, u16)>)
 pub struct AfPacketPort {
     name: String,
     sock: PacketSocket,
-    next_block: usize,
+    /// The next ring slot (V2 frame or V3 block) the kernel fills.
+    next_slot: usize,
+    /// Frames lost to truncation or malformed ring entries since the last
+    /// [`PortIo::kernel_drops`].
     truncated: u64,
 }
 
 impl AfPacketPort {
-    /// Opens `ifname` with the default ring.
-    pub fn open(ifname: &str) -> Result<Self, IoError> {
-        Self::open_with(ifname, RingConfig::default())
+    /// Opens `ifname` with the default ring for a port of `mtu`.
+    pub fn open(ifname: &str, mtu: u16) -> Result<Self, IoError> {
+        Self::open_with(ifname, RingConfig::for_port(RingVersion::default(), mtu))
     }
 
     /// Opens `ifname` for sending only (no ring; it receives nothing): the port as seen by a
@@ -120,14 +167,14 @@ impl AfPacketPort {
     pub fn open_send_only(ifname: &str) -> Result<Self, IoError> {
         let sock = PacketSocket::open_send_only(ifname)
             .map_err(|source| IoError::Open { ifname: ifname.to_owned(), source })?;
-        Ok(AfPacketPort { name: ifname.to_owned(), sock, next_block: 0, truncated: 0 })
+        Ok(AfPacketPort { name: ifname.to_owned(), sock, next_slot: 0, truncated: 0 })
     }
 
     /// Opens `ifname` with the given ring geometry.
     pub fn open_with(ifname: &str, cfg: RingConfig) -> Result<Self, IoError> {
         let sock = PacketSocket::open(ifname, cfg)
             .map_err(|source| IoError::Open { ifname: ifname.to_owned(), source })?;
-        Ok(AfPacketPort { name: ifname.to_owned(), sock, next_block: 0, truncated: 0 })
+        Ok(AfPacketPort { name: ifname.to_owned(), sock, next_slot: 0, truncated: 0 })
     }
 }
 
@@ -151,29 +198,39 @@ impl PortIo for AfPacketPort {
         out: &mut Vec<Rx>,
     ) -> Result<usize, IoError> {
         let mut n = 0;
-        let count = self.sock.block_count();
-        for _ in 0..MAX_BLOCKS_PER_BURST {
-            let mut truncated = 0;
-            let got = self.sock.with_block(self.next_block, |block| {
-                parse_block(block, |f| {
-                    if f.truncated {
-                        truncated += 1;
-                        return;
-                    }
-                    let mut buf = rebuild(pool, f.data, f.vlan);
-                    if f.csum_pending {
-                        crate::offload::complete_l4_checksum(buf.frame_mut());
-                    }
-                    out.push(Rx { port, buf });
-                    n += 1;
-                })
+        let mut deliver = |f: RingFrame<'_>, truncated: &mut u64| {
+            if f.truncated {
+                *truncated += 1;
+                return;
+            }
+            let mut buf = rebuild(pool, f.data, f.vlan);
+            if f.csum_pending {
+                crate::offload::complete_l4_checksum(buf.frame_mut());
+            }
+            out.push(Rx { port, buf });
+            n += 1;
+        };
+        let count = self.sock.slot_count().max(1);
+        let version = self.sock.ring_config().version;
+        let max_slots = match version {
+            RingVersion::V2 => MAX_FRAMES_PER_BURST,
+            RingVersion::V3 => MAX_BLOCKS_PER_BURST,
+        };
+        let mut truncated = 0;
+        for _ in 0..max_slots {
+            let got = self.sock.with_slot(self.next_slot, |slot| match version {
+                RingVersion::V2 => match parse_frame(slot) {
+                    Some(f) => deliver(f, &mut truncated),
+                    None => truncated += 1,
+                },
+                RingVersion::V3 => parse_block(slot, |f| deliver(f, &mut truncated)),
             });
-            self.truncated += truncated;
             if got.is_none() {
                 break;
             }
-            self.next_block = (self.next_block + 1) % count.max(1);
+            self.next_slot = (self.next_slot + 1) % count;
         }
+        self.truncated += truncated;
         Ok(n)
     }
 
@@ -257,6 +314,20 @@ mod tests {
         assert_eq!(&b.frame()[..12], &plain[..12]);
     }
 
+    /// `good` with `edits` random octets among the first `span` overwritten (xorshift64 from
+    /// `x`: reproducible), and a random length to cut it to.
+    fn corrupted(good: &[u8], x: &mut u64, edits: usize, span: usize) -> (Vec<u8>, usize) {
+        let mut b = good.to_vec();
+        for _ in 0..edits {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            b[(*x as usize) % span] = (*x >> 32) as u8;
+        }
+        let len = (*x >> 40) as usize % b.len();
+        (b, len)
+    }
+
     #[test]
     fn never_panics_on_corrupt_blocks() {
         let plain = [0xabu8; 60];
@@ -264,19 +335,114 @@ mod tests {
         let mut x: u64 = 0x1234_5678_9abc_def0;
         let mut pool = BufPool::default();
         for _ in 0..20_000 {
-            let mut b = good.clone();
-            for _ in 0..4 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let i = (x as usize) % 700;
-                b[i] = (x >> 32) as u8;
-            }
-            let len = (x >> 40) as usize % b.len();
+            let (b, len) = corrupted(&good, &mut x, 4, 700);
             parse_block(&b[..len], |f| {
                 let b = rebuild(&mut pool, f.data, f.vlan);
                 pool.put(b);
             });
+        }
+    }
+    /// A V2 frame slot of `size` bytes holding `data` the way the kernel lays it out.
+    fn slot_with(
+        size: usize,
+        data: &[u8],
+        wire_len: usize,
+        status: u32,
+        tci: u16,
+        tpid: u16,
+    ) -> Vec<u8> {
+        let mut s = vec![0u8; size];
+        let mac = 66u16; // TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14
+        s[V2_STATUS..V2_STATUS + 4].copy_from_slice(&status.to_ne_bytes());
+        s[V2_LEN..V2_LEN + 4].copy_from_slice(&(wire_len as u32).to_ne_bytes());
+        s[V2_SNAPLEN..V2_SNAPLEN + 4].copy_from_slice(&(data.len() as u32).to_ne_bytes());
+        s[V2_MAC..V2_MAC + 2].copy_from_slice(&mac.to_ne_bytes());
+        s[V2_VLAN_TCI..V2_VLAN_TCI + 2].copy_from_slice(&tci.to_ne_bytes());
+        s[V2_VLAN_TPID..V2_VLAN_TPID + 2].copy_from_slice(&tpid.to_ne_bytes());
+        let m = usize::from(mac);
+        s[m..m + data.len()].copy_from_slice(data);
+        s
+    }
+
+    #[test]
+    fn v2_frames_carry_stripped_tags_and_checksum_state() {
+        let plain: Vec<u8> = (0..60).collect();
+        let user = libc::TP_STATUS_USER;
+        let f = slot_with(256, &plain, 60, user, 0, 0);
+        assert_eq!(
+            parse_frame(&f),
+            Some(RingFrame { data: &plain, vlan: None, truncated: false, csum_pending: false })
+        );
+        // A tag without TPID_VALID is 802.1Q; with it, the TPID the kernel reports (802.1ad).
+        let tagged = slot_with(256, &plain, 60, user | libc::TP_STATUS_VLAN_VALID, 0x2064, 0x88a8);
+        assert_eq!(parse_frame(&tagged).unwrap().vlan, Some((0x8100, 0x2064)));
+        let status = user | libc::TP_STATUS_VLAN_VALID | libc::TP_STATUS_VLAN_TPID_VALID;
+        let qinq = slot_with(256, &plain, 60, status, 0x0005, 0x88a8);
+        let parsed = parse_frame(&qinq).unwrap();
+        assert_eq!(parsed.vlan, Some((0x88a8, 0x0005)));
+        let b = rebuild(&mut BufPool::default(), parsed.data, parsed.vlan);
+        assert_eq!(&b.frame()[12..16], &[0x88, 0xa8, 0x00, 0x05]);
+        let pending = slot_with(256, &plain, 60, user | libc::TP_STATUS_CSUMNOTREADY, 0, 0);
+        assert!(parse_frame(&pending).unwrap().csum_pending);
+    }
+
+    #[test]
+    fn v2_frames_larger_than_the_slot_are_truncated() {
+        // The kernel copied 100 octets of a 1514-octet frame (snaplen < len).
+        let part = [7u8; 100];
+        let f = slot_with(256, &part, 1514, libc::TP_STATUS_USER, 0, 0);
+        assert!(parse_frame(&f).unwrap().truncated);
+        // TP_STATUS_COPY: the slot holds a truncated copy only.
+        let copy = slot_with(256, &part, 100, libc::TP_STATUS_USER | libc::TP_STATUS_COPY, 0, 0);
+        assert!(parse_frame(&copy).unwrap().truncated);
+    }
+
+    #[test]
+    fn v2_headers_pointing_outside_the_slot_are_refused() {
+        let plain = [1u8; 60];
+        let good = slot_with(256, &plain, 60, libc::TP_STATUS_USER, 0, 0);
+        // Too short for the header; data past the end; MAC offset inside the header.
+        assert_eq!(parse_frame(&good[..V2_HDR_LEN - 1]), None);
+        assert_eq!(parse_frame(&good[..66 + 59]), None);
+        let mut bad = good.clone();
+        bad[V2_SNAPLEN..V2_SNAPLEN + 4].copy_from_slice(&u32::MAX.to_ne_bytes());
+        assert_eq!(parse_frame(&bad), None);
+        let mut bad = good.clone();
+        bad[V2_MAC..V2_MAC + 2].copy_from_slice(&8u16.to_ne_bytes());
+        assert_eq!(parse_frame(&bad), None);
+        let mut bad = good;
+        bad[V2_MAC..V2_MAC + 2].copy_from_slice(&u16::MAX.to_ne_bytes());
+        assert_eq!(parse_frame(&bad), None);
+    }
+
+    #[test]
+    fn v2_parser_never_panics_on_corrupt_slots() {
+        let plain = [0xabu8; 60];
+        let good =
+            slot_with(256, &plain, 60, libc::TP_STATUS_USER | libc::TP_STATUS_VLAN_VALID, 3, 0);
+        let mut x: u64 = 0x0fed_cba9_8765_4321;
+        let mut pool = BufPool::default();
+        for _ in 0..20_000 {
+            // Header octets overwritten, the slot cut anywhere.
+            let (s, len) = corrupted(&good, &mut x, 3, 40);
+            if let Some(f) = parse_frame(&s[..len]) {
+                assert!(f.data.len() <= len);
+                let b = rebuild(&mut pool, f.data, f.vlan);
+                pool.put(b);
+            }
+        }
+    }
+
+    #[test]
+    fn v2_slots_fit_the_largest_frame_of_the_mtu() {
+        use crate::io::sys::v2_frame_size;
+        // MAC header at 66 in the slot; Ethernet + two tags + MTU after it; 16-aligned.
+        assert_eq!(v2_frame_size(1500), 1600);
+        assert_eq!(v2_frame_size(9216), 9312);
+        for mtu in [68u16, 1500, 4000, 9000, 9216] {
+            let size = v2_frame_size(mtu) as usize;
+            assert_eq!(size % 16, 0);
+            assert!(size >= 66 + 22 + usize::from(mtu), "{mtu}: {size}");
         }
     }
 }

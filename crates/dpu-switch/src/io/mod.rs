@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use crate::config::DEFAULT_MTU;
 use crate::packet::{BufPool, PacketBuf, PortId, Rx, Tx};
 use crate::switch::Switch;
 
@@ -221,9 +222,20 @@ pub enum PortRole {
     SendOnly,
 }
 
-/// Opens the I/O of a port by name in a role (the binary passes
-/// [`afpacket::AfPacketPort::open`] or [`afpacket::AfPacketPort::open_send_only`]).
-pub type Opener = Box<dyn FnMut(&str, PortRole) -> Result<Box<dyn PortIo>, IoError> + Send>;
+/// A port a worker asks its [`Opener`] to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortSpec<'a> {
+    /// Port name, also the interface name.
+    pub name: &'a str,
+    /// How this worker uses the port.
+    pub role: PortRole,
+    /// The port's configured MTU (sizes receive buffers; the port is reopened when it changes).
+    pub mtu: u16,
+}
+
+/// Opens the I/O of a port (the binary passes [`afpacket::AfPacketPort::open`] or
+/// [`afpacket::AfPacketPort::open_send_only`]).
+pub type Opener = Box<dyn FnMut(&PortSpec<'_>) -> Result<Box<dyn PortIo>, IoError> + Send>;
 
 /// Which share of the ports a worker receives on: those whose id modulo `count` is `index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,6 +305,8 @@ pub struct Worker {
     switch: Arc<Mutex<Switch>>,
     open: Opener,
     ports: Vec<(PortId, Box<dyn PortIo>)>,
+    /// The MTU each open port was opened for.
+    opened_mtu: HashMap<PortId, u16>,
     stats: Arc<Mutex<WorkerStats>>,
     /// Ports whose last open failed (warned about once, retried every tick).
     failing: std::collections::HashSet<String>,
@@ -324,6 +338,7 @@ impl Worker {
             switch,
             open,
             ports: Vec::new(),
+            opened_mtu: HashMap::new(),
             stats: Arc::default(),
             failing: Default::default(),
             pool: BufPool::default(),
@@ -340,17 +355,28 @@ impl Worker {
     }
 
     fn sync_ports(&mut self) -> u64 {
-        let wanted: HashMap<PortId, String> = self.lock_switch().port_names().into_iter().collect();
-        self.ports.retain(|(id, io)| wanted.get(id).is_some_and(|n| n == io.name()));
+        let wanted: HashMap<PortId, (u16, String)> = {
+            let sw = self.lock_switch();
+            let mtu = |name: &str| {
+                sw.config().ports.iter().find(|p| p.name == name).map_or(DEFAULT_MTU, |p| p.mtu)
+            };
+            sw.port_names().into_iter().map(|(id, name)| (id, (mtu(&name), name))).collect()
+        };
+        let opened = &self.opened_mtu;
+        self.ports.retain(|(id, io)| {
+            wanted.get(id).is_some_and(|(mtu, n)| n == io.name() && opened.get(id) == Some(mtu))
+        });
         let mut errors = 0;
-        for (id, name) in wanted {
+        for (id, (mtu, name)) in wanted {
             if self.ports.iter().any(|(p, _)| *p == id) {
                 continue;
             }
-            match (self.open)(&name, self.shard.role(id)) {
+            let spec = PortSpec { name: &name, role: self.shard.role(id), mtu };
+            match (self.open)(&spec) {
                 Ok(io) => {
-                    tracing::info!(port = %name, "port bound");
+                    tracing::info!(port = %name, mtu, "port bound");
                     self.failing.remove(&name);
+                    self.opened_mtu.insert(id, mtu);
                     self.ports.push((id, io));
                 }
                 Err(e) => {
@@ -612,9 +638,9 @@ mod tests {
             Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
         let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
         let p2 = Arc::clone(&peers);
-        let open: Opener = Box::new(move |name, _role| {
-            let (port, peer) = MemoryPort::pair(name);
-            p2.lock().unwrap().insert(name.to_owned(), peer);
+        let open: Opener = Box::new(move |spec| {
+            let (port, peer) = MemoryPort::pair(spec.name);
+            p2.lock().unwrap().insert(spec.name.to_owned(), peer);
             Ok(Box::new(port))
         });
         let mut worker = Worker::new(Arc::clone(&switch), open);
@@ -651,10 +677,11 @@ mod tests {
         let mut stats = Vec::new();
         for index in 0..2 {
             let p2 = Arc::clone(&peers);
-            let open: Opener = Box::new(move |name, role| {
+            let open: Opener = Box::new(move |spec| {
                 let mut peers = p2.lock().unwrap();
+                let name = spec.name;
                 let peer = peers.entry(name.to_owned()).or_insert_with(|| MemoryPort::pair(name).1);
-                Ok(Box::new(peer.port(name, role)))
+                Ok(Box::new(peer.port(name, spec.role)))
             });
             let mut worker = Worker::sharded(Arc::clone(&switch), open, Shard { index, count: 2 });
             stats.push(worker.stats());

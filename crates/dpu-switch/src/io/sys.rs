@@ -1,8 +1,10 @@
-//! The switch's only `unsafe` code: an AF_PACKET socket with a TPACKET_V3 receive ring
-//! (packet(7), Documentation/networking/packet_mmap.rst) and batched sends with sendmmsg(2).
+//! The switch's only `unsafe` code: an AF_PACKET socket with a memory-mapped receive ring,
+//! TPACKET_V2 or TPACKET_V3 (packet(7), Documentation/networking/packet_mmap.rst), and
+//! batched sends with sendmmsg(2).
 //!
-//! Everything above this module is safe: it sees a block of the ring as a `&[u8]` only while
-//! the block belongs to user space, and parses it with bounds-checked reads.
+//! Everything above this module is safe: it sees one slot of the ring (a V2 frame or a V3
+//! block) as a `&[u8]` only while the slot belongs to user space, and parses it with
+//! bounds-checked reads.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -12,26 +14,134 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
 
-/// `TPACKET_V3` of `enum tpacket_versions`.
-const TPACKET_V3: libc::c_int = 2;
+use crate::config::DEFAULT_MTU;
+
+/// Offset of `tp_status` in `struct tpacket2_hdr` (the first word of every V2 frame slot).
+pub(crate) const FRAME_STATUS_OFFSET: usize = 0;
 /// Offset of `hdr.bh1.block_status` in `struct tpacket_block_desc`.
 pub(crate) const BLOCK_STATUS_OFFSET: usize = 8;
+/// Bytes of Ethernet header plus two VLAN tags (QinQ) a frame may carry above its MTU.
+const L2_OVERHEAD: usize = 14 + 2 * 4;
+/// The Ethernet header length the kernel assumes when it places a frame in a V2 slot.
+const ETH_HLEN: usize = 14;
+
+/// The ring layout (`enum tpacket_versions`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RingVersion {
+    /// Fixed frame slots, each with its own ownership word: the kernel wakes a sleeping
+    /// reader per frame, so a frame waits only for the wake-up (latency-bound traffic: one
+    /// TCP stream's ACKs, ping).
+    #[default]
+    V2,
+    /// Variable-size frames packed into blocks; the kernel hands over a block when it is full
+    /// or its retire timer fires, so a lone frame can wait up to that timer (fewer wake-ups
+    /// under heavy load, capture-style traffic).
+    V3,
+}
+
+impl RingVersion {
+    /// The `PACKET_VERSION` value.
+    fn raw(self) -> libc::c_int {
+        match self {
+            RingVersion::V2 => libc::tpacket_versions::TPACKET_V2 as libc::c_int,
+            RingVersion::V3 => libc::tpacket_versions::TPACKET_V3 as libc::c_int,
+        }
+    }
+}
+
+impl std::fmt::Display for RingVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RingVersion::V2 => "v2",
+            RingVersion::V3 => "v3",
+        })
+    }
+}
+
+impl std::str::FromStr for RingVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "v2" => Ok(RingVersion::V2),
+            "v3" => Ok(RingVersion::V3),
+            other => Err(format!("unknown ring version {other:?} (v2 or v3)")),
+        }
+    }
+}
 
 /// Ring geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RingConfig {
+    /// Frame slots (V2) or frame blocks (V3).
+    pub version: RingVersion,
     /// Bytes per block (a multiple of the page size, a power of two).
     pub block_size: u32,
     /// Number of blocks.
     pub block_count: u32,
-    /// A partly filled block is handed to user space after this many milliseconds.
+    /// V2: bytes per frame slot (a multiple of 16; a larger frame is truncated by the
+    /// kernel). V3 packs frames of any size into a block and only checks this value.
+    pub frame_size: u32,
+    /// V3: a partly filled block is handed to user space after this many milliseconds.
     pub retire_ms: u32,
 }
 
 impl Default for RingConfig {
     fn default() -> Self {
-        RingConfig { block_size: 1 << 17, block_count: 32, retire_ms: 1 }
+        RingConfig::for_port(RingVersion::default(), DEFAULT_MTU)
     }
+}
+
+impl RingConfig {
+    /// A ring of `version` for a port whose largest L3 payload is `mtu`: 32 blocks of
+    /// 128 KiB (4 MiB); V2 slots just large enough for the largest frame the port accepts.
+    pub fn for_port(version: RingVersion, mtu: u16) -> Self {
+        RingConfig {
+            version,
+            block_size: 1 << 17,
+            block_count: 32,
+            frame_size: v2_frame_size(mtu),
+            retire_ms: 1,
+        }
+    }
+
+    /// Frames per block (V2 slot layout; a frame never straddles two blocks).
+    fn frames_per_block(&self) -> usize {
+        (self.block_size / self.frame_size.max(1)) as usize
+    }
+
+    /// Number of ownership slots: frames (V2) or blocks (V3).
+    pub fn slot_count(&self) -> usize {
+        match self.version {
+            RingVersion::V2 => self.frames_per_block() * self.block_count as usize,
+            RingVersion::V3 => self.block_count as usize,
+        }
+    }
+
+    /// Offset of slot `i` in the mapping, its length and the offset of its status word in it;
+    /// `None` past the last slot.
+    fn slot(&self, i: usize) -> Option<(usize, usize, usize)> {
+        if i >= self.slot_count() {
+            return None;
+        }
+        let bs = self.block_size as usize;
+        Some(match self.version {
+            RingVersion::V2 => {
+                let (fpb, fs) = (self.frames_per_block(), self.frame_size as usize);
+                ((i / fpb) * bs + (i % fpb) * fs, fs, FRAME_STATUS_OFFSET)
+            }
+            RingVersion::V3 => (i * bs, bs, BLOCK_STATUS_OFFSET),
+        })
+    }
+}
+
+/// The V2 slot size for a port of `mtu`: the kernel puts the MAC header at
+/// `TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14` (af_packet.c, `tpacket_rcv`) and truncates a
+/// frame that does not fit the rest of the slot; room is left for two VLAN tags.
+pub(crate) fn v2_frame_size(mtu: u16) -> u32 {
+    let align = |x: usize| x.next_multiple_of(libc::TPACKET_ALIGNMENT);
+    let mac_offset = align(libc::TPACKET2_HDRLEN + ETH_HLEN.max(16)) - ETH_HLEN;
+    align(mac_offset + L2_OVERHEAD + usize::from(mtu)) as u32
 }
 
 /// The mapped ring. Unmapped on drop.
@@ -133,7 +243,7 @@ fn bind(fd: BorrowedFd<'_>, ifindex: u32, protocol: u16) -> io::Result<()> {
 }
 
 impl PacketSocket {
-    /// Opens a raw packet socket on `ifname`: TPACKET_V3 RX ring, promiscuous, own
+    /// Opens a raw packet socket on `ifname`: RX ring as `cfg` says, promiscuous, own
     /// transmissions not looped back (`PACKET_IGNORE_OUTGOING`, Linux 4.20), sends handed
     /// straight to the driver (`PACKET_QDISC_BYPASS`, Linux 3.14: a switch port has no use
     /// for the host's queueing discipline, and a full device queue drops, as a NIC ring would).
@@ -142,18 +252,31 @@ impl PacketSocket {
         // Protocol 0: the socket receives nothing until bind() names the interface, so no
         // frame of another interface enters the ring.
         let fd = packet_socket()?;
-        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V3)?;
-        let frame_size: u32 = 2048;
-        let req = libc::tpacket_req3 {
-            tp_block_size: cfg.block_size,
-            tp_block_nr: cfg.block_count,
-            tp_frame_size: frame_size,
-            tp_frame_nr: cfg.block_size / frame_size * cfg.block_count,
-            tp_retire_blk_tov: cfg.retire_ms,
-            tp_sizeof_priv: 0,
-            tp_feature_req_word: 0,
-        };
-        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
+        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_VERSION, &cfg.version.raw())?;
+        let frame_nr = cfg.block_size / cfg.frame_size.max(1) * cfg.block_count;
+        match cfg.version {
+            RingVersion::V2 => {
+                let req = libc::tpacket_req {
+                    tp_block_size: cfg.block_size,
+                    tp_block_nr: cfg.block_count,
+                    tp_frame_size: cfg.frame_size,
+                    tp_frame_nr: frame_nr,
+                };
+                setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
+            }
+            RingVersion::V3 => {
+                let req = libc::tpacket_req3 {
+                    tp_block_size: cfg.block_size,
+                    tp_block_nr: cfg.block_count,
+                    tp_frame_size: cfg.frame_size,
+                    tp_frame_nr: frame_nr,
+                    tp_retire_blk_tov: cfg.retire_ms,
+                    tp_sizeof_priv: 0,
+                    tp_feature_req_word: 0,
+                };
+                setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
+            }
+        }
         let one: libc::c_int = 1;
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
@@ -220,41 +343,47 @@ impl PacketSocket {
         self.ifindex
     }
 
-    /// Number of blocks in the ring.
-    pub fn block_count(&self) -> usize {
-        self.cfg.block_count as usize
+    /// The ring's geometry.
+    pub fn ring_config(&self) -> &RingConfig {
+        &self.cfg
     }
 
-    fn status_word(&self, block: usize) -> Option<&AtomicU32> {
-        let bs = self.cfg.block_size as usize;
-        if block >= self.block_count() {
+    /// Number of ownership slots in the ring (none on a send-only socket).
+    pub fn slot_count(&self) -> usize {
+        if self.ring.is_some() { self.cfg.slot_count() } else { 0 }
+    }
+
+    /// The status word of slot `i`, with the slot's offset and length.
+    fn slot_status(&self, i: usize) -> Option<(&AtomicU32, usize, usize)> {
+        let ring = self.ring.as_ref()?;
+        let (off, len, status_off) = self.cfg.slot(i)?;
+        if off + len > ring.len || status_off + 4 > len {
             return None;
         }
-        let off = block * bs + BLOCK_STATUS_OFFSET;
-        // SAFETY: `off + 4 <= len` (block < count, block size >= one page), the address is
-        // 4-aligned (page-aligned block + 8), and the kernel accesses this word only
-        // atomically-by-convention (it is the ownership flag of the block).
-        Some(unsafe { AtomicU32::from_ptr(self.ring.as_ref()?.ptr.as_ptr().add(off).cast()) })
+        // SAFETY: the word lies inside the mapping (checked above); it is 4-aligned (slots
+        // start at page-aligned blocks plus multiples of 16, the word at 0 or 8 in them); the
+        // kernel treats it as the slot's ownership flag and accesses it as a whole word.
+        let status = unsafe { AtomicU32::from_ptr(ring.ptr.as_ptr().add(off + status_off).cast()) };
+        Some((status, off, len))
     }
 
-    /// If block `block` has been handed to user space, calls `f` with its bytes and hands it
-    /// back to the kernel. `None` when the kernel still owns it.
-    pub fn with_block<R>(&mut self, block: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-        let status = self.status_word(block)?;
+    /// If slot `i` (a V2 frame or a V3 block) has been handed to user space, calls `f` with
+    /// its bytes and hands it back to the kernel. `None` when the kernel still owns it.
+    pub fn with_slot<R>(&mut self, i: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let (status, off, len) = self.slot_status(i)?;
         if status.load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
             return None;
         }
-        let bs = self.cfg.block_size as usize;
         let base = self.ring.as_ref()?.ptr.as_ptr();
-        // SAFETY: the block lies inside the mapping; while its status says USER the kernel
-        // does not write it (packet_mmap.rst, "TPACKET_V3"), and the Acquire load above
-        // orders our reads after the kernel's writes. The slice does not outlive this call,
-        // and `&mut self` keeps anyone else from releasing the block meanwhile.
-        let bytes = unsafe { std::slice::from_raw_parts(base.add(block * bs), bs) };
+        // SAFETY: the slot lies inside the mapping (checked by `slot_status`); while its
+        // status says USER the kernel does not write it (packet_mmap.rst, "TPACKET_V2" and
+        // "TPACKET_V3"), and the Acquire load above orders our reads after the kernel's
+        // writes. The slice does not outlive this call, and `&mut self` keeps anyone else
+        // from releasing the slot meanwhile.
+        let bytes = unsafe { std::slice::from_raw_parts(base.add(off), len) };
         let r = f(bytes);
-        if let Some(status) = self.status_word(block) {
-            status.store(libc::TP_STATUS_KERNEL, Ordering::Release);
-        }
+        // Release: our reads of the slot happen before the kernel may reuse it.
+        status.store(libc::TP_STATUS_KERNEL, Ordering::Release);
         Some(r)
     }
 
@@ -316,7 +445,8 @@ impl PacketSocket {
     }
 
     /// Frames received and dropped by the kernel (ring full) since the last call
-    /// (`PACKET_STATISTICS` resets on read).
+    /// (`PACKET_STATISTICS` resets on read). The V3 structure extends the V1/V2 one; for
+    /// those the kernel fills only the first two fields.
     pub fn take_stats(&self) -> io::Result<(u32, u32)> {
         let mut st = libc::tpacket_stats_v3 { tp_packets: 0, tp_drops: 0, tp_freeze_q_cnt: 0 };
         let mut len = std::mem::size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
