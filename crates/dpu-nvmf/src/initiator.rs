@@ -30,7 +30,8 @@ use dpu_nvmf_proto::pdu::{
 };
 use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
-    Cqe, DecodeError, DecoderConfig, Framing, IcReq, Pdu, PduDecoder, SglDescriptor, Sqe, TermReq,
+    Bytes, BytesMut, Cqe, DecodeError, DecoderConfig, Framing, IcReq, Pdu, PduDecoder,
+    SglDescriptor, Sqe, TermReq,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -63,6 +64,10 @@ pub enum InitiatorError {
     /// A command failed.
     #[error("command failed: {0}")]
     Status(Status),
+    /// An earlier send or receive on this queue failed; the commands that were in flight
+    /// then were failed with it and the queue takes no more.
+    #[error("the queue's connection failed earlier: {0}")]
+    Broken(io::ErrorKind),
     /// As many commands are in flight as the queue holds.
     #[error("queue full: {0} commands in flight")]
     QueueFull(usize),
@@ -106,8 +111,8 @@ impl Default for HostOptions {
 pub struct Completion {
     /// The completion entry (synthesized when C2HData carried SUCCESS).
     pub cqe: Cqe,
-    /// Data received by C2HData.
-    pub data: Vec<u8>,
+    /// Data received by C2HData (a read in one PDU is a view of the receive buffer).
+    pub data: Bytes,
     /// Whether the completion came as a C2HData SUCCESS flag.
     pub via_success_flag: bool,
 }
@@ -115,37 +120,69 @@ pub struct Completion {
 /// A command in flight.
 #[derive(Debug)]
 struct Pending {
-    /// Data to send on R2T (empty for in-capsule writes and reads); shared with the
+    /// Data to send on R2T (none for in-capsule writes and reads); shared with the
     /// H2CData segments being written, so it is not copied again.
-    out: Arc<Vec<u8>>,
-    /// C2HData received so far: the first PDU's data is taken over without a copy,
-    /// later ones in order are appended (gaps read as zero).
-    data: Vec<u8>,
+    out: Option<Arc<Vec<u8>>>,
+    /// C2HData received so far (see [`place`](Self::place)).
+    data: ReadData,
     /// Bytes the command reads.
     want: usize,
     /// Bytes received by C2HData.
     got: usize,
 }
 
+/// The data of a read as its C2HData PDUs arrive.
+#[derive(Debug, Default)]
+enum ReadData {
+    #[default]
+    None,
+    /// The whole transfer came in one PDU: its view of the receive buffer, uncopied.
+    Whole(Bytes),
+    /// Data of several PDUs gathered in order (gaps read as zero).
+    Gathered(BytesMut),
+}
+
 impl Pending {
-    /// Places C2HData `bytes` at offset `off` (already checked to end within `want`).
-    fn place(&mut self, off: usize, bytes: &[u8]) {
-        self.got += bytes.len();
-        if off == self.data.len() {
-            self.data.extend_from_slice(bytes);
-        } else {
-            let end = off + bytes.len();
-            if self.data.len() < end {
-                self.data.resize(end, 0);
-            }
-            self.data[off..end].copy_from_slice(bytes);
-        }
+    fn new(out: Option<Arc<Vec<u8>>>, want: usize) -> Self {
+        Self { out, data: ReadData::None, want, got: 0 }
     }
 
-    /// The data buffer of the completed command, `want` bytes long.
-    fn into_data(mut self) -> Vec<u8> {
-        self.data.resize(self.want, 0);
-        self.data
+    /// Places C2HData `bytes` at offset `off` (already checked to end within `want`).
+    fn place(&mut self, off: usize, bytes: Bytes) {
+        self.got += bytes.len();
+        let buf = match std::mem::take(&mut self.data) {
+            ReadData::None if off == 0 && bytes.len() == self.want => {
+                self.data = ReadData::Whole(bytes);
+                return;
+            }
+            ReadData::None => BytesMut::new(),
+            ReadData::Whole(b) => BytesMut::from(&b[..]),
+            ReadData::Gathered(b) => b,
+        };
+        let mut buf = buf;
+        if off == buf.len() {
+            buf.extend_from_slice(&bytes);
+        } else {
+            let end = off + bytes.len();
+            if buf.len() < end {
+                buf.resize(end, 0);
+            }
+            buf[off..end].copy_from_slice(&bytes);
+        }
+        self.data = ReadData::Gathered(buf);
+    }
+
+    /// The data of the completed command, `want` bytes long.
+    fn into_data(self) -> Bytes {
+        match self.data {
+            ReadData::Whole(b) => b,
+            ReadData::None if self.want == 0 => Bytes::new(),
+            ReadData::None => BytesMut::zeroed(self.want).freeze(),
+            ReadData::Gathered(mut b) => {
+                b.resize(self.want, 0);
+                b.freeze()
+            }
+        }
     }
 }
 
@@ -177,6 +214,8 @@ pub struct HostQueue {
     pub qid: u16,
     /// Encoded commands not yet written (see [`start`](Self::start)).
     tx: Vec<u8>,
+    /// Set once a send or receive failed: every command then in flight failed with it.
+    broken: Option<io::ErrorKind>,
 }
 
 impl HostQueue {
@@ -200,6 +239,7 @@ impl HostQueue {
             depth: 1,
             qid: 0,
             tx: Vec::new(),
+            broken: None,
         };
         let mut b = Vec::new();
         encode_ic_req(
@@ -227,8 +267,25 @@ impl HostQueue {
     /// Sends raw bytes (for malformed-PDU tests).
     pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), InitiatorError> {
         self.flush().await?;
-        self.stream.write_all(bytes).await?;
+        if let Err(e) = self.stream.write_all(bytes).await {
+            return Err(self.fail_all(e));
+        }
         Ok(())
+    }
+
+    /// The queue's connection failed with `e`: the commands in flight (and those
+    /// waiting to be written) can never complete, so they fail now rather than each
+    /// wait for its timeout, and the queue takes no more.
+    fn fail_all(&mut self, e: io::Error) -> InitiatorError {
+        self.broken = Some(e.kind());
+        self.pending.clear();
+        self.tx.clear();
+        InitiatorError::Io(e)
+    }
+
+    /// Fails if an earlier send or receive failed (see [`fail_all`](Self::fail_all)).
+    fn usable(&self) -> Result<(), InitiatorError> {
+        self.broken.map_or(Ok(()), |k| Err(InitiatorError::Broken(k)))
     }
 
     /// The negotiated framing (to craft PDUs by hand).
@@ -243,6 +300,7 @@ impl HostQueue {
 
     /// Receives the next PDU (C2HTermReq becomes [`InitiatorError::Terminated`]).
     pub async fn recv_pdu(&mut self) -> Result<Pdu, InitiatorError> {
+        self.usable()?;
         loop {
             match self.dec.decode()? {
                 Some(Pdu::C2HTermReq(t)) => return Err(InitiatorError::Terminated(t)),
@@ -253,10 +311,13 @@ impl HostQueue {
             self.flush().await?;
             // Received straight into the decoder's buffer (no staging copy).
             let buf = self.dec.receive_buf(RECV_ROOM);
-            let n = tokio::time::timeout(self.opts.timeout, self.stream.read_buf(buf))
-                .await
-                .map_err(|_| InitiatorError::Timeout)??;
+            let n = match tokio::time::timeout(self.opts.timeout, self.stream.read_buf(buf)).await {
+                Err(_) => return Err(InitiatorError::Timeout),
+                Ok(Err(e)) => return Err(self.fail_all(e)),
+                Ok(Ok(n)) => n,
+            };
             if n == 0 {
+                self.fail_all(io::ErrorKind::UnexpectedEof.into());
                 return Err(InitiatorError::Closed);
             }
         }
@@ -335,7 +396,9 @@ impl HostQueue {
         encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
             .map_err(|_| InitiatorError::Protocol("encode"))?;
         self.flush().await?;
-        self.stream.write_all(&b).await?;
+        if let Err(e) = self.stream.write_all(&b).await {
+            return Err(self.fail_all(e));
+        }
         Ok(sqe.cid)
     }
 
@@ -351,13 +414,14 @@ impl HostQueue {
         data_out: Option<&[u8]>,
         data_in: usize,
     ) -> Result<u16, InitiatorError> {
+        self.usable()?;
         if self.pending.len() >= self.depth {
             return Err(InitiatorError::QueueFull(self.pending.len()));
         }
         let cid = self.alloc_cid();
         sqe.cid = cid;
         let b = &mut self.tx;
-        let mut out = Arc::default();
+        let mut out = None;
         match data_out {
             Some(d) if d.len() <= self.in_capsule_max => {
                 sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
@@ -366,7 +430,7 @@ impl HostQueue {
             }
             Some(d) => {
                 sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
-                out = Arc::new(d.to_vec());
+                out = Some(Arc::new(d.to_vec()));
                 encode_capsule_cmd(&sqe, &[], &self.framing, b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
@@ -376,25 +440,26 @@ impl HostQueue {
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
         }
-        self.pending.insert(cid, Pending { out, data: Vec::new(), want: data_in, got: 0 });
+        self.pending.insert(cid, Pending::new(out, data_in));
         // While completions already received wait to be reaped, the caller is going
         // through a burst of them: its new commands leave in one write with the next
-        // socket operation of this queue, not one write each.
-        if (self.dec.buffered() == 0 || self.tx.len() >= TX_BATCH)
-            && let Err(e) = self.flush().await
-        {
-            self.pending.remove(&cid);
-            return Err(e);
+        // socket operation of this queue, not one write each. A failed write fails
+        // every command in flight (see `fail_all`), this one included.
+        if self.dec.buffered() == 0 || self.tx.len() >= TX_BATCH {
+            self.flush().await?;
         }
         Ok(cid)
     }
 
-    /// Sends the commands [`start`](Self::start) left for batching.
+    /// Sends the commands [`start`](Self::start) left for batching; if that fails,
+    /// every command in flight fails with it.
     async fn flush(&mut self) -> Result<(), InitiatorError> {
         if !self.tx.is_empty() {
             let r = self.stream.write_all(&self.tx).await;
             self.tx.clear();
-            r?;
+            if let Err(e) = r {
+                return Err(self.fail_all(e));
+            }
         }
         Ok(())
     }
@@ -405,6 +470,7 @@ impl HostQueue {
         if let Some(c) = self.done.pop_front() {
             return Ok(c);
         }
+        self.usable()?;
         if self.pending.is_empty() {
             return Err(InitiatorError::Protocol("no command in flight"));
         }
@@ -419,6 +485,7 @@ impl HostQueue {
         {
             return Ok(c);
         }
+        self.usable()?;
         if !self.pending.contains_key(&cid) {
             return Err(InitiatorError::Protocol("waiting for a command not in flight"));
         }
@@ -456,7 +523,7 @@ impl HostQueue {
                     if off.checked_add(d.data.len()).is_none_or(|e| e > p.want) {
                         return Err(InitiatorError::Protocol("C2HData beyond the buffer"));
                     }
-                    p.place(off, &d.data);
+                    p.place(off, d.data);
                     if d.header.success {
                         if p.got != p.want {
                             return Err(InitiatorError::Protocol("SUCCESS before all data"));
@@ -473,10 +540,9 @@ impl HostQueue {
                     let Some(p) = self.pending.get(&cid) else {
                         return Err(InitiatorError::Protocol("R2T for a command not in flight"));
                     };
-                    if p.out.is_empty() {
+                    let Some(d) = &p.out else {
                         return Err(InitiatorError::Protocol("R2T for a command without data"));
-                    }
-                    let d = &p.out;
+                    };
                     let start = r.r2to as usize;
                     let end = start
                         .checked_add(r.r2tl as usize)
@@ -509,7 +575,9 @@ impl HostQueue {
                         pos += n;
                     }
                     self.flush().await?;
-                    write_segments(&mut self.stream, &segs).await?;
+                    if let Err(e) = write_segments(&mut self.stream, &segs).await {
+                        return Err(self.fail_all(e));
+                    }
                 }
                 _ => return Err(InitiatorError::Protocol("unexpected PDU")),
             }
@@ -585,7 +653,7 @@ impl HostQueue {
         let mut sqe = Sqe::new(admin_opcode::IDENTIFY, 0);
         sqe.nsid = nsid;
         sqe.cdw[0] = u32::from(cns);
-        Ok(self.submit_ok(sqe, None, 4096).await?.data)
+        Ok(self.submit_ok(sqe, None, 4096).await?.data.into())
     }
 
     /// Get Log Page of `len` bytes (multiple of 4) at `offset`.
@@ -602,7 +670,7 @@ impl HostQueue {
         sqe.cdw[1] = numd >> 16;
         sqe.cdw[2] = offset as u32;
         sqe.cdw[3] = (offset >> 32) as u32;
-        Ok(self.submit_ok(sqe, None, len).await?.data)
+        Ok(self.submit_ok(sqe, None, len).await?.data.into())
     }
 
     /// Set Features; returns DW0.
@@ -749,6 +817,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use std::collections::BTreeSet;
 
+    use dpu_nvmf_proto::IcResp;
+    use dpu_nvmf_proto::pdu::encode_capsule_resp;
+
     use super::*;
     use crate::target::{ListenerSpec, SubsystemSpec, Target};
     use crate::{Server, Volume};
@@ -801,5 +872,78 @@ mod tests {
         }
         assert_eq!(q.in_flight(), 0);
         server.stop();
+    }
+
+    /// A controller that answers the ICReq and the Connect, completes the first command
+    /// with a second completion (of a CID nobody sent) right behind it, so the host has a
+    /// completion left to reap and batches its next commands, then resets the connection.
+    async fn answer_once_then_reset(listener: tokio::net::TcpListener) {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut dec = PduDecoder::new(DecoderConfig::controller());
+        loop {
+            let pdu = loop {
+                if let Some(p) = dec.decode().unwrap() {
+                    break p;
+                }
+                assert!(s.read_buf(dec.receive_buf(4096)).await.unwrap() > 0);
+            };
+            let mut out = Vec::new();
+            match pdu {
+                Pdu::IcReq(_) => {
+                    let r =
+                        IcResp { pfv: 0, cpda: 0, hdgst: false, ddgst: false, maxh2cdata: 4096 };
+                    dpu_nvmf_proto::encode_ic_resp(&r, &mut out);
+                }
+                Pdu::CapsuleCmd(c) if c.sqe.is_fabrics() => {
+                    encode_capsule_resp(
+                        &Cqe::new(c.sqe.cid, Status::SUCCESS),
+                        &Framing::PLAIN,
+                        &mut out,
+                    );
+                }
+                Pdu::CapsuleCmd(c) => {
+                    for cid in [c.sqe.cid, 0xFFF0] {
+                        encode_capsule_resp(
+                            &Cqe::new(cid, Status::SUCCESS),
+                            &Framing::PLAIN,
+                            &mut out,
+                        );
+                    }
+                    s.write_all(&out).await.unwrap();
+                    s.set_zero_linger().unwrap();
+                    return;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            s.write_all(&out).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_fails_every_command_in_flight_at_once() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let controller = tokio::spawn(answer_once_then_reset(listener));
+        // A timeout far beyond the test's own bound: only failing at once passes.
+        let opts = HostOptions { timeout: Duration::from_secs(60), ..HostOptions::default() };
+        let mut q = HostQueue::open(addr, &opts).await.unwrap();
+        assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
+        let first = q.start_read(1, 0, 1, 512).await.unwrap();
+        controller.await.unwrap();
+        // Let the reset arrive.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let work = async {
+            assert_eq!(q.next_completion().await.unwrap().0, first);
+            // The stray completion is still buffered: these two wait to be written together.
+            q.start_read(1, 1, 1, 512).await.unwrap();
+            q.start_read(1, 2, 1, 512).await.unwrap();
+            assert_eq!(q.in_flight(), 2);
+            // Writing them fails; both fail with it, and so does everything after.
+            assert!(matches!(q.next_completion().await, Err(InitiatorError::Io(_))));
+            assert_eq!(q.in_flight(), 0);
+            assert!(matches!(q.next_completion().await, Err(InitiatorError::Broken(_))));
+            assert!(matches!(q.start_read(1, 3, 1, 512).await, Err(InitiatorError::Broken(_))));
+        };
+        tokio::time::timeout(Duration::from_secs(5), work).await.expect("failed at once");
     }
 }
