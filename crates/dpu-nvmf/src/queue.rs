@@ -259,8 +259,6 @@ pub struct Connection {
     cmds: CidMap<Cmd>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
-    /// Buffers of small reads whose data was copied into the output, for the next reads.
-    spare_small: Vec<Vec<u8>>,
     next_ttag: u16,
     /// Bytes being assembled (headers, small PDUs).
     out: Vec<u8>,
@@ -287,10 +285,6 @@ impl std::fmt::Debug for Connection {
             .finish_non_exhaustive()
     }
 }
-
-/// Spent small read buffers a connection keeps (one per command completed in a burst
-/// is plenty: each is handed out again before the next read).
-const SPARE_SMALL_BUFFERS: usize = 8;
 
 /// The tag of a volume operation: its command's CID in the low 16 bits (so completing
 /// it needs no second lookup) and a sequence number above, so a completion that
@@ -321,7 +315,6 @@ impl Connection {
             bound: None,
             cmds: CidMap::default(),
             next_io: 1,
-            spare_small: Vec::new(),
             next_ttag: 0,
             out: Vec::new(),
             segments: Vec::new(),
@@ -368,12 +361,6 @@ impl Connection {
     /// Whether bytes are waiting in [`take_output`](Self::take_output).
     pub fn has_output(&self) -> bool {
         !self.out.is_empty() || !self.segments.is_empty()
-    }
-
-    /// A buffer for a read of at most [`COPY_BELOW`] bytes (one whose data was copied
-    /// into the output), if one is spare; saves allocating and zeroing a new one.
-    pub fn take_small_read_buffer(&mut self) -> Option<Vec<u8>> {
-        self.spare_small.pop()
     }
 
     /// The next volume operation to run.
@@ -468,24 +455,10 @@ impl Connection {
 
     /// Reports the result of an [`IoRequest`].
     pub fn complete_io(&mut self, tag: u64, result: io::Result<Vec<u8>>) {
-        let cid = tag as u16;
-        let Some(cmd) = self.cmds.get(&cid) else { return };
-        if !matches!(cmd.state, CmdState::AwaitIo { tag: t, .. } if t == tag) {
-            return;
-        }
-        let Some(Cmd { state: CmdState::AwaitIo { post, .. }, .. }) = self.cmds.remove(&cid) else {
-            return;
-        };
-        if self.closed.is_some() {
-            return;
-        }
+        let Some((cid, post)) = self.take_io(tag) else { return };
         match (post, result) {
             (Post::Read { len, ns }, Ok(data)) if data.len() == len => {
-                ns.stats.reads.fetch_add(1, Ordering::Relaxed);
-                ns.stats.read_bytes.fetch_add(len as u64, Ordering::Relaxed);
-                if let Some(b) = &self.bound {
-                    b.stats.read(len as u64);
-                }
+                self.count_read(&ns, len);
                 self.send_data(cid, data, ok(cid));
             }
             (Post::Write { len, ns }, Ok(_)) => {
@@ -504,20 +477,94 @@ impl Connection {
                 self.send_cqe(if s.is_success() { ok(cid) } else { fail(cid, s) });
             }
             (Post::Plain { .. }, Ok(_)) => self.send_cqe(ok(cid)),
-            (post, res) => {
-                let (ns, s) = match post {
-                    Post::Read { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
-                    Post::Write { ns, .. } => (ns, Status::WRITE_FAULT),
-                    Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
-                    Post::Plain { ns, err } => (ns, err),
-                };
-                if let Err(e) = res {
-                    warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
+            (post, res) => self.io_failed(cid, post, res.err()),
+        }
+    }
+
+    /// Completes the read `tag` by letting `read` append its data straight to the
+    /// output behind the C2HData header (a memory volume's copy, no buffer in between),
+    /// for reads of at most [`COPY_BELOW`] bytes; `read(out)` appends the operation's
+    /// data or fails and leaves `out` as it was. Any other operation under `tag` (a
+    /// Compare also reads) is read into a buffer and completed as by
+    /// [`complete_io`](Self::complete_io).
+    pub fn complete_read_in_output<F>(&mut self, tag: u64, read: F)
+    where
+        F: FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    {
+        let small_read = self.cmds.get(&(tag as u16)).is_some_and(|c| {
+            matches!(&c.state, CmdState::AwaitIo { tag: t, post: Post::Read { len, .. } }
+                if *t == tag && *len > 0 && *len <= COPY_BELOW)
+        });
+        if !small_read || self.closed.is_some() {
+            let mut buf = Vec::new();
+            let res = read(&mut buf).map(|()| buf);
+            self.complete_io(tag, res);
+            return;
+        }
+        let Some((cid, Post::Read { len, ns })) = self.take_io(tag) else { return };
+        let success_flag = self.bound.as_ref().is_some_and(|b| b.sqflow_disabled);
+        let h = DataPduHeader { cccid: cid, ttag: 0, datao: 0, last: true, success: success_flag };
+        let pdu_start = self.out.len();
+        if let Err(e) =
+            encode_data_pdu_prefix(PduType::C2HData, &h, len, &self.framing, &mut self.out)
+        {
+            warn!(error = %e, "cannot encode C2HData");
+            return;
+        }
+        let data_start = self.out.len();
+        match read(&mut self.out) {
+            Ok(()) if self.out.len() == data_start + len => {
+                if self.framing.ddgst {
+                    let d = dpu_nvmf_proto::digest::digest_bytes(&self.out[data_start..]);
+                    self.out.extend_from_slice(&d);
                 }
-                ns.stats.errors.fetch_add(1, Ordering::Relaxed);
-                self.send_cqe(Cqe::new(cid, s));
+                self.count_read(&ns, len);
+                self.finish_data(success_flag, ok(cid));
+            }
+            res => {
+                self.out.truncate(pdu_start);
+                let err = res.err().unwrap_or_else(|| io::Error::other("short read"));
+                self.io_failed(cid, Post::Read { len, ns }, Some(err));
             }
         }
+    }
+
+    /// Takes the command waiting for volume I/O `tag` out of the table: its CID and
+    /// what follows. `None` if the completion is stale (its command is gone or its CID
+    /// reused) or the connection closed meanwhile.
+    fn take_io(&mut self, tag: u64) -> Option<(u16, Post)> {
+        let cid = tag as u16;
+        let cmd = self.cmds.get(&cid)?;
+        if !matches!(cmd.state, CmdState::AwaitIo { tag: t, .. } if t == tag) {
+            return None;
+        }
+        let Some(Cmd { state: CmdState::AwaitIo { post, .. }, .. }) = self.cmds.remove(&cid) else {
+            return None;
+        };
+        self.closed.is_none().then_some((cid, post))
+    }
+
+    fn count_read(&self, ns: &Namespace, len: usize) {
+        ns.stats.reads.fetch_add(1, Ordering::Relaxed);
+        ns.stats.read_bytes.fetch_add(len as u64, Ordering::Relaxed);
+        if let Some(b) = &self.bound {
+            b.stats.read(len as u64);
+        }
+    }
+
+    /// Fails command `cid` whose volume I/O failed (`err`) or returned the wrong length.
+    fn io_failed(&mut self, cid: u16, post: Post, err: Option<io::Error>) {
+        let (ns, s) = match post {
+            Post::Read { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
+            Post::Write { ns, .. } => (ns, Status::WRITE_FAULT),
+            Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
+            Post::Plain { ns, err } => (ns, err),
+        };
+        if let Some(e) = err {
+            warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
+        }
+        ns.stats.errors.fetch_add(1, Ordering::Relaxed);
+        self.send_cqe(Cqe::new(cid, s));
     }
 
     /// Releases the controller or I/O queue. Called by the shell when the socket is
@@ -1349,9 +1396,6 @@ impl Connection {
             }
             self.out.extend_from_slice(&data);
             encode_data_pdu_suffix(&data, &self.framing, &mut self.out);
-            if self.spare_small.len() < SPARE_SMALL_BUFFERS {
-                self.spare_small.push(data);
-            }
             self.finish_data(success_flag, cqe);
             return;
         }

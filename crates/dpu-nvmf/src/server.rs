@@ -289,14 +289,24 @@ pub async fn serve_connection(
             // like every file or device operation they go to the pool, never the reactor.
             let bounded_copy = matches!(req.op, IoOp::Read { .. } | IoOp::Write { .. });
             if req.volume.backend().memory_only() && bounded_copy {
-                // Large reads reuse a buffer whose data was sent.
-                let spare = match req.op {
-                    IoOp::Read { len, .. } if len > COPY_BELOW => spare.pop(),
-                    IoOp::Read { .. } => conn.take_small_read_buffer(),
-                    _ => None,
-                };
-                let res = execute_io_into(&req, spare.unwrap_or_default());
-                conn.complete_io(req.tag, res);
+                match req.op {
+                    // Small reads are copied from the volume straight into the output.
+                    IoOp::Read { offset, len } if len <= COPY_BELOW => {
+                        let backend = req.volume.backend();
+                        conn.complete_read_in_output(req.tag, |out| {
+                            backend.read_append(out, offset, len)
+                        });
+                    }
+                    // Large reads reuse a buffer whose data was sent.
+                    _ => {
+                        let buf = match req.op {
+                            IoOp::Read { .. } => spare.pop().unwrap_or_default(),
+                            _ => Vec::new(),
+                        };
+                        let res = execute_io_into(&req, buf);
+                        conn.complete_io(req.tag, res);
+                    }
+                }
             } else {
                 // A queued write's data is a view of the receive buffer and would keep the
                 // whole buffer alive until the I/O completes, making the next receive
