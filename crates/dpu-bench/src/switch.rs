@@ -519,15 +519,15 @@ fn measure_veth(
     Ok(VethFigures { pps, tcp_bps, rtt_ms })
 }
 
-/// `dpu-switch` between the two representors with receive ring `rx_ring` (two workers pinned
-/// to the first two CPUs: each receives on one representor).
+/// `dpu-switch` between the two representors with `options` added to its command line (two
+/// workers pinned to the first two CPUs: each receives on one representor).
 fn measure_ours(
     lab: &dpu_lab::Lab,
     bin_dir: &std::path::Path,
     secs: u32,
-    rx_ring: &str,
+    options: &[&str],
 ) -> anyhow::Result<VethFigures> {
-    let dir = std::env::temp_dir().join(format!("dpu-bench-{}-{rx_ring}", lab.prefix()));
+    let dir = std::env::temp_dir().join(format!("dpu-bench-{}-ours", lab.prefix()));
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("switch.toml");
     std::fs::write(
@@ -542,9 +542,8 @@ fn measure_ours(
         "--workers",
         "2",
         "--pin-workers",
-        "--rx-ring",
-        rx_ring,
     ]);
+    cmd.args(options);
     let mut sw = lab.spawn_in(dpu_lab::Role::Dpu, cmd)?;
     std::thread::sleep(Duration::from_millis(800));
     let figures = measure_veth(lab, bin_dir, secs);
@@ -553,8 +552,8 @@ fn measure_ours(
     figures
 }
 
-/// The three `switch.veth_*` lines of `ours` against the bridge; `tag` names the ring when it
-/// is not the default (`switch.veth_v3_pps_vs_linux_bridge`).
+/// The three `switch.veth_*` lines of `ours` against the bridge; `tag` names the variant when
+/// it is not the default (`switch.veth_v3_pps_vs_linux_bridge`).
 fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
     let name = |what: &str| format!("switch.veth_{tag}{what}_vs_linux_bridge");
     let peer = "linux_bridge";
@@ -567,8 +566,8 @@ fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
 /// Through the `dpu-switch` binary (AF_PACKET, two pinned workers) between the lab's two VMs,
 /// against the Linux kernel bridge between the same representors, same run, same VMs
 /// (TSO/GSO off, as behind a VF): small-packet rate, one TCP stream and the ping round trip;
-/// ours with the default receive ring (TPACKET_V2) and again with TPACKET_V3. Needs root,
-/// iperf3 and ethtool.
+/// ours as it runs by default (TPACKET_V2 ring, TCP segments coalesced), with TPACKET_V3,
+/// and without coalescing. Needs root, iperf3 and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
@@ -584,10 +583,12 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     lab.run_in(Role::Dpu, ["ip", "link", "set", "br0", "up"])?;
     let bridge = measure_veth(&lab, bin_dir, secs)?;
     lab.run_in(Role::Dpu, ["ip", "link", "del", "br0"])?;
-    let v2 = measure_ours(&lab, bin_dir, secs, "v2")?;
-    let v3 = measure_ours(&lab, bin_dir, secs, "v3")?;
-    report_veth("", &v2, &bridge);
+    let default = measure_ours(&lab, bin_dir, secs, &[])?;
+    let v3 = measure_ours(&lab, bin_dir, secs, &["--rx-ring", "v3"])?;
+    let plain = measure_ours(&lab, bin_dir, secs, &["--no-tcp-coalescing"])?;
+    report_veth("", &default, &bridge);
     report_veth("v3_", &v3, &bridge);
+    report_veth("uncoalesced_", &plain, &bridge);
     Ok(())
 }
 

@@ -54,6 +54,10 @@ struct Args {
     /// wake-ups under capture-style load, up to 1 ms of delay per lone frame).
     #[arg(long, default_value_t = RingVersion::default())]
     rx_ring: RingVersion,
+    /// Send every frame as it was switched: no merging of consecutive TCP segments of a
+    /// stream into super-frames the kernel segments (GSO).
+    #[arg(long)]
+    no_tcp_coalescing: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -166,13 +170,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut handles = Vec::new();
     for index in 0..args.workers {
         let ring = args.rx_ring;
+        let coalesce = !args.no_tcp_coalescing;
         let open: Opener = Box::new(move |spec| {
-            Ok(Box::new(match spec.role {
+            let port = match spec.role {
                 PortRole::ReceiveAndSend => {
                     AfPacketPort::open_with(spec.name, RingConfig::for_port(ring, spec.mtu))?
                 }
                 PortRole::SendOnly => AfPacketPort::open_send_only(spec.name)?,
-            }) as Box<dyn PortIo>)
+            };
+            Ok(Box::new(port.with_tcp_coalescing(coalesce)) as Box<dyn PortIo>)
         });
         let shard = Shard { index, count: args.workers };
         let mut worker = Worker::sharded(Arc::clone(&switch), open, shard);

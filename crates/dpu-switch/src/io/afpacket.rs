@@ -10,6 +10,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use dpu_wire::EtherType;
 
+use super::gso;
 use super::sys::{PacketSocket, RingConfig, RingVersion};
 use super::{IoError, PortIo, TxStats};
 use crate::packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx};
@@ -148,12 +149,21 @@ pub(crate) fn rebuild(pool: &mut BufPool, data: &[u8], vlan: Option<(u16, u16)>)
 #[derive(Debug)]
 pub struct AfPacketPort {
     name: String,
-    sock: PacketSocket,
+    /// The socket with the receive ring; none on a send-only port.
+    rx: Option<PacketSocket>,
+    /// The send-only socket frames leave through (with a `virtio_net_hdr` each).
+    tx: PacketSocket,
     /// The next ring slot (V2 frame or V3 block) the kernel fills.
     next_slot: usize,
     /// Frames lost to truncation or malformed ring entries since the last
     /// [`PortIo::kernel_drops`].
     truncated: u64,
+    /// Merge consecutive segments of a TCP stream into super-frames the kernel segments
+    /// ([`gso`]).
+    coalesce_tcp: bool,
+    /// The runs of a send burst and the super-frames built for it (kept between bursts).
+    runs: Vec<gso::Run>,
+    merged: Vec<Vec<u8>>,
 }
 
 impl AfPacketPort {
@@ -165,16 +175,36 @@ impl AfPacketPort {
     /// Opens `ifname` for sending only (no ring; it receives nothing): the port as seen by a
     /// worker that does not own its receive side.
     pub fn open_send_only(ifname: &str) -> Result<Self, IoError> {
-        let sock = PacketSocket::open_send_only(ifname)
-            .map_err(|source| IoError::Open { ifname: ifname.to_owned(), source })?;
-        Ok(AfPacketPort { name: ifname.to_owned(), sock, next_slot: 0, truncated: 0 })
+        Self::build(ifname, None)
     }
 
     /// Opens `ifname` with the given ring geometry.
     pub fn open_with(ifname: &str, cfg: RingConfig) -> Result<Self, IoError> {
-        let sock = PacketSocket::open(ifname, cfg)
-            .map_err(|source| IoError::Open { ifname: ifname.to_owned(), source })?;
-        Ok(AfPacketPort { name: ifname.to_owned(), sock, next_slot: 0, truncated: 0 })
+        Self::build(ifname, Some(cfg))
+    }
+
+    fn build(ifname: &str, ring: Option<RingConfig>) -> Result<Self, IoError> {
+        let opened = |r: std::io::Result<PacketSocket>| {
+            r.map_err(|source| IoError::Open { ifname: ifname.to_owned(), source })
+        };
+        let rx = ring.map(|cfg| opened(PacketSocket::open(ifname, cfg))).transpose()?;
+        let tx = opened(PacketSocket::open_send_only(ifname))?;
+        Ok(AfPacketPort {
+            name: ifname.to_owned(),
+            rx,
+            tx,
+            next_slot: 0,
+            truncated: 0,
+            coalesce_tcp: true,
+            runs: Vec::new(),
+            merged: Vec::new(),
+        })
+    }
+
+    /// Turns the merging of TCP segments into super-frames on or off (on by default).
+    pub fn with_tcp_coalescing(mut self, on: bool) -> Self {
+        self.coalesce_tcp = on;
+        self
     }
 }
 
@@ -184,11 +214,12 @@ impl PortIo for AfPacketPort {
     }
 
     fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
-        Some(self.sock.as_fd())
+        // A send-only port is still polled: its socket reports the interface going away.
+        Some(self.rx.as_ref().unwrap_or(&self.tx).as_fd())
     }
 
     fn receives(&self) -> bool {
-        self.sock.receives()
+        self.rx.is_some()
     }
 
     fn recv_burst(
@@ -210,15 +241,16 @@ impl PortIo for AfPacketPort {
             out.push(Rx { port, buf });
             n += 1;
         };
-        let count = self.sock.slot_count().max(1);
-        let version = self.sock.ring_config().version;
+        let Some(sock) = self.rx.as_mut() else { return Ok(0) };
+        let count = sock.slot_count().max(1);
+        let version = sock.ring_config().version;
         let max_slots = match version {
             RingVersion::V2 => MAX_FRAMES_PER_BURST,
             RingVersion::V3 => MAX_BLOCKS_PER_BURST,
         };
         let mut truncated = 0;
         for _ in 0..max_slots {
-            let got = self.sock.with_slot(self.next_slot, |slot| match version {
+            let got = sock.with_slot(self.next_slot, |slot| match version {
                 RingVersion::V2 => match parse_frame(slot) {
                     Some(f) => deliver(f, &mut truncated),
                     None => truncated += 1,
@@ -236,19 +268,64 @@ impl PortIo for AfPacketPort {
 
     fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError> {
         let slices: Vec<&[u8]> = frames.iter().map(PacketBuf::frame).collect();
-        let sent = self
-            .sock
-            .send_batch(&slices)
+        let AfPacketPort { runs, merged, tx, .. } = self;
+        if self.coalesce_tcp {
+            gso::plan(&slices, runs);
+        } else {
+            runs.clear();
+            runs.extend((0..slices.len()).map(|first| gso::Run { first, count: 1 }));
+        }
+        // Super-frames first (they borrow `merged`), then the message list.
+        let mut headers = Vec::with_capacity(runs.len());
+        let mut k = 0;
+        for run in runs.iter_mut() {
+            let segments = &slices[run.first..run.first + run.count];
+            let mut header = gso::PLAIN;
+            if run.count > 1 {
+                if merged.len() <= k {
+                    merged.push(Vec::new());
+                }
+                match gso::merge(segments, &mut merged[k]) {
+                    Some(h) => {
+                        header = h;
+                        k += 1;
+                    }
+                    // Not a run after all (cannot happen for a plan's run): send one by one.
+                    None => run.count = 1,
+                }
+            }
+            headers.push(header);
+        }
+        let mut super_frames = merged.iter();
+        let mut msgs: Vec<(&[u8; gso::VNET_HDR_LEN], &[u8])> = Vec::with_capacity(runs.len());
+        let mut frames_of_msg = Vec::with_capacity(runs.len());
+        for (run, header) in runs.iter().zip(&headers) {
+            if run.count > 1
+                && let Some(f) = super_frames.next()
+            {
+                msgs.push((header, f));
+                frames_of_msg.push(run.count);
+            } else {
+                for f in &slices[run.first..run.first + run.count] {
+                    msgs.push((&gso::PLAIN, f));
+                    frames_of_msg.push(1);
+                }
+            }
+        }
+        let sent_msgs = tx
+            .send_batch(&msgs)
             .map_err(|source| IoError::Send { ifname: self.name.clone(), source })?;
+        let sent = frames_of_msg[..sent_msgs].iter().sum();
         Ok(TxStats { sent, dropped: frames.len() - sent })
     }
 
     fn check_error(&mut self) -> Result<(), IoError> {
         // Reading SO_ERROR clears it (else poll reports it forever). A link that went down and
         // up keeps its ifindex and the socket works again; a deleted interface does not.
-        let err = self.sock.take_error();
+        let err = self.rx.as_ref().and_then(PacketSocket::take_error);
+        let err = self.tx.take_error().or(err);
         match nix::net::if_::if_nametoindex(self.name.as_str()) {
-            Ok(i) if i == self.sock.ifindex() => Ok(()),
+            Ok(i) if i == self.tx.ifindex() => Ok(()),
             _ => Err(IoError::Lost {
                 ifname: self.name.clone(),
                 source: err.unwrap_or_else(|| std::io::Error::other("no such interface")),
@@ -257,11 +334,12 @@ impl PortIo for AfPacketPort {
     }
 
     fn still_bound(&self) -> bool {
-        nix::net::if_::if_nametoindex(self.name.as_str()).is_ok_and(|i| i == self.sock.ifindex())
+        nix::net::if_::if_nametoindex(self.name.as_str()).is_ok_and(|i| i == self.tx.ifindex())
     }
 
     fn kernel_drops(&mut self) -> u64 {
-        let ring = self.sock.take_stats().map_or(0, |(_, d)| u64::from(d));
+        let ring = self.rx.as_ref().and_then(|s| s.take_stats().ok()).map_or(0, |(_, d)| d);
+        let ring = u64::from(ring);
         ring + std::mem::take(&mut self.truncated)
     }
 }

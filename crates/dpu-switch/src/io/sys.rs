@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
 
+use super::gso::VNET_HDR_LEN;
 use crate::config::DEFAULT_MTU;
 
 /// Offset of `tp_status` in `struct tpacket2_hdr` (the first word of every V2 frame slot).
@@ -311,14 +312,16 @@ impl PacketSocket {
         Ok(PacketSocket { ring: Some(ring), fd, cfg, ifindex, send: SendVectors::default() })
     }
 
-    /// Opens a send-only packet socket on `ifname` (a worker sending to a port another
-    /// worker receives from): no ring, and bound with protocol 0, so the kernel delivers
-    /// it nothing (packet(7)); queueing discipline bypassed as on [`PacketSocket::open`].
+    /// Opens a send-only packet socket on `ifname`: no ring, and bound with protocol 0, so
+    /// the kernel delivers it nothing (packet(7)); queueing discipline bypassed as on
+    /// [`PacketSocket::open`]; every frame sent is preceded by a `virtio_net_hdr`
+    /// (`PACKET_VNET_HDR`, Linux 3.13), which can ask the kernel to segment and checksum it.
     pub fn open_send_only(ifname: &str) -> io::Result<PacketSocket> {
         let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(io::Error::from)?;
         let fd = packet_socket()?;
         let one: libc::c_int = 1;
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
+        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_VNET_HDR, &one)?;
         bind(fd.as_fd(), ifindex, 0)?;
         let cfg = RingConfig { block_count: 0, ..RingConfig::default() };
         Ok(PacketSocket { ring: None, fd, cfg, ifindex, send: SendVectors::default() })
@@ -387,9 +390,10 @@ impl PacketSocket {
         Some(r)
     }
 
-    /// Sends `frames` with as few sendmmsg(2) calls as possible (non-blocking). Returns how
-    /// many were accepted; the rest would have blocked (a full queue) or failed.
-    pub fn send_batch(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+    /// Sends `frames`, each a `virtio_net_hdr` and a frame, with as few sendmmsg(2) calls
+    /// as possible (non-blocking), on a socket from [`PacketSocket::open_send_only`]. Returns
+    /// how many were accepted; the rest would have blocked (a full queue) or failed.
+    pub fn send_batch(&mut self, frames: &[(&[u8; VNET_HDR_LEN], &[u8])]) -> io::Result<usize> {
         let r = self.send_chunks(frames);
         // No pointer into `frames` outlives the call.
         self.send.iov.clear();
@@ -397,7 +401,7 @@ impl PacketSocket {
         r
     }
 
-    fn send_chunks(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+    fn send_chunks(&mut self, frames: &[(&[u8; VNET_HDR_LEN], &[u8])]) -> io::Result<usize> {
         // UIO_MAXIOV, the most one sendmmsg call takes.
         const MAX_PER_CALL: usize = 1024;
         let mut sent = 0;
@@ -406,17 +410,21 @@ impl PacketSocket {
             let chunk = &frames[sent..frames.len().min(sent + MAX_PER_CALL)];
             let SendVectors { iov, msgs } = &mut self.send;
             iov.clear();
-            iov.extend(chunk.iter().map(|f| libc::iovec {
-                iov_base: f.as_ptr() as *mut libc::c_void,
-                iov_len: f.len(),
-            }));
+            for (hdr, frame) in chunk {
+                for part in [&hdr[..], frame] {
+                    iov.push(libc::iovec {
+                        iov_base: part.as_ptr() as *mut libc::c_void,
+                        iov_len: part.len(),
+                    });
+                }
+            }
             msgs.clear();
             // `iov` is not touched again until the call returns, so these pointers stay valid.
-            msgs.extend(iov.iter_mut().map(|v| {
+            msgs.extend(iov.chunks_exact_mut(2).map(|v| {
                 // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control).
                 let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
-                h.msg_iov = v;
-                h.msg_iovlen = 1;
+                h.msg_iov = v.as_mut_ptr();
+                h.msg_iovlen = 2;
                 libc::mmsghdr { msg_hdr: h, msg_len: 0 }
             }));
             // SAFETY: `msgs` and the iovecs and frames they point to stay alive and unmoved
