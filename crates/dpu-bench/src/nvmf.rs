@@ -62,6 +62,10 @@ struct Load {
     time: Duration,
     /// Keep every command's latency.
     record: bool,
+    /// SQ flow control on (NVMe/TCP's default): every read completes with a CapsuleResp
+    /// after its data. Off (`nvme connect --disable-sqflow`), the last C2HData PDU's
+    /// SUCCESS flag completes it.
+    sqflow: bool,
 }
 
 /// Result of one run of our initiator.
@@ -122,7 +126,7 @@ async fn drive_queue(
     queue: usize,
     load: Load,
 ) -> anyhow::Result<(f64, Vec<f64>)> {
-    let Load { op, size, seq, shape: Shape { qd, .. }, time, record } = load;
+    let Load { op, size, seq, shape: Shape { qd, .. }, time, record, .. } = load;
     anyhow::ensure!(q.queue_depth() >= qd, "queue depth {} < {qd}", q.queue_depth());
     let data = vec![0xA5u8; size];
     let mut offsets = Offsets::new(queue, size, seq);
@@ -162,7 +166,8 @@ async fn drive_queue(
 /// Our initiator against the target: `load.shape.queues` I/O queues of one controller
 /// (one TCP connection each, driven by its own task).
 async fn ours(addr: SocketAddr, load: Load) -> anyhow::Result<Run> {
-    let c = HostController::connect(addr, NQN, &HostOptions::default(), load.shape.queues as u16)
+    let opts = HostOptions { disable_sqflow: !load.sqflow, ..HostOptions::default() };
+    let c = HostController::connect(addr, NQN, &opts, load.shape.queues as u16)
         .await
         .context("connecting the initiator")?;
     let mut tasks = Vec::new();
@@ -322,14 +327,19 @@ async fn iperf3_loopback(secs: u64) -> anyhow::Result<f64> {
     })
 }
 
-/// `nvmf.randread_4k_qd32_vs_tcp_limit` for one queue, `..._qd32_q2_vs_tcp_limit` for two.
-fn matrix_name(op: Op, shape: Shape) -> String {
+/// The tracked shape of the random 4 KiB figures: QD 32 on one queue.
+const TRACKED: Shape = Shape { queues: 1, qd: 32 };
+
+/// `nvmf.randread_4k_qd32_vs_tcp_limit` for one queue, `..._qd32_q2_vs_tcp_limit` for
+/// two, `..._qd32_sqflow_vs_tcp_limit` with SQ flow control on.
+fn matrix_name(op: Op, shape: Shape, sqflow: bool) -> String {
     let op = match op {
         Op::Read => "randread",
         Op::Write => "randwrite",
     };
     let q = if shape.queues == 1 { String::new() } else { format!("_q{}", shape.queues) };
-    format!("nvmf.{op}_4k_qd{}{q}_vs_tcp_limit", shape.qd)
+    let mode = if sqflow { "_sqflow" } else { "" };
+    format!("nvmf.{op}_4k_qd{}{q}{mode}_vs_tcp_limit", shape.qd)
 }
 
 /// Alternating rounds of ours and the peer per figure; each side's best round counts, so
@@ -432,30 +442,41 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
     }
 
     let mut qd1_latencies = Vec::new();
-    // Random 4 KiB: (op, request bytes, response bytes of the raw TCP limit peer).
-    let ops = [(Op::Read, REQ_SMALL, 4096usize), (Op::Write, 4096 + REQ_SMALL, REQ_SMALL)];
-    for (op, req, resp) in ops {
+    // Random 4 KiB with SQ flow control off (as `nvme connect --disable-sqflow`: a read
+    // is one C2HData PDU, as the peer answers each request with one message), and the
+    // tracked read once more in NVMe/TCP's default mode.
+    let mut matrix = Vec::new();
+    for op in [Op::Read, Op::Write] {
         for queues in QUEUE_COUNTS {
             for qd in DEPTHS {
-                let shape = Shape { queues, qd };
-                let name = matrix_name(op, shape);
-                if !sel.wants(&name) {
-                    continue;
-                }
-                let record = matches!(op, Op::Read) && queues == 1 && qd == 1;
-                let load = Load { op, size: 4096, seq: false, shape, time, record };
-                let (r, peer) =
-                    best_of(addr, load, sel.side, || tcp_limit(req, resp, shape, time)).await?;
-                let iops = r.map(|r| {
-                    if record {
-                        qd1_latencies = r.latencies_us;
-                    }
-                    r.iops
-                });
-                let label = format!("tcp-request-response-qd{qd}x{queues}");
-                sel.report(&name, iops, "IOPS", &label, peer);
+                matrix.push((op, Shape { queues, qd }, false));
             }
         }
+        if matches!(op, Op::Read) {
+            matrix.push((op, TRACKED, true));
+        }
+    }
+    for (op, shape, sqflow) in matrix {
+        let name = matrix_name(op, shape, sqflow);
+        if !sel.wants(&name) {
+            continue;
+        }
+        // (request, response) bytes of the raw TCP limit peer.
+        let (req, resp) = match op {
+            Op::Read => (REQ_SMALL, 4096),
+            Op::Write => (4096 + REQ_SMALL, REQ_SMALL),
+        };
+        let record = matches!(op, Op::Read) && shape.queues == 1 && shape.qd == 1;
+        let load = Load { op, size: 4096, seq: false, shape, time, record, sqflow };
+        let (r, peer) = best_of(addr, load, sel.side, || tcp_limit(req, resp, shape, time)).await?;
+        let iops = r.map(|r| {
+            if record {
+                qd1_latencies = r.latencies_us;
+            }
+            r.iops
+        });
+        let label = format!("tcp-request-response-qd{}x{}", shape.qd, shape.queues);
+        sel.report(&name, iops, "IOPS", &label, peer);
     }
     // Sequential 128 KiB at QD 32 on one queue against iperf3 on loopback.
     let seq =
@@ -465,7 +486,8 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
             continue;
         }
         let shape = Shape { queues: 1, qd: SEQ_QD };
-        let load = Load { op, size: SEQ_SIZE, seq: true, shape, time, record: false };
+        let load =
+            Load { op, size: SEQ_SIZE, seq: true, shape, time, record: false, sqflow: false };
         let secs = time.as_secs().max(1);
         let (r, peer) = best_of(addr, load, sel.side, || iperf3_loopback(secs)).await?;
         let gbps = r.map(|r| r.iops * SEQ_SIZE as f64 * 8.0 / 1e9);
