@@ -522,5 +522,11 @@ mod tests {
             assert_eq!(size % 16, 0);
             assert!(size >= 66 + 22 + usize::from(mtu), "{mtu}: {size}");
         }
+        // At least 4096 slots at MTU 1500 (51 blocks of 81); jumbo rings are capped at 16 MiB.
+        let r = RingConfig::for_port(RingVersion::V2, 1500);
+        assert_eq!((r.block_count, r.slot_count()), (51, 4131));
+        let r = RingConfig::for_port(RingVersion::V2, 9216);
+        assert_eq!((r.block_count, r.slot_count()), (128, 14 * 128));
+        assert_eq!(RingConfig::for_port(RingVersion::V3, 9216).slot_count(), 32);
     }
 }

@@ -94,16 +94,21 @@ impl Default for RingConfig {
 }
 
 impl RingConfig {
-    /// A ring of `version` for a port whose largest L3 payload is `mtu`: 32 blocks of
-    /// 128 KiB (4 MiB); V2 slots just large enough for the largest frame the port accepts.
+    /// A ring of `version` for a port whose largest L3 payload is `mtu`, in blocks of
+    /// 128 KiB. V3: 32 blocks (4 MiB, tens of thousands of small frames). V2: slots just
+    /// large enough for the largest frame the port accepts, at least [`V2_MIN_SLOTS`] of
+    /// them (a V2 slot holds one frame however small) within [`V2_MAX_BLOCKS`] blocks.
     pub fn for_port(version: RingVersion, mtu: u16) -> Self {
-        RingConfig {
-            version,
-            block_size: 1 << 17,
-            block_count: 32,
-            frame_size: v2_frame_size(mtu),
-            retire_ms: 1,
-        }
+        const BLOCK_SIZE: u32 = 1 << 17;
+        let frame_size = v2_frame_size(mtu);
+        let block_count = match version {
+            RingVersion::V2 => {
+                let per_block = (BLOCK_SIZE / frame_size).max(1);
+                V2_MIN_SLOTS.div_ceil(per_block).clamp(32, V2_MAX_BLOCKS)
+            }
+            RingVersion::V3 => 32,
+        };
+        RingConfig { version, block_size: BLOCK_SIZE, block_count, frame_size, retire_ms: 1 }
     }
 
     /// Frames per block (V2 slot layout; a frame never straddles two blocks).
@@ -135,6 +140,12 @@ impl RingConfig {
         })
     }
 }
+
+/// Frame slots a V2 ring should have: about 12 ms of 64-octet frames at the rate one worker
+/// forwards over veth, so a worker that is preempted briefly loses nothing.
+pub const V2_MIN_SLOTS: u32 = 4096;
+/// At most this many 128 KiB blocks (16 MiB) per V2 ring (jumbo MTUs get fewer slots).
+pub const V2_MAX_BLOCKS: u32 = 128;
 
 /// The V2 slot size for a port of `mtu`: the kernel puts the MAC header at
 /// `TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14` (af_packet.c, `tpacket_rcv`) and truncates a
