@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use dpu_nvmf::initiator::{HostController, HostOptions, HostQueue};
+use dpu_nvmf::initiator::{Bytes, HostController, HostOptions, HostQueue};
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target, Volume};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -107,11 +107,12 @@ impl Offsets {
     }
 }
 
-async fn start_one(q: &mut HostQueue, op: Op, slba: u64, data: &[u8]) -> anyhow::Result<u16> {
+/// Starts one command of `data.len()` bytes (every write sends the same shared buffer).
+async fn start_one(q: &mut HostQueue, op: Op, slba: u64, data: &Bytes) -> anyhow::Result<u16> {
     let blocks = (data.len() / BS as usize) as u32;
     Ok(match op {
         Op::Read => q.start_read(1, slba, blocks, BS).await?,
-        Op::Write => q.start_write(1, slba, data, BS).await?,
+        Op::Write => q.start_write_shared(1, slba, data.clone(), BS).await?,
     })
 }
 
@@ -128,7 +129,7 @@ async fn drive_queue(
 ) -> anyhow::Result<(f64, Vec<f64>)> {
     let Load { op, size, seq, shape: Shape { qd, .. }, time, record, .. } = load;
     anyhow::ensure!(q.queue_depth() >= qd, "queue depth {} < {qd}", q.queue_depth());
-    let data = vec![0xA5u8; size];
+    let data = Bytes::from(vec![0xA5u8; size]);
     let mut offsets = Offsets::new(queue, size, seq);
     // Start times by CID, only when latencies are recorded.
     let mut started: HashMap<u16, Instant> = HashMap::new();
@@ -192,14 +193,14 @@ async fn fill_volume(addr: SocketAddr) -> anyhow::Result<()> {
         .await
         .context("connecting the initiator")?;
     let q = c.io.first_mut().context("no I/O queue")?;
-    let data = vec![0x5Cu8; SEQ_SIZE];
+    let data = Bytes::from(vec![0x5Cu8; SEQ_SIZE]);
     let blocks = (SEQ_SIZE / BS as usize) as u64;
     for slot in 0..VOLUME / SEQ_SIZE as u64 {
         if q.in_flight() >= SEQ_QD {
             let (_, done) = q.next_completion().await?;
             anyhow::ensure!(done.cqe.status.is_success(), "fill failed: {:?}", done.cqe);
         }
-        q.start_write(1, slot * blocks, &data, BS).await?;
+        q.start_write_shared(1, slot * blocks, data.clone(), BS).await?;
     }
     while q.in_flight() > 0 {
         let (_, done) = q.next_completion().await?;

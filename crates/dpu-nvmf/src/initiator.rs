@@ -17,9 +17,10 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
+/// The shared byte buffer of [`Completion::data`] and [`HostQueue::start_shared`].
+pub use dpu_nvmf_proto::Bytes;
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{
     CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertyGetCmd, PropertySetCmd, property,
@@ -30,8 +31,8 @@ use dpu_nvmf_proto::pdu::{
 };
 use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
-    Bytes, BytesMut, Cqe, DecodeError, DecoderConfig, Framing, IcReq, Pdu, PduDecoder,
-    SglDescriptor, Sqe, TermReq,
+    BytesMut, Cqe, DecodeError, DecoderConfig, Framing, IcReq, Pdu, PduDecoder, SglDescriptor, Sqe,
+    TermReq,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -122,7 +123,7 @@ pub struct Completion {
 struct Pending {
     /// Data to send on R2T (none for in-capsule writes and reads); shared with the
     /// H2CData segments being written, so it is not copied again.
-    out: Option<Arc<Vec<u8>>>,
+    out: Option<Bytes>,
     /// C2HData received so far (see [`place`](Self::place)).
     data: ReadData,
     /// Bytes the command reads.
@@ -143,7 +144,7 @@ enum ReadData {
 }
 
 impl Pending {
-    fn new(out: Option<Arc<Vec<u8>>>, want: usize) -> Self {
+    fn new(out: Option<Bytes>, want: usize) -> Self {
         Self { out, data: ReadData::None, want, got: 0 }
     }
 
@@ -182,6 +183,29 @@ impl Pending {
                 b.resize(self.want, 0);
                 b.freeze()
             }
+        }
+    }
+}
+
+/// Data a command sends.
+enum DataOut<'a> {
+    Slice(&'a [u8]),
+    Shared(Bytes),
+}
+
+impl DataOut<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            DataOut::Slice(d) => d,
+            DataOut::Shared(b) => b,
+        }
+    }
+
+    /// The data to keep for R2T: a copy of borrowed data, shared data as it is.
+    fn into_bytes(self) -> Bytes {
+        match self {
+            DataOut::Slice(d) => Bytes::copy_from_slice(d),
+            DataOut::Shared(b) => b,
         }
     }
 }
@@ -410,8 +434,29 @@ impl HostQueue {
     /// written at the latest before this queue next reads from or writes to the socket.
     pub async fn start(
         &mut self,
-        mut sqe: Sqe,
+        sqe: Sqe,
         data_out: Option<&[u8]>,
+        data_in: usize,
+    ) -> Result<u16, InitiatorError> {
+        self.start_with(sqe, data_out.map(DataOut::Slice), data_in).await
+    }
+
+    /// [`start`](Self::start) with the data to send shared rather than borrowed: data
+    /// sent on R2T (beyond the in-capsule limit) is written from `data_out` itself
+    /// instead of a copy made at the start.
+    pub async fn start_shared(
+        &mut self,
+        sqe: Sqe,
+        data_out: Bytes,
+        data_in: usize,
+    ) -> Result<u16, InitiatorError> {
+        self.start_with(sqe, Some(DataOut::Shared(data_out)), data_in).await
+    }
+
+    async fn start_with(
+        &mut self,
+        mut sqe: Sqe,
+        data_out: Option<DataOut<'_>>,
         data_in: usize,
     ) -> Result<u16, InitiatorError> {
         self.usable()?;
@@ -423,14 +468,16 @@ impl HostQueue {
         let b = &mut self.tx;
         let mut out = None;
         match data_out {
-            Some(d) if d.len() <= self.in_capsule_max => {
+            Some(d) if d.as_slice().len() <= self.in_capsule_max => {
+                let d = d.as_slice();
                 sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
                 encode_capsule_cmd(&sqe, d, &self.framing, b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
             Some(d) => {
+                let d = d.into_bytes();
                 sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
-                out = Some(Arc::new(d.to_vec()));
+                out = Some(d);
                 encode_capsule_cmd(&sqe, &[], &self.framing, b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
             }
@@ -566,7 +613,7 @@ impl HostQueue {
                         encode_data_pdu_prefix(PduType::H2CData, &h, n, &self.framing, &mut head)
                             .map_err(|_| InitiatorError::Protocol("encode"))?;
                         segs.push(Segment::Owned(head));
-                        segs.push(Segment::Shared(d.clone(), pos..pos + n));
+                        segs.push(Segment::Bytes(d.slice(pos..pos + n)));
                         let mut tail = Vec::new();
                         encode_data_pdu_suffix(&d[pos..pos + n], &self.framing, &mut tail);
                         if !tail.is_empty() {
@@ -694,10 +741,9 @@ impl HostQueue {
         blocks: u32,
         block_size: u32,
     ) -> Result<Completion, InitiatorError> {
-        let mut sqe = Sqe::new(io_opcode::READ, 0);
-        sqe.nsid = nsid;
-        sqe.set_rw(slba, blocks);
-        self.submit(sqe, None, (blocks * block_size) as usize).await
+        let len = (blocks as usize) * (block_size as usize);
+        let sqe = rw_sqe(io_opcode::READ, nsid, slba, len, block_size);
+        self.submit(sqe, None, len).await
     }
 
     /// Starts a Read of `blocks` blocks of `block_size` at `slba` (see [`start`](Self::start)).
@@ -708,10 +754,9 @@ impl HostQueue {
         blocks: u32,
         block_size: u32,
     ) -> Result<u16, InitiatorError> {
-        let mut sqe = Sqe::new(io_opcode::READ, 0);
-        sqe.nsid = nsid;
-        sqe.set_rw(slba, blocks);
-        self.start(sqe, None, (blocks as usize) * (block_size as usize)).await
+        let len = (blocks as usize) * (block_size as usize);
+        let sqe = rw_sqe(io_opcode::READ, nsid, slba, len, block_size);
+        self.start(sqe, None, len).await
     }
 
     /// Starts a Write of `data` (whole blocks of `block_size`) at `slba` (see [`start`](Self::start)).
@@ -722,10 +767,20 @@ impl HostQueue {
         data: &[u8],
         block_size: u32,
     ) -> Result<u16, InitiatorError> {
-        let mut sqe = Sqe::new(io_opcode::WRITE, 0);
-        sqe.nsid = nsid;
-        sqe.set_rw(slba, (data.len() / (block_size.max(1) as usize)) as u32);
+        let sqe = rw_sqe(io_opcode::WRITE, nsid, slba, data.len(), block_size);
         self.start(sqe, Some(data), 0).await
+    }
+
+    /// [`start_write`](Self::start_write) with shared data (see [`start_shared`](Self::start_shared)).
+    pub async fn start_write_shared(
+        &mut self,
+        nsid: u32,
+        slba: u64,
+        data: Bytes,
+        block_size: u32,
+    ) -> Result<u16, InitiatorError> {
+        let sqe = rw_sqe(io_opcode::WRITE, nsid, slba, data.len(), block_size);
+        self.start_shared(sqe, data, 0).await
     }
 
     /// Write `data` (a whole number of blocks of `block_size`) at `slba`.
@@ -736,11 +791,17 @@ impl HostQueue {
         data: &[u8],
         block_size: u32,
     ) -> Result<Completion, InitiatorError> {
-        let mut sqe = Sqe::new(io_opcode::WRITE, 0);
-        sqe.nsid = nsid;
-        sqe.set_rw(slba, (data.len() / block_size as usize) as u32);
+        let sqe = rw_sqe(io_opcode::WRITE, nsid, slba, data.len(), block_size);
         self.submit(sqe, Some(data), 0).await
     }
+}
+
+/// A Read or Write of `len` bytes (whole blocks of `block_size`) at `slba`.
+fn rw_sqe(opcode: u8, nsid: u32, slba: u64, len: usize, block_size: u32) -> Sqe {
+    let mut sqe = Sqe::new(opcode, 0);
+    sqe.nsid = nsid;
+    sqe.set_rw(slba, (len / (block_size.max(1) as usize)) as u32);
+    sqe
 }
 
 /// A controller: admin queue plus I/O queues.
@@ -817,6 +878,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use std::collections::BTreeSet;
 
+    use std::sync::Arc;
+
     use dpu_nvmf_proto::IcResp;
     use dpu_nvmf_proto::pdu::encode_capsule_resp;
 
@@ -826,8 +889,8 @@ mod tests {
 
     const NQN: &str = "nqn.2024-01.io.example.test:batch";
 
-    #[tokio::test]
-    async fn commands_started_while_completions_wait_are_sent_before_the_next_read() {
+    /// A server with one RAM namespace (1 MiB of 512-byte blocks) on loopback.
+    async fn ram_server() -> (Arc<Server>, SocketAddr) {
         let t = Target::new();
         let spec = SubsystemSpec {
             nqn: NQN.into(),
@@ -847,6 +910,27 @@ mod tests {
             allow_ddgst: false,
         };
         let addr = server.add_listener(listener).await.unwrap();
+        (server, addr)
+    }
+
+    #[tokio::test]
+    async fn shared_write_data_is_sent_on_r2t_from_the_callers_buffer() {
+        let (server, addr) = ram_server().await;
+        let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+        let q = c.io.first_mut().unwrap();
+        // 64 KiB: beyond the in-capsule limit, so the target asks for it by R2T.
+        let data = Bytes::from((0..65536u32).map(|i| (i * 7 / 3) as u8).collect::<Vec<u8>>());
+        let cid = q.start_write_shared(1, 16, data.clone(), 512).await.unwrap();
+        assert!(q.wait(cid).await.unwrap().cqe.status.is_success());
+        let back = q.read(1, 16, 128, 512).await.unwrap();
+        assert!(back.cqe.status.is_success());
+        assert_eq!(back.data, data);
+        server.stop();
+    }
+
+    #[tokio::test]
+    async fn commands_started_while_completions_wait_are_sent_before_the_next_read() {
+        let (server, addr) = ram_server().await;
         let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
         let q = c.io.first_mut().unwrap();
         let block = |i: u64| vec![i as u8 + 1; 4096];

@@ -179,6 +179,8 @@ pub enum Segment {
     Owned(Vec<u8>),
     /// A range of data read from a volume, shared with other segments of the same read.
     Shared(Arc<Vec<u8>>, std::ops::Range<usize>),
+    /// Data shared with its owner (a host's write data sent on R2T).
+    Bytes(Bytes),
 }
 
 impl Segment {
@@ -187,6 +189,7 @@ impl Segment {
         match self {
             Segment::Owned(v) => v,
             Segment::Shared(d, r) => d.get(r.clone()).unwrap_or_default(),
+            Segment::Bytes(b) => b,
         }
     }
 }
