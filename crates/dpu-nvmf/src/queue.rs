@@ -262,6 +262,8 @@ pub struct Connection {
     cmds: CidMap<Cmd>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
+    /// Namespaces looked up for commands (see [`namespace`](Self::namespace)).
+    ns_cache: NsCache,
     next_ttag: u16,
     /// Bytes being assembled (headers, small PDUs).
     out: Vec<u8>,
@@ -288,6 +290,16 @@ impl std::fmt::Debug for Connection {
             .finish_non_exhaustive()
     }
 }
+
+/// Namespaces a connection looked up, valid while the target's namespace epoch stays.
+#[derive(Default)]
+struct NsCache {
+    epoch: u64,
+    namespaces: Vec<Arc<Namespace>>,
+}
+
+/// Namespaces a connection keeps looked up (hosts use a few per queue).
+const NS_CACHE_LEN: usize = 8;
 
 /// The tag of a volume operation: its command's CID in the low 16 bits (so completing
 /// it needs no second lookup) and a sequence number above, so a completion that
@@ -318,6 +330,7 @@ impl Connection {
             bound: None,
             cmds: CidMap::default(),
             next_io: 1,
+            ns_cache: NsCache::default(),
             next_ttag: 0,
             out: Vec::new(),
             segments: Vec::new(),
@@ -831,7 +844,7 @@ impl Connection {
     }
 
     /// Checks a command that carries data by R2T before asking for the data.
-    fn precheck(&self, sqe: &Sqe) -> Result<(), Status> {
+    fn precheck(&mut self, sqe: &Sqe) -> Result<(), Status> {
         let Some(b) = &self.bound else {
             return if sqe.is_fabrics() { Ok(()) } else { Err(Status::COMMAND_SEQUENCE_ERROR) };
         };
@@ -1201,7 +1214,7 @@ impl Connection {
             // Asynchronous Event Configuration (§5.27.1.7).
             (0x0B, _) => st.aec = v,
             // Volatile Write Cache (§5.27.1.4).
-            (0x06, false) => st.wce = v & 1 != 0,
+            (0x06, false) => ctrl.wce.store(v & 1 != 0, Ordering::Relaxed),
             _ => return fail(cid, Status::INVALID_FIELD),
         }
         cqe
@@ -1254,13 +1267,30 @@ impl Connection {
 
     // ---- I/O commands (NVM Command Set 1.0 §3) ----
 
-    fn namespace(&self, nsid: u32) -> Result<Arc<Namespace>, Status> {
+    /// The namespace `nsid` of our subsystem; looked up in the registry (under its
+    /// lock) only when [`Target::namespace_epoch`] moved since the last lookup.
+    fn namespace(&mut self, nsid: u32) -> Result<Arc<Namespace>, Status> {
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
-        self.target.namespace(&b.ctrl.subnqn, nsid).ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)
+        let epoch = self.target.namespace_epoch();
+        if self.ns_cache.epoch != epoch {
+            self.ns_cache.epoch = epoch;
+            self.ns_cache.namespaces.clear();
+        } else if let Some(ns) = self.ns_cache.namespaces.iter().find(|ns| ns.nsid == nsid) {
+            return Ok(ns.clone());
+        }
+        let ns = self
+            .target
+            .namespace(&b.ctrl.subnqn, nsid)
+            .ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)?;
+        if self.ns_cache.namespaces.len() >= NS_CACHE_LEN {
+            self.ns_cache.namespaces.clear();
+        }
+        self.ns_cache.namespaces.push(ns.clone());
+        Ok(ns)
     }
 
     /// Namespace, byte offset and length of a Read/Write/Compare, checked.
-    fn rw_range(&self, sqe: &Sqe) -> Result<(Arc<Namespace>, u64, usize), Status> {
+    fn rw_range(&mut self, sqe: &Sqe) -> Result<(Arc<Namespace>, u64, usize), Status> {
         let ns = self.namespace(sqe.nsid)?;
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
@@ -1279,7 +1309,7 @@ impl Connection {
     }
 
     fn fua(&self, sqe: &Sqe) -> bool {
-        let wce = self.bound.as_ref().is_some_and(|b| b.ctrl.state().wce);
+        let wce = self.bound.as_ref().is_some_and(|b| b.ctrl.wce.load(Ordering::Relaxed));
         sqe.cdw12() & (1 << 30) != 0 || !wce
     }
 
@@ -1318,7 +1348,7 @@ impl Connection {
         }
     }
 
-    fn write_zeroes(&self, sqe: &Sqe) -> Result<Outcome, Status> {
+    fn write_zeroes(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
@@ -1331,7 +1361,7 @@ impl Connection {
         Ok(Outcome::Io(op, v, Post::Plain { ns, err: Status::WRITE_FAULT }))
     }
 
-    fn dsm(&self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
+    fn dsm(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
         let nr = (sqe.cdw10() & 0xFF) as usize + 1;
         if data.len() < nr * 16 {
@@ -1467,7 +1497,7 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
         }
         (0x0F, _) => st.kato_ms,
         (0x0B, _) => st.aec,
-        (0x06, false) => u32::from(st.wce),
+        (0x06, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),
         _ => return fail(cid, Status::INVALID_FIELD),
     };
     cqe

@@ -461,6 +461,25 @@ fn connect_refusals() {
 }
 
 #[test]
+fn io_follows_namespace_changes_on_a_connected_queue() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(w, &[0x11; 512]).0.status.is_success());
+    assert_eq!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).1, [0x11; 512]);
+    // Removed: the queue's earlier lookup no longer serves.
+    t.remove_namespace(SUB, 1).unwrap();
+    let (c, _) = q.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert_eq!(c.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    // The same NSID on another volume: reads see the new one.
+    let v = Arc::new(Volume::ram("v2", 512, 1 << 20).unwrap());
+    t.add_namespace(SUB, 1, v, [0xAB; 16], [0xCD; 16]).unwrap();
+    assert_eq!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).1, [0; 512]);
+}
+
+#[test]
 fn keep_alive_timeout_drops_controller_and_its_queues() {
     let t = target();
     let (mut admin, cntlid) = H::admin(&t, 2000);

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
@@ -208,8 +208,6 @@ pub struct ControllerState {
     pub io_queues: u16,
     /// I/O queue IDs that are connected.
     pub io_qids: BTreeSet<u16>,
-    /// Volatile write cache enabled (Feature 06h).
-    pub wce: bool,
     /// Asynchronous Event Configuration (Feature 0Bh).
     pub aec: u32,
     /// Changed Namespace List not yet read by the host.
@@ -240,6 +238,9 @@ pub struct Controller {
     /// Where its queues register their counters: its subsystem's (a discovery
     /// controller's are its own and reported nowhere).
     pub stats: Arc<SubsystemStats>,
+    /// Volatile write cache enabled (Feature 06h): read by every write, so not behind
+    /// the state lock.
+    pub wce: AtomicBool,
     state: Mutex<ControllerState>,
 }
 
@@ -321,6 +322,10 @@ pub enum ConnectRefusal {
 #[derive(Default)]
 pub struct Target {
     inner: Mutex<Registry>,
+    /// Bumped (under the registry lock, after the change) whenever a namespace or a
+    /// subsystem comes or goes, so connections may keep the namespaces they looked up
+    /// until it moves ([`namespace_epoch`](Self::namespace_epoch)).
+    ns_epoch: AtomicU64,
     /// Counters.
     pub stats: TargetStats,
 }
@@ -376,6 +381,7 @@ impl Target {
             },
         );
         r.genctr += 1;
+        self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -405,6 +411,7 @@ impl Target {
             c.state().dead = true;
         }
         r.genctr += 1;
+        self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -435,6 +442,7 @@ impl Target {
             Arc::new(Namespace { nsid, volume, nguid, uuid, stats: NamespaceStats::default() }),
         );
         notify_ns_change(s, nsid);
+        self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -447,7 +455,14 @@ impl Target {
             return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
         }
         notify_ns_change(s, nsid);
+        self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    /// Moves whenever any subsystem's namespaces may have changed: a namespace looked
+    /// up while it read `e` is still current as long as it reads `e`.
+    pub fn namespace_epoch(&self) -> u64 {
+        self.ns_epoch.load(Ordering::Acquire)
     }
 
     /// A namespace of a subsystem.
@@ -530,7 +545,8 @@ impl Target {
                 hostid,
                 discovery,
                 stats,
-                state: Mutex::new(ControllerState { kato_ms, wce: true, ..Default::default() }),
+                wce: AtomicBool::new(true),
+                state: Mutex::new(ControllerState { kato_ms, ..Default::default() }),
             })
         };
         if subnqn == DISCOVERY_NQN {
