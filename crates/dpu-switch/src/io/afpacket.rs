@@ -161,9 +161,11 @@ pub struct AfPacketPort {
     /// Merge consecutive segments of a TCP stream into super-frames the kernel segments
     /// ([`gso`]).
     coalesce_tcp: bool,
-    /// The runs of a send burst and the super-frames built for it (kept between bursts).
+    /// The runs of a send burst, the super-frames built for it and how each run is sent
+    /// (kept between bursts).
     runs: Vec<gso::Run>,
     merged: Vec<Vec<u8>>,
+    plans: Vec<Option<([u8; gso::VNET_HDR_LEN], usize)>>,
 }
 
 impl AfPacketPort {
@@ -198,6 +200,7 @@ impl AfPacketPort {
             coalesce_tcp: true,
             runs: Vec::new(),
             merged: Vec::new(),
+            plans: Vec::new(),
         })
     }
 
@@ -268,54 +271,53 @@ impl PortIo for AfPacketPort {
 
     fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError> {
         let slices: Vec<&[u8]> = frames.iter().map(PacketBuf::frame).collect();
-        let AfPacketPort { runs, merged, tx, .. } = self;
+        let AfPacketPort { runs, merged, plans, tx, .. } = self;
         if self.coalesce_tcp {
             gso::plan(&slices, runs);
         } else {
             runs.clear();
             runs.extend((0..slices.len()).map(|first| gso::Run { first, count: 1 }));
         }
-        // Super-frames first (they borrow `merged`), then the message list.
-        let mut headers = Vec::with_capacity(runs.len());
+        // Super-frames first (the messages borrow them): run i goes out as `merged[k]` with
+        // its header when `plans[i]` is `Some((header, k))`, else frame by frame.
+        plans.clear();
         let mut k = 0;
-        for run in runs.iter_mut() {
-            let segments = &slices[run.first..run.first + run.count];
-            let mut header = gso::PLAIN;
+        for run in runs.iter() {
+            let mut plan = None;
             if run.count > 1 {
                 if merged.len() <= k {
                     merged.push(Vec::new());
                 }
-                match gso::merge(segments, &mut merged[k]) {
-                    Some(h) => {
-                        header = h;
-                        k += 1;
-                    }
-                    // Not a run after all (cannot happen for a plan's run): send one by one.
-                    None => run.count = 1,
+                if let Some(h) =
+                    gso::merge(&slices[run.first..run.first + run.count], &mut merged[k])
+                {
+                    plan = Some((h, k));
+                    k += 1;
                 }
             }
-            headers.push(header);
+            plans.push(plan);
         }
-        let mut super_frames = merged.iter();
-        let mut msgs: Vec<(&[u8; gso::VNET_HDR_LEN], &[u8])> = Vec::with_capacity(runs.len());
-        let mut frames_of_msg = Vec::with_capacity(runs.len());
-        for (run, header) in runs.iter().zip(&headers) {
-            if run.count > 1
-                && let Some(f) = super_frames.next()
-            {
-                msgs.push((header, f));
-                frames_of_msg.push(run.count);
-            } else {
-                for f in &slices[run.first..run.first + run.count] {
-                    msgs.push((&gso::PLAIN, f));
-                    frames_of_msg.push(1);
+        let mut msgs: Vec<(&[u8; gso::VNET_HDR_LEN], &[u8])> = Vec::with_capacity(slices.len());
+        // Frames each message carries, to count what was sent.
+        let mut carried: Vec<usize> = Vec::with_capacity(slices.len());
+        for (run, plan) in runs.iter().zip(plans.iter()) {
+            match plan {
+                Some((h, k)) => {
+                    msgs.push((h, &merged[*k]));
+                    carried.push(run.count);
+                }
+                None => {
+                    for f in &slices[run.first..run.first + run.count] {
+                        msgs.push((&gso::PLAIN, f));
+                        carried.push(1);
+                    }
                 }
             }
         }
         let sent_msgs = tx
             .send_batch(&msgs)
             .map_err(|source| IoError::Send { ifname: self.name.clone(), source })?;
-        let sent = frames_of_msg[..sent_msgs].iter().sum();
+        let sent = carried[..sent_msgs.min(carried.len())].iter().sum();
         Ok(TxStats { sent, dropped: frames.len() - sent })
     }
 
