@@ -55,7 +55,8 @@ pub fn stable_id(parts: &[&[u8]]) -> [u8; 16] {
 ///
 /// The first byte selects how far the connection is brought with valid PDUs before
 /// the fuzz input follows (nothing; ICReq with the digests of bits 1-2; an admin
-/// queue that is connected and enabled; an I/O queue), the second how the rest is
+/// queue that is connected and enabled; an I/O queue) and, by bit 0, whether reads are
+/// completed straight into the output (as on a RAM volume), the second how the rest is
 /// split into `receive` calls. Volume I/O runs inline on a small RAM namespace;
 /// time advances by a second per chunk so keep alive and deadlines fire too.
 pub fn fuzz_controller(data: &[u8]) {
@@ -102,8 +103,19 @@ pub fn fuzz_controller(data: &[u8]) {
     );
     let run = |conn: &mut Connection| {
         while let Some(req) = conn.poll_io() {
-            let r = queue::execute_io(&req);
-            conn.complete_io(req.tag, r);
+            // Bit 0: reads are appended to the output as the shell does on a RAM volume.
+            match req.op {
+                queue::IoOp::Read { offset, len } if sel & 1 != 0 => {
+                    let backend = req.volume.backend();
+                    conn.complete_read_in_output(req.tag, |out| {
+                        backend.read_append(out, offset, len)
+                    });
+                }
+                _ => {
+                    let r = queue::execute_io(&req);
+                    conn.complete_io(req.tag, r);
+                }
+            }
         }
         let _ = conn.take_output();
     };
@@ -165,7 +177,7 @@ mod tests {
             }
             super::fuzz_controller(&v);
         }
-        for sel in [0x30u8, 0x36, 0x20, 0x26] {
+        for sel in [0x30u8, 0x36, 0x20, 0x26, 0x31, 0x37] {
             let framing = Framing { hdgst: sel & 2 != 0, ddgst: sel & 4 != 0, pda: 0 };
             let mut input = vec![sel, 63];
             for (i, op) in [io_opcode::WRITE, io_opcode::READ, io_opcode::WRITE].iter().enumerate()
