@@ -26,6 +26,8 @@ mod mac;
 pub mod offload;
 pub mod packet;
 mod switch;
+#[cfg(test)]
+mod testutil;
 
 pub use config::{ConfigError, SwitchConfig};
 pub use counters::DropReason;

@@ -399,10 +399,8 @@ mod tests {
     fn corrupted(good: &[u8], x: &mut u64, edits: usize, span: usize) -> (Vec<u8>, usize) {
         let mut b = good.to_vec();
         for _ in 0..edits {
-            *x ^= *x << 13;
-            *x ^= *x >> 7;
-            *x ^= *x << 17;
-            b[(*x as usize) % span] = (*x >> 32) as u8;
+            let r = crate::testutil::xorshift(x);
+            b[(r as usize) % span] = (r >> 32) as u8;
         }
         let len = (*x >> 40) as usize % b.len();
         (b, len)

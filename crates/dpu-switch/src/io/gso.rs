@@ -178,7 +178,7 @@ pub(crate) fn merge(segments: &[&[u8]], out: &mut Vec<u8>) -> Option<[u8; VNET_H
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use dpu_wire::ethernet::EthernetRepr;
     use dpu_wire::ipv4::Ipv4Repr;
@@ -191,7 +191,7 @@ mod tests {
 
     /// A TCP/IPv4 segment with DF, ACK (+ `flags`), a 12-octet timestamp option and `len`
     /// payload octets (value `seq` + index, so merged payloads can be checked).
-    fn seg(seq: u32, len: usize, flags: u8) -> Vec<u8> {
+    pub(crate) fn seg(seq: u32, len: usize, flags: u8) -> Vec<u8> {
         let eth = EthernetRepr {
             dst: MacAddr([2, 0, 0, 0, 0, 2]),
             src: MacAddr([2, 0, 0, 0, 0, 1]),
@@ -306,11 +306,9 @@ mod tests {
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..5_000 {
             let mut f = good.clone();
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            f[(x as usize) % 70] = (x >> 24) as u8;
-            f.truncate((x >> 40) as usize % (good.len() + 1));
+            let r = crate::testutil::xorshift(&mut x);
+            f[(r as usize) % 70] = (r >> 24) as u8;
+            f.truncate((r >> 40) as usize % (good.len() + 1));
             let frames = [good.clone(), f];
             let slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
             let mut runs = Vec::new();

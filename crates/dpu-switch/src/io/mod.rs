@@ -13,7 +13,7 @@
 //! under the switch's lock, receive copies and sends run in parallel.
 
 pub mod afpacket;
-mod gso;
+pub(crate) mod gso;
 pub mod sys;
 
 use std::collections::{HashMap, VecDeque};
