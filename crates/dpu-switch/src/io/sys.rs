@@ -255,10 +255,10 @@ fn bind(fd: BorrowedFd<'_>, ifindex: u32, protocol: u16) -> io::Result<()> {
 }
 
 impl PacketSocket {
-    /// Opens a raw packet socket on `ifname`: RX ring as `cfg` says, promiscuous, own
-    /// transmissions not looped back (`PACKET_IGNORE_OUTGOING`, Linux 4.20), sends handed
-    /// straight to the driver (`PACKET_QDISC_BYPASS`, Linux 3.14: a switch port has no use
-    /// for the host's queueing discipline, and a full device queue drops, as a NIC ring would).
+    /// Opens a raw packet socket on `ifname` to receive: RX ring as `cfg` says, promiscuous,
+    /// transmissions on the interface not looped back (`PACKET_IGNORE_OUTGOING`, Linux 4.20:
+    /// neither the switch's own, sent through [`PacketSocket::open_send_only`] sockets, nor
+    /// the host's).
     pub fn open(ifname: &str, cfg: RingConfig) -> io::Result<PacketSocket> {
         let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(io::Error::from)?;
         // Protocol 0: the socket receives nothing until bind() names the interface, so no
@@ -291,7 +291,6 @@ impl PacketSocket {
         }
         let one: libc::c_int = 1;
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
-        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
         let len = cfg.block_size as usize * cfg.block_count as usize;
         // SAFETY: a fresh shared mapping of the ring the kernel just allocated for this
         // socket; the result is checked before use.
@@ -324,9 +323,11 @@ impl PacketSocket {
     }
 
     /// Opens a send-only packet socket on `ifname`: no ring, and bound with protocol 0, so
-    /// the kernel delivers it nothing (packet(7)); queueing discipline bypassed as on
-    /// [`PacketSocket::open`]; every frame sent is preceded by a `virtio_net_hdr`
-    /// (`PACKET_VNET_HDR`, Linux 3.13), which can ask the kernel to segment and checksum it.
+    /// the kernel delivers it nothing (packet(7)); sends handed straight to the driver
+    /// (`PACKET_QDISC_BYPASS`, Linux 3.14: a switch port has no use for the host's queueing
+    /// discipline, and a full device queue drops, as a NIC ring would); every frame sent is
+    /// preceded by a `virtio_net_hdr` (`PACKET_VNET_HDR`, Linux 3.13), which can ask the
+    /// kernel to segment and checksum it.
     pub fn open_send_only(ifname: &str) -> io::Result<PacketSocket> {
         let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(io::Error::from)?;
         let fd = packet_socket()?;
@@ -405,6 +406,10 @@ impl PacketSocket {
     /// as possible (non-blocking), on a socket from [`PacketSocket::open_send_only`]. Returns
     /// how many were accepted; the rest would have blocked (a full queue) or failed.
     pub fn send_batch(&mut self, frames: &[(&[u8; VNET_HDR_LEN], &[u8])]) -> io::Result<usize> {
+        if self.ring.is_some() {
+            // A receiving socket takes no `virtio_net_hdr`: the header would go out as data.
+            return Err(io::Error::other("send_batch on a receiving socket"));
+        }
         let r = self.send_chunks(frames);
         // No pointer into `frames` outlives the call.
         self.send.iov.clear();
