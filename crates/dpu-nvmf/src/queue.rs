@@ -45,7 +45,7 @@ use crate::cid_map::CidMap;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{ConnectRefusal, Controller, Namespace, Target};
-use crate::volume::Volume;
+use crate::volume::{BatchRead, Volume};
 
 /// How long a connection may take from accept to a successful Connect.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
@@ -223,24 +223,33 @@ struct Bound {
 /// What happens once a command's volume I/O completes.
 #[derive(Debug)]
 enum Post {
-    Read { len: usize, ns: Arc<Namespace> },
+    Read { len: usize, offset: u64, ns: Arc<Namespace> },
     Write { len: usize, ns: Arc<Namespace> },
     Compare { expected: Bytes, ns: Arc<Namespace> },
     Plain { ns: Arc<Namespace>, err: Status },
 }
 
-enum CmdState {
+/// A command in the table by CID. Only a command waiting for R2T data keeps its
+/// SQE (boxed, so the table's entries stay small for the commands waiting for I/O).
+enum Cmd {
     /// Waiting for H2CData after our R2T.
     /// `buf` collects the data of all but the last PDU (a transfer in one PDU is
     /// executed straight from the receive buffer).
-    AwaitData { ttag: u16, buf: BytesMut, digest_failed: bool },
+    AwaitData { sqe: Box<Sqe>, ttag: u16, buf: BytesMut, digest_failed: bool },
     /// Volume I/O running under `tag` (see [`io_tag`]).
     AwaitIo { tag: u64, post: Post },
 }
 
-struct Cmd {
-    sqe: Sqe,
-    state: CmdState,
+/// A read [`Connection::complete_reads_in_output`] reserved room for in the output.
+struct ReadSlot {
+    cid: u16,
+    ns: Arc<Namespace>,
+    offset: u64,
+    /// Where its C2HData PDU starts in the output, and its data.
+    pdu_start: usize,
+    data_start: usize,
+    len: usize,
+    result: io::Result<()>,
 }
 
 /// Result of executing a command.
@@ -264,6 +273,10 @@ pub struct Connection {
     next_io: u64,
     /// Namespaces looked up for commands (see [`namespace`](Self::namespace)).
     ns_cache: NsCache,
+    /// Counts not yet added to shared counters.
+    tally: Tally,
+    /// Reused by [`complete_reads_in_output`](Self::complete_reads_in_output).
+    read_slots: Vec<ReadSlot>,
     next_ttag: u16,
     /// Bytes being assembled (headers, small PDUs).
     out: Vec<u8>,
@@ -296,6 +309,55 @@ impl std::fmt::Debug for Connection {
 struct NsCache {
     epoch: u64,
     namespaces: Vec<Arc<Namespace>>,
+}
+
+/// Successful reads and writes of one namespace and SUCCESS-flag completions that a
+/// connection has not yet added to the counters it shares with every other queue
+/// (the namespace's, the target's): added once per output batch, not with a locked
+/// add per command on a cache line the other queues' threads write too.
+#[derive(Default)]
+struct Tally {
+    ns: Option<Arc<Namespace>>,
+    reads: u64,
+    read_bytes: u64,
+    writes: u64,
+    write_bytes: u64,
+    success_flags: u64,
+}
+
+impl Tally {
+    /// The tally of `ns`, adding that of another namespace to its counters first.
+    fn of(&mut self, ns: Arc<Namespace>) -> &mut Self {
+        if !self.ns.as_ref().is_some_and(|n| Arc::ptr_eq(n, &ns)) {
+            self.flush_namespace();
+            self.ns = Some(ns);
+        }
+        self
+    }
+
+    /// Adds the namespace's counts and lets go of it (a removed namespace and its
+    /// volume are not kept alive by an idle connection).
+    fn flush_namespace(&mut self) {
+        if let Some(ns) = self.ns.take() {
+            let add = |c: &std::sync::atomic::AtomicU64, n: u64| {
+                if n > 0 {
+                    c.fetch_add(n, Ordering::Relaxed);
+                }
+            };
+            add(&ns.stats.reads, std::mem::take(&mut self.reads));
+            add(&ns.stats.read_bytes, std::mem::take(&mut self.read_bytes));
+            add(&ns.stats.writes, std::mem::take(&mut self.writes));
+            add(&ns.stats.write_bytes, std::mem::take(&mut self.write_bytes));
+        }
+    }
+
+    fn flush(&mut self, target: &Target) {
+        self.flush_namespace();
+        let n = std::mem::take(&mut self.success_flags);
+        if n > 0 {
+            target.stats.success_flag_completions.fetch_add(n, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Namespaces a connection keeps looked up (hosts use a few per queue).
@@ -331,6 +393,8 @@ impl Connection {
             cmds: CidMap::default(),
             next_io: 1,
             ns_cache: NsCache::default(),
+            tally: Tally::default(),
+            read_slots: Vec::new(),
             next_ttag: 0,
             out: Vec::new(),
             segments: Vec::new(),
@@ -365,6 +429,8 @@ impl Connection {
     /// Bytes to send, in order, as segments for a vectored write: read data is not
     /// copied into the output.
     pub fn take_segments(&mut self) -> Vec<Segment> {
+        // The counts are current by the time the completions they count are sent.
+        self.tally.flush(&self.target);
         if !self.out.is_empty() {
             // The next batch is likely as large: allocate it once rather than grow it
             // by doubling (each step a copy).
@@ -471,18 +537,20 @@ impl Connection {
 
     /// Reports the result of an [`IoRequest`].
     pub fn complete_io(&mut self, tag: u64, result: io::Result<Vec<u8>>) {
-        let Some((cid, post)) = self.take_io(tag) else { return };
+        if let Some((cid, post)) = self.take_io(tag) {
+            self.finish_io(cid, post, result);
+        }
+    }
+
+    /// Completes command `cid` whose volume I/O returned `result`.
+    fn finish_io(&mut self, cid: u16, post: Post, result: io::Result<Vec<u8>>) {
         match (post, result) {
-            (Post::Read { len, ns }, Ok(data)) if data.len() == len => {
-                self.count_read(&ns, len);
+            (Post::Read { len, ns, .. }, Ok(data)) if data.len() == len => {
+                self.count_read(ns, len);
                 self.send_data(cid, data, ok(cid));
             }
             (Post::Write { len, ns }, Ok(_)) => {
-                ns.stats.writes.fetch_add(1, Ordering::Relaxed);
-                ns.stats.write_bytes.fetch_add(len as u64, Ordering::Relaxed);
-                if let Some(b) = &self.bound {
-                    b.stats.written(len as u64);
-                }
+                self.count_write(ns, len);
                 self.send_cqe(ok(cid));
             }
             (Post::Compare { expected, ns }, Ok(data)) => {
@@ -497,74 +565,125 @@ impl Connection {
         }
     }
 
-    /// Completes the read `tag` by letting `read` append its data straight to the
-    /// output behind the C2HData header (a memory volume's copy, no buffer in between),
-    /// for reads of at most [`COPY_BELOW`] bytes; `read(out)` appends the operation's
-    /// data or fails and leaves `out` as it was. Any other operation under `tag` (a
-    /// Compare also reads) is read into a buffer and completed as by
-    /// [`complete_io`](Self::complete_io).
-    pub fn complete_read_in_output<F>(&mut self, tag: u64, read: F)
-    where
-        F: FnOnce(&mut Vec<u8>) -> io::Result<()>,
-    {
-        let small_read = self.cmds.get(&(tag as u16)).is_some_and(|c| {
-            matches!(&c.state, CmdState::AwaitIo { tag: t, post: Post::Read { len, .. } }
+    /// Whether the volume operation `tag` is a read of at most [`COPY_BELOW`] bytes
+    /// that [`complete_reads_in_output`](Self::complete_reads_in_output) takes.
+    pub fn reads_in_output(&self, tag: u64) -> bool {
+        self.closed.is_none()
+            && matches!(self.cmds.get(&(tag as u16)), Some(Cmd::AwaitIo { tag: t, post: Post::Read { len, .. } })
                 if *t == tag && *len > 0 && *len <= COPY_BELOW)
-        });
-        if !small_read || self.closed.is_some() {
-            let mut buf = Vec::new();
-            let res = read(&mut buf).map(|()| buf);
-            self.complete_io(tag, res);
-            return;
-        }
-        let Some((cid, Post::Read { len, ns })) = self.take_io(tag) else { return };
-        let success_flag = self.bound.as_ref().is_some_and(|b| b.sqflow_disabled);
-        let h = DataPduHeader { cccid: cid, ttag: 0, datao: 0, last: true, success: success_flag };
-        let pdu_start = self.out.len();
-        if let Err(e) =
-            encode_data_pdu_prefix(PduType::C2HData, &h, len, &self.framing, &mut self.out)
-        {
-            warn!(error = %e, "cannot encode C2HData");
-            return;
-        }
-        let data_start = self.out.len();
-        match read(&mut self.out) {
-            Ok(()) if self.out.len() == data_start + len => {
-                if self.framing.ddgst {
-                    let d = dpu_nvmf_proto::digest::digest_bytes(&self.out[data_start..]);
-                    self.out.extend_from_slice(&d);
-                }
-                self.count_read(&ns, len);
-                self.finish_data(success_flag, ok(cid));
-            }
-            res => {
-                self.out.truncate(pdu_start);
-                let err = res.err().unwrap_or_else(|| io::Error::other("short read"));
-                self.io_failed(cid, Post::Read { len, ns }, Some(err));
-            }
-        }
     }
 
+    /// Completes the reads `tags` (each one [`reads_in_output`](Self::reads_in_output)
+    /// accepted) with their data straight in the output: each read's room is reserved
+    /// behind its C2HData header, and `fill` copies all of them at once (a memory
+    /// volume's [`BlockBackend::read_batch`](crate::volume::BlockBackend::read_batch),
+    /// whose copies of several blocks overlap), with no buffer in between. A read
+    /// `fill` fails is taken back out of the output and fails its command; a tag that
+    /// is not such a read fails its command.
+    pub fn complete_reads_in_output<F>(&mut self, tags: &[u64], fill: F)
+    where
+        F: FnOnce(&mut [BatchRead<'_>]),
+    {
+        let success_flag = self.bound.as_ref().is_some_and(|b| b.sqflow_disabled);
+        let digest = if self.framing.ddgst { dpu_nvmf_proto::digest::DIGEST_LEN } else { 0 };
+        let mut slots = std::mem::take(&mut self.read_slots);
+        for &tag in tags {
+            let Some((cid, post)) = self.take_io(tag) else { continue };
+            let (len, offset, ns) = match post {
+                Post::Read { len, offset, ns } if len > 0 && len <= COPY_BELOW => (len, offset, ns),
+                post => {
+                    let err = io::Error::other("not a read the output takes");
+                    self.finish_io(cid, post, Err(err));
+                    continue;
+                }
+            };
+            let h =
+                DataPduHeader { cccid: cid, ttag: 0, datao: 0, last: true, success: success_flag };
+            let pdu_start = self.out.len();
+            if let Err(e) =
+                encode_data_pdu_prefix(PduType::C2HData, &h, len, &self.framing, &mut self.out)
+            {
+                warn!(error = %e, "cannot encode C2HData");
+                self.io_failed(cid, Post::Read { len, offset, ns }, None);
+                continue;
+            }
+            let data_start = self.out.len();
+            // Zeroing the room costs less than the copy it lets overlap with others.
+            self.out.resize(data_start + len + digest, 0);
+            slots.push(ReadSlot { cid, ns, offset, pdu_start, data_start, len, result: Ok(()) });
+        }
+        // The reads' rooms are disjoint, in order: hand them out as separate slices.
+        let mut reads = Vec::with_capacity(slots.len());
+        let mut rest = self.out.as_mut_slice();
+        let mut consumed = 0;
+        for s in &slots {
+            let (_, tail) = std::mem::take(&mut rest).split_at_mut(s.data_start - consumed);
+            let (buf, tail) = tail.split_at_mut(s.len);
+            reads.push(BatchRead { offset: s.offset, buf, result: Ok(()) });
+            rest = tail;
+            consumed = s.data_start + s.len;
+        }
+        fill(&mut reads);
+        for (s, r) in slots.iter_mut().zip(reads) {
+            s.result = r.result;
+        }
+        for s in &slots {
+            if s.result.is_ok() && digest > 0 {
+                let data_end = s.data_start + s.len;
+                let d = dpu_nvmf_proto::digest::digest_bytes(&self.out[s.data_start..data_end]);
+                self.out[data_end..data_end + digest].copy_from_slice(&d);
+            }
+        }
+        // Failed reads leave the output, last first so the earlier ranges stay put.
+        for s in slots.iter().rev().filter(|s| s.result.is_err()) {
+            self.out.drain(s.pdu_start..s.data_start + s.len + digest);
+        }
+        for s in slots.drain(..) {
+            match s.result {
+                Ok(()) => {
+                    self.count_read(s.ns, s.len);
+                    self.finish_data(success_flag, ok(s.cid));
+                }
+                Err(e) => {
+                    let post = Post::Read { len: s.len, offset: s.offset, ns: s.ns };
+                    self.io_failed(s.cid, post, Some(e));
+                }
+            }
+        }
+        self.read_slots = slots;
+    }
     /// Takes the command waiting for volume I/O `tag` out of the table: its CID and
     /// what follows. `None` if the completion is stale (its command is gone or its CID
     /// reused) or the connection closed meanwhile.
     fn take_io(&mut self, tag: u64) -> Option<(u16, Post)> {
         let cid = tag as u16;
-        let cmd = self.cmds.get(&cid)?;
-        if !matches!(cmd.state, CmdState::AwaitIo { tag: t, .. } if t == tag) {
-            return None;
+        // One lookup: a stale completion is rare, and puts the command back.
+        match self.cmds.remove(&cid)? {
+            Cmd::AwaitIo { tag: t, post } if t == tag => {
+                self.closed.is_none().then_some((cid, post))
+            }
+            other => {
+                self.cmds.insert(cid, other);
+                None
+            }
         }
-        let Some(Cmd { state: CmdState::AwaitIo { post, .. }, .. }) = self.cmds.remove(&cid) else {
-            return None;
-        };
-        self.closed.is_none().then_some((cid, post))
     }
 
-    fn count_read(&self, ns: &Namespace, len: usize) {
-        ns.stats.reads.fetch_add(1, Ordering::Relaxed);
-        ns.stats.read_bytes.fetch_add(len as u64, Ordering::Relaxed);
+    fn count_read(&mut self, ns: Arc<Namespace>, len: usize) {
+        let t = self.tally.of(ns);
+        t.reads += 1;
+        t.read_bytes += len as u64;
         if let Some(b) = &self.bound {
             b.stats.read(len as u64);
+        }
+    }
+
+    fn count_write(&mut self, ns: Arc<Namespace>, len: usize) {
+        let t = self.tally.of(ns);
+        t.writes += 1;
+        t.write_bytes += len as u64;
+        if let Some(b) = &self.bound {
+            b.stats.written(len as u64);
         }
     }
 
@@ -743,15 +862,13 @@ impl Connection {
         dpu_nvmf_proto::encode_r2t(&r, &self.framing, &mut self.out);
         self.cmds.insert(
             sqe.cid,
-            Cmd {
-                sqe,
-                state: CmdState::AwaitData {
-                    ttag,
-                    // Grows as data arrives: a host that asks for R2Ts and sends
-                    // nothing costs no memory.
-                    buf: BytesMut::new(),
-                    digest_failed: false,
-                },
+            Cmd::AwaitData {
+                sqe: Box::new(sqe),
+                ttag,
+                // Grows as data arrives: a host that asks for R2Ts and sends
+                // nothing costs no memory.
+                buf: BytesMut::new(),
+                digest_failed: false,
             },
         );
     }
@@ -767,7 +884,7 @@ impl Connection {
             ));
             return;
         };
-        let CmdState::AwaitData { ttag, buf, digest_failed: df } = &mut cmd.state else {
+        let Cmd::AwaitData { sqe, ttag, buf, digest_failed: df } = cmd else {
             self.fatal(FatalError::invalid_field(
                 DataPduHeader::OFFSET_CCCID,
                 "H2CData for a command not waiting for data",
@@ -781,7 +898,7 @@ impl Connection {
             ));
             return;
         }
-        let expected = cmd.sqe.sgl().length() as usize;
+        let expected = sqe.sgl().length() as usize;
         if h.datao as usize != buf.len() || buf.len() + d.data.len() > expected {
             self.fatal(FatalError::new(
                 Fes::DataTransferOutOfRange,
@@ -804,10 +921,12 @@ impl Connection {
             buf.extend_from_slice(&d.data);
             return;
         }
-        let Some(cmd) = self.cmds.remove(&h.cccid) else { return };
-        let CmdState::AwaitData { mut buf, digest_failed, .. } = cmd.state else { return };
+        let Some(Cmd::AwaitData { sqe, mut buf, digest_failed, .. }) = self.cmds.remove(&h.cccid)
+        else {
+            return;
+        };
         if digest_failed {
-            self.send_cqe(Cqe::new(cmd.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
+            self.send_cqe(Cqe::new(sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
             return;
         }
         let data = if buf.is_empty() {
@@ -817,7 +936,7 @@ impl Connection {
             buf.extend_from_slice(&d.data);
             buf.freeze()
         };
-        self.execute(cmd.sqe, data, now);
+        self.execute(*sqe, data, now);
     }
 
     fn on_digest_error(&mut self, pdu: Pdu, now: Instant) {
@@ -884,7 +1003,7 @@ impl Connection {
             Outcome::Io(op, volume, post) => {
                 let tag = io_tag(self.next_io, cid);
                 self.next_io += 1;
-                self.cmds.insert(cid, Cmd { sqe, state: CmdState::AwaitIo { tag, post } });
+                self.cmds.insert(cid, Cmd::AwaitIo { tag, post });
                 self.io.push_back(IoRequest { tag, volume, op });
             }
             Outcome::Pending => {}
@@ -1318,7 +1437,7 @@ impl Connection {
         let r = match sqe.opcode {
             io_opcode::READ => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let v = ns.volume.clone();
-                Outcome::Io(IoOp::Read { offset, len }, v, Post::Read { len, ns })
+                Outcome::Io(IoOp::Read { offset, len }, v, Post::Read { len, offset, ns })
             }),
             io_opcode::WRITE => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let fua = self.fua(sqe);
@@ -1469,7 +1588,7 @@ impl Connection {
     /// After a read's data: its completion, unless the last data PDU carried SUCCESS.
     fn finish_data(&mut self, success_flag: bool, cqe: Cqe) {
         if success_flag {
-            self.target.stats.success_flag_completions.fetch_add(1, Ordering::Relaxed);
+            self.tally.success_flags += 1;
             if let Some(b) = &self.bound {
                 b.stats.completed(true);
             }
@@ -1505,6 +1624,7 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.tally.flush(&self.target);
         self.shutdown();
     }
 }

@@ -93,25 +93,29 @@ impl H {
         v
     }
 
-    /// Sends a command and runs its volume I/O as the shell does on a memory volume:
-    /// reads through [`Connection::complete_read_in_output`] with `read` (given the
-    /// request and the output to append to), anything else inline.
-    fn cmd_reading_into_output(
+    /// Sends commands in one batch and runs their volume I/O as the shell does on a
+    /// memory volume: the reads the output takes together through
+    /// [`Connection::complete_reads_in_output`] with `fill`, anything else inline.
+    fn cmds_reading_into_output(
         &mut self,
-        mut sqe: Sqe,
-        read: impl Fn(&IoRequest, &mut Vec<u8>) -> io::Result<()>,
+        sqes: Vec<Sqe>,
+        fill: impl FnOnce(&mut [BatchRead<'_>]),
     ) -> Vec<Pdu> {
-        self.cid += 1;
-        sqe.cid = self.cid;
-        self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: Bytes::new() }));
+        for mut sqe in sqes {
+            self.cid += 1;
+            sqe.cid = self.cid;
+            self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: Bytes::new() }));
+        }
+        let mut reads = Vec::new();
         while let Some(req) = self.conn.poll_io() {
-            if matches!(req.op, IoOp::Read { .. }) {
-                self.conn.complete_read_in_output(req.tag, |out| read(&req, out));
+            if self.conn.reads_in_output(req.tag) {
+                reads.push(req.tag);
             } else {
                 let r = execute_io(&req);
                 self.conn.complete_io(req.tag, r);
             }
         }
+        self.conn.complete_reads_in_output(&reads, fill);
         self.pdus()
     }
 
@@ -376,50 +380,64 @@ fn success_flag_only_without_sq_flow_control() {
 }
 
 #[test]
-fn small_reads_appended_to_the_output_keep_digests_flags_and_errors() {
+fn small_reads_copied_into_the_output_together_keep_digests_flags_and_errors() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);
-    let data: Vec<u8> = (0..4096u32).map(|i| (i * 13) as u8).collect();
-    let volume_read = |req: &IoRequest, out: &mut Vec<u8>| match req.op {
-        IoOp::Read { offset, len } => req.volume.backend().read_append(out, offset, len),
-        _ => Err(io::Error::other("not a read")),
+    let ns = t.namespace(SUB, 1).unwrap();
+    let backend = ns.volume.backend();
+    let data: Vec<u8> = (0..8192u32).map(|i| (i * 13) as u8).collect();
+    let reads = || {
+        vec![rw(io_opcode::READ, 8, 8, 4096), rw(io_opcode::READ, 12, 1, 512), {
+            rw(io_opcode::READ, 16, 8, 4096)
+        }]
     };
+    let expected = [&data[..4096], &data[2048..2560], &data[4096..]];
     // Data digests on (H::io); with and without SQ flow control.
     for (qid, cattr) in [(1, 0), (2, 0b100)] {
         let mut q = H::io(&t, cntlid, qid, cattr);
-        let mut w = rw(io_opcode::WRITE, 8, 8, 0);
-        w.set_sgl(SglDescriptor::in_capsule(4096));
+        let mut w = rw(io_opcode::WRITE, 8, 16, 0);
+        w.set_sgl(SglDescriptor::in_capsule(8192));
         assert!(q.run(w, &data).0.status.is_success());
-        let p = q.cmd_reading_into_output(rw(io_opcode::READ, 8, 8, 4096), volume_read);
-        // The host's decoder checked the data digest computed over the output.
-        match (cattr, p.as_slice()) {
-            (0, [Pdu::C2HData(d), Pdu::CapsuleResp(c)]) => {
-                assert!(d.header.last && !d.header.success && c.status.is_success());
-                assert_eq!(d.data, data);
+        let first = q.cid + 1;
+        // Three reads in one batch, the middle one failing: its PDU leaves the output
+        // and its command fails; the others are whole (the host's decoder checked the
+        // data digests computed over the output).
+        for fail_middle in [false, true] {
+            let p = q.cmds_reading_into_output(reads(), |r| {
+                backend.read_batch(r);
+                if fail_middle {
+                    r[1].result = Err(io::Error::other("gone"));
+                }
+            });
+            let mut data_pdus = Vec::new();
+            let mut failed = Vec::new();
+            for pdu in &p {
+                match pdu {
+                    Pdu::C2HData(d) => {
+                        assert!(d.header.last && d.header.success == (cattr != 0), "{d:?}");
+                        data_pdus.push((d.header.cccid, d.data.clone()));
+                    }
+                    Pdu::CapsuleResp(c) if c.status.is_success() => assert_eq!(cattr, 0),
+                    Pdu::CapsuleResp(c) => failed.push((c.cid, c.status)),
+                    other => panic!("{other:?}"),
+                }
             }
-            (_, [Pdu::C2HData(d)]) => {
-                assert!(d.header.last && d.header.success);
-                assert_eq!(d.data, data);
-            }
-            _ => panic!("cattr {cattr}: {p:?}"),
-        }
-        // A failed copy and a short one fail the command and leave no partial PDU.
-        let failing = |_: &IoRequest, _: &mut Vec<u8>| Err(io::Error::other("gone"));
-        let short = |_: &IoRequest, out: &mut Vec<u8>| {
-            out.push(0);
-            Ok(())
-        };
-        for p in [
-            q.cmd_reading_into_output(rw(io_opcode::READ, 8, 8, 4096), failing),
-            q.cmd_reading_into_output(rw(io_opcode::READ, 8, 8, 4096), short),
-        ] {
-            let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
-            assert_eq!(c.status, Status::UNRECOVERED_READ_ERROR, "{c:?}");
+            let base = q.cid - 2;
+            let want: Vec<_> = (0..3)
+                .filter(|&i| !(fail_middle && i == 1))
+                .map(|i| (base + i, expected[usize::from(i)].to_vec()))
+                .collect();
+            let got: Vec<_> = data_pdus.iter().map(|(c, d)| (*c, d.to_vec())).collect();
+            assert_eq!(got, want);
+            let want_failed =
+                if fail_middle { vec![(base + 1, Status::UNRECOVERED_READ_ERROR)] } else { vec![] };
+            assert_eq!(failed, want_failed);
+            assert!(base >= first);
         }
         // A Compare reads too: it runs into a buffer and compares as before.
         let mut cmp = rw(io_opcode::COMPARE, 8, 8, 0);
         cmp.set_sgl(SglDescriptor::in_capsule(4096));
-        assert!(q.run(cmp, &data).0.status.is_success());
+        assert!(q.run(cmp, &data[..4096]).0.status.is_success());
     }
 }
 

@@ -47,21 +47,27 @@ pub enum VolumeError {
     },
 }
 
+/// One read of a batch given to [`BlockBackend::read_batch`].
+#[derive(Debug)]
+pub struct BatchRead<'a> {
+    /// Byte offset in the volume.
+    pub offset: u64,
+    /// Where the data goes; its length is the read's.
+    pub buf: &'a mut [u8],
+    /// The read's own result, set by `read_batch`.
+    pub result: io::Result<()>,
+}
+
 /// The storage operations a volume needs. Implementations may block.
 pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     /// Fills `buf` from byte `offset`.
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
-    /// Appends `len` bytes from byte `offset` to `out` (on failure `out` is as before).
-    /// A memory backend copies straight from its storage into `out`, without zeroing
-    /// the room first as [`read_at`](Self::read_at) needs.
-    fn read_append(&self, out: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<()> {
-        let start = out.len();
-        out.resize(start + len, 0);
-        let res = self.read_at(&mut out[start..], offset);
-        if res.is_err() {
-            out.truncate(start);
+    /// Runs several reads, each recording its own result. A memory backend copies
+    /// several at once (see [`RamBackend`]); the default reads one after the other.
+    fn read_batch(&self, reads: &mut [BatchRead<'_>]) {
+        for r in reads {
+            r.result = self.read_at(r.buf, r.offset);
         }
-        res
     }
     /// Writes `data` at byte `offset`.
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()>;
@@ -139,6 +145,75 @@ impl RamBackend {
     }
 }
 
+/// Reads [`RamBackend::read_batch`] copies at once, and the bytes of each it copies in
+/// turn: a random block of a large volume misses every cache, and copied one after
+/// the other each block waits for its own misses; taken in turns, the misses of four
+/// blocks overlap (4 KiB blocks out of 256 MiB: about 330 instead of 400-500 ns a block
+/// on the 2-core development VM).
+const INTERLEAVE: usize = 4;
+const INTERLEAVE_STRIDE: usize = 256;
+
+type ChunkGuard<'a> = std::sync::RwLockReadGuard<'a, Option<MmapMut>>;
+
+impl RamBackend {
+    /// Reads a group of at most [`INTERLEAVE`] reads with their chunks' read locks
+    /// held together, so each read's data is whole with respect to concurrent writes.
+    fn read_group(&self, group: &mut [BatchRead<'_>]) {
+        // A read across chunks is read alone, before any lock of the group is held
+        // (a thread must never wait for a lock it already holds for reading).
+        for r in group.iter_mut() {
+            if !Self::in_one_chunk(r.offset, r.buf.len()) {
+                r.result = self.read_at(r.buf, r.offset);
+            }
+        }
+        // Each distinct chunk locked once; `which[i]` is read i's guard, if it takes part.
+        let mut guards: [Option<(u64, ChunkGuard<'_>)>; INTERLEAVE] = Default::default();
+        let mut which = [None; INTERLEAVE];
+        for (i, r) in group.iter_mut().enumerate() {
+            if !Self::in_one_chunk(r.offset, r.buf.len()) {
+                continue;
+            }
+            let idx = r.offset / RAM_CHUNK;
+            if let Some(g) = guards.iter().position(|g| g.as_ref().is_some_and(|(c, _)| *c == idx))
+            {
+                which[i] = Some(g);
+                continue;
+            }
+            match self.slot(idx).and_then(|s| s.read().map_err(poisoned)) {
+                Ok(guard) => {
+                    guards[i] = Some((idx, guard));
+                    which[i] = Some(i);
+                }
+                Err(e) => r.result = Err(e),
+            }
+        }
+        let longest = group.iter().map(|r| r.buf.len()).max().unwrap_or(0);
+        for at in (0..longest).step_by(INTERLEAVE_STRIDE) {
+            for (r, w) in group.iter_mut().zip(which) {
+                let Some((_, guard)) = w.and_then(|g| guards[g].as_ref()) else { continue };
+                if at >= r.buf.len() {
+                    continue;
+                }
+                let end = (at + INTERLEAVE_STRIDE).min(r.buf.len());
+                let within = (r.offset % RAM_CHUNK) as usize;
+                match guard.as_ref() {
+                    Some(c) => r.buf[at..end].copy_from_slice(&c[within + at..within + end]),
+                    None => r.buf[at..end].fill(0),
+                }
+            }
+        }
+        for (r, w) in group.iter_mut().zip(which) {
+            if w.is_some() {
+                r.result = Ok(());
+            }
+        }
+    }
+
+    fn in_one_chunk(offset: u64, len: usize) -> bool {
+        offset % RAM_CHUNK + len as u64 <= RAM_CHUNK
+    }
+}
+
 fn poisoned<T>(_: T) -> io::Error {
     io::Error::other("RAM volume lock poisoned")
 }
@@ -171,26 +246,10 @@ impl BlockBackend for RamBackend {
         res
     }
 
-    fn read_append(&self, out: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<()> {
-        let start = out.len();
-        out.reserve(len);
-        let mut res = Ok(());
-        Self::for_each_chunk(offset, len as u64, |idx, within, n, _| {
-            let mut read = || -> io::Result<()> {
-                match self.slot(idx)?.read().map_err(poisoned)?.as_ref() {
-                    Some(c) => out.extend_from_slice(&c[within..within + n]),
-                    None => out.resize(out.len() + n, 0),
-                }
-                Ok(())
-            };
-            if res.is_ok() {
-                res = read();
-            }
-        });
-        if res.is_err() {
-            out.truncate(start);
+    fn read_batch(&self, reads: &mut [BatchRead<'_>]) {
+        for group in reads.chunks_mut(INTERLEAVE) {
+            self.read_group(group);
         }
-        res
     }
 
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
@@ -531,23 +590,49 @@ mod tests {
     }
 
     #[test]
-    fn ram_read_append_matches_read_at_across_chunks_and_holes() {
-        let ram = RamBackend::new(8 << 20).unwrap();
-        ram.write_at(&[3; 16], (2 << 20) - 8).unwrap();
-        // Chunks 0 and 1 mapped, 2 (from 4 MiB) not: the read spans written data, a
-        // chunk boundary, deallocated bytes and an unmapped chunk.
-        ram.deallocate(2 << 20, 8).unwrap();
-        let (offset, len) = ((2 << 20) - 12, (2 << 20) + 24);
-        let mut want = vec![0xEE; len];
-        ram.read_at(&mut want, offset).unwrap();
-        let mut out = vec![1, 2];
-        ram.read_append(&mut out, offset, len).unwrap();
-        assert_eq!(out[..2], [1, 2]);
-        assert_eq!(out[2..], want[..]);
-        assert_eq!(out[2..18], [0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0]);
-        // Beyond the volume: an error, and the output as it was.
-        assert!(ram.read_append(&mut out, (8 << 20) - 4, 8).is_err());
-        assert_eq!(out.len(), 2 + len);
+    fn ram_read_batch_matches_read_at() {
+        let ram = RamBackend::new(5 * RAM_CHUNK).unwrap();
+        let data: Vec<u8> = (0..3 * RAM_CHUNK as u32).map(|i| (i % 251) as u8).collect();
+        ram.write_at(&data, RAM_CHUNK).unwrap();
+        // Same chunk twice in a group (locked once), across a chunk boundary, in a
+        // never written chunk, odd lengths and offsets, more reads than one group.
+        let c = RAM_CHUNK;
+        let wanted = [
+            (c + 4096, 4096),
+            (c + 8192, 512),
+            (2 * c - 100, 300),
+            (7, 4096),
+            (4 * c + 10, 1000),
+            (3 * c + 1, 16384),
+            (c + 4096, 4096),
+        ];
+        let mut bufs: Vec<Vec<u8>> = wanted.iter().map(|&(_, n)| vec![0xEE; n]).collect();
+        let mut reads: Vec<BatchRead<'_>> = wanted
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(&(offset, _), buf)| BatchRead {
+                offset,
+                buf,
+                result: Err(io::Error::other("unset")),
+            })
+            .collect();
+        ram.read_batch(&mut reads);
+        assert!(reads.iter().all(|r| r.result.is_ok()));
+        drop(reads);
+        for ((offset, n), got) in wanted.iter().zip(&bufs) {
+            let mut want = vec![0; *n];
+            ram.read_at(&mut want, *offset).unwrap();
+            assert_eq!(got, &want, "read at {offset}");
+        }
+        // Beyond the volume: that read fails, the others of its group do not.
+        let (mut a, mut b) = (vec![0; 512], vec![0; 512]);
+        let mut reads = [
+            BatchRead { offset: 6 * c, buf: &mut a, result: Ok(()) },
+            BatchRead { offset: c, buf: &mut b, result: Ok(()) },
+        ];
+        ram.read_batch(&mut reads);
+        assert!(reads[0].result.is_err() && reads[1].result.is_ok());
+        assert_eq!(b, data[..512]);
     }
 
     #[test]
