@@ -26,6 +26,8 @@ pub(crate) struct PlainFrame {
     pub ethertype: u16,
     /// Offset of the IP header.
     pub payload_offset: usize,
+    /// Offset of the TCP/UDP header.
+    pub l4_offset: usize,
     pub src_ip: IpAddr,
     pub dst_ip: IpAddr,
     /// TCP or UDP.
@@ -107,6 +109,7 @@ pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
         tag,
         ethertype,
         payload_offset: off,
+        l4_offset: off + l4_off,
         src_ip,
         dst_ip,
         protocol,
@@ -183,6 +186,7 @@ mod tests {
         let Ok(info) = dissect(f) else { return false };
         let port = PortId(3);
         info.l2.payload_offset == p.payload_offset
+            && info.l3.is_some_and(|l3| l3.l4_offset == p.l4_offset)
             && info.l2.vlans.len() == usize::from(p.tag.is_some())
             && info.l2.vlans.outer() == p.tag
             && FlowKey::new(port, None, p.tag.is_some(), 7, &info)

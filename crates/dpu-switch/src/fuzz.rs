@@ -110,8 +110,10 @@ fn records(data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
 }
 
 /// The AF_PACKET backend's parsers: `data` as a TPACKET_V2 frame slot and as a TPACKET_V3
-/// block, then as a send burst (records as in [`run_pipeline`], TCP/UDP checksums completed
-/// so that streams can merge) planned and merged by the TCP coalescer. Nothing may panic;
+/// block, then as a send burst (records as in [`run_pipeline`]; TCP/UDP checksums completed
+/// so that streams can merge, unless the record's header has bit 5 set: left to offload, and
+/// the offload header asked for must point inside the frame) planned and merged by the TCP
+/// coalescer. Nothing may panic;
 /// the runs cover the burst in order, and a super-frame's IPv4 length is its own. Returns
 /// how many frames went into super-frames.
 pub fn run_io_parsers(data: &[u8]) -> usize {
@@ -120,11 +122,19 @@ pub fn run_io_parsers(data: &[u8]) -> usize {
         assert!(f.data.len() <= data.len());
     }
     afpacket::parse_block(data, |f| assert!(f.data.len() <= data.len()));
-    let mut frames: Vec<Vec<u8>> = records(data).map(|(_, f)| f.to_vec()).collect();
-    for f in &mut frames {
-        crate::offload::complete_l4_checksum(f);
+    // A record whose header has bit 5 set is a frame whose checksum is left to offload.
+    let mut frames: Vec<(Vec<u8>, bool)> =
+        records(data).map(|(h, f)| (f.to_vec(), h & 0x20 != 0)).collect();
+    for (f, pending) in &mut frames {
+        if !*pending {
+            crate::offload::complete_l4_checksum(f);
+        } else if let Some(h) = gso::checksum_header(f) {
+            let start = usize::from(u16::from_le_bytes([h[6], h[7]]));
+            assert!(start + usize::from(u16::from_le_bytes([h[8], h[9]])) + 2 <= f.len());
+        }
     }
-    let slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    let slices: Vec<gso::Outgoing<'_>> =
+        frames.iter().map(|(f, p)| gso::Outgoing { frame: f, csum_pending: *p }).collect();
     let mut runs = Vec::new();
     gso::plan(&slices, &mut runs);
     let mut next = 0;

@@ -10,6 +10,10 @@ pub struct PacketBuf {
     data: Vec<u8>,
     start: usize,
     end: usize,
+    /// The frame's TCP/UDP checksum holds only the pseudo-header sum: its sender left it to
+    /// offload (`CHECKSUM_PARTIAL`), and whoever sends the frame on completes it or asks the
+    /// kernel to ([`crate::offload`]).
+    csum_pending: bool,
 }
 
 impl std::fmt::Debug for PacketBuf {
@@ -17,6 +21,7 @@ impl std::fmt::Debug for PacketBuf {
         f.debug_struct("PacketBuf")
             .field("len", &self.len())
             .field("headroom", &self.start)
+            .field("csum_pending", &self.csum_pending)
             .finish()
     }
 }
@@ -26,7 +31,7 @@ impl PacketBuf {
     pub fn with_room(frame: &[u8], tailroom: usize) -> Self {
         let mut data = vec![0u8; HEADROOM + frame.len() + tailroom];
         data[HEADROOM..HEADROOM + frame.len()].copy_from_slice(frame);
-        PacketBuf { data, start: HEADROOM, end: HEADROOM + frame.len() }
+        PacketBuf { data, start: HEADROOM, end: HEADROOM + frame.len(), csum_pending: false }
     }
 
     /// Copies `frame` into a new buffer with [`HEADROOM`] and 4 octets of tailroom (one VLAN
@@ -44,7 +49,28 @@ impl PacketBuf {
         }
         self.start = HEADROOM;
         self.end = HEADROOM + len;
+        self.csum_pending = false;
         fill(&mut self.data[HEADROOM..HEADROOM + len]);
+    }
+
+    /// True when the frame's L4 checksum is left to offload (see the field).
+    pub fn csum_pending(&self) -> bool {
+        self.csum_pending
+    }
+
+    /// Marks the frame's L4 checksum as left to offload, or as complete.
+    pub fn set_csum_pending(&mut self, pending: bool) {
+        self.csum_pending = pending;
+    }
+
+    /// Completes a pending L4 checksum in place (see [`crate::offload::complete_l4_checksum`])
+    /// and clears the mark; for frames whose next hop cannot finish it (an encapsulation makes
+    /// it an inner checksum, a peer reads bytes).
+    pub fn complete_csum(&mut self) {
+        if self.csum_pending {
+            crate::offload::complete_l4_checksum(self.frame_mut());
+            self.csum_pending = false;
+        }
     }
 
     /// The frame.

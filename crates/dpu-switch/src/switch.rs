@@ -888,6 +888,8 @@ impl Switch {
         if self.port(uplink).is_none_or(|p| outer_ip_len > usize::from(p.mtu)) {
             return self.count_drop(uplink, DropReason::MtuExceeded);
         }
+        // A checksum left to offload would become the inner one, which no device completes.
+        buf.complete_csum();
         if !buf.push_front(hl) {
             return self.count_drop(uplink, dpu_wire::Error::BufferTooSmall.into());
         }

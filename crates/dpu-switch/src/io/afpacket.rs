@@ -166,6 +166,8 @@ pub struct AfPacketPort {
     runs: Vec<gso::Run>,
     merged: Vec<Vec<u8>>,
     plans: Vec<Option<([u8; gso::VNET_HDR_LEN], usize)>>,
+    /// The `virtio_net_hdr` of each frame of a send burst sent alone.
+    headers: Vec<[u8; gso::VNET_HDR_LEN]>,
 }
 
 impl AfPacketPort {
@@ -201,6 +203,7 @@ impl AfPacketPort {
             runs: Vec::new(),
             merged: Vec::new(),
             plans: Vec::new(),
+            headers: Vec::new(),
         })
     }
 
@@ -238,9 +241,8 @@ impl PortIo for AfPacketPort {
                 return;
             }
             let mut buf = rebuild(pool, f.data, f.vlan);
-            if f.csum_pending {
-                crate::offload::complete_l4_checksum(buf.frame_mut());
-            }
+            // Completed when sent: by the kernel, or here when the kernel cannot.
+            buf.set_csum_pending(f.csum_pending);
             out.push(Rx { port, buf });
             n += 1;
         };
@@ -269,9 +271,24 @@ impl PortIo for AfPacketPort {
         Ok(n)
     }
 
-    fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError> {
-        let slices: Vec<&[u8]> = frames.iter().map(PacketBuf::frame).collect();
-        let AfPacketPort { runs, merged, plans, tx, .. } = self;
+    fn send_burst(&mut self, frames: &mut [PacketBuf]) -> Result<TxStats, IoError> {
+        let AfPacketPort { runs, merged, plans, headers, tx, .. } = self;
+        // A pending checksum the kernel can complete is left to it; else completed here.
+        headers.clear();
+        for buf in frames.iter_mut() {
+            let header = match buf.csum_pending() {
+                true => gso::checksum_header(buf.frame()),
+                false => Some(gso::PLAIN),
+            };
+            headers.push(header.unwrap_or_else(|| {
+                buf.complete_csum();
+                gso::PLAIN
+            }));
+        }
+        let slices: Vec<gso::Outgoing<'_>> = frames
+            .iter()
+            .map(|b| gso::Outgoing { frame: b.frame(), csum_pending: b.csum_pending() })
+            .collect();
         if self.coalesce_tcp {
             gso::plan(&slices, runs);
         } else {
@@ -307,8 +324,9 @@ impl PortIo for AfPacketPort {
                     carried.push(run.count);
                 }
                 None => {
-                    for f in &slices[run.first..run.first + run.count] {
-                        msgs.push((&gso::PLAIN, f));
+                    let range = run.first..run.first + run.count;
+                    for (f, h) in slices[range.clone()].iter().zip(&headers[range]) {
+                        msgs.push((h, f.frame));
                         carried.push(1);
                     }
                 }

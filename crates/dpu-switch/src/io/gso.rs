@@ -9,7 +9,12 @@
 //! segmentation and a partial checksum. The receiver sees the stream it would have seen from
 //! a NIC doing GRO; a device that cannot take it gets it segmented by the kernel. Every
 //! merged segment's TCP checksum is verified first, so a damaged segment is sent as it came,
-//! never hidden behind a fresh checksum.
+//! never hidden behind a fresh checksum; a segment whose sender left the checksum to offload
+//! has nothing to verify (there is no checksum yet) and merges as it is.
+//!
+//! A frame sent alone whose checksum is still pending goes out with a header asking for the
+//! checksum only ([`checksum_header`]): the kernel (or the device, or nobody on veth, whose
+//! receiver trusts a partial checksum as the sender's stack would) completes it.
 
 use std::net::Ipv4Addr;
 
@@ -35,6 +40,36 @@ const MAX_IP_LEN: usize = 65_535;
 /// A `virtio_net_hdr` for a frame sent as it is (no offload).
 pub(crate) const PLAIN: [u8; VNET_HDR_LEN] = [0; VNET_HDR_LEN];
 
+/// A frame to send and whether its TCP/UDP checksum is left to offload
+/// ([`crate::packet::PacketBuf::csum_pending`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outgoing<'a> {
+    pub frame: &'a [u8],
+    pub csum_pending: bool,
+}
+
+/// Offset of the checksum in the UDP header (RFC 768).
+const UDP_CHECKSUM_OFFSET: u16 = 6;
+
+/// The `virtio_net_hdr` asking the kernel to complete the pending TCP or UDP checksum of
+/// `frame` (`csum_start` at the L4 header, `csum_offset` at its checksum field); `None` when
+/// `frame` is not a plain TCP/UDP frame [`crate::fastkey::extract`] reads (stacked tags, an
+/// overlay packet whose pending checksum is the inner one, IPv6 extension headers): such a
+/// frame's checksum is completed in user space instead.
+pub(crate) fn checksum_header(frame: &[u8]) -> Option<[u8; VNET_HDR_LEN]> {
+    let plain = crate::fastkey::extract(frame)?;
+    let offset =
+        if plain.protocol == IpProtocol::TCP.0 { TCP_CHECKSUM_OFFSET } else { UDP_CHECKSUM_OFFSET };
+    let start = u16::try_from(plain.l4_offset).ok()?;
+    let mut h = [0u8; VNET_HDR_LEN];
+    h[0] = F_NEEDS_CSUM;
+    // hdr_len: the headers up to the checksum field are in the linear part.
+    h[2..4].copy_from_slice(&(start + offset + 2).to_le_bytes());
+    h[6..8].copy_from_slice(&start.to_le_bytes());
+    h[8..10].copy_from_slice(&offset.to_le_bytes());
+    Some(h)
+}
+
 /// The fields of a TCP/IPv4 data segment coalescing compares.
 #[derive(Debug, Clone, Copy)]
 struct Segment {
@@ -52,8 +87,9 @@ struct Segment {
 /// The segment in `frame`, if it is one coalescing may merge: untagged Ethernet (the kernel
 /// checks a TCPv4 GSO request against the frame's EtherType, which a tag would hide), IPv4
 /// without options with DF set and not a fragment, TCP with ACK (and maybe PSH) only, a
-/// payload, and a correct checksum; no trailing padding.
-fn segment(frame: &[u8]) -> Option<Segment> {
+/// payload, and a correct checksum unless it is left to offload; no trailing padding.
+fn segment(out: Outgoing<'_>) -> Option<Segment> {
+    let frame = out.frame;
     let l3 = 14;
     if frame.get(12..14)? != EtherType::IPV4.0.to_be_bytes() {
         return None;
@@ -74,8 +110,9 @@ fn segment(frame: &[u8]) -> Option<Segment> {
     if flags & !TCP_PSH != TCP_ACK || payload >= frame.len() {
         return None;
     }
-    let (src, dst) = (addr(&ip[12..16]), addr(&ip[16..20]));
-    tcp.check_checksum_v4(src, dst).ok()?;
+    if !out.csum_pending {
+        tcp.check_checksum_v4(addr(&ip[12..16]), addr(&ip[16..20])).ok()?;
+    }
     Some(Segment { l3, l4, payload, seq: tcp.seq(), flags, len: frame.len() - payload })
 }
 
@@ -113,21 +150,21 @@ pub(crate) struct Run {
 
 /// Splits `frames` (in sending order) into runs of mergeable consecutive segments; frames
 /// that merge with nothing are runs of one. The order of frames is kept.
-pub(crate) fn plan(frames: &[&[u8]], runs: &mut Vec<Run>) {
+pub(crate) fn plan(frames: &[Outgoing<'_>], runs: &mut Vec<Run>) {
     runs.clear();
     let mut i = 0;
     while i < frames.len() {
         let mut count = 1;
         if let Some(first) = segment(frames[i]) {
             let mut last = first;
-            let mut ip_len = frames[i].len() - first.l3;
+            let mut ip_len = frames[i].frame.len() - first.l3;
             while let Some(&next_frame) = frames.get(i + count) {
                 let Some(next) = segment(next_frame) else { break };
                 // Every segment but the last has the first one's size (the GSO size).
                 if last.len != first.len
                     || next.len > first.len
                     || ip_len + next.len > MAX_IP_LEN
-                    || !continues(frames[i + count - 1], &last, next_frame, &next)
+                    || !continues(frames[i + count - 1].frame, &last, next_frame.frame, &next)
                 {
                     break;
                 }
@@ -146,15 +183,15 @@ pub(crate) fn plan(frames: &[&[u8]], runs: &mut Vec<Run>) {
 /// if the last had it, and the TCP checksum field holding the pseudo-header sum the
 /// segmenting device completes. Returns its `virtio_net_hdr`, or `None` when the frames are
 /// not such a run.
-pub(crate) fn merge(segments: &[&[u8]], out: &mut Vec<u8>) -> Option<[u8; VNET_HDR_LEN]> {
+pub(crate) fn merge(segments: &[Outgoing<'_>], out: &mut Vec<u8>) -> Option<[u8; VNET_HDR_LEN]> {
     let (&first_frame, rest) = segments.split_first()?;
     let first = segment(first_frame)?;
     out.clear();
-    out.extend_from_slice(first_frame);
+    out.extend_from_slice(first_frame.frame);
     for f in rest {
-        out.extend_from_slice(f.get(first.payload..)?);
+        out.extend_from_slice(f.frame.get(first.payload..)?);
     }
-    let last = segment(segments.last()?)?;
+    let last = segment(*segments.last()?)?;
     let ip_len = u16::try_from(out.len() - first.l3).ok()?;
     let ip = out.get_mut(first.l3..first.l4)?;
     ip[2..4].copy_from_slice(&ip_len.to_be_bytes());
@@ -221,8 +258,13 @@ pub(crate) mod tests {
         f
     }
 
+    /// `frames` to send, their checksums complete.
+    pub(crate) fn outgoing(frames: &[Vec<u8>]) -> Vec<Outgoing<'_>> {
+        frames.iter().map(|f| Outgoing { frame: f, csum_pending: false }).collect()
+    }
+
     fn runs_of(frames: &[Vec<u8>]) -> Vec<(usize, usize)> {
-        let slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+        let slices = outgoing(frames);
         let mut runs = Vec::new();
         plan(&slices, &mut runs);
         runs.iter().map(|r| (r.first, r.count)).collect()
@@ -233,7 +275,7 @@ pub(crate) mod tests {
         let frames: Vec<Vec<u8>> =
             vec![seg(1000, 100, 0), seg(1100, 100, 0), seg(1200, 40, TCP_PSH)];
         assert_eq!(runs_of(&frames), vec![(0, 3)]);
-        let slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+        let slices = outgoing(&frames);
         let mut out = Vec::new();
         let h = merge(&slices, &mut out).unwrap();
         // NEEDS_CSUM, TCPV4, headers 66, segment size 100, checksum at 34 + 16.
@@ -288,8 +330,57 @@ pub(crate) mod tests {
         assert_eq!(runs_of(&tagged), vec![(0, 1), (1, 1)]);
         let frames = vec![seg(1000, 100, 0), bad, seg(1200, 100, 0), udp, padded, vec![0; 10]];
         assert!(runs_of(&frames).iter().all(|&(_, c)| c == 1));
-        let slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+        let slices = outgoing(&frames);
         assert_eq!(merge(&slices[..2], &mut Vec::new()), None);
+    }
+
+    /// `frame` as its sender leaves it to offload: the TCP checksum holds the pseudo-header
+    /// sum only.
+    fn partial(mut frame: Vec<u8>) -> Vec<u8> {
+        let tcp_len = u16::try_from(frame.len() - 34).unwrap();
+        let sum = checksum::pseudo_header_v4(SRC, DST, IpProtocol::TCP, tcp_len);
+        frame[34 + 16..34 + 18].copy_from_slice(&sum.to_be_bytes());
+        frame
+    }
+
+    #[test]
+    fn segments_left_to_offload_merge_without_verification() {
+        let frames = vec![partial(seg(1000, 100, 0)), partial(seg(1100, 100, TCP_PSH))];
+        // Their checksums do not verify (there are none yet): as completed frames, no run.
+        assert_eq!(runs_of(&frames), vec![(0, 1), (1, 1)]);
+        let pending: Vec<Outgoing<'_>> =
+            frames.iter().map(|f| Outgoing { frame: f, csum_pending: true }).collect();
+        let mut runs = Vec::new();
+        plan(&pending, &mut runs);
+        assert_eq!(runs, vec![Run { first: 0, count: 2 }]);
+        let mut out = Vec::new();
+        assert_eq!(merge(&pending, &mut out), Some([1, 1, 66, 0, 100, 0, 34, 0, 16, 0]));
+        let sum = checksum::checksum(&out[34..]);
+        out[34 + 16..34 + 18].copy_from_slice(&sum.to_be_bytes());
+        TcpPacket::new_checked(&out[34..]).unwrap().check_checksum_v4(SRC, DST).unwrap();
+    }
+
+    #[test]
+    fn a_pending_frame_asks_for_its_checksum_at_the_l4_header() {
+        // TCP: csum_start 34, csum_offset 16, hdr_len up to the field's end.
+        assert_eq!(
+            checksum_header(&partial(seg(1, 10, 0))),
+            Some([1, 0, 52, 0, 0, 0, 34, 0, 16, 0])
+        );
+        // Behind an 802.1Q tag: everything 4 octets later.
+        let f = partial(seg(1, 10, 0));
+        let tagged = [&f[..12], &[0x81, 0x00, 0x00, 0x0a], &f[12..]].concat();
+        assert_eq!(checksum_header(&tagged), Some([1, 0, 56, 0, 0, 0, 38, 0, 16, 0]));
+        // UDP: the checksum 6 octets into the header.
+        let mut udp = seg(1, 10, 0);
+        udp[14 + 9] = IpProtocol::UDP.0;
+        let udp_len = u16::try_from(udp.len() - 34).unwrap();
+        udp[38..40].copy_from_slice(&udp_len.to_be_bytes());
+        assert_eq!(checksum_header(&udp), Some([1, 0, 42, 0, 0, 0, 34, 0, 6, 0]));
+        // An overlay packet (its pending checksum is the inner one) and junk: none.
+        udp[36..38].copy_from_slice(&dpu_wire::vxlan::UDP_PORT.to_be_bytes());
+        assert_eq!(checksum_header(&udp), None);
+        assert_eq!(checksum_header(&[0u8; 20]), None);
     }
 
     #[test]
@@ -310,7 +401,8 @@ pub(crate) mod tests {
             f[(r as usize) % 70] = (r >> 24) as u8;
             f.truncate((r >> 40) as usize % (good.len() + 1));
             let frames = [good.clone(), f];
-            let slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+            let mut slices = outgoing(&frames);
+            slices[1].csum_pending = r & 1 == 0;
             let mut runs = Vec::new();
             plan(&slices, &mut runs);
             let _ = merge(&slices, &mut Vec::new());

@@ -88,8 +88,9 @@ pub trait PortIo: Send {
         pool: &mut BufPool,
         out: &mut Vec<Rx>,
     ) -> Result<usize, IoError>;
-    /// Sends `frames`.
-    fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError>;
+    /// Sends `frames`; a frame whose checksum is pending ([`PacketBuf::csum_pending`]) leaves
+    /// with it completed, by the backend or by the kernel.
+    fn send_burst(&mut self, frames: &mut [PacketBuf]) -> Result<TxStats, IoError>;
     /// Frames the backend lost before the pipeline saw them, since the last call.
     fn kernel_drops(&mut self) -> u64 {
         0
@@ -205,7 +206,9 @@ impl PortIo for MemoryPort {
         Ok(n)
     }
 
-    fn send_burst(&mut self, frames: &[PacketBuf]) -> Result<TxStats, IoError> {
+    fn send_burst(&mut self, frames: &mut [PacketBuf]) -> Result<TxStats, IoError> {
+        // The peer reads bytes: nothing would complete a pending checksum after this.
+        frames.iter_mut().for_each(PacketBuf::complete_csum);
         let mut q = lock(&self.from_switch);
         let room = MEMORY_QUEUE_LIMIT.saturating_sub(q.len());
         let sent = frames.len().min(room);
@@ -552,7 +555,7 @@ impl Worker {
                 frames.push(next.buf);
             }
             match self.ports.iter_mut().find(|(id, _)| *id == port) {
-                Some((_, io)) => match io.send_burst(&frames) {
+                Some((_, io)) => match io.send_burst(&mut frames) {
                     Ok(s) => {
                         sent += s.sent as u64;
                         dropped += s.dropped as u64;
