@@ -568,7 +568,8 @@ fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
 /// (TSO/GSO off, as behind a VF): small-packet rate, one TCP stream and the ping round trip,
 /// the bridge's figures the better of its runs without and with GRO on the representors;
 /// ours as it runs by default (TPACKET_V2 ring, TCP segments coalesced), with TPACKET_V3,
-/// and without coalescing. Needs root, iperf3 and ethtool.
+/// without coalescing, and with the workers checking their rings for 50 µs after a burst
+/// before sleeping (`--rx-spin-us 50`). Needs root, iperf3 and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
@@ -614,7 +615,9 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     let default = measure_ours(&lab, bin_dir, secs, &[])?;
     let v3 = measure_ours(&lab, bin_dir, secs, &["--rx-ring", "v3"])?;
     let plain = measure_ours(&lab, bin_dir, secs, &["--no-tcp-coalescing"])?;
+    let spin = measure_ours(&lab, bin_dir, secs, &["--rx-spin-us", "50"])?;
     report_veth("", &default, &bridge);
+    report_veth("spin50_", &spin, &bridge);
     report_veth("v3_", &v3, &bridge);
     report_veth("uncoalesced_", &plain, &bridge);
     Ok(())

@@ -228,6 +228,10 @@ impl PortIo for AfPacketPort {
         self.rx.is_some()
     }
 
+    fn rx_ready(&self) -> Option<bool> {
+        Some(self.rx.as_ref()?.slot_ready(self.next_slot))
+    }
+
     fn recv_burst(
         &mut self,
         port: PortId,

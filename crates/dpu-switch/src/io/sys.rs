@@ -382,6 +382,12 @@ impl PacketSocket {
         Some((status, off, len))
     }
 
+    /// True when slot `i` has been handed to user space (one memory read, no system call).
+    pub fn slot_ready(&self, i: usize) -> bool {
+        self.slot_status(i)
+            .is_some_and(|(status, ..)| status.load(Ordering::Acquire) & libc::TP_STATUS_USER != 0)
+    }
+
     /// If slot `i` (a V2 frame or a V3 block) has been handed to user space, calls `f` with
     /// its bytes and hands it back to the kernel. `None` when the kernel still owns it.
     pub fn with_slot<R>(&mut self, i: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
