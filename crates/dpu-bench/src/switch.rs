@@ -506,6 +506,9 @@ struct VethFigures {
     pps: f64,
     tcp_bps: f64,
     rtt_ms: f64,
+    /// Mean octets per frame vm2's `eth0` received during the TCP stream: how much a
+    /// coalesced super-frame (ours) or GRO aggregate (the bridge's) holds.
+    tcp_frame_octets: f64,
 }
 
 fn measure_veth(
@@ -515,8 +518,11 @@ fn measure_veth(
 ) -> anyhow::Result<VethFigures> {
     let rtt_ms = ping_rtt_ms(lab)?;
     let pps = udp_pps(lab, bin_dir, secs)?;
+    let frames_before = vm2_rx_packets(lab)?;
     let tcp_bps = iperf(lab, secs)?;
-    Ok(VethFigures { pps, tcp_bps, rtt_ms })
+    let frames = vm2_rx_packets(lab)?.saturating_sub(frames_before).max(1);
+    let tcp_frame_octets = tcp_bps / 8.0 * f64::from(secs) / frames as f64;
+    Ok(VethFigures { pps, tcp_bps, rtt_ms, tcp_frame_octets })
 }
 
 /// `dpu-switch` between the two representors with `options` added to its command line (two
@@ -561,6 +567,8 @@ fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
     let (tcp, peer_tcp) = (ours.tcp_bps / 1e9, bridge.tcp_bps / 1e9);
     report::compared(&name("iperf"), tcp, "Gbit/s", peer, peer_tcp, true);
     report::compared(&name("ping_rtt"), ours.rtt_ms, "ms", peer, bridge.rtt_ms, false);
+    let (octets, peer_octets) = (ours.tcp_frame_octets, bridge.tcp_frame_octets);
+    report::compared(&name("iperf_frame_octets"), octets, "octets", peer, peer_octets, true);
 }
 
 /// Through the `dpu-switch` binary (AF_PACKET, two pinned workers) between the lab's two VMs,
@@ -568,8 +576,8 @@ fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
 /// (TSO/GSO off, as behind a VF): small-packet rate, one TCP stream and the ping round trip,
 /// the bridge's figures the better of its runs without and with GRO on the representors;
 /// ours as it runs by default (TPACKET_V2 ring, TCP segments coalesced), with TPACKET_V3,
-/// without coalescing, and with the workers checking their rings for 50 µs after a burst
-/// before sleeping (`--rx-spin-us 50`). Needs root, iperf3 and ethtool.
+/// without coalescing, and with the workers sleeping at once after a burst instead of checking
+/// their rings for 50 µs first (`--rx-spin-us 0`). Needs root, iperf3 and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
@@ -610,14 +618,15 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
         pps: bridge_plain.pps.max(bridge_gro.pps),
         tcp_bps: bridge_plain.tcp_bps.max(bridge_gro.tcp_bps),
         rtt_ms: bridge_plain.rtt_ms.min(bridge_gro.rtt_ms),
+        tcp_frame_octets: bridge_gro.tcp_frame_octets,
     };
     lab.run_in(Role::Dpu, ["ip", "link", "del", "br0"])?;
     let default = measure_ours(&lab, bin_dir, secs, &[])?;
     let v3 = measure_ours(&lab, bin_dir, secs, &["--rx-ring", "v3"])?;
     let plain = measure_ours(&lab, bin_dir, secs, &["--no-tcp-coalescing"])?;
-    let spin = measure_ours(&lab, bin_dir, secs, &["--rx-spin-us", "50"])?;
+    let no_spin = measure_ours(&lab, bin_dir, secs, &["--rx-spin-us", "0"])?;
     report_veth("", &default, &bridge);
-    report_veth("spin50_", &spin, &bridge);
+    report_veth("nospin_", &no_spin, &bridge);
     report_veth("v3_", &v3, &bridge);
     report_veth("uncoalesced_", &plain, &bridge);
     Ok(())
