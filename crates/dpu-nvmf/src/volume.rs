@@ -166,31 +166,35 @@ impl RamBackend {
                 r.result = self.read_at(r.buf, r.offset);
             }
         }
-        // Each distinct chunk locked once; `which[i]` is read i's guard, if it takes part.
-        let mut guards: [Option<(u64, ChunkGuard<'_>)>; INTERLEAVE] = Default::default();
+        // Each distinct chunk locked once, in ascending chunk order: a reader holding
+        // several chunks then only ever waits for a higher one, and writers hold one chunk
+        // at a time, so no cycle of waits can form (a writer waiting for a chunk holds up
+        // new readers of it; in request order, two groups each holding the chunk the other
+        // wants behind such writers would wait forever).
+        let mut guards: [Option<(u64, Result<ChunkGuard<'_>, String>)>; INTERLEAVE] =
+            Default::default();
+        for (slot, idx) in guards.iter_mut().zip(Self::lock_order(group).into_iter().flatten()) {
+            let guard = self.slot(idx).and_then(|s| s.read().map_err(poisoned));
+            *slot = Some((idx, guard.map_err(|e| e.to_string())));
+        }
+        // `which[i]` is read i's guard, if it takes part.
         let mut which = [None; INTERLEAVE];
         for (i, r) in group.iter_mut().enumerate() {
             if !Self::in_one_chunk(r.offset, r.buf.len()) {
                 continue;
             }
             let idx = r.offset / RAM_CHUNK;
-            if let Some(g) = guards.iter().position(|g| g.as_ref().is_some_and(|(c, _)| *c == idx))
-            {
-                which[i] = Some(g);
-                continue;
-            }
-            match self.slot(idx).and_then(|s| s.read().map_err(poisoned)) {
-                Ok(guard) => {
-                    guards[i] = Some((idx, guard));
-                    which[i] = Some(i);
-                }
-                Err(e) => r.result = Err(e),
+            let g = guards.iter().position(|g| g.as_ref().is_some_and(|(c, _)| *c == idx));
+            match g.and_then(|g| Some((g, &guards[g].as_ref()?.1))) {
+                Some((g, Ok(_))) => which[i] = Some(g),
+                Some((_, Err(e))) => r.result = Err(io::Error::other(e.clone())),
+                None => r.result = Err(io::Error::other("RAM volume chunk not locked")),
             }
         }
         let longest = group.iter().map(|r| r.buf.len()).max().unwrap_or(0);
         for at in (0..longest).step_by(INTERLEAVE_STRIDE) {
             for (r, w) in group.iter_mut().zip(which) {
-                let Some((_, guard)) = w.and_then(|g| guards[g].as_ref()) else { continue };
+                let Some((_, Ok(guard))) = w.and_then(|g| guards[g].as_ref()) else { continue };
                 if at >= r.buf.len() {
                     continue;
                 }
@@ -207,6 +211,28 @@ impl RamBackend {
                 r.result = Ok(());
             }
         }
+    }
+
+    /// The distinct chunks of a group's single-chunk reads, ascending (the order
+    /// [`read_group`](Self::read_group) locks them in), then `None`s.
+    fn lock_order(group: &[BatchRead<'_>]) -> [Option<u64>; INTERLEAVE] {
+        let mut order = [None; INTERLEAVE];
+        for (o, r) in order.iter_mut().zip(group) {
+            if Self::in_one_chunk(r.offset, r.buf.len()) {
+                *o = Some(r.offset / RAM_CHUNK);
+            }
+        }
+        // `None` sorts first; put the chunks first, ascending, each once.
+        order.sort_unstable_by_key(|c| (c.is_none(), *c));
+        let mut distinct = [None; INTERLEAVE];
+        let mut n = 0;
+        for c in order.into_iter().flatten() {
+            if n == 0 || distinct[n - 1] != Some(c) {
+                distinct[n] = Some(c);
+                n += 1;
+            }
+        }
+        distinct
     }
 
     fn in_one_chunk(offset: u64, len: usize) -> bool {
@@ -633,6 +659,61 @@ mod tests {
         ram.read_batch(&mut reads);
         assert!(reads[0].result.is_err() && reads[1].result.is_ok());
         assert_eq!(b, data[..512]);
+    }
+
+    /// A group locks its chunks in ascending order whatever order its reads came in:
+    /// in request order two groups wanting the same two chunks the other way round could
+    /// each hold the chunk the other waits for behind a waiting writer, forever.
+    #[test]
+    fn ram_read_groups_lock_chunks_in_ascending_order() {
+        let c = RAM_CHUNK;
+        let mut bufs = [[0u8; 512]; 4];
+        let mut it = bufs.iter_mut();
+        let mut read = |offset| BatchRead { offset, buf: it.next().unwrap(), result: Ok(()) };
+        // Chunk 3, chunk 0, chunk 3 again, and one across chunks 1-2 (read alone, unlocked).
+        let group = [read(3 * c), read(10), read(3 * c + 512), read(2 * c - 100)];
+        assert_eq!(RamBackend::lock_order(&group), [Some(0), Some(3), None, None]);
+    }
+
+    /// Stress check of the same: two reader groups wanting two chunks in opposite
+    /// request order while writers hammer both. Bounded: a hang fails after 20 s.
+    #[test]
+    fn ram_read_groups_and_writers_never_deadlock() {
+        let ram = std::sync::Arc::new(RamBackend::new(2 * RAM_CHUNK).unwrap());
+        let c = RAM_CHUNK;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut threads = Vec::new();
+        for (first, second) in [(0, c), (c, 0)] {
+            let (ram, tx) = (ram.clone(), tx.clone());
+            threads.push(std::thread::spawn(move || {
+                let (mut a, mut b) = (vec![0; 4096], vec![0; 4096]);
+                for _ in 0..20_000 {
+                    let mut reads = [
+                        BatchRead { offset: first, buf: &mut a, result: Ok(()) },
+                        BatchRead { offset: second, buf: &mut b, result: Ok(()) },
+                    ];
+                    ram.read_batch(&mut reads);
+                    assert!(reads.iter().all(|r| r.result.is_ok()));
+                }
+                tx.send(()).unwrap();
+            }));
+        }
+        for at in [0, c] {
+            let (ram, tx) = (ram.clone(), tx.clone());
+            threads.push(std::thread::spawn(move || {
+                for i in 0..20_000u32 {
+                    ram.write_at(&i.to_le_bytes(), at).unwrap();
+                }
+                tx.send(()).unwrap();
+            }));
+        }
+        for _ in 0..threads.len() {
+            rx.recv_timeout(std::time::Duration::from_secs(20))
+                .expect("readers and writers of two chunks deadlocked");
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
     }
 
     #[test]
