@@ -678,3 +678,32 @@ fn a_change_invalidates_only_the_flows_it_affects() {
     assert_eq!(h.sw.flow_stats().invalidated, before.invalidated + 1);
     assert!(h.sw.status().config_epoch >= 4);
 }
+
+/// A VXLAN frame whose sender left a checksum to offload (the packet socket cannot say
+/// whether the outer UDP or the inner L4 one): after decapsulation the inner checksum is
+/// complete and the frame no longer marked, so no later device "completes" a final sum.
+#[test]
+fn decapsulation_completes_a_pending_checksum() {
+    use dpu_wire::udp::UdpPacket;
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    // The switch learns where host 1 is.
+    h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, 1, 10)]);
+    let (src, dst) = (Ipv4Addr::new(192, 0, 2, 0x33), Ipv4Addr::new(192, 0, 2, 1));
+    let mut inner = udp_frame(0x33, mac(1), None, 77, 10);
+    UdpPacket::new_checked(&mut inner[34..]).unwrap().fill_checksum_v4(src, dst);
+    // The same frame with only the pseudo-header sum in its checksum field.
+    let mut partial = inner.clone();
+    let sum = dpu_wire::checksum::pseudo_header_v4(src, dst, IpProtocol::UDP, 18);
+    UdpPacket::new_checked(&mut partial[34..]).unwrap().set_checksum(sum);
+    for (what, frame) in [("outer pending", &inner), ("inner pending", &partial)] {
+        let mut buf = PacketBuf::from_frame(&vxlan_from_remote(frame, 100, LOCAL_IP));
+        buf.set_csum_pending(true);
+        let mut rx = vec![Rx { port: h.id("p0"), buf }];
+        let mut out = Vec::new();
+        h.sw.process(h.now, &mut rx, &mut out);
+        assert_eq!(out.len(), 1, "{what}");
+        assert!(!out[0].buf.csum_pending(), "{what}");
+        assert_eq!(out[0].buf.frame(), &inner[..], "{what}");
+    }
+}

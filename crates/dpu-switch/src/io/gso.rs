@@ -87,7 +87,8 @@ struct Segment {
 /// The segment in `frame`, if it is one coalescing may merge: untagged Ethernet (the kernel
 /// checks a TCPv4 GSO request against the frame's EtherType, which a tag would hide), IPv4
 /// without options with DF set and not a fragment, TCP with ACK (and maybe PSH) only, a
-/// payload, and a correct checksum unless it is left to offload; no trailing padding.
+/// payload, a correct IPv4 header checksum and a correct TCP checksum unless that is left to
+/// offload; no trailing padding.
 fn segment(out: Outgoing<'_>) -> Option<Segment> {
     let frame = out.frame;
     let l3 = 14;
@@ -100,7 +101,9 @@ fn segment(out: Outgoing<'_>) -> Option<Segment> {
     if ip[0] != 0x45 || ip[6] != 0x40 || ip[7] != 0 || ip[9] != IpProtocol::TCP.0 {
         return None;
     }
-    if frame.len() != l3 + total {
+    // The merged header gets a fresh checksum: a damaged one must not be hidden behind it
+    // (RFC 791 §3.1; GRO checks it too). Always final: offload leaves only L4 checksums.
+    if frame.len() != l3 + total || !checksum::verify(ip) {
         return None;
     }
     let l4 = l3 + 20;
@@ -358,6 +361,26 @@ pub(crate) mod tests {
         let sum = checksum::checksum(&out[34..]);
         out[34 + 16..34 + 18].copy_from_slice(&sum.to_be_bytes());
         TcpPacket::new_checked(&out[34..]).unwrap().check_checksum_v4(SRC, DST).unwrap();
+    }
+
+    #[test]
+    fn segments_with_a_damaged_ipv4_header_are_not_merged() {
+        // The same TOS damage in both (so the headers still match), checksums left stale;
+        // the TCP checksums are pending, so only the IPv4 header check can notice.
+        let frames: Vec<Vec<u8>> = [1000, 1100]
+            .iter()
+            .map(|&q| {
+                let mut f = partial(seg(q, 100, 0));
+                f[14 + 1] ^= 0x04;
+                f
+            })
+            .collect();
+        let pending: Vec<Outgoing<'_>> =
+            frames.iter().map(|f| Outgoing { frame: f, csum_pending: true }).collect();
+        let mut runs = Vec::new();
+        plan(&pending, &mut runs);
+        assert_eq!(runs, vec![Run { first: 0, count: 1 }, Run { first: 1, count: 1 }]);
+        assert_eq!(merge(&pending, &mut Vec::new()), None);
     }
 
     #[test]
