@@ -724,8 +724,8 @@ impl NvmfService for NvmfApi {
     }
 }
 
-/// The stats a host-role caller may read: every counter, but not who the other fabric hosts
-/// are (controllers' host NQNs and addresses), which is the operator's business.
+/// The stats a host-role caller may read: every counter, but not which fabric hosts are
+/// connected and from where (controllers' host NQNs and addresses), the operator's business.
 fn without_peers(mut stats: NvmfStats) -> NvmfStats {
     for c in stats.subsystems.iter_mut().flat_map(|s| s.controllers.iter_mut()) {
         c.host_nqn.clear();
