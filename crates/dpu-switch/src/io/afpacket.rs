@@ -168,6 +168,8 @@ pub struct AfPacketPort {
     plans: Vec<Option<([u8; gso::VNET_HDR_LEN], usize)>>,
     /// The `virtio_net_hdr` of each frame of a send burst sent alone.
     headers: Vec<[u8; gso::VNET_HDR_LEN]>,
+    /// Frames each message of a send burst stands for (kept between bursts).
+    carried: Vec<usize>,
 }
 
 impl AfPacketPort {
@@ -204,6 +206,7 @@ impl AfPacketPort {
             merged: Vec::new(),
             plans: Vec::new(),
             headers: Vec::new(),
+            carried: Vec::new(),
         })
     }
 
@@ -276,7 +279,7 @@ impl PortIo for AfPacketPort {
     }
 
     fn send_burst(&mut self, frames: &mut [PacketBuf]) -> Result<TxStats, IoError> {
-        let AfPacketPort { runs, merged, plans, headers, tx, .. } = self;
+        let AfPacketPort { runs, merged, plans, headers, carried, tx, .. } = self;
         // A pending checksum the kernel can complete is left to it; else completed here.
         headers.clear();
         for buf in frames.iter_mut() {
@@ -289,15 +292,12 @@ impl PortIo for AfPacketPort {
                 gso::PLAIN
             }));
         }
-        let slices: Vec<gso::Outgoing<'_>> = frames
-            .iter()
-            .map(|b| gso::Outgoing { frame: b.frame(), csum_pending: b.csum_pending() })
-            .collect();
+        let frames: &[PacketBuf] = frames;
         if self.coalesce_tcp {
-            gso::plan(&slices, runs);
+            gso::plan(frames, runs);
         } else {
             runs.clear();
-            runs.extend((0..slices.len()).map(|first| gso::Run { first, count: 1 }));
+            runs.extend((0..frames.len()).map(|first| gso::Run { first, count: 1 }));
         }
         // Super-frames first (the messages borrow them): run i goes out as `merged[k]` with
         // its header when `plans[i]` is `Some((header, k))`, else frame by frame.
@@ -310,7 +310,7 @@ impl PortIo for AfPacketPort {
                     merged.push(Vec::new());
                 }
                 if let Some(h) =
-                    gso::merge(&slices[run.first..run.first + run.count], &mut merged[k])
+                    gso::merge(&frames[run.first..run.first + run.count], &mut merged[k])
                 {
                     plan = Some((h, k));
                     k += 1;
@@ -318,26 +318,25 @@ impl PortIo for AfPacketPort {
             }
             plans.push(plan);
         }
-        let mut msgs: Vec<(&[u8; gso::VNET_HDR_LEN], &[u8])> = Vec::with_capacity(slices.len());
-        // Frames each message carries, to count what was sent.
-        let mut carried: Vec<usize> = Vec::with_capacity(slices.len());
+        // One message per super-frame or unmerged frame, in order; `carried` says how many
+        // frames each stands for, to count what was sent.
+        carried.clear();
         for (run, plan) in runs.iter().zip(plans.iter()) {
             match plan {
-                Some((h, k)) => {
-                    msgs.push((h, &merged[*k]));
-                    carried.push(run.count);
-                }
-                None => {
-                    let range = run.first..run.first + run.count;
-                    for (f, h) in slices[range.clone()].iter().zip(&headers[range]) {
-                        msgs.push((h, f.frame));
-                        carried.push(1);
-                    }
-                }
+                Some(_) => carried.push(run.count),
+                None => carried.extend(std::iter::repeat_n(1, run.count)),
             }
         }
+        let (merged, headers): (&[Vec<u8>], &[[u8; gso::VNET_HDR_LEN]]) = (merged, headers);
+        let msgs = runs.iter().zip(plans.iter()).flat_map(|(run, plan)| {
+            let (super_frame, singles) = match plan {
+                Some((h, k)) => (Some((h, merged[*k].as_slice())), 0..0),
+                None => (None, run.first..run.first + run.count),
+            };
+            super_frame.into_iter().chain(singles.map(|i| (&headers[i], frames[i].frame())))
+        });
         let sent_msgs = tx
-            .send_batch(&msgs)
+            .send_batch(msgs)
             .map_err(|source| IoError::Send { ifname: self.name.clone(), source })?;
         let sent = carried[..sent_msgs.min(carried.len())].iter().sum();
         Ok(TxStats { sent, dropped: frames.len() - sent })

@@ -48,6 +48,24 @@ pub(crate) struct Outgoing<'a> {
     pub csum_pending: bool,
 }
 
+/// What [`plan`] and [`merge`] read of a frame to send: the port's own buffers are read in
+/// place (no list of views built per burst).
+pub(crate) trait ToSend {
+    fn outgoing(&self) -> Outgoing<'_>;
+}
+
+impl ToSend for Outgoing<'_> {
+    fn outgoing(&self) -> Outgoing<'_> {
+        *self
+    }
+}
+
+impl ToSend for crate::packet::PacketBuf {
+    fn outgoing(&self) -> Outgoing<'_> {
+        Outgoing { frame: self.frame(), csum_pending: self.csum_pending() }
+    }
+}
+
 /// Offset of the checksum in the UDP header (RFC 768).
 const UDP_CHECKSUM_OFFSET: u16 = 6;
 
@@ -153,21 +171,26 @@ pub(crate) struct Run {
 
 /// Splits `frames` (in sending order) into runs of mergeable consecutive segments; frames
 /// that merge with nothing are runs of one. The order of frames is kept.
-pub(crate) fn plan(frames: &[Outgoing<'_>], runs: &mut Vec<Run>) {
+pub(crate) fn plan(frames: &[impl ToSend], runs: &mut Vec<Run>) {
     runs.clear();
     let mut i = 0;
     while i < frames.len() {
         let mut count = 1;
-        if let Some(first) = segment(frames[i]) {
+        if let Some(first) = segment(frames[i].outgoing()) {
             let mut last = first;
-            let mut ip_len = frames[i].frame.len() - first.l3;
-            while let Some(&next_frame) = frames.get(i + count) {
+            let mut ip_len = frames[i].outgoing().frame.len() - first.l3;
+            while let Some(next_frame) = frames.get(i + count).map(ToSend::outgoing) {
                 let Some(next) = segment(next_frame) else { break };
                 // Every segment but the last has the first one's size (the GSO size).
                 if last.len != first.len
                     || next.len > first.len
                     || ip_len + next.len > MAX_IP_LEN
-                    || !continues(frames[i + count - 1].frame, &last, next_frame.frame, &next)
+                    || !continues(
+                        frames[i + count - 1].outgoing().frame,
+                        &last,
+                        next_frame.frame,
+                        &next,
+                    )
                 {
                     break;
                 }
@@ -186,15 +209,16 @@ pub(crate) fn plan(frames: &[Outgoing<'_>], runs: &mut Vec<Run>) {
 /// if the last had it, and the TCP checksum field holding the pseudo-header sum the
 /// segmenting device completes. Returns its `virtio_net_hdr`, or `None` when the frames are
 /// not such a run.
-pub(crate) fn merge(segments: &[Outgoing<'_>], out: &mut Vec<u8>) -> Option<[u8; VNET_HDR_LEN]> {
-    let (&first_frame, rest) = segments.split_first()?;
+pub(crate) fn merge(segments: &[impl ToSend], out: &mut Vec<u8>) -> Option<[u8; VNET_HDR_LEN]> {
+    let (first_frame, rest) = segments.split_first()?;
+    let first_frame = first_frame.outgoing();
     let first = segment(first_frame)?;
     out.clear();
     out.extend_from_slice(first_frame.frame);
     for f in rest {
-        out.extend_from_slice(f.frame.get(first.payload..)?);
+        out.extend_from_slice(f.outgoing().frame.get(first.payload..)?);
     }
-    let last = segment(*segments.last()?)?;
+    let last = segment(segments.last()?.outgoing())?;
     let ip_len = u16::try_from(out.len() - first.l3).ok()?;
     let ip = out.get_mut(first.l3..first.l4)?;
     ip[2..4].copy_from_slice(&ip_len.to_be_bytes());

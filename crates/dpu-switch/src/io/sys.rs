@@ -408,31 +408,39 @@ impl PacketSocket {
         Some(r)
     }
 
-    /// Sends `frames`, each a `virtio_net_hdr` and a frame, with as few sendmmsg(2) calls
-    /// as possible (non-blocking), on a socket from [`PacketSocket::open_send_only`]. Returns
-    /// how many were accepted; the rest would have blocked (a full queue) or failed.
-    pub fn send_batch(&mut self, frames: &[(&[u8; VNET_HDR_LEN], &[u8])]) -> io::Result<usize> {
+    /// Sends `frames`, each a `virtio_net_hdr` and a frame, in order, with as few
+    /// sendmmsg(2) calls as possible (non-blocking), on a socket from
+    /// [`PacketSocket::open_send_only`]. Returns how many were accepted; the rest would have
+    /// blocked (a full queue) or failed. The frames are taken straight into the socket's
+    /// reused argument arrays (no list built per burst).
+    pub fn send_batch<'a>(
+        &mut self,
+        frames: impl IntoIterator<Item = (&'a [u8; VNET_HDR_LEN], &'a [u8])>,
+    ) -> io::Result<usize> {
         if self.ring.is_some() {
             // A receiving socket takes no `virtio_net_hdr`: the header would go out as data.
             return Err(io::Error::other("send_batch on a receiving socket"));
         }
-        let r = self.send_chunks(frames);
+        let r = self.send_chunks(frames.into_iter());
         // No pointer into `frames` outlives the call.
         self.send.iov.clear();
         self.send.msgs.clear();
         r
     }
 
-    fn send_chunks(&mut self, frames: &[(&[u8; VNET_HDR_LEN], &[u8])]) -> io::Result<usize> {
+    fn send_chunks<'a>(
+        &mut self,
+        mut frames: impl Iterator<Item = (&'a [u8; VNET_HDR_LEN], &'a [u8])>,
+    ) -> io::Result<usize> {
         // UIO_MAXIOV, the most one sendmmsg call takes.
         const MAX_PER_CALL: usize = 1024;
         let mut sent = 0;
-        // Bounded: every round either sends at least one frame or returns.
-        while sent < frames.len() {
-            let chunk = &frames[sent..frames.len().min(sent + MAX_PER_CALL)];
+        // Bounded: each chunk takes at most MAX_PER_CALL frames from the iterator, and every
+        // call either sends at least one frame or returns.
+        loop {
             let SendVectors { iov, msgs } = &mut self.send;
             iov.clear();
-            for (hdr, frame) in chunk {
+            for (hdr, frame) in frames.by_ref().take(MAX_PER_CALL) {
                 for part in [&hdr[..], frame] {
                     iov.push(libc::iovec {
                         iov_base: part.as_ptr() as *mut libc::c_void,
@@ -440,8 +448,11 @@ impl PacketSocket {
                     });
                 }
             }
+            if iov.is_empty() {
+                return Ok(sent);
+            }
             msgs.clear();
-            // `iov` is not touched again until the call returns, so these pointers stay valid.
+            // `iov` is not touched again until the calls return, so these pointers stay valid.
             msgs.extend(iov.chunks_exact_mut(2).map(|v| {
                 // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control).
                 let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -449,29 +460,35 @@ impl PacketSocket {
                 h.msg_iovlen = 2;
                 libc::mmsghdr { msg_hdr: h, msg_len: 0 }
             }));
-            // SAFETY: `msgs` and the iovecs and frames they point to stay alive and unmoved
-            // for the call; the kernel only reads the frames.
-            let n = unsafe {
-                libc::sendmmsg(
-                    self.fd.as_raw_fd(),
-                    msgs.as_mut_ptr(),
-                    msgs.len() as libc::c_uint,
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if sent > 0 || matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOBUFS)) {
-                    return Ok(sent);
+            let mut done = 0;
+            while done < msgs.len() {
+                let rest = &mut msgs[done..];
+                // SAFETY: `msgs` and the iovecs and frames they point to stay alive and
+                // unmoved for the call; the kernel only reads the frames.
+                let n = unsafe {
+                    libc::sendmmsg(
+                        self.fd.as_raw_fd(),
+                        rest.as_mut_ptr(),
+                        rest.len() as libc::c_uint,
+                        libc::MSG_DONTWAIT,
+                    )
+                };
+                if n < 0 {
+                    let e = io::Error::last_os_error();
+                    if sent + done > 0
+                        || matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOBUFS))
+                    {
+                        return Ok(sent + done);
+                    }
+                    return Err(e);
                 }
-                return Err(e);
+                if n == 0 {
+                    return Ok(sent + done);
+                }
+                done += n as usize;
             }
-            if n == 0 {
-                return Ok(sent);
-            }
-            sent += n as usize;
+            sent += done;
         }
-        Ok(sent)
     }
 
     /// Frames received and dropped by the kernel (ring full) since the last call
