@@ -113,8 +113,9 @@ fn records(data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
 /// block, then as a send burst (records as in [`run_pipeline`]; TCP/UDP checksums completed
 /// so that streams can merge, unless the record's header has bit 5 set: left to offload, and
 /// the offload header asked for must point inside the frame) planned and merged by the TCP
-/// coalescer. Nothing may panic;
-/// the runs cover the burst in order, and a super-frame's IPv4 length is its own. Returns
+/// coalescer; each record also as a received frame with a `virtio_net_hdr`. Nothing may
+/// panic; the runs cover the burst in order, a super-frame's IPv4 length is its own, and a
+/// received super-frame cuts into segments carrying all its payload. Returns
 /// how many frames went into super-frames.
 pub fn run_io_parsers(data: &[u8]) -> usize {
     use crate::io::{afpacket, gso};
@@ -133,8 +134,29 @@ pub fn run_io_parsers(data: &[u8]) -> usize {
             assert!(start + usize::from(u16::from_le_bytes([h[8], h[9]])) + 2 <= f.len());
         }
     }
-    let slices: Vec<gso::Outgoing<'_>> =
-        frames.iter().map(|(f, p)| gso::Outgoing { frame: f, csum_pending: *p }).collect();
+    // Each record also as a received frame behind a `virtio_net_hdr` made from its header
+    // octet (bit 0: checksum pending; bits 1-3: segmentation type; bits 4-7: segment size):
+    // what is accepted as a super-frame must cut into segments carrying its payload.
+    for (hdr, frame) in records(data) {
+        let mut vnet = [0u8; gso::VNET_HDR_LEN];
+        vnet[0] = hdr & 1;
+        vnet[1] = [0, 1, 3, 4, 5, 0x81, 0x84, 0xff][usize::from((hdr >> 1) & 7)];
+        vnet[4..6].copy_from_slice(&(u16::from(hdr >> 4) * 100).to_le_bytes());
+        let mut rx = Vec::new();
+        afpacket::accept(PortId(0), PacketBuf::from_frame(frame), &vnet, &mut rx);
+        for r in &rx {
+            let Some(g) = r.buf.gso() else { continue };
+            let mut payload = 0;
+            assert!(crate::offload::segment(&r.buf, |s| {
+                payload += s.len() - (r.buf.len() - g.payload as usize);
+            }));
+            assert_eq!(payload, g.payload as usize);
+        }
+    }
+    let slices: Vec<gso::Outgoing<'_>> = frames
+        .iter()
+        .map(|(f, p)| gso::Outgoing { frame: f, csum_pending: *p, super_frame: false })
+        .collect();
     let mut runs = Vec::new();
     gso::plan(&slices, &mut runs);
     let mut next = 0;
@@ -155,7 +177,8 @@ pub fn run_io_parsers(data: &[u8]) -> usize {
 }
 
 /// Splits `data` into frames ([`records`]: the header's low two bits pick the port, bit 7
-/// ends a burst, bit 6 ticks) and feeds them through a fresh switch in bursts.
+/// ends a burst, bit 6 ticks, bit 5 makes a TCP frame a super-frame) and feeds them through
+/// a fresh switch in bursts.
 pub fn run_pipeline(data: &[u8]) {
     static CONFIG: OnceLock<SwitchConfig> = OnceLock::new();
     let now = Instant::now();
@@ -165,7 +188,13 @@ pub fn run_pipeline(data: &[u8]) {
     let mut t = now;
     let mut records = records(data).peekable();
     while let Some((hdr, frame)) = records.next() {
-        rx.push(Rx { port: PortId(u16::from(hdr & 3)), buf: PacketBuf::from_frame(frame) });
+        let mut buf = PacketBuf::from_frame(frame);
+        // Bit 5: a TCP super-frame (as GRO hands one over), of segments sized by bits 2-4.
+        if hdr & 0x20 != 0 {
+            let size = 64 + u16::from(hdr & 0x1c) * 64;
+            buf.set_gso(crate::offload::tcp_gso(frame, size, false));
+        }
+        rx.push(Rx { port: PortId(u16::from(hdr & 3)), buf });
         if hdr & 0x80 != 0 || records.peek().is_none() {
             sw.process(t, &mut rx, &mut out);
             if hdr & 0x40 != 0 {

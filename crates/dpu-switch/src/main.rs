@@ -58,6 +58,13 @@ struct Args {
     /// stream into super-frames the kernel segments (GSO).
     #[arg(long)]
     no_tcp_coalescing: bool,
+    /// Leave the ports' generic receive offload as it is. By default the switch turns GRO on
+    /// for every port it receives on (`ethtool -K PORT gro on`), so the interface merges a
+    /// TCP stream's segments before the switch sees them and the switch forwards one
+    /// super-frame instead of each segment (a hardware representor usually has it on
+    /// already; a veth does not).
+    #[arg(long)]
+    no_port_gro: bool,
     /// After a burst, keep checking the receive rings for this many microseconds (yielding
     /// the CPU between checks) before sleeping: fewer wake-ups under a steady stream and a
     /// quicker pick-up of the next frame, at the cost of a worker that stays runnable that
@@ -177,9 +184,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     for index in 0..args.workers {
         let ring = args.rx_ring;
         let coalesce = !args.no_tcp_coalescing;
+        let port_gro = !args.no_port_gro;
         let open: Opener = Box::new(move |spec| {
             let port = match spec.role {
                 PortRole::ReceiveAndSend => {
+                    if port_gro && let Err(e) = dpu_switch::io::sys::set_gro(spec.name, true) {
+                        // Still a working port: the switch then sees every segment.
+                        warn!(port = spec.name, "cannot turn GRO on: {e}");
+                    }
                     AfPacketPort::open_with(spec.name, RingConfig::for_port(ring, spec.mtu))?
                 }
                 PortRole::SendOnly => AfPacketPort::open_send_only(spec.name)?,

@@ -12,8 +12,11 @@ use std::net::IpAddr;
 
 use dpu_wire::IpProtocol;
 use dpu_wire::dissect::dissect;
-use dpu_wire::tcp::TcpPacket;
+use dpu_wire::ipv4::Ipv4Packet;
+use dpu_wire::tcp::{TcpFlags, TcpPacket};
 use dpu_wire::udp::UdpPacket;
+
+use crate::packet::{Gso, PacketBuf};
 
 /// Completes the TCP or UDP checksum of `frame` (or of its inner frame when it is a VXLAN or
 /// Geneve packet). Returns false, leaving the frame as it is, when there is nothing to
@@ -51,6 +54,116 @@ fn complete_plain(frame: &mut [u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Where the TCP payload of a super-frame starts, and what segmentation rewrites: the IP
+/// header's offset, the TCP header's offset and the end of the IP packet.
+#[derive(Debug, Clone, Copy)]
+struct TcpLayout {
+    l3: usize,
+    l4: usize,
+    payload: usize,
+    end: usize,
+    src: IpAddr,
+    dst: IpAddr,
+}
+
+fn tcp_layout(frame: &[u8]) -> Option<TcpLayout> {
+    let info = dissect(frame).ok()?;
+    let l3 = info.l3?;
+    if info.tunnel.is_some() || l3.protocol != IpProtocol::TCP || l3.is_fragment {
+        return None;
+    }
+    let tcp = TcpPacket::new_checked(frame.get(l3.l4_offset..l3.end)?).ok()?;
+    let payload = l3.l4_offset + tcp.header_len();
+    Some(TcpLayout {
+        l3: l3.offset,
+        l4: l3.l4_offset,
+        payload,
+        end: l3.end,
+        src: l3.src,
+        dst: l3.dst,
+    })
+}
+
+/// The segmentation of a TCP super-frame `frame` of `size`-octet segments, when it is one
+/// (TCP over IPv4 or IPv6, not a fragment, not an overlay packet) and carries a payload.
+pub fn tcp_gso(frame: &[u8], size: u16, ecn: bool) -> Option<Gso> {
+    let t = tcp_layout(frame)?;
+    let payload = u32::try_from(t.end.checked_sub(t.payload)?).ok()?;
+    (size > 0 && payload > 0).then_some(Gso { v6: t.src.is_ipv6(), ecn, size, payload })
+}
+
+/// Cuts the TCP super-frame `buf` into the segments its sender's device would have sent
+/// (the kernel's GSO does the same): each gets the headers with the IPv4 total length or
+/// IPv6 payload length of its own size, the next IPv4 identification, its sequence number,
+/// FIN and PSH only on the last segment and CWR only on the first, and complete IPv4 header
+/// and TCP checksums. Calls `emit` with each, in order; returns false, emitting nothing,
+/// when `buf` is not a super-frame or does not parse as one.
+pub fn segment(buf: &PacketBuf, mut emit: impl FnMut(PacketBuf)) -> bool {
+    let (Some(gso), Some(t)) = (buf.gso(), tcp_layout(buf.frame())) else { return false };
+    let frame = buf.frame();
+    let (headers, payload) = (&frame[..t.payload], &frame[t.payload..t.end]);
+    let size = usize::from(gso.size);
+    if size == 0 || payload.is_empty() {
+        return false;
+    }
+    let Ok(tcp) = TcpPacket::new_checked(&frame[t.l4..t.end]) else { return false };
+    let (seq, flags) = (tcp.seq(), frame[t.l4 + 13]);
+    let ident = frame.get(t.l3 + 4..t.l3 + 6).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    let count = payload.len().div_ceil(size);
+    for (i, chunk) in payload.chunks(size).enumerate() {
+        let len = headers.len() + chunk.len();
+        let mut seg = PacketBuf::with_room(&[], len + 4);
+        let mut ok = true;
+        seg.refill(len, |f| {
+            f[..headers.len()].copy_from_slice(headers);
+            f[headers.len()..].copy_from_slice(chunk);
+            let ip_len = len - t.l3;
+            if gso.v6 {
+                // RFC 8200 §3: the payload length counts everything after the fixed header.
+                let pl = u16::try_from(ip_len - 40).unwrap_or(u16::MAX);
+                f[t.l3 + 4..t.l3 + 6].copy_from_slice(&pl.to_be_bytes());
+            } else {
+                let total = u16::try_from(ip_len).unwrap_or(u16::MAX);
+                f[t.l3 + 2..t.l3 + 4].copy_from_slice(&total.to_be_bytes());
+                let id = ident.wrapping_add(i as u16);
+                f[t.l3 + 4..t.l3 + 6].copy_from_slice(&id.to_be_bytes());
+                match Ipv4Packet::new_checked(&mut f[t.l3..]) {
+                    Ok(mut ip) => ip.fill_checksum(),
+                    Err(_) => ok = false,
+                }
+            }
+            let seq = seq.wrapping_add((i * size) as u32);
+            f[t.l4 + 4..t.l4 + 8].copy_from_slice(&seq.to_be_bytes());
+            // FIN and PSH belong to the end of the data, CWR to its first segment (RFC 9293
+            // §3.1, RFC 3168 §6.1.2), as the kernel's GSO hands them out.
+            let mut fl = flags;
+            if i + 1 < count {
+                fl &= !(TcpFlags::FIN.0 | TcpFlags::PSH.0);
+            }
+            if i > 0 {
+                fl &= !TcpFlags::CWR.0;
+            }
+            f[t.l4 + 13] = fl;
+            ok &= match (TcpPacket::new_checked(&mut f[t.l4..]), t.src, t.dst) {
+                (Ok(mut tcp), IpAddr::V4(s), IpAddr::V4(d)) => {
+                    tcp.fill_checksum_v4(s, d);
+                    true
+                }
+                (Ok(mut tcp), IpAddr::V6(s), IpAddr::V6(d)) => {
+                    tcp.fill_checksum_v6(s, d);
+                    true
+                }
+                _ => false,
+            };
+        });
+        if !ok {
+            return false;
+        }
+        emit(seg);
+    }
+    true
 }
 
 #[cfg(test)]
@@ -119,5 +232,112 @@ mod tests {
         assert!(complete_l4_checksum(&mut buf));
         assert!(udp_ok(&buf[hl..]));
         assert!(!complete_l4_checksum(&mut [0u8; 10]));
+    }
+
+    /// The segments of `buf` (a super-frame), checked one by one: valid IP header and TCP
+    /// checksums (`check`), consecutive sequence numbers from `seq`, and their payloads,
+    /// concatenated, returned.
+    fn cut(buf: &PacketBuf, l4: usize, seq: u32, check: impl Fn(&[u8]) -> bool) -> Vec<Vec<u8>> {
+        let mut segs = Vec::new();
+        assert!(segment(buf, |s| segs.push(s)));
+        let mut next = seq;
+        segs.iter()
+            .map(|s| {
+                assert!(!s.csum_pending() && s.gso().is_none());
+                assert!(check(s.frame()), "checksums of a segment");
+                let tcp = TcpPacket::new_checked(&s.frame()[l4..]).unwrap();
+                assert_eq!(tcp.seq(), next);
+                next = next.wrapping_add(tcp.payload().len() as u32);
+                s.frame().to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cuts_a_tcpv4_super_frame_as_the_kernel_would() {
+        use crate::io::gso::tests::seg;
+        let (src, dst) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2));
+        // 3500 octets with PSH, FIN and CWR, in 1000-octet segments.
+        let flags = TcpFlags::PSH.0 | TcpFlags::FIN.0 | TcpFlags::CWR.0;
+        let whole = seg(4_000_000_000, 3500, flags);
+        let (l4, payload) = (14 + 20, 14 + 20 + 32);
+        let g = tcp_gso(&whole, 1000, true).unwrap();
+        assert_eq!(g, Gso { v6: false, ecn: true, size: 1000, payload: 3500 });
+        let mut buf = PacketBuf::from_frame(&whole);
+        assert!(!segment(&buf, |_| {}), "not a super-frame");
+        buf.set_gso(Some(g));
+        assert!(buf.csum_pending());
+        assert_eq!((buf.segments(), buf.wire_len(), buf.wire_bytes()), (4, 1066, 4 * 66 + 3500));
+        let check = |f: &[u8]| {
+            Ipv4Packet::new_checked(&f[14..]).unwrap().verify_checksum()
+                && TcpPacket::new_checked(&f[l4..]).unwrap().check_checksum_v4(src, dst).is_ok()
+        };
+        // Sequence numbers wrap past 2^32 on the way.
+        let segs = cut(&buf, l4, 4_000_000_000, check);
+        let lens: Vec<usize> = segs.iter().map(|s| s.len() - payload).collect();
+        assert_eq!(lens, [1000, 1000, 1000, 500]);
+        let joined: Vec<u8> = segs.iter().flat_map(|s| s[payload..].to_vec()).collect();
+        assert_eq!(joined, whole[payload..]);
+        for (i, s) in segs.iter().enumerate() {
+            let ip = Ipv4Packet::new_checked(&s[14..]).unwrap();
+            assert_eq!(
+                (ip.total_len(), ip.ident(), ip.dont_frag()),
+                (s.len() - 14, i as u16, true)
+            );
+            assert_eq!(s[..14], whole[..14]);
+            let want = match i {
+                0 => TcpFlags::ACK.0 | TcpFlags::CWR.0,
+                3 => TcpFlags::ACK.0 | TcpFlags::PSH.0 | TcpFlags::FIN.0,
+                _ => TcpFlags::ACK.0,
+            };
+            assert_eq!(s[l4 + 13], want, "flags of segment {i}");
+        }
+    }
+
+    #[test]
+    fn cuts_a_tcpv6_super_frame() {
+        use std::net::Ipv6Addr;
+        let src: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let dst: Ipv6Addr = "2001:db8::2".parse().unwrap();
+        let (l3, l4, n) = (14, 54, 3000);
+        let mut f = vec![0u8; l4 + 20 + n];
+        f[12..14].copy_from_slice(&EtherType::IPV6.0.to_be_bytes());
+        f[l3] = 0x60;
+        f[l3 + 4..l3 + 6].copy_from_slice(&((20 + n) as u16).to_be_bytes());
+        f[l3 + 6] = IpProtocol::TCP.0;
+        f[l3 + 7] = 64;
+        f[l3 + 8..l3 + 24].copy_from_slice(&src.octets());
+        f[l3 + 24..l3 + 40].copy_from_slice(&dst.octets());
+        f[l4 + 4..l4 + 8].copy_from_slice(&7u32.to_be_bytes());
+        f[l4 + 12] = 5 << 4;
+        f[l4 + 13] = TcpFlags::ACK.0;
+        for (k, b) in f[l4 + 20..].iter_mut().enumerate() {
+            *b = k as u8;
+        }
+        let g = tcp_gso(&f, 1220, false).unwrap();
+        assert!(g.v6 && g.payload == 3000);
+        let mut buf = PacketBuf::from_frame(&f);
+        buf.set_gso(Some(g));
+        let check = |s: &[u8]| {
+            TcpPacket::new_checked(&s[l4..]).unwrap().check_checksum_v6(src, dst).is_ok()
+        };
+        let segs = cut(&buf, l4, 7, check);
+        let lens: Vec<u16> =
+            segs.iter().map(|s| u16::from_be_bytes([s[l3 + 4], s[l3 + 5]])).collect();
+        assert_eq!(lens, [1240, 1240, 580]);
+        let joined: Vec<u8> = segs.iter().flat_map(|s| s[l4 + 20..].to_vec()).collect();
+        assert_eq!(joined, f[l4 + 20..]);
+    }
+
+    #[test]
+    fn only_tcp_is_cut() {
+        let udp = udp_frame();
+        assert_eq!(tcp_gso(&udp, 1000, false), None);
+        let mut buf = PacketBuf::from_frame(&udp);
+        buf.set_gso(Some(Gso { v6: false, ecn: false, size: 2, payload: 5 }));
+        assert!(!segment(&buf, |_| panic!("a segment of a UDP frame")));
+        // No payload: nothing to segment.
+        let bare = crate::io::gso::tests::seg(1, 0, 0);
+        assert_eq!(tcp_gso(&bare, 1000, false), None);
     }
 }

@@ -14,6 +14,26 @@ pub struct PacketBuf {
     /// offload (`CHECKSUM_PARTIAL`), and whoever sends the frame on completes it or asks the
     /// kernel to ([`crate::offload`]).
     csum_pending: bool,
+    /// The frame is a TCP super-frame still to be cut into segments ([`Gso`]).
+    gso: Option<Gso>,
+}
+
+/// A TCP super-frame: consecutive segments of one stream merged into one frame, by the
+/// receiving interface's GRO or by a sender that left segmentation to offload (GSO). It is
+/// forwarded whole where the next device can take it (the kernel, or the receiver's stack,
+/// cuts it up), and cut into its segments ([`crate::offload::segment`]) where it cannot. Its
+/// TCP checksum is always pending ([`PacketBuf::csum_pending`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gso {
+    /// TCP over IPv6 (else over IPv4).
+    pub v6: bool,
+    /// The stream uses ECN (`VIRTIO_NET_HDR_GSO_ECN`: CWR stays on the first segment only).
+    pub ecn: bool,
+    /// Payload octets per segment (the sender's MSS); the last segment may carry fewer.
+    pub size: u16,
+    /// TCP payload octets of the whole frame. The payload ends the frame, so pushing or
+    /// popping headers in front leaves this as it is.
+    pub payload: u32,
 }
 
 impl std::fmt::Debug for PacketBuf {
@@ -22,6 +42,7 @@ impl std::fmt::Debug for PacketBuf {
             .field("len", &self.len())
             .field("headroom", &self.start)
             .field("csum_pending", &self.csum_pending)
+            .field("gso", &self.gso)
             .finish()
     }
 }
@@ -31,7 +52,13 @@ impl PacketBuf {
     pub fn with_room(frame: &[u8], tailroom: usize) -> Self {
         let mut data = vec![0u8; HEADROOM + frame.len() + tailroom];
         data[HEADROOM..HEADROOM + frame.len()].copy_from_slice(frame);
-        PacketBuf { data, start: HEADROOM, end: HEADROOM + frame.len(), csum_pending: false }
+        PacketBuf {
+            data,
+            start: HEADROOM,
+            end: HEADROOM + frame.len(),
+            csum_pending: false,
+            gso: None,
+        }
     }
 
     /// Copies `frame` into a new buffer with [`HEADROOM`] and 4 octets of tailroom (one VLAN
@@ -50,6 +77,7 @@ impl PacketBuf {
         self.start = HEADROOM;
         self.end = HEADROOM + len;
         self.csum_pending = false;
+        self.gso = None;
         fill(&mut self.data[HEADROOM..HEADROOM + len]);
     }
 
@@ -61,6 +89,50 @@ impl PacketBuf {
     /// Marks the frame's L4 checksum as left to offload, or as complete.
     pub fn set_csum_pending(&mut self, pending: bool) {
         self.csum_pending = pending;
+    }
+
+    /// The frame's segmentation, when it is a TCP super-frame.
+    pub fn gso(&self) -> Option<Gso> {
+        self.gso
+    }
+
+    /// Marks the frame as a TCP super-frame (with its checksum pending), or as a plain frame.
+    pub fn set_gso(&mut self, gso: Option<Gso>) {
+        self.gso = gso;
+        if gso.is_some() {
+            self.csum_pending = true;
+        }
+    }
+
+    /// Length of the largest frame this one stands for on the wire: itself, or for a
+    /// super-frame its first segment (headers and one segment's payload), what MTUs are
+    /// checked against.
+    pub fn wire_len(&self) -> usize {
+        match self.gso {
+            Some(g) => {
+                let payload = g.payload as usize;
+                self.len().saturating_sub(payload) + payload.min(usize::from(g.size))
+            }
+            None => self.len(),
+        }
+    }
+
+    /// Frames this one stands for on the wire (1, or a super-frame's segment count).
+    pub fn segments(&self) -> u64 {
+        match self.gso {
+            Some(g) if g.size > 0 => u64::from(g.payload.div_ceil(u32::from(g.size))).max(1),
+            _ => 1,
+        }
+    }
+
+    /// Octets this frame stands for on the wire: a super-frame's segments each repeat its
+    /// headers.
+    pub fn wire_bytes(&self) -> u64 {
+        let headers = match self.gso {
+            Some(g) => self.len().saturating_sub(g.payload as usize) as u64,
+            None => 0,
+        };
+        self.len() as u64 + (self.segments() - 1) * headers
     }
 
     /// Completes a pending L4 checksum in place (see [`crate::offload::complete_l4_checksum`])

@@ -538,9 +538,28 @@ impl Switch {
 
     fn send(&mut self, port: PortId, buf: PacketBuf, out: &mut Vec<Tx>) {
         if let Some(p) = self.port_mut(port) {
-            p.counters.tx_packets += 1;
-            p.counters.tx_bytes += buf.len() as u64;
+            p.counters.tx_packets += buf.segments();
+            p.counters.tx_bytes += buf.wire_bytes();
             out.push(Tx { port, buf });
+        }
+    }
+
+    /// Cuts the TCP super-frame `buf` into its segments and hands each to `then`, for a
+    /// path that cannot carry it whole (an overlay, a VLAN tag pushed, the uplink's own
+    /// processing). One that does not parse as a super-frame goes on as a plain frame, to
+    /// meet the MTU check like any oversized frame.
+    fn for_each_segment(
+        &mut self,
+        mut buf: PacketBuf,
+        out: &mut Vec<Tx>,
+        mut then: impl FnMut(&mut Self, PacketBuf, &mut Vec<Tx>),
+    ) {
+        let mut segments = Vec::new();
+        if crate::offload::segment(&buf, |s| segments.push(s)) {
+            segments.into_iter().for_each(|s| then(self, s, out));
+        } else {
+            buf.set_gso(None);
+            then(self, buf, out);
         }
     }
 
@@ -555,22 +574,28 @@ impl Switch {
     /// Processes one frame.
     pub fn process_one(&mut self, now: Instant, rx: Rx, out: &mut Vec<Tx>) {
         let Rx { port, buf } = rx;
-        let len = buf.len() as u64;
+        let uplink = self.port(port).is_some_and(|p| matches!(p.mode, PortMode::Uplink));
+        if uplink && buf.gso().is_some() {
+            // The uplink decapsulates and answers frame by frame.
+            return self.for_each_segment(buf, out, |sw, s, out| {
+                sw.process_one(now, Rx { port, buf: s }, out)
+            });
+        }
+        let (segments, bytes) = (buf.segments(), buf.wire_bytes());
         let Some(p) = self.port_mut(port) else {
             self.counters.unknown_port += 1;
             return;
         };
-        p.counters.rx_packets += 1;
-        p.counters.rx_bytes += len;
+        p.counters.rx_packets += segments;
+        p.counters.rx_bytes += bytes;
         if !p.admin_up {
             return self.count_drop(port, DropReason::PortDown);
         }
-        let uplink = matches!(p.mode, PortMode::Uplink);
         let mtu = usize::from(p.mtu);
         // Plain TCP/UDP frames on a local port skip the full dissection: only the key's
         // fields are read (same key, same checks; anything else takes `dissect`).
         if !uplink && let Some(plain) = fastkey::extract(buf.frame()) {
-            if buf.len() - plain.payload_offset > mtu {
+            if buf.wire_len() - plain.payload_offset > mtu {
                 return self.count_drop(port, DropReason::MtuExceeded);
             }
             let tags = Tags { count: usize::from(plain.tag.is_some()), outer: plain.tag };
@@ -581,7 +606,7 @@ impl Switch {
             Ok(i) => i,
             Err(e) => return self.count_drop(port, e.into()),
         };
-        if buf.len() - info.l2.payload_offset > mtu {
+        if buf.wire_len() - info.l2.payload_offset > mtu {
             return self.count_drop(port, DropReason::MtuExceeded);
         }
         if uplink {
@@ -710,7 +735,7 @@ impl Switch {
                 // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
                 // discovery; IPv4 without DF is dropped and counted.
                 if let Some(mtu) = self.path_mtu(&outs)
-                    && buf.len().saturating_sub(ethernet::HEADER_LEN) > usize::from(mtu)
+                    && buf.wire_len().saturating_sub(ethernet::HEADER_LEN) > usize::from(mtu)
                 {
                     let df = buf.frame().get(20).is_some_and(|b| b & 0x40 != 0);
                     if key.ethertype == EtherType::IPV6.0 || df {
@@ -830,8 +855,13 @@ impl Switch {
         if !p.admin_up {
             return self.count_drop(port, DropReason::PortDown);
         }
-        if buf.len().saturating_sub(ethernet::HEADER_LEN) > usize::from(p.mtu) {
+        if buf.wire_len().saturating_sub(ethernet::HEADER_LEN) > usize::from(p.mtu) {
             return self.count_drop(port, DropReason::MtuExceeded);
+        }
+        if tag.is_some() && buf.gso().is_some() {
+            // The kernel reads a TCP segmentation request against the frame's EtherType,
+            // which a tag hides: a tagged frame leaves segmented.
+            return self.for_each_segment(buf, out, |sw, s, out| sw.output_port(port, tag, s, out));
         }
         if let Some(vid) = tag {
             let len = buf.len();
@@ -860,6 +890,13 @@ impl Switch {
     ) {
         let Some(local) = &self.local else { return };
         let uplink = local.uplink;
+        if buf.gso().is_some() {
+            // An encapsulated segment's checksum is an inner one no device completes, and the
+            // outer packet must fit the uplink: overlay traffic leaves segmented.
+            return self.for_each_segment(buf, out, |sw, s, out| {
+                sw.output_vtep(now, vtep, vni, entropy, s, out)
+            });
+        }
         let Some(remote) = self.remotes.get(usize::from(vtep)) else { return };
         let (dst, next_hop, encap) = (remote.ip, remote.next_hop, remote.encap);
         let Some(dst_mac) = self.neighbours.get(&next_hop).and_then(|n| n.mac) else {

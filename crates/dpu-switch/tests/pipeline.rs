@@ -707,3 +707,94 @@ fn decapsulation_completes_a_pending_checksum() {
         assert_eq!(out[0].buf.frame(), &inner[..], "{what}");
     }
 }
+
+/// A TCP/IPv4 frame (DF, ACK|PSH) from host `src` to `dst` (MAC) with `payload_len` octets.
+fn tcp_frame(src: u8, dst: MacAddr, payload_len: usize) -> Vec<u8> {
+    use dpu_wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
+    let eth = EthernetRepr { dst, src: mac(src), vlans: &[], ethertype: EtherType::IPV4 };
+    let mut f = vec![0u8; 14 + 20 + 20 + payload_len];
+    let l3 = eth.emit(&mut f).unwrap();
+    let (s, d) = (Ipv4Addr::new(192, 0, 2, src), Ipv4Addr::new(192, 0, 2, dst.0[5]));
+    let l4 =
+        l3 + Ipv4Repr::new(s, d, IpProtocol::TCP, 20 + payload_len).emit(&mut f[l3..]).unwrap();
+    let tcp = TcpRepr {
+        src_port: 40000,
+        dst_port: 5201,
+        seq: 1,
+        ack: 1,
+        flags: TcpFlags(TcpFlags::ACK.0 | TcpFlags::PSH.0),
+        window: 512,
+    };
+    tcp.emit(&mut f[l4..]).unwrap();
+    for (k, b) in f[l4 + 20..].iter_mut().enumerate() {
+        *b = k as u8;
+    }
+    TcpPacket::new_checked(&mut f[l4..]).unwrap().fill_checksum_v4(s, d);
+    f
+}
+
+/// A TCP super-frame (what GRO hands a packet socket) of `payload_len` octets in `size`-octet
+/// segments from host `src` to `dst`.
+fn super_frame(src: u8, dst: MacAddr, payload_len: usize, size: u16) -> PacketBuf {
+    let f = tcp_frame(src, dst, payload_len);
+    let mut buf = PacketBuf::from_frame(&f);
+    buf.set_gso(Some(dpu_switch::offload::tcp_gso(&f, size, false).unwrap()));
+    buf
+}
+
+#[test]
+fn tcp_super_frames_leave_whole_or_cut_where_they_must() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    // Host 2 behind b, host 3 behind the trunk in VLAN 10, host 0x33 behind the remote VTEP.
+    h.send("b", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    h.send("t", &[udp_frame(3, MacAddr::BROADCAST, Some(10), 1, 10)]);
+    h.send("p0", &[vxlan_from_remote(&udp_frame(0x33, mac(9), None, 1, 10), 100, LOCAL_IP)]);
+    let process = |h: &mut Harness, buf: PacketBuf| {
+        let mut rx = vec![Rx { port: h.id("a"), buf }];
+        let mut out = Vec::new();
+        h.sw.process(h.now, &mut rx, &mut out);
+        out
+    };
+    let tx_of = |h: &Harness, p: &str| h.sw.port_counters(h.id(p)).unwrap().tx_packets;
+    // To an access port: whole, counted as the three segments it stands for.
+    let whole = super_frame(1, mac(2), 4000, 1448);
+    let before = tx_of(&h, "b");
+    let out = process(&mut h, whole.clone());
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].buf.frame(), out[0].buf.gso()), (whole.frame(), whole.gso()));
+    assert_eq!(tx_of(&h, "b") - before, 3);
+    // Out of a trunk port, tagged: cut into its segments, each tagged and checksummed.
+    let out = process(&mut h, super_frame(1, mac(3), 4000, 1448));
+    assert_eq!(out.len(), 3);
+    let mut payload = Vec::new();
+    for t in &out {
+        let f = t.buf.frame();
+        assert!(t.buf.gso().is_none() && !t.buf.csum_pending());
+        assert_eq!(&f[12..16], &[0x81, 0x00, 0x00, 10]);
+        let info = dissect(f).unwrap();
+        assert!(info.l3.unwrap().end - 18 <= 1500);
+        let tcp = dpu_wire::tcp::TcpPacket::new_checked(&f[38..]).unwrap();
+        let (s, d) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 3));
+        tcp.check_checksum_v4(s, d).unwrap();
+        payload.extend_from_slice(tcp.payload());
+    }
+    assert_eq!(payload, tcp_frame(1, mac(3), 4000)[54..]);
+    // Into the overlay: cut, then each segment encapsulated whole within the uplink's MTU.
+    let out = process(&mut h, super_frame(1, mac(0x33), 4000, 1400));
+    assert_eq!(out.len(), 3);
+    for t in &out {
+        let info = dissect(t.buf.frame()).unwrap();
+        let inner = &t.buf.frame()[info.tunnel.unwrap().inner_offset..];
+        assert!(t.buf.len() - 14 <= 1500 && inner.len() <= 14 + 40 + 1400);
+        let inner_info = dissect(inner).unwrap();
+        let l3 = inner_info.l3.unwrap();
+        let tcp = dpu_wire::tcp::TcpPacket::new_checked(&inner[l3.l4_offset..l3.end]).unwrap();
+        let (s, d) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 0x33));
+        tcp.check_checksum_v4(s, d).unwrap();
+    }
+    // Segments larger than the egress MTU: dropped like any oversized frame.
+    let before = h.drops("a", DropReason::MtuExceeded);
+    assert!(process(&mut h, super_frame(1, mac(2), 4000, 1480)).is_empty());
+    assert_eq!(h.drops("a", DropReason::MtuExceeded) - before, 1);
+}

@@ -55,17 +55,24 @@ pub(crate) struct RingFrame<'a> {
     pub data: &'a [u8],
     /// `(tpid, tci)` the kernel stripped.
     pub vlan: Option<(u16, u16)>,
-    /// Captured shorter than it was on the wire.
+    /// Captured shorter than it was on the wire, and not queued whole either: lost.
     pub truncated: bool,
-    /// The sender left the L4 checksum to offload (`TP_STATUS_CSUMNOTREADY`).
-    pub csum_pending: bool,
+    /// The slot holds a truncated copy and the whole frame waits on the socket
+    /// (`TP_STATUS_COPY`, a frame larger than a V2 slot): `wire_len` octets.
+    pub queued: bool,
+    /// The frame's length on the wire.
+    pub wire_len: usize,
+    /// The frame's `virtio_net_hdr`.
+    pub vnet: [u8; gso::VNET_HDR_LEN],
 }
 
 impl<'a> RingFrame<'a> {
     /// The frame `data` with the meaning of its header's status word and lengths (the same
-    /// bits in V2 and V3); `tci`/`tpid` are read only when the status says they are valid.
+    /// bits in V2 and V3) and its `virtio_net_hdr` `vnet`; `tci`/`tpid` are read only when
+    /// the status says they are valid.
     fn new(
         data: &'a [u8],
+        vnet: [u8; gso::VNET_HDR_LEN],
         status: u32,
         wire_len: u32,
         tci: impl FnOnce() -> Option<u16>,
@@ -75,16 +82,21 @@ impl<'a> RingFrame<'a> {
             let tpid = if status & libc::TP_STATUS_VLAN_TPID_VALID != 0 { tpid() } else { None };
             (tpid.unwrap_or(EtherType::VLAN.0), tci().unwrap_or(0))
         });
+        let queued = status & libc::TP_STATUS_COPY != 0;
         RingFrame {
             data,
             vlan,
-            // TP_STATUS_COPY: the slot holds a truncated copy, the whole frame went to the
-            // socket queue (only with PACKET_COPY_THRESH, which is never set): lost here too.
-            truncated: (data.len() as u64) < u64::from(wire_len)
-                || status & libc::TP_STATUS_COPY != 0,
-            csum_pending: status & libc::TP_STATUS_CSUMNOTREADY != 0,
+            truncated: !queued && (data.len() as u64) < u64::from(wire_len),
+            queued,
+            wire_len: wire_len as usize,
+            vnet,
         }
     }
+}
+
+/// The `virtio_net_hdr` the kernel writes just before the MAC header at `mac` in `slot`.
+fn vnet_at(slot: &[u8], mac: usize) -> Option<[u8; gso::VNET_HDR_LEN]> {
+    slot.get(mac.checked_sub(gso::VNET_HDR_LEN)?..mac)?.try_into().ok()
 }
 
 /// Walks the frames of one TPACKET_V3 block; stops at the first inconsistent offset.
@@ -105,9 +117,13 @@ pub(crate) fn parse_block(block: &[u8], mut f: impl FnMut(RingFrame<'_>)) {
             return;
         };
         let start = off + usize::from(mac);
+        if usize::from(mac) < PKT_HDR_LEN + gso::VNET_HDR_LEN {
+            return;
+        }
+        let Some(vnet) = vnet_at(block, start) else { return };
         let Some(data) = block.get(start..start + snap as usize) else { return };
         let tci = || u32_at(hdr, PKT_VLAN_TCI).map(|t| t as u16);
-        f(RingFrame::new(data, status, len, tci, || u16_at(hdr, PKT_VLAN_TPID)));
+        f(RingFrame::new(data, vnet, status, len, tci, || u16_at(hdr, PKT_VLAN_TPID)));
         if next == 0 {
             return;
         }
@@ -123,12 +139,13 @@ pub(crate) fn parse_frame(slot: &[u8]) -> Option<RingFrame<'_>> {
     let len = u32_at(hdr, V2_LEN)?;
     let snap = usize::try_from(u32_at(hdr, V2_SNAPLEN)?).ok()?;
     let mac = usize::from(u16_at(hdr, V2_MAC)?);
-    if mac < V2_HDR_LEN {
+    if mac < V2_HDR_LEN + gso::VNET_HDR_LEN {
         return None;
     }
+    let vnet = vnet_at(slot, mac)?;
     let data = slot.get(mac..mac.checked_add(snap)?)?;
     let tci = || u16_at(hdr, V2_VLAN_TCI);
-    Some(RingFrame::new(data, status, len, tci, || u16_at(hdr, V2_VLAN_TPID)))
+    Some(RingFrame::new(data, vnet, status, len, tci, || u16_at(hdr, V2_VLAN_TPID)))
 }
 
 /// A packet buffer from `pool` holding `data` with the stripped tag re-inserted after the MAC
@@ -142,6 +159,71 @@ pub(crate) fn rebuild(pool: &mut BufPool, data: &[u8], vlan: Option<(u16, u16)>)
             f[16..].copy_from_slice(&data[12..]);
         }),
         _ => pool.copy_of(data),
+    }
+}
+
+/// Gives the received frame `buf` what its `virtio_net_hdr` says and appends it to `out` as
+/// the pipeline takes it: a plain frame (its checksum maybe pending), or a TCP super-frame
+/// the pipeline may forward whole. A super-frame the kernel could not be handed back whole
+/// (not a plain frame, [`crate::fastkey`]; a stale checksum) is cut into its segments here;
+/// false when the frame is dropped (a segmentation the switch does not do).
+pub(crate) fn accept(
+    port: PortId,
+    mut buf: PacketBuf,
+    vnet: &[u8; gso::VNET_HDR_LEN],
+    out: &mut Vec<Rx>,
+) -> bool {
+    let (v6, ecn, size, stale) = match gso::received(vnet) {
+        gso::Received::Plain { csum_pending } => {
+            buf.set_csum_pending(csum_pending);
+            out.push(Rx { port, buf });
+            return true;
+        }
+        gso::Received::Tcp { v6, ecn, size } => (v6, ecn, size, false),
+        gso::Received::TcpStale { v6, ecn, size } => (v6, ecn, size, true),
+        gso::Received::Unsupported => return false,
+    };
+    let Some(g) = crate::offload::tcp_gso(buf.frame(), size, ecn).filter(|g| g.v6 == v6) else {
+        // Not TCP after all: passed on as it is, an oversized frame the MTU check drops.
+        out.push(Rx { port, buf });
+        return true;
+    };
+    buf.set_gso(Some(g));
+    let plain = crate::fastkey::extract(buf.frame()).is_some();
+    if plain && !stale {
+        out.push(Rx { port, buf });
+    } else if !crate::offload::segment(&buf, |s| out.push(Rx { port, buf: s })) {
+        return false;
+    }
+    true
+}
+
+/// Takes the frame of `wire_len` octets its ring slot said waits whole on `sock`, into a
+/// buffer from `pool` with the tag the kernel stripped (`vlan`, from the slot) re-inserted.
+/// `None` when what the socket holds is not that frame.
+fn receive_queued(
+    sock: &PacketSocket,
+    pool: &mut BufPool,
+    vlan: Option<(u16, u16)>,
+    wire_len: usize,
+) -> Option<(PacketBuf, [u8; gso::VNET_HDR_LEN])> {
+    let tag = if vlan.is_some() { 4 } else { 0 };
+    let mut vnet = [0u8; gso::VNET_HDR_LEN];
+    let mut got = Err(std::io::Error::other("not received"));
+    let buf = pool.filled(wire_len + tag, |f| {
+        got = sock.recv_queued(&mut vnet, &mut f[tag..]);
+        if let (Some((tpid, tci)), true) = (vlan, f.len() >= 16) {
+            f.copy_within(4..16, 0);
+            f[12..14].copy_from_slice(&tpid.to_be_bytes());
+            f[14..16].copy_from_slice(&tci.to_be_bytes());
+        }
+    });
+    match got {
+        Ok(n) if n == wire_len => Some((buf, vnet)),
+        _ => {
+            pool.put(buf);
+            None
+        }
     }
 }
 
@@ -241,17 +323,15 @@ impl PortIo for AfPacketPort {
         pool: &mut BufPool,
         out: &mut Vec<Rx>,
     ) -> Result<usize, IoError> {
-        let mut n = 0;
-        let mut deliver = |f: RingFrame<'_>, truncated: &mut u64| {
-            if f.truncated {
-                *truncated += 1;
-                return;
+        let before = out.len();
+        // Returns whether the frame was lost. A queued frame is taken from the socket once
+        // its slot is released.
+        let deliver = |f: RingFrame<'_>, pool: &mut BufPool, out: &mut Vec<Rx>| {
+            if f.truncated || f.queued {
+                return f.truncated;
             }
-            let mut buf = rebuild(pool, f.data, f.vlan);
-            // Completed when sent: by the kernel, or here when the kernel cannot.
-            buf.set_csum_pending(f.csum_pending);
-            out.push(Rx { port, buf });
-            n += 1;
+            let buf = rebuild(pool, f.data, f.vlan);
+            !accept(port, buf, &f.vnet, out)
         };
         let Some(sock) = self.rx.as_mut() else { return Ok(0) };
         let count = sock.slot_count().max(1);
@@ -261,21 +341,31 @@ impl PortIo for AfPacketPort {
             RingVersion::V3 => MAX_BLOCKS_PER_BURST,
         };
         let mut truncated = 0;
+        let mut queued = Vec::new();
         for _ in 0..max_slots {
             let got = sock.with_slot(self.next_slot, |slot| match version {
                 RingVersion::V2 => match parse_frame(slot) {
-                    Some(f) => deliver(f, &mut truncated),
+                    Some(f) if f.queued => queued.push((f.vlan, f.wire_len)),
+                    Some(f) => truncated += u64::from(deliver(f, pool, out)),
                     None => truncated += 1,
                 },
-                RingVersion::V3 => parse_block(slot, |f| deliver(f, &mut truncated)),
+                RingVersion::V3 => {
+                    parse_block(slot, |f| truncated += u64::from(deliver(f, pool, out)))
+                }
             });
             if got.is_none() {
                 break;
             }
             self.next_slot = (self.next_slot + 1) % count;
+            // In the ring's order: the socket queues whole frames in the order of their slots.
+            for (vlan, len) in queued.drain(..) {
+                let kept = receive_queued(sock, pool, vlan, len)
+                    .is_some_and(|(buf, vnet)| accept(port, buf, &vnet, out));
+                truncated += u64::from(!kept);
+            }
         }
         self.truncated += truncated;
-        Ok(n)
+        Ok(out.len() - before)
     }
 
     fn send_burst(&mut self, frames: &mut [PacketBuf]) -> Result<TxStats, IoError> {
@@ -283,9 +373,12 @@ impl PortIo for AfPacketPort {
         // A pending checksum the kernel can complete is left to it; else completed here.
         headers.clear();
         for buf in frames.iter_mut() {
-            let header = match buf.csum_pending() {
-                true => gso::checksum_header(buf.frame()),
-                false => Some(gso::PLAIN),
+            let header = match (buf.gso(), buf.csum_pending()) {
+                // The pipeline sends only plain, untagged super-frames whole, which always
+                // get a header; were one not to, the kernel would refuse it as too large.
+                (Some(_), _) => Some(gso::super_frame_header(buf).unwrap_or(gso::PLAIN)),
+                (None, true) => gso::checksum_header(buf.frame()),
+                (None, false) => Some(gso::PLAIN),
             };
             headers.push(header.unwrap_or_else(|| {
                 buf.complete_csum();
@@ -380,7 +473,7 @@ mod tests {
         b[BLK_FIRST_PKT..BLK_FIRST_PKT + 4].copy_from_slice(&48u32.to_ne_bytes());
         let mut off = 48;
         for (i, (data, status, tci)) in frames.iter().enumerate() {
-            let mac = 66u16; // header + sockaddr_ll, as the kernel lays it out
+            let mac = 76u16; // header + sockaddr_ll + virtio_net_hdr, as the kernel lays it out
             let next = if i + 1 == frames.len() { 0 } else { 256u32 };
             b[off..off + 4].copy_from_slice(&next.to_ne_bytes());
             b[off + PKT_SNAPLEN..off + PKT_SNAPLEN + 4]
@@ -402,9 +495,7 @@ mod tests {
         let plain: Vec<u8> = (0..60).collect();
         let block = block_with(&[(&plain, 1, 0), (&plain, 1 | libc::TP_STATUS_VLAN_VALID, 0x2064)]);
         let mut seen = Vec::new();
-        parse_block(&block, |f| {
-            seen.push((f.data.to_vec(), f.vlan, f.truncated || f.csum_pending))
-        });
+        parse_block(&block, |f| seen.push((f.data.to_vec(), f.vlan, f.truncated || f.queued)));
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[0], (plain.clone(), None, false));
         assert_eq!(seen[1].1, Some((0x8100, 0x2064)));
@@ -451,7 +542,7 @@ mod tests {
         tpid: u16,
     ) -> Vec<u8> {
         let mut s = vec![0u8; size];
-        let mac = 66u16; // TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14
+        let mac = 76u16; // TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + 10 - 14
         s[V2_STATUS..V2_STATUS + 4].copy_from_slice(&status.to_ne_bytes());
         s[V2_LEN..V2_LEN + 4].copy_from_slice(&(wire_len as u32).to_ne_bytes());
         s[V2_SNAPLEN..V2_SNAPLEN + 4].copy_from_slice(&(data.len() as u32).to_ne_bytes());
@@ -470,7 +561,14 @@ mod tests {
         let f = slot_with(256, &plain, 60, user, 0, 0);
         assert_eq!(
             parse_frame(&f),
-            Some(RingFrame { data: &plain, vlan: None, truncated: false, csum_pending: false })
+            Some(RingFrame {
+                data: &plain,
+                vlan: None,
+                truncated: false,
+                queued: false,
+                wire_len: 60,
+                vnet: [0; gso::VNET_HDR_LEN],
+            })
         );
         // A tag without TPID_VALID is 802.1Q; with it, the TPID the kernel reports (802.1ad).
         let tagged = slot_with(256, &plain, 60, user | libc::TP_STATUS_VLAN_VALID, 0x2064, 0x88a8);
@@ -481,8 +579,19 @@ mod tests {
         assert_eq!(parsed.vlan, Some((0x88a8, 0x0005)));
         let b = rebuild(&mut BufPool::default(), parsed.data, parsed.vlan);
         assert_eq!(&b.frame()[12..16], &[0x88, 0xa8, 0x00, 0x05]);
-        let pending = slot_with(256, &plain, 60, user | libc::TP_STATUS_CSUMNOTREADY, 0, 0);
-        assert!(parse_frame(&pending).unwrap().csum_pending);
+        // The checksum state and segmentation come in the virtio_net_hdr before the frame.
+        let mut pending = slot_with(256, &plain, 60, user | libc::TP_STATUS_CSUMNOTREADY, 0, 0);
+        pending[66] = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM
+        let vnet = parse_frame(&pending).unwrap().vnet;
+        assert_eq!(gso::received(&vnet), gso::Received::Plain { csum_pending: true });
+        pending[67] = 1; // GSO_TCPV4, of 1448-octet segments
+        pending[70..72].copy_from_slice(&1448u16.to_le_bytes());
+        let vnet = parse_frame(&pending).unwrap().vnet;
+        let tcp = gso::Received::Tcp { v6: false, ecn: false, size: 1448 };
+        assert_eq!(gso::received(&vnet), tcp);
+        pending[67] = 5; // GSO_UDP_L4
+        let vnet = parse_frame(&pending).unwrap().vnet;
+        assert_eq!(gso::received(&vnet), gso::Received::Unsupported);
     }
 
     #[test]
@@ -491,9 +600,10 @@ mod tests {
         let part = [7u8; 100];
         let f = slot_with(256, &part, 1514, libc::TP_STATUS_USER, 0, 0);
         assert!(parse_frame(&f).unwrap().truncated);
-        // TP_STATUS_COPY: the slot holds a truncated copy only.
-        let copy = slot_with(256, &part, 100, libc::TP_STATUS_USER | libc::TP_STATUS_COPY, 0, 0);
-        assert!(parse_frame(&copy).unwrap().truncated);
+        // TP_STATUS_COPY: the slot holds a truncated copy, the whole frame waits on the socket.
+        let copy = slot_with(256, &part, 1514, libc::TP_STATUS_USER | libc::TP_STATUS_COPY, 0, 0);
+        let f = parse_frame(&copy).unwrap();
+        assert!(f.queued && !f.truncated && f.wire_len == 1514);
     }
 
     #[test]
@@ -502,7 +612,7 @@ mod tests {
         let good = slot_with(256, &plain, 60, libc::TP_STATUS_USER, 0, 0);
         // Too short for the header; data past the end; MAC offset inside the header.
         assert_eq!(parse_frame(&good[..V2_HDR_LEN - 1]), None);
-        assert_eq!(parse_frame(&good[..66 + 59]), None);
+        assert_eq!(parse_frame(&good[..76 + 59]), None);
         let mut bad = good.clone();
         bad[V2_SNAPLEN..V2_SNAPLEN + 4].copy_from_slice(&u32::MAX.to_ne_bytes());
         assert_eq!(parse_frame(&bad), None);
@@ -535,13 +645,13 @@ mod tests {
     #[test]
     fn v2_slots_fit_the_largest_frame_of_the_mtu() {
         use crate::io::sys::v2_frame_size;
-        // MAC header at 66 in the slot; Ethernet + two tags + MTU after it; 16-aligned.
+        // MAC header at 76 in the slot; Ethernet + two tags + MTU after it; 16-aligned.
         assert_eq!(v2_frame_size(1500), 1600);
-        assert_eq!(v2_frame_size(9216), 9312);
+        assert_eq!(v2_frame_size(9216), 9328);
         for mtu in [68u16, 1500, 4000, 9000, 9216] {
             let size = v2_frame_size(mtu) as usize;
             assert_eq!(size % 16, 0);
-            assert!(size >= 66 + 22 + usize::from(mtu), "{mtu}: {size}");
+            assert!(size >= 76 + 22 + usize::from(mtu), "{mtu}: {size}");
         }
         // At least 4096 slots at MTU 1500 (51 blocks of 81); jumbo rings are capped at 16 MiB.
         let r = RingConfig::for_port(RingVersion::V2, 1500);

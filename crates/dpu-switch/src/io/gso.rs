@@ -40,12 +40,68 @@ const MAX_IP_LEN: usize = 65_535;
 /// A `virtio_net_hdr` for a frame sent as it is (no offload).
 pub(crate) const PLAIN: [u8; VNET_HDR_LEN] = [0; VNET_HDR_LEN];
 
-/// A frame to send and whether its TCP/UDP checksum is left to offload
-/// ([`crate::packet::PacketBuf::csum_pending`]).
+/// `VIRTIO_NET_HDR_GSO_TCPV6`.
+const GSO_TCPV6: u8 = 4;
+/// `VIRTIO_NET_HDR_GSO_ECN`, or-ed into a TCP segmentation type.
+const GSO_ECN: u8 = 0x80;
+
+/// What a received frame's `virtio_net_hdr` says (virtio 1.2 §5.1.6, "Packet Reception";
+/// a packet socket fills it from the kernel's buffer: `virtio_net_hdr_from_skb`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// A frame as it was on the wire; `csum_pending` when its sender left the TCP/UDP
+    /// checksum to offload.
+    Plain { csum_pending: bool },
+    /// A TCP super-frame of `size`-octet segments (GRO merged them, or the sender left
+    /// segmentation to offload) whose checksum holds the pseudo-header sum; `v6` for TCPv6.
+    Tcp { v6: bool, ecn: bool, size: u16 },
+    /// A super-frame the kernel gave no partial checksum for (its TCP checksum is the first
+    /// segment's): cut up and checksummed here.
+    TcpStale { v6: bool, ecn: bool, size: u16 },
+    /// A segmentation the switch does not do (UDP).
+    Unsupported,
+}
+
+/// Reads a received `virtio_net_hdr` (little-endian fields, as packet sockets write them).
+pub(crate) fn received(h: &[u8; VNET_HDR_LEN]) -> Received {
+    let needs_csum = h[0] & F_NEEDS_CSUM != 0;
+    let size = u16::from_le_bytes([h[4], h[5]]);
+    let ecn = h[1] & GSO_ECN != 0;
+    let v6 = match h[1] & !GSO_ECN {
+        0 => return Received::Plain { csum_pending: needs_csum },
+        GSO_TCPV4 => false,
+        GSO_TCPV6 => true,
+        _ => return Received::Unsupported,
+    };
+    match needs_csum {
+        true => Received::Tcp { v6, ecn, size },
+        false => Received::TcpStale { v6, ecn, size },
+    }
+}
+
+/// The `virtio_net_hdr` that hands the TCP super-frame `buf` to the kernel to segment (with
+/// its checksum pending); `None` when it is not one or not a plain frame (see
+/// [`checksum_header`]), which the pipeline never sends whole.
+pub(crate) fn super_frame_header(buf: &crate::packet::PacketBuf) -> Option<[u8; VNET_HDR_LEN]> {
+    let g = buf.gso()?;
+    let frame = buf.frame();
+    let mut h = checksum_header(frame)?;
+    let l4 = usize::from(u16::from_le_bytes([h[6], h[7]]));
+    let headers = frame.len().checked_sub(g.payload as usize).filter(|&n| n > l4)?;
+    h[1] = if g.v6 { GSO_TCPV6 } else { GSO_TCPV4 } | if g.ecn { GSO_ECN } else { 0 };
+    h[2..4].copy_from_slice(&u16::try_from(headers).ok()?.to_le_bytes());
+    h[4..6].copy_from_slice(&g.size.to_le_bytes());
+    Some(h)
+}
+
+/// A frame to send, whether its TCP/UDP checksum is left to offload
+/// ([`crate::packet::PacketBuf::csum_pending`]), and whether it is a super-frame already
+/// (never merged again).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outgoing<'a> {
     pub frame: &'a [u8],
     pub csum_pending: bool,
+    pub super_frame: bool,
 }
 
 /// What [`plan`] and [`merge`] read of a frame to send: the port's own buffers are read in
@@ -62,7 +118,11 @@ impl ToSend for Outgoing<'_> {
 
 impl ToSend for crate::packet::PacketBuf {
     fn outgoing(&self) -> Outgoing<'_> {
-        Outgoing { frame: self.frame(), csum_pending: self.csum_pending() }
+        Outgoing {
+            frame: self.frame(),
+            csum_pending: self.csum_pending(),
+            super_frame: self.gso().is_some(),
+        }
     }
 }
 
@@ -108,6 +168,9 @@ struct Segment {
 /// payload, a correct IPv4 header checksum and a correct TCP checksum unless that is left to
 /// offload; no trailing padding.
 fn segment(out: Outgoing<'_>) -> Option<Segment> {
+    if out.super_frame {
+        return None;
+    }
     let frame = out.frame;
     let l3 = 14;
     if frame.get(12..14)? != EtherType::IPV4.0.to_be_bytes() {
@@ -287,7 +350,10 @@ pub(crate) mod tests {
 
     /// `frames` to send, their checksums complete.
     pub(crate) fn outgoing(frames: &[Vec<u8>]) -> Vec<Outgoing<'_>> {
-        frames.iter().map(|f| Outgoing { frame: f, csum_pending: false }).collect()
+        frames
+            .iter()
+            .map(|f| Outgoing { frame: f, csum_pending: false, super_frame: false })
+            .collect()
     }
 
     fn runs_of(frames: &[Vec<u8>]) -> Vec<(usize, usize)> {
@@ -375,8 +441,10 @@ pub(crate) mod tests {
         let frames = vec![partial(seg(1000, 100, 0)), partial(seg(1100, 100, TCP_PSH))];
         // Their checksums do not verify (there are none yet): as completed frames, no run.
         assert_eq!(runs_of(&frames), vec![(0, 1), (1, 1)]);
-        let pending: Vec<Outgoing<'_>> =
-            frames.iter().map(|f| Outgoing { frame: f, csum_pending: true }).collect();
+        let pending: Vec<Outgoing<'_>> = frames
+            .iter()
+            .map(|f| Outgoing { frame: f, csum_pending: true, super_frame: false })
+            .collect();
         let mut runs = Vec::new();
         plan(&pending, &mut runs);
         assert_eq!(runs, vec![Run { first: 0, count: 2 }]);
@@ -399,8 +467,10 @@ pub(crate) mod tests {
                 f
             })
             .collect();
-        let pending: Vec<Outgoing<'_>> =
-            frames.iter().map(|f| Outgoing { frame: f, csum_pending: true }).collect();
+        let pending: Vec<Outgoing<'_>> = frames
+            .iter()
+            .map(|f| Outgoing { frame: f, csum_pending: true, super_frame: false })
+            .collect();
         let mut runs = Vec::new();
         plan(&pending, &mut runs);
         assert_eq!(runs, vec![Run { first: 0, count: 1 }, Run { first: 1, count: 1 }]);

@@ -212,12 +212,22 @@ impl PortIo for MemoryPort {
     }
 
     fn send_burst(&mut self, frames: &mut [PacketBuf]) -> Result<TxStats, IoError> {
-        // The peer reads bytes: nothing would complete a pending checksum after this.
-        frames.iter_mut().for_each(PacketBuf::complete_csum);
+        // The peer reads bytes: nothing would complete a pending checksum or cut a
+        // super-frame into its segments after this.
         let mut q = lock(&self.from_switch);
-        let room = MEMORY_QUEUE_LIMIT.saturating_sub(q.len());
-        let sent = frames.len().min(room);
-        q.extend(frames[..sent].iter().map(|b| b.frame().to_vec()));
+        let mut sent = 0;
+        for buf in frames.iter_mut() {
+            if q.len() >= MEMORY_QUEUE_LIMIT {
+                break;
+            }
+            if buf.gso().is_some() {
+                crate::offload::segment(buf, |s| q.push_back(s.frame().to_vec()));
+            } else {
+                buf.complete_csum();
+                q.push_back(buf.frame().to_vec());
+            }
+            sent += 1;
+        }
         Ok(TxStats { sent, dropped: frames.len() - sent })
     }
 }

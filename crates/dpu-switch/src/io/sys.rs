@@ -141,6 +141,9 @@ impl RingConfig {
     }
 }
 
+/// Receive buffer asked for on a V2 ring's socket, where frames larger than a slot wait.
+const QUEUED_BYTES: libc::c_int = 8 << 20;
+
 /// Frame slots a V2 ring should have: about 12 ms of 64-octet frames at the rate one worker
 /// forwards over veth, so a worker that is preempted briefly loses nothing.
 pub const V2_MIN_SLOTS: u32 = 4096;
@@ -148,11 +151,14 @@ pub const V2_MIN_SLOTS: u32 = 4096;
 pub const V2_MAX_BLOCKS: u32 = 128;
 
 /// The V2 slot size for a port of `mtu`: the kernel puts the MAC header at
-/// `TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14` (af_packet.c, `tpacket_rcv`) and truncates a
-/// frame that does not fit the rest of the slot; room is left for two VLAN tags.
+/// `TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + sizeof(virtio_net_hdr) - 14` (af_packet.c,
+/// `tpacket_rcv`) and truncates a frame that does not fit the rest of the slot; room is left
+/// for two VLAN tags. A larger frame (a super-frame the interface's GRO merged) is queued
+/// whole on the socket beside its truncated copy ([`PacketSocket::recv_queued`]).
 pub(crate) fn v2_frame_size(mtu: u16) -> u32 {
     let align = |x: usize| x.next_multiple_of(libc::TPACKET_ALIGNMENT);
-    let mac_offset = align(libc::TPACKET2_HDRLEN + ETH_HLEN.max(16)) - ETH_HLEN;
+    // The frame's `virtio_net_hdr` comes between the slot's header and the MAC header.
+    let mac_offset = align(libc::TPACKET2_HDRLEN + ETH_HLEN.max(16)) + VNET_HDR_LEN - ETH_HLEN;
     align(mac_offset + L2_OVERHEAD + usize::from(mtu)) as u32
 }
 
@@ -258,12 +264,26 @@ impl PacketSocket {
     /// Opens a raw packet socket on `ifname` to receive: RX ring as `cfg` says, promiscuous,
     /// transmissions on the interface not looped back (`PACKET_IGNORE_OUTGOING`, Linux 4.20:
     /// neither the switch's own, sent through [`PacketSocket::open_send_only`] sockets, nor
-    /// the host's).
+    /// the host's). Every frame in the ring follows a `virtio_net_hdr` (`PACKET_VNET_HDR`)
+    /// saying whether it is a super-frame and how its checksum stands; with V2 slots, a frame
+    /// larger than its slot is also queued whole on the socket (`PACKET_COPY_THRESH`) for
+    /// [`PacketSocket::recv_queued`].
     pub fn open(ifname: &str, cfg: RingConfig) -> io::Result<PacketSocket> {
         let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(io::Error::from)?;
         // Protocol 0: the socket receives nothing until bind() names the interface, so no
         // frame of another interface enters the ring.
         let fd = packet_socket()?;
+        let one: libc::c_int = 1;
+        // Both before the ring exists (the kernel refuses PACKET_VNET_HDR after).
+        setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_VNET_HDR, &one)?;
+        if cfg.version == RingVersion::V2 {
+            setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_COPY_THRESH, &one)?;
+            // Room on the socket for a few dozen queued super-frames; without the privilege
+            // to exceed `rmem_max`, the ordinary limit.
+            let bytes: libc::c_int = QUEUED_BYTES;
+            setsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &bytes)
+                .or_else(|_| setsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, &bytes))?;
+        }
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_VERSION, &cfg.version.raw())?;
         let frame_nr = cfg.block_size / cfg.frame_size.max(1) * cfg.block_count;
         match cfg.version {
@@ -289,7 +309,6 @@ impl PacketSocket {
                 setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
             }
         }
-        let one: libc::c_int = 1;
         setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
         let len = cfg.block_size as usize * cfg.block_count as usize;
         // SAFETY: a fresh shared mapping of the ring the kernel just allocated for this
@@ -408,6 +427,31 @@ impl PacketSocket {
         Some(r)
     }
 
+    /// Takes the next frame queued whole on the socket (one whose ring slot says
+    /// `TP_STATUS_COPY`): its `virtio_net_hdr` into `hdr` and the frame into `frame`.
+    /// Returns the frame's whole length, which exceeds `frame.len()` when it was cut short.
+    /// Non-blocking.
+    pub fn recv_queued(&self, hdr: &mut [u8; VNET_HDR_LEN], frame: &mut [u8]) -> io::Result<usize> {
+        let mut iov = [
+            libc::iovec { iov_base: hdr.as_mut_ptr().cast(), iov_len: hdr.len() },
+            libc::iovec { iov_base: frame.as_mut_ptr().cast(), iov_len: frame.len() },
+        ];
+        // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control).
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.msg_iovlen = iov.len();
+        // SAFETY: `msg` points at two iovecs over `hdr` and `frame`, writable for their
+        // lengths and alive for the call; the kernel writes at most that much.
+        let n = unsafe {
+            libc::recvmsg(self.fd.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC)
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // With MSG_TRUNC a packet socket returns the whole length (header included).
+        Ok((n as usize).saturating_sub(VNET_HDR_LEN))
+    }
+
     /// Sends `frames`, each a `virtio_net_hdr` and a frame, in order, with as few
     /// sendmmsg(2) calls as possible (non-blocking), on a socket from
     /// [`PacketSocket::open_send_only`]. Returns how many were accepted; the rest would have
@@ -509,6 +553,40 @@ impl PacketSocket {
         })?;
         Ok((st.tp_packets, st.tp_drops))
     }
+}
+
+/// `ETHTOOL_SGRO` (linux/ethtool.h): set the interface's generic receive offload.
+const ETHTOOL_SGRO: u32 = 0x0000_002c;
+
+/// `struct ethtool_value`.
+#[repr(C)]
+struct EthtoolValue {
+    cmd: u32,
+    data: u32,
+}
+
+/// Turns generic receive offload on `ifname` on or off (`SIOCETHTOOL`, as `ethtool -K ifname
+/// gro on|off`; needs `CAP_NET_ADMIN`). With GRO the interface merges a TCP stream's segments
+/// before the packet socket sees them, so the switch handles one super-frame per burst of a
+/// stream instead of every segment.
+pub fn set_gro(ifname: &str, on: bool) -> io::Result<()> {
+    let name = ifname.as_bytes();
+    // SAFETY: ifreq is plain old data; all-zero is valid.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    if name.len() >= ifr.ifr_name.len() {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    for (d, s) in ifr.ifr_name.iter_mut().zip(name) {
+        *d = *s as libc::c_char;
+    }
+    let mut value = EthtoolValue { cmd: ETHTOOL_SGRO, data: u32::from(on) };
+    ifr.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
+    let fd = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
+        .map_err(io::Error::from)?;
+    // SAFETY: `ifr` names the interface and points at `value`, both alive for the call; the
+    // kernel reads `value` (a set command) and nothing else.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCETHTOOL as _, &mut ifr) })?;
+    Ok(())
 }
 
 impl AsFd for PacketSocket {
