@@ -525,8 +525,8 @@ fn measure_veth(
     Ok(VethFigures { pps, tcp_bps, rtt_ms, tcp_frame_octets })
 }
 
-/// `dpu-switch` between the two representors with `options` added to its command line (two
-/// workers pinned to the first two CPUs: each receives on one representor).
+/// `dpu-switch` between the two representors, as it runs by default with `options` added to
+/// its command line.
 fn measure_ours(
     lab: &dpu_lab::Lab,
     bin_dir: &std::path::Path,
@@ -542,13 +542,7 @@ fn measure_ours(
          mode = \"access\"\nvlan = 10\n\n[[bridges]]\nname = \"br10\"\nvlan = 10\n",
     )?;
     let mut cmd = std::process::Command::new(bin_dir.join("dpu-switch"));
-    cmd.arg("--config").arg(&config).args([
-        "--log-level",
-        "warn",
-        "--workers",
-        "2",
-        "--pin-workers",
-    ]);
+    cmd.arg("--config").arg(&config).args(["--log-level", "warn"]);
     cmd.args(options);
     let mut sw = lab.spawn_in(dpu_lab::Role::Dpu, cmd)?;
     std::thread::sleep(Duration::from_millis(800));
@@ -575,9 +569,11 @@ fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
 /// against the Linux kernel bridge between the same representors, same run, same VMs
 /// (TSO/GSO off, as behind a VF): small-packet rate, one TCP stream and the ping round trip,
 /// the bridge's figures the better of its runs without and with GRO on the representors;
-/// ours as it runs by default (TPACKET_V2 ring, TCP segments coalesced), with TPACKET_V3,
-/// without coalescing, and with the workers sleeping at once after a burst instead of checking
-/// their rings for 50 µs first (`--rx-spin-us 0`). Needs root, iperf3 and ethtool.
+/// ours as it runs by default (one worker, TPACKET_V2 ring, GRO on its ports, TCP segments
+/// coalesced), with two pinned workers, with TPACKET_V3, without the ports' GRO
+/// (`--no-port-gro`), with neither GRO nor
+/// coalescing, and with the workers sleeping at once after a burst instead of checking their
+/// rings for 50 µs first (`--rx-spin-us 0`). Needs root, iperf3 and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
@@ -592,9 +588,9 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     }
     lab.run_in(Role::Dpu, ["ip", "link", "set", "br0", "up"])?;
     let bridge_plain = measure_veth(&lab, bin_dir, secs)?;
-    // The kernel's counterpart of our TCP coalescing: GRO on the representors (veth runs NAPI
-    // for it since Linux 5.13), so the bridge forwards merged segments too. Off again before
-    // ours: a packet socket would see the merged frames, larger than its ring slots.
+    // GRO on the representors (veth runs NAPI for it since Linux 5.13), so the bridge
+    // forwards merged segments too. Off again before ours: the switch turns it on for its
+    // ports itself unless told not to (`--no-port-gro`).
     let gro = |state: &str| -> anyhow::Result<()> {
         for p in ["pf0vf0", "pf0vf1"] {
             lab.run_in(Role::Dpu, ["ethtool", "-K", p, "gro", state])?;
@@ -622,12 +618,18 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     };
     lab.run_in(Role::Dpu, ["ip", "link", "del", "br0"])?;
     let default = measure_ours(&lab, bin_dir, secs, &[])?;
+    let pinned = measure_ours(&lab, bin_dir, secs, &["--workers", "2", "--pin-workers"])?;
     let v3 = measure_ours(&lab, bin_dir, secs, &["--rx-ring", "v3"])?;
-    let plain = measure_ours(&lab, bin_dir, secs, &["--no-tcp-coalescing"])?;
     let no_spin = measure_ours(&lab, bin_dir, secs, &["--rx-spin-us", "0"])?;
+    // The runs above left GRO on (the switch turned it on); these leave it as they find it.
+    gro("off")?;
+    let no_gro = measure_ours(&lab, bin_dir, secs, &["--no-port-gro"])?;
+    let plain = measure_ours(&lab, bin_dir, secs, &["--no-port-gro", "--no-tcp-coalescing"])?;
     report_veth("", &default, &bridge);
+    report_veth("pinned2_", &pinned, &bridge);
     report_veth("nospin_", &no_spin, &bridge);
     report_veth("v3_", &v3, &bridge);
+    report_veth("noportgro_", &no_gro, &bridge);
     report_veth("uncoalesced_", &plain, &bridge);
     Ok(())
 }

@@ -574,7 +574,11 @@ impl Switch {
     /// Processes one frame.
     pub fn process_one(&mut self, now: Instant, rx: Rx, out: &mut Vec<Tx>) {
         let Rx { port, buf } = rx;
-        let uplink = self.port(port).is_some_and(|p| matches!(p.mode, PortMode::Uplink));
+        let Some(p) = self.port_mut(port) else {
+            self.counters.unknown_port += 1;
+            return;
+        };
+        let uplink = matches!(p.mode, PortMode::Uplink);
         if uplink && buf.gso().is_some() {
             // The uplink decapsulates and answers frame by frame.
             return self.for_each_segment(buf, out, |sw, s, out| {
@@ -582,10 +586,6 @@ impl Switch {
             });
         }
         let (segments, bytes) = (buf.segments(), buf.wire_bytes());
-        let Some(p) = self.port_mut(port) else {
-            self.counters.unknown_port += 1;
-            return;
-        };
         p.counters.rx_packets += segments;
         p.counters.rx_bytes += bytes;
         if !p.admin_up {
