@@ -13,7 +13,8 @@ use crate::prereq;
 /// Labs started by `cargo xtask lab up` (tests use `dl`, the demo `dm`).
 pub const LAB_BASE: &str = "xl";
 /// Every prefix base this repository uses.
-pub const ALL_BASES: &[&str] = &[dpu_lab::DEFAULT_PREFIX_BASE, LAB_BASE, crate::demo::DEMO_BASE];
+pub const ALL_BASES: &[&str] =
+    &[dpu_lab::DEFAULT_PREFIX_BASE, LAB_BASE, crate::demo::DEMO_BASE, dpu_lab::BENCH_PREFIX_BASE];
 
 /// Waits for Ctrl-C, SIGTERM or SIGHUP (installs the handler once per process).
 pub fn interrupt_channel() -> Result<mpsc::Receiver<()>> {

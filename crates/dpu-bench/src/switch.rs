@@ -576,7 +576,8 @@ fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
 /// rings for 50 µs first (`--rx-spin-us 0`). Needs root, iperf3 and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
-    let lab = Lab::up(LabOptions { prefix_base: "dlbench".into(), ..LabOptions::default() })?;
+    let base = dpu_lab::BENCH_PREFIX_BASE.into();
+    let lab = Lab::up(LabOptions { prefix_base: base, ..LabOptions::default() })?;
     for (role, addr) in [(Role::Vm1, "192.0.2.1/24"), (Role::Vm2, "192.0.2.2/24")] {
         lab.run_in(role, ["ip", "addr", "add", addr, "dev", "eth0"])?;
         lab.run_in(role, ["ethtool", "-K", "eth0", "tso", "off", "gso", "off", "gro", "off"])?;

@@ -48,6 +48,9 @@ pub use crate::process::{LabProcess, SpawnOptions};
 /// The default prefix base: lab namespaces are named `dl<pid>n<counter>-<role>`.
 pub const DEFAULT_PREFIX_BASE: &str = "dl";
 
+/// The prefix base of the benchmarks' labs (`dlbench<pid>n<counter>-<role>`).
+pub const BENCH_PREFIX_BASE: &str = "dlbench";
+
 /// Where the per-lab lock files live.
 pub const LOCK_DIR: &str = "/run/dpu-lab";
 
