@@ -130,8 +130,8 @@ pub fn run_io_parsers(data: &[u8]) -> usize {
         if !*pending {
             crate::offload::complete_l4_checksum(f);
         } else if let Some(h) = gso::checksum_header(f) {
-            let start = usize::from(u16::from_le_bytes([h[6], h[7]]));
-            assert!(start + usize::from(u16::from_le_bytes([h[8], h[9]])) + 2 <= f.len());
+            let start = usize::from(u16::from_ne_bytes([h[6], h[7]]));
+            assert!(start + usize::from(u16::from_ne_bytes([h[8], h[9]])) + 2 <= f.len());
         }
     }
     // Each record also as a received frame behind a `virtio_net_hdr` made from its header
@@ -141,7 +141,7 @@ pub fn run_io_parsers(data: &[u8]) -> usize {
         let mut vnet = [0u8; gso::VNET_HDR_LEN];
         vnet[0] = hdr & 1;
         vnet[1] = [0, 1, 3, 4, 5, 0x81, 0x84, 0xff][usize::from((hdr >> 1) & 7)];
-        vnet[4..6].copy_from_slice(&(u16::from(hdr >> 4) * 100).to_le_bytes());
+        vnet[4..6].copy_from_slice(&(u16::from(hdr >> 4) * 100).to_ne_bytes());
         let mut rx = Vec::new();
         afpacket::accept(PortId(0), PacketBuf::from_frame(frame), &vnet, &mut rx);
         for r in &rx {

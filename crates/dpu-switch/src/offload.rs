@@ -86,12 +86,17 @@ fn tcp_layout(frame: &[u8]) -> Option<TcpLayout> {
     })
 }
 
+/// The smallest segment size taken: Linux's `TCP_MIN_MSS`. A sender names the size, and a
+/// tiny one would turn one 64 KiB frame into tens of thousands of segments.
+pub const MIN_SEGMENT: u16 = 88;
+
 /// The segmentation of a TCP super-frame `frame` of `size`-octet segments, when it is one
-/// (TCP over IPv4 or IPv6, not a fragment, not an overlay packet) and carries a payload.
+/// (TCP over IPv4 or IPv6, not a fragment, not an overlay packet), carries a payload and
+/// `size` is at least [`MIN_SEGMENT`].
 pub fn tcp_gso(frame: &[u8], size: u16, ecn: bool) -> Option<Gso> {
     let t = tcp_layout(frame)?;
     let payload = u32::try_from(t.end.checked_sub(t.payload)?).ok()?;
-    (size > 0 && payload > 0).then_some(Gso { v6: t.src.is_ipv6(), ecn, size, payload })
+    (size >= MIN_SEGMENT && payload > 0).then_some(Gso { v6: t.src.is_ipv6(), ecn, size, payload })
 }
 
 /// Cuts the TCP super-frame `buf` into the segments its sender's device would have sent
@@ -334,10 +339,13 @@ mod tests {
         let udp = udp_frame();
         assert_eq!(tcp_gso(&udp, 1000, false), None);
         let mut buf = PacketBuf::from_frame(&udp);
-        buf.set_gso(Some(Gso { v6: false, ecn: false, size: 2, payload: 5 }));
+        buf.set_gso(Some(Gso { v6: false, ecn: false, size: 100, payload: 5 }));
         assert!(!segment(&buf, |_| panic!("a segment of a UDP frame")));
-        // No payload: nothing to segment.
+        // No payload: nothing to segment. Segments under TCP's minimum: not taken.
         let bare = crate::io::gso::tests::seg(1, 0, 0);
         assert_eq!(tcp_gso(&bare, 1000, false), None);
+        let tcp = crate::io::gso::tests::seg(1, 3000, 0);
+        assert_eq!(tcp_gso(&tcp, MIN_SEGMENT - 1, false), None);
+        assert!(tcp_gso(&tcp, MIN_SEGMENT, false).is_some());
     }
 }

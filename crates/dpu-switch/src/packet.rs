@@ -215,11 +215,17 @@ impl PacketBuf {
 #[derive(Debug, Default)]
 pub struct BufPool {
     free: Vec<PacketBuf>,
+    /// Buffers grown past [`BufPool::SMALL`] (super-frames), kept apart and fewer of them.
+    large: Vec<PacketBuf>,
 }
 
 impl BufPool {
     /// Most buffers kept; more are freed (a burst of floods does not pin memory for ever).
     pub const LIMIT: usize = 4096;
+    /// Most large buffers kept (64 of 64 KiB super-frames: 4 MiB).
+    pub const LARGE_LIMIT: usize = 64;
+    /// Frames up to this length (a jumbo frame) take a small buffer.
+    pub const SMALL: usize = 9216 + 64;
 
     /// A buffer holding a copy of `frame` (with [`HEADROOM`] and room for one VLAN tag).
     pub fn copy_of(&mut self, frame: &[u8]) -> PacketBuf {
@@ -228,26 +234,32 @@ impl BufPool {
 
     /// A buffer holding a frame of `len` octets written by `fill`.
     pub fn filled(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> PacketBuf {
-        let mut buf = self.free.pop().unwrap_or_else(|| PacketBuf::with_room(&[], len + 4));
+        let list = if len > Self::SMALL { &mut self.large } else { &mut self.free };
+        let mut buf = list.pop().unwrap_or_else(|| PacketBuf::with_room(&[], len + 4));
         buf.refill(len, fill);
         buf
     }
 
     /// Returns a buffer for reuse.
     pub fn put(&mut self, buf: PacketBuf) {
-        if self.free.len() < Self::LIMIT {
-            self.free.push(buf);
+        let (list, limit) = if buf.data.len() > HEADROOM + Self::SMALL + 4 {
+            (&mut self.large, Self::LARGE_LIMIT)
+        } else {
+            (&mut self.free, Self::LIMIT)
+        };
+        if list.len() < limit {
+            list.push(buf);
         }
     }
 
     /// Buffers waiting for reuse.
     pub fn len(&self) -> usize {
-        self.free.len()
+        self.free.len() + self.large.len()
     }
 
     /// True when no buffer waits for reuse.
     pub fn is_empty(&self) -> bool {
-        self.free.is_empty()
+        self.free.is_empty() && self.large.is_empty()
     }
 }
 
@@ -310,5 +322,14 @@ mod tests {
             pool.put(PacketBuf::from_frame(&[]));
         }
         assert_eq!(pool.len(), BufPool::LIMIT);
+        // Super-frame buffers are kept apart, fewer of them, and never serve a small frame.
+        let big = vec![7u8; 60_000];
+        for _ in 0..BufPool::LARGE_LIMIT + 10 {
+            pool.put(PacketBuf::from_frame(&big));
+        }
+        assert_eq!(pool.len(), BufPool::LIMIT + BufPool::LARGE_LIMIT);
+        assert_eq!(pool.copy_of(&[1]).data.len(), HEADROOM + 1 + 4);
+        assert_eq!(pool.copy_of(&big).frame(), &big[..]);
+        assert_eq!(pool.len(), BufPool::LIMIT - 1 + BufPool::LARGE_LIMIT - 1);
     }
 }

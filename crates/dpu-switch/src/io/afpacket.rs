@@ -184,7 +184,9 @@ pub(crate) fn accept(
         gso::Received::Unsupported => return false,
     };
     let Some(g) = crate::offload::tcp_gso(buf.frame(), size, ecn).filter(|g| g.v6 == v6) else {
-        // Not TCP after all: passed on as it is, an oversized frame the MTU check drops.
+        // Not a super-frame after all: passed on as it is (an oversized frame the MTU check
+        // drops), its checksum as the header said.
+        buf.set_csum_pending(!stale);
         out.push(Rx { port, buf });
         return true;
     };
@@ -198,33 +200,78 @@ pub(crate) fn accept(
     true
 }
 
-/// Takes the frame of `wire_len` octets its ring slot said waits whole on `sock`, into a
-/// buffer from `pool` with the tag the kernel stripped (`vlan`, from the slot) re-inserted.
-/// `None` when what the socket holds is not that frame.
+/// What a ring slot says of a frame that waits whole on the socket: its length, the tag the
+/// kernel stripped and the first octets of it (the slot's truncated copy), which pair the
+/// slot with the frame the socket hands over.
+#[derive(Debug)]
+struct Queued {
+    wire_len: usize,
+    vlan: Option<(u16, u16)>,
+    prefix: [u8; Queued::PREFIX],
+    prefix_len: usize,
+}
+
+impl Queued {
+    /// Octets compared: Ethernet, IP and TCP headers with the sequence number.
+    const PREFIX: usize = 64;
+    /// Largest frame taken from the socket (a GRO super-frame is at most 64 KiB by default).
+    const MAX_LEN: usize = 256 << 10;
+    /// Frames read from the socket for one slot at the most: a frame left at the head of
+    /// the queue by a failed read is skipped, so slots and frames pair up again.
+    const MAX_READS: usize = 4;
+
+    fn of(f: &RingFrame<'_>) -> Self {
+        let prefix_len = f.data.len().min(Self::PREFIX);
+        let mut prefix = [0u8; Self::PREFIX];
+        prefix[..prefix_len].copy_from_slice(&f.data[..prefix_len]);
+        Queued { wire_len: f.wire_len, vlan: f.vlan, prefix, prefix_len }
+    }
+}
+
+/// Takes the frame its ring slot said waits whole on `sock` (`q`), into a buffer from
+/// `pool` with the tag the kernel stripped (from the slot) re-inserted. Frames the socket
+/// hands over that do not begin as the slot's copy (one a failed read left behind) are
+/// skipped. `None`, the slot's frame lost, when none of a few reads is it, or it is larger
+/// than [`Queued::MAX_LEN`] (then consumed and dropped).
 fn receive_queued(
     sock: &PacketSocket,
     pool: &mut BufPool,
-    vlan: Option<(u16, u16)>,
-    wire_len: usize,
+    q: &Queued,
 ) -> Option<(PacketBuf, [u8; gso::VNET_HDR_LEN])> {
-    let tag = if vlan.is_some() { 4 } else { 0 };
     let mut vnet = [0u8; gso::VNET_HDR_LEN];
-    let mut got = Err(std::io::Error::other("not received"));
-    let buf = pool.filled(wire_len + tag, |f| {
-        got = sock.recv_queued(&mut vnet, &mut f[tag..]);
-        if let (Some((tpid, tci)), true) = (vlan, f.len() >= 16) {
-            f.copy_within(4..16, 0);
-            f[12..14].copy_from_slice(&tpid.to_be_bytes());
-            f[14..16].copy_from_slice(&tci.to_be_bytes());
-        }
-    });
-    match got {
-        Ok(n) if n == wire_len => Some((buf, vnet)),
-        _ => {
-            pool.put(buf);
-            None
+    if q.wire_len > Queued::MAX_LEN {
+        let _ = sock.recv_queued(&mut vnet, &mut [0u8; Queued::PREFIX]);
+        return None;
+    }
+    let tag = if q.vlan.is_some() { 4 } else { 0 };
+    let mut buf = pool.filled(q.wire_len + tag, |_| {});
+    let mut found = false;
+    for _ in 0..Queued::MAX_READS {
+        let f = buf.frame_mut();
+        match sock.recv_queued(&mut vnet, &mut f[tag..]) {
+            Ok(n) if n == q.wire_len && f[tag..tag + q.prefix_len] == q.prefix[..q.prefix_len] => {
+                found = true;
+                break;
+            }
+            Ok(_) => {}
+            // Nothing queued: the frame is not there.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            // A pending socket error fails one read and is cleared by it; try again.
+            Err(_) => {}
         }
     }
+    if !found {
+        pool.put(buf);
+        return None;
+    }
+    if let (Some((tpid, tci)), f) = (q.vlan, buf.frame_mut())
+        && f.len() >= 16
+    {
+        f.copy_within(4..16, 0);
+        f[12..14].copy_from_slice(&tpid.to_be_bytes());
+        f[14..16].copy_from_slice(&tci.to_be_bytes());
+    }
+    Some((buf, vnet))
 }
 
 /// One interface.
@@ -249,7 +296,8 @@ pub struct AfPacketPort {
     merged: Vec<Vec<u8>>,
     plans: Vec<Option<([u8; gso::VNET_HDR_LEN], usize)>>,
     /// The `virtio_net_hdr` of each frame of a send burst sent alone.
-    headers: Vec<[u8; gso::VNET_HDR_LEN]>,
+    /// (none: a frame the kernel would refuse, dropped).
+    headers: Vec<Option<[u8; gso::VNET_HDR_LEN]>>,
     /// Frames each message of a send burst stands for (kept between bursts).
     carried: Vec<usize>,
 }
@@ -345,7 +393,7 @@ impl PortIo for AfPacketPort {
         for _ in 0..max_slots {
             let got = sock.with_slot(self.next_slot, |slot| match version {
                 RingVersion::V2 => match parse_frame(slot) {
-                    Some(f) if f.queued => queued.push((f.vlan, f.wire_len)),
+                    Some(f) if f.queued => queued.push(Queued::of(&f)),
                     Some(f) => truncated += u64::from(deliver(f, pool, out)),
                     None => truncated += 1,
                 },
@@ -358,8 +406,8 @@ impl PortIo for AfPacketPort {
             }
             self.next_slot = (self.next_slot + 1) % count;
             // In the ring's order: the socket queues whole frames in the order of their slots.
-            for (vlan, len) in queued.drain(..) {
-                let kept = receive_queued(sock, pool, vlan, len)
+            for q in queued.drain(..) {
+                let kept = receive_queued(sock, pool, &q)
                     .is_some_and(|(buf, vnet)| accept(port, buf, &vnet, out));
                 truncated += u64::from(!kept);
             }
@@ -375,15 +423,19 @@ impl PortIo for AfPacketPort {
         for buf in frames.iter_mut() {
             let header = match (buf.gso(), buf.csum_pending()) {
                 // The pipeline sends only plain, untagged super-frames whole, which always
-                // get a header; were one not to, the kernel would refuse it as too large.
-                (Some(_), _) => Some(gso::super_frame_header(buf).unwrap_or(gso::PLAIN)),
+                // get a header; one that did not would be refused as too large (and end the
+                // burst there), so it is dropped alone.
+                (Some(_), _) => {
+                    headers.push(gso::super_frame_header(buf));
+                    continue;
+                }
                 (None, true) => gso::checksum_header(buf.frame()),
                 (None, false) => Some(gso::PLAIN),
             };
-            headers.push(header.unwrap_or_else(|| {
+            headers.push(Some(header.unwrap_or_else(|| {
                 buf.complete_csum();
                 gso::PLAIN
-            }));
+            })));
         }
         let frames: &[PacketBuf] = frames;
         if self.coalesce_tcp {
@@ -417,16 +469,19 @@ impl PortIo for AfPacketPort {
         for (run, plan) in runs.iter().zip(plans.iter()) {
             match plan {
                 Some(_) => carried.push(run.count),
-                None => carried.extend(std::iter::repeat_n(1, run.count)),
+                None => carried.extend(
+                    (run.first..run.first + run.count).filter(|&i| headers[i].is_some()).map(|_| 1),
+                ),
             }
         }
-        let (merged, headers): (&[Vec<u8>], &[[u8; gso::VNET_HDR_LEN]]) = (merged, headers);
+        let (merged, headers): (&[Vec<u8>], &[Option<[u8; gso::VNET_HDR_LEN]>]) = (merged, headers);
         let msgs = runs.iter().zip(plans.iter()).flat_map(|(run, plan)| {
             let (super_frame, singles) = match plan {
                 Some((h, k)) => (Some((h, merged[*k].as_slice())), 0..0),
                 None => (None, run.first..run.first + run.count),
             };
-            super_frame.into_iter().chain(singles.map(|i| (&headers[i], frames[i].frame())))
+            let single = move |i: usize| Some((headers[i].as_ref()?, frames[i].frame()));
+            super_frame.into_iter().chain(singles.filter_map(single))
         });
         let sent_msgs = tx
             .send_batch(msgs)
@@ -585,7 +640,7 @@ mod tests {
         let vnet = parse_frame(&pending).unwrap().vnet;
         assert_eq!(gso::received(&vnet), gso::Received::Plain { csum_pending: true });
         pending[67] = 1; // GSO_TCPV4, of 1448-octet segments
-        pending[70..72].copy_from_slice(&1448u16.to_le_bytes());
+        pending[70..72].copy_from_slice(&1448u16.to_ne_bytes());
         let vnet = parse_frame(&pending).unwrap().vnet;
         let tcp = gso::Received::Tcp { v6: false, ecn: false, size: 1448 };
         assert_eq!(gso::received(&vnet), tcp);

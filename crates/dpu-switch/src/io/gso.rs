@@ -23,7 +23,7 @@ use dpu_wire::tcp::TcpPacket;
 use dpu_wire::{EtherType, IpProtocol};
 
 /// Size of `struct virtio_net_hdr` (no `num_buffers`), what a `PACKET_VNET_HDR` socket takes
-/// in front of every frame.
+/// in front of every frame (16-bit fields in the host's byte order, see [`received`]).
 pub(crate) const VNET_HDR_LEN: usize = 10;
 /// `VIRTIO_NET_HDR_F_NEEDS_CSUM`.
 const F_NEEDS_CSUM: u8 = 1;
@@ -62,10 +62,12 @@ pub(crate) enum Received {
     Unsupported,
 }
 
-/// Reads a received `virtio_net_hdr` (little-endian fields, as packet sockets write them).
+/// Reads a received `virtio_net_hdr`. Its 16-bit fields are in the host's byte order: a
+/// packet socket reads and writes them as legacy virtio does (`vio_le()` in af_packet.c),
+/// and so does every header built here.
 pub(crate) fn received(h: &[u8; VNET_HDR_LEN]) -> Received {
     let needs_csum = h[0] & F_NEEDS_CSUM != 0;
-    let size = u16::from_le_bytes([h[4], h[5]]);
+    let size = u16::from_ne_bytes([h[4], h[5]]);
     let ecn = h[1] & GSO_ECN != 0;
     let v6 = match h[1] & !GSO_ECN {
         0 => return Received::Plain { csum_pending: needs_csum },
@@ -86,11 +88,11 @@ pub(crate) fn super_frame_header(buf: &crate::packet::PacketBuf) -> Option<[u8; 
     let g = buf.gso()?;
     let frame = buf.frame();
     let mut h = checksum_header(frame)?;
-    let l4 = usize::from(u16::from_le_bytes([h[6], h[7]]));
+    let l4 = usize::from(u16::from_ne_bytes([h[6], h[7]]));
     let headers = frame.len().checked_sub(g.payload as usize).filter(|&n| n > l4)?;
     h[1] = if g.v6 { GSO_TCPV6 } else { GSO_TCPV4 } | if g.ecn { GSO_ECN } else { 0 };
-    h[2..4].copy_from_slice(&u16::try_from(headers).ok()?.to_le_bytes());
-    h[4..6].copy_from_slice(&g.size.to_le_bytes());
+    h[2..4].copy_from_slice(&u16::try_from(headers).ok()?.to_ne_bytes());
+    h[4..6].copy_from_slice(&g.size.to_ne_bytes());
     Some(h)
 }
 
@@ -142,9 +144,9 @@ pub(crate) fn checksum_header(frame: &[u8]) -> Option<[u8; VNET_HDR_LEN]> {
     let mut h = [0u8; VNET_HDR_LEN];
     h[0] = F_NEEDS_CSUM;
     // hdr_len: the headers up to the checksum field are in the linear part.
-    h[2..4].copy_from_slice(&(start + offset + 2).to_le_bytes());
-    h[6..8].copy_from_slice(&start.to_le_bytes());
-    h[8..10].copy_from_slice(&offset.to_le_bytes());
+    h[2..4].copy_from_slice(&(start + offset + 2).to_ne_bytes());
+    h[6..8].copy_from_slice(&start.to_ne_bytes());
+    h[8..10].copy_from_slice(&offset.to_ne_bytes());
     Some(h)
 }
 
@@ -297,10 +299,10 @@ pub(crate) fn merge(segments: &[impl ToSend], out: &mut Vec<u8>) -> Option<[u8; 
     let mut h = [0u8; VNET_HDR_LEN];
     h[0] = F_NEEDS_CSUM;
     h[1] = GSO_TCPV4;
-    h[2..4].copy_from_slice(&u16::try_from(first.payload).ok()?.to_le_bytes());
-    h[4..6].copy_from_slice(&u16::try_from(first.len).ok()?.to_le_bytes());
-    h[6..8].copy_from_slice(&u16::try_from(first.l4).ok()?.to_le_bytes());
-    h[8..10].copy_from_slice(&TCP_CHECKSUM_OFFSET.to_le_bytes());
+    h[2..4].copy_from_slice(&u16::try_from(first.payload).ok()?.to_ne_bytes());
+    h[4..6].copy_from_slice(&u16::try_from(first.len).ok()?.to_ne_bytes());
+    h[6..8].copy_from_slice(&u16::try_from(first.l4).ok()?.to_ne_bytes());
+    h[8..10].copy_from_slice(&TCP_CHECKSUM_OFFSET.to_ne_bytes());
     Some(h)
 }
 

@@ -217,7 +217,7 @@ impl PortIo for MemoryPort {
         let mut q = lock(&self.from_switch);
         let mut sent = 0;
         for buf in frames.iter_mut() {
-            if q.len() >= MEMORY_QUEUE_LIMIT {
+            if q.len() + buf.segments() as usize > MEMORY_QUEUE_LIMIT {
                 break;
             }
             if buf.gso().is_some() {
