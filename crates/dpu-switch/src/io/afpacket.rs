@@ -238,9 +238,19 @@ fn receive_queued(
     pool: &mut BufPool,
     q: &Queued,
 ) -> Option<(PacketBuf, [u8; gso::VNET_HDR_LEN])> {
+    take_queued(|hdr, frame| sock.recv_queued(hdr, frame), pool, q)
+}
+
+/// [`receive_queued`] over `recv`, which takes the next queued frame as
+/// [`PacketSocket::recv_queued`] does.
+fn take_queued(
+    mut recv: impl FnMut(&mut [u8; gso::VNET_HDR_LEN], &mut [u8]) -> std::io::Result<usize>,
+    pool: &mut BufPool,
+    q: &Queued,
+) -> Option<(PacketBuf, [u8; gso::VNET_HDR_LEN])> {
     let mut vnet = [0u8; gso::VNET_HDR_LEN];
     if q.wire_len > Queued::MAX_LEN {
-        let _ = sock.recv_queued(&mut vnet, &mut [0u8; Queued::PREFIX]);
+        let _ = recv(&mut vnet, &mut [0u8; Queued::PREFIX]);
         return None;
     }
     let tag = if q.vlan.is_some() { 4 } else { 0 };
@@ -248,7 +258,7 @@ fn receive_queued(
     let mut found = false;
     for _ in 0..Queued::MAX_READS {
         let f = buf.frame_mut();
-        match sock.recv_queued(&mut vnet, &mut f[tag..]) {
+        match recv(&mut vnet, &mut f[tag..]) {
             Ok(n) if n == q.wire_len && f[tag..tag + q.prefix_len] == q.prefix[..q.prefix_len] => {
                 found = true;
                 break;
@@ -659,6 +669,78 @@ mod tests {
         let copy = slot_with(256, &part, 1514, libc::TP_STATUS_USER | libc::TP_STATUS_COPY, 0, 0);
         let f = parse_frame(&copy).unwrap();
         assert!(f.queued && !f.truncated && f.wire_len == 1514);
+    }
+
+    /// A socket queue for [`take_queued`]: frames (with their header's first octet) and
+    /// errors, taken in order, as recvmsg with MSG_TRUNC would.
+    fn queue(
+        items: Vec<Result<(u8, Vec<u8>), std::io::ErrorKind>>,
+    ) -> impl FnMut(&mut [u8; gso::VNET_HDR_LEN], &mut [u8]) -> std::io::Result<usize> {
+        let mut items = std::collections::VecDeque::from(items);
+        move |hdr, buf| match items.pop_front() {
+            None => Err(std::io::ErrorKind::WouldBlock.into()),
+            Some(Err(kind)) => Err(kind.into()),
+            Some(Ok((h, frame))) => {
+                hdr[0] = h;
+                let n = frame.len().min(buf.len());
+                buf[..n].copy_from_slice(&frame[..n]);
+                Ok(frame.len())
+            }
+        }
+    }
+
+    #[test]
+    fn queued_frames_pair_with_their_slots() {
+        let frame = |seed: u8, len: usize| -> Vec<u8> {
+            (0..len).map(|i| seed.wrapping_add(i as u8)).collect()
+        };
+        let (a, b) = (frame(1, 3000), frame(2, 3000));
+        let slot = |f: &[u8], vlan| {
+            let ring = RingFrame {
+                data: &f[..100],
+                vlan,
+                truncated: false,
+                queued: true,
+                wire_len: f.len(),
+                vnet: [0; gso::VNET_HDR_LEN],
+            };
+            Queued::of(&ring)
+        };
+        let mut pool = BufPool::default();
+        // In order: taken whole, with its header.
+        let (buf, vnet) =
+            take_queued(queue(vec![Ok((1, a.clone()))]), &mut pool, &slot(&a, None)).unwrap();
+        assert_eq!((buf.frame(), vnet[0]), (&a[..], 1));
+        // A frame left at the head by a failed read (same length, another frame) and a
+        // pending socket error before the slot's own frame: both skipped.
+        let q = queue(vec![
+            Ok((9, a.clone())),
+            Err(std::io::ErrorKind::NetworkDown),
+            Ok((2, b.clone())),
+        ]);
+        let (buf, vnet) = take_queued(q, &mut pool, &slot(&b, None)).unwrap();
+        assert_eq!((buf.frame(), vnet[0]), (&b[..], 2));
+        // Nothing queued, or never the slot's frame within a few reads: lost.
+        assert!(take_queued(queue(vec![]), &mut pool, &slot(&a, None)).is_none());
+        let others = (0..8).map(|_| Ok((0, b.clone()))).collect();
+        assert!(take_queued(queue(others), &mut pool, &slot(&a, None)).is_none());
+        // The stripped tag goes back in after the MAC addresses.
+        let (buf, _) =
+            take_queued(queue(vec![Ok((0, a.clone()))]), &mut pool, &slot(&a, Some((0x8100, 7))))
+                .unwrap();
+        assert_eq!(&buf.frame()[..12], &a[..12]);
+        assert_eq!(&buf.frame()[12..16], &[0x81, 0x00, 0x00, 0x07]);
+        assert_eq!(&buf.frame()[16..], &a[12..]);
+        // Larger than any super-frame: consumed, not allocated.
+        let mut reads = 0;
+        let huge = Queued { wire_len: 1 << 30, ..slot(&a, None) };
+        let counting = |_: &mut [u8; gso::VNET_HDR_LEN], b: &mut [u8]| {
+            reads += 1;
+            assert!(b.len() <= Queued::PREFIX);
+            Ok(1 << 30)
+        };
+        assert!(take_queued(counting, &mut pool, &huge).is_none());
+        assert_eq!(reads, 1);
     }
 
     #[test]
