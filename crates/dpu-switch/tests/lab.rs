@@ -171,8 +171,8 @@ impl Bench {
         let mut srv = Command::new("iperf3");
         srv.args(["-s", "-1", "-B", server_ip]);
         let mut srv = self.lab.spawn_in_with(server, srv, SpawnOptions::piped()).unwrap();
-        // Wait for the server socket (bounded).
-        let deadline = Instant::now() + Duration::from_secs(5);
+        // Wait for the server socket (bounded; generous: lab tests run side by side).
+        let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let out = self.lab.exec_in(server, ["ss", "-ltn"]).unwrap();
             if String::from_utf8_lossy(&out.stdout).contains(":5201") {
@@ -919,12 +919,8 @@ fn eth0_rx_packets(lab: &Lab, role: Role) -> u64 {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
-#[test]
-fn tcp_segments_are_coalesced_and_the_stream_arrives_intact() {
-    stream_arrives_intact_in_super_frames(&[]);
-}
-
-/// GRO on the representors alone: the switch receives super-frames and forwards them whole.
+/// GRO on the representors (the default) alone: the switch receives super-frames and
+/// forwards them whole.
 #[test]
 fn gro_super_frames_are_forwarded_whole_and_the_stream_arrives_intact() {
     stream_arrives_intact_in_super_frames(&["--no-tcp-coalescing"]);
@@ -932,7 +928,7 @@ fn gro_super_frames_are_forwarded_whole_and_the_stream_arrives_intact() {
 
 /// The switch's own coalescing alone (the representors' GRO left off).
 #[test]
-fn coalescing_without_port_gro_keeps_the_stream_intact() {
+fn tcp_segments_are_coalesced_and_the_stream_arrives_intact() {
     stream_arrives_intact_in_super_frames(&["--no-port-gro"]);
 }
 
@@ -977,10 +973,18 @@ fn stream_arrives_intact_in_super_frames(args: &[&str]) {
     let sent = String::from_utf8_lossy(&sent.stdout);
     assert!(sent.starts_with("16777216 "), "{sent}");
     assert_eq!(got.trim(), sent.trim(), "the stream arrived altered");
-    // The switch counted every segment it switched; vm2's interface saw super-frames.
-    std::thread::sleep(Duration::from_millis(300));
+    // The switch counted every segment it switched; vm2's interface saw super-frames. The
+    // status file is rewritten every 100 ms, later on a loaded machine: read until it has
+    // caught up (bounded).
     let frames = eth0_rx_packets(&b.lab, Role::Vm2) - rx_before;
-    let segments = b.port("pf0vf1")["counters"]["tx_packets"].as_u64().unwrap() - tx_before;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let segments = loop {
+        let n = b.port("pf0vf1")["counters"]["tx_packets"].as_u64().unwrap() - tx_before;
+        if n > 11_000 || Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(segments > 11_000, "{segments} segments for 16 MiB");
     assert!(frames * 2 < segments, "no super-frames: {frames} frames for {segments} segments");
 }
