@@ -31,8 +31,9 @@ pub struct Gso {
     pub ecn: bool,
     /// Payload octets per segment (the sender's MSS); the last segment may carry fewer.
     pub size: u16,
-    /// TCP payload octets of the whole frame. The payload ends the frame, so pushing or
-    /// popping headers in front leaves this as it is.
+    /// TCP payload octets of the whole frame. The payload ends the frame (but for any
+    /// Ethernet padding, which cutting drops), so pushing or popping headers in front leaves
+    /// this as it is.
     pub payload: u32,
 }
 
