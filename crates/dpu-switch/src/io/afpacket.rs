@@ -152,14 +152,19 @@ pub(crate) fn parse_frame(slot: &[u8]) -> Option<RingFrame<'_>> {
 /// addresses.
 pub(crate) fn rebuild(pool: &mut BufPool, data: &[u8], vlan: Option<(u16, u16)>) -> PacketBuf {
     match vlan {
-        Some((tpid, tci)) if data.len() >= 12 => pool.filled(data.len() + 4, |f| {
+        Some(tag) if data.len() >= 12 => pool.filled(data.len() + 4, |f| {
             f[..12].copy_from_slice(&data[..12]);
-            f[12..14].copy_from_slice(&tpid.to_be_bytes());
-            f[14..16].copy_from_slice(&tci.to_be_bytes());
+            put_tag(f, tag);
             f[16..].copy_from_slice(&data[12..]);
         }),
         _ => pool.copy_of(data),
     }
+}
+
+/// Writes the 802.1Q tag `(tpid, tci)` after the MAC addresses of `f` (at least 16 octets).
+fn put_tag(f: &mut [u8], (tpid, tci): (u16, u16)) {
+    f[12..14].copy_from_slice(&tpid.to_be_bytes());
+    f[14..16].copy_from_slice(&tci.to_be_bytes());
 }
 
 /// Gives the received frame `buf` what its `virtio_net_hdr` says and appends it to `out` as
@@ -274,12 +279,11 @@ fn take_queued(
         pool.put(buf);
         return None;
     }
-    if let (Some((tpid, tci)), f) = (q.vlan, buf.frame_mut())
+    if let (Some(tag), f) = (q.vlan, buf.frame_mut())
         && f.len() >= 16
     {
         f.copy_within(4..16, 0);
-        f[12..14].copy_from_slice(&tpid.to_be_bytes());
-        f[14..16].copy_from_slice(&tci.to_be_bytes());
+        put_tag(f, tag);
     }
     Some((buf, vnet))
 }
@@ -399,11 +403,12 @@ impl PortIo for AfPacketPort {
             RingVersion::V3 => MAX_BLOCKS_PER_BURST,
         };
         let mut truncated = 0;
-        let mut queued = Vec::new();
+        // A V2 slot holds one frame: at most one waits on the socket per slot.
+        let mut queued = None;
         for _ in 0..max_slots {
             let got = sock.with_slot(self.next_slot, |slot| match version {
                 RingVersion::V2 => match parse_frame(slot) {
-                    Some(f) if f.queued => queued.push(Queued::of(&f)),
+                    Some(f) if f.queued => queued = Some(Queued::of(&f)),
                     Some(f) => truncated += u64::from(deliver(f, pool, out)),
                     None => truncated += 1,
                 },
@@ -416,7 +421,7 @@ impl PortIo for AfPacketPort {
             }
             self.next_slot = (self.next_slot + 1) % count;
             // In the ring's order: the socket queues whole frames in the order of their slots.
-            for q in queued.drain(..) {
+            if let Some(q) = queued.take() {
                 let kept = receive_queued(sock, pool, &q)
                     .is_some_and(|(buf, vnet)| accept(port, buf, &vnet, out));
                 truncated += u64::from(!kept);

@@ -87,13 +87,31 @@ pub(crate) fn received(h: &[u8; VNET_HDR_LEN]) -> Received {
 pub(crate) fn super_frame_header(buf: &crate::packet::PacketBuf) -> Option<[u8; VNET_HDR_LEN]> {
     let g = buf.gso()?;
     let frame = buf.frame();
-    let mut h = checksum_header(frame)?;
-    let l4 = usize::from(u16::from_ne_bytes([h[6], h[7]]));
-    let headers = frame.len().checked_sub(g.payload as usize).filter(|&n| n > l4)?;
-    h[1] = if g.v6 { GSO_TCPV6 } else { GSO_TCPV4 } | if g.ecn { GSO_ECN } else { 0 };
-    h[2..4].copy_from_slice(&u16::try_from(headers).ok()?.to_ne_bytes());
-    h[4..6].copy_from_slice(&g.size.to_ne_bytes());
-    Some(h)
+    let plain = crate::fastkey::extract(frame).filter(|p| p.protocol == IpProtocol::TCP.0)?;
+    let headers = frame.len().checked_sub(g.payload as usize).filter(|&n| n > plain.l4_offset)?;
+    let kind = if g.v6 { GSO_TCPV6 } else { GSO_TCPV4 } | if g.ecn { GSO_ECN } else { 0 };
+    let l4 = u16::try_from(plain.l4_offset).ok()?;
+    Some(header(l4, TCP_CHECKSUM_OFFSET, u16::try_from(headers).ok()?, Some((kind, g.size))))
+}
+
+/// A `virtio_net_hdr` asking for the checksum at `csum_offset` into the L4 header at
+/// `csum_start` (`VIRTIO_NET_HDR_F_NEEDS_CSUM`), with `hdr_len` octets of headers, and with
+/// `gso` = (type, segment size) for segmentation (virtio 1.2 §5.1.6.2).
+fn header(
+    csum_start: u16,
+    csum_offset: u16,
+    hdr_len: u16,
+    gso: Option<(u8, u16)>,
+) -> [u8; VNET_HDR_LEN] {
+    let (kind, size) = gso.unwrap_or((0, 0));
+    let mut h = [0u8; VNET_HDR_LEN];
+    h[0] = F_NEEDS_CSUM;
+    h[1] = kind;
+    h[2..4].copy_from_slice(&hdr_len.to_ne_bytes());
+    h[4..6].copy_from_slice(&size.to_ne_bytes());
+    h[6..8].copy_from_slice(&csum_start.to_ne_bytes());
+    h[8..10].copy_from_slice(&csum_offset.to_ne_bytes());
+    h
 }
 
 /// A frame to send, whether its TCP/UDP checksum is left to offload
@@ -141,13 +159,8 @@ pub(crate) fn checksum_header(frame: &[u8]) -> Option<[u8; VNET_HDR_LEN]> {
     let offset =
         if plain.protocol == IpProtocol::TCP.0 { TCP_CHECKSUM_OFFSET } else { UDP_CHECKSUM_OFFSET };
     let start = u16::try_from(plain.l4_offset).ok()?;
-    let mut h = [0u8; VNET_HDR_LEN];
-    h[0] = F_NEEDS_CSUM;
     // hdr_len: the headers up to the checksum field are in the linear part.
-    h[2..4].copy_from_slice(&(start + offset + 2).to_ne_bytes());
-    h[6..8].copy_from_slice(&start.to_ne_bytes());
-    h[8..10].copy_from_slice(&offset.to_ne_bytes());
-    Some(h)
+    Some(header(start, offset, start + offset + 2, None))
 }
 
 /// The fields of a TCP/IPv4 data segment coalescing compares.
@@ -296,14 +309,9 @@ pub(crate) fn merge(segments: &[impl ToSend], out: &mut Vec<u8>) -> Option<[u8; 
     let tcp = out.get_mut(first.l4..first.payload)?;
     tcp[13] |= last.flags & TCP_PSH;
     tcp[16..18].copy_from_slice(&pseudo.to_be_bytes());
-    let mut h = [0u8; VNET_HDR_LEN];
-    h[0] = F_NEEDS_CSUM;
-    h[1] = GSO_TCPV4;
-    h[2..4].copy_from_slice(&u16::try_from(first.payload).ok()?.to_ne_bytes());
-    h[4..6].copy_from_slice(&u16::try_from(first.len).ok()?.to_ne_bytes());
-    h[6..8].copy_from_slice(&u16::try_from(first.l4).ok()?.to_ne_bytes());
-    h[8..10].copy_from_slice(&TCP_CHECKSUM_OFFSET.to_ne_bytes());
-    Some(h)
+    let (l4, hdr_len) = (u16::try_from(first.l4).ok()?, u16::try_from(first.payload).ok()?);
+    let size = u16::try_from(first.len).ok()?;
+    Some(header(l4, TCP_CHECKSUM_OFFSET, hdr_len, Some((GSO_TCPV4, size))))
 }
 
 #[cfg(test)]
