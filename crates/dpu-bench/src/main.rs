@@ -43,8 +43,8 @@ struct Args {
     /// Duration of the UDP blaster or sink in seconds (internal).
     #[arg(long, default_value_t = 1, hide = true)]
     secs: u32,
-    /// nvmf: run only the figures whose name contains one of these (comma separated),
-    /// e.g. `randread_4k_qd32_vs,seqwrite`.
+    /// nvmf and switch: run only the figures whose name contains one of these (comma
+    /// separated), e.g. `randread_4k_qd32_vs,seqwrite` or `l2_cached,veth`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// nvmf: which side of each figure runs (one side alone, for profiling it).
@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
     match args.area {
         Area::Agent => agent::run(&args.bin_dir, args.scale_down).await,
         Area::Nvmf => nvmf::run(args.scale_down, &args.only, args.side).await,
-        Area::Switch => switch::run(&args.bin_dir, args.scale_down).await,
+        Area::Switch => switch::run(&args.bin_dir, args.scale_down, &args.only).await,
         Area::PlaintextPeer => agent::serve_plaintext_peer(args.port).await,
         Area::UdpBlast => switch::udp_blast(args.addr, args.secs),
         Area::UdpSink => switch::udp_sink(args.addr, args.secs),

@@ -366,7 +366,7 @@ struct Selection<'a> {
 
 impl Selection<'_> {
     fn wants(&self, name: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| name.contains(o.as_str()))
+        report::selected(self.only, name)
     }
 
     /// Prints a figure: compared with its peer when both sides ran, else the side that did.

@@ -2,6 +2,12 @@
 
 use serde_json::{Map, Value, json};
 
+/// True when the figure `name` is selected: `only` is empty, or one of its entries is part
+/// of the name (`--only l2_cached,veth`).
+pub fn selected(only: &[String], name: &str) -> bool {
+    only.is_empty() || only.iter().any(|o| name.contains(o.as_str()))
+}
+
 fn print(
     bench: &str,
     value: f64,

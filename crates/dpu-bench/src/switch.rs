@@ -318,7 +318,14 @@ fn report_vs_copy(name: &str, pps: f64, copy_pps: f64) {
     );
 }
 
-pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result<()> {
+/// Runs the figures whose names contain one of `only` (all when empty): the in-memory ones,
+/// then the lab's (`switch.veth_*`, all of them when any is selected).
+pub async fn run(
+    bin_dir: &std::path::Path,
+    scale_down: usize,
+    only: &[String],
+) -> anyhow::Result<()> {
+    let wants = |name: &str| report::selected(only, name);
     let time = Duration::from_millis(3000 / scale_down.max(1) as u64);
     let a_ip = Ipv4Addr::new(192, 0, 2, 1);
     let b_ip = Ipv4Addr::new(192, 0, 2, 2);
@@ -384,6 +391,9 @@ pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result
         ("switch.vxlan_decap_cached", 3, &decap),
         ("switch.l3_cached", 0, &routed),
     ] {
+        if !wants(name) {
+            continue;
+        }
         let pps = run_pipeline(&mut rig, port, time, cycle(frames));
         report_vs_copy(name, pps, peer);
     }
@@ -393,12 +403,22 @@ pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result
         st.hits as f64 / (st.hits + st.misses).max(1) as f64,
         "ratio",
     );
-    let pps = run_misses(&mut rig, &l2[0], time);
-    report_vs_copy("switch.l2_miss", pps, peer);
+    if wants("switch.l2_miss") {
+        let pps = run_misses(&mut rig, &l2[0], time);
+        report_vs_copy("switch.l2_miss", pps, peer);
+    }
     let mut base = None;
-    for (name, flows) in
-        [("switch.flows_1k", 1_000), ("switch.flows_100k", 100_000), ("switch.flows_1m", 1_000_000)]
-    {
+    let scaling = [
+        ("switch.flows_1k", 1_000),
+        ("switch.flows_100k", 100_000),
+        ("switch.flows_1m", 1_000_000),
+    ];
+    // The 1 K line is the others' base: it runs whenever one of them does.
+    let any_scaling = scaling.iter().any(|(name, _)| wants(name));
+    for (name, flows) in scaling {
+        if !wants(name) && !(any_scaling && base.is_none()) {
+            continue;
+        }
         let ns = ns_per_packet(run_flows(&mut rig, &l2[0], flows, time));
         let extra = [("mpps", 1e3 / ns)];
         match base {
@@ -410,6 +430,9 @@ pub async fn run(bin_dir: &std::path::Path, scale_down: usize) -> anyhow::Result
         }
     }
     flush_flows(&mut rig);
+    if !wants("switch.veth_") {
+        return Ok(());
+    }
     let secs = (10 / scale_down.max(1)).max(1) as u32;
     tokio::task::block_in_place(|| lab(bin_dir, secs))
 }
