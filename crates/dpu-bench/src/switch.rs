@@ -416,7 +416,7 @@ pub async fn run(
     // The 1 K line is the others' base: it runs whenever one of them does.
     let any_scaling = scaling.iter().any(|(name, _)| wants(name));
     for (name, flows) in scaling {
-        if !wants(name) && !(any_scaling && base.is_none()) {
+        if !(wants(name) || any_scaling && base.is_none()) {
             continue;
         }
         let ns = ns_per_packet(run_flows(&mut rig, &l2[0], flows, time));

@@ -10,16 +10,17 @@
 //! many valid and mutated frames, that whenever this returns a frame, `dissect` accepts it
 //! and yields the same key, tag and payload offset.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
 use dpu_wire::ethernet::{self, EtherType, VlanTag};
-use dpu_wire::{IpProtocol, MacAddr, geneve, vxlan};
+use dpu_wire::{IpProtocol, geneve, vxlan};
 
-/// The key fields of a plain frame.
+/// The key fields of a plain frame, read into the words of a
+/// [`crate::flow::PackedKey`] as they are read off the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PlainFrame {
-    pub dst: MacAddr,
-    pub src: MacAddr,
+    /// Destination MAC, its 48 bits.
+    pub dst: u64,
+    /// Source MAC, its 48 bits.
+    pub src: u64,
     /// The one 802.1Q tag, if any.
     pub tag: Option<VlanTag>,
     /// EtherType after the tag (IPv4 or IPv6).
@@ -28,8 +29,11 @@ pub(crate) struct PlainFrame {
     pub payload_offset: usize,
     /// Offset of the TCP/UDP header.
     pub l4_offset: usize,
-    pub src_ip: IpAddr,
-    pub dst_ip: IpAddr,
+    /// IPv6 (else IPv4).
+    pub v6: bool,
+    /// The source and destination addresses as 128-bit numbers, each low half then high
+    /// half (an IPv4 address is the low 32 bits).
+    pub ips: [u64; 4],
     /// TCP or UDP.
     pub protocol: u8,
     /// Source and destination ports.
@@ -40,14 +44,17 @@ fn be16(f: &[u8], at: usize) -> Option<u16> {
     f.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]))
 }
 
-fn mac_at(f: &[u8], at: usize) -> Option<MacAddr> {
-    f.get(at..at + 6).and_then(|b| b.try_into().ok()).map(MacAddr)
+fn be64(f: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(f.get(at..at + 8)?.try_into().ok()?))
 }
 
 /// The key fields of `frame` when it is plain (see the module docs), else `None`.
+#[inline]
 pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
-    let dst = mac_at(frame, 0)?;
-    let src = mac_at(frame, 6)?;
+    // The addresses as 48-bit numbers: two overlapping 8-octet reads, each shifted past the
+    // two octets that follow its address.
+    let dst = be64(frame, 0)? >> 16;
+    let src = be64(frame, 6)? >> 16;
     let mut ethertype = be16(frame, 12)?;
     let mut off = ethernet::HEADER_LEN;
     let mut tag = None;
@@ -57,8 +64,8 @@ pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
         off += ethernet::VLAN_TAG_LEN;
     }
     let ip = frame.get(off..)?;
-    // (source, destination, protocol, offset of L4 within `ip`, end of the IP packet)
-    let (src_ip, dst_ip, protocol, l4_off, end) = if ethertype == EtherType::IPV4.0 {
+    // (addresses, protocol, offset of L4 within `ip`, end of the IP packet)
+    let (v6, ips, protocol, l4_off, end) = if ethertype == EtherType::IPV4.0 {
         let first = *ip.first()?;
         let hl = usize::from(first & 0x0f) * 4;
         let total = usize::from(be16(ip, 2)?);
@@ -70,9 +77,8 @@ pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
         if be16(ip, 6)? & 0x3fff != 0 {
             return None;
         }
-        let a: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
-        let b: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
-        (IpAddr::V4(Ipv4Addr::from(a)), IpAddr::V4(Ipv4Addr::from(b)), ip[9], hl, total)
+        let addrs = be64(ip, 12)?;
+        (false, [addrs >> 32, 0, addrs & 0xffff_ffff, 0], ip[9], hl, total)
     } else if ethertype == EtherType::IPV6.0 {
         // RFC 8200 §3: a fixed 40-octet header; the next header must be the transport.
         let first = *ip.first()?;
@@ -80,9 +86,8 @@ pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
         if first >> 4 != 6 || ip.len() < end {
             return None;
         }
-        let a: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
-        let b: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
-        (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)), ip[6], 40, end)
+        let ips = [be64(ip, 16)?, be64(ip, 8)?, be64(ip, 32)?, be64(ip, 24)?];
+        (true, ips, ip[6], 40, end)
     } else {
         return None;
     };
@@ -110,8 +115,8 @@ pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
         ethertype,
         payload_offset: off,
         l4_offset: off + l4_off,
-        src_ip,
-        dst_ip,
+        v6,
+        ips,
         protocol,
         ports,
     })
@@ -121,7 +126,7 @@ pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::flow::FlowKey;
+    use crate::flow::{FlowKey, PackedKey};
     use crate::packet::PortId;
     use dpu_wire::dissect::dissect;
 
@@ -189,8 +194,8 @@ mod tests {
             && info.l3.is_some_and(|l3| l3.l4_offset == p.l4_offset)
             && info.l2.vlans.len() == usize::from(p.tag.is_some())
             && info.l2.vlans.outer() == p.tag
-            && FlowKey::new(port, None, p.tag.is_some(), 7, &info)
-                == FlowKey::from_plain(port, None, p.tag.is_some(), 7, &p)
+            && PackedKey::pack(&FlowKey::new(port, None, p.tag.is_some(), 7, &info))
+                == PackedKey::from_plain(port, None, p.tag.is_some(), 7, &p)
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -84,30 +84,6 @@ impl FlowKey {
         }
     }
 
-    /// The key of a frame read by the hit-path extractor (the same key [`FlowKey::new`]
-    /// gives for it; tested in `fastkey`).
-    pub(crate) fn from_plain(
-        in_port: PortId,
-        tunnel: Option<(u32, Ipv4Addr)>,
-        tagged: bool,
-        bridge: u16,
-        p: &PlainFrame,
-    ) -> Self {
-        FlowKey {
-            in_port,
-            tunnel,
-            tagged,
-            bridge,
-            dst: p.dst,
-            src: p.src,
-            ethertype: p.ethertype,
-            src_ip: Some(p.src_ip),
-            dst_ip: Some(p.dst_ip),
-            protocol: p.protocol,
-            l4: p.ports,
-        }
-    }
-
     /// A hash of the inner flow only (addresses, protocol, ports; not the ingress), stable
     /// across runs: the source of the outer UDP source port (RFC 7348 §5).
     pub fn entropy(&self) -> u32 {
@@ -125,6 +101,12 @@ fn mac_bits(m: MacAddr) -> u64 {
     u64::from_be_bytes([0, 0, a, b, c, d, e, f])
 }
 
+/// The MAC address in the low 48 bits of `bits`.
+fn mac_of(bits: u64) -> MacAddr {
+    let [_, _, a, b, c, d, e, f] = bits.to_be_bytes();
+    MacAddr([a, b, c, d, e, f])
+}
+
 /// An IP address as 128 bits plus its kind (0 none, 1 IPv4, 2 IPv6).
 fn ip_bits(ip: Option<IpAddr>) -> (u128, u64) {
     match ip {
@@ -134,30 +116,188 @@ fn ip_bits(ip: Option<IpAddr>) -> (u128, u64) {
     }
 }
 
-/// Hashes the key as a few packed words instead of field by field (one hash per frame on
-/// the hit path: fewer hasher rounds is most of its cost). Every field goes in, so equal
-/// keys hash equally.
-impl Hash for FlowKey {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        let (src_ip, src_kind) = ip_bits(self.src_ip);
-        let (dst_ip, dst_kind) = ip_bits(self.dst_ip);
-        let tunnel =
-            self.tunnel.map_or(0, |(vni, ip)| (u64::from(vni) << 32) | u64::from(u32::from(ip)));
-        h.write_u64(
-            u64::from(self.in_port.0)
-                | (u64::from(self.bridge) << 16)
-                | (u64::from(self.ethertype) << 32)
-                | (u64::from(self.protocol) << 48)
-                | (u64::from(self.tagged) << 56)
-                | (src_kind << 57)
-                | (dst_kind << 59)
-                | (u64::from(self.tunnel.is_some()) << 61),
+fn ip_of(bits: u128, kind: u64) -> Option<IpAddr> {
+    match kind {
+        1 => Some(IpAddr::V4(Ipv4Addr::from(bits as u32))),
+        2 => Some(IpAddr::V6(Ipv6Addr::from(bits))),
+        _ => None,
+    }
+}
+
+/// A [`FlowKey`] packed into eight words: what the cache stores, hashes and compares. On the
+/// hit path, equality is one 64-octet compare instead of a walk through the key's options and
+/// enums (perf put the derived compare at a tenth of a cached frame), and the hash takes
+/// whole words. Lossless: [`PackedKey::unpack`] gives the key back.
+///
+/// Words: 0 the small fields and the kinds of the optional ones, 1 and 2 the MAC addresses
+/// with one port each, 3 the tunnel, 4 and 5 the low and high halves of the IP source,
+/// 6 and 7 those of the IP destination (the high halves are zero but for IPv6).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PackedKey([u64; 8]);
+
+/// Word by word, without branches: the derived compare of the array became a call to the C
+/// library's `memcmp` (perf: 7 % of a cached frame).
+impl PartialEq for PackedKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.iter().zip(&other.0).fold(0, |diff, (a, b)| diff | (a ^ b)) == 0
+    }
+}
+
+impl Eq for PackedKey {}
+
+const SRC_KIND_SHIFT: u32 = 57;
+const DST_KIND_SHIFT: u32 = 59;
+const TUNNEL_BIT: u64 = 1 << 61;
+const TAGGED_BIT: u64 = 1 << 56;
+/// Either IP address is IPv6 (kind 2): the high halves may be non-zero.
+const ANY_V6: u64 = (2 << SRC_KIND_SHIFT) | (2 << DST_KIND_SHIFT);
+
+/// Word 0: the small fields, and the kinds of the optional ones.
+#[allow(clippy::too_many_arguments)]
+fn small_word(
+    in_port: PortId,
+    bridge: u16,
+    ethertype: u16,
+    protocol: u8,
+    tagged: bool,
+    src_kind: u64,
+    dst_kind: u64,
+    tunnel: bool,
+) -> u64 {
+    u64::from(in_port.0)
+        | (u64::from(bridge) << 16)
+        | (u64::from(ethertype) << 32)
+        | (u64::from(protocol) << 48)
+        | if tagged { TAGGED_BIT } else { 0 }
+        | (src_kind << SRC_KIND_SHIFT)
+        | (dst_kind << DST_KIND_SHIFT)
+        | if tunnel { TUNNEL_BIT } else { 0 }
+}
+
+/// Word 3: the tunnel's VNI and remote VTEP.
+fn tunnel_word(tunnel: Option<(u32, Ipv4Addr)>) -> u64 {
+    tunnel.map_or(0, |(vni, ip)| (u64::from(vni) << 32) | u64::from(u32::from(ip)))
+}
+
+impl PackedKey {
+    pub fn pack(k: &FlowKey) -> Self {
+        let (src_ip, src_kind) = ip_bits(k.src_ip);
+        let (dst_ip, dst_kind) = ip_bits(k.dst_ip);
+        let small = small_word(
+            k.in_port,
+            k.bridge,
+            k.ethertype,
+            k.protocol,
+            k.tagged,
+            src_kind,
+            dst_kind,
+            k.tunnel.is_some(),
         );
-        h.write_u64(mac_bits(self.dst) | (u64::from(self.l4.0) << 48));
-        h.write_u64(mac_bits(self.src) | (u64::from(self.l4.1) << 48));
-        h.write_u64(tunnel);
-        h.write_u128(src_ip);
-        h.write_u128(dst_ip);
+        PackedKey([
+            small,
+            mac_bits(k.dst) | (u64::from(k.l4.0) << 48),
+            mac_bits(k.src) | (u64::from(k.l4.1) << 48),
+            tunnel_word(k.tunnel),
+            src_ip as u64,
+            (src_ip >> 64) as u64,
+            dst_ip as u64,
+            (dst_ip >> 64) as u64,
+        ])
+    }
+
+    /// The key of a frame read by the hit-path extractor: the same as packing the key
+    /// [`FlowKey::new`] gives for it (tested in `fastkey`), without building that key.
+    pub fn from_plain(
+        in_port: PortId,
+        tunnel: Option<(u32, Ipv4Addr)>,
+        tagged: bool,
+        bridge: u16,
+        p: &PlainFrame,
+    ) -> Self {
+        let kind = if p.v6 { 2 } else { 1 };
+        let small = small_word(
+            in_port,
+            bridge,
+            p.ethertype,
+            p.protocol,
+            tagged,
+            kind,
+            kind,
+            tunnel.is_some(),
+        );
+        let [src_lo, src_hi, dst_lo, dst_hi] = p.ips;
+        PackedKey([
+            small,
+            p.dst | (u64::from(p.ports.0) << 48),
+            p.src | (u64::from(p.ports.1) << 48),
+            tunnel_word(tunnel),
+            src_lo,
+            src_hi,
+            dst_lo,
+            dst_hi,
+        ])
+    }
+
+    fn field(&self, word: usize, shift: u32, bits: u32) -> u64 {
+        (self.0[word] >> shift) & ((1 << bits) - 1)
+    }
+
+    pub fn bridge(&self) -> u16 {
+        self.field(0, 16, 16) as u16
+    }
+
+    pub fn tagged(&self) -> bool {
+        self.0[0] & TAGGED_BIT != 0
+    }
+
+    pub fn ethertype(&self) -> u16 {
+        self.field(0, 32, 16) as u16
+    }
+
+    pub fn protocol(&self) -> u8 {
+        self.field(0, 48, 8) as u8
+    }
+
+    pub fn dst(&self) -> MacAddr {
+        mac_of(self.0[1])
+    }
+
+    pub fn src(&self) -> MacAddr {
+        mac_of(self.0[2])
+    }
+
+    pub fn unpack(&self) -> FlowKey {
+        let w = &self.0;
+        let ip = |lo: u64, hi: u64| (u128::from(hi) << 64) | u128::from(lo);
+        FlowKey {
+            in_port: PortId(self.field(0, 0, 16) as u16),
+            tunnel: (w[0] & TUNNEL_BIT != 0)
+                .then(|| ((w[3] >> 32) as u32, Ipv4Addr::from(w[3] as u32))),
+            tagged: self.tagged(),
+            bridge: self.bridge(),
+            dst: self.dst(),
+            src: self.src(),
+            ethertype: self.ethertype(),
+            src_ip: ip_of(ip(w[4], w[5]), self.field(0, SRC_KIND_SHIFT, 2)),
+            dst_ip: ip_of(ip(w[6], w[7]), self.field(0, DST_KIND_SHIFT, 2)),
+            protocol: self.protocol(),
+            l4: ((w[1] >> 48) as u16, (w[2] >> 48) as u16),
+        }
+    }
+}
+
+/// Four 128-bit writes, three without IPv6 (whose high address halves are then zero): each
+/// is one multiply of the hasher. Equal keys have equal words, so they hash equally.
+impl Hash for PackedKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let pair = |a: u64, b: u64| (u128::from(b) << 64) | u128::from(a);
+        let w = &self.0;
+        h.write_u128(pair(w[0], w[1]));
+        h.write_u128(pair(w[2], w[3]));
+        h.write_u128(pair(w[4], w[6]));
+        if w[0] & ANY_V6 != 0 {
+            h.write_u128(pair(w[5], w[7]));
+        }
     }
 }
 
@@ -271,7 +411,7 @@ pub struct FlowStats {
 
 #[derive(Debug)]
 pub(crate) struct FlowCache {
-    map: HashMap<FlowKey, FlowEntry, foldhash::quality::RandomState>,
+    map: HashMap<PackedKey, FlowEntry, foldhash::quality::RandomState>,
     pub stats: FlowStats,
 }
 
@@ -291,9 +431,10 @@ impl FlowCache {
     /// verdict and entropy. The verdict is lent, not cloned: the caller takes what it needs
     /// from the entry itself (a cloned verdict read back was a store-forwarding stall).
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn lookup<R>(
         &mut self,
-        key: &FlowKey,
+        key: &PackedKey,
         config_epoch: u64,
         bridge_epoch: u64,
         now: Instant,
@@ -324,7 +465,7 @@ impl FlowCache {
     #[allow(clippy::too_many_arguments)]
     pub fn insert(
         &mut self,
-        key: FlowKey,
+        key: PackedKey,
         verdict: Verdict,
         config_epoch: u64,
         bridge_epoch: u64,
@@ -360,7 +501,9 @@ impl FlowCache {
         current: impl Fn(&FlowKey, &FlowEntry) -> bool,
     ) {
         let before = self.map.len();
-        self.map.retain(|k, e| now.saturating_duration_since(e.last_used) < idle && current(k, e));
+        self.map.retain(|k, e| {
+            now.saturating_duration_since(e.last_used) < idle && current(&k.unpack(), e)
+        });
         self.stats.expired += (before - self.map.len()) as u64;
         self.stats.entries = self.map.len();
     }
@@ -369,7 +512,79 @@ impl FlowCache {
         FlowStats { entries: self.map.len(), ..self.stats }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&FlowKey, &FlowEntry)> {
-        self.map.iter()
+    pub fn iter(&self) -> impl Iterator<Item = (FlowKey, &FlowEntry)> {
+        self.map.iter().map(|(k, e)| (k.unpack(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys that differ in every field, one at a time, with each kind of the optional ones.
+    fn keys() -> Vec<FlowKey> {
+        let base = FlowKey {
+            in_port: PortId(3),
+            tunnel: None,
+            tagged: false,
+            bridge: 7,
+            dst: MacAddr([2, 0, 0, 0, 0, 2]),
+            src: MacAddr([2, 0, 0, 0, 0, 1]),
+            ethertype: 0x0800,
+            src_ip: Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))),
+            dst_ip: Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2))),
+            protocol: 17,
+            l4: (4321, 53),
+        };
+        let v6 = |n: u16| Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0xffff, n)));
+        let all_ones = MacAddr([0xff; 6]);
+        vec![
+            base,
+            FlowKey { in_port: PortId(u16::MAX), ..base },
+            FlowKey { tunnel: Some((0x00ff_ffff, Ipv4Addr::new(198, 51, 100, 2))), ..base },
+            FlowKey { tunnel: Some((0, Ipv4Addr::UNSPECIFIED)), ..base },
+            FlowKey { tagged: true, ..base },
+            FlowKey { bridge: u16::MAX, ..base },
+            FlowKey { dst: all_ones, ..base },
+            FlowKey { src: all_ones, ..base },
+            FlowKey { ethertype: 0x86dd, src_ip: v6(1), dst_ip: v6(2), ..base },
+            FlowKey { src_ip: v6(1), ..base },
+            FlowKey { dst_ip: v6(2), ..base },
+            FlowKey { src_ip: Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), ..base },
+            FlowKey { src_ip: None, dst_ip: None, protocol: 0, l4: (0, 0), ..base },
+            FlowKey { protocol: u8::MAX, ..base },
+            FlowKey { l4: (u16::MAX, u16::MAX), ..base },
+            FlowKey { l4: (0, 0), ..base },
+        ]
+    }
+
+    #[test]
+    fn packing_is_lossless_and_keeps_keys_apart() {
+        let keys = keys();
+        for (i, a) in keys.iter().enumerate() {
+            assert_eq!(PackedKey::pack(a).unpack(), *a, "round trip of {a:?}");
+            for b in &keys[i + 1..] {
+                assert_ne!(PackedKey::pack(a), PackedKey::pack(b), "{a:?} and {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cache_finds_each_key_and_only_it() {
+        let now = Instant::now();
+        let mut cache = FlowCache::new(64);
+        let keys = keys();
+        for (i, k) in keys.iter().enumerate() {
+            let out = Out::Port { port: PortId(i as u16), tag: None };
+            cache.insert(PackedKey::pack(k), Verdict::Forward(Outs::one(out)), 1, 1, 0, now, 60);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            let got = cache.lookup(&PackedKey::pack(k), 1, 1, now, 60, |v, _| v.clone());
+            let out = Out::Port { port: PortId(i as u16), tag: None };
+            assert_eq!(got, Some(Verdict::Forward(Outs::one(out))), "{k:?}");
+        }
+        let listed: Vec<FlowKey> = cache.iter().map(|(k, _)| k).collect();
+        assert_eq!(listed.len(), keys.len());
+        assert!(keys.iter().all(|k| listed.contains(k)));
     }
 }

@@ -38,7 +38,7 @@ use serde::Serialize;
 use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
 use crate::counters::{DropReason, PortCounters, PortCountersView};
 use crate::fastkey;
-use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Outs, Verdict};
+use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Outs, PackedKey, Verdict};
 use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
 
@@ -566,6 +566,7 @@ impl Switch {
         }
     }
 
+    #[inline(always)]
     fn send(&mut self, port: PortId, buf: PacketBuf, out: &mut Vec<Tx>) {
         if let Some(p) = self.port_mut(port) {
             p.counters.tx_packets += buf.segments();
@@ -629,7 +630,7 @@ impl Switch {
                 return self.count_drop(port, DropReason::MtuExceeded);
             }
             let tags = Tags { count: usize::from(plain.tag.is_some()), outer: plain.tag };
-            let key = |bridge, tagged| FlowKey::from_plain(port, None, tagged, bridge, &plain);
+            let key = |bridge, tagged| PackedKey::from_plain(port, None, tagged, bridge, &plain);
             return self.port_rx(now, port, buf, tags, key, out);
         }
         let info = match dissect(buf.frame()) {
@@ -643,20 +644,22 @@ impl Switch {
             self.uplink_rx(now, port, buf, &info, out);
         } else {
             let tags = Tags::of(&info.l2.vlans);
-            let key = |bridge, tagged| FlowKey::new(port, None, tagged, bridge, &info);
+            let key =
+                |bridge, tagged| PackedKey::pack(&FlowKey::new(port, None, tagged, bridge, &info));
             self.port_rx(now, port, buf, tags, key, out);
         }
     }
 
     /// A frame from a local port: VLAN classification, then `key(bridge, tagged)` is
     /// forwarded.
+    #[inline(always)]
     fn port_rx(
         &mut self,
         now: Instant,
         port: PortId,
         buf: PacketBuf,
         tags: Tags,
-        key: impl FnOnce(u16, bool) -> FlowKey,
+        key: impl FnOnce(u16, bool) -> PackedKey,
         out: &mut Vec<Tx>,
     ) {
         let Some(p) = self.port(port) else { return };
@@ -674,35 +677,36 @@ impl Switch {
     fn forward(
         &mut self,
         now: Instant,
-        key: FlowKey,
+        key: PackedKey,
         ingress: Ingress,
         mut buf: PacketBuf,
         out: &mut Vec<Tx>,
     ) {
-        let src = key.src;
+        let src = key.src();
         if src.is_multicast() || src == MacAddr::ZERO {
             return self.count_drop(ingress.port, DropReason::BadSrcMac);
         }
-        let b = usize::from(key.bridge);
+        let (bridge, dst, ethertype) = (key.bridge(), key.dst(), key.ethertype());
+        let b = usize::from(bridge);
         let Some((bridge_epoch, svi)) = self.bridges.get(b).map(|br| (br.epoch, br.svi)) else {
             return self.count_drop(ingress.port, DropReason::NoBridge);
         };
         let to_svi_mac =
-            svi.is_some_and(|si| self.svis.get(usize::from(si)).is_some_and(|s| s.mac == key.dst));
+            svi.is_some_and(|si| self.svis.get(usize::from(si)).is_some_and(|s| s.mac == dst));
         // The SVI's own traffic (ARP for the gateway, ICMPv6 neighbour discovery, packets to
         // the gateway address) is consumed here and never cached. Anything else (most
         // frames) cannot be, and skips the check.
         let maybe_control = to_svi_mac
-            || key.ethertype == EtherType::ARP.0
-            || (key.ethertype == EtherType::IPV6.0 && key.protocol == IpProtocol::ICMPV6.0);
+            || ethertype == EtherType::ARP.0
+            || (ethertype == EtherType::IPV6.0 && key.protocol() == IpProtocol::ICMPV6.0);
         if maybe_control
             && let Some(si) = svi
-            && self.svi_control(now, si, &key, &mut buf, ingress, out)
+            && self.svi_control(now, si, &key.unpack(), &mut buf, ingress, out)
         {
             return;
         }
-        let routed = to_svi_mac
-            && (key.ethertype == EtherType::IPV4.0 || key.ethertype == EtherType::IPV6.0);
+        let routed =
+            to_svi_mac && (ethertype == EtherType::IPV4.0 || ethertype == EtherType::IPV6.0);
         let epoch = if routed { self.routed_epoch() } else { bridged_epoch(bridge_epoch) };
         let len = buf.len();
         // A hit with a single output (most flows) yields that output, small enough to come
@@ -721,19 +725,21 @@ impl Switch {
         });
         let (single, entropy) = match hit {
             Some(hit) => {
-                self.mac.touch(key.bridge, src, now);
+                self.mac.touch(bridge, src, now);
                 hit
             }
             None => {
-                self.learn(key.bridge, src, ingress.from, now);
+                // The slow path reads the key's fields.
+                let full = key.unpack();
+                self.learn(bridge, src, ingress.from, now);
                 let new = match (routed, svi) {
-                    (true, Some(si)) => match self.route(&key, si) {
+                    (true, Some(si)) => match self.route(&full, si) {
                         Ok(v) => v,
-                        Err(miss) => return self.l3_miss(now, miss, si, &key, buf, ingress, out),
+                        Err(miss) => return self.l3_miss(now, miss, si, &full, buf, ingress, out),
                     },
-                    _ => self.decide(&key, ingress),
+                    _ => self.decide(&full, ingress),
                 };
-                let entropy = dpu_wire::vxlan::source_port(key.entropy());
+                let entropy = dpu_wire::vxlan::source_port(full.entropy());
                 let epoch = if routed {
                     self.routed_epoch()
                 } else {
@@ -747,7 +753,7 @@ impl Switch {
         if let Some(Verdict::Drop(r)) = verdict {
             return self.count_drop(ingress.port, r);
         }
-        if key.tagged {
+        if key.tagged() {
             match ethernet::pop_vlan(buf.frame_mut(), len) {
                 Ok(Some((_, n))) => {
                     buf.set_len(n);
@@ -768,9 +774,9 @@ impl Switch {
                     && buf.wire_len().saturating_sub(ethernet::HEADER_LEN) > usize::from(mtu)
                 {
                     let df = buf.frame().get(20).is_some_and(|b| b & 0x40 != 0);
-                    if key.ethertype == EtherType::IPV6.0 || df {
+                    if ethertype == EtherType::IPV6.0 || df {
                         let kind = IcmpKind::TooBig { mtu };
-                        self.icmp_error(now, ingress_svi, &key, &buf, kind, out);
+                        self.icmp_error(now, ingress_svi, &key.unpack(), &buf, kind, out);
                     }
                     return self.count_drop(ingress.port, DropReason::MtuExceeded);
                 }
@@ -779,7 +785,7 @@ impl Switch {
                     Err(dpu_wire::Error::TtlExpired) => {
                         // RFC 1812 §5.3.1: discard, and send time exceeded (code 0).
                         let kind = IcmpKind::TimeExceeded;
-                        self.icmp_error(now, ingress_svi, &key, &buf, kind, out);
+                        self.icmp_error(now, ingress_svi, &key.unpack(), &buf, kind, out);
                         return self.count_drop(ingress.port, dpu_wire::Error::TtlExpired.into());
                     }
                     Err(e) => return self.count_drop(ingress.port, e.into()),
@@ -813,6 +819,7 @@ impl Switch {
         self.output(now, *last, entropy, buf, out);
     }
 
+    #[inline(always)]
     fn output(&mut self, now: Instant, o: Out, entropy: u16, buf: PacketBuf, out: &mut Vec<Tx>) {
         match o {
             Out::Port { port, tag } => self.output_port(port, tag, buf, out),
@@ -874,6 +881,7 @@ impl Switch {
         Verdict::Forward(Outs::from(outs))
     }
 
+    #[inline(always)]
     fn output_port(
         &mut self,
         port: PortId,
@@ -1144,7 +1152,7 @@ impl Switch {
             Some(plain) if plain.tag.is_some() => {
                 return self.count_drop(port, DropReason::InnerVlan);
             }
-            Some(plain) => FlowKey::from_plain(port, tunnel, false, bridge, &plain),
+            Some(plain) => PackedKey::from_plain(port, tunnel, false, bridge, &plain),
             None => {
                 let inner = match dissect(buf.frame()) {
                     Ok(i) => i,
@@ -1153,7 +1161,7 @@ impl Switch {
                 if !inner.l2.vlans.is_empty() {
                     return self.count_drop(port, DropReason::InnerVlan);
                 }
-                FlowKey::new(port, tunnel, false, bridge, &inner)
+                PackedKey::pack(&FlowKey::new(port, tunnel, false, bridge, &inner))
             }
         };
         self.forward(now, key, Ingress { port, from: Dest::Vtep(src) }, buf, out);
