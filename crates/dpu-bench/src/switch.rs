@@ -166,8 +166,31 @@ impl Stopwatch {
     }
 }
 
-/// Frames per second through `rig` from `port`; `next` supplies each received frame (copied
-/// into a pooled packet buffer, as the worker does).
+/// Rounds an in-memory figure is split into; the figure is its best round's rate. The
+/// machine is shared: another tenant's burst of work slows a round (through the caches,
+/// memory bandwidth, the host's scheduling) and never speeds one up, so the best round is
+/// the closest to the pipeline's own cost. Ours and the copy floor are measured alike.
+const ROUNDS: u32 = 10;
+
+/// The best rate of [`ROUNDS`] rounds over `time`: each round calls `burst` (which returns
+/// the frames it handled) until the round's share of `time` has passed.
+fn best_rate(time: Duration, mut burst: impl FnMut() -> u64) -> f64 {
+    let round = time / ROUNDS;
+    let mut best = 0f64;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let clock = Stopwatch::start();
+        let mut n = 0u64;
+        while start.elapsed() < round {
+            n += burst();
+        }
+        best = best.max(n as f64 / clock.elapsed().as_secs_f64().max(1e-9));
+    }
+    best
+}
+
+/// Frames per second through `rig` from `port` (best round); `next` supplies each received
+/// frame (copied into a pooled packet buffer, as the worker does).
 fn run_pipeline(
     rig: &mut Rig,
     port: usize,
@@ -178,41 +201,33 @@ fn run_pipeline(
     let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
     let mut pool = BufPool::default();
     let id = rig.ids[port];
-    let start = Instant::now();
-    let clock = Stopwatch::start();
-    let mut n = 0u64;
-    while start.elapsed() < time {
+    best_rate(time, || {
         for _ in 0..BURST {
             rx.push(Rx { port: id, buf: next(&mut pool) });
         }
         rig.sw.process(Instant::now(), &mut rx, &mut out);
-        n += BURST as u64;
         for t in out.drain(..) {
             pool.put(t.buf);
         }
-    }
-    n as f64 / clock.elapsed().as_secs_f64()
+        BURST as u64
+    })
 }
 
-/// The copy floor: the same pooled buffers, moved straight to the output.
+/// The copy floor (best round): the same pooled buffers, moved straight to the output.
 fn run_copy(frames: &[Vec<u8>], time: Duration) -> f64 {
     let mut out: Vec<Tx> = Vec::with_capacity(BURST);
     let mut pool = BufPool::default();
     let mut next = cycle(frames);
-    let start = Instant::now();
-    let clock = Stopwatch::start();
-    let mut n = 0u64;
-    while start.elapsed() < time {
+    best_rate(time, || {
         for _ in 0..BURST {
             out.push(Tx { port: PortId(1), buf: next(&mut pool) });
         }
-        n += BURST as u64;
         std::hint::black_box(&out);
         for t in out.drain(..) {
             pool.put(t.buf);
         }
-    }
-    n as f64 / clock.elapsed().as_secs_f64()
+        BURST as u64
+    })
 }
 
 /// Cycles through `frames`.
