@@ -13,31 +13,20 @@
 use dpu_wire::ethernet::{self, EtherType, VlanTag};
 use dpu_wire::{IpProtocol, geneve, vxlan};
 
-/// The key fields of a plain frame, read into the words of a
-/// [`crate::flow::PackedKey`] as they are read off the frame.
+/// What the switch needs of a plain frame: its key's words as the frame gives them, and
+/// where its headers are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PlainFrame {
-    /// Destination MAC, its 48 bits.
-    pub dst: u64,
-    /// Source MAC, its 48 bits.
-    pub src: u64,
     /// The one 802.1Q tag, if any.
     pub tag: Option<VlanTag>,
-    /// EtherType after the tag (IPv4 or IPv6).
-    pub ethertype: u16,
     /// Offset of the IP header.
     pub payload_offset: usize,
     /// Offset of the TCP/UDP header.
     pub l4_offset: usize,
-    /// IPv6 (else IPv4).
-    pub v6: bool,
-    /// The source and destination addresses as 128-bit numbers, each low half then high
-    /// half (an IPv4 address is the low 32 bits).
-    pub ips: [u64; 4],
     /// TCP or UDP.
     pub protocol: u8,
-    /// Source and destination ports.
-    pub ports: (u16, u16),
+    /// The flow key's words but for the ingress and tunnel ([`crate::flow::plain_words`]).
+    pub key: [u64; 8],
 }
 
 fn be16(f: &[u8], at: usize) -> Option<u16> {
@@ -109,16 +98,11 @@ pub(crate) fn extract(frame: &[u8]) -> Option<PlainFrame> {
         return None;
     }
     Some(PlainFrame {
-        dst,
-        src,
         tag,
-        ethertype,
         payload_offset: off,
         l4_offset: off + l4_off,
-        v6,
-        ips,
         protocol,
-        ports,
+        key: crate::flow::plain_words(ethertype, protocol, v6, (dst, src), ports, ips),
     })
 }
 

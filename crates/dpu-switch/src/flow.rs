@@ -152,26 +152,46 @@ const TAGGED_BIT: u64 = 1 << 56;
 /// Either IP address is IPv6 (kind 2): the high halves may be non-zero.
 const ANY_V6: u64 = (2 << SRC_KIND_SHIFT) | (2 << DST_KIND_SHIFT);
 
-/// Word 0: the small fields, and the kinds of the optional ones.
-#[allow(clippy::too_many_arguments)]
-fn small_word(
-    in_port: PortId,
-    bridge: u16,
-    ethertype: u16,
-    protocol: u8,
-    tagged: bool,
-    src_kind: u64,
-    dst_kind: u64,
-    tunnel: bool,
-) -> u64 {
-    u64::from(in_port.0)
-        | (u64::from(bridge) << 16)
-        | (u64::from(ethertype) << 32)
+/// The part of word 0 a frame gives: EtherType, protocol, the kinds of the addresses.
+fn frame_bits(ethertype: u16, protocol: u8, src_kind: u64, dst_kind: u64) -> u64 {
+    (u64::from(ethertype) << 32)
         | (u64::from(protocol) << 48)
-        | if tagged { TAGGED_BIT } else { 0 }
         | (src_kind << SRC_KIND_SHIFT)
         | (dst_kind << DST_KIND_SHIFT)
+}
+
+/// The part of word 0 where the frame came from: port, bridge, tag, tunnel.
+fn ingress_bits(in_port: PortId, bridge: u16, tagged: bool, tunnel: bool) -> u64 {
+    u64::from(in_port.0)
+        | (u64::from(bridge) << 16)
+        | if tagged { TAGGED_BIT } else { 0 }
         | if tunnel { TUNNEL_BIT } else { 0 }
+}
+
+/// The words of the key of a plain frame as far as the frame gives them (the ingress bits
+/// and the tunnel word zero): what the hit-path extractor reads, completed by
+/// [`PackedKey::from_plain`]. MACs are 48-bit numbers; `ips` are the source and destination
+/// as 128-bit numbers, each low half then high half.
+pub(crate) fn plain_words(
+    ethertype: u16,
+    protocol: u8,
+    v6: bool,
+    (dst, src): (u64, u64),
+    ports: (u16, u16),
+    ips: [u64; 4],
+) -> [u64; 8] {
+    let kind = if v6 { 2 } else { 1 };
+    let [src_lo, src_hi, dst_lo, dst_hi] = ips;
+    [
+        frame_bits(ethertype, protocol, kind, kind),
+        dst | (u64::from(ports.0) << 48),
+        src | (u64::from(ports.1) << 48),
+        0,
+        src_lo,
+        src_hi,
+        dst_lo,
+        dst_hi,
+    ]
 }
 
 /// Word 3: the tunnel's VNI and remote VTEP.
@@ -183,18 +203,9 @@ impl PackedKey {
     pub fn pack(k: &FlowKey) -> Self {
         let (src_ip, src_kind) = ip_bits(k.src_ip);
         let (dst_ip, dst_kind) = ip_bits(k.dst_ip);
-        let small = small_word(
-            k.in_port,
-            k.bridge,
-            k.ethertype,
-            k.protocol,
-            k.tagged,
-            src_kind,
-            dst_kind,
-            k.tunnel.is_some(),
-        );
         PackedKey([
-            small,
+            frame_bits(k.ethertype, k.protocol, src_kind, dst_kind)
+                | ingress_bits(k.in_port, k.bridge, k.tagged, k.tunnel.is_some()),
             mac_bits(k.dst) | (u64::from(k.l4.0) << 48),
             mac_bits(k.src) | (u64::from(k.l4.1) << 48),
             tunnel_word(k.tunnel),
@@ -214,28 +225,10 @@ impl PackedKey {
         bridge: u16,
         p: &PlainFrame,
     ) -> Self {
-        let kind = if p.v6 { 2 } else { 1 };
-        let small = small_word(
-            in_port,
-            bridge,
-            p.ethertype,
-            p.protocol,
-            tagged,
-            kind,
-            kind,
-            tunnel.is_some(),
-        );
-        let [src_lo, src_hi, dst_lo, dst_hi] = p.ips;
-        PackedKey([
-            small,
-            p.dst | (u64::from(p.ports.0) << 48),
-            p.src | (u64::from(p.ports.1) << 48),
-            tunnel_word(tunnel),
-            src_lo,
-            src_hi,
-            dst_lo,
-            dst_hi,
-        ])
+        let mut w = p.key;
+        w[0] |= ingress_bits(in_port, bridge, tagged, tunnel.is_some());
+        w[3] = tunnel_word(tunnel);
+        PackedKey(w)
     }
 
     fn field(&self, word: usize, shift: u32, bits: u32) -> u64 {

@@ -1402,7 +1402,12 @@ impl Tags {
 }
 
 /// VLAN classification on ingress: `(vlan, frame carried a tag)`.
+#[inline]
 fn classify(mode: &PortMode, tags: Tags) -> Result<(u16, bool), DropReason> {
+    // The common case first: an untagged frame on an access port.
+    if let (0, PortMode::Access { vlan }) = (tags.count, mode) {
+        return Ok((*vlan, false));
+    }
     if tags.count > 1 {
         return Err(DropReason::VlanNotAllowed);
     }
