@@ -566,6 +566,9 @@ impl Switch {
         }
     }
 
+    // Inlined, as `port_rx`, `output` and `output_port`: each is on every cached frame's
+    // path, and a call moved the frame's buffer through one more stack frame (callgrind:
+    // 870 -> 832 instructions per cached L2 frame for the four).
     #[inline(always)]
     fn send(&mut self, port: PortId, buf: PacketBuf, out: &mut Vec<Tx>) {
         if let Some(p) = self.port_mut(port) {
