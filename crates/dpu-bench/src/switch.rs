@@ -633,24 +633,26 @@ fn measure_bridge(
     gro: bool,
 ) -> anyhow::Result<VethFigures> {
     use dpu_lab::Role;
-    let set_gro = |state: &str| -> anyhow::Result<()> {
-        for p in REPRESENTORS {
-            lab.run_in(Role::Dpu, ["ethtool", "-K", p, "gro", state])?;
-        }
-        Ok(())
-    };
     let figures = (|| {
         lab.run_in(Role::Dpu, ["ip", "link", "add", "br0", "type", "bridge"])?;
         for p in REPRESENTORS {
             lab.run_in(Role::Dpu, ["ip", "link", "set", p, "master", "br0"])?;
         }
         lab.run_in(Role::Dpu, ["ip", "link", "set", "br0", "up"])?;
-        set_gro(if gro { "on" } else { "off" })?;
+        set_gro(lab, if gro { "on" } else { "off" })?;
         measure_veth(lab, bin_dir, secs)
     })();
     let _ = lab.run_in(Role::Dpu, ["ip", "link", "del", "br0"]);
-    set_gro("off")?;
+    set_gro(lab, "off")?;
     figures
+}
+
+/// Turns GRO on or off (`state`) on both representors.
+fn set_gro(lab: &dpu_lab::Lab, state: &str) -> anyhow::Result<()> {
+    for p in REPRESENTORS {
+        lab.run_in(dpu_lab::Role::Dpu, ["ethtool", "-K", p, "gro", state])?;
+    }
+    Ok(())
 }
 
 /// The lab's two representors, which the switch or the bridge connects.
@@ -713,9 +715,7 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     let v3 = measure_ours(&lab, bin_dir, secs, &["--rx-ring", "v3"])?;
     let no_spin = measure_ours(&lab, bin_dir, secs, &["--rx-spin-us", "0"])?;
     // The runs above left GRO on (the switch turned it on); these leave it as they find it.
-    for p in REPRESENTORS {
-        lab.run_in(Role::Dpu, ["ethtool", "-K", p, "gro", "off"])?;
-    }
+    set_gro(&lab, "off")?;
     let no_gro = measure_ours(&lab, bin_dir, secs, &["--no-port-gro"])?;
     let plain = measure_ours(&lab, bin_dir, secs, &["--no-port-gro", "--no-tcp-coalescing"])?;
     report_veth("", &default, &bridge);

@@ -491,12 +491,10 @@ impl FlowCache {
         &mut self,
         now: Instant,
         idle: std::time::Duration,
-        current: impl Fn(&FlowKey, &FlowEntry) -> bool,
+        current: impl Fn(&PackedKey, &FlowEntry) -> bool,
     ) {
         let before = self.map.len();
-        self.map.retain(|k, e| {
-            now.saturating_duration_since(e.last_used) < idle && current(&k.unpack(), e)
-        });
+        self.map.retain(|k, e| now.saturating_duration_since(e.last_used) < idle && current(k, e));
         self.stats.expired += (before - self.map.len()) as u64;
         self.stats.entries = self.map.len();
     }

@@ -1196,7 +1196,11 @@ impl Switch {
         let epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
         self.flows.sweep(now, FLOW_IDLE, |k, e| {
             e.config_epoch == config_epoch
-                && epoch_current(e.bridge_epoch, epochs.get(usize::from(k.bridge)).copied(), routed)
+                && epoch_current(
+                    e.bridge_epoch,
+                    epochs.get(usize::from(k.bridge())).copied(),
+                    routed,
+                )
         });
         let unresolved: Vec<Ipv4Addr> = self
             .remotes
@@ -1405,22 +1409,17 @@ impl Tags {
 }
 
 /// VLAN classification on ingress: `(vlan, frame carried a tag)`.
-#[inline]
 fn classify(mode: &PortMode, tags: Tags) -> Result<(u16, bool), DropReason> {
-    // The common case first: an untagged frame on an access port.
-    if let (0, PortMode::Access { vlan }) = (tags.count, mode) {
-        return Ok((*vlan, false));
-    }
     if tags.count > 1 {
         return Err(DropReason::VlanNotAllowed);
     }
-    let tag = tags.outer;
-    if tag.is_some_and(|t| t.tpid != EtherType::VLAN) {
-        return Err(DropReason::VlanNotAllowed);
-    }
-    // A priority tag (VID 0) counts as untagged (IEEE 802.1Q §6.9.1).
-    let vid = tag.map(|t| t.vid).filter(|v| *v != 0);
-    let tagged = tag.is_some();
+    let tagged = tags.outer.is_some();
+    // Untagged, or a priority tag (VID 0), which counts as untagged (IEEE 802.1Q §6.9.1).
+    let vid = match tags.outer {
+        None => None,
+        Some(t) if t.tpid != EtherType::VLAN => return Err(DropReason::VlanNotAllowed),
+        Some(t) => Some(t.vid).filter(|v| *v != 0),
+    };
     match (mode, vid) {
         (PortMode::Access { vlan }, None) => Ok((*vlan, tagged)),
         (PortMode::Trunk { native_vlan: Some(n), .. }, None) => Ok((*n, tagged)),
