@@ -9,10 +9,10 @@
 //! effect on the very next frame of every affected flow.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dpu_wire::MacAddr;
 use dpu_wire::dissect::{FrameInfo, L4Info};
@@ -83,16 +83,6 @@ impl FlowKey {
             l4,
         }
     }
-
-    /// A hash of the inner flow only (addresses, protocol, ports; not the ingress), stable
-    /// across runs: the source of the outer UDP source port (RFC 7348 §5).
-    pub fn entropy(&self) -> u32 {
-        let mut h = DefaultHasher::new();
-        (self.src, self.dst, self.ethertype, self.src_ip, self.dst_ip, self.protocol, self.l4)
-            .hash(&mut h);
-        let v = h.finish();
-        (v ^ (v >> 32)) as u32
-    }
 }
 
 /// 48 bits of a MAC address.
@@ -149,6 +139,8 @@ const SRC_KIND_SHIFT: u32 = 57;
 const DST_KIND_SHIFT: u32 = 59;
 const TUNNEL_BIT: u64 = 1 << 61;
 const TAGGED_BIT: u64 = 1 << 56;
+/// The bits of word 0 that say where the frame came from ([`ingress_bits`]).
+const INGRESS_MASK: u64 = 0xffff_ffff | TAGGED_BIT | TUNNEL_BIT;
 /// Either IP address is IPv6 (kind 2): the high halves may be non-zero.
 const ANY_V6: u64 = (2 << SRC_KIND_SHIFT) | (2 << DST_KIND_SHIFT);
 
@@ -259,6 +251,18 @@ impl PackedKey {
         mac_of(self.0[2])
     }
 
+    /// A hash of the inner flow only (addresses, EtherType, protocol, ports; not the ingress
+    /// or tunnel), the same in every run: the source of the outer UDP source port (RFC 7348
+    /// §5). Computed where a frame is encapsulated rather than stored with the flow.
+    pub fn entropy(&self) -> u16 {
+        const INNER_FLOW: foldhash::quality::FixedState =
+            foldhash::quality::FixedState::with_seed(0x7348_0005);
+        let w = &self.0;
+        let frame = w[0] & !(INGRESS_MASK);
+        let v = INNER_FLOW.hash_one([frame, w[1], w[2], w[4], w[5], w[6], w[7]]);
+        dpu_wire::vxlan::source_port((v ^ (v >> 32)) as u32)
+    }
+
     pub fn unpack(&self) -> FlowKey {
         let w = &self.0;
         let ip = |lo: u64, hi: u64| (u128::from(hi) << 64) | u128::from(lo);
@@ -357,11 +361,10 @@ pub enum Verdict {
     Drop(DropReason),
     /// Send copies to these outputs (none: a flood with no other member).
     Forward(Outs),
-    /// Route (IPv4): check the header, decrement the TTL, rewrite the MAC addresses, then
-    /// send to the outputs in the egress bridge.
+    /// Route (IPv4 or IPv6): check the header, decrement the TTL (hop limit), rewrite the
+    /// MAC addresses, then send to the outputs in the egress bridge. The SVI the frame came
+    /// in on (the source of ICMP errors) is its bridge's.
     Route {
-        /// The SVI the frame came in on (source of ICMP errors).
-        ingress_svi: u16,
         /// The egress SVI's MAC.
         src_mac: MacAddr,
         /// The next hop's MAC.
@@ -371,16 +374,89 @@ pub enum Verdict {
     },
 }
 
+/// A cached flow: its verdict, the epochs it was computed under, its counters and times.
+///
+/// Exactly one cache line, and aligned to one, so that with its 64-octet key a table bucket
+/// is two whole lines: a hit reads the key's line and this one (168-octet buckets straddled
+/// three or four). Hence the narrow fields: epochs are kept as 32-bit stamps ([`stamp`]),
+/// times as milliseconds (last use) and seconds (creation) since the cache's start.
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 pub(crate) struct FlowEntry {
     pub verdict: Verdict,
-    pub config_epoch: u64,
-    pub bridge_epoch: u64,
-    pub entropy: u16,
+    config_stamp: u32,
+    bridge_stamp: u32,
     pub packets: u64,
     pub bytes: u64,
-    pub created: Instant,
-    pub last_used: Instant,
+    /// [`Clock::millis`] of the last hit (wrapping; the idle sweep bounds how far back).
+    last_used_ms: u32,
+    /// [`Clock::secs`] of the install.
+    created_s: u32,
+}
+
+/// An epoch narrowed to 32 bits, its top bit (the switch's routed mark) kept. Sound because
+/// an entry is compared with a current epoch at every hit and swept after [`FLOW_IDLE`] of
+/// disuse: a wrong match would need 2^31 epoch changes between two hits of one flow within
+/// that time, where each change is a MAC learned or a configuration applied.
+///
+/// [`FLOW_IDLE`]: crate::FLOW_IDLE
+pub(crate) fn stamp(epoch: u64) -> u32 {
+    ((epoch >> 32) as u32 & 0x8000_0000) | (epoch as u32 & 0x7fff_ffff)
+}
+
+// The layout the doc comment above promises.
+const _: () = assert!(size_of::<FlowEntry>() == 64 && align_of::<FlowEntry>() == 64);
+
+impl FlowEntry {
+    /// Whether the entry was computed under these epochs.
+    pub fn computed_under(&self, config_epoch: u64, bridge_epoch: u64) -> bool {
+        self.config_stamp == stamp(config_epoch) && self.bridge_stamp == stamp(bridge_epoch)
+    }
+
+    /// The bridge epoch it was stored under, as far as kept ([`stamp`]).
+    pub fn bridge_stamp(&self) -> u32 {
+        self.bridge_stamp
+    }
+
+    /// Its age and idle time at `now`.
+    pub fn age_and_idle(&self, clock: &Clock, now: Instant) -> (Duration, Duration) {
+        let age = clock.secs(now).saturating_sub(self.created_s);
+        let idle = clock.millis(now).wrapping_sub(self.last_used_ms);
+        (Duration::from_secs(u64::from(age)), Duration::from_millis(u64::from(idle)))
+    }
+}
+
+/// The cache's time base: instants as milliseconds and seconds since its start. The last
+/// instant converted is remembered, so that a burst (one `now` for all its frames) converts
+/// once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    start: Instant,
+    last: (Instant, u32),
+}
+
+impl Clock {
+    fn new() -> Self {
+        let start = Instant::now();
+        Clock { start, last: (start, 0) }
+    }
+
+    /// Milliseconds since the start, wrapping after 49 days (only differences are used).
+    fn millis(&self, now: Instant) -> u32 {
+        now.saturating_duration_since(self.start).as_millis() as u32
+    }
+
+    fn secs(&self, now: Instant) -> u32 {
+        u32::try_from(now.saturating_duration_since(self.start).as_secs()).unwrap_or(u32::MAX)
+    }
+
+    #[inline]
+    fn millis_cached(&mut self, now: Instant) -> u32 {
+        if self.last.0 != now {
+            self.last = (now, self.millis(now));
+        }
+        self.last.1
+    }
 }
 
 /// Cache statistics.
@@ -405,6 +481,7 @@ pub struct FlowStats {
 #[derive(Debug)]
 pub(crate) struct FlowCache {
     map: HashMap<PackedKey, FlowEntry, foldhash::quality::RandomState>,
+    clock: Clock,
     pub stats: FlowStats,
 }
 
@@ -412,6 +489,7 @@ impl FlowCache {
     pub fn new(capacity: usize) -> Self {
         FlowCache {
             map: HashMap::default(),
+            clock: Clock::new(),
             stats: FlowStats { capacity: capacity.max(1), ..FlowStats::default() },
         }
     }
@@ -421,9 +499,8 @@ impl FlowCache {
     }
 
     /// Looks `key` up; a current entry is counted (`len` octets) and `read` gets its
-    /// verdict and entropy. The verdict is lent, not cloned: the caller takes what it needs
-    /// from the entry itself (a cloned verdict read back was a store-forwarding stall).
-    #[allow(clippy::too_many_arguments)]
+    /// verdict. The verdict is lent, not cloned: the caller takes what it needs from the
+    /// entry itself (a cloned verdict read back was a store-forwarding stall).
     #[inline]
     pub fn lookup<R>(
         &mut self,
@@ -432,15 +509,16 @@ impl FlowCache {
         bridge_epoch: u64,
         now: Instant,
         len: usize,
-        read: impl FnOnce(&Verdict, u16) -> R,
+        read: impl FnOnce(&Verdict) -> R,
     ) -> Option<R> {
+        let now_ms = self.clock.millis_cached(now);
         match self.map.get_mut(key) {
-            Some(e) if e.config_epoch == config_epoch && e.bridge_epoch == bridge_epoch => {
+            Some(e) if e.computed_under(config_epoch, bridge_epoch) => {
                 self.stats.hits += 1;
                 e.packets += 1;
                 e.bytes += len as u64;
-                e.last_used = now;
-                Some(read(&e.verdict, e.entropy))
+                e.last_used_ms = now_ms;
+                Some(read(&e.verdict))
             }
             Some(_) => {
                 self.stats.invalidated += 1;
@@ -455,14 +533,12 @@ impl FlowCache {
     }
 
     /// Installs an entry for the frame that just took the slow path (counted as its first).
-    #[allow(clippy::too_many_arguments)]
     pub fn insert(
         &mut self,
         key: PackedKey,
         verdict: Verdict,
         config_epoch: u64,
         bridge_epoch: u64,
-        entropy: u16,
         now: Instant,
         len: usize,
     ) {
@@ -470,31 +546,29 @@ impl FlowCache {
             self.stats.full += 1;
             return;
         }
-        self.map.insert(
-            key,
-            FlowEntry {
-                verdict,
-                config_epoch,
-                bridge_epoch,
-                entropy,
-                packets: 1,
-                bytes: len as u64,
-                created: now,
-                last_used: now,
-            },
-        );
+        let entry = FlowEntry {
+            verdict,
+            config_stamp: stamp(config_epoch),
+            bridge_stamp: stamp(bridge_epoch),
+            packets: 1,
+            bytes: len as u64,
+            last_used_ms: self.clock.millis_cached(now),
+            created_s: self.clock.secs(now),
+        };
+        self.map.insert(key, entry);
         self.stats.entries = self.map.len();
     }
 
-    /// Removes entries idle for `idle` or computed under an older epoch.
+    /// Removes entries idle for `idle` or that `current` says are stale.
     pub fn sweep(
         &mut self,
         now: Instant,
-        idle: std::time::Duration,
+        idle: Duration,
         current: impl Fn(&PackedKey, &FlowEntry) -> bool,
     ) {
         let before = self.map.len();
-        self.map.retain(|k, e| now.saturating_duration_since(e.last_used) < idle && current(k, e));
+        let clock = self.clock;
+        self.map.retain(|k, e| e.age_and_idle(&clock, now).1 < idle && current(k, e));
         self.stats.expired += (before - self.map.len()) as u64;
         self.stats.entries = self.map.len();
     }
@@ -503,8 +577,9 @@ impl FlowCache {
         FlowStats { entries: self.map.len(), ..self.stats }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (FlowKey, &FlowEntry)> {
-        self.map.iter().map(|(k, e)| (k.unpack(), e))
+    /// The entries, with the clock their times read against.
+    pub fn iter(&self) -> (impl Iterator<Item = (FlowKey, &FlowEntry)>, &Clock) {
+        (self.map.iter().map(|(k, e)| (k.unpack(), e)), &self.clock)
     }
 }
 
@@ -567,15 +642,46 @@ mod tests {
         let keys = keys();
         for (i, k) in keys.iter().enumerate() {
             let out = Out::Port { port: PortId(i as u16), tag: None };
-            cache.insert(PackedKey::pack(k), Verdict::Forward(Outs::one(out)), 1, 1, 0, now, 60);
+            cache.insert(PackedKey::pack(k), Verdict::Forward(Outs::one(out)), 1, 1, now, 60);
         }
         for (i, k) in keys.iter().enumerate() {
-            let got = cache.lookup(&PackedKey::pack(k), 1, 1, now, 60, |v, _| v.clone());
+            let got = cache.lookup(&PackedKey::pack(k), 1, 1, now, 60, Verdict::clone);
             let out = Out::Port { port: PortId(i as u16), tag: None };
             assert_eq!(got, Some(Verdict::Forward(Outs::one(out))), "{k:?}");
         }
-        let listed: Vec<FlowKey> = cache.iter().map(|(k, _)| k).collect();
+        let listed: Vec<FlowKey> = cache.iter().0.map(|(k, _)| k).collect();
         assert_eq!(listed.len(), keys.len());
         assert!(keys.iter().all(|k| listed.contains(k)));
+    }
+
+    #[test]
+    fn entries_keep_epochs_times_and_go_idle() {
+        let mut cache = FlowCache::new(4);
+        let t0 = Instant::now();
+        let key = PackedKey::pack(&keys()[0]);
+        let verdict = Verdict::Drop(DropReason::SamePort);
+        let routed = (1 << 63) | 5;
+        cache.insert(key, verdict.clone(), 9, routed, t0, 60);
+        // Only the epochs it was computed under match; the routed mark counts.
+        assert_eq!(stamp(routed) >> 31, 1);
+        assert_eq!(cache.lookup(&key, 9, 5, t0, 60, Verdict::clone), None);
+        cache.insert(key, verdict.clone(), 9, routed, t0, 60);
+        assert_eq!(cache.lookup(&key, 10, routed, t0, 60, Verdict::clone), None);
+        cache.insert(key, verdict.clone(), 9, routed, t0, 60);
+        let t1 = t0 + Duration::from_millis(2500);
+        assert_eq!(cache.lookup(&key, 9, routed, t1, 40, Verdict::clone), Some(verdict));
+        let t2 = t1 + Duration::from_millis(1500);
+        {
+            let (mut entries, clock) = cache.iter();
+            let (_, e) = entries.next().unwrap();
+            assert_eq!((e.packets, e.bytes), (2, 100));
+            let (age, idle) = e.age_and_idle(clock, t2);
+            assert_eq!((age, idle), (Duration::from_secs(4), Duration::from_millis(1500)));
+        }
+        // Idle for less than the limit it stays, then it goes.
+        cache.sweep(t2, Duration::from_secs(2), |_, _| true);
+        assert_eq!(cache.stats().entries, 1);
+        cache.sweep(t1 + Duration::from_secs(2), Duration::from_secs(2), |_, _| true);
+        assert_eq!((cache.stats().entries, cache.stats().expired), (0, 1));
     }
 }

@@ -38,7 +38,9 @@ use serde::Serialize;
 use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
 use crate::counters::{DropReason, PortCounters, PortCountersView};
 use crate::fastkey;
-use crate::flow::{DEFAULT_CAPACITY, FlowCache, FlowKey, FlowStats, Out, Outs, PackedKey, Verdict};
+use crate::flow::{
+    self, DEFAULT_CAPACITY, FlowCache, FlowEntry, FlowKey, FlowStats, Out, Outs, PackedKey, Verdict,
+};
 use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
 
@@ -226,14 +228,23 @@ fn bridged_epoch(bridge_epoch: u64) -> u64 {
     bridge_epoch & !ROUTED_EPOCH
 }
 
-/// Whether a flow stored under `stored` is still valid, given its bridge's current epoch
-/// (none: the bridge is gone) and the current routed epoch.
-fn epoch_current(stored: u64, bridge_epoch: Option<u64>, routed_epoch: u64) -> bool {
-    if stored & ROUTED_EPOCH != 0 {
-        stored == routed_epoch
-    } else {
-        bridge_epoch.map(bridged_epoch) == Some(stored)
-    }
+/// Whether flow entry `e` is still valid under the current configuration epoch, given its
+/// bridge's current epoch (none: the bridge is gone) and the current routed epoch.
+fn flow_current(
+    e: &FlowEntry,
+    config_epoch: u64,
+    bridge_epoch: Option<u64>,
+    routed_epoch: u64,
+) -> bool {
+    let routed = e.bridge_stamp() & flow::stamp(ROUTED_EPOCH) != 0;
+    let under = if routed { Some(routed_epoch) } else { bridge_epoch.map(bridged_epoch) };
+    under.is_some_and(|epoch| e.computed_under(config_epoch, epoch))
+}
+
+/// The outer UDP source port for a frame of flow `key` sent to `outs`: the flow's entropy
+/// when one of them is a VTEP (nothing else reads it).
+fn entropy(key: &PackedKey, outs: &[Out]) -> u16 {
+    if outs.iter().any(|o| matches!(o, Out::Vtep { .. })) { key.entropy() } else { 0 }
 }
 
 /// The ingress of a frame into a bridge.
@@ -716,20 +727,17 @@ impl Switch {
         // back in registers; any other verdict is cloned into `verdict`. Moving a whole
         // verdict through the stack and reading it back wide was a store-forwarding stall.
         let mut verdict = None;
-        let hit = self.flows.lookup(&key, self.config_epoch, epoch, now, len, |v, entropy| {
-            let single = match v {
-                Verdict::Forward(Outs::One(o)) => Some(*o),
-                v => {
-                    verdict = Some(v.clone());
-                    None
-                }
-            };
-            (single, entropy)
+        let hit = self.flows.lookup(&key, self.config_epoch, epoch, now, len, |v| match v {
+            Verdict::Forward(Outs::One(o)) => Some(*o),
+            v => {
+                verdict = Some(v.clone());
+                None
+            }
         });
-        let (single, entropy) = match hit {
-            Some(hit) => {
+        let single = match hit {
+            Some(single) => {
                 self.mac.touch(bridge, src, now);
-                hit
+                single
             }
             None => {
                 // The slow path reads the key's fields.
@@ -742,15 +750,14 @@ impl Switch {
                     },
                     _ => self.decide(&full, ingress),
                 };
-                let entropy = dpu_wire::vxlan::source_port(full.entropy());
                 let epoch = if routed {
                     self.routed_epoch()
                 } else {
                     bridged_epoch(self.bridges.get(b).map_or(0, |br| br.epoch))
                 };
-                self.flows.insert(key, new.clone(), self.config_epoch, epoch, entropy, now, len);
+                self.flows.insert(key, new.clone(), self.config_epoch, epoch, now, len);
                 verdict = Some(new);
-                (None, entropy)
+                None
             }
         };
         if let Some(Verdict::Drop(r)) = verdict {
@@ -766,10 +773,12 @@ impl Switch {
             }
         }
         if let Some(o) = single {
-            return self.output(now, o, entropy, buf, out);
+            return self.output(now, o, entropy(&key, &[o]), buf, out);
         }
         let outs = match verdict {
-            Some(Verdict::Route { ingress_svi, src_mac, dst_mac, outs }) => {
+            Some(Verdict::Route { src_mac, dst_mac, outs }) => {
+                // Routed flows enter through their bridge's SVI.
+                let Some(ingress_svi) = svi else { return };
                 // A router does not forward what the next link cannot carry. We never
                 // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
                 // discovery; IPv4 without DF is dropped and counted.
@@ -802,7 +811,7 @@ impl Switch {
             // `None` cannot happen: without a single output, `verdict` was set.
             Some(Verdict::Drop(_)) | None => return,
         };
-        self.emit(now, &outs, entropy, buf, out);
+        self.emit(now, &outs, entropy(&key, &outs), buf, out);
     }
 
     /// Sends copies of `buf` to `outs`.
@@ -1195,12 +1204,7 @@ impl Switch {
         let routed = self.routed_epoch();
         let epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
         self.flows.sweep(now, FLOW_IDLE, |k, e| {
-            e.config_epoch == config_epoch
-                && epoch_current(
-                    e.bridge_epoch,
-                    epochs.get(usize::from(k.bridge())).copied(),
-                    routed,
-                )
+            flow_current(e, config_epoch, epochs.get(usize::from(k.bridge())).copied(), routed)
         });
         let unresolved: Vec<Ipv4Addr> = self
             .remotes
@@ -1349,9 +1353,8 @@ impl Switch {
     /// One page of the flow cache, ordered by a stable rendering of the key. `page_token` is
     /// the offset returned as `next` by the previous page (0 for the first).
     pub fn flows(&self, now: Instant, page_token: usize, page_size: usize) -> FlowPage {
-        let mut all: Vec<FlowView> = self
-            .flows
-            .iter()
+        let (entries, clock) = self.flows.iter();
+        let mut all: Vec<FlowView> = entries
             .map(|(k, e)| FlowView {
                 key: format!(
                     "in={} tun={} br={} {}>{} type={:#06x} ip={}>{} proto={} l4={}:{}",
@@ -1374,16 +1377,16 @@ impl Switch {
                         format!("route:{dst_mac}->{}", self.outs_name(outs))
                     }
                 },
-                current: e.config_epoch == self.config_epoch
-                    && epoch_current(
-                        e.bridge_epoch,
-                        self.bridges.get(usize::from(k.bridge)).map(|b| b.epoch),
-                        self.routed_epoch(),
-                    ),
+                current: flow_current(
+                    e,
+                    self.config_epoch,
+                    self.bridges.get(usize::from(k.bridge)).map(|b| b.epoch),
+                    self.routed_epoch(),
+                ),
                 packets: e.packets,
                 bytes: e.bytes,
-                age_ms: now.saturating_duration_since(e.created).as_millis() as u64,
-                idle_ms: now.saturating_duration_since(e.last_used).as_millis() as u64,
+                age_ms: e.age_and_idle(clock, now).0.as_millis() as u64,
+                idle_ms: e.age_and_idle(clock, now).1.as_millis() as u64,
             })
             .collect();
         all.sort_by(|a, b| a.key.cmp(&b.key));

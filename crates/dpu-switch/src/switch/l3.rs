@@ -496,7 +496,7 @@ impl Switch {
             return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
         };
         let outs = self.l2_outs(esvi.bridge, mac);
-        Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
+        Ok(Verdict::Route { src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
     }
 
     fn route4(&self, dst: Ipv4Addr, ingress_svi: u16) -> Result<Verdict, L3Miss> {
@@ -519,7 +519,7 @@ impl Switch {
             return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
         };
         let outs = self.l2_outs(esvi.bridge, mac);
-        Ok(Verdict::Route { ingress_svi, src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
+        Ok(Verdict::Route { src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
     }
 
     /// What to do when the slow path could not route.
