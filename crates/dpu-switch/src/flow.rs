@@ -482,6 +482,8 @@ pub struct FlowStats {
 pub(crate) struct FlowCache {
     map: HashMap<PackedKey, FlowEntry, foldhash::quality::RandomState>,
     clock: Clock,
+    /// [`Clock::millis`] of the last sweep.
+    swept_ms: u32,
     pub stats: FlowStats,
 }
 
@@ -490,6 +492,7 @@ impl FlowCache {
         FlowCache {
             map: HashMap::default(),
             clock: Clock::new(),
+            swept_ms: 0,
             stats: FlowStats { capacity: capacity.max(1), ..FlowStats::default() },
         }
     }
@@ -559,16 +562,26 @@ impl FlowCache {
         self.stats.entries = self.map.len();
     }
 
-    /// Removes entries idle for `idle` or that `current` says are stale.
+    /// Removes entries idle for `idle` or that `keep` refuses. `keep` also gets the time of
+    /// an entry's last hit when that came after the previous sweep.
     pub fn sweep(
         &mut self,
         now: Instant,
         idle: Duration,
-        current: impl Fn(&PackedKey, &FlowEntry) -> bool,
+        mut keep: impl FnMut(&PackedKey, &FlowEntry, Option<Instant>) -> bool,
     ) {
         let before = self.map.len();
         let clock = self.clock;
-        self.map.retain(|k, e| e.age_and_idle(&clock, now).1 < idle && current(k, e));
+        let since_sweep = Duration::from_millis(u64::from(
+            clock
+                .millis(now)
+                .wrapping_sub(std::mem::replace(&mut self.swept_ms, clock.millis(now))),
+        ));
+        self.map.retain(|k, e| {
+            let idle_for = e.age_and_idle(&clock, now).1;
+            let recent = (idle_for <= since_sweep).then(|| now - idle_for);
+            keep(k, e, recent) && idle_for < idle
+        });
         self.stats.expired += (before - self.map.len()) as u64;
         self.stats.entries = self.map.len();
     }
@@ -679,9 +692,9 @@ mod tests {
             assert_eq!((age, idle), (Duration::from_secs(4), Duration::from_millis(1500)));
         }
         // Idle for less than the limit it stays, then it goes.
-        cache.sweep(t2, Duration::from_secs(2), |_, _| true);
+        cache.sweep(t2, Duration::from_secs(2), |_, _, _| true);
         assert_eq!(cache.stats().entries, 1);
-        cache.sweep(t1 + Duration::from_secs(2), Duration::from_secs(2), |_, _| true);
+        cache.sweep(t1 + Duration::from_secs(2), Duration::from_secs(2), |_, _, _| true);
         assert_eq!((cache.stats().entries, cache.stats().expired), (0, 1));
     }
 }

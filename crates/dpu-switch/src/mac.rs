@@ -46,10 +46,6 @@ pub(crate) struct MacTable {
     map: HashMap<(u16, MacAddr), MacEntry, foldhash::quality::RandomState>,
     /// Learned (non-static) entries per bridge.
     learned: HashMap<u16, u32>,
-    /// The last entry [`MacTable::touch`] refreshed and when: frames of one source arrive
-    /// in runs within a burst (one `now`), and refreshing again to the same instant would
-    /// change nothing.
-    last_touch: Option<(u16, MacAddr, Instant)>,
 }
 
 impl MacTable {
@@ -57,16 +53,11 @@ impl MacTable {
         self.map.get(&(bridge, mac)).map(|e| e.dest)
     }
 
-    /// Refreshes the age of a known entry (flow-cache hit path).
-    pub fn touch(&mut self, bridge: u16, mac: MacAddr, now: Instant) {
-        // Sound because an entry's last_seen never goes back: it is set only to a `now`, and
-        // one removed and learned again gets the `now` of that frame.
-        if self.last_touch == Some((bridge, mac, now)) {
-            return;
-        }
+    /// Refreshes a known entry as seen at `at`, unless it was seen later: flow-cache hits
+    /// are handed over by the flow sweep, with the time of each flow's last hit.
+    pub fn touch(&mut self, bridge: u16, mac: MacAddr, at: Instant) {
         if let Some(e) = self.map.get_mut(&(bridge, mac)) {
-            e.last_seen = now;
-            self.last_touch = Some((bridge, mac, now));
+            e.last_seen = e.last_seen.max(at);
         }
     }
 

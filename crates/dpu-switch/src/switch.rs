@@ -735,10 +735,8 @@ impl Switch {
             }
         });
         let single = match hit {
-            Some(single) => {
-                self.mac.touch(bridge, src, now);
-                single
-            }
+            // A hit leaves the source MAC's age to the flow sweep ([`Switch::tick`]).
+            Some(single) => single,
             None => {
                 // The slow path reads the key's fields.
                 let full = key.unpack();
@@ -1187,6 +1185,19 @@ impl Switch {
     /// Periodic work: MAC ageing, idle and stale flow removal, ARP for unresolved next hops
     /// of configured VTEPs (so the first frames need not wait). Call about once a second.
     pub fn tick(&mut self, now: Instant, out: &mut Vec<Tx>) {
+        let config_epoch = self.config_epoch;
+        let routed = self.routed_epoch();
+        let epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
+        // Cache hits refresh their source MAC here, with the flow's last hit, rather than
+        // with a table write per frame; ageing below then sees them.
+        let mac = &mut self.mac;
+        self.flows.sweep(now, FLOW_IDLE, |k, e, recent_hit| {
+            if let Some(at) = recent_hit {
+                mac.touch(k.bridge(), k.src(), at);
+            }
+            flow_current(e, config_epoch, epochs.get(usize::from(k.bridge())).copied(), routed)
+        });
+        // Flows of the addresses aged out here go stale with their bridge's epoch.
         let ageing: Vec<Duration> = self.bridges.iter().map(|b| b.ageing).collect();
         let mut changed = Vec::new();
         self.mac.age(
@@ -1200,12 +1211,6 @@ impl Switch {
                 self.mac_epoch += 1;
             }
         }
-        let config_epoch = self.config_epoch;
-        let routed = self.routed_epoch();
-        let epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
-        self.flows.sweep(now, FLOW_IDLE, |k, e| {
-            flow_current(e, config_epoch, epochs.get(usize::from(k.bridge())).copied(), routed)
-        });
         let unresolved: Vec<Ipv4Addr> = self
             .remotes
             .iter()

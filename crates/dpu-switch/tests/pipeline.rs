@@ -292,6 +292,31 @@ fn ageing_static_macs_and_limits() {
 }
 
 #[test]
+fn cached_frames_keep_their_source_mac_alive() {
+    let mut c = config();
+    c.bridges[0].ageing_secs = 10;
+    let mut h = Harness::new(c);
+    h.resolve_remote();
+    h.send("b", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    // 1 and 2 learned; then their flows are cached, and only hits refresh them.
+    let (a_to_b, b_to_a) = (udp_frame(1, mac(2), None, 1, 10), udp_frame(2, mac(1), None, 1, 10));
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&a_to_b))), vec!["b"]);
+    assert_eq!(ports_of(&h.send("b", std::slice::from_ref(&b_to_a))), vec!["a"]);
+    for _ in 0..4 {
+        h.tick(Duration::from_secs(6));
+        let hits = h.sw.flow_stats().hits;
+        assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&a_to_b))), vec!["b"]);
+        assert_eq!(ports_of(&h.send("b", std::slice::from_ref(&b_to_a))), vec!["a"]);
+        assert_eq!(h.sw.flow_stats().hits, hits + 2);
+    }
+    // 24 s after they were learned both are known; silent for longer than the ageing
+    // time, they are forgotten: frames to 1 are flooded again.
+    h.tick(Duration::from_secs(6));
+    h.tick(Duration::from_secs(6));
+    assert_eq!(ports_of(&h.send("b", &[b_to_a])), vec!["a", "c", "p0", "t"]);
+}
+
+#[test]
 fn vxlan_encap_decap_round_trip_and_arp() {
     let mut h = Harness::new(config());
     // The switch asks for the remote VTEP's MAC on its own (tick) ...
