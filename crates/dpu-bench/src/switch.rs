@@ -666,8 +666,9 @@ const REPRESENTORS: [&str; 2] = ["pf0vf0", "pf0vf1"];
 /// alternate for [`LAB_ROUNDS`] rounds, each side's best round counts, and the bridge's
 /// figures are the better of its two configurations. Then the variants, once each: two
 /// pinned workers, TPACKET_V3, without the ports' GRO (`--no-port-gro`), with neither GRO nor
-/// coalescing, and with the workers sleeping at once after a burst instead of checking their
-/// rings for 50 µs first (`--rx-spin-us 0`). Needs root, iperf3 and ethtool.
+/// coalescing, with the workers sleeping at once after a burst instead of checking their
+/// rings for 50 µs first (`--rx-spin-us 0`), and with the workers at nice 0 instead of -10
+/// (`--worker-nice 0`). Needs root, iperf3 and ethtool.
 pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let base = dpu_lab::BENCH_PREFIX_BASE.into();
@@ -718,12 +719,14 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     set_gro(&lab, "off")?;
     let no_gro = measure_ours(&lab, bin_dir, secs, &["--no-port-gro"])?;
     let plain = measure_ours(&lab, bin_dir, secs, &["--no-port-gro", "--no-tcp-coalescing"])?;
+    let nice0 = measure_ours(&lab, bin_dir, secs, &["--worker-nice", "0"])?;
     report_veth("", &default, &bridge);
     report_veth("pinned2_", &pinned, &bridge);
     report_veth("nospin_", &no_spin, &bridge);
     report_veth("v3_", &v3, &bridge);
     report_veth("noportgro_", &no_gro, &bridge);
     report_veth("uncoalesced_", &plain, &bridge);
+    report_veth("nice0_", &nice0, &bridge);
     Ok(())
 }
 

@@ -49,6 +49,14 @@ struct Args {
     /// Pin worker N to CPU N (modulo the CPUs the process may use).
     #[arg(long)]
     pin_workers: bool,
+    /// Nice value of the worker threads, -20 to 19 (ordinary processes run at 0). Below 0
+    /// they are scheduled ahead of the other processes sharing their CPUs, so the data plane
+    /// runs promptly when frames arrive; Open vSwitch's `ovs-ctl` starts ovs-vswitchd at -10
+    /// likewise. Below 0 needs `CAP_SYS_NICE` (without it the workers stay at the process's
+    /// value, with a warning).
+    #[arg(long, default_value_t = -10, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-20..=19))]
+    worker_nice: i32,
     /// Receive ring layout: `v2` (a frame per slot, the reader is woken per frame: lowest
     /// latency) or `v3` (frames packed in blocks handed over when full or after 1 ms: fewer
     /// wake-ups under capture-style load, up to 1 ms of delay per lone frame).
@@ -205,9 +213,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let stop_worker = Arc::clone(&stop);
         let cpu =
             (args.pin_workers && !cpus.is_empty()).then(|| cpus[usize::from(index) % cpus.len()]);
+        let nice = args.worker_nice;
         let handle = std::thread::Builder::new()
             .name(format!("dpu-switch-worker-{index}"))
             .spawn(move || {
+                if let Err(e) = dpu_switch::io::sys::set_thread_nice(nice) {
+                    warn!(worker = index, nice, error = %e, "cannot set the worker's nice value");
+                }
                 if let Some(cpu) = cpu
                     && let Err(e) = pin_current_thread(cpu)
                 {

@@ -282,6 +282,23 @@ impl Drop for Bench {
     }
 }
 
+/// Nice values of the switch's threads whose name starts with `prefix` (from
+/// /proc/PID/task/*/stat: the name is field 2, in parentheses; nice is field 19).
+fn thread_nice(b: &Bench, prefix: &str) -> Vec<i64> {
+    let pid = b.switch.as_ref().unwrap().pid();
+    let mut found = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let Ok(stat) = std::fs::read_to_string(task.unwrap().path().join("stat")) else {
+            continue;
+        };
+        let (open, close) = (stat.find('(').unwrap(), stat.rfind(')').unwrap());
+        if stat[open + 1..close].starts_with(prefix) {
+            found.push(stat[close + 2..].split(' ').nth(19 - 3).unwrap().parse().unwrap());
+        }
+    }
+    found
+}
+
 fn l2_config(vm1: &str, vm2: &str) -> String {
     format!(
         r#"
@@ -318,6 +335,12 @@ fn l2_vms_ping_and_transfer_through_the_switch() {
     let macs = s["mac_table"].as_array().unwrap();
     assert_eq!(macs.iter().filter(|m| m["bridge"] == "br10").count(), 2, "{macs:?}");
     assert!(s["status"]["flow_cache"]["hits"].as_u64().unwrap() > 100);
+    // The worker runs at nice -10 by default (the thread name is cut to 15 octets), the
+    // process's other threads at 0.
+    assert_eq!(thread_nice(&b, "dpu-switch-work"), vec![-10]);
+    let mut all = thread_nice(&b, "dpu-switch");
+    all.sort_unstable();
+    assert_eq!(all, vec![-10, 0], "the worker and the main thread");
 }
 
 #[test]
@@ -328,8 +351,9 @@ fn two_pinned_workers_forward_both_ways() {
     // checking the rings for 50 µs first).
     b.start_with(
         &l2_config(access, access),
-        &["--workers", "2", "--pin-workers", "--rx-spin-us", "0"],
+        &["--workers", "2", "--pin-workers", "--rx-spin-us", "0", "--worker-nice", "3"],
     );
+    assert_eq!(thread_nice(&b, "dpu-switch-work"), vec![3, 3]);
     // pf0vf0 (port 0) is received by worker 0, pf0vf1 (port 1) by worker 1; each sends to the
     // other's port through its send-only socket.
     assert!(b.ping(Role::Vm1, VM2_IP, 5), "vm1 cannot ping vm2 through two workers");

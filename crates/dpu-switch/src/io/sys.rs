@@ -589,8 +589,41 @@ pub fn set_gro(ifname: &str, on: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// Sets the calling thread's nice value (Linux keeps it per thread: setpriority(2),
+/// NOTES). Lowering it below the current value needs `CAP_SYS_NICE`.
+pub fn set_thread_nice(nice: i32) -> io::Result<()> {
+    let tid = nix::unistd::gettid().as_raw();
+    // SAFETY: a system call on integers only; no memory is passed.
+    cvt(unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) })?;
+    Ok(())
+}
+
 impl AsFd for PacketSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    /// The calling thread's nice value, from field 19 of /proc/thread-self/stat.
+    fn own_nice() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // The command name (field 2) may hold spaces; the fields after it do not.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.split(' ').nth(19 - 3).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn nice_is_set_for_the_calling_thread_only() {
+        let before = own_nice();
+        let set = std::thread::spawn(|| {
+            super::set_thread_nice(7).unwrap();
+            own_nice()
+        });
+        assert_eq!(set.join().unwrap(), 7);
+        assert_eq!(own_nice(), before, "the test's own thread is untouched");
     }
 }
