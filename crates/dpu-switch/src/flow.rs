@@ -418,11 +418,13 @@ impl FlowEntry {
         self.bridge_stamp
     }
 
-    /// Its age and idle time at `now`.
+    /// Its age and idle time at `now`; zero for a hit later than `now` (another worker's
+    /// burst may have taken its clock after the caller did).
     pub fn age_and_idle(&self, clock: &Clock, now: Instant) -> (Duration, Duration) {
         let age = clock.secs(now).saturating_sub(self.created_s);
-        let idle = clock.millis(now).wrapping_sub(self.last_used_ms);
-        (Duration::from_secs(u64::from(age)), Duration::from_millis(u64::from(idle)))
+        // Read as a signed difference: the stored time wraps, and may be ahead of `now`.
+        let idle = (clock.millis(now).wrapping_sub(self.last_used_ms) as i32).max(0);
+        (Duration::from_secs(u64::from(age)), Duration::from_millis(idle as u64))
     }
 }
 
@@ -579,7 +581,7 @@ impl FlowCache {
         ));
         self.map.retain(|k, e| {
             let idle_for = e.age_and_idle(&clock, now).1;
-            let recent = (idle_for <= since_sweep).then(|| now - idle_for);
+            let recent = (idle_for <= since_sweep).then(|| now.checked_sub(idle_for)).flatten();
             keep(k, e, recent) && idle_for < idle
         });
         self.stats.expired += (before - self.map.len()) as u64;
@@ -690,6 +692,12 @@ mod tests {
             assert_eq!((e.packets, e.bytes), (2, 100));
             let (age, idle) = e.age_and_idle(clock, t2);
             assert_eq!((age, idle), (Duration::from_secs(4), Duration::from_millis(1500)));
+        }
+        // A hit timed after the reader's `now` (another worker's burst) counts as idle 0.
+        {
+            let (mut entries, clock) = cache.iter();
+            let (_, e) = entries.next().unwrap();
+            assert_eq!(e.age_and_idle(clock, t0).1, Duration::ZERO);
         }
         // Idle for less than the limit it stays, then it goes.
         cache.sweep(t2, Duration::from_secs(2), |_, _, _| true);

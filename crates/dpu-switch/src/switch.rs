@@ -775,8 +775,11 @@ impl Switch {
         }
         let outs = match verdict {
             Some(Verdict::Route { src_mac, dst_mac, outs }) => {
-                // Routed flows enter through their bridge's SVI.
-                let Some(ingress_svi) = svi else { return };
+                // Routed flows enter through their bridge's SVI (a bridge that lost its SVI
+                // has a new epoch, so its routed entries no longer hit).
+                let Some(ingress_svi) = svi else {
+                    return self.count_drop(ingress.port, DropReason::NoRoute);
+                };
                 // A router does not forward what the next link cannot carry. We never
                 // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
                 // discovery; IPv4 without DF is dropped and counted.
