@@ -1363,7 +1363,8 @@ impl Switch {
     pub fn flows(&self, now: Instant, page_token: usize, page_size: usize) -> FlowPage {
         let (entries, clock) = self.flows.iter();
         let mut all: Vec<FlowView> = entries
-            .map(|(k, e)| FlowView {
+            .map(|(k, e)| (k, e, e.age_and_idle(clock, now)))
+            .map(|(k, e, (age, idle))| FlowView {
                 key: format!(
                     "in={} tun={} br={} {}>{} type={:#06x} ip={}>{} proto={} l4={}:{}",
                     self.port(k.in_port).map_or("?", |p| p.name.as_str()),
@@ -1393,8 +1394,8 @@ impl Switch {
                 ),
                 packets: e.packets,
                 bytes: e.bytes,
-                age_ms: e.age_and_idle(clock, now).0.as_millis() as u64,
-                idle_ms: e.age_and_idle(clock, now).1.as_millis() as u64,
+                age_ms: age.as_millis() as u64,
+                idle_ms: idle.as_millis() as u64,
             })
             .collect();
         all.sort_by(|a, b| a.key.cmp(&b.key));
