@@ -413,19 +413,21 @@ impl FlowEntry {
         self.config_stamp == stamp(config_epoch) && self.bridge_stamp == stamp(bridge_epoch)
     }
 
-    /// The bridge epoch it was stored under, as far as kept ([`stamp`]).
-    pub fn bridge_stamp(&self) -> u32 {
-        self.bridge_stamp
-    }
-
-    /// Its age and idle time at `now`; zero for a hit later than `now` (another worker's
-    /// burst may have taken its clock after the caller did).
-    pub fn age_and_idle(&self, clock: &Clock, now: Instant) -> (Duration, Duration) {
-        let age = clock.secs(now).saturating_sub(self.created_s);
+    /// Its age and idle time at the clock reading `now`; idle zero for a hit later than
+    /// `now` (another worker's burst may have read its clock after the caller did).
+    fn times(&self, now: Reading) -> (Duration, Duration) {
+        let age = now.secs.saturating_sub(self.created_s);
         // Read as a signed difference: the stored time wraps, and may be ahead of `now`.
-        let idle = (clock.millis(now).wrapping_sub(self.last_used_ms) as i32).max(0);
+        let idle = (now.millis.wrapping_sub(self.last_used_ms) as i32).max(0);
         (Duration::from_secs(u64::from(age)), Duration::from_millis(idle as u64))
     }
+}
+
+/// An instant as the cache's [`Clock`] counts it, converted once for a whole sweep or listing.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    millis: u32,
+    secs: u32,
 }
 
 /// The cache's time base: instants as milliseconds and seconds since its start. The last
@@ -450,6 +452,10 @@ impl Clock {
 
     fn secs(&self, now: Instant) -> u32 {
         u32::try_from(now.saturating_duration_since(self.start).as_secs()).unwrap_or(u32::MAX)
+    }
+
+    fn read(&self, now: Instant) -> Reading {
+        Reading { millis: self.millis(now), secs: self.secs(now) }
     }
 
     #[inline]
@@ -573,14 +579,12 @@ impl FlowCache {
         mut keep: impl FnMut(&PackedKey, &FlowEntry, Option<Instant>) -> bool,
     ) {
         let before = self.map.len();
-        let clock = self.clock;
-        let since_sweep = Duration::from_millis(u64::from(
-            clock
-                .millis(now)
-                .wrapping_sub(std::mem::replace(&mut self.swept_ms, clock.millis(now))),
-        ));
+        let reading = self.clock.read(now);
+        let since_sweep = std::mem::replace(&mut self.swept_ms, reading.millis);
+        let since_sweep =
+            Duration::from_millis(u64::from(reading.millis.wrapping_sub(since_sweep)));
         self.map.retain(|k, e| {
-            let idle_for = e.age_and_idle(&clock, now).1;
+            let idle_for = e.times(reading).1;
             let recent = (idle_for <= since_sweep).then(|| now.checked_sub(idle_for)).flatten();
             keep(k, e, recent) && idle_for < idle
         });
@@ -592,9 +596,16 @@ impl FlowCache {
         FlowStats { entries: self.map.len(), ..self.stats }
     }
 
-    /// The entries, with the clock their times read against.
-    pub fn iter(&self) -> (impl Iterator<Item = (FlowKey, &FlowEntry)>, &Clock) {
-        (self.map.iter().map(|(k, e)| (k.unpack(), e)), &self.clock)
+    /// The entries with their age and idle time at `now`.
+    pub fn iter(
+        &self,
+        now: Instant,
+    ) -> impl Iterator<Item = (FlowKey, &FlowEntry, Duration, Duration)> {
+        let reading = self.clock.read(now);
+        self.map.iter().map(move |(k, e)| {
+            let (age, idle) = e.times(reading);
+            (k.unpack(), e, age, idle)
+        })
     }
 }
 
@@ -664,7 +675,7 @@ mod tests {
             let out = Out::Port { port: PortId(i as u16), tag: None };
             assert_eq!(got, Some(Verdict::Forward(Outs::one(out))), "{k:?}");
         }
-        let listed: Vec<FlowKey> = cache.iter().0.map(|(k, _)| k).collect();
+        let listed: Vec<FlowKey> = cache.iter(now).map(|(k, ..)| k).collect();
         assert_eq!(listed.len(), keys.len());
         assert!(keys.iter().all(|k| listed.contains(k)));
     }
@@ -687,17 +698,14 @@ mod tests {
         assert_eq!(cache.lookup(&key, 9, routed, t1, 40, Verdict::clone), Some(verdict));
         let t2 = t1 + Duration::from_millis(1500);
         {
-            let (mut entries, clock) = cache.iter();
-            let (_, e) = entries.next().unwrap();
+            let (_, e, age, idle) = cache.iter(t2).next().unwrap();
             assert_eq!((e.packets, e.bytes), (2, 100));
-            let (age, idle) = e.age_and_idle(clock, t2);
             assert_eq!((age, idle), (Duration::from_secs(4), Duration::from_millis(1500)));
         }
         // A hit timed after the reader's `now` (another worker's burst) counts as idle 0.
         {
-            let (mut entries, clock) = cache.iter();
-            let (_, e) = entries.next().unwrap();
-            assert_eq!(e.age_and_idle(clock, t0).1, Duration::ZERO);
+            let (.., idle) = cache.iter(t0).next().unwrap();
+            assert_eq!(idle, Duration::ZERO);
         }
         // Idle for less than the limit it stays, then it goes.
         cache.sweep(t2, Duration::from_secs(2), |_, _, _| true);

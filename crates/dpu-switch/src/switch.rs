@@ -39,7 +39,7 @@ use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
 use crate::counters::{DropReason, PortCounters, PortCountersView};
 use crate::fastkey;
 use crate::flow::{
-    self, DEFAULT_CAPACITY, FlowCache, FlowEntry, FlowKey, FlowStats, Out, Outs, PackedKey, Verdict,
+    DEFAULT_CAPACITY, FlowCache, FlowEntry, FlowKey, FlowStats, Out, Outs, PackedKey, Verdict,
 };
 use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
@@ -229,16 +229,16 @@ fn bridged_epoch(bridge_epoch: u64) -> u64 {
 }
 
 /// Whether flow entry `e` is still valid under the current configuration epoch, given its
-/// bridge's current epoch (none: the bridge is gone) and the current routed epoch.
+/// bridge's current epoch (none: the bridge is gone) and the current routed epoch. The routed
+/// mark keeps the two from ever both matching.
 fn flow_current(
     e: &FlowEntry,
     config_epoch: u64,
     bridge_epoch: Option<u64>,
     routed_epoch: u64,
 ) -> bool {
-    let routed = e.bridge_stamp() & flow::stamp(ROUTED_EPOCH) != 0;
-    let under = if routed { Some(routed_epoch) } else { bridge_epoch.map(bridged_epoch) };
-    under.is_some_and(|epoch| e.computed_under(config_epoch, epoch))
+    e.computed_under(config_epoch, routed_epoch)
+        || bridge_epoch.is_some_and(|b| e.computed_under(config_epoch, bridged_epoch(b)))
 }
 
 /// The outer UDP source port for a frame of flow `key` sent to `outs`: the flow's entropy
@@ -1361,10 +1361,10 @@ impl Switch {
     /// One page of the flow cache, ordered by a stable rendering of the key. `page_token` is
     /// the offset returned as `next` by the previous page (0 for the first).
     pub fn flows(&self, now: Instant, page_token: usize, page_size: usize) -> FlowPage {
-        let (entries, clock) = self.flows.iter();
-        let mut all: Vec<FlowView> = entries
-            .map(|(k, e)| (k, e, e.age_and_idle(clock, now)))
-            .map(|(k, e, (age, idle))| FlowView {
+        let mut all: Vec<FlowView> = self
+            .flows
+            .iter(now)
+            .map(|(k, e, age, idle)| FlowView {
                 key: format!(
                     "in={} tun={} br={} {}>{} type={:#06x} ip={}>{} proto={} l4={}:{}",
                     self.port(k.in_port).map_or("?", |p| p.name.as_str()),
