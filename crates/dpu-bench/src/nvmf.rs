@@ -7,8 +7,14 @@
 //! - sequential 128 KiB reads and writes at queue depth 32 on one queue; peer: iperf3 on
 //!   loopback (one stream);
 //! - p50 / p99 latency of the queue depth 1 random reads on one queue.
+//!
+//! The tracked 4 KiB lines are also measured against the raw TCP limit with the RAM
+//! volume's memory traffic added to the peer (`_vs_tcp_ram_limit`): its replies gathered
+//! straight from random blocks of a 256 MiB buffer, or its requests' data copied into
+//! them, which separates the protocol's cost from the cost of touching cold memory.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +25,7 @@ use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target, Volume};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
 
 use crate::report;
 
@@ -105,6 +112,62 @@ impl Offsets {
         };
         slot * self.blocks
     }
+}
+
+/// The peer's stand-in for a RAM volume (`_vs_tcp_ram_limit`): as large as the bench
+/// volume, written once in full, on transparent huge pages as the RAM backend's chunks.
+type PeerMemory = Arc<Mutex<memmap2::MmapMut>>;
+
+fn peer_memory() -> anyhow::Result<PeerMemory> {
+    let mut m = memmap2::MmapMut::map_anon(VOLUME as usize).context("mapping peer memory")?;
+    // Only advice, as for the RAM backend.
+    let _ = m.advise(memmap2::Advice::HugePage);
+    // Written, so reads touch memory of their own rather than the shared zero page.
+    m.fill(0x6B);
+    Ok(Arc::new(Mutex::new(m)))
+}
+
+/// Random 4 KiB block offsets (bytes) of the peer memory.
+struct BlockPicker(u64);
+
+impl BlockPicker {
+    fn next(&mut self) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % (VOLUME / u64::from(BS))) as usize * BS as usize
+    }
+}
+
+/// Sends `count` random 4 KiB blocks of `mem` with vectored writes straight from it (the
+/// kernel copies them out of cold memory; no copy of the peer's own).
+async fn write_blocks<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    mem: &[u8],
+    picker: &mut BlockPicker,
+    count: usize,
+) -> anyhow::Result<()> {
+    let bs = BS as usize;
+    let mut offsets = [0usize; 64];
+    let mut left = count;
+    while left > 0 {
+        let k = left.min(offsets.len());
+        for o in &mut offsets[..k] {
+            *o = picker.next();
+        }
+        let mut slices: [io::IoSlice<'_>; 64] = [io::IoSlice::new(&[]); 64];
+        for (s, &o) in slices.iter_mut().zip(&offsets[..k]) {
+            *s = io::IoSlice::new(&mem[o..o + bs]);
+        }
+        let mut rest = &mut slices[..k];
+        while !rest.is_empty() {
+            let n = w.write_vectored(rest).await?;
+            anyhow::ensure!(n > 0, "peer closed");
+            io::IoSlice::advance_slices(&mut rest, n);
+        }
+        left -= k;
+    }
+    Ok(())
 }
 
 /// Starts one command of `data.len()` bytes (every write sends the same shared buffer).
@@ -209,21 +272,22 @@ async fn fill_volume(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads into `buf` after the `have` bytes kept from before; returns how many whole
-/// `msg`-byte messages arrived and keeps the partial one at the front of `buf`.
+/// Reads more of a stream of `msg`-byte messages into `buf`, which holds `have` bytes
+/// from the last call: its whole messages are dropped and its partial one kept at the
+/// front. Returns how many whole messages `buf` now starts with (they stay there until
+/// the next call).
 async fn read_messages<R: AsyncReadExt + Unpin>(
     r: &mut R,
     buf: &mut [u8],
     have: &mut usize,
     msg: usize,
 ) -> anyhow::Result<usize> {
-    let n = tokio::time::timeout(Duration::from_secs(10), r.read(&mut buf[*have..])).await??;
+    let partial = *have % msg;
+    buf.copy_within(*have - partial..*have, 0);
+    let n = tokio::time::timeout(Duration::from_secs(10), r.read(&mut buf[partial..])).await??;
     anyhow::ensure!(n > 0, "peer closed");
-    let total = *have + n;
-    let whole = total / msg;
-    *have = total % msg;
-    buf.copy_within(whole * msg..total, 0);
-    Ok(whole)
+    *have = partial + n;
+    Ok(*have / msg)
 }
 
 /// Writes `count` copies of a message, in writes of at most `batch.len()` bytes (`batch`
@@ -246,8 +310,16 @@ async fn write_messages<W: AsyncWriteExt + Unpin>(
 /// server on `shape.queues` connections, each with `shape.qd` requests of `req` bytes in
 /// flight, every request answered with `resp` bytes. Both ends batch as ours do: every
 /// read takes what has arrived (up to 256 KiB), and the answers to (or the new requests
-/// for) all the whole messages in it leave in one write.
-async fn tcp_limit(req: usize, resp: usize, shape: Shape, time: Duration) -> anyhow::Result<f64> {
+/// for) all the whole messages in it leave in one write. With `memory`, the server also
+/// does a RAM volume's memory traffic: 4 KiB answers are gathered from random blocks of
+/// it, and the first 4 KiB of each larger request are copied into a random block.
+async fn tcp_limit(
+    req: usize,
+    resp: usize,
+    shape: Shape,
+    time: Duration,
+    memory: Option<PeerMemory>,
+) -> anyhow::Result<f64> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let qd = shape.qd;
@@ -255,12 +327,30 @@ async fn tcp_limit(req: usize, resp: usize, shape: Shape, time: Duration) -> any
         loop {
             let Ok((mut s, _)) = listener.accept().await else { return };
             let _ = s.set_nodelay(true);
+            let memory = memory.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; PEER_READ_BUF];
                 let replies = vec![0x5Au8; resp * qd];
                 let mut have = 0;
+                let mut picker = BlockPicker(0x9E37_79B9_7F4A_7C15);
+                let bs = BS as usize;
                 while let Ok(k) = read_messages(&mut s, &mut buf, &mut have, req).await {
-                    if write_messages(&mut s, &replies, resp, k).await.is_err() {
+                    let sent = match &memory {
+                        Some(m) if resp == bs => {
+                            write_blocks(&mut s, &m.lock().await, &mut picker, k).await
+                        }
+                        Some(m) => {
+                            let mut mem = m.lock().await;
+                            for msg in buf.chunks(req).take(k) {
+                                let o = picker.next();
+                                mem[o..o + bs].copy_from_slice(&msg[..bs]);
+                            }
+                            drop(mem);
+                            write_messages(&mut s, &replies, resp, k).await
+                        }
+                        None => write_messages(&mut s, &replies, resp, k).await,
+                    };
+                    if sent.is_err() {
                         return;
                     }
                 }
@@ -332,15 +422,28 @@ async fn iperf3_loopback(secs: u64) -> anyhow::Result<f64> {
 const TRACKED: Shape = Shape { queues: 1, qd: 32 };
 
 /// `nvmf.randread_4k_qd32_vs_tcp_limit` for one queue, `..._qd32_q2_vs_tcp_limit` for
-/// two, `..._qd32_sqflow_vs_tcp_limit` with SQ flow control on.
-fn matrix_name(op: Op, shape: Shape, sqflow: bool) -> String {
+/// two, `..._qd32_sqflow_vs_tcp_limit` with SQ flow control on, `..._qd32_vs_tcp_ram_limit`
+/// against the peer with memory traffic.
+fn matrix_name(f: &Figure) -> String {
+    let Figure { op, shape, sqflow, ram_peer } = *f;
     let op = match op {
         Op::Read => "randread",
         Op::Write => "randwrite",
     };
     let q = if shape.queues == 1 { String::new() } else { format!("_q{}", shape.queues) };
     let mode = if sqflow { "_sqflow" } else { "" };
-    format!("nvmf.{op}_4k_qd{}{q}{mode}_vs_tcp_limit", shape.qd)
+    let peer = if ram_peer { "tcp_ram_limit" } else { "tcp_limit" };
+    format!("nvmf.{op}_4k_qd{}{q}{mode}_vs_{peer}", shape.qd)
+}
+
+/// One figure of the random 4 KiB matrix.
+#[derive(Clone, Copy)]
+struct Figure {
+    op: Op,
+    shape: Shape,
+    sqflow: bool,
+    /// The peer does a RAM volume's memory traffic.
+    ram_peer: bool,
 }
 
 /// Alternating rounds of ours and the peer per figure; each side's best round counts, so
@@ -445,23 +548,34 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
     let mut qd1_latencies = Vec::new();
     // Random 4 KiB with SQ flow control off (as `nvme connect --disable-sqflow`: a read
     // is one C2HData PDU, as the peer answers each request with one message), and the
-    // tracked read once more in NVMe/TCP's default mode.
+    // tracked read once more in NVMe/TCP's default mode; the tracked lines once more
+    // against the peer with a RAM volume's memory traffic.
     let mut matrix = Vec::new();
     for op in [Op::Read, Op::Write] {
+        let plain = Figure { op, shape: TRACKED, sqflow: false, ram_peer: false };
         for queues in QUEUE_COUNTS {
             for qd in DEPTHS {
-                matrix.push((op, Shape { queues, qd }, false));
+                matrix.push(Figure { shape: Shape { queues, qd }, ..plain });
             }
         }
         if matches!(op, Op::Read) {
-            matrix.push((op, TRACKED, true));
+            matrix.push(Figure { sqflow: true, ..plain });
         }
+        matrix.push(Figure { ram_peer: true, ..plain });
     }
-    for (op, shape, sqflow) in matrix {
-        let name = matrix_name(op, shape, sqflow);
+    // Mapped and written once, when a figure wants it.
+    let mut memory: Option<PeerMemory> = None;
+    for f in matrix {
+        let name = matrix_name(&f);
         if !sel.wants(&name) {
             continue;
         }
+        let Figure { op, shape, sqflow, ram_peer } = f;
+        let peer_memory = match &memory {
+            _ if !ram_peer || sel.side == Side::Ours => None,
+            Some(m) => Some(m.clone()),
+            None => Some(memory.insert(peer_memory()?).clone()),
+        };
         // (request, response) bytes of the raw TCP limit peer.
         let (req, resp) = match op {
             Op::Read => (REQ_SMALL, 4096),
@@ -469,14 +583,18 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
         };
         let record = matches!(op, Op::Read) && shape.queues == 1 && shape.qd == 1;
         let load = Load { op, size: 4096, seq: false, shape, time, record, sqflow };
-        let (r, peer) = best_of(addr, load, sel.side, || tcp_limit(req, resp, shape, time)).await?;
+        let (r, peer) = best_of(addr, load, sel.side, || {
+            tcp_limit(req, resp, shape, time, peer_memory.clone())
+        })
+        .await?;
         let iops = r.map(|r| {
             if record {
                 qd1_latencies = r.latencies_us;
             }
             r.iops
         });
-        let label = format!("tcp-request-response-qd{}x{}", shape.qd, shape.queues);
+        let memory_label = if ram_peer { "-ram" } else { "" };
+        let label = format!("tcp-request-response{memory_label}-qd{}x{}", shape.qd, shape.queues);
         sel.report(&name, iops, "IOPS", &label, peer);
     }
     // Sequential 128 KiB at QD 32 on one queue against iperf3 on loopback.
