@@ -45,7 +45,7 @@ use crate::cid_map::CidMap;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{ConnectRefusal, Controller, Namespace, Target};
-use crate::volume::{BatchRead, Volume};
+use crate::volume::Volume;
 
 /// How long a connection may take from accept to a successful Connect.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
@@ -240,18 +240,6 @@ enum Cmd {
     AwaitIo { tag: u64, post: Post },
 }
 
-/// A read [`Connection::complete_reads_in_output`] reserved room for in the output.
-struct ReadSlot {
-    cid: u16,
-    ns: Arc<Namespace>,
-    offset: u64,
-    /// Where its C2HData PDU starts in the output, and its data.
-    pdu_start: usize,
-    data_start: usize,
-    len: usize,
-    result: io::Result<()>,
-}
-
 /// Result of executing a command.
 enum Outcome {
     Done(Cqe),
@@ -275,8 +263,6 @@ pub struct Connection {
     ns_cache: NsCache,
     /// Counts not yet added to shared counters.
     tally: Tally,
-    /// Reused by [`complete_reads_in_output`](Self::complete_reads_in_output).
-    read_slots: Vec<ReadSlot>,
     next_ttag: u16,
     /// Bytes being assembled (headers, small PDUs).
     out: Vec<u8>,
@@ -394,7 +380,6 @@ impl Connection {
             next_io: 1,
             ns_cache: NsCache::default(),
             tally: Tally::default(),
-            read_slots: Vec::new(),
             next_ttag: 0,
             out: Vec::new(),
             segments: Vec::new(),
@@ -566,92 +551,64 @@ impl Connection {
     }
 
     /// Whether the volume operation `tag` is a read of at most [`COPY_BELOW`] bytes
-    /// that [`complete_reads_in_output`](Self::complete_reads_in_output) takes.
-    pub fn reads_in_output(&self, tag: u64) -> bool {
+    /// that [`complete_read_in_output`](Self::complete_read_in_output) takes.
+    pub fn is_read_for_output(&self, tag: u64) -> bool {
         self.closed.is_none()
             && matches!(self.cmds.get(&(tag as u16)), Some(Cmd::AwaitIo { tag: t, post: Post::Read { len, .. } })
                 if *t == tag && *len > 0 && *len <= COPY_BELOW)
     }
 
-    /// Completes the reads `tags` (each one [`reads_in_output`](Self::reads_in_output)
-    /// accepted) with their data straight in the output: each read's room is reserved
-    /// behind its C2HData header, and `fill` copies all of them at once (a memory
-    /// volume's [`BlockBackend::read_batch`](crate::volume::BlockBackend::read_batch),
-    /// whose copies of several blocks overlap), with no buffer in between. A read
-    /// `fill` fails is taken back out of the output and fails its command; a tag that
-    /// is not such a read fails its command.
-    pub fn complete_reads_in_output<F>(&mut self, tags: &[u64], fill: F)
+    /// Completes the read `tag` (one [`is_read_for_output`](Self::is_read_for_output)
+    /// accepted) with its data straight in the output: behind its C2HData header,
+    /// `read(out, offset, len)` appends the data (a memory volume's
+    /// [`BlockBackend::read_append`](crate::volume::BlockBackend::read_append): one
+    /// copy, no buffer in between). If `read` fails, the PDU is taken back out of the
+    /// output and the command fails; a tag that is not such a read fails its command.
+    pub fn complete_read_in_output<F>(&mut self, tag: u64, read: F)
     where
-        F: FnOnce(&mut [BatchRead<'_>]),
+        F: FnOnce(&mut Vec<u8>, u64, usize) -> io::Result<()>,
     {
+        let Some((cid, post)) = self.take_io(tag) else { return };
+        let (len, offset, ns) = match post {
+            Post::Read { len, offset, ns } if len > 0 && len <= COPY_BELOW => (len, offset, ns),
+            post => {
+                let err = io::Error::other("not a read the output takes");
+                self.finish_io(cid, post, Err(err));
+                return;
+            }
+        };
         let success_flag = self.bound.as_ref().is_some_and(|b| b.sqflow_disabled);
-        let digest = if self.framing.ddgst { dpu_nvmf_proto::digest::DIGEST_LEN } else { 0 };
-        let mut slots = std::mem::take(&mut self.read_slots);
-        for &tag in tags {
-            let Some((cid, post)) = self.take_io(tag) else { continue };
-            let (len, offset, ns) = match post {
-                Post::Read { len, offset, ns } if len > 0 && len <= COPY_BELOW => (len, offset, ns),
-                post => {
-                    let err = io::Error::other("not a read the output takes");
-                    self.finish_io(cid, post, Err(err));
-                    continue;
-                }
-            };
-            let h =
-                DataPduHeader { cccid: cid, ttag: 0, datao: 0, last: true, success: success_flag };
-            let pdu_start = self.out.len();
-            if let Err(e) =
-                encode_data_pdu_prefix(PduType::C2HData, &h, len, &self.framing, &mut self.out)
-            {
-                warn!(error = %e, "cannot encode C2HData");
-                self.io_failed(cid, Post::Read { len, offset, ns }, None);
-                continue;
+        let h = DataPduHeader { cccid: cid, ttag: 0, datao: 0, last: true, success: success_flag };
+        let pdu_start = self.out.len();
+        if let Err(e) =
+            encode_data_pdu_prefix(PduType::C2HData, &h, len, &self.framing, &mut self.out)
+        {
+            warn!(error = %e, "cannot encode C2HData");
+            self.io_failed(cid, Post::Read { len, offset, ns }, None);
+            return;
+        }
+        let data_start = self.out.len();
+        let res = read(&mut self.out, offset, len).and_then(|()| {
+            // A reader that appended the wrong length is an internal error, not data.
+            if self.out.len() == data_start + len {
+                Ok(())
+            } else {
+                Err(io::Error::other("read appended the wrong length"))
             }
-            let data_start = self.out.len();
-            // Zeroing the room costs less than the copy it lets overlap with others.
-            self.out.resize(data_start + len + digest, 0);
-            slots.push(ReadSlot { cid, ns, offset, pdu_start, data_start, len, result: Ok(()) });
+        });
+        if let Err(e) = res {
+            self.out.truncate(pdu_start);
+            self.io_failed(cid, Post::Read { len, offset, ns }, Some(e));
+            return;
         }
-        // The reads' rooms are disjoint, in order: hand them out as separate slices.
-        let mut reads = Vec::with_capacity(slots.len());
-        let mut rest = self.out.as_mut_slice();
-        let mut consumed = 0;
-        for s in &slots {
-            let (_, tail) = std::mem::take(&mut rest).split_at_mut(s.data_start - consumed);
-            let (buf, tail) = tail.split_at_mut(s.len);
-            reads.push(BatchRead { offset: s.offset, buf, result: Ok(()) });
-            rest = tail;
-            consumed = s.data_start + s.len;
+        if self.framing.ddgst {
+            let d = dpu_nvmf_proto::digest::digest_bytes(&self.out[data_start..]);
+            self.out.extend_from_slice(&d);
         }
-        fill(&mut reads);
-        for (s, r) in slots.iter_mut().zip(reads) {
-            s.result = r.result;
-        }
-        for s in &slots {
-            if s.result.is_ok() && digest > 0 {
-                let data_end = s.data_start + s.len;
-                let d = dpu_nvmf_proto::digest::digest_bytes(&self.out[s.data_start..data_end]);
-                self.out[data_end..data_end + digest].copy_from_slice(&d);
-            }
-        }
-        // Failed reads leave the output, last first so the earlier ranges stay put.
-        for s in slots.iter().rev().filter(|s| s.result.is_err()) {
-            self.out.drain(s.pdu_start..s.data_start + s.len + digest);
-        }
-        for s in slots.drain(..) {
-            match s.result {
-                Ok(()) => {
-                    self.count_read(s.ns, s.len);
-                    self.finish_data(success_flag, ok(s.cid));
-                }
-                Err(e) => {
-                    let post = Post::Read { len: s.len, offset: s.offset, ns: s.ns };
-                    self.io_failed(s.cid, post, Some(e));
-                }
-            }
-        }
-        self.read_slots = slots;
+        self.count_read(ns, len);
+        self.finish_data(success_flag, ok(cid));
     }
+
     /// Takes the command waiting for volume I/O `tag` out of the table: its CID and
     /// what follows. `None` if the completion is stale (its command is gone or its CID
     /// reused) or the connection closed meanwhile.

@@ -94,28 +94,31 @@ impl H {
     }
 
     /// Sends commands in one batch and runs their volume I/O as the shell does on a
-    /// memory volume: the reads the output takes together through
-    /// [`Connection::complete_reads_in_output`] with `fill`, anything else inline.
+    /// memory volume: the reads the output takes through
+    /// [`Connection::complete_read_in_output`] with `read` (given each read's index in
+    /// the batch), anything else inline.
     fn cmds_reading_into_output(
         &mut self,
         sqes: Vec<Sqe>,
-        fill: impl FnOnce(&mut [BatchRead<'_>]),
+        mut read: impl FnMut(usize, &mut Vec<u8>, u64, usize) -> io::Result<()>,
     ) -> Vec<Pdu> {
         for mut sqe in sqes {
             self.cid += 1;
             sqe.cid = self.cid;
             self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: Bytes::new() }));
         }
-        let mut reads = Vec::new();
+        let mut n = 0;
         while let Some(req) = self.conn.poll_io() {
-            if self.conn.reads_in_output(req.tag) {
-                reads.push(req.tag);
+            if self.conn.is_read_for_output(req.tag) {
+                self.conn.complete_read_in_output(req.tag, |out, offset, len| {
+                    n += 1;
+                    read(n - 1, out, offset, len)
+                });
             } else {
                 let r = execute_io(&req);
                 self.conn.complete_io(req.tag, r);
             }
         }
-        self.conn.complete_reads_in_output(&reads, fill);
         self.pdus()
     }
 
@@ -380,7 +383,7 @@ fn success_flag_only_without_sq_flow_control() {
 }
 
 #[test]
-fn small_reads_copied_into_the_output_together_keep_digests_flags_and_errors() {
+fn small_reads_copied_into_the_output_keep_digests_flags_and_errors() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);
     let ns = t.namespace(SUB, 1).unwrap();
@@ -399,16 +402,16 @@ fn small_reads_copied_into_the_output_together_keep_digests_flags_and_errors() {
         w.set_sgl(SglDescriptor::in_capsule(8192));
         assert!(q.run(w, &data).0.status.is_success());
         let first = q.cid + 1;
-        // Three reads in one batch, the middle one failing: its PDU leaves the output
-        // and its command fails; the others are whole (the host's decoder checked the
-        // data digests computed over the output).
-        for fail_middle in [false, true] {
-            let p = q.cmds_reading_into_output(reads(), |r| {
-                backend.read_batch(r);
-                if fail_middle {
-                    r[1].result = Err(io::Error::other("gone"));
-                }
+        // Three reads in one batch, the middle one failing (with an error, or appending
+        // the wrong length): its PDU leaves the output and its command fails; the others
+        // are whole (the host's decoder checked the data digests computed over the output).
+        for fail_middle in [None, Some(false), Some(true)] {
+            let p = q.cmds_reading_into_output(reads(), |i, out, offset, len| match fail_middle {
+                Some(false) if i == 1 => Err(io::Error::other("gone")),
+                Some(true) if i == 1 => backend.read_append(out, offset, len - 1),
+                _ => backend.read_append(out, offset, len),
             });
+            let fail_middle = fail_middle.is_some();
             let mut data_pdus = Vec::new();
             let mut failed = Vec::new();
             for pdu in &p {

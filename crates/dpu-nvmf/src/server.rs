@@ -19,7 +19,6 @@ use crate::queue::{
     COPY_BELOW, Connection, IoOp, IoRequest, QueueConfig, Segment, execute_io, execute_io_into,
 };
 use crate::target::{ListenerSpec, RegistryError, Target};
-use crate::volume::Volume;
 
 /// How often a connection checks timers (keep alive, controller teardown, events).
 pub const TICK: Duration = Duration::from_millis(100);
@@ -269,34 +268,6 @@ pub(crate) async fn write_segments<W: AsyncWriteExt + Unpin>(
     Ok(())
 }
 
-/// Small reads of one memory volume collected from a batch of commands, copied into
-/// the output together ([`Connection::complete_reads_in_output`]).
-#[derive(Default)]
-struct OutputReads {
-    volume: Option<Arc<Volume>>,
-    tags: Vec<u64>,
-}
-
-impl OutputReads {
-    /// Adds read `tag` of `volume`; a read of another volume first completes those
-    /// collected.
-    fn add(&mut self, conn: &mut Connection, tag: u64, volume: &Arc<Volume>) {
-        if !self.volume.as_ref().is_some_and(|v| Arc::ptr_eq(v, volume)) {
-            self.complete(conn);
-            self.volume = Some(volume.clone());
-        }
-        self.tags.push(tag);
-    }
-
-    /// Copies the collected reads into the output.
-    fn complete(&mut self, conn: &mut Connection) {
-        if let Some(volume) = self.volume.take() {
-            conn.complete_reads_in_output(&self.tags, |r| volume.backend().read_batch(r));
-        }
-        self.tags.clear();
-    }
-}
-
 /// Serves one connection until either side closes it.
 pub async fn serve_connection(
     target: Arc<Target>,
@@ -311,8 +282,6 @@ pub async fn serve_connection(
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Small reads of one memory volume waiting to be copied into the output together.
-    let mut reads = OutputReads::default();
     loop {
         while let Some(mut req) = conn.poll_io() {
             // RAM reads and writes (bounded by MDTS) run inline: a memory copy is cheaper than
@@ -320,13 +289,14 @@ pub async fn serve_connection(
             // like every file or device operation they go to the pool, never the reactor.
             let bounded_copy = matches!(req.op, IoOp::Read { .. } | IoOp::Write { .. });
             if req.volume.backend().memory_only() && bounded_copy {
-                // Small reads are copied from the volume straight into the output, the
-                // reads of a batch together; any other operation runs after them.
-                if conn.reads_in_output(req.tag) {
-                    reads.add(&mut conn, req.tag, &req.volume);
+                // Small reads are copied from the volume straight into the output.
+                if conn.is_read_for_output(req.tag) {
+                    let backend = req.volume.backend();
+                    conn.complete_read_in_output(req.tag, |out, offset, len| {
+                        backend.read_append(out, offset, len)
+                    });
                     continue;
                 }
-                reads.complete(&mut conn);
                 // Large reads reuse a buffer whose data was sent.
                 let buf = match req.op {
                     IoOp::Read { .. } => spare.pop().unwrap_or_default(),
@@ -335,7 +305,6 @@ pub async fn serve_connection(
                 let res = execute_io_into(&req, buf);
                 conn.complete_io(req.tag, res);
             } else {
-                reads.complete(&mut conn);
                 // A queued write's data is a view of the receive buffer and would keep the
                 // whole buffer alive until the I/O completes, making the next receive
                 // allocate a fresh one. Small payloads get their own copy instead.
@@ -347,7 +316,6 @@ pub async fn serve_connection(
                 pool.spawn(req, done_tx.clone());
             }
         }
-        reads.complete(&mut conn);
         let out = conn.take_segments();
         if !out.is_empty() {
             match tokio::time::timeout(SEND_TIMEOUT, write_segments(&mut wr, &out)).await {

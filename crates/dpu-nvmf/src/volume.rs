@@ -47,27 +47,15 @@ pub enum VolumeError {
     },
 }
 
-/// One read of a batch given to [`BlockBackend::read_batch`].
-#[derive(Debug)]
-pub struct BatchRead<'a> {
-    /// Byte offset in the volume.
-    pub offset: u64,
-    /// Where the data goes; its length is the read's.
-    pub buf: &'a mut [u8],
-    /// The read's own result, set by `read_batch`.
-    pub result: io::Result<()>,
-}
-
 /// The storage operations a volume needs. Implementations may block.
 pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     /// Fills `buf` from byte `offset`.
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
-    /// Runs several reads, each recording its own result. A memory backend copies
-    /// several at once (see [`RamBackend`]); the default reads one after the other.
-    fn read_batch(&self, reads: &mut [BatchRead<'_>]) {
-        for r in reads {
-            r.result = self.read_at(r.buf, r.offset);
-        }
+    /// Appends the `len` bytes from byte `offset` to `out` (a read straight into an
+    /// output buffer); on error `out` is left as it was. The default zeroes the room and
+    /// reads into it; a memory backend copies without zeroing first.
+    fn read_append(&self, out: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<()> {
+        append_via_read_at(self, out, offset, len)
     }
     /// Writes `data` at byte `offset`.
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()>;
@@ -84,6 +72,22 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     fn memory_only(&self) -> bool {
         false
     }
+}
+
+/// [`BlockBackend::read_append`] by zeroing the room and reading into it.
+fn append_via_read_at<B: BlockBackend + ?Sized>(
+    backend: &B,
+    out: &mut Vec<u8>,
+    offset: u64,
+    len: usize,
+) -> io::Result<()> {
+    let start = out.len();
+    out.resize(start + len, 0);
+    let res = backend.read_at(&mut out[start..], offset);
+    if res.is_err() {
+        out.truncate(start);
+    }
+    res
 }
 
 /// Chunk size of the sparse RAM backend: one transparent huge page, so a random read
@@ -145,101 +149,6 @@ impl RamBackend {
     }
 }
 
-/// Reads [`RamBackend::read_batch`] copies at once, and the bytes of each it copies in
-/// turn: a random block of a large volume misses every cache, and copied one after
-/// the other each block waits for its own misses; taken in turns, the misses of four
-/// blocks overlap (4 KiB blocks out of 256 MiB: about 330 instead of 400-500 ns a block
-/// on the 2-core development VM).
-const INTERLEAVE: usize = 4;
-const INTERLEAVE_STRIDE: usize = 256;
-
-type ChunkGuard<'a> = std::sync::RwLockReadGuard<'a, Option<MmapMut>>;
-
-impl RamBackend {
-    /// Reads a group of at most [`INTERLEAVE`] reads with their chunks' read locks
-    /// held together, so each read's data is whole with respect to concurrent writes.
-    fn read_group(&self, group: &mut [BatchRead<'_>]) {
-        // A read across chunks is read alone, before any lock of the group is held
-        // (a thread must never wait for a lock it already holds for reading).
-        for r in group.iter_mut() {
-            if !Self::in_one_chunk(r.offset, r.buf.len()) {
-                r.result = self.read_at(r.buf, r.offset);
-            }
-        }
-        // Each distinct chunk locked once, in ascending chunk order: a reader holding
-        // several chunks then only ever waits for a higher one, and writers hold one chunk
-        // at a time, so no cycle of waits can form (a writer waiting for a chunk holds up
-        // new readers of it; in request order, two groups each holding the chunk the other
-        // wants behind such writers would wait forever).
-        let mut guards: [Option<(u64, Result<ChunkGuard<'_>, String>)>; INTERLEAVE] =
-            Default::default();
-        for (slot, idx) in guards.iter_mut().zip(Self::lock_order(group).into_iter().flatten()) {
-            let guard = self.slot(idx).and_then(|s| s.read().map_err(poisoned));
-            *slot = Some((idx, guard.map_err(|e| e.to_string())));
-        }
-        // `which[i]` is read i's guard, if it takes part.
-        let mut which = [None; INTERLEAVE];
-        for (i, r) in group.iter_mut().enumerate() {
-            if !Self::in_one_chunk(r.offset, r.buf.len()) {
-                continue;
-            }
-            let idx = r.offset / RAM_CHUNK;
-            let g = guards.iter().position(|g| g.as_ref().is_some_and(|(c, _)| *c == idx));
-            match g.and_then(|g| Some((g, &guards[g].as_ref()?.1))) {
-                Some((g, Ok(_))) => which[i] = Some(g),
-                Some((_, Err(e))) => r.result = Err(io::Error::other(e.clone())),
-                None => r.result = Err(io::Error::other("RAM volume chunk not locked")),
-            }
-        }
-        let longest = group.iter().map(|r| r.buf.len()).max().unwrap_or(0);
-        for at in (0..longest).step_by(INTERLEAVE_STRIDE) {
-            for (r, w) in group.iter_mut().zip(which) {
-                let Some((_, Ok(guard))) = w.and_then(|g| guards[g].as_ref()) else { continue };
-                if at >= r.buf.len() {
-                    continue;
-                }
-                let end = (at + INTERLEAVE_STRIDE).min(r.buf.len());
-                let within = (r.offset % RAM_CHUNK) as usize;
-                match guard.as_ref() {
-                    Some(c) => r.buf[at..end].copy_from_slice(&c[within + at..within + end]),
-                    None => r.buf[at..end].fill(0),
-                }
-            }
-        }
-        for (r, w) in group.iter_mut().zip(which) {
-            if w.is_some() {
-                r.result = Ok(());
-            }
-        }
-    }
-
-    /// The distinct chunks of a group's single-chunk reads, ascending (the order
-    /// [`read_group`](Self::read_group) locks them in), then `None`s.
-    fn lock_order(group: &[BatchRead<'_>]) -> [Option<u64>; INTERLEAVE] {
-        let mut order = [None; INTERLEAVE];
-        for (o, r) in order.iter_mut().zip(group) {
-            if Self::in_one_chunk(r.offset, r.buf.len()) {
-                *o = Some(r.offset / RAM_CHUNK);
-            }
-        }
-        // `None` sorts first; put the chunks first, ascending, each once.
-        order.sort_unstable_by_key(|c| (c.is_none(), *c));
-        let mut distinct = [None; INTERLEAVE];
-        let mut n = 0;
-        for c in order.into_iter().flatten() {
-            if n == 0 || distinct[n - 1] != Some(c) {
-                distinct[n] = Some(c);
-                n += 1;
-            }
-        }
-        distinct
-    }
-
-    fn in_one_chunk(offset: u64, len: usize) -> bool {
-        offset % RAM_CHUNK + len as u64 <= RAM_CHUNK
-    }
-}
-
 fn poisoned<T>(_: T) -> io::Error {
     io::Error::other("RAM volume lock poisoned")
 }
@@ -272,10 +181,20 @@ impl BlockBackend for RamBackend {
         res
     }
 
-    fn read_batch(&self, reads: &mut [BatchRead<'_>]) {
-        for group in reads.chunks_mut(INTERLEAVE) {
-            self.read_group(group);
+    fn read_append(&self, out: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<()> {
+        // Within one chunk (any block-aligned read of at most 2 MiB that does not
+        // straddle a chunk edge): one copy from the chunk, without zeroing the room first.
+        // A random block of a large volume misses the caches; zeroing its room cost about
+        // as much as overlapping the misses of several blocks gained.
+        let within = (offset % RAM_CHUNK) as usize;
+        if within + len <= RAM_CHUNK as usize {
+            match self.slot(offset / RAM_CHUNK)?.read().map_err(poisoned)?.as_ref() {
+                Some(c) => out.extend_from_slice(&c[within..within + len]),
+                None => out.resize(out.len() + len, 0),
+            }
+            return Ok(());
         }
+        append_via_read_at(self, out, offset, len)
     }
 
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
@@ -616,104 +535,48 @@ mod tests {
     }
 
     #[test]
-    fn ram_read_batch_matches_read_at() {
+    fn ram_read_append_matches_read_at() {
         let ram = RamBackend::new(5 * RAM_CHUNK).unwrap();
         let data: Vec<u8> = (0..3 * RAM_CHUNK as u32).map(|i| (i % 251) as u8).collect();
         ram.write_at(&data, RAM_CHUNK).unwrap();
-        // Same chunk twice in a group (locked once), across a chunk boundary, in a
-        // never written chunk, odd lengths and offsets, more reads than one group.
+        // Within a chunk, across a chunk boundary, in a never written chunk, odd lengths
+        // and offsets, all appended to one output behind what it held.
         let c = RAM_CHUNK;
-        let wanted = [
-            (c + 4096, 4096),
-            (c + 8192, 512),
-            (2 * c - 100, 300),
-            (7, 4096),
-            (4 * c + 10, 1000),
-            (3 * c + 1, 16384),
-            (c + 4096, 4096),
-        ];
-        let mut bufs: Vec<Vec<u8>> = wanted.iter().map(|&(_, n)| vec![0xEE; n]).collect();
-        let mut reads: Vec<BatchRead<'_>> = wanted
-            .iter()
-            .zip(bufs.iter_mut())
-            .map(|(&(offset, _), buf)| BatchRead {
-                offset,
-                buf,
-                result: Err(io::Error::other("unset")),
-            })
-            .collect();
-        ram.read_batch(&mut reads);
-        assert!(reads.iter().all(|r| r.result.is_ok()));
-        drop(reads);
-        for ((offset, n), got) in wanted.iter().zip(&bufs) {
-            let mut want = vec![0; *n];
-            ram.read_at(&mut want, *offset).unwrap();
-            assert_eq!(got, &want, "read at {offset}");
+        let wanted =
+            [(c + 4096, 4096), (c + 8192, 512), (2 * c - 100, 300), (7, 4096), (4 * c + 10, 1000)];
+        let mut out = vec![0xEE; 3];
+        let mut want = out.clone();
+        for &(offset, n) in &wanted {
+            ram.read_append(&mut out, offset, n).unwrap();
+            let mut w = vec![0; n];
+            ram.read_at(&mut w, offset).unwrap();
+            want.extend_from_slice(&w);
         }
-        // Beyond the volume: that read fails, the others of its group do not.
-        let (mut a, mut b) = (vec![0; 512], vec![0; 512]);
-        let mut reads = [
-            BatchRead { offset: 6 * c, buf: &mut a, result: Ok(()) },
-            BatchRead { offset: c, buf: &mut b, result: Ok(()) },
-        ];
-        ram.read_batch(&mut reads);
-        assert!(reads[0].result.is_err() && reads[1].result.is_ok());
-        assert_eq!(b, data[..512]);
+        assert_eq!(out, want);
+        assert_eq!(out[3..3 + 4096], data[4096..8192]);
+        // Beyond the volume, inside one chunk slot or across the end: an error, and the
+        // output is as it was.
+        for (offset, n) in [(6 * c, 512), (5 * c - 100, 512)] {
+            let before = out.clone();
+            assert!(ram.read_append(&mut out, offset, n).is_err());
+            assert_eq!(out, before);
+        }
     }
 
-    /// A group locks its chunks in ascending order whatever order its reads came in:
-    /// in request order two groups wanting the same two chunks the other way round could
-    /// each hold the chunk the other waits for behind a waiting writer, forever.
+    /// The default `read_append` (file and block backends) zeroes the room, reads into
+    /// it, and takes it back out on error.
     #[test]
-    fn ram_read_groups_lock_chunks_in_ascending_order() {
-        let c = RAM_CHUNK;
-        let mut bufs = [[0u8; 512]; 4];
-        let mut it = bufs.iter_mut();
-        let mut read = |offset| BatchRead { offset, buf: it.next().unwrap(), result: Ok(()) };
-        // Chunk 3, chunk 0, chunk 3 again, and one across chunks 1-2 (read alone, unlocked).
-        let group = [read(3 * c), read(10), read(3 * c + 512), read(2 * c - 100)];
-        assert_eq!(RamBackend::lock_order(&group), [Some(0), Some(3), None, None]);
-    }
-
-    /// Stress check of the same: two reader groups wanting two chunks in opposite
-    /// request order while writers hammer both. Bounded: a hang fails after 20 s.
-    #[test]
-    fn ram_read_groups_and_writers_never_deadlock() {
-        let ram = std::sync::Arc::new(RamBackend::new(2 * RAM_CHUNK).unwrap());
-        let c = RAM_CHUNK;
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mut threads = Vec::new();
-        for (first, second) in [(0, c), (c, 0)] {
-            let (ram, tx) = (ram.clone(), tx.clone());
-            threads.push(std::thread::spawn(move || {
-                let (mut a, mut b) = (vec![0; 4096], vec![0; 4096]);
-                for _ in 0..20_000 {
-                    let mut reads = [
-                        BatchRead { offset: first, buf: &mut a, result: Ok(()) },
-                        BatchRead { offset: second, buf: &mut b, result: Ok(()) },
-                    ];
-                    ram.read_batch(&mut reads);
-                    assert!(reads.iter().all(|r| r.result.is_ok()));
-                }
-                tx.send(()).unwrap();
-            }));
-        }
-        for at in [0, c] {
-            let (ram, tx) = (ram.clone(), tx.clone());
-            threads.push(std::thread::spawn(move || {
-                for i in 0..20_000u32 {
-                    ram.write_at(&i.to_le_bytes(), at).unwrap();
-                }
-                tx.send(()).unwrap();
-            }));
-        }
-        for _ in 0..threads.len() {
-            rx.recv_timeout(std::time::Duration::from_secs(20))
-                .expect("readers and writers of two chunks deadlocked");
-        }
-        for t in threads {
-            t.join().unwrap();
-        }
+    fn default_read_append_reads_or_leaves_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FileBackend::open_file(&dir.path().join("f"), 8192).unwrap();
+        let data: Vec<u8> = (0..4096u32).map(|i| (i % 241) as u8).collect();
+        b.write_at(&data, 4096).unwrap();
+        let mut out = vec![1, 2];
+        b.read_append(&mut out, 4096, 4096).unwrap();
+        assert_eq!(out[..2], [1, 2]);
+        assert_eq!(out[2..], data[..]);
+        assert!(b.read_append(&mut out, 8192, 4096).is_err());
+        assert_eq!(out.len(), 2 + 4096);
     }
 
     #[test]
