@@ -66,9 +66,9 @@ pub use error::{DecodeError, EncodeError, FatalError, Fes, ParseError};
 pub use fabrics::{ConnectCmd, ConnectData, FabricsCommand, PropertyGetCmd, PropertySetCmd};
 pub use pdu::{
     CapsuleCmd, CommonHeader, DataPdu, DataPduHeader, Framing, IcReq, IcResp, Pdu, PduType, R2t,
-    TermReq, encode_c2h_data, encode_capsule_cmd, encode_capsule_resp, encode_data_pdu_prefix,
-    encode_data_pdu_suffix, encode_h2c_data, encode_ic_req, encode_ic_resp, encode_r2t,
-    encode_term_req,
+    TermReq, encode_c2h_data, encode_capsule_cmd, encode_capsule_cmd_prefix, encode_capsule_resp,
+    encode_data_pdu_prefix, encode_data_pdu_suffix, encode_h2c_data, encode_ic_req, encode_ic_resp,
+    encode_r2t, encode_term_req,
 };
 pub use sqe::{DataDirection, SQE_LEN, SglDescriptor, Sqe};
 

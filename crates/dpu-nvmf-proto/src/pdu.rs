@@ -547,9 +547,26 @@ pub fn encode_capsule_cmd(
     framing: &Framing,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
-    let (pdo, plen) = framing.layout(PduType::CapsuleCmd, data.len())?;
+    encode_capsule_cmd_prefix(sqe, data.len(), framing, out)?;
+    if !data.is_empty() {
+        out.extend_from_slice(data);
+        encode_data_pdu_suffix(data, framing, out);
+    }
+    Ok(())
+}
+
+/// Appends a CapsuleCmd up to where its `data_len` bytes of in-capsule data go (for a
+/// vectored write of data that stays where it is); after the data comes its
+/// [`encode_data_pdu_suffix`] when `data_len` is not 0.
+pub fn encode_capsule_cmd_prefix(
+    sqe: &Sqe,
+    data_len: usize,
+    framing: &Framing,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let (pdo, plen) = framing.layout(PduType::CapsuleCmd, data_len)?;
     let start = out.len();
-    let has_data = !data.is_empty();
+    let has_data = data_len > 0;
     let ch = CommonHeader {
         pdu_type: PduType::CapsuleCmd as u8,
         flags: hd_flags(framing, has_data),
@@ -561,12 +578,6 @@ pub fn encode_capsule_cmd(
     out.extend_from_slice(&sqe.to_bytes());
     debug_assert_eq!(out.len() - start, COMMON_HEADER_LEN + SQE_LEN);
     finish_header(out, start, CAPSULE_CMD_HLEN.into(), framing.hdgst, pdo);
-    if has_data {
-        out.extend_from_slice(data);
-        if framing.ddgst {
-            out.extend_from_slice(&digest_bytes(data));
-        }
-    }
     Ok(())
 }
 

@@ -26,8 +26,8 @@ use dpu_nvmf_proto::fabrics::{
     CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertyGetCmd, PropertySetCmd, property,
 };
 use dpu_nvmf_proto::pdu::{
-    DataPduHeader, PduType, encode_capsule_cmd, encode_data_pdu_prefix, encode_data_pdu_suffix,
-    encode_ic_req,
+    DataPduHeader, PduType, encode_capsule_cmd, encode_capsule_cmd_prefix, encode_data_pdu_prefix,
+    encode_data_pdu_suffix, encode_ic_req,
 };
 use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
@@ -240,6 +240,11 @@ pub struct HostQueue {
     pub qid: u16,
     /// Encoded commands not yet written (see [`start`](Self::start)).
     tx: Vec<u8>,
+    /// Shared in-capsule data of those commands, written from where it is between the
+    /// bytes of `tx`: (offset in `tx`, data).
+    tx_data: Vec<(usize, Bytes)>,
+    /// Bytes in `tx_data`.
+    tx_data_len: usize,
     /// Set once a send or receive failed: every command then in flight failed with it.
     broken: Option<io::ErrorKind>,
 }
@@ -265,6 +270,8 @@ impl HostQueue {
             depth: 1,
             qid: 0,
             tx: Vec::new(),
+            tx_data: Vec::new(),
+            tx_data_len: 0,
             broken: None,
         };
         let mut b = Vec::new();
@@ -306,6 +313,8 @@ impl HostQueue {
         self.broken = Some(e.kind());
         self.pending.clear();
         self.tx.clear();
+        self.tx_data.clear();
+        self.tx_data_len = 0;
         InitiatorError::Io(e)
     }
 
@@ -470,6 +479,15 @@ impl HostQueue {
         let b = &mut self.tx;
         let mut out = None;
         match data_out {
+            Some(DataOut::Shared(d)) if !d.is_empty() && d.len() <= self.in_capsule_max => {
+                // Written from the caller's buffer by the vectored write, not copied.
+                sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
+                encode_capsule_cmd_prefix(&sqe, d.len(), &self.framing, b)
+                    .map_err(|_| InitiatorError::Protocol("encode"))?;
+                self.tx_data.push((b.len(), d.clone()));
+                self.tx_data_len += d.len();
+                encode_data_pdu_suffix(&d, &self.framing, b);
+            }
             Some(d) if d.as_slice().len() <= self.in_capsule_max => {
                 let d = d.as_slice();
                 sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
@@ -494,7 +512,7 @@ impl HostQueue {
         // through a burst of them: its new commands leave in one write with the next
         // socket operation of this queue, not one write each. A failed write fails
         // every command in flight (see `fail_all`), this one included.
-        if self.dec.buffered() == 0 || self.tx.len() >= TX_BATCH {
+        if self.dec.buffered() == 0 || self.tx.len() + self.tx_data_len >= TX_BATCH {
             self.flush().await?;
         }
         Ok(cid)
@@ -503,12 +521,32 @@ impl HostQueue {
     /// Sends the commands [`start`](Self::start) left for batching; if that fails,
     /// every command in flight fails with it.
     async fn flush(&mut self) -> Result<(), InitiatorError> {
-        if !self.tx.is_empty() {
-            let r = self.stream.write_all(&self.tx).await;
-            self.tx.clear();
-            if let Err(e) = r {
-                return Err(self.fail_all(e));
+        if self.tx.is_empty() {
+            return Ok(());
+        }
+        let r = if self.tx_data.is_empty() {
+            self.stream.write_all(&self.tx).await
+        } else {
+            // The encoded bytes with the shared data in between, in one vectored write;
+            // `tx` keeps its allocation for the next batch.
+            let tx = std::sync::Arc::new(std::mem::take(&mut self.tx));
+            let mut segs = Vec::with_capacity(2 * self.tx_data.len() + 1);
+            let mut at = 0;
+            for (pos, data) in self.tx_data.drain(..) {
+                segs.push(Segment::Shared(tx.clone(), at..pos));
+                segs.push(Segment::Bytes(data));
+                at = pos;
             }
+            segs.push(Segment::Shared(tx.clone(), at..tx.len()));
+            self.tx_data_len = 0;
+            let r = write_segments(&mut self.stream, &segs).await;
+            drop(segs);
+            self.tx = std::sync::Arc::try_unwrap(tx).unwrap_or_default();
+            r
+        };
+        self.tx.clear();
+        if let Err(e) = r {
+            return Err(self.fail_all(e));
         }
         Ok(())
     }
@@ -893,6 +931,11 @@ mod tests {
 
     /// A server with one RAM namespace (1 MiB of 512-byte blocks) on loopback.
     async fn ram_server() -> (Arc<Server>, SocketAddr) {
+        ram_server_with_digests(false).await
+    }
+
+    /// [`ram_server`] that allows header and data digests or not.
+    async fn ram_server_with_digests(digests: bool) -> (Arc<Server>, SocketAddr) {
         let t = Target::new();
         let spec = SubsystemSpec {
             nqn: NQN.into(),
@@ -908,8 +951,8 @@ mod tests {
         let listener = ListenerSpec {
             port_id: 1,
             addr: "127.0.0.1:0".parse().unwrap(),
-            allow_hdgst: false,
-            allow_ddgst: false,
+            allow_hdgst: digests,
+            allow_ddgst: digests,
         };
         let addr = server.add_listener(listener).await.unwrap();
         (server, addr)
@@ -928,6 +971,40 @@ mod tests {
         assert!(back.cqe.status.is_success());
         assert_eq!(back.data, data);
         server.stop();
+    }
+
+    /// Shared in-capsule data leaves from the caller's buffer between the encoded bytes
+    /// of its batch (one vectored write), with and without digests, and reads back whole.
+    #[tokio::test]
+    async fn shared_in_capsule_write_data_is_sent_from_the_callers_buffer() {
+        for digests in [false, true] {
+            let (server, addr) = ram_server_with_digests(digests).await;
+            let opts = HostOptions { hdgst: digests, ddgst: digests, ..HostOptions::default() };
+            let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+            let q = c.io.first_mut().unwrap();
+            let block = |i: u64| Bytes::from(vec![i as u8 + 1; 4096]);
+            // The first write leaves alone; the next eight are started while its and
+            // seven other completions wait to be reaped, so they leave in one write.
+            let mut first = Vec::new();
+            for i in 0..8u64 {
+                first.push(q.start_write_shared(1, i * 8, block(i), 512).await.unwrap());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert!(q.wait(first[0]).await.unwrap().cqe.status.is_success());
+            let mut batched = Vec::new();
+            for i in 8..16u64 {
+                batched.push(q.start_write_shared(1, i * 8, block(i), 512).await.unwrap());
+            }
+            for cid in first[1..].iter().chain(&batched) {
+                assert!(q.wait(*cid).await.unwrap().cqe.status.is_success(), "digests {digests}");
+            }
+            for i in 0..16u64 {
+                let back = q.read(1, i * 8, 8, 512).await.unwrap();
+                assert!(back.cqe.status.is_success());
+                assert_eq!(back.data, block(i), "block {i}, digests {digests}");
+            }
+            server.stop();
+        }
     }
 
     #[tokio::test]
