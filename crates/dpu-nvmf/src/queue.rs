@@ -417,12 +417,20 @@ impl Connection {
         // The counts are current by the time the completions they count are sent.
         self.tally.flush(&self.target);
         if !self.out.is_empty() {
-            // The next batch is likely as large: allocate it once rather than grow it
-            // by doubling (each step a copy).
-            let next = Vec::with_capacity(self.out.len());
-            self.segments.push(Segment::Owned(std::mem::replace(&mut self.out, next)));
+            self.segments.push(Segment::Owned(std::mem::take(&mut self.out)));
         }
         std::mem::take(&mut self.segments)
+    }
+
+    /// Gives back an output buffer [`take_segments`](Self::take_segments) handed out,
+    /// once sent: the next batch is assembled in it, as large as the last one without
+    /// growing, in memory that is mapped and cached (a fresh buffer of a large batch
+    /// came from the kernel as new zeroed pages each time).
+    pub fn recycle_output(&mut self, mut buf: Vec<u8>) {
+        if self.out.is_empty() && buf.capacity() > self.out.capacity() {
+            buf.clear();
+            self.out = buf;
+        }
     }
 
     /// Whether bytes are waiting in [`take_output`](Self::take_output).

@@ -80,11 +80,16 @@ impl H {
         self.conn.receive(&b, self.now);
     }
 
-    fn pdus(&mut self) -> Vec<Pdu> {
+    /// Runs the volume I/O the connection asks for, inline.
+    fn run_io(&mut self) {
         while let Some(req) = self.conn.poll_io() {
             let r = execute_io(&req);
             self.conn.complete_io(req.tag, r);
         }
+    }
+
+    fn pdus(&mut self) -> Vec<Pdu> {
+        self.run_io();
         self.dec.feed(&self.conn.take_output());
         let mut v = Vec::new();
         while let Some(p) = self.dec.decode().unwrap() {
@@ -380,6 +385,46 @@ fn success_flag_only_without_sq_flow_control() {
     let [Pdu::C2HData(a), Pdu::C2HData(b)] = p.as_slice() else { panic!("{p:?}") };
     assert!(!a.header.last && !a.header.success);
     assert!(b.header.last && b.header.success);
+}
+
+/// The shell gives each sent output buffer back; the next batch is assembled in the
+/// same allocation, and a buffer given back while output waits changes nothing.
+#[test]
+fn a_recycled_output_buffer_assembles_the_next_batch() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    // Runs one 4 KiB read and returns the output's segments.
+    let read = |q: &mut H| {
+        q.cid += 1;
+        let mut sqe = rw(io_opcode::READ, 0, 8, 4096);
+        sqe.cid = q.cid;
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: Bytes::new() }));
+        q.run_io();
+        q.conn.take_segments()
+    };
+    let first = read(&mut q);
+    let [Segment::Owned(sent)] = first.as_slice() else { panic!("one owned segment") };
+    let (ptr, bytes) = (sent.as_ptr(), sent.clone());
+    for seg in first {
+        if let Segment::Owned(buf) = seg {
+            q.conn.recycle_output(buf);
+        }
+    }
+    let second = read(&mut q);
+    let [Segment::Owned(again)] = second.as_slice() else { panic!("one owned segment") };
+    assert_eq!(again.as_ptr(), ptr, "the recycled allocation was not reused");
+    assert_eq!(again.len(), bytes.len());
+    // Output waiting (a Flush's completion) is not replaced by a buffer given back.
+    q.cid += 1;
+    let mut flush = Sqe::new(io_opcode::FLUSH, q.cid);
+    flush.nsid = 1;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: flush, data: Bytes::new() }));
+    q.run_io();
+    q.conn.recycle_output(vec![0xAA; 1 << 20]);
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success() && c.cid == q.cid, "{c:?}");
 }
 
 #[test]

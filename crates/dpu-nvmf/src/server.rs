@@ -321,12 +321,15 @@ pub async fn serve_connection(
             match tokio::time::timeout(SEND_TIMEOUT, write_segments(&mut wr, &out)).await {
                 Ok(Ok(())) => {
                     for seg in out {
-                        // The last segment of a read holds its buffer alone.
-                        if let Segment::Shared(data, _) = seg
-                            && spare.len() < SPARE_READ_BUFFERS
-                            && let Ok(buf) = Arc::try_unwrap(data)
-                        {
-                            spare.push(buf);
+                        match seg {
+                            // The last segment of a read holds its buffer alone.
+                            Segment::Shared(data, _) if spare.len() < SPARE_READ_BUFFERS => {
+                                if let Ok(buf) = Arc::try_unwrap(data) {
+                                    spare.push(buf);
+                                }
+                            }
+                            Segment::Owned(buf) => conn.recycle_output(buf),
+                            _ => {}
                         }
                     }
                 }
