@@ -127,24 +127,13 @@ fn peer_memory() -> anyhow::Result<PeerMemory> {
     Ok(Arc::new(Mutex::new(m)))
 }
 
-/// Random 4 KiB block offsets (bytes) of the peer memory.
-struct BlockPicker(u64);
-
-impl BlockPicker {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % (VOLUME / u64::from(BS))) as usize * BS as usize
-    }
-}
-
-/// Sends `count` random 4 KiB blocks of `mem` with vectored writes straight from it (the
-/// kernel copies them out of cold memory; no copy of the peer's own).
+/// Sends `count` random 4 KiB blocks of `mem` (`blocks` gives their block numbers) with
+/// vectored writes straight from it (the kernel copies them out of cold memory; no copy
+/// of the peer's own).
 async fn write_blocks<W: AsyncWriteExt + Unpin>(
     w: &mut W,
     mem: &[u8],
-    picker: &mut BlockPicker,
+    blocks: &mut Offsets,
     count: usize,
 ) -> anyhow::Result<()> {
     let bs = BS as usize;
@@ -153,7 +142,7 @@ async fn write_blocks<W: AsyncWriteExt + Unpin>(
     while left > 0 {
         let k = left.min(offsets.len());
         for o in &mut offsets[..k] {
-            *o = picker.next();
+            *o = blocks.next() as usize * bs;
         }
         let mut slices: [io::IoSlice<'_>; 64] = [io::IoSlice::new(&[]); 64];
         for (s, &o) in slices.iter_mut().zip(&offsets[..k]) {
@@ -332,17 +321,18 @@ async fn tcp_limit(
                 let mut buf = vec![0u8; PEER_READ_BUF];
                 let replies = vec![0x5Au8; resp * qd];
                 let mut have = 0;
-                let mut picker = BlockPicker(0x9E37_79B9_7F4A_7C15);
+                // Random 4 KiB blocks, as our initiator picks them.
                 let bs = BS as usize;
+                let mut blocks = Offsets::new(0, bs, false);
                 while let Ok(k) = read_messages(&mut s, &mut buf, &mut have, req).await {
                     let sent = match &memory {
                         Some(m) if resp == bs => {
-                            write_blocks(&mut s, &m.lock().await, &mut picker, k).await
+                            write_blocks(&mut s, &m.lock().await, &mut blocks, k).await
                         }
                         Some(m) => {
                             let mut mem = m.lock().await;
                             for msg in buf.chunks(req).take(k) {
-                                let o = picker.next();
+                                let o = blocks.next() as usize * bs;
                                 mem[o..o + bs].copy_from_slice(&msg[..bs]);
                             }
                             drop(mem);
