@@ -484,9 +484,7 @@ impl HostQueue {
                 sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
                 encode_capsule_cmd_prefix(&sqe, d.len(), &self.framing, b)
                     .map_err(|_| InitiatorError::Protocol("encode"))?;
-                self.tx_data.push((b.len(), d.clone()));
-                self.tx_data_len += d.len();
-                encode_data_pdu_suffix(&d, &self.framing, b);
+                self.queue_shared_data(d);
             }
             Some(d) if d.as_slice().len() <= self.in_capsule_max => {
                 let d = d.as_slice();
@@ -516,6 +514,15 @@ impl HostQueue {
             self.flush().await?;
         }
         Ok(cid)
+    }
+
+    /// Queues `data` to follow the bytes encoded into `tx` so far (written from where it
+    /// is by [`flush`](Self::flush)), then its data digest if negotiated.
+    fn queue_shared_data(&mut self, data: Bytes) {
+        let at = self.tx.len();
+        encode_data_pdu_suffix(&data, &self.framing, &mut self.tx);
+        self.tx_data_len += data.len();
+        self.tx_data.push((at, data));
     }
 
     /// Sends the commands [`start`](Self::start) left for batching; if that fails,
@@ -627,7 +634,7 @@ impl HostQueue {
                     let Some(p) = self.pending.get(&cid) else {
                         return Err(InitiatorError::Protocol("R2T for a command not in flight"));
                     };
-                    let Some(d) = &p.out else {
+                    let Some(d) = p.out.clone() else {
                         return Err(InitiatorError::Protocol("R2T for a command without data"));
                     };
                     let start = r.r2to as usize;
@@ -635,9 +642,8 @@ impl HostQueue {
                         .checked_add(r.r2tl as usize)
                         .filter(|&e| e <= d.len())
                         .ok_or(InitiatorError::Protocol("R2T outside the data"))?;
-                    // Headers (and digests, padding) assembled; the data is written
-                    // from the command's buffer by a vectored write, not copied.
-                    let mut segs = Vec::new();
+                    // Headers (and digests, padding) join the batch; the data is written
+                    // from the command's buffer by the batch's vectored write, not copied.
                     let mut pos = start;
                     let chunk = (self.maxh2cdata as usize).max(1);
                     while pos < end {
@@ -649,22 +655,21 @@ impl HostQueue {
                             last: pos + n == end,
                             success: false,
                         };
-                        let mut head = Vec::new();
-                        encode_data_pdu_prefix(PduType::H2CData, &h, n, &self.framing, &mut head)
-                            .map_err(|_| InitiatorError::Protocol("encode"))?;
-                        segs.push(Segment::Owned(head));
-                        segs.push(Segment::Bytes(d.slice(pos..pos + n)));
-                        let mut tail = Vec::new();
-                        encode_data_pdu_suffix(&d[pos..pos + n], &self.framing, &mut tail);
-                        if !tail.is_empty() {
-                            segs.push(Segment::Owned(tail));
+                        let head = encode_data_pdu_prefix(
+                            PduType::H2CData,
+                            &h,
+                            n,
+                            &self.framing,
+                            &mut self.tx,
+                        );
+                        if head.is_err() {
+                            // The PDUs of this R2T queued so far must not leave alone.
+                            return Err(self.fail_all(io::Error::other("cannot encode H2CData")));
                         }
+                        self.queue_shared_data(d.slice(pos..pos + n));
                         pos += n;
                     }
                     self.flush().await?;
-                    if let Err(e) = write_segments(&mut self.stream, &segs).await {
-                        return Err(self.fail_all(e));
-                    }
                 }
                 _ => return Err(InitiatorError::Protocol("unexpected PDU")),
             }
