@@ -17,6 +17,8 @@ use std::sync::RwLock;
 
 use memmap2::MmapMut;
 
+use crate::stream_copy::copy_streaming;
+
 /// Logical block sizes a volume may have.
 pub const BLOCK_SIZES: [u32; 2] = [512, 4096];
 
@@ -206,7 +208,9 @@ impl BlockBackend for RamBackend {
                     Some(c) => c,
                     None => chunk.insert(map_chunk()?),
                 };
-                c[within..within + n].copy_from_slice(&data[at..at + n]);
+                // Streamed: a block written is rarely read back soon, and a plain copy
+                // would first read the cold destination from memory.
+                copy_streaming(&mut c[within..within + n], &data[at..at + n]);
                 Ok(())
             };
             if res.is_ok() {
