@@ -106,11 +106,11 @@ pub fn fuzz_controller(data: &[u8]) {
     let run = |conn: &mut Connection| {
         while let Some(req) = conn.poll_io() {
             // Bit 0: reads are copied into the output as the shell does on a RAM volume.
-            if sel & 1 != 0 && conn.is_read_for_output(req.tag) {
+            if sel & 1 != 0
+                && let IoOp::Read { offset, len } = req.op
+            {
                 let backend = req.volume.backend();
-                conn.complete_read_in_output(req.tag, |out, offset, len| {
-                    backend.read_append(out, offset, len)
-                });
+                conn.complete_read(req.tag, |out| backend.read_append(out, offset, len));
             } else {
                 let r = queue::execute_io(&req);
                 conn.complete_io(req.tag, r);

@@ -558,30 +558,24 @@ impl Connection {
         }
     }
 
-    /// Whether the volume operation `tag` is a read of at most [`COPY_BELOW`] bytes
-    /// that [`complete_read_in_output`](Self::complete_read_in_output) takes.
-    pub fn is_read_for_output(&self, tag: u64) -> bool {
-        self.closed.is_none()
-            && matches!(self.cmds.get(&(tag as u16)), Some(Cmd::AwaitIo { tag: t, post: Post::Read { len, .. } })
-                if *t == tag && *len > 0 && *len <= COPY_BELOW)
-    }
-
-    /// Completes the read `tag` (one [`is_read_for_output`](Self::is_read_for_output)
-    /// accepted) with its data straight in the output: behind its C2HData header,
-    /// `read(out, offset, len)` appends the data (a memory volume's
-    /// [`BlockBackend::read_append`](crate::volume::BlockBackend::read_append): one
-    /// copy, no buffer in between). If `read` fails, the PDU is taken back out of the
-    /// output and the command fails; a tag that is not such a read fails its command.
-    pub fn complete_read_in_output<F>(&mut self, tag: u64, read: F)
+    /// Completes the volume read `tag` (an [`IoOp::Read`] the shell runs inline) with
+    /// `read(buf)`, which appends the read's data to `buf`. A read of at most
+    /// [`COPY_BELOW`] bytes goes straight into the output behind its C2HData header (a
+    /// memory volume's [`BlockBackend::read_append`](crate::volume::BlockBackend::read_append):
+    /// one copy, no buffer in between); if `read` fails, the PDU is taken back out of the
+    /// output and the command fails. Any other command reading (a Compare, a larger
+    /// read) gets the data in a buffer of its own, as from [`complete_io`](Self::complete_io).
+    pub fn complete_read<F>(&mut self, tag: u64, read: F)
     where
-        F: FnOnce(&mut Vec<u8>, u64, usize) -> io::Result<()>,
+        F: FnOnce(&mut Vec<u8>) -> io::Result<()>,
     {
         let Some((cid, post)) = self.take_io(tag) else { return };
         let (len, offset, ns) = match post {
             Post::Read { len, offset, ns } if len > 0 && len <= COPY_BELOW => (len, offset, ns),
             post => {
-                let err = io::Error::other("not a read the output takes");
-                self.finish_io(cid, post, Err(err));
+                let mut buf = Vec::new();
+                let res = read(&mut buf).map(|()| buf);
+                self.finish_io(cid, post, res);
                 return;
             }
         };
@@ -596,7 +590,7 @@ impl Connection {
             return;
         }
         let data_start = self.out.len();
-        let res = read(&mut self.out, offset, len).and_then(|()| {
+        let res = read(&mut self.out).and_then(|()| {
             // A reader that appended the wrong length is an internal error, not data.
             if self.out.len() == data_start + len {
                 Ok(())

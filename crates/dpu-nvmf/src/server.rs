@@ -290,11 +290,11 @@ pub async fn serve_connection(
             let bounded_copy = matches!(req.op, IoOp::Read { .. } | IoOp::Write { .. });
             if req.volume.backend().memory_only() && bounded_copy {
                 // Small reads are copied from the volume straight into the output.
-                if conn.is_read_for_output(req.tag) {
+                if let IoOp::Read { offset, len } = req.op
+                    && len <= COPY_BELOW
+                {
                     let backend = req.volume.backend();
-                    conn.complete_read_in_output(req.tag, |out, offset, len| {
-                        backend.read_append(out, offset, len)
-                    });
+                    conn.complete_read(req.tag, |out| backend.read_append(out, offset, len));
                     continue;
                 }
                 // Large reads reuse a buffer whose data was sent.
