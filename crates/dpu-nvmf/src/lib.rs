@@ -7,7 +7,7 @@
 //! | [`stats`] | per-subsystem and per-queue counters (single-writer, read by the API) |
 //! | [`identify`] | Identify data, log pages (incl. discovery), properties |
 //! | [`volume`] | RAM, file and block-device volumes (blocking; run on a pool) |
-//! | `stream_copy` | the crate's only `unsafe`: non-temporal copies into RAM volumes |
+//! | `volume_copy` | copies into (streaming: the crate's only `unsafe`) and out of RAM volumes |
 //! | [`server`] | tokio shell: listeners, connection tasks, bounded I/O pool |
 //! | [`config`] | the binary's TOML configuration applied to a target |
 //! | [`internal`] | the agent-facing internal gRPC API (whole-state Sync, stats) |
@@ -24,9 +24,9 @@ pub mod internal;
 pub mod queue;
 pub mod server;
 pub mod stats;
-mod stream_copy;
 pub mod target;
 pub mod volume;
+mod volume_copy;
 
 pub use queue::{Connection, IoOp, IoRequest, QueueConfig};
 pub use server::Server;

@@ -17,7 +17,7 @@ use std::sync::RwLock;
 
 use memmap2::MmapMut;
 
-use crate::stream_copy::copy_streaming;
+use crate::volume_copy::{append_out, copy_out, copy_streaming};
 
 /// Logical block sizes a volume may have.
 pub const BLOCK_SIZES: [u32; 2] = [512, 4096];
@@ -171,7 +171,7 @@ impl BlockBackend for RamBackend {
             let mut read = || -> io::Result<()> {
                 let dst = &mut buf[at..at + n];
                 match self.slot(idx)?.read().map_err(poisoned)?.as_ref() {
-                    Some(c) => dst.copy_from_slice(&c[within..within + n]),
+                    Some(c) => copy_out(dst, &c[within..within + n]),
                     None => dst.fill(0),
                 }
                 Ok(())
@@ -191,7 +191,7 @@ impl BlockBackend for RamBackend {
         let within = (offset % RAM_CHUNK) as usize;
         if within + len <= RAM_CHUNK as usize {
             match self.slot(offset / RAM_CHUNK)?.read().map_err(poisoned)?.as_ref() {
-                Some(c) => out.extend_from_slice(&c[within..within + len]),
+                Some(c) => append_out(out, &c[within..within + len]),
                 None => out.resize(out.len() + len, 0),
             }
             return Ok(());
