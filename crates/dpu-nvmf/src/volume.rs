@@ -17,7 +17,7 @@ use std::sync::RwLock;
 
 use memmap2::MmapMut;
 
-use crate::volume_copy::{append_out, copy_out, copy_streaming};
+use crate::volume_copy::{append_out, copy_in, copy_out};
 
 /// Logical block sizes a volume may have.
 pub const BLOCK_SIZES: [u32; 2] = [512, 4096];
@@ -208,9 +208,7 @@ impl BlockBackend for RamBackend {
                     Some(c) => c,
                     None => chunk.insert(map_chunk()?),
                 };
-                // Streamed: a block written is rarely read back soon, and a plain copy
-                // would first read the cold destination from memory.
-                copy_streaming(&mut c[within..within + n], &data[at..at + n]);
+                copy_in(&mut c[within..within + n], &data[at..at + n]);
                 Ok(())
             };
             if res.is_ok() {

@@ -1,13 +1,15 @@
 //! Copies between a RAM volume's memory and buffers, shaped by what the memory system
 //! does with them. Holds the NVMe-oF crate's only `unsafe` code (the streaming stores).
 //!
-//! Into the volume ([`copy_streaming`]): a plain copy into a cold 4 KiB block first reads
-//! every cache line of it from DRAM (read-for-ownership) and then writes it back: twice
-//! the memory traffic of the data. Non-temporal stores write whole lines without reading
+//! Into the volume ([`copy_in`]): a plain copy into a cold 4 KiB block first reads every
+//! cache line of it from DRAM (read-for-ownership) and then writes it back: twice the
+//! memory traffic of the data. Non-temporal stores write whole lines without reading
 //! them and leave the caches to what the thread works on (on this project's bench machine
 //! a random 4 KiB write into 256 MiB took 425-475 ns with `copy_from_slice`, 315 ns
-//! streamed). Arm cores detect such write streams themselves (write-streaming mode), so
-//! elsewhere this is a plain copy.
+//! streamed). Only small writes are streamed: 128 KiB sequential writes ran slower
+//! streamed in the full target (seqwrite_128k 28-40 -> 16-25 Gbit/s, the stores stalling),
+//! though not in a standalone copy. Arm cores detect write streams themselves
+//! (write-streaming mode), so elsewhere this is a plain copy.
 //!
 //! Out of the volume ([`copy_out`], [`append_out`]): glibc copies a few KiB with `rep
 //! movsb` on CPUs with fast string moves, and that runs several times slower when the
@@ -18,6 +20,18 @@
 //! C2HData header lands in that window for a few reads in a hundred. Those are copied in
 //! pieces small enough for glibc's vector loop instead (0.4-0.55 µs).
 #![allow(unsafe_code)]
+
+/// Largest copy into a volume that is streamed.
+const STREAM_AT_MOST: usize = 16 * 1024;
+
+/// `dst.copy_from_slice(src)` (equal lengths), into volume memory: streamed if small.
+pub fn copy_in(dst: &mut [u8], src: &[u8]) {
+    if src.len() <= STREAM_AT_MOST {
+        copy_streaming(dst, src);
+    } else {
+        dst.copy_from_slice(src);
+    }
+}
 
 /// Destinations this few bytes past the source (modulo 4 KiB) copy in pieces.
 const ALIAS_WINDOW: usize = 64;
@@ -63,7 +77,7 @@ const LANE: usize = 16;
 /// Bypasses the caches where the CPU can and `dst` is 16-byte aligned; the copy is
 /// complete and ordered before anything this thread stores afterwards (a lock release
 /// included) when it returns.
-pub fn copy_streaming(dst: &mut [u8], src: &[u8]) {
+fn copy_streaming(dst: &mut [u8], src: &[u8]) {
     let n = dst.len().min(src.len());
     let (dst, src) = (&mut dst[..n], &src[..n]);
     #[cfg(target_arch = "x86_64")]
@@ -115,6 +129,16 @@ mod tests {
                 assert!(dst[..start].iter().all(|&b| b == 0xEE), "before {start} {len}");
                 assert!(dst[start + len..].iter().all(|&b| b == 0xEE), "after {start} {len}");
             }
+        }
+    }
+
+    #[test]
+    fn copies_in_small_and_large() {
+        let src: Vec<u8> = (0..40_000u32).map(|i| (i * 5 + 1) as u8).collect();
+        for len in [512usize, 4096, STREAM_AT_MOST, STREAM_AT_MOST + 512, 40_000] {
+            let mut dst = vec![0u8; len];
+            copy_in(&mut dst, &src[..len]);
+            assert_eq!(dst, src[..len], "{len}");
         }
     }
 
