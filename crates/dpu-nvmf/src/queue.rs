@@ -49,8 +49,6 @@ use crate::volume::Volume;
 
 /// How long a connection may take from accept to a successful Connect.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
-/// Largest C2HData PDU we send.
-pub const C2H_CHUNK: usize = 64 * 1024;
 /// Read data up to this size is copied into the output (cheaper than a separate
 /// segment in the vectored write); larger data is sent from the read buffer.
 pub const COPY_BELOW: usize = 16 * 1024;
@@ -69,6 +67,10 @@ pub struct QueueConfig {
     pub local_addr: Option<SocketAddr>,
     /// The host's address of this connection (reported in the queue statistics).
     pub peer_addr: Option<SocketAddr>,
+    /// Largest C2HData PDU sent; longer read data leaves in several PDUs. The default,
+    /// the largest transfer, sends every read in one PDU (as Linux's nvmet does), which
+    /// a host takes without gathering the pieces.
+    pub max_c2h_data: usize,
 }
 
 impl Default for QueueConfig {
@@ -79,6 +81,7 @@ impl Default for QueueConfig {
             allow_ddgst: true,
             local_addr: None,
             peer_addr: None,
+            max_c2h_data: identify::MAX_TRANSFER as usize,
         }
     }
 }
@@ -1511,9 +1514,10 @@ impl Connection {
             return;
         }
         let data = Arc::new(data);
-        let n = len.div_ceil(C2H_CHUNK);
+        let chunk = self.cfg.max_c2h_data.max(4);
+        let n = len.div_ceil(chunk);
         for i in 0..n {
-            let (start, end) = (i * C2H_CHUNK, ((i + 1) * C2H_CHUNK).min(len));
+            let (start, end) = (i * chunk, ((i + 1) * chunk).min(len));
             let last = i + 1 == n;
             let h = DataPduHeader {
                 cccid: cid,

@@ -57,9 +57,13 @@ struct H {
 
 impl H {
     fn new(t: &Arc<Target>, hdgst: bool, ddgst: bool) -> Self {
+        Self::with_config(t, QueueConfig::default(), hdgst, ddgst)
+    }
+
+    fn with_config(t: &Arc<Target>, cfg: QueueConfig, hdgst: bool, ddgst: bool) -> Self {
         let now = Instant::now();
         let mut h = H {
-            conn: Connection::new(t.clone(), QueueConfig::default(), now),
+            conn: Connection::new(t.clone(), cfg, now),
             dec: PduDecoder::new(DecoderConfig::host()),
             framing: Framing::PLAIN,
             now,
@@ -385,11 +389,21 @@ fn success_flag_only_without_sq_flow_control() {
     let p = with_flow.cmd(rw(io_opcode::READ, 0, 1, 512), &[]);
     let [Pdu::C2HData(d), Pdu::CapsuleResp(_)] = p.as_slice() else { panic!("{p:?}") };
     assert!(d.header.last && !d.header.success);
+    // The largest read leaves in one PDU by default.
     let mut no_flow = H::io(&t, cntlid, 2, 0b100);
     let p = no_flow.cmd(rw(io_opcode::READ, 0, 256, 131072), &[]);
-    let [Pdu::C2HData(a), Pdu::C2HData(b)] = p.as_slice() else { panic!("{p:?}") };
-    assert!(!a.header.last && !a.header.success);
-    assert!(b.header.last && b.header.success);
+    let [Pdu::C2HData(d)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(d.header.last && d.header.success && d.data.len() == 131072);
+    // Split into PDUs: only the last one carries LAST and SUCCESS.
+    let cfg = QueueConfig { max_c2h_data: 48 * 1024, ..QueueConfig::default() };
+    let mut split = H::with_config(&t, cfg, true, true);
+    assert!(split.connect(SUB, 3, cntlid, 0, 0b100).status.is_success());
+    let p = split.cmd(rw(io_opcode::READ, 0, 256, 131072), &[]);
+    let [Pdu::C2HData(a), Pdu::C2HData(b), Pdu::C2HData(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(!a.header.last && !a.header.success && !b.header.last && !b.header.success);
+    assert!(c.header.last && c.header.success);
+    let offsets = [a, b, c].map(|d| (d.header.datao, d.data.len()));
+    assert_eq!(offsets, [(0, 48 * 1024), (48 * 1024, 48 * 1024), (96 * 1024, 32 * 1024)]);
 }
 
 /// The shell gives each sent output buffer back; the next batch is assembled in the

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -81,6 +82,8 @@ pub struct Server {
     target: Arc<Target>,
     pool: IoPool,
     maxh2cdata: u32,
+    /// [`QueueConfig::max_c2h_data`] of the connections accepted from now on.
+    max_c2h_data: Arc<AtomicUsize>,
     listeners: Mutex<HashMap<u16, (SocketAddr, JoinHandle<()>)>>,
     discovery: Mutex<Vec<(SocketAddr, JoinHandle<()>)>>,
 }
@@ -92,6 +95,7 @@ impl Server {
             target,
             pool: IoPool::new(io_threads),
             maxh2cdata: 128 * 1024,
+            max_c2h_data: Arc::new(AtomicUsize::new(QueueConfig::default().max_c2h_data)),
             listeners: Mutex::new(HashMap::new()),
             discovery: Mutex::new(Vec::new()),
         })
@@ -100,6 +104,13 @@ impl Server {
     /// The target.
     pub fn target(&self) -> &Arc<Target> {
         &self.target
+    }
+
+    /// Splits read data of connections accepted from now on into C2HData PDUs of at
+    /// most `bytes` (default: one PDU per read), as some targets do; tests use it to
+    /// exercise a host's gathering of the pieces.
+    pub fn set_max_c2h_data(&self, bytes: usize) {
+        self.max_c2h_data.store(bytes, Ordering::Relaxed);
     }
 
     /// Binds `spec.addr` (port 0 picks a free port), registers the listener for the
@@ -118,6 +129,7 @@ impl Server {
             self.pool.clone(),
             listener,
             self.maxh2cdata,
+            self.max_c2h_data.clone(),
             spec.allow_hdgst,
             spec.allow_ddgst,
         ));
@@ -154,6 +166,7 @@ impl Server {
             self.pool.clone(),
             listener,
             self.maxh2cdata,
+            self.max_c2h_data.clone(),
             true,
             true,
         ));
@@ -202,6 +215,7 @@ async fn accept_loop(
     pool: IoPool,
     listener: TcpListener,
     maxh2cdata: u32,
+    max_c2h_data: Arc<AtomicUsize>,
     allow_hdgst: bool,
     allow_ddgst: bool,
 ) {
@@ -215,8 +229,9 @@ async fn accept_loop(
                     allow_ddgst,
                     local_addr: stream.local_addr().ok(),
                     peer_addr: Some(peer),
+                    max_c2h_data: max_c2h_data.load(Ordering::Relaxed),
                 };
-                target.stats.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                target.stats.connections.fetch_add(1, Ordering::Relaxed);
                 debug!(%peer, "connection accepted");
                 tokio::spawn(serve_connection(target.clone(), pool.clone(), stream, cfg));
             }

@@ -92,9 +92,16 @@ async fn connect_identify_and_verify_data_with_and_without_digests() {
         c.shutdown().await.unwrap();
         println!("digests hdgst={h} ddgst={d}: verified {bytes} bytes in {:?}", started.elapsed());
     }
+    // Reads split over several C2HData PDUs (copied into the output below 16 KiB, sent
+    // from the read buffer above it), each with its data digest: the host gathers them.
+    server.set_max_c2h_data(40 * 1024);
+    let mut c = HostController::connect(addr, SUB, &opts(true, true), 1).await.unwrap();
+    let bytes = write_read_verify(&mut c, 1, 512).await + write_read_verify(&mut c, 2, 4096).await;
+    c.shutdown().await.unwrap();
+    println!("reads in PDUs of 40 KiB: verified {bytes} bytes");
     let ns = server.target().namespace(SUB, 1).unwrap().stats.snapshot();
-    assert_eq!(ns.writes, 12);
-    assert_eq!(ns.reads, 12);
+    assert_eq!(ns.writes, 15);
+    assert_eq!(ns.reads, 15);
 }
 
 #[tokio::test]
