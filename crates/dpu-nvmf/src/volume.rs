@@ -17,7 +17,7 @@ use std::sync::RwLock;
 
 use memmap2::MmapMut;
 
-use crate::volume_copy::{append_out, copy_in, copy_out};
+use crate::volume_copy::{append_out, copy_in, copy_unaliased};
 
 /// Logical block sizes a volume may have.
 pub const BLOCK_SIZES: [u32; 2] = [512, 4096];
@@ -171,7 +171,7 @@ impl BlockBackend for RamBackend {
             let mut read = || -> io::Result<()> {
                 let dst = &mut buf[at..at + n];
                 match self.slot(idx)?.read().map_err(poisoned)?.as_ref() {
-                    Some(c) => copy_out(dst, &c[within..within + n]),
+                    Some(c) => copy_unaliased(dst, &c[within..within + n]),
                     None => dst.fill(0),
                 }
                 Ok(())

@@ -11,14 +11,15 @@
 //! though not in a standalone copy. Arm cores detect write streams themselves
 //! (write-streaming mode), so elsewhere this is a plain copy.
 //!
-//! Out of the volume ([`copy_out`], [`append_out`]): glibc copies a few KiB with `rep
-//! movsb` on CPUs with fast string moves, and that runs several times slower when the
-//! destination lies a few bytes after the source modulo 4 KiB (4K aliasing: loads look as
-//! if they depended on the stores just made). On the bench machine (AMD EPYC) a 4 KiB
+//! Plain copies in either direction ([`copy_unaliased`], [`append_out`]): glibc copies a
+//! few KiB with `rep movsb` on CPUs with fast string moves, and that runs several times
+//! slower when the destination lies a few bytes after the source modulo 4 KiB (4K
+//! aliasing: loads look as if they depended on the stores just made). On the bench machine (AMD EPYC) a 4 KiB
 //! copy took 1.9 µs instead of 0.4 µs with the destination 4-28 bytes past the source's
 //! page offset; volume blocks start on page offsets, and a read's data behind its 24-byte
-//! C2HData header lands in that window for a few reads in a hundred. Those are copied in
-//! pieces small enough for glibc's vector loop instead (0.4-0.55 µs).
+//! C2HData header lands in that window for a few reads in a hundred (as may a large
+//! write's data in the receive buffer). Those are copied in pieces small enough for
+//! glibc's vector loop instead (0.4-0.55 µs).
 #![allow(unsafe_code)]
 
 /// Largest copy into a volume that is streamed.
@@ -29,7 +30,7 @@ pub fn copy_in(dst: &mut [u8], src: &[u8]) {
     if src.len() <= STREAM_AT_MOST {
         copy_streaming(dst, src);
     } else {
-        dst.copy_from_slice(src);
+        copy_unaliased(dst, src);
     }
 }
 
@@ -44,8 +45,9 @@ fn aliased(dst: *const u8, src: *const u8) -> bool {
     past != 0 && past < ALIAS_WINDOW
 }
 
-/// `dst.copy_from_slice(src)` (equal lengths), out of volume memory.
-pub fn copy_out(dst: &mut [u8], src: &[u8]) {
+/// `dst.copy_from_slice(src)` (equal lengths) with a plain copy, in either direction,
+/// clear of the 4K-aliasing slow path.
+pub fn copy_unaliased(dst: &mut [u8], src: &[u8]) {
     if src.len() > UNALIASED_PIECE && aliased(dst.as_ptr(), src.as_ptr()) {
         for (d, s) in dst.chunks_mut(UNALIASED_PIECE).zip(src.chunks(UNALIASED_PIECE)) {
             // Opaque, so the compiler cannot merge the pieces back into one memcpy.
@@ -87,7 +89,7 @@ fn copy_streaming(dst: &mut [u8], src: &[u8]) {
         dst[whole..].copy_from_slice(&src[whole..]);
         return;
     }
-    dst.copy_from_slice(src);
+    copy_unaliased(dst, src);
 }
 
 /// `dst` is 16-byte aligned, `dst.len() == src.len()`, a multiple of 16.
@@ -154,7 +156,7 @@ mod tests {
             for len in [100usize, 4096, 8192 - past] {
                 let at = base + past;
                 buf.fill(0xEE);
-                copy_out(&mut buf[at..at + len], &src[..len]);
+                copy_unaliased(&mut buf[at..at + len], &src[..len]);
                 assert_eq!(&buf[at..at + len], &src[..len], "{past} {len}");
                 assert!(buf[..at].iter().chain(&buf[at + len..]).all(|&b| b == 0xEE));
                 let mut out: Vec<u8> = Vec::with_capacity(4 * 4096);
