@@ -31,7 +31,7 @@
 //! been exchanged. Because parsing happens in `decode`, not in `feed`, bytes that
 //! arrived together with the IC PDU are parsed with the new settings.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::cqe::Cqe;
 use crate::digest::{DIGEST_LEN, crc32c};
@@ -273,10 +273,19 @@ impl PduDecoder {
         } else {
             None
         };
-        // The whole PDU leaves the buffer; its data is handed out as a view of it.
-        let pdu_bytes = self.buf.split_to(lay.plen).freeze();
-        let data = pdu_bytes.slice(lay.data_start..lay.data_start + lay.data_len);
-        let pdu = build_pdu(&lay, &pdu_bytes[..lay.hlen], data);
+        let pdu = if lay.data_len == 0 {
+            // Nothing outlives the call (a command without in-capsule data, a response,
+            // an R2T): the header is read in place and skipped, without the shared
+            // reference (two atomic operations) that a split-off view costs.
+            let pdu = build_pdu(&lay, &self.buf[..lay.hlen], Bytes::new());
+            self.buf.advance(lay.plen);
+            pdu
+        } else {
+            // The whole PDU leaves the buffer; its data is handed out as a view of it.
+            let pdu_bytes = self.buf.split_to(lay.plen).freeze();
+            let data = pdu_bytes.slice(lay.data_start..lay.data_start + lay.data_len);
+            build_pdu(&lay, &pdu_bytes[..lay.hlen], data)
+        };
         match digest_check {
             None => Ok(Some(pdu)),
             Some((received, computed)) => {
