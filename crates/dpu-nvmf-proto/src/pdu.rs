@@ -658,12 +658,15 @@ pub fn encode_data_pdu_prefix(
     }
     let start = out.len();
     let ch = CommonHeader { pdu_type: ty as u8, flags: fl, hlen: DATA_HLEN, pdo, plen };
-    out.extend_from_slice(&ch.to_bytes());
-    put_u16(out, h.cccid);
-    put_u16(out, if is_c2h { 0 } else { h.ttag });
-    put_u32(out, h.datao);
-    put_u32(out, datal);
-    put_u32(out, 0);
+    // Assembled on the stack and appended at once: one capacity check per PDU, not
+    // one per field (this runs once per read on the target's hot path).
+    let mut hdr = [0u8; DATA_HLEN as usize];
+    hdr[..COMMON_HEADER_LEN].copy_from_slice(&ch.to_bytes());
+    hdr[8..10].copy_from_slice(&h.cccid.to_le_bytes());
+    hdr[10..12].copy_from_slice(&(if is_c2h { 0 } else { h.ttag }).to_le_bytes());
+    hdr[12..16].copy_from_slice(&h.datao.to_le_bytes());
+    hdr[16..20].copy_from_slice(&datal.to_le_bytes());
+    out.extend_from_slice(&hdr);
     finish_header(out, start, DATA_HLEN.into(), framing.hdgst, pdo);
     Ok(())
 }
