@@ -116,8 +116,9 @@ pub struct PduDecoder {
     cfg: DecoderConfig,
     hdgst: bool,
     ddgst: bool,
-    /// Received bytes not yet consumed. A decoded PDU is split off the front, so
-    /// its data is a view of this buffer, not a copy.
+    /// Received bytes not yet consumed. A decoded PDU with data is split off the
+    /// front, so its data is a view of this buffer, not a copy; one without data is
+    /// read in place and skipped.
     buf: BytesMut,
     state: State,
 }
