@@ -661,11 +661,15 @@ pub fn encode_data_pdu_prefix(
     // Assembled on the stack and appended at once: one capacity check per PDU, not
     // one per field (this runs once per read on the target's hot path).
     let mut hdr = [0u8; DATA_HLEN as usize];
-    hdr[..COMMON_HEADER_LEN].copy_from_slice(&ch.to_bytes());
-    hdr[8..10].copy_from_slice(&h.cccid.to_le_bytes());
-    hdr[10..12].copy_from_slice(&(if is_c2h { 0 } else { h.ttag }).to_le_bytes());
-    hdr[12..16].copy_from_slice(&h.datao.to_le_bytes());
-    hdr[16..20].copy_from_slice(&datal.to_le_bytes());
+    let mut put = |at: u32, field: &[u8]| {
+        let at = at as usize;
+        hdr[at..at + field.len()].copy_from_slice(field);
+    };
+    put(CommonHeader::OFFSET_TYPE, &ch.to_bytes());
+    put(DataPduHeader::OFFSET_CCCID, &h.cccid.to_le_bytes());
+    put(DataPduHeader::OFFSET_TTAG, &(if is_c2h { 0 } else { h.ttag }).to_le_bytes());
+    put(DataPduHeader::OFFSET_DATAO, &h.datao.to_le_bytes());
+    put(DataPduHeader::OFFSET_DATAL, &datal.to_le_bytes());
     out.extend_from_slice(&hdr);
     finish_header(out, start, DATA_HLEN.into(), framing.hdgst, pdo);
     Ok(())
