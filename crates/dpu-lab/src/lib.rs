@@ -23,6 +23,7 @@
 
 mod error;
 pub mod guest;
+pub mod loopdev;
 mod proc;
 mod process;
 

@@ -1,0 +1,66 @@
+//! Loop devices over regular files, for tests of block-device storage.
+//!
+//! A [`LoopDevice`] is detached when dropped (also while a test panics). Linux defers the
+//! detach of a device that is still open until its last user closes it, so a leaked
+//! descriptor never leaves the device behind once the process exits.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::error::{LabError, Result};
+use crate::proc::run_ok;
+
+const LOSETUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A loop device attached to a file (`losetup`; needs root).
+#[derive(Debug)]
+pub struct LoopDevice {
+    path: PathBuf,
+    attached: bool,
+}
+
+impl LoopDevice {
+    /// Attaches `file` to a free loop device with `sector_size`-byte logical blocks
+    /// (installing `losetup` first if it is missing).
+    pub fn attach(file: &Path, sector_size: u32) -> Result<Self> {
+        crate::guest::ensure_commands(&[("losetup", "mount")])?;
+        let mut cmd = Command::new("losetup");
+        cmd.args(["--find", "--show", "--sector-size", &sector_size.to_string()]).arg(file);
+        let out = run_ok(cmd, LOSETUP_TIMEOUT)?;
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if !path.starts_with("/dev/loop") {
+            return Err(LabError::CommandFailed {
+                cmd: "losetup --find --show".into(),
+                status: out.status.to_string(),
+                stderr: format!("printed {path:?}, not a loop device"),
+            });
+        }
+        Ok(Self { path: PathBuf::from(path), attached: true })
+    }
+
+    /// The device node, such as `/dev/loop3`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Detaches the device now, reporting failure (dropping detaches quietly).
+    pub fn detach(mut self) -> Result<()> {
+        self.attached = false;
+        losetup_detach(&self.path)
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        if self.attached {
+            let _ = losetup_detach(&self.path);
+        }
+    }
+}
+
+fn losetup_detach(device: &Path) -> Result<()> {
+    let mut cmd = Command::new("losetup");
+    cmd.arg("--detach").arg(device);
+    run_ok(cmd, LOSETUP_TIMEOUT).map(drop)
+}
