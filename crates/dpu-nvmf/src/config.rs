@@ -92,13 +92,9 @@ pub struct VolumeConfig {
     pub path: Option<PathBuf>,
     /// Size in bytes (ram, file).
     pub size: Option<u64>,
-    /// Logical block size: 512 or 4096.
-    #[serde(default = "default_block_size")]
-    pub block_size: u32,
-}
-
-fn default_block_size() -> u32 {
-    512
+    /// Logical block size: 512 or 4096. Unset: 512, or a block device's own.
+    #[serde(default)]
+    pub block_size: Option<u32>,
 }
 
 /// A namespace of a subsystem.
@@ -241,13 +237,13 @@ pub fn open_volume(v: &VolumeConfig) -> Result<Volume, ConfigError> {
     match v.kind {
         VolumeKind::Ram => {
             let size = v.size.ok_or(ConfigError::VolumeSpec(v.name.clone(), "size required"))?;
-            Volume::ram(&v.name, v.block_size, size).map_err(wrap)
+            Volume::ram(&v.name, v.block_size.unwrap_or(512), size).map_err(wrap)
         }
         VolumeKind::File => {
             let size = v.size.ok_or(ConfigError::VolumeSpec(v.name.clone(), "size required"))?;
             let path =
                 v.path.as_ref().ok_or(ConfigError::VolumeSpec(v.name.clone(), "path required"))?;
-            Volume::file(&v.name, path, v.block_size, size).map_err(wrap)
+            Volume::file(&v.name, path, v.block_size.unwrap_or(512), size).map_err(wrap)
         }
         VolumeKind::Block => {
             let path =

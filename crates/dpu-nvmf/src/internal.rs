@@ -115,7 +115,9 @@ fn split_namespace_name(name: &str) -> Option<(String, u32)> {
 }
 
 fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
-    let bs = if spec.block_size == 0 { 512 } else { spec.block_size };
+    // 0: 512, or a block device's own logical block size.
+    let chosen = (spec.block_size != 0).then_some(spec.block_size);
+    let bs = chosen.unwrap_or(512);
     let r = match &spec.backend {
         Some(pb::volume_spec::Backend::Ram(r)) => Volume::ram("ram", bs, r.size_bytes),
         Some(pb::volume_spec::Backend::File(f)) => {
@@ -125,7 +127,7 @@ fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
             Volume::file("file", std::path::Path::new(&f.path), bs, f.size_bytes)
         }
         Some(pb::volume_spec::Backend::BlockDevice(b)) => {
-            Volume::block_device("block", std::path::Path::new(&b.path), bs)
+            Volume::block_device("block", std::path::Path::new(&b.path), chosen)
         }
         None => return Err("spec.backend is required (ram, file or block_device)".into()),
     };

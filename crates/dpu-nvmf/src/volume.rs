@@ -39,6 +39,18 @@ pub enum VolumeError {
     /// A RAM volume larger than [`MAX_RAM_VOLUME`].
     #[error("RAM volume size {0} bytes exceeds the limit of {MAX_RAM_VOLUME} bytes")]
     RamTooLarge(u64),
+    /// A volume block size below the block device's logical block size.
+    #[error(
+        "block size {block_size} is below the logical block size {device} of {path}: use {device} or leave the block size unset"
+    )]
+    BelowDeviceBlockSize {
+        /// The device.
+        path: PathBuf,
+        /// Requested volume block size.
+        block_size: u32,
+        /// The device's logical block size.
+        device: u32,
+    },
     /// Opening or sizing the backing file failed.
     #[error("{path}: {source}")]
     Io {
@@ -268,7 +280,8 @@ pub const DIRECT_ALIGN: usize = 4096;
 pub struct FileBackend {
     file: File,
     direct: Option<File>,
-    is_block_device: bool,
+    /// A block device's logical block size; `None` for a regular file.
+    device_block_size: Option<u32>,
 }
 
 /// Opens `path` with O_DIRECT and checks that an aligned read works; `None` where the
@@ -314,6 +327,21 @@ fn aligned(offset: u64, len: usize) -> bool {
     len > 0 && offset.is_multiple_of(DIRECT_ALIGN as u64) && len.is_multiple_of(DIRECT_ALIGN)
 }
 
+/// The logical block size of the block device numbered `rdev`, from sysfs (a partition's
+/// directory has no `queue`: its disk's, one level up, holds it).
+fn device_block_size(rdev: u64) -> io::Result<u32> {
+    let (major, minor) = (nix::sys::stat::major(rdev), nix::sys::stat::minor(rdev));
+    let dir = PathBuf::from(format!("/sys/dev/block/{major}:{minor}"));
+    let text = std::fs::read_to_string(dir.join("queue/logical_block_size"))
+        .or_else(|_| std::fs::read_to_string(dir.join("../queue/logical_block_size")))?;
+    text.trim().parse().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("logical block size {text:?} in {dir:?}"),
+        )
+    })
+}
+
 impl FileBackend {
     /// Opens (creating if needed) a regular file and sets its length to `size`
     /// (growing it sparsely; an existing larger file is not truncated).
@@ -330,21 +358,29 @@ impl FileBackend {
         if len < size {
             file.set_len(size).map_err(io_err)?;
         }
-        Ok(Self { file, direct: open_direct(path), is_block_device: false })
+        Ok(Self { file, direct: open_direct(path), device_block_size: None })
     }
 
     /// Opens a block device; returns it with its size in bytes.
     pub fn open_block_device(path: &Path) -> Result<(Self, u64), VolumeError> {
         use std::io::{Seek, SeekFrom};
-        use std::os::unix::fs::FileTypeExt;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let io_err = |source| VolumeError::Io { path: path.to_owned(), source };
         let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(io_err)?;
-        let ft = file.metadata().map_err(io_err)?.file_type();
-        if !ft.is_block_device() {
+        let meta = file.metadata().map_err(io_err)?;
+        if !meta.file_type().is_block_device() {
             return Err(io_err(io::Error::new(io::ErrorKind::InvalidInput, "not a block device")));
         }
+        let block_size = device_block_size(meta.rdev()).map_err(io_err)?;
         let size = file.seek(SeekFrom::End(0)).map_err(io_err)?;
-        Ok((Self { file, direct: open_direct(path), is_block_device: true }, size))
+        let backend = Self { file, direct: open_direct(path), device_block_size: Some(block_size) };
+        Ok((backend, size))
+    }
+
+    /// A block device's logical block size (`None` for a regular file): the smallest
+    /// unit it writes atomically, and the alignment it needs for direct I/O.
+    pub fn device_block_size(&self) -> Option<u32> {
+        self.device_block_size
     }
 
     /// Whether aligned transfers use O_DIRECT.
@@ -401,8 +437,11 @@ impl BlockBackend for FileBackend {
         let (Ok(off), Ok(l)) = (i64::try_from(offset), i64::try_from(len)) else {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "range too large"));
         };
+        // On a regular file this punches a hole. On a block device Linux turns it into a
+        // discard that must leave zeroes (the device's WRITE ZEROES with unmap allowed; a
+        // loop device punches its file), and refuses when the device cannot promise that.
         let flags = FallocateFlags::FALLOC_FL_PUNCH_HOLE | FallocateFlags::FALLOC_FL_KEEP_SIZE;
-        if self.is_block_device || fallocate(&self.file, flags, off, l).is_err() {
+        if fallocate(&self.file, flags, off, l).is_err() {
             // Deallocated blocks must read as zero (we announce DLFEAT = 001b).
             return self.write_zeroes(offset, len);
         }
@@ -463,14 +502,29 @@ impl Volume {
         Self::new(name, block_size, size, Box::new(backend))
     }
 
-    /// A volume on a whole block device (size rounded down to the block size).
+    /// A volume on a whole block device (size rounded down to the block size), with
+    /// `block_size`, or the device's own logical block size if `None` (as Linux's nvmet
+    /// does). A block size below the device's is refused: the device could not write
+    /// such a block atomically, nor read or write it directly.
     pub fn block_device(
         name: impl Into<String>,
         path: &Path,
-        block_size: u32,
+        block_size: Option<u32>,
     ) -> Result<Self, VolumeError> {
         let (backend, size) = FileBackend::open_block_device(path)?;
-        let size = size - size % u64::from(block_size.max(1));
+        let device = backend.device_block_size.unwrap_or(512);
+        let block_size = block_size.unwrap_or(device);
+        if !BLOCK_SIZES.contains(&block_size) {
+            return Err(VolumeError::BadBlockSize(block_size));
+        }
+        if block_size < device {
+            return Err(VolumeError::BelowDeviceBlockSize {
+                path: path.to_owned(),
+                block_size,
+                device,
+            });
+        }
+        let size = size - size % u64::from(block_size);
         Self::new(name, block_size, size, Box::new(backend))
     }
 
@@ -609,9 +663,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plain");
         std::fs::write(&path, [0u8; 4096]).unwrap();
-        let e = Volume::block_device("b", &path, 512).unwrap_err().to_string();
+        let e = Volume::block_device("b", &path, Some(512)).unwrap_err().to_string();
         assert!(e.contains("not a block device"), "{e}");
-        assert!(Volume::block_device("b", &dir.path().join("missing"), 512).is_err());
+        assert!(Volume::block_device("b", &dir.path().join("missing"), None).is_err());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! libraries, and the kernel modules for virtio-net, NVMe/TCP and ext4. The guest
 //! reaches the target, which runs in this test process on 127.0.0.1, through QEMU's
 //! user-mode network gateway (net 192.0.2.0/24, gateway 192.0.2.2). Namespace 1 is a
-//! file-backed volume (a sparse file in a temporary directory).
+//! file-backed volume (a sparse file in a temporary directory); namespace 2, hot-added, is a
+//! block-device volume on a loop device with 4 KiB sectors (over another sparse file).
 //!
 //! The guest's init script runs the scenario and prints `GUEST-MARK` lines; this test
 //! reacts to some (namespace hot add/remove, counter snapshots) and asserts on all of them:
@@ -17,7 +18,9 @@
 //! with crc32c verification, then a verify-only pass after reconnecting; mkfs.ext4, mount,
 //! write files, checksums verified after reconnecting and after a controller reset, and on
 //! the host in the backing file itself (`e2fsck -fn`, `debugfs` dump + SHA-256); namespace
-//! hot add and remove seen through asynchronous events; a 2 s keep-alive timeout drops the
+//! hot add and remove seen through asynchronous events, and on the hot-added block device
+//! 4 KiB logical blocks, a pattern written and read back, half of it discarded (Dataset
+//! Management) to zeroes and to a hole in the loop device's file; a 2 s keep-alive timeout drops the
 //! controller when the guest goes silent. Two vCPUs, so Linux opens two I/O queues per
 //! controller.
 //!
@@ -34,6 +37,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, QemuConfig};
+use dpu_lab::loopdev::LoopDevice;
 
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::volume::FileBackend;
@@ -54,11 +58,20 @@ const HOST_CHECKS: &[(&str, &str)] =
 const FIO_JOB_MIB: u64 = 16;
 /// Size of namespace 1 (Identify Namespace shows 0x20000 blocks of 512 bytes).
 const NS_BYTES: u64 = 64 << 20;
+/// Size of namespace 2, hot-added on a loop device with 4 KiB sectors.
+const NS2_BYTES: u64 = 16 << 20;
+/// The guest writes [`ns2_pattern`] to namespace 2 from this 4 KiB block on, then
+/// deallocates its first half.
+const NS2_PATTERN_BLOCK: u64 = 256;
+const NS2_PATTERN_BYTES: u64 = 256 << 10;
 /// Whole scenario, boot to power-off.
 const DEADLINE: Duration = Duration::from_secs(900);
 
 fn init_script(io_port: u16, disc_port: u16, modules: &[String]) -> String {
     let prelude = guest::init_prelude(modules);
+    let ns2_blocks = NS2_PATTERN_BYTES / 4096;
+    let ns2_offset = NS2_PATTERN_BLOCK * 4096;
+    let (ns2_half, ns2_half_blocks) = (NS2_PATTERN_BYTES / 2, ns2_blocks / 2);
     format!(
         r#"{prelude}
 mkdir -p /etc/nvme
@@ -151,6 +164,20 @@ umount /mnt
 
 mark want-ns-add
 NEW=$(waitdev 2 1) && mark ns-added $NEW
+# Namespace 2 is a block device with 4 KiB sectors: write a known pattern, read it back past
+# the page cache, deallocate half of it (blkdiscard: Dataset Management) and read zeroes.
+mark ns2-lbs $(cat /sys/block/$NEW/queue/logical_block_size)
+seq -w 0 99999 | head -c {NS2_PATTERN_BYTES} > /tmp/pat
+dd if=/tmp/pat of=/dev/$NEW bs=4096 seek={NS2_PATTERN_BLOCK} conv=fsync 2>/dev/null
+mark ns2-write rc=$?
+echo 3 > /proc/sys/vm/drop_caches
+dd if=/dev/$NEW of=/tmp/back bs=4096 skip={NS2_PATTERN_BLOCK} count={ns2_blocks} 2>/dev/null && cmp /tmp/pat /tmp/back
+mark ns2-readback rc=$?
+blkdiscard -o {ns2_offset} -l {ns2_half} /dev/$NEW
+mark ns2-discard rc=$?
+echo 3 > /proc/sys/vm/drop_caches
+dd if=/dev/$NEW of=/tmp/back bs=4096 skip={NS2_PATTERN_BLOCK} count={ns2_half_blocks} 2>/dev/null && head -c {ns2_half} /dev/zero | cmp - /tmp/back
+mark ns2-zeroes rc=$?
 mark want-ns-remove
 waitdev 2 0 && mark ns-removed
 
@@ -173,6 +200,29 @@ poweroff -f
 sleep 10
 "#
     )
+}
+
+/// What `seq -w 0 99999 | head -c NS2_PATTERN_BYTES` prints in the guest: six-byte lines,
+/// so no two 4 KiB blocks are alike.
+fn ns2_pattern() -> Vec<u8> {
+    let text: String = (0..100_000).map(|i| format!("{i:05}\n")).collect();
+    text.into_bytes()[..NS2_PATTERN_BYTES as usize].to_vec()
+}
+
+/// Checks on the host that namespace 2's device file holds the second half of the
+/// pattern where the guest wrote it, and that the deallocated first half became a hole
+/// (the target discarded it on the loop device, which punched its file) reading zero.
+fn check_ns2_file(image: &Path) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(image).unwrap();
+    let start = NS2_PATTERN_BLOCK * 4096;
+    let mut got = vec![0u8; NS2_PATTERN_BYTES as usize];
+    f.read_exact_at(&mut got, start).unwrap();
+    let (half, want) = (got.len() / 2, ns2_pattern());
+    assert!(got[..half].iter().all(|&b| b == 0), "the deallocated half is not zero");
+    assert!(got[half..] == want[half..], "namespace 2's file differs from the guest's pattern");
+    let data = nix::unistd::lseek(&f, start as i64, nix::unistd::Whence::SeekData).unwrap();
+    assert!(data >= (start + half as u64) as i64, "data at {data} in the deallocated half");
 }
 
 /// Builds the initramfs; returns its path.
@@ -304,6 +354,11 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         .await
         .unwrap();
     let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // Namespace 2, added while the guest is connected, is a loop device with 4 KiB sectors
+    // over a sparse file (detached on every exit path).
+    let hot_image = dir.path().join("hot.img");
+    std::fs::File::create(&hot_image).unwrap().set_len(NS2_BYTES).unwrap();
+    let hot_device = LoopDevice::attach(&hot_image, 4096).unwrap();
     let initrd = initramfs(&cache, &kernel, io.port(), disc.port());
 
     // fio's libraries make the initramfs ~100 MiB; it is unpacked into guest memory.
@@ -324,7 +379,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         marks.push((m.clone(), vm.elapsed()));
         match m.as_str() {
             "want-ns-add" => {
-                let v = Volume::ram("hot", 4096, 16 << 20).unwrap();
+                // The device's own 4 KiB block size.
+                let v = Volume::block_device("hot", hot_device.path(), None).unwrap();
                 t.add_namespace(SUBNQN, 2, Arc::new(v), [2; 16], [3; 16]).unwrap();
             }
             "want-ns-remove" => t.remove_namespace(SUBNQN, 2).unwrap(),
@@ -382,6 +438,11 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "reset rc=0",
         "state-after-reset live",
         "verify-after-reset rc=0",
+        "ns2-lbs 4096",
+        "ns2-write rc=0",
+        "ns2-readback rc=0",
+        "ns2-discard rc=0",
+        "ns2-zeroes rc=0",
         "ns-removed",
         "disconnect-2 rc=0",
         "connect-kato rc=0",
@@ -470,6 +531,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     assert_eq!(sums.len(), 4, "the guest printed a checksum per file: {sums:?}");
     server.stop();
     check_backing_file(&image, &sums, dir.path());
+    check_ns2_file(&hot_image);
+    hot_device.detach().unwrap();
     println!(
         "linux initiator: backing file {} clean (e2fsck -fn), {} files match the guest's SHA-256",
         image.display(),

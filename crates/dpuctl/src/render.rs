@@ -186,7 +186,13 @@ pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
             None => ("-".into(), "-".into()),
         };
         let [state, message] = nvmf_apply(v.status.as_ref().and_then(|s| s.apply.as_ref()));
-        let bs = if spec.block_size == 0 { 512 } else { spec.block_size };
+        // The applied size (a block device's own when unset), else what was asked for.
+        let applied = v.status.as_ref().filter(|s| s.block_count > 0);
+        let bs = match applied {
+            Some(s) => s.size_bytes / s.block_count,
+            None if spec.block_size == 0 => 512,
+            None => u64::from(spec.block_size),
+        };
         vec![
             v.name.clone(),
             backend,

@@ -547,3 +547,63 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     }
     assert_eq!(state(&op).await, (Vec::new(), true));
 }
+
+/// A block-device volume on a loop device with 4 KiB sectors: with the block size unset
+/// it takes the device's (status and `dpuctl list volumes` show 4096); asking for 512
+/// fails that volume alone, with the reason in its status.
+#[tokio::test(flavor = "multi_thread")]
+async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
+    // Dropped in reverse: the service stops before the device is detached.
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("device.img");
+    std::fs::File::create(&image).unwrap().set_len(8 << 20).unwrap();
+    let device = dpu_lab::loopdev::LoopDevice::attach(&image, 4096).unwrap();
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let manifest = env.path("volumes.yaml");
+    let path = device.path().display();
+    std::fs::write(
+        &manifest,
+        format!(
+            "kind: Volume\nname: native\nspec:\n  blockDevice: {{path: {path}}}\n---\n\
+             kind: Volume\nname: small\nspec:\n  blockDevice: {{path: {path}}}\n  blockSize: 512\n"
+        ),
+    )
+    .unwrap();
+    ok(&dpuctl(&env, Who::Operator, &["apply", "-f", manifest.to_str().unwrap()]));
+
+    let op = env.client(Who::Operator).await;
+    let settled = async || {
+        let list = op.nvmf().list_volumes(ListVolumesRequest::default()).await.unwrap();
+        let volumes = list.into_inner().volumes;
+        let settled_states = [ApplyState::Applied as i32, ApplyState::Failed as i32];
+        let done = volumes.iter().all(|v| {
+            let apply = v.status.as_ref().and_then(|s| s.apply.as_ref());
+            apply.is_some_and(|a| settled_states.contains(&a.state))
+        });
+        done.then_some(volumes)
+    };
+    let mut volumes = None;
+    wait_for("both volumes applied or failed", async || {
+        volumes = settled().await;
+        volumes.is_some()
+    })
+    .await;
+    let volumes = volumes.unwrap();
+    let status = |name: &str| {
+        volumes.iter().find(|v| v.name == name).and_then(|v| v.status.clone()).unwrap()
+    };
+    let native = status("volumes/native");
+    assert!(is_applied(native.apply.as_ref()), "{native:?}");
+    assert_eq!((native.size_bytes, native.block_count), (8 << 20, 2048));
+    let small = status("volumes/small");
+    let apply = small.apply.unwrap();
+    assert_eq!(apply.state, ApplyState::Failed as i32, "{apply:?}");
+    assert!(apply.message.contains("below the logical block size 4096"), "{apply:?}");
+
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "volumes"]));
+    let row = table.lines().find(|l| l.starts_with("volumes/native")).unwrap_or_default();
+    assert!(row.split_whitespace().any(|c| c == "4096"), "{table}");
+    drop(env);
+    device.detach().unwrap();
+}

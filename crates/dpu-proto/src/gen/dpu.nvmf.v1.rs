@@ -31,7 +31,8 @@ pub struct Volume {
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct VolumeSpec {
-    /// Logical block size: 512 or 4096 (0 means 512).
+    /// Logical block size: 512 or 4096. 0 means 512, or for a block device its own
+    /// logical block size; a size below the device's is refused.
     #[prost(uint32, tag = "4")]
     pub block_size: u32,
     #[prost(oneof = "volume_spec::Backend", tags = "1, 2, 3")]

@@ -108,6 +108,7 @@ impl Kind for VolumeKind {
     }
 
     fn validate(spec: &VolumeSpec, field: &str) -> Result<(), Status> {
+        // 0: 512, or a block device's own logical block size (checked when opened).
         let bs = if spec.block_size == 0 { 512 } else { spec.block_size };
         if !BLOCK_SIZES.contains(&bs) {
             return Err(invalid(&format!("{field}.block_size"), "must be 512 or 4096"));
