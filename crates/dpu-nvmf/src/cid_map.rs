@@ -32,9 +32,212 @@ impl std::hash::Hasher for CidHasher {
     }
 }
 
+/// Bits of a CID that [`CidSlots`] uses for the slot; the bits above hold its generation.
+const SLOT_BITS: u32 = 12;
+const SLOT_MASK: u16 = (1 << SLOT_BITS) - 1;
+
+/// Per-command state of the commands whose CIDs this side chooses (the initiator's): a
+/// CID is a slot number in its low [`SLOT_BITS`] bits and the slot's generation above, as
+/// Linux's host driver tags its commands. Finding a command is an index and a compare, not
+/// a hash lookup, and a slot's next command gets another CID than its last, so a late
+/// answer to the last one matches nothing. At most 4,096 commands at once.
+#[derive(Debug)]
+pub(crate) struct CidSlots<V> {
+    slots: Vec<Slot<V>>,
+    /// Free slot numbers, the most recently freed last (reused first: still cached).
+    free: Vec<u16>,
+    /// Slots holding a command (not the reserved ones).
+    len: usize,
+}
+
+#[derive(Debug)]
+struct Slot<V> {
+    /// The CID last handed out for this slot.
+    cid: u16,
+    state: SlotState<V>,
+}
+
+#[derive(Debug)]
+enum SlotState<V> {
+    Free,
+    /// Handed out, no state kept (yet): a command being encoded, or one whose answer is
+    /// not tracked (an Asynchronous Event Request).
+    Reserved,
+    Busy(V),
+}
+
+impl<V> Default for CidSlots<V> {
+    fn default() -> Self {
+        Self { slots: Vec::new(), free: Vec::new(), len: 0 }
+    }
+}
+
+impl<V> CidSlots<V> {
+    /// Reserves a slot and returns its new CID (never 0); `None` when all are taken.
+    pub(crate) fn reserve(&mut self) -> Option<u16> {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None if self.slots.len() <= usize::from(SLOT_MASK) => {
+                // The first CID of slot i is i + 1 generation: never 0.
+                let i = self.slots.len() as u16;
+                self.slots.push(Slot { cid: i, state: SlotState::Free });
+                i
+            }
+            None => return None,
+        };
+        let slot = &mut self.slots[usize::from(index)];
+        let mut cid = slot.cid.wrapping_add(1 << SLOT_BITS);
+        if cid == 0 {
+            cid = cid.wrapping_add(1 << SLOT_BITS);
+        }
+        *slot = Slot { cid, state: SlotState::Reserved };
+        Some(cid)
+    }
+
+    fn slot(&self, cid: u16) -> Option<&Slot<V>> {
+        self.slots.get(usize::from(cid & SLOT_MASK)).filter(|s| s.cid == cid)
+    }
+
+    fn slot_mut(&mut self, cid: u16) -> Option<&mut Slot<V>> {
+        self.slots.get_mut(usize::from(cid & SLOT_MASK)).filter(|s| s.cid == cid)
+    }
+
+    /// Keeps `value` for the reserved `cid`; false (and nothing kept) if `cid` is not
+    /// reserved.
+    pub(crate) fn insert(&mut self, cid: u16, value: V) -> bool {
+        match self.slot_mut(cid) {
+            Some(s) if matches!(s.state, SlotState::Reserved) => {
+                s.state = SlotState::Busy(value);
+                self.len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Frees the reserved `cid` (a command that was never sent, or an untracked command
+    /// that completed); false if `cid` is not reserved.
+    pub(crate) fn release(&mut self, cid: u16) -> bool {
+        match self.slot_mut(cid) {
+            Some(s) if matches!(s.state, SlotState::Reserved) => {
+                s.state = SlotState::Free;
+                self.free.push(cid & SLOT_MASK);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The state kept for `cid`.
+    pub(crate) fn get(&self, cid: u16) -> Option<&V> {
+        match &self.slot(cid)?.state {
+            SlotState::Busy(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The state kept for `cid`, to change.
+    pub(crate) fn get_mut(&mut self, cid: u16) -> Option<&mut V> {
+        match &mut self.slot_mut(cid)?.state {
+            SlotState::Busy(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Takes the state kept for `cid` and frees its slot.
+    pub(crate) fn remove(&mut self, cid: u16) -> Option<V> {
+        let slot = self.slot_mut(cid)?;
+        match std::mem::replace(&mut slot.state, SlotState::Free) {
+            SlotState::Busy(v) => {
+                self.len -= 1;
+                self.free.push(cid & SLOT_MASK);
+                Some(v)
+            }
+            other => {
+                slot.state = other;
+                None
+            }
+        }
+    }
+
+    /// Commands with state kept.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Frees every slot, reserved ones included (their generations stay).
+    pub(crate) fn clear(&mut self) {
+        self.free.clear();
+        for (i, s) in self.slots.iter_mut().enumerate().rev() {
+            s.state = SlotState::Free;
+            self.free.push(i as u16);
+        }
+        self.len = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_hand_out_distinct_cids_and_find_only_current_ones() {
+        let mut s = CidSlots::default();
+        let a = s.reserve().unwrap();
+        let b = s.reserve().unwrap();
+        assert!(a != 0 && b != 0 && a != b);
+        assert!(s.insert(a, "a") && s.insert(b, "b"));
+        assert!(!s.insert(a, "again"), "a slot holds one command");
+        assert_eq!((s.len(), s.get(a), s.get(b)), (2, Some(&"a"), Some(&"b")));
+        *s.get_mut(b).unwrap() = "b2";
+        assert_eq!(s.remove(b), Some("b2"));
+        assert_eq!(s.remove(b), None);
+        assert_eq!((s.get(b), s.len()), (None, 1));
+        // The freed slot is reused first, under another CID; the old CID finds nothing.
+        let c = s.reserve().unwrap();
+        assert_eq!(c & SLOT_MASK, b & SLOT_MASK);
+        assert_ne!(c, b);
+        assert!(s.insert(c, "c"));
+        assert_eq!(s.remove(b), None);
+        assert_eq!((s.get(b), s.get(c)), (None, Some(&"c")));
+        // CIDs nobody handed out, or handed out but not kept, find nothing.
+        for stranger in [0, 0xFFF0, a ^ (1 << SLOT_BITS)] {
+            assert_eq!(s.get(stranger), None);
+            assert!(!s.release(stranger));
+        }
+        let untracked = s.reserve().unwrap();
+        assert_eq!(s.get(untracked), None);
+        assert_eq!(s.remove(untracked), None);
+        assert!(s.release(untracked) && !s.release(untracked));
+        assert_eq!(s.len(), 2);
+        s.clear();
+        assert!(s.is_empty() && s.get(a).is_none() && s.get(c).is_none());
+    }
+
+    #[test]
+    fn slots_run_out_at_4096_and_cycle_generations_without_cid_0() {
+        let mut s = CidSlots::<()>::default();
+        let cids: Vec<u16> = (0..4096).map(|_| s.reserve().unwrap()).collect();
+        assert_eq!(s.reserve(), None, "all slots taken");
+        assert!(!cids.contains(&0));
+        let unique: std::collections::BTreeSet<u16> = cids.iter().copied().collect();
+        assert_eq!(unique.len(), 4096);
+        // One slot through all 16 generations: CIDs repeat only after them, never 0.
+        assert!(s.release(cids[0]));
+        let mut seen = vec![cids[0]];
+        for _ in 0..20 {
+            let c = s.reserve().unwrap();
+            assert!(c != 0 && c & SLOT_MASK == 0);
+            seen.push(c);
+            assert!(s.release(c));
+        }
+        assert_eq!(seen[0], seen[15], "slot 0 has 15 usable generations: {seen:x?}");
+        assert!(seen[1..15].iter().all(|&c| c != seen[0]));
+    }
 
     #[test]
     fn every_cid_is_its_own_entry() {

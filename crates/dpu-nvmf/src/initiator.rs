@@ -37,7 +37,7 @@ use dpu_nvmf_proto::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::cid_map::CidMap;
+use crate::cid_map::CidSlots;
 use crate::queue::Segment;
 use crate::server::write_segments;
 
@@ -226,12 +226,11 @@ pub struct HostQueue {
     framing: Framing,
     maxh2cdata: u32,
     in_capsule_max: usize,
-    next_cid: u16,
     opts: HostOptions,
     /// Completions of other commands (AERs) received while waiting.
     events: VecDeque<Cqe>,
-    /// Commands in flight by CID.
-    pending: CidMap<Pending>,
+    /// Commands in flight by CID (which this side chooses).
+    pending: CidSlots<Pending>,
     /// Completed commands not yet reaped by [`wait`](Self::wait) / [`next_completion`](Self::next_completion).
     done: VecDeque<(u16, Completion)>,
     /// Commands that may be in flight at once (from the SQ size given at Connect).
@@ -262,10 +261,9 @@ impl HostQueue {
             framing: Framing::PLAIN,
             maxh2cdata: 4096,
             in_capsule_max: 8192 - 64,
-            next_cid: 1,
             opts: opts.clone(),
             events: VecDeque::new(),
-            pending: CidMap::default(),
+            pending: CidSlots::default(),
             done: VecDeque::new(),
             depth: 1,
             qid: 0,
@@ -394,7 +392,11 @@ impl HostQueue {
             .await
             .map_err(|_| InitiatorError::Timeout)??;
         match pdu {
-            Pdu::CapsuleResp(c) => Ok(c),
+            Pdu::CapsuleResp(c) => {
+                // An AER's CID is free again once it completed.
+                self.pending.release(c.cid);
+                Ok(c)
+            }
             _ => Err(InitiatorError::Protocol("unexpected PDU while waiting for an event")),
         }
     }
@@ -411,25 +413,15 @@ impl HostQueue {
         self.pending.len()
     }
 
-    /// A CID not in flight (0 is never used).
-    fn alloc_cid(&mut self) -> u16 {
-        for _ in 0..=u16::MAX {
-            let cid = self.next_cid;
-            self.next_cid = self.next_cid.wrapping_add(1).max(1);
-            if !self.pending.contains_key(&cid) {
-                return cid;
-            }
-        }
-        // Unreachable: at most `depth` (< 65535) CIDs are pending.
-        self.next_cid
-    }
-
-    /// Sends a command without waiting (for AERs). The SGL is set for no data.
+    /// Sends a command without waiting (for AERs). The SGL is set for no data. Its CID
+    /// stays reserved until its completion arrives (see [`next_event`](Self::next_event)).
     pub async fn send_only(&mut self, mut sqe: Sqe) -> Result<u16, InitiatorError> {
-        sqe.cid = self.alloc_cid();
+        sqe.cid = self.pending.reserve().ok_or(InitiatorError::Protocol("no CID left"))?;
         let mut b = Vec::new();
-        encode_capsule_cmd(&sqe, &[], &self.framing, &mut b)
-            .map_err(|_| InitiatorError::Protocol("encode"))?;
+        if encode_capsule_cmd(&sqe, &[], &self.framing, &mut b).is_err() {
+            self.pending.release(sqe.cid);
+            return Err(InitiatorError::Protocol("encode"));
+        }
         self.flush().await?;
         if let Err(e) = self.stream.write_all(&b).await {
             return Err(self.fail_all(e));
@@ -474,38 +466,16 @@ impl HostQueue {
         if self.pending.len() >= self.depth {
             return Err(InitiatorError::QueueFull(self.pending.len()));
         }
-        let cid = self.alloc_cid();
+        let Some(cid) = self.pending.reserve() else {
+            return Err(InitiatorError::QueueFull(self.pending.len()));
+        };
         sqe.cid = cid;
-        let b = &mut self.tx;
-        let mut out = None;
-        match data_out {
-            Some(DataOut::Shared(d)) if !d.is_empty() && d.len() <= self.in_capsule_max => {
-                // Written from the caller's buffer by the vectored write, not copied.
-                sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
-                encode_capsule_cmd_prefix(&sqe, d.len(), &self.framing, b)
-                    .map_err(|_| InitiatorError::Protocol("encode"))?;
-                self.queue_shared_data(d);
-            }
-            Some(d) if d.as_slice().len() <= self.in_capsule_max => {
-                let d = d.as_slice();
-                sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
-                encode_capsule_cmd(&sqe, d, &self.framing, b)
-                    .map_err(|_| InitiatorError::Protocol("encode"))?;
-            }
-            Some(d) => {
-                let d = d.into_bytes();
-                sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
-                out = Some(d);
-                encode_capsule_cmd(&sqe, &[], &self.framing, b)
-                    .map_err(|_| InitiatorError::Protocol("encode"))?;
-            }
-            None => {
-                sqe.set_sgl(SglDescriptor::transport(data_in as u32));
-                encode_capsule_cmd(&sqe, &[], &self.framing, b)
-                    .map_err(|_| InitiatorError::Protocol("encode"))?;
-            }
-        }
-        self.pending.insert(cid, Pending::new(out, data_in));
+        let Ok(out) = self.encode_command(&mut sqe, data_out, data_in) else {
+            self.pending.release(cid);
+            return Err(InitiatorError::Protocol("encode"));
+        };
+        let kept = self.pending.insert(cid, Pending::new(out, data_in));
+        debug_assert!(kept, "CID {cid} was reserved above");
         // While completions already received wait to be reaped, the caller is going
         // through a burst of them: its new commands leave in one write with the next
         // socket operation of this queue, not one write each. A failed write fails
@@ -514,6 +484,43 @@ impl HostQueue {
             self.flush().await?;
         }
         Ok(cid)
+    }
+
+    /// Encodes `sqe` (its CID set) with its data or SGL into the batch; returns the data
+    /// to keep for R2T.
+    fn encode_command(
+        &mut self,
+        sqe: &mut Sqe,
+        data_out: Option<DataOut<'_>>,
+        data_in: usize,
+    ) -> Result<Option<Bytes>, dpu_nvmf_proto::EncodeError> {
+        let b = &mut self.tx;
+        match data_out {
+            Some(DataOut::Shared(d)) if !d.is_empty() && d.len() <= self.in_capsule_max => {
+                // Written from the caller's buffer by the vectored write, not copied.
+                sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
+                encode_capsule_cmd_prefix(sqe, d.len(), &self.framing, b)?;
+                self.queue_shared_data(d);
+                Ok(None)
+            }
+            Some(d) if d.as_slice().len() <= self.in_capsule_max => {
+                let d = d.as_slice();
+                sqe.set_sgl(SglDescriptor::in_capsule(d.len() as u32));
+                encode_capsule_cmd(sqe, d, &self.framing, b)?;
+                Ok(None)
+            }
+            Some(d) => {
+                let d = d.into_bytes();
+                sqe.set_sgl(SglDescriptor::transport(d.len() as u32));
+                encode_capsule_cmd(sqe, &[], &self.framing, b)?;
+                Ok(Some(d))
+            }
+            None => {
+                sqe.set_sgl(SglDescriptor::transport(data_in as u32));
+                encode_capsule_cmd(sqe, &[], &self.framing, b)?;
+                Ok(None)
+            }
+        }
     }
 
     /// Queues `data` to follow the bytes encoded into `tx` so far (written from where it
@@ -580,7 +587,7 @@ impl HostQueue {
             return Ok(c);
         }
         self.usable()?;
-        if !self.pending.contains_key(&cid) {
+        if self.pending.get(cid).is_none() {
             return Err(InitiatorError::Protocol("waiting for a command not in flight"));
         }
         // Each round completes one pending command; bounded by their number.
@@ -598,17 +605,21 @@ impl HostQueue {
     async fn poll_one(&mut self) -> Result<(u16, Completion), InitiatorError> {
         loop {
             match self.recv_pdu().await? {
-                Pdu::CapsuleResp(c) => match self.pending.remove(&c.cid) {
+                Pdu::CapsuleResp(c) => match self.pending.remove(c.cid) {
                     Some(p) => {
                         let cid = c.cid;
                         let data = p.into_data();
                         return Ok((cid, Completion { cqe: c, data, via_success_flag: false }));
                     }
-                    None => self.events.push_back(c),
+                    None => {
+                        // An AER's CID is free again once it completed.
+                        self.pending.release(c.cid);
+                        self.events.push_back(c);
+                    }
                 },
                 Pdu::C2HData(d) => {
                     let cid = d.header.cccid;
-                    let Some(p) = self.pending.get_mut(&cid) else {
+                    let Some(p) = self.pending.get_mut(cid) else {
                         return Err(InitiatorError::Protocol(
                             "C2HData for a command not in flight",
                         ));
@@ -623,7 +634,7 @@ impl HostQueue {
                             return Err(InitiatorError::Protocol("SUCCESS before all data"));
                         }
                         let data =
-                            self.pending.remove(&cid).map(Pending::into_data).unwrap_or_default();
+                            self.pending.remove(cid).map(Pending::into_data).unwrap_or_default();
                         let mut cqe = Cqe::new(cid, Status::SUCCESS);
                         cqe.sqid = self.qid;
                         return Ok((cid, Completion { cqe, data, via_success_flag: true }));
@@ -631,7 +642,7 @@ impl HostQueue {
                 }
                 Pdu::R2t(r) => {
                     let cid = r.cccid;
-                    let Some(p) = self.pending.get(&cid) else {
+                    let Some(p) = self.pending.get(cid) else {
                         return Err(InitiatorError::Protocol("R2T for a command not in flight"));
                     };
                     let Some(d) = p.out.clone() else {
