@@ -932,6 +932,7 @@ impl Connection {
         if b.qid == 0 || sqe.is_fabrics() {
             return Ok(());
         }
+        self.io_enabled()?;
         match sqe.opcode {
             io_opcode::WRITE | io_opcode::COMPARE => self.rw_range(sqe).map(|_| ()),
             io_opcode::DATASET_MANAGEMENT => self.namespace(sqe.nsid).map(|_| ()),
@@ -1021,6 +1022,9 @@ impl Connection {
                 }
                 st.cc = cc;
                 st.csts = csts;
+                // After a shutdown notification only a reset (EN 1 -> 0 -> 1) brings the
+                // controller back to processing I/O (§3.6.1).
+                b.ctrl.io_enabled.store(en && shn == 0, Ordering::Relaxed);
                 Outcome::Done(ok(cid))
             }
             FabricsCommand::Disconnect { .. } => {
@@ -1394,8 +1398,20 @@ impl Connection {
         sqe.cdw12() & (1 << 30) != 0 || !wce
     }
 
+    /// Whether the controller processes I/O commands: not while it is disabled or shut
+    /// down (NVMe Base 2.0 §3.5; Linux's nvmet answers Command Sequence Error too).
+    fn io_enabled(&self) -> Result<(), Status> {
+        match &self.bound {
+            Some(b) if b.ctrl.io_enabled.load(Ordering::Relaxed) => Ok(()),
+            _ => Err(Status::COMMAND_SEQUENCE_ERROR),
+        }
+    }
+
     fn io_cmd(&mut self, sqe: &Sqe, data: Bytes) -> Outcome {
         let cid = sqe.cid;
+        if let Err(s) = self.io_enabled() {
+            return Outcome::Done(fail(cid, s));
+        }
         let r = match sqe.opcode {
             io_opcode::READ => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let v = ns.volume.clone();

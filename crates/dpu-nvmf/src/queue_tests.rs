@@ -349,6 +349,47 @@ fn io_write_in_capsule_and_r2t_then_read_back() {
 }
 
 #[test]
+fn io_commands_wait_for_an_enabled_controller_not_shut_down() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let cc = |value: u64| PropertySetCmd { eight_bytes: false, offset: property::CC, value };
+    let write = |slba| {
+        let mut s = rw(io_opcode::WRITE, slba, 1, 512);
+        s.set_sgl(SglDescriptor::in_capsule(512));
+        s
+    };
+    let refused = Status::COMMAND_SEQUENCE_ERROR.with_dnr();
+    assert!(q.run(write(3), &[0x33; 512]).0.status.is_success());
+    // Disabled (a reset begins): no I/O command runs, nothing reaches the volume, and a
+    // write that would take R2T data is refused before asking for it.
+    assert!(admin.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
+    assert_eq!(q.run(write(4), &[0x44; 512]).0.status, refused);
+    assert_eq!(q.run(rw(io_opcode::READ, 3, 1, 512), &[]).0.status, refused);
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    assert_eq!(q.run(flush, &[]).0.status, refused);
+    let p = q.cmd(rw(io_opcode::WRITE, 5, 8, 4096), &[]);
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("no R2T wanted: {p:?}") };
+    assert_eq!(c.status, refused);
+    // Enabled again: the data written before is there, the refused write never landed.
+    admin.enable();
+    let (c, d) = q.run(rw(io_opcode::READ, 3, 2, 1024), &[]);
+    assert!(c.status.is_success(), "{c:?}");
+    assert!(d[..512].iter().all(|&b| b == 0x33) && d[512..].iter().all(|&b| b == 0));
+    // A shutdown notification (SHN = 01b) with EN still set: I/O stops until a reset.
+    assert!(admin.run(cc(0x0046_4001).to_sqe(0), &[]).0.status.is_success());
+    let (c, _) =
+        admin.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
+    assert_eq!(c.dw0 & 0b1100, 0b1000, "SHST: shutdown complete");
+    assert_eq!(q.run(write(6), &[0x66; 512]).0.status, refused);
+    admin.enable();
+    assert!(q.run(write(6), &[0x66; 512]).0.status.is_success());
+    let ns = t.namespace(SUB, 1).unwrap().stats.snapshot();
+    assert_eq!((ns.writes, ns.reads), (2, 1));
+}
+
+#[test]
 fn io_errors_have_the_right_status() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);

@@ -241,6 +241,9 @@ pub struct Controller {
     /// Volatile write cache enabled (Feature 06h): read by every write, so not behind
     /// the state lock.
     pub wce: AtomicBool,
+    /// Enabled and not shut down (CC.EN = 1, CC.SHN = 00b): I/O commands run only then.
+    /// Read by every I/O command, so not behind the state lock.
+    pub io_enabled: AtomicBool,
     state: Mutex<ControllerState>,
 }
 
@@ -546,6 +549,7 @@ impl Target {
                 discovery,
                 stats,
                 wce: AtomicBool::new(true),
+                io_enabled: AtomicBool::new(false),
                 state: Mutex::new(ControllerState { kato_ms, ..Default::default() }),
             })
         };
