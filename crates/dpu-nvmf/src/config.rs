@@ -187,12 +187,12 @@ impl Config {
     /// Opens the volumes and fills `target` with subsystems and namespaces.
     /// Listeners are left to the caller (they need sockets).
     pub fn apply(&self, target: &Target) -> Result<(), ConfigError> {
-        let mut volumes: BTreeMap<&str, Arc<Volume>> = BTreeMap::new();
+        let mut volumes: BTreeMap<&str, (Arc<Volume>, &VolumeConfig)> = BTreeMap::new();
         for v in &self.volumes {
             if volumes.contains_key(v.name.as_str()) {
                 return Err(ConfigError::DuplicateVolume(v.name.clone()));
             }
-            volumes.insert(&v.name, Arc::new(open_volume(v)?));
+            volumes.insert(&v.name, (Arc::new(open_volume(v)?), v));
         }
         for s in &self.subsystems {
             target.add_subsystem(SubsystemSpec {
@@ -203,14 +203,14 @@ impl Config {
                 hosts: s.hosts.clone(),
             })?;
             for n in &s.namespaces {
-                let vol = volumes.get(n.volume.as_str()).ok_or_else(|| ConfigError::NoVolume {
-                    nqn: s.nqn.clone(),
-                    nsid: n.nsid,
-                    volume: n.volume.clone(),
-                })?;
-                let nsid = n.nsid.to_le_bytes();
-                let nguid = crate::stable_id(&[s.nqn.as_bytes(), &nsid, b"nguid"]);
-                let uuid = crate::stable_id(&[s.nqn.as_bytes(), &nsid, b"uuid"]);
+                let (vol, vol_cfg) =
+                    volumes.get(n.volume.as_str()).ok_or_else(|| ConfigError::NoVolume {
+                        nqn: s.nqn.clone(),
+                        nsid: n.nsid,
+                        volume: n.volume.clone(),
+                    })?;
+                let (nguid, uuid) =
+                    crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
                 target.add_namespace(&s.nqn, n.nsid, vol.clone(), nguid, uuid)?;
             }
         }
@@ -229,6 +229,18 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// What identifies a configured volume's data: its name, kind, path and size.
+fn volume_identity(v: &VolumeConfig) -> Vec<u8> {
+    let path = v.path.as_deref().map(|p| p.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    let mut id = Vec::new();
+    for part in [v.name.as_bytes(), format!("{:?}", v.kind).as_bytes(), path] {
+        id.extend_from_slice(part);
+        id.push(0);
+    }
+    id.extend_from_slice(&v.size.unwrap_or(0).to_le_bytes());
+    id
 }
 
 /// Opens the volume a [`VolumeConfig`] describes.

@@ -313,14 +313,18 @@ impl NvmfInternal {
                     }
                     let _ = target.remove_namespace(&old.nqn, old.nsid);
                 }
-                let nsid_bytes = nsid.to_le_bytes();
+                // The volume by name and backing (prost encodes a message deterministically).
+                let mut volume_identity = spec.volume.clone().into_bytes();
+                volume_identity.extend(prost::Message::encode_to_vec(&vol.spec));
+                let (default_nguid, default_uuid) =
+                    crate::default_namespace_ids(&sub.nqn, nsid, &volume_identity);
                 let nguid = if spec.nguid.is_empty() {
-                    crate::stable_id(&[sub.nqn.as_bytes(), &nsid_bytes, b"nguid"])
+                    default_nguid
                 } else {
                     parse_hex16(&spec.nguid).ok_or("spec.nguid must be 32 hex digits")?
                 };
                 let uuid = if spec.uuid.is_empty() {
-                    crate::stable_id(&[sub.nqn.as_bytes(), &nsid_bytes, b"uuid"])
+                    default_uuid
                 } else {
                     parse_hex16(&spec.uuid).ok_or("spec.uuid must be a UUID")?
                 };

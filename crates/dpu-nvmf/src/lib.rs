@@ -52,6 +52,19 @@ pub fn stable_id(parts: &[&[u8]]) -> [u8; 16] {
     out
 }
 
+/// Default (NGUID, UUID) of namespace `nsid` of subsystem `nqn` on the volume that
+/// `volume` identifies (its name and what backs it): stable across restarts, and new
+/// when the NSID is reused for another volume, since an identifier may not be reused for
+/// a different namespace (NVMe Base 2.0 §4.7.1) and a host takes equal ones for the
+/// same data.
+pub fn default_namespace_ids(nqn: &str, nsid: u32, volume: &[u8]) -> ([u8; 16], [u8; 16]) {
+    let nsid = nsid.to_le_bytes();
+    (
+        stable_id(&[nqn.as_bytes(), &nsid, volume, b"nguid"]),
+        stable_id(&[nqn.as_bytes(), &nsid, volume, b"uuid"]),
+    )
+}
+
 /// Entry point for fuzzing the controller core: `data` is what a hostile host sends
 /// on one connection. Must never panic, whatever `data` is.
 ///

@@ -58,6 +58,25 @@ fn state(s: Option<&pb::ObjectStatus>) -> (i32, String) {
 const APPLIED: i32 = pb::ApplyState::Applied as i32;
 const FAILED: i32 = pb::ApplyState::Failed as i32;
 
+/// Namespace `nsid`'s (NGUID, UUID) from its Identification Descriptor list (CNS 03h).
+async fn namespace_ids(c: &mut HostController, nsid: u32) -> ([u8; 16], [u8; 16]) {
+    let list = c.admin.identify(3, nsid).await.unwrap();
+    let (mut nguid, mut uuid) = ([0; 16], [0; 16]);
+    let mut at = 0;
+    // Descriptors: type, length, two reserved bytes, the identifier; a type 0 ends them.
+    while at + 4 <= list.len() && list[at] != 0 {
+        let len = usize::from(list[at + 1]);
+        let id = &list[at + 4..at + 4 + len];
+        match list[at] {
+            2 => nguid.copy_from_slice(id),
+            3 => uuid.copy_from_slice(id),
+            _ => {}
+        }
+        at += 4 + len;
+    }
+    (nguid, uuid)
+}
+
 #[tokio::test]
 async fn sync_configures_the_target_and_hot_adds_namespaces() {
     let dir = tempfile::tempdir().unwrap();
@@ -162,9 +181,21 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(stats.namespaces[0].name, "subsystems/s1/namespaces/3");
 
     // An idempotent re-sync changes nothing; an empty one removes everything.
-    let again = client.sync(req).await.unwrap().into_inner();
+    let again = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(n(&again, 0).0, APPLIED);
     assert!(c.admin.keep_alive().await.is_ok());
+
+    // NSID 3 moved to another volume is another namespace: new default NGUID and UUID
+    // (NVMe Base 2.0 §4.7.1: identifiers are not reused for a different namespace).
+    let before = namespace_ids(&mut c, 3).await;
+    assert_eq!(before, namespace_ids(&mut c, 3).await, "stable while nothing changes");
+    req.volumes.push(volume("volumes/r2", ram(8 << 20)));
+    req.namespaces = vec![namespace(3, "volumes/r2")];
+    let moved = client.sync(req).await.unwrap().into_inner();
+    assert_eq!(n(&moved, 0).0, APPLIED);
+    let after = namespace_ids(&mut c, 3).await;
+    assert!(before.0 != after.0 && before.1 != after.1, "{before:x?} {after:x?}");
+    assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().data, vec![0; 8192], "new volume");
     let empty = client.sync(pb::SyncRequest::default()).await.unwrap().into_inner();
     assert!(empty.namespaces.is_empty());
     assert!(
