@@ -769,6 +769,12 @@ impl Connection {
         // Transport SGL of length 0 for commands without data).
         let no_data = sgl.length() == 0 && data.is_empty();
         match (dir, sgl) {
+            // Data, or a descriptor for some, with a command that moves none: the
+            // lengths disagree (as Linux's nvmet checks every transfer length).
+            (DataDirection::None, _) if !no_data => {
+                self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                return;
+            }
             (DataDirection::None, _) => {}
             _ if no_data => {}
             (DataDirection::HostToController, SglDescriptor::InCapsule { offset, length }) => {
@@ -800,7 +806,8 @@ impl Connection {
                 }
             }
             (DataDirection::ControllerToHost, SglDescriptor::Transport { length }) => {
-                if length > identify::MAX_TRANSFER.max(1 << 20) {
+                // In-capsule data with a command whose data flows to the host.
+                if !data.is_empty() || length > identify::MAX_TRANSFER.max(1 << 20) {
                     self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                     return;
                 }
@@ -989,15 +996,17 @@ impl Connection {
                     return Outcome::Done(fail(cid, Status::INVALID_FIELD));
                 };
                 let st = b.ctrl.state();
-                let v = match p.offset {
-                    property::CAP => identify::cap(),
-                    property::VS => u64::from(identify::VERSION),
-                    property::CC => u64::from(st.cc),
-                    property::CSTS => u64::from(st.csts),
+                // Each property is read at its size (NVMe-oF 1.1 §3.4.1): CAP 8 bytes,
+                // the others 4.
+                let v = match (p.offset, p.eight_bytes) {
+                    (property::CAP, true) => identify::cap(),
+                    (property::VS, false) => u64::from(identify::VERSION),
+                    (property::CC, false) => u64::from(st.cc),
+                    (property::CSTS, false) => u64::from(st.csts),
                     _ => return Outcome::Done(fail(cid, Status::INVALID_FIELD)),
                 };
                 let mut cqe = ok(cid);
-                cqe.set_result64(if p.eight_bytes { v } else { v & 0xFFFF_FFFF });
+                cqe.set_result64(v);
                 Outcome::Done(cqe)
             }
             FabricsCommand::PropertySet(p) => {
@@ -1286,6 +1295,10 @@ impl Connection {
                 let ncq = (v >> 16) as u16;
                 if nsq == 0xFFFF || ncq == 0xFFFF {
                     return fail(cid, Status::INVALID_FIELD);
+                }
+                // Only before the first I/O queue exists.
+                if !st.io_qids.is_empty() {
+                    return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
                 }
                 let n = (nsq.min(ncq) + 1).min(identify::MAX_IO_QUEUES);
                 st.io_queues = n;

@@ -597,6 +597,77 @@ fn connect_refusals() {
 }
 
 #[test]
+fn connect_refuses_bad_formats_sizes_and_queue_ids() {
+    let t = target();
+    let mut h = H::new(&t, false, false);
+    let data = |cntlid| {
+        ConnectData { hostid: HOSTID, cntlid, subnqn: SUB.into(), hostnqn: HOST.into() }.to_bytes()
+    };
+    let connect = |recfmt, qid, sqsize| ConnectCmd { recfmt, qid, sqsize, cattr: 0, kato: 0 };
+    // Record format 1 does not exist (NVMe-oF 1.1 §3.3).
+    let (c, _) = h.run(connect(1, 0, 31).to_sqe(0), &data(CNTLID_DYNAMIC));
+    assert_eq!(c.status, Status::CONNECT_INCOMPATIBLE_FORMAT.with_dnr());
+    // SQSIZE 0 (a queue of one entry) and above MQES: the invalid SQSIZE field named.
+    let sqsize_at = u32::from(ConnectCmd::OFFSET_SQSIZE);
+    for sqsize in [0, crate::identify::ADMIN_MQES + 1] {
+        let (c, _) = h.run(connect(0, 0, sqsize).to_sqe(0), &data(CNTLID_DYNAMIC));
+        assert_eq!((c.status, c.dw0), (Status::CONNECT_INVALID_PARAMETERS.with_dnr(), sqsize_at));
+    }
+    // Connect data shorter than its 1024 bytes.
+    let (c, _) = h.run(connect(0, 0, 31).to_sqe(0), &data(CNTLID_DYNAMIC)[..512]);
+    assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    // An I/O queue before the controller is enabled.
+    let mut admin = H::new(&t, false, false);
+    let cntlid = admin.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0).dw0 as u16;
+    let mut q = H::new(&t, false, false);
+    let (c, _) = q.run(connect(0, 1, 31).to_sqe(0), &data(cntlid));
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    // Enabled with one I/O queue granted: QID 2 is refused, QID 1 taken; then the
+    // number of queues is fixed.
+    admin.enable();
+    let mut nq = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    nq.cdw[0] = 0x07;
+    nq.cdw[1] = 0;
+    let (c, _) = admin.run(nq, &[]);
+    assert_eq!((c.status, c.dw0), (Status::SUCCESS, 0), "one queue granted (0's based)");
+    let (c, _) = q.run(connect(0, 1, crate::identify::MQES + 1).to_sqe(0), &data(cntlid));
+    assert_eq!((c.status, c.dw0), (Status::CONNECT_INVALID_PARAMETERS.with_dnr(), sqsize_at));
+    let mut q2 = H::new(&t, false, false);
+    let (c, _) = q2.run(connect(0, 2, 31).to_sqe(0), &data(cntlid));
+    assert_eq!(c.dw0, u32::from(ConnectCmd::OFFSET_QID), "QID above the granted queues");
+    assert!(q.run(connect(0, 1, 31).to_sqe(0), &data(cntlid)).0.status.is_success());
+    let (c, _) = admin.run(nq, &[]);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "after an I/O queue exists");
+}
+
+#[test]
+fn data_lengths_that_disagree_with_the_command_are_refused() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let refused = Status::DATA_SGL_LENGTH_INVALID.with_dnr();
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    // A Flush moves no data: in-capsule data, or a descriptor for 4 KiB, disagree.
+    assert_eq!(q.run(flush, &[0; 512]).0.status, refused);
+    let mut f = flush;
+    f.set_sgl(SglDescriptor::transport(4096));
+    assert_eq!(q.run(f, &[]).0.status, refused);
+    // A Read with data in its capsule (its descriptor asks for data to the host).
+    q.cid += 1;
+    let mut r = rw(io_opcode::READ, 0, 1, 512);
+    r.cid = q.cid;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: r, data: vec![7; 512].into() }));
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (q.cid, refused));
+    // Nothing was written; the queue still works.
+    assert!(q.run(flush, &[]).0.status.is_success());
+    let (c, d) = q.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert!(c.status.is_success() && d == [0; 512]);
+}
+
+#[test]
 fn io_follows_namespace_changes_on_a_connected_queue() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);
@@ -803,9 +874,14 @@ fn admin_edge_cases() {
     }
     let (c, _) = h.run(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]);
     assert_eq!(c.status, Status::ASYNC_EVENT_LIMIT_EXCEEDED.with_dnr());
-    // Unknown property, 8-byte CC, then disable: RDY drops and admin commands stop.
-    let (c, _) = h.run(PropertyGetCmd { eight_bytes: false, offset: 0x40 }.to_sqe(0), &[]);
-    assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
+    // Unknown property; known ones read at another size than theirs (CAP is 8 bytes, VS
+    // and CSTS 4); 8-byte CC; then disable: RDY drops and admin commands stop.
+    for (offset, eight_bytes) in
+        [(0x40, false), (property::CAP, false), (property::VS, true), (property::CSTS, true)]
+    {
+        let (c, _) = h.run(PropertyGetCmd { eight_bytes, offset }.to_sqe(0), &[]);
+        assert_eq!(c.status, Status::INVALID_FIELD.with_dnr(), "{offset:#x} {eight_bytes}");
+    }
     let set = |v: u64, eight: bool| {
         PropertySetCmd { eight_bytes: eight, offset: property::CC, value: v }.to_sqe(0)
     };
