@@ -1058,3 +1058,99 @@ fn h2c_data_digest_error_fails_only_the_command() {
     assert_eq!((qs.io.commands, qs.io.errors, qs.io.writes, qs.io.reads), (3, 1, 0, 1));
     assert_eq!((qs.io.read_bytes, qs.in_flight), (8192, 0));
 }
+
+/// A RAM backend that counts the flushes asked of it.
+#[derive(Debug)]
+struct CountingFlushes {
+    ram: crate::volume::RamBackend,
+    flushes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl crate::volume::BlockBackend for CountingFlushes {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.ram.read_at(buf, offset)
+    }
+    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.ram.write_at(data, offset)
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.ram.write_zeroes(offset, len)
+    }
+    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.ram.deallocate(offset, len)
+    }
+    fn volatile_cache(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn writes_are_durable_before_completing_unless_the_write_cache_is_on() {
+    let t = target();
+    let flushes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let backend = CountingFlushes {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        flushes: flushes.clone(),
+    };
+    let v = Volume::new("counted", 512, 1 << 20, Box::new(backend)).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let count = || flushes.load(Ordering::Relaxed);
+    let write = |fua: bool| {
+        let mut s = rw(io_opcode::WRITE, 0, 1, 512);
+        s.nsid = 2;
+        s.set_sgl(SglDescriptor::in_capsule(512));
+        if fua {
+            s.cdw[2] |= 1 << 30;
+        }
+        s
+    };
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 2;
+    let feature = |set: bool, value: u32| {
+        let op = if set { admin_opcode::SET_FEATURES } else { admin_opcode::GET_FEATURES };
+        let mut s = Sqe::new(op, 0);
+        s.cdw[0] = 0x06;
+        s.cdw[1] = value;
+        s
+    };
+    // Identify: a volatile write cache is present; it starts enabled.
+    let (_, id) = admin.run(identify(1, 0), &[]);
+    assert_eq!(id[525] & 1, 1, "VWC present");
+    assert_eq!(admin.run(feature(false, 0), &[]).0.dw0, 1);
+    // Enabled: a plain write stays in the cache, FUA and Flush reach the medium.
+    assert!(q.run(write(false), &[1; 512]).0.status.is_success());
+    assert_eq!(count(), 0);
+    assert!(q.run(write(true), &[2; 512]).0.status.is_success());
+    assert_eq!(count(), 1, "FUA");
+    assert!(q.run(flush, &[]).0.status.is_success());
+    assert_eq!(count(), 2, "Flush");
+    // Disabled (Set Features 06h = 0): every write is durable before it completes.
+    assert!(admin.run(feature(true, 0), &[]).0.status.is_success());
+    assert_eq!(admin.run(feature(false, 0), &[]).0.dw0, 0);
+    assert!(q.run(write(false), &[3; 512]).0.status.is_success());
+    assert_eq!(count(), 3, "write with the cache off");
+    let mut wz = rw(io_opcode::WRITE_ZEROES, 1, 1, 0);
+    wz.nsid = 2;
+    wz.set_sgl(SglDescriptor::transport(0));
+    assert!(q.run(wz, &[]).0.status.is_success());
+    assert_eq!(count(), 4, "Write Zeroes with the cache off");
+    // Enabled again: plain writes are cached again.
+    assert!(admin.run(feature(true, 1), &[]).0.status.is_success());
+    assert!(q.run(write(false), &[4; 512]).0.status.is_success());
+    assert_eq!(count(), 4);
+    let (c, d) = q.run(
+        {
+            let mut r = rw(io_opcode::READ, 0, 1, 512);
+            r.nsid = 2;
+            r
+        },
+        &[],
+    );
+    assert!(c.status.is_success() && d == [4; 512]);
+}

@@ -706,6 +706,48 @@ mod tests {
         assert_eq!(t.controller_count("nqn.2024-01.io.example:a"), 1);
     }
 
+    /// NVMe-oF 1.1 §5.3: the discovery log's generation counter changes with every change
+    /// of the log, and not otherwise.
+    #[test]
+    fn every_discovery_log_change_and_only_those_move_the_generation_counter() {
+        let t = Target::new();
+        let h = "nqn.2014-08.org.example:host1";
+        let genctr = || t.discovery_log(h).0;
+        let mut last = genctr();
+        let mut moved = |what: &str, want: bool| {
+            let now = genctr();
+            assert_eq!(now != last, want, "{what}: {last} -> {now}");
+            assert!(now >= last, "{what}: the counter went back");
+            last = now;
+        };
+        let a = "nqn.2024-01.io.example:a";
+        t.add_subsystem(spec(a)).unwrap();
+        moved("subsystem added", true);
+        assert!(t.add_subsystem(spec(a)).is_err());
+        moved("duplicate subsystem refused", false);
+        t.add_listener(ListenerSpec {
+            port_id: 1,
+            addr: "127.0.0.1:4420".parse().unwrap(),
+            allow_hdgst: true,
+            allow_ddgst: true,
+        })
+        .unwrap();
+        moved("listener added", true);
+        t.set_hosts(a, false, BTreeSet::from(["nqn.2014-08.org.example:other".to_owned()]))
+            .unwrap();
+        moved("allowed hosts changed", true);
+        assert_eq!(t.discovery_log(h).1.len(), 0, "host1 may no longer see a");
+        let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        t.add_namespace(a, 1, vol, [0; 16], [0; 16]).unwrap();
+        moved("namespace added (not in the log)", false);
+        assert!(t.remove_listener(9).is_err());
+        moved("unknown listener removal refused", false);
+        t.remove_listener(1).unwrap();
+        moved("listener removed", true);
+        t.remove_subsystem(a).unwrap();
+        moved("subsystem removed", true);
+    }
+
     #[test]
     fn bad_input_changes_nothing() {
         let t = Target::new();
