@@ -29,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::cqe::Status;
-use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, property};
+use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, DISCOVERY_NQN, property};
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_resp, encode_data_pdu_prefix, encode_data_pdu_suffix,
 };
@@ -67,6 +67,8 @@ pub struct QueueConfig {
     pub local_addr: Option<SocketAddr>,
     /// The host's address of this connection (reported in the queue statistics).
     pub peer_addr: Option<SocketAddr>,
+    /// A discovery-only listener's connection: Connect to the discovery subsystem only.
+    pub discovery_only: bool,
     /// Largest C2HData PDU sent; longer read data leaves in several PDUs. The default,
     /// the largest transfer, sends every read in one PDU (as Linux's nvmet does), which
     /// a host takes without gathering the pieces.
@@ -81,6 +83,7 @@ impl Default for QueueConfig {
             allow_ddgst: true,
             local_addr: None,
             peer_addr: None,
+            discovery_only: false,
             max_c2h_data: identify::MAX_TRANSFER as usize,
         }
     }
@@ -1073,6 +1076,11 @@ impl Connection {
             return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_SQSIZE);
         }
         let sqflow_disabled = c.cattr & 0b100 != 0;
+        if self.cfg.discovery_only && d.subnqn != DISCOVERY_NQN {
+            // As an unknown subsystem: none is reachable through this listener.
+            self.target.connect_refused(Some(&d.subnqn));
+            return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_SUBNQN);
+        }
         if c.qid == 0 {
             if d.cntlid != CNTLID_DYNAMIC {
                 self.target.connect_refused(Some(&d.subnqn));

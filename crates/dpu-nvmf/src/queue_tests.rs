@@ -641,6 +641,26 @@ fn connect_refuses_bad_formats_sizes_and_queue_ids() {
 }
 
 #[test]
+fn a_discovery_only_listener_connects_the_discovery_controller_alone() {
+    let t = target();
+    let cfg = QueueConfig { discovery_only: true, ..QueueConfig::default() };
+    let mut h = H::with_config(&t, cfg.clone(), false, false);
+    let c = h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert_eq!(c.status, Status::CONNECT_INVALID_PARAMETERS.with_dnr());
+    assert_eq!(c.dw0, (1 << 16) | u32::from(ConnectData::OFFSET_SUBNQN));
+    assert_eq!(t.controller_count(SUB), 0);
+    // Nor an I/O queue of a controller made through another listener.
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::with_config(&t, cfg.clone(), false, false);
+    assert_eq!(
+        q.connect(SUB, 1, cntlid, 0, 0).status,
+        Status::CONNECT_INVALID_PARAMETERS.with_dnr()
+    );
+    let mut d = H::with_config(&t, cfg, false, false);
+    assert!(d.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+}
+
+#[test]
 fn data_lengths_that_disagree_with_the_command_are_refused() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);

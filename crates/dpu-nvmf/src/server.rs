@@ -124,14 +124,18 @@ impl Server {
             .map_err(|source| ServerError::Bind { addr: spec.addr, source })?;
         spec.addr = addr;
         self.target.add_listener(spec.clone())?;
+        let cfg = QueueConfig {
+            maxh2cdata: self.maxh2cdata,
+            allow_hdgst: spec.allow_hdgst,
+            allow_ddgst: spec.allow_ddgst,
+            ..QueueConfig::default()
+        };
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
             self.pool.clone(),
             listener,
-            self.maxh2cdata,
+            cfg,
             self.max_c2h_data.clone(),
-            spec.allow_hdgst,
-            spec.allow_ddgst,
         ));
         info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
         if let Ok(mut l) = self.listeners.lock() {
@@ -152,8 +156,9 @@ impl Server {
         Ok(())
     }
 
-    /// Serves the discovery controller (and any subsystem) on `addr` without listing
-    /// it in the discovery log: the well-known discovery port 8009.
+    /// Serves the discovery controller alone on `addr` (an admin Connect to any other
+    /// subsystem is refused) without listing it in the discovery log: the well-known
+    /// discovery port 8009.
     pub async fn add_discovery_listener(
         &self,
         addr: SocketAddr,
@@ -161,14 +166,17 @@ impl Server {
         let listener =
             TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
         let bound = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
+        let cfg = QueueConfig {
+            maxh2cdata: self.maxh2cdata,
+            discovery_only: true,
+            ..QueueConfig::default()
+        };
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
             self.pool.clone(),
             listener,
-            self.maxh2cdata,
+            cfg,
             self.max_c2h_data.clone(),
-            true,
-            true,
         ));
         info!(addr = %bound, "NVMe/TCP discovery listener");
         if let Ok(mut d) = self.discovery.lock() {
@@ -210,26 +218,24 @@ impl Drop for Server {
     }
 }
 
+/// Accepts connections on `listener`, each configured as `listener_cfg` (what the listener
+/// allows) with its own addresses and the current C2HData PDU limit.
 async fn accept_loop(
     target: Arc<Target>,
     pool: IoPool,
     listener: TcpListener,
-    maxh2cdata: u32,
+    listener_cfg: QueueConfig,
     max_c2h_data: Arc<AtomicUsize>,
-    allow_hdgst: bool,
-    allow_ddgst: bool,
 ) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let cfg = QueueConfig {
-                    maxh2cdata,
-                    allow_hdgst,
-                    allow_ddgst,
                     local_addr: stream.local_addr().ok(),
                     peer_addr: Some(peer),
                     max_c2h_data: max_c2h_data.load(Ordering::Relaxed),
+                    ..listener_cfg.clone()
                 };
                 target.stats.connections.fetch_add(1, Ordering::Relaxed);
                 debug!(%peer, "connection accepted");

@@ -58,6 +58,39 @@ fn state(s: Option<&pb::ObjectStatus>) -> (i32, String) {
 const APPLIED: i32 = pb::ApplyState::Applied as i32;
 const FAILED: i32 = pb::ApplyState::Failed as i32;
 
+/// On the listener that allows header digests only, a host gets them and may not have
+/// data digests; the discovery-only listener serves the discovery log (an entry for each
+/// I/O listener of the subsystem, the discovery one not among them) and no I/O controller.
+async fn listeners_keep_their_digest_and_discovery_settings(hdgst: u16, disc: u16, io: u16) {
+    use dpu_nvmf::initiator::HostQueue;
+    use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+    let at = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    let digests = |hdgst, ddgst| HostOptions { hdgst, ddgst, ..HostOptions::default() };
+    let q = HostQueue::open(at(hdgst), &digests(true, false)).await.unwrap();
+    assert!(q.framing().hdgst && !q.framing().ddgst);
+    assert!(HostQueue::open(at(hdgst), &digests(false, true)).await.is_err());
+    assert!(HostQueue::open(at(io), &digests(true, true)).await.is_ok(), "l1 allows both");
+
+    let mut d = HostQueue::open(at(disc), &HostOptions::default()).await.unwrap();
+    let c = d.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+    assert!(c.cqe.status.is_success());
+    d.property_set(0x14, 1).await.unwrap();
+    let log = d.get_log_page(0x70, 3 * 1024, 0).await.unwrap();
+    assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 2, "two I/O listeners");
+    let mut ports: Vec<String> = (1..3)
+        .map(|i| {
+            let svcid = &log[i * 1024 + 32..i * 1024 + 64];
+            String::from_utf8_lossy(svcid).trim_end_matches(['\0', ' ']).to_owned()
+        })
+        .collect();
+    ports.sort();
+    let mut want = vec![io.to_string(), hdgst.to_string()];
+    want.sort();
+    assert_eq!(ports, want);
+    let refused = HostController::connect(at(disc), NQN, &HostOptions::default(), 1).await;
+    assert!(refused.is_err(), "no I/O controller on a discovery-only listener");
+}
+
 /// Namespace `nsid`'s (NGUID, UUID) from its Identification Descriptor list (CNS 03h).
 async fn namespace_ids(c: &mut HostController, nsid: u32) -> ([u8; 16], [u8; 16]) {
     let list = c.admin.identify(3, nsid).await.unwrap();
@@ -131,11 +164,28 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
         }),
         ..Default::default()
     };
+    // A listener that allows header digests only, and a discovery-only one.
+    let free_port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (hdgst_port, disc_port) = (free_port(), free_port());
+    let listener_at = |name: &str, port: u16, ddgst: bool, discovery_only: bool| pb::Listener {
+        name: name.into(),
+        spec: Some(pb::ListenerSpec {
+            port: u32::from(port),
+            allow_data_digest: ddgst,
+            discovery_only,
+            ..listener.spec.clone().unwrap()
+        }),
+        ..listener.clone()
+    };
     let mut req = pb::SyncRequest {
         volumes: vec![volume("volumes/r1", ram(8 << 20)), volume("volumes/bad", None)],
         subsystems: vec![subsystem.clone()],
         namespaces: vec![namespace(1, "volumes/r1"), namespace(2, "volumes/missing")],
-        listeners: vec![listener.clone()],
+        listeners: vec![
+            listener.clone(),
+            listener_at("listeners/hdgst", hdgst_port, false, false),
+            listener_at("listeners/disc", disc_port, true, true),
+        ],
     };
     let r = client.sync(req.clone()).await.unwrap().into_inner();
     let v = |i: usize| state(r.volumes[i].status.as_ref().unwrap().apply.as_ref());
@@ -150,7 +200,19 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(n(&r, 0).0, APPLIED);
     assert_eq!(n(&r, 1).0, FAILED);
     assert!(n(&r, 1).1.contains("volumes/missing"), "{}", n(&r, 1).1);
-    assert_eq!(r.listeners[0].status.as_ref().unwrap().port_id, 1);
+    let port_id = |name: &str| {
+        let l = r.listeners.iter().find(|l| l.name == name).unwrap();
+        l.status.as_ref().unwrap().port_id
+    };
+    let mut ids = [port_id("listeners/l1"), port_id("listeners/hdgst")];
+    ids.sort();
+    assert_eq!((ids, port_id("listeners/disc")), ([1, 2], 0), "I/O listeners get port IDs");
+    assert!(
+        r.listeners
+            .iter()
+            .all(|l| { state(l.status.as_ref().unwrap().apply.as_ref()).0 == APPLIED })
+    );
+    listeners_keep_their_digest_and_discovery_settings(hdgst_port, disc_port, port).await;
 
     // A host connects and does I/O.
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
