@@ -1214,14 +1214,21 @@ impl Connection {
                 }
                 identify::active_ns_list(&self.target.active_nsids(&ctrl.subnqn), sqe.nsid)
             }
+            // Unlike CNS 00h, these describe an active namespace only: an inactive NSID
+            // is Invalid Namespace or Format, as Linux's nvmet answers.
             (0x03, false) => match self.ns_or_inactive(sqe.nsid) {
                 Ok(Some(ns)) => identify::ns_id_descriptors(&ns),
-                Ok(None) => vec![0; identify::IDENTIFY_LEN],
+                Ok(None) => return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT)),
                 Err(s) => return Outcome::Done(fail(cid, s)),
             },
             // I/O command set specific structures for the NVM command set: nothing
             // beyond the defaults, all fields zero.
-            (0x05 | 0x06, false) if csi == 0 => vec![0; identify::IDENTIFY_LEN],
+            (0x05, false) if csi == 0 => match self.ns_or_inactive(sqe.nsid) {
+                Ok(Some(_)) => vec![0; identify::IDENTIFY_LEN],
+                Ok(None) => return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT)),
+                Err(s) => return Outcome::Done(fail(cid, s)),
+            },
+            (0x06, false) if csi == 0 => vec![0; identify::IDENTIFY_LEN],
             _ => return Outcome::Done(fail(cid, Status::INVALID_FIELD)),
         };
         Outcome::Data(data, ok(cid))

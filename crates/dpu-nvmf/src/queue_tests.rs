@@ -237,6 +237,16 @@ fn admin_connect_enable_identify() {
     assert_eq!(&id[768..768 + SUB.len()], SUB.as_bytes());
     assert_eq!(u16::from_le_bytes([id[320], id[321]]), crate::identify::KAS);
     assert_eq!(u32::from_le_bytes(id[1792..1796].try_into().unwrap()), (64 + 8192) / 16);
+    let le32 = |at: usize| u32::from_le_bytes(id[at..at + 4].try_into().unwrap());
+    assert_eq!(id[76], 0b10, "CMIC: more than one controller");
+    assert_eq!(id[77], crate::identify::MDTS);
+    assert_eq!(le32(92), 1 << 8, "OAES: namespace attribute notices");
+    assert_eq!(id[111], 1, "CNTRLTYPE: I/O controller");
+    assert_eq!(u16::from_le_bytes([id[514], id[515]]), crate::identify::MQES + 1, "MAXCMD");
+    assert_eq!(u16::from_le_bytes([id[520], id[521]]), 0b1101, "ONCS: Compare, DSM, Write Zeroes");
+    assert_eq!(id[525], 1, "VWC present");
+    assert_eq!(le32(536) & 0b11, 1, "SGLS: SGLs supported");
+    assert_eq!(le32(1796), 1, "IORCSZ: a 16-byte response capsule");
     // Namespace, active list, descriptors.
     let (_, ns) = h.run(identify(0, 1), &[]);
     assert_eq!(u64::from_le_bytes(ns[0..8].try_into().unwrap()), 2048);
@@ -245,9 +255,25 @@ fn admin_connect_enable_identify() {
     assert_eq!(&list[0..8], &[1, 0, 0, 0, 0, 0, 0, 0]);
     let (_, desc) = h.run(identify(3, 1), &[]);
     assert_eq!(&desc[0..2], &[2, 16]);
+    assert_eq!(&desc[4..20], &[0xAB; 16], "NGUID");
     assert_eq!(&desc[20..22], &[3, 16]);
+    assert_eq!(&desc[24..40], &[0xCD; 16], "UUID");
+    assert_eq!(&desc[40..45], &[4, 1, 0, 0, 0], "CSI: NVM");
+    assert!(desc[45..].iter().all(|&b| b == 0));
+    // An inactive NSID: a zeroed Identify Namespace, but no descriptors (nothing to
+    // describe) nor command-set-specific namespace data.
     let (_, inactive) = h.run(identify(0, 5), &[]);
     assert!(inactive.iter().all(|&b| b == 0));
+    let invalid_ns = Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr();
+    assert_eq!(h.run(identify(3, 5), &[]).0.status, invalid_ns);
+    assert_eq!(h.run(identify(5, 5), &[]).0.status, invalid_ns);
+    let (c, nvm_ns) = h.run(identify(5, 1), &[]);
+    assert!(c.status.is_success() && nvm_ns.len() == 4096);
+    let (c, nvm_ctrl) = h.run(identify(6, 0), &[]);
+    assert!(c.status.is_success() && nvm_ctrl.len() == 4096);
+    let mut other_set = identify(6, 0);
+    other_set.cdw[1] = 2 << 24; // CSI 02h: Zoned Namespace, not supported.
+    assert_eq!(h.run(other_set, &[]).0.status, Status::INVALID_FIELD.with_dnr());
     let (c, _) = h.run(identify(0, 0), &[]);
     assert_eq!(c.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
     let (c, _) = h.run(identify(0x42, 0), &[]);
