@@ -436,6 +436,58 @@ fn io_errors_have_the_right_status() {
     assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr());
     let (c, _) = q.run(Sqe::new(0x7E, 0), &[]);
     assert_eq!(c.status, Status::INVALID_OPCODE.with_dnr());
+    // Above the largest transfer (128 KiB = MDTS): a read is Invalid Field, a write's
+    // descriptor is refused before any R2T.
+    let (c, _) = q.run(rw(io_opcode::READ, 0, 257, 257 * 512), &[]);
+    assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
+    let p = q.cmd(rw(io_opcode::WRITE, 0, 257, 257 * 512), &[]);
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    // Write Zeroes, Flush and Dataset Management: range, namespace and range-list checks.
+    let no_data = |op, slba, blocks, nsid| {
+        let mut s = rw(op, slba, blocks, 0);
+        s.nsid = nsid;
+        s
+    };
+    let (c, _) = q.run(no_data(io_opcode::WRITE_ZEROES, 2047, 2, 1), &[]);
+    assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    for op in [io_opcode::WRITE_ZEROES, io_opcode::FLUSH] {
+        let (c, _) = q.run(no_data(op, 0, 1, 9), &[]);
+        assert_eq!(c.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr(), "opcode {op}");
+    }
+    let dsm = |ranges: u32| {
+        let mut s = Sqe::new(io_opcode::DATASET_MANAGEMENT, 0);
+        s.nsid = 1;
+        s.cdw[0] = ranges - 1;
+        s.cdw[1] = 1 << 2;
+        s
+    };
+    let range = |slba: u64, blocks: u32| {
+        let mut r = vec![0u8; 16];
+        r[4..8].copy_from_slice(&blocks.to_le_bytes());
+        r[8..16].copy_from_slice(&slba.to_le_bytes());
+        r
+    };
+    assert_eq!(q.run(dsm(2), &range(0, 1)).0.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    assert_eq!(q.run(dsm(1), &range(2040, 16)).0.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    // Compare with its data sent on R2T: equal, then different.
+    let mut w = rw(io_opcode::WRITE, 64, 16, 8192);
+    w.set_sgl(SglDescriptor::in_capsule(8192));
+    assert!(q.run(w, &[0x5C; 8192]).0.status.is_success());
+    for (byte, want) in [(0x5C, Status::SUCCESS), (0x5D, Status::COMPARE_FAILURE.with_dnr())] {
+        let p = q.cmd(rw(io_opcode::COMPARE, 64, 32, 16384), &[]);
+        let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+        let mut data = vec![0x5C; 16384];
+        data[8192..].fill(0);
+        data[100] = byte;
+        let h = DataPduHeader { cccid: q.cid, ttag: r.ttag, datao: 0, last: true, success: false };
+        let mut out = Vec::new();
+        encode_h2c_data(&h, &data, &q.framing, &mut out).unwrap();
+        q.conn.receive(&out, q.now);
+        let p = q.pdus();
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+        assert_eq!(c.status, want);
+    }
     // Command ID conflict: a second command with the CID of one waiting for data.
     let p = q.cmd(rw(io_opcode::WRITE, 0, 16, 8192), &[]);
     assert!(matches!(p.as_slice(), [Pdu::R2t(_)]));
