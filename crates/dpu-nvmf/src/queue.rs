@@ -1280,7 +1280,7 @@ impl Connection {
             (log_id::CHANGED_NS, false) => {
                 let mut st = ctrl.state();
                 let list: Vec<u32> = st.changed_ns.iter().copied().collect();
-                let overflow = list.len() >= crate::target::CHANGED_NS_LIST_MAX;
+                let overflow = list.len() > crate::target::CHANGED_NS_LIST_MAX;
                 let page = identify::changed_ns_log(&list, overflow);
                 if !rae {
                     // §5.16.1.5: reading the log clears it and re-arms the event.

@@ -1252,3 +1252,28 @@ fn writes_are_durable_before_completing_unless_the_write_cache_is_on() {
     );
     assert!(c.status.is_success() && d == [4; 512]);
 }
+
+#[test]
+fn changed_namespace_list_holds_1024_changes_and_overflows_past_them() {
+    let t = target();
+    let (mut h, cntlid) = H::admin(&t, 0);
+    let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+    // 1,024 namespaces changed: 1 removed, 2..=1024 added.
+    t.remove_namespace(SUB, 1).unwrap();
+    for nsid in 2..=crate::target::MAX_NSID {
+        t.add_namespace(SUB, nsid, v.clone(), [0; 16], [0; 16]).unwrap();
+    }
+    let (c, log) = h.run(log_page(4, 4096), &[]);
+    assert!(c.status.is_success());
+    let entry = |i: usize| u32::from_le_bytes(log[i * 4..i * 4 + 4].try_into().unwrap());
+    assert!((0..1024).all(|i| entry(i) == i as u32 + 1), "every NSID listed, no overflow");
+    // Read, so cleared. More than 1,024 changes (beyond what MAX_NSID lets the registry
+    // make, so set on the controller directly): FFFFFFFFh first, the rest zero.
+    let (_, again) = h.run(log_page(4, 4096), &[]);
+    assert!(again.iter().all(|&b| b == 0), "cleared by the read");
+    let ctrl = t.find_controller(SUB, cntlid, HOST, &HOSTID).unwrap();
+    ctrl.state().changed_ns = (1..=1025).collect();
+    let (_, log) = h.run(log_page(4, 4096), &[]);
+    assert_eq!(&log[..4], &[0xFF; 4]);
+    assert!(log[4..].iter().all(|&b| b == 0));
+}

@@ -661,7 +661,9 @@ impl Target {
 fn notify_ns_change(s: &mut Subsystem, nsid: u32) {
     for c in s.controllers.values() {
         let mut st = c.state();
-        if st.changed_ns.len() < CHANGED_NS_LIST_MAX {
+        // One NSID past the list's capacity marks the overflow (§5.16.1.5: only more
+        // than 1,024 changes overflow it).
+        if st.changed_ns.len() <= CHANGED_NS_LIST_MAX {
             st.changed_ns.insert(nsid);
         }
         st.ns_event_pending = true;
