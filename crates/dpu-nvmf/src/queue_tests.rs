@@ -809,6 +809,52 @@ fn keep_alive_timeout_drops_controller_and_its_queues() {
 }
 
 #[test]
+fn keep_alive_timer_set_later_is_enforced_and_zero_disables_it() {
+    let t = target();
+    let (mut admin, _) = H::admin(&t, 0);
+    let start = admin.now;
+    admin.conn.tick(start + Duration::from_secs(60));
+    assert!(admin.conn.is_closed().is_none(), "no KATO at Connect: never expires");
+    let kato = |ms: u32| {
+        let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        s.cdw[0] = 0x0F;
+        s.cdw[1] = ms;
+        s
+    };
+    admin.now = start + Duration::from_secs(60);
+    assert!(admin.run(kato(1000), &[]).0.status.is_success());
+    let mut get = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    get.cdw[0] = 0x0F;
+    assert_eq!(admin.run(get, &[]).0.dw0, 1000);
+    admin.conn.tick(start + Duration::from_millis(61_500));
+    assert!(admin.conn.is_closed().is_none(), "within KATO and its slack");
+    admin.conn.tick(start + Duration::from_secs(63));
+    assert_eq!(admin.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
+    assert_eq!(t.controller_count(SUB), 0);
+}
+
+#[test]
+fn smart_log_counts_commands_and_data_units() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    for slba in [0, 8, 16] {
+        let mut w = rw(io_opcode::WRITE, slba, 8, 4096);
+        w.set_sgl(SglDescriptor::in_capsule(4096));
+        assert!(q.run(w, &[9; 4096]).0.status.is_success());
+    }
+    // 1,100 blocks of 512 bytes read: two data units (thousands of 512-byte units, rounded up).
+    for (slba, blocks) in [(0, 256), (256, 256), (512, 256), (768, 256), (1024, 76)] {
+        assert!(q.run(rw(io_opcode::READ, slba, blocks, blocks * 512), &[]).0.status.is_success());
+    }
+    let (c, smart) = admin.run(log_page(2, 512), &[]);
+    assert!(c.status.is_success());
+    let le128 = |at: usize| u128::from_le_bytes(smart[at..at + 16].try_into().unwrap());
+    assert_eq!((le128(32), le128(48)), (2, 1), "data units read, written");
+    assert_eq!((le128(64), le128(80)), (5, 3), "host read, write commands");
+}
+
+#[test]
 fn namespace_hot_add_raises_async_event() {
     let t = target();
     let (mut h, _) = H::admin(&t, 0);
@@ -835,6 +881,60 @@ fn namespace_hot_add_raises_async_event() {
     assert!(log.iter().all(|&b| b == 0), "the log clears once read");
     let (_, ns) = h.run(identify(0, 2), &[]);
     assert_eq!(ns[130], 12, "LBADS of a 4096-byte block");
+}
+
+/// Namespace attribute notices (NVMe Base 2.0 §5.2, §5.16.1.5): sent only while AEC bit 8
+/// is set; once one is sent, more changes wait until the Changed Namespace List is read
+/// with RAE clear (a read with RAE set neither clears the list nor re-arms the event).
+#[test]
+fn namespace_notices_follow_aec_and_wait_for_the_log_to_be_read() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let aec = |value: u32| {
+        let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        s.cdw[0] = 0x0B;
+        s.cdw[1] = value;
+        s
+    };
+    let send_aer = |h: &mut H| {
+        h.cid += 1;
+        let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0);
+        aer.cid = h.cid;
+        h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
+        assert!(h.pdus().is_empty());
+        h.cid
+    };
+    let events = |h: &mut H| {
+        h.conn.tick(h.now);
+        h.pdus()
+    };
+    let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+    assert!(h.run(aec(0), &[]).0.status.is_success());
+    let aer = send_aer(&mut h);
+    t.add_namespace(SUB, 2, v.clone(), [1; 16], [2; 16]).unwrap();
+    assert!(events(&mut h).is_empty(), "notices disabled in AEC");
+    assert!(h.run(aec(1 << 8), &[]).0.status.is_success());
+    let p = events(&mut h);
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("enabled: the change is told {p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0004_0002));
+    // Masked until the log is read with RAE clear.
+    let aer = send_aer(&mut h);
+    t.add_namespace(SUB, 3, v.clone(), [3; 16], [4; 16]).unwrap();
+    assert!(events(&mut h).is_empty(), "masked until the log is read");
+    let mut rae = log_page(4, 4096);
+    rae.cdw[0] |= 1 << 15;
+    let (_, log) = h.run(rae, &[]);
+    assert_eq!(&log[0..12], &[2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
+    t.add_namespace(SUB, 4, v.clone(), [5; 16], [6; 16]).unwrap();
+    assert!(events(&mut h).is_empty(), "RAE kept the event masked");
+    let (_, log) = h.run(log_page(4, 4096), &[]);
+    assert_eq!(&log[0..16], &[2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0], "RAE kept the list");
+    t.remove_namespace(SUB, 4).unwrap();
+    let p = events(&mut h);
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("re-armed by the read {p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0004_0002));
+    let (_, log) = h.run(log_page(4, 4096), &[]);
+    assert_eq!(&log[0..8], &[4, 0, 0, 0, 0, 0, 0, 0]);
 }
 
 #[test]
