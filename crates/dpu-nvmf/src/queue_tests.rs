@@ -855,6 +855,21 @@ fn smart_log_counts_commands_and_data_units() {
 }
 
 #[test]
+fn a_host_termination_request_closes_silently_and_takes_the_controller() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    // NVMe/TCP 1.0 §3.6.2.4: the host ends the connection; the controller answers nothing.
+    let fes = dpu_nvmf_proto::Fes::HeaderDigestError as u16;
+    admin.send(&Pdu::H2CTermReq(dpu_nvmf_proto::TermReq { fes, fei: 0, data: vec![] }));
+    assert_eq!(admin.conn.is_closed(), Some(&CloseReason::HostTerminated));
+    assert!(admin.conn.take_output().is_empty(), "no reply to a termination request");
+    assert_eq!(t.controller_count(SUB), 0, "its admin queue gone, the controller goes");
+    q.conn.tick(q.now + Duration::from_millis(200));
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
+}
+
+#[test]
 fn namespace_hot_add_raises_async_event() {
     let t = target();
     let (mut h, _) = H::admin(&t, 0);
