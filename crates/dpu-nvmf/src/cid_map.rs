@@ -32,6 +32,83 @@ impl std::hash::Hasher for CidHasher {
     }
 }
 
+/// Slots of a [`CidTable`]: the most commands a queue may have outstanding (MAXCMD),
+/// a power of two.
+const TABLE_SLOTS: usize = 128;
+
+/// Per-command state keyed by CIDs the host chooses (the target's): a direct-mapped
+/// table indexed by the CID's low bits, with a map for CIDs whose slot is taken. A Linux
+/// host's CID is its tag (below the queue depth) with a generation above it, so its
+/// commands never collide and finding one is an index and a compare; any other choice of
+/// CIDs stays correct, colliding ones going to the map.
+#[derive(Debug)]
+pub(crate) struct CidTable<V> {
+    slots: Box<[Option<(u16, V)>]>,
+    spill: CidMap<V>,
+    len: usize,
+}
+
+impl<V> Default for CidTable<V> {
+    fn default() -> Self {
+        Self { slots: (0..TABLE_SLOTS).map(|_| None).collect(), spill: CidMap::default(), len: 0 }
+    }
+}
+
+impl<V> CidTable<V> {
+    /// Whether `cid` has state.
+    pub(crate) fn contains(&self, cid: u16) -> bool {
+        matches!(&self.slots[usize::from(cid) % TABLE_SLOTS], Some((c, _)) if *c == cid)
+            || (!self.spill.is_empty() && self.spill.contains_key(&cid))
+    }
+
+    /// Keeps `value` for `cid`, replacing (and returning) what was kept for it.
+    pub(crate) fn insert(&mut self, cid: u16, value: V) -> Option<V> {
+        // A CID in the map stays there (its slot may have come free since).
+        let spilled = !self.spill.is_empty() && self.spill.contains_key(&cid);
+        let slot = &mut self.slots[usize::from(cid) % TABLE_SLOTS];
+        match slot {
+            Some((c, v)) if *c == cid => Some(std::mem::replace(v, value)),
+            None if !spilled => {
+                *slot = Some((cid, value));
+                self.len += 1;
+                None
+            }
+            _ => {
+                let old = self.spill.insert(cid, value);
+                self.len += usize::from(old.is_none());
+                old
+            }
+        }
+    }
+
+    /// The state kept for `cid`, to change.
+    pub(crate) fn get_mut(&mut self, cid: u16) -> Option<&mut V> {
+        let i = usize::from(cid) % TABLE_SLOTS;
+        match &mut self.slots[i] {
+            Some((c, v)) if *c == cid => Some(v),
+            _ if self.spill.is_empty() => None,
+            _ => self.spill.get_mut(&cid),
+        }
+    }
+
+    /// Takes the state kept for `cid`.
+    pub(crate) fn remove(&mut self, cid: u16) -> Option<V> {
+        let slot = &mut self.slots[usize::from(cid) % TABLE_SLOTS];
+        let v = match slot {
+            Some((c, _)) if *c == cid => slot.take().map(|(_, v)| v),
+            _ if self.spill.is_empty() => None,
+            _ => self.spill.remove(&cid),
+        };
+        self.len -= usize::from(v.is_some());
+        v
+    }
+
+    /// Commands with state kept.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// Bits of a CID that [`CidSlots`] uses for the slot; the bits above hold its generation.
 const SLOT_BITS: u32 = 12;
 const SLOT_MASK: u16 = (1 << SLOT_BITS) - 1;
@@ -183,6 +260,43 @@ impl<V> CidSlots<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_keeps_colliding_and_sequential_cids_apart() {
+        let mut t = CidTable::default();
+        // Linux-like CIDs (tag | generation << 12) and ones colliding in the low bits.
+        let cids = [5u16, 5 | (3 << 12), 5 + 128, 127, 0, 0xFFFF];
+        for (i, &cid) in cids.iter().enumerate() {
+            assert!(!t.contains(cid));
+            assert_eq!(t.insert(cid, i), None);
+        }
+        assert_eq!(t.len(), cids.len());
+        for (i, &cid) in cids.iter().enumerate() {
+            assert!(t.contains(cid));
+            assert_eq!(t.get_mut(cid).copied(), Some(i));
+        }
+        assert_eq!(t.insert(5 + 128, 99), Some(2), "replaces");
+        assert_eq!(t.len(), cids.len());
+        // Removing the slot's owner leaves the spilled ones found.
+        assert_eq!(t.remove(5), Some(0));
+        assert_eq!(t.remove(5), None);
+        assert!(!t.contains(5));
+        assert_eq!(
+            (t.get_mut(5 | (3 << 12)).copied(), t.get_mut(5 + 128).copied()),
+            (Some(1), Some(99))
+        );
+        // A spilled CID stays in the map although its slot came free.
+        let before = t.len();
+        assert_eq!(t.insert(5 + 128, 100), Some(99));
+        assert_eq!((t.len(), t.remove(5 + 128), t.remove(5 + 128)), (before, Some(100), None));
+        assert_eq!(t.insert(5 + 128, 99), None);
+        assert_eq!(t.insert(5, 7), None, "the freed slot takes it again");
+        for cid in [5, 5 | (3 << 12), 5 + 128, 127, 0, 0xFFFF] {
+            assert!(t.remove(cid).is_some(), "{cid}");
+        }
+        assert_eq!(t.len(), 0);
+        assert!(!t.contains(0xFFFF) && t.get_mut(127).is_none());
+    }
 
     #[test]
     fn slots_hand_out_distinct_cids_and_find_only_current_ones() {

@@ -41,7 +41,7 @@ use dpu_nvmf_proto::{
 };
 use tracing::{debug, info, warn};
 
-use crate::cid_map::CidMap;
+use crate::cid_map::CidTable;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{ConnectRefusal, Controller, Namespace, Target};
@@ -262,7 +262,7 @@ pub struct Connection {
     dec: PduDecoder,
     framing: Framing,
     bound: Option<Bound>,
-    cmds: CidMap<Cmd>,
+    cmds: CidTable<Cmd>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
     /// Namespaces looked up for commands (see [`namespace`](Self::namespace)).
@@ -382,7 +382,7 @@ impl Connection {
             dec: PduDecoder::new(dc),
             framing: Framing::PLAIN,
             bound: None,
-            cmds: CidMap::default(),
+            cmds: CidTable::default(),
             next_io: 1,
             ns_cache: NsCache::default(),
             tally: Tally::default(),
@@ -623,7 +623,7 @@ impl Connection {
     fn take_io(&mut self, tag: u64) -> Option<(u16, Post)> {
         let cid = tag as u16;
         // One lookup: a stale completion is rare, and puts the command back.
-        match self.cmds.remove(&cid)? {
+        match self.cmds.remove(cid)? {
             Cmd::AwaitIo { tag: t, post } if t == tag => {
                 self.closed.is_none().then_some((cid, post))
             }
@@ -753,7 +753,7 @@ impl Connection {
         }
         let depth = self.queue_depth();
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
-        if self.cmds.contains_key(&cid) {
+        if self.cmds.contains(cid) {
             self.send_cqe(fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
@@ -849,7 +849,7 @@ impl Connection {
         let h = d.header;
         // NVMe/TCP 1.0 §3.6.2.8: CCCID/TTAG must name a command we sent an R2T for,
         // and the data must lie within the requested range.
-        let Some(cmd) = self.cmds.get_mut(&h.cccid) else {
+        let Some(cmd) = self.cmds.get_mut(h.cccid) else {
             self.fatal(FatalError::invalid_field(
                 DataPduHeader::OFFSET_CCCID,
                 "H2CData for an unknown command",
@@ -893,7 +893,7 @@ impl Connection {
             buf.extend_from_slice(&d.data);
             return;
         }
-        let Some(Cmd::AwaitData { sqe, mut buf, digest_failed, .. }) = self.cmds.remove(&h.cccid)
+        let Some(Cmd::AwaitData { sqe, mut buf, digest_failed, .. }) = self.cmds.remove(h.cccid)
         else {
             return;
         };
@@ -919,7 +919,7 @@ impl Connection {
                 warn!(cid = c.sqe.cid, "data digest error in command capsule");
                 let depth = self.queue_depth();
                 self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
-                if !self.cmds.contains_key(&c.sqe.cid) {
+                if !self.cmds.contains(c.sqe.cid) {
                     if let Some(b) = &self.bound {
                         b.stats.submitted();
                     }
