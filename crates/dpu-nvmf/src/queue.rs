@@ -1611,12 +1611,7 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
     let sel = (sqe.cdw10() >> 8) & 0b111;
     let st = ctrl.state();
     let mut cqe = ok(cid);
-    if sel == 3 {
-        // Supported capabilities: changeable (bit 2), not saveable.
-        cqe.dw0 = 1 << 2;
-        return cqe;
-    }
-    cqe.dw0 = match (fid, ctrl.discovery) {
+    let value = match (fid, ctrl.discovery) {
         (0x07, false) => {
             let n = if st.io_queues == 0 { identify::MAX_IO_QUEUES } else { st.io_queues };
             u32::from(n - 1) | (u32::from(n - 1) << 16)
@@ -1626,6 +1621,9 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
         (0x06, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),
         _ => return fail(cid, Status::INVALID_FIELD),
     };
+    // SEL 011b: the supported capabilities of a supported feature: changeable (bit 2),
+    // not saveable (§5.15.1).
+    cqe.dw0 = if sel == 3 { 1 << 2 } else { value };
     cqe
 }
 

@@ -1073,6 +1073,11 @@ fn admin_edge_cases() {
     assert_eq!(h.run(g, &[]).0.dw0, 3000);
     g.cdw[0] = 0x42;
     assert_eq!(h.run(g, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+    // Supported capabilities (SEL 011b): changeable, not saveable; none for an unknown one.
+    g.cdw[0] = 0x0F | (3 << 8);
+    assert_eq!(h.run(g, &[]).0.dw0, 1 << 2);
+    g.cdw[0] = 0x42 | (3 << 8);
+    assert_eq!(h.run(g, &[]).0.status, Status::INVALID_FIELD.with_dnr());
     // Log page offsets and misaligned offsets.
     let mut lp = log_page(3, 8);
     lp.cdw[2] = 8;
