@@ -492,3 +492,137 @@ async fn write_zeroes_and_deallocate_read_back_zeroes() {
     }
     c.shutdown().await.unwrap();
 }
+
+/// A device whose operations block until the test opens its gate, counting how many
+/// run at once.
+#[derive(Debug, Default)]
+struct GatedDevice {
+    state: std::sync::Mutex<Gate>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Gate {
+    open: bool,
+    running: usize,
+    most: usize,
+}
+
+impl GatedDevice {
+    fn pass(&self) {
+        let mut g = self.state.lock().unwrap();
+        g.running += 1;
+        g.most = g.most.max(g.running);
+        self.changed.notify_all();
+        while !g.open {
+            g = self.changed.wait(g).unwrap();
+        }
+        g.running -= 1;
+    }
+
+    fn running(&self) -> (usize, usize) {
+        let g = self.state.lock().unwrap();
+        (g.running, g.most)
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().open = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Opens the gate when dropped, so a failing test does not leave pool threads blocked.
+struct OpenOnDrop(Arc<GatedDevice>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+#[derive(Debug)]
+struct Gated(Arc<GatedDevice>);
+
+impl dpu_nvmf::volume::BlockBackend for Gated {
+    fn read_at(&self, buf: &mut [u8], _offset: u64) -> std::io::Result<()> {
+        self.0.pass();
+        buf.fill(0x6A);
+        Ok(())
+    }
+    fn write_at(&self, _data: &[u8], _offset: u64) -> std::io::Result<()> {
+        self.0.pass();
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.pass();
+        Ok(())
+    }
+    fn write_zeroes(&self, _offset: u64, _len: u64) -> std::io::Result<()> {
+        self.0.pass();
+        Ok(())
+    }
+    fn deallocate(&self, _offset: u64, _len: u64) -> std::io::Result<()> {
+        self.0.pass();
+        Ok(())
+    }
+    fn volatile_cache(&self) -> bool {
+        false
+    }
+}
+
+/// Volume operations that block (a device, not memory) run on the bounded pool: with 2
+/// threads and 6 reads outstanding, 2 run and 4 wait, and meanwhile the reactor serves
+/// other commands (admin commands, a second controller's Connect and Identify).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_device_operations_use_a_bounded_pool_off_the_reactor() {
+    let t = Target::new();
+    t.add_subsystem(SubsystemSpec {
+        nqn: SUB.into(),
+        serial: "POOL0001".into(),
+        model: "dpu pool".into(),
+        allow_any_host: false,
+        hosts: BTreeSet::from([HOST.to_owned()]),
+    })
+    .unwrap();
+    let device = Arc::new(GatedDevice::default());
+    let _release = OpenOnDrop(device.clone());
+    let v = Volume::new("gated", 512, 1 << 20, Box::new(Gated(device.clone()))).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(v), [5; 16], [6; 16]).unwrap();
+    let server = Server::new(t, 2);
+    let spec = ListenerSpec {
+        port_id: 1,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        allow_hdgst: false,
+        allow_ddgst: false,
+    };
+    let addr = server.add_listener(spec).await.unwrap();
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    let mut cids = Vec::new();
+    for i in 0..6 {
+        cids.push(c.io[0].start_read(1, i * 8, 8, 512).await.unwrap());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while device.running().0 < 2 {
+        assert!(Instant::now() < deadline, "the pool never started: {:?}", device.running());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The reactor is free while both pool threads block: admin commands on this
+    // controller and a whole new controller are served.
+    const WITHIN: Duration = Duration::from_secs(10);
+    tokio::time::timeout(WITHIN, c.admin.keep_alive()).await.expect("keep alive served").unwrap();
+    let host = opts(false, false);
+    let other = tokio::time::timeout(WITHIN, HostController::connect(addr, SUB, &host, 0));
+    let mut other = other.await.expect("a new controller served").unwrap();
+    let id =
+        tokio::time::timeout(WITHIN, other.admin.identify(1, 0)).await.expect("identify served");
+    let id = id.unwrap();
+    assert_eq!(&id[4..12], b"POOL0001");
+    assert_eq!(device.running(), (2, 2), "two at a time: the other four wait for a thread");
+    device.open();
+    for cid in cids {
+        let done = tokio::time::timeout(WITHIN, c.io[0].wait(cid)).await.expect("read completed");
+        let done = done.unwrap();
+        assert!(done.cqe.status.is_success() && done.data == vec![0x6A; 4096]);
+    }
+    assert_eq!(device.running(), (0, 2), "never more than the pool's two threads");
+}
