@@ -428,6 +428,9 @@ fn io_errors_have_the_right_status() {
     let mut s = rw(io_opcode::READ, 0, 1, 512);
     s.nsid = 9;
     assert_eq!(q.run(s, &[]).0.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    // The namespace counts its own failed commands, not those for a missing one.
+    let ns = t.namespace(SUB, 1).unwrap().stats.snapshot();
+    assert_eq!((ns.errors, ns.reads), (2, 0));
     let (c, _) = q.run(rw(io_opcode::READ, 0, 2, 512), &[]);
     assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
     // An out-of-range R2T write is refused before any data moves.

@@ -257,6 +257,21 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
+    // Nor change or delete what exists.
+    let update = UpdateSubsystemRequest {
+        subsystem: Some(Subsystem {
+            name: "subsystems/s1".into(),
+            spec: Some(SubsystemSpec { allow_any_host: true, ..Default::default() }),
+            ..Default::default()
+        }),
+        update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.allow_any_host".into()] }),
+        allow_missing: false,
+    };
+    let e = host.nvmf().update_subsystem(update).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let delete = DeleteVolumeRequest { name: "volumes/v1".into(), ..Default::default() };
+    let e = host.nvmf().delete_volume(delete).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
     assert_eq!(state(&host).await, (all.clone(), true));
     let stats = host.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
     assert!(stats.connections >= 2, "{stats:?}");
