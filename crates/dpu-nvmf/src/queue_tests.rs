@@ -1089,6 +1089,11 @@ fn admin_edge_cases() {
     assert_eq!(&fw, crate::identify::FIRMWARE);
     lp.cdw[2] = 2;
     assert_eq!(h.run(lp, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+    // Error Information: one entry (ELPE 0), with error count 0: no error logged.
+    let (c, errors) = h.run(log_page(1, 64), &[]);
+    assert!(c.status.is_success() && errors == [0; 64]);
+    let (_, id) = h.run(identify(1, 0), &[]);
+    assert_eq!(id[262], 0, "ELPE: one entry (0's based)");
     // More AERs than AERL allows.
     for _ in 0..crate::identify::AER_LIMIT {
         assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
