@@ -1266,15 +1266,10 @@ impl Connection {
                 page
             }
             (log_id::SMART, false) => {
-                let mut c = crate::target::NamespaceCounters::default();
-                for ns in self.target.namespaces(&ctrl.subnqn) {
-                    let s = ns.stats.snapshot();
-                    c.reads += s.reads;
-                    c.writes += s.writes;
-                    c.read_bytes += s.read_bytes;
-                    c.write_bytes += s.write_bytes;
-                }
-                identify::smart_log(c.reads, c.writes, c.read_bytes, c.write_bytes)
+                // The subsystem's totals: they keep counting across controllers and
+                // namespace removals, as SMART's lifetime counters must (§5.16.1.3).
+                let io = ctrl.stats.snapshot().io;
+                identify::smart_log(io.reads, io.writes, io.read_bytes, io.write_bytes)
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
             (log_id::CHANGED_NS, false) => {

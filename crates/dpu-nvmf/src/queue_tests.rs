@@ -855,6 +855,10 @@ fn smart_log_counts_commands_and_data_units() {
     let le128 = |at: usize| u128::from_le_bytes(smart[at..at + 16].try_into().unwrap());
     assert_eq!((le128(32), le128(48)), (2, 1), "data units read, written");
     assert_eq!((le128(64), le128(80)), (5, 3), "host read, write commands");
+    // Lifetime counters: removing the namespace does not take its I/O back out.
+    t.remove_namespace(SUB, 1).unwrap();
+    let (_, after) = admin.run(log_page(2, 512), &[]);
+    assert_eq!(after[32..96], smart[32..96]);
 }
 
 #[test]
