@@ -1216,16 +1216,14 @@ impl Connection {
             }
             // Unlike CNS 00h, these describe an active namespace only: an inactive NSID
             // is Invalid Namespace or Format, as Linux's nvmet answers.
-            (0x03, false) => match self.ns_or_inactive(sqe.nsid) {
-                Ok(Some(ns)) => identify::ns_id_descriptors(&ns),
-                Ok(None) => return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT)),
+            (0x03, false) => match self.active_ns(sqe.nsid) {
+                Ok(ns) => identify::ns_id_descriptors(&ns),
                 Err(s) => return Outcome::Done(fail(cid, s)),
             },
             // I/O command set specific structures for the NVM command set: nothing
             // beyond the defaults, all fields zero.
-            (0x05, false) if csi == 0 => match self.ns_or_inactive(sqe.nsid) {
-                Ok(Some(_)) => vec![0; identify::IDENTIFY_LEN],
-                Ok(None) => return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT)),
+            (0x05, false) if csi == 0 => match self.active_ns(sqe.nsid) {
+                Ok(_) => vec![0; identify::IDENTIFY_LEN],
                 Err(s) => return Outcome::Done(fail(cid, s)),
             },
             (0x06, false) if csi == 0 => vec![0; identify::IDENTIFY_LEN],
@@ -1241,6 +1239,12 @@ impl Connection {
             return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
         }
         Ok(self.target.namespace(&b.ctrl.subnqn, nsid))
+    }
+
+    /// The active namespace `nsid`; an inactive or invalid NSID is Invalid Namespace or
+    /// Format.
+    fn active_ns(&self, nsid: u32) -> Result<Arc<Namespace>, Status> {
+        self.ns_or_inactive(nsid)?.ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)
     }
 
     fn get_log_page(&mut self, sqe: &Sqe, ctrl: &Controller) -> Outcome {

@@ -36,13 +36,7 @@ fn target() -> Arc<Target> {
     .unwrap();
     let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
     t.add_namespace(SUB, 1, v, [0xAB; 16], [0xCD; 16]).unwrap();
-    t.add_listener(ListenerSpec {
-        port_id: 1,
-        addr: "127.0.0.1:4420".parse().unwrap(),
-        allow_hdgst: true,
-        allow_ddgst: true,
-    })
-    .unwrap();
+    t.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
     t
 }
 

@@ -671,6 +671,19 @@ fn notify_ns_change(s: &mut Subsystem, nsid: u32) {
 }
 
 #[cfg(test)]
+impl ListenerSpec {
+    /// Port 1 on 127.0.0.1:4420, both digests allowed: the registry's tests' listener.
+    pub(crate) fn loopback_for_tests() -> Self {
+        Self {
+            port_id: 1,
+            addr: SocketAddr::from(([127, 0, 0, 1], 4420)),
+            allow_hdgst: true,
+            allow_ddgst: true,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
@@ -727,13 +740,7 @@ mod tests {
         moved("subsystem added", true);
         assert!(t.add_subsystem(spec(a)).is_err());
         moved("duplicate subsystem refused", false);
-        t.add_listener(ListenerSpec {
-            port_id: 1,
-            addr: "127.0.0.1:4420".parse().unwrap(),
-            allow_hdgst: true,
-            allow_ddgst: true,
-        })
-        .unwrap();
+        t.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
         moved("listener added", true);
         t.set_hosts(a, false, BTreeSet::from(["nqn.2014-08.org.example:other".to_owned()]))
             .unwrap();
@@ -769,13 +776,7 @@ mod tests {
         let mut open = spec("nqn.2024-01.io.example:b");
         open.allow_any_host = true;
         t.add_subsystem(open).unwrap();
-        t.add_listener(ListenerSpec {
-            port_id: 1,
-            addr: "127.0.0.1:4420".parse().unwrap(),
-            allow_hdgst: true,
-            allow_ddgst: true,
-        })
-        .unwrap();
+        t.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
         let (g, e) = t.discovery_log("nqn.2014-08.org.example:host1");
         assert_eq!(e.len(), 2);
         let (g2, e2) = t.discovery_log("nqn.2014-08.org.example:stranger");
