@@ -1,4 +1,5 @@
-//! Loop devices over regular files, for tests of block-device storage.
+//! Loop devices over regular files and mounts of file systems, for tests of block-device
+//! and file storage.
 //!
 //! A [`LoopDevice`] is detached when dropped (also while a test panics). Linux defers the
 //! detach of a device that is still open until its last user closes it, so a leaked
@@ -63,4 +64,39 @@ fn losetup_detach(device: &Path) -> Result<()> {
     let mut cmd = Command::new("losetup");
     cmd.arg("--detach").arg(device);
     run_ok(cmd, LOSETUP_TIMEOUT).map(drop)
+}
+
+/// A file system mounted on a directory (`mount`; needs root), unmounted when dropped
+/// (lazily if it is still busy, so a panicking test never leaves it in use).
+#[derive(Debug)]
+pub struct Mount {
+    target: PathBuf,
+}
+
+impl Mount {
+    /// Mounts `source` (a device, or a name for `tmpfs`) of type `fstype` on the existing
+    /// directory `target`.
+    pub fn new(fstype: &str, source: &Path, target: &Path) -> Result<Self> {
+        let mut cmd = Command::new("mount");
+        cmd.args(["-t", fstype]).arg(source).arg(target);
+        run_ok(cmd, LOSETUP_TIMEOUT)?;
+        Ok(Self { target: target.to_owned() })
+    }
+
+    /// The mount point.
+    pub fn path(&self) -> &Path {
+        &self.target
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let mut cmd = Command::new("umount");
+        cmd.arg(&self.target);
+        if run_ok(cmd, LOSETUP_TIMEOUT).is_err() {
+            let mut lazy = Command::new("umount");
+            lazy.arg("--lazy").arg(&self.target);
+            let _ = run_ok(lazy, LOSETUP_TIMEOUT);
+        }
+    }
 }

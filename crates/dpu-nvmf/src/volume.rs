@@ -273,9 +273,9 @@ pub const DIRECT_ALIGN: usize = 4096;
 /// A regular file (sparse, sized to the volume) or a block device, accessed with
 /// `pread`/`pwrite`. Where the file system allows it, aligned transfers bypass the
 /// page cache through a second descriptor opened with `O_DIRECT`; the rest (and
-/// everything on file systems without O_DIRECT, such as tmpfs) goes through the page
-/// cache. Linux keeps the two coherent (direct I/O writes back and invalidates the
-/// cached range first).
+/// everything on file systems without O_DIRECT, such as ramfs, or tmpfs before Linux
+/// 6.6) goes through the page cache. Linux keeps the two coherent (direct I/O writes
+/// back and invalidates the cached range first).
 #[derive(Debug)]
 pub struct FileBackend {
     file: File,

@@ -1,15 +1,18 @@
 //! Block-device volumes on real block devices: loop devices (512 and 4096-byte sectors)
 //! over sparse files in the target directory, so what reaches the device can be read back
-//! from the file. Needs root (`losetup`); every device is detached on every exit path.
+//! from the file; and file volumes on file systems mounted for the test (ext4 on a loop
+//! device, ramfs), to see where their I/O goes. Needs root (`losetup`, `mount`); every
+//! device is detached and every file system unmounted on every exit path.
 
 #![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use dpu_lab::loopdev::LoopDevice;
+use dpu_lab::loopdev::{LoopDevice, Mount};
 use dpu_nvmf::Volume;
-use dpu_nvmf::volume::{FileBackend, VolumeError};
+use dpu_nvmf::volume::{BlockBackend, FileBackend, VolumeError};
 use nix::unistd::{Whence, lseek};
 
 const DEVICE_BYTES: u64 = 8 << 20;
@@ -17,12 +20,16 @@ const MIB: u64 = 1 << 20;
 
 /// A sparse backing file of [`DEVICE_BYTES`] in a fresh directory.
 fn backing_file() -> (tempfile::TempDir, PathBuf) {
+    backing_file_of(DEVICE_BYTES)
+}
+
+fn backing_file_of(bytes: u64) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::Builder::new()
         .prefix("nvmf-blockdev-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     let file = dir.path().join("device.img");
-    std::fs::File::create(&file).unwrap().set_len(DEVICE_BYTES).unwrap();
+    std::fs::File::create(&file).unwrap().set_len(bytes).unwrap();
     (dir, file)
 }
 
@@ -112,4 +119,79 @@ fn a_4096_byte_device_refuses_smaller_volume_blocks() {
         assert_eq!(read_file(&file, 3 * 4096, 4096), data);
     }
     dev.detach().unwrap();
+}
+
+/// Runs `cmd`, failing the test with its output if it fails.
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Bytes of `path` in the page cache, as `fincore` counts them (mincore(2)).
+fn cached_bytes(path: &Path) -> u64 {
+    let out = Command::new("fincore")
+        .args(["--bytes", "--noheadings", "--output", "RES"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "fincore: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// A file volume on ext4 (which takes O_DIRECT) moves its aligned blocks around the page
+/// cache, and its unaligned ones through it, coherently; on ramfs (which refuses O_DIRECT;
+/// tmpfs takes it since Linux 6.6) everything goes through the page cache.
+#[test]
+fn file_volume_io_bypasses_the_page_cache_where_the_file_system_allows() {
+    dpu_lab::guest::ensure_commands(&[("mkfs.ext4", "e2fsprogs"), ("fincore", "util-linux")])
+        .unwrap();
+    const VOLUME_BYTES: u64 = 8 * MIB;
+    let (dir, image) = backing_file_of(32 * MIB);
+    let dev = LoopDevice::attach(&image, 512).unwrap();
+    run(Command::new("mkfs.ext4").args(["-q", "-F"]).arg(dev.path()));
+    let ext4_dir = dir.path().join("ext4");
+    std::fs::create_dir(&ext4_dir).unwrap();
+    let ext4 = Mount::new("ext4", dev.path(), &ext4_dir).unwrap();
+
+    let path = ext4.path().join("volume.img");
+    Volume::file("f", &path, 4096, VOLUME_BYTES).unwrap();
+    let b = FileBackend::open_file(&path, VOLUME_BYTES).unwrap();
+    assert!(b.is_direct(), "ext4 takes O_DIRECT");
+    let big = pattern(MIB as usize, 3);
+    b.write_at(&big, MIB).unwrap();
+    b.flush().unwrap();
+    let mut back = vec![0u8; big.len()];
+    b.read_at(&mut back, MIB).unwrap();
+    assert_eq!(back, big);
+    assert_eq!(cached_bytes(&path), 0, "aligned writes and reads leave the page cache empty");
+
+    // A 512-byte write goes through the page cache; an aligned read of its block then
+    // sees it (Linux writes cached pages back before a direct read of their range).
+    let small = pattern(512, 0x33);
+    b.write_at(&small, 3 * MIB + 512).unwrap();
+    let mut block = vec![0u8; 4096];
+    b.read_at(&mut block, 3 * MIB).unwrap();
+    assert_eq!(&block[512..1024], &small[..]);
+    assert!(block[..512].iter().chain(&block[1024..]).all(|&x| x == 0));
+    // A direct write over a cached block replaces what a buffered read sees.
+    let over = pattern(4096, 0x44);
+    b.write_at(&over, 3 * MIB).unwrap();
+    assert_eq!(read_file(&path, 3 * MIB, 4096), over);
+    assert_eq!(read_file(&path, MIB, big.len()), big, "the file holds the direct writes");
+    drop(b);
+    drop(ext4);
+    dev.detach().unwrap();
+
+    let ramfs_dir = dir.path().join("ramfs");
+    std::fs::create_dir(&ramfs_dir).unwrap();
+    let ramfs = Mount::new("ramfs", Path::new("nvmf-test"), &ramfs_dir).unwrap();
+    let path = ramfs.path().join("volume.img");
+    Volume::file("f", &path, 4096, VOLUME_BYTES).unwrap();
+    let b = FileBackend::open_file(&path, VOLUME_BYTES).unwrap();
+    assert!(!b.is_direct(), "ramfs refuses O_DIRECT");
+    b.write_at(&big, MIB).unwrap();
+    let mut back = vec![0u8; big.len()];
+    b.read_at(&mut back, MIB).unwrap();
+    assert_eq!(back, big);
+    assert!(cached_bytes(&path) >= MIB, "ramfs holds the data in the page cache");
 }
