@@ -11,7 +11,9 @@
 //! The tracked 4 KiB lines are also measured against the raw TCP limit with the RAM
 //! volume's memory traffic added to the peer (`_vs_tcp_ram_limit`): its replies gathered
 //! straight from random blocks of a 256 MiB buffer, or its requests' data copied into
-//! them, which separates the protocol's cost from the cost of touching cold memory.
+//! them; and on a 1 MiB RAM volume that stays in the CPU caches against the plain peer
+//! (`_small_volume_vs_tcp_limit`). Both separate the protocol's cost from the cost of
+//! touching cold memory.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -32,6 +34,9 @@ use crate::report;
 const NQN: &str = "nqn.2024-01.io.example.bench:ram";
 const BS: u32 = 4096;
 const VOLUME: u64 = 256 << 20;
+/// Namespace 2: a RAM volume small enough to stay in the CPU caches
+/// (`_small_volume_vs_tcp_limit`), so its copies cost what the peer's hot buffer does.
+const SMALL_VOLUME: u64 = 1 << 20;
 /// Request size of the raw TCP limit peer (the payload-free direction).
 const REQ_SMALL: usize = 64;
 /// Queue depths and queue counts of the random 4 KiB matrix.
@@ -73,6 +78,33 @@ struct Load {
     /// after its data. Off (`nvme connect --disable-sqflow`), the last C2HData PDU's
     /// SUCCESS flag completes it.
     sqflow: bool,
+    /// The namespace: [`VOLUME`] bytes, or [`SMALL_VOLUME`] bytes.
+    ns: Namespace,
+}
+
+/// The bench target's namespaces.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Namespace {
+    /// NSID 1, [`VOLUME`] bytes: random blocks miss the caches.
+    Large,
+    /// NSID 2, [`SMALL_VOLUME`] bytes: every block stays cached.
+    Small,
+}
+
+impl Namespace {
+    fn nsid(self) -> u32 {
+        match self {
+            Namespace::Large => 1,
+            Namespace::Small => 2,
+        }
+    }
+
+    fn bytes(self) -> u64 {
+        match self {
+            Namespace::Large => VOLUME,
+            Namespace::Small => SMALL_VOLUME,
+        }
+    }
 }
 
 /// Result of one run of our initiator.
@@ -93,8 +125,8 @@ struct Offsets {
 }
 
 impl Offsets {
-    fn new(queue: usize, size: usize, seq: bool) -> Self {
-        let slots = VOLUME / size as u64;
+    fn new(queue: usize, size: usize, seq: bool, volume: u64) -> Self {
+        let slots = volume / size as u64;
         let x =
             if seq { queue as u64 * slots / 2 } else { 0x9E37_79B9_7F4A_7C15 ^ (queue as u64 + 1) };
         Self { x, seq, slots, blocks: (size / BS as usize) as u64 }
@@ -160,11 +192,17 @@ async fn write_blocks<W: AsyncWriteExt + Unpin>(
 }
 
 /// Starts one command of `data.len()` bytes (every write sends the same shared buffer).
-async fn start_one(q: &mut HostQueue, op: Op, slba: u64, data: &Bytes) -> anyhow::Result<u16> {
+async fn start_one(
+    q: &mut HostQueue,
+    op: Op,
+    nsid: u32,
+    slba: u64,
+    data: &Bytes,
+) -> anyhow::Result<u16> {
     let blocks = (data.len() / BS as usize) as u32;
     Ok(match op {
-        Op::Read => q.start_read(1, slba, blocks, BS).await?,
-        Op::Write => q.start_write_shared(1, slba, data.clone(), BS).await?,
+        Op::Read => q.start_read(nsid, slba, blocks, BS).await?,
+        Op::Write => q.start_write_shared(nsid, slba, data.clone(), BS).await?,
     })
 }
 
@@ -179,16 +217,16 @@ async fn drive_queue(
     queue: usize,
     load: Load,
 ) -> anyhow::Result<(f64, Vec<f64>)> {
-    let Load { op, size, seq, shape: Shape { qd, .. }, time, record, .. } = load;
+    let Load { op, size, seq, shape: Shape { qd, .. }, time, record, ns, .. } = load;
     anyhow::ensure!(q.queue_depth() >= qd, "queue depth {} < {qd}", q.queue_depth());
     let data = Bytes::from(vec![0xA5u8; size]);
-    let mut offsets = Offsets::new(queue, size, seq);
+    let mut offsets = Offsets::new(queue, size, seq, ns.bytes());
     // Start times by CID, only when latencies are recorded.
     let mut started: HashMap<u16, Instant> = HashMap::new();
     let mut latencies = Vec::new();
     let start = Instant::now();
     for _ in 0..qd {
-        let cid = start_one(&mut q, op, offsets.next(), &data).await?;
+        let cid = start_one(&mut q, op, ns.nsid(), offsets.next(), &data).await?;
         if record {
             started.insert(cid, Instant::now());
         }
@@ -206,7 +244,7 @@ async fn drive_queue(
         if (record || n.is_multiple_of(CLOCK_EVERY)) && start.elapsed() >= time {
             break;
         }
-        let cid = start_one(&mut q, op, offsets.next(), &data).await?;
+        let cid = start_one(&mut q, op, ns.nsid(), offsets.next(), &data).await?;
         if record {
             started.insert(cid, Instant::now());
         }
@@ -240,7 +278,7 @@ async fn ours(addr: SocketAddr, load: Load) -> anyhow::Result<Run> {
     Ok(run)
 }
 
-/// Writes every block of the volume once, so reads copy written data rather than
+/// Writes every block of both namespaces once, so reads copy written data rather than
 /// unallocated zeroes.
 async fn fill_volume(addr: SocketAddr) -> anyhow::Result<()> {
     let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1)
@@ -249,12 +287,14 @@ async fn fill_volume(addr: SocketAddr) -> anyhow::Result<()> {
     let q = c.io.first_mut().context("no I/O queue")?;
     let data = Bytes::from(vec![0x5Cu8; SEQ_SIZE]);
     let blocks = (SEQ_SIZE / BS as usize) as u64;
-    for slot in 0..VOLUME / SEQ_SIZE as u64 {
-        if q.in_flight() >= SEQ_QD {
-            let (_, done) = q.next_completion().await?;
-            anyhow::ensure!(done.cqe.status.is_success(), "fill failed: {:?}", done.cqe);
+    for ns in [Namespace::Large, Namespace::Small] {
+        for slot in 0..ns.bytes() / SEQ_SIZE as u64 {
+            if q.in_flight() >= SEQ_QD {
+                let (_, done) = q.next_completion().await?;
+                anyhow::ensure!(done.cqe.status.is_success(), "fill failed: {:?}", done.cqe);
+            }
+            q.start_write_shared(ns.nsid(), slot * blocks, data.clone(), BS).await?;
         }
-        q.start_write_shared(1, slot * blocks, data.clone(), BS).await?;
     }
     while q.in_flight() > 0 {
         let (_, done) = q.next_completion().await?;
@@ -326,7 +366,7 @@ async fn tcp_limit(
                 let mut have = 0;
                 // Random 4 KiB blocks, as our initiator picks them.
                 let bs = BS as usize;
-                let mut blocks = Offsets::new(0, bs, false);
+                let mut blocks = Offsets::new(0, bs, false, VOLUME);
                 while let Ok(k) = read_messages(&mut s, &mut buf, &mut have, req).await {
                     let sent = match &memory {
                         Some(m) if resp == bs => {
@@ -423,15 +463,16 @@ const TRACKED: Shape = Shape { queues: 1, qd: 32 };
 /// two, `..._qd32_sqflow_vs_tcp_limit` with SQ flow control on, `..._qd32_vs_tcp_ram_limit`
 /// against the peer with memory traffic.
 fn matrix_name(f: &Figure) -> String {
-    let Figure { op, shape, sqflow, ram_peer } = *f;
+    let Figure { op, shape, sqflow, ram_peer, ns } = *f;
     let op = match op {
         Op::Read => "randread",
         Op::Write => "randwrite",
     };
     let q = if shape.queues == 1 { String::new() } else { format!("_q{}", shape.queues) };
     let mode = if sqflow { "_sqflow" } else { "" };
+    let volume = if ns == Namespace::Small { "_small_volume" } else { "" };
     let peer = if ram_peer { "tcp_ram_limit" } else { "tcp_limit" };
-    format!("nvmf.{op}_4k_qd{}{q}{mode}_vs_{peer}", shape.qd)
+    format!("nvmf.{op}_4k_qd{}{q}{mode}{volume}_vs_{peer}", shape.qd)
 }
 
 /// One figure of the random 4 KiB matrix.
@@ -442,6 +483,7 @@ struct Figure {
     sqflow: bool,
     /// The peer does a RAM volume's memory traffic.
     ram_peer: bool,
+    ns: Namespace,
 }
 
 /// Alternating rounds of ours and the peer per figure; each side's best round counts, so
@@ -533,7 +575,8 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
     // against the peer with a RAM volume's memory traffic.
     let mut matrix = Vec::new();
     for op in [Op::Read, Op::Write] {
-        let plain = Figure { op, shape: TRACKED, sqflow: false, ram_peer: false };
+        let plain =
+            Figure { op, shape: TRACKED, sqflow: false, ram_peer: false, ns: Namespace::Large };
         for queues in QUEUE_COUNTS {
             for qd in DEPTHS {
                 matrix.push(Figure { shape: Shape { queues, qd }, ..plain });
@@ -543,6 +586,7 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
             matrix.push(Figure { sqflow: true, ..plain });
         }
         matrix.push(Figure { ram_peer: true, ..plain });
+        matrix.push(Figure { ns: Namespace::Small, ..plain });
     }
     // Mapped and written once, when a figure wants it.
     let mut memory: Option<PeerMemory> = None;
@@ -551,7 +595,7 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
         if !sel.wants(&name) {
             continue;
         }
-        let Figure { op, shape, sqflow, ram_peer } = f;
+        let Figure { op, shape, sqflow, ram_peer, ns } = f;
         let peer_memory = match &memory {
             _ if !ram_peer || sel.side == Side::Ours => None,
             Some(m) => Some(m.clone()),
@@ -563,7 +607,7 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
             Op::Write => (4096 + REQ_SMALL, REQ_SMALL),
         };
         let record = matches!(op, Op::Read) && shape.queues == 1 && shape.qd == 1;
-        let load = Load { op, size: 4096, seq: false, shape, time, record, sqflow };
+        let load = Load { op, size: 4096, seq: false, shape, time, record, sqflow, ns };
         let (r, peer) = best_of(addr, load, sel.side, || {
             tcp_limit(req, resp, shape, time, peer_memory.clone(), None)
         })
@@ -586,8 +630,16 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
             continue;
         }
         let shape = Shape { queues: 1, qd: SEQ_QD };
-        let load =
-            Load { op, size: SEQ_SIZE, seq: true, shape, time, record: false, sqflow: false };
+        let load = Load {
+            op,
+            size: SEQ_SIZE,
+            seq: true,
+            shape,
+            time,
+            record: false,
+            sqflow: false,
+            ns: Namespace::Large,
+        };
         let secs = time.as_secs().max(1);
         let (r, peer) = best_of(addr, load, sel.side, || iperf3_loopback(secs)).await?;
         let gbps = r.map(|r| r.iops * SEQ_SIZE as f64 * 8.0 / 1e9);
@@ -618,8 +670,8 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
     Ok(())
 }
 
-/// The bench's target: one subsystem open to any host with a [`VOLUME`]-byte RAM
-/// namespace of [`BS`]-byte blocks, on a loopback listener of the current runtime.
+/// The bench's target: one subsystem open to any host with two RAM namespaces of
+/// [`BS`]-byte blocks ([`Namespace`]), on a loopback listener of the current runtime.
 async fn serve_bench_target() -> anyhow::Result<(Arc<Server>, SocketAddr)> {
     let t = Target::new();
     t.add_subsystem(SubsystemSpec {
@@ -629,7 +681,10 @@ async fn serve_bench_target() -> anyhow::Result<(Arc<Server>, SocketAddr)> {
         allow_any_host: true,
         hosts: BTreeSet::new(),
     })?;
-    t.add_namespace(NQN, 1, Arc::new(Volume::ram("bench", BS, VOLUME)?), [1; 16], [2; 16])?;
+    for (ns, name, ids) in [(Namespace::Large, "bench", 1), (Namespace::Small, "bench-small", 3)] {
+        let volume = Arc::new(Volume::ram(name, BS, ns.bytes())?);
+        t.add_namespace(NQN, ns.nsid(), volume, [ids; 16], [ids + 1; 16])?;
+    }
     let server = Server::new(t, 16);
     let addr = server
         .add_listener(ListenerSpec {
@@ -716,6 +771,7 @@ async fn server_cpu_per_command(
         time,
         record: false,
         sqflow: false,
+        ns: Namespace::Large,
     };
     let target = ServerThread::start("bench-target")?;
     let peer = ServerThread::start("bench-peer-server")?;
