@@ -12,7 +12,8 @@ use std::time::Duration;
 use crate::error::{LabError, Result};
 use crate::proc::run_ok;
 
-const LOSETUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest wait for `losetup`, `mount` or `umount`.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A loop device attached to a file (`losetup`; needs root).
 #[derive(Debug)]
@@ -28,7 +29,7 @@ impl LoopDevice {
         crate::guest::ensure_commands(&[("losetup", "mount")])?;
         let mut cmd = Command::new("losetup");
         cmd.args(["--find", "--show", "--sector-size", &sector_size.to_string()]).arg(file);
-        let out = run_ok(cmd, LOSETUP_TIMEOUT)?;
+        let out = run_ok(cmd, TOOL_TIMEOUT)?;
         let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         if !path.starts_with("/dev/loop") {
             return Err(LabError::CommandFailed {
@@ -63,7 +64,7 @@ impl Drop for LoopDevice {
 fn losetup_detach(device: &Path) -> Result<()> {
     let mut cmd = Command::new("losetup");
     cmd.arg("--detach").arg(device);
-    run_ok(cmd, LOSETUP_TIMEOUT).map(drop)
+    run_ok(cmd, TOOL_TIMEOUT).map(drop)
 }
 
 /// A file system mounted on a directory (`mount`; needs root), unmounted when dropped
@@ -74,12 +75,12 @@ pub struct Mount {
 }
 
 impl Mount {
-    /// Mounts `source` (a device, or a name for `tmpfs`) of type `fstype` on the existing
-    /// directory `target`.
+    /// Mounts `source` (a device, or any name for a memory file system such as `ramfs`)
+    /// of type `fstype` on the existing directory `target`.
     pub fn new(fstype: &str, source: &Path, target: &Path) -> Result<Self> {
         let mut cmd = Command::new("mount");
         cmd.args(["-t", fstype]).arg(source).arg(target);
-        run_ok(cmd, LOSETUP_TIMEOUT)?;
+        run_ok(cmd, TOOL_TIMEOUT)?;
         Ok(Self { target: target.to_owned() })
     }
 
@@ -93,10 +94,10 @@ impl Drop for Mount {
     fn drop(&mut self) {
         let mut cmd = Command::new("umount");
         cmd.arg(&self.target);
-        if run_ok(cmd, LOSETUP_TIMEOUT).is_err() {
+        if run_ok(cmd, TOOL_TIMEOUT).is_err() {
             let mut lazy = Command::new("umount");
             lazy.arg("--lazy").arg(&self.target);
-            let _ = run_ok(lazy, LOSETUP_TIMEOUT);
+            let _ = run_ok(lazy, TOOL_TIMEOUT);
         }
     }
 }
