@@ -21,21 +21,24 @@ use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
 const SUB: &str = "nqn.2024-01.io.example:loop";
 const HOST: &str = "nqn.2014-08.org.example:loop-host";
 
-async fn start(dir: &std::path::Path) -> (Arc<Server>, SocketAddr) {
+/// A target with the test subsystem ([`SUB`], open to [`HOST`] only).
+fn target_with_subsystem(serial: &str, model: &str) -> Arc<Target> {
     let t = Target::new();
     t.add_subsystem(SubsystemSpec {
         nqn: SUB.into(),
-        serial: "LOOP0001".into(),
-        model: "dpu loopback".into(),
+        serial: serial.into(),
+        model: model.into(),
         allow_any_host: false,
         hosts: BTreeSet::from([HOST.to_owned()]),
     })
     .unwrap();
-    let file = Volume::file("f", &dir.join("vol.img"), 512, 16 << 20).unwrap();
-    t.add_namespace(SUB, 1, Arc::new(file), [1; 16], [2; 16]).unwrap();
-    let ram = Volume::ram("r", 4096, 16 << 20).unwrap();
-    t.add_namespace(SUB, 2, Arc::new(ram), [3; 16], [4; 16]).unwrap();
-    let server = Server::new(t, 8);
+    t
+}
+
+/// Serves `t` with `pool_threads` I/O threads on a loopback listener (port 1, any free
+/// port number, both digests allowed).
+async fn serve(t: Arc<Target>, pool_threads: usize) -> (Arc<Server>, SocketAddr) {
+    let server = Server::new(t, pool_threads);
     let addr = server
         .add_listener(ListenerSpec {
             port_id: 1,
@@ -46,6 +49,15 @@ async fn start(dir: &std::path::Path) -> (Arc<Server>, SocketAddr) {
         .await
         .unwrap();
     (server, addr)
+}
+
+async fn start(dir: &std::path::Path) -> (Arc<Server>, SocketAddr) {
+    let t = target_with_subsystem("LOOP0001", "dpu loopback");
+    let file = Volume::file("f", &dir.join("vol.img"), 512, 16 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(file), [1; 16], [2; 16]).unwrap();
+    let ram = Volume::ram("r", 4096, 16 << 20).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(ram), [3; 16], [4; 16]).unwrap();
+    serve(t, 8).await
 }
 
 fn opts(hdgst: bool, ddgst: bool) -> HostOptions {
@@ -575,27 +587,12 @@ impl dpu_nvmf::volume::BlockBackend for Gated {
 /// other commands (admin commands, a second controller's Connect and Identify).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_device_operations_use_a_bounded_pool_off_the_reactor() {
-    let t = Target::new();
-    t.add_subsystem(SubsystemSpec {
-        nqn: SUB.into(),
-        serial: "POOL0001".into(),
-        model: "dpu pool".into(),
-        allow_any_host: false,
-        hosts: BTreeSet::from([HOST.to_owned()]),
-    })
-    .unwrap();
+    let t = target_with_subsystem("POOL0001", "dpu pool");
     let device = Arc::new(GatedDevice::default());
     let _release = OpenOnDrop(device.clone());
     let v = Volume::new("gated", 512, 1 << 20, Box::new(Gated(device.clone()))).unwrap();
     t.add_namespace(SUB, 1, Arc::new(v), [5; 16], [6; 16]).unwrap();
-    let server = Server::new(t, 2);
-    let spec = ListenerSpec {
-        port_id: 1,
-        addr: "127.0.0.1:0".parse().unwrap(),
-        allow_hdgst: false,
-        allow_ddgst: false,
-    };
-    let addr = server.add_listener(spec).await.unwrap();
+    let (_server, addr) = serve(t, 2).await;
     let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
     let mut cids = Vec::new();
     for i in 0..6 {
