@@ -176,6 +176,21 @@ impl H {
         assert_eq!(self.run(sqe, &[]).0.dw0 & 1, 1);
     }
 
+    /// Enables namespace attribute notices (AEC bit 8) and sends an Asynchronous Event
+    /// Request, which stays outstanding; returns its CID.
+    fn arm_namespace_notices(&mut self) -> u16 {
+        let mut aec = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        aec.cdw[0] = 0x0B;
+        aec.cdw[1] = 1 << 8;
+        assert!(self.run(aec, &[]).0.status.is_success());
+        self.cid += 1;
+        let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0);
+        aer.cid = self.cid;
+        self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
+        assert!(self.pdus().is_empty(), "the request waits for an event");
+        self.cid
+    }
+
     fn admin(t: &Arc<Target>, kato: u32) -> (Self, u16) {
         let mut h = H::new(t, false, false);
         let c = h.connect(SUB, 0, CNTLID_DYNAMIC, kato, 0);
@@ -874,16 +889,7 @@ fn a_host_termination_request_closes_silently_and_takes_the_controller() {
 fn namespace_hot_add_raises_async_event() {
     let t = target();
     let (mut h, _) = H::admin(&t, 0);
-    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
-    s.cdw[0] = 0x0B;
-    s.cdw[1] = 1 << 8;
-    assert!(h.run(s, &[]).0.status.is_success());
-    h.cid += 1;
-    let aer_cid = h.cid;
-    let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, aer_cid);
-    aer.cid = aer_cid;
-    h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
-    assert!(h.pdus().is_empty());
+    let aer_cid = h.arm_namespace_notices();
     let v = Arc::new(Volume::ram("v2", 4096, 1 << 20).unwrap());
     t.add_namespace(SUB, 2, v, [1; 16], [2; 16]).unwrap();
     h.conn.tick(h.now);
@@ -897,6 +903,50 @@ fn namespace_hot_add_raises_async_event() {
     assert!(log.iter().all(|&b| b == 0), "the log clears once read");
     let (_, ns) = h.run(identify(0, 2), &[]);
     assert_eq!(ns[130], 12, "LBADS of a 4096-byte block");
+}
+
+/// A volume grown under a connected host: a namespace attribute notice names the NSID,
+/// Identify Namespace shows the new size (NSZE, NCAP, NUSE), and blocks past the old end
+/// are readable (zero) and writable, on a queue connected before the growth.
+#[test]
+fn a_grown_volume_is_announced_and_its_new_blocks_serve() {
+    let t = target();
+    let v = t.namespace(SUB, 1).unwrap().volume.clone();
+    let (mut h, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let aer_cid = h.arm_namespace_notices();
+    let old_end = 2048; // blocks of 512 bytes in 1 MiB
+    let mut w = rw(io_opcode::WRITE, old_end - 1, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(w, &[0x5A; 512]).0.status.is_success());
+    let (c, _) = q.run(rw(io_opcode::READ, old_end, 1, 512), &[]);
+    assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr(), "past the end before growing");
+
+    v.grow(4 << 20).unwrap();
+    assert_eq!(t.volume_resized(&v), 1);
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer_cid, 0x0004_0002), "namespace attribute changed");
+    let (_, log) = h.run(log_page(4, 4096), &[]);
+    assert_eq!(&log[0..8], &[1, 0, 0, 0, 0, 0, 0, 0]);
+    let (_, ns) = h.run(identify(0, 1), &[]);
+    let blocks = (4u64 << 20) / 512;
+    for (field, at) in [("NSZE", 0), ("NCAP", 8), ("NUSE", 16)] {
+        let value = u64::from_le_bytes(ns[at..at + 8].try_into().unwrap());
+        assert_eq!(value, blocks, "{field}");
+    }
+    assert_eq!(&ns[104..120], &[0xAB; 16], "the NGUID stays");
+    // The queue's namespace lookup predates the growth; data before the old end stays.
+    assert_eq!(q.run(rw(io_opcode::READ, old_end - 1, 1, 512), &[]).1, [0x5A; 512]);
+    let (c, d) = q.run(rw(io_opcode::READ, old_end, 1, 512), &[]);
+    assert!(c.status.is_success() && d == [0; 512], "{c:?}");
+    let mut w = rw(io_opcode::WRITE, blocks - 1, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(w, &[0x77; 512]).0.status.is_success());
+    assert_eq!(q.run(rw(io_opcode::READ, blocks - 1, 1, 512), &[]).1, [0x77; 512]);
+    let (c, _) = q.run(rw(io_opcode::READ, blocks, 1, 512), &[]);
+    assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr(), "past the new end");
 }
 
 /// Namespace attribute notices (NVMe Base 2.0 §5.2, §5.16.1.5): sent only while AEC bit 8

@@ -462,6 +462,28 @@ impl Target {
         Ok(())
     }
 
+    /// Tells the controllers of every namespace on `volume` that it changed (a namespace
+    /// attribute notice, AEN, and the NSID in their changed namespace list), after the
+    /// volume grew ([`Volume::grow`]): a Linux host then reads the namespace's new size
+    /// from Identify Namespace. Returns how many namespaces use the volume.
+    pub fn volume_resized(&self, volume: &Arc<Volume>) -> usize {
+        let mut r = self.lock();
+        let mut count = 0;
+        for s in r.subsystems.values_mut() {
+            let on_volume: Vec<u32> = s
+                .namespaces
+                .values()
+                .filter(|ns| Arc::ptr_eq(&ns.volume, volume))
+                .map(|ns| ns.nsid)
+                .collect();
+            for nsid in on_volume {
+                notify_ns_change(s, nsid);
+                count += 1;
+            }
+        }
+        count
+    }
+
     /// Moves whenever any subsystem's namespaces may have changed: a namespace looked
     /// up while it read `e` is still current as long as it reads `e`.
     pub fn namespace_epoch(&self) -> u64 {

@@ -1,8 +1,9 @@
 //! Volumes: the block storage behind namespaces.
 //!
-//! A [`Volume`] is a fixed number of logical blocks of 512 or 4096 bytes backed by
-//! RAM ([`RamBackend`], sparse), a regular file ([`FileBackend`], a sparse file grown
-//! to the volume size) or a block device (also [`FileBackend`], opened as is).
+//! A [`Volume`] is a number of logical blocks of 512 or 4096 bytes backed by RAM
+//! ([`RamBackend`], sparse), a regular file ([`FileBackend`], a sparse file grown to
+//! the volume size) or a block device (also [`FileBackend`], opened as is). RAM and
+//! file volumes grow in place ([`Volume::grow`]); no volume shrinks.
 //!
 //! Every backend call is synchronous and may block: the controller core never calls
 //! them, it emits [`IoRequest`](crate::queue::IoRequest)s, and the shell runs them
@@ -13,7 +14,8 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{OnceLock, RwLock};
 
 use memmap2::MmapMut;
 
@@ -51,6 +53,19 @@ pub enum VolumeError {
         /// The device's logical block size.
         device: u32,
     },
+    /// A volume asked to become smaller: blocks hosts may have written would go.
+    #[error(
+        "volume size {size} bytes is below its present size {present} bytes: volumes only grow"
+    )]
+    Shrink {
+        /// Requested size in bytes.
+        size: u64,
+        /// Present size in bytes.
+        present: u64,
+    },
+    /// The backend cannot change its size (a block device has the size of the device).
+    #[error("a {0} volume cannot be resized")]
+    NotResizable(&'static str),
     /// Opening or sizing the backing file failed.
     #[error("{path}: {source}")]
     Io {
@@ -86,6 +101,12 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     fn memory_only(&self) -> bool {
         false
     }
+    /// Makes room for `size` bytes (larger than the present size; the caller checked).
+    /// The default refuses: the backend's size is not ours to change.
+    fn grow(&self, size: u64) -> Result<(), VolumeError> {
+        let _ = size;
+        Err(VolumeError::NotResizable("block device"))
+    }
 }
 
 /// [`BlockBackend::read_append`] by zeroing the room and reading into it.
@@ -109,19 +130,29 @@ fn append_via_read_at<B: BlockBackend + ?Sized>(
 /// 4 KiB pages, the page walk of each random 4 KiB read dominated its copy).
 const RAM_CHUNK: u64 = 2 * 1024 * 1024;
 
-/// Largest RAM volume (1 TiB, beyond any DPU's memory): its chunk table is allocated
-/// up front (about 24 bytes per 2 MiB).
+/// Largest RAM volume (1 TiB, beyond any DPU's memory).
 pub const MAX_RAM_VOLUME: u64 = 1 << 40;
+
+/// Chunks per segment of the chunk table: a segment covers 2 GiB of the volume.
+const SEGMENT_CHUNKS: u64 = 1024;
+
+/// Segments of the largest RAM volume (512; the table of their pointers is 12 KiB).
+const SEGMENTS: usize = (MAX_RAM_VOLUME / RAM_CHUNK / SEGMENT_CHUNKS) as usize;
 
 /// One allocated chunk: an anonymous mapping (zero until written), or none (reads as zero).
 type ChunkSlot = RwLock<Option<MmapMut>>;
 
-/// Sparse RAM storage: a fixed table of chunks, each mapped on first write and behind
-/// its own lock, so commands on different chunks never contend and finding a chunk is
-/// an index, not a lookup. Unwritten chunks read as zero.
+/// [`SEGMENT_CHUNKS`] chunk slots, allocated with the segment's first write.
+type Segment = Box<[ChunkSlot]>;
+
+/// Sparse RAM storage: a two-level table of chunks, each mapped on first write and
+/// behind its own lock, so commands on different chunks never contend and finding a
+/// chunk is two indexes, not a lookup. The table covers [`MAX_RAM_VOLUME`] from the
+/// start (a segment's slots are allocated with its first write), so the volume grows
+/// by raising its size alone. Unwritten chunks read as zero.
 #[derive(Debug)]
 pub struct RamBackend {
-    chunks: Box<[ChunkSlot]>,
+    segments: Box<[OnceLock<Segment>]>,
 }
 
 impl RamBackend {
@@ -130,13 +161,13 @@ impl RamBackend {
         if size > MAX_RAM_VOLUME {
             return Err(VolumeError::RamTooLarge(size));
         }
-        let n = size.div_ceil(RAM_CHUNK);
-        Ok(Self { chunks: (0..n).map(|_| RwLock::new(None)).collect() })
+        Ok(Self { segments: (0..SEGMENTS).map(|_| OnceLock::new()).collect() })
     }
 
     /// Bytes of RAM currently allocated.
     pub fn allocated(&self) -> u64 {
-        let mapped = self.chunks.iter().filter(|c| c.read().is_ok_and(|c| c.is_some()));
+        let slots = self.segments.iter().filter_map(OnceLock::get).flat_map(|s| s.iter());
+        let mapped = slots.filter(|c| c.read().is_ok_and(|c| c.is_some()));
         mapped.count() as u64 * RAM_CHUNK
     }
 
@@ -153,13 +184,28 @@ impl RamBackend {
         }
     }
 
-    /// The slot of chunk `idx`; offsets are range-checked before they get here, so a
-    /// miss is an internal error, reported rather than panicking.
-    fn slot(&self, idx: u64) -> io::Result<&ChunkSlot> {
-        usize::try_from(idx)
+    /// The segment holding chunk `idx` and the chunk's index in it; offsets are
+    /// range-checked before they get here, so a miss is an internal error, reported
+    /// rather than panicking.
+    fn segment(&self, idx: u64) -> io::Result<(&OnceLock<Segment>, usize)> {
+        let seg = usize::try_from(idx / SEGMENT_CHUNKS)
             .ok()
-            .and_then(|i| self.chunks.get(i))
-            .ok_or_else(|| io::Error::other("RAM volume offset beyond its size"))
+            .and_then(|i| self.segments.get(i))
+            .ok_or_else(|| io::Error::other("RAM volume offset beyond its size"))?;
+        Ok((seg, (idx % SEGMENT_CHUNKS) as usize))
+    }
+
+    /// The slot of chunk `idx` if its segment was ever written (else it reads as zero).
+    fn slot(&self, idx: u64) -> io::Result<Option<&ChunkSlot>> {
+        let (seg, i) = self.segment(idx)?;
+        Ok(seg.get().map(|s| &s[i]))
+    }
+
+    /// The slot of chunk `idx`, its segment allocated if need be (for writes).
+    fn slot_for_write(&self, idx: u64) -> io::Result<&ChunkSlot> {
+        let (seg, i) = self.segment(idx)?;
+        let slots = seg.get_or_init(|| (0..SEGMENT_CHUNKS).map(|_| RwLock::new(None)).collect());
+        Ok(&slots[i])
     }
 }
 
@@ -182,7 +228,11 @@ impl BlockBackend for RamBackend {
         Self::for_each_chunk(offset, buf.len() as u64, |idx, within, n, at| {
             let mut read = || -> io::Result<()> {
                 let dst = &mut buf[at..at + n];
-                match self.slot(idx)?.read().map_err(poisoned)?.as_ref() {
+                let Some(slot) = self.slot(idx)? else {
+                    dst.fill(0);
+                    return Ok(());
+                };
+                match slot.read().map_err(poisoned)?.as_ref() {
                     Some(c) => copy_unaliased(dst, &c[within..within + n]),
                     None => dst.fill(0),
                 }
@@ -202,7 +252,11 @@ impl BlockBackend for RamBackend {
         // as much as overlapping the misses of several blocks gained.
         let within = (offset % RAM_CHUNK) as usize;
         if within + len <= RAM_CHUNK as usize {
-            match self.slot(offset / RAM_CHUNK)?.read().map_err(poisoned)?.as_ref() {
+            let Some(slot) = self.slot(offset / RAM_CHUNK)? else {
+                out.resize(out.len() + len, 0);
+                return Ok(());
+            };
+            match slot.read().map_err(poisoned)?.as_ref() {
                 Some(c) => append_out(out, &c[within..within + len]),
                 None => out.resize(out.len() + len, 0),
             }
@@ -215,7 +269,7 @@ impl BlockBackend for RamBackend {
         let mut res = Ok(());
         Self::for_each_chunk(offset, data.len() as u64, |idx, within, n, at| {
             let write = || -> io::Result<()> {
-                let mut chunk = self.slot(idx)?.write().map_err(poisoned)?;
+                let mut chunk = self.slot_for_write(idx)?.write().map_err(poisoned)?;
                 let c = match chunk.as_mut() {
                     Some(c) => c,
                     None => chunk.insert(map_chunk()?),
@@ -242,7 +296,9 @@ impl BlockBackend for RamBackend {
         let mut res = Ok(());
         Self::for_each_chunk(offset, len, |idx, within, n, _| {
             let clear = || -> io::Result<()> {
-                let mut chunk = self.slot(idx)?.write().map_err(poisoned)?;
+                // A segment never written holds nothing to clear.
+                let Some(slot) = self.slot(idx)? else { return Ok(()) };
+                let mut chunk = slot.write().map_err(poisoned)?;
                 if within == 0 && n as u64 == RAM_CHUNK {
                     // Unmapped: the memory goes back to the system.
                     *chunk = None;
@@ -265,6 +321,14 @@ impl BlockBackend for RamBackend {
     fn memory_only(&self) -> bool {
         true
     }
+
+    fn grow(&self, size: u64) -> Result<(), VolumeError> {
+        // The table covers the largest volume already; unwritten chunks read as zero.
+        if size > MAX_RAM_VOLUME {
+            return Err(VolumeError::RamTooLarge(size));
+        }
+        Ok(())
+    }
 }
 
 /// Alignment of O_DIRECT transfers (offset, length and buffer address).
@@ -278,6 +342,8 @@ pub const DIRECT_ALIGN: usize = 4096;
 /// back and invalidates the cached range first).
 #[derive(Debug)]
 pub struct FileBackend {
+    /// For errors.
+    path: PathBuf,
     file: File,
     direct: Option<File>,
     /// A block device's logical block size; `None` for a regular file.
@@ -358,7 +424,7 @@ impl FileBackend {
         if len < size {
             file.set_len(size).map_err(io_err)?;
         }
-        Ok(Self { file, direct: open_direct(path), device_block_size: None })
+        Ok(Self { path: path.to_owned(), file, direct: open_direct(path), device_block_size: None })
     }
 
     /// Opens a block device; returns it with its size in bytes.
@@ -373,7 +439,12 @@ impl FileBackend {
         }
         let block_size = device_block_size(meta.rdev()).map_err(io_err)?;
         let size = file.seek(SeekFrom::End(0)).map_err(io_err)?;
-        let backend = Self { file, direct: open_direct(path), device_block_size: Some(block_size) };
+        let backend = Self {
+            path: path.to_owned(),
+            file,
+            direct: open_direct(path),
+            device_block_size: Some(block_size),
+        };
         Ok((backend, size))
     }
 
@@ -451,6 +522,18 @@ impl BlockBackend for FileBackend {
     fn volatile_cache(&self) -> bool {
         true
     }
+
+    fn grow(&self, size: u64) -> Result<(), VolumeError> {
+        if self.device_block_size.is_some() {
+            return Err(VolumeError::NotResizable("block device"));
+        }
+        // Sparse: the new blocks take no space until written, and read as zero.
+        let io_err = |source| VolumeError::Io { path: self.path.clone(), source };
+        if self.file.metadata().map_err(io_err)?.len() < size {
+            self.file.set_len(size).map_err(io_err)?;
+        }
+        Ok(())
+    }
 }
 
 /// A volume: a number of logical blocks on a backend.
@@ -458,7 +541,8 @@ impl BlockBackend for FileBackend {
 pub struct Volume {
     name: String,
     block_size: u32,
-    blocks: u64,
+    /// Only grows ([`Volume::grow`]); read per command for its range check.
+    blocks: AtomicU64,
     backend: Box<dyn BlockBackend>,
 }
 
@@ -476,7 +560,8 @@ impl Volume {
         if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
             return Err(VolumeError::BadSize { size, block_size });
         }
-        Ok(Self { name: name.into(), block_size, blocks: size / u64::from(block_size), backend })
+        let blocks = AtomicU64::new(size / u64::from(block_size));
+        Ok(Self { name: name.into(), block_size, blocks, backend })
     }
 
     /// A sparse RAM volume.
@@ -540,7 +625,30 @@ impl Volume {
 
     /// Number of logical blocks.
     pub fn blocks(&self) -> u64 {
-        self.blocks
+        // Acquire: a command that sees the new size finds the backend grown.
+        self.blocks.load(Ordering::Acquire)
+    }
+
+    /// Grows the volume in place to `size` bytes (a multiple of the block size, not
+    /// below the present size; the same size changes nothing). Data stays; the new
+    /// blocks read as zero. Blocks (file volumes: sets the file's length); the caller
+    /// tells hosts ([`Target::volume_resized`](crate::Target::volume_resized)) and
+    /// serializes resizes of one volume.
+    pub fn grow(&self, size: u64) -> Result<(), VolumeError> {
+        let block_size = self.block_size;
+        if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
+            return Err(VolumeError::BadSize { size, block_size });
+        }
+        let present = self.blocks() * u64::from(block_size);
+        if size < present {
+            return Err(VolumeError::Shrink { size, present });
+        }
+        if size > present {
+            self.backend.grow(size)?;
+            // Release: after the backend has room for the new blocks.
+            self.blocks.fetch_max(size / u64::from(block_size), Ordering::Release);
+        }
+        Ok(())
     }
 
     /// The backend.
@@ -610,9 +718,10 @@ mod tests {
         }
         assert_eq!(out, want);
         assert_eq!(out[3..3 + 4096], data[4096..8192]);
-        // Beyond the volume, inside one chunk slot or across the end: an error, and the
-        // output is as it was.
-        for (offset, n) in [(6 * c, 512), (5 * c - 100, 512)] {
+        // Beyond the table (the volume range-checks its own size first), inside one chunk
+        // slot or across the end: an error, and the output is as it was.
+        let end = MAX_RAM_VOLUME;
+        for (offset, n) in [(end, 512), (end - 100, 512)] {
             let before = out.clone();
             assert!(ram.read_append(&mut out, offset, n).is_err());
             assert_eq!(out, before);
@@ -669,6 +778,43 @@ mod tests {
         let e = Volume::block_device("b", &path, Some(512)).unwrap_err().to_string();
         assert!(e.contains("not a block device"), "{e}");
         assert!(Volume::block_device("b", &dir.path().join("missing"), None).is_err());
+    }
+
+    /// RAM and file volumes grow in place: data stays, new blocks read as zero and take
+    /// writes (a RAM write into a 2 GiB segment never touched before, a file's sparse
+    /// tail); shrinking, odd sizes and block devices are refused and change nothing.
+    #[test]
+    fn volumes_grow_in_place_and_never_shrink() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grow.img");
+        let ram = Volume::ram("r", 512, 1 << 20).unwrap();
+        let file = Volume::file("f", &path, 512, 1 << 20).unwrap();
+        for (v, new_size) in [(&ram, 5u64 << 30), (&file, 8 << 20)] {
+            let b = v.backend();
+            b.write_at(&[0x42; 512], (1 << 20) - 512).unwrap();
+            for bad in [(1 << 20) - 512, (4 << 20) + 100, 0] {
+                assert!(v.grow(bad).is_err(), "{bad}");
+            }
+            assert!(matches!(v.grow(512 << 10), Err(VolumeError::Shrink { .. })));
+            assert_eq!(v.blocks(), 2048, "refusals change nothing");
+            v.grow(1 << 20).unwrap();
+            assert_eq!(v.blocks(), 2048, "the same size is no change");
+            v.grow(new_size).unwrap();
+            assert_eq!(v.blocks(), new_size / 512);
+            let mut back = [0u8; 1024];
+            b.read_at(&mut back, (1 << 20) - 512).unwrap();
+            assert_eq!(back[..512], [0x42; 512], "data before the old end stays");
+            assert_eq!(back[512..], [0; 512], "new blocks read as zero");
+            b.write_at(&[0x17; 512], new_size - 512).unwrap();
+            let mut last = [0u8; 512];
+            b.read_at(&mut last, new_size - 512).unwrap();
+            assert_eq!(last, [0x17; 512]);
+        }
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 8 << 20);
+        assert!(matches!(
+            ram.grow(MAX_RAM_VOLUME + 512),
+            Err(VolumeError::RamTooLarge(s)) if s == MAX_RAM_VOLUME + 512
+        ));
     }
 
     #[test]
