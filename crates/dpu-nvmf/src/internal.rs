@@ -32,6 +32,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Largest internal message either side accepts (a full sync).
 pub const INTERNAL_MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
 
+#[derive(Clone)]
 struct AppliedVolume {
     spec: pb::VolumeSpec,
     volume: Arc<Volume>,
@@ -114,6 +115,20 @@ fn split_namespace_name(name: &str) -> Option<(String, u32)> {
     Some((parent.to_owned(), nsid.parse().ok()?))
 }
 
+/// The size a volume spec asks for (0 for a block device, which has its device's size)
+/// and the spec with that size cleared: its backing. Two specs with one backing are one
+/// volume, resized in place; the default namespace IDs derive from the backing, so they
+/// stay when the volume grows.
+pub fn volume_size_and_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
+    let mut backing = spec.clone();
+    let size = match &mut backing.backend {
+        Some(pb::volume_spec::Backend::Ram(r)) => std::mem::take(&mut r.size_bytes),
+        Some(pb::volume_spec::Backend::File(f)) => std::mem::take(&mut f.size_bytes),
+        Some(pb::volume_spec::Backend::BlockDevice(_)) | None => 0,
+    };
+    (size, backing)
+}
+
 fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
     // 0: 512, or a block device's own logical block size.
     let chosen = (spec.block_size != 0).then_some(spec.block_size);
@@ -153,16 +168,46 @@ impl NvmfInternal {
         let target = self.server.target().clone();
         let mut out = pb::SyncResponse::default();
 
-        // Volumes: reopen only what changed (on blocking threads).
+        // Volumes: reopen only what changed, grow in place what only grew (on blocking
+        // threads).
         let mut reopened = BTreeSet::new();
+        let mut grown = Vec::new();
         let mut volumes = BTreeMap::new();
         for mut v in req.volumes {
             let spec = v.spec.clone().unwrap_or_default();
+            let old = a.volumes.remove(&v.name);
+            let (size, backing) = volume_size_and_backing(&spec);
             let result = if !v.name.starts_with("volumes/") || v.name.len() <= 8 {
                 Err(format!("invalid volume name {:?}: expected volumes/{{id}}", v.name))
-            } else if let Some(old) = a.volumes.remove(&v.name).filter(|o| o.spec == spec) {
-                volumes.insert(v.name.clone(), old);
+            } else if let Some(old) = old.as_ref().filter(|o| o.spec == spec) {
+                volumes.insert(v.name.clone(), old.clone());
                 Ok(())
+            } else if let Some(old) =
+                old.as_ref().filter(|o| size > 0 && volume_size_and_backing(&o.spec).1 == backing)
+            {
+                // Hosts keep their namespaces and are told the new size; a refused resize
+                // (a smaller size) leaves the volume as it was.
+                let vol = old.volume.clone();
+                let resized = tokio::task::spawn_blocking(move || vol.grow(size)).await;
+                match resized {
+                    Ok(Ok(())) => {
+                        info!(volume = %v.name, size, "volume grown");
+                        grown.push(old.volume.clone());
+                        volumes.insert(
+                            v.name.clone(),
+                            AppliedVolume { spec, volume: old.volume.clone() },
+                        );
+                        Ok(())
+                    }
+                    Ok(Err(e)) => {
+                        volumes.insert(v.name.clone(), old.clone());
+                        Err(e.to_string())
+                    }
+                    Err(e) => {
+                        volumes.insert(v.name.clone(), old.clone());
+                        Err(format!("resizing the volume failed: {e}"))
+                    }
+                }
             } else {
                 let s = spec.clone();
                 match tokio::task::spawn_blocking(move || open_volume(&s)).await {
@@ -313,9 +358,11 @@ impl NvmfInternal {
                     }
                     let _ = target.remove_namespace(&old.nqn, old.nsid);
                 }
-                // The volume by name and backing (prost encodes a message deterministically).
+                // The volume by name and backing, not size (prost encodes a message
+                // deterministically).
                 let mut volume_identity = spec.volume.clone().into_bytes();
-                volume_identity.extend(prost::Message::encode_to_vec(&vol.spec));
+                let backing = volume_size_and_backing(&vol.spec).1;
+                volume_identity.extend(prost::Message::encode_to_vec(&backing));
                 let (default_nguid, default_uuid) =
                     crate::default_namespace_ids(&sub.nqn, nsid, &volume_identity);
                 let nguid = if spec.nguid.is_empty() {
@@ -363,6 +410,9 @@ impl NvmfInternal {
             let _ = target.remove_namespace(&old.nqn, old.nsid);
         }
         a.namespaces = namespaces;
+        for volume in &grown {
+            target.volume_resized(volume);
+        }
 
         // Listeners.
         let mut wanted: BTreeMap<String, pb::Listener> = BTreeMap::new();

@@ -247,6 +247,36 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(n(&again, 0).0, APPLIED);
     assert!(c.admin.keep_alive().await.is_ok());
 
+    // The volume grows from 8 to 16 MiB: the host keeps its namespace and its data, is
+    // told of the change, and finds the new blocks; the namespace keeps its IDs. A smaller
+    // size afterwards is refused and changes nothing.
+    let ids = namespace_ids(&mut c, 3).await;
+    c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
+    req.volumes[0] = volume("volumes/r1", ram(16 << 20));
+    let grown = client.sync(req.clone()).await.unwrap().into_inner();
+    let vs = grown.volumes[0].status.as_ref().unwrap();
+    assert_eq!((state(vs.apply.as_ref()).0, vs.block_count), (APPLIED, 32768));
+    assert_eq!(n(&grown, 0).0, APPLIED);
+    let ev = c.admin.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ev.dw0, 0x0004_0002, "namespace attribute changed event");
+    let log = c.admin.get_log_page(4, 4096, 0).await.unwrap();
+    assert_eq!(&log[0..8], &[3, 0, 0, 0, 0, 0, 0, 0]);
+    let id_ns = c.admin.identify(0, 3).await.unwrap();
+    assert_eq!(u64::from_le_bytes(id_ns[0..8].try_into().unwrap()), 32768, "NSZE");
+    assert_eq!(namespace_ids(&mut c, 3).await, ids, "the same namespace");
+    assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().data, data, "data stays");
+    let past_old_end = c.io[0].read(3, 16384, 16, 512).await.unwrap();
+    assert_eq!(past_old_end.data, vec![0; 8192], "{:?}", past_old_end.cqe);
+    req.volumes[0] = volume("volumes/r1", ram(8 << 20));
+    let shrunk = client.sync(req.clone()).await.unwrap().into_inner();
+    let vs = shrunk.volumes[0].status.as_ref().unwrap();
+    let (st, msg) = state(vs.apply.as_ref());
+    assert_eq!((st, vs.block_count), (FAILED, 32768), "{msg}");
+    assert!(msg.contains("only grow"), "{msg}");
+    assert_eq!(n(&shrunk, 0).0, APPLIED, "the namespace stays on the volume as it was");
+    assert!(c.io[0].read(3, 16384, 16, 512).await.unwrap().cqe.status.is_success());
+    req.volumes[0] = volume("volumes/r1", ram(16 << 20));
+
     // NSID 3 moved to another volume is another namespace: new default NGUID and UUID
     // (NVMe Base 2.0 §4.7.1: identifiers are not reused for a different namespace).
     let before = namespace_ids(&mut c, 3).await;

@@ -20,9 +20,10 @@ use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
     ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
     CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest, GetNvmfStatsRequest,
-    GetSubsystemRequest, ListListenersRequest, ListNamespacesRequest, ListSubsystemsRequest,
-    ListVolumesRequest, Listener, ListenerSpec, Namespace, NamespaceSpec, ObjectStatus, RamBackend,
-    Subsystem, SubsystemSpec, TransportType, UpdateSubsystemRequest, Volume, VolumeSpec,
+    GetSubsystemRequest, GetVolumeRequest, ListListenersRequest, ListNamespacesRequest,
+    ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec, Namespace, NamespaceSpec,
+    ObjectStatus, RamBackend, Subsystem, SubsystemSpec, TransportType, UpdateSubsystemRequest,
+    UpdateVolumeRequest, Volume, VolumeSpec,
 };
 use tonic::Code;
 
@@ -383,6 +384,16 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         .await
         .unwrap_err();
     assert_eq!(used_subsystem.code(), Code::FailedPrecondition);
+    let shrink = nvmf
+        .update_volume(UpdateVolumeRequest {
+            volume: Some(Volume { name: "volumes/v1".into(), ..ram_volume(8 << 20) }),
+            update_mask: None,
+            allow_missing: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
+    assert!(shrink.message().contains("only grow"), "{shrink:?}");
     assert_eq!(state(&op).await, (all.clone(), true), "a refused request changed something");
 
     // A partial update merges the masked field only; a stale etag is refused.
@@ -453,6 +464,36 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         .into_inner();
     assert!(in_other.namespaces.is_empty());
     wait_for("the update APPLIED", async || state(&op).await == (all.clone(), true)).await;
+
+    // The volume grows from 16 to 32 MiB in place: its new blocks are there, the data the
+    // host wrote stays (the service grows it, it does not reopen it).
+    let grown = nvmf
+        .update_volume(UpdateVolumeRequest {
+            volume: Some(Volume { name: "volumes/v1".into(), ..ram_volume(32 << 20) }),
+            update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.ram".into()] }),
+            allow_missing: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(grown.generation, 2);
+    let blocks = async || {
+        let v = nvmf.clone().get_volume(GetVolumeRequest { name: "volumes/v1".into() }).await;
+        v.unwrap().into_inner().status.map_or(0, |s| s.block_count)
+    };
+    wait_for("the grown volume APPLIED", async || {
+        state(&op).await == (all.clone(), true) && blocks().await == 65536
+    })
+    .await;
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let id_ns = c.admin.identify(0, 1).await.unwrap();
+    assert_eq!(u64::from_le_bytes(id_ns[0..8].try_into().unwrap()), 65536, "NSZE");
+    let kept = c.io[0].read(1, 8, 8, 512).await.unwrap();
+    assert!(kept.cqe.status.is_success() && kept.data[0] == 1, "{:?}", kept.cqe);
+    let last = c.io[0].read(1, 65535, 1, 512).await.unwrap();
+    assert!(last.cqe.status.is_success(), "{:?}", last.cqe);
+    c.shutdown().await.unwrap();
 
     // Kill the service: the agent starts a new one and applies everything again.
     let first = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");

@@ -50,13 +50,16 @@ pub mod volume_spec {
         BlockDevice(super::BlockDeviceBackend),
     }
 }
-/// Sparse RAM; contents are lost when the service restarts.
+/// Sparse RAM; contents are lost when the service restarts. A larger size_bytes grows
+/// the volume in place (connected hosts are told); a smaller one is refused.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RamBackend {
     #[prost(uint64, tag = "1")]
     pub size_bytes: u64,
 }
-/// A sparse regular file, created if missing and grown to size_bytes.
+/// A sparse regular file, created if missing and grown to size_bytes. A larger
+/// size_bytes grows the volume in place (connected hosts are told); a smaller one is
+/// refused.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct FileBackend {
     #[prost(string, tag = "1")]

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use dpu_nvmf::internal::volume_size_and_backing;
 use dpu_nvmf::target::{MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn};
 use dpu_nvmf::volume::BLOCK_SIZES;
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
@@ -464,6 +465,26 @@ impl NvmfService for NvmfApi {
     ) -> Result<Response<Volume>, Status> {
         let req = request.into_inner();
         let v = required(req.volume.as_ref(), "volume")?;
+        let key = VolumeKind::key(&v.name, "volume.name")?;
+        // The service grows a volume in place when only its size changes; hosts may have
+        // written every block, so a smaller size on the same backing is refused.
+        let no_shrink = |new: VolumeSpec| {
+            let key = key.clone();
+            async move {
+                let Some(current) = self.resources.volumes.lookup(&key).await? else {
+                    return Ok(());
+                };
+                let (present, backing) = volume_size_and_backing(&current.spec);
+                let (size, new_backing) = volume_size_and_backing(&new);
+                if new_backing == backing && size < present {
+                    return Err(Status::failed_precondition(format!(
+                        "{}: size {size} bytes is below the present {present} bytes; volumes only grow (create a new volume for a smaller one)",
+                        v.name
+                    )));
+                }
+                Ok(())
+            }
+        };
         let updated = self
             .resources
             .volumes
@@ -473,7 +494,7 @@ impl NvmfService for NvmfApi {
                 v.spec.as_ref(),
                 req.update_mask.as_ref(),
                 req.allow_missing,
-                |_| async { Ok(()) },
+                no_shrink,
             )
             .await?;
         Ok(Response::new(updated))
