@@ -17,7 +17,10 @@
 //! (so both I/O queues carry them, checked with the target's per-queue statistics)
 //! with crc32c verification, then a verify-only pass after reconnecting; mkfs.ext4, mount,
 //! write files, checksums verified after reconnecting and after a controller reset, and on
-//! the host in the backing file itself (`e2fsck -fn`, `debugfs` dump + SHA-256); namespace
+//! the host in the backing file itself (`e2fsck -fn`, `debugfs` dump + SHA-256); the
+//! file-backed volume grown while mounted (the host reads the new size after the namespace
+//! attribute notice, `resize2fs` grows ext4 online, a file larger than the old namespace
+//! is written and found in the backing file); namespace
 //! hot add and remove seen through asynchronous events, and on the hot-added block device
 //! 4 KiB logical blocks, a pattern written and read back, half of it discarded (Dataset
 //! Management) to zeroes and to a hole in the loop device's file; a 2 s keep-alive timeout drops the
@@ -58,6 +61,10 @@ const HOST_CHECKS: &[(&str, &str)] =
 const FIO_JOB_MIB: u64 = 16;
 /// Size of namespace 1 (Identify Namespace shows 0x20000 blocks of 512 bytes).
 const NS_BYTES: u64 = 64 << 20;
+/// Namespace 1's size after it grows while the guest has it mounted.
+const NS_GROWN_BYTES: u64 = 2 * NS_BYTES;
+/// The file the guest writes after growing ext4: larger than the whole namespace was.
+const GROWN_FILE_MIB: u64 = 72;
 /// Size of namespace 2, hot-added on a loop device with 4 KiB sectors.
 const NS2_BYTES: u64 = 16 << 20;
 /// The guest writes [`ns2_pattern`] to namespace 2 from this 4 KiB block on, then
@@ -72,6 +79,7 @@ fn init_script(io_port: u16, disc_port: u16, modules: &[String]) -> String {
     let ns2_blocks = NS2_PATTERN_BYTES / 4096;
     let ns2_offset = NS2_PATTERN_BLOCK * 4096;
     let (ns2_half, ns2_half_blocks) = (NS2_PATTERN_BYTES / 2, ns2_blocks / 2);
+    let grown_sectors = NS_GROWN_BYTES / 512;
     format!(
         r#"{prelude}
 mkdir -p /etc/nvme
@@ -160,6 +168,22 @@ while [ "$(cat /sys/class/nvme/$CTRL/state)" != live ] && [ $i -lt 100 ]; do usl
 mark state-after-reset $(cat /sys/class/nvme/$CTRL/state)
 mount -t ext4 /dev/$DEV /mnt && (cd /mnt && sha256sum -c /tmp/sums > /dev/null)
 mark verify-after-reset rc=$?
+
+# Namespace 1's volume grows while the file system is mounted: the namespace attribute
+# notice makes the host read the new size, and ext4 grows online into the new blocks
+# with a file larger than the whole old namespace.
+mark want-ns1-grow
+i=0
+while [ "$(cat /sys/block/$DEV/size)" != {grown_sectors} ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark ns1-sectors $(cat /sys/block/$DEV/size)
+ln -sf /proc/mounts /etc/mtab
+resize2fs /dev/$DEV > /tmp/rs 2>&1
+mark resize2fs rc=$?
+cat /tmp/rs
+dd if=/dev/urandom of=/mnt/f5 bs=1M count={GROWN_FILE_MIB} 2>/dev/null && sync
+mark grown-write rc=$?
+(cd /mnt && sha256sum f5) > /tmp/sum5
+while read sum file; do mark sha256 $file $sum; done < /tmp/sum5
 umount /mnt
 
 mark want-ns-add
@@ -231,6 +255,7 @@ fn initramfs(cache: &Path, kernel: &Kernel, io_port: u16, disc_port: u16) -> Pat
     tree.add_command("nvme", "/usr/sbin/nvme").unwrap();
     tree.add_command("mke2fs", "/usr/sbin/mke2fs").unwrap();
     tree.symlink("mke2fs", "/usr/sbin/mkfs.ext4").unwrap();
+    tree.add_command("resize2fs", "/usr/sbin/resize2fs").unwrap();
     tree.add_command("fio", "/usr/bin/fio").unwrap();
     tree.add_modules(kernel, &["virtio_pci", "virtio_net", "crc32c_generic", "nvme-tcp", "ext4"])
         .unwrap();
@@ -334,11 +359,11 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     let image = dir.path().join("backing.img");
     let backend = FileBackend::open_file(&image, NS_BYTES).unwrap();
     let direct = backend.is_direct();
-    let vol = Volume::new("guest", 512, NS_BYTES, Box::new(backend)).unwrap();
+    let vol = Arc::new(Volume::new("guest", 512, NS_BYTES, Box::new(backend)).unwrap());
     t.add_namespace(
         SUBNQN,
         1,
-        Arc::new(vol),
+        vol.clone(),
         dpu_nvmf::stable_id(&[b"n1"]),
         dpu_nvmf::stable_id(&[b"u1"]),
     )
@@ -384,6 +409,10 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
                 t.add_namespace(SUBNQN, 2, Arc::new(v), [2; 16], [3; 16]).unwrap();
             }
             "want-ns-remove" => t.remove_namespace(SUBNQN, 2).unwrap(),
+            "want-ns1-grow" => {
+                vol.grow(NS_GROWN_BYTES).unwrap();
+                assert_eq!(t.volume_resized(&vol), 1, "namespace 1 is on the volume");
+            }
             "fio-write rc=0" => {
                 let subsystem = t.subsystem_stats().into_iter().find(|s| s.nqn == SUBNQN);
                 fio_controllers = subsystem.map(|s| s.controllers).unwrap_or_default();
@@ -438,6 +467,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "reset rc=0",
         "state-after-reset live",
         "verify-after-reset rc=0",
+        "resize2fs rc=0",
+        "grown-write rc=0",
         "ns2-lbs 4096",
         "ns2-write rc=0",
         "ns2-readback rc=0",
@@ -457,6 +488,13 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         vm.log().join("\n")
     );
     assert!(marks.iter().any(|(m, _)| m.starts_with("ns-added nvme")), "{marks:?}");
+    let grown = format!("ns1-sectors {}", NS_GROWN_BYTES / 512);
+    assert!(has(&grown), "the host did not see namespace 1 grow: {marks:?}");
+    println!(
+        "linux initiator: namespace 1 grown to {} MiB, seen by the host {:?} after the request; ext4 grown online, a {GROWN_FILE_MIB} MiB file written into it",
+        NS_GROWN_BYTES >> 20,
+        at(&grown).zip(at("want-ns1-grow")).map(|(b, a)| b.saturating_sub(a)),
+    );
     let ns = t.namespace(SUBNQN, 1).unwrap().stats.snapshot();
     println!(
         "linux initiator: boot->net {:?}, connect at {:?}, done at {:?}; namespace 1: {} reads ({} bytes), {} writes ({} bytes); target: {} connections, {} terminated, {} completions by C2HData SUCCESS",
@@ -528,7 +566,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
             Some((w.next()?.to_owned(), w.next()?.to_owned()))
         })
         .collect();
-    assert_eq!(sums.len(), 4, "the guest printed a checksum per file: {sums:?}");
+    assert_eq!(sums.len(), 5, "the guest printed a checksum per file: {sums:?}");
     server.stop();
     check_backing_file(&image, &sums, dir.path());
     check_ns2_file(&hot_image);
