@@ -188,26 +188,19 @@ impl NvmfInternal {
                 // Hosts keep their namespaces and are told the new size; a refused resize
                 // (a smaller size) leaves the volume as it was.
                 let vol = old.volume.clone();
-                let resized = tokio::task::spawn_blocking(move || vol.grow(size)).await;
-                match resized {
-                    Ok(Ok(())) => {
-                        info!(volume = %v.name, size, "volume grown");
-                        grown.push(old.volume.clone());
-                        volumes.insert(
-                            v.name.clone(),
-                            AppliedVolume { spec, volume: old.volume.clone() },
-                        );
-                        Ok(())
-                    }
-                    Ok(Err(e)) => {
-                        volumes.insert(v.name.clone(), old.clone());
-                        Err(e.to_string())
-                    }
-                    Err(e) => {
-                        volumes.insert(v.name.clone(), old.clone());
-                        Err(format!("resizing the volume failed: {e}"))
-                    }
-                }
+                let result = match tokio::task::spawn_blocking(move || vol.grow(size)).await {
+                    Ok(grew) => grew.map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("resizing the volume failed: {e}")),
+                };
+                let applied = if result.is_ok() {
+                    info!(volume = %v.name, size, "volume grown");
+                    grown.push(old.volume.clone());
+                    AppliedVolume { spec, volume: old.volume.clone() }
+                } else {
+                    old.clone()
+                };
+                volumes.insert(v.name.clone(), applied);
+                result
             } else {
                 let s = spec.clone();
                 match tokio::task::spawn_blocking(move || open_volume(&s)).await {
