@@ -46,6 +46,14 @@ impl LoopDevice {
         &self.path
     }
 
+    /// Makes the device take its file's present size (`losetup --set-capacity`), as after
+    /// the file grew.
+    pub fn refresh_capacity(&self) -> Result<()> {
+        let mut cmd = Command::new("losetup");
+        cmd.arg("--set-capacity").arg(&self.path);
+        run_ok(cmd, TOOL_TIMEOUT).map(drop)
+    }
+
     /// Detaches the device now, reporting failure (dropping detaches quietly).
     pub fn detach(mut self) -> Result<()> {
         self.attached = false;

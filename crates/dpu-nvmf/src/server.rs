@@ -86,12 +86,15 @@ pub struct Server {
     max_c2h_data: Arc<AtomicUsize>,
     listeners: Mutex<HashMap<u16, (SocketAddr, JoinHandle<()>)>>,
     discovery: Mutex<Vec<(SocketAddr, JoinHandle<()>)>>,
+    /// [`follow_devices`], stopped with the listeners.
+    device_watch: JoinHandle<()>,
 }
 
 impl Server {
     /// A server with an I/O pool of `io_threads`.
     pub fn new(target: Arc<Target>, io_threads: usize) -> Arc<Self> {
         Arc::new(Self {
+            device_watch: tokio::spawn(follow_devices(target.clone())),
             target,
             pool: IoPool::new(io_threads),
             maxh2cdata: 128 * 1024,
@@ -197,8 +200,9 @@ impl Server {
         }
     }
 
-    /// Stops every listener.
+    /// Stops every listener (and following block devices).
     pub fn stop(&self) {
+        self.device_watch.abort();
         if let Ok(mut l) = self.listeners.lock() {
             for (_, (_, t)) in l.drain() {
                 t.abort();
@@ -215,6 +219,42 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// How often block devices are checked for growth.
+pub const DEVICE_CHECK: Duration = Duration::from_secs(1);
+
+/// Every [`DEVICE_CHECK`], grows each block device volume whose device grew (one `lseek`
+/// each, on a blocking thread) and tells the hosts of its namespaces, as the new size of an
+/// LVM volume or a resized virtual disk reaches them without an operator's step.
+async fn follow_devices(target: Arc<Target>) {
+    let mut tick = tokio::time::interval(DEVICE_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let volumes = target.volumes();
+        let checked = tokio::task::spawn_blocking(move || {
+            volumes.into_iter().map(|v| (v.follow_device(), v)).collect::<Vec<_>>()
+        });
+        let Ok(checked) = checked.await else { continue };
+        for (result, volume) in checked {
+            match result {
+                Ok(false) => {}
+                Ok(true) => {
+                    let namespaces = target.volume_resized(&volume);
+                    info!(
+                        volume = volume.name(),
+                        blocks = volume.blocks(),
+                        namespaces,
+                        "block device grew"
+                    );
+                }
+                Err(e) => {
+                    debug!(volume = volume.name(), error = %e, "checking the block device's size")
+                }
+            }
+        }
     }
 }
 

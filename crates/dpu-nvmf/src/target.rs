@@ -462,6 +462,14 @@ impl Target {
         Ok(())
     }
 
+    /// Every volume a namespace uses, once each.
+    pub fn volumes(&self) -> Vec<Arc<Volume>> {
+        let r = self.lock();
+        let mut seen = std::collections::HashSet::new();
+        let all = r.subsystems.values().flat_map(|s| s.namespaces.values());
+        all.filter(|ns| seen.insert(Arc::as_ptr(&ns.volume))).map(|ns| ns.volume.clone()).collect()
+    }
+
     /// Tells the controllers of every namespace on `volume` that it changed (a namespace
     /// attribute notice, AEN, and the NSID in their changed namespace list), after the
     /// volume grew ([`Volume::grow`]): a Linux host then reads the namespace's new size

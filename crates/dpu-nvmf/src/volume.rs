@@ -3,7 +3,8 @@
 //! A [`Volume`] is a number of logical blocks of 512 or 4096 bytes backed by RAM
 //! ([`RamBackend`], sparse), a regular file ([`FileBackend`], a sparse file grown to
 //! the volume size) or a block device (also [`FileBackend`], opened as is). RAM and
-//! file volumes grow in place ([`Volume::grow`]); no volume shrinks.
+//! file volumes grow in place ([`Volume::grow`]), a block device volume when its device
+//! grew ([`Volume::follow_device`]); no volume shrinks.
 //!
 //! Every backend call is synchronous and may block: the controller core never calls
 //! them, it emits [`IoRequest`](crate::queue::IoRequest)s, and the shell runs them
@@ -63,9 +64,17 @@ pub enum VolumeError {
         /// Present size in bytes.
         present: u64,
     },
-    /// The backend cannot change its size (a block device has the size of the device).
-    #[error("a {0} volume cannot be resized")]
-    NotResizable(&'static str),
+    /// A volume whose backend has a fixed size asked to grow.
+    #[error("the volume's backend has a fixed size: cannot grow to {0} bytes")]
+    FixedSize(u64),
+    /// A block device volume asked to grow beyond its device (its size is the device's).
+    #[error("the block device holds {device} bytes, fewer than {size}: grow the device")]
+    BeyondDevice {
+        /// Requested size in bytes.
+        size: u64,
+        /// The device's size in bytes.
+        device: u64,
+    },
     /// Opening or sizing the backing file failed.
     #[error("{path}: {source}")]
     Io {
@@ -102,10 +111,14 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
         false
     }
     /// Makes room for `size` bytes (larger than the present size; the caller checked).
-    /// The default refuses: the backend's size is not ours to change.
+    /// The default refuses: the backend has a fixed size.
     fn grow(&self, size: u64) -> Result<(), VolumeError> {
-        let _ = size;
-        Err(VolumeError::NotResizable("block device"))
+        Err(VolumeError::FixedSize(size))
+    }
+    /// A block device's present size in bytes (it may have grown since it was opened);
+    /// `None` for a backend whose size is the volume's own.
+    fn device_size(&self) -> Option<Result<u64, VolumeError>> {
+        None
     }
 }
 
@@ -523,9 +536,22 @@ impl BlockBackend for FileBackend {
         true
     }
 
+    fn device_size(&self) -> Option<Result<u64, VolumeError>> {
+        use std::io::{Seek, SeekFrom};
+        self.device_block_size?;
+        // The descriptor's offset is not used: every transfer is positioned (pread/pwrite).
+        let size = (&self.file).seek(SeekFrom::End(0));
+        Some(size.map_err(|source| VolumeError::Io { path: self.path.clone(), source }))
+    }
+
     fn grow(&self, size: u64) -> Result<(), VolumeError> {
-        if self.device_block_size.is_some() {
-            return Err(VolumeError::NotResizable("block device"));
+        if let Some(device) = self.device_size() {
+            let device = device?;
+            return if device >= size {
+                Ok(())
+            } else {
+                Err(VolumeError::BeyondDevice { size, device })
+            };
         }
         // Sparse: the new blocks take no space until written, and read as zero.
         let io_err = |source| VolumeError::Io { path: self.path.clone(), source };
@@ -627,6 +653,22 @@ impl Volume {
     pub fn blocks(&self) -> u64 {
         // Acquire: a command that sees the new size finds the backend grown.
         self.blocks.load(Ordering::Acquire)
+    }
+
+    /// Follows a block device that grew (`lvextend`, `losetup -c`, a resized virtual
+    /// disk): grows the volume to the device's size, rounded down to the block size.
+    /// Returns whether it grew; a volume of another backend never does. A device that
+    /// shrank is not followed (its blocks past the end fail as I/O errors). Blocks for a
+    /// system call.
+    pub fn follow_device(&self) -> Result<bool, VolumeError> {
+        let Some(device) = self.backend.device_size() else { return Ok(false) };
+        let device = device?;
+        let size = device - device % u64::from(self.block_size);
+        if size <= self.blocks() * u64::from(self.block_size) {
+            return Ok(false);
+        }
+        self.grow(size)?;
+        Ok(true)
     }
 
     /// Grows the volume in place to `size` bytes (a multiple of the block size, not
@@ -782,7 +824,8 @@ mod tests {
 
     /// RAM and file volumes grow in place: data stays, new blocks read as zero and take
     /// writes (a RAM write into a 2 GiB segment never touched before, a file's sparse
-    /// tail); shrinking, odd sizes and block devices are refused and change nothing.
+    /// tail); shrinking and odd sizes are refused and change nothing (block devices follow
+    /// their device: the `block_device` test).
     #[test]
     fn volumes_grow_in_place_and_never_shrink() {
         let dir = tempfile::tempdir().unwrap();

@@ -10,9 +10,17 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use dpu_lab::loopdev::{LoopDevice, Mount};
-use dpu_nvmf::Volume;
+use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::volume::{BlockBackend, FileBackend, VolumeError};
+use dpu_nvmf::{Server, Target, Volume};
+use dpu_nvmf_proto::Sqe;
+use dpu_nvmf_proto::cqe::Status;
 use nix::unistd::{Whence, lseek};
 
 const DEVICE_BYTES: u64 = 8 << 20;
@@ -93,6 +101,66 @@ fn block_device_volume_reads_writes_zeroes_and_deallocates_on_a_512_byte_device(
     assert!(next_data >= start + len as i64, "data at {next_data} inside the deallocated range");
     // Only that range: the written block before it is still there.
     assert_eq!(read_file(&file, MIB + 16384, 16384), big[16384..32768]);
+    dev.detach().unwrap();
+}
+
+/// A block device volume follows its device when the device grows (here its loop file
+/// grows and `losetup --set-capacity` tells the kernel): a host connected to its namespace
+/// gets a namespace attribute notice and reads the new size, the new blocks take I/O and
+/// the data before the old end stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grown_block_device_grows_its_namespace_under_a_connected_host() {
+    const NQN: &str = "nqn.2024-01.io.example:grown-device";
+    let (_dir, file) = backing_file();
+    let dev = LoopDevice::attach(&file, 4096).unwrap();
+    let t = Target::new();
+    let spec = SubsystemSpec {
+        nqn: NQN.into(),
+        serial: "GROW0001".into(),
+        model: "grown device".into(),
+        allow_any_host: true,
+        hosts: BTreeSet::new(),
+    };
+    t.add_subsystem(spec).unwrap();
+    let v = Arc::new(Volume::block_device("loop", dev.path(), None).unwrap());
+    t.add_namespace(NQN, 1, v.clone(), [1; 16], [2; 16]).unwrap();
+    let server = Server::new(t.clone(), 2);
+    let listener = ListenerSpec {
+        port_id: 1,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        allow_hdgst: true,
+        allow_ddgst: true,
+    };
+    let addr = server.add_listener(listener).await.unwrap();
+    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    let old_blocks = DEVICE_BYTES / 4096;
+    let data = pattern(4096, 3);
+    let w = c.io[0].write(1, old_blocks - 1, &data, 4096).await.unwrap();
+    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+    c.admin.set_features(0x0B, 1 << 8).await.unwrap();
+    c.admin.send_only(Sqe::new(0x0C, 0)).await.unwrap();
+
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(3 * DEVICE_BYTES).unwrap();
+    dev.refresh_capacity().unwrap();
+    let asked = Instant::now();
+    let event = c.admin.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(event.dw0, 0x0004_0002, "namespace attribute changed");
+    println!("the host was told {:?} after the device grew", asked.elapsed());
+    let log = c.admin.get_log_page(4, 4096, 0).await.unwrap();
+    assert_eq!(&log[0..8], &[1, 0, 0, 0, 0, 0, 0, 0]);
+    let blocks = 3 * DEVICE_BYTES / 4096;
+    let id_ns = c.admin.identify(0, 1).await.unwrap();
+    assert_eq!(u64::from_le_bytes(id_ns[0..8].try_into().unwrap()), blocks, "NSZE");
+    assert_eq!(v.blocks(), blocks);
+    assert_eq!(c.io[0].read(1, old_blocks - 1, 1, 4096).await.unwrap().data, data);
+    let last = pattern(4096, 9);
+    let w = c.io[0].write(1, blocks - 1, &last, 4096).await.unwrap();
+    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+    assert_eq!(read_file(&file, 3 * DEVICE_BYTES - 4096, 4096), last, "in the device's file");
+    let past = c.io[0].read(1, blocks, 1, 4096).await.unwrap();
+    assert_eq!(past.cqe.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    server.stop();
+    drop((c, t, v));
     dev.detach().unwrap();
 }
 
