@@ -36,13 +36,13 @@ const NVMF_PORT: u16 = 4420;
 const NVMF_NQN: &str = "nqn.2024-01.io.example.demo:ram0";
 const NVMF_HOST_NQN: &str = "nqn.2014-08.org.example:demo-fabric-host";
 
+/// The demo volume's size, and its size after the operator grows it under the guest.
+const NVMF_VOLUME_BYTES: u64 = 16 << 20;
+const NVMF_GROWN_BYTES: u64 = 32 << 20;
+
 fn nvmf_manifest() -> String {
     format!(
-        r#"kind: Volume
-name: ram0
-spec:
-  ram: {{sizeBytes: "16777216"}}
-  blockSize: 512
+        r#"{}
 ---
 kind: Subsystem
 name: demo
@@ -60,7 +60,19 @@ spec:
 kind: Listener
 name: uplink
 spec: {{trtype: TRANSPORT_TYPE_TCP, address: 198.51.100.1, port: 4420}}
-"#
+"#,
+        nvmf_volume(NVMF_VOLUME_BYTES)
+    )
+}
+
+/// The demo's RAM volume of `bytes`.
+fn nvmf_volume(bytes: u64) -> String {
+    format!(
+        r#"kind: Volume
+name: ram0
+spec:
+  ram: {{sizeBytes: "{bytes}"}}
+  blockSize: 512"#
     )
 }
 
@@ -505,8 +517,11 @@ pub fn run_demo() -> Result<()> {
             Ok(())
         },
     )?;
+    let grown_yaml = demo.work.path().join("nvmf-grown.yaml");
+    fs::write(&grown_yaml, nvmf_volume(NVMF_GROWN_BYTES))?;
+    let grown_yaml = grown_yaml.display().to_string();
     steps.step(
-        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back",
+        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back; the operator grows the volume under it",
         || {
             demo.check_interrupt()?;
             let target = demo_guest::NvmfTarget {
@@ -514,11 +529,28 @@ pub fn run_demo() -> Result<()> {
                 port: NVMF_PORT,
                 subnqn: NVMF_NQN,
                 hostnqn: NVMF_HOST_NQN,
+                grown_sectors: NVMF_GROWN_BYTES / 512,
             };
-            demo_guest::run(demo.lab()?, demo.work.path(), &target, &demo.interrupted)?;
+            // While the guest is connected: `dpuctl apply` of the volume with a larger size.
+            let (role, apply) = demo.dpuctl_argv(Caller::Operator, &["apply", "-f", &grown_yaml]);
+            let mut grow = |lab: &Lab| -> Result<()> {
+                print_indented(&nvmf_volume(NVMF_GROWN_BYTES));
+                println!("    [{role} ns] $ {}", shorten(&apply.join(" "), demo.work.path()));
+                let out = lab.exec_in_timeout(role, &apply, Duration::from_secs(30))?;
+                print_indented(&String::from_utf8_lossy(&out.stdout));
+                print_indented(&String::from_utf8_lossy(&out.stderr));
+                if !out.status.success() {
+                    bail!("dpuctl apply of the grown volume failed ({})", out.status);
+                }
+                Ok(())
+            };
+            demo_guest::run(demo.lab()?, demo.work.path(), &target, &demo.interrupted, &mut grow)?;
+            demo.wait_applied("volumes")?;
             demo.summary.push(format!(
-                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data",
-                demo_guest::DATA_MIB
+                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data; saw the volume grow from {} to {} MiB while connected (dpuctl apply), data intact",
+                demo_guest::DATA_MIB,
+                NVMF_VOLUME_BYTES >> 20,
+                NVMF_GROWN_BYTES >> 20,
             ));
             Ok(())
         },

@@ -20,6 +20,8 @@ const GUEST_APT: &[&str] = &["qemu-system-x86", "busybox-static", "nvme-cli", "c
 const DEADLINE: Duration = Duration::from_secs(240);
 /// What the guest writes, reads back after reconnecting and compares.
 pub const DATA_MIB: u32 = 4;
+/// The guest's mark asking the demo to grow the namespace's volume while it is connected.
+pub const WANT_GROW: &str = "want-grow";
 
 /// Where the guest connects.
 pub struct NvmfTarget<'a> {
@@ -31,11 +33,13 @@ pub struct NvmfTarget<'a> {
     pub subnqn: &'a str,
     /// Host NQN the subsystem allows.
     pub hostnqn: &'a str,
+    /// The namespace's size in 512-byte sectors after the demo grew its volume.
+    pub grown_sectors: u64,
 }
 
 fn init_script(modules: &[String], t: &NvmfTarget<'_>) -> String {
     let prelude = guest::init_prelude(modules);
-    let NvmfTarget { ip, port, subnqn, hostnqn } = t;
+    let NvmfTarget { ip, port, subnqn, hostnqn, grown_sectors } = t;
     format!(
         r#"{prelude}
 mkdir -p /etc/nvme
@@ -60,6 +64,15 @@ dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
 mark read rc=$? $(sha256sum < /tmp/back | cut -c1-16)
 cmp /tmp/data /tmp/back
 mark compare rc=$?
+# The operator grows the volume while this host is connected: the namespace attribute
+# notice makes Linux read the new size.
+mark sectors $(cat /sys/block/$DEV/size)
+mark {WANT_GROW}
+i=0
+while [ "$(cat /sys/block/$DEV/size)" != {grown_sectors} ] && [ $i -lt 300 ]; do usleep 100000; i=$((i+1)); done
+mark grown $(cat /sys/block/$DEV/size)
+dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
+mark read-grown rc=$? $(sha256sum < /tmp/back | cut -c1-16)
 nvme disconnect -n {subnqn}
 mark disconnect-2 rc=$?
 mark done
@@ -70,13 +83,15 @@ sleep 10
 }
 
 /// Builds the guest (installing the tools and downloading the kernel package if needed),
-/// boots it in the fabric namespace, and checks every step it reports. Returns the marks.
-/// Stops early (QEMU killed) when `interrupted` is set.
+/// boots it in the fabric namespace, and checks every step it reports; `grow` runs when
+/// the guest asks for its namespace to grow ([`WANT_GROW`]). Returns the marks. Stops early
+/// (QEMU killed) when `interrupted` is set.
 pub fn run(
     lab: &Lab,
     work: &Path,
     target: &NvmfTarget<'_>,
     interrupted: &AtomicBool,
+    grow: &mut dyn FnMut(&Lab) -> Result<()>,
 ) -> Result<Vec<String>> {
     prereq::ensure_apt(GUEST_APT)?;
     // The same cache as the linux_initiator test (CARGO_TARGET_TMPDIR/nvmf-linux).
@@ -115,6 +130,9 @@ pub fn run(
             Err(e) => return Err(e.into()),
         };
         let last = m == "done" || m.starts_with("FAIL");
+        if m == WANT_GROW {
+            grow(lab)?;
+        }
         marks.push(m);
         if last {
             break;
@@ -133,6 +151,7 @@ pub fn run(
         "reconnect rc=0",
         "read rc=0",
         "compare rc=0",
+        "read-grown rc=0",
         "disconnect-2 rc=0",
         "done",
     ];
@@ -147,6 +166,18 @@ pub fn run(
     if written.is_none() || written != read {
         bail!("the guest read back {read:?}, wrote {written:?}");
     }
+    let grown = format!("grown {}", target.grown_sectors);
+    if !has(&grown) || sum("read-grown rc=0") != written {
+        bail!(
+            "the guest did not see its namespace grow to {} sectors with its data: {marks:?}",
+            target.grown_sectors
+        );
+    }
+    let before = marks.iter().find_map(|m| m.strip_prefix("sectors ")).unwrap_or("?");
+    println!(
+        "    the guest saw its namespace grow from {before} to {} sectors while connected, data intact",
+        target.grown_sectors
+    );
     println!(
         "    the guest (Linux nvme-tcp) wrote {DATA_MIB} MiB, reconnected and read back the same data (sha256 {}...) in {:.0?}",
         written.context("checked above")?,
