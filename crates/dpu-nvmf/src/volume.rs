@@ -433,11 +433,9 @@ impl FileBackend {
             .truncate(false)
             .open(path)
             .map_err(io_err)?;
-        let len = file.metadata().map_err(io_err)?.len();
-        if len < size {
-            file.set_len(size).map_err(io_err)?;
-        }
-        Ok(Self { path: path.to_owned(), file, direct: open_direct(path), device_block_size: None })
+        let backend = Self { path: path.to_owned(), file, direct: None, device_block_size: None };
+        backend.grow(size)?;
+        Ok(Self { direct: open_direct(path), ..backend })
     }
 
     /// Opens a block device; returns it with its size in bytes.
