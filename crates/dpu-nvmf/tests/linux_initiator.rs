@@ -20,7 +20,8 @@
 //! the host in the backing file itself (`e2fsck -fn`, `debugfs` dump + SHA-256); the
 //! file-backed volume grown while mounted (the host reads the new size after the namespace
 //! attribute notice, `resize2fs` grows ext4 online, a file larger than the old namespace
-//! is written and found in the backing file); namespace
+//! is written and found in the backing file); namespace 2's loop device grown under the
+//! connected host (the target follows the device, the host reads the new size); namespace
 //! hot add and remove seen through asynchronous events, and on the hot-added block device
 //! 4 KiB logical blocks, a pattern written and read back, half of it discarded (Dataset
 //! Management) to zeroes and to a hole in the loop device's file; a 2 s keep-alive timeout drops the
@@ -65,8 +66,10 @@ const NS_BYTES: u64 = 64 << 20;
 const NS_GROWN_BYTES: u64 = 2 * NS_BYTES;
 /// The file the guest writes after growing ext4: larger than the whole namespace was.
 const GROWN_FILE_MIB: u64 = 72;
-/// Size of namespace 2, hot-added on a loop device with 4 KiB sectors.
+/// Size of namespace 2, hot-added on a loop device with 4 KiB sectors, and after its
+/// device grew.
 const NS2_BYTES: u64 = 16 << 20;
+const NS2_GROWN_BYTES: u64 = 2 * NS2_BYTES;
 /// The guest writes [`ns2_pattern`] to namespace 2 from this 4 KiB block on, then
 /// deallocates its first half.
 const NS2_PATTERN_BLOCK: u64 = 256;
@@ -80,6 +83,7 @@ fn init_script(io_port: u16, disc_port: u16, modules: &[String]) -> String {
     let ns2_offset = NS2_PATTERN_BLOCK * 4096;
     let (ns2_half, ns2_half_blocks) = (NS2_PATTERN_BYTES / 2, ns2_blocks / 2);
     let grown_sectors = NS_GROWN_BYTES / 512;
+    let ns2_grown_sectors = NS2_GROWN_BYTES / 512;
     format!(
         r#"{prelude}
 mkdir -p /etc/nvme
@@ -202,6 +206,12 @@ mark ns2-discard rc=$?
 echo 3 > /proc/sys/vm/drop_caches
 dd if=/dev/$NEW of=/tmp/back bs=4096 skip={NS2_PATTERN_BLOCK} count={ns2_half_blocks} 2>/dev/null && head -c {ns2_half} /dev/zero | cmp - /tmp/back
 mark ns2-zeroes rc=$?
+# The loop device under namespace 2 grows (its file, then losetup --set-capacity): the
+# target follows the device and the host reads the new size.
+mark want-ns2-grow
+i=0
+while [ "$(cat /sys/block/$NEW/size)" != {ns2_grown_sectors} ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark ns2-sectors $(cat /sys/block/$NEW/size)
 mark want-ns-remove
 waitdev 2 0 && mark ns-removed
 
@@ -409,6 +419,11 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
                 t.add_namespace(SUBNQN, 2, Arc::new(v), [2; 16], [3; 16]).unwrap();
             }
             "want-ns-remove" => t.remove_namespace(SUBNQN, 2).unwrap(),
+            "want-ns2-grow" => {
+                let f = std::fs::OpenOptions::new().write(true).open(&hot_image).unwrap();
+                f.set_len(NS2_GROWN_BYTES).unwrap();
+                hot_device.refresh_capacity().unwrap();
+            }
             "want-ns1-grow" => {
                 vol.grow(NS_GROWN_BYTES).unwrap();
                 assert_eq!(t.volume_resized(&vol), 1, "namespace 1 is on the volume");
@@ -488,6 +503,13 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         vm.log().join("\n")
     );
     assert!(marks.iter().any(|(m, _)| m.starts_with("ns-added nvme")), "{marks:?}");
+    let ns2_grown = format!("ns2-sectors {}", NS2_GROWN_BYTES / 512);
+    assert!(has(&ns2_grown), "the host did not see namespace 2's device grow: {marks:?}");
+    println!(
+        "linux initiator: namespace 2's loop device grown to {} MiB, seen by the host {:?} after losetup --set-capacity",
+        NS2_GROWN_BYTES >> 20,
+        at(&ns2_grown).zip(at("want-ns2-grow")).map(|(b, a)| b.saturating_sub(a)),
+    );
     let grown = format!("ns1-sectors {}", NS_GROWN_BYTES / 512);
     assert!(has(&grown), "the host did not see namespace 1 grow: {marks:?}");
     println!(
