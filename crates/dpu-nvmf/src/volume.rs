@@ -440,23 +440,31 @@ impl FileBackend {
 
     /// Opens a block device; returns it with its size in bytes.
     pub fn open_block_device(path: &Path) -> Result<(Self, u64), VolumeError> {
-        use std::io::{Seek, SeekFrom};
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let io_err = |source| VolumeError::Io { path: path.to_owned(), source };
-        let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(io_err)?;
+        let file = OpenOptions::new().read(true).write(true).open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
         if !meta.file_type().is_block_device() {
             return Err(io_err(io::Error::new(io::ErrorKind::InvalidInput, "not a block device")));
         }
         let block_size = device_block_size(meta.rdev()).map_err(io_err)?;
-        let size = file.seek(SeekFrom::End(0)).map_err(io_err)?;
         let backend = Self {
             path: path.to_owned(),
             file,
             direct: open_direct(path),
             device_block_size: Some(block_size),
         };
+        let size = backend.seek_end()?;
         Ok((backend, size))
+    }
+
+    /// The file's or device's length, by seeking to its end (for a block device, the
+    /// device's present size). The descriptor's offset is not used otherwise: every
+    /// transfer is positioned (pread/pwrite).
+    fn seek_end(&self) -> Result<u64, VolumeError> {
+        use std::io::{Seek, SeekFrom};
+        let size = (&self.file).seek(SeekFrom::End(0));
+        size.map_err(|source| VolumeError::Io { path: self.path.clone(), source })
     }
 
     /// A block device's logical block size (`None` for a regular file): the smallest
@@ -535,11 +543,7 @@ impl BlockBackend for FileBackend {
     }
 
     fn device_size(&self) -> Option<Result<u64, VolumeError>> {
-        use std::io::{Seek, SeekFrom};
-        self.device_block_size?;
-        // The descriptor's offset is not used: every transfer is positioned (pread/pwrite).
-        let size = (&self.file).seek(SeekFrom::End(0));
-        Some(size.map_err(|source| VolumeError::Io { path: self.path.clone(), source }))
+        self.device_block_size.map(|_| self.seek_end())
     }
 
     fn grow(&self, size: u64) -> Result<(), VolumeError> {

@@ -503,19 +503,21 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         vm.log().join("\n")
     );
     assert!(marks.iter().any(|(m, _)| m.starts_with("ns-added nvme")), "{marks:?}");
-    let ns2_grown = format!("ns2-sectors {}", NS2_GROWN_BYTES / 512);
-    assert!(has(&ns2_grown), "the host did not see namespace 2's device grow: {marks:?}");
+    // How long after asking (`want-nsN-grow`) the host read namespace N's new size.
+    let seen_grown = |n: u8, bytes: u64| {
+        let grown = format!("ns{n}-sectors {}", bytes / 512);
+        assert!(has(&grown), "the host did not see namespace {n} grow: {marks:?}");
+        at(&grown).zip(at(&format!("want-ns{n}-grow"))).map(|(b, a)| b.saturating_sub(a))
+    };
     println!(
         "linux initiator: namespace 2's loop device grown to {} MiB, seen by the host {:?} after losetup --set-capacity",
         NS2_GROWN_BYTES >> 20,
-        at(&ns2_grown).zip(at("want-ns2-grow")).map(|(b, a)| b.saturating_sub(a)),
+        seen_grown(2, NS2_GROWN_BYTES),
     );
-    let grown = format!("ns1-sectors {}", NS_GROWN_BYTES / 512);
-    assert!(has(&grown), "the host did not see namespace 1 grow: {marks:?}");
     println!(
         "linux initiator: namespace 1 grown to {} MiB, seen by the host {:?} after the request; ext4 grown online, a {GROWN_FILE_MIB} MiB file written into it",
         NS_GROWN_BYTES >> 20,
-        at(&grown).zip(at("want-ns1-grow")).map(|(b, a)| b.saturating_sub(a)),
+        seen_grown(1, NS_GROWN_BYTES),
     );
     let ns = t.namespace(SUBNQN, 1).unwrap().stats.snapshot();
     println!(
