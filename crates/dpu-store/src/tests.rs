@@ -120,7 +120,21 @@ async fn survives_reopen() {
         let store = Store::open(dir.path()).unwrap();
         store.collection::<Spec>("things").create("things/a", &spec("kept")).await.unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    // sled releases its file lock when its background flusher, which outlives the last
+    // handle briefly, has stopped: retry a lock refusal for a bounded time (CI saw one).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let store = loop {
+        match Store::open(dir.path()) {
+            Ok(store) => break store,
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("reopening: {e}"),
+        }
+    };
     let got = store.collection::<Spec>("things").get("things/a").unwrap().unwrap();
     assert_eq!(got.spec, spec("kept"));
 }
