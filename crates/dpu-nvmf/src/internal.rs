@@ -206,8 +206,10 @@ impl NvmfInternal {
                 match tokio::task::spawn_blocking(move || open_volume(&s)).await {
                     Ok(Ok(vol)) => {
                         reopened.insert(v.name.clone());
-                        volumes
-                            .insert(v.name.clone(), AppliedVolume { spec, volume: Arc::new(vol) });
+                        let volume = Arc::new(vol);
+                        // Its status follows a growing device even before it is exported.
+                        self.server.follow(&volume);
+                        volumes.insert(v.name.clone(), AppliedVolume { spec, volume });
                         Ok(())
                     }
                     Ok(Err(e)) => Err(e),

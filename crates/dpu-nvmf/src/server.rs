@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::Bytes;
@@ -20,6 +20,7 @@ use crate::queue::{
     COPY_BELOW, Connection, IoOp, IoRequest, QueueConfig, Segment, execute_io, execute_io_into,
 };
 use crate::target::{ListenerSpec, RegistryError, Target};
+use crate::volume::Volume;
 
 /// How often a connection checks timers (keep alive, controller teardown, events).
 pub const TICK: Duration = Duration::from_millis(100);
@@ -86,15 +87,23 @@ pub struct Server {
     max_c2h_data: Arc<AtomicUsize>,
     listeners: Mutex<HashMap<u16, (SocketAddr, JoinHandle<()>)>>,
     discovery: Mutex<Vec<(SocketAddr, JoinHandle<()>)>>,
+    /// Volumes [`follow_devices`] checks besides those of namespaces ([`Server::follow`]).
+    followed: Followed,
     /// [`follow_devices`], stopped with the listeners.
     device_watch: JoinHandle<()>,
 }
 
+/// Volumes held elsewhere (the agent's volumes that no namespace uses yet), forgotten when
+/// their holder drops them.
+type Followed = Arc<Mutex<Vec<Weak<Volume>>>>;
+
 impl Server {
     /// A server with an I/O pool of `io_threads`.
     pub fn new(target: Arc<Target>, io_threads: usize) -> Arc<Self> {
+        let followed = Followed::default();
         Arc::new(Self {
-            device_watch: tokio::spawn(follow_devices(target.clone())),
+            device_watch: tokio::spawn(follow_devices(target.clone(), followed.clone())),
+            followed,
             target,
             pool: IoPool::new(io_threads),
             maxh2cdata: 128 * 1024,
@@ -107,6 +116,15 @@ impl Server {
     /// The target.
     pub fn target(&self) -> &Arc<Target> {
         &self.target
+    }
+
+    /// Has [`follow_devices`] also check `volume` while it is held elsewhere, so a volume's
+    /// size follows its device before a namespace uses it.
+    pub fn follow(&self, volume: &Arc<Volume>) {
+        if let Ok(mut f) = self.followed.lock() {
+            f.retain(|v| v.strong_count() > 0);
+            f.push(Arc::downgrade(volume));
+        }
     }
 
     /// Splits read data of connections accepted from now on into C2HData PDUs of at
@@ -227,13 +245,21 @@ pub const DEVICE_CHECK: Duration = Duration::from_secs(1);
 
 /// Every [`DEVICE_CHECK`], grows each block device volume whose device grew (one `lseek`
 /// each, on a blocking thread) and tells the hosts of its namespaces, as the new size of an
-/// LVM volume or a resized virtual disk reaches them without an operator's step.
-async fn follow_devices(target: Arc<Target>) {
+/// LVM volume or a resized virtual disk reaches them without an operator's step. Checks the
+/// volumes of namespaces and the [`Server::follow`]ed ones.
+async fn follow_devices(target: Arc<Target>, followed: Followed) {
     let mut tick = tokio::time::interval(DEVICE_CHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let volumes = target.volumes();
+        let mut volumes = target.volumes();
+        if let Ok(f) = followed.lock() {
+            for v in f.iter().filter_map(Weak::upgrade) {
+                if !volumes.iter().any(|known| Arc::ptr_eq(known, &v)) {
+                    volumes.push(v);
+                }
+            }
+        }
         let checked = tokio::task::spawn_blocking(move || {
             volumes.into_iter().map(|v| (v.follow_device(), v)).collect::<Vec<_>>()
         });
@@ -243,6 +269,8 @@ async fn follow_devices(target: Arc<Target>) {
                 Ok(false) => {}
                 Ok(true) => {
                     let namespaces = target.volume_resized(&volume);
+                    // The volume's size in the agent's stored status is now stale.
+                    dpu_runtime::control::status_changed();
                     info!(
                         volume = volume.name(),
                         blocks = volume.blocks(),

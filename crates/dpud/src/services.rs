@@ -84,6 +84,7 @@ impl ServiceHandle {
     ) {
         let mut control = ServiceControlClient::new(self.channel.clone());
         let mut synced_instance: Option<String> = None;
+        let mut synced_epoch = 0;
         loop {
             let probe = tokio::time::timeout(
                 PROBE_TIMEOUT,
@@ -104,10 +105,14 @@ impl ServiceHandle {
                             s.version = info.version.clone();
                         });
                     }
-                    if new_instance || self.dirty.swap(false, Ordering::SeqCst) {
+                    // A new epoch: the service changed statuses on its own since the last
+                    // sync; syncing again (idempotent) brings them into the store.
+                    let stale = info.status_epoch != synced_epoch;
+                    if new_instance || stale || self.dirty.swap(false, Ordering::SeqCst) {
                         match reconciler.sync(self.channel.clone()).await {
                             Ok(()) => {
                                 synced_instance = Some(info.instance_id);
+                                synced_epoch = info.status_epoch;
                                 self.update(|s| {
                                     s.serving = true;
                                     s.last_sync = Some(SystemTime::now());

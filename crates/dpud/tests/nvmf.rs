@@ -660,6 +660,19 @@ async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
     let table = ok(&dpuctl(&env, Who::Host, &["list", "volumes"]));
     let row = table.lines().find(|l| l.starts_with("volumes/native")).unwrap_or_default();
     assert!(row.split_whitespace().any(|c| c == "4096"), "{table}");
+
+    // The device grows under the service (`lvextend`, say): the stored status follows
+    // without any API call, through the service's status epoch and the agent's re-sync.
+    std::fs::OpenOptions::new().write(true).open(&image).unwrap().set_len(24 << 20).unwrap();
+    device.refresh_capacity().unwrap();
+    let grown = std::time::Instant::now();
+    wait_for("the agent's status of the grown device", async || {
+        let v = op.nvmf().get_volume(GetVolumeRequest { name: "volumes/native".into() }).await;
+        let status = v.unwrap().into_inner().status.unwrap_or_default();
+        (status.size_bytes, status.block_count) == (24 << 20, 6144)
+    })
+    .await;
+    eprintln!("the agent's status showed the grown device after {:?}", grown.elapsed());
     drop(env);
     device.detach().unwrap();
 }

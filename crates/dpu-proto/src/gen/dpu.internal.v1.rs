@@ -13,6 +13,11 @@ pub struct ServiceInfo {
     pub instance_id: ::prost::alloc::string::String,
     #[prost(uint32, tag = "4")]
     pub pid: u32,
+    /// Rises whenever the service changed an object's reported status on its own (a
+    /// block device volume grew, say): a value other than the one the agent saw at its
+    /// last sync means that sync's statuses are stale, so the agent syncs again.
+    #[prost(uint64, tag = "5")]
+    pub status_epoch: u64,
 }
 /// Generated client implementations.
 pub mod service_control_client {

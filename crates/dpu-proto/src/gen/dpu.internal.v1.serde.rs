@@ -89,6 +89,9 @@ impl serde::Serialize for ServiceInfo {
         if self.pid != 0 {
             len += 1;
         }
+        if self.status_epoch != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.internal.v1.ServiceInfo", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -101,6 +104,11 @@ impl serde::Serialize for ServiceInfo {
         }
         if self.pid != 0 {
             struct_ser.serialize_field("pid", &self.pid)?;
+        }
+        if self.status_epoch != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("statusEpoch", ToString::to_string(&self.status_epoch).as_str())?;
         }
         struct_ser.end()
     }
@@ -117,6 +125,8 @@ impl<'de> serde::Deserialize<'de> for ServiceInfo {
             "instance_id",
             "instanceId",
             "pid",
+            "status_epoch",
+            "statusEpoch",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -125,6 +135,7 @@ impl<'de> serde::Deserialize<'de> for ServiceInfo {
             Version,
             InstanceId,
             Pid,
+            StatusEpoch,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -150,6 +161,7 @@ impl<'de> serde::Deserialize<'de> for ServiceInfo {
                             "version" => Ok(GeneratedField::Version),
                             "instanceId" | "instance_id" => Ok(GeneratedField::InstanceId),
                             "pid" => Ok(GeneratedField::Pid),
+                            "statusEpoch" | "status_epoch" => Ok(GeneratedField::StatusEpoch),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -173,6 +185,7 @@ impl<'de> serde::Deserialize<'de> for ServiceInfo {
                 let mut version__ = None;
                 let mut instance_id__ = None;
                 let mut pid__ = None;
+                let mut status_epoch__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -201,6 +214,14 @@ impl<'de> serde::Deserialize<'de> for ServiceInfo {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::StatusEpoch => {
+                            if status_epoch__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("statusEpoch"));
+                            }
+                            status_epoch__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(ServiceInfo {
@@ -208,6 +229,7 @@ impl<'de> serde::Deserialize<'de> for ServiceInfo {
                     version: version__.unwrap_or_default(),
                     instance_id: instance_id__.unwrap_or_default(),
                     pid: pid__.unwrap_or_default(),
+                    status_epoch: status_epoch__.unwrap_or_default(),
                 })
             }
         }
