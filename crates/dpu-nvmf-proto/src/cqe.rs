@@ -224,6 +224,12 @@ impl Status {
     // --- Path related status (SCT 3h).
     /// 00h Internal Path Error.
     pub const INTERNAL_PATH_ERROR: Status = Status::new(sct::PATH, 0x00);
+    /// 01h Asymmetric Access Persistent Loss.
+    pub const ANA_PERSISTENT_LOSS: Status = Status::new(sct::PATH, 0x01);
+    /// 02h Asymmetric Access Inaccessible.
+    pub const ANA_INACCESSIBLE: Status = Status::new(sct::PATH, 0x02);
+    /// 03h Asymmetric Access Transition.
+    pub const ANA_TRANSITION: Status = Status::new(sct::PATH, 0x03);
 }
 
 impl fmt::Debug for Status {

@@ -3,7 +3,7 @@
 
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 
-use crate::target::{DiscoveryEntry, Namespace, SubsystemSpec};
+use crate::target::{ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, MAX_NSID, Namespace, SubsystemSpec};
 
 /// Size of every Identify data structure.
 pub const IDENTIFY_LEN: usize = 4096;
@@ -26,6 +26,9 @@ pub const MAX_IO_QUEUES: u16 = 32;
 /// Version reported in VS: NVMe 1.3 (namespace identification descriptors, no I/O
 /// command set model the host would have to probe).
 pub const VERSION: u32 = 0x0001_0300;
+/// ANA Transition Time in seconds (Identify ANATT): the longest a group stays in the
+/// change state; a Linux host resets the controller after twice this.
+pub const ANATT: u8 = 10;
 /// Firmware revision reported (Identify FR, firmware slot log).
 pub const FIRMWARE: &[u8; 8] = b"dpu 0.1 ";
 
@@ -75,13 +78,15 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     put_str(&mut b, 24, 40, model, b' '); // MN
     b[64..72].copy_from_slice(FIRMWARE); // FR
     b[72] = 6; // RAB
-    // CMIC bit 1: the subsystem may have two or more controllers.
-    b[76] = if discovery { 0 } else { 0b10 };
+    // CMIC bit 1: the subsystem may have two or more controllers; bit 3: Asymmetric
+    // Namespace Access reporting (§8.1.3).
+    b[76] = if discovery { 0 } else { 0b1010 };
     b[77] = MDTS;
     put16(&mut b, 78, id.cntlid);
     put32(&mut b, 80, VERSION);
-    // OAES bit 8: Namespace Attribute Notices; bit 31: Discovery Log Page Change.
-    put32(&mut b, 92, if discovery { 1 << 31 } else { 1 << 8 });
+    // OAES bit 8: Namespace Attribute Notices; bit 11: ANA Change Notices; bit 31:
+    // Discovery Log Page Change.
+    put32(&mut b, 92, if discovery { 1 << 31 } else { (1 << 8) | (1 << 11) });
     // CNTRLTYPE: 1 I/O controller, 2 discovery controller.
     b[111] = if discovery { 2 } else { 1 };
     b[258] = 3; // ACL: 4 concurrent Abort commands (0's based)
@@ -90,11 +95,22 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     b[261] = 0b100; // LPA bit 2: extended data for Get Log Page (offsets)
     b[262] = 0; // ELPE: 1 error log entry (0's based)
     put16(&mut b, 320, KAS);
+    if !discovery {
+        b[342] = ANATT;
+        // ANACAP: reports the optimized, non-optimized, inaccessible, persistent loss and
+        // change states (bits 0-4); a namespace's group may change while it is attached
+        // (bit 6 clear).
+        b[343] = 0b1_1111;
+        put32(&mut b, 344, ANA_GROUP_MAX); // ANAGRPMAX
+        put32(&mut b, 348, ANA_GROUP_MAX); // NANAGRPID
+    }
     b[512] = 0x66; // SQES: 64-byte entries
     b[513] = 0x44; // CQES: 16-byte entries
     put16(&mut b, 514, MQES + 1); // MAXCMD
     if !discovery {
-        put32(&mut b, 516, crate::target::MAX_NSID); // NN
+        put32(&mut b, 516, MAX_NSID); // NN
+        // MNAN: a host sizes its ANA log buffer by it (and Linux refuses ANA without it).
+        put32(&mut b, 540, MAX_NSID);
         // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3).
         put16(&mut b, 520, 0b1101);
         b[525] = 1; // VWC bit 0: volatile write cache present (Flush honoured)
@@ -126,6 +142,7 @@ pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
     b[30] = 1; // NMIC bit 0: may be attached to two or more controllers
     // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3).
     b[33] = 0b1001;
+    put32(&mut b, 92, ns.ana_group.load(std::sync::atomic::Ordering::Relaxed)); // ANAGRPID
     b[104..120].copy_from_slice(&ns.nguid); // NGUID
     // LBAF0: MS 0, LBADS, RP 0 (best).
     let lbads = ns.volume.block_size().trailing_zeros();
@@ -170,6 +187,8 @@ pub mod log_id {
     pub const CHANGED_NS: u8 = 0x04;
     /// Commands Supported and Effects.
     pub const CMD_EFFECTS: u8 = 0x05;
+    /// Asymmetric Namespace Access.
+    pub const ANA: u8 = 0x0C;
     /// Discovery.
     pub const DISCOVERY: u8 = 0x70;
 }
@@ -206,6 +225,29 @@ pub fn changed_ns_log(nsids: &[u32], overflow: bool) -> Vec<u8> {
     } else {
         for (i, n) in nsids.iter().take(1024).enumerate() {
             put32(&mut b, i * 4, *n);
+        }
+    }
+    b
+}
+
+/// Asymmetric Namespace Access log page (§5.16.1.12): a 16-byte header (Change Count,
+/// number of group descriptors), then per group a 32-byte descriptor (ANAGRPID, number
+/// of NSIDs, Change Count, ANA state) followed by its NSIDs, unless `groups_only` (LSP
+/// bit 0, RGO), which leaves the NSIDs out and reports zero of them.
+pub fn ana_log(chgcnt: u64, groups: &[AnaGroup], groups_only: bool) -> Vec<u8> {
+    let mut b = vec![0u8; 16];
+    put64(&mut b, 0, chgcnt);
+    put16(&mut b, 8, groups.len() as u16);
+    for g in groups {
+        let at = b.len();
+        b.resize(at + 32, 0);
+        put32(&mut b, at, g.id);
+        let nsids: &[u32] = if groups_only { &[] } else { &g.nsids };
+        put32(&mut b, at + 4, nsids.len() as u32);
+        put64(&mut b, at + 8, chgcnt);
+        b[at + 16] = g.state as u8;
+        for nsid in nsids {
+            b.extend_from_slice(&nsid.to_le_bytes());
         }
     }
     b

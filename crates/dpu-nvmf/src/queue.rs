@@ -44,7 +44,7 @@ use tracing::{debug, info, warn};
 use crate::cid_map::CidTable;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::stats::{QueueInfo, QueueRegistration};
-use crate::target::{ConnectRefusal, Controller, Namespace, Target};
+use crate::target::{AnaState, ConnectRefusal, Controller, Namespace, Target};
 use crate::volume::Volume;
 
 /// How long a connection may take from accept to a successful Connect.
@@ -69,6 +69,9 @@ pub struct QueueConfig {
     pub peer_addr: Option<SocketAddr>,
     /// A discovery-only listener's connection: Connect to the discovery subsystem only.
     pub discovery_only: bool,
+    /// The listener's port ID, whose ANA states this connection's I/O follows (`None`:
+    /// every group optimized).
+    pub port_id: Option<u16>,
     /// Largest C2HData PDU sent; longer read data leaves in several PDUs. The default,
     /// the largest transfer, sends every read in one PDU (as Linux's nvmet does), which
     /// a host takes without gathering the pieces.
@@ -84,6 +87,7 @@ impl Default for QueueConfig {
             local_addr: None,
             peer_addr: None,
             discovery_only: false,
+            port_id: None,
             max_c2h_data: identify::MAX_TRANSFER as usize,
         }
     }
@@ -366,8 +370,15 @@ fn ok(cid: u16) -> Cqe {
     Cqe::new(cid, Status::SUCCESS)
 }
 
+/// A failed completion. Do Not Retry is set except for path related statuses (SCT 3h),
+/// which a host retries on another path (NVMe Base 2.0 §8.1.3: an ANA Inaccessible
+/// command may succeed through another controller).
 fn fail(cid: u16, s: Status) -> Cqe {
-    Cqe::new(cid, s.with_dnr())
+    if s.sct() == dpu_nvmf_proto::cqe::sct::PATH {
+        Cqe::new(cid, s)
+    } else {
+        Cqe::new(cid, s.with_dnr())
+    }
 }
 
 impl Connection {
@@ -1086,8 +1097,14 @@ impl Connection {
                 self.target.connect_refused(Some(&d.subnqn));
                 return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
             }
-            let ctrl = match self.target.create_controller(&d.subnqn, &d.hostnqn, d.hostid, c.kato)
-            {
+            let created = self.target.create_controller(
+                &d.subnqn,
+                &d.hostnqn,
+                d.hostid,
+                c.kato,
+                self.cfg.port_id,
+            );
+            let ctrl = match created {
                 Ok(ctrl) => ctrl,
                 Err(r) => {
                     self.target.connect_refused(Some(&d.subnqn));
@@ -1276,6 +1293,16 @@ impl Connection {
                 identify::smart_log(io.reads, io.writes, io.read_bytes, io.write_bytes)
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
+            (log_id::ANA, false) => {
+                // LSP (CDW10 bits 11:8) bit 0: Return Groups Only.
+                let groups_only = sqe.cdw10() & (1 << 8) != 0;
+                let (chgcnt, groups) = self.target.ana_groups(&ctrl.subnqn, ctrl.port_id);
+                if !rae {
+                    // §5.16.1.12: reading the log re-arms the ANA change notice.
+                    ctrl.state().ana_event_masked = false;
+                }
+                identify::ana_log(chgcnt, &groups, groups_only)
+            }
             (log_id::CHANGED_NS, false) => {
                 let mut st = ctrl.state();
                 let list: Vec<u32> = st.changed_ns.iter().copied().collect();
@@ -1357,22 +1384,42 @@ impl Connection {
             }
             return;
         }
-        let fire = {
+        let cntlid = b.ctrl.cntlid;
+        let (ns_event, ana_event) = {
             let mut st = b.ctrl.state();
             // AEC bit 8: Namespace Attribute Notices enabled.
-            let fire = st.ns_event_pending && !st.ns_event_masked && st.aec & (1 << 8) != 0;
-            if fire {
+            let ns = st.ns_event_pending && !st.ns_event_masked && st.aec & (1 << 8) != 0;
+            if ns {
                 st.ns_event_pending = false;
                 st.ns_event_masked = true;
             }
-            fire
+            // AEC bit 11: ANA Change Notices enabled; one AER is left for it only when
+            // there are two or the namespace notice does not take the one.
+            let ana = st.ana_event_pending
+                && !st.ana_event_masked
+                && st.aec & (1 << 11) != 0
+                && self.aers.len() > usize::from(ns);
+            if ana {
+                st.ana_event_pending = false;
+                st.ana_event_masked = true;
+            }
+            (ns, ana)
         };
-        if fire {
+        if ns_event {
             let cid = self.aers.remove(0);
             // §5.2: type 010b Notice, info 00h Namespace Attribute Changed, log page 04h.
             let mut cqe = ok(cid);
             cqe.dw0 = 0b010 | (u32::from(log_id::CHANGED_NS) << 16);
-            info!(cntlid = b.ctrl.cntlid, "asynchronous event: namespace attribute changed");
+            info!(cntlid, "asynchronous event: namespace attribute changed");
+            self.send_cqe(cqe);
+        }
+        if ana_event {
+            let cid = self.aers.remove(0);
+            // §5.2: type 010b Notice, info 03h Asymmetric Namespace Access Change, log
+            // page 0Ch.
+            let mut cqe = ok(cid);
+            cqe.dw0 = 0b010 | (0x03 << 8) | (u32::from(log_id::ANA) << 16);
+            info!(cntlid, "asynchronous event: ANA change");
             self.send_cqe(cqe);
         }
     }
@@ -1390,10 +1437,18 @@ impl Connection {
         } else if let Some(ns) = self.ns_cache.namespaces.iter().find(|ns| ns.nsid == nsid) {
             return Ok(ns.clone());
         }
-        let ns = self
+        let (ns, ana) = self
             .target
-            .namespace(&b.ctrl.subnqn, nsid)
+            .namespace_through(&b.ctrl.subnqn, nsid, self.cfg.port_id)
             .ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)?;
+        // Only namespaces that serve I/O through this listener are cached: an ANA state
+        // change moves the epoch.
+        match ana {
+            AnaState::Optimized | AnaState::NonOptimized => {}
+            AnaState::Inaccessible => return Err(Status::ANA_INACCESSIBLE),
+            AnaState::PersistentLoss => return Err(Status::ANA_PERSISTENT_LOSS),
+            AnaState::Change => return Err(Status::ANA_TRANSITION),
+        }
         if self.ns_cache.namespaces.len() >= NS_CACHE_LEN {
             self.ns_cache.namespaces.clear();
         }

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use dpu_nvmf_proto::{
 };
 
 use super::*;
-use crate::target::{ListenerSpec, SubsystemSpec};
+use crate::target::{ListenerSpec, RegistryError, SubsystemSpec};
 
 const SUB: &str = "nqn.2024-01.io.example:sub1";
 const HOST: &str = "nqn.2014-08.org.example:host1";
@@ -247,9 +247,9 @@ fn admin_connect_enable_identify() {
     assert_eq!(u16::from_le_bytes([id[320], id[321]]), crate::identify::KAS);
     assert_eq!(u32::from_le_bytes(id[1792..1796].try_into().unwrap()), (64 + 8192) / 16);
     let le32 = |at: usize| u32::from_le_bytes(id[at..at + 4].try_into().unwrap());
-    assert_eq!(id[76], 0b10, "CMIC: more than one controller");
+    assert_eq!(id[76], 0b1010, "CMIC: more than one controller, ANA reporting");
     assert_eq!(id[77], crate::identify::MDTS);
-    assert_eq!(le32(92), 1 << 8, "OAES: namespace attribute notices");
+    assert_eq!(le32(92), (1 << 8) | (1 << 11), "OAES: namespace attribute and ANA notices");
     assert_eq!(id[111], 1, "CNTRLTYPE: I/O controller");
     assert_eq!(u16::from_le_bytes([id[514], id[515]]), crate::identify::MQES + 1, "MAXCMD");
     assert_eq!(u16::from_le_bytes([id[520], id[521]]), 0b1101, "ONCS: Compare, DSM, Write Zeroes");
@@ -1452,4 +1452,159 @@ fn changed_namespace_list_holds_1024_changes_and_overflows_past_them() {
     let (_, log) = h.run(log_page(4, 4096), &[]);
     assert_eq!(&log[..4], &[0xFF; 4]);
     assert!(log[4..].iter().all(|&b| b == 0));
+}
+
+/// A controller (admin queue and I/O queue 1) connected through listener `port_id`, with
+/// ANA change notices (AEC bit 11) enabled and one Asynchronous Event Request waiting.
+fn ana_host(t: &Arc<Target>, port_id: u16) -> (H, H, u16) {
+    let cfg = || QueueConfig { port_id: Some(port_id), ..QueueConfig::default() };
+    let mut admin = H::with_config(t, cfg(), false, false);
+    let c = admin.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
+    admin.enable();
+    let mut io = H::with_config(t, cfg(), false, false);
+    assert!(io.connect(SUB, 1, c.dw0 as u16, 0, 0).status.is_success());
+    let mut aec = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    aec.cdw[0] = 0x0B;
+    aec.cdw[1] = 1 << 11;
+    assert!(admin.run(aec, &[]).0.status.is_success());
+    let (aer, answered) = admin.send_aer();
+    assert!(answered.is_empty(), "the request waits for an event");
+    (admin, io, aer)
+}
+
+impl H {
+    /// Sends an Asynchronous Event Request; returns its CID and what the connection
+    /// answered at once (nothing unless an event was pending).
+    fn send_aer(&mut self) -> (u16, Vec<Pdu>) {
+        self.cid += 1;
+        let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0);
+        aer.cid = self.cid;
+        self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
+        (self.cid, self.pdus())
+    }
+
+    /// The events the connection sends on its next tick.
+    fn events(&mut self) -> Vec<Pdu> {
+        self.conn.tick(self.now);
+        self.pdus()
+    }
+
+    /// The ANA log page (`groups_only`: LSP bit 0, RGO); reading it re-arms the notice.
+    fn ana_log(&mut self, groups_only: bool) -> Vec<u8> {
+        let mut sqe = log_page(0x0C, 4096);
+        sqe.cdw[0] |= u32::from(groups_only) << 8;
+        let (c, data) = self.run(sqe, &[]);
+        assert!(c.status.is_success(), "{c:?}");
+        data
+    }
+}
+
+/// The groups of an ANA log page: (ANAGRPID, state, NSIDs), after checking the header's
+/// group count and Change Count against each descriptor's.
+fn ana_groups(log: &[u8]) -> Vec<(u32, u8, Vec<u32>)> {
+    let u32_at = |at: usize| u32::from_le_bytes(log[at..at + 4].try_into().unwrap());
+    let chgcnt = &log[0..8];
+    let count = u16::from_le_bytes([log[8], log[9]]);
+    let mut at = 16;
+    let mut groups = Vec::new();
+    for _ in 0..count {
+        let (id, n) = (u32_at(at), u32_at(at + 4) as usize);
+        assert_eq!(&log[at + 8..at + 16], chgcnt, "the group's change count");
+        let nsids = (0..n).map(|i| u32_at(at + 32 + 4 * i)).collect();
+        groups.push((id, log[at + 16], nsids));
+        at += 32 + 4 * n;
+    }
+    assert!(log[at..].iter().all(|&b| b == 0), "nothing past the last group");
+    groups
+}
+
+/// Asymmetric Namespace Access (NVMe Base 2.0 §8.1.3, §5.16.1.12): Identify reports it,
+/// each listener shows its own states, a change is announced (AEN 0Ch) to the controllers
+/// of that listener only, I/O through an inaccessible path fails with a path status a
+/// host retries elsewhere (no DNR), and a namespace can move between groups.
+#[test]
+fn ana_states_follow_the_listener_and_are_announced() {
+    let t = target();
+    let second = ListenerSpec {
+        port_id: 2,
+        addr: "127.0.0.1:4421".parse().unwrap(),
+        ..ListenerSpec::loopback_for_tests()
+    };
+    t.add_listener(second).unwrap();
+    let (mut a, mut a_io, a_aer) = ana_host(&t, 1);
+    let (mut b, mut b_io, b_aer) = ana_host(&t, 2);
+    let read = |h: &mut H| h.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status;
+
+    let (_, ctrl) = a.run(identify(1, 0), &[]);
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    assert_eq!(ctrl[76] & 0b1010, 0b1010, "CMIC: several controllers, ANA reporting");
+    assert_ne!(u32_at(&ctrl, 92) & (1 << 11), 0, "OAES: ANA change notices");
+    assert_eq!((ctrl[342], ctrl[343]), (identify::ANATT, 0x1F), "ANATT, ANACAP");
+    assert_eq!((u32_at(&ctrl, 344), u32_at(&ctrl, 348)), (128, 128), "ANAGRPMAX, NANAGRPID");
+    assert_eq!(u32_at(&ctrl, 540), crate::target::MAX_NSID, "MNAN");
+    assert_eq!(u32_at(&a.run(identify(0, 1), &[]).1, 92), 1, "ANAGRPID");
+    assert_eq!(ana_groups(&a.ana_log(false)), [(1, 1, vec![1])]);
+
+    // Listener 2 turns group 1 inaccessible: its controller alone is told.
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Inaccessible)])).unwrap();
+    assert!(a.events().is_empty(), "listener 1 did not change");
+    let p = b.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (b_aer, 0x000C_0302), "Notice, ANA change, log page 0Ch");
+    let log = b.ana_log(false);
+    assert_eq!(log[0], 1, "the change count moved");
+    assert_eq!(ana_groups(&log), [(1, 3, vec![1])]);
+    assert_eq!(ana_groups(&b.ana_log(true)), [(1, 3, vec![])], "RGO: groups only");
+    assert_eq!(ana_groups(&a.ana_log(false)), [(1, 1, vec![1])]);
+    assert_eq!(read(&mut b_io), Status::ANA_INACCESSIBLE, "a path error, no DNR");
+    assert!(read(&mut a_io).is_success());
+    for (state, status) in [
+        (AnaState::PersistentLoss, Status::ANA_PERSISTENT_LOSS),
+        (AnaState::Change, Status::ANA_TRANSITION),
+    ] {
+        t.set_ana_states(2, &BTreeMap::from([(1, state)])).unwrap();
+        assert_eq!(read(&mut b_io), status, "{state:?}");
+    }
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::NonOptimized)])).unwrap();
+    assert!(read(&mut b_io).is_success(), "non-optimized serves");
+    // The log was read after the first notice, so the next request takes the changes
+    // since; then the notice is masked until the log is read again (RAE clear).
+    let (aer, p) = b.send_aer();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("the changes since: {p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x000C_0302));
+    let (aer, p) = b.send_aer();
+    assert!(p.is_empty(), "{p:?}");
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Change)])).unwrap();
+    assert!(b.events().is_empty(), "masked until the log is read");
+    let mut rae = log_page(0x0C, 4096);
+    rae.cdw[0] |= 1 << 15;
+    assert!(b.run(rae, &[]).0.status.is_success());
+    assert!(b.events().is_empty(), "a read with RAE set leaves it masked");
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::NonOptimized)])).unwrap();
+    assert_eq!(ana_groups(&b.ana_log(false)), [(1, 2, vec![1])]);
+    let p = b.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("re-armed by the read: {p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x000C_0302), "the change since was told");
+
+    // Namespace 1 moves to group 5, optimized through both listeners: both are told.
+    t.set_ana_group(SUB, 1, 5).unwrap();
+    let p = a.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (a_aer, 0x000C_0302));
+    assert_eq!(ana_groups(&b.ana_log(false)), [(1, 2, vec![]), (5, 1, vec![1])]);
+    assert_eq!(u32_at(&b.run(identify(0, 1), &[]).1, 92), 5, "ANAGRPID");
+    assert!(read(&mut b_io).is_success());
+
+    // Bad input changes nothing.
+    let bad = BTreeMap::from([(0, AnaState::Inaccessible)]);
+    assert_eq!(t.set_ana_states(1, &bad), Err(RegistryError::BadAnaGroup(0)));
+    let unknown = BTreeMap::from([(5, AnaState::Inaccessible)]);
+    assert_eq!(t.set_ana_states(9, &unknown), Err(RegistryError::NoListener("9".into())));
+    assert_eq!(t.set_ana_group(SUB, 1, 129), Err(RegistryError::BadAnaGroup(129)));
+    assert!(read(&mut a_io).is_success() && read(&mut b_io).is_success());
+    // A removed listener forgets its states.
+    t.set_ana_states(2, &unknown).unwrap();
+    t.remove_listener(2).unwrap();
+    assert_eq!(t.ana_state(Some(2), 5), AnaState::Optimized);
 }

@@ -149,6 +149,7 @@ impl Server {
             maxh2cdata: self.maxh2cdata,
             allow_hdgst: spec.allow_hdgst,
             allow_ddgst: spec.allow_ddgst,
+            port_id: Some(spec.port_id),
             ..QueueConfig::default()
         };
         let task = tokio::spawn(accept_loop(

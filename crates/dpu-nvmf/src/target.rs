@@ -8,11 +8,14 @@
 //! Attribute Changed asynchronous event for every controller of the subsystem
 //! (NVMe Base 2.0 §5.2 "Asynchronous Event Request", §5.16.1.5 "Changed Namespace
 //! List"); a subsystem, host or listener change bumps the discovery log generation
-//! counter (NVMe Base 2.0 §5.16.1.23 "Discovery Log Page", GENCTR).
+//! counter (NVMe Base 2.0 §5.16.1.23 "Discovery Log Page", GENCTR); an ANA state of a
+//! listener or a namespace's ANA group changing queues an Asymmetric Namespace Access
+//! Change event for the controllers concerned (§8.1.3 "Asymmetric Namespace Access
+//! Reporting", §5.16.1.12 "Asymmetric Namespace Access").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
@@ -29,6 +32,36 @@ pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
 pub const MAX_CNTLID: u16 = 0xFFEF;
 /// Most entries of the Changed Namespace List before it reports overflow.
 pub const CHANGED_NS_LIST_MAX: usize = 1024;
+/// Largest ANA group ID (Identify Controller ANAGRPMAX and NANAGRPID): groups 1..=128, as
+/// Linux's nvmet has.
+pub const ANA_GROUP_MAX: u32 = 128;
+/// The ANA group of a namespace nobody put in another.
+pub const DEFAULT_ANA_GROUP: u32 = 1;
+
+/// The state of an ANA group as seen through one listener (NVMe Base 2.0 §8.1.3.1-5; the
+/// values are the ANA log page's). A listener shows every group it was not told about as
+/// optimized.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AnaState {
+    /// Optimized: the preferred path.
+    #[default]
+    Optimized = 0x01,
+    /// Non-optimized: serves I/O; a host prefers an optimized path.
+    NonOptimized = 0x02,
+    /// Inaccessible: I/O fails with ANA Inaccessible (hosts retry on another path).
+    Inaccessible = 0x03,
+    /// Persistent loss: I/O fails with ANA Persistent Loss.
+    PersistentLoss = 0x04,
+    /// Change: in transition; I/O fails with ANA Transition.
+    Change = 0x0F,
+}
+
+impl AnaState {
+    /// Whether a namespace in this state serves I/O commands through the listener.
+    pub fn serves_io(self) -> bool {
+        matches!(self, Self::Optimized | Self::NonOptimized)
+    }
+}
 
 /// Errors of registry changes (operator input). A failed change changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +111,9 @@ pub enum RegistryError {
     /// No such listener.
     #[error("listener {0} not found")]
     NoListener(String),
+    /// An ANA group ID out of 1..=ANA_GROUP_MAX.
+    #[error("ANA group {0} out of range 1..={ANA_GROUP_MAX}")]
+    BadAnaGroup(u32),
 }
 
 /// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names").
@@ -178,6 +214,8 @@ pub struct Namespace {
     pub nguid: [u8; 16],
     /// Namespace UUID.
     pub uuid: [u8; 16],
+    /// ANA group (Identify Namespace ANAGRPID); see [`Target::set_ana_group`].
+    pub ana_group: AtomicU32,
     /// Counters.
     pub stats: NamespaceStats,
 }
@@ -216,6 +254,10 @@ pub struct ControllerState {
     pub ns_event_pending: bool,
     /// A namespace attribute notice was reported and the log not read yet (masks more).
     pub ns_event_masked: bool,
+    /// An ANA change notice waits for an outstanding AER.
+    pub ana_event_pending: bool,
+    /// An ANA change notice was reported and the ANA log not read yet (masks more).
+    pub ana_event_masked: bool,
     /// The controller was torn down (admin queue closed, KATO, subsystem removed):
     /// its I/O queues must close.
     pub dead: bool,
@@ -235,6 +277,9 @@ pub struct Controller {
     pub hostid: [u8; 16],
     /// Whether this is a discovery controller.
     pub discovery: bool,
+    /// The listener (port ID) its admin queue connected through, whose ANA states it
+    /// reports; `None` outside a listener (tests driving a connection directly).
+    pub port_id: Option<u16>,
     /// Where its queues register their counters: its subsystem's (a discovery
     /// controller's are its own and reported nowhere).
     pub stats: Arc<SubsystemStats>,
@@ -267,6 +312,10 @@ struct Subsystem {
 struct Registry {
     subsystems: BTreeMap<String, Subsystem>,
     listeners: BTreeMap<u16, ListenerSpec>,
+    /// ANA states other than optimized, by listener port ID and group.
+    ana: BTreeMap<u16, BTreeMap<u32, AnaState>>,
+    /// ANA log page Change Count: moves with every ANA state or group change.
+    ana_chgcnt: u64,
     genctr: u64,
     next_discovery_cntlid: u16,
 }
@@ -423,7 +472,8 @@ impl Target {
         self.lock().subsystems.values().map(|s| s.spec.clone()).collect()
     }
 
-    /// Adds a namespace and notifies the subsystem's controllers (AEN).
+    /// Adds a namespace in the default ANA group and notifies the subsystem's
+    /// controllers (AEN).
     pub fn add_namespace(
         &self,
         nqn: &str,
@@ -432,9 +482,24 @@ impl Target {
         nguid: [u8; 16],
         uuid: [u8; 16],
     ) -> Result<(), RegistryError> {
+        self.add_namespace_in_group(nqn, nsid, volume, nguid, uuid, DEFAULT_ANA_GROUP)
+    }
+
+    /// Adds a namespace in ANA group `ana_group` and notifies the subsystem's
+    /// controllers (AEN).
+    pub fn add_namespace_in_group(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        volume: Arc<Volume>,
+        nguid: [u8; 16],
+        uuid: [u8; 16],
+        ana_group: u32,
+    ) -> Result<(), RegistryError> {
         if nsid == 0 || nsid > MAX_NSID {
             return Err(RegistryError::BadNsid(nsid));
         }
+        check_ana_group(ana_group)?;
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         if s.namespaces.contains_key(&nsid) {
@@ -442,7 +507,14 @@ impl Target {
         }
         s.namespaces.insert(
             nsid,
-            Arc::new(Namespace { nsid, volume, nguid, uuid, stats: NamespaceStats::default() }),
+            Arc::new(Namespace {
+                nsid,
+                volume,
+                nguid,
+                uuid,
+                ana_group: AtomicU32::new(ana_group),
+                stats: NamespaceStats::default(),
+            }),
         );
         notify_ns_change(s, nsid);
         self.ns_epoch.fetch_add(1, Ordering::Release);
@@ -492,6 +564,90 @@ impl Target {
         count
     }
 
+    /// Moves a namespace to ANA group `group`; the subsystem's controllers get an ANA
+    /// change notice (their hosts re-read the ANA log, which lists the NSID under its new
+    /// group).
+    pub fn set_ana_group(&self, nqn: &str, nsid: u32, group: u32) -> Result<(), RegistryError> {
+        check_ana_group(group)?;
+        let mut r = self.lock();
+        let s = r.subsystems.get(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        let ns = s
+            .namespaces
+            .get(&nsid)
+            .ok_or_else(|| RegistryError::NoNamespace { nqn: nqn.into(), nsid })?;
+        if ns.ana_group.swap(group, Ordering::Relaxed) == group {
+            return Ok(());
+        }
+        for c in s.controllers.values() {
+            c.state().ana_event_pending = true;
+        }
+        r.ana_chgcnt += 1;
+        self.ns_epoch.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Sets the ANA states listener `port_id` shows (groups not named: optimized). When
+    /// they change, every controller connected through the listener gets an ANA change
+    /// notice, and I/O through it follows the new states at once.
+    pub fn set_ana_states(
+        &self,
+        port_id: u16,
+        states: &BTreeMap<u32, AnaState>,
+    ) -> Result<(), RegistryError> {
+        for &group in states.keys() {
+            check_ana_group(group)?;
+        }
+        let states: BTreeMap<u32, AnaState> = states
+            .iter()
+            .filter(|(_, s)| **s != AnaState::Optimized)
+            .map(|(g, s)| (*g, *s))
+            .collect();
+        let mut r = self.lock();
+        if !r.listeners.contains_key(&port_id) {
+            return Err(RegistryError::NoListener(port_id.to_string()));
+        }
+        if r.ana.get(&port_id).map_or(states.is_empty(), |old| *old == states) {
+            return Ok(());
+        }
+        if states.is_empty() {
+            r.ana.remove(&port_id);
+        } else {
+            r.ana.insert(port_id, states);
+        }
+        r.ana_chgcnt += 1;
+        let through_port = r.subsystems.values().flat_map(|s| s.controllers.values());
+        for c in through_port.filter(|c| c.port_id == Some(port_id)) {
+            c.state().ana_event_pending = true;
+        }
+        self.ns_epoch.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// The state of ANA group `group` through listener `port_id` (`None`: optimized).
+    pub fn ana_state(&self, port_id: Option<u16>, group: u32) -> AnaState {
+        let r = self.lock();
+        ana_state_of(&r, port_id, group)
+    }
+
+    /// The ANA log page's content for a controller of `nqn` connected through `port_id`
+    /// (§5.16.1.12): its Change Count and, in group order, each group that holds a
+    /// namespace of the subsystem (and the default group) with its state and NSIDs,
+    /// ascending.
+    pub fn ana_groups(&self, nqn: &str, port_id: Option<u16>) -> (u64, Vec<AnaGroup>) {
+        let r = self.lock();
+        let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::from([(DEFAULT_ANA_GROUP, Vec::new())]);
+        if let Some(s) = r.subsystems.get(nqn) {
+            for ns in s.namespaces.values() {
+                groups.entry(ns.ana_group.load(Ordering::Relaxed)).or_default().push(ns.nsid);
+            }
+        }
+        let groups = groups
+            .into_iter()
+            .map(|(id, nsids)| AnaGroup { id, state: ana_state_of(&r, port_id, id), nsids })
+            .collect();
+        (r.ana_chgcnt, groups)
+    }
+
     /// Moves whenever any subsystem's namespaces may have changed: a namespace looked
     /// up while it read `e` is still current as long as it reads `e`.
     pub fn namespace_epoch(&self) -> u64 {
@@ -501,6 +657,20 @@ impl Target {
     /// A namespace of a subsystem.
     pub fn namespace(&self, nqn: &str, nsid: u32) -> Option<Arc<Namespace>> {
         self.lock().subsystems.get(nqn)?.namespaces.get(&nsid).cloned()
+    }
+
+    /// A namespace of a subsystem with the state of its ANA group through listener
+    /// `port_id`, read under one lock.
+    pub fn namespace_through(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        port_id: Option<u16>,
+    ) -> Option<(Arc<Namespace>, AnaState)> {
+        let r = self.lock();
+        let ns = r.subsystems.get(nqn)?.namespaces.get(&nsid)?.clone();
+        let state = ana_state_of(&r, port_id, ns.ana_group.load(Ordering::Relaxed));
+        Some((ns, state))
     }
 
     /// The namespaces of a subsystem in NSID order (empty if the subsystem is unknown).
@@ -534,6 +704,11 @@ impl Target {
         r.listeners
             .remove(&port_id)
             .ok_or_else(|| RegistryError::NoListener(port_id.to_string()))?;
+        // A listener added later under this port ID starts all optimized.
+        if r.ana.remove(&port_id).is_some() {
+            r.ana_chgcnt += 1;
+            self.ns_epoch.fetch_add(1, Ordering::Release);
+        }
         r.genctr += 1;
         Ok(())
     }
@@ -561,13 +736,15 @@ impl Target {
         (r.genctr, out)
     }
 
-    /// Creates a controller for an admin queue Connect (NVMe-oF 1.1 §3.3 "Connect").
+    /// Creates a controller for an admin queue Connect (NVMe-oF 1.1 §3.3 "Connect")
+    /// that came through listener `port_id`.
     pub fn create_controller(
         &self,
         subnqn: &str,
         hostnqn: &str,
         hostid: [u8; 16],
         kato_ms: u32,
+        port_id: Option<u16>,
     ) -> Result<Arc<Controller>, ConnectRefusal> {
         let mut r = self.lock();
         let new = |cntlid, discovery, stats| {
@@ -577,6 +754,7 @@ impl Target {
                 hostnqn: hostnqn.to_owned(),
                 hostid,
                 discovery,
+                port_id,
                 stats,
                 wce: AtomicBool::new(true),
                 io_enabled: AtomicBool::new(false),
@@ -688,6 +866,29 @@ impl Target {
     }
 }
 
+/// An ANA group as a controller sees it ([`Target::ana_groups`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnaGroup {
+    /// ANAGRPID.
+    pub id: u32,
+    /// Its state through the controller's listener.
+    pub state: AnaState,
+    /// The subsystem's namespaces in it, ascending.
+    pub nsids: Vec<u32>,
+}
+
+fn check_ana_group(group: u32) -> Result<(), RegistryError> {
+    if (1..=ANA_GROUP_MAX).contains(&group) {
+        Ok(())
+    } else {
+        Err(RegistryError::BadAnaGroup(group))
+    }
+}
+
+fn ana_state_of(r: &Registry, port_id: Option<u16>, group: u32) -> AnaState {
+    port_id.and_then(|p| r.ana.get(&p)?.get(&group).copied()).unwrap_or_default()
+}
+
 fn notify_ns_change(s: &mut Subsystem, nsid: u32) {
     for c in s.controllers.values() {
         let mut st = c.state();
@@ -733,15 +934,16 @@ mod tests {
         let t = Target::new();
         t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
         let h = "nqn.2014-08.org.example:host1";
-        let a = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0).unwrap();
-        let b = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0).unwrap();
+        let a = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None).unwrap();
+        let b = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None).unwrap();
         assert_ne!(a.cntlid, b.cntlid);
         assert_eq!(
-            t.create_controller("nqn.2024-01.io.example:a", "nqn.x:other", [1; 16], 0).unwrap_err(),
+            t.create_controller("nqn.2024-01.io.example:a", "nqn.x:other", [1; 16], 0, None)
+                .unwrap_err(),
             ConnectRefusal::HostNotAllowed
         );
         assert_eq!(
-            t.create_controller("nqn.2024-01.io.example:zz", h, [1; 16], 0).unwrap_err(),
+            t.create_controller("nqn.2024-01.io.example:zz", h, [1; 16], 0, None).unwrap_err(),
             ConnectRefusal::UnknownSubsystem
         );
         assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[1; 16]).is_some());
@@ -815,7 +1017,7 @@ mod tests {
         assert_eq!(e2[0].subnqn, "nqn.2024-01.io.example:b");
 
         let h = "nqn.2014-08.org.example:host1";
-        let c = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0).unwrap();
+        let c = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None).unwrap();
         let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
         t.add_namespace("nqn.2024-01.io.example:a", 7, vol.clone(), [0; 16], [0; 16]).unwrap();
         assert!(c.state().ns_event_pending);
