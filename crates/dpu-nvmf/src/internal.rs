@@ -22,7 +22,7 @@ use tracing::{info, warn};
 
 use crate::server::Server;
 use crate::stats::IoTotals;
-use crate::target::{ListenerSpec, SubsystemReport, SubsystemSpec};
+use crate::target::{AnaState, DEFAULT_ANA_GROUP, ListenerSpec, SubsystemReport, SubsystemSpec};
 use crate::volume::Volume;
 
 /// Service name reported by `GetServiceInfo`.
@@ -341,15 +341,22 @@ impl NvmfInternal {
                     .volumes
                     .get(&spec.volume)
                     .ok_or_else(|| format!("volume {:?} is not applied", spec.volume))?;
-                if let Some(old) = old_ns.remove(&name) {
-                    let same = old.spec == spec
+                let ana_group =
+                    if spec.ana_group == 0 { DEFAULT_ANA_GROUP } else { spec.ana_group };
+                if let Some(mut old) = old_ns.remove(&name) {
+                    // Another ANA group alone keeps the namespace attached.
+                    let same = without_ana_group(&old.spec) == without_ana_group(&spec)
                         && old.nqn == sub.nqn
                         && !recreated.contains(&parent)
                         && !reopened.contains(&spec.volume)
                         && Arc::ptr_eq(&old.volume, &vol.volume);
                     if same {
+                        let moved = target.set_ana_group(&old.nqn, nsid, ana_group);
+                        if moved.is_ok() {
+                            old.spec = spec;
+                        }
                         namespaces.insert(name.clone(), old);
-                        return Ok(());
+                        return moved.map_err(|e| e.to_string());
                     }
                     let _ = target.remove_namespace(&old.nqn, old.nsid);
                 }
@@ -371,7 +378,14 @@ impl NvmfInternal {
                     parse_hex16(&spec.uuid).ok_or("spec.uuid must be a UUID")?
                 };
                 target
-                    .add_namespace(&sub.nqn, nsid, vol.volume.clone(), nguid, uuid)
+                    .add_namespace_in_group(
+                        &sub.nqn,
+                        nsid,
+                        vol.volume.clone(),
+                        nguid,
+                        uuid,
+                        ana_group,
+                    )
                     .map_err(|e| e.to_string())?;
                 info!(nqn = %sub.nqn, nsid, volume = %spec.volume, "namespace added");
                 namespaces.insert(
@@ -417,8 +431,12 @@ impl NvmfInternal {
         let old_l = std::mem::take(&mut a.listeners);
         let mut listeners = BTreeMap::new();
         for (k, old) in old_l {
+            // Other ANA states alone keep the listener and its connections.
+            let kept = |w: &pb::Listener| {
+                w.spec.as_ref().map(without_ana_states) == Some(without_ana_states(&old.spec))
+            };
             match wanted.get(&k) {
-                Some(w) if w.spec.as_ref() == Some(&old.spec) => {
+                Some(w) if kept(w) => {
                     listeners.insert(k, old);
                 }
                 _ => self.stop_listener(&old),
@@ -426,16 +444,37 @@ impl NvmfInternal {
         }
         for (name, mut l) in wanted {
             let spec = l.spec.clone().unwrap_or_default();
-            let result = if let Some(x) = listeners.get(&name) {
-                let _ = x;
-                Ok(())
-            } else {
-                match self.start_listener(&name, &spec, &listeners).await {
-                    Ok(x) => {
-                        listeners.insert(name.clone(), x);
-                        Ok(())
+            let result = match ana_states(&spec) {
+                // A running listener keeps its states.
+                Err(e) => Err(e),
+                Ok(states) => {
+                    if !listeners.contains_key(&name) {
+                        match self.start_listener(&name, &spec, &listeners).await {
+                            Ok(x) => {
+                                listeners.insert(name.clone(), x);
+                            }
+                            Err(e) => {
+                                l.status = Some(pb::ListenerStatus {
+                                    apply: Some(status(l.generation, &Err(e))),
+                                    port_id: 0,
+                                });
+                                out.listeners.push(l);
+                                continue;
+                            }
+                        }
                     }
-                    Err(e) => Err(e),
+                    match listeners.get_mut(&name) {
+                        Some(x) => {
+                            let set = x.port_id.map_or(Ok(()), |id| {
+                                target.set_ana_states(id, &states).map_err(|e| e.to_string())
+                            });
+                            if set.is_ok() {
+                                x.spec = spec;
+                            }
+                            set
+                        }
+                        None => Err("listener not started".into()),
+                    }
                 }
             };
             l.status = Some(pb::ListenerStatus {
@@ -637,6 +676,45 @@ impl NvmfInternalService for NvmfInternal {
     ) -> Result<Response<pb::NvmfStats>, Status> {
         Ok(Response::new(self.stats().await))
     }
+}
+
+/// A namespace spec without its ANA group, which changes in place.
+fn without_ana_group(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
+    pb::NamespaceSpec { ana_group: 0, ..spec.clone() }
+}
+
+/// A listener spec without its ANA states, which change in place.
+fn without_ana_states(spec: &pb::ListenerSpec) -> pb::ListenerSpec {
+    pb::ListenerSpec { ana_groups: Vec::new(), ..spec.clone() }
+}
+
+/// The ANA states a listener spec asks for, checked: groups 1..=128 once each, a state
+/// named, and none on a discovery-only listener.
+fn ana_states(spec: &pb::ListenerSpec) -> Result<BTreeMap<u32, AnaState>, String> {
+    if spec.discovery_only && !spec.ana_groups.is_empty() {
+        return Err("spec.ana_groups: a discovery_only listener serves no namespaces".into());
+    }
+    let mut states = BTreeMap::new();
+    for (i, g) in spec.ana_groups.iter().enumerate() {
+        let field = format!("spec.ana_groups[{i}]");
+        if !(1..=crate::target::ANA_GROUP_MAX).contains(&g.group) {
+            return Err(format!("{field}.group {} out of range 1..=128", g.group));
+        }
+        let state = match pb::AnaState::try_from(g.state) {
+            Ok(pb::AnaState::Optimized) => AnaState::Optimized,
+            Ok(pb::AnaState::NonOptimized) => AnaState::NonOptimized,
+            Ok(pb::AnaState::Inaccessible) => AnaState::Inaccessible,
+            Ok(pb::AnaState::PersistentLoss) => AnaState::PersistentLoss,
+            Ok(pb::AnaState::Change) => AnaState::Change,
+            Ok(pb::AnaState::Unspecified) | Err(_) => {
+                return Err(format!("{field}.state must be set"));
+            }
+        };
+        if states.insert(g.group, state).is_some() {
+            return Err(format!("{field}.group {} is listed twice", g.group));
+        }
+    }
+    Ok(states)
 }
 
 /// The `ServiceControl` identity of this process.

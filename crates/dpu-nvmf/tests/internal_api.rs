@@ -149,6 +149,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
             allow_header_digest: true,
             allow_data_digest: true,
             discovery_only: false,
+            ana_groups: vec![],
         }),
         ..Default::default()
     };
@@ -276,6 +277,61 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(n(&shrunk, 0).0, APPLIED, "the namespace stays on the volume as it was");
     assert!(c.io[0].read(3, 16384, 16, 512).await.unwrap().cqe.status.is_success());
     req.volumes[0] = volume("volumes/r1", ram(16 << 20));
+
+    // ANA: listener l1 shows group 1 inaccessible. The same connection stays; its I/O
+    // fails with a path error a host retries elsewhere (no DNR) and the host is told.
+    // Then namespace 3 moves to group 7, optimized through l1, in place: I/O serves again.
+    c.admin.set_features(0x0B, (1 << 8) | (1 << 11)).await.unwrap();
+    c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
+    let ana = |group: u32, state: pb::AnaState| pb::AnaGroupState { group, state: state as i32 };
+    let l1 = req.listeners.iter().position(|l| l.name == "listeners/l1").unwrap();
+    let with_ana = |groups: Vec<pb::AnaGroupState>| {
+        let mut l = listener.clone();
+        l.spec.as_mut().unwrap().ana_groups = groups;
+        l
+    };
+    req.listeners[l1] = with_ana(vec![ana(1, pb::AnaState::Inaccessible)]);
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    let l1_state = |r: &pb::SyncResponse| {
+        let l = r.listeners.iter().find(|l| l.name == "listeners/l1").unwrap();
+        state(l.status.as_ref().unwrap().apply.as_ref())
+    };
+    assert_eq!(l1_state(&r).0, APPLIED);
+    let ev = c.admin.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ev.dw0, 0x000C_0302, "ANA change event");
+    let inaccessible = c.io[0].read(3, 0, 16, 512).await.unwrap().cqe.status;
+    assert_eq!(inaccessible, Status::ANA_INACCESSIBLE, "a path error without DNR");
+    let log = c.admin.get_log_page(0x0C, 4096, 0).await.unwrap();
+    // Group 1: 1 NSID, state 03h inaccessible, NSID 3.
+    assert_eq!(
+        (&log[8..10], &log[16..24], log[32], &log[48..52]),
+        (&[1, 0][..], &[1, 0, 0, 0, 1, 0, 0, 0][..], 3, &[3, 0, 0, 0][..])
+    );
+    // Bad states are refused and change nothing: the listener keeps serving as it was.
+    let mut bad = req.clone();
+    bad.listeners[l1] = with_ana(vec![ana(0, pb::AnaState::Optimized)]);
+    let (st, msg) = l1_state(&client.sync(bad.clone()).await.unwrap().into_inner());
+    assert!(st == FAILED && msg.contains("out of range 1..=128"), "{msg}");
+    bad.listeners[l1] = with_ana(vec![ana(1, pb::AnaState::Unspecified)]);
+    let (st, msg) = l1_state(&client.sync(bad).await.unwrap().into_inner());
+    assert!(st == FAILED && msg.contains("state must be set"), "{msg}");
+    assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().cqe.status, Status::ANA_INACCESSIBLE);
+    c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
+    req.namespaces[0].spec.as_mut().unwrap().ana_group = 7;
+    let moved = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!((n(&moved, 0).0, l1_state(&moved).0), (APPLIED, APPLIED));
+    let ev = c.admin.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ev.dw0, 0x000C_0302, "ANA change event");
+    assert_eq!(
+        u32::from_le_bytes(c.admin.identify(0, 3).await.unwrap()[92..96].try_into().unwrap()),
+        7,
+        "ANAGRPID"
+    );
+    assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().data, data, "served in group 7");
+    assert_eq!(namespace_ids(&mut c, 3).await, ids, "the same namespace");
+    req.listeners[l1] = listener.clone();
+    req.namespaces[0].spec.as_mut().unwrap().ana_group = 0;
+    assert_eq!(n(&client.sync(req.clone()).await.unwrap().into_inner(), 0).0, APPLIED);
 
     // NSID 3 moved to another volume is another namespace: new default NGUID and UUID
     // (NVMe Base 2.0 §4.7.1: identifiers are not reused for a different namespace).

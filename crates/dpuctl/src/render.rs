@@ -229,14 +229,17 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
 }
 
 pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Result {
-    let headers = ["NAME", "VOLUME", "READS", "WRITES", "STATE", "GENERATION", "MESSAGE"];
+    let headers =
+        ["NAME", "VOLUME", "ANA_GROUP", "READS", "WRITES", "STATE", "GENERATION", "MESSAGE"];
     objects(items, format, single, &headers, |n| {
+        let spec = n.spec.clone().unwrap_or_default();
         let status = n.status.clone().unwrap_or_default();
         let c = status.counters.unwrap_or_default();
         let [state, message] = nvmf_apply(status.apply.as_ref());
         vec![
             n.name.clone(),
-            n.spec.as_ref().map(|s| s.volume.clone()).unwrap_or_default(),
+            spec.volume,
+            spec.ana_group.max(1).to_string(),
             c.reads.to_string(),
             c.writes.to_string(),
             state,
@@ -247,7 +250,7 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
 }
 
 pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Result {
-    let headers = ["NAME", "ADDRESS", "PORT", "PORT_ID", "STATE", "GENERATION", "MESSAGE"];
+    let headers = ["NAME", "ADDRESS", "PORT", "PORT_ID", "ANA", "STATE", "GENERATION", "MESSAGE"];
     objects(items, format, single, &headers, |l| {
         let spec = l.spec.clone().unwrap_or_default();
         let status = l.status.clone().unwrap_or_default();
@@ -259,11 +262,32 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
             spec.address,
             spec.port.to_string(),
             port_id,
+            ana_states(&spec.ana_groups),
             state,
             l.generation.to_string(),
             message,
         ]
     })
+}
+
+/// A listener's ANA states, e.g. "1=inaccessible,2=non-optimized"; "optimized" when
+/// every group is.
+fn ana_states(groups: &[nvmf::AnaGroupState]) -> String {
+    let named: Vec<String> = groups
+        .iter()
+        .filter(|g| g.state != nvmf::AnaState::Optimized as i32)
+        .map(|g| {
+            let state = match nvmf::AnaState::try_from(g.state) {
+                Ok(nvmf::AnaState::NonOptimized) => "non-optimized",
+                Ok(nvmf::AnaState::Inaccessible) => "inaccessible",
+                Ok(nvmf::AnaState::PersistentLoss) => "persistent-loss",
+                Ok(nvmf::AnaState::Change) => "change",
+                _ => "unspecified",
+            };
+            format!("{}={state}", g.group)
+        })
+        .collect();
+    if named.is_empty() { "optimized".to_owned() } else { named.join(",") }
 }
 
 /// Switch resources of any kind: name, spec fields, state.

@@ -18,12 +18,12 @@ use dpu_client::Client;
 use dpu_nvmf::initiator::{HostController, HostOptions};
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
-    ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
-    CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest, GetNvmfStatsRequest,
-    GetSubsystemRequest, GetVolumeRequest, ListListenersRequest, ListNamespacesRequest,
-    ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec, Namespace, NamespaceSpec,
-    ObjectStatus, RamBackend, Subsystem, SubsystemSpec, TransportType, UpdateSubsystemRequest,
-    UpdateVolumeRequest, Volume, VolumeSpec,
+    AnaGroupState, AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest,
+    CreateSubsystemRequest, CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest,
+    GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, ListListenersRequest,
+    ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec,
+    Namespace, NamespaceSpec, ObjectStatus, RamBackend, Subsystem, SubsystemSpec, TransportType,
+    UpdateListenerRequest, UpdateSubsystemRequest, UpdateVolumeRequest, Volume, VolumeSpec,
 };
 use tonic::Code;
 
@@ -352,6 +352,60 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         .await
         .unwrap_err();
     assert_eq!(violation_field(&bad_port), "listener.spec.port");
+    let l1_ana = |group: u32, state: AnaState| UpdateListenerRequest {
+        listener: Some(Listener {
+            name: "listeners/l1".into(),
+            spec: Some(ListenerSpec {
+                ana_groups: vec![AnaGroupState { group, state: state.into() }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.ana_groups".into()] }),
+        allow_missing: false,
+    };
+    for (group, state, field) in [
+        (0, AnaState::Inaccessible, "listener.spec.ana_groups[0].group"),
+        (129, AnaState::Inaccessible, "listener.spec.ana_groups[0].group"),
+        (1, AnaState::Unspecified, "listener.spec.ana_groups[0].state"),
+    ] {
+        let e = nvmf.update_listener(l1_ana(group, state)).await.unwrap_err();
+        assert_eq!((e.code(), violation_field(&e)), (Code::InvalidArgument, field.to_owned()));
+    }
+    let bad_group = nvmf
+        .create_namespace(CreateNamespaceRequest {
+            parent: "subsystems/s1".into(),
+            namespace_id: "2".into(),
+            namespace: Some(Namespace {
+                spec: Some(NamespaceSpec {
+                    ana_group: 200,
+                    ..namespace("volumes/v1").spec.unwrap()
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violation_field(&bad_group), "namespace.spec.ana_group");
+    // Listener l1 shows the namespace's group inaccessible: a host's I/O through it fails
+    // with the path error; back to optimized, it serves again.
+    let updated = nvmf.update_listener(l1_ana(1, AnaState::Inaccessible)).await.unwrap();
+    assert_eq!(updated.into_inner().spec.unwrap().ana_groups.len(), 1);
+    wait_for("l1 APPLIED with its ANA state", async || state(&op).await == (all.clone(), true))
+        .await;
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let read = c.io[0].read(1, 0, 1, 512).await.unwrap();
+    assert_eq!(read.cqe.status, dpu_nvmf_proto::Status::ANA_INACCESSIBLE, "{:?}", read.cqe);
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "listeners"]));
+    let row = table.lines().find(|l| l.starts_with("listeners/l1")).unwrap_or_default();
+    assert!(row.split_whitespace().any(|c| c == "1=inaccessible"), "{table}");
+    nvmf.update_listener(l1_ana(1, AnaState::Optimized)).await.unwrap();
+    wait_for("I/O through l1 again", async || {
+        c.io[0].read(1, 0, 1, 512).await.is_ok_and(|r| r.cqe.status.is_success())
+    })
+    .await;
+    drop(c);
     let missing_volume = nvmf
         .create_namespace(CreateNamespaceRequest {
             parent: "subsystems/s1".into(),

@@ -154,6 +154,11 @@ pub struct NamespaceSpec {
     /// RFC 9562 text form; empty derives a stable one.
     #[prost(string, tag = "3")]
     pub uuid: ::prost::alloc::string::String,
+    /// Asymmetric Namespace Access group, 1..128; 0 means 1. Each listener shows every
+    /// group in a state of its own (ListenerSpec.ana_groups); a change of group keeps the
+    /// namespace attached and tells its hosts (an ANA change notice).
+    #[prost(uint32, tag = "4")]
+    pub ana_group: u32,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceStatus {
@@ -178,7 +183,7 @@ pub struct NamespaceCounters {
 /// A TCP listener. Name: "listeners/{id}". Every listener also serves the
 /// discovery controller; the discovery log has one entry per (subsystem the host
 /// may see, listener that is not discovery_only).
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Listener {
     #[prost(string, tag = "1")]
     pub name: ::prost::alloc::string::String,
@@ -195,7 +200,7 @@ pub struct Listener {
     #[prost(message, optional, tag = "7")]
     pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListenerSpec {
     #[prost(enumeration = "TransportType", tag = "1")]
     pub trtype: i32,
@@ -212,6 +217,21 @@ pub struct ListenerSpec {
     /// Serve only discovery; not listed in the discovery log (the well-known port 8009).
     #[prost(bool, tag = "6")]
     pub discovery_only: bool,
+    /// The ANA state of groups through this listener (NVMe multipath: a Linux host sends
+    /// I/O through an optimized path, else a non-optimized one, never an inaccessible
+    /// one). Groups not listed are optimized. Changing them keeps the listener and its
+    /// connections and tells the hosts connected through it at once. Not for
+    /// discovery_only listeners.
+    #[prost(message, repeated, tag = "7")]
+    pub ana_groups: ::prost::alloc::vec::Vec<AnaGroupState>,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct AnaGroupState {
+    /// 1..128.
+    #[prost(uint32, tag = "1")]
+    pub group: u32,
+    #[prost(enumeration = "AnaState", tag = "2")]
+    pub state: i32,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ListenerStatus {
@@ -491,7 +511,7 @@ pub struct DeleteNamespaceRequest {
     #[prost(bool, tag = "3")]
     pub allow_missing: bool,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CreateListenerRequest {
     #[prost(string, tag = "1")]
     pub listener_id: ::prost::alloc::string::String,
@@ -517,7 +537,7 @@ pub struct ListListenersResponse {
     #[prost(string, tag = "2")]
     pub next_page_token: ::prost::alloc::string::String,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct UpdateListenerRequest {
     #[prost(message, optional, tag = "1")]
     pub listener: ::core::option::Option<Listener>,
@@ -589,6 +609,47 @@ impl TransportType {
         match value {
             "TRANSPORT_TYPE_UNSPECIFIED" => Some(Self::Unspecified),
             "TRANSPORT_TYPE_TCP" => Some(Self::Tcp),
+            _ => None,
+        }
+    }
+}
+/// NVMe Base 2.0 §8.1.3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum AnaState {
+    Unspecified = 0,
+    Optimized = 1,
+    NonOptimized = 2,
+    /// I/O through the listener fails with a path error; hosts use another path.
+    Inaccessible = 3,
+    PersistentLoss = 4,
+    /// In transition (at most ANATT, 10 s); I/O is retried.
+    Change = 5,
+}
+impl AnaState {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "ANA_STATE_UNSPECIFIED",
+            Self::Optimized => "ANA_STATE_OPTIMIZED",
+            Self::NonOptimized => "ANA_STATE_NON_OPTIMIZED",
+            Self::Inaccessible => "ANA_STATE_INACCESSIBLE",
+            Self::PersistentLoss => "ANA_STATE_PERSISTENT_LOSS",
+            Self::Change => "ANA_STATE_CHANGE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "ANA_STATE_UNSPECIFIED" => Some(Self::Unspecified),
+            "ANA_STATE_OPTIMIZED" => Some(Self::Optimized),
+            "ANA_STATE_NON_OPTIMIZED" => Some(Self::NonOptimized),
+            "ANA_STATE_INACCESSIBLE" => Some(Self::Inaccessible),
+            "ANA_STATE_PERSISTENT_LOSS" => Some(Self::PersistentLoss),
+            "ANA_STATE_CHANGE" => Some(Self::Change),
             _ => None,
         }
     }

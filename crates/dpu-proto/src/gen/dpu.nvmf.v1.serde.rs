@@ -1,3 +1,198 @@
+impl serde::Serialize for AnaGroupState {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.group != 0 {
+            len += 1;
+        }
+        if self.state != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.AnaGroupState", len)?;
+        if self.group != 0 {
+            struct_ser.serialize_field("group", &self.group)?;
+        }
+        if self.state != 0 {
+            let v = AnaState::try_from(self.state)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.state)))?;
+            struct_ser.serialize_field("state", &v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for AnaGroupState {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "group",
+            "state",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Group,
+            State,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "group" => Ok(GeneratedField::Group),
+                            "state" => Ok(GeneratedField::State),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = AnaGroupState;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.AnaGroupState")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<AnaGroupState, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut group__ = None;
+                let mut state__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Group => {
+                            if group__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("group"));
+                            }
+                            group__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::State => {
+                            if state__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("state"));
+                            }
+                            state__ = Some(map_.next_value::<AnaState>()? as i32);
+                        }
+                    }
+                }
+                Ok(AnaGroupState {
+                    group: group__.unwrap_or_default(),
+                    state: state__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.AnaGroupState", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for AnaState {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Unspecified => "ANA_STATE_UNSPECIFIED",
+            Self::Optimized => "ANA_STATE_OPTIMIZED",
+            Self::NonOptimized => "ANA_STATE_NON_OPTIMIZED",
+            Self::Inaccessible => "ANA_STATE_INACCESSIBLE",
+            Self::PersistentLoss => "ANA_STATE_PERSISTENT_LOSS",
+            Self::Change => "ANA_STATE_CHANGE",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for AnaState {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "ANA_STATE_UNSPECIFIED",
+            "ANA_STATE_OPTIMIZED",
+            "ANA_STATE_NON_OPTIMIZED",
+            "ANA_STATE_INACCESSIBLE",
+            "ANA_STATE_PERSISTENT_LOSS",
+            "ANA_STATE_CHANGE",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = AnaState;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "ANA_STATE_UNSPECIFIED" => Ok(AnaState::Unspecified),
+                    "ANA_STATE_OPTIMIZED" => Ok(AnaState::Optimized),
+                    "ANA_STATE_NON_OPTIMIZED" => Ok(AnaState::NonOptimized),
+                    "ANA_STATE_INACCESSIBLE" => Ok(AnaState::Inaccessible),
+                    "ANA_STATE_PERSISTENT_LOSS" => Ok(AnaState::PersistentLoss),
+                    "ANA_STATE_CHANGE" => Ok(AnaState::Change),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for ApplyState {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -3162,6 +3357,9 @@ impl serde::Serialize for ListenerSpec {
         if self.discovery_only {
             len += 1;
         }
+        if !self.ana_groups.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ListenerSpec", len)?;
         if self.trtype != 0 {
             let v = TransportType::try_from(self.trtype)
@@ -3183,6 +3381,9 @@ impl serde::Serialize for ListenerSpec {
         if self.discovery_only {
             struct_ser.serialize_field("discoveryOnly", &self.discovery_only)?;
         }
+        if !self.ana_groups.is_empty() {
+            struct_ser.serialize_field("anaGroups", &self.ana_groups)?;
+        }
         struct_ser.end()
     }
 }
@@ -3202,6 +3403,8 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
             "allowDataDigest",
             "discovery_only",
             "discoveryOnly",
+            "ana_groups",
+            "anaGroups",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3212,6 +3415,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
             AllowHeaderDigest,
             AllowDataDigest,
             DiscoveryOnly,
+            AnaGroups,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3239,6 +3443,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                             "allowHeaderDigest" | "allow_header_digest" => Ok(GeneratedField::AllowHeaderDigest),
                             "allowDataDigest" | "allow_data_digest" => Ok(GeneratedField::AllowDataDigest),
                             "discoveryOnly" | "discovery_only" => Ok(GeneratedField::DiscoveryOnly),
+                            "anaGroups" | "ana_groups" => Ok(GeneratedField::AnaGroups),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3264,6 +3469,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                 let mut allow_header_digest__ = None;
                 let mut allow_data_digest__ = None;
                 let mut discovery_only__ = None;
+                let mut ana_groups__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Trtype => {
@@ -3304,6 +3510,12 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                             }
                             discovery_only__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::AnaGroups => {
+                            if ana_groups__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("anaGroups"));
+                            }
+                            ana_groups__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(ListenerSpec {
@@ -3313,6 +3525,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                     allow_header_digest: allow_header_digest__.unwrap_or_default(),
                     allow_data_digest: allow_data_digest__.unwrap_or_default(),
                     discovery_only: discovery_only__.unwrap_or_default(),
+                    ana_groups: ana_groups__.unwrap_or_default(),
                 })
             }
         }
@@ -3827,6 +4040,9 @@ impl serde::Serialize for NamespaceSpec {
         if !self.uuid.is_empty() {
             len += 1;
         }
+        if self.ana_group != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceSpec", len)?;
         if !self.volume.is_empty() {
             struct_ser.serialize_field("volume", &self.volume)?;
@@ -3836,6 +4052,9 @@ impl serde::Serialize for NamespaceSpec {
         }
         if !self.uuid.is_empty() {
             struct_ser.serialize_field("uuid", &self.uuid)?;
+        }
+        if self.ana_group != 0 {
+            struct_ser.serialize_field("anaGroup", &self.ana_group)?;
         }
         struct_ser.end()
     }
@@ -3850,6 +4069,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
             "volume",
             "nguid",
             "uuid",
+            "ana_group",
+            "anaGroup",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3857,6 +4078,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
             Volume,
             Nguid,
             Uuid,
+            AnaGroup,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3881,6 +4103,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                             "volume" => Ok(GeneratedField::Volume),
                             "nguid" => Ok(GeneratedField::Nguid),
                             "uuid" => Ok(GeneratedField::Uuid),
+                            "anaGroup" | "ana_group" => Ok(GeneratedField::AnaGroup),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3903,6 +4126,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                 let mut volume__ = None;
                 let mut nguid__ = None;
                 let mut uuid__ = None;
+                let mut ana_group__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Volume => {
@@ -3923,12 +4147,21 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                             }
                             uuid__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::AnaGroup => {
+                            if ana_group__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("anaGroup"));
+                            }
+                            ana_group__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(NamespaceSpec {
                     volume: volume__.unwrap_or_default(),
                     nguid: nguid__.unwrap_or_default(),
                     uuid: uuid__.unwrap_or_default(),
+                    ana_group: ana_group__.unwrap_or_default(),
                 })
             }
         }

@@ -22,7 +22,7 @@ use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceC
 use dpu_proto::dpu::nvmf::v1::nvmf_service_server::NvmfService;
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
-    ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
+    AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
     CreateVolumeRequest, DeleteListenerRequest, DeleteNamespaceRequest, DeleteSubsystemRequest,
     DeleteVolumeRequest, GetListenerRequest, GetNamespaceRequest, GetNvmfStatsRequest,
     GetSubsystemRequest, GetVolumeRequest, ListListenersRequest, ListListenersResponse,
@@ -46,6 +46,9 @@ pub const NVMF_SERVICE: &str = "nvmf";
 const NAMESPACE_STORE: &str = "nvmf-namespaces";
 
 /// `collection/{id}` with a valid id.
+/// Highest ANA group ID the target has (its ANAGRPMAX).
+const ANA_GROUP_MAX: u32 = 128;
+
 fn simple_key(name: &str, collection: &str, field: &str) -> Result<String, Status> {
     let id = parse_name(name, collection, field)?;
     validate_id(id, field)?;
@@ -239,7 +242,8 @@ impl Kind for NamespaceKind {
     type Proto = Namespace;
     const FIELD: &'static str = "namespace";
     const STORE: &'static str = NAMESPACE_STORE;
-    const UPDATABLE: &'static [&'static str] = &["spec", "spec.volume", "spec.nguid", "spec.uuid"];
+    const UPDATABLE: &'static [&'static str] =
+        &["spec", "spec.volume", "spec.nguid", "spec.uuid", "spec.ana_group"];
 
     /// "subsystems/{s}/namespaces/{nsid}" → "nvmf-namespaces/{s}/{nsid}".
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -275,6 +279,9 @@ impl Kind for NamespaceKind {
         if !spec.uuid.is_empty() && !is_hex16(&spec.uuid) {
             return Err(invalid(&format!("{field}.uuid"), "must be a UUID (32 hex digits)"));
         }
+        if spec.ana_group > ANA_GROUP_MAX {
+            return Err(invalid(&format!("{field}.ana_group"), "must be 1..128 (0 means 1)"));
+        }
         Ok(())
     }
 
@@ -283,6 +290,7 @@ impl Kind for NamespaceKind {
             "spec.volume" => into.volume.clone_from(&from.volume),
             "spec.nguid" => into.nguid.clone_from(&from.nguid),
             "spec.uuid" => into.uuid.clone_from(&from.uuid),
+            "spec.ana_group" => into.ana_group = from.ana_group,
             _ => {}
         }
     }
@@ -312,6 +320,7 @@ impl Kind for ListenerKind {
         "spec.allow_header_digest",
         "spec.allow_data_digest",
         "spec.discovery_only",
+        "spec.ana_groups",
     ];
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -333,6 +342,25 @@ impl Kind for ListenerKind {
         if !(1..=65535).contains(&spec.port) {
             return Err(invalid(&format!("{field}.port"), "must be 1..65535"));
         }
+        if spec.discovery_only && !spec.ana_groups.is_empty() {
+            return Err(invalid(
+                &format!("{field}.ana_groups"),
+                "a discovery_only listener serves no namespaces",
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, g) in spec.ana_groups.iter().enumerate() {
+            let at = format!("{field}.ana_groups[{i}]");
+            if !(1..=ANA_GROUP_MAX).contains(&g.group) {
+                return Err(invalid(&format!("{at}.group"), "must be 1..128"));
+            }
+            if !seen.insert(g.group) {
+                return Err(invalid(&format!("{at}.group"), "listed twice"));
+            }
+            if matches!(AnaState::try_from(g.state), Ok(AnaState::Unspecified) | Err(_)) {
+                return Err(invalid(&format!("{at}.state"), "required"));
+            }
+        }
         Ok(())
     }
 
@@ -344,6 +372,7 @@ impl Kind for ListenerKind {
             "spec.allow_header_digest" => into.allow_header_digest = from.allow_header_digest,
             "spec.allow_data_digest" => into.allow_data_digest = from.allow_data_digest,
             "spec.discovery_only" => into.discovery_only = from.discovery_only,
+            "spec.ana_groups" => into.ana_groups.clone_from(&from.ana_groups),
             _ => {}
         }
     }
