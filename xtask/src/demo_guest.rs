@@ -129,7 +129,7 @@ pub fn run(
             Err(dpu_lab::LabError::GuestDeadline { .. }) if now < deadline => continue,
             Err(e) => return Err(e.into()),
         };
-        let last = m == "done" || m.starts_with("FAIL");
+        let last = dpu_lab::guest::is_last_mark(&m);
         if m == WANT_GROW {
             grow(lab)?;
         }

@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpu_lab::guest::{self, Guest, Initramfs, Kernel, QemuConfig};
+use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
 use dpu_lab::loopdev::LoopDevice;
 
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
@@ -301,9 +301,8 @@ fn fio_terse(line: &str) -> Option<FioResult> {
 }
 
 /// The fio result the guest printed after `mark NAME-terse`.
-fn fio_mark(marks: &[(String, Duration)], name: &str) -> FioResult {
-    let prefix = format!("{name}-terse ");
-    let line = marks.iter().find_map(|(m, _)| m.strip_prefix(&prefix));
+fn fio_mark(marks: &Marks, name: &str) -> FioResult {
+    let line = marks.value(&format!("{name}-terse "));
     line.and_then(fio_terse).unwrap_or_else(|| panic!("no fio terse line for {name}: {line:?}"))
 }
 
@@ -399,7 +398,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     // fio's libraries make the initramfs ~100 MiB; it is unpacked into guest memory.
     let config = QemuConfig { memory_mib: 1024, ..QemuConfig::new(kernel.vmlinuz.clone(), initrd) };
     let mut vm = Guest::spawn(&config).unwrap();
-    let mut marks: Vec<(String, Duration)> = Vec::new();
+    let mut marks = Marks::default();
     let mut kato_drop = None;
     // Namespace 1's counters around fio's verify-only pass.
     let mut verify_ns = (None, None);
@@ -411,7 +410,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     while let Some(m) =
         tokio::task::block_in_place(|| vm.next_mark(deadline)).unwrap_or_else(|e| panic!("{e}"))
     {
-        marks.push((m.clone(), vm.elapsed()));
+        marks.push(m.clone(), vm.elapsed());
         match m.as_str() {
             "want-ns-add" => {
                 // The device's own 4 KiB block size.
@@ -445,14 +444,14 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
             }
             _ => {}
         }
-        if m == "done" || m.starts_with("FAIL") {
+        if guest::is_last_mark(&m) {
             break;
         }
     }
     // QEMU exits on poweroff; dropping the guest stops it otherwise.
     tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));
-    let has = |m: &str| marks.iter().any(|(x, _)| x == m);
-    let at = |m: &str| marks.iter().find(|(x, _)| x.starts_with(m)).map(|(_, t)| *t);
+    let has = |m: &str| marks.has(m);
+    let at = |m: &str| marks.at(m);
     let expect = [
         "boot",
         "net-up",
@@ -495,19 +494,19 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "link-down",
         "done",
     ];
-    let missing: Vec<&str> = expect.iter().copied().filter(|m| !has(m)).collect();
+    let missing = marks.missing(&expect);
     assert!(
         missing.is_empty() && !has("discover-lists-hidden"),
         "missing marks {missing:?} (hidden listed: {}); serial log:\n{}",
         has("discover-lists-hidden"),
         vm.log().join("\n")
     );
-    assert!(marks.iter().any(|(m, _)| m.starts_with("ns-added nvme")), "{marks:?}");
+    assert!(marks.at("ns-added nvme").is_some(), "{marks:?}");
     // How long after asking (`want-nsN-grow`) the host read namespace N's new size.
     let seen_grown = |n: u8, bytes: u64| {
         let grown = format!("ns{n}-sectors {}", bytes / 512);
         assert!(has(&grown), "the host did not see namespace {n} grow: {marks:?}");
-        at(&grown).zip(at(&format!("want-ns{n}-grow"))).map(|(b, a)| b.saturating_sub(a))
+        marks.between(&format!("want-ns{n}-grow"), &grown)
     };
     println!(
         "linux initiator: namespace 2's loop device grown to {} MiB, seen by the host {:?} after losetup --set-capacity",
@@ -584,6 +583,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
 
     // The backing file holds what the guest wrote.
     let sums: Vec<(String, String)> = marks
+        .0
         .iter()
         .filter_map(|(m, _)| {
             let mut w = m.strip_prefix("sha256 ")?.split_whitespace();

@@ -34,6 +34,48 @@ pub const GUEST_GATEWAY: &str = "192.0.2.2";
 /// What a scenario prints in front of a mark (`mark TEXT` in [`init_prelude`]).
 pub const MARK: &str = "GUEST-MARK ";
 
+/// Whether mark `m` ends a scenario: `done`, or the `FAIL ...` of [`init_prelude`]'s `fail`.
+pub fn is_last_mark(m: &str) -> bool {
+    m == "done" || m.starts_with("FAIL")
+}
+
+/// The marks a scenario printed, each with the time since the guest started.
+#[derive(Debug, Clone, Default)]
+pub struct Marks(pub Vec<(String, Duration)>);
+
+impl Marks {
+    /// Records mark `m`, printed `at`.
+    pub fn push(&mut self, m: String, at: Duration) {
+        self.0.push((m, at));
+    }
+
+    /// Whether exactly `m` was printed.
+    pub fn has(&self, m: &str) -> bool {
+        self.0.iter().any(|(x, _)| x == m)
+    }
+
+    /// When the first mark starting with `prefix` was printed.
+    pub fn at(&self, prefix: &str) -> Option<Duration> {
+        self.0.iter().find(|(x, _)| x.starts_with(prefix)).map(|(_, t)| *t)
+    }
+
+    /// The rest of the first mark starting with `prefix`.
+    pub fn value(&self, prefix: &str) -> Option<&str> {
+        self.0.iter().find_map(|(x, _)| x.strip_prefix(prefix))
+    }
+
+    /// The marks of `expected` that were not printed.
+    pub fn missing<'a>(&self, expected: &[&'a str]) -> Vec<&'a str> {
+        expected.iter().copied().filter(|m| !self.has(m)).collect()
+    }
+
+    /// How long after the first mark starting with `asked` the first one starting with
+    /// `seen` came (the guest's reaction to what the host did at `asked`).
+    pub fn between(&self, asked: &str, seen: &str) -> Option<Duration> {
+        self.at(seen).zip(self.at(asked)).map(|(s, a)| s.saturating_sub(a))
+    }
+}
+
 /// Limit for the helper commands (apt-get, dpkg-deb, ldd, cpio).
 const CMD_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -132,6 +174,18 @@ mod tests {
         assert!(a < b, "{s}");
         assert!(s.contains("echo \"GUEST-MARK $*\""));
         assert!(s.contains("192.0.2.15/24") && s.contains("via 192.0.2.2"));
+    }
+
+    #[test]
+    fn marks_are_found_by_text_and_prefix() {
+        let mut m = Marks::default();
+        m.push("want-x".into(), Duration::from_millis(100));
+        m.push("x-seen 42".into(), Duration::from_millis(350));
+        assert!(m.has("want-x") && !m.has("x-seen"));
+        assert_eq!(m.value("x-seen "), Some("42"));
+        assert_eq!(m.between("want-x", "x-seen"), Some(Duration::from_millis(250)));
+        assert_eq!(m.missing(&["want-x", "done"]), ["done"]);
+        assert!(is_last_mark("done") && is_last_mark("FAIL no device") && !is_last_mark("x"));
     }
 
     #[test]
