@@ -1544,7 +1544,8 @@ fn ana_states_follow_the_listener_and_are_announced() {
     assert_eq!((u32_at(&ctrl, 344), u32_at(&ctrl, 348)), (128, 128), "ANAGRPMAX, NANAGRPID");
     assert_eq!(u32_at(&ctrl, 540), crate::target::MAX_NSID, "MNAN");
     assert_eq!(u32_at(&a.run(identify(0, 1), &[]).1, 92), 1, "ANAGRPID");
-    assert_eq!(ana_groups(&a.ana_log(false)), [(1, 1, vec![1])]);
+    let first = a.ana_log(false);
+    assert_eq!(ana_groups(&first), [(1, 1, vec![1])]);
 
     // Listener 2 turns group 1 inaccessible: its controller alone is told.
     t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Inaccessible)])).unwrap();
@@ -1553,7 +1554,7 @@ fn ana_states_follow_the_listener_and_are_announced() {
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
     assert_eq!((c.cid, c.dw0), (b_aer, 0x000C_0302), "Notice, ANA change, log page 0Ch");
     let log = b.ana_log(false);
-    assert_eq!(log[0], 1, "the change count moved");
+    assert_eq!(log[0], first[0] + 1, "the change count moved");
     assert_eq!(ana_groups(&log), [(1, 3, vec![1])]);
     assert_eq!(ana_groups(&b.ana_log(true)), [(1, 3, vec![])], "RGO: groups only");
     assert_eq!(ana_groups(&a.ana_log(false)), [(1, 1, vec![1])]);
@@ -1586,6 +1587,13 @@ fn ana_states_follow_the_listener_and_are_announced() {
     let p = b.events();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("re-armed by the read: {p:?}") };
     assert_eq!((c.cid, c.dw0), (aer, 0x000C_0302), "the change since was told");
+
+    // A namespace added or removed changes the NSID lists, and so the change count.
+    let before = a.ana_log(false)[0];
+    t.add_namespace(SUB, 9, t.namespace(SUB, 1).unwrap().volume.clone(), [9; 16], [9; 16]).unwrap();
+    assert_eq!(ana_groups(&a.ana_log(false)), [(1, 1, vec![1, 9])]);
+    t.remove_namespace(SUB, 9).unwrap();
+    assert_eq!(a.ana_log(false)[0], before + 2);
 
     // Namespace 1 moves to group 5, optimized through both listeners: both are told.
     t.set_ana_group(SUB, 1, 5).unwrap();

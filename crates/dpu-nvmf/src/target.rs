@@ -517,6 +517,8 @@ impl Target {
             }),
         );
         notify_ns_change(s, nsid);
+        // The ANA log's NSID lists changed (§5.16.1.12: its Change Count moves with it).
+        r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -530,6 +532,7 @@ impl Target {
             return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
         }
         notify_ns_change(s, nsid);
+        r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
