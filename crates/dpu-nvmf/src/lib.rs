@@ -30,7 +30,7 @@ mod volume_copy;
 
 pub use queue::{Connection, IoOp, IoRequest, QueueConfig};
 pub use server::Server;
-pub use target::{ListenerSpec, SubsystemSpec, Target};
+pub use target::{AnaState, ListenerSpec, SubsystemSpec, Target};
 pub use volume::Volume;
 
 /// A stable 16-byte identifier derived from `parts` (used for default NGUIDs and
@@ -97,6 +97,21 @@ pub fn fuzz_controller(data: &[u8]) {
     }
     let Ok(vol) = Volume::ram("fuzz", 512, 1 << 20) else { return };
     let _ = target.add_namespace(SUB, 1, std::sync::Arc::new(vol), [1; 16], [2; 16]);
+    // Both queues come through listener 1, where bits 6-7 choose group 1's ANA state.
+    let listener = ListenerSpec {
+        port_id: 1,
+        addr: std::net::SocketAddr::from(([127, 0, 0, 1], 4420)),
+        allow_hdgst: true,
+        allow_ddgst: true,
+    };
+    if target.add_listener(listener).is_err() {
+        return;
+    }
+    let ana =
+        [AnaState::Optimized, AnaState::NonOptimized, AnaState::Inaccessible, AnaState::Change]
+            [usize::from(sel >> 6)];
+    let _ = target.set_ana_states(1, &std::collections::BTreeMap::from([(1, ana)]));
+    let cfg = || QueueConfig { port_id: Some(1), ..QueueConfig::default() };
     let now = Instant::now();
     let (hdgst, ddgst) = (sel & 2 != 0, sel & 4 != 0);
     let framing = Framing { hdgst, ddgst, pda: 0 };
@@ -132,14 +147,14 @@ pub fn fuzz_controller(data: &[u8]) {
         let _ = conn.take_output();
     };
     // An admin queue that owns the controller I/O queues attach to.
-    let mut admin = Connection::new(target.clone(), QueueConfig::default(), now);
+    let mut admin = Connection::new(target.clone(), cfg(), now);
     admin.receive(&ic, now);
     admin.receive(&connect(0, CNTLID_DYNAMIC), now);
     admin.receive(&enable, now);
     run(&mut admin);
     let cntlid = admin.queue().map_or(1, |(c, _)| c);
 
-    let mut conn = Connection::new(target.clone(), QueueConfig::default(), now);
+    let mut conn = Connection::new(target.clone(), cfg(), now);
     let mode = (sel >> 4) & 3;
     if mode >= 1 {
         conn.receive(&ic, now);
