@@ -643,6 +643,30 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
         "{third}"
     );
 
+    // ANA in manifests: the namespace moves to group 2, which listener l1 shows
+    // non-optimized; both change in place and the host keeps doing I/O.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text = text
+        .replace("  volume: volumes/v1\n", "  volume: volumes/v1\n  anaGroup: 2\n")
+        .replace(
+            &format!("port: {port}}}"),
+            &format!("port: {port}, anaGroups: [{{group: 2, state: ANA_STATE_NON_OPTIMIZED}}]}}"),
+        );
+    std::fs::write(&manifest, text).unwrap();
+    let fourth = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert!(
+        fourth.contains("subsystems/s1/namespaces/1 configured")
+            && fourth.contains("listeners/l1 configured"),
+        "{fourth}"
+    );
+    wait_for("ANA changes APPLIED", async || state(&op).await.1).await;
+    let listeners = ok(&dpuctl(&env, Who::Host, &["list", "listeners"]));
+    assert!(listeners.contains("2=non-optimized"), "{listeners}");
+    let namespaces = ok(&dpuctl(&env, Who::Host, &["list", "namespaces"]));
+    let row = namespaces.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
+    assert_eq!(row.split_whitespace().nth(2), Some("2"), "ANA_GROUP: {namespaces}");
+    write_and_read_back(format!("127.0.0.1:{port}").parse().unwrap(), 4).await;
+
     // Delete in dependency order; the volume in use is refused first.
     let refused = dpuctl(&env, Who::Operator, &["delete", "volume", "v1"]);
     assert_eq!(refused.status.code(), Some(1));
