@@ -7,6 +7,8 @@
 //! [[listeners]]
 //! port_id = 1
 //! address = "127.0.0.1:4420"
+//! # ANA states through this listener; unlisted groups are optimized.
+//! ana_groups = [{ group = 2, state = "non-optimized" }]
 //!
 //! [[volumes]]
 //! name = "scratch"
@@ -21,6 +23,7 @@
 //! [[subsystems.namespaces]]
 //! nsid = 1
 //! volume = "scratch"
+//! ana_group = 2           # default 1
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +33,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::target::{ListenerSpec, RegistryError, SubsystemSpec, Target};
+use crate::target::{
+    AnaState, DEFAULT_ANA_GROUP, ListenerSpec, RegistryError, SubsystemSpec, Target,
+};
 use crate::volume::{Volume, VolumeError};
 
 /// Errors of a configuration (one line each, naming the object).
@@ -62,6 +67,14 @@ pub enum ConfigError {
         nsid: u32,
         /// Volume name.
         volume: String,
+    },
+    /// A listener names an ANA group twice.
+    #[error("listener {port_id}: ANA group {group} listed twice")]
+    DuplicateAnaGroup {
+        /// The listener's port ID.
+        port_id: u16,
+        /// The group.
+        group: u32,
     },
     /// The registry refused an object.
     #[error(transparent)]
@@ -105,6 +118,13 @@ pub struct NamespaceConfig {
     pub nsid: u32,
     /// Volume name.
     pub volume: String,
+    /// ANA group (1..=128).
+    #[serde(default = "default_ana_group")]
+    pub ana_group: u32,
+}
+
+fn default_ana_group() -> u32 {
+    DEFAULT_ANA_GROUP
 }
 
 /// A subsystem.
@@ -148,6 +168,19 @@ pub struct ListenerConfig {
     /// Allow data digests.
     #[serde(default = "yes")]
     pub ddgst: bool,
+    /// ANA states of groups through this listener; the others are optimized.
+    #[serde(default)]
+    pub ana_groups: Vec<AnaGroupConfig>,
+}
+
+/// The ANA state of one group through a listener.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnaGroupConfig {
+    /// ANA group (1..=128).
+    pub group: u32,
+    /// `optimized`, `non-optimized`, `inaccessible`, `persistent-loss` or `change`.
+    pub state: AnaState,
 }
 
 fn yes() -> bool {
@@ -211,8 +244,32 @@ impl Config {
                     })?;
                 let (nguid, uuid) =
                     crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
-                target.add_namespace(&s.nqn, n.nsid, vol.clone(), nguid, uuid)?;
+                target.add_namespace_in_group(
+                    &s.nqn,
+                    n.nsid,
+                    vol.clone(),
+                    nguid,
+                    uuid,
+                    n.ana_group,
+                )?;
             }
+        }
+        Ok(())
+    }
+
+    /// Sets the listeners' ANA states, once the caller added the listeners.
+    pub fn apply_ana_states(&self, target: &Target) -> Result<(), ConfigError> {
+        for l in &self.listeners {
+            let mut states = BTreeMap::new();
+            for g in &l.ana_groups {
+                if states.insert(g.group, g.state).is_some() {
+                    return Err(ConfigError::DuplicateAnaGroup {
+                        port_id: l.port_id,
+                        group: g.group,
+                    });
+                }
+            }
+            target.set_ana_states(l.port_id, &states)?;
         }
         Ok(())
     }
@@ -298,7 +355,52 @@ mod tests {
         c.apply(&t).unwrap();
         let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
         assert_eq!(ns.volume.blocks(), 256);
+        assert_eq!(ns.ana_group.load(std::sync::atomic::Ordering::Relaxed), 1, "the default");
         assert!(!c.listener_specs()[0].allow_ddgst);
+    }
+
+    #[test]
+    fn ana_groups_and_states() {
+        let text = |states: &str| {
+            format!(
+                r#"
+                [[listeners]]
+                port_id = 1
+                address = "127.0.0.1:4420"
+                ana_groups = [{states}]
+                [[volumes]]
+                name = "v"
+                kind = "ram"
+                size = 1048576
+                [[subsystems]]
+                nqn = "nqn.2024-01.io.example:a"
+                allow_any_host = true
+                [[subsystems.namespaces]]
+                nsid = 1
+                volume = "v"
+                ana_group = 2
+                "#
+            )
+        };
+        let configured = |states: &str| {
+            let c = Config::parse(&text(states))?;
+            let t = Target::new();
+            c.apply(&t)?;
+            for spec in c.listener_specs() {
+                t.add_listener(spec)?;
+            }
+            c.apply_ana_states(&t).map(|()| t)
+        };
+        let t = configured(r#"{ group = 2, state = "inaccessible" }"#).unwrap();
+        assert_eq!(t.ana_state(Some(1), 2), AnaState::Inaccessible);
+        assert_eq!(t.ana_state(Some(1), 1), AnaState::Optimized);
+        let (_, groups) = t.ana_groups("nqn.2024-01.io.example:a", Some(1));
+        assert_eq!(groups[1].nsids, [1], "namespace 1 in group 2: {groups:?}");
+        let e = |states: &str| configured(states).map(drop).unwrap_err().to_string();
+        assert!(e(r#"{ group = 0, state = "optimized" }"#).contains("ANA group 0 out of range"));
+        let twice = e(r#"{ group = 2, state = "change" }, { group = 2, state = "optimized" }"#);
+        assert!(twice.contains("ANA group 2 listed twice"), "{twice}");
+        assert!(e(r#"{ group = 2, state = "sideways" }"#).contains("unknown variant"));
     }
 
     #[test]

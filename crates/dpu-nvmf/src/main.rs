@@ -72,6 +72,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         for spec in config.listener_specs() {
             server.add_listener(spec).await?;
         }
+        config.apply_ana_states(&target)?;
     }
     let mut grpc = None;
     if let Some(socket) = &args.socket {

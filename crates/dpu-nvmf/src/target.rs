@@ -41,7 +41,8 @@ pub const DEFAULT_ANA_GROUP: u32 = 1;
 /// The state of an ANA group as seen through one listener (NVMe Base 2.0 §8.1.3.1-5; the
 /// values are the ANA log page's). A listener shows every group it was not told about as
 /// optimized.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum AnaState {
     /// Optimized: the preferred path.
     #[default]

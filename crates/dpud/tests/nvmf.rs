@@ -646,9 +646,8 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     // ANA in manifests: the namespace moves to group 2, which listener l1 shows
     // non-optimized; both change in place and the host keeps doing I/O.
     let text = std::fs::read_to_string(&manifest).unwrap();
-    let text = text
-        .replace("  volume: volumes/v1\n", "  volume: volumes/v1\n  anaGroup: 2\n")
-        .replace(
+    let text =
+        text.replace("  volume: volumes/v1\n", "  volume: volumes/v1\n  anaGroup: 2\n").replace(
             &format!("port: {port}}}"),
             &format!("port: {port}, anaGroups: [{{group: 2, state: ANA_STATE_NON_OPTIMIZED}}]}}"),
         );
