@@ -33,6 +33,8 @@ const BINARIES: &[(&str, &str)] = &[
 const NVMF_LISTEN: &str = "198.51.100.1:4420";
 const NVMF_IP: &str = "198.51.100.1";
 const NVMF_PORT: u16 = 4420;
+/// A second listener on the uplink: the guest's second path.
+const NVMF_SECOND_PORT: u16 = 4421;
 const NVMF_NQN: &str = "nqn.2024-01.io.example.demo:ram0";
 const NVMF_HOST_NQN: &str = "nqn.2014-08.org.example:demo-fabric-host";
 
@@ -57,11 +59,21 @@ name: demo/namespaces/1
 spec:
   volume: volumes/ram0
 ---
+{}
+---
 kind: Listener
-name: uplink
-spec: {{trtype: TRANSPORT_TYPE_TCP, address: 198.51.100.1, port: 4420}}
+name: uplink-b
+spec: {{trtype: TRANSPORT_TYPE_TCP, address: 198.51.100.1, port: {NVMF_SECOND_PORT}}}
 "#,
-        nvmf_volume(NVMF_VOLUME_BYTES)
+        nvmf_volume(NVMF_VOLUME_BYTES),
+        nvmf_uplink(""),
+    )
+}
+
+/// The first listener, with `extra` appended to its spec (e.g. its ANA states).
+fn nvmf_uplink(extra: &str) -> String {
+    format!(
+        "kind: Listener\nname: uplink\nspec: {{trtype: TRANSPORT_TYPE_TCP, address: {NVMF_IP}, port: {NVMF_PORT}{extra}}}"
     )
 }
 
@@ -520,34 +532,48 @@ pub fn run_demo() -> Result<()> {
     let grown_yaml = demo.work.path().join("nvmf-grown.yaml");
     fs::write(&grown_yaml, nvmf_volume(NVMF_GROWN_BYTES))?;
     let grown_yaml = grown_yaml.display().to_string();
+    // Draining the first listener: ANA group 1 (the namespace's) inaccessible through it.
+    let drain = nvmf_uplink(", anaGroups: [{group: 1, state: ANA_STATE_INACCESSIBLE}]");
+    let drain_yaml = demo.work.path().join("nvmf-drain.yaml");
+    fs::write(&drain_yaml, &drain)?;
+    let drain_yaml = drain_yaml.display().to_string();
     steps.step(
-        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back; the operator grows the volume under it",
+        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back; the operator grows the volume under it, then drains the listener it uses (multipath over :4421)",
         || {
             demo.check_interrupt()?;
             let target = demo_guest::NvmfTarget {
                 ip: NVMF_IP,
                 port: NVMF_PORT,
+                second_port: NVMF_SECOND_PORT,
                 subnqn: NVMF_NQN,
                 hostnqn: NVMF_HOST_NQN,
                 grown_sectors: NVMF_GROWN_BYTES / 512,
             };
-            // While the guest is connected: `dpuctl apply` of the volume with a larger size.
-            let (role, apply) = demo.dpuctl_argv(Caller::Operator, &["apply", "-f", &grown_yaml]);
-            let mut grow = |lab: &Lab| -> Result<()> {
-                print_indented(&nvmf_volume(NVMF_GROWN_BYTES));
+            // While the guest is connected: `dpuctl apply` of the volume with a larger size,
+            // then of the first listener with its ANA group inaccessible.
+            let grown = nvmf_volume(NVMF_GROWN_BYTES);
+            let mut operator = |lab: &Lab, mark: &str| -> Result<()> {
+                let (text, file) = if mark == demo_guest::WANT_GROW {
+                    (&grown, &grown_yaml)
+                } else {
+                    (&drain, &drain_yaml)
+                };
+                let (role, apply) = demo.dpuctl_argv(Caller::Operator, &["apply", "-f", file]);
+                print_indented(text);
                 println!("    [{role} ns] $ {}", shorten(&apply.join(" "), demo.work.path()));
                 let out = lab.exec_in_timeout(role, &apply, Duration::from_secs(30))?;
                 print_indented(&String::from_utf8_lossy(&out.stdout));
                 print_indented(&String::from_utf8_lossy(&out.stderr));
                 if !out.status.success() {
-                    bail!("dpuctl apply of the grown volume failed ({})", out.status);
+                    bail!("dpuctl apply -f {file} failed ({})", out.status);
                 }
                 Ok(())
             };
-            demo_guest::run(demo.lab()?, demo.work.path(), &target, &demo.interrupted, &mut grow)?;
+            demo_guest::run(demo.lab()?, demo.work.path(), &target, &demo.interrupted, &mut operator)?;
             demo.wait_applied("volumes")?;
+            demo.wait_applied("listeners")?;
             demo.summary.push(format!(
-                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data; saw the volume grow from {} to {} MiB while connected (dpuctl apply), data intact",
+                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data; saw the volume grow from {} to {} MiB while connected (dpuctl apply), data intact; with a second path over :{NVMF_SECOND_PORT}, moved to it when the operator drained :{NVMF_PORT} (ANA inaccessible), same data",
                 demo_guest::DATA_MIB,
                 NVMF_VOLUME_BYTES >> 20,
                 NVMF_GROWN_BYTES >> 20,

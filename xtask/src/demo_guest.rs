@@ -22,6 +22,9 @@ const DEADLINE: Duration = Duration::from_secs(240);
 pub const DATA_MIB: u32 = 4;
 /// The guest's mark asking the demo to grow the namespace's volume while it is connected.
 pub const WANT_GROW: &str = "want-grow";
+/// The guest's mark asking the demo to drain the first listener (ANA inaccessible) while
+/// the guest is connected through both.
+pub const WANT_DRAIN: &str = "want-drain";
 
 /// Where the guest connects.
 pub struct NvmfTarget<'a> {
@@ -29,6 +32,8 @@ pub struct NvmfTarget<'a> {
     pub ip: &'a str,
     /// Its port.
     pub port: u16,
+    /// A second listener's port on the same address: the guest's second path.
+    pub second_port: u16,
     /// Subsystem NQN.
     pub subnqn: &'a str,
     /// Host NQN the subsystem allows.
@@ -39,7 +44,7 @@ pub struct NvmfTarget<'a> {
 
 fn init_script(modules: &[String], t: &NvmfTarget<'_>) -> String {
     let prelude = guest::init_prelude(modules);
-    let NvmfTarget { ip, port, subnqn, hostnqn, grown_sectors } = t;
+    let NvmfTarget { ip, port, second_port, subnqn, hostnqn, grown_sectors } = t;
     format!(
         r#"{prelude}
 mkdir -p /etc/nvme
@@ -73,6 +78,20 @@ while [ "$(cat /sys/block/$DEV/size)" != {grown_sectors} ] && [ $i -lt 300 ]; do
 mark grown $(cat /sys/block/$DEV/size)
 dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
 mark read-grown rc=$? $(sha256sum < /tmp/back | cut -c1-16)
+# A second path through the second listener: native multipath, one device, two
+# controllers. The operator drains the first listener (ANA inaccessible); Linux moves
+# the I/O to the second path.
+nvme connect -t tcp -a {ip} -s {second_port} --hostnqn={hostnqn} -n {subnqn}
+mark connect-second rc=$?
+path() {{ for c in /sys/class/nvme/nvme*; do grep -q "trsvcid=$1" $c/address && waitblk "nvme[0-9]+c${{c##*/nvme}}n1" 1; done; }}
+P1=$(path {port}); P2=$(path {second_port})
+waitstate() {{ i=0; while [ "$(cat /sys/block/$1/ana_state)" != "$2" ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; cat /sys/block/$1/ana_state; }}
+mark paths $P1=$(waitstate $P1 optimized) $P2=$(waitstate $P2 optimized)
+mark {WANT_DRAIN}
+mark drained $P1=$(waitstate $P1 inaccessible) $P2=$(cat /sys/block/$P2/ana_state)
+echo 3 > /proc/sys/vm/drop_caches
+dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
+mark read-second-path rc=$? $(sha256sum < /tmp/back | cut -c1-16)
 nvme disconnect -n {subnqn}
 mark disconnect-2 rc=$?
 mark done
@@ -83,15 +102,15 @@ sleep 10
 }
 
 /// Builds the guest (installing the tools and downloading the kernel package if needed),
-/// boots it in the fabric namespace, and checks every step it reports; `grow` runs when
-/// the guest asks for its namespace to grow ([`WANT_GROW`]). Returns the marks. Stops early
-/// (QEMU killed) when `interrupted` is set.
+/// boots it in the fabric namespace, and checks every step it reports; `operator` runs
+/// what the guest asks for while it is connected ([`WANT_GROW`], [`WANT_DRAIN`]). Returns
+/// the marks. Stops early (QEMU killed) when `interrupted` is set.
 pub fn run(
     lab: &Lab,
     work: &Path,
     target: &NvmfTarget<'_>,
     interrupted: &AtomicBool,
-    grow: &mut dyn FnMut(&Lab) -> Result<()>,
+    operator: &mut dyn FnMut(&Lab, &str) -> Result<()>,
 ) -> Result<Vec<String>> {
     prereq::ensure_apt(GUEST_APT)?;
     // The same cache as the linux_initiator test (CARGO_TARGET_TMPDIR/nvmf-linux).
@@ -130,8 +149,8 @@ pub fn run(
             Err(e) => return Err(e.into()),
         };
         let last = dpu_lab::guest::is_last_mark(&m);
-        if m == WANT_GROW {
-            grow(lab)?;
+        if m == WANT_GROW || m == WANT_DRAIN {
+            operator(lab, &m)?;
         }
         marks.push(m);
         if last {
@@ -152,6 +171,8 @@ pub fn run(
         "read rc=0",
         "compare rc=0",
         "read-grown rc=0",
+        "connect-second rc=0",
+        "read-second-path rc=0",
         "disconnect-2 rc=0",
         "done",
     ];
@@ -173,6 +194,21 @@ pub fn run(
             target.grown_sectors
         );
     }
+    // Drained: the first path inaccessible, the second optimized, the data read through it.
+    let paths = marks.iter().find_map(|m| m.strip_prefix("paths ")).unwrap_or_default();
+    let drained = marks.iter().find_map(|m| m.strip_prefix("drained ")).unwrap_or_default();
+    fn states(marked: &str) -> Vec<Option<&str>> {
+        marked.split(' ').map(|p| p.split_once('=').map(|x| x.1)).collect()
+    }
+    if states(paths) != [Some("optimized"); 2]
+        || states(drained) != [Some("inaccessible"), Some("optimized")]
+        || sum("read-second-path rc=0") != written
+    {
+        bail!("the guest did not move to its second path with its data: {paths:?} -> {drained:?}");
+    }
+    println!(
+        "    two paths ({paths}); after the operator drained the first listener: {drained}; {DATA_MIB} MiB read through the second path, same data"
+    );
     let before = marks.iter().find_map(|m| m.strip_prefix("sectors ")).unwrap_or("?");
     println!(
         "    the guest saw its namespace grow from {before} to {} sectors while connected, data intact",
