@@ -480,7 +480,7 @@ pub fn run_demo() -> Result<()> {
     fs::write(&nvmf_yaml, nvmf_manifest())?;
     let nvmf_yaml = nvmf_yaml.display().to_string();
     steps.step(
-        "operator: apply an NVMe-oF manifest (RAM volume, subsystem, namespace, listener 198.51.100.1:4420)",
+        "operator: apply an NVMe-oF manifest (RAM volume, subsystem, namespace, listeners 198.51.100.1:4420 and :4421)",
         || {
             print_indented(&nvmf_manifest());
             demo.dpuctl(Caller::Operator, &["apply", "-f", &nvmf_yaml])?;
@@ -489,7 +489,7 @@ pub fn run_demo() -> Result<()> {
             }
             println!("    every object is APPLIED by the supervised dpu-nvmf");
             demo.summary.push(format!(
-                "operator applied volume, subsystem, namespace, listener {NVMF_LISTEN}: all APPLIED"
+                "operator applied volume, subsystem, namespace, listeners {NVMF_LISTEN} and :{NVMF_SECOND_PORT}: all APPLIED"
             ));
             Ok(())
         },
