@@ -447,35 +447,7 @@ impl NvmfInternal {
             let result = match ana_states(&spec) {
                 // A running listener keeps its states.
                 Err(e) => Err(e),
-                Ok(states) => {
-                    if !listeners.contains_key(&name) {
-                        match self.start_listener(&name, &spec, &listeners).await {
-                            Ok(x) => {
-                                listeners.insert(name.clone(), x);
-                            }
-                            Err(e) => {
-                                l.status = Some(pb::ListenerStatus {
-                                    apply: Some(status(l.generation, &Err(e))),
-                                    port_id: 0,
-                                });
-                                out.listeners.push(l);
-                                continue;
-                            }
-                        }
-                    }
-                    match listeners.get_mut(&name) {
-                        Some(x) => {
-                            let set = x.port_id.map_or(Ok(()), |id| {
-                                target.set_ana_states(id, &states).map_err(|e| e.to_string())
-                            });
-                            if set.is_ok() {
-                                x.spec = spec;
-                            }
-                            set
-                        }
-                        None => Err("listener not started".into()),
-                    }
-                }
+                Ok(states) => self.apply_listener(&name, spec, &states, &mut listeners).await,
             };
             l.status = Some(pb::ListenerStatus {
                 apply: Some(status(l.generation, &result)),
@@ -518,6 +490,26 @@ impl NvmfInternal {
         );
         a.last = out.clone();
         out
+    }
+
+    /// Starts listener `name` unless it runs, then sets its ANA states.
+    async fn apply_listener(
+        &self,
+        name: &str,
+        spec: pb::ListenerSpec,
+        states: &BTreeMap<u32, AnaState>,
+        listeners: &mut BTreeMap<String, AppliedListener>,
+    ) -> Result<(), String> {
+        if !listeners.contains_key(name) {
+            let started = self.start_listener(name, &spec, listeners).await?;
+            listeners.insert(name.to_owned(), started);
+        }
+        let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
+        if let Some(id) = applied.port_id {
+            self.server.target().set_ana_states(id, states).map_err(|e| e.to_string())?;
+        }
+        applied.spec = spec;
+        Ok(())
     }
 
     fn stop_listener(&self, l: &AppliedListener) {
@@ -698,7 +690,8 @@ fn ana_states(spec: &pb::ListenerSpec) -> Result<BTreeMap<u32, AnaState>, String
     for (i, g) in spec.ana_groups.iter().enumerate() {
         let field = format!("spec.ana_groups[{i}]");
         if !(1..=crate::target::ANA_GROUP_MAX).contains(&g.group) {
-            return Err(format!("{field}.group {} out of range 1..=128", g.group));
+            let max = crate::target::ANA_GROUP_MAX;
+            return Err(format!("{field}.group {} out of range 1..={max}", g.group));
         }
         let state = match pb::AnaState::try_from(g.state) {
             Ok(pb::AnaState::Optimized) => AnaState::Optimized,
