@@ -87,6 +87,8 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     // OAES bit 8: Namespace Attribute Notices; bit 11: ANA Change Notices; bit 31:
     // Discovery Log Page Change.
     put32(&mut b, 92, if discovery { 1 << 31 } else { (1 << 8) | (1 << 11) });
+    // CTRATT bit 0: 128-bit Host Identifier (the one of Connect, which reservations use).
+    put32(&mut b, 96, u32::from(!discovery));
     // CNTRLTYPE: 1 I/O controller, 2 discovery controller.
     b[111] = if discovery { 2 } else { 1 };
     b[258] = 3; // ACL: 4 concurrent Abort commands (0's based)
@@ -111,8 +113,9 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
         put32(&mut b, 516, MAX_NSID); // NN
         // MNAN: a host sizes its ANA log buffer by it (and Linux refuses ANA without it).
         put32(&mut b, 540, MAX_NSID);
-        // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3).
-        put16(&mut b, 520, 0b1101);
+        // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3),
+        // Reservations (bit 5).
+        put16(&mut b, 520, 0b10_1101);
         b[525] = 1; // VWC bit 0: volatile write cache present (Flush honoured)
     }
     // SGLS: bits 1:0 = 01b SGLs supported; bit 20: SGL Offset (in-capsule data).
@@ -140,6 +143,9 @@ pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
     b[25] = 0; // NLBAF: one format
     b[26] = 0; // FLBAS: format 0, no metadata
     b[30] = 1; // NMIC bit 0: may be attached to two or more controllers
+    // RESCAP: reservation types 1-6 (bits 1-6) and IEKEY as NVMe 1.3 defines it (bit 7);
+    // no Persist Through Power Loss (bit 0).
+    b[31] = 0b1111_1110;
     // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3).
     b[33] = 0b1001;
     put32(&mut b, 92, ns.ana_group.load(std::sync::atomic::Ordering::Relaxed)); // ANAGRPID
@@ -189,6 +195,8 @@ pub mod log_id {
     pub const CMD_EFFECTS: u8 = 0x05;
     /// Asymmetric Namespace Access.
     pub const ANA: u8 = 0x0C;
+    /// Reservation Notification.
+    pub const RESERVATION_NOTIFICATION: u8 = 0x80;
     /// Discovery.
     pub const DISCOVERY: u8 = 0x70;
 }

@@ -22,6 +22,7 @@ pub mod identify;
 pub mod initiator;
 pub mod internal;
 pub mod queue;
+pub mod reservation;
 pub mod server;
 pub mod stats;
 pub mod target;

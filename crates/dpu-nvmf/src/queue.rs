@@ -43,6 +43,7 @@ use tracing::{debug, info, warn};
 
 use crate::cid_map::CidTable;
 use crate::identify::{self, ControllerIdentity, log_id};
+use crate::reservation::Access;
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{AnaState, ConnectRefusal, Controller, Namespace, Target};
 use crate::volume::Volume;
@@ -956,7 +957,10 @@ impl Connection {
         self.io_enabled()?;
         match sqe.opcode {
             io_opcode::WRITE | io_opcode::COMPARE => self.rw_range(sqe).map(|_| ()),
-            io_opcode::DATASET_MANAGEMENT => self.namespace(sqe.nsid).map(|_| ()),
+            io_opcode::DATASET_MANAGEMENT
+            | io_opcode::RESERVATION_REGISTER
+            | io_opcode::RESERVATION_ACQUIRE
+            | io_opcode::RESERVATION_RELEASE => self.namespace(sqe.nsid).map(|_| ()),
             _ => Err(Status::INVALID_OPCODE),
         }
     }
@@ -1293,6 +1297,9 @@ impl Connection {
                 identify::smart_log(io.reads, io.writes, io.read_bytes, io.write_bytes)
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
+            // No reservation notices are generated: the log is always empty (64 bytes,
+            // Log Page Count 0).
+            (log_id::RESERVATION_NOTIFICATION, false) => vec![0u8; 64],
             (log_id::ANA, false) => {
                 // LSP (CDW10 bits 11:8) bit 0: Return Groups Only.
                 let groups_only = sqe.cdw10() & (1 << 8) != 0;
@@ -1459,6 +1466,8 @@ impl Connection {
     /// Namespace, byte offset and length of a Read/Write/Compare, checked.
     fn rw_range(&mut self, sqe: &Sqe) -> Result<(Arc<Namespace>, u64, usize), Status> {
         let ns = self.namespace(sqe.nsid)?;
+        let access = if sqe.opcode == io_opcode::WRITE { Access::Write } else { Access::Read };
+        self.reservation_allows(&ns, access)?;
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
         let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
@@ -1508,12 +1517,17 @@ impl Connection {
                 let v = ns.volume.clone();
                 Outcome::Io(IoOp::Read { offset, len }, v, Post::Compare { expected: data, ns })
             }),
-            io_opcode::FLUSH => self.namespace(sqe.nsid).map(|ns| {
+            io_opcode::FLUSH => self.namespace(sqe.nsid).and_then(|ns| {
+                self.reservation_allows(&ns, Access::Write)?;
                 let v = ns.volume.clone();
-                Outcome::Io(IoOp::Flush, v, Post::Plain { ns, err: Status::WRITE_FAULT })
+                Ok(Outcome::Io(IoOp::Flush, v, Post::Plain { ns, err: Status::WRITE_FAULT }))
             }),
             io_opcode::WRITE_ZEROES => self.write_zeroes(sqe),
             io_opcode::DATASET_MANAGEMENT => self.dsm(sqe, &data),
+            io_opcode::RESERVATION_REGISTER
+            | io_opcode::RESERVATION_REPORT
+            | io_opcode::RESERVATION_ACQUIRE
+            | io_opcode::RESERVATION_RELEASE => self.reservation_cmd(sqe, &data),
             _ => Err(Status::INVALID_OPCODE),
         };
         match r {
@@ -1527,8 +1541,68 @@ impl Connection {
         }
     }
 
+    /// Whether `ns`'s reservation lets this connection's host do `access` (NVMe Base 2.0
+    /// §8.19.1): free while no reservation is held, one relaxed load.
+    fn reservation_allows(&self, ns: &Namespace, access: Access) -> Result<(), Status> {
+        if !ns.reserved.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
+        let r = ns.reservations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if r.allows(&b.ctrl.hostid, access) { Ok(()) } else { Err(Status::RESERVATION_CONFLICT) }
+    }
+
+    /// Reservation Register, Report, Acquire and Release (NVM Command Set 1.0
+    /// §3.2.4-3.2.7) for the connection's host, named by its Host Identifier.
+    fn reservation_cmd(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
+        let ns = self.namespace(sqe.nsid)?;
+        let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
+        let host = b.ctrl.hostid;
+        let cdw10 = sqe.cdw10();
+        let (action, iekey, rtype) =
+            ((cdw10 & 0b111) as u8, cdw10 & (1 << 3) != 0, (cdw10 >> 8) as u8);
+        // The keys of the data: CRKEY, then NRKEY or PRKEY.
+        let keys = |n: usize| -> Result<[u64; 2], Status> {
+            if data.len() < n * 8 {
+                return Err(Status::DATA_SGL_LENGTH_INVALID);
+            }
+            let key = |i: usize| {
+                data.get(i * 8..i * 8 + 8)
+                    .map_or(0, |k| u64::from_le_bytes(k.try_into().unwrap_or_default()))
+            };
+            Ok([key(0), key(1)])
+        };
+        let mut r = ns.reservations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let done = match sqe.opcode {
+            io_opcode::RESERVATION_REGISTER => {
+                let [crkey, nrkey] = keys(2)?;
+                r.register(&host, action, iekey, crkey, nrkey)
+            }
+            io_opcode::RESERVATION_ACQUIRE => {
+                let [crkey, prkey] = keys(2)?;
+                r.acquire(&host, action, iekey, rtype, crkey, prkey)
+            }
+            io_opcode::RESERVATION_RELEASE => {
+                let [crkey, _] = keys(1)?;
+                r.release(&host, action, iekey, rtype, crkey)
+            }
+            _ => {
+                // Report: NUMD (CDW10, 0's based dwords) within the command's buffer.
+                let len = (u64::from(cdw10) + 1) * 4;
+                if len > u64::from(sqe.sgl().length()) {
+                    return Err(Status::INVALID_FIELD);
+                }
+                let eds = sqe.cdw11() & 1 != 0;
+                return Ok(Outcome::Data(r.report(eds, len as usize)?, ok(sqe.cid)));
+            }
+        };
+        ns.reserved.store(r.is_reserved(), Ordering::Relaxed);
+        done.map(|()| Outcome::Done(ok(sqe.cid)))
+    }
+
     fn write_zeroes(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
+        self.reservation_allows(&ns, Access::Write)?;
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
         let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
@@ -1542,6 +1616,7 @@ impl Connection {
 
     fn dsm(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
+        self.reservation_allows(&ns, Access::Write)?;
         let nr = (sqe.cdw10() & 0xFF) as usize + 1;
         if data.len() < nr * 16 {
             return Err(Status::DATA_SGL_LENGTH_INVALID);

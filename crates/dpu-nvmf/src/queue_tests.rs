@@ -163,8 +163,20 @@ impl H {
     }
 
     fn connect(&mut self, subnqn: &str, qid: u16, cntlid: u16, kato: u32, cattr: u8) -> Cqe {
+        self.connect_as(HOSTID, subnqn, qid, cntlid, kato, cattr)
+    }
+
+    fn connect_as(
+        &mut self,
+        hostid: [u8; 16],
+        subnqn: &str,
+        qid: u16,
+        cntlid: u16,
+        kato: u32,
+        cattr: u8,
+    ) -> Cqe {
         let sqe = ConnectCmd { recfmt: 0, qid, sqsize: 31, cattr, kato }.to_sqe(0);
-        let d = ConnectData { hostid: HOSTID, cntlid, subnqn: subnqn.into(), hostnqn: HOST.into() };
+        let d = ConnectData { hostid, cntlid, subnqn: subnqn.into(), hostnqn: HOST.into() };
         self.run(sqe, &d.to_bytes()).0
     }
 
@@ -252,7 +264,7 @@ fn admin_connect_enable_identify() {
     assert_eq!(le32(92), (1 << 8) | (1 << 11), "OAES: namespace attribute and ANA notices");
     assert_eq!(id[111], 1, "CNTRLTYPE: I/O controller");
     assert_eq!(u16::from_le_bytes([id[514], id[515]]), crate::identify::MQES + 1, "MAXCMD");
-    assert_eq!(u16::from_le_bytes([id[520], id[521]]), 0b1101, "ONCS: Compare, DSM, Write Zeroes");
+    assert_eq!(u16::from_le_bytes([id[520], id[521]]), 0b10_1101, "ONCS: Compare, DSM, WZ, Resv");
     assert_eq!(id[525], 1, "VWC present");
     assert_eq!(le32(536) & 0b11, 1, "SGLS: SGLs supported");
     assert_eq!(le32(1796), 1, "IORCSZ: a 16-byte response capsule");
@@ -1615,4 +1627,91 @@ fn ana_states_follow_the_listener_and_are_announced() {
     t.set_ana_states(2, &unknown).unwrap();
     t.remove_listener(2).unwrap();
     assert_eq!(t.ana_state(Some(2), 5), AnaState::Optimized);
+}
+
+/// An admin queue and I/O queue 1 of a controller of the host with `hostid`.
+fn host_queues(t: &Arc<Target>, hostid: [u8; 16]) -> (H, H) {
+    let mut admin = H::new(t, false, false);
+    let c = admin.connect_as(hostid, SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
+    admin.enable();
+    let mut io = H::new(t, false, false);
+    assert!(io.connect_as(hostid, SUB, 1, c.dw0 as u16, 0, 0).status.is_success());
+    (admin, io)
+}
+
+/// A reservation command on namespace 1: `cdw10` and the keys as in-capsule data.
+fn reservation(op: u8, cdw10: u32, keys: &[u64]) -> (Sqe, Vec<u8>) {
+    let mut s = Sqe::new(op, 0);
+    s.nsid = 1;
+    s.cdw[0] = cdw10;
+    (s, keys.iter().flat_map(|k| k.to_le_bytes()).collect())
+}
+
+/// Reservations through the controller core (NVMe Base 2.0 §8.19): Identify reports them;
+/// host A registers and takes a Write Exclusive reservation; host B (another Host
+/// Identifier) still reads but its writes, Write Zeroes and Flush conflict until A
+/// releases; the report lists both registrants; malformed commands change nothing.
+#[test]
+fn reservations_guard_the_namespace_between_hosts() {
+    let t = target();
+    let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    let (_, ctrl) = a_admin.run(identify(1, 0), &[]);
+    assert_ne!(u16::from_le_bytes([ctrl[520], ctrl[521]]) & (1 << 5), 0, "ONCS bit 5");
+    assert_eq!(ctrl[96] & 1, 1, "CTRATT: 128-bit host identifier");
+    assert_eq!(a_admin.run(identify(0, 1), &[]).1[31], 0xFE, "RESCAP");
+    let status = |h: &mut H, (sqe, data): (Sqe, Vec<u8>)| {
+        let mut sqe = sqe;
+        if !data.is_empty() {
+            sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        }
+        h.run(sqe, &data).0.status
+    };
+    let write = |h: &mut H| {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        h.run(w, &[0x42; 512]).0.status
+    };
+    let read = |h: &mut H| h.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status;
+    let conflict = Status::RESERVATION_CONFLICT.with_dnr();
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER, RESERVATION_RELEASE};
+    // A registers key 0xAA (CPTPL 11b, as a Linux host asks, is accepted) and acquires
+    // Write Exclusive; B registers 0xBB.
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    let acquire_we = |key| reservation(RESERVATION_ACQUIRE, 1 << 8, &[key, 0]);
+    assert_eq!(status(&mut a, acquire_we(0xAB)), conflict, "wrong key");
+    assert!(status(&mut a, acquire_we(0xAA)).is_success());
+    assert_eq!(status(&mut b, acquire_we(0xBB)), conflict, "held by A");
+    assert!(write(&mut a).is_success() && read(&mut b).is_success());
+    assert_eq!(write(&mut b), conflict, "B may read, not write");
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    assert_eq!(b.run(flush, &[]).0.status, conflict);
+    assert_eq!(b.run(rw(io_opcode::WRITE_ZEROES, 0, 1, 0), &[]).0.status, conflict);
+    // Malformed: short key data, an unknown action; nothing changes.
+    let short = reservation(RESERVATION_REGISTER, 0, &[0]);
+    assert_eq!(status(&mut b, short), Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    let bad_action = reservation(RESERVATION_RELEASE, 7, &[0xBB]);
+    assert_eq!(status(&mut b, bad_action), Status::INVALID_FIELD.with_dnr());
+    // The report: extended data structure only.
+    let mut report = Sqe::new(io_opcode::RESERVATION_REPORT, 0);
+    report.nsid = 1;
+    report.cdw[0] = 4096 / 4 - 1;
+    report.set_sgl(SglDescriptor::transport(4096));
+    assert_eq!(a.run(report, &[]).0.status, Status::HOST_ID_INCONSISTENT_FORMAT.with_dnr());
+    report.cdw[1] = 1;
+    let (c, data) = a.run(report, &[]);
+    assert!(c.status.is_success(), "{c:?}");
+    assert_eq!((data.len(), data[4], data[5]), (4096, 1, 2), "4 KiB, RTYPE 1, REGCTL 2");
+    let entry = |i: usize| &data[64 * (i + 1)..64 * (i + 2)];
+    assert_eq!(
+        (entry(0)[2], &entry(0)[8..16], &entry(0)[16..32]),
+        (1, &0xAAu64.to_le_bytes()[..], &[0xA; 16][..])
+    );
+    assert_eq!((entry(1)[2], &entry(1)[16..32]), (0, &[0xB; 16][..]));
+    // A releases: B writes again.
+    assert!(status(&mut a, reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])).is_success());
+    assert!(write(&mut b).is_success());
 }

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 
+use crate::reservation::Reservations;
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
 
@@ -217,6 +218,10 @@ pub struct Namespace {
     pub uuid: [u8; 16],
     /// ANA group (Identify Namespace ANAGRPID); see [`Target::set_ana_group`].
     pub ana_group: AtomicU32,
+    /// Registrants and reservation (NVMe reservations).
+    pub reservations: Mutex<Reservations>,
+    /// Whether a reservation is held: I/O commands look at `reservations` only then.
+    pub reserved: AtomicBool,
     /// Counters.
     pub stats: NamespaceStats,
 }
@@ -514,6 +519,8 @@ impl Target {
                 nguid,
                 uuid,
                 ana_group: AtomicU32::new(ana_group),
+                reservations: Mutex::default(),
+                reserved: AtomicBool::new(false),
                 stats: NamespaceStats::default(),
             }),
         );

@@ -1,0 +1,418 @@
+//! Namespace reservations (NVMe Base 2.0 §8.19 "Reservations"; NVM Command Set 1.0
+//! §3.2.4-3.2.7): the registrants and the reservation of one namespace, the four
+//! reservation commands, and the access check of I/O commands. Pure state, no I/O.
+//!
+//! A registrant is a host, named by its 128-bit Host Identifier from Connect: every
+//! controller of that host shares its registration and its reservation. Where the
+//! specification leaves a choice, this follows Linux's nvmet: Persist Through Power Loss
+//! is not supported (CPTPL is accepted and ignored, PTPLS reads 0, as a Linux host always
+//! asks for it), IEKEY is refused on Acquire and Release, the report has only the
+//! extended data structure (128-bit host IDs), and no reservation notifications are
+//! generated (the log page is always empty).
+
+use std::collections::BTreeMap;
+
+use dpu_nvmf_proto::cqe::Status;
+
+/// A 128-bit Host Identifier.
+pub type HostId = [u8; 16];
+
+/// Reservation types (RTYPE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationType {
+    /// 1: only the holder writes.
+    WriteExclusive = 1,
+    /// 2: only the holder reads or writes.
+    ExclusiveAccess = 2,
+    /// 3: registrants write.
+    WriteExclusiveRegistrantsOnly = 3,
+    /// 4: registrants read or write.
+    ExclusiveAccessRegistrantsOnly = 4,
+    /// 5: every registrant is a holder; registrants write.
+    WriteExclusiveAllRegistrants = 5,
+    /// 6: every registrant is a holder; registrants read or write.
+    ExclusiveAccessAllRegistrants = 6,
+}
+
+impl ReservationType {
+    fn from_rtype(rtype: u8) -> Result<Self, Status> {
+        Ok(match rtype {
+            1 => Self::WriteExclusive,
+            2 => Self::ExclusiveAccess,
+            3 => Self::WriteExclusiveRegistrantsOnly,
+            4 => Self::ExclusiveAccessRegistrantsOnly,
+            5 => Self::WriteExclusiveAllRegistrants,
+            6 => Self::ExclusiveAccessAllRegistrants,
+            _ => return Err(Status::INVALID_FIELD),
+        })
+    }
+
+    fn all_registrants(self) -> bool {
+        matches!(self, Self::WriteExclusiveAllRegistrants | Self::ExclusiveAccessAllRegistrants)
+    }
+}
+
+/// What an I/O command does to the namespace's data, for the access check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read, Compare.
+    Read,
+    /// Write, Write Zeroes, Dataset Management, Flush.
+    Write,
+}
+
+/// The reservation state of one namespace.
+#[derive(Debug, Default)]
+pub struct Reservations {
+    /// Generation (GEN): moves with every registration change and every preemption.
+    generation: u32,
+    /// Registered hosts and their keys.
+    registrants: BTreeMap<HostId, u64>,
+    /// The reservation: its holder (for the all-registrants types, the host that
+    /// acquired it; every registrant holds it) and type.
+    reservation: Option<(HostId, ReservationType)>,
+}
+
+/// Size of the extended Reservation Status data structure's header and of each of its
+/// Registrant entries.
+const REPORT_ENTRY: usize = 64;
+
+impl Reservations {
+    /// Whether a reservation is held (I/O commands are then checked).
+    pub fn is_reserved(&self) -> bool {
+        self.reservation.is_some()
+    }
+
+    /// Whether `host` holds the reservation.
+    fn holds(&self, host: &HostId) -> bool {
+        match self.reservation {
+            Some((holder, kind)) => {
+                holder == *host || (kind.all_registrants() && self.registrants.contains_key(host))
+            }
+            None => false,
+        }
+    }
+
+    /// Whether an I/O command of `host` with `access` may proceed (§8.19.1, the command
+    /// behaviour per reservation type).
+    pub fn allows(&self, host: &HostId, access: Access) -> bool {
+        let Some((_, kind)) = self.reservation else { return true };
+        if self.holds(host) {
+            return true;
+        }
+        let registered = self.registrants.contains_key(host);
+        use ReservationType as T;
+        match (kind, access) {
+            (T::WriteExclusive, Access::Read) => true,
+            (T::WriteExclusive | T::ExclusiveAccess, _) => false,
+            (T::WriteExclusiveRegistrantsOnly | T::WriteExclusiveAllRegistrants, Access::Read) => {
+                true
+            }
+            _ => registered,
+        }
+    }
+
+    /// The key `host` registered with, checked against `crkey`: a host that is not a
+    /// registrant, or gives another key, is in conflict.
+    fn check_key(&self, host: &HostId, crkey: u64) -> Result<(), Status> {
+        match self.registrants.get(host) {
+            Some(&key) if key == crkey => Ok(()),
+            _ => Err(Status::RESERVATION_CONFLICT),
+        }
+    }
+
+    /// Reservation Register (NVM Command Set §3.2.6): RREGA 0 register, 1 unregister,
+    /// 2 replace; `iekey` skips the check of `crkey`.
+    pub fn register(
+        &mut self,
+        host: &HostId,
+        rrega: u8,
+        iekey: bool,
+        crkey: u64,
+        nrkey: u64,
+    ) -> Result<(), Status> {
+        let current = self.registrants.get(host).copied();
+        let key_ok = |key: u64| iekey || key == crkey;
+        match (rrega, current) {
+            // Registering again with the same key changes nothing but succeeds.
+            (0, Some(key)) if key != nrkey => return Err(Status::RESERVATION_CONFLICT),
+            (0, _) => {
+                self.registrants.insert(*host, nrkey);
+            }
+            (1, Some(key)) if key_ok(key) => self.unregister(host),
+            // Replace with IEKEY registers a host that is not registered yet (§8.19.3).
+            (2, Some(key)) if key_ok(key) => {
+                self.registrants.insert(*host, nrkey);
+            }
+            (2, None) if iekey => {
+                self.registrants.insert(*host, nrkey);
+            }
+            (1 | 2, _) => return Err(Status::RESERVATION_CONFLICT),
+            _ => return Err(Status::INVALID_FIELD),
+        }
+        self.generation = self.generation.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Removes `host`'s registration; a reservation it held alone goes with it, one of
+    /// the all-registrants types when the last registrant goes.
+    fn unregister(&mut self, host: &HostId) {
+        self.registrants.remove(host);
+        if let Some((holder, kind)) = self.reservation {
+            let gone =
+                if kind.all_registrants() { self.registrants.is_empty() } else { holder == *host };
+            if gone {
+                self.reservation = None;
+            } else if holder == *host {
+                // Another registrant holds it now.
+                let next = self.registrants.keys().next().copied();
+                self.reservation = next.map(|h| (h, kind));
+            }
+        }
+    }
+
+    /// Reservation Acquire (§3.2.4): RACQA 0 acquire, 1 preempt, 2 preempt and abort
+    /// (commands of preempted hosts already under way complete).
+    pub fn acquire(
+        &mut self,
+        host: &HostId,
+        racqa: u8,
+        iekey: bool,
+        rtype: u8,
+        crkey: u64,
+        prkey: u64,
+    ) -> Result<(), Status> {
+        if iekey || racqa > 2 {
+            return Err(Status::INVALID_FIELD);
+        }
+        let kind = ReservationType::from_rtype(rtype)?;
+        self.check_key(host, crkey)?;
+        if racqa == 0 {
+            return match self.reservation {
+                None => {
+                    self.reservation = Some((*host, kind));
+                    Ok(())
+                }
+                Some((_, held)) if held == kind && self.holds(host) => Ok(()),
+                Some(_) => Err(Status::RESERVATION_CONFLICT),
+            };
+        }
+        // Preempt: unregister the other hosts registered with `prkey`.
+        let preempt = |r: &mut Self, key: u64| {
+            let victims: Vec<HostId> = r
+                .registrants
+                .iter()
+                .filter(|(h, k)| **k == key && *h != host)
+                .map(|(h, _)| *h)
+                .collect();
+            for v in &victims {
+                r.registrants.remove(v);
+            }
+            !victims.is_empty()
+        };
+        match self.reservation {
+            Some((_, held)) if held.all_registrants() && prkey == 0 => {
+                let others: Vec<HostId> =
+                    self.registrants.keys().filter(|h| *h != host).copied().collect();
+                for h in &others {
+                    self.registrants.remove(h);
+                }
+                self.reservation = Some((*host, kind));
+            }
+            Some((holder, held))
+                if !held.all_registrants() && self.registrants.get(&holder) == Some(&prkey) =>
+            {
+                preempt(self, prkey);
+                self.reservation = Some((*host, kind));
+            }
+            Some((_, held)) if !held.all_registrants() && prkey == 0 => {
+                return Err(Status::INVALID_FIELD);
+            }
+            _ => {
+                if !preempt(self, prkey) {
+                    return Err(Status::RESERVATION_CONFLICT);
+                }
+                // An all-registrants reservation whose last other registrant went stays
+                // with the issuer.
+            }
+        }
+        self.generation = self.generation.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Reservation Release (§3.2.5): RRELA 0 release, 1 clear.
+    pub fn release(
+        &mut self,
+        host: &HostId,
+        rrela: u8,
+        iekey: bool,
+        rtype: u8,
+        crkey: u64,
+    ) -> Result<(), Status> {
+        if iekey || rrela > 1 {
+            return Err(Status::INVALID_FIELD);
+        }
+        self.check_key(host, crkey)?;
+        if rrela == 1 {
+            self.registrants.clear();
+            self.reservation = None;
+            self.generation = self.generation.wrapping_add(1);
+            return Ok(());
+        }
+        match self.reservation {
+            Some((_, kind)) if self.holds(host) => {
+                if kind as u8 != rtype {
+                    return Err(Status::INVALID_FIELD);
+                }
+                self.reservation = None;
+                Ok(())
+            }
+            // Nothing to release: success without effect.
+            _ => Ok(()),
+        }
+    }
+
+    /// Reservation Report (§3.2.7) of `len` bytes: only the extended data structure
+    /// (`eds`), since fabrics host IDs have 128 bits; without it, Host Identifier
+    /// Inconsistent Format. REGCTL counts every registrant, even those past `len`.
+    pub fn report(&self, eds: bool, len: usize) -> Result<Vec<u8>, Status> {
+        if !eds {
+            return Err(Status::HOST_ID_INCONSISTENT_FORMAT);
+        }
+        let mut b = vec![0u8; REPORT_ENTRY];
+        b[0..4].copy_from_slice(&self.generation.to_le_bytes());
+        b[4] = self.reservation.map_or(0, |(_, kind)| kind as u8);
+        b[5..7].copy_from_slice(&(self.registrants.len() as u16).to_le_bytes());
+        // PTPLS (byte 9) 0: reservations do not persist through power loss.
+        for (host, key) in &self.registrants {
+            let at = b.len();
+            b.resize(at + REPORT_ENTRY, 0);
+            // CNTLID FFFFh: the host's controllers are dynamic, the registration is the
+            // host's.
+            b[at..at + 2].copy_from_slice(&0xFFFFu16.to_le_bytes());
+            b[at + 2] = u8::from(self.holds(host)); // RCSTS bit 0: holds the reservation
+            b[at + 8..at + 16].copy_from_slice(&key.to_le_bytes());
+            b[at + 16..at + 32].copy_from_slice(host);
+        }
+        b.resize(len, 0);
+        Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: HostId = [0xA; 16];
+    const B: HostId = [0xB; 16];
+    const C: HostId = [0xC; 16];
+    const CONFLICT: Result<(), Status> = Err(Status::RESERVATION_CONFLICT);
+
+    fn registered(hosts: &[(HostId, u64)]) -> Reservations {
+        let mut r = Reservations::default();
+        for (h, k) in hosts {
+            r.register(h, 0, false, 0, *k).unwrap();
+        }
+        r
+    }
+
+    /// The access table of §8.19.1 for each type: (holder A, registrant B, other C) ×
+    /// (read, write).
+    #[test]
+    fn access_follows_the_reservation_type() {
+        let table: [(u8, [bool; 6]); 6] = [
+            (1, [true, true, true, false, true, false]),
+            (2, [true, true, false, false, false, false]),
+            (3, [true, true, true, true, true, false]),
+            (4, [true, true, true, true, false, false]),
+            (5, [true, true, true, true, true, false]),
+            (6, [true, true, true, true, false, false]),
+        ];
+        for (rtype, want) in table {
+            let mut r = registered(&[(A, 1), (B, 2)]);
+            assert!(r.allows(&C, Access::Write), "no reservation: everyone");
+            r.acquire(&A, 0, false, rtype, 1, 0).unwrap();
+            let got = [A, B, C].map(|h| [r.allows(&h, Access::Read), r.allows(&h, Access::Write)]);
+            assert_eq!(got.concat(), want, "type {rtype}");
+        }
+    }
+
+    #[test]
+    fn register_unregister_replace_and_their_conflicts() {
+        let mut r = Reservations::default();
+        r.register(&A, 0, false, 0, 7).unwrap();
+        r.register(&A, 0, false, 0, 7).unwrap();
+        assert_eq!(r.register(&A, 0, false, 0, 8), CONFLICT, "another key");
+        assert_eq!(r.register(&A, 2, false, 9, 8), CONFLICT, "replace with a wrong key");
+        r.register(&A, 2, false, 7, 8).unwrap();
+        r.register(&A, 2, true, 0, 9).unwrap();
+        assert_eq!(r.register(&B, 1, false, 0, 0), CONFLICT, "not registered");
+        assert_eq!(r.register(&B, 2, false, 0, 5), CONFLICT, "replace needs IEKEY");
+        r.register(&B, 2, true, 0, 5).unwrap();
+        assert_eq!(r.register(&A, 3, false, 0, 0), Err(Status::INVALID_FIELD));
+        assert_eq!(r.register(&A, 1, false, 8, 0), CONFLICT);
+        r.register(&A, 1, false, 9, 0).unwrap();
+        let report = r.report(true, 4096).unwrap();
+        assert_eq!(u32::from_le_bytes(report[0..4].try_into().unwrap()), 6, "GEN");
+        assert_eq!(u16::from_le_bytes([report[5], report[6]]), 1, "REGCTL: B");
+        assert_eq!(&report[64 + 16..64 + 32], &B);
+        assert_eq!(u64::from_le_bytes(report[72..80].try_into().unwrap()), 5, "RKEY");
+        assert_eq!(r.report(false, 4096), Err(Status::HOST_ID_INCONSISTENT_FORMAT));
+        assert_eq!(r.report(true, 32).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn acquire_release_and_the_holder_going() {
+        let mut r = registered(&[(A, 1), (B, 2)]);
+        assert_eq!(r.acquire(&C, 0, false, 1, 0, 0), CONFLICT, "not a registrant");
+        assert_eq!(r.acquire(&A, 0, false, 1, 9, 0), CONFLICT, "wrong key");
+        assert_eq!(r.acquire(&A, 0, false, 7, 1, 0), Err(Status::INVALID_FIELD), "RTYPE");
+        assert_eq!(r.acquire(&A, 0, true, 1, 1, 0), Err(Status::INVALID_FIELD), "IEKEY");
+        r.acquire(&A, 0, false, 1, 1, 0).unwrap();
+        r.acquire(&A, 0, false, 1, 1, 0).unwrap();
+        assert_eq!(r.acquire(&A, 0, false, 2, 1, 0), CONFLICT, "held with another type");
+        assert_eq!(r.acquire(&B, 0, false, 1, 2, 0), CONFLICT, "held by another host");
+        r.release(&B, 0, false, 1, 2).unwrap();
+        assert!(r.is_reserved(), "a non-holder's release changes nothing");
+        assert_eq!(r.release(&A, 0, false, 2, 1), Err(Status::INVALID_FIELD), "RTYPE");
+        r.release(&A, 0, false, 1, 1).unwrap();
+        assert!(!r.is_reserved());
+        // The holder unregistering releases a single-holder reservation.
+        r.acquire(&A, 0, false, 3, 1, 0).unwrap();
+        r.register(&A, 1, false, 1, 0).unwrap();
+        assert!(!r.is_reserved());
+        // An all-registrants reservation lasts until the last registrant goes.
+        r.register(&A, 0, false, 0, 1).unwrap();
+        r.acquire(&B, 0, false, 5, 2, 0).unwrap();
+        r.register(&B, 1, false, 2, 0).unwrap();
+        assert!(r.is_reserved() && r.allows(&A, Access::Write));
+        r.register(&A, 1, false, 1, 0).unwrap();
+        assert!(!r.is_reserved());
+    }
+
+    #[test]
+    fn preempt_and_clear() {
+        let mut r = registered(&[(A, 1), (B, 2), (C, 2)]);
+        r.acquire(&A, 0, false, 1, 1, 0).unwrap();
+        // B preempts the holder A by its key: A is unregistered, B holds (type 2 now).
+        r.acquire(&B, 1, false, 2, 2, 1).unwrap();
+        assert!(!r.allows(&A, Access::Read) && r.allows(&B, Access::Write));
+        assert_eq!(r.register(&A, 1, false, 1, 0), CONFLICT, "A was unregistered");
+        assert_eq!(r.acquire(&B, 1, false, 2, 2, 0), Err(Status::INVALID_FIELD), "PRKEY 0");
+        assert_eq!(r.acquire(&B, 2, false, 2, 2, 9), CONFLICT, "no registrant with PRKEY");
+        // Preempting a non-holder's key removes it and leaves the reservation.
+        r.register(&A, 0, false, 0, 3).unwrap();
+        r.acquire(&B, 2, false, 2, 2, 3).unwrap();
+        assert!(r.is_reserved() && r.allows(&B, Access::Write));
+        // All registrants: PRKEY 0 preempts everyone else.
+        let mut r = registered(&[(A, 1), (B, 2)]);
+        r.acquire(&A, 0, false, 6, 1, 0).unwrap();
+        assert!(r.allows(&B, Access::Write), "every registrant holds it");
+        r.acquire(&B, 1, false, 2, 2, 0).unwrap();
+        assert!(!r.allows(&A, Access::Read), "A preempted");
+        let generation = r.report(true, 64).unwrap()[0];
+        r.release(&B, 1, false, 0, 2).unwrap();
+        let report = r.report(true, 128).unwrap();
+        assert_eq!((report[0], report[4], report[5]), (generation + 1, 0, 0), "cleared");
+    }
+}

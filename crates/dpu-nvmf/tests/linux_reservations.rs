@@ -1,0 +1,209 @@
+//! NVMe reservations between the unmodified Linux initiator (nvme-cli's `resv-*`
+//! commands through the kernel's passthrough, and block I/O) in a QEMU guest and a second
+//! host, our initiator library in this test process, with another Host Identifier.
+//!
+//! The guest (Debian's amd64 kernel and nvme-cli, as in `linux_initiator.rs`) registers key
+//! 0xAA and takes a Write Exclusive reservation; `nvme resv-report --eds` shows it. The other
+//! host reads but cannot write (Reservation Conflict) and registers key 0xBB. It preempts
+//! the guest: the guest's direct writes then fail, the report names the new holder, and the
+//! guest's own acquire conflicts. When the other host clears the reservation, the guest
+//! writes again.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
+use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
+use dpu_nvmf::{Server, Target, Volume};
+use dpu_nvmf_proto::sqe::io_opcode;
+use dpu_nvmf_proto::{Sqe, Status};
+
+const SUBNQN: &str = "nqn.2024-01.io.example.dpu:reservations";
+const GUEST_NQN: &str = "nqn.2014-08.org.nvmexpress:uuid:3d1f0c5e-7a2b-4c61-9e0d-5b8a4f2c6e17";
+const GUEST_HOSTID: &str = "3d1f0c5e-7a2b-4c61-9e0d-5b8a4f2c6e17";
+const OTHER_NQN: &str = "nqn.2014-08.org.example:reservations-other-host";
+const OTHER_HOSTID: [u8; 16] = [0x0B; 16];
+const NS_BYTES: u64 = 16 << 20;
+const DEADLINE: Duration = Duration::from_secs(600);
+
+fn init_script(port: u16, modules: &[String]) -> String {
+    let prelude = guest::init_prelude(modules);
+    format!(
+        r#"{prelude}
+mkdir -p /etc/nvme
+nvme connect -t tcp -a 192.0.2.2 -s {port} -n {SUBNQN} --hostnqn={GUEST_NQN} --hostid={GUEST_HOSTID}
+mark connect rc=$?
+DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
+# The report's header and entries as "field:value" words.
+report() {{ nvme resv-report /dev/$DEV -n 1 --eds > /tmp/rep 2>&1; grep -E '^[[:space:]]*(rtype|regctl|rcsts|rkey)[[:space:]]*:' /tmp/rep | tr -d ' \t' | tr '\n' ' '; }}
+wr() {{ dd if=/dev/urandom of=/dev/$DEV bs=4096 count=16 oflag=direct 2>/dev/null; }}
+nvme resv-register /dev/$DEV -n 1 --nrkey=0xAA --rrega=0
+mark register rc=$?
+nvme resv-acquire /dev/$DEV -n 1 --crkey=0xAA --rtype=1 --racqa=0
+mark acquire rc=$?
+mark report-1 $(report)
+wr
+mark holder-write rc=$?
+mark want-other-host
+mark want-preempt
+wr
+mark write-after-preempt rc=$?
+mark report-2 $(report)
+nvme resv-acquire /dev/$DEV -n 1 --crkey=0xAA --rtype=1 --racqa=0 > /dev/null 2>&1
+mark acquire-unregistered rc=$?
+mark want-clear
+wr
+mark write-after-clear rc=$?
+nvme disconnect -n {SUBNQN}
+mark disconnect rc=$?
+mark done
+poweroff -f
+sleep 10
+"#
+    )
+}
+
+fn initramfs(cache: &Path, kernel: &Kernel, port: u16) -> PathBuf {
+    let mut tree = Initramfs::new(&cache.join("initramfs-reservations-root")).unwrap();
+    tree.add_command("nvme", "/usr/sbin/nvme").unwrap();
+    tree.add_modules(kernel, &["virtio_pci", "virtio_net", "crc32c_generic", "nvme-tcp"]).unwrap();
+    let init = init_script(port, tree.modules());
+    tree.write_cpio(&init, &cache.join("initramfs-reservations.cpio")).unwrap()
+}
+
+/// A reservation command on namespace 1 with its key data; returns the status.
+async fn reservation(c: &mut HostController, op: u8, cdw10: u32, keys: &[u64]) -> Status {
+    let mut sqe = Sqe::new(op, 0);
+    sqe.nsid = 1;
+    sqe.cdw[0] = cdw10;
+    let data: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+    c.io[0].submit(sqe, Some(&data), 0).await.unwrap().cqe.status
+}
+
+async fn write(c: &mut HostController) -> Status {
+    c.io[0].write(1, 64, &[0x5A; 4096], 512).await.unwrap().cqe.status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linux_and_another_host_share_a_namespace_by_reservation() {
+    guest::ensure_commands(guest::HOST_TOOLS).unwrap();
+    guest::ensure_commands(&[("nvme", "nvme-cli")]).unwrap();
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nvmf-linux");
+    let kernel = guest::debian_kernel(&cache).unwrap();
+
+    let t = Target::new();
+    t.add_subsystem(SubsystemSpec {
+        nqn: SUBNQN.into(),
+        serial: "DPURESV01".into(),
+        model: "dpu-nvmf reservations test".into(),
+        allow_any_host: false,
+        hosts: BTreeSet::from([GUEST_NQN.to_owned(), OTHER_NQN.to_owned()]),
+    })
+    .unwrap();
+    let vol = Arc::new(Volume::ram("resv", 512, NS_BYTES).unwrap());
+    t.add_namespace(SUBNQN, 1, vol, [7; 16], [8; 16]).unwrap();
+    let ns = t.namespace(SUBNQN, 1).unwrap();
+    // Namespace 1's failed commands before and after the guest's write once preempted.
+    let mut failed = (0, 0);
+    let server = Server::new(t.clone(), 4);
+    let spec = ListenerSpec {
+        port_id: 1,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        allow_hdgst: true,
+        allow_ddgst: true,
+    };
+    let addr = server.add_listener(spec).await.unwrap();
+    let initrd = initramfs(&cache, &kernel, addr.port());
+    let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
+
+    let opts =
+        HostOptions { hostnqn: OTHER_NQN.into(), hostid: OTHER_HOSTID, ..HostOptions::default() };
+    let mut other = None;
+    // What the other host saw while the guest held the reservation.
+    let mut seen = Vec::new();
+    let conflict = Status::RESERVATION_CONFLICT.with_dnr();
+    let mut marks = Marks::default();
+    let deadline = Instant::now() + DEADLINE;
+    while let Some(m) =
+        tokio::task::block_in_place(|| vm.next_mark(deadline)).unwrap_or_else(|e| panic!("{e}"))
+    {
+        marks.push(m.clone(), vm.elapsed());
+        match m.as_str() {
+            "want-other-host" => {
+                let mut c = HostController::connect(addr, SUBNQN, &opts, 1).await.unwrap();
+                let read = c.io[0].read(1, 0, 8, 512).await.unwrap().cqe.status;
+                seen.push(("read", read));
+                seen.push(("write", write(&mut c).await));
+                let registered =
+                    reservation(&mut c, io_opcode::RESERVATION_REGISTER, 0, &[0, 0xBB]).await;
+                seen.push(("register", registered));
+                other = Some(c);
+            }
+            "want-preempt" => {
+                // Preempt (RACQA 1) the holder's key 0xAA, Write Exclusive.
+                let c = other.as_mut().unwrap();
+                let cdw10 = 1 | (1 << 8);
+                let preempted =
+                    reservation(c, io_opcode::RESERVATION_ACQUIRE, cdw10, &[0xBB, 0xAA]).await;
+                seen.push(("preempt", preempted));
+                seen.push(("write-as-holder", write(c).await));
+                failed.0 = ns.stats.snapshot().errors;
+            }
+            "write-after-preempt rc=1" => failed.1 = ns.stats.snapshot().errors,
+            "want-clear" => {
+                let c = other.as_mut().unwrap();
+                seen.push((
+                    "clear",
+                    reservation(c, io_opcode::RESERVATION_RELEASE, 1, &[0xBB]).await,
+                ));
+            }
+            _ => {}
+        }
+        if guest::is_last_mark(&m) {
+            break;
+        }
+    }
+    tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));
+    let expect = [
+        "connect rc=0",
+        "register rc=0",
+        "acquire rc=0",
+        "report-1 rtype:1 regctl:1 rcsts:1 rkey:aa",
+        "holder-write rc=0",
+        "write-after-preempt rc=1",
+        "report-2 rtype:1 regctl:1 rcsts:1 rkey:bb",
+        "acquire-unregistered rc=1",
+        "write-after-clear rc=0",
+        "disconnect rc=0",
+        "done",
+    ];
+    let missing = marks.missing(&expect);
+    assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{}", vm.log().join("\n"));
+    let ok = Status::SUCCESS;
+    assert_eq!(
+        seen,
+        [
+            ("read", ok),
+            ("write", conflict),
+            ("register", ok),
+            ("preempt", ok),
+            ("write-as-holder", ok),
+            ("clear", ok),
+        ],
+        "the other host"
+    );
+    // The guest's write failed at the target (its Reservation Conflict), not on the way.
+    assert!(failed.1 > failed.0, "{failed:?}");
+    println!(
+        "linux reservations: guest held Write Exclusive ({}); the other host {seen:?}; guest after preemption: {}, {}",
+        marks.value("report-1 ").unwrap_or_default(),
+        marks.value("write-after-preempt ").unwrap_or_default(),
+        marks.value("report-2 ").unwrap_or_default(),
+    );
+    server.stop();
+}
