@@ -573,7 +573,13 @@ impl NvmfInternal {
             .namespaces
             .iter()
             .filter_map(|(name, n)| {
-                let c = t.namespace(&n.nqn, n.nsid)?.stats.snapshot();
+                let ns = t.namespace(&n.nqn, n.nsid)?;
+                let c = ns.stats.snapshot();
+                let r = ns
+                    .reservations
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .summary();
                 Some(pb::NamespaceStats {
                     name: name.clone(),
                     counters: Some(pb::NamespaceCounters {
@@ -582,6 +588,15 @@ impl NvmfInternal {
                         read_bytes: c.read_bytes,
                         write_bytes: c.write_bytes,
                         errors: c.errors,
+                    }),
+                    reservation: Some(pb::NamespaceReservation {
+                        r#type: i32::from(r.rtype),
+                        registrants: r.registrants as u32,
+                        generation: r.generation,
+                        holder_host_id: r
+                            .holder
+                            .map(|h| uuid::Uuid::from_bytes(h).hyphenated().to_string())
+                            .unwrap_or_default(),
                     }),
                 })
             })

@@ -77,7 +77,31 @@ pub struct Reservations {
 /// Registrant entries.
 const REPORT_ENTRY: usize = 64;
 
+/// What an operator sees of a namespace's reservations ([`Reservations::summary`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReservationSummary {
+    /// RTYPE of the reservation held, 0 for none.
+    pub rtype: u8,
+    /// Registered hosts.
+    pub registrants: usize,
+    /// GEN.
+    pub generation: u32,
+    /// The holder, for the single-holder types.
+    pub holder: Option<HostId>,
+}
+
 impl Reservations {
+    /// The state in brief.
+    pub fn summary(&self) -> ReservationSummary {
+        let kind = self.reservation.map(|(_, kind)| kind);
+        ReservationSummary {
+            rtype: kind.map_or(0, |k| k as u8),
+            registrants: self.registrants.len(),
+            generation: self.generation,
+            holder: self.reservation.filter(|(_, k)| !k.all_registrants()).map(|(h, _)| h),
+        }
+    }
+
     /// Whether a reservation is held (I/O commands are then checked).
     pub fn is_reserved(&self) -> bool {
         self.reservation.is_some()
@@ -414,5 +438,15 @@ mod tests {
         r.release(&B, 1, false, 0, 2).unwrap();
         let report = r.report(true, 128).unwrap();
         assert_eq!((report[0], report[4], report[5]), (generation + 1, 0, 0), "cleared");
+        assert_eq!(
+            r.summary(),
+            ReservationSummary { generation: u32::from(generation) + 1, ..Default::default() }
+        );
+        let mut r = registered(&[(A, 1), (B, 2)]);
+        r.acquire(&B, 0, false, 2, 2, 0).unwrap();
+        let s = r.summary();
+        assert_eq!((s.rtype, s.registrants, s.holder), (2, 2, Some(B)));
+        r.acquire(&B, 1, false, 5, 2, 2).unwrap();
+        assert_eq!(r.summary().holder, None, "every registrant holds it");
     }
 }

@@ -290,6 +290,19 @@ fn ana_states(groups: &[nvmf::AnaGroupState]) -> String {
     if named.is_empty() { "optimized".to_owned() } else { named.join(",") }
 }
 
+/// A reservation type as `nvme resv-report` users know it; "-" for none.
+fn reservation_type(rtype: i32) -> &'static str {
+    match nvmf::ReservationType::try_from(rtype) {
+        Ok(nvmf::ReservationType::WriteExclusive) => "write-exclusive",
+        Ok(nvmf::ReservationType::ExclusiveAccess) => "exclusive-access",
+        Ok(nvmf::ReservationType::WriteExclusiveRegistrantsOnly) => "write-exclusive-reg-only",
+        Ok(nvmf::ReservationType::ExclusiveAccessRegistrantsOnly) => "exclusive-access-reg-only",
+        Ok(nvmf::ReservationType::WriteExclusiveAllRegistrants) => "write-exclusive-all-reg",
+        Ok(nvmf::ReservationType::ExclusiveAccessAllRegistrants) => "exclusive-access-all-reg",
+        _ => "-",
+    }
+}
+
 /// Switch resources of any kind: name, spec fields, state.
 /// Target counters, then one row per subsystem, per queue of each live controller
 /// and per namespace.
@@ -362,6 +375,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
         .iter()
         .map(|n| {
             let c = n.counters.unwrap_or_default();
+            let r = n.reservation.clone().unwrap_or_default();
             vec![
                 n.name.clone(),
                 c.reads.to_string(),
@@ -369,11 +383,24 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 c.read_bytes.to_string(),
                 c.write_bytes.to_string(),
                 c.errors.to_string(),
+                reservation_type(r.r#type).to_owned(),
+                r.registrants.to_string(),
+                if r.holder_host_id.is_empty() { "-".to_owned() } else { r.holder_host_id },
             ]
         })
         .collect();
     out.push_str(&table(
-        &["NAMESPACE", "READS", "WRITES", "READ_BYTES", "WRITE_BYTES", "ERRORS"],
+        &[
+            "NAMESPACE",
+            "READS",
+            "WRITES",
+            "READ_BYTES",
+            "WRITE_BYTES",
+            "ERRORS",
+            "RESERVATION",
+            "REGISTRANTS",
+            "HOLDER",
+        ],
         &rows,
     ));
     Ok(out)

@@ -22,8 +22,9 @@ use dpu_proto::dpu::nvmf::v1::{
     CreateSubsystemRequest, CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest,
     GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, ListListenersRequest,
     ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec,
-    Namespace, NamespaceSpec, ObjectStatus, RamBackend, Subsystem, SubsystemSpec, TransportType,
-    UpdateListenerRequest, UpdateSubsystemRequest, UpdateVolumeRequest, Volume, VolumeSpec,
+    Namespace, NamespaceSpec, ObjectStatus, RamBackend, ReservationType, Subsystem, SubsystemSpec,
+    TransportType, UpdateListenerRequest, UpdateSubsystemRequest, UpdateVolumeRequest, Volume,
+    VolumeSpec,
 };
 use tonic::Code;
 
@@ -405,6 +406,36 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         c.io[0].read(1, 0, 1, 512).await.is_ok_and(|r| r.cqe.status.is_success())
     })
     .await;
+    // The host takes a Write Exclusive reservation (register key 7, acquire): the operator
+    // sees its type, registrants and holder in the live stats, the host role not the holder.
+    let resv = async |c: &mut HostController, op: u8, cdw10: u32, keys: &[u64]| {
+        let mut sqe = dpu_nvmf_proto::Sqe::new(op, 0);
+        (sqe.nsid, sqe.cdw[0]) = (1, cdw10);
+        let data: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+        c.io[0].submit(sqe, Some(&data), 0).await.unwrap().cqe.status
+    };
+    use dpu_nvmf_proto::sqe::io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    assert!(resv(&mut c, RESERVATION_REGISTER, 0, &[0, 7]).await.is_success());
+    assert!(resv(&mut c, RESERVATION_ACQUIRE, 1 << 8, &[7, 0]).await.is_success());
+    let reservation = async |client: &Client| {
+        let stats = client.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap();
+        stats.into_inner().namespaces[0].reservation.clone().unwrap()
+    };
+    let seen = reservation(&op).await;
+    // HostOptions' default Host Identifier, 16 bytes of 0x11, in UUID form.
+    assert_eq!(opts.hostid, [0x11; 16]);
+    let holder = "11111111-1111-1111-1111-111111111111".to_owned();
+    assert_eq!(
+        (seen.r#type, seen.registrants, seen.holder_host_id.as_str()),
+        (ReservationType::WriteExclusive as i32, 1, holder.as_str())
+    );
+    let host_view = reservation(&env.client(Who::Host).await).await;
+    assert!(host_view.holder_host_id.is_empty() && host_view.registrants == 1, "{host_view:?}");
+    let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
+    assert!(table.contains("write-exclusive") && table.contains(&holder), "{table}");
+    // Unregistering (key 7) releases it.
+    assert!(resv(&mut c, RESERVATION_REGISTER, 1, &[7, 0]).await.is_success());
+    assert_eq!(reservation(&op).await.r#type, 0);
     drop(c);
     let missing_volume = nvmf
         .create_namespace(CreateNamespaceRequest {

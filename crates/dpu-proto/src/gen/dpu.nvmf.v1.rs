@@ -350,6 +350,25 @@ pub struct NamespaceStats {
     pub name: ::prost::alloc::string::String,
     #[prost(message, optional, tag = "2")]
     pub counters: ::core::option::Option<NamespaceCounters>,
+    /// The hosts' reservation state (NVMe reservations, which hosts set up themselves).
+    #[prost(message, optional, tag = "3")]
+    pub reservation: ::core::option::Option<NamespaceReservation>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct NamespaceReservation {
+    /// RESERVATION_TYPE_UNSPECIFIED: no reservation is held.
+    #[prost(enumeration = "ReservationType", tag = "1")]
+    pub r#type: i32,
+    /// Registered hosts.
+    #[prost(uint32, tag = "2")]
+    pub registrants: u32,
+    /// GEN of the reservation report: moves with registrations and preemptions.
+    #[prost(uint32, tag = "3")]
+    pub generation: u32,
+    /// The holder's Host Identifier (UUID form); empty for the host role, which is not
+    /// told who the fabric hosts are, and for the all-registrants types.
+    #[prost(string, tag = "4")]
+    pub holder_host_id: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SyncRequest {
@@ -650,6 +669,64 @@ impl AnaState {
             "ANA_STATE_INACCESSIBLE" => Some(Self::Inaccessible),
             "ANA_STATE_PERSISTENT_LOSS" => Some(Self::PersistentLoss),
             "ANA_STATE_CHANGE" => Some(Self::Change),
+            _ => None,
+        }
+    }
+}
+/// NVMe reservation types (NVM Command Set 1.0, RTYPE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ReservationType {
+    Unspecified = 0,
+    WriteExclusive = 1,
+    ExclusiveAccess = 2,
+    WriteExclusiveRegistrantsOnly = 3,
+    ExclusiveAccessRegistrantsOnly = 4,
+    WriteExclusiveAllRegistrants = 5,
+    ExclusiveAccessAllRegistrants = 6,
+}
+impl ReservationType {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "RESERVATION_TYPE_UNSPECIFIED",
+            Self::WriteExclusive => "RESERVATION_TYPE_WRITE_EXCLUSIVE",
+            Self::ExclusiveAccess => "RESERVATION_TYPE_EXCLUSIVE_ACCESS",
+            Self::WriteExclusiveRegistrantsOnly => {
+                "RESERVATION_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY"
+            }
+            Self::ExclusiveAccessRegistrantsOnly => {
+                "RESERVATION_TYPE_EXCLUSIVE_ACCESS_REGISTRANTS_ONLY"
+            }
+            Self::WriteExclusiveAllRegistrants => {
+                "RESERVATION_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS"
+            }
+            Self::ExclusiveAccessAllRegistrants => {
+                "RESERVATION_TYPE_EXCLUSIVE_ACCESS_ALL_REGISTRANTS"
+            }
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "RESERVATION_TYPE_UNSPECIFIED" => Some(Self::Unspecified),
+            "RESERVATION_TYPE_WRITE_EXCLUSIVE" => Some(Self::WriteExclusive),
+            "RESERVATION_TYPE_EXCLUSIVE_ACCESS" => Some(Self::ExclusiveAccess),
+            "RESERVATION_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY" => {
+                Some(Self::WriteExclusiveRegistrantsOnly)
+            }
+            "RESERVATION_TYPE_EXCLUSIVE_ACCESS_REGISTRANTS_ONLY" => {
+                Some(Self::ExclusiveAccessRegistrantsOnly)
+            }
+            "RESERVATION_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS" => {
+                Some(Self::WriteExclusiveAllRegistrants)
+            }
+            "RESERVATION_TYPE_EXCLUSIVE_ACCESS_ALL_REGISTRANTS" => {
+                Some(Self::ExclusiveAccessAllRegistrants)
+            }
             _ => None,
         }
     }

@@ -4023,6 +4023,155 @@ impl<'de> serde::Deserialize<'de> for NamespaceCounters {
         deserializer.deserialize_struct("dpu.nvmf.v1.NamespaceCounters", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for NamespaceReservation {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.r#type != 0 {
+            len += 1;
+        }
+        if self.registrants != 0 {
+            len += 1;
+        }
+        if self.generation != 0 {
+            len += 1;
+        }
+        if !self.holder_host_id.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceReservation", len)?;
+        if self.r#type != 0 {
+            let v = ReservationType::try_from(self.r#type)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.r#type)))?;
+            struct_ser.serialize_field("type", &v)?;
+        }
+        if self.registrants != 0 {
+            struct_ser.serialize_field("registrants", &self.registrants)?;
+        }
+        if self.generation != 0 {
+            struct_ser.serialize_field("generation", &self.generation)?;
+        }
+        if !self.holder_host_id.is_empty() {
+            struct_ser.serialize_field("holderHostId", &self.holder_host_id)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for NamespaceReservation {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "type",
+            "registrants",
+            "generation",
+            "holder_host_id",
+            "holderHostId",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Type,
+            Registrants,
+            Generation,
+            HolderHostId,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "type" => Ok(GeneratedField::Type),
+                            "registrants" => Ok(GeneratedField::Registrants),
+                            "generation" => Ok(GeneratedField::Generation),
+                            "holderHostId" | "holder_host_id" => Ok(GeneratedField::HolderHostId),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = NamespaceReservation;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.NamespaceReservation")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<NamespaceReservation, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut r#type__ = None;
+                let mut registrants__ = None;
+                let mut generation__ = None;
+                let mut holder_host_id__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Type => {
+                            if r#type__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("type"));
+                            }
+                            r#type__ = Some(map_.next_value::<ReservationType>()? as i32);
+                        }
+                        GeneratedField::Registrants => {
+                            if registrants__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("registrants"));
+                            }
+                            registrants__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Generation => {
+                            if generation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("generation"));
+                            }
+                            generation__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::HolderHostId => {
+                            if holder_host_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("holderHostId"));
+                            }
+                            holder_host_id__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(NamespaceReservation {
+                    r#type: r#type__.unwrap_or_default(),
+                    registrants: registrants__.unwrap_or_default(),
+                    generation: generation__.unwrap_or_default(),
+                    holder_host_id: holder_host_id__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.NamespaceReservation", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for NamespaceSpec {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -4182,12 +4331,18 @@ impl serde::Serialize for NamespaceStats {
         if self.counters.is_some() {
             len += 1;
         }
+        if self.reservation.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceStats", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
         }
         if let Some(v) = self.counters.as_ref() {
             struct_ser.serialize_field("counters", v)?;
+        }
+        if let Some(v) = self.reservation.as_ref() {
+            struct_ser.serialize_field("reservation", v)?;
         }
         struct_ser.end()
     }
@@ -4201,12 +4356,14 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
         const FIELDS: &[&str] = &[
             "name",
             "counters",
+            "reservation",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Name,
             Counters,
+            Reservation,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4230,6 +4387,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                         match value {
                             "name" => Ok(GeneratedField::Name),
                             "counters" => Ok(GeneratedField::Counters),
+                            "reservation" => Ok(GeneratedField::Reservation),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4251,6 +4409,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
             {
                 let mut name__ = None;
                 let mut counters__ = None;
+                let mut reservation__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -4265,11 +4424,18 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                             }
                             counters__ = map_.next_value()?;
                         }
+                        GeneratedField::Reservation => {
+                            if reservation__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("reservation"));
+                            }
+                            reservation__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(NamespaceStats {
                     name: name__.unwrap_or_default(),
                     counters: counters__,
+                    reservation: reservation__,
                 })
             }
         }
@@ -5011,6 +5177,92 @@ impl<'de> serde::Deserialize<'de> for RamBackend {
             }
         }
         deserializer.deserialize_struct("dpu.nvmf.v1.RamBackend", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ReservationType {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Unspecified => "RESERVATION_TYPE_UNSPECIFIED",
+            Self::WriteExclusive => "RESERVATION_TYPE_WRITE_EXCLUSIVE",
+            Self::ExclusiveAccess => "RESERVATION_TYPE_EXCLUSIVE_ACCESS",
+            Self::WriteExclusiveRegistrantsOnly => "RESERVATION_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY",
+            Self::ExclusiveAccessRegistrantsOnly => "RESERVATION_TYPE_EXCLUSIVE_ACCESS_REGISTRANTS_ONLY",
+            Self::WriteExclusiveAllRegistrants => "RESERVATION_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS",
+            Self::ExclusiveAccessAllRegistrants => "RESERVATION_TYPE_EXCLUSIVE_ACCESS_ALL_REGISTRANTS",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for ReservationType {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "RESERVATION_TYPE_UNSPECIFIED",
+            "RESERVATION_TYPE_WRITE_EXCLUSIVE",
+            "RESERVATION_TYPE_EXCLUSIVE_ACCESS",
+            "RESERVATION_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY",
+            "RESERVATION_TYPE_EXCLUSIVE_ACCESS_REGISTRANTS_ONLY",
+            "RESERVATION_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS",
+            "RESERVATION_TYPE_EXCLUSIVE_ACCESS_ALL_REGISTRANTS",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = ReservationType;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "RESERVATION_TYPE_UNSPECIFIED" => Ok(ReservationType::Unspecified),
+                    "RESERVATION_TYPE_WRITE_EXCLUSIVE" => Ok(ReservationType::WriteExclusive),
+                    "RESERVATION_TYPE_EXCLUSIVE_ACCESS" => Ok(ReservationType::ExclusiveAccess),
+                    "RESERVATION_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY" => Ok(ReservationType::WriteExclusiveRegistrantsOnly),
+                    "RESERVATION_TYPE_EXCLUSIVE_ACCESS_REGISTRANTS_ONLY" => Ok(ReservationType::ExclusiveAccessRegistrantsOnly),
+                    "RESERVATION_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS" => Ok(ReservationType::WriteExclusiveAllRegistrants),
+                    "RESERVATION_TYPE_EXCLUSIVE_ACCESS_ALL_REGISTRANTS" => Ok(ReservationType::ExclusiveAccessAllRegistrants),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
     }
 }
 impl serde::Serialize for Subsystem {

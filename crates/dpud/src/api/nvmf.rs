@@ -785,6 +785,9 @@ fn without_peers(mut stats: NvmfStats) -> NvmfStats {
             q.peer_address.clear();
         }
     }
+    for r in stats.namespaces.iter_mut().filter_map(|n| n.reservation.as_mut()) {
+        r.holder_host_id.clear();
+    }
     stats
 }
 
