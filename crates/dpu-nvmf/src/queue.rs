@@ -1587,9 +1587,10 @@ impl Connection {
                 r.release(&host, action, iekey, rtype, crkey)
             }
             _ => {
-                // Report: NUMD (CDW10, 0's based dwords) within the command's buffer.
+                // Report: NUMD (CDW10, 0's based dwords) within the command's buffer and
+                // the largest transfer.
                 let len = (u64::from(cdw10) + 1) * 4;
-                if len > u64::from(sqe.sgl().length()) {
+                if len > u64::from(sqe.sgl().length()) || len > u64::from(identify::MAX_TRANSFER) {
                     return Err(Status::INVALID_FIELD);
                 }
                 let eds = sqe.cdw11() & 1 != 0;

@@ -1702,6 +1702,10 @@ fn reservations_guard_the_namespace_between_hosts() {
     report.set_sgl(SglDescriptor::transport(4096));
     assert_eq!(a.run(report, &[]).0.status, Status::HOST_ID_INCONSISTENT_FORMAT.with_dnr());
     report.cdw[1] = 1;
+    let mut huge = report;
+    huge.cdw[0] = (256 << 10) / 4 - 1;
+    huge.set_sgl(SglDescriptor::transport(256 << 10));
+    assert_eq!(a.run(huge, &[]).0.status, Status::INVALID_FIELD.with_dnr(), "past MDTS");
     let (c, data) = a.run(report, &[]);
     assert!(c.status.is_success(), "{c:?}");
     assert_eq!((data.len(), data[4], data[5]), (4096, 1, 2), "4 KiB, RTYPE 1, REGCTL 2");

@@ -76,6 +76,9 @@ pub struct Reservations {
 /// Size of the extended Reservation Status data structure's header and of each of its
 /// Registrant entries.
 const REPORT_ENTRY: usize = 64;
+/// Most hosts registered on one namespace: a host may connect under any number of Host
+/// Identifiers, so registrations are bounded.
+pub const MAX_REGISTRANTS: usize = 1024;
 
 /// What an operator sees of a namespace's reservations ([`Reservations::summary`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,6 +163,9 @@ impl Reservations {
         match (rrega, current) {
             // Registering again with the same key changes nothing but succeeds.
             (0, Some(key)) if key != nrkey => return Err(Status::RESERVATION_CONFLICT),
+            (0 | 2, None) if self.registrants.len() >= MAX_REGISTRANTS => {
+                return Err(Status::CAPACITY_EXCEEDED);
+            }
             (0, _) => {
                 self.registrants.insert(*host, nrkey);
             }
@@ -383,6 +389,16 @@ mod tests {
         assert_eq!(u64::from_le_bytes(report[72..80].try_into().unwrap()), 5, "RKEY");
         assert_eq!(r.report(false, 4096), Err(Status::HOST_ID_INCONSISTENT_FORMAT));
         assert_eq!(r.report(true, 32).unwrap().len(), 32);
+        // Registrations are bounded; a host already registered may still change its key.
+        for i in 0..MAX_REGISTRANTS - 1 {
+            let mut h = [0u8; 16];
+            h[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            r.register(&h, 0, false, 0, 1).unwrap();
+        }
+        assert_eq!(r.register(&C, 0, false, 0, 1), Err(Status::CAPACITY_EXCEEDED));
+        assert_eq!(r.register(&C, 2, true, 0, 1), Err(Status::CAPACITY_EXCEEDED));
+        r.register(&B, 2, false, 5, 6).unwrap();
+        assert_eq!(u16::from_le_bytes(r.report(true, 64).unwrap()[5..7].try_into().unwrap()), 1024);
     }
 
     #[test]
