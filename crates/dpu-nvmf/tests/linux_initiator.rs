@@ -35,7 +35,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +44,6 @@ use std::time::{Duration, Instant};
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
 use dpu_lab::loopdev::LoopDevice;
 
-use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::volume::FileBackend;
 use dpu_nvmf::{Server, Target, Volume};
 
@@ -335,30 +335,13 @@ fn check_backing_file(image: &Path, sums: &[(String, String)], out: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linux_initiator_discovers_connects_formats_and_verifies() {
-    guest::ensure_commands(guest::HOST_TOOLS).unwrap();
     guest::ensure_commands(GUEST_TOOLS).unwrap();
-    guest::ensure_commands(HOST_CHECKS).unwrap();
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nvmf-linux");
-    let kernel = guest::debian_kernel(&cache).unwrap();
+    let (cache, kernel) = common::guest_kernel(HOST_CHECKS);
 
     // The target: one allowed subsystem with a 64 MiB file-backed namespace, one hidden one.
     let t = Target::new();
-    t.add_subsystem(SubsystemSpec {
-        nqn: SUBNQN.into(),
-        serial: SERIAL.into(),
-        model: MODEL.into(),
-        allow_any_host: false,
-        hosts: BTreeSet::from([HOSTNQN.to_owned()]),
-    })
-    .unwrap();
-    t.add_subsystem(SubsystemSpec {
-        nqn: HIDDEN.into(),
-        serial: "HIDDEN".into(),
-        model: MODEL.into(),
-        allow_any_host: false,
-        hosts: BTreeSet::from(["nqn.2014-08.org.example:someone-else".to_owned()]),
-    })
-    .unwrap();
+    common::add_subsystem(&t, SUBNQN, SERIAL, MODEL, &[HOSTNQN]);
+    common::add_subsystem(&t, HIDDEN, "HIDDEN", MODEL, &["nqn.2014-08.org.example:someone-else"]);
     // Namespace 1 lives in a sparse file (O_DIRECT where the file system allows it), so the
     // test can read afterwards what reached it.
     let dir = tempfile::Builder::new()
@@ -378,15 +361,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     )
     .unwrap();
     let server = Server::new(t.clone(), 8);
-    let io = server
-        .add_listener(ListenerSpec {
-            port_id: 1,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            allow_hdgst: true,
-            allow_ddgst: true,
-        })
-        .await
-        .unwrap();
+    let io = common::loopback_listener(&server, 1).await;
     let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
     // Namespace 2, added while the guest is connected, is a loop device with 4 KiB sectors
     // over a sparse file (detached on every exit path).

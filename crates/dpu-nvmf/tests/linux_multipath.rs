@@ -19,13 +19,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
-use dpu_nvmf::target::{AnaState, ListenerSpec, SubsystemSpec};
+use dpu_nvmf::target::AnaState;
 use dpu_nvmf::{Server, Target, Volume};
 
 const SUBNQN: &str = "nqn.2024-01.io.example.dpu:multipath";
@@ -118,33 +120,15 @@ fn by_controller(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linux_multipath_follows_ana_states() {
-    guest::ensure_commands(guest::HOST_TOOLS).unwrap();
-    guest::ensure_commands(&[("nvme", "nvme-cli")]).unwrap();
-    // The kernel cache is the one `linux_initiator.rs` fills.
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nvmf-linux");
-    let kernel = guest::debian_kernel(&cache).unwrap();
-
+    let (cache, kernel) = common::guest_kernel(&[]);
     let t = Target::new();
-    t.add_subsystem(SubsystemSpec {
-        nqn: SUBNQN.into(),
-        serial: "DPUMPATH01".into(),
-        model: "dpu-nvmf multipath test".into(),
-        allow_any_host: false,
-        hosts: BTreeSet::from([HOSTNQN.to_owned()]),
-    })
-    .unwrap();
+    common::add_subsystem(&t, SUBNQN, "DPUMPATH01", "dpu-nvmf multipath test", &[HOSTNQN]);
     let vol = Arc::new(Volume::ram("mpath", 512, NS_BYTES).unwrap());
     t.add_namespace(SUBNQN, 1, vol, [5; 16], [6; 16]).unwrap();
     let server = Server::new(t.clone(), 4);
     let mut ports = Vec::new();
     for port_id in [PORT_A, PORT_B] {
-        let spec = ListenerSpec {
-            port_id,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            allow_hdgst: true,
-            allow_ddgst: true,
-        };
-        ports.push(server.add_listener(spec).await.unwrap().port());
+        ports.push(common::loopback_listener(&server, port_id).await.port());
     }
     let initrd = initramfs(&cache, &kernel, ports[0], ports[1]);
     let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();

@@ -11,14 +11,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
 use dpu_nvmf::initiator::{HostController, HostOptions};
-use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target, Volume};
 use dpu_nvmf_proto::sqe::io_opcode;
 use dpu_nvmf_proto::{Sqe, Status};
@@ -91,33 +91,17 @@ async fn write(c: &mut HostController) -> Status {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linux_and_another_host_share_a_namespace_by_reservation() {
-    guest::ensure_commands(guest::HOST_TOOLS).unwrap();
-    guest::ensure_commands(&[("nvme", "nvme-cli")]).unwrap();
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nvmf-linux");
-    let kernel = guest::debian_kernel(&cache).unwrap();
-
+    let (cache, kernel) = common::guest_kernel(&[]);
     let t = Target::new();
-    t.add_subsystem(SubsystemSpec {
-        nqn: SUBNQN.into(),
-        serial: "DPURESV01".into(),
-        model: "dpu-nvmf reservations test".into(),
-        allow_any_host: false,
-        hosts: BTreeSet::from([GUEST_NQN.to_owned(), OTHER_NQN.to_owned()]),
-    })
-    .unwrap();
+    let hosts = [GUEST_NQN, OTHER_NQN];
+    common::add_subsystem(&t, SUBNQN, "DPURESV01", "dpu-nvmf reservations test", &hosts);
     let vol = Arc::new(Volume::ram("resv", 512, NS_BYTES).unwrap());
     t.add_namespace(SUBNQN, 1, vol, [7; 16], [8; 16]).unwrap();
     let ns = t.namespace(SUBNQN, 1).unwrap();
     // Namespace 1's failed commands before and after the guest's write once preempted.
     let mut failed = (0, 0);
     let server = Server::new(t.clone(), 4);
-    let spec = ListenerSpec {
-        port_id: 1,
-        addr: "127.0.0.1:0".parse().unwrap(),
-        allow_hdgst: true,
-        allow_ddgst: true,
-    };
-    let addr = server.add_listener(spec).await.unwrap();
+    let addr = common::loopback_listener(&server, 1).await;
     let initrd = initramfs(&cache, &kernel, addr.port());
     let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
 
