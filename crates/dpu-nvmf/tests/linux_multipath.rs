@@ -73,7 +73,6 @@ mark b-inaccessible $(waitstate $PB inaccessible) a $(state $PA)
 
 mark want-swap
 mark swapped $(waitstate $PA inaccessible) $(waitstate $PB optimized)
-mark want-read-count
 echo 3 > /proc/sys/vm/drop_caches
 dd if=/dev/$HEAD of=/tmp/back bs=64k count=16 2>/dev/null && cmp /tmp/pat /tmp/back
 mark read-through-b rc=$?
@@ -146,6 +145,9 @@ async fn linux_multipath_follows_ana_states() {
                 t.set_ana_states(PORT_B, &states(&[(1, AnaState::Inaccessible)])).unwrap();
             }
             "want-swap" => {
+                // Counted before the states change, which the guest waits for before it
+                // reads.
+                read_counts.push(by_controller(&t, |q| q.io.reads));
                 t.set_ana_states(PORT_A, &states(&[(1, AnaState::Inaccessible)])).unwrap();
                 t.set_ana_states(PORT_B, &states(&[])).unwrap();
             }

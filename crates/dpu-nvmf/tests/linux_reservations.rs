@@ -42,6 +42,8 @@ DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
 # The report's header and entries as "field:value" words.
 report() {{ nvme resv-report /dev/$DEV -n 1 --eds > /tmp/rep 2>&1; grep -E '^[[:space:]]*(rtype|regctl|rcsts|rkey)[[:space:]]*:' /tmp/rep | tr -d ' \t' | tr '\n' ' '; }}
 wr() {{ dd if=/dev/urandom of=/dev/$DEV bs=4096 count=16 oflag=direct 2>/dev/null; }}
+# Waits up to 10 s until the report shows "$1" (the other host acts on the marks).
+await() {{ i=0; while ! report | grep -q "$1" && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; }}
 nvme resv-register /dev/$DEV -n 1 --nrkey=0xAA --rrega=0
 mark register rc=$?
 nvme resv-acquire /dev/$DEV -n 1 --crkey=0xAA --rtype=1 --racqa=0
@@ -51,12 +53,14 @@ wr
 mark holder-write rc=$?
 mark want-other-host
 mark want-preempt
+await rkey:bb
 wr
 mark write-after-preempt rc=$?
 mark report-2 $(report)
 nvme resv-acquire /dev/$DEV -n 1 --crkey=0xAA --rtype=1 --racqa=0 > /dev/null 2>&1
 mark acquire-unregistered rc=$?
 mark want-clear
+await rtype:0
 wr
 mark write-after-clear rc=$?
 nvme disconnect -n {SUBNQN}
@@ -98,7 +102,8 @@ async fn linux_and_another_host_share_a_namespace_by_reservation() {
     let vol = Arc::new(Volume::ram("resv", 512, NS_BYTES).unwrap());
     t.add_namespace(SUBNQN, 1, vol, [7; 16], [8; 16]).unwrap();
     let ns = t.namespace(SUBNQN, 1).unwrap();
-    // Namespace 1's failed commands before and after the guest's write once preempted.
+    // Namespace 1's failed commands before the preemption and after the guest's write that
+    // follows it (the guest waits until its report shows the new holder).
     let mut failed = (0, 0);
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
@@ -130,13 +135,13 @@ async fn linux_and_another_host_share_a_namespace_by_reservation() {
             }
             "want-preempt" => {
                 // Preempt (RACQA 1) the holder's key 0xAA, Write Exclusive.
+                failed.0 = ns.stats.snapshot().errors;
                 let c = other.as_mut().unwrap();
                 let cdw10 = 1 | (1 << 8);
                 let preempted =
                     reservation(c, io_opcode::RESERVATION_ACQUIRE, cdw10, &[0xBB, 0xAA]).await;
                 seen.push(("preempt", preempted));
                 seen.push(("write-as-holder", write(c).await));
-                failed.0 = ns.stats.snapshot().errors;
             }
             "write-after-preempt rc=1" => failed.1 = ns.stats.snapshot().errors,
             "want-clear" => {
