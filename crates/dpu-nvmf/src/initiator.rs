@@ -789,6 +789,21 @@ impl HostQueue {
         self.submit_ok(Sqe::new(admin_opcode::KEEP_ALIVE, 0), None, 0).await.map(|_| ())
     }
 
+    /// A reservation command (`opcode`: Register, Acquire or Release) on `nsid` with
+    /// `cdw10` and its keys (CRKEY, then NRKEY or PRKEY) as in-capsule data.
+    pub async fn reservation(
+        &mut self,
+        opcode: u8,
+        nsid: u32,
+        cdw10: u32,
+        keys: &[u64],
+    ) -> Result<Completion, InitiatorError> {
+        let mut sqe = Sqe::new(opcode, 0);
+        (sqe.nsid, sqe.cdw[0]) = (nsid, cdw10);
+        let data: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+        self.submit(sqe, Some(&data), 0).await
+    }
+
     /// Read `blocks` blocks of `block_size` at `slba`.
     pub async fn read(
         &mut self,

@@ -195,12 +195,9 @@ impl H {
         aec.cdw[0] = 0x0B;
         aec.cdw[1] = 1 << 8;
         assert!(self.run(aec, &[]).0.status.is_success());
-        self.cid += 1;
-        let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0);
-        aer.cid = self.cid;
-        self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
-        assert!(self.pdus().is_empty(), "the request waits for an event");
-        self.cid
+        let (cid, answered) = self.send_aer();
+        assert!(answered.is_empty(), "the request waits for an event");
+        cid
     }
 
     fn admin(t: &Arc<Target>, kato: u32) -> (Self, u16) {
@@ -975,40 +972,33 @@ fn namespace_notices_follow_aec_and_wait_for_the_log_to_be_read() {
         s
     };
     let send_aer = |h: &mut H| {
-        h.cid += 1;
-        let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0);
-        aer.cid = h.cid;
-        h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
-        assert!(h.pdus().is_empty());
-        h.cid
-    };
-    let events = |h: &mut H| {
-        h.conn.tick(h.now);
-        h.pdus()
+        let (cid, answered) = h.send_aer();
+        assert!(answered.is_empty());
+        cid
     };
     let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
     assert!(h.run(aec(0), &[]).0.status.is_success());
     let aer = send_aer(&mut h);
     t.add_namespace(SUB, 2, v.clone(), [1; 16], [2; 16]).unwrap();
-    assert!(events(&mut h).is_empty(), "notices disabled in AEC");
+    assert!(h.events().is_empty(), "notices disabled in AEC");
     assert!(h.run(aec(1 << 8), &[]).0.status.is_success());
-    let p = events(&mut h);
+    let p = h.events();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("enabled: the change is told {p:?}") };
     assert_eq!((c.cid, c.dw0), (aer, 0x0004_0002));
     // Masked until the log is read with RAE clear.
     let aer = send_aer(&mut h);
     t.add_namespace(SUB, 3, v.clone(), [3; 16], [4; 16]).unwrap();
-    assert!(events(&mut h).is_empty(), "masked until the log is read");
+    assert!(h.events().is_empty(), "masked until the log is read");
     let mut rae = log_page(4, 4096);
     rae.cdw[0] |= 1 << 15;
     let (_, log) = h.run(rae, &[]);
     assert_eq!(&log[0..12], &[2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
     t.add_namespace(SUB, 4, v.clone(), [5; 16], [6; 16]).unwrap();
-    assert!(events(&mut h).is_empty(), "RAE kept the event masked");
+    assert!(h.events().is_empty(), "RAE kept the event masked");
     let (_, log) = h.run(log_page(4, 4096), &[]);
     assert_eq!(&log[0..16], &[2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0], "RAE kept the list");
     t.remove_namespace(SUB, 4).unwrap();
-    let p = events(&mut h);
+    let p = h.events();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("re-armed by the read {p:?}") };
     assert_eq!((c.cid, c.dw0), (aer, 0x0004_0002));
     let (_, log) = h.run(log_page(4, 4096), &[]);

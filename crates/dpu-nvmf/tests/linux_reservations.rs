@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
 use dpu_nvmf::initiator::{HostController, HostOptions};
 use dpu_nvmf::{Server, Target, Volume};
+use dpu_nvmf_proto::Status;
 use dpu_nvmf_proto::sqe::io_opcode;
-use dpu_nvmf_proto::{Sqe, Status};
 
 const SUBNQN: &str = "nqn.2024-01.io.example.dpu:reservations";
 const GUEST_NQN: &str = "nqn.2014-08.org.nvmexpress:uuid:3d1f0c5e-7a2b-4c61-9e0d-5b8a4f2c6e17";
@@ -80,13 +80,9 @@ fn initramfs(cache: &Path, kernel: &Kernel, port: u16) -> PathBuf {
     tree.write_cpio(&init, &cache.join("initramfs-reservations.cpio")).unwrap()
 }
 
-/// A reservation command on namespace 1 with its key data; returns the status.
+/// A reservation command on namespace 1 with its keys; returns the status.
 async fn reservation(c: &mut HostController, op: u8, cdw10: u32, keys: &[u64]) -> Status {
-    let mut sqe = Sqe::new(op, 0);
-    sqe.nsid = 1;
-    sqe.cdw[0] = cdw10;
-    let data: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
-    c.io[0].submit(sqe, Some(&data), 0).await.unwrap().cqe.status
+    c.io[0].reservation(op, 1, cdw10, keys).await.unwrap().cqe.status
 }
 
 async fn write(c: &mut HostController) -> Status {

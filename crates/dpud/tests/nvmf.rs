@@ -409,10 +409,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     // The host takes a Write Exclusive reservation (register key 7, acquire): the operator
     // sees its type, registrants and holder in the live stats, the host role not the holder.
     let resv = async |c: &mut HostController, op: u8, cdw10: u32, keys: &[u64]| {
-        let mut sqe = dpu_nvmf_proto::Sqe::new(op, 0);
-        (sqe.nsid, sqe.cdw[0]) = (1, cdw10);
-        let data: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
-        c.io[0].submit(sqe, Some(&data), 0).await.unwrap().cqe.status
+        c.io[0].reservation(op, 1, cdw10, keys).await.unwrap().cqe.status
     };
     use dpu_nvmf_proto::sqe::io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
     assert!(resv(&mut c, RESERVATION_REGISTER, 0, &[0, 7]).await.is_success());

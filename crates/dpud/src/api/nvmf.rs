@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use dpu_nvmf::internal::volume_size_and_backing;
-use dpu_nvmf::target::{MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn};
+use dpu_nvmf::target::{
+    ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
+};
 use dpu_nvmf::volume::BLOCK_SIZES;
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 use dpu_pki::Role;
@@ -46,9 +48,6 @@ pub const NVMF_SERVICE: &str = "nvmf";
 const NAMESPACE_STORE: &str = "nvmf-namespaces";
 
 /// `collection/{id}` with a valid id.
-/// Highest ANA group ID the target has (its ANAGRPMAX).
-const ANA_GROUP_MAX: u32 = 128;
-
 fn simple_key(name: &str, collection: &str, field: &str) -> Result<String, Status> {
     let id = parse_name(name, collection, field)?;
     validate_id(id, field)?;
