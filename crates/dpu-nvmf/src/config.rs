@@ -24,6 +24,7 @@
 //! nsid = 1
 //! volume = "scratch"
 //! ana_group = 2           # default 1
+//! read_only = false       # true: hosts see it write protected
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::target::{
-    AnaState, DEFAULT_ANA_GROUP, ListenerSpec, RegistryError, SubsystemSpec, Target,
+    AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec, Target,
 };
 use crate::volume::{Volume, VolumeError};
 
@@ -121,6 +122,9 @@ pub struct NamespaceConfig {
     /// ANA group (1..=128).
     #[serde(default = "default_ana_group")]
     pub ana_group: u32,
+    /// Write protected: hosts may read it, and commands that would modify it fail.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 fn default_ana_group() -> u32 {
@@ -244,14 +248,8 @@ impl Config {
                     })?;
                 let (nguid, uuid) =
                     crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
-                target.add_namespace_in_group(
-                    &s.nqn,
-                    n.nsid,
-                    vol.clone(),
-                    nguid,
-                    uuid,
-                    n.ana_group,
-                )?;
+                let attrs = NamespaceAttrs { ana_group: n.ana_group, write_protected: n.read_only };
+                target.add_namespace_with(&s.nqn, n.nsid, vol.clone(), nguid, uuid, attrs)?;
             }
         }
         Ok(())
@@ -356,11 +354,12 @@ mod tests {
         let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
         assert_eq!(ns.volume.blocks(), 256);
         assert_eq!(ns.ana_group.load(std::sync::atomic::Ordering::Relaxed), 1, "the default");
+        assert!(!ns.write_protected.load(std::sync::atomic::Ordering::Relaxed), "the default");
         assert!(!c.listener_specs()[0].allow_ddgst);
     }
 
     #[test]
-    fn ana_groups_and_states() {
+    fn ana_groups_states_and_read_only() {
         let text = |states: &str| {
             format!(
                 r#"
@@ -379,6 +378,7 @@ mod tests {
                 nsid = 1
                 volume = "v"
                 ana_group = 2
+                read_only = true
                 "#
             )
         };
@@ -396,6 +396,8 @@ mod tests {
         assert_eq!(t.ana_state(Some(1), 1), AnaState::Optimized);
         let (_, groups) = t.ana_groups("nqn.2024-01.io.example:a", Some(1));
         assert_eq!(groups[1].nsids, [1], "namespace 1 in group 2: {groups:?}");
+        let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
+        assert!(ns.write_protected.load(std::sync::atomic::Ordering::Relaxed));
         let e = |states: &str| configured(states).map(drop).unwrap_err().to_string();
         assert!(e(r#"{ group = 0, state = "optimized" }"#).contains("ANA group 0 out of range"));
         let twice = e(r#"{ group = 2, state = "change" }, { group = 2, state = "optimized" }"#);

@@ -149,6 +149,8 @@ pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
     // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3).
     b[33] = 0b1001;
     put32(&mut b, 92, ns.ana_group.load(std::sync::atomic::Ordering::Relaxed)); // ANAGRPID
+    // NSATTR bit 0: write protected (Linux marks the disk read-only).
+    b[99] = u8::from(ns.write_protected.load(std::sync::atomic::Ordering::Relaxed));
     b[104..120].copy_from_slice(&ns.nguid); // NGUID
     // LBAF0: MS 0, LBADS, RP 0 (best).
     let lbads = ns.volume.block_size().trailing_zeros();

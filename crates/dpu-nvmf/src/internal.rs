@@ -22,7 +22,9 @@ use tracing::{info, warn};
 
 use crate::server::Server;
 use crate::stats::IoTotals;
-use crate::target::{AnaState, DEFAULT_ANA_GROUP, ListenerSpec, SubsystemReport, SubsystemSpec};
+use crate::target::{
+    AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, SubsystemReport, SubsystemSpec,
+};
 use crate::volume::Volume;
 
 /// Service name reported by `GetServiceInfo`.
@@ -341,22 +343,28 @@ impl NvmfInternal {
                     .volumes
                     .get(&spec.volume)
                     .ok_or_else(|| format!("volume {:?} is not applied", spec.volume))?;
-                let ana_group =
-                    if spec.ana_group == 0 { DEFAULT_ANA_GROUP } else { spec.ana_group };
+                let attrs = NamespaceAttrs {
+                    ana_group: if spec.ana_group == 0 { DEFAULT_ANA_GROUP } else { spec.ana_group },
+                    write_protected: spec.read_only,
+                };
                 if let Some(mut old) = old_ns.remove(&name) {
-                    // Another ANA group alone keeps the namespace attached.
-                    let same = without_ana_group(&old.spec) == without_ana_group(&spec)
+                    // Another ANA group or write protection alone keeps the namespace
+                    // attached.
+                    let same = without_in_place_attrs(&old.spec) == without_in_place_attrs(&spec)
                         && old.nqn == sub.nqn
                         && !recreated.contains(&parent)
                         && !reopened.contains(&spec.volume)
                         && Arc::ptr_eq(&old.volume, &vol.volume);
                     if same {
-                        let moved = target.set_ana_group(&old.nqn, nsid, ana_group);
-                        if moved.is_ok() {
+                        let changed =
+                            target.set_ana_group(&old.nqn, nsid, attrs.ana_group).and_then(|()| {
+                                target.set_write_protected(&old.nqn, nsid, attrs.write_protected)
+                            });
+                        if changed.is_ok() {
                             old.spec = spec;
                         }
                         namespaces.insert(name.clone(), old);
-                        return moved.map_err(|e| e.to_string());
+                        return changed.map_err(|e| e.to_string());
                     }
                     let _ = target.remove_namespace(&old.nqn, old.nsid);
                 }
@@ -378,14 +386,7 @@ impl NvmfInternal {
                     parse_hex16(&spec.uuid).ok_or("spec.uuid must be a UUID")?
                 };
                 target
-                    .add_namespace_in_group(
-                        &sub.nqn,
-                        nsid,
-                        vol.volume.clone(),
-                        nguid,
-                        uuid,
-                        ana_group,
-                    )
+                    .add_namespace_with(&sub.nqn, nsid, vol.volume.clone(), nguid, uuid, attrs)
                     .map_err(|e| e.to_string())?;
                 info!(nqn = %sub.nqn, nsid, volume = %spec.volume, "namespace added");
                 namespaces.insert(
@@ -685,9 +686,9 @@ impl NvmfInternalService for NvmfInternal {
     }
 }
 
-/// A namespace spec without its ANA group, which changes in place.
-fn without_ana_group(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
-    pb::NamespaceSpec { ana_group: 0, ..spec.clone() }
+/// A namespace spec without its ANA group and write protection, which change in place.
+fn without_in_place_attrs(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
+    pb::NamespaceSpec { ana_group: 0, read_only: false, ..spec.clone() }
 }
 
 /// A listener spec without its ANA states, which change in place.

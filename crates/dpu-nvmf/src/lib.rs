@@ -98,6 +98,8 @@ pub fn fuzz_controller(data: &[u8]) {
     }
     let Ok(vol) = Volume::ram("fuzz", 512, 1 << 20) else { return };
     let _ = target.add_namespace(SUB, 1, std::sync::Arc::new(vol), [1; 16], [2; 16]);
+    // The chunk seed's top bit write-protects the namespace.
+    let _ = target.set_write_protected(SUB, 1, chunk_seed & 0x80 != 0);
     // Both queues come through listener 1, where bits 6-7 choose group 1's ANA state.
     let listener = ListenerSpec {
         port_id: 1,

@@ -382,6 +382,17 @@ fn fail(cid: u16, s: Status) -> Cqe {
     }
 }
 
+/// Whether commands may modify `ns` (NVMe Base 2.0 §8.12: Write, Write Zeroes and
+/// Dataset Management fail on a write-protected namespace; reads, Compare, Flush and
+/// reservation commands do not modify it).
+fn writable(ns: &Namespace) -> Result<(), Status> {
+    if ns.write_protected.load(Ordering::Relaxed) {
+        Err(Status::NAMESPACE_WRITE_PROTECTED)
+    } else {
+        Ok(())
+    }
+}
+
 impl Connection {
     /// A new connection accepted at `now`.
     pub fn new(target: Arc<Target>, cfg: QueueConfig, now: Instant) -> Self {
@@ -1466,7 +1477,12 @@ impl Connection {
     /// Namespace, byte offset and length of a Read/Write/Compare, checked.
     fn rw_range(&mut self, sqe: &Sqe) -> Result<(Arc<Namespace>, u64, usize), Status> {
         let ns = self.namespace(sqe.nsid)?;
-        let access = if sqe.opcode == io_opcode::WRITE { Access::Write } else { Access::Read };
+        let access = if sqe.opcode == io_opcode::WRITE {
+            writable(&ns)?;
+            Access::Write
+        } else {
+            Access::Read
+        };
         self.reservation_allows(&ns, access)?;
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
@@ -1603,6 +1619,7 @@ impl Connection {
 
     fn write_zeroes(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
+        writable(&ns)?;
         self.reservation_allows(&ns, Access::Write)?;
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
@@ -1617,6 +1634,7 @@ impl Connection {
 
     fn dsm(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
+        writable(&ns)?;
         self.reservation_allows(&ns, Access::Write)?;
         let nr = (sqe.cdw10() & 0xFF) as usize + 1;
         if data.len() < nr * 16 {

@@ -1709,3 +1709,63 @@ fn reservations_guard_the_namespace_between_hosts() {
     assert!(status(&mut a, reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])).is_success());
     assert!(write(&mut b).is_success());
 }
+
+/// A write-protected namespace (NVMe Base 2.0 §8.12): Identify Namespace says so
+/// (NSATTR bit 0); Write, Write Zeroes and Dataset Management fail with Namespace Is
+/// Write Protected and leave the data as it was; Read, Compare and Flush work. Each
+/// change of protection is a namespace attribute notice, and a queue connected before
+/// it follows it at once.
+#[test]
+fn a_write_protected_namespace_refuses_what_would_modify_it() {
+    let t = target();
+    let (mut h, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let aer_cid = h.arm_namespace_notices();
+    let write = |q: &mut H, byte: u8| {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        q.run(w, &[byte; 512]).0.status
+    };
+    assert!(write(&mut q, 0x11).is_success());
+    assert_eq!(h.run(identify(0, 1), &[]).1[99], 0, "NSATTR: writable");
+
+    t.set_write_protected(SUB, 1, true).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer_cid, 0x0004_0002), "namespace attribute changed");
+    assert_eq!(&h.run(log_page(4, 4096), &[]).1[0..4], &[1, 0, 0, 0]);
+    assert_eq!(h.run(identify(0, 1), &[]).1[99], 1, "NSATTR: write protected");
+    let protected = Status::NAMESPACE_WRITE_PROTECTED.with_dnr();
+    assert_eq!(write(&mut q, 0x22), protected);
+    assert_eq!(q.run(rw(io_opcode::WRITE_ZEROES, 0, 1, 0), &[]).0.status, protected);
+    let mut dsm = Sqe::new(io_opcode::DATASET_MANAGEMENT, 0);
+    dsm.nsid = 1;
+    dsm.cdw[1] = 1 << 2; // deallocate
+    dsm.set_sgl(SglDescriptor::in_capsule(16));
+    let mut range = [0u8; 16];
+    range[4] = 1; // one block from LBA 0
+    assert_eq!(q.run(dsm, &range).0.status, protected);
+    let (c, data) = q.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert!(c.status.is_success() && data == [0x11; 512], "the data stays: {c:?}");
+    let mut compare = rw(io_opcode::COMPARE, 0, 1, 0);
+    compare.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(compare, &[0x11; 512]).0.status.is_success());
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    assert!(q.run(flush, &[]).0.status.is_success());
+    assert_eq!(t.namespace(SUB, 1).unwrap().stats.snapshot().errors, 3);
+
+    // Setting the same protection again announces nothing; lifting it does.
+    let aer_cid = h.arm_namespace_notices();
+    t.set_write_protected(SUB, 1, true).unwrap();
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty(), "no change, no notice");
+    t.set_write_protected(SUB, 1, false).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(c.cid, aer_cid);
+    assert!(write(&mut q, 0x33).is_success());
+    assert!(t.set_write_protected(SUB, 9, true).is_err(), "no such namespace");
+}

@@ -222,8 +222,26 @@ pub struct Namespace {
     pub reservations: Mutex<Reservations>,
     /// Whether a reservation is held: I/O commands look at `reservations` only then.
     pub reserved: AtomicBool,
+    /// Write protected (Identify Namespace NSATTR bit 0): commands that would modify the
+    /// namespace fail; see [`Target::set_write_protected`].
+    pub write_protected: AtomicBool,
     /// Counters.
     pub stats: NamespaceStats,
+}
+
+/// What an operator may change on an attached namespace without detaching it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamespaceAttrs {
+    /// ANA group (1..=[`ANA_GROUP_MAX`]).
+    pub ana_group: u32,
+    /// Write protected.
+    pub write_protected: bool,
+}
+
+impl Default for NamespaceAttrs {
+    fn default() -> Self {
+        Self { ana_group: DEFAULT_ANA_GROUP, write_protected: false }
+    }
 }
 
 /// A listener as the discovery log shows it.
@@ -312,6 +330,15 @@ struct Subsystem {
     controllers: BTreeMap<u16, Arc<Controller>>,
     next_cntlid: u16,
     stats: Arc<SubsystemStats>,
+}
+
+impl Subsystem {
+    /// Namespace `nsid` of this subsystem (named `nqn` in the error).
+    fn namespace(&self, nqn: &str, nsid: u32) -> Result<&Arc<Namespace>, RegistryError> {
+        self.namespaces
+            .get(&nsid)
+            .ok_or_else(|| RegistryError::NoNamespace { nqn: nqn.into(), nsid })
+    }
 }
 
 #[derive(Default)]
@@ -478,7 +505,7 @@ impl Target {
         self.lock().subsystems.values().map(|s| s.spec.clone()).collect()
     }
 
-    /// Adds a namespace in the default ANA group and notifies the subsystem's
+    /// Adds a writable namespace in the default ANA group and notifies the subsystem's
     /// controllers (AEN).
     pub fn add_namespace(
         &self,
@@ -488,23 +515,24 @@ impl Target {
         nguid: [u8; 16],
         uuid: [u8; 16],
     ) -> Result<(), RegistryError> {
-        self.add_namespace_in_group(nqn, nsid, volume, nguid, uuid, DEFAULT_ANA_GROUP)
+        self.add_namespace_with(nqn, nsid, volume, nguid, uuid, NamespaceAttrs::default())
     }
 
-    /// Adds a namespace in ANA group `ana_group` and notifies the subsystem's
-    /// controllers (AEN).
-    pub fn add_namespace_in_group(
+    /// Adds a namespace with `attrs` (from its first command on) and notifies the
+    /// subsystem's controllers (AEN).
+    pub fn add_namespace_with(
         &self,
         nqn: &str,
         nsid: u32,
         volume: Arc<Volume>,
         nguid: [u8; 16],
         uuid: [u8; 16],
-        ana_group: u32,
+        attrs: NamespaceAttrs,
     ) -> Result<(), RegistryError> {
         if nsid == 0 || nsid > MAX_NSID {
             return Err(RegistryError::BadNsid(nsid));
         }
+        let NamespaceAttrs { ana_group, write_protected } = attrs;
         check_ana_group(ana_group)?;
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
@@ -521,6 +549,7 @@ impl Target {
                 ana_group: AtomicU32::new(ana_group),
                 reservations: Mutex::default(),
                 reserved: AtomicBool::new(false),
+                write_protected: AtomicBool::new(write_protected),
                 stats: NamespaceStats::default(),
             }),
         );
@@ -582,11 +611,7 @@ impl Target {
         check_ana_group(group)?;
         let mut r = self.lock();
         let s = r.subsystems.get(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
-        let ns = s
-            .namespaces
-            .get(&nsid)
-            .ok_or_else(|| RegistryError::NoNamespace { nqn: nqn.into(), nsid })?;
-        if ns.ana_group.swap(group, Ordering::Relaxed) == group {
+        if s.namespace(nqn, nsid)?.ana_group.swap(group, Ordering::Relaxed) == group {
             return Ok(());
         }
         for c in s.controllers.values() {
@@ -594,6 +619,25 @@ impl Target {
         }
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Write-protects a namespace or lifts its protection (NVMe Base 2.0 §8.12: commands
+    /// that would modify it fail with Namespace Is Write Protected). When that changes,
+    /// the subsystem's controllers get a namespace attribute notice: a Linux host re-reads
+    /// Identify Namespace and marks its disk read-only or writable again.
+    pub fn set_write_protected(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        write_protected: bool,
+    ) -> Result<(), RegistryError> {
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        let ns = s.namespace(nqn, nsid)?;
+        if ns.write_protected.swap(write_protected, Ordering::Relaxed) != write_protected {
+            notify_ns_change(s, nsid);
+        }
         Ok(())
     }
 

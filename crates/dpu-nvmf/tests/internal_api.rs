@@ -329,6 +329,17 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     );
     assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().data, data, "served in group 7");
     assert_eq!(namespace_ids(&mut c, 3).await, ids, "the same namespace");
+    // Write protection changes in place too.
+    let write = async |c: &mut HostController| c.io[0].write(3, 0, &data, 512).await.unwrap();
+    req.namespaces[0].spec.as_mut().unwrap().read_only = true;
+    assert_eq!(n(&client.sync(req.clone()).await.unwrap().into_inner(), 0).0, APPLIED);
+    assert_eq!(c.admin.identify(0, 3).await.unwrap()[99], 1, "NSATTR: write protected");
+    let refused = write(&mut c).await.cqe.status;
+    assert_eq!(refused, Status::NAMESPACE_WRITE_PROTECTED.with_dnr());
+    assert_eq!(namespace_ids(&mut c, 3).await, ids, "the same namespace");
+    req.namespaces[0].spec.as_mut().unwrap().read_only = false;
+    assert_eq!(n(&client.sync(req.clone()).await.unwrap().into_inner(), 0).0, APPLIED);
+    assert!(write(&mut c).await.cqe.status.is_success());
     req.listeners[l1] = listener.clone();
     req.namespaces[0].spec.as_mut().unwrap().ana_group = 0;
     assert_eq!(n(&client.sync(req.clone()).await.unwrap().into_inner(), 0).0, APPLIED);

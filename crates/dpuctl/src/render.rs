@@ -229,8 +229,17 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
 }
 
 pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Result {
-    let headers =
-        ["NAME", "VOLUME", "ANA_GROUP", "READS", "WRITES", "STATE", "GENERATION", "MESSAGE"];
+    let headers = [
+        "NAME",
+        "VOLUME",
+        "ANA_GROUP",
+        "ACCESS",
+        "READS",
+        "WRITES",
+        "STATE",
+        "GENERATION",
+        "MESSAGE",
+    ];
     objects(items, format, single, &headers, |n| {
         let spec = n.spec.clone().unwrap_or_default();
         let status = n.status.clone().unwrap_or_default();
@@ -240,6 +249,7 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
             n.name.clone(),
             spec.volume,
             spec.ana_group.max(1).to_string(),
+            if spec.read_only { "read-only" } else { "read-write" }.to_owned(),
             c.reads.to_string(),
             c.writes.to_string(),
             state,

@@ -16,6 +16,7 @@ use common::{
 };
 use dpu_client::Client;
 use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf_proto::cqe::Status as NvmeStatus;
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
     AnaGroupState, AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest,
@@ -106,6 +107,20 @@ async fn write_and_read_back(addr: SocketAddr, seed: u8) {
     let r = c.io[0].read(1, 8, 8, 512).await.unwrap();
     assert!(r.cqe.status.is_success(), "{:?}", r.cqe);
     assert!(r.data == data, "the data read back differs");
+    c.shutdown().await.unwrap();
+}
+
+/// On a write-protected namespace: Identify Namespace says so (NSATTR bit 0), a write
+/// fails with Namespace Is Write Protected and Do Not Retry, a read succeeds.
+async fn write_protected(addr: SocketAddr) {
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let id = c.admin.identify(0, 1).await.unwrap();
+    assert_eq!(id[99] & 1, 1, "NSATTR: write protected");
+    let w = c.io[0].write(1, 8, &[0u8; 4096], 512).await.unwrap();
+    assert_eq!(w.cqe.status, NvmeStatus::NAMESPACE_WRITE_PROTECTED.with_dnr(), "{:?}", w.cqe);
+    let r = c.io[0].read(1, 8, 8, 512).await.unwrap();
+    assert!(r.cqe.status.is_success(), "{:?}", r.cqe);
     c.shutdown().await.unwrap();
 }
 
@@ -693,6 +708,19 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     let row = namespaces.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
     assert_eq!(row.split_whitespace().nth(2), Some("2"), "ANA_GROUP: {namespaces}");
     write_and_read_back(format!("127.0.0.1:{port}").parse().unwrap(), 4).await;
+
+    // A read-only namespace in the manifest: write protected in place, so the host's
+    // writes fail with Namespace Is Write Protected and its reads still work.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("  anaGroup: 2\n", "  anaGroup: 2\n  readOnly: true\n"))
+        .unwrap();
+    let fifth = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert!(fifth.contains("subsystems/s1/namespaces/1 configured"), "{fifth}");
+    wait_for("read-only APPLIED", async || state(&op).await.1).await;
+    let namespaces = ok(&dpuctl(&env, Who::Host, &["list", "namespaces"]));
+    let row = namespaces.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
+    assert_eq!(row.split_whitespace().nth(3), Some("read-only"), "ACCESS: {namespaces}");
+    write_protected(format!("127.0.0.1:{port}").parse().unwrap()).await;
 
     // Delete in dependency order; the volume in use is refused first.
     let refused = dpuctl(&env, Who::Operator, &["delete", "volume", "v1"]);

@@ -159,6 +159,12 @@ pub struct NamespaceSpec {
     /// namespace attached and tells its hosts (an ANA change notice).
     #[prost(uint32, tag = "4")]
     pub ana_group: u32,
+    /// Write protected: hosts see it so (Identify Namespace NSATTR bit 0; Linux marks the
+    /// disk read-only) and Write, Write Zeroes and Dataset Management fail with Namespace
+    /// Is Write Protected; reads, Compare, Flush and reservations work. A change keeps the
+    /// namespace attached and tells its hosts (a namespace attribute notice).
+    #[prost(bool, tag = "5")]
+    pub read_only: bool,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceStatus {

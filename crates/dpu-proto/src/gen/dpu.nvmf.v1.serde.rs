@@ -4192,6 +4192,9 @@ impl serde::Serialize for NamespaceSpec {
         if self.ana_group != 0 {
             len += 1;
         }
+        if self.read_only {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceSpec", len)?;
         if !self.volume.is_empty() {
             struct_ser.serialize_field("volume", &self.volume)?;
@@ -4204,6 +4207,9 @@ impl serde::Serialize for NamespaceSpec {
         }
         if self.ana_group != 0 {
             struct_ser.serialize_field("anaGroup", &self.ana_group)?;
+        }
+        if self.read_only {
+            struct_ser.serialize_field("readOnly", &self.read_only)?;
         }
         struct_ser.end()
     }
@@ -4220,6 +4226,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
             "uuid",
             "ana_group",
             "anaGroup",
+            "read_only",
+            "readOnly",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4228,6 +4236,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
             Nguid,
             Uuid,
             AnaGroup,
+            ReadOnly,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4253,6 +4262,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                             "nguid" => Ok(GeneratedField::Nguid),
                             "uuid" => Ok(GeneratedField::Uuid),
                             "anaGroup" | "ana_group" => Ok(GeneratedField::AnaGroup),
+                            "readOnly" | "read_only" => Ok(GeneratedField::ReadOnly),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4276,6 +4286,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                 let mut nguid__ = None;
                 let mut uuid__ = None;
                 let mut ana_group__ = None;
+                let mut read_only__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Volume => {
@@ -4304,6 +4315,12 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::ReadOnly => {
+                            if read_only__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("readOnly"));
+                            }
+                            read_only__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NamespaceSpec {
@@ -4311,6 +4328,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                     nguid: nguid__.unwrap_or_default(),
                     uuid: uuid__.unwrap_or_default(),
                     ana_group: ana_group__.unwrap_or_default(),
+                    read_only: read_only__.unwrap_or_default(),
                 })
             }
         }

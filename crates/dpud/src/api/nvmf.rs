@@ -242,7 +242,7 @@ impl Kind for NamespaceKind {
     const FIELD: &'static str = "namespace";
     const STORE: &'static str = NAMESPACE_STORE;
     const UPDATABLE: &'static [&'static str] =
-        &["spec", "spec.volume", "spec.nguid", "spec.uuid", "spec.ana_group"];
+        &["spec", "spec.volume", "spec.nguid", "spec.uuid", "spec.ana_group", "spec.read_only"];
 
     /// "subsystems/{s}/namespaces/{nsid}" → "nvmf-namespaces/{s}/{nsid}".
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -290,6 +290,7 @@ impl Kind for NamespaceKind {
             "spec.nguid" => into.nguid.clone_from(&from.nguid),
             "spec.uuid" => into.uuid.clone_from(&from.uuid),
             "spec.ana_group" => into.ana_group = from.ana_group,
+            "spec.read_only" => into.read_only = from.read_only,
             _ => {}
         }
     }
