@@ -8,6 +8,12 @@
 //! the guest: the guest's direct writes then fail, the report names the new holder, and the
 //! guest's own acquire conflicts. When the other host clears the reservation, the guest
 //! writes again.
+//!
+//! Then the namespace is write-protected, as a golden image shared read-only: the guest's
+//! kernel marks the disk read-only when it re-reads Identify Namespace after the namespace
+//! attribute notice, a write sent through the kernel's passthrough fails at the target
+//! (Namespace Is Write Protected), reads work, and once the protection is lifted the disk
+//! is writable again.
 
 #![allow(clippy::unwrap_used)]
 
@@ -63,6 +69,23 @@ mark want-clear
 await rtype:0
 wr
 mark write-after-clear rc=$?
+# Waits up to 10 s until the kernel shows the disk read-only ($1 = 1) or writable (0).
+awaitro() {{ i=0; while [ "$(cat /sys/block/$DEV/ro)" != "$1" ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; }}
+mark want-read-only
+awaitro 1
+mark ro=$(cat /sys/block/$DEV/ro)
+dd if=/dev/urandom of=/tmp/blk bs=4096 count=1 2>/dev/null
+nvme write /dev/$DEV -n 1 -s 64 -c 7 -z 4096 -d /tmp/blk > /tmp/w 2>&1
+rc=$?
+cat /tmp/w
+[ $rc -ne 0 ] && mark passthrough-write refused
+dd if=/dev/$DEV of=/dev/null bs=4096 count=16 iflag=direct 2>/dev/null
+mark read-only-read rc=$?
+mark want-writable
+awaitro 0
+mark ro=$(cat /sys/block/$DEV/ro)
+wr
+mark write-after-writable rc=$?
 nvme disconnect -n {SUBNQN}
 mark disconnect rc=$?
 mark done
@@ -90,7 +113,7 @@ async fn write(c: &mut HostController) -> Status {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn linux_and_another_host_share_a_namespace_by_reservation() {
+async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only() {
     let (cache, kernel) = common::guest_kernel(&[]);
     let t = Target::new();
     let hosts = [GUEST_NQN, OTHER_NQN];
@@ -101,6 +124,8 @@ async fn linux_and_another_host_share_a_namespace_by_reservation() {
     // Namespace 1's failed commands before the preemption and after the guest's write that
     // follows it (the guest waits until its report shows the new holder).
     let mut failed = (0, 0);
+    // Its failed commands when the protection was set and when it was lifted.
+    let mut protected = (0, 0);
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
     let initrd = initramfs(&cache, &kernel, addr.port());
@@ -140,6 +165,14 @@ async fn linux_and_another_host_share_a_namespace_by_reservation() {
                 seen.push(("write-as-holder", write(c).await));
             }
             "write-after-preempt rc=1" => failed.1 = ns.stats.snapshot().errors,
+            "want-read-only" => {
+                protected.0 = ns.stats.snapshot().errors;
+                t.set_write_protected(SUBNQN, 1, true).unwrap();
+            }
+            "want-writable" => {
+                protected.1 = ns.stats.snapshot().errors;
+                t.set_write_protected(SUBNQN, 1, false).unwrap();
+            }
             "want-clear" => {
                 let c = other.as_mut().unwrap();
                 seen.push((
@@ -164,6 +197,11 @@ async fn linux_and_another_host_share_a_namespace_by_reservation() {
         "report-2 rtype:1 regctl:1 rcsts:1 rkey:bb",
         "acquire-unregistered rc=1",
         "write-after-clear rc=0",
+        "ro=1",
+        "passthrough-write refused",
+        "read-only-read rc=0",
+        "ro=0",
+        "write-after-writable rc=0",
         "disconnect rc=0",
         "done",
     ];
@@ -184,11 +222,18 @@ async fn linux_and_another_host_share_a_namespace_by_reservation() {
     );
     // The guest's write failed at the target (its Reservation Conflict), not on the way.
     assert!(failed.1 > failed.0, "{failed:?}");
+    // The passthrough write failed at the target, the only command that did meanwhile.
+    assert_eq!(protected.1, protected.0 + 1, "{protected:?}");
     println!(
         "linux reservations: guest held Write Exclusive ({}); the other host {seen:?}; guest after preemption: {}, {}",
         marks.value("report-1 ").unwrap_or_default(),
         marks.value("write-after-preempt ").unwrap_or_default(),
         marks.value("report-2 ").unwrap_or_default(),
+    );
+    println!(
+        "linux read-only: the guest's disk read-only {:?} after the protection, a passthrough write refused at the target (failed commands {protected:?}), writable {:?} after it was lifted",
+        marks.between("want-read-only", "ro=1").unwrap_or_default(),
+        marks.between("want-writable", "ro=0").unwrap_or_default(),
     );
     server.stop();
 }
