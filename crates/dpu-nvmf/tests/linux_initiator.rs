@@ -382,10 +382,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     let ns1 = t.namespace(SUBNQN, 1).unwrap();
     let deadline = Instant::now() + DEADLINE;
     // The guest API blocks; the target's tasks keep running on the other worker.
-    while let Some(m) =
-        tokio::task::block_in_place(|| vm.next_mark(deadline)).unwrap_or_else(|e| panic!("{e}"))
-    {
-        marks.push(m.clone(), vm.elapsed());
+    while let Some(m) = common::next_mark(&mut vm, &mut marks, deadline) {
         match m.as_str() {
             "want-ns-add" => {
                 // The device's own 4 KiB block size.
@@ -418,9 +415,6 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
                 kato_drop = (t.controller_count(SUBNQN) == 0).then(|| t0.elapsed());
             }
             _ => {}
-        }
-        if guest::is_last_mark(&m) {
-            break;
         }
     }
     // QEMU exits on poweroff; dropping the guest stops it otherwise.

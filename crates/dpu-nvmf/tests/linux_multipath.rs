@@ -22,11 +22,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
+use dpu_lab::guest::{self, Guest, Marks, QemuConfig};
 use dpu_nvmf::target::AnaState;
 use dpu_nvmf::{Server, Target, Volume};
 
@@ -100,14 +99,6 @@ sleep 10
 }
 
 /// Builds the initramfs; returns its path.
-fn initramfs(cache: &Path, kernel: &Kernel, port_a: u16, port_b: u16) -> PathBuf {
-    let mut tree = Initramfs::new(&cache.join("initramfs-multipath-root")).unwrap();
-    tree.add_command("nvme", "/usr/sbin/nvme").unwrap();
-    tree.add_modules(kernel, &["virtio_pci", "virtio_net", "crc32c_generic", "nvme-tcp"]).unwrap();
-    let init = init_script(port_a, port_b, tree.modules());
-    tree.write_cpio(&init, &cache.join("initramfs-multipath.cpio")).unwrap()
-}
-
 /// A per-queue counter summed per CNTLID over the subsystem's live controllers.
 fn by_controller(
     t: &Target,
@@ -129,17 +120,16 @@ async fn linux_multipath_follows_ana_states() {
     for port_id in [PORT_A, PORT_B] {
         ports.push(common::loopback_listener(&server, port_id).await.port());
     }
-    let initrd = initramfs(&cache, &kernel, ports[0], ports[1]);
+    let initrd = common::nvme_initramfs(&cache, &kernel, "multipath", |m| {
+        init_script(ports[0], ports[1], m)
+    });
     let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
     let states = |pairs: &[(u32, AnaState)]| pairs.iter().copied().collect::<BTreeMap<_, _>>();
     let mut marks = Marks::default();
     let mut read_counts = Vec::new();
     let mut failed_commands = None;
     let deadline = Instant::now() + DEADLINE;
-    while let Some(m) =
-        tokio::task::block_in_place(|| vm.next_mark(deadline)).unwrap_or_else(|e| panic!("{e}"))
-    {
-        marks.push(m.clone(), vm.elapsed());
+    while let Some(m) = common::next_mark(&mut vm, &mut marks, deadline) {
         match m.as_str() {
             "want-b-inaccessible" => {
                 t.set_ana_states(PORT_B, &states(&[(1, AnaState::Inaccessible)])).unwrap();
@@ -161,9 +151,6 @@ async fn linux_multipath_follows_ana_states() {
                 t.set_ana_group(SUBNQN, 1, 2).unwrap();
             }
             _ => {}
-        }
-        if guest::is_last_mark(&m) {
-            break;
         }
     }
     tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));

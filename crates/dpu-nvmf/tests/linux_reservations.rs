@@ -19,11 +19,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
+use dpu_lab::guest::{self, Guest, Marks, QemuConfig};
 use dpu_nvmf::initiator::{HostController, HostOptions};
 use dpu_nvmf::{Server, Target, Volume};
 use dpu_nvmf_proto::Status;
@@ -95,14 +94,6 @@ sleep 10
     )
 }
 
-fn initramfs(cache: &Path, kernel: &Kernel, port: u16) -> PathBuf {
-    let mut tree = Initramfs::new(&cache.join("initramfs-reservations-root")).unwrap();
-    tree.add_command("nvme", "/usr/sbin/nvme").unwrap();
-    tree.add_modules(kernel, &["virtio_pci", "virtio_net", "crc32c_generic", "nvme-tcp"]).unwrap();
-    let init = init_script(port, tree.modules());
-    tree.write_cpio(&init, &cache.join("initramfs-reservations.cpio")).unwrap()
-}
-
 /// A reservation command on namespace 1 with its keys; returns the status.
 async fn reservation(c: &mut HostController, op: u8, cdw10: u32, keys: &[u64]) -> Status {
     c.io[0].reservation(op, 1, cdw10, keys).await.unwrap().cqe.status
@@ -128,7 +119,8 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     let mut protected = (0, 0);
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
-    let initrd = initramfs(&cache, &kernel, addr.port());
+    let initrd =
+        common::nvme_initramfs(&cache, &kernel, "reservations", |m| init_script(addr.port(), m));
     let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
 
     let opts =
@@ -139,10 +131,7 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     let conflict = Status::RESERVATION_CONFLICT.with_dnr();
     let mut marks = Marks::default();
     let deadline = Instant::now() + DEADLINE;
-    while let Some(m) =
-        tokio::task::block_in_place(|| vm.next_mark(deadline)).unwrap_or_else(|e| panic!("{e}"))
-    {
-        marks.push(m.clone(), vm.elapsed());
+    while let Some(m) = common::next_mark(&mut vm, &mut marks, deadline) {
         match m.as_str() {
             "want-other-host" => {
                 let mut c = HostController::connect(addr, SUBNQN, &opts, 1).await.unwrap();
@@ -181,9 +170,6 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
                 ));
             }
             _ => {}
-        }
-        if guest::is_last_mark(&m) {
-            break;
         }
     }
     tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));

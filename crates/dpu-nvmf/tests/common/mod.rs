@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use dpu_lab::guest::{self, Kernel};
+use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks};
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target};
 
@@ -45,4 +45,36 @@ pub async fn loopback_listener(server: &Server, port_id: u16) -> SocketAddr {
         allow_ddgst: true,
     };
     server.add_listener(spec).await.unwrap()
+}
+
+/// The initramfs `cache/initramfs-{name}.cpio` of a guest with nvme-cli and the NVMe/TCP
+/// host modules, whose `/init` is `init(modules to load)`.
+pub fn nvme_initramfs(
+    cache: &Path,
+    kernel: &Kernel,
+    name: &str,
+    init: impl FnOnce(&[String]) -> String,
+) -> PathBuf {
+    let mut tree = Initramfs::new(&cache.join(format!("initramfs-{name}-root"))).unwrap();
+    tree.add_command("nvme", "/usr/sbin/nvme").unwrap();
+    tree.add_modules(kernel, &["virtio_pci", "virtio_net", "crc32c_generic", "nvme-tcp"]).unwrap();
+    let script = init(tree.modules());
+    tree.write_cpio(&script, &cache.join(format!("initramfs-{name}.cpio"))).unwrap()
+}
+
+/// The guest's next mark, recorded in `marks`; `None` once the guest printed its last one
+/// (`done` or a failure) or stopped. Blocks this worker only (the target's tasks keep
+/// running on the other); panics past `deadline`.
+pub fn next_mark(
+    vm: &mut Guest,
+    marks: &mut Marks,
+    deadline: std::time::Instant,
+) -> Option<String> {
+    if marks.0.last().is_some_and(|(m, _)| guest::is_last_mark(m)) {
+        return None;
+    }
+    let m =
+        tokio::task::block_in_place(|| vm.next_mark(deadline)).unwrap_or_else(|e| panic!("{e}"))?;
+    marks.push(m.clone(), vm.elapsed());
+    Some(m)
 }
