@@ -54,10 +54,7 @@ spec:
   modelNumber: dpu demo
   allowedHosts: [{NVMF_HOST_NQN}]
 ---
-kind: Namespace
-name: demo/namespaces/1
-spec:
-  volume: volumes/ram0
+{}
 ---
 {}
 ---
@@ -66,8 +63,14 @@ name: uplink-b
 spec: {{trtype: TRANSPORT_TYPE_TCP, address: 198.51.100.1, port: {NVMF_SECOND_PORT}}}
 "#,
         nvmf_volume(NVMF_VOLUME_BYTES),
+        nvmf_namespace(""),
         nvmf_uplink(""),
     )
+}
+
+/// The demo's namespace, with `extra` appended to its spec (e.g. `readOnly: true`).
+fn nvmf_namespace(extra: &str) -> String {
+    format!("kind: Namespace\nname: demo/namespaces/1\nspec: {{volume: volumes/ram0{extra}}}")
 }
 
 /// The first listener, with `extra` appended to its spec (e.g. its ANA states).
@@ -537,8 +540,13 @@ pub fn run_demo() -> Result<()> {
     let drain_yaml = demo.work.path().join("nvmf-drain.yaml");
     fs::write(&drain_yaml, &drain)?;
     let drain_yaml = drain_yaml.display().to_string();
+    // Freezing the namespace: write protected, the hosts read it only.
+    let read_only = nvmf_namespace(", readOnly: true");
+    let read_only_yaml = demo.work.path().join("nvmf-read-only.yaml");
+    fs::write(&read_only_yaml, &read_only)?;
+    let read_only_yaml = read_only_yaml.display().to_string();
     steps.step(
-        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back; the operator grows the volume under it, then drains the listener it uses (multipath over :4421)",
+        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back; the operator grows the volume under it, drains the listener it uses (multipath over :4421), then makes the namespace read-only",
         || {
             demo.check_interrupt()?;
             let target = demo_guest::NvmfTarget {
@@ -550,13 +558,14 @@ pub fn run_demo() -> Result<()> {
                 grown_sectors: NVMF_GROWN_BYTES / 512,
             };
             // While the guest is connected: `dpuctl apply` of the volume with a larger size,
-            // then of the first listener with its ANA group inaccessible.
+            // then of the first listener with its ANA group inaccessible, then of the
+            // namespace read-only.
             let grown = nvmf_volume(NVMF_GROWN_BYTES);
             let mut operator = |lab: &Lab, mark: &str| -> Result<()> {
-                let (text, file) = if mark == demo_guest::WANT_GROW {
-                    (&grown, &grown_yaml)
-                } else {
-                    (&drain, &drain_yaml)
+                let (text, file) = match mark {
+                    demo_guest::WANT_GROW => (&grown, &grown_yaml),
+                    demo_guest::WANT_DRAIN => (&drain, &drain_yaml),
+                    _ => (&read_only, &read_only_yaml),
                 };
                 let (role, apply) = demo.dpuctl_argv(Caller::Operator, &["apply", "-f", file]);
                 print_indented(text);
@@ -572,8 +581,9 @@ pub fn run_demo() -> Result<()> {
             demo_guest::run(demo.lab()?, demo.work.path(), &target, &demo.interrupted, &mut operator)?;
             demo.wait_applied("volumes")?;
             demo.wait_applied("listeners")?;
+            demo.wait_applied("namespaces")?;
             demo.summary.push(format!(
-                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data; saw the volume grow from {} to {} MiB while connected (dpuctl apply), data intact; with a second path over :{NVMF_SECOND_PORT}, moved to it when the operator drained :{NVMF_PORT} (ANA inaccessible), same data",
+                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data; saw the volume grow from {} to {} MiB while connected (dpuctl apply), data intact; with a second path over :{NVMF_SECOND_PORT}, moved to it when the operator drained :{NVMF_PORT} (ANA inaccessible), same data; when the operator made the namespace read-only, the guest's disk turned read-only and the target refused its write",
                 demo_guest::DATA_MIB,
                 NVMF_VOLUME_BYTES >> 20,
                 NVMF_GROWN_BYTES >> 20,

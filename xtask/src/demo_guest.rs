@@ -25,6 +25,8 @@ pub const WANT_GROW: &str = "want-grow";
 /// The guest's mark asking the demo to drain the first listener (ANA inaccessible) while
 /// the guest is connected through both.
 pub const WANT_DRAIN: &str = "want-drain";
+/// The guest's mark asking the demo to make the namespace read-only (write protected).
+pub const WANT_READ_ONLY: &str = "want-read-only";
 
 /// Where the guest connects.
 pub struct NvmfTarget<'a> {
@@ -92,6 +94,17 @@ mark drained $P1=$(waitstate $P1 inaccessible) $P2=$(cat /sys/block/$P2/ana_stat
 echo 3 > /proc/sys/vm/drop_caches
 dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
 mark read-second-path rc=$? $(sha256sum < /tmp/back | cut -c1-16)
+# The operator makes the namespace read-only: Linux marks the disk read-only after the
+# namespace attribute notice, and the target refuses a write sent past the kernel's check.
+mark {WANT_READ_ONLY}
+i=0
+while [ "$(cat /sys/block/$DEV/ro)" != 1 ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark read-only $(cat /sys/block/$DEV/ro)
+dd if=/dev/urandom of=/tmp/blk bs=4096 count=1 2>/dev/null
+nvme write /dev/$DEV -s 0 -c 7 -z 4096 -d /tmp/blk
+[ $? -ne 0 ] && mark write-refused
+dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
+mark read-read-only rc=$? $(sha256sum < /tmp/back | cut -c1-16)
 nvme disconnect -n {subnqn}
 mark disconnect-2 rc=$?
 mark done
@@ -103,7 +116,8 @@ sleep 10
 
 /// Builds the guest (installing the tools and downloading the kernel package if needed),
 /// boots it in the fabric namespace, and checks every step it reports; `operator` runs
-/// what the guest asks for while it is connected ([`WANT_GROW`], [`WANT_DRAIN`]). Returns
+/// what the guest asks for while it is connected ([`WANT_GROW`], [`WANT_DRAIN`],
+/// [`WANT_READ_ONLY`]). Returns
 /// the marks. Stops early (QEMU killed) when `interrupted` is set.
 pub fn run(
     lab: &Lab,
@@ -149,7 +163,7 @@ pub fn run(
             Err(e) => return Err(e.into()),
         };
         let last = dpu_lab::guest::is_last_mark(&m);
-        if m == WANT_GROW || m == WANT_DRAIN {
+        if [WANT_GROW, WANT_DRAIN, WANT_READ_ONLY].contains(&m.as_str()) {
             operator(lab, &m)?;
         }
         marks.push(m);
@@ -173,6 +187,9 @@ pub fn run(
         "read-grown rc=0",
         "connect-second rc=0",
         "read-second-path rc=0",
+        "read-only 1",
+        "write-refused",
+        "read-read-only rc=0",
         "disconnect-2 rc=0",
         "done",
     ];
@@ -208,6 +225,12 @@ pub fn run(
     }
     println!(
         "    two paths ({paths}); after the operator drained the first listener: {drained}; {DATA_MIB} MiB read through the second path, same data"
+    );
+    if sum("read-read-only rc=0") != written {
+        bail!("the guest's data changed on the read-only namespace: {marks:?}");
+    }
+    println!(
+        "    read-only: the guest's disk turned read-only, the target refused its passthrough write (Namespace Is Write Protected), the data unchanged"
     );
     let before = marks.iter().find_map(|m| m.strip_prefix("sectors ")).unwrap_or("?");
     println!(
