@@ -3,7 +3,9 @@
 
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 
-use crate::target::{ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, MAX_NSID, Namespace, SubsystemSpec};
+use crate::target::{
+    ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, MAX_NSID, Namespace, ReservationLogPage, SubsystemSpec,
+};
 
 /// Size of every Identify data structure.
 pub const IDENTIFY_LEN: usize = 4096;
@@ -219,6 +221,19 @@ pub fn smart_log(reads: u64, writes: u64, read_bytes: u64, write_bytes: u64) -> 
 }
 
 /// Firmware Slot Information (§5.16.1.4), 512 bytes: slot 1 active.
+/// Reservation Notification log page (§5.16.1.24, 64 bytes): `page` with the number of
+/// pages still waiting after it, or the empty page (Log Page Count 0).
+pub fn reservation_notification_log(page: Option<ReservationLogPage>, more: usize) -> Vec<u8> {
+    let mut b = vec![0u8; 64];
+    if let Some(p) = page {
+        put64(&mut b, 0, p.count);
+        b[8] = p.kind;
+        b[9] = u8::try_from(more).unwrap_or(u8::MAX); // Number of Available Log Pages
+        put32(&mut b, 12, p.nsid);
+    }
+    b
+}
+
 pub fn firmware_log() -> Vec<u8> {
     let mut b = vec![0u8; 512];
     b[0] = 1; // AFI: slot 1 active

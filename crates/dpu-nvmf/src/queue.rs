@@ -45,7 +45,7 @@ use crate::cid_map::CidTable;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::reservation::Access;
 use crate::stats::{QueueInfo, QueueRegistration};
-use crate::target::{AnaState, ConnectRefusal, Controller, Namespace, Target};
+use crate::target::{AnaState, ConnectRefusal, Controller, NSID_ALL, Namespace, Target};
 use crate::volume::Volume;
 
 /// How long a connection may take from accept to a successful Connect.
@@ -381,6 +381,18 @@ fn fail(cid: u16, s: Status) -> Cqe {
         Cqe::new(cid, s.with_dnr())
     }
 }
+
+/// Feature identifiers beyond the ones named where they are handled.
+mod feature {
+    /// Host Identifier (NVMe Base 2.0 §5.27.1.26).
+    pub const HOST_IDENTIFIER: u8 = 0x81;
+    /// Reservation Notification Mask (§5.27.1.27).
+    pub const RESERVATION_NOTIFICATION_MASK: u8 = 0x82;
+}
+
+/// The bits of a Reservation Notification Mask: Registration Preempted (1), Reservation
+/// Released (2), Reservation Preempted (3).
+const RESERVATION_MASK_BITS: u32 = 0b1110;
 
 /// Whether commands may modify `ns` (NVMe Base 2.0 §8.12: Write, Write Zeroes and
 /// Dataset Management fail on a write-protected namespace; reads, Compare, Flush and
@@ -1199,7 +1211,7 @@ impl Connection {
             admin_opcode::IDENTIFY => self.identify(sqe, &ctrl),
             admin_opcode::GET_LOG_PAGE => self.get_log_page(sqe, &ctrl),
             admin_opcode::SET_FEATURES => Outcome::Done(self.set_features(sqe, &ctrl, now)),
-            admin_opcode::GET_FEATURES => Outcome::Done(get_features(sqe, &ctrl)),
+            admin_opcode::GET_FEATURES => self.get_features(sqe, &ctrl),
             admin_opcode::KEEP_ALIVE => {
                 self.last_keep_alive = now;
                 Outcome::Done(ok(cid))
@@ -1308,9 +1320,19 @@ impl Connection {
                 identify::smart_log(io.reads, io.writes, io.read_bytes, io.write_bytes)
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
-            // No reservation notices are generated: the log is always empty (64 bytes,
-            // Log Page Count 0).
-            (log_id::RESERVATION_NOTIFICATION, false) => vec![0u8; 64],
+            (log_id::RESERVATION_NOTIFICATION, false) => {
+                // The oldest unread page; reading it without RAE takes it off the queue
+                // and re-arms the notice, at once again if more wait (§5.16.1.24).
+                let mut st = ctrl.state();
+                let page = st.resv_log.front().copied();
+                let more = st.resv_log.len().saturating_sub(1);
+                if !rae {
+                    st.resv_log.pop_front();
+                    st.resv_event_masked = false;
+                    st.resv_event_pending = !st.resv_log.is_empty();
+                }
+                identify::reservation_notification_log(page, more)
+            }
             (log_id::ANA, false) => {
                 // LSP (CDW10 bits 11:8) bit 0: Return Groups Only.
                 let groups_only = sqe.cdw10() & (1 << 8) != 0;
@@ -1338,6 +1360,30 @@ impl Connection {
         Outcome::Data(identify::slice_page(&page, offset, len), ok(cid))
     }
 
+    /// Get Features (§5.15): the Host Identifier and the Reservation Notification Mask
+    /// here, the features kept in the controller's state in [`get_features`].
+    fn get_features(&mut self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
+        let cid = sqe.cid;
+        let fid = (sqe.cdw10() & 0xFF) as u8;
+        match fid {
+            feature::HOST_IDENTIFIER if !ctrl.discovery => {
+                // CDW11 bit 0, EXHID: the 128-bit identifier is the only one a fabrics
+                // host has.
+                if sqe.cdw11() & 1 == 0 {
+                    return Outcome::Done(fail(cid, Status::HOST_ID_INCONSISTENT_FORMAT));
+                }
+                Outcome::Data(ctrl.hostid.to_vec(), ok(cid))
+            }
+            feature::RESERVATION_NOTIFICATION_MASK if !ctrl.discovery => {
+                match self.active_ns(sqe.nsid) {
+                    Ok(_) => Outcome::Done(get_features(sqe, ctrl)),
+                    Err(s) => Outcome::Done(fail(cid, s)),
+                }
+            }
+            _ => Outcome::Done(get_features(sqe, ctrl)),
+        }
+    }
+
     fn set_features(&mut self, sqe: &Sqe, ctrl: &Controller, now: Instant) -> Cqe {
         let cid = sqe.cid;
         let fid = (sqe.cdw10() & 0xFF) as u8;
@@ -1345,6 +1391,17 @@ impl Connection {
             return fail(cid, Status::FEATURE_NOT_SAVEABLE);
         }
         let v = sqe.cdw11();
+        // Checked before the state lock: the registry is locked before controller states.
+        if fid == feature::RESERVATION_NOTIFICATION_MASK && !ctrl.discovery {
+            if v & !RESERVATION_MASK_BITS != 0 {
+                return fail(cid, Status::INVALID_FIELD);
+            }
+            if sqe.nsid != NSID_ALL
+                && let Err(s) = self.active_ns(sqe.nsid)
+            {
+                return fail(cid, s);
+            }
+        }
         let mut st = ctrl.state();
         let mut cqe = ok(cid);
         match (fid, ctrl.discovery) {
@@ -1372,6 +1429,18 @@ impl Connection {
             (0x0B, _) => st.aec = v,
             // Volatile Write Cache (§5.27.1.4).
             (0x06, false) => ctrl.wce.store(v & 1 != 0, Ordering::Relaxed),
+            // Host Identifier (§5.27.1.26): a fabrics host gives it in Connect only.
+            (feature::HOST_IDENTIFIER, false) => {
+                return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
+            }
+            // Reservation Notification Mask (§5.27.1.27), checked above: for one
+            // namespace, or all of them (NSID FFFFFFFFh).
+            (feature::RESERVATION_NOTIFICATION_MASK, false) => {
+                if sqe.nsid == NSID_ALL {
+                    st.resv_masks.clear();
+                }
+                st.resv_masks.insert(sqe.nsid, v);
+            }
             _ => return fail(cid, Status::INVALID_FIELD),
         }
         cqe
@@ -1403,7 +1472,7 @@ impl Connection {
             return;
         }
         let cntlid = b.ctrl.cntlid;
-        let (ns_event, ana_event) = {
+        let (ns_event, ana_event, resv_event) = {
             let mut st = b.ctrl.state();
             // AEC bit 8: Namespace Attribute Notices enabled.
             let ns = st.ns_event_pending && !st.ns_event_masked && st.aec & (1 << 8) != 0;
@@ -1421,7 +1490,16 @@ impl Connection {
                 st.ana_event_pending = false;
                 st.ana_event_masked = true;
             }
-            (ns, ana)
+            // Reservation notices have no AEC bit; Feature 82h masks them per namespace
+            // before they are queued.
+            let resv = st.resv_event_pending
+                && !st.resv_event_masked
+                && self.aers.len() > usize::from(ns) + usize::from(ana);
+            if resv {
+                st.resv_event_pending = false;
+                st.resv_event_masked = true;
+            }
+            (ns, ana, resv)
         };
         if ns_event {
             let cid = self.aers.remove(0);
@@ -1438,6 +1516,15 @@ impl Connection {
             let mut cqe = ok(cid);
             cqe.dw0 = 0b010 | (0x03 << 8) | (u32::from(log_id::ANA) << 16);
             info!(cntlid, "asynchronous event: ANA change");
+            self.send_cqe(cqe);
+        }
+        if resv_event {
+            let cid = self.aers.remove(0);
+            // §5.2: type 110b I/O Command Specific, info 00h Reservation Log Page
+            // Available, log page 80h.
+            let mut cqe = ok(cid);
+            cqe.dw0 = 0b110 | (u32::from(log_id::RESERVATION_NOTIFICATION) << 16);
+            info!(cntlid, "asynchronous event: reservation notification");
             self.send_cqe(cqe);
         }
     }
@@ -1614,6 +1701,11 @@ impl Connection {
             }
         };
         ns.reserved.store(r.is_reserved(), Ordering::Relaxed);
+        let notices = r.take_notices();
+        drop(r);
+        if !notices.is_empty() {
+            self.target.reservation_notices(&b.ctrl.subnqn, ns.nsid, &notices);
+        }
         done.map(|()| Outcome::Done(ok(sqe.cid)))
     }
 
@@ -1753,6 +1845,7 @@ impl Connection {
     }
 }
 
+/// Get Features of the features kept in the controller's state.
 fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
     let cid = sqe.cid;
     let fid = (sqe.cdw10() & 0xFF) as u8;
@@ -1767,6 +1860,7 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
         (0x0F, _) => st.kato_ms,
         (0x0B, _) => st.aec,
         (0x06, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),
+        (feature::RESERVATION_NOTIFICATION_MASK, false) => st.resv_mask(sqe.nsid),
         _ => return fail(cid, Status::INVALID_FIELD),
     };
     // SEL 011b: the supported capabilities of a supported feature: changeable (bit 2),

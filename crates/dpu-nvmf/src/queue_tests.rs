@@ -1769,3 +1769,86 @@ fn a_write_protected_namespace_refuses_what_would_modify_it() {
     assert!(write(&mut q, 0x33).is_success());
     assert!(t.set_write_protected(SUB, 9, true).is_err(), "no such namespace");
 }
+
+/// Reservation notifications (NVMe Base 2.0 §5.16.1.24, §5.27.1.26-27): a host whose
+/// registration another host preempts gets an asynchronous event (I/O command specific,
+/// log page 80h) and one log page per notice, oldest first; a mask (Feature 82h) stops
+/// them per namespace. The Host Identifier feature reads the Connect's identifier and
+/// cannot be set.
+#[test]
+fn reservation_notices_reach_the_preempted_host() {
+    let t = target();
+    let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    let status = |h: &mut H, (sqe, data): (Sqe, Vec<u8>)| {
+        let mut sqe = sqe;
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let register = |h: &mut H, key: u64| status(h, reservation(RESERVATION_REGISTER, 0, &[0, key]));
+    let (aer, answered) = a_admin.send_aer();
+    assert!(answered.is_empty());
+    let notif_log = |h: &mut H, rae: bool| {
+        let mut s = log_page(0x80, 64);
+        s.cdw[0] |= u32::from(rae) << 15;
+        let (c, page) = h.run(s, &[]);
+        assert!(c.status.is_success(), "{c:?}");
+        let count = u64::from_le_bytes(page[0..8].try_into().unwrap());
+        (count, page[8], page[9], u32::from_le_bytes(page[12..16].try_into().unwrap()))
+    };
+    assert_eq!(notif_log(&mut a_admin, false), (0, 0, 0, 0), "empty");
+
+    // A holds Write Exclusive; B preempts it twice (A registers again in between).
+    assert!(register(&mut a, 0xAA).is_success() && register(&mut b, 0xBB).is_success());
+    let acquire = reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]);
+    assert!(status(&mut a, acquire).is_success());
+    let preempt = || reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xBB, 0xAA]);
+    assert!(status(&mut b, preempt()).is_success());
+    a_admin.conn.tick(a_admin.now);
+    let p = a_admin.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0080_0006), "reservation log page available");
+    assert!(register(&mut a, 0xAA).is_success());
+    assert!(status(&mut b, preempt()).is_success());
+    let (_, answered) = a_admin.send_aer();
+    assert!(answered.is_empty(), "masked until the log is read");
+    assert_eq!(notif_log(&mut a_admin, true), (1, 1, 1, 1), "RAE: read, kept");
+    assert_eq!(notif_log(&mut a_admin, false), (1, 1, 1, 1), "Registration Preempted, NSID 1");
+    a_admin.conn.tick(a_admin.now);
+    assert_eq!(a_admin.pdus().len(), 1, "the next page is announced at once");
+    assert_eq!(notif_log(&mut a_admin, false), (2, 1, 0, 1));
+    assert_eq!(notif_log(&mut a_admin, false).0, 0, "all read");
+
+    // The mask: bit 1 stops Registration Preempted for namespace 1.
+    let mut mask = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    mask.cdw[0] = 0x82;
+    mask.nsid = 1;
+    mask.cdw[1] = 1 << 4;
+    assert_eq!(a_admin.run(mask, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+    mask.cdw[1] = 1 << 1;
+    mask.nsid = 9;
+    assert_eq!(a_admin.run(mask, &[]).0.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    mask.nsid = 1;
+    assert!(a_admin.run(mask, &[]).0.status.is_success());
+    let mut get = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    get.cdw[0] = 0x82;
+    get.nsid = 1;
+    assert_eq!(a_admin.run(get, &[]).0.dw0, 1 << 1);
+    assert!(register(&mut a, 0xAA).is_success());
+    assert!(status(&mut b, preempt()).is_success());
+    a_admin.conn.tick(a_admin.now);
+    assert!(a_admin.pdus().is_empty(), "masked: no event");
+    assert_eq!(notif_log(&mut a_admin, false).0, 0, "masked: no page");
+
+    // Host Identifier: read with EXHID, never set.
+    let mut hostid = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    hostid.cdw[0] = 0x81;
+    hostid.set_sgl(SglDescriptor::transport(16));
+    assert_eq!(a_admin.run(hostid, &[]).0.status, Status::HOST_ID_INCONSISTENT_FORMAT.with_dnr());
+    hostid.cdw[1] = 1;
+    assert_eq!(a_admin.run(hostid, &[]).1, [0xA; 16]);
+    let mut set = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    set.cdw[0] = 0x81;
+    assert_eq!(a_admin.run(set, &[]).0.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+}

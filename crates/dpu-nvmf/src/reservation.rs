@@ -7,8 +7,8 @@
 //! specification leaves a choice, this follows Linux's nvmet: Persist Through Power Loss
 //! is not supported (CPTPL is accepted and ignored, PTPLS reads 0, as a Linux host always
 //! asks for it), IEKEY is refused on Acquire and Release, the report has only the
-//! extended data structure (128-bit host IDs), and no reservation notifications are
-//! generated (the log page is always empty).
+//! extended data structure (128-bit host IDs), and reservation notifications go to the
+//! hosts nvmet sends them to ([`Reservations::take_notices`]).
 
 use std::collections::BTreeMap;
 
@@ -61,6 +61,27 @@ pub enum Access {
     Write,
 }
 
+/// What a Reservation Notification log page reports (NVMe Base 2.0 §5.16.1.24, its
+/// Reservation Notification Log Page Type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// 1: another host's preemption removed this host's registration.
+    RegistrationPreempted = 1,
+    /// 2: a reservation this host shared as a registrant was released, or changed type.
+    ReservationReleased = 2,
+    /// 3: another host cleared the reservation and every registration.
+    ReservationPreempted = 3,
+}
+
+/// A reservation notification for the controllers of `host`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    /// The host whose controllers are told.
+    pub host: HostId,
+    /// What happened.
+    pub kind: NoticeKind,
+}
+
 /// The reservation state of one namespace.
 #[derive(Debug, Default)]
 pub struct Reservations {
@@ -71,6 +92,8 @@ pub struct Reservations {
     /// The reservation: its holder (for the all-registrants types, the host that
     /// acquired it; every registrant holds it) and type.
     reservation: Option<(HostId, ReservationType)>,
+    /// Notifications the last commands raised, for [`Self::take_notices`].
+    notices: Vec<Notice>,
 }
 
 /// Size of the extended Reservation Status data structure's header and of each of its
@@ -102,6 +125,26 @@ impl Reservations {
             registrants: self.registrants.len(),
             generation: self.generation,
             holder: self.reservation.filter(|(_, k)| !k.all_registrants()).map(|(h, _)| h),
+        }
+    }
+
+    /// The notifications raised since the last call: the caller hands them to the
+    /// controllers of their hosts.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    fn notify(&mut self, host: HostId, kind: NoticeKind) {
+        self.notices.push(Notice { host, kind });
+    }
+
+    /// Reservation Released for every registrant but `issuer` (§8.19.7: the registrants
+    /// lose their access of a Registrants Only or All Registrants reservation).
+    fn notify_released(&mut self, issuer: &HostId) {
+        let others: Vec<HostId> =
+            self.registrants.keys().filter(|h| *h != issuer).copied().collect();
+        for h in others {
+            self.notify(h, NoticeKind::ReservationReleased);
         }
     }
 
@@ -193,6 +236,13 @@ impl Reservations {
                 if kind.all_registrants() { self.registrants.is_empty() } else { holder == *host };
             if gone {
                 self.reservation = None;
+                if matches!(
+                    kind,
+                    ReservationType::WriteExclusiveRegistrantsOnly
+                        | ReservationType::ExclusiveAccessRegistrantsOnly
+                ) {
+                    self.notify_released(host);
+                }
             } else if holder == *host {
                 // Another registrant holds it now.
                 let next = self.registrants.keys().next().copied();
@@ -227,39 +277,41 @@ impl Reservations {
                 Some(_) => Err(Status::RESERVATION_CONFLICT),
             };
         }
-        // Preempt: unregister the other hosts registered with `prkey`.
-        let preempt = |r: &mut Self, key: u64| {
+        // Preempt: unregister the other hosts registered with `prkey` (all others for
+        // `None`); each is told its registration was preempted.
+        let preempt = |r: &mut Self, key: Option<u64>| {
             let victims: Vec<HostId> = r
                 .registrants
                 .iter()
-                .filter(|(h, k)| **k == key && *h != host)
+                .filter(|(h, k)| key.is_none_or(|key| **k == key) && *h != host)
                 .map(|(h, _)| *h)
                 .collect();
             for v in &victims {
                 r.registrants.remove(v);
+                r.notify(*v, NoticeKind::RegistrationPreempted);
             }
             !victims.is_empty()
         };
         match self.reservation {
             Some((_, held)) if held.all_registrants() && prkey == 0 => {
-                let others: Vec<HostId> =
-                    self.registrants.keys().filter(|h| *h != host).copied().collect();
-                for h in &others {
-                    self.registrants.remove(h);
-                }
+                preempt(self, None);
                 self.reservation = Some((*host, kind));
             }
             Some((holder, held))
                 if !held.all_registrants() && self.registrants.get(&holder) == Some(&prkey) =>
             {
-                preempt(self, prkey);
+                preempt(self, Some(prkey));
                 self.reservation = Some((*host, kind));
+                // A new type changes what the remaining registrants may do (as nvmet).
+                if held != kind {
+                    self.notify_released(host);
+                }
             }
             Some((_, held)) if !held.all_registrants() && prkey == 0 => {
                 return Err(Status::INVALID_FIELD);
             }
             _ => {
-                if !preempt(self, prkey) {
+                if !preempt(self, Some(prkey)) {
                     return Err(Status::RESERVATION_CONFLICT);
                 }
                 // An all-registrants reservation whose last other registrant went stays
@@ -284,6 +336,12 @@ impl Reservations {
         }
         self.check_key(host, crkey)?;
         if rrela == 1 {
+            // Clear: the other registrants are told their reservation was preempted.
+            let others: Vec<HostId> =
+                self.registrants.keys().filter(|h| *h != host).copied().collect();
+            for h in others {
+                self.notify(h, NoticeKind::ReservationPreempted);
+            }
             self.registrants.clear();
             self.reservation = None;
             self.generation = self.generation.wrapping_add(1);
@@ -295,6 +353,12 @@ impl Reservations {
                     return Err(Status::INVALID_FIELD);
                 }
                 self.reservation = None;
+                if !matches!(
+                    kind,
+                    ReservationType::WriteExclusive | ReservationType::ExclusiveAccess
+                ) {
+                    self.notify_released(host);
+                }
                 Ok(())
             }
             // Nothing to release: success without effect.
@@ -464,5 +528,47 @@ mod tests {
         assert_eq!((s.rtype, s.registrants, s.holder), (2, 2, Some(B)));
         r.acquire(&B, 1, false, 5, 2, 2).unwrap();
         assert_eq!(r.summary().holder, None, "every registrant holds it");
+    }
+
+    /// Who is told what (NVMe Base 2.0 §8.19, the hosts Linux's nvmet tells): a preempted
+    /// registration, a released or retyped shared reservation, a clear; never the issuer,
+    /// and nothing for a failed command.
+    #[test]
+    fn notices_go_to_the_hosts_that_lost_something() {
+        use NoticeKind::{RegistrationPreempted, ReservationPreempted, ReservationReleased};
+        let told = |r: &mut Reservations| {
+            r.take_notices().into_iter().map(|n| (n.host, n.kind)).collect::<Vec<_>>()
+        };
+        let mut r = registered(&[(A, 1), (B, 2), (C, 3)]);
+        r.acquire(&A, 0, false, 1, 1, 0).unwrap();
+        assert_eq!(told(&mut r), [], "registering and acquiring tell nobody");
+        assert_eq!(r.acquire(&B, 1, false, 1, 9, 1), CONFLICT);
+        assert_eq!(told(&mut r), [], "a failed command tells nobody");
+        // B preempts the holder A with the same type: A lost its registration.
+        r.acquire(&B, 1, false, 1, 2, 1).unwrap();
+        assert_eq!(told(&mut r), [(A, RegistrationPreempted)]);
+        // B preempts its own reservation with another type: C's access changed.
+        r.acquire(&B, 1, false, 3, 2, 2).unwrap();
+        assert_eq!(told(&mut r), [(C, ReservationReleased)]);
+        // Releasing a Registrants Only reservation tells the other registrants;
+        // releasing a Write Exclusive one tells nobody.
+        r.release(&B, 0, false, 3, 2).unwrap();
+        assert_eq!(told(&mut r), [(C, ReservationReleased)]);
+        r.acquire(&B, 0, false, 1, 2, 0).unwrap();
+        r.release(&B, 0, false, 1, 2).unwrap();
+        assert_eq!(told(&mut r), []);
+        // The holder of a Registrants Only reservation unregistering releases it.
+        r.acquire(&B, 0, false, 4, 2, 0).unwrap();
+        r.register(&B, 1, false, 2, 0).unwrap();
+        assert_eq!(told(&mut r), [(C, ReservationReleased)]);
+        // All registrants, PRKEY 0: every other registrant is preempted.
+        let mut r = registered(&[(A, 1), (B, 2), (C, 3)]);
+        r.acquire(&A, 0, false, 5, 1, 0).unwrap();
+        r.acquire(&B, 1, false, 1, 2, 0).unwrap();
+        assert_eq!(told(&mut r), [(A, RegistrationPreempted), (C, RegistrationPreempted)]);
+        // Clear: the other registrants' reservation was preempted.
+        r.register(&A, 0, false, 0, 1).unwrap();
+        r.release(&B, 1, false, 0, 2).unwrap();
+        assert_eq!(told(&mut r), [(A, ReservationPreempted)]);
     }
 }

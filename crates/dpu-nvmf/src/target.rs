@@ -13,14 +13,14 @@
 //! Change event for the controllers concerned (§8.1.3 "Asymmetric Namespace Access
 //! Reporting", §5.16.1.12 "Asymmetric Namespace Access").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 
-use crate::reservation::Reservations;
+use crate::reservation::{Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
 
@@ -33,6 +33,12 @@ pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
 pub const MAX_CNTLID: u16 = 0xFFEF;
 /// Most entries of the Changed Namespace List before it reports overflow.
 pub const CHANGED_NS_LIST_MAX: usize = 1024;
+/// Reservation Notification log pages a controller keeps unread; past that the oldest
+/// are lost (their Log Page Counts then skip, NVMe Base 2.0 §5.16.1.24). Linux's nvmet
+/// keeps as many.
+pub const RESERVATION_LOG_MAX: usize = 64;
+/// The NSID that stands for every namespace (Set Features Reservation Notification Mask).
+pub const NSID_ALL: u32 = u32::MAX;
 /// Largest ANA group ID (Identify Controller ANAGRPMAX and NANAGRPID): groups 1..=128, as
 /// Linux's nvmet has.
 pub const ANA_GROUP_MAX: u32 = 128;
@@ -282,9 +288,53 @@ pub struct ControllerState {
     pub ana_event_pending: bool,
     /// An ANA change notice was reported and the ANA log not read yet (masks more).
     pub ana_event_masked: bool,
+    /// Reservation Notification log pages not read yet, oldest first.
+    pub resv_log: VecDeque<ReservationLogPage>,
+    /// Log Page Count of the newest page, lost ones counted.
+    pub resv_log_count: u64,
+    /// A reservation notice waits for an outstanding AER.
+    pub resv_event_pending: bool,
+    /// A reservation notice was reported and the log not read yet (masks more).
+    pub resv_event_masked: bool,
+    /// Reservation Notification Mask (Feature 82h) by NSID ([`NSID_ALL`]: the mask of
+    /// namespaces without one of their own): bit 1 Registration Preempted, bit 2
+    /// Reservation Released, bit 3 Reservation Preempted.
+    pub resv_masks: BTreeMap<u32, u32>,
     /// The controller was torn down (admin queue closed, KATO, subsystem removed):
     /// its I/O queues must close.
     pub dead: bool,
+}
+
+/// A Reservation Notification log page (NVMe Base 2.0 §5.16.1.24).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservationLogPage {
+    /// Log Page Count: 1 for the controller's first page, one more for each after.
+    pub count: u64,
+    /// Reservation Notification Log Page Type ([`crate::reservation::NoticeKind`]).
+    pub kind: u8,
+    /// The namespace.
+    pub nsid: u32,
+}
+
+impl ControllerState {
+    /// The Reservation Notification Mask of namespace `nsid`.
+    pub fn resv_mask(&self, nsid: u32) -> u32 {
+        let mask = self.resv_masks.get(&nsid).or_else(|| self.resv_masks.get(&NSID_ALL));
+        mask.copied().unwrap_or(0)
+    }
+
+    /// Queues a reservation notification page unless its kind is masked for `nsid`.
+    fn push_reservation_notice(&mut self, kind: u8, nsid: u32) {
+        if self.resv_mask(nsid) & (1 << kind) != 0 {
+            return;
+        }
+        self.resv_log_count = self.resv_log_count.wrapping_add(1).max(1);
+        if self.resv_log.len() == RESERVATION_LOG_MAX {
+            self.resv_log.pop_front();
+        }
+        self.resv_log.push_back(ReservationLogPage { count: self.resv_log_count, kind, nsid });
+        self.resv_event_pending = true;
+    }
 }
 
 /// A live controller (NVMe-oF 1.1 §3.3 dynamic controller model: created by the admin
@@ -620,6 +670,18 @@ impl Target {
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    /// Hands reservation notifications of namespace `nsid` to the controllers of their
+    /// hosts (each queues a log page and an asynchronous event unless it masks the kind).
+    pub fn reservation_notices(&self, nqn: &str, nsid: u32, notices: &[Notice]) {
+        let r = self.lock();
+        let Some(s) = r.subsystems.get(nqn) else { return };
+        for n in notices {
+            for c in s.controllers.values().filter(|c| c.hostid == n.host) {
+                c.state().push_reservation_notice(n.kind as u8, nsid);
+            }
+        }
     }
 
     /// Write-protects a namespace or lifts its protection (NVMe Base 2.0 §8.12: commands
