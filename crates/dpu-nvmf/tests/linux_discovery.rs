@@ -34,18 +34,11 @@ const DEADLINE: Duration = Duration::from_secs(600);
 
 fn init_script(port: u16, modules: &[String]) -> String {
     let prelude = guest::init_prelude(modules);
+    let record_aens = common::RECORD_AENS;
     format!(
         r#"{prelude}
 mkdir -p /etc/nvme
-# The kernel's uevents as udev gets them (netlink); NVMe asynchronous event notices are kept.
-cat > /bin/onevent <<'EOS'
-#!/bin/sh
-[ -n "$NVME_AEN" ] && echo "$DEVNAME $NVME_AEN" >> /tmp/aen
-exit 0
-EOS
-chmod +x /bin/onevent
-touch /tmp/aen
-uevent /bin/onevent &
+{record_aens}
 T="-t tcp -a 192.0.2.2 -s {port} --hostnqn={GUEST_NQN}"
 nvme discover $T -p > /tmp/d1 2>&1
 mark discover rc=$?

@@ -7,7 +7,9 @@
 //! host reads but cannot write (Reservation Conflict) and registers key 0xBB. It preempts
 //! the guest: the guest's direct writes then fail, the report names the new holder, and the
 //! guest's own acquire conflicts. When the other host clears the reservation, the guest
-//! writes again.
+//! writes again. The preemption is announced to the guest as Linux's nvmet announces it:
+//! an asynchronous event (the kernel's `NVME_AEN=0x800006` uevent) and a Reservation
+//! Notification log page (`nvme resv-notif-log`).
 //!
 //! Then the namespace is write-protected, as a golden image shared read-only: the guest's
 //! kernel marks the disk read-only when it re-reads Identify Namespace after the namespace
@@ -38,9 +40,11 @@ const DEADLINE: Duration = Duration::from_secs(600);
 
 fn init_script(port: u16, modules: &[String]) -> String {
     let prelude = guest::init_prelude(modules);
+    let record_aens = common::RECORD_AENS;
     format!(
         r#"{prelude}
 mkdir -p /etc/nvme
+{record_aens}
 nvme connect -t tcp -a 192.0.2.2 -s {port} -n {SUBNQN} --hostnqn={GUEST_NQN} --hostid={GUEST_HOSTID}
 mark connect rc=$?
 DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
@@ -61,6 +65,13 @@ mark want-preempt
 await rkey:bb
 wr
 mark write-after-preempt rc=$?
+# The preemption is announced: an asynchronous event, and the notification log page.
+i=0; while [ ! -s /tmp/aen ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark aen $(cat /tmp/aen)
+nvme resv-notif-log /dev/nvme0 > /tmp/notif 2>&1
+rc=$?
+cat /tmp/notif
+mark notif-log rc=$rc $(grep -iE 'count|type|namespace|nsid' /tmp/notif | tr -d ' \t' | tr '\n' ' ')
 mark report-2 $(report)
 nvme resv-acquire /dev/$DEV -n 1 --crkey=0xAA --rtype=1 --racqa=0 > /dev/null 2>&1
 mark acquire-unregistered rc=$?
@@ -180,6 +191,7 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "report-1 rtype:1 regctl:1 rcsts:1 rkey:aa",
         "holder-write rc=0",
         "write-after-preempt rc=1",
+        "aen nvme0 0x800006",
         "report-2 rtype:1 regctl:1 rcsts:1 rkey:bb",
         "acquire-unregistered rc=1",
         "write-after-clear rc=0",
@@ -206,6 +218,13 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         ],
         "the other host"
     );
+    // The notification log page: Log Page Count 1, type 1 (Registration Preempted; nvme-cli
+    // 2.3 labels type 1 "Empty Log Page", its names are one off), NSID 1.
+    let notif = marks.value("notif-log ").unwrap_or_default();
+    assert!(
+        notif.starts_with("rc=0 LogPageCount:1 ResvNotifLogPageType:1") && notif.ends_with(":1"),
+        "{notif}"
+    );
     // The guest's write failed at the target (its Reservation Conflict), not on the way.
     assert!(failed.1 > failed.0, "{failed:?}");
     // The passthrough write failed at the target, the only command that did meanwhile.
@@ -216,6 +235,7 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         marks.value("write-after-preempt ").unwrap_or_default(),
         marks.value("report-2 ").unwrap_or_default(),
     );
+    println!("linux reservations: the guest was told of the preemption: {notif}");
     println!(
         "linux read-only: the guest's disk read-only {:?} after the protection, a passthrough write refused at the target (failed commands {protected:?}), writable {:?} after it was lifted",
         marks.between("want-read-only", "ro=1").unwrap_or_default(),

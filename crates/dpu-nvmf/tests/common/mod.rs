@@ -78,3 +78,15 @@ pub fn next_mark(
     marks.push(m.clone(), vm.elapsed());
     Some(m)
 }
+
+/// Guest shell lines that append each NVMe asynchronous event notice the kernel reports
+/// (its `NVME_AEN` uevents, which udev rules act on) to `/tmp/aen` as "DEVNAME NVME_AEN",
+/// listening to the kernel's uevents as udev does (busybox `uevent`, netlink).
+pub const RECORD_AENS: &str = r#"cat > /bin/onevent <<'EOS'
+#!/bin/sh
+[ -n "$NVME_AEN" ] && echo "$DEVNAME $NVME_AEN" >> /tmp/aen
+exit 0
+EOS
+chmod +x /bin/onevent
+touch /tmp/aen
+uevent /bin/onevent &"#;
