@@ -22,6 +22,7 @@ pub mod identify;
 pub mod initiator;
 pub mod internal;
 pub mod queue;
+pub mod rate_limit;
 pub mod reservation;
 pub mod server;
 pub mod stats;
@@ -97,6 +98,12 @@ pub fn fuzz_controller(data: &[u8]) {
         return;
     }
     let Ok(vol) = Volume::ram("fuzz", 512, 1 << 20) else { return };
+    let now = Instant::now();
+    // The chunk seed's bit 6 rate-limits the volume: commands then wait for ticks.
+    if chunk_seed & 0x40 != 0 {
+        let limit = rate_limit::RateLimit { iops: 50, bytes_per_second: 1 << 20 };
+        vol.set_rate_limit(limit, u64::from(identify::MAX_TRANSFER), now);
+    }
     let _ = target.add_namespace(SUB, 1, std::sync::Arc::new(vol), [1; 16], [2; 16]);
     // The chunk seed's top bit write-protects the namespace.
     let _ = target.set_write_protected(SUB, 1, chunk_seed & 0x80 != 0);
@@ -115,7 +122,6 @@ pub fn fuzz_controller(data: &[u8]) {
             [usize::from(sel >> 6)];
     let _ = target.set_ana_states(1, &std::collections::BTreeMap::from([(1, ana)]));
     let cfg = || QueueConfig { port_id: Some(1), ..QueueConfig::default() };
-    let now = Instant::now();
     let (hdgst, ddgst) = (sel & 2 != 0, sel & 4 != 0);
     let framing = Framing { hdgst, ddgst, pda: 0 };
     let pdu = |p: Pdu, f: &Framing| p.to_vec(f).unwrap_or_default();

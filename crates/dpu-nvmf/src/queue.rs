@@ -281,6 +281,8 @@ pub struct Connection {
     segments: Vec<Segment>,
     io: VecDeque<IoRequest>,
     aers: Vec<u16>,
+    /// I/O commands waiting for their volume's rate limit, in arrival order.
+    throttled: VecDeque<Throttled>,
     last_keep_alive: Instant,
     created: Instant,
     sqhd: u16,
@@ -394,6 +396,17 @@ mod feature {
 /// Released (2), Reservation Preempted (3).
 const RESERVATION_MASK_BITS: u32 = 0b1110;
 
+/// An I/O command waiting for its volume's rate limit.
+struct Throttled {
+    sqe: Sqe,
+    data: Bytes,
+    volume: Arc<Volume>,
+    /// Its data length, as the limit counts it.
+    bytes: u64,
+    /// When the limit may let it through.
+    retry: Instant,
+}
+
 /// Whether commands may modify `ns` (NVMe Base 2.0 §8.12: Write, Write Zeroes and
 /// Dataset Management fail on a write-protected namespace; reads, Compare, Flush and
 /// reservation commands do not modify it).
@@ -426,6 +439,7 @@ impl Connection {
             segments: Vec::new(),
             io: VecDeque::new(),
             aers: Vec::new(),
+            throttled: VecDeque::new(),
             last_keep_alive: now,
             created: now,
             sqhd: 0,
@@ -538,6 +552,9 @@ impl Connection {
     pub fn tick(&mut self, now: Instant) {
         if self.closed.is_some() {
             return;
+        }
+        if !self.throttled.is_empty() {
+            self.release_throttled(now);
         }
         let Some(b) = &self.bound else {
             if now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
@@ -788,12 +805,12 @@ impl Connection {
         }
         let depth = self.queue_depth();
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
-        if self.cmds.contains(cid) {
+        if self.cmds.contains(cid) || self.throttled.iter().any(|t| t.sqe.cid == cid) {
             self.send_cqe(fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
         // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
-        if self.cmds.len() + self.aers.len() >= depth {
+        if self.cmds.len() + self.aers.len() + self.throttled.len() >= depth {
             self.fatal(FatalError::new(
                 Fes::PduSequenceError,
                 0,
@@ -988,7 +1005,70 @@ impl Connection {
         }
     }
 
+    /// Runs a command whose data is all here, unless it is an I/O command its volume's
+    /// rate limit holds back: that one waits in [`Connection::throttled`], behind the
+    /// volume's earlier waiting commands, until [`Connection::tick`] lets it through.
     fn execute(&mut self, sqe: Sqe, data: Bytes, now: Instant) {
+        if self.throttled.is_empty() && !crate::volume::any_rate_limited() {
+            return self.run(sqe, data, now);
+        }
+        match self.throttle(&sqe, now) {
+            Some((volume, bytes, retry)) => {
+                self.throttled.push_back(Throttled { sqe, data, volume, bytes, retry });
+            }
+            None => self.run(sqe, data, now),
+        }
+    }
+
+    /// The volume, data length and retry time of an I/O command that must wait.
+    fn throttle(&mut self, sqe: &Sqe, now: Instant) -> Option<(Arc<Volume>, u64, Instant)> {
+        let Some(b) = &self.bound else { return None };
+        if b.qid == 0 || sqe.is_fabrics() {
+            return None;
+        }
+        // A command that fails its checks fails at once, in `run`.
+        let volume = self.namespace(sqe.nsid).ok()?.volume.clone();
+        let bytes = match sqe.opcode {
+            io_opcode::READ | io_opcode::WRITE | io_opcode::COMPARE => {
+                (u64::from(sqe.nlb()) + 1) * u64::from(volume.block_size())
+            }
+            _ => 0,
+        };
+        if let Some(t) = self.throttled.iter().find(|t| Arc::ptr_eq(&t.volume, &volume)) {
+            return Some((volume, bytes, t.retry));
+        }
+        let retry = volume.admit(now, bytes).err()?;
+        Some((volume, bytes, retry))
+    }
+
+    /// Runs the waiting commands whose volumes' limits let them through at `now`, in
+    /// order per volume.
+    fn release_throttled(&mut self, now: Instant) {
+        let mut waiting = std::mem::take(&mut self.throttled);
+        let mut held: Vec<Arc<Volume>> = Vec::new();
+        while let Some(mut t) = waiting.pop_front() {
+            if !held.iter().any(|v| Arc::ptr_eq(v, &t.volume)) {
+                match t.volume.admit(now, t.bytes) {
+                    Ok(()) => {
+                        self.run(t.sqe, t.data, now);
+                        continue;
+                    }
+                    Err(retry) => {
+                        t.retry = retry;
+                        held.push(t.volume.clone());
+                    }
+                }
+            }
+            self.throttled.push_back(t);
+        }
+    }
+
+    /// When the first waiting command may go: the shell calls [`Connection::tick`] then.
+    pub fn next_release(&self) -> Option<Instant> {
+        self.throttled.iter().map(|t| t.retry).min()
+    }
+
+    fn run(&mut self, sqe: Sqe, data: Bytes, now: Instant) {
         let cid = sqe.cid;
         let outcome = if sqe.is_fabrics() {
             self.fabrics(&sqe, &data, now)

@@ -1852,3 +1852,59 @@ fn reservation_notices_reach_the_preempted_host() {
     set.cdw[0] = 0x81;
     assert_eq!(a_admin.run(set, &[]).0.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
 }
+
+/// The CIDs completed among `pdus` (a response capsule, or a C2HData PDU with SUCCESS).
+fn completed(pdus: &[Pdu]) -> Vec<u16> {
+    pdus.iter()
+        .filter_map(|p| match p {
+            Pdu::CapsuleResp(c) => Some(c.cid),
+            Pdu::C2HData(d) if d.header.success => Some(d.header.cccid),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A volume's rate limit (virtual time): commands past it wait in the connection, in
+/// order, and go when its bucket refills; another namespace's commands on the same queue
+/// do not wait; a waiting command's CID stays taken; lifting the limit lets the rest go.
+#[test]
+fn a_rate_limited_volume_holds_its_commands_back_in_order() {
+    use crate::rate_limit::RateLimit;
+    let t = target();
+    let other = Arc::new(Volume::ram("other", 512, 1 << 20).unwrap());
+    t.add_namespace(SUB, 2, other, [1; 16], [2; 16]).unwrap();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let limited = t.namespace(SUB, 1).unwrap().volume.clone();
+    limited.set_rate_limit(RateLimit { iops: 10, bytes_per_second: 0 }, 128 << 10, q.now);
+    assert_eq!(limited.rate_limit().iops, 10);
+    // Five reads at once: the bucket holds a tenth of a second at 10/s, one command.
+    let first = q.cid + 1;
+    let mut done = Vec::new();
+    for _ in 0..5 {
+        done.extend(completed(&q.cmd(rw(io_opcode::READ, 0, 1, 512), &[])));
+    }
+    assert_eq!(done, [first]);
+    assert_eq!(q.conn.next_release(), Some(q.now + Duration::from_millis(100)));
+    let mut elsewhere = rw(io_opcode::READ, 0, 1, 512);
+    elsewhere.nsid = 2;
+    assert_eq!(completed(&q.cmd(elsewhere, &[])), [first + 5], "namespace 2 is not limited");
+    let mut conflict = rw(io_opcode::READ, 0, 1, 512);
+    conflict.cid = first + 1;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: conflict, data: Bytes::new() }));
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (first + 1, Status::COMMAND_ID_CONFLICT.with_dnr()));
+
+    // A tenth of a second later, the next one; early ticks release nothing.
+    q.conn.tick(q.now + Duration::from_millis(50));
+    assert!(completed(&q.pdus()).is_empty());
+    q.now += Duration::from_millis(100);
+    q.conn.tick(q.now);
+    assert_eq!(completed(&q.pdus()), [first + 1]);
+    // Without the limit, the rest go at the next tick, in order.
+    limited.set_rate_limit(RateLimit::default(), 128 << 10, q.now);
+    q.conn.tick(q.now);
+    assert_eq!(completed(&q.pdus()), [first + 2, first + 3, first + 4]);
+    assert_eq!(q.conn.next_release(), None);
+}

@@ -15,11 +15,13 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, RwLock};
+use std::time::Instant;
 
 use memmap2::MmapMut;
 
+use crate::rate_limit::{RateLimit, TokenBuckets};
 use crate::volume_copy::{append_out, copy_in, copy_unaliased};
 
 /// Logical block sizes a volume may have.
@@ -564,6 +566,31 @@ impl BlockBackend for FileBackend {
     }
 }
 
+/// Volumes with a rate limit in this process: while there are none, I/O commands skip
+/// the limit check with one relaxed load.
+static RATE_LIMITED: AtomicU64 = AtomicU64::new(0);
+
+fn count_rate_limited(limited: bool) {
+    if limited {
+        RATE_LIMITED.fetch_add(1, Ordering::Relaxed);
+    } else {
+        RATE_LIMITED.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether any volume of the process has a rate limit.
+pub fn any_rate_limited() -> bool {
+    RATE_LIMITED.load(Ordering::Relaxed) != 0
+}
+
+impl Drop for Volume {
+    fn drop(&mut self) {
+        if *self.limited.get_mut() {
+            count_rate_limited(false);
+        }
+    }
+}
+
 /// A volume: a number of logical blocks on a backend.
 #[derive(Debug)]
 pub struct Volume {
@@ -572,6 +599,11 @@ pub struct Volume {
     /// Only grows ([`Volume::grow`]); read per command for its range check.
     blocks: AtomicU64,
     backend: Box<dyn BlockBackend>,
+    /// Whether `buckets` limits it: unlimited volumes' commands take no lock.
+    limited: AtomicBool,
+    /// Its quality of service ([`Volume::set_rate_limit`]), shared by every namespace and
+    /// connection that uses it.
+    buckets: Mutex<Option<TokenBuckets>>,
 }
 
 impl Volume {
@@ -589,7 +621,46 @@ impl Volume {
             return Err(VolumeError::BadSize { size, block_size });
         }
         let blocks = AtomicU64::new(size / u64::from(block_size));
-        Ok(Self { name: name.into(), block_size, blocks, backend })
+        Ok(Self {
+            name: name.into(),
+            block_size,
+            blocks,
+            backend,
+            limited: AtomicBool::new(false),
+            buckets: Mutex::new(None),
+        })
+    }
+
+    /// Limits the commands and bytes per second of every host together (0 for no limit
+    /// in a dimension); commands past the limit wait in their connection until it lets
+    /// them through. A new limit starts with full buckets; the same limit again keeps
+    /// the current ones.
+    pub fn set_rate_limit(&self, limit: RateLimit, largest_command: u64, now: Instant) {
+        let mut b = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if b.as_ref().map(TokenBuckets::limit) == Some(limit) {
+            return;
+        }
+        *b = (!limit.is_unlimited()).then(|| TokenBuckets::new(limit, largest_command, now));
+        let limited = b.is_some();
+        if self.limited.swap(limited, Ordering::Relaxed) != limited {
+            count_rate_limited(limited);
+        }
+    }
+
+    /// The limit set by [`Volume::set_rate_limit`] (unlimited unless set).
+    pub fn rate_limit(&self) -> RateLimit {
+        let b = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        b.as_ref().map(TokenBuckets::limit).unwrap_or_default()
+    }
+
+    /// Takes a command of `bytes` at `now` from the volume's limits, or says when to try
+    /// again. One relaxed load for an unlimited volume.
+    pub fn admit(&self, now: Instant, bytes: u64) -> Result<(), Instant> {
+        if !self.limited.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut b = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        b.as_mut().map_or(Ok(()), |b| b.admit(now, bytes))
     }
 
     /// A sparse RAM volume.
