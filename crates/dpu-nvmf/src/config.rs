@@ -15,6 +15,7 @@
 //! kind = "ram"            # ram | file | block
 //! size = 67108864
 //! block_size = 512
+//! max_iops = 20000        # default 0: no limit; max_bytes_per_second likewise
 //!
 //! [[subsystems]]
 //! nqn = "nqn.2024-01.io.example:scratch"
@@ -31,9 +32,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Deserialize;
 
+use crate::rate_limit::RateLimit;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec, Target,
 };
@@ -109,6 +112,12 @@ pub struct VolumeConfig {
     /// Logical block size: 512 or 4096. Unset: 512, or a block device's own.
     #[serde(default)]
     pub block_size: Option<u32>,
+    /// Commands per second from all hosts together (0 or unset: no limit).
+    #[serde(default)]
+    pub max_iops: u64,
+    /// Read, Write and Compare data bytes per second (0 or unset: no limit).
+    #[serde(default)]
+    pub max_bytes_per_second: u64,
 }
 
 /// A namespace of a subsystem.
@@ -300,6 +309,13 @@ fn volume_identity(v: &VolumeConfig) -> Vec<u8> {
 
 /// Opens the volume a [`VolumeConfig`] describes.
 pub fn open_volume(v: &VolumeConfig) -> Result<Volume, ConfigError> {
+    let volume = open_backing(v)?;
+    let limit = RateLimit { iops: v.max_iops, bytes_per_second: v.max_bytes_per_second };
+    volume.set_rate_limit(limit, u64::from(crate::identify::MAX_TRANSFER), Instant::now());
+    Ok(volume)
+}
+
+fn open_backing(v: &VolumeConfig) -> Result<Volume, ConfigError> {
     let wrap = |source| ConfigError::Volume { name: v.name.clone(), source };
     match v.kind {
         VolumeKind::Ram => {
@@ -339,6 +355,7 @@ mod tests {
             kind = "ram"
             size = 1048576
             block_size = 4096
+            max_iops = 500
             [[subsystems]]
             nqn = "nqn.2024-01.io.example:a"
             serial = "S1"
@@ -353,6 +370,7 @@ mod tests {
         c.apply(&t).unwrap();
         let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
         assert_eq!(ns.volume.blocks(), 256);
+        assert_eq!(ns.volume.rate_limit().iops, 500);
         assert_eq!(ns.ana_group.load(std::sync::atomic::Ordering::Relaxed), 1, "the default");
         assert!(!ns.write_protected.load(std::sync::atomic::Ordering::Relaxed), "the default");
         assert!(!c.listener_specs()[0].allow_ddgst);

@@ -12,6 +12,7 @@ pub use dpu_runtime::control::{Control, instance_id};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use dpu_proto::dpu::nvmf::v1 as pb;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_server::{
@@ -20,6 +21,7 @@ use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_server::{
 use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
+use crate::rate_limit::RateLimit;
 use crate::server::Server;
 use crate::stats::IoTotals;
 use crate::target::{
@@ -122,13 +124,23 @@ fn split_namespace_name(name: &str) -> Option<(String, u32)> {
 /// volume, resized in place; the default namespace IDs derive from the backing, so they
 /// stay when the volume grows.
 pub fn volume_size_and_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
-    let mut backing = spec.clone();
+    let mut backing = without_rate_limit(spec);
     let size = match &mut backing.backend {
         Some(pb::volume_spec::Backend::Ram(r)) => std::mem::take(&mut r.size_bytes),
         Some(pb::volume_spec::Backend::File(f)) => std::mem::take(&mut f.size_bytes),
         Some(pb::volume_spec::Backend::BlockDevice(_)) | None => 0,
     };
     (size, backing)
+}
+
+/// A volume spec without its rate limit, which changes in place.
+fn without_rate_limit(spec: &pb::VolumeSpec) -> pb::VolumeSpec {
+    pb::VolumeSpec { max_iops: 0, max_bytes_per_second: 0, ..spec.clone() }
+}
+
+/// The rate limit a volume spec asks for.
+fn rate_limit(spec: &pb::VolumeSpec) -> RateLimit {
+    RateLimit { iops: spec.max_iops, bytes_per_second: spec.max_bytes_per_second }
 }
 
 fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
@@ -181,8 +193,11 @@ impl NvmfInternal {
             let (size, backing) = volume_size_and_backing(&spec);
             let result = if !v.name.starts_with("volumes/") || v.name.len() <= 8 {
                 Err(format!("invalid volume name {:?}: expected volumes/{{id}}", v.name))
-            } else if let Some(old) = old.as_ref().filter(|o| o.spec == spec) {
-                volumes.insert(v.name.clone(), old.clone());
+            } else if let Some(old) =
+                old.as_ref().filter(|o| without_rate_limit(&o.spec) == without_rate_limit(&spec))
+            {
+                // The same volume, perhaps with another rate limit (set below).
+                volumes.insert(v.name.clone(), AppliedVolume { spec: spec.clone(), ..old.clone() });
                 Ok(())
             } else if let Some(old) =
                 old.as_ref().filter(|o| size > 0 && volume_size_and_backing(&o.spec).1 == backing)
@@ -218,6 +233,10 @@ impl NvmfInternal {
                     Err(e) => Err(format!("opening the volume failed: {e}")),
                 }
             };
+            if let Some(x) = volumes.get(&v.name) {
+                let largest = u64::from(crate::identify::MAX_TRANSFER);
+                x.volume.set_rate_limit(rate_limit(&x.spec), largest, Instant::now());
+            }
             let (size, blocks) = volumes.get(&v.name).map_or((0, 0), |x| {
                 (x.volume.blocks() * u64::from(x.volume.block_size()), x.volume.blocks())
             });

@@ -32,7 +32,7 @@ fn volume(name: &str, backend: Option<pb::volume_spec::Backend>) -> pb::Volume {
     pb::Volume {
         name: name.into(),
         generation: 1,
-        spec: Some(pb::VolumeSpec { backend, block_size: 512 }),
+        spec: Some(pb::VolumeSpec { backend, block_size: 512, ..Default::default() }),
         ..Default::default()
     }
 }
@@ -277,6 +277,26 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(n(&shrunk, 0).0, APPLIED, "the namespace stays on the volume as it was");
     assert!(c.io[0].read(3, 16384, 16, 512).await.unwrap().cqe.status.is_success());
     req.volumes[0] = volume("volumes/r1", ram(16 << 20));
+
+    // A rate limit changes in place too: at 20 commands per second (a burst of two),
+    // twelve reads take half a second at least; the namespace and its data stay.
+    let mut limited = volume("volumes/r1", ram(16 << 20));
+    limited.spec.as_mut().unwrap().max_iops = 20;
+    req.volumes[0] = limited;
+    let limited = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(
+        (state(limited.volumes[0].status.as_ref().unwrap().apply.as_ref()).0, n(&limited, 0).0),
+        (APPLIED, APPLIED)
+    );
+    let t0 = Instant::now();
+    for _ in 0..12 {
+        assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().data, data);
+    }
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(450), "{took:?} for 12 reads at 20/s");
+    assert_eq!(namespace_ids(&mut c, 3).await, ids, "the same namespace");
+    req.volumes[0] = volume("volumes/r1", ram(16 << 20));
+    assert_eq!(n(&client.sync(req.clone()).await.unwrap().into_inner(), 0).0, APPLIED);
 
     // ANA: listener l1 shows group 1 inaccessible. The same connection stays; its I/O
     // fails with a path error a host retries elsewhere (no DNR) and the host is told.

@@ -174,9 +174,19 @@ fn nvmf_apply(s: Option<&nvmf::ObjectStatus>) -> [String; 2] {
     [state.to_owned(), s.message]
 }
 
+/// A volume's rate limits as "500iops,10485760B/s" ("-" for none).
+fn rate_limits(spec: &nvmf::VolumeSpec) -> String {
+    let limits: Vec<String> = [(spec.max_iops, "iops"), (spec.max_bytes_per_second, "B/s")]
+        .into_iter()
+        .filter(|(v, _)| *v > 0)
+        .map(|(v, unit)| format!("{v}{unit}"))
+        .collect();
+    if limits.is_empty() { "-".into() } else { limits.join(",") }
+}
+
 pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
     use nvmf::volume_spec::Backend;
-    let headers = ["NAME", "BACKEND", "SIZE", "BLOCK", "STATE", "GENERATION", "MESSAGE"];
+    let headers = ["NAME", "BACKEND", "SIZE", "BLOCK", "LIMITS", "STATE", "GENERATION", "MESSAGE"];
     objects(items, format, single, &headers, |v| {
         let spec = v.spec.clone().unwrap_or_default();
         let (backend, size) = match &spec.backend {
@@ -198,6 +208,7 @@ pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
             backend,
             size,
             bs.to_string(),
+            rate_limits(&spec),
             state,
             v.generation.to_string(),
             message,

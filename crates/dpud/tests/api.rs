@@ -370,6 +370,7 @@ async fn racing_writes_cannot_both_pass_their_checks() {
                 spec: Some(VolumeSpec {
                     backend: Some(Backend::Ram(RamBackend { size_bytes: 1 << 20 })),
                     block_size: 512,
+                    ..Default::default()
                 }),
                 ..Default::default()
             }),

@@ -37,6 +37,7 @@ fn ram_volume(size: u64) -> Volume {
         spec: Some(VolumeSpec {
             backend: Some(Backend::Ram(RamBackend { size_bytes: size })),
             block_size: 512,
+            ..Default::default()
         }),
         ..Default::default()
     }
@@ -685,6 +686,15 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
         third.contains("volumes/v1 configured") && third.contains("listeners/l1 unchanged"),
         "{third}"
     );
+    // A rate limit on the volume, applied in place: the table shows it.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("\"16777216\"}", "\"16777216\"}\n  maxIops: \"5000\""))
+        .unwrap();
+    let limited = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert!(limited.contains("volumes/v1 configured"), "{limited}");
+    wait_for("the limit APPLIED", async || state(&op).await.1).await;
+    let volumes = ok(&dpuctl(&env, Who::Host, &["list", "volumes"]));
+    assert!(volumes.contains("5000iops"), "{volumes}");
 
     // ANA in manifests: the namespace moves to group 2, which listener l1 shows
     // non-optimized; both change in place and the host keeps doing I/O.

@@ -35,6 +35,16 @@ pub struct VolumeSpec {
     /// logical block size; a size below the device's is refused.
     #[prost(uint32, tag = "4")]
     pub block_size: u32,
+    /// Quality of service: at most this many commands per second from all hosts
+    /// together, 0 for no limit. Commands past it wait in their queue (the host sees
+    /// latency, not errors); an idle volume saves at most a tenth of a second of it.
+    /// Changed in place.
+    #[prost(uint64, tag = "5")]
+    pub max_iops: u64,
+    /// At most this many bytes of Read, Write and Compare data per second, 0 for no
+    /// limit; as max_iops.
+    #[prost(uint64, tag = "6")]
+    pub max_bytes_per_second: u64,
     #[prost(oneof = "volume_spec::Backend", tags = "1, 2, 3")]
     pub backend: ::core::option::Option<volume_spec::Backend>,
 }

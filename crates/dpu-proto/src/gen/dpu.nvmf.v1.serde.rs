@@ -7034,12 +7034,28 @@ impl serde::Serialize for VolumeSpec {
         if self.block_size != 0 {
             len += 1;
         }
+        if self.max_iops != 0 {
+            len += 1;
+        }
+        if self.max_bytes_per_second != 0 {
+            len += 1;
+        }
         if self.backend.is_some() {
             len += 1;
         }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.VolumeSpec", len)?;
         if self.block_size != 0 {
             struct_ser.serialize_field("blockSize", &self.block_size)?;
+        }
+        if self.max_iops != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("maxIops", ToString::to_string(&self.max_iops).as_str())?;
+        }
+        if self.max_bytes_per_second != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("maxBytesPerSecond", ToString::to_string(&self.max_bytes_per_second).as_str())?;
         }
         if let Some(v) = self.backend.as_ref() {
             match v {
@@ -7066,6 +7082,10 @@ impl<'de> serde::Deserialize<'de> for VolumeSpec {
         const FIELDS: &[&str] = &[
             "block_size",
             "blockSize",
+            "max_iops",
+            "maxIops",
+            "max_bytes_per_second",
+            "maxBytesPerSecond",
             "ram",
             "file",
             "block_device",
@@ -7075,6 +7095,8 @@ impl<'de> serde::Deserialize<'de> for VolumeSpec {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             BlockSize,
+            MaxIops,
+            MaxBytesPerSecond,
             Ram,
             File,
             BlockDevice,
@@ -7100,6 +7122,8 @@ impl<'de> serde::Deserialize<'de> for VolumeSpec {
                     {
                         match value {
                             "blockSize" | "block_size" => Ok(GeneratedField::BlockSize),
+                            "maxIops" | "max_iops" => Ok(GeneratedField::MaxIops),
+                            "maxBytesPerSecond" | "max_bytes_per_second" => Ok(GeneratedField::MaxBytesPerSecond),
                             "ram" => Ok(GeneratedField::Ram),
                             "file" => Ok(GeneratedField::File),
                             "blockDevice" | "block_device" => Ok(GeneratedField::BlockDevice),
@@ -7123,6 +7147,8 @@ impl<'de> serde::Deserialize<'de> for VolumeSpec {
                     V: serde::de::MapAccess<'de>,
             {
                 let mut block_size__ = None;
+                let mut max_iops__ = None;
+                let mut max_bytes_per_second__ = None;
                 let mut backend__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
@@ -7131,6 +7157,22 @@ impl<'de> serde::Deserialize<'de> for VolumeSpec {
                                 return Err(serde::de::Error::duplicate_field("blockSize"));
                             }
                             block_size__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::MaxIops => {
+                            if max_iops__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxIops"));
+                            }
+                            max_iops__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::MaxBytesPerSecond => {
+                            if max_bytes_per_second__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxBytesPerSecond"));
+                            }
+                            max_bytes_per_second__ = 
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
@@ -7159,6 +7201,8 @@ impl<'de> serde::Deserialize<'de> for VolumeSpec {
                 }
                 Ok(VolumeSpec {
                     block_size: block_size__.unwrap_or_default(),
+                    max_iops: max_iops__.unwrap_or_default(),
+                    max_bytes_per_second: max_bytes_per_second__.unwrap_or_default(),
                     backend: backend__,
                 })
             }

@@ -103,8 +103,15 @@ impl Kind for VolumeKind {
     type Proto = Volume;
     const FIELD: &'static str = "volume";
     const STORE: &'static str = "volumes";
-    const UPDATABLE: &'static [&'static str] =
-        &["spec", "spec.ram", "spec.file", "spec.block_device", "spec.block_size"];
+    const UPDATABLE: &'static [&'static str] = &[
+        "spec",
+        "spec.ram",
+        "spec.file",
+        "spec.block_device",
+        "spec.block_size",
+        "spec.max_iops",
+        "spec.max_bytes_per_second",
+    ];
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
         simple_key(name, Self::STORE, field)
@@ -155,6 +162,8 @@ impl Kind for VolumeKind {
         };
         match path {
             "spec.block_size" => into.block_size = from.block_size,
+            "spec.max_iops" => into.max_iops = from.max_iops,
+            "spec.max_bytes_per_second" => into.max_bytes_per_second = from.max_bytes_per_second,
             _ => {
                 if from.backend.as_ref().is_some_and(wanted) {
                     into.backend.clone_from(&from.backend);
