@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks, QemuConfig};
 use dpu_lab::loopdev::LoopDevice;
 
+use dpu_nvmf::rate_limit::RateLimit;
 use dpu_nvmf::volume::FileBackend;
 use dpu_nvmf::{Server, Target, Volume};
 
@@ -75,6 +76,9 @@ const NS2_GROWN_BYTES: u64 = 2 * NS2_BYTES;
 const NS2_PATTERN_BLOCK: u64 = 256;
 const NS2_PATTERN_BYTES: u64 = 256 << 10;
 /// Whole scenario, boot to power-off.
+/// Namespace 2's volume comes with this rate limit (commands per second), lifted when it
+/// grows: fio's random reads run at it, then far past it.
+const NS2_IOPS_LIMIT: u64 = 50;
 const DEADLINE: Duration = Duration::from_secs(900);
 
 fn init_script(io_port: u16, disc_port: u16, modules: &[String]) -> String {
@@ -206,12 +210,22 @@ mark ns2-discard rc=$?
 echo 3 > /proc/sys/vm/drop_caches
 dd if=/dev/$NEW of=/tmp/back bs=4096 skip={NS2_PATTERN_BLOCK} count={ns2_half_blocks} 2>/dev/null && head -c {ns2_half} /dev/zero | cmp - /tmp/back
 mark ns2-zeroes rc=$?
+# Its volume is limited to {NS2_IOPS_LIMIT} commands per second: random reads at QD 8 wait in
+# the target's queue and run at that rate.
+QOS="fio --name=qos --filename=/dev/$NEW --rw=randread --bs=4k --iodepth=8 --ioengine=libaio --direct=1 --time_based --output-format=terse --terse-version=3"
+$QOS --runtime=3 > /tmp/fio-q 2>&1
+mark fio-limited rc=$?
+mark fio-limited-terse $(grep '^3;' /tmp/fio-q)
 # The loop device under namespace 2 grows (its file, then losetup --set-capacity): the
 # target follows the device and the host reads the new size.
 mark want-ns2-grow
 i=0
 while [ "$(cat /sys/block/$NEW/size)" != {ns2_grown_sectors} ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
 mark ns2-sectors $(cat /sys/block/$NEW/size)
+# The limit went before the growth the host just saw.
+$QOS --runtime=2 > /tmp/fio-u 2>&1
+mark fio-unlimited rc=$?
+mark fio-unlimited-terse $(grep '^3;' /tmp/fio-u)
 mark want-ns-remove
 waitdev 2 0 && mark ns-removed
 
@@ -387,10 +401,14 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
             "want-ns-add" => {
                 // The device's own 4 KiB block size.
                 let v = Volume::block_device("hot", hot_device.path(), None).unwrap();
+                let limit = RateLimit { iops: NS2_IOPS_LIMIT, bytes_per_second: 0 };
+                v.set_rate_limit(limit, 128 << 10, Instant::now());
                 t.add_namespace(SUBNQN, 2, Arc::new(v), [2; 16], [3; 16]).unwrap();
             }
             "want-ns-remove" => t.remove_namespace(SUBNQN, 2).unwrap(),
             "want-ns2-grow" => {
+                let ns2 = t.namespace(SUBNQN, 2).unwrap();
+                ns2.volume.set_rate_limit(RateLimit::default(), 128 << 10, Instant::now());
                 let f = std::fs::OpenOptions::new().write(true).open(&hot_image).unwrap();
                 f.set_len(NS2_GROWN_BYTES).unwrap();
                 hot_device.refresh_capacity().unwrap();
@@ -457,6 +475,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "ns2-readback rc=0",
         "ns2-discard rc=0",
         "ns2-zeroes rc=0",
+        "fio-limited rc=0",
+        "fio-unlimited rc=0",
         "ns-removed",
         "disconnect-2 rc=0",
         "connect-kato rc=0",
@@ -514,6 +534,18 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     println!(
         "linux initiator: KATO 2 s controller dropped {kato_drop:?} after the guest link went down"
     );
+
+    // Namespace 2's rate limit: fio's reads ran at it (its first tenth of a second's
+    // burst included), and far faster once it was lifted.
+    let (limited, unlimited) = (fio_mark(&marks, "fio-limited"), fio_mark(&marks, "fio-unlimited"));
+    println!(
+        "linux initiator: namespace 2 limited to {NS2_IOPS_LIMIT} IOPS: fio randread 4k QD 8 {} IOPS; unlimited {} IOPS",
+        limited.read_iops, unlimited.read_iops
+    );
+    let cap = NS2_IOPS_LIMIT as f64;
+    assert!((0.5 * cap..=1.15 * cap).contains(&(limited.read_iops as f64)), "{limited:?}");
+    assert!(unlimited.read_iops as f64 > 2.0 * cap, "{unlimited:?}");
+    assert_eq!((limited.errors, unlimited.errors), (0, 0));
 
     // fio: both passes exited 0 with no errors; the write pass wrote and verified both jobs'
     // regions, the verify-only pass read them all back after the reconnect.
