@@ -133,6 +133,18 @@ pub fn volume_size_and_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
     (size, backing)
 }
 
+/// A namespace's counters as the API shows them.
+fn counters_pb(c: crate::target::NamespaceCounters) -> pb::NamespaceCounters {
+    pb::NamespaceCounters {
+        reads: c.reads,
+        writes: c.writes,
+        read_bytes: c.read_bytes,
+        write_bytes: c.write_bytes,
+        errors: c.errors,
+        throttled: c.throttled,
+    }
+}
+
 /// A volume spec without its rate limit, which changes in place.
 fn without_rate_limit(spec: &pb::VolumeSpec) -> pb::VolumeSpec {
     pb::VolumeSpec { max_iops: 0, max_bytes_per_second: 0, ..spec.clone() }
@@ -419,17 +431,10 @@ impl NvmfInternal {
                 );
                 Ok(())
             })();
-            let counters =
-                namespaces.get(&name).and_then(|x| target.namespace(&x.nqn, x.nsid)).map(|ns| {
-                    let c = ns.stats.snapshot();
-                    pb::NamespaceCounters {
-                        reads: c.reads,
-                        writes: c.writes,
-                        read_bytes: c.read_bytes,
-                        write_bytes: c.write_bytes,
-                        errors: c.errors,
-                    }
-                });
+            let counters = namespaces
+                .get(&name)
+                .and_then(|x| target.namespace(&x.nqn, x.nsid))
+                .map(|ns| counters_pb(ns.stats.snapshot()));
             n.status =
                 Some(pb::NamespaceStatus { apply: Some(status(n.generation, &result)), counters });
             out.namespaces.push(n);
@@ -602,13 +607,7 @@ impl NvmfInternal {
                     .summary();
                 Some(pb::NamespaceStats {
                     name: name.clone(),
-                    counters: Some(pb::NamespaceCounters {
-                        reads: c.reads,
-                        writes: c.writes,
-                        read_bytes: c.read_bytes,
-                        write_bytes: c.write_bytes,
-                        errors: c.errors,
-                    }),
+                    counters: Some(counters_pb(c)),
                     reservation: Some(pb::NamespaceReservation {
                         r#type: i32::from(r.rtype),
                         registrants: r.registrants as u32,

@@ -1027,17 +1027,20 @@ impl Connection {
             return None;
         }
         // A command that fails its checks fails at once, in `run`.
-        let volume = self.namespace(sqe.nsid).ok()?.volume.clone();
+        let ns = self.namespace(sqe.nsid).ok()?;
+        let volume = ns.volume.clone();
         let bytes = match sqe.opcode {
             io_opcode::READ | io_opcode::WRITE | io_opcode::COMPARE => {
                 (u64::from(sqe.nlb()) + 1) * u64::from(volume.block_size())
             }
             _ => 0,
         };
-        if let Some(t) = self.throttled.iter().find(|t| Arc::ptr_eq(&t.volume, &volume)) {
-            return Some((volume, bytes, t.retry));
-        }
-        let retry = volume.admit(now, bytes).err()?;
+        let waiting = self.throttled.iter().find(|t| Arc::ptr_eq(&t.volume, &volume));
+        let retry = match waiting {
+            Some(t) => t.retry,
+            None => volume.admit(now, bytes).err()?,
+        };
+        ns.stats.throttled.fetch_add(1, Ordering::Relaxed);
         Some((volume, bytes, retry))
     }
 

@@ -1907,4 +1907,6 @@ fn a_rate_limited_volume_holds_its_commands_back_in_order() {
     q.conn.tick(q.now);
     assert_eq!(completed(&q.pdus()), [first + 2, first + 3, first + 4]);
     assert_eq!(q.conn.next_release(), None);
+    assert_eq!(t.namespace(SUB, 1).unwrap().stats.snapshot().throttled, 4, "four waited");
+    assert_eq!(t.namespace(SUB, 2).unwrap().stats.snapshot().throttled, 0);
 }

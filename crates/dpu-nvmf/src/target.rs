@@ -181,6 +181,8 @@ pub struct NamespaceStats {
     pub write_bytes: AtomicU64,
     /// Commands completed with an error status.
     pub errors: AtomicU64,
+    /// Commands that waited for their volume's rate limit.
+    pub throttled: AtomicU64,
 }
 
 /// A snapshot of [`NamespaceStats`].
@@ -196,6 +198,8 @@ pub struct NamespaceCounters {
     pub write_bytes: u64,
     /// Failed commands.
     pub errors: u64,
+    /// Commands that waited for the volume's rate limit.
+    pub throttled: u64,
 }
 
 impl NamespaceStats {
@@ -207,6 +211,7 @@ impl NamespaceStats {
             read_bytes: self.read_bytes.load(Ordering::Relaxed),
             write_bytes: self.write_bytes.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
         }
     }
 }

@@ -394,6 +394,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     // The subsystem's live controllers with their queues' counters after fio's writes.
     let mut fio_controllers = Vec::new();
     let ns1 = t.namespace(SUBNQN, 1).unwrap();
+    // Namespace 2's commands that waited for its rate limit.
+    let mut ns2_throttled = 0;
     let deadline = Instant::now() + DEADLINE;
     // The guest API blocks; the target's tasks keep running on the other worker.
     while let Some(m) = common::next_mark(&mut vm, &mut marks, deadline) {
@@ -409,6 +411,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
             "want-ns2-grow" => {
                 let ns2 = t.namespace(SUBNQN, 2).unwrap();
                 ns2.volume.set_rate_limit(RateLimit::default(), 128 << 10, Instant::now());
+                ns2_throttled = ns2.stats.snapshot().throttled;
                 let f = std::fs::OpenOptions::new().write(true).open(&hot_image).unwrap();
                 f.set_len(NS2_GROWN_BYTES).unwrap();
                 hot_device.refresh_capacity().unwrap();
@@ -539,12 +542,14 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     // burst included), and far faster once it was lifted.
     let (limited, unlimited) = (fio_mark(&marks, "fio-limited"), fio_mark(&marks, "fio-unlimited"));
     println!(
-        "linux initiator: namespace 2 limited to {NS2_IOPS_LIMIT} IOPS: fio randread 4k QD 8 {} IOPS; unlimited {} IOPS",
+        "linux initiator: namespace 2 limited to {NS2_IOPS_LIMIT} IOPS: fio randread 4k QD 8 {} IOPS ({ns2_throttled} commands waited at the target); unlimited {} IOPS",
         limited.read_iops, unlimited.read_iops
     );
     let cap = NS2_IOPS_LIMIT as f64;
     assert!((0.5 * cap..=1.15 * cap).contains(&(limited.read_iops as f64)), "{limited:?}");
     assert!(unlimited.read_iops as f64 > 2.0 * cap, "{unlimited:?}");
+    // Most of fio's reads waited at the target (QD 8 against a budget of one at a time).
+    assert!(ns2_throttled * 2 > limited.read_iops * 3, "{ns2_throttled} throttled");
     assert_eq!((limited.errors, unlimited.errors), (0, 0));
 
     // fio: both passes exited 0 with no errors; the write pass wrote and verified both jobs'

@@ -195,6 +195,10 @@ pub struct NamespaceCounters {
     pub write_bytes: u64,
     #[prost(uint64, tag = "5")]
     pub errors: u64,
+    /// Commands that waited for their volume's rate limit (VolumeSpec.max_iops,
+    /// max_bytes_per_second).
+    #[prost(uint64, tag = "6")]
+    pub throttled: u64,
 }
 /// A TCP listener. Name: "listeners/{id}". Every listener also serves the
 /// discovery controller; the discovery log has one entry per (subsystem the host

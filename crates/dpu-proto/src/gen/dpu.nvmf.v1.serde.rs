@@ -3865,6 +3865,9 @@ impl serde::Serialize for NamespaceCounters {
         if self.errors != 0 {
             len += 1;
         }
+        if self.throttled != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceCounters", len)?;
         if self.reads != 0 {
             #[allow(clippy::needless_borrow)]
@@ -3891,6 +3894,11 @@ impl serde::Serialize for NamespaceCounters {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("errors", ToString::to_string(&self.errors).as_str())?;
         }
+        if self.throttled != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("throttled", ToString::to_string(&self.throttled).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -3908,6 +3916,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceCounters {
             "write_bytes",
             "writeBytes",
             "errors",
+            "throttled",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3917,6 +3926,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceCounters {
             ReadBytes,
             WriteBytes,
             Errors,
+            Throttled,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3943,6 +3953,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceCounters {
                             "readBytes" | "read_bytes" => Ok(GeneratedField::ReadBytes),
                             "writeBytes" | "write_bytes" => Ok(GeneratedField::WriteBytes),
                             "errors" => Ok(GeneratedField::Errors),
+                            "throttled" => Ok(GeneratedField::Throttled),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3967,6 +3978,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceCounters {
                 let mut read_bytes__ = None;
                 let mut write_bytes__ = None;
                 let mut errors__ = None;
+                let mut throttled__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Reads => {
@@ -4009,6 +4021,14 @@ impl<'de> serde::Deserialize<'de> for NamespaceCounters {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Throttled => {
+                            if throttled__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("throttled"));
+                            }
+                            throttled__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(NamespaceCounters {
@@ -4017,6 +4037,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceCounters {
                     read_bytes: read_bytes__.unwrap_or_default(),
                     write_bytes: write_bytes__.unwrap_or_default(),
                     errors: errors__.unwrap_or_default(),
+                    throttled: throttled__.unwrap_or_default(),
                 })
             }
         }
