@@ -311,7 +311,7 @@ fn volume_identity(v: &VolumeConfig) -> Vec<u8> {
 pub fn open_volume(v: &VolumeConfig) -> Result<Volume, ConfigError> {
     let volume = open_backing(v)?;
     let limit = RateLimit { iops: v.max_iops, bytes_per_second: v.max_bytes_per_second };
-    volume.set_rate_limit(limit, u64::from(crate::identify::MAX_TRANSFER), Instant::now());
+    volume.set_rate_limit(limit, Instant::now());
     Ok(volume)
 }
 

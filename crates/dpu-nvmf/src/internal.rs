@@ -246,8 +246,7 @@ impl NvmfInternal {
                 }
             };
             if let Some(x) = volumes.get(&v.name) {
-                let largest = u64::from(crate::identify::MAX_TRANSFER);
-                x.volume.set_rate_limit(rate_limit(&x.spec), largest, Instant::now());
+                x.volume.set_rate_limit(rate_limit(&x.spec), Instant::now());
             }
             let (size, blocks) = volumes.get(&v.name).map_or((0, 0), |x| {
                 (x.volume.blocks() * u64::from(x.volume.block_size()), x.volume.blocks())

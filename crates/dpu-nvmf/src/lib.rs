@@ -102,7 +102,7 @@ pub fn fuzz_controller(data: &[u8]) {
     // The chunk seed's bit 6 rate-limits the volume: commands then wait for ticks.
     if chunk_seed & 0x40 != 0 {
         let limit = rate_limit::RateLimit { iops: 50, bytes_per_second: 1 << 20 };
-        vol.set_rate_limit(limit, u64::from(identify::MAX_TRANSFER), now);
+        vol.set_rate_limit(limit, now);
     }
     let _ = target.add_namespace(SUB, 1, std::sync::Arc::new(vol), [1; 16], [2; 16]);
     // The chunk seed's top bit write-protects the namespace.

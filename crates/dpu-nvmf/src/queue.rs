@@ -1026,12 +1026,13 @@ impl Connection {
         if b.qid == 0 || sqe.is_fabrics() {
             return None;
         }
-        // A command that fails its checks fails at once, in `run`.
+        // A command without a namespace fails at once, in `run`; other checks come
+        // when it runs.
         let ns = self.namespace(sqe.nsid).ok()?;
         let volume = ns.volume.clone();
         let bytes = match sqe.opcode {
             io_opcode::READ | io_opcode::WRITE | io_opcode::COMPARE => {
-                (u64::from(sqe.nlb()) + 1) * u64::from(volume.block_size())
+                u64::from(sqe.nlb()) * u64::from(volume.block_size())
             }
             _ => 0,
         };
@@ -1647,13 +1648,11 @@ impl Connection {
     /// Namespace, byte offset and length of a Read/Write/Compare, checked.
     fn rw_range(&mut self, sqe: &Sqe) -> Result<(Arc<Namespace>, u64, usize), Status> {
         let ns = self.namespace(sqe.nsid)?;
-        let access = if sqe.opcode == io_opcode::WRITE {
-            writable(&ns)?;
-            Access::Write
+        if sqe.opcode == io_opcode::WRITE {
+            self.may_modify(&ns)?;
         } else {
-            Access::Read
-        };
-        self.reservation_allows(&ns, access)?;
+            self.reservation_allows(&ns, Access::Read)?;
+        }
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
         let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
@@ -1727,6 +1726,13 @@ impl Connection {
         }
     }
 
+    /// Whether this connection's host may modify `ns`: it is not write protected and
+    /// its reservation lets the host write.
+    fn may_modify(&self, ns: &Namespace) -> Result<(), Status> {
+        writable(ns)?;
+        self.reservation_allows(ns, Access::Write)
+    }
+
     /// Whether `ns`'s reservation lets this connection's host do `access` (NVMe Base 2.0
     /// §8.19.1): free while no reservation is held, one relaxed load.
     fn reservation_allows(&self, ns: &Namespace, access: Access) -> Result<(), Status> {
@@ -1794,8 +1800,7 @@ impl Connection {
 
     fn write_zeroes(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
-        writable(&ns)?;
-        self.reservation_allows(&ns, Access::Write)?;
+        self.may_modify(&ns)?;
         let bs = u64::from(ns.volume.block_size());
         let nlb = u64::from(sqe.nlb());
         let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
@@ -1809,8 +1814,7 @@ impl Connection {
 
     fn dsm(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
-        writable(&ns)?;
-        self.reservation_allows(&ns, Access::Write)?;
+        self.may_modify(&ns)?;
         let nr = (sqe.cdw10() & 0xFF) as usize + 1;
         if data.len() < nr * 16 {
             return Err(Status::DATA_SGL_LENGTH_INVALID);

@@ -1851,6 +1851,18 @@ fn reservation_notices_reach_the_preempted_host() {
     let mut set = Sqe::new(admin_opcode::SET_FEATURES, 0);
     set.cdw[0] = 0x81;
     assert_eq!(a_admin.run(set, &[]).0.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+
+    // Unmasked again (NSID FFFFFFFFh), 70 notices: a controller keeps the newest 64, and
+    // the Log Page Count shows the six lost (pages 3 to 8).
+    mask.nsid = crate::target::NSID_ALL;
+    mask.cdw[1] = 0;
+    assert!(a_admin.run(mask, &[]).0.status.is_success());
+    use crate::reservation::{Notice, NoticeKind};
+    let released = Notice { host: [0xA; 16], kind: NoticeKind::ReservationReleased };
+    for _ in 0..70 {
+        t.reservation_notices(SUB, 1, &[released]);
+    }
+    assert_eq!(notif_log(&mut a_admin, false), (9, 2, 63, 1));
 }
 
 /// The CIDs completed among `pdus` (a response capsule, or a C2HData PDU with SUCCESS).
@@ -1876,7 +1888,7 @@ fn a_rate_limited_volume_holds_its_commands_back_in_order() {
     let (_admin, cntlid) = H::admin(&t, 0);
     let mut q = H::io(&t, cntlid, 1, 0);
     let limited = t.namespace(SUB, 1).unwrap().volume.clone();
-    limited.set_rate_limit(RateLimit { iops: 10, bytes_per_second: 0 }, 128 << 10, q.now);
+    limited.set_rate_limit(RateLimit { iops: 10, bytes_per_second: 0 }, q.now);
     assert_eq!(limited.rate_limit().iops, 10);
     // Five reads at once: the bucket holds a tenth of a second at 10/s, one command.
     let first = q.cid + 1;
@@ -1903,7 +1915,7 @@ fn a_rate_limited_volume_holds_its_commands_back_in_order() {
     q.conn.tick(q.now);
     assert_eq!(completed(&q.pdus()), [first + 1]);
     // Without the limit, the rest go at the next tick, in order.
-    limited.set_rate_limit(RateLimit::default(), 128 << 10, q.now);
+    limited.set_rate_limit(RateLimit::default(), q.now);
     q.conn.tick(q.now);
     assert_eq!(completed(&q.pdus()), [first + 2, first + 3, first + 4]);
     assert_eq!(q.conn.next_release(), None);

@@ -635,12 +635,14 @@ impl Volume {
     /// in a dimension); commands past the limit wait in their connection until it lets
     /// them through. A new limit starts with full buckets; the same limit again keeps
     /// the current ones.
-    pub fn set_rate_limit(&self, limit: RateLimit, largest_command: u64, now: Instant) {
+    pub fn set_rate_limit(&self, limit: RateLimit, now: Instant) {
         let mut b = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if b.as_ref().map(TokenBuckets::limit) == Some(limit) {
             return;
         }
-        *b = (!limit.is_unlimited()).then(|| TokenBuckets::new(limit, largest_command, now));
+        // The byte bucket holds at least one largest command.
+        let largest = u64::from(crate::identify::MAX_TRANSFER);
+        *b = (!limit.is_unlimited()).then(|| TokenBuckets::new(limit, largest, now));
         let limited = b.is_some();
         if self.limited.swap(limited, Ordering::Relaxed) != limited {
             count_rate_limited(limited);

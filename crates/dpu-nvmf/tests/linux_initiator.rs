@@ -404,13 +404,13 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
                 // The device's own 4 KiB block size.
                 let v = Volume::block_device("hot", hot_device.path(), None).unwrap();
                 let limit = RateLimit { iops: NS2_IOPS_LIMIT, bytes_per_second: 0 };
-                v.set_rate_limit(limit, 128 << 10, Instant::now());
+                v.set_rate_limit(limit, Instant::now());
                 t.add_namespace(SUBNQN, 2, Arc::new(v), [2; 16], [3; 16]).unwrap();
             }
             "want-ns-remove" => t.remove_namespace(SUBNQN, 2).unwrap(),
             "want-ns2-grow" => {
                 let ns2 = t.namespace(SUBNQN, 2).unwrap();
-                ns2.volume.set_rate_limit(RateLimit::default(), 128 << 10, Instant::now());
+                ns2.volume.set_rate_limit(RateLimit::default(), Instant::now());
                 ns2_throttled = ns2.stats.snapshot().throttled;
                 let f = std::fs::OpenOptions::new().write(true).open(&hot_image).unwrap();
                 f.set_len(NS2_GROWN_BYTES).unwrap();
