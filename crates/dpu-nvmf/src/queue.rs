@@ -384,9 +384,17 @@ fn fail(cid: u16, s: Status) -> Cqe {
     }
 }
 
-/// Feature identifiers beyond the ones named where they are handled.
+/// Feature identifiers (NVMe Base 2.0 §5.27.1).
 mod feature {
-    /// Host Identifier (NVMe Base 2.0 §5.27.1.26).
+    /// Volatile Write Cache (§5.27.1.4).
+    pub const VOLATILE_WRITE_CACHE: u8 = 0x06;
+    /// Number of Queues (§5.27.1.5).
+    pub const NUMBER_OF_QUEUES: u8 = 0x07;
+    /// Asynchronous Event Configuration (§5.27.1.7).
+    pub const ASYNC_EVENT_CONFIG: u8 = 0x0B;
+    /// Keep Alive Timer (§5.27.1.12).
+    pub const KEEP_ALIVE_TIMER: u8 = 0x0F;
+    /// Host Identifier (§5.27.1.26).
     pub const HOST_IDENTIFIER: u8 = 0x81;
     /// Reservation Notification Mask (§5.27.1.27).
     pub const RESERVATION_NOTIFICATION_MASK: u8 = 0x82;
@@ -1490,7 +1498,7 @@ impl Connection {
         let mut cqe = ok(cid);
         match (fid, ctrl.discovery) {
             // Number of Queues (§5.27.1.5): grant up to MAX_IO_QUEUES, 0's based.
-            (0x07, false) => {
+            (feature::NUMBER_OF_QUEUES, false) => {
                 let nsq = (v & 0xFFFF) as u16;
                 let ncq = (v >> 16) as u16;
                 if nsq == 0xFFFF || ncq == 0xFFFF {
@@ -1504,15 +1512,12 @@ impl Connection {
                 st.io_queues = n;
                 cqe.dw0 = u32::from(n - 1) | (u32::from(n - 1) << 16);
             }
-            // Keep Alive Timer (§5.27.1.12).
-            (0x0F, _) => {
+            (feature::KEEP_ALIVE_TIMER, _) => {
                 st.kato_ms = v;
                 self.last_keep_alive = now;
             }
-            // Asynchronous Event Configuration (§5.27.1.7).
-            (0x0B, _) => st.aec = v,
-            // Volatile Write Cache (§5.27.1.4).
-            (0x06, false) => ctrl.wce.store(v & 1 != 0, Ordering::Relaxed),
+            (feature::ASYNC_EVENT_CONFIG, _) => st.aec = v,
+            (feature::VOLATILE_WRITE_CACHE, false) => ctrl.wce.store(v & 1 != 0, Ordering::Relaxed),
             // Host Identifier (§5.27.1.26): a fabrics host gives it in Connect only.
             (feature::HOST_IDENTIFIER, false) => {
                 return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
@@ -1940,13 +1945,13 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
     let st = ctrl.state();
     let mut cqe = ok(cid);
     let value = match (fid, ctrl.discovery) {
-        (0x07, false) => {
+        (feature::NUMBER_OF_QUEUES, false) => {
             let n = if st.io_queues == 0 { identify::MAX_IO_QUEUES } else { st.io_queues };
             u32::from(n - 1) | (u32::from(n - 1) << 16)
         }
-        (0x0F, _) => st.kato_ms,
-        (0x0B, _) => st.aec,
-        (0x06, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),
+        (feature::KEEP_ALIVE_TIMER, _) => st.kato_ms,
+        (feature::ASYNC_EVENT_CONFIG, _) => st.aec,
+        (feature::VOLATILE_WRITE_CACHE, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),
         (feature::RESERVATION_NOTIFICATION_MASK, false) => st.resv_mask(sqe.nsid),
         _ => return fail(cid, Status::INVALID_FIELD),
     };

@@ -138,14 +138,19 @@ impl Reservations {
         self.notices.push(Notice { host, kind });
     }
 
-    /// Reservation Released for every registrant but `issuer` (§8.19.7: the registrants
-    /// lose their access of a Registrants Only or All Registrants reservation).
-    fn notify_released(&mut self, issuer: &HostId) {
+    /// `kind` for every registrant but `issuer`.
+    fn notify_others(&mut self, issuer: &HostId, kind: NoticeKind) {
         let others: Vec<HostId> =
             self.registrants.keys().filter(|h| *h != issuer).copied().collect();
         for h in others {
-            self.notify(h, NoticeKind::ReservationReleased);
+            self.notify(h, kind);
         }
+    }
+
+    /// Reservation Released for every registrant but `issuer` (§8.19.7: the registrants
+    /// lose their access of a Registrants Only or All Registrants reservation).
+    fn notify_released(&mut self, issuer: &HostId) {
+        self.notify_others(issuer, NoticeKind::ReservationReleased);
     }
 
     /// Whether a reservation is held (I/O commands are then checked).
@@ -337,11 +342,7 @@ impl Reservations {
         self.check_key(host, crkey)?;
         if rrela == 1 {
             // Clear: the other registrants are told their reservation was preempted.
-            let others: Vec<HostId> =
-                self.registrants.keys().filter(|h| *h != host).copied().collect();
-            for h in others {
-                self.notify(h, NoticeKind::ReservationPreempted);
-            }
+            self.notify_others(host, NoticeKind::ReservationPreempted);
             self.registrants.clear();
             self.reservation = None;
             self.generation = self.generation.wrapping_add(1);

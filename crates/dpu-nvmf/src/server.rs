@@ -442,9 +442,15 @@ pub async fn serve_connection(
             debug!(?peer, ?reason, "closing connection");
             break;
         }
-        // Commands held back by a volume's rate limit go when it lets them.
+        // Commands held back by a volume's rate limit go when it lets them (no timer and
+        // no clock read while none waits).
         let release = conn.next_release();
-        let release_at = tokio::time::Instant::from_std(release.unwrap_or_else(Instant::now));
+        let released = async {
+            match release {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             r = rd.read_buf(conn.receive_buffer(RECV_ROOM)) => match r {
                 Ok(0) => break,
@@ -456,9 +462,7 @@ pub async fn serve_connection(
             },
             Some((tag, res)) = done_rx.recv() => conn.complete_io(tag, res),
             _ = tick.tick() => conn.tick(Instant::now()),
-            () = tokio::time::sleep_until(release_at), if release.is_some() => {
-                conn.tick(Instant::now());
-            }
+            () = released => conn.tick(Instant::now()),
         }
     }
     let _ = wr.shutdown().await;

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpu_lab::guest::{self, Guest, Marks, QemuConfig};
+use dpu_lab::guest::{Guest, Marks, QemuConfig};
 use dpu_nvmf::{Server, Target, Volume};
 
 const FIRST: &str = "nqn.2024-01.io.example.dpu:discovery-first";
@@ -33,12 +33,9 @@ const DISCOVERY_NQN: &str = "nqn.2014-08.org.nvmexpress.discovery";
 const DEADLINE: Duration = Duration::from_secs(600);
 
 fn init_script(port: u16, modules: &[String]) -> String {
-    let prelude = guest::init_prelude(modules);
-    let record_aens = common::RECORD_AENS;
+    let prelude = common::nvme_init_prelude(modules);
     format!(
         r#"{prelude}
-mkdir -p /etc/nvme
-{record_aens}
 T="-t tcp -a 192.0.2.2 -s {port} --hostnqn={GUEST_NQN}"
 nvme discover $T -p > /tmp/d1 2>&1
 mark discover rc=$?

@@ -82,7 +82,7 @@ const NS2_IOPS_LIMIT: u64 = 50;
 const DEADLINE: Duration = Duration::from_secs(900);
 
 fn init_script(io_port: u16, disc_port: u16, modules: &[String]) -> String {
-    let prelude = guest::init_prelude(modules);
+    let prelude = common::nvme_init_prelude(modules);
     let ns2_blocks = NS2_PATTERN_BYTES / 4096;
     let ns2_offset = NS2_PATTERN_BLOCK * 4096;
     let (ns2_half, ns2_half_blocks) = (NS2_PATTERN_BYTES / 2, ns2_blocks / 2);
@@ -90,7 +90,6 @@ fn init_script(io_port: u16, disc_port: u16, modules: &[String]) -> String {
     let ns2_grown_sectors = NS2_GROWN_BYTES / 512;
     format!(
         r#"{prelude}
-mkdir -p /etc/nvme
 waitdev() {{ waitblk "nvme[0-9]+n$1" "$2"; }}
 T=192.0.2.2
 Q=--hostnqn={HOSTNQN}

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpu_lab::guest::{self, Guest, Marks, QemuConfig};
+use dpu_lab::guest::{Guest, Marks, QemuConfig};
 use dpu_nvmf::target::AnaState;
 use dpu_nvmf::{Server, Target, Volume};
 
@@ -39,10 +39,9 @@ const PORT_B: u16 = 2;
 const DEADLINE: Duration = Duration::from_secs(600);
 
 fn init_script(port_a: u16, port_b: u16, modules: &[String]) -> String {
-    let prelude = guest::init_prelude(modules);
+    let prelude = common::nvme_init_prelude(modules);
     format!(
         r#"{prelude}
-mkdir -p /etc/nvme
 T=192.0.2.2
 Q=--hostnqn={HOSTNQN}
 nvme connect -t tcp -a $T -s {port_a} -n {SUBNQN} $Q

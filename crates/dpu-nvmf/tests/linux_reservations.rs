@@ -24,7 +24,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpu_lab::guest::{self, Guest, Marks, QemuConfig};
+use dpu_lab::guest::{Guest, Marks, QemuConfig};
 use dpu_nvmf::initiator::{HostController, HostOptions};
 use dpu_nvmf::{Server, Target, Volume};
 use dpu_nvmf_proto::Status;
@@ -39,12 +39,9 @@ const NS_BYTES: u64 = 16 << 20;
 const DEADLINE: Duration = Duration::from_secs(600);
 
 fn init_script(port: u16, modules: &[String]) -> String {
-    let prelude = guest::init_prelude(modules);
-    let record_aens = common::RECORD_AENS;
+    let prelude = common::nvme_init_prelude(modules);
     format!(
         r#"{prelude}
-mkdir -p /etc/nvme
-{record_aens}
 nvme connect -t tcp -a 192.0.2.2 -s {port} -n {SUBNQN} --hostnqn={GUEST_NQN} --hostid={GUEST_HOSTID}
 mark connect rc=$?
 DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"

@@ -79,6 +79,12 @@ pub fn next_mark(
     Some(m)
 }
 
+/// The start of an NVMe guest's `/init`: [`guest::init_prelude`], nvme-cli's
+/// configuration directory, and [`RECORD_AENS`].
+pub fn nvme_init_prelude(modules: &[String]) -> String {
+    format!("{}\nmkdir -p /etc/nvme\n{RECORD_AENS}", guest::init_prelude(modules))
+}
+
 /// Guest shell lines that append each NVMe asynchronous event notice the kernel reports
 /// (its `NVME_AEN` uevents, which udev rules act on) to `/tmp/aen` as "DEVNAME NVME_AEN",
 /// listening to the kernel's uevents as udev does (busybox `uevent`, netlink).
