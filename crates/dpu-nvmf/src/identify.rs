@@ -145,9 +145,9 @@ pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
     b[25] = 0; // NLBAF: one format
     b[26] = 0; // FLBAS: format 0, no metadata
     b[30] = 1; // NMIC bit 0: may be attached to two or more controllers
-    // RESCAP: reservation types 1-6 (bits 1-6) and IEKEY as NVMe 1.3 defines it (bit 7);
-    // no Persist Through Power Loss (bit 0).
-    b[31] = 0b1111_1110;
+    // RESCAP: Persist Through Power Loss where the target keeps a store (bit 0),
+    // reservation types 1-6 (bits 1-6) and IEKEY as NVMe 1.3 defines it (bit 7).
+    b[31] = 0b1111_1110 | u8::from(ns.ptpl.is_some());
     // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3).
     b[33] = 0b1001;
     put32(&mut b, 92, ns.ana_group.load(std::sync::atomic::Ordering::Relaxed)); // ANAGRPID

@@ -350,6 +350,7 @@ impl NvmfInternal {
             wanted.insert(n.name.clone(), n);
         }
         let mut old_ns = std::mem::take(&mut a.namespaces);
+        let before: Vec<(String, u32)> = old_ns.values().map(|n| (n.nqn.clone(), n.nsid)).collect();
         for (k, old) in &old_ns {
             let keep = wanted.contains_key(k);
             if !keep {
@@ -445,6 +446,17 @@ impl NvmfInternal {
         a.namespaces = namespaces;
         for volume in &grown {
             target.volume_resized(volume);
+        }
+        // Reservation files follow the namespaces: those removed go, those added start
+        // empty unless restored (on a blocking thread).
+        if let Some(store) = target.reservation_store().cloned() {
+            let live = target.all_namespaces();
+            let saved = tokio::task::spawn_blocking(move || store.sync(&live, &before)).await;
+            match saved {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => warn!(%err, "saving reservations failed"),
+                Err(err) => warn!(%err, "saving reservations failed"),
+            }
         }
 
         // Listeners.

@@ -21,6 +21,7 @@ pub mod config;
 pub mod identify;
 pub mod initiator;
 pub mod internal;
+pub mod ptpl;
 pub mod queue;
 pub mod rate_limit;
 pub mod reservation;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use dpu_nvmf::config::Config;
 use dpu_nvmf::internal::NvmfInternal;
+use dpu_nvmf::ptpl::ReservationStore;
 use dpu_nvmf::{Server, Target};
 use dpu_runtime::logging::LogFormat;
 use tracing::{error, info, warn};
@@ -26,6 +27,10 @@ struct Args {
     /// Unix socket for the agent's internal API (created 0600).
     #[arg(long)]
     socket: Option<PathBuf>,
+    /// Directory for state that outlives a restart: the reservations of namespaces whose
+    /// hosts ask for Persist Through Power Loss. Without it, PTPL is not supported.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
     /// Volume I/O operations running at once (without --config).
     #[arg(long, default_value_t = 16)]
     io_threads: usize,
@@ -62,6 +67,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let target = Target::new();
+    if let Some(dir) = &args.state_dir {
+        let store = ReservationStore::open(dir).context("--state-dir")?;
+        target.set_reservation_store(std::sync::Arc::new(store));
+    }
     let io_threads = config.as_ref().map_or(args.io_threads, |c| c.io_threads);
     let server = Server::new(target.clone(), io_threads);
     if let Some(config) = &config {
@@ -73,6 +82,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             server.add_listener(spec).await?;
         }
         config.apply_ana_states(&target)?;
+        if let Some(store) = target.reservation_store() {
+            store.sync(&target.all_namespaces(), &[]).context("saving reservations")?;
+        }
     }
     let mut grpc = None;
     if let Some(socket) = &args.socket {

@@ -24,8 +24,8 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::cqe::Status;
@@ -43,6 +43,7 @@ use tracing::{debug, info, warn};
 
 use crate::cid_map::CidTable;
 use crate::identify::{self, ControllerIdentity, log_id};
+use crate::ptpl::ReservationStore;
 use crate::reservation::Access;
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{AnaState, ConnectRefusal, Controller, NSID_ALL, Namespace, Target};
@@ -141,6 +142,14 @@ pub enum IoOp {
         /// Byte ranges.
         ranges: Vec<(u64, u64)>,
     },
+    /// Save the reservations of `namespaces` through power loss (not a volume
+    /// operation; the request's volume is the first namespace's).
+    SaveReservations {
+        /// Where.
+        store: Arc<ReservationStore>,
+        /// Whose.
+        namespaces: Vec<Arc<Namespace>>,
+    },
 }
 
 /// Runs an [`IoRequest`] synchronously (the shell calls this on a blocking thread).
@@ -177,6 +186,12 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
         IoOp::Deallocate { ranges } => {
             for (o, l) in ranges {
                 b.deallocate(*o, *l)?;
+            }
+            Ok(Vec::new())
+        }
+        IoOp::SaveReservations { store, namespaces } => {
+            for ns in namespaces {
+                store.save(ns)?;
             }
             Ok(Vec::new())
         }
@@ -398,6 +413,8 @@ mod feature {
     pub const HOST_IDENTIFIER: u8 = 0x81;
     /// Reservation Notification Mask (§5.27.1.27).
     pub const RESERVATION_NOTIFICATION_MASK: u8 = 0x82;
+    /// Reservation Persistence (§5.27.1.28).
+    pub const RESERVATION_PERSISTENCE: u8 = 0x83;
 }
 
 /// The bits of a Reservation Notification Mask: Registration Preempted (1), Reservation
@@ -1302,6 +1319,12 @@ impl Connection {
         match sqe.opcode {
             admin_opcode::IDENTIFY => self.identify(sqe, &ctrl),
             admin_opcode::GET_LOG_PAGE => self.get_log_page(sqe, &ctrl),
+            admin_opcode::SET_FEATURES
+                if (sqe.cdw10() & 0xFF) as u8 == feature::RESERVATION_PERSISTENCE
+                    && !ctrl.discovery =>
+            {
+                self.set_reservation_persistence(sqe)
+            }
             admin_opcode::SET_FEATURES => Outcome::Done(self.set_features(sqe, &ctrl, now)),
             admin_opcode::GET_FEATURES => self.get_features(sqe, &ctrl),
             admin_opcode::KEEP_ALIVE => {
@@ -1472,8 +1495,60 @@ impl Connection {
                     Err(s) => Outcome::Done(fail(cid, s)),
                 }
             }
+            // Reservation Persistence (§5.27.1.28): PTPL (bit 0) of one namespace;
+            // changeable where the target keeps reservations through power loss.
+            feature::RESERVATION_PERSISTENCE if !ctrl.discovery => match self.active_ns(sqe.nsid) {
+                Ok(ns) => {
+                    let mut cqe = ok(cid);
+                    let sel = (sqe.cdw10() >> 8) & 0b111;
+                    cqe.dw0 = if sel == 3 {
+                        // Namespace specific (bit 1), changeable (bit 2).
+                        (1 << 1) | (u32::from(ns.ptpl.is_some()) << 2)
+                    } else {
+                        u32::from(
+                            ns.reservations.lock().unwrap_or_else(PoisonError::into_inner).ptpl(),
+                        )
+                    };
+                    Outcome::Done(cqe)
+                }
+                Err(s) => Outcome::Done(fail(cid, s)),
+            },
             _ => Outcome::Done(get_features(sqe, ctrl)),
         }
+    }
+
+    /// Set Features Reservation Persistence (§5.27.1.28): PTPL (CDW11 bit 0) of one
+    /// namespace or, for NSID FFFFFFFFh, of all; completes once the state is saved.
+    fn set_reservation_persistence(&mut self, sqe: &Sqe) -> Outcome {
+        let cid = sqe.cid;
+        if sqe.cdw10() & (1 << 31) != 0 {
+            return Outcome::Done(fail(cid, Status::FEATURE_NOT_SAVEABLE));
+        }
+        let namespaces = if sqe.nsid == NSID_ALL {
+            match &self.bound {
+                Some(b) => self.target.namespaces(&b.ctrl.subnqn),
+                None => Vec::new(),
+            }
+        } else {
+            match self.active_ns(sqe.nsid) {
+                Ok(ns) => vec![ns],
+                Err(s) => return Outcome::Done(fail(cid, s)),
+            }
+        };
+        let Some(store) = self.target.reservation_store().cloned() else {
+            return Outcome::Done(fail(cid, Status::FEATURE_NOT_CHANGEABLE));
+        };
+        let on = sqe.cdw11() & 1 != 0;
+        let changed: Vec<Arc<Namespace>> = namespaces
+            .into_iter()
+            .filter(|ns| {
+                let mut r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
+                let was = r.ptpl();
+                r.set_ptpl(on);
+                was != on
+            })
+            .collect();
+        save_reservations(store, changed).unwrap_or(Outcome::Done(ok(cid)))
     }
 
     fn set_features(&mut self, sqe: &Sqe, ctrl: &Controller, now: Instant) -> Cqe {
@@ -1745,7 +1820,7 @@ impl Connection {
             return Ok(());
         }
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
-        let r = ns.reservations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
         if r.allows(&b.ctrl.hostid, access) { Ok(()) } else { Err(Status::RESERVATION_CONFLICT) }
     }
 
@@ -1758,6 +1833,13 @@ impl Connection {
         let cdw10 = sqe.cdw10();
         let (action, iekey, rtype) =
             ((cdw10 & 0b111) as u8, cdw10 & (1 << 3) != 0, (cdw10 >> 8) as u8);
+        // Register's CPTPL (§3.2.6, CDW10 bits 31:30): 00b no change, 10b PTPL off, 11b
+        // on. A Linux host always asks 11b, so without a store it is accepted and does
+        // nothing (as nvmet; RESCAP bit 0 tells the host PTPL is not supported).
+        let cptpl = (cdw10 >> 30) as u8;
+        if sqe.opcode == io_opcode::RESERVATION_REGISTER && cptpl == 0b01 {
+            return Err(Status::INVALID_FIELD);
+        }
         // The keys of the data: CRKEY, then NRKEY or PRKEY.
         let keys = |n: usize| -> Result<[u64; 2], Status> {
             if data.len() < n * 8 {
@@ -1769,11 +1851,16 @@ impl Connection {
             };
             Ok([key(0), key(1)])
         };
-        let mut r = ns.reservations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = r.durable();
         let done = match sqe.opcode {
             io_opcode::RESERVATION_REGISTER => {
                 let [crkey, nrkey] = keys(2)?;
-                r.register(&host, action, iekey, crkey, nrkey)
+                let done = r.register(&host, action, iekey, crkey, nrkey);
+                if done.is_ok() && cptpl & 0b10 != 0 && ns.ptpl.is_some() {
+                    r.set_ptpl(cptpl == 0b11);
+                }
+                done
             }
             io_opcode::RESERVATION_ACQUIRE => {
                 let [crkey, prkey] = keys(2)?;
@@ -1796,11 +1883,18 @@ impl Connection {
         };
         ns.reserved.store(r.is_reserved(), Ordering::Relaxed);
         let notices = r.take_notices();
+        // The command completes once a state that persists, or stops persisting, is
+        // saved (with PTPL off throughout there is nothing to save).
+        let save = r.durable() != before && (r.ptpl() || before.2);
         drop(r);
         if !notices.is_empty() {
             self.target.reservation_notices(&b.ctrl.subnqn, ns.nsid, &notices);
         }
-        done.map(|()| Outcome::Done(ok(sqe.cid)))
+        done?;
+        let store = ns.ptpl.clone().filter(|_| save);
+        Ok(store
+            .and_then(|store| save_reservations(store, vec![ns]))
+            .unwrap_or(Outcome::Done(ok(sqe.cid))))
     }
 
     fn write_zeroes(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {
@@ -1935,6 +2029,18 @@ impl Connection {
             self.send_cqe(cqe);
         }
     }
+}
+
+/// Saves the reservations of `namespaces` on the I/O pool before the command completes;
+/// `None` when there are none.
+fn save_reservations(
+    store: Arc<ReservationStore>,
+    namespaces: Vec<Arc<Namespace>>,
+) -> Option<Outcome> {
+    let first = namespaces.first()?.clone();
+    let volume = first.volume.clone();
+    let op = IoOp::SaveReservations { store, namespaces };
+    Some(Outcome::Io(op, volume, Post::Plain { ns: first, err: Status::INTERNAL_ERROR }))
 }
 
 /// Get Features of the features kept in the controller's state.

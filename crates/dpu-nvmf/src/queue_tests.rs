@@ -25,7 +25,15 @@ const HOST: &str = "nqn.2014-08.org.example:host1";
 const HOSTID: [u8; 16] = [7; 16];
 
 fn target() -> Arc<Target> {
+    target_with(None)
+}
+
+/// [`target`], keeping reservations through power loss in `store`.
+fn target_with(store: Option<Arc<crate::ptpl::ReservationStore>>) -> Arc<Target> {
     let t = Target::new();
+    if let Some(store) = store {
+        t.set_reservation_store(store);
+    }
     t.add_subsystem(SubsystemSpec {
         nqn: SUB.into(),
         serial: "SERIAL1".into(),
@@ -1708,6 +1716,118 @@ fn reservations_guard_the_namespace_between_hosts() {
     // A releases: B writes again.
     assert!(status(&mut a, reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])).is_success());
     assert!(write(&mut b).is_success());
+}
+
+/// Persist Through Power Loss (NVMe Base 2.0 §8.19, Reservation Persistence): with a
+/// store, RESCAP says so; Register's CPTPL 11b and Set Features 83h turn PTPL on, and
+/// every change of the state is in the store before its command completes; a new
+/// target (the service after a restart) gets the registrants and the reservation back
+/// for the same NGUID only; CPTPL 10b and Set Features 83h with PTPL 0 remove the file.
+/// Without a store, CPTPL 11b does nothing (as nvmet) and 83h is not changeable.
+#[test]
+fn reservations_persist_through_power_loss_when_the_hosts_ask() {
+    use crate::ptpl::ReservationStore;
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let dir = tempfile::tempdir().unwrap();
+    let files = || std::fs::read_dir(dir.path().join("reservations")).unwrap().count();
+    let store = || Arc::new(ReservationStore::open(dir.path()).unwrap());
+    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    let feature = |op: u8, cdw10: u32, cdw11: u32| {
+        let mut s = Sqe::new(op, 0);
+        s.nsid = 1;
+        s.cdw[0] = cdw10;
+        s.cdw[1] = cdw11;
+        s
+    };
+    let ptpl_feature = |h: &mut H| h.run(feature(admin_opcode::GET_FEATURES, 0x83, 0), &[]).0.dw0;
+    let report = |h: &mut H| {
+        let mut r = Sqe::new(io_opcode::RESERVATION_REPORT, 0);
+        r.nsid = 1;
+        r.cdw[0] = 4096 / 4 - 1;
+        r.cdw[1] = 1;
+        r.set_sgl(SglDescriptor::transport(4096));
+        let (c, data) = h.run(r, &[]);
+        assert!(c.status.is_success(), "{c:?}");
+        // GEN, RTYPE, REGCTL, PTPLS
+        (data[0], data[4], data[5], data[9])
+    };
+    let write = |h: &mut H| {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        h.run(w, &[0x42; 512]).0.status
+    };
+
+    let t = target_with(Some(store()));
+    let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    assert_eq!(a_admin.run(identify(0, 1), &[]).1[31], 0xFF, "RESCAP: PTPL too");
+    assert_eq!(ptpl_feature(&mut a_admin), 0);
+    let caps = a_admin.run(feature(admin_opcode::GET_FEATURES, 0x83 | (3 << 8), 0), &[]).0.dw0;
+    assert_eq!(caps, 0b110, "namespace specific, changeable");
+    // Without CPTPL nothing is kept; CPTPL 01b is reserved.
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert_eq!(files(), 0);
+    let reserved = reservation(RESERVATION_REGISTER, 1 << 30, &[0, 0xAA]);
+    assert_eq!(status(&mut a, reserved), Status::INVALID_FIELD.with_dnr());
+    // CPTPL 11b with a registration (the same key again): kept from now on.
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert_eq!((files(), ptpl_feature(&mut a_admin), report(&mut a).3), (1, 1, 1));
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
+    assert_eq!(write(&mut b), Status::RESERVATION_CONFLICT.with_dnr());
+    let before = report(&mut a);
+    assert_eq!(before, (3, 1, 2, 1), "GEN 3, Write Exclusive, two registrants, PTPLS");
+
+    // Power loss: every connection and the target go; a new service reads the store.
+    drop((a_admin, a, _b_admin, b, t));
+    let t = target_with(Some(store()));
+    let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    assert_eq!(report(&mut b), before, "the same state after the restart");
+    assert_eq!(write(&mut b), Status::RESERVATION_CONFLICT.with_dnr());
+    assert!(write(&mut a).is_success(), "A still holds it");
+    assert_eq!(ptpl_feature(&mut a_admin), 1);
+    // Another namespace at the same NSID (another NGUID) does not get it.
+    let other = store();
+    assert!(other.take(SUB, 1, &[0xEE; 16]).is_none(), "another NGUID");
+    assert!(other.take(SUB, 1, &[0xAB; 16]).is_some(), "handed out once");
+    assert!(other.take(SUB, 1, &[0xAB; 16]).is_none());
+
+    // Set Features 83h: not saveable; PTPL 0 removes the file, the state stays.
+    let set =
+        |v: u32, sv: bool| feature(admin_opcode::SET_FEATURES, 0x83 | (u32::from(sv) << 31), v);
+    assert_eq!(a_admin.run(set(0, true), &[]).0.status, Status::FEATURE_NOT_SAVEABLE.with_dnr());
+    assert!(a_admin.run(set(0, false), &[]).0.status.is_success());
+    assert_eq!((files(), report(&mut a)), (0, (3, 1, 2, 0)));
+    // NSID FFFFFFFFh: every namespace of the subsystem.
+    let mut all = set(1, false);
+    all.nsid = NSID_ALL;
+    assert!(a_admin.run(all, &[]).0.status.is_success());
+    assert_eq!((files(), ptpl_feature(&mut a_admin)), (1, 1));
+    // CPTPL 10b with a replace: PTPL off, the file goes.
+    let replace = reservation(RESERVATION_REGISTER, 2 | (2 << 30), &[0xAA, 0xAC]);
+    assert!(status(&mut a, replace).is_success());
+    assert_eq!((files(), report(&mut a).3), (0, 0));
+
+    // A file that is not ours is left alone at start and restores nothing.
+    let bad = dir.path().join("reservations/bad.json");
+    std::fs::write(&bad, b"{\"nqn\": 1}").unwrap();
+    let t = target_with(Some(store()));
+    let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    assert_eq!(report(&mut a), (0, 0, 0, 0));
+    assert!(bad.exists());
+
+    // Without a store: CPTPL 11b is accepted and keeps nothing; 83h is not changeable.
+    let t = target();
+    let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert_eq!(report(&mut a).3, 0);
+    let not_changeable = Status::FEATURE_NOT_CHANGEABLE.with_dnr();
+    assert_eq!(a_admin.run(set(1, false), &[]).0.status, not_changeable);
+    assert_eq!(ptpl_feature(&mut a_admin), 0);
 }
 
 /// A write-protected namespace (NVMe Base 2.0 §8.12): Identify Namespace says so

@@ -4,15 +4,18 @@
 //!
 //! A registrant is a host, named by its 128-bit Host Identifier from Connect: every
 //! controller of that host shares its registration and its reservation. Where the
-//! specification leaves a choice, this follows Linux's nvmet: Persist Through Power Loss
-//! is not supported (CPTPL is accepted and ignored, PTPLS reads 0, as a Linux host always
-//! asks for it), IEKEY is refused on Acquire and Release, the report has only the
-//! extended data structure (128-bit host IDs), and reservation notifications go to the
-//! hosts nvmet sends them to ([`Reservations::take_notices`]).
+//! specification leaves a choice, this follows Linux's nvmet: IEKEY is refused on Acquire
+//! and Release, the report has only the extended data structure (128-bit host IDs), and
+//! reservation notifications go to the hosts nvmet sends them to
+//! ([`Reservations::take_notices`]).
+//!
+//! Persist Through Power Loss (PTPL, §8.19.x) is a flag here and a snapshot
+//! ([`SavedReservations`]); the service keeps the snapshot in a file ([`crate::ptpl`]).
 
 use std::collections::BTreeMap;
 
 use dpu_nvmf_proto::cqe::Status;
+use serde::{Deserialize, Serialize};
 
 /// A 128-bit Host Identifier.
 pub type HostId = [u8; 16];
@@ -94,7 +97,73 @@ pub struct Reservations {
     reservation: Option<(HostId, ReservationType)>,
     /// Notifications the last commands raised, for [`Self::take_notices`].
     notices: Vec<Notice>,
+    /// Persist Through Power Loss state (PTPLS): the hosts asked that registrations and
+    /// the reservation outlive a loss of power, here a restart of the service.
+    ptpl: bool,
 }
+
+/// What of a namespace's reservations persists through power loss: everything but the
+/// notifications (PTPL is on wherever a snapshot is kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedReservations {
+    /// GEN.
+    pub generation: u32,
+    /// The registrants in Host Identifier order.
+    pub registrants: Vec<SavedRegistrant>,
+    /// The reservation, if one is held.
+    pub reservation: Option<SavedReservation>,
+}
+
+/// One registrant of [`SavedReservations`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedRegistrant {
+    /// Host Identifier, 32 hex digits.
+    pub host: String,
+    /// Reservation key.
+    pub key: u64,
+}
+
+/// The reservation of [`SavedReservations`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedReservation {
+    /// The holder's Host Identifier, 32 hex digits.
+    pub holder: String,
+    /// RTYPE.
+    pub rtype: u8,
+}
+
+/// Why a [`SavedReservations`] cannot be restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    /// A Host Identifier is not 32 hex digits.
+    #[error("host identifier {0:?} is not 32 hex digits")]
+    BadHostId(String),
+    /// A host is registered twice.
+    #[error("host {0} is registered twice")]
+    DuplicateHost(String),
+    /// More registrants than [`MAX_REGISTRANTS`].
+    #[error("{0} registrants, more than {MAX_REGISTRANTS}")]
+    TooManyRegistrants(usize),
+    /// RTYPE is not 1-6.
+    #[error("reservation type {0} is not 1-6")]
+    BadType(u8),
+    /// The holder is not a registrant.
+    #[error("the holder {0} is not a registrant")]
+    HolderNotRegistered(String),
+}
+
+fn parse_host_id(s: &str) -> Result<HostId, RestoreError> {
+    let mut id = [0u8; 16];
+    hex::decode_to_slice(s, &mut id).map_err(|_| RestoreError::BadHostId(s.into()))?;
+    Ok(id)
+}
+
+/// What persists of [`Reservations`], to tell whether a command changed it: GEN moves
+/// with every change of the registrants.
+pub(crate) type Durable = (u32, Option<(HostId, ReservationType)>, bool);
 
 /// Size of the extended Reservation Status data structure's header and of each of its
 /// Registrant entries.
@@ -136,6 +205,68 @@ impl Reservations {
 
     fn notify(&mut self, host: HostId, kind: NoticeKind) {
         self.notices.push(Notice { host, kind });
+    }
+
+    /// PTPLS: whether the state persists through power loss.
+    pub fn ptpl(&self) -> bool {
+        self.ptpl
+    }
+
+    /// Sets PTPLS (Register's CPTPL 10b/11b, Set Features Reservation Persistence).
+    pub fn set_ptpl(&mut self, on: bool) {
+        self.ptpl = on;
+    }
+
+    /// What persists of the state, for comparing before and after a command.
+    pub(crate) fn durable(&self) -> Durable {
+        (self.generation, self.reservation, self.ptpl)
+    }
+
+    /// The state to keep through power loss.
+    pub fn save(&self) -> SavedReservations {
+        SavedReservations {
+            generation: self.generation,
+            registrants: self
+                .registrants
+                .iter()
+                .map(|(h, key)| SavedRegistrant { host: hex::encode(h), key: *key })
+                .collect(),
+            reservation: self
+                .reservation
+                .map(|(h, kind)| SavedReservation { holder: hex::encode(h), rtype: kind as u8 }),
+        }
+    }
+
+    /// The state [`save`](Self::save) kept, PTPL on, checked as untrusted input.
+    pub fn restore(saved: &SavedReservations) -> Result<Self, RestoreError> {
+        if saved.registrants.len() > MAX_REGISTRANTS {
+            return Err(RestoreError::TooManyRegistrants(saved.registrants.len()));
+        }
+        let mut registrants = BTreeMap::new();
+        for r in &saved.registrants {
+            if registrants.insert(parse_host_id(&r.host)?, r.key).is_some() {
+                return Err(RestoreError::DuplicateHost(r.host.clone()));
+            }
+        }
+        let reservation = match &saved.reservation {
+            None => None,
+            Some(r) => {
+                let kind = ReservationType::from_rtype(r.rtype)
+                    .map_err(|_| RestoreError::BadType(r.rtype))?;
+                let holder = parse_host_id(&r.holder)?;
+                if !registrants.contains_key(&holder) {
+                    return Err(RestoreError::HolderNotRegistered(r.holder.clone()));
+                }
+                Some((holder, kind))
+            }
+        };
+        Ok(Self {
+            generation: saved.generation,
+            registrants,
+            reservation,
+            notices: Vec::new(),
+            ptpl: true,
+        })
     }
 
     /// `kind` for every registrant but `issuer`.
@@ -378,7 +509,7 @@ impl Reservations {
         b[0..4].copy_from_slice(&self.generation.to_le_bytes());
         b[4] = self.reservation.map_or(0, |(_, kind)| kind as u8);
         b[5..7].copy_from_slice(&(self.registrants.len() as u16).to_le_bytes());
-        // PTPLS (byte 9) 0: reservations do not persist through power loss.
+        b[9] = u8::from(self.ptpl); // PTPLS
         for (host, key) in &self.registrants {
             let at = b.len();
             b.resize(at + REPORT_ENTRY, 0);
@@ -529,6 +660,42 @@ mod tests {
         assert_eq!((s.rtype, s.registrants, s.holder), (2, 2, Some(B)));
         r.acquire(&B, 1, false, 5, 2, 2).unwrap();
         assert_eq!(r.summary().holder, None, "every registrant holds it");
+    }
+
+    /// The state kept through power loss comes back as it was; a snapshot that could
+    /// not have been saved is refused.
+    #[test]
+    fn saved_state_restores_and_malformed_state_is_refused() {
+        let mut r = registered(&[(A, 1), (B, 2)]);
+        r.acquire(&B, 0, false, 4, 2, 0).unwrap();
+        let saved = r.save();
+        let back = Reservations::restore(&saved).unwrap();
+        assert!(back.ptpl(), "kept only with PTPL on");
+        r.set_ptpl(true);
+        assert_eq!(back.summary(), r.summary());
+        assert_eq!(back.report(true, 192), r.report(true, 192));
+        assert!(!back.allows(&C, Access::Read));
+        let broken = |f: &dyn Fn(&mut SavedReservations)| {
+            let mut s = saved.clone();
+            f(&mut s);
+            Reservations::restore(&s).unwrap_err()
+        };
+        assert_eq!(
+            broken(&|s| s.registrants[0].host = "zz".into()),
+            RestoreError::BadHostId("zz".into())
+        );
+        let dup = broken(&|s| s.registrants[1].host = s.registrants[0].host.clone());
+        assert!(matches!(dup, RestoreError::DuplicateHost(_)));
+        let bad_type = broken(&|s| s.reservation.as_mut().unwrap().rtype = 7);
+        assert_eq!(bad_type, RestoreError::BadType(7));
+        let stranger = broken(&|s| s.reservation.as_mut().unwrap().holder = hex::encode(C));
+        assert!(matches!(stranger, RestoreError::HolderNotRegistered(_)));
+        let many = broken(&|s| {
+            s.registrants = (0..=MAX_REGISTRANTS as u64)
+                .map(|i| SavedRegistrant { host: format!("{i:032x}"), key: i })
+                .collect();
+        });
+        assert_eq!(many, RestoreError::TooManyRegistrants(MAX_REGISTRANTS + 1));
     }
 
     /// Who is told what (NVMe Base 2.0 §8.19, the hosts Linux's nvmet tells): a preempted

@@ -16,10 +16,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 
+use crate::ptpl::ReservationStore;
 use crate::reservation::{Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
@@ -219,6 +220,8 @@ impl NamespaceStats {
 /// A namespace: a volume exported under an NSID with its identifiers.
 #[derive(Debug)]
 pub struct Namespace {
+    /// The subsystem's NQN.
+    pub subnqn: String,
     /// Namespace ID.
     pub nsid: u32,
     /// The volume.
@@ -233,6 +236,11 @@ pub struct Namespace {
     pub reservations: Mutex<Reservations>,
     /// Whether a reservation is held: I/O commands look at `reservations` only then.
     pub reserved: AtomicBool,
+    /// Where reservations persist through power loss (the target's
+    /// [`ReservationStore`]); without one, PTPL is not supported (RESCAP bit 0).
+    pub ptpl: Option<Arc<ReservationStore>>,
+    /// Removed from the target: its reservations are saved no more.
+    pub detached: AtomicBool,
     /// Write protected (Identify Namespace NSATTR bit 0): commands that would modify the
     /// namespace fail; see [`Target::set_write_protected`].
     pub write_protected: AtomicBool,
@@ -466,6 +474,8 @@ pub struct Target {
     /// subsystem comes or goes, so connections may keep the namespaces they looked up
     /// until it moves ([`namespace_epoch`](Self::namespace_epoch)).
     ns_epoch: AtomicU64,
+    /// Where namespaces keep their reservations through power loss, if anywhere.
+    reservation_store: OnceLock<Arc<ReservationStore>>,
     /// Counters.
     pub stats: TargetStats,
 }
@@ -550,6 +560,9 @@ impl Target {
         for c in s.controllers.values() {
             c.state().dead = true;
         }
+        for ns in s.namespaces.values() {
+            ns.detached.store(true, Ordering::Release);
+        }
         r.genctr += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
@@ -594,16 +607,22 @@ impl Target {
         if s.namespaces.contains_key(&nsid) {
             return Err(RegistryError::NamespaceExists { nqn: nqn.into(), nsid });
         }
+        let ptpl = self.reservation_store.get().cloned();
+        let reservations =
+            ptpl.as_ref().and_then(|store| store.take(nqn, nsid, &nguid)).unwrap_or_default();
         s.namespaces.insert(
             nsid,
             Arc::new(Namespace {
+                subnqn: nqn.to_owned(),
                 nsid,
                 volume,
                 nguid,
                 uuid,
                 ana_group: AtomicU32::new(ana_group),
-                reservations: Mutex::default(),
-                reserved: AtomicBool::new(false),
+                reserved: AtomicBool::new(reservations.is_reserved()),
+                reservations: Mutex::new(reservations),
+                ptpl,
+                detached: AtomicBool::new(false),
                 write_protected: AtomicBool::new(write_protected),
                 stats: NamespaceStats::default(),
             }),
@@ -620,13 +639,31 @@ impl Target {
     pub fn remove_namespace(&self, nqn: &str, nsid: u32) -> Result<(), RegistryError> {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
-        if s.namespaces.remove(&nsid).is_none() {
+        let Some(ns) = s.namespaces.remove(&nsid) else {
             return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
-        }
+        };
+        ns.detached.store(true, Ordering::Release);
         notify_ns_change(s, nsid);
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    /// Keeps the reservations of namespaces added from now on in `store` when their hosts
+    /// ask for PTPL (set once, before the first namespace; later calls change nothing).
+    pub fn set_reservation_store(&self, store: Arc<ReservationStore>) {
+        let _ = self.reservation_store.set(store);
+    }
+
+    /// Where reservations persist through power loss, if anywhere.
+    pub fn reservation_store(&self) -> Option<&Arc<ReservationStore>> {
+        self.reservation_store.get()
+    }
+
+    /// Every namespace of every subsystem.
+    pub fn all_namespaces(&self) -> Vec<Arc<Namespace>> {
+        let r = self.lock();
+        r.subsystems.values().flat_map(|s| s.namespaces.values().cloned()).collect()
     }
 
     /// Every volume a namespace uses, once each.

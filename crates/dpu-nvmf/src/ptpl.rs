@@ -1,0 +1,280 @@
+//! Persist Through Power Loss (NVMe Base 2.0 §8.19, "Reservation Persistence"): the
+//! reservations of namespaces whose hosts asked for PTPL, kept in files of the service's
+//! state directory so that they outlive a restart of the service (the target's "power
+//! loss"), as SPDK's per-namespace PTPL file does.
+//!
+//! One JSON file per namespace, `reservations/<subsystem>-<nsid>.json`, written whole
+//! (a temporary file, fsync, rename, fsync of the directory) before the command that
+//! changed the state completes, and removed when the hosts turn PTPL off. The files are
+//! read once, when the service starts ([`ReservationStore::open`]); a namespace takes
+//! its saved state when it is added with the same NGUID, so a file never attaches
+//! reservations to other data. This module does blocking file I/O: the controller core
+//! asks for it with [`IoOp::SaveReservations`](crate::queue::IoOp::SaveReservations),
+//! which the shell runs on its I/O pool, and the internal API on a blocking thread.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+use crate::reservation::{Reservations, RestoreError, SavedReservations};
+use crate::target::Namespace;
+
+/// The subdirectory of the state directory holding the files.
+const DIR: &str = "reservations";
+
+/// Why the store cannot be opened or a file not used.
+#[derive(Debug, thiserror::Error)]
+pub enum PtplError {
+    /// The directory cannot be created or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The directory or file.
+        path: PathBuf,
+        /// Cause.
+        source: io::Error,
+    },
+    /// A file is not a reservation file.
+    #[error("{path}: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// One namespace's file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReservationFile {
+    /// Subsystem NQN.
+    nqn: String,
+    /// NSID.
+    nsid: u32,
+    /// The namespace's NGUID (32 hex digits): the state is restored only to it.
+    nguid: String,
+    /// The state.
+    reservations: SavedReservations,
+}
+
+/// The reservation files of one service.
+#[derive(Debug)]
+pub struct ReservationStore {
+    dir: PathBuf,
+    /// What the files held when the service started, by (NQN, NSID), each taken by the
+    /// first namespace added with its NGUID.
+    restored: Mutex<HashMap<(String, u32), (String, Reservations)>>,
+    /// Serializes writing and removing files, so the last write holds the latest state.
+    writing: Mutex<()>,
+}
+
+impl ReservationStore {
+    /// Opens (creating) `state_dir/reservations` and reads every file in it. A file that
+    /// cannot be read or restored is logged and left alone: the namespace it names
+    /// starts without reservations and its next save replaces it.
+    pub fn open(state_dir: &Path) -> Result<Self, PtplError> {
+        let dir = state_dir.join(DIR);
+        let io_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| PtplError::Io { path, source }
+        };
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let mut restored = HashMap::new();
+        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let path = entry.map_err(io_err(&dir))?.path();
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => {}
+                // A write the service did not finish.
+                Some("tmp") => {
+                    let _ = fs::remove_file(&path);
+                    continue;
+                }
+                _ => continue,
+            }
+            match read_file(&path) {
+                Ok((file, state)) => {
+                    info!(nqn = %file.nqn, nsid = file.nsid, registrants = file.reservations.registrants.len(), "reservations persisted through power loss");
+                    restored.insert((file.nqn, file.nsid), (file.nguid, state));
+                }
+                Err(err) => warn!(%err, "reservation file not restored"),
+            }
+        }
+        Ok(Self { dir, restored: Mutex::new(restored), writing: Mutex::default() })
+    }
+
+    /// The saved state of namespace `nsid` of `nqn`, if one was read at start for the
+    /// same NGUID; it is handed out once.
+    pub fn take(&self, nqn: &str, nsid: u32, nguid: &[u8; 16]) -> Option<Reservations> {
+        let mut restored = self.restored.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (nqn.to_owned(), nsid);
+        match restored.get(&key) {
+            Some((saved, _)) if *saved == hex::encode(nguid) => restored.remove(&key).map(|r| r.1),
+            Some(_) => {
+                warn!(nqn, nsid, "persisted reservations belong to another NGUID; not restored");
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The file of namespace `nsid` of `nqn` (the NQN hashed: it may hold any character).
+    fn path(&self, nqn: &str, nsid: u32) -> PathBuf {
+        let id = hex::encode(crate::stable_id(&[nqn.as_bytes()]));
+        self.dir.join(format!("{id}-{nsid}.json"))
+    }
+
+    /// Writes `ns`'s state if its hosts asked for PTPL, else removes its file; nothing
+    /// for a namespace already removed from the target. Blocking.
+    pub fn save(&self, ns: &Namespace) -> io::Result<()> {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        if ns.detached.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.write(ns)
+    }
+
+    /// After the namespaces changed: writes the state of every namespace in `live` (those
+    /// added since the last call start empty, unless restored), and removes the files of
+    /// the namespaces in `gone` that are not in `live` again. Blocking.
+    pub fn sync(&self, live: &[Arc<Namespace>], gone: &[(String, u32)]) -> io::Result<()> {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        for ns in live {
+            self.write(ns)?;
+        }
+        for (nqn, nsid) in gone {
+            if !live.iter().any(|ns| ns.subnqn == *nqn && ns.nsid == *nsid) {
+                remove(&self.path(nqn, *nsid))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// With `writing` held.
+    fn write(&self, ns: &Namespace) -> io::Result<()> {
+        let path = self.path(&ns.subnqn, ns.nsid);
+        let saved = {
+            let r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
+            r.ptpl().then(|| r.save())
+        };
+        let Some(reservations) = saved else { return remove(&path) };
+        let file = ReservationFile {
+            nqn: ns.subnqn.clone(),
+            nsid: ns.nsid,
+            nguid: hex::encode(ns.nguid),
+            reservations,
+        };
+        let bytes = serde_json::to_vec_pretty(&file).map_err(io::Error::other)?;
+        if fs::read(&path).is_ok_and(|old| old == bytes) {
+            return Ok(());
+        }
+        write_durably(&path, &bytes)
+    }
+}
+
+/// Reads and checks one file.
+fn read_file(path: &Path) -> Result<(ReservationFile, Reservations), PtplError> {
+    let malformed = |reason: String| PtplError::Malformed { path: path.to_path_buf(), reason };
+    let bytes =
+        fs::read(path).map_err(|source| PtplError::Io { path: path.to_path_buf(), source })?;
+    let file: ReservationFile =
+        serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?;
+    let mut nguid = [0u8; 16];
+    hex::decode_to_slice(&file.nguid, &mut nguid)
+        .map_err(|_| malformed(format!("nguid {:?} is not 32 hex digits", file.nguid)))?;
+    let state = Reservations::restore(&file.reservations)
+        .map_err(|e: RestoreError| malformed(e.to_string()))?;
+    Ok((file, state))
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves the old or the new file, and both
+/// the data and the rename are on disk when it returns.
+fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, path)?;
+    sync_dir(path)
+}
+
+/// Removes `path` (and makes the removal durable), if it exists.
+fn remove(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => sync_dir(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) => fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::target::{SubsystemSpec, Target};
+    use crate::volume::Volume;
+
+    const SUB: &str = "nqn.2024-01.io.example:ptpl";
+
+    /// What the internal API does after a sync: the files of live namespaces are
+    /// written, those of namespaces gone are removed; a namespace removed and added
+    /// again in one sync starts empty, on disk too.
+    #[test]
+    fn sync_follows_the_namespaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(ReservationStore::open(dir.path()).unwrap());
+        let t = Target::new();
+        t.set_reservation_store(store.clone());
+        let spec = SubsystemSpec {
+            nqn: SUB.into(),
+            serial: "S".into(),
+            model: "m".into(),
+            allow_any_host: true,
+            hosts: Default::default(),
+        };
+        t.add_subsystem(spec).unwrap();
+        let add = |nsid: u32| {
+            let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+            t.add_namespace(SUB, nsid, v, [nsid as u8; 16], [0; 16]).unwrap();
+            let ns = t.namespace(SUB, nsid).unwrap();
+            let mut r = ns.reservations.lock().unwrap();
+            r.register(&[1; 16], 0, false, 0, 5).unwrap();
+            r.set_ptpl(true);
+            drop(r);
+            ns
+        };
+        let (one, two) = (add(1), add(2));
+        store.sync(&t.all_namespaces(), &[]).unwrap();
+        assert!(store.path(SUB, 1).exists() && store.path(SUB, 2).exists());
+        // 1 removed, 2 removed and added again (empty): one file is gone, the other
+        // says "no PTPL" by its absence.
+        t.remove_namespace(SUB, 1).unwrap();
+        t.remove_namespace(SUB, 2).unwrap();
+        store.save(&one).unwrap();
+        assert!(store.path(SUB, 1).exists(), "a removed namespace saves nothing");
+        let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        t.add_namespace(SUB, 2, v, [2; 16], [0; 16]).unwrap();
+        let gone = [(SUB.to_owned(), 1), (SUB.to_owned(), 2)];
+        store.sync(&t.all_namespaces(), &gone).unwrap();
+        assert!(!store.path(SUB, 1).exists() && !store.path(SUB, 2).exists());
+        drop(two);
+        // A file left from a crash mid-write goes at start.
+        std::fs::write(dir.path().join("reservations/x.tmp"), b"{").unwrap();
+        ReservationStore::open(dir.path()).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path().join("reservations")).unwrap().count(), 0);
+    }
+}
