@@ -119,7 +119,11 @@ fn dpud_config(bin_dir: &Path, work: &Path) -> Result<String> {
             ],
             vec![
                 service("system", "dpu-system", &["--sysctl-root", "/proc/sys"]),
-                service("nvmf", "dpu-nvmf", &[]),
+                service(
+                    "nvmf",
+                    "dpu-nvmf",
+                    &["--state-dir", &work.join("nvmf-state").display().to_string()],
+                ),
                 service("switch", "dpu-switch", &[]),
             ],
         )

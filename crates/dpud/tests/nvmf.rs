@@ -591,6 +591,10 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert!(kept.cqe.status.is_success() && kept.data[0] == 1, "{:?}", kept.cqe);
     let last = c.io[0].read(1, 65535, 1, 512).await.unwrap();
     assert!(last.cqe.status.is_success(), "{:?}", last.cqe);
+    // The host asks that its reservation persist through power loss (Register with
+    // CPTPL 11b, as a Linux host always does): it is to outlive the service below.
+    assert!(resv(&mut c, RESERVATION_REGISTER, 3 << 30, &[0, 7]).await.is_success());
+    assert!(resv(&mut c, RESERVATION_ACQUIRE, 1 << 8, &[7, 0]).await.is_success());
     c.shutdown().await.unwrap();
 
     // Kill the service: the agent starts a new one and applies everything again.
@@ -611,6 +615,19 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!("the target served again {:?} after the kill", killed.elapsed());
+    // The reservation came back with the namespace (from --state-dir): the operator sees
+    // it, another host may not write, the holder writes.
+    let seen = reservation(&op).await;
+    assert_eq!(
+        (seen.r#type, seen.registrants, seen.holder_host_id.as_str()),
+        (ReservationType::WriteExclusive as i32, 1, holder.as_str())
+    );
+    let other =
+        HostOptions { hostnqn: HOST_NQN.into(), hostid: [0x22; 16], ..HostOptions::default() };
+    let mut o = HostController::connect(addr, NQN, &other, 1).await.unwrap();
+    let w = o.io[0].write(1, 8, &[0u8; 512], 512).await.unwrap();
+    assert_eq!(w.cqe.status, NvmeStatus::RESERVATION_CONFLICT.with_dnr(), "{:?}", w.cqe);
+    o.shutdown().await.unwrap();
     write_and_read_back(addr, 2).await;
     assert_eq!(state(&op).await, (all, true));
 }

@@ -114,7 +114,7 @@ impl Env {
                 "nvmf",
                 &workspace_bin("dpu-nvmf"),
                 &self.nvmf_socket(),
-                &[],
+                &["--state-dir", &self.path("nvmf-state").display().to_string()],
             ));
         }
         if self.switch {
