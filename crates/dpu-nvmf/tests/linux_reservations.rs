@@ -16,6 +16,14 @@
 //! attribute notice, a write sent through the kernel's passthrough fails at the target
 //! (Namespace Is Write Protected), reads work, and once the protection is lifted the disk
 //! is writable again.
+//!
+//! Last, Persist Through Power Loss against the service binary (`dpu-nvmf --config
+//! --state-dir`): the guest connects to it (reconnecting after 1 s), registers key 0xCC
+//! asking that the registration persist (`--cptpl=3`) and takes Write Exclusive. The test
+//! kills the service (SIGKILL) and starts it again: the guest's kernel reconnects, the
+//! other host, once more a stranger to the new process, finds the guest's reservation
+//! there (its write conflicts) and registers 0xDD, and the guest's report shows both
+//! registrants with itself the holder; its writes work.
 
 #![allow(clippy::unwrap_used)]
 
@@ -38,7 +46,9 @@ const OTHER_HOSTID: [u8; 16] = [0x0B; 16];
 const NS_BYTES: u64 = 16 << 20;
 const DEADLINE: Duration = Duration::from_secs(600);
 
-fn init_script(port: u16, modules: &[String]) -> String {
+const PTPL_NQN: &str = "nqn.2024-01.io.example.dpu:ptpl";
+
+fn init_script(port: u16, ptpl_port: u16, modules: &[String]) -> String {
     let prelude = common::nvme_init_prelude(modules);
     format!(
         r#"{prelude}
@@ -46,10 +56,11 @@ nvme connect -t tcp -a 192.0.2.2 -s {port} -n {SUBNQN} --hostnqn={GUEST_NQN} --h
 mark connect rc=$?
 DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
 # The report's header and entries as "field:value" words.
-report() {{ nvme resv-report /dev/$DEV -n 1 --eds > /tmp/rep 2>&1; grep -E '^[[:space:]]*(rtype|regctl|rcsts|rkey)[[:space:]]*:' /tmp/rep | tr -d ' \t' | tr '\n' ' '; }}
+report() {{ nvme resv-report /dev/$DEV -n 1 --eds > /tmp/rep 2>&1; grep -E '^[[:space:]]*(rtype|regctl|ptpls|rcsts|rkey)[[:space:]]*:' /tmp/rep | tr -d ' \t' | tr '\n' ' '; }}
 wr() {{ dd if=/dev/urandom of=/dev/$DEV bs=4096 count=16 oflag=direct 2>/dev/null; }}
-# Waits up to 10 s until the report shows "$1" (the other host acts on the marks).
-await() {{ i=0; while ! report | grep -q "$1" && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; }}
+# Waits up to $2 tenths of a second (10 s without) until the report shows "$1" (the
+# other host acts on the marks).
+await() {{ i=0; while ! report | grep -q "$1" && [ $i -lt ${{2:-100}} ]; do usleep 100000; i=$((i+1)); done; }}
 nvme resv-register /dev/$DEV -n 1 --nrkey=0xAA --rrega=0
 mark register rc=$?
 nvme resv-acquire /dev/$DEV -n 1 --crkey=0xAA --rtype=1 --racqa=0
@@ -95,6 +106,25 @@ wr
 mark write-after-writable rc=$?
 nvme disconnect -n {SUBNQN}
 mark disconnect rc=$?
+waitblk "nvme[0-9]+n1" 0
+nvme connect -t tcp -a 192.0.2.2 -s {ptpl_port} -n {PTPL_NQN} --hostnqn={GUEST_NQN} --hostid={GUEST_HOSTID} --reconnect-delay=1 --ctrl-loss-tmo=60
+mark ptpl-connect rc=$?
+DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
+mark ptpl-$(nvme id-ns /dev/$DEV -n 1 | grep -E '^rescap' | tr -d ' \t')
+nvme resv-register /dev/$DEV -n 1 --nrkey=0xCC --rrega=0 --cptpl=3
+mark ptpl-register rc=$?
+nvme resv-acquire /dev/$DEV -n 1 --crkey=0xCC --rtype=1 --racqa=0
+mark ptpl-acquire rc=$?
+mark ptpl-report-1 $(report)
+mark want-power-loss
+await regctl:2 300
+mark ptpl-report-2 $(report)
+wr
+mark ptpl-holder-write rc=$?
+nvme resv-register /dev/$DEV -n 1 --crkey=0xCC --rrega=1
+mark ptpl-unregister rc=$?
+nvme disconnect -n {PTPL_NQN}
+mark ptpl-disconnect rc=$?
 mark done
 poweroff -f
 sleep 10
@@ -109,6 +139,69 @@ async fn reservation(c: &mut HostController, op: u8, cdw10: u32, keys: &[u64]) -
 
 async fn write(c: &mut HostController) -> Status {
     c.io[0].write(1, 64, &[0x5A; 4096], 512).await.unwrap().cqe.status
+}
+
+/// The service binary with a file volume and a state directory, killed on drop.
+struct Service {
+    child: std::process::Child,
+    config: std::path::PathBuf,
+    state: std::path::PathBuf,
+}
+
+impl Service {
+    fn start(dir: &std::path::Path, port: u16) -> Self {
+        let config = dir.join("nvmf.toml");
+        let disk = dir.join("disk.img");
+        let toml = format!(
+            "[[listeners]]\nport_id = 1\naddress = \"127.0.0.1:{port}\"\n\
+             [[volumes]]\nname = \"disk\"\nkind = \"file\"\npath = \"{}\"\nsize = {NS_BYTES}\n\
+             [[subsystems]]\nnqn = \"{PTPL_NQN}\"\nserial = \"DPUPTPL01\"\nhosts = [\"{GUEST_NQN}\", \"{OTHER_NQN}\"]\n\
+             [[subsystems.namespaces]]\nnsid = 1\nvolume = \"disk\"\n",
+            disk.display()
+        );
+        std::fs::write(&config, toml).unwrap();
+        let state = dir.join("state");
+        let child = Self::spawn(&config, &state);
+        Self { child, config, state }
+    }
+
+    fn spawn(config: &std::path::Path, state: &std::path::Path) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--config")
+            .arg(config)
+            .arg("--state-dir")
+            .arg(state)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// SIGKILL, as a loss of power, and a new process on the same files.
+    fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = Self::spawn(&self.config, &self.state);
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects as `opts` to the service at `addr`, retrying for up to 20 s while it starts.
+async fn connect_when_up(addr: std::net::SocketAddr, opts: &HostOptions) -> HostController {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match HostController::connect(addr, PTPL_NQN, opts, 1).await {
+            Ok(c) => return c,
+            Err(e) => assert!(Instant::now() < deadline, "the service did not come up: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,8 +220,14 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     let mut protected = (0, 0);
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
-    let initrd =
-        common::nvme_initramfs(&cache, &kernel, "reservations", |m| init_script(addr.port(), m));
+    let dir = tempfile::tempdir().unwrap();
+    let ptpl_port =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let ptpl_addr = std::net::SocketAddr::from(([127, 0, 0, 1], ptpl_port));
+    let mut service = Service::start(dir.path(), ptpl_port);
+    let initrd = common::nvme_initramfs(&cache, &kernel, "reservations", |m| {
+        init_script(addr.port(), ptpl_port, m)
+    });
     let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
 
     let opts =
@@ -136,6 +235,9 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     let mut other = None;
     // What the other host saw while the guest held the reservation.
     let mut seen = Vec::new();
+    // What it saw of the service after the restart, and when that served again.
+    let mut after_power_loss = Vec::new();
+    let mut back_after = None;
     let conflict = Status::RESERVATION_CONFLICT.with_dnr();
     let mut marks = Marks::default();
     let deadline = Instant::now() + DEADLINE;
@@ -170,6 +272,17 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
                 protected.1 = ns.stats.snapshot().errors;
                 t.set_write_protected(SUBNQN, 1, false).unwrap();
             }
+            "want-power-loss" => {
+                let killed = Instant::now();
+                service.kill_and_restart();
+                let mut c = connect_when_up(ptpl_addr, &opts).await;
+                back_after = Some(killed.elapsed());
+                after_power_loss.push(("write", write(&mut c).await));
+                let registered =
+                    reservation(&mut c, io_opcode::RESERVATION_REGISTER, 0, &[0, 0xDD]).await;
+                after_power_loss.push(("register", registered));
+                other = Some(c);
+            }
             "want-clear" => {
                 let c = other.as_mut().unwrap();
                 seen.push((
@@ -185,11 +298,11 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "connect rc=0",
         "register rc=0",
         "acquire rc=0",
-        "report-1 rtype:1 regctl:1 rcsts:1 rkey:aa",
+        "report-1 rtype:1 regctl:1 ptpls:0 rcsts:1 rkey:aa",
         "holder-write rc=0",
         "write-after-preempt rc=1",
         "aen nvme0 0x800006",
-        "report-2 rtype:1 regctl:1 rcsts:1 rkey:bb",
+        "report-2 rtype:1 regctl:1 ptpls:0 rcsts:1 rkey:bb",
         "acquire-unregistered rc=1",
         "write-after-clear rc=0",
         "ro=1",
@@ -198,6 +311,16 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "ro=0",
         "write-after-writable rc=0",
         "disconnect rc=0",
+        "ptpl-connect rc=0",
+        "ptpl-rescap:0xff",
+        "ptpl-register rc=0",
+        "ptpl-acquire rc=0",
+        "ptpl-report-1 rtype:1 regctl:1 ptpls:1 rcsts:1 rkey:cc",
+        // The other host (Host Identifier 0B..) sorts first.
+        "ptpl-report-2 rtype:1 regctl:2 ptpls:1 rcsts:0 rkey:dd rcsts:1 rkey:cc",
+        "ptpl-holder-write rc=0",
+        "ptpl-unregister rc=0",
+        "ptpl-disconnect rc=0",
         "done",
     ];
     let missing = marks.missing(&expect);
@@ -215,6 +338,7 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         ],
         "the other host"
     );
+    assert_eq!(after_power_loss, [("write", conflict), ("register", ok)], "after the restart");
     // The notification log page: Log Page Count 1, type 1 (Registration Preempted; nvme-cli
     // 2.3 labels type 1 "Empty Log Page", its names are one off), NSID 1.
     let notif = marks.value("notif-log ").unwrap_or_default();
@@ -237,6 +361,11 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "linux read-only: the guest's disk read-only {:?} after the protection, a passthrough write refused at the target (failed commands {protected:?}), writable {:?} after it was lifted",
         marks.between("want-read-only", "ro=1").unwrap_or_default(),
         marks.between("want-writable", "ro=0").unwrap_or_default(),
+    );
+    println!(
+        "linux PTPL: the service served again {back_after:?} after SIGKILL; the other host then {after_power_loss:?}; the guest saw {} {:?} after the restart began",
+        marks.value("ptpl-report-2 ").unwrap_or_default(),
+        marks.between("want-power-loss", "ptpl-report-2").unwrap_or_default(),
     );
     server.stop();
 }
