@@ -627,6 +627,7 @@ impl NvmfInternal {
                             .holder
                             .map(|h| uuid::Uuid::from_bytes(h).hyphenated().to_string())
                             .unwrap_or_default(),
+                        persist_through_power_loss: r.ptpl,
                     }),
                 })
             })

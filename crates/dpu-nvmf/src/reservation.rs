@@ -183,6 +183,8 @@ pub struct ReservationSummary {
     pub generation: u32,
     /// The holder, for the single-holder types.
     pub holder: Option<HostId>,
+    /// PTPLS.
+    pub ptpl: bool,
 }
 
 impl Reservations {
@@ -194,6 +196,7 @@ impl Reservations {
             registrants: self.registrants.len(),
             generation: self.generation,
             holder: self.reservation.filter(|(_, k)| !k.all_registrants()).map(|(h, _)| h),
+            ptpl: self.ptpl,
         }
     }
 

@@ -408,6 +408,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 reservation_type(r.r#type).to_owned(),
                 r.registrants.to_string(),
                 if r.holder_host_id.is_empty() { "-".to_owned() } else { r.holder_host_id },
+                if r.persist_through_power_loss { "yes" } else { "no" }.to_owned(),
             ]
         })
         .collect();
@@ -423,6 +424,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
             "RESERVATION",
             "REGISTRANTS",
             "HOLDER",
+            "PERSISTS",
         ],
         &rows,
     ));

@@ -442,10 +442,13 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         (seen.r#type, seen.registrants, seen.holder_host_id.as_str()),
         (ReservationType::WriteExclusive as i32, 1, holder.as_str())
     );
+    assert!(!seen.persist_through_power_loss, "registered without CPTPL");
     let host_view = reservation(&env.client(Who::Host).await).await;
     assert!(host_view.holder_host_id.is_empty() && host_view.registrants == 1, "{host_view:?}");
     let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
     assert!(table.contains("write-exclusive") && table.contains(&holder), "{table}");
+    let row = table.lines().find(|l| l.contains(&holder)).unwrap_or_default();
+    assert_eq!(row.split_whitespace().last(), Some("no"), "PERSISTS: {table}");
     // Unregistering (key 7) releases it.
     assert!(resv(&mut c, RESERVATION_REGISTER, 1, &[7, 0]).await.is_success());
     assert_eq!(reservation(&op).await.r#type, 0);
@@ -622,6 +625,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         (seen.r#type, seen.registrants, seen.holder_host_id.as_str()),
         (ReservationType::WriteExclusive as i32, 1, holder.as_str())
     );
+    assert!(seen.persist_through_power_loss);
     let other =
         HostOptions { hostnqn: HOST_NQN.into(), hostid: [0x22; 16], ..HostOptions::default() };
     let mut o = HostController::connect(addr, NQN, &other, 1).await.unwrap();

@@ -389,6 +389,10 @@ pub struct NamespaceReservation {
     /// told who the fabric hosts are, and for the all-registrants types.
     #[prost(string, tag = "4")]
     pub holder_host_id: ::prost::alloc::string::String,
+    /// PTPLS: the hosts asked that the registrations and the reservation persist through
+    /// power loss, and the service keeps them in its state directory across restarts.
+    #[prost(bool, tag = "5")]
+    pub persist_through_power_loss: bool,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SyncRequest {

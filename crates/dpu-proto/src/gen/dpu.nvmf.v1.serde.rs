@@ -4064,6 +4064,9 @@ impl serde::Serialize for NamespaceReservation {
         if !self.holder_host_id.is_empty() {
             len += 1;
         }
+        if self.persist_through_power_loss {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceReservation", len)?;
         if self.r#type != 0 {
             let v = ReservationType::try_from(self.r#type)
@@ -4078,6 +4081,9 @@ impl serde::Serialize for NamespaceReservation {
         }
         if !self.holder_host_id.is_empty() {
             struct_ser.serialize_field("holderHostId", &self.holder_host_id)?;
+        }
+        if self.persist_through_power_loss {
+            struct_ser.serialize_field("persistThroughPowerLoss", &self.persist_through_power_loss)?;
         }
         struct_ser.end()
     }
@@ -4094,6 +4100,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceReservation {
             "generation",
             "holder_host_id",
             "holderHostId",
+            "persist_through_power_loss",
+            "persistThroughPowerLoss",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4102,6 +4110,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceReservation {
             Registrants,
             Generation,
             HolderHostId,
+            PersistThroughPowerLoss,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4127,6 +4136,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceReservation {
                             "registrants" => Ok(GeneratedField::Registrants),
                             "generation" => Ok(GeneratedField::Generation),
                             "holderHostId" | "holder_host_id" => Ok(GeneratedField::HolderHostId),
+                            "persistThroughPowerLoss" | "persist_through_power_loss" => Ok(GeneratedField::PersistThroughPowerLoss),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4150,6 +4160,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceReservation {
                 let mut registrants__ = None;
                 let mut generation__ = None;
                 let mut holder_host_id__ = None;
+                let mut persist_through_power_loss__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Type => {
@@ -4180,6 +4191,12 @@ impl<'de> serde::Deserialize<'de> for NamespaceReservation {
                             }
                             holder_host_id__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::PersistThroughPowerLoss => {
+                            if persist_through_power_loss__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("persistThroughPowerLoss"));
+                            }
+                            persist_through_power_loss__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NamespaceReservation {
@@ -4187,6 +4204,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceReservation {
                     registrants: registrants__.unwrap_or_default(),
                     generation: generation__.unwrap_or_default(),
                     holder_host_id: holder_host_id__.unwrap_or_default(),
+                    persist_through_power_loss: persist_through_power_loss__.unwrap_or_default(),
                 })
             }
         }
