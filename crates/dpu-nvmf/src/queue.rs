@@ -425,6 +425,9 @@ const RESERVATION_MASK_BITS: u32 = 0b1110;
 struct Throttled {
     sqe: Sqe,
     data: Bytes,
+    /// For a command whose data comes by R2T: the length to ask for once the limit
+    /// lets it through (its data is not asked for before).
+    r2t: Option<u32>,
     volume: Arc<Volume>,
     /// Its data length, as the limit counts it.
     bytes: u64,
@@ -881,7 +884,7 @@ impl Connection {
                         self.send_cqe(fail(cid, s));
                         return;
                     }
-                    self.start_r2t(sqe, length);
+                    self.request_data(sqe, length, now);
                     return;
                 }
             }
@@ -902,6 +905,28 @@ impl Connection {
             }
         }
         self.execute(sqe, data, now);
+    }
+
+    /// Asks for a command's data by R2T, unless its volume's rate limit holds it back:
+    /// then it waits in [`Connection::throttled`] and the R2T goes when the limit lets
+    /// it through, so a limited host's data stays on the host (and on the wire) until
+    /// then. The command is charged here, not again when its data has come.
+    fn request_data(&mut self, sqe: Sqe, length: u32, now: Instant) {
+        if (!self.throttled.is_empty() || crate::volume::any_rate_limited())
+            && let Some((volume, bytes, retry)) = self.throttle(&sqe, now)
+        {
+            let data = Bytes::new();
+            self.throttled.push_back(Throttled {
+                sqe,
+                data,
+                r2t: Some(length),
+                volume,
+                bytes,
+                retry,
+            });
+            return;
+        }
+        self.start_r2t(sqe, length);
     }
 
     fn start_r2t(&mut self, sqe: Sqe, length: u32) {
@@ -985,7 +1010,8 @@ impl Connection {
             buf.extend_from_slice(&d.data);
             buf.freeze()
         };
-        self.execute(*sqe, data, now);
+        // The rate limit let it through before its R2T (`request_data`).
+        self.run(*sqe, data, now);
     }
 
     fn on_digest_error(&mut self, pdu: Pdu, now: Instant) {
@@ -1039,7 +1065,7 @@ impl Connection {
         }
         match self.throttle(&sqe, now) {
             Some((volume, bytes, retry)) => {
-                self.throttled.push_back(Throttled { sqe, data, volume, bytes, retry });
+                self.throttled.push_back(Throttled { sqe, data, r2t: None, volume, bytes, retry });
             }
             None => self.run(sqe, data, now),
         }
@@ -1079,7 +1105,10 @@ impl Connection {
             if !held.iter().any(|v| Arc::ptr_eq(v, &t.volume)) {
                 match t.volume.admit(now, t.bytes) {
                     Ok(()) => {
-                        self.run(t.sqe, t.data, now);
+                        match t.r2t {
+                            Some(length) => self.start_r2t(t.sqe, length),
+                            None => self.run(t.sqe, t.data, now),
+                        }
                         continue;
                     }
                     Err(retry) => {

@@ -2042,3 +2042,49 @@ fn a_rate_limited_volume_holds_its_commands_back_in_order() {
     assert_eq!(t.namespace(SUB, 1).unwrap().stats.snapshot().throttled, 4, "four waited");
     assert_eq!(t.namespace(SUB, 2).unwrap().stats.snapshot().throttled, 0);
 }
+
+/// A write whose data comes by R2T on a rate-limited volume (virtual time): its R2T waits
+/// for the limit, so the host keeps its data until then; once it has come, the command
+/// runs without waiting again (it was charged once).
+#[test]
+fn a_rate_limited_write_asks_for_its_data_when_the_limit_lets_it_through() {
+    use crate::rate_limit::RateLimit;
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let limited = t.namespace(SUB, 1).unwrap().volume.clone();
+    limited.set_rate_limit(RateLimit { iops: 10, bytes_per_second: 0 }, q.now);
+    // Two 16 KiB writes by R2T; the bucket holds one command.
+    let mut r2ts = Vec::new();
+    for _ in 0..2 {
+        q.cid += 1;
+        let mut w = rw(io_opcode::WRITE, 0, 32, 16384);
+        w.cid = q.cid;
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: w, data: Bytes::new() }));
+        r2ts.extend(q.pdus());
+    }
+    let [Pdu::R2t(first)] = r2ts.as_slice() else { panic!("{r2ts:?}") };
+    assert_eq!(first.cccid, q.cid - 1, "only the first write's data is asked for");
+    let data = |r: &R2t, q: &H| {
+        let h =
+            DataPduHeader { cccid: r.cccid, ttag: r.ttag, datao: 0, last: true, success: false };
+        let mut out = Vec::new();
+        encode_h2c_data(&h, &[0x77; 16384], &q.framing, &mut out).unwrap();
+        out
+    };
+    q.conn.receive(&data(first, &q), q.now);
+    assert_eq!(completed(&q.pdus()), [first.cccid], "charged before its R2T, not again");
+    // A tenth of a second later, the second write's R2T.
+    q.now += Duration::from_millis(100);
+    q.conn.tick(q.now);
+    let p = q.pdus();
+    let [Pdu::R2t(second)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((second.cccid, second.r2tl), (q.cid, 16384));
+    q.conn.receive(&data(second, &q), q.now);
+    assert_eq!(completed(&q.pdus()), [q.cid]);
+    assert_eq!(q.conn.next_release(), None);
+    assert_eq!(t.namespace(SUB, 1).unwrap().stats.snapshot().throttled, 1);
+    limited.set_rate_limit(RateLimit::default(), q.now);
+    let (c, d) = q.run(rw(io_opcode::READ, 0, 32, 16384), &[]);
+    assert!(c.status.is_success() && d == [0x77; 16384]);
+}
