@@ -26,6 +26,7 @@
 //! volume = "scratch"
 //! ana_group = 2           # default 1
 //! read_only = false       # true: hosts see it write protected
+//! hosts = []              # host NQNs that see it; empty: every host of the subsystem
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,6 +135,9 @@ pub struct NamespaceConfig {
     /// Write protected: hosts may read it, and commands that would modify it fail.
     #[serde(default)]
     pub read_only: bool,
+    /// Host NQNs that see it; empty (default): every host of the subsystem.
+    #[serde(default)]
+    pub hosts: BTreeSet<String>,
 }
 
 fn default_ana_group() -> u32 {
@@ -257,7 +261,11 @@ impl Config {
                     })?;
                 let (nguid, uuid) =
                     crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
-                let attrs = NamespaceAttrs { ana_group: n.ana_group, write_protected: n.read_only };
+                let attrs = NamespaceAttrs {
+                    ana_group: n.ana_group,
+                    write_protected: n.read_only,
+                    allowed_hosts: n.hosts.clone(),
+                };
                 target.add_namespace_with(&s.nqn, n.nsid, vol.clone(), nguid, uuid, attrs)?;
             }
         }
@@ -377,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn ana_groups_states_and_read_only() {
+    fn ana_groups_states_read_only_and_hosts() {
         let text = |states: &str| {
             format!(
                 r#"
@@ -397,6 +405,7 @@ mod tests {
                 volume = "v"
                 ana_group = 2
                 read_only = true
+                hosts = ["nqn.2014-08.org.example:h"]
                 "#
             )
         };
@@ -412,10 +421,15 @@ mod tests {
         let t = configured(r#"{ group = 2, state = "inaccessible" }"#).unwrap();
         assert_eq!(t.ana_state(Some(1), 2), AnaState::Inaccessible);
         assert_eq!(t.ana_state(Some(1), 1), AnaState::Optimized);
-        let (_, groups) = t.ana_groups("nqn.2024-01.io.example:a", Some(1));
+        let (_, groups) =
+            t.ana_groups("nqn.2024-01.io.example:a", "nqn.2014-08.org.example:h", Some(1));
         assert_eq!(groups[1].nsids, [1], "namespace 1 in group 2: {groups:?}");
         let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
         assert!(ns.write_protected.load(std::sync::atomic::Ordering::Relaxed));
+        assert!(
+            ns.visible_to("nqn.2014-08.org.example:h")
+                && !ns.visible_to("nqn.2014-08.org.example:x")
+        );
         let e = |states: &str| configured(states).map(drop).unwrap_err().to_string();
         assert!(e(r#"{ group = 0, state = "optimized" }"#).contains("ANA group 0 out of range"));
         let twice = e(r#"{ group = 2, state = "change" }, { group = 2, state = "optimized" }"#);

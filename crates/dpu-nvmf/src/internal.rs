@@ -377,6 +377,7 @@ impl NvmfInternal {
                 let attrs = NamespaceAttrs {
                     ana_group: if spec.ana_group == 0 { DEFAULT_ANA_GROUP } else { spec.ana_group },
                     write_protected: spec.read_only,
+                    allowed_hosts: spec.allowed_hosts.iter().cloned().collect(),
                 };
                 if let Some(mut old) = old_ns.remove(&name) {
                     // Another ANA group or write protection alone keeps the namespace
@@ -387,9 +388,13 @@ impl NvmfInternal {
                         && !reopened.contains(&spec.volume)
                         && Arc::ptr_eq(&old.volume, &vol.volume);
                     if same {
-                        let changed =
-                            target.set_ana_group(&old.nqn, nsid, attrs.ana_group).and_then(|()| {
+                        let changed = target
+                            .set_ana_group(&old.nqn, nsid, attrs.ana_group)
+                            .and_then(|()| {
                                 target.set_write_protected(&old.nqn, nsid, attrs.write_protected)
+                            })
+                            .and_then(|()| {
+                                target.set_allowed_hosts(&old.nqn, nsid, attrs.allowed_hosts)
                             });
                         if changed.is_ok() {
                             old.spec = spec;
@@ -718,7 +723,7 @@ impl NvmfInternalService for NvmfInternal {
 
 /// A namespace spec without its ANA group and write protection, which change in place.
 fn without_in_place_attrs(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
-    pb::NamespaceSpec { ana_group: 0, read_only: false, ..spec.clone() }
+    pb::NamespaceSpec { ana_group: 0, read_only: false, allowed_hosts: Vec::new(), ..spec.clone() }
 }
 
 /// A listener spec without its ANA states, which change in place.

@@ -1400,7 +1400,10 @@ impl Connection {
                 if sqe.nsid >= 0xFFFF_FFFE {
                     return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT));
                 }
-                identify::active_ns_list(&self.target.active_nsids(&ctrl.subnqn), sqe.nsid)
+                identify::active_ns_list(
+                    &self.target.active_nsids(&ctrl.subnqn, &ctrl.hostnqn),
+                    sqe.nsid,
+                )
             }
             // Unlike CNS 00h, these describe an active namespace only: an inactive NSID
             // is Invalid Namespace or Format, as Linux's nvmet answers.
@@ -1426,7 +1429,7 @@ impl Connection {
         if nsid == 0 || nsid > crate::target::MAX_NSID {
             return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
         }
-        Ok(self.target.namespace(&b.ctrl.subnqn, nsid))
+        Ok(self.target.namespace_for(&b.ctrl.subnqn, &b.ctrl.hostnqn, nsid))
     }
 
     /// The active namespace `nsid`; an inactive or invalid NSID is Invalid Namespace or
@@ -1480,7 +1483,8 @@ impl Connection {
             (log_id::ANA, false) => {
                 // LSP (CDW10 bits 11:8) bit 0: Return Groups Only.
                 let groups_only = sqe.cdw10() & (1 << 8) != 0;
-                let (chgcnt, groups) = self.target.ana_groups(&ctrl.subnqn, ctrl.port_id);
+                let (chgcnt, groups) =
+                    self.target.ana_groups(&ctrl.subnqn, &ctrl.hostnqn, ctrl.port_id);
                 if !rae {
                     // §5.16.1.12: reading the log re-arms the ANA change notice.
                     ctrl.state().ana_event_masked = false;
@@ -1555,7 +1559,10 @@ impl Connection {
         }
         let namespaces = if sqe.nsid == NSID_ALL {
             match &self.bound {
-                Some(b) => self.target.namespaces(&b.ctrl.subnqn),
+                Some(b) => {
+                    let all = self.target.namespaces(&b.ctrl.subnqn);
+                    all.into_iter().filter(|ns| ns.visible_to(&b.ctrl.hostnqn)).collect()
+                }
                 None => Vec::new(),
             }
         } else {
@@ -1737,7 +1744,7 @@ impl Connection {
         }
         let (ns, ana) = self
             .target
-            .namespace_through(&b.ctrl.subnqn, nsid, self.cfg.port_id)
+            .namespace_through(&b.ctrl.subnqn, &b.ctrl.hostnqn, nsid, self.cfg.port_id)
             .ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)?;
         // Only namespaces that serve I/O through this listener are cached: an ANA state
         // change moves the epoch.

@@ -922,6 +922,79 @@ fn namespace_hot_add_raises_async_event() {
     assert_eq!(ns[130], 12, "LBADS of a 4096-byte block");
 }
 
+/// A namespace only some hosts see (its allowed hosts): to the others its NSID is
+/// inactive (not in the Active Namespace ID list, Identify Namespace all zero, I/O Invalid
+/// Namespace, not in the ANA log), and adding it tells them nothing; letting a host see it
+/// in place, or withdrawing it, tells exactly that host (a namespace notice), and a queue
+/// connected before follows at once.
+#[test]
+fn a_namespace_only_its_allowed_hosts_see() {
+    use crate::target::NamespaceAttrs;
+    const OTHER: &str = "nqn.2014-08.org.example:other";
+    let t = target();
+    let (mut h, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let aer_cid = h.arm_namespace_notices();
+    let v = Arc::new(Volume::ram("v2", 512, 1 << 20).unwrap());
+    let only_other =
+        NamespaceAttrs { allowed_hosts: BTreeSet::from([OTHER.into()]), ..Default::default() };
+    t.add_namespace_with(SUB, 2, v, [1; 16], [2; 16], only_other).unwrap();
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty(), "a namespace the host does not see tells it nothing");
+    let active = |h: &mut H| {
+        let (_, list) = h.run(identify(2, 0), &[]);
+        list.chunks(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .take_while(|&n| n != 0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(active(&mut h), [1]);
+    assert!(h.run(identify(0, 2), &[]).1.iter().all(|&b| b == 0), "inactive: all zero");
+    let read2 = |q: &mut H| {
+        let mut r = rw(io_opcode::READ, 0, 1, 512);
+        r.nsid = 2;
+        q.run(r, &[]).0.status
+    };
+    let invalid = Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr();
+    assert_eq!(read2(&mut q), invalid);
+    let ana_nsids = |h: &mut H| {
+        let (_, log) = h.run(log_page(0x0C, 4096), &[]);
+        // Group 1's descriptor: its NSID count at 16 + 4.
+        u32::from_le_bytes(log[20..24].try_into().unwrap())
+    };
+    assert_eq!(ana_nsids(&mut h), 1, "the ANA log lists namespace 1 only");
+    assert_eq!(
+        t.set_allowed_hosts(SUB, 2, BTreeSet::from(["bad".into()])),
+        Err(RegistryError::BadNqn("bad".into()))
+    );
+
+    // The operator lets the host see it: a notice naming NSID 2, and it serves.
+    t.set_allowed_hosts(SUB, 2, BTreeSet::from([HOST.into(), OTHER.into()])).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer_cid, 0x0004_0002));
+    let (_, log) = h.run(log_page(4, 4096), &[]);
+    assert_eq!(&log[0..8], &[2, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(active(&mut h), [1, 2]);
+    assert!(read2(&mut q).is_success());
+    assert_eq!(ana_nsids(&mut h), 2);
+    // Unchanged: no notice. Withdrawn: a notice, and the connected queue's next read fails.
+    let aer_cid = h.send_aer().0;
+    t.set_allowed_hosts(SUB, 2, BTreeSet::from([OTHER.into(), HOST.into()])).unwrap();
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty());
+    t.set_allowed_hosts(SUB, 2, BTreeSet::from([OTHER.into()])).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer_cid, 0x0004_0002));
+    assert_eq!(read2(&mut q), invalid);
+    // Empty: every host of the subsystem.
+    t.set_allowed_hosts(SUB, 2, BTreeSet::new()).unwrap();
+    assert_eq!(active(&mut h), [1, 2]);
+}
+
 /// A volume grown under a connected host: a namespace attribute notice names the NSID,
 /// Identify Namespace shows the new size (NSZE, NCAP, NUSE), and blocks past the old end
 /// are readable (zero) and writable, on a queue connected before the growth.

@@ -203,6 +203,19 @@ pub struct NamespaceCounters {
     pub throttled: u64,
 }
 
+impl Namespace {
+    /// Whether host `hostnqn` sees the namespace (it is active for its controllers).
+    pub fn visible_to(&self, hostnqn: &str) -> bool {
+        let hosts = self.allowed_hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        hosts.is_empty() || hosts.contains(hostnqn)
+    }
+
+    /// The host NQNs that see the namespace; empty: every host of the subsystem.
+    pub fn allowed_hosts(&self) -> BTreeSet<String> {
+        self.allowed_hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
 impl NamespaceStats {
     /// Reads the counters.
     pub fn snapshot(&self) -> NamespaceCounters {
@@ -244,22 +257,31 @@ pub struct Namespace {
     /// Write protected (Identify Namespace NSATTR bit 0): commands that would modify the
     /// namespace fail; see [`Target::set_write_protected`].
     pub write_protected: AtomicBool,
+    /// The host NQNs that see the namespace, empty for every host of the subsystem; to
+    /// the others its NSID is inactive. See [`Target::set_allowed_hosts`].
+    allowed_hosts: Mutex<BTreeSet<String>>,
     /// Counters.
     pub stats: NamespaceStats,
 }
 
 /// What an operator may change on an attached namespace without detaching it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceAttrs {
     /// ANA group (1..=[`ANA_GROUP_MAX`]).
     pub ana_group: u32,
     /// Write protected.
     pub write_protected: bool,
+    /// The host NQNs that see the namespace; empty: every host of the subsystem.
+    pub allowed_hosts: BTreeSet<String>,
 }
 
 impl Default for NamespaceAttrs {
     fn default() -> Self {
-        Self { ana_group: DEFAULT_ANA_GROUP, write_protected: false }
+        Self {
+            ana_group: DEFAULT_ANA_GROUP,
+            write_protected: false,
+            allowed_hosts: BTreeSet::new(),
+        }
     }
 }
 
@@ -600,8 +622,11 @@ impl Target {
         if nsid == 0 || nsid > MAX_NSID {
             return Err(RegistryError::BadNsid(nsid));
         }
-        let NamespaceAttrs { ana_group, write_protected } = attrs;
+        let NamespaceAttrs { ana_group, write_protected, allowed_hosts } = attrs;
         check_ana_group(ana_group)?;
+        for host in &allowed_hosts {
+            validate_nqn(host)?;
+        }
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         if s.namespaces.contains_key(&nsid) {
@@ -624,10 +649,12 @@ impl Target {
                 ptpl,
                 detached: AtomicBool::new(false),
                 write_protected: AtomicBool::new(write_protected),
+                allowed_hosts: Mutex::new(allowed_hosts),
                 stats: NamespaceStats::default(),
             }),
         );
-        notify_ns_change(s, nsid);
+        let ns = s.namespace(nqn, nsid)?.clone();
+        notify_ns_change_for(s, nsid, |c| ns.visible_to(&c.hostnqn));
         // The ANA log's NSID lists changed (§5.16.1.12: its Change Count moves with it).
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
@@ -643,7 +670,7 @@ impl Target {
             return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
         };
         ns.detached.store(true, Ordering::Release);
-        notify_ns_change(s, nsid);
+        notify_ns_change_for(s, nsid, |c| ns.visible_to(&c.hostnqn));
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
@@ -745,6 +772,39 @@ impl Target {
         Ok(())
     }
 
+    /// Sets the hosts that see a namespace (empty: every host of the subsystem), in place.
+    /// The controllers of each host that gains or loses it get a namespace notice (its
+    /// NSID in their changed namespace list), so a Linux host adds or removes the disk;
+    /// a host that loses it fails its next commands with Invalid Namespace.
+    pub fn set_allowed_hosts(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        allowed_hosts: BTreeSet<String>,
+    ) -> Result<(), RegistryError> {
+        for host in &allowed_hosts {
+            validate_nqn(host)?;
+        }
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        let ns = s.namespace(nqn, nsid)?.clone();
+        let before = {
+            let mut hosts =
+                ns.allowed_hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if *hosts == allowed_hosts {
+                return Ok(());
+            }
+            std::mem::replace(&mut *hosts, allowed_hosts)
+        };
+        let saw = |host: &str| before.is_empty() || before.contains(host);
+        notify_ns_change_for(s, nsid, |c| saw(&c.hostnqn) != ns.visible_to(&c.hostnqn));
+        // The ANA log's NSID lists changed for those hosts, and connections drop the
+        // namespace they looked up.
+        r.ana_chgcnt += 1;
+        self.ns_epoch.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
     /// Sets the ANA states listener `port_id` shows (groups not named: optimized). When
     /// they change, every controller connected through the listener gets an ANA change
     /// notice, and I/O through it follows the new states at once.
@@ -792,11 +852,16 @@ impl Target {
     /// (§5.16.1.12): its Change Count and, in group order, each group that holds a
     /// namespace of the subsystem (and the default group) with its state and NSIDs,
     /// ascending.
-    pub fn ana_groups(&self, nqn: &str, port_id: Option<u16>) -> (u64, Vec<AnaGroup>) {
+    pub fn ana_groups(
+        &self,
+        nqn: &str,
+        hostnqn: &str,
+        port_id: Option<u16>,
+    ) -> (u64, Vec<AnaGroup>) {
         let r = self.lock();
         let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::from([(DEFAULT_ANA_GROUP, Vec::new())]);
         if let Some(s) = r.subsystems.get(nqn) {
-            for ns in s.namespaces.values() {
+            for ns in s.namespaces.values().filter(|ns| ns.visible_to(hostnqn)) {
                 groups.entry(ns.ana_group.load(Ordering::Relaxed)).or_default().push(ns.nsid);
             }
         }
@@ -818,16 +883,25 @@ impl Target {
         self.lock().subsystems.get(nqn)?.namespaces.get(&nsid).cloned()
     }
 
-    /// A namespace of a subsystem with the state of its ANA group through listener
-    /// `port_id`, read under one lock.
+    /// A namespace of a subsystem as host `hostnqn` sees it: `None` where inactive for it.
+    pub fn namespace_for(&self, nqn: &str, hostnqn: &str, nsid: u32) -> Option<Arc<Namespace>> {
+        self.namespace(nqn, nsid).filter(|ns| ns.visible_to(hostnqn))
+    }
+
+    /// A namespace of a subsystem that host `hostnqn` sees, with the state of its ANA
+    /// group through listener `port_id`, read under one lock.
     pub fn namespace_through(
         &self,
         nqn: &str,
+        hostnqn: &str,
         nsid: u32,
         port_id: Option<u16>,
     ) -> Option<(Arc<Namespace>, AnaState)> {
         let r = self.lock();
         let ns = r.subsystems.get(nqn)?.namespaces.get(&nsid)?.clone();
+        if !ns.visible_to(hostnqn) {
+            return None;
+        }
         let state = ana_state_of(&r, port_id, ns.ana_group.load(Ordering::Relaxed));
         Some((ns, state))
     }
@@ -1015,12 +1089,16 @@ impl Target {
         self.lock().subsystems.get(nqn).map_or(0, |s| s.controllers.len())
     }
 
-    /// The NSIDs of a subsystem's namespaces, ascending (Active Namespace ID list).
-    pub fn active_nsids(&self, nqn: &str) -> Vec<u32> {
+    /// The NSIDs of a subsystem's namespaces host `hostnqn` sees, ascending (its
+    /// controllers' Active Namespace ID list).
+    pub fn active_nsids(&self, nqn: &str, hostnqn: &str) -> Vec<u32> {
         self.lock()
             .subsystems
             .get(nqn)
-            .map(|s| s.namespaces.keys().copied().collect())
+            .map(|s| {
+                let visible = s.namespaces.values().filter(|ns| ns.visible_to(hostnqn));
+                visible.map(|ns| ns.nsid).collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -1049,7 +1127,12 @@ fn ana_state_of(r: &Registry, port_id: Option<u16>, group: u32) -> AnaState {
 }
 
 fn notify_ns_change(s: &mut Subsystem, nsid: u32) {
-    for c in s.controllers.values() {
+    notify_ns_change_for(s, nsid, |_| true);
+}
+
+/// [`notify_ns_change`] for the controllers `concerned` picks.
+fn notify_ns_change_for(s: &mut Subsystem, nsid: u32, concerned: impl Fn(&Controller) -> bool) {
+    for c in s.controllers.values().filter(|c| concerned(c)) {
         let mut st = c.state();
         // One NSID past the list's capacity marks the overflow (§5.16.1.5: only more
         // than 1,024 changes overflow it).

@@ -245,6 +245,7 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
         "VOLUME",
         "ANA_GROUP",
         "ACCESS",
+        "HOSTS",
         "READS",
         "WRITES",
         "STATE",
@@ -261,6 +262,12 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
             spec.volume,
             spec.ana_group.max(1).to_string(),
             if spec.read_only { "read-only" } else { "read-write" }.to_owned(),
+            // The subsystem's hosts, or as many of them as the namespace names.
+            if spec.allowed_hosts.is_empty() {
+                "all".to_owned()
+            } else {
+                spec.allowed_hosts.len().to_string()
+            },
             c.reads.to_string(),
             c.writes.to_string(),
             state,

@@ -175,6 +175,12 @@ pub struct NamespaceSpec {
     /// namespace attached and tells its hosts (a namespace attribute notice).
     #[prost(bool, tag = "5")]
     pub read_only: bool,
+    /// Host NQNs that see the namespace; empty: every host the subsystem lets in. To the
+    /// others its NSID is inactive (not in their Active Namespace ID list; commands fail
+    /// with Invalid Namespace). A change keeps the namespace attached; the hosts that gain
+    /// or lose it get a namespace notice and add or remove the disk.
+    #[prost(string, repeated, tag = "6")]
+    pub allowed_hosts: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceStatus {

@@ -4234,6 +4234,9 @@ impl serde::Serialize for NamespaceSpec {
         if self.read_only {
             len += 1;
         }
+        if !self.allowed_hosts.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceSpec", len)?;
         if !self.volume.is_empty() {
             struct_ser.serialize_field("volume", &self.volume)?;
@@ -4249,6 +4252,9 @@ impl serde::Serialize for NamespaceSpec {
         }
         if self.read_only {
             struct_ser.serialize_field("readOnly", &self.read_only)?;
+        }
+        if !self.allowed_hosts.is_empty() {
+            struct_ser.serialize_field("allowedHosts", &self.allowed_hosts)?;
         }
         struct_ser.end()
     }
@@ -4267,6 +4273,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
             "anaGroup",
             "read_only",
             "readOnly",
+            "allowed_hosts",
+            "allowedHosts",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4276,6 +4284,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
             Uuid,
             AnaGroup,
             ReadOnly,
+            AllowedHosts,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4302,6 +4311,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                             "uuid" => Ok(GeneratedField::Uuid),
                             "anaGroup" | "ana_group" => Ok(GeneratedField::AnaGroup),
                             "readOnly" | "read_only" => Ok(GeneratedField::ReadOnly),
+                            "allowedHosts" | "allowed_hosts" => Ok(GeneratedField::AllowedHosts),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4326,6 +4336,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                 let mut uuid__ = None;
                 let mut ana_group__ = None;
                 let mut read_only__ = None;
+                let mut allowed_hosts__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Volume => {
@@ -4360,6 +4371,12 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                             }
                             read_only__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::AllowedHosts => {
+                            if allowed_hosts__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allowedHosts"));
+                            }
+                            allowed_hosts__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NamespaceSpec {
@@ -4368,6 +4385,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
                     uuid: uuid__.unwrap_or_default(),
                     ana_group: ana_group__.unwrap_or_default(),
                     read_only: read_only__.unwrap_or_default(),
+                    allowed_hosts: allowed_hosts__.unwrap_or_default(),
                 })
             }
         }

@@ -215,11 +215,7 @@ impl Kind for SubsystemKind {
             .map_err(|e| invalid(&format!("{field}.serial_number"), e.to_string()))?;
         validate_ascii("model_number", &spec.model_number, MODEL_MAX_LEN)
             .map_err(|e| invalid(&format!("{field}.model_number"), e.to_string()))?;
-        for (i, host) in spec.allowed_hosts.iter().enumerate() {
-            validate_nqn(host)
-                .map_err(|e| invalid(&format!("{field}.allowed_hosts[{i}]"), e.to_string()))?;
-        }
-        Ok(())
+        validate_hosts(&spec.allowed_hosts, field)
     }
 
     fn merge(into: &mut SubsystemSpec, from: &SubsystemSpec, path: &str) {
@@ -242,6 +238,15 @@ impl Kind for SubsystemKind {
     }
 }
 
+/// Host NQNs of a spec's `allowed_hosts`.
+fn validate_hosts(hosts: &[String], field: &str) -> Result<(), Status> {
+    for (i, host) in hosts.iter().enumerate() {
+        validate_nqn(host)
+            .map_err(|e| invalid(&format!("{field}.allowed_hosts[{i}]"), e.to_string()))?;
+    }
+    Ok(())
+}
+
 pub struct NamespaceKind;
 
 impl Kind for NamespaceKind {
@@ -250,8 +255,15 @@ impl Kind for NamespaceKind {
     type Proto = Namespace;
     const FIELD: &'static str = "namespace";
     const STORE: &'static str = NAMESPACE_STORE;
-    const UPDATABLE: &'static [&'static str] =
-        &["spec", "spec.volume", "spec.nguid", "spec.uuid", "spec.ana_group", "spec.read_only"];
+    const UPDATABLE: &'static [&'static str] = &[
+        "spec",
+        "spec.volume",
+        "spec.nguid",
+        "spec.uuid",
+        "spec.ana_group",
+        "spec.read_only",
+        "spec.allowed_hosts",
+    ];
 
     /// "subsystems/{s}/namespaces/{nsid}" → "nvmf-namespaces/{s}/{nsid}".
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -290,7 +302,7 @@ impl Kind for NamespaceKind {
         if spec.ana_group > ANA_GROUP_MAX {
             return Err(invalid(&format!("{field}.ana_group"), "must be 1..128 (0 means 1)"));
         }
-        Ok(())
+        validate_hosts(&spec.allowed_hosts, field)
     }
 
     fn merge(into: &mut NamespaceSpec, from: &NamespaceSpec, path: &str) {
@@ -300,6 +312,7 @@ impl Kind for NamespaceKind {
             "spec.uuid" => into.uuid.clone_from(&from.uuid),
             "spec.ana_group" => into.ana_group = from.ana_group,
             "spec.read_only" => into.read_only = from.read_only,
+            "spec.allowed_hosts" => into.allowed_hosts.clone_from(&from.allowed_hosts),
             _ => {}
         }
     }
