@@ -11,6 +11,11 @@
 //! finds the new subsystem and connects to it. When the operator withdraws the host's
 //! access, a second notice follows and the log no longer lists it.
 //!
+//! The new subsystem has a second namespace only another host may see (its allowed
+//! hosts): the guest's kernel does not show it. When the operator lets the guest see it,
+//! the disk appears (the kernel rescans on the namespace notice); when it is taken away
+//! again, the disk goes.
+//!
 //! The guest connects by the address it discovered through (slirp's host alias) rather
 //! than `connect-all`: behind slirp's NAT the target sees, and its log reports, the
 //! loopback address it serves on.
@@ -24,12 +29,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_lab::guest::{Guest, Marks, QemuConfig};
+use dpu_nvmf::target::NamespaceAttrs;
 use dpu_nvmf::{Server, Target, Volume};
+
+fn hosts(nqns: &[&str]) -> BTreeSet<String> {
+    nqns.iter().map(|h| (*h).to_owned()).collect()
+}
 
 const FIRST: &str = "nqn.2024-01.io.example.dpu:discovery-first";
 const LATER: &str = "nqn.2024-01.io.example.dpu:discovery-later";
 const GUEST_NQN: &str = "nqn.2014-08.org.nvmexpress:uuid:8c0e4b2a-61f7-4d3e-a5c9-2f7b1d6e0a94";
 const DISCOVERY_NQN: &str = "nqn.2014-08.org.nvmexpress.discovery";
+const OTHER_NQN: &str = "nqn.2014-08.org.example:discovery-other-host";
 const DEADLINE: Duration = Duration::from_secs(600);
 
 fn init_script(port: u16, modules: &[String]) -> String {
@@ -57,6 +68,12 @@ nvme connect $T -n {LATER}
 mark connect-later rc=$?
 DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
 mark namespace $(cat /sys/block/$DEV/size)
+NS2=$(echo $DEV | sed 's/n1$/n2/')
+mark disks $(ls /sys/block | grep -c -E '^nvme[0-9]+n[0-9]+$')
+mark want-namespace-2
+waitblk "$NS2" 1 > /dev/null && mark namespace-2 $(cat /sys/block/$NS2/size)
+mark want-namespace-2-hidden
+waitblk "$NS2" 0 && mark namespace-2-gone
 mark want-withdrawal
 awaitaen 2
 mark aen-2 $(sed -n 2p /tmp/aen)
@@ -90,6 +107,16 @@ async fn linux_learns_of_new_subsystems_through_a_persistent_discovery_controlle
                 common::add_subsystem(&t, LATER, "DPUDISC02", "dpu-nvmf discovery", &[GUEST_NQN]);
                 let vol = Arc::new(Volume::ram("later", 512, 8 << 20).unwrap());
                 t.add_namespace(LATER, 1, vol, [3; 16], [4; 16]).unwrap();
+                let vol = Arc::new(Volume::ram("other's", 512, 16 << 20).unwrap());
+                let only_other =
+                    NamespaceAttrs { allowed_hosts: hosts(&[OTHER_NQN]), ..Default::default() };
+                t.add_namespace_with(LATER, 2, vol, [5; 16], [6; 16], only_other).unwrap();
+            }
+            "want-namespace-2" => {
+                t.set_allowed_hosts(LATER, 2, hosts(&[OTHER_NQN, GUEST_NQN])).unwrap();
+            }
+            "want-namespace-2-hidden" => {
+                t.set_allowed_hosts(LATER, 2, hosts(&[OTHER_NQN])).unwrap()
             }
             "want-withdrawal" => t.set_hosts(LATER, false, BTreeSet::new()).unwrap(),
             _ => {}
@@ -103,6 +130,9 @@ async fn linux_learns_of_new_subsystems_through_a_persistent_discovery_controlle
         format!("log-2 {FIRST} {LATER}"),
         "connect-later rc=0".to_owned(),
         format!("namespace {}", (8 << 20) / 512),
+        "disks 1".to_owned(),
+        format!("namespace-2 {}", (16 << 20) / 512),
+        "namespace-2-gone".to_owned(),
         "aen-2 nvme0 0x70f002".to_owned(),
         format!("log-3 {FIRST}"),
         "disconnect rc=0".to_owned(),
@@ -116,6 +146,11 @@ async fn linux_learns_of_new_subsystems_through_a_persistent_discovery_controlle
         marks.value("persistent ").unwrap_or_default(),
         marks.between("want-new-subsystem", "aen-1").unwrap_or_default(),
         marks.between("want-withdrawal", "aen-2").unwrap_or_default(),
+    );
+    println!(
+        "linux namespace masking: the namespace only another host saw appeared {:?} after the guest was allowed, and went {:?} after it was withdrawn",
+        marks.between("want-namespace-2", "namespace-2 ").unwrap_or_default(),
+        marks.between("want-namespace-2-hidden", "namespace-2-gone").unwrap_or_default(),
     );
     server.stop();
 }
