@@ -753,6 +753,37 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     assert_eq!(row.split_whitespace().nth(3), Some("read-only"), "ACCESS: {namespaces}");
     write_protected(format!("127.0.0.1:{port}").parse().unwrap()).await;
 
+    // The namespace for another host only (allowedHosts), in place: the allowed host of
+    // the subsystem no longer sees it. A malformed host NQN is refused, naming the field.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let masked = text.replace(
+        "  readOnly: true\n",
+        "  readOnly: true\n  allowedHosts: [nqn.2014-08.org.example:someone-else]\n",
+    );
+    std::fs::write(&manifest, &masked).unwrap();
+    let sixth = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert!(sixth.contains("subsystems/s1/namespaces/1 configured"), "{sixth}");
+    wait_for("allowedHosts APPLIED", async || state(&op).await.1).await;
+    let namespaces = ok(&dpuctl(&env, Who::Host, &["list", "namespaces"]));
+    let row = namespaces.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
+    assert_eq!(row.split_whitespace().nth(4), Some("1"), "HOSTS: {namespaces}");
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    let mut c =
+        HostController::connect(format!("127.0.0.1:{port}").parse().unwrap(), NQN, &opts, 1)
+            .await
+            .unwrap();
+    let active = c.admin.identify(2, 0).await.unwrap();
+    assert_eq!(&active[0..4], &[0; 4], "no active namespace for this host");
+    let r = c.io[0].read(1, 0, 1, 512).await.unwrap();
+    assert_eq!(r.cqe.status, NvmeStatus::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    c.shutdown().await.unwrap();
+    std::fs::write(&manifest, masked.replace("someone-else]", "someone-else, not-an-nqn]"))
+        .unwrap();
+    let bad = dpuctl(&env, Who::Operator, &["apply", "-f", m]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("spec.allowed_hosts[1]"), "{stderr}");
+
     // Delete in dependency order; the volume in use is refused first.
     let refused = dpuctl(&env, Who::Operator, &["delete", "volume", "v1"]);
     assert_eq!(refused.status.code(), Some(1));
