@@ -108,6 +108,11 @@ pub fn fuzz_controller(data: &[u8]) {
     let _ = target.add_namespace(SUB, 1, std::sync::Arc::new(vol), [1; 16], [2; 16]);
     // The chunk seed's top bit write-protects the namespace.
     let _ = target.set_write_protected(SUB, 1, chunk_seed & 0x80 != 0);
+    // Its bit 5 (also part of the chunk size) hides the namespace from the fuzz host.
+    if chunk_seed & 0x20 != 0 {
+        let other = std::collections::BTreeSet::from(["nqn.2014-08.org.example:other".to_owned()]);
+        let _ = target.set_allowed_hosts(SUB, 1, other);
+    }
     // Both queues come through listener 1, where bits 6-7 choose group 1's ANA state.
     let listener = ListenerSpec {
         port_id: 1,

@@ -1559,10 +1559,7 @@ impl Connection {
         }
         let namespaces = if sqe.nsid == NSID_ALL {
             match &self.bound {
-                Some(b) => {
-                    let all = self.target.namespaces(&b.ctrl.subnqn);
-                    all.into_iter().filter(|ns| ns.visible_to(&b.ctrl.hostnqn)).collect()
-                }
+                Some(b) => self.target.namespaces_for(&b.ctrl.subnqn, &b.ctrl.hostnqn),
                 None => Vec::new(),
             }
         } else {

@@ -1089,17 +1089,20 @@ impl Target {
         self.lock().subsystems.get(nqn).map_or(0, |s| s.controllers.len())
     }
 
-    /// The NSIDs of a subsystem's namespaces host `hostnqn` sees, ascending (its
-    /// controllers' Active Namespace ID list).
-    pub fn active_nsids(&self, nqn: &str, hostnqn: &str) -> Vec<u32> {
+    /// The namespaces of a subsystem host `hostnqn` sees, in NSID order (its
+    /// controllers' active namespaces).
+    pub fn namespaces_for(&self, nqn: &str, hostnqn: &str) -> Vec<Arc<Namespace>> {
         self.lock()
             .subsystems
             .get(nqn)
-            .map(|s| {
-                let visible = s.namespaces.values().filter(|ns| ns.visible_to(hostnqn));
-                visible.map(|ns| ns.nsid).collect()
-            })
+            .map(|s| s.namespaces.values().filter(|ns| ns.visible_to(hostnqn)).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// The NSIDs of [`namespaces_for`](Self::namespaces_for), ascending (the Active
+    /// Namespace ID list).
+    pub fn active_nsids(&self, nqn: &str, hostnqn: &str) -> Vec<u32> {
+        self.namespaces_for(nqn, hostnqn).iter().map(|ns| ns.nsid).collect()
     }
 }
 
