@@ -125,6 +125,11 @@ pub enum RegistryError {
     BadAnaGroup(u32),
 }
 
+/// [`validate_nqn`] for each of a set of host NQNs.
+fn validate_nqns(nqns: &BTreeSet<String>) -> Result<(), RegistryError> {
+    nqns.iter().try_for_each(|nqn| validate_nqn(nqn))
+}
+
 /// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names").
 pub fn validate_nqn(nqn: &str) -> Result<(), RegistryError> {
     let ok = nqn.starts_with("nqn.")
@@ -535,9 +540,7 @@ impl Target {
         }
         validate_ascii("serial", &spec.serial, SERIAL_MAX_LEN)?;
         validate_ascii("model", &spec.model, MODEL_MAX_LEN)?;
-        for h in &spec.hosts {
-            validate_nqn(h)?;
-        }
+        validate_nqns(&spec.hosts)?;
         let mut r = self.lock();
         if r.subsystems.contains_key(&spec.nqn) {
             return Err(RegistryError::SubsystemExists(spec.nqn));
@@ -564,9 +567,7 @@ impl Target {
         allow_any_host: bool,
         hosts: BTreeSet<String>,
     ) -> Result<(), RegistryError> {
-        for h in &hosts {
-            validate_nqn(h)?;
-        }
+        validate_nqns(&hosts)?;
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         s.spec.allow_any_host = allow_any_host;
@@ -624,9 +625,7 @@ impl Target {
         }
         let NamespaceAttrs { ana_group, write_protected, allowed_hosts } = attrs;
         check_ana_group(ana_group)?;
-        for host in &allowed_hosts {
-            validate_nqn(host)?;
-        }
+        validate_nqns(&allowed_hosts)?;
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         if s.namespaces.contains_key(&nsid) {
@@ -782,9 +781,7 @@ impl Target {
         nsid: u32,
         allowed_hosts: BTreeSet<String>,
     ) -> Result<(), RegistryError> {
-        for host in &allowed_hosts {
-            validate_nqn(host)?;
-        }
+        validate_nqns(&allowed_hosts)?;
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         let ns = s.namespace(nqn, nsid)?.clone();
