@@ -990,6 +990,12 @@ fn a_namespace_only_its_allowed_hosts_see() {
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
     assert_eq!((c.cid, c.dw0), (aer_cid, 0x0004_0002));
     assert_eq!(read2(&mut q), invalid);
+    // Changes to a namespace the host does not see tell it nothing.
+    h.run(log_page(4, 4096), &[]);
+    h.send_aer();
+    t.set_write_protected(SUB, 2, true).unwrap();
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty());
     // Empty: every host of the subsystem.
     t.set_allowed_hosts(SUB, 2, BTreeSet::new()).unwrap();
     assert_eq!(active(&mut h), [1, 2]);

@@ -653,7 +653,7 @@ impl Target {
             }),
         );
         let ns = s.namespace(nqn, nsid)?.clone();
-        notify_ns_change_for(s, nsid, |c| ns.visible_to(&c.hostnqn));
+        notify_ns_change(s, &ns);
         // The ANA log's NSID lists changed (§5.16.1.12: its Change Count moves with it).
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
@@ -669,7 +669,7 @@ impl Target {
             return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
         };
         ns.detached.store(true, Ordering::Release);
-        notify_ns_change_for(s, nsid, |c| ns.visible_to(&c.hostnqn));
+        notify_ns_change(s, &ns);
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
@@ -708,14 +708,14 @@ impl Target {
         let mut r = self.lock();
         let mut count = 0;
         for s in r.subsystems.values_mut() {
-            let on_volume: Vec<u32> = s
+            let on_volume: Vec<Arc<Namespace>> = s
                 .namespaces
                 .values()
                 .filter(|ns| Arc::ptr_eq(&ns.volume, volume))
-                .map(|ns| ns.nsid)
+                .cloned()
                 .collect();
-            for nsid in on_volume {
-                notify_ns_change(s, nsid);
+            for ns in on_volume {
+                notify_ns_change(s, &ns);
                 count += 1;
             }
         }
@@ -764,9 +764,9 @@ impl Target {
     ) -> Result<(), RegistryError> {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
-        let ns = s.namespace(nqn, nsid)?;
+        let ns = s.namespace(nqn, nsid)?.clone();
         if ns.write_protected.swap(write_protected, Ordering::Relaxed) != write_protected {
-            notify_ns_change(s, nsid);
+            notify_ns_change(s, &ns);
         }
         Ok(())
     }
@@ -1126,11 +1126,13 @@ fn ana_state_of(r: &Registry, port_id: Option<u16>, group: u32) -> AnaState {
     port_id.and_then(|p| r.ana.get(&p)?.get(&group).copied()).unwrap_or_default()
 }
 
-fn notify_ns_change(s: &mut Subsystem, nsid: u32) {
-    notify_ns_change_for(s, nsid, |_| true);
+/// Queues a namespace notice of `ns` for the controllers of the hosts that see it.
+fn notify_ns_change(s: &mut Subsystem, ns: &Namespace) {
+    notify_ns_change_for(s, ns.nsid, |c| ns.visible_to(&c.hostnqn));
 }
 
-/// [`notify_ns_change`] for the controllers `concerned` picks.
+/// Queues a namespace notice of `nsid` (its NSID in the changed namespace list) for the
+/// controllers `concerned` picks.
 fn notify_ns_change_for(s: &mut Subsystem, nsid: u32, concerned: impl Fn(&Controller) -> bool) {
     for c in s.controllers.values().filter(|c| concerned(c)) {
         let mut st = c.state();
