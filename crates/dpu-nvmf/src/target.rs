@@ -214,11 +214,6 @@ impl Namespace {
         let hosts = self.allowed_hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         hosts.is_empty() || hosts.contains(hostnqn)
     }
-
-    /// The host NQNs that see the namespace; empty: every host of the subsystem.
-    pub fn allowed_hosts(&self) -> BTreeSet<String> {
-        self.allowed_hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
 }
 
 impl NamespaceStats {
