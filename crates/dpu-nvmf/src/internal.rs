@@ -457,10 +457,8 @@ impl NvmfInternal {
         if let Some(store) = target.reservation_store().cloned() {
             let live = target.all_namespaces();
             let saved = tokio::task::spawn_blocking(move || store.sync(&live, &before)).await;
-            match saved {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => warn!(%err, "saving reservations failed"),
-                Err(err) => warn!(%err, "saving reservations failed"),
+            if let Err(err) = saved.unwrap_or_else(|e| Err(std::io::Error::other(e))) {
+                warn!(%err, "saving reservations failed");
             }
         }
 

@@ -1660,11 +1660,9 @@ impl Connection {
                 let cntlid = b.ctrl.cntlid;
                 self.disc_seen = entries;
                 self.disc_masked = true;
-                let cid = self.aers.remove(0);
-                let mut cqe = ok(cid);
-                cqe.dw0 = 0b010 | (0xF0 << 8) | (u32::from(log_id::DISCOVERY) << 16);
+                // Notice, info F0h Discovery Log Page Change.
+                self.complete_aer(0b010, 0xF0, log_id::DISCOVERY);
                 info!(cntlid, "asynchronous event: discovery log changed");
-                self.send_cqe(cqe);
             }
             return;
         }
@@ -1699,31 +1697,30 @@ impl Connection {
             (ns, ana, resv)
         };
         if ns_event {
-            let cid = self.aers.remove(0);
-            // §5.2: type 010b Notice, info 00h Namespace Attribute Changed, log page 04h.
-            let mut cqe = ok(cid);
-            cqe.dw0 = 0b010 | (u32::from(log_id::CHANGED_NS) << 16);
+            // Notice, info 00h Namespace Attribute Changed.
+            self.complete_aer(0b010, 0x00, log_id::CHANGED_NS);
             info!(cntlid, "asynchronous event: namespace attribute changed");
-            self.send_cqe(cqe);
         }
         if ana_event {
-            let cid = self.aers.remove(0);
-            // §5.2: type 010b Notice, info 03h Asymmetric Namespace Access Change, log
-            // page 0Ch.
-            let mut cqe = ok(cid);
-            cqe.dw0 = 0b010 | (0x03 << 8) | (u32::from(log_id::ANA) << 16);
+            // Notice, info 03h Asymmetric Namespace Access Change.
+            self.complete_aer(0b010, 0x03, log_id::ANA);
             info!(cntlid, "asynchronous event: ANA change");
-            self.send_cqe(cqe);
         }
         if resv_event {
-            let cid = self.aers.remove(0);
-            // §5.2: type 110b I/O Command Specific, info 00h Reservation Log Page
-            // Available, log page 80h.
-            let mut cqe = ok(cid);
-            cqe.dw0 = 0b110 | (u32::from(log_id::RESERVATION_NOTIFICATION) << 16);
+            // I/O Command Specific, info 00h Reservation Log Page Available.
+            self.complete_aer(0b110, 0x00, log_id::RESERVATION_NOTIFICATION);
             info!(cntlid, "asynchronous event: reservation notification");
-            self.send_cqe(cqe);
         }
+    }
+
+    /// Completes the oldest outstanding Asynchronous Event Request with an event of
+    /// `event_type`, `info` and the log page that tells more (NVMe Base 2.0 §5.2, its
+    /// completion queue entry Dword 0). The caller checked that one is outstanding.
+    fn complete_aer(&mut self, event_type: u8, info: u8, log: u8) {
+        let cid = self.aers.remove(0);
+        let mut cqe = ok(cid);
+        cqe.dw0 = u32::from(event_type) | (u32::from(info) << 8) | (u32::from(log) << 16);
+        self.send_cqe(cqe);
     }
 
     // ---- I/O commands (NVM Command Set 1.0 §3) ----
@@ -1885,7 +1882,7 @@ impl Connection {
             Ok([key(0), key(1)])
         };
         let mut r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
-        let before = r.durable();
+        let (before, was_ptpl) = (r.durable(), r.ptpl());
         let done = match sqe.opcode {
             io_opcode::RESERVATION_REGISTER => {
                 let [crkey, nrkey] = keys(2)?;
@@ -1918,7 +1915,7 @@ impl Connection {
         let notices = r.take_notices();
         // The command completes once a state that persists, or stops persisting, is
         // saved (with PTPL off throughout there is nothing to save).
-        let save = r.durable() != before && (r.ptpl() || before.2);
+        let save = r.durable() != before && (r.ptpl() || was_ptpl);
         drop(r);
         if !notices.is_empty() {
             self.target.reservation_notices(&b.ctrl.subnqn, ns.nsid, &notices);
