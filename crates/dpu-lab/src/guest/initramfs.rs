@@ -89,7 +89,8 @@ impl Initramfs {
     }
 
     /// Copies the modules `roots` need from `kernel` into `/modules`, remembering the order
-    /// they must be loaded in ([`Initramfs::modules`]).
+    /// they must be loaded in ([`Initramfs::modules`]). They are plain `.ko` files also when
+    /// the kernel ships `.ko.xz` ([`module_load_order`] decompresses them).
     pub fn add_modules(&mut self, kernel: &Kernel, roots: &[&str]) -> Result<()> {
         for ko in module_load_order(&kernel.modules, roots)? {
             let Some(name) = ko.file_name().map(|n| n.to_string_lossy().into_owned()) else {

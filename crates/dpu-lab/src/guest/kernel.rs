@@ -1,12 +1,15 @@
 //! Debian's amd64 kernel for guests: download once into a cache, find its modules and the
-//! order to load them in.
+//! order to load them in. Modules may be plain (`.ko`, Debian's 6.1) or xz-compressed
+//! (`.ko.xz`, Debian's 6.12); a compressed one is decompressed beside itself when first
+//! needed, so what callers get is always a plain `.ko` that busybox `insmod` loads.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::CMD_TIMEOUT;
+use super::{CMD_TIMEOUT, ensure_commands};
 use crate::error::{LabError, Result};
 use crate::proc::run_ok;
 
@@ -19,6 +22,11 @@ pub struct Kernel {
     pub modules: PathBuf,
 }
 
+/// The `apt-cache search --names-only` pattern of Debian's default (6.1) kernel packages.
+const KERNEL_6_1: &str = "^linux-image-[0-9.]+-[0-9]+-amd64$";
+/// The pattern of bookworm's 6.12 kernel packages (`linux-image-6.12.<n>+deb12-amd64-unsigned`).
+const KERNEL_6_12: &str = r"^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$";
+
 /// The kernel already extracted under `root`, if it is complete (has the NVMe host modules).
 fn find_extracted(root: &Path) -> Option<Kernel> {
     let boot = fs::read_dir(root.join("boot")).ok()?;
@@ -27,8 +35,12 @@ fn find_extracted(root: &Path) -> Option<Kernel> {
         .map(|e| e.path())
         .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-")))?;
     let version = vmlinuz.file_name()?.to_string_lossy().trim_start_matches("vmlinuz-").to_owned();
-    let modules = root.join("lib/modules").join(version);
-    modules.join("kernel/drivers/nvme/host").is_dir().then_some(Kernel { vmlinuz, modules })
+    // Packages for a merged /usr may put the modules under usr/lib.
+    ["lib/modules", "usr/lib/modules"]
+        .iter()
+        .map(|dir| root.join(dir).join(&version))
+        .find(|m| m.join("kernel/drivers/nvme/host").is_dir())
+        .map(|modules| Kernel { vmlinuz, modules })
 }
 
 /// The numeric parts of a package name, for ordering `linux-image-6.1.0-9` before `-10`.
@@ -36,7 +48,7 @@ fn version_key(pkg: &str) -> Vec<u32> {
     pkg.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect()
 }
 
-/// The newest `linux-image-<version>-amd64` package in an `apt-cache search` listing.
+/// The newest package (by the numbers in its name) in an `apt-cache search` listing.
 fn newest_kernel_package(listing: &str) -> Option<String> {
     listing
         .lines()
@@ -49,26 +61,42 @@ fn io_err(context: String) -> impl FnOnce(std::io::Error) -> LabError {
     move |source| LabError::io(context, source)
 }
 
-/// Debian's newest `linux-image-<version>-amd64`, downloaded (`apt-get download`) and extracted
-/// (`dpkg-deb -x`) under `cache/kernel` the first time; later calls reuse the extraction.
-/// Nothing is installed on the host.
+/// Debian's newest `linux-image-<version>-amd64` (6.1 on bookworm), downloaded
+/// (`apt-get download`) and extracted (`dpkg-deb -x`) under `cache/kernel` the first time;
+/// later calls reuse the extraction. Nothing is installed on the host.
 pub fn debian_kernel(cache: &Path) -> Result<Kernel> {
-    let root = cache.join("kernel");
+    debian_kernel_from(cache, KERNEL_6_1, "kernel")
+}
+
+/// Bookworm's newest 6.12 kernel (`linux-image-6.12.<n>+deb12-amd64-unsigned`), as
+/// [`debian_kernel`] but under `cache/kernel-6.12`. Its configuration has what 6.1's lacks,
+/// e.g. NVMe in-band authentication (`CONFIG_NVME_HOST_AUTH`, DH-HMAC-CHAP); its modules are
+/// `.ko.xz`, decompressed as [`module_load_order`] needs them (`xz`, installed if missing).
+pub fn debian_kernel_6_12(cache: &Path) -> Result<Kernel> {
+    debian_kernel_from(cache, KERNEL_6_12, "kernel-6.12")
+}
+
+/// The newest package matching `pattern` (an `apt-cache search --names-only` regular
+/// expression; versions compared by the numbers in the names) downloaded and extracted under
+/// `cache/dir` the first time; later calls reuse the extraction. The package must contain a
+/// `boot/vmlinuz-<version>` and its modules with the NVMe host drivers.
+pub fn debian_kernel_from(cache: &Path, pattern: &str, dir: &str) -> Result<Kernel> {
+    let root = cache.join(dir);
     if let Some(k) = find_extracted(&root) {
         return Ok(k);
     }
     fs::create_dir_all(cache).map_err(io_err(format!("creating {}", cache.display())))?;
     let mut search = Command::new("apt-cache");
-    search.args(["search", "--names-only", "^linux-image-[0-9.]+-[0-9]+-amd64$"]);
+    search.args(["search", "--names-only", pattern]);
     let listing = run_ok(search, CMD_TIMEOUT)?;
     let pkg =
         newest_kernel_package(&String::from_utf8_lossy(&listing.stdout)).ok_or_else(|| {
-            LabError::Guest(
-                "no linux-image-<version>-amd64 package in apt-cache (run apt-get update)".into(),
-            )
+            LabError::Guest(format!(
+                "no package matching {pattern} in apt-cache (run apt-get update)"
+            ))
         })?;
     println!("guest: downloading {pkg} into {}", cache.display());
-    let dl = cache.join("deb");
+    let dl = cache.join(format!("deb-{dir}"));
     let _ = fs::remove_dir_all(&dl);
     fs::create_dir_all(&dl).map_err(io_err(format!("creating {}", dl.display())))?;
     let mut download = Command::new("apt-get");
@@ -89,11 +117,44 @@ pub fn debian_kernel(cache: &Path) -> Result<Kernel> {
         .ok_or_else(|| LabError::Guest(format!("{pkg} has no vmlinuz or no NVMe host modules")))
 }
 
-/// A module's name as the kernel spells it (`nvme-tcp.ko` → `nvme_tcp`).
+/// A module file name without its suffix (`nvme-tcp.ko` or `nvme-tcp.ko.xz` → `nvme-tcp`);
+/// `None` for any other file.
+fn module_stem(file: &str) -> Option<&str> {
+    file.strip_suffix(".ko").or_else(|| file.strip_suffix(".ko.xz"))
+}
+
+/// A module's name as the kernel spells it (`nvme-tcp.ko`, `nvme-tcp.ko.xz` → `nvme_tcp`).
 fn module_name(ko: &Path) -> String {
     ko.file_name()
-        .map(|n| n.to_string_lossy().trim_end_matches(".ko").replace('-', "_"))
+        .map(|n| {
+            let n = n.to_string_lossy();
+            module_stem(&n).unwrap_or(&n).replace('-', "_")
+        })
         .unwrap_or_default()
+}
+
+/// Host command and Debian package that decompress `.ko.xz` modules.
+const XZ: (&str, &str) = ("xz", "xz-utils");
+
+/// The plain module `path` stands for and its bytes: `path` itself if it is not compressed;
+/// for `x.ko.xz`, `x.ko` beside it, decompressed (`xz -dc`) now. The `.ko` is written under a
+/// temporary name and renamed, so a concurrent reader never sees it half written.
+fn plain_module(path: &Path) -> Result<(PathBuf, Vec<u8>)> {
+    if path.extension().is_none_or(|x| x != "xz") {
+        let bytes = fs::read(path).map_err(io_err(format!("reading {}", path.display())))?;
+        return Ok((path.to_owned(), bytes));
+    }
+    static TMP: AtomicU64 = AtomicU64::new(0);
+    ensure_commands(&[XZ])?;
+    let mut xz = Command::new("xz");
+    xz.arg("-dc").arg(path);
+    let bytes = run_ok(xz, CMD_TIMEOUT)?.stdout;
+    let ko = path.with_extension("");
+    let n = TMP.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
+    fs::write(&tmp, &bytes).map_err(io_err(format!("writing {}", tmp.display())))?;
+    fs::rename(&tmp, &ko).map_err(io_err(format!("renaming {}", tmp.display())))?;
+    Ok((ko, bytes))
 }
 
 /// The `depends=` entry of a module's `.modinfo` section.
@@ -109,7 +170,8 @@ fn module_deps(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Every `.ko` under `modules/kernel`, by module name.
+/// Every `.ko` and `.ko.xz` under `modules/kernel`, by module name; where both are there
+/// (decompressed earlier), the `.ko`.
 fn module_index(modules: &Path) -> Result<HashMap<String, PathBuf>> {
     let mut index = HashMap::new();
     let mut stack = vec![modules.join("kernel")];
@@ -118,18 +180,26 @@ fn module_index(modules: &Path) -> Result<HashMap<String, PathBuf>> {
         for p in entries.filter_map(std::result::Result::ok).map(|e| e.path()) {
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "ko") {
-                index.insert(module_name(&p), p);
+                continue;
+            }
+            let file = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if module_stem(&file).is_some() {
+                let plain = file.ends_with(".ko");
+                let name = module_name(&p);
+                if plain || !index.contains_key(&name) {
+                    index.insert(name, p);
+                }
             }
         }
     }
     Ok(index)
 }
 
-/// The modules `roots` need, dependencies first (the order `insmod` needs). A name missing from
-/// the tree is built into the kernel and skipped, except a root: that is an error.
+/// The modules `roots` need, dependencies first (the order `insmod` needs), as plain `.ko`
+/// files (a needed `.ko.xz` is decompressed beside itself; no other is touched). A name
+/// missing from the tree is built into the kernel and skipped, except a root: that is an error.
 pub fn module_load_order(modules: &Path, roots: &[&str]) -> Result<Vec<PathBuf>> {
-    let index = module_index(modules)?;
+    let mut index = module_index(modules)?;
     let mut seen = BTreeSet::new();
     let mut order = Vec::new();
     // Depth-first with an explicit stack: (module, its dependencies already pushed).
@@ -145,7 +215,8 @@ pub fn module_load_order(modules: &Path, roots: &[&str]) -> Result<Vec<PathBuf>>
             if !seen.insert(name.clone()) {
                 continue;
             }
-            let bytes = fs::read(path).map_err(io_err(format!("reading {}", path.display())))?;
+            let (ko, bytes) = plain_module(path)?;
+            index.insert(name.clone(), ko);
             stack.push((name, true));
             stack.extend(module_deps(&bytes).into_iter().map(|d| (d, false)));
         }
@@ -174,6 +245,67 @@ mod tests {
                        linux-image-5.10.0-28-amd64 - Linux 5.10\n";
         assert_eq!(newest_kernel_package(listing).as_deref(), Some("linux-image-6.1.0-10-amd64"));
         assert_eq!(newest_kernel_package(""), None);
+        let listing = "linux-image-6.12.99+deb12-amd64-unsigned - Linux 6.12\n\
+                       linux-image-6.12.118+deb12-amd64-unsigned - Linux 6.12\n\
+                       linux-image-6.12.107+deb12-amd64-unsigned - Linux 6.12\n";
+        assert_eq!(
+            newest_kernel_package(listing).as_deref(),
+            Some("linux-image-6.12.118+deb12-amd64-unsigned")
+        );
+    }
+
+    #[test]
+    fn compressed_module_names_drop_the_suffix() {
+        assert_eq!(module_stem("nvme-tcp.ko"), Some("nvme-tcp"));
+        assert_eq!(module_stem("nvme-tcp.ko.xz"), Some("nvme-tcp"));
+        assert_eq!(module_stem("nvme-tcp.ko.zst"), None);
+        assert_eq!(module_stem("modules.dep"), None);
+        assert_eq!(module_name(Path::new("/m/nvme-tcp.ko.xz")), "nvme_tcp");
+        assert_eq!(module_name(Path::new("/m/nvme-tcp.ko")), "nvme_tcp");
+        assert_eq!(module_name(Path::new("kernel/crypto/crc32c_generic.ko")), "crc32c_generic");
+    }
+
+    #[test]
+    fn compressed_modules_are_decompressed_when_needed_only() {
+        let dir = std::env::temp_dir().join(format!("dpu-lab-xz-modules-{}", std::process::id()));
+        let kdir = dir.join("kernel/drivers");
+        fs::create_dir_all(&kdir).unwrap();
+        for (file, deps) in [
+            ("nvme-tcp.ko", "depends=nvme-fabrics,nvme-core"),
+            ("nvme-fabrics.ko", "depends=nvme-core,nvme-auth"),
+            ("nvme-core.ko", "depends=nvme-auth"),
+            ("nvme-auth.ko", "depends="),
+            ("unused.ko", "depends="),
+        ] {
+            fs::write(kdir.join(file), format!("\0{deps}\0")).unwrap();
+        }
+        // All but nvme-tcp compressed, as Debian's 6.12 ships them.
+        ensure_commands(&[XZ]).unwrap();
+        let mut xz = Command::new("xz");
+        xz.arg("-z").args(["nvme-fabrics.ko", "nvme-core.ko", "nvme-auth.ko", "unused.ko"]);
+        xz.current_dir(&kdir);
+        run_ok(xz, CMD_TIMEOUT).unwrap();
+        assert!(!kdir.join("nvme-core.ko").exists() && kdir.join("nvme-core.ko.xz").exists());
+
+        let first = module_load_order(&dir, &["nvme-tcp"]).unwrap();
+        // Later calls find the decompressed files and give the same answer.
+        let again = module_load_order(&dir, &["nvme-tcp"]).unwrap();
+        let names: Vec<String> = first.iter().map(|p| module_name(p)).collect();
+        let all_plain = first.iter().all(|p| p.extension().is_some_and(|x| x == "ko"));
+        let core = fs::read(kdir.join("nvme-core.ko")).unwrap_or_default();
+        let unused_untouched = !kdir.join("unused.ko").exists();
+        let leftovers = fs::read_dir(&kdir)
+            .unwrap()
+            .filter_map(std::result::Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(names, ["nvme_auth", "nvme_core", "nvme_fabrics", "nvme_tcp"]);
+        assert_eq!(first, again);
+        assert!(all_plain, "{first:?}");
+        assert_eq!(core, b"\0depends=nvme-auth\0");
+        assert!(unused_untouched);
+        assert_eq!(leftovers, 0);
     }
 
     #[test]

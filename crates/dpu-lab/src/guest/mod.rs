@@ -1,13 +1,15 @@
 //! Linux guests for interoperability tests and the demo: Debian's amd64 kernel (its modules,
 //! e.g. `nvme-tcp.ko`) booted in qemu-system-x86_64 under TCG with a small initramfs.
 //!
-//! [`debian_kernel`] downloads and extracts the kernel package into a cache; [`Initramfs`]
-//! gathers static busybox, host binaries with their shared libraries and the kernel modules a
-//! scenario needs; [`init_prelude`] is the start every `/init` shares (mounts, modules,
-//! network, the `mark`/`fail` helpers); [`Guest`] runs QEMU with user-mode networking
-//! (`net=192.0.2.0/24`, the host is the gateway 192.0.2.2), reads the serial console and hands
-//! out the `GUEST-MARK` lines the scenario prints, with a deadline. QEMU runs in its own process
-//! group and is stopped whenever the [`Guest`] is dropped, also on panic.
+//! [`debian_kernel`] downloads and extracts the kernel package into a cache (6.1;
+//! [`debian_kernel_6_12`] the 6.12 one, whose `.ko.xz` modules are decompressed as needed);
+//! [`Initramfs`] gathers static busybox, host binaries with their shared libraries and the
+//! kernel modules a scenario needs; [`init_prelude`] is the start every `/init` shares
+//! (mounts, modules, network, the `mark`/`fail` helpers); [`Guest`] runs QEMU with user-mode
+//! networking (`net=192.0.2.0/24`, the host is the gateway 192.0.2.2), reads the serial
+//! console and hands out the `GUEST-MARK` lines the scenario prints, with a deadline. QEMU
+//! runs in its own process group and is stopped whenever the [`Guest`] is dropped, also on
+//! panic.
 //!
 //! Nothing is loaded into the host kernel and nothing but the listed tools is installed.
 
@@ -20,7 +22,9 @@ use std::process::Command;
 use std::time::Duration;
 
 pub use self::initramfs::Initramfs;
-pub use self::kernel::{Kernel, debian_kernel, module_load_order};
+pub use self::kernel::{
+    Kernel, debian_kernel, debian_kernel_6_12, debian_kernel_from, module_load_order,
+};
 pub use self::qemu::{Guest, QemuConfig};
 use crate::error::{LabError, Result};
 use crate::proc::run_ok;
