@@ -1,4 +1,4 @@
-//! The NVMe/TCP PDU decoder, SQE and Fabrics Connect data parsers.
+//! The NVMe/TCP PDU decoder, SQE, Fabrics Connect data and authentication message parsers.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -11,6 +11,7 @@
 //! the IPO of a Connect Invalid Parameters completion
 //! ([`Cqe::connect_invalid_param`](crate::Cqe::connect_invalid_param)).
 
+use crate::auth::AuthTransfer;
 use crate::error::ParseError;
 use crate::sqe::{SglDescriptor, Sqe, admin_opcode};
 
@@ -54,6 +55,9 @@ pub const NQN_FIELD_LEN: usize = 256;
 pub const NQN_MAX_LEN: usize = 223;
 /// Host-defined CNTLID meaning "any controller" in a Connect to a dynamic subsystem.
 pub const CNTLID_DYNAMIC: u16 = 0xFFFF;
+/// Connect response DW0 bit 17, AUTHREQ ATR: the queue must authenticate (in-band,
+/// DH-HMAC-CHAP) before the controller runs other commands on it (NVMe Base 2.2 §6.3).
+pub const CONNECT_AUTHREQ_ATR: u32 = 1 << 17;
 
 /// Connect command fields (SQE part), NVMe-oF 1.1 "Connect Command and Response".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -152,10 +156,10 @@ pub enum FabricsCommand {
         /// Record format.
         recfmt: u16,
     },
-    /// Authentication Send (fields left in the SQE).
-    AuthSend,
-    /// Authentication Receive (fields left in the SQE).
-    AuthRecv,
+    /// Authentication Send.
+    AuthSend(AuthTransfer),
+    /// Authentication Receive.
+    AuthRecv(AuthTransfer),
     /// Any other FCTYPE (answer Invalid Opcode / Invalid Field).
     Other(u8),
 }
@@ -197,10 +201,26 @@ impl FabricsCommand {
                 value: (u64::from(c[3]) << 32) | u64::from(c[2]),
             }),
             fctype::DISCONNECT => FabricsCommand::Disconnect { recfmt: c[0] as u16 },
-            fctype::AUTH_SEND => FabricsCommand::AuthSend,
-            fctype::AUTH_RECV => FabricsCommand::AuthRecv,
+            fctype::AUTH_SEND => FabricsCommand::AuthSend(AuthTransfer::parse(sqe)),
+            fctype::AUTH_RECV => FabricsCommand::AuthRecv(AuthTransfer::parse(sqe)),
             other => FabricsCommand::Other(other),
         })
+    }
+}
+
+impl AuthTransfer {
+    /// An Authentication Send command carrying these fields.
+    pub fn to_send_sqe(&self, cid: u16) -> Sqe {
+        let mut s = fabrics_sqe(fctype::AUTH_SEND, cid);
+        self.write(&mut s);
+        s
+    }
+
+    /// An Authentication Receive command carrying these fields.
+    pub fn to_receive_sqe(&self, cid: u16) -> Sqe {
+        let mut s = fabrics_sqe(fctype::AUTH_RECV, cid);
+        self.write(&mut s);
+        s
     }
 }
 

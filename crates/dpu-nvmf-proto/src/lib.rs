@@ -26,6 +26,7 @@
 //! | [`sqe`] | 64-byte [`Sqe`], [`SglDescriptor`], opcodes |
 //! | [`cqe`] | 16-byte [`Cqe`], [`Status`] with named status codes |
 //! | [`fabrics`] | [`FabricsCommand`] (Connect, Property Get/Set, …), [`ConnectData`] |
+//! | [`auth`] | [`auth::AuthMessage`]: DH-HMAC-CHAP in-band authentication messages |
 //!
 //! A controller's receive path in short:
 //!
@@ -50,6 +51,7 @@
 //! assert_eq!(out.len(), 128);
 //! ```
 
+pub mod auth;
 pub mod cqe;
 pub mod decoder;
 pub mod digest;
@@ -124,6 +126,10 @@ pub fn fuzz_decode(data: &[u8]) {
     }
     let _ = Cqe::parse(body);
     let _ = ConnectData::parse(body);
+    // An authentication message that decodes encodes back to one that decodes the same.
+    if let Ok(m) = auth::AuthMessage::parse(body) {
+        assert_eq!(auth::AuthMessage::parse(&m.to_bytes()).ok(), Some(m));
+    }
 }
 
 fn fuzz_pdu(pdu: &Pdu) {
