@@ -690,6 +690,7 @@ async fn serve_bench_target() -> anyhow::Result<(Arc<Server>, SocketAddr)> {
         model: "dpu-bench".into(),
         allow_any_host: true,
         hosts: BTreeSet::new(),
+        host_secrets: Default::default(),
     })?;
     for (ns, name, ids) in [(Namespace::Large, "bench", 1), (Namespace::Small, "bench-small", 3)] {
         let volume = Arc::new(Volume::ram(name, BS, ns.bytes())?);

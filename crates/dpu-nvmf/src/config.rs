@@ -27,6 +27,11 @@
 //! ana_group = 2           # default 1
 //! read_only = false       # true: hosts see it write protected
 //! hosts = []              # host NQNs that see it; empty: every host of the subsystem
+//! # In-band authentication (DH-HMAC-CHAP): this host must prove it knows the secret.
+//! [[subsystems.host_secrets]]
+//! host = "nqn.2014-08.org.example:host1"
+//! dhchap_secret = "DHHC-1:00:<base64>:"       # as `nvme gen-dhchap-key` prints it
+//! dhchap_ctrl_secret = "DHHC-1:00:<base64>:"  # optional: the host checks the target too
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +42,7 @@ use std::time::Instant;
 
 use serde::Deserialize;
 
+use crate::auth::HostSecrets;
 use crate::rate_limit::RateLimit;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec, Target,
@@ -63,6 +69,18 @@ pub enum ConfigError {
     /// Two volumes share a name.
     #[error("volume {0} defined twice")]
     DuplicateVolume(String),
+    /// A host's DH-HMAC-CHAP secret is malformed (the secret itself is not repeated).
+    #[error("subsystem {nqn}, host {host}: {field}: {source}")]
+    Secret {
+        /// Subsystem.
+        nqn: String,
+        /// Host NQN.
+        host: String,
+        /// `dhchap_secret` or `dhchap_ctrl_secret`.
+        field: &'static str,
+        /// Cause.
+        source: crate::dhchap::SecretError,
+    },
     /// A namespace names a volume that does not exist.
     #[error("namespace {nsid} of {nqn}: no volume {volume}")]
     NoVolume {
@@ -162,9 +180,34 @@ pub struct SubsystemConfig {
     /// Allowed host NQNs.
     #[serde(default)]
     pub hosts: BTreeSet<String>,
+    /// DH-HMAC-CHAP secrets of hosts that must authenticate.
+    #[serde(default)]
+    pub host_secrets: Vec<HostSecretConfig>,
     /// Namespaces.
     #[serde(default)]
     pub namespaces: Vec<NamespaceConfig>,
+}
+
+/// The DH-HMAC-CHAP secrets of one host (printed redacted).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSecretConfig {
+    /// Host NQN.
+    pub host: String,
+    /// The host's secret, `DHHC-1:<hh>:<base64>:`.
+    pub dhchap_secret: String,
+    /// The controller's secret for bidirectional authentication.
+    #[serde(default)]
+    pub dhchap_ctrl_secret: String,
+}
+
+impl std::fmt::Debug for HostSecretConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostSecretConfig")
+            .field("host", &self.host)
+            .field("bidirectional", &!self.dhchap_ctrl_secret.is_empty())
+            .finish_non_exhaustive()
+    }
 }
 
 fn default_model() -> String {
@@ -245,12 +288,25 @@ impl Config {
             volumes.insert(&v.name, (Arc::new(open_volume(v)?), v));
         }
         for s in &self.subsystems {
+            let mut host_secrets = BTreeMap::new();
+            for h in &s.host_secrets {
+                let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret).map_err(
+                    |(field, source)| ConfigError::Secret {
+                        nqn: s.nqn.clone(),
+                        host: h.host.clone(),
+                        field,
+                        source,
+                    },
+                )?;
+                host_secrets.insert(h.host.clone(), Arc::new(parsed));
+            }
             target.add_subsystem(SubsystemSpec {
                 nqn: s.nqn.clone(),
                 serial: s.serial.clone(),
                 model: s.model.clone(),
                 allow_any_host: s.allow_any_host,
                 hosts: s.hosts.clone(),
+                host_secrets,
             })?;
             for n in &s.namespaces {
                 let (vol, vol_cfg) =

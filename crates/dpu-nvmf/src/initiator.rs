@@ -21,9 +21,13 @@ use std::time::Duration;
 
 /// The shared byte buffer of [`Completion::data`] and [`HostQueue::start_shared`].
 pub use dpu_nvmf_proto::Bytes;
+use dpu_nvmf_proto::auth::{
+    AuthMessage, AuthTransfer, Failure, Negotiate, Reply, dh_group, failure, hash,
+};
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{
-    CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertyGetCmd, PropertySetCmd, property,
+    CNTLID_DYNAMIC, CONNECT_AUTHREQ_ATR, ConnectCmd, ConnectData, PropertyGetCmd, PropertySetCmd,
+    property,
 };
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_cmd, encode_capsule_cmd_prefix, encode_data_pdu_prefix,
@@ -38,6 +42,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::cid_map::CidSlots;
+use crate::dhchap::{self, Exchange, Secret};
 use crate::queue::Segment;
 use crate::server::write_segments;
 
@@ -72,6 +77,20 @@ pub enum InitiatorError {
     /// As many commands are in flight as the queue holds.
     #[error("queue full: {0} commands in flight")]
     QueueFull(usize),
+    /// In-band authentication failed (or was asked for without a secret to answer).
+    #[error("authentication: {0}")]
+    Auth(String),
+}
+
+/// What the controller sent instead of the next step of a transaction.
+fn auth_refused(wanted: &str, got: &AuthMessage) -> InitiatorError {
+    match got {
+        AuthMessage::Failure1(f) => InitiatorError::Auth(format!(
+            "the controller refused (AUTH_Failure1, reason {:#x} explanation {:#x})",
+            f.reason, f.explanation
+        )),
+        other => InitiatorError::Auth(format!("expected {wanted}, got {other:?}")),
+    }
 }
 
 /// Connection options of the host.
@@ -91,6 +110,10 @@ pub struct HostOptions {
     pub disable_sqflow: bool,
     /// How long to wait for any PDU.
     pub timeout: Duration,
+    /// DH-HMAC-CHAP secret, used when a Connect response asks for authentication.
+    pub dhchap_secret: Option<Secret>,
+    /// The controller's secret: with it the host also makes the controller prove itself.
+    pub dhchap_ctrl_secret: Option<Secret>,
 }
 
 impl Default for HostOptions {
@@ -103,6 +126,8 @@ impl Default for HostOptions {
             kato_ms: 0,
             disable_sqflow: false,
             timeout: Duration::from_secs(10),
+            dhchap_secret: None,
+            dhchap_ctrl_secret: None,
         }
     }
 }
@@ -735,8 +760,90 @@ impl HostQueue {
         if c.cqe.status.is_success() {
             self.qid = qid;
             self.depth = usize::from(sqsize) + 1;
+            if c.cqe.dw0 & CONNECT_AUTHREQ_ATR != 0 {
+                self.authenticate(subnqn).await?;
+            }
         }
         Ok(c)
+    }
+
+    /// Authentication Send of one message; the command's status.
+    pub async fn auth_send(&mut self, msg: &[u8]) -> Result<Status, InitiatorError> {
+        let sqe = AuthTransfer::dhchap(msg.len() as u32).to_send_sqe(0);
+        Ok(self.submit(sqe, Some(msg), 0).await?.cqe.status)
+    }
+
+    /// Authentication Receive of up to `al` bytes: the controller's next message.
+    pub async fn auth_receive(&mut self, al: u32) -> Result<AuthMessage, InitiatorError> {
+        let sqe = AuthTransfer::dhchap(al).to_receive_sqe(0);
+        let c = self.submit_ok(sqe, None, al as usize).await?;
+        AuthMessage::parse(&c.data)
+            .map_err(|e| InitiatorError::Auth(format!("undecodable controller message: {e}")))
+    }
+
+    /// One DH-HMAC-CHAP transaction (NULL DH group) as Linux's host runs it: Negotiate,
+    /// Challenge, Reply, Success1 and, with a controller secret, Success2 after checking
+    /// the controller's response (a wrong one gets `AUTH_Failure2`).
+    pub async fn authenticate(&mut self, subnqn: &str) -> Result<(), InitiatorError> {
+        let Some(secret) = self.opts.dhchap_secret.clone() else {
+            return Err(InitiatorError::Auth("the controller requires authentication".into()));
+        };
+        let tid = self.qid;
+        let negotiate = AuthMessage::Negotiate(Negotiate {
+            tid,
+            sc_c: 0,
+            hashes: vec![hash::SHA256, hash::SHA384, hash::SHA512],
+            dh_groups: vec![dh_group::NULL],
+        });
+        self.auth_ok(&negotiate).await?;
+        let c = match self.auth_receive(4096).await? {
+            AuthMessage::Challenge(c) if c.tid == tid && c.dh_group == dh_group::NULL => c,
+            other => return Err(auth_refused("a challenge", &other)),
+        };
+        let hostnqn = self.opts.hostnqn.clone();
+        let x = Exchange { hash: c.hash, challenge: &c.challenge, seqnum: c.seqnum, tid, sc_c: 0 };
+        let response = dhchap::host_response(&x, &secret, &hostnqn, subnqn)
+            .ok_or_else(|| InitiatorError::Auth(format!("unknown hash {}", c.hash)))?;
+        let hl = response.len();
+        let ctrl = self.opts.dhchap_ctrl_secret.clone();
+        let (c2, s2) = match ctrl {
+            Some(_) => (
+                dhchap::random_bytes(hl).unwrap_or_else(|| vec![0x5A; hl]),
+                dhchap::random_seqnum().unwrap_or(1),
+            ),
+            None => (vec![0; hl], 0),
+        };
+        let reply = AuthMessage::Reply(Reply {
+            tid,
+            response,
+            challenge_valid: ctrl.is_some(),
+            seqnum: s2,
+            challenge: c2.clone(),
+            dh_value: Vec::new(),
+        });
+        self.auth_ok(&reply).await?;
+        let s1 = match self.auth_receive(4096).await? {
+            AuthMessage::Success1(s) if s.tid == tid => s,
+            other => return Err(auth_refused("Success1", &other)),
+        };
+        let Some(ctrl) = ctrl else { return Ok(()) };
+        let x = Exchange { hash: c.hash, challenge: &c2, seqnum: s2, tid, sc_c: 0 };
+        let expected = dhchap::controller_response(&x, &ctrl, subnqn, &hostnqn);
+        let proved = match (&expected, &s1.response) {
+            (Some(e), Some(r)) => dhchap::responses_match(e, r),
+            _ => false,
+        };
+        if !proved {
+            let f = Failure { tid, reason: failure::REASON_FAILED, explanation: failure::FAILED };
+            self.auth_ok(&AuthMessage::Failure2(f)).await?;
+            return Err(InitiatorError::Auth("the controller's response is wrong".into()));
+        }
+        self.auth_ok(&AuthMessage::Success2 { tid }).await
+    }
+
+    async fn auth_ok(&mut self, msg: &AuthMessage) -> Result<(), InitiatorError> {
+        let st = self.auth_send(&msg.to_bytes()).await?;
+        if st.is_success() { Ok(()) } else { Err(InitiatorError::Status(st)) }
     }
 
     /// Property Get.
@@ -974,6 +1081,7 @@ mod tests {
             model: "t".into(),
             allow_any_host: true,
             hosts: BTreeSet::new(),
+            host_secrets: Default::default(),
         };
         t.add_subsystem(spec).unwrap();
         let vol = Volume::ram("batch", 512, 1 << 20).unwrap();

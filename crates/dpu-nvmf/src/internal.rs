@@ -21,6 +21,7 @@ use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_server::{
 use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
+use crate::auth::HostSecrets;
 use crate::rate_limit::RateLimit;
 use crate::server::Server;
 use crate::stats::IoTotals;
@@ -279,11 +280,20 @@ impl NvmfInternal {
         for (name, mut s) in wanted {
             let spec = s.spec.clone().unwrap_or_default();
             let hosts: BTreeSet<String> = spec.allowed_hosts.iter().cloned().collect();
+            let secrets = host_secrets(&spec);
+            s.spec = s.spec.take().map(pb::SubsystemSpec::without_secrets);
             let result =
                 if !name.starts_with("subsystems/") || name.len() <= 11 || name[11..].contains('/')
                 {
                     Err(format!("invalid subsystem name {name:?}: expected subsystems/{{id}}"))
+                } else if let Err(e) = &secrets {
+                    // Refused whole: what was applied stays.
+                    if let Some(old) = a.subsystems.remove(&name) {
+                        subsystems.insert(name.clone(), old);
+                    }
+                    Err(e.clone())
                 } else {
+                    let secrets = secrets.unwrap_or_default();
                     match a.subsystems.remove(&name) {
                         Some(old) if old.spec == spec => {
                             subsystems.insert(name.clone(), old);
@@ -296,6 +306,7 @@ impl NvmfInternal {
                         {
                             let r = target
                                 .set_hosts(&spec.nqn, spec.allow_any_host, hosts)
+                                .and_then(|()| target.set_host_secrets(&spec.nqn, secrets))
                                 .map_err(|e| e.to_string());
                             if r.is_ok() {
                                 subsystems
@@ -320,6 +331,7 @@ impl NvmfInternal {
                                     },
                                     allow_any_host: spec.allow_any_host,
                                     hosts,
+                                    host_secrets: secrets,
                                 })
                                 .map_err(|e| e.to_string());
                             if r.is_ok() {
@@ -696,6 +708,18 @@ fn subsystem_stats(name: &str, r: SubsystemReport) -> pb::SubsystemStats {
         io: Some(io(&r.counters.io)),
         controllers,
     }
+}
+
+/// The DH-HMAC-CHAP secrets of a subsystem spec's hosts; an error names the entry and
+/// field, never a secret.
+fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSecrets>>, String> {
+    let mut out = BTreeMap::new();
+    for (i, h) in spec.host_secrets.iter().enumerate() {
+        let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret)
+            .map_err(|(field, e)| format!("spec.host_secrets[{i}].{field}: {e}"))?;
+        out.insert(h.host_nqn.clone(), Arc::new(parsed));
+    }
+    Ok(out)
 }
 
 fn failed(s: Option<&pb::ObjectStatus>) -> bool {

@@ -16,8 +16,10 @@
 //! Specifications cited: NVM Express Base 2.0, NVM Express over Fabrics 1.1, NVM
 //! Express TCP Transport 1.0, NVM Command Set 1.0. The wire layer is `dpu-nvmf-proto`.
 
+pub mod auth;
 mod cid_map;
 pub mod config;
+pub mod dhchap;
 pub mod identify;
 pub mod initiator;
 pub mod internal;
@@ -94,6 +96,7 @@ pub fn fuzz_controller(data: &[u8]) {
         model: "fuzz".into(),
         allow_any_host: true,
         hosts: Default::default(),
+        host_secrets: Default::default(),
     };
     if target.add_subsystem(spec).is_err() {
         return;
@@ -176,6 +179,17 @@ pub fn fuzz_controller(data: &[u8]) {
     }
     match mode {
         2 => {
+            // The chunk seed's bit 4 (also part of the chunk size) gives the host a
+            // DH-HMAC-CHAP secret: this second controller's queue must authenticate, so
+            // the input meets the authentication messages' decoder and state machine.
+            if chunk_seed & 0x10 != 0
+                && let Ok(host) = dhchap::Secret::new(&[0x11; 32], 0)
+            {
+                let ctrl = dhchap::Secret::new(&[0x22; 32], 1).ok();
+                let secrets = std::sync::Arc::new(auth::HostSecrets { host, ctrl });
+                let map = std::collections::BTreeMap::from([(HOST.to_owned(), secrets)]);
+                let _ = target.set_host_secrets(SUB, map);
+            }
             conn.receive(&connect(0, CNTLID_DYNAMIC), now);
             conn.receive(&enable, now);
         }

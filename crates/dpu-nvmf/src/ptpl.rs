@@ -245,6 +245,7 @@ mod tests {
             model: "m".into(),
             allow_any_host: true,
             hosts: Default::default(),
+            host_secrets: Default::default(),
         };
         t.add_subsystem(spec).unwrap();
         let add = |nsid: u32| {

@@ -28,8 +28,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
+use dpu_nvmf_proto::auth::AuthTransfer;
 use dpu_nvmf_proto::cqe::Status;
-use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, DISCOVERY_NQN, property};
+use dpu_nvmf_proto::fabrics::{
+    CNTLID_DYNAMIC, CONNECT_AUTHREQ_ATR, ConnectCmd, ConnectData, DISCOVERY_NQN, property,
+};
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_resp, encode_data_pdu_prefix, encode_data_pdu_suffix,
 };
@@ -41,6 +44,7 @@ use dpu_nvmf_proto::{
 };
 use tracing::{debug, info, warn};
 
+use crate::auth::{AuthEvent, AuthSession};
 use crate::cid_map::CidTable;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::ptpl::ReservationStore;
@@ -233,6 +237,10 @@ pub enum CloseReason {
     ControllerGone,
     /// No Connect within [`CONNECT_DEADLINE`].
     ConnectTimeout,
+    /// In-band authentication failed.
+    AuthFailed,
+    /// A queue that must authenticate did not within [`CONNECT_DEADLINE`].
+    AuthTimeout,
     /// Fabrics Disconnect.
     Disconnect,
 }
@@ -282,6 +290,9 @@ pub struct Connection {
     dec: PduDecoder,
     framing: Framing,
     bound: Option<Bound>,
+    /// In-band authentication, when the host has a secret: until it succeeds only
+    /// Authentication Send/Receive (and Disconnect) run.
+    auth: Option<AuthSession>,
     cmds: CidTable<Cmd>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
@@ -458,6 +469,7 @@ impl Connection {
             dec: PduDecoder::new(dc),
             framing: Framing::PLAIN,
             bound: None,
+            auth: None,
             cmds: CidTable::default(),
             next_io: 1,
             ns_cache: NsCache::default(),
@@ -590,6 +602,11 @@ impl Connection {
             }
             return;
         };
+        if self.auth_pending() && now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
+            warn!(cntlid = b.ctrl.cntlid, qid = b.qid, "queue not authenticated in time");
+            self.close(CloseReason::AuthTimeout);
+            return;
+        }
         let (dead, kato) = {
             let st = b.ctrl.state();
             (st.dead, st.kato_ms)
@@ -844,6 +861,11 @@ impl Connection {
                 0,
                 "more outstanding commands than the queue holds",
             ));
+            return;
+        }
+        // Before any data moves or a rate limit is charged.
+        if !sqe.is_fabrics() && self.auth_pending() {
+            self.send_cqe(fail(cid, Status::AUTH_REQUIRED));
             return;
         }
         let dir = sqe.data_direction();
@@ -1170,6 +1192,11 @@ impl Connection {
         match cmd {
             FabricsCommand::Connect(c) => Outcome::Done(self.connect(sqe, &c, data, now)),
             _ if self.bound.is_none() => Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR)),
+            FabricsCommand::AuthSend(t) => self.auth_send(cid, &t, data),
+            FabricsCommand::AuthRecv(t) => self.auth_receive(sqe, &t),
+            c if self.auth_pending() && !matches!(c, FabricsCommand::Disconnect { .. }) => {
+                Outcome::Done(fail(cid, Status::AUTH_REQUIRED))
+            }
             FabricsCommand::PropertyGet(p) => {
                 let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
                     return Outcome::Done(fail(cid, Status::INVALID_FIELD));
@@ -1220,10 +1247,83 @@ impl Connection {
                 self.close(CloseReason::Disconnect);
                 Outcome::Pending
             }
-            FabricsCommand::AuthSend | FabricsCommand::AuthRecv | FabricsCommand::Other(_) => {
-                Outcome::Done(fail(cid, Status::INVALID_OPCODE))
+            FabricsCommand::Other(_) => Outcome::Done(fail(cid, Status::INVALID_OPCODE)),
+        }
+    }
+
+    /// Whether this queue must still authenticate.
+    fn auth_pending(&self) -> bool {
+        self.auth.as_ref().is_some_and(|a| !a.authenticated())
+    }
+
+    /// Starts in-band authentication on a queue of a host that has a secret, and sets
+    /// AUTHREQ ATR in its Connect response.
+    fn require_auth(&mut self, ctrl: &Controller, cqe: &mut Cqe) {
+        if let Some(secrets) = &ctrl.secrets {
+            self.auth = Some(AuthSession::new(secrets.clone(), &ctrl.hostnqn, &ctrl.subnqn));
+            cqe.dw0 |= CONNECT_AUTHREQ_ATR;
+        }
+    }
+
+    /// Authentication Send (NVMe Base 2.2 §6.2): one message of the host's.
+    fn auth_send(&mut self, cid: u16, t: &AuthTransfer, data: &[u8]) -> Outcome {
+        let Some(a) = self.auth.as_mut() else {
+            // The host has no secret here: nothing to authenticate.
+            return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
+        };
+        match a.send(t, data) {
+            Err(s) => Outcome::Done(fail(cid, s)),
+            Ok(AuthEvent::Failed) => {
+                self.send_cqe(ok(cid));
+                self.auth_failed();
+                Outcome::Pending
+            }
+            Ok(e) => {
+                self.auth_event(e);
+                Outcome::Done(ok(cid))
             }
         }
+    }
+
+    /// Authentication Receive (§6.1): the controller's next message.
+    fn auth_receive(&mut self, sqe: &Sqe, t: &AuthTransfer) -> Outcome {
+        let cid = sqe.cid;
+        let Some(a) = self.auth.as_mut() else {
+            return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
+        };
+        match a.receive(t) {
+            Err(s) => Outcome::Done(fail(cid, s)),
+            Ok((mut data, AuthEvent::Failed)) => {
+                data.truncate(sqe.sgl().length() as usize);
+                self.send_data(cid, data, ok(cid));
+                self.auth_failed();
+                Outcome::Pending
+            }
+            Ok((data, e)) => {
+                self.auth_event(e);
+                Outcome::Data(data, ok(cid))
+            }
+        }
+    }
+
+    fn auth_event(&mut self, e: AuthEvent) {
+        if e == AuthEvent::Authenticated
+            && let Some(b) = &self.bound
+        {
+            info!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = %b.ctrl.hostnqn,
+                "queue authenticated (DH-HMAC-CHAP)");
+        }
+    }
+
+    /// A failed transaction: the answer is queued, the connection closes after it (an
+    /// admin queue's controller goes with it).
+    fn auth_failed(&mut self) {
+        if let Some(b) = &self.bound {
+            warn!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = %b.ctrl.hostnqn,
+                "authentication failed: closing the queue");
+        }
+        self.target.stats.auth_failures.fetch_add(1, Ordering::Relaxed);
+        self.close(CloseReason::AuthFailed);
     }
 
     fn connect(&mut self, sqe: &Sqe, c: &ConnectCmd, data: &[u8], now: Instant) -> Cqe {
@@ -1287,6 +1387,7 @@ impl Connection {
                 kato_ms = c.kato, "controller created");
             let mut cqe = ok(cid);
             cqe.dw0 = u32::from(ctrl.cntlid);
+            self.require_auth(&ctrl, &mut cqe);
             self.last_keep_alive = now;
             if ctrl.discovery {
                 self.disc_seen = self.target.discovery_log(&ctrl.hostnqn).1;
@@ -1316,8 +1417,10 @@ impl Connection {
             }
             debug!(cntlid = ctrl.cntlid, qid = c.qid, sqsize = c.sqsize, "I/O queue connected");
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
+            let mut cqe = ok(cid);
+            self.require_auth(&ctrl, &mut cqe);
             self.bound = Some(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
-            ok(cid)
+            cqe
         }
     }
 

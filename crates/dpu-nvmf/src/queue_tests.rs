@@ -40,6 +40,7 @@ fn target_with(store: Option<Arc<crate::ptpl::ReservationStore>>) -> Arc<Target>
         model: "dpu test".into(),
         allow_any_host: false,
         hosts: BTreeSet::from([HOST.to_owned()]),
+        host_secrets: Default::default(),
     })
     .unwrap();
     let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
@@ -1101,6 +1102,7 @@ fn discovery_controller_lists_allowed_subsystems() {
         model: "M".into(),
         allow_any_host: false,
         hosts: BTreeSet::from(["nqn.2014-08.org.example:someone-else".to_owned()]),
+        host_secrets: Default::default(),
     };
     t.add_subsystem(other.clone()).unwrap();
     other.nqn = "nqn.2024-01.io.example:open".into();
@@ -1367,6 +1369,7 @@ fn discovery_log_change_raises_async_event_for_affected_hosts_only() {
         model: "M".into(),
         allow_any_host: false,
         hosts: BTreeSet::from(["nqn.2014-08.org.example:else".to_owned()]),
+        host_secrets: Default::default(),
     };
     t.add_subsystem(spec.clone()).unwrap();
     h.conn.tick(h.now);
@@ -2166,4 +2169,314 @@ fn a_rate_limited_write_asks_for_its_data_when_the_limit_lets_it_through() {
     limited.set_rate_limit(RateLimit::default(), q.now);
     let (c, d) = q.run(rw(io_opcode::READ, 0, 32, 16384), &[]);
     assert!(c.status.is_success() && d == [0x77; 16384]);
+}
+
+// ---- In-band authentication (DH-HMAC-CHAP) ----
+
+mod dhchap_auth {
+    use dpu_nvmf_proto::auth::{
+        AuthMessage, AuthTransfer, Challenge, Failure, Negotiate, Reply, Success1, dh_group,
+        failure, hash,
+    };
+    use dpu_nvmf_proto::fabrics::CONNECT_AUTHREQ_ATR;
+
+    use super::*;
+    use crate::auth::HostSecrets;
+    use crate::dhchap::{self, Exchange, Secret};
+
+    fn secret(byte: u8) -> Secret {
+        Secret::new(&[byte; 32], 0).unwrap()
+    }
+
+    /// [`target`] where HOST must authenticate with `secret(1)` (and, with `ctrl`, may
+    /// ask the controller to prove `secret(2)`).
+    fn target_with_secret(ctrl: bool) -> Arc<Target> {
+        let t = target();
+        let s = HostSecrets { host: secret(1), ctrl: ctrl.then(|| secret(2)) };
+        t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(s))])).unwrap();
+        t
+    }
+
+    fn negotiate(tid: u16) -> Vec<u8> {
+        AuthMessage::Negotiate(Negotiate {
+            tid,
+            sc_c: 0,
+            hashes: vec![hash::SHA256, hash::SHA384, hash::SHA512],
+            dh_groups: vec![dh_group::NULL, dh_group::FFDHE2048],
+        })
+        .to_bytes()
+    }
+
+    impl H {
+        fn auth_send(&mut self, msg: &[u8]) -> Cqe {
+            self.run(AuthTransfer::dhchap(msg.len() as u32).to_send_sqe(0), msg).0
+        }
+
+        fn auth_receive(&mut self, al: u32) -> AuthMessage {
+            let mut sqe = AuthTransfer::dhchap(al).to_receive_sqe(0);
+            sqe.set_sgl(SglDescriptor::transport(al));
+            let (c, data) = self.run(sqe, &[]);
+            assert!(c.status.is_success(), "{c:?}");
+            assert_eq!(data.len(), al as usize, "zero-padded to the allocation");
+            AuthMessage::parse(&data).unwrap()
+        }
+
+        /// Negotiate and Challenge; returns the challenge.
+        fn start_auth(&mut self, tid: u16) -> Challenge {
+            assert!(self.auth_send(&negotiate(tid)).status.is_success());
+            let AuthMessage::Challenge(c) = self.auth_receive(4096) else { panic!() };
+            c
+        }
+
+        /// The Reply to `c` with the host key `host`; asks for the controller's proof
+        /// with (C2, S2) when given.
+        fn reply(&mut self, c: &Challenge, host: &Secret, c2: Option<(&[u8], u32)>) -> Cqe {
+            let x = Exchange {
+                hash: c.hash,
+                challenge: &c.challenge,
+                seqnum: c.seqnum,
+                tid: c.tid,
+                sc_c: 0,
+            };
+            let response = dhchap::host_response(&x, host, HOST, SUB).unwrap();
+            let hl = response.len();
+            let reply = AuthMessage::Reply(Reply {
+                tid: c.tid,
+                response,
+                challenge_valid: c2.is_some(),
+                seqnum: c2.map_or(0, |(_, s)| s),
+                challenge: c2.map_or(vec![0; hl], |(c, _)| c.to_vec()),
+                dh_value: Vec::new(),
+            });
+            self.auth_send(&reply.to_bytes())
+        }
+
+        fn authenticate(&mut self, tid: u16) {
+            let c = self.start_auth(tid);
+            assert!(self.reply(&c, &secret(1), None).status.is_success());
+            let AuthMessage::Success1(s) = self.auth_receive(4096) else { panic!() };
+            assert_eq!((s.tid, s.hash_len, s.response), (tid, 32, None));
+        }
+
+        fn expect_failure1(&mut self, explanation: u8) {
+            let m = self.auth_receive(4096);
+            let AuthMessage::Failure1(f) = m else { panic!("{m:?}") };
+            assert_eq!((f.reason, f.explanation), (failure::REASON_FAILED, explanation));
+            assert_eq!(self.conn.is_closed(), Some(&CloseReason::AuthFailed));
+        }
+    }
+
+    fn property_get(offset: u32) -> Sqe {
+        PropertyGetCmd { eight_bytes: offset == property::CAP, offset }.to_sqe(0)
+    }
+
+    #[test]
+    fn a_host_with_a_secret_authenticates_every_queue_before_using_it() {
+        let t = target_with_secret(false);
+        let mut a = H::new(&t, false, false);
+        let c = a.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        assert!(c.status.is_success());
+        assert_ne!(c.dw0 & CONNECT_AUTHREQ_ATR, 0, "AUTHREQ ATR in the Connect response");
+        let cntlid = c.dw0 as u16;
+        // Nothing but authentication before it succeeds: no property, no admin command.
+        let required = Status::AUTH_REQUIRED.with_dnr();
+        assert_eq!(a.run(property_get(property::CAP), &[]).0.status, required);
+        assert_eq!(a.run(identify(1, 0), &[]).0.status, required);
+        a.authenticate(1);
+        assert!(a.conn.is_closed().is_none());
+        a.enable();
+        assert!(a.run(identify(1, 0), &[]).0.status.is_success());
+        // An I/O queue authenticates on its own: a write before it is refused without
+        // an R2T (no data moves), after it works.
+        let mut q = H::new(&t, false, false);
+        let c = q.connect(SUB, 1, cntlid, 0, 0);
+        assert_ne!(c.dw0 & CONNECT_AUTHREQ_ATR, 0);
+        let pdus = q.cmd(rw(io_opcode::WRITE, 0, 8, 4096), &[]);
+        let [Pdu::CapsuleResp(c)] = pdus.as_slice() else { panic!("{pdus:?}") };
+        assert_eq!(c.status, required);
+        q.authenticate(7);
+        let (c, _) = q.run(rw(io_opcode::WRITE, 0, 1, 512), &[0x5A; 512]);
+        assert!(c.status.is_success(), "{c:?}");
+        // Re-authentication: the queue stays usable while a new transaction runs.
+        let again = q.start_auth(8);
+        assert!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+        assert!(q.reply(&again, &secret(1), None).status.is_success());
+        assert!(matches!(q.auth_receive(64), AuthMessage::Success1(_)));
+        // A host without a secret is not asked to authenticate.
+        t.set_host_secrets(SUB, BTreeMap::new()).unwrap();
+        let mut plain = H::new(&t, false, false);
+        let c = plain.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        assert_eq!(c.dw0 & CONNECT_AUTHREQ_ATR, 0);
+        let pdus = plain.cmd(AuthTransfer::dhchap(72).to_send_sqe(0), &negotiate(1));
+        let [Pdu::CapsuleResp(c)] = pdus.as_slice() else { panic!() };
+        assert_eq!(c.status, Status::INVALID_OPCODE.with_dnr());
+        // The first controller keeps the secrets it began with.
+        assert!(t.controller_count(SUB) >= 2);
+    }
+
+    #[test]
+    fn bidirectional_authentication_proves_the_controller() {
+        let t = target_with_secret(true);
+        let mut a = H::new(&t, false, false);
+        a.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let c = a.start_auth(3);
+        assert_eq!((c.hash, c.dh_group, c.challenge.len()), (hash::SHA256, 0, 32));
+        assert_ne!(c.seqnum, 0);
+        let c2 = [0x42u8; 32];
+        assert!(a.reply(&c, &secret(1), Some((&c2, 99))).status.is_success());
+        // Not authenticated until Success2.
+        assert_eq!(
+            a.run(property_get(property::VS), &[]).0.status,
+            Status::AUTH_REQUIRED.with_dnr()
+        );
+        let AuthMessage::Success1(Success1 { response: Some(r2), .. }) = a.auth_receive(4096)
+        else {
+            panic!()
+        };
+        let x = Exchange { hash: hash::SHA256, challenge: &c2, seqnum: 99, tid: 3, sc_c: 0 };
+        assert_eq!(dhchap::controller_response(&x, &secret(2), SUB, HOST).unwrap(), r2);
+        let ok = a.auth_send(&AuthMessage::Success2 { tid: 3 }.to_bytes());
+        assert!(ok.status.is_success());
+        assert!(a.run(property_get(property::VS), &[]).0.status.is_success());
+        // A host that finds the controller's answer wrong ends it with Failure2.
+        let mut b = H::new(&t, false, false);
+        b.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let c = b.start_auth(4);
+        b.reply(&c, &secret(1), Some((&c2, 5)));
+        assert!(matches!(b.auth_receive(4096), AuthMessage::Success1(_)));
+        let f = Failure { tid: 4, reason: 1, explanation: failure::FAILED };
+        assert!(b.auth_send(&AuthMessage::Failure2(f).to_bytes()).status.is_success());
+        assert_eq!(b.conn.is_closed(), Some(&CloseReason::AuthFailed));
+    }
+
+    #[test]
+    fn a_wrong_secret_fails_and_closes_the_queue() {
+        let t = target_with_secret(false);
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let c = h.start_auth(1);
+        assert!(h.reply(&c, &secret(9), None).status.is_success());
+        h.expect_failure1(failure::FAILED);
+        assert_eq!(t.stats.auth_failures.load(Ordering::Relaxed), 1);
+        assert_eq!(t.controller_count(SUB), 0, "the admin queue's controller went with it");
+        // Bidirectional asked of a controller without a secret of its own: failure.
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let c = h.start_auth(1);
+        h.reply(&c, &secret(1), Some((&[1; 32], 7)));
+        h.expect_failure1(failure::FAILED);
+    }
+
+    #[test]
+    fn malformed_and_out_of_order_messages_are_refused() {
+        let t = target_with_secret(false);
+        let fresh = || {
+            let mut h = H::new(&t, false, false);
+            h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+            h
+        };
+        // Command fields: wrong SECP, SPSP, zero length, data length other than TL.
+        let mut h = fresh();
+        for bad in [
+            AuthTransfer { secp: 0xEA, ..AuthTransfer::dhchap(72) },
+            AuthTransfer { spsp0: 0, ..AuthTransfer::dhchap(72) },
+            AuthTransfer { spsp1: 2, ..AuthTransfer::dhchap(72) },
+        ] {
+            let c = h.run(bad.to_send_sqe(0), &negotiate(1)).0;
+            assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
+            let c = h.run(bad.to_receive_sqe(0), &[]).0;
+            assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
+        }
+        let c = h.run(AuthTransfer::dhchap(80).to_send_sqe(0), &negotiate(1)).0;
+        assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+        // None of that changed anything: the transaction still starts cleanly.
+        h.authenticate(1);
+        // A Challenge that does not fit the host's allocation is refused, the step kept.
+        let mut h = fresh();
+        assert!(h.auth_send(&negotiate(1)).status.is_success());
+        let mut small = AuthTransfer::dhchap(16).to_receive_sqe(0);
+        small.set_sgl(SglDescriptor::transport(16));
+        assert_eq!(h.run(small, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+        assert!(matches!(h.auth_receive(48), AuthMessage::Challenge(_)));
+        // Each of these ends in Failure1 with its explanation and a closed queue.
+        let cases: Vec<(Vec<u8>, u8)> = vec![
+            (vec![0xFF; 20], failure::INCORRECT_PAYLOAD),
+            (AuthMessage::Success2 { tid: 1 }.to_bytes(), failure::INCORRECT_MESSAGE),
+            (
+                AuthMessage::Negotiate(Negotiate {
+                    tid: 1,
+                    sc_c: 1,
+                    hashes: vec![1],
+                    dh_groups: vec![0],
+                })
+                .to_bytes(),
+                failure::CONCAT_MISMATCH,
+            ),
+            (
+                AuthMessage::Negotiate(Negotiate {
+                    tid: 1,
+                    sc_c: 0,
+                    hashes: vec![9],
+                    dh_groups: vec![0],
+                })
+                .to_bytes(),
+                failure::HASH_UNUSABLE,
+            ),
+            (
+                AuthMessage::Negotiate(Negotiate {
+                    tid: 1,
+                    sc_c: 0,
+                    hashes: vec![1],
+                    dh_groups: vec![1, 2],
+                })
+                .to_bytes(),
+                failure::DHGROUP_UNUSABLE,
+            ),
+        ];
+        for (msg, explanation) in cases {
+            let mut h = fresh();
+            assert!(h.auth_send(&msg).status.is_success());
+            h.expect_failure1(explanation);
+        }
+        // A Reply for another transaction, or with a DH value under the NULL group.
+        let mut h = fresh();
+        let c = h.start_auth(1);
+        h.reply(&Challenge { tid: 2, ..c }, &secret(1), None);
+        h.expect_failure1(failure::INCORRECT_PAYLOAD);
+        let mut h = fresh();
+        let c = h.start_auth(1);
+        let reply = AuthMessage::Reply(Reply {
+            tid: 1,
+            response: vec![0; 32],
+            challenge_valid: false,
+            seqnum: 0,
+            challenge: vec![0; 32],
+            dh_value: vec![1; 8],
+        });
+        assert_eq!(c.tid, 1);
+        h.auth_send(&reply.to_bytes());
+        h.expect_failure1(failure::INCORRECT_PAYLOAD);
+        // A Receive where the host should be sending.
+        let mut h = fresh();
+        h.expect_failure1(failure::FAILED);
+        assert_eq!(t.stats.auth_failures.load(Ordering::Relaxed), 8);
+    }
+
+    #[test]
+    fn a_queue_that_does_not_authenticate_in_time_is_closed() {
+        let t = target_with_secret(false);
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let start = h.now;
+        h.conn.tick(start + Duration::from_secs(29));
+        assert!(h.conn.is_closed().is_none());
+        h.conn.tick(start + Duration::from_secs(31));
+        assert_eq!(h.conn.is_closed(), Some(&CloseReason::AuthTimeout));
+        // One that did is not.
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        h.authenticate(1);
+        h.conn.tick(start + Duration::from_secs(31));
+        assert!(h.conn.is_closed().is_none());
+    }
 }

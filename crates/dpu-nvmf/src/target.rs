@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 
+use crate::auth::HostSecrets;
 use crate::ptpl::ReservationStore;
 use crate::reservation::{Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
@@ -126,8 +127,8 @@ pub enum RegistryError {
 }
 
 /// [`validate_nqn`] for each of a set of host NQNs.
-fn validate_nqns(nqns: &BTreeSet<String>) -> Result<(), RegistryError> {
-    nqns.iter().try_for_each(|nqn| validate_nqn(nqn))
+fn validate_nqns<'a>(nqns: impl IntoIterator<Item = &'a String>) -> Result<(), RegistryError> {
+    nqns.into_iter().try_for_each(|nqn| validate_nqn(nqn))
 }
 
 /// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names").
@@ -165,6 +166,9 @@ pub struct SubsystemSpec {
     pub allow_any_host: bool,
     /// Host NQNs allowed to connect when `allow_any_host` is false.
     pub hosts: BTreeSet<String>,
+    /// DH-HMAC-CHAP secrets by host NQN: a host that has them must authenticate each of
+    /// its queues before using it, whether or not any host may connect.
+    pub host_secrets: BTreeMap<String, Arc<HostSecrets>>,
 }
 
 impl SubsystemSpec {
@@ -398,6 +402,9 @@ pub struct Controller {
     /// Enabled and not shut down (CC.EN = 1, CC.SHN = 00b): I/O commands run only then.
     /// Read by every I/O command, so not behind the state lock.
     pub io_enabled: AtomicBool,
+    /// The host's DH-HMAC-CHAP secrets when the admin queue connected: each queue of the
+    /// controller authenticates with them.
+    pub secrets: Option<Arc<HostSecrets>>,
     state: Mutex<ControllerState>,
 }
 
@@ -447,6 +454,8 @@ pub struct TargetStats {
     pub terminated: AtomicU64,
     /// Controllers dropped because the keep alive timer expired.
     pub kato_expired: AtomicU64,
+    /// Queues closed because in-band authentication failed.
+    pub auth_failures: AtomicU64,
     /// Admin/fabrics connects refused.
     pub connects_refused: AtomicU64,
     /// Commands completed by a C2HData SUCCESS flag instead of a response capsule.
@@ -536,6 +545,7 @@ impl Target {
         validate_ascii("serial", &spec.serial, SERIAL_MAX_LEN)?;
         validate_ascii("model", &spec.model, MODEL_MAX_LEN)?;
         validate_nqns(&spec.hosts)?;
+        validate_nqns(spec.host_secrets.keys())?;
         let mut r = self.lock();
         if r.subsystems.contains_key(&spec.nqn) {
             return Err(RegistryError::SubsystemExists(spec.nqn));
@@ -568,6 +578,20 @@ impl Target {
         s.spec.allow_any_host = allow_any_host;
         s.spec.hosts = hosts;
         r.genctr += 1;
+        Ok(())
+    }
+
+    /// Replaces the DH-HMAC-CHAP secrets of a subsystem's hosts. Controllers already
+    /// connected keep the secrets they were created with (as nvmet's); new ones use these.
+    pub fn set_host_secrets(
+        &self,
+        nqn: &str,
+        secrets: BTreeMap<String, Arc<HostSecrets>>,
+    ) -> Result<(), RegistryError> {
+        validate_nqns(secrets.keys())?;
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        s.spec.host_secrets = secrets;
         Ok(())
     }
 
@@ -972,7 +996,7 @@ impl Target {
         port_id: Option<u16>,
     ) -> Result<Arc<Controller>, ConnectRefusal> {
         let mut r = self.lock();
-        let new = |cntlid, discovery, stats| {
+        let new = |cntlid, discovery, stats, secrets| {
             Arc::new(Controller {
                 cntlid,
                 subnqn: subnqn.to_owned(),
@@ -983,12 +1007,13 @@ impl Target {
                 stats,
                 wce: AtomicBool::new(true),
                 io_enabled: AtomicBool::new(false),
+                secrets,
                 state: Mutex::new(ControllerState { kato_ms, ..Default::default() }),
             })
         };
         if subnqn == DISCOVERY_NQN {
             r.next_discovery_cntlid = r.next_discovery_cntlid % MAX_CNTLID + 1;
-            return Ok(new(r.next_discovery_cntlid, true, Arc::default()));
+            return Ok(new(r.next_discovery_cntlid, true, Arc::default(), None));
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
         if !s.spec.allows(hostnqn) {
@@ -1002,7 +1027,7 @@ impl Target {
             id = id % MAX_CNTLID + 1;
         }
         s.next_cntlid = id % MAX_CNTLID + 1;
-        let c = new(id, false, s.stats.clone());
+        let c = new(id, false, s.stats.clone(), s.spec.host_secrets.get(hostnqn).cloned());
         s.controllers.insert(id, c.clone());
         Ok(c)
     }
@@ -1165,6 +1190,7 @@ mod tests {
             model: "M".into(),
             allow_any_host: false,
             hosts: ["nqn.2014-08.org.example:host1".to_owned()].into(),
+            host_secrets: Default::default(),
         }
     }
 

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf::initiator::{HostController, HostOptions, InitiatorError};
 use dpu_nvmf_proto::cqe::Status;
 use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
 use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
@@ -162,6 +162,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
             model_number: String::new(),
             allow_any_host: true,
             allowed_hosts: vec![],
+            host_secrets: vec![],
         }),
         ..Default::default()
     };
@@ -247,6 +248,43 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     let again = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(n(&again, 0).0, APPLIED);
     assert!(c.admin.keep_alive().await.is_ok());
+
+    // The default host gets a DH-HMAC-CHAP secret, in place: the connected controller
+    // keeps going, the response shows no secret, and new connections must authenticate.
+    let secret = dpu_nvmf::dhchap::Secret::new(&[0x3C; 32], 1).unwrap();
+    let with_secret = |text: &str| {
+        let mut s = subsystem.clone();
+        s.spec.as_mut().unwrap().host_secrets = vec![pb::HostSecret {
+            host_nqn: HostOptions::default().hostnqn,
+            dhchap_secret: text.into(),
+            ..Default::default()
+        }];
+        s
+    };
+    req.subsystems = vec![with_secret(&secret.to_text())];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    let shown = &r.subsystems[0].spec.as_ref().unwrap().host_secrets[0];
+    assert!(shown.dhchap_secret.is_empty() && !shown.bidirectional, "write-only: {shown:?}");
+    assert!(c.admin.keep_alive().await.is_ok(), "the connected controller stays");
+    let refused = HostController::connect(addr, NQN, &HostOptions::default(), 1).await;
+    assert!(matches!(refused, Err(InitiatorError::Auth(_))), "{:?}", refused.err());
+    let opts = HostOptions { dhchap_secret: Some(secret.clone()), ..HostOptions::default() };
+    let mut authed = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    assert_eq!(authed.io[0].read(3, 0, 16, 512).await.unwrap().data, data);
+    authed.shutdown().await.unwrap();
+    // A malformed secret fails the subsystem's apply, naming the field, not the secret.
+    let mut text = secret.to_text().to_string();
+    text.replace_range(12..14, "zz");
+    req.subsystems = vec![with_secret(&text)];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    let (st, msg) = state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref());
+    assert_eq!(st, FAILED);
+    assert!(msg.contains("spec.host_secrets[0].dhchap_secret"), "{msg}");
+    assert!(!msg.contains(&text[10..30]), "the secret must not be echoed: {msg}");
+    req.subsystems = vec![subsystem.clone()];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
 
     // The volume grows from 8 to 16 MiB: the host keeps its namespace and its data, is
     // told of the change, and finds the new blocks; the namespace keeps its IDs. A smaller

@@ -30,6 +30,7 @@ fn target_with_subsystem(serial: &str, model: &str) -> Arc<Target> {
         model: model.into(),
         allow_any_host: false,
         hosts: BTreeSet::from([HOST.to_owned()]),
+        host_secrets: Default::default(),
     })
     .unwrap();
     t
@@ -166,6 +167,7 @@ async fn discovery_log_lists_allowed_subsystems_only() {
             model: "M".into(),
             allow_any_host: false,
             hosts: BTreeSet::new(),
+            host_secrets: Default::default(),
         })
         .unwrap();
     let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();

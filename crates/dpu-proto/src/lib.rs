@@ -41,3 +41,34 @@ pub const PUBLIC_SERVICES: &[&str] =
     &["dpu.system.v1.SystemService", "dpu.nvmf.v1.NvmfService", "dpu.switch.v1.SwitchService"];
 
 pub use pbjson_types;
+
+impl dpu::nvmf::v1::HostSecret {
+    /// Whether the entry has a controller secret (the host may ask the controller to prove
+    /// itself); a blank one means one-way, as the agent and the service read it.
+    pub fn has_ctrl_secret(&self) -> bool {
+        !self.dhchap_ctrl_secret.trim().is_empty()
+    }
+}
+
+impl dpu::nvmf::v1::SubsystemSpec {
+    /// The spec as the public API shows it: the DH-HMAC-CHAP secrets are write-only, so
+    /// every `host_secrets` entry keeps its host NQN, has both secrets blank and says in
+    /// `bidirectional` whether a controller secret is set. The one redaction every reader
+    /// of a subsystem goes through (the agent's responses, `dpuctl apply`/`diff`'s
+    /// comparison of a manifest with what the agent shows).
+    pub fn without_secrets(mut self) -> Self {
+        for h in &mut self.host_secrets {
+            h.bidirectional = h.has_ctrl_secret();
+            h.dhchap_secret.clear();
+            h.dhchap_ctrl_secret.clear();
+        }
+        self
+    }
+
+    /// Whether any entry of `host_secrets` carries secret text (a write, not a read).
+    pub fn has_secrets(&self) -> bool {
+        self.host_secrets
+            .iter()
+            .any(|h| !h.dhchap_secret.is_empty() || !h.dhchap_ctrl_secret.is_empty())
+    }
+}

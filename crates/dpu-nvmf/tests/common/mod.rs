@@ -23,6 +23,16 @@ pub fn guest_kernel(extra: &[(&str, &str)]) -> (PathBuf, Kernel) {
     (cache, kernel)
 }
 
+/// [`guest_kernel`] with Debian's 6.12 kernel instead, which has NVMe in-band
+/// authentication (CONFIG_NVME_HOST_AUTH); 6.1's Debian build does not.
+pub fn guest_kernel_6_12() -> (PathBuf, Kernel) {
+    guest::ensure_commands(guest::HOST_TOOLS).unwrap();
+    guest::ensure_commands(&[("nvme", "nvme-cli")]).unwrap();
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nvmf-linux");
+    let kernel = guest::debian_kernel_6_12(&cache).unwrap();
+    (cache, kernel)
+}
+
 /// Adds subsystem `nqn` that the `hosts` may use.
 pub fn add_subsystem(t: &Target, nqn: &str, serial: &str, model: &str, hosts: &[&str]) {
     t.add_subsystem(SubsystemSpec {
@@ -31,6 +41,7 @@ pub fn add_subsystem(t: &Target, nqn: &str, serial: &str, model: &str, hosts: &[
         model: model.into(),
         allow_any_host: false,
         hosts: hosts.iter().map(|h| (*h).to_owned()).collect::<BTreeSet<_>>(),
+        host_secrets: Default::default(),
     })
     .unwrap();
 }

@@ -93,7 +93,7 @@ pub struct VolumeStatus {
     pub block_count: u64,
 }
 /// An NVM subsystem. Name: "subsystems/{id}".
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Subsystem {
     #[prost(string, tag = "1")]
     pub name: ::prost::alloc::string::String,
@@ -110,7 +110,7 @@ pub struct Subsystem {
     #[prost(message, optional, tag = "7")]
     pub update_time: ::core::option::Option<::pbjson_types::Timestamp>,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SubsystemSpec {
     /// NVMe Qualified Name, "nqn.YYYY-MM.reverse.domain:anything", at most 223 bytes.
     #[prost(string, tag = "1")]
@@ -126,6 +126,31 @@ pub struct SubsystemSpec {
     /// Host NQNs allowed to connect (and to see the subsystem in the discovery log).
     #[prost(string, repeated, tag = "5")]
     pub allowed_hosts: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// NVMe in-band authentication (DH-HMAC-CHAP, NULL DH group): a host listed here must
+    /// prove it knows its secret on every queue before the queue runs commands, whether or
+    /// not any host may connect. Controllers already connected keep the secrets they began
+    /// with. The secrets are write-only: reads return each entry with them blank.
+    #[prost(message, repeated, tag = "6")]
+    pub host_secrets: ::prost::alloc::vec::Vec<HostSecret>,
+}
+/// The DH-HMAC-CHAP secrets of one host of a subsystem.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct HostSecret {
+    /// The host's NQN.
+    #[prost(string, tag = "1")]
+    pub host_nqn: ::prost::alloc::string::String,
+    /// The host's secret, "DHHC-1:\<00|01|02|03>:\<base64 of a 32, 48 or 64-byte key and its
+    /// CRC-32>:" as `nvme gen-dhchap-key` prints it (`nvme connect --dhchap-secret`).
+    #[prost(string, tag = "2")]
+    pub dhchap_secret: ::prost::alloc::string::String,
+    /// The controller's secret, in the same form, for a host that authenticates the
+    /// controller too (`nvme connect --dhchap-ctrl-secret`); empty: one-way.
+    #[prost(string, tag = "3")]
+    pub dhchap_ctrl_secret: ::prost::alloc::string::String,
+    /// Output only: the controller secret is set (the host may ask the target to prove
+    /// itself).
+    #[prost(bool, tag = "4")]
+    pub bidirectional: bool,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SubsystemStatus {
@@ -466,7 +491,7 @@ pub struct DeleteVolumeRequest {
     #[prost(bool, tag = "3")]
     pub allow_missing: bool,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CreateSubsystemRequest {
     #[prost(string, tag = "1")]
     pub subsystem_id: ::prost::alloc::string::String,
@@ -492,7 +517,7 @@ pub struct ListSubsystemsResponse {
     #[prost(string, tag = "2")]
     pub next_page_token: ::prost::alloc::string::String,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct UpdateSubsystemRequest {
     #[prost(message, optional, tag = "1")]
     pub subsystem: ::core::option::Option<Subsystem>,

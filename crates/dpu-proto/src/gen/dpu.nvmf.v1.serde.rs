@@ -2029,6 +2029,151 @@ impl<'de> serde::Deserialize<'de> for GetVolumeRequest {
         deserializer.deserialize_struct("dpu.nvmf.v1.GetVolumeRequest", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for HostSecret {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.host_nqn.is_empty() {
+            len += 1;
+        }
+        if !self.dhchap_secret.is_empty() {
+            len += 1;
+        }
+        if !self.dhchap_ctrl_secret.is_empty() {
+            len += 1;
+        }
+        if self.bidirectional {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.HostSecret", len)?;
+        if !self.host_nqn.is_empty() {
+            struct_ser.serialize_field("hostNqn", &self.host_nqn)?;
+        }
+        if !self.dhchap_secret.is_empty() {
+            struct_ser.serialize_field("dhchapSecret", &self.dhchap_secret)?;
+        }
+        if !self.dhchap_ctrl_secret.is_empty() {
+            struct_ser.serialize_field("dhchapCtrlSecret", &self.dhchap_ctrl_secret)?;
+        }
+        if self.bidirectional {
+            struct_ser.serialize_field("bidirectional", &self.bidirectional)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for HostSecret {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "host_nqn",
+            "hostNqn",
+            "dhchap_secret",
+            "dhchapSecret",
+            "dhchap_ctrl_secret",
+            "dhchapCtrlSecret",
+            "bidirectional",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            HostNqn,
+            DhchapSecret,
+            DhchapCtrlSecret,
+            Bidirectional,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "hostNqn" | "host_nqn" => Ok(GeneratedField::HostNqn),
+                            "dhchapSecret" | "dhchap_secret" => Ok(GeneratedField::DhchapSecret),
+                            "dhchapCtrlSecret" | "dhchap_ctrl_secret" => Ok(GeneratedField::DhchapCtrlSecret),
+                            "bidirectional" => Ok(GeneratedField::Bidirectional),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = HostSecret;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.HostSecret")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<HostSecret, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut host_nqn__ = None;
+                let mut dhchap_secret__ = None;
+                let mut dhchap_ctrl_secret__ = None;
+                let mut bidirectional__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::HostNqn => {
+                            if host_nqn__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hostNqn"));
+                            }
+                            host_nqn__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::DhchapSecret => {
+                            if dhchap_secret__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("dhchapSecret"));
+                            }
+                            dhchap_secret__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::DhchapCtrlSecret => {
+                            if dhchap_ctrl_secret__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("dhchapCtrlSecret"));
+                            }
+                            dhchap_ctrl_secret__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Bidirectional => {
+                            if bidirectional__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bidirectional"));
+                            }
+                            bidirectional__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(HostSecret {
+                    host_nqn: host_nqn__.unwrap_or_default(),
+                    dhchap_secret: dhchap_secret__.unwrap_or_default(),
+                    dhchap_ctrl_secret: dhchap_ctrl_secret__.unwrap_or_default(),
+                    bidirectional: bidirectional__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.HostSecret", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for IoCounters {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -5562,6 +5707,9 @@ impl serde::Serialize for SubsystemSpec {
         if !self.allowed_hosts.is_empty() {
             len += 1;
         }
+        if !self.host_secrets.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.SubsystemSpec", len)?;
         if !self.nqn.is_empty() {
             struct_ser.serialize_field("nqn", &self.nqn)?;
@@ -5577,6 +5725,9 @@ impl serde::Serialize for SubsystemSpec {
         }
         if !self.allowed_hosts.is_empty() {
             struct_ser.serialize_field("allowedHosts", &self.allowed_hosts)?;
+        }
+        if !self.host_secrets.is_empty() {
+            struct_ser.serialize_field("hostSecrets", &self.host_secrets)?;
         }
         struct_ser.end()
     }
@@ -5597,6 +5748,8 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
             "allowAnyHost",
             "allowed_hosts",
             "allowedHosts",
+            "host_secrets",
+            "hostSecrets",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5606,6 +5759,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
             ModelNumber,
             AllowAnyHost,
             AllowedHosts,
+            HostSecrets,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5632,6 +5786,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                             "modelNumber" | "model_number" => Ok(GeneratedField::ModelNumber),
                             "allowAnyHost" | "allow_any_host" => Ok(GeneratedField::AllowAnyHost),
                             "allowedHosts" | "allowed_hosts" => Ok(GeneratedField::AllowedHosts),
+                            "hostSecrets" | "host_secrets" => Ok(GeneratedField::HostSecrets),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5656,6 +5811,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                 let mut model_number__ = None;
                 let mut allow_any_host__ = None;
                 let mut allowed_hosts__ = None;
+                let mut host_secrets__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Nqn => {
@@ -5688,6 +5844,12 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                             }
                             allowed_hosts__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::HostSecrets => {
+                            if host_secrets__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hostSecrets"));
+                            }
+                            host_secrets__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(SubsystemSpec {
@@ -5696,6 +5858,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                     model_number: model_number__.unwrap_or_default(),
                     allow_any_host: allow_any_host__.unwrap_or_default(),
                     allowed_hosts: allowed_hosts__.unwrap_or_default(),
+                    host_secrets: host_secrets__.unwrap_or_default(),
                 })
             }
         }

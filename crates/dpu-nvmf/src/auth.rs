@@ -1,0 +1,286 @@
+//! The controller's side of in-band authentication on one queue (NVMe Base 2.2 §8.3.4,
+//! DH-HMAC-CHAP with the NULL DH group), sans-IO: Authentication Send data in,
+//! Authentication Receive data out.
+//!
+//! A queue whose host has a secret is told so in its Connect response (AUTHREQ ATR) and
+//! accepts nothing but Authentication Send/Receive until a transaction succeeds. The
+//! steps follow Linux's host and nvmet: Negotiate → Challenge → Reply → Success1, then
+//! Success2 when the host asked the controller to prove itself. A failed step is answered
+//! by `AUTH_Failure1` on the next Receive; after it (or the host's `AUTH_Failure2`) the
+//! connection closes, so a host cannot keep guessing on one queue. A new Negotiate
+//! restarts the transaction (re-authentication keeps the queue usable while it runs).
+
+use std::sync::Arc;
+
+use dpu_nvmf_proto::Status;
+use dpu_nvmf_proto::auth::{
+    AuthMessage, AuthTransfer, Challenge, Failure, Success1, dh_group, failure, hash,
+};
+
+use crate::dhchap::{self, Exchange, Secret, SecretError};
+
+/// The DH-HMAC-CHAP secrets of one host of a subsystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSecrets {
+    /// The secret the host proves it knows.
+    pub host: Secret,
+    /// The secret the controller proves it knows, when the host asks (bidirectional).
+    pub ctrl: Option<Secret>,
+}
+
+impl HostSecrets {
+    /// Parses a host's secret and, unless `ctrl` is empty, the controller's. An error
+    /// names the field (`dhchap_secret` or `dhchap_ctrl_secret`), never the secret.
+    pub fn parse(host: &str, ctrl: &str) -> Result<Self, (&'static str, SecretError)> {
+        let host: Secret = host.parse().map_err(|e| ("dhchap_secret", e))?;
+        let ctrl = if ctrl.trim().is_empty() {
+            None
+        } else {
+            let c: Secret = ctrl.parse().map_err(|e| ("dhchap_ctrl_secret", e))?;
+            // One key for both directions would let a controller's answer be replayed
+            // as a host's.
+            if c == host {
+                return Err(("dhchap_ctrl_secret", SecretError::Reused));
+            }
+            Some(c)
+        };
+        Ok(HostSecrets { host, ctrl })
+    }
+}
+
+/// Largest Authentication Receive answer built: a host's larger allocation gets the
+/// message zero-padded to this many bytes (Linux asks for 4 KiB).
+const MAX_RECEIVE: usize = 8192;
+
+/// The next message the transaction expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// The host's Negotiate (Send).
+    Negotiate,
+    /// The controller's Challenge (Receive).
+    Challenge,
+    /// The host's Reply (Send).
+    Reply,
+    /// The controller's Success1 (Receive).
+    Success1,
+    /// The host's Success2 (Send).
+    Success2,
+    /// The controller's Failure1 with this reason code explanation (Receive).
+    Failure1(u8),
+}
+
+/// What a command did to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthEvent {
+    /// The transaction goes on (or finished without changing the queue's state).
+    Continue,
+    /// The queue is now authenticated.
+    Authenticated,
+    /// The transaction failed: close the connection once the answer is sent.
+    Failed,
+}
+
+/// The authentication state of one queue.
+#[derive(Debug)]
+pub struct AuthSession {
+    secrets: Arc<HostSecrets>,
+    hostnqn: String,
+    subnqn: String,
+    step: Step,
+    tid: u16,
+    sc_c: u8,
+    hash: u8,
+    c1: Vec<u8>,
+    s1: u32,
+    /// The host's challenge C2 and sequence number S2, when it authenticates us.
+    c2: Option<(Vec<u8>, u32)>,
+    authenticated: bool,
+}
+
+impl AuthSession {
+    /// A queue of `hostnqn` on `subnqn` that must authenticate with `secrets`.
+    pub fn new(secrets: Arc<HostSecrets>, hostnqn: &str, subnqn: &str) -> Self {
+        AuthSession {
+            secrets,
+            hostnqn: hostnqn.to_owned(),
+            subnqn: subnqn.to_owned(),
+            step: Step::Negotiate,
+            tid: 0,
+            sc_c: 0,
+            hash: hash::SHA256,
+            c1: Vec::new(),
+            s1: 0,
+            c2: None,
+            authenticated: false,
+        }
+    }
+
+    /// Whether a transaction has succeeded on this queue.
+    pub fn authenticated(&self) -> bool {
+        self.authenticated
+    }
+
+    /// The command fields every Send and Receive must carry (§6.1/§6.2: SECP E9h with
+    /// SPSP0/SPSP1 01h and a non-zero length).
+    fn check(t: &AuthTransfer) -> Result<(), Status> {
+        if !t.is_dhchap() || t.len == 0 {
+            return Err(Status::INVALID_FIELD);
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, explanation: u8) -> AuthEvent {
+        self.step = Step::Failure1(explanation);
+        AuthEvent::Continue
+    }
+
+    /// Authentication Send with `data` (the command's data, `t.len` bytes).
+    pub fn send(&mut self, t: &AuthTransfer, data: &[u8]) -> Result<AuthEvent, Status> {
+        Self::check(t)?;
+        if data.len() != t.len as usize {
+            return Err(Status::DATA_SGL_LENGTH_INVALID);
+        }
+        let msg = match AuthMessage::parse(data) {
+            Ok(m) => m,
+            Err(_) => return Ok(self.fail(failure::INCORRECT_PAYLOAD)),
+        };
+        if let AuthMessage::Negotiate(n) = &msg {
+            self.tid = n.tid;
+            self.sc_c = n.sc_c;
+            self.c2 = None;
+            // Secure channel concatenation (TLS) is not offered.
+            if n.sc_c != 0 {
+                return Ok(self.fail(failure::CONCAT_MISMATCH));
+            }
+            // The host's first hash we know; the NULL DH group, which it must offer.
+            let Some(&h) = n.hashes.iter().find(|&&h| hash::len(h).is_some()) else {
+                return Ok(self.fail(failure::HASH_UNUSABLE));
+            };
+            if !n.dh_groups.contains(&dh_group::NULL) {
+                return Ok(self.fail(failure::DHGROUP_UNUSABLE));
+            }
+            self.hash = h;
+            self.step = Step::Challenge;
+            return Ok(AuthEvent::Continue);
+        }
+        let expected = matches!(
+            (&msg, self.step),
+            (AuthMessage::Reply(_), Step::Reply)
+                | (AuthMessage::Success2 { .. }, Step::Success2)
+                | (AuthMessage::Failure2(_), _)
+        );
+        if !expected {
+            return Ok(self.fail(failure::INCORRECT_MESSAGE));
+        }
+        if msg.tid() != self.tid {
+            return Ok(self.fail(failure::INCORRECT_PAYLOAD));
+        }
+        match (msg, self.step) {
+            (AuthMessage::Reply(r), Step::Reply) => {
+                let hl = hash::len(self.hash).unwrap_or_default();
+                if r.response.len() != hl || !r.dh_value.is_empty() {
+                    return Ok(self.fail(failure::INCORRECT_PAYLOAD));
+                }
+                let x = Exchange {
+                    hash: self.hash,
+                    challenge: &self.c1,
+                    seqnum: self.s1,
+                    tid: self.tid,
+                    sc_c: self.sc_c,
+                };
+                let expected =
+                    dhchap::host_response(&x, &self.secrets.host, &self.hostnqn, &self.subnqn);
+                if !expected.is_some_and(|e| dhchap::responses_match(&e, &r.response)) {
+                    return Ok(self.fail(failure::FAILED));
+                }
+                // S2 = 0 with CVALID carries C2 for a generated TLS PSK only; no proof of
+                // the controller is asked for then.
+                if r.challenge_valid && r.seqnum != 0 {
+                    if self.secrets.ctrl.is_none() {
+                        return Ok(self.fail(failure::FAILED));
+                    }
+                    self.c2 = Some((r.challenge, r.seqnum));
+                    self.step = Step::Success1;
+                    return Ok(AuthEvent::Continue);
+                }
+                self.step = Step::Success1;
+                self.authenticated = true;
+                Ok(AuthEvent::Authenticated)
+            }
+            (AuthMessage::Success2 { .. }, Step::Success2) => {
+                self.step = Step::Negotiate;
+                self.authenticated = true;
+                Ok(AuthEvent::Authenticated)
+            }
+            // The host did not accept our response (or gave up).
+            _ => {
+                self.authenticated = false;
+                self.step = Step::Negotiate;
+                Ok(AuthEvent::Failed)
+            }
+        }
+    }
+
+    /// Authentication Receive of at most `t.len` bytes: the next controller message.
+    pub fn receive(&mut self, t: &AuthTransfer) -> Result<(Vec<u8>, AuthEvent), Status> {
+        Self::check(t)?;
+        let (msg, event) = match self.step {
+            Step::Challenge => {
+                let hl = hash::len(self.hash).unwrap_or(32);
+                let (Some(c1), Some(s1)) = (dhchap::random_bytes(hl), dhchap::random_seqnum())
+                else {
+                    return Err(Status::INTERNAL_ERROR);
+                };
+                let m = AuthMessage::Challenge(Challenge {
+                    tid: self.tid,
+                    hash: self.hash,
+                    dh_group: dh_group::NULL,
+                    seqnum: s1,
+                    challenge: c1.clone(),
+                    dh_value: Vec::new(),
+                });
+                if (t.len as usize) < m.to_bytes().len() {
+                    return Err(Status::INVALID_FIELD);
+                }
+                (self.c1, self.s1) = (c1, s1);
+                self.step = Step::Reply;
+                (m, AuthEvent::Continue)
+            }
+            Step::Success1 => {
+                let hl = hash::len(self.hash).unwrap_or_default();
+                let response = match (&self.c2, &self.secrets.ctrl) {
+                    (Some((c2, s2)), Some(ctrl)) => {
+                        let x = Exchange {
+                            hash: self.hash,
+                            challenge: c2,
+                            seqnum: *s2,
+                            tid: self.tid,
+                            sc_c: self.sc_c,
+                        };
+                        dhchap::controller_response(&x, ctrl, &self.subnqn, &self.hostnqn)
+                    }
+                    _ => None,
+                };
+                self.step = if response.is_some() { Step::Success2 } else { Step::Negotiate };
+                let m =
+                    AuthMessage::Success1(Success1 { tid: self.tid, hash_len: hl as u8, response });
+                (m, AuthEvent::Continue)
+            }
+            Step::Failure1(explanation) => self.failure1(explanation),
+            // A Receive where the host should be sending.
+            Step::Negotiate | Step::Reply | Step::Success2 => self.failure1(failure::FAILED),
+        };
+        let mut data = msg.to_bytes();
+        if data.len() < t.len as usize {
+            data.resize((t.len as usize).min(MAX_RECEIVE), 0);
+        }
+        Ok((data, event))
+    }
+
+    fn failure1(&mut self, explanation: u8) -> (AuthMessage, AuthEvent) {
+        self.authenticated = false;
+        self.step = Step::Negotiate;
+        let f = Failure { tid: self.tid, reason: failure::REASON_FAILED, explanation };
+        (AuthMessage::Failure1(f), AuthEvent::Failed)
+    }
+}
