@@ -8,7 +8,8 @@
 //! Success2 when the host asked the controller to prove itself. A failed step is answered
 //! by `AUTH_Failure1` on the next Receive; after it (or the host's `AUTH_Failure2`) the
 //! connection closes, so a host cannot keep guessing on one queue. A new Negotiate
-//! restarts the transaction (re-authentication keeps the queue usable while it runs).
+//! restarts the transaction with the host's current secrets (re-authentication after a
+//! rotation; the queue stays usable while it runs).
 
 use std::sync::Arc;
 
@@ -134,8 +135,15 @@ impl AuthSession {
         AuthEvent::Continue
     }
 
-    /// Authentication Send with `data` (the command's data, `t.len` bytes).
-    pub fn send(&mut self, t: &AuthTransfer, data: &[u8]) -> Result<AuthEvent, Status> {
+    /// Authentication Send with `data` (the command's data, `t.len` bytes). A Negotiate
+    /// starts the transaction with the host's `current` secrets, when it still has some
+    /// (a rotated secret takes effect at the host's next authentication).
+    pub fn send(
+        &mut self,
+        t: &AuthTransfer,
+        data: &[u8],
+        current: impl FnOnce() -> Option<Arc<HostSecrets>>,
+    ) -> Result<AuthEvent, Status> {
         Self::check(t)?;
         if data.len() != t.len as usize {
             return Err(Status::DATA_SGL_LENGTH_INVALID);
@@ -145,6 +153,9 @@ impl AuthSession {
             Err(_) => return Ok(self.fail(failure::INCORRECT_PAYLOAD)),
         };
         if let AuthMessage::Negotiate(n) = &msg {
+            if let Some(s) = current() {
+                self.secrets = s;
+            }
             self.tid = n.tid;
             self.sc_c = n.sc_c;
             self.c2 = None;

@@ -67,7 +67,9 @@ impl FromStr for Secret {
             "01" => hash::SHA256,
             "02" => hash::SHA384,
             "03" => hash::SHA512,
-            other => return Err(SecretError::Hash(other.chars().take(8).collect())),
+            // Anything but two characters is no hash field: the key may have slid in.
+            other if other.len() != 2 => return Err(SecretError::Format),
+            other => return Err(SecretError::Hash(other.to_owned())),
         };
         let b64 = b64.strip_suffix(':').unwrap_or(b64);
         let raw = Zeroizing::new(STANDARD.decode(b64).map_err(|_| SecretError::Base64)?);
@@ -224,6 +226,9 @@ mod tests {
         assert!(!format!("{s:?}").contains("BwcH"), "Debug must not print the key");
         assert_eq!("DHHC-2:00:AAAA:".parse::<Secret>(), Err(SecretError::Format));
         assert!(matches!("DHHC-1:04:AAAA:".parse::<Secret>(), Err(SecretError::Hash(_))));
+        // A missing hash field never shows the key in the error.
+        let no_hash = "DHHC-1:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0AAAAAA==:";
+        assert_eq!(no_hash.parse::<Secret>(), Err(SecretError::Format));
         assert_eq!("DHHC-1:00:!!!:".parse::<Secret>(), Err(SecretError::Base64));
         let short = format!("DHHC-1:00:{}:", STANDARD.encode([1u8; 20]));
         assert_eq!(short.parse::<Secret>(), Err(SecretError::Length(16)));

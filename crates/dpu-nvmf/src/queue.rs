@@ -1259,8 +1259,8 @@ impl Connection {
     /// Starts in-band authentication on a queue of a host that has a secret, and sets
     /// AUTHREQ ATR in its Connect response.
     fn require_auth(&mut self, ctrl: &Controller, cqe: &mut Cqe) {
-        if let Some(secrets) = &ctrl.secrets {
-            self.auth = Some(AuthSession::new(secrets.clone(), &ctrl.hostnqn, &ctrl.subnqn));
+        if let Some(secrets) = self.target.host_secrets(&ctrl.subnqn, &ctrl.hostnqn) {
+            self.auth = Some(AuthSession::new(secrets, &ctrl.hostnqn, &ctrl.subnqn));
             cqe.dw0 |= CONNECT_AUTHREQ_ATR;
         }
     }
@@ -1271,7 +1271,12 @@ impl Connection {
             // The host has no secret here: nothing to authenticate.
             return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
         };
-        match a.send(t, data) {
+        let (target, bound) = (&self.target, &self.bound);
+        let current = || {
+            let b = bound.as_ref()?;
+            target.host_secrets(&b.ctrl.subnqn, &b.ctrl.hostnqn)
+        };
+        match a.send(t, data, current) {
             Err(s) => Outcome::Done(fail(cid, s)),
             Ok(AuthEvent::Failed) => {
                 self.send_cqe(ok(cid));

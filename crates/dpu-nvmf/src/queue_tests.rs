@@ -2310,8 +2310,38 @@ mod dhchap_auth {
         let pdus = plain.cmd(AuthTransfer::dhchap(72).to_send_sqe(0), &negotiate(1));
         let [Pdu::CapsuleResp(c)] = pdus.as_slice() else { panic!() };
         assert_eq!(c.status, Status::INVALID_OPCODE.with_dnr());
-        // The first controller keeps the secrets it began with.
         assert!(t.controller_count(SUB) >= 2);
+    }
+
+    #[test]
+    fn a_rotated_secret_takes_effect_when_the_host_authenticates_again() {
+        let t = target_with_secret(false);
+        let (mut a, cntlid) = {
+            let mut h = H::new(&t, false, false);
+            let c = h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+            h.authenticate(1);
+            h.enable();
+            (h, c.dw0 as u16)
+        };
+        // The operator rotates the host's secret: the queue stays authenticated.
+        let rotated = HostSecrets { host: secret(3), ctrl: None };
+        t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(rotated))])).unwrap();
+        assert!(a.run(identify(1, 0), &[]).0.status.is_success());
+        // Re-authentication with the new secret works on the same controller.
+        let c = a.start_auth(2);
+        assert!(a.reply(&c, &secret(3), None).status.is_success());
+        assert!(matches!(a.auth_receive(64), AuthMessage::Success1(_)));
+        // A new I/O queue of the controller must use it too; the old one fails.
+        let mut q = H::new(&t, false, false);
+        q.connect(SUB, 1, cntlid, 0, 0);
+        let c = q.start_auth(1);
+        q.reply(&c, &secret(1), None);
+        q.expect_failure1(failure::FAILED);
+        let mut q = H::new(&t, false, false);
+        q.connect(SUB, 1, cntlid, 0, 0);
+        let c = q.start_auth(1);
+        assert!(q.reply(&c, &secret(3), None).status.is_success());
+        assert!(matches!(q.auth_receive(64), AuthMessage::Success1(_)));
     }
 
     #[test]

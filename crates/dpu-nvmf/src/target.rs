@@ -402,9 +402,6 @@ pub struct Controller {
     /// Enabled and not shut down (CC.EN = 1, CC.SHN = 00b): I/O commands run only then.
     /// Read by every I/O command, so not behind the state lock.
     pub io_enabled: AtomicBool,
-    /// The host's DH-HMAC-CHAP secrets when the admin queue connected: each queue of the
-    /// controller authenticates with them.
-    pub secrets: Option<Arc<HostSecrets>>,
     state: Mutex<ControllerState>,
 }
 
@@ -581,8 +578,14 @@ impl Target {
         Ok(())
     }
 
-    /// Replaces the DH-HMAC-CHAP secrets of a subsystem's hosts. Controllers already
-    /// connected keep the secrets they were created with (as nvmet's); new ones use these.
+    /// The DH-HMAC-CHAP secrets `hostnqn` has on `subnqn` now.
+    pub fn host_secrets(&self, subnqn: &str, hostnqn: &str) -> Option<Arc<HostSecrets>> {
+        self.lock().subsystems.get(subnqn)?.spec.host_secrets.get(hostnqn).cloned()
+    }
+
+    /// Replaces the DH-HMAC-CHAP secrets of a subsystem's hosts. Queues already
+    /// authenticated stay so; queues that connect, and transactions that start (a host
+    /// re-authenticating after its secret was rotated), use these (as nvmet does).
     pub fn set_host_secrets(
         &self,
         nqn: &str,
@@ -996,7 +999,7 @@ impl Target {
         port_id: Option<u16>,
     ) -> Result<Arc<Controller>, ConnectRefusal> {
         let mut r = self.lock();
-        let new = |cntlid, discovery, stats, secrets| {
+        let new = |cntlid, discovery, stats| {
             Arc::new(Controller {
                 cntlid,
                 subnqn: subnqn.to_owned(),
@@ -1007,13 +1010,12 @@ impl Target {
                 stats,
                 wce: AtomicBool::new(true),
                 io_enabled: AtomicBool::new(false),
-                secrets,
                 state: Mutex::new(ControllerState { kato_ms, ..Default::default() }),
             })
         };
         if subnqn == DISCOVERY_NQN {
             r.next_discovery_cntlid = r.next_discovery_cntlid % MAX_CNTLID + 1;
-            return Ok(new(r.next_discovery_cntlid, true, Arc::default(), None));
+            return Ok(new(r.next_discovery_cntlid, true, Arc::default()));
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
         if !s.spec.allows(hostnqn) {
@@ -1027,7 +1029,7 @@ impl Target {
             id = id % MAX_CNTLID + 1;
         }
         s.next_cntlid = id % MAX_CNTLID + 1;
-        let c = new(id, false, s.stats.clone(), s.spec.host_secrets.get(hostnqn).cloned());
+        let c = new(id, false, s.stats.clone());
         s.controllers.insert(id, c.clone());
         Ok(c)
     }

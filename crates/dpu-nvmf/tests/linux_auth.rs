@@ -9,14 +9,16 @@
 //!   closes the queue;
 //! * connects with the right secret: the admin queue and every I/O queue authenticate,
 //!   data written reads back;
+//! * the operator rotates the host's secret and the host takes the new one (sysfs
+//!   `dhchap_secret`): every queue of the same controller re-authenticates, I/O goes on;
 //! * connects asking the target to prove itself too (`--dhchap-ctrl-secret`): the
 //!   kernel checks our response and connects;
 //! * asks the target to prove a secret it does not have: the kernel finds our response
 //!   wrong, says so with AUTH_Failure2, and does not connect.
 //!
-//! The host secret is transformed with SHA-256 and the host NQN, the controller secret with
-//! SHA-512 and the subsystem NQN (`DHHC-1:01:` / `DHHC-1:03:`), so both transformations
-//! meet the kernel's.
+//! The host secrets are transformed with SHA-256 and SHA-384 and the host NQN, the
+//! controller secret with SHA-512 and the subsystem NQN (`DHHC-1:01:`, `02`, `03`), so each
+//! transformation meets the kernel's.
 
 #![allow(clippy::unwrap_used)]
 
@@ -40,7 +42,7 @@ const VOLUME: u64 = 16 << 20;
 
 fn init_script(port: u16, modules: &[String], s: &Secrets) -> String {
     let prelude = common::nvme_init_prelude(modules);
-    let Secrets { host, wrong, ctrl, wrong_ctrl } = s;
+    let Secrets { host, wrong, rotated, ctrl, wrong_ctrl } = s;
     format!(
         r#"{prelude}
 # 6.12 refuses a host ID it already knows under another NQN: name ours.
@@ -59,15 +61,28 @@ dd if=/dev/urandom of=/tmp/pat bs=64k count=32 2>/dev/null
 dd if=/tmp/pat of=/dev/$DEV bs=64k conv=fsync 2>/dev/null
 echo 3 > /proc/sys/vm/drop_caches
 dd if=/dev/$DEV of=/tmp/back bs=64k count=32 2>/dev/null && cmp /tmp/pat /tmp/back && mark data-ok
+# Rotation: once the target has the new secret, the host takes it and re-authenticates
+# every queue of the same controller.
+CTRL=$(echo $DEV | sed 's/n1$//')
+CNTLID=$(cat /sys/class/nvme/$CTRL/cntlid)
+auths() {{ dmesg | grep -c 'qid 0: authenticated with hash'; }}
+A1=$(auths)
+mark want-rotation
+sleep 1
+echo -n "{rotated}" > /sys/class/nvme/$CTRL/dhchap_secret
+i=0; while [ $(auths) -le $A1 ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark reauthenticated $(( $(auths) - A1 )) same-controller=$([ "$(cat /sys/class/nvme/$CTRL/cntlid 2>/dev/null)" = "$CNTLID" ] && echo yes || echo no)
+echo 3 > /proc/sys/vm/drop_caches
+dd if=/dev/$DEV of=/tmp/back bs=64k count=32 2>/dev/null && cmp /tmp/pat /tmp/back && mark data-ok-rotated
 nvme disconnect -n {SUB} > /dev/null 2>&1
 waitblk "$DEV" 0 || fail "disk stayed"
-nvme connect $T --dhchap-secret={host} --dhchap-ctrl-secret={ctrl} > /tmp/c4 2>&1
+nvme connect $T --dhchap-secret={rotated} --dhchap-ctrl-secret={ctrl} > /tmp/c4 2>&1
 mark bidirectional rc=$?
 DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace (bidirectional)"
 dd if=/dev/$DEV of=/tmp/back bs=64k count=32 2>/dev/null && cmp /tmp/pat /tmp/back && mark data-ok-bidirectional
 nvme disconnect -n {SUB} > /dev/null 2>&1
 waitblk "$DEV" 0 || fail "disk stayed"
-nvme connect $T --dhchap-secret={host} --dhchap-ctrl-secret={wrong_ctrl} > /tmp/c5 2>&1
+nvme connect $T --dhchap-secret={rotated} --dhchap-ctrl-secret={wrong_ctrl} > /tmp/c5 2>&1
 mark impostor-check rc=$? disks=$(disks)
 dmesg | grep -i -E 'auth|dhchap' | tail -n 12
 mark done
@@ -76,6 +91,7 @@ sleep 10
 "#,
         wrong = wrong.as_str(),
         host = host.as_str(),
+        rotated = rotated.as_str(),
         ctrl = ctrl.as_str(),
         wrong_ctrl = wrong_ctrl.as_str(),
     )
@@ -85,6 +101,7 @@ sleep 10
 struct Secrets {
     host: String,
     wrong: String,
+    rotated: String,
     ctrl: String,
     wrong_ctrl: String,
 }
@@ -97,17 +114,23 @@ fn random_key(len: usize) -> Vec<u8> {
 async fn linux_authenticates_with_dh_hmac_chap() {
     let (cache, kernel) = common::guest_kernel_6_12();
     let host = Secret::new(&random_key(32), 1).unwrap();
+    let rotated = Secret::new(&random_key(48), 2).unwrap();
     let ctrl = Secret::new(&random_key(64), 3).unwrap();
     let texts = Secrets {
         host: host.to_text().to_string(),
+        rotated: rotated.to_text().to_string(),
         wrong: Secret::new(&random_key(32), 1).unwrap().to_text().to_string(),
         ctrl: ctrl.to_text().to_string(),
         wrong_ctrl: Secret::new(&random_key(64), 3).unwrap().to_text().to_string(),
     };
     let t = Target::new();
     common::add_subsystem(&t, SUB, "DPUAUTH01", "dpu-nvmf auth test", &[GUEST_NQN]);
-    let secrets = HostSecrets { host, ctrl: Some(ctrl) };
-    t.set_host_secrets(SUB, BTreeMap::from([(GUEST_NQN.to_owned(), Arc::new(secrets))])).unwrap();
+    let set_secrets = |host: &Secret| {
+        let secrets = HostSecrets { host: host.clone(), ctrl: Some(ctrl.clone()) };
+        let map = BTreeMap::from([(GUEST_NQN.to_owned(), Arc::new(secrets))]);
+        t.set_host_secrets(SUB, map).unwrap();
+    };
+    set_secrets(&host);
     let vol = Arc::new(Volume::ram("auth", 512, VOLUME).unwrap());
     t.add_namespace(SUB, 1, vol, [7; 16], [8; 16]).unwrap();
     let server = Server::new(t.clone(), 4);
@@ -123,6 +146,9 @@ async fn linux_authenticates_with_dh_hmac_chap() {
         if m.starts_with("wrong-secret") {
             failures_before_right = t.stats.auth_failures.load(Ordering::Relaxed);
         }
+        if m == "want-rotation" {
+            set_secrets(&rotated);
+        }
     }
     tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));
     let log = vm.log().join("\n");
@@ -135,6 +161,7 @@ async fn linux_authenticates_with_dh_hmac_chap() {
         "right-secret rc=0".to_owned(),
         format!("namespace {}", VOLUME / 512),
         "data-ok".to_owned(),
+        "data-ok-rotated".to_owned(),
         "bidirectional rc=0".to_owned(),
         "data-ok-bidirectional".to_owned(),
         "done".to_owned(),
@@ -142,6 +169,11 @@ async fn linux_authenticates_with_dh_hmac_chap() {
     let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
     let missing = marks.missing(&expect);
     assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{log}");
+    let reauth = marks.value("reauthenticated ").unwrap_or_default();
+    assert!(
+        reauth.ends_with("same-controller=yes") && !reauth.starts_with('0'),
+        "re-authentication with the rotated secret on the same controller: {reauth}\n{log}"
+    );
     for name in ["no-secret", "wrong-secret", "impostor-check"] {
         let v = marks.value(&format!("{name} rc=")).unwrap_or_default();
         assert!(v.ends_with("disks=0"), "{name}: a disk appeared ({v})");
@@ -158,9 +190,13 @@ async fn linux_authenticates_with_dh_hmac_chap() {
         marks.value("impostor-check rc=").unwrap_or_default(),
     );
     println!(
-        "linux dh-hmac-chap: the authenticated connect took {:?}, the bidirectional one {:?}",
+        "linux dh-hmac-chap: the authenticated connect took {:?}, the bidirectional one {:?}; after the rotation: {reauth}, {:?} from the new secret to the re-authentication",
         marks.between("wrong-secret", "right-secret").unwrap_or_default(),
-        marks.between("data-ok", "bidirectional").unwrap_or_default(),
+        marks.between("data-ok-rotated", "bidirectional").unwrap_or_default(),
+        marks
+            .between("want-rotation", "reauthenticated")
+            .unwrap_or_default()
+            .saturating_sub(Duration::from_secs(1)),
     );
     server.stop();
 }

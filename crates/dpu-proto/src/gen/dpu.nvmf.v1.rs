@@ -128,8 +128,10 @@ pub struct SubsystemSpec {
     pub allowed_hosts: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     /// NVMe in-band authentication (DH-HMAC-CHAP, NULL DH group): a host listed here must
     /// prove it knows its secret on every queue before the queue runs commands, whether or
-    /// not any host may connect. Controllers already connected keep the secrets they began
-    /// with. The secrets are write-only: reads return each entry with them blank.
+    /// not any host may connect. A change leaves authenticated queues as they are; the host's
+    /// next authentication (a new queue, or re-authentication after it rotated its secret)
+    /// uses the new secrets. The secrets are write-only: reads return each entry with them
+    /// blank.
     #[prost(message, repeated, tag = "6")]
     pub host_secrets: ::prost::alloc::vec::Vec<HostSecret>,
 }
