@@ -1,8 +1,14 @@
 //! Declarative apply and diff: make the agent's desired state match a manifest, touching only
 //! what differs (so applying the same file twice changes nothing the second time).
 //!
-//! Every kind goes through the same steps ([`converge`]): read the current object, create it
+//! Every kind goes through the same steps ([`apply`]): read the current object, create it
 //! when absent, update it with the etag read when its spec differs, else leave it.
+//!
+//! Write-only values (a subsystem's DH-HMAC-CHAP secrets) come back blank, so they are
+//! compared as the agent shows them ([`Resource::shown`]) and diff never prints them. A
+//! manifest that carries them is sent again when everything else matches: the agent
+//! stores nothing for an identical spec, so an unchanged etag means the object was
+//! unchanged, and a rotated secret is applied.
 
 use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::system::v1::{
@@ -125,17 +131,25 @@ async fn create(client: &Client, resource: &Resource) -> Result<(), Status> {
     Ok(())
 }
 
-async fn update(client: &Client, resource: &Resource, etag: String) -> Result<(), Status> {
+/// Updates the whole spec of `resource` if its etag is still `etag`; returns the new etag
+/// (None for the switch's kinds, whose updates this never needs to compare).
+async fn update(
+    client: &Client,
+    resource: &Resource,
+    etag: String,
+) -> Result<Option<String>, Status> {
     let name = resource.full_name();
     let (mut sys, mut nv) = (client.system(), client.nvmf());
-    match resource.clone() {
+    let new_etag = match resource.clone() {
         Resource::Sysctl { spec, .. } => {
             sys.update_sysctl(UpdateSysctlRequest {
                 sysctl: Some(Sysctl { name, spec: Some(spec), etag, ..Default::default() }),
                 update_mask: whole_spec(),
                 allow_missing: false,
             })
-            .await?;
+            .await?
+            .into_inner()
+            .etag
         }
         Resource::Volume { spec, .. } => {
             nv.update_volume(nvmf::UpdateVolumeRequest {
@@ -143,7 +157,9 @@ async fn update(client: &Client, resource: &Resource, etag: String) -> Result<()
                 update_mask: whole_spec(),
                 allow_missing: false,
             })
-            .await?;
+            .await?
+            .into_inner()
+            .etag
         }
         Resource::Subsystem { spec, .. } => {
             nv.update_subsystem(nvmf::UpdateSubsystemRequest {
@@ -156,7 +172,9 @@ async fn update(client: &Client, resource: &Resource, etag: String) -> Result<()
                 update_mask: whole_spec(),
                 allow_missing: false,
             })
-            .await?;
+            .await?
+            .into_inner()
+            .etag
         }
         Resource::Namespace { spec, .. } => {
             nv.update_namespace(nvmf::UpdateNamespaceRequest {
@@ -169,7 +187,9 @@ async fn update(client: &Client, resource: &Resource, etag: String) -> Result<()
                 update_mask: whole_spec(),
                 allow_missing: false,
             })
-            .await?;
+            .await?
+            .into_inner()
+            .etag
         }
         Resource::Listener { spec, .. } => {
             nv.update_listener(nvmf::UpdateListenerRequest {
@@ -182,11 +202,16 @@ async fn update(client: &Client, resource: &Resource, etag: String) -> Result<()
                 update_mask: whole_spec(),
                 allow_missing: false,
             })
-            .await?;
+            .await?
+            .into_inner()
+            .etag
         }
-        Resource::Switch { spec, .. } => switch::update(client, name, &spec, etag).await?,
-    }
-    Ok(())
+        Resource::Switch { spec, .. } => {
+            switch::update(client, name, &spec, etag).await?;
+            return Ok(None);
+        }
+    };
+    Ok(Some(new_etag))
 }
 
 /// Creates or updates one resource.
@@ -199,7 +224,19 @@ pub async fn apply(client: &Client, resource: &Resource) -> Result<Outcome, Stat
                 Err(s) if s.code() == Code::AlreadyExists => continue,
                 Err(s) => return Err(s),
             },
-            Some((current, _)) if current == *resource => return Ok(Outcome::Unchanged),
+            Some((current, etag)) if current == resource.shown() => {
+                if !resource.has_write_only() {
+                    return Ok(Outcome::Unchanged);
+                }
+                // Only the write-only values may differ: send them; the agent keeps the
+                // etag when nothing changed.
+                let new_etag = update(client, resource, etag.clone()).await?;
+                return Ok(if new_etag.as_ref() == Some(&etag) {
+                    Outcome::Unchanged
+                } else {
+                    Outcome::Configured
+                });
+            }
             Some((_, etag)) => {
                 update(client, resource, etag).await?;
                 return Ok(Outcome::Configured);
@@ -230,10 +267,11 @@ fn fields(resource: &Resource) -> serde_json::Map<String, serde_json::Value> {
     }
 }
 
-/// One line per changed field: what apply would do, without doing it.
+/// One line per changed field: what apply would do, without doing it. Write-only values
+/// are compared (and shown) blank: a changed secret alone is no difference here.
 pub async fn diff(client: &Client, resource: &Resource) -> Result<Vec<String>, Status> {
     let name = resource.full_name();
-    let new = fields(resource);
+    let new = fields(&resource.shown());
     Ok(match current(client, resource).await? {
         None => new.iter().map(|(k, v)| format!("+ {name}: spec.{k} = {v}")).collect(),
         Some((current, _)) => {

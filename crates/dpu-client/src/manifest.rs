@@ -160,6 +160,24 @@ impl Resource {
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.kind().collection, self.id())
     }
+
+    /// The resource as the agent shows it once stored: write-only fields (a subsystem's
+    /// DH-HMAC-CHAP secrets) blank, as `SubsystemSpec::without_secrets` makes them. What
+    /// apply and diff compare with the agent's copy, and all diff ever prints.
+    pub fn shown(&self) -> Resource {
+        match self {
+            Resource::Subsystem { id, spec } => {
+                Resource::Subsystem { id: id.clone(), spec: spec.clone().without_secrets() }
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// Whether the resource carries write-only values the agent never shows, so a
+    /// comparison with its copy cannot tell whether they changed.
+    pub fn has_write_only(&self) -> bool {
+        matches!(self, Resource::Subsystem { spec, .. } if spec.has_secrets())
+    }
 }
 
 #[derive(Deserialize)]
@@ -291,6 +309,10 @@ spec:
   nqn: nqn.2024-01.io.example:s1
   serialNumber: SN1
   allowedHosts: [nqn.2014-08.org.example:h1]
+  hostSecrets:
+  - hostNqn: nqn.2014-08.org.example:h1
+    dhchapSecret: "DHHC-1:00:host:"
+    dhchapCtrlSecret: "DHHC-1:00:ctrl:"
 ---
 kind: Namespace
 name: s1/namespaces/1
@@ -321,6 +343,23 @@ spec: {trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: 4420}
         }
         match &r[3] {
             Resource::Listener { spec, .. } => assert_eq!(spec.port, 4420),
+            other => panic!("{other:?}"),
+        }
+        // Host secrets are carried through as written; what the agent would show has them
+        // blank.
+        assert!(r[1].has_write_only() && !r[0].has_write_only());
+        match (&r[1], r[1].shown()) {
+            (Resource::Subsystem { spec, .. }, Resource::Subsystem { spec: shown, .. }) => {
+                let h = &spec.host_secrets[0];
+                assert_eq!(h.host_nqn, "nqn.2014-08.org.example:h1");
+                assert_eq!(
+                    (h.dhchap_secret.as_str(), h.dhchap_ctrl_secret.as_str()),
+                    ("DHHC-1:00:host:", "DHHC-1:00:ctrl:")
+                );
+                let s = &shown.host_secrets[0];
+                assert_eq!((s.dhchap_secret.as_str(), s.dhchap_ctrl_secret.as_str()), ("", ""));
+                assert!(s.bidirectional && !shown.has_secrets());
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(NAMESPACE.full_name("s1/namespaces/2"), "subsystems/s1/namespaces/2");

@@ -9,6 +9,8 @@
 //!   across their check and the mutation (not the flush), so every check sees every earlier
 //!   write; the `*_applied` variants return a [`Pending`] whose `durable()` is the flush.
 //! - The store knows nothing of gRPC; callers map [`StoreError`] to status codes.
+//! - The directory is the owner's alone (0700, its files 0600): desired state includes
+//!   write-only secrets (DH-HMAC-CHAP host secrets of nvmf subsystems).
 
 mod record;
 
@@ -53,6 +55,35 @@ pub struct Store {
     writes: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Creates `dir` (and missing parents) with mode 0700, or sets an existing `dir` to 0700.
+fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(sled::Error::Io)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(sled::Error::Io)?;
+    Ok(())
+}
+
+/// Sets every file under `dir` to 0600 and every directory to 0700 (symlinks untouched).
+fn restrict_contents(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).map_err(sled::Error::Io)? {
+        let entry = entry.map_err(sled::Error::Io)?;
+        let kind = entry.file_type().map_err(sled::Error::Io)?;
+        let mode = if kind.is_dir() {
+            restrict_contents(&entry.path())?;
+            0o700
+        } else if kind.is_file() {
+            0o600
+        } else {
+            continue;
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode))
+            .map_err(sled::Error::Io)?;
+    }
+    Ok(())
+}
+
 /// Group commit: writers that finish while a flush runs share the next one, so N concurrent
 /// writes cost about two flushes, not N. Flushes run one at a time on a blocking thread: sled's
 /// own `flush_async` deadlocked under concurrent callers, and a flush must never block the
@@ -66,10 +97,15 @@ struct GroupCommit {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`, which is created 0700 (an existing one is
+    /// set to 0700, and what sled keeps in it to 0600 files and 0700 directories).
     pub fn open(dir: &Path) -> Result<Self> {
+        private_dir(dir)?;
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
         let objects = db.open_tree("objects")?;
+        // Files sled creates later (snapshots, blobs) get the umask's mode, inside a
+        // directory no one else may enter.
+        restrict_contents(dir)?;
         Ok(Self { db, objects, commit: Arc::default(), writes: Arc::default() })
     }
 

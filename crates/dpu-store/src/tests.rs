@@ -139,6 +139,42 @@ async fn survives_reopen() {
     assert_eq!(got.spec, spec("kept"));
 }
 
+/// The store's directory is 0700 and its files 0600, whether the directory is new or was
+/// left more open by an older version.
+#[tokio::test]
+async fn directory_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let check = |dir: &Path| {
+        assert_eq!(mode(dir), 0o700, "{}", dir.display());
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                files += 1;
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            } else if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+            }
+        }
+        assert!(files > 0, "sled wrote no files in {}", dir.display());
+    };
+    let root = tempfile::tempdir().unwrap();
+    let fresh = root.path().join("a/state");
+    {
+        let store = Store::open(&fresh).unwrap();
+        store.collection::<Spec>("things").create("things/a", &spec("x")).await.unwrap();
+    }
+    check(&fresh);
+    let old = root.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(old.join("conf"), "").unwrap();
+    std::fs::set_permissions(old.join("conf"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = Store::open(&old).unwrap();
+    check(&old);
+}
+
 /// Many concurrent writers share flushes and never deadlock (sled's own flush_async did).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_group_commit() {

@@ -217,7 +217,7 @@ pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
 }
 
 pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Result {
-    let headers = ["NAME", "NQN", "HOSTS", "CONTROLLERS", "STATE", "GENERATION", "MESSAGE"];
+    let headers = ["NAME", "NQN", "HOSTS", "AUTH", "CONTROLLERS", "STATE", "GENERATION", "MESSAGE"];
     objects(items, format, single, &headers, |s| {
         let spec = s.spec.clone().unwrap_or_default();
         let status = s.status.clone().unwrap_or_default();
@@ -231,12 +231,28 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
             s.name.clone(),
             spec.nqn,
             hosts,
+            auth(&spec.host_secrets),
             status.controllers.to_string(),
             state,
             s.generation.to_string(),
             message,
         ]
     })
+}
+
+/// The DH-HMAC-CHAP hosts of a subsystem: "-" for none, "2 hosts", "1 host, bidir",
+/// "3 hosts, 1 bidir" (how many also authenticate the controller).
+fn auth(secrets: &[nvmf::HostSecret]) -> String {
+    let n = secrets.len();
+    if n == 0 {
+        return "-".into();
+    }
+    let hosts = if n == 1 { "1 host".to_owned() } else { format!("{n} hosts") };
+    match secrets.iter().filter(|h| h.bidirectional).count() {
+        0 => hosts,
+        b if b == n => format!("{hosts}, bidir"),
+        b => format!("{hosts}, {b} bidir"),
+    }
 }
 
 pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Result {
@@ -569,4 +585,19 @@ pub fn switch_status(s: &sw::SwitchStatus, format: Format) -> Result {
     rows.extend(counters.into_iter().map(|(k, v)| vec![k.clone(), v.to_string()]));
     out.push_str(&table(&["COUNTER", "VALUE"], &rows));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_column() {
+        let h = |bidirectional| nvmf::HostSecret { bidirectional, ..Default::default() };
+        assert_eq!(auth(&[]), "-");
+        assert_eq!(auth(&[h(false)]), "1 host");
+        assert_eq!(auth(&[h(true)]), "1 host, bidir");
+        assert_eq!(auth(&[h(false), h(false)]), "2 hosts");
+        assert_eq!(auth(&[h(true), h(false), h(true)]), "3 hosts, 2 bidir");
+    }
 }

@@ -355,6 +355,7 @@ async fn racing_writes_cannot_both_pass_their_checks() {
                 model_number: "race".into(),
                 allow_any_host: true,
                 allowed_hosts: vec![],
+                host_secrets: vec![],
             }),
             ..Default::default()
         }),

@@ -15,13 +15,14 @@ use common::{
     Env, Who, dpuctl, free_port, kill_service, ok, service_pid, violation_field, wait_for,
 };
 use dpu_client::Client;
-use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf::dhchap::Secret;
+use dpu_nvmf::initiator::{HostController, HostOptions, InitiatorError};
 use dpu_nvmf_proto::cqe::Status as NvmeStatus;
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
     AnaGroupState, AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest,
     CreateSubsystemRequest, CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest,
-    GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, ListListenersRequest,
+    GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, HostSecret, ListListenersRequest,
     ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec,
     Namespace, NamespaceSpec, ObjectStatus, RamBackend, ReservationType, Subsystem, SubsystemSpec,
     TransportType, UpdateListenerRequest, UpdateSubsystemRequest, UpdateVolumeRequest, Volume,
@@ -51,6 +52,7 @@ fn subsystem(nqn: &str) -> Subsystem {
             model_number: "dpud test".into(),
             allow_any_host: false,
             allowed_hosts: vec![HOST_NQN.into()],
+            host_secrets: Vec::new(),
         }),
         ..Default::default()
     }
@@ -870,4 +872,371 @@ async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
     eprintln!("the agent's status showed the grown device after {:?}", grown.elapsed());
     drop(env);
     device.detach().unwrap();
+}
+
+/// A DH-HMAC-CHAP secret of 32 bytes of `byte`, transformed with SHA-256 (as
+/// `nvme gen-dhchap-key -m 1` makes them).
+fn dhchap(byte: u8) -> Secret {
+    Secret::new(&[byte; 32], 1).unwrap()
+}
+
+fn host_secret(host: &str, secret: &Secret, ctrl: Option<&Secret>) -> HostSecret {
+    HostSecret {
+        host_nqn: host.into(),
+        dhchap_secret: secret.to_text().to_string(),
+        dhchap_ctrl_secret: ctrl.map(|c| c.to_text().to_string()).unwrap_or_default(),
+        bidirectional: false,
+    }
+}
+
+/// Each entry's (host, secrets blank, bidirectional) as the agent shows it.
+fn shown_secrets(s: &Subsystem) -> Vec<(String, bool, bool)> {
+    let spec = s.spec.clone().unwrap_or_default();
+    spec.host_secrets
+        .iter()
+        .map(|h| {
+            let blank = h.dhchap_secret.is_empty() && h.dhchap_ctrl_secret.is_empty();
+            (h.host_nqn.clone(), blank, h.bidirectional)
+        })
+        .collect()
+}
+
+/// Connects `host` with these secrets; on success writes and reads back a block and
+/// disconnects.
+async fn connect_as(
+    addr: SocketAddr,
+    host: &str,
+    secret: Option<&Secret>,
+    ctrl: Option<&Secret>,
+) -> Result<(), InitiatorError> {
+    let opts = HostOptions {
+        hostnqn: host.into(),
+        dhchap_secret: secret.cloned(),
+        dhchap_ctrl_secret: ctrl.cloned(),
+        ..HostOptions::default()
+    };
+    let mut c = HostController::connect(addr, NQN, &opts, 1).await?;
+    let data = vec![0xa5; 512];
+    let w = c.io[0].write(1, 16, &data, 512).await?;
+    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+    let r = c.io[0].read(1, 16, 1, 512).await?;
+    assert!(r.cqe.status.is_success() && r.data == data, "{:?}", r.cqe);
+    c.shutdown().await
+}
+
+/// The operator gives a host a DH-HMAC-CHAP secret: no reply ever carries it (blank, with
+/// `bidirectional` telling whether a controller secret is set), malformed secrets are
+/// refused naming the field and without echoing them, and through the supervised target
+/// only the host that proves its secret (and, asked, gets the controller's proof) does
+/// I/O. An update whose mask leaves the secrets out keeps them; one naming them replaces
+/// them; a restarted service gets them again from the agent's store, which only the
+/// agent's user may read.
+#[tokio::test(flavor = "multi_thread")]
+async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let mut nvmf = op.nvmf();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (first, second, ctrl, wrong) = (dhchap(0xa1), dhchap(0xb2), dhchap(0xc3), dhchap(0xd4));
+    let texts: Vec<String> =
+        [&first, &second, &ctrl, &wrong].iter().map(|s| s.to_text().to_string()).collect();
+
+    nvmf.create_volume(CreateVolumeRequest {
+        volume_id: "v1".into(),
+        volume: Some(ram_volume(16 << 20)),
+    })
+    .await
+    .unwrap();
+    let mut with_secret = subsystem(NQN);
+    let spec = with_secret.spec.as_mut().unwrap();
+    spec.host_secrets = vec![host_secret(HOST_NQN, &first, None)];
+    let created = nvmf
+        .create_subsystem(CreateSubsystemRequest {
+            subsystem_id: "s1".into(),
+            subsystem: Some(with_secret.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(shown_secrets(&created), [(HOST_NQN.to_owned(), true, false)]);
+    nvmf.create_namespace(CreateNamespaceRequest {
+        parent: "subsystems/s1".into(),
+        namespace_id: "1".into(),
+        namespace: Some(namespace("volumes/v1")),
+    })
+    .await
+    .unwrap();
+    nvmf.create_listener(CreateListenerRequest {
+        listener_id: "l1".into(),
+        listener: Some(Listener {
+            spec: Some(ListenerSpec {
+                trtype: TransportType::Tcp.into(),
+                address: "127.0.0.1".into(),
+                port: u32::from(port),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    wait_for("every object APPLIED", async || state(&op).await.1).await;
+
+    // Get, List (both roles) and dpuctl show the host, never the secret.
+    let host = env.client(Who::Host).await;
+    for client in [&op, &host] {
+        let got = client
+            .nvmf()
+            .get_subsystem(GetSubsystemRequest { name: "subsystems/s1".into() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(shown_secrets(&got), [(HOST_NQN.to_owned(), true, false)]);
+        let list = client.nvmf().list_subsystems(ListSubsystemsRequest::default()).await;
+        let listed = list.unwrap().into_inner().subsystems;
+        assert_eq!(shown_secrets(&listed[0]), [(HOST_NQN.to_owned(), true, false)]);
+    }
+    let table = ok(&dpuctl(&env, Who::Operator, &["list", "subsystems"]));
+    assert!(table.starts_with("NAME") && table.contains("AUTH"), "{table}");
+    let row = table.lines().find(|l| l.starts_with("subsystems/s1")).unwrap_or_default();
+    assert!(row.contains(" 1 host ") && !row.contains("bidir"), "{table}");
+    let json = ok(&dpuctl(&env, Who::Operator, &["get", "subsystem", "s1", "-o", "json"]));
+    assert!(json.contains("hostSecrets") && !json.contains("DHHC-1"), "{json}");
+
+    // Only the host with its secret gets in; a host without one or with another is refused.
+    connect_as(addr, HOST_NQN, Some(&first), None).await.unwrap();
+    let none = connect_as(addr, HOST_NQN, None, None).await.unwrap_err();
+    assert!(matches!(none, InitiatorError::Auth(_) | InitiatorError::Status(_)), "{none}");
+    let other = connect_as(addr, HOST_NQN, Some(&wrong), None).await.unwrap_err();
+    assert!(matches!(other, InitiatorError::Auth(_) | InitiatorError::Status(_)), "{other}");
+
+    // Malformed secrets: INVALID_ARGUMENT on the field, the message without the secret.
+    let good = first.to_text().to_string();
+    let mut bad_crc = good.clone().into_bytes();
+    bad_crc[20] = if bad_crc[20] == b'A' { b'B' } else { b'A' };
+    let bad_crc = String::from_utf8(bad_crc).unwrap();
+    let bad_prefix = good.replacen("DHHC-1:", "DHHC-9:", 1);
+    // 24 bytes of base64: a 20-byte key.
+    let wrong_length = format!("DHHC-1:00:{}:", "QUJD".repeat(8));
+    let s2 = |secrets: Vec<HostSecret>| {
+        let mut s = subsystem("nqn.2024-01.io.example:dpud-test-2");
+        s.spec.as_mut().unwrap().host_secrets = secrets;
+        CreateSubsystemRequest { subsystem_id: "s2".into(), subsystem: Some(s) }
+    };
+    for bad in [&bad_crc, &bad_prefix, &wrong_length] {
+        let entry =
+            HostSecret { dhchap_secret: bad.clone(), ..host_secret(HOST_NQN, &first, None) };
+        let e = nvmf.create_subsystem(s2(vec![entry])).await.unwrap_err();
+        assert_eq!(
+            (e.code(), violation_field(&e).as_str()),
+            (Code::InvalidArgument, "subsystem.spec.host_secrets[0].dhchap_secret"),
+            "{e:?}"
+        );
+        let key = bad.split(':').nth(2).unwrap();
+        assert!(!e.message().contains(bad.as_str()) && !e.message().contains(&key[..12]), "{e:?}");
+        println!("refused {}: {}", violation_field(&e), e.message());
+    }
+    let bad_ctrl =
+        HostSecret { dhchap_ctrl_secret: bad_crc.clone(), ..host_secret(HOST_NQN, &first, None) };
+    let e = nvmf.create_subsystem(s2(vec![bad_ctrl])).await.unwrap_err();
+    assert_eq!(violation_field(&e), "subsystem.spec.host_secrets[0].dhchap_ctrl_secret");
+    assert!(!e.message().contains(&bad_crc[10..30]), "{e:?}");
+    // A secret for a host that may not connect at all.
+    let stranger = host_secret("nqn.2014-08.org.example:stranger", &first, None);
+    let e = nvmf.create_subsystem(s2(vec![stranger])).await.unwrap_err();
+    assert_eq!(
+        (e.code(), violation_field(&e).as_str()),
+        (Code::InvalidArgument, "subsystem.spec.host_secrets[0].host_nqn")
+    );
+    // Listed twice.
+    let twice = vec![host_secret(HOST_NQN, &first, None), host_secret(HOST_NQN, &second, None)];
+    let e = nvmf.create_subsystem(s2(twice)).await.unwrap_err();
+    assert_eq!(violation_field(&e), "subsystem.spec.host_secrets[1].host_nqn");
+    // What a read shows, sent back whole: the blank secret is refused, nothing changes.
+    let read = nvmf
+        .get_subsystem(GetSubsystemRequest { name: "subsystems/s1".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    let round_trip = UpdateSubsystemRequest {
+        subsystem: Some(read.clone()),
+        update_mask: None,
+        allow_missing: false,
+    };
+    let e = nvmf.update_subsystem(round_trip).await.unwrap_err();
+    assert_eq!(violation_field(&e), "subsystem.spec.host_secrets[0].dhchap_secret");
+    let names = state(&op).await.0;
+    assert_eq!(names.len(), 4, "a refused request changed something: {names:?}");
+
+    // An update of another field keeps the secrets: a second allowed host (without a
+    // secret) connects as before, the first still needs its secret.
+    let other_host = "nqn.2014-08.org.example:no-secret";
+    let mask = |path: &str| Some(pbjson_types::FieldMask { paths: vec![path.into()] });
+    let updated = nvmf
+        .update_subsystem(UpdateSubsystemRequest {
+            subsystem: Some(Subsystem {
+                name: "subsystems/s1".into(),
+                etag: read.etag.clone(),
+                spec: Some(SubsystemSpec {
+                    allowed_hosts: vec![HOST_NQN.into(), other_host.into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            update_mask: mask("spec.allowed_hosts"),
+            allow_missing: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.generation, read.generation + 1);
+    assert_eq!(shown_secrets(&updated), [(HOST_NQN.to_owned(), true, false)]);
+    wait_for("allowed_hosts APPLIED", async || state(&op).await.1).await;
+    connect_as(addr, other_host, None, None).await.unwrap();
+    assert!(connect_as(addr, HOST_NQN, None, None).await.is_err(), "the secret was dropped");
+    connect_as(addr, HOST_NQN, Some(&first), None).await.unwrap();
+
+    // The mask spec.host_secrets replaces them (a stale etag is refused first): now a new
+    // secret with a controller secret, so the host may make the controller prove itself.
+    let replace = |etag: String| UpdateSubsystemRequest {
+        subsystem: Some(Subsystem {
+            name: "subsystems/s1".into(),
+            etag,
+            spec: Some(SubsystemSpec {
+                host_secrets: vec![host_secret(HOST_NQN, &second, Some(&ctrl))],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        update_mask: mask("spec.host_secrets"),
+        allow_missing: false,
+    };
+    let stale = nvmf.update_subsystem(replace(read.etag.clone())).await.unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    let replaced = nvmf.update_subsystem(replace(updated.etag.clone())).await.unwrap().into_inner();
+    assert_eq!(shown_secrets(&replaced), [(HOST_NQN.to_owned(), true, true)]);
+    assert_eq!(replaced.spec.as_ref().unwrap().allowed_hosts.len(), 2);
+    wait_for("host_secrets APPLIED", async || state(&op).await.1).await;
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
+    assert!(table.contains(" 1 host, bidir "), "{table}");
+    assert!(connect_as(addr, HOST_NQN, Some(&first), None).await.is_err(), "old secret");
+    connect_as(addr, HOST_NQN, Some(&second), None).await.unwrap();
+    connect_as(addr, HOST_NQN, Some(&second), Some(&ctrl)).await.unwrap();
+    // The host expects another controller secret: the controller's proof fails.
+    let e = connect_as(addr, HOST_NQN, Some(&second), Some(&wrong)).await.unwrap_err();
+    assert!(matches!(e, InitiatorError::Auth(_)), "{e}");
+
+    // A new service process gets the secrets from the agent's store.
+    let before = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");
+    kill_service("dpu-nvmf", &env.nvmf_socket()).unwrap();
+    wait_for("a new dpu-nvmf", async || {
+        service_pid("dpu-nvmf", &env.nvmf_socket()).is_some_and(|p| p != before)
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while connect_as(addr, HOST_NQN, Some(&second), Some(&ctrl)).await.is_err() {
+        assert!(Instant::now() < deadline, "the target did not come back; log:\n{}", env.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(connect_as(addr, HOST_NQN, None, None).await.is_err(), "not re-applied");
+
+    // The store is the agent user's alone, and no log line shows a secret.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let store = env.path("state");
+    assert_eq!(mode(&store), 0o700);
+    for entry in std::fs::read_dir(&store).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    let log = env.log();
+    for (i, text) in texts.iter().enumerate() {
+        let key = text.split(':').nth(2).unwrap();
+        assert!(!log.contains(&key[..16]), "secret {i} in the log:\n{log}");
+    }
+}
+
+/// `dpuctl apply` carries `hostSecrets` through; applying the same file again changes
+/// nothing, `diff` neither shows a difference nor prints a secret, and a rotated secret
+/// in the file is applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn dpuctl_applies_host_secrets() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (first, second, ctrl) = (dhchap(0x11), dhchap(0x22), dhchap(0x33));
+    let manifest = env.path("nvmf.yaml");
+    let write = |secret: &Secret| {
+        std::fs::write(
+            &manifest,
+            format!(
+                r#"kind: Volume
+name: v1
+spec:
+  ram: {{sizeBytes: "8388608"}}
+---
+kind: Subsystem
+name: s1
+spec:
+  nqn: {NQN}
+  serialNumber: DPUD0001
+  allowedHosts: [{HOST_NQN}]
+  hostSecrets:
+  - hostNqn: {HOST_NQN}
+    dhchapSecret: "{}"
+    dhchapCtrlSecret: "{}"
+---
+kind: Namespace
+name: s1/namespaces/1
+spec:
+  volume: volumes/v1
+---
+kind: Listener
+name: l1
+spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
+"#,
+                &*secret.to_text(),
+                &*ctrl.to_text(),
+            ),
+        )
+        .unwrap();
+    };
+    write(&first);
+    let m = manifest.to_str().unwrap();
+    let created = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert!(created.contains("subsystems/s1 created"), "{created}");
+    let again = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert_eq!(again.lines().filter(|l| l.ends_with(" unchanged")).count(), 4, "{again}");
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
+    let op = env.client(Who::Operator).await;
+    let s1 = op
+        .nvmf()
+        .get_subsystem(GetSubsystemRequest { name: "subsystems/s1".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((s1.generation, shown_secrets(&s1)), (1, vec![(HOST_NQN.to_owned(), true, true)]));
+    wait_for("every object APPLIED", async || state(&op).await.1).await;
+    connect_as(addr, HOST_NQN, Some(&first), Some(&ctrl)).await.unwrap();
+    assert!(connect_as(addr, HOST_NQN, None, None).await.is_err());
+
+    // Rotate the host's secret in the file.
+    write(&second);
+    let diff = ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m]));
+    assert!(!diff.contains("DHHC-1"), "{diff}");
+    let rotated = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert!(
+        rotated.contains("subsystems/s1 configured") && rotated.contains("volumes/v1 unchanged"),
+        "{rotated}"
+    );
+    wait_for("the rotated secret APPLIED", async || state(&op).await.1).await;
+    connect_as(addr, HOST_NQN, Some(&second), Some(&ctrl)).await.unwrap();
+    assert!(connect_as(addr, HOST_NQN, Some(&first), None).await.is_err(), "old secret");
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
+    assert!(table.contains(" 1 host, bidir "), "{table}");
 }

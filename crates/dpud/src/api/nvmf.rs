@@ -10,9 +10,10 @@
 //! A check and its write happen under the store's writer lock (see `resource.rs`), so a
 //! namespace created while its volume is being deleted cannot pass both checks.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
+use dpu_nvmf::auth::HostSecrets;
 use dpu_nvmf::internal::volume_size_and_backing;
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
@@ -199,6 +200,7 @@ impl Kind for SubsystemKind {
         "spec.model_number",
         "spec.allow_any_host",
         "spec.allowed_hosts",
+        "spec.host_secrets",
     ];
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -215,7 +217,8 @@ impl Kind for SubsystemKind {
             .map_err(|e| invalid(&format!("{field}.serial_number"), e.to_string()))?;
         validate_ascii("model_number", &spec.model_number, MODEL_MAX_LEN)
             .map_err(|e| invalid(&format!("{field}.model_number"), e.to_string()))?;
-        validate_hosts(&spec.allowed_hosts, field)
+        validate_hosts(&spec.allowed_hosts, field)?;
+        validate_host_secrets(spec, field)
     }
 
     fn merge(into: &mut SubsystemSpec, from: &SubsystemSpec, path: &str) {
@@ -225,6 +228,7 @@ impl Kind for SubsystemKind {
             "spec.model_number" => into.model_number.clone_from(&from.model_number),
             "spec.allow_any_host" => into.allow_any_host = from.allow_any_host,
             "spec.allowed_hosts" => into.allowed_hosts.clone_from(&from.allowed_hosts),
+            "spec.host_secrets" => into.host_secrets.clone_from(&from.host_secrets),
             _ => {}
         }
     }
@@ -233,9 +237,42 @@ impl Kind for SubsystemKind {
         current(observed, generation, |s: &mut SubsystemStatus| &mut s.apply)
     }
 
-    fn to_proto(name: String, o: Object<SubsystemSpec>, status: Self::Status) -> Subsystem {
+    /// Every response with a subsystem comes through here: the stored secrets stay in the
+    /// store (and reach the service through the reconciler's Sync), never in a reply.
+    fn to_proto(name: String, mut o: Object<SubsystemSpec>, status: Self::Status) -> Subsystem {
+        o.spec = o.spec.without_secrets();
         resource_message!(Subsystem, name, o, status.status)
     }
+}
+
+/// A subsystem's `host_secrets`: each for a distinct host that may connect, with a host
+/// secret (and optionally a controller secret) that parses. An error names the field and
+/// says what is wrong, never the secret's text.
+fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
+    let mut seen = BTreeSet::new();
+    for (i, h) in spec.host_secrets.iter().enumerate() {
+        let at = format!("{field}.host_secrets[{i}]");
+        let nqn_field = format!("{at}.host_nqn");
+        validate_nqn(&h.host_nqn).map_err(|e| invalid(&nqn_field, e.to_string()))?;
+        if !seen.insert(h.host_nqn.as_str()) {
+            return Err(invalid(&nqn_field, "listed twice"));
+        }
+        if !spec.allow_any_host && !spec.allowed_hosts.contains(&h.host_nqn) {
+            return Err(invalid(
+                &nqn_field,
+                "not in allowed_hosts (and allow_any_host is false): the host cannot connect",
+            ));
+        }
+        if h.dhchap_secret.trim().is_empty() {
+            return Err(invalid(
+                &format!("{at}.dhchap_secret"),
+                "required (secrets are write-only: an update must send them again)",
+            ));
+        }
+        HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret)
+            .map_err(|(f, e)| invalid(&format!("{at}.{f}"), e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Host NQNs of a spec's `allowed_hosts`.
@@ -898,5 +935,112 @@ impl Reconciler for NvmfReconciler {
             response.listeners.into_iter().map(|o| (o.name, o.generation, o.status)),
         ));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dpu_nvmf::dhchap::Secret;
+    use dpu_proto::dpu::nvmf::v1::HostSecret;
+    use tonic::Code;
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    const HOST: &str = "nqn.2014-08.org.example:h1";
+
+    fn text(byte: u8) -> String {
+        Secret::new(&[byte; 32], 1).unwrap().to_text().to_string()
+    }
+
+    fn spec(secrets: Vec<HostSecret>) -> SubsystemSpec {
+        SubsystemSpec {
+            nqn: "nqn.2024-01.io.example:s1".into(),
+            allowed_hosts: vec![HOST.into()],
+            host_secrets: secrets,
+            ..Default::default()
+        }
+    }
+
+    fn secret(host: &str, dhchap_secret: &str, dhchap_ctrl_secret: &str) -> HostSecret {
+        HostSecret {
+            host_nqn: host.into(),
+            dhchap_secret: dhchap_secret.into(),
+            dhchap_ctrl_secret: dhchap_ctrl_secret.into(),
+            bidirectional: false,
+        }
+    }
+
+    /// The violated field, and that the message shows none of `secret`.
+    fn refused(s: &SubsystemSpec, secret: &str) -> String {
+        let e = SubsystemKind::validate(s, "subsystem.spec").unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(secret.is_empty() || !e.message().contains(secret), "{}", e.message());
+        // Nor a piece of its key (the longest part between colons).
+        let key = secret.split(':').max_by_key(|p| p.len()).unwrap_or_default();
+        assert!(key.len() < 8 || !e.message().contains(&key[..8]), "{}", e.message());
+        e.get_details_bad_request().unwrap().field_violations[0].field.clone()
+    }
+
+    #[test]
+    fn host_secrets_are_validated_without_showing_them() {
+        let (good, ctrl) = (text(1), text(2));
+        SubsystemKind::validate(&spec(vec![secret(HOST, &good, "")]), "s").unwrap();
+        SubsystemKind::validate(&spec(vec![secret(HOST, &good, &ctrl)]), "s").unwrap();
+        // Any host may connect: a secret for a host not listed is fine.
+        let any =
+            SubsystemSpec { allow_any_host: true, ..spec(vec![secret("nqn.x:y", &good, "")]) };
+        SubsystemKind::validate(&any, "s").unwrap();
+
+        let at = "subsystem.spec.host_secrets[0]";
+        // One base64 digit of the key changed: its CRC-32 no longer matches.
+        let mut bad_crc = good.clone().into_bytes();
+        bad_crc[20] = if bad_crc[20] == b'A' { b'B' } else { b'A' };
+        let bad_crc = String::from_utf8(bad_crc).unwrap();
+        for host_secret in [
+            good.replacen("DHHC-1", "DHHC-2", 1),
+            bad_crc.clone(),
+            // Without "<hh>:" the key's base64 stands where the hash should.
+            good.replacen("01:", "", 1),
+            // 24 bytes: a 20-byte key.
+            format!("DHHC-1:00:{}:", "A".repeat(32)),
+            String::new(),
+        ] {
+            let s = spec(vec![secret(HOST, &host_secret, "")]);
+            assert_eq!(refused(&s, &host_secret), format!("{at}.dhchap_secret"), "{host_secret}");
+        }
+        let s = spec(vec![secret(HOST, &good, &bad_crc)]);
+        assert_eq!(refused(&s, &bad_crc), format!("{at}.dhchap_ctrl_secret"));
+        let s = spec(vec![secret(HOST, &good, &good)]);
+        assert_eq!(refused(&s, &good), format!("{at}.dhchap_ctrl_secret"));
+        let s = spec(vec![secret("nqn.2014-08.org.example:h2", &good, "")]);
+        assert_eq!(refused(&s, &good), format!("{at}.host_nqn"));
+        let s = spec(vec![secret("not-an-nqn", &good, "")]);
+        assert_eq!(refused(&s, &good), format!("{at}.host_nqn"));
+        let s = spec(vec![secret(HOST, &good, ""), secret(HOST, &ctrl, "")]);
+        assert_eq!(refused(&s, &good), "subsystem.spec.host_secrets[1].host_nqn");
+    }
+
+    #[test]
+    fn responses_never_carry_secrets_and_updates_merge_them() {
+        let stored = spec(vec![secret(HOST, &text(1), &text(2))]);
+        let object = Object {
+            name: "subsystems/s1".into(),
+            spec: stored.clone(),
+            generation: 1,
+            etag: "e".into(),
+            create_time_unix_nanos: 0,
+            update_time_unix_nanos: 0,
+        };
+        let shown = SubsystemKind::to_proto("subsystems/s1".into(), object, Observed::default());
+        let h = &shown.spec.unwrap().host_secrets[0];
+        assert_eq!((h.host_nqn.as_str(), h.dhchap_secret.as_str()), (HOST, ""));
+        assert!(h.dhchap_ctrl_secret.is_empty() && h.bidirectional);
+
+        let mut merged = stored.clone();
+        SubsystemKind::merge(&mut merged, &spec(Vec::new()), "spec.allowed_hosts");
+        assert_eq!(merged.host_secrets, stored.host_secrets, "not in the mask: kept");
+        SubsystemKind::merge(&mut merged, &spec(Vec::new()), "spec.host_secrets");
+        assert!(merged.host_secrets.is_empty(), "in the mask: replaced");
     }
 }
