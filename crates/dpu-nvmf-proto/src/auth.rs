@@ -73,6 +73,14 @@ pub mod dh_group {
     pub const NULL: u8 = 0x00;
     /// ffdhe2048 (RFC 7919).
     pub const FFDHE2048: u8 = 0x01;
+    /// ffdhe3072.
+    pub const FFDHE3072: u8 = 0x02;
+    /// ffdhe4096.
+    pub const FFDHE4096: u8 = 0x03;
+    /// ffdhe6144.
+    pub const FFDHE6144: u8 = 0x04;
+    /// ffdhe8192.
+    pub const FFDHE8192: u8 = 0x05;
 }
 
 /// Reason code explanations of `AUTH_Failure1`/`AUTH_Failure2` (reason code 01h,

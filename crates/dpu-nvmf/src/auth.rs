@@ -18,7 +18,9 @@ use dpu_nvmf_proto::auth::{
     AuthMessage, AuthTransfer, Challenge, Failure, Success1, dh_group, failure, hash,
 };
 
-use crate::dhchap::{self, Exchange, Secret, SecretError};
+use zeroize::Zeroizing;
+
+use crate::dhchap::{self, DhGroup, DhKey, Exchange, Secret, SecretError};
 
 /// The DH-HMAC-CHAP secrets of one host of a subsystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,12 +29,23 @@ pub struct HostSecrets {
     pub host: Secret,
     /// The secret the controller proves it knows, when the host asks (bidirectional).
     pub ctrl: Option<Secret>,
+    /// The DH group the transaction must use (`dh_group::NULL`, or ffdhe2048-8192 of
+    /// RFC 7919); a host that does not offer it fails with "DH group not usable".
+    pub dh_group: u8,
 }
 
 impl HostSecrets {
-    /// Parses a host's secret and, unless `ctrl` is empty, the controller's. An error
+    /// Parses a host's secret and, unless `ctrl` is empty, the controller's, to be used
+    /// with DH group `dh_group` (0: NULL, 1-5: ffdhe2048-8192). An error
     /// names the field (`dhchap_secret` or `dhchap_ctrl_secret`), never the secret.
-    pub fn parse(host: &str, ctrl: &str) -> Result<Self, (&'static str, SecretError)> {
+    pub fn parse(
+        host: &str,
+        ctrl: &str,
+        dh_group: u8,
+    ) -> Result<Self, (&'static str, SecretError)> {
+        if dh_group != dh_group::NULL && DhGroup::get(dh_group).is_none() {
+            return Err(("dh_group", SecretError::DhGroup(dh_group)));
+        }
         let host: Secret = host.parse().map_err(|e| ("dhchap_secret", e))?;
         let ctrl = if ctrl.trim().is_empty() {
             None
@@ -45,7 +58,7 @@ impl HostSecrets {
             }
             Some(c)
         };
-        Ok(HostSecrets { host, ctrl })
+        Ok(HostSecrets { host, ctrl, dh_group })
     }
 }
 
@@ -95,6 +108,10 @@ pub struct AuthSession {
     s1: u32,
     /// The host's challenge C2 and sequence number S2, when it authenticates us.
     c2: Option<(Vec<u8>, u32)>,
+    /// Our ephemeral DH key of the transaction (not with the NULL group).
+    dh: Option<DhKey>,
+    /// The DH session key, once the host's public value came.
+    session_key: Option<Zeroizing<Vec<u8>>>,
     authenticated: bool,
 }
 
@@ -112,6 +129,8 @@ impl AuthSession {
             c1: Vec::new(),
             s1: 0,
             c2: None,
+            dh: None,
+            session_key: None,
             authenticated: false,
         }
     }
@@ -159,6 +178,8 @@ impl AuthSession {
             self.tid = n.tid;
             self.sc_c = n.sc_c;
             self.c2 = None;
+            self.dh = None;
+            self.session_key = None;
             // Secure channel concatenation (TLS) is not offered.
             if n.sc_c != 0 {
                 return Ok(self.fail(failure::CONCAT_MISMATCH));
@@ -167,7 +188,8 @@ impl AuthSession {
             let Some(&h) = n.hashes.iter().find(|&&h| hash::len(h).is_some()) else {
                 return Ok(self.fail(failure::HASH_UNUSABLE));
             };
-            if !n.dh_groups.contains(&dh_group::NULL) {
+            // The operator's group, which the host must offer.
+            if !n.dh_groups.contains(&self.secrets.dh_group) {
                 return Ok(self.fail(failure::DHGROUP_UNUSABLE));
             }
             self.hash = h;
@@ -189,12 +211,19 @@ impl AuthSession {
         match (msg, self.step) {
             (AuthMessage::Reply(r), Step::Reply) => {
                 let hl = hash::len(self.hash).unwrap_or_default();
-                if r.response.len() != hl || !r.dh_value.is_empty() {
+                if r.response.len() != hl || r.dh_value.is_empty() != self.dh.is_none() {
                     return Ok(self.fail(failure::INCORRECT_PAYLOAD));
                 }
+                if let Some(key) = &self.dh {
+                    let Some(ks) = key.session_key(&r.dh_value) else {
+                        return Ok(self.fail(failure::DHGROUP_UNUSABLE));
+                    };
+                    self.session_key = Some(ks);
+                }
+                let c1 = self.augmented(&self.c1);
                 let x = Exchange {
                     hash: self.hash,
-                    challenge: &self.c1,
+                    challenge: &c1,
                     seqnum: self.s1,
                     tid: self.tid,
                     sc_c: self.sc_c,
@@ -242,18 +271,23 @@ impl AuthSession {
                 else {
                     return Err(Status::INTERNAL_ERROR);
                 };
+                let group = self.secrets.dh_group;
+                let dh = match DhGroup::get(group) {
+                    Some(g) => Some(g.generate().ok_or(Status::INTERNAL_ERROR)?),
+                    None => None,
+                };
                 let m = AuthMessage::Challenge(Challenge {
                     tid: self.tid,
                     hash: self.hash,
-                    dh_group: dh_group::NULL,
+                    dh_group: if dh.is_some() { group } else { dh_group::NULL },
                     seqnum: s1,
                     challenge: c1.clone(),
-                    dh_value: Vec::new(),
+                    dh_value: dh.as_ref().map(|k| k.public.clone()).unwrap_or_default(),
                 });
                 if (t.len as usize) < m.to_bytes().len() {
                     return Err(Status::INVALID_FIELD);
                 }
-                (self.c1, self.s1) = (c1, s1);
+                (self.c1, self.s1, self.dh) = (c1, s1, dh);
                 self.step = Step::Reply;
                 (m, AuthEvent::Continue)
             }
@@ -261,9 +295,10 @@ impl AuthSession {
                 let hl = hash::len(self.hash).unwrap_or_default();
                 let response = match (&self.c2, &self.secrets.ctrl) {
                     (Some((c2, s2)), Some(ctrl)) => {
+                        let c2 = self.augmented(c2);
                         let x = Exchange {
                             hash: self.hash,
-                            challenge: c2,
+                            challenge: &c2,
                             seqnum: *s2,
                             tid: self.tid,
                             sc_c: self.sc_c,
@@ -286,6 +321,15 @@ impl AuthSession {
             data.resize((t.len as usize).min(MAX_RECEIVE), 0);
         }
         Ok((data, event))
+    }
+
+    /// A challenge as the responses use it: augmented with the DH session key, if any.
+    fn augmented(&self, challenge: &[u8]) -> Vec<u8> {
+        match &self.session_key {
+            Some(ks) => dhchap::augmented_challenge(self.hash, ks, challenge)
+                .unwrap_or_else(|| challenge.to_vec()),
+            None => challenge.to_vec(),
+        }
     }
 
     fn failure1(&mut self, explanation: u8) -> (AuthMessage, AuthEvent) {

@@ -32,6 +32,7 @@
 //! host = "nqn.2014-08.org.example:host1"
 //! dhchap_secret = "DHHC-1:00:<base64>:"       # as `nvme gen-dhchap-key` prints it
 //! dhchap_ctrl_secret = "DHHC-1:00:<base64>:"  # optional: the host checks the target too
+//! dh_group = "ffdhe2048"                       # optional: null (default) or ffdhe2048-8192
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,6 +44,7 @@ use std::time::Instant;
 use serde::Deserialize;
 
 use crate::auth::HostSecrets;
+use crate::dhchap::dh_group_id;
 use crate::rate_limit::RateLimit;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec, Target,
@@ -199,6 +201,10 @@ pub struct HostSecretConfig {
     /// The controller's secret for bidirectional authentication.
     #[serde(default)]
     pub dhchap_ctrl_secret: String,
+    /// The DH group: `null` (default) or `ffdhe2048`, `ffdhe3072`, `ffdhe4096`,
+    /// `ffdhe6144`, `ffdhe8192`.
+    #[serde(default)]
+    pub dh_group: String,
 }
 
 impl std::fmt::Debug for HostSecretConfig {
@@ -206,6 +212,7 @@ impl std::fmt::Debug for HostSecretConfig {
         f.debug_struct("HostSecretConfig")
             .field("host", &self.host)
             .field("bidirectional", &!self.dhchap_ctrl_secret.is_empty())
+            .field("dh_group", &self.dh_group)
             .finish_non_exhaustive()
     }
 }
@@ -290,14 +297,14 @@ impl Config {
         for s in &self.subsystems {
             let mut host_secrets = BTreeMap::new();
             for h in &s.host_secrets {
-                let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret).map_err(
-                    |(field, source)| ConfigError::Secret {
+                let group = dh_group_id(&h.dh_group).unwrap_or(u8::MAX);
+                let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, group)
+                    .map_err(|(field, source)| ConfigError::Secret {
                         nqn: s.nqn.clone(),
                         host: h.host.clone(),
                         field,
                         source,
-                    },
-                )?;
+                    })?;
                 host_secrets.insert(h.host.clone(), Arc::new(parsed));
             }
             target.add_subsystem(SubsystemSpec {
@@ -491,6 +498,37 @@ mod tests {
         let twice = e(r#"{ group = 2, state = "change" }, { group = 2, state = "optimized" }"#);
         assert!(twice.contains("ANA group 2 listed twice"), "{twice}");
         assert!(e(r#"{ group = 2, state = "sideways" }"#).contains("unknown variant"));
+    }
+
+    #[test]
+    fn host_secrets_parse_with_their_dh_group_and_errors_hide_them() {
+        let secret = crate::dhchap::Secret::new(&[5; 32], 1).unwrap().to_text();
+        let text = |group: &str, secret: &str| {
+            format!(
+                r#"
+                [[subsystems]]
+                nqn = "nqn.2024-01.io.example:a"
+                hosts = ["nqn.2014-08.org.example:h"]
+                [[subsystems.host_secrets]]
+                host = "nqn.2014-08.org.example:h"
+                dhchap_secret = "{secret}"
+                dh_group = "{group}"
+                "#
+            )
+        };
+        let t = Target::new();
+        let c = Config::parse(&text("ffdhe4096", &secret)).unwrap();
+        assert!(!format!("{c:?}").contains(&secret[10..30]), "Debug hides the secret");
+        c.apply(&t).unwrap();
+        let s = t.host_secrets("nqn.2024-01.io.example:a", "nqn.2014-08.org.example:h").unwrap();
+        assert_eq!(s.dh_group, dpu_nvmf_proto::auth::dh_group::FFDHE4096);
+        let e = Config::parse(&text("ffdhe1024", &secret)).unwrap().apply(&Target::new());
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("dh_group") && e.contains("unknown DH group"), "{e}");
+        let bad = secret.replace("DHHC-1:01:", "DHHC-1:01:zz");
+        let e = Config::parse(&text("", &bad)).unwrap().apply(&Target::new());
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("dhchap_secret") && !e.contains(&bad[10..30]), "{e}");
     }
 
     #[test]

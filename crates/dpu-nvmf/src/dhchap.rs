@@ -3,18 +3,26 @@
 //! layouts live in `dpu_nvmf_proto::auth`, the controller's state machine in
 //! [`crate::auth`], the host's in the initiator.
 //!
-//! Only the NULL DH group is implemented: the challenges are used as they are (what
-//! Linux's nvmet does unless a group is configured). Secrets are zeroed on drop and never
-//! printed.
+//! With the NULL DH group the challenges are used as they are; with one of the RFC 7919
+//! groups ([`DhGroup`], ffdhe2048-8192) both sides exchange ephemeral public values and each
+//! challenge is first augmented with the session key (`Ca = HMAC(H(Ks), C)`, §8.3.4.5.5), so
+//! a recorded exchange gives an attacker nothing to test guessed secrets against. Secrets,
+//! private exponents and session keys are zeroed on drop and never printed.
 
 use std::fmt;
 use std::str::FromStr;
 
+use std::sync::OnceLock;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use dpu_nvmf_proto::auth::hash;
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::{BoxedUint, Odd};
+use dpu_nvmf_proto::auth::{dh_group, hash};
 use ring::hmac;
 use zeroize::Zeroizing;
+
+use crate::ffdhe;
 
 /// Why a secret's text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +45,9 @@ pub enum SecretError {
     /// The controller secret equals the host's.
     #[error("the controller secret must differ from the host's")]
     Reused,
+    /// Not a DH group of DH-HMAC-CHAP.
+    #[error("unknown DH group {0} (0: null, 1-5: ffdhe2048, 3072, 4096, 6144, 8192)")]
+    DhGroup(u8),
 }
 
 /// A DH-HMAC-CHAP secret: a key of 32, 48 or 64 bytes and the hash (if any) that turns
@@ -165,6 +176,19 @@ pub fn controller_response(
     respond(x, &ctrl_secret.key_for(subnqn), b"Controller", subnqn, hostnqn)
 }
 
+/// The challenge augmented with a DH session key: HMAC(H(Ks), C) with the transaction's
+/// hash, whose digest of Ks is the HMAC key (§8.3.4.5.5; as Linux computes it).
+pub fn augmented_challenge(hash_id: u8, session_key: &[u8], challenge: &[u8]) -> Option<Vec<u8>> {
+    let alg = algorithm(hash_id)?;
+    let digest = match hash_id {
+        hash::SHA256 => ring::digest::digest(&ring::digest::SHA256, session_key),
+        hash::SHA384 => ring::digest::digest(&ring::digest::SHA384, session_key),
+        _ => ring::digest::digest(&ring::digest::SHA512, session_key),
+    };
+    let key = hmac::Key::new(alg, digest.as_ref());
+    Some(hmac::sign(&key, challenge).as_ref().to_vec())
+}
+
 fn respond(
     x: &Exchange<'_>,
     key: &[u8],
@@ -183,6 +207,124 @@ fn respond(
     ctx.update(&[0]);
     ctx.update(second.as_bytes());
     Some(ctx.sign().as_ref().to_vec())
+}
+
+/// The DHGID of a DH group named as nvmet and nvme-cli name them (`null`, `ffdhe2048`, ...;
+/// empty is `null`).
+pub fn dh_group_id(name: &str) -> Option<u8> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "" | "null" => Some(dh_group::NULL),
+        "ffdhe2048" => Some(dh_group::FFDHE2048),
+        "ffdhe3072" => Some(dh_group::FFDHE3072),
+        "ffdhe4096" => Some(dh_group::FFDHE4096),
+        "ffdhe6144" => Some(dh_group::FFDHE6144),
+        "ffdhe8192" => Some(dh_group::FFDHE8192),
+        _ => None,
+    }
+}
+
+/// A finite-field Diffie-Hellman group of RFC 7919 (generator 2), DHGID 1-5.
+pub struct DhGroup {
+    id: u8,
+    /// Bytes of the prime, and so of every public value and session key.
+    len: usize,
+    /// Bits of a private exponent: twice the group's security strength or more (RFC 7919
+    /// §5.2), far below the prime's size, which keeps each exponentiation short.
+    exponent_bits: u32,
+    params: BoxedMontyParams,
+    /// p - 1: a public value must lie strictly between 1 and it.
+    p_minus_1: BoxedUint,
+}
+
+impl fmt::Debug for DhGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ffdhe{}", self.len * 8)
+    }
+}
+
+/// An ephemeral key pair of one transaction: the private exponent (zeroed on drop) and the
+/// public value g^x mod p, big endian, as long as the prime.
+pub struct DhKey {
+    group: &'static DhGroup,
+    private: Zeroizing<BoxedUint>,
+    /// The public value to send.
+    pub public: Vec<u8>,
+}
+
+impl fmt::Debug for DhKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DhKey({:?}, private redacted)", self.group)
+    }
+}
+
+impl DhGroup {
+    /// The group `id` (1-5: ffdhe2048, 3072, 4096, 6144, 8192), set up on first use.
+    pub fn get(id: u8) -> Option<&'static DhGroup> {
+        static GROUPS: [OnceLock<Option<DhGroup>>; 5] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let (hex_prime, exponent_bits) = match id {
+            dh_group::FFDHE2048 => (ffdhe::FFDHE2048, 256),
+            dh_group::FFDHE3072 => (ffdhe::FFDHE3072, 320),
+            dh_group::FFDHE4096 => (ffdhe::FFDHE4096, 384),
+            dh_group::FFDHE6144 => (ffdhe::FFDHE6144, 448),
+            dh_group::FFDHE8192 => (ffdhe::FFDHE8192, 512),
+            _ => return None,
+        };
+        GROUPS[usize::from(id - 1)]
+            .get_or_init(|| {
+                let bytes = hex::decode(hex_prime).ok()?;
+                let bits = (bytes.len() * 8) as u32;
+                let p = BoxedUint::from_be_slice(&bytes, bits).ok()?;
+                let p_minus_1 = p.wrapping_sub(BoxedUint::one_with_precision(bits));
+                // The prime is public: setting up its Montgomery form may take variable time.
+                let params = BoxedMontyParams::new_vartime(Odd::new(p).into_option()?);
+                Some(DhGroup { id, len: bytes.len(), exponent_bits, params, p_minus_1 })
+            })
+            .as_ref()
+    }
+
+    /// The group's DHGID.
+    pub fn id(&self) -> u8 {
+        self.id
+    }
+
+    /// Bytes of a public value or session key (the prime's length).
+    pub fn value_len(&self) -> usize {
+        self.len
+    }
+
+    /// A fresh key pair; `None` if the system's generator fails. The exponentiation is
+    /// constant time in the private exponent.
+    pub fn generate(&'static self) -> Option<DhKey> {
+        let bits = self.exponent_bits;
+        let random = Zeroizing::new(random_bytes(bits as usize / 8)?);
+        let private = Zeroizing::new(BoxedUint::from_be_slice(&random, bits).ok()?);
+        let two = BoxedUint::from_be_slice(&[2], self.params.bits_precision()).ok()?;
+        let g = BoxedMontyForm::new(two, &self.params);
+        let public = g.pow(&private).retrieve().to_be_bytes().to_vec();
+        Some(DhKey { group: self, private, public })
+    }
+}
+
+impl DhKey {
+    /// The session key with the peer's public value `peer` (g^y mod p, as long as the
+    /// prime), big endian and as long as the prime; `None` for a value of the wrong length
+    /// or not strictly between 1 and p - 1 (RFC 7919 §5.1: with a safe prime that rules
+    /// out the small subgroups).
+    pub fn session_key(&self, peer: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let g = self.group;
+        if peer.len() != g.len {
+            return None;
+        }
+        let bits = g.params.bits_precision();
+        let y = BoxedUint::from_be_slice(peer, bits).ok()?;
+        let one = BoxedUint::one_with_precision(bits);
+        if y <= one || y >= g.p_minus_1 {
+            return None;
+        }
+        let shared = BoxedMontyForm::new(y, &g.params).pow(&self.private).retrieve();
+        Some(Zeroizing::new(shared.to_be_bytes().to_vec()))
+    }
 }
 
 /// Compares two responses in time independent of where they differ.
@@ -250,6 +392,56 @@ mod tests {
                 .parse()
                 .unwrap();
         assert_eq!((s.key.len(), s.transform), (48, hash::SHA384));
+    }
+
+    /// Each prime has RFC 7919's form (top and bottom 64 bits set) and two keys agree in
+    /// each group; the two smallest also pass a Fermat test, as does (p - 1) / 2 (safe
+    /// primes, not typos; the larger ones' full-length exponentiations would take seconds in
+    /// a debug build, minutes under qemu-user).
+    #[test]
+    fn the_groups_are_safe_primes_of_rfc_7919_form() {
+        for id in 1..=5u8 {
+            let g = DhGroup::get(id).unwrap();
+            let bytes = g.params.modulus().as_ref().to_be_bytes();
+            assert_eq!(bytes.len(), g.value_len());
+            assert!(bytes[..8].iter().chain(&bytes[bytes.len() - 8..]).all(|&b| b == 0xFF));
+            let (a, b) = (g.generate().unwrap(), g.generate().unwrap());
+            assert_eq!(*a.session_key(&b.public).unwrap(), *b.session_key(&a.public).unwrap());
+        }
+        for id in [dh_group::FFDHE2048, dh_group::FFDHE3072] {
+            let g = DhGroup::get(id).unwrap();
+            let bits = g.params.bits_precision();
+            let two = BoxedMontyForm::new(BoxedUint::from_be_slice(&[2], bits).unwrap(), &g.params);
+            let one = BoxedUint::one_with_precision(bits);
+            // 2^(p-1) = 1 (mod p), and 2^((p-1)/2) = 1 since 2 is a quadratic residue.
+            assert_eq!(two.pow(&g.p_minus_1).retrieve(), one, "ffdhe{bits}");
+            assert_eq!(two.pow(&g.p_minus_1.shr(1)).retrieve(), one, "ffdhe{bits}");
+        }
+        assert!(DhGroup::get(0).is_none() && DhGroup::get(6).is_none());
+    }
+
+    #[test]
+    fn both_sides_derive_one_session_key_and_bad_public_values_are_refused() {
+        let g = DhGroup::get(dh_group::FFDHE2048).unwrap();
+        let (a, b) = (g.generate().unwrap(), g.generate().unwrap());
+        assert_eq!(a.public.len(), 256);
+        assert_ne!(a.public, b.public);
+        let ka = a.session_key(&b.public).unwrap();
+        assert_eq!(*ka, *b.session_key(&a.public).unwrap());
+        assert_eq!(ka.len(), 256);
+        let mut one = vec![0u8; 256];
+        one[255] = 1;
+        assert!(a.session_key(&one).is_none(), "1 is refused");
+        assert!(a.session_key(&[0u8; 256]).is_none(), "0 is refused");
+        let p_minus_1 = g.p_minus_1.to_be_bytes();
+        assert!(a.session_key(&p_minus_1).is_none(), "p - 1 is refused");
+        assert!(a.session_key(&[0xFF; 256]).is_none(), "above p is refused");
+        assert!(a.session_key(&b.public[1..]).is_none(), "short is refused");
+        // The augmented challenge is HMAC keyed with the session key's digest.
+        let c = [7u8; 32];
+        let aug = augmented_challenge(hash::SHA256, &ka, &c).unwrap();
+        let key = ring::digest::digest(&ring::digest::SHA256, &ka);
+        assert_eq!(aug, hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key.as_ref()), &c).as_ref());
     }
 
     #[test]

@@ -42,7 +42,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::cid_map::CidSlots;
-use crate::dhchap::{self, Exchange, Secret};
+use crate::dhchap::{self, DhGroup, Exchange, Secret};
 use crate::queue::Segment;
 use crate::server::write_segments;
 
@@ -781,9 +781,10 @@ impl HostQueue {
             .map_err(|e| InitiatorError::Auth(format!("undecodable controller message: {e}")))
     }
 
-    /// One DH-HMAC-CHAP transaction (NULL DH group) as Linux's host runs it: Negotiate,
-    /// Challenge, Reply, Success1 and, with a controller secret, Success2 after checking
-    /// the controller's response (a wrong one gets `AUTH_Failure2`).
+    /// One DH-HMAC-CHAP transaction as Linux's host runs it: Negotiate (offering the NULL
+    /// group and ffdhe2048-8192), Challenge, Reply (with our DH value when the controller
+    /// chose a group), Success1 and, with a controller secret, Success2 after checking the
+    /// controller's response (a wrong one gets `AUTH_Failure2`).
     pub async fn authenticate(&mut self, subnqn: &str) -> Result<(), InitiatorError> {
         let Some(secret) = self.opts.dhchap_secret.clone() else {
             return Err(InitiatorError::Auth("the controller requires authentication".into()));
@@ -793,15 +794,40 @@ impl HostQueue {
             tid,
             sc_c: 0,
             hashes: vec![hash::SHA256, hash::SHA384, hash::SHA512],
-            dh_groups: vec![dh_group::NULL],
+            dh_groups: vec![
+                dh_group::NULL,
+                dh_group::FFDHE2048,
+                dh_group::FFDHE3072,
+                dh_group::FFDHE4096,
+                dh_group::FFDHE6144,
+                dh_group::FFDHE8192,
+            ],
         });
         self.auth_ok(&negotiate).await?;
         let c = match self.auth_receive(4096).await? {
-            AuthMessage::Challenge(c) if c.tid == tid && c.dh_group == dh_group::NULL => c,
+            AuthMessage::Challenge(c) if c.tid == tid => c,
             other => return Err(auth_refused("a challenge", &other)),
         };
+        // With a DH group: our key pair, the session key, and challenges augmented with it.
+        let (dh_value, session_key) = match c.dh_group {
+            dh_group::NULL => (Vec::new(), None),
+            id => {
+                let key = DhGroup::get(id).and_then(DhGroup::generate).ok_or_else(|| {
+                    InitiatorError::Auth(format!("the controller chose DH group {id}"))
+                })?;
+                let ks = key.session_key(&c.dh_value).ok_or_else(|| {
+                    InitiatorError::Auth("the controller's DH value is not usable".into())
+                })?;
+                (key.public.clone(), Some(ks))
+            }
+        };
+        let augment = |challenge: &[u8]| match &session_key {
+            Some(ks) => dhchap::augmented_challenge(c.hash, ks, challenge),
+            None => Some(challenge.to_vec()),
+        };
+        let c1 = augment(&c.challenge).unwrap_or_default();
         let hostnqn = self.opts.hostnqn.clone();
-        let x = Exchange { hash: c.hash, challenge: &c.challenge, seqnum: c.seqnum, tid, sc_c: 0 };
+        let x = Exchange { hash: c.hash, challenge: &c1, seqnum: c.seqnum, tid, sc_c: 0 };
         let response = dhchap::host_response(&x, &secret, &hostnqn, subnqn)
             .ok_or_else(|| InitiatorError::Auth(format!("unknown hash {}", c.hash)))?;
         let hl = response.len();
@@ -819,7 +845,7 @@ impl HostQueue {
             challenge_valid: ctrl.is_some(),
             seqnum: s2,
             challenge: c2.clone(),
-            dh_value: Vec::new(),
+            dh_value,
         });
         self.auth_ok(&reply).await?;
         let s1 = match self.auth_receive(4096).await? {
@@ -827,6 +853,7 @@ impl HostQueue {
             other => return Err(auth_refused("Success1", &other)),
         };
         let Some(ctrl) = ctrl else { return Ok(()) };
+        let c2 = augment(&c2).unwrap_or_default();
         let x = Exchange { hash: c.hash, challenge: &c2, seqnum: s2, tid, sc_c: 0 };
         let expected = dhchap::controller_response(&x, &ctrl, subnqn, &hostnqn);
         let proved = match (&expected, &s1.response) {

@@ -659,6 +659,7 @@ impl NvmfInternal {
             terminated_connections: t.stats.terminated.load(Relaxed),
             keep_alive_expired: t.stats.kato_expired.load(Relaxed),
             connects_refused: t.stats.connects_refused.load(Relaxed),
+            auth_failures: t.stats.auth_failures.load(Relaxed),
             namespaces,
             subsystems,
         }
@@ -715,7 +716,7 @@ fn subsystem_stats(name: &str, r: SubsystemReport) -> pb::SubsystemStats {
 fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSecrets>>, String> {
     let mut out = BTreeMap::new();
     for (i, h) in spec.host_secrets.iter().enumerate() {
-        let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret)
+        let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id())
             .map_err(|(field, e)| format!("spec.host_secrets[{i}].{field}: {e}"))?;
         out.insert(h.host_nqn.clone(), Arc::new(parsed));
     }

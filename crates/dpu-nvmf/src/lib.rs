@@ -20,6 +20,7 @@ pub mod auth;
 mod cid_map;
 pub mod config;
 pub mod dhchap;
+mod ffdhe;
 pub mod identify;
 pub mod initiator;
 pub mod internal;
@@ -186,7 +187,9 @@ pub fn fuzz_controller(data: &[u8]) {
                 && let Ok(host) = dhchap::Secret::new(&[0x11; 32], 0)
             {
                 let ctrl = dhchap::Secret::new(&[0x22; 32], 1).ok();
-                let secrets = std::sync::Arc::new(auth::HostSecrets { host, ctrl });
+                // Its bit 2 (likewise) makes the transaction use ffdhe2048.
+                let dh_group = (chunk_seed >> 2) & 1;
+                let secrets = std::sync::Arc::new(auth::HostSecrets { host, ctrl, dh_group });
                 let map = std::collections::BTreeMap::from([(HOST.to_owned(), secrets)]);
                 let _ = target.set_host_secrets(SUB, map);
             }

@@ -2192,7 +2192,7 @@ mod dhchap_auth {
     /// ask the controller to prove `secret(2)`).
     fn target_with_secret(ctrl: bool) -> Arc<Target> {
         let t = target();
-        let s = HostSecrets { host: secret(1), ctrl: ctrl.then(|| secret(2)) };
+        let s = HostSecrets { host: secret(1), ctrl: ctrl.then(|| secret(2)), dh_group: 0 };
         t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(s))])).unwrap();
         t
     }
@@ -2231,13 +2231,24 @@ mod dhchap_auth {
         /// The Reply to `c` with the host key `host`; asks for the controller's proof
         /// with (C2, S2) when given.
         fn reply(&mut self, c: &Challenge, host: &Secret, c2: Option<(&[u8], u32)>) -> Cqe {
-            let x = Exchange {
-                hash: c.hash,
-                challenge: &c.challenge,
-                seqnum: c.seqnum,
-                tid: c.tid,
-                sc_c: 0,
+            self.reply_dh(c, host, c2, Vec::new(), None)
+        }
+
+        /// [`reply`](Self::reply) with our DH value and the session key that augments C1.
+        fn reply_dh(
+            &mut self,
+            c: &Challenge,
+            host: &Secret,
+            c2: Option<(&[u8], u32)>,
+            dh_value: Vec<u8>,
+            session_key: Option<&[u8]>,
+        ) -> Cqe {
+            let c1 = match session_key {
+                Some(ks) => dhchap::augmented_challenge(c.hash, ks, &c.challenge).unwrap(),
+                None => c.challenge.clone(),
             };
+            let x =
+                Exchange { hash: c.hash, challenge: &c1, seqnum: c.seqnum, tid: c.tid, sc_c: 0 };
             let response = dhchap::host_response(&x, host, HOST, SUB).unwrap();
             let hl = response.len();
             let reply = AuthMessage::Reply(Reply {
@@ -2246,7 +2257,7 @@ mod dhchap_auth {
                 challenge_valid: c2.is_some(),
                 seqnum: c2.map_or(0, |(_, s)| s),
                 challenge: c2.map_or(vec![0; hl], |(c, _)| c.to_vec()),
-                dh_value: Vec::new(),
+                dh_value,
             });
             self.auth_send(&reply.to_bytes())
         }
@@ -2324,7 +2335,7 @@ mod dhchap_auth {
             (h, c.dw0 as u16)
         };
         // The operator rotates the host's secret: the queue stays authenticated.
-        let rotated = HostSecrets { host: secret(3), ctrl: None };
+        let rotated = HostSecrets { host: secret(3), ctrl: None, dh_group: 0 };
         t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(rotated))])).unwrap();
         assert!(a.run(identify(1, 0), &[]).0.status.is_success());
         // Re-authentication with the new secret works on the same controller.
@@ -2490,6 +2501,68 @@ mod dhchap_auth {
         let mut h = fresh();
         h.expect_failure1(failure::FAILED);
         assert_eq!(t.stats.auth_failures.load(Ordering::Relaxed), 8);
+    }
+
+    #[test]
+    fn an_ffdhe_group_adds_an_exchange_that_augments_both_challenges() {
+        let t = target();
+        let secrets =
+            HostSecrets { host: secret(1), ctrl: Some(secret(2)), dh_group: dh_group::FFDHE2048 };
+        t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(secrets))])).unwrap();
+        let group = crate::dhchap::DhGroup::get(dh_group::FFDHE2048).unwrap();
+        let fresh = || {
+            let mut h = H::new(&t, false, false);
+            h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+            h
+        };
+        // Both directions, with the session key both sides derive.
+        let mut h = fresh();
+        let c = h.start_auth(1);
+        assert_eq!((c.dh_group, c.dh_value.len()), (dh_group::FFDHE2048, 256));
+        let ours = group.generate().unwrap();
+        let ks = ours.session_key(&c.dh_value).unwrap();
+        let c2 = [0x33u8; 32];
+        let st = h.reply_dh(&c, &secret(1), Some((&c2, 9)), ours.public.clone(), Some(&ks));
+        assert!(st.status.is_success());
+        let AuthMessage::Success1(Success1 { response: Some(r2), .. }) = h.auth_receive(4096)
+        else {
+            panic!()
+        };
+        let c2a = dhchap::augmented_challenge(hash::SHA256, &ks, &c2).unwrap();
+        let x = Exchange { hash: hash::SHA256, challenge: &c2a, seqnum: 9, tid: 1, sc_c: 0 };
+        assert_eq!(dhchap::controller_response(&x, &secret(2), SUB, HOST).unwrap(), r2);
+        assert!(h.auth_send(&AuthMessage::Success2 { tid: 1 }.to_bytes()).status.is_success());
+        h.enable();
+        // The plain challenge is not enough once a group is in use.
+        let mut h = fresh();
+        let c = h.start_auth(1);
+        let ours = group.generate().unwrap();
+        h.reply_dh(&c, &secret(1), None, ours.public.clone(), None);
+        h.expect_failure1(failure::FAILED);
+        // A host that does not offer the group, one that sends no DH value, one whose
+        // value is outside 2..p-2.
+        let mut h = fresh();
+        let only_null = AuthMessage::Negotiate(Negotiate {
+            tid: 1,
+            sc_c: 0,
+            hashes: vec![hash::SHA256],
+            dh_groups: vec![dh_group::NULL],
+        });
+        h.auth_send(&only_null.to_bytes());
+        h.expect_failure1(failure::DHGROUP_UNUSABLE);
+        let mut h = fresh();
+        let c = h.start_auth(1);
+        h.reply(&c, &secret(1), None);
+        h.expect_failure1(failure::INCORRECT_PAYLOAD);
+        let mut h = fresh();
+        let c = h.start_auth(1);
+        let mut one = vec![0u8; 256];
+        one[255] = 1;
+        h.reply_dh(&c, &secret(1), None, one, None);
+        h.expect_failure1(failure::DHGROUP_UNUSABLE);
+        // An unknown group is refused when the secrets are read.
+        let e = HostSecrets::parse(&secret(1).to_text(), "", 6).unwrap_err();
+        assert_eq!(e.0, "dh_group");
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //!   closes the queue;
 //! * connects with the right secret: the admin queue and every I/O queue authenticate,
 //!   data written reads back;
-//! * the operator rotates the host's secret and the host takes the new one (sysfs
-//!   `dhchap_secret`): every queue of the same controller re-authenticates, I/O goes on;
+//! * the operator rotates the host's secret, now with the ffdhe3072 DH group, and the host
+//!   takes the new one (sysfs `dhchap_secret`): every queue of the same controller
+//!   re-authenticates with a DH exchange, I/O goes on (this and the later connects report
+//!   `dhgroup ffdhe3072`);
 //! * connects asking the target to prove itself too (`--dhchap-ctrl-secret`): the
 //!   kernel checks our response and connects;
 //! * asks the target to prove a secret it does not have: the kernel finds our response
@@ -33,6 +35,7 @@ use dpu_lab::guest::{Guest, Marks, QemuConfig};
 use dpu_nvmf::auth::HostSecrets;
 use dpu_nvmf::dhchap::Secret;
 use dpu_nvmf::{Server, Target, Volume};
+use dpu_nvmf_proto::auth::dh_group;
 
 const SUB: &str = "nqn.2024-01.io.example.dpu:auth";
 const GUEST_ID: &str = "5d0c8e4f-2b7a-4c19-9e36-a1f04b7d2c58";
@@ -85,6 +88,7 @@ waitblk "$DEV" 0 || fail "disk stayed"
 nvme connect $T --dhchap-secret={rotated} --dhchap-ctrl-secret={wrong_ctrl} > /tmp/c5 2>&1
 mark impostor-check rc=$? disks=$(disks)
 dmesg | grep -i -E 'auth|dhchap' | tail -n 12
+mark groups $(dmesg | grep -o 'dhgroup [a-z0-9]*' | cut -d' ' -f2 | sort -u | tr '\n' ' ')
 mark done
 poweroff -f
 sleep 10
@@ -125,12 +129,12 @@ async fn linux_authenticates_with_dh_hmac_chap() {
     };
     let t = Target::new();
     common::add_subsystem(&t, SUB, "DPUAUTH01", "dpu-nvmf auth test", &[GUEST_NQN]);
-    let set_secrets = |host: &Secret| {
-        let secrets = HostSecrets { host: host.clone(), ctrl: Some(ctrl.clone()) };
+    let set_secrets = |host: &Secret, dh_group: u8| {
+        let secrets = HostSecrets { host: host.clone(), ctrl: Some(ctrl.clone()), dh_group };
         let map = BTreeMap::from([(GUEST_NQN.to_owned(), Arc::new(secrets))]);
         t.set_host_secrets(SUB, map).unwrap();
     };
-    set_secrets(&host);
+    set_secrets(&host, dh_group::NULL);
     let vol = Arc::new(Volume::ram("auth", 512, VOLUME).unwrap());
     t.add_namespace(SUB, 1, vol, [7; 16], [8; 16]).unwrap();
     let server = Server::new(t.clone(), 4);
@@ -147,7 +151,7 @@ async fn linux_authenticates_with_dh_hmac_chap() {
             failures_before_right = t.stats.auth_failures.load(Ordering::Relaxed);
         }
         if m == "want-rotation" {
-            set_secrets(&rotated);
+            set_secrets(&rotated, dh_group::FFDHE3072);
         }
     }
     tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));
@@ -169,6 +173,10 @@ async fn linux_authenticates_with_dh_hmac_chap() {
     let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
     let missing = marks.missing(&expect);
     assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{log}");
+    // The rotated secret came with ffdhe3072: the re-authentication and the later
+    // connects ran the exchange, the first ones none.
+    let groups = marks.value("groups ").unwrap_or_default();
+    assert_eq!(groups.trim(), "ffdhe3072 null", "DH groups the kernel reported");
     let reauth = marks.value("reauthenticated ").unwrap_or_default();
     assert!(
         reauth.ends_with("same-controller=yes") && !reauth.starts_with('0'),

@@ -43,6 +43,12 @@ pub const PUBLIC_SERVICES: &[&str] =
 pub use pbjson_types;
 
 impl dpu::nvmf::v1::HostSecret {
+    /// The DHGID of `dh_group` (the enum's values are the NVMe DHGIDs); a value outside a
+    /// byte is 0xFF, which no DH group has.
+    pub fn dh_group_id(&self) -> u8 {
+        u8::try_from(self.dh_group).unwrap_or(u8::MAX)
+    }
+
     /// Whether the entry has a controller secret (the host may ask the controller to prove
     /// itself); a blank one means one-way, as the agent and the service read it.
     pub fn has_ctrl_secret(&self) -> bool {

@@ -22,11 +22,11 @@ use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
     AnaGroupState, AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest,
     CreateSubsystemRequest, CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest,
-    GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, HostSecret, ListListenersRequest,
-    ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec,
-    Namespace, NamespaceSpec, ObjectStatus, RamBackend, ReservationType, Subsystem, SubsystemSpec,
-    TransportType, UpdateListenerRequest, UpdateSubsystemRequest, UpdateVolumeRequest, Volume,
-    VolumeSpec,
+    DhGroup, GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, HostSecret,
+    ListListenersRequest, ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest,
+    Listener, ListenerSpec, Namespace, NamespaceSpec, ObjectStatus, RamBackend, ReservationType,
+    Subsystem, SubsystemSpec, TransportType, UpdateListenerRequest, UpdateSubsystemRequest,
+    UpdateVolumeRequest, Volume, VolumeSpec,
 };
 use tonic::Code;
 
@@ -61,6 +61,19 @@ fn subsystem(nqn: &str) -> Subsystem {
 fn namespace(volume: &str) -> Namespace {
     Namespace {
         spec: Some(NamespaceSpec { volume: volume.into(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// A TCP listener on 127.0.0.1:`port`.
+fn tcp_listener(port: u16) -> Listener {
+    Listener {
+        spec: Some(ListenerSpec {
+            trtype: TransportType::Tcp.into(),
+            address: "127.0.0.1".into(),
+            port: u32::from(port),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -241,15 +254,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert_eq!(ns.name, "subsystems/s1/namespaces/1");
     nvmf.create_listener(CreateListenerRequest {
         listener_id: "l1".into(),
-        listener: Some(Listener {
-            spec: Some(ListenerSpec {
-                trtype: TransportType::Tcp.into(),
-                address: "127.0.0.1".into(),
-                port: u32::from(port),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        listener: Some(tcp_listener(port)),
     })
     .await
     .unwrap();
@@ -885,7 +890,7 @@ fn host_secret(host: &str, secret: &Secret, ctrl: Option<&Secret>) -> HostSecret
         host_nqn: host.into(),
         dhchap_secret: secret.to_text().to_string(),
         dhchap_ctrl_secret: ctrl.map(|c| c.to_text().to_string()).unwrap_or_default(),
-        bidirectional: false,
+        ..Default::default()
     }
 }
 
@@ -970,15 +975,7 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     .unwrap();
     nvmf.create_listener(CreateListenerRequest {
         listener_id: "l1".into(),
-        listener: Some(Listener {
-            spec: Some(ListenerSpec {
-                trtype: TransportType::Tcp.into(),
-                address: "127.0.0.1".into(),
-                port: u32::from(port),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        listener: Some(tcp_listener(port)),
     })
     .await
     .unwrap();
@@ -1011,6 +1008,9 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     assert!(matches!(none, InitiatorError::Auth(_) | InitiatorError::Status(_)), "{none}");
     let other = connect_as(addr, HOST_NQN, Some(&wrong), None).await.unwrap_err();
     assert!(matches!(other, InitiatorError::Auth(_) | InitiatorError::Status(_)), "{other}");
+    // Operators see the failed transaction (the host without a secret never started one).
+    let stats = nvmf.get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    assert_eq!(stats.auth_failures, 1);
 
     // Malformed secrets: INVALID_ARGUMENT on the field, the message without the secret.
     let good = first.to_text().to_string();
@@ -1099,13 +1099,17 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     connect_as(addr, HOST_NQN, Some(&first), None).await.unwrap();
 
     // The mask spec.host_secrets replaces them (a stale etag is refused first): now a new
-    // secret with a controller secret, so the host may make the controller prove itself.
+    // secret with a controller secret, so the host may make the controller prove itself,
+    // and the ffdhe2048 DH group, which the service and our initiator then exchange in.
     let replace = |etag: String| UpdateSubsystemRequest {
         subsystem: Some(Subsystem {
             name: "subsystems/s1".into(),
             etag,
             spec: Some(SubsystemSpec {
-                host_secrets: vec![host_secret(HOST_NQN, &second, Some(&ctrl))],
+                host_secrets: vec![HostSecret {
+                    dh_group: DhGroup::Ffdhe2048.into(),
+                    ..host_secret(HOST_NQN, &second, Some(&ctrl))
+                }],
                 ..Default::default()
             }),
             ..Default::default()

@@ -153,6 +153,12 @@ pub struct HostSecret {
     /// itself).
     #[prost(bool, tag = "4")]
     pub bidirectional: bool,
+    /// The Diffie-Hellman group the host must use. NULL (the default) uses the challenges as
+    /// they are; with an RFC 7919 group both sides add an ephemeral exchange, so a recorded
+    /// transaction gives an eavesdropper nothing to test guessed secrets against (two modular
+    /// exponentiations per queue on each side). A host that does not offer it cannot connect.
+    #[prost(enumeration = "DhGroup", tag = "5")]
+    pub dh_group: i32,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SubsystemStatus {
@@ -311,6 +317,10 @@ pub struct NvmfStats {
     /// One entry per applied subsystem, in name order.
     #[prost(message, repeated, tag = "6")]
     pub subsystems: ::prost::alloc::vec::Vec<SubsystemStats>,
+    /// Queues closed because in-band authentication (DH-HMAC-CHAP) failed: a wrong secret, a
+    /// malformed or out-of-order message, or the host refusing the controller's proof.
+    #[prost(uint64, tag = "7")]
+    pub auth_failures: u64,
 }
 /// Counters of a subsystem and its live controllers (read-only, a snapshot).
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -659,6 +669,45 @@ impl ApplyState {
             "APPLY_STATE_PENDING" => Some(Self::Pending),
             "APPLY_STATE_APPLIED" => Some(Self::Applied),
             "APPLY_STATE_FAILED" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+/// DH-HMAC-CHAP Diffie-Hellman groups; the values are the NVMe DH group identifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum DhGroup {
+    Null = 0,
+    Ffdhe2048 = 1,
+    Ffdhe3072 = 2,
+    Ffdhe4096 = 3,
+    Ffdhe6144 = 4,
+    Ffdhe8192 = 5,
+}
+impl DhGroup {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Null => "DH_GROUP_NULL",
+            Self::Ffdhe2048 => "DH_GROUP_FFDHE2048",
+            Self::Ffdhe3072 => "DH_GROUP_FFDHE3072",
+            Self::Ffdhe4096 => "DH_GROUP_FFDHE4096",
+            Self::Ffdhe6144 => "DH_GROUP_FFDHE6144",
+            Self::Ffdhe8192 => "DH_GROUP_FFDHE8192",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "DH_GROUP_NULL" => Some(Self::Null),
+            "DH_GROUP_FFDHE2048" => Some(Self::Ffdhe2048),
+            "DH_GROUP_FFDHE3072" => Some(Self::Ffdhe3072),
+            "DH_GROUP_FFDHE4096" => Some(Self::Ffdhe4096),
+            "DH_GROUP_FFDHE6144" => Some(Self::Ffdhe6144),
+            "DH_GROUP_FFDHE8192" => Some(Self::Ffdhe8192),
             _ => None,
         }
     }

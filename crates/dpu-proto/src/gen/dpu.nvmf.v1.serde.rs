@@ -1481,6 +1481,89 @@ impl<'de> serde::Deserialize<'de> for DeleteVolumeRequest {
         deserializer.deserialize_struct("dpu.nvmf.v1.DeleteVolumeRequest", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for DhGroup {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Null => "DH_GROUP_NULL",
+            Self::Ffdhe2048 => "DH_GROUP_FFDHE2048",
+            Self::Ffdhe3072 => "DH_GROUP_FFDHE3072",
+            Self::Ffdhe4096 => "DH_GROUP_FFDHE4096",
+            Self::Ffdhe6144 => "DH_GROUP_FFDHE6144",
+            Self::Ffdhe8192 => "DH_GROUP_FFDHE8192",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for DhGroup {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "DH_GROUP_NULL",
+            "DH_GROUP_FFDHE2048",
+            "DH_GROUP_FFDHE3072",
+            "DH_GROUP_FFDHE4096",
+            "DH_GROUP_FFDHE6144",
+            "DH_GROUP_FFDHE8192",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = DhGroup;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "DH_GROUP_NULL" => Ok(DhGroup::Null),
+                    "DH_GROUP_FFDHE2048" => Ok(DhGroup::Ffdhe2048),
+                    "DH_GROUP_FFDHE3072" => Ok(DhGroup::Ffdhe3072),
+                    "DH_GROUP_FFDHE4096" => Ok(DhGroup::Ffdhe4096),
+                    "DH_GROUP_FFDHE6144" => Ok(DhGroup::Ffdhe6144),
+                    "DH_GROUP_FFDHE8192" => Ok(DhGroup::Ffdhe8192),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for FileBackend {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2049,6 +2132,9 @@ impl serde::Serialize for HostSecret {
         if self.bidirectional {
             len += 1;
         }
+        if self.dh_group != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.HostSecret", len)?;
         if !self.host_nqn.is_empty() {
             struct_ser.serialize_field("hostNqn", &self.host_nqn)?;
@@ -2061,6 +2147,11 @@ impl serde::Serialize for HostSecret {
         }
         if self.bidirectional {
             struct_ser.serialize_field("bidirectional", &self.bidirectional)?;
+        }
+        if self.dh_group != 0 {
+            let v = DhGroup::try_from(self.dh_group)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.dh_group)))?;
+            struct_ser.serialize_field("dhGroup", &v)?;
         }
         struct_ser.end()
     }
@@ -2079,6 +2170,8 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
             "dhchap_ctrl_secret",
             "dhchapCtrlSecret",
             "bidirectional",
+            "dh_group",
+            "dhGroup",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2087,6 +2180,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
             DhchapSecret,
             DhchapCtrlSecret,
             Bidirectional,
+            DhGroup,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2112,6 +2206,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                             "dhchapSecret" | "dhchap_secret" => Ok(GeneratedField::DhchapSecret),
                             "dhchapCtrlSecret" | "dhchap_ctrl_secret" => Ok(GeneratedField::DhchapCtrlSecret),
                             "bidirectional" => Ok(GeneratedField::Bidirectional),
+                            "dhGroup" | "dh_group" => Ok(GeneratedField::DhGroup),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2135,6 +2230,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                 let mut dhchap_secret__ = None;
                 let mut dhchap_ctrl_secret__ = None;
                 let mut bidirectional__ = None;
+                let mut dh_group__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::HostNqn => {
@@ -2161,6 +2257,12 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                             }
                             bidirectional__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::DhGroup => {
+                            if dh_group__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("dhGroup"));
+                            }
+                            dh_group__ = Some(map_.next_value::<DhGroup>()? as i32);
+                        }
                     }
                 }
                 Ok(HostSecret {
@@ -2168,6 +2270,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                     dhchap_secret: dhchap_secret__.unwrap_or_default(),
                     dhchap_ctrl_secret: dhchap_ctrl_secret__.unwrap_or_default(),
                     bidirectional: bidirectional__.unwrap_or_default(),
+                    dh_group: dh_group__.unwrap_or_default(),
                 })
             }
         }
@@ -4796,6 +4899,9 @@ impl serde::Serialize for NvmfStats {
         if !self.subsystems.is_empty() {
             len += 1;
         }
+        if self.auth_failures != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NvmfStats", len)?;
         if self.connections != 0 {
             #[allow(clippy::needless_borrow)]
@@ -4823,6 +4929,11 @@ impl serde::Serialize for NvmfStats {
         if !self.subsystems.is_empty() {
             struct_ser.serialize_field("subsystems", &self.subsystems)?;
         }
+        if self.auth_failures != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("authFailures", ToString::to_string(&self.auth_failures).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -4842,6 +4953,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             "connectsRefused",
             "namespaces",
             "subsystems",
+            "auth_failures",
+            "authFailures",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4852,6 +4965,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             ConnectsRefused,
             Namespaces,
             Subsystems,
+            AuthFailures,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4879,6 +4993,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             "connectsRefused" | "connects_refused" => Ok(GeneratedField::ConnectsRefused),
                             "namespaces" => Ok(GeneratedField::Namespaces),
                             "subsystems" => Ok(GeneratedField::Subsystems),
+                            "authFailures" | "auth_failures" => Ok(GeneratedField::AuthFailures),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4904,6 +5019,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                 let mut connects_refused__ = None;
                 let mut namespaces__ = None;
                 let mut subsystems__ = None;
+                let mut auth_failures__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Connections => {
@@ -4950,6 +5066,14 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             }
                             subsystems__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::AuthFailures => {
+                            if auth_failures__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("authFailures"));
+                            }
+                            auth_failures__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(NvmfStats {
@@ -4959,6 +5083,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                     connects_refused: connects_refused__.unwrap_or_default(),
                     namespaces: namespaces__.unwrap_or_default(),
                     subsystems: subsystems__.unwrap_or_default(),
+                    auth_failures: auth_failures__.unwrap_or_default(),
                 })
             }
         }

@@ -269,7 +269,7 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
                 "required (secrets are write-only: an update must send them again)",
             ));
         }
-        HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret)
+        HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id())
             .map_err(|(f, e)| invalid(&format!("{at}.{f}"), e.to_string()))?;
     }
     Ok(())
@@ -967,7 +967,7 @@ mod tests {
             host_nqn: host.into(),
             dhchap_secret: dhchap_secret.into(),
             dhchap_ctrl_secret: dhchap_ctrl_secret.into(),
-            bidirectional: false,
+            ..Default::default()
         }
     }
 
@@ -1019,6 +1019,13 @@ mod tests {
         assert_eq!(refused(&s, &good), format!("{at}.host_nqn"));
         let s = spec(vec![secret(HOST, &good, ""), secret(HOST, &ctrl, "")]);
         assert_eq!(refused(&s, &good), "subsystem.spec.host_secrets[1].host_nqn");
+        // DH groups: the five of RFC 7919 are accepted, an unknown value is not.
+        for group in 1..=5 {
+            let s = spec(vec![HostSecret { dh_group: group, ..secret(HOST, &good, "") }]);
+            SubsystemKind::validate(&s, "s").unwrap();
+        }
+        let s = spec(vec![HostSecret { dh_group: 9, ..secret(HOST, &good, "") }]);
+        assert_eq!(refused(&s, &good), format!("{at}.dh_group"));
     }
 
     #[test]
