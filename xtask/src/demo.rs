@@ -37,6 +37,8 @@ const NVMF_PORT: u16 = 4420;
 const NVMF_SECOND_PORT: u16 = 4421;
 const NVMF_NQN: &str = "nqn.2024-01.io.example.demo:ram0";
 const NVMF_HOST_NQN: &str = "nqn.2014-08.org.example:demo-fabric-host";
+/// A second host of the subsystem, which must authenticate (DH-HMAC-CHAP).
+const NVMF_AUTH_HOST_NQN: &str = "nqn.2014-08.org.example:demo-authenticated-host";
 
 /// The demo volume's size, and its size after the operator grows it under the guest.
 const NVMF_VOLUME_BYTES: u64 = 16 << 20;
@@ -46,13 +48,7 @@ fn nvmf_manifest() -> String {
     format!(
         r#"{}
 ---
-kind: Subsystem
-name: demo
-spec:
-  nqn: {NVMF_NQN}
-  serialNumber: DEMO0001
-  modelNumber: dpu demo
-  allowedHosts: [{NVMF_HOST_NQN}]
+{}
 ---
 {}
 ---
@@ -63,8 +59,16 @@ name: uplink-b
 spec: {{trtype: TRANSPORT_TYPE_TCP, address: 198.51.100.1, port: {NVMF_SECOND_PORT}}}
 "#,
         nvmf_volume(NVMF_VOLUME_BYTES),
+        nvmf_subsystem(""),
         nvmf_namespace(""),
         nvmf_uplink(""),
+    )
+}
+
+/// The demo's subsystem, with `extra` lines appended to its spec (e.g. host secrets).
+fn nvmf_subsystem(extra: &str) -> String {
+    format!(
+        "kind: Subsystem\nname: demo\nspec:\n  nqn: {NVMF_NQN}\n  serialNumber: DEMO0001\n  modelNumber: dpu demo\n  allowedHosts: [{NVMF_HOST_NQN}, {NVMF_AUTH_HOST_NQN}]\n{extra}"
     )
 }
 
@@ -287,6 +291,31 @@ impl Demo {
         }
     }
 
+    /// `xtask nvmf-io` in the fabric namespace as `hostnqn` (with the secret in
+    /// `secret_file`), printing what it prints.
+    fn fabric_nvmf_io(&mut self, hostnqn: &str, secret_file: Option<&Path>) -> Result<Output> {
+        self.check_interrupt()?;
+        let exe = self.xtask_exe()?;
+        let mut argv =
+            vec![exe.display().to_string(), "nvmf-io".into(), NVMF_LISTEN.into(), NVMF_NQN.into()];
+        argv.push(hostnqn.into());
+        let mut shown = format!("xtask nvmf-io {NVMF_LISTEN} {NVMF_NQN} {hostnqn}");
+        if let Some(f) = secret_file {
+            argv.extend(["--dhchap-secret-file".into(), f.display().to_string()]);
+            shown += &format!(
+                " --dhchap-secret-file {}",
+                shorten(&f.display().to_string(), self.work.path())
+            );
+        }
+        println!("    [fabric ns] $ {shown}");
+        let out = self.lab()?.exec_in_timeout(Role::Fabric, &argv, Duration::from_secs(60))?;
+        print_indented(&String::from_utf8_lossy(&out.stdout));
+        // The error, not the backtrace anyhow adds under RUST_BACKTRACE.
+        let err = String::from_utf8_lossy(&out.stderr);
+        print_indented(err.split("Stack backtrace:").next().unwrap_or_default().trim_end());
+        Ok(out)
+    }
+
     /// The xtask binary to run inside namespaces.
     fn xtask_exe(&self) -> Result<PathBuf> {
         // The workspace build may have relinked xtask (and unlinked the running binary): prefer
@@ -364,6 +393,19 @@ impl Demo {
     }
 }
 
+/// Writes `text` to a new file only its owner may read (a secret).
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
 fn shorten(s: &str, work: &Path) -> String {
     s.replace(&format!("{}/", work.display()), "$DEMO/")
 }
@@ -391,7 +433,7 @@ pub fn run_demo() -> Result<()> {
         summary: Vec::new(),
     };
     println!("xtask demo: the agent on a virtual card (work dir {})", demo.work.path().display());
-    let mut steps = Steps::new("xtask demo", 22);
+    let mut steps = Steps::new("xtask demo", 23);
 
     steps.step("prerequisites (iproute2)", || prereq::ensure_apt(prereq::LAB_APT))?;
     steps.step("build: cargo build --workspace --bins", || {
@@ -514,24 +556,53 @@ pub fn run_demo() -> Result<()> {
     steps.step(
         "fabric: NVMe/TCP initiator connects to 198.51.100.1:4420, writes and reads back 4 KiB",
         || {
-            demo.check_interrupt()?;
-            let exe = demo.xtask_exe()?;
-            let argv = [
-                exe.display().to_string(),
-                "nvmf-io".into(),
-                NVMF_LISTEN.into(),
-                NVMF_NQN.into(),
-                NVMF_HOST_NQN.into(),
-            ];
-            println!("    [fabric ns] $ xtask nvmf-io {NVMF_LISTEN} {NVMF_NQN} {NVMF_HOST_NQN}");
-            let out = demo.lab()?.exec_in_timeout(Role::Fabric, &argv, Duration::from_secs(60))?;
-            print_indented(&String::from_utf8_lossy(&out.stdout));
-            print_indented(&String::from_utf8_lossy(&out.stderr));
+            let out = demo.fabric_nvmf_io(NVMF_HOST_NQN, None)?;
             if !out.status.success() {
                 bail!("the NVMe/TCP client failed ({}); agent log:\n{}", out.status, demo.log_tail());
             }
             demo.summary.push(format!(
                 "NVMe/TCP from the fabric namespace: connected to {NVMF_LISTEN}, wrote and read back 4 KiB"
+            ));
+            Ok(())
+        },
+    )?;
+    // The second host's DH-HMAC-CHAP secret: in the subsystem's manifest (write-only in the
+    // API) and in the host's file, both 0600.
+    let secret = dpu_nvmf::dhchap::Secret::new(
+        &dpu_nvmf::dhchap::random_bytes(32).context("random bytes")?,
+        1,
+    )?;
+    let secret_file = demo.work.path().join("auth-host.secret");
+    write_private(&secret_file, &secret.to_text())?;
+    let auth = nvmf_subsystem(&format!(
+        "  hostSecrets:\n  - hostNqn: {NVMF_AUTH_HOST_NQN}\n    dhchapSecret: \"{}\"\n    dhGroup: DH_GROUP_FFDHE2048\n",
+        secret.to_text().as_str()
+    ));
+    let auth_yaml = demo.work.path().join("nvmf-auth.yaml");
+    write_private(&auth_yaml, &auth)?;
+    let auth_yaml = auth_yaml.display().to_string();
+    steps.step(
+        "operator: the second host must authenticate (DH-HMAC-CHAP, ffdhe2048); without its secret it is refused, with it it writes and reads back",
+        || {
+            print_indented(&nvmf_subsystem(&format!(
+                "  hostSecrets:\n  - hostNqn: {NVMF_AUTH_HOST_NQN}\n    dhchapSecret: \"DHHC-1:01:(32 random bytes, base64):\"\n    dhGroup: DH_GROUP_FFDHE2048\n"
+            )));
+            demo.dpuctl(Caller::Operator, &["apply", "-f", &auth_yaml])?;
+            demo.wait_applied("subsystems")?;
+            let table = demo.dpuctl(Caller::Host, &["list", "subsystems"])?;
+            if !table.contains("1 host") {
+                bail!("dpuctl list subsystems does not show the host that must authenticate");
+            }
+            if demo.fabric_nvmf_io(NVMF_AUTH_HOST_NQN, None)?.status.success() {
+                bail!("a host without its secret was let in");
+            }
+            println!("    refused without the secret, as it must be");
+            let out = demo.fabric_nvmf_io(NVMF_AUTH_HOST_NQN, Some(&secret_file))?;
+            if !out.status.success() {
+                bail!("the authenticated host failed ({}); agent log:\n{}", out.status, demo.log_tail());
+            }
+            demo.summary.push(format!(
+                "DH-HMAC-CHAP: {NVMF_AUTH_HOST_NQN} refused without its secret, authenticated with it (ffdhe2048) and did I/O; the API shows the secret nowhere"
             ));
             Ok(())
         },
@@ -703,15 +774,28 @@ pub fn http_get(url: &str) -> Result<()> {
     Ok(())
 }
 
-/// `xtask nvmf-io ADDR SUBNQN HOSTNQN`: an NVMe/TCP host (`dpu_nvmf::initiator`) connects
-/// one I/O queue, identifies controller and namespace 1, writes a 4 KiB pattern at LBA 8 and
-/// reads it back (used inside lab namespaces). Every wait is bounded by the initiator's
+/// `xtask nvmf-io ADDR SUBNQN HOSTNQN [--dhchap-secret-file F]`: an NVMe/TCP host
+/// (`dpu_nvmf::initiator`) connects one I/O queue (authenticating with the secret in `F` when
+/// the target asks), identifies controller and namespace 1, writes a 4 KiB pattern at LBA 8
+/// and reads it back (used inside lab namespaces). Every wait is bounded by the initiator's
 /// timeout (10 s per PDU) and an overall 60 s limit.
-pub fn nvmf_io(addr: SocketAddr, subnqn: &str, hostnqn: &str) -> Result<()> {
+pub fn nvmf_io(
+    addr: SocketAddr,
+    subnqn: &str,
+    hostnqn: &str,
+    dhchap_secret_file: Option<&Path>,
+) -> Result<()> {
     use dpu_nvmf::initiator::{HostController, HostOptions};
+    let dhchap_secret = match dhchap_secret_file {
+        Some(f) => {
+            let text = fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            Some(text.parse().with_context(|| format!("the secret in {}", f.display()))?)
+        }
+        None => None,
+    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
-        let opts = HostOptions { hostnqn: hostnqn.into(), ..HostOptions::default() };
+        let opts = HostOptions { hostnqn: hostnqn.into(), dhchap_secret, ..HostOptions::default() };
         let work = async {
             let mut c = HostController::connect(addr, subnqn, &opts, 1)
                 .await

@@ -67,6 +67,9 @@ enum Command {
         subnqn: String,
         /// Host NQN to connect as.
         hostnqn: String,
+        /// A file holding the host's DH-HMAC-CHAP secret (DHHC-1:...), if the target asks.
+        #[arg(long)]
+        dhchap_secret_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -81,6 +84,8 @@ fn main() -> Result<()> {
         }
         Command::Bench { area } => bench::run_area(&area),
         Command::HttpGet { url } => demo::http_get(&url),
-        Command::NvmfIo { addr, subnqn, hostnqn } => demo::nvmf_io(addr, &subnqn, &hostnqn),
+        Command::NvmfIo { addr, subnqn, hostnqn, dhchap_secret_file } => {
+            demo::nvmf_io(addr, &subnqn, &hostnqn, dhchap_secret_file.as_deref())
+        }
     }
 }
