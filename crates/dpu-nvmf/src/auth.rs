@@ -1,6 +1,6 @@
 //! The controller's side of in-band authentication on one queue (NVMe Base 2.2 §8.3.4,
-//! DH-HMAC-CHAP with the NULL DH group), sans-IO: Authentication Send data in,
-//! Authentication Receive data out.
+//! DH-HMAC-CHAP with the NULL DH group or one of RFC 7919), sans-IO: Authentication Send
+//! data in, Authentication Receive data out.
 //!
 //! A queue whose host has a secret is told so in its Connect response (AUTHREQ ATR) and
 //! accepts nothing but Authentication Send/Receive until a transaction succeeds. The
@@ -36,8 +36,8 @@ pub struct HostSecrets {
 
 impl HostSecrets {
     /// Parses a host's secret and, unless `ctrl` is empty, the controller's, to be used
-    /// with DH group `dh_group` (0: NULL, 1-5: ffdhe2048-8192). An error
-    /// names the field (`dhchap_secret` or `dhchap_ctrl_secret`), never the secret.
+    /// with DH group `dh_group` (0: NULL, 1-5: ffdhe2048-8192). An error names the field
+    /// (`dhchap_secret`, `dhchap_ctrl_secret` or `dh_group`), never the secret.
     pub fn parse(
         host: &str,
         ctrl: &str,
@@ -94,8 +94,7 @@ pub enum AuthEvent {
     Failed,
 }
 
-/// The authentication state of one queue.
-#[derive(Debug)]
+/// The authentication state of one queue (its `Debug` shows the step, not the keys).
 pub struct AuthSession {
     secrets: Arc<HostSecrets>,
     hostnqn: String,
@@ -113,6 +112,16 @@ pub struct AuthSession {
     /// The DH session key, once the host's public value came.
     session_key: Option<Zeroizing<Vec<u8>>>,
     authenticated: bool,
+}
+
+impl std::fmt::Debug for AuthSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSession")
+            .field("step", &self.step)
+            .field("tid", &self.tid)
+            .field("authenticated", &self.authenticated)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuthSession {
@@ -184,7 +193,7 @@ impl AuthSession {
             if n.sc_c != 0 {
                 return Ok(self.fail(failure::CONCAT_MISMATCH));
             }
-            // The host's first hash we know; the NULL DH group, which it must offer.
+            // The host's first hash we know.
             let Some(&h) = n.hashes.iter().find(|&&h| hash::len(h).is_some()) else {
                 return Ok(self.fail(failure::HASH_UNUSABLE));
             };
@@ -267,11 +276,17 @@ impl AuthSession {
         let (msg, event) = match self.step {
             Step::Challenge => {
                 let hl = hash::len(self.hash).unwrap_or(32);
+                let group = self.secrets.dh_group;
+                // Refused before any key is made: a host cannot have us generate keys by
+                // asking with too small a buffer.
+                let dh_len = DhGroup::get(group).map_or(0, DhGroup::value_len);
+                if (t.len as usize) < 16 + hl + dh_len {
+                    return Err(Status::INVALID_FIELD);
+                }
                 let (Some(c1), Some(s1)) = (dhchap::random_bytes(hl), dhchap::random_seqnum())
                 else {
                     return Err(Status::INTERNAL_ERROR);
                 };
-                let group = self.secrets.dh_group;
                 let dh = match DhGroup::get(group) {
                     Some(g) => Some(g.generate().ok_or(Status::INTERNAL_ERROR)?),
                     None => None,
@@ -284,9 +299,6 @@ impl AuthSession {
                     challenge: c1.clone(),
                     dh_value: dh.as_ref().map(|k| k.public.clone()).unwrap_or_default(),
                 });
-                if (t.len as usize) < m.to_bytes().len() {
-                    return Err(Status::INVALID_FIELD);
-                }
                 (self.c1, self.s1, self.dh) = (c1, s1, dh);
                 self.step = Step::Reply;
                 (m, AuthEvent::Continue)
