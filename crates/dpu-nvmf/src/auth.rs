@@ -10,12 +10,18 @@
 //! connection closes, so a host cannot keep guessing on one queue. A new Negotiate
 //! restarts the transaction with the host's current secrets (re-authentication after a
 //! rotation; the queue stays usable while it runs).
+//!
+//! A DH group's exponentiations take milliseconds each (ffdhe8192: about 50 ms on x86),
+//! so the session does not run them: a Receive that needs our key pair, or a Reply that
+//! needs the session key, answers [`Progress::Compute`] with a [`DhJob`], which the shell
+//! runs off the reactor and hands back to [`AuthSession::computed`].
 
 use std::sync::Arc;
 
 use dpu_nvmf_proto::Status;
 use dpu_nvmf_proto::auth::{
-    AuthMessage, AuthTransfer, Challenge, Failure, Success1, dh_group, failure, hash,
+    AuthMessage, AuthTransfer, Challenge, Failure, Negotiate, Reply, Success1, dh_group, failure,
+    hash,
 };
 
 use zeroize::Zeroizing;
@@ -83,6 +89,72 @@ enum Step {
     Failure1(u8),
 }
 
+/// A Diffie-Hellman computation a transaction waits for ([`DhJob::run`] on a blocking
+/// thread: it is constant time in the private exponent, and slow).
+#[derive(Debug)]
+pub enum DhJob {
+    /// Our ephemeral key pair for the Challenge.
+    Generate(&'static DhGroup),
+    /// The session key from our key and the host's public value (its Reply).
+    Agree(Arc<DhKey>, Vec<u8>),
+}
+
+/// The result of a [`DhJob`] (its `Debug` shows no key).
+pub enum DhOutput {
+    /// A key pair; `None` if the system's random generator failed.
+    Key(Option<DhKey>),
+    /// The session key; `None` if the host's value is not usable.
+    SessionKey(Option<Zeroizing<Vec<u8>>>),
+}
+
+impl std::fmt::Debug for DhOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DhOutput::Key(k) => write!(f, "Key({})", if k.is_some() { "made" } else { "failed" }),
+            DhOutput::SessionKey(k) => {
+                write!(f, "SessionKey({})", if k.is_some() { "redacted" } else { "refused" })
+            }
+        }
+    }
+}
+
+impl DhJob {
+    /// Runs the computation (milliseconds: never on the reactor).
+    pub fn run(self) -> DhOutput {
+        match self {
+            DhJob::Generate(g) => DhOutput::Key(g.generate()),
+            DhJob::Agree(key, peer) => DhOutput::SessionKey(key.session_key(&peer)),
+        }
+    }
+
+    /// What the job yields when it could not run (its command fails).
+    pub fn failed(&self) -> DhOutput {
+        match self {
+            DhJob::Generate(_) => DhOutput::Key(None),
+            DhJob::Agree(..) => DhOutput::SessionKey(None),
+        }
+    }
+}
+
+/// What an Authentication Send or Receive came to.
+#[derive(Debug)]
+pub enum Progress {
+    /// The command completes: with this data for a Receive (empty for a Send), having
+    /// done this to the queue.
+    Answer(Vec<u8>, AuthEvent),
+    /// The command waits for this computation; its output goes to
+    /// [`AuthSession::computed`], which answers the command.
+    Compute(DhJob),
+}
+
+/// A command waiting for a [`DhJob`].
+enum Waiting {
+    /// A Receive of this many bytes, for our key pair (then the Challenge).
+    Key { len: u32 },
+    /// The host's Reply, for the session key (then its check).
+    SessionKey(Reply),
+}
+
 /// What a command did to the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthEvent {
@@ -108,7 +180,9 @@ pub struct AuthSession {
     /// The host's challenge C2 and sequence number S2, when it authenticates us.
     c2: Option<(Vec<u8>, u32)>,
     /// Our ephemeral DH key of the transaction (not with the NULL group).
-    dh: Option<DhKey>,
+    dh: Option<Arc<DhKey>>,
+    /// The command waiting for a DH computation, if any.
+    waiting: Option<Waiting>,
     /// The DH session key, once the host's public value came.
     session_key: Option<Zeroizing<Vec<u8>>>,
     authenticated: bool,
@@ -120,6 +194,7 @@ impl std::fmt::Debug for AuthSession {
             .field("step", &self.step)
             .field("tid", &self.tid)
             .field("authenticated", &self.authenticated)
+            .field("computing", &self.waiting.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +214,7 @@ impl AuthSession {
             s1: 0,
             c2: None,
             dh: None,
+            waiting: None,
             session_key: None,
             authenticated: false,
         }
@@ -151,9 +227,14 @@ impl AuthSession {
 
     /// The command fields every Send and Receive must carry (§6.1/§6.2: SECP E9h with
     /// SPSP0/SPSP1 01h and a non-zero length).
-    fn check(t: &AuthTransfer) -> Result<(), Status> {
+    /// While a command waits for a DH computation the host (which sends one message at
+    /// a time) has nothing to send: another command is refused and changes nothing.
+    fn check(&self, t: &AuthTransfer) -> Result<(), Status> {
         if !t.is_dhchap() || t.len == 0 {
             return Err(Status::INVALID_FIELD);
+        }
+        if self.waiting.is_some() {
+            return Err(Status::COMMAND_SEQUENCE_ERROR);
         }
         Ok(())
     }
@@ -171,39 +252,18 @@ impl AuthSession {
         t: &AuthTransfer,
         data: &[u8],
         current: impl FnOnce() -> Option<Arc<HostSecrets>>,
-    ) -> Result<AuthEvent, Status> {
-        Self::check(t)?;
+    ) -> Result<Progress, Status> {
+        self.check(t)?;
         if data.len() != t.len as usize {
             return Err(Status::DATA_SGL_LENGTH_INVALID);
         }
+        let sent = |e| Ok(Progress::Answer(Vec::new(), e));
         let msg = match AuthMessage::parse(data) {
             Ok(m) => m,
-            Err(_) => return Ok(self.fail(failure::INCORRECT_PAYLOAD)),
+            Err(_) => return sent(self.fail(failure::INCORRECT_PAYLOAD)),
         };
         if let AuthMessage::Negotiate(n) = &msg {
-            if let Some(s) = current() {
-                self.secrets = s;
-            }
-            self.tid = n.tid;
-            self.sc_c = n.sc_c;
-            self.c2 = None;
-            self.dh = None;
-            self.session_key = None;
-            // Secure channel concatenation (TLS) is not offered.
-            if n.sc_c != 0 {
-                return Ok(self.fail(failure::CONCAT_MISMATCH));
-            }
-            // The host's first hash we know.
-            let Some(&h) = n.hashes.iter().find(|&&h| hash::len(h).is_some()) else {
-                return Ok(self.fail(failure::HASH_UNUSABLE));
-            };
-            // The operator's group, which the host must offer.
-            if !n.dh_groups.contains(&self.secrets.dh_group) {
-                return Ok(self.fail(failure::DHGROUP_UNUSABLE));
-            }
-            self.hash = h;
-            self.step = Step::Challenge;
-            return Ok(AuthEvent::Continue);
+            return sent(self.negotiate(n, current));
         }
         let expected = matches!(
             (&msg, self.step),
@@ -212,96 +272,118 @@ impl AuthSession {
                 | (AuthMessage::Failure2(_), _)
         );
         if !expected {
-            return Ok(self.fail(failure::INCORRECT_MESSAGE));
+            return sent(self.fail(failure::INCORRECT_MESSAGE));
         }
         if msg.tid() != self.tid {
-            return Ok(self.fail(failure::INCORRECT_PAYLOAD));
+            return sent(self.fail(failure::INCORRECT_PAYLOAD));
         }
         match (msg, self.step) {
             (AuthMessage::Reply(r), Step::Reply) => {
                 let hl = hash::len(self.hash).unwrap_or_default();
                 if r.response.len() != hl || r.dh_value.is_empty() != self.dh.is_none() {
-                    return Ok(self.fail(failure::INCORRECT_PAYLOAD));
+                    return sent(self.fail(failure::INCORRECT_PAYLOAD));
                 }
-                if let Some(key) = &self.dh {
-                    let Some(ks) = key.session_key(&r.dh_value) else {
-                        return Ok(self.fail(failure::DHGROUP_UNUSABLE));
-                    };
-                    self.session_key = Some(ks);
-                }
-                let c1 = self.augmented(&self.c1);
-                let x = Exchange {
-                    hash: self.hash,
-                    challenge: &c1,
-                    seqnum: self.s1,
-                    tid: self.tid,
-                    sc_c: self.sc_c,
-                };
-                let expected =
-                    dhchap::host_response(&x, &self.secrets.host, &self.hostnqn, &self.subnqn);
-                if !expected.is_some_and(|e| dhchap::responses_match(&e, &r.response)) {
-                    return Ok(self.fail(failure::FAILED));
-                }
-                // S2 = 0 with CVALID carries C2 for a generated TLS PSK only; no proof of
-                // the controller is asked for then.
-                if r.challenge_valid && r.seqnum != 0 {
-                    if self.secrets.ctrl.is_none() {
-                        return Ok(self.fail(failure::FAILED));
+                match &self.dh {
+                    Some(key) => {
+                        let job = DhJob::Agree(key.clone(), r.dh_value.clone());
+                        self.waiting = Some(Waiting::SessionKey(r));
+                        Ok(Progress::Compute(job))
                     }
-                    self.c2 = Some((r.challenge, r.seqnum));
-                    self.step = Step::Success1;
-                    return Ok(AuthEvent::Continue);
+                    None => sent(self.check_reply(r)),
                 }
-                self.step = Step::Success1;
-                self.authenticated = true;
-                Ok(AuthEvent::Authenticated)
             }
             (AuthMessage::Success2 { .. }, Step::Success2) => {
                 self.step = Step::Negotiate;
                 self.authenticated = true;
-                Ok(AuthEvent::Authenticated)
+                sent(AuthEvent::Authenticated)
             }
             // The host did not accept our response (or gave up).
             _ => {
                 self.authenticated = false;
                 self.step = Step::Negotiate;
-                Ok(AuthEvent::Failed)
+                sent(AuthEvent::Failed)
             }
         }
     }
 
-    /// Authentication Receive of at most `t.len` bytes: the next controller message.
-    pub fn receive(&mut self, t: &AuthTransfer) -> Result<(Vec<u8>, AuthEvent), Status> {
-        Self::check(t)?;
+    /// The host's Negotiate: starts a transaction.
+    fn negotiate(
+        &mut self,
+        n: &Negotiate,
+        current: impl FnOnce() -> Option<Arc<HostSecrets>>,
+    ) -> AuthEvent {
+        if let Some(s) = current() {
+            self.secrets = s;
+        }
+        self.tid = n.tid;
+        self.sc_c = n.sc_c;
+        self.c2 = None;
+        self.dh = None;
+        self.session_key = None;
+        // Secure channel concatenation (TLS) is not offered.
+        if n.sc_c != 0 {
+            return self.fail(failure::CONCAT_MISMATCH);
+        }
+        // The host's first hash we know.
+        let Some(&h) = n.hashes.iter().find(|&&h| hash::len(h).is_some()) else {
+            return self.fail(failure::HASH_UNUSABLE);
+        };
+        // The operator's group, which the host must offer.
+        if !n.dh_groups.contains(&self.secrets.dh_group) {
+            return self.fail(failure::DHGROUP_UNUSABLE);
+        }
+        self.hash = h;
+        self.step = Step::Challenge;
+        AuthEvent::Continue
+    }
+
+    /// Checks the host's response in its Reply (with the session key in place, if any).
+    fn check_reply(&mut self, r: Reply) -> AuthEvent {
+        let c1 = self.augmented(&self.c1);
+        let x = Exchange {
+            hash: self.hash,
+            challenge: &c1,
+            seqnum: self.s1,
+            tid: self.tid,
+            sc_c: self.sc_c,
+        };
+        let expected = dhchap::host_response(&x, &self.secrets.host, &self.hostnqn, &self.subnqn);
+        if !expected.is_some_and(|e| dhchap::responses_match(&e, &r.response)) {
+            return self.fail(failure::FAILED);
+        }
+        self.step = Step::Success1;
+        // S2 = 0 with CVALID carries C2 for a generated TLS PSK only; no proof of the
+        // controller is asked for then.
+        if r.challenge_valid && r.seqnum != 0 {
+            if self.secrets.ctrl.is_none() {
+                return self.fail(failure::FAILED);
+            }
+            self.c2 = Some((r.challenge, r.seqnum));
+            return AuthEvent::Continue;
+        }
+        self.authenticated = true;
+        AuthEvent::Authenticated
+    }
+
+    /// Authentication Receive of at most `t.len` bytes: the controller's next message.
+    pub fn receive(&mut self, t: &AuthTransfer) -> Result<Progress, Status> {
+        self.check(t)?;
         let (msg, event) = match self.step {
             Step::Challenge => {
                 let hl = hash::len(self.hash).unwrap_or(32);
-                let group = self.secrets.dh_group;
+                let group = DhGroup::get(self.secrets.dh_group);
                 // Refused before any key is made: a host cannot have us generate keys by
                 // asking with too small a buffer.
-                let dh_len = DhGroup::get(group).map_or(0, DhGroup::value_len);
+                let dh_len = group.map_or(0, DhGroup::value_len);
                 if (t.len as usize) < 16 + hl + dh_len {
                     return Err(Status::INVALID_FIELD);
                 }
-                let (Some(c1), Some(s1)) = (dhchap::random_bytes(hl), dhchap::random_seqnum())
-                else {
-                    return Err(Status::INTERNAL_ERROR);
-                };
-                let dh = match DhGroup::get(group) {
-                    Some(g) => Some(g.generate().ok_or(Status::INTERNAL_ERROR)?),
-                    None => None,
-                };
-                let m = AuthMessage::Challenge(Challenge {
-                    tid: self.tid,
-                    hash: self.hash,
-                    dh_group: if dh.is_some() { group } else { dh_group::NULL },
-                    seqnum: s1,
-                    challenge: c1.clone(),
-                    dh_value: dh.as_ref().map(|k| k.public.clone()).unwrap_or_default(),
-                });
-                (self.c1, self.s1, self.dh) = (c1, s1, dh);
-                self.step = Step::Reply;
-                (m, AuthEvent::Continue)
+                if let Some(g) = group {
+                    self.waiting = Some(Waiting::Key { len: t.len });
+                    return Ok(Progress::Compute(DhJob::Generate(g)));
+                }
+                self.dh = None;
+                (self.challenge()?, AuthEvent::Continue)
             }
             Step::Success1 => {
                 let hl = hash::len(self.hash).unwrap_or_default();
@@ -328,11 +410,54 @@ impl AuthSession {
             // A Receive where the host should be sending.
             Step::Negotiate | Step::Reply | Step::Success2 => self.failure1(failure::FAILED),
         };
-        let mut data = msg.to_bytes();
-        if data.len() < t.len as usize {
-            data.resize((t.len as usize).min(MAX_RECEIVE), 0);
+        Ok(Progress::Answer(padded(&msg, t.len), event))
+    }
+
+    /// Resumes the command that waited for `out`, the output of its [`DhJob`], and
+    /// answers it. An output nobody waits for is an internal error and changes nothing.
+    pub fn computed(&mut self, out: DhOutput) -> Result<Progress, Status> {
+        match (self.waiting.take(), out) {
+            (Some(Waiting::Key { len }), DhOutput::Key(key)) => {
+                // A failed generator leaves the step as it was, as if no Receive came.
+                self.dh = Some(Arc::new(key.ok_or(Status::INTERNAL_ERROR)?));
+                let m = self.challenge()?;
+                Ok(Progress::Answer(padded(&m, len), AuthEvent::Continue))
+            }
+            (Some(Waiting::SessionKey(r)), DhOutput::SessionKey(ks)) => {
+                let event = match ks {
+                    Some(ks) => {
+                        self.session_key = Some(ks);
+                        self.check_reply(r)
+                    }
+                    // g^y outside 2..p-2.
+                    None => self.fail(failure::DHGROUP_UNUSABLE),
+                };
+                Ok(Progress::Answer(Vec::new(), event))
+            }
+            (waiting, _) => {
+                self.waiting = waiting;
+                Err(Status::INTERNAL_ERROR)
+            }
         }
-        Ok((data, event))
+    }
+
+    /// Our Challenge with a fresh C1 and S1 (and our DH value, when a key is in place).
+    fn challenge(&mut self) -> Result<AuthMessage, Status> {
+        let hl = hash::len(self.hash).unwrap_or(32);
+        let (Some(c1), Some(s1)) = (dhchap::random_bytes(hl), dhchap::random_seqnum()) else {
+            return Err(Status::INTERNAL_ERROR);
+        };
+        let m = AuthMessage::Challenge(Challenge {
+            tid: self.tid,
+            hash: self.hash,
+            dh_group: self.dh.as_ref().map_or(dh_group::NULL, |_| self.secrets.dh_group),
+            seqnum: s1,
+            challenge: c1.clone(),
+            dh_value: self.dh.as_ref().map(|k| k.public.clone()).unwrap_or_default(),
+        });
+        (self.c1, self.s1) = (c1, s1);
+        self.step = Step::Reply;
+        Ok(m)
     }
 
     /// A challenge as the responses use it: augmented with the DH session key, if any.
@@ -350,4 +475,14 @@ impl AuthSession {
         let f = Failure { tid: self.tid, reason: failure::REASON_FAILED, explanation };
         (AuthMessage::Failure1(f), AuthEvent::Failed)
     }
+}
+
+/// A controller message as a Receive of `len` bytes returns it: zero-padded to the
+/// allocation, up to [`MAX_RECEIVE`].
+fn padded(msg: &AuthMessage, len: u32) -> Vec<u8> {
+    let mut data = msg.to_bytes();
+    if data.len() < len as usize {
+        data.resize((len as usize).min(MAX_RECEIVE), 0);
+    }
+    data
 }

@@ -808,17 +808,24 @@ impl HostQueue {
             AuthMessage::Challenge(c) if c.tid == tid => c,
             other => return Err(auth_refused("a challenge", &other)),
         };
-        // With a DH group: our key pair, the session key, and challenges augmented with it.
+        // With a DH group: our key pair, the session key, and challenges augmented with it
+        // (computed on a blocking thread: milliseconds of exponentiation).
         let (dh_value, session_key) = match c.dh_group {
             dh_group::NULL => (Vec::new(), None),
             id => {
-                let key = DhGroup::get(id).and_then(DhGroup::generate).ok_or_else(|| {
-                    InitiatorError::Auth(format!("the controller chose DH group {id}"))
-                })?;
-                let ks = key.session_key(&c.dh_value).ok_or_else(|| {
-                    InitiatorError::Auth("the controller's DH value is not usable".into())
-                })?;
-                (key.public.clone(), Some(ks))
+                let theirs = c.dh_value.clone();
+                let agreed = tokio::task::spawn_blocking(move || {
+                    let key = DhGroup::get(id).and_then(DhGroup::generate).ok_or_else(|| {
+                        InitiatorError::Auth(format!("the controller chose DH group {id}"))
+                    })?;
+                    let ks = key.session_key(&theirs).ok_or_else(|| {
+                        InitiatorError::Auth("the controller's DH value is not usable".into())
+                    })?;
+                    Ok::<_, InitiatorError>((key.public.clone(), ks))
+                })
+                .await
+                .map_err(|e| InitiatorError::Auth(format!("DH computation failed: {e}")))??;
+                (agreed.0, Some(agreed.1))
             }
         };
         let augment = |challenge: &[u8]| match &session_key {

@@ -44,7 +44,7 @@ use dpu_nvmf_proto::{
 };
 use tracing::{debug, info, warn};
 
-use crate::auth::{AuthEvent, AuthSession};
+use crate::auth::{AuthEvent, AuthSession, DhJob, DhOutput, Progress};
 use crate::cid_map::CidTable;
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::ptpl::ReservationStore;
@@ -109,6 +109,16 @@ pub struct IoRequest {
     pub volume: Arc<Volume>,
     /// What to do.
     pub op: IoOp,
+}
+
+/// A DH-HMAC-CHAP computation the shell must run on a blocking thread ([`DhJob::run`])
+/// and report back with [`Connection::complete_dh`].
+#[derive(Debug)]
+pub struct DhRequest {
+    /// Identifies the request in [`Connection::complete_dh`].
+    pub tag: u64,
+    /// What to compute.
+    pub job: DhJob,
 }
 
 /// Volume operations. Offsets and lengths are in bytes and already range-checked.
@@ -272,6 +282,9 @@ enum Cmd {
     AwaitData { sqe: Box<Sqe>, ttag: u16, buf: BytesMut, digest_failed: bool },
     /// Volume I/O running under `tag` (see [`io_tag`]).
     AwaitIo { tag: u64, post: Post },
+    /// An Authentication Send (`receive` is `None`) or Receive (of `receive` bytes)
+    /// waiting for the DH computation `tag`.
+    Computing { tag: u64, receive: Option<usize> },
 }
 
 /// Result of executing a command.
@@ -306,6 +319,8 @@ pub struct Connection {
     /// Finished output in order: assembled bytes and read data shared without copying.
     segments: Vec<Segment>,
     io: VecDeque<IoRequest>,
+    /// The DH computation an authentication command waits for (one at a time).
+    dh: Option<DhRequest>,
     aers: Vec<u16>,
     /// I/O commands waiting for their volume's rate limit, in arrival order.
     throttled: VecDeque<Throttled>,
@@ -478,6 +493,7 @@ impl Connection {
             out: Vec::new(),
             segments: Vec::new(),
             io: VecDeque::new(),
+            dh: None,
             aers: Vec::new(),
             throttled: VecDeque::new(),
             last_keep_alive: now,
@@ -536,6 +552,30 @@ impl Connection {
     /// The next volume operation to run.
     pub fn poll_io(&mut self) -> Option<IoRequest> {
         self.io.pop_front()
+    }
+
+    /// The DH computation to run off the reactor, if an authentication command waits
+    /// for one; its output goes to [`complete_dh`](Self::complete_dh).
+    pub fn poll_dh(&mut self) -> Option<DhRequest> {
+        self.dh.take()
+    }
+
+    /// Reports the output of a [`DhRequest`] and answers the command that waited for it.
+    pub fn complete_dh(&mut self, tag: u64, out: DhOutput) {
+        let cid = tag as u16;
+        let receive = match self.cmds.remove(cid) {
+            Some(Cmd::Computing { tag: t, receive }) if t == tag && self.closed.is_none() => {
+                receive
+            }
+            Some(other) => {
+                self.cmds.insert(cid, other);
+                return;
+            }
+            None => return,
+        };
+        let Some(a) = self.auth.as_mut() else { return };
+        let progress = a.computed(out);
+        self.auth_progress(cid, receive, progress);
     }
 
     /// (CNTLID, QID) once connected.
@@ -1276,18 +1316,9 @@ impl Connection {
             let b = bound.as_ref()?;
             target.host_secrets(&b.ctrl.subnqn, &b.ctrl.hostnqn)
         };
-        match a.send(t, data, current) {
-            Err(s) => Outcome::Done(fail(cid, s)),
-            Ok(AuthEvent::Failed) => {
-                self.send_cqe(ok(cid));
-                self.auth_failed();
-                Outcome::Pending
-            }
-            Ok(e) => {
-                self.auth_event(e);
-                Outcome::Done(ok(cid))
-            }
-        }
+        let progress = a.send(t, data, current);
+        self.auth_progress(cid, None, progress);
+        Outcome::Pending
     }
 
     /// Authentication Receive (§6.1): the controller's next message.
@@ -1296,18 +1327,36 @@ impl Connection {
         let Some(a) = self.auth.as_mut() else {
             return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
         };
-        match a.receive(t) {
-            Err(s) => Outcome::Done(fail(cid, s)),
-            Ok((mut data, AuthEvent::Failed)) => {
-                data.truncate(sqe.sgl().length() as usize);
+        let progress = a.receive(t);
+        self.auth_progress(cid, Some(sqe.sgl().length() as usize), progress);
+        Outcome::Pending
+    }
+
+    /// Answers an Authentication Send (`receive` is `None`) or Receive (of at most
+    /// `receive` bytes), or parks it until its DH computation is done. A failed
+    /// transaction closes the connection after the answer.
+    fn auth_progress(&mut self, cid: u16, receive: Option<usize>, p: Result<Progress, Status>) {
+        let (mut data, event) = match p {
+            Err(s) => return self.send_cqe(fail(cid, s)),
+            Ok(Progress::Compute(job)) => {
+                let tag = io_tag(self.next_io, cid);
+                self.next_io += 1;
+                self.cmds.insert(cid, Cmd::Computing { tag, receive });
+                self.dh = Some(DhRequest { tag, job });
+                return;
+            }
+            Ok(Progress::Answer(data, event)) => (data, event),
+        };
+        match receive {
+            Some(want) if want > 0 => {
+                data.truncate(want);
                 self.send_data(cid, data, ok(cid));
-                self.auth_failed();
-                Outcome::Pending
             }
-            Ok((data, e)) => {
-                self.auth_event(e);
-                Outcome::Data(data, ok(cid))
-            }
+            _ => self.send_cqe(ok(cid)),
+        }
+        match event {
+            AuthEvent::Failed => self.auth_failed(),
+            e => self.auth_event(e),
         }
     }
 

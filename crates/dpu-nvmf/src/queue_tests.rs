@@ -87,11 +87,14 @@ impl H {
         self.conn.receive(&b, self.now);
     }
 
-    /// Runs the volume I/O the connection asks for, inline.
+    /// Runs the volume I/O and the DH computations the connection asks for, inline.
     fn run_io(&mut self) {
         while let Some(req) = self.conn.poll_io() {
             let r = execute_io(&req);
             self.conn.complete_io(req.tag, r);
+        }
+        if let Some(req) = self.conn.poll_dh() {
+            self.conn.complete_dh(req.tag, req.job.run());
         }
     }
 
@@ -139,14 +142,20 @@ impl H {
         self.pdus()
     }
 
-    fn cmd(&mut self, mut sqe: Sqe, data: &[u8]) -> Vec<Pdu> {
+    fn cmd(&mut self, sqe: Sqe, data: &[u8]) -> Vec<Pdu> {
+        self.submit(sqe, data);
+        self.pdus()
+    }
+
+    /// Sends a command with the next CID (and its data in the capsule); returns the CID.
+    fn submit(&mut self, mut sqe: Sqe, data: &[u8]) -> u16 {
         self.cid += 1;
         sqe.cid = self.cid;
         if !data.is_empty() {
             sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
         }
         self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.to_vec().into() }));
-        self.pdus()
+        self.cid
     }
 
     /// Runs a command and returns (CQE, C2H data).
@@ -2563,6 +2572,95 @@ mod dhchap_auth {
         // An unknown group is refused when the secrets are read.
         let e = HostSecrets::parse(&secret(1).to_text(), "", 6).unwrap_err();
         assert_eq!(e.0, "dh_group");
+    }
+
+    /// Decodes what the connection has sent so far, without running its I/O or DH.
+    fn sent(h: &mut H) -> Vec<Pdu> {
+        h.dec.feed(&h.conn.take_output());
+        std::iter::from_fn(|| h.dec.decode().unwrap()).collect()
+    }
+
+    /// A queue of HOST (ffdhe2048) after its Negotiate, with the Receive for the
+    /// Challenge sent; returns it and the Receive's CID.
+    fn awaiting_challenge(t: &Arc<Target>) -> (H, u16) {
+        let mut h = H::new(t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        assert!(h.auth_send(&negotiate(1)).status.is_success());
+        let mut recv = AuthTransfer::dhchap(4096).to_receive_sqe(0);
+        recv.set_sgl(SglDescriptor::transport(4096));
+        let cid = h.submit(recv, &[]);
+        (h, cid)
+    }
+
+    #[test]
+    fn dh_computations_leave_the_connection_and_park_their_command() {
+        let t = target();
+        let secrets = HostSecrets { host: secret(1), ctrl: None, dh_group: dh_group::FFDHE2048 };
+        t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(secrets))])).unwrap();
+        // The Receive for the Challenge asks for our key pair and answers nothing yet.
+        let (mut h, receive_cid) = awaiting_challenge(&t);
+        let req = h.conn.poll_dh().expect("a key pair to make");
+        assert!(matches!(req.job, crate::auth::DhJob::Generate(_)), "{req:?}");
+        assert!(h.conn.poll_dh().is_none() && sent(&mut h).is_empty());
+        // Meanwhile another authentication command is refused and changes nothing, and
+        // the CID of the waiting command is taken.
+        let c = h.auth_send(&negotiate(1));
+        assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "{c:?}");
+        let mut dup = AuthTransfer::dhchap(4096).to_receive_sqe(0);
+        dup.cid = receive_cid;
+        h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: dup, data: Bytes::new() }));
+        assert!(sent(&mut h).iter().all(|p| !matches!(p, Pdu::C2HData(_))));
+        h.conn.complete_dh(req.tag + (1 << 16), req.job.failed());
+        assert!(sent(&mut h).is_empty(), "a stale tag answers nothing");
+        // The key pair answers the Receive with the Challenge.
+        h.conn.complete_dh(req.tag, req.job.run());
+        let data: Vec<u8> = sent(&mut h)
+            .into_iter()
+            .flat_map(|p| match p {
+                Pdu::C2HData(d) => {
+                    assert_eq!(d.header.cccid, receive_cid);
+                    d.data.to_vec()
+                }
+                Pdu::CapsuleResp(c) => {
+                    assert!(c.cid == receive_cid && c.status.is_success(), "{c:?}");
+                    Vec::new()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let AuthMessage::Challenge(c) = AuthMessage::parse(&data).unwrap() else { panic!() };
+        assert_eq!((c.dh_group, c.dh_value.len()), (dh_group::FFDHE2048, 256));
+        // The Reply waits for the session key likewise, then authenticates the queue.
+        let group = crate::dhchap::DhGroup::get(dh_group::FFDHE2048).unwrap();
+        let ours = group.generate().unwrap();
+        let ks = ours.session_key(&c.dh_value).unwrap();
+        let c1 = dhchap::augmented_challenge(c.hash, &ks, &c.challenge).unwrap();
+        let x = Exchange { hash: c.hash, challenge: &c1, seqnum: c.seqnum, tid: 1, sc_c: 0 };
+        let reply = AuthMessage::Reply(Reply {
+            tid: 1,
+            response: dhchap::host_response(&x, &secret(1), HOST, SUB).unwrap(),
+            challenge_valid: false,
+            seqnum: 0,
+            challenge: vec![0; 32],
+            dh_value: ours.public.clone(),
+        })
+        .to_bytes();
+        h.submit(AuthTransfer::dhchap(reply.len() as u32).to_send_sqe(0), &reply);
+        let req = h.conn.poll_dh().expect("a session key to compute");
+        assert!(matches!(req.job, crate::auth::DhJob::Agree(..)) && sent(&mut h).is_empty());
+        h.conn.complete_dh(req.tag, req.job.run());
+        let [Pdu::CapsuleResp(c)] = &sent(&mut h)[..] else { panic!() };
+        assert!(c.status.is_success(), "{c:?}");
+        let AuthMessage::Success1(_) = h.auth_receive(4096) else { panic!() };
+        h.enable();
+        // A computation that could not run fails its command; the next Receive gets the
+        // Challenge.
+        let (mut h, _) = awaiting_challenge(&t);
+        let req = h.conn.poll_dh().unwrap();
+        h.conn.complete_dh(req.tag, req.job.failed());
+        let [Pdu::CapsuleResp(c)] = &sent(&mut h)[..] else { panic!() };
+        assert_eq!(c.status, Status::INTERNAL_ERROR.with_dnr());
+        let AuthMessage::Challenge(_) = h.auth_receive(4096) else { panic!() };
     }
 
     #[test]

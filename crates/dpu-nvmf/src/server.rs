@@ -16,8 +16,10 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use crate::auth::DhOutput;
 use crate::queue::{
-    COPY_BELOW, Connection, IoOp, IoRequest, QueueConfig, Segment, execute_io, execute_io_into,
+    COPY_BELOW, Connection, DhRequest, IoOp, IoRequest, QueueConfig, Segment, execute_io,
+    execute_io_into,
 };
 use crate::target::{ListenerSpec, RegistryError, Target};
 use crate::volume::Volume;
@@ -52,16 +54,34 @@ pub enum ServerError {
 }
 
 /// Bounded pool for volume I/O: at most `threads` operations run at once, each on
-/// tokio's blocking pool, never on the reactor.
+/// tokio's blocking pool, never on the reactor. Authentication's DH computations run
+/// there too, under a bound of their own (one per core): a crowd of connecting hosts
+/// takes neither the volumes' permits nor more than the machine's cores.
 #[derive(Debug, Clone)]
 pub struct IoPool {
     permits: Arc<Semaphore>,
+    dh_permits: Arc<Semaphore>,
 }
 
 impl IoPool {
     /// A pool running at most `threads` operations at a time.
     pub fn new(threads: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(threads.max(1))) }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            permits: Arc::new(Semaphore::new(threads.max(1))),
+            dh_permits: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
+    fn spawn_dh(&self, req: DhRequest, done: mpsc::UnboundedSender<(u64, DhOutput)>) {
+        let permits = self.dh_permits.clone();
+        tokio::spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else { return };
+            let DhRequest { tag, job } = req;
+            let failed = job.failed();
+            let out = tokio::task::spawn_blocking(move || job.run()).await.unwrap_or(failed);
+            let _ = done.send((tag, out));
+        });
     }
 
     fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<(u64, io::Result<Vec<u8>>)>) {
@@ -374,6 +394,7 @@ pub async fn serve_connection(
     let (mut rd, mut wr) = stream.into_split();
     let mut conn = Connection::new(target, cfg, Instant::now());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let (dh_tx, mut dh_rx) = mpsc::unbounded_channel();
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -410,6 +431,9 @@ pub async fn serve_connection(
                 }
                 pool.spawn(req, done_tx.clone());
             }
+        }
+        if let Some(req) = conn.poll_dh() {
+            pool.spawn_dh(req, dh_tx.clone());
         }
         let out = conn.take_segments();
         if !out.is_empty() {
@@ -461,6 +485,7 @@ pub async fn serve_connection(
                 }
             },
             Some((tag, res)) = done_rx.recv() => conn.complete_io(tag, res),
+            Some((tag, out)) = dh_rx.recv() => conn.complete_dh(tag, out),
             _ = tick.tick() => conn.tick(Instant::now()),
             () = released => conn.tick(Instant::now()),
         }

@@ -1,7 +1,7 @@
 //! The target on loopback TCP, driven by our initiator library: connect, identify,
 //! write/read-verify with and without digests, error statuses, malformed PDUs,
 //! keep alive expiry, namespace hot add with an asynchronous event, per-subsystem
-//! and per-queue statistics.
+//! and per-queue statistics, DH-HMAC-CHAP key exchanges that leave other hosts' I/O running.
 
 #![allow(clippy::unwrap_used)]
 
@@ -624,4 +624,75 @@ async fn blocking_device_operations_use_a_bounded_pool_off_the_reactor() {
         assert!(done.cqe.status.is_success() && done.data == vec![0x6A; 4096]);
     }
     assert_eq!(device.running(), (0, 2), "never more than the pool's two threads");
+}
+
+/// A host's DH-HMAC-CHAP key exchange (ffdhe8192: tens of milliseconds per
+/// exponentiation) runs off the reactor: on a runtime of one thread, serving the target
+/// and both hosts, another host's reads go on while the target makes its key pair for
+/// the Challenge. Were it made on the connection's task, the thread would stop for the
+/// whole computation and at most a read or two would complete before the Challenge.
+#[tokio::test]
+async fn dh_computations_do_not_stall_other_connections() {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use dpu_nvmf::auth::HostSecrets;
+    use dpu_nvmf::dhchap::Secret;
+    use dpu_nvmf_proto::auth::{AuthMessage, Negotiate, dh_group, hash};
+
+    const AUTH_HOST: &str = "nqn.2014-08.org.example:loop-auth-host";
+    let t = Target::new();
+    t.add_subsystem(SubsystemSpec {
+        nqn: SUB.into(),
+        serial: "LOOPDH01".into(),
+        model: "dpu loopback".into(),
+        allow_any_host: false,
+        hosts: BTreeSet::from([HOST.to_owned(), AUTH_HOST.to_owned()]),
+        host_secrets: Default::default(),
+    })
+    .unwrap();
+    let secrets = HostSecrets {
+        host: Secret::new(&[7; 32], 0).unwrap(),
+        ctrl: None,
+        dh_group: dh_group::FFDHE8192,
+    };
+    t.set_host_secrets(SUB, BTreeMap::from([(AUTH_HOST.to_owned(), Arc::new(secrets))])).unwrap();
+    let ram = Volume::ram("r", 4096, 1 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(ram), [1; 16], [2; 16]).unwrap();
+    let (server, addr) = serve(t, 2).await;
+    let mut other = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+
+    // The authenticating host's admin queue, driven message by message.
+    let auth_opts = HostOptions { hostnqn: AUTH_HOST.into(), ..HostOptions::default() };
+    let mut q = HostQueue::open(addr, &auth_opts).await.unwrap();
+    let e = q.connect(SUB, 0, 31, CNTLID_DYNAMIC).await.unwrap_err();
+    assert!(matches!(e, InitiatorError::Auth(_)), "{e}");
+    let negotiate = AuthMessage::Negotiate(Negotiate {
+        tid: 0,
+        sc_c: 0,
+        hashes: vec![hash::SHA256],
+        dh_groups: vec![dh_group::FFDHE8192],
+    });
+    assert!(q.auth_send(&negotiate.to_bytes()).await.unwrap().is_success());
+    let challenged = Arc::new(AtomicBool::new(false));
+    let flag = challenged.clone();
+    let started = Instant::now();
+    let challenge = tokio::spawn(async move {
+        let m = q.auth_receive(4096).await;
+        flag.store(true, Ordering::SeqCst);
+        (m, started.elapsed())
+    });
+    let mut reads = 0;
+    while !challenged.load(Ordering::SeqCst) && reads < 1_000_000 {
+        let r = other.io[0].read(1, reads % 256, 1, 4096).await.unwrap();
+        assert!(r.cqe.status.is_success(), "{:?}", r.cqe);
+        reads += 1;
+    }
+    let (m, took) = challenge.await.unwrap();
+    let Ok(AuthMessage::Challenge(c)) = m else { panic!("{m:?}") };
+    assert_eq!((c.dh_group, c.dh_value.len()), (dh_group::FFDHE8192, 1024));
+    eprintln!("{reads} reads of another host while the target made its ffdhe8192 key ({took:?})");
+    assert!(reads >= 10, "only {reads} reads went through during the key's {took:?}");
+    other.shutdown().await.unwrap();
+    server.stop();
 }
