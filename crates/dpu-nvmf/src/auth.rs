@@ -72,6 +72,10 @@ impl HostSecrets {
 /// message zero-padded to this many bytes (Linux asks for 4 KiB).
 const MAX_RECEIVE: usize = 8192;
 
+/// DH key pairs a queue gets before it has authenticated: a Linux host needs one (a
+/// failed transaction closes the queue); restarting with Negotiate beyond this fails.
+const MAX_KEYS_UNAUTHENTICATED: u32 = 3;
+
 /// The next message the transaction expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -179,6 +183,8 @@ pub struct AuthSession {
     s1: u32,
     /// The host's challenge C2 and sequence number S2, when it authenticates us.
     c2: Option<(Vec<u8>, u32)>,
+    /// Key pairs made for this queue's Challenges.
+    keys_made: u32,
     /// Our ephemeral DH key of the transaction (not with the NULL group).
     dh: Option<Arc<DhKey>>,
     /// The command waiting for a DH computation, if any.
@@ -213,6 +219,7 @@ impl AuthSession {
             c1: Vec::new(),
             s1: 0,
             c2: None,
+            keys_made: 0,
             dh: None,
             waiting: None,
             session_key: None,
@@ -379,6 +386,13 @@ impl AuthSession {
                     return Err(Status::INVALID_FIELD);
                 }
                 if let Some(g) = group {
+                    // A queue that keeps restarting without ever authenticating would
+                    // have us make a key pair per restart.
+                    if !self.authenticated && self.keys_made >= MAX_KEYS_UNAUTHENTICATED {
+                        let (m, e) = self.failure1(failure::FAILED);
+                        return Ok(Progress::Answer(padded(&m, t.len), e));
+                    }
+                    self.keys_made += 1;
                     self.waiting = Some(Waiting::Key { len: t.len });
                     return Ok(Progress::Compute(DhJob::Generate(g)));
                 }

@@ -2664,6 +2664,33 @@ mod dhchap_auth {
     }
 
     #[test]
+    fn a_queue_that_keeps_restarting_gets_three_key_pairs() {
+        let t = target();
+        let secrets = HostSecrets { host: secret(1), ctrl: None, dh_group: dh_group::FFDHE2048 };
+        t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(secrets))])).unwrap();
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        for tid in 1..=3 {
+            assert_eq!(h.start_auth(tid).dh_value.len(), 256);
+        }
+        assert!(h.auth_send(&negotiate(4)).status.is_success());
+        h.expect_failure1(failure::FAILED);
+        // One that authenticated may re-authenticate as often as its host asks.
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let group = crate::dhchap::DhGroup::get(dh_group::FFDHE2048).unwrap();
+        for tid in 1..=4 {
+            let c = h.start_auth(tid);
+            let ours = group.generate().unwrap();
+            let ks = ours.session_key(&c.dh_value).unwrap();
+            let st = h.reply_dh(&c, &secret(1), None, ours.public.clone(), Some(&ks));
+            assert!(st.status.is_success());
+            let AuthMessage::Success1(_) = h.auth_receive(4096) else { panic!() };
+        }
+        assert!(h.conn.is_closed().is_none());
+    }
+
+    #[test]
     fn a_queue_that_does_not_authenticate_in_time_is_closed() {
         let t = target_with_secret(false);
         let mut h = H::new(&t, false, false);

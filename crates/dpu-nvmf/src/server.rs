@@ -55,12 +55,21 @@ pub enum ServerError {
 
 /// Bounded pool for volume I/O: at most `threads` operations run at once, each on
 /// tokio's blocking pool, never on the reactor. Authentication's DH computations run
-/// there too, under a bound of their own (one per core): a crowd of connecting hosts
-/// takes neither the volumes' permits nor more than the machine's cores.
+/// there too, under a bound of their own (one per two cores, at least one): a crowd of
+/// connecting hosts takes neither the volumes' permits nor more than half the machine.
 #[derive(Debug, Clone)]
 pub struct IoPool {
     permits: Arc<Semaphore>,
     dh_permits: Arc<Semaphore>,
+}
+
+/// A blocking operation's result, back to its connection's task.
+#[derive(Debug)]
+enum Done {
+    /// A volume operation's ([`Connection::complete_io`]).
+    Io(u64, io::Result<Vec<u8>>),
+    /// A DH computation's ([`Connection::complete_dh`]).
+    Dh(u64, DhOutput),
 }
 
 impl IoPool {
@@ -69,22 +78,22 @@ impl IoPool {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             permits: Arc::new(Semaphore::new(threads.max(1))),
-            dh_permits: Arc::new(Semaphore::new(cores)),
+            dh_permits: Arc::new(Semaphore::new((cores / 2).max(1))),
         }
     }
 
-    fn spawn_dh(&self, req: DhRequest, done: mpsc::UnboundedSender<(u64, DhOutput)>) {
+    fn spawn_dh(&self, req: DhRequest, done: mpsc::UnboundedSender<Done>) {
         let permits = self.dh_permits.clone();
         tokio::spawn(async move {
             let Ok(_permit) = permits.acquire_owned().await else { return };
             let DhRequest { tag, job } = req;
             let failed = job.failed();
             let out = tokio::task::spawn_blocking(move || job.run()).await.unwrap_or(failed);
-            let _ = done.send((tag, out));
+            let _ = done.send(Done::Dh(tag, out));
         });
     }
 
-    fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<(u64, io::Result<Vec<u8>>)>) {
+    fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>) {
         let permits = self.permits.clone();
         tokio::spawn(async move {
             let tag = req.tag;
@@ -92,7 +101,7 @@ impl IoPool {
             let res = tokio::task::spawn_blocking(move || execute_io(&req))
                 .await
                 .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
-            let _ = done.send((tag, res));
+            let _ = done.send(Done::Io(tag, res));
         });
     }
 }
@@ -394,7 +403,6 @@ pub async fn serve_connection(
     let (mut rd, mut wr) = stream.into_split();
     let mut conn = Connection::new(target, cfg, Instant::now());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-    let (dh_tx, mut dh_rx) = mpsc::unbounded_channel();
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -433,7 +441,7 @@ pub async fn serve_connection(
             }
         }
         if let Some(req) = conn.poll_dh() {
-            pool.spawn_dh(req, dh_tx.clone());
+            pool.spawn_dh(req, done_tx.clone());
         }
         let out = conn.take_segments();
         if !out.is_empty() {
@@ -484,8 +492,10 @@ pub async fn serve_connection(
                     break;
                 }
             },
-            Some((tag, res)) = done_rx.recv() => conn.complete_io(tag, res),
-            Some((tag, out)) = dh_rx.recv() => conn.complete_dh(tag, out),
+            Some(done) = done_rx.recv() => match done {
+                Done::Io(tag, res) => conn.complete_io(tag, res),
+                Done::Dh(tag, out) => conn.complete_dh(tag, out),
+            },
             _ = tick.tick() => conn.tick(Instant::now()),
             () = released => conn.tick(Instant::now()),
         }
