@@ -117,13 +117,8 @@ impl H {
         cmds: Vec<(Sqe, Vec<u8>)>,
         mut read: impl FnMut(usize, &mut Vec<u8>, u64, usize) -> io::Result<()>,
     ) -> Vec<Pdu> {
-        for (mut sqe, data) in cmds {
-            self.cid += 1;
-            sqe.cid = self.cid;
-            if !data.is_empty() {
-                sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-            }
-            self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.into() }));
+        for (sqe, data) in cmds {
+            self.submit(sqe, &data);
         }
         let mut n = 0;
         while let Some(req) = self.conn.poll_io() {
