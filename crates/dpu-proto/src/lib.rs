@@ -77,4 +77,44 @@ impl dpu::nvmf::v1::SubsystemSpec {
             .iter()
             .any(|h| !h.dhchap_secret.is_empty() || !h.dhchap_ctrl_secret.is_empty())
     }
+
+    /// The controller IDs `min_cntlid`..=`max_cntlid` ask for, a 0 bound at its default
+    /// (1, [`MAX_CNTLID`]); an error names the field at fault. The one reading of the two
+    /// fields (the agent's validation, the service, `dpuctl`).
+    pub fn cntlid_range(&self) -> Result<std::ops::RangeInclusive<u16>, String> {
+        let bound = |field: &str, v: u32, default: u16| match v {
+            0 => Ok(default),
+            v => u16::try_from(v)
+                .ok()
+                .filter(|&v| v <= MAX_CNTLID)
+                .ok_or_else(|| format!("{field} {v} is outside 1-{MAX_CNTLID}")),
+        };
+        let min = bound("min_cntlid", self.min_cntlid, 1)?;
+        let max = bound("max_cntlid", self.max_cntlid, MAX_CNTLID)?;
+        if min > max {
+            return Err(format!("min_cntlid {min} is above max_cntlid {max}"));
+        }
+        Ok(min..=max)
+    }
+}
+
+/// The highest controller ID an NVMe-oF controller may have (NVMe-oF 1.1 §3.3.1: FFF0h
+/// and above are reserved, FFFFh asks for a dynamic ID).
+pub const MAX_CNTLID: u16 = 0xFFEF;
+
+#[cfg(test)]
+mod tests {
+    use super::dpu::nvmf::v1::SubsystemSpec;
+
+    #[test]
+    fn cntlid_range_defaults_and_errors_name_the_field() {
+        let r = |min, max| SubsystemSpec { min_cntlid: min, max_cntlid: max, ..Default::default() };
+        assert_eq!(r(0, 0).cntlid_range(), Ok(1..=0xFFEF));
+        assert_eq!(r(100, 199).cntlid_range(), Ok(100..=199));
+        assert_eq!(r(7, 7).cntlid_range(), Ok(7..=7));
+        assert_eq!(r(0xFFEF, 0).cntlid_range(), Ok(0xFFEF..=0xFFEF));
+        assert!(r(0xFFF0, 0).cntlid_range().unwrap_err().starts_with("min_cntlid 65520"));
+        assert!(r(0, 70_000).cntlid_range().unwrap_err().starts_with("max_cntlid 70000"));
+        assert!(r(200, 100).cntlid_range().unwrap_err().contains("above max_cntlid 100"));
+    }
 }

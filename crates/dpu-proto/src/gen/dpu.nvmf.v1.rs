@@ -134,6 +134,16 @@ pub struct SubsystemSpec {
     /// blank.
     #[prost(message, repeated, tag = "6")]
     pub host_secrets: ::prost::alloc::vec::Vec<HostSecret>,
+    /// The controller IDs this target gives the subsystem's controllers (1-65519; 0 leaves
+    /// the bound at its default: 1 for min_cntlid, 65519 for max_cntlid). Cards that export
+    /// the same subsystem NQN to a host need disjoint ranges: a Linux host refuses a second
+    /// controller with a CNTLID it already has in the subsystem. A change applies to
+    /// controllers created afterwards; a Connect finding every ID of the range taken fails
+    /// with Controller Busy.
+    #[prost(uint32, tag = "7")]
+    pub min_cntlid: u32,
+    #[prost(uint32, tag = "8")]
+    pub max_cntlid: u32,
 }
 /// The DH-HMAC-CHAP secrets of one host of a subsystem.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

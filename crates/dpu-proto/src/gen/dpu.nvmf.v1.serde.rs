@@ -5835,6 +5835,12 @@ impl serde::Serialize for SubsystemSpec {
         if !self.host_secrets.is_empty() {
             len += 1;
         }
+        if self.min_cntlid != 0 {
+            len += 1;
+        }
+        if self.max_cntlid != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.SubsystemSpec", len)?;
         if !self.nqn.is_empty() {
             struct_ser.serialize_field("nqn", &self.nqn)?;
@@ -5853,6 +5859,12 @@ impl serde::Serialize for SubsystemSpec {
         }
         if !self.host_secrets.is_empty() {
             struct_ser.serialize_field("hostSecrets", &self.host_secrets)?;
+        }
+        if self.min_cntlid != 0 {
+            struct_ser.serialize_field("minCntlid", &self.min_cntlid)?;
+        }
+        if self.max_cntlid != 0 {
+            struct_ser.serialize_field("maxCntlid", &self.max_cntlid)?;
         }
         struct_ser.end()
     }
@@ -5875,6 +5887,10 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
             "allowedHosts",
             "host_secrets",
             "hostSecrets",
+            "min_cntlid",
+            "minCntlid",
+            "max_cntlid",
+            "maxCntlid",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5885,6 +5901,8 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
             AllowAnyHost,
             AllowedHosts,
             HostSecrets,
+            MinCntlid,
+            MaxCntlid,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5912,6 +5930,8 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                             "allowAnyHost" | "allow_any_host" => Ok(GeneratedField::AllowAnyHost),
                             "allowedHosts" | "allowed_hosts" => Ok(GeneratedField::AllowedHosts),
                             "hostSecrets" | "host_secrets" => Ok(GeneratedField::HostSecrets),
+                            "minCntlid" | "min_cntlid" => Ok(GeneratedField::MinCntlid),
+                            "maxCntlid" | "max_cntlid" => Ok(GeneratedField::MaxCntlid),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5937,6 +5957,8 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                 let mut allow_any_host__ = None;
                 let mut allowed_hosts__ = None;
                 let mut host_secrets__ = None;
+                let mut min_cntlid__ = None;
+                let mut max_cntlid__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Nqn => {
@@ -5975,6 +5997,22 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                             }
                             host_secrets__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::MinCntlid => {
+                            if min_cntlid__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("minCntlid"));
+                            }
+                            min_cntlid__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::MaxCntlid => {
+                            if max_cntlid__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxCntlid"));
+                            }
+                            max_cntlid__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(SubsystemSpec {
@@ -5984,6 +6022,8 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                     allow_any_host: allow_any_host__.unwrap_or_default(),
                     allowed_hosts: allowed_hosts__.unwrap_or_default(),
                     host_secrets: host_secrets__.unwrap_or_default(),
+                    min_cntlid: min_cntlid__.unwrap_or_default(),
+                    max_cntlid: max_cntlid__.unwrap_or_default(),
                 })
             }
         }
