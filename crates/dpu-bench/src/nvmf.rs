@@ -691,6 +691,7 @@ async fn serve_bench_target() -> anyhow::Result<(Arc<Server>, SocketAddr)> {
         allow_any_host: true,
         hosts: BTreeSet::new(),
         host_secrets: Default::default(),
+        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
     })?;
     for (ns, name, ids) in [(Namespace::Large, "bench", 1), (Namespace::Small, "bench-small", 3)] {
         let volume = Arc::new(Volume::ram(name, BS, ns.bytes())?);

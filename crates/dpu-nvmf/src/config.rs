@@ -185,6 +185,12 @@ pub struct SubsystemConfig {
     /// DH-HMAC-CHAP secrets of hosts that must authenticate.
     #[serde(default)]
     pub host_secrets: Vec<HostSecretConfig>,
+    /// The lowest controller ID given to the subsystem's controllers.
+    #[serde(default = "default_min_cntlid")]
+    pub min_cntlid: u16,
+    /// The highest.
+    #[serde(default = "default_max_cntlid")]
+    pub max_cntlid: u16,
     /// Namespaces.
     #[serde(default)]
     pub namespaces: Vec<NamespaceConfig>,
@@ -215,6 +221,14 @@ impl std::fmt::Debug for HostSecretConfig {
             .field("dh_group", &self.dh_group)
             .finish_non_exhaustive()
     }
+}
+
+fn default_min_cntlid() -> u16 {
+    *crate::target::ALL_CNTLIDS.start()
+}
+
+fn default_max_cntlid() -> u16 {
+    *crate::target::ALL_CNTLIDS.end()
 }
 
 fn default_model() -> String {
@@ -314,6 +328,7 @@ impl Config {
                 allow_any_host: s.allow_any_host,
                 hosts: s.hosts.clone(),
                 host_secrets,
+                cntlids: s.min_cntlid..=s.max_cntlid,
             })?;
             for n in &s.namespaces {
                 let (vol, vol_cfg) =
@@ -431,6 +446,8 @@ mod tests {
             nqn = "nqn.2024-01.io.example:a"
             serial = "S1"
             hosts = ["nqn.2014-08.org.example:h"]
+            min_cntlid = 100
+            max_cntlid = 199
             [[subsystems.namespaces]]
             nsid = 1
             volume = "v"
@@ -445,6 +462,7 @@ mod tests {
         assert_eq!(ns.ana_group.load(std::sync::atomic::Ordering::Relaxed), 1, "the default");
         assert!(!ns.write_protected.load(std::sync::atomic::Ordering::Relaxed), "the default");
         assert!(!c.listener_specs()[0].allow_ddgst);
+        assert_eq!(t.subsystems()[0].cntlids, 100..=199);
     }
 
     #[test]
@@ -546,6 +564,12 @@ mod tests {
         .unwrap();
         let e = c.apply(&Target::new()).unwrap_err().to_string();
         assert!(e.contains("missing"), "{e}");
+        let c = Config::parse(
+            "[[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\nmin_cntlid = 5\nmax_cntlid = 4\n",
+        )
+        .unwrap();
+        let e = c.apply(&Target::new()).unwrap_err().to_string();
+        assert!(e.contains("controller ID range 5-4"), "{e}");
         let c = Config::parse("[[volumes]]\nname = \"r\"\nkind = \"ram\"\n").unwrap();
         assert!(c.apply(&Target::new()).unwrap_err().to_string().contains("size required"));
     }

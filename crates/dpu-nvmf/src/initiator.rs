@@ -1116,6 +1116,7 @@ mod tests {
             allow_any_host: true,
             hosts: BTreeSet::new(),
             host_secrets: Default::default(),
+            cntlids: crate::target::ALL_CNTLIDS,
         };
         t.add_subsystem(spec).unwrap();
         let vol = Volume::ram("batch", 512, 1 << 20).unwrap();

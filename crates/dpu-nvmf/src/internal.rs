@@ -280,21 +280,26 @@ impl NvmfInternal {
         for (name, mut s) in wanted {
             let spec = s.spec.clone().unwrap_or_default();
             let hosts: BTreeSet<String> = spec.allowed_hosts.iter().cloned().collect();
-            let secrets = host_secrets(&spec);
+            // What the spec asks for beyond strings: the secrets and the controller IDs.
+            let parsed = host_secrets(&spec).and_then(|secrets| {
+                Ok((secrets, spec.cntlid_range().map_err(|e| format!("spec.{e}"))?))
+            });
             s.spec = s.spec.take().map(pb::SubsystemSpec::without_secrets);
-            let result =
-                if !name.starts_with("subsystems/") || name.len() <= 11 || name[11..].contains('/')
-                {
-                    Err(format!("invalid subsystem name {name:?}: expected subsystems/{{id}}"))
-                } else if let Err(e) = &secrets {
+            let result = if !name.starts_with("subsystems/")
+                || name.len() <= 11
+                || name[11..].contains('/')
+            {
+                Err(format!("invalid subsystem name {name:?}: expected subsystems/{{id}}"))
+            } else {
+                match parsed {
                     // Refused whole: what was applied stays.
-                    if let Some(old) = a.subsystems.remove(&name) {
-                        subsystems.insert(name.clone(), old);
+                    Err(e) => {
+                        if let Some(old) = a.subsystems.remove(&name) {
+                            subsystems.insert(name.clone(), old);
+                        }
+                        Err(e)
                     }
-                    Err(e.clone())
-                } else {
-                    let secrets = secrets.unwrap_or_default();
-                    match a.subsystems.remove(&name) {
+                    Ok((secrets, cntlids)) => match a.subsystems.remove(&name) {
                         Some(old) if old.spec == spec => {
                             subsystems.insert(name.clone(), old);
                             Ok(())
@@ -307,6 +312,7 @@ impl NvmfInternal {
                             let r = target
                                 .set_hosts(&spec.nqn, spec.allow_any_host, hosts)
                                 .and_then(|()| target.set_host_secrets(&spec.nqn, secrets))
+                                .and_then(|()| target.set_cntlid_range(&spec.nqn, cntlids))
                                 .map_err(|e| e.to_string());
                             if r.is_ok() {
                                 subsystems
@@ -332,6 +338,7 @@ impl NvmfInternal {
                                     allow_any_host: spec.allow_any_host,
                                     hosts,
                                     host_secrets: secrets,
+                                    cntlids,
                                 })
                                 .map_err(|e| e.to_string());
                             if r.is_ok() {
@@ -344,8 +351,9 @@ impl NvmfInternal {
                             }
                             r
                         }
-                    }
-                };
+                    },
+                }
+            };
             s.status = Some(pb::SubsystemStatus {
                 apply: Some(status(s.generation, &result)),
                 controllers: subsystems

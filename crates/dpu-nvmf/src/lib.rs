@@ -98,6 +98,7 @@ pub fn fuzz_controller(data: &[u8]) {
         allow_any_host: true,
         hosts: Default::default(),
         host_secrets: Default::default(),
+        cntlids: crate::target::ALL_CNTLIDS,
     };
     if target.add_subsystem(spec).is_err() {
         return;

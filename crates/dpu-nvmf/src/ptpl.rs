@@ -246,6 +246,7 @@ mod tests {
             allow_any_host: true,
             hosts: Default::default(),
             host_secrets: Default::default(),
+            cntlids: crate::target::ALL_CNTLIDS,
         };
         t.add_subsystem(spec).unwrap();
         let add = |nsid: u32| {

@@ -41,6 +41,7 @@ fn target_with(store: Option<Arc<crate::ptpl::ReservationStore>>) -> Arc<Target>
         allow_any_host: false,
         hosts: BTreeSet::from([HOST.to_owned()]),
         host_secrets: Default::default(),
+        cntlids: crate::target::ALL_CNTLIDS,
     })
     .unwrap();
     let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
@@ -1107,6 +1108,7 @@ fn discovery_controller_lists_allowed_subsystems() {
         allow_any_host: false,
         hosts: BTreeSet::from(["nqn.2014-08.org.example:someone-else".to_owned()]),
         host_secrets: Default::default(),
+        cntlids: crate::target::ALL_CNTLIDS,
     };
     t.add_subsystem(other.clone()).unwrap();
     other.nqn = "nqn.2024-01.io.example:open".into();
@@ -1374,6 +1376,7 @@ fn discovery_log_change_raises_async_event_for_affected_hosts_only() {
         allow_any_host: false,
         hosts: BTreeSet::from(["nqn.2014-08.org.example:else".to_owned()]),
         host_secrets: Default::default(),
+        cntlids: crate::target::ALL_CNTLIDS,
     };
     t.add_subsystem(spec.clone()).unwrap();
     h.conn.tick(h.now);

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -32,7 +33,9 @@ pub const MAX_NSID: u32 = 1024;
 pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
 /// Largest CNTLID a dynamic controller gets (FFF0h..FFFFh are reserved, NVMe Base 2.0
 /// "Controller ID").
-pub const MAX_CNTLID: u16 = 0xFFEF;
+pub const MAX_CNTLID: u16 = dpu_proto::MAX_CNTLID;
+/// Every controller ID a controller may have.
+pub const ALL_CNTLIDS: RangeInclusive<u16> = 1..=MAX_CNTLID;
 /// Most entries of the Changed Namespace List before it reports overflow.
 pub const CHANGED_NS_LIST_MAX: usize = 1024;
 /// Reservation Notification log pages a controller keeps unread; past that the oldest
@@ -124,6 +127,17 @@ pub enum RegistryError {
     /// An ANA group ID out of 1..=ANA_GROUP_MAX.
     #[error("ANA group {0} out of range 1..={ANA_GROUP_MAX}")]
     BadAnaGroup(u32),
+    /// A controller ID range that is empty or leaves 1..=MAX_CNTLID.
+    #[error("controller ID range {0}-{1} is not a non-empty part of 1-{MAX_CNTLID}")]
+    BadCntlidRange(u16, u16),
+}
+
+/// Checks that `r` is a non-empty part of [`ALL_CNTLIDS`].
+fn validate_cntlids(r: &RangeInclusive<u16>) -> Result<(), RegistryError> {
+    if r.is_empty() || *r.start() < 1 || *r.end() > MAX_CNTLID {
+        return Err(RegistryError::BadCntlidRange(*r.start(), *r.end()));
+    }
+    Ok(())
 }
 
 /// [`validate_nqn`] for each of a set of host NQNs.
@@ -169,6 +183,10 @@ pub struct SubsystemSpec {
     /// DH-HMAC-CHAP secrets by host NQN: a host that has them must authenticate each of
     /// its queues before using it, whether or not any host may connect.
     pub host_secrets: BTreeMap<String, Arc<HostSecrets>>,
+    /// The controller IDs given to the subsystem's controllers ([`ALL_CNTLIDS`] unless
+    /// several targets export the subsystem: a Linux host refuses a second controller
+    /// with a CNTLID it already has in a subsystem, so each needs a range of its own).
+    pub cntlids: RangeInclusive<u16>,
 }
 
 impl SubsystemSpec {
@@ -543,6 +561,7 @@ impl Target {
         validate_ascii("model", &spec.model, MODEL_MAX_LEN)?;
         validate_nqns(&spec.hosts)?;
         validate_nqns(spec.host_secrets.keys())?;
+        validate_cntlids(&spec.cntlids)?;
         let mut r = self.lock();
         if r.subsystems.contains_key(&spec.nqn) {
             return Err(RegistryError::SubsystemExists(spec.nqn));
@@ -550,10 +569,10 @@ impl Target {
         r.subsystems.insert(
             spec.nqn.clone(),
             Subsystem {
+                next_cntlid: *spec.cntlids.start(),
                 spec,
                 namespaces: BTreeMap::new(),
                 controllers: BTreeMap::new(),
-                next_cntlid: 1,
                 stats: Arc::default(),
             },
         );
@@ -595,6 +614,23 @@ impl Target {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         s.spec.host_secrets = secrets;
+        Ok(())
+    }
+
+    /// Replaces the controller IDs of a subsystem: controllers created from now on get
+    /// theirs from `cntlids`; connected ones keep theirs.
+    pub fn set_cntlid_range(
+        &self,
+        nqn: &str,
+        cntlids: RangeInclusive<u16>,
+    ) -> Result<(), RegistryError> {
+        validate_cntlids(&cntlids)?;
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        if !cntlids.contains(&s.next_cntlid) {
+            s.next_cntlid = *cntlids.start();
+        }
+        s.spec.cntlids = cntlids;
         Ok(())
     }
 
@@ -1021,14 +1057,21 @@ impl Target {
         if !s.spec.allows(hostnqn) {
             return Err(ConnectRefusal::HostNotAllowed);
         }
-        if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM {
+        // Dynamic IDs go round the subsystem's range, so a host reconnecting gets a new
+        // one; a range whose every ID is taken refuses the Connect.
+        let ids = s.spec.cntlids.clone();
+        let span = usize::from(ids.end() - ids.start()) + 1;
+        if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM
+            || s.controllers.range(ids.clone()).count() >= span
+        {
             return Err(ConnectRefusal::Busy);
         }
+        let after = |id: u16| if id >= *ids.end() { *ids.start() } else { id + 1 };
         let mut id = s.next_cntlid;
         while s.controllers.contains_key(&id) {
-            id = id % MAX_CNTLID + 1;
+            id = after(id);
         }
-        s.next_cntlid = id % MAX_CNTLID + 1;
+        s.next_cntlid = after(id);
         let c = new(id, false, s.stats.clone());
         s.controllers.insert(id, c.clone());
         Ok(c)
@@ -1193,7 +1236,37 @@ mod tests {
             allow_any_host: false,
             hosts: ["nqn.2014-08.org.example:host1".to_owned()].into(),
             host_secrets: Default::default(),
+            cntlids: ALL_CNTLIDS,
         }
+    }
+
+    #[test]
+    fn controller_ids_come_from_the_subsystems_range() {
+        const NQN: &str = "nqn.2024-01.io.example:a";
+        let h = "nqn.2014-08.org.example:host1";
+        let t = Target::new();
+        let bad = |r: RangeInclusive<u16>| SubsystemSpec { cntlids: r, ..spec(NQN) };
+        let (five, four) = (5, 4);
+        for r in [0..=5, five..=four, 1..=0xFFF0] {
+            let e = t.add_subsystem(bad(r.clone())).unwrap_err();
+            assert!(matches!(e, RegistryError::BadCntlidRange(..)), "{r:?}: {e}");
+        }
+        t.add_subsystem(bad(300..=302)).unwrap();
+        let new = || t.create_controller(NQN, h, [1; 16], 0, None);
+        let (a, b, c) = (new().unwrap(), new().unwrap(), new().unwrap());
+        assert_eq!((a.cntlid, b.cntlid, c.cntlid), (300, 301, 302));
+        assert_eq!(new().unwrap_err(), ConnectRefusal::Busy, "every ID of the range taken");
+        // A freed ID is given again once the others round the range were tried.
+        t.remove_controller(&b);
+        assert_eq!(new().unwrap().cntlid, 301);
+        // A new range applies to new controllers; connected ones keep their IDs.
+        assert!(t.set_cntlid_range(NQN, five..=four).is_err());
+        t.set_cntlid_range(NQN, 7..=7).unwrap();
+        assert_eq!(t.subsystems()[0].cntlids, 7..=7);
+        assert_eq!(new().unwrap().cntlid, 7);
+        assert_eq!(new().unwrap_err(), ConnectRefusal::Busy);
+        assert!(t.find_controller(NQN, 300, h, &[1; 16]).is_some());
+        assert_eq!(t.controller_count(NQN), 4);
     }
 
     #[test]

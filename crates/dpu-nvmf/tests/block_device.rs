@@ -121,6 +121,7 @@ async fn a_grown_block_device_grows_its_namespace_under_a_connected_host() {
         allow_any_host: true,
         hosts: BTreeSet::new(),
         host_secrets: Default::default(),
+        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
     };
     t.add_subsystem(spec).unwrap();
     let v = Arc::new(Volume::block_device("loop", dev.path(), None).unwrap());

@@ -162,7 +162,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
             model_number: String::new(),
             allow_any_host: true,
             allowed_hosts: vec![],
-            host_secrets: vec![],
+            ..Default::default()
         }),
         ..Default::default()
     };
@@ -282,6 +282,34 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(st, FAILED);
     assert!(msg.contains("spec.host_secrets[0].dhchap_secret"), "{msg}");
     assert!(!msg.contains(&text[10..30]), "the secret must not be echoed: {msg}");
+    req.subsystems = vec![subsystem.clone()];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+
+    // A controller ID range, in place: the connected controller keeps its ID, new ones
+    // get theirs from the range, and a range out of bounds is refused naming the field
+    // and changes nothing.
+    let with_range = |min, max| {
+        let mut s = subsystem.clone();
+        let spec = s.spec.as_mut().unwrap();
+        (spec.min_cntlid, spec.max_cntlid) = (min, max);
+        s
+    };
+    req.subsystems = vec![with_range(40, 41)];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    assert!(c.admin.keep_alive().await.is_ok(), "the connected controller stays");
+    let mut in_range =
+        HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    assert_eq!(in_range.cntlid, 40);
+    req.subsystems = vec![with_range(0xFFF0, 0)];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    let (st, msg) = state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref());
+    assert_eq!((st, msg.as_str()), (FAILED, "spec.min_cntlid 65520 is outside 1-65519"));
+    let mut next = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    assert_eq!(next.cntlid, 41, "the applied range stays");
+    in_range.shutdown().await.unwrap();
+    next.shutdown().await.unwrap();
     req.subsystems = vec![subsystem.clone()];
     let r = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);

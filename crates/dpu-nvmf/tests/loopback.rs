@@ -31,6 +31,7 @@ fn target_with_subsystem(serial: &str, model: &str) -> Arc<Target> {
         allow_any_host: false,
         hosts: BTreeSet::from([HOST.to_owned()]),
         host_secrets: Default::default(),
+        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
     })
     .unwrap();
     t
@@ -168,6 +169,7 @@ async fn discovery_log_lists_allowed_subsystems_only() {
             allow_any_host: false,
             hosts: BTreeSet::new(),
             host_secrets: Default::default(),
+            cntlids: dpu_nvmf::target::ALL_CNTLIDS,
         })
         .unwrap();
     let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -649,6 +651,7 @@ async fn dh_computations_do_not_stall_other_connections() {
         allow_any_host: false,
         hosts: BTreeSet::from([HOST.to_owned(), AUTH_HOST.to_owned()]),
         host_secrets: Default::default(),
+        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
     })
     .unwrap();
     let secrets = HostSecrets {

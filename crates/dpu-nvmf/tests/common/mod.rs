@@ -42,6 +42,7 @@ pub fn add_subsystem(t: &Target, nqn: &str, serial: &str, model: &str, hosts: &[
         allow_any_host: false,
         hosts: hosts.iter().map(|h| (*h).to_owned()).collect::<BTreeSet<_>>(),
         host_secrets: Default::default(),
+        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
     })
     .unwrap();
 }
