@@ -50,8 +50,7 @@ nvme connect -t tcp -a $T -s {port_b} -n {SUBNQN} $Q
 mark connect-b rc=$?
 HEAD=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace head"
 mark head $HEAD
-# The controller connected to TCP port $1, and its path device of namespace 1.
-ctrl_of() {{ for c in /sys/class/nvme/nvme*; do grep -q "trsvcid=$1" $c/address && echo ${{c##*/}}; done; }}
+# The path device of namespace 1 of controller $1.
 path_of() {{ waitblk "nvme[0-9]+c${{1#nvme}}n1" 1; }}
 CA=$(ctrl_of {port_a}); CB=$(ctrl_of {port_b})
 PA=$(path_of $CA) || fail "no path through A"

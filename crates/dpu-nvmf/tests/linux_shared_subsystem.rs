@@ -53,7 +53,6 @@ mark connect-a rc=$?
 nvme connect -t tcp -a $T -s {port_b} -n {SUBNQN} $Q
 mark connect-b rc=$?
 HEAD=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace head"
-ctrl_of() {{ for c in /sys/class/nvme/nvme*; do grep -q "trsvcid=$1" $c/address && echo ${{c##*/}}; done; }}
 CA=$(ctrl_of {port_a}); CB=$(ctrl_of {port_b})
 waitblk "nvme[0-9]+c${{CA#nvme}}n1" 1 >/dev/null || fail "no path through A"
 waitblk "nvme[0-9]+c${{CB#nvme}}n1" 1 >/dev/null || fail "no path through B"

@@ -92,10 +92,13 @@ pub fn next_mark(
 }
 
 /// The start of an NVMe guest's `/init`: [`guest::init_prelude`], nvme-cli's
-/// configuration directory, and [`RECORD_AENS`].
+/// configuration directory, [`RECORD_AENS`] and [`CTRL_OF`].
 pub fn nvme_init_prelude(modules: &[String]) -> String {
-    format!("{}\nmkdir -p /etc/nvme\n{RECORD_AENS}", guest::init_prelude(modules))
+    format!("{}\nmkdir -p /etc/nvme\n{RECORD_AENS}\n{CTRL_OF}", guest::init_prelude(modules))
 }
+
+/// Guest shell function `ctrl_of PORT`: the controller (`nvmeN`) connected to TCP port PORT.
+pub const CTRL_OF: &str = r#"ctrl_of() { for c in /sys/class/nvme/nvme*; do grep -q "trsvcid=$1" $c/address && echo ${c##*/}; done; }"#;
 
 /// Guest shell lines that append each NVMe asynchronous event notice the kernel reports
 /// (its `NVME_AEN` uevents, which udev rules act on) to `/tmp/aen` as "DEVNAME NVME_AEN",
