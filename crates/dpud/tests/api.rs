@@ -354,8 +354,7 @@ async fn racing_writes_cannot_both_pass_their_checks() {
                 serial_number: "RACE".into(),
                 model_number: "race".into(),
                 allow_any_host: true,
-                allowed_hosts: vec![],
-                host_secrets: vec![],
+                ..Default::default()
             }),
             ..Default::default()
         }),

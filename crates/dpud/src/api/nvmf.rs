@@ -201,6 +201,8 @@ impl Kind for SubsystemKind {
         "spec.allow_any_host",
         "spec.allowed_hosts",
         "spec.host_secrets",
+        "spec.min_cntlid",
+        "spec.max_cntlid",
     ];
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -218,7 +220,8 @@ impl Kind for SubsystemKind {
         validate_ascii("model_number", &spec.model_number, MODEL_MAX_LEN)
             .map_err(|e| invalid(&format!("{field}.model_number"), e.to_string()))?;
         validate_hosts(&spec.allowed_hosts, field)?;
-        validate_host_secrets(spec, field)
+        validate_host_secrets(spec, field)?;
+        validate_cntlids(spec, field)
     }
 
     fn merge(into: &mut SubsystemSpec, from: &SubsystemSpec, path: &str) {
@@ -229,6 +232,8 @@ impl Kind for SubsystemKind {
             "spec.allow_any_host" => into.allow_any_host = from.allow_any_host,
             "spec.allowed_hosts" => into.allowed_hosts.clone_from(&from.allowed_hosts),
             "spec.host_secrets" => into.host_secrets.clone_from(&from.host_secrets),
+            "spec.min_cntlid" => into.min_cntlid = from.min_cntlid,
+            "spec.max_cntlid" => into.max_cntlid = from.max_cntlid,
             _ => {}
         }
     }
@@ -273,6 +278,16 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
             .map_err(|(f, e)| invalid(&format!("{at}.{f}"), e.to_string()))?;
     }
     Ok(())
+}
+
+/// A subsystem's controller ID range (`min_cntlid`, `max_cntlid`), as
+/// [`SubsystemSpec::cntlid_range`] reads it; the violation names the field its message
+/// starts with (`min_cntlid` when both bounds are valid but the range is empty).
+fn validate_cntlids(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
+    spec.cntlid_range().map(drop).map_err(|e| {
+        let at = if e.starts_with("max_cntlid") { "max_cntlid" } else { "min_cntlid" };
+        invalid(&format!("{field}.{at}"), e)
+    })
 }
 
 /// Host NQNs of a spec's `allowed_hosts`.
@@ -1026,6 +1041,36 @@ mod tests {
         }
         let s = spec(vec![HostSecret { dh_group: 9, ..secret(HOST, &good, "") }]);
         assert_eq!(refused(&s, &good), format!("{at}.dh_group"));
+    }
+
+    #[test]
+    fn cntlid_ranges_are_validated_naming_the_field_and_merged_by_mask() {
+        let range =
+            |min_cntlid, max_cntlid| SubsystemSpec { min_cntlid, max_cntlid, ..spec(Vec::new()) };
+        for (min, max) in [(0, 0), (1, 0xFFEF), (300, 301), (7, 7), (0xFFEF, 0), (0, 1)] {
+            SubsystemKind::validate(&range(min, max), "subsystem.spec").unwrap();
+        }
+        for (min, max, field, says) in [
+            (0xFFF0, 0, "min_cntlid", "min_cntlid 65520 is outside 1-65519"),
+            (0, 70_000, "max_cntlid", "max_cntlid 70000 is outside 1-65519"),
+            (5, 4, "min_cntlid", "min_cntlid 5 is above max_cntlid 4"),
+            (0xFFEF, 100, "min_cntlid", "min_cntlid 65519 is above max_cntlid 100"),
+        ] {
+            let e = SubsystemKind::validate(&range(min, max), "subsystem.spec").unwrap_err();
+            assert_eq!(refused(&range(min, max), ""), format!("subsystem.spec.{field}"));
+            assert!(e.message().ends_with(says), "{}", e.message());
+        }
+
+        let mut merged = range(100, 199);
+        SubsystemKind::merge(&mut merged, &range(400, 0), "spec.max_cntlid");
+        assert_eq!((merged.min_cntlid, merged.max_cntlid), (100, 0));
+        SubsystemKind::merge(&mut merged, &range(400, 0), "spec.min_cntlid");
+        assert_eq!((merged.min_cntlid, merged.max_cntlid), (400, 0));
+        SubsystemKind::merge(&mut merged, &range(1, 2), "spec.allowed_hosts");
+        assert_eq!((merged.min_cntlid, merged.max_cntlid), (400, 0), "not in the mask: kept");
+        for path in ["spec.min_cntlid", "spec.max_cntlid"] {
+            assert!(SubsystemKind::UPDATABLE.contains(&path), "{path}");
+        }
     }
 
     #[test]
