@@ -217,7 +217,17 @@ pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
 }
 
 pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Result {
-    let headers = ["NAME", "NQN", "HOSTS", "AUTH", "CONTROLLERS", "STATE", "GENERATION", "MESSAGE"];
+    let headers = [
+        "NAME",
+        "NQN",
+        "HOSTS",
+        "AUTH",
+        "CNTLIDS",
+        "CONTROLLERS",
+        "STATE",
+        "GENERATION",
+        "MESSAGE",
+    ];
     objects(items, format, single, &headers, |s| {
         let spec = s.spec.clone().unwrap_or_default();
         let status = s.status.clone().unwrap_or_default();
@@ -227,17 +237,25 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
             spec.allowed_hosts.len().to_string()
         };
         let [state, message] = nvmf_apply(status.apply.as_ref());
+        let ids = cntlids(&spec);
         vec![
             s.name.clone(),
             spec.nqn,
             hosts,
             auth(&spec.host_secrets),
+            ids,
             status.controllers.to_string(),
             state,
             s.generation.to_string(),
             message,
         ]
     })
+}
+
+/// The controller IDs a subsystem gives its controllers, "1-65519" by default; "?" for a
+/// range the agent would not have stored.
+fn cntlids(spec: &nvmf::SubsystemSpec) -> String {
+    spec.cntlid_range().map_or_else(|_| "?".into(), |r| format!("{}-{}", r.start(), r.end()))
 }
 
 /// The DH-HMAC-CHAP hosts of a subsystem: "-" for none, "2 hosts", "1 host, bidir",
@@ -600,5 +618,20 @@ mod tests {
         assert_eq!(auth(&[h(true)]), "1 host, bidir");
         assert_eq!(auth(&[h(false), h(false)]), "2 hosts");
         assert_eq!(auth(&[h(true), h(false), h(true)]), "3 hosts, 2 bidir");
+    }
+
+    #[test]
+    fn cntlids_column() {
+        let s = |min_cntlid, max_cntlid| nvmf::SubsystemSpec {
+            min_cntlid,
+            max_cntlid,
+            ..Default::default()
+        };
+        assert_eq!(cntlids(&s(0, 0)), "1-65519");
+        assert_eq!(cntlids(&s(100, 199)), "100-199");
+        assert_eq!(cntlids(&s(400, 400)), "400-400");
+        assert_eq!(cntlids(&s(0, 9)), "1-9");
+        assert_eq!(cntlids(&s(0xFFF0, 0)), "?");
+        assert_eq!(cntlids(&s(5, 4)), "?");
     }
 }
