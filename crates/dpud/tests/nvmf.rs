@@ -52,7 +52,7 @@ fn subsystem(nqn: &str) -> Subsystem {
             model_number: "dpud test".into(),
             allow_any_host: false,
             allowed_hosts: vec![HOST_NQN.into()],
-            host_secrets: Vec::new(),
+            ..Default::default()
         }),
         ..Default::default()
     }
@@ -230,43 +230,16 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     let mut nvmf = op.nvmf();
     let port = free_port();
 
-    nvmf.create_volume(CreateVolumeRequest {
-        volume_id: "v1".into(),
-        volume: Some(ram_volume(16 << 20)),
-    })
-    .await
-    .unwrap();
-    nvmf.create_subsystem(CreateSubsystemRequest {
-        subsystem_id: "s1".into(),
-        subsystem: Some(subsystem(NQN)),
-    })
-    .await
-    .unwrap();
-    let ns = nvmf
-        .create_namespace(CreateNamespaceRequest {
-            parent: "subsystems/s1".into(),
-            namespace_id: "1".into(),
-            namespace: Some(namespace("volumes/v1")),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(ns.name, "subsystems/s1/namespaces/1");
-    nvmf.create_listener(CreateListenerRequest {
-        listener_id: "l1".into(),
-        listener: Some(tcp_listener(port)),
-    })
-    .await
-    .unwrap();
+    let applying = Instant::now();
+    create_target(&op, subsystem(NQN), port).await;
     let all = vec![
         "volumes/v1".to_owned(),
         "subsystems/s1".to_owned(),
         "subsystems/s1/namespaces/1".to_owned(),
         "listeners/l1".to_owned(),
     ];
-    let applying = Instant::now();
-    wait_for("every object APPLIED", async || state(&op).await == (all.clone(), true)).await;
-    println!("created objects APPLIED after {:?}", applying.elapsed());
+    assert_eq!(state(&op).await, (all.clone(), true));
+    println!("objects created and APPLIED in {:?}", applying.elapsed());
 
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     write_and_read_back(addr, 1).await;
@@ -879,6 +852,42 @@ async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
     device.detach().unwrap();
 }
 
+/// Creates volume v1 (16 MiB of RAM), subsystem s1 as `s1`, its namespace 1 on v1 and a
+/// TCP listener l1 on 127.0.0.1:`port`, and waits until the service applied them all;
+/// returns s1 as the agent answered its creation.
+async fn create_target(op: &Client, s1: Subsystem, port: u16) -> Subsystem {
+    let mut nvmf = op.nvmf();
+    nvmf.create_volume(CreateVolumeRequest {
+        volume_id: "v1".into(),
+        volume: Some(ram_volume(16 << 20)),
+    })
+    .await
+    .unwrap();
+    let created = nvmf
+        .create_subsystem(CreateSubsystemRequest { subsystem_id: "s1".into(), subsystem: Some(s1) })
+        .await
+        .unwrap()
+        .into_inner();
+    let ns = nvmf
+        .create_namespace(CreateNamespaceRequest {
+            parent: "subsystems/s1".into(),
+            namespace_id: "1".into(),
+            namespace: Some(namespace("volumes/v1")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ns.name, "subsystems/s1/namespaces/1");
+    nvmf.create_listener(CreateListenerRequest {
+        listener_id: "l1".into(),
+        listener: Some(tcp_listener(port)),
+    })
+    .await
+    .unwrap();
+    wait_for("every object APPLIED", async || state(op).await.1).await;
+    created
+}
+
 /// A DH-HMAC-CHAP secret of 32 bytes of `byte`, transformed with SHA-256 (as
 /// `nvme gen-dhchap-key -m 1` makes them).
 fn dhchap(byte: u8) -> Secret {
@@ -948,38 +957,11 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     let texts: Vec<String> =
         [&first, &second, &ctrl, &wrong].iter().map(|s| s.to_text().to_string()).collect();
 
-    nvmf.create_volume(CreateVolumeRequest {
-        volume_id: "v1".into(),
-        volume: Some(ram_volume(16 << 20)),
-    })
-    .await
-    .unwrap();
     let mut with_secret = subsystem(NQN);
     let spec = with_secret.spec.as_mut().unwrap();
     spec.host_secrets = vec![host_secret(HOST_NQN, &first, None)];
-    let created = nvmf
-        .create_subsystem(CreateSubsystemRequest {
-            subsystem_id: "s1".into(),
-            subsystem: Some(with_secret.clone()),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create_target(&op, with_secret, port).await;
     assert_eq!(shown_secrets(&created), [(HOST_NQN.to_owned(), true, false)]);
-    nvmf.create_namespace(CreateNamespaceRequest {
-        parent: "subsystems/s1".into(),
-        namespace_id: "1".into(),
-        namespace: Some(namespace("volumes/v1")),
-    })
-    .await
-    .unwrap();
-    nvmf.create_listener(CreateListenerRequest {
-        listener_id: "l1".into(),
-        listener: Some(tcp_listener(port)),
-    })
-    .await
-    .unwrap();
-    wait_for("every object APPLIED", async || state(&op).await.1).await;
 
     // Get, List (both roles) and dpuctl show the host, never the secret.
     let host = env.client(Who::Host).await;
@@ -1243,4 +1225,197 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     assert!(connect_as(addr, HOST_NQN, Some(&first), None).await.is_err(), "old secret");
     let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
     assert!(table.contains(" 1 host, bidir "), "{table}");
+}
+
+/// Whether `e` is a Connect refused with Controller Busy (Do Not Retry or not).
+fn is_controller_busy(e: &InitiatorError) -> bool {
+    let busy = NvmeStatus::CONNECT_CONTROLLER_BUSY;
+    matches!(e, InitiatorError::Status(s) if (s.sct(), s.sc()) == (busy.sct(), busy.sc()))
+}
+
+/// A controller of the allowed host with one I/O queue.
+async fn connect_host(addr: SocketAddr) -> Result<HostController, InitiatorError> {
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    HostController::connect(addr, NQN, &opts, 1).await
+}
+
+/// Writes a block of `byte` at `lba` through `c`'s I/O queue and reads it back.
+async fn write_and_read(c: &mut HostController, lba: u64, byte: u8) {
+    let data = vec![byte; 512];
+    let w = c.io[0].write(1, lba, &data, 512).await.unwrap();
+    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+    let r = c.io[0].read(1, lba, 1, 512).await.unwrap();
+    assert!(r.cqe.status.is_success() && r.data == data, "{:?}", r.cqe);
+}
+
+/// The stored subsystem s1.
+async fn subsystem_s1(client: &Client) -> Subsystem {
+    let name = "subsystems/s1".into();
+    client.nvmf().get_subsystem(GetSubsystemRequest { name }).await.unwrap().into_inner()
+}
+
+/// An update of s1's controller ID range under `paths`.
+fn cntlid_update(
+    etag: &str,
+    min_cntlid: u32,
+    max_cntlid: u32,
+    paths: &[&str],
+) -> UpdateSubsystemRequest {
+    UpdateSubsystemRequest {
+        subsystem: Some(Subsystem {
+            name: "subsystems/s1".into(),
+            etag: etag.into(),
+            spec: Some(SubsystemSpec { min_cntlid, max_cntlid, ..Default::default() }),
+            ..Default::default()
+        }),
+        update_mask: Some(pbjson_types::FieldMask {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        }),
+        allow_missing: false,
+    }
+}
+
+/// A subsystem's `min_cntlid`/`max_cntlid` bound the controller IDs the target gives: the
+/// host's controllers get 300, then 301, and a third Connect is refused with Controller
+/// Busy. An update to 400-400 applies in place: the two controllers stay connected and do
+/// I/O, a new one gets 400 (and the next is busy). Out-of-range or empty ranges are
+/// INVALID_ARGUMENT naming the field, and change nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn subsystem_cntlid_range_bounds_controller_ids_and_changes_in_place() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let mut nvmf = op.nvmf();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+
+    let mut ranged = subsystem(NQN);
+    let spec = ranged.spec.as_mut().unwrap();
+    (spec.min_cntlid, spec.max_cntlid) = (300, 301);
+    let spec = create_target(&op, ranged, port).await.spec.unwrap();
+    assert_eq!((spec.min_cntlid, spec.max_cntlid), (300, 301));
+    let row = |table: &str| {
+        table.lines().find(|l| l.starts_with("subsystems/s1 ")).unwrap_or_default().to_owned()
+    };
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
+    assert!(table.lines().next().unwrap_or_default().contains(" CNTLIDS "), "{table}");
+    assert!(row(&table).contains(" 300-301 "), "{table}");
+
+    // (a) The range bounds the IDs; when every ID is taken, Controller Busy.
+    let mut first = connect_host(addr).await.unwrap();
+    let mut second = connect_host(addr).await.unwrap();
+    assert_eq!((first.cntlid, second.cntlid), (300, 301));
+    let busy = connect_host(addr).await.unwrap_err();
+    assert!(is_controller_busy(&busy), "{busy}");
+    write_and_read(&mut first, 8, 0x31).await;
+
+    // (b) A new range applies in place, by mask: the connected controllers (now outside
+    // it) keep working; a new controller gets an ID from the new range.
+    let read = subsystem_s1(&op).await;
+    let updated = nvmf
+        .update_subsystem(cntlid_update(
+            &read.etag,
+            400,
+            400,
+            &["spec.min_cntlid", "spec.max_cntlid"],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.generation, read.generation + 1);
+    let spec = updated.spec.clone().unwrap();
+    assert_eq!((spec.min_cntlid, spec.max_cntlid, spec.nqn.as_str()), (400, 400, NQN));
+    wait_for("the new range APPLIED", async || state(&op).await.1).await;
+    write_and_read(&mut first, 16, 0x32).await;
+    write_and_read(&mut second, 24, 0x33).await;
+    let mut third = connect_host(addr).await.unwrap();
+    assert_eq!(third.cntlid, 400);
+    write_and_read(&mut third, 32, 0x34).await;
+    let busy = connect_host(addr).await.unwrap_err();
+    assert!(is_controller_busy(&busy), "{busy}");
+    let stats = nvmf.get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    let s = &stats.subsystems[0];
+    let ids: Vec<u32> = s.controllers.iter().map(|c| c.cntlid).collect();
+    assert_eq!((s.live_controllers, ids), (3, vec![300, 301, 400]), "{s:?}");
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
+    assert!(row(&table).contains(" 400-400 "), "{table}");
+
+    // (c) Invalid ranges: INVALID_ARGUMENT naming the field; nothing changes.
+    let both = ["spec.min_cntlid", "spec.max_cntlid"];
+    for (min, max, paths, field) in [
+        (0xFFF0, 0, &both[..1], "subsystem.spec.min_cntlid"),
+        (0, 0x1_0000, &both[1..], "subsystem.spec.max_cntlid"),
+        (5, 4, &both[..], "subsystem.spec.min_cntlid"),
+        // The merged spec is checked: 400 stays the minimum.
+        (0, 399, &both[1..], "subsystem.spec.min_cntlid"),
+    ] {
+        let e = nvmf.update_subsystem(cntlid_update("", min, max, paths)).await.unwrap_err();
+        assert_eq!((e.code(), violation_field(&e)), (Code::InvalidArgument, field.to_owned()));
+        println!("refused {min}-{max} under {paths:?}: {}", e.message());
+    }
+    let mut bad = subsystem("nqn.2024-01.io.example:dpud-test-2");
+    bad.spec.as_mut().unwrap().min_cntlid = 0xFFF0;
+    let e = nvmf
+        .create_subsystem(CreateSubsystemRequest {
+            subsystem_id: "s2".into(),
+            subsystem: Some(bad),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), violation_field(&e).as_str()),
+        (Code::InvalidArgument, "subsystem.spec.min_cntlid")
+    );
+    assert!(e.message().contains("min_cntlid 65520 is outside 1-65519"), "{e:?}");
+    let now = subsystem_s1(&op).await;
+    assert_eq!((now.generation, now.etag.as_str()), (updated.generation, updated.etag.as_str()));
+    assert_eq!(state(&op).await.0.len(), 4, "a refused request changed something");
+    let busy = connect_host(addr).await.unwrap_err();
+    assert!(is_controller_busy(&busy), "{busy}");
+    for c in [&mut first, &mut second, &mut third] {
+        c.shutdown().await.unwrap();
+    }
+}
+
+/// `dpuctl apply` carries `minCntlid`/`maxCntlid` through: applied again it changes
+/// nothing, a changed range shows in `diff` and is applied, and `list subsystems` shows
+/// the range; an empty range in the file is refused naming the field.
+#[tokio::test(flavor = "multi_thread")]
+async fn dpuctl_applies_cntlid_ranges() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let manifest = env.path("subsystem.yaml");
+    let write = |min: u32, max: u32| {
+        let text = format!(
+            "kind: Subsystem\nname: s1\nspec:\n  nqn: {NQN}\n  allowAnyHost: true\n  minCntlid: {min}\n  maxCntlid: {max}\n"
+        );
+        std::fs::write(&manifest, text).unwrap();
+    };
+    let m = manifest.to_str().unwrap();
+    let list = || ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
+    write(100, 199);
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m])), "subsystems/s1 created\n");
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m])), "subsystems/s1 unchanged\n");
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
+    assert!(list().contains(" 100-199 "), "{}", list());
+
+    write(200, 299);
+    let diff = dpuctl(&env, Who::Operator, &["diff", "-f", m]);
+    assert_eq!(diff.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&diff.stdout),
+        "~ subsystems/s1: spec.maxCntlid 199 -> 299\n~ subsystems/s1: spec.minCntlid 100 -> 200\n"
+    );
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m])), "subsystems/s1 configured\n");
+    let op = env.client(Who::Operator).await;
+    let spec = subsystem_s1(&op).await.spec.unwrap();
+    assert_eq!((spec.min_cntlid, spec.max_cntlid), (200, 299));
+    assert!(list().contains(" 200-299 "), "{}", list());
+
+    write(5, 4);
+    let refused = dpuctl(&env, Who::Operator, &["apply", "-f", m]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("subsystem.spec.min_cntlid"), "{stderr}");
+    assert_eq!(subsystem_s1(&op).await.generation, 2);
 }
