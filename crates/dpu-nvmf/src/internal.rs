@@ -282,7 +282,7 @@ impl NvmfInternal {
             let hosts: BTreeSet<String> = spec.allowed_hosts.iter().cloned().collect();
             // What the spec asks for beyond strings: the secrets and the controller IDs.
             let parsed = host_secrets(&spec).and_then(|secrets| {
-                Ok((secrets, spec.cntlid_range().map_err(|e| format!("spec.{e}"))?))
+                Ok((secrets, spec.cntlid_range().map_err(|(_, e)| format!("spec.{e}"))?))
             });
             s.spec = s.spec.take().map(pb::SubsystemSpec::without_secrets);
             let result = if !name.starts_with("subsystems/")

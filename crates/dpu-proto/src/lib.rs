@@ -79,20 +79,21 @@ impl dpu::nvmf::v1::SubsystemSpec {
     }
 
     /// The controller IDs `min_cntlid`..=`max_cntlid` ask for, a 0 bound at its default
-    /// (1, [`MAX_CNTLID`]); an error names the field at fault. The one reading of the two
-    /// fields (the agent's validation, the service, `dpuctl`).
-    pub fn cntlid_range(&self) -> Result<std::ops::RangeInclusive<u16>, String> {
-        let bound = |field: &str, v: u32, default: u16| match v {
+    /// (1, [`MAX_CNTLID`]); an error is the field at fault and what is wrong with it (a
+    /// message starting with the field's name). The one reading of the two fields (the
+    /// agent's validation, the service, `dpuctl`).
+    pub fn cntlid_range(&self) -> Result<std::ops::RangeInclusive<u16>, (&'static str, String)> {
+        let bound = |field: &'static str, v: u32, default: u16| match v {
             0 => Ok(default),
             v => u16::try_from(v)
                 .ok()
                 .filter(|&v| v <= MAX_CNTLID)
-                .ok_or_else(|| format!("{field} {v} is outside 1-{MAX_CNTLID}")),
+                .ok_or_else(|| (field, format!("{field} {v} is outside 1-{MAX_CNTLID}"))),
         };
         let min = bound("min_cntlid", self.min_cntlid, 1)?;
         let max = bound("max_cntlid", self.max_cntlid, MAX_CNTLID)?;
         if min > max {
-            return Err(format!("min_cntlid {min} is above max_cntlid {max}"));
+            return Err(("min_cntlid", format!("min_cntlid {min} is above max_cntlid {max}")));
         }
         Ok(min..=max)
     }
@@ -113,8 +114,11 @@ mod tests {
         assert_eq!(r(100, 199).cntlid_range(), Ok(100..=199));
         assert_eq!(r(7, 7).cntlid_range(), Ok(7..=7));
         assert_eq!(r(0xFFEF, 0).cntlid_range(), Ok(0xFFEF..=0xFFEF));
-        assert!(r(0xFFF0, 0).cntlid_range().unwrap_err().starts_with("min_cntlid 65520"));
-        assert!(r(0, 70_000).cntlid_range().unwrap_err().starts_with("max_cntlid 70000"));
-        assert!(r(200, 100).cntlid_range().unwrap_err().contains("above max_cntlid 100"));
+        let e = r(0xFFF0, 0).cntlid_range().unwrap_err();
+        assert_eq!(e, ("min_cntlid", "min_cntlid 65520 is outside 1-65519".into()));
+        let e = r(0, 70_000).cntlid_range().unwrap_err();
+        assert_eq!(e, ("max_cntlid", "max_cntlid 70000 is outside 1-65519".into()));
+        let e = r(200, 100).cntlid_range().unwrap_err();
+        assert_eq!(e, ("min_cntlid", "min_cntlid 200 is above max_cntlid 100".into()));
     }
 }

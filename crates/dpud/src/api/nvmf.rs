@@ -281,13 +281,10 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
 }
 
 /// A subsystem's controller ID range (`min_cntlid`, `max_cntlid`), as
-/// [`SubsystemSpec::cntlid_range`] reads it; the violation names the field its message
-/// starts with (`min_cntlid` when both bounds are valid but the range is empty).
+/// [`SubsystemSpec::cntlid_range`] reads it; the violation names the field at fault
+/// (`min_cntlid` when both bounds are valid but the range is empty).
 fn validate_cntlids(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
-    spec.cntlid_range().map(drop).map_err(|e| {
-        let at = if e.starts_with("max_cntlid") { "max_cntlid" } else { "min_cntlid" };
-        invalid(&format!("{field}.{at}"), e)
-    })
+    spec.cntlid_range().map(drop).map_err(|(at, e)| invalid(&format!("{field}.{at}"), e))
 }
 
 /// Host NQNs of a spec's `allowed_hosts`.
