@@ -44,7 +44,11 @@ impl QemuConfig {
     }
 
     /// The command line: TCG (no KVM needed), no reboot, serial console on stdio, a virtio NIC
-    /// on slirp with `net=` in a documentation range.
+    /// on slirp with `net=` in a documentation range. The vCPUs take turns on one TCG thread:
+    /// with a thread each, a vCPU could run code another had just patched (the kernel flips
+    /// static keys with int3 breakpoints, e.g. when its random generator becomes ready) from a
+    /// stale translation, and the guest died of "Oops: int3" in `urandom_read_iter`. The
+    /// guests are I/O-bound, and on two host cores they run no slower this way.
     fn command(&self) -> Command {
         let mut cmd = match &self.netns {
             Some(ns) => {
@@ -54,7 +58,7 @@ impl QemuConfig {
             }
             None => Command::new("qemu-system-x86_64"),
         };
-        cmd.args(["-nographic", "-no-reboot", "-accel", "tcg"])
+        cmd.args(["-nographic", "-no-reboot", "-accel", "tcg,thread=single"])
             .arg("-m")
             .arg(self.memory_mib.to_string())
             .arg("-smp")
