@@ -562,17 +562,7 @@ impl Connection {
 
     /// Reports the output of a [`DhRequest`] and answers the command that waited for it.
     pub fn complete_dh(&mut self, tag: u64, out: DhOutput) {
-        let cid = tag as u16;
-        let receive = match self.cmds.remove(cid) {
-            Some(Cmd::Computing { tag: t, receive }) if t == tag && self.closed.is_none() => {
-                receive
-            }
-            Some(other) => {
-                self.cmds.insert(cid, other);
-                return;
-            }
-            None => return,
-        };
+        let Some((cid, Cmd::Computing { receive, .. })) = self.take_tagged(tag) else { return };
         let Some(a) = self.auth.as_mut() else { return };
         let progress = a.computed(out);
         self.auth_progress(cid, receive, progress);
@@ -758,17 +748,28 @@ impl Connection {
     /// what follows. `None` if the completion is stale (its command is gone or its CID
     /// reused) or the connection closed meanwhile.
     fn take_io(&mut self, tag: u64) -> Option<(u16, Post)> {
-        let cid = tag as u16;
-        // One lookup: a stale completion is rare, and puts the command back.
-        match self.cmds.remove(cid)? {
-            Cmd::AwaitIo { tag: t, post } if t == tag => {
-                self.closed.is_none().then_some((cid, post))
-            }
-            other => {
-                self.cmds.insert(cid, other);
-                None
-            }
+        match self.take_tagged(tag)? {
+            (cid, Cmd::AwaitIo { post, .. }) => Some((cid, post)),
+            _ => None,
         }
+    }
+
+    /// Takes the command that waited for the operation `tag` (volume I/O or a DH
+    /// computation; the tag carries its CID, see [`io_tag`]). `None` if the result is
+    /// stale (its command is gone or its CID reused) or the connection closed meanwhile.
+    fn take_tagged(&mut self, tag: u64) -> Option<(u16, Cmd)> {
+        let cid = tag as u16;
+        // One lookup: a stale result is rare, and puts the command back.
+        let cmd = self.cmds.remove(cid)?;
+        let waited = match &cmd {
+            Cmd::AwaitIo { tag: t, .. } | Cmd::Computing { tag: t, .. } => *t == tag,
+            Cmd::AwaitData { .. } => false,
+        };
+        if !waited {
+            self.cmds.insert(cid, cmd);
+            return None;
+        }
+        self.closed.is_none().then_some((cid, cmd))
     }
 
     fn count_read(&mut self, ns: Arc<Namespace>, len: usize) {

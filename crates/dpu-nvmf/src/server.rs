@@ -13,7 +13,7 @@ use dpu_nvmf_proto::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tracing::{debug, info, warn};
 
 use crate::auth::DhOutput;
@@ -83,27 +83,34 @@ impl IoPool {
     }
 
     fn spawn_dh(&self, req: DhRequest, done: mpsc::UnboundedSender<Done>) {
-        let permits = self.dh_permits.clone();
-        tokio::spawn(async move {
-            let Ok(_permit) = permits.acquire_owned().await else { return };
-            let DhRequest { tag, job } = req;
-            let failed = job.failed();
-            let out = tokio::task::spawn_blocking(move || job.run()).await.unwrap_or(failed);
-            let _ = done.send(Done::Dh(tag, out));
-        });
+        let DhRequest { tag, job } = req;
+        let failed = job.failed();
+        let work = move || Done::Dh(tag, job.run());
+        run_bounded(&self.dh_permits, work, move |_| Done::Dh(tag, failed), done);
     }
 
     fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>) {
-        let permits = self.permits.clone();
-        tokio::spawn(async move {
-            let tag = req.tag;
-            let Ok(_permit) = permits.acquire_owned().await else { return };
-            let res = tokio::task::spawn_blocking(move || execute_io(&req))
-                .await
-                .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
-            let _ = done.send(Done::Io(tag, res));
-        });
+        let tag = req.tag;
+        let work = move || Done::Io(tag, execute_io(&req));
+        let failed = move |e: JoinError| Done::Io(tag, Err(io::Error::other(e.to_string())));
+        run_bounded(&self.permits, work, failed, done);
     }
+}
+
+/// Runs `work` on tokio's blocking pool once `permits` lets it, and sends its result (or,
+/// if it panicked, `failed`'s) to `done`.
+fn run_bounded(
+    permits: &Arc<Semaphore>,
+    work: impl FnOnce() -> Done + Send + 'static,
+    failed: impl FnOnce(JoinError) -> Done + Send + 'static,
+    done: mpsc::UnboundedSender<Done>,
+) {
+    let permits = permits.clone();
+    tokio::spawn(async move {
+        let Ok(_permit) = permits.acquire_owned().await else { return };
+        let result = tokio::task::spawn_blocking(work).await.unwrap_or_else(failed);
+        let _ = done.send(result);
+    });
 }
 
 /// Runs listeners for a [`Target`].

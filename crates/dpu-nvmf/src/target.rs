@@ -132,6 +132,12 @@ pub enum RegistryError {
     BadCntlidRange(u16, u16),
 }
 
+/// The controller ID after `id` going round `ids` (dynamic IDs are handed out in turn, so
+/// a host that reconnects gets a new one).
+fn id_after(id: u16, ids: &RangeInclusive<u16>) -> u16 {
+    if id >= *ids.end() || id < *ids.start() { *ids.start() } else { id + 1 }
+}
+
 /// Checks that `r` is a non-empty part of [`ALL_CNTLIDS`].
 fn validate_cntlids(r: &RangeInclusive<u16>) -> Result<(), RegistryError> {
     if r.is_empty() || *r.start() < 1 || *r.end() > MAX_CNTLID {
@@ -1050,15 +1056,14 @@ impl Target {
             })
         };
         if subnqn == DISCOVERY_NQN {
-            r.next_discovery_cntlid = r.next_discovery_cntlid % MAX_CNTLID + 1;
+            r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
             return Ok(new(r.next_discovery_cntlid, true, Arc::default()));
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
         if !s.spec.allows(hostnqn) {
             return Err(ConnectRefusal::HostNotAllowed);
         }
-        // Dynamic IDs go round the subsystem's range, so a host reconnecting gets a new
-        // one; a range whose every ID is taken refuses the Connect.
+        // A range whose every ID is taken refuses the Connect.
         let ids = s.spec.cntlids.clone();
         let span = usize::from(ids.end() - ids.start()) + 1;
         if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM
@@ -1066,12 +1071,11 @@ impl Target {
         {
             return Err(ConnectRefusal::Busy);
         }
-        let after = |id: u16| if id >= *ids.end() { *ids.start() } else { id + 1 };
         let mut id = s.next_cntlid;
         while s.controllers.contains_key(&id) {
-            id = after(id);
+            id = id_after(id, &ids);
         }
-        s.next_cntlid = after(id);
+        s.next_cntlid = id_after(id, &ids);
         let c = new(id, false, s.stats.clone());
         s.controllers.insert(id, c.clone());
         Ok(c)

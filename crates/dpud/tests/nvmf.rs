@@ -112,8 +112,7 @@ async fn state(client: &Client) -> (Vec<String>, bool) {
 
 /// Connects as the allowed host, checks Identify, writes a block pattern and reads it back.
 async fn write_and_read_back(addr: SocketAddr, seed: u8) {
-    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
-    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let mut c = connect_host(addr).await.unwrap();
     let id = c.admin.identify(1, 0).await.unwrap();
     assert_eq!(&id[4..12], b"DPUD0001");
     let data: Vec<u8> =
@@ -129,8 +128,7 @@ async fn write_and_read_back(addr: SocketAddr, seed: u8) {
 /// On a write-protected namespace: Identify Namespace says so (NSATTR bit 0), a write
 /// fails with Namespace Is Write Protected and Do Not Retry, a read succeeds.
 async fn write_protected(addr: SocketAddr) {
-    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
-    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let mut c = connect_host(addr).await.unwrap();
     let id = c.admin.identify(0, 1).await.unwrap();
     assert_eq!(id[99] & 1, 1, "NSATTR: write protected");
     let w = c.io[0].write(1, 8, &[0u8; 4096], 512).await.unwrap();
@@ -390,8 +388,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert_eq!(updated.into_inner().spec.unwrap().ana_groups.len(), 1);
     wait_for("l1 APPLIED with its ANA state", async || state(&op).await == (all.clone(), true))
         .await;
-    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
-    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let mut c = connect_host(addr).await.unwrap();
     let read = c.io[0].read(1, 0, 1, 512).await.unwrap();
     assert_eq!(read.cqe.status, dpu_nvmf_proto::Status::ANA_INACCESSIBLE, "{:?}", read.cqe);
     let table = ok(&dpuctl(&env, Who::Host, &["list", "listeners"]));
@@ -416,7 +413,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     };
     let seen = reservation(&op).await;
     // HostOptions' default Host Identifier, 16 bytes of 0x11, in UUID form.
-    assert_eq!(opts.hostid, [0x11; 16]);
+    assert_eq!(HostOptions::default().hostid, [0x11; 16]);
     let holder = "11111111-1111-1111-1111-111111111111".to_owned();
     assert_eq!(
         (seen.r#type, seen.registrants, seen.holder_host_id.as_str()),
@@ -566,8 +563,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         state(&op).await == (all.clone(), true) && blocks().await == 65536
     })
     .await;
-    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
-    let mut c = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    let mut c = connect_host(addr).await.unwrap();
     let id_ns = c.admin.identify(0, 1).await.unwrap();
     assert_eq!(u64::from_le_bytes(id_ns[0..8].try_into().unwrap()), 65536, "NSZE");
     let kept = c.io[0].read(1, 8, 8, 512).await.unwrap();
@@ -590,8 +586,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     .await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
-        if HostController::connect(addr, NQN, &opts, 1).await.is_ok() {
+        if connect_host(addr).await.is_ok() {
             break;
         }
         assert!(Instant::now() < deadline, "the target did not come back; log:\n{}", env.log());
