@@ -3,12 +3,15 @@
 //! ```toml
 //! io_threads = 16
 //! discovery = "127.0.0.1:8009"
+//! discovery_referrals = ["192.0.2.20:8009"]   # the discovery listener's referrals
 //!
 //! [[listeners]]
 //! port_id = 1
 //! address = "127.0.0.1:4420"
 //! # ANA states through this listener; unlisted groups are optimized.
 //! ana_groups = [{ group = 2, state = "non-optimized" }]
+//! # Other discovery services hosts discovering here are referred to.
+//! referrals = ["192.0.2.20:8009"]
 //!
 //! [[volumes]]
 //! name = "scratch"
@@ -100,6 +103,14 @@ pub enum ConfigError {
         port_id: u16,
         /// The group.
         group: u32,
+    },
+    /// A referral is not the address of one host, or is listed twice.
+    #[error("{whose}: {message}")]
+    Referral {
+        /// `discovery_referrals` or the listener (by port ID).
+        whose: String,
+        /// What is wrong, naming the entry.
+        message: String,
     },
     /// The registry refused an object.
     #[error(transparent)]
@@ -252,6 +263,9 @@ pub struct ListenerConfig {
     /// ANA states of groups through this listener; the others are optimized.
     #[serde(default)]
     pub ana_groups: Vec<AnaGroupConfig>,
+    /// Discovery services that hosts discovering through this listener are referred to.
+    #[serde(default)]
+    pub referrals: Vec<SocketAddr>,
 }
 
 /// The ANA state of one group through a listener.
@@ -277,6 +291,9 @@ pub struct Config {
     pub io_threads: usize,
     /// Discovery-only listener (well-known port 8009), not in the discovery log.
     pub discovery: Option<SocketAddr>,
+    /// Discovery services that hosts discovering through `discovery` are referred to.
+    #[serde(default)]
+    pub discovery_referrals: Vec<SocketAddr>,
     /// Listeners.
     #[serde(default)]
     pub listeners: Vec<ListenerConfig>,
@@ -295,7 +312,12 @@ fn default_io_threads() -> usize {
 impl Config {
     /// Parses TOML.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        Ok(toml::from_str(text)?)
+        let config: Self = toml::from_str(text)?;
+        check_referrals("discovery_referrals", &config.discovery_referrals)?;
+        for l in &config.listeners {
+            check_referrals(&format!("listener {}", l.port_id), &l.referrals)?;
+        }
+        Ok(config)
     }
 
     /// Opens the volumes and fills `target` with subsystems and namespaces.
@@ -381,6 +403,23 @@ impl Config {
     }
 }
 
+/// Checks referrals as the API checks them (host addresses, each once, at most 64).
+fn check_referrals(whose: &str, referrals: &[SocketAddr]) -> Result<(), ConfigError> {
+    let spec = dpu_proto::dpu::nvmf::v1::ListenerSpec {
+        referrals: referrals
+            .iter()
+            .map(|a| dpu_proto::dpu::nvmf::v1::Referral {
+                address: a.ip().to_string(),
+                port: a.port().into(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    spec.referral_addrs()
+        .map(drop)
+        .map_err(|(_, message)| ConfigError::Referral { whose: whose.to_owned(), message })
+}
+
 /// What identifies a configured volume's data: its name, kind, path and size.
 fn volume_identity(v: &VolumeConfig) -> Vec<u8> {
     let path = v.path.as_deref().map(|p| p.as_os_str().as_encoded_bytes()).unwrap_or_default();
@@ -463,6 +502,25 @@ mod tests {
         assert!(!ns.write_protected.load(std::sync::atomic::Ordering::Relaxed), "the default");
         assert!(!c.listener_specs()[0].allow_ddgst);
         assert_eq!(t.subsystems()[0].cntlids, 100..=199);
+    }
+
+    #[test]
+    fn referrals_are_read_and_checked_as_the_api_checks_them() {
+        let text = |disc: &str, listener: &str| {
+            format!(
+                "discovery = \"127.0.0.1:8009\"\ndiscovery_referrals = [{disc}]\n\
+                 [[listeners]]\nport_id = 3\naddress = \"127.0.0.1:4420\"\nreferrals = [{listener}]\n"
+            )
+        };
+        let c = Config::parse(&text(r#""192.0.2.20:8009""#, r#""[2001:db8::1]:8009""#)).unwrap();
+        assert_eq!(c.discovery_referrals, ["192.0.2.20:8009".parse().unwrap()]);
+        assert_eq!(c.listeners[0].referrals, ["[2001:db8::1]:8009".parse().unwrap()]);
+        let err = |d: &str, l: &str| Config::parse(&text(d, l)).unwrap_err().to_string();
+        let e = err(r#""0.0.0.0:8009""#, "");
+        assert!(e.starts_with("discovery_referrals: referrals[0].address"), "{e}");
+        let e = err("", r#""192.0.2.1:8009", "192.0.2.1:8009""#);
+        assert!(e.starts_with("listener 3: referrals[1].address"), "{e}");
+        assert!(Config::parse(&text(r#""192.0.2.20""#, "")).is_err(), "a port is required");
     }
 
     #[test]

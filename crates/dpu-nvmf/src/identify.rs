@@ -4,7 +4,8 @@
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 
 use crate::target::{
-    ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, MAX_NSID, Namespace, ReservationLogPage, SubsystemSpec,
+    ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, DiscoverySubtype, MAX_NSID, Namespace,
+    ReservationLogPage, SubsystemSpec,
 };
 
 /// Size of every Identify data structure.
@@ -282,8 +283,8 @@ pub fn ana_log(chgcnt: u64, groups: &[AnaGroup], groups_only: bool) -> Vec<u8> {
 pub const DISCOVERY_ENTRY_LEN: usize = 1024;
 
 /// Discovery Log Page (§5.16.1.23 / NVMe-oF 1.1 §5.3): header with GENCTR, NUMREC and
-/// RECFMT, then one 1024-byte entry per (subsystem, listener). `local` replaces a
-/// wildcard listener address with the address the host connected to.
+/// RECFMT, then one 1024-byte entry per (subsystem, listener) and per referral. `local`
+/// replaces a wildcard listener address with the address the host connected to.
 pub fn discovery_log(
     genctr: u64,
     entries: &[DiscoveryEntry],
@@ -297,13 +298,14 @@ pub fn discovery_log(
         let at = DISCOVERY_ENTRY_LEN * (i + 1);
         let mut addr = e.listener.addr;
         if addr.ip().is_unspecified()
+            && e.subtype == DiscoverySubtype::Nvm
             && let Some(l) = local
         {
             addr.set_ip(l.ip());
         }
         b[at] = 3; // TRTYPE: TCP
         b[at + 1] = if addr.is_ipv4() { 1 } else { 2 }; // ADRFAM
-        b[at + 2] = 2; // SUBTYPE: NVM subsystem
+        b[at + 2] = e.subtype as u8; // SUBTYPE
         // TREQ: secure channel not required (10b).
         b[at + 3] = 0b010;
         put16(&mut b, at + 4, e.listener.port_id);
@@ -338,6 +340,7 @@ mod tests {
     #[test]
     fn discovery_entry_layout() {
         let e = DiscoveryEntry {
+            subtype: DiscoverySubtype::Nvm,
             subnqn: "nqn.2024-01.io.example:a".into(),
             listener: ListenerSpec {
                 port_id: 3,
@@ -354,6 +357,29 @@ mod tests {
         assert_eq!(&b[1024 + 32..1024 + 36], b"4420");
         assert_eq!(&b[1024 + 256..1024 + 260], b"nqn.");
         assert_eq!(&b[1024 + 512..1024 + 522], b"192.0.2.15");
+    }
+
+    /// NVMe-oF 1.1 §5.3 Figure 27: a referral is SUBTYPE 1 with the discovery NQN, and
+    /// keeps its own address (only a subsystem's wildcard listener takes the host's).
+    #[test]
+    fn referral_entry_layout() {
+        let e = DiscoveryEntry {
+            subtype: DiscoverySubtype::Referral,
+            subnqn: dpu_nvmf_proto::fabrics::DISCOVERY_NQN.into(),
+            listener: ListenerSpec {
+                port_id: 0,
+                addr: "[2001:db8::20]:8009".parse().unwrap(),
+                allow_hdgst: false,
+                allow_ddgst: false,
+            },
+        };
+        let b = discovery_log(4, &[e], Some("192.0.2.15:8009".parse().unwrap()));
+        let at = DISCOVERY_ENTRY_LEN;
+        assert_eq!((b[at], b[at + 1], b[at + 2]), (3, 2, 1), "TCP, IPv6, referral");
+        assert_eq!(&b[at + 32..at + 37], b"8009\0");
+        let nqn = dpu_nvmf_proto::fabrics::DISCOVERY_NQN.as_bytes();
+        assert_eq!(&b[at + 256..at + 256 + nqn.len()], nqn);
+        assert_eq!(&b[at + 512..at + 525], b"2001:db8::20\0");
     }
 
     #[test]

@@ -490,9 +490,10 @@ impl NvmfInternal {
         let old_l = std::mem::take(&mut a.listeners);
         let mut listeners = BTreeMap::new();
         for (k, old) in old_l {
-            // Other ANA states alone keep the listener and its connections.
+            // Other ANA states or referrals alone keep the listener and its connections.
             let kept = |w: &pb::Listener| {
-                w.spec.as_ref().map(without_ana_states) == Some(without_ana_states(&old.spec))
+                w.spec.as_ref().map(without_in_place_changes)
+                    == Some(without_in_place_changes(&old.spec))
             };
             match wanted.get(&k) {
                 Some(w) if kept(w) => {
@@ -503,10 +504,14 @@ impl NvmfInternal {
         }
         for (name, mut l) in wanted {
             let spec = l.spec.clone().unwrap_or_default();
-            let result = match ana_states(&spec) {
-                // A running listener keeps its states.
+            let checked = ana_states(&spec).and_then(|states| {
+                let referrals = spec.referral_addrs().map_err(|(_, e)| format!("spec.{e}"))?;
+                Ok((states, referrals))
+            });
+            let result = match checked {
+                // A running listener keeps its states and referrals.
                 Err(e) => Err(e),
-                Ok(states) => self.apply_listener(&name, spec, &states, &mut listeners).await,
+                Ok(wanted) => self.apply_listener(&name, spec, &wanted, &mut listeners).await,
             };
             l.status = Some(pb::ListenerStatus {
                 apply: Some(status(l.generation, &result)),
@@ -551,12 +556,12 @@ impl NvmfInternal {
         out
     }
 
-    /// Starts listener `name` unless it runs, then sets its ANA states.
+    /// Starts listener `name` unless it runs, then sets its ANA states and referrals.
     async fn apply_listener(
         &self,
         name: &str,
         spec: pb::ListenerSpec,
-        states: &BTreeMap<u32, AnaState>,
+        (states, referrals): &(BTreeMap<u32, AnaState>, Vec<SocketAddr>),
         listeners: &mut BTreeMap<String, AppliedListener>,
     ) -> Result<(), String> {
         if !listeners.contains_key(name) {
@@ -567,6 +572,7 @@ impl NvmfInternal {
         if let Some(id) = applied.port_id {
             self.server.target().set_ana_states(id, states).map_err(|e| e.to_string())?;
         }
+        self.server.target().set_referrals(applied.addr, referrals);
         applied.spec = spec;
         Ok(())
     }
@@ -757,9 +763,9 @@ fn without_in_place_attrs(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
     pb::NamespaceSpec { ana_group: 0, read_only: false, allowed_hosts: Vec::new(), ..spec.clone() }
 }
 
-/// A listener spec without its ANA states, which change in place.
-fn without_ana_states(spec: &pb::ListenerSpec) -> pb::ListenerSpec {
-    pb::ListenerSpec { ana_groups: Vec::new(), ..spec.clone() }
+/// A listener spec without its ANA states and referrals, which change in place.
+fn without_in_place_changes(spec: &pb::ListenerSpec) -> pb::ListenerSpec {
+    pb::ListenerSpec { ana_groups: Vec::new(), referrals: Vec::new(), ..spec.clone() }
 }
 
 /// The ANA states a listener spec asks for, checked: groups 1..=128 once each, a state

@@ -76,10 +76,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(config) = &config {
         config.apply(&target)?;
         if let Some(addr) = config.discovery {
-            server.add_discovery_listener(addr).await?;
+            let bound = server.add_discovery_listener(addr).await?;
+            target.set_referrals(bound, &config.discovery_referrals);
         }
-        for spec in config.listener_specs() {
-            server.add_listener(spec).await?;
+        for (spec, l) in config.listener_specs().into_iter().zip(&config.listeners) {
+            let bound = server.add_listener(spec).await?;
+            target.set_referrals(bound, &l.referrals);
         }
         config.apply_ana_states(&target)?;
         if let Some(store) = target.reservation_store() {

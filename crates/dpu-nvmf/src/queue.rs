@@ -75,6 +75,8 @@ pub struct QueueConfig {
     pub peer_addr: Option<SocketAddr>,
     /// A discovery-only listener's connection: Connect to the discovery subsystem only.
     pub discovery_only: bool,
+    /// The address the listener is bound to, whose referrals its discovery log lists.
+    pub listener_addr: Option<SocketAddr>,
     /// The listener's port ID, whose ANA states this connection's I/O follows (`None`:
     /// every group optimized).
     pub port_id: Option<u16>,
@@ -93,6 +95,7 @@ impl Default for QueueConfig {
             local_addr: None,
             peer_addr: None,
             discovery_only: false,
+            listener_addr: None,
             port_id: None,
             max_c2h_data: identify::MAX_TRANSFER as usize,
         }
@@ -1445,7 +1448,7 @@ impl Connection {
             self.require_auth(&ctrl, &mut cqe);
             self.last_keep_alive = now;
             if ctrl.discovery {
-                self.disc_seen = self.target.discovery_log(&ctrl.hostnqn).1;
+                self.disc_seen = self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr).1;
             }
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, 0, c.sqsize));
             self.bound = Some(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
@@ -1609,7 +1612,8 @@ impl Connection {
         let page = match (lid, ctrl.discovery) {
             (log_id::ERROR, _) => vec![0u8; 64],
             (log_id::DISCOVERY, true) => {
-                let (genctr, entries) = self.target.discovery_log(&ctrl.hostnqn);
+                let (genctr, entries) =
+                    self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr);
                 let page = identify::discovery_log(genctr, &entries, self.cfg.local_addr);
                 if !rae {
                     // Reading the log re-arms the Discovery Log Page Change event.
@@ -1813,7 +1817,7 @@ impl Connection {
             if !enabled || self.disc_masked {
                 return;
             }
-            let entries = self.target.discovery_log(&b.ctrl.hostnqn).1;
+            let entries = self.target.discovery_log(&b.ctrl.hostnqn, self.cfg.listener_addr).1;
             if entries != self.disc_seen {
                 let cntlid = b.ctrl.cntlid;
                 self.disc_seen = entries;

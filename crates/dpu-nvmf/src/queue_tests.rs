@@ -1401,6 +1401,45 @@ fn discovery_log_change_raises_async_event_for_affected_hosts_only() {
     assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.dw0 == 0x0070_F002), "{p:?}");
 }
 
+/// A referral set on the listener a discovery controller connected through is a log
+/// change for every host (NVMe-oF 1.1 §5.3); one on another listener is none.
+#[test]
+fn referral_change_raises_discovery_event_through_its_listener_only() {
+    let t = target();
+    let through: std::net::SocketAddr = "127.0.0.1:8009".parse().unwrap();
+    let cfg = QueueConfig {
+        discovery_only: true,
+        listener_addr: Some(through),
+        ..QueueConfig::default()
+    };
+    let mut h = H::with_config(&t, cfg, false, false);
+    assert!(h.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    h.enable();
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x0B;
+    s.cdw[1] = 1 << 31;
+    assert!(h.run(s, &[]).0.status.is_success());
+    let (_, log) = h.run(log_page(0x70, 1024), &[]);
+    let records = |log: &[u8]| u64::from_le_bytes(log[8..16].try_into().unwrap());
+    let before = records(&log);
+    assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
+    let aer = h.cid;
+    let elsewhere: std::net::SocketAddr = "192.0.2.20:8009".parse().unwrap();
+    t.set_referrals("127.0.0.1:4420".parse().unwrap(), &[elsewhere]);
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty(), "another listener's referral");
+    t.set_referrals(through, &[elsewhere]);
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0070_F002));
+    let (_, log) = h.run(log_page(0x70, 4096), &[]);
+    assert_eq!(records(&log), before + 1);
+    let at = 1024 * (before as usize + 1);
+    assert_eq!(log[at + 2], 1, "SUBTYPE: referral");
+    assert_eq!(&log[at + 512..at + 523], b"192.0.2.20\0");
+}
+
 #[test]
 fn h2c_data_digest_error_fails_only_the_command() {
     let t = target();

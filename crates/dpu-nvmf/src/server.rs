@@ -186,6 +186,7 @@ impl Server {
             allow_hdgst: spec.allow_hdgst,
             allow_ddgst: spec.allow_ddgst,
             port_id: Some(spec.port_id),
+            listener_addr: Some(addr),
             ..QueueConfig::default()
         };
         let task = tokio::spawn(accept_loop(
@@ -227,6 +228,7 @@ impl Server {
         let cfg = QueueConfig {
             maxh2cdata: self.maxh2cdata,
             discovery_only: true,
+            listener_addr: Some(bound),
             ..QueueConfig::default()
         };
         let task = tokio::spawn(accept_loop(
@@ -245,6 +247,7 @@ impl Server {
 
     /// Stops a discovery listener started by [`add_discovery_listener`](Self::add_discovery_listener).
     pub fn remove_discovery_listener(&self, addr: SocketAddr) {
+        self.target.set_referrals(addr, &[]);
         if let Ok(mut d) = self.discovery.lock() {
             d.retain(|(a, t)| {
                 if *a == addr {

@@ -462,6 +462,9 @@ struct Registry {
     ana: BTreeMap<u16, BTreeMap<u32, AnaState>>,
     /// ANA log page Change Count: moves with every ANA state or group change.
     ana_chgcnt: u64,
+    /// Other discovery services each listener refers hosts to, by the listener's bound
+    /// address (discovery-only listeners have no port ID).
+    referrals: BTreeMap<SocketAddr, Vec<SocketAddr>>,
     genctr: u64,
     next_discovery_cntlid: u16,
 }
@@ -538,13 +541,25 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// One discovery log entry (one per subsystem and listener the host may see).
+/// One discovery log entry: a subsystem through a listener the host may see, or a
+/// referral to another discovery service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryEntry {
-    /// Subsystem NQN.
+    /// What the entry names (its SUBTYPE).
+    pub subtype: DiscoverySubtype,
+    /// Subsystem NQN (the well-known discovery NQN for a referral).
     pub subnqn: String,
-    /// The listener.
+    /// The listener, or the referred discovery service's address (port ID 0).
     pub listener: ListenerSpec,
+}
+
+/// SUBTYPE of a discovery log entry (NVMe-oF 1.1 §5.3, Figure 27).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoverySubtype {
+    /// A referral to another discovery service (1h): a host asks it in turn.
+    Referral = 1,
+    /// An NVM subsystem (2h).
+    Nvm = 2,
 }
 
 impl Target {
@@ -995,9 +1010,11 @@ impl Target {
     /// Removes a listener from the discovery log.
     pub fn remove_listener(&self, port_id: u16) -> Result<(), RegistryError> {
         let mut r = self.lock();
-        r.listeners
+        let removed = r
+            .listeners
             .remove(&port_id)
             .ok_or_else(|| RegistryError::NoListener(port_id.to_string()))?;
+        r.referrals.remove(&removed.addr);
         // A listener added later under this port ID starts all optimized.
         if r.ana.remove(&port_id).is_some() {
             r.ana_chgcnt += 1;
@@ -1005,6 +1022,24 @@ impl Target {
         }
         r.genctr += 1;
         Ok(())
+    }
+
+    /// Sets the discovery services that hosts discovering through the listener bound to
+    /// `listener` are referred to (a discovery-only listener's too; `nvme connect-all`
+    /// follows referrals). A change moves the generation counter, and connected
+    /// discovery controllers that asked for it get a Discovery Log Page Change notice.
+    pub fn set_referrals(&self, listener: SocketAddr, to: &[SocketAddr]) {
+        let mut r = self.lock();
+        let old = r.referrals.get(&listener).map_or(&[][..], Vec::as_slice);
+        if old == to {
+            return;
+        }
+        if to.is_empty() {
+            r.referrals.remove(&listener);
+        } else {
+            r.referrals.insert(listener, to.to_vec());
+        }
+        r.genctr += 1;
     }
 
     /// The listener with `port_id`.
@@ -1017,16 +1052,31 @@ impl Target {
         self.lock().listeners.values().cloned().collect()
     }
 
-    /// Discovery log generation counter and the entries `hostnqn` may see: one per
-    /// (allowed subsystem, listener).
-    pub fn discovery_log(&self, hostnqn: &str) -> (u64, Vec<DiscoveryEntry>) {
+    /// Discovery log generation counter and the entries `hostnqn` may see through the
+    /// listener bound to `through`: one per (allowed subsystem, listener), then the
+    /// listener's referrals.
+    pub fn discovery_log(
+        &self,
+        hostnqn: &str,
+        through: Option<SocketAddr>,
+    ) -> (u64, Vec<DiscoveryEntry>) {
         let r = self.lock();
         let mut out = Vec::new();
         for s in r.subsystems.values().filter(|s| s.spec.allows(hostnqn)) {
             for l in r.listeners.values() {
-                out.push(DiscoveryEntry { subnqn: s.spec.nqn.clone(), listener: l.clone() });
+                out.push(DiscoveryEntry {
+                    subtype: DiscoverySubtype::Nvm,
+                    subnqn: s.spec.nqn.clone(),
+                    listener: l.clone(),
+                });
             }
         }
+        let referrals = through.and_then(|l| r.referrals.get(&l)).into_iter().flatten();
+        out.extend(referrals.map(|&addr| DiscoveryEntry {
+            subtype: DiscoverySubtype::Referral,
+            subnqn: DISCOVERY_NQN.to_owned(),
+            listener: ListenerSpec { port_id: 0, addr, allow_hdgst: false, allow_ddgst: false },
+        }));
         (r.genctr, out)
     }
 
@@ -1303,7 +1353,7 @@ mod tests {
     fn every_discovery_log_change_and_only_those_move_the_generation_counter() {
         let t = Target::new();
         let h = "nqn.2014-08.org.example:host1";
-        let genctr = || t.discovery_log(h).0;
+        let genctr = || t.discovery_log(h, None).0;
         let mut last = genctr();
         let mut moved = |what: &str, want: bool| {
             let now = genctr();
@@ -1321,16 +1371,60 @@ mod tests {
         t.set_hosts(a, false, BTreeSet::from(["nqn.2014-08.org.example:other".to_owned()]))
             .unwrap();
         moved("allowed hosts changed", true);
-        assert_eq!(t.discovery_log(h).1.len(), 0, "host1 may no longer see a");
+        assert_eq!(t.discovery_log(h, None).1.len(), 0, "host1 may no longer see a");
         let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
         t.add_namespace(a, 1, vol, [0; 16], [0; 16]).unwrap();
         moved("namespace added (not in the log)", false);
         assert!(t.remove_listener(9).is_err());
         moved("unknown listener removal refused", false);
+        let through = ListenerSpec::loopback_for_tests().addr;
+        let elsewhere: SocketAddr = "192.0.2.20:8009".parse().unwrap();
+        t.set_referrals(through, &[elsewhere]);
+        moved("referral added", true);
+        t.set_referrals(through, &[elsewhere]);
+        moved("the same referrals", false);
         t.remove_listener(1).unwrap();
         moved("listener removed", true);
+        t.set_referrals(through, &[]);
+        moved("the removed listener's referrals went with it", false);
         t.remove_subsystem(a).unwrap();
         moved("subsystem removed", true);
+    }
+
+    /// NVMe-oF 1.1 §5.3: a listener's referrals follow the subsystem entries of the log
+    /// served through it, as entries of subtype 1 naming the discovery NQN; other
+    /// listeners' logs do not show them.
+    #[test]
+    fn referrals_show_through_their_listener_only() {
+        let t = Target::new();
+        let mut open = spec("nqn.2024-01.io.example:b");
+        open.allow_any_host = true;
+        t.add_subsystem(open).unwrap();
+        let io = ListenerSpec::loopback_for_tests();
+        t.add_listener(io.clone()).unwrap();
+        let disc: SocketAddr = "127.0.0.1:8009".parse().unwrap();
+        let refs: [SocketAddr; 2] =
+            ["192.0.2.20:8009".parse().unwrap(), "192.0.2.21:4420".parse().unwrap()];
+        t.set_referrals(disc, &refs);
+        let h = "nqn.2014-08.org.example:h";
+        let (_, through_disc) = t.discovery_log(h, Some(disc));
+        let kinds: Vec<_> =
+            through_disc.iter().map(|e| (e.subtype, e.subnqn.as_str(), e.listener.addr)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (DiscoverySubtype::Nvm, "nqn.2024-01.io.example:b", io.addr),
+                (DiscoverySubtype::Referral, DISCOVERY_NQN, refs[0]),
+                (DiscoverySubtype::Referral, DISCOVERY_NQN, refs[1]),
+            ]
+        );
+        assert_eq!(t.discovery_log(h, Some(io.addr)).1.len(), 1, "the I/O listener has none");
+        assert_eq!(t.discovery_log(h, None).1.len(), 1);
+        // A host that may see no subsystem still gets the referrals.
+        t.set_hosts("nqn.2024-01.io.example:b", false, BTreeSet::new()).unwrap();
+        assert_eq!(t.discovery_log(h, Some(disc)).1.len(), 2);
+        t.set_referrals(disc, &[]);
+        assert!(t.discovery_log(h, Some(disc)).1.is_empty());
     }
 
     #[test]
@@ -1342,7 +1436,7 @@ mod tests {
         s.serial = "x".repeat(21);
         assert!(t.add_subsystem(s).is_err());
         assert!(t.subsystems().is_empty());
-        assert_eq!(t.discovery_log("h").0, 0);
+        assert_eq!(t.discovery_log("h", None).0, 0);
     }
 
     #[test]
@@ -1353,9 +1447,9 @@ mod tests {
         open.allow_any_host = true;
         t.add_subsystem(open).unwrap();
         t.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
-        let (g, e) = t.discovery_log("nqn.2014-08.org.example:host1");
+        let (g, e) = t.discovery_log("nqn.2014-08.org.example:host1", None);
         assert_eq!(e.len(), 2);
-        let (g2, e2) = t.discovery_log("nqn.2014-08.org.example:stranger");
+        let (g2, e2) = t.discovery_log("nqn.2014-08.org.example:stranger", None);
         assert_eq!(g, g2);
         assert_eq!(e2.len(), 1);
         assert_eq!(e2[0].subnqn, "nqn.2024-01.io.example:b");

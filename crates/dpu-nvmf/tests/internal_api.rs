@@ -91,6 +91,56 @@ async fn listeners_keep_their_digest_and_discovery_settings(hdgst: u16, disc: u1
     assert!(refused.is_err(), "no I/O controller on a discovery-only listener");
 }
 
+/// Referrals on the discovery-only listener (the request's third) change in place: a
+/// discovery controller connected before sees the referral entry after the change on the
+/// same connection; a bad referral is refused by field and the listener keeps its own.
+async fn referrals_change_in_place(
+    client: &mut NvmfInternalServiceClient<tonic::transport::Channel>,
+    req: &pb::SyncRequest,
+    disc: u16,
+) {
+    use dpu_nvmf::initiator::HostQueue;
+    use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+    let at = SocketAddr::from(([127, 0, 0, 1], disc));
+    let mut d = HostQueue::open(at, &HostOptions::default()).await.unwrap();
+    assert!(d.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success());
+    d.property_set(0x14, 1).await.unwrap();
+    let entries = async |d: &mut HostQueue| {
+        let log = d.get_log_page(0x70, 4 * 1024, 0).await.unwrap();
+        let n = u64::from_le_bytes(log[8..16].try_into().unwrap()) as usize;
+        let text = |e: &[u8]| String::from_utf8_lossy(e).trim_end_matches(['\0', ' ']).to_owned();
+        (1..=n)
+            .map(|i| {
+                let e = &log[i * 1024..(i + 1) * 1024];
+                (e[2], text(&e[512..768]), text(&e[32..64]), text(&e[256..512]))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(entries(&mut d).await.len(), 2, "two subsystem entries, no referral");
+    let with_referrals = |refs: &[(&str, u32)]| {
+        let mut r = req.clone();
+        r.listeners[2].spec.as_mut().unwrap().referrals =
+            refs.iter().map(|(a, p)| pb::Referral { address: (*a).into(), port: *p }).collect();
+        r
+    };
+    let disc_state = |r: &pb::SyncResponse| {
+        let l = r.listeners.iter().find(|l| l.name == "listeners/disc").unwrap();
+        state(l.status.as_ref().unwrap().apply.as_ref())
+    };
+    let r = client.sync(with_referrals(&[("192.0.2.20", 0)])).await.unwrap().into_inner();
+    assert_eq!(disc_state(&r).0, APPLIED);
+    let seen = entries(&mut d).await;
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let referral = (1u8, "192.0.2.20".to_owned(), "8009".to_owned(), DISCOVERY_NQN.to_owned());
+    assert_eq!(seen[2], referral, "SUBTYPE 1, the default port");
+    let r = client.sync(with_referrals(&[("0.0.0.0", 8009)])).await.unwrap().into_inner();
+    let (st, msg) = disc_state(&r);
+    assert!(st == FAILED && msg.starts_with("spec.referrals[0].address"), "{msg}");
+    assert_eq!(entries(&mut d).await[2], referral, "a refused change keeps the referral");
+    assert_eq!(disc_state(&client.sync(req.clone()).await.unwrap().into_inner()).0, APPLIED);
+    assert_eq!(entries(&mut d).await.len(), 2, "referral removed, same connection");
+}
+
 /// Namespace `nsid`'s (NGUID, UUID) from its Identification Descriptor list (CNS 03h).
 async fn namespace_ids(c: &mut HostController, nsid: u32) -> ([u8; 16], [u8; 16]) {
     let list = c.admin.identify(3, nsid).await.unwrap();
@@ -150,6 +200,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
             allow_data_digest: true,
             discovery_only: false,
             ana_groups: vec![],
+            referrals: vec![],
         }),
         ..Default::default()
     };
@@ -215,6 +266,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
             .all(|l| { state(l.status.as_ref().unwrap().apply.as_ref()).0 == APPLIED })
     );
     listeners_keep_their_digest_and_discovery_settings(hdgst_port, disc_port, port).await;
+    referrals_change_in_place(&mut client, &req, disc_port).await;
 
     // A host connects and does I/O.
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();

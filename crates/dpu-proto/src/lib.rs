@@ -99,6 +99,55 @@ impl dpu::nvmf::v1::SubsystemSpec {
     }
 }
 
+impl dpu::nvmf::v1::ListenerSpec {
+    /// The discovery services this listener refers hosts to, checked: each an IP
+    /// address that is not a wildcard or multicast, a port in 0-65535 (0: 8009, the
+    /// well-known discovery port), none twice, at most [`MAX_REFERRALS`]. An error is the
+    /// field at fault and what is wrong with it (a message starting with the field's
+    /// name). The one reading of the field (the agent's validation, the service).
+    pub fn referral_addrs(&self) -> Result<Vec<std::net::SocketAddr>, (String, String)> {
+        if self.referrals.len() > MAX_REFERRALS {
+            let n = self.referrals.len();
+            return Err((
+                "referrals".into(),
+                format!("referrals: {n} given, at most {MAX_REFERRALS}"),
+            ));
+        }
+        let mut out = Vec::with_capacity(self.referrals.len());
+        for (i, r) in self.referrals.iter().enumerate() {
+            let field = |name: &str| format!("referrals[{i}].{name}");
+            let ip: std::net::IpAddr = r.address.parse().map_err(|_| {
+                let f = field("address");
+                (f.clone(), format!("{f} {:?} is not an IP address", r.address))
+            })?;
+            if ip.is_unspecified() || ip.is_multicast() {
+                let f = field("address");
+                return Err((f.clone(), format!("{f} {ip} is not the address of one host")));
+            }
+            let port = match r.port {
+                0 => DISCOVERY_PORT,
+                p => u16::try_from(p).map_err(|_| {
+                    let f = field("port");
+                    (f.clone(), format!("{f} {p} is outside 0-65535"))
+                })?,
+            };
+            let addr = std::net::SocketAddr::new(ip, port);
+            if out.contains(&addr) {
+                let f = field("address");
+                return Err((f.clone(), format!("{f}: {addr} is listed twice")));
+            }
+            out.push(addr);
+        }
+        Ok(out)
+    }
+}
+
+/// Most referrals one listener carries (each is a 1 KiB discovery log entry).
+pub const MAX_REFERRALS: usize = 64;
+
+/// The well-known NVMe-oF discovery port (NVMe/TCP 1.0 §3.1).
+pub const DISCOVERY_PORT: u16 = 8009;
+
 /// The highest controller ID an NVMe-oF controller may have (NVMe-oF 1.1 §3.3.1: FFF0h
 /// and above are reserved, FFFFh asks for a dynamic ID).
 pub const MAX_CNTLID: u16 = 0xFFEF;
@@ -106,6 +155,37 @@ pub const MAX_CNTLID: u16 = 0xFFEF;
 #[cfg(test)]
 mod tests {
     use super::dpu::nvmf::v1::SubsystemSpec;
+
+    #[test]
+    fn referral_addrs_default_the_port_and_errors_name_the_field() {
+        use super::dpu::nvmf::v1::{ListenerSpec, Referral};
+        let spec = |refs: &[(&str, u32)]| ListenerSpec {
+            referrals: refs
+                .iter()
+                .map(|(a, p)| Referral { address: (*a).into(), port: *p })
+                .collect(),
+            ..Default::default()
+        };
+        let got = spec(&[("192.0.2.20", 0), ("2001:db8::7", 4420)]).referral_addrs();
+        let want = ["192.0.2.20:8009".parse().unwrap(), "[2001:db8::7]:4420".parse().unwrap()];
+        assert_eq!(got, Ok(want.to_vec()));
+        assert_eq!(spec(&[]).referral_addrs(), Ok(vec![]));
+        let err = |refs: &[(&str, u32)]| spec(refs).referral_addrs().unwrap_err();
+        assert_eq!(err(&[("192.0.2.1", 0), ("host", 1)]).0, "referrals[1].address");
+        assert_eq!(err(&[("0.0.0.0", 8009)]).0, "referrals[0].address");
+        assert_eq!(err(&[("224.0.0.1", 8009)]).0, "referrals[0].address");
+        assert_eq!(err(&[("192.0.2.1", 70_000)]).0, "referrals[0].port");
+        let e = err(&[("192.0.2.1", 0), ("192.0.2.1", 8009)]);
+        assert_eq!(
+            e,
+            (
+                "referrals[1].address".into(),
+                "referrals[1].address: 192.0.2.1:8009 is listed twice".into()
+            )
+        );
+        let many: Vec<(&str, u32)> = (1..=65).map(|p| ("192.0.2.1", p)).collect();
+        assert_eq!(err(&many).0, "referrals");
+    }
 
     #[test]
     fn cntlid_range_defaults_and_errors_name_the_field() {

@@ -293,6 +293,23 @@ pub struct ListenerSpec {
     /// discovery_only listeners.
     #[prost(message, repeated, tag = "7")]
     pub ana_groups: ::prost::alloc::vec::Vec<AnaGroupState>,
+    /// Other discovery services that hosts discovering through this listener are
+    /// referred to: discovery log entries of subtype referral (NVMe-oF 1.1 §5.3), which
+    /// `nvme connect-all` asks in turn, so one card's discovery port can lead a host to
+    /// the subsystems of others. At most 64, each once. Changing them keeps the listener
+    /// and its connections; discovery controllers that asked for it are told at once.
+    #[prost(message, repeated, tag = "8")]
+    pub referrals: ::prost::alloc::vec::Vec<Referral>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Referral {
+    /// IPv4 or IPv6 address of the other discovery service, e.g. "192.0.2.20" (not a
+    /// wildcard).
+    #[prost(string, tag = "1")]
+    pub address: ::prost::alloc::string::String,
+    /// TCP port; 0 means 8009, the well-known discovery port.
+    #[prost(uint32, tag = "2")]
+    pub port: u32,
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct AnaGroupState {

@@ -3608,6 +3608,9 @@ impl serde::Serialize for ListenerSpec {
         if !self.ana_groups.is_empty() {
             len += 1;
         }
+        if !self.referrals.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ListenerSpec", len)?;
         if self.trtype != 0 {
             let v = TransportType::try_from(self.trtype)
@@ -3632,6 +3635,9 @@ impl serde::Serialize for ListenerSpec {
         if !self.ana_groups.is_empty() {
             struct_ser.serialize_field("anaGroups", &self.ana_groups)?;
         }
+        if !self.referrals.is_empty() {
+            struct_ser.serialize_field("referrals", &self.referrals)?;
+        }
         struct_ser.end()
     }
 }
@@ -3653,6 +3659,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
             "discoveryOnly",
             "ana_groups",
             "anaGroups",
+            "referrals",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3664,6 +3671,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
             AllowDataDigest,
             DiscoveryOnly,
             AnaGroups,
+            Referrals,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3692,6 +3700,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                             "allowDataDigest" | "allow_data_digest" => Ok(GeneratedField::AllowDataDigest),
                             "discoveryOnly" | "discovery_only" => Ok(GeneratedField::DiscoveryOnly),
                             "anaGroups" | "ana_groups" => Ok(GeneratedField::AnaGroups),
+                            "referrals" => Ok(GeneratedField::Referrals),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3718,6 +3727,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                 let mut allow_data_digest__ = None;
                 let mut discovery_only__ = None;
                 let mut ana_groups__ = None;
+                let mut referrals__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Trtype => {
@@ -3764,6 +3774,12 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                             }
                             ana_groups__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Referrals => {
+                            if referrals__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("referrals"));
+                            }
+                            referrals__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(ListenerSpec {
@@ -3774,6 +3790,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                     allow_data_digest: allow_data_digest__.unwrap_or_default(),
                     discovery_only: discovery_only__.unwrap_or_default(),
                     ana_groups: ana_groups__.unwrap_or_default(),
+                    referrals: referrals__.unwrap_or_default(),
                 })
             }
         }
@@ -5522,6 +5539,116 @@ impl<'de> serde::Deserialize<'de> for RamBackend {
             }
         }
         deserializer.deserialize_struct("dpu.nvmf.v1.RamBackend", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Referral {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.address.is_empty() {
+            len += 1;
+        }
+        if self.port != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.Referral", len)?;
+        if !self.address.is_empty() {
+            struct_ser.serialize_field("address", &self.address)?;
+        }
+        if self.port != 0 {
+            struct_ser.serialize_field("port", &self.port)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Referral {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "address",
+            "port",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Address,
+            Port,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "address" => Ok(GeneratedField::Address),
+                            "port" => Ok(GeneratedField::Port),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Referral;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.Referral")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Referral, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut address__ = None;
+                let mut port__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Address => {
+                            if address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("address"));
+                            }
+                            address__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(Referral {
+                    address: address__.unwrap_or_default(),
+                    port: port__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.Referral", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for ReservationType {
