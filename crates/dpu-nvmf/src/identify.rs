@@ -306,8 +306,11 @@ pub fn discovery_log(
         b[at] = 3; // TRTYPE: TCP
         b[at + 1] = if addr.is_ipv4() { 1 } else { 2 }; // ADRFAM
         b[at + 2] = e.subtype as u8; // SUBTYPE
-        // TREQ: secure channel not required (10b).
-        b[at + 3] = 0b010;
+        // TREQ: secure channel requirement not specified (00b), as Linux's nvmet reports
+        // for TCP without TLS. "Not required" (10b) reads to libnvme (1.3, Debian 12) as
+        // TLS offered: `nvme connect-all` then asks the kernel for a TLS connection, which
+        // kernels without NVMe/TCP TLS refuse (EINVAL), so nothing gets connected.
+        b[at + 3] = 0;
         put16(&mut b, at + 4, e.listener.port_id);
         put16(&mut b, at + 6, 0xFFFF); // CNTLID: dynamic
         put16(&mut b, at + 8, ADMIN_MQES + 1); // ASQSZ
@@ -354,6 +357,7 @@ mod tests {
         assert_eq!(u64::from_le_bytes(b[0..8].try_into().unwrap()), 9);
         assert_eq!(u64::from_le_bytes(b[8..16].try_into().unwrap()), 1);
         assert_eq!(b[1024], 3);
+        assert_eq!(b[1024 + 3], 0, "TREQ: not specified (no TLS)");
         assert_eq!(&b[1024 + 32..1024 + 36], b"4420");
         assert_eq!(&b[1024 + 256..1024 + 260], b"nqn.");
         assert_eq!(&b[1024 + 512..1024 + 522], b"192.0.2.15");
