@@ -312,19 +312,31 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
 }
 
 pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Result {
-    let headers = ["NAME", "ADDRESS", "PORT", "PORT_ID", "ANA", "STATE", "GENERATION", "MESSAGE"];
+    let headers = [
+        "NAME",
+        "ADDRESS",
+        "PORT",
+        "PORT_ID",
+        "ANA",
+        "REFERRALS",
+        "STATE",
+        "GENERATION",
+        "MESSAGE",
+    ];
     objects(items, format, single, &headers, |l| {
         let spec = l.spec.clone().unwrap_or_default();
         let status = l.status.clone().unwrap_or_default();
         let [state, message] = nvmf_apply(status.apply.as_ref());
         let port_id =
             if spec.discovery_only { "discovery".to_owned() } else { status.port_id.to_string() };
+        let referrals = referrals(&spec);
         vec![
             l.name.clone(),
             spec.address,
             spec.port.to_string(),
             port_id,
             ana_states(&spec.ana_groups),
+            referrals,
             state,
             l.generation.to_string(),
             message,
@@ -350,6 +362,16 @@ fn ana_states(groups: &[nvmf::AnaGroupState]) -> String {
         })
         .collect();
     if named.is_empty() { "optimized".to_owned() } else { named.join(",") }
+}
+
+/// The discovery services a listener refers hosts to, e.g. "192.0.2.20:8009,[2001:db8::1]:4420"
+/// (port 0 shown as 8009); "-" for none, "?" for a list the agent would not have stored.
+fn referrals(spec: &nvmf::ListenerSpec) -> String {
+    match spec.referral_addrs() {
+        Ok(addrs) if addrs.is_empty() => "-".into(),
+        Ok(addrs) => addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        Err(_) => "?".into(),
+    }
 }
 
 /// A reservation type as `nvme resv-report` users know it; "-" for none.
@@ -633,5 +655,39 @@ mod tests {
         assert_eq!(cntlids(&s(0, 9)), "1-9");
         assert_eq!(cntlids(&s(0xFFF0, 0)), "?");
         assert_eq!(cntlids(&s(5, 4)), "?");
+    }
+
+    #[test]
+    fn referrals_column() {
+        let l = |refs: &[(&str, u32)]| nvmf::ListenerSpec {
+            referrals: refs
+                .iter()
+                .map(|(a, p)| nvmf::Referral { address: (*a).into(), port: *p })
+                .collect(),
+            ..Default::default()
+        };
+        assert_eq!(referrals(&l(&[])), "-");
+        assert_eq!(referrals(&l(&[("192.0.2.20", 0)])), "192.0.2.20:8009");
+        assert_eq!(
+            referrals(&l(&[("192.0.2.20", 8009), ("2001:db8::1", 4420)])),
+            "192.0.2.20:8009,[2001:db8::1]:4420"
+        );
+        assert_eq!(referrals(&l(&[("0.0.0.0", 0)])), "?");
+        // In the table, between ANA and STATE.
+        let listener = nvmf::Listener {
+            name: "listeners/disc".into(),
+            spec: Some(nvmf::ListenerSpec {
+                address: "127.0.0.1".into(),
+                port: 8009,
+                discovery_only: true,
+                ..l(&[("192.0.2.20", 0)])
+            }),
+            ..Default::default()
+        };
+        let out = listeners(&[listener], Format::Table, false).unwrap();
+        let (head, row) = out.split_once('\n').unwrap();
+        let cells = |line: &str| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(cells(head)[4..6], ["ANA", "REFERRALS"], "{out}");
+        assert_eq!(cells(row)[4..6], ["optimized", "192.0.2.20:8009"], "{out}");
     }
 }

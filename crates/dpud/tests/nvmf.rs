@@ -21,12 +21,12 @@ use dpu_nvmf_proto::cqe::Status as NvmeStatus;
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
     AnaGroupState, AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest,
-    CreateSubsystemRequest, CreateVolumeRequest, DeleteSubsystemRequest, DeleteVolumeRequest,
-    DhGroup, GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, HostSecret,
-    ListListenersRequest, ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest,
-    Listener, ListenerSpec, Namespace, NamespaceSpec, ObjectStatus, RamBackend, ReservationType,
-    Subsystem, SubsystemSpec, TransportType, UpdateListenerRequest, UpdateSubsystemRequest,
-    UpdateVolumeRequest, Volume, VolumeSpec,
+    CreateSubsystemRequest, CreateVolumeRequest, DeleteListenerRequest, DeleteSubsystemRequest,
+    DeleteVolumeRequest, DhGroup, GetListenerRequest, GetNvmfStatsRequest, GetSubsystemRequest,
+    GetVolumeRequest, HostSecret, ListListenersRequest, ListNamespacesRequest,
+    ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec, Namespace, NamespaceSpec,
+    ObjectStatus, RamBackend, Referral, ReservationType, Subsystem, SubsystemSpec, TransportType,
+    UpdateListenerRequest, UpdateSubsystemRequest, UpdateVolumeRequest, Volume, VolumeSpec,
 };
 use tonic::Code;
 
@@ -220,6 +220,91 @@ async fn subsystem_controller_and_queue_stats(
     c.shutdown().await.unwrap();
 }
 
+/// A discovery-only listener `disc` with a referral, made through the API: the discovery
+/// log served on it lists s1 through l1, then the referral (SUBTYPE 1, the discovery NQN,
+/// port 0 read as 8009). A masked update changes the referral in place (same connection);
+/// an invalid one is refused naming the field and changes nothing. `disc` is deleted again.
+async fn discovery_referrals(op: &Client) {
+    use dpu_nvmf::initiator::HostQueue;
+    use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+    let mut nvmf = op.nvmf();
+    let port = free_port();
+    let disc = |refs: &[(&str, u32)]| Listener {
+        name: "listeners/disc".into(),
+        spec: Some(ListenerSpec {
+            discovery_only: true,
+            referrals: refs.iter().map(|&(a, p)| Referral { address: a.into(), port: p }).collect(),
+            ..tcp_listener(port).spec.unwrap()
+        }),
+        ..Default::default()
+    };
+    let create = |id: &str, refs| CreateListenerRequest {
+        listener_id: id.into(),
+        listener: Some(Listener { name: String::new(), ..disc(refs) }),
+    };
+    let created = nvmf.create_listener(create("disc", &[("192.0.2.20", 0)])).await.unwrap();
+    let created = created.into_inner();
+    let mut d = None;
+    wait_for("disc serving discovery", async || {
+        let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+        d = HostQueue::open(SocketAddr::from(([127, 0, 0, 1], port)), &opts).await.ok();
+        d.is_some()
+    })
+    .await;
+    let mut d = d.unwrap();
+    assert!(d.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success());
+    d.property_set(0x14, 1).await.unwrap();
+    // (SUBTYPE, TRADDR, TRSVCID, SUBNQN) of each entry of the discovery log page (70h).
+    let entries = async |d: &mut HostQueue| {
+        let log = d.get_log_page(0x70, 4 * 1024, 0).await.unwrap();
+        let field = |e: &[u8]| String::from_utf8_lossy(e).trim_end_matches(['\0', ' ']).to_owned();
+        let n = u64::from_le_bytes(log[8..16].try_into().unwrap()) as usize;
+        let at = |e: &[u8]| (e[2], field(&e[512..768]), field(&e[32..64]), field(&e[256..512]));
+        log.chunks(1024).skip(1).take(n).map(at).collect::<Vec<_>>()
+    };
+    let referral = |addr: &str, port: &str| (1, addr.into(), port.into(), DISCOVERY_NQN.into());
+    let seen = entries(&mut d).await;
+    assert_eq!(seen.len(), 2, "s1 through l1, then the referral: {seen:?}");
+    assert_eq!((seen[0].0, seen[0].3.as_str()), (2, NQN), "{seen:?}");
+    assert_eq!(seen[1], referral("192.0.2.20", "8009"));
+
+    let update = |refs| UpdateListenerRequest {
+        listener: Some(disc(refs)),
+        update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.referrals".into()] }),
+        allow_missing: false,
+    };
+    let moved = nvmf.update_listener(update(&[("2001:db8::20", 4420)])).await.unwrap();
+    assert_eq!(moved.into_inner().generation, created.generation + 1);
+    let moved = vec![seen[0].clone(), referral("2001:db8::20", "4420")];
+    wait_for("the new referral on the same connection", async || entries(&mut d).await == moved)
+        .await;
+
+    let get = async || {
+        let l = GetListenerRequest { name: "listeners/disc".into() };
+        op.nvmf().get_listener(l).await.unwrap().into_inner()
+    };
+    let before = get().await;
+    for (refused, field) in [
+        (
+            nvmf.update_listener(update(&[("192.0.2.20", 0), ("192.0.2.20", 8009)])).await,
+            "listener.spec.referrals[1].address",
+        ),
+        (
+            nvmf.create_listener(create("disc2", &[("0.0.0.0", 0)])).await,
+            "listener.spec.referrals[0].address",
+        ),
+    ] {
+        let e = refused.unwrap_err();
+        assert_eq!((e.code(), violation_field(&e).as_str()), (Code::InvalidArgument, field));
+    }
+    let after = get().await;
+    assert_eq!((after.generation, after.spec), (before.generation, before.spec));
+    assert_eq!(entries(&mut d).await, moved, "a refused change keeps the referral");
+    drop(d);
+    let delete = DeleteListenerRequest { name: "listeners/disc".into(), ..Default::default() };
+    nvmf.delete_listener(delete).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies() {
     let mut env = Env::with_nvmf();
@@ -399,6 +484,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         c.io[0].read(1, 0, 1, 512).await.is_ok_and(|r| r.cqe.status.is_success())
     })
     .await;
+    discovery_referrals(&op).await;
     // The host takes a Write Exclusive reservation (register key 7, acquire): the operator
     // sees its type, registrants and holder in the live stats, the host role not the holder.
     let resv = async |c: &mut HostController, op: u8, cdw10: u32, keys: &[u64]| {
@@ -693,12 +779,16 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     assert!(volumes.contains("5000iops"), "{volumes}");
 
     // ANA in manifests: the namespace moves to group 2, which listener l1 shows
-    // non-optimized; both change in place and the host keeps doing I/O.
+    // non-optimized; both change in place and the host keeps doing I/O. l1 also refers
+    // hosts to another discovery service (port 0: 8009), which the table shows.
     let text = std::fs::read_to_string(&manifest).unwrap();
     let text =
         text.replace("  volume: volumes/v1\n", "  volume: volumes/v1\n  anaGroup: 2\n").replace(
             &format!("port: {port}}}"),
-            &format!("port: {port}, anaGroups: [{{group: 2, state: ANA_STATE_NON_OPTIMIZED}}]}}"),
+            &format!(
+                "port: {port}, anaGroups: [{{group: 2, state: ANA_STATE_NON_OPTIMIZED}}], \
+                 referrals: [{{address: 192.0.2.20}}]}}"
+            ),
         );
     std::fs::write(&manifest, text).unwrap();
     let fourth = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
@@ -707,9 +797,11 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
             && fourth.contains("listeners/l1 configured"),
         "{fourth}"
     );
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
     wait_for("ANA changes APPLIED", async || state(&op).await.1).await;
     let listeners = ok(&dpuctl(&env, Who::Host, &["list", "listeners"]));
     assert!(listeners.contains("2=non-optimized"), "{listeners}");
+    assert!(listeners.contains(" 192.0.2.20:8009 "), "REFERRALS: {listeners}");
     let namespaces = ok(&dpuctl(&env, Who::Host, &["list", "namespaces"]));
     let row = namespaces.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
     assert_eq!(row.split_whitespace().nth(2), Some("2"), "ANA_GROUP: {namespaces}");

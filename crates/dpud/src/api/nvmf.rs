@@ -392,6 +392,7 @@ impl Kind for ListenerKind {
         "spec.allow_data_digest",
         "spec.discovery_only",
         "spec.ana_groups",
+        "spec.referrals",
     ];
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -432,7 +433,9 @@ impl Kind for ListenerKind {
                 return Err(invalid(&format!("{at}.state"), "required"));
             }
         }
-        Ok(())
+        // Referrals, on any listener (a discovery_only one above all), as the service reads
+        // them.
+        spec.referral_addrs().map(drop).map_err(|(at, e)| invalid(&format!("{field}.{at}"), e))
     }
 
     fn merge(into: &mut ListenerSpec, from: &ListenerSpec, path: &str) {
@@ -444,6 +447,7 @@ impl Kind for ListenerKind {
             "spec.allow_data_digest" => into.allow_data_digest = from.allow_data_digest,
             "spec.discovery_only" => into.discovery_only = from.discovery_only,
             "spec.ana_groups" => into.ana_groups.clone_from(&from.ana_groups),
+            "spec.referrals" => into.referrals.clone_from(&from.referrals),
             _ => {}
         }
     }
@@ -1068,6 +1072,44 @@ mod tests {
         for path in ["spec.min_cntlid", "spec.max_cntlid"] {
             assert!(SubsystemKind::UPDATABLE.contains(&path), "{path}");
         }
+    }
+
+    #[test]
+    fn listener_referrals_are_validated_naming_the_field_and_merged_by_mask() {
+        use dpu_proto::dpu::nvmf::v1::Referral;
+        let listener = |discovery_only, refs: &[(&str, u32)]| ListenerSpec {
+            address: "127.0.0.1".into(),
+            port: 8009,
+            discovery_only,
+            referrals: refs
+                .iter()
+                .map(|(a, p)| Referral { address: (*a).into(), port: *p })
+                .collect(),
+            ..Default::default()
+        };
+        for discovery_only in [true, false] {
+            let l = listener(discovery_only, &[("192.0.2.20", 0), ("2001:db8::1", 4420)]);
+            ListenerKind::validate(&l, "listener.spec").unwrap();
+        }
+        for (refs, field) in [
+            (&[("192.0.2.20", 0), ("host", 0)][..], "referrals[1].address"),
+            (&[("0.0.0.0", 8009)][..], "referrals[0].address"),
+            (&[("192.0.2.20", 70_000)][..], "referrals[0].port"),
+            (&[("192.0.2.20", 0), ("192.0.2.20", 8009)][..], "referrals[1].address"),
+        ] {
+            let e = ListenerKind::validate(&listener(true, refs), "listener.spec").unwrap_err();
+            assert_eq!(e.code(), Code::InvalidArgument);
+            let violation = &e.get_details_bad_request().unwrap().field_violations[0];
+            assert_eq!(violation.field, format!("listener.spec.{field}"), "{refs:?}");
+        }
+
+        let mut merged = listener(true, &[("192.0.2.20", 0)]);
+        let other = ListenerSpec { port: 4420, ..listener(false, &[]) };
+        ListenerKind::merge(&mut merged, &other, "spec.port");
+        assert_eq!(merged.referrals.len(), 1, "not in the mask: kept");
+        ListenerKind::merge(&mut merged, &other, "spec.referrals");
+        assert!(merged.referrals.is_empty(), "in the mask: replaced");
+        assert!(ListenerKind::UPDATABLE.contains(&"spec.referrals"));
     }
 
     #[test]
