@@ -279,6 +279,9 @@ pub fn ana_log(chgcnt: u64, groups: &[AnaGroup], groups_only: bool) -> Vec<u8> {
     b
 }
 
+/// TREQ bit 2: the host may disable SQ flow control (Connect CATTR bit 2).
+const TREQ_DISABLE_SQFLOW: u8 = 0b100;
+
 /// Length of one discovery log entry and of the header.
 pub const DISCOVERY_ENTRY_LEN: usize = 1024;
 
@@ -306,11 +309,13 @@ pub fn discovery_log(
         b[at] = 3; // TRTYPE: TCP
         b[at + 1] = if addr.is_ipv4() { 1 } else { 2 }; // ADRFAM
         b[at + 2] = e.subtype as u8; // SUBTYPE
-        // TREQ: secure channel requirement not specified (00b), as Linux's nvmet reports
-        // for TCP without TLS. "Not required" (10b) reads to libnvme (1.3, Debian 12) as
-        // TLS offered: `nvme connect-all` then asks the kernel for a TLS connection, which
-        // kernels without NVMe/TCP TLS refuse (EINVAL), so nothing gets connected.
-        b[at + 3] = 0;
+        // TREQ (NVMe-oF 1.1 Figure 27), as Linux's nvmet reports it for TCP without TLS:
+        // secure channel requirement not specified (00b), and SQ flow control may be
+        // disabled (bit 2), which `nvme connect-all` then asks for in each Connect (a
+        // read completes with its last C2HData PDU alone). "Not required" (10b) reads to
+        // libnvme (1.3, Debian 12) as TLS offered: connect-all then asks the kernel for a
+        // TLS connection, which kernels without NVMe/TCP TLS refuse (EINVAL).
+        b[at + 3] = TREQ_DISABLE_SQFLOW;
         put16(&mut b, at + 4, e.listener.port_id);
         put16(&mut b, at + 6, 0xFFFF); // CNTLID: dynamic
         put16(&mut b, at + 8, ADMIN_MQES + 1); // ASQSZ
@@ -357,7 +362,11 @@ mod tests {
         assert_eq!(u64::from_le_bytes(b[0..8].try_into().unwrap()), 9);
         assert_eq!(u64::from_le_bytes(b[8..16].try_into().unwrap()), 1);
         assert_eq!(b[1024], 3);
-        assert_eq!(b[1024 + 3], 0, "TREQ: not specified (no TLS)");
+        assert_eq!(
+            b[1024 + 3],
+            0b100,
+            "TREQ: no secure channel specified, SQ flow control optional"
+        );
         assert_eq!(&b[1024 + 32..1024 + 36], b"4420");
         assert_eq!(&b[1024 + 256..1024 + 260], b"nqn.");
         assert_eq!(&b[1024 + 512..1024 + 522], b"192.0.2.15");

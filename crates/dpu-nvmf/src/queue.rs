@@ -1473,7 +1473,8 @@ impl Connection {
                 self.target.connect_refused(Some(&d.subnqn));
                 return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID);
             }
-            debug!(cntlid = ctrl.cntlid, qid = c.qid, sqsize = c.sqsize, "I/O queue connected");
+            let (cntlid, qid, sqsize) = (ctrl.cntlid, c.qid, c.sqsize);
+            debug!(cntlid, qid, sqsize, sqflow_disabled, "I/O queue connected");
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
             let mut cqe = ok(cid);
             self.require_auth(&ctrl, &mut cqe);

@@ -12,7 +12,9 @@
 //! to B; `nvme connect-all` connects A's subsystem, follows the referral to B's discovery
 //! controller, connects the subsystem B lets this host see (not the one it keeps for
 //! another host), and stops there although B refers back to A. The guest then writes a
-//! block through B's namespace, which lands in B's backing file.
+//! block through B's namespace, which lands in B's backing file, and reads it back. The
+//! entries let hosts disable SQ flow control (TREQ bit 2, as Linux's nvmet), so
+//! connect-all's controllers do (reads complete with their C2HData PDU alone).
 
 #![allow(clippy::unwrap_used)]
 
@@ -55,14 +57,17 @@ fn card_config(ip: &str, refer_to: &str, subsystems: &[(&str, &str, u64, &Path)]
     c
 }
 
-/// Starts `dpu-nvmf` with `config` in the lab's namespace `role`, logging to `log`, and
+/// Starts `dpu-nvmf` with `config` in the lab's namespace `role`, logging to `dir/name.log`, and
 /// waits (bounded) until it serves its two listeners. Dropping the result stops it.
 fn start_card(lab: &Lab, role: Role, dir: &Path, name: &str, config: &str) -> LabProcess {
     let path = dir.join(format!("{name}.toml"));
     fs::write(&path, config).unwrap();
     let log = dir.join(format!("{name}.log"));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"));
-    cmd.arg("--config").arg(&path).env("RUST_LOG", "info");
+    // JSON lines, with the queues' Connects.
+    cmd.args(["--log-format", "json", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "info,dpu_nvmf::queue=debug");
     let out = SpawnOptions {
         stdin: Stdio::null(),
         stdout: Stdio::null(),
@@ -101,6 +106,8 @@ mark disks $(for d in $(ls /sys/block | grep -E '^nvme[0-9]+n1$'); do cat /sys/b
 head -c 4096 /dev/urandom > /tmp/blk
 dd if=/tmp/blk of=/dev/$B bs=4096 count=1 conv=fsync 2>/dev/null
 mark write-b rc=$? $(sha256sum < /tmp/blk | cut -c1-64)
+echo 3 > /proc/sys/vm/drop_caches
+mark read-b $(dd if=/dev/$B bs=4096 count=1 2>/dev/null | sha256sum | cut -c1-64)
 nvme disconnect-all
 mark disconnect rc=$?
 mark done
@@ -167,6 +174,12 @@ async fn linux_connect_all_follows_a_referral_to_another_card() {
     assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{}", log());
     let written = marks.value("write-b rc=0 ").unwrap_or_default().to_owned();
     assert_eq!(first_block_sha256(&disk_b), written, "the block landed in card B's file");
+    assert_eq!(marks.value("read-b "), Some(written.as_str()), "and reads back through B");
+    let log_b = fs::read_to_string(dir.path().join("card-b.log")).unwrap();
+    let io_queues = log_b.lines().filter(|l| l.contains("I/O queue connected"));
+    let (sqflow_off, all): (Vec<_>, Vec<_>) =
+        io_queues.partition(|l| l.contains(r#""sqflow_disabled":true"#));
+    assert!(all.is_empty() && !sqflow_off.is_empty(), "SQ flow control on: {all:?}");
     println!(
         "linux referrals: connect-all through card A's discovery port connected {NQN_A} and, by the referral, {NQN_B} ({:?} for discover and connect-all); the block written through B's namespace is in B's backing file",
         marks.between("net-up", "connect-all rc=0").unwrap_or_default(),
