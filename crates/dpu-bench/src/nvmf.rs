@@ -692,6 +692,7 @@ async fn serve_bench_target() -> anyhow::Result<(Arc<Server>, SocketAddr)> {
         hosts: BTreeSet::new(),
         host_secrets: Default::default(),
         cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
     })?;
     for (ns, name, ids) in [(Namespace::Large, "bench", 1), (Namespace::Small, "bench-small", 3)] {
         let volume = Arc::new(Volume::ram(name, BS, ns.bytes())?);

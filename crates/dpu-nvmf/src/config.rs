@@ -24,6 +24,7 @@
 //! nqn = "nqn.2024-01.io.example:scratch"
 //! serial = "DPU0001"
 //! allow_any_host = true
+//! max_io_queues = 8       # I/O queues per controller, 1-128 (default 32)
 //! [[subsystems.namespaces]]
 //! nsid = 1
 //! volume = "scratch"
@@ -202,6 +203,9 @@ pub struct SubsystemConfig {
     /// The highest.
     #[serde(default = "default_max_cntlid")]
     pub max_cntlid: u16,
+    /// Most I/O queues a controller is granted (1..=128).
+    #[serde(default = "default_max_io_queues")]
+    pub max_io_queues: u16,
     /// Namespaces.
     #[serde(default)]
     pub namespaces: Vec<NamespaceConfig>,
@@ -240,6 +244,10 @@ fn default_min_cntlid() -> u16 {
 
 fn default_max_cntlid() -> u16 {
     *crate::target::ALL_CNTLIDS.end()
+}
+
+fn default_max_io_queues() -> u16 {
+    crate::target::DEFAULT_IO_QUEUES
 }
 
 fn default_model() -> String {
@@ -351,6 +359,7 @@ impl Config {
                 hosts: s.hosts.clone(),
                 host_secrets,
                 cntlids: s.min_cntlid..=s.max_cntlid,
+                max_io_queues: s.max_io_queues,
             })?;
             for n in &s.namespaces {
                 let (vol, vol_cfg) =
@@ -487,6 +496,7 @@ mod tests {
             hosts = ["nqn.2014-08.org.example:h"]
             min_cntlid = 100
             max_cntlid = 199
+            max_io_queues = 4
             [[subsystems.namespaces]]
             nsid = 1
             volume = "v"
@@ -502,6 +512,7 @@ mod tests {
         assert!(!ns.write_protected.load(std::sync::atomic::Ordering::Relaxed), "the default");
         assert!(!c.listener_specs()[0].allow_ddgst);
         assert_eq!(t.subsystems()[0].cntlids, 100..=199);
+        assert_eq!(t.subsystems()[0].max_io_queues, 4);
     }
 
     #[test]

@@ -24,8 +24,6 @@ pub const IN_CAPSULE_DATA: u32 = 8192;
 pub const KAS: u16 = 10;
 /// Outstanding Asynchronous Event Requests allowed (AERL is this minus one).
 pub const AER_LIMIT: usize = 4;
-/// Most I/O queues a controller grants.
-pub const MAX_IO_QUEUES: u16 = 32;
 /// Version reported in VS: NVMe 1.3 (namespace identification descriptors, no I/O
 /// command set model the host would have to probe).
 pub const VERSION: u32 = 0x0001_0300;

@@ -1029,7 +1029,7 @@ pub struct HostController {
 
 impl HostController {
     /// Connects the admin queue, enables the controller and connects `io_queues`
-    /// I/O queues (as a Linux host does).
+    /// I/O queues, or as many as the controller grants if fewer (as a Linux host does).
     pub async fn connect(
         addr: SocketAddr,
         subnqn: &str,
@@ -1059,7 +1059,10 @@ impl HostController {
         let mut io = Vec::new();
         if io_queues > 0 {
             let n = u32::from(io_queues - 1);
-            admin.set_features(0x07, n | (n << 16)).await?;
+            // Number of Queues (NVMe Base 2.0 §5.27.1.5): the granted counts, 0's based.
+            let granted = admin.set_features(0x07, n | (n << 16)).await?;
+            let granted = (granted & 0xFFFF).min(granted >> 16) + 1;
+            let io_queues = u16::try_from(granted).map_or(io_queues, |g| g.min(io_queues));
             for qid in 1..=io_queues {
                 let mut q = HostQueue::open(addr, opts).await?;
                 let c = q.connect(subnqn, qid, 127, cntlid).await?;
@@ -1117,6 +1120,7 @@ mod tests {
             hosts: BTreeSet::new(),
             host_secrets: Default::default(),
             cntlids: crate::target::ALL_CNTLIDS,
+            max_io_queues: crate::target::DEFAULT_IO_QUEUES,
         };
         t.add_subsystem(spec).unwrap();
         let vol = Volume::ram("batch", 512, 1 << 20).unwrap();

@@ -280,9 +280,11 @@ impl NvmfInternal {
         for (name, mut s) in wanted {
             let spec = s.spec.clone().unwrap_or_default();
             let hosts: BTreeSet<String> = spec.allowed_hosts.iter().cloned().collect();
-            // What the spec asks for beyond strings: the secrets and the controller IDs.
+            // What the spec asks for beyond strings: the secrets and the controller limits.
             let parsed = host_secrets(&spec).and_then(|secrets| {
-                Ok((secrets, spec.cntlid_range().map_err(|(_, e)| format!("spec.{e}"))?))
+                let cntlids = spec.cntlid_range().map_err(|(_, e)| format!("spec.{e}"))?;
+                let queues = spec.io_queue_limit().map_err(|(_, e)| format!("spec.{e}"))?;
+                Ok((secrets, cntlids, queues))
             });
             s.spec = s.spec.take().map(pb::SubsystemSpec::without_secrets);
             let result = if !name.starts_with("subsystems/")
@@ -299,7 +301,7 @@ impl NvmfInternal {
                         }
                         Err(e)
                     }
-                    Ok((secrets, cntlids)) => match a.subsystems.remove(&name) {
+                    Ok((secrets, cntlids, max_io_queues)) => match a.subsystems.remove(&name) {
                         Some(old) if old.spec == spec => {
                             subsystems.insert(name.clone(), old);
                             Ok(())
@@ -313,6 +315,7 @@ impl NvmfInternal {
                                 .set_hosts(&spec.nqn, spec.allow_any_host, hosts)
                                 .and_then(|()| target.set_host_secrets(&spec.nqn, secrets))
                                 .and_then(|()| target.set_cntlid_range(&spec.nqn, cntlids))
+                                .and_then(|()| target.set_max_io_queues(&spec.nqn, max_io_queues))
                                 .map_err(|e| e.to_string());
                             if r.is_ok() {
                                 subsystems
@@ -339,6 +342,7 @@ impl NvmfInternal {
                                     hosts,
                                     host_secrets: secrets,
                                     cntlids,
+                                    max_io_queues,
                                 })
                                 .map_err(|e| e.to_string());
                             if r.is_ok() {

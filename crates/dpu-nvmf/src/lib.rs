@@ -99,6 +99,7 @@ pub fn fuzz_controller(data: &[u8]) {
         hosts: Default::default(),
         host_secrets: Default::default(),
         cntlids: crate::target::ALL_CNTLIDS,
+        max_io_queues: crate::target::DEFAULT_IO_QUEUES,
     };
     if target.add_subsystem(spec).is_err() {
         return;

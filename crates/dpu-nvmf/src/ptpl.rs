@@ -247,6 +247,7 @@ mod tests {
             hosts: Default::default(),
             host_secrets: Default::default(),
             cntlids: crate::target::ALL_CNTLIDS,
+            max_io_queues: crate::target::DEFAULT_IO_QUEUES,
         };
         t.add_subsystem(spec).unwrap();
         let add = |nsid: u32| {

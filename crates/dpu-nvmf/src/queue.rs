@@ -1465,7 +1465,7 @@ impl Connection {
                 if st.dead || st.csts & 1 == 0 {
                     return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
                 }
-                let limit = if st.io_queues == 0 { identify::MAX_IO_QUEUES } else { st.io_queues };
+                let limit = if st.io_queues == 0 { ctrl.max_io_queues } else { st.io_queues };
                 c.qid > limit || !st.io_qids.insert(c.qid)
             };
             if qid_taken {
@@ -1768,7 +1768,7 @@ impl Connection {
         let mut st = ctrl.state();
         let mut cqe = ok(cid);
         match (fid, ctrl.discovery) {
-            // Number of Queues (§5.27.1.5): grant up to MAX_IO_QUEUES, 0's based.
+            // Number of Queues (§5.27.1.5): grant up to the subsystem's limit, 0's based.
             (feature::NUMBER_OF_QUEUES, false) => {
                 let nsq = (v & 0xFFFF) as u16;
                 let ncq = (v >> 16) as u16;
@@ -1779,7 +1779,7 @@ impl Connection {
                 if !st.io_qids.is_empty() {
                     return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
                 }
-                let n = (nsq.min(ncq) + 1).min(identify::MAX_IO_QUEUES);
+                let n = (nsq.min(ncq) + 1).min(ctrl.max_io_queues);
                 st.io_queues = n;
                 cqe.dw0 = u32::from(n - 1) | (u32::from(n - 1) << 16);
             }
@@ -2245,7 +2245,7 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
     let mut cqe = ok(cid);
     let value = match (fid, ctrl.discovery) {
         (feature::NUMBER_OF_QUEUES, false) => {
-            let n = if st.io_queues == 0 { identify::MAX_IO_QUEUES } else { st.io_queues };
+            let n = if st.io_queues == 0 { ctrl.max_io_queues } else { st.io_queues };
             u32::from(n - 1) | (u32::from(n - 1) << 16)
         }
         (feature::KEEP_ALIVE_TIMER, _) => st.kato_ms,

@@ -42,6 +42,7 @@ fn target_with(store: Option<Arc<crate::ptpl::ReservationStore>>) -> Arc<Target>
         hosts: BTreeSet::from([HOST.to_owned()]),
         host_secrets: Default::default(),
         cntlids: crate::target::ALL_CNTLIDS,
+        max_io_queues: crate::target::DEFAULT_IO_QUEUES,
     })
     .unwrap();
     let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
@@ -753,6 +754,42 @@ fn connect_refuses_bad_formats_sizes_and_queue_ids() {
     assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "after an I/O queue exists");
 }
 
+/// The subsystem's I/O queue limit caps what Number of Queues grants and which QIDs
+/// connect; a controller created before the limit changed keeps its grant (as nvmet's
+/// `attr_qid_max`).
+#[test]
+fn the_subsystem_limit_caps_the_io_queues_a_controller_is_granted() {
+    let t = target();
+    let number_of_queues = |wanted: u32| {
+        let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        s.cdw[0] = 0x07;
+        s.cdw[1] = (wanted - 1) | ((wanted - 1) << 16);
+        s
+    };
+    let get_queues = || {
+        let mut s = Sqe::new(admin_opcode::GET_FEATURES, 0);
+        s.cdw[0] = 0x07;
+        s
+    };
+    let (mut before, before_id) = H::admin(&t, 0);
+    t.set_max_io_queues(SUB, 2).unwrap();
+    assert!(t.set_max_io_queues(SUB, 0).is_err() && t.set_max_io_queues(SUB, 129).is_err());
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    assert_eq!(admin.run(get_queues(), &[]).0.dw0, 0x0001_0001, "2 before a request");
+    let (c, _) = admin.run(number_of_queues(8), &[]);
+    assert_eq!((c.status, c.dw0), (Status::SUCCESS, 0x0001_0001), "8 asked, 2 granted");
+    H::io(&t, cntlid, 2, 0);
+    let c = H::new(&t, false, false).connect(SUB, 3, cntlid, 0, 0);
+    assert_eq!(
+        (c.status, c.dw0),
+        (Status::CONNECT_INVALID_PARAMETERS.with_dnr(), u32::from(ConnectCmd::OFFSET_QID))
+    );
+    // Granted before the change: 8 of the default 32.
+    let (c, _) = before.run(number_of_queues(8), &[]);
+    assert_eq!(c.dw0, 0x0007_0007);
+    H::io(&t, before_id, 8, 0);
+}
+
 #[test]
 fn a_discovery_only_listener_connects_the_discovery_controller_alone() {
     let t = target();
@@ -1109,6 +1146,7 @@ fn discovery_controller_lists_allowed_subsystems() {
         hosts: BTreeSet::from(["nqn.2014-08.org.example:someone-else".to_owned()]),
         host_secrets: Default::default(),
         cntlids: crate::target::ALL_CNTLIDS,
+        max_io_queues: crate::target::DEFAULT_IO_QUEUES,
     };
     t.add_subsystem(other.clone()).unwrap();
     other.nqn = "nqn.2024-01.io.example:open".into();
@@ -1377,6 +1415,7 @@ fn discovery_log_change_raises_async_event_for_affected_hosts_only() {
         hosts: BTreeSet::from(["nqn.2014-08.org.example:else".to_owned()]),
         host_secrets: Default::default(),
         cntlids: crate::target::ALL_CNTLIDS,
+        max_io_queues: crate::target::DEFAULT_IO_QUEUES,
     };
     t.add_subsystem(spec.clone()).unwrap();
     h.conn.tick(h.now);

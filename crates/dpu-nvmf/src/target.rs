@@ -130,6 +130,18 @@ pub enum RegistryError {
     /// A controller ID range that is empty or leaves 1..=MAX_CNTLID.
     #[error("controller ID range {0}-{1} is not a non-empty part of 1-{MAX_CNTLID}")]
     BadCntlidRange(u16, u16),
+    /// An I/O queue limit outside 1..=MAX_IO_QUEUES.
+    #[error("{0} I/O queues per controller is outside 1-{MAX_IO_QUEUES}")]
+    BadIoQueueLimit(u16),
+}
+
+/// I/O queues a controller is granted unless its subsystem says otherwise.
+pub const DEFAULT_IO_QUEUES: u16 = 32;
+/// Most I/O queues a subsystem may grant a controller (as Linux's nvmet, NVMET_NR_QUEUES).
+pub const MAX_IO_QUEUES: u16 = 128;
+
+fn validate_io_queue_limit(n: u16) -> Result<(), RegistryError> {
+    if (1..=MAX_IO_QUEUES).contains(&n) { Ok(()) } else { Err(RegistryError::BadIoQueueLimit(n)) }
 }
 
 /// The controller ID after `id` going round `ids` (dynamic IDs are handed out in turn, so
@@ -193,6 +205,10 @@ pub struct SubsystemSpec {
     /// several targets export the subsystem: a Linux host refuses a second controller
     /// with a CNTLID it already has in a subsystem, so each needs a range of its own).
     pub cntlids: RangeInclusive<u16>,
+    /// Most I/O queues a controller is granted (Number of Queues feature; [`DEFAULT_IO_QUEUES`]
+    /// unless the operator bounds what each host may open on the card, as nvmet's
+    /// `attr_qid_max`): each queue is a connection the card serves.
+    pub max_io_queues: u16,
 }
 
 impl SubsystemSpec {
@@ -414,6 +430,8 @@ pub struct Controller {
     pub hostid: [u8; 16],
     /// Whether this is a discovery controller.
     pub discovery: bool,
+    /// Most I/O queues it is granted (its subsystem's limit when it was created).
+    pub max_io_queues: u16,
     /// The listener (port ID) its admin queue connected through, whose ANA states it
     /// reports; `None` outside a listener (tests driving a connection directly).
     pub port_id: Option<u16>,
@@ -583,6 +601,7 @@ impl Target {
         validate_nqns(&spec.hosts)?;
         validate_nqns(spec.host_secrets.keys())?;
         validate_cntlids(&spec.cntlids)?;
+        validate_io_queue_limit(spec.max_io_queues)?;
         let mut r = self.lock();
         if r.subsystems.contains_key(&spec.nqn) {
             return Err(RegistryError::SubsystemExists(spec.nqn));
@@ -652,6 +671,16 @@ impl Target {
             s.next_cntlid = *cntlids.start();
         }
         s.spec.cntlids = cntlids;
+        Ok(())
+    }
+
+    /// Replaces the I/O queue limit of a subsystem: controllers created from now on are
+    /// granted at most `max_io_queues`; connected ones keep what they were granted.
+    pub fn set_max_io_queues(&self, nqn: &str, max_io_queues: u16) -> Result<(), RegistryError> {
+        validate_io_queue_limit(max_io_queues)?;
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        s.spec.max_io_queues = max_io_queues;
         Ok(())
     }
 
@@ -1091,13 +1120,14 @@ impl Target {
         port_id: Option<u16>,
     ) -> Result<Arc<Controller>, ConnectRefusal> {
         let mut r = self.lock();
-        let new = |cntlid, discovery, stats| {
+        let new = |cntlid, discovery, max_io_queues, stats| {
             Arc::new(Controller {
                 cntlid,
                 subnqn: subnqn.to_owned(),
                 hostnqn: hostnqn.to_owned(),
                 hostid,
                 discovery,
+                max_io_queues,
                 port_id,
                 stats,
                 wce: AtomicBool::new(true),
@@ -1107,7 +1137,7 @@ impl Target {
         };
         if subnqn == DISCOVERY_NQN {
             r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
-            return Ok(new(r.next_discovery_cntlid, true, Arc::default()));
+            return Ok(new(r.next_discovery_cntlid, true, 0, Arc::default()));
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
         if !s.spec.allows(hostnqn) {
@@ -1126,7 +1156,7 @@ impl Target {
             id = id_after(id, &ids);
         }
         s.next_cntlid = id_after(id, &ids);
-        let c = new(id, false, s.stats.clone());
+        let c = new(id, false, s.spec.max_io_queues, s.stats.clone());
         s.controllers.insert(id, c.clone());
         Ok(c)
     }
@@ -1291,6 +1321,7 @@ mod tests {
             hosts: ["nqn.2014-08.org.example:host1".to_owned()].into(),
             host_secrets: Default::default(),
             cntlids: ALL_CNTLIDS,
+            max_io_queues: DEFAULT_IO_QUEUES,
         }
     }
 

@@ -122,6 +122,7 @@ async fn a_grown_block_device_grows_its_namespace_under_a_connected_host() {
         hosts: BTreeSet::new(),
         host_secrets: Default::default(),
         cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
     };
     t.add_subsystem(spec).unwrap();
     let v = Arc::new(Volume::block_device("loop", dev.path(), None).unwrap());

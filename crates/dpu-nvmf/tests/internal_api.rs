@@ -366,6 +366,32 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     let r = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
 
+    // An I/O queue limit, in place: a host asking for 3 queues gets 1; one out of bounds
+    // is refused naming the field and changes nothing.
+    let with_queues = |n| {
+        let mut s = subsystem.clone();
+        s.spec.as_mut().unwrap().max_io_queues = n;
+        s
+    };
+    req.subsystems = vec![with_queues(1)];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    assert!(c.admin.keep_alive().await.is_ok(), "the connected controller stays");
+    let mut one = HostController::connect(addr, NQN, &HostOptions::default(), 3).await.unwrap();
+    assert_eq!(one.io.len(), 1);
+    req.subsystems = vec![with_queues(129)];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    let (st, msg) = state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref());
+    assert_eq!((st, msg.as_str()), (FAILED, "spec.max_io_queues 129 is outside 1-128"));
+    let mut still_one =
+        HostController::connect(addr, NQN, &HostOptions::default(), 3).await.unwrap();
+    assert_eq!(still_one.io.len(), 1, "the applied limit stays");
+    one.shutdown().await.unwrap();
+    still_one.shutdown().await.unwrap();
+    req.subsystems = vec![subsystem.clone()];
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+
     // The volume grows from 8 to 16 MiB: the host keeps its namespace and its data, is
     // told of the change, and finds the new blocks; the namespace keeps its IDs. A smaller
     // size afterwards is refused and changes nothing.

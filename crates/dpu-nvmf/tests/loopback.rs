@@ -32,6 +32,7 @@ fn target_with_subsystem(serial: &str, model: &str) -> Arc<Target> {
         hosts: BTreeSet::from([HOST.to_owned()]),
         host_secrets: Default::default(),
         cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
     })
     .unwrap();
     t
@@ -170,6 +171,7 @@ async fn discovery_log_lists_allowed_subsystems_only() {
             hosts: BTreeSet::new(),
             host_secrets: Default::default(),
             cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+            max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
         })
         .unwrap();
     let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -652,6 +654,7 @@ async fn dh_computations_do_not_stall_other_connections() {
         hosts: BTreeSet::from([HOST.to_owned(), AUTH_HOST.to_owned()]),
         host_secrets: Default::default(),
         cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
     })
     .unwrap();
     let secrets = HostSecrets {

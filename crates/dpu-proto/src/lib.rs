@@ -97,6 +97,18 @@ impl dpu::nvmf::v1::SubsystemSpec {
         }
         Ok(min..=max)
     }
+
+    /// The I/O queue limit `max_io_queues` asks for ([`DEFAULT_IO_QUEUES`] for 0); an error
+    /// is the field and what is wrong with it. The one reading of the field (the agent's
+    /// validation, the service, `dpuctl`).
+    pub fn io_queue_limit(&self) -> Result<u16, (&'static str, String)> {
+        match self.max_io_queues {
+            0 => Ok(DEFAULT_IO_QUEUES),
+            n => u16::try_from(n).ok().filter(|&n| n <= MAX_IO_QUEUES).ok_or_else(|| {
+                ("max_io_queues", format!("max_io_queues {n} is outside 1-{MAX_IO_QUEUES}"))
+            }),
+        }
+    }
 }
 
 impl dpu::nvmf::v1::ListenerSpec {
@@ -148,6 +160,11 @@ pub const MAX_REFERRALS: usize = 64;
 /// The well-known NVMe-oF discovery port (NVMe/TCP 1.0 §3.1).
 pub const DISCOVERY_PORT: u16 = 8009;
 
+/// I/O queues a controller is granted when `max_io_queues` is 0.
+pub const DEFAULT_IO_QUEUES: u16 = 32;
+/// The largest `max_io_queues`.
+pub const MAX_IO_QUEUES: u16 = 128;
+
 /// The highest controller ID an NVMe-oF controller may have (NVMe-oF 1.1 §3.3.1: FFF0h
 /// and above are reserved, FFFFh asks for a dynamic ID).
 pub const MAX_CNTLID: u16 = 0xFFEF;
@@ -185,6 +202,17 @@ mod tests {
         );
         let many: Vec<(&str, u32)> = (1..=65).map(|p| ("192.0.2.1", p)).collect();
         assert_eq!(err(&many).0, "referrals");
+    }
+
+    #[test]
+    fn io_queue_limit_defaults_and_errors_name_the_field() {
+        let spec = |n| SubsystemSpec { max_io_queues: n, ..Default::default() };
+        assert_eq!(spec(0).io_queue_limit(), Ok(32));
+        assert_eq!(spec(1).io_queue_limit(), Ok(1));
+        assert_eq!(spec(128).io_queue_limit(), Ok(128));
+        let e = spec(129).io_queue_limit().unwrap_err();
+        assert_eq!(e, ("max_io_queues", "max_io_queues 129 is outside 1-128".into()));
+        assert!(spec(1 << 20).io_queue_limit().is_err());
     }
 
     #[test]

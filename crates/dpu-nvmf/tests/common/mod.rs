@@ -43,6 +43,7 @@ pub fn add_subsystem(t: &Target, nqn: &str, serial: &str, model: &str, hosts: &[
         hosts: hosts.iter().map(|h| (*h).to_owned()).collect::<BTreeSet<_>>(),
         host_secrets: Default::default(),
         cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
     })
     .unwrap();
 }

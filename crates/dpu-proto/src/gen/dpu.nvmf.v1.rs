@@ -144,6 +144,12 @@ pub struct SubsystemSpec {
     pub min_cntlid: u32,
     #[prost(uint32, tag = "8")]
     pub max_cntlid: u32,
+    /// Most I/O queues a controller of the subsystem is granted (the Number of Queues a
+    /// host negotiates; Linux asks for one per CPU): 1-128, 0 meaning 32. Each queue is a
+    /// TCP connection the card serves, so this bounds what one host may open. A change
+    /// applies to controllers created afterwards (a host's next connect or reconnect).
+    #[prost(uint32, tag = "9")]
+    pub max_io_queues: u32,
 }
 /// The DH-HMAC-CHAP secrets of one host of a subsystem.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

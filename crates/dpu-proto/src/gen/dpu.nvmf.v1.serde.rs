@@ -5968,6 +5968,9 @@ impl serde::Serialize for SubsystemSpec {
         if self.max_cntlid != 0 {
             len += 1;
         }
+        if self.max_io_queues != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.SubsystemSpec", len)?;
         if !self.nqn.is_empty() {
             struct_ser.serialize_field("nqn", &self.nqn)?;
@@ -5992,6 +5995,9 @@ impl serde::Serialize for SubsystemSpec {
         }
         if self.max_cntlid != 0 {
             struct_ser.serialize_field("maxCntlid", &self.max_cntlid)?;
+        }
+        if self.max_io_queues != 0 {
+            struct_ser.serialize_field("maxIoQueues", &self.max_io_queues)?;
         }
         struct_ser.end()
     }
@@ -6018,6 +6024,8 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
             "minCntlid",
             "max_cntlid",
             "maxCntlid",
+            "max_io_queues",
+            "maxIoQueues",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -6030,6 +6038,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
             HostSecrets,
             MinCntlid,
             MaxCntlid,
+            MaxIoQueues,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6059,6 +6068,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                             "hostSecrets" | "host_secrets" => Ok(GeneratedField::HostSecrets),
                             "minCntlid" | "min_cntlid" => Ok(GeneratedField::MinCntlid),
                             "maxCntlid" | "max_cntlid" => Ok(GeneratedField::MaxCntlid),
+                            "maxIoQueues" | "max_io_queues" => Ok(GeneratedField::MaxIoQueues),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -6086,6 +6096,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                 let mut host_secrets__ = None;
                 let mut min_cntlid__ = None;
                 let mut max_cntlid__ = None;
+                let mut max_io_queues__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Nqn => {
@@ -6140,6 +6151,14 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::MaxIoQueues => {
+                            if max_io_queues__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxIoQueues"));
+                            }
+                            max_io_queues__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(SubsystemSpec {
@@ -6151,6 +6170,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemSpec {
                     host_secrets: host_secrets__.unwrap_or_default(),
                     min_cntlid: min_cntlid__.unwrap_or_default(),
                     max_cntlid: max_cntlid__.unwrap_or_default(),
+                    max_io_queues: max_io_queues__.unwrap_or_default(),
                 })
             }
         }
