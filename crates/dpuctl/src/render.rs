@@ -223,6 +223,7 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
         "HOSTS",
         "AUTH",
         "CNTLIDS",
+        "QUEUES",
         "CONTROLLERS",
         "STATE",
         "GENERATION",
@@ -237,13 +238,14 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
             spec.allowed_hosts.len().to_string()
         };
         let [state, message] = nvmf_apply(status.apply.as_ref());
-        let ids = cntlids(&spec);
+        let (ids, queues) = (cntlids(&spec), io_queues(&spec));
         vec![
             s.name.clone(),
             spec.nqn,
             hosts,
             auth(&spec.host_secrets),
             ids,
+            queues,
             status.controllers.to_string(),
             state,
             s.generation.to_string(),
@@ -256,6 +258,12 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
 /// range the agent would not have stored.
 fn cntlids(spec: &nvmf::SubsystemSpec) -> String {
     spec.cntlid_range().map_or_else(|_| "?".into(), |r| format!("{}-{}", r.start(), r.end()))
+}
+
+/// The most I/O queues a subsystem grants a controller, "32" by default; "?" for a limit
+/// the agent would not have stored.
+fn io_queues(spec: &nvmf::SubsystemSpec) -> String {
+    spec.io_queue_limit().map_or_else(|_| "?".into(), |n| n.to_string())
 }
 
 /// The DH-HMAC-CHAP hosts of a subsystem: "-" for none, "2 hosts", "1 host, bidir",
@@ -655,6 +663,30 @@ mod tests {
         assert_eq!(cntlids(&s(0, 9)), "1-9");
         assert_eq!(cntlids(&s(0xFFF0, 0)), "?");
         assert_eq!(cntlids(&s(5, 4)), "?");
+    }
+
+    #[test]
+    fn queues_column() {
+        let s = |max_io_queues| nvmf::SubsystemSpec { max_io_queues, ..Default::default() };
+        assert_eq!(io_queues(&s(0)), "32");
+        assert_eq!(io_queues(&s(1)), "1");
+        assert_eq!(io_queues(&s(128)), "128");
+        assert_eq!(io_queues(&s(129)), "?");
+
+        // In the table, next to CNTLIDS.
+        let sub = |max_io_queues| nvmf::Subsystem {
+            name: "subsystems/s1".into(),
+            spec: Some(nvmf::SubsystemSpec {
+                nqn: "nqn.2024-01.io.example:s1".into(),
+                ..s(max_io_queues)
+            }),
+            ..Default::default()
+        };
+        let table = subsystems(&[sub(0), sub(4)], Format::Table, false).unwrap();
+        let cells: Vec<Vec<&str>> =
+            table.lines().map(|l| l.split_whitespace().skip(3).take(3).collect()).collect();
+        assert_eq!(cells[0], ["AUTH", "CNTLIDS", "QUEUES"], "{table}");
+        assert_eq!(cells[1..], [["-", "1-65519", "32"], ["-", "1-65519", "4"]], "{table}");
     }
 
     #[test]

@@ -1341,18 +1341,18 @@ async fn subsystem_s1(client: &Client) -> Subsystem {
     client.nvmf().get_subsystem(GetSubsystemRequest { name }).await.unwrap().into_inner()
 }
 
-/// An update of s1's controller ID range under `paths`.
-fn cntlid_update(
-    etag: &str,
-    min_cntlid: u32,
-    max_cntlid: u32,
-    paths: &[&str],
-) -> UpdateSubsystemRequest {
+/// A spec with only a controller ID range.
+fn cntlids(min_cntlid: u32, max_cntlid: u32) -> SubsystemSpec {
+    SubsystemSpec { min_cntlid, max_cntlid, ..Default::default() }
+}
+
+/// An update of s1 to `spec` under `paths`.
+fn s1_update(etag: &str, spec: SubsystemSpec, paths: &[&str]) -> UpdateSubsystemRequest {
     UpdateSubsystemRequest {
         subsystem: Some(Subsystem {
             name: "subsystems/s1".into(),
             etag: etag.into(),
-            spec: Some(SubsystemSpec { min_cntlid, max_cntlid, ..Default::default() }),
+            spec: Some(spec),
             ..Default::default()
         }),
         update_mask: Some(pbjson_types::FieldMask {
@@ -1365,10 +1365,12 @@ fn cntlid_update(
 /// A subsystem's `min_cntlid`/`max_cntlid` bound the controller IDs the target gives: the
 /// host's controllers get 300, then 301, and a third Connect is refused with Controller
 /// Busy. An update to 400-400 applies in place: the two controllers stay connected and do
-/// I/O, a new one gets 400 (and the next is busy). Out-of-range or empty ranges are
-/// INVALID_ARGUMENT naming the field, and change nothing.
+/// I/O, a new one gets 400 (and the next is busy). `max_io_queues` 1 (with the range
+/// widened to 400-401) grants a host that asks for 3 I/O queues one. Out-of-range or
+/// empty ranges and a limit of 129 queues are INVALID_ARGUMENT naming the field, and
+/// change nothing.
 #[tokio::test(flavor = "multi_thread")]
-async fn subsystem_cntlid_range_bounds_controller_ids_and_changes_in_place() {
+async fn subsystem_cntlid_range_and_io_queue_limit_change_in_place() {
     let mut env = Env::with_nvmf();
     env.start().await;
     let op = env.client(Who::Operator).await;
@@ -1400,10 +1402,9 @@ async fn subsystem_cntlid_range_bounds_controller_ids_and_changes_in_place() {
     // it) keep working; a new controller gets an ID from the new range.
     let read = subsystem_s1(&op).await;
     let updated = nvmf
-        .update_subsystem(cntlid_update(
+        .update_subsystem(s1_update(
             &read.etag,
-            400,
-            400,
+            cntlids(400, 400),
             &["spec.min_cntlid", "spec.max_cntlid"],
         ))
         .await
@@ -1427,18 +1428,39 @@ async fn subsystem_cntlid_range_bounds_controller_ids_and_changes_in_place() {
     let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
     assert!(row(&table).contains(" 400-400 "), "{table}");
 
-    // (c) Invalid ranges: INVALID_ARGUMENT naming the field; nothing changes.
+    // (c) An I/O queue limit, by mask: a host asking for 3 I/O queues is granted 1 and
+    // connects 1 (as Linux connects min(asked, granted)); 401 frees an ID for it.
+    let queues = SubsystemSpec { max_io_queues: 1, ..cntlids(0, 401) };
+    let paths = ["spec.max_cntlid", "spec.max_io_queues"];
+    let limited =
+        nvmf.update_subsystem(s1_update(&updated.etag, queues, &paths)).await.unwrap().into_inner();
+    let spec = limited.spec.clone().unwrap();
+    assert_eq!((spec.min_cntlid, spec.max_cntlid, spec.max_io_queues), (400, 401, 1));
+    wait_for("the queue limit APPLIED", async || state(&op).await.1).await;
+    let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
+    let mut fourth = HostController::connect(addr, NQN, &opts, 3).await.unwrap();
+    assert_eq!((fourth.cntlid, fourth.io.len()), (401, 1));
+    write_and_read(&mut fourth, 40, 0x35).await;
+    let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
+    assert!(row(&table).contains(" 400-401   1 "), "CNTLIDS, then QUEUES: {table}");
+
+    // (d) Invalid ranges and limits: INVALID_ARGUMENT naming the field; nothing changes.
     let both = ["spec.min_cntlid", "spec.max_cntlid"];
-    for (min, max, paths, field) in [
-        (0xFFF0, 0, &both[..1], "subsystem.spec.min_cntlid"),
-        (0, 0x1_0000, &both[1..], "subsystem.spec.max_cntlid"),
-        (5, 4, &both[..], "subsystem.spec.min_cntlid"),
+    for (spec, paths, field) in [
+        (cntlids(0xFFF0, 0), &both[..1], "subsystem.spec.min_cntlid"),
+        (cntlids(0, 0x1_0000), &both[1..], "subsystem.spec.max_cntlid"),
+        (cntlids(5, 4), &both[..], "subsystem.spec.min_cntlid"),
         // The merged spec is checked: 400 stays the minimum.
-        (0, 399, &both[1..], "subsystem.spec.min_cntlid"),
+        (cntlids(0, 399), &both[1..], "subsystem.spec.min_cntlid"),
+        (
+            SubsystemSpec { max_io_queues: 129, ..Default::default() },
+            &["spec.max_io_queues"][..],
+            "subsystem.spec.max_io_queues",
+        ),
     ] {
-        let e = nvmf.update_subsystem(cntlid_update("", min, max, paths)).await.unwrap_err();
+        let e = nvmf.update_subsystem(s1_update("", spec, paths)).await.unwrap_err();
         assert_eq!((e.code(), violation_field(&e)), (Code::InvalidArgument, field.to_owned()));
-        println!("refused {min}-{max} under {paths:?}: {}", e.message());
+        println!("refused under {paths:?}: {}", e.message());
     }
     let mut bad = subsystem("nqn.2024-01.io.example:dpud-test-2");
     bad.spec.as_mut().unwrap().min_cntlid = 0xFFF0;
@@ -1454,52 +1476,63 @@ async fn subsystem_cntlid_range_bounds_controller_ids_and_changes_in_place() {
         (Code::InvalidArgument, "subsystem.spec.min_cntlid")
     );
     assert!(e.message().contains("min_cntlid 65520 is outside 1-65519"), "{e:?}");
+    let mut bad = subsystem("nqn.2024-01.io.example:dpud-test-2");
+    bad.spec.as_mut().unwrap().max_io_queues = 129;
+    let create = CreateSubsystemRequest { subsystem_id: "s2".into(), subsystem: Some(bad) };
+    let e = nvmf.create_subsystem(create).await.unwrap_err();
+    assert_eq!(
+        (e.code(), violation_field(&e).as_str()),
+        (Code::InvalidArgument, "subsystem.spec.max_io_queues")
+    );
+    assert!(e.message().contains("max_io_queues 129 is outside 1-128"), "{e:?}");
     let now = subsystem_s1(&op).await;
-    assert_eq!((now.generation, now.etag.as_str()), (updated.generation, updated.etag.as_str()));
+    assert_eq!((now.generation, now.etag.as_str()), (limited.generation, limited.etag.as_str()));
+    assert_eq!(now.spec, limited.spec);
     assert_eq!(state(&op).await.0.len(), 4, "a refused request changed something");
     let busy = connect_host(addr).await.unwrap_err();
     assert!(is_controller_busy(&busy), "{busy}");
-    for c in [&mut first, &mut second, &mut third] {
+    for c in [&mut first, &mut second, &mut third, &mut fourth] {
         c.shutdown().await.unwrap();
     }
 }
 
-/// `dpuctl apply` carries `minCntlid`/`maxCntlid` through: applied again it changes
-/// nothing, a changed range shows in `diff` and is applied, and `list subsystems` shows
-/// the range; an empty range in the file is refused naming the field.
+/// `dpuctl apply` carries `minCntlid`/`maxCntlid` and `maxIoQueues` through: applied
+/// again it changes nothing, a changed range and limit show in `diff` and are applied, and
+/// `list subsystems` shows them; an empty range in the file is refused naming the field.
 #[tokio::test(flavor = "multi_thread")]
-async fn dpuctl_applies_cntlid_ranges() {
+async fn dpuctl_applies_cntlid_ranges_and_io_queue_limits() {
     let mut env = Env::with_nvmf();
     env.start().await;
     let manifest = env.path("subsystem.yaml");
-    let write = |min: u32, max: u32| {
+    let write = |min: u32, max: u32, queues: u32| {
         let text = format!(
-            "kind: Subsystem\nname: s1\nspec:\n  nqn: {NQN}\n  allowAnyHost: true\n  minCntlid: {min}\n  maxCntlid: {max}\n"
+            "kind: Subsystem\nname: s1\nspec:\n  nqn: {NQN}\n  allowAnyHost: true\n  minCntlid: {min}\n  maxCntlid: {max}\n  maxIoQueues: {queues}\n"
         );
         std::fs::write(&manifest, text).unwrap();
     };
     let m = manifest.to_str().unwrap();
     let list = || ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
-    write(100, 199);
+    write(100, 199, 4);
     assert_eq!(ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m])), "subsystems/s1 created\n");
     assert_eq!(ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m])), "subsystems/s1 unchanged\n");
     assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
-    assert!(list().contains(" 100-199 "), "{}", list());
+    assert!(list().contains(" 100-199   4 "), "{}", list());
 
-    write(200, 299);
+    write(200, 299, 8);
     let diff = dpuctl(&env, Who::Operator, &["diff", "-f", m]);
     assert_eq!(diff.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&diff.stdout),
-        "~ subsystems/s1: spec.maxCntlid 199 -> 299\n~ subsystems/s1: spec.minCntlid 100 -> 200\n"
+        "~ subsystems/s1: spec.maxCntlid 199 -> 299\n~ subsystems/s1: spec.maxIoQueues 4 -> 8\n\
+         ~ subsystems/s1: spec.minCntlid 100 -> 200\n"
     );
     assert_eq!(ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m])), "subsystems/s1 configured\n");
     let op = env.client(Who::Operator).await;
     let spec = subsystem_s1(&op).await.spec.unwrap();
-    assert_eq!((spec.min_cntlid, spec.max_cntlid), (200, 299));
-    assert!(list().contains(" 200-299 "), "{}", list());
+    assert_eq!((spec.min_cntlid, spec.max_cntlid, spec.max_io_queues), (200, 299, 8));
+    assert!(list().contains(" 200-299   8 "), "{}", list());
 
-    write(5, 4);
+    write(5, 4, 8);
     let refused = dpuctl(&env, Who::Operator, &["apply", "-f", m]);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);

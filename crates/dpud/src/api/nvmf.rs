@@ -203,6 +203,7 @@ impl Kind for SubsystemKind {
         "spec.host_secrets",
         "spec.min_cntlid",
         "spec.max_cntlid",
+        "spec.max_io_queues",
     ];
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -221,7 +222,7 @@ impl Kind for SubsystemKind {
             .map_err(|e| invalid(&format!("{field}.model_number"), e.to_string()))?;
         validate_hosts(&spec.allowed_hosts, field)?;
         validate_host_secrets(spec, field)?;
-        validate_cntlids(spec, field)
+        validate_controller_limits(spec, field)
     }
 
     fn merge(into: &mut SubsystemSpec, from: &SubsystemSpec, path: &str) {
@@ -234,6 +235,7 @@ impl Kind for SubsystemKind {
             "spec.host_secrets" => into.host_secrets.clone_from(&from.host_secrets),
             "spec.min_cntlid" => into.min_cntlid = from.min_cntlid,
             "spec.max_cntlid" => into.max_cntlid = from.max_cntlid,
+            "spec.max_io_queues" => into.max_io_queues = from.max_io_queues,
             _ => {}
         }
     }
@@ -280,11 +282,15 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
     Ok(())
 }
 
-/// A subsystem's controller ID range (`min_cntlid`, `max_cntlid`), as
-/// [`SubsystemSpec::cntlid_range`] reads it; the violation names the field at fault
-/// (`min_cntlid` when both bounds are valid but the range is empty).
-fn validate_cntlids(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
-    spec.cntlid_range().map(drop).map_err(|(at, e)| invalid(&format!("{field}.{at}"), e))
+/// What a subsystem's controllers get: the controller ID range (`min_cntlid`,
+/// `max_cntlid`) as [`SubsystemSpec::cntlid_range`] reads it and the I/O queue limit
+/// (`max_io_queues`) as [`SubsystemSpec::io_queue_limit`] reads it; the violation names
+/// the field at fault (`min_cntlid` when both bounds are valid but the range is empty).
+fn validate_controller_limits(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
+    let at_fault = |(at, e): (&str, String)| invalid(&format!("{field}.{at}"), e);
+    spec.cntlid_range().map_err(at_fault)?;
+    spec.io_queue_limit().map_err(at_fault)?;
+    Ok(())
 }
 
 /// Host NQNs of a spec's `allowed_hosts`.
@@ -1072,6 +1078,26 @@ mod tests {
         for path in ["spec.min_cntlid", "spec.max_cntlid"] {
             assert!(SubsystemKind::UPDATABLE.contains(&path), "{path}");
         }
+    }
+
+    #[test]
+    fn io_queue_limits_are_validated_naming_the_field_and_merged_by_mask() {
+        let queues = |max_io_queues| SubsystemSpec { max_io_queues, ..spec(Vec::new()) };
+        for n in [0, 1, 32, 128] {
+            SubsystemKind::validate(&queues(n), "subsystem.spec").unwrap();
+        }
+        for n in [129, 1 << 16, u32::MAX] {
+            let e = SubsystemKind::validate(&queues(n), "subsystem.spec").unwrap_err();
+            assert_eq!(refused(&queues(n), ""), "subsystem.spec.max_io_queues");
+            assert!(e.message().ends_with(&format!("max_io_queues {n} is outside 1-128")), "{e}");
+        }
+
+        let mut merged = queues(8);
+        SubsystemKind::merge(&mut merged, &queues(1), "spec.max_cntlid");
+        assert_eq!(merged.max_io_queues, 8, "not in the mask: kept");
+        SubsystemKind::merge(&mut merged, &queues(1), "spec.max_io_queues");
+        assert_eq!(merged.max_io_queues, 1);
+        assert!(SubsystemKind::UPDATABLE.contains(&"spec.max_io_queues"));
     }
 
     #[test]
