@@ -14,7 +14,9 @@
 //! another host), and stops there although B refers back to A. The guest then writes a
 //! block through B's namespace, which lands in B's backing file, and reads it back. The
 //! entries let hosts disable SQ flow control (TREQ bit 2, as Linux's nvmet), so
-//! connect-all's controllers do (reads complete with their C2HData PDU alone).
+//! connect-all's controllers do (reads complete with their C2HData PDU alone). Card B
+//! grants one I/O queue per controller (`max_io_queues`), and the two-vCPU guest, which
+//! asks for two, connects one.
 
 #![allow(clippy::unwrap_used)]
 
@@ -39,17 +41,21 @@ const DEADLINE: Duration = Duration::from_secs(600);
 /// Card B's namespace: 16 MiB of 512-byte blocks (card A's: 8 MiB).
 const B_BLOCKS: u64 = (16 << 20) / 512;
 
+/// One subsystem of a card: NQN, allowed host, volume size, backing file, I/O queue limit.
+type CardSubsystem<'a> = (&'a str, &'a str, u64, &'a Path, u16);
+
 /// A card's configuration: discovery on `ip`:8009 referring to `refer_to`:8009, I/O on
-/// `ip`:4420, and `subsystems` (NQN, allowed host, volume size, backing file).
-fn card_config(ip: &str, refer_to: &str, subsystems: &[(&str, &str, u64, &Path)]) -> String {
+/// `ip`:4420, and `subsystems`.
+fn card_config(ip: &str, refer_to: &str, subsystems: &[CardSubsystem<'_>]) -> String {
     let mut c = format!(
         "io_threads = 4\ndiscovery = \"{ip}:8009\"\ndiscovery_referrals = [\"{refer_to}:8009\"]\n\
          [[listeners]]\nport_id = 1\naddress = \"{ip}:4420\"\n"
     );
-    for (i, (nqn, host, size, path)) in subsystems.iter().enumerate() {
+    for (i, (nqn, host, size, path, queues)) in subsystems.iter().enumerate() {
         c += &format!(
             "[[volumes]]\nname = \"v{i}\"\nkind = \"file\"\npath = \"{}\"\nsize = {size}\n\
              [[subsystems]]\nnqn = \"{nqn}\"\nserial = \"REF{i}\"\nhosts = [\"{host}\"]\n\
+             max_io_queues = {queues}\n\
              [[subsystems.namespaces]]\nnsid = 1\nvolume = \"v{i}\"\n",
             path.display()
         );
@@ -133,11 +139,15 @@ async fn linux_connect_all_follows_a_referral_to_another_card() {
     let dir = tempfile::tempdir().unwrap();
     let (disk_a, disk_b, disk_hidden) =
         (dir.path().join("a.img"), dir.path().join("b.img"), dir.path().join("hidden.img"));
-    let a = card_config(CARD_A, CARD_B, &[(NQN_A, GUEST_NQN, 8 << 20, &disk_a)]);
+    // Card B grants one I/O queue per controller; the two-vCPU guest asks for two.
+    let a = card_config(CARD_A, CARD_B, &[(NQN_A, GUEST_NQN, 8 << 20, &disk_a, 32)]);
     let b = card_config(
         CARD_B,
         CARD_A,
-        &[(NQN_B, GUEST_NQN, 16 << 20, &disk_b), (NQN_B_HIDDEN, OTHER_NQN, 4 << 20, &disk_hidden)],
+        &[
+            (NQN_B, GUEST_NQN, 16 << 20, &disk_b, 1),
+            (NQN_B_HIDDEN, OTHER_NQN, 4 << 20, &disk_hidden, 32),
+        ],
     );
     let _card_a = start_card(&lab, Role::Dpu, dir.path(), "card-a", &a);
     let _card_b = start_card(&lab, Role::Fabric, dir.path(), "card-b", &b);
@@ -175,13 +185,18 @@ async fn linux_connect_all_follows_a_referral_to_another_card() {
     let written = marks.value("write-b rc=0 ").unwrap_or_default().to_owned();
     assert_eq!(first_block_sha256(&disk_b), written, "the block landed in card B's file");
     assert_eq!(marks.value("read-b "), Some(written.as_str()), "and reads back through B");
-    let log_b = fs::read_to_string(dir.path().join("card-b.log")).unwrap();
-    let io_queues = log_b.lines().filter(|l| l.contains("I/O queue connected"));
-    let (sqflow_off, all): (Vec<_>, Vec<_>) =
-        io_queues.partition(|l| l.contains(r#""sqflow_disabled":true"#));
-    assert!(all.is_empty() && !sqflow_off.is_empty(), "SQ flow control on: {all:?}");
+    // The I/O queues each card's log shows connected: (with SQ flow control off, on).
+    let io_queues = |card: &str| {
+        let log = fs::read_to_string(dir.path().join(format!("{card}.log"))).unwrap();
+        let queues = log.lines().filter(|l| l.contains("I/O queue connected"));
+        let (off, on): (Vec<_>, Vec<_>) =
+            queues.partition(|l| l.contains(r#""sqflow_disabled":true"#));
+        (off.len(), on.len())
+    };
+    assert_eq!(io_queues("card-a"), (2, 0), "one queue per vCPU, SQ flow control off");
+    assert_eq!(io_queues("card-b"), (1, 0), "B grants one");
     println!(
-        "linux referrals: connect-all through card A's discovery port connected {NQN_A} and, by the referral, {NQN_B} ({:?} for discover and connect-all); the block written through B's namespace is in B's backing file",
+        "linux referrals: connect-all through card A's discovery port connected {NQN_A} and, by the referral, {NQN_B} ({:?} for discover and connect-all); the block written through B's namespace is in B's backing file; the guest connected 2 I/O queues to A, and to B the 1 it grants",
         marks.between("net-up", "connect-all rc=0").unwrap_or_default(),
     );
     lab.down().unwrap();
