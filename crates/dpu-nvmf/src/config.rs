@@ -515,6 +515,18 @@ mod tests {
         assert_eq!(t.subsystems()[0].max_io_queues, 4);
     }
 
+    /// The fuzz target's seed (crates/dpu-fuzz/seeds/nvmf_config) is a whole valid
+    /// configuration, so the fuzzer starts from one that reaches every check.
+    #[test]
+    fn the_fuzz_seed_parses_and_applies() {
+        let seed = include_str!("../../dpu-fuzz/seeds/nvmf_config/full.toml");
+        let c = Config::parse(seed).unwrap();
+        let t = Target::new();
+        c.apply(&t).unwrap();
+        assert_eq!(t.subsystems()[0].host_secrets.len(), 1);
+        assert_eq!(t.subsystems()[0].max_io_queues, 4);
+    }
+
     #[test]
     fn referrals_are_read_and_checked_as_the_api_checks_them() {
         let text = |disc: &str, listener: &str| {
