@@ -15,6 +15,7 @@ pub mod config;
 pub mod gate;
 pub mod metrics;
 pub mod metrics_http;
+pub mod metrics_nvmf;
 pub mod server;
 pub mod services;
 pub mod tls;

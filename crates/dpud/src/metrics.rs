@@ -127,13 +127,49 @@ impl Metrics {
             );
         }
         for (name, help, series) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-            for (labels, value) in series {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
+            family(&mut out, name, "gauge", help, series.iter().map(|(l, v)| (l.as_str(), v)));
         }
         out
     }
+}
+
+/// Writes one metric family: its HELP and TYPE lines once, then one line per series. A
+/// series is a label set (empty, or `{k="v",...}` as [`labels`] makes it) and a value.
+pub fn family<L: AsRef<str>, V: std::fmt::Display>(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    series: impl IntoIterator<Item = (L, V)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in series {
+        let _ = writeln!(out, "{name}{} {value}", labels.as_ref());
+    }
+}
+
+/// A label set, `{k="v",...}`, with every value escaped as the exposition format requires
+/// (backslash, double quote and line feed); label values may come from operators.
+pub fn labels(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::from("{");
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push_str("=\"");
+        for c in value.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
 }
 
 /// Estimates a quantile as the upper bound of the bucket holding it (conservative).
@@ -203,5 +239,10 @@ mod tests {
         assert!(text.contains("dpud_grpc_request_duration_seconds_count{method=\"/a/B\"} 100"));
         assert!(text.contains("le=\"+Inf\"} 100"));
         assert!(text.contains("dpud_up 1"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(labels(&[("a", "x"), ("b", "q\"b\\n\nz")]), r#"{a="x",b="q\"b\\n\nz"}"#);
     }
 }

@@ -2,6 +2,8 @@
 //! management side; it reveals counters, never state or secrets.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use http::{Method, Request, Response, StatusCode};
@@ -11,13 +13,13 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// Renders the current exposition text.
-pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
+/// Renders the current exposition text; it may ask services first (bounded in time).
+pub type Render = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = String> + Send>> + Send + Sync>;
 
-fn respond(req: &Request<Incoming>, render: &Render) -> Response<Full<Bytes>> {
+async fn respond(req: &Request<Incoming>, render: &Render) -> Response<Full<Bytes>> {
     let (status, body, content_type) = match (req.method(), req.uri().path()) {
         (&Method::GET, "/metrics") => {
-            (StatusCode::OK, render(), "text/plain; version=0.0.4; charset=utf-8")
+            (StatusCode::OK, render().await, "text/plain; version=0.0.4; charset=utf-8")
         }
         (&Method::GET, _) => {
             (StatusCode::NOT_FOUND, "not found; try /metrics\n".to_owned(), "text/plain")
@@ -49,8 +51,8 @@ pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::R
         let render = render.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
-                let response = respond(&req, &render);
-                async move { Ok::<_, Infallible>(response) }
+                let render = render.clone();
+                async move { Ok::<_, Infallible>(respond(&req, &render).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())

@@ -219,44 +219,16 @@ impl Agent {
             })?;
             metrics_address = tcp.local_addr().ok();
             tracing::info!(address = ?metrics_address, "Prometheus metrics endpoint (plain HTTP)");
-            let render_metrics = metrics.clone();
-            let render_store = store.clone();
-            let render_services = services.clone();
+            let (metrics, store, services) = (metrics.clone(), store.clone(), services.clone());
             let render: crate::metrics_http::Render = Arc::new(move || {
-                let up = render_services
-                    .handles
-                    .iter()
-                    .map(|(n, h)| {
-                        (format!("{{service=\"{n}\"}}"), if h.state().serving { 1.0 } else { 0.0 })
-                    })
-                    .collect();
-                let restarts = render_services
-                    .handles
-                    .iter()
-                    .map(|(n, h)| (format!("{{service=\"{n}\"}}"), h.state().restarts as f64))
-                    .collect();
-                render_metrics.render(&[
-                    (
-                        "dpud_stored_objects",
-                        "Objects in the desired-state store.",
-                        vec![(String::new(), render_store.len() as f64)],
-                    ),
-                    (
-                        "dpud_uptime_seconds",
-                        "Seconds since the agent started.",
-                        vec![(String::new(), started.elapsed().as_secs_f64())],
-                    ),
-                    (
-                        "dpud_service_up",
-                        "1 when the service answers and its desired state is applied.",
-                        up,
-                    ),
-                    (
-                        "dpud_service_restarts",
-                        "New service instances seen after the first.",
-                        restarts,
-                    ),
-                ])
+                let (metrics, store, services) = (metrics.clone(), store.clone(), services.clone());
+                Box::pin(async move {
+                    // Ask the nvmf service first, so the agent's series are as of the reply.
+                    let nvmf = crate::metrics_nvmf::scrape(&services).await;
+                    let mut text = agent_exposition(&metrics, &store, &services, started);
+                    text.push_str(&crate::metrics_nvmf::render(nvmf.as_ref()));
+                    text
+                })
             });
             tasks.push(tokio::spawn(crate::metrics_http::serve(tcp, render, shutdown_rx.clone())));
         }
@@ -273,4 +245,42 @@ impl Agent {
             }
         }
     }
+}
+
+/// The agent's own series: requests, stored objects, uptime, each service's state.
+fn agent_exposition(
+    metrics: &Metrics,
+    store: &Store,
+    services: &Services,
+    started: Instant,
+) -> String {
+    let per_service = |value: &dyn Fn(&ServiceHandle) -> f64| -> Vec<(String, f64)> {
+        services
+            .handles
+            .iter()
+            .map(|(n, h)| (crate::metrics::labels(&[("service", n)]), value(h)))
+            .collect()
+    };
+    metrics.render(&[
+        (
+            "dpud_stored_objects",
+            "Objects in the desired-state store.",
+            vec![(String::new(), store.len() as f64)],
+        ),
+        (
+            "dpud_uptime_seconds",
+            "Seconds since the agent started.",
+            vec![(String::new(), started.elapsed().as_secs_f64())],
+        ),
+        (
+            "dpud_service_up",
+            "1 when the service answers and its desired state is applied.",
+            per_service(&|h| if h.state().serving { 1.0 } else { 0.0 }),
+        ),
+        (
+            "dpud_service_restarts",
+            "New service instances seen after the first.",
+            per_service(&|h| h.state().restarts as f64),
+        ),
+    ])
 }

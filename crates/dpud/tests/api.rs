@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Env, Who};
+use common::{Env, Who, http_get};
 use dpu_client::Client;
 use dpu_proto::dpu::system::v1::{
     CreateSysctlRequest, DeleteSysctlRequest, GetAgentMetricsRequest, GetHealthRequest,
@@ -102,16 +102,10 @@ async fn roles_are_enforced_and_refusals_change_nothing() {
     }
     assert!(up.contains("dpud_service_up{service=\"system\"} 1"), "{up}");
     assert!(up.starts_with("HTTP/1.1 200"), "{up}");
+    // No nvmf service on this agent: the scrape says its statistics were not read.
+    assert!(up.contains("\ndpu_nvmf_stats_up 0\n"), "{up}");
+    assert!(!up.contains("dpu_nvmf_connections_total"), "{up}");
     assert!(http_get(env.metrics_port, "/nope").starts_with("HTTP/1.1 404"));
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }
 
 /// A TLS client built by hand, to present no certificate or a wrong one.

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    Env, Who, dpuctl, free_port, kill_service, ok, service_pid, violation_field, wait_for,
+    Env, Who, dpuctl, free_port, http_get, kill_service, ok, service_pid, violation_field, wait_for,
 };
 use dpu_client::Client;
 use dpu_nvmf::dhchap::Secret;
@@ -182,6 +182,7 @@ async fn subsystem_controller_and_queue_stats(
     assert_eq!(op_ctrl.queues[0].peer_address, op_ctrl.peer_address);
     let qids: Vec<u32> = ctrl.queues.iter().map(|q| q.qid).collect();
     assert_eq!(qids, vec![0, 1, 2]);
+    prometheus_nvmf_series(env);
     for q in &ctrl.queues {
         // The listener allows no digests.
         assert!(!q.header_digest && !q.data_digest);
@@ -218,6 +219,30 @@ async fn subsystem_controller_and_queue_stats(
     assert_eq!(queue2["io"]["writes"], "3");
     assert_eq!(queue2["sqSize"], 128);
     c.shutdown().await.unwrap();
+}
+
+/// The Prometheus endpoint shows the same counters: the agent reads the nvmf service's
+/// statistics on each scrape. Three reads of 4 KiB and four writes so far, one controller.
+fn prometheus_nvmf_series(env: &Env) {
+    let text = http_get(env.metrics_port, "/metrics");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let value = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    assert_eq!(value("dpu_nvmf_stats_up"), 1);
+    assert!(value("dpu_nvmf_connections_total") >= 5, "{text}");
+    let ns = r#"{namespace="subsystems/s1/namespaces/1"}"#;
+    assert!(value(&format!("dpu_nvmf_namespace_reads_total{ns}")) >= 3, "{text}");
+    assert_eq!(value(&format!("dpu_nvmf_namespace_read_bytes_total{ns}")), 3 * 4096);
+    assert_eq!(value(&format!("dpu_nvmf_namespace_write_bytes_total{ns}")), 4 * 4096);
+    let sub = format!(r#"{{subsystem="subsystems/s1",nqn="{NQN}"}}"#);
+    assert_eq!(value(&format!("dpu_nvmf_subsystem_live_controllers{sub}")), 1);
+    assert_eq!(value(&format!("dpu_nvmf_subsystem_reads_total{sub}")), 3);
+    assert_eq!(value(&format!("dpu_nvmf_subsystem_connects_accepted_total{sub}")), 5);
+    // The agent's own series are still there.
+    assert!(text.contains("\ndpud_service_up{service=\"nvmf\"} 1\n"), "{text}");
 }
 
 /// A discovery-only listener `disc` with a referral, made through the API: the discovery

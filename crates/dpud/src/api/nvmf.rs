@@ -842,18 +842,21 @@ impl NvmfService for NvmfApi {
         request: Request<GetNvmfStatsRequest>,
     ) -> Result<Response<NvmfStats>, Status> {
         let role = caller_role(&request);
-        let handle = self.services.get(NVMF_SERVICE).ok_or_else(|| {
-            Status::failed_precondition("the nvmf service is not configured on this agent")
-        })?;
-        let stats = nvmf_client(handle.channel())
-            .get_nvmf_stats(GetNvmfStatsRequest {})
-            .await
-            .map_err(|e| {
-                Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
-            })?
-            .into_inner();
+        let stats = nvmf_stats(&self.services).await?;
         Ok(Response::new(if role >= Role::Operator { stats } else { without_peers(stats) }))
     }
+}
+
+/// The nvmf service's statistics, whole (peers included), as GetNvmfStats and the metrics
+/// endpoint read them.
+pub async fn nvmf_stats(services: &Services) -> Result<NvmfStats, Status> {
+    let handle = services.get(NVMF_SERVICE).ok_or_else(|| {
+        Status::failed_precondition("the nvmf service is not configured on this agent")
+    })?;
+    let reply = nvmf_client(handle.channel()).get_nvmf_stats(GetNvmfStatsRequest {}).await;
+    reply.map(Response::into_inner).map_err(|e| {
+        Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
+    })
 }
 
 /// The stats a host-role caller may read: every counter, but not which fabric hosts are

@@ -332,6 +332,18 @@ pub fn dpuctl(env: &Env, who: Who, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// An HTTP/1.1 GET on 127.0.0.1:`port` (the metrics endpoint): the whole response, head and
+/// body.
+pub fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
 /// Polls `check` every 50 ms until it holds; fails the test after 20 s.
 pub async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);

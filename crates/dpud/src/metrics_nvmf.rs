@@ -1,0 +1,262 @@
+//! The NVMe/TCP target's statistics as Prometheus series: read from the nvmf service on each
+//! scrape (the call GetNvmfStats makes, within [`STATS_TIMEOUT`]) and rendered target-wide,
+//! per subsystem and per namespace. No per-controller or per-queue series: hosts come and
+//! go, and a series per queue would grow without bound. `dpu_nvmf_stats_up` says whether the
+//! statistics were read; without them the scrape still answers, with no other nvmf series.
+
+use std::time::Duration;
+
+use dpu_proto::dpu::nvmf::v1::{
+    IoCounters, NamespaceCounters, NamespaceStats, NvmfStats, SubsystemStats,
+};
+
+use crate::api::nvmf::nvmf_stats;
+use crate::metrics::{family, labels};
+use crate::services::Services;
+
+/// How long a scrape waits for the nvmf service.
+pub const STATS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The nvmf statistics, or None when the service is not configured, does not answer or
+/// answers too late.
+pub async fn scrape(services: &Services) -> Option<NvmfStats> {
+    match tokio::time::timeout(STATS_TIMEOUT, nvmf_stats(services)).await {
+        Ok(Ok(stats)) => Some(stats),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e.message(), "metrics: no nvmf statistics");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(timeout = ?STATS_TIMEOUT, "metrics: the nvmf service answered too late");
+            None
+        }
+    }
+}
+
+/// A counter family: name, help text and how to read the value.
+type Counter<T> = (&'static str, &'static str, fn(&T) -> u64);
+
+const TARGET: &[Counter<NvmfStats>] = &[
+    ("dpu_nvmf_connections_total", "TCP connections accepted by the target.", |s| s.connections),
+    (
+        "dpu_nvmf_connections_terminated_total",
+        "TCP connections the target closed (protocol errors, shutdown, deleted objects).",
+        |s| s.terminated_connections,
+    ),
+    (
+        "dpu_nvmf_keep_alive_expired_total",
+        "Controllers ended because their keep-alive timer expired.",
+        |s| s.keep_alive_expired,
+    ),
+    ("dpu_nvmf_connects_refused_total", "Fabrics Connect commands refused, any subsystem.", |s| {
+        s.connects_refused
+    }),
+    (
+        "dpu_nvmf_auth_failures_total",
+        "Queues closed because in-band authentication (DH-HMAC-CHAP) failed.",
+        |s| s.auth_failures,
+    ),
+];
+
+fn io(s: &SubsystemStats) -> IoCounters {
+    s.io.unwrap_or_default()
+}
+
+const SUBSYSTEM: &[Counter<SubsystemStats>] = &[
+    (
+        "dpu_nvmf_subsystem_connects_accepted_total",
+        "Fabrics Connect commands accepted (admin and I/O queues).",
+        |s| s.connects_accepted,
+    ),
+    (
+        "dpu_nvmf_subsystem_connects_refused_total",
+        "Fabrics Connect commands naming the subsystem that were refused.",
+        |s| s.connects_refused,
+    ),
+    (
+        "dpu_nvmf_subsystem_commands_total",
+        "Completions sent (admin, fabrics and I/O commands).",
+        |s| io(s).commands,
+    ),
+    ("dpu_nvmf_subsystem_reads_total", "Read commands completed successfully.", |s| io(s).reads),
+    ("dpu_nvmf_subsystem_writes_total", "Write commands completed successfully.", |s| io(s).writes),
+    ("dpu_nvmf_subsystem_read_bytes_total", "Bytes read by successful Read commands.", |s| {
+        io(s).read_bytes
+    }),
+    ("dpu_nvmf_subsystem_write_bytes_total", "Bytes written by successful Write commands.", |s| {
+        io(s).write_bytes
+    }),
+    ("dpu_nvmf_subsystem_errors_total", "Completions with an error status.", |s| io(s).errors),
+];
+
+fn counters(n: &NamespaceStats) -> NamespaceCounters {
+    n.counters.unwrap_or_default()
+}
+
+const NAMESPACE: &[Counter<NamespaceStats>] = &[
+    ("dpu_nvmf_namespace_reads_total", "Read commands completed successfully.", |n| {
+        counters(n).reads
+    }),
+    ("dpu_nvmf_namespace_writes_total", "Write commands completed successfully.", |n| {
+        counters(n).writes
+    }),
+    ("dpu_nvmf_namespace_read_bytes_total", "Bytes read by successful Read commands.", |n| {
+        counters(n).read_bytes
+    }),
+    ("dpu_nvmf_namespace_write_bytes_total", "Bytes written by successful Write commands.", |n| {
+        counters(n).write_bytes
+    }),
+    ("dpu_nvmf_namespace_errors_total", "I/O commands completed with an error status.", |n| {
+        counters(n).errors
+    }),
+    (
+        "dpu_nvmf_namespace_throttled_total",
+        "Commands that waited for their volume's rate limit.",
+        |n| counters(n).throttled,
+    ),
+];
+
+/// Each counter family over the given (label set, item) pairs.
+fn counter_families<T>(out: &mut String, table: &[Counter<T>], items: &[(String, &T)]) {
+    for (name, help, value) in table {
+        family(out, name, "counter", help, items.iter().map(|(l, item)| (l, value(item))));
+    }
+}
+
+/// The exposition text of the nvmf series: `dpu_nvmf_stats_up`, then, with statistics,
+/// every target-wide, subsystem and namespace family.
+pub fn render(stats: Option<&NvmfStats>) -> String {
+    let mut out = String::new();
+    let up = if stats.is_some() { 1 } else { 0 };
+    family(
+        &mut out,
+        "dpu_nvmf_stats_up",
+        "gauge",
+        "1 when this scrape read the nvmf service's statistics.",
+        [("", up)],
+    );
+    let Some(stats) = stats else { return out };
+    counter_families(&mut out, TARGET, &[(String::new(), stats)]);
+    let subsystems: Vec<(String, &SubsystemStats)> = stats
+        .subsystems
+        .iter()
+        .map(|s| (labels(&[("subsystem", &s.name), ("nqn", &s.nqn)]), s))
+        .collect();
+    family(
+        &mut out,
+        "dpu_nvmf_subsystem_live_controllers",
+        "gauge",
+        "Controllers connected to the subsystem now.",
+        subsystems.iter().map(|(l, s)| (l, s.live_controllers)),
+    );
+    counter_families(&mut out, SUBSYSTEM, &subsystems);
+    let namespaces: Vec<(String, &NamespaceStats)> =
+        stats.namespaces.iter().map(|n| (labels(&[("namespace", &n.name)]), n)).collect();
+    counter_families(&mut out, NAMESPACE, &namespaces);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use dpu_proto::dpu::nvmf::v1::ControllerStats;
+
+    use super::*;
+
+    fn sample() -> NvmfStats {
+        NvmfStats {
+            connections: 7,
+            terminated_connections: 2,
+            keep_alive_expired: 1,
+            connects_refused: 3,
+            auth_failures: 4,
+            subsystems: vec![SubsystemStats {
+                name: "subsystems/s1".into(),
+                nqn: r#"nqn.2024-01.io.example:a"b\c"#.into(),
+                live_controllers: 2,
+                connects_accepted: 5,
+                connects_refused: 1,
+                io: Some(IoCounters {
+                    commands: 40,
+                    reads: 3,
+                    writes: 4,
+                    read_bytes: 12288,
+                    write_bytes: 16384,
+                    errors: 1,
+                }),
+                controllers: vec![ControllerStats {
+                    name: "subsystems/s1/controllers/1".into(),
+                    cntlid: 1,
+                    ..Default::default()
+                }],
+            }],
+            namespaces: vec![
+                NamespaceStats {
+                    name: "subsystems/s1/namespaces/1".into(),
+                    counters: Some(NamespaceCounters {
+                        reads: 3,
+                        writes: 4,
+                        read_bytes: 12288,
+                        write_bytes: 16384,
+                        errors: 0,
+                        throttled: 9,
+                    }),
+                    reservation: None,
+                },
+                NamespaceStats { name: "subsystems/s1/namespaces/2".into(), ..Default::default() },
+            ],
+        }
+    }
+
+    #[test]
+    fn renders_target_subsystem_and_namespace_series_with_escaped_labels() {
+        let text = render(Some(&sample()));
+        let sub = r#"{subsystem="subsystems/s1",nqn="nqn.2024-01.io.example:a\"b\\c"}"#;
+        let ns1 = r#"{namespace="subsystems/s1/namespaces/1"}"#;
+        let ns2 = r#"{namespace="subsystems/s1/namespaces/2"}"#;
+        for line in [
+            "dpu_nvmf_stats_up 1".to_owned(),
+            "dpu_nvmf_connections_total 7".to_owned(),
+            "dpu_nvmf_connections_terminated_total 2".to_owned(),
+            "dpu_nvmf_keep_alive_expired_total 1".to_owned(),
+            "dpu_nvmf_connects_refused_total 3".to_owned(),
+            "dpu_nvmf_auth_failures_total 4".to_owned(),
+            format!("dpu_nvmf_subsystem_live_controllers{sub} 2"),
+            format!("dpu_nvmf_subsystem_connects_accepted_total{sub} 5"),
+            format!("dpu_nvmf_subsystem_connects_refused_total{sub} 1"),
+            format!("dpu_nvmf_subsystem_commands_total{sub} 40"),
+            format!("dpu_nvmf_subsystem_reads_total{sub} 3"),
+            format!("dpu_nvmf_subsystem_writes_total{sub} 4"),
+            format!("dpu_nvmf_subsystem_read_bytes_total{sub} 12288"),
+            format!("dpu_nvmf_subsystem_write_bytes_total{sub} 16384"),
+            format!("dpu_nvmf_subsystem_errors_total{sub} 1"),
+            format!("dpu_nvmf_namespace_reads_total{ns1} 3"),
+            format!("dpu_nvmf_namespace_writes_total{ns1} 4"),
+            format!("dpu_nvmf_namespace_read_bytes_total{ns1} 12288"),
+            format!("dpu_nvmf_namespace_write_bytes_total{ns1} 16384"),
+            format!("dpu_nvmf_namespace_errors_total{ns1} 0"),
+            format!("dpu_nvmf_namespace_throttled_total{ns1} 9"),
+            // Missing counters read as zero.
+            format!("dpu_nvmf_namespace_reads_total{ns2} 0"),
+        ] {
+            assert!(text.lines().any(|l| l == line), "no line {line:?} in\n{text}");
+        }
+        // HELP and TYPE once per family, before its series; counters are typed so.
+        assert_eq!(text.matches("# TYPE dpu_nvmf_namespace_reads_total counter\n").count(), 1);
+        assert_eq!(text.matches("# HELP dpu_nvmf_namespace_reads_total ").count(), 1);
+        assert!(text.contains("# TYPE dpu_nvmf_subsystem_live_controllers gauge\n"));
+        let type_at = text.find("# TYPE dpu_nvmf_namespace_reads_total").unwrap();
+        assert!(type_at < text.find(&format!("dpu_nvmf_namespace_reads_total{ns1}")).unwrap());
+        // Every counter family ends in _total; nothing per controller or queue.
+        for l in text.lines().filter(|l| l.starts_with("# TYPE ") && l.ends_with(" counter")) {
+            assert!(l.trim_end_matches(" counter").ends_with("_total"), "{l}");
+        }
+        assert!(!text.contains("controllers/"), "{text}");
+    }
+
+    #[test]
+    fn without_statistics_only_the_up_gauge() {
+        let text = render(None);
+        let series: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(series, ["dpu_nvmf_stats_up 0"]);
+    }
+}
