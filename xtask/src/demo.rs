@@ -379,15 +379,41 @@ impl Demo {
         for line in &counters {
             println!("      {line}");
         }
+        let value = |l: &str| l.rsplit(' ').next()?.parse::<f64>().ok();
         let denied: u64 = counters
             .iter()
             .filter(|l| l.contains("PERMISSION_DENIED"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .filter_map(|l| value(l))
             .map(|v| v as u64)
             .sum();
+        // The NVMe/TCP target's counters, read from the nvmf service at each scrape.
+        if !body.lines().any(|l| l == "dpu_nvmf_stats_up 1") {
+            bail!("the metrics endpoint did not read the nvmf service's statistics:\n{body}");
+        }
+        let bytes: Vec<&str> = body
+            .lines()
+            .filter(|l| l.starts_with("dpu_nvmf_namespace_read_bytes_total{"))
+            .chain(body.lines().filter(|l| l.starts_with("dpu_nvmf_namespace_write_bytes_total{")))
+            .collect();
+        println!("    NVMe/TCP namespace byte counters:");
+        for line in &bytes {
+            println!("      {line}");
+        }
+        let total = |prefix: &str| -> f64 {
+            bytes.iter().filter(|l| l.starts_with(prefix)).filter_map(|l| value(l)).sum()
+        };
+        let (read, written) = (
+            total("dpu_nvmf_namespace_read_bytes_total"),
+            total("dpu_nvmf_namespace_write_bytes_total"),
+        );
+        if read == 0.0 || written == 0.0 {
+            bail!("the guest's I/O should show in the namespace byte counters:\n{body}");
+        }
         self.summary.push(format!(
-            "metrics: {} request counter series; {denied} request(s) refused with PERMISSION_DENIED",
-            counters.len()
+            "metrics: {} request counter series; {denied} request(s) refused with PERMISSION_DENIED; NVMe/TCP namespaces read {:.1} MiB, written {:.1} MiB",
+            counters.len(),
+            read / 1048576.0,
+            written / 1048576.0
         ));
         Ok(())
     }
