@@ -38,19 +38,27 @@ pub struct HostSecrets {
     /// The DH group the transaction must use (`dh_group::NULL`, or ffdhe2048-8192 of
     /// RFC 7919); a host that does not offer it fails with "DH group not usable".
     pub dh_group: u8,
+    /// The hash the transaction must use (a HashID), or 0 for the host's first choice;
+    /// a host that does not offer it fails with "hash function not usable".
+    pub hash: u8,
 }
 
 impl HostSecrets {
     /// Parses a host's secret and, unless `ctrl` is empty, the controller's, to be used
-    /// with DH group `dh_group` (0: NULL, 1-5: ffdhe2048-8192). An error names the field
-    /// (`dhchap_secret`, `dhchap_ctrl_secret` or `dh_group`), never the secret.
+    /// with DH group `dh_group` (0: NULL, 1-5: ffdhe2048-8192) and hash `hash_id` (0: the
+    /// host's choice, 1-3: SHA-256/384/512). An error names the field (`dhchap_secret`,
+    /// `dhchap_ctrl_secret`, `dh_group` or `hash`), never the secret.
     pub fn parse(
         host: &str,
         ctrl: &str,
         dh_group: u8,
+        hash_id: u8,
     ) -> Result<Self, (&'static str, SecretError)> {
         if dh_group != dh_group::NULL && DhGroup::get(dh_group).is_none() {
             return Err(("dh_group", SecretError::DhGroup(dh_group)));
+        }
+        if hash_id != 0 && hash::len(hash_id).is_none() {
+            return Err(("hash", SecretError::HashId(hash_id)));
         }
         let host: Secret = host.parse().map_err(|e| ("dhchap_secret", e))?;
         let ctrl = if ctrl.trim().is_empty() {
@@ -64,7 +72,7 @@ impl HostSecrets {
             }
             Some(c)
         };
-        Ok(HostSecrets { host, ctrl, dh_group })
+        Ok(HostSecrets { host, ctrl, dh_group, hash: hash_id })
     }
 }
 
@@ -331,8 +339,13 @@ impl AuthSession {
         if n.sc_c != 0 {
             return self.fail(failure::CONCAT_MISMATCH);
         }
-        // The host's first hash we know.
-        let Some(&h) = n.hashes.iter().find(|&&h| hash::len(h).is_some()) else {
+        // The operator's hash, which the host must offer, else the host's first we know
+        // (§8.3.4.5.2: the controller selects one of the host's).
+        let wanted = |h: u8| match self.secrets.hash {
+            0 => hash::len(h).is_some(),
+            required => h == required,
+        };
+        let Some(&h) = n.hashes.iter().find(|&&h| wanted(h)) else {
             return self.fail(failure::HASH_UNUSABLE);
         };
         // The operator's group, which the host must offer.

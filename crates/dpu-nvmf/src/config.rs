@@ -37,6 +37,7 @@
 //! dhchap_secret = "DHHC-1:00:<base64>:"       # as `nvme gen-dhchap-key` prints it
 //! dhchap_ctrl_secret = "DHHC-1:00:<base64>:"  # optional: the host checks the target too
 //! dh_group = "ffdhe2048"                       # optional: null (default) or ffdhe2048-8192
+//! hash = "sha512"                              # optional: sha256, sha384, sha512 (default: the host's choice)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,7 +49,7 @@ use std::time::Instant;
 use serde::Deserialize;
 
 use crate::auth::HostSecrets;
-use crate::dhchap::dh_group_id;
+use crate::dhchap::{dh_group_id, hash_id};
 use crate::rate_limit::RateLimit;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec, Target,
@@ -226,6 +227,10 @@ pub struct HostSecretConfig {
     /// `ffdhe6144`, `ffdhe8192`.
     #[serde(default)]
     pub dh_group: String,
+    /// The hash: `sha256`, `sha384` or `sha512` (also as `hmac(sha256)`, ...); unset: the
+    /// host's first choice.
+    #[serde(default)]
+    pub hash: String,
 }
 
 impl std::fmt::Debug for HostSecretConfig {
@@ -234,6 +239,7 @@ impl std::fmt::Debug for HostSecretConfig {
             .field("host", &self.host)
             .field("bidirectional", &!self.dhchap_ctrl_secret.is_empty())
             .field("dh_group", &self.dh_group)
+            .field("hash", &self.hash)
             .finish_non_exhaustive()
     }
 }
@@ -342,13 +348,15 @@ impl Config {
             let mut host_secrets = BTreeMap::new();
             for h in &s.host_secrets {
                 let group = dh_group_id(&h.dh_group).unwrap_or(u8::MAX);
-                let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, group)
-                    .map_err(|(field, source)| ConfigError::Secret {
-                        nqn: s.nqn.clone(),
-                        host: h.host.clone(),
-                        field,
-                        source,
-                    })?;
+                let hash = hash_id(&h.hash).unwrap_or(u8::MAX);
+                let parsed =
+                    HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, group, hash)
+                        .map_err(|(field, source)| ConfigError::Secret {
+                            nqn: s.nqn.clone(),
+                            host: h.host.clone(),
+                            field,
+                            source,
+                        })?;
                 host_secrets.insert(h.host.clone(), Arc::new(parsed));
             }
             target.add_subsystem(SubsystemSpec {
@@ -600,7 +608,7 @@ mod tests {
     }
 
     #[test]
-    fn host_secrets_parse_with_their_dh_group_and_errors_hide_them() {
+    fn host_secrets_parse_with_their_dh_group_and_hash_and_errors_hide_them() {
         let secret = crate::dhchap::Secret::new(&[5; 32], 1).unwrap().to_text();
         let text = |group: &str, secret: &str| {
             format!(
@@ -612,6 +620,7 @@ mod tests {
                 host = "nqn.2014-08.org.example:h"
                 dhchap_secret = "{secret}"
                 dh_group = "{group}"
+                hash = "hmac(sha384)"
                 "#
             )
         };
@@ -621,6 +630,10 @@ mod tests {
         c.apply(&t).unwrap();
         let s = t.host_secrets("nqn.2024-01.io.example:a", "nqn.2014-08.org.example:h").unwrap();
         assert_eq!(s.dh_group, dpu_nvmf_proto::auth::dh_group::FFDHE4096);
+        assert_eq!(s.hash, dpu_nvmf_proto::auth::hash::SHA384);
+        let md5 = text("", &secret).replace("hmac(sha384)", "md5");
+        let e = Config::parse(&md5).unwrap().apply(&Target::new()).unwrap_err().to_string();
+        assert!(e.contains("hash") && e.contains("unknown hash"), "{e}");
         let e = Config::parse(&text("ffdhe1024", &secret)).unwrap().apply(&Target::new());
         let e = e.unwrap_err().to_string();
         assert!(e.contains("dh_group") && e.contains("unknown DH group"), "{e}");

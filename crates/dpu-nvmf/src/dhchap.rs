@@ -48,6 +48,9 @@ pub enum SecretError {
     /// Not a DH group of DH-HMAC-CHAP.
     #[error("unknown DH group {0} (0: null, 1-5: ffdhe2048, 3072, 4096, 6144, 8192)")]
     DhGroup(u8),
+    /// Not a hash of DH-HMAC-CHAP.
+    #[error("unknown hash {0} (0: the host's choice, 1-3: sha256, sha384, sha512)")]
+    HashId(u8),
 }
 
 /// A DH-HMAC-CHAP secret: a key of 32, 48 or 64 bytes and the hash (if any) that turns
@@ -219,6 +222,20 @@ pub fn dh_group_id(name: &str) -> Option<u8> {
         "ffdhe4096" => Some(dh_group::FFDHE4096),
         "ffdhe6144" => Some(dh_group::FFDHE6144),
         "ffdhe8192" => Some(dh_group::FFDHE8192),
+        _ => None,
+    }
+}
+
+/// The HashID of a hash named as nvmet names them (`sha256`, `hmac(sha256)`, ...), or 0
+/// (the host's first choice) for an empty name.
+pub fn hash_id(name: &str) -> Option<u8> {
+    let name = name.trim().to_ascii_lowercase();
+    let bare = name.strip_prefix("hmac(").and_then(|n| n.strip_suffix(')')).unwrap_or(&name);
+    match bare {
+        "" => Some(0),
+        "sha256" => Some(hash::SHA256),
+        "sha384" => Some(hash::SHA384),
+        "sha512" => Some(hash::SHA512),
         _ => None,
     }
 }

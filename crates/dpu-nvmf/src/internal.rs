@@ -729,12 +729,21 @@ fn subsystem_stats(name: &str, r: SubsystemReport) -> pb::SubsystemStats {
     }
 }
 
+/// One API entry of `host_secrets` as the target uses it: secrets, DH group and hash. The
+/// one reading of an entry (the agent validates with it, the service applies it); an
+/// error names the field, never the secret.
+pub fn parse_host_secret(
+    h: &pb::HostSecret,
+) -> Result<HostSecrets, (&'static str, crate::dhchap::SecretError)> {
+    HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id(), h.hash_id())
+}
+
 /// The DH-HMAC-CHAP secrets of a subsystem spec's hosts; an error names the entry and
 /// field, never a secret.
 fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSecrets>>, String> {
     let mut out = BTreeMap::new();
     for (i, h) in spec.host_secrets.iter().enumerate() {
-        let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id())
+        let parsed = parse_host_secret(h)
             .map_err(|(field, e)| format!("spec.host_secrets[{i}].{field}: {e}"))?;
         out.insert(h.host_nqn.clone(), Arc::new(parsed));
     }

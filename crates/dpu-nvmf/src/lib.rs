@@ -189,9 +189,11 @@ pub fn fuzz_controller(data: &[u8]) {
                 && let Ok(host) = dhchap::Secret::new(&[0x11; 32], 0)
             {
                 let ctrl = dhchap::Secret::new(&[0x22; 32], 1).ok();
-                // Its bit 2 (likewise) makes the transaction use ffdhe2048.
+                // Its bit 2 (likewise) makes the transaction use ffdhe2048, and its bit 3
+                // requires SHA-512, so input may offer a hash the operator refuses.
                 let dh_group = (chunk_seed >> 2) & 1;
-                let secrets = std::sync::Arc::new(auth::HostSecrets { host, ctrl, dh_group });
+                let hash = if chunk_seed & 0x08 != 0 { 3 } else { 0 };
+                let secrets = std::sync::Arc::new(auth::HostSecrets { host, ctrl, dh_group, hash });
                 let map = std::collections::BTreeMap::from([(HOST.to_owned(), secrets)]);
                 let _ = target.set_host_secrets(SUB, map);
             }

@@ -2277,7 +2277,8 @@ mod dhchap_auth {
     /// ask the controller to prove `secret(2)`).
     fn target_with_secret(ctrl: bool) -> Arc<Target> {
         let t = target();
-        let s = HostSecrets { host: secret(1), ctrl: ctrl.then(|| secret(2)), dh_group: 0 };
+        let s =
+            HostSecrets { host: secret(1), ctrl: ctrl.then(|| secret(2)), dh_group: 0, hash: 0 };
         t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(s))])).unwrap();
         t
     }
@@ -2420,7 +2421,7 @@ mod dhchap_auth {
             (h, c.dw0 as u16)
         };
         // The operator rotates the host's secret: the queue stays authenticated.
-        let rotated = HostSecrets { host: secret(3), ctrl: None, dh_group: 0 };
+        let rotated = HostSecrets { host: secret(3), ctrl: None, dh_group: 0, hash: 0 };
         t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(rotated))])).unwrap();
         assert!(a.run(identify(1, 0), &[]).0.status.is_success());
         // Re-authentication with the new secret works on the same controller.
@@ -2591,8 +2592,12 @@ mod dhchap_auth {
     #[test]
     fn an_ffdhe_group_adds_an_exchange_that_augments_both_challenges() {
         let t = target();
-        let secrets =
-            HostSecrets { host: secret(1), ctrl: Some(secret(2)), dh_group: dh_group::FFDHE2048 };
+        let secrets = HostSecrets {
+            host: secret(1),
+            ctrl: Some(secret(2)),
+            dh_group: dh_group::FFDHE2048,
+            hash: 0,
+        };
         t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(secrets))])).unwrap();
         let group = crate::dhchap::DhGroup::get(dh_group::FFDHE2048).unwrap();
         let fresh = || {
@@ -2646,8 +2651,36 @@ mod dhchap_auth {
         h.reply_dh(&c, &secret(1), None, one, None);
         h.expect_failure1(failure::DHGROUP_UNUSABLE);
         // An unknown group is refused when the secrets are read.
-        let e = HostSecrets::parse(&secret(1).to_text(), "", 6).unwrap_err();
+        let e = HostSecrets::parse(&secret(1).to_text(), "", 6, 0).unwrap_err();
         assert_eq!(e.0, "dh_group");
+    }
+
+    /// §8.3.4.5.2: the controller picks the hash from the host's list; an operator's
+    /// hash must be among them (as nvmet's dhchap_hash), else the transaction fails.
+    #[test]
+    fn the_operators_hash_is_used_when_the_host_offers_it() {
+        let t = target();
+        let s = HostSecrets { host: secret(1), ctrl: None, dh_group: 0, hash: hash::SHA512 };
+        t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(s))])).unwrap();
+        let mut a = H::new(&t, false, false);
+        a.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let c = a.start_auth(1);
+        assert_eq!((c.hash, c.challenge.len()), (hash::SHA512, 64), "not the host's first");
+        assert!(a.reply(&c, &secret(1), None).status.is_success());
+        assert!(matches!(a.auth_receive(64), AuthMessage::Success1(_)));
+        assert!(a.run(property_get(property::VS), &[]).0.status.is_success());
+        let mut b = H::new(&t, false, false);
+        b.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let sha256_only = AuthMessage::Negotiate(Negotiate {
+            tid: 2,
+            sc_c: 0,
+            hashes: vec![hash::SHA256],
+            dh_groups: vec![dh_group::NULL],
+        });
+        b.auth_send(&sha256_only.to_bytes());
+        b.expect_failure1(failure::HASH_UNUSABLE);
+        let e = HostSecrets::parse(&secret(1).to_text(), "", 0, 4).unwrap_err();
+        assert_eq!(e.0, "hash");
     }
 
     /// Decodes what the connection has sent so far, without running its I/O or DH.
@@ -2671,7 +2704,8 @@ mod dhchap_auth {
     #[test]
     fn dh_computations_leave_the_connection_and_park_their_command() {
         let t = target();
-        let secrets = HostSecrets { host: secret(1), ctrl: None, dh_group: dh_group::FFDHE2048 };
+        let secrets =
+            HostSecrets { host: secret(1), ctrl: None, dh_group: dh_group::FFDHE2048, hash: 0 };
         t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(secrets))])).unwrap();
         // The Receive for the Challenge asks for our key pair and answers nothing yet.
         let (mut h, receive_cid) = awaiting_challenge(&t);
@@ -2742,7 +2776,8 @@ mod dhchap_auth {
     #[test]
     fn a_queue_that_keeps_restarting_gets_three_key_pairs() {
         let t = target();
-        let secrets = HostSecrets { host: secret(1), ctrl: None, dh_group: dh_group::FFDHE2048 };
+        let secrets =
+            HostSecrets { host: secret(1), ctrl: None, dh_group: dh_group::FFDHE2048, hash: 0 };
         t.set_host_secrets(SUB, BTreeMap::from([(HOST.to_owned(), Arc::new(secrets))])).unwrap();
         let mut h = H::new(&t, false, false);
         h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);

@@ -9,10 +9,11 @@
 //!   closes the queue;
 //! * connects with the right secret: the admin queue and every I/O queue authenticate,
 //!   data written reads back;
-//! * the operator rotates the host's secret, now with the ffdhe3072 DH group, and the host
-//!   takes the new one (sysfs `dhchap_secret`): every queue of the same controller
-//!   re-authenticates with a DH exchange, I/O goes on (this and the later connects report
-//!   `dhgroup ffdhe3072`);
+//! * the operator rotates the host's secret, now with the ffdhe3072 DH group and SHA-512
+//!   required, and the host takes the new one (sysfs `dhchap_secret`): every queue of the
+//!   same controller re-authenticates with a DH exchange, I/O goes on (this and the later
+//!   connects report `hash hmac(sha512) dhgroup ffdhe3072`; the first ones Linux's first
+//!   choice, `hmac(sha256)`);
 //! * connects asking the target to prove itself too (`--dhchap-ctrl-secret`): the
 //!   kernel checks our response and connects;
 //! * asks the target to prove a secret it does not have: the kernel finds our response
@@ -35,7 +36,7 @@ use dpu_lab::guest::{Guest, Marks, QemuConfig};
 use dpu_nvmf::auth::HostSecrets;
 use dpu_nvmf::dhchap::Secret;
 use dpu_nvmf::{Server, Target, Volume};
-use dpu_nvmf_proto::auth::dh_group;
+use dpu_nvmf_proto::auth::{dh_group, hash};
 
 const SUB: &str = "nqn.2024-01.io.example.dpu:auth";
 const GUEST_ID: &str = "5d0c8e4f-2b7a-4c19-9e36-a1f04b7d2c58";
@@ -89,6 +90,7 @@ nvme connect $T --dhchap-secret={rotated} --dhchap-ctrl-secret={wrong_ctrl} > /t
 mark impostor-check rc=$? disks=$(disks)
 dmesg | grep -i -E 'auth|dhchap' | tail -n 12
 mark groups $(dmesg | grep -o 'dhgroup [a-z0-9]*' | cut -d' ' -f2 | sort -u | tr '\n' ' ')
+mark hashes $(dmesg | grep -o 'with hash hmac([a-z0-9]*)' | cut -d'(' -f2 | tr -d ')' | sort -u | tr '\n' ' ')
 mark done
 poweroff -f
 sleep 10
@@ -129,12 +131,12 @@ async fn linux_authenticates_with_dh_hmac_chap() {
     };
     let t = Target::new();
     common::add_subsystem(&t, SUB, "DPUAUTH01", "dpu-nvmf auth test", &[GUEST_NQN]);
-    let set_secrets = |host: &Secret, dh_group: u8| {
-        let secrets = HostSecrets { host: host.clone(), ctrl: Some(ctrl.clone()), dh_group };
+    let set_secrets = |host: &Secret, dh_group: u8, hash: u8| {
+        let secrets = HostSecrets { host: host.clone(), ctrl: Some(ctrl.clone()), dh_group, hash };
         let map = BTreeMap::from([(GUEST_NQN.to_owned(), Arc::new(secrets))]);
         t.set_host_secrets(SUB, map).unwrap();
     };
-    set_secrets(&host, dh_group::NULL);
+    set_secrets(&host, dh_group::NULL, 0);
     let vol = Arc::new(Volume::ram("auth", 512, VOLUME).unwrap());
     t.add_namespace(SUB, 1, vol, [7; 16], [8; 16]).unwrap();
     let server = Server::new(t.clone(), 4);
@@ -151,7 +153,7 @@ async fn linux_authenticates_with_dh_hmac_chap() {
             failures_before_right = t.stats.auth_failures.load(Ordering::Relaxed);
         }
         if m == "want-rotation" {
-            set_secrets(&rotated, dh_group::FFDHE3072);
+            set_secrets(&rotated, dh_group::FFDHE3072, hash::SHA512);
         }
     }
     tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));
@@ -173,10 +175,13 @@ async fn linux_authenticates_with_dh_hmac_chap() {
     let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
     let missing = marks.missing(&expect);
     assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{log}");
-    // The rotated secret came with ffdhe3072: the re-authentication and the later
-    // connects ran the exchange, the first ones none.
+    // The rotated secret came with ffdhe3072 and SHA-512: the re-authentication and the
+    // later connects ran the exchange with that hash, the first ones none with the host's
+    // first choice (SHA-256).
     let groups = marks.value("groups ").unwrap_or_default();
     assert_eq!(groups.trim(), "ffdhe3072 null", "DH groups the kernel reported");
+    let hashes = marks.value("hashes ").unwrap_or_default();
+    assert_eq!(hashes.trim(), "sha256 sha512", "hashes the kernel reported");
     let reauth = marks.value("reauthenticated ").unwrap_or_default();
     assert!(
         reauth.ends_with("same-controller=yes") && !reauth.starts_with('0'),

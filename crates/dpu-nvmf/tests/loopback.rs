@@ -661,6 +661,7 @@ async fn dh_computations_do_not_stall_other_connections() {
         host: Secret::new(&[7; 32], 0).unwrap(),
         ctrl: None,
         dh_group: dh_group::FFDHE8192,
+        hash: 0,
     };
     t.set_host_secrets(SUB, BTreeMap::from([(AUTH_HOST.to_owned(), Arc::new(secrets))])).unwrap();
     let ram = Volume::ram("r", 4096, 1 << 20).unwrap();

@@ -49,6 +49,12 @@ impl dpu::nvmf::v1::HostSecret {
         u8::try_from(self.dh_group).unwrap_or(u8::MAX)
     }
 
+    /// The HashID `hash` asks for (the enum's values are the NVMe HashIDs; 0: the host's
+    /// first choice); a value outside a byte is 0xFF, which no hash has.
+    pub fn hash_id(&self) -> u8 {
+        u8::try_from(self.hash).unwrap_or(u8::MAX)
+    }
+
     /// Whether the entry has a controller secret (the host may ask the controller to prove
     /// itself); a blank one means one-way, as the agent and the service read it.
     pub fn has_ctrl_secret(&self) -> bool {

@@ -175,6 +175,11 @@ pub struct HostSecret {
     /// exponentiations per queue on each side). A host that does not offer it cannot connect.
     #[prost(enumeration = "DhGroup", tag = "5")]
     pub dh_group: i32,
+    /// The hash function of the transaction's HMACs. Unspecified: the first the host offers
+    /// (Linux offers SHA-256 first); a set one must be among the host's, else the host
+    /// cannot connect (as nvmet's per-host dhchap_hash).
+    #[prost(enumeration = "DhchapHash", tag = "6")]
+    pub hash: i32,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SubsystemStatus {
@@ -702,6 +707,39 @@ impl ApplyState {
             "APPLY_STATE_PENDING" => Some(Self::Pending),
             "APPLY_STATE_APPLIED" => Some(Self::Applied),
             "APPLY_STATE_FAILED" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+/// NVMe Base 2.2 §8.3.4.5 hash identifiers (the values are the NVMe HashIDs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum DhchapHash {
+    Unspecified = 0,
+    Sha256 = 1,
+    Sha384 = 2,
+    Sha512 = 3,
+}
+impl DhchapHash {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "DHCHAP_HASH_UNSPECIFIED",
+            Self::Sha256 => "DHCHAP_HASH_SHA256",
+            Self::Sha384 => "DHCHAP_HASH_SHA384",
+            Self::Sha512 => "DHCHAP_HASH_SHA512",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "DHCHAP_HASH_UNSPECIFIED" => Some(Self::Unspecified),
+            "DHCHAP_HASH_SHA256" => Some(Self::Sha256),
+            "DHCHAP_HASH_SHA384" => Some(Self::Sha384),
+            "DHCHAP_HASH_SHA512" => Some(Self::Sha512),
             _ => None,
         }
     }

@@ -1564,6 +1564,83 @@ impl<'de> serde::Deserialize<'de> for DhGroup {
         deserializer.deserialize_any(GeneratedVisitor)
     }
 }
+impl serde::Serialize for DhchapHash {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Unspecified => "DHCHAP_HASH_UNSPECIFIED",
+            Self::Sha256 => "DHCHAP_HASH_SHA256",
+            Self::Sha384 => "DHCHAP_HASH_SHA384",
+            Self::Sha512 => "DHCHAP_HASH_SHA512",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for DhchapHash {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "DHCHAP_HASH_UNSPECIFIED",
+            "DHCHAP_HASH_SHA256",
+            "DHCHAP_HASH_SHA384",
+            "DHCHAP_HASH_SHA512",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = DhchapHash;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "DHCHAP_HASH_UNSPECIFIED" => Ok(DhchapHash::Unspecified),
+                    "DHCHAP_HASH_SHA256" => Ok(DhchapHash::Sha256),
+                    "DHCHAP_HASH_SHA384" => Ok(DhchapHash::Sha384),
+                    "DHCHAP_HASH_SHA512" => Ok(DhchapHash::Sha512),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for FileBackend {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2135,6 +2212,9 @@ impl serde::Serialize for HostSecret {
         if self.dh_group != 0 {
             len += 1;
         }
+        if self.hash != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.HostSecret", len)?;
         if !self.host_nqn.is_empty() {
             struct_ser.serialize_field("hostNqn", &self.host_nqn)?;
@@ -2152,6 +2232,11 @@ impl serde::Serialize for HostSecret {
             let v = DhGroup::try_from(self.dh_group)
                 .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.dh_group)))?;
             struct_ser.serialize_field("dhGroup", &v)?;
+        }
+        if self.hash != 0 {
+            let v = DhchapHash::try_from(self.hash)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.hash)))?;
+            struct_ser.serialize_field("hash", &v)?;
         }
         struct_ser.end()
     }
@@ -2172,6 +2257,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
             "bidirectional",
             "dh_group",
             "dhGroup",
+            "hash",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2181,6 +2267,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
             DhchapCtrlSecret,
             Bidirectional,
             DhGroup,
+            Hash,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2207,6 +2294,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                             "dhchapCtrlSecret" | "dhchap_ctrl_secret" => Ok(GeneratedField::DhchapCtrlSecret),
                             "bidirectional" => Ok(GeneratedField::Bidirectional),
                             "dhGroup" | "dh_group" => Ok(GeneratedField::DhGroup),
+                            "hash" => Ok(GeneratedField::Hash),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2231,6 +2319,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                 let mut dhchap_ctrl_secret__ = None;
                 let mut bidirectional__ = None;
                 let mut dh_group__ = None;
+                let mut hash__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::HostNqn => {
@@ -2263,6 +2352,12 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                             }
                             dh_group__ = Some(map_.next_value::<DhGroup>()? as i32);
                         }
+                        GeneratedField::Hash => {
+                            if hash__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hash"));
+                            }
+                            hash__ = Some(map_.next_value::<DhchapHash>()? as i32);
+                        }
                     }
                 }
                 Ok(HostSecret {
@@ -2271,6 +2366,7 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
                     dhchap_ctrl_secret: dhchap_ctrl_secret__.unwrap_or_default(),
                     bidirectional: bidirectional__.unwrap_or_default(),
                     dh_group: dh_group__.unwrap_or_default(),
+                    hash: hash__.unwrap_or_default(),
                 })
             }
         }

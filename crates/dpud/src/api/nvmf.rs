@@ -13,7 +13,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use dpu_nvmf::auth::HostSecrets;
 use dpu_nvmf::internal::volume_size_and_backing;
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
@@ -276,7 +275,7 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
                 "required (secrets are write-only: an update must send them again)",
             ));
         }
-        HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id())
+        dpu_nvmf::internal::parse_host_secret(h)
             .map_err(|(f, e)| invalid(&format!("{at}.{f}"), e.to_string()))?;
     }
     Ok(())
@@ -1051,6 +1050,13 @@ mod tests {
         }
         let s = spec(vec![HostSecret { dh_group: 9, ..secret(HOST, &good, "") }]);
         assert_eq!(refused(&s, &good), format!("{at}.dh_group"));
+        // Hashes: SHA-256/384/512 or the host's choice (0); an unknown value is not.
+        for hash in 0..=3 {
+            let s = spec(vec![HostSecret { hash, ..secret(HOST, &good, "") }]);
+            SubsystemKind::validate(&s, "s").unwrap();
+        }
+        let s = spec(vec![HostSecret { hash: 4, ..secret(HOST, &good, "") }]);
+        assert_eq!(refused(&s, &good), format!("{at}.hash"));
     }
 
     #[test]
