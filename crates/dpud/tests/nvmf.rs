@@ -1055,8 +1055,10 @@ async fn connect_as(
 /// refused naming the field and without echoing them, and through the supervised target
 /// only the host that proves its secret (and, asked, gets the controller's proof) does
 /// I/O. An update whose mask leaves the secrets out keeps them; one naming them replaces
-/// them; a restarted service gets them again from the agent's store, which only the
-/// agent's user may read.
+/// them; what a Get shows (secrets blank), sent back with another field changed, keeps
+/// them (the controller's too while `bidirectional`), and a blank secret for a host with
+/// none stored is refused; a restarted service gets them again from the agent's store,
+/// which only the agent's user may read.
 #[tokio::test(flavor = "multi_thread")]
 async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     let mut env = Env::with_nvmf();
@@ -1148,25 +1150,39 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     let twice = vec![host_secret(HOST_NQN, &first, None), host_secret(HOST_NQN, &second, None)];
     let e = nvmf.create_subsystem(s2(twice)).await.unwrap_err();
     assert_eq!(violation_field(&e), "subsystem.spec.host_secrets[1].host_nqn");
-    // What a read shows, sent back whole: the blank secret is refused, nothing changes.
+    // What a read shows, sent back whole: the blank secret keeps the stored one, so nothing
+    // changes (same etag and generation).
     let read = nvmf
         .get_subsystem(GetSubsystemRequest { name: "subsystems/s1".into() })
         .await
         .unwrap()
         .into_inner();
-    let round_trip = UpdateSubsystemRequest {
-        subsystem: Some(read.clone()),
+    let round_trip = |s: &Subsystem| UpdateSubsystemRequest {
+        subsystem: Some(s.clone()),
         update_mask: None,
         allow_missing: false,
     };
-    let e = nvmf.update_subsystem(round_trip).await.unwrap_err();
-    assert_eq!(violation_field(&e), "subsystem.spec.host_secrets[0].dhchap_secret");
+    let same = nvmf.update_subsystem(round_trip(&read)).await.unwrap().into_inner();
+    assert_eq!((&same.etag, same.generation), (&read.etag, read.generation));
+    assert_eq!(shown_secrets(&same), [(HOST_NQN.to_owned(), true, false)]);
+    // A blank secret for a host without a stored one is refused; nothing changes.
+    let other_host = "nqn.2014-08.org.example:no-secret";
+    let mut unknown = read.clone();
+    let spec = unknown.spec.as_mut().unwrap();
+    spec.allowed_hosts.push(other_host.into());
+    spec.host_secrets.push(HostSecret { host_nqn: other_host.into(), ..Default::default() });
+    let e = nvmf.update_subsystem(round_trip(&unknown)).await.unwrap_err();
+    assert_eq!(
+        (e.code(), violation_field(&e).as_str()),
+        (Code::InvalidArgument, "subsystem.spec.host_secrets[1].dhchap_secret")
+    );
+    assert!(e.message().contains("required for a host without a stored secret"), "{e:?}");
     let names = state(&op).await.0;
     assert_eq!(names.len(), 4, "a refused request changed something: {names:?}");
+    assert_eq!(subsystem_s1(&op).await.etag, read.etag, "a refused request changed s1");
 
     // An update of another field keeps the secrets: a second allowed host (without a
     // secret) connects as before, the first still needs its secret.
-    let other_host = "nqn.2014-08.org.example:no-secret";
     let mask = |path: &str| Some(pbjson_types::FieldMask { paths: vec![path.into()] });
     let updated = nvmf
         .update_subsystem(UpdateSubsystemRequest {
@@ -1225,6 +1241,23 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     // The host expects another controller secret: the controller's proof fails.
     let e = connect_as(addr, HOST_NQN, Some(&second), Some(&wrong)).await.unwrap_err();
     assert!(matches!(e, InitiatorError::Auth(_)), "{e}");
+
+    // The usual round trip: Get (secrets blank, bidirectional), change max_io_queues, send
+    // it back whole without a mask. The blank secrets keep the stored ones, the
+    // controller's too: the host authenticates both ways with the secrets it has.
+    let mut read = subsystem_s1(&op).await;
+    assert_eq!(shown_secrets(&read), [(HOST_NQN.to_owned(), true, true)]);
+    read.spec.as_mut().unwrap().max_io_queues = 4;
+    let kept = nvmf.update_subsystem(round_trip(&read)).await.unwrap().into_inner();
+    assert_eq!(kept.generation, replaced.generation + 1);
+    assert_eq!(kept.spec.as_ref().unwrap().max_io_queues, 4);
+    assert_eq!(shown_secrets(&kept), [(HOST_NQN.to_owned(), true, true)]);
+    wait_for("max_io_queues APPLIED", async || state(&op).await.1).await;
+    connect_as(addr, HOST_NQN, Some(&second), Some(&ctrl)).await.unwrap();
+    assert!(connect_as(addr, HOST_NQN, None, None).await.is_err(), "the secret was dropped");
+    let e = connect_as(addr, HOST_NQN, Some(&second), Some(&wrong)).await.unwrap_err();
+    assert!(matches!(e, InitiatorError::Auth(_)), "the controller secret changed: {e}");
+    assert_eq!(shown_secrets(&subsystem_s1(&op).await), [(HOST_NQN.to_owned(), true, true)]);
 
     // A new service process gets the secrets from the agent's store.
     let before = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");

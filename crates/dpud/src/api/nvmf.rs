@@ -239,6 +239,12 @@ impl Kind for SubsystemKind {
         }
     }
 
+    /// The secrets are write-only, so what a Get returned (blank secrets) must be valid to
+    /// send back: a blank secret keeps the stored one (see [`fill_kept_secrets`]).
+    fn keep_stored(new: &mut SubsystemSpec, stored: &SubsystemSpec) {
+        fill_kept_secrets(new, stored);
+    }
+
     fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status {
         current(observed, generation, |s: &mut SubsystemStatus| &mut s.apply)
     }
@@ -248,6 +254,26 @@ impl Kind for SubsystemKind {
     fn to_proto(name: String, mut o: Object<SubsystemSpec>, status: Self::Status) -> Subsystem {
         o.spec = o.spec.without_secrets();
         resource_message!(Subsystem, name, o, status.status)
+    }
+}
+
+/// On an update, the `host_secrets` entries of `new` that left a secret blank (as every
+/// reply shows them) get the secret of the entry with the same `host_nqn` in `stored`: a
+/// blank `dhchap_secret` keeps the stored host secret, a blank `dhchap_ctrl_secret` keeps
+/// the stored controller secret when `bidirectional` is set (otherwise the host is
+/// one-way). Non-blank secrets replace (rotation); a blank secret of a host without a
+/// stored one stays blank, for validation to refuse.
+fn fill_kept_secrets(new: &mut SubsystemSpec, stored: &SubsystemSpec) {
+    for h in &mut new.host_secrets {
+        let Some(old) = stored.host_secrets.iter().find(|o| o.host_nqn == h.host_nqn) else {
+            continue;
+        };
+        if h.dhchap_secret.trim().is_empty() {
+            h.dhchap_secret.clone_from(&old.dhchap_secret);
+        }
+        if h.bidirectional && h.dhchap_ctrl_secret.trim().is_empty() {
+            h.dhchap_ctrl_secret.clone_from(&old.dhchap_ctrl_secret);
+        }
     }
 }
 
@@ -272,7 +298,8 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
         if h.dhchap_secret.trim().is_empty() {
             return Err(invalid(
                 &format!("{at}.dhchap_secret"),
-                "required (secrets are write-only: an update must send them again)",
+                "required for a host without a stored secret (on an update, a blank one \
+                 keeps the stored secret of the same host_nqn)",
             ));
         }
         dpu_nvmf::internal::parse_host_secret(h)
@@ -1168,5 +1195,102 @@ mod tests {
         assert_eq!(merged.host_secrets, stored.host_secrets, "not in the mask: kept");
         SubsystemKind::merge(&mut merged, &spec(Vec::new()), "spec.host_secrets");
         assert!(merged.host_secrets.is_empty(), "in the mask: replaced");
+    }
+
+    const HOST2: &str = "nqn.2014-08.org.example:h2";
+
+    /// Two hosts with secrets (`HOST` with a controller secret too), as stored.
+    fn stored_two_hosts() -> SubsystemSpec {
+        SubsystemSpec {
+            allowed_hosts: vec![HOST.into(), HOST2.into()],
+            ..spec(vec![secret(HOST, &text(1), &text(2)), secret(HOST2, &text(3), "")])
+        }
+    }
+
+    #[test]
+    fn a_blank_host_secret_keeps_the_stored_one_of_the_same_host() {
+        let stored = stored_two_hosts();
+        // What a Get shows, in another order and with another field changed.
+        let mut new = stored.clone().without_secrets();
+        new.host_secrets.reverse();
+        new.max_io_queues = 4;
+        fill_kept_secrets(&mut new, &stored);
+        assert_eq!(new.host_secrets[0], secret(HOST2, &text(3), ""));
+        assert_eq!(new.host_secrets[1].host_nqn, HOST);
+        assert_eq!(new.host_secrets[1].dhchap_secret, text(1));
+        SubsystemKind::validate(&new, "subsystem.spec").unwrap();
+        assert_eq!(new.max_io_queues, 4);
+    }
+
+    #[test]
+    fn a_blank_ctrl_secret_keeps_the_stored_one_when_bidirectional() {
+        let stored = stored_two_hosts();
+        let mut new = stored.clone().without_secrets();
+        assert!(new.host_secrets[0].bidirectional);
+        fill_kept_secrets(&mut new, &stored);
+        assert_eq!(new.host_secrets[0].dhchap_secret, text(1));
+        assert_eq!(new.host_secrets[0].dhchap_ctrl_secret, text(2));
+        // The host secret rotated, the controller's kept.
+        let mut new = stored.clone().without_secrets();
+        new.host_secrets[0].dhchap_secret = text(5);
+        fill_kept_secrets(&mut new, &stored);
+        assert_eq!(new.host_secrets[0].dhchap_secret, text(5));
+        assert_eq!(new.host_secrets[0].dhchap_ctrl_secret, text(2));
+        SubsystemKind::validate(&new, "subsystem.spec").unwrap();
+        assert!(new.clone().without_secrets().host_secrets[0].bidirectional);
+    }
+
+    #[test]
+    fn a_blank_ctrl_secret_without_bidirectional_drops_it() {
+        let stored = stored_two_hosts();
+        let mut new = stored.clone().without_secrets();
+        new.host_secrets[0].bidirectional = false;
+        fill_kept_secrets(&mut new, &stored);
+        assert_eq!(new.host_secrets[0].dhchap_secret, text(1), "the host secret is kept");
+        assert!(!new.host_secrets[0].has_ctrl_secret(), "one-way now");
+        SubsystemKind::validate(&new, "subsystem.spec").unwrap();
+        assert!(!new.without_secrets().host_secrets[0].bidirectional);
+    }
+
+    #[test]
+    fn a_blank_secret_of_a_host_without_a_stored_one_is_refused() {
+        let says = "required for a host without a stored secret";
+        // An update: HOST2 has no stored entry (a blank controller secret changes nothing).
+        let stored = SubsystemSpec {
+            allowed_hosts: vec![HOST.into(), HOST2.into()],
+            ..spec(vec![secret(HOST, &text(1), &text(2))])
+        };
+        let mut new = stored.clone().without_secrets();
+        new.host_secrets.push(HostSecret { bidirectional: true, ..secret(HOST2, "", "") });
+        fill_kept_secrets(&mut new, &stored);
+        assert_eq!(
+            new.host_secrets[1],
+            HostSecret { bidirectional: true, ..secret(HOST2, "", "") }
+        );
+        let e = SubsystemKind::validate(&new, "subsystem.spec").unwrap_err();
+        assert_eq!(refused(&new, ""), "subsystem.spec.host_secrets[1].dhchap_secret");
+        assert!(e.message().contains(says), "{}", e.message());
+        // A create has nothing stored.
+        let e = SubsystemKind::validate(&stored.without_secrets(), "s").unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains(says), "{}", e.message());
+    }
+
+    #[test]
+    fn non_blank_secrets_replace_the_stored_ones() {
+        let stored = stored_two_hosts();
+        let mut new = stored.clone();
+        new.host_secrets[0] =
+            HostSecret { bidirectional: true, ..secret(HOST, &text(6), &text(7)) };
+        new.host_secrets[1] = secret(HOST2, &text(8), &text(9));
+        fill_kept_secrets(&mut new, &stored);
+        assert_eq!(
+            new.host_secrets,
+            [
+                HostSecret { bidirectional: true, ..secret(HOST, &text(6), &text(7)) },
+                secret(HOST2, &text(8), &text(9)),
+            ]
+        );
+        SubsystemKind::validate(&new, "subsystem.spec").unwrap();
     }
 }

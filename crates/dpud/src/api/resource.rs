@@ -45,6 +45,10 @@ pub trait Kind: Send + Sync + 'static {
     /// Copies the field at mask `path` (one of [`UPDATABLE`](Self::UPDATABLE), not "spec")
     /// from `from` into `into`.
     fn merge(into: &mut Self::Spec, from: &Self::Spec, path: &str);
+    /// Fills in what an update may leave blank from the spec `stored` under the same name
+    /// (a subsystem's write-only secrets), before the updated spec is validated. Nothing by
+    /// default.
+    fn keep_stored(_new: &mut Self::Spec, _stored: &Self::Spec) {}
     /// The status to show for an object at `generation` given what the service last reported
     /// (PENDING when it reported nothing or an older generation).
     fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status;
@@ -212,8 +216,9 @@ impl<K: Kind> Resources<K> {
     }
 
     /// Updates the object named `name` (the message's name) with the fields of `spec` the mask
-    /// names (all of them when the mask is empty or names "spec"). The merged spec is validated
-    /// and `check`ed before anything is written.
+    /// names (all of them when the mask is empty or names "spec"), then what the kind keeps
+    /// from the stored spec ([`Kind::keep_stored`]). The merged spec is validated and
+    /// `check`ed before anything is written.
     pub async fn update<F>(
         &self,
         name: &str,
@@ -236,44 +241,44 @@ impl<K: Kind> Resources<K> {
         // Check and write under one writer lock so the check sees every earlier write; the
         // flush (durable) happens after it is released.
         let one_writer = self.collection.serialize_writes().await;
-        let pending = if whole {
-            K::validate(spec, &spec_field)?;
-            check(spec.clone()).await?;
-            let new = spec.clone();
-            self.collection
-                .update_applied(&key, etag(given_etag), allow_missing, move |_| new.clone())
-                .await
-                .map_err(store_status)?
-        } else {
-            // A partial mask: merge onto the stored spec, validate the result, and write it
-            // only if nothing changed in between (the etag we read, or the client's).
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let current = self.lookup(&key).await?;
-                let (mut merged, read_etag) = match &current {
-                    Some(o) => (o.spec.clone(), Some(o.etag.clone())),
-                    None if allow_missing => (K::Spec::default(), None),
-                    None => return Err(Status::not_found(format!("{name} not found"))),
-                };
+        // The message's spec (all of it, or the fields the mask names merged onto the stored
+        // spec) with what it may leave blank kept from the stored spec; the result is
+        // validated, checked and written only if nothing changed in between (the etag we
+        // read, or the client's).
+        let mut attempt = 0;
+        let pending = loop {
+            attempt += 1;
+            let current = self.lookup(&key).await?;
+            let (mut new, read_etag) = match &current {
+                Some(o) if whole => (spec.clone(), Some(o.etag.clone())),
+                Some(o) => (o.spec.clone(), Some(o.etag.clone())),
+                // A whole spec for a missing object: the store says NOT_FOUND unless
+                // allow_missing.
+                None if whole => (spec.clone(), None),
+                None if allow_missing => (K::Spec::default(), None),
+                None => return Err(Status::not_found(format!("{name} not found"))),
+            };
+            if !whole {
                 for path in paths {
-                    K::merge(&mut merged, spec, path);
+                    K::merge(&mut new, spec, path);
                 }
-                K::validate(&merged, &spec_field)?;
-                check(merged.clone()).await?;
-                let expected = etag(given_etag).map(str::to_owned).or(read_etag);
-                let new = merged.clone();
-                match self
-                    .collection
-                    .update_applied(&key, expected.as_deref(), allow_missing, move |_| new.clone())
-                    .await
-                {
-                    Ok(o) => break o,
-                    // Changed by someone else since we read it: merge again (bounded).
-                    Err(StoreError::EtagMismatch { .. } | StoreError::AlreadyExists(_))
-                        if given_etag.is_empty() && attempt < 8 => {}
-                    Err(e) => return Err(store_status(e)),
-                }
+            }
+            if let Some(stored) = &current {
+                K::keep_stored(&mut new, &stored.spec);
+            }
+            K::validate(&new, &spec_field)?;
+            check(new.clone()).await?;
+            let expected = etag(given_etag).map(str::to_owned).or(read_etag);
+            match self
+                .collection
+                .update_applied(&key, expected.as_deref(), allow_missing, move |_| new.clone())
+                .await
+            {
+                Ok(o) => break o,
+                // Changed by someone else since we read it: merge again (bounded).
+                Err(StoreError::EtagMismatch { .. } | StoreError::AlreadyExists(_))
+                    if given_etag.is_empty() && attempt < 8 => {}
+                Err(e) => return Err(store_status(e)),
             }
         };
         drop(one_writer);
