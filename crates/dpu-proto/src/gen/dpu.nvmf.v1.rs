@@ -165,8 +165,9 @@ pub struct HostSecret {
     /// controller too (`nvme connect --dhchap-ctrl-secret`); empty: one-way.
     #[prost(string, tag = "3")]
     pub dhchap_ctrl_secret: ::prost::alloc::string::String,
-    /// Output only: the controller secret is set (the host may ask the target to prove
-    /// itself).
+    /// In replies: the controller secret is set (the host may ask the target to prove
+    /// itself). On an update, an entry whose secrets are blank keeps the stored ones of
+    /// the same host_nqn, the controller secret only when this is true.
     #[prost(bool, tag = "4")]
     pub bidirectional: bool,
     /// The Diffie-Hellman group the host must use. NULL (the default) uses the challenges as
