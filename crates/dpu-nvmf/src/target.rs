@@ -135,10 +135,11 @@ pub enum RegistryError {
     BadIoQueueLimit(u16),
 }
 
-/// I/O queues a controller is granted unless its subsystem says otherwise.
-pub const DEFAULT_IO_QUEUES: u16 = 32;
+/// I/O queues a controller is granted unless its subsystem says otherwise (the API's
+/// default, so the two cannot drift).
+pub const DEFAULT_IO_QUEUES: u16 = dpu_proto::DEFAULT_IO_QUEUES;
 /// Most I/O queues a subsystem may grant a controller (as Linux's nvmet, NVMET_NR_QUEUES).
-pub const MAX_IO_QUEUES: u16 = 128;
+pub const MAX_IO_QUEUES: u16 = dpu_proto::MAX_IO_QUEUES;
 
 fn validate_io_queue_limit(n: u16) -> Result<(), RegistryError> {
     if (1..=MAX_IO_QUEUES).contains(&n) { Ok(()) } else { Err(RegistryError::BadIoQueueLimit(n)) }
