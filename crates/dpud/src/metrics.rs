@@ -85,18 +85,18 @@ impl Metrics {
     pub fn render(&self, gauges: &[Gauge<'_>]) -> String {
         let mut out = String::new();
         let Ok(methods) = self.methods.lock() else { return out };
-        out.push_str(
-            "# HELP dpud_grpc_requests_total gRPC calls handled, by method and status code.\n",
+        let requests = methods.iter().flat_map(|(method, s)| {
+            s.by_code
+                .iter()
+                .map(move |(code, n)| (labels(&[("method", method), ("code", code)]), n))
+        });
+        family(
+            &mut out,
+            "dpud_grpc_requests_total",
+            "counter",
+            "gRPC calls handled, by method and status code.",
+            requests,
         );
-        out.push_str("# TYPE dpud_grpc_requests_total counter\n");
-        for (method, s) in methods.iter() {
-            for (code, n) in &s.by_code {
-                let _ = writeln!(
-                    out,
-                    "dpud_grpc_requests_total{{method=\"{method}\",code=\"{code}\"}} {n}"
-                );
-            }
-        }
         out.push_str(
             "# HELP dpud_grpc_request_duration_seconds Time from request to response headers.\n",
         );
