@@ -3,6 +3,9 @@
 
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 
+use crate::error_log;
+use crate::features;
+use crate::stats::IoTotals;
 use crate::target::{
     ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, DiscoverySubtype, MAX_NSID, Namespace,
     ReservationLogPage, SubsystemSpec,
@@ -95,10 +98,16 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     b[258] = 3; // ACL: 4 concurrent Abort commands (0's based)
     b[259] = (AER_LIMIT - 1) as u8; // AERL
     b[260] = 0b11; // FRMW: slot 1 read-only, one slot
-    b[261] = 0b100; // LPA bit 2: extended data for Get Log Page (offsets)
-    b[262] = 0; // ELPE: 1 error log entry (0's based)
+    // LPA bit 1: the Commands Supported and Effects log (I/O controllers); bit 2:
+    // extended data for Get Log Page (offsets).
+    b[261] = if discovery { 0b100 } else { 0b110 };
+    b[262] = (error_log::ENTRIES - 1) as u8; // ELPE, 0's based
     put16(&mut b, 320, KAS);
     if !discovery {
+        // WCTEMP and CCTEMP: a Linux host shows them (and the threshold WCTEMP is the
+        // default of) as its hwmon device's temp1_max and temp1_crit.
+        put16(&mut b, 266, features::WCTEMP);
+        put16(&mut b, 268, features::CCTEMP);
         b[342] = ANATT;
         // ANACAP: reports the optimized, non-optimized, inaccessible, persistent loss and
         // change states (bits 0-4); a namespace's group may change while it is attached
@@ -204,22 +213,70 @@ pub mod log_id {
     pub const DISCOVERY: u8 = 0x70;
 }
 
+/// What the SMART log reports besides the I/O totals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Health {
+    /// The composite temperature crosses a host-set threshold (Critical Warning bit 1).
+    pub temperature_warning: bool,
+    /// Number of Error Information Log Entries: the controller's failed commands.
+    pub error_entries: u64,
+}
+
 /// SMART / Health Information (§5.16.1.3), 512 bytes.
-pub fn smart_log(reads: u64, writes: u64, read_bytes: u64, write_bytes: u64) -> Vec<u8> {
+pub fn smart_log(io: &IoTotals, health: Health) -> Vec<u8> {
     let mut b = vec![0u8; 512];
-    put16(&mut b, 1, 300); // Composite Temperature: 300 K
+    b[0] = u8::from(health.temperature_warning) << 1; // Critical Warning
+    put16(&mut b, 1, features::COMPOSITE_TEMPERATURE);
     b[3] = 100; // Available Spare
     b[4] = 10; // Available Spare Threshold
     // Data Units Read/Written: thousands of 512-byte units, rounded up.
     let units = |bytes: u64| (bytes / 512).div_ceil(1000);
-    b[32..48].copy_from_slice(&u128::from(units(read_bytes)).to_le_bytes());
-    b[48..64].copy_from_slice(&u128::from(units(write_bytes)).to_le_bytes());
-    b[64..80].copy_from_slice(&u128::from(reads).to_le_bytes());
-    b[80..96].copy_from_slice(&u128::from(writes).to_le_bytes());
+    b[32..48].copy_from_slice(&u128::from(units(io.read_bytes)).to_le_bytes());
+    b[48..64].copy_from_slice(&u128::from(units(io.write_bytes)).to_le_bytes());
+    b[64..80].copy_from_slice(&u128::from(io.reads).to_le_bytes());
+    b[80..96].copy_from_slice(&u128::from(io.writes).to_le_bytes());
+    b[176..192].copy_from_slice(&u128::from(health.error_entries).to_le_bytes());
     b
 }
 
-/// Firmware Slot Information (§5.16.1.4), 512 bytes: slot 1 active.
+/// Commands Supported and Effects (§5.16.1.6), 4096 bytes: the admin commands an I/O
+/// controller runs and the NVM command set's I/O commands, those that change logical
+/// block content marked so (LBCC). No command needs the host to serialise or rescan.
+pub fn commands_effects_log() -> Vec<u8> {
+    const CSUPP: u32 = 1;
+    const LBCC: u32 = 1 << 1;
+    use dpu_nvmf_proto::sqe::{admin_opcode as admin, io_opcode as io};
+    let mut b = vec![0u8; IDENTIFY_LEN];
+    let admin_cmds = [
+        admin::GET_LOG_PAGE,
+        admin::IDENTIFY,
+        admin::ABORT,
+        admin::SET_FEATURES,
+        admin::GET_FEATURES,
+        admin::ASYNC_EVENT_REQUEST,
+        admin::KEEP_ALIVE,
+    ];
+    for op in admin_cmds {
+        put32(&mut b, usize::from(op) * 4, CSUPP);
+    }
+    let io_cmds = [
+        (io::FLUSH, CSUPP),
+        (io::WRITE, CSUPP | LBCC),
+        (io::READ, CSUPP),
+        (io::COMPARE, CSUPP),
+        (io::WRITE_ZEROES, CSUPP | LBCC),
+        (io::DATASET_MANAGEMENT, CSUPP | LBCC),
+        (io::RESERVATION_REGISTER, CSUPP),
+        (io::RESERVATION_REPORT, CSUPP),
+        (io::RESERVATION_ACQUIRE, CSUPP),
+        (io::RESERVATION_RELEASE, CSUPP),
+    ];
+    for (op, effects) in io_cmds {
+        put32(&mut b, 1024 + usize::from(op) * 4, effects);
+    }
+    b
+}
+
 /// Reservation Notification log page (§5.16.1.24, 64 bytes): `page` with the number of
 /// pages still waiting after it, or the empty page (Log Page Count 0).
 pub fn reservation_notification_log(page: Option<ReservationLogPage>, more: usize) -> Vec<u8> {
@@ -233,6 +290,7 @@ pub fn reservation_notification_log(page: Option<ReservationLogPage>, more: usiz
     b
 }
 
+/// Firmware Slot Information (§5.16.1.4), 512 bytes: slot 1 active.
 pub fn firmware_log() -> Vec<u8> {
     let mut b = vec![0u8; 512];
     b[0] = 1; // AFI: slot 1 active

@@ -20,6 +20,8 @@ pub mod auth;
 mod cid_map;
 pub mod config;
 pub mod dhchap;
+pub mod error_log;
+pub mod features;
 mod ffdhe;
 pub mod identify;
 pub mod initiator;

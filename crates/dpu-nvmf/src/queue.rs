@@ -46,6 +46,8 @@ use tracing::{debug, info, warn};
 
 use crate::auth::{AuthEvent, AuthSession, DhJob, DhOutput, Progress};
 use crate::cid_map::CidTable;
+use crate::error_log::{self, ErrorEntry, ErrorSite};
+use crate::features::{HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::ptpl::ReservationStore;
 use crate::reservation::Access;
@@ -270,10 +272,50 @@ struct Bound {
 /// What happens once a command's volume I/O completes.
 #[derive(Debug)]
 enum Post {
-    Read { len: usize, offset: u64, ns: Arc<Namespace> },
-    Write { len: usize, ns: Arc<Namespace> },
-    Compare { expected: Bytes, ns: Arc<Namespace> },
-    Plain { ns: Arc<Namespace>, err: Status },
+    Read {
+        len: usize,
+        offset: u64,
+        ns: Arc<Namespace>,
+    },
+    Write {
+        len: usize,
+        offset: u64,
+        ns: Arc<Namespace>,
+    },
+    Compare {
+        expected: Bytes,
+        ns: Arc<Namespace>,
+    },
+    /// `opcode` for the error log, should the operation fail.
+    Plain {
+        ns: Arc<Namespace>,
+        err: Status,
+        opcode: u8,
+    },
+}
+
+impl Post {
+    fn ns(&self) -> &Arc<Namespace> {
+        match self {
+            Post::Read { ns, .. }
+            | Post::Write { ns, .. }
+            | Post::Compare { ns, .. }
+            | Post::Plain { ns, .. } => ns,
+        }
+    }
+
+    /// Where a failure of this command lies, for the error log.
+    fn error_site(&self) -> ErrorSite {
+        let (opcode, offset) = match self {
+            Post::Read { offset, .. } => (io_opcode::READ, *offset),
+            Post::Write { offset, .. } => (io_opcode::WRITE, *offset),
+            Post::Compare { .. } => (io_opcode::COMPARE, 0),
+            Post::Plain { opcode, .. } => (*opcode, 0),
+        };
+        let ns = self.ns();
+        let lba = offset / u64::from(ns.volume.block_size().max(1));
+        ErrorSite { opcode, nsid: ns.nsid, lba, location: error_log::NO_LOCATION }
+    }
 }
 
 /// A command in the table by CID. Only a command waiting for R2T data keeps its
@@ -426,24 +468,6 @@ fn fail(cid: u16, s: Status) -> Cqe {
     } else {
         Cqe::new(cid, s.with_dnr())
     }
-}
-
-/// Feature identifiers (NVMe Base 2.0 §5.27.1).
-mod feature {
-    /// Volatile Write Cache (§5.27.1.4).
-    pub const VOLATILE_WRITE_CACHE: u8 = 0x06;
-    /// Number of Queues (§5.27.1.5).
-    pub const NUMBER_OF_QUEUES: u8 = 0x07;
-    /// Asynchronous Event Configuration (§5.27.1.7).
-    pub const ASYNC_EVENT_CONFIG: u8 = 0x0B;
-    /// Keep Alive Timer (§5.27.1.12).
-    pub const KEEP_ALIVE_TIMER: u8 = 0x0F;
-    /// Host Identifier (§5.27.1.26).
-    pub const HOST_IDENTIFIER: u8 = 0x81;
-    /// Reservation Notification Mask (§5.27.1.27).
-    pub const RESERVATION_NOTIFICATION_MASK: u8 = 0x82;
-    /// Reservation Persistence (§5.27.1.28).
-    pub const RESERVATION_PERSISTENCE: u8 = 0x83;
 }
 
 /// The bits of a Reservation Notification Mask: Registration Preempted (1), Reservation
@@ -678,16 +702,16 @@ impl Connection {
                 self.count_read(ns, len);
                 self.send_data(cid, data, ok(cid));
             }
-            (Post::Write { len, ns }, Ok(_)) => {
+            (Post::Write { len, ns, .. }, Ok(_)) => {
                 self.count_write(ns, len);
                 self.send_cqe(ok(cid));
             }
-            (Post::Compare { expected, ns }, Ok(data)) => {
-                let s = if data == expected { Status::SUCCESS } else { Status::COMPARE_FAILURE };
-                if !s.is_success() {
-                    ns.stats.errors.fetch_add(1, Ordering::Relaxed);
-                }
-                self.send_cqe(if s.is_success() { ok(cid) } else { fail(cid, s) });
+            (Post::Compare { expected, .. }, Ok(data)) if data == expected => {
+                self.send_cqe(ok(cid));
+            }
+            (post @ Post::Compare { .. }, Ok(_)) => {
+                post.ns().stats.errors.fetch_add(1, Ordering::Relaxed);
+                self.send_failure_at(fail(cid, Status::COMPARE_FAILURE), post.error_site());
             }
             (Post::Plain { .. }, Ok(_)) => self.send_cqe(ok(cid)),
             (post, res) => self.io_failed(cid, post, res.err()),
@@ -795,17 +819,18 @@ impl Connection {
 
     /// Fails command `cid` whose volume I/O failed (`err`) or returned the wrong length.
     fn io_failed(&mut self, cid: u16, post: Post, err: Option<io::Error>) {
+        let site = post.error_site();
         let (ns, s) = match post {
             Post::Read { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
             Post::Write { ns, .. } => (ns, Status::WRITE_FAULT),
             Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
-            Post::Plain { ns, err } => (ns, err),
+            Post::Plain { ns, err, .. } => (ns, err),
         };
         if let Some(e) = err {
             warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
         }
         ns.stats.errors.fetch_add(1, Ordering::Relaxed);
-        self.send_cqe(Cqe::new(cid, s));
+        self.send_failure_at(Cqe::new(cid, s), site);
     }
 
     /// Releases the controller or I/O queue. Called by the shell when the socket is
@@ -895,7 +920,7 @@ impl Connection {
         let depth = self.queue_depth();
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
         if self.cmds.contains(cid) || self.throttled.iter().any(|t| t.sqe.cid == cid) {
-            self.send_cqe(fail(cid, Status::COMMAND_ID_CONFLICT));
+            self.send_failure(&sqe, fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
         // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
@@ -909,7 +934,7 @@ impl Connection {
         }
         // Before any data moves or a rate limit is charged.
         if !sqe.is_fabrics() && self.auth_pending() {
-            self.send_cqe(fail(cid, Status::AUTH_REQUIRED));
+            self.send_failure(&sqe, fail(cid, Status::AUTH_REQUIRED));
             return;
         }
         let dir = sqe.data_direction();
@@ -921,33 +946,33 @@ impl Connection {
             // Data, or a descriptor for some, with a command that moves none: the
             // lengths disagree (as Linux's nvmet checks every transfer length).
             (DataDirection::None, _) if !no_data => {
-                self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                 return;
             }
             (DataDirection::None, _) => {}
             _ if no_data => {}
             (DataDirection::HostToController, SglDescriptor::InCapsule { offset, length }) => {
                 if offset != 0 {
-                    self.send_cqe(fail(cid, Status::SGL_OFFSET_INVALID));
+                    self.send_failure(&sqe, fail(cid, Status::SGL_OFFSET_INVALID));
                     return;
                 }
                 if length as usize != data.len() {
-                    self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                     return;
                 }
             }
             (DataDirection::HostToController, SglDescriptor::Transport { length }) => {
                 if !data.is_empty() {
-                    self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                     return;
                 }
                 if length > 0 {
                     if length > identify::MAX_TRANSFER {
-                        self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                        self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                         return;
                     }
                     if let Err(s) = self.precheck(&sqe) {
-                        self.send_cqe(fail(cid, s));
+                        self.send_failure(&sqe, fail(cid, s));
                         return;
                     }
                     self.request_data(sqe, length, now);
@@ -957,16 +982,16 @@ impl Connection {
             (DataDirection::ControllerToHost, SglDescriptor::Transport { length }) => {
                 // In-capsule data with a command whose data flows to the host.
                 if !data.is_empty() || length > identify::MAX_TRANSFER.max(1 << 20) {
-                    self.send_cqe(fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                     return;
                 }
             }
             (DataDirection::Bidirectional, _) => {
-                self.send_cqe(fail(cid, Status::INVALID_FIELD));
+                self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
                 return;
             }
             _ => {
-                self.send_cqe(fail(cid, Status::SGL_DESCRIPTOR_TYPE_INVALID));
+                self.send_failure(&sqe, fail(cid, Status::SGL_DESCRIPTOR_TYPE_INVALID));
                 return;
             }
         }
@@ -1066,7 +1091,7 @@ impl Connection {
             return;
         };
         if digest_failed {
-            self.send_cqe(Cqe::new(sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
+            self.send_failure(&sqe, Cqe::new(sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
             return;
         }
         let data = if buf.is_empty() {
@@ -1092,7 +1117,10 @@ impl Connection {
                     if let Some(b) = &self.bound {
                         b.stats.submitted();
                     }
-                    self.send_cqe(Cqe::new(c.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
+                    self.send_failure(
+                        &c.sqe,
+                        Cqe::new(c.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR),
+                    );
                 }
             }
             Pdu::H2CData(d) => {
@@ -1204,10 +1232,12 @@ impl Connection {
             }
         };
         match outcome {
+            Outcome::Done(cqe) if !cqe.status.is_success() => self.send_failure(&sqe, cqe),
             Outcome::Done(cqe) => self.send_cqe(cqe),
+            Outcome::Data(_, cqe) if !cqe.status.is_success() => self.send_failure(&sqe, cqe),
             Outcome::Data(data, cqe) => {
                 let want = sqe.sgl().length() as usize;
-                if !cqe.status.is_success() || want == 0 {
+                if want == 0 {
                     self.send_cqe(cqe);
                 } else {
                     let mut data = data;
@@ -1341,7 +1371,16 @@ impl Connection {
     /// transaction closes the connection after the answer.
     fn auth_progress(&mut self, cid: u16, receive: Option<usize>, p: Result<Progress, Status>) {
         let (mut data, event) = match p {
-            Err(s) => return self.send_cqe(fail(cid, s)),
+            Err(s) => {
+                // Authentication Send or Receive: Fabrics commands on either queue.
+                let site = ErrorSite {
+                    opcode: admin_opcode::FABRICS,
+                    nsid: 0,
+                    lba: 0,
+                    location: error_log::NO_LOCATION,
+                };
+                return self.send_failure_at(fail(cid, s), site);
+            }
             Ok(Progress::Compute(job)) => {
                 let tag = io_tag(self.next_io, cid);
                 self.next_io += 1;
@@ -1611,7 +1650,7 @@ impl Connection {
             return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         }
         let page = match (lid, ctrl.discovery) {
-            (log_id::ERROR, _) => vec![0u8; 64],
+            (log_id::ERROR, _) => ctrl.errors().page(),
             (log_id::DISCOVERY, true) => {
                 let (genctr, entries) =
                     self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr);
@@ -1627,9 +1666,22 @@ impl Connection {
                 // The subsystem's totals: they keep counting across controllers and
                 // namespace removals, as SMART's lifetime counters must (§5.16.1.3).
                 let io = ctrl.stats.snapshot().io;
-                identify::smart_log(io.reads, io.writes, io.read_bytes, io.write_bytes)
+                let health = identify::Health {
+                    temperature_warning: ctrl.state().features.temperature_warning(),
+                    error_entries: ctrl.errors().count(),
+                };
+                if !rae {
+                    // §5.2: reading the log re-arms the SMART / Health notice.
+                    ctrl.state().smart_event_masked = false;
+                }
+                identify::smart_log(&io, health)
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
+            // CSI (CDW14 bits 31:24): the NVM command set's I/O commands only.
+            (log_id::CMD_EFFECTS, false) if sqe.cdw14() >> 24 != 0 => {
+                return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+            }
+            (log_id::CMD_EFFECTS, false) => identify::commands_effects_log(),
             (log_id::RESERVATION_NOTIFICATION, false) => {
                 // The oldest unread page; reading it without RAE takes it off the queue
                 // and re-arms the notice, at once again if more wait (§5.16.1.24).
@@ -1744,7 +1796,8 @@ impl Connection {
                 was != on
             })
             .collect();
-        save_reservations(store, changed).unwrap_or(Outcome::Done(ok(cid)))
+        save_reservations(store, changed, admin_opcode::SET_FEATURES)
+            .unwrap_or(Outcome::Done(ok(cid)))
     }
 
     fn set_features(&mut self, sqe: &Sqe, ctrl: &Controller, now: Instant) -> Cqe {
@@ -1788,6 +1841,17 @@ impl Connection {
                 self.last_keep_alive = now;
             }
             (feature::ASYNC_EVENT_CONFIG, _) => st.aec = v,
+            (f, false) if HostFeatures::keeps(f) => {
+                let warned = st.features.temperature_warning();
+                if let Err(s) = st.features.set(f, v) {
+                    return fail(cid, s);
+                }
+                // A threshold the composite temperature now crosses raises the SMART /
+                // Health temperature notice (§5.2), if the host enabled it (AEC bit 1).
+                if !warned && st.features.temperature_warning() && st.aec & (1 << 1) != 0 {
+                    st.smart_event_pending = true;
+                }
+            }
             (feature::VOLATILE_WRITE_CACHE, false) => ctrl.wce.store(v & 1 != 0, Ordering::Relaxed),
             // Host Identifier (§5.27.1.26): a fabrics host gives it in Connect only.
             (feature::HOST_IDENTIFIER, false) => {
@@ -1830,7 +1894,7 @@ impl Connection {
             return;
         }
         let cntlid = b.ctrl.cntlid;
-        let (ns_event, ana_event, resv_event) = {
+        let (ns_event, ana_event, resv_event, smart_event) = {
             let mut st = b.ctrl.state();
             // AEC bit 8: Namespace Attribute Notices enabled.
             let ns = st.ns_event_pending && !st.ns_event_masked && st.aec & (1 << 8) != 0;
@@ -1857,7 +1921,14 @@ impl Connection {
                 st.resv_event_pending = false;
                 st.resv_event_masked = true;
             }
-            (ns, ana, resv)
+            let smart = st.smart_event_pending
+                && !st.smart_event_masked
+                && self.aers.len() > usize::from(ns) + usize::from(ana) + usize::from(resv);
+            if smart {
+                st.smart_event_pending = false;
+                st.smart_event_masked = true;
+            }
+            (ns, ana, resv, smart)
         };
         if ns_event {
             // Notice, info 00h Namespace Attribute Changed.
@@ -1873,6 +1944,11 @@ impl Connection {
             // I/O Command Specific, info 00h Reservation Log Page Available.
             self.complete_aer(0b110, 0x00, log_id::RESERVATION_NOTIFICATION);
             info!(cntlid, "asynchronous event: reservation notification");
+        }
+        if smart_event {
+            // SMART / Health Status, info 01h Temperature Threshold.
+            self.complete_aer(0b001, 0x01, log_id::SMART);
+            info!(cntlid, "asynchronous event: temperature threshold");
         }
     }
 
@@ -1969,7 +2045,7 @@ impl Connection {
             io_opcode::WRITE => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let fua = self.fua(sqe);
                 let v = ns.volume.clone();
-                Outcome::Io(IoOp::Write { offset, data, fua }, v, Post::Write { len, ns })
+                Outcome::Io(IoOp::Write { offset, data, fua }, v, Post::Write { len, offset, ns })
             }),
             io_opcode::COMPARE => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let v = ns.volume.clone();
@@ -1978,7 +2054,8 @@ impl Connection {
             io_opcode::FLUSH => self.namespace(sqe.nsid).and_then(|ns| {
                 self.reservation_allows(&ns, Access::Write)?;
                 let v = ns.volume.clone();
-                Ok(Outcome::Io(IoOp::Flush, v, Post::Plain { ns, err: Status::WRITE_FAULT }))
+                let post = Post::Plain { ns, err: Status::WRITE_FAULT, opcode: io_opcode::FLUSH };
+                Ok(Outcome::Io(IoOp::Flush, v, post))
             }),
             io_opcode::WRITE_ZEROES => self.write_zeroes(sqe),
             io_opcode::DATASET_MANAGEMENT => self.dsm(sqe, &data),
@@ -2086,7 +2163,7 @@ impl Connection {
         done?;
         let store = ns.ptpl.clone().filter(|_| save);
         Ok(store
-            .and_then(|store| save_reservations(store, vec![ns]))
+            .and_then(|store| save_reservations(store, vec![ns], sqe.opcode))
             .unwrap_or(Outcome::Done(ok(sqe.cid))))
     }
 
@@ -2101,7 +2178,8 @@ impl Connection {
         }
         let op = IoOp::WriteZeroes { offset: sqe.slba() * bs, len: nlb * bs, fua: self.fua(sqe) };
         let v = ns.volume.clone();
-        Ok(Outcome::Io(op, v, Post::Plain { ns, err: Status::WRITE_FAULT }))
+        let post = Post::Plain { ns, err: Status::WRITE_FAULT, opcode: io_opcode::WRITE_ZEROES };
+        Ok(Outcome::Io(op, v, post))
     }
 
     fn dsm(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
@@ -2135,12 +2213,14 @@ impl Connection {
         Ok(Outcome::Io(
             IoOp::Deallocate { ranges },
             v,
-            Post::Plain { ns, err: Status::INTERNAL_ERROR },
+            Post::Plain { ns, err: Status::INTERNAL_ERROR, opcode: io_opcode::DATASET_MANAGEMENT },
         ))
     }
 
     // ---- Sending ----
 
+    /// Sends a successful completion (a failed one goes through
+    /// [`send_failure`](Self::send_failure), which logs it).
     fn send_cqe(&mut self, mut cqe: Cqe) {
         if let Some(b) = &self.bound {
             cqe.sqid = b.qid;
@@ -2148,6 +2228,24 @@ impl Connection {
         }
         cqe.sqhd = self.sqhd;
         encode_capsule_resp(&cqe, &self.framing, &mut self.out);
+    }
+
+    /// Sends the failed completion of `sqe`, recorded in the controller's error log.
+    fn send_failure(&mut self, sqe: &Sqe, cqe: Cqe) {
+        let io = self.bound.as_ref().is_some_and(|b| b.qid != 0);
+        self.send_failure_at(cqe, ErrorSite::of(sqe, cqe.status, io));
+    }
+
+    /// Sends a failed completion, recorded in the controller's error log at `site`
+    /// (NVMe Base 2.0 §5.16.1.2). Before the queue is bound there is no controller and
+    /// nothing is recorded. The More bit stays clear, so the status a host sees is the
+    /// same with or without the log.
+    fn send_failure_at(&mut self, cqe: Cqe, site: ErrorSite) {
+        if let Some(b) = &self.bound {
+            let entry = ErrorEntry { sqid: b.qid, cid: cqe.cid, status: cqe.status, site };
+            b.ctrl.errors().record(entry);
+        }
+        self.send_cqe(cqe);
     }
 
     /// Sends `data` in C2HData PDUs, then the completion unless the SUCCESS flag may
@@ -2229,11 +2327,13 @@ impl Connection {
 fn save_reservations(
     store: Arc<ReservationStore>,
     namespaces: Vec<Arc<Namespace>>,
+    opcode: u8,
 ) -> Option<Outcome> {
     let first = namespaces.first()?.clone();
     let volume = first.volume.clone();
     let op = IoOp::SaveReservations { store, namespaces };
-    Some(Outcome::Io(op, volume, Post::Plain { ns: first, err: Status::INTERNAL_ERROR }))
+    let post = Post::Plain { ns: first, err: Status::INTERNAL_ERROR, opcode };
+    Some(Outcome::Io(op, volume, post))
 }
 
 /// Get Features of the features kept in the controller's state.
@@ -2241,17 +2341,28 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
     let cid = sqe.cid;
     let fid = (sqe.cdw10() & 0xFF) as u8;
     let sel = (sqe.cdw10() >> 8) & 0b111;
+    // SEL 001b the default value; 010b the saved one, which for features that are not
+    // saveable is the default (§5.15.1).
+    let default = matches!(sel, 1 | 2);
     let st = ctrl.state();
     let mut cqe = ok(cid);
     let value = match (fid, ctrl.discovery) {
         (feature::NUMBER_OF_QUEUES, false) => {
-            let n = if st.io_queues == 0 { ctrl.max_io_queues } else { st.io_queues };
+            let n = if st.io_queues == 0 || default { ctrl.max_io_queues } else { st.io_queues };
             u32::from(n - 1) | (u32::from(n - 1) << 16)
         }
+        // The Connect command's KATO is the timer's starting value.
         (feature::KEEP_ALIVE_TIMER, _) => st.kato_ms,
+        (feature::ASYNC_EVENT_CONFIG, _) if default => 0,
         (feature::ASYNC_EVENT_CONFIG, _) => st.aec,
+        (feature::VOLATILE_WRITE_CACHE, false) if default => 1,
         (feature::VOLATILE_WRITE_CACHE, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),
+        (feature::RESERVATION_NOTIFICATION_MASK, false) if default => 0,
         (feature::RESERVATION_NOTIFICATION_MASK, false) => st.resv_mask(sqe.nsid),
+        (f, false) if HostFeatures::keeps(f) => match st.features.get(f, sqe.cdw11(), default) {
+            Ok(v) => v,
+            Err(s) => return fail(cid, s),
+        },
         _ => return fail(cid, Status::INVALID_FIELD),
     };
     // SEL 011b: the supported capabilities of a supported feature: changeable (bit 2),

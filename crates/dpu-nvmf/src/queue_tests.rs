@@ -1272,11 +1272,16 @@ fn admin_edge_cases() {
     assert_eq!(&fw, crate::identify::FIRMWARE);
     lp.cdw[2] = 2;
     assert_eq!(h.run(lp, &[]).0.status, Status::INVALID_FIELD.with_dnr());
-    // Error Information: one entry (ELPE 0), with error count 0: no error logged.
-    let (c, errors) = h.run(log_page(1, 64), &[]);
-    assert!(c.status.is_success() && errors == [0; 64]);
+    // Error Information: the four failures above, newest first; ELPE covers the log.
+    let (c, errors) = h.run(log_page(1, 64 * 4), &[]);
+    assert!(c.status.is_success());
+    let counts: Vec<u64> =
+        errors.chunks(64).map(|e| u64::from_le_bytes(e[0..8].try_into().unwrap())).collect();
+    assert_eq!(counts, [4, 3, 2, 1]);
+    assert_eq!(errors[31], admin_opcode::GET_LOG_PAGE, "the misaligned offset");
+    assert_eq!(errors[64 * 3 + 31], admin_opcode::SET_FEATURES, "the saveable feature");
     let (_, id) = h.run(identify(1, 0), &[]);
-    assert_eq!(id[262], 0, "ELPE: one entry (0's based)");
+    assert_eq!(usize::from(id[262]) + 1, crate::error_log::ENTRIES, "ELPE, 0's based");
     // More AERs than AERL allows.
     for _ in 0..crate::identify::AER_LIMIT {
         assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
@@ -2819,4 +2824,143 @@ mod dhchap_auth {
         h.conn.tick(start + Duration::from_secs(31));
         assert!(h.conn.is_closed().is_none());
     }
+}
+
+/// One Error Information entry of a log page: (Error Count, SQID, CID, status, location,
+/// LBA, NSID, opcode).
+fn error_entry(page: &[u8], i: usize) -> (u64, u16, u16, u16, u16, u64, u32, u8) {
+    let e = &page[i * 64..(i + 1) * 64];
+    let u16_at = |at: usize| u16::from_le_bytes([e[at], e[at + 1]]);
+    (
+        u64::from_le_bytes(e[0..8].try_into().unwrap()),
+        u16_at(8),
+        u16_at(10),
+        u16_at(12) >> 1,
+        u16_at(14),
+        u64::from_le_bytes(e[16..24].try_into().unwrap()),
+        u32::from_le_bytes(e[24..28].try_into().unwrap()),
+        e[31],
+    )
+}
+
+#[test]
+fn failed_commands_go_into_the_error_log_and_the_smart_count() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut io = H::io(&t, cntlid, 1, 0);
+    // Past the end of the 2048-block namespace; an unknown namespace; an unknown opcode.
+    let (c, _) = io.run(rw(io_opcode::READ, 2047, 2, 1024), &[]);
+    assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    let read_cid = c.cid;
+    let mut other = rw(io_opcode::READ, 0, 1, 512);
+    other.nsid = 9;
+    assert_eq!(io.run(other, &[]).0.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    let (c, _) = io.run(Sqe::new(0x7E, 0), &[]);
+    assert_eq!(c.status, Status::INVALID_OPCODE.with_dnr());
+    let opcode_cid = c.cid;
+    // A successful command adds nothing.
+    assert!(io.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+
+    let (c, page) = admin.run(log_page(1, 4096), &[]);
+    assert!(c.status.is_success());
+    let opcode_byte = 0;
+    let bad_opcode = Status::INVALID_OPCODE.with_dnr().raw();
+    assert_eq!(error_entry(&page, 0), (3, 1, opcode_cid, bad_opcode, opcode_byte, 0, 0, 0x7E));
+    let nsid_byte = 4;
+    let unknown_ns = Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr().raw();
+    assert_eq!(error_entry(&page, 1).3, unknown_ns);
+    assert_eq!((error_entry(&page, 1).4, error_entry(&page, 1).6), (nsid_byte, 9));
+    let slba_byte = 40;
+    let lba = Status::LBA_OUT_OF_RANGE.with_dnr().raw();
+    assert_eq!(error_entry(&page, 2), (1, 1, read_cid, lba, slba_byte, 2047, 1, io_opcode::READ));
+    assert_eq!(error_entry(&page, 3).0, 0, "the rest are invalid entries");
+    let (_, smart) = admin.run(log_page(2, 512), &[]);
+    assert_eq!(u128::from_le_bytes(smart[176..192].try_into().unwrap()), 3);
+    // A command that fails before the queue is bound has no controller to log it.
+    let mut unbound = H::new(&t, false, false);
+    let (c, _) = unbound.run(identify(1, 0), &[]);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    assert_eq!(error_entry(&admin.run(log_page(1, 64), &[]).1, 0).0, 3);
+}
+
+#[test]
+fn the_error_log_keeps_the_newest_entries() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let n = crate::error_log::ENTRIES + 3;
+    for _ in 0..n {
+        assert_eq!(h.run(Sqe::new(0x70, 0), &[]).0.status, Status::INVALID_OPCODE.with_dnr());
+    }
+    let (_, page) = h.run(log_page(1, 4096), &[]);
+    assert_eq!(error_entry(&page, 0).0, n as u64);
+    assert_eq!(error_entry(&page, crate::error_log::ENTRIES - 1).0, 4);
+}
+
+fn get_feature(fid: u8, cdw11: u32, sel: u32) -> Sqe {
+    let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    g.cdw[0] = u32::from(fid) | (sel << 8);
+    g.cdw[1] = cdw11;
+    g
+}
+
+fn set_feature(fid: u8, cdw11: u32) -> Sqe {
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = u32::from(fid);
+    s.cdw[1] = cdw11;
+    s
+}
+
+#[test]
+fn mandatory_features_read_back_and_temperature_thresholds_raise_the_warning() {
+    use crate::features::{WCTEMP, fid};
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let (_, id) = h.run(identify(1, 0), &[]);
+    assert_eq!(u16::from_le_bytes([id[266], id[267]]), WCTEMP);
+    assert_eq!(h.run(get_feature(fid::TEMPERATURE_THRESHOLD, 0, 0), &[]).0.dw0, 343);
+    assert_eq!(h.run(get_feature(fid::POWER_MANAGEMENT, 0, 0), &[]).0.dw0, 0);
+    assert_eq!(h.run(get_feature(fid::ARBITRATION, 0, 0), &[]).0.dw0, 0b111);
+    let bad_ps = h.run(set_feature(fid::POWER_MANAGEMENT, 1), &[]).0;
+    assert_eq!(bad_ps.status, Status::INVALID_FIELD.with_dnr());
+    // Temperature notices enabled (AEC bit 1) and a request outstanding: an over
+    // threshold below the composite temperature (300 K) warns, once, until the SMART
+    // log is read.
+    assert!(h.run(set_feature(fid::ASYNC_EVENT_CONFIG, 1 << 1), &[]).0.status.is_success());
+    let (aer, answered) = h.send_aer();
+    assert!(answered.is_empty());
+    let warning = |h: &mut H| h.run(log_page(2, 512), &[]).1[0] & (1 << 1) != 0;
+    assert!(!warning(&mut h));
+    assert!(h.run(set_feature(fid::TEMPERATURE_THRESHOLD, 290), &[]).0.status.is_success());
+    let events: Vec<(u16, u32)> = h
+        .events()
+        .iter()
+        .filter_map(|p| if let Pdu::CapsuleResp(c) = p { Some((c.cid, c.dw0)) } else { None })
+        .collect();
+    assert_eq!(events, [(aer, 0x02_01_01)], "SMART / Health, temperature, log 02h");
+    assert_eq!(h.run(get_feature(fid::TEMPERATURE_THRESHOLD, 0, 0), &[]).0.dw0, 290);
+    assert_eq!(h.run(get_feature(fid::TEMPERATURE_THRESHOLD, 0, 1), &[]).0.dw0, 343, "default");
+    assert!(warning(&mut h));
+    assert!(h.run(set_feature(fid::TEMPERATURE_THRESHOLD, 343), &[]).0.status.is_success());
+    assert!(!warning(&mut h));
+    // Supported capabilities: changeable, not saveable.
+    assert_eq!(h.run(get_feature(fid::ERROR_RECOVERY, 0, 3), &[]).0.dw0, 1 << 2);
+}
+
+#[test]
+fn the_commands_supported_and_effects_log_lists_what_the_controller_runs() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let (_, id) = h.run(identify(1, 0), &[]);
+    assert_eq!(id[261] & 0b10, 0b10, "LPA: the log is supported");
+    let (c, log) = h.run(log_page(crate::identify::log_id::CMD_EFFECTS, 4096), &[]);
+    assert!(c.status.is_success());
+    let effects = |at: usize| u32::from_le_bytes(log[at..at + 4].try_into().unwrap());
+    assert_eq!(effects(usize::from(admin_opcode::IDENTIFY) * 4), 1);
+    assert_eq!(effects(0x80 * 4), 0, "Format NVM: not supported");
+    assert_eq!(effects(1024 + usize::from(io_opcode::READ) * 4), 1);
+    assert_eq!(effects(1024 + usize::from(io_opcode::WRITE) * 4), 0b11, "changes content");
+    // Another command set's I/O commands: Invalid Field.
+    let mut zns = log_page(crate::identify::log_id::CMD_EFFECTS, 4096);
+    zns.cdw[4] = 2 << 24;
+    assert_eq!(h.run(zns, &[]).0.status, Status::INVALID_FIELD.with_dnr());
 }

@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 
 use crate::auth::HostSecrets;
+use crate::error_log::ErrorLog;
+use crate::features::HostFeatures;
 use crate::ptpl::ReservationStore;
 use crate::reservation::{Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
@@ -383,6 +385,13 @@ pub struct ControllerState {
     /// The controller was torn down (admin queue closed, KATO, subsystem removed):
     /// its I/O queues must close.
     pub dead: bool,
+    /// The host's values of the features that change nothing here (temperature
+    /// thresholds and the like).
+    pub features: HostFeatures,
+    /// A SMART / Health temperature notice waits for an outstanding AER.
+    pub smart_event_pending: bool,
+    /// A SMART / Health notice was reported and the SMART log not read yet.
+    pub smart_event_masked: bool,
 }
 
 /// A Reservation Notification log page (NVMe Base 2.0 §5.16.1.24).
@@ -446,6 +455,9 @@ pub struct Controller {
     /// Read by every I/O command, so not behind the state lock.
     pub io_enabled: AtomicBool,
     state: Mutex<ControllerState>,
+    /// Its failed commands: a lock of their own, so recording one never waits on, or
+    /// deadlocks with, the state lock.
+    errors: Mutex<ErrorLog>,
 }
 
 impl Controller {
@@ -453,6 +465,11 @@ impl Controller {
     /// consistent field by field.
     pub fn state(&self) -> MutexGuard<'_, ControllerState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Locks its Error Information log (recovered if poisoned, as [`state`](Self::state)).
+    pub fn errors(&self) -> MutexGuard<'_, ErrorLog> {
+        self.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -1134,6 +1151,7 @@ impl Target {
                 wce: AtomicBool::new(true),
                 io_enabled: AtomicBool::new(false),
                 state: Mutex::new(ControllerState { kato_ms, ..Default::default() }),
+                errors: Mutex::default(),
             })
         };
         if subnqn == DISCOVERY_NQN {
