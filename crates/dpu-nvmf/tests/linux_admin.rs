@@ -1,0 +1,149 @@
+//! What an operator reads and sets with nvme-cli and the kernel's hwmon device, against
+//! the unmodified Linux initiator in a QEMU guest (Debian's amd64 kernel and nvme-cli, as
+//! in `linux_initiator.rs`):
+//! - a failed command shows in `nvme error-log` (its queue, status, LBA, namespace, the
+//!   byte of the command in error) and in `nvme smart-log`'s error count;
+//! - `nvme effects-log` lists the commands the controller runs, writes marked as changing
+//!   logical block content;
+//! - the mandatory features read back (`nvme get-feature`), and a power state the
+//!   controller does not have is refused;
+//! - the kernel's hwmon device shows the composite temperature and the thresholds
+//!   (temp1_input, temp1_max from WCTEMP, temp1_crit from CCTEMP); a temp1_max the host
+//!   sets below the temperature raises temp1_alarm (SMART's temperature warning) and,
+//!   with temperature notices enabled, a SMART / Health asynchronous event the kernel
+//!   turns into an `NVME_AEN` uevent.
+//!
+//! Nothing is loaded into the host kernel; QEMU is stopped on every exit path.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpu_lab::guest::{Guest, Marks, QemuConfig};
+use dpu_nvmf::{Server, Target, Volume};
+
+const SUBNQN: &str = "nqn.2024-01.io.example.dpu:admin";
+const HOSTNQN: &str = "nqn.2014-08.org.nvmexpress:uuid:2d4c6e8a-0b1d-4f3e-9a5c-7e6b8d0f1a23";
+const NS_BYTES: u64 = 64 << 20;
+/// The first block past the namespace (512-byte blocks): a read there fails.
+const PAST_END: u64 = NS_BYTES / 512;
+const DEADLINE: Duration = Duration::from_secs(600);
+
+fn init_script(port: u16, modules: &[String]) -> String {
+    let prelude = common::nvme_init_prelude(modules);
+    format!(
+        r#"{prelude}
+nvme connect -t tcp -a 192.0.2.2 -s {port} -n {SUBNQN} --hostnqn={HOSTNQN}
+mark connect rc=$?
+DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
+C=/dev/$(ls /sys/class/nvme | grep -m1 '^nvme[0-9]'); N=/dev/$DEV
+# The value of field $1 in nvme-cli's "name : value" output in file $2.
+field() {{ grep -m1 "^$1[[:space:]]*:" "$2" | sed 's/^[^:]*:[[:space:]]*//'; }}
+nvme smart-log $C > /tmp/s0; cat /tmp/s0
+mark errors-before $(field num_err_log_entries /tmp/s0)
+nvme read $N -s {PAST_END} -c 0 -z 512 -d /tmp/r > /tmp/r.out 2>&1
+mark read-past-end rc=$?
+cat /tmp/r.out
+nvme error-log $C -e 1 > /tmp/e; cat /tmp/e
+mark error-log count=$(field error_count /tmp/e) lba=$(field lba /tmp/e) nsid=$(field nsid /tmp/e) loc=$(field parm_err_loc /tmp/e)
+# The I/O queue of the CPU nvme-cli ran on.
+[ "$(field sqid /tmp/e)" -ge 1 ] && mark error-log-io-queue
+grep -q "LBA Out of Range" /tmp/e && mark error-log-status
+nvme smart-log $C > /tmp/s1
+mark errors-after $(field num_err_log_entries /tmp/s1)
+# nvme-cli 2.4 prints nothing without --csi on a fabrics controller (it looks for
+# PCI registers first).
+nvme effects-log $C --csi=0 > /tmp/fx 2>&1
+mark effects-log rc=$?
+cat /tmp/fx
+grep -Eq '^ACS6 .*\] 00000001$' /tmp/fx && mark effects-identify
+grep -Eq '^IOCS2 .*\] 00000001$' /tmp/fx && mark effects-read
+grep -Eq '^IOCS1 .*\] 00000003$' /tmp/fx && mark effects-write-changes-content
+grep -Eq '^ACS128 ' /tmp/fx || mark effects-no-format
+for f in 1 2 4 5 0xa; do nvme get-feature $C -f $f -n 1 > /tmp/f 2>&1; mark get-feature-$f rc=$? $(sed 's/.*Current value:[[:space:]]*//' /tmp/f); done
+nvme set-feature $C -f 2 -v 1 > /tmp/ps 2>&1
+mark set-power-state-1 rc=$?
+H=$(ls -d /sys/class/nvme/${{C#/dev/}}/hwmon* | head -1)
+ls $H
+mark hwmon input=$(cat $H/temp1_input) max=$(cat $H/temp1_max) crit=$(cat $H/temp1_crit) min=$(cat $H/temp1_min) alarm=$(cat $H/temp1_alarm)
+# Temperature notices (AEC bit 1) on top of those the kernel enabled.
+AEC=$(nvme get-feature $C -f 0xb | sed 's/.*Current value:[[:space:]]*//')
+mark aec-was $AEC
+nvme set-feature $C -f 0xb -v $((AEC | 2)) > /dev/null
+mark aec-set rc=$?
+echo 25000 > $H/temp1_max
+mark set-max rc=$?
+mark hwmon-low max=$(cat $H/temp1_max) alarm=$(cat $H/temp1_alarm)
+i=0; while ! grep -q . /tmp/aen && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark aen $(cat /tmp/aen)
+echo 69850 > $H/temp1_max
+mark hwmon-restored max=$(cat $H/temp1_max) alarm=$(cat $H/temp1_alarm)
+nvme disconnect -n {SUBNQN} > /dev/null
+mark disconnect rc=$?
+mark done
+poweroff -f
+sleep 10
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_temperature() {
+    let (cache, kernel) = common::guest_kernel(&[]);
+    let t = Target::new();
+    common::add_subsystem(&t, SUBNQN, "DPUADMIN01", "dpu-nvmf admin test", &[HOSTNQN]);
+    let vol = Arc::new(Volume::ram("admin", 512, NS_BYTES).unwrap());
+    t.add_namespace(SUBNQN, 1, vol, [3; 16], [4; 16]).unwrap();
+    let server = Server::new(t.clone(), 4);
+    let addr = common::loopback_listener(&server, 1).await;
+    let initrd = common::nvme_initramfs(&cache, &kernel, "admin", |m| init_script(addr.port(), m));
+    let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
+    let mut marks = Marks::default();
+    let deadline = Instant::now() + DEADLINE;
+    while common::next_mark(&mut vm, &mut marks, deadline).is_some() {}
+    tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));
+    let expect = [
+        "connect rc=0".to_owned(),
+        "errors-before 0".to_owned(),
+        "read-past-end rc=1".to_owned(),
+        // The read's entry: the LBA, the namespace and byte 40 (SLBA); its I/O queue.
+        format!("error-log count=1 lba={PAST_END:#x} nsid=0x1 loc=0x28"),
+        "error-log-io-queue".to_owned(),
+        "error-log-status".to_owned(),
+        "errors-after 1".to_owned(),
+        "effects-log rc=0".to_owned(),
+        "effects-identify".to_owned(),
+        "effects-read".to_owned(),
+        "effects-write-changes-content".to_owned(),
+        "effects-no-format".to_owned(),
+        "get-feature-1 rc=0 0x00000007".to_owned(),
+        "get-feature-2 rc=0 00000000".to_owned(),
+        // 343 K, WCTEMP.
+        "get-feature-4 rc=0 0x00000157".to_owned(),
+        "get-feature-5 rc=0 00000000".to_owned(),
+        "get-feature-0xa rc=0 00000000".to_owned(),
+        "set-power-state-1 rc=1".to_owned(),
+        // 300 K, WCTEMP 343 K, CCTEMP 358 K, an under threshold of 0 K, in m°C.
+        "hwmon input=26850 max=69850 crit=84850 min=-273150 alarm=0".to_owned(),
+        "aec-set rc=0".to_owned(),
+        "set-max rc=0".to_owned(),
+        "hwmon-low max=24850 alarm=1".to_owned(),
+        // SMART / Health (1), Temperature Threshold (01h), log page 02h.
+        "aen nvme0 0x020101".to_owned(),
+        "hwmon-restored max=69850 alarm=0".to_owned(),
+        "disconnect rc=0".to_owned(),
+        "done".to_owned(),
+    ];
+    let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
+    let missing = marks.missing(&expect);
+    assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{}", vm.log().join("\n"));
+    println!(
+        "linux admin: error log entry for the read past the end, effects log, five mandatory features, hwmon temperature {}; temperature notice {:?} after temp1_max was lowered",
+        marks.value("hwmon input=").unwrap_or_default(),
+        marks.between("set-max", "aen ").unwrap_or_default(),
+    );
+    server.stop();
+}
