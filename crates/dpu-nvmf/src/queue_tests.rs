@@ -2964,3 +2964,24 @@ fn the_commands_supported_and_effects_log_lists_what_the_controller_runs() {
     zns.cdw[4] = 2 << 24;
     assert_eq!(h.run(zns, &[]).0.status, Status::INVALID_FIELD.with_dnr());
 }
+
+#[test]
+fn a_revoked_host_loses_its_queues_at_once() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut io = H::io(&t, cntlid, 1, 0);
+    assert!(io.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+    t.set_hosts(SUB, false, BTreeSet::new()).unwrap();
+    // Before the queue's next tick, its commands already fail.
+    let (c, _) = io.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    for h in [&mut io, &mut admin] {
+        h.conn.tick(h.now);
+        assert_eq!(h.conn.is_closed(), Some(&CloseReason::ControllerGone));
+    }
+    assert_eq!(t.controller_count(SUB), 0);
+    // And it cannot come back.
+    let mut again = H::new(&t, false, false);
+    let c = again.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert_eq!(c.status, Status::CONNECT_INVALID_HOST.with_dnr());
+}

@@ -639,7 +639,10 @@ impl Target {
         Ok(())
     }
 
-    /// Replaces the host list / allow-any of a subsystem (connected controllers stay).
+    /// Replaces the host list / allow-any of a subsystem. A host no longer allowed loses
+    /// its controllers now rather than at its next Connect, as SPDK's
+    /// `nvmf_subsystem_remove_host` disconnects it: their I/O stops at once and their
+    /// queues close at their next tick; the controllers of hosts still allowed stay.
     pub fn set_hosts(
         &self,
         nqn: &str,
@@ -651,6 +654,10 @@ impl Target {
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         s.spec.allow_any_host = allow_any_host;
         s.spec.hosts = hosts;
+        for c in s.controllers.values().filter(|c| !s.spec.allows(&c.hostnqn)) {
+            c.io_enabled.store(false, Ordering::Release);
+            c.state().dead = true;
+        }
         r.genctr += 1;
         Ok(())
     }
@@ -1395,6 +1402,28 @@ mod tests {
         t.remove_controller(&a);
         assert!(a.state().dead);
         assert_eq!(t.controller_count("nqn.2024-01.io.example:a"), 1);
+    }
+
+    #[test]
+    fn a_host_no_longer_allowed_loses_its_controllers_and_others_keep_theirs() {
+        let t = Target::new();
+        let nqn = "nqn.2024-01.io.example:a";
+        let (h1, h2) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
+        let mut s = spec(nqn);
+        s.hosts = [h1, h2].iter().map(|h| (*h).to_owned()).collect();
+        t.add_subsystem(s).unwrap();
+        let a = t.create_controller(nqn, h1, [1; 16], 0, None).unwrap();
+        let b = t.create_controller(nqn, h2, [2; 16], 0, None).unwrap();
+        for c in [&a, &b] {
+            c.io_enabled.store(true, Ordering::Relaxed);
+        }
+        t.set_hosts(nqn, false, [h2.to_owned()].into()).unwrap();
+        assert!(a.state().dead && !a.io_enabled.load(Ordering::Relaxed));
+        assert!(!b.state().dead && b.io_enabled.load(Ordering::Relaxed));
+        // Allowing any host again ends nobody's.
+        t.set_hosts(nqn, true, BTreeSet::new()).unwrap();
+        assert!(!b.state().dead);
+        assert!(t.create_controller(nqn, "nqn.x:other", [3; 16], 0, None).is_ok());
     }
 
     /// NVMe-oF 1.1 §5.3: the discovery log's generation counter changes with every change

@@ -11,7 +11,10 @@
 //!   (temp1_input, temp1_max from WCTEMP, temp1_crit from CCTEMP); a temp1_max the host
 //!   sets below the temperature raises temp1_alarm (SMART's temperature warning) and,
 //!   with temperature notices enabled, a SMART / Health asynchronous event the kernel
-//!   turns into an `NVME_AEN` uevent.
+//!   turns into an `NVME_AEN` uevent;
+//! - the operator takes the host off the subsystem's allowed hosts: its controller stops
+//!   at once (the kernel's goes to reconnecting) and the kernel's reconnects are refused
+//!   as from a host not allowed; back on the list, the next reconnect brings it back.
 //!
 //! Nothing is loaded into the host kernel; QEMU is stopped on every exit path.
 
@@ -19,6 +22,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,7 +40,8 @@ fn init_script(port: u16, modules: &[String]) -> String {
     let prelude = common::nvme_init_prelude(modules);
     format!(
         r#"{prelude}
-nvme connect -t tcp -a 192.0.2.2 -s {port} -n {SUBNQN} --hostnqn={HOSTNQN}
+# Reconnects every second, for two minutes, once the connection is lost.
+nvme connect -t tcp -a 192.0.2.2 -s {port} -n {SUBNQN} --hostnqn={HOSTNQN} --reconnect-delay=1 --ctrl-loss-tmo=120
 mark connect rc=$?
 DEV=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace"
 C=/dev/$(ls /sys/class/nvme | grep -m1 '^nvme[0-9]'); N=/dev/$DEV
@@ -81,6 +86,21 @@ i=0; while ! grep -q . /tmp/aen && [ $i -lt 100 ]; do usleep 100000; i=$((i+1));
 mark aen $(cat /tmp/aen)
 echo 69850 > $H/temp1_max
 mark hwmon-restored max=$(cat $H/temp1_max) alarm=$(cat $H/temp1_alarm)
+# The operator takes the host off the subsystem's list: its controller goes at once and
+# it cannot connect again (the kernel keeps trying every second); then lets it back.
+CN=${{C#/dev/}}
+state() {{ cat /sys/class/nvme/$CN/state; }}
+mark want-revoke
+i=0; while [ "$(state)" = live ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+mark revoked state=$(state)
+# The kernel's reconnect, a second later, is refused as from a host not allowed.
+i=0; while ! dmesg | grep -q "is not allowed, hostnqn: {HOSTNQN}" && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+dmesg | grep -q "is not allowed, hostnqn: {HOSTNQN}" && mark reconnect-refused state=$(state)
+mark want-restore
+i=0; while [ "$(state)" != live ] && [ $i -lt 300 ]; do usleep 100000; i=$((i+1)); done
+mark restored state=$(state)
+dd if=$N of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null
+mark read-after-restore rc=$?
 nvme disconnect -n {SUBNQN} > /dev/null
 mark disconnect rc=$?
 mark done
@@ -103,7 +123,13 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
     let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
     let mut marks = Marks::default();
     let deadline = Instant::now() + DEADLINE;
-    while common::next_mark(&mut vm, &mut marks, deadline).is_some() {}
+    while let Some(m) = common::next_mark(&mut vm, &mut marks, deadline) {
+        match m.as_str() {
+            "want-revoke" => t.set_hosts(SUBNQN, false, BTreeSet::new()).unwrap(),
+            "want-restore" => t.set_hosts(SUBNQN, false, [HOSTNQN.to_owned()].into()).unwrap(),
+            _ => {}
+        }
+    }
     tokio::task::block_in_place(|| vm.wait_exit(Duration::from_secs(30)));
     let expect = [
         "connect rc=0".to_owned(),
@@ -134,6 +160,13 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         // SMART / Health (1), Temperature Threshold (01h), log page 02h.
         "aen nvme0 0x020101".to_owned(),
         "hwmon-restored max=69850 alarm=0".to_owned(),
+        // The kernel's controller leaves the live state; its reconnects are refused as
+        // from a host the subsystem does not allow; back on the list, the next one
+        // brings the controller back and I/O runs.
+        "revoked state=connecting".to_owned(),
+        "reconnect-refused state=connecting".to_owned(),
+        "restored state=live".to_owned(),
+        "read-after-restore rc=0".to_owned(),
         "disconnect rc=0".to_owned(),
         "done".to_owned(),
     ];
@@ -141,9 +174,11 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
     let missing = marks.missing(&expect);
     assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{}", vm.log().join("\n"));
     println!(
-        "linux admin: error log entry for the read past the end, effects log, five mandatory features, hwmon temperature {}; temperature notice {:?} after temp1_max was lowered",
+        "linux admin: error log entry for the read past the end, effects log, five mandatory features, hwmon temperature {}; temperature notice {:?} after temp1_max was lowered; controller out of the live state {:?} after the host was revoked, live again {:?} after it was let back",
         marks.value("hwmon input=").unwrap_or_default(),
         marks.between("set-max", "aen ").unwrap_or_default(),
+        marks.between("want-revoke", "revoked ").unwrap_or_default(),
+        marks.between("want-restore", "restored ").unwrap_or_default(),
     );
     server.stop();
 }

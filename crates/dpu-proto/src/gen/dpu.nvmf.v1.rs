@@ -123,7 +123,9 @@ pub struct SubsystemSpec {
     /// Any host may connect and discover it; otherwise only allowed_hosts.
     #[prost(bool, tag = "4")]
     pub allow_any_host: bool,
-    /// Host NQNs allowed to connect (and to see the subsystem in the discovery log).
+    /// Host NQNs allowed to connect (and to see the subsystem in the discovery log). A
+    /// host taken off (or no longer covered by allow_any_host) loses its connected
+    /// controllers at once.
     #[prost(string, repeated, tag = "5")]
     pub allowed_hosts: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     /// NVMe in-band authentication (DH-HMAC-CHAP, NULL DH group): a host listed here must
