@@ -64,6 +64,8 @@ pub mod io_opcode {
     pub const COMPARE: u8 = 0x05;
     /// Write Zeroes.
     pub const WRITE_ZEROES: u8 = 0x08;
+    /// Verify.
+    pub const VERIFY: u8 = 0x0C;
     /// Dataset Management.
     pub const DATASET_MANAGEMENT: u8 = 0x09;
     /// Reservation Register.

@@ -54,6 +54,7 @@ impl ErrorSite {
                     | io_opcode::WRITE
                     | io_opcode::COMPARE
                     | io_opcode::WRITE_ZEROES
+                    | io_opcode::VERIFY
                     | io_opcode::WRITE_UNCORRECTABLE
             );
         let bare = Status::from_raw(status.raw() & 0x7FF);

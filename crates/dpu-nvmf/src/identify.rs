@@ -124,8 +124,8 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
         // MNAN: a host sizes its ANA log buffer by it (and Linux refuses ANA without it).
         put32(&mut b, 540, MAX_NSID);
         // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3),
-        // Reservations (bit 5).
-        put16(&mut b, 520, 0b10_1101);
+        // Reservations (bit 5), Verify (bit 7).
+        put16(&mut b, 520, 0b1010_1101);
         b[525] = 1; // VWC bit 0: volatile write cache present (Flush honoured)
     }
     // SGLS: bits 1:0 = 01b SGLs supported; bit 20: SGL Offset (in-capsule data).
@@ -265,6 +265,7 @@ pub fn commands_effects_log() -> Vec<u8> {
         (io::READ, CSUPP),
         (io::COMPARE, CSUPP),
         (io::WRITE_ZEROES, CSUPP | LBCC),
+        (io::VERIFY, CSUPP),
         (io::DATASET_MANAGEMENT, CSUPP | LBCC),
         (io::RESERVATION_REGISTER, CSUPP),
         (io::RESERVATION_REPORT, CSUPP),

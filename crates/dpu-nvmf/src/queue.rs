@@ -147,6 +147,13 @@ pub enum IoOp {
     },
     /// Make completed writes durable.
     Flush,
+    /// Read a range and discard it: whether the volume can still read it (Verify).
+    Verify {
+        /// Byte offset.
+        offset: u64,
+        /// Length.
+        len: u64,
+    },
     /// Zero a range.
     WriteZeroes {
         /// Byte offset.
@@ -195,6 +202,19 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
             Ok(Vec::new())
         }
         IoOp::Flush => b.flush().map(|()| Vec::new()),
+        IoOp::Verify { offset, len } => {
+            // Up to 65,536 blocks: read in pieces of the largest transfer, into one
+            // buffer, so a Verify costs no more memory than a Read.
+            let piece = u64::from(identify::MAX_TRANSFER);
+            let mut at = 0;
+            while at < *len {
+                let n = piece.min(len - at);
+                buf.resize(n as usize, 0);
+                b.read_at(&mut buf, offset + at)?;
+                at += n;
+            }
+            Ok(Vec::new())
+        }
         IoOp::WriteZeroes { offset, len, fua } => {
             b.write_zeroes(*offset, *len)?;
             if *fua {
@@ -286,11 +306,13 @@ enum Post {
         expected: Bytes,
         ns: Arc<Namespace>,
     },
-    /// `opcode` for the error log, should the operation fail.
+    /// `opcode` and the byte `offset` of its range (0 if none), for the error log should
+    /// the operation fail with `err`.
     Plain {
         ns: Arc<Namespace>,
         err: Status,
         opcode: u8,
+        offset: u64,
     },
 }
 
@@ -310,7 +332,7 @@ impl Post {
             Post::Read { offset, .. } => (io_opcode::READ, *offset),
             Post::Write { offset, .. } => (io_opcode::WRITE, *offset),
             Post::Compare { .. } => (io_opcode::COMPARE, 0),
-            Post::Plain { opcode, .. } => (*opcode, 0),
+            Post::Plain { opcode, offset, .. } => (*opcode, *offset),
         };
         let ns = self.ns();
         let lba = offset / u64::from(ns.volume.block_size().max(1));
@@ -2002,20 +2024,14 @@ impl Connection {
         } else {
             self.reservation_allows(&ns, Access::Read)?;
         }
-        let bs = u64::from(ns.volume.block_size());
-        let nlb = u64::from(sqe.nlb());
-        let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
-        if end > ns.volume.blocks() {
-            return Err(Status::LBA_OUT_OF_RANGE);
-        }
-        let len = nlb * bs;
+        let (offset, len) = byte_range(&ns, sqe)?;
         if len > u64::from(identify::MAX_TRANSFER) {
             return Err(Status::INVALID_FIELD);
         }
         if u64::from(sqe.sgl().length()) != len {
             return Err(Status::DATA_SGL_LENGTH_INVALID);
         }
-        Ok((ns, sqe.slba() * bs, len as usize))
+        Ok((ns, offset, len as usize))
     }
 
     fn fua(&self, sqe: &Sqe) -> bool {
@@ -2054,10 +2070,12 @@ impl Connection {
             io_opcode::FLUSH => self.namespace(sqe.nsid).and_then(|ns| {
                 self.reservation_allows(&ns, Access::Write)?;
                 let v = ns.volume.clone();
-                let post = Post::Plain { ns, err: Status::WRITE_FAULT, opcode: io_opcode::FLUSH };
+                let (err, opcode) = (Status::WRITE_FAULT, io_opcode::FLUSH);
+                let post = Post::Plain { ns, err, opcode, offset: 0 };
                 Ok(Outcome::Io(IoOp::Flush, v, post))
             }),
             io_opcode::WRITE_ZEROES => self.write_zeroes(sqe),
+            io_opcode::VERIFY => self.verify(sqe),
             io_opcode::DATASET_MANAGEMENT => self.dsm(sqe, &data),
             io_opcode::RESERVATION_REGISTER
             | io_opcode::RESERVATION_REPORT
@@ -2170,16 +2188,25 @@ impl Connection {
     fn write_zeroes(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
         self.may_modify(&ns)?;
-        let bs = u64::from(ns.volume.block_size());
-        let nlb = u64::from(sqe.nlb());
-        let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
-        if end > ns.volume.blocks() {
-            return Err(Status::LBA_OUT_OF_RANGE);
-        }
-        let op = IoOp::WriteZeroes { offset: sqe.slba() * bs, len: nlb * bs, fua: self.fua(sqe) };
+        let (offset, len) = byte_range(&ns, sqe)?;
+        let op = IoOp::WriteZeroes { offset, len, fua: self.fua(sqe) };
         let v = ns.volume.clone();
-        let post = Post::Plain { ns, err: Status::WRITE_FAULT, opcode: io_opcode::WRITE_ZEROES };
+        let (err, opcode) = (Status::WRITE_FAULT, io_opcode::WRITE_ZEROES);
+        let post = Post::Plain { ns, err, opcode, offset };
         Ok(Outcome::Io(op, v, post))
+    }
+
+    /// Verify (NVM Command Set 1.0 §3.2.7): reads the range on the I/O pool and
+    /// discards it, so an unreadable block of a file or block device fails it with
+    /// Unrecovered Read Error. A read for reservations (§8.19 of the Base spec).
+    fn verify(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {
+        let ns = self.namespace(sqe.nsid)?;
+        self.reservation_allows(&ns, Access::Read)?;
+        let (offset, len) = byte_range(&ns, sqe)?;
+        let op = IoOp::Verify { offset, len };
+        let v = ns.volume.clone();
+        let err = Status::UNRECOVERED_READ_ERROR;
+        Ok(Outcome::Io(op, v, Post::Plain { ns, err, opcode: io_opcode::VERIFY, offset }))
     }
 
     fn dsm(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
@@ -2213,7 +2240,12 @@ impl Connection {
         Ok(Outcome::Io(
             IoOp::Deallocate { ranges },
             v,
-            Post::Plain { ns, err: Status::INTERNAL_ERROR, opcode: io_opcode::DATASET_MANAGEMENT },
+            Post::Plain {
+                ns,
+                err: Status::INTERNAL_ERROR,
+                opcode: io_opcode::DATASET_MANAGEMENT,
+                offset: 0,
+            },
         ))
     }
 
@@ -2322,6 +2354,18 @@ impl Connection {
     }
 }
 
+/// The bytes (offset, length) of the blocks an I/O command's SLBA and NLB name in `ns`;
+/// LBA Out of Range past its end.
+fn byte_range(ns: &Namespace, sqe: &Sqe) -> Result<(u64, u64), Status> {
+    let nlb = u64::from(sqe.nlb());
+    let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;
+    if end > ns.volume.blocks() {
+        return Err(Status::LBA_OUT_OF_RANGE);
+    }
+    let bs = u64::from(ns.volume.block_size());
+    Ok((sqe.slba() * bs, nlb * bs))
+}
+
 /// Saves the reservations of `namespaces` on the I/O pool before the command completes;
 /// `None` when there are none.
 fn save_reservations(
@@ -2332,7 +2376,7 @@ fn save_reservations(
     let first = namespaces.first()?.clone();
     let volume = first.volume.clone();
     let op = IoOp::SaveReservations { store, namespaces };
-    let post = Post::Plain { ns: first, err: Status::INTERNAL_ERROR, opcode };
+    let post = Post::Plain { ns: first, err: Status::INTERNAL_ERROR, opcode, offset: 0 };
     Some(Outcome::Io(op, volume, post))
 }
 

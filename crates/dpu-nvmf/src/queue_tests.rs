@@ -276,7 +276,8 @@ fn admin_connect_enable_identify() {
     assert_eq!(le32(92), (1 << 8) | (1 << 11), "OAES: namespace attribute and ANA notices");
     assert_eq!(id[111], 1, "CNTRLTYPE: I/O controller");
     assert_eq!(u16::from_le_bytes([id[514], id[515]]), crate::identify::MQES + 1, "MAXCMD");
-    assert_eq!(u16::from_le_bytes([id[520], id[521]]), 0b10_1101, "ONCS: Compare, DSM, WZ, Resv");
+    let oncs = u16::from_le_bytes([id[520], id[521]]);
+    assert_eq!(oncs, 0b1010_1101, "ONCS: Compare, DSM, WZ, Resv, Verify");
     assert_eq!(id[525], 1, "VWC present");
     assert_eq!(le32(536) & 0b11, 1, "SGLS: SGLs supported");
     assert_eq!(le32(1796), 1, "IORCSZ: a 16-byte response capsule");
@@ -2984,4 +2985,64 @@ fn a_revoked_host_loses_its_queues_at_once() {
     let mut again = H::new(&t, false, false);
     let c = again.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
     assert_eq!(c.status, Status::CONNECT_INVALID_HOST.with_dnr());
+}
+
+/// A RAM backend with one unreadable block.
+#[derive(Debug)]
+struct BadBlock {
+    ram: crate::volume::RamBackend,
+    bad: u64,
+}
+
+impl crate::volume::BlockBackend for BadBlock {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        if (offset..offset + buf.len() as u64).contains(&self.bad) {
+            return Err(io::Error::other("medium error"));
+        }
+        self.ram.read_at(buf, offset)
+    }
+    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.ram.write_at(data, offset)
+    }
+    fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.ram.write_zeroes(offset, len)
+    }
+    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.ram.deallocate(offset, len)
+    }
+    fn volatile_cache(&self) -> bool {
+        false
+    }
+}
+
+fn verify(nsid: u32, slba: u64, blocks: u32) -> Sqe {
+    let mut s = Sqe::new(io_opcode::VERIFY, 0);
+    s.nsid = nsid;
+    s.set_rw(slba, blocks);
+    s
+}
+
+#[test]
+fn verify_reads_the_range_and_reports_an_unreadable_block() {
+    let t = target();
+    let backend =
+        BadBlock { ram: crate::volume::RamBackend::new(1 << 20).unwrap(), bad: 600 * 512 };
+    let v = Volume::new("bad", 512, 1 << 20, Box::new(backend)).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    // The whole of namespace 1 (2,048 blocks, read in pieces); a range past its end.
+    assert!(q.run(verify(1, 0, 2048), &[]).0.status.is_success());
+    assert_eq!(q.run(verify(1, 2047, 2), &[]).0.status, Status::LBA_OUT_OF_RANGE.with_dnr());
+    // Namespace 2 reads up to its bad block, not across it.
+    assert!(q.run(verify(2, 0, 600), &[]).0.status.is_success());
+    let (c, _) = q.run(verify(2, 512, 512), &[]);
+    assert_eq!(c.status, Status::UNRECOVERED_READ_ERROR);
+    let (_, log) = admin.run(log_page(1, 64), &[]);
+    let (count, sqid, cid, status, _, lba, nsid, opcode) = error_entry(&log, 0);
+    assert_eq!((count, sqid, cid, status), (2, 1, c.cid, Status::UNRECOVERED_READ_ERROR.raw()));
+    assert_eq!((lba, nsid, opcode), (512, 2, io_opcode::VERIFY));
 }

@@ -4,7 +4,7 @@
 //! - a failed command shows in `nvme error-log` (its queue, status, LBA, namespace, the
 //!   byte of the command in error) and in `nvme smart-log`'s error count;
 //! - `nvme effects-log` lists the commands the controller runs, writes marked as changing
-//!   logical block content;
+//!   logical block content; `nvme verify` checks a range and fails past the end;
 //! - the mandatory features read back (`nvme get-feature`), and a power state the
 //!   controller does not have is refused;
 //! - the kernel's hwmon device shows the composite temperature and the thresholds
@@ -67,7 +67,13 @@ cat /tmp/fx
 grep -Eq '^ACS6 .*\] 00000001$' /tmp/fx && mark effects-identify
 grep -Eq '^IOCS2 .*\] 00000001$' /tmp/fx && mark effects-read
 grep -Eq '^IOCS1 .*\] 00000003$' /tmp/fx && mark effects-write-changes-content
+grep -Eq '^IOCS12 .*\] 00000001$' /tmp/fx && mark effects-verify
 grep -Eq '^ACS128 ' /tmp/fx || mark effects-no-format
+# Verify: the first 8 blocks, then one past the end.
+nvme verify $N -s 0 -c 7 > /dev/null 2>&1
+mark verify rc=$?
+nvme verify $N -s {PAST_END} -c 0 > /dev/null 2>&1
+mark verify-past-end rc=$?
 for f in 1 2 4 5 0xa; do nvme get-feature $C -f $f -n 1 > /tmp/f 2>&1; mark get-feature-$f rc=$? $(sed 's/.*Current value:[[:space:]]*//' /tmp/f); done
 nvme set-feature $C -f 2 -v 1 > /tmp/ps 2>&1
 mark set-power-state-1 rc=$?
@@ -144,7 +150,10 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         "effects-identify".to_owned(),
         "effects-read".to_owned(),
         "effects-write-changes-content".to_owned(),
+        "effects-verify".to_owned(),
         "effects-no-format".to_owned(),
+        "verify rc=0".to_owned(),
+        "verify-past-end rc=1".to_owned(),
         "get-feature-1 rc=0 0x00000007".to_owned(),
         "get-feature-2 rc=0 00000000".to_owned(),
         // 343 K, WCTEMP.
