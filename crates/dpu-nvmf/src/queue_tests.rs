@@ -1516,15 +1516,20 @@ fn h2c_data_digest_error_fails_only_the_command() {
     assert_eq!((qs.io.read_bytes, qs.in_flight), (8192, 0));
 }
 
-/// A RAM backend that counts the flushes asked of it.
+/// A RAM backend with a volatile cache that counts the flushes asked of it, and whose
+/// byte `bad` (if any) cannot be read.
 #[derive(Debug)]
 struct CountingFlushes {
     ram: crate::volume::RamBackend,
     flushes: Arc<std::sync::atomic::AtomicUsize>,
+    bad: Option<u64>,
 }
 
 impl crate::volume::BlockBackend for CountingFlushes {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        if self.bad.is_some_and(|bad| (offset..offset + buf.len() as u64).contains(&bad)) {
+            return Err(io::Error::other("medium error"));
+        }
         self.ram.read_at(buf, offset)
     }
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
@@ -1552,6 +1557,7 @@ fn writes_are_durable_before_completing_unless_the_write_cache_is_on() {
     let backend = CountingFlushes {
         ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
         flushes: flushes.clone(),
+        bad: None,
     };
     let v = Volume::new("counted", 512, 1 << 20, Box::new(backend)).unwrap();
     t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
@@ -2987,37 +2993,6 @@ fn a_revoked_host_loses_its_queues_at_once() {
     assert_eq!(c.status, Status::CONNECT_INVALID_HOST.with_dnr());
 }
 
-/// A RAM backend with one unreadable block.
-#[derive(Debug)]
-struct BadBlock {
-    ram: crate::volume::RamBackend,
-    bad: u64,
-}
-
-impl crate::volume::BlockBackend for BadBlock {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        if (offset..offset + buf.len() as u64).contains(&self.bad) {
-            return Err(io::Error::other("medium error"));
-        }
-        self.ram.read_at(buf, offset)
-    }
-    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
-        self.ram.write_at(data, offset)
-    }
-    fn flush(&self) -> io::Result<()> {
-        Ok(())
-    }
-    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
-        self.ram.write_zeroes(offset, len)
-    }
-    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
-        self.ram.deallocate(offset, len)
-    }
-    fn volatile_cache(&self) -> bool {
-        false
-    }
-}
-
 fn verify(nsid: u32, slba: u64, blocks: u32) -> Sqe {
     let mut s = Sqe::new(io_opcode::VERIFY, 0);
     s.nsid = nsid;
@@ -3028,8 +3003,11 @@ fn verify(nsid: u32, slba: u64, blocks: u32) -> Sqe {
 #[test]
 fn verify_reads_the_range_and_reports_an_unreadable_block() {
     let t = target();
-    let backend =
-        BadBlock { ram: crate::volume::RamBackend::new(1 << 20).unwrap(), bad: 600 * 512 };
+    let backend = CountingFlushes {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        flushes: Arc::default(),
+        bad: Some(600 * 512),
+    };
     let v = Volume::new("bad", 512, 1 << 20, Box::new(backend)).unwrap();
     t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
     let (mut admin, cntlid) = H::admin(&t, 0);
