@@ -1320,6 +1320,11 @@ impl Connection {
                 }
                 let cc = p.value as u32;
                 let mut st = b.ctrl.state();
+                // A controller torn down (its host revoked, its subsystem removed) is not
+                // enabled again in the moment before its queues close.
+                if st.dead {
+                    return Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR));
+                }
                 // NVMe Base 2.0 §3.1.4.5/6 and §3.6 "Controller Shutdown": EN drives
                 // RDY; a shutdown notification (SHN) completes at once (SHST = 10b).
                 let en = cc & 1 != 0;

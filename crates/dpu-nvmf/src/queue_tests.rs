@@ -2979,7 +2979,13 @@ fn a_revoked_host_loses_its_queues_at_once() {
     let mut io = H::io(&t, cntlid, 1, 0);
     assert!(io.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
     t.set_hosts(SUB, false, BTreeSet::new()).unwrap();
-    // Before the queue's next tick, its commands already fail.
+    // Before the queue's next tick, its commands already fail, and the host cannot
+    // enable the controller again.
+    let (c, _) = io.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    let enable = PropertySetCmd { eight_bytes: false, offset: property::CC, value: 0x0046_0001 };
+    let (c, _) = admin.run(enable.to_sqe(0), &[]);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
     let (c, _) = io.run(rw(io_opcode::READ, 0, 1, 512), &[]);
     assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
     for h in [&mut io, &mut admin] {
