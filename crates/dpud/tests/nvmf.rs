@@ -1259,6 +1259,36 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     assert!(matches!(e, InitiatorError::Auth(_)), "the controller secret changed: {e}");
     assert_eq!(shown_secrets(&subsystem_s1(&op).await), [(HOST_NQN.to_owned(), true, true)]);
 
+    // Taking a host off the allowed hosts cuts off the controller it has connected, not
+    // only its next Connect.
+    let opts = HostOptions { hostnqn: other_host.into(), ..HostOptions::default() };
+    let mut revoked = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
+    assert!(revoked.io[0].read(1, 16, 1, 512).await.unwrap().cqe.status.is_success());
+    let only_first = nvmf
+        .update_subsystem(UpdateSubsystemRequest {
+            subsystem: Some(Subsystem {
+                name: "subsystems/s1".into(),
+                etag: kept.etag.clone(),
+                spec: Some(SubsystemSpec {
+                    allowed_hosts: vec![HOST_NQN.into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            update_mask: mask("spec.allowed_hosts"),
+            allow_missing: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(only_first.spec.as_ref().unwrap().allowed_hosts, [HOST_NQN]);
+    wait_for("the revocation APPLIED", async || state(&op).await.1).await;
+    let cut_off = revoked.io[0].read(1, 16, 1, 512).await;
+    let still_reads = matches!(&cut_off, Ok(r) if r.cqe.status.is_success());
+    assert!(!still_reads, "the revoked host still reads: {:?}", cut_off.map(|r| r.cqe));
+    assert!(connect_as(addr, other_host, None, None).await.is_err(), "reconnected");
+    connect_as(addr, HOST_NQN, Some(&second), Some(&ctrl)).await.unwrap();
+
     // A new service process gets the secrets from the agent's store.
     let before = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");
     kill_service("dpu-nvmf", &env.nvmf_socket()).unwrap();
