@@ -1693,15 +1693,16 @@ impl Connection {
                 // The subsystem's totals: they keep counting across controllers and
                 // namespace removals, as SMART's lifetime counters must (§5.16.1.3).
                 let io = ctrl.stats.snapshot().io;
-                let health = identify::Health {
-                    temperature_warning: ctrl.state().features.temperature_warning(),
-                    error_entries: ctrl.errors().count(),
+                let error_entries = ctrl.errors().count();
+                let temperature_warning = {
+                    let mut st = ctrl.state();
+                    if !rae {
+                        // §5.2: reading the log re-arms the SMART / Health notice.
+                        st.smart_event_masked = false;
+                    }
+                    st.features.temperature_warning()
                 };
-                if !rae {
-                    // §5.2: reading the log re-arms the SMART / Health notice.
-                    ctrl.state().smart_event_masked = false;
-                }
-                identify::smart_log(&io, health)
+                identify::smart_log(&io, identify::Health { temperature_warning, error_entries })
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
             // CSI (CDW14 bits 31:24): the NVM command set's I/O commands only.
