@@ -1184,20 +1184,22 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     // An update of another field keeps the secrets: a second allowed host (without a
     // secret) connects as before, the first still needs its secret.
     let mask = |path: &str| Some(pbjson_types::FieldMask { paths: vec![path.into()] });
-    let updated = nvmf
-        .update_subsystem(UpdateSubsystemRequest {
-            subsystem: Some(Subsystem {
-                name: "subsystems/s1".into(),
-                etag: read.etag.clone(),
-                spec: Some(SubsystemSpec {
-                    allowed_hosts: vec![HOST_NQN.into(), other_host.into()],
-                    ..Default::default()
-                }),
+    // An update of s1's allowed hosts alone, under `etag`.
+    let allow = |etag: &str, hosts: &[&str]| UpdateSubsystemRequest {
+        subsystem: Some(Subsystem {
+            name: "subsystems/s1".into(),
+            etag: etag.into(),
+            spec: Some(SubsystemSpec {
+                allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
                 ..Default::default()
             }),
-            update_mask: mask("spec.allowed_hosts"),
-            allow_missing: false,
-        })
+            ..Default::default()
+        }),
+        update_mask: mask("spec.allowed_hosts"),
+        allow_missing: false,
+    };
+    let updated = nvmf
+        .update_subsystem(allow(&read.etag, &[HOST_NQN, other_host]))
         .await
         .unwrap()
         .into_inner();
@@ -1264,23 +1266,8 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     let opts = HostOptions { hostnqn: other_host.into(), ..HostOptions::default() };
     let mut revoked = HostController::connect(addr, NQN, &opts, 1).await.unwrap();
     assert!(revoked.io[0].read(1, 16, 1, 512).await.unwrap().cqe.status.is_success());
-    let only_first = nvmf
-        .update_subsystem(UpdateSubsystemRequest {
-            subsystem: Some(Subsystem {
-                name: "subsystems/s1".into(),
-                etag: kept.etag.clone(),
-                spec: Some(SubsystemSpec {
-                    allowed_hosts: vec![HOST_NQN.into()],
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            update_mask: mask("spec.allowed_hosts"),
-            allow_missing: false,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let only_first =
+        nvmf.update_subsystem(allow(&kept.etag, &[HOST_NQN])).await.unwrap().into_inner();
     assert_eq!(only_first.spec.as_ref().unwrap().allowed_hosts, [HOST_NQN]);
     wait_for("the revocation APPLIED", async || state(&op).await.1).await;
     let cut_off = revoked.io[0].read(1, 16, 1, 512).await;
