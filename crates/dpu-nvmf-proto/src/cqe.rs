@@ -94,10 +94,17 @@ impl Status {
         self.0 & Self::DNR_BIT != 0
     }
 
+    /// The status code type and code alone: CRD, More and DNR cleared, so a status
+    /// compares with the named constants whatever its flags.
+    #[must_use]
+    pub const fn code(self) -> Self {
+        Status(self.0 & 0x7FF)
+    }
+
     /// Whether this is Successful Completion (SCT 0, SC 0; DNR/M/CRD ignored).
     #[must_use]
     pub const fn is_success(self) -> bool {
-        self.0 & 0x7FF == 0
+        self.code().0 == 0
     }
 
     /// The same status with DNR set.
@@ -357,6 +364,7 @@ mod tests {
         assert_eq!(Status::INVALID_FIELD.with_dnr().raw(), 0x4002);
         let s = Status::new(sct::MEDIA, 0x81).with_more().with_crd(2).with_dnr();
         assert_eq!((s.sct(), s.sc(), s.crd(), s.more(), s.dnr()), (2, 0x81, 2, true, true));
+        assert_eq!(s.code(), Status::new(sct::MEDIA, 0x81));
         assert!(Status::SUCCESS.with_dnr().is_success());
         assert!(!Status::INVALID_OPCODE.is_success());
     }

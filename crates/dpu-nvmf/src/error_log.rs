@@ -57,8 +57,7 @@ impl ErrorSite {
                     | io_opcode::VERIFY
                     | io_opcode::WRITE_UNCORRECTABLE
             );
-        let bare = Status::from_raw(status.raw() & 0x7FF);
-        let location = match bare {
+        let location = match status.code() {
             Status::INVALID_OPCODE => byte::OPCODE,
             Status::COMMAND_ID_CONFLICT => byte::CID,
             Status::INVALID_NAMESPACE_OR_FORMAT => byte::NSID,
@@ -134,7 +133,7 @@ impl ErrorLog {
             b[14..16].copy_from_slice(&e.site.location.to_le_bytes());
             b[16..24].copy_from_slice(&e.site.lba.to_le_bytes());
             b[24..28].copy_from_slice(&e.site.nsid.to_le_bytes());
-            let transport = e.status.raw() & 0x7FF == Status::TRANSIENT_TRANSPORT_ERROR.raw();
+            let transport = e.status.code() == Status::TRANSIENT_TRANSPORT_ERROR;
             b[29] = if transport { TRTYPE_TCP } else { 0 };
             // Byte 30 CSI: the NVM command set (0h) or admin. Byte 31 the opcode, valid
             // with Log Page Version 1h (byte 63, NVMe Base 2.1).
