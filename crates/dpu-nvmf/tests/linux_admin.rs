@@ -97,7 +97,8 @@ mark hwmon-restored max=$(cat $H/temp1_max) alarm=$(cat $H/temp1_alarm)
 CN=${{C#/dev/}}
 state() {{ cat /sys/class/nvme/$CN/state; }}
 mark want-revoke
-i=0; while [ "$(state)" = live ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
+# The kernel passes through resetting (its error recovery) on the way to connecting.
+i=0; while [ $i -lt 100 ] && {{ [ "$(state)" = live ] || [ "$(state)" = resetting ]; }}; do usleep 100000; i=$((i+1)); done
 mark revoked state=$(state)
 # The kernel's reconnect, a second later, is refused as from a host not allowed.
 i=0; while ! dmesg | grep -q "is not allowed, hostnqn: {HOSTNQN}" && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
