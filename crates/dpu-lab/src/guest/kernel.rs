@@ -86,15 +86,26 @@ pub fn debian_kernel_from(cache: &Path, pattern: &str, dir: &str) -> Result<Kern
         return Ok(k);
     }
     fs::create_dir_all(cache).map_err(io_err(format!("creating {}", cache.display())))?;
-    let mut search = Command::new("apt-cache");
-    search.args(["search", "--names-only", pattern]);
-    let listing = run_ok(search, CMD_TIMEOUT)?;
-    let pkg =
-        newest_kernel_package(&String::from_utf8_lossy(&listing.stdout)).ok_or_else(|| {
-            LabError::Guest(format!(
-                "no package matching {pattern} in apt-cache (run apt-get update)"
-            ))
-        })?;
+    let search = || -> Result<Option<String>> {
+        let mut search = Command::new("apt-cache");
+        search.args(["search", "--names-only", pattern]);
+        let listing = run_ok(search, CMD_TIMEOUT)?;
+        Ok(newest_kernel_package(&String::from_utf8_lossy(&listing.stdout)))
+    };
+    let pkg = match search()? {
+        Some(pkg) => pkg,
+        None => {
+            // Package lists older than the kernel (a fresh machine's image): refresh them
+            // once, as installing a missing package would.
+            println!("guest: no package matching {pattern}; running apt-get update");
+            let mut update = Command::new("apt-get");
+            update.args(["update", "-q"]);
+            run_ok(update, CMD_TIMEOUT)?;
+            search()?.ok_or_else(|| {
+                LabError::Guest(format!("no package matching {pattern} after apt-get update"))
+            })?
+        }
+    };
     println!("guest: downloading {pkg} into {}", cache.display());
     let dl = cache.join(format!("deb-{dir}"));
     let _ = fs::remove_dir_all(&dl);
