@@ -6,6 +6,8 @@ use anyhow::Result;
 use crate::util::{cargo, run, target_dir};
 
 pub fn run_area(area: &str) -> Result<()> {
+    println!("xtask bench {area}: checking the peers' packages");
+    crate::prereq::ensure_apt(crate::prereq::BENCH_APT)?;
     println!("xtask bench {area}: building release binaries");
     run(cargo().args([
         "build",

@@ -22,6 +22,12 @@ pub const TEST_APT: &[&str] = &[
     "openvswitch-switch",    // Geneve interop peer (userspace datapath)
 ];
 
+/// Debian packages the benchmarks' peers need (besides those of the tests).
+pub const BENCH_APT: &[&str] = &[
+    "iperf3", // TCP throughput peer (nvmf, agent)
+    "fio",    // the file volume's peer (nvmf)
+];
+
 /// Debian packages `cargo xtask demo` and `cargo xtask lab` need.
 pub const LAB_APT: &[&str] = &["iproute2"];
 

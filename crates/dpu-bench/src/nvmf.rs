@@ -6,7 +6,9 @@
 //!   as many connections with as many requests in flight each);
 //! - sequential 128 KiB reads and writes at queue depth 32 on one queue; peer: iperf3 on
 //!   loopback (one stream);
-//! - p50 / p99 latency of the queue depth 1 random reads on one queue.
+//! - p50 / p99 latency of the queue depth 1 random reads on one queue;
+//! - 4 KiB random reads and writes at queue depth 32 on a file volume; peer: fio doing
+//!   the same on the same file (io_uring, O_DIRECT).
 //!
 //! The tracked 4 KiB lines are also measured against the raw TCP limit with the RAM
 //! volume's memory traffic added to the peer (`_vs_tcp_ram_limit`): its replies gathered
@@ -89,6 +91,9 @@ enum Namespace {
     Large,
     /// NSID 2, [`SMALL_VOLUME`] bytes: every block stays cached.
     Small,
+    /// NSID 3, [`VOLUME`] bytes of a file (direct I/O where the file system allows it),
+    /// added only for the `_file_vs_fio` figures.
+    File,
 }
 
 impl Namespace {
@@ -96,12 +101,13 @@ impl Namespace {
         match self {
             Namespace::Large => 1,
             Namespace::Small => 2,
+            Namespace::File => 3,
         }
     }
 
     fn bytes(self) -> u64 {
         match self {
-            Namespace::Large => VOLUME,
+            Namespace::Large | Namespace::File => VOLUME,
             Namespace::Small => SMALL_VOLUME,
         }
     }
@@ -278,16 +284,16 @@ async fn ours(addr: SocketAddr, load: Load) -> anyhow::Result<Run> {
     Ok(run)
 }
 
-/// Writes every block of both namespaces once, so reads copy written data rather than
+/// Writes every block of `namespaces` once, so reads copy written data rather than
 /// unallocated zeroes.
-async fn fill_volume(addr: SocketAddr) -> anyhow::Result<()> {
+async fn fill_volume(addr: SocketAddr, namespaces: &[Namespace]) -> anyhow::Result<()> {
     let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1)
         .await
         .context("connecting the initiator")?;
     let q = c.io.first_mut().context("no I/O queue")?;
     let data = Bytes::from(vec![0x5Cu8; SEQ_SIZE]);
     let blocks = (SEQ_SIZE / BS as usize) as u64;
-    for ns in [Namespace::Large, Namespace::Small] {
+    for &ns in namespaces {
         for slot in 0..ns.bytes() / SEQ_SIZE as u64 {
             if q.in_flight() >= SEQ_QD {
                 let (_, done) = q.next_completion().await?;
@@ -456,6 +462,41 @@ async fn iperf3_loopback(secs: u64) -> anyhow::Result<f64> {
     })
 }
 
+/// IOPS of fio doing 4 KiB random reads or writes at queue depth `qd` on `path` for
+/// `time` (one job, io_uring, O_DIRECT: what the file system and device give without a
+/// fabric in between).
+async fn fio_random(
+    path: &std::path::Path,
+    op: Op,
+    qd: usize,
+    time: Duration,
+) -> anyhow::Result<f64> {
+    let (rw, side) = match op {
+        Op::Read => ("randread", "read"),
+        Op::Write => ("randwrite", "write"),
+    };
+    let secs = time.as_secs().max(1);
+    let fio = tokio::process::Command::new("fio")
+        .args(["--name=peer", "--ioengine=io_uring", "--direct=1", "--bs=4k", "--time_based"])
+        .args(["--norandommap", "--randrepeat=0", "--output-format=json"])
+        .arg(format!("--filename={}", path.display()))
+        .arg(format!("--size={VOLUME}"))
+        .arg(format!("--rw={rw}"))
+        .arg(format!("--iodepth={qd}"))
+        .arg(format!("--runtime={secs}"))
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(secs + 30), fio)
+        .await
+        .context("fio timed out")?
+        .context("starting fio (install it: apt-get install fio)")?;
+    anyhow::ensure!(out.status.success(), "fio failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("fio's JSON")?;
+    v["jobs"][0][side]["iops"].as_f64().ok_or_else(|| {
+        anyhow::anyhow!("fio gave no {side} IOPS: {}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
 /// The tracked shape of the random 4 KiB figures: QD 32 on one queue.
 const TRACKED: Shape = Shape { queues: 1, qd: 32 };
 
@@ -565,7 +606,7 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
     let time = Duration::from_millis(1000 / scale_down.max(1) as u64);
     let (server, addr) = serve_bench_target().await?;
     if sel.side != Side::Peer {
-        fill_volume(addr).await?;
+        fill_volume(addr, &[Namespace::Large, Namespace::Small]).await?;
     }
 
     let mut qd1_latencies = Vec::new();
@@ -621,6 +662,46 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
         let memory_label = if ram_peer { "-ram" } else { "" };
         let label = format!("tcp-request-response{memory_label}-qd{}x{}", shape.qd, shape.queues);
         sel.report(&name, iops, "IOPS", &label, peer);
+    }
+    // 4 KiB random reads and writes at QD 32 on a file volume, against fio doing the same
+    // on the same file: what the target's volume I/O engine (io_uring transfers, or the
+    // pool) and the fabric cost over the storage itself.
+    // The `_pool` lines run every transfer on the pool of blocking threads instead, as
+    // where the kernel has no io_uring (a container whose seccomp profile refuses it).
+    let file_lines = [
+        (Op::Read, true, "nvmf.randread_4k_qd32_file_vs_fio"),
+        (Op::Write, true, "nvmf.randwrite_4k_qd32_file_vs_fio"),
+        (Op::Read, false, "nvmf.randread_4k_qd32_file_pool_vs_fio"),
+        (Op::Write, false, "nvmf.randwrite_4k_qd32_file_pool_vs_fio"),
+    ];
+    if file_lines.iter().any(|(_, _, n)| sel.wants(n)) {
+        let dir = tempfile::tempdir().context("a directory for the file volume")?;
+        let path = dir.path().join("bench-file.img");
+        let volume = Arc::new(Volume::file("bench-file", &path, BS, VOLUME)?);
+        server.target().add_namespace(NQN, Namespace::File.nsid(), volume, [5; 16], [6; 16])?;
+        // Written in full, so neither side reads holes.
+        fill_volume(addr, &[Namespace::File]).await?;
+        for (op, uring, name) in file_lines {
+            if !sel.wants(name) {
+                continue;
+            }
+            // Applies to the connections of the next run.
+            server.set_io_uring(uring);
+            let load = Load {
+                op,
+                size: BS as usize,
+                seq: false,
+                shape: TRACKED,
+                time,
+                record: false,
+                sqflow: false,
+                ns: Namespace::File,
+            };
+            let peer = || fio_random(&path, op, TRACKED.qd, time);
+            let (r, peer) = best_of(addr, load, sel.side, peer).await?;
+            sel.report(name, r.map(|r| r.iops), "IOPS", "fio-io_uring-direct-qd32", peer);
+        }
+        server.set_io_uring(true);
     }
     server.stop();
     // Sequential 128 KiB at QD 32 on one queue against iperf3 on loopback.
@@ -772,7 +853,7 @@ impl OwnThreadTarget {
         let thread = ServerThread::start(name)?;
         let (server, addr) = thread.handle.spawn(serve_bench_target()).await??;
         if side != Side::Peer {
-            fill_volume(addr).await?;
+            fill_volume(addr, &[Namespace::Large, Namespace::Small]).await?;
         }
         Ok(Self { server, addr, thread })
     }

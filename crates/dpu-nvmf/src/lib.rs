@@ -6,9 +6,10 @@
 //! | [`target`] | the registry: subsystems, namespaces, hosts, listeners, controllers (CNTLIDs) |
 //! | [`stats`] | per-subsystem and per-queue counters (single-writer, read by the API) |
 //! | [`identify`] | Identify data, log pages (incl. discovery), properties |
-//! | [`volume`] | RAM, file and block-device volumes (blocking; run on a pool) |
-//! | `volume_copy` | copies into (streaming: the crate's only `unsafe`) and out of RAM volumes |
-//! | [`server`] | tokio shell: listeners, connection tasks, bounded I/O pool |
+//! | [`volume`] | RAM, file and block-device volumes (blocking calls; run on a pool) |
+//! | `volume_copy` | copies into (streaming stores: `unsafe`) and out of RAM volumes |
+//! | `uring` | file and block-device reads and writes as io_uring transfers (`unsafe`) |
+//! | [`server`] | tokio shell: listeners, connection tasks, io_uring or bounded I/O pool |
 //! | [`config`] | the binary's TOML configuration applied to a target |
 //! | [`internal`] | the agent-facing internal gRPC API (whole-state Sync, stats) |
 //! | [`initiator`] | host side: connect, identify, read/write over NVMe/TCP (tests, benches) |
@@ -33,6 +34,7 @@ pub mod reservation;
 pub mod server;
 pub mod stats;
 pub mod target;
+mod uring;
 pub mod volume;
 mod volume_copy;
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,7 @@ use crate::queue::{
     execute_io_into,
 };
 use crate::target::{ListenerSpec, RegistryError, Target};
+use crate::uring::Ring;
 use crate::volume::Volume;
 
 /// How often a connection checks timers (keep alive, controller teardown, events).
@@ -57,10 +58,14 @@ pub enum ServerError {
 /// tokio's blocking pool, never on the reactor. Authentication's DH computations run
 /// there too, under a bound of their own (one per two cores, at least one): a crowd of
 /// connecting hosts takes neither the volumes' permits nor more than half the machine.
+/// Reads and writes of file and block device volumes skip the pool where the kernel has
+/// io_uring ([`crate::uring`]): each connection then runs them on a ring of its own.
 #[derive(Debug, Clone)]
 pub struct IoPool {
     permits: Arc<Semaphore>,
     dh_permits: Arc<Semaphore>,
+    /// Whether connections accepted from now on may use io_uring.
+    uring: Arc<AtomicBool>,
 }
 
 /// A blocking operation's result, back to its connection's task.
@@ -79,6 +84,7 @@ impl IoPool {
         Self {
             permits: Arc::new(Semaphore::new(threads.max(1))),
             dh_permits: Arc::new(Semaphore::new((cores / 2).max(1))),
+            uring: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -161,6 +167,13 @@ impl Server {
             f.retain(|v| v.strong_count() > 0);
             f.push(Arc::downgrade(volume));
         }
+    }
+
+    /// Whether connections accepted from now on run the reads and writes of file and block
+    /// device volumes on an io_uring (the default, where the kernel has one) or all volume
+    /// I/O on the pool of blocking threads.
+    pub fn set_io_uring(&self, enabled: bool) {
+        self.pool.uring.store(enabled, Ordering::Relaxed);
     }
 
     /// Splits read data of connections accepted from now on into C2HData PDUs of at
@@ -416,6 +429,10 @@ pub async fn serve_connection(
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let use_ring = pool.uring.load(Ordering::Relaxed);
+    // Made for the first volume operation that is not a RAM copy (discovery and RAM-only
+    // connections never need one); `Some(None)` once the kernel refused one.
+    let mut ring: Option<Option<Ring>> = None;
     loop {
         while let Some(mut req) = conn.poll_io() {
             // RAM reads and writes (bounded by MDTS) run inline: a memory copy is cheaper than
@@ -439,6 +456,12 @@ pub async fn serve_connection(
                 let res = execute_io_into(&req, buf);
                 conn.complete_io(req.tag, res);
             } else {
+                if let Some(r) = ring_for(&mut ring, use_ring) {
+                    match r.start(req) {
+                        Ok(()) => continue,
+                        Err(back) => req = back,
+                    }
+                }
                 // A queued write's data is a view of the receive buffer and would keep the
                 // whole buffer alive until the I/O completes, making the next receive
                 // allocate a fresh one. Small payloads get their own copy instead.
@@ -449,6 +472,12 @@ pub async fn serve_connection(
                 }
                 pool.spawn(req, done_tx.clone());
             }
+        }
+        if let Some(Some(r)) = ring.as_mut() {
+            // One system call for the batch's transfers; those the page cache holds
+            // complete within it.
+            r.submit();
+            r.reap(|tag, res| conn.complete_io(tag, res));
         }
         if let Some(req) = conn.poll_dh() {
             pool.spawn_dh(req, done_tx.clone());
@@ -506,12 +535,45 @@ pub async fn serve_connection(
                 Done::Io(tag, res) => conn.complete_io(tag, res),
                 Done::Dh(tag, out) => conn.complete_dh(tag, out),
             },
+            () = ring_ready(&ring) => {
+                if let Some(Some(r)) = ring.as_mut() {
+                    r.reap(|tag, res| conn.complete_io(tag, res));
+                }
+            }
             _ = tick.tick() => conn.tick(Instant::now()),
             () = released => conn.tick(Instant::now()),
         }
     }
+    if let Some(Some(r)) = ring {
+        let _ = r.finish();
+    }
     let _ = wr.shutdown().await;
     conn.shutdown();
+}
+
+/// The connection's ring, made on first use when `allowed`; `None` without one.
+fn ring_for(slot: &mut Option<Option<Ring>>, allowed: bool) -> Option<&mut Ring> {
+    if !allowed {
+        return None;
+    }
+    let ring = slot.get_or_insert_with(|| {
+        Ring::new()
+            .inspect_err(|e| {
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| info!(error = %e, "no io_uring: volume I/O runs on the pool"));
+            })
+            .ok()
+    });
+    ring.as_mut()
+}
+
+/// Completes when the connection's ring has completions to reap; never without
+/// transfers in flight.
+async fn ring_ready(ring: &Option<Option<Ring>>) {
+    match ring {
+        Some(Some(r)) if r.in_flight() > 0 => r.ready().await,
+        _ => std::future::pending().await,
+    }
 }
 
 #[cfg(test)]

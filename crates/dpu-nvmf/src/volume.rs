@@ -13,6 +13,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -111,6 +112,15 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     /// shell may run it on the reactor instead of the blocking pool.
     fn memory_only(&self) -> bool {
         false
+    }
+    /// The descriptor a read or write of `len` bytes at byte `offset` may use as an
+    /// asynchronous transfer (an io_uring read or write, [`crate::uring`]) instead of
+    /// [`read_at`](Self::read_at) / [`write_at`](Self::write_at), and whether it is direct
+    /// (O_DIRECT: the transfer's buffer must start at a [`DIRECT_ALIGN`] boundary). `None`
+    /// (the default): only through those calls.
+    fn transfer_fd(&self, offset: u64, len: usize) -> Option<(BorrowedFd<'_>, bool)> {
+        let _ = (offset, len);
+        None
     }
     /// Makes room for `size` bytes (larger than the present size; the caller checked).
     /// The default refuses: the backend has a fixed size.
@@ -381,25 +391,26 @@ fn open_direct(path: &Path) -> Option<File> {
 }
 
 /// A heap buffer whose usable part starts at a [`DIRECT_ALIGN`] boundary.
-struct AlignedBuf {
+#[derive(Debug)]
+pub(crate) struct AlignedBuf {
     mem: Vec<u8>,
     start: usize,
     len: usize,
 }
 
 impl AlignedBuf {
-    fn new(len: usize) -> Self {
+    pub(crate) fn new(len: usize) -> Self {
         let mem = vec![0u8; len + DIRECT_ALIGN];
         let addr = mem.as_ptr() as usize;
         let start = (DIRECT_ALIGN - addr % DIRECT_ALIGN) % DIRECT_ALIGN;
         Self { mem, start, len }
     }
 
-    fn as_mut(&mut self) -> &mut [u8] {
+    pub(crate) fn as_mut(&mut self) -> &mut [u8] {
         &mut self.mem[self.start..self.start + self.len]
     }
 
-    fn as_ref(&self) -> &[u8] {
+    pub(crate) fn as_ref(&self) -> &[u8] {
         &self.mem[self.start..self.start + self.len]
     }
 }
@@ -542,6 +553,14 @@ impl BlockBackend for FileBackend {
 
     fn volatile_cache(&self) -> bool {
         true
+    }
+
+    fn transfer_fd(&self, offset: u64, len: usize) -> Option<(BorrowedFd<'_>, bool)> {
+        // The same choice as read_at and write_at make.
+        Some(match self.direct.as_ref().filter(|_| aligned(offset, len)) {
+            Some(d) => (d.as_fd(), true),
+            None => (self.file.as_fd(), false),
+        })
     }
 
     fn device_size(&self) -> Option<Result<u64, VolumeError>> {

@@ -1,5 +1,5 @@
 //! Copies between a RAM volume's memory and buffers, shaped by what the memory system
-//! does with them. Holds the NVMe-oF crate's only `unsafe` code (the streaming stores).
+//! does with them. Holds the streaming stores, one of the NVMe-oF crate's two `unsafe` modules (with `uring`).
 //!
 //! Into the volume ([`copy_in`]): a plain copy into a cold 4 KiB block first reads every
 //! cache line of it from DRAM (read-for-ownership) and then writes it back: twice the
