@@ -24,7 +24,7 @@ pub const TEST_APT: &[&str] = &[
 
 /// Debian packages the benchmarks' peers need (besides those of the tests).
 pub const BENCH_APT: &[&str] = &[
-    "iperf3", // TCP throughput peer (nvmf, agent)
+    "iperf3", // TCP throughput peer (nvmf, switch)
     "fio",    // the file volume's peer (nvmf)
 ];
 

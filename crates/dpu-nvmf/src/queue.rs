@@ -104,8 +104,9 @@ impl Default for QueueConfig {
     }
 }
 
-/// A volume operation the shell must run (on a blocking thread) and report back
-/// with [`Connection::complete_io`].
+/// A volume operation the shell must run (on a blocking thread, inline for a RAM copy, or
+/// as an io_uring transfer for a file's read or write) and report back with
+/// [`Connection::complete_io`].
 #[derive(Debug)]
 pub struct IoRequest {
     /// Identifies the request in [`Connection::complete_io`].

@@ -59,7 +59,7 @@ pub enum ServerError {
 /// there too, under a bound of their own (one per two cores, at least one): a crowd of
 /// connecting hosts takes neither the volumes' permits nor more than half the machine.
 /// Reads and writes of file and block device volumes skip the pool where the kernel has
-/// io_uring ([`crate::uring`]): each connection then runs them on a ring of its own.
+/// io_uring (`crate::uring`): each connection then runs them on a ring of its own.
 #[derive(Debug, Clone)]
 pub struct IoPool {
     permits: Arc<Semaphore>,

@@ -256,12 +256,17 @@ impl Ring {
         completed
     }
 
-    /// Waits until the kernel signals completions (then [`reap`](Self::reap) them).
+    /// Waits until the kernel signals completions (then [`reap`](Self::reap) them). May
+    /// return for completions already reaped.
     pub(crate) async fn ready(&self) {
-        if let Ok(mut guard) = self.event.readable().await {
-            // Reset the counter; the completions themselves are in the ring.
-            let _ = guard.get_inner().read();
-            guard.clear_ready();
+        loop {
+            let Ok(mut guard) = self.event.readable().await else { return };
+            // Resets the counter (the completions themselves are in the ring). An empty
+            // one clears the readiness, so the next signal wakes us again.
+            match guard.try_io(|event| event.get_ref().read().map_err(io::Error::from)) {
+                Ok(_) => return,
+                Err(_would_block) => continue,
+            }
         }
     }
 

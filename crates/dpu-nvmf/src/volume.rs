@@ -8,7 +8,9 @@
 //!
 //! Every backend call is synchronous and may block: the controller core never calls
 //! them, it emits [`IoRequest`](crate::queue::IoRequest)s, and the shell runs them
-//! on a bounded pool of blocking threads ([`crate::server`]). Byte offsets and
+//! on a bounded pool of blocking threads ([`crate::server`]), or, for the reads and writes
+//! of a backend that names a descriptor ([`BlockBackend::transfer_fd`]), as io_uring
+//! transfers (`crate::uring`). Byte offsets and
 //! lengths handed to a backend are already range-checked against the volume size.
 
 use std::fs::{File, OpenOptions};
@@ -114,7 +116,7 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
         false
     }
     /// The descriptor a read or write of `len` bytes at byte `offset` may use as an
-    /// asynchronous transfer (an io_uring read or write, [`crate::uring`]) instead of
+    /// asynchronous transfer (an io_uring read or write, `crate::uring`) instead of
     /// [`read_at`](Self::read_at) / [`write_at`](Self::write_at), and whether it is direct
     /// (O_DIRECT: the transfer's buffer must start at a [`DIRECT_ALIGN`] boundary). `None`
     /// (the default): only through those calls.
