@@ -447,19 +447,34 @@ async fn iperf3_loopback(secs: u64) -> anyhow::Result<f64> {
         anyhow::ensure!(Instant::now() < deadline, "iperf3 server did not listen");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let client = tokio::process::Command::new("iperf3")
-        .args(["-c", "127.0.0.1", "-p", &port, "-t", &secs.to_string(), "-J"])
-        .args(["--connect-timeout", "3000"])
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(secs + 20), client)
-        .await
-        .context("iperf3 client timed out")??;
+    let mut client = tokio::process::Command::new("iperf3");
+    client.args(["-c", "127.0.0.1", "-p", &port, "-t", &secs.to_string(), "-J"]);
+    client.args(["--connect-timeout", "3000"]);
+    let v = json_output(client, Duration::from_secs(secs + 20)).await?;
     let _ = tokio::time::timeout(Duration::from_secs(5), srv.wait()).await;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    v["end"]["sum_received"]["bits_per_second"].as_f64().ok_or_else(|| {
-        anyhow::anyhow!("iperf3 gave no result: {}", String::from_utf8_lossy(&out.stdout))
-    })
+    v["end"]["sum_received"]["bits_per_second"]
+        .as_f64()
+        .ok_or_else(|| anyhow::anyhow!("iperf3 gave no result: {v}"))
+}
+
+/// Runs a peer tool that prints its result as JSON (iperf3 `-J`, fio `--output-format=json`),
+/// killed after `limit`; its parsed output.
+async fn json_output(
+    mut cmd: tokio::process::Command,
+    limit: Duration,
+) -> anyhow::Result<serde_json::Value> {
+    let tool = cmd.as_std().get_program().to_string_lossy().into_owned();
+    let run = cmd.kill_on_drop(true).output();
+    let out = tokio::time::timeout(limit, run)
+        .await
+        .with_context(|| format!("{tool} timed out"))?
+        .with_context(|| format!("starting {tool} (install it: apt-get install {tool})"))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).with_context(|| format!("{tool}'s JSON output"))
 }
 
 /// IOPS of fio doing 4 KiB random reads or writes at queue depth `qd` on `path` for
@@ -476,25 +491,18 @@ async fn fio_random(
         Op::Write => ("randwrite", "write"),
     };
     let secs = time.as_secs().max(1);
-    let fio = tokio::process::Command::new("fio")
-        .args(["--name=peer", "--ioengine=io_uring", "--direct=1", "--bs=4k", "--time_based"])
+    let mut fio = tokio::process::Command::new("fio");
+    fio.args(["--name=peer", "--ioengine=io_uring", "--direct=1", "--bs=4k", "--time_based"])
         .args(["--norandommap", "--randrepeat=0", "--output-format=json"])
         .arg(format!("--filename={}", path.display()))
         .arg(format!("--size={VOLUME}"))
         .arg(format!("--rw={rw}"))
         .arg(format!("--iodepth={qd}"))
-        .arg(format!("--runtime={secs}"))
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(secs + 30), fio)
-        .await
-        .context("fio timed out")?
-        .context("starting fio (install it: apt-get install fio)")?;
-    anyhow::ensure!(out.status.success(), "fio failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("fio's JSON")?;
-    v["jobs"][0][side]["iops"].as_f64().ok_or_else(|| {
-        anyhow::anyhow!("fio gave no {side} IOPS: {}", String::from_utf8_lossy(&out.stdout))
-    })
+        .arg(format!("--runtime={secs}"));
+    let v = json_output(fio, Duration::from_secs(secs + 30)).await?;
+    v["jobs"][0][side]["iops"]
+        .as_f64()
+        .ok_or_else(|| anyhow::anyhow!("fio gave no {side} IOPS: {v}"))
 }
 
 /// The tracked shape of the random 4 KiB figures: QD 32 on one queue.

@@ -117,6 +117,14 @@ pub struct IoRequest {
     pub op: IoOp,
 }
 
+/// The data of a write that waits for the volume (on the pool or in the kernel): a view of
+/// the receive buffer would keep that whole buffer alive until the write completes, and the
+/// next receive would allocate a fresh one, so data of up to [`COPY_BELOW`] bytes gets its
+/// own copy; larger data stays a view (at most the queue depth of them).
+pub fn queued_write_data(data: &Bytes) -> Bytes {
+    if data.len() <= COPY_BELOW { Bytes::copy_from_slice(data) } else { data.clone() }
+}
+
 /// A DH-HMAC-CHAP computation the shell must run on a blocking thread ([`DhJob::run`])
 /// and report back with [`Connection::complete_dh`].
 #[derive(Debug)]

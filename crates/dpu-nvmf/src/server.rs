@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use dpu_nvmf_proto::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
@@ -19,7 +18,7 @@ use tracing::{debug, info, warn};
 use crate::auth::DhOutput;
 use crate::queue::{
     COPY_BELOW, Connection, DhRequest, IoOp, IoRequest, QueueConfig, Segment, execute_io,
-    execute_io_into,
+    execute_io_into, queued_write_data,
 };
 use crate::target::{ListenerSpec, RegistryError, Target};
 use crate::uring::Ring;
@@ -462,13 +461,8 @@ pub async fn serve_connection(
                         Err(back) => req = back,
                     }
                 }
-                // A queued write's data is a view of the receive buffer and would keep the
-                // whole buffer alive until the I/O completes, making the next receive
-                // allocate a fresh one. Small payloads get their own copy instead.
-                if let IoOp::Write { data, .. } = &mut req.op
-                    && data.len() <= COPY_BELOW
-                {
-                    *data = Bytes::copy_from_slice(data);
+                if let IoOp::Write { data, .. } = &mut req.op {
+                    *data = queued_write_data(data);
                 }
                 pool.spawn(req, done_tx.clone());
             }

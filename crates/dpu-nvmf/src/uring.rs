@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,7 +28,7 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
-use crate::queue::{COPY_BELOW, IoOp, IoRequest};
+use crate::queue::{IoOp, IoRequest, queued_write_data};
 use crate::volume::{AlignedBuf, Volume};
 
 /// Submission queue entries: a queue's commands in flight (MAXCMD) fit.
@@ -56,9 +56,12 @@ enum Buffer {
 struct Transfer {
     /// [`IoRequest::tag`].
     tag: u64,
-    /// Keeps the descriptor in the submitted entry open.
-    volume: Arc<Volume>,
-    direct: bool,
+    /// Held, never read: keeps `fd` open until the transfer ends.
+    _volume: Arc<Volume>,
+    /// The volume's descriptor for this transfer ([`BlockBackend::transfer_fd`]).
+    ///
+    /// [`BlockBackend::transfer_fd`]: crate::volume::BlockBackend::transfer_fd
+    fd: RawFd,
     write: bool,
     fua: bool,
     buffer: Buffer,
@@ -70,17 +73,11 @@ struct Transfer {
 }
 
 impl Transfer {
-    /// The submission entry for what is left of the transfer; `None` if the volume no
-    /// longer offers a descriptor for it.
+    /// The submission entry for what is left of the transfer (`None`: too long for one).
     fn entry(&mut self, key: u64) -> Option<squeue::Entry> {
         let at = self.offset + self.done as u64;
-        let left = self.len - self.done;
-        let (fd, direct) = self.volume.backend().transfer_fd(self.offset, self.len)?;
-        if direct != self.direct {
-            return None;
-        }
-        let fd = types::Fd(fd.as_raw_fd());
-        let n = u32::try_from(left).ok()?;
+        let n = u32::try_from(self.len - self.done).ok()?;
+        let fd = types::Fd(self.fd);
         let flags = if self.fua { RWF_DSYNC } else { 0 };
         let write = |data: &[u8]| opcode::Write::new(fd, data.as_ptr(), n).rw_flags(flags);
         let read = |buf: &mut [u8]| opcode::Read::new(fd, buf.as_mut_ptr(), n);
@@ -147,9 +144,10 @@ impl Ring {
             IoOp::Write { offset, data, fua } => (*offset, data.len(), true, *fua),
             _ => return Err(req),
         };
-        let Some((_, direct)) = req.volume.backend().transfer_fd(offset, len) else {
+        let Some((fd, direct)) = req.volume.backend().transfer_fd(offset, len) else {
             return Err(req);
         };
+        let fd = fd.as_raw_fd();
         if len == 0 || u32::try_from(len).is_err() {
             return Err(req);
         }
@@ -159,19 +157,14 @@ impl Ring {
                 a.as_mut().copy_from_slice(data);
                 Buffer::Aligned(a)
             }
-            // A small write's data gets its own copy: a view would keep the whole receive
-            // buffer alive until the transfer completes (as for the pool).
-            (IoOp::Write { data, .. }, false) if data.len() <= COPY_BELOW => {
-                Buffer::Write(Bytes::copy_from_slice(data))
-            }
-            (IoOp::Write { data, .. }, false) => Buffer::Write(data.clone()),
+            (IoOp::Write { data, .. }, false) => Buffer::Write(queued_write_data(data)),
             (_, true) => Buffer::Aligned(AlignedBuf::new(len)),
             (_, false) => Buffer::Read(vec![0u8; len]),
         };
         let t = Transfer {
             tag: req.tag,
-            volume: req.volume.clone(),
-            direct,
+            _volume: req.volume.clone(),
+            fd,
             write,
             fua,
             buffer,
@@ -189,9 +182,9 @@ impl Ring {
     fn push(&mut self, key: u64, mut t: Transfer) -> Result<(), Transfer> {
         let Some(entry) = t.entry(key) else { return Err(t) };
         // SAFETY: the entry names `t`'s buffer (a heap allocation that does not move when
-        // `t` does) and the descriptor of `t.volume`; both stay alive in `self.transfers`
-        // until the entry's completion is reaped (`reap`), or until every completion has
-        // been waited for (`finish`), whatever happens to the connection meanwhile.
+        // `t` does) and `t.fd`, which `t` keeps open through its volume; both stay alive in
+        // `self.transfers` until the entry's completion is reaped (`reap`), or until every
+        // completion has been waited for (`finish`), whatever happens to the connection.
         let pushed = unsafe {
             if self.ring.submission().push(&entry).is_ok() {
                 true
