@@ -339,12 +339,19 @@ pub fn ana_log(chgcnt: u64, groups: &[AnaGroup], groups_only: bool) -> Vec<u8> {
 /// TREQ bit 2: the host may disable SQ flow control (Connect CATTR bit 2).
 const TREQ_DISABLE_SQFLOW: u8 = 0b100;
 
+/// EFLAGS of the current discovery subsystem's entry (NVMe Base 2.0 Figure 262): bit 0
+/// DUPRETINFO, connecting to it returns this same log (so `nvme connect-all` does not
+/// connect to it again); bit 1 EPCSD, it takes explicit persistent connections (Keep
+/// Alive and Discovery Log Page Change notices, as `nvme discover -p` keeps).
+const EFLAGS_CURRENT_DISCOVERY: u16 = 0b11;
+
 /// Length of one discovery log entry and of the header.
 pub const DISCOVERY_ENTRY_LEN: usize = 1024;
 
 /// Discovery Log Page (§5.16.1.23 / NVMe-oF 1.1 §5.3): header with GENCTR, NUMREC and
-/// RECFMT, then one 1024-byte entry per (subsystem, listener) and per referral. `local`
-/// replaces a wildcard listener address with the address the host connected to.
+/// RECFMT, then one 1024-byte entry per [`DiscoveryEntry`]. `local` replaces a wildcard
+/// listener address of this target (not a referral's) with the address the host
+/// connected to.
 pub fn discovery_log(
     genctr: u64,
     entries: &[DiscoveryEntry],
@@ -358,7 +365,7 @@ pub fn discovery_log(
         let at = DISCOVERY_ENTRY_LEN * (i + 1);
         let mut addr = e.listener.addr;
         if addr.ip().is_unspecified()
-            && e.subtype == DiscoverySubtype::Nvm
+            && e.subtype != DiscoverySubtype::Referral
             && let Some(l) = local
         {
             addr.set_ip(l.ip());
@@ -376,6 +383,9 @@ pub fn discovery_log(
         put16(&mut b, at + 4, e.listener.port_id);
         put16(&mut b, at + 6, 0xFFFF); // CNTLID: dynamic
         put16(&mut b, at + 8, ADMIN_MQES + 1); // ASQSZ
+        if e.subtype == DiscoverySubtype::CurrentDiscovery {
+            put16(&mut b, at + 10, EFLAGS_CURRENT_DISCOVERY);
+        }
         put_str(&mut b, at + 32, 32, &addr.port().to_string(), 0); // TRSVCID
         put_str(&mut b, at + 256, 256, &e.subnqn, 0); // SUBNQN
         put_str(&mut b, at + 512, 256, &addr.ip().to_string(), 0); // TRADDR
@@ -429,27 +439,49 @@ mod tests {
         assert_eq!(&b[1024 + 512..1024 + 522], b"192.0.2.15");
     }
 
-    /// NVMe-oF 1.1 §5.3 Figure 27: a referral is SUBTYPE 1 with the discovery NQN, and
-    /// keeps its own address (only a subsystem's wildcard listener takes the host's).
-    #[test]
-    fn referral_entry_layout() {
+    /// A log with one entry naming a discovery service (port ID 0) at `addr`, served to a
+    /// host that connected to 192.0.2.15:8009.
+    fn one_discovery_service_entry(subtype: DiscoverySubtype, addr: &str) -> Vec<u8> {
         let e = DiscoveryEntry {
-            subtype: DiscoverySubtype::Referral,
+            subtype,
             subnqn: dpu_nvmf_proto::fabrics::DISCOVERY_NQN.into(),
             listener: ListenerSpec {
                 port_id: 0,
-                addr: "[2001:db8::20]:8009".parse().unwrap(),
+                addr: addr.parse().unwrap(),
                 allow_hdgst: false,
                 allow_ddgst: false,
             },
         };
-        let b = discovery_log(4, &[e], Some("192.0.2.15:8009".parse().unwrap()));
+        discovery_log(4, &[e], Some("192.0.2.15:8009".parse().unwrap()))
+    }
+
+    /// NVMe-oF 1.1 §5.3 Figure 27: a referral is SUBTYPE 1 with the discovery NQN, and
+    /// keeps its own address (only a subsystem's wildcard listener takes the host's).
+    #[test]
+    fn referral_entry_layout() {
+        let b = one_discovery_service_entry(DiscoverySubtype::Referral, "[2001:db8::20]:8009");
         let at = DISCOVERY_ENTRY_LEN;
         assert_eq!((b[at], b[at + 1], b[at + 2]), (3, 2, 1), "TCP, IPv6, referral");
+        assert_eq!(&b[at + 10..at + 12], [0, 0], "EFLAGS: none claimed for another service");
         assert_eq!(&b[at + 32..at + 37], b"8009\0");
         let nqn = dpu_nvmf_proto::fabrics::DISCOVERY_NQN.as_bytes();
         assert_eq!(&b[at + 256..at + 256 + nqn.len()], nqn);
         assert_eq!(&b[at + 512..at + 525], b"2001:db8::20\0");
+    }
+
+    /// NVMe Base 2.0 Figure 262: the current discovery subsystem is SUBTYPE 3 with the
+    /// discovery NQN at the address the host came in by, and says that it returns this
+    /// same log and takes persistent connections.
+    #[test]
+    fn current_discovery_entry_layout() {
+        let b = one_discovery_service_entry(DiscoverySubtype::CurrentDiscovery, "0.0.0.0:8009");
+        let at = DISCOVERY_ENTRY_LEN;
+        assert_eq!((b[at], b[at + 1], b[at + 2]), (3, 1, 3), "TCP, IPv4, current discovery");
+        assert_eq!(u16::from_le_bytes([b[at + 10], b[at + 11]]), 0b11, "DUPRETINFO, EPCSD");
+        assert_eq!(&b[at + 32..at + 37], b"8009\0");
+        let nqn = dpu_nvmf_proto::fabrics::DISCOVERY_NQN.as_bytes();
+        assert_eq!(&b[at + 256..at + 256 + nqn.len()], nqn);
+        assert_eq!(&b[at + 512..at + 523], b"192.0.2.15\0", "the wildcard resolved");
     }
 
     #[test]

@@ -577,15 +577,17 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// One discovery log entry: a subsystem through a listener the host may see, or a
-/// referral to another discovery service.
+/// One discovery log entry: a subsystem through a listener the host may see, a
+/// referral to another discovery service, or the discovery service being asked itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryEntry {
     /// What the entry names (its SUBTYPE).
     pub subtype: DiscoverySubtype,
-    /// Subsystem NQN (the well-known discovery NQN for a referral).
+    /// Subsystem NQN (the well-known discovery NQN for a referral and the current
+    /// discovery subsystem).
     pub subnqn: String,
-    /// The listener, or the referred discovery service's address (port ID 0).
+    /// The listener, or the referred discovery service's address (port ID 0; a
+    /// discovery-only listener's port ID is 0 too).
     pub listener: ListenerSpec,
 }
 
@@ -596,6 +598,9 @@ pub enum DiscoverySubtype {
     Referral = 1,
     /// An NVM subsystem (2h).
     Nvm = 2,
+    /// The discovery subsystem whose controller returns the log, at the port the host
+    /// asked through (3h, "current discovery subsystem"; NVMe Base 2.0 Figure 262).
+    CurrentDiscovery = 3,
 }
 
 impl Target {
@@ -1107,8 +1112,9 @@ impl Target {
     }
 
     /// Discovery log generation counter and the entries `hostnqn` may see through the
-    /// listener bound to `through`: one per (allowed subsystem, listener), then the
-    /// listener's referrals.
+    /// listener bound to `through`: the discovery subsystem at that listener itself
+    /// (first, as Linux's nvmet lists it), one entry per (allowed subsystem, listener),
+    /// then the listener's referrals.
     pub fn discovery_log(
         &self,
         hostnqn: &str,
@@ -1116,6 +1122,16 @@ impl Target {
     ) -> (u64, Vec<DiscoveryEntry>) {
         let r = self.lock();
         let mut out = Vec::new();
+        if let Some(addr) = through {
+            let io_listener = r.listeners.values().find(|l| l.addr == addr).cloned();
+            let discovery_only =
+                ListenerSpec { port_id: 0, addr, allow_hdgst: true, allow_ddgst: true };
+            out.push(DiscoveryEntry {
+                subtype: DiscoverySubtype::CurrentDiscovery,
+                subnqn: DISCOVERY_NQN.to_owned(),
+                listener: io_listener.unwrap_or(discovery_only),
+            });
+        }
         for s in r.subsystems.values().filter(|s| s.spec.allows(hostnqn)) {
             for l in r.listeners.values() {
                 out.push(DiscoveryEntry {
@@ -1472,7 +1488,8 @@ mod tests {
 
     /// NVMe-oF 1.1 §5.3: a listener's referrals follow the subsystem entries of the log
     /// served through it, as entries of subtype 1 naming the discovery NQN; other
-    /// listeners' logs do not show them.
+    /// listeners' logs do not show them. Each log served through a listener starts with
+    /// the discovery subsystem at that listener (subtype 3).
     #[test]
     fn referrals_show_through_their_listener_only() {
         let t = Target::new();
@@ -1492,18 +1509,27 @@ mod tests {
         assert_eq!(
             kinds,
             [
+                (DiscoverySubtype::CurrentDiscovery, DISCOVERY_NQN, disc),
                 (DiscoverySubtype::Nvm, "nqn.2024-01.io.example:b", io.addr),
                 (DiscoverySubtype::Referral, DISCOVERY_NQN, refs[0]),
                 (DiscoverySubtype::Referral, DISCOVERY_NQN, refs[1]),
             ]
         );
-        assert_eq!(t.discovery_log(h, Some(io.addr)).1.len(), 1, "the I/O listener has none");
+        assert_eq!(through_disc[0].listener.port_id, 0, "a discovery-only listener's");
+        let (_, through_io) = t.discovery_log(h, Some(io.addr));
+        let kinds: Vec<_> = through_io.iter().map(|e| (e.subtype, e.listener.clone())).collect();
+        assert_eq!(
+            kinds,
+            [(DiscoverySubtype::CurrentDiscovery, io.clone()), (DiscoverySubtype::Nvm, io)],
+            "the I/O listener has no referrals, and is the current discovery subsystem's port"
+        );
         assert_eq!(t.discovery_log(h, None).1.len(), 1);
         // A host that may see no subsystem still gets the referrals.
         t.set_hosts("nqn.2024-01.io.example:b", false, BTreeSet::new()).unwrap();
-        assert_eq!(t.discovery_log(h, Some(disc)).1.len(), 2);
+        assert_eq!(t.discovery_log(h, Some(disc)).1.len(), 3);
         t.set_referrals(disc, &[]);
-        assert!(t.discovery_log(h, Some(disc)).1.is_empty());
+        let (_, alone) = t.discovery_log(h, Some(disc));
+        assert_eq!(alone.len(), 1, "the discovery subsystem itself: {alone:?}");
     }
 
     #[test]

@@ -59,8 +59,9 @@ const APPLIED: i32 = pb::ApplyState::Applied as i32;
 const FAILED: i32 = pb::ApplyState::Failed as i32;
 
 /// On the listener that allows header digests only, a host gets them and may not have
-/// data digests; the discovery-only listener serves the discovery log (an entry for each
-/// I/O listener of the subsystem, the discovery one not among them) and no I/O controller.
+/// data digests; the discovery-only listener serves the discovery log (the discovery
+/// subsystem at that listener, then an entry for each I/O listener of the subsystem, the
+/// discovery one not among them) and no I/O controller.
 async fn listeners_keep_their_digest_and_discovery_settings(hdgst: u16, disc: u16, io: u16) {
     use dpu_nvmf::initiator::HostQueue;
     use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
@@ -75,14 +76,15 @@ async fn listeners_keep_their_digest_and_discovery_settings(hdgst: u16, disc: u1
     let c = d.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
     assert!(c.cqe.status.is_success());
     d.property_set(0x14, 1).await.unwrap();
-    let log = d.get_log_page(0x70, 3 * 1024, 0).await.unwrap();
-    assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 2, "two I/O listeners");
-    let mut ports: Vec<String> = (1..3)
-        .map(|i| {
-            let svcid = &log[i * 1024 + 32..i * 1024 + 64];
-            String::from_utf8_lossy(svcid).trim_end_matches(['\0', ' ']).to_owned()
-        })
-        .collect();
+    let log = d.get_log_page(0x70, 4 * 1024, 0).await.unwrap();
+    let n = u64::from_le_bytes(log[8..16].try_into().unwrap());
+    assert_eq!(n, 3, "the discovery subsystem itself, then two I/O listeners");
+    let svcid = |i: usize| {
+        let svcid = &log[i * 1024 + 32..i * 1024 + 64];
+        String::from_utf8_lossy(svcid).trim_end_matches(['\0', ' ']).to_owned()
+    };
+    assert_eq!((log[1024 + 2], svcid(1)), (3, disc.to_string()), "current discovery subsystem");
+    let mut ports: Vec<String> = (2..4).map(svcid).collect();
     ports.sort();
     let mut want = vec![io.to_string(), hdgst.to_string()];
     want.sort();
@@ -106,7 +108,7 @@ async fn referrals_change_in_place(
     assert!(d.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success());
     d.property_set(0x14, 1).await.unwrap();
     let entries = async |d: &mut HostQueue| {
-        let log = d.get_log_page(0x70, 4 * 1024, 0).await.unwrap();
+        let log = d.get_log_page(0x70, 8 * 1024, 0).await.unwrap();
         let n = u64::from_le_bytes(log[8..16].try_into().unwrap()) as usize;
         let text = |e: &[u8]| String::from_utf8_lossy(e).trim_end_matches(['\0', ' ']).to_owned();
         (1..=n)
@@ -116,7 +118,10 @@ async fn referrals_change_in_place(
             })
             .collect::<Vec<_>>()
     };
-    assert_eq!(entries(&mut d).await.len(), 2, "two subsystem entries, no referral");
+    let first = entries(&mut d).await;
+    assert_eq!(first.len(), 3, "this discovery service, two subsystem entries: {first:?}");
+    let itself = (3u8, "127.0.0.1".to_owned(), disc.to_string(), DISCOVERY_NQN.to_owned());
+    assert_eq!(first[0], itself, "SUBTYPE 3, where the host came in");
     let with_referrals = |refs: &[(&str, u32)]| {
         let mut r = req.clone();
         r.listeners[2].spec.as_mut().unwrap().referrals =
@@ -130,15 +135,15 @@ async fn referrals_change_in_place(
     let r = client.sync(with_referrals(&[("192.0.2.20", 0)])).await.unwrap().into_inner();
     assert_eq!(disc_state(&r).0, APPLIED);
     let seen = entries(&mut d).await;
-    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen.len(), 4, "{seen:?}");
     let referral = (1u8, "192.0.2.20".to_owned(), "8009".to_owned(), DISCOVERY_NQN.to_owned());
-    assert_eq!(seen[2], referral, "SUBTYPE 1, the default port");
+    assert_eq!(seen[3], referral, "SUBTYPE 1, the default port");
     let r = client.sync(with_referrals(&[("0.0.0.0", 8009)])).await.unwrap().into_inner();
     let (st, msg) = disc_state(&r);
     assert!(st == FAILED && msg.starts_with("spec.referrals[0].address"), "{msg}");
-    assert_eq!(entries(&mut d).await[2], referral, "a refused change keeps the referral");
+    assert_eq!(entries(&mut d).await[3], referral, "a refused change keeps the referral");
     assert_eq!(disc_state(&client.sync(req.clone()).await.unwrap().into_inner()).0, APPLIED);
-    assert_eq!(entries(&mut d).await.len(), 2, "referral removed, same connection");
+    assert_eq!(entries(&mut d).await, first, "referral removed, same connection");
 }
 
 /// Namespace `nsid`'s (NGUID, UUID) from its Identification Descriptor list (CNS 03h).

@@ -8,8 +8,10 @@
 //! and an I/O listener on 4420. The guest runs in the fabric namespace, so slirp connects
 //! from there and the addresses the discovery logs carry are the ones the guest reaches.
 //!
-//! The guest asks A's discovery port: `nvme discover` lists A's subsystem and a referral
-//! to B; `nvme connect-all` connects A's subsystem, follows the referral to B's discovery
+//! The guest asks A's discovery port: `nvme discover` lists A's discovery subsystem itself
+//! at that port (the current discovery subsystem, which returns the same log and takes
+//! persistent connections), A's subsystem and a referral to B; `nvme connect-all` does
+//! not connect to the first again, connects A's subsystem, follows the referral to B's discovery
 //! controller, connects the subsystem B lets this host see (not the one it keeps for
 //! another host), and stops there although B refers back to A. The guest then writes a
 //! block through B's namespace, which lands in B's backing file, and reads it back. The
@@ -99,6 +101,7 @@ A="-t tcp -a {CARD_A} -s 8009 --hostnqn={GUEST_NQN}"
 nvme discover $A > /tmp/d 2>&1
 mark discover rc=$?
 mark entries $(grep -E '^(subtype|trsvcid|subnqn|traddr):' /tmp/d | tr -s ' ' | tr '\n' ';')
+mark eflags $(grep -E '^eflags:' /tmp/d | tr -s ' ' | tr '\n' ';')
 nvme connect-all $A > /tmp/c 2>&1
 mark connect-all rc=$?
 cat /tmp/c
@@ -171,6 +174,18 @@ async fn linux_connect_all_follows_a_referral_to_another_card() {
         format!("trsvcid: 8009;subnqn: nqn.2014-08.org.nvmexpress.discovery;traddr: {CARD_B}");
     assert!(entries.contains(&referral), "{entries}");
     assert!(entries.contains("referral"), "SUBTYPE shown as a referral: {entries}");
+    // The first entry: A's discovery service itself, at the port the guest asked.
+    let itself = format!(
+        "subtype: current discovery subsystem;trsvcid: 8009;subnqn: nqn.2014-08.org.nvmexpress.discovery;traddr: {CARD_A};"
+    );
+    assert!(entries.starts_with(&itself), "{entries}");
+    let eflags = marks.value("eflags ").unwrap_or_default();
+    assert!(
+        eflags.starts_with(
+            "eflags: explicit discovery connections, duplicate discovery information;"
+        ),
+        "EFLAGS of the current discovery subsystem (EPCSD, DUPRETINFO): {eflags}"
+    );
     let expect = [
         "discover rc=0".to_owned(),
         "connect-all rc=0".to_owned(),

@@ -180,10 +180,15 @@ async fn discovery_log_lists_allowed_subsystems_only() {
     q.property_set(0x14, 1).await.unwrap();
     let hdr = q.get_log_page(0x70, 1024, 0).await.unwrap();
     let n = u64::from_le_bytes(hdr[8..16].try_into().unwrap());
-    assert_eq!(n, 1);
-    let log = q.get_log_page(0x70, 2048, 0).await.unwrap();
-    let e = &log[1024..];
-    assert_eq!(e[0], 3, "TCP");
+    assert_eq!(n, 2, "the discovery subsystem itself and the allowed subsystem");
+    let log = q.get_log_page(0x70, 3072, 0).await.unwrap();
+    let itself = &log[1024..2048];
+    assert_eq!(itself[2], 3, "SUBTYPE: current discovery subsystem");
+    assert_eq!(&itself[256..256 + DISCOVERY_NQN.len()], DISCOVERY_NQN.as_bytes());
+    let disc_port = format!("{}\0", disc.port());
+    assert_eq!(&itself[32..32 + disc_port.len()], disc_port.as_bytes());
+    let e = &log[2048..];
+    assert_eq!((e[0], e[2]), (3, 2), "TCP, an NVM subsystem");
     assert_eq!(&e[256..256 + SUB.len()], SUB.as_bytes());
     let port = addr.port().to_string();
     assert_eq!(&e[32..32 + port.len()], port.as_bytes());
@@ -285,14 +290,17 @@ async fn ipv6_listener_and_its_discovery_entry() {
         matches!(&e, InitiatorError::Terminated(t) if t.fes == Fes::UnsupportedParameter.code()),
         "{e}"
     );
-    // Discovery through the IPv6 listener lists both listeners, the IPv6 one with ADRFAM 2.
+    // Discovery through the IPv6 listener lists the discovery subsystem at that listener,
+    // then both listeners, the IPv6 one with ADRFAM 2.
     let mut q = HostQueue::open(v6, &opts(false, false)).await.unwrap();
     assert!(q.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success());
     q.property_set(0x14, 1).await.unwrap();
-    let log = q.get_log_page(0x70, 3072, 0).await.unwrap();
-    assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 2);
-    let e6 = &log[2048..];
-    assert_eq!((e6[1], u16::from_le_bytes([e6[4], e6[5]])), (2, 6));
+    let log = q.get_log_page(0x70, 4096, 0).await.unwrap();
+    assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 3);
+    let itself = &log[1024..2048];
+    assert_eq!((itself[1], itself[2], u16::from_le_bytes([itself[4], itself[5]])), (2, 3, 6));
+    let e6 = &log[3072..];
+    assert_eq!((e6[1], e6[2], u16::from_le_bytes([e6[4], e6[5]])), (2, 2, 6));
     assert_eq!(&e6[512..515], b"::1");
 }
 

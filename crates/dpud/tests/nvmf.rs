@@ -246,8 +246,8 @@ fn prometheus_nvmf_series(env: &Env) {
 }
 
 /// A discovery-only listener `disc` with a referral, made through the API: the discovery
-/// log served on it lists s1 through l1, then the referral (SUBTYPE 1, the discovery NQN,
-/// port 0 read as 8009). A masked update changes the referral in place (same connection);
+/// log served on it lists the discovery subsystem at `disc` itself (SUBTYPE 3), s1 through
+/// l1, then the referral (SUBTYPE 1, the discovery NQN, port 0 read as 8009). A masked update changes the referral in place (same connection);
 /// an invalid one is refused naming the field and changes nothing. `disc` is deleted again.
 async fn discovery_referrals(op: &Client) {
     use dpu_nvmf::initiator::HostQueue;
@@ -289,9 +289,11 @@ async fn discovery_referrals(op: &Client) {
     };
     let referral = |addr: &str, port: &str| (1, addr.into(), port.into(), DISCOVERY_NQN.into());
     let seen = entries(&mut d).await;
-    assert_eq!(seen.len(), 2, "s1 through l1, then the referral: {seen:?}");
-    assert_eq!((seen[0].0, seen[0].3.as_str()), (2, NQN), "{seen:?}");
-    assert_eq!(seen[1], referral("192.0.2.20", "8009"));
+    assert_eq!(seen.len(), 3, "itself, s1 through l1, then the referral: {seen:?}");
+    let itself = (3, "127.0.0.1".into(), port.to_string(), DISCOVERY_NQN.into());
+    assert_eq!(seen[0], itself, "{seen:?}");
+    assert_eq!((seen[1].0, seen[1].3.as_str()), (2, NQN), "{seen:?}");
+    assert_eq!(seen[2], referral("192.0.2.20", "8009"));
 
     let update = |refs| UpdateListenerRequest {
         listener: Some(disc(refs)),
@@ -300,7 +302,7 @@ async fn discovery_referrals(op: &Client) {
     };
     let moved = nvmf.update_listener(update(&[("2001:db8::20", 4420)])).await.unwrap();
     assert_eq!(moved.into_inner().generation, created.generation + 1);
-    let moved = vec![seen[0].clone(), referral("2001:db8::20", "4420")];
+    let moved = vec![seen[0].clone(), seen[1].clone(), referral("2001:db8::20", "4420")];
     wait_for("the new referral on the same connection", async || entries(&mut d).await == moved)
         .await;
 
