@@ -91,8 +91,10 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     // OAES bit 8: Namespace Attribute Notices; bit 11: ANA Change Notices; bit 31:
     // Discovery Log Page Change.
     put32(&mut b, 92, if discovery { 1 << 31 } else { (1 << 8) | (1 << 11) });
-    // CTRATT bit 0: 128-bit Host Identifier (the one of Connect, which reservations use).
-    put32(&mut b, 96, u32::from(!discovery));
+    // CTRATT bit 0: 128-bit Host Identifier (the one of Connect, which reservations use);
+    // bit 6: Traffic Based Keep Alive (§3.9.4): any command restarts the Keep Alive
+    // Timer, so a busy host need not send Keep Alive commands (Linux then skips them).
+    put32(&mut b, 96, if discovery { 0 } else { 1 | (1 << 6) });
     // CNTRLTYPE: 1 I/O controller, 2 discovery controller.
     b[111] = if discovery { 2 } else { 1 };
     b[258] = 3; // ACL: 4 concurrent Abort commands (0's based)

@@ -705,7 +705,13 @@ impl Connection {
         }
         if b.qid == 0 {
             // NVMe Base 2.0 §3.9 "Keep Alive": the timer expires KATO (rounded up to
-            // the KAS granularity) after the last Keep Alive command.
+            // the KAS granularity) after the last Keep Alive command or, as the
+            // controller has Traffic Based Keep Alive (CTRATT bit 6, §3.9.4), the last
+            // command on any of its queues (an I/O queue's seen here at the next tick,
+            // at most a tick late).
+            if b.ctrl.take_traffic() {
+                self.last_keep_alive = now;
+            }
             let gran = u64::from(identify::KAS) * 100;
             let limit = Duration::from_millis(u64::from(kato).div_ceil(gran) * gran + gran);
             if kato != 0 && now.saturating_duration_since(self.last_keep_alive) > limit {
@@ -947,6 +953,13 @@ impl Connection {
         let cid = sqe.cid;
         if let Some(b) = &self.bound {
             b.stats.submitted();
+            // Traffic Based Keep Alive (NVMe Base 2.0 §3.9.4): any command restarts the
+            // timer; the admin queue keeps it, the others tell it through the controller.
+            if b.qid == 0 {
+                self.last_keep_alive = now;
+            } else {
+                b.ctrl.note_traffic();
+            }
         }
         let depth = self.queue_depth();
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
@@ -1593,10 +1606,8 @@ impl Connection {
             }
             admin_opcode::SET_FEATURES => Outcome::Done(self.set_features(sqe, &ctrl, now)),
             admin_opcode::GET_FEATURES => self.get_features(sqe, &ctrl),
-            admin_opcode::KEEP_ALIVE => {
-                self.last_keep_alive = now;
-                Outcome::Done(ok(cid))
-            }
+            // Like every admin command, it restarted the timer on arrival (`on_capsule`).
+            admin_opcode::KEEP_ALIVE => Outcome::Done(ok(cid)),
             admin_opcode::ASYNC_EVENT_REQUEST => {
                 if self.aers.len() >= identify::AER_LIMIT {
                     return Outcome::Done(fail(cid, Status::ASYNC_EVENT_LIMIT_EXCEEDED));

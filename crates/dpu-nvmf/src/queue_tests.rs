@@ -881,6 +881,30 @@ fn keep_alive_timeout_drops_controller_and_its_queues() {
     assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
 }
 
+/// NVMe Base 2.0 §3.9.4: the controller has Traffic Based Keep Alive (CTRATT bit 6), so
+/// commands on an I/O queue keep it alive without Keep Alive commands, as a busy Linux
+/// host then sends none; once they stop, KATO runs from the last one (seen at a tick).
+#[test]
+fn io_traffic_keeps_the_controller_alive_without_keep_alives() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 2000);
+    let (_, id) = admin.run(identify(1, 0), &[]);
+    assert_eq!(id[96] & (1 << 6), 1 << 6, "CTRATT: Traffic Based Keep Alive");
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let start = admin.now;
+    for s in 1..=10 {
+        q.now = start + Duration::from_secs(s);
+        assert!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+        admin.conn.tick(start + Duration::from_millis(s * 1000 + 100));
+        assert!(admin.conn.is_closed().is_none(), "alive at {s} s on I/O alone");
+    }
+    // The last read was seen at the tick of 10.1 s: KATO 2 s plus a granule from there.
+    admin.conn.tick(start + Duration::from_millis(13_000));
+    assert!(admin.conn.is_closed().is_none());
+    admin.conn.tick(start + Duration::from_millis(13_200));
+    assert_eq!(admin.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
+}
+
 #[test]
 fn keep_alive_timer_set_later_is_enforced_and_zero_disables_it() {
     let t = target();
@@ -1159,6 +1183,7 @@ fn discovery_controller_lists_allowed_subsystems() {
     h.enable();
     let (_, id) = h.run(identify(1, 0), &[]);
     assert_eq!(id[111], 2, "CNTRLTYPE discovery");
+    assert_eq!(id[96..100], [0; 4], "CTRATT: none of an I/O controller's attributes");
     let (c, hdr) = h.run(log_page(0x70, 1024), &[]);
     assert!(c.status.is_success());
     assert_eq!(u64::from_le_bytes(hdr[8..16].try_into().unwrap()), 2);

@@ -454,6 +454,10 @@ pub struct Controller {
     /// Enabled and not shut down (CC.EN = 1, CC.SHN = 00b): I/O commands run only then.
     /// Read by every I/O command, so not behind the state lock.
     pub io_enabled: AtomicBool,
+    /// A command arrived on one of its I/O queues since its admin queue last looked: with
+    /// Traffic Based Keep Alive that restarts the Keep Alive Timer as a Keep Alive
+    /// command does. Set by every command, so not behind the state lock.
+    traffic: AtomicBool,
     state: Mutex<ControllerState>,
     /// Its failed commands: a lock of their own, so recording one never waits on, or
     /// deadlocks with, the state lock.
@@ -465,6 +469,20 @@ impl Controller {
     /// consistent field by field.
     pub fn state(&self) -> MutexGuard<'_, ControllerState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A command arrived on one of its I/O queues (NVMe Base 2.0 §3.9.4, Traffic Based Keep
+    /// Alive). Written only when not yet set, so the queues of a busy controller do not
+    /// keep taking the cache line from one another.
+    pub fn note_traffic(&self) {
+        if !self.traffic.load(Ordering::Relaxed) {
+            self.traffic.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a command arrived since the last call (which clears it).
+    pub fn take_traffic(&self) -> bool {
+        self.traffic.swap(false, Ordering::Relaxed)
     }
 
     /// Locks its Error Information log (recovered if poisoned, as [`state`](Self::state)).
@@ -1173,6 +1191,7 @@ impl Target {
                 stats,
                 wce: AtomicBool::new(true),
                 io_enabled: AtomicBool::new(false),
+                traffic: AtomicBool::new(false),
                 state: Mutex::new(ControllerState { kato_ms, ..Default::default() }),
                 errors: Mutex::default(),
             })

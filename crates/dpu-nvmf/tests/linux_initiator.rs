@@ -24,8 +24,9 @@
 //! connected host (the target follows the device, the host reads the new size); namespace
 //! hot add and remove seen through asynchronous events, and on the hot-added block device
 //! 4 KiB logical blocks, a pattern written and read back, half of it discarded (Dataset
-//! Management) to zeroes and to a hole in the loop device's file; a 2 s keep-alive timeout drops the
-//! controller when the guest goes silent. Two vCPUs, so Linux opens two I/O queues per
+//! Management) to zeroes and to a hole in the loop device's file; with a 2 s keep-alive
+//! timeout, 6 s of reads keep the controller alive without Keep Alive commands (Traffic
+//! Based Keep Alive), and the timeout drops the controller when the guest goes silent. Two vCPUs, so Linux opens two I/O queues per
 //! controller.
 //!
 //! The guest machinery (kernel cache, initramfs, QEMU, marks) is `dpu_lab::guest`: tools
@@ -232,10 +233,16 @@ nvme disconnect -n {SUBNQN}
 mark disconnect-2 rc=$?
 waitdev 1 0 || fail "namespace still present after the second disconnect"
 
-# Keep alive: a 2 s KATO, then silence (link down) until the target drops the controller.
+# Keep alive: a 2 s KATO. 6 s of reads with no Keep Alive command (Traffic Based Keep
+# Alive), 3 s idle with them, then silence (link down) until the target drops the controller.
 nvme connect -t tcp -a $T -s {io_port} -n {SUBNQN} $Q --keep-alive-tmo=2 --ctrl-loss-tmo=30
 mark connect-kato rc=$?
-waitdev 1 1 > /dev/null || fail "no namespace with KATO"
+KDEV=$(waitdev 1 1) || fail "no namespace with KATO"
+mark tbkas-start
+fio --name=tbkas --filename=/dev/$KDEV --rw=randread --bs=4k --ioengine=psync --direct=1 --time_based --runtime=6 > /dev/null 2>&1
+mark tbkas-io rc=$?
+sleep 3
+mark tbkas-idle $(for c in /sys/class/nvme/*; do [ "$(cat $c/subsysnqn)" = "{SUBNQN}" ] && cat $c/state; done)
 ip link set eth0 down
 mark link-down
 sleep 10
@@ -388,6 +395,16 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     let mut vm = Guest::spawn(&config).unwrap();
     let mut marks = Marks::default();
     let mut kato_drop = None;
+    // Commands on the admin queue of the KATO controller (the only one then) at the start
+    // of its reads, at their end and after 3 s idle.
+    let mut admin_commands = Vec::new();
+    let mut kato_expired_before_link_down = None;
+    let admin_commands_now = || {
+        let subsystem = t.subsystem_stats().into_iter().find(|s| s.nqn == SUBNQN);
+        let controllers = subsystem.map(|s| s.controllers).unwrap_or_default();
+        let admin = controllers.iter().flat_map(|c| &c.queues).filter(|q| q.info.qid == 0);
+        admin.map(|q| q.io.commands).sum::<u64>()
+    };
     // Namespace 1's counters around fio's verify-only pass.
     let mut verify_ns = (None, None);
     // The subsystem's live controllers with their queues' counters after fio's writes.
@@ -425,6 +442,12 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
             }
             "fio-reconnect rc=0" => verify_ns.0 = Some(ns1.stats.snapshot()),
             "fio-verify rc=0" => verify_ns.1 = Some(ns1.stats.snapshot()),
+            "tbkas-start" | "tbkas-io rc=0" => admin_commands.push(admin_commands_now()),
+            m if m.starts_with("tbkas-idle") => {
+                admin_commands.push(admin_commands_now());
+                kato_expired_before_link_down =
+                    Some(t.stats.kato_expired.load(std::sync::atomic::Ordering::Relaxed));
+            }
             "link-down" => {
                 // The guest is silent for 10 s: the controller must go within KATO
                 // (2 s) plus the target's slack.
@@ -482,6 +505,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "ns-removed",
         "disconnect-2 rc=0",
         "connect-kato rc=0",
+        "tbkas-io rc=0",
+        "tbkas-idle live",
         "link-down",
         "done",
     ];
@@ -531,6 +556,24 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     // The digest connect disabled SQ flow control: reads completed by C2HData SUCCESS.
     let by_flag = t.stats.success_flag_completions.load(std::sync::atomic::Ordering::Relaxed);
     assert!(by_flag > 0, "no C2HData SUCCESS completions");
+    // Traffic Based Keep Alive: 6 s of reads kept the 2 s KATO controller alive (fio ran
+    // to the end, the controller live after) with at most one Keep Alive (one may have
+    // been on its way as the reads began); idle, the host sent them again.
+    let [start, io_end, idle_end] = admin_commands[..] else {
+        panic!("admin command counts {admin_commands:?}")
+    };
+    assert_eq!(
+        kato_expired_before_link_down,
+        Some(0),
+        "the controller was dropped for want of Keep Alives while it served reads"
+    );
+    assert!(io_end - start <= 1, "Keep Alives during the reads: {admin_commands:?}");
+    assert!(idle_end - io_end >= 2, "Keep Alives while idle: {admin_commands:?}");
+    println!(
+        "linux initiator: KATO 2 s, 6 s of reads: {} admin commands (Traffic Based Keep Alive), 3 s idle: {}",
+        io_end - start,
+        idle_end - io_end
+    );
     let kato_drop = kato_drop.expect("controller still present 9 s after the guest went silent");
     assert!(t.stats.kato_expired.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     println!(
