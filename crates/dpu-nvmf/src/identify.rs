@@ -197,6 +197,8 @@ pub fn ns_id_descriptors(ns: &Namespace) -> Vec<u8> {
 
 /// Log page identifiers (§5.16.1).
 pub mod log_id {
+    /// Supported Log Pages.
+    pub const SUPPORTED_LOG_PAGES: u8 = 0x00;
     /// Error Information.
     pub const ERROR: u8 = 0x01;
     /// SMART / Health Information.
@@ -238,6 +240,37 @@ pub fn smart_log(io: &IoTotals, health: Health) -> Vec<u8> {
     b[64..80].copy_from_slice(&u128::from(io.reads).to_le_bytes());
     b[80..96].copy_from_slice(&u128::from(io.writes).to_le_bytes());
     b[176..192].copy_from_slice(&u128::from(health.error_entries).to_le_bytes());
+    b
+}
+
+/// The log pages an I/O controller returns ([`supported_log_pages`]).
+const IO_CONTROLLER_LOG_PAGES: [u8; 8] = [
+    log_id::SUPPORTED_LOG_PAGES,
+    log_id::ERROR,
+    log_id::SMART,
+    log_id::FIRMWARE_SLOT,
+    log_id::CHANGED_NS,
+    log_id::CMD_EFFECTS,
+    log_id::ANA,
+    log_id::RESERVATION_NOTIFICATION,
+];
+
+/// The log pages a discovery controller returns.
+const DISCOVERY_CONTROLLER_LOG_PAGES: [u8; 3] =
+    [log_id::SUPPORTED_LOG_PAGES, log_id::ERROR, log_id::DISCOVERY];
+
+/// Supported Log Pages (NVMe Base 2.0 §5.16.1.1, LID 00h), 1024 bytes: one 4-byte
+/// entry per LID, LSUPP (bit 0) set for each page this kind of controller returns
+/// (what `nvme supported-log-pages` lists). Index offsets and LID specific parameters
+/// are claimed for none.
+pub fn supported_log_pages(discovery: bool) -> Vec<u8> {
+    const LSUPP: u32 = 1;
+    let lids: &[u8] =
+        if discovery { &DISCOVERY_CONTROLLER_LOG_PAGES } else { &IO_CONTROLLER_LOG_PAGES };
+    let mut b = vec![0u8; 256 * 4];
+    for &lid in lids {
+        put32(&mut b, usize::from(lid) * 4, LSUPP);
+    }
     b
 }
 

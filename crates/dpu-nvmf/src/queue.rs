@@ -1697,6 +1697,11 @@ impl Connection {
             return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         }
         let page = match (lid, ctrl.discovery) {
+            // CSI (CDW14 bits 31:24): the pages of the NVM command set only.
+            (log_id::SUPPORTED_LOG_PAGES, _) if sqe.cdw14() >> 24 != 0 => {
+                return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+            }
+            (log_id::SUPPORTED_LOG_PAGES, _) => identify::supported_log_pages(ctrl.discovery),
             (log_id::ERROR, _) => ctrl.errors().page(),
             (log_id::DISCOVERY, true) => {
                 let (genctr, entries) =
@@ -1725,7 +1730,7 @@ impl Connection {
                 identify::smart_log(&io, identify::Health { temperature_warning, error_entries })
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
-            // CSI (CDW14 bits 31:24): the NVM command set's I/O commands only.
+            // CSI: the NVM command set's I/O commands only.
             (log_id::CMD_EFFECTS, false) if sqe.cdw14() >> 24 != 0 => {
                 return Outcome::Done(fail(cid, Status::INVALID_FIELD));
             }

@@ -1160,6 +1160,40 @@ fn namespace_notices_follow_aec_and_wait_for_the_log_to_be_read() {
     assert_eq!(&log[0..8], &[4, 0, 0, 0, 0, 0, 0, 0]);
 }
 
+/// NVMe Base 2.0 §5.16.1.1: the Supported Log Pages page (LID 00h) of an I/O and of a
+/// discovery controller names exactly the pages each returns; every other LID is an
+/// Invalid Log Page, and a command set other than NVM an Invalid Field.
+#[test]
+fn supported_log_pages_name_exactly_the_pages_returned() {
+    let t = target();
+    let (io_admin, _) = H::admin(&t, 0);
+    let mut disc = H::new(&t, false, false);
+    assert!(disc.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    disc.enable();
+    for (mut h, kind, want) in [
+        (io_admin, "I/O", vec![0x00usize, 0x01, 0x02, 0x03, 0x04, 0x05, 0x0C, 0x80]),
+        (disc, "discovery", vec![0x00, 0x01, 0x70]),
+    ] {
+        let (c, page) = h.run(log_page(0, 1024), &[]);
+        assert!(c.status.is_success(), "{kind}: {c:?}");
+        let lsupp = |lid: usize| page[lid * 4] & 1 == 1;
+        let listed: Vec<usize> = (0..256).filter(|&lid| lsupp(lid)).collect();
+        assert_eq!(listed, want, "{kind}");
+        for lid in 0..=255u8 {
+            let (c, _) = h.run(log_page(lid, 1024), &[]);
+            let returned = c.status != Status::INVALID_LOG_PAGE.with_dnr();
+            assert_eq!(
+                returned,
+                lsupp(usize::from(lid)),
+                "{kind} controller, LID {lid:#04x}: {c:?}"
+            );
+        }
+        let mut other_csi = log_page(0, 1024);
+        other_csi.cdw[4] = 2 << 24;
+        assert_eq!(h.run(other_csi, &[]).0.status, Status::INVALID_FIELD.with_dnr(), "{kind}");
+    }
+}
+
 #[test]
 fn discovery_controller_lists_allowed_subsystems() {
     let t = target();

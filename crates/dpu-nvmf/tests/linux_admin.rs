@@ -4,7 +4,8 @@
 //! - a failed command shows in `nvme error-log` (its queue, status, LBA, namespace, the
 //!   byte of the command in error) and in `nvme smart-log`'s error count;
 //! - `nvme effects-log` lists the commands the controller runs, writes marked as changing
-//!   logical block content; `nvme verify` checks a range and fails past the end;
+//!   logical block content; `nvme supported-log-pages` lists the log pages it returns,
+//!   and each of them reads; `nvme verify` checks a range and fails past the end;
 //! - the mandatory features read back (`nvme get-feature`), and a power state the
 //!   controller does not have is refused;
 //! - the kernel's hwmon device shows the composite temperature and the thresholds
@@ -69,6 +70,14 @@ grep -Eq '^IOCS2 .*\] 00000001$' /tmp/fx && mark effects-read
 grep -Eq '^IOCS1 .*\] 00000003$' /tmp/fx && mark effects-write-changes-content
 grep -Eq '^IOCS12 .*\] 00000001$' /tmp/fx && mark effects-verify
 grep -Eq '^ACS128 ' /tmp/fx || mark effects-no-format
+nvme supported-log-pages $C > /tmp/slp 2>&1
+mark supported-log-pages rc=$?
+cat /tmp/slp
+LIDS=$(grep -oiE 'LID 0x[0-9a-f]+' /tmp/slp | awk '{{print $2}}')
+mark supported-lids $(echo $LIDS)
+# Each listed page reads (RAE: no event re-armed, no log cleared).
+for l in $LIDS; do nvme get-log $C --log-id=$l --log-len=512 --rae > /dev/null 2>&1 || mark unreadable-log $l; done
+mark listed-logs-read
 # Verify: the first 8 blocks, then one past the end.
 nvme verify $N -s 0 -c 7 > /dev/null 2>&1
 mark verify rc=$?
@@ -153,6 +162,9 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         "effects-write-changes-content".to_owned(),
         "effects-verify".to_owned(),
         "effects-no-format".to_owned(),
+        "supported-log-pages rc=0".to_owned(),
+        "supported-lids 0x0 0x1 0x2 0x3 0x4 0x5 0xc 0x80".to_owned(),
+        "listed-logs-read".to_owned(),
         "verify rc=0".to_owned(),
         "verify-past-end rc=1".to_owned(),
         "get-feature-1 rc=0 0x00000007".to_owned(),
@@ -183,6 +195,7 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
     let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
     let missing = marks.missing(&expect);
     assert!(missing.is_empty(), "missing marks {missing:?}; serial log:\n{}", vm.log().join("\n"));
+    assert!(marks.at("unreadable-log").is_none(), "a listed log page failed: {marks:?}");
     println!(
         "linux admin: error log entry for the read past the end, effects log, five mandatory features, hwmon temperature {}; temperature notice {:?} after temp1_max was lowered; controller out of the live state {:?} after the host was revoked, live again {:?} after it was let back",
         marks.value("hwmon input=").unwrap_or_default(),
