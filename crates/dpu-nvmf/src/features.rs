@@ -32,6 +32,8 @@ pub mod fid {
     pub const RESERVATION_NOTIFICATION_MASK: u8 = 0x82;
     /// Reservation Persistence (§5.27.1.28).
     pub const RESERVATION_PERSISTENCE: u8 = 0x83;
+    /// Namespace Write Protection Config (§8.12).
+    pub const NAMESPACE_WRITE_PROTECTION: u8 = 0x84;
 }
 
 /// Composite Temperature the SMART log reports, in kelvins (27 °C): a card has no

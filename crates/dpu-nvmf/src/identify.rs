@@ -129,6 +129,8 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
         // Reservations (bit 5), Verify (bit 7).
         put16(&mut b, 520, 0b1010_1101);
         b[525] = 1; // VWC bit 0: volatile write cache present (Flush honoured)
+        // NWPC bit 0: a host may set No Write Protect and Write Protect (Feature 84h).
+        b[531] = 1;
     }
     // SGLS: bits 1:0 = 01b SGLs supported; bit 20: SGL Offset (in-capsule data).
     put32(&mut b, 536, 1 | (1 << 20));

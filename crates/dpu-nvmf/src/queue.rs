@@ -52,7 +52,9 @@ use crate::identify::{self, ControllerIdentity, log_id};
 use crate::ptpl::ReservationStore;
 use crate::reservation::Access;
 use crate::stats::{QueueInfo, QueueRegistration};
-use crate::target::{AnaState, ConnectRefusal, Controller, NSID_ALL, Namespace, Target};
+use crate::target::{
+    AnaState, ConnectRefusal, Controller, HostWriteProtectError, NSID_ALL, Namespace, Target,
+};
 use crate::volume::Volume;
 
 /// How long a connection may take from accept to a successful Connect.
@@ -1814,6 +1816,23 @@ impl Connection {
                 }
                 Err(s) => Outcome::Done(fail(cid, s)),
             },
+            // Namespace Write Protection Config (§8.12): WPS of one namespace.
+            feature::NAMESPACE_WRITE_PROTECTION if !ctrl.discovery && sqe.nsid != NSID_ALL => {
+                match self.active_ns(sqe.nsid) {
+                    Ok(ns) => {
+                        let mut cqe = ok(cid);
+                        let sel = (sqe.cdw10() >> 8) & 0b111;
+                        cqe.dw0 = if sel == 3 {
+                            // Namespace specific (bit 1), changeable (bit 2).
+                            0b110
+                        } else {
+                            u32::from(ns.write_protected.load(Ordering::Relaxed))
+                        };
+                        Outcome::Done(cqe)
+                    }
+                    Err(s) => Outcome::Done(fail(cid, s)),
+                }
+            }
             _ => Outcome::Done(get_features(sqe, ctrl)),
         }
     }
@@ -1853,6 +1872,35 @@ impl Connection {
             .unwrap_or(Outcome::Done(ok(cid)))
     }
 
+    /// Set Features Namespace Write Protection Config (NVMe Base 2.0 §8.12): WPS (CDW11
+    /// bits 2:0) of one namespace, No Write Protect (0) or Write Protect (1), for every
+    /// host (NWPC bit 0); the until-power-cycle and permanent states are not supported.
+    /// The namespace's hosts get a namespace notice when its protection changes.
+    fn set_namespace_write_protection(&self, sqe: &Sqe, ctrl: &Controller) -> Cqe {
+        let cid = sqe.cid;
+        let protect = match sqe.cdw11() {
+            0 => false,
+            1 => true,
+            _ => return fail(cid, Status::INVALID_FIELD),
+        };
+        if sqe.nsid == NSID_ALL {
+            return fail(cid, Status::INVALID_FIELD);
+        }
+        if let Err(s) = self.active_ns(sqe.nsid) {
+            return fail(cid, s);
+        }
+        match self.target.set_host_write_protected(&ctrl.subnqn, sqe.nsid, protect) {
+            Ok(()) => ok(cid),
+            Err(HostWriteProtectError::ByOperator { .. }) => {
+                fail(cid, Status::NAMESPACE_WRITE_PROTECTED)
+            }
+            // Removed since the lookup above.
+            Err(HostWriteProtectError::Registry(_)) => {
+                fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT)
+            }
+        }
+    }
+
     fn set_features(&mut self, sqe: &Sqe, ctrl: &Controller, now: Instant) -> Cqe {
         let cid = sqe.cid;
         let fid = (sqe.cdw10() & 0xFF) as u8;
@@ -1860,7 +1908,10 @@ impl Connection {
             return fail(cid, Status::FEATURE_NOT_SAVEABLE);
         }
         let v = sqe.cdw11();
-        // Checked before the state lock: the registry is locked before controller states.
+        // Before the state lock: the registry is locked before controller states.
+        if fid == feature::NAMESPACE_WRITE_PROTECTION && !ctrl.discovery {
+            return self.set_namespace_write_protection(sqe, ctrl);
+        }
         if fid == feature::RESERVATION_NOTIFICATION_MASK && !ctrl.discovery {
             if v & !RESERVATION_MASK_BITS != 0 {
                 return fail(cid, Status::INVALID_FIELD);

@@ -2128,6 +2128,79 @@ fn a_write_protected_namespace_refuses_what_would_modify_it() {
     assert!(t.set_write_protected(SUB, 9, true).is_err(), "no such namespace");
 }
 
+/// Namespace Write Protection Config (Feature 84h, NVMe Base 2.0 §8.12): a host protects
+/// a namespace for every controller and lifts its protection again; the other controllers
+/// are told (namespace notice). The until-power-cycle and permanent states, NSID FFFFFFFFh and
+/// unknown namespaces are refused and change nothing; a host cannot lift the operator's
+/// protection, and the namespace stays protected while either protects it.
+#[test]
+fn a_host_write_protects_a_namespace_with_feature_84h() {
+    let t = target();
+    let (mut a, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let (mut b, _) = H::admin(&t, 0);
+    assert_eq!(a.run(identify(1, 0), &[]).1[531], 1, "NWPC: write protect supported");
+    let feature = |op: u8, nsid: u32, cdw11: u32| {
+        let mut s = Sqe::new(op, 0);
+        s.nsid = nsid;
+        s.cdw[0] = 0x84;
+        s.cdw[1] = cdw11;
+        s
+    };
+    let wps = |h: &mut H| h.run(feature(admin_opcode::GET_FEATURES, 1, 0), &[]).0.dw0;
+    let set = |h: &mut H, nsid: u32, v: u32| {
+        h.run(feature(admin_opcode::SET_FEATURES, nsid, v), &[]).0.status
+    };
+    let write = |q: &mut H| {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        q.run(w, &[0x5A; 512]).0.status
+    };
+    assert_eq!(wps(&mut a), 0);
+    let mut caps = feature(admin_opcode::GET_FEATURES, 1, 0);
+    caps.cdw[0] |= 3 << 8;
+    assert_eq!(a.run(caps, &[]).0.dw0, 0b110, "SEL 3: namespace specific, changeable");
+
+    let aer_cid = b.arm_namespace_notices();
+    assert!(set(&mut a, 1, 1).is_success());
+    assert_eq!((wps(&mut a), wps(&mut b)), (1, 1), "for every controller");
+    assert_eq!(a.run(identify(0, 1), &[]).1[99], 1, "NSATTR: write protected");
+    let protected = Status::NAMESPACE_WRITE_PROTECTED.with_dnr();
+    assert_eq!(write(&mut q), protected);
+    b.conn.tick(b.now);
+    let p = b.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer_cid, 0x0004_0002), "the other controller is told");
+
+    let invalid = Status::INVALID_FIELD.with_dnr();
+    for (nsid, v, want) in [
+        (1, 2, invalid),
+        (1, 3, invalid),
+        (1, 1 << 3, invalid),
+        (NSID_ALL, 0, invalid),
+        (9, 0, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr()),
+    ] {
+        assert_eq!(set(&mut a, nsid, v), want, "NSID {nsid:#x}, WPS {v}");
+    }
+    let mut saved = feature(admin_opcode::SET_FEATURES, 1, 0);
+    saved.cdw[0] |= 1 << 31;
+    assert_eq!(a.run(saved, &[]).0.status, Status::FEATURE_NOT_SAVEABLE.with_dnr());
+    assert_eq!(wps(&mut a), 1, "nothing refused changed it");
+
+    assert!(set(&mut a, 1, 0).is_success());
+    assert_eq!(wps(&mut b), 0);
+    assert!(write(&mut q).is_success());
+
+    // The operator's protection and a host's.
+    t.set_write_protected(SUB, 1, true).unwrap();
+    assert_eq!(set(&mut a, 1, 0), protected, "a host cannot lift the operator's");
+    assert!(set(&mut a, 1, 1).is_success());
+    t.set_write_protected(SUB, 1, false).unwrap();
+    assert_eq!((wps(&mut a), write(&mut q)), (1, protected), "the host's still holds");
+    assert!(set(&mut a, 1, 0).is_success());
+    assert!(write(&mut q).is_success());
+}
+
 /// Reservation notifications (NVMe Base 2.0 §5.16.1.24, §5.27.1.26-27): a host whose
 /// registration another host preempts gets an asynchronous event (I/O command specific,
 /// log page 80h) and one log page per notice, oldest first; a mask (Feature 82h) stops

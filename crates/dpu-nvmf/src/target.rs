@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 
@@ -302,13 +302,38 @@ pub struct Namespace {
     /// Removed from the target: its reservations are saved no more.
     pub detached: AtomicBool,
     /// Write protected (Identify Namespace NSATTR bit 0): commands that would modify the
-    /// namespace fail; see [`Target::set_write_protected`].
+    /// namespace fail. Set while the operator ([`Target::set_write_protected`]) or a host
+    /// ([`Target::set_host_write_protected`]) protects it; the one flag I/O reads.
     pub write_protected: AtomicBool,
+    /// The operator's protection and a host's (written under the registry lock, which
+    /// keeps `write_protected` their union).
+    protected_by: Mutex<WriteProtection>,
     /// The host NQNs that see the namespace, empty for every host of the subsystem; to
     /// the others its NSID is inactive. See [`Target::set_allowed_hosts`].
     allowed_hosts: Mutex<BTreeSet<String>>,
     /// Counters.
     pub stats: NamespaceStats,
+}
+
+/// Who write-protects a namespace.
+#[derive(Debug, Default, Clone, Copy)]
+struct WriteProtection {
+    operator: bool,
+    host: bool,
+}
+
+/// Why a host may not change a namespace's write protection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostWriteProtectError {
+    /// The namespace is gone.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The operator protects it: a host cannot lift that.
+    #[error("the operator write-protects namespace {nsid}")]
+    ByOperator {
+        /// NSID.
+        nsid: u32,
+    },
 }
 
 /// What an operator may change on an attached namespace without detaching it.
@@ -804,6 +829,10 @@ impl Target {
                 ptpl,
                 detached: AtomicBool::new(false),
                 write_protected: AtomicBool::new(write_protected),
+                protected_by: Mutex::new(WriteProtection {
+                    operator: write_protected,
+                    host: false,
+                }),
                 allowed_hosts: Mutex::new(allowed_hosts),
                 stats: NamespaceStats::default(),
             }),
@@ -918,10 +947,48 @@ impl Target {
         nsid: u32,
         write_protected: bool,
     ) -> Result<(), RegistryError> {
+        self.protect(nqn, nsid, |p| {
+            p.operator = write_protected;
+            Ok::<_, RegistryError>(())
+        })
+    }
+
+    /// A host's Namespace Write Protection Config (Set Features 84h, NVMe Base 2.0
+    /// §8.12): protects the namespace for every host, or lifts a host's protection. As
+    /// Linux's nvmet, the state is not kept through a restart of the service. A host
+    /// cannot lift the operator's protection.
+    pub fn set_host_write_protected(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        write_protected: bool,
+    ) -> Result<(), HostWriteProtectError> {
+        self.protect(nqn, nsid, |p| {
+            if !write_protected && p.operator {
+                return Err(HostWriteProtectError::ByOperator { nsid });
+            }
+            p.host = write_protected;
+            Ok(())
+        })
+    }
+
+    /// Changes who protects namespace `nsid` of `nqn`; when that changes whether it is
+    /// protected, its hosts get a namespace notice (NSATTR changed).
+    fn protect<E: From<RegistryError>>(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        change: impl FnOnce(&mut WriteProtection) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         let ns = s.namespace(nqn, nsid)?.clone();
-        if ns.write_protected.swap(write_protected, Ordering::Relaxed) != write_protected {
+        let protected = {
+            let mut by = ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
+            change(&mut by)?;
+            by.operator || by.host
+        };
+        if ns.write_protected.swap(protected, Ordering::Relaxed) != protected {
             notify_ns_change(s, &ns);
         }
         Ok(())

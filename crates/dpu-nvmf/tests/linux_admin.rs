@@ -5,7 +5,9 @@
 //!   byte of the command in error) and in `nvme smart-log`'s error count;
 //! - `nvme effects-log` lists the commands the controller runs, writes marked as changing
 //!   logical block content; `nvme supported-log-pages` lists the log pages it returns,
-//!   and each of them reads; `nvme verify` checks a range and fails past the end;
+//!   and each of them reads;
+//! - `nvme set-feature -f 0x84` write-protects the namespace: the kernel turns the disk
+//!   read-only and a write fails; lifted, the disk takes writes again; `nvme verify` checks a range and fails past the end;
 //! - the mandatory features read back (`nvme get-feature`), and a power state the
 //!   controller does not have is refused;
 //! - the kernel's hwmon device shows the composite temperature and the thresholds
@@ -78,6 +80,19 @@ mark supported-lids $(echo $LIDS)
 # Each listed page reads (RAE: no event re-armed, no log cleared).
 for l in $LIDS; do nvme get-log $C --log-id=$l --log-len=512 --rae > /dev/null 2>&1 || mark unreadable-log $l; done
 mark listed-logs-read
+# Namespace write protection (Feature 84h): the disk turns read-only and refuses writes;
+# lifted, it takes them again.
+ro() {{ i=0; while [ "$(cat /sys/block/$DEV/ro)" != $1 ] && [ $i -lt 50 ]; do usleep 100000; i=$((i+1)); done; cat /sys/block/$DEV/ro; }}
+nvme set-feature $C -f 0x84 -n 1 -v 1 > /dev/null 2>&1
+mark wp-set rc=$?
+mark wp-ro $(ro 1) $(nvme get-feature $C -f 0x84 -n 1 2>&1 | sed -n 's/.*Current value://p')
+dd if=/dev/zero of=$N bs=512 seek=8 count=1 oflag=direct 2>/dev/null
+mark wp-write rc=$?
+nvme set-feature $C -f 0x84 -n 1 -v 0 > /dev/null 2>&1
+mark wp-clear rc=$?
+mark wp-rw $(ro 0) $(nvme get-feature $C -f 0x84 -n 1 2>&1 | sed -n 's/.*Current value://p')
+dd if=/dev/zero of=$N bs=512 seek=8 count=1 oflag=direct 2>/dev/null
+mark wp-write-after rc=$?
 # Verify: the first 8 blocks, then one past the end.
 nvme verify $N -s 0 -c 7 > /dev/null 2>&1
 mark verify rc=$?
@@ -165,6 +180,13 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         "supported-log-pages rc=0".to_owned(),
         "supported-lids 0x0 0x1 0x2 0x3 0x4 0x5 0xc 0x80".to_owned(),
         "listed-logs-read".to_owned(),
+        // Feature 84h: read-only disk, WPS 1 (nvme-cli prints a non-zero value with 0x).
+        "wp-set rc=0".to_owned(),
+        "wp-ro 1 0x00000001".to_owned(),
+        "wp-write rc=1".to_owned(),
+        "wp-clear rc=0".to_owned(),
+        "wp-rw 0 00000000".to_owned(),
+        "wp-write-after rc=0".to_owned(),
         "verify rc=0".to_owned(),
         "verify-past-end rc=1".to_owned(),
         "get-feature-1 rc=0 0x00000007".to_owned(),
