@@ -86,8 +86,23 @@ impl Mount {
     /// Mounts `source` (a device, or any name for a memory file system such as `ramfs`)
     /// of type `fstype` on the existing directory `target`.
     pub fn new(fstype: &str, source: &Path, target: &Path) -> Result<Self> {
+        Self::with_options(fstype, source, target, &[])
+    }
+
+    /// As [`new`](Self::new), with mount options (`-o`, e.g. `size=4m` for a tmpfs that
+    /// fills up).
+    pub fn with_options(
+        fstype: &str,
+        source: &Path,
+        target: &Path,
+        options: &[&str],
+    ) -> Result<Self> {
         let mut cmd = Command::new("mount");
-        cmd.args(["-t", fstype]).arg(source).arg(target);
+        cmd.args(["-t", fstype]);
+        if !options.is_empty() {
+            cmd.args(["-o", &options.join(",")]);
+        }
+        cmd.arg(source).arg(target);
         run_ok(cmd, TOOL_TIMEOUT)?;
         Ok(Self { target: target.to_owned() })
     }

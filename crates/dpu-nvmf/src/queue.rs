@@ -521,6 +521,12 @@ struct Throttled {
     retry: Instant,
 }
 
+/// Whether a volume operation failed for want of space in the backing file system
+/// (ENOSPC, or EDQUOT under a quota).
+fn out_of_space(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded)
+}
+
 /// Whether commands may modify `ns` (NVMe Base 2.0 §8.12: Write, Write Zeroes and
 /// Dataset Management fail on a write-protected namespace; reads, Compare, Flush and
 /// reservation commands do not modify it).
@@ -865,11 +871,19 @@ impl Connection {
             Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
             Post::Plain { ns, err, .. } => (ns, err),
         };
+        // A media error may pass on a retry (no Do Not Retry).
+        let mut cqe = Cqe::new(cid, s);
         if let Some(e) = err {
             warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
+            if out_of_space(&e) {
+                // A sparse file volume whose file system (or quota) filled up: Capacity
+                // Exceeded with Do Not Retry, which a Linux host reports as ENOSPC ("No
+                // space left on device"), as Linux's nvmet answers it, not a media error.
+                cqe = fail(cid, Status::CAPACITY_EXCEEDED);
+            }
         }
         ns.stats.errors.fetch_add(1, Ordering::Relaxed);
-        self.send_failure_at(Cqe::new(cid, s), site);
+        self.send_failure_at(cqe, site);
     }
 
     /// Releases the controller or I/O queue. Called by the shell when the socket is

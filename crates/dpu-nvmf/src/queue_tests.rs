@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::cqe::Status;
@@ -1607,6 +1607,86 @@ impl crate::volume::BlockBackend for CountingFlushes {
     fn volatile_cache(&self) -> bool {
         true
     }
+}
+
+/// A RAM backend with a volatile cache whose writes, write zeroes and flushes fail with
+/// the error kind set in `failing`, as a sparse file's on a file system that filled up.
+#[derive(Debug)]
+struct FailingWrites {
+    ram: crate::volume::RamBackend,
+    failing: Arc<Mutex<Option<io::ErrorKind>>>,
+}
+
+impl FailingWrites {
+    fn check(&self) -> io::Result<()> {
+        match *self.failing.lock().unwrap() {
+            Some(kind) => Err(kind.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl crate::volume::BlockBackend for FailingWrites {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.ram.read_at(buf, offset)
+    }
+    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.check()?;
+        self.ram.write_at(data, offset)
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.check()
+    }
+    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.check()?;
+        self.ram.write_zeroes(offset, len)
+    }
+    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.ram.deallocate(offset, len)
+    }
+    fn volatile_cache(&self) -> bool {
+        true
+    }
+}
+
+/// A volume whose backing file system is full (ENOSPC) or over quota (EDQUOT) fails
+/// Write, Write Zeroes and Flush with Capacity Exceeded and Do Not Retry, which a Linux
+/// host turns into ENOSPC as from Linux's nvmet; any other failure stays a media error
+/// the host may retry; once there is room again, writes succeed.
+#[test]
+fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
+    let t = target();
+    let failing = Arc::new(Mutex::new(None));
+    let backend = FailingWrites {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        failing: failing.clone(),
+    };
+    let v = Volume::new("full", 512, 1 << 20, Box::new(backend)).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let on_ns2 = |mut s: Sqe| {
+        s.nsid = 2;
+        s
+    };
+    let write = |q: &mut H| {
+        let mut s = on_ns2(rw(io_opcode::WRITE, 8, 1, 512));
+        s.set_sgl(SglDescriptor::in_capsule(512));
+        q.run(s, &[7; 512]).0.status
+    };
+    let full = Status::CAPACITY_EXCEEDED.with_dnr();
+    for kind in [io::ErrorKind::StorageFull, io::ErrorKind::QuotaExceeded] {
+        *failing.lock().unwrap() = Some(kind);
+        assert_eq!(write(&mut q), full, "{kind:?}");
+        let zeroes = on_ns2(rw(io_opcode::WRITE_ZEROES, 8, 1, 0));
+        assert_eq!(q.run(zeroes, &[]).0.status, full, "{kind:?}");
+        assert_eq!(q.run(on_ns2(Sqe::new(io_opcode::FLUSH, 0)), &[]).0.status, full, "{kind:?}");
+    }
+    *failing.lock().unwrap() = Some(io::ErrorKind::Other);
+    assert_eq!(write(&mut q), Status::WRITE_FAULT, "a media error, retried");
+    *failing.lock().unwrap() = None;
+    assert!(write(&mut q).is_success(), "room again");
+    assert_eq!(t.namespace(SUB, 2).unwrap().stats.snapshot().errors, 7);
 }
 
 #[test]

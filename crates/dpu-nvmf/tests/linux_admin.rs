@@ -7,7 +7,9 @@
 //!   logical block content; `nvme supported-log-pages` lists the log pages it returns,
 //!   and each of them reads;
 //! - `nvme set-feature -f 0x84` write-protects the namespace: the kernel turns the disk
-//!   read-only and a write fails; lifted, the disk takes writes again; `nvme verify` checks a range and fails past the end;
+//!   read-only and a write fails; lifted, the disk takes writes again;
+//! - a write to a sparse file volume whose file system is full fails in the guest with
+//!   "No space left on device" (Capacity Exceeded), not an I/O error; `nvme verify` checks a range and fails past the end;
 //! - the mandatory features read back (`nvme get-feature`), and a power state the
 //!   controller does not have is refused;
 //! - the kernel's hwmon device shows the composite temperature and the thresholds
@@ -30,6 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_lab::guest::{Guest, Marks, QemuConfig};
+use dpu_lab::loopdev::Mount;
 use dpu_nvmf::{Server, Target, Volume};
 
 const SUBNQN: &str = "nqn.2024-01.io.example.dpu:admin";
@@ -38,6 +41,10 @@ const NS_BYTES: u64 = 64 << 20;
 /// The first block past the namespace (512-byte blocks): a read there fails.
 const PAST_END: u64 = NS_BYTES / 512;
 const DEADLINE: Duration = Duration::from_secs(600);
+/// The tmpfs under namespace 2's sparse file volume, and what the guest writes to it.
+const FULL_FS_MIB: u64 = 4;
+const FULL_VOLUME_MIB: u64 = 16;
+const FULL_WRITE_MIB: u64 = 8;
 
 fn init_script(port: u16, modules: &[String]) -> String {
     let prelude = common::nvme_init_prelude(modules);
@@ -93,6 +100,12 @@ mark wp-clear rc=$?
 mark wp-rw $(ro 0) $(nvme get-feature $C -f 0x84 -n 1 2>&1 | sed -n 's/.*Current value://p')
 dd if=/dev/zero of=$N bs=512 seek=8 count=1 oflag=direct 2>/dev/null
 mark wp-write-after rc=$?
+# A file volume whose file system is full: the write fails with ENOSPC.
+mark want-full-namespace
+NS2=$(waitblk "nvme[0-9]+n2" 1) || fail "no namespace 2"
+dd if=/dev/urandom of=/dev/$NS2 bs=1M count={FULL_WRITE_MIB} oflag=direct > /tmp/dd 2>&1
+mark full-write rc=$? $(grep -o 'No space left on device' /tmp/dd | head -1)
+cat /tmp/dd
 # Verify: the first 8 blocks, then one past the end.
 nvme verify $N -s 0 -c 7 > /dev/null 2>&1
 mark verify rc=$?
@@ -148,6 +161,16 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
     common::add_subsystem(&t, SUBNQN, "DPUADMIN01", "dpu-nvmf admin test", &[HOSTNQN]);
     let vol = Arc::new(Volume::ram("admin", 512, NS_BYTES).unwrap());
     t.add_namespace(SUBNQN, 1, vol, [3; 16], [4; 16]).unwrap();
+    // Namespace 2, added when the guest asks: a sparse file volume four times the size
+    // of the tmpfs it is on.
+    let dir = tempfile::tempdir().unwrap();
+    let full_dir = dir.path().join("full");
+    std::fs::create_dir(&full_dir).unwrap();
+    let size = format!("size={FULL_FS_MIB}m");
+    let full_fs =
+        Mount::with_options("tmpfs", "dpu-nvmf-full".as_ref(), &full_dir, &[&size]).unwrap();
+    let full_volume = full_fs.path().join("volume.img");
+    let full = Arc::new(Volume::file("full", &full_volume, 512, FULL_VOLUME_MIB << 20).unwrap());
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
     let initrd = common::nvme_initramfs(&cache, &kernel, "admin", |m| init_script(addr.port(), m));
@@ -158,6 +181,9 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         match m.as_str() {
             "want-revoke" => t.set_hosts(SUBNQN, false, BTreeSet::new()).unwrap(),
             "want-restore" => t.set_hosts(SUBNQN, false, [HOSTNQN.to_owned()].into()).unwrap(),
+            "want-full-namespace" => {
+                t.add_namespace(SUBNQN, 2, full.clone(), [5; 16], [6; 16]).unwrap()
+            }
             _ => {}
         }
     }
@@ -187,6 +213,8 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         "wp-clear rc=0".to_owned(),
         "wp-rw 0 00000000".to_owned(),
         "wp-write-after rc=0".to_owned(),
+        // Capacity Exceeded: the host's write fails with ENOSPC, not an I/O error.
+        "full-write rc=1 No space left on device".to_owned(),
         "verify rc=0".to_owned(),
         "verify-past-end rc=1".to_owned(),
         "get-feature-1 rc=0 0x00000007".to_owned(),
@@ -225,5 +253,14 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         marks.between("want-revoke", "revoked ").unwrap_or_default(),
         marks.between("want-restore", "restored ").unwrap_or_default(),
     );
+    let full_errors = t.namespace(SUBNQN, 2).unwrap().stats.snapshot().errors;
+    assert!(full_errors >= 1, "namespace 2 counted its failed writes");
+    println!(
+        "linux admin: a {FULL_WRITE_MIB} MiB write to a sparse {FULL_VOLUME_MIB} MiB file volume on a {FULL_FS_MIB} MiB tmpfs: \"No space left on device\" in the guest, {full_errors} commands failed with Capacity Exceeded"
+    );
     server.stop();
+    // The volume's file closes before its file system is unmounted.
+    t.remove_namespace(SUBNQN, 2).unwrap();
+    drop(full);
+    drop(full_fs);
 }
