@@ -662,6 +662,7 @@ impl NvmfInternal {
                             .unwrap_or_default(),
                         persist_through_power_loss: r.ptpl,
                     }),
+                    host_write_protected: ns.host_write_protected(),
                 })
             })
             .collect();

@@ -256,6 +256,11 @@ pub struct NamespaceCounters {
 }
 
 impl Namespace {
+    /// Whether a host write-protects it (Feature 84h), whatever the operator does.
+    pub fn host_write_protected(&self) -> bool {
+        self.protected_by.lock().unwrap_or_else(PoisonError::into_inner).host
+    }
+
     /// Whether host `hostnqn` sees the namespace (it is active for its controllers).
     pub fn visible_to(&self, hostnqn: &str) -> bool {
         let hosts = self.allowed_hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

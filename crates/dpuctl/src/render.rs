@@ -481,6 +481,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 r.registrants.to_string(),
                 if r.holder_host_id.is_empty() { "-".to_owned() } else { r.holder_host_id },
                 if r.persist_through_power_loss { "yes" } else { "no" }.to_owned(),
+                if n.host_write_protected { "yes" } else { "no" }.to_owned(),
             ]
         })
         .collect();
@@ -497,6 +498,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
             "REGISTRANTS",
             "HOLDER",
             "PERSISTS",
+            "HOST_WP",
         ],
         &rows,
     ));

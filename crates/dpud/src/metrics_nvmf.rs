@@ -201,6 +201,7 @@ mod tests {
                         throttled: 9,
                     }),
                     reservation: None,
+                    host_write_protected: false,
                 },
                 NamespaceStats { name: "subsystems/s1/namespaces/2".into(), ..Default::default() },
             ],

@@ -538,10 +538,34 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
     assert!(table.contains("write-exclusive") && table.contains(&holder), "{table}");
     let row = table.lines().find(|l| l.contains(&holder)).unwrap_or_default();
-    assert_eq!(row.split_whitespace().last(), Some("no"), "PERSISTS: {table}");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 2..], ["no", "no"], "PERSISTS, HOST_WP: {table}");
     // Unregistering (key 7) releases it.
     assert!(resv(&mut c, RESERVATION_REGISTER, 1, &[7, 0]).await.is_success());
     assert_eq!(reservation(&op).await.r#type, 0);
+    // The host write-protects the namespace (Feature 84h): the live stats and `dpuctl
+    // nvmf stats` (HOST_WP) show it until the host lifts it.
+    let host_protects = async |c: &mut HostController, on: bool| {
+        use dpu_nvmf_proto::sqe::{Sqe, admin_opcode::SET_FEATURES};
+        let mut sqe = Sqe::new(SET_FEATURES, 0);
+        sqe.nsid = 1;
+        sqe.cdw[0] = 0x84;
+        sqe.cdw[1] = u32::from(on);
+        c.admin.submit_ok(sqe, None, 0).await.unwrap();
+    };
+    let host_wp = async || {
+        let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap();
+        stats.into_inner().namespaces[0].host_write_protected
+    };
+    host_protects(&mut c, true).await;
+    assert!(host_wp().await);
+    let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
+    let row = table.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
+    assert_eq!(row.split_whitespace().last(), Some("yes"), "HOST_WP: {table}");
+    let write = c.io[0].write(1, 0, &[1; 512], 512).await.unwrap();
+    assert_eq!(write.cqe.status, NvmeStatus::NAMESPACE_WRITE_PROTECTED.with_dnr());
+    host_protects(&mut c, false).await;
+    assert!(!host_wp().await);
     drop(c);
     let missing_volume = nvmf
         .create_namespace(CreateNamespaceRequest {

@@ -457,6 +457,11 @@ pub struct NamespaceStats {
     /// The hosts' reservation state (NVMe reservations, which hosts set up themselves).
     #[prost(message, optional, tag = "3")]
     pub reservation: ::core::option::Option<NamespaceReservation>,
+    /// A host write-protects the namespace (Namespace Write Protection Config, Feature 84h,
+    /// for every host until a host lifts it or the service restarts). The operator's own
+    /// protection is NamespaceSpec.read_only; the namespace is writable only without either.
+    #[prost(bool, tag = "4")]
+    pub host_write_protected: bool,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceReservation {

@@ -4770,6 +4770,9 @@ impl serde::Serialize for NamespaceStats {
         if self.reservation.is_some() {
             len += 1;
         }
+        if self.host_write_protected {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceStats", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -4779,6 +4782,9 @@ impl serde::Serialize for NamespaceStats {
         }
         if let Some(v) = self.reservation.as_ref() {
             struct_ser.serialize_field("reservation", v)?;
+        }
+        if self.host_write_protected {
+            struct_ser.serialize_field("hostWriteProtected", &self.host_write_protected)?;
         }
         struct_ser.end()
     }
@@ -4793,6 +4799,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
             "name",
             "counters",
             "reservation",
+            "host_write_protected",
+            "hostWriteProtected",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4800,6 +4808,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
             Name,
             Counters,
             Reservation,
+            HostWriteProtected,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4824,6 +4833,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                             "name" => Ok(GeneratedField::Name),
                             "counters" => Ok(GeneratedField::Counters),
                             "reservation" => Ok(GeneratedField::Reservation),
+                            "hostWriteProtected" | "host_write_protected" => Ok(GeneratedField::HostWriteProtected),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4846,6 +4856,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                 let mut name__ = None;
                 let mut counters__ = None;
                 let mut reservation__ = None;
+                let mut host_write_protected__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -4866,12 +4877,19 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                             }
                             reservation__ = map_.next_value()?;
                         }
+                        GeneratedField::HostWriteProtected => {
+                            if host_write_protected__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hostWriteProtected"));
+                            }
+                            host_write_protected__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NamespaceStats {
                     name: name__.unwrap_or_default(),
                     counters: counters__,
                     reservation: reservation__,
+                    host_write_protected: host_write_protected__.unwrap_or_default(),
                 })
             }
         }
