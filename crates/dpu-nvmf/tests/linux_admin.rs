@@ -89,7 +89,7 @@ for l in $LIDS; do nvme get-log $C --log-id=$l --log-len=512 --rae > /dev/null 2
 mark listed-logs-read
 # Namespace write protection (Feature 84h): the disk turns read-only and refuses writes;
 # lifted, it takes them again.
-ro() {{ i=0; while [ "$(cat /sys/block/$DEV/ro)" != $1 ] && [ $i -lt 50 ]; do usleep 100000; i=$((i+1)); done; cat /sys/block/$DEV/ro; }}
+ro() {{ i=0; while [ "$(cat /sys/block/$DEV/ro)" != $1 ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; cat /sys/block/$DEV/ro; }}
 nvme set-feature $C -f 0x84 -n 1 -v 1 > /dev/null 2>&1
 mark wp-set rc=$?
 mark wp-ro $(ro 1) $(nvme get-feature $C -f 0x84 -n 1 2>&1 | sed -n 's/.*Current value://p')

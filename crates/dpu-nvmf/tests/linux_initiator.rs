@@ -557,8 +557,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     let by_flag = t.stats.success_flag_completions.load(std::sync::atomic::Ordering::Relaxed);
     assert!(by_flag > 0, "no C2HData SUCCESS completions");
     // Traffic Based Keep Alive: 6 s of reads kept the 2 s KATO controller alive (fio ran
-    // to the end, the controller live after) with at most one Keep Alive (one may have
-    // been on its way as the reads began); idle, the host sent them again.
+    // to the end, the controller live after) with next to no Keep Alives; idle, the host
+    // sent them again.
     let [start, io_end, idle_end] = admin_commands[..] else {
         panic!("admin command counts {admin_commands:?}")
     };
@@ -567,7 +567,9 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         Some(0),
         "the controller was dropped for want of Keep Alives while it served reads"
     );
-    assert!(io_end - start <= 1, "Keep Alives during the reads: {admin_commands:?}");
+    // Without it the host sends one a second (six); one or two may still come when the
+    // emulated guest stalls for more than KATO / 4 between completions.
+    assert!(io_end - start <= 2, "Keep Alives during the reads: {admin_commands:?}");
     assert!(idle_end - io_end >= 2, "Keep Alives while idle: {admin_commands:?}");
     println!(
         "linux initiator: KATO 2 s, 6 s of reads: {} admin commands (Traffic Based Keep Alive), 3 s idle: {}",
