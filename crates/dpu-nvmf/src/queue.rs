@@ -665,6 +665,11 @@ impl Connection {
     }
 
     fn process_received(&mut self, now: Instant) {
+        if let Some(b) = self.bound.as_ref().filter(|b| b.qid != 0) {
+            // What the host sends an I/O queue is its commands and their data: traffic
+            // that keeps the controller alive (Traffic Based Keep Alive).
+            b.ctrl.note_traffic();
+        }
         while self.closed.is_none() {
             match self.dec.decode() {
                 Ok(Some(pdu)) => self.on_pdu(pdu, now),
@@ -970,11 +975,10 @@ impl Connection {
         if let Some(b) = &self.bound {
             b.stats.submitted();
             // Traffic Based Keep Alive (NVMe Base 2.0 §3.9.4): any command restarts the
-            // timer; the admin queue keeps it, the others tell it through the controller.
+            // timer, which the admin queue keeps; an I/O queue tells it once per received
+            // batch (`process_received`).
             if b.qid == 0 {
                 self.last_keep_alive = now;
-            } else {
-                b.ctrl.note_traffic();
             }
         }
         let depth = self.queue_depth();
@@ -1817,15 +1821,11 @@ impl Connection {
             feature::RESERVATION_PERSISTENCE if !ctrl.discovery => match self.active_ns(sqe.nsid) {
                 Ok(ns) => {
                     let mut cqe = ok(cid);
-                    let sel = (sqe.cdw10() >> 8) & 0b111;
-                    cqe.dw0 = if sel == 3 {
-                        // Namespace specific (bit 1), changeable (bit 2).
-                        (1 << 1) | (u32::from(ns.ptpl.is_some()) << 2)
-                    } else {
+                    cqe.dw0 = feature_dw0(sqe, true, ns.ptpl.is_some(), || {
                         u32::from(
                             ns.reservations.lock().unwrap_or_else(PoisonError::into_inner).ptpl(),
                         )
-                    };
+                    });
                     Outcome::Done(cqe)
                 }
                 Err(s) => Outcome::Done(fail(cid, s)),
@@ -1835,13 +1835,9 @@ impl Connection {
                 match self.active_ns(sqe.nsid) {
                     Ok(ns) => {
                         let mut cqe = ok(cid);
-                        let sel = (sqe.cdw10() >> 8) & 0b111;
-                        cqe.dw0 = if sel == 3 {
-                            // Namespace specific (bit 1), changeable (bit 2).
-                            0b110
-                        } else {
+                        cqe.dw0 = feature_dw0(sqe, true, true, || {
                             u32::from(ns.write_protected.load(Ordering::Relaxed))
-                        };
+                        });
                         Outcome::Done(cqe)
                     }
                     Err(s) => Outcome::Done(fail(cid, s)),
@@ -2505,10 +2501,25 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
         },
         _ => return fail(cid, Status::INVALID_FIELD),
     };
-    // SEL 011b: the supported capabilities of a supported feature: changeable (bit 2),
-    // not saveable (§5.15.1).
-    cqe.dw0 = if sel == 3 { 1 << 2 } else { value };
+    let namespace_specific = fid == feature::RESERVATION_NOTIFICATION_MASK;
+    cqe.dw0 = feature_dw0(sqe, namespace_specific, true, || value);
     cqe
+}
+
+/// DW0 of a Get Features completion (§5.15.1): for SEL 011b the feature's supported
+/// capabilities, namespace specific (bit 1) and changeable (bit 2), never saveable;
+/// for any other SEL `value`, which the caller chose for it.
+fn feature_dw0(
+    sqe: &Sqe,
+    namespace_specific: bool,
+    changeable: bool,
+    value: impl FnOnce() -> u32,
+) -> u32 {
+    if (sqe.cdw10() >> 8) & 0b111 == 3 {
+        (u32::from(namespace_specific) << 1) | (u32::from(changeable) << 2)
+    } else {
+        value()
+    }
 }
 
 impl Drop for Connection {

@@ -2085,6 +2085,9 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     assert_eq!(ptpl_feature(&mut a_admin), 0);
     let caps = a_admin.run(feature(admin_opcode::GET_FEATURES, 0x83 | (3 << 8), 0), &[]).0.dw0;
     assert_eq!(caps, 0b110, "namespace specific, changeable");
+    // The Reservation Notification Mask is namespace specific too (§5.27.1.27).
+    let caps = a_admin.run(feature(admin_opcode::GET_FEATURES, 0x82 | (3 << 8), 0), &[]).0.dw0;
+    assert_eq!(caps, 0b110, "82h: namespace specific, changeable");
     // Without CPTPL nothing is kept; CPTPL 01b is reserved.
     assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
     assert_eq!(files(), 0);

@@ -484,9 +484,9 @@ pub struct Controller {
     /// Enabled and not shut down (CC.EN = 1, CC.SHN = 00b): I/O commands run only then.
     /// Read by every I/O command, so not behind the state lock.
     pub io_enabled: AtomicBool,
-    /// A command arrived on one of its I/O queues since its admin queue last looked: with
+    /// The host sent on one of its I/O queues since its admin queue last looked: with
     /// Traffic Based Keep Alive that restarts the Keep Alive Timer as a Keep Alive
-    /// command does. Set by every command, so not behind the state lock.
+    /// command does. Set once per received batch, so not behind the state lock.
     traffic: AtomicBool,
     state: Mutex<ControllerState>,
     /// Its failed commands: a lock of their own, so recording one never waits on, or
@@ -501,9 +501,9 @@ impl Controller {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A command arrived on one of its I/O queues (NVMe Base 2.0 §3.9.4, Traffic Based Keep
-    /// Alive). Written only when not yet set, so the queues of a busy controller do not
-    /// keep taking the cache line from one another.
+    /// The host sent commands (or their data) on one of its I/O queues (NVMe Base 2.0
+    /// §3.9.4, Traffic Based Keep Alive). Written only when not yet set, so the queues of
+    /// a busy controller do not keep taking the cache line from one another.
     pub fn note_traffic(&self) {
         if !self.traffic.load(Ordering::Relaxed) {
             self.traffic.store(true, Ordering::Relaxed);
