@@ -129,8 +129,9 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
         // Reservations (bit 5), Verify (bit 7).
         put16(&mut b, 520, 0b1010_1101);
         b[525] = 1; // VWC bit 0: volatile write cache present (Flush honoured)
-        // NWPC bit 0: a host may set No Write Protect and Write Protect (Feature 84h).
-        b[531] = 1;
+        // NWPC: a host may set No Write Protect and Write Protect (bit 0) and Write
+        // Protect Until Power Cycle (bit 1) with Feature 84h; not Permanent (bit 2).
+        b[531] = 0b011;
     }
     // SGLS: bits 1:0 = 01b SGLs supported; bit 20: SGL Offset (in-capsule data).
     put32(&mut b, 536, 1 | (1 << 20));
@@ -159,7 +160,7 @@ pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
     b[30] = 1; // NMIC bit 0: may be attached to two or more controllers
     // RESCAP: Persist Through Power Loss where the target keeps a store (bit 0),
     // reservation types 1-6 (bits 1-6) and IEKEY as NVMe 1.3 defines it (bit 7).
-    b[31] = 0b1111_1110 | u8::from(ns.ptpl.is_some());
+    b[31] = 0b1111_1110 | u8::from(ns.store.is_some());
     // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3).
     b[33] = 0b1001;
     put32(&mut b, 92, ns.ana_group.load(std::sync::atomic::Ordering::Relaxed)); // ANAGRPID

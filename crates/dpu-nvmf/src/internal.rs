@@ -478,7 +478,7 @@ impl NvmfInternal {
         }
         // Reservation files follow the namespaces: those removed go, those added start
         // empty unless restored (on a blocking thread).
-        if let Some(store) = target.reservation_store().cloned() {
+        if let Some(store) = target.namespace_store().cloned() {
             let live = target.all_namespaces();
             let saved = tokio::task::spawn_blocking(move || store.sync(&live, &before)).await;
             if let Err(err) = saved.unwrap_or_else(|e| Err(std::io::Error::other(e))) {

@@ -27,7 +27,7 @@ mod ffdhe;
 pub mod identify;
 pub mod initiator;
 pub mod internal;
-pub mod ptpl;
+pub mod persist;
 pub mod queue;
 pub mod rate_limit;
 pub mod reservation;

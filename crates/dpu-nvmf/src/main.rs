@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use dpu_nvmf::config::Config;
 use dpu_nvmf::internal::NvmfInternal;
-use dpu_nvmf::ptpl::ReservationStore;
+use dpu_nvmf::persist::NamespaceStore;
 use dpu_nvmf::{Server, Target};
 use dpu_runtime::logging::LogFormat;
 use tracing::{error, info, warn};
@@ -28,7 +28,8 @@ struct Args {
     #[arg(long)]
     socket: Option<PathBuf>,
     /// Directory for state that outlives a restart: the reservations of namespaces whose
-    /// hosts ask for Persist Through Power Loss. Without it, PTPL is not supported.
+    /// hosts ask for Persist Through Power Loss, and a host's Write Protect (Feature 84h).
+    /// Without it, PTPL is not supported and Write Protect lasts until the service stops.
     #[arg(long)]
     state_dir: Option<PathBuf>,
     /// Volume I/O operations running at once (without --config).
@@ -68,8 +69,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     let target = Target::new();
     if let Some(dir) = &args.state_dir {
-        let store = ReservationStore::open(dir).context("--state-dir")?;
-        target.set_reservation_store(std::sync::Arc::new(store));
+        let store = NamespaceStore::open(dir).context("--state-dir")?;
+        target.set_namespace_store(std::sync::Arc::new(store));
     }
     let io_threads = config.as_ref().map_or(args.io_threads, |c| c.io_threads);
     let server = Server::new(target.clone(), io_threads);
@@ -84,8 +85,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             target.set_referrals(bound, &l.referrals);
         }
         config.apply_ana_states(&target)?;
-        if let Some(store) = target.reservation_store() {
-            store.sync(&target.all_namespaces(), &[]).context("saving reservations")?;
+        if let Some(store) = target.namespace_store() {
+            store.sync(&target.all_namespaces(), &[]).context("saving namespace state")?;
         }
     }
     let mut grpc = None;

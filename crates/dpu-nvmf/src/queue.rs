@@ -49,11 +49,12 @@ use crate::cid_map::CidTable;
 use crate::error_log::{self, ErrorEntry, ErrorSite};
 use crate::features::{HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
-use crate::ptpl::ReservationStore;
+use crate::persist::NamespaceStore;
 use crate::reservation::Access;
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{
-    AnaState, ConnectRefusal, Controller, HostWriteProtectError, NSID_ALL, Namespace, Target,
+    AnaState, ConnectRefusal, Controller, HostWriteProtectError, HostWriteProtection, NSID_ALL,
+    Namespace, Target,
 };
 use crate::volume::Volume;
 
@@ -179,11 +180,21 @@ pub enum IoOp {
         /// Byte ranges.
         ranges: Vec<(u64, u64)>,
     },
-    /// Save the reservations of `namespaces` through power loss (not a volume
-    /// operation; the request's volume is the first namespace's).
-    SaveReservations {
+    /// A host changed the write protection of `ns`: flush its volume (`flush`) and
+    /// save its state (into `store`, if given).
+    Protect {
+        /// Flush the volume first.
+        flush: bool,
+        /// Where to save the state.
+        store: Option<Arc<NamespaceStore>>,
+        /// Whose.
+        ns: Arc<Namespace>,
+    },
+    /// Save the state of `namespaces` through power loss (not a volume operation; the
+    /// request's volume is the first namespace's).
+    SaveNamespaces {
         /// Where.
-        store: Arc<ReservationStore>,
+        store: Arc<NamespaceStore>,
         /// Whose.
         namespaces: Vec<Arc<Namespace>>,
     },
@@ -239,7 +250,16 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
             }
             Ok(Vec::new())
         }
-        IoOp::SaveReservations { store, namespaces } => {
+        IoOp::Protect { flush, store, ns } => {
+            if *flush {
+                b.flush()?;
+            }
+            if let Some(store) = store {
+                store.save(ns)?;
+            }
+            Ok(Vec::new())
+        }
+        IoOp::SaveNamespaces { store, namespaces } => {
             for ns in namespaces {
                 store.save(ns)?;
             }
@@ -325,6 +345,13 @@ enum Post {
         opcode: u8,
         offset: u64,
     },
+    /// A host's write protection `state` of `ns` (replacing `previous`), being flushed
+    /// and saved: put back should that fail.
+    Protect {
+        ns: Arc<Namespace>,
+        state: HostWriteProtection,
+        previous: HostWriteProtection,
+    },
 }
 
 impl Post {
@@ -333,7 +360,8 @@ impl Post {
             Post::Read { ns, .. }
             | Post::Write { ns, .. }
             | Post::Compare { ns, .. }
-            | Post::Plain { ns, .. } => ns,
+            | Post::Plain { ns, .. }
+            | Post::Protect { ns, .. } => ns,
         }
     }
 
@@ -344,6 +372,7 @@ impl Post {
             Post::Write { offset, .. } => (io_opcode::WRITE, *offset),
             Post::Compare { .. } => (io_opcode::COMPARE, 0),
             Post::Plain { opcode, offset, .. } => (*opcode, *offset),
+            Post::Protect { .. } => (admin_opcode::SET_FEATURES, 0),
         };
         let ns = self.ns();
         let lba = offset / u64::from(ns.volume.block_size().max(1));
@@ -763,7 +792,17 @@ impl Connection {
                 post.ns().stats.errors.fetch_add(1, Ordering::Relaxed);
                 self.send_failure_at(fail(cid, Status::COMPARE_FAILURE), post.error_site());
             }
-            (Post::Plain { .. }, Ok(_)) => self.send_cqe(ok(cid)),
+            (Post::Plain { .. } | Post::Protect { .. }, Ok(_)) => self.send_cqe(ok(cid)),
+            (Post::Protect { ns, state, previous }, Err(e)) => {
+                self.target.revert_host_write_protection(&ns.subnqn, ns.nsid, state, previous);
+                let post = Post::Plain {
+                    ns,
+                    err: Status::INTERNAL_ERROR,
+                    opcode: admin_opcode::SET_FEATURES,
+                    offset: 0,
+                };
+                self.io_failed(cid, post, Some(e));
+            }
             (post, res) => self.io_failed(cid, post, res.err()),
         }
     }
@@ -875,6 +914,7 @@ impl Connection {
             Post::Write { ns, .. } => (ns, Status::WRITE_FAULT),
             Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
             Post::Plain { ns, err, .. } => (ns, err),
+            Post::Protect { ns, .. } => (ns, Status::INTERNAL_ERROR),
         };
         // A media error may pass on a retry (no Do Not Retry).
         let mut cqe = Cqe::new(cid, s);
@@ -1624,6 +1664,13 @@ impl Connection {
             {
                 self.set_reservation_persistence(sqe)
             }
+            // Before the state lock: the registry is locked before controller states.
+            admin_opcode::SET_FEATURES
+                if (sqe.cdw10() & 0xFF) as u8 == feature::NAMESPACE_WRITE_PROTECTION
+                    && !ctrl.discovery =>
+            {
+                self.set_namespace_write_protection(sqe, &ctrl)
+            }
             admin_opcode::SET_FEATURES => Outcome::Done(self.set_features(sqe, &ctrl, now)),
             admin_opcode::GET_FEATURES => self.get_features(sqe, &ctrl),
             // Like every admin command, it restarted the timer on arrival (`on_capsule`).
@@ -1821,7 +1868,7 @@ impl Connection {
             feature::RESERVATION_PERSISTENCE if !ctrl.discovery => match self.active_ns(sqe.nsid) {
                 Ok(ns) => {
                     let mut cqe = ok(cid);
-                    cqe.dw0 = feature_dw0(sqe, true, ns.ptpl.is_some(), || {
+                    cqe.dw0 = feature_dw0(sqe, true, ns.store.is_some(), || {
                         u32::from(
                             ns.reservations.lock().unwrap_or_else(PoisonError::into_inner).ptpl(),
                         )
@@ -1835,9 +1882,7 @@ impl Connection {
                 match self.active_ns(sqe.nsid) {
                     Ok(ns) => {
                         let mut cqe = ok(cid);
-                        cqe.dw0 = feature_dw0(sqe, true, true, || {
-                            u32::from(ns.write_protected.load(Ordering::Relaxed))
-                        });
+                        cqe.dw0 = feature_dw0(sqe, true, true, || ns.write_protection_state());
                         Outcome::Done(cqe)
                     }
                     Err(s) => Outcome::Done(fail(cid, s)),
@@ -1865,7 +1910,7 @@ impl Connection {
                 Err(s) => return Outcome::Done(fail(cid, s)),
             }
         };
-        let Some(store) = self.target.reservation_store().cloned() else {
+        let Some(store) = self.target.namespace_store().cloned() else {
             return Outcome::Done(fail(cid, Status::FEATURE_NOT_CHANGEABLE));
         };
         let on = sqe.cdw11() & 1 != 0;
@@ -1878,37 +1923,55 @@ impl Connection {
                 was != on
             })
             .collect();
-        save_reservations(store, changed, admin_opcode::SET_FEATURES)
+        save_namespaces(store, changed, admin_opcode::SET_FEATURES)
             .unwrap_or(Outcome::Done(ok(cid)))
     }
 
     /// Set Features Namespace Write Protection Config (NVMe Base 2.0 §8.12): WPS (CDW11
-    /// bits 2:0) of one namespace, No Write Protect (0) or Write Protect (1), for every
-    /// host (NWPC bit 0); the until-power-cycle and permanent states are not supported.
-    /// The namespace's hosts get a namespace notice when its protection changes.
-    fn set_namespace_write_protection(&self, sqe: &Sqe, ctrl: &Controller) -> Cqe {
+    /// bits 2:0) of one namespace for every host: No Write Protect (000b), Write Protect
+    /// (001b) or Write Protect Until Power Cycle (010b) (NWPC bits 1:0); Permanent Write
+    /// Protect is not offered. The namespace's hosts get a namespace notice when its
+    /// protection changes. A namespace being protected is flushed, as Linux's nvmet does,
+    /// so that what was written before is durable while it stays frozen; Write Protect
+    /// is saved to outlive a restart. The command completes once both are done; if either
+    /// fails, the protection is put back as it was.
+    fn set_namespace_write_protection(&self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
         let cid = sqe.cid;
-        let protect = match sqe.cdw11() {
-            0 => false,
-            1 => true,
-            _ => return fail(cid, Status::INVALID_FIELD),
+        if sqe.cdw10() & (1 << 31) != 0 {
+            return Outcome::Done(fail(cid, Status::FEATURE_NOT_SAVEABLE));
+        }
+        let Some(state) = HostWriteProtection::from_wps(sqe.cdw11()) else {
+            return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         };
         if sqe.nsid == NSID_ALL {
-            return fail(cid, Status::INVALID_FIELD);
+            return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         }
-        if let Err(s) = self.active_ns(sqe.nsid) {
-            return fail(cid, s);
-        }
-        match self.target.set_host_write_protected(&ctrl.subnqn, sqe.nsid, protect) {
-            Ok(()) => ok(cid),
+        let ns = match self.active_ns(sqe.nsid) {
+            Ok(ns) => ns,
+            Err(s) => return Outcome::Done(fail(cid, s)),
+        };
+        let previous = match self.target.set_host_write_protection(&ctrl.subnqn, sqe.nsid, state) {
+            Ok(previous) => previous,
             Err(HostWriteProtectError::ByOperator { .. }) => {
-                fail(cid, Status::NAMESPACE_WRITE_PROTECTED)
+                return Outcome::Done(fail(cid, Status::NAMESPACE_WRITE_PROTECTED));
+            }
+            Err(HostWriteProtectError::UntilPowerCycle { .. }) => {
+                return Outcome::Done(fail(cid, Status::FEATURE_NOT_CHANGEABLE));
             }
             // Removed since the lookup above.
             Err(HostWriteProtectError::Registry(_)) => {
-                fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT)
+                return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT));
             }
+        };
+        let flush = state != HostWriteProtection::None;
+        let kept = |s| s == HostWriteProtection::WriteProtect;
+        let store = ns.store.clone().filter(|_| kept(previous) != kept(state));
+        if !flush && store.is_none() {
+            return Outcome::Done(ok(cid));
         }
+        let volume = ns.volume.clone();
+        let op = IoOp::Protect { flush, store, ns: ns.clone() };
+        Outcome::Io(op, volume, Post::Protect { ns, state, previous })
     }
 
     fn set_features(&mut self, sqe: &Sqe, ctrl: &Controller, now: Instant) -> Cqe {
@@ -1918,10 +1981,6 @@ impl Connection {
             return fail(cid, Status::FEATURE_NOT_SAVEABLE);
         }
         let v = sqe.cdw11();
-        // Before the state lock: the registry is locked before controller states.
-        if fid == feature::NAMESPACE_WRITE_PROTECTION && !ctrl.discovery {
-            return self.set_namespace_write_protection(sqe, ctrl);
-        }
         if fid == feature::RESERVATION_NOTIFICATION_MASK && !ctrl.discovery {
             if v & !RESERVATION_MASK_BITS != 0 {
                 return fail(cid, Status::INVALID_FIELD);
@@ -2237,7 +2296,7 @@ impl Connection {
             io_opcode::RESERVATION_REGISTER => {
                 let [crkey, nrkey] = keys(2)?;
                 let done = r.register(&host, action, iekey, crkey, nrkey);
-                if done.is_ok() && cptpl & 0b10 != 0 && ns.ptpl.is_some() {
+                if done.is_ok() && cptpl & 0b10 != 0 && ns.store.is_some() {
                     r.set_ptpl(cptpl == 0b11);
                 }
                 done
@@ -2271,9 +2330,9 @@ impl Connection {
             self.target.reservation_notices(&b.ctrl.subnqn, ns.nsid, &notices);
         }
         done?;
-        let store = ns.ptpl.clone().filter(|_| save);
+        let store = ns.store.clone().filter(|_| save);
         Ok(store
-            .and_then(|store| save_reservations(store, vec![ns], sqe.opcode))
+            .and_then(|store| save_namespaces(store, vec![ns], sqe.opcode))
             .unwrap_or(Outcome::Done(ok(sqe.cid))))
     }
 
@@ -2460,14 +2519,14 @@ fn byte_range(ns: &Namespace, sqe: &Sqe) -> Result<(u64, u64), Status> {
 
 /// Saves the reservations of `namespaces` on the I/O pool before the command completes;
 /// `None` when there are none.
-fn save_reservations(
-    store: Arc<ReservationStore>,
+fn save_namespaces(
+    store: Arc<NamespaceStore>,
     namespaces: Vec<Arc<Namespace>>,
     opcode: u8,
 ) -> Option<Outcome> {
     let first = namespaces.first()?.clone();
     let volume = first.volume.clone();
-    let op = IoOp::SaveReservations { store, namespaces };
+    let op = IoOp::SaveNamespaces { store, namespaces };
     let post = Post::Plain { ns: first, err: Status::INTERNAL_ERROR, opcode, offset: 0 };
     Some(Outcome::Io(op, volume, post))
 }

@@ -29,10 +29,10 @@ fn target() -> Arc<Target> {
 }
 
 /// [`target`], keeping reservations through power loss in `store`.
-fn target_with(store: Option<Arc<crate::ptpl::ReservationStore>>) -> Arc<Target> {
+fn target_with(store: Option<Arc<crate::persist::NamespaceStore>>) -> Arc<Target> {
     let t = Target::new();
     if let Some(store) = store {
-        t.set_reservation_store(store);
+        t.set_namespace_store(store);
     }
     t.add_subsystem(SubsystemSpec {
         nqn: SUB.into(),
@@ -1584,6 +1584,19 @@ struct CountingFlushes {
     bad: Option<u64>,
 }
 
+/// Adds namespace `nsid` of SUB on a 1 MiB [`CountingFlushes`] volume; returns its count.
+fn add_counting_namespace(t: &Target, nsid: u32) -> Arc<std::sync::atomic::AtomicUsize> {
+    let flushes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let backend = CountingFlushes {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        flushes: flushes.clone(),
+        bad: None,
+    };
+    let v = Volume::new("counted", 512, 1 << 20, Box::new(backend)).unwrap();
+    t.add_namespace(SUB, nsid, Arc::new(v), [nsid as u8; 16], [2; 16]).unwrap();
+    flushes
+}
+
 impl crate::volume::BlockBackend for CountingFlushes {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         if self.bad.is_some_and(|bad| (offset..offset + buf.len() as u64).contains(&bad)) {
@@ -1692,14 +1705,7 @@ fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
 #[test]
 fn writes_are_durable_before_completing_unless_the_write_cache_is_on() {
     let t = target();
-    let flushes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let backend = CountingFlushes {
-        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
-        flushes: flushes.clone(),
-        bad: None,
-    };
-    let v = Volume::new("counted", 512, 1 << 20, Box::new(backend)).unwrap();
-    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let flushes = add_counting_namespace(&t, 2);
     let (mut admin, cntlid) = H::admin(&t, 0);
     let mut q = H::io(&t, cntlid, 1, 0);
     let count = || flushes.load(Ordering::Relaxed);
@@ -2044,11 +2050,11 @@ fn reservations_guard_the_namespace_between_hosts() {
 /// Without a store, CPTPL 11b does nothing (as nvmet) and 83h is not changeable.
 #[test]
 fn reservations_persist_through_power_loss_when_the_hosts_ask() {
-    use crate::ptpl::ReservationStore;
+    use crate::persist::NamespaceStore;
     use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
     let dir = tempfile::tempdir().unwrap();
-    let files = || std::fs::read_dir(dir.path().join("reservations")).unwrap().count();
-    let store = || Arc::new(ReservationStore::open(dir.path()).unwrap());
+    let files = || std::fs::read_dir(dir.path().join("namespaces")).unwrap().count();
+    let store = || Arc::new(NamespaceStore::open(dir.path()).unwrap());
     let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
         sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
         h.run(sqe, &data).0.status
@@ -2134,7 +2140,7 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     assert_eq!((files(), report(&mut a).3), (0, 0));
 
     // A file that is not ours is left alone at start and restores nothing.
-    let bad = dir.path().join("reservations/bad.json");
+    let bad = dir.path().join("namespaces/bad.json");
     std::fs::write(&bad, b"{\"nqn\": 1}").unwrap();
     let t = target_with(Some(store()));
     let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
@@ -2213,16 +2219,17 @@ fn a_write_protected_namespace_refuses_what_would_modify_it() {
 
 /// Namespace Write Protection Config (Feature 84h, NVMe Base 2.0 §8.12): a host protects
 /// a namespace for every controller and lifts its protection again; the other controllers
-/// are told (namespace notice). The until-power-cycle and permanent states, NSID FFFFFFFFh and
+/// are told (namespace notice). The permanent state, reserved values, NSID FFFFFFFFh and
 /// unknown namespaces are refused and change nothing; a host cannot lift the operator's
-/// protection, and the namespace stays protected while either protects it.
+/// protection, and the namespace stays protected while either protects it. Write Protect
+/// Until Power Cycle holds against every host and the operator.
 #[test]
 fn a_host_write_protects_a_namespace_with_feature_84h() {
     let t = target();
     let (mut a, cntlid) = H::admin(&t, 0);
     let mut q = H::io(&t, cntlid, 1, 0);
     let (mut b, _) = H::admin(&t, 0);
-    assert_eq!(a.run(identify(1, 0), &[]).1[531], 1, "NWPC: write protect supported");
+    assert_eq!(a.run(identify(1, 0), &[]).1[531], 0b011, "NWPC: WP and until power cycle");
     let feature = |op: u8, nsid: u32, cdw11: u32| {
         let mut s = Sqe::new(op, 0);
         s.nsid = nsid;
@@ -2257,7 +2264,6 @@ fn a_host_write_protects_a_namespace_with_feature_84h() {
 
     let invalid = Status::INVALID_FIELD.with_dnr();
     for (nsid, v, want) in [
-        (1, 2, invalid),
         (1, 3, invalid),
         (1, 1 << 3, invalid),
         (NSID_ALL, 0, invalid),
@@ -2276,12 +2282,132 @@ fn a_host_write_protects_a_namespace_with_feature_84h() {
 
     // The operator's protection and a host's.
     t.set_write_protected(SUB, 1, true).unwrap();
+    assert_eq!(wps(&mut a), 1, "the operator's reads as Write Protect");
     assert_eq!(set(&mut a, 1, 0), protected, "a host cannot lift the operator's");
     assert!(set(&mut a, 1, 1).is_success());
     t.set_write_protected(SUB, 1, false).unwrap();
     assert_eq!((wps(&mut a), write(&mut q)), (1, protected), "the host's still holds");
     assert!(set(&mut a, 1, 0).is_success());
     assert!(write(&mut q).is_success());
+
+    // Write Protect Until Power Cycle: no host leaves it, the operator's changes do
+    // not end it.
+    assert!(set(&mut a, 1, 2).is_success());
+    assert_eq!((wps(&mut a), wps(&mut b), write(&mut q)), (2, 2, protected));
+    let not_changeable = Status::FEATURE_NOT_CHANGEABLE.with_dnr();
+    for v in [0, 1] {
+        assert_eq!(set(&mut b, 1, v), not_changeable, "WPS {v}");
+    }
+    assert!(set(&mut b, 1, 2).is_success(), "the same state again");
+    t.set_write_protected(SUB, 1, true).unwrap();
+    t.set_write_protected(SUB, 1, false).unwrap();
+    assert_eq!((wps(&mut a), write(&mut q)), (2, protected));
+    assert!(t.namespace(SUB, 1).unwrap().host_write_protected());
+}
+
+/// A namespace a host write-protects is flushed first, as Linux's nvmet does, so what
+/// was written before is durable while it stays frozen; when the flush fails, the
+/// command fails and the namespace stays as it was. Lifting the protection flushes
+/// nothing.
+#[test]
+fn write_protection_flushes_the_volume_and_fails_as_a_whole() {
+    let t = target();
+    let flushes = add_counting_namespace(&t, 2);
+    let failing = Arc::new(Mutex::new(Some(io::ErrorKind::Other)));
+    let backend = FailingWrites {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        failing: failing.clone(),
+    };
+    let v = Volume::new("failing", 512, 1 << 20, Box::new(backend)).unwrap();
+    t.add_namespace(SUB, 3, Arc::new(v), [3; 16], [3; 16]).unwrap();
+    let (mut a, _) = H::admin(&t, 0);
+    let set = |h: &mut H, nsid: u32, v: u32| {
+        let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        s.nsid = nsid;
+        s.cdw[0] = 0x84;
+        s.cdw[1] = v;
+        h.run(s, &[]).0.status
+    };
+    for (v, want) in [(1, 1), (0, 1), (2, 2)] {
+        assert!(set(&mut a, 2, v).is_success());
+        assert_eq!(flushes.load(Ordering::Relaxed), want, "after WPS {v}");
+    }
+
+    assert_eq!(set(&mut a, 3, 1), Status::INTERNAL_ERROR, "the flush failed");
+    let ns3 = t.namespace(SUB, 3).unwrap();
+    assert!(!ns3.host_write_protected() && !ns3.write_protected.load(Ordering::Relaxed));
+    assert_eq!(a.run(identify(0, 3), &[]).1[99], 0, "NSATTR: writable");
+    *failing.lock().unwrap() = None;
+    assert!(set(&mut a, 3, 1).is_success());
+    assert!(ns3.host_write_protected());
+}
+
+/// Write Protect (WPS 001b) outlives a restart of the service where it keeps namespace
+/// state (§8.12), for the same NGUID only, alongside PTPL reservations in one file;
+/// Write Protect Until Power Cycle ends with the restart, as does No Write Protect.
+#[test]
+fn write_protect_outlives_a_restart_and_until_power_cycle_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = || std::fs::read_dir(dir.path().join("namespaces")).unwrap().count();
+    let store = || Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap());
+    let feature = |op: u8, fid: u32, v: u32| {
+        let mut s = Sqe::new(op, 0);
+        s.nsid = 1;
+        s.cdw[0] = fid;
+        s.cdw[1] = v;
+        s
+    };
+    let wps = |h: &mut H| h.run(feature(admin_opcode::GET_FEATURES, 0x84, 0), &[]).0.dw0;
+    let ptpl = |h: &mut H| h.run(feature(admin_opcode::GET_FEATURES, 0x83, 0), &[]).0.dw0;
+    let set = |h: &mut H, fid: u32, v: u32| {
+        let status = h.run(feature(admin_opcode::SET_FEATURES, fid, v), &[]).0.status;
+        assert!(status.is_success(), "Set Features {fid:#x} {v}: {status:?}");
+    };
+    let write = |q: &mut H| {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        q.run(w, &[0x42; 512]).0.status
+    };
+    let protected = Status::NAMESPACE_WRITE_PROTECTED.with_dnr();
+
+    let t = target_with(Some(store()));
+    let (mut a, _) = H::admin(&t, 0);
+    set(&mut a, 0x84, 1);
+    assert_eq!(files(), 1, "saved before the command completed");
+    drop((a, t));
+    let t = target_with(Some(store()));
+    let (mut a, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    assert_eq!((wps(&mut a), write(&mut q)), (1, protected), "after the restart");
+    assert_eq!(a.run(identify(0, 1), &[]).1[99], 1, "NSATTR: write protected");
+    // With PTPL on too, one file holds both; lifting the protection keeps PTPL's.
+    set(&mut a, 0x83, 1);
+    set(&mut a, 0x84, 0);
+    assert_eq!(files(), 1);
+    assert!(write(&mut q).is_success());
+    drop((a, q, t));
+    let t = target_with(Some(store()));
+    let (mut a, _) = H::admin(&t, 0);
+    assert_eq!((wps(&mut a), ptpl(&mut a)), (0, 1));
+    set(&mut a, 0x83, 0);
+    assert_eq!(files(), 0, "nothing left to keep");
+
+    // Until power cycle: not saved; from Write Protect, the file goes.
+    set(&mut a, 0x84, 1);
+    set(&mut a, 0x84, 2);
+    assert_eq!((files(), wps(&mut a)), (0, 2));
+    drop((a, t));
+    let t = target_with(Some(store()));
+    let (mut a, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    assert_eq!(wps(&mut a), 0, "the restart ended it");
+    assert!(write(&mut q).is_success());
+
+    // Another namespace at the same NSID (another NGUID) is not protected by the file.
+    set(&mut a, 0x84, 1);
+    let other = store();
+    assert!(other.take(SUB, 1, &[0xEE; 16]).is_none(), "another NGUID");
+    assert!(other.take(SUB, 1, &[0xAB; 16]).is_some_and(|s| s.write_protected));
 }
 
 /// Reservation notifications (NVMe Base 2.0 §5.16.1.24, §5.27.1.26-27): a host whose

@@ -10,7 +10,7 @@
 //! ([`Reservations::take_notices`]).
 //!
 //! Persist Through Power Loss (PTPL, §8.19.x) is a flag here and a snapshot
-//! ([`SavedReservations`]); the service keeps the snapshot in a file ([`crate::ptpl`]).
+//! ([`SavedReservations`]); the service keeps the snapshot in a file ([`crate::persist`]).
 
 use std::collections::BTreeMap;
 

@@ -24,7 +24,7 @@ use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 use crate::auth::HostSecrets;
 use crate::error_log::ErrorLog;
 use crate::features::HostFeatures;
-use crate::ptpl::ReservationStore;
+use crate::persist::NamespaceStore;
 use crate::reservation::{Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
@@ -258,7 +258,22 @@ pub struct NamespaceCounters {
 impl Namespace {
     /// Whether a host write-protects it (Feature 84h), whatever the operator does.
     pub fn host_write_protected(&self) -> bool {
+        self.host_write_protection() != HostWriteProtection::None
+    }
+
+    /// A host's write protection state of it (Feature 84h).
+    pub fn host_write_protection(&self) -> HostWriteProtection {
         self.protected_by.lock().unwrap_or_else(PoisonError::into_inner).host
+    }
+
+    /// Its Write Protection State as Get Features 84h reports it (§5.27.1.28): the host's
+    /// state, or Write Protect (001b) while only the operator protects it.
+    pub fn write_protection_state(&self) -> u32 {
+        let by = *self.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
+        match by.host {
+            HostWriteProtection::None => u32::from(by.operator),
+            host => host as u32,
+        }
     }
 
     /// Whether host `hostnqn` sees the namespace (it is active for its controllers).
@@ -301,10 +316,11 @@ pub struct Namespace {
     pub reservations: Mutex<Reservations>,
     /// Whether a reservation is held: I/O commands look at `reservations` only then.
     pub reserved: AtomicBool,
-    /// Where reservations persist through power loss (the target's
-    /// [`ReservationStore`]); without one, PTPL is not supported (RESCAP bit 0).
-    pub ptpl: Option<Arc<ReservationStore>>,
-    /// Removed from the target: its reservations are saved no more.
+    /// Where its reservations persist through power loss and a host's write protection
+    /// through a restart (the target's [`NamespaceStore`]); without one, PTPL is not
+    /// supported (RESCAP bit 0) and Write Protect lasts until the service stops.
+    pub store: Option<Arc<NamespaceStore>>,
+    /// Removed from the target: its state is saved no more.
     pub detached: AtomicBool,
     /// Write protected (Identify Namespace NSATTR bit 0): commands that would modify the
     /// namespace fail. Set while the operator ([`Target::set_write_protected`]) or a host
@@ -324,7 +340,36 @@ pub struct Namespace {
 #[derive(Debug, Default, Clone, Copy)]
 struct WriteProtection {
     operator: bool,
-    host: bool,
+    host: HostWriteProtection,
+}
+
+/// A host's Namespace Write Protection State (Feature 84h, WPS; NVMe Base 2.0 §8.12).
+/// Permanent Write Protect (011b) is not offered: no host may take a namespace from
+/// the operator for good.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum HostWriteProtection {
+    /// No Write Protect (000b).
+    #[default]
+    None = 0,
+    /// Write Protect (001b): kept through a restart of the service where it has a
+    /// state directory, until a host sets No Write Protect.
+    WriteProtect = 1,
+    /// Write Protect Until Power Cycle (010b): no host can lift it; it ends when the
+    /// service restarts.
+    UntilPowerCycle = 2,
+}
+
+impl HostWriteProtection {
+    /// The state a Set Features WPS value names; `None` for Permanent Write Protect and
+    /// the reserved values.
+    pub fn from_wps(wps: u32) -> Option<Self> {
+        match wps {
+            0 => Some(Self::None),
+            1 => Some(Self::WriteProtect),
+            2 => Some(Self::UntilPowerCycle),
+            _ => None,
+        }
+    }
 }
 
 /// Why a host may not change a namespace's write protection.
@@ -336,6 +381,12 @@ pub enum HostWriteProtectError {
     /// The operator protects it: a host cannot lift that.
     #[error("the operator write-protects namespace {nsid}")]
     ByOperator {
+        /// NSID.
+        nsid: u32,
+    },
+    /// It is write protected until the service restarts.
+    #[error("namespace {nsid} is write protected until power cycle")]
+    UntilPowerCycle {
         /// NSID.
         nsid: u32,
     },
@@ -614,7 +665,7 @@ pub struct Target {
     /// until it moves ([`namespace_epoch`](Self::namespace_epoch)).
     ns_epoch: AtomicU64,
     /// Where namespaces keep their reservations through power loss, if anywhere.
-    reservation_store: OnceLock<Arc<ReservationStore>>,
+    namespace_store: OnceLock<Arc<NamespaceStore>>,
     /// Counters.
     pub stats: TargetStats,
 }
@@ -817,9 +868,13 @@ impl Target {
         if s.namespaces.contains_key(&nsid) {
             return Err(RegistryError::NamespaceExists { nqn: nqn.into(), nsid });
         }
-        let ptpl = self.reservation_store.get().cloned();
-        let reservations =
-            ptpl.as_ref().and_then(|store| store.take(nqn, nsid, &nguid)).unwrap_or_default();
+        let store = self.namespace_store.get().cloned();
+        let saved = store.as_ref().and_then(|st| st.take(nqn, nsid, &nguid)).unwrap_or_default();
+        let host = match saved.write_protected {
+            true => HostWriteProtection::WriteProtect,
+            false => HostWriteProtection::None,
+        };
+        let reservations = saved.reservations;
         s.namespaces.insert(
             nsid,
             Arc::new(Namespace {
@@ -831,13 +886,10 @@ impl Target {
                 ana_group: AtomicU32::new(ana_group),
                 reserved: AtomicBool::new(reservations.is_reserved()),
                 reservations: Mutex::new(reservations),
-                ptpl,
+                store,
                 detached: AtomicBool::new(false),
-                write_protected: AtomicBool::new(write_protected),
-                protected_by: Mutex::new(WriteProtection {
-                    operator: write_protected,
-                    host: false,
-                }),
+                write_protected: AtomicBool::new(write_protected || saved.write_protected),
+                protected_by: Mutex::new(WriteProtection { operator: write_protected, host }),
                 allowed_hosts: Mutex::new(allowed_hosts),
                 stats: NamespaceStats::default(),
             }),
@@ -867,13 +919,13 @@ impl Target {
 
     /// Keeps the reservations of namespaces added from now on in `store` when their hosts
     /// ask for PTPL (set once, before the first namespace; later calls change nothing).
-    pub fn set_reservation_store(&self, store: Arc<ReservationStore>) {
-        let _ = self.reservation_store.set(store);
+    pub fn set_namespace_store(&self, store: Arc<NamespaceStore>) {
+        let _ = self.namespace_store.set(store);
     }
 
     /// Where reservations persist through power loss, if anywhere.
-    pub fn reservation_store(&self) -> Option<&Arc<ReservationStore>> {
-        self.reservation_store.get()
+    pub fn namespace_store(&self) -> Option<&Arc<NamespaceStore>> {
+        self.namespace_store.get()
     }
 
     /// Every namespace of every subsystem.
@@ -959,44 +1011,66 @@ impl Target {
     }
 
     /// A host's Namespace Write Protection Config (Set Features 84h, NVMe Base 2.0
-    /// §8.12): protects the namespace for every host, or lifts a host's protection. As
-    /// Linux's nvmet, the state is not kept through a restart of the service. A host
-    /// cannot lift the operator's protection.
-    pub fn set_host_write_protected(
+    /// §8.12): protects the namespace for every host, or lifts a host's protection.
+    /// Returns the host state it replaced, which the caller persists (Write Protect
+    /// outlives a restart; [`NamespaceStore`]). A host cannot lift the operator's
+    /// protection, nor leave Write Protect Until Power Cycle.
+    pub fn set_host_write_protection(
         &self,
         nqn: &str,
         nsid: u32,
-        write_protected: bool,
-    ) -> Result<(), HostWriteProtectError> {
+        state: HostWriteProtection,
+    ) -> Result<HostWriteProtection, HostWriteProtectError> {
         self.protect(nqn, nsid, |p| {
-            if !write_protected && p.operator {
+            let was = p.host;
+            if was == HostWriteProtection::UntilPowerCycle && state != was {
+                return Err(HostWriteProtectError::UntilPowerCycle { nsid });
+            }
+            if state == HostWriteProtection::None && p.operator {
                 return Err(HostWriteProtectError::ByOperator { nsid });
             }
-            p.host = write_protected;
-            Ok(())
+            p.host = state;
+            Ok(was)
         })
+    }
+
+    /// Puts a host's write protection state back to `previous` if it is still `set`
+    /// (the change to `set` could not be made durable); nothing otherwise.
+    pub fn revert_host_write_protection(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        set: HostWriteProtection,
+        previous: HostWriteProtection,
+    ) {
+        let _ = self.protect(nqn, nsid, |p| {
+            if p.host == set {
+                p.host = previous;
+            }
+            Ok::<_, RegistryError>(())
+        });
     }
 
     /// Changes who protects namespace `nsid` of `nqn`; when that changes whether it is
     /// protected, its hosts get a namespace notice (NSATTR changed).
-    fn protect<E: From<RegistryError>>(
+    fn protect<T, E: From<RegistryError>>(
         &self,
         nqn: &str,
         nsid: u32,
-        change: impl FnOnce(&mut WriteProtection) -> Result<(), E>,
-    ) -> Result<(), E> {
+        change: impl FnOnce(&mut WriteProtection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         let ns = s.namespace(nqn, nsid)?.clone();
-        let protected = {
+        let (protected, out) = {
             let mut by = ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
-            change(&mut by)?;
-            by.operator || by.host
+            let out = change(&mut by)?;
+            (by.operator || by.host != HostWriteProtection::None, out)
         };
         if ns.write_protected.swap(protected, Ordering::Relaxed) != protected {
             notify_ns_change(s, &ns);
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Sets the hosts that see a namespace (empty: every host of the subsystem), in place.

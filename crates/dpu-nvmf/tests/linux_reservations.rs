@@ -23,7 +23,11 @@
 //! kills the service (SIGKILL) and starts it again: the guest's kernel reconnects, the
 //! other host, once more a stranger to the new process, finds the guest's reservation
 //! there (its write conflicts) and registers 0xDD, and the guest's report shows both
-//! registrants with itself the holder; its writes work.
+//! registrants with itself the holder; its writes work. Then the guest write-protects
+//! the namespace (`nvme set-feature -f 0x84 -v 1`) and the service is killed again: after
+//! the kernel's reconnect the namespace is still protected (Write Protect outlives a power
+//! cycle, NVMe Base 2.0 §8.12), for the other host too. Write Protect Until Power Cycle
+//! (`-v 2`) cannot be lifted (`-v 0` refused) and ends with the next restart.
 
 #![allow(clippy::unwrap_used)]
 
@@ -123,6 +127,30 @@ wr
 mark ptpl-holder-write rc=$?
 nvme resv-register /dev/$DEV -n 1 --crkey=0xCC --rrega=1
 mark ptpl-unregister rc=$?
+# A host's Write Protect (Feature 84h) outlives the restart; Until Power Cycle ends with it.
+reconnected() {{ dmesg | grep -c "Successfully reconnected"; }}
+# Waits up to 60 s until the kernel has reconnected $1 times.
+awaitreconnect() {{ i=0; while [ "$(reconnected)" -lt "$1" ] && [ $i -lt 600 ]; do usleep 100000; i=$((i+1)); done; }}
+wps() {{ nvme get-feature /dev/$DEV -f 0x84 -n 1 2>&1 | sed -n 's/.*Current value://p'; }}
+nvme set-feature /dev/$DEV -f 0x84 -n 1 -v 1 > /dev/null 2>&1
+mark wp-set rc=$?
+awaitro 1
+mark wp-ro=$(cat /sys/block/$DEV/ro) $(wps)
+n=$(reconnected)
+mark want-restart-wp
+awaitreconnect $((n+1))
+mark wp-after-restart ro=$(cat /sys/block/$DEV/ro) $(wps)
+nvme set-feature /dev/$DEV -f 0x84 -n 1 -v 2 > /dev/null 2>&1
+mark wpupc-set rc=$? $(wps)
+nvme set-feature /dev/$DEV -f 0x84 -n 1 -v 0 > /dev/null 2>&1
+[ $? -ne 0 ] && mark wpupc-clear refused $(wps)
+n=$(reconnected)
+mark want-restart-wpupc
+awaitreconnect $((n+1))
+awaitro 0
+mark wpupc-after-restart ro=$(cat /sys/block/$DEV/ro) $(wps)
+wr
+mark wpupc-write-after-restart rc=$?
 nvme disconnect -n {PTPL_NQN}
 mark ptpl-disconnect rc=$?
 mark done
@@ -238,6 +266,8 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     // What it saw of the service after the restart, and when that served again.
     let mut after_power_loss = Vec::new();
     let mut back_after = None;
+    // The other host's writes after the restarts that follow the guest's protection.
+    let mut after_restarts = Vec::new();
     let conflict = Status::RESERVATION_CONFLICT.with_dnr();
     let mut marks = Marks::default();
     let deadline = Instant::now() + DEADLINE;
@@ -283,6 +313,14 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
                 after_power_loss.push(("register", registered));
                 other = Some(c);
             }
+            // The guest write-protected the namespace (WPS 1, then 2) before each.
+            m @ ("want-restart-wp" | "want-restart-wpupc") => {
+                service.kill_and_restart();
+                let mut c = connect_when_up(ptpl_addr, &opts).await;
+                let after = if m.ends_with("wp") { "wp" } else { "wpupc" };
+                after_restarts.push((after, write(&mut c).await));
+                other = Some(c);
+            }
             "want-clear" => {
                 let c = other.as_mut().unwrap();
                 seen.push((
@@ -320,6 +358,14 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "ptpl-report-2 rtype:1 regctl:2 ptpls:1 rcsts:0 rkey:dd rcsts:1 rkey:cc",
         "ptpl-holder-write rc=0",
         "ptpl-unregister rc=0",
+        "wp-set rc=0",
+        "wp-ro=1 0x00000001",
+        "wp-after-restart ro=1 0x00000001",
+        "wpupc-set rc=0 0x00000002",
+        "wpupc-clear refused 0x00000002",
+        // nvme-cli prints a value of 0 without "0x".
+        "wpupc-after-restart ro=0 00000000",
+        "wpupc-write-after-restart rc=0",
         "ptpl-disconnect rc=0",
         "done",
     ];
@@ -339,6 +385,8 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "the other host"
     );
     assert_eq!(after_power_loss, [("write", conflict), ("register", ok)], "after the restart");
+    let refused = Status::NAMESPACE_WRITE_PROTECTED.with_dnr();
+    assert_eq!(after_restarts, [("wp", refused), ("wpupc", ok)], "the other host's writes");
     // The notification log page: Log Page Count 1, type 1 (Registration Preempted; nvme-cli
     // 2.3 labels type 1 "Empty Log Page", its names are one off), NSID 1.
     let notif = marks.value("notif-log ").unwrap_or_default();
@@ -366,6 +414,11 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "linux PTPL: the service served again {back_after:?} after SIGKILL; the other host then {after_power_loss:?}; the guest saw {} {:?} after the restart began",
         marks.value("ptpl-report-2 ").unwrap_or_default(),
         marks.between("want-power-loss", "ptpl-report-2").unwrap_or_default(),
+    );
+    println!(
+        "linux write protection across restarts: the guest saw {:?} and {:?}; the other host's writes {after_restarts:?}",
+        marks.value("wp-after-restart ").unwrap_or_default(),
+        marks.value("wpupc-after-restart ").unwrap_or_default(),
     );
     server.stop();
 }

@@ -1,16 +1,19 @@
-//! Persist Through Power Loss (NVMe Base 2.0 §8.19, "Reservation Persistence"): the
-//! reservations of namespaces whose hosts asked for PTPL, kept in files of the service's
-//! state directory so that they outlive a restart of the service (the target's "power
-//! loss"), as SPDK's per-namespace PTPL file does.
+//! The state of namespaces that outlives a restart of the service (the target's "power
+//! cycle"), kept in files of the service's state directory:
+//! - the reservations of namespaces whose hosts asked for Persist Through Power Loss
+//!   (NVMe Base 2.0 §8.19, "Reservation Persistence"), as SPDK's per-namespace PTPL
+//!   file keeps them;
+//! - a host's Write Protect state (Feature 84h, WPS 001b), which §8.12 keeps through a
+//!   power cycle (Write Protect Until Power Cycle is not kept, by its definition).
 //!
-//! One JSON file per namespace, `reservations/<subsystem>-<nsid>.json`, written whole
+//! One JSON file per namespace, `namespaces/<subsystem>-<nsid>.json`, written whole
 //! (a temporary file, fsync, rename, fsync of the directory) before the command that
-//! changed the state completes, and removed when the hosts turn PTPL off. The files are
-//! read once, when the service starts ([`ReservationStore::open`]); a namespace takes
+//! changed the state completes, and removed when nothing in it is left to keep. The files
+//! are read once, when the service starts ([`NamespaceStore::open`]); a namespace takes
 //! its saved state when it is added with the same NGUID, so a file never attaches
-//! reservations to other data. This module does blocking file I/O: the controller core
-//! asks for it with [`IoOp::SaveReservations`](crate::queue::IoOp::SaveReservations),
-//! which the shell runs on its I/O pool, and the internal API on a blocking thread.
+//! state to other data. This module does blocking file I/O: the controller core asks for
+//! it with [`IoOp::SaveNamespaces`](crate::queue::IoOp::SaveNamespaces), which the shell
+//! runs on its I/O pool, and the internal API on a blocking thread.
 
 use std::collections::HashMap;
 use std::fs;
@@ -23,14 +26,16 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::reservation::{Reservations, RestoreError, SavedReservations};
-use crate::target::Namespace;
+use crate::target::{HostWriteProtection, Namespace};
 
 /// The subdirectory of the state directory holding the files.
-const DIR: &str = "reservations";
+const DIR: &str = "namespaces";
+/// Its name before it held more than reservations; renamed on open.
+const OLD_DIR: &str = "reservations";
 
 /// Why the store cannot be opened or a file not used.
 #[derive(Debug, thiserror::Error)]
-pub enum PtplError {
+pub enum PersistError {
     /// The directory cannot be created or read.
     #[error("{path}: {source}")]
     Io {
@@ -39,7 +44,7 @@ pub enum PtplError {
         /// Cause.
         source: io::Error,
     },
-    /// A file is not a reservation file.
+    /// A file is not a namespace state file.
     #[error("{path}: {reason}")]
     Malformed {
         /// The file.
@@ -52,38 +57,55 @@ pub enum PtplError {
 /// One namespace's file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReservationFile {
+struct NamespaceFile {
     /// Subsystem NQN.
     nqn: String,
     /// NSID.
     nsid: u32,
     /// The namespace's NGUID (32 hex digits): the state is restored only to it.
     nguid: String,
-    /// The state.
-    reservations: SavedReservations,
+    /// The reservations, when the hosts asked for PTPL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reservations: Option<SavedReservations>,
+    /// A host write-protects the namespace (WPS 001b).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    write_protected: bool,
 }
 
-/// The reservation files of one service.
+/// What a file held for one namespace.
+#[derive(Debug, Default)]
+pub struct SavedNamespace {
+    /// Its reservations (PTPL on), or none (PTPL off).
+    pub reservations: Reservations,
+    /// A host write-protected it (Write Protect, WPS 001b).
+    pub write_protected: bool,
+}
+
+/// The namespace state files of one service.
 #[derive(Debug)]
-pub struct ReservationStore {
+pub struct NamespaceStore {
     dir: PathBuf,
     /// What the files held when the service started, by (NQN, NSID), each taken by the
     /// first namespace added with its NGUID.
-    restored: Mutex<HashMap<(String, u32), (String, Reservations)>>,
+    restored: Mutex<HashMap<(String, u32), (String, SavedNamespace)>>,
     /// Serializes writing and removing files, so the last write holds the latest state.
     writing: Mutex<()>,
 }
 
-impl ReservationStore {
-    /// Opens (creating) `state_dir/reservations` and reads every file in it. A file that
+impl NamespaceStore {
+    /// Opens (creating) `state_dir/namespaces` and reads every file in it. A file that
     /// cannot be read or restored is logged and left alone: the namespace it names
-    /// starts without reservations and its next save replaces it.
-    pub fn open(state_dir: &Path) -> Result<Self, PtplError> {
+    /// starts without saved state and its next save replaces it.
+    pub fn open(state_dir: &Path) -> Result<Self, PersistError> {
         let dir = state_dir.join(DIR);
         let io_err = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| PtplError::Io { path, source }
+            move |source| PersistError::Io { path, source }
         };
+        let old = state_dir.join(OLD_DIR);
+        if old.is_dir() && !dir.exists() {
+            fs::rename(&old, &dir).map_err(io_err(&old))?;
+        }
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let mut restored = HashMap::new();
         for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
@@ -99,10 +121,11 @@ impl ReservationStore {
             }
             match read_file(&path) {
                 Ok((file, state)) => {
-                    info!(nqn = %file.nqn, nsid = file.nsid, registrants = file.reservations.registrants.len(), "reservations persisted through power loss");
+                    let registrants = file.reservations.as_ref().map_or(0, |r| r.registrants.len());
+                    info!(nqn = %file.nqn, nsid = file.nsid, registrants, write_protected = file.write_protected, "namespace state restored");
                     restored.insert((file.nqn, file.nsid), (file.nguid, state));
                 }
-                Err(err) => warn!(%err, "reservation file not restored"),
+                Err(err) => warn!(%err, "namespace state file not restored"),
             }
         }
         Ok(Self { dir, restored: Mutex::new(restored), writing: Mutex::default() })
@@ -110,13 +133,13 @@ impl ReservationStore {
 
     /// The saved state of namespace `nsid` of `nqn`, if one was read at start for the
     /// same NGUID; it is handed out once.
-    pub fn take(&self, nqn: &str, nsid: u32, nguid: &[u8; 16]) -> Option<Reservations> {
+    pub fn take(&self, nqn: &str, nsid: u32, nguid: &[u8; 16]) -> Option<SavedNamespace> {
         let mut restored = self.restored.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (nqn.to_owned(), nsid);
         match restored.get(&key) {
             Some((saved, _)) if *saved == hex::encode(nguid) => restored.remove(&key).map(|r| r.1),
             Some(_) => {
-                warn!(nqn, nsid, "persisted reservations belong to another NGUID; not restored");
+                warn!(nqn, nsid, "saved namespace state belongs to another NGUID; not restored");
                 None
             }
             None => None,
@@ -129,8 +152,8 @@ impl ReservationStore {
         self.dir.join(format!("{id}-{nsid}.json"))
     }
 
-    /// Writes `ns`'s state if its hosts asked for PTPL, else removes its file; nothing
-    /// for a namespace already removed from the target. Blocking.
+    /// Writes `ns`'s state if any of it is kept, else removes its file; nothing for a
+    /// namespace already removed from the target. Blocking.
     pub fn save(&self, ns: &Namespace) -> io::Result<()> {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         if ns.detached.load(Ordering::Acquire) {
@@ -158,16 +181,20 @@ impl ReservationStore {
     /// With `writing` held.
     fn write(&self, ns: &Namespace) -> io::Result<()> {
         let path = self.path(&ns.subnqn, ns.nsid);
-        let saved = {
+        let reservations = {
             let r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
             r.ptpl().then(|| r.save())
         };
-        let Some(reservations) = saved else { return remove(&path) };
-        let file = ReservationFile {
+        let write_protected = ns.host_write_protection() == HostWriteProtection::WriteProtect;
+        if reservations.is_none() && !write_protected {
+            return remove(&path);
+        }
+        let file = NamespaceFile {
             nqn: ns.subnqn.clone(),
             nsid: ns.nsid,
             nguid: hex::encode(ns.nguid),
             reservations,
+            write_protected,
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(io::Error::other)?;
         if fs::read(&path).is_ok_and(|old| old == bytes) {
@@ -178,17 +205,22 @@ impl ReservationStore {
 }
 
 /// Reads and checks one file.
-fn read_file(path: &Path) -> Result<(ReservationFile, Reservations), PtplError> {
-    let malformed = |reason: String| PtplError::Malformed { path: path.to_path_buf(), reason };
+fn read_file(path: &Path) -> Result<(NamespaceFile, SavedNamespace), PersistError> {
+    let malformed = |reason: String| PersistError::Malformed { path: path.to_path_buf(), reason };
     let bytes =
-        fs::read(path).map_err(|source| PtplError::Io { path: path.to_path_buf(), source })?;
-    let file: ReservationFile =
+        fs::read(path).map_err(|source| PersistError::Io { path: path.to_path_buf(), source })?;
+    let file: NamespaceFile =
         serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?;
     let mut nguid = [0u8; 16];
     hex::decode_to_slice(&file.nguid, &mut nguid)
         .map_err(|_| malformed(format!("nguid {:?} is not 32 hex digits", file.nguid)))?;
-    let state = Reservations::restore(&file.reservations)
-        .map_err(|e: RestoreError| malformed(e.to_string()))?;
+    let reservations = match &file.reservations {
+        Some(saved) => {
+            Reservations::restore(saved).map_err(|e: RestoreError| malformed(e.to_string()))?
+        }
+        None => Reservations::default(),
+    };
+    let state = SavedNamespace { reservations, write_protected: file.write_protected };
     Ok((file, state))
 }
 
@@ -236,9 +268,9 @@ mod tests {
     #[test]
     fn sync_follows_the_namespaces() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(ReservationStore::open(dir.path()).unwrap());
+        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
         let t = Target::new();
-        t.set_reservation_store(store.clone());
+        t.set_namespace_store(store.clone());
         let spec = SubsystemSpec {
             nqn: SUB.into(),
             serial: "S".into(),
@@ -276,8 +308,37 @@ mod tests {
         assert!(!store.path(SUB, 1).exists() && !store.path(SUB, 2).exists());
         drop(two);
         // A file left from a crash mid-write goes at start.
-        std::fs::write(dir.path().join("reservations/x.tmp"), b"{").unwrap();
-        ReservationStore::open(dir.path()).unwrap();
-        assert_eq!(std::fs::read_dir(dir.path().join("reservations")).unwrap().count(), 0);
+        std::fs::write(dir.path().join("namespaces/x.tmp"), b"{").unwrap();
+        NamespaceStore::open(dir.path()).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path().join("namespaces")).unwrap().count(), 0);
+    }
+
+    /// A state directory from before write protection was kept: its `reservations`
+    /// directory becomes `namespaces`, and its files (without `write_protected`) restore
+    /// the reservations, unprotected.
+    #[test]
+    fn files_of_the_reservations_directory_are_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(OLD_DIR);
+        fs::create_dir(&old).unwrap();
+        let file = NamespaceFile {
+            nqn: SUB.into(),
+            nsid: 1,
+            nguid: hex::encode([1u8; 16]),
+            reservations: Some({
+                let mut r = Reservations::default();
+                r.register(&[1; 16], 0, false, 0, 5).unwrap();
+                r.set_ptpl(true);
+                r.save()
+            }),
+            write_protected: false,
+        };
+        let json = serde_json::to_string(&file).unwrap();
+        assert!(!json.contains("write_protected"), "the old format: {json}");
+        fs::write(old.join("x-1.json"), json).unwrap();
+        let store = NamespaceStore::open(dir.path()).unwrap();
+        assert!(!old.exists() && dir.path().join(DIR).join("x-1.json").exists());
+        let saved = store.take(SUB, 1, &[1; 16]).unwrap();
+        assert!(saved.reservations.ptpl() && !saved.write_protected);
     }
 }
