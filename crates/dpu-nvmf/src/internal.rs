@@ -26,7 +26,8 @@ use crate::rate_limit::RateLimit;
 use crate::server::Server;
 use crate::stats::IoTotals;
 use crate::target::{
-    AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, SubsystemReport, SubsystemSpec,
+    AnaState, DEFAULT_ANA_GROUP, HostWriteProtection, ListenerSpec, NamespaceAttrs,
+    SubsystemReport, SubsystemSpec,
 };
 use crate::volume::Volume;
 
@@ -663,6 +664,14 @@ impl NvmfInternal {
                         persist_through_power_loss: r.ptpl,
                     }),
                     host_write_protected: ns.host_write_protected(),
+                    host_write_protection: match ns.host_write_protection() {
+                        HostWriteProtection::None => pb::HostWriteProtection::Unspecified,
+                        HostWriteProtection::WriteProtect => pb::HostWriteProtection::WriteProtect,
+                        HostWriteProtection::UntilPowerCycle => {
+                            pb::HostWriteProtection::UntilRestart
+                        }
+                    }
+                    .into(),
                 })
             })
             .collect();

@@ -795,13 +795,7 @@ impl Connection {
             (Post::Plain { .. } | Post::Protect { .. }, Ok(_)) => self.send_cqe(ok(cid)),
             (Post::Protect { ns, state, previous }, Err(e)) => {
                 self.target.revert_host_write_protection(&ns.subnqn, ns.nsid, state, previous);
-                let post = Post::Plain {
-                    ns,
-                    err: Status::INTERNAL_ERROR,
-                    opcode: admin_opcode::SET_FEATURES,
-                    offset: 0,
-                };
-                self.io_failed(cid, post, Some(e));
+                self.io_failed(cid, Post::Protect { ns, state, previous }, Some(e));
             }
             (post, res) => self.io_failed(cid, post, res.err()),
         }

@@ -324,7 +324,7 @@ pub struct Namespace {
     pub detached: AtomicBool,
     /// Write protected (Identify Namespace NSATTR bit 0): commands that would modify the
     /// namespace fail. Set while the operator ([`Target::set_write_protected`]) or a host
-    /// ([`Target::set_host_write_protected`]) protects it; the one flag I/O reads.
+    /// ([`Target::set_host_write_protection`]) protects it; the one flag I/O reads.
     pub write_protected: AtomicBool,
     /// The operator's protection and a host's (written under the registry lock, which
     /// keeps `write_protected` their union).

@@ -395,6 +395,18 @@ fn reservation_type(rtype: i32) -> &'static str {
     }
 }
 
+/// A host's write protection of a namespace (HOST_WP): "yes" (Write Protect, until a host
+/// lifts it), "until-restart" (Write Protect Until Power Cycle) or "no".
+fn host_write_protection(n: &nvmf::NamespaceStats) -> &'static str {
+    match nvmf::HostWriteProtection::try_from(n.host_write_protection) {
+        Ok(nvmf::HostWriteProtection::UntilRestart) => "until-restart",
+        Ok(nvmf::HostWriteProtection::WriteProtect) => "yes",
+        // A service of an older version sets only the flag.
+        _ if n.host_write_protected => "yes",
+        _ => "no",
+    }
+}
+
 /// Switch resources of any kind: name, spec fields, state.
 /// Target counters, then one row per subsystem, per queue of each live controller
 /// and per namespace.
@@ -481,7 +493,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 r.registrants.to_string(),
                 if r.holder_host_id.is_empty() { "-".to_owned() } else { r.holder_host_id },
                 if r.persist_through_power_loss { "yes" } else { "no" }.to_owned(),
-                if n.host_write_protected { "yes" } else { "no" }.to_owned(),
+                host_write_protection(n).to_owned(),
             ]
         })
         .collect();

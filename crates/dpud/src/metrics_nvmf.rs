@@ -202,6 +202,7 @@ mod tests {
                     }),
                     reservation: None,
                     host_write_protected: false,
+                    host_write_protection: 0,
                 },
                 NamespaceStats { name: "subsystems/s1/namespaces/2".into(), ..Default::default() },
             ],

@@ -544,28 +544,37 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert!(resv(&mut c, RESERVATION_REGISTER, 1, &[7, 0]).await.is_success());
     assert_eq!(reservation(&op).await.r#type, 0);
     // The host write-protects the namespace (Feature 84h): the live stats and `dpuctl
-    // nvmf stats` (HOST_WP) show it until the host lifts it.
-    let host_protects = async |c: &mut HostController, on: bool| {
+    // nvmf stats` (HOST_WP) show it until the host lifts it, and Write Protect Until Power
+    // Cycle as such.
+    let host_protects = async |c: &mut HostController, wps: u32| {
         use dpu_nvmf_proto::sqe::{Sqe, admin_opcode::SET_FEATURES};
         let mut sqe = Sqe::new(SET_FEATURES, 0);
         sqe.nsid = 1;
         sqe.cdw[0] = 0x84;
-        sqe.cdw[1] = u32::from(on);
+        sqe.cdw[1] = wps;
         c.admin.submit_ok(sqe, None, 0).await.unwrap();
     };
     let host_wp = async || {
         let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap();
-        stats.into_inner().namespaces[0].host_write_protected
+        let ns = &stats.into_inner().namespaces[0];
+        (ns.host_write_protected, ns.host_write_protection)
     };
-    host_protects(&mut c, true).await;
-    assert!(host_wp().await);
-    let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
-    let row = table.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
-    assert_eq!(row.split_whitespace().last(), Some("yes"), "HOST_WP: {table}");
+    let host_wp_cell = || {
+        let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
+        let row = table.lines().find(|l| l.starts_with("subsystems/s1/namespaces/1")).unwrap();
+        row.split_whitespace().last().unwrap().to_owned()
+    };
+    host_protects(&mut c, 1).await;
+    assert_eq!(host_wp().await, (true, 1));
+    assert_eq!(host_wp_cell(), "yes", "HOST_WP");
     let write = c.io[0].write(1, 0, &[1; 512], 512).await.unwrap();
     assert_eq!(write.cqe.status, NvmeStatus::NAMESPACE_WRITE_PROTECTED.with_dnr());
-    host_protects(&mut c, false).await;
-    assert!(!host_wp().await);
+    host_protects(&mut c, 0).await;
+    assert_eq!(host_wp().await, (false, 0));
+    assert_eq!(host_wp_cell(), "no", "HOST_WP");
+    host_protects(&mut c, 2).await;
+    assert_eq!(host_wp().await, (true, 2));
+    assert_eq!(host_wp_cell(), "until-restart", "HOST_WP");
     drop(c);
     let missing_volume = nvmf
         .create_namespace(CreateNamespaceRequest {

@@ -458,10 +458,13 @@ pub struct NamespaceStats {
     #[prost(message, optional, tag = "3")]
     pub reservation: ::core::option::Option<NamespaceReservation>,
     /// A host write-protects the namespace (Namespace Write Protection Config, Feature 84h,
-    /// for every host until a host lifts it or the service restarts). The operator's own
-    /// protection is NamespaceSpec.read_only; the namespace is writable only without either.
+    /// for every host; host_write_protection tells how long). The operator's own protection
+    /// is NamespaceSpec.read_only; the namespace is writable only without either.
     #[prost(bool, tag = "4")]
     pub host_write_protected: bool,
+    /// The host's write protection state; UNSPECIFIED when no host protects the namespace.
+    #[prost(enumeration = "HostWriteProtection", tag = "5")]
+    pub host_write_protection: i32,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceReservation {
@@ -854,6 +857,39 @@ impl AnaState {
             "ANA_STATE_INACCESSIBLE" => Some(Self::Inaccessible),
             "ANA_STATE_PERSISTENT_LOSS" => Some(Self::PersistentLoss),
             "ANA_STATE_CHANGE" => Some(Self::Change),
+            _ => None,
+        }
+    }
+}
+/// A host's Namespace Write Protection state (NVMe Base 2.0 §8.12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum HostWriteProtection {
+    /// No host protects the namespace.
+    Unspecified = 0,
+    /// Write Protect: until a host lifts it; kept through restarts of the service.
+    WriteProtect = 1,
+    /// Write Protect Until Power Cycle: until the service restarts; no host can lift it.
+    UntilRestart = 2,
+}
+impl HostWriteProtection {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "HOST_WRITE_PROTECTION_UNSPECIFIED",
+            Self::WriteProtect => "HOST_WRITE_PROTECTION_WRITE_PROTECT",
+            Self::UntilRestart => "HOST_WRITE_PROTECTION_UNTIL_RESTART",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "HOST_WRITE_PROTECTION_UNSPECIFIED" => Some(Self::Unspecified),
+            "HOST_WRITE_PROTECTION_WRITE_PROTECT" => Some(Self::WriteProtect),
+            "HOST_WRITE_PROTECTION_UNTIL_RESTART" => Some(Self::UntilRestart),
             _ => None,
         }
     }

@@ -2373,6 +2373,80 @@ impl<'de> serde::Deserialize<'de> for HostSecret {
         deserializer.deserialize_struct("dpu.nvmf.v1.HostSecret", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for HostWriteProtection {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Unspecified => "HOST_WRITE_PROTECTION_UNSPECIFIED",
+            Self::WriteProtect => "HOST_WRITE_PROTECTION_WRITE_PROTECT",
+            Self::UntilRestart => "HOST_WRITE_PROTECTION_UNTIL_RESTART",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for HostWriteProtection {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "HOST_WRITE_PROTECTION_UNSPECIFIED",
+            "HOST_WRITE_PROTECTION_WRITE_PROTECT",
+            "HOST_WRITE_PROTECTION_UNTIL_RESTART",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = HostWriteProtection;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "HOST_WRITE_PROTECTION_UNSPECIFIED" => Ok(HostWriteProtection::Unspecified),
+                    "HOST_WRITE_PROTECTION_WRITE_PROTECT" => Ok(HostWriteProtection::WriteProtect),
+                    "HOST_WRITE_PROTECTION_UNTIL_RESTART" => Ok(HostWriteProtection::UntilRestart),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for IoCounters {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -4773,6 +4847,9 @@ impl serde::Serialize for NamespaceStats {
         if self.host_write_protected {
             len += 1;
         }
+        if self.host_write_protection != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceStats", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -4785,6 +4862,11 @@ impl serde::Serialize for NamespaceStats {
         }
         if self.host_write_protected {
             struct_ser.serialize_field("hostWriteProtected", &self.host_write_protected)?;
+        }
+        if self.host_write_protection != 0 {
+            let v = HostWriteProtection::try_from(self.host_write_protection)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.host_write_protection)))?;
+            struct_ser.serialize_field("hostWriteProtection", &v)?;
         }
         struct_ser.end()
     }
@@ -4801,6 +4883,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
             "reservation",
             "host_write_protected",
             "hostWriteProtected",
+            "host_write_protection",
+            "hostWriteProtection",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4809,6 +4893,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
             Counters,
             Reservation,
             HostWriteProtected,
+            HostWriteProtection,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4834,6 +4919,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                             "counters" => Ok(GeneratedField::Counters),
                             "reservation" => Ok(GeneratedField::Reservation),
                             "hostWriteProtected" | "host_write_protected" => Ok(GeneratedField::HostWriteProtected),
+                            "hostWriteProtection" | "host_write_protection" => Ok(GeneratedField::HostWriteProtection),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4857,6 +4943,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                 let mut counters__ = None;
                 let mut reservation__ = None;
                 let mut host_write_protected__ = None;
+                let mut host_write_protection__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -4883,6 +4970,12 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                             }
                             host_write_protected__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::HostWriteProtection => {
+                            if host_write_protection__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hostWriteProtection"));
+                            }
+                            host_write_protection__ = Some(map_.next_value::<HostWriteProtection>()? as i32);
+                        }
                     }
                 }
                 Ok(NamespaceStats {
@@ -4890,6 +4983,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStats {
                     counters: counters__,
                     reservation: reservation__,
                     host_write_protected: host_write_protected__.unwrap_or_default(),
+                    host_write_protection: host_write_protection__.unwrap_or_default(),
                 })
             }
         }
