@@ -206,18 +206,24 @@ impl NamespaceStore {
 
 /// Reads and checks one file.
 fn read_file(path: &Path) -> Result<(NamespaceFile, SavedNamespace), PersistError> {
-    let malformed = |reason: String| PersistError::Malformed { path: path.to_path_buf(), reason };
     let bytes =
         fs::read(path).map_err(|source| PersistError::Io { path: path.to_path_buf(), source })?;
-    let file: NamespaceFile =
-        serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?;
+    parse(&bytes).map_err(|reason| PersistError::Malformed { path: path.to_path_buf(), reason })
+}
+
+/// Checks the contents of one file as [`NamespaceStore::open`] does and returns what it
+/// would restore; the reason otherwise. No I/O (the fuzz target `nvmf_state_file`).
+pub fn parse_state_file(bytes: &[u8]) -> Result<SavedNamespace, String> {
+    parse(bytes).map(|(_, state)| state)
+}
+
+fn parse(bytes: &[u8]) -> Result<(NamespaceFile, SavedNamespace), String> {
+    let file: NamespaceFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let mut nguid = [0u8; 16];
     hex::decode_to_slice(&file.nguid, &mut nguid)
-        .map_err(|_| malformed(format!("nguid {:?} is not 32 hex digits", file.nguid)))?;
+        .map_err(|_| format!("nguid {:?} is not 32 hex digits", file.nguid))?;
     let reservations = match &file.reservations {
-        Some(saved) => {
-            Reservations::restore(saved).map_err(|e: RestoreError| malformed(e.to_string()))?
-        }
+        Some(saved) => Reservations::restore(saved).map_err(|e: RestoreError| e.to_string())?,
         None => Reservations::default(),
     };
     let state = SavedNamespace { reservations, write_protected: file.write_protected };
@@ -340,5 +346,26 @@ mod tests {
         assert!(!old.exists() && dir.path().join(DIR).join("x-1.json").exists());
         let saved = store.take(SUB, 1, &[1; 16]).unwrap();
         assert!(saved.reservations.ptpl() && !saved.write_protected);
+    }
+
+    /// The fuzz target's seed is a file the service restores: two registrants, a Write
+    /// Exclusive reservation and a host's Write Protect; damaged, it restores nothing.
+    #[test]
+    fn the_fuzz_seed_parses_and_damage_is_refused() {
+        let seed =
+            include_bytes!("../../dpu-fuzz/seeds/nvmf_state_file/ptpl-and-write-protect.json");
+        let state = parse_state_file(seed).unwrap();
+        assert!(state.write_protected && state.reservations.is_reserved());
+        assert_eq!(state.reservations.save().registrants.len(), 2);
+        let text = std::str::from_utf8(seed).unwrap();
+        for damaged in [
+            text.replace("\"rtype\": 1", "\"rtype\": 9"),
+            text.replace("3d1f0c5e7a2b4c619e0d5b8a4f2c6e17\", \"rtype", "ffff\", \"rtype"),
+            text.replace("\"nsid\": 1", "\"nsid\": -1"),
+            text.replace("\"write_protected\"", "\"write_protect\""),
+            text[..text.len() / 2].to_owned(),
+        ] {
+            assert!(parse_state_file(damaged.as_bytes()).is_err(), "{damaged}");
+        }
     }
 }
