@@ -682,6 +682,22 @@ impl NvmfInternal {
             .iter()
             .filter_map(|(name, s)| Some(subsystem_stats(name, reports.remove(&s.nqn)?)))
             .collect();
+        let volumes: Vec<(String, Arc<Volume>)> =
+            a.volumes.iter().map(|(name, v)| (name.clone(), v.volume.clone())).collect();
+        drop(a);
+        // A file volume's allocation is an `fstat`: off the reactor.
+        let volumes = tokio::task::spawn_blocking(move || {
+            volumes
+                .into_iter()
+                .map(|(name, v)| pb::VolumeStats {
+                    name,
+                    size_bytes: v.blocks() * u64::from(v.block_size()),
+                    allocated_bytes: v.backend().allocated_bytes(),
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_default();
         pb::NvmfStats {
             connections: t.stats.connections.load(Relaxed),
             terminated_connections: t.stats.terminated.load(Relaxed),
@@ -690,6 +706,7 @@ impl NvmfInternal {
             auth_failures: t.stats.auth_failures.load(Relaxed),
             namespaces,
             subsystems,
+            volumes,
         }
     }
 }

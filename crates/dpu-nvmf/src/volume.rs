@@ -134,6 +134,12 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     fn device_size(&self) -> Option<Result<u64, VolumeError>> {
         None
     }
+    /// Bytes of storage the volume takes now where the backend allocates on write (a RAM
+    /// volume's mapped chunks, a sparse file's blocks); `None` (the default) where the
+    /// storage is the device's own. May block (a file's `fstat`).
+    fn allocated_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// [`BlockBackend::read_append`] by zeroing the room and reading into it.
@@ -250,6 +256,10 @@ fn map_chunk() -> io::Result<MmapMut> {
 }
 
 impl BlockBackend for RamBackend {
+    fn allocated_bytes(&self) -> Option<u64> {
+        Some(self.allocated())
+    }
+
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         let mut res = Ok(());
         Self::for_each_chunk(offset, buf.len() as u64, |idx, within, n, at| {
@@ -495,6 +505,15 @@ impl FileBackend {
 }
 
 impl BlockBackend for FileBackend {
+    fn allocated_bytes(&self) -> Option<u64> {
+        use std::os::unix::fs::MetadataExt;
+        // A block device's blocks are its own; a file's are counted in 512-byte units.
+        if self.device_block_size.is_some() {
+            return None;
+        }
+        self.file.metadata().ok().map(|m| m.blocks() * 512)
+    }
+
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         if let Some(d) = self.direct.as_ref().filter(|_| aligned(offset, buf.len())) {
             let mut b = AlignedBuf::new(buf.len());
@@ -823,8 +842,9 @@ mod tests {
         assert_eq!(v.blocks(), 8192);
         exercise(&v);
         let ram = RamBackend::new(8 << 20).unwrap();
+        assert_eq!(ram.allocated_bytes(), Some(0));
         ram.write_at(&[1], (3 << 20) + 5).unwrap();
-        assert_eq!(ram.allocated(), RAM_CHUNK);
+        assert_eq!(ram.allocated_bytes(), Some(RAM_CHUNK));
         // A write across a chunk boundary maps both chunks; a whole chunk deallocated
         // is unmapped again, a partial one reads back zero.
         ram.write_at(&[7; 8], (4 << 20) - 4).unwrap();
@@ -896,8 +916,12 @@ mod tests {
         // Aligned (direct where supported) and unaligned transfers see each other.
         let b = FileBackend::open_file(&path, 4 << 20).unwrap();
         println!("O_DIRECT on the test file system: {}", b.is_direct());
+        let before = b.allocated_bytes().unwrap();
         let data: Vec<u8> = (0..65536u32).map(|i| (i % 253) as u8).collect();
         b.write_at(&data, 8192).unwrap();
+        // The file's blocks, as `du` counts them: the 64 KiB just written are among them.
+        let after = b.allocated_bytes().unwrap();
+        assert!(after >= before + 65536 && after < 4 << 20, "{before} -> {after}");
         let mut back = vec![0u8; 1000];
         b.read_at(&mut back, 8192 + 512).unwrap();
         assert_eq!(back, data[512..1512]);

@@ -514,6 +514,16 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
         ],
         &rows,
     ));
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .volumes
+        .iter()
+        .map(|v| {
+            let allocated = v.allocated_bytes.map_or_else(|| "-".to_owned(), |b| b.to_string());
+            vec![v.name.clone(), v.size_bytes.to_string(), allocated]
+        })
+        .collect();
+    out.push_str(&table(&["VOLUME", "SIZE_BYTES", "ALLOCATED_BYTES"], &rows));
     Ok(out)
 }
 

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use dpu_proto::dpu::nvmf::v1::{
-    IoCounters, NamespaceCounters, NamespaceStats, NvmfStats, SubsystemStats,
+    IoCounters, NamespaceCounters, NamespaceStats, NvmfStats, SubsystemStats, VolumeStats,
 };
 
 use crate::api::nvmf::nvmf_stats;
@@ -153,6 +153,22 @@ pub fn render(stats: Option<&NvmfStats>) -> String {
     let namespaces: Vec<(String, &NamespaceStats)> =
         stats.namespaces.iter().map(|n| (labels(&[("namespace", &n.name)]), n)).collect();
     counter_families(&mut out, NAMESPACE, &namespaces);
+    let volumes: Vec<(String, &VolumeStats)> =
+        stats.volumes.iter().map(|v| (labels(&[("volume", &v.name)]), v)).collect();
+    family(
+        &mut out,
+        "dpu_nvmf_volume_size_bytes",
+        "gauge",
+        "The volume's size as hosts see it.",
+        volumes.iter().map(|(l, v)| (l, v.size_bytes)),
+    );
+    family(
+        &mut out,
+        "dpu_nvmf_volume_allocated_bytes",
+        "gauge",
+        "Storage the volume takes now: a RAM volume's mapped memory, a sparse file's blocks (no series for block devices).",
+        volumes.iter().filter_map(|(l, v)| Some((l, v.allocated_bytes?))),
+    );
     out
 }
 
@@ -206,6 +222,18 @@ mod tests {
                 },
                 NamespaceStats { name: "subsystems/s1/namespaces/2".into(), ..Default::default() },
             ],
+            volumes: vec![
+                VolumeStats {
+                    name: "volumes/ram".into(),
+                    size_bytes: 1 << 30,
+                    allocated_bytes: Some(4 << 20),
+                },
+                VolumeStats {
+                    name: "volumes/dev".into(),
+                    size_bytes: 1 << 40,
+                    allocated_bytes: None,
+                },
+            ],
         }
     }
 
@@ -239,6 +267,9 @@ mod tests {
             format!("dpu_nvmf_namespace_throttled_total{ns1} 9"),
             // Missing counters read as zero.
             format!("dpu_nvmf_namespace_reads_total{ns2} 0"),
+            r#"dpu_nvmf_volume_size_bytes{volume="volumes/ram"} 1073741824"#.to_owned(),
+            r#"dpu_nvmf_volume_allocated_bytes{volume="volumes/ram"} 4194304"#.to_owned(),
+            r#"dpu_nvmf_volume_size_bytes{volume="volumes/dev"} 1099511627776"#.to_owned(),
         ] {
             assert!(text.lines().any(|l| l == line), "no line {line:?} in\n{text}");
         }
@@ -253,6 +284,8 @@ mod tests {
             assert!(l.trim_end_matches(" counter").ends_with("_total"), "{l}");
         }
         assert!(!text.contains("controllers/"), "{text}");
+        // A block device's allocation is its own: no series.
+        assert!(!text.contains(r#"dpu_nvmf_volume_allocated_bytes{volume="volumes/dev"}"#));
     }
 
     #[test]

@@ -575,6 +575,14 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     host_protects(&mut c, 2).await;
     assert_eq!(host_wp().await, (true, 2));
     assert_eq!(host_wp_cell(), "until-restart", "HOST_WP");
+    // What the RAM volume takes of the card: the one 2 MiB chunk its writes so far mapped
+    // (all in its first 2 MiB).
+    let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    let v1 = stats.volumes.iter().find(|v| v.name == "volumes/v1").unwrap();
+    assert_eq!((v1.size_bytes, v1.allocated_bytes), (16 << 20, Some(2 << 20)));
+    let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
+    let row = ["volumes/v1", "16777216", "2097152"];
+    assert!(table.lines().any(|l| l.split_whitespace().eq(row)), "VOLUME: {table}");
     drop(c);
     let missing_volume = nvmf
         .create_namespace(CreateNamespaceRequest {

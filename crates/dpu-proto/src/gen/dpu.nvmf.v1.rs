@@ -362,6 +362,25 @@ pub struct NvmfStats {
     /// malformed or out-of-order message, or the host refusing the controller's proof.
     #[prost(uint64, tag = "7")]
     pub auth_failures: u64,
+    /// One entry per applied volume, in name order.
+    #[prost(message, repeated, tag = "8")]
+    pub volumes: ::prost::alloc::vec::Vec<VolumeStats>,
+}
+/// What a volume takes of the card (read-only, a snapshot).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct VolumeStats {
+    /// "volumes/{v}".
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// The size hosts see.
+    #[prost(uint64, tag = "2")]
+    pub size_bytes: u64,
+    /// Storage taken now, where a volume allocates as it is written: the card's memory a RAM
+    /// volume has mapped (in 2 MiB chunks, on first write; deallocating a whole chunk gives
+    /// it back), the blocks a sparse file volume's file holds on its file system. Unset for
+    /// block device volumes.
+    #[prost(uint64, optional, tag = "3")]
+    pub allocated_bytes: ::core::option::Option<u64>,
 }
 /// Counters of a subsystem and its live controllers (read-only, a snapshot).
 #[derive(Clone, PartialEq, ::prost::Message)]

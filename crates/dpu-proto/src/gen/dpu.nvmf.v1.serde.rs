@@ -5127,6 +5127,9 @@ impl serde::Serialize for NvmfStats {
         if self.auth_failures != 0 {
             len += 1;
         }
+        if !self.volumes.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NvmfStats", len)?;
         if self.connections != 0 {
             #[allow(clippy::needless_borrow)]
@@ -5159,6 +5162,9 @@ impl serde::Serialize for NvmfStats {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("authFailures", ToString::to_string(&self.auth_failures).as_str())?;
         }
+        if !self.volumes.is_empty() {
+            struct_ser.serialize_field("volumes", &self.volumes)?;
+        }
         struct_ser.end()
     }
 }
@@ -5180,6 +5186,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             "subsystems",
             "auth_failures",
             "authFailures",
+            "volumes",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5191,6 +5198,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             Namespaces,
             Subsystems,
             AuthFailures,
+            Volumes,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5219,6 +5227,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             "namespaces" => Ok(GeneratedField::Namespaces),
                             "subsystems" => Ok(GeneratedField::Subsystems),
                             "authFailures" | "auth_failures" => Ok(GeneratedField::AuthFailures),
+                            "volumes" => Ok(GeneratedField::Volumes),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5245,6 +5254,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                 let mut namespaces__ = None;
                 let mut subsystems__ = None;
                 let mut auth_failures__ = None;
+                let mut volumes__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Connections => {
@@ -5299,6 +5309,12 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Volumes => {
+                            if volumes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("volumes"));
+                            }
+                            volumes__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NvmfStats {
@@ -5309,6 +5325,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                     namespaces: namespaces__.unwrap_or_default(),
                     subsystems: subsystems__.unwrap_or_default(),
                     auth_failures: auth_failures__.unwrap_or_default(),
+                    volumes: volumes__.unwrap_or_default(),
                 })
             }
         }
@@ -7948,6 +7965,141 @@ impl<'de> serde::Deserialize<'de> for VolumeSpec {
             }
         }
         deserializer.deserialize_struct("dpu.nvmf.v1.VolumeSpec", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for VolumeStats {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.size_bytes != 0 {
+            len += 1;
+        }
+        if self.allocated_bytes.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.VolumeStats", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if self.size_bytes != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("sizeBytes", ToString::to_string(&self.size_bytes).as_str())?;
+        }
+        if let Some(v) = self.allocated_bytes.as_ref() {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("allocatedBytes", ToString::to_string(&v).as_str())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for VolumeStats {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "size_bytes",
+            "sizeBytes",
+            "allocated_bytes",
+            "allocatedBytes",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            SizeBytes,
+            AllocatedBytes,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "sizeBytes" | "size_bytes" => Ok(GeneratedField::SizeBytes),
+                            "allocatedBytes" | "allocated_bytes" => Ok(GeneratedField::AllocatedBytes),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = VolumeStats;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.VolumeStats")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<VolumeStats, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut size_bytes__ = None;
+                let mut allocated_bytes__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::SizeBytes => {
+                            if size_bytes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("sizeBytes"));
+                            }
+                            size_bytes__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::AllocatedBytes => {
+                            if allocated_bytes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("allocatedBytes"));
+                            }
+                            allocated_bytes__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(VolumeStats {
+                    name: name__.unwrap_or_default(),
+                    size_bytes: size_bytes__.unwrap_or_default(),
+                    allocated_bytes: allocated_bytes__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.VolumeStats", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for VolumeStatus {
