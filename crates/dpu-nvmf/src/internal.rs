@@ -665,7 +665,7 @@ impl NvmfInternal {
                     }),
                     host_write_protected: ns.host_write_protected(),
                     host_write_protection: match ns.host_write_protection() {
-                        HostWriteProtection::None => pb::HostWriteProtection::Unspecified,
+                        HostWriteProtection::NoWriteProtect => pb::HostWriteProtection::Unspecified,
                         HostWriteProtection::WriteProtect => pb::HostWriteProtection::WriteProtect,
                         HostWriteProtection::UntilPowerCycle => {
                             pb::HostWriteProtection::UntilRestart

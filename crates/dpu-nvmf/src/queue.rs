@@ -1957,7 +1957,7 @@ impl Connection {
                 return Outcome::Done(fail(cid, Status::INVALID_NAMESPACE_OR_FORMAT));
             }
         };
-        let flush = state != HostWriteProtection::None;
+        let flush = state != HostWriteProtection::NoWriteProtect;
         let kept = |s| s == HostWriteProtection::WriteProtect;
         let store = ns.store.clone().filter(|_| kept(previous) != kept(state));
         if !flush && store.is_none() {

@@ -258,7 +258,7 @@ pub struct NamespaceCounters {
 impl Namespace {
     /// Whether a host write-protects it (Feature 84h), whatever the operator does.
     pub fn host_write_protected(&self) -> bool {
-        self.host_write_protection() != HostWriteProtection::None
+        self.host_write_protection() != HostWriteProtection::NoWriteProtect
     }
 
     /// A host's write protection state of it (Feature 84h).
@@ -271,7 +271,7 @@ impl Namespace {
     pub fn write_protection_state(&self) -> u32 {
         let by = *self.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
         match by.host {
-            HostWriteProtection::None => u32::from(by.operator),
+            HostWriteProtection::NoWriteProtect => u32::from(by.operator),
             host => host as u32,
         }
     }
@@ -350,7 +350,7 @@ struct WriteProtection {
 pub enum HostWriteProtection {
     /// No Write Protect (000b).
     #[default]
-    None = 0,
+    NoWriteProtect = 0,
     /// Write Protect (001b): kept through a restart of the service where it has a
     /// state directory, until a host sets No Write Protect.
     WriteProtect = 1,
@@ -364,7 +364,7 @@ impl HostWriteProtection {
     /// the reserved values.
     pub fn from_wps(wps: u32) -> Option<Self> {
         match wps {
-            0 => Some(Self::None),
+            0 => Some(Self::NoWriteProtect),
             1 => Some(Self::WriteProtect),
             2 => Some(Self::UntilPowerCycle),
             _ => None,
@@ -664,7 +664,8 @@ pub struct Target {
     /// subsystem comes or goes, so connections may keep the namespaces they looked up
     /// until it moves ([`namespace_epoch`](Self::namespace_epoch)).
     ns_epoch: AtomicU64,
-    /// Where namespaces keep their reservations through power loss, if anywhere.
+    /// Where namespaces keep their reservations through power loss and a host's Write
+    /// Protect through a restart, if anywhere.
     namespace_store: OnceLock<Arc<NamespaceStore>>,
     /// Counters.
     pub stats: TargetStats,
@@ -872,7 +873,7 @@ impl Target {
         let saved = store.as_ref().and_then(|st| st.take(nqn, nsid, &nguid)).unwrap_or_default();
         let host = match saved.write_protected {
             true => HostWriteProtection::WriteProtect,
-            false => HostWriteProtection::None,
+            false => HostWriteProtection::NoWriteProtect,
         };
         let reservations = saved.reservations;
         s.namespaces.insert(
@@ -917,13 +918,14 @@ impl Target {
         Ok(())
     }
 
-    /// Keeps the reservations of namespaces added from now on in `store` when their hosts
-    /// ask for PTPL (set once, before the first namespace; later calls change nothing).
+    /// Keeps the state of namespaces added from now on in `store`: their reservations when
+    /// their hosts ask for PTPL, a host's Write Protect (set once, before the first
+    /// namespace; later calls change nothing).
     pub fn set_namespace_store(&self, store: Arc<NamespaceStore>) {
         let _ = self.namespace_store.set(store);
     }
 
-    /// Where reservations persist through power loss, if anywhere.
+    /// Where namespace state persists through a restart, if anywhere.
     pub fn namespace_store(&self) -> Option<&Arc<NamespaceStore>> {
         self.namespace_store.get()
     }
@@ -1026,7 +1028,7 @@ impl Target {
             if was == HostWriteProtection::UntilPowerCycle && state != was {
                 return Err(HostWriteProtectError::UntilPowerCycle { nsid });
             }
-            if state == HostWriteProtection::None && p.operator {
+            if state == HostWriteProtection::NoWriteProtect && p.operator {
                 return Err(HostWriteProtectError::ByOperator { nsid });
             }
             p.host = state;
@@ -1065,7 +1067,7 @@ impl Target {
         let (protected, out) = {
             let mut by = ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
             let out = change(&mut by)?;
-            (by.operator || by.host != HostWriteProtection::None, out)
+            (by.operator || by.host != HostWriteProtection::NoWriteProtect, out)
         };
         if ns.write_protected.swap(protected, Ordering::Relaxed) != protected {
             notify_ns_change(s, &ns);
