@@ -250,9 +250,8 @@ impl NvmfInternal {
             if let Some(x) = volumes.get(&v.name) {
                 x.volume.set_rate_limit(rate_limit(&x.spec), Instant::now());
             }
-            let (size, blocks) = volumes.get(&v.name).map_or((0, 0), |x| {
-                (x.volume.blocks() * u64::from(x.volume.block_size()), x.volume.blocks())
-            });
+            let (size, blocks) =
+                volumes.get(&v.name).map_or((0, 0), |x| (x.volume.size_bytes(), x.volume.blocks()));
             v.status = Some(pb::VolumeStatus {
                 apply: Some(status(v.generation, &result)),
                 size_bytes: size,
@@ -691,7 +690,7 @@ impl NvmfInternal {
                 .into_iter()
                 .map(|(name, v)| pb::VolumeStats {
                     name,
-                    size_bytes: v.blocks() * u64::from(v.block_size()),
+                    size_bytes: v.size_bytes(),
                     allocated_bytes: v.backend().allocated_bytes(),
                 })
                 .collect()

@@ -1652,6 +1652,10 @@ impl Connection {
         match sqe.opcode {
             admin_opcode::IDENTIFY => self.identify(sqe, &ctrl),
             admin_opcode::GET_LOG_PAGE => self.get_log_page(sqe, &ctrl),
+            // SV (CDW10 bit 31): no feature here is saveable (§5.27.1), whichever it is.
+            admin_opcode::SET_FEATURES if sqe.cdw10() & (1 << 31) != 0 => {
+                Outcome::Done(fail(cid, Status::FEATURE_NOT_SAVEABLE))
+            }
             admin_opcode::SET_FEATURES
                 if (sqe.cdw10() & 0xFF) as u8 == feature::RESERVATION_PERSISTENCE
                     && !ctrl.discovery =>
@@ -1890,9 +1894,6 @@ impl Connection {
     /// namespace or, for NSID FFFFFFFFh, of all; completes once the state is saved.
     fn set_reservation_persistence(&mut self, sqe: &Sqe) -> Outcome {
         let cid = sqe.cid;
-        if sqe.cdw10() & (1 << 31) != 0 {
-            return Outcome::Done(fail(cid, Status::FEATURE_NOT_SAVEABLE));
-        }
         let namespaces = if sqe.nsid == NSID_ALL {
             match &self.bound {
                 Some(b) => self.target.namespaces_for(&b.ctrl.subnqn, &b.ctrl.hostnqn),
@@ -1931,9 +1932,6 @@ impl Connection {
     /// fails, the protection is put back as it was.
     fn set_namespace_write_protection(&self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
         let cid = sqe.cid;
-        if sqe.cdw10() & (1 << 31) != 0 {
-            return Outcome::Done(fail(cid, Status::FEATURE_NOT_SAVEABLE));
-        }
         let Some(state) = HostWriteProtection::from_wps(sqe.cdw11()) else {
             return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         };
@@ -1971,9 +1969,6 @@ impl Connection {
     fn set_features(&mut self, sqe: &Sqe, ctrl: &Controller, now: Instant) -> Cqe {
         let cid = sqe.cid;
         let fid = (sqe.cdw10() & 0xFF) as u8;
-        if sqe.cdw10() & (1 << 31) != 0 {
-            return fail(cid, Status::FEATURE_NOT_SAVEABLE);
-        }
         let v = sqe.cdw11();
         if fid == feature::RESERVATION_NOTIFICATION_MASK && !ctrl.discovery {
             if v & !RESERVATION_MASK_BITS != 0 {
@@ -2511,8 +2506,8 @@ fn byte_range(ns: &Namespace, sqe: &Sqe) -> Result<(u64, u64), Status> {
     Ok((sqe.slba() * bs, nlb * bs))
 }
 
-/// Saves the reservations of `namespaces` on the I/O pool before the command completes;
-/// `None` when there are none.
+/// Saves the state of `namespaces` (`NamespaceStore::save`) on the I/O pool before the
+/// command completes; `None` when there are none.
 fn save_namespaces(
     store: Arc<NamespaceStore>,
     namespaces: Vec<Arc<Namespace>>,

@@ -343,6 +343,13 @@ struct WriteProtection {
     host: HostWriteProtection,
 }
 
+impl WriteProtection {
+    /// Whether the namespace is protected: by the operator, a host, or both.
+    fn protected(&self) -> bool {
+        self.operator || self.host != HostWriteProtection::NoWriteProtect
+    }
+}
+
 /// A host's Namespace Write Protection State (Feature 84h, WPS; NVMe Base 2.0 §8.12).
 /// Permanent Write Protect (011b) is not offered: no host may take a namespace from
 /// the operator for good.
@@ -871,9 +878,13 @@ impl Target {
         }
         let store = self.namespace_store.get().cloned();
         let saved = store.as_ref().and_then(|st| st.take(nqn, nsid, &nguid)).unwrap_or_default();
-        let host = match saved.write_protected {
-            true => HostWriteProtection::WriteProtect,
-            false => HostWriteProtection::NoWriteProtect,
+        let protection = WriteProtection {
+            operator: write_protected,
+            host: if saved.write_protected {
+                HostWriteProtection::WriteProtect
+            } else {
+                HostWriteProtection::NoWriteProtect
+            },
         };
         let reservations = saved.reservations;
         s.namespaces.insert(
@@ -889,8 +900,8 @@ impl Target {
                 reservations: Mutex::new(reservations),
                 store,
                 detached: AtomicBool::new(false),
-                write_protected: AtomicBool::new(write_protected || saved.write_protected),
-                protected_by: Mutex::new(WriteProtection { operator: write_protected, host }),
+                write_protected: AtomicBool::new(protection.protected()),
+                protected_by: Mutex::new(protection),
                 allowed_hosts: Mutex::new(allowed_hosts),
                 stats: NamespaceStats::default(),
             }),
@@ -1067,7 +1078,7 @@ impl Target {
         let (protected, out) = {
             let mut by = ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
             let out = change(&mut by)?;
-            (by.operator || by.host != HostWriteProtection::NoWriteProtect, out)
+            (by.protected(), out)
         };
         if ns.write_protected.swap(protected, Ordering::Relaxed) != protected {
             notify_ns_change(s, &ns);

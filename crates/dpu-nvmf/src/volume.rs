@@ -197,13 +197,6 @@ impl RamBackend {
         Ok(Self { segments: (0..SEGMENTS).map(|_| OnceLock::new()).collect() })
     }
 
-    /// Bytes of RAM currently allocated.
-    pub fn allocated(&self) -> u64 {
-        let slots = self.segments.iter().filter_map(OnceLock::get).flat_map(|s| s.iter());
-        let mapped = slots.filter(|c| c.read().is_ok_and(|c| c.is_some()));
-        mapped.count() as u64 * RAM_CHUNK
-    }
-
     fn for_each_chunk(offset: u64, len: u64, mut f: impl FnMut(u64, usize, usize, usize)) {
         // f(chunk index, offset in chunk, length, offset in caller's buffer)
         let mut done = 0u64;
@@ -256,8 +249,11 @@ fn map_chunk() -> io::Result<MmapMut> {
 }
 
 impl BlockBackend for RamBackend {
+    /// The chunks mapped so far.
     fn allocated_bytes(&self) -> Option<u64> {
-        Some(self.allocated())
+        let slots = self.segments.iter().filter_map(OnceLock::get).flat_map(|s| s.iter());
+        let mapped = slots.filter(|c| c.read().is_ok_and(|c| c.is_some()));
+        Some(mapped.count() as u64 * RAM_CHUNK)
     }
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -770,6 +766,11 @@ impl Volume {
         self.blocks.load(Ordering::Acquire)
     }
 
+    /// The size hosts see, in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        self.blocks() * u64::from(self.block_size)
+    }
+
     /// Follows a block device that grew (`lvextend`, `losetup -c`, a resized virtual
     /// disk): grows the volume to the device's size, rounded down to the block size.
     /// Returns whether it grew; a volume of another backend never does. A device that
@@ -779,7 +780,7 @@ impl Volume {
         let Some(device) = self.backend.device_size() else { return Ok(false) };
         let device = device?;
         let size = device - device % u64::from(self.block_size);
-        if size <= self.blocks() * u64::from(self.block_size) {
+        if size <= self.size_bytes() {
             return Ok(false);
         }
         self.grow(size)?;
@@ -796,7 +797,7 @@ impl Volume {
         if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
             return Err(VolumeError::BadSize { size, block_size });
         }
-        let present = self.blocks() * u64::from(block_size);
+        let present = self.size_bytes();
         if size < present {
             return Err(VolumeError::Shrink { size, present });
         }
@@ -848,9 +849,9 @@ mod tests {
         // A write across a chunk boundary maps both chunks; a whole chunk deallocated
         // is unmapped again, a partial one reads back zero.
         ram.write_at(&[7; 8], (4 << 20) - 4).unwrap();
-        assert_eq!(ram.allocated(), 2 * RAM_CHUNK);
+        assert_eq!(ram.allocated_bytes(), Some(2 * RAM_CHUNK));
         ram.deallocate(2 << 20, RAM_CHUNK).unwrap();
-        assert_eq!(ram.allocated(), RAM_CHUNK);
+        assert_eq!(ram.allocated_bytes(), Some(RAM_CHUNK));
         let mut back = [9u8; 8];
         ram.read_at(&mut back, (4 << 20) - 4).unwrap();
         assert_eq!(back, [0, 0, 0, 0, 7, 7, 7, 7]);
