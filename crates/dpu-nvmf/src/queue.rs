@@ -1761,6 +1761,9 @@ impl Connection {
         if !offset.is_multiple_of(4) || len > sqe.sgl().length() as usize {
             return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         }
+        // §5.16 (LPOL): an offset past the end of the page is Invalid Field in Command,
+        // and a failed read consumes nothing (the events below stay as they were).
+        let in_range = |page: &[u8]| offset <= page.len() as u64;
         let page = match (lid, ctrl.discovery) {
             // CSI (CDW14 bits 31:24): the pages of the NVM command set only.
             (log_id::SUPPORTED_LOG_PAGES, _) if sqe.cdw14() >> 24 != 0 => {
@@ -1772,7 +1775,7 @@ impl Connection {
                 let (genctr, entries) =
                     self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr);
                 let page = identify::discovery_log(genctr, &entries, self.cfg.local_addr);
-                if !rae {
+                if !rae && in_range(&page) {
                     // Reading the log re-arms the Discovery Log Page Change event.
                     self.disc_seen = entries;
                     self.disc_masked = false;
@@ -1784,15 +1787,17 @@ impl Connection {
                 // namespace removals, as SMART's lifetime counters must (§5.16.1.3).
                 let io = ctrl.stats.snapshot().io;
                 let error_entries = ctrl.errors().count();
-                let temperature_warning = {
-                    let mut st = ctrl.state();
-                    if !rae {
-                        // §5.2: reading the log re-arms the SMART / Health notice.
-                        st.smart_event_masked = false;
-                    }
-                    st.features.temperature_warning()
-                };
-                identify::smart_log(&io, identify::Health { temperature_warning, error_entries })
+                let mut st = ctrl.state();
+                let temperature_warning = st.features.temperature_warning();
+                let page = identify::smart_log(
+                    &io,
+                    identify::Health { temperature_warning, error_entries },
+                );
+                if !rae && in_range(&page) {
+                    // §5.2: reading the log re-arms the SMART / Health notice.
+                    st.smart_event_masked = false;
+                }
+                page
             }
             (log_id::FIRMWARE_SLOT, false) => identify::firmware_log(),
             // CSI: the NVM command set's I/O commands only.
@@ -1806,30 +1811,32 @@ impl Connection {
                 let mut st = ctrl.state();
                 let page = st.resv_log.front().copied();
                 let more = st.resv_log.len().saturating_sub(1);
-                if !rae {
+                let log = identify::reservation_notification_log(page, more);
+                if !rae && in_range(&log) {
                     st.resv_log.pop_front();
                     st.resv_event_masked = false;
                     st.resv_event_pending = !st.resv_log.is_empty();
                 }
-                identify::reservation_notification_log(page, more)
+                log
             }
             (log_id::ANA, false) => {
                 // LSP (CDW10 bits 11:8) bit 0: Return Groups Only.
                 let groups_only = sqe.cdw10() & (1 << 8) != 0;
                 let (chgcnt, groups) =
                     self.target.ana_groups(&ctrl.subnqn, &ctrl.hostnqn, ctrl.port_id);
-                if !rae {
+                let page = identify::ana_log(chgcnt, &groups, groups_only);
+                if !rae && in_range(&page) {
                     // §5.16.1.12: reading the log re-arms the ANA change notice.
                     ctrl.state().ana_event_masked = false;
                 }
-                identify::ana_log(chgcnt, &groups, groups_only)
+                page
             }
             (log_id::CHANGED_NS, false) => {
                 let mut st = ctrl.state();
                 let list: Vec<u32> = st.changed_ns.iter().copied().collect();
                 let overflow = list.len() > crate::target::CHANGED_NS_LIST_MAX;
                 let page = identify::changed_ns_log(&list, overflow);
-                if !rae {
+                if !rae && in_range(&page) {
                     // §5.16.1.5: reading the log clears it and re-arms the event.
                     st.changed_ns.clear();
                     st.ns_event_masked = false;
@@ -1838,6 +1845,9 @@ impl Connection {
             }
             _ => return Outcome::Done(fail(cid, Status::INVALID_LOG_PAGE)),
         };
+        if !in_range(&page) {
+            return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+        }
         Outcome::Data(identify::slice_page(&page, offset, len), ok(cid))
     }
 

@@ -1148,8 +1148,12 @@ fn namespace_notices_follow_aec_and_wait_for_the_log_to_be_read() {
     rae.cdw[0] |= 1 << 15;
     let (_, log) = h.run(rae, &[]);
     assert_eq!(&log[0..12], &[2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
+    // An offset past the page's end (§5.16, LPOL) fails and consumes nothing.
+    let mut past = log_page(4, 4);
+    past.cdw[2] = 4096 + 4;
+    assert_eq!(h.run(past, &[]).0.status, Status::INVALID_FIELD.with_dnr());
     t.add_namespace(SUB, 4, v.clone(), [5; 16], [6; 16]).unwrap();
-    assert!(h.events().is_empty(), "RAE kept the event masked");
+    assert!(h.events().is_empty(), "RAE and the failed read kept the event masked");
     let (_, log) = h.run(log_page(4, 4096), &[]);
     assert_eq!(&log[0..16], &[2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0], "RAE kept the list");
     t.remove_namespace(SUB, 4).unwrap();
@@ -1330,16 +1334,23 @@ fn admin_edge_cases() {
     let (c, fw) = h.run(lp, &[]);
     assert!(c.status.is_success());
     assert_eq!(&fw, crate::identify::FIRMWARE);
+    // At the page's end: nothing left, zeros; past it: Invalid Field (§5.16, LPOL).
+    lp.cdw[2] = 512;
+    let (c, rest) = h.run(lp, &[]);
+    assert_eq!((c.status, rest), (Status::SUCCESS, vec![0; 8]));
+    lp.cdw[2] = 516;
+    assert_eq!(h.run(lp, &[]).0.status, Status::INVALID_FIELD.with_dnr());
     lp.cdw[2] = 2;
     assert_eq!(h.run(lp, &[]).0.status, Status::INVALID_FIELD.with_dnr());
-    // Error Information: the four failures above, newest first; ELPE covers the log.
-    let (c, errors) = h.run(log_page(1, 64 * 4), &[]);
+    // Error Information: the five failures above, newest first; ELPE covers the log.
+    let (c, errors) = h.run(log_page(1, 64 * 5), &[]);
     assert!(c.status.is_success());
     let counts: Vec<u64> =
         errors.chunks(64).map(|e| u64::from_le_bytes(e[0..8].try_into().unwrap())).collect();
-    assert_eq!(counts, [4, 3, 2, 1]);
+    assert_eq!(counts, [5, 4, 3, 2, 1]);
     assert_eq!(errors[31], admin_opcode::GET_LOG_PAGE, "the misaligned offset");
-    assert_eq!(errors[64 * 3 + 31], admin_opcode::SET_FEATURES, "the saveable feature");
+    assert_eq!(errors[64 + 31], admin_opcode::GET_LOG_PAGE, "the offset past the page");
+    assert_eq!(errors[64 * 4 + 31], admin_opcode::SET_FEATURES, "the saveable feature");
     let (_, id) = h.run(identify(1, 0), &[]);
     assert_eq!(usize::from(id[262]) + 1, crate::error_log::ENTRIES, "ELPE, 0's based");
     // More AERs than AERL allows.
