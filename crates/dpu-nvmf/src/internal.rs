@@ -633,6 +633,44 @@ impl NvmfInternal {
         Ok(AppliedListener { spec: spec.clone(), port_id: Some(port_id), addr: bound })
     }
 
+    /// Lifts the write protection hosts set on the applied namespace `name` and makes that
+    /// durable before it answers (a Write Protect kept in the state directory would
+    /// otherwise come back with the next start); if it cannot, the protection is put back.
+    pub async fn clear_host_write_protection(
+        &self,
+        name: &str,
+    ) -> Result<HostWriteProtection, Status> {
+        let a = self.applied.lock().await;
+        let n = a.namespaces.get(name).ok_or_else(|| {
+            Status::not_found(format!("{name} is not served (not configured, or it failed)"))
+        })?;
+        let t = self.server.target();
+        let previous = t
+            .clear_host_write_protection(&n.nqn, n.nsid)
+            .map_err(|e| Status::not_found(format!("{name}: {e}")))?;
+        if previous == HostWriteProtection::WriteProtect
+            && let (Some(store), Some(ns)) =
+                (t.namespace_store().cloned(), t.namespace(&n.nqn, n.nsid))
+        {
+            let saved = tokio::task::spawn_blocking(move || store.save(&ns)).await;
+            if let Err(err) = saved.unwrap_or_else(|e| Err(std::io::Error::other(e))) {
+                t.revert_host_write_protection(
+                    &n.nqn,
+                    n.nsid,
+                    HostWriteProtection::NoWriteProtect,
+                    previous,
+                );
+                return Err(Status::internal(format!(
+                    "{name}: the cleared protection could not be saved ({err}); it stays"
+                )));
+            }
+        }
+        if previous != HostWriteProtection::NoWriteProtect {
+            info!(name, ?previous, "the operator lifted a host's write protection");
+        }
+        Ok(previous)
+    }
+
     /// Target-wide and per-namespace counters.
     pub async fn stats(&self) -> pb::NvmfStats {
         use std::sync::atomic::Ordering::Relaxed;
@@ -663,14 +701,8 @@ impl NvmfInternal {
                         persist_through_power_loss: r.ptpl,
                     }),
                     host_write_protected: ns.host_write_protected(),
-                    host_write_protection: match ns.host_write_protection() {
-                        HostWriteProtection::NoWriteProtect => pb::HostWriteProtection::Unspecified,
-                        HostWriteProtection::WriteProtect => pb::HostWriteProtection::WriteProtect,
-                        HostWriteProtection::UntilPowerCycle => {
-                            pb::HostWriteProtection::UntilRestart
-                        }
-                    }
-                    .into(),
+                    host_write_protection: host_write_protection_pb(ns.host_write_protection())
+                        .into(),
                 })
             })
             .collect();
@@ -794,6 +826,24 @@ impl NvmfInternalService for NvmfInternal {
         _request: Request<pb::GetNvmfStatsRequest>,
     ) -> Result<Response<pb::NvmfStats>, Status> {
         Ok(Response::new(self.stats().await))
+    }
+
+    async fn clear_host_write_protection(
+        &self,
+        request: Request<pb::ClearHostWriteProtectionRequest>,
+    ) -> Result<Response<pb::ClearHostWriteProtectionResponse>, Status> {
+        let previous = self.clear_host_write_protection(&request.into_inner().name).await?;
+        let previous = host_write_protection_pb(previous).into();
+        Ok(Response::new(pb::ClearHostWriteProtectionResponse { previous }))
+    }
+}
+
+/// The API's name of a host's write protection state.
+fn host_write_protection_pb(state: HostWriteProtection) -> pb::HostWriteProtection {
+    match state {
+        HostWriteProtection::NoWriteProtect => pb::HostWriteProtection::Unspecified,
+        HostWriteProtection::WriteProtect => pb::HostWriteProtection::WriteProtect,
+        HostWriteProtection::UntilPowerCycle => pb::HostWriteProtection::UntilRestart,
     }
 }
 

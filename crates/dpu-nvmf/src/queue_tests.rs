@@ -18,7 +18,7 @@ use dpu_nvmf_proto::{
 };
 
 use super::*;
-use crate::target::{ListenerSpec, RegistryError, SubsystemSpec};
+use crate::target::{HostWriteProtection, ListenerSpec, RegistryError, SubsystemSpec};
 
 const SUB: &str = "nqn.2024-01.io.example:sub1";
 const HOST: &str = "nqn.2014-08.org.example:host1";
@@ -2314,6 +2314,17 @@ fn a_host_write_protects_a_namespace_with_feature_84h() {
     t.set_write_protected(SUB, 1, false).unwrap();
     assert_eq!((wps(&mut a), write(&mut q)), (2, protected));
     assert!(t.namespace(SUB, 1).unwrap().host_write_protected());
+
+    // The operator lifts what hosts set, Until Power Cycle too; its own protection stays
+    // until it lifts that.
+    t.set_write_protected(SUB, 1, true).unwrap();
+    assert_eq!(t.clear_host_write_protection(SUB, 1), Ok(HostWriteProtection::UntilPowerCycle));
+    // The operator's protection reads as Write Protect (WPS 1).
+    assert_eq!((wps(&mut a), write(&mut q)), (1, protected), "the operator's stays");
+    t.set_write_protected(SUB, 1, false).unwrap();
+    assert!(write(&mut q).is_success());
+    assert_eq!(t.clear_host_write_protection(SUB, 1), Ok(HostWriteProtection::NoWriteProtect));
+    assert!(t.clear_host_write_protection(SUB, 9).is_err(), "no such namespace");
 }
 
 /// A namespace a host write-protects is flushed first, as Linux's nvmet does, so what

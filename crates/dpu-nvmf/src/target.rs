@@ -1047,6 +1047,23 @@ impl Target {
         })
     }
 
+    /// The operator lifts what the hosts set on namespace `nsid` of `nqn`, Write Protect
+    /// Until Power Cycle included (for the namespace this is its power cycle); the
+    /// operator's own protection stays. Returns the state it replaced, which the caller
+    /// persists, as for [`Target::set_host_write_protection`].
+    pub fn clear_host_write_protection(
+        &self,
+        nqn: &str,
+        nsid: u32,
+    ) -> Result<HostWriteProtection, RegistryError> {
+        self.protect(nqn, nsid, |p| {
+            Ok::<_, RegistryError>(std::mem::replace(
+                &mut p.host,
+                HostWriteProtection::NoWriteProtect,
+            ))
+        })
+    }
+
     /// Puts a host's write protection state back to `previous` if it is still `set`
     /// (the change to `set` could not be made durable); nothing otherwise.
     pub fn revert_host_write_protection(

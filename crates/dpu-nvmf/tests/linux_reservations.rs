@@ -15,7 +15,9 @@
 //! kernel marks the disk read-only when it re-reads Identify Namespace after the namespace
 //! attribute notice, a write sent through the kernel's passthrough fails at the target
 //! (Namespace Is Write Protected), reads work, and once the protection is lifted the disk
-//! is writable again.
+//! is writable again. The guest then sets Write Protect Until Power Cycle, which no host
+//! can lift; the operator lifts it (`Target::clear_host_write_protection`, the API's
+//! ClearHostWriteProtection) and the disk is writable again.
 //!
 //! Last, Persist Through Power Loss against the service binary (`dpu-nvmf --config
 //! --state-dir`): the guest connects to it (reconnecting after 1 s), registers key 0xCC
@@ -38,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use dpu_lab::guest::{Guest, Marks, QemuConfig};
 use dpu_nvmf::initiator::{HostController, HostOptions};
+use dpu_nvmf::target::HostWriteProtection;
 use dpu_nvmf::{Server, Target, Volume};
 use dpu_nvmf_proto::Status;
 use dpu_nvmf_proto::sqe::io_opcode;
@@ -108,6 +111,16 @@ awaitro 0
 mark ro=$(cat /sys/block/$DEV/ro)
 wr
 mark write-after-writable rc=$?
+# Write Protect Until Power Cycle, which no host can lift; the operator can.
+nvme set-feature /dev/$DEV -f 0x84 -n 1 -v 2 > /dev/null 2>&1
+mark host-wpupc rc=$?
+awaitro 1
+mark host-wpupc-ro=$(cat /sys/block/$DEV/ro)
+mark want-operator-clear
+awaitro 0
+mark operator-cleared ro=$(cat /sys/block/$DEV/ro) $(nvme get-feature /dev/$DEV -f 0x84 -n 1 2>&1 | sed -n 's/.*Current value://p')
+wr
+mark write-after-operator-clear rc=$?
 nvme disconnect -n {SUBNQN}
 mark disconnect rc=$?
 waitblk "nvme[0-9]+n1" 0
@@ -246,6 +259,8 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     let mut failed = (0, 0);
     // Its failed commands when the protection was set and when it was lifted.
     let mut protected = (0, 0);
+    // What the operator's clear replaced of the guest's protection.
+    let mut operator_cleared = None;
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
     let dir = tempfile::tempdir().unwrap();
@@ -302,6 +317,9 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
                 protected.1 = ns.stats.snapshot().errors;
                 t.set_write_protected(SUBNQN, 1, false).unwrap();
             }
+            "want-operator-clear" => {
+                operator_cleared = Some(t.clear_host_write_protection(SUBNQN, 1).unwrap());
+            }
             "want-power-loss" => {
                 let killed = Instant::now();
                 service.kill_and_restart();
@@ -348,6 +366,10 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "read-only-read rc=0",
         "ro=0",
         "write-after-writable rc=0",
+        "host-wpupc rc=0",
+        "host-wpupc-ro=1",
+        "operator-cleared ro=0 00000000",
+        "write-after-operator-clear rc=0",
         "disconnect rc=0",
         "ptpl-connect rc=0",
         "ptpl-rescap:0xff",
@@ -398,6 +420,7 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     assert!(failed.1 > failed.0, "{failed:?}");
     // The passthrough write failed at the target, the only command that did meanwhile.
     assert_eq!(protected.1, protected.0 + 1, "{protected:?}");
+    assert_eq!(operator_cleared, Some(HostWriteProtection::UntilPowerCycle));
     println!(
         "linux reservations: guest held Write Exclusive ({}); the other host {seen:?}; guest after preemption: {}, {}",
         marks.value("report-1 ").unwrap_or_default(),
@@ -409,6 +432,10 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
         "linux read-only: the guest's disk read-only {:?} after the protection, a passthrough write refused at the target (failed commands {protected:?}), writable {:?} after it was lifted",
         marks.between("want-read-only", "ro=1").unwrap_or_default(),
         marks.between("want-writable", "ro=0").unwrap_or_default(),
+    );
+    println!(
+        "linux operator clear: the guest's Write Protect Until Power Cycle ({operator_cleared:?}) lifted by the operator, the disk writable {:?} after",
+        marks.between("want-operator-clear", "operator-cleared").unwrap_or_default(),
     );
     println!(
         "linux PTPL: the service served again {back_after:?} after SIGKILL; the other host then {after_power_loss:?}; the guest saw {} {:?} after the restart began",

@@ -103,6 +103,12 @@ enum Command {
 enum NvmfCommand {
     /// Target, subsystem, controller/queue and namespace counters.
     Stats,
+    /// Lifts the write protection hosts set on a namespace (Write Protect, and Write
+    /// Protect Until Power Cycle); the namespace's own read_only stays.
+    ClearHostWriteProtection {
+        /// subsystems/{s}/namespaces/{nsid}
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -362,6 +368,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(api)?
                 .into_inner();
             print!("{}", render::nvmf_stats(&stats, format)?);
+        }
+        Command::Nvmf { command: NvmfCommand::ClearHostWriteProtection { name } } => {
+            let req = nvmf::ClearHostWriteProtectionRequest { name: name.clone() };
+            let reply =
+                client.nvmf().clear_host_write_protection(req).await.map_err(api)?.into_inner();
+            let previous = render::host_write_protection(reply.previous);
+            println!("{name}: host write protection cleared (was: {previous})");
         }
         Command::Apply { file } => {
             let resources = read_manifest(&file)?;

@@ -395,16 +395,24 @@ fn reservation_type(rtype: i32) -> &'static str {
     }
 }
 
-/// A host's write protection of a namespace (HOST_WP): "yes" (Write Protect, until a host
-/// lifts it), "until-restart" (Write Protect Until Power Cycle) or "no".
-fn host_write_protection(n: &nvmf::NamespaceStats) -> &'static str {
-    match nvmf::HostWriteProtection::try_from(n.host_write_protection) {
+/// A host's write protection state (`nvmf::HostWriteProtection`): "yes" (Write Protect,
+/// until a host or the operator lifts it), "until-restart" (Write Protect Until Power
+/// Cycle) or "no".
+pub fn host_write_protection(state: i32) -> &'static str {
+    match nvmf::HostWriteProtection::try_from(state) {
         Ok(nvmf::HostWriteProtection::UntilRestart) => "until-restart",
         Ok(nvmf::HostWriteProtection::WriteProtect) => "yes",
-        // A service of an older version sets only the flag.
-        _ if n.host_write_protected => "yes",
         _ => "no",
     }
+}
+
+/// A namespace's HOST_WP column.
+fn namespace_host_write_protection(n: &nvmf::NamespaceStats) -> &'static str {
+    // A service of an older version sets only the flag.
+    if n.host_write_protected && n.host_write_protection == 0 {
+        return "yes";
+    }
+    host_write_protection(n.host_write_protection)
 }
 
 /// Switch resources of any kind: name, spec fields, state.
@@ -493,7 +501,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 r.registrants.to_string(),
                 if r.holder_host_id.is_empty() { "-".to_owned() } else { r.holder_host_id },
                 if r.persist_through_power_loss { "yes" } else { "no" }.to_owned(),
-                host_write_protection(n).to_owned(),
+                namespace_host_write_protection(n).to_owned(),
             ]
         })
         .collect();

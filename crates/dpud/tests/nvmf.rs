@@ -20,18 +20,20 @@ use dpu_nvmf::initiator::{HostController, HostOptions, InitiatorError};
 use dpu_nvmf_proto::cqe::Status as NvmeStatus;
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
-    AnaGroupState, AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest,
-    CreateSubsystemRequest, CreateVolumeRequest, DeleteListenerRequest, DeleteSubsystemRequest,
-    DeleteVolumeRequest, DhGroup, GetListenerRequest, GetNvmfStatsRequest, GetSubsystemRequest,
-    GetVolumeRequest, HostSecret, ListListenersRequest, ListNamespacesRequest,
-    ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec, Namespace, NamespaceSpec,
-    ObjectStatus, RamBackend, Referral, ReservationType, Subsystem, SubsystemSpec, TransportType,
-    UpdateListenerRequest, UpdateSubsystemRequest, UpdateVolumeRequest, Volume, VolumeSpec,
+    AnaGroupState, AnaState, ApplyState, ClearHostWriteProtectionRequest, CreateListenerRequest,
+    CreateNamespaceRequest, CreateSubsystemRequest, CreateVolumeRequest, DeleteListenerRequest,
+    DeleteSubsystemRequest, DeleteVolumeRequest, DhGroup, GetListenerRequest, GetNvmfStatsRequest,
+    GetSubsystemRequest, GetVolumeRequest, HostSecret, HostWriteProtection, ListListenersRequest,
+    ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec,
+    Namespace, NamespaceSpec, ObjectStatus, RamBackend, Referral, ReservationType, Subsystem,
+    SubsystemSpec, TransportType, UpdateListenerRequest, UpdateSubsystemRequest,
+    UpdateVolumeRequest, Volume, VolumeSpec,
 };
 use tonic::Code;
 
 const NQN: &str = "nqn.2024-01.io.example:dpud-test";
 const HOST_NQN: &str = "nqn.2014-08.org.example:dpud-test-host";
+const NS1: &str = "subsystems/s1/namespaces/1";
 
 fn ram_volume(size: u64) -> Volume {
     Volume {
@@ -575,6 +577,34 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     host_protects(&mut c, 2).await;
     assert_eq!(host_wp().await, (true, 2));
     assert_eq!(host_wp_cell(), "until-restart", "HOST_WP");
+    // No host can leave Until Power Cycle; the operator can (ClearHostWriteProtection),
+    // the host role cannot, and a namespace the agent does not hold is NOT_FOUND.
+    let clear = |name: &str| ClearHostWriteProtectionRequest { name: name.into() };
+    let host = env.client(Who::Host).await;
+    let denied = host.nvmf().clear_host_write_protection(clear(NS1)).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+    assert_eq!(host_wp().await, (true, 2), "the host role changed nothing");
+    let missing = clear("subsystems/s1/namespaces/9");
+    let missing = op.nvmf().clear_host_write_protection(missing).await.unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound, "{missing:?}");
+    let out = ok(&dpuctl(&env, Who::Operator, &["nvmf", "clear-host-write-protection", NS1]));
+    assert_eq!(out.trim(), format!("{NS1}: host write protection cleared (was: until-restart)"));
+    assert_eq!(host_wp().await, (false, 0));
+    let write = c.io[0].write(1, 0, &[1; 512], 512).await.unwrap();
+    assert!(write.cqe.status.is_success(), "writable again: {:?}", write.cqe);
+    // Write Protect is kept in the service's state directory until the operator lifts it
+    // too; then its file goes, so a restart does not bring it back.
+    let state_files = || {
+        let dir = env.path("nvmf-state/namespaces");
+        std::fs::read_dir(dir).map_or(0, |d| d.filter_map(Result::ok).count())
+    };
+    host_protects(&mut c, 1).await;
+    assert_eq!(state_files(), 1, "Write Protect saved");
+    let previous = op.nvmf().clear_host_write_protection(clear(NS1)).await.unwrap().into_inner();
+    assert_eq!(previous.previous, HostWriteProtection::WriteProtect as i32);
+    assert_eq!((host_wp().await, state_files()), ((false, 0), 0), "lifted and forgotten");
+    let again = op.nvmf().clear_host_write_protection(clear(NS1)).await.unwrap().into_inner();
+    assert_eq!(again.previous, HostWriteProtection::Unspecified as i32, "nothing to lift");
     // What the RAM volume takes of the card: the one 2 MiB chunk its writes so far mapped
     // (all in its first 2 MiB).
     let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();

@@ -341,6 +341,19 @@ pub struct ListenerStatus {
     #[prost(uint32, tag = "2")]
     pub port_id: u32,
 }
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ClearHostWriteProtectionRequest {
+    /// "subsystems/{s}/namespaces/{nsid}".
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ClearHostWriteProtectionResponse {
+    /// What the hosts had set; UNSPECIFIED when no host protected the namespace (the call
+    /// then changed nothing).
+    #[prost(enumeration = "HostWriteProtection", tag = "1")]
+    pub previous: i32,
+}
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetNvmfStatsRequest {}
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -1391,6 +1404,40 @@ pub mod nvmf_service_client {
                 .insert(GrpcMethod::new("dpu.nvmf.v1.NvmfService", "DeleteNamespace"));
             self.inner.unary(req, path, codec).await
         }
+        /// Lifts the write protection a host set on a namespace (Namespace Write Protection
+        /// Config): Write Protect, which outlives restarts, and Write Protect Until Power
+        /// Cycle, which no host can leave; for the namespace this is that power cycle. The
+        /// operator's own protection (NamespaceSpec.read_only) stays. The subsystem's hosts
+        /// get a Namespace Attribute Changed notice and see the namespace writable again.
+        pub async fn clear_host_write_protection(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ClearHostWriteProtectionRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ClearHostWriteProtectionResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.nvmf.v1.NvmfService/ClearHostWriteProtection",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "dpu.nvmf.v1.NvmfService",
+                        "ClearHostWriteProtection",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
         pub async fn create_listener(
             &mut self,
             request: impl tonic::IntoRequest<super::CreateListenerRequest>,
@@ -1608,6 +1655,18 @@ pub mod nvmf_service_server {
             &self,
             request: tonic::Request<super::DeleteNamespaceRequest>,
         ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
+        /// Lifts the write protection a host set on a namespace (Namespace Write Protection
+        /// Config): Write Protect, which outlives restarts, and Write Protect Until Power
+        /// Cycle, which no host can leave; for the namespace this is that power cycle. The
+        /// operator's own protection (NamespaceSpec.read_only) stays. The subsystem's hosts
+        /// get a Namespace Attribute Changed notice and see the namespace writable again.
+        async fn clear_host_write_protection(
+            &self,
+            request: tonic::Request<super::ClearHostWriteProtectionRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ClearHostWriteProtectionResponse>,
+            tonic::Status,
+        >;
         async fn create_listener(
             &self,
             request: tonic::Request<super::CreateListenerRequest>,
@@ -2390,6 +2449,57 @@ pub mod nvmf_service_server {
                     };
                     Box::pin(fut)
                 }
+                "/dpu.nvmf.v1.NvmfService/ClearHostWriteProtection" => {
+                    #[allow(non_camel_case_types)]
+                    struct ClearHostWriteProtectionSvc<T: NvmfService>(pub Arc<T>);
+                    impl<
+                        T: NvmfService,
+                    > tonic::server::UnaryService<super::ClearHostWriteProtectionRequest>
+                    for ClearHostWriteProtectionSvc<T> {
+                        type Response = super::ClearHostWriteProtectionResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                super::ClearHostWriteProtectionRequest,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as NvmfService>::clear_host_write_protection(
+                                        &inner,
+                                        request,
+                                    )
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ClearHostWriteProtectionSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
                 "/dpu.nvmf.v1.NvmfService/CreateListener" => {
                     #[allow(non_camel_case_types)]
                     struct CreateListenerSvc<T: NvmfService>(pub Arc<T>);
@@ -2840,6 +2950,36 @@ pub mod nvmf_internal_service_client {
                 );
             self.inner.unary(req, path, codec).await
         }
+        /// The public call of the same name, for a namespace the service has applied.
+        pub async fn clear_host_write_protection(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ClearHostWriteProtectionRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ClearHostWriteProtectionResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/dpu.nvmf.v1.NvmfInternalService/ClearHostWriteProtection",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new(
+                        "dpu.nvmf.v1.NvmfInternalService",
+                        "ClearHostWriteProtection",
+                    ),
+                );
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -2866,6 +3006,14 @@ pub mod nvmf_internal_service_server {
             &self,
             request: tonic::Request<super::GetNvmfStatsRequest>,
         ) -> std::result::Result<tonic::Response<super::NvmfStats>, tonic::Status>;
+        /// The public call of the same name, for a namespace the service has applied.
+        async fn clear_host_write_protection(
+            &self,
+            request: tonic::Request<super::ClearHostWriteProtectionRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ClearHostWriteProtectionResponse>,
+            tonic::Status,
+        >;
     }
     /// Internal API of the nvmf service process, served on its Unix socket and
     /// driven only by the agent.
@@ -3020,6 +3168,59 @@ pub mod nvmf_internal_service_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetNvmfStatsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/dpu.nvmf.v1.NvmfInternalService/ClearHostWriteProtection" => {
+                    #[allow(non_camel_case_types)]
+                    struct ClearHostWriteProtectionSvc<T: NvmfInternalService>(
+                        pub Arc<T>,
+                    );
+                    impl<
+                        T: NvmfInternalService,
+                    > tonic::server::UnaryService<super::ClearHostWriteProtectionRequest>
+                    for ClearHostWriteProtectionSvc<T> {
+                        type Response = super::ClearHostWriteProtectionResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                super::ClearHostWriteProtectionRequest,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as NvmfInternalService>::clear_host_write_protection(
+                                        &inner,
+                                        request,
+                                    )
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ClearHostWriteProtectionSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -24,24 +24,25 @@ use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceC
 use dpu_proto::dpu::nvmf::v1::nvmf_service_server::NvmfService;
 use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
-    AnaState, ApplyState, CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest,
-    CreateVolumeRequest, DeleteListenerRequest, DeleteNamespaceRequest, DeleteSubsystemRequest,
-    DeleteVolumeRequest, GetListenerRequest, GetNamespaceRequest, GetNvmfStatsRequest,
-    GetSubsystemRequest, GetVolumeRequest, ListListenersRequest, ListListenersResponse,
-    ListNamespacesRequest, ListNamespacesResponse, ListSubsystemsRequest, ListSubsystemsResponse,
-    ListVolumesRequest, ListVolumesResponse, Listener, ListenerSpec, ListenerStatus, Namespace,
-    NamespaceSpec, NamespaceStatus, NvmfStats, ObjectStatus, Subsystem, SubsystemSpec,
-    SubsystemStatus, SyncRequest, TransportType, UpdateListenerRequest, UpdateNamespaceRequest,
+    AnaState, ApplyState, ClearHostWriteProtectionRequest, ClearHostWriteProtectionResponse,
+    CreateListenerRequest, CreateNamespaceRequest, CreateSubsystemRequest, CreateVolumeRequest,
+    DeleteListenerRequest, DeleteNamespaceRequest, DeleteSubsystemRequest, DeleteVolumeRequest,
+    GetListenerRequest, GetNamespaceRequest, GetNvmfStatsRequest, GetSubsystemRequest,
+    GetVolumeRequest, ListListenersRequest, ListListenersResponse, ListNamespacesRequest,
+    ListNamespacesResponse, ListSubsystemsRequest, ListSubsystemsResponse, ListVolumesRequest,
+    ListVolumesResponse, Listener, ListenerSpec, ListenerStatus, Namespace, NamespaceSpec,
+    NamespaceStatus, NvmfStats, ObjectStatus, Subsystem, SubsystemSpec, SubsystemStatus,
+    SyncRequest, TransportType, UpdateListenerRequest, UpdateNamespaceRequest,
     UpdateSubsystemRequest, UpdateVolumeRequest, Volume, VolumeSpec, VolumeStatus,
 };
 use dpu_store::Object;
 use pbjson_types::Empty;
 use tonic::transport::Channel;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::resource::{Kind, Resources, required};
 use super::{caller_role, in_use, invalid, parse_name, validate_id};
-use crate::services::{Reconciler, Services};
+use crate::services::{Reconciler, ServiceHandle, Services};
 
 /// The service that applies these kinds.
 pub const NVMF_SERVICE: &str = "nvmf";
@@ -871,14 +872,35 @@ impl NvmfService for NvmfApi {
         let stats = nvmf_stats(&self.services).await?;
         Ok(Response::new(if role >= Role::Operator { stats } else { without_peers(stats) }))
     }
+
+    async fn clear_host_write_protection(
+        &self,
+        request: Request<ClearHostWriteProtectionRequest>,
+    ) -> Result<Response<ClearHostWriteProtectionResponse>, Status> {
+        let req = request.into_inner();
+        // An action on the running namespace, not desired state: nothing is stored, and
+        // a namespace the agent does not hold is NOT_FOUND before the service is asked.
+        self.resources.namespaces.get(&req.name).await?;
+        let handle = nvmf_handle(&self.services)?;
+        let reply = nvmf_client(handle.channel()).clear_host_write_protection(req).await;
+        reply.map_err(|e| match e.code() {
+            Code::NotFound | Code::Internal => e,
+            _ => Status::unavailable(format!("the nvmf service is not answering: {}", e.message())),
+        })
+    }
+}
+
+/// The nvmf service, or why there is none to ask.
+fn nvmf_handle(services: &Services) -> Result<&std::sync::Arc<ServiceHandle>, Status> {
+    services.get(NVMF_SERVICE).ok_or_else(|| {
+        Status::failed_precondition("the nvmf service is not configured on this agent")
+    })
 }
 
 /// The nvmf service's statistics, whole (peers included), as GetNvmfStats and the metrics
 /// endpoint read them.
 pub async fn nvmf_stats(services: &Services) -> Result<NvmfStats, Status> {
-    let handle = services.get(NVMF_SERVICE).ok_or_else(|| {
-        Status::failed_precondition("the nvmf service is not configured on this agent")
-    })?;
+    let handle = nvmf_handle(services)?;
     let reply = nvmf_client(handle.channel()).get_nvmf_stats(GetNvmfStatsRequest {}).await;
     reply.map(Response::into_inner).map_err(|e| {
         Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
@@ -993,7 +1015,6 @@ impl Reconciler for NvmfReconciler {
 mod tests {
     use dpu_nvmf::dhchap::Secret;
     use dpu_proto::dpu::nvmf::v1::HostSecret;
-    use tonic::Code;
     use tonic_types::StatusExt;
 
     use super::*;
