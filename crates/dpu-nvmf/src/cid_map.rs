@@ -43,6 +43,8 @@ const TABLE_SLOTS: usize = 128;
 /// CIDs stays correct, colliding ones going to the map.
 #[derive(Debug)]
 pub(crate) struct CidTable<V> {
+    /// Empty until the first insert: a connection that never sends a command (any peer
+    /// on the fabric can open one) holds no table.
     slots: Box<[Option<(u16, V)>]>,
     spill: CidMap<V>,
     len: usize,
@@ -50,14 +52,14 @@ pub(crate) struct CidTable<V> {
 
 impl<V> Default for CidTable<V> {
     fn default() -> Self {
-        Self { slots: (0..TABLE_SLOTS).map(|_| None).collect(), spill: CidMap::default(), len: 0 }
+        Self { slots: Box::default(), spill: CidMap::default(), len: 0 }
     }
 }
 
 impl<V> CidTable<V> {
     /// Whether `cid` has state.
     pub(crate) fn contains(&self, cid: u16) -> bool {
-        matches!(&self.slots[usize::from(cid) % TABLE_SLOTS], Some((c, _)) if *c == cid)
+        matches!(self.slots.get(usize::from(cid) % TABLE_SLOTS), Some(Some((c, _))) if *c == cid)
             || (!self.spill.is_empty() && self.spill.contains_key(&cid))
     }
 
@@ -65,6 +67,9 @@ impl<V> CidTable<V> {
     pub(crate) fn insert(&mut self, cid: u16, value: V) -> Option<V> {
         // A CID in the map stays there (its slot may have come free since).
         let spilled = !self.spill.is_empty() && self.spill.contains_key(&cid);
+        if self.slots.is_empty() {
+            self.slots = (0..TABLE_SLOTS).map(|_| None).collect();
+        }
         let slot = &mut self.slots[usize::from(cid) % TABLE_SLOTS];
         match slot {
             Some((c, v)) if *c == cid => Some(std::mem::replace(v, value)),
@@ -84,8 +89,8 @@ impl<V> CidTable<V> {
     /// The state kept for `cid`, to change.
     pub(crate) fn get_mut(&mut self, cid: u16) -> Option<&mut V> {
         let i = usize::from(cid) % TABLE_SLOTS;
-        match &mut self.slots[i] {
-            Some((c, v)) if *c == cid => Some(v),
+        match self.slots.get_mut(i) {
+            Some(Some((c, v))) if *c == cid => Some(v),
             _ if self.spill.is_empty() => None,
             _ => self.spill.get_mut(&cid),
         }
@@ -93,9 +98,11 @@ impl<V> CidTable<V> {
 
     /// Takes the state kept for `cid`.
     pub(crate) fn remove(&mut self, cid: u16) -> Option<V> {
-        let slot = &mut self.slots[usize::from(cid) % TABLE_SLOTS];
+        let slot = self.slots.get_mut(usize::from(cid) % TABLE_SLOTS);
         let v = match slot {
-            Some((c, _)) if *c == cid => slot.take().map(|(_, v)| v),
+            Some(slot) if slot.as_ref().is_some_and(|(c, _)| *c == cid) => {
+                slot.take().map(|(_, v)| v)
+            }
             _ if self.spill.is_empty() => None,
             _ => self.spill.remove(&cid),
         };
@@ -264,6 +271,10 @@ mod tests {
     #[test]
     fn table_keeps_colliding_and_sequential_cids_apart() {
         let mut t = CidTable::default();
+        // Nothing held until the first insert; an empty table answers every lookup.
+        assert!(t.slots.is_empty());
+        assert!(!t.contains(5) && t.get_mut(5).is_none() && t.remove(5).is_none());
+        assert!(t.slots.is_empty());
         // Linux-like CIDs (tag | generation << 12) and ones colliding in the low bits.
         let cids = [5u16, 5 | (3 << 12), 5 + 128, 127, 0, 0xFFFF];
         for (i, &cid) in cids.iter().enumerate() {

@@ -1307,6 +1307,21 @@ fn connect_deadline() {
     assert_eq!(c.is_closed(), Some(&CloseReason::ConnectTimeout));
 }
 
+/// Until its Connect a queue's receive buffer stays a few kilobytes, whatever room the
+/// shell asks for: any peer on the fabric can open connections that never connect (each
+/// held 256 KiB of resident memory once it sent a byte). A connected queue gets the room.
+#[test]
+fn unconnected_queues_hold_small_receive_buffers() {
+    let t = target();
+    let room = 256 << 10;
+    let mut h = H::new(&t, false, false);
+    let before = h.conn.receive_buffer(room).capacity();
+    assert!((UNCONNECTED_RECEIVE_ROOM..2 * UNCONNECTED_RECEIVE_ROOM).contains(&before), "{before}");
+    let c = h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
+    assert!(h.conn.receive_buffer(room).capacity() >= room);
+}
+
 #[test]
 fn admin_edge_cases() {
     let t = target();
