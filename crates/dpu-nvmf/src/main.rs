@@ -67,6 +67,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         None => None,
     };
+    dpu_runtime::raise_open_files_limit();
     let target = Target::new();
     if let Some(dir) = &args.state_dir {
         let store = NamespaceStore::open(dir).context("--state-dir")?;
