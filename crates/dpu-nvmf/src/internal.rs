@@ -731,6 +731,7 @@ impl NvmfInternal {
         .unwrap_or_default();
         pb::NvmfStats {
             connections: t.stats.connections.load(Relaxed),
+            connections_shed: t.stats.connections_shed.load(Relaxed),
             terminated_connections: t.stats.terminated.load(Relaxed),
             keep_alive_expired: t.stats.kato_expired.load(Relaxed),
             connects_refused: t.stats.connects_refused.load(Relaxed),

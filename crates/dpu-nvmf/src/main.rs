@@ -35,6 +35,11 @@ struct Args {
     /// Volume I/O operations running at once (without --config).
     #[arg(long, default_value_t = 16)]
     io_threads: usize,
+    /// Connections that may wait for their Fabrics Connect at once, over all listeners;
+    /// beyond it new connections are closed as they are accepted (a bound on what peers
+    /// that never connect can hold).
+    #[arg(long, default_value_t = dpu_nvmf::server::MAX_UNCONNECTED)]
+    max_unconnected: usize,
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     /// Log filter, e.g. "info" or "info,dpu_nvmf=debug".
@@ -75,6 +80,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     let io_threads = config.as_ref().map_or(args.io_threads, |c| c.io_threads);
     let server = Server::new(target.clone(), io_threads);
+    server.set_max_unconnected(args.max_unconnected);
     if let Some(config) = &config {
         config.apply(&target)?;
         if let Some(addr) = config.discovery {

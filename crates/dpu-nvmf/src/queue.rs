@@ -605,6 +605,11 @@ impl Connection {
         }
     }
 
+    /// Whether a Fabrics Connect bound the queue to its controller.
+    pub fn is_connected(&self) -> bool {
+        self.bound.is_some()
+    }
+
     /// Why the connection is over, once it is: send what [`take_output`](Self::take_output)
     /// returns, then close the socket.
     pub fn is_closed(&self) -> Option<&CloseReason> {

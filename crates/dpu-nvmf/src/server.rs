@@ -37,6 +37,15 @@ const RECV_ROOM: usize = 256 * 1024;
 /// zeroed, and the allocator returns freed bursts to the system, so each page faults again.
 const SPARE_READ_BUFFERS: usize = 32;
 
+/// Connections that may wait for their Fabrics Connect at once (by default): each holds
+/// a task, a socket and a few kilobytes until it connects or its deadline
+/// ([`crate::queue::CONNECT_DEADLINE`]) passes, and any peer on the fabric can open them.
+/// A Linux host opens all its queues' connections before it sends their Connects, so a
+/// crowd of hosts reconnecting at once (the card restarted) needs room for every queue of
+/// all of them for a moment; beyond the bound a new connection is closed at once, and the
+/// host's controller tries again after its reconnect delay.
+pub const MAX_UNCONNECTED: usize = 4096;
+
 /// Errors of the shell.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -128,6 +137,8 @@ pub struct Server {
     max_c2h_data: Arc<AtomicUsize>,
     listeners: Mutex<HashMap<u16, (SocketAddr, JoinHandle<()>)>>,
     discovery: Mutex<Vec<(SocketAddr, JoinHandle<()>)>>,
+    /// Connections of every listener that have not connected yet.
+    unconnected: Unconnected,
     /// Volumes [`follow_devices`] checks besides those of namespaces ([`Server::follow`]).
     followed: Followed,
     /// [`follow_devices`], stopped with the listeners.
@@ -151,6 +162,7 @@ impl Server {
             max_c2h_data: Arc::new(AtomicUsize::new(QueueConfig::default().max_c2h_data)),
             listeners: Mutex::new(HashMap::new()),
             discovery: Mutex::new(Vec::new()),
+            unconnected: Unconnected::new(MAX_UNCONNECTED),
         })
     }
 
@@ -182,6 +194,13 @@ impl Server {
         self.max_c2h_data.store(bytes, Ordering::Relaxed);
     }
 
+    /// How many accepted connections of all listeners may wait for their Fabrics Connect
+    /// at once (default [`MAX_UNCONNECTED`]); past it, new connections are closed at once
+    /// and counted (`TargetStats::connections_shed`).
+    pub fn set_max_unconnected(&self, connections: usize) {
+        self.unconnected.limit.store(connections, Ordering::Relaxed);
+    }
+
     /// Binds `spec.addr` (port 0 picks a free port), registers the listener for the
     /// discovery log and serves it. Returns the bound address.
     pub async fn add_listener(&self, mut spec: ListenerSpec) -> Result<SocketAddr, ServerError> {
@@ -207,6 +226,7 @@ impl Server {
             listener,
             cfg,
             self.max_c2h_data.clone(),
+            self.unconnected.clone(),
         ));
         info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
         if let Ok(mut l) = self.listeners.lock() {
@@ -249,6 +269,7 @@ impl Server {
             listener,
             cfg,
             self.max_c2h_data.clone(),
+            self.unconnected.clone(),
         ));
         info!(addr = %bound, "NVMe/TCP discovery listener");
         if let Ok(mut d) = self.discovery.lock() {
@@ -346,10 +367,19 @@ async fn accept_loop(
     listener: TcpListener,
     listener_cfg: QueueConfig,
     max_c2h_data: Arc<AtomicUsize>,
+    unconnected: Unconnected,
 ) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                let Some(slot) = unconnected.admit() else {
+                    let shed = target.stats.connections_shed.fetch_add(1, Ordering::Relaxed);
+                    // Told at the first and every 1,000th, not once per connection of a flood.
+                    if shed.is_multiple_of(1000) {
+                        warn!(%peer, shed = shed + 1, "too many connections waiting to connect; closing new ones");
+                    }
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let cfg = QueueConfig {
                     local_addr: stream.local_addr().ok(),
@@ -359,13 +389,44 @@ async fn accept_loop(
                 };
                 target.stats.connections.fetch_add(1, Ordering::Relaxed);
                 debug!(%peer, "connection accepted");
-                tokio::spawn(serve_connection(target.clone(), pool.clone(), stream, cfg));
+                tokio::spawn(serve_connection(target.clone(), pool.clone(), stream, cfg, slot));
             }
             Err(e) => {
                 warn!(error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+}
+
+/// The count of accepted connections that have not connected yet, and its bound.
+#[derive(Debug, Clone)]
+struct Unconnected {
+    count: Arc<AtomicUsize>,
+    limit: Arc<AtomicUsize>,
+}
+
+impl Unconnected {
+    fn new(limit: usize) -> Self {
+        Self { count: Arc::default(), limit: Arc::new(AtomicUsize::new(limit)) }
+    }
+
+    /// A place for a new connection, if the bound leaves one.
+    fn admit(&self) -> Option<UnconnectedSlot> {
+        let limit = self.limit.load(Ordering::Relaxed);
+        let free = |n: usize| (n < limit).then_some(n + 1);
+        self.count.fetch_update(Ordering::AcqRel, Ordering::Acquire, free).ok()?;
+        Some(UnconnectedSlot(self.count.clone()))
+    }
+}
+
+/// One connection's place among the unconnected ones, given back on drop.
+#[derive(Debug)]
+struct UnconnectedSlot(Arc<AtomicUsize>);
+
+impl Drop for UnconnectedSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -414,13 +475,16 @@ pub(crate) async fn write_segments<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// Serves one connection until either side closes it.
-pub async fn serve_connection(
+/// Serves one connection until either side closes it; `unconnected` is its place among
+/// the connections waiting for their Connect, given back once it connected.
+async fn serve_connection(
     target: Arc<Target>,
     pool: IoPool,
     stream: TcpStream,
     cfg: QueueConfig,
+    unconnected: UnconnectedSlot,
 ) {
+    let mut unconnected = Some(unconnected);
     let peer = stream.peer_addr().ok();
     let (mut rd, mut wr) = stream.into_split();
     let mut conn = Connection::new(target, cfg, Instant::now());
@@ -519,7 +583,12 @@ pub async fn serve_connection(
         tokio::select! {
             r = rd.read_buf(conn.receive_buffer(RECV_ROOM)) => match r {
                 Ok(0) => break,
-                Ok(_) => conn.received(Instant::now()),
+                Ok(_) => {
+                    conn.received(Instant::now());
+                    if unconnected.is_some() && conn.is_connected() {
+                        unconnected = None;
+                    }
+                }
                 Err(e) => {
                     debug!(?peer, error = %e, "receive failed");
                     break;

@@ -616,6 +616,9 @@ struct Registry {
 pub struct TargetStats {
     /// TCP connections accepted.
     pub connections: AtomicU64,
+    /// TCP connections closed as they were accepted, because as many as the server allows
+    /// were waiting for their Connect (`Server::set_max_unconnected`).
+    pub connections_shed: AtomicU64,
     /// Connections closed after a fatal transport error (C2HTermReq sent).
     pub terminated: AtomicU64,
     /// Controllers dropped because the keep alive timer expired.

@@ -131,6 +131,59 @@ async fn sq_flow_control_disabled_reads_complete_by_success_flag() {
     assert_eq!(r.len(), 4096);
 }
 
+/// Waits (up to 10 s) until `done` holds.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Connections that never connect hold a bounded share of the server: past the bound a
+/// new one is closed as it is accepted and counted, while connected hosts (whose queues
+/// leave the bound once connected) go on, and a place that comes free takes a host again.
+#[tokio::test]
+async fn connections_waiting_for_their_connect_are_bounded() {
+    use tokio::io::AsyncReadExt;
+    let t = target_with_subsystem("LOOP0003", "dpu loopback");
+    let ram = Volume::ram("r", 512, 1 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(ram), [1; 16], [2; 16]).unwrap();
+    let (server, addr) = serve(t.clone(), 2).await;
+    server.set_max_unconnected(2);
+    let stats = &t.stats;
+    let accepted = || stats.connections.load(std::sync::atomic::Ordering::Relaxed);
+    let shed = || stats.connections_shed.load(std::sync::atomic::Ordering::Relaxed);
+    let silent = || tokio::net::TcpStream::connect(addr);
+    let closed_at_once = async |mut s: tokio::net::TcpStream| {
+        let mut b = [0u8; 1];
+        let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b)).await;
+        matches!(r, Ok(Ok(0)) | Ok(Err(_)))
+    };
+    let (s1, _s2) = (silent().await.unwrap(), silent().await.unwrap());
+    until("two accepted", || accepted() == 2).await;
+    assert!(closed_at_once(silent().await.unwrap()).await, "the third is closed");
+    assert_eq!((accepted(), shed()), (2, 1));
+
+    // A place comes free: a host connects (admin and I/O queue, one after the other).
+    drop(s1);
+    let mut c = loop {
+        match HostController::connect(addr, SUB, &opts(false, false), 1).await {
+            Ok(c) => break c,
+            Err(e) => assert!(shed() < 100, "the freed place never came: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Its connected queues hold no place: one is free beside the silent s2.
+    let before = shed();
+    let _s4 = silent().await.unwrap();
+    assert!(closed_at_once(silent().await.unwrap()).await, "past the bound again");
+    assert_eq!(shed(), before + 1);
+    let w = c.io[0].write(1, 0, &[7; 512], 512).await.unwrap();
+    assert!(w.cqe.status.is_success(), "the connected host goes on");
+    c.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn error_statuses_and_refused_hosts() {
     let dir = tempfile::tempdir().unwrap();

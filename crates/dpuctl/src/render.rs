@@ -429,6 +429,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
     };
     let rows = vec![
         vec!["connections".into(), s.connections.to_string()],
+        vec!["connections_shed".into(), s.connections_shed.to_string()],
         vec!["terminated_connections".into(), s.terminated_connections.to_string()],
         vec!["keep_alive_expired".into(), s.keep_alive_expired.to_string()],
         vec!["connects_refused".into(), s.connects_refused.to_string()],

@@ -39,6 +39,11 @@ type Counter<T> = (&'static str, &'static str, fn(&T) -> u64);
 const TARGET: &[Counter<NvmfStats>] = &[
     ("dpu_nvmf_connections_total", "TCP connections accepted by the target.", |s| s.connections),
     (
+        "dpu_nvmf_connections_shed_total",
+        "TCP connections closed on accept: too many were waiting for their Connect.",
+        |s| s.connections_shed,
+    ),
+    (
         "dpu_nvmf_connections_terminated_total",
         "TCP connections the target closed (protocol errors, shutdown, deleted objects).",
         |s| s.terminated_connections,
@@ -181,6 +186,7 @@ mod tests {
     fn sample() -> NvmfStats {
         NvmfStats {
             connections: 7,
+            connections_shed: 6,
             terminated_connections: 2,
             keep_alive_expired: 1,
             connects_refused: 3,
@@ -246,6 +252,7 @@ mod tests {
         for line in [
             "dpu_nvmf_stats_up 1".to_owned(),
             "dpu_nvmf_connections_total 7".to_owned(),
+            "dpu_nvmf_connections_shed_total 6".to_owned(),
             "dpu_nvmf_connections_terminated_total 2".to_owned(),
             "dpu_nvmf_keep_alive_expired_total 1".to_owned(),
             "dpu_nvmf_connects_refused_total 3".to_owned(),

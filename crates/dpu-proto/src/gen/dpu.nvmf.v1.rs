@@ -378,6 +378,11 @@ pub struct NvmfStats {
     /// One entry per applied volume, in name order.
     #[prost(message, repeated, tag = "8")]
     pub volumes: ::prost::alloc::vec::Vec<VolumeStats>,
+    /// TCP connections closed as they were accepted, because as many as the service allows
+    /// (dpu-nvmf --max-unconnected) were waiting for their Fabrics Connect. Not counted in
+    /// connections.
+    #[prost(uint64, tag = "9")]
+    pub connections_shed: u64,
 }
 /// What a volume takes of the card (read-only, a snapshot).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

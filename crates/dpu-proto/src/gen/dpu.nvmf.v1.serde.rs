@@ -5314,6 +5314,9 @@ impl serde::Serialize for NvmfStats {
         if !self.volumes.is_empty() {
             len += 1;
         }
+        if self.connections_shed != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NvmfStats", len)?;
         if self.connections != 0 {
             #[allow(clippy::needless_borrow)]
@@ -5349,6 +5352,11 @@ impl serde::Serialize for NvmfStats {
         if !self.volumes.is_empty() {
             struct_ser.serialize_field("volumes", &self.volumes)?;
         }
+        if self.connections_shed != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("connectionsShed", ToString::to_string(&self.connections_shed).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -5371,6 +5379,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             "auth_failures",
             "authFailures",
             "volumes",
+            "connections_shed",
+            "connectionsShed",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5383,6 +5393,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             Subsystems,
             AuthFailures,
             Volumes,
+            ConnectionsShed,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5412,6 +5423,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             "subsystems" => Ok(GeneratedField::Subsystems),
                             "authFailures" | "auth_failures" => Ok(GeneratedField::AuthFailures),
                             "volumes" => Ok(GeneratedField::Volumes),
+                            "connectionsShed" | "connections_shed" => Ok(GeneratedField::ConnectionsShed),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5439,6 +5451,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                 let mut subsystems__ = None;
                 let mut auth_failures__ = None;
                 let mut volumes__ = None;
+                let mut connections_shed__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Connections => {
@@ -5499,6 +5512,14 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             }
                             volumes__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::ConnectionsShed => {
+                            if connections_shed__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("connectionsShed"));
+                            }
+                            connections_shed__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(NvmfStats {
@@ -5510,6 +5531,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                     subsystems: subsystems__.unwrap_or_default(),
                     auth_failures: auth_failures__.unwrap_or_default(),
                     volumes: volumes__.unwrap_or_default(),
+                    connections_shed: connections_shed__.unwrap_or_default(),
                 })
             }
         }
