@@ -10,9 +10,11 @@
 //! own and wake the connection through an eventfd. The kernel, not a thread per command,
 //! keeps the device's queue full.
 //!
-//! Everything else (flush, write zeroes, deallocate, verify, compare, and any transfer
-//! when the kernel has no io_uring, e.g. under qemu-user or with `io_uring_disabled`)
-//! still runs on the bounded pool. Holds the crate's `unsafe` besides `volume_copy`'s: the
+//! Flushes go to the ring too, as a data sync of the volume's file (the kernel runs it on
+//! a worker of the ring's own), so a slow device's flushes wait there and not on the
+//! bounded pool that other connections' operations share. Everything else (write zeroes,
+//! deallocate, verify, compare, and any transfer or flush when the kernel has no io_uring,
+//! e.g. under qemu-user or with `io_uring_disabled`) still runs on the bounded pool. Holds the crate's `unsafe` besides `volume_copy`'s: the
 //! kernel writes into and reads from buffers it does not borrow, so this module keeps each
 //! buffer, and the volume whose descriptor it names, until the transfer's completion.
 #![allow(unsafe_code)]
@@ -49,6 +51,8 @@ enum Buffer {
     Aligned(AlignedBuf),
     /// A write through the page cache, from the received data.
     Write(Bytes),
+    /// No data: a flush (`fdatasync` of the volume's file).
+    Sync,
 }
 
 /// One command's transfer, owned here until the kernel completes it.
@@ -83,6 +87,7 @@ impl Transfer {
         let read = |buf: &mut [u8]| opcode::Read::new(fd, buf.as_mut_ptr(), n);
         let from = self.done;
         let entry = match &mut self.buffer {
+            Buffer::Sync => opcode::Fsync::new(fd).flags(types::FsyncFlags::DATASYNC).build(),
             Buffer::Write(b) => write(&b[from..]).offset(at).build(),
             Buffer::Aligned(a) if self.write => write(&a.as_ref()[from..]).offset(at).build(),
             Buffer::Aligned(a) => read(&mut a.as_mut()[from..]).offset(at).build(),
@@ -108,6 +113,8 @@ pub(crate) struct Ring {
     event: AsyncFd<EventFd>,
     transfers: HashMap<u64, Transfer>,
     next_key: u64,
+    /// Whether the kernel runs fsync on a ring (Linux 5.1 on; a filter may refuse it).
+    fsync: bool,
 }
 
 impl std::fmt::Debug for Ring {
@@ -132,13 +139,17 @@ impl Ring {
         // SAFETY: the EventFd owns its descriptor, which stays open and the same until the
         // AsyncFd (its only owner) drops it.
         let event = unsafe { AsyncFd::register_with_interest(event, Interest::READABLE) }?;
-        Ok(Self { ring, event, transfers: HashMap::new(), next_key: 0 })
+        let fsync = probe.is_supported(opcode::Fsync::CODE);
+        Ok(Self { ring, event, transfers: HashMap::new(), next_key: 0, fsync })
     }
 
-    /// Queues `req` if it is a read or write the volume can run as a transfer; otherwise
-    /// hands it back (for the pool). Queued transfers go to the kernel with
-    /// [`submit`](Self::submit).
+    /// Queues `req` if it is a read or write the volume can run as a transfer, or a flush
+    /// of a volume with a file to sync; otherwise hands it back (for the pool). Queued
+    /// operations go to the kernel with [`submit`](Self::submit).
     pub(crate) fn start(&mut self, req: IoRequest) -> Result<(), IoRequest> {
+        if matches!(req.op, IoOp::Flush) {
+            return self.start_flush(req);
+        }
         let (offset, len, write, fua) = match &req.op {
             IoOp::Read { offset, len } => (*offset, *len, false, false),
             IoOp::Write { offset, data, fua } => (*offset, data.len(), true, *fua),
@@ -170,6 +181,28 @@ impl Ring {
             buffer,
             offset,
             len,
+            done: 0,
+        };
+        let key = self.next_key;
+        self.next_key += 1;
+        self.push(key, t).map_err(|_| req)
+    }
+
+    /// Queues a flush as a data sync of the volume's file.
+    fn start_flush(&mut self, req: IoRequest) -> Result<(), IoRequest> {
+        let fd = match req.volume.backend().sync_fd() {
+            Some(fd) if self.fsync => fd.as_raw_fd(),
+            _ => return Err(req),
+        };
+        let t = Transfer {
+            tag: req.tag,
+            _volume: req.volume.clone(),
+            fd,
+            write: false,
+            fua: false,
+            buffer: Buffer::Sync,
+            offset: 0,
+            len: 0,
             done: 0,
         };
         let key = self.next_key;
@@ -225,6 +258,8 @@ impl Ring {
                     continue;
                 }
                 Err(e)
+            } else if matches!(t.buffer, Buffer::Sync) {
+                Ok(())
             } else if res == 0 {
                 Err(io::Error::new(io::ErrorKind::UnexpectedEof, "transfer ended early"))
             } else {
@@ -348,6 +383,12 @@ mod tests {
         assert!(back == pattern(1536, 2));
         let on_disk = std::fs::read(&path).unwrap();
         assert!(on_disk[65_536..65_536 + 131_072] == pattern(131_072, 3));
+        // A flush is a data sync of the file on the ring, beside a transfer.
+        ring.start(request(20, &volume, IoOp::Flush)).unwrap();
+        ring.start(request(21, &volume, IoOp::Read { offset: 0, len: 8192 })).unwrap();
+        let done = complete(&mut ring, 2).await;
+        assert!(done[0].1.as_ref().unwrap().is_empty(), "flush: {:?}", done[0].1);
+        assert!(done[1].1.as_ref().unwrap() == &pattern(8192, 0));
         assert_eq!(ring.in_flight(), 0);
     }
 
@@ -364,9 +405,12 @@ mod tests {
         let err = done[0].1.as_ref().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
         // Not transfers: the caller runs them on the pool.
-        let back = ring.start(request(2, &volume, IoOp::Flush)).unwrap_err();
-        assert_eq!(back.tag, 2);
+        let back =
+            ring.start(request(2, &volume, IoOp::WriteZeroes { offset: 0, len: 512, fua: false }));
+        assert_eq!(back.unwrap_err().tag, 2);
         let ram = Arc::new(Volume::ram("r", 512, 64 << 10).unwrap());
+        let back = ring.start(request(4, &ram, IoOp::Flush));
+        assert_eq!(back.unwrap_err().tag, 4, "a RAM volume has no file to sync");
         let back = ring.start(request(3, &ram, IoOp::Read { offset: 0, len: 512 }));
         assert_eq!(back.unwrap_err().tag, 3, "a RAM volume has no descriptor");
         assert_eq!(ring.in_flight(), 0);

@@ -124,6 +124,12 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
         let _ = (offset, len);
         None
     }
+    /// The descriptor whose `fdatasync` is [`flush`](Self::flush), so a flush may run as
+    /// an asynchronous one (an io_uring fsync, `crate::uring`). `None` (the default):
+    /// only through that call.
+    fn sync_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
     /// Makes room for `size` bytes (larger than the present size; the caller checked).
     /// The default refuses: the backend has a fixed size.
     fn grow(&self, size: u64) -> Result<(), VolumeError> {
@@ -570,6 +576,11 @@ impl BlockBackend for FileBackend {
 
     fn volatile_cache(&self) -> bool {
         true
+    }
+
+    fn sync_fd(&self) -> Option<BorrowedFd<'_>> {
+        // What flush syncs; the direct descriptor names the same file.
+        Some(self.file.as_fd())
     }
 
     fn transfer_fd(&self, offset: u64, len: usize) -> Option<(BorrowedFd<'_>, bool)> {
