@@ -22,6 +22,7 @@ use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
 use crate::auth::HostSecrets;
+use crate::latency::LatencyHistogram;
 use crate::rate_limit::RateLimit;
 use crate::server::Server;
 use crate::stats::IoTotals;
@@ -720,10 +721,16 @@ impl NvmfInternal {
         let volumes = tokio::task::spawn_blocking(move || {
             volumes
                 .into_iter()
-                .map(|(name, v)| pb::VolumeStats {
-                    name,
-                    size_bytes: v.size_bytes(),
-                    allocated_bytes: v.backend().allocated_bytes(),
+                .map(|(name, v)| {
+                    let latency = v.latency();
+                    pb::VolumeStats {
+                        name,
+                        size_bytes: v.size_bytes(),
+                        allocated_bytes: v.backend().allocated_bytes(),
+                        read_latency: Some(latency_pb(&latency.read)),
+                        write_latency: Some(latency_pb(&latency.write)),
+                        flush_latency: Some(latency_pb(&latency.flush)),
+                    }
                 })
                 .collect()
         })
@@ -837,6 +844,12 @@ impl NvmfInternalService for NvmfInternal {
         let previous = host_write_protection_pb(previous).into();
         Ok(Response::new(pb::ClearHostWriteProtectionResponse { previous }))
     }
+}
+
+/// The API form of a latency histogram.
+fn latency_pb(h: &LatencyHistogram) -> pb::LatencyHistogram {
+    let s = h.snapshot();
+    pb::LatencyHistogram { counts: s.counts.to_vec(), sum_ns: s.sum_ns }
 }
 
 /// The API's name of a host's write protection state.

@@ -7,6 +7,7 @@
 //! | [`stats`] | per-subsystem and per-queue counters (single-writer, read by the API) |
 //! | [`identify`] | Identify data, log pages (incl. discovery), properties |
 //! | [`volume`] | RAM, file and block-device volumes (blocking calls; run on a pool) |
+//! | [`latency`] | per-volume histograms of device operation times (read, write, flush) |
 //! | `volume_copy` | copies into (streaming stores: `unsafe`) and out of RAM volumes |
 //! | `uring` | file and block-device reads and writes as io_uring transfers (`unsafe`) |
 //! | [`server`] | tokio shell: listeners, connection tasks, io_uring or bounded I/O pool |
@@ -27,6 +28,7 @@ mod ffdhe;
 pub mod identify;
 pub mod initiator;
 pub mod internal;
+pub mod latency;
 pub mod persist;
 pub mod queue;
 pub mod rate_limit;

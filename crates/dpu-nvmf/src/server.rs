@@ -105,7 +105,15 @@ impl IoPool {
 
     fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>) {
         let tag = req.tag;
-        let work = move || Done::Io(tag, execute_io(&req));
+        let handed = Instant::now();
+        let work = move || {
+            let result = execute_io(&req);
+            // From the hand-off: the wait for a permit is part of what the device costs.
+            if !req.volume.backend().memory_only() {
+                req.volume.latency().record(&req.op, handed.elapsed());
+            }
+            Done::Io(tag, result)
+        };
         let failed = move |e: JoinError| Done::Io(tag, Err(io::Error::other(e.to_string())));
         run_bounded(&self.permits, work, failed, done);
     }

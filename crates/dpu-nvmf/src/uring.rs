@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use io_uring::{IoUring, Probe, opcode, squeue, types};
@@ -60,8 +61,10 @@ enum Buffer {
 struct Transfer {
     /// [`IoRequest::tag`].
     tag: u64,
-    /// Held, never read: keeps `fd` open until the transfer ends.
-    _volume: Arc<Volume>,
+    /// Keeps `fd` open until the transfer ends; takes its time ([`Volume::latency`]).
+    volume: Arc<Volume>,
+    /// When it was handed to the ring.
+    started: Instant,
     /// The volume's descriptor for this transfer ([`BlockBackend::transfer_fd`]).
     ///
     /// [`BlockBackend::transfer_fd`]: crate::volume::BlockBackend::transfer_fd
@@ -174,7 +177,8 @@ impl Ring {
         };
         let t = Transfer {
             tag: req.tag,
-            _volume: req.volume.clone(),
+            volume: req.volume.clone(),
+            started: Instant::now(),
             fd,
             write,
             fua,
@@ -196,7 +200,8 @@ impl Ring {
         };
         let t = Transfer {
             tag: req.tag,
-            _volume: req.volume.clone(),
+            volume: req.volume.clone(),
+            started: Instant::now(),
             fd,
             write: false,
             fua: false,
@@ -247,6 +252,8 @@ impl Ring {
     pub(crate) fn reap(&mut self, mut done: impl FnMut(u64, io::Result<Vec<u8>>)) -> usize {
         let mut completed = 0;
         let mut again = Vec::new();
+        // One clock read for the completions reaped together.
+        let mut now = None;
         for cqe in self.ring.completion() {
             let key = cqe.user_data();
             let Some(mut t) = self.transfers.remove(&key) else { continue };
@@ -272,6 +279,14 @@ impl Ring {
             };
             let tag = t.tag;
             completed += 1;
+            let took = now.get_or_insert_with(Instant::now).saturating_duration_since(t.started);
+            let latency = t.volume.latency();
+            let histogram = match (&t.buffer, t.write) {
+                (Buffer::Sync, _) => &latency.flush,
+                (_, true) => &latency.write,
+                (_, false) => &latency.read,
+            };
+            histogram.record(took);
             done(tag, outcome.and_then(|()| t.result()));
         }
         for (key, t) in again {

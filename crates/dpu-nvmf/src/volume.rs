@@ -24,6 +24,7 @@ use std::time::Instant;
 
 use memmap2::MmapMut;
 
+use crate::latency::VolumeLatency;
 use crate::rate_limit::{RateLimit, TokenBuckets};
 use crate::volume_copy::{append_out, copy_in, copy_unaliased};
 
@@ -651,9 +652,17 @@ pub struct Volume {
     /// Its quality of service ([`Volume::set_rate_limit`]), shared by every namespace and
     /// connection that uses it.
     buckets: Mutex<Option<TokenBuckets>>,
+    /// How long its device operations take (recorded by the shell).
+    latency: VolumeLatency,
 }
 
 impl Volume {
+    /// How long its reads, writes and flushes take on the device (file and block device
+    /// volumes; a RAM volume's copies are not counted).
+    pub fn latency(&self) -> &VolumeLatency {
+        &self.latency
+    }
+
     /// A volume of `size` bytes on `backend`.
     pub fn new(
         name: impl Into<String>,
@@ -675,6 +684,7 @@ impl Volume {
             backend,
             limited: AtomicBool::new(false),
             buckets: Mutex::new(None),
+            latency: VolumeLatency::default(),
         })
     }
 

@@ -822,13 +822,19 @@ async fn file_transfers_run_on_io_uring_or_on_the_pool_with_the_same_data() {
     let calls = Arc::new(AtomicUsize::new(0));
     let backend = CountedFile { file, calls: calls.clone() };
     let t = target_with_subsystem("RING0001", "dpu ring");
-    let v = Volume::new("counted", BS, SIZE as u64, Box::new(backend)).unwrap();
-    t.add_namespace(SUB, 1, Arc::new(v), [7; 16], [8; 16]).unwrap();
+    let v = Arc::new(Volume::new("counted", BS, SIZE as u64, Box::new(backend)).unwrap());
+    t.add_namespace(SUB, 1, v.clone(), [7; 16], [8; 16]).unwrap();
     let (server, addr) = serve(t, 4).await;
     let mut expected = vec![0u8; SIZE];
+    // Each device operation is timed, on the ring and on the pool alike.
+    let timed = || {
+        let l = v.latency();
+        [&l.read, &l.write, &l.flush].map(|h| h.snapshot().count() as usize)
+    };
     for (round, ring) in [(0u32, true), (1, false)] {
         server.set_io_uring(ring);
         let before = calls.load(Ordering::Relaxed);
+        let timed_before = timed();
         let c = HostController::connect(addr, SUB, &opts(false, false), 2).await.unwrap();
         let mut commands = 0;
         let mut tasks = Vec::new();
@@ -859,7 +865,18 @@ async fn file_transfers_run_on_io_uring_or_on_the_pool_with_the_same_data() {
             assert!(r.data == expected[at..at + piece], "round {round}: bytes at {at} differ");
             commands += 1;
         }
+        let mut flush = dpu_nvmf_proto::sqe::Sqe::new(dpu_nvmf_proto::sqe::io_opcode::FLUSH, 0);
+        flush.nsid = 1;
+        q.submit_ok(flush, None, 0).await.unwrap();
         c.shutdown().await.unwrap();
+        let reads = SIZE / piece;
+        let now = timed();
+        let delta: Vec<usize> = (0..3).map(|i| now[i] - timed_before[i]).collect();
+        assert_eq!(
+            delta,
+            [reads, commands - reads, 1],
+            "round {round}: reads, writes, flushes timed"
+        );
         let blocking = calls.load(Ordering::Relaxed) - before;
         println!("io_uring {ring}: {commands} reads and writes, {blocking} blocking calls");
         if ring {

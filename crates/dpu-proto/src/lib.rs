@@ -117,6 +117,41 @@ impl dpu::nvmf::v1::SubsystemSpec {
     }
 }
 
+impl dpu::nvmf::v1::LatencyHistogram {
+    /// Buckets of the histograms the nvmf service sends: bucket `i` (0..=24) counts
+    /// operations of at most 2^i µs, the last those above 2^24 µs.
+    pub const BUCKETS: usize = 26;
+
+    /// The upper bound of bucket `i` in microseconds; `None` for the last (unbounded).
+    pub fn bucket_bound_us(i: usize) -> Option<u64> {
+        (i + 1 < Self::BUCKETS).then(|| 1u64 << i)
+    }
+
+    /// Operations counted.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Quantile `q` (0.5: the median, 0.99) as the bound of the bucket holding it (nearest
+    /// rank), i.e. at most that many microseconds; `None` without operations or when it
+    /// falls in the last, unbounded bucket.
+    pub fn quantile_us(&self, q: f64) -> Option<u64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return Self::bucket_bound_us(i);
+            }
+        }
+        None
+    }
+}
+
 impl dpu::nvmf::v1::ListenerSpec {
     /// The discovery services this listener refers hosts to, checked: each an IP
     /// address that is not a wildcard or multicast, a port in 0-65535 (0: 8009, the
@@ -178,6 +213,23 @@ pub const MAX_CNTLID: u16 = 0xFFEF;
 #[cfg(test)]
 mod tests {
     use super::dpu::nvmf::v1::SubsystemSpec;
+
+    #[test]
+    fn latency_quantiles_are_bucket_bounds_by_nearest_rank() {
+        use super::dpu::nvmf::v1::LatencyHistogram as H;
+        let mut h = H { counts: vec![0; H::BUCKETS], sum_ns: 0 };
+        assert_eq!(h.quantile_us(0.5), None);
+        h.counts[7] = 98; // at most 128 µs
+        h.counts[12] = 1; // at most 4,096 µs
+        h.counts[25] = 1; // above 2^24 µs
+        assert_eq!(h.count(), 100);
+        assert_eq!([0.5, 0.98, 0.99].map(|q| h.quantile_us(q)), [Some(128), Some(128), Some(4096)]);
+        assert_eq!(h.quantile_us(1.0), None, "the unbounded bucket");
+        assert_eq!(
+            (H::bucket_bound_us(0), H::bucket_bound_us(24), H::bucket_bound_us(25)),
+            (Some(1), Some(1 << 24), None)
+        );
+    }
 
     #[test]
     fn referral_addrs_default_the_port_and_errors_name_the_field() {

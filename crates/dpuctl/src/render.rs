@@ -415,6 +415,14 @@ fn namespace_host_write_protection(n: &nvmf::NamespaceStats) -> &'static str {
     host_write_protection(n.host_write_protection)
 }
 
+/// A volume's device latency of one operation kind as "p50/p99" in microseconds, each
+/// the bound of its power-of-two bucket (at most that long); "-" without operations.
+fn latency_cell(h: Option<&nvmf::LatencyHistogram>) -> String {
+    let Some(h) = h.filter(|h| h.count() > 0) else { return "-".into() };
+    let at = |q| h.quantile_us(q).map_or_else(|| ">16777216".to_owned(), |us| us.to_string());
+    format!("{}/{}", at(0.5), at(0.99))
+}
+
 /// Switch resources of any kind: name, spec fields, state.
 /// Target counters, then one row per subsystem, per queue of each live controller
 /// and per namespace.
@@ -529,10 +537,18 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
         .iter()
         .map(|v| {
             let allocated = v.allocated_bytes.map_or_else(|| "-".to_owned(), |b| b.to_string());
-            vec![v.name.clone(), v.size_bytes.to_string(), allocated]
+            vec![
+                v.name.clone(),
+                v.size_bytes.to_string(),
+                allocated,
+                latency_cell(v.read_latency.as_ref()),
+                latency_cell(v.write_latency.as_ref()),
+                latency_cell(v.flush_latency.as_ref()),
+            ]
         })
         .collect();
-    out.push_str(&table(&["VOLUME", "SIZE_BYTES", "ALLOCATED_BYTES"], &rows));
+    let headers = ["VOLUME", "SIZE_BYTES", "ALLOCATED_BYTES", "READ_US", "WRITE_US", "FLUSH_US"];
+    out.push_str(&table(&headers, &rows));
     Ok(out)
 }
 

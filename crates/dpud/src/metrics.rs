@@ -97,35 +97,17 @@ impl Metrics {
             "gRPC calls handled, by method and status code.",
             requests,
         );
-        out.push_str(
-            "# HELP dpud_grpc_request_duration_seconds Time from request to response headers.\n",
+        let durations = methods.iter().map(|(method, s)| HistogramSeries {
+            labels: vec![("method", method.as_str())],
+            buckets: bucket_bounds().map(Some).zip(s.buckets).chain([(None, s.overflow)]).collect(),
+            sum: s.sum_seconds,
+        });
+        histogram_family(
+            &mut out,
+            "dpud_grpc_request_duration_seconds",
+            "Time from request to response headers.",
+            durations,
         );
-        out.push_str("# TYPE dpud_grpc_request_duration_seconds histogram\n");
-        for (method, s) in methods.iter() {
-            let mut cumulative = 0;
-            for (bound, n) in bucket_bounds().zip(s.buckets) {
-                cumulative += n;
-                let _ = writeln!(
-                    out,
-                    "dpud_grpc_request_duration_seconds_bucket{{method=\"{method}\",le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "dpud_grpc_request_duration_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "dpud_grpc_request_duration_seconds_sum{{method=\"{method}\"}} {}",
-                s.sum_seconds
-            );
-            let _ = writeln!(
-                out,
-                "dpud_grpc_request_duration_seconds_count{{method=\"{method}\"}} {}",
-                s.count
-            );
-        }
         for (name, help, series) in gauges {
             family(&mut out, name, "gauge", help, series.iter().map(|(l, v)| (l.as_str(), v)));
         }
@@ -145,6 +127,45 @@ pub fn family<L: AsRef<str>, V: std::fmt::Display>(
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     for (labels, value) in series {
         let _ = writeln!(out, "{name}{} {value}", labels.as_ref());
+    }
+}
+
+/// One series of a histogram family: its labels, each bucket's count (not cumulative) with
+/// its upper bound (`None`: the last, unbounded), and the sum of what was observed.
+#[derive(Debug, Clone)]
+pub struct HistogramSeries<'a> {
+    pub labels: Vec<(&'a str, &'a str)>,
+    pub buckets: Vec<(Option<f64>, u64)>,
+    pub sum: f64,
+}
+
+/// Writes one histogram family: HELP and TYPE once, then for each series its cumulative
+/// `_bucket` lines (`le`, ending with `+Inf`), `_sum` and `_count`.
+pub fn histogram_family<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    series: impl IntoIterator<Item = HistogramSeries<'a>>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for s in series {
+        let mut cumulative = 0;
+        let mut bounded_last = true;
+        for (bound, n) in &s.buckets {
+            cumulative += n;
+            bounded_last = bound.is_some();
+            let le = bound.map_or_else(|| "+Inf".to_owned(), |b| b.to_string());
+            let mut pairs = s.labels.clone();
+            pairs.push(("le", &le));
+            let _ = writeln!(out, "{name}_bucket{} {cumulative}", labels(&pairs));
+        }
+        if bounded_last {
+            let mut pairs = s.labels.clone();
+            pairs.push(("le", "+Inf"));
+            let _ = writeln!(out, "{name}_bucket{} {cumulative}", labels(&pairs));
+        }
+        let _ = writeln!(out, "{name}_sum{} {}", labels(&s.labels), s.sum);
+        let _ = writeln!(out, "{name}_count{} {cumulative}", labels(&s.labels));
     }
 }
 

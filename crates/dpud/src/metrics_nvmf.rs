@@ -7,11 +7,12 @@
 use std::time::Duration;
 
 use dpu_proto::dpu::nvmf::v1::{
-    IoCounters, NamespaceCounters, NamespaceStats, NvmfStats, SubsystemStats, VolumeStats,
+    IoCounters, LatencyHistogram, NamespaceCounters, NamespaceStats, NvmfStats, SubsystemStats,
+    VolumeStats,
 };
 
 use crate::api::nvmf::nvmf_stats;
-use crate::metrics::{family, labels};
+use crate::metrics::{HistogramSeries, family, histogram_family, labels};
 use crate::services::Services;
 
 /// How long a scrape waits for the nvmf service.
@@ -174,7 +175,35 @@ pub fn render(stats: Option<&NvmfStats>) -> String {
         "Storage the volume takes now: a RAM volume's mapped memory, a sparse file's blocks (no series for block devices).",
         volumes.iter().filter_map(|(l, v)| Some((l, v.allocated_bytes?))),
     );
+    let latencies = stats.volumes.iter().flat_map(|v| {
+        let ops =
+            [("read", &v.read_latency), ("write", &v.write_latency), ("flush", &v.flush_latency)];
+        ops.into_iter().filter_map(|(op, h)| {
+            let h = h.as_ref()?;
+            Some(HistogramSeries {
+                labels: vec![("volume", v.name.as_str()), ("op", op)],
+                buckets: h
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &n)| (latency_bound_seconds(i), n))
+                    .collect(),
+                sum: h.sum_ns as f64 * 1e-9,
+            })
+        })
+    });
+    histogram_family(
+        &mut out,
+        "dpu_nvmf_volume_latency_seconds",
+        "Device operation times of file and block device volumes, from hand-off to completion.",
+        latencies,
+    );
     out
+}
+
+/// The upper bound of a latency bucket in seconds (2^i µs), `None` for the last.
+fn latency_bound_seconds(i: usize) -> Option<f64> {
+    LatencyHistogram::bucket_bound_us(i).map(|us| us as f64 * 1e-6)
 }
 
 #[cfg(test)]
@@ -182,6 +211,15 @@ mod tests {
     use dpu_proto::dpu::nvmf::v1::ControllerStats;
 
     use super::*;
+
+    /// A latency histogram of 26 buckets with the given (bucket, count)s.
+    fn histogram(counts: &[(usize, u64)], sum_ns: u64) -> LatencyHistogram {
+        let mut h = LatencyHistogram { counts: vec![0; 26], sum_ns };
+        for &(i, n) in counts {
+            h.counts[i] = n;
+        }
+        h
+    }
 
     fn sample() -> NvmfStats {
         NvmfStats {
@@ -233,11 +271,16 @@ mod tests {
                     name: "volumes/ram".into(),
                     size_bytes: 1 << 30,
                     allocated_bytes: Some(4 << 20),
+                    ..Default::default()
                 },
                 VolumeStats {
                     name: "volumes/dev".into(),
                     size_bytes: 1 << 40,
                     allocated_bytes: None,
+                    // Two reads of at most 4 µs, one of at most 16 µs; one slow flush.
+                    read_latency: Some(histogram(&[(2, 2), (4, 1)], 20_000)),
+                    flush_latency: Some(histogram(&[(25, 1)], 20_000_000_000)),
+                    ..Default::default()
                 },
             ],
         }
@@ -277,6 +320,16 @@ mod tests {
             r#"dpu_nvmf_volume_size_bytes{volume="volumes/ram"} 1073741824"#.to_owned(),
             r#"dpu_nvmf_volume_allocated_bytes{volume="volumes/ram"} 4194304"#.to_owned(),
             r#"dpu_nvmf_volume_size_bytes{volume="volumes/dev"} 1099511627776"#.to_owned(),
+            // Cumulative buckets in seconds (2^i µs), the sum in seconds, the count.
+            r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="read",le="0.000002"} 0"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="read",le="0.000004"} 2"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="read",le="0.000016"} 3"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="read",le="+Inf"} 3"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_sum{volume="volumes/dev",op="read"} 0.00002"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_count{volume="volumes/dev",op="read"} 3"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="flush",le="16.777216"} 0"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="flush",le="+Inf"} 1"#.to_owned(),
+            r#"dpu_nvmf_volume_latency_seconds_sum{volume="volumes/dev",op="flush"} 20"#.to_owned(),
         ] {
             assert!(text.lines().any(|l| l == line), "no line {line:?} in\n{text}");
         }
@@ -293,6 +346,12 @@ mod tests {
         assert!(!text.contains("controllers/"), "{text}");
         // A block device's allocation is its own: no series.
         assert!(!text.contains(r#"dpu_nvmf_volume_allocated_bytes{volume="volumes/dev"}"#));
+        // One histogram family; a volume without histograms (an older service) has none.
+        assert_eq!(text.matches("# TYPE dpu_nvmf_volume_latency_seconds histogram\n").count(), 1);
+        assert!(!text.contains(r#"dpu_nvmf_volume_latency_seconds_count{volume="volumes/ram""#));
+        let inf =
+            r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="read",le="+Inf"}"#;
+        assert_eq!(text.matches(inf).count(), 1, "+Inf once");
     }
 
     #[test]

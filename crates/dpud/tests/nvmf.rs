@@ -611,7 +611,8 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     let v1 = stats.volumes.iter().find(|v| v.name == "volumes/v1").unwrap();
     assert_eq!((v1.size_bytes, v1.allocated_bytes), (16 << 20, Some(2 << 20)));
     let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
-    let row = ["volumes/v1", "16777216", "2097152"];
+    // A RAM volume has no device latency: "-" for reads, writes and flushes.
+    let row = ["volumes/v1", "16777216", "2097152", "-", "-", "-"];
     assert!(table.lines().any(|l| l.split_whitespace().eq(row)), "VOLUME: {table}");
     drop(c);
     let missing_volume = nvmf

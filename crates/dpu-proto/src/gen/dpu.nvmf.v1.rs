@@ -399,6 +399,27 @@ pub struct VolumeStats {
     /// block device volumes.
     #[prost(uint64, optional, tag = "3")]
     pub allocated_bytes: ::core::option::Option<u64>,
+    /// How long the volume's device operations took since the service started, each from
+    /// its hand-off (to the connection's io_uring or the I/O pool) to its completion: reads
+    /// (Read, Compare), writes and flushes of file and block device volumes. A RAM volume's
+    /// copies are not device operations and count nothing.
+    #[prost(message, optional, tag = "4")]
+    pub read_latency: ::core::option::Option<LatencyHistogram>,
+    #[prost(message, optional, tag = "5")]
+    pub write_latency: ::core::option::Option<LatencyHistogram>,
+    #[prost(message, optional, tag = "6")]
+    pub flush_latency: ::core::option::Option<LatencyHistogram>,
+}
+/// Operation times in buckets of powers of two microseconds.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct LatencyHistogram {
+    /// Operations per bucket, 26 of them: bucket i (0..24) those that took at most 2^i
+    /// microseconds and more than the bucket before; the last those above 2^24 µs (16.8 s).
+    #[prost(uint64, repeated, tag = "1")]
+    pub counts: ::prost::alloc::vec::Vec<u64>,
+    /// Their total time, nanoseconds.
+    #[prost(uint64, tag = "2")]
+    pub sum_ns: u64,
 }
 /// Counters of a subsystem and its live controllers (read-only, a snapshot).
 #[derive(Clone, PartialEq, ::prost::Message)]

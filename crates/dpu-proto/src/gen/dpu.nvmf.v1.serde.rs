@@ -2833,6 +2833,122 @@ impl<'de> serde::Deserialize<'de> for IoCounters {
         deserializer.deserialize_struct("dpu.nvmf.v1.IoCounters", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for LatencyHistogram {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.counts.is_empty() {
+            len += 1;
+        }
+        if self.sum_ns != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.LatencyHistogram", len)?;
+        if !self.counts.is_empty() {
+            struct_ser.serialize_field("counts", &self.counts.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+        }
+        if self.sum_ns != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("sumNs", ToString::to_string(&self.sum_ns).as_str())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for LatencyHistogram {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "counts",
+            "sum_ns",
+            "sumNs",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Counts,
+            SumNs,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "counts" => Ok(GeneratedField::Counts),
+                            "sumNs" | "sum_ns" => Ok(GeneratedField::SumNs),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = LatencyHistogram;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct dpu.nvmf.v1.LatencyHistogram")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<LatencyHistogram, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut counts__ = None;
+                let mut sum_ns__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Counts => {
+                            if counts__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("counts"));
+                            }
+                            counts__ = 
+                                Some(map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
+                                    .into_iter().map(|x| x.0).collect())
+                            ;
+                        }
+                        GeneratedField::SumNs => {
+                            if sum_ns__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("sumNs"));
+                            }
+                            sum_ns__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(LatencyHistogram {
+                    counts: counts__.unwrap_or_default(),
+                    sum_ns: sum_ns__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("dpu.nvmf.v1.LatencyHistogram", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for ListListenersRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -8190,6 +8306,15 @@ impl serde::Serialize for VolumeStats {
         if self.allocated_bytes.is_some() {
             len += 1;
         }
+        if self.read_latency.is_some() {
+            len += 1;
+        }
+        if self.write_latency.is_some() {
+            len += 1;
+        }
+        if self.flush_latency.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.VolumeStats", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -8203,6 +8328,15 @@ impl serde::Serialize for VolumeStats {
             #[allow(clippy::needless_borrow)]
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("allocatedBytes", ToString::to_string(&v).as_str())?;
+        }
+        if let Some(v) = self.read_latency.as_ref() {
+            struct_ser.serialize_field("readLatency", v)?;
+        }
+        if let Some(v) = self.write_latency.as_ref() {
+            struct_ser.serialize_field("writeLatency", v)?;
+        }
+        if let Some(v) = self.flush_latency.as_ref() {
+            struct_ser.serialize_field("flushLatency", v)?;
         }
         struct_ser.end()
     }
@@ -8219,6 +8353,12 @@ impl<'de> serde::Deserialize<'de> for VolumeStats {
             "sizeBytes",
             "allocated_bytes",
             "allocatedBytes",
+            "read_latency",
+            "readLatency",
+            "write_latency",
+            "writeLatency",
+            "flush_latency",
+            "flushLatency",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -8226,6 +8366,9 @@ impl<'de> serde::Deserialize<'de> for VolumeStats {
             Name,
             SizeBytes,
             AllocatedBytes,
+            ReadLatency,
+            WriteLatency,
+            FlushLatency,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8250,6 +8393,9 @@ impl<'de> serde::Deserialize<'de> for VolumeStats {
                             "name" => Ok(GeneratedField::Name),
                             "sizeBytes" | "size_bytes" => Ok(GeneratedField::SizeBytes),
                             "allocatedBytes" | "allocated_bytes" => Ok(GeneratedField::AllocatedBytes),
+                            "readLatency" | "read_latency" => Ok(GeneratedField::ReadLatency),
+                            "writeLatency" | "write_latency" => Ok(GeneratedField::WriteLatency),
+                            "flushLatency" | "flush_latency" => Ok(GeneratedField::FlushLatency),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -8272,6 +8418,9 @@ impl<'de> serde::Deserialize<'de> for VolumeStats {
                 let mut name__ = None;
                 let mut size_bytes__ = None;
                 let mut allocated_bytes__ = None;
+                let mut read_latency__ = None;
+                let mut write_latency__ = None;
+                let mut flush_latency__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -8296,12 +8445,33 @@ impl<'de> serde::Deserialize<'de> for VolumeStats {
                                 map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
                             ;
                         }
+                        GeneratedField::ReadLatency => {
+                            if read_latency__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("readLatency"));
+                            }
+                            read_latency__ = map_.next_value()?;
+                        }
+                        GeneratedField::WriteLatency => {
+                            if write_latency__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("writeLatency"));
+                            }
+                            write_latency__ = map_.next_value()?;
+                        }
+                        GeneratedField::FlushLatency => {
+                            if flush_latency__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("flushLatency"));
+                            }
+                            flush_latency__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(VolumeStats {
                     name: name__.unwrap_or_default(),
                     size_bytes: size_bytes__.unwrap_or_default(),
                     allocated_bytes: allocated_bytes__,
+                    read_latency: read_latency__,
+                    write_latency: write_latency__,
+                    flush_latency: flush_latency__,
                 })
             }
         }
