@@ -61,10 +61,11 @@ use crate::volume::Volume;
 /// How long a connection may take from accept to a successful Connect.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
 
-/// Receive room of a queue before its Connect: only an ICReq (128 bytes) and a Connect
-/// capsule (72 bytes and 1 KiB of data, digests aside) may come, in as many reads as
-/// they take.
-pub const UNCONNECTED_RECEIVE_ROOM: usize = 4096;
+/// Receive room of every queue but a connected I/O queue: before its Connect only an
+/// ICReq (128 bytes) and a Connect capsule (72 bytes and 1 KiB of data, digests aside)
+/// may come, and an admin or discovery queue carries single commands with at most a few
+/// kilobytes of data; a larger PDU simply takes more reads.
+pub const SMALL_RECEIVE_ROOM: usize = 4096;
 /// Read data up to this size is copied into the output (cheaper than a separate
 /// segment in the vectored write); larger data is sent from the read buffer.
 pub const COPY_BELOW: usize = 16 * 1024;
@@ -689,11 +690,13 @@ impl Connection {
 
     /// The receive buffer with room for at least `min` more bytes, for the shell to
     /// append received bytes to directly (no staging copy; decoded write data stays
-    /// a view of it); then call [`received`](Self::received). Until the queue is
-    /// connected, at most [`UNCONNECTED_RECEIVE_ROOM`]: any peer on the fabric can open
-    /// connections, and one that never connects holds a few kilobytes, not a batch's room.
+    /// a view of it); then call [`received`](Self::received). Only a connected I/O queue
+    /// moves batches of commands and data: any other gets at most [`SMALL_RECEIVE_ROOM`],
+    /// as any peer on the fabric can open connections that never connect, or connect to
+    /// the discovery controller, which every host may.
     pub fn receive_buffer(&mut self, min: usize) -> &mut BytesMut {
-        let min = if self.bound.is_some() { min } else { min.min(UNCONNECTED_RECEIVE_ROOM) };
+        let io_queue = self.bound.as_ref().is_some_and(|b| b.qid != 0);
+        let min = if io_queue { min } else { min.min(SMALL_RECEIVE_ROOM) };
         self.dec.receive_buf(min)
     }
 

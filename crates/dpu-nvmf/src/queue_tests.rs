@@ -1307,19 +1307,31 @@ fn connect_deadline() {
     assert_eq!(c.is_closed(), Some(&CloseReason::ConnectTimeout));
 }
 
-/// Until its Connect a queue's receive buffer stays a few kilobytes, whatever room the
-/// shell asks for: any peer on the fabric can open connections that never connect (each
-/// held 256 KiB of resident memory once it sent a byte). A connected queue gets the room.
+/// A queue's receive buffer stays a few kilobytes, whatever room the shell asks for,
+/// until it is a connected I/O queue: any peer on the fabric can open connections that
+/// never connect or that connect to the discovery controller (each held 256 KiB of
+/// resident memory once it sent a byte). A connected I/O queue gets the room.
 #[test]
-fn unconnected_queues_hold_small_receive_buffers() {
+fn only_connected_io_queues_hold_large_receive_buffers() {
     let t = target();
     let room = 256 << 10;
+    let small = SMALL_RECEIVE_ROOM..2 * SMALL_RECEIVE_ROOM;
     let mut h = H::new(&t, false, false);
-    let before = h.conn.receive_buffer(room).capacity();
-    assert!((UNCONNECTED_RECEIVE_ROOM..2 * UNCONNECTED_RECEIVE_ROOM).contains(&before), "{before}");
+    let unconnected = h.conn.receive_buffer(room).capacity();
+    assert!(small.contains(&unconnected), "{unconnected}");
     let c = h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
     assert!(c.status.is_success(), "{c:?}");
-    assert!(h.conn.receive_buffer(room).capacity() >= room);
+    let cntlid = c.dw0 as u16;
+    let admin = h.conn.receive_buffer(room).capacity();
+    assert!(small.contains(&admin), "an admin queue: {admin}");
+    let mut d = H::new(&t, false, false);
+    let c = d.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
+    let discovery = d.conn.receive_buffer(room).capacity();
+    assert!(small.contains(&discovery), "a discovery queue: {discovery}");
+    h.enable();
+    let mut q = H::io(&t, cntlid, 1, 0);
+    assert!(q.conn.receive_buffer(room).capacity() >= room, "an I/O queue");
 }
 
 #[test]
