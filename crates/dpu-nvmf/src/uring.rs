@@ -14,9 +14,11 @@
 //! a worker of the ring's own), so a slow device's flushes wait there and not on the
 //! bounded pool that other connections' operations share. Everything else (write zeroes,
 //! deallocate, verify, compare, and any transfer or flush when the kernel has no io_uring,
-//! e.g. under qemu-user or with `io_uring_disabled`) still runs on the bounded pool. Holds the crate's `unsafe` besides `volume_copy`'s: the
-//! kernel writes into and reads from buffers it does not borrow, so this module keeps each
-//! buffer, and the volume whose descriptor it names, until the transfer's completion.
+//! e.g. under qemu-user or with `io_uring_disabled`) still runs on the bounded pool.
+//!
+//! Holds the crate's `unsafe` besides `volume_copy`'s: the kernel writes into and reads
+//! from buffers it does not borrow, so this module keeps each buffer, and the volume whose
+//! descriptor it names, until the transfer's completion.
 #![allow(unsafe_code)]
 
 use std::collections::HashMap;
