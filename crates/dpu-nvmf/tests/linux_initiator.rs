@@ -549,6 +549,19 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         t.stats.success_flag_completions.load(std::sync::atomic::Ordering::Relaxed),
     );
     assert!(ns.write_bytes >= 4 << 20, "the files reached the target");
+    // ext4's journal commits and `sync` reach the file as flushes (data syncs), and every
+    // read, write and flush of it is timed as the volume's device latency.
+    let latency = vol.latency();
+    let timed = [&latency.read, &latency.write, &latency.flush].map(|h| {
+        let s = h.snapshot();
+        dpu_proto::dpu::nvmf::v1::LatencyHistogram { counts: s.counts.to_vec(), sum_ns: s.sum_ns }
+    });
+    assert!(timed.iter().all(|h| h.count() > 0), "reads, writes and flushes timed: {timed:?}");
+    let [reads, writes, flushes] =
+        timed.map(|h| (h.count(), h.quantile_us(0.5), h.quantile_us(0.99)));
+    println!(
+        "linux initiator: namespace 1's device operations (count, p50, p99 at most µs): reads {reads:?}, writes {writes:?}, flushes {flushes:?}"
+    );
     // Two vCPUs: Linux opens two I/O queues per controller (admin + 2 connections per
     // connect), three connects and two discoveries.
     let conns = t.stats.connections.load(std::sync::atomic::Ordering::Relaxed);
