@@ -10,6 +10,12 @@
 //!   read-only and a write fails; lifted, the disk takes writes again;
 //! - a write to a sparse file volume whose file system is full fails in the guest with
 //!   "No space left on device" (Capacity Exceeded), not an I/O error; `nvme verify` checks a range and fails past the end;
+//! - the I/O commands besides Read and Write, each on fresh random data: `nvme compare`
+//!   passes on the same data and fails with Compare Failure on other data; `nvme
+//!   write-zeroes` (with and without DEAC), the kernel's own Write Zeroes (util-linux
+//!   `blkdiscard -z`, and `fallocate -p`, which needs Write Zeroes with no fallback) and
+//!   `nvme dsm --ad` leave zeroes; `nvme flush` succeeds; `nvme ns-descs` shows the
+//!   namespace's NGUID and UUID and `nvme fw-log` the active slot;
 //! - the mandatory features read back (`nvme get-feature`), and a power state the
 //!   controller does not have is refused;
 //! - the kernel's hwmon device shows the composite temperature and the thresholds
@@ -111,6 +117,46 @@ nvme verify $N -s 0 -c 7 > /dev/null 2>&1
 mark verify rc=$?
 nvme verify $N -s {PAST_END} -c 0 > /dev/null 2>&1
 mark verify-past-end rc=$?
+# The I/O commands besides Read and Write, as nvme-cli and the block layer send them.
+# Each on its own 4 KiB (8 blocks) of fresh random data, read back with O_DIRECT.
+head -c 4096 /dev/zero > /tmp/z
+fresh() {{ head -c 4096 /dev/urandom > /tmp/rnd; dd if=/tmp/rnd of=$N bs=4096 seek=$1 count=1 oflag=direct 2>/dev/null; }}
+zeroed() {{ dd if=$N bs=4096 skip=$1 count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/z && echo zeroes; }}
+mark write-zeroes-limit $(cat /sys/block/$DEV/queue/write_zeroes_max_bytes)
+fresh 16
+nvme compare $N -s 128 -c 7 -z 4096 -d /tmp/rnd > /tmp/cmp 2>&1
+mark compare-same rc=$?
+cat /tmp/cmp
+head -c 4096 /dev/urandom > /tmp/other
+nvme compare $N -s 128 -c 7 -z 4096 -d /tmp/other > /tmp/cmp 2>&1
+mark compare-differs rc=$?
+cat /tmp/cmp
+grep -q "COMPARE_FAILED\|Compare Failure" /tmp/cmp && mark compare-failure-status
+fresh 17
+nvme write-zeroes $N -s 128 -c 7 > /dev/null 2>&1
+mark write-zeroes rc=$? $(zeroed 16)
+nvme write-zeroes $N -s 136 -c 7 --deac > /dev/null 2>&1
+mark write-zeroes-deac rc=$? $(zeroed 17)
+# The kernel's own Write Zeroes (util-linux; busybox's blkdiscard has no -z): BLKZEROOUT,
+# and a hole punched in the disk (Write Zeroes with DEAC, as DLFEAT allows).
+fresh 19
+/ul/blkdiscard -z -o $((19 * 4096)) -l 4096 $N
+mark zeroout rc=$? $(zeroed 19)
+fresh 20
+/ul/fallocate -p -o $((20 * 4096)) -l 4096 $N
+mark punch-hole rc=$? $(zeroed 20)
+fresh 18
+nvme dsm $N --ad -s 144 -b 8 > /dev/null 2>&1
+mark deallocate rc=$? $(zeroed 18)
+nvme flush $N > /dev/null 2>&1
+mark flush rc=$?
+nvme ns-descs $N > /tmp/d 2>&1
+cat /tmp/d
+mark ns-descs nguid=$(field nguid /tmp/d) uuid=$(field uuid /tmp/d)
+nvme fw-log $C > /tmp/fw 2>&1
+R=$?
+cat /tmp/fw
+mark fw-log rc=$R afi=$(field afi /tmp/fw)
 for f in 1 2 4 5 0xa; do nvme get-feature $C -f $f -n 1 > /tmp/f 2>&1; mark get-feature-$f rc=$? $(sed 's/.*Current value:[[:space:]]*//' /tmp/f); done
 nvme set-feature $C -f 2 -v 1 > /tmp/ps 2>&1
 mark set-power-state-1 rc=$?
@@ -173,7 +219,10 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
     let full = Arc::new(Volume::file("full", &full_volume, 512, FULL_VOLUME_MIB << 20).unwrap());
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
-    let initrd = common::nvme_initramfs(&cache, &kernel, "admin", |m| init_script(addr.port(), m));
+    let util_linux = [("blkdiscard", "/ul/blkdiscard"), ("fallocate", "/ul/fallocate")];
+    let initrd = common::nvme_initramfs_with(&cache, &kernel, "admin", &util_linux, |m| {
+        init_script(addr.port(), m)
+    });
     let mut vm = Guest::spawn(&QemuConfig::new(kernel.vmlinuz.clone(), initrd)).unwrap();
     let mut marks = Marks::default();
     let deadline = Instant::now() + DEADLINE;
@@ -217,6 +266,21 @@ async fn nvme_cli_reads_the_error_log_effects_and_features_and_hwmon_the_tempera
         "full-write rc=1 No space left on device".to_owned(),
         "verify rc=0".to_owned(),
         "verify-past-end rc=1".to_owned(),
+        // The kernel's Write Zeroes limit: MDTS (128 KiB).
+        "write-zeroes-limit 131072".to_owned(),
+        "compare-same rc=0".to_owned(),
+        "compare-differs rc=1".to_owned(),
+        "compare-failure-status".to_owned(),
+        "write-zeroes rc=0 zeroes".to_owned(),
+        "write-zeroes-deac rc=0 zeroes".to_owned(),
+        "zeroout rc=0 zeroes".to_owned(),
+        "punch-hole rc=0 zeroes".to_owned(),
+        "deallocate rc=0 zeroes".to_owned(),
+        "flush rc=0".to_owned(),
+        "ns-descs nguid=03030303030303030303030303030303 uuid=04040404-0404-0404-0404-040404040404"
+            .to_owned(),
+        // Slot 1 active.
+        "fw-log rc=0 afi=0x1".to_owned(),
         "get-feature-1 rc=0 0x00000007".to_owned(),
         "get-feature-2 rc=0 00000000".to_owned(),
         // 343 K, WCTEMP.

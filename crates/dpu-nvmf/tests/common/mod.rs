@@ -68,8 +68,22 @@ pub fn nvme_initramfs(
     name: &str,
     init: impl FnOnce(&[String]) -> String,
 ) -> PathBuf {
+    nvme_initramfs_with(cache, kernel, name, &[], init)
+}
+
+/// [`nvme_initramfs`] with more host commands: each `(tool, path in the guest)`.
+pub fn nvme_initramfs_with(
+    cache: &Path,
+    kernel: &Kernel,
+    name: &str,
+    commands: &[(&str, &str)],
+    init: impl FnOnce(&[String]) -> String,
+) -> PathBuf {
     let mut tree = Initramfs::new(&cache.join(format!("initramfs-{name}-root"))).unwrap();
     tree.add_command("nvme", "/usr/sbin/nvme").unwrap();
+    for (tool, dest) in commands {
+        tree.add_command(tool, dest).unwrap();
+    }
     tree.add_modules(kernel, &["virtio_pci", "virtio_net", "crc32c_generic", "nvme-tcp"]).unwrap();
     let script = init(tree.modules());
     tree.write_cpio(&script, &cache.join(format!("initramfs-{name}.cpio"))).unwrap()
