@@ -69,7 +69,7 @@ pub fn ensure_apt(pkgs: &[&str]) -> Result<()> {
         .context("apt-get update failed (are Debian's package mirrors reachable?)")?;
     run(Command::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q", "--no-install-recommends"])
         .args(&missing))
     .with_context(|| format!("installing {}", missing.join(" ")))?;
     Ok(())

@@ -40,7 +40,7 @@ fn ensure_tool(tool: &str, pkg: &str) {
     }
     eprintln!("installing {pkg} (apt-get) for {tool}");
     let out = Command::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", pkg])
+        .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends", pkg])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .output()
         .unwrap_or_else(|e| panic!("{tool} is missing and apt-get cannot run: {e}"));

@@ -112,9 +112,10 @@ pub fn ensure_commands(tools: &[(&str, &str)]) -> Result<()> {
         return Ok(());
     }
     println!("guest: installing {}", missing.join(" "));
+    // Another apt (another test binary, or the system's) may hold dpkg's lock: wait for it.
     let mut install = Command::new("apt-get");
     install
-        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q", "--no-install-recommends"])
         .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive");
     run_ok(install, CMD_TIMEOUT)?;
