@@ -36,6 +36,8 @@ const NVMF_PORT: u16 = 4420;
 /// A second listener on the uplink: the guest's second path.
 const NVMF_SECOND_PORT: u16 = 4421;
 const NVMF_NQN: &str = "nqn.2024-01.io.example.demo:ram0";
+/// The demo namespace's API name.
+const NVMF_NAMESPACE: &str = "subsystems/demo/namespaces/1";
 const NVMF_HOST_NQN: &str = "nqn.2014-08.org.example:demo-fabric-host";
 /// A second host of the subsystem, which must authenticate (DH-HMAC-CHAP).
 const NVMF_AUTH_HOST_NQN: &str = "nqn.2014-08.org.example:demo-authenticated-host";
@@ -647,7 +649,7 @@ pub fn run_demo() -> Result<()> {
     fs::write(&read_only_yaml, &read_only)?;
     let read_only_yaml = read_only_yaml.display().to_string();
     steps.step(
-        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back; the operator grows the volume under it, drains the listener it uses (multipath over :4421), then makes the namespace read-only",
+        "fabric: a QEMU guest (Linux nvme-tcp, nvme-cli) connects to 198.51.100.1:4420 through slirp, writes, reconnects, reads back; the operator grows the volume under it, drains the listener it uses (multipath over :4421), lifts the write protection the guest set until restart, then makes the namespace read-only",
         || {
             demo.check_interrupt()?;
             let target = demo_guest::NvmfTarget {
@@ -663,19 +665,27 @@ pub fn run_demo() -> Result<()> {
             // namespace read-only.
             let grown = nvmf_volume(NVMF_GROWN_BYTES);
             let mut operator = |lab: &Lab, mark: &str| -> Result<()> {
-                let (text, file) = match mark {
-                    demo_guest::WANT_GROW => (&grown, &grown_yaml),
-                    demo_guest::WANT_DRAIN => (&drain, &drain_yaml),
-                    _ => (&read_only, &read_only_yaml),
+                let args = match mark {
+                    demo_guest::WANT_CLEAR_HOST_WP => {
+                        vec!["nvmf", "clear-host-write-protection", NVMF_NAMESPACE]
+                    }
+                    _ => {
+                        let (text, file) = match mark {
+                            demo_guest::WANT_GROW => (&grown, &grown_yaml),
+                            demo_guest::WANT_DRAIN => (&drain, &drain_yaml),
+                            _ => (&read_only, &read_only_yaml),
+                        };
+                        print_indented(text);
+                        vec!["apply", "-f", file.as_str()]
+                    }
                 };
-                let (role, apply) = demo.dpuctl_argv(Caller::Operator, &["apply", "-f", file]);
-                print_indented(text);
-                println!("    [{role} ns] $ {}", shorten(&apply.join(" "), demo.work.path()));
-                let out = lab.exec_in_timeout(role, &apply, Duration::from_secs(30))?;
+                let (role, argv) = demo.dpuctl_argv(Caller::Operator, &args);
+                println!("    [{role} ns] $ {}", shorten(&argv.join(" "), demo.work.path()));
+                let out = lab.exec_in_timeout(role, &argv, Duration::from_secs(30))?;
                 print_indented(&String::from_utf8_lossy(&out.stdout));
                 print_indented(&String::from_utf8_lossy(&out.stderr));
                 if !out.status.success() {
-                    bail!("dpuctl apply -f {file} failed ({})", out.status);
+                    bail!("dpuctl {} failed ({})", args.join(" "), out.status);
                 }
                 Ok(())
             };
@@ -684,7 +694,7 @@ pub fn run_demo() -> Result<()> {
             demo.wait_applied("listeners")?;
             demo.wait_applied("namespaces")?;
             demo.summary.push(format!(
-                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data; saw the volume grow from {} to {} MiB while connected (dpuctl apply), data intact; with a second path over :{NVMF_SECOND_PORT}, moved to it when the operator drained :{NVMF_PORT} (ANA inaccessible), same data; when the operator made the namespace read-only, the guest's disk turned read-only and the target refused its write",
+                "Linux guest in QEMU (fabric namespace): nvme discover/connect to {NVMF_LISTEN}, wrote {} MiB, reconnected, read back the same data; saw the volume grow from {} to {} MiB while connected (dpuctl apply), data intact; with a second path over :{NVMF_SECOND_PORT}, moved to it when the operator drained :{NVMF_PORT} (ANA inaccessible), same data; the guest write-protected the namespace until restart and the operator lifted it (clear-host-write-protection); when the operator made the namespace read-only, the guest's disk turned read-only and the target refused its write",
                 demo_guest::DATA_MIB,
                 NVMF_VOLUME_BYTES >> 20,
                 NVMF_GROWN_BYTES >> 20,

@@ -25,6 +25,9 @@ pub const WANT_GROW: &str = "want-grow";
 /// The guest's mark asking the demo to drain the first listener (ANA inaccessible) while
 /// the guest is connected through both.
 pub const WANT_DRAIN: &str = "want-drain";
+/// The guest's mark asking the operator to lift the write protection a host set until the
+/// target restarts (`dpuctl nvmf clear-host-write-protection`).
+pub const WANT_CLEAR_HOST_WP: &str = "want-clear-host-wp";
 /// The guest's mark asking the demo to make the namespace read-only (write protected).
 pub const WANT_READ_ONLY: &str = "want-read-only";
 
@@ -94,6 +97,19 @@ mark drained $P1=$(waitstate $P1 inaccessible) $P2=$(cat /sys/block/$P2/ana_stat
 echo 3 > /proc/sys/vm/drop_caches
 dd if=/dev/$DEV of=/tmp/back bs=1M count={DATA_MIB} 2>/dev/null
 mark read-second-path rc=$? $(sha256sum < /tmp/back | cut -c1-16)
+# The host write-protects the namespace until the target restarts (Feature 84h, WPS 2:
+# Write Protect Until Power Cycle), which no host can lift; the operator lifts it.
+ro() {{ i=0; while [ "$(cat /sys/block/$DEV/ro)" != $1 ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; cat /sys/block/$DEV/ro; }}
+C2=$(for c in /sys/class/nvme/nvme*; do grep -q "trsvcid={second_port}" $c/address && echo ${{c##*/}}; done)
+nvme set-feature /dev/$C2 -f 0x84 -n 1 -v 2 > /dev/null
+mark host-wp rc=$? ro=$(ro 1)
+nvme set-feature /dev/$C2 -f 0x84 -n 1 -v 0 > /dev/null 2>&1
+[ $? -ne 0 ] && mark host-cannot-lift
+mark {WANT_CLEAR_HOST_WP}
+mark host-wp-cleared ro=$(ro 0)
+# The first 4 KiB again, as they were: the data's checksum stays.
+dd if=/tmp/data of=/dev/$DEV bs=4096 count=1 oflag=direct 2>/dev/null
+mark write-after-clear rc=$?
 # The operator makes the namespace read-only: Linux marks the disk read-only after the
 # namespace attribute notice, and the target refuses a write sent past the kernel's check.
 mark {WANT_READ_ONLY}
@@ -117,8 +133,7 @@ sleep 10
 /// Builds the guest (installing the tools and downloading the kernel package if needed),
 /// boots it in the fabric namespace, and checks every step it reports; `operator` runs
 /// what the guest asks for while it is connected ([`WANT_GROW`], [`WANT_DRAIN`],
-/// [`WANT_READ_ONLY`]). Returns
-/// the marks. Stops early (QEMU killed) when `interrupted` is set.
+/// [`WANT_CLEAR_HOST_WP`], [`WANT_READ_ONLY`]). Returns the marks. Stops early (QEMU killed) when `interrupted` is set.
 pub fn run(
     lab: &Lab,
     work: &Path,
@@ -163,7 +178,7 @@ pub fn run(
             Err(e) => return Err(e.into()),
         };
         let last = dpu_lab::guest::is_last_mark(&m);
-        if [WANT_GROW, WANT_DRAIN, WANT_READ_ONLY].contains(&m.as_str()) {
+        if [WANT_GROW, WANT_DRAIN, WANT_CLEAR_HOST_WP, WANT_READ_ONLY].contains(&m.as_str()) {
             operator(lab, &m)?;
         }
         marks.push(m);
@@ -187,6 +202,10 @@ pub fn run(
         "read-grown rc=0",
         "connect-second rc=0",
         "read-second-path rc=0",
+        "host-wp rc=0 ro=1",
+        "host-cannot-lift",
+        "host-wp-cleared ro=0",
+        "write-after-clear rc=0",
         "read-only 1",
         "write-refused",
         "read-read-only rc=0",
@@ -225,6 +244,9 @@ pub fn run(
     }
     println!(
         "    two paths ({paths}); after the operator drained the first listener: {drained}; {DATA_MIB} MiB read through the second path, same data"
+    );
+    println!(
+        "    host write protection: the guest locked its namespace until the target restarts (its disk read-only, its own attempt to unlock refused); the operator's clear-host-write-protection made it writable again"
     );
     if sum("read-read-only rc=0") != written {
         bail!("the guest's data changed on the read-only namespace: {marks:?}");
