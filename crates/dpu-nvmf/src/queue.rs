@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 use dpu_nvmf_proto::auth::AuthTransfer;
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{
-    CNTLID_DYNAMIC, CONNECT_AUTHREQ_ATR, ConnectCmd, ConnectData, DISCOVERY_NQN, property,
+    CNTLID_DYNAMIC, CONNECT_AUTHREQ_ATR, CONNECT_DATA_LEN, ConnectCmd, ConnectData, DISCOVERY_NQN,
+    fctype, property,
 };
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_resp, encode_data_pdu_prefix, encode_data_pdu_suffix,
@@ -577,7 +578,9 @@ impl Connection {
     /// A new connection accepted at `now`.
     pub fn new(target: Arc<Target>, cfg: QueueConfig, now: Instant) -> Self {
         let mut dc = DecoderConfig::controller();
-        dc.max_data_len = cfg.maxh2cdata;
+        // Until a Connect binds the queue, the only data that may come by R2T is that
+        // Connect's (`precheck`): H2CData PDUs carry at most that much (`bind` raises it).
+        dc.max_data_len = CONNECT_DATA_LEN as u32;
         dc.max_in_capsule_data = identify::IN_CAPSULE_DATA;
         Self {
             target,
@@ -1085,7 +1088,7 @@ impl Connection {
                         self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                         return;
                     }
-                    if let Err(s) = self.precheck(&sqe) {
+                    if let Err(s) = self.precheck(&sqe, length) {
                         self.send_failure(&sqe, fail(cid, s));
                         return;
                     }
@@ -1245,13 +1248,30 @@ impl Connection {
         }
     }
 
-    /// Checks a command that carries data by R2T before asking for the data.
-    fn precheck(&mut self, sqe: &Sqe) -> Result<(), Status> {
+    /// Checks a command that carries `length` bytes of data by R2T before asking for
+    /// the data, so a peer holds no more of the target's memory than a real command
+    /// needs while it withholds the data.
+    fn precheck(&mut self, sqe: &Sqe, length: u32) -> Result<(), Status> {
         let Some(b) = &self.bound else {
-            return if sqe.is_fabrics() { Ok(()) } else { Err(Status::COMMAND_SEQUENCE_ERROR) };
+            // Before Connect: one Connect, whose data is 1024 bytes, at a time.
+            if !sqe.is_fabrics() || sqe.fctype() != fctype::CONNECT || self.cmds.len() != 0 {
+                return Err(Status::COMMAND_SEQUENCE_ERROR);
+            }
+            return if length as usize == CONNECT_DATA_LEN {
+                Ok(())
+            } else {
+                Err(Status::DATA_SGL_LENGTH_INVALID)
+            };
         };
         if b.qid == 0 || sqe.is_fabrics() {
-            return Ok(());
+            // Admin and Fabrics data (Set Features, Authentication Send) is at most what
+            // NVMe/TCP has every queue take in capsule for such commands, 8 KiB (where
+            // Linux sends it anyway).
+            return if length <= identify::IN_CAPSULE_DATA {
+                Ok(())
+            } else {
+                Err(Status::DATA_SGL_LENGTH_INVALID)
+            };
         }
         self.io_enabled()?;
         match sqe.opcode {
@@ -1609,7 +1629,7 @@ impl Connection {
                 self.disc_seen = self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr).1;
             }
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, 0, c.sqsize));
-            self.bound = Some(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
+            self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
         } else {
             let Some(ctrl) =
@@ -1636,9 +1656,22 @@ impl Connection {
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
             let mut cqe = ok(cid);
             self.require_auth(&ctrl, &mut cqe);
-            self.bound = Some(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
+            self.bind(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
         }
+    }
+
+    /// Binds the queue to its controller after a successful Connect, and lets the
+    /// decoder take H2CData PDUs of the size this queue's commands ask for: MAXH2CDATA
+    /// on an I/O queue, the admin and Fabrics limit of `precheck` on the admin queue.
+    fn bind(&mut self, bound: Bound) {
+        let data = if bound.qid == 0 {
+            identify::IN_CAPSULE_DATA.min(self.cfg.maxh2cdata)
+        } else {
+            self.cfg.maxh2cdata
+        };
+        self.dec.set_limits(data, identify::IN_CAPSULE_DATA);
+        self.bound = Some(bound);
     }
 
     /// What the statistics say about this queue once its Connect succeeds (SQSIZE is

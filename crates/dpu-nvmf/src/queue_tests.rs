@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{
-    CNTLID_DYNAMIC, ConnectCmd, ConnectData, DISCOVERY_NQN, PropertyGetCmd, PropertySetCmd,
+    CNTLID_DYNAMIC, ConnectCmd, ConnectData, DISCOVERY_NQN, PropertyGetCmd, PropertySetCmd, fctype,
     property,
 };
 use dpu_nvmf_proto::pdu::{DataPduHeader, encode_h2c_data};
@@ -1332,6 +1332,83 @@ fn only_connected_io_queues_hold_large_receive_buffers() {
     h.enable();
     let mut q = H::io(&t, cntlid, 1, 0);
     assert!(q.conn.receive_buffer(room).capacity() >= room, "an I/O queue");
+}
+
+/// A peer that asks for R2Ts and withholds the data holds the target's memory for it: before
+/// Connect only one Connect's 1024 bytes may be asked for, and on an admin queue no more
+/// than an admin command's 8 KiB; H2CData PDUs are refused past those sizes before the
+/// decoder buffers them. (Before, any Fabrics command got an R2T of up to 128 KiB, 32 at a
+/// time, on a connection that never connects: about 4 MiB each.)
+#[test]
+fn withheld_data_holds_no_more_than_a_real_command_needs() {
+    let t = target();
+    let by_r2t = |q: &mut H, mut sqe: Sqe, len: u32| -> Vec<Pdu> {
+        q.cid += 1;
+        sqe.cid = q.cid;
+        sqe.set_sgl(SglDescriptor::transport(len));
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: vec![].into() }));
+        q.pdus()
+    };
+    let refused = |p: &[Pdu]| match p {
+        [Pdu::CapsuleResp(c)] => c.status,
+        other => panic!("{other:?}"),
+    };
+    let connect = ConnectCmd { recfmt: 0, qid: 0, sqsize: 31, cattr: 0, kato: 0 };
+    let mut q = H::new(&t, false, false);
+    // Before Connect: a Connect asking for more than its data, any other Fabrics command.
+    let p = by_r2t(&mut q, connect.to_sqe(0), 128 << 10);
+    assert_eq!(refused(&p), Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    let mut auth_send = Sqe::new(admin_opcode::FABRICS, 0);
+    auth_send.nsid = u32::from(fctype::AUTH_SEND);
+    let p = by_r2t(&mut q, auth_send, 4096);
+    assert_eq!(refused(&p), Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    // A Connect's 1024 bytes by R2T; a second one meanwhile is refused.
+    let p = by_r2t(&mut q, connect.to_sqe(0), 1024);
+    let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+    let r = *r;
+    assert_eq!(r.r2tl, 1024);
+    let p = by_r2t(&mut q, connect.to_sqe(0), 1024);
+    assert_eq!(refused(&p), Status::COMMAND_SEQUENCE_ERROR.with_dnr());
+    let d = ConnectData {
+        hostid: HOSTID,
+        cntlid: CNTLID_DYNAMIC,
+        subnqn: SUB.into(),
+        hostnqn: HOST.into(),
+    };
+    let hdr = DataPduHeader { cccid: r.cccid, ttag: r.ttag, datao: 0, last: true, success: false };
+    let mut b = Vec::new();
+    encode_h2c_data(&hdr, &d.to_bytes(), &q.framing, &mut b).unwrap();
+    q.conn.receive(&b, q.now);
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success(), "{c:?}");
+    q.enable();
+    // The admin queue: a Set Features' data up to 8 KiB, not more.
+    let mut set_features = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    set_features.cdw[0] = 0x0E;
+    let p = by_r2t(&mut q, set_features, 16 << 10);
+    assert_eq!(refused(&p), Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    let p = by_r2t(&mut q, set_features, 8 << 10);
+    assert!(matches!(p.as_slice(), [Pdu::R2t(r)] if r.r2tl == 8 << 10), "{p:?}");
+    // An H2CData PDU longer than any R2T an unconnected queue may be sent, refused from
+    // its header (before: "unknown command" once all of it had been buffered).
+    let mut q = H::new(&t, false, false);
+    let hdr = DataPduHeader { cccid: 1, ttag: 1, datao: 0, last: true, success: false };
+    let mut b = Vec::new();
+    encode_h2c_data(&hdr, &vec![0; 4096], &q.framing, &mut b).unwrap();
+    q.conn.receive(&b[..64], q.now);
+    assert_eq!(term(&mut q).0, Fes::DataTransferLimitExceeded.code());
+    // An I/O queue still takes MAXH2CDATA-sized PDUs.
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut io = H::io(&t, cntlid, 1, 0);
+    let p = io.cmd(rw(io_opcode::WRITE, 0, 256, 128 << 10), &[]);
+    let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+    let hdr = DataPduHeader { cccid: r.cccid, ttag: r.ttag, datao: 0, last: true, success: false };
+    let mut b = Vec::new();
+    encode_h2c_data(&hdr, &vec![7; 128 << 10], &io.framing, &mut b).unwrap();
+    io.conn.receive(&b, io.now);
+    let p = io.pdus();
+    assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.status.is_success()), "{p:?}");
 }
 
 #[test]
