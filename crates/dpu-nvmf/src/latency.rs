@@ -18,7 +18,8 @@ pub const BUCKETS: usize = dpu_proto::dpu::nvmf::v1::LatencyHistogram::BUCKETS;
 
 /// The bucket of an operation that took `d`.
 fn bucket(d: Duration) -> usize {
-    let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    // Rounded up: bucket i is exported as `le` 2^i µs, so 1,001 ns is not in bucket 0.
+    let us = u64::try_from(d.as_nanos().div_ceil(1000)).unwrap_or(u64::MAX);
     if us <= 1 {
         return 0;
     }
@@ -100,7 +101,12 @@ mod tests {
         let b = |d| bucket(d);
         let small = [b(Duration::ZERO), b(us(1)), b(us(2)), b(us(3)), b(us(4)), b(us(5))];
         assert_eq!(small, [0, 0, 1, 2, 2, 3]);
-        assert_eq!(b(Duration::from_nanos(1_999)), 0, "whole microseconds");
+        let ns = Duration::from_nanos;
+        assert_eq!(
+            [b(ns(1_000)), b(ns(1_001)), b(ns(2_000)), b(ns(2_001))],
+            [0, 1, 1, 2],
+            "at most 2^i µs"
+        );
         assert_eq!(b(us(1 << 24)), 24);
         assert_eq!(b(us((1 << 24) + 1)), BUCKETS - 1);
         assert_eq!(b(Duration::MAX), BUCKETS - 1);
