@@ -722,14 +722,20 @@ impl NvmfInternal {
             volumes
                 .into_iter()
                 .map(|(name, v)| {
-                    let latency = v.latency();
+                    // Memory-only volumes have no device operations to time: no series.
+                    let latency = (!v.backend().memory_only()).then(|| v.latency());
+                    let of = |h: fn(
+                        &crate::latency::VolumeLatency,
+                    ) -> &crate::latency::LatencyHistogram| {
+                        latency.map(|l| latency_pb(h(l)))
+                    };
                     pb::VolumeStats {
                         name,
                         size_bytes: v.size_bytes(),
                         allocated_bytes: v.backend().allocated_bytes(),
-                        read_latency: Some(latency_pb(&latency.read)),
-                        write_latency: Some(latency_pb(&latency.write)),
-                        flush_latency: Some(latency_pb(&latency.flush)),
+                        read_latency: of(|l| &l.read),
+                        write_latency: of(|l| &l.write),
+                        flush_latency: of(|l| &l.flush),
                     }
                 })
                 .collect()

@@ -610,6 +610,8 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
     let v1 = stats.volumes.iter().find(|v| v.name == "volumes/v1").unwrap();
     assert_eq!((v1.size_bytes, v1.allocated_bytes), (16 << 20, Some(2 << 20)));
+    let timed = [&v1.read_latency, &v1.write_latency, &v1.flush_latency];
+    assert!(timed.iter().all(|h| h.is_none()), "a RAM volume has no device latency: {v1:?}");
     let table = ok(&dpuctl(&env, Who::Operator, &["nvmf", "stats"]));
     // A RAM volume has no device latency: "-" for reads, writes and flushes.
     let row = ["volumes/v1", "16777216", "2097152", "-", "-", "-"];
@@ -1021,6 +1023,11 @@ async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
     let table = ok(&dpuctl(&env, Who::Host, &["list", "volumes"]));
     let row = table.lines().find(|l| l.starts_with("volumes/native")).unwrap_or_default();
     assert!(row.split_whitespace().any(|c| c == "4096"), "{table}");
+    // A device volume's operation times are there from the start (no operation yet).
+    let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    let native = stats.volumes.iter().find(|v| v.name == "volumes/native").unwrap();
+    let timed = [&native.read_latency, &native.write_latency, &native.flush_latency];
+    assert!(timed.iter().all(|h| h.is_some()), "{native:?}");
 
     // The device grows under the service (`lvextend`, say): the stored status follows
     // without any API call, through the service's status epoch and the agent's re-sync.

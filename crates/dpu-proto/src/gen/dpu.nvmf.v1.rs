@@ -401,8 +401,8 @@ pub struct VolumeStats {
     pub allocated_bytes: ::core::option::Option<u64>,
     /// How long the volume's device operations took since the service started, each from
     /// its hand-off (to the connection's io_uring or the I/O pool) to its completion: reads
-    /// (Read, Compare), writes and flushes of file and block device volumes. A RAM volume's
-    /// copies are not device operations and count nothing.
+    /// (Read, Compare), writes and flushes of file and block device volumes. Unset for a RAM
+    /// volume, whose copies are not device operations.
     #[prost(message, optional, tag = "4")]
     pub read_latency: ::core::option::Option<LatencyHistogram>,
     #[prost(message, optional, tag = "5")]
