@@ -71,6 +71,12 @@ pub const SMALL_RECEIVE_ROOM: usize = 4096;
 /// segment in the vectored write); larger data is sent from the read buffer.
 pub const COPY_BELOW: usize = 16 * 1024;
 
+/// Output that stops the decoding of received commands until it is sent: commands that are
+/// answered at once (Get Log Page, Identify, Reservation Report, failures) are not bounded
+/// by the queue depth, so a peer that sends many and reads nothing would otherwise make a
+/// batch's answers as large as its commands ask (1 MiB each).
+pub const OUTPUT_PAUSE: usize = 256 * 1024;
+
 /// Per-connection settings from the listener.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
@@ -127,10 +133,11 @@ pub struct IoRequest {
     pub op: IoOp,
 }
 
-/// The data of a write that waits for the volume (on the pool or in the kernel): a view of
-/// the receive buffer would keep that whole buffer alive until the write completes, and the
-/// next receive would allocate a fresh one, so data of up to [`COPY_BELOW`] bytes gets its
-/// own copy; larger data stays a view (at most the queue depth of them).
+/// The data of a write that waits (for the volume, on the pool or in the kernel, or for its
+/// rate limit): a view of the receive buffer would keep that whole buffer alive until the
+/// write completes, and the next receive would allocate a fresh one, so data of up to
+/// [`COPY_BELOW`] bytes gets its own copy; larger data stays a view (at most the queue depth
+/// of them).
 pub fn queued_write_data(data: &Bytes) -> Bytes {
     if data.len() <= COPY_BELOW { Bytes::copy_from_slice(data) } else { data.clone() }
 }
@@ -446,7 +453,17 @@ pub struct Connection {
     disc_seen: Vec<crate::target::DiscoveryEntry>,
     /// Discovery controller: a log change was reported and the log not read since.
     disc_masked: bool,
+    /// Received PDUs wait undecoded until the output is sent ([`OUTPUT_PAUSE`]).
+    input_paused: bool,
+    /// Peer-caused events (`LOGGED_*`) this connection already logged above debug level:
+    /// the rest go to debug, so a peer repeating them cannot flood the log.
+    logged: u8,
 }
+
+/// A data digest error ([`Connection::logged`]).
+const LOGGED_DIGEST_ERROR: u8 = 1;
+/// A refused Connect ([`Connection::logged`]).
+const LOGGED_CONNECT_REFUSED: u8 = 2;
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -606,6 +623,8 @@ impl Connection {
             closed: None,
             disc_seen: Vec::new(),
             disc_masked: false,
+            input_paused: false,
+            logged: 0,
         }
     }
 
@@ -656,6 +675,16 @@ impl Connection {
     /// Whether bytes are waiting in [`take_output`](Self::take_output).
     pub fn has_output(&self) -> bool {
         !self.out.is_empty() || !self.segments.is_empty()
+    }
+
+    /// Whether received PDUs wait undecoded because the output reached [`OUTPUT_PAUSE`]:
+    /// send the output, then call [`received`](Self::received) before receiving more.
+    pub fn input_paused(&self) -> bool {
+        self.input_paused
+    }
+
+    fn pending_output(&self) -> usize {
+        self.out.len() + self.segments.iter().map(|s| s.as_slice().len()).sum::<usize>()
     }
 
     /// The next volume operation to run.
@@ -718,7 +747,12 @@ impl Connection {
             // that keeps the controller alive (Traffic Based Keep Alive).
             b.ctrl.note_traffic();
         }
+        self.input_paused = false;
         while self.closed.is_none() {
+            if self.dec.buffered() > 0 && self.pending_output() >= OUTPUT_PAUSE {
+                self.input_paused = true;
+                break;
+            }
             match self.dec.decode() {
                 Ok(Some(pdu)) => self.on_pdu(pdu, now),
                 Ok(None) => {
@@ -1222,12 +1256,29 @@ impl Connection {
         self.run(*sqe, data, now);
     }
 
+    /// Whether `event` (a `LOGGED_*` bit) is logged above debug level: the first time on
+    /// this connection.
+    fn first_time(&mut self, event: u8) -> bool {
+        let first = self.logged & event == 0;
+        self.logged |= event;
+        first
+    }
+
     fn on_digest_error(&mut self, pdu: Pdu, now: Instant) {
         // NVMe/TCP 1.0 §3.3.2.2: a data digest error fails the command with Transient
         // Transport Error; the connection stays up.
+        let (cid, pdu_type) = match &pdu {
+            Pdu::H2CData(d) => (d.header.cccid, "H2CData"),
+            Pdu::CapsuleCmd(c) => (c.sqe.cid, "command capsule"),
+            _ => (0, "PDU"),
+        };
+        if self.first_time(LOGGED_DIGEST_ERROR) {
+            warn!(cid, pdu_type, "data digest error (further ones on this connection: debug)");
+        } else {
+            debug!(cid, pdu_type, "data digest error");
+        }
         match pdu {
             Pdu::CapsuleCmd(c) => {
-                warn!(cid = c.sqe.cid, "data digest error in command capsule");
                 let depth = self.queue_depth();
                 self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
                 if !self.cmds.contains(c.sqe.cid) {
@@ -1240,10 +1291,7 @@ impl Connection {
                     );
                 }
             }
-            Pdu::H2CData(d) => {
-                warn!(cid = d.header.cccid, "data digest error in H2CData");
-                self.on_h2c_data(d, true, now);
-            }
+            Pdu::H2CData(d) => self.on_h2c_data(d, true, now),
             _ => {}
         }
     }
@@ -1293,6 +1341,9 @@ impl Connection {
         }
         match self.throttle(&sqe, now) {
             Some((volume, bytes, retry)) => {
+                // In-capsule data waits as a copy, not a view that would keep the whole
+                // receive buffer alive for each waiting command.
+                let data = queued_write_data(&data);
                 self.throttled.push_back(Throttled { sqe, data, r2t: None, volume, bytes, retry });
             }
             None => self.run(sqe, data, now),
@@ -1546,7 +1597,7 @@ impl Connection {
         if e == AuthEvent::Authenticated
             && let Some(b) = &self.bound
         {
-            info!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = %b.ctrl.hostnqn,
+            info!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = ?b.ctrl.hostnqn,
                 "queue authenticated (DH-HMAC-CHAP)");
         }
     }
@@ -1555,7 +1606,7 @@ impl Connection {
     /// admin queue's controller goes with it).
     fn auth_failed(&mut self) {
         if let Some(b) = &self.bound {
-            warn!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = %b.ctrl.hostnqn,
+            warn!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = ?b.ctrl.hostnqn,
                 "authentication failed: closing the queue");
         }
         self.target.stats.auth_failures.fetch_add(1, Ordering::Relaxed);
@@ -1609,7 +1660,12 @@ impl Connection {
                 Ok(ctrl) => ctrl,
                 Err(r) => {
                     self.target.connect_refused(Some(&d.subnqn));
-                    info!(subnqn = %d.subnqn, hostnqn = %d.hostnqn, refusal = ?r, "connect refused");
+                    // NQNs as the peer sent them, escaped (`?`).
+                    if self.first_time(LOGGED_CONNECT_REFUSED) {
+                        info!(subnqn = ?d.subnqn, hostnqn = ?d.hostnqn, refusal = ?r, "connect refused");
+                    } else {
+                        debug!(subnqn = ?d.subnqn, hostnqn = ?d.hostnqn, refusal = ?r, "connect refused");
+                    }
                     return match r {
                         ConnectRefusal::UnknownSubsystem => {
                             Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_SUBNQN)
@@ -1619,7 +1675,7 @@ impl Connection {
                     };
                 }
             };
-            info!(cntlid = ctrl.cntlid, subnqn = %d.subnqn, hostnqn = %d.hostnqn,
+            info!(cntlid = ctrl.cntlid, subnqn = %d.subnqn, hostnqn = ?d.hostnqn,
                 kato_ms = c.kato, "controller created");
             let mut cqe = ok(cid);
             cqe.dw0 = u32::from(ctrl.cntlid);

@@ -881,6 +881,32 @@ fn keep_alive_timeout_drops_controller_and_its_queues() {
     assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
 }
 
+/// A discovery controller whose host asked for no keep-alive (KATO 0, as `nvme discover`
+/// does) ends after two minutes without a command, as with Linux's nvmet: any host may
+/// connect there, and would otherwise hold its connection for good. An NVM controller
+/// with KATO 0 keeps none.
+#[test]
+fn a_discovery_session_without_keep_alive_ends_after_two_minutes() {
+    let t = target();
+    let mut d = H::new(&t, false, false);
+    let c = d.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
+    d.enable();
+    let mut kato = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    kato.cdw[0] = 0x0F;
+    assert_eq!(d.run(kato, &[]).0.dw0, 120_000, "KATO as Get Features reports it");
+    let start = d.now;
+    d.now = start + Duration::from_secs(60);
+    assert!(d.run(identify(1, 0), &[]).0.status.is_success());
+    d.conn.tick(start + Duration::from_secs(175));
+    assert!(d.conn.is_closed().is_none(), "a command restarted the timer");
+    d.conn.tick(start + Duration::from_secs(185));
+    assert_eq!(d.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
+    let (mut nvm, _) = H::admin(&t, 0);
+    nvm.conn.tick(nvm.now + Duration::from_secs(3600));
+    assert!(nvm.conn.is_closed().is_none());
+}
+
 /// NVMe Base 2.0 §3.9.4: the controller has Traffic Based Keep Alive (CTRATT bit 6), so
 /// commands on an I/O queue keep it alive without Keep Alive commands, as a busy Linux
 /// host then sends none; once they stop, KATO runs from the last one (seen at a tick).
@@ -1409,6 +1435,43 @@ fn withheld_data_holds_no_more_than_a_real_command_needs() {
     io.conn.receive(&b, io.now);
     let p = io.pdus();
     assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.status.is_success()), "{p:?}");
+}
+
+/// Commands answered at once are not bounded by the queue depth: a peer that sends a
+/// batch of them and reads nothing gets its answers no faster than it reads. Decoding
+/// stops once the output holds OUTPUT_PAUSE bytes and resumes after it was sent.
+#[test]
+fn a_batch_of_large_answers_waits_for_its_output_to_be_sent() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let mut batch = Vec::new();
+    for i in 0..8u16 {
+        // SMART / Health (512 bytes), asked for as 1 MiB: the rest is zeroes.
+        let numd = (1u32 << 20) / 4 - 1;
+        let mut sqe = log_page(0x02, 1 << 20);
+        (sqe.cdw[0], sqe.cdw[1]) = (0x02 | (numd & 0xFFFF) << 16, numd >> 16);
+        sqe.cid = 100 + i;
+        batch.extend(
+            Pdu::CapsuleCmd(CapsuleCmd { sqe, data: vec![].into() }).to_vec(&h.framing).unwrap(),
+        );
+    }
+    h.conn.receive(&batch, h.now);
+    let mut answered = 0;
+    let mut rounds = 0;
+    loop {
+        let out = h.conn.take_output();
+        assert!(out.len() <= OUTPUT_PAUSE + (1 << 20) + 4096, "{} bytes at once", out.len());
+        h.dec.feed(&out);
+        while let Some(p) = h.dec.decode().unwrap() {
+            answered += usize::from(matches!(p, Pdu::CapsuleResp(c) if c.status.is_success()));
+        }
+        rounds += 1;
+        if !h.conn.input_paused() {
+            break;
+        }
+        h.conn.received(h.now);
+    }
+    assert_eq!((answered, rounds), (8, 8), "one 1 MiB answer per round");
 }
 
 #[test]

@@ -100,7 +100,11 @@ impl IoPool {
         let DhRequest { tag, job } = req;
         let failed = job.failed();
         let work = move || Done::Dh(tag, job.run());
-        run_bounded(&self.dh_permits, work, move |_| Done::Dh(tag, failed), done);
+        // A connection that closed while its job waited wants no answer: skipping the
+        // job keeps a peer that opens authentications and hangs up from queueing
+        // milliseconds of work each ahead of the hosts that stay.
+        let abandoned = Abandoned::Skip;
+        run_bounded(&self.dh_permits, work, move |_| Done::Dh(tag, failed), done, abandoned);
     }
 
     fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>) {
@@ -115,8 +119,17 @@ impl IoPool {
             Done::Io(tag, result)
         };
         let failed = move |e: JoinError| Done::Io(tag, Err(io::Error::other(e.to_string())));
-        run_bounded(&self.permits, work, failed, done);
+        // A volume operation runs even when its connection is gone: some change state
+        // beyond the volume (Write Protect saved with its flush).
+        run_bounded(&self.permits, work, failed, done, Abandoned::Run);
     }
+}
+
+/// What [`run_bounded`] does with work whose connection closed before a permit came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Abandoned {
+    Run,
+    Skip,
 }
 
 /// Runs `work` on tokio's blocking pool once `permits` lets it, and sends its result (or,
@@ -126,10 +139,14 @@ fn run_bounded(
     work: impl FnOnce() -> Done + Send + 'static,
     failed: impl FnOnce(JoinError) -> Done + Send + 'static,
     done: mpsc::UnboundedSender<Done>,
+    abandoned: Abandoned,
 ) {
     let permits = permits.clone();
     tokio::spawn(async move {
         let Ok(_permit) = permits.acquire_owned().await else { return };
+        if abandoned == Abandoned::Skip && done.is_closed() {
+            return;
+        }
         let result = tokio::task::spawn_blocking(work).await.unwrap_or_else(failed);
         let _ = done.send(result);
     });
@@ -579,6 +596,14 @@ async fn serve_connection(
             debug!(?peer, ?reason, "closing connection");
             break;
         }
+        // The answers to part of a batch are sent: decode the rest before reading more.
+        if conn.input_paused() {
+            conn.received(Instant::now());
+            if unconnected.is_some() && conn.is_connected() {
+                unconnected = None;
+            }
+            continue;
+        }
         // Commands held back by a volume's rate limit go when it lets them (no timer and
         // no clock read while none waits).
         let release = conn.next_release();
@@ -651,6 +676,32 @@ async fn ring_ready(ring: &Option<Option<Ring>>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Work queued for a permit whose connection closed meanwhile: DH computations are
+    /// skipped, volume operations still run.
+    #[tokio::test]
+    async fn abandoned_dh_work_is_skipped_and_volume_work_is_not() {
+        for (abandoned, runs) in [(Abandoned::Skip, false), (Abandoned::Run, true)] {
+            let permits = Arc::new(Semaphore::new(1));
+            let held = permits.clone().acquire_owned().await.unwrap();
+            let ran = Arc::new(AtomicBool::new(false));
+            let (done, rx) = mpsc::unbounded_channel();
+            let flag = ran.clone();
+            let work = move || {
+                flag.store(true, Ordering::SeqCst);
+                Done::Io(0, Ok(Vec::new()))
+            };
+            let failed = |_| Done::Io(0, Ok(Vec::new()));
+            run_bounded(&permits, work, failed, done, abandoned);
+            // The task waits for the permit (first in line) ...
+            tokio::task::yield_now().await;
+            drop(rx);
+            drop(held);
+            // ... and gives it back once it ran (or skipped) the work.
+            drop(permits.acquire().await.unwrap());
+            assert_eq!(ran.load(Ordering::SeqCst), runs, "{abandoned:?}");
+        }
+    }
 
     #[tokio::test]
     async fn segments_are_written_in_order_across_partial_writes() {

@@ -33,6 +33,10 @@ use crate::volume::Volume;
 pub const MAX_NSID: u32 = 1024;
 /// Most controllers one subsystem hosts at a time.
 pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
+
+/// Keep Alive Timeout of a discovery controller whose host asked for none (Linux's nvmet
+/// uses the same two minutes).
+pub const DISCOVERY_DEFAULT_KATO_MS: u32 = 120_000;
 /// Largest CNTLID a dynamic controller gets (FFF0h..FFFFh are reserved, NVMe Base 2.0
 /// "Controller ID").
 pub const MAX_CNTLID: u16 = dpu_proto::MAX_CNTLID;
@@ -1377,7 +1381,15 @@ impl Target {
         };
         if subnqn == DISCOVERY_NQN {
             r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
-            return Ok(new(r.next_discovery_cntlid, true, 0, Arc::default()));
+            let c = new(r.next_discovery_cntlid, true, 0, Arc::default());
+            // Any host may connect here, and one that asked for no keep-alive would hold
+            // its connection for good: as Linux's nvmet, such a session ends after
+            // DISCOVERY_DEFAULT_KATO_MS without a command (a `nvme discover` takes
+            // milliseconds; a persistent discovery controller sets its own KATO).
+            if kato_ms == 0 {
+                c.state().kato_ms = DISCOVERY_DEFAULT_KATO_MS;
+            }
+            return Ok(c);
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
         if !s.spec.allows(hostnqn) {
