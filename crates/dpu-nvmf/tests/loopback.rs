@@ -15,8 +15,10 @@ use dpu_nvmf::stats::IoTotals;
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target, Volume};
 use dpu_nvmf_proto::Fes;
+use dpu_nvmf_proto::Sqe;
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+use dpu_nvmf_proto::sqe::admin_opcode;
 
 const SUB: &str = "nqn.2024-01.io.example:loop";
 const HOST: &str = "nqn.2014-08.org.example:loop-host";
@@ -245,6 +247,36 @@ async fn discovery_log_lists_allowed_subsystems_only() {
     assert_eq!(&e[256..256 + SUB.len()], SUB.as_bytes());
     let port = addr.port().to_string();
     assert_eq!(&e[32..32 + port.len()], port.as_bytes());
+}
+
+/// Eight Get Log Page commands of 1 MiB each arrive in one read; the target answers the
+/// first, pauses decoding until that answer is sent (256 KiB at most wait), then goes on:
+/// every answer arrives, in full, and nothing stalls.
+#[tokio::test]
+async fn a_batch_of_large_answers_is_sent_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr) = start(dir.path()).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, true), 1).await.unwrap();
+    let len = 1 << 20;
+    let numd = (len / 4 - 1) as u32;
+    let mut cids = Vec::new();
+    // Written back to back without yielding: one read on the target's side.
+    for _ in 0..8 {
+        let mut sqe = Sqe::new(admin_opcode::GET_LOG_PAGE, 0);
+        sqe.nsid = 0xFFFF_FFFF;
+        // SMART / Health Information (512 bytes; the rest zeroes).
+        (sqe.cdw[0], sqe.cdw[1]) = (0x02 | (numd & 0xFFFF) << 16, numd >> 16);
+        cids.push(c.admin.start(sqe, None, len).await.unwrap());
+    }
+    let answers = async {
+        for cid in cids {
+            let done = c.admin.wait(cid).await.unwrap();
+            assert!(done.cqe.status.is_success(), "{:?}", done.cqe);
+            assert_eq!(done.data.len(), len);
+            assert!(done.data[512..].iter().all(|&b| b == 0));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), answers).await.expect("every answer came");
 }
 
 #[tokio::test]
