@@ -453,6 +453,9 @@ pub struct Connection {
     disc_seen: Vec<crate::target::DiscoveryEntry>,
     /// Discovery controller: a log change was reported and the log not read since.
     disc_masked: bool,
+    /// Discovery controller: the log generation `disc_seen` was last compared at; until
+    /// [`Target::discovery_generation`] moves, nothing any host sees changed.
+    disc_checked: u64,
     /// Received PDUs wait undecoded until the output is sent ([`OUTPUT_PAUSE`]).
     input_paused: bool,
     /// Peer-caused events (`LOGGED_*`) this connection already logged above debug level:
@@ -623,6 +626,7 @@ impl Connection {
             closed: None,
             disc_seen: Vec::new(),
             disc_masked: false,
+            disc_checked: 0,
             input_paused: false,
             logged: 0,
         }
@@ -1682,7 +1686,8 @@ impl Connection {
             self.require_auth(&ctrl, &mut cqe);
             self.last_keep_alive = now;
             if ctrl.discovery {
-                self.disc_seen = self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr).1;
+                (self.disc_checked, self.disc_seen) =
+                    self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr);
             }
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, 0, c.sqsize));
             self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
@@ -1882,7 +1887,7 @@ impl Connection {
                 let page = identify::discovery_log(genctr, &entries, self.cfg.local_addr);
                 if !rae && in_range(&page) {
                     // Reading the log re-arms the Discovery Log Page Change event.
-                    self.disc_seen = entries;
+                    (self.disc_checked, self.disc_seen) = (genctr, entries);
                     self.disc_masked = false;
                 }
                 page
@@ -2156,10 +2161,17 @@ impl Connection {
             // NVMe-oF 1.1 §5.3 / Base 2.0 §5.2: Discovery Log Page Change notice
             // (AEC bit 31) when the entries this host may see changed.
             let enabled = b.ctrl.state().aec & (1 << 31) != 0;
-            if !enabled || self.disc_masked {
+            // Every tick of every such connection comes here: the log is built again
+            // (under the registry lock) only after something changed.
+            if !enabled
+                || self.disc_masked
+                || self.target.discovery_generation() == self.disc_checked
+            {
                 return;
             }
-            let entries = self.target.discovery_log(&b.ctrl.hostnqn, self.cfg.listener_addr).1;
+            let (genctr, entries) =
+                self.target.discovery_log(&b.ctrl.hostnqn, self.cfg.listener_addr);
+            self.disc_checked = genctr;
             if entries != self.disc_seen {
                 let cntlid = b.ctrl.cntlid;
                 self.disc_seen = entries;

@@ -678,6 +678,10 @@ pub struct Target {
     /// subsystem comes or goes, so connections may keep the namespaces they looked up
     /// until it moves ([`namespace_epoch`](Self::namespace_epoch)).
     ns_epoch: AtomicU64,
+    /// The discovery log's generation counter, readable without the registry lock: a
+    /// discovery connection waiting to report a change compares it on each tick instead of
+    /// building its log again ([`discovery_generation`](Self::discovery_generation)).
+    disc_gen: AtomicU64,
     /// Where namespaces keep their reservations through power loss and a host's Write
     /// Protect through a restart, if anywhere.
     namespace_store: OnceLock<Arc<NamespaceStore>>,
@@ -753,7 +757,7 @@ impl Target {
                 stats: Arc::default(),
             },
         );
-        r.genctr += 1;
+        self.discovery_changed(&mut r);
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -777,7 +781,7 @@ impl Target {
             c.io_enabled.store(false, Ordering::Release);
             c.state().dead = true;
         }
-        r.genctr += 1;
+        self.discovery_changed(&mut r);
         Ok(())
     }
 
@@ -838,7 +842,7 @@ impl Target {
         for ns in s.namespaces.values() {
             ns.detached.store(true, Ordering::Release);
         }
-        r.genctr += 1;
+        self.discovery_changed(&mut r);
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -1214,6 +1218,19 @@ impl Target {
         self.ns_epoch.load(Ordering::Acquire)
     }
 
+    /// Records a change of what discovery logs list: the generation counter moves
+    /// (NVMe-oF 1.1 §5.3), under the registry lock and in [`Target::disc_gen`].
+    fn discovery_changed(&self, r: &mut Registry) {
+        r.genctr += 1;
+        self.disc_gen.store(r.genctr, Ordering::Release);
+    }
+
+    /// The discovery log's generation counter as of the last change (as
+    /// [`discovery_log`](Self::discovery_log) returns it), without the registry lock.
+    pub fn discovery_generation(&self) -> u64 {
+        self.disc_gen.load(Ordering::Acquire)
+    }
+
     /// A namespace of a subsystem.
     pub fn namespace(&self, nqn: &str, nsid: u32) -> Option<Arc<Namespace>> {
         self.lock().subsystems.get(nqn)?.namespaces.get(&nsid).cloned()
@@ -1263,7 +1280,7 @@ impl Target {
             return Err(RegistryError::ListenerExists(l.addr.to_string()));
         }
         r.listeners.insert(l.port_id, l);
-        r.genctr += 1;
+        self.discovery_changed(&mut r);
         Ok(())
     }
 
@@ -1280,7 +1297,7 @@ impl Target {
             r.ana_chgcnt += 1;
             self.ns_epoch.fetch_add(1, Ordering::Release);
         }
-        r.genctr += 1;
+        self.discovery_changed(&mut r);
         Ok(())
     }
 
@@ -1299,7 +1316,7 @@ impl Target {
         } else {
             r.referrals.insert(listener, to.to_vec());
         }
-        r.genctr += 1;
+        self.discovery_changed(&mut r);
     }
 
     /// The listener with `port_id`.
@@ -1664,6 +1681,8 @@ mod tests {
             let now = genctr();
             assert_eq!(now != last, want, "{what}: {last} -> {now}");
             assert!(now >= last, "{what}: the counter went back");
+            // What discovery connections compare on each tick without the lock.
+            assert_eq!(t.discovery_generation(), now, "{what}: the lock-free copy");
             last = now;
         };
         let a = "nqn.2024-01.io.example:a";
