@@ -22,7 +22,6 @@ use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
 use crate::auth::HostSecrets;
-use crate::latency::LatencyHistogram;
 use crate::rate_limit::RateLimit;
 use crate::server::Server;
 use crate::stats::IoTotals;
@@ -724,18 +723,13 @@ impl NvmfInternal {
                 .map(|(name, v)| {
                     // Memory-only volumes have no device operations to time: no series.
                     let latency = (!v.backend().memory_only()).then(|| v.latency());
-                    let of = |h: fn(
-                        &crate::latency::VolumeLatency,
-                    ) -> &crate::latency::LatencyHistogram| {
-                        latency.map(|l| latency_pb(h(l)))
-                    };
                     pb::VolumeStats {
                         name,
                         size_bytes: v.size_bytes(),
                         allocated_bytes: v.backend().allocated_bytes(),
-                        read_latency: of(|l| &l.read),
-                        write_latency: of(|l| &l.write),
-                        flush_latency: of(|l| &l.flush),
+                        read_latency: latency.map(|l| l.read.snapshot()),
+                        write_latency: latency.map(|l| l.write.snapshot()),
+                        flush_latency: latency.map(|l| l.flush.snapshot()),
                     }
                 })
                 .collect()
@@ -850,12 +844,6 @@ impl NvmfInternalService for NvmfInternal {
         let previous = host_write_protection_pb(previous).into();
         Ok(Response::new(pb::ClearHostWriteProtectionResponse { previous }))
     }
-}
-
-/// The API form of a latency histogram.
-fn latency_pb(h: &LatencyHistogram) -> pb::LatencyHistogram {
-    let s = h.snapshot();
-    pb::LatencyHistogram { counts: s.counts.to_vec(), sum_ns: s.sum_ns }
 }
 
 /// The API's name of a host's write protection state.

@@ -42,28 +42,12 @@ impl LatencyHistogram {
         self.sum_ns.fetch_add(ns, Relaxed);
     }
 
-    /// The counts so far.
-    pub fn snapshot(&self) -> LatencySnapshot {
-        LatencySnapshot {
-            counts: std::array::from_fn(|i| self.counts[i].load(Relaxed)),
+    /// The counts so far, in the API's form (which the agent and dpuctl read).
+    pub fn snapshot(&self) -> dpu_proto::dpu::nvmf::v1::LatencyHistogram {
+        dpu_proto::dpu::nvmf::v1::LatencyHistogram {
+            counts: self.counts.iter().map(|c| c.load(Relaxed)).collect(),
             sum_ns: self.sum_ns.load(Relaxed),
         }
-    }
-}
-
-/// A histogram's counts at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LatencySnapshot {
-    /// Operations per bucket (see [`BUCKETS`]).
-    pub counts: [u64; BUCKETS],
-    /// Their total time, nanoseconds.
-    pub sum_ns: u64,
-}
-
-impl LatencySnapshot {
-    /// Operations counted.
-    pub fn count(&self) -> u64 {
-        self.counts.iter().sum()
     }
 }
 

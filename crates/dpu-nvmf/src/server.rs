@@ -522,6 +522,11 @@ async fn serve_connection(
     // connections never need one); `Some(None)` once the kernel refused one.
     let mut ring: Option<Option<Ring>> = None;
     loop {
+        // Its place among the connections waiting for their Connect goes back once it
+        // connected (whichever received bytes did it).
+        if unconnected.is_some() && conn.is_connected() {
+            unconnected = None;
+        }
         while let Some(mut req) = conn.poll_io() {
             // RAM reads and writes (bounded by MDTS) run inline: a memory copy is cheaper than
             // two thread hand-offs. Deallocate and Write Zeroes may span the whole volume, so
@@ -599,9 +604,6 @@ async fn serve_connection(
         // The answers to part of a batch are sent: decode the rest before reading more.
         if conn.input_paused() {
             conn.received(Instant::now());
-            if unconnected.is_some() && conn.is_connected() {
-                unconnected = None;
-            }
             continue;
         }
         // Commands held back by a volume's rate limit go when it lets them (no timer and
@@ -616,12 +618,7 @@ async fn serve_connection(
         tokio::select! {
             r = rd.read_buf(conn.receive_buffer(RECV_ROOM)) => match r {
                 Ok(0) => break,
-                Ok(_) => {
-                    conn.received(Instant::now());
-                    if unconnected.is_some() && conn.is_connected() {
-                        unconnected = None;
-                    }
-                }
+                Ok(_) => conn.received(Instant::now()),
                 Err(e) => {
                     debug!(?peer, error = %e, "receive failed");
                     break;

@@ -552,10 +552,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     // ext4's journal commits and `sync` reach the file as flushes (data syncs), and every
     // read, write and flush of it is timed as the volume's device latency.
     let latency = vol.latency();
-    let timed = [&latency.read, &latency.write, &latency.flush].map(|h| {
-        let s = h.snapshot();
-        dpu_proto::dpu::nvmf::v1::LatencyHistogram { counts: s.counts.to_vec(), sum_ns: s.sum_ns }
-    });
+    let timed = [&latency.read, &latency.write, &latency.flush].map(|h| h.snapshot());
     assert!(timed.iter().all(|h| h.count() > 0), "reads, writes and flushes timed: {timed:?}");
     let [reads, writes, flushes] =
         timed.map(|h| (h.count(), h.quantile_us(0.5), h.quantile_us(0.99)));
