@@ -1936,8 +1936,14 @@ impl Connection {
                     self.target.ana_groups(&ctrl.subnqn, &ctrl.hostnqn, ctrl.port_id);
                 let page = identify::ana_log(chgcnt, &groups, groups_only);
                 if !rae && in_range(&page) {
-                    // §5.16.1.12: reading the log re-arms the ANA change notice.
-                    ctrl.state().ana_event_masked = false;
+                    // §5.16.1.12: reading the log re-arms the ANA change notice. A
+                    // change made while it was masked shows in this page (its Change
+                    // Count): no notice is left to send for it.
+                    let mut st = ctrl.state();
+                    st.ana_event_masked = false;
+                    if chgcnt >= st.ana_event_chgcnt {
+                        st.ana_event_pending = false;
+                    }
                 }
                 page
             }
@@ -1947,9 +1953,12 @@ impl Connection {
                 let overflow = list.len() > crate::target::CHANGED_NS_LIST_MAX;
                 let page = identify::changed_ns_log(&list, overflow);
                 if !rae && in_range(&page) {
-                    // §5.16.1.5: reading the log clears it and re-arms the event.
+                    // §5.16.1.5: reading the log clears it and re-arms the event. The
+                    // changes made while the event was masked are in the page just read:
+                    // no notice is left to send for them.
                     st.changed_ns.clear();
                     st.ns_event_masked = false;
+                    st.ns_event_pending = false;
                 }
                 page
             }

@@ -460,6 +460,9 @@ pub struct ControllerState {
     pub ns_event_masked: bool,
     /// An ANA change notice waits for an outstanding AER.
     pub ana_event_pending: bool,
+    /// The ANA Change Count of the newest change the pending notice is for: a read of
+    /// the ANA log that shows this count or a later one reported it.
+    pub ana_event_chgcnt: u64,
     /// An ANA change notice was reported and the ANA log not read yet (masks more).
     pub ana_event_masked: bool,
     /// Reservation Notification log pages not read yet, oldest first.
@@ -515,6 +518,13 @@ impl ControllerState {
         }
         self.resv_log.push_back(ReservationLogPage { count: self.resv_log_count, kind, nsid });
         self.resv_event_pending = true;
+    }
+
+    /// Queues an ANA change notice for the change that made the ANA Change Count
+    /// `chgcnt`.
+    fn push_ana_notice(&mut self, chgcnt: u64) {
+        self.ana_event_pending = true;
+        self.ana_event_chgcnt = chgcnt;
     }
 }
 
@@ -994,14 +1004,15 @@ impl Target {
     pub fn set_ana_group(&self, nqn: &str, nsid: u32, group: u32) -> Result<(), RegistryError> {
         check_ana_group(group)?;
         let mut r = self.lock();
+        let chgcnt = r.ana_chgcnt + 1;
         let s = r.subsystems.get(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         if s.namespace(nqn, nsid)?.ana_group.swap(group, Ordering::Relaxed) == group {
             return Ok(());
         }
         for c in s.controllers.values() {
-            c.state().ana_event_pending = true;
+            c.state().push_ana_notice(chgcnt);
         }
-        r.ana_chgcnt += 1;
+        r.ana_chgcnt = chgcnt;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -1174,9 +1185,10 @@ impl Target {
             r.ana.insert(port_id, states);
         }
         r.ana_chgcnt += 1;
+        let chgcnt = r.ana_chgcnt;
         let through_port = r.subsystems.values().flat_map(|s| s.controllers.values());
         for c in through_port.filter(|c| c.port_id == Some(port_id)) {
-            c.state().ana_event_pending = true;
+            c.state().push_ana_notice(chgcnt);
         }
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
