@@ -34,6 +34,12 @@ pub const MAX_NSID: u32 = 1024;
 /// Most controllers one subsystem hosts at a time.
 pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
 
+/// Most discovery controllers at a time over the whole target. Any host may connect one,
+/// and one that keeps sending Keep Alive holds it for good; this bounds what hosts hold
+/// (Linux's nvmet is bounded only by its controller IDs). A Connect past it is answered
+/// Controller Busy.
+pub const MAX_DISCOVERY_CONTROLLERS: usize = 4096;
+
 /// Keep Alive Timeout of a discovery controller whose host asked for none (Linux's nvmet
 /// uses the same two minutes).
 pub const DISCOVERY_DEFAULT_KATO_MS: u32 = 120_000;
@@ -623,6 +629,8 @@ struct Registry {
     referrals: BTreeMap<SocketAddr, Vec<SocketAddr>>,
     genctr: u64,
     next_discovery_cntlid: u16,
+    /// Discovery controllers not removed yet.
+    discovery_controllers: usize,
 }
 
 /// Target-wide counters.
@@ -1409,6 +1417,10 @@ impl Target {
             })
         };
         if subnqn == DISCOVERY_NQN {
+            if r.discovery_controllers >= MAX_DISCOVERY_CONTROLLERS {
+                return Err(ConnectRefusal::Busy);
+            }
+            r.discovery_controllers += 1;
             r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
             let c = new(r.next_discovery_cntlid, true, 0, Arc::default());
             // Any host may connect here, and one that asked for no keep-alive would hold
@@ -1458,11 +1470,14 @@ impl Target {
 
     /// Tears a controller down (its admin queue closed or its keep alive expired).
     pub fn remove_controller(&self, c: &Controller) {
-        c.state().dead = true;
+        let was_dead = std::mem::replace(&mut c.state().dead, true);
+        let mut r = self.lock();
         if c.discovery {
+            if !was_dead {
+                r.discovery_controllers -= 1;
+            }
             return;
         }
-        let mut r = self.lock();
         if let Some(s) = r.subsystems.get_mut(&c.subnqn)
             && s.controllers.get(&c.cntlid).is_some_and(|x| std::ptr::eq(x.as_ref(), c))
         {
@@ -1633,6 +1648,19 @@ mod tests {
         assert_eq!(new().unwrap_err(), ConnectRefusal::Busy);
         assert!(t.find_controller(NQN, 300, h, &[1; 16]).is_some());
         assert_eq!(t.controller_count(NQN), 4);
+    }
+
+    #[test]
+    fn discovery_controllers_are_bounded_and_freed_once() {
+        let t = Target::new();
+        let h = "nqn.2014-08.org.example:host1";
+        let new = || t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None);
+        let held: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS).map(|_| new().unwrap()).collect();
+        assert_eq!(new().unwrap_err(), ConnectRefusal::Busy);
+        t.remove_controller(&held[7]);
+        t.remove_controller(&held[7]);
+        assert!(new().is_ok(), "a removed one makes room");
+        assert_eq!(new().unwrap_err(), ConnectRefusal::Busy, "removed twice, counted once");
     }
 
     #[test]
