@@ -193,7 +193,9 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(info.service, "nvmf");
     let mut client = NvmfInternalServiceClient::new(channel);
 
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Three distinct ports, all held until each was picked.
+    let held = [(); 3].map(|()| TcpListener::bind("127.0.0.1:0").unwrap());
+    let [port, hdgst_port, disc_port] = held.map(|l| l.local_addr().unwrap().port());
     let listener = pb::Listener {
         name: "listeners/l1".into(),
         generation: 1,
@@ -223,8 +225,6 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
         ..Default::default()
     };
     // A listener that allows header digests only, and a discovery-only one.
-    let free_port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let (hdgst_port, disc_port) = (free_port(), free_port());
     let listener_at = |name: &str, port: u16, ddgst: bool, discovery_only: bool| pb::Listener {
         name: name.into(),
         spec: Some(pb::ListenerSpec {

@@ -127,7 +127,7 @@ grep -q '^nsze *: 0x20000' /tmp/idn && mark id-ns-size
 # random 4 KiB writes at QD 32 with crc32c verification, then after a reconnect a
 # verify-only pass over the same blocks. Terse lines: field 5 errors, 7/8 read KiB/s
 # and IOPS, 48/49 write KiB/s and IOPS, 6/47 read/written KiB.
-FIO="fio --name=qd32 --filename=/dev/$DEV --thread --numjobs=2 --cpus_allowed=0-1 --cpus_allowed_policy=split --rw=randwrite --bs=4k --iodepth=32 --ioengine=libaio --direct=1 --size={FIO_JOB_MIB}m --offset_increment={FIO_JOB_MIB}m --runtime=60 --verify=crc32c --verify_fatal=1 --group_reporting --output-format=terse --terse-version=3"
+FIO="fio --name=qd32 --filename=/dev/$DEV --thread --numjobs=2 --cpus_allowed=0-1 --cpus_allowed_policy=split --rw=randwrite --bs=4k --iodepth=32 --ioengine=libaio --direct=1 --size={FIO_JOB_MIB}m --offset_increment={FIO_JOB_MIB}m --runtime=300 --verify=crc32c --verify_fatal=1 --group_reporting --output-format=terse --terse-version=3"
 $FIO --do_verify=1 > /tmp/fio-w 2>&1
 mark fio-write rc=$?
 cat /tmp/fio-w
@@ -577,9 +577,10 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         Some(0),
         "the controller was dropped for want of Keep Alives while it served reads"
     );
-    // Without it the host sends one a second (six); one or two may still come when the
-    // emulated guest stalls for more than KATO / 4 between completions.
-    assert!(io_end - start <= 2, "Keep Alives during the reads: {admin_commands:?}");
+    // Without it the host sends one a second (six); up to three may still come, as the
+    // window takes in fio's start and end and the guest may stall for more than KATO / 4
+    // between completions.
+    assert!(io_end - start <= 3, "Keep Alives during the reads: {admin_commands:?}");
     assert!(idle_end - io_end >= 2, "Keep Alives while idle: {admin_commands:?}");
     println!(
         "linux initiator: KATO 2 s, 6 s of reads: {} admin commands (Traffic Based Keep Alive), 3 s idle: {}",

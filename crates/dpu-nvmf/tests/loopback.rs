@@ -322,7 +322,9 @@ async fn keep_alive_expiry_drops_the_controller() {
     let after = silent.elapsed();
     assert_eq!(server.target().controller_count(SUB), 0);
     assert!(after >= Duration::from_millis(1000), "{after:?}");
-    assert!(after < Duration::from_secs(5), "{after:?}");
+    // About 2 s (KATO rounded up to a second, plus the second allowed): the upper bound
+    // only says that it expired, with room for a loaded machine.
+    assert!(after < Duration::from_secs(10), "{after:?}");
     assert!(c.io[0].wait_closed().await.unwrap().is_none());
     println!("controller dropped {after:?} after the last keep alive (KATO 1000 ms)");
 }

@@ -360,6 +360,12 @@ fn two_pinned_workers_forward_both_ways() {
         &l2_config(access, access),
         &["--workers", "2", "--pin-workers", "--rx-spin-us", "0", "--worker-nice", "3"],
     );
+    // The workers set their nice value as they start, which may be after `start` returned
+    // on a loaded machine: read until both did (bounded).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while worker_nice(&b) != [3, 3] && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(worker_nice(&b), vec![3, 3]);
     // pf0vf0 (port 0) is received by worker 0, pf0vf1 (port 1) by worker 1; each sends to the
     // other's port through its send-only socket.
@@ -502,11 +508,14 @@ fn vxlan_interop_with_linux_kernel_vtep() {
     println!("vxlan: {} frames decoded by tshark, vtep {vtep}", lines.len());
 }
 
-/// Sends `count` copies of each frame (hex) on `ifname` of `role` with a raw socket.
+/// Sends `count` copies of each frame (hex) on `ifname` of `role` with a raw socket,
+/// pausing 20 ms after every 200 rounds so that a switch worker descheduled for a moment
+/// on a loaded machine does not find its receive ring overrun.
 fn inject(lab: &Lab, role: Role, ifname: &str, frames: &[String], count: u32) {
     let script = format!(
-        "import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(('{ifname}',0))\n\
-         fs=[bytes.fromhex(h) for h in sys.argv[1:]]\nfor _ in range({count}):\n    for f in fs:\n        s.send(f)\n"
+        "import socket,sys,time\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(('{ifname}',0))\n\
+         fs=[bytes.fromhex(h) for h in sys.argv[1:]]\nfor i in range({count}):\n    for f in fs:\n        s.send(f)\n\
+         \x20   if i % 200 == 199:\n        time.sleep(0.02)\n"
     );
     let mut args = vec!["python3".to_string(), "-c".into(), script];
     args.extend(frames.iter().cloned());
@@ -535,16 +544,27 @@ fn malformed_bursts_are_counted_and_good_traffic_survives() {
     let mut out = String::new();
     pinger.take_stdout().unwrap().read_to_string(&mut out).unwrap();
     assert!(status.success() && out.contains(" 0% packet loss"), "good traffic suffered: {out}");
-    std::thread::sleep(Duration::from_millis(300));
-    let drops = b.port("pf0vf0")["counters"]["drops"].clone();
+    // The status file is rewritten every 100 ms, later on a loaded machine: read until
+    // it counts all that was sent (bounded).
+    let counted = |d: &Value, reason: &str| d[reason].as_u64().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let drops = loop {
+        let d = b.port("pf0vf0")["counters"]["drops"].clone();
+        if counted(&d, "bad_src_mac") >= 2000 || Instant::now() > deadline {
+            break d;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     println!("drops on pf0vf0 after 10000 malformed frames: {drops}");
+    // Frames the kernel dropped before the switch read them (its ring overrun) are not
+    // the switch's to count: named in a failure, allowed for in the bounds.
+    let lost = b.status()["worker"]["rx_lost"].clone();
     for reason in ["truncated", "too_many_headers", "bad_src_mac"] {
-        assert!(drops[reason].as_u64().unwrap_or(0) >= 1900, "{reason}: {drops}");
+        assert!(counted(&drops, reason) >= 1900, "{reason}: {drops}, rx_lost {lost}");
     }
     assert!(
-        drops["truncated"].as_u64().unwrap_or(0) + drops["bad_length"].as_u64().unwrap_or(0)
-            >= 5800,
-        "{drops}"
+        counted(&drops, "truncated") + counted(&drops, "bad_length") >= 5800,
+        "{drops}, rx_lost {lost}"
     );
     assert!(b.switch.as_mut().unwrap().is_running());
 }

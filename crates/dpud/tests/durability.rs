@@ -22,6 +22,7 @@ async fn acknowledged_objects_survive_sigkill() {
     for round in 0..4 {
         env.start().await;
         let client = env.client(Who::Operator).await;
+        let before = acknowledged.lock().await.len();
         let stop = Arc::new(AtomicBool::new(false));
         // Two writers, so the kill can land between any two flushes.
         let mut writers = Vec::new();
@@ -51,7 +52,13 @@ async fn acknowledged_objects_survive_sigkill() {
             }));
         }
         next += 1_000_000;
-        let delay = rand::rng().random_range(100..700);
+        // The kill lands a random time after this round's first acknowledgement (a
+        // durable write may take a while on a busy disk; bounded).
+        let first = tokio::time::Instant::now() + Duration::from_secs(30);
+        while acknowledged.lock().await.len() == before && tokio::time::Instant::now() < first {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let delay = rand::rng().random_range(0..600);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         // Alternate a crash of the agent alone with a power cut of everything.
         if round % 2 == 0 {
@@ -63,7 +70,7 @@ async fn acknowledged_objects_survive_sigkill() {
         for w in writers {
             w.await.unwrap();
         }
-        let count = acknowledged.lock().await.len();
+        let count = acknowledged.lock().await.len() - before;
         assert!(count > 0, "round {round}: no write was acknowledged before the kill");
 
         env.start().await;

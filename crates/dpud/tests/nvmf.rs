@@ -271,6 +271,8 @@ async fn discovery_referrals(op: &Client) {
     };
     let created = nvmf.create_listener(create("disc", &[("192.0.2.20", 0)])).await.unwrap();
     let created = created.into_inner();
+    // APPLIED: listening, with the referral set (the accept loop starts just before).
+    wait_for("disc APPLIED", async || state(op).await.1).await;
     let mut d = None;
     wait_for("disc serving discovery", async || {
         let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };

@@ -57,10 +57,11 @@ async fn a_restarted_service_gets_desired_state_again() {
     let first_instance = health.services[0].instance_id.clone();
     let first_pid = system_service_pid(&env.socket()).expect("system service running");
 
-    // Kill the service and drift the kernel values behind its back.
-    kill_system_service(&env.socket()).unwrap();
+    // Drift the kernel values behind the service's back (it applies only on a sync), then
+    // kill it: written first, the drift cannot land after the restarted one re-applied.
     std::fs::write(&forward, "0\n").unwrap();
     std::fs::write(&swappiness, "60\n").unwrap();
+    kill_system_service(&env.socket()).unwrap();
 
     // The agent restarts it and re-applies: files corrected, a new instance, one restart.
     wait_for("the values to be re-applied", async || {

@@ -27,7 +27,13 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct free ports: all are held until each was picked, so none comes twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held = [(); N].map(|()| TcpListener::bind("127.0.0.1:0").unwrap());
+    held.map(|l| l.local_addr().unwrap().port())
 }
 
 pub struct Env {
@@ -72,15 +78,8 @@ impl Env {
         std::fs::write(root.join("net/ipv4/ip_forward"), "0\n").unwrap();
         std::fs::create_dir_all(root.join("vm")).unwrap();
         std::fs::write(root.join("vm/swappiness"), "60\n").unwrap();
-        let env = Self {
-            dir,
-            host_port: free_port(),
-            operator_port: free_port(),
-            metrics_port: free_port(),
-            nvmf,
-            switch,
-            agent: None,
-        };
+        let [host_port, operator_port, metrics_port] = free_ports();
+        let env = Self { dir, host_port, operator_port, metrics_port, nvmf, switch, agent: None };
         env.write_config();
         env
     }
@@ -155,9 +154,7 @@ impl Env {
                     if log[logged_before.min(log.len())..].contains("Address already in use") =>
                 {
                     self.agent = None;
-                    self.host_port = free_port();
-                    self.operator_port = free_port();
-                    self.metrics_port = free_port();
+                    [self.host_port, self.operator_port, self.metrics_port] = free_ports();
                     self.write_config();
                 }
                 Err(log) => panic!("dpud exited; log:\n{log}"),
