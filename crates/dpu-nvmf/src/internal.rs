@@ -493,8 +493,13 @@ impl NvmfInternal {
         }
         let old_l = std::mem::take(&mut a.listeners);
         let mut listeners = BTreeMap::new();
+        // Listeners to bind anew (another address, or discovery only or not), by name: all
+        // stopped (their sockets closed) before any is bound, so one may take another's
+        // address; one that fails to bind is started again as it was.
+        let mut rebound = BTreeMap::new();
         for (k, old) in old_l {
-            // Other ANA states or referrals alone keep the listener and its connections.
+            // Other ANA states, referrals or digests alone keep the listener and its
+            // connections.
             let kept = |w: &pb::Listener| {
                 w.spec.as_ref().map(without_in_place_changes)
                     == Some(without_in_place_changes(&old.spec))
@@ -503,20 +508,27 @@ impl NvmfInternal {
                 Some(w) if kept(w) => {
                     listeners.insert(k, old);
                 }
-                _ => self.stop_listener(&old),
+                Some(_) => {
+                    self.stop_listener(&old).await;
+                    rebound.insert(k, old);
+                }
+                None => self.stop_listener(&old).await,
             }
         }
         for (name, mut l) in wanted {
             let spec = l.spec.clone().unwrap_or_default();
-            let checked = ana_states(&spec).and_then(|states| {
-                let referrals = spec.referral_addrs().map_err(|(_, e)| format!("spec.{e}"))?;
-                Ok((states, referrals))
-            });
-            let result = match checked {
+            let result = match listener_settings(&spec) {
                 // A running listener keeps its states and referrals.
                 Err(e) => Err(e),
-                Ok(wanted) => self.apply_listener(&name, spec, &wanted, &mut listeners).await,
+                Ok(wanted) => {
+                    // A listener bound anew keeps its port ID (the discovery log's PORTID).
+                    let prefer = rebound.get(&name).and_then(|old| old.port_id);
+                    self.apply_listener(&name, spec, &wanted, &mut listeners, prefer).await
+                }
             };
+            if let (Err(_), Some(old)) = (&result, rebound.remove(&name)) {
+                self.restore_listener(&name, old, &mut listeners).await;
+            }
             l.status = Some(pb::ListenerStatus {
                 apply: Some(status(l.generation, &result)),
                 port_id: listeners.get(&name).and_then(|x| x.port_id).map_or(0, u32::from),
@@ -560,33 +572,62 @@ impl NvmfInternal {
         out
     }
 
-    /// Starts listener `name` unless it runs, then sets its ANA states and referrals.
+    /// Starts listener `name` unless it runs (under its former port ID `prefer` if that is
+    /// free), then sets its ANA states, referrals and digests.
     async fn apply_listener(
         &self,
         name: &str,
         spec: pb::ListenerSpec,
         (states, referrals): &(BTreeMap<u32, AnaState>, Vec<SocketAddr>),
         listeners: &mut BTreeMap<String, AppliedListener>,
+        prefer: Option<u16>,
     ) -> Result<(), String> {
         if !listeners.contains_key(name) {
-            let started = self.start_listener(name, &spec, listeners).await?;
+            let started = self.start_listener(name, &spec, listeners, prefer).await?;
             listeners.insert(name.to_owned(), started);
         }
         let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
         if let Some(id) = applied.port_id {
-            self.server.target().set_ana_states(id, states).map_err(|e| e.to_string())?;
+            let target = self.server.target();
+            target.set_ana_states(id, states).map_err(|e| e.to_string())?;
+            self.server
+                .set_listener_digests(id, spec.allow_header_digest, spec.allow_data_digest)
+                .map_err(|e| e.to_string())?;
         }
         self.server.target().set_referrals(applied.addr, referrals);
         applied.spec = spec;
         Ok(())
     }
 
-    fn stop_listener(&self, l: &AppliedListener) {
+    /// Starts `old` again as it was (its new spec failed to apply), so that a refused
+    /// change leaves it serving.
+    async fn restore_listener(
+        &self,
+        name: &str,
+        old: AppliedListener,
+        listeners: &mut BTreeMap<String, AppliedListener>,
+    ) {
+        if let Some(new) = listeners.remove(name) {
+            self.stop_listener(&new).await;
+        }
+        let restored = match listener_settings(&old.spec) {
+            Ok(settings) => {
+                self.apply_listener(name, old.spec, &settings, listeners, old.port_id).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(err) = restored {
+            warn!(name, %err, "the listener could not be started again as it was");
+        }
+    }
+
+    /// Stops listener `l`; returns once its socket is closed.
+    async fn stop_listener(&self, l: &AppliedListener) {
         match l.port_id {
             Some(id) => {
-                let _ = self.server.remove_listener(id);
+                let _ = self.server.remove_listener(id).await;
             }
-            None => self.server.remove_discovery_listener(l.addr),
+            None => self.server.remove_discovery_listener(l.addr).await,
         }
     }
 
@@ -595,6 +636,7 @@ impl NvmfInternal {
         name: &str,
         spec: &pb::ListenerSpec,
         others: &BTreeMap<String, AppliedListener>,
+        prefer: Option<u16>,
     ) -> Result<AppliedListener, String> {
         if !name.starts_with("listeners/") || name.len() <= 10 {
             return Err(format!("invalid listener name {name:?}: expected listeners/{{id}}"));
@@ -618,8 +660,13 @@ impl NvmfInternal {
                 self.server.add_discovery_listener(addr).await.map_err(|e| e.to_string())?;
             return Ok(AppliedListener { spec: spec.clone(), port_id: None, addr: bound });
         }
-        let used: BTreeSet<u16> = others.values().filter_map(|x| x.port_id).collect();
-        let port_id = (1..=u16::MAX).find(|p| !used.contains(p)).ok_or("no free port ID")?;
+        // Listeners of the service's own configuration file hold port IDs too.
+        let mut used: BTreeSet<u16> = others.values().filter_map(|x| x.port_id).collect();
+        used.extend(self.server.target().listeners().iter().map(|l| l.port_id));
+        let port_id = prefer
+            .filter(|p| !used.contains(p))
+            .or_else(|| (1..=u16::MAX).find(|p| !used.contains(p)))
+            .ok_or("no free port ID")?;
         let bound = self
             .server
             .add_listener(ListenerSpec {
@@ -860,9 +907,24 @@ fn without_in_place_attrs(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
     pb::NamespaceSpec { ana_group: 0, read_only: false, allowed_hosts: Vec::new(), ..spec.clone() }
 }
 
-/// A listener spec without its ANA states and referrals, which change in place.
+/// A listener spec without its ANA states, referrals and digests, which change in place.
 fn without_in_place_changes(spec: &pb::ListenerSpec) -> pb::ListenerSpec {
-    pb::ListenerSpec { ana_groups: Vec::new(), referrals: Vec::new(), ..spec.clone() }
+    pb::ListenerSpec {
+        ana_groups: Vec::new(),
+        referrals: Vec::new(),
+        allow_header_digest: false,
+        allow_data_digest: false,
+        ..spec.clone()
+    }
+}
+
+/// A listener spec's ANA states and referrals, checked.
+fn listener_settings(
+    spec: &pb::ListenerSpec,
+) -> Result<(BTreeMap<u32, AnaState>, Vec<SocketAddr>), String> {
+    let states = ana_states(spec)?;
+    let referrals = spec.referral_addrs().map_err(|(_, e)| format!("spec.{e}"))?;
+    Ok((states, referrals))
 }
 
 /// The ANA states a listener spec asks for, checked: groups 1..=128 once each, a state

@@ -160,14 +160,36 @@ pub struct Server {
     maxh2cdata: u32,
     /// [`QueueConfig::max_c2h_data`] of the connections accepted from now on.
     max_c2h_data: Arc<AtomicUsize>,
-    listeners: Mutex<HashMap<u16, (SocketAddr, JoinHandle<()>)>>,
-    discovery: Mutex<Vec<(SocketAddr, JoinHandle<()>)>>,
+    listeners: Mutex<HashMap<u16, Accepting>>,
+    discovery: Mutex<Vec<Accepting>>,
     /// Connections of every listener that have not connected yet.
     unconnected: Unconnected,
     /// Volumes [`follow_devices`] checks besides those of namespaces ([`Server::follow`]).
     followed: Followed,
     /// [`follow_devices`], stopped with the listeners.
     device_watch: JoinHandle<()>,
+}
+
+/// A listening socket's accept loop.
+#[derive(Debug)]
+struct Accepting {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+    digests: Arc<Digests>,
+}
+
+/// The digests a listener lets the connections it accepts from now on negotiate; they
+/// change in place, without closing the socket.
+#[derive(Debug)]
+struct Digests {
+    header: AtomicBool,
+    data: AtomicBool,
+}
+
+impl Digests {
+    fn new(header: bool, data: bool) -> Arc<Self> {
+        Arc::new(Self { header: AtomicBool::new(header), data: AtomicBool::new(data) })
+    }
 }
 
 /// Volumes held elsewhere (the agent's volumes that no namespace uses yet), forgotten when
@@ -239,35 +261,66 @@ impl Server {
         self.target.add_listener(spec.clone())?;
         let cfg = QueueConfig {
             maxh2cdata: self.maxh2cdata,
-            allow_hdgst: spec.allow_hdgst,
-            allow_ddgst: spec.allow_ddgst,
             port_id: Some(spec.port_id),
             listener_addr: Some(addr),
             ..QueueConfig::default()
         };
+        let digests = Digests::new(spec.allow_hdgst, spec.allow_ddgst);
+        let accepting = self.accept(listener, addr, cfg, digests);
+        info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
+        if let Ok(mut l) = self.listeners.lock() {
+            l.insert(spec.port_id, accepting);
+        }
+        Ok(addr)
+    }
+
+    /// Serves `listener`, bound to `addr`: its connections get `cfg` with the digests
+    /// `digests` allows at the time each is accepted.
+    fn accept(
+        &self,
+        listener: TcpListener,
+        addr: SocketAddr,
+        cfg: QueueConfig,
+        digests: Arc<Digests>,
+    ) -> Accepting {
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
             self.pool.clone(),
             listener,
             cfg,
+            digests.clone(),
             self.max_c2h_data.clone(),
             self.unconnected.clone(),
         ));
-        info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
-        if let Ok(mut l) = self.listeners.lock() {
-            l.insert(spec.port_id, (addr, task));
-        }
-        Ok(addr)
+        Accepting { addr, task, digests }
     }
 
-    /// Stops accepting on a listener and removes it from the discovery log.
-    /// Established connections continue.
-    pub fn remove_listener(&self, port_id: u16) -> Result<(), ServerError> {
-        self.target.remove_listener(port_id)?;
-        if let Ok(mut l) = self.listeners.lock()
-            && let Some((_, task)) = l.remove(&port_id)
+    /// Changes the digests listener `port_id` lets new connections negotiate; its socket
+    /// and the connections it accepted stay.
+    pub fn set_listener_digests(
+        &self,
+        port_id: u16,
+        allow_hdgst: bool,
+        allow_ddgst: bool,
+    ) -> Result<(), ServerError> {
+        self.target.set_listener_digests(port_id, allow_hdgst, allow_ddgst)?;
+        if let Ok(l) = self.listeners.lock()
+            && let Some(a) = l.get(&port_id)
         {
-            task.abort();
+            a.digests.header.store(allow_hdgst, Ordering::Relaxed);
+            a.digests.data.store(allow_ddgst, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Stops accepting on a listener and removes it from the discovery log; returns once
+    /// its socket is closed (so its address can be bound again). Established connections
+    /// continue.
+    pub async fn remove_listener(&self, port_id: u16) -> Result<(), ServerError> {
+        self.target.remove_listener(port_id)?;
+        let stopped = self.listeners.lock().ok().and_then(|mut l| l.remove(&port_id));
+        if let Some(a) = stopped {
+            a.stop().await;
         }
         Ok(())
     }
@@ -288,31 +341,29 @@ impl Server {
             listener_addr: Some(bound),
             ..QueueConfig::default()
         };
-        let task = tokio::spawn(accept_loop(
-            self.target.clone(),
-            self.pool.clone(),
-            listener,
-            cfg,
-            self.max_c2h_data.clone(),
-            self.unconnected.clone(),
-        ));
+        let accepting = self.accept(listener, bound, cfg, Digests::new(true, true));
         info!(addr = %bound, "NVMe/TCP discovery listener");
         if let Ok(mut d) = self.discovery.lock() {
-            d.push((bound, task));
+            d.push(accepting);
         }
         Ok(bound)
     }
 
-    /// Stops a discovery listener started by [`add_discovery_listener`](Self::add_discovery_listener).
-    pub fn remove_discovery_listener(&self, addr: SocketAddr) {
+    /// Stops a discovery listener started by [`add_discovery_listener`](Self::add_discovery_listener);
+    /// returns once its socket is closed.
+    pub async fn remove_discovery_listener(&self, addr: SocketAddr) {
         self.target.set_referrals(addr, &[]);
-        if let Ok(mut d) = self.discovery.lock() {
-            d.retain(|(a, t)| {
-                if *a == addr {
-                    t.abort();
-                }
-                *a != addr
-            });
+        let stopped: Vec<Accepting> = match self.discovery.lock() {
+            Ok(mut d) => {
+                let (gone, kept) =
+                    std::mem::take(&mut *d).into_iter().partition(|a| a.addr == addr);
+                *d = kept;
+                gone
+            }
+            Err(_) => Vec::new(),
+        };
+        for a in stopped {
+            a.stop().await;
         }
     }
 
@@ -320,13 +371,13 @@ impl Server {
     pub fn stop(&self) {
         self.device_watch.abort();
         if let Ok(mut l) = self.listeners.lock() {
-            for (_, (_, t)) in l.drain() {
-                t.abort();
+            for (_, a) in l.drain() {
+                a.task.abort();
             }
         }
         if let Ok(mut d) = self.discovery.lock() {
-            for (_, t) in d.drain(..) {
-                t.abort();
+            for a in d.drain(..) {
+                a.task.abort();
             }
         }
     }
@@ -391,6 +442,7 @@ async fn accept_loop(
     pool: IoPool,
     listener: TcpListener,
     listener_cfg: QueueConfig,
+    digests: Arc<Digests>,
     max_c2h_data: Arc<AtomicUsize>,
     unconnected: Unconnected,
 ) {
@@ -410,6 +462,8 @@ async fn accept_loop(
                     local_addr: stream.local_addr().ok(),
                     peer_addr: Some(peer),
                     max_c2h_data: max_c2h_data.load(Ordering::Relaxed),
+                    allow_hdgst: digests.header.load(Ordering::Relaxed),
+                    allow_ddgst: digests.data.load(Ordering::Relaxed),
                     ..listener_cfg.clone()
                 };
                 target.stats.connections.fetch_add(1, Ordering::Relaxed);
@@ -421,6 +475,15 @@ async fn accept_loop(
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+}
+
+impl Accepting {
+    /// Ends the accept loop and waits until its socket is closed.
+    async fn stop(self) {
+        self.task.abort();
+        // An aborted task's result is its cancellation; awaiting it waits for the drop.
+        let _ = self.task.await;
     }
 }
 

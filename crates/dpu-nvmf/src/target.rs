@@ -1321,6 +1321,23 @@ impl Target {
         Ok(())
     }
 
+    /// Records the digests listener `port_id` allows (what its new connections may
+    /// negotiate; the discovery log does not carry them).
+    pub fn set_listener_digests(
+        &self,
+        port_id: u16,
+        allow_hdgst: bool,
+        allow_ddgst: bool,
+    ) -> Result<(), RegistryError> {
+        let mut r = self.lock();
+        let l = r
+            .listeners
+            .get_mut(&port_id)
+            .ok_or_else(|| RegistryError::NoListener(port_id.to_string()))?;
+        (l.allow_hdgst, l.allow_ddgst) = (allow_hdgst, allow_ddgst);
+        Ok(())
+    }
+
     /// Sets the discovery services that hosts discovering through the listener bound to
     /// `listener` are referred to (a discovery-only listener's too; `nvme connect-all`
     /// follows referrals). A change moves the generation counter, and connected

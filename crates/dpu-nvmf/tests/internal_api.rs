@@ -146,6 +146,57 @@ async fn referrals_change_in_place(
     assert_eq!(entries(&mut d).await, first, "referral removed, same connection");
 }
 
+/// Changes to the listener `listeners/hdgst` (the request's second) keep it serving: its
+/// digests change in place (the session connected before stays, a new one gets the new
+/// choice); a move to an address it cannot bind fails and leaves it where it was; turning
+/// it discovery-only rebinds the same address.
+async fn listener_changes_keep_serving(
+    client: &mut NvmfInternalServiceClient<tonic::transport::Channel>,
+    req: &pb::SyncRequest,
+    hdgst: u16,
+) {
+    use dpu_nvmf::initiator::HostQueue;
+    use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+    let at = SocketAddr::from(([127, 0, 0, 1], hdgst));
+    let digests = |ddgst| HostOptions { hdgst: true, ddgst, ..HostOptions::default() };
+    let changed = |change: &dyn Fn(&mut pb::ListenerSpec)| {
+        let mut r = req.clone();
+        change(r.listeners[1].spec.as_mut().unwrap());
+        r
+    };
+    let outcome = |r: &pb::SyncResponse| {
+        let l = r.listeners.iter().find(|l| l.name == "listeners/hdgst").unwrap();
+        let st = l.status.as_ref().unwrap();
+        (state(st.apply.as_ref()), st.port_id)
+    };
+    let before = outcome(&client.sync(req.clone()).await.unwrap().into_inner());
+    let mut d = HostQueue::open(at, &digests(false)).await.unwrap();
+
+    let both = changed(&|s| s.allow_data_digest = true);
+    let r = client.sync(both).await.unwrap().into_inner();
+    assert_eq!(outcome(&r), before, "digests change in place");
+    assert!(HostQueue::open(at, &digests(true)).await.is_ok(), "data digests now allowed");
+    let c = d.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+    assert!(c.cqe.status.is_success(), "the session opened before stays");
+
+    let away = changed(&|s| s.address = "192.0.2.1".into());
+    let r = client.sync(away).await.unwrap().into_inner();
+    let ((st, msg), port_id) = outcome(&r);
+    assert_eq!((st, port_id), (FAILED, before.1), "{msg}");
+    assert!(msg.contains("192.0.2.1"), "{msg}");
+    assert!(HostQueue::open(at, &digests(false)).await.is_ok(), "still serving where it was");
+
+    let discovery = changed(&|s| s.discovery_only = true);
+    let r = client.sync(discovery).await.unwrap().into_inner();
+    assert_eq!(outcome(&r).0.0, APPLIED, "the same address bound again");
+    let refused = HostController::connect(at, NQN, &HostOptions::default(), 1).await;
+    assert!(refused.is_err(), "discovery only now");
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(outcome(&r).0.0, APPLIED);
+    assert!(HostQueue::open(at, &digests(false)).await.is_ok());
+    assert!(HostQueue::open(at, &digests(true)).await.is_err(), "data digests refused again");
+}
+
 /// Namespace `nsid`'s (NGUID, UUID) from its Identification Descriptor list (CNS 03h).
 async fn namespace_ids(c: &mut HostController, nsid: u32) -> ([u8; 16], [u8; 16]) {
     let list = c.admin.identify(3, nsid).await.unwrap();
@@ -272,6 +323,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     );
     listeners_keep_their_digest_and_discovery_settings(hdgst_port, disc_port, port).await;
     referrals_change_in_place(&mut client, &req, disc_port).await;
+    listener_changes_keep_serving(&mut client, &req, hdgst_port).await;
 
     // A host connects and does I/O.
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
