@@ -661,6 +661,37 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         .unwrap_err();
     assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
     assert!(shrink.message().contains("only grow"), "{shrink:?}");
+    // The service could serve only one of two subsystems with one NQN, or two listeners on
+    // one address: a second is refused, naming the first.
+    let same_nqn = nvmf
+        .create_subsystem(CreateSubsystemRequest {
+            subsystem_id: "s2".into(),
+            subsystem: Some(subsystem(NQN)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(same_nqn.code(), Code::FailedPrecondition, "{same_nqn:?}");
+    assert!(same_nqn.message().contains("subsystems/s1"), "{same_nqn:?}");
+    let mut any_address = tcp_listener(port);
+    any_address.spec.as_mut().unwrap().address = "0.0.0.0".into();
+    let same_port = nvmf
+        .create_listener(CreateListenerRequest {
+            listener_id: "l2".into(),
+            listener: Some(any_address),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(same_port.code(), Code::FailedPrecondition, "{same_port:?}");
+    assert!(same_port.message().contains("listeners/l1"), "{same_port:?}");
+    let l1 = nvmf
+        .update_listener(UpdateListenerRequest {
+            listener: Some(Listener { name: "listeners/l1".into(), ..tcp_listener(port) }),
+            update_mask: None,
+            allow_missing: false,
+        })
+        .await;
+    assert!(l1.is_ok(), "a listener keeps its own address: {l1:?}");
+    wait_for("l1 APPLIED again", async || state(&op).await.1).await;
     assert_eq!(state(&op).await, (all.clone(), true), "a refused request changed something");
 
     // A partial update merges the masked field only; a stale etag is refused.

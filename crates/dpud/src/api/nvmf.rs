@@ -539,6 +539,46 @@ impl NvmfResources {
         Ok(())
     }
 
+    /// Refuses subsystem `key`'s `spec` when another subsystem has its NQN: the service
+    /// could serve only one of them, and which one would depend on the order it applies
+    /// them in.
+    async fn check_nqn_unique(&self, key: &str, spec: &SubsystemSpec) -> Result<(), Status> {
+        let all = self.subsystems.all().await?;
+        match all.iter().find(|o| o.name != key && o.spec.nqn == spec.nqn) {
+            Some(other) => Err(Status::failed_precondition(format!(
+                "subsystem.spec.nqn {:?} is the NQN of {}",
+                spec.nqn,
+                SubsystemKind::public_name(&other.name)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses listener `key`'s `spec` when another listener has its address and port (an
+    /// unspecified address, 0.0.0.0 or ::, takes its port on every address).
+    async fn check_address_unique(&self, key: &str, spec: &ListenerSpec) -> Result<(), Status> {
+        let overlaps = |other: &ListenerSpec| {
+            let ip = |s: &ListenerSpec| s.address.parse::<IpAddr>().ok();
+            other.port == spec.port
+                && match (ip(other), ip(spec)) {
+                    (Some(a), Some(b)) => a == b || a.is_unspecified() || b.is_unspecified(),
+                    _ => other.address == spec.address,
+                }
+        };
+        let all = self.listeners.all().await?;
+        match all.iter().find(|o| o.name != key && overlaps(&o.spec)) {
+            Some(other) => Err(Status::failed_precondition(format!(
+                "listener.spec: {}:{} is taken by {} ({}:{})",
+                spec.address,
+                spec.port,
+                ListenerKind::public_name(&other.name),
+                other.spec.address,
+                other.spec.port
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Names of the namespaces whose spec matches `uses`.
     async fn namespaces_where(
         &self,
@@ -660,7 +700,9 @@ impl NvmfService for NvmfApi {
         let s = required(req.subsystem.as_ref(), "subsystem")?;
         let r = &self.resources.subsystems;
         let name = r.collection.full_name(&req.subsystem_id);
-        Ok(Response::new(r.create(&name, &s.name, s.spec.as_ref(), async |_| Ok(())).await?))
+        let key = SubsystemKind::key(&name, "subsystem.name")?;
+        let unique = async |spec: &SubsystemSpec| self.resources.check_nqn_unique(&key, spec).await;
+        Ok(Response::new(r.create(&name, &s.name, s.spec.as_ref(), unique).await?))
     }
 
     async fn get_subsystem(
@@ -686,6 +728,11 @@ impl NvmfService for NvmfApi {
     ) -> Result<Response<Subsystem>, Status> {
         let req = request.into_inner();
         let s = required(req.subsystem.as_ref(), "subsystem")?;
+        let key = SubsystemKind::key(&s.name, "subsystem.name")?;
+        let unique = |spec: SubsystemSpec| {
+            let key = key.clone();
+            async move { self.resources.check_nqn_unique(&key, &spec).await }
+        };
         let updated = self
             .resources
             .subsystems
@@ -695,7 +742,7 @@ impl NvmfService for NvmfApi {
                 s.spec.as_ref(),
                 req.update_mask.as_ref(),
                 req.allow_missing,
-                |_| async { Ok(()) },
+                unique,
             )
             .await?;
         Ok(Response::new(updated))
@@ -811,7 +858,10 @@ impl NvmfService for NvmfApi {
         let l = required(req.listener.as_ref(), "listener")?;
         let r = &self.resources.listeners;
         let name = r.collection.full_name(&req.listener_id);
-        Ok(Response::new(r.create(&name, &l.name, l.spec.as_ref(), async |_| Ok(())).await?))
+        let key = ListenerKind::key(&name, "listener.name")?;
+        let unique =
+            async |spec: &ListenerSpec| self.resources.check_address_unique(&key, spec).await;
+        Ok(Response::new(r.create(&name, &l.name, l.spec.as_ref(), unique).await?))
     }
 
     async fn get_listener(
@@ -837,6 +887,11 @@ impl NvmfService for NvmfApi {
     ) -> Result<Response<Listener>, Status> {
         let req = request.into_inner();
         let l = required(req.listener.as_ref(), "listener")?;
+        let key = ListenerKind::key(&l.name, "listener.name")?;
+        let unique = |spec: ListenerSpec| {
+            let key = key.clone();
+            async move { self.resources.check_address_unique(&key, &spec).await }
+        };
         let updated = self
             .resources
             .listeners
@@ -846,7 +901,7 @@ impl NvmfService for NvmfApi {
                 l.spec.as_ref(),
                 req.update_mask.as_ref(),
                 req.allow_missing,
-                |_| async { Ok(()) },
+                unique,
             )
             .await?;
         Ok(Response::new(updated))
