@@ -281,11 +281,12 @@ impl NvmfInternal {
             let spec = s.spec.clone().unwrap_or_default();
             let hosts: BTreeSet<String> = spec.allowed_hosts.iter().cloned().collect();
             // What the spec asks for beyond strings: the secrets and the controller limits.
-            let parsed = host_secrets(&spec).and_then(|secrets| {
-                let cntlids = spec.cntlid_range().map_err(|(_, e)| format!("spec.{e}"))?;
-                let queues = spec.io_queue_limit().map_err(|(_, e)| format!("spec.{e}"))?;
-                Ok((secrets, cntlids, queues))
-            });
+            let parsed =
+                allowed_hosts_valid(&spec).and_then(|()| host_secrets(&spec)).and_then(|secrets| {
+                    let cntlids = spec.cntlid_range().map_err(|(_, e)| format!("spec.{e}"))?;
+                    let queues = spec.io_queue_limit().map_err(|(_, e)| format!("spec.{e}"))?;
+                    Ok((secrets, cntlids, queues))
+                });
             s.spec = s.spec.take().map(pb::SubsystemSpec::without_secrets);
             let result = if !name.starts_with("subsystems/")
                 || name.len() <= 11
@@ -326,34 +327,43 @@ impl NvmfInternal {
                             r
                         }
                         old => {
-                            if let Some(old) = old {
-                                let _ = target.remove_subsystem(&old.nqn);
+                            let new = SubsystemSpec {
+                                nqn: spec.nqn.clone(),
+                                serial: spec.serial_number.clone(),
+                                model: if spec.model_number.is_empty() {
+                                    "dpu-nvmf".into()
+                                } else {
+                                    spec.model_number.clone()
+                                },
+                                allow_any_host: spec.allow_any_host,
+                                hosts,
+                                host_secrets: secrets,
+                                cntlids,
+                                max_io_queues,
+                            };
+                            // Another serial, model or NQN: replaced in one step, so a
+                            // refused spec leaves the old subsystem and its namespaces.
+                            let r = match &old {
+                                Some(old) => target.replace_subsystem(&old.nqn, new),
+                                None => target.add_subsystem(new),
+                            };
+                            match r {
+                                Ok(()) => {
+                                    recreated.insert(name.clone());
+                                    info!(nqn = %spec.nqn, "subsystem added");
+                                    subsystems.insert(
+                                        name.clone(),
+                                        AppliedSubsystem { nqn: spec.nqn.clone(), spec },
+                                    );
+                                    Ok(())
+                                }
+                                Err(e) => {
+                                    if let Some(old) = old {
+                                        subsystems.insert(name.clone(), old);
+                                    }
+                                    Err(e.to_string())
+                                }
                             }
-                            let r = target
-                                .add_subsystem(SubsystemSpec {
-                                    nqn: spec.nqn.clone(),
-                                    serial: spec.serial_number.clone(),
-                                    model: if spec.model_number.is_empty() {
-                                        "dpu-nvmf".into()
-                                    } else {
-                                        spec.model_number.clone()
-                                    },
-                                    allow_any_host: spec.allow_any_host,
-                                    hosts,
-                                    host_secrets: secrets,
-                                    cntlids,
-                                    max_io_queues,
-                                })
-                                .map_err(|e| e.to_string());
-                            if r.is_ok() {
-                                recreated.insert(name.clone());
-                                info!(nqn = %spec.nqn, "subsystem added");
-                                subsystems.insert(
-                                    name.clone(),
-                                    AppliedSubsystem { nqn: spec.nqn.clone(), spec },
-                                );
-                            }
-                            r
                         }
                     },
                 }
@@ -851,11 +861,23 @@ pub fn parse_host_secret(
     HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id(), h.hash_id())
 }
 
+/// Every allowed host is an NQN.
+fn allowed_hosts_valid(spec: &pb::SubsystemSpec) -> Result<(), String> {
+    for (i, h) in spec.allowed_hosts.iter().enumerate() {
+        crate::target::validate_nqn(h).map_err(|e| format!("spec.allowed_hosts[{i}]: {e}"))?;
+    }
+    Ok(())
+}
+
 /// The DH-HMAC-CHAP secrets of a subsystem spec's hosts; an error names the entry and
 /// field, never a secret.
 fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSecrets>>, String> {
     let mut out = BTreeMap::new();
     for (i, h) in spec.host_secrets.iter().enumerate() {
+        // Checked with the rest before anything is applied (an in-place change sets the
+        // hosts first).
+        crate::target::validate_nqn(&h.host_nqn)
+            .map_err(|e| format!("spec.host_secrets[{i}].host_nqn: {e}"))?;
         let parsed = parse_host_secret(h)
             .map_err(|(field, e)| format!("spec.host_secrets[{i}].{field}: {e}"))?;
         out.insert(h.host_nqn.clone(), Arc::new(parsed));

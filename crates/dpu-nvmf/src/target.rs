@@ -751,20 +751,37 @@ impl Target {
 
     /// Adds a subsystem.
     pub fn add_subsystem(&self, spec: SubsystemSpec) -> Result<(), RegistryError> {
-        validate_nqn(&spec.nqn)?;
-        if spec.nqn == DISCOVERY_NQN {
-            return Err(RegistryError::ReservedNqn);
-        }
-        validate_ascii("serial", &spec.serial, SERIAL_MAX_LEN)?;
-        validate_ascii("model", &spec.model, MODEL_MAX_LEN)?;
-        validate_nqns(&spec.hosts)?;
-        validate_nqns(spec.host_secrets.keys())?;
-        validate_cntlids(&spec.cntlids)?;
-        validate_io_queue_limit(spec.max_io_queues)?;
+        check_subsystem(&spec)?;
         let mut r = self.lock();
         if r.subsystems.contains_key(&spec.nqn) {
             return Err(RegistryError::SubsystemExists(spec.nqn));
         }
+        self.insert_subsystem(&mut r, spec);
+        Ok(())
+    }
+
+    /// Replaces subsystem `old_nqn` (its controllers end, its namespaces are detached) by a
+    /// new one of `spec`, perhaps under another NQN, in one step: a spec refused (or an NQN
+    /// another subsystem has) leaves the old one serving.
+    pub fn replace_subsystem(
+        &self,
+        old_nqn: &str,
+        spec: SubsystemSpec,
+    ) -> Result<(), RegistryError> {
+        check_subsystem(&spec)?;
+        let mut r = self.lock();
+        if spec.nqn != old_nqn && r.subsystems.contains_key(&spec.nqn) {
+            return Err(RegistryError::SubsystemExists(spec.nqn));
+        }
+        if let Some(old) = r.subsystems.remove(old_nqn) {
+            retire_subsystem(&old);
+        }
+        self.insert_subsystem(&mut r, spec);
+        Ok(())
+    }
+
+    /// Adds a checked subsystem whose NQN is free.
+    fn insert_subsystem(&self, r: &mut Registry, spec: SubsystemSpec) {
         r.subsystems.insert(
             spec.nqn.clone(),
             Subsystem {
@@ -775,9 +792,8 @@ impl Target {
                 stats: Arc::default(),
             },
         );
-        self.discovery_changed(&mut r);
+        self.discovery_changed(r);
         self.ns_epoch.fetch_add(1, Ordering::Release);
-        Ok(())
     }
 
     /// Replaces the host list / allow-any of a subsystem. A host no longer allowed loses
@@ -854,12 +870,7 @@ impl Target {
     pub fn remove_subsystem(&self, nqn: &str) -> Result<(), RegistryError> {
         let mut r = self.lock();
         let s = r.subsystems.remove(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
-        for c in s.controllers.values() {
-            c.state().dead = true;
-        }
-        for ns in s.namespaces.values() {
-            ns.detached.store(true, Ordering::Release);
-        }
+        retire_subsystem(&s);
         self.discovery_changed(&mut r);
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
@@ -1586,6 +1597,30 @@ fn check_ana_group(group: u32) -> Result<(), RegistryError> {
 
 fn ana_state_of(r: &Registry, port_id: Option<u16>, group: u32) -> AnaState {
     port_id.and_then(|p| r.ana.get(&p)?.get(&group).copied()).unwrap_or_default()
+}
+
+/// What a subsystem spec must be, whatever the registry holds.
+fn check_subsystem(spec: &SubsystemSpec) -> Result<(), RegistryError> {
+    validate_nqn(&spec.nqn)?;
+    if spec.nqn == DISCOVERY_NQN {
+        return Err(RegistryError::ReservedNqn);
+    }
+    validate_ascii("serial", &spec.serial, SERIAL_MAX_LEN)?;
+    validate_ascii("model", &spec.model, MODEL_MAX_LEN)?;
+    validate_nqns(&spec.hosts)?;
+    validate_nqns(spec.host_secrets.keys())?;
+    validate_cntlids(&spec.cntlids)?;
+    validate_io_queue_limit(spec.max_io_queues)
+}
+
+/// Ends a removed subsystem's controllers and detaches its namespaces.
+fn retire_subsystem(s: &Subsystem) {
+    for c in s.controllers.values() {
+        c.state().dead = true;
+    }
+    for ns in s.namespaces.values() {
+        ns.detached.store(true, Ordering::Release);
+    }
 }
 
 /// Queues a namespace notice of `ns` for the controllers of the hosts that see it.

@@ -331,6 +331,34 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     let data = vec![0xC3u8; 8192];
     assert!(c.io[0].write(1, 0, &data, 512).await.unwrap().cqe.status.is_success());
     assert_eq!(c.io[0].read(1, 0, 16, 512).await.unwrap().data, data);
+
+    // A subsystem change the target refuses (the NQN of another subsystem, a serial that
+    // is not ASCII) fails alone: s1, its namespace and its host's controller stay.
+    let mut s2 = subsystem.clone();
+    s2.name = "subsystems/s2".into();
+    s2.spec.as_mut().unwrap().nqn = "nqn.2024-01.io.example:internal-2".into();
+    let mut with_s2 = req.clone();
+    with_s2.subsystems.push(s2.clone());
+    let r = client.sync(with_s2.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[1].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    for change in [
+        &(|s: &mut pb::SubsystemSpec| s.nqn = "nqn.2024-01.io.example:internal-2".into())
+            as &dyn Fn(&mut pb::SubsystemSpec),
+        &|s| s.serial_number = "séria".into(),
+    ] {
+        let mut refused = with_s2.clone();
+        change(refused.subsystems[0].spec.as_mut().unwrap());
+        let r = client.sync(refused).await.unwrap().into_inner();
+        let (st, msg) = state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref());
+        assert_eq!(st, FAILED, "{msg}");
+        assert_eq!(state(r.subsystems[1].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+        assert_eq!(n(&r, 0).0, APPLIED, "the namespace stays");
+        assert_eq!(c.io[0].read(1, 0, 16, 512).await.unwrap().data, data, "{msg}");
+    }
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    assert!(c.admin.keep_alive().await.is_ok(), "the same controller throughout");
+
     c.admin.set_features(0x0B, 1 << 8).await.unwrap();
     c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
 
