@@ -234,8 +234,11 @@ impl NvmfInternal {
                 result
             } else {
                 let s = spec.clone();
-                match tokio::task::spawn_blocking(move || open_volume(&s)).await {
-                    Ok(Ok(vol)) => {
+                let opened = tokio::task::spawn_blocking(move || open_volume(&s))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("opening the volume failed: {e}")));
+                match opened {
+                    Ok(vol) => {
                         reopened.insert(v.name.clone());
                         let volume = Arc::new(vol);
                         // Its status follows a growing device even before it is exported.
@@ -243,8 +246,13 @@ impl NvmfInternal {
                         volumes.insert(v.name.clone(), AppliedVolume { spec, volume });
                         Ok(())
                     }
-                    Ok(Err(e)) => Err(e),
-                    Err(e) => Err(format!("opening the volume failed: {e}")),
+                    Err(e) => {
+                        // What cannot be opened anew leaves the volume serving as it was.
+                        if let Some(old) = old {
+                            volumes.insert(v.name.clone(), old);
+                        }
+                        Err(e)
+                    }
                 }
             };
             if let Some(x) = volumes.get(&v.name) {

@@ -355,6 +355,19 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
         assert_eq!(n(&r, 0).0, APPLIED, "the namespace stays");
         assert_eq!(c.io[0].read(1, 0, 16, 512).await.unwrap().data, data, "{msg}");
     }
+    // So does a volume that cannot be opened anew (a file in a directory that is not).
+    let mut moved = req.clone();
+    moved.volumes[0].spec.as_mut().unwrap().backend =
+        Some(pb::volume_spec::Backend::File(pb::FileBackend {
+            path: dir.path().join("no-such-dir/r1").to_string_lossy().into_owned(),
+            size_bytes: 8 << 20,
+        }));
+    let r = client.sync(moved).await.unwrap().into_inner();
+    let (st, msg) = state(r.volumes[0].status.as_ref().unwrap().apply.as_ref());
+    assert_eq!(st, FAILED, "{msg}");
+    assert_eq!(r.volumes[0].status.as_ref().unwrap().block_count, 16384, "as it was");
+    assert_eq!(n(&r, 0).0, APPLIED, "the namespace stays on it");
+    assert_eq!(c.io[0].read(1, 0, 16, 512).await.unwrap().data, data, "{msg}");
     let r = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
     assert!(c.admin.keep_alive().await.is_ok(), "the same controller throughout");

@@ -17,7 +17,7 @@ use dpu_nvmf::internal::volume_size_and_backing;
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
 };
-use dpu_nvmf::volume::BLOCK_SIZES;
+use dpu_nvmf::volume::{BLOCK_SIZES, MAX_RAM_VOLUME};
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 use dpu_pki::Role;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceClient;
@@ -145,6 +145,10 @@ impl Kind for VolumeKind {
             None => {
                 Err(invalid(&format!("{field}.backend"), "required: ram, file or block_device"))
             }
+            Some(Backend::Ram(r)) if r.size_bytes > MAX_RAM_VOLUME => Err(invalid(
+                &format!("{field}.ram.size_bytes"),
+                format!("at most {MAX_RAM_VOLUME} (1 TiB)"),
+            )),
             Some(Backend::Ram(r)) => size(r.size_bytes, "ram"),
             Some(Backend::File(f)) => {
                 path(&f.path, "file")?;
@@ -1368,5 +1372,18 @@ mod tests {
             ]
         );
         SubsystemKind::validate(&new, "subsystem.spec").unwrap();
+    }
+
+    #[test]
+    fn ram_volumes_are_at_most_what_the_service_opens() {
+        use dpu_proto::dpu::nvmf::v1::RamBackend;
+        let ram = |size_bytes| VolumeSpec {
+            backend: Some(Backend::Ram(RamBackend { size_bytes })),
+            ..Default::default()
+        };
+        assert!(VolumeKind::validate(&ram(MAX_RAM_VOLUME), "volume.spec").is_ok());
+        let e = VolumeKind::validate(&ram(MAX_RAM_VOLUME + 512), "volume.spec").unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("volume.spec.ram.size_bytes"), "{e:?}");
     }
 }
