@@ -421,6 +421,23 @@ impl NvmfInternal {
                     write_protected: spec.read_only,
                     allowed_hosts: spec.allowed_hosts.iter().cloned().collect(),
                 };
+                // Checked whole before a namespace that serves is changed or replaced; a
+                // refused spec leaves it as it was.
+                let checked = crate::target::check_namespace(nsid, &attrs)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| namespace_ids(&spec, &sub.nqn, nsid, &vol.spec));
+                let (nguid, uuid) = match checked {
+                    Ok(ids) => ids,
+                    Err(e) => {
+                        // (Unless it went with its subsystem or volume.)
+                        if let Some(old) = old_ns.remove(&name)
+                            && target.namespace(&old.nqn, old.nsid).is_some()
+                        {
+                            namespaces.insert(name.clone(), old);
+                        }
+                        return Err(e);
+                    }
+                };
                 if let Some(mut old) = old_ns.remove(&name) {
                     // Another ANA group or write protection alone keeps the namespace
                     // attached.
@@ -446,23 +463,6 @@ impl NvmfInternal {
                     }
                     let _ = target.remove_namespace(&old.nqn, old.nsid);
                 }
-                // The volume by name and backing, not size (prost encodes a message
-                // deterministically).
-                let mut volume_identity = spec.volume.clone().into_bytes();
-                let backing = volume_size_and_backing(&vol.spec).1;
-                volume_identity.extend(prost::Message::encode_to_vec(&backing));
-                let (default_nguid, default_uuid) =
-                    crate::default_namespace_ids(&sub.nqn, nsid, &volume_identity);
-                let nguid = if spec.nguid.is_empty() {
-                    default_nguid
-                } else {
-                    parse_hex16(&spec.nguid).ok_or("spec.nguid must be 32 hex digits")?
-                };
-                let uuid = if spec.uuid.is_empty() {
-                    default_uuid
-                } else {
-                    parse_hex16(&spec.uuid).ok_or("spec.uuid must be a UUID")?
-                };
                 target
                     .add_namespace_with(&sub.nqn, nsid, vol.volume.clone(), nguid, uuid, attrs)
                     .map_err(|e| e.to_string())?;
@@ -867,6 +867,31 @@ pub fn parse_host_secret(
     h: &pb::HostSecret,
 ) -> Result<HostSecrets, (&'static str, crate::dhchap::SecretError)> {
     HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id(), h.hash_id())
+}
+
+/// The NGUID and UUID of namespace `nsid` of subsystem `nqn`: the spec's, or by default
+/// derived from the NQN, the NSID and the volume by name and backing, not size (prost
+/// encodes a message deterministically), so they stay when the volume grows.
+fn namespace_ids(
+    spec: &pb::NamespaceSpec,
+    nqn: &str,
+    nsid: u32,
+    volume: &pb::VolumeSpec,
+) -> Result<([u8; 16], [u8; 16]), String> {
+    let mut volume_identity = spec.volume.clone().into_bytes();
+    volume_identity.extend(prost::Message::encode_to_vec(&volume_size_and_backing(volume).1));
+    let (default_nguid, default_uuid) = crate::default_namespace_ids(nqn, nsid, &volume_identity);
+    let nguid = if spec.nguid.is_empty() {
+        default_nguid
+    } else {
+        parse_hex16(&spec.nguid).ok_or("spec.nguid must be 32 hex digits")?
+    };
+    let uuid = if spec.uuid.is_empty() {
+        default_uuid
+    } else {
+        parse_hex16(&spec.uuid).ok_or("spec.uuid must be a UUID")?
+    };
+    Ok((nguid, uuid))
 }
 
 /// Every allowed host is an NQN.

@@ -905,12 +905,8 @@ impl Target {
         uuid: [u8; 16],
         attrs: NamespaceAttrs,
     ) -> Result<(), RegistryError> {
-        if nsid == 0 || nsid > MAX_NSID {
-            return Err(RegistryError::BadNsid(nsid));
-        }
+        check_namespace(nsid, &attrs)?;
         let NamespaceAttrs { ana_group, write_protected, allowed_hosts } = attrs;
-        check_ana_group(ana_group)?;
-        validate_nqns(&allowed_hosts)?;
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         if s.namespaces.contains_key(&nsid) {
@@ -1611,6 +1607,15 @@ fn check_subsystem(spec: &SubsystemSpec) -> Result<(), RegistryError> {
     validate_nqns(spec.host_secrets.keys())?;
     validate_cntlids(&spec.cntlids)?;
     validate_io_queue_limit(spec.max_io_queues)
+}
+
+/// What a namespace's NSID and attributes must be, whatever the registry holds.
+pub fn check_namespace(nsid: u32, attrs: &NamespaceAttrs) -> Result<(), RegistryError> {
+    if nsid == 0 || nsid > MAX_NSID {
+        return Err(RegistryError::BadNsid(nsid));
+    }
+    check_ana_group(attrs.ana_group)?;
+    validate_nqns(&attrs.allowed_hosts)
 }
 
 /// Ends a removed subsystem's controllers and detaches its namespaces.

@@ -368,6 +368,13 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(r.volumes[0].status.as_ref().unwrap().block_count, 16384, "as it was");
     assert_eq!(n(&r, 0).0, APPLIED, "the namespace stays on it");
     assert_eq!(c.io[0].read(1, 0, 16, 512).await.unwrap().data, data, "{msg}");
+    // And a namespace whose new identity is refused (an NGUID that is not hex).
+    let mut bad_nguid = req.clone();
+    bad_nguid.namespaces[0].spec.as_mut().unwrap().nguid = "zz".repeat(16);
+    let r = client.sync(bad_nguid).await.unwrap().into_inner();
+    let (st, msg) = n(&r, 0);
+    assert_eq!((st, msg.as_str()), (FAILED, "spec.nguid must be 32 hex digits"));
+    assert_eq!(c.io[0].read(1, 0, 16, 512).await.unwrap().data, data, "still served");
     let r = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
     assert!(c.admin.keep_alive().await.is_ok(), "the same controller throughout");
