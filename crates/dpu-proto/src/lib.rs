@@ -127,9 +127,9 @@ impl dpu::nvmf::v1::LatencyHistogram {
         (i + 1 < Self::BUCKETS).then(|| 1u64 << i)
     }
 
-    /// Operations counted.
+    /// Operations counted (saturating: the counts come from another process).
     pub fn count(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().fold(0, |sum, &c| sum.saturating_add(c))
     }
 
     /// Quantile `q` (0.5: the median, 0.99) as the bound of the bucket holding it (nearest
@@ -143,7 +143,7 @@ impl dpu::nvmf::v1::LatencyHistogram {
         let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
         let mut seen = 0;
         for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
+            seen = c.saturating_add(seen);
             if seen >= rank {
                 return Self::bucket_bound_us(i);
             }
@@ -229,6 +229,9 @@ mod tests {
             (H::bucket_bound_us(0), H::bucket_bound_us(24), H::bucket_bound_us(25)),
             (Some(1), Some(1 << 24), None)
         );
+        // Counts from another process may add up past u64: saturated, not a panic.
+        let huge = H { counts: vec![u64::MAX, u64::MAX], sum_ns: 0 };
+        assert_eq!((huge.count(), huge.quantile_us(0.99)), (u64::MAX, Some(1)));
     }
 
     #[test]

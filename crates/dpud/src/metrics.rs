@@ -149,10 +149,11 @@ pub fn histogram_family<'a>(
 ) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
     for s in series {
-        let mut cumulative = 0;
+        let mut cumulative: u64 = 0;
         let mut bounded_last = true;
         for (bound, n) in &s.buckets {
-            cumulative += n;
+            // Saturating: the counts come from a service process.
+            cumulative = cumulative.saturating_add(*n);
             bounded_last = bound.is_some();
             let le = bound.map_or_else(|| "+Inf".to_owned(), |b| b.to_string());
             let mut pairs = s.labels.clone();
