@@ -51,7 +51,7 @@ use crate::error_log::{self, ErrorEntry, ErrorSite};
 use crate::features::{HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::persist::NamespaceStore;
-use crate::reservation::Access;
+use crate::reservation::{Access, Durable, Reservations};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{
     AnaState, ConnectRefusal, Controller, HostWriteProtectError, HostWriteProtection, NSID_ALL,
@@ -366,6 +366,41 @@ enum Post {
         state: HostWriteProtection,
         previous: HostWriteProtection,
     },
+    /// Reservation state changed by command `opcode` (a Reservation command, Set Features
+    /// Reservation Persistence), being saved: put back should that fail.
+    Persist {
+        ns: Arc<Namespace>,
+        opcode: u8,
+        undo: Vec<ReservationUndo>,
+    },
+}
+
+/// A namespace's reservation state before a command changed it, and what of it the
+/// command left: put back if saving the change fails, unless another command changed
+/// it since.
+#[derive(Debug)]
+struct ReservationUndo {
+    ns: Arc<Namespace>,
+    before: Box<Reservations>,
+    after: Durable,
+}
+
+impl ReservationUndo {
+    /// The state `r` of `ns` before a change, its notices left out.
+    fn before(ns: &Arc<Namespace>, r: &Reservations) -> (Arc<Namespace>, Box<Reservations>) {
+        let mut before = Box::new(r.clone());
+        before.take_notices();
+        (ns.clone(), before)
+    }
+
+    /// Puts the state back unless it moved on since.
+    fn apply(self) {
+        let mut r = self.ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
+        if r.durable() == self.after {
+            *r = *self.before;
+            self.ns.reserved.store(r.is_reserved(), Ordering::Relaxed);
+        }
+    }
 }
 
 impl Post {
@@ -375,7 +410,8 @@ impl Post {
             | Post::Write { ns, .. }
             | Post::Compare { ns, .. }
             | Post::Plain { ns, .. }
-            | Post::Protect { ns, .. } => ns,
+            | Post::Protect { ns, .. }
+            | Post::Persist { ns, .. } => ns,
         }
     }
 
@@ -387,6 +423,7 @@ impl Post {
             Post::Compare { .. } => (io_opcode::COMPARE, 0),
             Post::Plain { opcode, offset, .. } => (*opcode, *offset),
             Post::Protect { .. } => (admin_opcode::SET_FEATURES, 0),
+            Post::Persist { opcode, .. } => (*opcode, 0),
         };
         let ns = self.ns();
         let lba = offset / u64::from(ns.volume.block_size().max(1));
@@ -849,7 +886,16 @@ impl Connection {
                 post.ns().stats.errors.fetch_add(1, Ordering::Relaxed);
                 self.send_failure_at(fail(cid, Status::COMPARE_FAILURE), post.error_site());
             }
-            (Post::Plain { .. } | Post::Protect { .. }, Ok(_)) => self.send_cqe(ok(cid)),
+            (Post::Plain { .. } | Post::Protect { .. } | Post::Persist { .. }, Ok(_)) => {
+                self.send_cqe(ok(cid));
+            }
+            (Post::Persist { ns, opcode, undo }, Err(e)) => {
+                // The host is told the command failed: what it changed is put back.
+                for u in undo {
+                    u.apply();
+                }
+                self.io_failed(cid, Post::Persist { ns, opcode, undo: Vec::new() }, Some(e));
+            }
             (Post::Protect { ns, state, previous }, Err(e)) => {
                 self.target.revert_host_write_protection(&ns.subnqn, ns.nsid, state, previous);
                 self.io_failed(cid, Post::Protect { ns, state, previous }, Some(e));
@@ -965,7 +1011,7 @@ impl Connection {
             Post::Write { ns, .. } => (ns, Status::WRITE_FAULT),
             Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
             Post::Plain { ns, err, .. } => (ns, err),
-            Post::Protect { ns, .. } => (ns, Status::INTERNAL_ERROR),
+            Post::Protect { ns, .. } | Post::Persist { ns, .. } => (ns, Status::INTERNAL_ERROR),
         };
         // A media error may pass on a retry (no Do Not Retry).
         let mut cqe = Cqe::new(cid, s);
@@ -2038,13 +2084,16 @@ impl Connection {
             return Outcome::Done(fail(cid, Status::FEATURE_NOT_CHANGEABLE));
         };
         let on = sqe.cdw11() & 1 != 0;
-        let changed: Vec<Arc<Namespace>> = namespaces
-            .into_iter()
-            .filter(|ns| {
+        let changed: Vec<ReservationUndo> = namespaces
+            .iter()
+            .filter_map(|ns| {
                 let mut r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
-                let was = r.ptpl();
+                if r.ptpl() == on {
+                    return None;
+                }
+                let (ns, before) = ReservationUndo::before(ns, &r);
                 r.set_ptpl(on);
-                was != on
+                Some(ReservationUndo { ns, before, after: r.durable() })
             })
             .collect();
         save_namespaces(store, changed, admin_opcode::SET_FEATURES)
@@ -2417,6 +2466,8 @@ impl Connection {
         };
         let mut r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
         let (before, was_ptpl) = (r.durable(), r.ptpl());
+        // Only a command whose change is saved may need it put back.
+        let undo = ns.store.as_ref().map(|_| ReservationUndo::before(&ns, &r));
         let done = match sqe.opcode {
             io_opcode::RESERVATION_REGISTER => {
                 let [crkey, nrkey] = keys(2)?;
@@ -2450,14 +2501,17 @@ impl Connection {
         // The command completes once a state that persists, or stops persisting, is
         // saved (with PTPL off throughout there is nothing to save).
         let save = r.durable() != before && (r.ptpl() || was_ptpl);
+        let after = r.durable();
         drop(r);
         if !notices.is_empty() {
             self.target.reservation_notices(&b.ctrl.subnqn, ns.nsid, &notices);
         }
         done?;
         let store = ns.store.clone().filter(|_| save);
+        let undo = undo.map(|(ns, before)| ReservationUndo { ns, before, after });
         Ok(store
-            .and_then(|store| save_namespaces(store, vec![ns], sqe.opcode))
+            .zip(undo)
+            .and_then(|(store, undo)| save_namespaces(store, vec![undo], sqe.opcode))
             .unwrap_or(Outcome::Done(ok(sqe.cid))))
     }
 
@@ -2642,18 +2696,19 @@ fn byte_range(ns: &Namespace, sqe: &Sqe) -> Result<(u64, u64), Status> {
     Ok((sqe.slba() * bs, nlb * bs))
 }
 
-/// Saves the state of `namespaces` (`NamespaceStore::save`) on the I/O pool before the
-/// command completes; `None` when there are none.
+/// Saves the state of the `changed` namespaces (`NamespaceStore::save`) on the I/O pool
+/// before the command completes, putting the changes back should that fail; `None` when
+/// there are none.
 fn save_namespaces(
     store: Arc<NamespaceStore>,
-    namespaces: Vec<Arc<Namespace>>,
+    changed: Vec<ReservationUndo>,
     opcode: u8,
 ) -> Option<Outcome> {
-    let first = namespaces.first()?.clone();
+    let first = changed.first()?.ns.clone();
     let volume = first.volume.clone();
+    let namespaces = changed.iter().map(|u| u.ns.clone()).collect();
     let op = IoOp::SaveNamespaces { store, namespaces };
-    let post = Post::Plain { ns: first, err: Status::INTERNAL_ERROR, opcode, offset: 0 };
-    Some(Outcome::Io(op, volume, post))
+    Some(Outcome::Io(op, volume, Post::Persist { ns: first, opcode, undo: changed }))
 }
 
 /// Get Features of the features kept in the controller's state.

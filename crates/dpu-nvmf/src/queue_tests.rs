@@ -2226,6 +2226,46 @@ fn reservations_guard_the_namespace_between_hosts() {
     assert!(write(&mut b).is_success());
 }
 
+/// A reservation change whose saving fails (the state directory gone) fails its command
+/// with Internal Error and is put back: the host that was told it failed finds the state
+/// as it was, for a Reservation command and for Set Features Reservation Persistence.
+#[test]
+fn a_reservation_change_that_cannot_be_saved_is_put_back() {
+    use crate::persist::NamespaceStore;
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let dir = tempfile::tempdir().unwrap();
+    let t = target_with(Some(Arc::new(NamespaceStore::open(dir.path()).unwrap())));
+    let (mut admin, mut a) = host_queues(&t, [0xA; 16]);
+    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    let reserved = |t: &Arc<Target>| t.namespace(SUB, 1).unwrap().reserved.load(Ordering::Relaxed);
+    let ptpl = |h: &mut H| {
+        let mut s = Sqe::new(admin_opcode::GET_FEATURES, 0);
+        (s.nsid, s.cdw[0]) = (1, 0x83);
+        h.run(s, &[]).0.dw0
+    };
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert_eq!(ptpl(&mut admin), 1);
+    // Saving now fails: the directory of the files is a file.
+    let files = dir.path().join("namespaces");
+    std::fs::remove_dir_all(&files).unwrap();
+    std::fs::write(&files, b"").unwrap();
+    let acquire = reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]);
+    assert_eq!(status(&mut a, acquire), Status::INTERNAL_ERROR);
+    assert!(!reserved(&t), "the reservation was put back");
+    let mut off = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    (off.nsid, off.cdw[0], off.cdw[1]) = (1, 0x83, 0);
+    assert_eq!(admin.run(off, &[]).0.status, Status::INTERNAL_ERROR);
+    assert_eq!(ptpl(&mut admin), 1, "PTPL was put back");
+    // Once the state can be saved again, the same commands succeed.
+    std::fs::remove_file(&files).unwrap();
+    std::fs::create_dir(&files).unwrap();
+    assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
+    assert!(reserved(&t));
+}
+
 /// Persist Through Power Loss (NVMe Base 2.0 §8.19, Reservation Persistence): with a
 /// store, RESCAP says so; Register's CPTPL 11b and Set Features 83h turn PTPL on, and
 /// every change of the state is in the store before its command completes; a new

@@ -86,7 +86,7 @@ pub struct Notice {
 }
 
 /// The reservation state of one namespace.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Reservations {
     /// Generation (GEN): moves with every registration change and every preemption.
     generation: u32,
