@@ -21,6 +21,18 @@ pub const DEFAULT_MAC_LIMIT: u32 = 4096;
 pub const MAX_VLAN: u16 = 4094;
 /// Largest VNI (24 bits, RFC 7348 §5).
 pub const MAX_VNI: u32 = 0x00ff_ffff;
+/// Most ports, bridges, routing instances and statically configured remote VTEPs a
+/// configuration holds. The switch numbers each in 16 bits (remote VTEPs together with
+/// the learned ones, `MAX_LEARNED_VTEPS`), so within these bounds no two share a number
+/// (past them, one tenant's frames would go to another's bridge or VTEP); they also keep
+/// a configuration's validation and application bounded.
+pub const MAX_PORTS: usize = 4096;
+/// See [`MAX_PORTS`].
+pub const MAX_BRIDGES: usize = 8192;
+/// See [`MAX_PORTS`].
+pub const MAX_VRFS: usize = 4096;
+/// See [`MAX_PORTS`].
+pub const MAX_REMOTE_VTEPS: usize = 4096;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,6 +398,17 @@ fn check_vlan(field: String, vlan: u16) -> Result<(), ConfigError> {
 impl SwitchConfig {
     /// Checks the whole configuration: names unique, ranges, references.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let remotes = self.vtep.as_ref().map_or(0, |v| v.remotes.len());
+        for (field, count, max) in [
+            ("ports", self.ports.len(), MAX_PORTS),
+            ("bridges", self.bridges.len(), MAX_BRIDGES),
+            ("vrfs", self.vrfs.len(), MAX_VRFS),
+            ("vtep.remotes", remotes, MAX_REMOTE_VTEPS),
+        ] {
+            if count > max {
+                return Err(invalid(field, format!("{count} entries, at most {max}")));
+            }
+        }
         let mut names = HashSet::new();
         let mut uplinks = HashSet::new();
         for p in &self.ports {
@@ -673,6 +696,19 @@ mod tests {
             (Box::new(|c| c.static_macs[0].port = Some("p0".into())), "static_macs"),
             (Box::new(|c| c.ports[0].mtu = 20), "mtu"),
             (Box::new(|c| c.ports[0].name = "a/b".into()), "name"),
+            (
+                Box::new(|c| {
+                    let v = c.vtep.as_mut().unwrap();
+                    v.remotes = vec![v.remotes[0].clone(); MAX_REMOTE_VTEPS + 1];
+                }),
+                "vtep.remotes: 4097 entries, at most 4096",
+            ),
+            (
+                Box::new(|c| {
+                    c.vrfs = vec![VrfConfig { name: "v".into(), routes: Vec::new() }; MAX_VRFS + 1];
+                }),
+                "vrfs: 4097 entries",
+            ),
         ];
         for (edit, want) in cases {
             let mut c = base.clone();
