@@ -106,19 +106,55 @@ fn load_config(path: &Path) -> anyhow::Result<SwitchConfig> {
     Ok(config)
 }
 
-/// Fills in the VTEP's MAC from its uplink interface when the configuration has none.
+/// Fills in the VTEP's MAC from its uplink interface when the configuration has none. An
+/// uplink that does not exist (yet) leaves it unset: the VTEP is then applied inactive and
+/// [`activate_vtep`] fills it in later.
 fn complete(config: &mut SwitchConfig) -> Result<(), ConfigError> {
     if let Some(v) = &mut config.vtep
         && v.local_mac.is_none()
     {
-        let sys = format!("/sys/class/net/{}/address", v.uplink);
-        let mac = std::fs::read_to_string(&sys).map_err(|e| ConfigError::Invalid {
-            field: "vtep.local_mac".into(),
-            reason: format!("not given, and reading {sys} failed: {e}"),
-        })?;
-        v.local_mac = Some(mac.trim().to_owned());
+        match uplink_mac(&v.uplink) {
+            Ok(mac) => v.local_mac = Some(mac),
+            Err(e) => warn!(uplink = %v.uplink, error = %e, "the VTEP waits for its uplink's MAC"),
+        }
     }
     Ok(())
+}
+
+/// The MAC of interface `uplink`, from sysfs.
+fn uplink_mac(uplink: &str) -> std::io::Result<String> {
+    let sys = format!("/sys/class/net/{uplink}/address");
+    Ok(std::fs::read_to_string(&sys)?.trim().to_owned())
+}
+
+/// Applies the configuration again with its VTEP's MAC once the uplink has one (the VTEP
+/// runs inactive until then), and tells the agent its status changed. `refused`: the last
+/// MAC the switch refused (not a unicast one), tried again only once it changes.
+fn activate_vtep(switch: &Mutex<Switch>, refused: &mut Option<String>) {
+    let lock = || switch.lock().unwrap_or_else(|p| p.into_inner());
+    let waiting =
+        lock().config().vtep.as_ref().filter(|v| v.local_mac.is_none()).map(|v| v.uplink.clone());
+    let Some(uplink) = waiting else { return };
+    let Ok(mac) = uplink_mac(&uplink) else { return };
+    if refused.as_ref() == Some(&mac) {
+        return;
+    }
+    let mut sw = lock();
+    let mut config = sw.config().clone();
+    match &mut config.vtep {
+        Some(v) if v.uplink == uplink && v.local_mac.is_none() => v.local_mac = Some(mac.clone()),
+        _ => return,
+    }
+    match sw.apply(config, Instant::now()) {
+        Ok(()) => {
+            info!(%uplink, "the VTEP is active with its uplink's MAC");
+            dpu_runtime::control::status_changed();
+        }
+        Err(e) => {
+            warn!(%uplink, error = %e, "the VTEP's uplink MAC was refused");
+            *refused = Some(mac);
+        }
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -260,6 +296,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
     let mut interval =
         tokio::time::interval(Duration::from_millis(args.status_interval_ms.max(10)));
+    let mut refused_vtep_mac = None;
     let result = loop {
         tokio::select! {
             sig = &mut shutdown => {
@@ -281,6 +318,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 if handles.iter().any(|h| h.is_finished()) {
                     break Err(anyhow::anyhow!("a worker thread stopped"));
                 }
+                activate_vtep(&switch, &mut refused_vtep_mac);
                 if let Some(path) = &args.status_file
                     && let Err(e) = write_status(path, &switch, &stats)
                 {

@@ -297,12 +297,13 @@ impl Switch {
     /// entry becomes stale at once (configuration epoch).
     pub fn apply(&mut self, config: SwitchConfig, now: Instant) -> Result<(), ConfigError> {
         config.validate()?;
-        let local_mac = match &config.vtep {
-            Some(v) => Some(v.local_mac.as_deref().and_then(parse_mac).ok_or_else(|| {
-                ConfigError::Invalid {
-                    field: "vtep.local_mac".into(),
-                    reason: "required (the service fills in the uplink's own address)".into(),
-                }
+        // A VTEP whose MAC is not known yet (the service fills in the uplink's own, and the
+        // uplink may not exist yet) is applied inactive, so the rest of the configuration
+        // serves; the service applies it again once the MAC is known.
+        let local_mac = match config.vtep.as_ref().and_then(|v| v.local_mac.as_deref()) {
+            Some(m) => Some(parse_mac(m).ok_or_else(|| ConfigError::Invalid {
+                field: "vtep.local_mac".into(),
+                reason: "must be a unicast MAC aa:bb:cc:dd:ee:ff".into(),
             })?),
             None => None,
         };

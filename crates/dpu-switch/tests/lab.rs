@@ -460,9 +460,9 @@ remotes = [{{ ip = "{fabric}", vnis = [100] }}]
     )
 }
 
-#[test]
-fn vxlan_interop_with_linux_kernel_vtep() {
-    let mut b = Bench::up(false);
+/// A Linux kernel VXLAN device in the fabric, VNI 100, peer of our VTEP, with the overlay
+/// address `FABRIC_OVERLAY_IP`; vm1's MTU made the overlay's.
+fn kernel_vtep(b: &Bench) {
     let f = Role::Fabric;
     let fabric_ip = dpu_lab::FABRIC_IP.to_string();
     b.lab
@@ -481,6 +481,37 @@ fn vxlan_interop_with_linux_kernel_vtep() {
     b.lab.run_in(f, ["ethtool", "-K", "vx0", "tso", "off", "gso", "off"]).unwrap();
     // The overlay MTU, as the kernel device computes it (1500 - 50).
     b.lab.run_in(Role::Vm1, ["ip", "link", "set", "eth0", "mtu", "1450"]).unwrap();
+}
+
+/// The VTEP's MAC comes from its uplink interface. While that interface does not exist
+/// the switch still starts and serves, the VTEP inactive; once it appears (here: renamed
+/// into place) the switch takes its MAC, turns the VTEP on, and the overlay carries
+/// traffic to the kernel's VTEP.
+#[test]
+fn a_vtep_waits_for_its_uplink_interface() {
+    let mut b = Bench::up(false);
+    kernel_vtep(&b);
+    let dpu = |b: &Bench, args: &[&str]| b.lab.run_in(Role::Dpu, args).unwrap();
+    dpu(&b, &["ip", "link", "set", "p0", "down"]);
+    dpu(&b, &["ip", "link", "set", "p0", "name", "p0-later"]);
+    b.start(&vxlan_config());
+    assert!(b.switch.as_mut().unwrap().is_running(), "started without its uplink");
+    assert!(b.status()["status"]["local_vtep"].is_null(), "inactive: {}", b.status()["status"]);
+    dpu(&b, &["ip", "link", "set", "p0-later", "name", "p0"]);
+    dpu(&b, &["ip", "link", "set", "p0", "up"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.status()["status"]["local_vtep"].is_null() {
+        assert!(Instant::now() < deadline, "the VTEP stayed inactive: {}", b.status()["status"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(b.ping(Role::Vm1, FABRIC_OVERLAY_IP, 10), "vm1 cannot reach the kernel VTEP's overlay");
+}
+
+#[test]
+fn vxlan_interop_with_linux_kernel_vtep() {
+    let mut b = Bench::up(false);
+    let f = Role::Fabric;
+    kernel_vtep(&b);
     b.start(&vxlan_config());
     let cap = b.tshark(f, "eth0", 8, &["vxlan.vni", "ip.src", "ip.dst", "udp.srcport"], "vxlan");
     assert!(b.ping(Role::Vm1, FABRIC_OVERLAY_IP, 5), "vm1 cannot reach the kernel VTEP's overlay");

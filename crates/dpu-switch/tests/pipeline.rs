@@ -823,3 +823,22 @@ fn tcp_super_frames_leave_whole_or_cut_where_they_must() {
     assert!(process(&mut h, super_frame(1, mac(2), 4000, 1480)).is_empty());
     assert_eq!(h.drops("a", DropReason::MtuExceeded) - before, 1);
 }
+
+/// A VTEP whose MAC is not known yet (its uplink does not exist yet, so the service could
+/// not fill it in) does not hold the rest of the configuration back: it is applied
+/// inactive, local switching serves, and the same configuration with the MAC turns it on.
+#[test]
+fn a_vtep_without_its_mac_waits_and_the_rest_serves() {
+    let mut waiting = config();
+    waiting.vtep.as_mut().unwrap().local_mac = None;
+    let mut h = Harness::new(waiting.clone());
+    assert!(h.sw.status().local_vtep.is_none(), "inactive without its MAC");
+    let f = udp_frame(1, MacAddr::BROADCAST, None, 1, 10);
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b", "c", "t"]);
+    assert!(h.tick(Duration::from_millis(1)).is_empty(), "no ARP for remotes while inactive");
+    let mut known = waiting;
+    known.vtep.as_mut().unwrap().local_mac = Some(LOCAL_MAC.to_string());
+    h.sw.apply(known, h.now).unwrap();
+    assert!(h.sw.status().local_vtep.is_some(), "active with it");
+    assert_eq!(ports_of(&h.tick(Duration::from_millis(1))), vec!["p0"], "asks for the remote");
+}
