@@ -183,6 +183,49 @@ pub struct SwitchCounters {
     pub svi_arp_replies: u64,
 }
 
+/// A SHA-256 digest of what `Debug` prints of a piece of configuration: what a bridge was
+/// built from, compared across applies to tell whether its cached flows must go (32 bytes
+/// kept per bridge, whatever the size of what it covers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Signature([u8; 32]);
+
+impl Signature {
+    fn of(value: &impl std::fmt::Debug) -> Self {
+        /// Feeds formatted text to the digest without building the string.
+        struct Feed(ring::digest::Context);
+        impl std::fmt::Write for Feed {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.update(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut feed = Feed(ring::digest::Context::new(&ring::digest::SHA256));
+        let _ = std::fmt::Write::write_fmt(&mut feed, format_args!("{value:?}"));
+        let mut out = [0; 32];
+        out.copy_from_slice(feed.0.finish().as_ref());
+        Self(out)
+    }
+}
+
+/// A trunk's VLANs as a bitmap: membership in constant time.
+struct VlanSet([u64; 64]);
+
+impl VlanSet {
+    fn of(vlans: &[u16]) -> Self {
+        let mut set = [0u64; 64];
+        for &v in vlans {
+            if let Some(word) = set.get_mut(usize::from(v / 64)) {
+                *word |= 1 << (v % 64);
+            }
+        }
+        Self(set)
+    }
+
+    fn contains(&self, vlan: u16) -> bool {
+        self.0.get(usize::from(vlan / 64)).is_some_and(|w| w & (1 << (vlan % 64)) != 0)
+    }
+}
+
 /// The switch: configuration, tables and counters. No I/O, no clock: time comes in as `now`.
 #[derive(Debug)]
 pub struct Switch {
@@ -193,7 +236,7 @@ pub struct Switch {
     config_epoch: u64,
     /// Per bridge index: the configuration signature it was built from, and the largest
     /// epoch ever used at that index (a changed bridge gets a larger one).
-    bridge_sigs: Vec<String>,
+    bridge_sigs: Vec<Signature>,
     epoch_floor: Vec<u64>,
     ports: Vec<Option<PortState>>,
     port_ids: HashMap<String, PortId>,
@@ -390,6 +433,31 @@ impl Switch {
         self.bridges.clear();
         self.by_vlan.clear();
         self.by_vni.clear();
+        // What every bridge's signature shares, taken once per configuration (not once per
+        // bridge: a trunk's VLAN list or the remote table may be long): each port's
+        // configuration and trunk VLANs, the VTEP's with the remote table, the static MACs
+        // by bridge.
+        let port_sigs: HashMap<PortId, Signature> = config
+            .ports
+            .iter()
+            .filter_map(|p| Some((*port_ids.get(&p.name)?, Signature::of(p))))
+            .collect();
+        let trunk_vlans: HashMap<&str, VlanSet> = config
+            .ports
+            .iter()
+            .filter_map(|p| match &p.mode {
+                PortMode::Trunk { vlans, .. } => Some((p.name.as_str(), VlanSet::of(vlans))),
+                _ => None,
+            })
+            .collect();
+        let overlay_sig = {
+            let remotes: Vec<_> = self.remotes.iter().map(|r| (r.ip, r.encap, &r.vnis)).collect();
+            Signature::of(&(&config.vtep, remotes))
+        };
+        let mut statics_of: HashMap<&str, Vec<_>> = HashMap::new();
+        for m in &config.static_macs {
+            statics_of.entry(m.bridge.as_str()).or_default().push(m);
+        }
         for (i, bc) in config.bridges.iter().enumerate() {
             let idx = i as u16;
             let mut members = Vec::new();
@@ -400,7 +468,11 @@ impl Switch {
                     (PortMode::Trunk { native_vlan: Some(n), .. }, Some(b)) if *n == b => {
                         Some(None)
                     }
-                    (PortMode::Trunk { vlans, .. }, Some(b)) if vlans.contains(&b) => Some(Some(b)),
+                    (PortMode::Trunk { .. }, Some(b))
+                        if trunk_vlans.get(pc.name.as_str()).is_some_and(|v| v.contains(b)) =>
+                    {
+                        Some(Some(b))
+                    }
                     _ => None,
                 };
                 if let Some(tag) = tag {
@@ -418,24 +490,11 @@ impl Switch {
                         .collect()
                 })
                 .unwrap_or_default();
-            let port_state: Vec<_> = members
-                .iter()
-                .filter_map(|(id, tag)| {
-                    config
-                        .ports
-                        .iter()
-                        .find(|p| port_ids.get(&p.name) == Some(id))
-                        .map(|p| (id, tag, p))
-                })
-                .collect();
-            let remotes: Vec<_> = self.remotes.iter().map(|r| (r.ip, r.encap, &r.vnis)).collect();
-            let statics: Vec<_> =
-                config.static_macs.iter().filter(|m| m.bridge == bc.name).collect();
-            let sig = if bc.vni.is_some() {
-                format!("{bc:?}|{port_state:?}|{statics:?}|{:?}|{remotes:?}", config.vtep)
-            } else {
-                format!("{bc:?}|{port_state:?}|{statics:?}")
-            };
+            let port_state: Vec<_> =
+                members.iter().map(|(id, tag)| (id, tag, port_sigs.get(id))).collect();
+            let statics = statics_of.get(bc.name.as_str());
+            let overlay = bc.vni.is_some().then_some(&overlay_sig);
+            let sig = Signature::of(&(bc, port_state, statics, overlay));
             let epoch = if old_names.get(i) == Some(&bc.name) && old_sigs.get(i) == Some(&sig) {
                 old_epochs.get(i).copied().unwrap_or(0)
             } else {
