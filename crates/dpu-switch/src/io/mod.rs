@@ -394,13 +394,13 @@ impl Worker {
             };
             sw.port_names().into_iter().map(|(id, name)| (id, (mtu(&name), name))).collect()
         };
-        let opened = &self.opened_mtu;
-        self.ports.retain(|(id, io)| {
-            wanted.get(id).is_some_and(|(mtu, n)| n == io.name() && opened.get(id) == Some(mtu))
-        });
+        // Ports gone (or renamed) close; one whose MTU changed keeps serving until its
+        // socket for the new MTU is open, and goes on serving if that cannot be opened.
+        self.ports.retain(|(id, io)| wanted.get(id).is_some_and(|(_, n)| n == io.name()));
         let mut errors = 0;
         for (id, (mtu, name)) in wanted {
-            if self.ports.iter().any(|(p, _)| *p == id) {
+            let serving = self.ports.iter().position(|(p, _)| *p == id);
+            if serving.is_some() && self.opened_mtu.get(&id) == Some(&mtu) {
                 continue;
             }
             let spec = PortSpec { name: &name, role: self.shard.role(id), mtu };
@@ -409,7 +409,10 @@ impl Worker {
                     tracing::info!(port = %name, mtu, "port bound");
                     self.failing.remove(&name);
                     self.opened_mtu.insert(id, mtu);
-                    self.ports.push((id, io));
+                    match serving.and_then(|i| self.ports.get_mut(i)) {
+                        Some(slot) => *slot = (id, io),
+                        None => self.ports.push((id, io)),
+                    }
                 }
                 Err(e) => {
                     if self.failing.insert(name.clone()) {
@@ -727,6 +730,48 @@ mod tests {
         handle.join().unwrap().unwrap();
         let st = *stats.lock().unwrap();
         assert!(st.rx_frames >= 101 && st.tx_frames >= 102, "{st:?}");
+    }
+
+    /// A port whose MTU changes keeps forwarding on its old socket until one for the new
+    /// MTU opens (here refused at first: a ring of that size may not be had).
+    #[test]
+    fn a_port_whose_new_mtu_cannot_be_opened_keeps_serving() {
+        let switch =
+            Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
+        let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
+        let allow_9000 = Arc::new(AtomicBool::new(false));
+        let (p2, allow) = (Arc::clone(&peers), Arc::clone(&allow_9000));
+        let open: Opener = Box::new(move |spec| {
+            if spec.mtu == 9000 && !allow.load(Ordering::Relaxed) {
+                let source = std::io::Error::other("no ring for MTU 9000");
+                return Err(IoError::Open { ifname: spec.name.to_owned(), source });
+            }
+            let (port, peer) = MemoryPort::pair(spec.name);
+            p2.lock().unwrap().insert(format!("{}@{}", spec.name, spec.mtu), peer);
+            Ok(Box::new(port))
+        });
+        let mut worker = Worker::new(Arc::clone(&switch), open);
+        let stats = worker.stats();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || worker.run(&s2));
+        let (a, b) = (bound_peer(&peers, "a@1500"), bound_peer(&peers, "b@1500"));
+        let mut jumbo = config(&["a", "b"]);
+        jumbo.ports[0].mtu = 9000;
+        switch.lock().unwrap().apply(jumbo, Instant::now()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while stats.lock().unwrap().open_errors == 0 {
+            assert!(Instant::now() < deadline, "the new MTU was never tried");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert!(a.inject(&frame(1, 2)));
+        assert_eq!(wait_for(&b, 1).len(), 1, "the old socket still forwards");
+        allow_9000.store(true, Ordering::Relaxed);
+        let a = bound_peer(&peers, "a@9000");
+        assert!(a.inject(&frame(1, 2)));
+        assert_eq!(wait_for(&b, 1).len(), 1, "the new socket forwards");
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap().unwrap();
     }
 
     #[test]
