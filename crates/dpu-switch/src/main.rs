@@ -305,6 +305,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
             _ = hup.recv() => match args.config.as_deref().map(load_config) {
                 None => info!("SIGHUP without --config: nothing to reload"),
+                // The agent's configuration would be replaced behind its back (its
+                // statuses saying APPLIED); the file serves only until the agent's first sync.
+                Some(_) if args.socket.is_some() => {
+                    warn!("SIGHUP ignored: with --socket the agent owns the configuration");
+                }
                 Some(Ok(c)) => {
                     let r = switch.lock().unwrap_or_else(|p| p.into_inner()).apply(c, Instant::now());
                     match r {
