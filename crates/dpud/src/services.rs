@@ -17,6 +17,10 @@ use tonic::transport::Channel;
 /// How often the agent checks that each service is alive and the same instance.
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a service may take to apply the whole desired state (opening and growing
+/// volumes, binding ports) before the agent gives up on that sync, reports the service not
+/// serving and tries again: a wedged service must not stop its probing for good.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What the agent last saw of a service.
 #[derive(Debug, Clone, Default)]
@@ -109,7 +113,18 @@ impl ServiceHandle {
                     // sync; syncing again (idempotent) brings them into the store.
                     let stale = info.status_epoch != synced_epoch;
                     if new_instance || stale || self.dirty.swap(false, Ordering::SeqCst) {
-                        match reconciler.sync(self.channel.clone()).await {
+                        let synced = tokio::time::timeout(
+                            SYNC_TIMEOUT,
+                            reconciler.sync(self.channel.clone()),
+                        )
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(tonic::Status::deadline_exceeded(format!(
+                                "no answer within {} s",
+                                SYNC_TIMEOUT.as_secs()
+                            )))
+                        });
+                        match synced {
                             Ok(()) => {
                                 synced_instance = Some(info.instance_id);
                                 synced_epoch = info.status_epoch;
