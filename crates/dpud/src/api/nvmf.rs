@@ -1009,12 +1009,16 @@ fn observed<S>(
 impl Reconciler for NvmfReconciler {
     async fn sync(&self, channel: Channel) -> Result<(), Status> {
         let r = &self.resources;
+        // One snapshot: under the writer lock no write lands between two collections'
+        // reads (a namespace read without the subsystem created just before it).
+        let one_snapshot = r.volumes.collection.serialize_writes().await;
         let (volumes, subsystems, namespaces, listeners) = (
             r.volumes.all().await?,
             r.subsystems.all().await?,
             r.namespaces.all().await?,
             r.listeners.all().await?,
         );
+        drop(one_snapshot);
         let request = SyncRequest {
             volumes: volumes
                 .into_iter()

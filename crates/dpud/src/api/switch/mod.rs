@@ -179,7 +179,13 @@ impl SwitchReconciler {
 #[tonic::async_trait]
 impl Reconciler for SwitchReconciler {
     async fn sync(&self, channel: Channel) -> Result<(), Status> {
-        let stored = self.resources.stored().await?;
+        // One snapshot: under the writer lock no write lands between two collections'
+        // reads (a port read without the bridge created just before it). (The write checks
+        // read `stored` already holding it.)
+        let stored = {
+            let _one_snapshot = self.resources.bridges.collection.serialize_writes().await;
+            self.resources.stored().await?
+        };
         let config = match stored.desired().to_config() {
             Ok(c) => c,
             Err(e) => {
