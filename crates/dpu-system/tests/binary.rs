@@ -321,6 +321,18 @@ async fn real_procfs_in_a_private_network_namespace() {
         assert_eq!(status[3].message, "no such sysctl: net.ipv4.nope");
         assert!(status[4].message.contains("not a sysctl"), "{}", status[4].message);
     }
+    // The kernel takes the first field of this value before it refuses the second (below
+    // tcp_rmem's minimum of 1): the refused value changes nothing, the part taken undone.
+    let refused = vec![sysctl("net.ipv4.tcp_rmem", "8192 0 6291456", 2)];
+    let synced = system
+        .sync_sysctls(SyncSysctlsRequest { sysctls: refused })
+        .await
+        .unwrap()
+        .into_inner()
+        .sysctls;
+    let status = synced[0].status.clone().unwrap();
+    assert_eq!(status.state, ApplyState::Failed as i32);
+    assert_eq!(status.observed_value, "4096 87380 6291456", "{}", status.message);
     assert_eq!(fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(), host_forward);
 }
 

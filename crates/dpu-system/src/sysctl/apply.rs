@@ -116,7 +116,7 @@ impl Applier {
         let path = self.resolve(key)?;
         let desired = normalize_value(value);
 
-        match read_value(&path, key) {
+        let before = match read_value(&path, key) {
             Ok(current) if normalize_value(&current) == desired => return Ok(desired),
             Err(
                 err @ (SysctlError::NotFound { .. }
@@ -124,15 +124,27 @@ impl Applier {
                 | SysctlError::OutsideRoot { .. }),
             ) => return Err(err),
             // Differs, or unreadable (write-only sysctls): write it.
-            _ => {}
-        }
+            Ok(current) => Some(current),
+            Err(_) => None,
+        };
 
-        write_value(&path, key, value)?;
+        // The kernel may take part of a value it refuses (a multi-field value whose later
+        // field is out of range) or only some fields of it: a refused value is undone, so
+        // that it changes nothing (best effort, as the value before was read).
+        let undo = |err: SysctlError| {
+            if let Some(before) = &before
+                && let Err(e) = write_value(&path, key, before.trim())
+            {
+                tracing::warn!(key, error = %e, "a refused value could not be undone");
+            }
+            err
+        };
+        write_value(&path, key, value).map_err(undo)?;
         self.writes += 1;
 
         let observed = normalize_value(&read_value(&path, key)?);
         if observed != desired {
-            return Err(SysctlError::Mismatch { key: key.to_owned(), desired, observed });
+            return Err(undo(SysctlError::Mismatch { key: key.to_owned(), desired, observed }));
         }
         Ok(observed)
     }
