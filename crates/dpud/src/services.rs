@@ -38,13 +38,6 @@ pub struct ServiceState {
 #[tonic::async_trait]
 pub trait Reconciler: Send + Sync + 'static {
     async fn sync(&self, channel: Channel) -> Result<(), tonic::Status>;
-
-    /// How often to apply the desired state again though nothing asked for it (what the
-    /// service cannot watch: a value someone else changed, a sysctl whose file appears
-    /// later); `None`: only when asked.
-    fn resync_every(&self) -> Option<Duration> {
-        None
-    }
 }
 
 pub struct ServiceHandle {
@@ -96,7 +89,6 @@ impl ServiceHandle {
         let mut control = ServiceControlClient::new(self.channel.clone());
         let mut synced_instance: Option<String> = None;
         let mut synced_epoch = 0;
-        let mut synced_at = tokio::time::Instant::now();
         loop {
             let probe = tokio::time::timeout(
                 PROBE_TIMEOUT,
@@ -120,9 +112,7 @@ impl ServiceHandle {
                     // A new epoch: the service changed statuses on its own since the last
                     // sync; syncing again (idempotent) brings them into the store.
                     let stale = info.status_epoch != synced_epoch;
-                    let due = reconciler.resync_every().is_some_and(|d| synced_at.elapsed() >= d);
-                    if new_instance || stale || due || self.dirty.swap(false, Ordering::SeqCst) {
-                        synced_at = tokio::time::Instant::now();
+                    if new_instance || stale || self.dirty.swap(false, Ordering::SeqCst) {
                         let synced = tokio::time::timeout(
                             SYNC_TIMEOUT,
                             reconciler.sync(self.channel.clone()),

@@ -257,17 +257,8 @@ pub struct SysctlReconciler {
     pub statuses: Arc<SysctlStatuses>,
 }
 
-/// How often the agent applies the stored sysctls again unasked.
-pub const SYSCTL_RESYNC: std::time::Duration = std::time::Duration::from_secs(5);
-
 #[tonic::async_trait]
 impl Reconciler for SysctlReconciler {
-    /// The card keeps each parameter at its value: one changed behind the service's back,
-    /// or whose file appears later (a VF's), is set again within this.
-    fn resync_every(&self) -> Option<std::time::Duration> {
-        Some(SYSCTL_RESYNC)
-    }
-
     async fn sync(&self, channel: Channel) -> Result<(), Status> {
         let c = self.sysctls.clone();
         let objects = tokio::task::spawn_blocking(move || c.all())
