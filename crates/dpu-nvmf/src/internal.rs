@@ -928,7 +928,12 @@ impl NvmfInternalService for NvmfInternal {
         &self,
         request: Request<pb::SyncRequest>,
     ) -> Result<Response<pb::SyncResponse>, Status> {
-        Ok(Response::new(self.sync_state(request.into_inner()).await))
+        // On a task of its own: a caller that gives up (its deadline, a dropped connection)
+        // must not stop a Sync halfway, which would forget the objects taken out of the
+        // applied state and not yet put back.
+        let (this, req) = (self.clone(), request.into_inner());
+        let synced = tokio::spawn(async move { this.sync_state(req).await }).await;
+        Ok(Response::new(synced.map_err(|e| Status::internal(format!("sync failed: {e}")))?))
     }
 
     async fn get_nvmf_stats(
