@@ -429,9 +429,14 @@ impl NvmfInternal {
                 let (nguid, uuid) = match checked {
                     Ok(ids) => ids,
                     Err(e) => {
-                        // (Unless it went with its subsystem or volume.)
+                        // (Unless it went with its subsystem or volume: then an NQN it had
+                        // may be another subsystem's now.)
                         if let Some(old) = old_ns.remove(&name)
-                            && target.namespace(&old.nqn, old.nsid).is_some()
+                            && old.nqn == sub.nqn
+                            && !recreated.contains(&parent)
+                            && target
+                                .namespace(&old.nqn, old.nsid)
+                                .is_some_and(|ns| Arc::ptr_eq(&ns.volume, &old.volume))
                         {
                             namespaces.insert(name.clone(), old);
                         }
