@@ -559,13 +559,18 @@ impl NvmfResources {
     }
 
     /// Refuses listener `key`'s `spec` when another listener has its address and port (an
-    /// unspecified address, 0.0.0.0 or ::, takes its port on every address).
+    /// unspecified address takes its port on every address of its family, and `::` on the
+    /// IPv4 ones too, as Linux binds it dual-stack).
     async fn check_address_unique(&self, key: &str, spec: &ListenerSpec) -> Result<(), Status> {
         let overlaps = |other: &ListenerSpec| {
             let ip = |s: &ListenerSpec| s.address.parse::<IpAddr>().ok();
+            let dual_stack = |a: IpAddr| a == IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED);
             other.port == spec.port
                 && match (ip(other), ip(spec)) {
-                    (Some(a), Some(b)) => a == b || a.is_unspecified() || b.is_unspecified(),
+                    (Some(a), Some(b)) if a.is_ipv4() == b.is_ipv4() => {
+                        a == b || a.is_unspecified() || b.is_unspecified()
+                    }
+                    (Some(a), Some(b)) => dual_stack(a) || dual_stack(b),
                     _ => other.address == spec.address,
                 }
         };
