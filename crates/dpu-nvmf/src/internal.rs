@@ -538,6 +538,8 @@ impl NvmfInternal {
                 None => self.stop_listener(&old).await,
             }
         }
+        // Their port IDs are theirs to keep: no other listener started here takes one.
+        let reserved: BTreeSet<u16> = rebound.values().filter_map(|old| old.port_id).collect();
         for (name, mut l) in wanted {
             let spec = l.spec.clone().unwrap_or_default();
             let result = match listener_settings(&spec) {
@@ -545,12 +547,15 @@ impl NvmfInternal {
                 Err(e) => Err(e),
                 Ok(wanted) => {
                     // A listener bound anew keeps its port ID (the discovery log's PORTID).
-                    let prefer = rebound.get(&name).and_then(|old| old.port_id);
-                    self.apply_listener(&name, spec, &wanted, &mut listeners, prefer).await
+                    let ids = PortIds {
+                        prefer: rebound.get(&name).and_then(|old| old.port_id),
+                        reserved: &reserved,
+                    };
+                    self.apply_listener(&name, spec, &wanted, &mut listeners, ids).await
                 }
             };
             if let (Err(_), Some(old)) = (&result, rebound.remove(&name)) {
-                self.restore_listener(&name, old, &mut listeners).await;
+                self.restore_listener(&name, old, &mut listeners, &reserved).await;
             }
             l.status = Some(pb::ListenerStatus {
                 apply: Some(status(l.generation, &result)),
@@ -595,18 +600,18 @@ impl NvmfInternal {
         out
     }
 
-    /// Starts listener `name` unless it runs (under its former port ID `prefer` if that is
-    /// free), then sets its ANA states, referrals and digests.
+    /// Starts listener `name` unless it runs (its port ID chosen by `ids`), then sets its ANA
+    /// states, referrals and digests.
     async fn apply_listener(
         &self,
         name: &str,
         spec: pb::ListenerSpec,
         (states, referrals): &(BTreeMap<u32, AnaState>, Vec<SocketAddr>),
         listeners: &mut BTreeMap<String, AppliedListener>,
-        prefer: Option<u16>,
+        ids: PortIds<'_>,
     ) -> Result<(), String> {
         if !listeners.contains_key(name) {
-            let started = self.start_listener(name, &spec, listeners, prefer).await?;
+            let started = self.start_listener(name, &spec, listeners, ids).await?;
             listeners.insert(name.to_owned(), started);
         }
         let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
@@ -629,13 +634,15 @@ impl NvmfInternal {
         name: &str,
         old: AppliedListener,
         listeners: &mut BTreeMap<String, AppliedListener>,
+        reserved: &BTreeSet<u16>,
     ) {
         if let Some(new) = listeners.remove(name) {
             self.stop_listener(&new).await;
         }
         let restored = match listener_settings(&old.spec) {
             Ok(settings) => {
-                self.apply_listener(name, old.spec, &settings, listeners, old.port_id).await
+                let ids = PortIds { prefer: old.port_id, reserved };
+                self.apply_listener(name, old.spec, &settings, listeners, ids).await
             }
             Err(e) => Err(e),
         };
@@ -659,7 +666,7 @@ impl NvmfInternal {
         name: &str,
         spec: &pb::ListenerSpec,
         others: &BTreeMap<String, AppliedListener>,
-        prefer: Option<u16>,
+        ids: PortIds<'_>,
     ) -> Result<AppliedListener, String> {
         if !name.starts_with("listeners/") || name.len() <= 10 {
             return Err(format!("invalid listener name {name:?}: expected listeners/{{id}}"));
@@ -686,7 +693,9 @@ impl NvmfInternal {
         // Listeners of the service's own configuration file hold port IDs too.
         let mut used: BTreeSet<u16> = others.values().filter_map(|x| x.port_id).collect();
         used.extend(self.server.target().listeners().iter().map(|l| l.port_id));
-        let port_id = prefer
+        used.extend(ids.reserved.iter().filter(|id| Some(**id) != ids.prefer));
+        let port_id = ids
+            .prefer
             .filter(|p| !used.contains(p))
             .or_else(|| (1..=u16::MAX).find(|p| !used.contains(p)))
             .ok_or("no free port ID")?;
@@ -970,6 +979,15 @@ fn host_write_protection_pb(state: HostWriteProtection) -> pb::HostWriteProtecti
 /// A namespace spec without its ANA group and write protection, which change in place.
 fn without_in_place_attrs(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
     pb::NamespaceSpec { ana_group: 0, read_only: false, allowed_hosts: Vec::new(), ..spec.clone() }
+}
+
+/// Which port ID a listener started in a Sync takes: `prefer` (its former one, if it is
+/// bound anew) when free, else the lowest free one but those `reserved` for listeners bound
+/// anew in the same Sync, which keep theirs.
+#[derive(Clone, Copy)]
+struct PortIds<'a> {
+    prefer: Option<u16>,
+    reserved: &'a BTreeSet<u16>,
 }
 
 /// A listener spec without its ANA states, referrals and digests, which change in place.

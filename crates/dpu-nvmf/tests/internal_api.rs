@@ -186,6 +186,23 @@ async fn listener_changes_keep_serving(
     assert!(msg.contains("192.0.2.1"), "{msg}");
     assert!(HostQueue::open(at, &digests(false)).await.is_ok(), "still serving where it was");
 
+    // Moved to another port in the same Sync that adds a listener named before it: the
+    // moved one keeps its port ID, the new one takes another.
+    let held = [(); 2].map(|()| TcpListener::bind("127.0.0.1:0").unwrap());
+    let [moved_to, new_port] = held.map(|l| l.local_addr().unwrap().port());
+    let mut moved = changed(&|s| s.port = u32::from(moved_to));
+    let mut first = moved.listeners[1].clone();
+    first.name = "listeners/a-first".into();
+    first.spec.as_mut().unwrap().port = u32::from(new_port);
+    moved.listeners.push(first);
+    let r = client.sync(moved).await.unwrap().into_inner();
+    assert_eq!(outcome(&r).1, before.1, "the moved listener keeps its port ID");
+    let first = r.listeners.iter().find(|l| l.name == "listeners/a-first").unwrap();
+    let first_id = first.status.as_ref().unwrap().port_id;
+    assert!(first_id != 0 && first_id != before.1, "{first_id}");
+    let at_moved = SocketAddr::from(([127, 0, 0, 1], moved_to));
+    assert!(HostQueue::open(at_moved, &digests(false)).await.is_ok(), "serving where it moved");
+
     let discovery = changed(&|s| s.discovery_only = true);
     let r = client.sync(discovery).await.unwrap().into_inner();
     assert_eq!(outcome(&r).0.0, APPLIED, "the same address bound again");
