@@ -318,9 +318,16 @@ impl SwitchInternalService for SwitchInternal {
         };
         let mut config = from_proto(&c).map_err(|e| Status::invalid_argument(e.to_string()))?;
         (self.complete)(&mut config).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let vtep_waiting = match &config.vtep {
+            Some(v) if v.local_mac.is_none() => {
+                format!("inactive until interface {} (its uplink) has a MAC", v.uplink)
+            }
+            _ => String::new(),
+        };
         let mut sw = self.lock();
         sw.apply(config, Instant::now()).map_err(|e| Status::invalid_argument(e.to_string()))?;
-        Ok(Response::new(pb::SyncConfigResponse { config_epoch: sw.status().config_epoch }))
+        let config_epoch = sw.status().config_epoch;
+        Ok(Response::new(pb::SyncConfigResponse { config_epoch, vtep_waiting }))
     }
 
     async fn get_config(

@@ -121,10 +121,17 @@ fn complete(config: &mut SwitchConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// The MAC of interface `uplink`, from sysfs.
+/// The MAC of interface `uplink` of this process's network namespace: getifaddrs(3) asks
+/// the kernel over netlink (sysfs would show the namespace it was mounted in, another one
+/// for a process that entered a namespace without remounting it).
 fn uplink_mac(uplink: &str) -> std::io::Result<String> {
-    let sys = format!("/sys/class/net/{uplink}/address");
-    Ok(std::fs::read_to_string(&sys)?.trim().to_owned())
+    let links = nix::ifaddrs::getifaddrs().map_err(std::io::Error::from)?;
+    links
+        .filter(|l| l.interface_name == uplink)
+        .filter_map(|l| l.address?.as_link_addr()?.addr())
+        .map(|mac| dpu_wire::MacAddr(mac).to_string())
+        .next()
+        .ok_or_else(|| std::io::Error::other(format!("no interface {uplink} with a MAC")))
 }
 
 /// Applies the configuration again with its VTEP's MAC once the uplink has one (the VTEP

@@ -223,6 +223,71 @@ async fn create_all(op: &Client) -> BTreeSet<String> {
     .collect()
 }
 
+/// A VTEP whose MAC the switch reads from an uplink interface that does not exist yet holds
+/// nothing back: the other objects are APPLIED and the VTEP PENDING, saying what it waits
+/// for; once the interface appears the switch turns the VTEP on and it is APPLIED too.
+#[test]
+fn a_vtep_waiting_for_its_uplink_is_pending_and_the_rest_applied() {
+    let lab = Lab::up(LabOptions::default()).unwrap();
+    in_dpu_namespace(&lab, async |lab| {
+        let dpu = |args: &[&str]| lab.run_in(Role::Dpu, args).unwrap();
+        dpu(&["ip", "link", "set", "p0", "down"]);
+        dpu(&["ip", "link", "set", "p0", "name", "p0-later"]);
+        let mut env = Env::with_switch();
+        env.start().await;
+        let op = env.client(Who::Operator).await;
+        let mut sw = op.switch();
+        sw.create_bridge(CreateBridgeRequest {
+            bridge_id: "blue".into(),
+            bridge: Some(bridge(10, Some(100))),
+        })
+        .await
+        .unwrap();
+        create_port(&op, "pf0vf0", access_port("bridges/blue")).await.unwrap();
+        let uplink = PortResource {
+            spec: Some(PortSpec { mode: PortMode::Uplink.into(), ..Default::default() }),
+            ..Default::default()
+        };
+        create_port(&op, "p0", uplink).await.unwrap();
+        sw.create_vtep(CreateVtepRequest {
+            vtep_id: "underlay".into(),
+            vtep: Some(VtepResource {
+                spec: Some(VtepSpec {
+                    uplink: "ports/p0".into(),
+                    local_ip: "198.51.100.10".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+        let vtep = async || {
+            let get = GetResourceRequest { name: "vteps/underlay".into() };
+            let status = op.switch().get_vtep(get).await.unwrap().into_inner().status;
+            status.map(|s| (s.state, s.message)).unwrap_or_default()
+        };
+        // PENDING, as every object is until the switch has it, then with the reason.
+        wait_for("the VTEP PENDING for p0's MAC", async || {
+            let (state, message) = vtep().await;
+            state == ApplyState::Pending as i32 && message.contains("p0")
+        })
+        .await;
+        let names = ["bridges/blue", "ports/pf0vf0", "ports/p0"];
+        for name in names {
+            let get = GetResourceRequest { name: name.into() };
+            let status = match name {
+                "bridges/blue" => sw.get_bridge(get).await.unwrap().into_inner().status,
+                _ => sw.get_port(get).await.unwrap().into_inner().status,
+            };
+            assert!(applied(status.as_ref()), "{name}: {status:?}");
+        }
+        dpu(&["ip", "link", "set", "p0-later", "name", "p0"]);
+        dpu(&["ip", "link", "set", "p0", "up"]);
+        wait_for("the VTEP APPLIED", async || vtep().await.0 == ApplyState::Applied as i32).await;
+    });
+}
+
 #[test]
 fn the_operator_manages_switch_resources_and_the_host_reads_only_its_own_ports() {
     let lab = Lab::up(LabOptions::default()).unwrap();

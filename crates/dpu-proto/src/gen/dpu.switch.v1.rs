@@ -138,11 +138,15 @@ pub struct SyncConfigRequest {
     #[prost(message, optional, tag = "1")]
     pub config: ::core::option::Option<SwitchConfig>,
 }
-#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SyncConfigResponse {
     /// Grows with every applied configuration.
     #[prost(uint64, tag = "1")]
     pub config_epoch: u64,
+    /// Set when the configuration's VTEP is applied inactive, waiting for its MAC (none given,
+    /// and the uplink interface has none yet): why. The switch applies it again once it has.
+    #[prost(string, tag = "2")]
+    pub vtep_waiting: ::prost::alloc::string::String,
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetConfigRequest {}

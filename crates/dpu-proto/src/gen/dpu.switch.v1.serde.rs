@@ -7432,11 +7432,17 @@ impl serde::Serialize for SyncConfigResponse {
         if self.config_epoch != 0 {
             len += 1;
         }
+        if !self.vtep_waiting.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.SyncConfigResponse", len)?;
         if self.config_epoch != 0 {
             #[allow(clippy::needless_borrow)]
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("configEpoch", ToString::to_string(&self.config_epoch).as_str())?;
+        }
+        if !self.vtep_waiting.is_empty() {
+            struct_ser.serialize_field("vtepWaiting", &self.vtep_waiting)?;
         }
         struct_ser.end()
     }
@@ -7450,11 +7456,14 @@ impl<'de> serde::Deserialize<'de> for SyncConfigResponse {
         const FIELDS: &[&str] = &[
             "config_epoch",
             "configEpoch",
+            "vtep_waiting",
+            "vtepWaiting",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ConfigEpoch,
+            VtepWaiting,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7477,6 +7486,7 @@ impl<'de> serde::Deserialize<'de> for SyncConfigResponse {
                     {
                         match value {
                             "configEpoch" | "config_epoch" => Ok(GeneratedField::ConfigEpoch),
+                            "vtepWaiting" | "vtep_waiting" => Ok(GeneratedField::VtepWaiting),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -7497,6 +7507,7 @@ impl<'de> serde::Deserialize<'de> for SyncConfigResponse {
                     V: serde::de::MapAccess<'de>,
             {
                 let mut config_epoch__ = None;
+                let mut vtep_waiting__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::ConfigEpoch => {
@@ -7507,10 +7518,17 @@ impl<'de> serde::Deserialize<'de> for SyncConfigResponse {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::VtepWaiting => {
+                            if vtep_waiting__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("vtepWaiting"));
+                            }
+                            vtep_waiting__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(SyncConfigResponse {
                     config_epoch: config_epoch__.unwrap_or_default(),
+                    vtep_waiting: vtep_waiting__.unwrap_or_default(),
                 })
             }
         }

@@ -194,8 +194,25 @@ impl Reconciler for SwitchReconciler {
             }
         };
         match switch_client(channel).sync_config(SyncConfigRequest { config: Some(config) }).await {
-            Ok(_) => {
+            Ok(r) => {
                 self.record(&stored, &Ok(()));
+                // The rest serves; the VTEP waits for its uplink's MAC (the switch applies
+                // it then and announces a status change, which brings a sync here).
+                let waiting = r.into_inner().vtep_waiting;
+                if !waiting.is_empty() {
+                    let pending = |o: &Object<_>| {
+                        let status = ObjectStatus {
+                            state: ApplyState::Pending.into(),
+                            applied_generation: o.generation,
+                            message: waiting.clone(),
+                        };
+                        (VtepKind::public_name(&o.name), status)
+                    };
+                    self.resources
+                        .vteps
+                        .statuses
+                        .replace(stored.vteps.iter().map(pending).collect());
+                }
                 Ok(())
             }
             // The switch judged the configuration: it keeps its previous one.
