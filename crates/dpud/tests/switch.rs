@@ -128,6 +128,36 @@ async fn create_port(
 
 /// Creates one object of every kind (the two-VM bridge with an SVI, a route, a static MAC,
 /// and an overlay VTEP on p0); returns their names.
+/// The uplink port `p0` and the VTEP `underlay` on it, with `local_mac` ("": p0's own),
+/// flooding VNI 100 to 198.51.100.2.
+async fn create_uplink_and_vtep(op: &Client, local_mac: &str) {
+    let uplink = PortResource {
+        spec: Some(PortSpec { mode: PortMode::Uplink.into(), ..Default::default() }),
+        ..Default::default()
+    };
+    create_port(op, "p0", uplink).await.unwrap();
+    op.switch()
+        .create_vtep(CreateVtepRequest {
+            vtep_id: "underlay".into(),
+            vtep: Some(VtepResource {
+                spec: Some(VtepSpec {
+                    uplink: "ports/p0".into(),
+                    local_ip: "198.51.100.10".into(),
+                    local_mac: local_mac.into(),
+                    remotes: vec![RemoteVtep {
+                        ip: "198.51.100.2".into(),
+                        vnis: vec![100],
+                        encap: 0,
+                    }],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+}
+
 async fn create_all(op: &Client) -> BTreeSet<String> {
     let mut sw = op.switch();
     sw.create_bridge(CreateBridgeRequest {
@@ -139,26 +169,7 @@ async fn create_all(op: &Client) -> BTreeSet<String> {
     for vf in ["pf0vf0", "pf0vf1"] {
         create_port(op, vf, access_port("bridges/blue")).await.unwrap();
     }
-    let uplink = PortResource {
-        spec: Some(PortSpec { mode: PortMode::Uplink.into(), ..Default::default() }),
-        ..Default::default()
-    };
-    create_port(op, "p0", uplink).await.unwrap();
-    sw.create_vtep(CreateVtepRequest {
-        vtep_id: "underlay".into(),
-        vtep: Some(VtepResource {
-            spec: Some(VtepSpec {
-                uplink: "ports/p0".into(),
-                local_ip: "198.51.100.10".into(),
-                local_mac: "02:00:00:00:10:01".into(),
-                remotes: vec![RemoteVtep { ip: "198.51.100.2".into(), vnis: vec![100], encap: 0 }],
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-    })
-    .await
-    .unwrap();
+    create_uplink_and_vtep(op, "02:00:00:00:10:01").await;
     sw.create_vrf(CreateVrfRequest {
         vrf_id: "red".into(),
         vrf: Some(VrfResource { spec: Some(VrfSpec::default()), ..Default::default() }),
@@ -244,24 +255,8 @@ fn a_vtep_waiting_for_its_uplink_is_pending_and_the_rest_applied() {
         .await
         .unwrap();
         create_port(&op, "pf0vf0", access_port("bridges/blue")).await.unwrap();
-        let uplink = PortResource {
-            spec: Some(PortSpec { mode: PortMode::Uplink.into(), ..Default::default() }),
-            ..Default::default()
-        };
-        create_port(&op, "p0", uplink).await.unwrap();
-        sw.create_vtep(CreateVtepRequest {
-            vtep_id: "underlay".into(),
-            vtep: Some(VtepResource {
-                spec: Some(VtepSpec {
-                    uplink: "ports/p0".into(),
-                    local_ip: "198.51.100.10".into(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap();
+        // No MAC given: the switch takes p0's.
+        create_uplink_and_vtep(&op, "").await;
         let vtep = async || {
             let get = GetResourceRequest { name: "vteps/underlay".into() };
             let status = op.switch().get_vtep(get).await.unwrap().into_inner().status;

@@ -697,6 +697,19 @@ mod tests {
         }
     }
 
+    /// A worker running on a thread: its counters, the flag that stops it, and the thread.
+    type Running =
+        (Arc<Mutex<WorkerStats>>, Arc<AtomicBool>, std::thread::JoinHandle<Result<(), IoError>>);
+
+    /// Runs a worker of `switch` on a thread.
+    fn spawn_worker(switch: &Arc<Mutex<Switch>>, open: Opener) -> Running {
+        let mut worker = Worker::new(Arc::clone(switch), open);
+        let stats = worker.stats();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = Arc::clone(&stop);
+        (stats, stop, std::thread::spawn(move || worker.run(&s2)))
+    }
+
     #[test]
     fn worker_forwards_between_memory_ports_and_follows_the_config() {
         let switch =
@@ -708,11 +721,7 @@ mod tests {
             p2.lock().unwrap().insert(spec.name.to_owned(), peer);
             Ok(Box::new(port))
         });
-        let mut worker = Worker::new(Arc::clone(&switch), open);
-        let stats = worker.stats();
-        let stop = Arc::new(AtomicBool::new(false));
-        let s2 = Arc::clone(&stop);
-        let handle = std::thread::spawn(move || worker.run(&s2));
+        let (stats, stop, handle) = spawn_worker(&switch, open);
         let peer = |n: &str| bound_peer(&peers, n);
         let (a, b) = (peer("a"), peer("b"));
         for _ in 0..100 {
@@ -750,11 +759,7 @@ mod tests {
             p2.lock().unwrap().insert(format!("{}@{}", spec.name, spec.mtu), peer);
             Ok(Box::new(port))
         });
-        let mut worker = Worker::new(Arc::clone(&switch), open);
-        let stats = worker.stats();
-        let stop = Arc::new(AtomicBool::new(false));
-        let s2 = Arc::clone(&stop);
-        let handle = std::thread::spawn(move || worker.run(&s2));
+        let (stats, stop, handle) = spawn_worker(&switch, open);
         let (a, b) = (bound_peer(&peers, "a@1500"), bound_peer(&peers, "b@1500"));
         let mut jumbo = config(&["a", "b"]);
         jumbo.ports[0].mtu = 9000;
