@@ -54,6 +54,18 @@ struct AppliedNamespace {
     nqn: String,
     nsid: u32,
     volume: Arc<Volume>,
+    /// The namespace this Sync registered: what `nqn` and `nsid` name may be another
+    /// subsystem's once an NQN moved.
+    ns: Arc<crate::target::Namespace>,
+}
+
+impl AppliedNamespace {
+    /// Removes the namespace from the target if it is still the one applied.
+    fn remove_from(&self, target: &crate::Target) {
+        if target.namespace(&self.nqn, self.nsid).is_some_and(|ns| Arc::ptr_eq(&ns, &self.ns)) {
+            let _ = target.remove_namespace(&self.nqn, self.nsid);
+        }
+    }
 }
 
 struct AppliedListener {
@@ -276,9 +288,21 @@ impl NvmfInternal {
         for s in req.subsystems {
             wanted.insert(s.name.clone(), s);
         }
-        // Removed subsystems first, so an NQN can move between names.
-        let gone: Vec<String> =
-            a.subsystems.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+        // Removed subsystems first, so an NQN can move between names; and those that give up
+        // their NQN to another name (two swapping theirs, say: each would otherwise be
+        // refused for the NQN the other still holds), to be added again under their new one.
+        let nqn_of = |s: &pb::Subsystem| s.spec.as_ref().map(|spec| spec.nqn.clone());
+        let gives_up = |k: &String, old: &AppliedSubsystem| {
+            let wanted_elsewhere =
+                wanted.iter().any(|(n, w)| n != k && nqn_of(w).as_ref() == Some(&old.nqn));
+            wanted_elsewhere && wanted.get(k).and_then(nqn_of).as_ref() != Some(&old.nqn)
+        };
+        let gone: Vec<String> = a
+            .subsystems
+            .iter()
+            .filter(|(k, old)| !wanted.contains_key(*k) || gives_up(k, old))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in gone {
             if let Some(old) = a.subsystems.remove(&k) {
                 let _ = target.remove_subsystem(&old.nqn);
@@ -397,7 +421,7 @@ impl NvmfInternal {
             let keep = wanted.contains_key(k);
             if !keep {
                 // Its subsystem may be gone already; then there is nothing to remove.
-                let _ = target.remove_namespace(&old.nqn, old.nsid);
+                old.remove_from(&target);
             }
         }
         old_ns.retain(|k, _| wanted.contains_key(k));
@@ -436,7 +460,7 @@ impl NvmfInternal {
                             && !recreated.contains(&parent)
                             && target
                                 .namespace(&old.nqn, old.nsid)
-                                .is_some_and(|ns| Arc::ptr_eq(&ns.volume, &old.volume))
+                                .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
                         {
                             namespaces.insert(name.clone(), old);
                         }
@@ -466,11 +490,12 @@ impl NvmfInternal {
                         namespaces.insert(name.clone(), old);
                         return changed.map_err(|e| e.to_string());
                     }
-                    let _ = target.remove_namespace(&old.nqn, old.nsid);
+                    old.remove_from(&target);
                 }
                 target
                     .add_namespace_with(&sub.nqn, nsid, vol.volume.clone(), nguid, uuid, attrs)
                     .map_err(|e| e.to_string())?;
+                let ns = target.namespace(&sub.nqn, nsid).ok_or("namespace gone at once")?;
                 info!(nqn = %sub.nqn, nsid, volume = %spec.volume, "namespace added");
                 namespaces.insert(
                     name.clone(),
@@ -479,6 +504,7 @@ impl NvmfInternal {
                         nqn: sub.nqn.clone(),
                         nsid,
                         volume: vol.volume.clone(),
+                        ns,
                     },
                 );
                 Ok(())
@@ -493,7 +519,7 @@ impl NvmfInternal {
         }
         // Namespaces that failed to re-apply are gone from the target already.
         for (_, old) in old_ns {
-            let _ = target.remove_namespace(&old.nqn, old.nsid);
+            old.remove_from(&target);
         }
         a.namespaces = namespaces;
         for volume in &grown {

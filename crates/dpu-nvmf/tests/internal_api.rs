@@ -636,11 +636,33 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     assert_eq!(before, namespace_ids(&mut c, 3).await, "stable while nothing changes");
     req.volumes.push(volume("volumes/r2", ram(8 << 20)));
     req.namespaces = vec![namespace(3, "volumes/r2")];
-    let moved = client.sync(req).await.unwrap().into_inner();
+    let moved = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(n(&moved, 0).0, APPLIED);
     let after = namespace_ids(&mut c, 3).await;
     assert!(before.0 != after.0 && before.1 != after.1, "{before:x?} {after:x?}");
     assert_eq!(c.io[0].read(3, 0, 16, 512).await.unwrap().data, vec![0; 8192], "new volume");
+
+    // Two subsystems swapping their NQNs both apply, and the namespace goes with its
+    // subsystem to the other NQN.
+    const NQN2: &str = "nqn.2024-01.io.example:internal-2";
+    let mut s2 = subsystem.clone();
+    s2.name = "subsystems/s2".into();
+    s2.spec.as_mut().unwrap().nqn = NQN2.into();
+    req.subsystems.push(s2);
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[1].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    req.subsystems[0].spec.as_mut().unwrap().nqn = NQN2.into();
+    req.subsystems[1].spec.as_mut().unwrap().nqn = NQN.into();
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    for s in &r.subsystems {
+        let (st, msg) = state(s.status.as_ref().unwrap().apply.as_ref());
+        assert_eq!(st, APPLIED, "{}: {msg}", s.name);
+    }
+    assert_eq!(n(&r, 0).0, APPLIED);
+    let mut swapped =
+        HostController::connect(addr, NQN2, &HostOptions::default(), 1).await.unwrap();
+    assert!(swapped.io[0].read(3, 0, 16, 512).await.unwrap().cqe.status.is_success());
+    swapped.shutdown().await.unwrap();
     let empty = client.sync(pb::SyncRequest::default()).await.unwrap().into_inner();
     assert!(empty.namespaces.is_empty());
     assert!(
