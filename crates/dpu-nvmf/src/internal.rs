@@ -311,14 +311,27 @@ impl NvmfInternal {
         }
         for (name, mut s) in wanted {
             let spec = s.spec.clone().unwrap_or_default();
-            let hosts: BTreeSet<String> = spec.allowed_hosts.iter().cloned().collect();
-            // What the spec asks for beyond strings: the secrets and the controller limits.
-            let parsed =
-                allowed_hosts_valid(&spec).and_then(|()| host_secrets(&spec)).and_then(|secrets| {
-                    let cntlids = spec.cntlid_range().map_err(|(_, e)| format!("spec.{e}"))?;
-                    let queues = spec.io_queue_limit().map_err(|(_, e)| format!("spec.{e}"))?;
-                    Ok((secrets, cntlids, queues))
-                });
+            // The target's form of the spec, checked whole before anything is applied (an
+            // in-place change sets the hosts first, which ends the controllers of hosts no
+            // longer allowed).
+            let parsed = host_secrets(&spec).and_then(|host_secrets| {
+                let new = SubsystemSpec {
+                    nqn: spec.nqn.clone(),
+                    serial: spec.serial_number.clone(),
+                    model: if spec.model_number.is_empty() {
+                        "dpu-nvmf".into()
+                    } else {
+                        spec.model_number.clone()
+                    },
+                    allow_any_host: spec.allow_any_host,
+                    hosts: spec.allowed_hosts.iter().cloned().collect(),
+                    host_secrets,
+                    cntlids: spec.cntlid_range().map_err(|(_, e)| format!("spec.{e}"))?,
+                    max_io_queues: spec.io_queue_limit().map_err(|(_, e)| format!("spec.{e}"))?,
+                };
+                crate::target::check_subsystem(&new).map_err(|e| e.to_string())?;
+                Ok(new)
+            });
             s.spec = s.spec.take().map(pb::SubsystemSpec::without_secrets);
             let result = if !name.starts_with("subsystems/")
                 || name.len() <= 11
@@ -334,7 +347,7 @@ impl NvmfInternal {
                         }
                         Err(e)
                     }
-                    Ok((secrets, cntlids, max_io_queues)) => match a.subsystems.remove(&name) {
+                    Ok(new) => match a.subsystems.remove(&name) {
                         Some(old) if old.spec == spec => {
                             subsystems.insert(name.clone(), old);
                             Ok(())
@@ -344,11 +357,12 @@ impl NvmfInternal {
                                 && old.spec.serial_number == spec.serial_number
                                 && old.spec.model_number == spec.model_number =>
                         {
+                            let nqn = &spec.nqn;
                             let r = target
-                                .set_hosts(&spec.nqn, spec.allow_any_host, hosts)
-                                .and_then(|()| target.set_host_secrets(&spec.nqn, secrets))
-                                .and_then(|()| target.set_cntlid_range(&spec.nqn, cntlids))
-                                .and_then(|()| target.set_max_io_queues(&spec.nqn, max_io_queues))
+                                .set_hosts(nqn, new.allow_any_host, new.hosts)
+                                .and_then(|()| target.set_host_secrets(nqn, new.host_secrets))
+                                .and_then(|()| target.set_cntlid_range(nqn, new.cntlids))
+                                .and_then(|()| target.set_max_io_queues(nqn, new.max_io_queues))
                                 .map_err(|e| e.to_string());
                             if r.is_ok() {
                                 subsystems
@@ -359,20 +373,6 @@ impl NvmfInternal {
                             r
                         }
                         old => {
-                            let new = SubsystemSpec {
-                                nqn: spec.nqn.clone(),
-                                serial: spec.serial_number.clone(),
-                                model: if spec.model_number.is_empty() {
-                                    "dpu-nvmf".into()
-                                } else {
-                                    spec.model_number.clone()
-                                },
-                                allow_any_host: spec.allow_any_host,
-                                hosts,
-                                host_secrets: secrets,
-                                cntlids,
-                                max_io_queues,
-                            };
                             // Another serial, model or NQN: replaced in one step, so a
                             // refused spec leaves the old subsystem and its namespaces.
                             let r = match &old {
@@ -644,7 +644,7 @@ impl NvmfInternal {
         if let Some(id) = applied.port_id {
             let target = self.server.target();
             target.set_ana_states(id, states).map_err(|e| e.to_string())?;
-            self.server
+            target
                 .set_listener_digests(id, spec.allow_header_digest, spec.allow_data_digest)
                 .map_err(|e| e.to_string())?;
         }
@@ -934,23 +934,11 @@ fn namespace_ids(
     Ok((nguid, uuid))
 }
 
-/// Every allowed host is an NQN.
-fn allowed_hosts_valid(spec: &pb::SubsystemSpec) -> Result<(), String> {
-    for (i, h) in spec.allowed_hosts.iter().enumerate() {
-        crate::target::validate_nqn(h).map_err(|e| format!("spec.allowed_hosts[{i}]: {e}"))?;
-    }
-    Ok(())
-}
-
 /// The DH-HMAC-CHAP secrets of a subsystem spec's hosts; an error names the entry and
 /// field, never a secret.
 fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSecrets>>, String> {
     let mut out = BTreeMap::new();
     for (i, h) in spec.host_secrets.iter().enumerate() {
-        // Checked with the rest before anything is applied (an in-place change sets the
-        // hosts first).
-        crate::target::validate_nqn(&h.host_nqn)
-            .map_err(|e| format!("spec.host_secrets[{i}].host_nqn: {e}"))?;
         let parsed = parse_host_secret(h)
             .map_err(|(field, e)| format!("spec.host_secrets[{i}].{field}: {e}"))?;
         out.insert(h.host_nqn.clone(), Arc::new(parsed));

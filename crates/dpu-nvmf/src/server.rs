@@ -175,21 +175,6 @@ pub struct Server {
 struct Accepting {
     addr: SocketAddr,
     task: JoinHandle<()>,
-    digests: Arc<Digests>,
-}
-
-/// The digests a listener lets the connections it accepts from now on negotiate; they
-/// change in place, without closing the socket.
-#[derive(Debug)]
-struct Digests {
-    header: AtomicBool,
-    data: AtomicBool,
-}
-
-impl Digests {
-    fn new(header: bool, data: bool) -> Arc<Self> {
-        Arc::new(Self { header: AtomicBool::new(header), data: AtomicBool::new(data) })
-    }
 }
 
 /// Volumes held elsewhere (the agent's volumes that no namespace uses yet), forgotten when
@@ -265,8 +250,7 @@ impl Server {
             listener_addr: Some(addr),
             ..QueueConfig::default()
         };
-        let digests = Digests::new(spec.allow_hdgst, spec.allow_ddgst);
-        let accepting = self.accept(listener, addr, cfg, digests);
+        let accepting = self.accept(listener, addr, cfg);
         info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
         if let Ok(mut l) = self.listeners.lock() {
             l.insert(spec.port_id, accepting);
@@ -274,43 +258,18 @@ impl Server {
         Ok(addr)
     }
 
-    /// Serves `listener`, bound to `addr`: its connections get `cfg` with the digests
-    /// `digests` allows at the time each is accepted.
-    fn accept(
-        &self,
-        listener: TcpListener,
-        addr: SocketAddr,
-        cfg: QueueConfig,
-        digests: Arc<Digests>,
-    ) -> Accepting {
+    /// Serves `listener`, bound to `addr`: its connections get `cfg`, with the digests its
+    /// listener allows in the registry at the time each is accepted.
+    fn accept(&self, listener: TcpListener, addr: SocketAddr, cfg: QueueConfig) -> Accepting {
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
             self.pool.clone(),
             listener,
             cfg,
-            digests.clone(),
             self.max_c2h_data.clone(),
             self.unconnected.clone(),
         ));
-        Accepting { addr, task, digests }
-    }
-
-    /// Changes the digests listener `port_id` lets new connections negotiate; its socket
-    /// and the connections it accepted stay.
-    pub fn set_listener_digests(
-        &self,
-        port_id: u16,
-        allow_hdgst: bool,
-        allow_ddgst: bool,
-    ) -> Result<(), ServerError> {
-        self.target.set_listener_digests(port_id, allow_hdgst, allow_ddgst)?;
-        if let Ok(l) = self.listeners.lock()
-            && let Some(a) = l.get(&port_id)
-        {
-            a.digests.header.store(allow_hdgst, Ordering::Relaxed);
-            a.digests.data.store(allow_ddgst, Ordering::Relaxed);
-        }
-        Ok(())
+        Accepting { addr, task }
     }
 
     /// Stops accepting on a listener and removes it from the discovery log; returns once
@@ -341,7 +300,7 @@ impl Server {
             listener_addr: Some(bound),
             ..QueueConfig::default()
         };
-        let accepting = self.accept(listener, bound, cfg, Digests::new(true, true));
+        let accepting = self.accept(listener, bound, cfg);
         info!(addr = %bound, "NVMe/TCP discovery listener");
         if let Ok(mut d) = self.discovery.lock() {
             d.push(accepting);
@@ -442,7 +401,6 @@ async fn accept_loop(
     pool: IoPool,
     listener: TcpListener,
     listener_cfg: QueueConfig,
-    digests: Arc<Digests>,
     max_c2h_data: Arc<AtomicUsize>,
     unconnected: Unconnected,
 ) {
@@ -458,12 +416,18 @@ async fn accept_loop(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
+                // The digests the registry has for the listener now (they change in place);
+                // a discovery-only listener, not in it, allows both.
+                let (allow_hdgst, allow_ddgst) = listener_cfg
+                    .port_id
+                    .and_then(|id| target.listener_digests(id))
+                    .unwrap_or((true, true));
                 let cfg = QueueConfig {
                     local_addr: stream.local_addr().ok(),
                     peer_addr: Some(peer),
                     max_c2h_data: max_c2h_data.load(Ordering::Relaxed),
-                    allow_hdgst: digests.header.load(Ordering::Relaxed),
-                    allow_ddgst: digests.data.load(Ordering::Relaxed),
+                    allow_hdgst,
+                    allow_ddgst,
                     ..listener_cfg.clone()
                 };
                 target.stats.connections.fetch_add(1, Ordering::Relaxed);

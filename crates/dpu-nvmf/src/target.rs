@@ -1328,8 +1328,13 @@ impl Target {
         Ok(())
     }
 
-    /// Records the digests listener `port_id` allows (what its new connections may
-    /// negotiate; the discovery log does not carry them).
+    /// The header and data digests listener `port_id` allows its new connections.
+    pub fn listener_digests(&self, port_id: u16) -> Option<(bool, bool)> {
+        self.lock().listeners.get(&port_id).map(|l| (l.allow_hdgst, l.allow_ddgst))
+    }
+
+    /// Sets the digests listener `port_id` allows (what its connections accepted from now
+    /// on may negotiate; the discovery log does not carry them).
     pub fn set_listener_digests(
         &self,
         port_id: u16,
@@ -1596,7 +1601,7 @@ fn ana_state_of(r: &Registry, port_id: Option<u16>, group: u32) -> AnaState {
 }
 
 /// What a subsystem spec must be, whatever the registry holds.
-fn check_subsystem(spec: &SubsystemSpec) -> Result<(), RegistryError> {
+pub fn check_subsystem(spec: &SubsystemSpec) -> Result<(), RegistryError> {
     validate_nqn(&spec.nqn)?;
     if spec.nqn == DISCOVERY_NQN {
         return Err(RegistryError::ReservedNqn);
