@@ -58,6 +58,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     dpu_runtime::notify_ready();
 
     let system = SystemInternal::new(Applier::new(&args.sysctl_root), Sources::default());
+    // Ends with the runtime, when `run` returns.
+    let keeper = system.clone();
+    tokio::spawn(async move { keeper.keep_applied(dpu_system::server::KEEP_EVERY).await });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tonic::transport::Server::builder()
         .add_service(system.into_server())

@@ -349,3 +349,85 @@ fn rejects_a_bad_log_level() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--log-level"));
     assert!(!dir.path().join("s.sock").exists());
 }
+
+/// Runs `script` with sh in the network namespace of `process` (its `net.*` sysctls and links).
+fn in_netns(process: &Process, script: &str) {
+    let pid = process.pid().to_string();
+    let status = Command::new("nsenter").args(["-t", &pid, "-n", "sh", "-ec", script]).status();
+    assert!(status.is_ok_and(|s| s.success()), "in the service's netns: {script}");
+}
+
+/// Between syncs the service keeps the set in force, on the real /proc/sys of a private
+/// network namespace: a value changed behind its back is set again, a parameter whose file
+/// appears later (an an interface's, as a VF's does) is set once it appears, and the changed
+/// status is announced to the agent through the status epoch. A value the kernel refused is
+/// not written again. Needs root, unshare(1), nsenter(1) and ip(8); skipped otherwise.
+#[tokio::test]
+async fn the_set_is_kept_between_syncs_on_real_procfs() {
+    let can_unshare =
+        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    let has_tools = ["nsenter", "ip"]
+        .iter()
+        .all(|t| Command::new(t).arg("-V").output().is_ok_and(|o| o.status.success()));
+    if !can_unshare || !has_tools {
+        eprintln!("skipped: needs root, unshare(1), nsenter(1) and ip(8)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("system.sock");
+    let mut command = Command::new("unshare");
+    command.args(["-n", env!("CARGO_BIN_EXE_dpu-system")]);
+    let root = Path::new("/proc/sys");
+    let mut process = Process::start_with(command, &socket, root, dir.path().join("log"), &[]);
+    let channel = connect(&mut process, &socket).await;
+    let mut system = SystemInternalServiceClient::new(channel.clone());
+    let mut control = ServiceControlClient::new(channel);
+
+    let desired = vec![
+        sysctl("net.ipv4.ip_forward", "1", 1),
+        sysctl("net.ipv4.conf.dpu7.arp_ignore", "2", 1),
+        sysctl("net.ipv4.conf.all.forwarding", "not-a-number", 1),
+    ];
+    let synced =
+        system.sync_sysctls(SyncSysctlsRequest { sysctls: desired }).await.unwrap().into_inner();
+    let states: Vec<_> = synced.sysctls.iter().map(|s| s.status.clone().unwrap().state).collect();
+    let (applied, failed) = (ApplyState::Applied as i32, ApplyState::Failed as i32);
+    assert_eq!(states, [applied, failed, failed]);
+    let epoch = control.get_service_info(GetServiceInfoRequest {}).await.unwrap();
+    let epoch = epoch.into_inner().status_epoch;
+
+    in_netns(&process, "echo 0 > /proc/sys/net/ipv4/ip_forward");
+    in_netns(&process, "ip link add dpu7 type veth peer name dpu8");
+    let read = |key: &str| {
+        let pid = process.pid();
+        let out = Command::new("nsenter")
+            .args(["-t", &pid.to_string(), "-n", "cat", &format!("/proc/sys/{key}")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let start = Instant::now();
+    loop {
+        let listed = system.list_applied_sysctls(ListAppliedSysctlsRequest {}).await.unwrap();
+        let listed = listed.into_inner().sysctls;
+        let kept = listed[1].status.as_ref().is_some_and(|s| s.state == applied)
+            && read("net/ipv4/ip_forward") == "1"
+            && read("net/ipv4/conf/dpu7/arp_ignore") == "2";
+        if kept {
+            let status = listed[2].status.clone().unwrap();
+            assert_eq!(status.state, failed, "the refused value stays as it was");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "not kept within 30 s: {listed:?}, ip_forward {}; log:\n{}",
+            read("net/ipv4/ip_forward"),
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let later = control.get_service_info(GetServiceInfoRequest {}).await.unwrap();
+    assert!(later.into_inner().status_epoch > epoch, "the agent is told a status changed");
+    let log = process.log();
+    assert_eq!(log.matches("sysctl set again").count(), 2, "{log}");
+}

@@ -148,3 +148,43 @@ async fn the_service_keeps_running_through_an_agent_crash_and_is_adopted() {
     let h = client.system().get_health(GetHealthRequest {}).await.unwrap().into_inner();
     assert_eq!(h.services[0].restarts, 0);
 }
+
+/// The card keeps a parameter at its value though nothing asks: one whose file does not
+/// exist yet (a VF's, before the VF) fails, and is set by the agent's periodic re-sync once
+/// the file appears; one changed behind the service's back is set again.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_and_drifted_sysctls_are_set_again_unasked() {
+    let mut env = Env::new();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    let id = "net.ipv4.conf.pf0vf3.forwarding";
+    client
+        .system()
+        .create_sysctl(CreateSysctlRequest {
+            sysctl_id: id.into(),
+            sysctl: Some(Sysctl {
+                spec: Some(SysctlSpec { value: "1".into() }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let state = async || {
+        let name = format!("sysctls/{id}");
+        let s = client.system().get_sysctl(GetSysctlRequest { name }).await;
+        s.ok().and_then(|s| s.into_inner().status).map(|s| s.state)
+    };
+    wait_for("FAILED without its file", async || state().await == Some(ApplyState::Failed as i32))
+        .await;
+    let dir = env.path("sysctl/net/ipv4/conf/pf0vf3");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("forwarding");
+    std::fs::write(&file, "0\n").unwrap();
+    let value = || std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    wait_for("set once the file appeared", async || {
+        state().await == Some(ApplyState::Applied as i32) && value() == "1"
+    })
+    .await;
+    std::fs::write(&file, "0\n").unwrap();
+    wait_for("set again after a change behind its back", async || value() == "1").await;
+}

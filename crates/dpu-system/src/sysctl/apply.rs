@@ -30,8 +30,46 @@ const MAX_READ: u64 = 64 * 1024;
 #[derive(Debug)]
 pub struct Applier {
     root: PathBuf,
-    applied: Vec<Sysctl>,
+    applied: Vec<Applied>,
     writes: u64,
+}
+
+/// An object of the last sync and what [`Applier::keep`] does with it.
+#[derive(Debug, Clone)]
+struct Applied {
+    object: Sysctl,
+    watch: Watch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// APPLIED: read back, and set again when it drifted.
+    Value,
+    /// FAILED for want of its file (a VF's parameter before the VF): tried again.
+    File,
+    /// FAILED otherwise (refused, unreadable, write-only): left until the next sync, so a
+    /// refused value is not written and undone, nor an action key like `vm.drop_caches`
+    /// fired, on every pass.
+    Nothing,
+}
+
+impl Watch {
+    fn after(result: &Result<String, SysctlError>) -> Self {
+        match result {
+            Ok(_) => Watch::Value,
+            Err(SysctlError::NotFound { .. }) => Watch::File,
+            Err(_) => Watch::Nothing,
+        }
+    }
+}
+
+/// What one [`Applier::keep`] pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Kept {
+    /// Values written again (drifted, or whose file appeared).
+    pub written: u64,
+    /// Objects whose status changed (APPLIED <-> FAILED, or another message).
+    pub status_changed: usize,
 }
 
 impl Default for Applier {
@@ -69,9 +107,10 @@ impl Applier {
             } else {
                 Err(SysctlError::Duplicate { name: object.name.clone() })
             };
+            let watch = Watch::after(&result);
             object.status = Some(self.status_for(&object, result));
             if first {
-                kept.push(object.clone());
+                kept.push(Applied { object: object.clone(), watch });
             }
             out.push(object);
         }
@@ -79,9 +118,36 @@ impl Applier {
         out
     }
 
-    /// The objects of the last sync with the status they got then.
+    /// The objects of the last sync with their current status.
     pub fn list_applied(&self) -> Vec<Sysctl> {
-        self.applied.clone()
+        self.applied.iter().map(|a| a.object.clone()).collect()
+    }
+
+    /// Keeps the last desired set in force between syncs, as the agent's API promises: a value
+    /// changed behind the service's back is set again, a parameter whose file appeared since
+    /// is set, and one whose file vanished becomes FAILED. Objects FAILED for another reason
+    /// are left alone (see [`Watch::Nothing`]). Nothing is written for a value that holds.
+    pub fn keep(&mut self) -> Kept {
+        let mut kept = Kept::default();
+        let mut applied = std::mem::take(&mut self.applied);
+        for entry in applied.iter_mut().filter(|a| a.watch != Watch::Nothing) {
+            let writes = self.writes;
+            let result = self.apply_one(&entry.object);
+            let written = self.writes - writes;
+            if written > 0 {
+                let observed = result.as_deref().unwrap_or_default();
+                tracing::info!(name = %entry.object.name, value = observed, "sysctl set again");
+            }
+            kept.written += written;
+            entry.watch = Watch::after(&result);
+            let status = self.status_for(&entry.object, result);
+            if entry.object.status.as_ref() != Some(&status) {
+                kept.status_changed += 1;
+                entry.object.status = Some(status);
+            }
+        }
+        self.applied = applied;
+        kept
     }
 
     fn status_for(&self, object: &Sysctl, result: Result<String, SysctlError>) -> SysctlStatus {
@@ -392,6 +458,68 @@ mod tests {
         assert_eq!(state(&out[0]), ApplyState::Applied);
         assert_eq!(fs::read_to_string(&file).unwrap(), "1");
         assert_eq!(applier.writes(), 2);
+    }
+
+    #[test]
+    fn keep_sets_drifted_values_again_and_touches_nothing_else() {
+        let root = fake_root();
+        let file = root.path().join("net/ipv4/ip_forward");
+        let mut applier = Applier::new(root.path());
+        let out = applier
+            .sync(vec![object("net.ipv4.ip_forward", "1", 1), object("vm.swappiness", "10", 1)]);
+        assert_eq!(applier.writes(), 2);
+        assert_eq!(applier.keep(), Kept::default(), "nothing drifted");
+        assert_eq!(applier.writes(), 2);
+        fs::write(&file, "0\n").unwrap();
+        assert_eq!(applier.keep(), Kept { written: 1, status_changed: 0 });
+        assert_eq!(fs::read_to_string(&file).unwrap(), "1");
+        assert_eq!(applier.list_applied(), out, "statuses unchanged");
+    }
+
+    /// A parameter whose file does not exist yet (a VF's, before the VF) is set once it
+    /// appears; one whose file vanishes becomes FAILED, and comes back with it.
+    #[test]
+    fn keep_follows_files_that_appear_and_vanish() {
+        let root = fake_root();
+        let dir = root.path().join("net/ipv4/conf/pf0vf3");
+        let file = dir.join("forwarding");
+        let mut applier = Applier::new(root.path());
+        let out = applier.sync(vec![object("net.ipv4.conf.pf0vf3.forwarding", "1", 4)]);
+        assert_eq!(state(&out[0]), ApplyState::Failed);
+        assert_eq!(applier.keep(), Kept::default(), "still absent");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(&file, "0\n").unwrap();
+        assert_eq!(applier.keep(), Kept { written: 1, status_changed: 1 });
+        assert_eq!(fs::read_to_string(&file).unwrap(), "1");
+        let listed = applier.list_applied();
+        assert_eq!(state(&listed[0]), ApplyState::Applied, "{}", message(&listed[0]));
+        assert_eq!(listed[0].status.as_ref().unwrap().applied_generation, 4);
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(applier.keep(), Kept { written: 0, status_changed: 1 });
+        let listed = applier.list_applied();
+        assert_eq!(message(&listed[0]), "no such sysctl: net.ipv4.conf.pf0vf3.forwarding");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(&file, "0\n").unwrap();
+        assert_eq!(applier.keep(), Kept { written: 1, status_changed: 1 });
+        assert_eq!(fs::read_to_string(&file).unwrap(), "1");
+    }
+
+    /// A value the kernel refused, and a key that cannot be read back (write-only, like
+    /// `vm.drop_caches`), are not written again between syncs: the one would be refused and
+    /// undone, the other fired, on every pass.
+    #[test]
+    fn keep_leaves_refused_and_unreadable_values_alone() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        // A directory where the value's file should be: write and read fail alike.
+        fs::create_dir_all(root.path().join("vm/dirty_ratio")).unwrap();
+        let out = applier
+            .sync(vec![object("vm.dirty_ratio", "5", 1), object("vm.swappiness", "1\n2", 1)]);
+        assert!(out.iter().all(|o| state(o) == ApplyState::Failed));
+        let writes = applier.writes();
+        assert_eq!(applier.keep(), Kept::default());
+        assert_eq!(applier.writes(), writes);
+        assert_eq!(applier.list_applied(), out);
     }
 
     #[test]
