@@ -36,5 +36,5 @@ pub use packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx, Tx};
 pub use switch::l3::{NeighbourView, RouteView};
 pub use switch::{
     ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView,
-    PortStatus, Status, Switch, SwitchCounters, VtepStatus,
+    PORT_ID_REST, PortStatus, Status, Switch, SwitchCounters, VtepStatus,
 };

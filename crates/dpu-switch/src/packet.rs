@@ -264,7 +264,8 @@ impl BufPool {
     }
 }
 
-/// Identifies a port of the switch. Ids are never reused within one [`crate::Switch`].
+/// Identifies a port of the switch. A removed port's id is reused only after it rested
+/// ([`crate::PORT_ID_REST`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct PortId(pub u16);
 

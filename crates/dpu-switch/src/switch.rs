@@ -23,7 +23,7 @@
 //! the inner frame then enters its bridge as if received on a port, except that it is never
 //! flooded back into the overlay (the split-horizon rule of full-mesh VPLS, RFC 4762).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
@@ -88,6 +88,12 @@ pub const ARP_RETRY: Duration = Duration::from_secs(1);
 pub const MAX_LEARNED_VTEPS: usize = 1024;
 /// ARP frames are padded to the Ethernet minimum (IEEE 802.3 §3.2.8, 60 octets without FCS).
 const MIN_FRAME: usize = 60;
+
+/// How long a removed port's id rests before another port may take it: longer than a
+/// worker takes to close the old port's socket (its next tick, `io::TICK`), so no frame
+/// received on the old interface is taken for the new port's, and never within the apply
+/// that removed it (its learned MACs are dropped by that apply, its bridges' flows are stale).
+pub const PORT_ID_REST: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 struct PortState {
@@ -240,6 +246,8 @@ pub struct Switch {
     epoch_floor: Vec<u64>,
     ports: Vec<Option<PortState>>,
     port_ids: HashMap<String, PortId>,
+    /// Ids of removed ports with when they were freed, oldest first (see [`PORT_ID_REST`]).
+    free_port_ids: VecDeque<(PortId, Instant)>,
     bridges: Vec<BridgeState>,
     by_vlan: VlanIndex,
     by_vni: FastMap<u32, u16>,
@@ -308,6 +316,7 @@ impl Switch {
             epoch_floor: Vec::new(),
             ports: Vec::new(),
             port_ids: HashMap::new(),
+            free_port_ids: VecDeque::new(),
             bridges: Vec::new(),
             by_vlan: VlanIndex::default(),
             by_vni: FastMap::default(),
@@ -351,14 +360,25 @@ impl Switch {
             None => None,
         };
 
-        // Ports: same name, same id and counters. Ids are never reused, so check for
-        // exhaustion before anything changes.
+        // Ports: same name, same id and counters. A new name takes the id of a port removed
+        // at least PORT_ID_REST ago, else a fresh one; check that there are enough before
+        // anything changes.
         let new_names =
             config.ports.iter().filter(|p| !self.port_ids.contains_key(&p.name)).count();
-        if self.ports.len() + new_names > usize::from(u16::MAX) {
+        let rested = self
+            .free_port_ids
+            .iter()
+            .take_while(|(_, freed)| now.saturating_duration_since(*freed) >= PORT_ID_REST)
+            .count();
+        let fresh = usize::from(u16::MAX).saturating_sub(self.ports.len());
+        if new_names > rested + fresh {
             return Err(ConfigError::Invalid {
                 field: "ports".into(),
-                reason: "port ids exhausted; restart the service".into(),
+                reason: format!(
+                    "port ids exhausted: ports removed in the last {} s still hold theirs; \
+                     retry later",
+                    PORT_ID_REST.as_secs()
+                ),
             });
         }
         let mut old_ports: HashMap<String, (PortId, PortState)> = HashMap::new();
@@ -372,10 +392,24 @@ impl Switch {
             let (id, counters) = match old_ports.remove(&pc.name) {
                 Some((id, old)) => (id, old.counters),
                 None => {
-                    // Bounded by the check above.
-                    let n = u16::try_from(self.ports.len()).unwrap_or(u16::MAX);
-                    self.ports.push(None);
-                    (PortId(n), PortCounters::default())
+                    let reused = self
+                        .free_port_ids
+                        .front()
+                        .filter(|(_, freed)| now.saturating_duration_since(*freed) >= PORT_ID_REST)
+                        .map(|(id, _)| *id);
+                    let id = match reused {
+                        Some(id) => {
+                            self.free_port_ids.pop_front();
+                            id
+                        }
+                        None => {
+                            // Bounded by the check above.
+                            let n = u16::try_from(self.ports.len()).unwrap_or(u16::MAX);
+                            self.ports.push(None);
+                            PortId(n)
+                        }
+                    };
+                    (id, PortCounters::default())
                 }
             };
             port_ids.insert(pc.name.clone(), id);
@@ -389,6 +423,9 @@ impl Switch {
                 });
             }
         }
+        let mut removed: Vec<PortId> = old_ports.into_values().map(|(id, _)| id).collect();
+        removed.sort();
+        self.free_port_ids.extend(removed.into_iter().map(|id| (id, now)));
 
         // Local VTEP and remote VTEPs (learned ones survive).
         let local = config.vtep.as_ref().zip(local_mac).and_then(|(v, mac)| {

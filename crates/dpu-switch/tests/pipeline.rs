@@ -842,3 +842,72 @@ fn a_vtep_without_its_mac_waits_and_the_rest_serves() {
     assert!(h.sw.status().local_vtep.is_some(), "active with it");
     assert_eq!(ports_of(&h.tick(Duration::from_millis(1))), vec!["p0"], "asks for the remote");
 }
+
+/// With the config's ports `c` replaced by `name` (same VLAN).
+fn with_c_renamed(name: &str) -> SwitchConfig {
+    let mut c = config();
+    for p in &mut c.ports {
+        if p.name == "c" {
+            p.name = name.into();
+        }
+    }
+    c
+}
+
+/// A removed port's id rests `PORT_ID_REST` before a new port takes it, and the new port
+/// inherits nothing: no learned MAC, no flow, no counter. Without reuse, names churned over a
+/// switch's life would exhaust the 16-bit ids and refuse every later change.
+#[test]
+fn a_removed_ports_id_is_reused_only_after_it_rested_and_carries_nothing() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    let c = h.id("c");
+    // c's MAC learned, a → c cached.
+    assert!(!h.send("c", &[udp_frame(3, mac(1), None, 7, 10)]).is_empty());
+    assert_eq!(ports_of(&h.send("a", &[udp_frame(1, mac(3), None, 8, 10)])), vec!["c"]);
+
+    // Removed and replaced in one apply, and again a second later: fresh ids.
+    h.sw.apply(with_c_renamed("e"), h.now).unwrap();
+    let e = h.id("e");
+    assert_ne!(e, c);
+    h.now += Duration::from_secs(1);
+    h.sw.apply(with_c_renamed("f"), h.now).unwrap();
+    let f = h.id("f");
+    assert!(f != c && f != e);
+
+    // Once rested, the oldest freed id goes first.
+    h.now += dpu_switch::PORT_ID_REST;
+    h.sw.apply(with_c_renamed("g"), h.now).unwrap();
+    assert_eq!(h.id("g"), c);
+    let counters = h.sw.port_counters(c).unwrap();
+    assert_eq!((counters.rx_packets, counters.tx_packets), (0, 0));
+    // a → c's old MAC is unknown now: flooded, not sent to g as if it were c.
+    let out = h.send("a", &[udp_frame(1, mac(3), None, 8, 10)]);
+    assert_eq!(ports_of(&out), vec!["b", "g", "p0", "t"]);
+    assert!(h.sw.mac_table(h.now).iter().all(|m| m.mac != mac(3).to_string()));
+}
+
+/// Ids run out only when more than 65,535 ports were named within `PORT_ID_REST`; the
+/// refused change changes nothing, and the same change applies once ids have rested.
+#[test]
+fn port_ids_run_out_only_within_the_rest_and_the_refusal_changes_nothing() {
+    let ports = |round: usize| -> SwitchConfig {
+        SwitchConfig {
+            ports: (0..4096).map(|i| access(&format!("r{round}p{i}"), 10)).collect(),
+            bridges: vec![bridge("br10", 10, None)],
+            ..SwitchConfig::default()
+        }
+    };
+    let mut h = Harness::new(ports(0));
+    // 15 sets of 4,096 names took 61,440 ids; a 16th finds 4,095 left.
+    for round in 1..15 {
+        h.sw.apply(ports(round), h.now).unwrap();
+    }
+    let err = h.sw.apply(ports(15), h.now).unwrap_err();
+    assert!(err.to_string().contains("port ids exhausted"), "{err}");
+    assert_eq!(h.sw.config().ports[0].name, "r14p0", "the refused change changed nothing");
+    h.now += dpu_switch::PORT_ID_REST;
+    h.sw.apply(ports(15), h.now).unwrap();
+    assert_eq!(h.sw.port_names().len(), 4096);
+    assert!(h.sw.port_names().iter().all(|(id, _)| id.0 < 4096), "the oldest rested ids reused");
+}
