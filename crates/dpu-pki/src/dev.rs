@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rcgen::{
@@ -27,6 +27,10 @@ impl DevPki {
     }
 }
 
+/// Writes `contents` to `path`, a key `secret` (0600). The mode is set on the open file
+/// before anything is written: `mode` on open applies only to a file it creates, so a key
+/// written over an existing 0644 file would stay readable. A symlink at `path` is refused
+/// (O_NOFOLLOW), not followed to wherever it points.
 fn write(path: &Path, contents: &str, secret: bool) -> Result<()> {
     let mode = if secret { 0o600 } else { 0o644 };
     let wrap = |source| PkiError::Write { path: path.into(), source };
@@ -35,8 +39,10 @@ fn write(path: &Path, contents: &str, secret: bool) -> Result<()> {
         .create(true)
         .truncate(true)
         .mode(mode)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(path)
         .map_err(wrap)?;
+    file.set_permissions(fs::Permissions::from_mode(mode)).map_err(wrap)?;
     file.write_all(contents.as_bytes()).map_err(wrap)?;
     Ok(())
 }

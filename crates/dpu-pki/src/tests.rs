@@ -24,6 +24,28 @@ fn keys_are_private() {
     }
 }
 
+/// Run again over a PKI whose keys someone made readable, the new keys are private all the
+/// same; a symlink where a key goes is refused, not followed.
+#[test]
+fn keys_written_over_existing_files_are_private_and_symlinks_refused() {
+    let (d, pki) = pki();
+    for key in ["server.key", "operator-ca.key"] {
+        std::fs::set_permissions(pki.path(key), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    init_dev_pki(d.path(), &dev::default_server_sans()).unwrap();
+    for key in ["server.key", "operator-ca.key"] {
+        let mode = std::fs::metadata(pki.path(key)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{key}");
+    }
+    let elsewhere = d.path().join("elsewhere");
+    std::fs::write(&elsewhere, "not a key").unwrap();
+    std::fs::remove_file(pki.path("ca.key")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, pki.path("ca.key")).unwrap();
+    let err = init_dev_pki(d.path(), &dev::default_server_sans()).unwrap_err();
+    assert!(err.to_string().contains("ca.key"), "{err}");
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "not a key");
+}
+
 #[test]
 fn roles_follow_the_issuing_ca() {
     let (_d, pki) = pki();
