@@ -63,7 +63,30 @@ pub struct Listener {
     /// sets "host", so even an operator certificate cannot change policy from the host side).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_role: Option<Role>,
+    /// Binds the listener to this network interface (SO_BINDTODEVICE): it then answers only
+    /// connections that arrive through it, whatever `address` says (`0.0.0.0` on the
+    /// management port `oob_net0` is not reachable from the host over tmfifo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// Connections held at once, in the TLS handshake or authenticated; more are closed as
+    /// they arrive. Each listener has its own, so clients of one cannot lock out another's.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Connections held at once from one IP address (of `max_connections`).
+    #[serde(default = "default_max_connections_per_address")]
+    pub max_connections_per_address: usize,
 }
+
+fn default_max_connections() -> usize {
+    1024
+}
+
+fn default_max_connections_per_address() -> usize {
+    128
+}
+
+/// Longest interface name Linux takes (IFNAMSIZ less its NUL).
+const MAX_INTERFACE_NAME: usize = 15;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -101,7 +124,14 @@ pub struct Service {
 
 impl Listener {
     pub fn new(name: &str, address: SocketAddr) -> Self {
-        Self { name: name.to_owned(), address, max_role: None }
+        Self {
+            name: name.to_owned(),
+            address,
+            max_role: None,
+            interface: None,
+            max_connections: default_max_connections(),
+            max_connections_per_address: default_max_connections_per_address(),
+        }
     }
 
     /// The same listener with every client capped at `role`.
@@ -216,6 +246,33 @@ impl Config {
                 return Err(invalid(
                     format!("listeners[{i}].address"),
                     format!("{} is used twice", l.address),
+                ));
+            }
+            if let Some(name) = &l.interface {
+                let usable = (1..=MAX_INTERFACE_NAME).contains(&name.len())
+                    && name != "."
+                    && name != ".."
+                    && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
+                if !usable {
+                    return Err(invalid(
+                        format!("listeners[{i}].interface"),
+                        format!(
+                            "{name:?} is not an interface name (1 to {MAX_INTERFACE_NAME} \
+                             printable characters, no '/' or ':')"
+                        ),
+                    ));
+                }
+            }
+            if !(1..=65_536).contains(&l.max_connections) {
+                return Err(invalid(
+                    format!("listeners[{i}].max_connections"),
+                    "must be between 1 and 65536",
+                ));
+            }
+            if !(1..=l.max_connections).contains(&l.max_connections_per_address) {
+                return Err(invalid(
+                    format!("listeners[{i}].max_connections_per_address"),
+                    "must be between 1 and max_connections",
                 ));
             }
         }
@@ -338,6 +395,25 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
                 .contains("unknown service")
         );
         assert!(err(&GOOD.replace("127.0.0.1:50052", "not-an-address")).contains("address"));
+        let operator = |extra: &str| {
+            GOOD.replace(
+                "address = \"127.0.0.1:50052\"",
+                &format!("address = \"127.0.0.1:50052\"\n{extra}"),
+            )
+        };
+        assert_eq!(
+            Config::parse(&operator("interface = \"oob_net0\"")).unwrap().listeners[1].interface,
+            Some("oob_net0".into())
+        );
+        for bad in ["\"\"", "\"../etc\"", "\"sixteen_chars_xx\"", "\"a b\""] {
+            let text = operator(&format!("interface = {bad}"));
+            assert!(err(&text).contains("listeners[1].interface"), "{bad}: {}", err(&text));
+        }
+        assert!(err(&operator("max_connections = 0")).contains("max_connections"));
+        assert!(
+            err(&operator("max_connections = 8\nmax_connections_per_address = 9"))
+                .contains("listeners[1].max_connections_per_address")
+        );
         assert!(err("").contains("missing field"));
         assert!(err("\0\u{ff} garbage [[[").len() > 5);
     }

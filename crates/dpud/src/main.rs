@@ -22,6 +22,17 @@ async fn main() -> anyhow::Result<()> {
     let config = dpud::Config::load(&args.config)
         .with_context(|| format!("loading {}", args.config.display()))?;
     dpu_runtime::logging::init(config.log_format, &config.log_level)?;
+    // Every listener's connections must fit with room to spare (the store, service sockets,
+    // the metrics endpoint), or a full listener would starve the others of descriptors.
+    let files = dpu_runtime::raise_open_files_limit();
+    let wanted: usize = config.listeners.iter().map(|l| l.max_connections).sum::<usize>() + 256;
+    if files < wanted as u64 {
+        tracing::warn!(
+            limit = files,
+            wanted,
+            "open files limit below the listeners' max_connections: raise LimitNOFILE or lower them"
+        );
+    }
     let agent = dpud::Agent::start(config).await.context("starting the agent")?;
     dpu_runtime::notify_ready();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "dpud ready");

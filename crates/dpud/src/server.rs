@@ -49,6 +49,27 @@ pub struct Agent {
 }
 
 /// Every full method path the agent serves, from the descriptor sets.
+/// Backlog of a listener's accept queue: connections wait there while every handshake slot
+/// is taken.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds listener `l`'s socket, to its interface first when it names one (so the socket
+/// answers only connections arriving through it), with SO_REUSEADDR as `TcpListener::bind`.
+fn bind_listener(l: &crate::config::Listener) -> std::io::Result<TcpListener> {
+    let socket = match l.address {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    if let Some(interface) = &l.interface {
+        socket.bind_device(Some(interface.as_bytes())).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("binding to interface {interface:?}: {e}"))
+        })?;
+    }
+    socket.bind(l.address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 fn known_methods() -> HashSet<String> {
     let mut known = HashSet::new();
     for set in [dpu_proto::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET] {
@@ -166,16 +187,26 @@ impl Agent {
 
         let mut bound = Vec::new();
         for l in &config.listeners {
-            let tcp = TcpListener::bind(l.address).await.map_err(|source| AgentError::Bind {
+            let tcp = bind_listener(l).map_err(|source| AgentError::Bind {
                 name: l.name.clone(),
                 address: l.address,
                 source,
             })?;
             let address = tcp.local_addr().unwrap_or(l.address);
-            tracing::info!(listener = %l.name, %address, max_role = ?l.max_role, "listening (mTLS)");
+            tracing::info!(listener = %l.name, %address, interface = ?l.interface, max_role = ?l.max_role, "listening (mTLS)");
             bound.push((l.name.clone(), address));
-            let incoming =
-                crate::tls::incoming(tcp, &l.name, acceptor.clone(), roles.clone(), l.max_role);
+            let limits = crate::tls::Limits {
+                connections: l.max_connections,
+                per_address: l.max_connections_per_address,
+            };
+            let incoming = crate::tls::incoming(
+                tcp,
+                &l.name,
+                acceptor.clone(),
+                roles.clone(),
+                l.max_role,
+                limits,
+            );
             let router = Server::builder()
                 .timeout(Duration::from_secs(30))
                 .max_concurrent_streams(128)

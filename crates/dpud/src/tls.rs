@@ -2,14 +2,17 @@
 //! connections that carry the client's role.
 //!
 //! A client without a certificate from a configured CA never gets past the handshake; a client
-//! that stalls in the handshake is dropped after [`HANDSHAKE_TIMEOUT`].
+//! that stalls in the handshake is dropped after [`HANDSHAKE_TIMEOUT`]. What one listener holds
+//! is bounded ([`Limits`]): connections in all, connections per peer address, handshakes per
+//! peer address; a connection past a bound is closed as it arrives.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dpu_pki::{Role, RoleMapper};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -23,6 +26,90 @@ use tonic::transport::server::Connected;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshakes in flight per listener; more wait in the kernel's accept queue.
 const MAX_PENDING_HANDSHAKES: usize = 128;
+/// Handshakes in flight from one peer address: silent connections from one address cannot
+/// take every handshake slot and keep everyone else waiting in the accept queue.
+const MAX_HANDSHAKES_PER_ADDRESS: usize = 16;
+/// At most one log line per this about connections closed for the limits (with their count).
+const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// How many connections one listener holds at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// In all, in the handshake or authenticated.
+    pub connections: usize,
+    /// From one IP address.
+    pub per_address: usize,
+}
+
+/// The connections a listener holds, in all and by peer address.
+#[derive(Debug, Default)]
+struct Held {
+    total: usize,
+    by_address: HashMap<IpAddr, PerAddress>,
+}
+
+#[derive(Debug, Default)]
+struct PerAddress {
+    connections: usize,
+    handshakes: usize,
+}
+
+/// One connection's place among those its listener holds; given back on drop.
+#[derive(Debug)]
+struct Slot {
+    held: Arc<Mutex<Held>>,
+    address: IpAddr,
+    handshaking: bool,
+}
+
+impl Slot {
+    /// A place for a connection from `address`, or why there is none.
+    fn take(
+        held: &Arc<Mutex<Held>>,
+        address: IpAddr,
+        limits: Limits,
+    ) -> Result<Slot, &'static str> {
+        let mut h = held.lock().unwrap_or_else(PoisonError::into_inner);
+        if h.total >= limits.connections {
+            return Err("the listener holds max_connections");
+        }
+        let total = h.total;
+        let entry = h.by_address.entry(address).or_default();
+        if entry.connections >= limits.per_address {
+            return Err("this address holds max_connections_per_address");
+        }
+        if entry.handshakes >= MAX_HANDSHAKES_PER_ADDRESS {
+            return Err("this address has too many TLS handshakes in progress");
+        }
+        entry.connections += 1;
+        entry.handshakes += 1;
+        h.total = total + 1;
+        Ok(Slot { held: Arc::clone(held), address, handshaking: true })
+    }
+
+    fn handshake_done(&mut self) {
+        if std::mem::take(&mut self.handshaking) {
+            let mut h = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(a) = h.by_address.get_mut(&self.address) {
+                a.handshakes = a.handshakes.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut h = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        h.total = h.total.saturating_sub(1);
+        if let Some(a) = h.by_address.get_mut(&self.address) {
+            a.connections = a.connections.saturating_sub(1);
+            a.handshakes = a.handshakes.saturating_sub(usize::from(self.handshaking));
+            if a.connections == 0 {
+                h.by_address.remove(&self.address);
+            }
+        }
+    }
+}
 
 /// Who is on the other end of a connection; inserted into every request's extensions.
 #[derive(Debug, Clone)]
@@ -36,6 +123,7 @@ pub struct PeerInfo {
 pub struct AuthedConn {
     io: TlsStream<TcpStream>,
     info: PeerInfo,
+    _slot: Slot,
 }
 
 impl Connected for AuthedConn {
@@ -89,11 +177,15 @@ pub fn incoming(
     acceptor: TlsAcceptor,
     roles: RoleMapper,
     max_role: Option<Role>,
+    limits: Limits,
 ) -> ReceiverStream<io::Result<AuthedConn>> {
     let (tx, rx) = mpsc::channel(32);
     let name: Arc<str> = name.into();
     let pending = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
+    let held = Arc::new(Mutex::new(Held::default()));
     tokio::spawn(async move {
+        let mut refused = 0u64;
+        let mut refusal_logged: Option<Instant> = None;
         loop {
             let Ok(permit) = pending.clone().acquire_owned().await else { return };
             let (tcp, remote) = tokio::select! {
@@ -107,6 +199,20 @@ pub fn incoming(
                     }
                 },
                 _ = tx.closed() => return,
+            };
+            let mut slot = match Slot::take(&held, remote.ip(), limits) {
+                Ok(slot) => slot,
+                Err(why) => {
+                    // Closed at once: a flood costs one accept each and no log line each.
+                    drop(tcp);
+                    refused += 1;
+                    if refusal_logged.is_none_or(|t| t.elapsed() >= REFUSAL_LOG_EVERY) {
+                        tracing::warn!(listener = %name, %remote, reason = why, refused, "closing new connections");
+                        refusal_logged = Some(Instant::now());
+                        refused = 0;
+                    }
+                    continue;
+                }
             };
             let _ = tcp.set_nodelay(true);
             let (acceptor, roles, tx, name) =
@@ -131,7 +237,9 @@ pub fn incoming(
                 };
                 let role = max_role.map_or(role, |cap| role.min(cap));
                 tracing::debug!(listener = %name, %remote, %role, "client authenticated");
-                let conn = AuthedConn { io, info: PeerInfo { role, remote, listener: name } };
+                slot.handshake_done();
+                let info = PeerInfo { role, remote, listener: name };
+                let conn = AuthedConn { io, info, _slot: slot };
                 let _ = tx.send(Ok(conn)).await;
             });
         }

@@ -1,5 +1,6 @@
 //! The configuration shipped in images/ is one the agent accepts, with the host listener capped
-//! to the host role.
+//! to the host role, no other listener reachable from the host, and room for every
+//! listener's connections in dpud.service's open files limit.
 
 #![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
 
@@ -25,4 +26,28 @@ fn shipped_config_parses_and_caps_the_host_listener() {
         config.services.iter().all(|s| s.command.is_none()),
         "on a card systemd starts services"
     );
+
+    // The host reaches the card over tmfifo (192.168.100.0/30) only: a listener it may dial
+    // must cap every client at the host role, so an operator listener on every address is
+    // bound to the management interface.
+    for l in config.listeners.iter().filter(|l| l.max_role != Some(Role::Host)) {
+        let ip = l.address.ip();
+        let tmfifo = matches!(ip, std::net::IpAddr::V4(v4) if v4.octets()[..3] == [192, 168, 100]);
+        assert!(
+            l.interface.is_some() || !(ip.is_unspecified() || tmfifo),
+            "listener {:?} is reachable from the host without the host cap",
+            l.name
+        );
+    }
+    let unit = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../images/rootfs/lib/systemd/system/dpud.service");
+    let text = std::fs::read_to_string(unit).unwrap();
+    let files: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+        .expect("dpud.service sets LimitNOFILE")
+        .parse()
+        .unwrap();
+    let wanted: usize = config.listeners.iter().map(|l| l.max_connections).sum::<usize>() + 256;
+    assert!(files >= wanted, "LimitNOFILE {files} < {wanted}");
 }

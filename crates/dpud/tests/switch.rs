@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Env, Who, dpuctl, ok, service_pid, violation_field, wait_for};
+use common::{Env, Who, dpuctl, in_dpu_namespace, ok, service_pid, violation_field, wait_for};
 use dpu_client::Client;
 use dpu_lab::{Lab, LabOptions, Role, SpawnOptions};
 use dpu_proto::dpu::switch::v1::{
@@ -36,26 +36,6 @@ use tonic::Code;
 
 const VM1_IP: &str = "192.0.2.1";
 const VM2_IP: &str = "192.0.2.2";
-
-/// Runs `scenario` on a thread inside the lab's dpu namespace, with its own tokio runtime:
-/// the agent the scenario starts (and the switch it supervises) live there, and the test's
-/// gRPC client reaches the agent on that namespace's loopback.
-fn in_dpu_namespace<'a, F>(lab: &'a Lab, scenario: impl FnOnce(&'a Lab) -> F + Send)
-where
-    F: Future<Output = ()>,
-{
-    std::thread::scope(|s| {
-        let thread = s.spawn(|| {
-            let ns = std::fs::File::open(lab.ns_path(Role::Dpu)).unwrap();
-            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(scenario(lab));
-        });
-        if let Err(panic) = thread.join() {
-            std::panic::resume_unwind(panic);
-        }
-    });
-}
 
 fn applied(s: Option<&ObjectStatus>) -> bool {
     s.is_some_and(|s| s.state == ApplyState::Applied as i32)

@@ -46,8 +46,12 @@ pub struct Env {
     /// Whether the agent also drives the switch (`dpu-switch --socket run/switch.sock`); it
     /// binds the ports it is given, so such an agent runs inside a lab namespace.
     pub switch: bool,
+    /// Applied to each listener of the config (`tweak_listeners`).
+    listener_tweak: Option<ListenerTweak>,
     agent: Option<Child>,
 }
+
+type ListenerTweak = std::sync::Arc<dyn Fn(&mut Listener) + Send + Sync>;
 
 pub enum Who {
     Host,
@@ -79,7 +83,16 @@ impl Env {
         std::fs::create_dir_all(root.join("vm")).unwrap();
         std::fs::write(root.join("vm/swappiness"), "60\n").unwrap();
         let [host_port, operator_port, metrics_port] = free_ports();
-        let env = Self { dir, host_port, operator_port, metrics_port, nvmf, switch, agent: None };
+        let env = Self {
+            dir,
+            host_port,
+            operator_port,
+            metrics_port,
+            nvmf,
+            switch,
+            listener_tweak: None,
+            agent: None,
+        };
         env.write_config();
         env
     }
@@ -98,6 +111,12 @@ impl Env {
 
     pub fn switch_socket(&self) -> PathBuf {
         self.path("run/switch.sock")
+    }
+
+    /// Changes every listener of the config with `tweak` (its name tells which it is).
+    pub fn tweak_listeners(&mut self, tweak: impl Fn(&mut Listener) + Send + Sync + 'static) {
+        self.listener_tweak = Some(std::sync::Arc::new(tweak));
+        self.write_config();
     }
 
     fn write_config(&self) {
@@ -124,16 +143,17 @@ impl Env {
                 &[],
             ));
         }
+        let mut listeners = vec![
+            Listener::new("host", local(self.host_port)).capped_at(Role::Host),
+            Listener::new("operator", local(self.operator_port)),
+        ];
+        if let Some(tweak) = &self.listener_tweak {
+            listeners.iter_mut().for_each(|l| tweak(l));
+        }
         let config = Config {
             log_level: "info,dpud=debug".into(),
             metrics: Some(Metrics { address: local(self.metrics_port) }),
-            ..Config::development(
-                vec![
-                    Listener::new("host", local(self.host_port)).capped_at(Role::Host),
-                    Listener::new("operator", local(self.operator_port)),
-                ],
-                services,
-            )
+            ..Config::development(listeners, services)
         };
         std::fs::write(self.path("dpud.toml"), config.to_toml().unwrap()).unwrap();
     }
@@ -367,4 +387,26 @@ pub fn ok(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// Runs `scenario` on a thread inside the lab's dpu namespace, with its own tokio runtime:
+/// the agent the scenario starts (and the services it supervises) live there, and the test's
+/// gRPC client reaches the agent on that namespace's loopback.
+pub fn in_dpu_namespace<'a, F>(
+    lab: &'a dpu_lab::Lab,
+    scenario: impl FnOnce(&'a dpu_lab::Lab) -> F + Send,
+) where
+    F: Future<Output = ()>,
+{
+    std::thread::scope(|s| {
+        let thread = s.spawn(|| {
+            let ns = std::fs::File::open(lab.ns_path(dpu_lab::Role::Dpu)).unwrap();
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(scenario(lab));
+        });
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
 }

@@ -1,0 +1,118 @@
+//! What the agent's listeners hold and who can reach them: connections past a listener's
+//! limits are closed as they arrive, without touching another listener's clients, and a
+//! listener bound to an interface answers only connections that come through it (the
+//! operator's, on the management port, is not reachable from the host over tmfifo).
+
+#![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use common::{Env, Who, in_dpu_namespace, wait_for};
+use dpu_lab::{Lab, LabOptions, Role};
+use dpu_proto::dpu::system::v1::GetHealthRequest;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpSocket, TcpStream};
+
+/// A TCP connection from `from` (a loopback address) to `port` that sends nothing.
+async fn silent(from: [u8; 4], port: u16) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((from, 0))).unwrap();
+    socket.connect(SocketAddr::from(([127, 0, 0, 1], port))).await.unwrap()
+}
+
+/// Whether the agent closed `stream` within a second (it sends nothing to a silent client
+/// before its ClientHello, so any answer is the close).
+async fn closed(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(Duration::from_secs(1), stream.read(&mut byte)).await {
+        Ok(Ok(0) | Err(_)) => true,
+        Ok(Ok(_)) => panic!("the agent sent bytes before the ClientHello"),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_past_a_listeners_limits_are_closed_and_the_others_serve() {
+    let mut env = Env::new();
+    env.tweak_listeners(|l| {
+        if l.name == "host" {
+            l.max_connections = 6;
+            l.max_connections_per_address = 2;
+        }
+    });
+    env.start().await;
+    let (host, operator) = (env.host_port, env.operator_port);
+
+    // Two from one address, the third closed; two more addresses fill the listener, and a
+    // fourth address finds it full.
+    let mut held = vec![silent([127, 0, 0, 1], host).await, silent([127, 0, 0, 1], host).await];
+    let mut third = silent([127, 0, 0, 1], host).await;
+    assert!(closed(&mut third).await, "a third connection from one address");
+    for from in [[127, 0, 0, 2], [127, 0, 0, 3]] {
+        held.push(silent(from, host).await);
+        held.push(silent(from, host).await);
+    }
+    let mut full = silent([127, 0, 0, 4], host).await;
+    assert!(closed(&mut full).await, "a seventh connection to the listener");
+    for stream in &mut held {
+        assert!(!closed(stream).await, "a connection within the limits was closed");
+    }
+
+    // The operator's listener is not touched, and on it one address may hold at most 16
+    // handshakes at once: silent connections from one address cannot take every slot.
+    let op = env.client(Who::Operator).await;
+    op.system().get_health(GetHealthRequest {}).await.unwrap();
+    let mut handshaking = Vec::new();
+    for _ in 0..16 {
+        handshaking.push(silent([127, 0, 0, 9], operator).await);
+    }
+    let mut seventeenth = silent([127, 0, 0, 9], operator).await;
+    assert!(closed(&mut seventeenth).await, "a 17th handshake from one address");
+    let op = env.client(Who::Operator).await;
+    op.system().get_health(GetHealthRequest {}).await.unwrap();
+
+    // Their places come back as they close: the host's client gets in.
+    drop(held);
+    let env = &env;
+    wait_for("the host client gets in", async || {
+        match dpu_client::connect(&env.options(Who::Host, host)).await {
+            Ok(c) => c.system().get_health(GetHealthRequest {}).await.is_ok(),
+            Err(_) => false,
+        }
+    })
+    .await;
+    let log = env.log();
+    assert!(log.contains("closing new connections"), "{log}");
+}
+
+/// The shipped config's operator listener is `0.0.0.0` bound to the management interface;
+/// here `lo` of the lab's dpu namespace plays that part, and the host namespace dials the
+/// card's tmfifo address as a host would.
+#[test]
+fn a_listener_bound_to_an_interface_is_not_reachable_through_another() {
+    let lab = Lab::up(LabOptions::default()).unwrap();
+    in_dpu_namespace(&lab, async |lab| {
+        let mut env = Env::new();
+        env.tweak_listeners(|l| {
+            l.address.set_ip(Ipv4Addr::UNSPECIFIED.into());
+            if l.name == "operator" {
+                l.interface = Some("lo".into());
+            }
+        });
+        env.start().await;
+        let op = env.client(Who::Operator).await;
+        op.system().get_health(GetHealthRequest {}).await.unwrap();
+        let dial = |port: u16| {
+            let script = format!("exec 3<>/dev/tcp/192.168.100.2/{port}");
+            let out = lab
+                .exec_in_timeout(Role::Host, ["bash", "-c", &script], Duration::from_secs(10))
+                .unwrap();
+            out.status.success()
+        };
+        assert!(dial(env.host_port), "the host listener answers the host");
+        assert!(!dial(env.operator_port), "the operator listener answered the host");
+    });
+}
