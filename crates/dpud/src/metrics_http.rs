@@ -34,8 +34,12 @@ async fn respond(req: &Request<Incoming>, render: &Render) -> Response<Full<Byte
     response
 }
 
+/// Connections served at once; more are closed as they arrive (a scraper needs one).
+pub const MAX_CONNECTIONS: usize = 64;
+
 /// Serves until `shutdown` turns true.
 pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::Receiver<bool>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -48,8 +52,13 @@ pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::R
             },
             _ = shutdown.changed() => return,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
         let render = render.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(move |req| {
                 let render = render.clone();
                 async move { Ok::<_, Infallible>(respond(&req, &render).await) }

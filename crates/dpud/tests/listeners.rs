@@ -86,6 +86,26 @@ async fn connections_past_a_listeners_limits_are_closed_and_the_others_serve() {
     .await;
     let log = env.log();
     assert!(log.contains("closing new connections"), "{log}");
+
+    // The metrics endpoint serves 64 connections at once; the 65th is closed, and once the
+    // others go a scrape gets through.
+    let metrics = env.metrics_port;
+    let mut idle = Vec::new();
+    for _ in 0..dpud::metrics_http::MAX_CONNECTIONS {
+        idle.push(silent([127, 0, 0, 1], metrics).await);
+    }
+    let mut extra = silent([127, 0, 0, 1], metrics).await;
+    assert!(closed(&mut extra).await, "a 65th metrics connection");
+    drop(idle);
+    wait_for("a scrape gets through", async || {
+        tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(|| common::http_get(metrics, "/metrics"))
+                .is_ok_and(|text| text.starts_with("HTTP/1.1 200"))
+        })
+        .await
+        .unwrap()
+    })
+    .await;
 }
 
 /// The shipped config's operator listener is `0.0.0.0` bound to the management interface;
