@@ -37,7 +37,7 @@ use dpu_nvmf_proto::fabrics::{
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_resp, encode_data_pdu_prefix, encode_data_pdu_suffix,
 };
-use dpu_nvmf_proto::sqe::{DataDirection, admin_opcode, io_opcode};
+use dpu_nvmf_proto::sqe::{DataDirection, Fuse, Psdt, admin_opcode, io_opcode};
 use dpu_nvmf_proto::{Bytes, BytesMut};
 use dpu_nvmf_proto::{
     CapsuleCmd, Cqe, DataPdu, DecodeError, DecoderConfig, FabricsCommand, FatalError, Fes, Framing,
@@ -1120,7 +1120,10 @@ impl Connection {
         }
         let depth = self.queue_depth();
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
-        if self.cmds.contains(cid) || self.throttled.iter().any(|t| t.sqe.cid == cid) {
+        let in_use = self.cmds.contains(cid)
+            || self.throttled.iter().any(|t| t.sqe.cid == cid)
+            || self.aers.contains(&cid);
+        if in_use {
             self.send_failure(&sqe, fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
@@ -1131,6 +1134,13 @@ impl Connection {
                 0,
                 "more outstanding commands than the queue holds",
             ));
+            return;
+        }
+        // Fused operations are not supported (Identify FUSES 0), so a fused Compare's
+        // failure could not stop its Write: refuse both, as Linux's nvmet does; and over
+        // fabrics PSDT is 01b, SGLs with a contiguous metadata buffer (NVMe-oF 1.1 §2.2).
+        if sqe.fuse != Fuse::Normal || sqe.psdt != Psdt::SglContiguousMetadata {
+            self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
             return;
         }
         // Before any data moves or a rate limit is charged.
@@ -1168,8 +1178,10 @@ impl Connection {
                     return;
                 }
                 if length > 0 {
+                    // Beyond MDTS: Invalid Field in Command (NVMe Base 2.0 §5.17.2.1, MDTS),
+                    // as a Read of that size gets.
                     if length > identify::MAX_TRANSFER {
-                        self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                        self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
                         return;
                     }
                     if let Err(s) = self.precheck(&sqe, length) {
@@ -1538,22 +1550,13 @@ impl Connection {
                 if st.dead {
                     return Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR));
                 }
-                // NVMe Base 2.0 §3.1.4.5/6 and §3.6 "Controller Shutdown": EN drives
-                // RDY; a shutdown notification (SHN) completes at once (SHST = 10b).
-                let en = cc & 1 != 0;
-                let shn = (cc >> 14) & 0b11;
-                let mut csts = u32::from(en);
-                if shn != 0 {
-                    csts |= 0b10 << 2;
-                }
-                if !en && st.cc & 1 != 0 {
+                let was_enabled = st.cc & 1 != 0;
+                st.csts = next_csts(st.cc, st.csts, cc, b.ctrl.discovery);
+                if was_enabled && cc & 1 == 0 {
                     debug!(cntlid = b.ctrl.cntlid, "controller disabled (reset)");
                 }
                 st.cc = cc;
-                st.csts = csts;
-                // After a shutdown notification only a reset (EN 1 -> 0 -> 1) brings the
-                // controller back to processing I/O (§3.6.1).
-                b.ctrl.io_enabled.store(en && shn == 0, Ordering::Relaxed);
+                b.ctrl.io_enabled.store(st.csts == csts::RDY, Ordering::Relaxed);
                 Outcome::Done(ok(cid))
             }
             FabricsCommand::Disconnect { .. } => {
@@ -1762,6 +1765,9 @@ impl Connection {
             debug!(cntlid, qid, sqsize, sqflow_disabled, "I/O queue connected");
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
             let mut cqe = ok(cid);
+            // The controller's ID on every successful Connect (NVMe-oF 1.1 §3.3 Figure 21,
+            // as nvmet answers since it followed the spec here).
+            cqe.dw0 = u32::from(cntlid);
             self.require_auth(&ctrl, &mut cqe);
             self.bind(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
@@ -2694,6 +2700,40 @@ fn byte_range(ns: &Namespace, sqe: &Sqe) -> Result<(u64, u64), Status> {
     }
     let bs = u64::from(ns.volume.block_size());
     Ok((sqe.slba() * bs, nlb * bs))
+}
+
+/// CSTS bits (NVMe Base 2.0 §3.1.4.6).
+mod csts {
+    pub const RDY: u32 = 1;
+    pub const CFS: u32 = 1 << 1;
+    /// SHST 10b: shutdown processing complete.
+    pub const SHUTDOWN_COMPLETE: u32 = 0b10 << 2;
+}
+
+/// CSTS after the host writes `cc` over `old_cc` (NVMe Base 2.0 §3.1.4.5/6, §3.6.1),
+/// as Linux's nvmet decides it. EN 0 -> 1 checks the other fields first, as
+/// `nvmet_start_ctrl` does: MPS, AMS and CSS must be the only ones CAP offers (0, 0, NVM)
+/// and, but on a discovery controller, IOSQES/IOCQES 6/4 (64-byte SQEs, 16-byte CQEs);
+/// otherwise CFS instead of RDY. EN 1 -> 0 (a reset) clears RDY and the shutdown state.
+/// A shutdown notification (SHN) completes at once (SHST 10b), and the controller then
+/// processes no I/O until a reset, even if SHN is cleared without one.
+fn next_csts(old_cc: u32, old_csts: u32, cc: u32, discovery: bool) -> u32 {
+    let field = |v: u32, shift: u32, bits: u32| (v >> shift) & ((1 << bits) - 1);
+    let (en, was_en) = (cc & 1 != 0, old_cc & 1 != 0);
+    let mut next = match (was_en, en) {
+        (false, true) => {
+            let queue_sizes_ok = discovery || (field(cc, 16, 4) == 6 && field(cc, 20, 4) == 4);
+            let offered = field(cc, 4, 3) == 0 && field(cc, 7, 4) == 0 && field(cc, 11, 3) == 0;
+            if queue_sizes_ok && offered { csts::RDY } else { csts::CFS }
+        }
+        (true, true) => old_csts & (csts::RDY | csts::CFS),
+        (_, false) => old_csts & csts::CFS,
+    };
+    let shut_down = field(cc, 14, 2) != 0 || (en && old_csts & csts::SHUTDOWN_COMPLETE != 0);
+    if shut_down {
+        next |= csts::SHUTDOWN_COMPLETE;
+    }
+    next
 }
 
 /// Saves the state of the `changed` namespaces (`NamespaceStore::save`) on the I/O pool

@@ -443,6 +443,14 @@ fn io_commands_wait_for_an_enabled_controller_not_shut_down() {
         admin.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
     assert_eq!(c.dw0 & 0b1100, 0b1000, "SHST: shutdown complete");
     assert_eq!(q.run(write(6), &[0x66; 512]).0.status, refused);
+    // Clearing SHN is no reset: still shut down, still no I/O.
+    assert!(admin.run(cc(0x0046_0001).to_sqe(0), &[]).0.status.is_success());
+    let (c, _) =
+        admin.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
+    assert_eq!(c.dw0 & 0b1100, 0b1000, "SHST stays until a reset");
+    assert_eq!(q.run(write(6), &[0x66; 512]).0.status, refused);
+    // A reset (EN 1 -> 0 -> 1) brings it back.
+    assert!(admin.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
     admin.enable();
     assert!(q.run(write(6), &[0x66; 512]).0.status.is_success());
     let ns = t.namespace(SUB, 1).unwrap().stats.snapshot();
@@ -473,13 +481,13 @@ fn io_errors_have_the_right_status() {
     assert_eq!(c.status, Status::LBA_OUT_OF_RANGE.with_dnr());
     let (c, _) = q.run(Sqe::new(0x7E, 0), &[]);
     assert_eq!(c.status, Status::INVALID_OPCODE.with_dnr());
-    // Above the largest transfer (128 KiB = MDTS): a read is Invalid Field, a write's
-    // descriptor is refused before any R2T.
+    // Above the largest transfer (128 KiB = MDTS): Invalid Field for a read and a write
+    // alike, the write refused before any R2T.
     let (c, _) = q.run(rw(io_opcode::READ, 0, 257, 257 * 512), &[]);
     assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
     let p = q.cmd(rw(io_opcode::WRITE, 0, 257, 257 * 512), &[]);
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
-    assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    assert_eq!(c.status, Status::INVALID_FIELD.with_dnr());
     // Write Zeroes, Flush and Dataset Management: range, namespace and range-list checks.
     let no_data = |op, slba, blocks, nsid| {
         let mut s = rw(op, slba, blocks, 0);
@@ -3605,4 +3613,85 @@ fn verify_reads_the_range_and_reports_an_unreadable_block() {
     let (count, sqid, cid, status, _, lba, nsid, opcode) = error_entry(&log, 0);
     assert_eq!((count, sqid, cid, status), (2, 1, c.cid, Status::UNRECOVERED_READ_ERROR.raw()));
     assert_eq!((lba, nsid, opcode), (512, 2, io_opcode::VERIFY));
+}
+
+/// Fused operations are not offered (FUSES 0): a fused Compare and Write are both refused
+/// with Invalid Field, so a failed Compare can never let its Write land; and a command
+/// with PSDT other than 01b (PRPs, or an SGL-segment metadata pointer) is refused too.
+#[test]
+fn fused_commands_and_other_psdt_values_are_refused() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    assert!(q.run(rw(io_opcode::WRITE, 10, 1, 512), &[0x11; 512]).0.status.is_success());
+    let invalid = Status::INVALID_FIELD.with_dnr();
+    let mut compare = rw(io_opcode::COMPARE, 10, 1, 512);
+    compare.fuse = Fuse::First;
+    assert_eq!(q.run(compare, &[0x22; 512]).0.status, invalid);
+    let mut write = rw(io_opcode::WRITE, 10, 1, 512);
+    write.fuse = Fuse::Second;
+    assert_eq!(q.run(write, &[0x99; 512]).0.status, invalid);
+    for psdt in [Psdt::Prp, Psdt::SglMetadataSegment, Psdt::Reserved] {
+        let mut read = rw(io_opcode::READ, 10, 1, 512);
+        read.psdt = psdt;
+        let (c, d) = q.run(read, &[]);
+        assert_eq!((c.status, d.len()), (invalid, 0), "{psdt:?}");
+    }
+    let (c, d) = q.run(rw(io_opcode::READ, 10, 1, 512), &[]);
+    assert!(c.status.is_success());
+    assert!(d.iter().all(|&b| b == 0x11), "the fused write did not land");
+}
+
+/// An Asynchronous Event Request holds its CID until it completes: another command with
+/// it is a Command ID Conflict, not a second completion the host cannot tell apart.
+#[test]
+fn an_outstanding_event_requests_cid_is_in_use() {
+    let t = target();
+    let (mut admin, _) = H::admin(&t, 0);
+    let aer = admin.arm_namespace_notices();
+    let mut keep_alive = Sqe::new(admin_opcode::KEEP_ALIVE, 0);
+    keep_alive.cid = aer;
+    admin.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: keep_alive, data: vec![].into() }));
+    let p = admin.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (aer, Status::COMMAND_ID_CONFLICT.with_dnr()));
+}
+
+/// Enabling checks the other CC fields as Linux's nvmet does: MPS, AMS or CSS other than
+/// CAP offers, or I/O queue entry sizes other than 64/16 bytes, give CSTS.CFS instead of
+/// RDY, and no I/O queue connects; a reset and a proper enable bring RDY. A discovery
+/// controller has no I/O queues, so their entry sizes are not checked. A successful I/O
+/// queue Connect answers the controller's ID, as the admin queue's does.
+#[test]
+fn enabling_checks_the_other_cc_fields() {
+    let t = target();
+    let csts = |h: &mut H| {
+        let get = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+        h.run(get, &[]).0.dw0
+    };
+    let set_cc = |h: &mut H, value: u64| {
+        let sqe = PropertySetCmd { eight_bytes: false, offset: property::CC, value }.to_sqe(0);
+        assert!(h.run(sqe, &[]).0.status.is_success());
+    };
+    // EN with MPS 15, AMS 7, IOSQES/IOCQES 0; then CSS 1 (not offered); then MPS 1 alone.
+    for cc in [0x0000_3F81, 0x0046_0011, 0x0046_0081] {
+        let mut admin = H::new(&t, false, false);
+        let c = admin.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        assert!(c.status.is_success());
+        set_cc(&mut admin, cc);
+        assert_eq!(csts(&mut admin), 0b10, "CC {cc:#x}: CFS, not RDY");
+        let mut q = H::new(&t, false, false);
+        let refused = q.connect(SUB, 1, c.dw0 as u16, 0, 0);
+        assert_eq!(refused.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "CC {cc:#x}");
+        set_cc(&mut admin, 0x0046_0000);
+        admin.enable();
+        let mut q = H::new(&t, false, false);
+        let io = q.connect(SUB, 1, c.dw0 as u16, 0, 0);
+        assert!(io.status.is_success(), "{io:?}");
+        assert_eq!(io.dw0, c.dw0, "an I/O queue's Connect answers the CNTLID");
+    }
+    let mut disc = H::new(&t, false, false);
+    assert!(disc.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    set_cc(&mut disc, 1);
+    assert_eq!(csts(&mut disc), 1, "a discovery controller's queue sizes are not checked");
 }
