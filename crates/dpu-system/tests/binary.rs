@@ -274,6 +274,18 @@ async fn a_frozen_client_does_not_block_shutdown() {
     assert!(process.log().contains("exiting anyway"), "{}", process.log());
 }
 
+/// The binary on the real /proc/sys in a network namespace of its own (`unshare -n` execs it
+/// in place, so its pid is the namespace's), serving on a socket in `dir`.
+async fn on_real_procfs(dir: &Path) -> (Process, Channel) {
+    let socket = dir.join("system.sock");
+    let mut command = Command::new("unshare");
+    command.args(["-n", env!("CARGO_BIN_EXE_dpu-system")]);
+    let root = Path::new("/proc/sys");
+    let mut process = Process::start_with(command, &socket, root, dir.join("log"), &[]);
+    let channel = connect(&mut process, &socket).await;
+    (process, channel)
+}
+
 /// The real /proc/sys, made harmless: the binary runs in a network namespace of its own
 /// (`unshare -n` execs it in place), where `net.*` sysctls are private to that namespace.
 /// Needs root and util-linux; skipped otherwise.
@@ -288,12 +300,8 @@ async fn real_procfs_in_a_private_network_namespace() {
     }
     let host_forward = fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("system.sock");
-    let mut command = Command::new("unshare");
-    command.args(["-n", env!("CARGO_BIN_EXE_dpu-system")]);
-    let root = Path::new("/proc/sys");
-    let mut process = Process::start_with(command, &socket, root, dir.path().join("log"), &[]);
-    let mut system = SystemInternalServiceClient::new(connect(&mut process, &socket).await);
+    let (_process, channel) = on_real_procfs(dir.path()).await;
+    let mut system = SystemInternalServiceClient::new(channel);
 
     let desired = vec![
         sysctl("net.ipv4.ip_forward", "1", 1),
@@ -374,12 +382,7 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("system.sock");
-    let mut command = Command::new("unshare");
-    command.args(["-n", env!("CARGO_BIN_EXE_dpu-system")]);
-    let root = Path::new("/proc/sys");
-    let mut process = Process::start_with(command, &socket, root, dir.path().join("log"), &[]);
-    let channel = connect(&mut process, &socket).await;
+    let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel.clone());
     let mut control = ServiceControlClient::new(channel);
 
