@@ -108,3 +108,85 @@ pub fn init_dev_pki(dir: &Path, server_sans: &[String]) -> Result<DevPki> {
 pub fn default_server_sans() -> Vec<String> {
     ["192.168.100.2", "localhost", "127.0.0.1"].map(String::from).to_vec()
 }
+
+/// Revokes `cert`, a client certificate of the development PKI in `dir`: adds its serial to
+/// the CRL of the client CA that issued it (`host-ca.crl` or `operator-ca.crl`, PEM, made on
+/// the first revocation, signed with that CA's key) and returns the CRL's path. An agent
+/// whose `[tls] crls` lists the file refuses the certificate from its next start. Revoking a
+/// certificate twice changes nothing.
+pub fn revoke(dir: &Path, cert: &Path) -> Result<PathBuf> {
+    let leaf = crate::load_certs(cert)?.remove(0);
+    let (_, leaf_x509) = x509_parser::parse_x509_certificate(&leaf)
+        .map_err(|e| PkiError::Pem { path: cert.into(), detail: e.to_string() })?;
+    let issuer = leaf_x509.tbs_certificate.issuer.as_raw();
+    for role in ["host", "operator"] {
+        let ca_path = dir.join(format!("{role}-ca.crt"));
+        let Ok(ca_certs) = crate::load_certs(&ca_path) else { continue };
+        let ca = &ca_certs[0];
+        let (_, ca_x509) = x509_parser::parse_x509_certificate(ca)
+            .map_err(|e| PkiError::Pem { path: ca_path.clone(), detail: e.to_string() })?;
+        if ca_x509.tbs_certificate.subject.as_raw() != issuer {
+            continue;
+        }
+        let crl_path = dir.join(format!("{role}-ca.crl"));
+        let mut serials = revoked_serials(&crl_path)?;
+        let serial = strip_leading_zeros(leaf_x509.tbs_certificate.raw_serial()).to_vec();
+        if serials.contains(&serial) {
+            return Ok(crl_path);
+        }
+        serials.push(serial);
+        let key_path = dir.join(format!("{role}-ca.key"));
+        let key_pem = std::fs::read_to_string(&key_path)
+            .map_err(|source| PkiError::Read { path: key_path.clone(), source })?;
+        let key = KeyPair::from_pem(&key_pem)?;
+        let issuer = rcgen::Issuer::from_ca_cert_der(ca, key)?;
+        let now = time::OffsetDateTime::now_utc();
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: now,
+            // The agent does not enforce nextUpdate; a year keeps other tools quiet.
+            next_update: now + time::Duration::days(365),
+            // RFC 5280 §5.2.3: increases with each CRL, which here adds one serial each.
+            crl_number: rcgen::SerialNumber::from(serials.len() as u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from_slice(s),
+                    revocation_time: now,
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        write(&crl_path, &params.signed_by(&issuer)?.pem()?, false)?;
+        return Ok(crl_path);
+    }
+    Err(PkiError::Verifier(format!(
+        "{} was not issued by host-ca.crt or operator-ca.crt in {}",
+        cert.display(),
+        dir.display()
+    )))
+}
+
+/// The serials a CRL file lists (none when it does not exist yet).
+fn revoked_serials(path: &Path) -> Result<Vec<Vec<u8>>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut serials = Vec::new();
+    for der in crate::load_crls(path)? {
+        let (_, crl) = x509_parser::parse_x509_crl(&der)
+            .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
+        serials.extend(
+            crl.iter_revoked_certificates().map(|r| strip_leading_zeros(r.raw_serial()).to_vec()),
+        );
+    }
+    Ok(serials)
+}
+
+/// A DER INTEGER's content without the sign byte, as rcgen takes a serial.
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    &bytes[first..]
+}

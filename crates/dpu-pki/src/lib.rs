@@ -18,9 +18,9 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 
-pub use dev::{DevPki, default_server_sans, init_dev_pki};
+pub use dev::{DevPki, default_server_sans, init_dev_pki, revoke};
 pub use role::Role;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +70,19 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
         .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })
 }
 
+/// Reads every CRL of a PEM file (`-----BEGIN X509 CRL-----`).
+pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>> {
+    let bytes =
+        std::fs::read(path).map_err(|source| PkiError::Read { path: path.into(), source })?;
+    let crls = CertificateRevocationListDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
+    if crls.is_empty() {
+        return Err(PkiError::Pem { path: path.into(), detail: "no X509 CRL found".into() });
+    }
+    Ok(crls)
+}
+
 fn roots(paths: &[&Path]) -> Result<RootCertStore> {
     let mut store = RootCertStore::empty();
     for path in paths {
@@ -80,10 +93,21 @@ fn roots(paths: &[&Path]) -> Result<RootCertStore> {
     Ok(store)
 }
 
-fn verifier(roots: RootCertStore) -> Result<Arc<dyn ClientCertVerifier>> {
-    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-        .build()
-        .map_err(|e| PkiError::Verifier(e.to_string()))
+/// A verifier of client chains to `roots` that refuses a leaf a CRL of `crls` revokes. A
+/// certificate whose CA has no CRL here is not refused for it (a CRL is optional per CA),
+/// and the CAs themselves are roots, so only the leaf is looked up.
+fn verifier(
+    roots: RootCertStore,
+    crls: &[CertificateRevocationListDer<'static>],
+) -> Result<Arc<dyn ClientCertVerifier>> {
+    let mut builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+    if !crls.is_empty() {
+        builder = builder
+            .with_crls(crls.iter().cloned())
+            .only_check_end_entity_revocation()
+            .allow_unknown_revocation_status();
+    }
+    builder.build().map_err(|e| PkiError::Verifier(e.to_string()))
 }
 
 /// A trusted client CA and the role its certificates carry.
@@ -120,26 +144,38 @@ impl RoleMapper {
 
 /// A server config that requires a client certificate from one of `client_cas`, and the mapper
 /// that tells which role a verified client has.
+///
+/// A client certificate listed in one of the CRL files `crls` is refused in the handshake.
 pub fn server_config(
     cert: &Path,
     key: &Path,
     client_cas: &[ClientCa],
+    crls: &[PathBuf],
 ) -> Result<(Arc<ServerConfig>, RoleMapper)> {
     if client_cas.is_empty() {
         return Err(PkiError::NoClientCa);
     }
     let all: Vec<&Path> = client_cas.iter().map(|c| c.ca.as_path()).collect();
+    let all_roots = roots(&all)?;
+    let mut revoked = Vec::new();
+    for path in crls {
+        let list = load_crls(path)?;
+        // Checked one file at a time, so a broken one is named.
+        verifier(all_roots.clone(), &list)
+            .map_err(|e| PkiError::Verifier(format!("{}: {e}", path.display())))?;
+        revoked.extend(list);
+    }
     let mut by_role = Vec::new();
     for role in [Role::Host, Role::Operator] {
         let paths: Vec<&Path> =
             client_cas.iter().filter(|c| c.role == role).map(|c| c.ca.as_path()).collect();
         if !paths.is_empty() {
-            by_role.push((role, verifier(roots(&paths)?)?));
+            by_role.push((role, verifier(roots(&paths)?, &revoked)?));
         }
     }
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier(roots(&all)?)?)
+        .with_client_cert_verifier(verifier(all_roots, &revoked)?)
         .with_single_cert(load_certs(cert)?, load_key(key)?)?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok((Arc::new(config), RoleMapper { by_role }))

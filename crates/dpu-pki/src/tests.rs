@@ -50,7 +50,7 @@ fn keys_written_over_existing_files_are_private_and_symlinks_refused() {
 fn roles_follow_the_issuing_ca() {
     let (_d, pki) = pki();
     let (_config, mapper) =
-        server_config(&pki.path("server.crt"), &pki.path("server.key"), &cas(&pki)).unwrap();
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &cas(&pki), &[]).unwrap();
     let host = load_certs(&pki.path("host.crt")).unwrap();
     let operator = load_certs(&pki.path("operator.crt")).unwrap();
     let server = load_certs(&pki.path("server.crt")).unwrap();
@@ -61,6 +61,44 @@ fn roles_follow_the_issuing_ca() {
     assert_eq!(mapper.role_of(&[]), None);
 }
 
+/// A revoked client certificate has no role (and fails the handshake: the same verifiers);
+/// the other CA's certificates, whose CA has no CRL, are not affected.
+#[test]
+fn revoked_certificates_have_no_role() {
+    let (d, pki) = pki();
+    let crl = revoke(d.path(), &pki.path("host.crt")).unwrap();
+    assert_eq!(crl, pki.path("host-ca.crl"));
+    let text = std::fs::read_to_string(&crl).unwrap();
+    assert!(text.starts_with("-----BEGIN X509 CRL-----"), "{text}");
+    let (_config, mapper) = server_config(
+        &pki.path("server.crt"),
+        &pki.path("server.key"),
+        &cas(&pki),
+        std::slice::from_ref(&crl),
+    )
+    .unwrap();
+    assert_eq!(mapper.role_of(&load_certs(&pki.path("host.crt")).unwrap()), None);
+    let operator = load_certs(&pki.path("operator.crt")).unwrap();
+    assert_eq!(mapper.role_of(&operator), Some(Role::Operator));
+    // Twice changes nothing; a certificate of neither client CA cannot be revoked here.
+    revoke(d.path(), &pki.path("host.crt")).unwrap();
+    assert_eq!(std::fs::read_to_string(&crl).unwrap(), text);
+    let err = revoke(d.path(), &pki.path("server.crt")).unwrap_err();
+    assert!(err.to_string().contains("not issued by"), "{err}");
+    // A second revocation keeps the first.
+    let op_crl = revoke(d.path(), &pki.path("operator.crt")).unwrap();
+    let crls = [crl, op_crl];
+    let (_config, mapper) =
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &cas(&pki), &crls).unwrap();
+    assert_eq!(mapper.role_of(&operator), None);
+    // A file that is no CRL is named in the error.
+    let junk = d.path().join("junk.crl");
+    std::fs::write(&junk, "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n").unwrap();
+    let err = server_config(&pki.path("server.crt"), &pki.path("server.key"), &cas(&pki), &[junk])
+        .unwrap_err();
+    assert!(err.to_string().contains("junk.crl"), "{err}");
+}
+
 #[test]
 fn a_ca_trusted_for_both_roles_yields_the_lower_one() {
     let (_d, pki) = pki();
@@ -69,7 +107,7 @@ fn a_ca_trusted_for_both_roles_yields_the_lower_one() {
         ClientCa { ca: pki.path("operator-ca.crt"), role: Role::Host },
     ];
     let (_c, mapper) =
-        server_config(&pki.path("server.crt"), &pki.path("server.key"), &both).unwrap();
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &both, &[]).unwrap();
     let operator = load_certs(&pki.path("operator.crt")).unwrap();
     assert_eq!(mapper.role_of(&operator), Some(Role::Host));
 }
@@ -78,7 +116,7 @@ fn a_ca_trusted_for_both_roles_yields_the_lower_one() {
 fn no_client_ca_is_refused() {
     let (_d, pki) = pki();
     assert!(matches!(
-        server_config(&pki.path("server.crt"), &pki.path("server.key"), &[]),
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &[], &[]),
         Err(PkiError::NoClientCa)
     ));
 }

@@ -134,6 +134,14 @@ enum CertsCommand {
         #[arg(long = "san")]
         sans: Vec<String>,
     },
+    /// Revoke client certificates of the development PKI in DIR: each serial goes into the
+    /// CRL of the CA that issued it (DIR/host-ca.crl or DIR/operator-ca.crl); list that file
+    /// in the agent's `[tls] crls` and restart it.
+    Revoke {
+        dir: PathBuf,
+        #[arg(required = true)]
+        certs: Vec<PathBuf>,
+    },
 }
 
 fn resolve_kind(word: &str) -> anyhow::Result<Kind> {
@@ -200,11 +208,25 @@ macro_rules! list_all {
     }};
 }
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::Certs { command: CertsCommand::Init { dir, sans } } = &cli.command {
-        let sans = if sans.is_empty() { dpu_pki::default_server_sans() } else { sans.clone() };
-        dpu_pki::init_dev_pki(dir, &sans)?;
-        println!("wrote a development PKI to {} (server SANs: {})", dir.display(), sans.join(", "));
-        return Ok(ExitCode::SUCCESS);
+    match &cli.command {
+        Command::Certs { command: CertsCommand::Init { dir, sans } } => {
+            let sans = if sans.is_empty() { dpu_pki::default_server_sans() } else { sans.clone() };
+            dpu_pki::init_dev_pki(dir, &sans)?;
+            println!(
+                "wrote a development PKI to {} (server SANs: {})",
+                dir.display(),
+                sans.join(", ")
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Certs { command: CertsCommand::Revoke { dir, certs } } => {
+            for cert in certs {
+                let crl = dpu_pki::revoke(dir, cert)?;
+                println!("revoked {} in {}", cert.display(), crl.display());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let options = context::resolve(&cli, Duration::from_secs(cli.timeout))?;
     let client = dpu_client::connect(&options).await?;

@@ -94,6 +94,10 @@ pub struct Tls {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub client_cas: Vec<ClientCa>,
+    /// CRL files (PEM) of the client CAs: a client certificate one lists is refused in the
+    /// handshake. Read at start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crls: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -176,6 +180,7 @@ impl Config {
                     ca("host-ca.crt", Role::Host),
                     ca("operator-ca.crt", Role::Operator),
                 ],
+                crls: Vec::new(),
             },
             metrics: None,
             services,
@@ -217,6 +222,9 @@ impl Config {
         resolve(&mut self.tls.key);
         for ca in &mut self.tls.client_cas {
             resolve(&mut ca.ca);
+        }
+        for crl in &mut self.tls.crls {
+            resolve(crl);
         }
         for service in &mut self.services {
             resolve(&mut service.socket);

@@ -116,7 +116,12 @@ impl Agent {
             .iter()
             .map(|c| ClientCa { ca: c.ca.clone(), role: c.role })
             .collect();
-        let (tls, roles) = dpu_pki::server_config(&config.tls.cert, &config.tls.key, &client_cas)?;
+        let (tls, roles) = dpu_pki::server_config(
+            &config.tls.cert,
+            &config.tls.key,
+            &client_cas,
+            &config.tls.crls,
+        )?;
         let acceptor = TlsAcceptor::from(tls);
 
         let (shutdown, shutdown_rx) = watch::channel(false);

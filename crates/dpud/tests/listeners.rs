@@ -1,7 +1,8 @@
 //! What the agent's listeners hold and who can reach them: connections past a listener's
-//! limits are closed as they arrive, without touching another listener's clients, and a
+//! limits are closed as they arrive, without touching another listener's clients; a
 //! listener bound to an interface answers only connections that come through it (the
-//! operator's, on the management port, is not reachable from the host over tmfifo).
+//! operator's, on the management port, is not reachable from the host over tmfifo); and a
+//! revoked client certificate does not get through the handshake.
 
 #![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
 
@@ -37,11 +38,10 @@ async fn closed(stream: &mut TcpStream) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_past_a_listeners_limits_are_closed_and_the_others_serve() {
     let mut env = Env::new();
-    env.tweak_listeners(|l| {
-        if l.name == "host" {
-            l.max_connections = 6;
-            l.max_connections_per_address = 2;
-        }
+    env.tweak_config(|c| {
+        let host = &mut c.listeners[0];
+        host.max_connections = 6;
+        host.max_connections_per_address = 2;
     });
     env.start().await;
     let (host, operator) = (env.host_port, env.operator_port);
@@ -116,11 +116,11 @@ fn a_listener_bound_to_an_interface_is_not_reachable_through_another() {
     let lab = Lab::up(LabOptions::default()).unwrap();
     in_dpu_namespace(&lab, async |lab| {
         let mut env = Env::new();
-        env.tweak_listeners(|l| {
-            l.address.set_ip(Ipv4Addr::UNSPECIFIED.into());
-            if l.name == "operator" {
-                l.interface = Some("lo".into());
+        env.tweak_config(|c| {
+            for l in &mut c.listeners {
+                l.address.set_ip(Ipv4Addr::UNSPECIFIED.into());
             }
+            c.listeners[1].interface = Some("lo".into());
         });
         env.start().await;
         let op = env.client(Who::Operator).await;
@@ -135,4 +135,32 @@ fn a_listener_bound_to_an_interface_is_not_reachable_through_another() {
         assert!(dial(env.host_port), "the host listener answers the host");
         assert!(!dial(env.operator_port), "the operator listener answered the host");
     });
+}
+
+/// A host certificate revoked with `dpuctl certs revoke` (the real binary) is refused in the
+/// handshake once the agent reads the CRL; the operator's, from another CA, still works.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_client_certificate_is_refused() {
+    let mut env = Env::new();
+    let certs = env.path("certs");
+    let out = std::process::Command::new(common::workspace_bin("dpuctl"))
+        .args(["certs", "revoke"])
+        .arg(&certs)
+        .arg(certs.join("host.crt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("host-ca.crl"));
+    env.tweak_config(|c| c.tls.crls = vec!["certs/host-ca.crl".into()]);
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    op.system().get_health(GetHealthRequest {}).await.unwrap();
+    let host = dpu_client::connect(&env.options(Who::Host, env.host_port)).await;
+    let refused = match host {
+        Err(_) => true,
+        Ok(c) => c.system().get_health(GetHealthRequest {}).await.is_err(),
+    };
+    assert!(refused, "the revoked host certificate got through");
+    let log = env.log();
+    assert!(log.contains("TLS handshake refused"), "{log}");
 }

@@ -46,12 +46,12 @@ pub struct Env {
     /// Whether the agent also drives the switch (`dpu-switch --socket run/switch.sock`); it
     /// binds the ports it is given, so such an agent runs inside a lab namespace.
     pub switch: bool,
-    /// Applied to each listener of the config (`tweak_listeners`).
-    listener_tweak: Option<ListenerTweak>,
+    /// Applied to the config before it is written (`tweak_config`).
+    config_tweak: Option<ConfigTweak>,
     agent: Option<Child>,
 }
 
-type ListenerTweak = std::sync::Arc<dyn Fn(&mut Listener) + Send + Sync>;
+type ConfigTweak = std::sync::Arc<dyn Fn(&mut Config) + Send + Sync>;
 
 pub enum Who {
     Host,
@@ -90,7 +90,7 @@ impl Env {
             metrics_port,
             nvmf,
             switch,
-            listener_tweak: None,
+            config_tweak: None,
             agent: None,
         };
         env.write_config();
@@ -113,9 +113,9 @@ impl Env {
         self.path("run/switch.sock")
     }
 
-    /// Changes every listener of the config with `tweak` (its name tells which it is).
-    pub fn tweak_listeners(&mut self, tweak: impl Fn(&mut Listener) + Send + Sync + 'static) {
-        self.listener_tweak = Some(std::sync::Arc::new(tweak));
+    /// Changes the config with `tweak` (paths in it are relative to [`Env::path`]).
+    pub fn tweak_config(&mut self, tweak: impl Fn(&mut Config) + Send + Sync + 'static) {
+        self.config_tweak = Some(std::sync::Arc::new(tweak));
         self.write_config();
     }
 
@@ -143,18 +143,20 @@ impl Env {
                 &[],
             ));
         }
-        let mut listeners = vec![
-            Listener::new("host", local(self.host_port)).capped_at(Role::Host),
-            Listener::new("operator", local(self.operator_port)),
-        ];
-        if let Some(tweak) = &self.listener_tweak {
-            listeners.iter_mut().for_each(|l| tweak(l));
-        }
-        let config = Config {
+        let mut config = Config {
             log_level: "info,dpud=debug".into(),
             metrics: Some(Metrics { address: local(self.metrics_port) }),
-            ..Config::development(listeners, services)
+            ..Config::development(
+                vec![
+                    Listener::new("host", local(self.host_port)).capped_at(Role::Host),
+                    Listener::new("operator", local(self.operator_port)),
+                ],
+                services,
+            )
         };
+        if let Some(tweak) = &self.config_tweak {
+            tweak(&mut config);
+        }
         std::fs::write(self.path("dpud.toml"), config.to_toml().unwrap()).unwrap();
     }
 
