@@ -406,7 +406,9 @@ pub fn discovery_log(
             && e.subtype != DiscoverySubtype::Referral
             && let Some(l) = local
         {
-            addr.set_ip(l.ip());
+            // A host that came over IPv4 to a dual-stack `[::]` listener arrives at
+            // `::ffff:a.b.c.d`: it is told the IPv4 address (ADRFAM 1), which it can dial.
+            addr.set_ip(l.ip().to_canonical());
         }
         b[at] = 3; // TRTYPE: TCP
         b[at + 1] = if addr.is_ipv4() { 1 } else { 2 }; // ADRFAM
@@ -475,6 +477,20 @@ mod tests {
         assert_eq!(&b[1024 + 32..1024 + 36], b"4420");
         assert_eq!(&b[1024 + 256..1024 + 260], b"nqn.");
         assert_eq!(&b[1024 + 512..1024 + 522], b"192.0.2.15");
+        // A dual-stack `[::]` listener reached over IPv4 names the IPv4 address.
+        let e = DiscoveryEntry {
+            subtype: DiscoverySubtype::Nvm,
+            subnqn: "nqn.2024-01.io.example:a".into(),
+            listener: ListenerSpec {
+                port_id: 3,
+                addr: "[::]:4420".parse().unwrap(),
+                allow_hdgst: true,
+                allow_ddgst: true,
+            },
+        };
+        let b = discovery_log(9, &[e], Some("[::ffff:192.0.2.15]:4420".parse().unwrap()));
+        assert_eq!(b[1024 + 1], 1, "ADRFAM: IPv4");
+        assert_eq!(&b[1024 + 512..1024 + 523], b"192.0.2.15\0");
     }
 
     /// A log with one entry naming a discovery service (port ID 0) at `addr`, served to a

@@ -453,8 +453,15 @@ impl Reservations {
                 if !preempt(self, Some(prkey)) {
                     return Err(Status::RESERVATION_CONFLICT);
                 }
-                // An all-registrants reservation whose last other registrant went stays
-                // with the issuer.
+                // An All Registrants reservation stays with the registrants left, the
+                // issuer among them; if the host that acquired it was preempted, it no
+                // longer holds it (`holds` looks at the holder first), so the issuer
+                // becomes the one named, as nvmet moves its holder on.
+                if let Some((holder, held)) = self.reservation
+                    && !self.registrants.contains_key(&holder)
+                {
+                    self.reservation = Some((*host, held));
+                }
             }
         }
         self.generation = self.generation.wrapping_add(1);
@@ -657,6 +664,16 @@ mod tests {
             r.summary(),
             ReservationSummary { generation: u32::from(generation) + 1, ..Default::default() }
         );
+        // All registrants: preempting the key of the host that acquired it fences that
+        // host too (it is no registrant now), and the state still saves and restores.
+        let mut r = registered(&[(A, 0xAA), (B, 0xBB)]);
+        r.acquire(&A, 0, false, 5, 0xAA, 0).unwrap();
+        r.acquire(&B, 1, false, 5, 0xBB, 0xAA).unwrap();
+        assert!(!r.allows(&A, Access::Write), "the preempted acquirer is fenced");
+        assert!(r.allows(&B, Access::Write) && r.allows(&A, Access::Read));
+        r.set_ptpl(true);
+        let back = Reservations::restore(&r.save()).unwrap();
+        assert!(!back.allows(&A, Access::Write) && back.allows(&B, Access::Write));
         let mut r = registered(&[(A, 1), (B, 2)]);
         r.acquire(&B, 0, false, 2, 2, 0).unwrap();
         let s = r.summary();
