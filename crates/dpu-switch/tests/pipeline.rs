@@ -13,7 +13,7 @@ use dpu_wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use dpu_wire::dissect::dissect;
 use dpu_wire::encap::{self, Tunnel, Underlay, UnderlayAddrs};
 use dpu_wire::ethernet::{EthernetRepr, VlanTag, parse_l2};
-use dpu_wire::ipv4::Ipv4Repr;
+use dpu_wire::ipv4::{Ipv4Packet, Ipv4Repr};
 use dpu_wire::udp::UdpRepr;
 use dpu_wire::{Error, EtherType, IpProtocol, MacAddr};
 
@@ -910,4 +910,34 @@ fn port_ids_run_out_only_within_the_rest_and_the_refusal_changes_nothing() {
     h.sw.apply(ports(15), h.now).unwrap();
     assert_eq!(h.sw.port_names().len(), 4096);
     assert!(h.sw.port_names().iter().all(|(id, _)| id.0 < 4096), "the oldest rested ids reused");
+}
+
+/// A datagram larger than the MTU leaves its sender in fragments; both are bridged. The
+/// first fragment's UDP length covers the whole datagram, longer than the fragment (it was
+/// dropped as truncated); a tenant's UDP to the VXLAN port that holds no VXLAN header is
+/// bridged as the UDP it is.
+#[test]
+fn fragments_and_udp_to_overlay_ports_are_bridged() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    assert!(!h.send("b", &[udp_frame(2, mac(1), None, 7, 10)]).is_empty());
+    let mut first = udp_frame(1, mac(2), None, 5353, 1000);
+    let l3 = 14;
+    first[l3 + 6] = 0x20; // MF, offset 0
+    first[l3 + 10..l3 + 12].fill(0);
+    Ipv4Packet::new_checked(&mut first[l3..]).unwrap().fill_checksum();
+    first[l3 + 20 + 4..l3 + 20 + 6].copy_from_slice(&2000u16.to_be_bytes());
+    let out = h.send("a", std::slice::from_ref(&first));
+    assert_eq!(ports_of(&out), vec!["b"], "the first fragment");
+    assert_eq!(out[0].1, first);
+    let mut second = udp_frame(1, mac(2), None, 0, 400);
+    second[l3 + 6..l3 + 8].copy_from_slice(&(1000u16 / 8 + 1).to_be_bytes()); // offset only
+    second[l3 + 9] = 17;
+    second[l3 + 10..l3 + 12].fill(0);
+    Ipv4Packet::new_checked(&mut second[l3..]).unwrap().fill_checksum();
+    assert_eq!(ports_of(&h.send("a", &[second])), vec!["b"], "the second fragment");
+    let mut to_vxlan_port = udp_frame(1, mac(2), None, 9, 4);
+    to_vxlan_port[l3 + 20 + 2..l3 + 20 + 4].copy_from_slice(&4789u16.to_be_bytes());
+    assert_eq!(ports_of(&h.send("a", &[to_vxlan_port])), vec!["b"]);
+    assert_eq!(h.drops("a", DropReason::Wire(Error::Truncated)), 0);
 }

@@ -187,9 +187,24 @@ pub fn dissect(frame: &[u8]) -> Result<FrameInfo> {
             let t = TcpPacket::new_checked(l4)?;
             Some(L4Info::Tcp { src_port: t.src_port(), dst_port: t.dst_port(), flags: t.flags() })
         }
+        IpProtocol::UDP if l3.is_fragment => {
+            // A first fragment holds only the start of the datagram (RFC 791 §2.3, RFC 8200
+            // §4.5), so its UDP length covers more than the fragment: it is forwarded with
+            // its ports, as Linux and OVS do, and its header cannot be checked whole.
+            let header = l4.get(..crate::udp::HEADER_LEN).ok_or(crate::Error::Truncated)?;
+            let port = |at: usize| u16::from_be_bytes([header[at], header[at + 1]]);
+            let (src_port, dst_port) = (port(0), port(2));
+            let payload = &l4[crate::udp::HEADER_LEN..];
+            let at = l3.l4_offset + crate::udp::HEADER_LEN;
+            info.tunnel = tunnel(dst_port, payload, at).ok().flatten();
+            Some(L4Info::Udp { src_port, dst_port })
+        }
         IpProtocol::UDP => {
             let u = UdpPacket::new_checked(l4)?;
-            info.tunnel = tunnel(u.dst_port(), u.payload(), l3.l4_offset + crate::udp::HEADER_LEN)?;
+            // A tenant's datagram to an overlay port that holds no overlay header is plain
+            // UDP to a bridge; what is not a tunnel is left to the uplink to refuse.
+            let at = l3.l4_offset + crate::udp::HEADER_LEN;
+            info.tunnel = tunnel(u.dst_port(), u.payload(), at).ok().flatten();
             Some(L4Info::Udp { src_port: u.src_port(), dst_port: u.dst_port() })
         }
         IpProtocol::ICMP => {
@@ -277,6 +292,12 @@ mod tests {
         let l3 = i.l3.unwrap();
         assert!(l3.is_fragment && l3.has_l4_header);
         assert_eq!(l3.protocol, IpProtocol::UDP);
+        assert_eq!(i.l4.and_then(|l| l.ports()), Some((1234, 5678)));
+        // A first fragment's UDP length covers the whole datagram, not the fragment.
+        let mut first = pkt.clone();
+        let udp_len = first.len() - (40 + 24 + 8) + 4000;
+        first[40 + 24 + 8 + 4..40 + 24 + 8 + 6].copy_from_slice(&(udp_len as u16).to_be_bytes());
+        let i = dissect(&with_l2(&first, [0x86, 0xdd])).unwrap();
         assert_eq!(i.l4.and_then(|l| l.ports()), Some((1234, 5678)));
         let mut later = pkt.clone();
         later[40 + 24 + 3] = 0x08; // offset 8
