@@ -36,11 +36,14 @@ pub enum DropReason {
     UnknownPort,
     /// Routed, but no route matches the destination (an ICMP unreachable went back).
     NoRoute,
+    /// To a reserved group address 01:80:C2:00:00:00-0F (STP, PAUSE, LACP, 802.1X, LLDP):
+    /// link-local to one link, never forwarded by a bridge (IEEE 802.1Q Table 8-1).
+    ReservedGroup,
 }
 
 impl DropReason {
     /// Pipeline-specific reasons (the wire reasons come first in [`DropReason::all`]).
-    const OWN: [DropReason; 13] = [
+    const OWN: [DropReason; 14] = [
         DropReason::PortDown,
         DropReason::VlanNotAllowed,
         DropReason::NoBridge,
@@ -54,6 +57,7 @@ impl DropReason {
         DropReason::InnerVlan,
         DropReason::UnknownPort,
         DropReason::NoRoute,
+        DropReason::ReservedGroup,
     ];
 
     /// Number of distinct reasons.
@@ -81,6 +85,7 @@ impl DropReason {
             DropReason::InnerVlan => "inner_vlan",
             DropReason::UnknownPort => "unknown_port",
             DropReason::NoRoute => "no_route",
+            DropReason::ReservedGroup => "reserved_group",
         }
     }
 

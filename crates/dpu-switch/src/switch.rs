@@ -954,6 +954,11 @@ impl Switch {
         let Some(br) = self.bridges.get(usize::from(key.bridge)) else {
             return Verdict::Drop(DropReason::NoBridge);
         };
+        // IEEE 802.1Q Table 8-1: a bridge forwards nothing to these (Linux keeps them
+        // local unless group_fwd_mask says otherwise; OVS drops them by default).
+        if key.dst.0[..5] == [0x01, 0x80, 0xC2, 0x00, 0x00] && key.dst.0[5] <= 0x0F {
+            return Verdict::Drop(DropReason::ReservedGroup);
+        }
         if !key.dst.is_multicast()
             && let Some(dest) = self.mac.lookup(key.bridge, key.dst)
         {

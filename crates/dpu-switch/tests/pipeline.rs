@@ -941,3 +941,20 @@ fn fragments_and_udp_to_overlay_ports_are_bridged() {
     assert_eq!(ports_of(&h.send("a", &[to_vxlan_port])), vec!["b"]);
     assert_eq!(h.drops("a", DropReason::Wire(Error::Truncated)), 0);
 }
+
+/// Frames to the reserved group addresses 01:80:C2:00:00:00-0F (STP, PAUSE, LACP, 802.1X,
+/// LLDP) are link-local: a bridge forwards them nowhere (IEEE 802.1Q Table 8-1), neither to
+/// other ports nor to remote VTEPs; 01:80:C2:00:00:10 and up are flooded as any multicast.
+#[test]
+fn reserved_group_addresses_are_not_forwarded() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    for last in [0x00, 0x01, 0x02, 0x03, 0x0E, 0x0F] {
+        let group = MacAddr([0x01, 0x80, 0xC2, 0, 0, last]);
+        assert!(h.send("a", &[udp_frame(1, group, None, 5, 10)]).is_empty(), "{group}");
+    }
+    assert_eq!(h.drops("a", DropReason::ReservedGroup), 6);
+    let beyond = MacAddr([0x01, 0x80, 0xC2, 0, 0, 0x10]);
+    let out = h.send("a", &[udp_frame(1, beyond, None, 5, 10)]);
+    assert_eq!(ports_of(&out), vec!["b", "c", "p0", "t"]);
+}
