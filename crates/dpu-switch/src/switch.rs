@@ -1224,6 +1224,18 @@ impl Switch {
             // RFC 7348 §4.3: VTEPs do not fragment; we do not reassemble either.
             return self.count_drop(port, dpu_wire::Error::Unsupported.into());
         }
+        // RFC 7348 §5 / RFC 8926 §3.3: a non-zero outer UDP checksum is verified (a zero one
+        // was not computed), as Linux's UDP does before the VXLAN socket sees the packet: a
+        // corrupted inner frame must not be bridged, nor its source MAC learned. A frame
+        // whose checksum the sending kernel left to offload (`csum_pending`, a local
+        // sender's) has nothing to verify yet.
+        if !buf.csum_pending()
+            && let Some(Err(e)) = buf.frame().get(l3.l4_offset..l3.end).map(|b| {
+                dpu_wire::udp::UdpPacket::new_checked(b).and_then(|u| u.check_checksum_v4(src, dst))
+            })
+        {
+            return self.count_drop(port, e.into());
+        }
         let Some(&bridge) = self.by_vni.get(&tunnel.vni) else {
             return self.count_drop(port, DropReason::UnknownVni);
         };

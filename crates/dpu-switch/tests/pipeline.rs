@@ -419,10 +419,12 @@ fn learned_remote_vtep_gets_unicast_not_floods() {
     h.resolve_remote();
     let other = Ipv4Addr::new(198, 51, 100, 3);
     let mut pkt = vxlan_from_remote(&udp_frame(0x44, mac(1), None, 1, 10), 100, LOCAL_IP);
-    // Rewrite the outer source address (and fix the header checksum).
+    // Rewrite the outer source address (and fix the header checksum; the UDP checksum,
+    // over the old address, is left out).
     let mut ip = dpu_wire::ipv4::Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
     ip.set_src(other);
     ip.fill_checksum();
+    pkt[14 + 20 + 6..14 + 20 + 8].fill(0);
     // Unknown destination: flooded to local ports only.
     assert_eq!(ports_of(&h.send("p0", &[pkt])), vec!["a", "b", "c", "t"]);
     let s = h.sw.status();
@@ -957,4 +959,24 @@ fn reserved_group_addresses_are_not_forwarded() {
     let beyond = MacAddr([0x01, 0x80, 0xC2, 0, 0, 0x10]);
     let out = h.send("a", &[udp_frame(1, beyond, None, 5, 10)]);
     assert_eq!(ports_of(&out), vec!["b", "c", "p0", "t"]);
+}
+
+/// A VXLAN packet whose non-zero outer UDP checksum does not verify (a bit flipped on the
+/// way) is dropped before decapsulation: its inner frame is not bridged and its source MAC
+/// not learned. A zero checksum (not computed, RFC 7348 §5) is accepted.
+#[test]
+fn a_bad_outer_udp_checksum_is_dropped_before_decapsulation() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    let inner = udp_frame(9, MacAddr::BROADCAST, None, 5, 20);
+    let mut corrupt = vxlan_from_remote(&inner, 100, LOCAL_IP);
+    let at = corrupt.len() - inner.len() + 6 + 5; // the inner source MAC's last byte
+    corrupt[at] ^= 0x40;
+    assert!(h.send("p0", &[corrupt]).is_empty());
+    assert_eq!(h.drops("p0", DropReason::Wire(Error::BadChecksum)), 1);
+    assert!(h.sw.mac_table(h.now).iter().all(|m| m.bridge != "br10"), "nothing learned");
+    let mut unchecked = vxlan_from_remote(&inner, 100, LOCAL_IP);
+    let udp = 14 + 20;
+    unchecked[udp + 6..udp + 8].fill(0);
+    assert_eq!(ports_of(&h.send("p0", &[unchecked])), vec!["a", "b", "c", "t"]);
 }
