@@ -261,6 +261,8 @@ pub struct Switch {
     svis: Vec<Svi>,
     vrfs: Vec<Vrf>,
     l3_neigh: FastMap<(u16, std::net::IpAddr), L3Neighbour>,
+    /// How many of `l3_neigh` are still being resolved (recounted each tick).
+    l3_incomplete: usize,
     /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
     mac_epoch: u64,
     /// Bumped when a neighbour's MAC changes.
@@ -330,6 +332,7 @@ impl Switch {
             svis: Vec::new(),
             vrfs: Vec::new(),
             l3_neigh: FastMap::default(),
+            l3_incomplete: 0,
             mac_epoch: 0,
             l3_epoch: 0,
             icmp_budget: l3::IcmpBudget::new(now),
@@ -1338,6 +1341,7 @@ impl Switch {
         for nh in unresolved {
             self.resolve(now, nh, out);
         }
+        self.age_neighbours(now, out);
     }
 
     /// Switch-wide counters.

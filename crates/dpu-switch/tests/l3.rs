@@ -476,3 +476,84 @@ fn removed_svi_never_serves_a_cached_route() {
         );
     }
 }
+
+impl H {
+    /// Advances the clock by `secs`, ticking every 250 ms as a worker does; what the ticks
+    /// sent, by port.
+    fn run_for(&mut self, secs: u64) -> Vec<(String, Vec<u8>)> {
+        let mut sent = Vec::new();
+        for _ in 0..secs * 4 {
+            self.now += std::time::Duration::from_millis(250);
+            let mut out = Vec::new();
+            self.sw.tick(self.now, &mut out);
+            let names = self.sw.port_names();
+            sent.extend(out.into_iter().map(|t| {
+                let n = names.iter().find(|(i, _)| *i == t.port).unwrap().1.clone();
+                (n, t.buf.frame().to_vec())
+            }));
+        }
+        sent
+    }
+
+    fn neighbour_mac(&self, ip: Ipv4Addr) -> Option<Option<String>> {
+        let v = self.sw.neighbours();
+        v.into_iter().find(|n| n.ip == std::net::IpAddr::V4(ip)).map(|n| n.mac)
+    }
+}
+
+/// Addresses nobody answers for are forgotten after 3 s, and at most a quarter of the
+/// table may be waiting at once: a VM sending to thousands of unused addresses cannot fill
+/// the neighbour table for good, so a host that appears later is still resolved and routed.
+#[test]
+fn unanswered_addresses_are_forgotten_and_cannot_fill_the_table() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    // Traffic to as many addresses of the connected 2001:db8:20::/64 (a scan).
+    let src: Ipv6Addr = "2001:db8:10::5".parse().unwrap();
+    for i in 0..(dpu_switch::MAX_INCOMPLETE_NEIGHBOURS + 100) {
+        let dst = Ipv6Addr::from(0x2001_0db8_0020_0000_0000_0000_0000_1000u128 + i as u128);
+        h.send("a", &udp6(mac(1), GW10, src, dst, 64));
+    }
+    let waiting = h.sw.neighbours().iter().filter(|n| n.mac.is_none()).count();
+    assert_eq!(waiting, dpu_switch::MAX_INCOMPLETE_NEIGHBOURS, "the waiting ones are capped");
+    // A host that appears now is still learned and routed to.
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    assert_eq!(h.neighbour_mac(D_IP), Some(Some(mac(4).to_string())));
+    let out = h.send("a", &udp(mac(1), GW10, A_IP, D_IP, 64, 1));
+    assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["d"]);
+    // Three seconds on, nobody answered: all forgotten; the answering host stays.
+    h.run_for(4);
+    assert!(h.sw.neighbours().iter().all(|n| n.mac.is_some()), "incomplete entries forgotten");
+    assert_eq!(h.neighbour_mac(D_IP), Some(Some(mac(4).to_string())));
+}
+
+/// A neighbour not heard from for 30 s is asked again by unicast to its MAC; one that
+/// answers stays, one that does not is forgotten after three requests, so traffic to an
+/// address that moved to another MAC resolves it anew instead of going to the old one.
+#[test]
+fn quiet_neighbours_are_probed_and_forgotten_when_they_do_not_answer() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    h.send("d", &arp(ArpOperation::REQUEST, mac(5), R_IP, MacAddr::BROADCAST, GW20_IP));
+    let probes = h.run_for(31);
+    let asked: Vec<(String, Ipv4Addr)> = probes
+        .iter()
+        .filter_map(|(p, f)| {
+            let a = ArpPacket::new_checked(f.get(14..42)?).ok()?;
+            (a.operation() == ArpOperation::REQUEST && f[..6] != [0xff; 6])
+                .then(|| (p.clone(), a.target_ip()))
+        })
+        .collect();
+    assert!(
+        asked.contains(&("d".into(), D_IP)) && asked.contains(&("d".into(), R_IP)),
+        "{asked:?}"
+    );
+    // R answers; D has gone.
+    h.send("d", &arp(ArpOperation::REPLY, mac(5), R_IP, GW20, GW20_IP));
+    h.run_for(4);
+    assert_eq!(h.neighbour_mac(D_IP), None, "D forgotten after three unanswered probes");
+    assert_eq!(h.neighbour_mac(R_IP), Some(Some(mac(5).to_string())));
+    // Traffic to D asks for it again (broadcast), rather than going to the old MAC.
+    let out = h.send("a", &udp(mac(1), GW10, A_IP, D_IP, 64, 2));
+    assert!(out.iter().all(|(p, f)| p == "d" && f[..6] == [0xff; 6]), "{out:?}");
+    assert_eq!(h.drops("a", DropReason::NeighbourUnresolved), 1);
+}

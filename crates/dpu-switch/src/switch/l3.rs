@@ -34,8 +34,24 @@ use crate::flow::{FlowKey, Out, Outs, Verdict};
 use crate::mac::Dest;
 use crate::packet::{PacketBuf, Tx};
 
-/// Largest number of IPv4 neighbours (over all VRFs).
+/// Largest number of IPv4 and IPv6 neighbours (over all VRFs).
 pub const MAX_NEIGHBOURS: usize = 16_384;
+/// Of them, at most this many still being resolved: traffic to addresses nobody answers
+/// for (a scan of a /64) cannot take the room of neighbours that answer.
+pub const MAX_INCOMPLETE_NEIGHBOURS: usize = MAX_NEIGHBOURS / 4;
+/// An address nobody answered for is forgotten after this (Linux: 3 solicitations 1 s
+/// apart, then FAILED and collected), so new traffic to it asks again.
+pub const NEIGHBOUR_INCOMPLETE: Duration = Duration::from_secs(3);
+/// A neighbour not heard from for this long is asked again, by unicast to the MAC it had
+/// (RFC 4861 §7.3.3 PROBE, Linux's base_reachable_time), and forgotten after
+/// [`NEIGHBOUR_PROBES`] unanswered requests [`ARP_RETRY`] apart: an address that moved to
+/// another MAC without a gratuitous ARP is found again, a host that went away is dropped.
+pub const NEIGHBOUR_REACHABLE: Duration = Duration::from_secs(30);
+/// Unanswered probes before a neighbour is forgotten.
+pub const NEIGHBOUR_PROBES: u32 = 3;
+/// Probes sent per tick at most, so that many neighbours going stale together do not
+/// become a burst.
+const PROBES_PER_TICK: usize = 256;
 /// ICMP errors per second (token bucket, RFC 1812 §4.3.2.8).
 pub const ICMP_ERRORS_PER_SEC: u32 = 100;
 
@@ -639,8 +655,14 @@ impl Switch {
     /// Records that `ip` is being resolved; false when a request went out within
     /// [`ARP_RETRY`] or the table is full.
     fn start_resolving(&mut self, now: Instant, vrf: u16, ip: IpAddr) -> bool {
-        if self.l3_neigh.len() >= MAX_NEIGHBOURS && !self.l3_neigh.contains_key(&(vrf, ip)) {
-            return false;
+        if !self.l3_neigh.contains_key(&(vrf, ip)) {
+            if self.l3_neigh.len() >= MAX_NEIGHBOURS
+                || self.l3_incomplete >= MAX_INCOMPLETE_NEIGHBOURS
+            {
+                return false;
+            }
+            // Counted here, recounted exactly by each tick's `age_neighbours`.
+            self.l3_incomplete += 1;
         }
         let n = self.l3_neigh.entry((vrf, ip)).or_insert(L3Neighbour {
             mac: None,
@@ -657,11 +679,27 @@ impl Switch {
     /// Sends a Neighbor Solicitation for `ip` from SVI `si` (RFC 4861 §7.2.2).
     fn neighbour_solicit(&mut self, now: Instant, si: u16, ip: Ipv6Addr, out: &mut Vec<Tx>) {
         let Some(svi) = self.svis.get(usize::from(si)).cloned() else { return };
-        let Some((own, _)) = svi.ip6 else { return };
-        if !self.start_resolving(now, svi.vrf, IpAddr::V6(ip)) {
+        if svi.ip6.is_none() || !self.start_resolving(now, svi.vrf, IpAddr::V6(ip)) {
             return;
         }
-        let (dst, dst_mac) = solicited_node(ip);
+        self.send_solicit(now, &svi, ip, None, out);
+    }
+
+    /// A Neighbor Solicitation for `ip` from `svi`: to its solicited-node address, or to
+    /// the neighbour itself at `unicast` to probe it (RFC 4861 §7.3.3).
+    fn send_solicit(
+        &mut self,
+        now: Instant,
+        svi: &Svi,
+        ip: Ipv6Addr,
+        unicast: Option<MacAddr>,
+        out: &mut Vec<Tx>,
+    ) {
+        let Some((own, _)) = svi.ip6 else { return };
+        let (dst, dst_mac) = match unicast {
+            Some(mac) => (ip, mac),
+            None => solicited_node(ip),
+        };
         if let Some(f) =
             nd_frame(dst_mac, svi.mac, own, dst, Icmpv6Type::NEIGHBOR_SOLICIT, 0, ip, 1)
         {
@@ -833,12 +871,20 @@ impl Switch {
         if !self.start_resolving(now, svi.vrf, IpAddr::V4(ip)) {
             return;
         }
-        let eth = EthernetRepr {
-            dst: MacAddr::BROADCAST,
-            src: svi.mac,
-            vlans: &[],
-            ethertype: EtherType::ARP,
-        };
+        self.send_arp_request(now, &svi, ip, MacAddr::BROADCAST, out);
+    }
+
+    /// An ARP request for `ip` from `svi` to `dst` (broadcast, or the neighbour's MAC to
+    /// probe it).
+    fn send_arp_request(
+        &mut self,
+        now: Instant,
+        svi: &Svi,
+        ip: Ipv4Addr,
+        dst: MacAddr,
+        out: &mut Vec<Tx>,
+    ) {
+        let eth = EthernetRepr { dst, src: svi.mac, vlans: &[], ethertype: EtherType::ARP };
         let req = ArpRepr {
             operation: ArpOperation::REQUEST,
             sender_mac: svi.mac,
@@ -854,7 +900,56 @@ impl Switch {
         });
         if ok {
             self.counters.arp_requests += 1;
-            self.l2_send(now, svi.bridge, MacAddr::BROADCAST, buf, out);
+            self.l2_send(now, svi.bridge, dst, buf, out);
+        }
+    }
+
+    /// Forgets addresses nobody answered for ([`NEIGHBOUR_INCOMPLETE`]) and neighbours
+    /// that stopped answering, and probes those not heard from for
+    /// [`NEIGHBOUR_REACHABLE`]. Run on every tick.
+    pub(super) fn age_neighbours(&mut self, now: Instant, out: &mut Vec<Tx>) {
+        let forget_after = NEIGHBOUR_REACHABLE + ARP_RETRY * NEIGHBOUR_PROBES;
+        let mut incomplete = 0;
+        let mut forgot_resolved = false;
+        let mut probes = Vec::new();
+        self.l3_neigh.retain(|&(vrf, ip), n| {
+            let quiet = now.saturating_duration_since(n.updated);
+            match n.mac {
+                None if quiet >= NEIGHBOUR_INCOMPLETE => false,
+                None => {
+                    incomplete += 1;
+                    true
+                }
+                Some(_) if quiet >= forget_after => {
+                    forgot_resolved = true;
+                    false
+                }
+                Some(mac) => {
+                    let due = quiet >= NEIGHBOUR_REACHABLE
+                        && n.last_request
+                            .is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
+                    if due && probes.len() < PROBES_PER_TICK {
+                        n.last_request = Some(now);
+                        probes.push((vrf, ip, mac));
+                    }
+                    true
+                }
+            }
+        });
+        self.l3_incomplete = incomplete;
+        if forgot_resolved {
+            // Routed flows name the forgotten MACs.
+            self.l3_epoch += 1;
+        }
+        for (vrf, ip, mac) in probes {
+            let Some(svi) = self.svis.iter().find(|s| s.vrf == vrf && s.on_link(ip)).cloned()
+            else {
+                continue;
+            };
+            match ip {
+                IpAddr::V4(v4) => self.send_arp_request(now, &svi, v4, mac, out),
+                IpAddr::V6(v6) => self.send_solicit(now, &svi, v6, Some(mac), out),
+            }
         }
     }
 
