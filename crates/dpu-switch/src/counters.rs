@@ -39,11 +39,15 @@ pub enum DropReason {
     /// To a reserved group address 01:80:C2:00:00:00-0F (STP, PAUSE, LACP, 802.1X, LLDP):
     /// link-local to one link, never forwarded by a bridge (IEEE 802.1Q Table 8-1).
     ReservedGroup,
+    /// Routed, but from or to an address no router forwards (RFC 1812 §5.3.7, §4.2.2.11,
+    /// RFC 3927 §2.7, RFC 4291 §2.5.6), or a directed broadcast: dropped without an ICMP
+    /// error, as Linux drops martians.
+    Martian,
 }
 
 impl DropReason {
     /// Pipeline-specific reasons (the wire reasons come first in [`DropReason::all`]).
-    const OWN: [DropReason; 14] = [
+    const OWN: [DropReason; 15] = [
         DropReason::PortDown,
         DropReason::VlanNotAllowed,
         DropReason::NoBridge,
@@ -58,6 +62,7 @@ impl DropReason {
         DropReason::UnknownPort,
         DropReason::NoRoute,
         DropReason::ReservedGroup,
+        DropReason::Martian,
     ];
 
     /// Number of distinct reasons.
@@ -86,6 +91,7 @@ impl DropReason {
             DropReason::UnknownPort => "unknown_port",
             DropReason::NoRoute => "no_route",
             DropReason::ReservedGroup => "reserved_group",
+            DropReason::Martian => "martian",
         }
     }
 

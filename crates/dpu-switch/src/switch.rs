@@ -880,7 +880,19 @@ impl Switch {
                 let Some(ingress_svi) = svi else {
                     return self.count_drop(ingress.port, DropReason::NoRoute);
                 };
-                // A router does not forward what the next link cannot carry. We never
+                match self.rewrite_routed(&mut buf) {
+                    Ok(()) => {}
+                    Err(dpu_wire::Error::TtlExpired) => {
+                        // RFC 1812 §5.3.1: discard, and send time exceeded (code 0).
+                        let kind = IcmpKind::TimeExceeded;
+                        self.icmp_error(now, ingress_svi, &key.unpack(), &buf, kind, out);
+                        return self.count_drop(ingress.port, dpu_wire::Error::TtlExpired.into());
+                    }
+                    Err(e) => return self.count_drop(ingress.port, e.into()),
+                }
+                // After the TTL and header checks, as Linux's ip_forward orders them (an
+                // expired or corrupt packet gets no "fragmentation needed"): a router does
+                // not forward what the next link cannot carry. We never
                 // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
                 // discovery; IPv4 without DF is dropped and counted.
                 if let Some(mtu) = self.path_mtu(&outs)
@@ -892,16 +904,6 @@ impl Switch {
                         self.icmp_error(now, ingress_svi, &key.unpack(), &buf, kind, out);
                     }
                     return self.count_drop(ingress.port, DropReason::MtuExceeded);
-                }
-                match self.rewrite_routed(&mut buf) {
-                    Ok(()) => {}
-                    Err(dpu_wire::Error::TtlExpired) => {
-                        // RFC 1812 §5.3.1: discard, and send time exceeded (code 0).
-                        let kind = IcmpKind::TimeExceeded;
-                        self.icmp_error(now, ingress_svi, &key.unpack(), &buf, kind, out);
-                        return self.count_drop(ingress.port, dpu_wire::Error::TtlExpired.into());
-                    }
-                    Err(e) => return self.count_drop(ingress.port, e.into()),
                 }
                 let f = buf.frame_mut();
                 f[0..6].copy_from_slice(&dst_mac.0);

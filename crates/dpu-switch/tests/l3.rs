@@ -392,6 +392,16 @@ fn too_big_for_the_next_link_gets_icmp_not_fragments() {
         (Icmpv4Type::DEST_UNREACHABLE, 4, 100)
     );
     assert_eq!(h.drops("a", DropReason::MtuExceeded), 1);
+    // The same with TTL 1: time exceeded, not fragmentation needed (TTL first, as Linux).
+    let mut expiring = big.clone();
+    expiring[14 + 8] = 1;
+    Ipv4Packet::new_checked(&mut expiring[14..]).unwrap().fill_checksum();
+    let out = h.send("a", &expiring);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let ip = Ipv4Packet::new_checked(&out[0].1[14..]).unwrap();
+    let icmp = Icmpv4Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!(icmp.msg_type(), Icmpv4Type::TIME_EXCEEDED);
+    assert_eq!(h.drops("a", DropReason::MtuExceeded), 1);
     // Without DF: dropped and counted, no ICMP (we do not fragment).
     big[14 + 6] = 0;
     Ipv4Packet::new_checked(&mut big[14..]).unwrap().fill_checksum();
@@ -556,4 +566,43 @@ fn quiet_neighbours_are_probed_and_forgotten_when_they_do_not_answer() {
     let out = h.send("a", &udp(mac(1), GW10, A_IP, D_IP, 64, 2));
     assert!(out.iter().all(|(p, f)| p == "d" && f[..6] == [0xff; 6]), "{out:?}");
     assert_eq!(h.drops("a", DropReason::NeighbourUnresolved), 1);
+}
+
+/// Packets a router never forwards are dropped without an ICMP error, as Linux drops
+/// martians: IPv4 broadcast, multicast, loopback, class E, 0/8 and link-local sources or
+/// destinations, a directed broadcast to a connected subnet, and IPv6 link-local,
+/// multicast and loopback ones, even with a default route to send them to.
+#[test]
+fn martians_are_not_routed() {
+    let mut c = config(R_IP);
+    c.vrfs[0].routes.push(dpu_switch::config::RouteConfig {
+        prefix: "0.0.0.0/0".into(),
+        next_hop: R_IP.into(),
+    });
+    let mut h = H { sw: Switch::new(c, Instant::now()).unwrap(), now: Instant::now() };
+    h.send("d", &arp(ArpOperation::REQUEST, mac(5), R_IP, MacAddr::BROADCAST, GW20_IP));
+    let v4 = |s: [u8; 4], d: [u8; 4]| udp(mac(1), GW10, s.into(), d.into(), 64, 3);
+    let martians = [
+        v4([192, 0, 2, 1], [255, 255, 255, 255]),
+        v4([192, 0, 2, 1], [224, 0, 0, 5]),
+        v4([192, 0, 2, 1], [239, 1, 2, 3]),
+        v4([192, 0, 2, 1], [127, 0, 0, 1]),
+        v4([192, 0, 2, 1], [240, 0, 0, 1]),
+        v4([192, 0, 2, 1], [169, 254, 0, 9]),
+        v4([192, 0, 2, 1], [203, 0, 113, 255]),
+        v4([0, 0, 0, 0], [198, 51, 100, 7]),
+        v4([127, 0, 0, 1], [198, 51, 100, 7]),
+        v4([224, 0, 0, 1], [198, 51, 100, 7]),
+        udp6(mac(1), GW10, v6(A6), "fe80::1".parse().unwrap(), 64),
+        udp6(mac(1), GW10, "fe80::5".parse().unwrap(), v6(D6), 64),
+        udp6(mac(1), GW10, v6(A6), "ff05::2".parse().unwrap(), 64),
+        udp6(mac(1), GW10, v6(A6), "::1".parse().unwrap(), 64),
+    ];
+    for (i, m) in martians.iter().enumerate() {
+        assert!(h.send("a", m).is_empty(), "martian {i} was sent on");
+    }
+    assert_eq!(h.drops("a", DropReason::Martian), martians.len() as u64);
+    // An ordinary destination still goes.
+    let out = h.send("a", &v4([192, 0, 2, 1], [198, 51, 100, 7]));
+    assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["d"]);
 }

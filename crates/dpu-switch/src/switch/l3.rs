@@ -203,6 +203,26 @@ impl IcmpBudget {
     }
 }
 
+/// Whether a router must not forward a packet from `src` to `dst`: multicast, broadcast,
+/// loopback, unspecified, "this network" (0/8), class E (240/4) and IPv4 link-local
+/// (169.254/16) addresses as source or destination (RFC 1812 §4.2.2.11, §5.3.7; RFC 3927
+/// §2.7), and for IPv6 multicast, loopback, unspecified and link-local ones (RFC 4291
+/// §2.5.6: not forwarded beyond their link; multicast routing is not offered).
+fn martian(src: IpAddr, dst: IpAddr) -> bool {
+    let v4 = |a: Ipv4Addr| {
+        let o = a.octets();
+        a.is_multicast() || a.is_loopback() || o[0] == 0 || o[0] >= 240 || a.is_link_local()
+    };
+    let v6 = |a: Ipv6Addr| {
+        a.is_multicast() || a.is_loopback() || a.is_unspecified() || a.is_unicast_link_local()
+    };
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => v4(s) || v4(d),
+        (IpAddr::V6(s), IpAddr::V6(d)) => v6(s) || v6(d),
+        _ => true,
+    }
+}
+
 /// Why the slow path could not route a packet.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum L3Miss {
@@ -485,6 +505,11 @@ impl Switch {
 
     /// The slow path of a routed packet.
     pub(super) fn route(&self, key: &FlowKey, ingress_svi: u16) -> Result<Verdict, L3Miss> {
+        if let (Some(src), Some(dst)) = (key.src_ip, key.dst_ip)
+            && martian(src, dst)
+        {
+            return Ok(Verdict::Drop(DropReason::Martian));
+        }
         match key.dst_ip {
             Some(IpAddr::V4(dst)) => self.route4(dst, ingress_svi),
             Some(IpAddr::V6(dst)) => self.route6(dst, ingress_svi),
@@ -529,6 +554,11 @@ impl Switch {
         let esvi = self.svis.get(usize::from(esi)).ok_or(L3Miss::NoRoute)?;
         if next_hop == esvi.ip {
             return Err(L3Miss::NoRoute);
+        }
+        // A directed broadcast to a connected subnet is not forwarded (RFC 2644; Linux's
+        // bc_forwarding is off by default).
+        if esvi.prefix_len <= 30 && u32::from(next_hop) | mask(esvi.prefix_len) == u32::MAX {
+            return Ok(Verdict::Drop(DropReason::Martian));
         }
         let nh = IpAddr::V4(next_hop);
         let Some(mac) = self.l3_neigh.get(&(svi.vrf, nh)).and_then(|n| n.mac) else {
