@@ -123,6 +123,22 @@ impl MacTable {
         });
     }
 
+    /// Removes the learned entries whose destination `gone` says is gone; calls `changed`
+    /// for each bridge that lost an entry.
+    pub fn forget(&mut self, gone: impl Fn(Dest) -> bool, mut changed: impl FnMut(u16)) {
+        let learned = &mut self.learned;
+        self.map.retain(|(b, _), e| {
+            let keep = e.is_static || !gone(e.dest);
+            if !keep {
+                if let Some(n) = learned.get_mut(b) {
+                    *n = n.saturating_sub(1);
+                }
+                changed(*b);
+            }
+            keep
+        });
+    }
+
     pub fn learned_in(&self, bridge: u16) -> u32 {
         self.learned.get(&bridge).copied().unwrap_or(0)
     }

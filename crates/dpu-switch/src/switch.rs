@@ -86,6 +86,10 @@ pub const FLOW_IDLE: Duration = Duration::from_secs(30);
 pub const ARP_RETRY: Duration = Duration::from_secs(1);
 /// Most remote VTEPs learned from traffic (configured ones do not count).
 pub const MAX_LEARNED_VTEPS: usize = 1024;
+/// A learned remote VTEP nothing arrived from for this long is forgotten, with the MACs
+/// behind it (as Linux's VXLAN forwarding database ages, 300 s by default): spoofed or
+/// departed ones do not hold the learned places for good.
+pub const LEARNED_VTEP_AGEING: Duration = Duration::from_secs(300);
 /// ARP frames are padded to the Ethernet minimum (IEEE 802.3 §3.2.8, 60 octets without FCS).
 const MIN_FRAME: usize = 60;
 
@@ -153,6 +157,8 @@ struct RemoteVtep {
     vnis: Vec<u32>,
     tx_packets: u64,
     rx_packets: u64,
+    /// When a packet from it last arrived (or it was configured or learned).
+    last_seen: Instant,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -447,11 +453,11 @@ impl Switch {
         self.remote_ids.clear();
         if let (Some(l), Some(v)) = (&local, &config.vtep) {
             for r in &v.remotes {
-                self.push_remote(l, r.ip, r.encap, false, r.vnis.clone());
+                self.push_remote(l, r.ip, r.encap, false, r.vnis.clone(), now);
             }
             for r in old_remotes.into_iter().filter(|r| r.learned) {
                 if !self.remote_ids.contains_key(&r.ip) {
-                    self.push_remote(l, r.ip, r.encap, true, Vec::new());
+                    self.push_remote(l, r.ip, r.encap, true, Vec::new(), r.last_seen);
                 }
             }
         }
@@ -598,7 +604,7 @@ impl Switch {
                     if let Some(l) = &local
                         && !self.remote_ids.contains_key(&ip)
                     {
-                        self.push_remote(l, ip, Encap::Vxlan, false, Vec::new());
+                        self.push_remote(l, ip, Encap::Vxlan, false, Vec::new(), now);
                     }
                     Some(Dest::Vtep(ip))
                 }
@@ -631,6 +637,7 @@ impl Switch {
         encap: Encap,
         learned: bool,
         vnis: Vec<u32>,
+        seen: Instant,
     ) -> u16 {
         let id = self.remotes.len() as u16;
         self.remotes.push(RemoteVtep {
@@ -641,6 +648,7 @@ impl Switch {
             vnis,
             tx_packets: 0,
             rx_packets: 0,
+            last_seen: seen,
         });
         self.remote_ids.insert(ip, id);
         id
@@ -1250,7 +1258,7 @@ impl Switch {
                 && self.remotes.iter().filter(|r| r.learned).count() < MAX_LEARNED_VTEPS =>
             {
                 let Some(local) = self.local.take() else { return };
-                let id = self.push_remote(&local, src, encap, true, Vec::new());
+                let id = self.push_remote(&local, src, encap, true, Vec::new(), now);
                 self.local = Some(local);
                 self.config_epoch += 1;
                 id
@@ -1259,6 +1267,7 @@ impl Switch {
         };
         if let Some(r) = self.remotes.get_mut(usize::from(vtep)) {
             r.rx_packets += 1;
+            r.last_seen = now;
             // The outer source MAC is the next hop's when the VTEP is on-link.
             if r.next_hop == src {
                 let n = self.neighbours.entry(src).or_insert(Neighbour {
@@ -1344,6 +1353,34 @@ impl Switch {
             self.resolve(now, nh, out);
         }
         self.age_neighbours(now, out);
+        self.age_learned_remotes(now);
+    }
+
+    /// Forgets learned remote VTEPs quiet for [`LEARNED_VTEP_AGEING`], and the MACs
+    /// learned behind them. Remote ids are indices, so every flow goes stale.
+    fn age_learned_remotes(&mut self, now: Instant) {
+        let quiet = |r: &RemoteVtep| {
+            r.learned && now.saturating_duration_since(r.last_seen) >= LEARNED_VTEP_AGEING
+        };
+        if !self.remotes.iter().any(quiet) {
+            return;
+        }
+        let gone: Vec<Ipv4Addr> = self.remotes.iter().filter(|r| quiet(r)).map(|r| r.ip).collect();
+        self.remotes.retain(|r| !gone.contains(&r.ip));
+        self.remote_ids = self.remotes.iter().enumerate().map(|(i, r)| (r.ip, i as u16)).collect();
+        // Configured remotes (the flood lists' ids) come before learned ones: unchanged.
+        let mut changed = Vec::new();
+        self.mac.forget(
+            |dest| matches!(dest, Dest::Vtep(ip) if gone.contains(&ip)),
+            |b| changed.push(b),
+        );
+        for b in changed {
+            if let Some(br) = self.bridges.get_mut(usize::from(b)) {
+                br.epoch += 1;
+                self.mac_epoch += 1;
+            }
+        }
+        self.config_epoch += 1;
     }
 
     /// Switch-wide counters.

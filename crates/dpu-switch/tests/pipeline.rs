@@ -980,3 +980,41 @@ fn a_bad_outer_udp_checksum_is_dropped_before_decapsulation() {
     unchecked[udp + 6..udp + 8].fill(0);
     assert_eq!(ports_of(&h.send("p0", &[unchecked])), vec!["a", "b", "c", "t"]);
 }
+
+/// A learned remote VTEP nothing arrived from for 300 s is forgotten with the MACs behind
+/// it (Linux's VXLAN FDB ages likewise): frames to those MACs flood again rather than go
+/// to a VTEP that may be gone or was spoofed; one that keeps sending stays.
+#[test]
+fn learned_remote_vteps_age_out_with_their_macs() {
+    let mut c = config();
+    c.bridges[0].ageing_secs = 3600;
+    let mut h = Harness::new(c);
+    h.resolve_remote();
+    let from = |ip: Ipv4Addr, host: u8| {
+        let mut pkt = vxlan_from_remote(&udp_frame(host, mac(1), None, 1, 10), 100, LOCAL_IP);
+        let mut outer = Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
+        outer.set_src(ip);
+        outer.fill_checksum();
+        pkt[14 + 20 + 6..14 + 20 + 8].fill(0);
+        pkt
+    };
+    let (quiet, busy) = (Ipv4Addr::new(198, 51, 100, 3), Ipv4Addr::new(198, 51, 100, 4));
+    h.send("p0", &[from(quiet, 0x44), from(busy, 0x55)]);
+    let learned = |h: &Harness| -> Vec<Ipv4Addr> {
+        h.sw.status().vteps.iter().filter(|v| v.learned).map(|v| v.ip).collect()
+    };
+    assert_eq!(learned(&h), vec![quiet, busy]);
+    for _ in 0..3 {
+        h.tick(Duration::from_secs(100));
+        h.send("p0", &[from(busy, 0x55)]);
+    }
+    h.tick(Duration::from_secs(1));
+    assert_eq!(learned(&h), vec![busy], "the quiet one forgotten");
+    assert!(h.sw.mac_table(h.now).iter().all(|m| m.mac != mac(0x44).to_string()));
+    let to_quiet = h.send("a", &[udp_frame(1, mac(0x44), None, 1, 10)]);
+    assert_eq!(ports_of(&to_quiet), vec!["b", "c", "p0", "t"], "flooded");
+    let encs: Vec<_> = to_quiet.iter().filter(|(p, _)| p == "p0").collect();
+    assert_eq!(dissect(&encs[0].1).unwrap().l3.unwrap().dst, std::net::IpAddr::V4(REMOTE_IP));
+    let to_busy = h.send("a", &[udp_frame(1, mac(0x55), None, 1, 10)]);
+    assert_eq!(dissect(&to_busy[0].1).unwrap().l3.unwrap().dst, std::net::IpAddr::V4(busy));
+}
