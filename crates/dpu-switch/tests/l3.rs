@@ -606,3 +606,28 @@ fn martians_are_not_routed() {
     let out = h.send("a", &v4([192, 0, 2, 1], [198, 51, 100, 7]));
     assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["d"]);
 }
+
+/// A VM running duplicate address detection for the gateway's IPv6 address (a Neighbor
+/// Solicitation from ::) is told the address is taken: an advertisement to all nodes with
+/// Solicited clear and Override set (RFC 4861 §7.2.4), so it does not take the gateway over.
+#[test]
+fn duplicate_address_detection_of_the_gateway_address_is_answered() {
+    use dpu_wire::icmpv6::{Icmpv6Packet, Icmpv6Type};
+    use dpu_wire::ipv6::Ipv6Packet;
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let own = v6("2001:db8:10::1");
+    let solicited: Ipv6Addr = "ff02::1:ff00:1".parse().unwrap();
+    let dst_mac = MacAddr([0x33, 0x33, 0xff, 0, 0, 1]);
+    let out = h.send("a", &nd(135, mac(1), dst_mac, Ipv6Addr::UNSPECIFIED, solicited, own));
+    let ports: Vec<&str> = out.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(ports, vec!["a", "b"], "to every member of the link");
+    let f = &out[0].1;
+    assert_eq!(f[..6], [0x33, 0x33, 0, 0, 0, 1]);
+    let ip = Ipv6Packet::new_checked(&f[14..]).unwrap();
+    assert_eq!((ip.src(), ip.dst()), (own, "ff02::1".parse().unwrap()));
+    let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!(icmp.msg_type(), Icmpv6Type::NEIGHBOR_ADVERT);
+    let m = icmp.message();
+    assert_eq!(m[4] & 0xe0, 0xa0, "router and override, not solicited");
+    assert_eq!(m[8..24], own.octets());
+}

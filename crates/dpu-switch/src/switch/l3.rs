@@ -780,7 +780,20 @@ impl Switch {
                 let src = ip.src();
                 self.learn(key.bridge, key.src, ingress.from, now);
                 if src.is_unspecified() {
-                    // Duplicate address detection of our own address: nothing to answer.
+                    // Duplicate address detection of our own address by another node: it is
+                    // ours, so defend it (RFC 4861 §7.2.4, RFC 4862 §5.4.3): an advertisement
+                    // to all nodes, Solicited clear, so the other node gives the address up
+                    // rather than taking over the gateway.
+                    let all_nodes = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+                    let dst_mac = MacAddr([0x33, 0x33, 0, 0, 0, 1]);
+                    let flags = 0xa000_0000; // router, override
+                    let advert = Icmpv6Type::NEIGHBOR_ADVERT;
+                    if let Some(f) =
+                        nd_frame(dst_mac, svi.mac, own, all_nodes, advert, flags, own, 2)
+                    {
+                        self.counters.svi_arp_replies += 1;
+                        self.l2_send(now, svi.bridge, dst_mac, f, out);
+                    }
                     return true;
                 }
                 let mac = nd_lladdr(opts, 1).unwrap_or(key.src);
