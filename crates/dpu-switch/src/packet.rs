@@ -16,6 +16,9 @@ pub struct PacketBuf {
     csum_pending: bool,
     /// The frame is a TCP super-frame still to be cut into segments ([`Gso`]).
     gso: Option<Gso>,
+    /// The priority (PCP) of the VLAN tag it arrived with, given to the tag it leaves
+    /// with (IEEE 802.1Q §6.9.3, as Linux's bridge and OVS keep it); 0 untagged.
+    pcp: u8,
 }
 
 /// A TCP super-frame: consecutive segments of one stream merged into one frame, by the
@@ -59,6 +62,7 @@ impl PacketBuf {
             end: HEADROOM + frame.len(),
             csum_pending: false,
             gso: None,
+            pcp: 0,
         }
     }
 
@@ -79,6 +83,7 @@ impl PacketBuf {
         self.end = HEADROOM + len;
         self.csum_pending = false;
         self.gso = None;
+        self.pcp = 0;
         fill(&mut self.data[HEADROOM..HEADROOM + len]);
     }
 
@@ -90,6 +95,16 @@ impl PacketBuf {
     /// Marks the frame's L4 checksum as left to offload, or as complete.
     pub fn set_csum_pending(&mut self, pending: bool) {
         self.csum_pending = pending;
+    }
+
+    /// The priority its VLAN tag had on arrival (0 for an untagged frame).
+    pub fn pcp(&self) -> u8 {
+        self.pcp
+    }
+
+    /// Records the priority of the VLAN tag the frame arrived with (3 bits).
+    pub fn set_pcp(&mut self, pcp: u8) {
+        self.pcp = pcp & 0b111;
     }
 
     /// The frame's segmentation, when it is a TCP super-frame.

@@ -871,8 +871,9 @@ impl Switch {
         }
         if key.tagged() {
             match ethernet::pop_vlan(buf.frame_mut(), len) {
-                Ok(Some((_, n))) => {
+                Ok(Some((tag, n))) => {
                     buf.set_len(n);
+                    buf.set_pcp(tag.pcp);
                 }
                 Ok(None) => {}
                 Err(e) => return self.count_drop(ingress.port, e.into()),
@@ -1027,15 +1028,16 @@ impl Switch {
         if tag.is_some() && buf.gso().is_some() {
             // The kernel reads a TCP segmentation request against the frame's EtherType,
             // which a tag hides: a tagged frame leaves segmented.
-            return self.for_each_segment(buf, out, |sw, s, out| sw.output_port(port, tag, s, out));
+            let pcp = buf.pcp();
+            return self.for_each_segment(buf, out, |sw, mut s, out| {
+                s.set_pcp(pcp);
+                sw.output_port(port, tag, s, out)
+            });
         }
         if let Some(vid) = tag {
             let len = buf.len();
-            match ethernet::push_vlan(
-                buf.with_tail(ethernet::VLAN_TAG_LEN),
-                len,
-                ethernet::VlanTag::c_tag(vid),
-            ) {
+            let tag = ethernet::VlanTag { pcp: buf.pcp(), ..ethernet::VlanTag::c_tag(vid) };
+            match ethernet::push_vlan(buf.with_tail(ethernet::VLAN_TAG_LEN), len, tag) {
                 Ok(n) => {
                     buf.set_len(n);
                 }
@@ -1592,8 +1594,10 @@ fn classify(mode: &PortMode, tags: Tags) -> Result<(u16, bool), DropReason> {
     match (mode, vid) {
         (PortMode::Access { vlan }, None) => Ok((*vlan, tagged)),
         (PortMode::Trunk { native_vlan: Some(n), .. }, None) => Ok((*n, tagged)),
+        // A frame tagged with the native VLAN's ID belongs to it too (IEEE 802.1Q §6.9: the
+        // PVID is a member; Linux's bridge takes it).
         (PortMode::Trunk { vlans, native_vlan }, Some(v))
-            if vlans.contains(&v) && *native_vlan != Some(v) =>
+            if vlans.contains(&v) || *native_vlan == Some(v) =>
         {
             Ok((v, tagged))
         }

@@ -1018,3 +1018,28 @@ fn learned_remote_vteps_age_out_with_their_macs() {
     let to_busy = h.send("a", &[udp_frame(1, mac(0x55), None, 1, 10)]);
     assert_eq!(dissect(&to_busy[0].1).unwrap().l3.unwrap().dst, std::net::IpAddr::V4(busy));
 }
+
+/// The priority of a frame's VLAN tag travels with it (IEEE 802.1Q §6.9.3, as Linux's
+/// bridge and OVS keep it): a priority-tagged frame (VID 0, PCP 5) from an access port
+/// leaves the trunk tagged with its VLAN and PCP 5; and a frame the trunk receives tagged
+/// with its native VLAN's ID belongs to that VLAN, as an untagged one does.
+#[test]
+fn vlan_priority_is_kept_and_the_native_vlan_may_come_tagged() {
+    let mut h = Harness::new(config());
+    let mut prio = udp_frame(1, MacAddr::BROADCAST, Some(0), 1, 10);
+    prio[14] |= 5 << 5; // PCP 5 in the TCI
+    let out = h.send("a", &[prio]);
+    let (_, to_t) = out.iter().find(|(p, _)| p == "t").unwrap();
+    let mut want = udp_frame(1, MacAddr::BROADCAST, Some(10), 1, 10);
+    want[14] |= 5 << 5;
+    assert_eq!(to_t, &want, "tagged 10 with PCP 5");
+    let (_, to_b) = out.iter().find(|(p, _)| p == "b").unwrap();
+    assert_eq!(to_b, &udp_frame(1, MacAddr::BROADCAST, None, 1, 10), "untagged");
+    let mut c = config();
+    c.ports[4].mode = PortMode::Trunk { vlans: vec![20], native_vlan: Some(10) };
+    let mut h = Harness::new(c);
+    let native_tagged = udp_frame(9, MacAddr::BROADCAST, Some(10), 2, 10);
+    let out = h.send("t", &[native_tagged]);
+    assert_eq!(ports_of(&out), vec!["a", "b", "c", "p0"]);
+    assert_eq!(h.drops("t", DropReason::VlanNotAllowed), 0);
+}
