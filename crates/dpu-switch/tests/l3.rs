@@ -356,6 +356,17 @@ fn ipv6_nd_routing_hop_limit_and_icmpv6() {
         (Icmpv6Type::ECHO_REPLY, 7, &b"hi"[..])
     );
     assert!(icmp.check_checksum(ip.src(), ip.dst()).is_ok());
+    // And to the other SVI's address (same VRF), as for IPv4: answered from that address.
+    let echo = icmp6(mac(1), GW10, v6(A6), v6(GW20_6), 64, 128, &[0, 8, 0, 1, b'h', b'o']);
+    let out = h.send("a", &echo);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let ip = Ipv6Packet::new_checked(&out[0].1[14..]).unwrap();
+    let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+    assert_eq!(
+        (ip.src(), icmp.msg_type(), icmp.echo_ident()),
+        (v6(GW20_6), Icmpv6Type::ECHO_REPLY, 8)
+    );
+    assert!(icmp.check_checksum(ip.src(), ip.dst()).is_ok());
     // A solicitation with a hop limit other than 255 is not ND (RFC 4861 §7.1.1): flooded.
     let mut bad = ns.clone();
     bad[14 + 7] = 64;

@@ -812,7 +812,14 @@ impl Switch {
             self.note_neighbour(now, svi, IpAddr::V6(target), mac, false);
             return key.dst == svi.mac;
         }
-        if t == Icmpv6Type::ECHO_REQUEST && key.dst == svi.mac && ip.dst() == own {
+        // An echo to any of the VRF's gateway addresses, as for IPv4, answered from it.
+        let to_gateway = ip.dst() == own
+            || self
+                .svis
+                .iter()
+                .any(|s| s.vrf == svi.vrf && s.ip6.is_some_and(|(a, _)| a == ip.dst()));
+        if t == Icmpv6Type::ECHO_REQUEST && key.dst == svi.mac && to_gateway {
+            let own = ip.dst();
             self.learn(key.bridge, key.src, ingress.from, now);
             let data = icmp.data();
             let eth =
