@@ -51,7 +51,7 @@ use crate::error_log::{self, ErrorEntry, ErrorSite};
 use crate::features::{HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::persist::NamespaceStore;
-use crate::reservation::{Access, Durable, Reservations};
+use crate::reservation::{Access, Durable, HostId, Reservations};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{
     AnaState, ConnectRefusal, Controller, HostWriteProtectError, HostWriteProtection, NSID_ALL,
@@ -131,7 +131,63 @@ pub struct IoRequest {
     pub volume: Arc<Volume>,
     /// What to do.
     pub op: IoOp,
+    /// For a write checked against a held reservation: counts it among its host's writes
+    /// in flight until whoever runs the request drops it, done.
+    pub fence: Option<WriteTicket>,
 }
+
+/// One write of a host on a reserved namespace, from the moment the reservation let it
+/// through until the volume finished it (dropped with the [`IoRequest`] that carries it,
+/// wherever it ran: inline, on the pool, or in the kernel's ring). Preempt and Abort waits
+/// for the preempted hosts' tickets (NVM Command Set 1.0 §3.2.4.3: their commands are
+/// aborted, none lands after the Acquire completes; Linux's nvmet waits likewise).
+#[derive(Debug)]
+pub struct WriteTicket {
+    ns: Arc<Namespace>,
+    host: HostId,
+}
+
+impl WriteTicket {
+    fn new(ns: &Arc<Namespace>, host: HostId) -> Self {
+        let mut w = ns.writes_in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        *w.entry(host).or_insert(0) += 1;
+        WriteTicket { ns: ns.clone(), host }
+    }
+}
+
+impl Drop for WriteTicket {
+    fn drop(&mut self) {
+        let mut w = self.ns.writes_in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = w.get_mut(&self.host) {
+            *n -= 1;
+            if *n == 0 {
+                w.remove(&self.host);
+            }
+        }
+    }
+}
+
+/// Whether any of `hosts` has writes in flight on `ns`.
+fn writing(ns: &Namespace, hosts: &[HostId]) -> bool {
+    let w = ns.writes_in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+    hosts.iter().any(|h| w.contains_key(h))
+}
+
+/// A Preempt and Abort waiting for the preempted hosts' writes in flight to finish.
+#[derive(Debug)]
+struct Fencing {
+    cid: u16,
+    ns: Arc<Namespace>,
+    hosts: Vec<HostId>,
+    /// What follows: saving the new state, or nothing (success).
+    then: Option<(IoOp, Arc<Volume>, Post)>,
+    /// Past this it completes anyway (a write the device never finishes); set at the
+    /// first tick.
+    deadline: Option<Instant>,
+}
+
+/// How long a Preempt and Abort waits for the preempted hosts' writes.
+const FENCE_DEADLINE: Duration = Duration::from_secs(60);
 
 /// The data of a write that waits (for the volume, on the pool or in the kernel, or for its
 /// rate limit): a view of the receive buffer would keep that whole buffer alive until the
@@ -465,6 +521,11 @@ pub struct Connection {
     /// Authentication Send/Receive (and Disconnect) run.
     auth: Option<AuthSession>,
     cmds: CidTable<Cmd>,
+    /// The ticket the reservation check of the command being run took (a write on a
+    /// reserved namespace), for its [`IoRequest`].
+    fence: Option<WriteTicket>,
+    /// Preempt and Abort commands waiting for writes of the hosts they preempted.
+    fencing: Vec<Fencing>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
     /// Namespaces looked up for commands (see [`namespace`](Self::namespace)).
@@ -647,6 +708,8 @@ impl Connection {
             bound: None,
             auth: None,
             cmds: CidTable::default(),
+            fence: None,
+            fencing: Vec::new(),
             next_io: 1,
             ns_cache: NsCache::default(),
             tally: Tally::default(),
@@ -819,6 +882,9 @@ impl Connection {
         }
         if !self.throttled.is_empty() {
             self.release_throttled(now);
+        }
+        if !self.fencing.is_empty() {
+            self.release_fencing(now);
         }
         let Some(b) = &self.bound else {
             if now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
@@ -1122,13 +1188,14 @@ impl Connection {
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
         let in_use = self.cmds.contains(cid)
             || self.throttled.iter().any(|t| t.sqe.cid == cid)
-            || self.aers.contains(&cid);
+            || self.aers.contains(&cid)
+            || self.fencing.iter().any(|f| f.cid == cid);
         if in_use {
             self.send_failure(&sqe, fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
         // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
-        if self.cmds.len() + self.aers.len() + self.throttled.len() >= depth {
+        if self.cmds.len() + self.aers.len() + self.throttled.len() + self.fencing.len() >= depth {
             self.fatal(FatalError::new(
                 Fes::PduSequenceError,
                 0,
@@ -1385,7 +1452,12 @@ impl Connection {
         }
         self.io_enabled()?;
         match sqe.opcode {
-            io_opcode::WRITE | io_opcode::COMPARE => self.rw_range(sqe).map(|_| ()),
+            io_opcode::WRITE | io_opcode::COMPARE => {
+                let checked = self.rw_range(sqe).map(|_| ());
+                // Checked again when the data is here; nothing runs yet.
+                self.fence = None;
+                checked
+            }
             io_opcode::DATASET_MANAGEMENT
             | io_opcode::RESERVATION_REGISTER
             | io_opcode::RESERVATION_ACQUIRE
@@ -1493,12 +1565,52 @@ impl Connection {
                 }
             }
             Outcome::Io(op, volume, post) => {
-                let tag = io_tag(self.next_io, cid);
-                self.next_io += 1;
-                self.cmds.insert(cid, Cmd::AwaitIo { tag, post });
-                self.io.push_back(IoRequest { tag, volume, op });
+                let fence = self.fence.take();
+                self.start_io(cid, op, volume, post, fence);
             }
             Outcome::Pending => {}
+        }
+        // A check whose command did not reach the volume holds no place.
+        self.fence = None;
+    }
+
+    /// Hands a volume operation to the shell; the command completes with it.
+    fn start_io(
+        &mut self,
+        cid: u16,
+        op: IoOp,
+        volume: Arc<Volume>,
+        post: Post,
+        fence: Option<WriteTicket>,
+    ) {
+        let tag = io_tag(self.next_io, cid);
+        self.next_io += 1;
+        self.cmds.insert(cid, Cmd::AwaitIo { tag, post });
+        self.io.push_back(IoRequest { tag, volume, op, fence });
+    }
+
+    /// Completes the Preempt and Abort commands whose preempted hosts have no writes in
+    /// flight any more (or that waited [`FENCE_DEADLINE`]).
+    fn release_fencing(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.fencing.len() {
+            let f = &mut self.fencing[i];
+            let late = now >= *f.deadline.get_or_insert(now + FENCE_DEADLINE);
+            if writing(&f.ns, &f.hosts) && !late {
+                i += 1;
+                continue;
+            }
+            let f = self.fencing.swap_remove(i);
+            if late {
+                warn!(
+                    nsid = f.ns.nsid,
+                    "preempted hosts' writes still running after {FENCE_DEADLINE:?}; completing the acquire"
+                );
+            }
+            match f.then {
+                Some((op, volume, post)) => self.start_io(f.cid, op, volume, post, None),
+                None => self.send_cqe(ok(f.cid)),
+            }
         }
     }
 
@@ -2427,20 +2539,30 @@ impl Connection {
 
     /// Whether this connection's host may modify `ns`: it is not write protected and
     /// its reservation lets the host write.
-    fn may_modify(&self, ns: &Namespace) -> Result<(), Status> {
+    fn may_modify(&mut self, ns: &Arc<Namespace>) -> Result<(), Status> {
         writable(ns)?;
         self.reservation_allows(ns, Access::Write)
     }
 
     /// Whether `ns`'s reservation lets this connection's host do `access` (NVMe Base 2.0
     /// §8.19.1): free while no reservation is held, one relaxed load.
-    fn reservation_allows(&self, ns: &Namespace, access: Access) -> Result<(), Status> {
+    /// A write let through takes a [`WriteTicket`] (in `self.fence`, for the command's
+    /// volume operation), under the reservation lock, so that a Preempt and Abort that
+    /// changes the reservation after this check waits for the write.
+    fn reservation_allows(&mut self, ns: &Arc<Namespace>, access: Access) -> Result<(), Status> {
         if !ns.reserved.load(Ordering::Relaxed) {
             return Ok(());
         }
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
+        let host = b.ctrl.hostid;
         let r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
-        if r.allows(&b.ctrl.hostid, access) { Ok(()) } else { Err(Status::RESERVATION_CONFLICT) }
+        if !r.allows(&host, access) {
+            return Err(Status::RESERVATION_CONFLICT);
+        }
+        if access == Access::Write {
+            self.fence = Some(WriteTicket::new(ns, host));
+        }
+        Ok(())
     }
 
     /// Reservation Register, Report, Acquire and Release (NVM Command Set 1.0
@@ -2472,6 +2594,9 @@ impl Connection {
         };
         let mut r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
         let (before, was_ptpl) = (r.durable(), r.ptpl());
+        // Preempt and Abort: who is registered before, to tell whom it preempted.
+        let aborting = sqe.opcode == io_opcode::RESERVATION_ACQUIRE && action == 2;
+        let registered_before = if aborting { r.registrant_hosts() } else { Vec::new() };
         // Only a command whose change is saved may need it put back.
         let undo = ns.store.as_ref().map(|_| ReservationUndo::before(&ns, &r));
         let done = match sqe.opcode {
@@ -2503,6 +2628,8 @@ impl Connection {
             }
         };
         ns.reserved.store(r.is_reserved(), Ordering::Relaxed);
+        let preempted: Vec<HostId> =
+            registered_before.into_iter().filter(|h| *h != host && !r.is_registrant(h)).collect();
         let notices = r.take_notices();
         // The command completes once a state that persists, or stops persisting, is
         // saved (with PTPL off throughout there is nothing to save).
@@ -2515,10 +2642,23 @@ impl Connection {
         done?;
         let store = ns.store.clone().filter(|_| save);
         let undo = undo.map(|(ns, before)| ReservationUndo { ns, before, after });
-        Ok(store
+        let outcome = store
             .zip(undo)
             .and_then(|(store, undo)| save_namespaces(store, vec![undo], sqe.opcode))
-            .unwrap_or(Outcome::Done(ok(sqe.cid))))
+            .unwrap_or(Outcome::Done(ok(sqe.cid)));
+        // The preempted hosts' new commands are refused from here (they are no
+        // registrants); the Acquire completes once their writes let through before have
+        // finished (checked each tick).
+        if !preempted.is_empty() && writing(&ns, &preempted) {
+            let then = match outcome {
+                Outcome::Io(op, volume, post) => Some((op, volume, post)),
+                _ => None,
+            };
+            let cid = sqe.cid;
+            self.fencing.push(Fencing { cid, ns, hosts: preempted, then, deadline: None });
+            return Ok(Outcome::Pending);
+        }
+        Ok(outcome)
     }
 
     fn write_zeroes(&mut self, sqe: &Sqe) -> Result<Outcome, Status> {

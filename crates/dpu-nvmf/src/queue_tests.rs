@@ -3695,3 +3695,62 @@ fn enabling_checks_the_other_cc_fields() {
     set_cc(&mut disc, 1);
     assert_eq!(csts(&mut disc), 1, "a discovery controller's queue sizes are not checked");
 }
+
+/// Preempt and Abort (NVM Command Set 1.0 §3.2.4.3) completes only once the preempted
+/// host's writes let through before it have finished on the volume: host A's write is
+/// handed to the volume but not yet done when B preempts A; B's Acquire waits (ticks pass,
+/// no completion), and completes once A's write finished, so a write of B's that follows
+/// lands after A's, never under it. A's later writes conflict. A plain Preempt, or a
+/// preempted host with nothing in flight, completes at once.
+#[test]
+fn preempt_and_abort_waits_for_the_preempted_hosts_writes() {
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let t = target();
+    let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    let write = |fill: u8| {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        (w, vec![fill; 512])
+    };
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
+    // A's write reaches the volume's queue (not run yet: a file write in the kernel).
+    let (sqe, data) = write(0x42);
+    a.submit(sqe, &data);
+    let queued = a.conn.poll_io().expect("A's write handed to the volume");
+    // B: Preempt and Abort (RACQA 010b), PRKEY A's key: no answer while A's write runs.
+    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
+    pa.set_sgl(SglDescriptor::in_capsule(16));
+    b.submit(pa, &keys);
+    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
+    b.now += Duration::from_millis(500);
+    b.conn.tick(b.now);
+    assert!(b.pdus().is_empty(), "still waiting");
+    // A's write finishes; B's next tick completes the acquire.
+    let r = execute_io(&queued);
+    a.conn.complete_io(queued.tag, r);
+    drop(queued);
+    let p = a.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success(), "A's write was let through before the preempt");
+    b.now += Duration::from_millis(100);
+    b.conn.tick(b.now);
+    let p = b.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success(), "{c:?}");
+    // B's write lands on top; A's new writes conflict.
+    assert!(status(&mut b, write(0x0B)).is_success());
+    assert_eq!(status(&mut a, write(0x43)), Status::RESERVATION_CONFLICT.with_dnr());
+    let (_, d) = b.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert!(d.iter().all(|&x| x == 0x0B));
+    // A preempted host with nothing in flight: at once.
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAC])).is_success());
+    let pa = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAC]);
+    assert!(status(&mut b, pa).is_success());
+}

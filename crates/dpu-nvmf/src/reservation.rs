@@ -287,6 +287,16 @@ impl Reservations {
         self.notify_others(issuer, NoticeKind::ReservationReleased);
     }
 
+    /// The registered hosts.
+    pub fn registrant_hosts(&self) -> Vec<HostId> {
+        self.registrants.keys().copied().collect()
+    }
+
+    /// Whether `host` is registered.
+    pub fn is_registrant(&self, host: &HostId) -> bool {
+        self.registrants.contains_key(host)
+    }
+
     /// Whether a reservation is held (I/O commands are then checked).
     pub fn is_reserved(&self) -> bool {
         self.reservation.is_some()

@@ -25,7 +25,7 @@ use crate::auth::HostSecrets;
 use crate::error_log::ErrorLog;
 use crate::features::HostFeatures;
 use crate::persist::NamespaceStore;
-use crate::reservation::{Notice, Reservations};
+use crate::reservation::{HostId, Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
 
@@ -326,6 +326,10 @@ pub struct Namespace {
     pub reservations: Mutex<Reservations>,
     /// Whether a reservation is held: I/O commands look at `reservations` only then.
     pub reserved: AtomicBool,
+    /// Writes each host has running on the volume that were checked against a held
+    /// reservation (a [`crate::queue::WriteTicket`] each): Preempt and Abort waits for the
+    /// preempted hosts' to finish before it completes.
+    pub writes_in_flight: Mutex<BTreeMap<HostId, u32>>,
     /// Where its reservations persist through power loss and a host's write protection
     /// through a restart (the target's [`NamespaceStore`]); without one, PTPL is not
     /// supported (RESCAP bit 0) and Write Protect lasts until the service stops.
@@ -934,6 +938,7 @@ impl Target {
                 ana_group: AtomicU32::new(ana_group),
                 reserved: AtomicBool::new(reservations.is_reserved()),
                 reservations: Mutex::new(reservations),
+                writes_in_flight: Mutex::default(),
                 store,
                 detached: AtomicBool::new(false),
                 write_protected: AtomicBool::new(protection.protected()),

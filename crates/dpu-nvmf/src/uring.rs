@@ -33,7 +33,7 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
-use crate::queue::{IoOp, IoRequest, queued_write_data};
+use crate::queue::{IoOp, IoRequest, WriteTicket, queued_write_data};
 use crate::volume::{AlignedBuf, Volume};
 
 /// Submission queue entries: a queue's commands in flight (MAXCMD) fit.
@@ -79,6 +79,9 @@ struct Transfer {
     len: usize,
     /// Bytes done so far (a short transfer is continued).
     done: usize,
+    /// The write's place among its host's writes in flight ([`IoRequest::fence`]), held
+    /// until the kernel is done with it (boxed: rare, and a transfer stays small).
+    fence: Option<Box<WriteTicket>>,
 }
 
 impl Transfer {
@@ -188,10 +191,9 @@ impl Ring {
             offset,
             len,
             done: 0,
+            fence: None,
         };
-        let key = self.next_key;
-        self.next_key += 1;
-        self.push(key, t).map_err(|_| req)
+        self.push_request(t, req)
     }
 
     /// Queues a flush as a data sync of the volume's file.
@@ -211,10 +213,23 @@ impl Ring {
             offset: 0,
             len: 0,
             done: 0,
+            fence: None,
         };
+        self.push_request(t, req)
+    }
+
+    /// Queues `t`, made from `req`, which gives it its ticket; hands `req` back (ticket
+    /// and all) if it cannot go.
+    fn push_request(&mut self, t: Transfer, mut req: IoRequest) -> Result<(), IoRequest> {
         let key = self.next_key;
         self.next_key += 1;
-        self.push(key, t).map_err(|_| req)
+        if self.push(key, t).is_err() {
+            return Err(req);
+        }
+        if let Some(t) = self.transfers.get_mut(&key) {
+            t.fence = req.fence.take().map(Box::new);
+        }
+        Ok(())
     }
 
     /// Puts transfer `t` in the submission queue under `key` (submitting what is queued
@@ -348,7 +363,7 @@ mod tests {
     use super::*;
 
     fn request(tag: u64, volume: &Arc<Volume>, op: IoOp) -> IoRequest {
-        IoRequest { tag, volume: volume.clone(), op }
+        IoRequest { tag, volume: volume.clone(), op, fence: None }
     }
 
     /// Submits what is queued and waits until `count` commands completed.

@@ -5,7 +5,7 @@
 //! The guest (Debian's amd64 kernel and nvme-cli, as in `linux_initiator.rs`) registers key
 //! 0xAA and takes a Write Exclusive reservation; `nvme resv-report --eds` shows it. The other
 //! host reads but cannot write (Reservation Conflict) and registers key 0xBB. It preempts
-//! the guest: the guest's direct writes then fail, the report names the new holder, and the
+//! the guest and aborts its commands (Preempt and Abort): the guest's direct writes then fail, the report names the new holder, and the
 //! guest's own acquire conflicts. When the other host clears the reservation, the guest
 //! writes again. The preemption is announced to the guest as Linux's nvmet announces it:
 //! an asynchronous event (the kernel's `NVME_AEN=0x800006` uevent) and a Reservation
@@ -299,10 +299,11 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
                 other = Some(c);
             }
             "want-preempt" => {
-                // Preempt (RACQA 1) the holder's key 0xAA, Write Exclusive.
+                // Preempt and Abort (RACQA 2) the holder's key 0xAA, Write Exclusive: the
+                // guest's writes were let through and finished before, so it completes.
                 failed.0 = ns.stats.snapshot().errors;
                 let c = other.as_mut().unwrap();
-                let cdw10 = 1 | (1 << 8);
+                let cdw10 = 2 | (1 << 8);
                 let preempted =
                     reservation(c, io_opcode::RESERVATION_ACQUIRE, cdw10, &[0xBB, 0xAA]).await;
                 seen.push(("preempt", preempted));
