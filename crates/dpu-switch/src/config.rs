@@ -241,8 +241,9 @@ pub struct BridgeConfig {
     /// MAC ageing time in seconds.
     #[serde(default = "default_ageing")]
     pub ageing_secs: u32,
-    /// Largest number of learned MACs; beyond it new addresses are not learned (their
-    /// frames are still flooded).
+    /// Largest number of learned MACs. When it is reached, a new address takes the place of
+    /// the oldest of the port or VTEP holding the most (if that holds at least two more
+    /// than the learner); otherwise it is not learned (its frames are still flooded).
     #[serde(default = "default_mac_limit")]
     pub mac_limit: u32,
     /// The gateway (SVI) of this bridge, which routes between bridges of its VRF.

@@ -1,7 +1,7 @@
 //! The MAC address table: learning with ageing, static entries, a per-bridge limit
 //! (IEEE 802.1Q §8.8, filtering database).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,18 @@ pub(crate) struct MacTable {
     map: HashMap<(u16, MacAddr), MacEntry, foldhash::quality::RandomState>,
     /// Learned (non-static) entries per bridge.
     learned: HashMap<u16, u32>,
+    /// Learned entries per (bridge, destination): a full bridge takes room for a new address
+    /// from the destination holding the most, as OVS evicts, so one port flooding made-up
+    /// source addresses cannot keep a real host from being learned.
+    by_dest: HashMap<(u16, Dest), Held>,
+}
+
+/// A destination's learned addresses in one bridge: how many, and in the order learned
+/// (addresses that moved or aged since are skipped when found, and compacted away).
+#[derive(Debug, Default)]
+struct Held {
+    count: u32,
+    order: VecDeque<MacAddr>,
 }
 
 impl MacTable {
@@ -76,18 +88,78 @@ impl MacTable {
                 if e.dest == dest {
                     Learned::Refreshed
                 } else {
-                    e.dest = dest;
+                    let old = std::mem::replace(&mut e.dest, dest);
+                    self.let_go(bridge, old);
+                    self.hold(bridge, dest, mac);
                     Learned::Moved
                 }
             }
             None => {
-                let n = self.learned.entry(bridge).or_insert(0);
-                if *n >= limit {
+                if self.learned_in(bridge) >= limit && !self.make_room(bridge, dest) {
                     return Learned::LimitReached;
                 }
-                *n += 1;
+                *self.learned.entry(bridge).or_insert(0) += 1;
                 self.map.insert((bridge, mac), MacEntry { dest, last_seen: now, is_static: false });
+                self.hold(bridge, dest, mac);
                 Learned::New
+            }
+        }
+    }
+
+    /// In a full `bridge`, removes a learned address of the destination holding the most,
+    /// if it holds at least two more than `dest` (so two equal floods do not trade places
+    /// forever); false when there is none to take.
+    fn make_room(&mut self, bridge: u16, dest: Dest) -> bool {
+        let mine = self.by_dest.get(&(bridge, dest)).map_or(0, |h| h.count);
+        let biggest = self
+            .by_dest
+            .iter()
+            .filter(|((b, _), _)| *b == bridge)
+            .max_by_key(|(_, h)| h.count)
+            .map(|((_, d), h)| (*d, h.count));
+        let Some((victim, most)) = biggest else { return false };
+        if most < mine + 2 {
+            return false;
+        }
+        let map = &self.map;
+        let Some(held) = self.by_dest.get_mut(&(bridge, victim)) else { return false };
+        // The oldest address still learned there (the others moved or aged since).
+        let still_there = |mac: &MacAddr| {
+            map.get(&(bridge, *mac)).is_some_and(|e| !e.is_static && e.dest == victim)
+        };
+        while let Some(mac) = held.order.pop_front() {
+            if still_there(&mac) {
+                self.map.remove(&(bridge, mac));
+                if let Some(n) = self.learned.get_mut(&bridge) {
+                    *n = n.saturating_sub(1);
+                }
+                self.let_go(bridge, victim);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Counts a learned address of `dest` in `bridge`.
+    fn hold(&mut self, bridge: u16, dest: Dest, mac: MacAddr) {
+        let held = self.by_dest.entry((bridge, dest)).or_default();
+        held.count += 1;
+        held.order.push_back(mac);
+        // Stale addresses (moved, aged) would pile up behind a busy destination: rebuilt
+        // from the table when they outnumber the live ones.
+        if held.order.len() > 2 * held.count as usize + 16 {
+            let map = &self.map;
+            held.order
+                .retain(|m| map.get(&(bridge, *m)).is_some_and(|e| !e.is_static && e.dest == dest));
+        }
+    }
+
+    /// Uncounts a learned address of `dest` in `bridge` (its entry moved, aged or went).
+    fn let_go(&mut self, bridge: u16, dest: Dest) {
+        if let Some(held) = self.by_dest.get_mut(&(bridge, dest)) {
+            held.count = held.count.saturating_sub(1);
+            if held.count == 0 {
+                self.by_dest.remove(&(bridge, dest));
             }
         }
     }
@@ -96,9 +168,11 @@ impl MacTable {
         if let Some(old) =
             self.map.insert((bridge, mac), MacEntry { dest, last_seen: now, is_static: true })
             && !old.is_static
-            && let Some(n) = self.learned.get_mut(&bridge)
         {
-            *n = n.saturating_sub(1);
+            if let Some(n) = self.learned.get_mut(&bridge) {
+                *n = n.saturating_sub(1);
+            }
+            self.let_go(bridge, old.dest);
         }
     }
 
@@ -110,33 +184,41 @@ impl MacTable {
         ageing: impl Fn(u16) -> Duration,
         mut changed: impl FnMut(u16),
     ) {
-        let learned = &mut self.learned;
+        let mut gone = Vec::new();
         self.map.retain(|(b, _), e| {
             let keep = e.is_static || now.saturating_duration_since(e.last_seen) < ageing(*b);
             if !keep {
-                if let Some(n) = learned.get_mut(b) {
-                    *n = n.saturating_sub(1);
-                }
+                gone.push((*b, e.dest));
                 changed(*b);
             }
             keep
         });
+        self.uncount(gone);
+    }
+
+    /// Uncounts learned entries taken out of the map.
+    fn uncount(&mut self, gone: Vec<(u16, Dest)>) {
+        for (b, dest) in gone {
+            if let Some(n) = self.learned.get_mut(&b) {
+                *n = n.saturating_sub(1);
+            }
+            self.let_go(b, dest);
+        }
     }
 
     /// Removes the learned entries whose destination `gone` says is gone; calls `changed`
     /// for each bridge that lost an entry.
     pub fn forget(&mut self, gone: impl Fn(Dest) -> bool, mut changed: impl FnMut(u16)) {
-        let learned = &mut self.learned;
+        let mut removed = Vec::new();
         self.map.retain(|(b, _), e| {
             let keep = e.is_static || !gone(e.dest);
             if !keep {
-                if let Some(n) = learned.get_mut(b) {
-                    *n = n.saturating_sub(1);
-                }
+                removed.push((*b, e.dest));
                 changed(*b);
             }
             keep
         });
+        self.uncount(removed);
     }
 
     pub fn learned_in(&self, bridge: u16) -> u32 {
@@ -150,6 +232,7 @@ impl MacTable {
     /// Takes every entry out (for a reconfiguration that re-inserts what is still valid).
     pub fn drain(&mut self) -> Vec<(u16, MacAddr, MacEntry)> {
         self.learned.clear();
+        self.by_dest.clear();
         self.map.drain().map(|((b, m), e)| (b, m, e)).collect()
     }
 
@@ -186,5 +269,29 @@ mod tests {
         assert_eq!(changed, vec![0, 1]);
         assert_eq!((t.lookup(0, A), t.lookup(0, B), t.len()), (None, Some(p2), 1));
         assert_eq!(t.learned_in(0), 0);
+    }
+
+    /// A full bridge takes room from the destination holding the most (its oldest address),
+    /// as OVS evicts: one port's flood of made-up addresses cannot keep another port's host
+    /// from being learned, and the flooding port does not push out its own (no churn).
+    #[test]
+    fn a_full_bridge_takes_room_from_the_destination_holding_the_most() {
+        let t0 = Instant::now();
+        let mut t = MacTable::default();
+        let (flood, host) = (Dest::Port(PortId(1)), Dest::Port(PortId(2)));
+        let made_up = |i: u8| MacAddr([2, 0, 0, 0, 9, i]);
+        for i in 0..4 {
+            assert_eq!(t.learn(0, made_up(i), flood, t0, 4), Learned::New);
+        }
+        assert_eq!(t.learn(0, made_up(9), flood, t0, 4), Learned::LimitReached, "no churn");
+        assert_eq!(t.learn(0, A, host, t0, 4), Learned::New, "room taken from the flood");
+        assert_eq!(t.lookup(0, made_up(0)), None, "its oldest went");
+        assert_eq!((t.lookup(0, A), t.learned_in(0)), (Some(host), 4));
+        // Once the two are within one of each other, neither takes from the other.
+        assert_eq!(t.learn(0, B, host, t0, 4), Learned::New);
+        assert_eq!(t.learn(0, MacAddr([2, 0, 0, 0, 0, 3]), host, t0, 4), Learned::LimitReached);
+        let mut changed = Vec::new();
+        t.age(t0 + Duration::from_secs(10), |_| Duration::from_secs(5), |b| changed.push(b));
+        assert_eq!((t.learned_in(0), t.by_dest.len()), (0, 0), "ageing uncounts");
     }
 }
