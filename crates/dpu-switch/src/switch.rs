@@ -615,7 +615,13 @@ impl Switch {
             }
         }
 
-        self.apply_l3(&config);
+        // Where each old bridge index went (by name), for what is kept per bridge.
+        let moved: HashMap<u16, u16> = old_names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((i as u16, *new_index.get(n.as_str())?)))
+            .collect();
+        self.apply_l3(&config, &moved);
         let capacity = if config.flow_cache_size == 0 {
             DEFAULT_CAPACITY
         } else {
@@ -889,7 +895,7 @@ impl Switch {
                 let Some(ingress_svi) = svi else {
                     return self.count_drop(ingress.port, DropReason::NoRoute);
                 };
-                match self.rewrite_routed(&mut buf) {
+                match Self::check_routed(&buf) {
                     Ok(()) => {}
                     Err(dpu_wire::Error::TtlExpired) => {
                         // RFC 1812 §5.3.1: discard, and send time exceeded (code 0).
@@ -899,9 +905,10 @@ impl Switch {
                     }
                     Err(e) => return self.count_drop(ingress.port, e.into()),
                 }
-                // After the TTL and header checks, as Linux's ip_forward orders them (an
-                // expired or corrupt packet gets no "fragmentation needed"): a router does
-                // not forward what the next link cannot carry. We never
+                // After the TTL and header checks, before the TTL is decremented, as
+                // Linux's ip_forward orders them (an expired or corrupt packet gets no
+                // "fragmentation needed"): a router does not forward what the next link
+                // cannot carry. We never
                 // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
                 // discovery; IPv4 without DF is dropped and counted.
                 if let Some(mtu) = self.path_mtu(&outs)
@@ -913,6 +920,9 @@ impl Switch {
                         self.icmp_error(now, ingress_svi, &key.unpack(), &buf, kind, out);
                     }
                     return self.count_drop(ingress.port, DropReason::MtuExceeded);
+                }
+                if let Err(e) = self.rewrite_routed(&mut buf) {
+                    return self.count_drop(ingress.port, e.into());
                 }
                 let f = buf.frame_mut();
                 f[0..6].copy_from_slice(&dst_mac.0);
@@ -1369,6 +1379,9 @@ impl Switch {
         }
         let gone: Vec<Ipv4Addr> = self.remotes.iter().filter(|r| quiet(r)).map(|r| r.ip).collect();
         self.remotes.retain(|r| !gone.contains(&r.ip));
+        // Their underlay next hops go too, unless another remote uses them (as `apply`).
+        let remotes = &self.remotes;
+        self.neighbours.retain(|ip, _| remotes.iter().any(|r| r.next_hop == *ip));
         self.remote_ids = self.remotes.iter().enumerate().map(|(i, r)| (r.ip, i as u16)).collect();
         // Configured remotes (the flood lists' ids) come before learned ones: unchanged.
         let mut changed = Vec::new();

@@ -403,6 +403,9 @@ fn too_big_for_the_next_link_gets_icmp_not_fragments() {
         (Icmpv4Type::DEST_UNREACHABLE, 4, 100)
     );
     assert_eq!(h.drops("a", DropReason::MtuExceeded), 1);
+    // It quotes the packet as received (TTL 64, not decremented), and nothing was routed.
+    assert_eq!(icmp.data()[8], 64, "quoted TTL");
+    assert_eq!(h.sw.counters().routed, 0);
     // The same with TTL 1: time exceeded, not fragmentation needed (TTL first, as Linux).
     let mut expiring = big.clone();
     expiring[14 + 8] = 1;
@@ -641,4 +644,45 @@ fn duplicate_address_detection_of_the_gateway_address_is_answered() {
     let m = icmp.message();
     assert_eq!(m[4] & 0xe0, 0xa0, "router and override, not solicited");
     assert_eq!(m[8..24], own.octets());
+}
+
+/// Many neighbours going quiet together are each probed three times before any is
+/// forgotten (probes are bounded per tick, so later ones wait their turn), and a
+/// link-local neighbour is probed on the link it was heard on, not flooded into another.
+#[test]
+fn every_quiet_neighbour_is_probed_before_it_is_forgotten() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let sn: MacAddr = MacAddr([0x33, 0x33, 0xff, 0, 0, 1]);
+    let hosts: Vec<Ipv6Addr> = (0..1500u128)
+        .map(|i| Ipv6Addr::from(0x2001_0db8_0020_0000_0000_0000_0001_0000 + i))
+        .collect();
+    for ip in &hosts {
+        h.send("d", &nd(135, mac(4), sn, *ip, "ff02::1:ff00:1".parse().unwrap(), v6(GW20_6)));
+    }
+    let link_local: Ipv6Addr = "fe80::4".parse().unwrap();
+    h.send("d", &nd(135, mac(4), sn, link_local, "ff02::1:ff00:1".parse().unwrap(), v6(GW20_6)));
+    let sent = h.run_for(40);
+    let mut asked = std::collections::HashMap::<Ipv6Addr, (usize, Vec<String>)>::new();
+    for (port, f) in &sent {
+        // A unicast Neighbor Solicitation: its target at ICMPv6 offset 8.
+        if f.len() >= 14 + 40 + 24 && f[12..14] == [0x86, 0xdd] && f[14 + 40] == 135 {
+            let target: [u8; 16] = f[14 + 40 + 8..14 + 40 + 24].try_into().unwrap();
+            let e = asked.entry(Ipv6Addr::from(target)).or_default();
+            e.0 += 1;
+            e.1.push(port.clone());
+        }
+    }
+    let known: Vec<std::net::IpAddr> = h.sw.neighbours().into_iter().map(|n| n.ip).collect();
+    assert!(known.is_empty(), "nobody answered: all forgotten by now ({} left)", known.len());
+    for ip in hosts.iter().chain([&link_local]) {
+        if !known.contains(&std::net::IpAddr::V6(*ip)) {
+            assert!(
+                asked.get(ip).is_some_and(|a| a.0 >= 3),
+                "{ip} forgotten unprobed: {:?}",
+                asked.get(ip)
+            );
+        }
+    }
+    let (_, ports) = &asked[&link_local];
+    assert!(ports.iter().all(|p| p == "d"), "probed on its own link only: {ports:?}");
 }

@@ -177,6 +177,27 @@ pub(crate) struct L3Neighbour {
     pub mac: Option<MacAddr>,
     pub updated: Instant,
     pub last_request: Option<Instant>,
+    /// The bridge (link) it was heard on or asked for through: probes go there (an IPv6
+    /// link-local address is on the link of every SVI).
+    pub bridge: u16,
+    /// Probes sent since it was last heard from.
+    pub probes: u32,
+}
+
+impl L3Neighbour {
+    fn new(now: Instant, bridge: u16) -> Self {
+        L3Neighbour { mac: None, updated: now, last_request: None, bridge, probes: 0 }
+    }
+
+    /// Heard from on `bridge` with `mac`; true when the MAC changed.
+    fn heard(&mut self, now: Instant, bridge: u16, mac: MacAddr) -> bool {
+        let changed = self.mac != Some(mac);
+        self.mac = Some(mac);
+        self.updated = now;
+        self.bridge = bridge;
+        self.probes = 0;
+        changed
+    }
 }
 
 #[derive(Debug)]
@@ -350,7 +371,7 @@ fn nd_frame(
 impl Switch {
     /// Builds the VRFs and SVIs of a validated configuration; keeps resolved neighbours of
     /// VRFs that still exist.
-    pub(super) fn apply_l3(&mut self, config: &SwitchConfig) {
+    pub(super) fn apply_l3(&mut self, config: &SwitchConfig, bridge_moved: &HashMap<u16, u16>) {
         let old_names: Vec<String> = self.vrfs.iter().map(|v| v.name.clone()).collect();
         self.vrfs =
             config.vrfs.iter().map(|v| Vrf { name: v.name.clone(), ..Vrf::default() }).collect();
@@ -418,10 +439,12 @@ impl Switch {
         let old = std::mem::take(&mut self.l3_neigh);
         for ((vrf, ip), n) in old {
             let Some(name) = old_names.get(usize::from(vrf)) else { continue };
+            // Kept while its bridge still has an SVI of the VRF whose link holds it.
             if let Some(&nv) = vrf_index.get(name.as_str())
-                && self.svis.iter().any(|s| s.vrf == nv && s.on_link(ip))
+                && let Some(&bridge) = bridge_moved.get(&n.bridge)
+                && self.svis.iter().any(|s| s.bridge == bridge && s.vrf == nv && s.on_link(ip))
             {
-                self.l3_neigh.insert((nv, ip), n);
+                self.l3_neigh.insert((nv, ip), L3Neighbour { bridge, ..n });
             }
         }
         self.l3_epoch += 1;
@@ -453,12 +476,10 @@ impl Switch {
                     let n = self
                         .l3_neigh
                         .entry((svi.vrf, IpAddr::V4(sip)))
-                        .or_insert(L3Neighbour { mac: None, updated: now, last_request: None });
-                    if n.mac != Some(smac) {
-                        n.mac = Some(smac);
+                        .or_insert(L3Neighbour::new(now, svi.bridge));
+                    if n.heard(now, svi.bridge, smac) {
                         self.l3_epoch += 1;
                     }
-                    n.updated = now;
                 }
             }
             if tip != svi.ip {
@@ -597,19 +618,35 @@ impl Switch {
         }
     }
 
-    /// Verifies the header checksum and decrements the TTL of the (untagged) routed frame.
+    /// What a router checks of an (untagged) routed frame before anything else, without
+    /// changing it: the IPv4 header checksum (RFC 1812 §5.2.2: a router MUST verify it) and
+    /// that the TTL or hop limit lets it go one hop further (RFC 1812 §5.3.1, RFC 8200 §3);
+    /// [`Error::TtlExpired`](dpu_wire::Error::TtlExpired) when not.
+    pub(super) fn check_routed(buf: &PacketBuf) -> Result<(), dpu_wire::Error> {
+        let f = buf.frame();
+        let v6 = f.get(12..14) == Some(&EtherType::IPV6.0.to_be_bytes()[..]);
+        let ip = f.get(dpu_wire::ethernet::HEADER_LEN..).ok_or(dpu_wire::Error::Truncated)?;
+        let ttl = if v6 {
+            Ipv6Packet::new_checked(ip)?.hop_limit()
+        } else {
+            let ip = Ipv4Packet::new_checked(ip)?;
+            ip.check_checksum()?;
+            ip.ttl()
+        };
+        if ttl <= 1 { Err(dpu_wire::Error::TtlExpired) } else { Ok(()) }
+    }
+
+    /// Decrements the TTL or hop limit of a routed frame that passed [`Self::check_routed`]
+    /// and will leave (after the next link's MTU check, as Linux's ip_forward orders them,
+    /// so an ICMP error quotes the packet as received).
     pub(super) fn rewrite_routed(&mut self, buf: &mut PacketBuf) -> Result<(), dpu_wire::Error> {
         let f = buf.frame_mut();
         let v6 = f.get(12..14) == Some(&EtherType::IPV6.0.to_be_bytes()[..]);
         let ip = f.get_mut(dpu_wire::ethernet::HEADER_LEN..).ok_or(dpu_wire::Error::Truncated)?;
         if v6 {
-            // RFC 8200 §3: decrement the hop limit; discard at zero.
             Ipv6Packet::new_checked(ip)?.decrement_hop_limit()?;
         } else {
-            let mut ip = Ipv4Packet::new_checked(ip)?;
-            // RFC 1812 §5.2.2: a router MUST verify the header checksum.
-            ip.check_checksum()?;
-            ip.decrement_ttl()?;
+            Ipv4Packet::new_checked(ip)?.decrement_ttl()?;
         }
         self.counters.routed += 1;
         Ok(())
@@ -684,7 +721,8 @@ impl Switch {
 
     /// Records that `ip` is being resolved; false when a request went out within
     /// [`ARP_RETRY`] or the table is full.
-    fn start_resolving(&mut self, now: Instant, vrf: u16, ip: IpAddr) -> bool {
+    fn start_resolving(&mut self, now: Instant, svi: &Svi, ip: IpAddr) -> bool {
+        let vrf = svi.vrf;
         if !self.l3_neigh.contains_key(&(vrf, ip)) {
             if self.l3_neigh.len() >= MAX_NEIGHBOURS
                 || self.l3_incomplete >= MAX_INCOMPLETE_NEIGHBOURS
@@ -694,11 +732,7 @@ impl Switch {
             // Counted here, recounted exactly by each tick's `age_neighbours`.
             self.l3_incomplete += 1;
         }
-        let n = self.l3_neigh.entry((vrf, ip)).or_insert(L3Neighbour {
-            mac: None,
-            updated: now,
-            last_request: None,
-        });
+        let n = self.l3_neigh.entry((vrf, ip)).or_insert(L3Neighbour::new(now, svi.bridge));
         if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
             return false;
         }
@@ -709,7 +743,7 @@ impl Switch {
     /// Sends a Neighbor Solicitation for `ip` from SVI `si` (RFC 4861 §7.2.2).
     fn neighbour_solicit(&mut self, now: Instant, si: u16, ip: Ipv6Addr, out: &mut Vec<Tx>) {
         let Some(svi) = self.svis.get(usize::from(si)).cloned() else { return };
-        if svi.ip6.is_none() || !self.start_resolving(now, svi.vrf, IpAddr::V6(ip)) {
+        if svi.ip6.is_none() || !self.start_resolving(now, &svi, IpAddr::V6(ip)) {
             return;
         }
         self.send_solicit(now, &svi, ip, None, out);
@@ -863,16 +897,10 @@ impl Switch {
         if !self.l3_neigh.contains_key(&key) && (!create || self.l3_neigh.len() >= MAX_NEIGHBOURS) {
             return;
         }
-        let n = self.l3_neigh.entry(key).or_insert(L3Neighbour {
-            mac: None,
-            updated: now,
-            last_request: None,
-        });
-        if n.mac != Some(mac) {
-            n.mac = Some(mac);
+        let n = self.l3_neigh.entry(key).or_insert(L3Neighbour::new(now, svi.bridge));
+        if n.heard(now, svi.bridge, mac) {
             self.l3_epoch += 1;
         }
-        n.updated = now;
     }
 
     fn icmpv6_error(
@@ -918,7 +946,7 @@ impl Switch {
     /// Asks for `ip` from SVI `si` (rate limited per neighbour).
     fn arp_request(&mut self, now: Instant, si: u16, ip: Ipv4Addr, out: &mut Vec<Tx>) {
         let Some(svi) = self.svis.get(usize::from(si)).cloned() else { return };
-        if !self.start_resolving(now, svi.vrf, IpAddr::V4(ip)) {
+        if !self.start_resolving(now, &svi, IpAddr::V4(ip)) {
             return;
         }
         self.send_arp_request(now, &svi, ip, MacAddr::BROADCAST, out);
@@ -958,29 +986,31 @@ impl Switch {
     /// that stopped answering, and probes those not heard from for
     /// [`NEIGHBOUR_REACHABLE`]. Run on every tick.
     pub(super) fn age_neighbours(&mut self, now: Instant, out: &mut Vec<Tx>) {
-        let forget_after = NEIGHBOUR_REACHABLE + ARP_RETRY * NEIGHBOUR_PROBES;
         let mut incomplete = 0;
         let mut forgot_resolved = false;
         let mut probes = Vec::new();
-        self.l3_neigh.retain(|&(vrf, ip), n| {
+        self.l3_neigh.retain(|&(_, ip), n| {
             let quiet = now.saturating_duration_since(n.updated);
+            let asked_a_while_ago =
+                n.last_request.is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
             match n.mac {
                 None if quiet >= NEIGHBOUR_INCOMPLETE => false,
                 None => {
                     incomplete += 1;
                     true
                 }
-                Some(_) if quiet >= forget_after => {
+                // Only after its probes went unanswered: with many neighbours going quiet
+                // together, those beyond a tick's probes wait their turn.
+                Some(_) if n.probes >= NEIGHBOUR_PROBES && asked_a_while_ago => {
                     forgot_resolved = true;
                     false
                 }
                 Some(mac) => {
-                    let due = quiet >= NEIGHBOUR_REACHABLE
-                        && n.last_request
-                            .is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
+                    let due = quiet >= NEIGHBOUR_REACHABLE && asked_a_while_ago;
                     if due && probes.len() < PROBES_PER_TICK {
                         n.last_request = Some(now);
-                        probes.push((vrf, ip, mac));
+                        n.probes += 1;
+                        probes.push((n.bridge, ip, mac));
                     }
                     true
                 }
@@ -991,9 +1021,8 @@ impl Switch {
             // Routed flows name the forgotten MACs.
             self.l3_epoch += 1;
         }
-        for (vrf, ip, mac) in probes {
-            let Some(svi) = self.svis.iter().find(|s| s.vrf == vrf && s.on_link(ip)).cloned()
-            else {
+        for (bridge, ip, mac) in probes {
+            let Some(svi) = self.svis.iter().find(|s| s.bridge == bridge).cloned() else {
                 continue;
             };
             match ip {
