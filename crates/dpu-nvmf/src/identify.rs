@@ -452,18 +452,23 @@ mod tests {
     use super::*;
     use crate::target::ListenerSpec;
 
-    #[test]
-    fn discovery_entry_layout() {
-        let e = DiscoveryEntry {
+    /// A subsystem's entry for a listener on `addr`.
+    fn subsystem_entry(addr: &str) -> DiscoveryEntry {
+        DiscoveryEntry {
             subtype: DiscoverySubtype::Nvm,
             subnqn: "nqn.2024-01.io.example:a".into(),
             listener: ListenerSpec {
                 port_id: 3,
-                addr: "0.0.0.0:4420".parse().unwrap(),
+                addr: addr.parse().unwrap(),
                 allow_hdgst: true,
                 allow_ddgst: true,
             },
-        };
+        }
+    }
+
+    #[test]
+    fn discovery_entry_layout() {
+        let e = subsystem_entry("0.0.0.0:4420");
         let b = discovery_log(9, &[e], Some("192.0.2.15:8009".parse().unwrap()));
         assert_eq!(b.len(), 2048);
         assert_eq!(u64::from_le_bytes(b[0..8].try_into().unwrap()), 9);
@@ -478,16 +483,7 @@ mod tests {
         assert_eq!(&b[1024 + 256..1024 + 260], b"nqn.");
         assert_eq!(&b[1024 + 512..1024 + 522], b"192.0.2.15");
         // A dual-stack `[::]` listener reached over IPv4 names the IPv4 address.
-        let e = DiscoveryEntry {
-            subtype: DiscoverySubtype::Nvm,
-            subnqn: "nqn.2024-01.io.example:a".into(),
-            listener: ListenerSpec {
-                port_id: 3,
-                addr: "[::]:4420".parse().unwrap(),
-                allow_hdgst: true,
-                allow_ddgst: true,
-            },
-        };
+        let e = subsystem_entry("[::]:4420");
         let b = discovery_log(9, &[e], Some("[::ffff:192.0.2.15]:4420".parse().unwrap()));
         assert_eq!(b[1024 + 1], 1, "ADRFAM: IPv4");
         assert_eq!(&b[1024 + 512..1024 + 523], b"192.0.2.15\0");

@@ -49,17 +49,22 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Reads every certificate of a PEM file.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+/// Every object of type `T` in a PEM file; `none` is the error when there is none.
+fn load_pem_all<T: PemObject>(path: &Path, none: impl FnOnce() -> PkiError) -> Result<Vec<T>> {
     let bytes =
         std::fs::read(path).map_err(|source| PkiError::Read { path: path.into(), source })?;
-    let certs = CertificateDer::pem_slice_iter(&bytes)
+    let all = T::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
-    if certs.is_empty() {
-        return Err(PkiError::NoCertificate { path: path.into() });
+    if all.is_empty() {
+        return Err(none());
     }
-    Ok(certs)
+    Ok(all)
+}
+
+/// Reads every certificate of a PEM file.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    load_pem_all(path, || PkiError::NoCertificate { path: path.into() })
 }
 
 /// Reads the first private key of a PEM file.
@@ -72,15 +77,7 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
 
 /// Reads every CRL of a PEM file (`-----BEGIN X509 CRL-----`).
 pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>> {
-    let bytes =
-        std::fs::read(path).map_err(|source| PkiError::Read { path: path.into(), source })?;
-    let crls = CertificateRevocationListDer::pem_slice_iter(&bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
-    if crls.is_empty() {
-        return Err(PkiError::Pem { path: path.into(), detail: "no X509 CRL found".into() });
-    }
-    Ok(crls)
+    load_pem_all(path, || PkiError::Pem { path: path.into(), detail: "no X509 CRL found".into() })
 }
 
 fn roots(paths: &[&Path]) -> Result<RootCertStore> {
