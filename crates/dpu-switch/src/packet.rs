@@ -16,6 +16,8 @@ pub struct PacketBuf {
     csum_pending: bool,
     /// The frame is a TCP super-frame still to be cut into segments ([`Gso`]).
     gso: Option<Gso>,
+    /// The receiving device verified the frame's (outermost) L4 checksum.
+    csum_valid: bool,
     /// The priority (PCP) of the VLAN tag it arrived with, given to the tag it leaves
     /// with (IEEE 802.1Q §6.9.3, as Linux's bridge and OVS keep it); 0 untagged.
     pcp: u8,
@@ -62,6 +64,7 @@ impl PacketBuf {
             end: HEADROOM + frame.len(),
             csum_pending: false,
             gso: None,
+            csum_valid: false,
             pcp: 0,
         }
     }
@@ -83,6 +86,7 @@ impl PacketBuf {
         self.end = HEADROOM + len;
         self.csum_pending = false;
         self.gso = None;
+        self.csum_valid = false;
         self.pcp = 0;
         fill(&mut self.data[HEADROOM..HEADROOM + len]);
     }
@@ -95,6 +99,16 @@ impl PacketBuf {
     /// Marks the frame's L4 checksum as left to offload, or as complete.
     pub fn set_csum_pending(&mut self, pending: bool) {
         self.csum_pending = pending;
+    }
+
+    /// Whether the receiving device verified the frame's (outermost) L4 checksum.
+    pub fn csum_valid(&self) -> bool {
+        self.csum_valid
+    }
+
+    /// Records that the receiving device verified the frame's L4 checksum.
+    pub fn set_csum_valid(&mut self, valid: bool) {
+        self.csum_valid = valid;
     }
 
     /// The priority its VLAN tag had on arrival (0 for an untagged frame).

@@ -1253,8 +1253,10 @@ impl Switch {
         // was not computed), as Linux's UDP does before the VXLAN socket sees the packet: a
         // corrupted inner frame must not be bridged, nor its source MAC learned. A frame
         // whose checksum the sending kernel left to offload (`csum_pending`, a local
-        // sender's) has nothing to verify yet.
+        // sender's) has nothing to verify yet, and one the receiving device verified
+        // (`VIRTIO_NET_HDR_F_DATA_VALID`) is not summed again.
         if !buf.csum_pending()
+            && !buf.csum_valid()
             && let Some(Err(e)) = buf.frame().get(l3.l4_offset..l3.end).map(|b| {
                 dpu_wire::udp::UdpPacket::new_checked(b).and_then(|u| u.check_checksum_v4(src, dst))
             })

@@ -979,6 +979,17 @@ fn a_bad_outer_udp_checksum_is_dropped_before_decapsulation() {
     let udp = 14 + 20;
     unchecked[udp + 6..udp + 8].fill(0);
     assert_eq!(ports_of(&h.send("p0", &[unchecked])), vec!["a", "b", "c", "t"]);
+    // A packet the receiving device marked verified (VIRTIO_NET_HDR_F_DATA_VALID) is not
+    // summed again: here its checksum field is wrong and it still goes through.
+    let mut marked = vxlan_from_remote(&inner, 100, LOCAL_IP);
+    marked[udp + 6] ^= 0xff;
+    let mut buf = PacketBuf::from_frame(&marked);
+    buf.set_csum_valid(true);
+    let mut rx = vec![Rx { port: h.id("p0"), buf }];
+    let mut out = Vec::new();
+    h.sw.process(h.now, &mut rx, &mut out);
+    assert_eq!(out.len(), 4, "decapsulated and flooded");
+    assert_eq!(h.drops("p0", DropReason::Wire(Error::BadChecksum)), 1, "no new drop");
 }
 
 /// A learned remote VTEP nothing arrived from for 300 s is forgotten with the MACs behind

@@ -179,8 +179,9 @@ pub(crate) fn accept(
     out: &mut Vec<Rx>,
 ) -> bool {
     let (v6, ecn, size, stale) = match gso::received(vnet) {
-        gso::Received::Plain { csum_pending } => {
+        gso::Received::Plain { csum_pending, csum_valid } => {
             buf.set_csum_pending(csum_pending);
+            buf.set_csum_valid(csum_valid);
             out.push(Rx { port, buf });
             return true;
         }
@@ -653,7 +654,13 @@ mod tests {
         let mut pending = slot_with(256, &plain, 60, user | libc::TP_STATUS_CSUMNOTREADY, 0, 0);
         pending[66] = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM
         let vnet = parse_frame(&pending).unwrap().vnet;
-        assert_eq!(gso::received(&vnet), gso::Received::Plain { csum_pending: true });
+        let plain_pending = gso::Received::Plain { csum_pending: true, csum_valid: false };
+        assert_eq!(gso::received(&vnet), plain_pending);
+        pending[66] = 2; // VIRTIO_NET_HDR_F_DATA_VALID
+        let vnet = parse_frame(&pending).unwrap().vnet;
+        let valid = gso::Received::Plain { csum_pending: false, csum_valid: true };
+        assert_eq!(gso::received(&vnet), valid);
+        pending[66] = 1;
         pending[67] = 1; // GSO_TCPV4, of 1448-octet segments
         pending[70..72].copy_from_slice(&1448u16.to_ne_bytes());
         let vnet = parse_frame(&pending).unwrap().vnet;

@@ -27,6 +27,9 @@ use dpu_wire::{EtherType, IpProtocol};
 pub(crate) const VNET_HDR_LEN: usize = 10;
 /// `VIRTIO_NET_HDR_F_NEEDS_CSUM`.
 const F_NEEDS_CSUM: u8 = 1;
+/// `VIRTIO_NET_HDR_F_DATA_VALID`: the receiving device verified the (outermost) L4
+/// checksum (the kernel's CHECKSUM_UNNECESSARY).
+const F_DATA_VALID: u8 = 2;
 /// `VIRTIO_NET_HDR_GSO_TCPV4`.
 const GSO_TCPV4: u8 = 1;
 /// Offset of the checksum in the TCP header (RFC 9293 §3.1).
@@ -50,8 +53,8 @@ const GSO_ECN: u8 = 0x80;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Received {
     /// A frame as it was on the wire; `csum_pending` when its sender left the TCP/UDP
-    /// checksum to offload.
-    Plain { csum_pending: bool },
+    /// checksum to offload, `csum_valid` when the device verified it.
+    Plain { csum_pending: bool, csum_valid: bool },
     /// A TCP super-frame of `size`-octet segments (GRO merged them, or the sender left
     /// segmentation to offload) whose checksum holds the pseudo-header sum; `v6` for TCPv6.
     Tcp { v6: bool, ecn: bool, size: u16 },
@@ -70,7 +73,10 @@ pub(crate) fn received(h: &[u8; VNET_HDR_LEN]) -> Received {
     let size = u16::from_ne_bytes([h[4], h[5]]);
     let ecn = h[1] & GSO_ECN != 0;
     let v6 = match h[1] & !GSO_ECN {
-        0 => return Received::Plain { csum_pending: needs_csum },
+        0 => {
+            let csum_valid = h[0] & F_DATA_VALID != 0;
+            return Received::Plain { csum_pending: needs_csum, csum_valid };
+        }
         GSO_TCPV4 => false,
         GSO_TCPV6 => true,
         _ => return Received::Unsupported,
