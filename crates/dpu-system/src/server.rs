@@ -60,12 +60,21 @@ impl SystemInternal {
             tokio::time::sleep(wait).await;
             let applier = Arc::clone(&self.applier);
             let started = tokio::time::Instant::now();
-            let Ok(kept) = blocking("sysctl keep", move || lock(&applier).keep()).await else {
+            let pass = move || {
+                let mut applier = lock(&applier);
+                let kept = applier.keep();
+                // Announced before the lock goes: whoever sees a new status (a list or a
+                // sync takes the lock) sees the new epoch too.
+                if kept.status_changed > 0 {
+                    dpu_runtime::control::status_changed();
+                }
+                kept
+            };
+            let Ok(kept) = blocking("sysctl keep", pass).await else {
                 continue;
             };
             if kept.status_changed > 0 {
                 info!(changed = kept.status_changed, "sysctl statuses changed between syncs");
-                dpu_runtime::control::status_changed();
             }
             wait = every.max(started.elapsed() * KEEP_SPACING);
         }
