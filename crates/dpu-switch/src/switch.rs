@@ -895,7 +895,14 @@ impl Switch {
                 let Some(ingress_svi) = svi else {
                     return self.count_drop(ingress.port, DropReason::NoRoute);
                 };
-                match Self::check_routed(&buf) {
+                // The next link's MTU, what a router checks after the TTL and header and
+                // before the TTL is decremented (Linux's ip_forward order): an expired or
+                // corrupt packet gets no "fragmentation needed", and that error quotes the
+                // packet as received.
+                let mtu = self.path_mtu(&outs).filter(|mtu| {
+                    buf.wire_len().saturating_sub(ethernet::HEADER_LEN) > usize::from(*mtu)
+                });
+                match self.rewrite_routed(&mut buf, mtu.is_none()) {
                     Ok(()) => {}
                     Err(dpu_wire::Error::TtlExpired) => {
                         // RFC 1812 §5.3.1: discard, and send time exceeded (code 0).
@@ -905,24 +912,15 @@ impl Switch {
                     }
                     Err(e) => return self.count_drop(ingress.port, e.into()),
                 }
-                // After the TTL and header checks, before the TTL is decremented, as
-                // Linux's ip_forward orders them (an expired or corrupt packet gets no
-                // "fragmentation needed"): a router does not forward what the next link
-                // cannot carry. We never
-                // fragment: IPv4 with DF and IPv6 get the ICMP error that drives path-MTU
-                // discovery; IPv4 without DF is dropped and counted.
-                if let Some(mtu) = self.path_mtu(&outs)
-                    && buf.wire_len().saturating_sub(ethernet::HEADER_LEN) > usize::from(mtu)
-                {
+                // We never fragment: IPv4 with DF and IPv6 get the ICMP error that drives
+                // path-MTU discovery; IPv4 without DF is dropped and counted.
+                if let Some(mtu) = mtu {
                     let df = buf.frame().get(20).is_some_and(|b| b & 0x40 != 0);
                     if ethertype == EtherType::IPV6.0 || df {
                         let kind = IcmpKind::TooBig { mtu };
                         self.icmp_error(now, ingress_svi, &key.unpack(), &buf, kind, out);
                     }
                     return self.count_drop(ingress.port, DropReason::MtuExceeded);
-                }
-                if let Err(e) = self.rewrite_routed(&mut buf) {
-                    return self.count_drop(ingress.port, e.into());
                 }
                 let f = buf.frame_mut();
                 f[0..6].copy_from_slice(&dst_mac.0);

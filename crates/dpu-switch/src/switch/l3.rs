@@ -618,37 +618,41 @@ impl Switch {
         }
     }
 
-    /// What a router checks of an (untagged) routed frame before anything else, without
-    /// changing it: the IPv4 header checksum (RFC 1812 §5.2.2: a router MUST verify it) and
-    /// that the TTL or hop limit lets it go one hop further (RFC 1812 §5.3.1, RFC 8200 §3);
-    /// [`Error::TtlExpired`](dpu_wire::Error::TtlExpired) when not.
-    pub(super) fn check_routed(buf: &PacketBuf) -> Result<(), dpu_wire::Error> {
-        let f = buf.frame();
-        let v6 = f.get(12..14) == Some(&EtherType::IPV6.0.to_be_bytes()[..]);
-        let ip = f.get(dpu_wire::ethernet::HEADER_LEN..).ok_or(dpu_wire::Error::Truncated)?;
-        let ttl = if v6 {
-            Ipv6Packet::new_checked(ip)?.hop_limit()
-        } else {
-            let ip = Ipv4Packet::new_checked(ip)?;
-            ip.check_checksum()?;
-            ip.ttl()
-        };
-        if ttl <= 1 { Err(dpu_wire::Error::TtlExpired) } else { Ok(()) }
-    }
-
-    /// Decrements the TTL or hop limit of a routed frame that passed [`Self::check_routed`]
-    /// and will leave (after the next link's MTU check, as Linux's ip_forward orders them,
-    /// so an ICMP error quotes the packet as received).
-    pub(super) fn rewrite_routed(&mut self, buf: &mut PacketBuf) -> Result<(), dpu_wire::Error> {
+    /// Checks an (untagged) routed frame and, when `fits` the next link, decrements its TTL
+    /// or hop limit, in one pass over the header: the IPv4 header checksum (RFC 1812
+    /// §5.2.2: a router MUST verify it) and a TTL that lets it go one hop further (RFC 1812
+    /// §5.3.1, RFC 8200 §3; [`Error::TtlExpired`](dpu_wire::Error::TtlExpired) when not)
+    /// come first; a frame too big for the next link is left as received, for the ICMP
+    /// error that quotes it.
+    pub(super) fn rewrite_routed(
+        &mut self,
+        buf: &mut PacketBuf,
+        fits: bool,
+    ) -> Result<(), dpu_wire::Error> {
         let f = buf.frame_mut();
         let v6 = f.get(12..14) == Some(&EtherType::IPV6.0.to_be_bytes()[..]);
         let ip = f.get_mut(dpu_wire::ethernet::HEADER_LEN..).ok_or(dpu_wire::Error::Truncated)?;
         if v6 {
-            Ipv6Packet::new_checked(ip)?.decrement_hop_limit()?;
+            let mut ip = Ipv6Packet::new_checked(ip)?;
+            if ip.hop_limit() <= 1 {
+                return Err(dpu_wire::Error::TtlExpired);
+            }
+            if fits {
+                ip.decrement_hop_limit()?;
+            }
         } else {
-            Ipv4Packet::new_checked(ip)?.decrement_ttl()?;
+            let mut ip = Ipv4Packet::new_checked(ip)?;
+            ip.check_checksum()?;
+            if ip.ttl() <= 1 {
+                return Err(dpu_wire::Error::TtlExpired);
+            }
+            if fits {
+                ip.decrement_ttl()?;
+            }
         }
-        self.counters.routed += 1;
+        if fits {
+            self.counters.routed += 1;
+        }
         Ok(())
     }
 
