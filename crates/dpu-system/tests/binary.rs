@@ -109,6 +109,14 @@ impl Drop for Process {
     }
 }
 
+/// Syncs `desired` and returns each object with the status the service gave it.
+async fn sync(
+    system: &mut SystemInternalServiceClient<Channel>,
+    desired: Vec<Sysctl>,
+) -> Vec<Sysctl> {
+    system.sync_sysctls(SyncSysctlsRequest { sysctls: desired }).await.unwrap().into_inner().sysctls
+}
+
 /// Connects over the Unix socket, retrying until the process listens.
 async fn connect(process: &mut Process, socket: &Path) -> Channel {
     let start = Instant::now();
@@ -183,12 +191,7 @@ async fn serves_and_a_restarted_process_starts_fresh() {
     assert!(inventory.memory_total_bytes > 0);
 
     let desired = vec![sysctl("net.ipv4.ip_forward", "1", 4), sysctl("net.ipv4.nope", "1", 1)];
-    let synced = system
-        .sync_sysctls(SyncSysctlsRequest { sysctls: desired })
-        .await
-        .unwrap()
-        .into_inner()
-        .sysctls;
+    let synced = sync(&mut system, desired).await;
     assert_eq!(synced.len(), 2);
     let applied = synced[0].status.clone().unwrap();
     assert_eq!(applied.state, ApplyState::Applied as i32, "{}", applied.message);
@@ -312,12 +315,7 @@ async fn real_procfs_in_a_private_network_namespace() {
         sysctl("net.ipv4.conf", "1", 1),
     ];
     for round in 0..2 {
-        let synced = system
-            .sync_sysctls(SyncSysctlsRequest { sysctls: desired.clone() })
-            .await
-            .unwrap()
-            .into_inner()
-            .sysctls;
+        let synced = sync(&mut system, desired.clone()).await;
         let status: Vec<_> = synced.iter().map(|s| s.status.clone().unwrap()).collect();
         let applied = ApplyState::Applied as i32;
         assert_eq!(status[0].state, applied, "round {round}: {}", status[0].message);
@@ -332,12 +330,7 @@ async fn real_procfs_in_a_private_network_namespace() {
     // The kernel takes the first field of this value before it refuses the second (below
     // tcp_rmem's minimum of 1): the refused value changes nothing, the part taken undone.
     let refused = vec![sysctl("net.ipv4.tcp_rmem", "8192 0 6291456", 2)];
-    let synced = system
-        .sync_sysctls(SyncSysctlsRequest { sysctls: refused })
-        .await
-        .unwrap()
-        .into_inner()
-        .sysctls;
+    let synced = sync(&mut system, refused).await;
     let status = synced[0].status.clone().unwrap();
     assert_eq!(status.state, ApplyState::Failed as i32);
     assert_eq!(status.observed_value, "4096 87380 6291456", "{}", status.message);
@@ -391,9 +384,8 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
         sysctl("net.ipv4.conf.dpu7.arp_ignore", "2", 1),
         sysctl("net.ipv4.conf.all.forwarding", "not-a-number", 1),
     ];
-    let synced =
-        system.sync_sysctls(SyncSysctlsRequest { sysctls: desired }).await.unwrap().into_inner();
-    let states: Vec<_> = synced.sysctls.iter().map(|s| s.status.clone().unwrap().state).collect();
+    let synced = sync(&mut system, desired).await;
+    let states: Vec<_> = synced.iter().map(|s| s.status.clone().unwrap().state).collect();
     let (applied, failed) = (ApplyState::Applied as i32, ApplyState::Failed as i32);
     assert_eq!(states, [applied, failed, failed]);
     let epoch = control.get_service_info(GetServiceInfoRequest {}).await.unwrap();

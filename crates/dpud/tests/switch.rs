@@ -138,14 +138,16 @@ async fn create_uplink_and_vtep(op: &Client, local_mac: &str) {
         .unwrap();
 }
 
+/// Bridge `blue`: VLAN 10, VNI 100.
+async fn create_blue_bridge(op: &Client) {
+    let bridge = Some(bridge(10, Some(100)));
+    let request = CreateBridgeRequest { bridge_id: "blue".into(), bridge };
+    op.switch().create_bridge(request).await.unwrap();
+}
+
 async fn create_all(op: &Client) -> BTreeSet<String> {
     let mut sw = op.switch();
-    sw.create_bridge(CreateBridgeRequest {
-        bridge_id: "blue".into(),
-        bridge: Some(bridge(10, Some(100))),
-    })
-    .await
-    .unwrap();
+    create_blue_bridge(op).await;
     for vf in ["pf0vf0", "pf0vf1"] {
         create_port(op, vf, access_port("bridges/blue")).await.unwrap();
     }
@@ -228,12 +230,7 @@ fn a_vtep_waiting_for_its_uplink_is_pending_and_the_rest_applied() {
         env.start().await;
         let op = env.client(Who::Operator).await;
         let mut sw = op.switch();
-        sw.create_bridge(CreateBridgeRequest {
-            bridge_id: "blue".into(),
-            bridge: Some(bridge(10, Some(100))),
-        })
-        .await
-        .unwrap();
+        create_blue_bridge(&op).await;
         create_port(&op, "pf0vf0", access_port("bridges/blue")).await.unwrap();
         // No MAC given: the switch takes p0's.
         create_uplink_and_vtep(&op, "").await;
