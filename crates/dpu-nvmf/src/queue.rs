@@ -136,7 +136,7 @@ pub struct IoRequest {
     pub fence: Option<WriteTicket>,
 }
 
-/// One write of a host on a reserved namespace, from the moment the reservation let it
+/// One write of a host on a namespace with registrants, from the moment the reservation let it
 /// through until the volume finished it (dropped with the [`IoRequest`] that carries it,
 /// wherever it ran: inline, on the pool, or in the kernel's ring). Preempt and Abort waits
 /// for the preempted hosts' tickets (NVM Command Set 1.0 §3.2.4.3: their commands are
@@ -454,7 +454,7 @@ impl ReservationUndo {
         let mut r = self.ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
         if r.durable() == self.after {
             *r = *self.before;
-            self.ns.reserved.store(r.is_reserved(), Ordering::Relaxed);
+            self.ns.registered.store(r.has_registrants(), Ordering::Relaxed);
         }
     }
 }
@@ -2545,12 +2545,13 @@ impl Connection {
     }
 
     /// Whether `ns`'s reservation lets this connection's host do `access` (NVMe Base 2.0
-    /// §8.19.1): free while no reservation is held, one relaxed load.
+    /// §8.19.1): free while no host is registered, one relaxed load.
     /// A write let through takes a [`WriteTicket`] (in `self.fence`, for the command's
     /// volume operation), under the reservation lock, so that a Preempt and Abort that
-    /// changes the reservation after this check waits for the write.
+    /// changes the reservation after this check waits for the write. That holds while
+    /// nothing is reserved too: Preempt then still unregisters the hosts with PRKEY.
     fn reservation_allows(&mut self, ns: &Arc<Namespace>, access: Access) -> Result<(), Status> {
-        if !ns.reserved.load(Ordering::Relaxed) {
+        if !ns.registered.load(Ordering::Relaxed) {
             return Ok(());
         }
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
@@ -2627,7 +2628,7 @@ impl Connection {
                 return Ok(Outcome::Data(r.report(eds, len as usize)?, ok(sqe.cid)));
             }
         };
-        ns.reserved.store(r.is_reserved(), Ordering::Relaxed);
+        ns.registered.store(r.has_registrants(), Ordering::Relaxed);
         let preempted: Vec<HostId> =
             registered_before.into_iter().filter(|h| *h != host && !r.is_registrant(h)).collect();
         let notices = r.take_notices();

@@ -2248,7 +2248,8 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
         sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
         h.run(sqe, &data).0.status
     };
-    let reserved = |t: &Arc<Target>| t.namespace(SUB, 1).unwrap().reserved.load(Ordering::Relaxed);
+    let reserved =
+        |t: &Arc<Target>| t.namespace(SUB, 1).unwrap().reservations.lock().unwrap().is_reserved();
     let ptpl = |h: &mut H| {
         let mut s = Sqe::new(admin_opcode::GET_FEATURES, 0);
         (s.nsid, s.cdw[0]) = (1, 0x83);
@@ -3753,4 +3754,41 @@ fn preempt_and_abort_waits_for_the_preempted_hosts_writes() {
     assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAC])).is_success());
     let pa = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAC]);
     assert!(status(&mut b, pa).is_success());
+}
+
+/// Preempt with nothing reserved still unregisters the hosts registered with PRKEY (NVM
+/// Command Set 1.0 §3.2.4.3, as nvmet): with Abort it waits for their writes too, which
+/// were let through while only registrants existed.
+#[test]
+fn preempt_and_abort_without_a_reservation_waits_for_the_preempted_hosts_writes() {
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let t = target();
+    let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    a.submit(w, &[0x42; 512]);
+    let queued = a.conn.poll_io().expect("A's write handed to the volume");
+    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
+    pa.set_sgl(SglDescriptor::in_capsule(16));
+    b.submit(pa, &keys);
+    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
+    let r = execute_io(&queued);
+    a.conn.complete_io(queued.tag, r);
+    drop(queued);
+    b.now += Duration::from_millis(100);
+    b.conn.tick(b.now);
+    let p = b.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success(), "{c:?}");
+    // Once nobody is registered, I/O is unchecked again.
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 1, &[0xBB, 0])).is_success());
+    let ns = t.namespace(SUB, 1).unwrap();
+    assert!(!ns.registered.load(Ordering::Relaxed));
 }

@@ -297,9 +297,15 @@ impl Reservations {
         self.registrants.contains_key(host)
     }
 
-    /// Whether a reservation is held (I/O commands are then checked).
+    /// Whether a reservation is held.
     pub fn is_reserved(&self) -> bool {
         self.reservation.is_some()
+    }
+
+    /// Whether any host is registered: I/O commands are then checked, and writes counted,
+    /// since a Preempt and Abort may fence a registrant even while nothing is reserved.
+    pub fn has_registrants(&self) -> bool {
+        !self.registrants.is_empty()
     }
 
     /// Whether `host` holds the reservation.

@@ -324,10 +324,11 @@ pub struct Namespace {
     pub ana_group: AtomicU32,
     /// Registrants and reservation (NVMe reservations).
     pub reservations: Mutex<Reservations>,
-    /// Whether a reservation is held: I/O commands look at `reservations` only then.
-    pub reserved: AtomicBool,
-    /// Writes each host has running on the volume that were checked against a held
-    /// reservation (a [`crate::queue::WriteTicket`] each): Preempt and Abort waits for the
+    /// Whether any host is registered (a reservation needs a registrant): I/O commands
+    /// look at `reservations` only then.
+    pub registered: AtomicBool,
+    /// Writes each host has running on the volume that were let through while a host was
+    /// registered (a [`crate::queue::WriteTicket`] each): Preempt and Abort waits for the
     /// preempted hosts' to finish before it completes.
     pub writes_in_flight: Mutex<BTreeMap<HostId, u32>>,
     /// Where its reservations persist through power loss and a host's write protection
@@ -936,7 +937,7 @@ impl Target {
                 nguid,
                 uuid,
                 ana_group: AtomicU32::new(ana_group),
-                reserved: AtomicBool::new(reservations.is_reserved()),
+                registered: AtomicBool::new(reservations.has_registrants()),
                 reservations: Mutex::new(reservations),
                 writes_in_flight: Mutex::default(),
                 store,
