@@ -114,6 +114,11 @@ impl<V> CidTable<V> {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Every state kept, in no particular order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.slots.iter().flatten().map(|(_, v)| v).chain(self.spill.values())
+    }
 }
 
 /// Bits of a CID that [`CidSlots`] uses for the slot; the bits above hold its generation.

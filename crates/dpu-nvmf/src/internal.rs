@@ -23,7 +23,7 @@ use tracing::{info, warn};
 
 use crate::auth::HostSecrets;
 use crate::rate_limit::RateLimit;
-use crate::server::Server;
+use crate::server::{Connections, Server};
 use crate::stats::IoTotals;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, HostWriteProtection, ListenerSpec, NamespaceAttrs,
@@ -558,10 +558,10 @@ impl NvmfInternal {
                     listeners.insert(k, old);
                 }
                 Some(_) => {
-                    self.stop_listener(&old).await;
+                    self.stop_listener(&old, Connections::Keep).await;
                     rebound.insert(k, old);
                 }
-                None => self.stop_listener(&old).await,
+                None => self.stop_listener(&old, Connections::Close).await,
             }
         }
         // Their port IDs are theirs to keep: no other listener started here takes one.
@@ -663,7 +663,7 @@ impl NvmfInternal {
         reserved: &BTreeSet<u16>,
     ) {
         if let Some(new) = listeners.remove(name) {
-            self.stop_listener(&new).await;
+            self.stop_listener(&new, Connections::Keep).await;
         }
         let restored = match listener_settings(&old.spec) {
             Ok(settings) => {
@@ -678,12 +678,12 @@ impl NvmfInternal {
     }
 
     /// Stops listener `l`; returns once its socket is closed.
-    async fn stop_listener(&self, l: &AppliedListener) {
+    async fn stop_listener(&self, l: &AppliedListener, connections: Connections) {
         match l.port_id {
             Some(id) => {
-                let _ = self.server.remove_listener(id).await;
+                let _ = self.server.remove_listener(id, connections).await;
             }
-            None => self.server.remove_discovery_listener(l.addr).await,
+            None => self.server.remove_discovery_listener(l.addr, connections).await,
         }
     }
 

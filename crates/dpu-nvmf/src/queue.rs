@@ -24,7 +24,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -61,6 +61,11 @@ use crate::volume::Volume;
 
 /// How long a connection may take from accept to a successful Connect.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long a command may wait for the data it asked for by R2T. A Linux host gives up on
+/// a command after 30 s (its I/O timeout) and resets the queue, so a host that holds
+/// data back longer only keeps the command's buffer on the target; the queue closes.
+pub const DATA_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Receive room of every queue but a connected I/O queue: before its Connect only an
 /// ICReq (128 bytes) and a Connect capsule (72 bytes and 1 KiB of data, digests aside)
@@ -102,6 +107,9 @@ pub struct QueueConfig {
     /// the largest transfer, sends every read in one PDU (as Linux's nvmet does), which
     /// a host takes without gathering the pieces.
     pub max_c2h_data: usize,
+    /// Set once the listener is deleted: its connections close at their next tick, as
+    /// Linux's nvmet deletes the controllers of a port whose subsystem link goes.
+    pub listener_deleted: Arc<AtomicBool>,
 }
 
 impl Default for QueueConfig {
@@ -116,6 +124,7 @@ impl Default for QueueConfig {
             listener_addr: None,
             port_id: None,
             max_c2h_data: identify::MAX_TRANSFER as usize,
+            listener_deleted: Arc::default(),
         }
     }
 }
@@ -377,6 +386,10 @@ pub enum CloseReason {
     AuthFailed,
     /// A queue that must authenticate did not within [`CONNECT_DEADLINE`].
     AuthTimeout,
+    /// Data asked for by R2T did not all come within [`DATA_DEADLINE`].
+    DataTimeout,
+    /// Its listener was deleted ([`QueueConfig::listener_deleted`]).
+    ListenerDeleted,
     /// Fabrics Disconnect.
     Disconnect,
 }
@@ -493,7 +506,7 @@ enum Cmd {
     /// Waiting for H2CData after our R2T.
     /// `buf` collects the data of all but the last PDU (a transfer in one PDU is
     /// executed straight from the receive buffer).
-    AwaitData { sqe: Box<Sqe>, ttag: u16, buf: BytesMut, digest_failed: bool },
+    AwaitData { sqe: Box<Sqe>, ttag: u16, buf: BytesMut, digest_failed: bool, since: Instant },
     /// Volume I/O running under `tag` (see [`io_tag`]).
     AwaitIo { tag: u64, post: Post },
     /// An Authentication Send (`receive` is `None`) or Receive (of `receive` bytes)
@@ -528,6 +541,8 @@ pub struct Connection {
     fencing: Vec<Fencing>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
+    /// When [`data_overdue`](Self::data_overdue) looks again.
+    next_data_check: Instant,
     /// Namespaces looked up for commands (see [`namespace`](Self::namespace)).
     ns_cache: NsCache,
     /// Counts not yet added to shared counters.
@@ -711,6 +726,7 @@ impl Connection {
             fence: None,
             fencing: Vec::new(),
             next_io: 1,
+            next_data_check: now,
             ns_cache: NsCache::default(),
             tally: Tally::default(),
             next_ttag: 0,
@@ -886,6 +902,15 @@ impl Connection {
         if !self.fencing.is_empty() {
             self.release_fencing(now);
         }
+        if self.cfg.listener_deleted.load(Ordering::Relaxed) {
+            self.close(CloseReason::ListenerDeleted);
+            return;
+        }
+        if self.data_overdue(now) {
+            warn!("data asked for by R2T did not come in time: closing the queue");
+            self.close(CloseReason::DataTimeout);
+            return;
+        }
         let Some(b) = &self.bound else {
             if now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
                 self.close(CloseReason::ConnectTimeout);
@@ -925,6 +950,19 @@ impl Connection {
             }
             self.deliver_events();
         }
+    }
+
+    /// Whether a command has waited longer than [`DATA_DEADLINE`] for its R2T data
+    /// (looked for at most once a second, and only while commands are outstanding).
+    fn data_overdue(&mut self, now: Instant) -> bool {
+        if self.cmds.len() == 0 || now < self.next_data_check {
+            return false;
+        }
+        self.next_data_check = now + Duration::from_secs(1);
+        self.cmds.values().any(|c| {
+            matches!(c, Cmd::AwaitData { since, .. }
+                if now.saturating_duration_since(*since) > DATA_DEADLINE)
+        })
     }
 
     /// Reports the result of an [`IoRequest`].
@@ -1261,8 +1299,14 @@ impl Connection {
             }
             (DataDirection::ControllerToHost, SglDescriptor::Transport { length }) => {
                 // In-capsule data with a command whose data flows to the host.
-                if !data.is_empty() || length > identify::MAX_TRANSFER.max(1 << 20) {
+                if !data.is_empty() {
                     self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    return;
+                }
+                // MDTS bounds every transfer, admin ones too (NVMe Base 2.0 §5.17.2.1):
+                // a Get Log Page may not make the target build a megabyte of zeroes.
+                if length > identify::MAX_TRANSFER {
+                    self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
                     return;
                 }
             }
@@ -1297,10 +1341,10 @@ impl Connection {
             });
             return;
         }
-        self.start_r2t(sqe, length);
+        self.start_r2t(sqe, length, now);
     }
 
-    fn start_r2t(&mut self, sqe: Sqe, length: u32) {
+    fn start_r2t(&mut self, sqe: Sqe, length: u32, now: Instant) {
         self.next_ttag = self.next_ttag.wrapping_add(1);
         let ttag = self.next_ttag;
         let r = R2t { cccid: sqe.cid, ttag, r2to: 0, r2tl: length };
@@ -1314,6 +1358,7 @@ impl Connection {
                 // nothing costs no memory.
                 buf: BytesMut::new(),
                 digest_failed: false,
+                since: now,
             },
         );
     }
@@ -1329,7 +1374,7 @@ impl Connection {
             ));
             return;
         };
-        let Cmd::AwaitData { sqe, ttag, buf, digest_failed: df } = cmd else {
+        let Cmd::AwaitData { sqe, ttag, buf, digest_failed: df, .. } = cmd else {
             self.fatal(FatalError::invalid_field(
                 DataPduHeader::OFFSET_CCCID,
                 "H2CData for a command not waiting for data",
@@ -1519,7 +1564,7 @@ impl Connection {
                 match t.volume.admit(now, t.bytes) {
                     Ok(()) => {
                         match t.r2t {
-                            Some(length) => self.start_r2t(t.sqe, length),
+                            Some(length) => self.start_r2t(t.sqe, length, now),
                             None => self.run(t.sqe, t.data, now),
                         }
                         continue;
@@ -1762,6 +1807,9 @@ impl Connection {
         if e == AuthEvent::Authenticated
             && let Some(b) = &self.bound
         {
+            if b.qid == 0 {
+                b.ctrl.authenticated();
+            }
             info!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = ?b.ctrl.hostnqn,
                 "queue authenticated (DH-HMAC-CHAP)");
         }
@@ -1820,6 +1868,7 @@ impl Connection {
                 d.hostid,
                 c.kato,
                 self.cfg.port_id,
+                self.cfg.peer_addr.map(|a| a.ip().to_canonical()),
             );
             let ctrl = match created {
                 Ok(ctrl) => ctrl,
@@ -2294,8 +2343,8 @@ impl Connection {
                 st.io_queues = n;
                 cqe.dw0 = u32::from(n - 1) | (u32::from(n - 1) << 16);
             }
-            (feature::KEEP_ALIVE_TIMER, _) => {
-                st.kato_ms = v;
+            (feature::KEEP_ALIVE_TIMER, discovery) => {
+                st.kato_ms = crate::target::keep_alive_timeout(discovery, v);
                 self.last_keep_alive = now;
             }
             (feature::ASYNC_EVENT_CONFIG, _) => st.aec = v,

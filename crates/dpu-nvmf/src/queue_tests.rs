@@ -885,6 +885,10 @@ fn keep_alive_timeout_drops_controller_and_its_queues() {
     assert_eq!(admin.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
     assert_eq!(t.controller_count(SUB), 0);
     assert_eq!(t.stats.kato_expired.load(Ordering::Relaxed), 1);
+    // Its I/O queue runs no more I/O from that moment, before its own tick closes it
+    // (its CNTLID may already be another controller's).
+    let (c, _) = q.run(rw(io_opcode::WRITE, 0, 1, 512), &[0x77; 512]);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "{c:?}");
     q.conn.tick(start + Duration::from_millis(13_200));
     assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
 }
@@ -909,6 +913,18 @@ fn a_discovery_session_without_keep_alive_ends_after_two_minutes() {
     d.conn.tick(start + Duration::from_secs(175));
     assert!(d.conn.is_closed().is_none(), "a command restarted the timer");
     d.conn.tick(start + Duration::from_secs(185));
+    assert_eq!(d.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
+    // Nor does a Set Features KATO 0 after the Connect keep one open for good.
+    let mut d = H::new(&t, false, false);
+    assert!(d.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 30_000, 0).status.is_success());
+    d.enable();
+    let mut off = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    off.cdw[0] = 0x0F;
+    assert!(d.run(off, &[]).0.status.is_success());
+    let mut kato = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    kato.cdw[0] = 0x0F;
+    assert_eq!(d.run(kato, &[]).0.dw0, 120_000);
+    d.conn.tick(d.now + Duration::from_secs(3600));
     assert_eq!(d.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
     let (mut nvm, _) = H::admin(&t, 0);
     nvm.conn.tick(nvm.now + Duration::from_secs(3600));
@@ -1456,10 +1472,11 @@ fn a_batch_of_large_answers_waits_for_its_output_to_be_sent() {
     let t = target();
     let (mut h, _) = H::admin(&t, 0);
     let mut batch = Vec::new();
+    let big = identify::MAX_TRANSFER;
     for i in 0..8u16 {
-        // SMART / Health (512 bytes), asked for as 1 MiB: the rest is zeroes.
-        let numd = (1u32 << 20) / 4 - 1;
-        let mut sqe = log_page(0x02, 1 << 20);
+        // SMART / Health (512 bytes), asked for as MDTS: the rest is zeroes.
+        let numd = big / 4 - 1;
+        let mut sqe = log_page(0x02, big);
         (sqe.cdw[0], sqe.cdw[1]) = (0x02 | (numd & 0xFFFF) << 16, numd >> 16);
         sqe.cid = 100 + i;
         batch.extend(
@@ -1471,7 +1488,7 @@ fn a_batch_of_large_answers_waits_for_its_output_to_be_sent() {
     let mut rounds = 0;
     loop {
         let out = h.conn.take_output();
-        assert!(out.len() <= OUTPUT_PAUSE + (1 << 20) + 4096, "{} bytes at once", out.len());
+        assert!(out.len() <= OUTPUT_PAUSE + big as usize + 4096, "{} bytes at once", out.len());
         h.dec.feed(&out);
         while let Some(p) = h.dec.decode().unwrap() {
             answered += usize::from(matches!(p, Pdu::CapsuleResp(c) if c.status.is_success()));
@@ -1482,7 +1499,14 @@ fn a_batch_of_large_answers_waits_for_its_output_to_be_sent() {
         }
         h.conn.received(h.now);
     }
-    assert_eq!((answered, rounds), (8, 8), "one 1 MiB answer per round");
+    let per_round = OUTPUT_PAUSE / big as usize;
+    assert_eq!((answered, rounds), (8, 8 / per_round), "{per_round} answers per round");
+    // MDTS bounds an admin command's transfer too: a megabyte is Invalid Field.
+    let numd = (1u32 << 20) / 4 - 1;
+    let mut sqe = log_page(0x02, 1 << 20);
+    (sqe.cdw[0], sqe.cdw[1]) = (0x02 | (numd & 0xFFFF) << 16, numd >> 16);
+    let (c, data) = h.run(sqe, &[]);
+    assert_eq!((c.status, data.len()), (Status::INVALID_FIELD.with_dnr(), 0));
 }
 
 #[test]
@@ -1572,6 +1596,49 @@ fn term(h: &mut H) -> (u16, u32) {
             None => panic!("no C2HTermReq"),
         }
     }
+}
+
+/// A host that asked for an R2T and then holds its data back (all of it, or the last
+/// piece) holds the command and its buffer only until DATA_DEADLINE: the queue closes,
+/// keep-alives or not; a command that got its data is not affected.
+#[test]
+fn data_held_back_after_an_r2t_closes_the_queue_after_the_deadline() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 2000);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let len = 16 * 1024u32;
+    let start = q.now;
+    for (cid, part) in [(101u16, 0usize), (102, len as usize - 4096)] {
+        let mut sqe = rw(io_opcode::WRITE, 0, len / 512, len);
+        sqe.cid = cid;
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: vec![].into() }));
+        let p = q.pdus();
+        let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+        if part > 0 {
+            let h = DataPduHeader {
+                cccid: r.cccid,
+                ttag: r.ttag,
+                datao: 0,
+                last: false,
+                success: false,
+            };
+            let mut b = Vec::new();
+            encode_h2c_data(&h, &vec![0xAA; part], &q.framing, &mut b).unwrap();
+            q.conn.receive(&b, q.now);
+        }
+    }
+    // A write whose data comes completes as ever meanwhile.
+    let (c, _) = q.run(rw(io_opcode::WRITE, 0, 1, 512), &[0x11; 512]);
+    assert!(c.status.is_success(), "{c:?}");
+    for s in (1..=59).step_by(2) {
+        let now = start + Duration::from_secs(s);
+        admin.now = now;
+        admin.run(Sqe::new(admin_opcode::KEEP_ALIVE, 0), &[]);
+        q.conn.tick(now);
+    }
+    assert!(q.conn.is_closed().is_none(), "within the deadline");
+    q.conn.tick(start + DATA_DEADLINE + Duration::from_secs(2));
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::DataTimeout));
 }
 
 #[test]

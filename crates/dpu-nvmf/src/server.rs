@@ -2,11 +2,11 @@
 //! socket and a [`Connection`], and a bounded pool of blocking threads for volume
 //! I/O. No protocol logic lives here.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -175,6 +175,18 @@ pub struct Server {
 struct Accepting {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    /// Its connections' [`QueueConfig::listener_deleted`].
+    deleted: Arc<AtomicBool>,
+}
+
+/// What becomes of a stopped listener's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connections {
+    /// They stay (the listener is bound anew elsewhere, keeping its port ID).
+    Keep,
+    /// They close, and the controllers whose admin queue came through it go (the
+    /// listener is deleted; as Linux's nvmet deletes a port's controllers).
+    Close,
 }
 
 /// Volumes held elsewhere (the agent's volumes that no namespace uses yet), forgotten when
@@ -227,8 +239,9 @@ impl Server {
     }
 
     /// How many accepted connections of all listeners may wait for their Fabrics Connect
-    /// at once (default [`MAX_UNCONNECTED`]); past it, new connections are closed at once
-    /// and counted (`TargetStats::connections_shed`).
+    /// at once (default [`MAX_UNCONNECTED`]); past it, a new connection sheds another
+    /// (see `Unconnected`) or is closed at once, each counted
+    /// (`TargetStats::connections_shed`).
     pub fn set_max_unconnected(&self, connections: usize) {
         self.unconnected.limit.store(connections, Ordering::Relaxed);
     }
@@ -261,6 +274,7 @@ impl Server {
     /// Serves `listener`, bound to `addr`: its connections get `cfg`, with the digests its
     /// listener allows in the registry at the time each is accepted.
     fn accept(&self, listener: TcpListener, addr: SocketAddr, cfg: QueueConfig) -> Accepting {
+        let deleted = cfg.listener_deleted.clone();
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
             self.pool.clone(),
@@ -269,17 +283,25 @@ impl Server {
             self.max_c2h_data.clone(),
             self.unconnected.clone(),
         ));
-        Accepting { addr, task }
+        Accepting { addr, task, deleted }
     }
 
     /// Stops accepting on a listener and removes it from the discovery log; returns once
     /// its socket is closed (so its address can be bound again). Established connections
-    /// continue.
-    pub async fn remove_listener(&self, port_id: u16) -> Result<(), ServerError> {
+    /// stay or close as `connections` says.
+    pub async fn remove_listener(
+        &self,
+        port_id: u16,
+        connections: Connections,
+    ) -> Result<(), ServerError> {
         self.target.remove_listener(port_id)?;
         let stopped = self.listeners.lock().ok().and_then(|mut l| l.remove(&port_id));
         if let Some(a) = stopped {
-            a.stop().await;
+            a.stop(connections).await;
+        }
+        if connections == Connections::Close {
+            // Also those that came through an earlier socket of the port (bound anew).
+            self.target.end_controllers_through(port_id);
         }
         Ok(())
     }
@@ -310,7 +332,7 @@ impl Server {
 
     /// Stops a discovery listener started by [`add_discovery_listener`](Self::add_discovery_listener);
     /// returns once its socket is closed.
-    pub async fn remove_discovery_listener(&self, addr: SocketAddr) {
+    pub async fn remove_discovery_listener(&self, addr: SocketAddr, connections: Connections) {
         self.target.set_referrals(addr, &[]);
         let stopped: Vec<Accepting> = match self.discovery.lock() {
             Ok(mut d) => {
@@ -322,7 +344,7 @@ impl Server {
             Err(_) => Vec::new(),
         };
         for a in stopped {
-            a.stop().await;
+            a.stop(connections).await;
         }
     }
 
@@ -407,14 +429,16 @@ async fn accept_loop(
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let Some(slot) = unconnected.admit() else {
+                let admitted = unconnected.admit(peer.ip().to_canonical());
+                if admitted.as_ref().is_none_or(|(_, shed_another)| *shed_another) {
                     let shed = target.stats.connections_shed.fetch_add(1, Ordering::Relaxed);
                     // Told at the first and every 1,000th, not once per connection of a flood.
                     if shed.is_multiple_of(1000) {
-                        warn!(%peer, shed = shed + 1, "too many connections waiting to connect; closing new ones");
+                        warn!(%peer, shed = shed + 1,
+                            "too many connections waiting to connect; shedding those of the address with the most");
                     }
-                    continue;
-                };
+                }
+                let Some((slot, _)) = admitted else { continue };
                 let _ = stream.set_nodelay(true);
                 // The digests the registry has for the listener now (they change in place);
                 // a discovery-only listener, not in it, allows both.
@@ -444,41 +468,100 @@ async fn accept_loop(
 
 impl Accepting {
     /// Ends the accept loop and waits until its socket is closed.
-    async fn stop(self) {
+    async fn stop(self, connections: Connections) {
+        if connections == Connections::Close {
+            self.deleted.store(true, Ordering::Relaxed);
+        }
         self.task.abort();
         // An aborted task's result is its cancellation; awaiting it waits for the drop.
         let _ = self.task.await;
     }
 }
 
-/// The count of accepted connections that have not connected yet, and its bound.
+/// The accepted connections that have not connected yet, and their bound. When it is
+/// reached, a new connection takes the place of the oldest waiting one of the address
+/// that has the most waiting (as a full MAC table takes room from the port with the most
+/// addresses), unless that is its own address: a peer that opens silent connections
+/// crowds out only itself, not the hosts connecting meanwhile.
 #[derive(Debug, Clone)]
 struct Unconnected {
-    count: Arc<AtomicUsize>,
+    waiting: Arc<Mutex<Waiting>>,
     limit: Arc<AtomicUsize>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    total: usize,
+    /// By peer address, by the order they came in: each one's shed flag.
+    by_address: HashMap<IpAddr, BTreeMap<u64, Arc<AtomicBool>>>,
+    arrived: u64,
 }
 
 impl Unconnected {
     fn new(limit: usize) -> Self {
-        Self { count: Arc::default(), limit: Arc::new(AtomicUsize::new(limit)) }
+        Self { waiting: Arc::default(), limit: Arc::new(AtomicUsize::new(limit)) }
     }
 
-    /// A place for a new connection, if the bound leaves one.
-    fn admit(&self) -> Option<UnconnectedSlot> {
+    /// A place for a new connection from `peer`, if the bound leaves one or one can be
+    /// freed for it (then `true`: another connection was shed).
+    fn admit(&self, peer: IpAddr) -> Option<(UnconnectedSlot, bool)> {
         let limit = self.limit.load(Ordering::Relaxed);
-        let free = |n: usize| (n < limit).then_some(n + 1);
-        self.count.fetch_update(Ordering::AcqRel, Ordering::Acquire, free).ok()?;
-        Some(UnconnectedSlot(self.count.clone()))
+        let mut w = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = w.total >= limit;
+        if full {
+            let own = w.by_address.get(&peer).map_or(0, BTreeMap::len);
+            let (crowd, n) = w
+                .by_address
+                .iter()
+                .map(|(a, waiting)| (*a, waiting.len()))
+                .max_by_key(|(_, n)| *n)?;
+            if n <= own + 1 {
+                return None;
+            }
+            let waiting = w.by_address.get_mut(&crowd)?;
+            let (_, shed) = waiting.pop_first()?;
+            shed.store(true, Ordering::Relaxed);
+            if waiting.is_empty() {
+                w.by_address.remove(&crowd);
+            }
+            w.total -= 1;
+        }
+        w.arrived += 1;
+        w.total += 1;
+        let (id, shed) = (w.arrived, Arc::new(AtomicBool::new(false)));
+        w.by_address.entry(peer).or_default().insert(id, shed.clone());
+        Some((UnconnectedSlot { waiting: self.waiting.clone(), peer, id, shed }, full))
     }
 }
 
 /// One connection's place among the unconnected ones, given back on drop.
 #[derive(Debug)]
-struct UnconnectedSlot(Arc<AtomicUsize>);
+struct UnconnectedSlot {
+    waiting: Arc<Mutex<Waiting>>,
+    peer: IpAddr,
+    id: u64,
+    /// Set when a newer connection took the place: the connection closes.
+    shed: Arc<AtomicBool>,
+}
+
+impl UnconnectedSlot {
+    fn shed(&self) -> bool {
+        self.shed.load(Ordering::Relaxed)
+    }
+}
 
 impl Drop for UnconnectedSlot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let mut w = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        // A shed place was given up when it was taken.
+        if let Some(waiting) = w.by_address.get_mut(&self.peer)
+            && waiting.remove(&self.id).is_some()
+        {
+            if waiting.is_empty() {
+                w.by_address.remove(&self.peer);
+            }
+            w.total -= 1;
+        }
     }
 }
 
@@ -660,7 +743,14 @@ async fn serve_connection(
                     r.reap(|tag, res| conn.complete_io(tag, res));
                 }
             }
-            _ = tick.tick() => conn.tick(Instant::now()),
+            _ = tick.tick() => {
+                // A newer connection took its place among those waiting to connect.
+                if unconnected.as_ref().is_some_and(UnconnectedSlot::shed) {
+                    debug!(?peer, "shed while waiting for its Connect");
+                    break;
+                }
+                conn.tick(Instant::now());
+            }
             () = released => conn.tick(Instant::now()),
         }
     }

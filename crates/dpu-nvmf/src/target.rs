@@ -14,12 +14,13 @@
 //! Reporting", §5.16.1.12 "Asymmetric Namespace Access").
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
+use tracing::warn;
 
 use crate::auth::HostSecrets;
 use crate::error_log::ErrorLog;
@@ -33,6 +34,13 @@ use crate::volume::Volume;
 pub const MAX_NSID: u32 = 1024;
 /// Most controllers one subsystem hosts at a time.
 pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
+/// Most controllers one host (by NQN) has on a subsystem at a time, so that one allowed
+/// host cannot take every place from the others. A Linux host makes one per path, plus
+/// one per reconnect while the old one waits out its keep-alive.
+pub const MAX_CONTROLLERS_PER_HOST: usize = 16;
+/// Most discovery controllers of one peer address at a time (a `nvme discover` uses one
+/// for milliseconds; a persistent discovery controller one per discovery service).
+pub const MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS: usize = 64;
 
 /// Most discovery controllers at a time over the whole target. Any host may connect one,
 /// and one that keeps sending Keep Alive holds it for good; this bounds what hosts hold
@@ -558,6 +566,13 @@ pub struct Controller {
     /// The listener (port ID) its admin queue connected through, whose ANA states it
     /// reports; `None` outside a listener (tests driving a connection directly).
     pub port_id: Option<u16>,
+    /// The address its admin queue connected from (where known).
+    pub peer: Option<IpAddr>,
+    /// Its place in the order controllers were made (older ones are lower).
+    serial: u64,
+    /// Its host has proven who it is: it has no secret to prove it with, or its admin
+    /// queue authenticated. Until then a new Connect may take its place.
+    proven: AtomicBool,
     /// Where its queues register their counters: its subsystem's (a discovery
     /// controller's are its own and reported nowhere).
     pub stats: Arc<SubsystemStats>,
@@ -584,6 +599,17 @@ impl Controller {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Ends the controller: its queues take no more I/O from now on (not only from their
+    /// next tick, when they close) and its ID may go to a new controller. Returns
+    /// whether it was already ended.
+    pub fn end(&self) -> bool {
+        // Under the state lock, which a Property Set that enables I/O holds from its
+        // check of `dead` to its store.
+        let mut st = self.state();
+        self.io_enabled.store(false, Ordering::Release);
+        std::mem::replace(&mut st.dead, true)
+    }
+
     /// The host sent commands (or their data) on one of its I/O queues (NVMe Base 2.0
     /// §3.9.4, Traffic Based Keep Alive). Written only when not yet set, so the queues of
     /// a busy controller do not keep taking the cache line from one another.
@@ -591,6 +617,11 @@ impl Controller {
         if !self.traffic.load(Ordering::Relaxed) {
             self.traffic.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// The admin queue authenticated (DH-HMAC-CHAP): the controller keeps its place.
+    pub fn authenticated(&self) {
+        self.proven.store(true, Ordering::Relaxed);
     }
 
     /// Whether a command arrived since the last call (which clears it).
@@ -619,6 +650,24 @@ impl Subsystem {
             .get(&nsid)
             .ok_or_else(|| RegistryError::NoNamespace { nqn: nqn.into(), nsid })
     }
+
+    /// Ends the oldest of the controllers `which` picks whose host has not proven who
+    /// it is, for a new one; Busy if there is none.
+    fn make_room(&mut self, which: impl Fn(&Controller) -> bool) -> Result<(), ConnectRefusal> {
+        let oldest = self
+            .controllers
+            .values()
+            .filter(|c| which(c) && !c.proven.load(Ordering::Relaxed))
+            .min_by_key(|c| c.serial)
+            .map(|c| c.cntlid)
+            .ok_or(ConnectRefusal::Busy)?;
+        if let Some(c) = self.controllers.remove(&oldest) {
+            warn!(cntlid = c.cntlid, hostnqn = ?c.hostnqn,
+                "controller not authenticated yet ended to make room for a new one");
+            c.end();
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -636,6 +685,10 @@ struct Registry {
     next_discovery_cntlid: u16,
     /// Discovery controllers not removed yet.
     discovery_controllers: usize,
+    /// The same by the peer address that connected them (where known).
+    discovery_by_address: BTreeMap<IpAddr, usize>,
+    /// Counts controllers as they are made: a controller's `serial` orders them by age.
+    controllers_made: u64,
 }
 
 /// Target-wide counters.
@@ -643,8 +696,9 @@ struct Registry {
 pub struct TargetStats {
     /// TCP connections accepted.
     pub connections: AtomicU64,
-    /// TCP connections closed as they were accepted, because as many as the server allows
-    /// were waiting for their Connect (`Server::set_max_unconnected`).
+    /// TCP connections closed as they were accepted, or later to make room for another
+    /// address's, because as many as the server allows were waiting for their Connect
+    /// (`Server::set_max_unconnected`).
     pub connections_shed: AtomicU64,
     /// Connections closed after a fatal transport error (C2HTermReq sent).
     pub terminated: AtomicU64,
@@ -817,8 +871,7 @@ impl Target {
         s.spec.allow_any_host = allow_any_host;
         s.spec.hosts = hosts;
         for c in s.controllers.values().filter(|c| !s.spec.allows(&c.hostnqn)) {
-            c.io_enabled.store(false, Ordering::Release);
-            c.state().dead = true;
+            c.end();
         }
         self.discovery_changed(&mut r);
         Ok(())
@@ -1334,6 +1387,17 @@ impl Target {
         Ok(())
     }
 
+    /// Ends the controllers whose admin queue connected through listener `port_id`
+    /// (deleted); their queues close at their next tick.
+    pub fn end_controllers_through(&self, port_id: u16) {
+        let r = self.lock();
+        for s in r.subsystems.values() {
+            for c in s.controllers.values().filter(|c| c.port_id == Some(port_id)) {
+                c.end();
+            }
+        }
+    }
+
     /// The header and data digests listener `port_id` allows its new connections.
     pub fn listener_digests(&self, port_id: u16) -> Option<(bool, bool)> {
         self.lock().listeners.get(&port_id).map(|l| (l.allow_hdgst, l.allow_ddgst))
@@ -1432,9 +1496,12 @@ impl Target {
         hostid: [u8; 16],
         kato_ms: u32,
         port_id: Option<u16>,
+        peer: Option<IpAddr>,
     ) -> Result<Arc<Controller>, ConnectRefusal> {
         let mut r = self.lock();
-        let new = |cntlid, discovery, max_io_queues, stats| {
+        r.controllers_made += 1;
+        let serial = r.controllers_made;
+        let new = |cntlid, discovery, max_io_queues, stats, proven| {
             Arc::new(Controller {
                 cntlid,
                 subnqn: subnqn.to_owned(),
@@ -1443,6 +1510,9 @@ impl Target {
                 discovery,
                 max_io_queues,
                 port_id,
+                peer,
+                serial,
+                proven: AtomicBool::new(proven),
                 stats,
                 wce: AtomicBool::new(true),
                 io_enabled: AtomicBool::new(false),
@@ -1452,39 +1522,47 @@ impl Target {
             })
         };
         if subnqn == DISCOVERY_NQN {
-            if r.discovery_controllers >= MAX_DISCOVERY_CONTROLLERS {
+            let of_peer = peer.and_then(|p| r.discovery_by_address.get(&p)).copied();
+            if r.discovery_controllers >= MAX_DISCOVERY_CONTROLLERS
+                || of_peer >= Some(MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
+            {
                 return Err(ConnectRefusal::Busy);
             }
             r.discovery_controllers += 1;
-            r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
-            let c = new(r.next_discovery_cntlid, true, 0, Arc::default());
-            // Any host may connect here, and one that asked for no keep-alive would hold
-            // its connection for good: as Linux's nvmet, such a session ends after
-            // DISCOVERY_DEFAULT_KATO_MS without a command (a `nvme discover` takes
-            // milliseconds; a persistent discovery controller sets its own KATO).
-            if kato_ms == 0 {
-                c.state().kato_ms = DISCOVERY_DEFAULT_KATO_MS;
+            if let Some(p) = peer {
+                *r.discovery_by_address.entry(p).or_default() += 1;
             }
+            r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
+            let c = new(r.next_discovery_cntlid, true, 0, Arc::default(), true);
+            c.state().kato_ms = keep_alive_timeout(true, kato_ms);
             return Ok(c);
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
         if !s.spec.allows(hostnqn) {
             return Err(ConnectRefusal::HostNotAllowed);
         }
-        // A range whose every ID is taken refuses the Connect.
+        // A host past its share, or a subsystem full (or whose every ID in its range is
+        // taken), refuses the Connect, unless a controller whose host has not proven
+        // who it is yet can make room: a peer that claims a host's NQN without its
+        // secret holds places only until a host that has one arrives.
         let ids = s.spec.cntlids.clone();
         let span = usize::from(ids.end() - ids.start()) + 1;
+        let of_host = s.controllers.values().filter(|c| c.hostnqn == hostnqn).count();
+        if of_host >= MAX_CONTROLLERS_PER_HOST {
+            s.make_room(|c| c.hostnqn == hostnqn)?;
+        }
         if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM
             || s.controllers.range(ids.clone()).count() >= span
         {
-            return Err(ConnectRefusal::Busy);
+            s.make_room(|c| ids.contains(&c.cntlid))?;
         }
         let mut id = s.next_cntlid;
         while s.controllers.contains_key(&id) {
             id = id_after(id, &ids);
         }
         s.next_cntlid = id_after(id, &ids);
-        let c = new(id, false, s.spec.max_io_queues, s.stats.clone());
+        let proven = !s.spec.host_secrets.contains_key(hostnqn);
+        let c = new(id, false, s.spec.max_io_queues, s.stats.clone(), proven);
         s.controllers.insert(id, c.clone());
         Ok(c)
     }
@@ -1505,11 +1583,19 @@ impl Target {
 
     /// Tears a controller down (its admin queue closed or its keep alive expired).
     pub fn remove_controller(&self, c: &Controller) {
-        let was_dead = std::mem::replace(&mut c.state().dead, true);
+        let was_dead = c.end();
         let mut r = self.lock();
         if c.discovery {
             if !was_dead {
                 r.discovery_controllers -= 1;
+                if let Some(p) = c.peer
+                    && let Some(n) = r.discovery_by_address.get_mut(&p)
+                {
+                    *n -= 1;
+                    if *n == 0 {
+                        r.discovery_by_address.remove(&p);
+                    }
+                }
             }
             return;
         }
@@ -1629,10 +1715,20 @@ pub fn check_namespace(nsid: u32, attrs: &NamespaceAttrs) -> Result<(), Registry
     validate_nqns(&attrs.allowed_hosts)
 }
 
+/// The Keep Alive Timeout a controller uses when its host asks for `kato_ms` (at
+/// Connect or by Set Features). Any host may connect a discovery controller, and one
+/// that asked for no keep-alive would hold its connection for good: as Linux's nvmet
+/// does at Connect, such a session ends after DISCOVERY_DEFAULT_KATO_MS without a
+/// command (a `nvme discover` takes milliseconds; a persistent discovery controller
+/// sets its own KATO).
+pub fn keep_alive_timeout(discovery: bool, kato_ms: u32) -> u32 {
+    if discovery && kato_ms == 0 { DISCOVERY_DEFAULT_KATO_MS } else { kato_ms }
+}
+
 /// Ends a removed subsystem's controllers and detaches its namespaces.
 fn retire_subsystem(s: &Subsystem) {
     for c in s.controllers.values() {
-        c.state().dead = true;
+        c.end();
     }
     for ns in s.namespaces.values() {
         ns.detached.store(true, Ordering::Release);
@@ -1701,7 +1797,7 @@ mod tests {
             assert!(matches!(e, RegistryError::BadCntlidRange(..)), "{r:?}: {e}");
         }
         t.add_subsystem(bad(300..=302)).unwrap();
-        let new = || t.create_controller(NQN, h, [1; 16], 0, None);
+        let new = || t.create_controller(NQN, h, [1; 16], 0, None, None);
         let (a, b, c) = (new().unwrap(), new().unwrap(), new().unwrap());
         assert_eq!((a.cntlid, b.cntlid, c.cntlid), (300, 301, 302));
         assert_eq!(new().unwrap_err(), ConnectRefusal::Busy, "every ID of the range taken");
@@ -1718,11 +1814,82 @@ mod tests {
         assert_eq!(t.controller_count(NQN), 4);
     }
 
+    /// One allowed host cannot take every controller of a subsystem; a peer claiming a
+    /// host's NQN without its secret holds places only until the host arrives.
+    #[test]
+    fn a_host_has_a_share_of_the_controllers_and_an_unproven_one_yields() {
+        const NQN: &str = "nqn.2024-01.io.example:a";
+        let t = Target::new();
+        let (a, b) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
+        let new = |h| t.create_controller(NQN, h, [1; 16], 0, None, None);
+        let held: Vec<_> = (0..MAX_CONTROLLERS_PER_HOST).map(|_| new(a).unwrap()).collect();
+        assert_eq!(new(a).unwrap_err(), ConnectRefusal::Busy, "host1's share is taken");
+        assert!(new(b).is_ok(), "host2 still gets one");
+        drop(held);
+        // host3 has a secret: its controllers are unproven until they authenticate.
+        let c = "nqn.2014-08.org.example:host3";
+        t.set_host_secrets(NQN, [(c.to_owned(), t_secret())].into()).unwrap();
+        let spoofed: Vec<_> = (0..MAX_CONTROLLERS_PER_HOST).map(|_| new(c).unwrap()).collect();
+        let real = new(c).expect("the oldest unproven one makes room");
+        assert!(spoofed[0].state().dead && !spoofed[0].io_enabled.load(Ordering::Relaxed));
+        assert!(!spoofed[1].state().dead);
+        real.authenticated();
+        for s in &spoofed[1..] {
+            s.authenticated();
+        }
+        assert_eq!(new(c).unwrap_err(), ConnectRefusal::Busy, "proven ones keep their places");
+        // A full subsystem makes room the same way, whichever host's.
+        let t = Target::new();
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
+        t.set_host_secrets(NQN, [(c.to_owned(), t_secret())].into()).unwrap();
+        let hosts: Vec<String> =
+            (0..MAX_CONTROLLERS_PER_SUBSYSTEM).map(|i| format!("nqn.x:h{i}")).collect();
+        let first = t.create_controller(NQN, c, [1; 16], 0, None, None).unwrap();
+        let others: Vec<_> = hosts[1..]
+            .iter()
+            .map(|h| t.create_controller(NQN, h, [1; 16], 0, None, None).unwrap())
+            .collect();
+        assert_eq!(others.len() + 1, MAX_CONTROLLERS_PER_SUBSYSTEM);
+        assert!(t.create_controller(NQN, "nqn.x:late", [1; 16], 0, None, None).is_ok());
+        assert!(first.state().dead, "the unproven one made room");
+        assert_eq!(
+            t.create_controller(NQN, "nqn.x:later", [1; 16], 0, None, None).unwrap_err(),
+            ConnectRefusal::Busy
+        );
+    }
+
+    fn t_secret() -> Arc<HostSecrets> {
+        Arc::new(HostSecrets {
+            host: crate::dhchap::Secret::new(&[1; 32], 0).unwrap(),
+            ctrl: None,
+            dh_group: 0,
+            hash: 0,
+        })
+    }
+
+    #[test]
+    fn discovery_controllers_of_one_address_are_bounded() {
+        let t = Target::new();
+        let h = "nqn.2014-08.org.example:host1";
+        let from =
+            |ip: &str| t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None, ip.parse().ok());
+        let held: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
+            .map(|_| from("192.0.2.1").unwrap())
+            .collect();
+        assert_eq!(from("192.0.2.1").unwrap_err(), ConnectRefusal::Busy);
+        assert!(from("192.0.2.2").is_ok(), "another address still gets one");
+        t.remove_controller(&held[0]);
+        t.remove_controller(&held[0]);
+        assert!(from("192.0.2.1").is_ok(), "a removed one makes room");
+        assert_eq!(from("192.0.2.1").unwrap_err(), ConnectRefusal::Busy, "counted once");
+    }
+
     #[test]
     fn discovery_controllers_are_bounded_and_freed_once() {
         let t = Target::new();
         let h = "nqn.2014-08.org.example:host1";
-        let new = || t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None);
+        let new = || t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None, None);
         let held: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS).map(|_| new().unwrap()).collect();
         assert_eq!(new().unwrap_err(), ConnectRefusal::Busy);
         t.remove_controller(&held[7]);
@@ -1736,16 +1903,17 @@ mod tests {
         let t = Target::new();
         t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
         let h = "nqn.2014-08.org.example:host1";
-        let a = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None).unwrap();
-        let b = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None).unwrap();
+        let a = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None).unwrap();
+        let b = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None).unwrap();
         assert_ne!(a.cntlid, b.cntlid);
         assert_eq!(
-            t.create_controller("nqn.2024-01.io.example:a", "nqn.x:other", [1; 16], 0, None)
+            t.create_controller("nqn.2024-01.io.example:a", "nqn.x:other", [1; 16], 0, None, None)
                 .unwrap_err(),
             ConnectRefusal::HostNotAllowed
         );
         assert_eq!(
-            t.create_controller("nqn.2024-01.io.example:zz", h, [1; 16], 0, None).unwrap_err(),
+            t.create_controller("nqn.2024-01.io.example:zz", h, [1; 16], 0, None, None)
+                .unwrap_err(),
             ConnectRefusal::UnknownSubsystem
         );
         assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[1; 16]).is_some());
@@ -1763,8 +1931,8 @@ mod tests {
         let mut s = spec(nqn);
         s.hosts = [h1, h2].iter().map(|h| (*h).to_owned()).collect();
         t.add_subsystem(s).unwrap();
-        let a = t.create_controller(nqn, h1, [1; 16], 0, None).unwrap();
-        let b = t.create_controller(nqn, h2, [2; 16], 0, None).unwrap();
+        let a = t.create_controller(nqn, h1, [1; 16], 0, None, None).unwrap();
+        let b = t.create_controller(nqn, h2, [2; 16], 0, None, None).unwrap();
         for c in [&a, &b] {
             c.io_enabled.store(true, Ordering::Relaxed);
         }
@@ -1774,7 +1942,7 @@ mod tests {
         // Allowing any host again ends nobody's.
         t.set_hosts(nqn, true, BTreeSet::new()).unwrap();
         assert!(!b.state().dead);
-        assert!(t.create_controller(nqn, "nqn.x:other", [3; 16], 0, None).is_ok());
+        assert!(t.create_controller(nqn, "nqn.x:other", [3; 16], 0, None, None).is_ok());
     }
 
     /// NVMe-oF 1.1 §5.3: the discovery log's generation counter changes with every change
@@ -1897,7 +2065,7 @@ mod tests {
         assert_eq!(e2[0].subnqn, "nqn.2024-01.io.example:b");
 
         let h = "nqn.2014-08.org.example:host1";
-        let c = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None).unwrap();
+        let c = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None).unwrap();
         let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
         t.add_namespace("nqn.2024-01.io.example:a", 7, vol.clone(), [0; 16], [0; 16]).unwrap();
         assert!(c.state().ns_event_pending);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpu_nvmf::initiator::{HostController, HostOptions, HostQueue, InitiatorError};
+use dpu_nvmf::server::Connections;
 use dpu_nvmf::stats::IoTotals;
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target, Volume};
@@ -186,6 +187,49 @@ async fn connections_waiting_for_their_connect_are_bounded() {
     c.shutdown().await.unwrap();
 }
 
+/// At the bound, a new connection takes the place of the oldest waiting one of the
+/// address with the most waiting, unless that is its own: a peer that holds every place
+/// with silent connections crowds out only itself, and a host from another address
+/// still connects.
+#[tokio::test]
+async fn a_crowd_of_silent_connections_sheds_its_own_not_other_hosts() {
+    use tokio::io::AsyncReadExt;
+    let t = target_with_subsystem("LOOP0004", "dpu loopback");
+    let ram = Volume::ram("r", 512, 1 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(ram), [1; 16], [2; 16]).unwrap();
+    let (server, addr) = serve(t.clone(), 2).await;
+    server.set_max_unconnected(3);
+    let stats = &t.stats;
+    let accepted = || stats.connections.load(std::sync::atomic::Ordering::Relaxed);
+    let shed = || stats.connections_shed.load(std::sync::atomic::Ordering::Relaxed);
+    // The crowd, from 127.0.0.2 (loopback: the whole of 127/8 is local).
+    let from_crowd = async || {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        s.connect(addr).await.unwrap()
+    };
+    let closed = async |s: &mut tokio::net::TcpStream| {
+        let mut b = [0u8; 1];
+        let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b)).await;
+        matches!(r, Ok(Ok(0)) | Ok(Err(_)))
+    };
+    let mut crowd = Vec::new();
+    for _ in 0..3 {
+        crowd.push(from_crowd().await);
+    }
+    until("three accepted", || accepted() == 3).await;
+    let mut fourth = from_crowd().await;
+    assert!(closed(&mut fourth).await, "the crowd's own next one is closed");
+    assert_eq!(shed(), 1);
+    // A host from 127.0.0.1 connects (admin and I/O queue), shedding the crowd's oldest.
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    let w = c.io[0].write(1, 0, &[7; 512], 512).await.unwrap();
+    assert!(w.cqe.status.is_success());
+    assert!(closed(&mut crowd[0]).await, "the oldest of the crowd went");
+    assert!(shed() >= 2);
+    c.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn error_statuses_and_refused_hosts() {
     let dir = tempfile::tempdir().unwrap();
@@ -249,15 +293,15 @@ async fn discovery_log_lists_allowed_subsystems_only() {
     assert_eq!(&e[32..32 + port.len()], port.as_bytes());
 }
 
-/// Eight Get Log Page commands of 1 MiB each arrive in one read; the target answers the
-/// first, pauses decoding until that answer is sent (256 KiB at most wait), then goes on:
-/// every answer arrives, in full, and nothing stalls.
+/// Eight Get Log Page commands of MDTS (128 KiB) each arrive in one read; the target
+/// answers the first two, pauses decoding until those answers are sent (256 KiB at most
+/// wait), then goes on: every answer arrives, in full, and nothing stalls.
 #[tokio::test]
 async fn a_batch_of_large_answers_is_sent_in_turn() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, addr) = start(dir.path()).await;
     let mut c = HostController::connect(addr, SUB, &opts(false, true), 1).await.unwrap();
-    let len = 1 << 20;
+    let len = dpu_nvmf::identify::MAX_TRANSFER as usize;
     let numd = (len / 4 - 1) as u32;
     let mut cids = Vec::new();
     // Written back to back without yielding: one read on the target's side.
@@ -327,6 +371,33 @@ async fn keep_alive_expiry_drops_the_controller() {
     assert!(after < Duration::from_secs(10), "{after:?}");
     assert!(c.io[0].wait_closed().await.unwrap().is_none());
     println!("controller dropped {after:?} after the last keep alive (KATO 1000 ms)");
+}
+
+/// Deleting a listener closes its connections and ends the controllers made through it
+/// (as Linux's nvmet deletes a port's controllers); binding one anew keeps them.
+#[tokio::test]
+async fn a_deleted_listener_takes_its_connections_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let mut kept = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    server.remove_listener(1, Connections::Keep).await.unwrap();
+    let other = server
+        .add_listener(ListenerSpec {
+            port_id: 1,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            allow_hdgst: true,
+            allow_ddgst: true,
+        })
+        .await
+        .unwrap();
+    write_read_verify(&mut kept, 2, 4096).await;
+    let mut gone = HostController::connect(other, SUB, &opts(false, false), 1).await.unwrap();
+    assert_eq!(server.target().controller_count(SUB), 2);
+    server.remove_listener(1, Connections::Close).await.unwrap();
+    assert!(gone.admin.wait_closed().await.unwrap().is_none());
+    assert!(gone.io[0].wait_closed().await.unwrap().is_none());
+    assert!(kept.admin.wait_closed().await.unwrap().is_none());
+    until("both controllers gone", || server.target().controller_count(SUB) == 0).await;
 }
 
 #[tokio::test]

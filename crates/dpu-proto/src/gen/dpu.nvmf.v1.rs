@@ -378,9 +378,10 @@ pub struct NvmfStats {
     /// One entry per applied volume, in name order.
     #[prost(message, repeated, tag = "8")]
     pub volumes: ::prost::alloc::vec::Vec<VolumeStats>,
-    /// TCP connections closed as they were accepted, because as many as the service allows
-    /// (dpu-nvmf --max-unconnected) were waiting for their Fabrics Connect. Not counted in
-    /// connections.
+    /// TCP connections closed because as many as the service allows (dpu-nvmf
+    /// --max-unconnected) were waiting for their Fabrics Connect: as they were accepted (not
+    /// counted in connections), or while waiting, to make room for a newer one from an
+    /// address with fewer waiting.
     #[prost(uint64, tag = "9")]
     pub connections_shed: u64,
 }
