@@ -1117,8 +1117,15 @@ impl Connection {
             Post::Plain { ns, err, .. } => (ns, err),
             Post::Protect { ns, .. } | Post::Persist { ns, .. } => (ns, Status::INTERNAL_ERROR),
         };
-        // A media error may pass on a retry (no Do Not Retry).
-        let mut cqe = Cqe::new(cid, s);
+        // Do Not Retry on every volume error, as Linux's nvmet sets it
+        // (`errno_to_nvme_status`): Linux reports a lost writeback once per open file
+        // (errseq) and the next fdatasync succeeds, so a host retrying a failed Flush,
+        // FUA write or write with the cache off (NVMe Base 2.0 §4.6.1: DNR clear says
+        // the same command may succeed) would be told its data is durable when it is
+        // lost. The errno cannot tell whether a writeback error was consumed, so no
+        // error is treated as passing; the ones a retry cures (EINTR, EAGAIN) are
+        // retried before they get here (the ring resubmits, std's pread/pwrite loop).
+        let mut cqe = fail(cid, s);
         if let Some(e) = err {
             warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
             if out_of_space(&e) {

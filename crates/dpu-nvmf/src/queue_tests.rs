@@ -659,8 +659,11 @@ fn small_reads_copied_into_the_output_keep_digests_flags_and_errors() {
                 .collect();
             let got: Vec<_> = data_pdus.iter().map(|(c, d)| (*c, d.to_vec())).collect();
             assert_eq!(got, want);
-            let want_failed =
-                if fail_middle { vec![(base + 1, Status::UNRECOVERED_READ_ERROR)] } else { vec![] };
+            let want_failed = if fail_middle {
+                vec![(base + 1, Status::UNRECOVERED_READ_ERROR.with_dnr())]
+            } else {
+                vec![]
+            };
             assert_eq!(failed, want_failed);
             assert!(base >= first);
         }
@@ -1921,7 +1924,7 @@ impl crate::volume::BlockBackend for FailingWrites {
 /// A volume whose backing file system is full (ENOSPC) or over quota (EDQUOT) fails
 /// Write, Write Zeroes and Flush with Capacity Exceeded and Do Not Retry, which a Linux
 /// host turns into ENOSPC as from Linux's nvmet; any other failure stays a media error
-/// the host may retry; once there is room again, writes succeed.
+/// (Do Not Retry too); once there is room again, writes succeed.
 #[test]
 fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
     let t = target();
@@ -1952,10 +1955,88 @@ fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
         assert_eq!(q.run(on_ns2(Sqe::new(io_opcode::FLUSH, 0)), &[]).0.status, full, "{kind:?}");
     }
     *failing.lock().unwrap() = Some(io::ErrorKind::Other);
-    assert_eq!(write(&mut q), Status::WRITE_FAULT, "a media error, retried");
+    assert_eq!(write(&mut q), Status::WRITE_FAULT.with_dnr(), "a media error");
     *failing.lock().unwrap() = None;
     assert!(write(&mut q).is_success(), "room again");
     assert_eq!(t.namespace(SUB, 2).unwrap().stats.snapshot().errors, 7);
+}
+
+/// A RAM backend with a volatile cache whose next flush fails with EIO once `lost` is
+/// set, and succeeds after: a file whose writeback failed, which Linux reports to one
+/// fdatasync (errseq) and then forgets.
+#[derive(Debug)]
+struct LosesWriteback {
+    ram: crate::volume::RamBackend,
+    lost: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl crate::volume::BlockBackend for LosesWriteback {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.ram.read_at(buf, offset)
+    }
+    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.ram.write_at(data, offset)
+    }
+    fn flush(&self) -> io::Result<()> {
+        if self.lost.swap(false, Ordering::Relaxed) {
+            return Err(nix::errno::Errno::EIO.into());
+        }
+        Ok(())
+    }
+    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.ram.write_zeroes(offset, len)
+    }
+    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.ram.deallocate(offset, len)
+    }
+    fn volatile_cache(&self) -> bool {
+        true
+    }
+}
+
+/// A flush that failed (Flush, a FUA write or Write Zeroes, a write with the write cache
+/// off) completes with Do Not Retry: the host's retry would succeed although the data is
+/// lost, as the second Flush here does.
+#[test]
+fn a_failed_flush_is_not_retried_into_a_success() {
+    let t = target();
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let backend = LosesWriteback {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        lost: lost.clone(),
+    };
+    let v = Volume::new("lossy", 512, 1 << 20, Box::new(backend)).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let on_ns2 = |mut s: Sqe| {
+        s.nsid = 2;
+        s
+    };
+    let write = |fua: bool| {
+        let mut s = on_ns2(rw(io_opcode::WRITE, 8, 1, 512));
+        s.set_sgl(SglDescriptor::in_capsule(512));
+        s.cdw[2] |= u32::from(fua) << 30;
+        s
+    };
+    let mut zeroes = on_ns2(rw(io_opcode::WRITE_ZEROES, 8, 1, 0));
+    zeroes.cdw[2] |= 1 << 30;
+    let flush = on_ns2(Sqe::new(io_opcode::FLUSH, 0));
+    let fault = Status::WRITE_FAULT.with_dnr();
+    lost.store(true, Ordering::Relaxed);
+    assert_eq!(q.run(flush, &[]).0.status, fault, "Flush");
+    assert!(q.run(flush, &[]).0.status.is_success(), "what a retry would get");
+    lost.store(true, Ordering::Relaxed);
+    assert_eq!(q.run(write(true), &[7; 512]).0.status, fault, "FUA write");
+    lost.store(true, Ordering::Relaxed);
+    assert_eq!(q.run(zeroes, &[]).0.status, fault, "FUA Write Zeroes");
+    // The write cache off (Set Features 06h = 0): a plain write flushes.
+    let mut wce_off = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    wce_off.cdw[0] = 0x06;
+    assert!(admin.run(wce_off, &[]).0.status.is_success());
+    lost.store(true, Ordering::Relaxed);
+    assert_eq!(q.run(write(false), &[8; 512]).0.status, fault, "write, cache off");
+    assert!(q.run(write(false), &[9; 512]).0.status.is_success());
 }
 
 #[test]
@@ -2329,11 +2410,11 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
     std::fs::remove_dir_all(&files).unwrap();
     std::fs::write(&files, b"").unwrap();
     let acquire = reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]);
-    assert_eq!(status(&mut a, acquire), Status::INTERNAL_ERROR);
+    assert_eq!(status(&mut a, acquire), Status::INTERNAL_ERROR.with_dnr());
     assert!(!reserved(&t), "the reservation was put back");
     let mut off = Sqe::new(admin_opcode::SET_FEATURES, 0);
     (off.nsid, off.cdw[0], off.cdw[1]) = (1, 0x83, 0);
-    assert_eq!(admin.run(off, &[]).0.status, Status::INTERNAL_ERROR);
+    assert_eq!(admin.run(off, &[]).0.status, Status::INTERNAL_ERROR.with_dnr());
     assert_eq!(ptpl(&mut admin), 1, "PTPL was put back");
     // Once the state can be saved again, the same commands succeed.
     std::fs::remove_file(&files).unwrap();
@@ -2644,7 +2725,7 @@ fn write_protection_flushes_the_volume_and_fails_as_a_whole() {
         assert_eq!(flushes.load(Ordering::Relaxed), want, "after WPS {v}");
     }
 
-    assert_eq!(set(&mut a, 3, 1), Status::INTERNAL_ERROR, "the flush failed");
+    assert_eq!(set(&mut a, 3, 1), Status::INTERNAL_ERROR.with_dnr(), "the flush failed");
     let ns3 = t.namespace(SUB, 3).unwrap();
     assert!(!ns3.host_write_protected() && !ns3.write_protected.load(Ordering::Relaxed));
     assert_eq!(a.run(identify(0, 3), &[]).1[99], 0, "NSATTR: writable");
@@ -3676,10 +3757,13 @@ fn verify_reads_the_range_and_reports_an_unreadable_block() {
     // Namespace 2 reads up to its bad block, not across it.
     assert!(q.run(verify(2, 0, 600), &[]).0.status.is_success());
     let (c, _) = q.run(verify(2, 512, 512), &[]);
-    assert_eq!(c.status, Status::UNRECOVERED_READ_ERROR);
+    assert_eq!(c.status, Status::UNRECOVERED_READ_ERROR.with_dnr());
     let (_, log) = admin.run(log_page(1, 64), &[]);
     let (count, sqid, cid, status, _, lba, nsid, opcode) = error_entry(&log, 0);
-    assert_eq!((count, sqid, cid, status), (2, 1, c.cid, Status::UNRECOVERED_READ_ERROR.raw()));
+    assert_eq!(
+        (count, sqid, cid, status),
+        (2, 1, c.cid, Status::UNRECOVERED_READ_ERROR.with_dnr().raw())
+    );
     assert_eq!((lba, nsid, opcode), (512, 2, io_opcode::VERIFY));
 }
 
