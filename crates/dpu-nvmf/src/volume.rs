@@ -131,9 +131,11 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     fn sync_fd(&self) -> Option<BorrowedFd<'_>> {
         None
     }
-    /// Makes room for `size` bytes (larger than the present size; the caller checked).
-    /// The default refuses: the backend has a fixed size.
-    fn grow(&self, size: u64) -> Result<(), VolumeError> {
+    /// Makes room for `size` bytes, more than the `present` size (the caller checked);
+    /// the bytes from `present` on must read as zero once it returns. The default
+    /// refuses: the backend has a fixed size.
+    fn grow(&self, present: u64, size: u64) -> Result<(), VolumeError> {
+        let _ = present;
         Err(VolumeError::FixedSize(size))
     }
     /// A block device's present size in bytes (it may have grown since it was opened);
@@ -362,8 +364,9 @@ impl BlockBackend for RamBackend {
         true
     }
 
-    fn grow(&self, size: u64) -> Result<(), VolumeError> {
-        // The table covers the largest volume already; unwritten chunks read as zero.
+    fn grow(&self, _present: u64, size: u64) -> Result<(), VolumeError> {
+        // The table covers the largest volume already; nothing was written past the
+        // present size (every write is range-checked), so those chunks read as zero.
         if size > MAX_RAM_VOLUME {
             return Err(VolumeError::RamTooLarge(size));
         }
@@ -451,7 +454,10 @@ fn device_block_size(rdev: u64) -> io::Result<u32> {
 
 impl FileBackend {
     /// Opens (creating if needed) a regular file and sets its length to `size`
-    /// (growing it sparsely; an existing larger file is not truncated).
+    /// (growing it sparsely). An existing larger file is not truncated: a size given
+    /// smaller by mistake must not destroy what hosts wrote. Its tail stays on disk,
+    /// out of the hosts' reach (every command is range-checked against the volume
+    /// size), and is zeroed should the volume grow over it ([`BlockBackend::grow`]).
     pub fn open_file(path: &Path, size: u64) -> Result<Self, VolumeError> {
         let io_err = |source| VolumeError::Io { path: path.to_owned(), source };
         let file = OpenOptions::new()
@@ -462,7 +468,7 @@ impl FileBackend {
             .open(path)
             .map_err(io_err)?;
         let backend = Self { path: path.to_owned(), file, direct: None, device_block_size: None };
-        backend.grow(size)?;
+        backend.extend_to(size)?;
         Ok(Self { direct: open_direct(path), ..backend })
     }
 
@@ -504,6 +510,21 @@ impl FileBackend {
     /// Whether aligned transfers use O_DIRECT.
     pub fn is_direct(&self) -> bool {
         self.direct.is_some()
+    }
+
+    /// The error of a call on the file, naming it.
+    fn io_err(&self, source: io::Error) -> VolumeError {
+        VolumeError::Io { path: self.path.clone(), source }
+    }
+
+    /// The file's length, at least `size` (sparse: the new blocks take no space until
+    /// written, and read as zero). Returns the length it had.
+    fn extend_to(&self, size: u64) -> Result<u64, VolumeError> {
+        let len = self.file.metadata().map_err(|e| self.io_err(e))?.len();
+        if len < size {
+            self.file.set_len(size).map_err(|e| self.io_err(e))?;
+        }
+        Ok(len)
     }
 }
 
@@ -596,7 +617,7 @@ impl BlockBackend for FileBackend {
         self.device_block_size.map(|_| self.seek_end())
     }
 
-    fn grow(&self, size: u64) -> Result<(), VolumeError> {
+    fn grow(&self, present: u64, size: u64) -> Result<(), VolumeError> {
         if let Some(device) = self.device_size() {
             let device = device?;
             return if device >= size {
@@ -605,10 +626,13 @@ impl BlockBackend for FileBackend {
                 Err(VolumeError::BeyondDevice { size, device })
             };
         }
-        // Sparse: the new blocks take no space until written, and read as zero.
-        let io_err = |source| VolumeError::Io { path: self.path.clone(), source };
-        if self.file.metadata().map_err(io_err)?.len() < size {
-            self.file.set_len(size).map_err(io_err)?;
+        let len = self.extend_to(size)?;
+        // A file longer than the volume (opened at a smaller size, `open_file`) holds
+        // old data past `present`: the new blocks must read as zero (`Volume::grow`), so
+        // that part is deallocated (a hole; else zeroed) before hosts can reach it.
+        let stale = len.min(size).saturating_sub(present);
+        if stale > 0 {
+            self.deallocate(present, stale).map_err(|e| self.io_err(e))?;
         }
         Ok(())
     }
@@ -810,9 +834,11 @@ impl Volume {
 
     /// Grows the volume in place to `size` bytes (a multiple of the block size, not
     /// below the present size; the same size changes nothing). Data stays; the new
-    /// blocks read as zero. Blocks (file volumes: sets the file's length); the caller
-    /// tells hosts ([`Target::volume_resized`](crate::Target::volume_resized)) and
-    /// serializes resizes of one volume.
+    /// blocks of a RAM or file volume read as zero (a block device's hold what its
+    /// device holds there). Blocks (file volumes: sets the file's length, and zeroes
+    /// what a longer file held past the present size); the caller tells hosts
+    /// ([`Target::volume_resized`](crate::Target::volume_resized)) and serializes
+    /// resizes of one volume.
     pub fn grow(&self, size: u64) -> Result<(), VolumeError> {
         let block_size = self.block_size;
         if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
@@ -823,8 +849,8 @@ impl Volume {
             return Err(VolumeError::Shrink { size, present });
         }
         if size > present {
-            self.backend.grow(size)?;
-            // Release: after the backend has room for the new blocks.
+            self.backend.grow(present, size)?;
+            // Release: after the backend has room for the new blocks, zeroed.
             self.blocks.fetch_max(size / u64::from(block_size), Ordering::Release);
         }
         Ok(())
@@ -1000,6 +1026,47 @@ mod tests {
             ram.grow(MAX_RAM_VOLUME + 512),
             Err(VolumeError::RamTooLarge(s)) if s == MAX_RAM_VOLUME + 512
         ));
+    }
+
+    /// A file longer than its volume (reopened at a smaller size) keeps its tail out of
+    /// reach, and growing the volume over that tail zeroes it (a hole) before the new
+    /// blocks are visible: old data never shows up in "new" blocks.
+    #[test]
+    fn growing_over_an_old_longer_file_reads_zero() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("longer.img");
+        let (mib, old) = (1u64 << 20, [0xAB; 4096]);
+        let v = Volume::file("f", &path, 4096, 8 * mib).unwrap();
+        v.backend().write_at(&[0x11; 4096], 3 * mib).unwrap();
+        v.backend().write_at(&old, 6 * mib).unwrap();
+        v.backend().flush().unwrap();
+        drop(v);
+        // Reopened smaller (a restart with a smaller size, a new volume on the path):
+        // the file keeps its length and data.
+        let v = Volume::file("f", &path, 4096, 4 * mib).unwrap();
+        assert_eq!((v.size_bytes(), std::fs::metadata(&path).unwrap().len()), (4 * mib, 8 * mib));
+        let held = std::fs::metadata(&path).unwrap().blocks() * 512;
+        v.grow(8 * mib).unwrap();
+        let b = v.backend();
+        let mut back = [0xEE; 4096];
+        b.read_at(&mut back, 6 * mib).unwrap();
+        assert!(back.iter().all(|&x| x == 0), "the new blocks read as zero: {:x?}", &back[..8]);
+        b.read_at(&mut back, 3 * mib).unwrap();
+        assert!(back.iter().all(|&x| x == 0x11), "data below the old size stays");
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.len(), 8 * mib);
+        assert!(meta.blocks() * 512 < held, "the stale tail was punched out: {held} bytes before");
+        // Past the file's end too: the file is extended, and what it held is zeroed.
+        b.write_at(&old, 7 * mib).unwrap();
+        drop(v);
+        let v2 = Volume::file("g", &path, 4096, 4 * mib).unwrap();
+        v2.grow(12 * mib).unwrap();
+        for at in [7 * mib, 12 * mib - 4096] {
+            v2.backend().read_at(&mut back, at).unwrap();
+            assert!(back.iter().all(|&x| x == 0), "at {at}: {:x?}", &back[..8]);
+        }
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 12 * mib);
     }
 
     #[test]
