@@ -117,7 +117,7 @@ mod tests {
         v.record(&IoOp::Read { offset: 0, len: 512 }, d);
         v.record(&IoOp::Flush, d);
         v.record(&IoOp::Flush, d);
-        v.record(&IoOp::WriteZeroes { offset: 0, len: 512, fua: false }, d);
+        v.record(&IoOp::WriteZeroes { offset: 0, len: 512, fua: false, deallocate: false }, d);
         let counts = [&v.read, &v.write, &v.flush].map(|h| h.snapshot().count());
         assert_eq!(counts, [1, 0, 2]);
     }

@@ -253,6 +253,9 @@ pub enum IoOp {
         len: u64,
         /// Force unit access.
         fua: bool,
+        /// Deallocate the range instead, as Dataset Management does (the host set
+        /// DEAC): it reads as zero afterwards, and a sparse volume gives its space back.
+        deallocate: bool,
     },
     /// Deallocate ranges (offset, length).
     Deallocate {
@@ -316,8 +319,12 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
             }
             Ok(Vec::new())
         }
-        IoOp::WriteZeroes { offset, len, fua } => {
-            b.write_zeroes(*offset, *len)?;
+        IoOp::WriteZeroes { offset, len, fua, deallocate } => {
+            if *deallocate {
+                b.deallocate(*offset, *len)?;
+            } else {
+                b.write_zeroes(*offset, *len)?;
+            }
             if *fua {
                 b.flush()?;
             }
@@ -2722,7 +2729,11 @@ impl Connection {
         let ns = self.namespace(sqe.nsid)?;
         self.may_modify(&ns)?;
         let (offset, len) = byte_range(&ns, sqe)?;
-        let op = IoOp::WriteZeroes { offset, len, fua: self.fua(sqe) };
+        // DEAC (CDW12 bit 25, NVM Command Set 1.0 §3.2.8): the host asks for the blocks
+        // to be deallocated. Every backend's deallocated blocks read as zero (DLFEAT
+        // 001b), so that zeroes them too, without allocating a sparse volume's range.
+        let deallocate = sqe.cdw12() & (1 << 25) != 0;
+        let op = IoOp::WriteZeroes { offset, len, fua: self.fua(sqe), deallocate };
         let v = ns.volume.clone();
         let (err, opcode) = (Status::WRITE_FAULT, io_opcode::WRITE_ZEROES);
         let post = Post::Plain { ns, err, opcode, offset };

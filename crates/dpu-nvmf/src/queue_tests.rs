@@ -2039,6 +2039,50 @@ fn a_failed_flush_is_not_retried_into_a_success() {
     assert!(q.run(write(false), &[9; 512]).0.status.is_success());
 }
 
+/// Write Zeroes with DEAC (CDW12 bit 25), as a Linux host sends it unless told NOUNMAP,
+/// deallocates a sparse file volume's range (a hole, as Deallocate makes) instead of
+/// allocating it, and the range reads as zero (DLFEAT 001b); without DEAC it is zeroed.
+#[test]
+fn write_zeroes_with_deac_deallocates_a_sparse_file() {
+    use std::os::unix::fs::MetadataExt;
+    let t = target();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.img");
+    let v = Volume::file("sparse", &path, 4096, 16 << 20).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let on_ns2 = |mut s: Sqe| {
+        s.nsid = 2;
+        s
+    };
+    let allocated = || std::fs::metadata(&path).unwrap().blocks() * 512;
+    let mut write = on_ns2(rw(io_opcode::WRITE, 256, 2, 8192));
+    write.set_sgl(SglDescriptor::in_capsule(8192));
+    assert!(q.run(write, &[0x5A; 8192]).0.status.is_success());
+    let reads_zero = |q: &mut H, slba| {
+        let (c, d) = q.run(on_ns2(rw(io_opcode::READ, slba, 2, 8192)), &[]);
+        c.status.is_success() && d.iter().all(|&b| b == 0)
+    };
+    // 8 MiB from block 0, the written blocks among them.
+    let before = allocated();
+    let mut deac = on_ns2(rw(io_opcode::WRITE_ZEROES, 0, 2048, 0));
+    deac.cdw[2] |= 1 << 25;
+    assert!(q.run(deac, &[]).0.status.is_success());
+    let after = allocated();
+    assert!(
+        after + 8192 <= before,
+        "allocated {before} -> {after} bytes: the written go, none added"
+    );
+    assert!(reads_zero(&mut q, 256));
+    // Without DEAC: zeroed all the same.
+    let mut write = on_ns2(rw(io_opcode::WRITE, 3000, 2, 8192));
+    write.set_sgl(SglDescriptor::in_capsule(8192));
+    assert!(q.run(write, &[0x5A; 8192]).0.status.is_success());
+    assert!(q.run(on_ns2(rw(io_opcode::WRITE_ZEROES, 2999, 3, 0)), &[]).0.status.is_success());
+    assert!(reads_zero(&mut q, 3000));
+}
+
 #[test]
 fn writes_are_durable_before_completing_unless_the_write_cache_is_on() {
     let t = target();

@@ -437,8 +437,11 @@ mod tests {
         let err = done[0].1.as_ref().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
         // Not transfers: the caller runs them on the pool.
-        let back =
-            ring.start(request(2, &volume, IoOp::WriteZeroes { offset: 0, len: 512, fua: false }));
+        let back = ring.start(request(
+            2,
+            &volume,
+            IoOp::WriteZeroes { offset: 0, len: 512, fua: false, deallocate: false },
+        ));
         assert_eq!(back.unwrap_err().tag, 2);
         let ram = Arc::new(Volume::ram("r", 512, 64 << 10).unwrap());
         let back = ring.start(request(4, &ram, IoOp::Flush));
