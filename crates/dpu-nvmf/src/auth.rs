@@ -80,9 +80,11 @@ impl HostSecrets {
 /// message zero-padded to this many bytes (Linux asks for 4 KiB).
 const MAX_RECEIVE: usize = 8192;
 
-/// DH key pairs a queue gets before it has authenticated: a Linux host needs one (a
-/// failed transaction closes the queue); restarting with Negotiate beyond this fails.
-const MAX_KEYS_UNAUTHENTICATED: u32 = 3;
+/// DH key pairs a queue gets between successful transactions: a Linux host needs one
+/// per transaction (a failed one closes the queue); restarting with Negotiate beyond
+/// this fails, so a queue that keeps restarting, authenticated before or not, cannot
+/// keep the DH threads that every host's authentication shares busy.
+const MAX_KEYS_PER_SUCCESS: u32 = 3;
 
 /// The next message the transaction expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +193,7 @@ pub struct AuthSession {
     s1: u32,
     /// The host's challenge C2 and sequence number S2, when it authenticates us.
     c2: Option<(Vec<u8>, u32)>,
-    /// Key pairs made for this queue's Challenges.
+    /// Key pairs made for this queue's Challenges since its last successful transaction.
     keys_made: u32,
     /// Our ephemeral DH key of the transaction (not with the NULL group).
     dh: Option<Arc<DhKey>>,
@@ -309,7 +311,7 @@ impl AuthSession {
             }
             (AuthMessage::Success2 { .. }, Step::Success2) => {
                 self.step = Step::Negotiate;
-                self.authenticated = true;
+                self.succeeded();
                 sent(AuthEvent::Authenticated)
             }
             // The host did not accept our response (or gave up).
@@ -381,8 +383,13 @@ impl AuthSession {
             self.c2 = Some((r.challenge, r.seqnum));
             return AuthEvent::Continue;
         }
-        self.authenticated = true;
+        self.succeeded();
         AuthEvent::Authenticated
+    }
+
+    fn succeeded(&mut self) {
+        self.authenticated = true;
+        self.keys_made = 0;
     }
 
     /// Authentication Receive of at most `t.len` bytes: the controller's next message.
@@ -399,9 +406,9 @@ impl AuthSession {
                     return Err(Status::INVALID_FIELD);
                 }
                 if let Some(g) = group {
-                    // A queue that keeps restarting without ever authenticating would
-                    // have us make a key pair per restart.
-                    if !self.authenticated && self.keys_made >= MAX_KEYS_UNAUTHENTICATED {
+                    // A queue that keeps restarting without completing would have us
+                    // make a key pair per restart.
+                    if self.keys_made >= MAX_KEYS_PER_SUCCESS {
                         let (m, e) = self.failure1(failure::FAILED);
                         return Ok(Progress::Answer(padded(&m, t.len), e));
                     }

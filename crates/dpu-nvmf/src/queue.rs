@@ -1725,6 +1725,9 @@ impl Connection {
                 st.csts = next_csts(st.cc, st.csts, cc, b.ctrl.discovery);
                 if was_enabled && cc & 1 == 0 {
                     debug!(cntlid = b.ctrl.cntlid, "controller disabled (reset)");
+                    // A reset ends the outstanding commands (NVMe Base 2.0 §3.7.2): the
+                    // host expects no completion for its AERs and may use their CIDs.
+                    self.aers.clear();
                 }
                 st.cc = cc;
                 b.ctrl.io_enabled.store(st.csts == csts::RDY, Ordering::Relaxed);

@@ -1644,6 +1644,22 @@ fn data_held_back_after_an_r2t_closes_the_queue_after_the_deadline() {
     assert_eq!(q.conn.is_closed(), Some(&CloseReason::DataTimeout));
 }
 
+/// A controller reset (CC.EN 1 -> 0) ends the outstanding AERs: no completion comes for
+/// them, and the host may use their CIDs again once it enabled the controller again.
+#[test]
+fn a_reset_ends_the_outstanding_asynchronous_event_requests() {
+    let t = target();
+    let (mut admin, _) = H::admin(&t, 0);
+    let cid = admin.arm_namespace_notices();
+    let cc = |value: u64| PropertySetCmd { eight_bytes: false, offset: property::CC, value };
+    assert!(admin.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
+    assert!(admin.run(cc(0x0046_0001).to_sqe(0), &[]).0.status.is_success());
+    let mut aer = Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0);
+    aer.cid = cid;
+    admin.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
+    assert!(admin.pdus().is_empty(), "the old CID is free: the new request waits");
+}
+
 #[test]
 fn h2c_data_sequence_errors_are_fatal() {
     let t = target();
@@ -3575,20 +3591,24 @@ mod dhchap_auth {
         }
         assert!(h.auth_send(&negotiate(4)).status.is_success());
         h.expect_failure1(failure::FAILED);
-        // One that authenticated may start transactions as often as its host asks.
+        // One that authenticated may authenticate again as often as its host asks, each
+        // success giving it three more; restarting without completing, it fails as well.
         let mut h = H::new(&t, false, false);
         h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
         let group = crate::dhchap::DhGroup::get(dh_group::FFDHE2048).unwrap();
-        let c = h.start_auth(1);
-        let ours = group.generate().unwrap();
-        let ks = ours.session_key(&c.dh_value).unwrap();
-        let st = h.reply_dh(&c, &secret(1), None, ours.public.clone(), Some(&ks));
-        assert!(st.status.is_success());
-        let AuthMessage::Success1(_) = h.auth_receive(4096) else { panic!() };
-        for tid in 2..=4 {
+        for tid in 1..=4 {
+            let c = h.start_auth(tid);
+            let ours = group.generate().unwrap();
+            let ks = ours.session_key(&c.dh_value).unwrap();
+            let st = h.reply_dh(&c, &secret(1), None, ours.public.clone(), Some(&ks));
+            assert!(st.status.is_success());
+            let AuthMessage::Success1(_) = h.auth_receive(4096) else { panic!() };
+        }
+        for tid in 5..=7 {
             assert_eq!(h.start_auth(tid).dh_value.len(), 256);
         }
-        assert!(h.conn.is_closed().is_none());
+        assert!(h.auth_send(&negotiate(8)).status.is_success());
+        h.expect_failure1(failure::FAILED);
     }
 
     #[test]
