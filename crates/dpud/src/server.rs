@@ -70,6 +70,49 @@ fn bind_listener(l: &crate::config::Listener) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// The agent's own listening sockets, bound, with the addresses they took.
+struct OwnSockets<'a> {
+    listeners: Vec<(&'a crate::config::Listener, TcpListener, SocketAddr)>,
+    metrics: Option<(TcpListener, SocketAddr)>,
+}
+
+impl OwnSockets<'_> {
+    /// What each socket holds, named for messages: the addresses no nvmf listener may
+    /// take.
+    fn addresses(&self) -> Vec<(String, SocketAddr)> {
+        let listeners =
+            self.listeners.iter().map(|(l, _, a)| (format!("listener {:?}", l.name), *a));
+        listeners
+            .chain(self.metrics.iter().map(|(_, a)| ("metrics endpoint".to_owned(), *a)))
+            .collect()
+    }
+}
+
+/// Binds every `[[listeners]]` socket and the metrics endpoint's.
+async fn bind_own_sockets(config: &Config) -> Result<OwnSockets<'_>, AgentError> {
+    let mut listeners = Vec::new();
+    for l in &config.listeners {
+        let tcp = bind_listener(l).map_err(|source| AgentError::Bind {
+            name: l.name.clone(),
+            address: l.address,
+            source,
+        })?;
+        let address = tcp.local_addr().unwrap_or(l.address);
+        listeners.push((l, tcp, address));
+    }
+    let mut metrics = None;
+    if let Some(m) = &config.metrics {
+        let tcp = TcpListener::bind(m.address).await.map_err(|source| AgentError::Bind {
+            name: "metrics".into(),
+            address: m.address,
+            source,
+        })?;
+        let address = tcp.local_addr().unwrap_or(m.address);
+        metrics = Some((tcp, address));
+    }
+    Ok(OwnSockets { listeners, metrics })
+}
+
 fn known_methods() -> HashSet<String> {
     let mut known = HashSet::new();
     for set in [dpu_proto::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET] {
@@ -124,6 +167,13 @@ impl Agent {
         )?;
         let acceptor = TlsAcceptor::from(tls);
 
+        // The agent's own sockets first, before any service is synced: an nvmf listener
+        // stored on one of their addresses (before such listeners were refused, or before
+        // the configuration moved there) then fails to bind in the service, which keeps
+        // running through an agent restart, instead of taking the agent's port.
+        let sockets = bind_own_sockets(&config).await?;
+        let own_addresses = sockets.addresses();
+
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let metrics = Arc::new(Metrics::default());
@@ -168,6 +218,7 @@ impl Agent {
         let nvmf_api = Arc::new(NvmfApi {
             resources: nvmf.with_services(&services),
             services: services.clone(),
+            agent_addresses: own_addresses,
         });
         let switch_api = Arc::new(SwitchApi {
             resources: switch.with_services(&services),
@@ -191,13 +242,7 @@ impl Agent {
         let gate = GateLayer::new(metrics.clone(), known_methods());
 
         let mut bound = Vec::new();
-        for l in &config.listeners {
-            let tcp = bind_listener(l).map_err(|source| AgentError::Bind {
-                name: l.name.clone(),
-                address: l.address,
-                source,
-            })?;
-            let address = tcp.local_addr().unwrap_or(l.address);
+        for (l, tcp, address) in sockets.listeners {
             tracing::info!(listener = %l.name, %address, interface = ?l.interface, max_role = ?l.max_role, "listening (mTLS)");
             bound.push((l.name.clone(), address));
             let limits = crate::tls::Limits {
@@ -246,14 +291,8 @@ impl Agent {
             }));
         }
 
-        let mut metrics_address = None;
-        if let Some(m) = &config.metrics {
-            let tcp = TcpListener::bind(m.address).await.map_err(|source| AgentError::Bind {
-                name: "metrics".into(),
-                address: m.address,
-                source,
-            })?;
-            metrics_address = tcp.local_addr().ok();
+        let metrics_address = sockets.metrics.as_ref().map(|(_, address)| *address);
+        if let Some((tcp, _)) = sockets.metrics {
             tracing::info!(address = ?metrics_address, "Prometheus metrics endpoint (plain HTTP)");
             let (metrics, store, services) = (metrics.clone(), store.clone(), services.clone());
             let render: crate::metrics_http::Render = Arc::new(move || {

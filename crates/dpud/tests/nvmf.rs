@@ -1728,3 +1728,69 @@ async fn dpuctl_applies_cntlid_ranges_and_io_queue_limits() {
     assert!(stderr.contains("subsystem.spec.min_cntlid"), "{stderr}");
     assert_eq!(subsystem_s1(&op).await.generation, 2);
 }
+
+/// The apply state and message of listener `name`.
+async fn listener_state(client: &Client, name: &str) -> (i32, String) {
+    let l = client.nvmf().get_listener(GetListenerRequest { name: name.into() }).await;
+    let apply = l.unwrap().into_inner().status.and_then(|s| s.apply).unwrap_or_default();
+    (apply.state, apply.message)
+}
+
+/// An nvmf listener may not take an address of the agent's own sockets (its listeners and
+/// metrics endpoint; a wildcard and `::` overlap them too), by create or update: the
+/// service would keep it while the agent restarts, and the agent could not listen again.
+/// One stored before (here the agent's configuration moved onto its port while the agent
+/// was down) loses: the agent binds its sockets before it syncs the adopted service, and
+/// the listener shows FAILED with the service's bind error.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_nvmf_listener_cannot_take_the_agents_own_addresses() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let mut nvmf = op.nvmf();
+    let at = |address: &str, port: u16| Listener {
+        spec: Some(ListenerSpec { address: address.into(), ..tcp_listener(port).spec.unwrap() }),
+        ..Default::default()
+    };
+    let create = |l| CreateListenerRequest { listener_id: "l1".into(), listener: Some(l) };
+    let own = [
+        ("127.0.0.1", env.operator_port, "listener \"operator\""),
+        ("0.0.0.0", env.host_port, "listener \"host\""),
+        ("::", env.metrics_port, "metrics endpoint"),
+    ];
+    for (address, port, what) in own {
+        let e = nvmf.create_listener(create(at(address, port))).await.unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{address}:{port}: {e:?}");
+        assert!(e.message().contains(&format!("the agent's own {what}")), "{e:?}");
+    }
+    let free = free_port();
+    nvmf.create_listener(create(tcp_listener(free))).await.unwrap();
+    let onto = |port| UpdateListenerRequest {
+        listener: Some(Listener { name: "listeners/l1".into(), ..tcp_listener(port) }),
+        update_mask: Some(pbjson_types::FieldMask { paths: vec!["spec.port".into()] }),
+        allow_missing: false,
+    };
+    let e = nvmf.update_listener(onto(env.operator_port)).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+
+    // l1 on a port something else holds: stored, and FAILED in the service.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    nvmf.update_listener(onto(port)).await.unwrap();
+    let failed = ApplyState::Failed as i32;
+    wait_for("l1 FAILED", async || listener_state(&op, "listeners/l1").await.0 == failed).await;
+    // The agent comes back with its operator listener there; the service kept running.
+    env.kill_agent();
+    drop(held);
+    env.operator_port = port;
+    env.tweak_config(|_| {});
+    env.start().await;
+    assert_eq!(env.operator_port, port, "the agent could not bind its port; log:\n{}", env.log());
+    let op = env.client(Who::Operator).await;
+    wait_for("l1 FAILED in the new agent", async || {
+        let (state, message) = listener_state(&op, "listeners/l1").await;
+        state == failed && message.contains("in use")
+    })
+    .await;
+    assert!(service_pid("dpu-nvmf", &env.nvmf_socket()).is_some(), "the service stays");
+}

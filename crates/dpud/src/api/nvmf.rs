@@ -11,7 +11,7 @@
 //! namespace created while its volume is being deleted cannot pass both checks.
 
 use std::collections::{BTreeSet, HashMap};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use dpu_nvmf::internal::volume_size_and_backing;
 use dpu_nvmf::target::{
@@ -558,24 +558,30 @@ impl NvmfResources {
         }
     }
 
-    /// Refuses listener `key`'s `spec` when another listener has its address and port (an
-    /// unspecified address takes its port on every address of its family, and `::` on the
-    /// IPv4 ones too, as Linux binds it dual-stack).
-    async fn check_address_unique(&self, key: &str, spec: &ListenerSpec) -> Result<(), Status> {
-        let overlaps = |other: &ListenerSpec| {
-            let ip = |s: &ListenerSpec| s.address.parse::<IpAddr>().ok();
-            let dual_stack = |a: IpAddr| a == IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED);
-            other.port == spec.port
-                && match (ip(other), ip(spec)) {
-                    (Some(a), Some(b)) if a.is_ipv4() == b.is_ipv4() => {
-                        a == b || a.is_unspecified() || b.is_unspecified()
-                    }
-                    (Some(a), Some(b)) => dual_stack(a) || dual_stack(b),
-                    _ => other.address == spec.address,
-                }
-        };
+    /// Refuses listener `key`'s `spec` when another listener or one of the agent's own
+    /// sockets (`agent`: its `[[listeners]]` and metrics endpoint, named) takes its address
+    /// and port ([`addresses_overlap`]): the service could bind only one of two listeners,
+    /// and one on the agent's port would take it from the agent when the agent restarts.
+    async fn check_address_unique(
+        &self,
+        key: &str,
+        spec: &ListenerSpec,
+        agent: &[(String, SocketAddr)],
+    ) -> Result<(), Status> {
+        // Validated before: an IP address and a port.
+        let Some(addr) = listen_addr(spec) else { return Ok(()) };
+        if let Some((what, own)) = agent.iter().find(|(_, own)| addresses_overlap(addr, *own)) {
+            return Err(Status::failed_precondition(format!(
+                "listener.spec: {}:{} is taken by the agent's own {what} ({own}); choose \
+                 another port",
+                spec.address, spec.port
+            )));
+        }
         let all = self.listeners.all().await?;
-        match all.iter().find(|o| o.name != key && overlaps(&o.spec)) {
+        let taken = |o: &&Object<ListenerSpec>| {
+            o.name != key && listen_addr(&o.spec).is_some_and(|a| addresses_overlap(addr, a))
+        };
+        match all.iter().find(taken) {
             Some(other) => Err(Status::failed_precondition(format!(
                 "listener.spec: {}:{} is taken by {} ({}:{})",
                 spec.address,
@@ -604,6 +610,26 @@ impl NvmfResources {
     }
 }
 
+/// A listener's address and port, if they parse.
+fn listen_addr(spec: &ListenerSpec) -> Option<SocketAddr> {
+    let ip = spec.address.parse::<IpAddr>().ok()?;
+    Some(SocketAddr::new(ip, u16::try_from(spec.port).ok()?))
+}
+
+/// Whether sockets listening on `a` and `b` would take the same port: the same port and
+/// address, or an unspecified address of the family (`::` the IPv4 ones too, as Linux
+/// binds it dual-stack).
+fn addresses_overlap(a: SocketAddr, b: SocketAddr) -> bool {
+    let dual_stack = |ip: IpAddr| ip == IpAddr::from(Ipv6Addr::UNSPECIFIED);
+    let (x, y) = (a.ip(), b.ip());
+    a.port() == b.port()
+        && if x.is_ipv4() == y.is_ipv4() {
+            x == y || x.is_unspecified() || y.is_unspecified()
+        } else {
+            dual_stack(x) || dual_stack(y)
+        }
+}
+
 /// The parent subsystem key of a namespace name ("subsystems/s1/namespaces/1" → "subsystems/s1").
 fn namespace_parent(name: &str) -> &str {
     name.rsplit_once("/namespaces/").map_or(name, |(p, _)| p)
@@ -612,6 +638,9 @@ fn namespace_parent(name: &str) -> &str {
 pub struct NvmfApi {
     pub resources: NvmfResources,
     pub services: Services,
+    /// The agent's own sockets (listeners, metrics endpoint) by what they are: no nvmf
+    /// listener may take their addresses.
+    pub agent_addresses: Vec<(String, SocketAddr)>,
 }
 
 #[tonic::async_trait]
@@ -868,8 +897,10 @@ impl NvmfService for NvmfApi {
         let r = &self.resources.listeners;
         let name = r.collection.full_name(&req.listener_id);
         let key = ListenerKind::key(&name, "listener.name")?;
-        let unique =
-            async |spec: &ListenerSpec| self.resources.check_address_unique(&key, spec).await;
+        let agent = &self.agent_addresses;
+        let unique = async |spec: &ListenerSpec| {
+            self.resources.check_address_unique(&key, spec, agent).await
+        };
         Ok(Response::new(r.create(&name, &l.name, l.spec.as_ref(), unique).await?))
     }
 
@@ -899,7 +930,7 @@ impl NvmfService for NvmfApi {
         let key = ListenerKind::key(&l.name, "listener.name")?;
         let unique = |spec: ListenerSpec| {
             let key = key.clone();
-            async move { self.resources.check_address_unique(&key, &spec).await }
+            async move { self.resources.check_address_unique(&key, &spec, &self.agent_addresses).await }
         };
         let updated = self
             .resources
