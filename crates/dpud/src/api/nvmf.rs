@@ -442,11 +442,22 @@ impl Kind for ListenerKind {
         {
             return Err(invalid(&format!("{field}.trtype"), "only TCP is supported"));
         }
-        if spec.address.parse::<IpAddr>().is_err() {
-            return Err(invalid(
-                &format!("{field}.address"),
-                format!("{:?} is not an IPv4 or IPv6 address", spec.address),
-            ));
+        match spec.address.parse::<IpAddr>() {
+            Err(_) => {
+                return Err(invalid(
+                    &format!("{field}.address"),
+                    format!("{:?} is not an IPv4 or IPv6 address", spec.address),
+                ));
+            }
+            // One address, one spelling: the service would bind it as IPv4 and hosts
+            // would be told the IPv6 form.
+            Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_some() => {
+                return Err(invalid(
+                    &format!("{field}.address"),
+                    format!("an IPv4-mapped IPv6 address; write it as {}", v6.to_canonical()),
+                ));
+            }
+            Ok(_) => {}
         }
         if !(1..=65535).contains(&spec.port) {
             return Err(invalid(&format!("{field}.port"), "must be 1..65535"));
@@ -618,10 +629,11 @@ fn listen_addr(spec: &ListenerSpec) -> Option<SocketAddr> {
 
 /// Whether sockets listening on `a` and `b` would take the same port: the same port and
 /// address, or an unspecified address of the family (`::` the IPv4 ones too, as Linux
-/// binds it dual-stack).
+/// binds it dual-stack). An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is its IPv4
+/// address, as Linux binds it.
 fn addresses_overlap(a: SocketAddr, b: SocketAddr) -> bool {
     let dual_stack = |ip: IpAddr| ip == IpAddr::from(Ipv6Addr::UNSPECIFIED);
-    let (x, y) = (a.ip(), b.ip());
+    let (x, y) = (a.ip().to_canonical(), b.ip().to_canonical());
     a.port() == b.port()
         && if x.is_ipv4() == y.is_ipv4() {
             x == y || x.is_unspecified() || y.is_unspecified()
@@ -1412,6 +1424,45 @@ mod tests {
             ]
         );
         SubsystemKind::validate(&new, "subsystem.spec").unwrap();
+    }
+
+    #[test]
+    fn listener_addresses_overlap_as_linux_binds_them() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        for (a, b) in [
+            ("127.0.0.1:4420", "127.0.0.1:4420"),
+            ("0.0.0.0:4420", "192.0.2.1:4420"),
+            ("[::]:4420", "192.0.2.1:4420"),
+            ("[::]:4420", "[2001:db8::1]:4420"),
+            ("[::ffff:127.0.0.1]:4420", "127.0.0.1:4420"),
+            ("[::ffff:0.0.0.0]:4420", "192.0.2.1:4420"),
+        ] {
+            assert!(addresses_overlap(at(a), at(b)), "{a} {b}");
+            assert!(addresses_overlap(at(b), at(a)), "{b} {a}");
+        }
+        for (a, b) in [
+            ("127.0.0.1:4420", "127.0.0.1:4421"),
+            ("127.0.0.1:4420", "127.0.0.2:4420"),
+            ("0.0.0.0:4420", "[2001:db8::1]:4420"),
+            ("[::ffff:127.0.0.1]:4420", "127.0.0.2:4420"),
+        ] {
+            assert!(!addresses_overlap(at(a), at(b)), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn an_ipv4_mapped_listener_address_is_refused_naming_its_ipv4_form() {
+        let spec = |address: &str| ListenerSpec {
+            address: address.into(),
+            port: 4420,
+            ..Default::default()
+        };
+        ListenerKind::validate(&spec("::1"), "listener.spec").unwrap();
+        let e = ListenerKind::validate(&spec("::ffff:127.0.0.1"), "listener.spec").unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        let violation = &e.get_details_bad_request().unwrap().field_violations[0];
+        assert_eq!(violation.field, "listener.spec.address");
+        assert!(e.message().contains("write it as 127.0.0.1"), "{e:?}");
     }
 
     #[test]
