@@ -134,9 +134,10 @@ fn split_namespace_name(name: &str) -> Option<(String, u32)> {
 }
 
 /// The size a volume spec asks for (0 for a block device, which has its device's size)
-/// and the spec with that size cleared: its backing. Two specs with one backing are one
-/// volume, resized in place; the default namespace IDs derive from the backing, so they
-/// stay when the volume grows.
+/// and its backing: the spec without that size and its rate limit, its block size in
+/// the one form each effective size has ([`canonical_block_size`]). Two specs with one
+/// size and backing are one volume; with one backing, one volume resized in place; the
+/// default namespace IDs derive from the backing, so they stay when the volume grows.
 pub fn volume_size_and_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
     let mut backing = without_rate_limit(spec);
     let size = match &mut backing.backend {
@@ -144,7 +145,21 @@ pub fn volume_size_and_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
         Some(pb::volume_spec::Backend::File(f)) => std::mem::take(&mut f.size_bytes),
         Some(pb::volume_spec::Backend::BlockDevice(_)) | None => 0,
     };
+    backing.block_size = canonical_block_size(&backing);
     (size, backing)
+}
+
+/// A volume's block size as volumes are compared and namespace IDs hashed: 0 for a RAM
+/// or file volume's 512, which 0 means for them, so the two spellings are one volume
+/// with one namespace identity. 0 rather than 512 because the IDs of a namespace whose
+/// volume never named its block size have always hashed 0 and must not change. A block
+/// device's 0 means its device's own size, which may be another, so its forms stay.
+fn canonical_block_size(spec: &pb::VolumeSpec) -> u32 {
+    use pb::volume_spec::Backend;
+    match (&spec.backend, spec.block_size) {
+        (Some(Backend::Ram(_) | Backend::File(_)), 512) => 0,
+        (_, block_size) => block_size,
+    }
 }
 
 /// A namespace's counters as the API shows them.
@@ -220,7 +235,7 @@ impl NvmfInternal {
             let result = if !v.name.starts_with("volumes/") || v.name.len() <= 8 {
                 Err(format!("invalid volume name {:?}: expected volumes/{{id}}", v.name))
             } else if let Some(old) =
-                old.as_ref().filter(|o| without_rate_limit(&o.spec) == without_rate_limit(&spec))
+                old.as_ref().filter(|o| volume_size_and_backing(&o.spec) == (size, backing.clone()))
             {
                 // The same volume, perhaps with another rate limit (set below).
                 volumes.insert(v.name.clone(), AppliedVolume { spec: spec.clone(), ..old.clone() });
@@ -1076,5 +1091,101 @@ mod tests {
         assert_eq!(parse_hex16("00112233445566778899aabbccddeeff").unwrap()[15], 0xff);
         assert_eq!(parse_hex16("1b4e28ba-2fa1-11d2-883f-0016d3cca427").unwrap()[0], 0x1b);
         assert!(parse_hex16("zz").is_none());
+    }
+
+    fn ram(size_bytes: u64, block_size: u32) -> pb::VolumeSpec {
+        let backend = pb::volume_spec::Backend::Ram(pb::RamBackend { size_bytes });
+        pb::VolumeSpec { backend: Some(backend), block_size, ..Default::default() }
+    }
+
+    const IDS_NQN: &str = "nqn.2024-01.io.example:ids";
+
+    /// The default (NGUID, UUID) of namespace 1 of `IDS_NQN` on `volumes/r1` of `volume`,
+    /// in hex.
+    fn default_ids(volume: &pb::VolumeSpec) -> (String, String) {
+        let ns = pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() };
+        let (nguid, uuid) = namespace_ids(&ns, IDS_NQN, 1, volume).unwrap();
+        (hex::encode(nguid), hex::encode(uuid))
+    }
+
+    /// The default IDs hosts have seen for a RAM volume without a block size stay what
+    /// they were before its 512 and 0 became one form (a change would show hosts a new
+    /// namespace after an upgrade); 512 now gives the same, 4096 its own.
+    #[test]
+    fn block_size_0_and_512_are_one_volume_with_the_ids_0_always_had() {
+        let pinned = (
+            "e174f191287982fbb68361b4bf8e92de".to_owned(),
+            "fd04ee70596a8adab03571d5145b857f".to_owned(),
+        );
+        assert_eq!(default_ids(&ram(8 << 20, 0)), pinned);
+        assert_eq!(default_ids(&ram(8 << 20, 512)), pinned);
+        assert_eq!(default_ids(&ram(16 << 20, 512)), pinned, "not the size");
+        assert_eq!(default_ids(&ram(8 << 20, 4096)).0, "a95d824237178fba90244f430e6e92bb");
+        assert_eq!(
+            volume_size_and_backing(&ram(8 << 20, 0)),
+            volume_size_and_backing(&ram(8 << 20, 512))
+        );
+        // A block device's 0 is its device's size, which may be 4096: not 512.
+        let device = |block_size| pb::VolumeSpec {
+            backend: Some(pb::volume_spec::Backend::BlockDevice(pb::BlockDeviceBackend {
+                path: "/dev/loop0".into(),
+            })),
+            block_size,
+            ..Default::default()
+        };
+        assert_ne!(volume_size_and_backing(&device(0)), volume_size_and_backing(&device(512)));
+    }
+
+    /// A Sync that only spells a RAM volume's block size 512 instead of 0 (or back) keeps
+    /// the volume (its data) and the namespace on it (same object, same IDs); one that
+    /// also shrinks it is refused and changes nothing.
+    #[tokio::test]
+    async fn a_sync_from_block_size_0_to_512_changes_nothing() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let request = |volume: pb::VolumeSpec| pb::SyncRequest {
+            volumes: vec![pb::Volume {
+                name: "volumes/r1".into(),
+                spec: Some(volume),
+                ..Default::default()
+            }],
+            subsystems: vec![pb::Subsystem {
+                name: "subsystems/s1".into(),
+                spec: Some(pb::SubsystemSpec {
+                    nqn: IDS_NQN.into(),
+                    allow_any_host: true,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            namespaces: vec![pb::Namespace {
+                name: "subsystems/s1/namespaces/1".into(),
+                spec: Some(pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() }),
+                ..Default::default()
+            }],
+            listeners: Vec::new(),
+        };
+        let applied = |r: &pb::SyncResponse| {
+            let v = r.volumes[0].status.as_ref().and_then(|s| s.apply.clone()).unwrap();
+            let n = r.namespaces[0].status.as_ref().and_then(|s| s.apply.clone()).unwrap();
+            (v.state, v.message, n.state)
+        };
+        let ok = (pb::ApplyState::Applied as i32, String::new(), pb::ApplyState::Applied as i32);
+        assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 0))).await), ok);
+        let before = target.namespace(IDS_NQN, 1).unwrap();
+        assert_eq!(hex::encode(before.nguid), default_ids(&ram(8 << 20, 0)).0);
+
+        assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 512))).await), ok);
+        let after = target.namespace(IDS_NQN, 1).unwrap();
+        assert!(Arc::ptr_eq(&before, &after), "the namespace was replaced");
+        assert!(Arc::ptr_eq(&before.volume, &after.volume), "the volume was opened anew");
+
+        assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 0))).await), ok);
+        let shrunk = internal.sync_state(request(ram(8 << 20, 512))).await;
+        let (state, message, _) = applied(&shrunk);
+        assert_eq!(state, pb::ApplyState::Failed as i32, "{message}");
+        assert!(message.contains("only grow"), "{message}");
+        assert_eq!(after.volume.size_bytes(), 16 << 20);
+        assert!(Arc::ptr_eq(&after, &target.namespace(IDS_NQN, 1).unwrap()));
     }
 }

@@ -1794,3 +1794,32 @@ async fn an_nvmf_listener_cannot_take_the_agents_own_addresses() {
     .await;
     assert!(service_pid("dpu-nvmf", &env.nvmf_socket()).is_some(), "the service stays");
 }
+
+/// A RAM volume's block size 0 means 512: spelling it 512 is no other backing, so a
+/// smaller size with it is a shrink the agent refuses, as with the same spelling.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_volume_cannot_shrink_by_spelling_its_block_size_512() {
+    let mut env = Env::new();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let mut nvmf = op.nvmf();
+    let ram = |size: u64, block_size: u32| Volume {
+        name: "volumes/v1".into(),
+        spec: Some(VolumeSpec { block_size, ..ram_volume(size).spec.unwrap() }),
+        ..Default::default()
+    };
+    let volume = Some(Volume { name: String::new(), ..ram(16 << 20, 0) });
+    nvmf.create_volume(CreateVolumeRequest { volume_id: "v1".into(), volume }).await.unwrap();
+    let update = |volume| UpdateVolumeRequest {
+        volume: Some(volume),
+        update_mask: None,
+        allow_missing: false,
+    };
+    let shrink = nvmf.update_volume(update(ram(8 << 20, 512))).await.unwrap_err();
+    assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
+    assert!(shrink.message().contains("only grow"), "{shrink:?}");
+    let same = nvmf.update_volume(update(ram(16 << 20, 512))).await.unwrap().into_inner();
+    assert_eq!(same.spec.unwrap().block_size, 512);
+    let shrink = nvmf.update_volume(update(ram(8 << 20, 0))).await.unwrap_err();
+    assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
+}
