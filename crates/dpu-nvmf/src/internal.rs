@@ -111,16 +111,105 @@ fn status(generation: i64, result: &Result<(), String>) -> pb::ObjectStatus {
     }
 }
 
-fn parse_hex16(s: &str) -> Option<[u8; 16]> {
-    let s: String = s.chars().filter(|c| *c != '-').collect();
-    if s.len() != 32 {
+/// A namespace identifier's text (an NGUID or UUID: 32 hex digits, any case, dashes
+/// anywhere) as its 16 bytes: the one reading of the API's `nguid` and `uuid`, so the
+/// agent compares them as the service applies them.
+pub fn parse_hex16(s: &str) -> Option<[u8; 16]> {
+    let digits: Vec<u8> = s.bytes().filter(|b| *b != b'-').collect();
+    if digits.len() != 32 || !digits.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     let mut out = [0u8; 16];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(&digits, &mut out).ok()?;
     Some(out)
+}
+
+/// What only one namespace of a target may have: its NGUID and UUID (NVMe Base 2.0
+/// §4.7.1, §4.7.2: each identifies one namespace; a Linux host ignores a namespace whose
+/// IDs another has) and its volume `V` (the agent names volumes, the service compares
+/// the volumes it opened).
+#[derive(Clone, Debug)]
+pub struct NamespaceClaims<V> {
+    /// Namespace Globally Unique Identifier, as the namespace shows it.
+    pub nguid: [u8; 16],
+    /// Namespace UUID, as the namespace shows it.
+    pub uuid: [u8; 16],
+    /// Its volume.
+    pub volume: V,
+}
+
+/// What two namespaces would both have ([`NamespaceClaims::shared_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shared {
+    /// This NGUID.
+    Nguid([u8; 16]),
+    /// This UUID.
+    Uuid([u8; 16]),
+    /// The volume.
+    Volume,
+}
+
+impl Shared {
+    /// Why only one namespace may have it, for a message.
+    pub fn why(self) -> &'static str {
+        match self {
+            Self::Nguid(_) => {
+                "an NGUID identifies one namespace (NVMe Base 2.0 §4.7.1), and a Linux host \
+                 ignores a namespace whose IDs another has"
+            }
+            Self::Uuid(_) => {
+                "a UUID identifies one namespace (NVMe Base 2.0 §4.7.2), and a Linux host \
+                 ignores a namespace whose IDs another has"
+            }
+            Self::Volume => {
+                "a volume backs one namespace (as SPDK lets one namespace claim a bdev); two \
+                 would show hosts one medium as two"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Nguid(id) => write!(f, "NGUID {}", hex::encode(id)),
+            Self::Uuid(id) => write!(f, "UUID {}", uuid::Uuid::from_bytes(*id).hyphenated()),
+            Self::Volume => f.write_str("the volume"),
+        }
+    }
+}
+
+impl<V: PartialEq> NamespaceClaims<V> {
+    /// The first of the NGUID, the UUID and the volume that `self` and `other` both have.
+    pub fn shared_with(&self, other: &Self) -> Option<Shared> {
+        if self.nguid == other.nguid {
+            Some(Shared::Nguid(self.nguid))
+        } else if self.uuid == other.uuid {
+            Some(Shared::Uuid(self.uuid))
+        } else if self.volume == other.volume {
+            Some(Shared::Volume)
+        } else {
+            None
+        }
+    }
+}
+
+/// A volume the service opened, equal only to itself (the claims of a namespace it
+/// serves).
+#[derive(Clone, Debug)]
+struct OpenedVolume(Arc<Volume>);
+
+impl PartialEq for OpenedVolume {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+type Claims = NamespaceClaims<OpenedVolume>;
+
+/// The claims of a namespace the target serves.
+fn claims_of(ns: &crate::target::Namespace) -> Claims {
+    Claims { nguid: ns.nguid, uuid: ns.uuid, volume: OpenedVolume(ns.volume.clone()) }
 }
 
 /// "subsystems/{s}/namespaces/{nsid}" → ("subsystems/{s}", nsid).
@@ -440,48 +529,48 @@ impl NvmfInternal {
             }
         }
         old_ns.retain(|k, _| wanted.contains_key(k));
+        // What each namespace is to have, so that one giving up an NGUID, UUID or volume
+        // another takes in this Sync makes room for it (`make_room`).
+        let desired: BTreeMap<String, Claims> = wanted
+            .iter()
+            .filter_map(|(name, n)| {
+                Some((name.clone(), desired_claims(&a, name, n.spec.as_ref()?)?))
+            })
+            .collect();
         let mut namespaces = BTreeMap::new();
         for (name, mut n) in wanted {
             let spec = n.spec.clone().unwrap_or_default();
             let result = (|| -> Result<(), String> {
-                let (parent, nsid) = split_namespace_name(&name).ok_or_else(|| {
-                    format!("invalid namespace name {name:?}: expected subsystems/{{s}}/namespaces/{{nsid}}")
-                })?;
-                let sub = a
-                    .subsystems
-                    .get(&parent)
-                    .ok_or_else(|| format!("subsystem {parent} is not applied"))?;
-                let vol = a
-                    .volumes
-                    .get(&spec.volume)
-                    .ok_or_else(|| format!("volume {:?} is not applied", spec.volume))?;
+                let (parent, nsid, sub, vol) = placement(&a, &name, &spec)?;
                 let attrs = NamespaceAttrs {
                     ana_group: if spec.ana_group == 0 { DEFAULT_ANA_GROUP } else { spec.ana_group },
                     write_protected: spec.read_only,
                     allowed_hosts: spec.allowed_hosts.iter().cloned().collect(),
                 };
-                // Checked whole before a namespace that serves is changed or replaced; a
-                // refused spec leaves it as it was.
+                // A refused spec leaves the namespace that serves as it was (unless it went
+                // with its subsystem or volume: then an NQN it had may be another
+                // subsystem's now).
+                let serving = |old: &AppliedNamespace| {
+                    old.nqn == sub.nqn
+                        && !recreated.contains(&parent)
+                        && target
+                            .namespace(&old.nqn, old.nsid)
+                            .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
+                };
+                // Checked whole before a namespace that serves is changed or replaced.
                 let checked = crate::target::check_namespace(nsid, &attrs)
                     .map_err(|e| e.to_string())
                     .and_then(|()| namespace_ids(&spec, &sub.nqn, nsid, &vol.spec));
                 let (nguid, uuid) = match checked {
                     Ok(ids) => ids,
                     Err(e) => {
-                        // (Unless it went with its subsystem or volume: then an NQN it had
-                        // may be another subsystem's now.)
-                        if let Some(old) = old_ns.remove(&name)
-                            && old.nqn == sub.nqn
-                            && !recreated.contains(&parent)
-                            && target
-                                .namespace(&old.nqn, old.nsid)
-                                .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
-                        {
+                        if let Some(old) = old_ns.remove(&name).filter(serving) {
                             namespaces.insert(name.clone(), old);
                         }
                         return Err(e);
                     }
                 };
+                let claims = Claims { nguid, uuid, volume: OpenedVolume(vol.volume.clone()) };
                 if let Some(mut old) = old_ns.remove(&name) {
                     // Another ANA group or write protection alone keeps the namespace
                     // attached.
@@ -505,7 +594,15 @@ impl NvmfInternal {
                         namespaces.insert(name.clone(), old);
                         return changed.map_err(|e| e.to_string());
                     }
+                    if let Err(e) = make_room(&target, &claims, Some(&old.ns), &old_ns, &desired) {
+                        if serving(&old) {
+                            namespaces.insert(name.clone(), old);
+                        }
+                        return Err(e);
+                    }
                     old.remove_from(&target);
+                } else {
+                    make_room(&target, &claims, None, &old_ns, &desired)?;
                 }
                 target
                     .add_namespace_with(&sub.nqn, nsid, vol.volume.clone(), nguid, uuid, attrs)
@@ -924,10 +1021,76 @@ pub fn parse_host_secret(
     HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, h.dh_group_id(), h.hash_id())
 }
 
+/// Namespace `name`'s parent subsystem name, NSID, subsystem and volume as applied; or
+/// why it cannot be applied.
+fn placement<'a>(
+    a: &'a Applied,
+    name: &str,
+    spec: &pb::NamespaceSpec,
+) -> Result<(String, u32, &'a AppliedSubsystem, &'a AppliedVolume), String> {
+    let (parent, nsid) = split_namespace_name(name).ok_or_else(|| {
+        format!("invalid namespace name {name:?}: expected subsystems/{{s}}/namespaces/{{nsid}}")
+    })?;
+    let sub =
+        a.subsystems.get(&parent).ok_or_else(|| format!("subsystem {parent} is not applied"))?;
+    let vol = a
+        .volumes
+        .get(&spec.volume)
+        .ok_or_else(|| format!("volume {:?} is not applied", spec.volume))?;
+    Ok((parent, nsid, sub, vol))
+}
+
+/// The claims namespace `name` of `spec` would have, if it can be applied.
+fn desired_claims(a: &Applied, name: &str, spec: &pb::NamespaceSpec) -> Option<Claims> {
+    let (_, nsid, sub, vol) = placement(a, name, spec).ok()?;
+    let (nguid, uuid) = namespace_ids(spec, &sub.nqn, nsid, &vol.spec).ok()?;
+    Some(Claims { nguid, uuid, volume: OpenedVolume(vol.volume.clone()) })
+}
+
+/// Makes room for a namespace about to be added with `claims` in place of `own` (the one
+/// of its name that serves, if any): another namespace of the target with its NGUID,
+/// UUID or volume refuses it, unless that one is still to be applied in this Sync
+/// (`pending`) and is to give them up (`desired`): it is taken out now and added again,
+/// with what it is to have, in its turn. So namespaces that trade NGUIDs, UUIDs or volumes
+/// in one Sync all apply, and the target never shows two namespaces one of them.
+fn make_room(
+    target: &crate::Target,
+    claims: &Claims,
+    own: Option<&Arc<crate::target::Namespace>>,
+    pending: &BTreeMap<String, AppliedNamespace>,
+    desired: &BTreeMap<String, Claims>,
+) -> Result<(), String> {
+    for other in target.all_namespaces() {
+        if own.is_some_and(|own| Arc::ptr_eq(own, &other)) {
+            continue;
+        }
+        let Some(shared) = claims.shared_with(&claims_of(&other)) else { continue };
+        let giving_up = pending.iter().find(|(name, p)| {
+            Arc::ptr_eq(&p.ns, &other)
+                && desired.get(*name).is_none_or(|d| claims.shared_with(d).is_none())
+        });
+        match giving_up {
+            Some((_, p)) => p.remove_from(target),
+            None => {
+                return Err(format!(
+                    "namespace {} of {} has {shared} already; {}",
+                    other.nsid,
+                    other.subnqn,
+                    shared.why()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The NGUID and UUID of namespace `nsid` of subsystem `nqn`: the spec's, or by default
 /// derived from the NQN, the NSID and the volume by name and backing, not size (prost
 /// encodes a message deterministically), so they stay when the volume grows.
-fn namespace_ids(
+///
+/// An explicit identifier that is all zero is refused: zero means the namespace reports
+/// none (NVMe Base 2.0 §4.7.1, §4.7.2).
+pub fn namespace_ids(
     spec: &pb::NamespaceSpec,
     nqn: &str,
     nsid: u32,
@@ -936,16 +1099,20 @@ fn namespace_ids(
     let mut volume_identity = spec.volume.clone().into_bytes();
     volume_identity.extend(prost::Message::encode_to_vec(&volume_size_and_backing(volume).1));
     let (default_nguid, default_uuid) = crate::default_namespace_ids(nqn, nsid, &volume_identity);
+    let explicit = |text: &str, field: &str, form: &str| match parse_hex16(text) {
+        None => Err(format!("spec.{field} must be {form}")),
+        Some(id) if id == [0; 16] => {
+            Err(format!("spec.{field} must not be all zero (zero means none)"))
+        }
+        Some(id) => Ok(id),
+    };
     let nguid = if spec.nguid.is_empty() {
         default_nguid
     } else {
-        parse_hex16(&spec.nguid).ok_or("spec.nguid must be 32 hex digits")?
+        explicit(&spec.nguid, "nguid", "32 hex digits")?
     };
-    let uuid = if spec.uuid.is_empty() {
-        default_uuid
-    } else {
-        parse_hex16(&spec.uuid).ok_or("spec.uuid must be a UUID")?
-    };
+    let uuid =
+        if spec.uuid.is_empty() { default_uuid } else { explicit(&spec.uuid, "uuid", "a UUID")? };
     Ok((nguid, uuid))
 }
 
@@ -1187,5 +1354,113 @@ mod tests {
         assert!(message.contains("only grow"), "{message}");
         assert_eq!(after.volume.size_bytes(), 16 << 20);
         assert!(Arc::ptr_eq(&after, &target.namespace(IDS_NQN, 1).unwrap()));
+    }
+
+    /// A Sync of two RAM volumes, subsystem s1 (`IDS_NQN`) and `namespaces` as (NSID,
+    /// volume, NGUID, UUID).
+    fn two_volumes(namespaces: &[(u32, &str, &str, &str)]) -> pb::SyncRequest {
+        let volume = |name: &str| pb::Volume {
+            name: name.into(),
+            spec: Some(ram(1 << 20, 0)),
+            ..Default::default()
+        };
+        pb::SyncRequest {
+            volumes: vec![volume("volumes/v1"), volume("volumes/v2")],
+            subsystems: vec![pb::Subsystem {
+                name: "subsystems/s1".into(),
+                spec: Some(pb::SubsystemSpec {
+                    nqn: IDS_NQN.into(),
+                    allow_any_host: true,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            namespaces: namespaces
+                .iter()
+                .map(|(nsid, volume, nguid, uuid)| pb::Namespace {
+                    name: format!("subsystems/s1/namespaces/{nsid}"),
+                    spec: Some(pb::NamespaceSpec {
+                        volume: (*volume).into(),
+                        nguid: (*nguid).into(),
+                        uuid: (*uuid).into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+                .collect(),
+            listeners: Vec::new(),
+        }
+    }
+
+    /// Each namespace's apply state and message.
+    fn namespace_states(r: &pb::SyncResponse) -> Vec<(i32, String)> {
+        let state = |n: &pb::Namespace| {
+            let s = n.status.as_ref().and_then(|s| s.apply.clone()).unwrap_or_default();
+            (s.state, s.message)
+        };
+        r.namespaces.iter().map(state).collect()
+    }
+
+    const NGUID: &str = "00112233445566778899aabbccddeeff";
+    const UUID: &str = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+
+    /// The service's own Sync (a second way in besides the agent) serves no two namespaces
+    /// with one NGUID (compared as bytes: case and dashes aside), one UUID or one volume:
+    /// the later one fails and the first serves on; nor an all-zero identifier.
+    #[tokio::test]
+    async fn a_sync_refuses_a_namespace_with_another_ones_ids_or_volume() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let applied = (pb::ApplyState::Applied as i32, String::new());
+        let failed = pb::ApplyState::Failed as i32;
+        for (second, says) in [
+            ((2, "volumes/v2", "00112233445566778899AABBCCDDEEFF", ""), "has NGUID 00112233"),
+            ((2, "volumes/v2", "", "1B4E28BA2FA111D2883F0016D3CCA427"), "has UUID 1b4e28ba-2fa1"),
+            ((2, "volumes/v1", "", ""), "has the volume already"),
+        ] {
+            let r =
+                internal.sync_state(two_volumes(&[(1, "volumes/v1", NGUID, UUID), second])).await;
+            let states = namespace_states(&r);
+            assert_eq!(states[0], applied);
+            assert_eq!(states[1].0, failed, "{second:?}");
+            let message = &states[1].1;
+            assert!(message.contains(&format!("namespace 1 of {IDS_NQN} {says}")), "{message}");
+            assert!(target.namespace(IDS_NQN, 2).is_none(), "{second:?}");
+            assert_eq!(target.namespace(IDS_NQN, 1).unwrap().nguid, parse_hex16(NGUID).unwrap());
+        }
+        for (nguid, uuid, says) in [
+            ("0".repeat(32), String::new(), "spec.nguid must not be all zero"),
+            (
+                String::new(),
+                "00000000-0000-0000-0000-000000000000".to_owned(),
+                "spec.uuid must not",
+            ),
+        ] {
+            let r = internal.sync_state(two_volumes(&[(3, "volumes/v2", &nguid, &uuid)])).await;
+            let (state, message) = namespace_states(&r).remove(0);
+            assert!(state == failed && message.starts_with(says), "{message}");
+        }
+    }
+
+    /// Namespaces that trade volumes, or NGUIDs, in one Sync all apply: the one giving
+    /// something up makes room for the one taking it, whatever their order.
+    #[tokio::test]
+    async fn namespaces_trading_volumes_or_ids_in_one_sync_all_apply() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let applied = (pb::ApplyState::Applied as i32, String::new());
+        let other = "ffeeddccbbaa99887766554433221100";
+        for namespaces in [
+            [(1, "volumes/v1", NGUID, ""), (2, "volumes/v2", other, "")],
+            [(1, "volumes/v2", other, ""), (2, "volumes/v1", NGUID, "")],
+            [(1, "volumes/v1", NGUID, ""), (2, "volumes/v2", other, "")],
+        ] {
+            let r = internal.sync_state(two_volumes(&namespaces)).await;
+            assert_eq!(namespace_states(&r), [applied.clone(), applied.clone()], "{namespaces:?}");
+            for (nsid, _, nguid, _) in namespaces {
+                let ns = target.namespace(IDS_NQN, nsid).unwrap();
+                assert_eq!(ns.nguid, parse_hex16(nguid).unwrap(), "{namespaces:?}");
+            }
+        }
     }
 }

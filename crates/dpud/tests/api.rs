@@ -426,3 +426,109 @@ async fn racing_writes_cannot_both_pass_their_checks() {
         assert!(volumes.contains(&v), "{} refers to deleted {v}", ns.name);
     }
 }
+
+/// No two namespaces, in one subsystem or two, have one NGUID or one UUID (compared as the
+/// service reads them: case and dashes aside) or one volume: a create or update that would
+/// is FAILED_PRECONDITION naming the namespace that has it, and an all-zero identifier is
+/// INVALID_ARGUMENT. The check runs under the store's writer lock: of two racing creates
+/// that would share an NGUID or a volume, one is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn namespaces_share_no_identifier_and_no_volume() {
+    use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
+    use dpu_proto::dpu::nvmf::v1::{
+        CreateNamespaceRequest, CreateSubsystemRequest, CreateVolumeRequest, Namespace,
+        NamespaceSpec, RamBackend, Subsystem, SubsystemSpec, UpdateNamespaceRequest, Volume,
+        VolumeSpec,
+    };
+    const NGUID: &str = "00112233445566778899aabbccddeeff";
+    const UUID: &str = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+    let mut env = Env::new();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    let mut nvmf = client.nvmf();
+    for s in ["s1", "s2"] {
+        let spec = SubsystemSpec {
+            nqn: format!("nqn.2024-01.io.example:{s}"),
+            allow_any_host: true,
+            ..Default::default()
+        };
+        let subsystem = Some(Subsystem { spec: Some(spec), ..Default::default() });
+        let request = CreateSubsystemRequest { subsystem_id: s.into(), subsystem };
+        nvmf.create_subsystem(request).await.unwrap();
+    }
+    let volumes: Vec<String> = (1..=42).map(|i| format!("v{i}")).collect();
+    for v in &volumes {
+        let spec = VolumeSpec {
+            backend: Some(Backend::Ram(RamBackend { size_bytes: 1 << 20 })),
+            ..Default::default()
+        };
+        let volume = Some(Volume { spec: Some(spec), ..Default::default() });
+        nvmf.create_volume(CreateVolumeRequest { volume_id: v.clone(), volume }).await.unwrap();
+    }
+    let spec = |volume: &str, nguid: &str, uuid: &str| NamespaceSpec {
+        volume: format!("volumes/{volume}"),
+        nguid: nguid.into(),
+        uuid: uuid.into(),
+        ..Default::default()
+    };
+    let create = |parent: &str, nsid: u32, spec: NamespaceSpec| CreateNamespaceRequest {
+        parent: format!("subsystems/{parent}"),
+        namespace_id: nsid.to_string(),
+        namespace: Some(Namespace { spec: Some(spec), ..Default::default() }),
+    };
+    nvmf.create_namespace(create("s1", 1, spec("v1", NGUID, UUID))).await.unwrap();
+    let refused = [
+        (create("s2", 1, spec("v2", &NGUID.to_uppercase(), "")), "has NGUID 00112233"),
+        (create("s1", 2, spec("v2", "", &UUID.replace('-', "").to_uppercase())), "has UUID 1b4e"),
+        (create("s2", 1, spec("v1", "", "")), "volumes/v1 is the volume of"),
+    ];
+    for (request, says) in refused {
+        let e = nvmf.create_namespace(request).await.unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        assert!(e.message().contains(says), "{e:?}");
+        assert!(e.message().contains("subsystems/s1/namespaces/1"), "{e:?}");
+    }
+    let zero = "00000000-0000-0000-0000-000000000000";
+    for (request, field) in [
+        (create("s2", 1, spec("v2", &"0".repeat(32), "")), "namespace.spec.nguid"),
+        (create("s2", 1, spec("v2", "", zero)), "namespace.spec.uuid"),
+    ] {
+        let e = nvmf.create_namespace(request).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        let violation = &e.get_details_bad_request().unwrap().field_violations[0];
+        assert_eq!(violation.field, field);
+    }
+    // An update may not take them either; a namespace keeps its own.
+    nvmf.create_namespace(create("s2", 1, spec("v2", "", ""))).await.unwrap();
+    let update = |name: &str, spec: NamespaceSpec| UpdateNamespaceRequest {
+        namespace: Some(Namespace { name: name.into(), spec: Some(spec), ..Default::default() }),
+        update_mask: None,
+        allow_missing: false,
+    };
+    for spec in [spec("v1", "", ""), spec("v2", NGUID, "")] {
+        let e = nvmf.update_namespace(update("subsystems/s2/namespaces/1", spec)).await;
+        assert_eq!(e.unwrap_err().code(), Code::FailedPrecondition);
+    }
+    let own = NamespaceSpec { read_only: true, ..spec("v1", NGUID, UUID) };
+    nvmf.update_namespace(update("subsystems/s1/namespaces/1", own)).await.unwrap();
+
+    // Racing creates: one NGUID on two volumes, or one volume without IDs.
+    for round in 0..20u32 {
+        let (a, b) = (&volumes[2 + 2 * round as usize], &volumes[3 + 2 * round as usize]);
+        let nguid = format!("{:032x}", round + 1);
+        let (first, second) = if round % 2 == 0 {
+            (spec(a, &nguid, ""), spec(b, &nguid, ""))
+        } else {
+            (spec(a, "", ""), spec(a, "", ""))
+        };
+        let (mut x, mut y) = (client.nvmf(), client.nvmf());
+        let nsid = 10 + 2 * round;
+        let (one, two) = tokio::join!(
+            x.create_namespace(create("s1", nsid, first)),
+            y.create_namespace(create("s2", nsid + 1, second)),
+        );
+        assert!(one.is_ok() != two.is_ok(), "round {round}: {one:?} {two:?}");
+        let e = one.err().or(two.err()).unwrap();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    }
+}

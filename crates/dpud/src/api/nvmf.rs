@@ -13,7 +13,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-use dpu_nvmf::internal::volume_size_and_backing;
+use dpu_nvmf::internal::{
+    NamespaceClaims, Shared, namespace_ids, parse_hex16, volume_size_and_backing,
+};
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
 };
@@ -63,10 +65,18 @@ fn parse_nsid(text: &str, field: &str) -> Result<u32, Status> {
     }
 }
 
-/// 32 hex digits, optionally with dashes (UUID text form).
-fn is_hex16(s: &str) -> bool {
-    let digits: Vec<u8> = s.bytes().filter(|b| *b != b'-').collect();
-    digits.len() == 32 && digits.iter().all(u8::is_ascii_hexdigit)
+/// An explicit namespace identifier (NGUID or UUID) as the service reads it: its text has
+/// the `form` the field takes and is not all zero, which means none (NVMe Base 2.0
+/// §4.7.1, §4.7.2). Empty: the service derives one.
+fn check_namespace_id(text: &str, field: &str, form: &str) -> Result<(), Status> {
+    match parse_hex16(text) {
+        _ if text.is_empty() => Ok(()),
+        None => Err(invalid(field, format!("must be {form}"))),
+        Some(id) if id == [0; 16] => {
+            Err(invalid(field, "must not be all zero: zero means the namespace has none"))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// A status as the service reported it, with the generation that was sent.
@@ -379,12 +389,13 @@ impl Kind for NamespaceKind {
 
     fn validate(spec: &NamespaceSpec, field: &str) -> Result<(), Status> {
         VolumeKind::key(&spec.volume, &format!("{field}.volume"))?;
-        if !spec.nguid.is_empty() && (spec.nguid.contains('-') || !is_hex16(&spec.nguid)) {
-            return Err(invalid(&format!("{field}.nguid"), "must be 32 hex digits"));
+        // An NGUID has no dashed text form; a UUID may have its dashes.
+        let nguid_field = format!("{field}.nguid");
+        if spec.nguid.contains('-') {
+            return Err(invalid(&nguid_field, "must be 32 hex digits"));
         }
-        if !spec.uuid.is_empty() && !is_hex16(&spec.uuid) {
-            return Err(invalid(&format!("{field}.uuid"), "must be a UUID (32 hex digits)"));
-        }
+        check_namespace_id(&spec.nguid, &nguid_field, "32 hex digits")?;
+        check_namespace_id(&spec.uuid, &format!("{field}.uuid"), "a UUID (32 hex digits)")?;
         if spec.ana_group > ANA_GROUP_MAX {
             return Err(invalid(&format!("{field}.ana_group"), "must be 1..128 (0 means 1)"));
         }
@@ -538,18 +549,59 @@ impl NvmfResources {
         }
     }
 
-    /// A namespace's references exist: its parent subsystem and its volume.
-    async fn check_namespace(&self, parent_key: &str, spec: &NamespaceSpec) -> Result<(), Status> {
-        if self.subsystems.lookup(parent_key).await?.is_none() {
+    /// A namespace's references exist (its parent subsystem and its volume), and no other
+    /// namespace has what it would have: its NGUID, its UUID (as the service would show
+    /// them, given or derived) or its volume ([`NamespaceClaims`]). Run under the store's
+    /// writer lock, so two writes cannot both take one.
+    async fn check_namespace(
+        &self,
+        key: &str,
+        parent_key: &str,
+        spec: &NamespaceSpec,
+    ) -> Result<(), Status> {
+        let Some(parent) = self.subsystems.lookup(parent_key).await? else {
             return Err(Status::failed_precondition(format!(
                 "subsystem {parent_key} does not exist; create it first"
             )));
-        }
-        if self.volumes.lookup(&spec.volume).await?.is_none() {
+        };
+        let Some(volume) = self.volumes.lookup(&spec.volume).await? else {
             return Err(Status::failed_precondition(format!(
                 "volume {} does not exist; create it first",
                 spec.volume
             )));
+        };
+        // Validated: the NSID and explicit IDs parse.
+        let Some(mine) = namespace_claims(key, spec, &parent.spec, &volume.spec) else {
+            return Ok(());
+        };
+        let subsystems = by_name(self.subsystems.all().await?);
+        let volumes = by_name(self.volumes.all().await?);
+        for other in self.namespaces.all().await?.into_iter().filter(|o| o.name != key) {
+            let other_name = NamespaceKind::public_name(&other.name);
+            let (Some(sub), Some(vol)) =
+                (subsystems.get(namespace_parent(&other_name)), volumes.get(&other.spec.volume))
+            else {
+                continue;
+            };
+            let Some(theirs) = namespace_claims(&other.name, &other.spec, sub, vol) else {
+                continue;
+            };
+            match mine.shared_with(&theirs) {
+                None => {}
+                Some(Shared::Volume) => {
+                    return Err(Status::failed_precondition(format!(
+                        "namespace.spec.volume: {} is the volume of {other_name}; {}",
+                        spec.volume,
+                        Shared::Volume.why()
+                    )));
+                }
+                Some(shared) => {
+                    return Err(Status::failed_precondition(format!(
+                        "namespace.spec: {other_name} has {shared} already; {}",
+                        shared.why()
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -640,6 +692,25 @@ fn addresses_overlap(a: SocketAddr, b: SocketAddr) -> bool {
         } else {
             dual_stack(x) || dual_stack(y)
         }
+}
+
+/// Stored objects by store key.
+fn by_name<S>(objects: Vec<Object<S>>) -> HashMap<String, S> {
+    objects.into_iter().map(|o| (o.name, o.spec)).collect()
+}
+
+/// What the namespace stored under `key` ("nvmf-namespaces/{s}/{nsid}") with `spec`, in
+/// `subsystem` on `volume`, would have in the service: the NGUID and UUID the service
+/// would show (the same function) and its volume by name. None if they do not read.
+fn namespace_claims(
+    key: &str,
+    spec: &NamespaceSpec,
+    subsystem: &SubsystemSpec,
+    volume: &VolumeSpec,
+) -> Option<NamespaceClaims<String>> {
+    let nsid = key.rsplit('/').next()?.parse().ok()?;
+    let (nguid, uuid) = namespace_ids(spec, &subsystem.nqn, nsid, volume).ok()?;
+    Some(NamespaceClaims { nguid, uuid, volume: spec.volume.clone() })
 }
 
 /// The parent subsystem key of a namespace name ("subsystems/s1/namespaces/1" → "subsystems/s1").
@@ -829,8 +900,9 @@ impl NvmfService for NvmfApi {
         let n = required(req.namespace.as_ref(), "namespace")?;
         let name = format!("{}/namespaces/{}", req.parent, req.namespace_id);
         let parent = req.parent.clone();
+        let key = NamespaceKind::key(&name, "namespace.name")?;
         let check =
-            async |spec: &NamespaceSpec| self.resources.check_namespace(&parent, spec).await;
+            async |spec: &NamespaceSpec| self.resources.check_namespace(&key, &parent, spec).await;
         Ok(Response::new(
             self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check).await?,
         ))
@@ -868,9 +940,10 @@ impl NvmfService for NvmfApi {
         let req = request.into_inner();
         let n = required(req.namespace.as_ref(), "namespace")?;
         let parent = namespace_parent(&n.name).to_owned();
+        let key = NamespaceKind::key(&n.name, "namespace.name")?;
         let check = |spec: NamespaceSpec| {
-            let (resources, parent) = (self.resources.clone(), parent.clone());
-            async move { resources.check_namespace(&parent, &spec).await }
+            let (resources, key, parent) = (self.resources.clone(), key.clone(), parent.clone());
+            async move { resources.check_namespace(&key, &parent, &spec).await }
         };
         let updated = self
             .resources
