@@ -509,6 +509,7 @@ impl NvmfInternal {
                 controllers: subsystems
                     .get(&name)
                     .map_or(0, |x| target.controller_count(&x.nqn) as u32),
+                ..Default::default()
             });
             out.subsystems.push(s);
         }
@@ -625,8 +626,11 @@ impl NvmfInternal {
                 .get(&name)
                 .and_then(|x| target.namespace(&x.nqn, x.nsid))
                 .map(|ns| counters_pb(ns.stats.snapshot()));
-            n.status =
-                Some(pb::NamespaceStatus { apply: Some(status(n.generation, &result)), counters });
+            n.status = Some(pb::NamespaceStatus {
+                apply: Some(status(n.generation, &result)),
+                counters,
+                ..Default::default()
+            });
             out.namespaces.push(n);
         }
         // Namespaces that failed to re-apply are gone from the target already.

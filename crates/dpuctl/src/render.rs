@@ -174,6 +174,17 @@ fn nvmf_apply(s: Option<&nvmf::ObjectStatus>) -> [String; 2] {
     [state.to_owned(), s.message]
 }
 
+/// The MESSAGE of an object whose live figures (CONTROLLERS, READS, WRITES) the agent
+/// could not read from the service: they are those of its last sync, and it says so.
+fn with_stale_note(message: String, stale: bool) -> String {
+    const NOTE: &str = "figures as of the last sync (the nvmf service did not answer)";
+    match (stale, message.is_empty()) {
+        (false, _) => message,
+        (true, true) => NOTE.to_owned(),
+        (true, false) => format!("{message}; {NOTE}"),
+    }
+}
+
 /// A volume's rate limits as "500iops,10485760B/s" ("-" for none).
 fn rate_limits(spec: &nvmf::VolumeSpec) -> String {
     let limits: Vec<String> = [(spec.max_iops, "iops"), (spec.max_bytes_per_second, "B/s")]
@@ -238,6 +249,7 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
             spec.allowed_hosts.len().to_string()
         };
         let [state, message] = nvmf_apply(status.apply.as_ref());
+        let message = with_stale_note(message, status.stale);
         let (ids, queues) = (cntlids(&spec), io_queues(&spec));
         vec![
             s.name.clone(),
@@ -299,6 +311,7 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
         let status = n.status.clone().unwrap_or_default();
         let c = status.counters.unwrap_or_default();
         let [state, message] = nvmf_apply(status.apply.as_ref());
+        let message = with_stale_note(message, status.stale);
         vec![
             n.name.clone(),
             spec.volume,
@@ -736,6 +749,24 @@ mod tests {
             table.lines().map(|l| l.split_whitespace().skip(3).take(3).collect()).collect();
         assert_eq!(cells[0], ["AUTH", "CNTLIDS", "QUEUES"], "{table}");
         assert_eq!(cells[1..], [["-", "1-65519", "32"], ["-", "1-65519", "4"]], "{table}");
+    }
+
+    #[test]
+    fn figures_the_agent_could_not_read_live_say_so() {
+        let n = |stale| nvmf::Namespace {
+            name: "subsystems/s1/namespaces/1".into(),
+            status: Some(nvmf::NamespaceStatus {
+                counters: Some(nvmf::NamespaceCounters { writes: 3, ..Default::default() }),
+                stale,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let table = namespaces(&[n(false), n(true)], Format::Table, false).unwrap();
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(!rows[1].contains("last sync"), "{table}");
+        assert!(rows[2].ends_with("figures as of the last sync (the nvmf service did not answer)"));
+        assert_eq!(with_stale_note("refused".into(), true).split("; ").count(), 2);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use dpu_proto::dpu::nvmf::v1::{
     VolumeStats,
 };
 
-use crate::api::nvmf::nvmf_stats;
+use crate::api::nvmf::nvmf_stats_within;
 use crate::metrics::{HistogramSeries, family, histogram_family, labels};
 use crate::services::Services;
 
@@ -21,17 +21,7 @@ pub const STATS_TIMEOUT: Duration = Duration::from_secs(2);
 /// The nvmf statistics, or None when the service is not configured, does not answer or
 /// answers too late.
 pub async fn scrape(services: &Services) -> Option<NvmfStats> {
-    match tokio::time::timeout(STATS_TIMEOUT, nvmf_stats(services)).await {
-        Ok(Ok(stats)) => Some(stats),
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e.message(), "metrics: no nvmf statistics");
-            None
-        }
-        Err(_) => {
-            tracing::debug!(timeout = ?STATS_TIMEOUT, "metrics: the nvmf service answered too late");
-            None
-        }
-    }
+    nvmf_stats_within(services, STATS_TIMEOUT).await
 }
 
 /// A counter family: name, help text and how to read the value.

@@ -1082,6 +1082,13 @@ async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
 /// TCP listener l1 on 127.0.0.1:`port`, and waits until the service applied them all;
 /// returns s1 as the agent answered its creation.
 async fn create_target(op: &Client, s1: Subsystem, port: u16) -> Subsystem {
+    let created = create_target_objects(op, s1, port).await;
+    wait_for("every object APPLIED", async || state(op).await.1).await;
+    created
+}
+
+/// The objects of [`create_target`], stored; returns s1 as the agent answered.
+async fn create_target_objects(op: &Client, s1: Subsystem, port: u16) -> Subsystem {
     let mut nvmf = op.nvmf();
     nvmf.create_volume(CreateVolumeRequest {
         volume_id: "v1".into(),
@@ -1110,7 +1117,6 @@ async fn create_target(op: &Client, s1: Subsystem, port: u16) -> Subsystem {
     })
     .await
     .unwrap();
-    wait_for("every object APPLIED", async || state(op).await.1).await;
     created
 }
 
@@ -1822,4 +1828,59 @@ async fn a_volume_cannot_shrink_by_spelling_its_block_size_512() {
     assert_eq!(same.spec.unwrap().block_size, 512);
     let shrink = nvmf.update_volume(update(ram(8 << 20, 0))).await.unwrap_err();
     assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
+}
+
+/// A subsystem's CONTROLLERS and a namespace's counters, as Get and List (and `dpuctl
+/// list`) show them, are the service's figures of the moment, though nothing was synced
+/// since the host connected and wrote; without the service they are the last sync's,
+/// marked stale.
+#[tokio::test(flavor = "multi_thread")]
+async fn subsystem_and_namespace_statuses_show_live_figures() {
+    use dpu_proto::dpu::nvmf::v1::GetNamespaceRequest;
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let port = free_port();
+    create_target(&op, subsystem(NQN), port).await;
+    let mut c = connect_host(SocketAddr::from(([127, 0, 0, 1], port))).await.unwrap();
+    for lba in 0..3 {
+        write_and_read(&mut c, lba, 0x3c).await;
+    }
+    let host = env.client(Who::Host).await;
+    let mut nvmf = host.nvmf();
+    let name = "subsystems/s1".to_owned();
+    let s = nvmf.get_subsystem(GetSubsystemRequest { name }).await.unwrap().into_inner();
+    let status = s.status.unwrap();
+    assert_eq!((status.controllers, status.stale), (1, false));
+    let n = nvmf.get_namespace(GetNamespaceRequest { name: NS1.into() }).await.unwrap();
+    let status = n.into_inner().status.unwrap();
+    let counters = status.counters.unwrap();
+    assert_eq!((counters.writes, counters.reads, status.stale), (3, 3, false));
+    let listed = nvmf.list_subsystems(ListSubsystemsRequest::default()).await.unwrap();
+    assert_eq!(listed.into_inner().subsystems[0].status.as_ref().unwrap().controllers, 1);
+    let listed = nvmf.list_namespaces(ListNamespacesRequest::default()).await.unwrap();
+    let listed = listed.into_inner().namespaces.remove(0).status.unwrap();
+    assert_eq!(listed.counters.unwrap().writes, 3);
+    // dpuctl: CONTROLLERS and WRITES, the seventh column of each.
+    let cell = |kind: &str, row: &str| {
+        let table = ok(&dpuctl(&env, Who::Host, &["list", kind]));
+        let line = table.lines().find(|l| l.starts_with(row)).unwrap_or_default().to_owned();
+        line.split_whitespace().nth(6).unwrap_or_default().to_owned()
+    };
+    assert_eq!(cell("subsystems", "subsystems/s1 "), "1");
+    assert_eq!(cell("namespaces", NS1), "3");
+    c.shutdown().await.unwrap();
+    drop(c);
+    wait_for("no controller", async || cell("subsystems", "subsystems/s1 ") == "0").await;
+
+    // An agent without the service: what it stored, figures marked stale.
+    let mut alone = Env::new();
+    alone.start().await;
+    let op = alone.client(Who::Operator).await;
+    create_target_objects(&op, subsystem(NQN), port).await;
+    let name = "subsystems/s1".to_owned();
+    let s = op.nvmf().get_subsystem(GetSubsystemRequest { name }).await.unwrap().into_inner();
+    assert!(s.status.unwrap().stale);
+    let table = ok(&dpuctl(&alone, Who::Operator, &["list", "namespaces"]));
+    assert!(table.contains("figures as of the last sync"), "{table}");
 }

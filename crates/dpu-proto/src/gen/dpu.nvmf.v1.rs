@@ -188,9 +188,14 @@ pub struct HostSecret {
 pub struct SubsystemStatus {
     #[prost(message, optional, tag = "1")]
     pub apply: ::core::option::Option<ObjectStatus>,
-    /// Controllers currently connected.
+    /// Controllers currently connected, read from the service for this answer (the
+    /// live_controllers of GetNvmfStats).
     #[prost(uint32, tag = "2")]
     pub controllers: u32,
+    /// The service did not answer in time (or is not configured): controllers is the
+    /// figure of the agent's last sync of the service, not a live one.
+    #[prost(bool, tag = "3")]
+    pub stale: bool,
 }
 /// A namespace of a subsystem. Name: "subsystems/{s}/namespaces/{nsid}", nsid 1..1024.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -243,8 +248,14 @@ pub struct NamespaceSpec {
 pub struct NamespaceStatus {
     #[prost(message, optional, tag = "1")]
     pub apply: ::core::option::Option<ObjectStatus>,
+    /// Read from the service for this answer (the counters of GetNvmfStats); unset while
+    /// the service does not serve the namespace.
     #[prost(message, optional, tag = "2")]
     pub counters: ::core::option::Option<NamespaceCounters>,
+    /// The service did not answer in time (or is not configured): counters are those of
+    /// the agent's last sync of the service, not live ones.
+    #[prost(bool, tag = "3")]
+    pub stale: bool,
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceCounters {

@@ -5304,12 +5304,18 @@ impl serde::Serialize for NamespaceStatus {
         if self.counters.is_some() {
             len += 1;
         }
+        if self.stale {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceStatus", len)?;
         if let Some(v) = self.apply.as_ref() {
             struct_ser.serialize_field("apply", v)?;
         }
         if let Some(v) = self.counters.as_ref() {
             struct_ser.serialize_field("counters", v)?;
+        }
+        if self.stale {
+            struct_ser.serialize_field("stale", &self.stale)?;
         }
         struct_ser.end()
     }
@@ -5323,12 +5329,14 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
         const FIELDS: &[&str] = &[
             "apply",
             "counters",
+            "stale",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Apply,
             Counters,
+            Stale,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5352,6 +5360,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
                         match value {
                             "apply" => Ok(GeneratedField::Apply),
                             "counters" => Ok(GeneratedField::Counters),
+                            "stale" => Ok(GeneratedField::Stale),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5373,6 +5382,7 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
             {
                 let mut apply__ = None;
                 let mut counters__ = None;
+                let mut stale__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Apply => {
@@ -5387,11 +5397,18 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
                             }
                             counters__ = map_.next_value()?;
                         }
+                        GeneratedField::Stale => {
+                            if stale__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("stale"));
+                            }
+                            stale__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NamespaceStatus {
                     apply: apply__,
                     counters: counters__,
+                    stale: stale__.unwrap_or_default(),
                 })
             }
         }
@@ -6944,12 +6961,18 @@ impl serde::Serialize for SubsystemStatus {
         if self.controllers != 0 {
             len += 1;
         }
+        if self.stale {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.SubsystemStatus", len)?;
         if let Some(v) = self.apply.as_ref() {
             struct_ser.serialize_field("apply", v)?;
         }
         if self.controllers != 0 {
             struct_ser.serialize_field("controllers", &self.controllers)?;
+        }
+        if self.stale {
+            struct_ser.serialize_field("stale", &self.stale)?;
         }
         struct_ser.end()
     }
@@ -6963,12 +6986,14 @@ impl<'de> serde::Deserialize<'de> for SubsystemStatus {
         const FIELDS: &[&str] = &[
             "apply",
             "controllers",
+            "stale",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Apply,
             Controllers,
+            Stale,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6992,6 +7017,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemStatus {
                         match value {
                             "apply" => Ok(GeneratedField::Apply),
                             "controllers" => Ok(GeneratedField::Controllers),
+                            "stale" => Ok(GeneratedField::Stale),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -7013,6 +7039,7 @@ impl<'de> serde::Deserialize<'de> for SubsystemStatus {
             {
                 let mut apply__ = None;
                 let mut controllers__ = None;
+                let mut stale__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Apply => {
@@ -7029,11 +7056,18 @@ impl<'de> serde::Deserialize<'de> for SubsystemStatus {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Stale => {
+                            if stale__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("stale"));
+                            }
+                            stale__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(SubsystemStatus {
                     apply: apply__,
                     controllers: controllers__.unwrap_or_default(),
+                    stale: stale__.unwrap_or_default(),
                 })
             }
         }

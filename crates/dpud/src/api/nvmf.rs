@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
 use dpu_nvmf::internal::{
     NamespaceClaims, Shared, namespace_ids, parse_hex16, volume_size_and_backing,
@@ -830,7 +831,9 @@ impl NvmfService for NvmfApi {
         &self,
         request: Request<GetSubsystemRequest>,
     ) -> Result<Response<Subsystem>, Status> {
-        Ok(Response::new(self.resources.subsystems.get(&request.into_inner().name).await?))
+        let s = self.resources.subsystems.get(&request.into_inner().name).await?;
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        Ok(Response::new(with_live_controllers(s, stats.as_ref())))
     }
 
     async fn list_subsystems(
@@ -840,6 +843,9 @@ impl NvmfService for NvmfApi {
         let req = request.into_inner();
         let (subsystems, next_page_token) =
             self.resources.subsystems.list("", req.page_size, &req.page_token).await?;
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        let live = |s| with_live_controllers(s, stats.as_ref());
+        let subsystems = subsystems.into_iter().map(live).collect();
         Ok(Response::new(ListSubsystemsResponse { subsystems, next_page_token }))
     }
 
@@ -912,7 +918,9 @@ impl NvmfService for NvmfApi {
         &self,
         request: Request<GetNamespaceRequest>,
     ) -> Result<Response<Namespace>, Status> {
-        Ok(Response::new(self.resources.namespaces.get(&request.into_inner().name).await?))
+        let n = self.resources.namespaces.get(&request.into_inner().name).await?;
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        Ok(Response::new(with_live_counters(n, stats.as_ref())))
     }
 
     async fn list_namespaces(
@@ -930,6 +938,9 @@ impl NvmfService for NvmfApi {
         };
         let (namespaces, next_page_token) =
             self.resources.namespaces.list(&prefix, req.page_size, &req.page_token).await?;
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        let live = |n| with_live_counters(n, stats.as_ref());
+        let namespaces = namespaces.into_iter().map(live).collect();
         Ok(Response::new(ListNamespacesResponse { namespaces, next_page_token }))
     }
 
@@ -1085,6 +1096,55 @@ pub async fn nvmf_stats(services: &Services) -> Result<NvmfStats, Status> {
     reply.map(Response::into_inner).map_err(|e| {
         Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
     })
+}
+
+/// The nvmf service's statistics within `timeout`, or None when it is not configured,
+/// does not answer or answers too late (why at debug level: the callers say it their way).
+pub async fn nvmf_stats_within(services: &Services, timeout: Duration) -> Option<NvmfStats> {
+    match tokio::time::timeout(timeout, nvmf_stats(services)).await {
+        Ok(Ok(stats)) => Some(stats),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e.message(), "no nvmf statistics");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(?timeout, "the nvmf service answered too late for its statistics");
+            None
+        }
+    }
+}
+
+/// How long a Get or List of subsystems or namespaces waits for the service's live
+/// figures before it shows those of the last sync, marked stale.
+const LIVE_STATUS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Subsystem `s` with its controllers as the service counts them now (`stats`: none
+/// while it does not serve it), or, without `stats`, as of the last sync and marked
+/// stale. A sync happens only on a change, so its figure would not follow the hosts.
+fn with_live_controllers(mut s: Subsystem, stats: Option<&NvmfStats>) -> Subsystem {
+    let status = s.status.get_or_insert_default();
+    match stats {
+        Some(stats) => {
+            let live = stats.subsystems.iter().find(|x| x.name == s.name);
+            status.controllers = live.map_or(0, |x| x.live_controllers);
+        }
+        None => status.stale = true,
+    }
+    s
+}
+
+/// Namespace `n` with its counters as the service has them now (`stats`: none while it
+/// does not serve it), or, without `stats`, as of the last sync and marked stale.
+fn with_live_counters(mut n: Namespace, stats: Option<&NvmfStats>) -> Namespace {
+    let status = n.status.get_or_insert_default();
+    match stats {
+        Some(stats) => {
+            let live = stats.namespaces.iter().find(|x| x.name == n.name);
+            status.counters = live.and_then(|x| x.counters);
+        }
+        None => status.stale = true,
+    }
+    n
 }
 
 /// The stats a host-role caller may read: every counter, but not which fabric hosts are
