@@ -225,30 +225,47 @@ fn split_namespace_name(name: &str) -> Option<(String, u32)> {
 /// The size a volume spec asks for (0 for a block device, which has its device's size)
 /// and its backing: the spec without that size and its rate limit, its block size in
 /// the one form each effective size has ([`canonical_block_size`]). Two specs with one
-/// size and backing are one volume; with one backing, one volume resized in place; the
-/// default namespace IDs derive from the backing, so they stay when the volume grows.
+/// size and backing are one volume; with one backing, one volume resized in place.
 pub fn volume_size_and_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
+    let (size, mut backing) = size_and_spelled_backing(spec);
+    backing.block_size = canonical_block_size(&backing);
+    (size, backing)
+}
+
+/// The same with the block size as the spec spells it: what the default namespace IDs
+/// hash (so they stay when the volume grows, and are what they always were; a volume's
+/// spelling stays as it was created, see [`same_block_size_spelled_as`]).
+fn size_and_spelled_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
     let mut backing = without_rate_limit(spec);
     let size = match &mut backing.backend {
         Some(pb::volume_spec::Backend::Ram(r)) => std::mem::take(&mut r.size_bytes),
         Some(pb::volume_spec::Backend::File(f)) => std::mem::take(&mut f.size_bytes),
         Some(pb::volume_spec::Backend::BlockDevice(_)) | None => 0,
     };
-    backing.block_size = canonical_block_size(&backing);
     (size, backing)
 }
 
-/// A volume's block size as volumes are compared and namespace IDs hashed: 0 for a RAM
-/// or file volume's 512, which 0 means for them, so the two spellings are one volume
-/// with one namespace identity. 0 rather than 512 because the IDs of a namespace whose
-/// volume never named its block size have always hashed 0 and must not change. A block
-/// device's 0 means its device's own size, which may be another, so its forms stay.
+/// A volume's block size as volumes are compared: 0 for a RAM or file volume's 512,
+/// which 0 means for them, so the two spellings are one volume. A block device's 0
+/// means its device's own size, which may be another, so its forms stay apart.
 fn canonical_block_size(spec: &pb::VolumeSpec) -> u32 {
     use pb::volume_spec::Backend;
     match (&spec.backend, spec.block_size) {
         (Some(Backend::Ram(_) | Backend::File(_)), 512) => 0,
         (_, block_size) => block_size,
     }
+}
+
+/// `new` with `old`'s spelling of the block size when the two name one size of one
+/// backing (a RAM or file volume's 0 and 512): the default IDs of the namespaces on it
+/// hash the spelling, so a change of spelling alone must not reach them.
+pub fn same_block_size_spelled_as(mut new: pb::VolumeSpec, old: &pb::VolumeSpec) -> pb::VolumeSpec {
+    if new.block_size != old.block_size
+        && volume_size_and_backing(&new).1 == volume_size_and_backing(old).1
+    {
+        new.block_size = old.block_size;
+    }
+    new
 }
 
 /// A namespace's counters as the API shows them.
@@ -327,7 +344,8 @@ impl NvmfInternal {
                 old.as_ref().filter(|o| volume_size_and_backing(&o.spec) == (size, backing.clone()))
             {
                 // The same volume, perhaps with another rate limit (set below).
-                volumes.insert(v.name.clone(), AppliedVolume { spec: spec.clone(), ..old.clone() });
+                let spec = same_block_size_spelled_as(spec.clone(), &old.spec);
+                volumes.insert(v.name.clone(), AppliedVolume { spec, ..old.clone() });
                 Ok(())
             } else if let Some(old) =
                 old.as_ref().filter(|o| size > 0 && volume_size_and_backing(&o.spec).1 == backing)
@@ -342,6 +360,7 @@ impl NvmfInternal {
                 let applied = if result.is_ok() {
                     info!(volume = %v.name, size, "volume grown");
                     grown.push(old.volume.clone());
+                    let spec = same_block_size_spelled_as(spec, &old.spec);
                     AppliedVolume { spec, volume: old.volume.clone() }
                 } else {
                     old.clone()
@@ -1088,6 +1107,17 @@ fn make_room(
     Ok(())
 }
 
+/// An NGUID or UUID given in a namespace spec (`form` says what it must look like): 16
+/// bytes in hex, not all zero, which means the namespace has none (NVMe Base 2.0
+/// §4.7.1-4.7.2).
+pub fn parse_namespace_id(text: &str, form: &str) -> Result<[u8; 16], String> {
+    match parse_hex16(text) {
+        None => Err(format!("must be {form}")),
+        Some(id) if id == [0; 16] => Err("must not be all zero: zero means none".into()),
+        Some(id) => Ok(id),
+    }
+}
+
 /// The NGUID and UUID of namespace `nsid` of subsystem `nqn`: the spec's, or by default
 /// derived from the NQN, the NSID and the volume by name and backing, not size (prost
 /// encodes a message deterministically), so they stay when the volume grows.
@@ -1101,14 +1131,10 @@ pub fn namespace_ids(
     volume: &pb::VolumeSpec,
 ) -> Result<([u8; 16], [u8; 16]), String> {
     let mut volume_identity = spec.volume.clone().into_bytes();
-    volume_identity.extend(prost::Message::encode_to_vec(&volume_size_and_backing(volume).1));
+    volume_identity.extend(prost::Message::encode_to_vec(&size_and_spelled_backing(volume).1));
     let (default_nguid, default_uuid) = crate::default_namespace_ids(nqn, nsid, &volume_identity);
-    let explicit = |text: &str, field: &str, form: &str| match parse_hex16(text) {
-        None => Err(format!("spec.{field} must be {form}")),
-        Some(id) if id == [0; 16] => {
-            Err(format!("spec.{field} must not be all zero (zero means none)"))
-        }
-        Some(id) => Ok(id),
+    let explicit = |text: &str, field: &str, form: &str| {
+        parse_namespace_id(text, form).map_err(|e| format!("spec.{field} {e}"))
     };
     let nguid = if spec.nguid.is_empty() {
         default_nguid
@@ -1279,18 +1305,22 @@ mod tests {
         (hex::encode(nguid), hex::encode(uuid))
     }
 
-    /// The default IDs hosts have seen for a RAM volume without a block size stay what
-    /// they were before its 512 and 0 became one form (a change would show hosts a new
-    /// namespace after an upgrade); 512 now gives the same, 4096 its own.
+    /// A RAM volume's block size 0 and 512 are one volume, and the default IDs hosts have
+    /// seen for either spelling stay what they always were (a change would show hosts a
+    /// new namespace after an upgrade): they hash the spelling, which a change of
+    /// spelling alone does not reach (`same_block_size_spelled_as`); not the size.
     #[test]
-    fn block_size_0_and_512_are_one_volume_with_the_ids_0_always_had() {
-        let pinned = (
-            "e174f191287982fbb68361b4bf8e92de".to_owned(),
-            "fd04ee70596a8adab03571d5145b857f".to_owned(),
-        );
-        assert_eq!(default_ids(&ram(8 << 20, 0)), pinned);
-        assert_eq!(default_ids(&ram(8 << 20, 512)), pinned);
-        assert_eq!(default_ids(&ram(16 << 20, 512)), pinned, "not the size");
+    fn block_size_0_and_512_are_one_volume_whose_ids_stay() {
+        let pinned = |nguid: &str, uuid: &str| (nguid.to_owned(), uuid.to_owned());
+        let zero = pinned("e174f191287982fbb68361b4bf8e92de", "fd04ee70596a8adab03571d5145b857f");
+        let five = pinned("854065b61b0a884ebc39a8b72273754f", "1d5e0625c7ad85f9ad55776c77a6f4b0");
+        assert_eq!(default_ids(&ram(8 << 20, 0)), zero);
+        assert_eq!(default_ids(&ram(8 << 20, 512)), five);
+        assert_eq!(default_ids(&ram(16 << 20, 512)), five, "not the size");
+        let respelled = same_block_size_spelled_as(ram(16 << 20, 512), &ram(8 << 20, 0));
+        assert_eq!(respelled, ram(16 << 20, 0));
+        let other = same_block_size_spelled_as(ram(16 << 20, 4096), &ram(8 << 20, 0));
+        assert_eq!(other.block_size, 4096, "another size is another volume");
         assert_eq!(default_ids(&ram(8 << 20, 4096)).0, "a95d824237178fba90244f430e6e92bb");
         assert_eq!(
             volume_size_and_backing(&ram(8 << 20, 0)),
@@ -1349,6 +1379,7 @@ mod tests {
         assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 512))).await), ok);
         let after = target.namespace(IDS_NQN, 1).unwrap();
         assert!(Arc::ptr_eq(&before, &after), "the namespace was replaced");
+        assert_eq!(hex::encode(after.nguid), default_ids(&ram(8 << 20, 0)).0);
         assert!(Arc::ptr_eq(&before.volume, &after.volume), "the volume was opened anew");
 
         assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 0))).await), ok);

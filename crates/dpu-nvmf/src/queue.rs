@@ -474,7 +474,7 @@ impl ReservationUndo {
         let mut r = self.ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
         if r.durable() == self.after {
             *r = *self.before;
-            self.ns.registered.store(r.has_registrants(), Ordering::Relaxed);
+            self.ns.note_reservations(&r);
         }
     }
 }
@@ -2620,6 +2620,10 @@ impl Connection {
         if !ns.registered.load(Ordering::Relaxed) {
             return Ok(());
         }
+        // Registrants alone restrict nothing; only writes are counted for a preempt.
+        if access == Access::Read && !ns.reserved.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
         let host = b.ctrl.hostid;
         let r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
@@ -2694,7 +2698,7 @@ impl Connection {
                 return Ok(Outcome::Data(r.report(eds, len as usize)?, ok(sqe.cid)));
             }
         };
-        ns.registered.store(r.has_registrants(), Ordering::Relaxed);
+        ns.note_reservations(&r);
         let preempted: Vec<HostId> =
             registered_before.into_iter().filter(|h| *h != host && !r.is_registrant(h)).collect();
         let notices = r.take_notices();

@@ -46,6 +46,11 @@ const SPARE_READ_BUFFERS: usize = 32;
 /// host's controller tries again after its reconnect delay.
 pub const MAX_UNCONNECTED: usize = 4096;
 
+/// Connections waiting for their Connect that one address may hold without being shed
+/// for another's (or half the bound, if less): twice what a Linux host with the most I/O
+/// queues a controller is granted (128) and its admin queue opens at once.
+const HOST_SHARE: usize = 2 * (128 + 1);
+
 /// Errors of the shell.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -481,8 +486,10 @@ impl Accepting {
 /// The accepted connections that have not connected yet, and their bound. When it is
 /// reached, a new connection takes the place of the oldest waiting one of the address
 /// that has the most waiting (as a full MAC table takes room from the port with the most
-/// addresses), unless that is its own address: a peer that opens silent connections
-/// crowds out only itself, not the hosts connecting meanwhile.
+/// addresses), if that address holds more than a host needs ([`HOST_SHARE`]) and more
+/// than the new one's own address (by two): a peer that opens silent connections crowds
+/// out only itself, while hosts setting up their queues are not shed for one another
+/// (a Linux host opens every queue's connection before it sends their Connects).
 #[derive(Debug, Clone)]
 struct Unconnected {
     waiting: Arc<Mutex<Waiting>>,
@@ -515,7 +522,7 @@ impl Unconnected {
                 .iter()
                 .map(|(a, waiting)| (*a, waiting.len()))
                 .max_by_key(|(_, n)| *n)?;
-            if n <= own + 1 {
+            if n <= HOST_SHARE.min(limit / 2) || n <= own + 1 {
                 return None;
             }
             let waiting = w.by_address.get_mut(&crowd)?;
@@ -839,5 +846,25 @@ mod tests {
         write_segments(&mut a, &segs).await.unwrap();
         drop(a);
         assert_eq!(reader.await.unwrap(), expected);
+    }
+
+    /// At the bound, a crowd larger than a host's share is shed for a newcomer from
+    /// elsewhere; hosts within their share are not shed for one another, and a crowd's
+    /// own newcomer is refused.
+    #[test]
+    fn the_bound_sheds_crowds_not_hosts() {
+        let ip = |last: u8| IpAddr::from([192, 0, 2, last]);
+        let u = Unconnected::new(600);
+        let fill =
+            |from: u8, n: usize| (0..n).map(|_| u.admit(ip(from)).unwrap().0).collect::<Vec<_>>();
+        let (hosts_a, hosts_b, _c) = (fill(1, 250), fill(2, 250), fill(3, 100));
+        assert!(u.admit(ip(4)).is_none(), "no host is shed for another");
+        drop((hosts_a, hosts_b));
+        let crowd = fill(5, 500);
+        assert!(u.admit(ip(5)).is_none(), "the crowd's own newcomer is refused");
+        let (_host, shed_one) = u.admit(ip(6)).unwrap();
+        assert!(shed_one && crowd[0].shed() && !crowd[1].shed(), "its oldest went");
+        drop(crowd);
+        assert_eq!(u.waiting.lock().unwrap().total, 101, "counted once each");
     }
 }

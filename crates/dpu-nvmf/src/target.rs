@@ -274,6 +274,13 @@ pub struct NamespaceCounters {
 }
 
 impl Namespace {
+    /// Publishes what the I/O path checks of `r`, this namespace's reservations after a
+    /// change (made under their lock).
+    pub fn note_reservations(&self, r: &Reservations) {
+        self.registered.store(r.has_registrants(), Ordering::Relaxed);
+        self.reserved.store(r.is_reserved(), Ordering::Relaxed);
+    }
+
     /// Whether a host write-protects it (Feature 84h), whatever the operator does.
     pub fn host_write_protected(&self) -> bool {
         self.host_write_protection() != HostWriteProtection::NoWriteProtect
@@ -335,6 +342,8 @@ pub struct Namespace {
     /// Whether any host is registered (a reservation needs a registrant): I/O commands
     /// look at `reservations` only then.
     pub registered: AtomicBool,
+    /// Whether a reservation is held: reads are checked only then.
+    pub reserved: AtomicBool,
     /// Writes each host has running on the volume that were let through while a host was
     /// registered (a [`crate::queue::WriteTicket`] each): Preempt and Abort waits for the
     /// preempted hosts' to finish before it completes.
@@ -662,8 +671,13 @@ impl Subsystem {
             .map(|c| c.cntlid)
             .ok_or(ConnectRefusal::Busy)?;
         if let Some(c) = self.controllers.remove(&oldest) {
-            warn!(cntlid = c.cntlid, hostnqn = ?c.hostnqn,
-                "controller not authenticated yet ended to make room for a new one");
+            // Told at the first and every 1,000th: peers can repeat it at will.
+            static ENDED: AtomicU64 = AtomicU64::new(0);
+            let ended = ENDED.fetch_add(1, Ordering::Relaxed) + 1;
+            if ended % 1000 == 1 {
+                warn!(cntlid = c.cntlid, hostnqn = ?c.hostnqn, ended,
+                    "controller not authenticated yet ended to make room for a new one");
+            }
             c.end();
         }
         Ok(())
@@ -991,6 +1005,7 @@ impl Target {
                 uuid,
                 ana_group: AtomicU32::new(ana_group),
                 registered: AtomicBool::new(reservations.has_registrants()),
+                reserved: AtomicBool::new(reservations.is_reserved()),
                 reservations: Mutex::new(reservations),
                 writes_in_flight: Mutex::default(),
                 store,

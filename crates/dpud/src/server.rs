@@ -33,10 +33,20 @@ pub enum AgentError {
     Store { path: String, source: dpu_store::StoreError },
     #[error("TLS set-up: {0}")]
     Tls(#[from] dpu_pki::PkiError),
-    #[error("binding listener {name} on {address}: {source}")]
+    #[error("binding listener {name} on {address}: {source}{}", in_use_hint(source))]
     Bind { name: String, address: SocketAddr, source: std::io::Error },
     #[error("reflection set-up: {0}")]
     Reflection(String),
+}
+
+/// What to do about a port another process holds: most likely the nvmf service, which
+/// runs on through the agent's restarts, serving a listener on it.
+fn in_use_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        " (if an nvmf listener of the stored state serves on it, delete that listener or stop dpu-nvmf before starting the agent with this configuration)"
+    } else {
+        ""
+    }
 }
 
 /// A running agent.
@@ -358,4 +368,23 @@ fn agent_exposition(
             per_service(&|h| h.state().restarts as f64),
         ),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port another process holds names the likely holder and what to do.
+    #[test]
+    fn a_port_in_use_says_what_to_do() {
+        let bind = |kind| AgentError::Bind {
+            name: "operator".into(),
+            address: "127.0.0.1:50052".parse().unwrap(),
+            source: std::io::Error::from(kind),
+        };
+        let in_use = bind(std::io::ErrorKind::AddrInUse).to_string();
+        assert!(in_use.contains("delete that listener or stop dpu-nvmf"), "{in_use}");
+        let other = bind(std::io::ErrorKind::PermissionDenied).to_string();
+        assert!(!other.contains("dpu-nvmf"), "{other}");
+    }
 }

@@ -532,3 +532,56 @@ async fn namespaces_share_no_identifier_and_no_volume() {
         assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
     }
 }
+
+/// No two volumes are on one file or block device: a create or update naming another
+/// volume's medium (as written, or by another path to it, such as a symbolic link) is
+/// FAILED_PRECONDITION naming that volume, and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn volumes_share_no_medium() {
+    use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
+    use dpu_proto::dpu::nvmf::v1::{
+        CreateVolumeRequest, FileBackend, GetVolumeRequest, UpdateVolumeRequest, Volume, VolumeSpec,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.img"), dir.path().join("b.img"));
+    std::fs::write(&a, b"").unwrap();
+    let link = dir.path().join("link-to-a.img");
+    std::os::unix::fs::symlink(&a, &link).unwrap();
+    let file = |path: &std::path::Path| VolumeSpec {
+        backend: Some(Backend::File(FileBackend {
+            path: path.display().to_string(),
+            size_bytes: 1 << 20,
+        })),
+        ..Default::default()
+    };
+    let mut env = Env::new();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    let mut nvmf = client.nvmf();
+    let create = |id: &str, spec: VolumeSpec| CreateVolumeRequest {
+        volume_id: id.into(),
+        volume: Some(Volume { spec: Some(spec), ..Default::default() }),
+    };
+    nvmf.create_volume(create("a", file(&a))).await.unwrap();
+    for path in [a.clone(), link.clone(), dir.path().join("./a.img")] {
+        let e = nvmf.create_volume(create("again", file(&path))).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{path:?}: {e:?}");
+        assert!(e.message().contains("volumes/a"), "{e:?}");
+    }
+    nvmf.create_volume(create("b", file(&b))).await.unwrap();
+    let onto_a = UpdateVolumeRequest {
+        volume: Some(Volume {
+            name: "volumes/b".into(),
+            spec: Some(file(&link)),
+            ..Default::default()
+        }),
+        update_mask: None,
+        allow_missing: false,
+    };
+    let e = nvmf.update_volume(onto_a).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+    let kept = nvmf.get_volume(GetVolumeRequest { name: "volumes/b".into() }).await.unwrap();
+    assert_eq!(kept.into_inner().spec.unwrap(), file(&b));
+    let missing = nvmf.get_volume(GetVolumeRequest { name: "volumes/again".into() }).await;
+    assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
+}

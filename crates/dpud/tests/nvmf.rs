@@ -1010,15 +1010,19 @@ async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
     let image = dir.path().join("device.img");
     std::fs::File::create(&image).unwrap().set_len(8 << 20).unwrap();
     let device = dpu_lab::loopdev::LoopDevice::attach(&image, 4096).unwrap();
+    // Another device of the same kind: no two volumes may be on one.
+    let other_image = dir.path().join("other.img");
+    std::fs::File::create(&other_image).unwrap().set_len(8 << 20).unwrap();
+    let other = dpu_lab::loopdev::LoopDevice::attach(&other_image, 4096).unwrap();
     let mut env = Env::with_nvmf();
     env.start().await;
     let manifest = env.path("volumes.yaml");
-    let path = device.path().display();
+    let (path, other_path) = (device.path().display(), other.path().display());
     std::fs::write(
         &manifest,
         format!(
             "kind: Volume\nname: native\nspec:\n  blockDevice: {{path: {path}}}\n---\n\
-             kind: Volume\nname: small\nspec:\n  blockDevice: {{path: {path}}}\n  blockSize: 512\n"
+             kind: Volume\nname: small\nspec:\n  blockDevice: {{path: {other_path}}}\n  blockSize: 512\n"
         ),
     )
     .unwrap();
@@ -1804,7 +1808,7 @@ async fn an_nvmf_listener_cannot_take_the_agents_own_addresses() {
 /// A RAM volume's block size 0 means 512: spelling it 512 is no other backing, so a
 /// smaller size with it is a shrink the agent refuses, as with the same spelling.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_volume_cannot_shrink_by_spelling_its_block_size_512() {
+async fn a_volume_keeps_its_block_size_spelling_and_cannot_shrink_by_another() {
     let mut env = Env::new();
     env.start().await;
     let op = env.client(Who::Operator).await;
@@ -1824,8 +1828,12 @@ async fn a_volume_cannot_shrink_by_spelling_its_block_size_512() {
     let shrink = nvmf.update_volume(update(ram(8 << 20, 512))).await.unwrap_err();
     assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
     assert!(shrink.message().contains("only grow"), "{shrink:?}");
+    // The same size spelled 512 keeps the spelling the volume was created with, which
+    // its namespaces' default IDs hash; a grow spelled so as well.
     let same = nvmf.update_volume(update(ram(16 << 20, 512))).await.unwrap().into_inner();
-    assert_eq!(same.spec.unwrap().block_size, 512);
+    assert_eq!(same.spec.unwrap().block_size, 0);
+    let grown = nvmf.update_volume(update(ram(32 << 20, 512))).await.unwrap().into_inner();
+    assert_eq!(grown.spec.unwrap().block_size, 0);
     let shrink = nvmf.update_volume(update(ram(8 << 20, 0))).await.unwrap_err();
     assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
 }

@@ -15,7 +15,8 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use dpu_nvmf::internal::{
-    NamespaceClaims, Shared, namespace_ids, parse_hex16, volume_size_and_backing,
+    NamespaceClaims, Shared, namespace_ids, parse_namespace_id, same_block_size_spelled_as,
+    volume_size_and_backing,
 };
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
@@ -70,14 +71,10 @@ fn parse_nsid(text: &str, field: &str) -> Result<u32, Status> {
 /// the `form` the field takes and is not all zero, which means none (NVMe Base 2.0
 /// §4.7.1, §4.7.2). Empty: the service derives one.
 fn check_namespace_id(text: &str, field: &str, form: &str) -> Result<(), Status> {
-    match parse_hex16(text) {
-        _ if text.is_empty() => Ok(()),
-        None => Err(invalid(field, format!("must be {form}"))),
-        Some(id) if id == [0; 16] => {
-            Err(invalid(field, "must not be all zero: zero means the namespace has none"))
-        }
-        Some(_) => Ok(()),
+    if text.is_empty() {
+        return Ok(());
     }
+    parse_namespace_id(text, form).map(drop).map_err(|e| invalid(field, e))
 }
 
 /// A status as the service reported it, with the generation that was sent.
@@ -127,6 +124,14 @@ impl Kind for VolumeKind {
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
         simple_key(name, Self::STORE, field)
+    }
+
+    /// A RAM or file volume's block size 0 and 512 are one size: an update that spells it
+    /// the other way keeps the stored spelling, which the default IDs of the namespaces
+    /// on it hash (so `dpuctl apply` of `blockSize: 512` over a volume created without
+    /// one shows its hosts no new namespace).
+    fn keep_stored(new: &mut VolumeSpec, stored: &VolumeSpec) {
+        *new = same_block_size_spelled_as(std::mem::take(new), stored);
     }
 
     fn validate(spec: &VolumeSpec, field: &str) -> Result<(), Status> {
@@ -550,6 +555,25 @@ impl NvmfResources {
         }
     }
 
+    /// No other volume is on the file or block device volume `key` would use: two would
+    /// show hosts one medium as two namespaces ([`Shared::Volume`]). Paths compare as
+    /// the file system resolves them (a `/dev/disk/by-id` link and its device are one),
+    /// or as written where they do not exist yet. Run under the store's writer lock.
+    async fn check_volume_medium(&self, key: &str, spec: &VolumeSpec) -> Result<(), Status> {
+        let Some(mine) = medium(spec).await else { return Ok(()) };
+        for other in self.volumes.all().await?.into_iter().filter(|o| o.name != key) {
+            if medium(&other.spec).await.as_ref() == Some(&mine) {
+                return Err(Status::failed_precondition(format!(
+                    "volume.spec: {} is the medium of {}; {}",
+                    mine.display(),
+                    VolumeKind::public_name(&other.name),
+                    Shared::Volume.why()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// A namespace's references exist (its parent subsystem and its volume), and no other
     /// namespace has what it would have: its NGUID, its UUID (as the service would show
     /// them, given or derived) or its volume ([`NamespaceClaims`]). Run under the store's
@@ -696,6 +720,18 @@ fn addresses_overlap(a: SocketAddr, b: SocketAddr) -> bool {
 }
 
 /// Stored objects by store key.
+/// The file or block device a volume spec names, resolved where it exists.
+async fn medium(spec: &VolumeSpec) -> Option<std::path::PathBuf> {
+    use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
+    let path = match &spec.backend {
+        Some(Backend::File(f)) => &f.path,
+        Some(Backend::BlockDevice(d)) => &d.path,
+        Some(Backend::Ram(_)) | None => return None,
+    };
+    let written: std::path::PathBuf = std::path::Path::new(path).components().collect();
+    Some(tokio::fs::canonicalize(&written).await.unwrap_or(written))
+}
+
 fn by_name<S>(objects: Vec<Object<S>>) -> HashMap<String, S> {
     objects.into_iter().map(|o| (o.name, o.spec)).collect()
 }
@@ -738,7 +774,8 @@ impl NvmfService for NvmfApi {
         let v = required(req.volume.as_ref(), "volume")?;
         let r = &self.resources.volumes;
         let name = r.collection.full_name(&req.volume_id);
-        Ok(Response::new(r.create(&name, &v.name, v.spec.as_ref(), async |_| Ok(())).await?))
+        let check = async |spec: &VolumeSpec| self.resources.check_volume_medium(&name, spec).await;
+        Ok(Response::new(r.create(&name, &v.name, v.spec.as_ref(), check).await?))
     }
 
     async fn get_volume(
@@ -771,7 +808,7 @@ impl NvmfService for NvmfApi {
             let key = key.clone();
             async move {
                 let Some(current) = self.resources.volumes.lookup(&key).await? else {
-                    return Ok(());
+                    return self.resources.check_volume_medium(&key, &new).await;
                 };
                 let (present, backing) = volume_size_and_backing(&current.spec);
                 let (size, new_backing) = volume_size_and_backing(&new);
@@ -781,7 +818,7 @@ impl NvmfService for NvmfApi {
                         v.name
                     )));
                 }
-                Ok(())
+                self.resources.check_volume_medium(&key, &new).await
             }
         };
         let updated = self
