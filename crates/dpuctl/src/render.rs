@@ -177,7 +177,7 @@ fn nvmf_apply(s: Option<&nvmf::ObjectStatus>) -> [String; 2] {
 /// The MESSAGE of an object whose live figures (CONTROLLERS, READS, WRITES) the agent
 /// could not read from the service: they are those of its last sync, and it says so.
 fn with_stale_note(message: String, stale: bool) -> String {
-    const NOTE: &str = "figures as of the last sync (the nvmf service did not answer)";
+    const NOTE: &str = "figures as of the last sync (the nvmf service could not be asked)";
     match (stale, message.is_empty()) {
         (false, _) => message,
         (true, true) => NOTE.to_owned(),
@@ -765,7 +765,7 @@ mod tests {
         let table = namespaces(&[n(false), n(true)], Format::Table, false).unwrap();
         let rows: Vec<&str> = table.lines().collect();
         assert!(!rows[1].contains("last sync"), "{table}");
-        assert!(rows[2].ends_with("figures as of the last sync (the nvmf service did not answer)"));
+        assert!(rows[2].ends_with("figures as of the last sync (the nvmf service could not be asked)"));
         assert_eq!(with_stale_note("refused".into(), true).split("; ").count(), 2);
     }
 
