@@ -765,7 +765,9 @@ mod tests {
         let table = namespaces(&[n(false), n(true)], Format::Table, false).unwrap();
         let rows: Vec<&str> = table.lines().collect();
         assert!(!rows[1].contains("last sync"), "{table}");
-        assert!(rows[2].ends_with("figures as of the last sync (the nvmf service could not be asked)"));
+        assert!(
+            rows[2].ends_with("figures as of the last sync (the nvmf service could not be asked)")
+        );
         assert_eq!(with_stale_note("refused".into(), true).split("; ").count(), 2);
     }
 
