@@ -16,6 +16,8 @@
 //! The `spec` follows the proto3 JSON mapping of the resource's spec message, so every field
 //! of the API can be written and an unknown field is an error, not a silent no-op.
 
+use std::collections::HashMap;
+
 use dpu_proto::dpu::nvmf::v1::{ListenerSpec, NamespaceSpec, SubsystemSpec, VolumeSpec};
 use dpu_proto::dpu::system::v1::SysctlSpec;
 use serde::Deserialize;
@@ -146,11 +148,13 @@ impl Resource {
         match self {
             Resource::Namespace { .. } => 1,
             // Ports join bridges, SVIs join a bridge and a VRF; the VTEP needs its uplink port,
-            // a route an SVI subnet for its next hop, a static MAC its port.
+            // a route an SVI subnet for its next hop, a static MAC its port or the VTEP.
             Resource::Switch { spec, .. } => match spec {
                 SwitchSpec::Bridge(_) | SwitchSpec::Vrf(_) => 0,
                 SwitchSpec::Port(_) | SwitchSpec::Svi(_) => 1,
-                SwitchSpec::Vtep(_) | SwitchSpec::Route(_) | SwitchSpec::StaticMac(_) => 2,
+                SwitchSpec::Vtep(_) | SwitchSpec::Route(_) => 2,
+                // A static MAC may name a remote VTEP, which needs the VTEP section.
+                SwitchSpec::StaticMac(_) => 3,
             },
             _ => 0,
         }
@@ -207,7 +211,10 @@ fn check_nested(kind: Kind, id: &str) -> Result<(), String> {
 
 /// Parses every document of a manifest file. Empty documents are skipped.
 pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
-    let mut resources = Vec::new();
+    let mut resources: Vec<Resource> = Vec::new();
+    // Each object once: two documents of one object would be applied at the same time,
+    // each undoing the other on every run.
+    let mut documents: HashMap<String, usize> = HashMap::new();
     for (i, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let doc = i + 1;
         if doc > MAX_DOCUMENTS {
@@ -254,6 +261,11 @@ pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
                 }
             }
         });
+        if let Some(r) = resources.last()
+            && let Some(first) = documents.insert(r.full_name(), doc)
+        {
+            return Err(err(format!("{} is document {first} already", r.full_name())));
+        }
     }
     Ok(resources)
 }
@@ -287,6 +299,10 @@ mod tests {
             ("kind: Sysctl\nname: a\nspec: {value: [1]}\n", "spec"),
             ("[unclosed", "document 1"),
             ("kind: Sysctl\nname: a\nspec: {value: \"1\"}\n---\n: : :\n", "document 2"),
+            (
+                "kind: Sysctl\nname: a\nspec: {value: \"1\"}\n---\nkind: Sysctl\nname: a\nspec: {value: \"2\"}\n",
+                "document 2: sysctls/a is document 1 already",
+            ),
         ];
         for (text, needle) in cases {
             let e = parse(text).unwrap_err().to_string();
@@ -414,7 +430,8 @@ spec: {mac: "02:00:00:00:aa:01", port: ports/pf0vf0}
             ]
         );
         let stages: Vec<u8> = r.iter().map(Resource::stage).collect();
-        assert_eq!(stages, [0, 1, 0, 2, 2]);
+        // A static MAC comes after the VTEP it may name.
+        assert_eq!(stages, [0, 1, 0, 2, 3]);
         assert_eq!(ROUTE.full_name("red/routes/r1"), "vrfs/red/routes/r1");
         assert_eq!(STATIC_MAC.full_name("bridges/b/static-macs/m"), "bridges/b/static-macs/m");
         assert_eq!(kind("static-macs"), Some(STATIC_MAC));
