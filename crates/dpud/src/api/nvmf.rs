@@ -44,7 +44,7 @@ use pbjson_types::Empty;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
-use super::resource::{Kind, Resources, required};
+use super::resource::{Kind, Resources, creation_times, required};
 use super::{caller_role, in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, ServiceHandle, Services};
 
@@ -1212,13 +1212,17 @@ pub struct NvmfReconciler {
     pub resources: NvmfResources,
 }
 
+/// The statuses the service reported, each with the creation time of the object of the
+/// snapshot it was about (`created`); reports on no object of the snapshot are dropped.
 fn observed<S>(
     items: impl IntoIterator<Item = (String, i64, Option<S>)>,
-) -> HashMap<String, Observed<S>> {
+    created: &HashMap<String, i64>,
+) -> Vec<(String, i64, Observed<S>)> {
     items
         .into_iter()
         .filter_map(|(name, generation, status)| {
-            Some((name, Observed { generation, status: status? }))
+            let c = *created.get(&name)?;
+            Some((name, c, Observed { generation, status: status? }))
         })
         .collect()
 }
@@ -1237,6 +1241,12 @@ impl Reconciler for NvmfReconciler {
             r.listeners.all().await?,
         );
         drop(one_snapshot);
+        let created = (
+            creation_times(&volumes, VolumeKind::public_name),
+            creation_times(&subsystems, SubsystemKind::public_name),
+            creation_times(&namespaces, NamespaceKind::public_name),
+            creation_times(&listeners, ListenerKind::public_name),
+        );
         let request = SyncRequest {
             volumes: volumes
                 .into_iter()
@@ -1278,15 +1288,19 @@ impl Reconciler for NvmfReconciler {
         let response = nvmf_client(channel).sync(request).await?.into_inner();
         r.volumes.statuses.replace(observed(
             response.volumes.into_iter().map(|o| (o.name, o.generation, o.status)),
+            &created.0,
         ));
         r.subsystems.statuses.replace(observed(
             response.subsystems.into_iter().map(|o| (o.name, o.generation, o.status)),
+            &created.1,
         ));
         r.namespaces.statuses.replace(observed(
             response.namespaces.into_iter().map(|o| (o.name, o.generation, o.status)),
+            &created.2,
         ));
         r.listeners.statuses.replace(observed(
             response.listeners.into_iter().map(|o| (o.name, o.generation, o.status)),
+            &created.3,
         ));
         Ok(())
     }

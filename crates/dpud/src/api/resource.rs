@@ -56,8 +56,11 @@ pub trait Kind: Send + Sync + 'static {
     fn to_proto(name: String, object: Object<Self::Spec>, status: Self::Status) -> Self::Proto;
 }
 
-/// Observed status of each object as last reported by its service, by public name.
-pub struct Statuses<S>(RwLock<HashMap<String, S>>);
+/// Observed status of each object as last reported by its service, by public name, with
+/// the creation time of the object it was about: an object deleted and created again
+/// under its name starts at generation 1 again, and must not show what the service
+/// reported for the one before it.
+pub struct Statuses<S>(RwLock<HashMap<String, (i64, S)>>);
 
 impl<S> Default for Statuses<S> {
     fn default() -> Self {
@@ -66,15 +69,29 @@ impl<S> Default for Statuses<S> {
 }
 
 impl<S: Clone> Statuses<S> {
-    pub fn get(&self, name: &str) -> Option<S> {
-        self.0.read().ok().and_then(|m| m.get(name).cloned())
+    /// The status reported for `name` as created at `created` (its
+    /// `create_time_unix_nanos`).
+    pub fn get(&self, name: &str, created: i64) -> Option<S> {
+        let m = self.0.read().ok()?;
+        m.get(name).filter(|(c, _)| *c == created).map(|(_, s)| s.clone())
     }
 
-    pub fn replace(&self, statuses: HashMap<String, S>) {
+    /// Replaces every status with `statuses`: (name, creation time, status).
+    pub fn replace(&self, statuses: impl IntoIterator<Item = (String, i64, S)>) {
+        let statuses = statuses.into_iter().map(|(name, c, s)| (name, (c, s))).collect();
         if let Ok(mut m) = self.0.write() {
             *m = statuses;
         }
     }
+}
+
+/// Creation times of `objects` by public name: what the service's report of each is
+/// about ([`Statuses::replace`]).
+pub fn creation_times<S>(
+    objects: &[Object<S>],
+    public_name: impl Fn(&str) -> String,
+) -> HashMap<String, i64> {
+    objects.iter().map(|o| (public_name(&o.name), o.create_time_unix_nanos)).collect()
 }
 
 /// The CRUD of one kind over its store collection.
@@ -140,7 +157,7 @@ impl<K: Kind> Resources<K> {
 
     pub fn to_proto(&self, o: Object<K::Spec>) -> K::Proto {
         let name = K::public_name(&o.name);
-        let status = K::status(self.statuses.get(&name), o.generation);
+        let status = K::status(self.statuses.get(&name, o.create_time_unix_nanos), o.generation);
         K::to_proto(name, o, status)
     }
 
@@ -311,5 +328,41 @@ impl<K: Kind> Resources<K> {
             self.changed();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dpu_proto::dpu::system::v1::{ApplyState, SysctlSpec, SysctlStatus};
+
+    use super::*;
+    use crate::api::system::SysctlKind;
+
+    /// What the service reported about an object does not show on another object created
+    /// under its name after it was deleted (which starts at generation 1 again).
+    #[tokio::test]
+    async fn a_status_is_about_one_object_not_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let r = Resources::<SysctlKind>::open(&store, &Services::default(), "system");
+        let spec = SysctlSpec { value: "1".into() };
+        let name = "sysctls/vm.swappiness";
+        let create = async || r.create(name, "", Some(&spec), async |_| Ok(())).await.unwrap();
+        let state = |s: &dpu_proto::dpu::system::v1::Sysctl| s.status.as_ref().unwrap().state;
+        let first = create().await;
+        let created = r.lookup(name).await.unwrap().unwrap().create_time_unix_nanos;
+        let applied = SysctlStatus {
+            state: ApplyState::Applied.into(),
+            applied_generation: first.generation,
+            ..Default::default()
+        };
+        r.statuses.replace([(name.to_owned(), created, applied)]);
+        assert_eq!(state(&r.get(name).await.unwrap()), ApplyState::Applied as i32);
+        r.delete(name, "", false, async || Ok(())).await.unwrap();
+        // Another creation time, even within one clock tick of the first.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let again = create().await;
+        assert_eq!(again.generation, first.generation);
+        assert_eq!(state(&again), ApplyState::Pending as i32, "{again:?}");
     }
 }

@@ -16,7 +16,7 @@ use dpu_store::{Collection, Object, Store};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::resource::{Kind, Resources, Statuses, required};
+use super::resource::{Kind, Resources, Statuses, creation_times, required};
 use super::{invalid, parse_name, store_status, timestamp};
 use crate::metrics::Metrics;
 use crate::services::{Reconciler, ServiceHandle, Services};
@@ -265,6 +265,7 @@ impl Reconciler for SysctlReconciler {
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(store_status)?;
+        let created = creation_times(&objects, SysctlKind::public_name);
         let desired = objects
             .into_iter()
             .map(|o| Sysctl {
@@ -280,9 +281,10 @@ impl Reconciler for SysctlReconciler {
             .sync_sysctls(SyncSysctlsRequest { sysctls: desired })
             .await?
             .into_inner();
-        self.statuses.replace(
-            observed.sysctls.into_iter().filter_map(|s| Some((s.name, s.status?))).collect(),
-        );
+        self.statuses.replace(observed.sysctls.into_iter().filter_map(|s| {
+            let c = *created.get(&s.name)?;
+            Some((s.name, c, s.status?))
+        }));
         Ok(())
     }
 }

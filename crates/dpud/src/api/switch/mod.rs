@@ -11,8 +11,6 @@ mod desired;
 pub mod kinds;
 mod service;
 
-use std::collections::HashMap;
-
 use dpu_proto::dpu::switch::v1::switch_internal_service_client::SwitchInternalServiceClient;
 use dpu_proto::dpu::switch::v1::{ApplyState, ObjectStatus, SyncConfigRequest};
 use dpu_store::Object;
@@ -137,7 +135,7 @@ impl SwitchReconciler {
             public_name: impl Fn(&str) -> String,
             state: ApplyState,
             message: &str,
-        ) -> HashMap<String, ObjectStatus> {
+        ) -> Vec<(String, i64, ObjectStatus)> {
             objects
                 .iter()
                 .map(|o| {
@@ -146,7 +144,7 @@ impl SwitchReconciler {
                         applied_generation: o.generation,
                         message: message.to_owned(),
                     };
-                    (public_name(&o.name), status)
+                    (public_name(&o.name), o.create_time_unix_nanos, status)
                 })
                 .collect()
         }
@@ -206,12 +204,9 @@ impl Reconciler for SwitchReconciler {
                             applied_generation: o.generation,
                             message: waiting.clone(),
                         };
-                        (VtepKind::public_name(&o.name), status)
+                        (VtepKind::public_name(&o.name), o.create_time_unix_nanos, status)
                     };
-                    self.resources
-                        .vteps
-                        .statuses
-                        .replace(stored.vteps.iter().map(pending).collect());
+                    self.resources.vteps.statuses.replace(stored.vteps.iter().map(pending));
                 }
                 Ok(())
             }
