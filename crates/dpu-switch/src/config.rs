@@ -581,7 +581,7 @@ impl SwitchConfig {
                         name: r.ip.to_string(),
                     });
                 }
-                if r.ip == v.local_ip || r.ip.is_unspecified() || r.ip.is_multicast() {
+                if !is_remote_unicast(r.ip, v.local_ip) {
                     return Err(invalid(
                         format!("vtep.remotes[{}]", r.ip),
                         "not a remote unicast address",
@@ -598,6 +598,18 @@ impl SwitchConfig {
                 }
             }
         }
+        self.check_static_macs(&bridge_names, &names, &uplinks)?;
+        Ok(())
+    }
+
+    /// Static MACs: each in an existing bridge, once per bridge, behind an access or trunk
+    /// port or a remote VTEP that is not our own address.
+    fn check_static_macs(
+        &self,
+        bridge_names: &HashSet<&str>,
+        names: &HashSet<&str>,
+        uplinks: &HashSet<&str>,
+    ) -> Result<(), ConfigError> {
         let mut macs = HashSet::new();
         for s in &self.static_macs {
             let field = format!("static_macs[{}]", s.mac);
@@ -621,16 +633,33 @@ impl SwitchConfig {
                         });
                     }
                 }
-                (None, Some(_)) => {
-                    if self.vtep.is_none() {
-                        return Err(invalid(field, "a vtep entry needs the vtep section"));
-                    }
-                }
+                (None, Some(ip)) => self.check_static_remote(field, *ip)?,
                 _ => return Err(invalid(field, "needs exactly one of port and vtep")),
             }
         }
         Ok(())
     }
+
+    /// A static MAC's remote VTEP: there is a VTEP, and the address is a remote unicast one
+    /// (our own would send the frames back to us, a broadcast or multicast one to a group as
+    /// if it were one VTEP).
+    fn check_static_remote(&self, field: String, ip: Ipv4Addr) -> Result<(), ConfigError> {
+        let Some(v) = &self.vtep else {
+            return Err(invalid(field, "a vtep entry needs the vtep section"));
+        };
+        if !is_remote_unicast(ip, v.local_ip) {
+            return Err(invalid(
+                field + ".vtep",
+                format!("{ip} is not a remote unicast address (the VTEP's own is {})", v.local_ip),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `ip` can be a remote VTEP of the VTEP at `local`: unicast and not `local` itself.
+fn is_remote_unicast(ip: Ipv4Addr, local: Ipv4Addr) -> bool {
+    ip != local && !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast()
 }
 
 #[cfg(test)]
@@ -727,6 +756,34 @@ mod tests {
         ] {
             assert!(toml::from_str::<SwitchConfig>(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A static MAC behind our own address, no address or a group would send its frames
+    /// back to us or to everyone; a remote VTEP of the table is fine.
+    #[test]
+    fn a_static_mac_needs_a_remote_unicast_vtep() {
+        let mut c: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        c.static_macs[0].port = None;
+        for (ip, ok) in [
+            ("198.51.100.2", true),
+            ("203.0.113.7", true),
+            ("198.51.100.10", false),
+            ("0.0.0.0", false),
+            ("255.255.255.255", false),
+            ("224.0.0.1", false),
+        ] {
+            c.static_macs[0].vtep = Some(ip.parse().unwrap());
+            match c.validate() {
+                Ok(()) => assert!(ok, "{ip} accepted"),
+                Err(e) => {
+                    assert!(!ok, "{ip}: {e}");
+                    assert!(e.to_string().contains("static_macs[02:00:00:00:aa:01].vtep"), "{e}");
+                }
+            }
+        }
+        let mut c: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        c.vtep.as_mut().unwrap().remotes[0].ip = Ipv4Addr::BROADCAST;
+        assert!(c.validate().unwrap_err().to_string().contains("vtep.remotes[255.255.255.255]"));
     }
 
     #[test]

@@ -328,6 +328,14 @@ mod tests {
                 }),
                 "next_hop",
             ),
+            (
+                Box::new(|d| {
+                    let m = d.static_macs.get_mut("bridges/blue/static-macs/m1").unwrap();
+                    m.port.clear();
+                    m.remote_vtep = "198.51.100.1".into();
+                }),
+                "static_macs[02:00:00:00:aa:01].vtep: 198.51.100.1 is not a remote unicast",
+            ),
         ];
         for (edit, want) in cases {
             let mut d = demo();
