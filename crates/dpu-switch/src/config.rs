@@ -21,9 +21,10 @@ pub const DEFAULT_MAC_LIMIT: u32 = 4096;
 pub const MAX_VLAN: u16 = 4094;
 /// Largest VNI (24 bits, RFC 7348 §5).
 pub const MAX_VNI: u32 = 0x00ff_ffff;
-/// Most ports, bridges, routing instances and statically configured remote VTEPs a
-/// configuration holds. The switch numbers each in 16 bits (remote VTEPs together with
-/// the learned ones, `MAX_LEARNED_VTEPS`), so within these bounds no two share a number
+/// Most ports, bridges, routing instances and statically configured remote VTEPs (those of
+/// the VTEP's `remotes` and of static MACs together) a configuration holds. The switch
+/// numbers each in 16 bits (remote VTEPs together with the learned ones,
+/// `MAX_LEARNED_VTEPS`), so within these bounds no two share a number
 /// (past them, one tenant's frames would go to another's bridge or VTEP); they also keep
 /// a configuration's validation and application bounded.
 pub const MAX_PORTS: usize = 4096;
@@ -603,7 +604,9 @@ impl SwitchConfig {
     }
 
     /// Static MACs: each in an existing bridge, once per bridge, behind an access or trunk
-    /// port or a remote VTEP that is not our own address.
+    /// port or a remote VTEP that is not our own address. The switch numbers the remote
+    /// VTEPs they name together with the VTEP's `remotes`, so they count against the same
+    /// bound.
     fn check_static_macs(
         &self,
         bridge_names: &HashSet<&str>,
@@ -611,6 +614,8 @@ impl SwitchConfig {
         uplinks: &HashSet<&str>,
     ) -> Result<(), ConfigError> {
         let mut macs = HashSet::new();
+        let mut remotes: HashSet<Ipv4Addr> =
+            self.vtep.iter().flat_map(|v| &v.remotes).map(|r| r.ip).collect();
         for s in &self.static_macs {
             let field = format!("static_macs[{}]", s.mac);
             if !bridge_names.contains(s.bridge.as_str()) {
@@ -633,9 +638,21 @@ impl SwitchConfig {
                         });
                     }
                 }
-                (None, Some(ip)) => self.check_static_remote(field, *ip)?,
+                (None, Some(ip)) => {
+                    self.check_static_remote(field, *ip)?;
+                    remotes.insert(*ip);
+                }
                 _ => return Err(invalid(field, "needs exactly one of port and vtep")),
             }
+        }
+        if remotes.len() > MAX_REMOTE_VTEPS {
+            return Err(invalid(
+                "static_macs",
+                format!(
+                    "{} remote VTEPs with those of vtep.remotes, at most {MAX_REMOTE_VTEPS}",
+                    remotes.len()
+                ),
+            ));
         }
         Ok(())
     }
@@ -784,6 +801,38 @@ mod tests {
         let mut c: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
         c.vtep.as_mut().unwrap().remotes[0].ip = Ipv4Addr::BROADCAST;
         assert!(c.validate().unwrap_err().to_string().contains("vtep.remotes[255.255.255.255]"));
+    }
+
+    /// The remote VTEPs that static MACs name are numbered with the VTEP's own remotes, so
+    /// together they stay within MAX_REMOTE_VTEPS.
+    #[test]
+    fn static_mac_remotes_count_against_the_remote_bound() {
+        let base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        let with = |extra: u32| {
+            let mut c = base.clone();
+            c.static_macs = (0..extra)
+                .map(|i| StaticMacConfig {
+                    bridge: "br10".into(),
+                    mac: format!("02:00:00:{:02x}:{:02x}:01", i >> 8, i & 0xff),
+                    port: None,
+                    vtep: Some(Ipv4Addr::from(0x0a00_0000 + i)),
+                })
+                .collect();
+            c
+        };
+        // The VTEP has one remote of its own.
+        let fits = u32::try_from(MAX_REMOTE_VTEPS).unwrap() - 1;
+        with(fits).validate().unwrap();
+        let mut c = with(fits);
+        // Another MAC behind a remote already counted adds none.
+        c.static_macs.push(StaticMacConfig {
+            mac: "02:00:00:ff:ff:01".into(),
+            vtep: Some("198.51.100.2".parse().unwrap()),
+            ..c.static_macs[0].clone()
+        });
+        c.validate().unwrap();
+        let e = with(fits + 1).validate().unwrap_err().to_string();
+        assert!(e.contains("static_macs: 4097 remote VTEPs"), "{e}");
     }
 
     #[test]

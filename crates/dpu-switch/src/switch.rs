@@ -452,12 +452,14 @@ impl Switch {
         let old_remotes = std::mem::take(&mut self.remotes);
         self.remote_ids.clear();
         if let (Some(l), Some(v)) = (&local, &config.vtep) {
+            // Within the validated bounds every remote gets a number; one that did not would
+            // be left out, never given another's.
             for r in &v.remotes {
-                self.push_remote(l, r.ip, r.encap, false, r.vnis.clone(), now);
+                let _ = self.push_remote(l, r.ip, r.encap, false, r.vnis.clone(), now);
             }
             for r in old_remotes.into_iter().filter(|r| r.learned) {
                 if !self.remote_ids.contains_key(&r.ip) {
-                    self.push_remote(l, r.ip, r.encap, true, Vec::new(), r.last_seen);
+                    let _ = self.push_remote(l, r.ip, r.encap, true, Vec::new(), r.last_seen);
                 }
             }
         }
@@ -532,7 +534,7 @@ impl Switch {
                         .iter()
                         .enumerate()
                         .filter(|(_, r)| r.vnis.contains(&vni))
-                        .map(|(i, _)| i as u16)
+                        .filter_map(|(i, _)| u16::try_from(i).ok())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -601,12 +603,13 @@ impl Switch {
             let dest = match (&s.port, s.vtep) {
                 (Some(p), _) => port_ids.get(p).map(|id| Dest::Port(*id)),
                 (None, Some(ip)) => {
-                    if let Some(l) = &local
-                        && !self.remote_ids.contains_key(&ip)
-                    {
-                        self.push_remote(l, ip, Encap::Vxlan, false, Vec::new(), now);
-                    }
-                    Some(Dest::Vtep(ip))
+                    let numbered = match &local {
+                        Some(l) if !self.remote_ids.contains_key(&ip) => {
+                            self.push_remote(l, ip, Encap::Vxlan, false, Vec::new(), now).is_some()
+                        }
+                        _ => true,
+                    };
+                    numbered.then_some(Dest::Vtep(ip))
                 }
                 (None, None) => None,
             };
@@ -644,8 +647,10 @@ impl Switch {
         learned: bool,
         vnis: Vec<u32>,
         seen: Instant,
-    ) -> u16 {
-        let id = self.remotes.len() as u16;
+    ) -> Option<u16> {
+        // A flow or flood list holds the number, not the address: a wrapped number would
+        // send one remote's frames to another, so past 16 bits there is none.
+        let id = u16::try_from(self.remotes.len()).ok()?;
         self.remotes.push(RemoteVtep {
             ip,
             encap,
@@ -657,7 +662,7 @@ impl Switch {
             last_seen: seen,
         });
         self.remote_ids.insert(ip, id);
-        id
+        Some(id)
     }
 
     /// The id of the port named `name`.
@@ -1272,6 +1277,9 @@ impl Switch {
                 let Some(local) = self.local.take() else { return };
                 let id = self.push_remote(&local, src, encap, true, Vec::new(), now);
                 self.local = Some(local);
+                let Some(id) = id else {
+                    return self.count_drop(port, DropReason::UnknownVtep);
+                };
                 self.config_epoch += 1;
                 id
             }
@@ -1382,7 +1390,12 @@ impl Switch {
         // Their underlay next hops go too, unless another remote uses them (as `apply`).
         let remotes = &self.remotes;
         self.neighbours.retain(|ip, _| remotes.iter().any(|r| r.next_hop == *ip));
-        self.remote_ids = self.remotes.iter().enumerate().map(|(i, r)| (r.ip, i as u16)).collect();
+        self.remote_ids = self
+            .remotes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.ip, u16::try_from(i).ok()?)))
+            .collect();
         // Configured remotes (the flood lists' ids) come before learned ones: unchanged.
         let mut changed = Vec::new();
         self.mac.forget(
@@ -1748,4 +1761,47 @@ pub struct FlowPage {
     pub next: Option<usize>,
     /// Flows in the cache.
     pub total: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Once every 16-bit number is taken, a new remote VTEP gets none (its frames find no
+    /// remote) instead of a wrapped one that would send them to remote 0.
+    #[test]
+    fn remote_vtep_numbers_never_wrap() {
+        let now = Instant::now();
+        let config: SwitchConfig = toml::from_str(
+            r#"
+            [[ports]]
+            name = "p0"
+            mode = "uplink"
+
+            [vtep]
+            uplink = "p0"
+            local_ip = "198.51.100.10"
+            local_mac = "02:00:00:00:00:10"
+            "#,
+        )
+        .unwrap();
+        let mut sw = Switch::new(config, now).unwrap();
+        let local = sw.local.take().unwrap();
+        for i in 0..=u32::from(u16::MAX) {
+            let _ = sw.push_remote(
+                &local,
+                Ipv4Addr::from(0x0a00_0000 + i),
+                Encap::Vxlan,
+                true,
+                Vec::new(),
+                now,
+            );
+        }
+        assert_eq!(sw.remote_ids.get(&Ipv4Addr::new(10, 0, 255, 255)), Some(&u16::MAX));
+        let extra = Ipv4Addr::new(203, 0, 113, 9);
+        let _ = sw.push_remote(&local, extra, Encap::Vxlan, true, Vec::new(), now);
+        assert_eq!(sw.remote_ids.get(&extra), None, "remote {extra} aliases another's number");
+        assert_eq!(sw.remotes.len(), 1 << 16);
+    }
 }
