@@ -5,7 +5,7 @@
 //! [`SwitchConfig::validate`] checks it as a whole; [`crate::Switch::apply`] only ever installs a
 //! validated configuration, so an invalid one changes nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use dpu_wire::MacAddr;
@@ -152,6 +152,19 @@ pub struct PortConfig {
     pub mtu: u16,
     /// Administratively up; a down port neither receives nor sends.
     pub admin_up: bool,
+}
+
+impl PortConfig {
+    /// The VLANs (so the bridges) the port is a member of: an access port's, a trunk's
+    /// tagged ones and its native one; an uplink is in none.
+    pub fn vlans(&self) -> impl Iterator<Item = u16> + '_ {
+        let (tagged, untagged): (&[u16], Option<u16>) = match &self.mode {
+            PortMode::Access { vlan } => (&[], Some(*vlan)),
+            PortMode::Trunk { vlans, native_vlan } => (vlans, *native_vlan),
+            PortMode::Uplink => (&[], None),
+        };
+        tagged.iter().copied().chain(untagged)
+    }
 }
 
 /// The flat file form of a port (`mode = "access"`, `vlan = 10`, ...): serde cannot combine
@@ -599,28 +612,34 @@ impl SwitchConfig {
                 }
             }
         }
-        self.check_static_macs(&bridge_names, &names, &uplinks)?;
+        self.check_static_macs()?;
         Ok(())
     }
 
-    /// Static MACs: each in an existing bridge, once per bridge, behind an access or trunk
-    /// port or a remote VTEP that is not our own address. The switch numbers the remote
-    /// VTEPs they name together with the VTEP's `remotes`, so they count against the same
-    /// bound.
-    fn check_static_macs(
-        &self,
-        bridge_names: &HashSet<&str>,
-        names: &HashSet<&str>,
-        uplinks: &HashSet<&str>,
-    ) -> Result<(), ConfigError> {
+    /// Static MACs: each in an existing bridge, once per bridge, behind a member port of
+    /// that bridge or a remote VTEP of its overlay that is not our own address. The switch
+    /// numbers the remote VTEPs they name together with the VTEP's `remotes`, so they count
+    /// against the same bound.
+    fn check_static_macs(&self) -> Result<(), ConfigError> {
+        let bridges: HashMap<&str, &BridgeConfig> =
+            self.bridges.iter().map(|b| (b.name.as_str(), b)).collect();
+        let local_ports: HashSet<&str> = self
+            .ports
+            .iter()
+            .filter(|p| p.mode != PortMode::Uplink)
+            .map(|p| p.name.as_str())
+            .collect();
+        // (port, VLAN) of every membership, built once: a trunk's list may be long.
+        let members: HashSet<(&str, u16)> =
+            self.ports.iter().flat_map(|p| p.vlans().map(move |v| (p.name.as_str(), v))).collect();
         let mut macs = HashSet::new();
         let mut remotes: HashSet<Ipv4Addr> =
             self.vtep.iter().flat_map(|v| &v.remotes).map(|r| r.ip).collect();
         for s in &self.static_macs {
             let field = format!("static_macs[{}]", s.mac);
-            if !bridge_names.contains(s.bridge.as_str()) {
+            let Some(bridge) = bridges.get(s.bridge.as_str()) else {
                 return Err(ConfigError::Unknown { field, kind: "bridge", name: s.bridge.clone() });
-            }
+            };
             let Some(mac) = parse_mac(&s.mac).filter(|m| m.is_unicast() && *m != MacAddr::ZERO)
             else {
                 return Err(invalid(field, "must be a unicast MAC aa:bb:cc:dd:ee:ff"));
@@ -630,16 +649,17 @@ impl SwitchConfig {
             }
             match (&s.port, &s.vtep) {
                 (Some(p), None) => {
-                    if !names.contains(p.as_str()) || uplinks.contains(p.as_str()) {
+                    if !local_ports.contains(p.as_str()) {
                         return Err(ConfigError::Unknown {
                             field,
                             kind: "access or trunk port",
                             name: p.clone(),
                         });
                     }
+                    check_static_port(field, p, bridge, &members)?;
                 }
                 (None, Some(ip)) => {
-                    self.check_static_remote(field, *ip)?;
+                    self.check_static_remote(field, bridge, *ip)?;
                     remotes.insert(*ip);
                 }
                 _ => return Err(invalid(field, "needs exactly one of port and vtep")),
@@ -657,13 +677,24 @@ impl SwitchConfig {
         Ok(())
     }
 
-    /// A static MAC's remote VTEP: there is a VTEP, and the address is a remote unicast one
-    /// (our own would send the frames back to us, a broadcast or multicast one to a group as
-    /// if it were one VTEP).
-    fn check_static_remote(&self, field: String, ip: Ipv4Addr) -> Result<(), ConfigError> {
+    /// A static MAC's remote VTEP: its bridge has a VNI (else nothing is sent to a VTEP),
+    /// there is a VTEP, and the address is a remote unicast one (our own would send the
+    /// frames back to us, a broadcast or multicast one to a group as if it were one VTEP).
+    fn check_static_remote(
+        &self,
+        field: String,
+        bridge: &BridgeConfig,
+        ip: Ipv4Addr,
+    ) -> Result<(), ConfigError> {
         let Some(v) = &self.vtep else {
             return Err(invalid(field, "a vtep entry needs the vtep section"));
         };
+        if bridge.vni.is_none() {
+            return Err(invalid(
+                field + ".vtep",
+                format!("bridge {} has no vni, so nothing of it goes to a VTEP", bridge.name),
+            ));
+        }
         if !is_remote_unicast(ip, v.local_ip) {
             return Err(invalid(
                 field + ".vtep",
@@ -672,6 +703,25 @@ impl SwitchConfig {
         }
         Ok(())
     }
+}
+
+/// A static MAC's port is a member of its bridge: otherwise no output of the bridge matches
+/// the entry, and with learning blocked by it every frame to the MAC floods for good.
+fn check_static_port(
+    field: String,
+    port: &str,
+    bridge: &BridgeConfig,
+    members: &HashSet<(&str, u16)>,
+) -> Result<(), ConfigError> {
+    let reason = match bridge.vlan {
+        None => format!("bridge {} has no vlan, so no port is a member of it", bridge.name),
+        Some(v) if !members.contains(&(port, v)) => format!(
+            "port {port} is not a member of bridge {} (it does not carry VLAN {v})",
+            bridge.name
+        ),
+        Some(_) => return Ok(()),
+    };
+    Err(invalid(field + ".port", reason))
 }
 
 /// Whether `ip` can be a remote VTEP of the VTEP at `local`: unicast and not `local` itself.
@@ -833,6 +883,52 @@ mod tests {
         c.validate().unwrap();
         let e = with(fits + 1).validate().unwrap_err().to_string();
         assert!(e.contains("static_macs: 4097 remote VTEPs"), "{e}");
+    }
+
+    /// A static MAC behind a port outside its bridge, or behind a VTEP on a bridge without
+    /// an overlay, would never be delivered (and blocks learning the MAC where it is).
+    #[test]
+    fn a_static_mac_is_behind_a_member_of_its_bridge() {
+        let mut base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        let bridge = |name: &str, vlan: Option<u16>, vni: Option<u32>| BridgeConfig {
+            name: name.into(),
+            vlan,
+            vni,
+            ..base.bridges[0].clone()
+        };
+        let more = [
+            bridge("br20", Some(20), None),
+            bridge("br30", Some(30), None),
+            bridge("br40", Some(40), None),
+            bridge("overlay", None, Some(200)),
+        ];
+        base.bridges.extend(more);
+        let port = |p: &str| (Some(p.to_owned()), None);
+        let vtep = |ip: &str| (None, Some(ip.parse().unwrap()));
+        for (bridge, (port, vtep), refused) in [
+            ("br10", port("pf0vf0"), None),
+            ("br10", port("pf0vf1"), None),
+            ("br30", port("pf0vf1"), None),
+            ("overlay", vtep("198.51.100.2"), None),
+            ("br40", port("pf0vf0"), Some("port pf0vf0 is not a member of bridge br40")),
+            ("br40", port("pf0vf1"), Some("port pf0vf1 is not a member of bridge br40")),
+            ("br20", port("pf0vf0"), Some("port pf0vf0 is not a member of bridge br20")),
+            ("overlay", port("pf0vf0"), Some("bridge overlay has no vlan")),
+            ("br20", vtep("198.51.100.2"), Some("bridge br20 has no vni")),
+        ] {
+            let mut c = base.clone();
+            c.static_macs[0] =
+                StaticMacConfig { bridge: bridge.into(), port, vtep, ..c.static_macs[0].clone() };
+            match (c.validate(), refused) {
+                (Ok(()), None) => {}
+                (Err(e), Some(want)) => {
+                    let e = e.to_string();
+                    assert!(e.starts_with("static_macs[02:00:00:00:aa:01]."), "{e}");
+                    assert!(e.contains(want), "{e} does not mention {want}");
+                }
+                (got, want) => panic!("{bridge}: {got:?}, expected {want:?}"),
+            }
+        }
     }
 
     #[test]

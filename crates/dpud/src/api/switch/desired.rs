@@ -336,6 +336,34 @@ mod tests {
                 }),
                 "static_macs[02:00:00:00:aa:01].vtep: 198.51.100.1 is not a remote unicast",
             ),
+            (
+                // Moving the port a static MAC names out of its bridge.
+                Box::new(|d| {
+                    d.bridges.insert(
+                        "bridges/green".into(),
+                        BridgeSpec { vlan: Some(20), ..Default::default() },
+                    );
+                    d.ports.get_mut("ports/pf0vf0").unwrap().bridge = "bridges/green".into();
+                }),
+                "static_macs[02:00:00:00:aa:01].port: port pf0vf0 is not a member of bridge blue",
+            ),
+            (
+                Box::new(|d| {
+                    d.bridges.insert(
+                        "bridges/green".into(),
+                        BridgeSpec { vlan: Some(20), ..Default::default() },
+                    );
+                    d.static_macs.insert(
+                        "bridges/green/static-macs/far".into(),
+                        StaticMacSpec {
+                            mac: "02:00:00:00:aa:02".into(),
+                            remote_vtep: "198.51.100.2".into(),
+                            ..Default::default()
+                        },
+                    );
+                }),
+                "bridge green has no vni",
+            ),
         ];
         for (edit, want) in cases {
             let mut d = demo();
