@@ -488,8 +488,8 @@ impl SwitchConfig {
                 return Err(ConfigError::Duplicate { kind: "vrf", name: v.name.clone() });
             }
         }
-        let mut subnets: Vec<(&str, u32, u8)> = Vec::new();
-        let mut subnets6: Vec<(&str, u128, u8)> = Vec::new();
+        let mut subnets: Vec<Link<'_, u32>> = Vec::new();
+        let mut subnets6: Vec<Link<'_, u128>> = Vec::new();
         let mut svi_macs = HashSet::new();
         for b in &self.bridges {
             let Some(svi) = &b.svi else { continue };
@@ -508,12 +508,13 @@ impl SwitchConfig {
             };
             svi_macs.insert(mac);
             let net = u32::from(ip) & mask(len);
-            if subnets.iter().any(|(vrf, n, l)| {
-                *vrf == svi.vrf && (net & mask(*l.min(&len))) == (*n & mask(*l.min(&len)))
+            if subnets.iter().any(|s| {
+                s.vrf == svi.vrf && (net & mask(s.len.min(len))) == (s.net & mask(s.len.min(len)))
             }) {
                 return Err(invalid(field + ".address", "overlaps another SVI of its VRF"));
             }
-            subnets.push((svi.vrf.as_str(), net, len));
+            let bridge = b.name.as_str();
+            subnets.push(Link { vrf: &svi.vrf, bridge, net, len, own: u32::from(ip) });
             if let Some(a6) = &svi.address6 {
                 let Some((ip6, len6)) = parse_cidr6(a6).filter(|(ip, len)| {
                     (1..=127).contains(len) && !ip.is_unspecified() && !ip.is_multicast()
@@ -521,49 +522,17 @@ impl SwitchConfig {
                     return Err(invalid(field + ".address6", "must be an IPv6 address/len"));
                 };
                 let net6 = u128::from(ip6) & mask6(len6);
-                if subnets6.iter().any(|(vrf, n, l)| {
-                    *vrf == svi.vrf && (net6 & mask6(*l.min(&len6))) == (*n & mask6(*l.min(&len6)))
+                if subnets6.iter().any(|s| {
+                    let m = mask6(s.len.min(len6));
+                    s.vrf == svi.vrf && (net6 & m) == (s.net & m)
                 }) {
                     return Err(invalid(field + ".address6", "overlaps another SVI of its VRF"));
                 }
-                subnets6.push((svi.vrf.as_str(), net6, len6));
+                let own = u128::from(ip6);
+                subnets6.push(Link { vrf: &svi.vrf, bridge, net: net6, len: len6, own });
             }
         }
-        for v in &self.vrfs {
-            for r in &v.routes {
-                let field = format!("vrfs[{}].routes[{}]", v.name, r.prefix);
-                let on_link = match r.next_hop {
-                    IpAddr::V4(nh) => {
-                        if parse_cidr(&r.prefix).is_none() {
-                            return Err(invalid(
-                                field,
-                                "prefix must be a.b.c.d/len (as the next hop)",
-                            ));
-                        }
-                        subnets
-                            .iter()
-                            .any(|(vrf, n, l)| *vrf == v.name && u32::from(nh) & mask(*l) == *n)
-                    }
-                    IpAddr::V6(nh) => {
-                        if parse_cidr6(&r.prefix).is_none() {
-                            return Err(invalid(
-                                field,
-                                "prefix must be an IPv6 prefix (as the next hop)",
-                            ));
-                        }
-                        subnets6
-                            .iter()
-                            .any(|(vrf, n, l)| *vrf == v.name && u128::from(nh) & mask6(*l) == *n)
-                    }
-                };
-                if !on_link {
-                    return Err(invalid(
-                        field + ".next_hop",
-                        "must be inside the subnet of an SVI of the same VRF",
-                    ));
-                }
-            }
-        }
+        self.check_routes(&subnets, &subnets6)?;
         if let Some(v) = &self.vtep {
             if !uplinks.contains(v.uplink.as_str()) {
                 return Err(ConfigError::Unknown {
@@ -613,6 +582,36 @@ impl SwitchConfig {
             }
         }
         self.check_static_macs()?;
+        Ok(())
+    }
+
+    /// Static routes: one per prefix in a VRF (the switch would keep only one of two),
+    /// each checked by [`check_route4`] or [`check_route6`] against the VRF's SVI subnets.
+    fn check_routes(
+        &self,
+        subnets: &[Link<'_, u32>],
+        subnets6: &[Link<'_, u128>],
+    ) -> Result<(), ConfigError> {
+        let by_vrf = group_by_vrf(subnets);
+        let by_vrf6 = group_by_vrf(subnets6);
+        for v in &self.vrfs {
+            let links = by_vrf.get(v.name.as_str()).map_or(&[][..], Vec::as_slice);
+            let links6 = by_vrf6.get(v.name.as_str()).map_or(&[][..], Vec::as_slice);
+            let mut prefixes = HashSet::new();
+            for r in &v.routes {
+                let field = format!("vrfs[{}].routes[{}]", v.name, r.prefix);
+                let prefix = match r.next_hop {
+                    IpAddr::V4(nh) => check_route4(&field, &r.prefix, nh, links)?,
+                    IpAddr::V6(nh) => check_route6(&field, &r.prefix, nh, links6)?,
+                };
+                if !prefixes.insert(prefix) {
+                    return Err(invalid(
+                        field + ".prefix",
+                        format!("another route of VRF {} has this prefix", v.name),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -727,6 +726,136 @@ fn check_static_port(
 /// Whether `ip` can be a remote VTEP of the VTEP at `local`: unicast and not `local` itself.
 fn is_remote_unicast(ip: Ipv4Addr, local: Ipv4Addr) -> bool {
     ip != local && !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast()
+}
+
+/// An SVI's subnet `net/len` in its VRF and the SVI's own address `own` in it, as numbers
+/// (`u32` for IPv4, `u128` for IPv6).
+struct Link<'a, T> {
+    vrf: &'a str,
+    bridge: &'a str,
+    net: T,
+    len: u8,
+    own: T,
+}
+
+/// The SVI subnets of each VRF.
+fn group_by_vrf<'l, 'a, T>(links: &'l [Link<'a, T>]) -> HashMap<&'a str, Vec<&'l Link<'a, T>>> {
+    let mut by_vrf: HashMap<&str, Vec<_>> = HashMap::new();
+    for l in links {
+        by_vrf.entry(l.vrf).or_default().push(l);
+    }
+    by_vrf
+}
+
+/// What `ip` is in the subnet `net/len` where our address is `own`, when it cannot be a
+/// neighbour to forward to: ours, or (below /31, which has neither, RFC 3021) the subnet's
+/// network or broadcast address.
+fn not_a_neighbour(ip: u32, own: u32, net: u32, len: u8) -> Option<&'static str> {
+    if ip == own {
+        Some("our own address in")
+    } else if len < 31 && ip == net {
+        Some("the network address of")
+    } else if len < 31 && ip == net | !mask(len) {
+        Some("the broadcast address of")
+    } else {
+        None
+    }
+}
+
+/// The IPv6 [`not_a_neighbour`]: ours, or (below /127, RFC 6164) the subnet's Subnet-Router
+/// anycast address (RFC 4291 §2.6.1), which is the router's.
+fn not_a_neighbour6(ip: u128, own: u128, net: u128, len: u8) -> Option<&'static str> {
+    if ip == own {
+        Some("our own address in")
+    } else if len < 127 && ip == net {
+        Some("the Subnet-Router anycast address of")
+    } else {
+        None
+    }
+}
+
+/// An IPv4 route of a VRF whose SVI subnets are `links`: its prefix has no host bits set
+/// (`ip route` refuses those too) and is no connected subnet (the connected route would hide
+/// it), and its next hop is a neighbour on one of the subnets. Returns the prefix.
+fn check_route4(
+    field: &str,
+    prefix: &str,
+    next_hop: Ipv4Addr,
+    links: &[&Link<'_, u32>],
+) -> Result<(IpAddr, u8), ConfigError> {
+    let Some((ip, len)) = parse_cidr(prefix) else {
+        return Err(invalid(field, "prefix must be a.b.c.d/len (as the next hop)"));
+    };
+    let net = u32::from(ip) & mask(len);
+    if net != u32::from(ip) {
+        let reason = format!(
+            "invalid prefix for its length: host bits set (the network is {}/{len})",
+            Ipv4Addr::from(net)
+        );
+        return Err(invalid(format!("{field}.prefix"), reason));
+    }
+    if let Some(l) = links.iter().find(|l| l.net == net && l.len == len) {
+        let reason = format!("is the connected subnet of the SVI of bridge {}", l.bridge);
+        return Err(invalid(format!("{field}.prefix"), reason));
+    }
+    let nh = u32::from(next_hop);
+    let Some(l) = links.iter().find(|l| nh & mask(l.len) == l.net) else {
+        return Err(invalid(
+            format!("{field}.next_hop"),
+            "must be inside the subnet of an SVI of the same VRF",
+        ));
+    };
+    if let Some(what) = not_a_neighbour(nh, l.own, l.net, l.len) {
+        let reason = format!(
+            "{next_hop} is {what} {}/{} (SVI of bridge {}), not a neighbour on it",
+            Ipv4Addr::from(l.own),
+            l.len,
+            l.bridge
+        );
+        return Err(invalid(format!("{field}.next_hop"), reason));
+    }
+    Ok((IpAddr::V4(ip), len))
+}
+
+/// The IPv6 [`check_route4`].
+fn check_route6(
+    field: &str,
+    prefix: &str,
+    next_hop: Ipv6Addr,
+    links: &[&Link<'_, u128>],
+) -> Result<(IpAddr, u8), ConfigError> {
+    let Some((ip, len)) = parse_cidr6(prefix) else {
+        return Err(invalid(field, "prefix must be an IPv6 prefix (as the next hop)"));
+    };
+    let net = u128::from(ip) & mask6(len);
+    if net != u128::from(ip) {
+        let reason = format!(
+            "invalid prefix for its length: host bits set (the network is {}/{len})",
+            Ipv6Addr::from(net)
+        );
+        return Err(invalid(format!("{field}.prefix"), reason));
+    }
+    if let Some(l) = links.iter().find(|l| l.net == net && l.len == len) {
+        let reason = format!("is the connected subnet of the SVI of bridge {}", l.bridge);
+        return Err(invalid(format!("{field}.prefix"), reason));
+    }
+    let nh = u128::from(next_hop);
+    let Some(l) = links.iter().find(|l| nh & mask6(l.len) == l.net) else {
+        return Err(invalid(
+            format!("{field}.next_hop"),
+            "must be inside the subnet of an SVI of the same VRF",
+        ));
+    };
+    if let Some(what) = not_a_neighbour6(nh, l.own, l.net, l.len) {
+        let reason = format!(
+            "{next_hop} is {what} {}/{} (SVI of bridge {}), not a neighbour on it",
+            Ipv6Addr::from(l.own),
+            l.len,
+            l.bridge
+        );
+        return Err(invalid(format!("{field}.next_hop"), reason));
+    }
+    Ok((IpAddr::V6(ip), len))
 }
 
 #[cfg(test)]
@@ -929,6 +1058,88 @@ mod tests {
                 (got, want) => panic!("{bridge}: {got:?}, expected {want:?}"),
             }
         }
+    }
+
+    /// Routes that would be black holes or silently ignored are refused: a second route
+    /// for a prefix, a connected subnet's prefix, host bits in the prefix, and a next hop
+    /// that is the SVI itself or its subnet's network or broadcast address.
+    #[test]
+    fn refuses_routes_that_cannot_forward() {
+        let mut base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        base.bridges[0].svi = Some(SviConfig {
+            vrf: "red".into(),
+            address: "192.0.2.254/24".into(),
+            mac: "02:00:00:00:fe:01".into(),
+            address6: Some("2001:db8:10::1/64".into()),
+        });
+        let route = |prefix: &str, next_hop: &str| RouteConfig {
+            prefix: prefix.into(),
+            next_hop: next_hop.parse().unwrap(),
+        };
+        base.vrfs = vec![VrfConfig {
+            name: "red".into(),
+            routes: vec![
+                route("0.0.0.0/0", "192.0.2.1"),
+                route("192.0.2.128/25", "192.0.2.1"),
+                route("2001:db8:99::/48", "2001:db8:10::9"),
+            ],
+        }];
+        base.validate().unwrap();
+        for (extra, want) in [
+            (route("0.0.0.0/0", "192.0.2.2"), "vrfs[red].routes[0.0.0.0/0].prefix: another route"),
+            (route("0.0.0.0/00", "192.0.2.2"), "routes[0.0.0.0/00].prefix: another route"),
+            (
+                route("2001:db8:99::/48", "2001:db8:10::8"),
+                "routes[2001:db8:99::/48].prefix: another",
+            ),
+            (
+                route("192.0.2.0/24", "192.0.2.1"),
+                "prefix: is the connected subnet of the SVI of bridge br10",
+            ),
+            (route("2001:db8:10::/64", "2001:db8:10::9"), "prefix: is the connected subnet"),
+            (
+                route("10.1.2.3/8", "192.0.2.1"),
+                "routes[10.1.2.3/8].prefix: invalid prefix for its length: host bits set (the network is 10.0.0.0/8)",
+            ),
+            (route("2001:db8:99::1/48", "2001:db8:10::9"), "host bits set"),
+            (
+                route("10.0.0.0/8", "192.0.2.254"),
+                "next_hop: 192.0.2.254 is our own address in 192.0.2.254/24 (SVI of bridge br10)",
+            ),
+            (route("10.0.0.0/8", "192.0.2.0"), "next_hop: 192.0.2.0 is the network address of"),
+            (
+                route("10.0.0.0/8", "192.0.2.255"),
+                "next_hop: 192.0.2.255 is the broadcast address of",
+            ),
+            (
+                route("2001:db8:98::/48", "2001:db8:10::1"),
+                "is our own address in 2001:db8:10::1/64",
+            ),
+            (route("2001:db8:98::/48", "2001:db8:10::"), "Subnet-Router anycast"),
+            (route("10.0.0.0/8", "203.0.113.1"), "next_hop: must be inside the subnet"),
+        ] {
+            let mut c = base.clone();
+            c.vrfs[0].routes.push(extra);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(want), "{e} does not mention {want}");
+        }
+        // The same prefix in another VRF is another route.
+        let mut c = base.clone();
+        c.vrfs.push(VrfConfig { name: "blue".into(), routes: Vec::new() });
+        c.bridges.push(BridgeConfig {
+            name: "br20".into(),
+            vlan: Some(20),
+            vni: None,
+            svi: Some(SviConfig {
+                vrf: "blue".into(),
+                address: "203.0.113.1/24".into(),
+                mac: "02:00:00:00:fe:02".into(),
+                address6: None,
+            }),
+            ..c.bridges[0].clone()
+        });
+        c.vrfs[1].routes.push(route("0.0.0.0/0", "203.0.113.2"));
+        c.validate().unwrap();
     }
 
     #[test]

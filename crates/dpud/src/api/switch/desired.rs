@@ -364,6 +364,27 @@ mod tests {
                 }),
                 "bridge green has no vni",
             ),
+            (
+                Box::new(|d| {
+                    let r = Route { prefix: "0.0.0.0/0".into(), next_hop: "192.0.2.252".into() };
+                    d.routes.insert("vrfs/red/routes/again".into(), r);
+                }),
+                "vrfs[red].routes[0.0.0.0/0].prefix: another route of VRF red has this prefix",
+            ),
+            (
+                Box::new(|d| {
+                    let r = Route { prefix: "10.1.2.3/8".into(), next_hop: "192.0.2.252".into() };
+                    d.routes.insert("vrfs/red/routes/ten".into(), r);
+                }),
+                "invalid prefix for its length",
+            ),
+            (
+                Box::new(|d| {
+                    d.routes.get_mut("vrfs/red/routes/default").unwrap().next_hop =
+                        "192.0.2.1".into();
+                }),
+                "192.0.2.1 is our own address in 192.0.2.1/24 (SVI of bridge blue)",
+            ),
         ];
         for (edit, want) in cases {
             let mut d = demo();
