@@ -548,6 +548,9 @@ impl SwitchConfig {
             {
                 return Err(invalid("vtep.local_ip", "must be a unicast address"));
             }
+            if let Some(g) = v.gateway {
+                check_gateway(v, g)?;
+            }
             if let Some(m) = &v.local_mac
                 && parse_mac(m).is_none_or(|m| !m.is_unicast() || m == MacAddr::ZERO)
             {
@@ -736,6 +739,25 @@ struct Link<'a, T> {
     net: T,
     len: u8,
     own: T,
+}
+
+/// The VTEP's underlay gateway: a unicast neighbour on its subnet `local_ip/prefix_len`, as
+/// the switch resolves it by ARP on the uplink (one off the subnet, or our own address, is
+/// never answered, and every remote VTEP behind it is unreachable).
+fn check_gateway(v: &VtepConfig, g: Ipv4Addr) -> Result<(), ConfigError> {
+    let subnet = format!("{}/{} (the VTEP's local_ip/prefix_len)", v.local_ip, v.prefix_len);
+    if g.is_unspecified() || g.is_broadcast() || g.is_multicast() {
+        return Err(invalid("vtep.gateway", format!("{g} is not a unicast address")));
+    }
+    let (m, own) = (mask(v.prefix_len), u32::from(v.local_ip));
+    if u32::from(g) & m != own & m {
+        return Err(invalid("vtep.gateway", format!("{g} is outside {subnet}")));
+    }
+    if let Some(what) = not_a_neighbour(u32::from(g), own, own & m, v.prefix_len) {
+        let reason = format!("{g} is {what} {subnet}, not a neighbour on it");
+        return Err(invalid("vtep.gateway", reason));
+    }
+    Ok(())
 }
 
 /// The SVI subnets of each VRF.
@@ -1140,6 +1162,37 @@ mod tests {
         });
         c.vrfs[1].routes.push(route("0.0.0.0/0", "203.0.113.2"));
         c.validate().unwrap();
+    }
+
+    /// The underlay gateway is a unicast neighbour on the VTEP's subnet.
+    #[test]
+    fn the_vtep_gateway_is_a_neighbour_on_its_subnet() {
+        let base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        for (gateway, prefix_len, refused) in [
+            ("198.51.100.1", 24, None),
+            ("198.51.100.11", 31, None),
+            ("198.51.100.10", 24, Some("198.51.100.10 is our own address in 198.51.100.10/24")),
+            ("198.51.100.0", 24, Some("the network address of 198.51.100.10/24")),
+            ("198.51.100.255", 24, Some("the broadcast address of 198.51.100.10/24")),
+            ("203.0.113.1", 24, Some("203.0.113.1 is outside 198.51.100.10/24")),
+            ("198.51.100.1", 32, Some("outside 198.51.100.10/32")),
+            ("0.0.0.0", 24, Some("0.0.0.0 is not a unicast address")),
+            ("255.255.255.255", 24, Some("not a unicast address")),
+            ("224.0.0.1", 24, Some("not a unicast address")),
+        ] {
+            let mut c = base.clone();
+            let v = c.vtep.as_mut().unwrap();
+            v.gateway = Some(gateway.parse().unwrap());
+            v.prefix_len = prefix_len;
+            match (c.validate(), refused) {
+                (Ok(()), None) => {}
+                (Err(e), Some(want)) => {
+                    let e = e.to_string();
+                    assert!(e.starts_with("vtep.gateway: ") && e.contains(want), "{e}: {want}");
+                }
+                (got, want) => panic!("{gateway}/{prefix_len}: {got:?}, expected {want:?}"),
+            }
+        }
     }
 
     #[test]

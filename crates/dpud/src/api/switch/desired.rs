@@ -385,6 +385,14 @@ mod tests {
                 }),
                 "192.0.2.1 is our own address in 192.0.2.1/24 (SVI of bridge blue)",
             ),
+            (
+                Box::new(|d| d.vteps.get_mut("vteps/v").unwrap().gateway = "198.51.100.1".into()),
+                "vtep.gateway: 198.51.100.1 is our own address",
+            ),
+            (
+                Box::new(|d| d.vteps.get_mut("vteps/v").unwrap().gateway = "203.0.113.1".into()),
+                "vtep.gateway: 203.0.113.1 is outside 198.51.100.1/24",
+            ),
         ];
         for (edit, want) in cases {
             let mut d = demo();
