@@ -166,12 +166,13 @@ impl Resource {
     }
 
     /// The resource as the agent shows it once stored: write-only fields (a subsystem's
-    /// DH-HMAC-CHAP secrets) blank, as `SubsystemSpec::without_secrets` makes them. What
-    /// apply and diff compare with the agent's copy, and all diff ever prints.
+    /// DH-HMAC-CHAP secrets) blank and an entry bidirectional when it has a controller
+    /// secret or keeps the stored one, as `SubsystemSpec::shown_once_written` makes them.
+    /// What apply and diff compare with the agent's copy, and all diff ever prints.
     pub fn shown(&self) -> Resource {
         match self {
             Resource::Subsystem { id, spec } => {
-                Resource::Subsystem { id: id.clone(), spec: spec.clone().without_secrets() }
+                Resource::Subsystem { id: id.clone(), spec: spec.clone().shown_once_written() }
             }
             other => other.clone(),
         }
@@ -378,6 +379,16 @@ spec: {trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: 4420}
             }
             other => panic!("{other:?}"),
         }
+        // A manifest that leaves the secrets out (kept in the agent) and says
+        // `bidirectional` is shown bidirectional, as the agent shows it.
+        let kept =
+            parse(&text.replace("    dhchapSecret: \"DHHC-1:00:host:\"\n", "").replace(
+                "    dhchapCtrlSecret: \"DHHC-1:00:ctrl:\"\n",
+                "    bidirectional: true\n",
+            ))
+            .unwrap();
+        assert!(!kept[1].has_write_only());
+        assert_eq!(kept[1].shown(), r[1].shown());
         assert_eq!(NAMESPACE.full_name("s1/namespaces/2"), "subsystems/s1/namespaces/2");
         assert_eq!(NAMESPACE.full_name("subsystems/s1/namespaces/2"), "subsystems/s1/namespaces/2");
         assert_eq!(VOLUME.full_name("volumes/v1"), "volumes/v1");

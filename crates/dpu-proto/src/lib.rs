@@ -60,6 +60,13 @@ impl dpu::nvmf::v1::HostSecret {
     pub fn has_ctrl_secret(&self) -> bool {
         !self.dhchap_ctrl_secret.trim().is_empty()
     }
+
+    /// Whether an update's entry keeps the stored controller secret of its host: it
+    /// leaves the secret blank (as every reply shows it) with `bidirectional` set; blank
+    /// without it means one-way. The one reading of the two (the agent, `dpuctl`).
+    pub fn keeps_stored_ctrl_secret(&self) -> bool {
+        self.bidirectional && !self.has_ctrl_secret()
+    }
 }
 
 impl dpu::nvmf::v1::SubsystemSpec {
@@ -75,6 +82,23 @@ impl dpu::nvmf::v1::SubsystemSpec {
             h.dhchap_ctrl_secret.clear();
         }
         self
+    }
+
+    /// The spec written in an update as the public API then shows it: as
+    /// [`without_secrets`](Self::without_secrets), and bidirectional where the entry keeps
+    /// the stored controller secret ([`HostSecret::keeps_stored_ctrl_secret`]), so a
+    /// manifest that leaves its secrets out compares equal to the agent's copy (assuming
+    /// the agent has one stored, which only the agent knows).
+    ///
+    /// [`HostSecret::keeps_stored_ctrl_secret`]: dpu::nvmf::v1::HostSecret::keeps_stored_ctrl_secret
+    pub fn shown_once_written(self) -> Self {
+        let kept: Vec<bool> =
+            self.host_secrets.iter().map(|h| h.keeps_stored_ctrl_secret()).collect();
+        let mut shown = self.without_secrets();
+        for (h, kept) in shown.host_secrets.iter_mut().zip(kept) {
+            h.bidirectional |= kept;
+        }
+        shown
     }
 
     /// Whether any entry of `host_secrets` carries secret text (a write, not a read).
@@ -263,6 +287,36 @@ mod tests {
         );
         let many: Vec<(&str, u32)> = (1..=65).map(|p| ("192.0.2.1", p)).collect();
         assert_eq!(err(&many).0, "referrals");
+    }
+
+    /// A manifest that leaves the secrets out but says `bidirectional` is shown as the
+    /// agent will show it: bidirectional, the stored controller secret kept.
+    #[test]
+    fn shown_once_written_keeps_bidirectional_for_a_kept_ctrl_secret() {
+        use super::dpu::nvmf::v1::HostSecret;
+        let entry = |secret: &str, ctrl: &str, bidirectional| HostSecret {
+            host_nqn: "nqn.2014-08.org.example:h1".into(),
+            dhchap_secret: secret.into(),
+            dhchap_ctrl_secret: ctrl.into(),
+            bidirectional,
+            ..Default::default()
+        };
+        let shown = |h: HostSecret| {
+            let spec = SubsystemSpec { host_secrets: vec![h], ..Default::default() };
+            let s = spec.shown_once_written().host_secrets.remove(0);
+            assert_eq!((s.dhchap_secret.as_str(), s.dhchap_ctrl_secret.as_str()), ("", ""));
+            s.bidirectional
+        };
+        assert!(shown(entry("", "", true)), "blank, bidirectional: the stored one is kept");
+        assert!(!shown(entry("", "", false)), "blank, not bidirectional: one-way");
+        assert!(shown(entry("DHHC-1:00:a:", "DHHC-1:00:b:", false)), "a controller secret");
+        assert!(!shown(entry("DHHC-1:00:a:", " ", false)));
+        assert!(entry("", " ", true).keeps_stored_ctrl_secret());
+        assert!(!entry("", "DHHC-1:00:b:", true).keeps_stored_ctrl_secret());
+        // What a reply shows of a stored spec stays what its secrets say.
+        let stored =
+            SubsystemSpec { host_secrets: vec![entry("a", "", true)], ..Default::default() };
+        assert!(!stored.without_secrets().host_secrets[0].bidirectional);
     }
 
     #[test]

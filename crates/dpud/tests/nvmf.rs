@@ -1511,6 +1511,22 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     assert!(connect_as(addr, HOST_NQN, Some(&first), None).await.is_err(), "old secret");
     let table = ok(&dpuctl(&env, Who::Host, &["list", "subsystems"]));
     assert!(table.contains(" 1 host, bidir "), "{table}");
+
+    // The file with its secrets left out (kept in the agent) and `bidirectional: true`
+    // is what the agent has: diff shows nothing, apply changes nothing, the secrets stay.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let blank: String = text
+        .lines()
+        .filter(|l| !l.contains("dhchapSecret"))
+        .map(|l| if l.contains("dhchapCtrlSecret") { "    bidirectional: true" } else { l })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!blank.contains("DHHC-1") && blank.contains("bidirectional"), "{blank}");
+    std::fs::write(&manifest, blank).unwrap();
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
+    let kept = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert_eq!(kept.lines().filter(|l| l.ends_with(" unchanged")).count(), 4, "{kept}");
+    connect_as(addr, HOST_NQN, Some(&second), Some(&ctrl)).await.unwrap();
 }
 
 /// Whether `e` is a Connect refused with Controller Busy (Do Not Retry or not).

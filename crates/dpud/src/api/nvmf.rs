@@ -292,7 +292,7 @@ fn fill_kept_secrets(new: &mut SubsystemSpec, stored: &SubsystemSpec) {
         if h.dhchap_secret.trim().is_empty() {
             h.dhchap_secret.clone_from(&old.dhchap_secret);
         }
-        if h.bidirectional && h.dhchap_ctrl_secret.trim().is_empty() {
+        if h.keeps_stored_ctrl_secret() {
             h.dhchap_ctrl_secret.clone_from(&old.dhchap_ctrl_secret);
         }
     }
