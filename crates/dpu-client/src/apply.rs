@@ -2,13 +2,15 @@
 //! what differs (so applying the same file twice changes nothing the second time).
 //!
 //! Every kind goes through the same steps ([`apply`]): read the current object, create it
-//! when absent, update it with the etag read when its spec differs, else leave it.
+//! when absent, update it with the etag read when its spec differs, else leave it. The
+//! agent stores nothing for a spec it reads as the one it has (a volume's block size
+//! respelled, a secret sent again), so an update that returns the etag read left the
+//! object unchanged, and apply says so.
 //!
 //! Write-only values (a subsystem's DH-HMAC-CHAP secrets) come back blank, so they are
-//! compared as the agent shows them ([`Resource::shown`]) and diff never prints them. A
-//! manifest that carries them is sent again when everything else matches: the agent
-//! stores nothing for an identical spec, so an unchanged etag means the object was
-//! unchanged, and a rotated secret is applied.
+//! compared as the agent shows them ([`Resource::shown_against`]) and diff never prints
+//! them. A manifest that carries them is sent again when everything else matches, so a
+//! rotated secret is applied.
 
 use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::system::v1::{
@@ -131,13 +133,8 @@ async fn create(client: &Client, resource: &Resource) -> Result<(), Status> {
     Ok(())
 }
 
-/// Updates the whole spec of `resource` if its etag is still `etag`; returns the new etag
-/// (None for the switch's kinds, whose updates this never needs to compare).
-async fn update(
-    client: &Client,
-    resource: &Resource,
-    etag: String,
-) -> Result<Option<String>, Status> {
+/// Updates the whole spec of `resource` if its etag is still `etag`; returns the new etag.
+async fn update(client: &Client, resource: &Resource, etag: String) -> Result<String, Status> {
     let name = resource.full_name();
     let (mut sys, mut nv) = (client.system(), client.nvmf());
     let new_etag = match resource.clone() {
@@ -206,12 +203,9 @@ async fn update(
             .into_inner()
             .etag
         }
-        Resource::Switch { spec, .. } => {
-            switch::update(client, name, &spec, etag).await?;
-            return Ok(None);
-        }
+        Resource::Switch { spec, .. } => switch::update(client, name, &spec, etag).await?,
     };
-    Ok(Some(new_etag))
+    Ok(new_etag)
 }
 
 /// Creates or updates one resource.
@@ -224,22 +218,16 @@ pub async fn apply(client: &Client, resource: &Resource) -> Result<Outcome, Stat
                 Err(s) if s.code() == Code::AlreadyExists => continue,
                 Err(s) => return Err(s),
             },
-            Some((current, etag)) if current == resource.shown() => {
-                if !resource.has_write_only() {
-                    return Ok(Outcome::Unchanged);
-                }
-                // Only the write-only values may differ: send them; the agent keeps the
-                // etag when nothing changed.
-                let new_etag = update(client, resource, etag.clone()).await?;
-                return Ok(if new_etag.as_ref() == Some(&etag) {
-                    Outcome::Unchanged
-                } else {
-                    Outcome::Configured
-                });
+            Some((current, _))
+                if current == resource.shown_against(&current) && !resource.has_write_only() =>
+            {
+                return Ok(Outcome::Unchanged);
             }
+            // A difference, or write-only values that may differ: send the spec; the agent
+            // keeps the etag when it stores nothing new.
             Some((_, etag)) => {
-                update(client, resource, etag).await?;
-                return Ok(Outcome::Configured);
+                let new_etag = update(client, resource, etag.clone()).await?;
+                return Ok(if new_etag == etag { Outcome::Unchanged } else { Outcome::Configured });
             }
         }
     }
@@ -268,13 +256,17 @@ fn fields(resource: &Resource) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// One line per changed field: what apply would do, without doing it. Write-only values
-/// are compared (and shown) blank: a changed secret alone is no difference here.
+/// are compared (and shown) blank: a changed secret alone is no difference here, nor is
+/// a respelled block size, which the agent would keep ([`Resource::shown_against`]).
 pub async fn diff(client: &Client, resource: &Resource) -> Result<Vec<String>, Status> {
     let name = resource.full_name();
-    let new = fields(&resource.shown());
     Ok(match current(client, resource).await? {
-        None => new.iter().map(|(k, v)| format!("+ {name}: spec.{k} = {v}")).collect(),
+        None => {
+            let new = fields(&resource.shown());
+            new.iter().map(|(k, v)| format!("+ {name}: spec.{k} = {v}")).collect()
+        }
         Some((current, _)) => {
+            let new = fields(&resource.shown_against(&current));
             let old = fields(&current);
             let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
             keys.sort();

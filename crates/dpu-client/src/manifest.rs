@@ -178,6 +178,21 @@ impl Resource {
         }
     }
 
+    /// The resource as apply and diff compare it with `current`, the agent's copy:
+    /// [`shown`](Self::shown), and a volume's block size spelled as the agent's when the
+    /// two spell one size (a RAM or file volume's 0 and 512), since the agent keeps its
+    /// spelling over an update that only respells it.
+    pub fn shown_against(&self, current: &Resource) -> Resource {
+        let mut shown = self.shown();
+        if let (Resource::Volume { spec, .. }, Resource::Volume { spec: theirs, .. }) =
+            (&mut shown, current)
+            && spec.canonical_block_size() == theirs.canonical_block_size()
+        {
+            spec.block_size = theirs.block_size;
+        }
+        shown
+    }
+
     /// Whether the resource carries write-only values the agent never shows, so a
     /// comparison with its copy cannot tell whether they changed.
     pub fn has_write_only(&self) -> bool {
@@ -403,6 +418,29 @@ spec: {trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: 4420}
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text:?}: {e}");
         }
+    }
+
+    /// A RAM volume's block size 0 and 512 compare equal with the agent's copy, whichever
+    /// it has; other sizes, and a block device's 0 (its device's size), do not.
+    #[test]
+    fn block_size_spellings_of_one_size_compare_equal() {
+        use dpu_proto::dpu::nvmf::v1::{BlockDeviceBackend, RamBackend, volume_spec::Backend};
+        let volume = |backend: &Backend, block_size| Resource::Volume {
+            id: "v1".into(),
+            spec: VolumeSpec { backend: Some(backend.clone()), block_size, ..Default::default() },
+        };
+        let ram = Backend::Ram(RamBackend { size_bytes: 1 << 20 });
+        let device = Backend::BlockDevice(BlockDeviceBackend { path: "/dev/loop0".into() });
+        let same = |backend: &Backend, ours, theirs| {
+            let agent = volume(backend, theirs);
+            volume(backend, ours).shown_against(&agent) == agent
+        };
+        assert!(same(&ram, 512, 0) && same(&ram, 0, 512) && same(&ram, 512, 512));
+        assert!(!same(&ram, 4096, 0) && !same(&ram, 0, 4096));
+        assert!(!same(&device, 512, 0) && !same(&device, 0, 512));
+        // A respelled volume that also grows still differs, in its size only.
+        let grown = Backend::Ram(RamBackend { size_bytes: 2 << 20 });
+        assert_eq!(volume(&grown, 512).shown_against(&volume(&ram, 0)), volume(&grown, 0));
     }
 
     #[test]

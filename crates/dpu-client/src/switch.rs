@@ -250,22 +250,23 @@ pub async fn create(client: &Client, id: &str, spec: &SwitchSpec) -> Result<(), 
     Ok(())
 }
 
-/// Replaces the whole spec of `name` if its etag is still `etag`.
+/// Replaces the whole spec of `name` if its etag is still `etag`; returns the new etag.
 pub async fn update(
     client: &Client,
     name: String,
     spec: &SwitchSpec,
     etag: String,
-) -> Result<(), Status> {
+) -> Result<String, Status> {
     let mut c = client.switch();
     let update_mask = Some(FieldMask { paths: vec!["spec".into()] });
     macro_rules! update {
         ($method:ident, $req:ident, $res:ident, $field:ident, $s:expr) => {{
             let r = sw::$res { name, spec: Some($s), etag, ..Default::default() };
-            c.$method(sw::$req { $field: Some(r), update_mask, allow_missing: false }).await?;
+            let req = sw::$req { $field: Some(r), update_mask, allow_missing: false };
+            c.$method(req).await?.into_inner().etag
         }};
     }
-    match spec.clone() {
+    Ok(match spec.clone() {
         SwitchSpec::Bridge(s) => {
             update!(update_bridge, UpdateBridgeRequest, BridgeResource, bridge, s)
         }
@@ -277,8 +278,7 @@ pub async fn update(
         SwitchSpec::StaticMac(s) => {
             update!(update_static_mac, UpdateStaticMacRequest, StaticMacResource, static_mac, s)
         }
-    }
-    Ok(())
+    })
 }
 
 /// Deletes `name` (a full name).

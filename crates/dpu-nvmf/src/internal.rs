@@ -224,11 +224,12 @@ fn split_namespace_name(name: &str) -> Option<(String, u32)> {
 
 /// The size a volume spec asks for (0 for a block device, which has its device's size)
 /// and its backing: the spec without that size and its rate limit, its block size in
-/// the one form each effective size has ([`canonical_block_size`]). Two specs with one
-/// size and backing are one volume; with one backing, one volume resized in place.
+/// the one form each effective size has (`VolumeSpec::canonical_block_size`). Two specs
+/// with one size and backing are one volume; with one backing, one volume resized in
+/// place.
 pub fn volume_size_and_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
     let (size, mut backing) = size_and_spelled_backing(spec);
-    backing.block_size = canonical_block_size(&backing);
+    backing.block_size = backing.canonical_block_size();
     (size, backing)
 }
 
@@ -243,17 +244,6 @@ fn size_and_spelled_backing(spec: &pb::VolumeSpec) -> (u64, pb::VolumeSpec) {
         Some(pb::volume_spec::Backend::BlockDevice(_)) | None => 0,
     };
     (size, backing)
-}
-
-/// A volume's block size as volumes are compared: 0 for a RAM or file volume's 512,
-/// which 0 means for them, so the two spellings are one volume. A block device's 0
-/// means its device's own size, which may be another, so its forms stay apart.
-fn canonical_block_size(spec: &pb::VolumeSpec) -> u32 {
-    use pb::volume_spec::Backend;
-    match (&spec.backend, spec.block_size) {
-        (Some(Backend::Ram(_) | Backend::File(_)), 512) => 0,
-        (_, block_size) => block_size,
-    }
 }
 
 /// `new` with `old`'s spelling of the block size when the two name one size of one

@@ -141,6 +141,21 @@ impl dpu::nvmf::v1::SubsystemSpec {
     }
 }
 
+impl dpu::nvmf::v1::VolumeSpec {
+    /// The block size the spec asks for in the one form each size has: 512 for a RAM or
+    /// file volume's 0, which means 512 for them, so the two spellings are one size. A
+    /// block device's 0 means its device's own size, which may be another, so it stays 0.
+    /// The one reading of the spellings (the service's volume identity, `dpuctl`'s
+    /// comparison with the agent's copy).
+    pub fn canonical_block_size(&self) -> u32 {
+        use dpu::nvmf::v1::volume_spec::Backend;
+        match (&self.backend, self.block_size) {
+            (Some(Backend::Ram(_) | Backend::File(_)), 0) => 512,
+            (_, block_size) => block_size,
+        }
+    }
+}
+
 impl dpu::nvmf::v1::LatencyHistogram {
     /// Buckets of the histograms the nvmf service sends: bucket `i` (0..=24) counts
     /// operations of at most 2^i µs, the last those above 2^24 µs.
@@ -317,6 +332,30 @@ mod tests {
         let stored =
             SubsystemSpec { host_secrets: vec![entry("a", "", true)], ..Default::default() };
         assert!(!stored.without_secrets().host_secrets[0].bidirectional);
+    }
+
+    #[test]
+    fn canonical_block_size_is_one_form_per_size() {
+        use super::dpu::nvmf::v1::{
+            BlockDeviceBackend, FileBackend, RamBackend, VolumeSpec, volume_spec::Backend,
+        };
+        let spec = |backend, block_size| VolumeSpec {
+            backend: Some(backend),
+            block_size,
+            ..Default::default()
+        };
+        let ram = Backend::Ram(RamBackend { size_bytes: 1 << 20 });
+        let file = Backend::File(FileBackend::default());
+        for backend in [ram, file] {
+            assert_eq!(spec(backend.clone(), 0).canonical_block_size(), 512);
+            assert_eq!(spec(backend.clone(), 512).canonical_block_size(), 512);
+            assert_eq!(spec(backend, 4096).canonical_block_size(), 4096);
+        }
+        // A block device's 0 is its device's size, not 512.
+        let device = Backend::BlockDevice(BlockDeviceBackend::default());
+        assert_eq!(spec(device.clone(), 0).canonical_block_size(), 0);
+        assert_eq!(spec(device, 512).canonical_block_size(), 512);
+        assert_eq!(VolumeSpec::default().canonical_block_size(), 0);
     }
 
     #[test]
