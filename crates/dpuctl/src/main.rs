@@ -1,7 +1,9 @@
 //! dpuctl: drive the agent from the host or the operator's workstation, kubectl-style.
 //!
 //! Every failure prints one line `dpuctl: ...` and exits non-zero (1 for API and connection
-//! errors, 2 for usage errors); `diff` exits 1 when there are differences, as `diff(1)` does.
+//! errors, 2 for usage errors). `diff` exits 0 without differences, 1 with some and 2 when
+//! it fails, as `diff(1)` and `kubectl diff` do, so a script can tell drift from an
+//! unreachable card.
 
 mod context;
 mod render;
@@ -481,6 +483,8 @@ fn read_manifest(file: &PathBuf) -> anyhow::Result<Vec<manifest::Resource>> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // diff's 1 means "differences", so its failures need another code.
+    let failure = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -495,7 +499,7 @@ async fn main() -> ExitCode {
                 }
             }
             eprintln!("dpuctl: {line}");
-            ExitCode::from(1)
+            ExitCode::from(failure)
         }
     }
 }

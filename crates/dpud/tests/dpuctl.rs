@@ -93,17 +93,25 @@ async fn errors_are_one_line_and_non_zero() {
     );
     fails(&dpuctl(&env, Who::Operator, &["get", "pods", "x"]), 1, "unknown kind");
     fails(&dpuctl(&env, Who::Operator, &["get", "sysctl", "a..b"]), 1, "INVALID_ARGUMENT");
-    let unreachable = std::process::Command::new(workspace_bin("dpuctl"))
-        .args(["--endpoint", "https://127.0.0.1:1", "--ca"])
-        .arg(env.path("certs/ca.crt"))
-        .arg("--cert")
-        .arg(env.path("certs/host.crt"))
-        .arg("--key")
-        .arg(env.path("certs/host.key"))
-        .args(["--timeout", "2", "health"])
-        .output()
-        .unwrap();
-    fails(&unreachable, 1, "cannot connect");
+    let unreachable = |args: &[&str]| {
+        std::process::Command::new(workspace_bin("dpuctl"))
+            .args(["--endpoint", "https://127.0.0.1:1", "--ca"])
+            .arg(env.path("certs/ca.crt"))
+            .arg("--cert")
+            .arg(env.path("certs/host.crt"))
+            .arg("--key")
+            .arg(env.path("certs/host.key"))
+            .args(["--timeout", "2"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    fails(&unreachable(&["health"]), 1, "cannot connect");
+    // diff's 1 means differences, so its failures are 2 (as diff(1) and kubectl diff):
+    // an unreachable card or a bad manifest is no drift.
+    fails(&unreachable(&["diff", "-f", bad.to_str().unwrap()]), 2, "cannot connect");
+    fails(&dpuctl(&env, Who::Operator, &["diff", "-f", bad.to_str().unwrap()]), 2, "valeu");
+    fails(&dpuctl(&env, Who::Host, &["diff", "-f", "/nonexistent.yaml"]), 2, "/nonexistent.yaml");
     // A context file (relative paths are relative to it) replaces the flags.
     std::fs::write(
         env.path("host.context.toml"),
