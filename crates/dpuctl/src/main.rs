@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use dpu_client::manifest::{self, Kind};
 use dpu_client::output::Format;
 use dpu_client::{Client, apply, switch};
@@ -40,7 +40,8 @@ struct Cli {
     /// Client private key.
     #[arg(long, env = "DPUCTL_KEY", global = true)]
     key: Option<PathBuf>,
-    /// A context file (TOML with endpoint, ca, cert, key); flags override it.
+    /// A context file (TOML with endpoint, ca, cert, key); flags override it, and it
+    /// overrides the DPUCTL_ENDPOINT/CA/CERT/KEY environment variables when given here.
     #[arg(long, env = "DPUCTL_CONTEXT", global = true)]
     context: Option<PathBuf>,
     /// Output format: table, json or yaml.
@@ -51,6 +52,9 @@ struct Cli {
     timeout: u64,
     #[command(subcommand)]
     command: Command,
+    /// Which of the above were typed rather than taken from the environment.
+    #[arg(skip)]
+    typed: context::Typed,
 }
 
 #[derive(Subcommand)]
@@ -482,7 +486,9 @@ fn read_manifest(file: &PathBuf) -> anyhow::Result<Vec<manifest::Resource>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.typed = context::Typed::of(&matches);
     // diff's 1 means "differences", so its failures need another code.
     let failure = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
     match run(cli).await {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Output;
 
 use common::{Env, Who, dpuctl, ok, workspace_bin};
@@ -128,6 +129,28 @@ async fn errors_are_one_line_and_non_zero() {
         .output()
         .unwrap();
     assert!(ok(&with_context).contains("SERVING"));
+    // A context named on the command line outranks the environment (left from another
+    // card); flags typed outrank the context; DPUCTL_CONTEXT ranks below the variables.
+    let context = |args: &[&str], env: &[(&str, &Path)]| {
+        std::process::Command::new(workspace_bin("dpuctl"))
+            .env_clear()
+            .envs(env.iter().copied())
+            .args(["--timeout", "2"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ctx = env.path("host.context.toml");
+    let elsewhere = [
+        ("DPUCTL_ENDPOINT", Path::new("https://127.0.0.1:1")),
+        ("DPUCTL_CA", Path::new("/nonexistent/ca.crt")),
+    ];
+    let named = context(&["--context", ctx.to_str().unwrap(), "health"], &elsewhere);
+    assert!(ok(&named).contains("SERVING"));
+    let typed = ["--context", ctx.to_str().unwrap(), "health", "--endpoint", "https://127.0.0.1:1"];
+    fails(&context(&typed, &[]), 1, "cannot connect to https://127.0.0.1:1");
+    let from_env = context(&["health"], &[("DPUCTL_CONTEXT", &ctx), elsewhere[0]]);
+    fails(&from_env, 1, "cannot connect to https://127.0.0.1:1");
     let no_identity = std::process::Command::new(workspace_bin("dpuctl"))
         .arg("health")
         .env_clear()
