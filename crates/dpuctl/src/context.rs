@@ -81,20 +81,34 @@ impl Settings {
     }
 }
 
-fn relative_to(base: &Path, p: PathBuf) -> PathBuf {
-    if p.is_relative() { base.join(p) } else { p }
+/// A path written in the context file in `base`: a leading `~/` is the home directory, as
+/// in a shell; another relative path is relative to the file.
+fn file_path(base: &Path, p: PathBuf, home: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match p.strip_prefix("~") {
+        Ok(rest) => {
+            let home = home.with_context(|| format!("{}: HOME is not set", p.display()))?;
+            Ok(home.join(rest))
+        }
+        Err(_) if p.is_relative() => Ok(base.join(p)),
+        Err(_) => Ok(p),
+    }
 }
 
-/// The settings of the context file at `path`, its relative paths made relative to it.
-fn load(path: &Path) -> anyhow::Result<Settings> {
+/// The settings of the context file at `path`, its paths resolved ([`file_path`]).
+fn load(path: &Path, home: Option<&Path>) -> anyhow::Result<Settings> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading context {}", path.display()))?;
     let mut file: Settings =
         toml::from_str(&text).with_context(|| format!("context {}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    file.ca = file.ca.map(|p| relative_to(base, p));
-    file.cert = file.cert.map(|p| relative_to(base, p));
-    file.key = file.key.map(|p| relative_to(base, p));
+    let resolve = |p: Option<PathBuf>| {
+        p.map(|p| file_path(base, p, home))
+            .transpose()
+            .with_context(|| format!("context {}", path.display()))
+    };
+    file.ca = resolve(file.ca)?;
+    file.cert = resolve(file.cert)?;
+    file.key = resolve(file.key)?;
     Ok(file)
 }
 
@@ -106,7 +120,7 @@ fn layered(typed: Settings, env: Settings, context: Settings, context_typed: boo
 
 pub fn resolve(cli: &Cli, timeout: Duration) -> anyhow::Result<ConnectOptions> {
     let context = match &cli.context {
-        Some(path) => load(path)?,
+        Some(path) => load(path, std::env::var_os("HOME").as_deref().map(Path::new))?,
         None => Settings::default(),
     };
     let (typed, env) = Settings::split(cli);
@@ -152,6 +166,24 @@ mod tests {
             let s = layered(endpoint("https://flag:1"), env(), ctx(), context_typed);
             assert_eq!(s.endpoint.as_deref(), Some("https://flag:1"));
         }
+    }
+
+    /// `~/` in a context file is the home directory; other relative paths are the file's.
+    #[test]
+    fn context_paths_expand_the_home_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("card.toml");
+        let text = "ca = \"~/pki/ca.crt\"\ncert = \"certs/op.crt\"\nkey = \"/etc/op.key\"\n";
+        std::fs::write(&file, text).unwrap();
+        let s = load(&file, Some(Path::new("/home/op"))).unwrap();
+        assert_eq!(s.ca, Some("/home/op/pki/ca.crt".into()));
+        assert_eq!(s.cert, Some(dir.path().join("certs/op.crt")));
+        assert_eq!(s.key, Some("/etc/op.key".into()));
+        let e = format!("{:#}", load(&file, None).unwrap_err());
+        assert!(e.contains("HOME is not set") && e.contains("card.toml"), "{e}");
+        // Only a `~` of its own is the home directory (`~op/` is a name like any other).
+        let s = file_path(Path::new("/ctx"), "~op/ca.crt".into(), Some(Path::new("/h")));
+        assert_eq!(s.unwrap(), Path::new("/ctx/~op/ca.crt"));
     }
 
     /// Flags typed before or after the subcommand count as typed; the others are the

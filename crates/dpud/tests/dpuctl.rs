@@ -151,6 +151,13 @@ async fn errors_are_one_line_and_non_zero() {
     fails(&context(&typed, &[]), 1, "cannot connect to https://127.0.0.1:1");
     let from_env = context(&["health"], &[("DPUCTL_CONTEXT", &ctx), elsewhere[0]]);
     fails(&from_env, 1, "cannot connect to https://127.0.0.1:1");
+    // `~/` in a context file is the home directory.
+    let home_ctx = env.path("home.context.toml");
+    let text = std::fs::read_to_string(&ctx).unwrap().replace("\"certs/", "\"~/certs/");
+    std::fs::write(&home_ctx, text).unwrap();
+    let home = env.path("");
+    let at_home = context(&["--context", home_ctx.to_str().unwrap(), "health"], &[("HOME", &home)]);
+    assert!(ok(&at_home).contains("SERVING"));
     let no_identity = std::process::Command::new(workspace_bin("dpuctl"))
         .arg("health")
         .env_clear()
