@@ -73,7 +73,7 @@ enum Command {
     Delete {
         kind: String,
         name: String,
-        /// Succeed when the object does not exist.
+        /// Succeed when the object does not exist (saying so).
         #[arg(long)]
         allow_missing: bool,
     },
@@ -330,35 +330,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Delete { kind, name, allow_missing } => {
             let kind = resolve_kind(&kind)?;
             let name = kind.full_name(&name);
-            let full = name.clone();
-            let etag = String::new();
-            let mut nv = client.nvmf();
-            match kind {
-                k if k.is_switch() => {
-                    switch::delete(&client, kind, name, allow_missing).await.map_err(api)?;
+            match delete(&client, kind, name.clone()).await {
+                Ok(()) => println!("{name} deleted"),
+                Err(s) if allow_missing && s.code() == tonic::Code::NotFound => {
+                    println!("{name} not found (nothing to delete)");
                 }
-                manifest::SYSCTL => {
-                    let r = DeleteSysctlRequest { name, etag, allow_missing };
-                    system.delete_sysctl(r).await.map_err(api)?;
-                }
-                manifest::VOLUME => {
-                    let r = nvmf::DeleteVolumeRequest { name, etag, allow_missing };
-                    nv.delete_volume(r).await.map_err(api)?;
-                }
-                manifest::SUBSYSTEM => {
-                    let r = nvmf::DeleteSubsystemRequest { name, etag, allow_missing };
-                    nv.delete_subsystem(r).await.map_err(api)?;
-                }
-                manifest::NAMESPACE => {
-                    let r = nvmf::DeleteNamespaceRequest { name, etag, allow_missing };
-                    nv.delete_namespace(r).await.map_err(api)?;
-                }
-                _ => {
-                    let r = nvmf::DeleteListenerRequest { name, etag, allow_missing };
-                    nv.delete_listener(r).await.map_err(api)?;
-                }
+                Err(s) => return Err(api(s)),
             }
-            println!("{full} deleted");
         }
         Command::Switch { command } => {
             let mut sw = client.switch();
@@ -424,6 +402,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes the object `name` of `kind`. Asked without `allow_missing`, whose reply is the
+/// same whether the object was deleted or never existed: NOT_FOUND tells them apart.
+async fn delete(client: &Client, kind: Kind, name: String) -> Result<(), tonic::Status> {
+    let (etag, allow_missing) = (String::new(), false);
+    let mut nv = client.nvmf();
+    match kind {
+        k if k.is_switch() => switch::delete(client, kind, name, allow_missing).await?,
+        manifest::SYSCTL => {
+            let r = DeleteSysctlRequest { name, etag, allow_missing };
+            client.system().delete_sysctl(r).await?;
+        }
+        manifest::VOLUME => {
+            nv.delete_volume(nvmf::DeleteVolumeRequest { name, etag, allow_missing }).await?;
+        }
+        manifest::SUBSYSTEM => {
+            let r = nvmf::DeleteSubsystemRequest { name, etag, allow_missing };
+            nv.delete_subsystem(r).await?;
+        }
+        manifest::NAMESPACE => {
+            let r = nvmf::DeleteNamespaceRequest { name, etag, allow_missing };
+            nv.delete_namespace(r).await?;
+        }
+        _ => {
+            nv.delete_listener(nvmf::DeleteListenerRequest { name, etag, allow_missing }).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Objects applied at once: enough to keep the agent's store flushing in groups.

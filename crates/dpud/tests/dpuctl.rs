@@ -75,9 +75,14 @@ async fn apply_get_list_diff_delete() {
     let metrics = ok(&dpuctl(&env, Who::Operator, &["metrics"]));
     assert!(metrics.contains("/dpu.system.v1.SystemService/CreateSysctl"), "{metrics}");
 
-    ok(&dpuctl(&env, Who::Operator, &["delete", "sysctl", "vm.swappiness"]));
+    let deleted = ok(&dpuctl(&env, Who::Operator, &["delete", "sysctl", "vm.swappiness"]));
+    assert_eq!(deleted, "sysctls/vm.swappiness deleted\n");
     fails(&dpuctl(&env, Who::Operator, &["get", "sysctl", "vm.swappiness"]), 1, "NOT_FOUND");
-    ok(&dpuctl(&env, Who::Operator, &["delete", "sysctl", "vm.swappiness", "--allow-missing"]));
+    fails(&dpuctl(&env, Who::Operator, &["delete", "sysctl", "vm.swappiness"]), 1, "NOT_FOUND");
+    // --allow-missing succeeds, and does not claim to have deleted anything.
+    let missing = &["delete", "sysctl", "vm.swappiness", "--allow-missing"];
+    let missing = ok(&dpuctl(&env, Who::Operator, missing));
+    assert_eq!(missing, "sysctls/vm.swappiness not found (nothing to delete)\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]
