@@ -87,13 +87,13 @@ enum Command {
         #[arg(short, long)]
         file: PathBuf,
     },
-    /// Certificates.
     /// Observed switch state: port counters (the host sees its own ports), the MAC table,
     /// neighbours and routes, the flow cache, or the whole status.
     Switch {
         #[command(subcommand)]
         command: SwitchCommand,
     },
+    /// Certificates: a development PKI, and revoking its client certificates.
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
@@ -514,5 +514,33 @@ async fn main() -> ExitCode {
             eprintln!("dpuctl: {line}");
             ExitCode::from(failure)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Each command has its own help, first line first (`certs`'s once sat on `switch`).
+    #[test]
+    fn every_command_has_its_own_help() {
+        fn check(cmd: &clap::Command) {
+            for sub in cmd.get_subcommands() {
+                let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+                assert!(!about.is_empty(), "{} has no help", sub.get_name());
+                check(sub);
+            }
+        }
+        let cli = Cli::command();
+        cli.clone().debug_assert();
+        check(&cli);
+        let about = |name: &str| {
+            let sub = cli.find_subcommand(name).unwrap();
+            sub.get_about().map(ToString::to_string).unwrap_or_default()
+        };
+        assert!(about("certs").starts_with("Certificates"), "{}", about("certs"));
+        assert!(about("switch").starts_with("Observed switch state"), "{}", about("switch"));
     }
 }
