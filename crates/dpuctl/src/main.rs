@@ -1,8 +1,10 @@
 //! dpuctl: drive the agent from the host or the operator's workstation, kubectl-style.
 //!
-//! Every failure prints one line `dpuctl: ...` and exits non-zero (1 for API and connection
-//! errors, 2 for usage errors). `diff` exits 0 without differences, 1 with some and 2 when
-//! it fails, as `diff(1)` and `kubectl diff` do, so a script can tell drift from an
+//! Every failure prints one line `dpuctl: ...` and exits non-zero, as kubectl does: 1 for
+//! API and connection errors and for input dpuctl refuses (an unknown kind, a manifest that
+//! does not parse), 2 for a command line clap refuses (an unknown command or flag, a
+//! missing or malformed argument). `diff` exits 0 without differences, 1 with some and 2
+//! when it fails, as `diff(1)` and `kubectl diff` do, so a script can tell drift from an
 //! unreachable card.
 
 mod context;

@@ -97,6 +97,7 @@ async fn errors_are_one_line_and_non_zero() {
         1,
         "/nonexistent.yaml",
     );
+    // Input dpuctl refuses (a bad manifest above, an unknown kind) is exit 1, as kubectl.
     fails(&dpuctl(&env, Who::Operator, &["get", "pods", "x"]), 1, "unknown kind");
     fails(&dpuctl(&env, Who::Operator, &["get", "sysctl", "a..b"]), 1, "INVALID_ARGUMENT");
     let unreachable = |args: &[&str]| {
@@ -170,7 +171,7 @@ async fn errors_are_one_line_and_non_zero() {
         .unwrap();
     fails(&no_identity, 1, "--ca");
 
-    // Usage errors are clap's: exit 2, the reason on the first line.
+    // Command lines clap refuses: exit 2, the reason on the first line.
     let usage = dpuctl(&env, Who::Operator, &["-o", "xml", "health"]);
     assert_eq!(usage.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&usage.stderr).lines().next().unwrap().contains("xml"));
