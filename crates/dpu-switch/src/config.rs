@@ -589,7 +589,7 @@ impl SwitchConfig {
     }
 
     /// Static routes: one per prefix in a VRF (the switch would keep only one of two),
-    /// each checked by [`check_route4`] or [`check_route6`] against the VRF's SVI subnets.
+    /// each checked by [`check_route`] against the VRF's SVI subnets.
     fn check_routes(
         &self,
         subnets: &[Link<'_, u32>],
@@ -604,8 +604,8 @@ impl SwitchConfig {
             for r in &v.routes {
                 let field = format!("vrfs[{}].routes[{}]", v.name, r.prefix);
                 let prefix = match r.next_hop {
-                    IpAddr::V4(nh) => check_route4(&field, &r.prefix, nh, links)?,
-                    IpAddr::V6(nh) => check_route6(&field, &r.prefix, nh, links6)?,
+                    IpAddr::V4(nh) => check_route(&field, &r.prefix, nh, links)?,
+                    IpAddr::V6(nh) => check_route(&field, &r.prefix, nh, links6)?,
                 };
                 if !prefixes.insert(prefix) {
                     return Err(invalid(
@@ -796,64 +796,88 @@ fn not_a_neighbour6(ip: u128, own: u128, net: u128, len: u8) -> Option<&'static 
     }
 }
 
-/// An IPv4 route of a VRF whose SVI subnets are `links`: its prefix has no host bits set
-/// (`ip route` refuses those too) and is no connected subnet (the connected route would hide
-/// it), and its next hop is a neighbour on one of the subnets. Returns the prefix.
-fn check_route4(
-    field: &str,
-    prefix: &str,
-    next_hop: Ipv4Addr,
-    links: &[&Link<'_, u32>],
-) -> Result<(IpAddr, u8), ConfigError> {
-    let Some((ip, len)) = parse_cidr(prefix) else {
-        return Err(invalid(field, "prefix must be a.b.c.d/len (as the next hop)"));
-    };
-    let net = u32::from(ip) & mask(len);
-    if net != u32::from(ip) {
-        let reason = format!(
-            "invalid prefix for its length: host bits set (the network is {}/{len})",
-            Ipv4Addr::from(net)
-        );
-        return Err(invalid(format!("{field}.prefix"), reason));
-    }
-    if let Some(l) = links.iter().find(|l| l.net == net && l.len == len) {
-        let reason = format!("is the connected subnet of the SVI of bridge {}", l.bridge);
-        return Err(invalid(format!("{field}.prefix"), reason));
-    }
-    let nh = u32::from(next_hop);
-    let Some(l) = links.iter().find(|l| nh & mask(l.len) == l.net) else {
-        return Err(invalid(
-            format!("{field}.next_hop"),
-            "must be inside the subnet of an SVI of the same VRF",
-        ));
-    };
-    if let Some(what) = not_a_neighbour(nh, l.own, l.net, l.len) {
-        let reason = format!(
-            "{next_hop} is {what} {}/{} (SVI of bridge {}), not a neighbour on it",
-            Ipv4Addr::from(l.own),
-            l.len,
-            l.bridge
-        );
-        return Err(invalid(format!("{field}.next_hop"), reason));
-    }
-    Ok((IpAddr::V4(ip), len))
+/// What a route check needs of an address family: its addresses as bits, its prefix
+/// parser and masks, and which addresses of a subnet are no neighbour.
+trait Family: Copy + std::fmt::Display {
+    type Bits: Copy + Eq + std::ops::BitAnd<Output = Self::Bits>;
+    /// How a prefix of the family is written, for a message.
+    const PREFIX: &'static str;
+    fn bits(self) -> Self::Bits;
+    fn from_bits(bits: Self::Bits) -> Self;
+    fn mask(len: u8) -> Self::Bits;
+    fn parse_prefix(prefix: &str) -> Option<(Self, u8)>;
+    fn not_a_neighbour(
+        ip: Self::Bits,
+        own: Self::Bits,
+        net: Self::Bits,
+        len: u8,
+    ) -> Option<&'static str>;
+    fn any(self) -> IpAddr;
 }
 
-/// The IPv6 [`check_route4`].
-fn check_route6(
+impl Family for Ipv4Addr {
+    type Bits = u32;
+    const PREFIX: &'static str = "a.b.c.d/len";
+    fn bits(self) -> u32 {
+        u32::from(self)
+    }
+    fn from_bits(bits: u32) -> Self {
+        Ipv4Addr::from(bits)
+    }
+    fn mask(len: u8) -> u32 {
+        mask(len)
+    }
+    fn parse_prefix(prefix: &str) -> Option<(Self, u8)> {
+        parse_cidr(prefix)
+    }
+    fn not_a_neighbour(ip: u32, own: u32, net: u32, len: u8) -> Option<&'static str> {
+        not_a_neighbour(ip, own, net, len)
+    }
+    fn any(self) -> IpAddr {
+        IpAddr::V4(self)
+    }
+}
+
+impl Family for Ipv6Addr {
+    type Bits = u128;
+    const PREFIX: &'static str = "an IPv6 prefix";
+    fn bits(self) -> u128 {
+        u128::from(self)
+    }
+    fn from_bits(bits: u128) -> Self {
+        Ipv6Addr::from(bits)
+    }
+    fn mask(len: u8) -> u128 {
+        mask6(len)
+    }
+    fn parse_prefix(prefix: &str) -> Option<(Self, u8)> {
+        parse_cidr6(prefix)
+    }
+    fn not_a_neighbour(ip: u128, own: u128, net: u128, len: u8) -> Option<&'static str> {
+        not_a_neighbour6(ip, own, net, len)
+    }
+    fn any(self) -> IpAddr {
+        IpAddr::V6(self)
+    }
+}
+
+/// A route of a VRF whose SVI subnets are `links`: its prefix has no host bits set
+/// (`ip route` refuses those too) and is no connected subnet (the connected route would hide
+/// it), and its next hop is a neighbour on one of the subnets. Returns the prefix.
+fn check_route<F: Family>(
     field: &str,
     prefix: &str,
-    next_hop: Ipv6Addr,
-    links: &[&Link<'_, u128>],
+    next_hop: F,
+    links: &[&Link<'_, F::Bits>],
 ) -> Result<(IpAddr, u8), ConfigError> {
-    let Some((ip, len)) = parse_cidr6(prefix) else {
-        return Err(invalid(field, "prefix must be an IPv6 prefix (as the next hop)"));
+    let Some((ip, len)) = F::parse_prefix(prefix) else {
+        return Err(invalid(field, format!("prefix must be {} (as the next hop)", F::PREFIX)));
     };
-    let net = u128::from(ip) & mask6(len);
-    if net != u128::from(ip) {
+    let net = ip.bits() & F::mask(len);
+    if net != ip.bits() {
         let reason = format!(
             "invalid prefix for its length: host bits set (the network is {}/{len})",
-            Ipv6Addr::from(net)
+            F::from_bits(net)
         );
         return Err(invalid(format!("{field}.prefix"), reason));
     }
@@ -861,23 +885,23 @@ fn check_route6(
         let reason = format!("is the connected subnet of the SVI of bridge {}", l.bridge);
         return Err(invalid(format!("{field}.prefix"), reason));
     }
-    let nh = u128::from(next_hop);
-    let Some(l) = links.iter().find(|l| nh & mask6(l.len) == l.net) else {
+    let nh = next_hop.bits();
+    let Some(l) = links.iter().find(|l| nh & F::mask(l.len) == l.net) else {
         return Err(invalid(
             format!("{field}.next_hop"),
             "must be inside the subnet of an SVI of the same VRF",
         ));
     };
-    if let Some(what) = not_a_neighbour6(nh, l.own, l.net, l.len) {
+    if let Some(what) = F::not_a_neighbour(nh, l.own, l.net, l.len) {
         let reason = format!(
             "{next_hop} is {what} {}/{} (SVI of bridge {}), not a neighbour on it",
-            Ipv6Addr::from(l.own),
+            F::from_bits(l.own),
             l.len,
             l.bridge
         );
         return Err(invalid(format!("{field}.next_hop"), reason));
     }
-    Ok((IpAddr::V6(ip), len))
+    Ok((ip.any(), len))
 }
 
 #[cfg(test)]
