@@ -143,26 +143,39 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A target with a RAM namespace served with at most `max_unconnected` connections
+/// waiting for their Connect.
+async fn serve_with_max_unconnected(
+    serial: &str,
+    max_unconnected: usize,
+) -> (Arc<Target>, Arc<Server>, SocketAddr) {
+    let t = target_with_subsystem(serial, "dpu loopback");
+    let ram = Volume::ram("r", 512, 1 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(ram), [1; 16], [2; 16]).unwrap();
+    let (server, addr) = serve(t.clone(), 2).await;
+    server.set_max_unconnected(max_unconnected);
+    (t, server, addr)
+}
+
+/// Whether the target closed `s` within 5 s (a read finds its end).
+async fn closed(s: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut b = [0u8; 1];
+    let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b)).await;
+    matches!(r, Ok(Ok(0)) | Ok(Err(_)))
+}
+
 /// Connections that never connect hold a bounded share of the server: past the bound a
 /// new one is closed as it is accepted and counted, while connected hosts (whose queues
 /// leave the bound once connected) go on, and a place that comes free takes a host again.
 #[tokio::test]
 async fn connections_waiting_for_their_connect_are_bounded() {
-    use tokio::io::AsyncReadExt;
-    let t = target_with_subsystem("LOOP0003", "dpu loopback");
-    let ram = Volume::ram("r", 512, 1 << 20).unwrap();
-    t.add_namespace(SUB, 1, Arc::new(ram), [1; 16], [2; 16]).unwrap();
-    let (server, addr) = serve(t.clone(), 2).await;
-    server.set_max_unconnected(2);
+    let (t, _server, addr) = serve_with_max_unconnected("LOOP0003", 2).await;
     let stats = &t.stats;
     let accepted = || stats.connections.load(std::sync::atomic::Ordering::Relaxed);
     let shed = || stats.connections_shed.load(std::sync::atomic::Ordering::Relaxed);
     let silent = || tokio::net::TcpStream::connect(addr);
-    let closed_at_once = async |mut s: tokio::net::TcpStream| {
-        let mut b = [0u8; 1];
-        let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b)).await;
-        matches!(r, Ok(Ok(0)) | Ok(Err(_)))
-    };
+    let closed_at_once = async |mut s: tokio::net::TcpStream| closed(&mut s).await;
     let (s1, _s2) = (silent().await.unwrap(), silent().await.unwrap());
     until("two accepted", || accepted() == 2).await;
     assert!(closed_at_once(silent().await.unwrap()).await, "the third is closed");
@@ -188,17 +201,12 @@ async fn connections_waiting_for_their_connect_are_bounded() {
 }
 
 /// At the bound, a new connection takes the place of the oldest waiting one of the
-/// address with the most waiting, unless that is its own: a peer that holds every place
-/// with silent connections crowds out only itself, and a host from another address
-/// still connects.
+/// address with the most waiting (past a host's share, here half the bound) unless that
+/// is its own: a peer that holds every place with silent connections crowds out only
+/// itself, and a host from another address still connects.
 #[tokio::test]
 async fn a_crowd_of_silent_connections_sheds_its_own_not_other_hosts() {
-    use tokio::io::AsyncReadExt;
-    let t = target_with_subsystem("LOOP0004", "dpu loopback");
-    let ram = Volume::ram("r", 512, 1 << 20).unwrap();
-    t.add_namespace(SUB, 1, Arc::new(ram), [1; 16], [2; 16]).unwrap();
-    let (server, addr) = serve(t.clone(), 2).await;
-    server.set_max_unconnected(3);
+    let (t, _server, addr) = serve_with_max_unconnected("LOOP0004", 3).await;
     let stats = &t.stats;
     let accepted = || stats.connections.load(std::sync::atomic::Ordering::Relaxed);
     let shed = || stats.connections_shed.load(std::sync::atomic::Ordering::Relaxed);
@@ -207,11 +215,6 @@ async fn a_crowd_of_silent_connections_sheds_its_own_not_other_hosts() {
         let s = tokio::net::TcpSocket::new_v4().unwrap();
         s.bind("127.0.0.2:0".parse().unwrap()).unwrap();
         s.connect(addr).await.unwrap()
-    };
-    let closed = async |s: &mut tokio::net::TcpStream| {
-        let mut b = [0u8; 1];
-        let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b)).await;
-        matches!(r, Ok(Ok(0)) | Ok(Err(_)))
     };
     let mut crowd = Vec::new();
     for _ in 0..3 {
