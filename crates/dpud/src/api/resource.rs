@@ -191,6 +191,11 @@ impl<K: Kind> Resources<K> {
         K::validate(spec, &format!("{field}.spec"))?;
         let pending = {
             let _one_writer = self.collection.serialize_writes().await;
+            // ALREADY_EXISTS before the checks, which would judge the new spec in the
+            // existing object's place and could answer FAILED_PRECONDITION instead.
+            if self.lookup(&key).await?.is_some() {
+                return Err(store_status(StoreError::AlreadyExists(key)));
+            }
             check(spec).await?;
             self.collection.create_applied(&key, spec).await.map_err(store_status)?
         };
@@ -269,11 +274,12 @@ impl<K: Kind> Resources<K> {
             let (mut new, read_etag) = match &current {
                 Some(o) if whole => (spec.clone(), Some(o.etag.clone())),
                 Some(o) => (o.spec.clone(), Some(o.etag.clone())),
-                // A whole spec for a missing object: the store says NOT_FOUND unless
-                // allow_missing.
+                // Missing: NOT_FOUND before any check, unless allow_missing creates it.
+                None if !allow_missing => {
+                    return Err(Status::not_found(format!("{name} not found")));
+                }
                 None if whole => (spec.clone(), None),
-                None if allow_missing => (K::Spec::default(), None),
-                None => return Err(Status::not_found(format!("{name} not found"))),
+                None => (K::Spec::default(), None),
             };
             if !whole {
                 for path in paths {
@@ -364,5 +370,27 @@ mod tests {
         let again = create().await;
         assert_eq!(again.generation, first.generation);
         assert_eq!(state(&again), ApplyState::Pending as i32, "{again:?}");
+    }
+
+    /// Creating a name that exists is ALREADY_EXISTS, and updating one that does not
+    /// NOT_FOUND, whatever the checks would say of the spec.
+    #[tokio::test]
+    async fn existence_is_answered_before_any_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let r = Resources::<SysctlKind>::open(&store, &Services::default(), "system");
+        let spec = SysctlSpec { value: "1".into() };
+        let name = "sysctls/vm.swappiness";
+        r.create(name, "", Some(&spec), async |_| Ok(())).await.unwrap();
+        let refused = async |_: &SysctlSpec| Err(Status::failed_precondition("conflicts"));
+        let e = r.create(name, "", Some(&spec), refused).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::AlreadyExists, "{e:?}");
+        // Likewise updating a missing one is NOT_FOUND, unless allow_missing creates it.
+        let missing = "sysctls/vm.overcommit_memory";
+        let refused = |_: SysctlSpec| async { Err(Status::failed_precondition("conflicts")) };
+        let e = r.update(missing, "", Some(&spec), None, false, refused).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
+        let e = r.update(missing, "", Some(&spec), None, true, refused).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
     }
 }
