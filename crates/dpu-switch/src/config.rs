@@ -34,6 +34,13 @@ pub const MAX_BRIDGES: usize = 8192;
 pub const MAX_VRFS: usize = 4096;
 /// See [`MAX_PORTS`].
 pub const MAX_REMOTE_VTEPS: usize = 4096;
+/// Most static routes of all VRFs, and most static MACs, a configuration holds: the whole
+/// configuration travels in one message of at most `api::MESSAGE_LIMIT` (16 MiB), so a
+/// desired state the agent acknowledged always reaches the switch (both at their bounds
+/// take about 2 MiB).
+pub const MAX_ROUTES: usize = 16384;
+/// See [`MAX_ROUTES`].
+pub const MAX_STATIC_MACS: usize = 16384;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -414,11 +421,14 @@ impl SwitchConfig {
     /// Checks the whole configuration: names unique, ranges, references.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let remotes = self.vtep.as_ref().map_or(0, |v| v.remotes.len());
+        let routes = self.vrfs.iter().map(|v| v.routes.len()).sum();
         for (field, count, max) in [
             ("ports", self.ports.len(), MAX_PORTS),
             ("bridges", self.bridges.len(), MAX_BRIDGES),
             ("vrfs", self.vrfs.len(), MAX_VRFS),
             ("vtep.remotes", remotes, MAX_REMOTE_VTEPS),
+            ("vrfs[].routes", routes, MAX_ROUTES),
+            ("static_macs", self.static_macs.len(), MAX_STATIC_MACS),
         ] {
             if count > max {
                 return Err(invalid(field, format!("{count} entries, at most {max}")));
@@ -980,6 +990,29 @@ mod tests {
                     c.vrfs = vec![VrfConfig { name: "v".into(), routes: Vec::new() }; MAX_VRFS + 1];
                 }),
                 "vrfs: 4097 entries",
+            ),
+            (
+                Box::new(|c| {
+                    let route = RouteConfig {
+                        prefix: "198.51.100.0/24".into(),
+                        next_hop: "192.0.2.1".parse().unwrap(),
+                    };
+                    let half = MAX_ROUTES / 2 + 1;
+                    c.vrfs = vec![VrfConfig { name: "v".into(), routes: vec![route; half] }; 2];
+                }),
+                "vrfs[].routes: 16386 entries, at most 16384",
+            ),
+            (
+                Box::new(|c| {
+                    let mac = StaticMacConfig {
+                        bridge: "b".into(),
+                        mac: "02:00:00:00:00:01".into(),
+                        port: None,
+                        vtep: None,
+                    };
+                    c.static_macs = vec![mac; MAX_STATIC_MACS + 1];
+                }),
+                "static_macs: 16385 entries",
             ),
         ];
         for (edit, want) in cases {
