@@ -1287,6 +1287,19 @@ mod tests {
 
     const IDS_NQN: &str = "nqn.2024-01.io.example:ids";
 
+    /// Subsystem s1 (`IDS_NQN`), open to any host.
+    fn open_subsystem() -> pb::Subsystem {
+        pb::Subsystem {
+            name: "subsystems/s1".into(),
+            spec: Some(pb::SubsystemSpec {
+                nqn: IDS_NQN.into(),
+                allow_any_host: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
     /// The default (NGUID, UUID) of namespace 1 of `IDS_NQN` on `volumes/r1` of `volume`,
     /// in hex.
     fn default_ids(volume: &pb::VolumeSpec) -> (String, String) {
@@ -1340,15 +1353,7 @@ mod tests {
                 spec: Some(volume),
                 ..Default::default()
             }],
-            subsystems: vec![pb::Subsystem {
-                name: "subsystems/s1".into(),
-                spec: Some(pb::SubsystemSpec {
-                    nqn: IDS_NQN.into(),
-                    allow_any_host: true,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }],
+            subsystems: vec![open_subsystem()],
             namespaces: vec![pb::Namespace {
                 name: "subsystems/s1/namespaces/1".into(),
                 spec: Some(pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() }),
@@ -1391,15 +1396,7 @@ mod tests {
         };
         pb::SyncRequest {
             volumes: vec![volume("volumes/v1"), volume("volumes/v2")],
-            subsystems: vec![pb::Subsystem {
-                name: "subsystems/s1".into(),
-                spec: Some(pb::SubsystemSpec {
-                    nqn: IDS_NQN.into(),
-                    allow_any_host: true,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }],
+            subsystems: vec![open_subsystem()],
             namespaces: namespaces
                 .iter()
                 .map(|(nsid, volume, nguid, uuid)| pb::Namespace {

@@ -1898,11 +1898,14 @@ impl crate::volume::BlockBackend for CountingFlushes {
 }
 
 /// A RAM backend with a volatile cache whose writes, write zeroes and flushes fail with
-/// the error kind set in `failing`, as a sparse file's on a file system that filled up.
+/// the error kind set in `failing`, as a sparse file's on a file system that filled up;
+/// and whose next flush fails with EIO once `lost` is set, and succeeds after, as a file
+/// whose writeback failed, which Linux reports to one fdatasync (errseq) and forgets.
 #[derive(Debug)]
 struct FailingWrites {
     ram: crate::volume::RamBackend,
     failing: Arc<Mutex<Option<io::ErrorKind>>>,
+    lost: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FailingWrites {
@@ -1923,7 +1926,11 @@ impl crate::volume::BlockBackend for FailingWrites {
         self.ram.write_at(data, offset)
     }
     fn flush(&self) -> io::Result<()> {
-        self.check()
+        self.check()?;
+        if self.lost.swap(false, Ordering::Relaxed) {
+            return Err(nix::errno::Errno::EIO.into());
+        }
+        Ok(())
     }
     fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
         self.check()?;
@@ -1948,6 +1955,7 @@ fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
     let backend = FailingWrites {
         ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
         failing: failing.clone(),
+        lost: Arc::default(),
     };
     let v = Volume::new("full", 512, 1 << 20, Box::new(backend)).unwrap();
     t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
@@ -1977,39 +1985,6 @@ fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
     assert_eq!(t.namespace(SUB, 2).unwrap().stats.snapshot().errors, 7);
 }
 
-/// A RAM backend with a volatile cache whose next flush fails with EIO once `lost` is
-/// set, and succeeds after: a file whose writeback failed, which Linux reports to one
-/// fdatasync (errseq) and then forgets.
-#[derive(Debug)]
-struct LosesWriteback {
-    ram: crate::volume::RamBackend,
-    lost: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl crate::volume::BlockBackend for LosesWriteback {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        self.ram.read_at(buf, offset)
-    }
-    fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
-        self.ram.write_at(data, offset)
-    }
-    fn flush(&self) -> io::Result<()> {
-        if self.lost.swap(false, Ordering::Relaxed) {
-            return Err(nix::errno::Errno::EIO.into());
-        }
-        Ok(())
-    }
-    fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
-        self.ram.write_zeroes(offset, len)
-    }
-    fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
-        self.ram.deallocate(offset, len)
-    }
-    fn volatile_cache(&self) -> bool {
-        true
-    }
-}
-
 /// A flush that failed (Flush, a FUA write or Write Zeroes, a write with the write cache
 /// off) completes with Do Not Retry: the host's retry would succeed although the data is
 /// lost, as the second Flush here does.
@@ -2017,8 +1992,9 @@ impl crate::volume::BlockBackend for LosesWriteback {
 fn a_failed_flush_is_not_retried_into_a_success() {
     let t = target();
     let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let backend = LosesWriteback {
+    let backend = FailingWrites {
         ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        failing: Arc::default(),
         lost: lost.clone(),
     };
     let v = Volume::new("lossy", 512, 1 << 20, Box::new(backend)).unwrap();
@@ -2769,6 +2745,7 @@ fn write_protection_flushes_the_volume_and_fails_as_a_whole() {
     let backend = FailingWrites {
         ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
         failing: failing.clone(),
+        lost: Arc::default(),
     };
     let v = Volume::new("failing", 512, 1 << 20, Box::new(backend)).unwrap();
     t.add_namespace(SUB, 3, Arc::new(v), [3; 16], [3; 16]).unwrap();

@@ -45,16 +45,18 @@ fn target_with_subsystem(serial: &str, model: &str) -> Arc<Target> {
 /// port number, both digests allowed).
 async fn serve(t: Arc<Target>, pool_threads: usize) -> (Arc<Server>, SocketAddr) {
     let server = Server::new(t, pool_threads);
-    let addr = server
-        .add_listener(ListenerSpec {
-            port_id: 1,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            allow_hdgst: true,
-            allow_ddgst: true,
-        })
-        .await
-        .unwrap();
+    let addr = server.add_listener(loopback_listener(1)).await.unwrap();
     (server, addr)
+}
+
+/// Listener `port_id` on 127.0.0.1, any free port number, both digests allowed.
+fn loopback_listener(port_id: u16) -> ListenerSpec {
+    ListenerSpec {
+        port_id,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        allow_hdgst: true,
+        allow_ddgst: true,
+    }
 }
 
 async fn start(dir: &std::path::Path) -> (Arc<Server>, SocketAddr) {
@@ -384,15 +386,7 @@ async fn a_deleted_listener_takes_its_connections_with_it() {
     let (server, addr) = start(dir.path()).await;
     let mut kept = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
     server.remove_listener(1, Connections::Keep).await.unwrap();
-    let other = server
-        .add_listener(ListenerSpec {
-            port_id: 1,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            allow_hdgst: true,
-            allow_ddgst: true,
-        })
-        .await
-        .unwrap();
+    let other = server.add_listener(loopback_listener(1)).await.unwrap();
     write_read_verify(&mut kept, 2, 4096).await;
     let mut gone = HostController::connect(other, SUB, &opts(false, false), 1).await.unwrap();
     assert_eq!(server.target().controller_count(SUB), 2);

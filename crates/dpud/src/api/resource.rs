@@ -344,13 +344,18 @@ mod tests {
     use super::*;
     use crate::api::system::SysctlKind;
 
+    /// The sysctl resources of a fresh store (kept while its directory lives).
+    fn sysctls() -> (tempfile::TempDir, Resources<SysctlKind>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        (dir, Resources::open(&store, &Services::default(), "system"))
+    }
+
     /// What the service reported about an object does not show on another object created
     /// under its name after it was deleted (which starts at generation 1 again).
     #[tokio::test]
     async fn a_status_is_about_one_object_not_its_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(dir.path()).unwrap();
-        let r = Resources::<SysctlKind>::open(&store, &Services::default(), "system");
+        let (_dir, r) = sysctls();
         let spec = SysctlSpec { value: "1".into() };
         let name = "sysctls/vm.swappiness";
         let create = async || r.create(name, "", Some(&spec), async |_| Ok(())).await.unwrap();
@@ -376,9 +381,7 @@ mod tests {
     /// NOT_FOUND, whatever the checks would say of the spec.
     #[tokio::test]
     async fn existence_is_answered_before_any_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(dir.path()).unwrap();
-        let r = Resources::<SysctlKind>::open(&store, &Services::default(), "system");
+        let (_dir, r) = sysctls();
         let spec = SysctlSpec { value: "1".into() };
         let name = "sysctls/vm.swappiness";
         r.create(name, "", Some(&spec), async |_| Ok(())).await.unwrap();
