@@ -660,17 +660,27 @@ impl Subsystem {
             .ok_or_else(|| RegistryError::NoNamespace { nqn: nqn.into(), nsid })
     }
 
-    /// Ends the oldest of the controllers `which` picks whose host has not proven who
-    /// it is, for a new one; Busy if there is none.
+    /// Ends one of the controllers `which` picks whose host has not proven who it is,
+    /// for a new one; Busy if there is none. The one ended is the oldest of the peer
+    /// address holding the most of them: a peer flooding Connects with a host's NQN
+    /// (and without its secret) ends its own controllers, not the one the real host,
+    /// from another address, is still authenticating.
     fn make_room(&mut self, which: impl Fn(&Controller) -> bool) -> Result<(), ConnectRefusal> {
-        let oldest = self
+        let unproven: Vec<&Arc<Controller>> = self
             .controllers
             .values()
             .filter(|c| which(c) && !c.proven.load(Ordering::Relaxed))
-            .min_by_key(|c| c.serial)
+            .collect();
+        let mut by_peer: BTreeMap<Option<IpAddr>, usize> = BTreeMap::new();
+        for c in &unproven {
+            *by_peer.entry(c.peer).or_default() += 1;
+        }
+        let victim = unproven
+            .iter()
+            .max_by_key(|c| (by_peer[&c.peer], std::cmp::Reverse(c.serial)))
             .map(|c| c.cntlid)
             .ok_or(ConnectRefusal::Busy)?;
-        if let Some(c) = self.controllers.remove(&oldest) {
+        if let Some(c) = self.controllers.remove(&victim) {
             // Told at the first and every 1,000th: peers can repeat it at will.
             static ENDED: AtomicU64 = AtomicU64::new(0);
             let ended = ENDED.fetch_add(1, Ordering::Relaxed) + 1;
@@ -1872,6 +1882,31 @@ mod tests {
             t.create_controller(NQN, "nqn.x:later", [1; 16], 0, None, None).unwrap_err(),
             ConnectRefusal::Busy
         );
+    }
+
+    /// A peer flooding Connects with a host's NQN from its own address ends its own
+    /// unproven controllers, not the one the host is authenticating from another.
+    #[test]
+    fn a_flood_of_unproven_connects_ends_its_own_controllers_first() {
+        const NQN: &str = "nqn.2024-01.io.example:a";
+        let host = "nqn.2014-08.org.example:host3";
+        let t = Target::new();
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
+        t.set_host_secrets(NQN, [(host.to_owned(), t_secret())].into()).unwrap();
+        let from = |last: u8| Some(IpAddr::from([192, 0, 2, last]));
+        let new = |peer| t.create_controller(NQN, host, [1; 16], 0, None, peer);
+        let real = new(from(1)).unwrap();
+        let flood: Vec<_> =
+            (0..4 * MAX_CONTROLLERS_PER_HOST).map(|_| new(from(2)).unwrap()).collect();
+        assert!(!real.state().dead, "the host's controller survives the flood");
+        let alive = flood.iter().filter(|c| !c.state().dead).count();
+        assert_eq!(alive, MAX_CONTROLLERS_PER_HOST - 1, "the flood ended its own, oldest first");
+        assert!(!flood.last().unwrap().state().dead);
+        real.authenticated();
+        // From one address, the oldest unproven one makes room, as before.
+        let next = new(from(1)).unwrap();
+        assert!(!next.state().dead && !real.state().dead);
+        assert_eq!(flood.iter().filter(|c| !c.state().dead).count(), MAX_CONTROLLERS_PER_HOST - 2);
     }
 
     fn t_secret() -> Arc<HostSecrets> {
