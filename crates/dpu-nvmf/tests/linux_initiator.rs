@@ -293,39 +293,6 @@ fn initramfs(cache: &Path, kernel: &Kernel, io_port: u16, disc_port: u16) -> Pat
     tree.write_cpio(&init, &cache.join("initramfs.cpio")).unwrap()
 }
 
-/// What the test reads from one fio terse (version 3) line: fields are `;`-separated,
-/// 1-based field 5 is the error count, 6/7/8 read KiB, KiB/s, IOPS and 47/48/49 the same for
-/// writes.
-#[derive(Debug)]
-struct FioResult {
-    errors: u64,
-    read_kib: u64,
-    read_iops: u64,
-    write_kib: u64,
-    write_iops: u64,
-}
-
-fn fio_terse(line: &str) -> Option<FioResult> {
-    let f: Vec<&str> = line.split(';').collect();
-    if f.first() != Some(&"3") {
-        return None;
-    }
-    let num = |i: usize| f.get(i - 1)?.parse::<f64>().ok().map(|v| v as u64);
-    Some(FioResult {
-        errors: num(5)?,
-        read_kib: num(6)?,
-        read_iops: num(8)?,
-        write_kib: num(47)?,
-        write_iops: num(49)?,
-    })
-}
-
-/// The fio result the guest printed after `mark NAME-terse`.
-fn fio_mark(marks: &Marks, name: &str) -> FioResult {
-    let line = marks.value(&format!("{name}-terse "));
-    line.and_then(fio_terse).unwrap_or_else(|| panic!("no fio terse line for {name}: {line:?}"))
-}
-
 /// Checks on the host that the backing file holds the guest's file system: `e2fsck -fn`
 /// finds it clean and every file `debugfs` dumps from it has the SHA-256 the guest printed.
 fn check_backing_file(image: &Path, sums: &[(String, String)], out: &Path) {
@@ -595,7 +562,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
 
     // Namespace 2's rate limit: fio's reads ran at it (its first tenth of a second's
     // burst included), and far faster once it was lifted.
-    let (limited, unlimited) = (fio_mark(&marks, "fio-limited"), fio_mark(&marks, "fio-unlimited"));
+    let (limited, unlimited) =
+        (common::fio_mark(&marks, "fio-limited"), common::fio_mark(&marks, "fio-unlimited"));
     println!(
         "linux initiator: namespace 2 limited to {NS2_IOPS_LIMIT} IOPS: fio randread 4k QD 8 {} IOPS ({ns2_throttled} commands waited at the target); unlimited {} IOPS",
         limited.read_iops, unlimited.read_iops
@@ -609,8 +577,8 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
 
     // fio: both passes exited 0 with no errors; the write pass wrote and verified both jobs'
     // regions, the verify-only pass read them all back after the reconnect.
-    let write = fio_mark(&marks, "fio-write");
-    let verify = fio_mark(&marks, "fio-verify");
+    let write = common::fio_mark(&marks, "fio-write");
+    let verify = common::fio_mark(&marks, "fio-verify");
     let total_kib = 2 * FIO_JOB_MIB * 1024;
     assert_eq!((write.errors, verify.errors), (0, 0), "{write:?} {verify:?}");
     assert_eq!(write.write_kib, total_kib, "{write:?}");
@@ -671,12 +639,12 @@ fn fio_terse_fields_are_read_by_position() {
     fields[2] = "qd32";
     (fields[4], fields[5], fields[7]) = ("0", "32768", "3164.5");
     (fields[46], fields[48]) = ("32768", "1823");
-    let r = fio_terse(&fields.join(";")).unwrap();
+    let r = common::fio_terse(&fields.join(";")).unwrap();
     assert_eq!(
         (r.errors, r.read_kib, r.read_iops, r.write_kib, r.write_iops),
         (0, 32768, 3164, 32768, 1823)
     );
     fields[0] = "2";
-    assert!(fio_terse(&fields.join(";")).is_none(), "another terse version");
-    assert!(fio_terse("3;fio-3.33;qd32;0;1").is_none(), "a cut line");
+    assert!(common::fio_terse(&fields.join(";")).is_none(), "another terse version");
+    assert!(common::fio_terse("3;fio-3.33;qd32;0;1").is_none(), "a cut line");
 }

@@ -182,55 +182,17 @@ async fn write(c: &mut HostController) -> Status {
     c.io[0].write(1, 64, &[0x5A; 4096], 512).await.unwrap().cqe.status
 }
 
-/// The service binary with a file volume and a state directory, killed on drop.
-struct Service {
-    child: std::process::Child,
-    config: std::path::PathBuf,
-    state: std::path::PathBuf,
-}
-
-impl Service {
-    fn start(dir: &std::path::Path, port: u16) -> Self {
-        let config = dir.join("nvmf.toml");
-        let disk = dir.join("disk.img");
-        let toml = format!(
-            "[[listeners]]\nport_id = 1\naddress = \"127.0.0.1:{port}\"\n\
-             [[volumes]]\nname = \"disk\"\nkind = \"file\"\npath = \"{}\"\nsize = {NS_BYTES}\n\
-             [[subsystems]]\nnqn = \"{PTPL_NQN}\"\nserial = \"DPUPTPL01\"\nhosts = [\"{GUEST_NQN}\", \"{OTHER_NQN}\"]\n\
-             [[subsystems.namespaces]]\nnsid = 1\nvolume = \"disk\"\n",
-            disk.display()
-        );
-        std::fs::write(&config, toml).unwrap();
-        let state = dir.join("state");
-        let child = Self::spawn(&config, &state);
-        Self { child, config, state }
-    }
-
-    fn spawn(config: &std::path::Path, state: &std::path::Path) -> std::process::Child {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
-            .arg("--config")
-            .arg(config)
-            .arg("--state-dir")
-            .arg(state)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    }
-
-    /// SIGKILL, as a loss of power, and a new process on the same files.
-    fn kill_and_restart(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.child = Self::spawn(&self.config, &self.state);
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The service binary with a file volume and a state directory.
+fn start_service(dir: &std::path::Path, port: u16) -> common::Service {
+    let disk = dir.join("disk.img");
+    let toml = format!(
+        "[[listeners]]\nport_id = 1\naddress = \"127.0.0.1:{port}\"\n\
+         [[volumes]]\nname = \"disk\"\nkind = \"file\"\npath = \"{}\"\nsize = {NS_BYTES}\n\
+         [[subsystems]]\nnqn = \"{PTPL_NQN}\"\nserial = \"DPUPTPL01\"\nhosts = [\"{GUEST_NQN}\", \"{OTHER_NQN}\"]\n\
+         [[subsystems.namespaces]]\nnsid = 1\nvolume = \"disk\"\n",
+        disk.display()
+    );
+    common::Service::start(dir, &toml)
 }
 
 /// Connects as `opts` to the service at `addr`, retrying for up to 20 s while it starts.
@@ -264,10 +226,9 @@ async fn linux_and_another_host_share_a_namespace_by_reservation_then_read_only(
     let server = Server::new(t.clone(), 4);
     let addr = common::loopback_listener(&server, 1).await;
     let dir = tempfile::tempdir().unwrap();
-    let ptpl_port =
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let ptpl_port = common::free_loopback_port();
     let ptpl_addr = std::net::SocketAddr::from(([127, 0, 0, 1], ptpl_port));
-    let mut service = Service::start(dir.path(), ptpl_port);
+    let mut service = start_service(dir.path(), ptpl_port);
     let initrd = common::nvme_initramfs(&cache, &kernel, "reservations", |m| {
         init_script(addr.port(), ptpl_port, m)
     });

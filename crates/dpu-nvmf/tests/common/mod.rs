@@ -126,3 +126,86 @@ EOS
 chmod +x /bin/onevent
 touch /tmp/aen
 uevent /bin/onevent &"#;
+
+/// The service binary (`dpu-nvmf --config CONFIG --state-dir STATE`), killed on drop.
+pub struct Service {
+    child: std::process::Child,
+    config: PathBuf,
+    state: PathBuf,
+}
+
+impl Service {
+    /// Writes `config` to `dir/nvmf.toml` and starts the service on it, its state
+    /// directory `dir/state`.
+    pub fn start(dir: &Path, config: &str) -> Self {
+        let path = dir.join("nvmf.toml");
+        std::fs::write(&path, config).unwrap();
+        let state = dir.join("state");
+        let child = Self::spawn(&path, &state);
+        Self { child, config: path, state }
+    }
+
+    fn spawn(config: &Path, state: &Path) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--config")
+            .arg(config)
+            .arg("--state-dir")
+            .arg(state)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// SIGKILL, as a crash or a loss of power, and a new process on the same files.
+    pub fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = Self::spawn(&self.config, &self.state);
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on loopback (for a service process to listen on).
+pub fn free_loopback_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// What the test reads from one fio terse (version 3) line: fields are `;`-separated,
+/// 1-based field 5 is the error count, 6/7/8 read KiB, KiB/s, IOPS and 47/48/49 the same for
+/// writes.
+#[derive(Debug)]
+pub struct FioResult {
+    pub errors: u64,
+    pub read_kib: u64,
+    pub read_iops: u64,
+    pub write_kib: u64,
+    pub write_iops: u64,
+}
+
+pub fn fio_terse(line: &str) -> Option<FioResult> {
+    let f: Vec<&str> = line.split(';').collect();
+    if f.first() != Some(&"3") {
+        return None;
+    }
+    let num = |i: usize| f.get(i - 1)?.parse::<f64>().ok().map(|v| v as u64);
+    Some(FioResult {
+        errors: num(5)?,
+        read_kib: num(6)?,
+        read_iops: num(8)?,
+        write_kib: num(47)?,
+        write_iops: num(49)?,
+    })
+}
+
+/// The fio result the guest printed after `mark NAME-terse`.
+pub fn fio_mark(marks: &Marks, name: &str) -> FioResult {
+    let line = marks.value(&format!("{name}-terse "));
+    line.and_then(fio_terse).unwrap_or_else(|| panic!("no fio terse line for {name}: {line:?}"))
+}
