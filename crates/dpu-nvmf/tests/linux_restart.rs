@@ -61,7 +61,7 @@ fn allocated(file: &std::path::Path) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linux_rides_through_a_service_restart_without_losing_a_write() {
-    let (cache, kernel) = common::guest_kernel(&[]);
+    let (cache, kernel) = common::guest_kernel(&[("fio", "fio")]);
     let dir = tempfile::tempdir().unwrap();
     let disk = dir.path().join("disk.img");
     let port = common::free_loopback_port();
