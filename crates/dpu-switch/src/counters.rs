@@ -41,7 +41,8 @@ pub enum DropReason {
     ReservedGroup,
     /// Routed, but from or to an address no router forwards (RFC 1812 §5.3.7, §4.2.2.11,
     /// RFC 3927 §2.7, RFC 4291 §2.5.6), or a directed broadcast: dropped without an ICMP
-    /// error, as Linux drops martians.
+    /// error, as Linux drops martians. Also an overlay packet whose outer source is not a
+    /// remote unicast address (RFC 1122 §3.2.1.3).
     Martian,
 }
 

@@ -1179,6 +1179,9 @@ impl Switch {
         let own_ip = local.ip;
         let own_mac = local.mac;
         let learn_remotes = local.learn_remotes;
+        // The directed broadcast of the underlay subnet (none on a /31 or /32).
+        let subnet_broadcast = (local.prefix_len <= 30)
+            .then(|| Ipv4Addr::from(u32::from(own_ip) | (u32::MAX >> local.prefix_len)));
         let off = info.l2.payload_offset;
         if info.l2.ethertype == EtherType::ARP {
             let Some(Ok(req)) = buf.frame().get(off..).map(ArpPacket::new_checked) else {
@@ -1227,6 +1230,20 @@ impl Switch {
         };
         if dst != own_ip {
             return self.count_drop(port, DropReason::NotForUs);
+        }
+        // RFC 1122 §3.2.1.3: a host discards a datagram from a source that is not a unicast
+        // address (Linux's input route drops it as a martian source, our own address, "this
+        // network" and the subnet's broadcast included, before the VXLAN socket sees it);
+        // nor may such a source be learned as a remote VTEP (the configuration refuses it as
+        // one too).
+        if src == own_ip
+            || src.octets()[0] == 0
+            || src.is_broadcast()
+            || Some(src) == subnet_broadcast
+            || src.is_multicast()
+            || src.is_loopback()
+        {
+            return self.count_drop(port, DropReason::Martian);
         }
         let encap = match tunnel.kind {
             TunnelKind::Vxlan => Encap::Vxlan,

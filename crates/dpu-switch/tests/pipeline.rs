@@ -1054,3 +1054,45 @@ fn vlan_priority_is_kept_and_the_native_vlan_may_come_tagged() {
     assert_eq!(ports_of(&out), vec!["a", "b", "c", "p0"]);
     assert_eq!(h.drops("t", DropReason::VlanNotAllowed), 0);
 }
+
+/// A VXLAN packet whose outer source is not a remote unicast address (multicast,
+/// broadcast, the underlay subnet's broadcast, "this network", loopback, or our own VTEP
+/// address) is not decapsulated and
+/// teaches nothing: RFC 1122 §3.2.1.3 has a host discard it, Linux's input route drops it
+/// as a martian source before its VXLAN socket sees it, and the configuration refuses
+/// such a remote VTEP. Learning one would send the tenant MACs behind it to a multicast
+/// group, a broadcast or ourselves.
+#[test]
+fn a_martian_outer_source_is_neither_decapsulated_nor_learned() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    let from = |ip: Ipv4Addr, host: u8| {
+        let mut pkt = vxlan_from_remote(&udp_frame(host, mac(1), None, 1, 10), 100, LOCAL_IP);
+        let mut outer = Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
+        outer.set_src(ip);
+        outer.fill_checksum();
+        pkt[14 + 20 + 6..14 + 20 + 8].fill(0);
+        pkt
+    };
+    let martians = [
+        Ipv4Addr::new(224, 0, 0, 9),
+        Ipv4Addr::BROADCAST,
+        Ipv4Addr::new(198, 51, 100, 255),
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::new(0, 1, 2, 3),
+        Ipv4Addr::new(127, 0, 0, 1),
+        LOCAL_IP,
+    ];
+    for (i, ip) in martians.into_iter().enumerate() {
+        let host = 0x60 + i as u8;
+        assert!(h.send("p0", &[from(ip, host)]).is_empty(), "{ip} decapsulated");
+        assert!(h.sw.status().vteps.iter().all(|v| !v.learned), "{ip} learned as a VTEP");
+        assert!(h.sw.mac_table(h.now).iter().all(|m| m.mac != mac(host).to_string()));
+    }
+    assert_eq!(h.drops("p0", DropReason::Martian), martians.len() as u64);
+    assert_eq!(h.sw.counters().decapsulated, 0);
+    // A unicast one is still learned.
+    let other = Ipv4Addr::new(198, 51, 100, 3);
+    assert_eq!(ports_of(&h.send("p0", &[from(other, 0x44)])), vec!["a", "b", "c", "t"]);
+    assert!(h.sw.status().vteps.iter().any(|v| v.ip == other && v.learned));
+}
