@@ -1305,14 +1305,17 @@ impl Switch {
         if let Some(r) = self.remotes.get_mut(usize::from(vtep)) {
             r.rx_packets += 1;
             r.last_seen = now;
-            // The outer source MAC is the next hop's when the VTEP is on-link.
-            if r.next_hop == src {
+            // The outer source MAC is the next hop's when the VTEP is on-link, and when it
+            // is a unicast one (a multicast or zero MAC is never a station's source, IEEE
+            // 802.3 §3.2.3; the ARP path takes the same care with a sender's).
+            let smac = info.l2.src;
+            if r.next_hop == src && smac.is_unicast() && smac != MacAddr::ZERO {
                 let n = self.neighbours.entry(src).or_insert(Neighbour {
                     mac: None,
                     updated: now,
                     last_request: None,
                 });
-                n.mac = Some(info.l2.src);
+                n.mac = Some(smac);
                 n.updated = now;
             }
         }

@@ -1096,3 +1096,25 @@ fn a_martian_outer_source_is_neither_decapsulated_nor_learned() {
     assert_eq!(ports_of(&h.send("p0", &[from(other, 0x44)])), vec!["a", "b", "c", "t"]);
     assert!(h.sw.status().vteps.iter().any(|v| v.ip == other && v.learned));
 }
+
+/// The outer source MAC of an on-link remote VTEP's packet refreshes its next hop's MAC
+/// only when it is a unicast address (as ARP's sender MAC must be): a frame with a
+/// multicast or zero source (IEEE 802.3 §3.2.3: never a source; Linux's bridge drops it)
+/// does not redirect the overlay traffic to that remote.
+#[test]
+fn a_non_unicast_outer_source_mac_is_not_taken_for_the_next_hop() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    // Host 0x44 learned behind the remote.
+    let pkt = vxlan_from_remote(&udp_frame(0x44, mac(1), None, 1, 10), 100, LOCAL_IP);
+    assert_eq!(ports_of(&h.send("p0", &[pkt])), vec!["a", "b", "c", "t"]);
+    for bad in [MacAddr([0x01, 0x00, 0x5e, 0, 0, 1]), MacAddr::BROADCAST, MacAddr::ZERO] {
+        let mut pkt = vxlan_from_remote(&udp_frame(0x44, mac(1), None, 2, 10), 100, LOCAL_IP);
+        pkt[6..12].copy_from_slice(&bad.0);
+        h.send("p0", &[pkt]);
+        let out = h.send("a", &[udp_frame(1, mac(0x44), None, 1, 10)]);
+        assert_eq!(ports_of(&out), vec!["p0"]);
+        let outer = parse_l2(&out[0].1).unwrap();
+        assert_eq!(outer.dst, REMOTE_VTEP_MAC, "next hop's MAC taken from {bad}");
+    }
+}
