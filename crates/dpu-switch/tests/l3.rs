@@ -686,3 +686,31 @@ fn every_quiet_neighbour_is_probed_before_it_is_forgotten() {
     let (_, ports) = &asked[&link_local];
     assert!(ports.iter().all(|p| p == "d"), "probed on its own link only: {ports:?}");
 }
+
+/// A packet with a corrupt IPv4 header checksum is discarded silently whatever its route
+/// (RFC 1812 §5.2.2: a router MUST verify the checksum and discard a packet that fails;
+/// Linux's ip_rcv drops it before the route lookup): no "destination unreachable" quoting
+/// it when there is no route, no ARP request for a destination it may not even name.
+#[test]
+fn a_corrupt_header_gets_no_icmp_error_and_no_arp() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let corrupt = |dst: Ipv4Addr| {
+        let mut f = udp(mac(1), GW10, A_IP, dst, 64, 1);
+        f[14 + 10] ^= 0x55;
+        f
+    };
+    // No route.
+    let out = h.send("a", &corrupt(Ipv4Addr::new(100, 64, 0, 1)));
+    assert!(out.is_empty(), "an ICMP error about a corrupt packet: {out:?}");
+    // On a connected subnet, next hop not resolved yet.
+    let out = h.send("a", &corrupt(D_IP));
+    assert!(out.is_empty(), "an ARP request for a corrupt packet: {out:?}");
+    assert_eq!(h.drops("a", DropReason::Wire(dpu_wire::Error::BadChecksum)), 2);
+    assert_eq!(h.drops("a", DropReason::NoRoute), 0);
+    assert_eq!(h.drops("a", DropReason::NeighbourUnresolved), 0);
+    // Intact, the same packets get their error and their ARP request.
+    let out = h.send("a", &udp(mac(1), GW10, A_IP, Ipv4Addr::new(100, 64, 0, 1), 64, 1));
+    assert_eq!(out.len(), 1);
+    let out = h.send("a", &udp(mac(1), GW10, A_IP, D_IP, 64, 1));
+    assert_eq!((out.len(), out[0].0.as_str()), (1, "d"));
+}

@@ -601,6 +601,17 @@ impl Switch {
         ingress: Ingress,
         out: &mut Vec<Tx>,
     ) {
+        // RFC 1812 §5.2.2: a packet whose header checksum fails is discarded silently (as
+        // Linux's ip_rcv does before it looks a route up): no ICMP error quoting it, no ARP
+        // request for the destination it names. A routed one is checked by
+        // `rewrite_routed`.
+        if key.ethertype == EtherType::IPV4.0
+            && let Some(Err(e)) = frame_l3(buf.frame())
+                .and_then(|(start, end)| buf.frame().get(start..end))
+                .map(|ip| Ipv4Packet::new_checked(ip).and_then(|p| p.check_checksum()))
+        {
+            return self.count_drop(ingress.port, e.into());
+        }
         match miss {
             L3Miss::NoRoute => {
                 self.icmp_error(now, ingress_svi, key, &buf, IcmpKind::NoRoute, out);
