@@ -5,8 +5,12 @@
 //! flagged `TP_STATUS_CSUMNOTREADY`. A switch forwarding them to another host must finish the
 //! job, as the NIC would have: [`complete_l4_checksum`] computes the full checksum
 //! (RFC 9293 §3.1 for TCP, RFC 768 and RFC 8200 §8.1 for UDP). For an overlay packet the
-//! pending checksum is the inner one (the kernel's outer VXLAN UDP checksum is already
-//! final or zero), so the inner frame is completed instead.
+//! pending checksum is the inner one when the inner frame had one to offload (the kernel's
+//! outer VXLAN/Geneve UDP checksum is then zero, or computed by local checksum offload for
+//! the packet as it will be once the inner one is complete), and the outer UDP one when it
+//! had none (Linux's `udp_set_csum` leaves the outer partial and the inner final): the inner
+//! one is completed first, and an outer checksum that still does not verify is the partial
+//! one.
 
 use std::net::IpAddr;
 
@@ -18,18 +22,58 @@ use dpu_wire::udp::UdpPacket;
 
 use crate::packet::{Gso, PacketBuf};
 
-/// Completes the TCP or UDP checksum of `frame` (or of its inner frame when it is a VXLAN or
-/// Geneve packet). Returns false, leaving the frame as it is, when there is nothing to
-/// complete (not TCP/UDP, a fragment) or it does not parse.
+/// Completes the TCP or UDP checksum of `frame`; for a VXLAN or Geneve packet, the one left
+/// partial. The inner frame's is completed first: if the outer UDP checksum is zero or
+/// verifies, before or then, the inner one was the pending one (local checksum offload
+/// computes the outer for the completed inner frame); if not, the outer one is the partial
+/// one and the inner frame was final, so its checksum field is put back as it came and the
+/// outer one completed.
+/// Returns false, leaving the frame as it is, when there is nothing to complete (not
+/// TCP/UDP, a fragment) or it does not parse.
 pub fn complete_l4_checksum(frame: &mut [u8]) -> bool {
     let Ok(info) = dissect(frame) else { return false };
-    if let Some(t) = info.tunnel {
-        return match frame.get_mut(t.inner_offset..t.inner_end) {
-            Some(inner) => complete_plain(inner),
-            None => false,
-        };
+    let (Some(t), Some(l3)) = (info.tunnel, info.l3) else { return complete_plain(frame) };
+    let outer_was_complete = outer_complete(frame, &l3);
+    let Some(inner) = frame.get_mut(t.inner_offset..t.inner_end) else { return false };
+    let field = l4_checksum_field(inner);
+    let before = field.and_then(|at| inner.get(at..at + 2)).map(|b| [b[0], b[1]]);
+    let inner_done = complete_plain(inner);
+    if outer_was_complete || outer_complete(frame, &l3) {
+        return inner_done;
+    }
+    if let (Some(at), Some(old)) = (field, before)
+        && let Some(b) = frame.get_mut(t.inner_offset + at..t.inner_offset + at + 2)
+    {
+        b.copy_from_slice(&old);
     }
     complete_plain(frame)
+}
+
+/// Offset of the TCP or UDP checksum field in `frame`, for what [`complete_plain`] fills.
+fn l4_checksum_field(frame: &[u8]) -> Option<usize> {
+    let l3 = dissect(frame).ok()?.l3?;
+    let at = match l3.protocol {
+        IpProtocol::TCP => l3.l4_offset + 16,
+        IpProtocol::UDP => l3.l4_offset + 6,
+        _ => return None,
+    };
+    (!l3.is_fragment && at + 2 <= l3.end).then_some(at)
+}
+
+/// Whether the outer UDP checksum of an overlay packet needs nothing: zero (not computed,
+/// RFC 768; RFC 6935 over IPv6) or verifying. Linux leaves it partial (`udp_set_csum`: the
+/// pseudo-header sum, `CHECKSUM_PARTIAL` at the outer UDP header) when the inner frame had
+/// no checksum to offload.
+fn outer_complete(frame: &[u8], l3: &dpu_wire::dissect::L3Info) -> bool {
+    let Some(Ok(udp)) = frame.get(l3.l4_offset..l3.end).map(UdpPacket::new_checked) else {
+        return true;
+    };
+    udp.checksum() == 0
+        || match (l3.src, l3.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => udp.check_checksum_v4(s, d).is_ok(),
+            (IpAddr::V6(s), IpAddr::V6(d)) => udp.check_checksum_v6(s, d).is_ok(),
+            _ => true,
+        }
 }
 
 fn complete_plain(frame: &mut [u8]) -> bool {
@@ -237,6 +281,70 @@ mod tests {
         assert!(complete_l4_checksum(&mut buf));
         assert!(udp_ok(&buf[hl..]));
         assert!(!complete_l4_checksum(&mut [0u8; 10]));
+    }
+
+    /// A tenant's own overlay packet (VXLAN over IPv4 with UDP checksums, as an OVN Geneve
+    /// tunnel or an IPv6-underlay VXLAN device always has them) whose inner frame had no
+    /// checksum to offload: Linux's `udp_set_csum` then leaves the *outer* UDP checksum
+    /// partial (the pseudo-header sum, `CHECKSUM_PARTIAL` at the outer UDP header) and the
+    /// inner final. Completing it must finish the outer one and leave the inner as it is;
+    /// and a pending inner checksum under an outer one computed for it is completed alone.
+    #[test]
+    fn completes_a_partial_outer_checksum_of_a_tenant_overlay_packet() {
+        let (s, d) = (Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(10, 1, 0, 2));
+        let u = Underlay {
+            dst_mac: MacAddr([2, 0, 0, 0, 0, 9]),
+            src_mac: MacAddr([2, 0, 0, 0, 0, 8]),
+            vlan: None,
+            addrs: UnderlayAddrs::V4 { src: s, dst: d },
+            ttl: 64,
+            dscp: 0,
+            src_port: 50000,
+            udp_checksum_v4: false,
+        };
+        let t = Tunnel::Vxlan { vni: 1 };
+        let hl = encap::header_len(&u, &t);
+        let check = |f: &[u8]| {
+            let udp = UdpPacket::new_checked(&f[14 + 20..]).unwrap();
+            udp.checksum() != 0 && udp.check_checksum_v4(s, d).is_ok()
+        };
+        // Inner frames with nothing offloaded: a UDP datagram with its final checksum, and
+        // one without a checksum (zero, RFC 768), which must stay zero.
+        for inner_sum in [true, false] {
+            let mut inner = udp_frame();
+            if inner_sum {
+                let (is, id) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2));
+                UdpPacket::new_checked(&mut inner[14 + 20..]).unwrap().fill_checksum_v4(is, id);
+                assert!(udp_ok(&inner));
+            }
+            let mut f = vec![0u8; hl + inner.len()];
+            f[hl..].copy_from_slice(&inner);
+            encap::encapsulate(&mut f, &u, &t, inner.len()).unwrap();
+            // The partial outer checksum: the pseudo-header sum, as udp_set_csum leaves it.
+            let udp_len = u16::try_from(f.len() - 14 - 20).unwrap();
+            let pseudo = dpu_wire::checksum::pseudo_header_v4(s, d, IpProtocol::UDP, udp_len);
+            f[14 + 20 + 6..14 + 20 + 8].copy_from_slice(&pseudo.to_be_bytes());
+            assert!(!check(&f));
+            complete_l4_checksum(&mut f);
+            assert!(check(&f), "outer UDP checksum left partial (inner checksum {inner_sum})");
+            assert_eq!(f[hl..], inner[..], "the final inner frame changed");
+        }
+        // The other way round: the inner checksum pending, the outer computed by local
+        // checksum offload for the packet as it will be once the inner one is complete
+        // (`lco_csum`), so it verifies only then. The inner one is completed, the outer kept.
+        let mut inner = udp_frame();
+        let (is, id) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2));
+        UdpPacket::new_checked(&mut inner[14 + 20..]).unwrap().fill_checksum_v4(is, id);
+        let mut f = vec![0u8; hl + inner.len()];
+        f[hl..].copy_from_slice(&inner);
+        let lco = Underlay { udp_checksum_v4: true, ..u };
+        encap::encapsulate(&mut f, &lco, &t, inner.len()).unwrap();
+        let done = f.clone();
+        let pseudo = dpu_wire::checksum::pseudo_header_v4(is, id, IpProtocol::UDP, 13);
+        f[hl + 14 + 20 + 6..hl + 14 + 20 + 8].copy_from_slice(&pseudo.to_be_bytes());
+        assert!(!check(&f) && !udp_ok(&f[hl..]));
+        complete_l4_checksum(&mut f);
+        assert_eq!(f, done, "the inner checksum completed, the outer one kept");
     }
 
     /// The segments of `buf` (a super-frame), checked one by one: valid IP header and TCP

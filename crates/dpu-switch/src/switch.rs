@@ -1320,8 +1320,8 @@ impl Switch {
             }
         }
         // A pending checksum on an overlay frame may be the outer UDP one (the inner is
-        // final then) or the inner one: Linux leaves whichever is not; completing the inner
-        // from scratch is right either way, and the outer goes with the decapsulation.
+        // final then) or the inner one: `complete_csum` finishes whichever it is, and the
+        // outer goes with the decapsulation.
         buf.complete_csum();
         if !buf.narrow(tunnel.inner_offset, tunnel.inner_end) {
             return self.count_drop(port, dpu_wire::Error::Truncated.into());

@@ -1118,3 +1118,78 @@ fn a_non_unicast_outer_source_mac_is_not_taken_for_the_next_hop() {
         assert_eq!(outer.dst, REMOTE_VTEP_MAC, "next hop's MAC taken from {bad}");
     }
 }
+
+/// A tenant running its own overlay (VXLAN with UDP checksums, as an IPv6-underlay VXLAN
+/// device or an OVN Geneve tunnel has them) sends an inner frame that had no checksum to
+/// offload: Linux's `udp_set_csum` then leaves the tenant's *outer* UDP checksum partial
+/// and its inner frame final. Whether the switch encapsulates it into its own overlay or a
+/// port's backend completes it, the tenant's UDP checksum leaves complete; it was left as
+/// the bare pseudo-header sum (the inner frame was completed instead), and the receiving
+/// tenant's stack dropped every such packet (its ARP, its pings).
+#[test]
+fn a_tenant_overlay_packet_with_a_partial_outer_checksum_leaves_complete() {
+    use dpu_wire::udp::UdpPacket;
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    // Host 0x44 behind the remote VTEP, host 2 on port b.
+    let pkt = vxlan_from_remote(&udp_frame(0x44, mac(9), None, 1, 10), 100, LOCAL_IP);
+    h.send("p0", &[pkt]);
+    h.send("b", &[udp_frame(2, mac(9), None, 1, 10)]);
+    // The tenant's overlay packet: its own VXLAN (VNI 7) carrying an ARP request, from
+    // 192.0.2.1 (host 1) to the host `to`; outer UDP checksum partial.
+    let tenant = |to: u8| {
+        let inner = arp_frame(
+            ArpOperation::REQUEST,
+            MacAddr([2, 0, 0, 0, 7, 1]),
+            Ipv4Addr::new(10, 7, 0, 1),
+            MacAddr::ZERO,
+            Ipv4Addr::new(10, 7, 0, 2),
+        );
+        let (s, d) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, to));
+        let u = Underlay {
+            dst_mac: mac(to),
+            src_mac: mac(1),
+            vlan: None,
+            addrs: UnderlayAddrs::V4 { src: s, dst: d },
+            ttl: 64,
+            dscp: 0,
+            src_port: 40000,
+            udp_checksum_v4: false,
+        };
+        let t = Tunnel::Vxlan { vni: 7 };
+        let hl = encap::header_len(&u, &t);
+        let mut f = vec![0u8; hl + inner.len()];
+        f[hl..].copy_from_slice(&inner);
+        encap::encapsulate(&mut f, &u, &t, inner.len()).unwrap();
+        let udp_len = u16::try_from(f.len() - 34).unwrap();
+        let sum = dpu_wire::checksum::pseudo_header_v4(s, d, IpProtocol::UDP, udp_len);
+        UdpPacket::new_checked(&mut f[34..]).unwrap().set_checksum(sum);
+        (f, s, d)
+    };
+    let complete = |f: &[u8], s, d| {
+        let u = UdpPacket::new_checked(&f[34..]).unwrap();
+        u.checksum() != 0 && u.check_checksum_v4(s, d).is_ok()
+    };
+    // Into the switch's overlay: the tenant packet is the inner frame of ours.
+    let (f, s, d) = tenant(0x44);
+    let mut buf = PacketBuf::from_frame(&f);
+    buf.set_csum_pending(true);
+    let mut rx = vec![Rx { port: h.id("a"), buf }];
+    let mut out = Vec::new();
+    h.sw.process(h.now, &mut rx, &mut out);
+    assert_eq!(out.len(), 1);
+    let ours = dissect(out[0].buf.frame()).unwrap().tunnel.unwrap();
+    let carried = &out[0].buf.frame()[ours.inner_offset..ours.inner_end];
+    assert!(complete(carried, s, d), "the tenant's outer UDP checksum left partial");
+    // Bridged to a local port: what the port's backend completes before sending.
+    let (f, s, d) = tenant(2);
+    let mut buf = PacketBuf::from_frame(&f);
+    buf.set_csum_pending(true);
+    let mut rx = vec![Rx { port: h.id("a"), buf }];
+    let mut out = Vec::new();
+    h.sw.process(h.now, &mut rx, &mut out);
+    assert_eq!(out.len(), 1);
+    let mut sent = out.remove(0).buf;
+    sent.complete_csum();
+    assert!(complete(sent.frame(), s, d), "the tenant's outer UDP checksum left partial");
+}

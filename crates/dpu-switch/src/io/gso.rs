@@ -158,7 +158,7 @@ const UDP_CHECKSUM_OFFSET: u16 = 6;
 /// The `virtio_net_hdr` asking the kernel to complete the pending TCP or UDP checksum of
 /// `frame` (`csum_start` at the L4 header, `csum_offset` at its checksum field); `None` when
 /// `frame` is not a plain TCP/UDP frame [`crate::fastkey::extract`] reads (stacked tags, an
-/// overlay packet whose pending checksum is the inner one, IPv6 extension headers): such a
+/// overlay packet, whose pending checksum may be the inner or the outer one, IPv6 extension headers): such a
 /// frame's checksum is completed in user space instead.
 pub(crate) fn checksum_header(frame: &[u8]) -> Option<[u8; VNET_HDR_LEN]> {
     let plain = crate::fastkey::extract(frame)?;
@@ -510,7 +510,7 @@ pub(crate) mod tests {
         let udp_len = u16::try_from(udp.len() - 34).unwrap();
         udp[38..40].copy_from_slice(&udp_len.to_be_bytes());
         assert_eq!(checksum_header(&udp), Some([1, 0, 42, 0, 0, 0, 34, 0, 6, 0]));
-        // An overlay packet (its pending checksum is the inner one) and junk: none.
+        // An overlay packet (its pending checksum may be the inner one) and junk: none.
         udp[36..38].copy_from_slice(&dpu_wire::vxlan::UDP_PORT.to_be_bytes());
         assert_eq!(checksum_header(&udp), None);
         assert_eq!(checksum_header(&[0u8; 20]), None);
