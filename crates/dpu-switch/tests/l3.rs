@@ -714,3 +714,36 @@ fn a_corrupt_header_gets_no_icmp_error_and_no_arp() {
     let out = h.send("a", &udp(mac(1), GW10, A_IP, D_IP, 64, 1));
     assert_eq!((out.len(), out[0].0.as_str()), (1, "d"));
 }
+
+/// A Neighbor Advertisement with the Override flag clear (a proxy's, or one for an anycast
+/// address) does not replace the link-layer address of a resolved neighbour (RFC 4861
+/// §7.2.5: it "MUST NOT update the cache"; Linux's ndisc keeps it too), so routed traffic
+/// stays with the address's owner; one with Override set does, and a neighbour still being
+/// resolved takes either.
+#[test]
+fn an_advertisement_without_override_keeps_a_resolved_neighbour() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let f = udp6(mac(1), GW10, v6(A6), v6(D6), 64);
+    let na = |from: MacAddr, flags: u8| {
+        let mut body = vec![flags, 0, 0, 0];
+        body.extend_from_slice(&v6(D6).octets());
+        body.extend_from_slice(&[2, 1]);
+        body.extend_from_slice(&from.0);
+        icmp6(from, GW20, v6(D6), v6(GW20_6), 255, 136, &body)
+    };
+    let next_hop = |h: &mut H| {
+        let out = h.send("a", &f);
+        assert_eq!(out.len(), 1, "{out:?}");
+        out[0].1[0..6].to_vec()
+    };
+    // Being resolved: an advertisement without Override is taken (§7.2.5, INCOMPLETE).
+    h.send("a", &f);
+    assert!(h.send("d", &na(mac(4), 0x40)).is_empty());
+    assert_eq!(next_hop(&mut h), mac(4).0);
+    // Resolved: a proxy's answer (Solicited, no Override) changes nothing.
+    h.send("d", &na(mac(5), 0x40));
+    assert_eq!(next_hop(&mut h), mac(4).0, "a non-override advertisement took the neighbour");
+    // With Override, the neighbour moves.
+    h.send("d", &na(mac(6), 0x20));
+    assert_eq!(next_hop(&mut h), mac(6).0);
+}

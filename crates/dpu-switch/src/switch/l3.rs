@@ -858,7 +858,14 @@ impl Switch {
                 return true;
             }
             let mac = nd_lladdr(opts, 2).unwrap_or(key.src);
-            self.note_neighbour(now, svi, IpAddr::V6(target), mac, false);
+            // RFC 4861 §7.2.5: without the Override flag (a proxy's or an anycast answer)
+            // an advertisement fills in a neighbour being resolved but MUST NOT change the
+            // address of a resolved one (Linux's ndisc keeps it too).
+            let override_flag = m[4] & 0x20 != 0;
+            let cached = self.l3_neigh.get(&(svi.vrf, IpAddr::V6(target))).and_then(|n| n.mac);
+            if override_flag || cached.is_none_or(|c| c == mac) {
+                self.note_neighbour(now, svi, IpAddr::V6(target), mac, false);
+            }
             return key.dst == svi.mac;
         }
         // An echo to any of the VRF's gateway addresses, as for IPv4, answered from it.
