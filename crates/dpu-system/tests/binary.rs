@@ -426,3 +426,48 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
     let log = process.log();
     assert_eq!(log.matches("sysctl set again").count(), 2, "{log}");
 }
+
+/// The kernel prints a multi-value sysctl (an integer vector, a port bitmap) only in the first
+/// read(2) of the file: a read at a later offset returns nothing. A value longer than the
+/// first read must still be seen whole, or it reads back cut, the object is FAILED and the
+/// "undo" writes the cut value into the kernel. Needs root, unshare(1) and nsenter(1);
+/// skipped otherwise.
+#[tokio::test]
+async fn long_values_are_read_whole_on_real_procfs() {
+    let can_unshare =
+        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    let has_nsenter = Command::new("nsenter").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !can_unshare || !has_nsenter {
+        eprintln!("skipped: needs root, unshare(1) and nsenter(1)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (process, channel) = on_real_procfs(dir.path()).await;
+    let mut system = SystemInternalServiceClient::new(channel);
+    let read = || {
+        let pid = process.pid().to_string();
+        let file = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+        let out = Command::new("nsenter").args(["-t", &pid, "-n", "cat", file]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+
+    // 38 characters, as the kernel prints them (ascending, ranges with '-').
+    let long = "4420,8009,9090,10250-10260,50051-50052";
+    in_netns(&process, &format!("echo {long} > /proc/sys/net/ipv4/ip_local_reserved_ports"));
+    assert_eq!(read(), long);
+    for (round, value) in [long, "4420,50051-50052", long].into_iter().enumerate() {
+        let generation = i64::try_from(round).unwrap() + 1;
+        let desired = vec![sysctl("net.ipv4.ip_local_reserved_ports", value, generation)];
+        let synced = sync(&mut system, desired).await;
+        let status = synced[0].status.clone().unwrap();
+        assert_eq!(status.state, ApplyState::Applied as i32, "{value}: {}", status.message);
+        assert_eq!(status.observed_value, value);
+        assert_eq!(read(), value, "the kernel holds the value whole");
+    }
+    // A refused value is undone to the whole value before it, not to a cut one.
+    let refused = vec![sysctl("net.ipv4.ip_local_reserved_ports", "4420,70000", 9)];
+    let synced = sync(&mut system, refused).await;
+    let status = synced[0].status.clone().unwrap();
+    assert_eq!(status.state, ApplyState::Failed as i32);
+    assert_eq!(read(), long, "{}", status.message);
+}

@@ -2,21 +2,27 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use dpu_proto::dpu::system::v1::{ApplyState, Sysctl, SysctlStatus};
 use nix::fcntl::OFlag;
 
-use super::{SysctlError, key_from_name, normalize_value, relative_path, validate_value};
+use super::{
+    MAX_VALUE_LEN, SysctlError, key_from_name, normalize_value, relative_path, validate_value,
+};
 
 /// Where the kernel exposes sysctls (proc_sys(5)).
 pub const DEFAULT_ROOT: &str = "/proc/sys";
 
 /// Reads of a sysctl stop here; real values are at most a page, and a test root must not make
 /// the service read a huge file.
-const MAX_READ: u64 = 64 * 1024;
+const MAX_READ: usize = 64 * 1024;
+
+/// The first read of a value: room for the longest value this service writes and the
+/// kernel's newline, without asking the kernel for a 64 KiB buffer on every read.
+const FIRST_READ: usize = 2 * MAX_VALUE_LEN;
 
 /// Keeps the sysctls of the last desired set applied under `root`.
 ///
@@ -240,15 +246,42 @@ fn open_flags() -> i32 {
     OFlag::O_NOFOLLOW.bits()
 }
 
+/// The whole value comes from one read(2) at offset 0: the kernel prints an integer vector or
+/// a bitmap (`net.ipv4.tcp_rmem`, `net.ipv4.ip_local_reserved_ports`) only for a read at
+/// offset 0, cut to that read's length, and returns nothing at a later offset (`read_to_end`
+/// into an empty buffer starts with a 32-byte read, which cut longer values). A value that
+/// fills the first read is read again from offset 0 with room for [`MAX_READ`] bytes.
 fn read_value(path: &Path, key: &str) -> Result<String, SysctlError> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(open_flags())
         .open(path)
         .map_err(|err| classify(err, key, None))?;
-    let mut buf = Vec::new();
-    file.take(MAX_READ).read_to_end(&mut buf).map_err(|err| classify(err, key, None))?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    let mut size = FIRST_READ;
+    loop {
+        let mut buf = vec![0; size];
+        let len = read_from_start(&file, &mut buf).map_err(|err| classify(err, key, None))?;
+        if len < size || size >= MAX_READ {
+            buf.truncate(len);
+            return Ok(String::from_utf8_lossy(&buf).into_owned());
+        }
+        size = MAX_READ;
+    }
+}
+
+/// Fills `buf` from offset 0 of `file` until end of file or `buf` is full. procfs answers
+/// everything in the first read(2); further ones only matter for ordinary files.
+fn read_from_start(file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read_at(&mut buf[len..], len as u64) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(len)
 }
 
 /// One write(2) at offset 0: procfs parses each write on its own, so the value must not be split.
@@ -458,6 +491,19 @@ mod tests {
         assert_eq!(state(&out[0]), ApplyState::Applied);
         assert_eq!(fs::read_to_string(&file).unwrap(), "1");
         assert_eq!(applier.writes(), 2);
+    }
+
+    /// A value longer than the first read is read again whole (procfs prints a value in the
+    /// first read only; the real kernel is tested in tests/binary.rs).
+    #[test]
+    fn values_longer_than_the_first_read_are_read_whole() {
+        let root = fake_root();
+        let file = root.path().join("vm/swappiness");
+        let long = vec!["1"; FIRST_READ].join(" ");
+        fs::write(&file, format!("{long}\n")).unwrap();
+        assert_eq!(read_value(&file, "vm.swappiness").unwrap().trim_end(), long);
+        fs::write(&file, "2".repeat(MAX_READ + 10)).unwrap();
+        assert_eq!(read_value(&file, "vm.swappiness").unwrap().len(), MAX_READ);
     }
 
     #[test]
