@@ -471,3 +471,35 @@ async fn long_values_are_read_whole_on_real_procfs() {
     assert_eq!(status.state, ApplyState::Failed as i32);
     assert_eq!(read(), long, "{}", status.message);
 }
+
+/// An IPv4 address with a label (`ip addr add ... label lo:1`, an ifupdown alias such as
+/// `eth0:1`) belongs to its device: getifaddrs(3) names such an address by its label, but
+/// `ip addr` lists it under the device and /sys/class/net has no `lo:1`. Needs root,
+/// unshare(1), nsenter(1) and ip(8); skipped otherwise.
+#[tokio::test]
+async fn labelled_addresses_belong_to_their_interface() {
+    let can_unshare =
+        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    let has_tools = ["nsenter", "ip"]
+        .iter()
+        .all(|t| Command::new(t).arg("-V").output().is_ok_and(|o| o.status.success()));
+    if !can_unshare || !has_tools {
+        eprintln!("skipped: needs root, unshare(1), nsenter(1) and ip(8)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (process, channel) = on_real_procfs(dir.path()).await;
+    in_netns(
+        &process,
+        "ip link set lo up; ip addr add 192.0.2.1/24 dev lo label lo:1; \
+         ip addr add 198.51.100.1/24 dev lo label lo:web",
+    );
+    let mut system = SystemInternalServiceClient::new(channel);
+    let inventory = system.get_inventory(GetInventoryRequest {}).await.unwrap().into_inner();
+    let names: Vec<&str> = inventory.interfaces.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["lo"], "{:?}", inventory.interfaces);
+    let lo = &inventory.interfaces[0];
+    for address in ["127.0.0.1/8", "192.0.2.1/24", "198.51.100.1/24"] {
+        assert!(lo.addresses.iter().any(|a| a == address), "{address}: {:?}", lo.addresses);
+    }
+}

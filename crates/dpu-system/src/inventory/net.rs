@@ -7,7 +7,7 @@
 //! interface's `ifindex` there is checked first; on a mismatch those two fields fall back to
 //! "unknown" (MTU 0, state from the flags).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
@@ -28,9 +28,17 @@ struct Collected {
 
 /// Lists every interface, ordered by index. `sys_dir` is normally `/sys`.
 pub(crate) fn interfaces(sys_dir: &Path) -> Result<Vec<NetworkInterface>, nix::Error> {
+    let entries: Vec<_> = getifaddrs()?.collect();
+    // Every device has a link-layer entry, under its own name.
+    let devices: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e.address.as_ref().is_some_and(|a| a.as_link_addr().is_some()))
+        .map(|e| e.interface_name.as_str())
+        .collect();
     let mut by_name: BTreeMap<String, Collected> = BTreeMap::new();
-    for entry in getifaddrs()? {
-        let item = by_name.entry(entry.interface_name.clone()).or_default();
+    for entry in &entries {
+        let name = device_name(&entry.interface_name, &devices);
+        let item = by_name.entry(name.to_owned()).or_default();
         item.flags = Some(item.flags.unwrap_or(InterfaceFlags::empty()) | entry.flags);
         let Some(address) = entry.address.as_ref() else { continue };
         if let Some(link) = address.as_link_addr() {
@@ -70,6 +78,21 @@ pub(crate) fn interfaces(sys_dir: &Path) -> Result<Vec<NetworkInterface>, nix::E
         .collect();
     out.sort_by(|a, b| (a.if_index, &a.name).cmp(&(b.if_index, &b.name)));
     Ok(out)
+}
+
+/// The device an entry of getifaddrs(3) belongs to. glibc names an IPv4 address by its label,
+/// which is its device's name unless the address was given one: an alias (`eth0:1`, from
+/// ifconfig or ifupdown) or `ip addr add ... label eth0:web`. A device's name never contains
+/// ':' (the kernel refuses it), so a label `DEV:anything` of a device `DEV` is that device's,
+/// as `ip addr` shows it.
+fn device_name<'a>(name: &'a str, devices: &BTreeSet<&str>) -> &'a str {
+    if devices.contains(name) {
+        return name;
+    }
+    match name.split_once(':') {
+        Some((device, _)) if devices.contains(device) => device,
+        _ => name,
+    }
 }
 
 /// The fields read from `/sys/class/net/IF/`, present only when sysfs shows our interface.
@@ -179,6 +202,18 @@ mod tests {
         assert_eq!(prefix_len_v6(Ipv6Addr::UNSPECIFIED), 0);
         assert_eq!(cidr("2001:db8::1".parse().unwrap(), 64), "2001:db8::1/64");
         assert_eq!(cidr("192.168.100.2".parse().unwrap(), 30), "192.168.100.2/30");
+    }
+
+    #[test]
+    fn labels_name_their_device() {
+        let devices = BTreeSet::from(["lo", "eth0", "p0"]);
+        assert_eq!(device_name("eth0", &devices), "eth0");
+        assert_eq!(device_name("eth0:1", &devices), "eth0");
+        assert_eq!(device_name("eth0:web", &devices), "eth0");
+        // Nothing to attach it to: shown as it came.
+        assert_eq!(device_name("eth1:1", &devices), "eth1:1");
+        assert_eq!(device_name("other", &devices), "other");
+        assert_eq!(device_name(":1", &devices), ":1");
     }
 
     #[test]
