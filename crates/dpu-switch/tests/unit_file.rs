@@ -1,0 +1,100 @@
+//! The switch under the privileges its systemd unit gives it (`images/`): the capability
+//! bounding set and no new privileges, applied with setpriv(1) as systemd applies them, in a
+//! network namespace of its own. What the switch does by default must work there.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The switch's process; killed on drop, which also ends its network namespace.
+struct Switch(Child);
+
+impl Drop for Switch {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `KEY=` values of the unit, words of every line that sets it.
+fn unit_values(unit: &str, key: &str) -> Vec<String> {
+    let prefix = format!("{key}=");
+    unit.lines()
+        .filter_map(|l| l.trim().strip_prefix(prefix.as_str()))
+        .flat_map(|v| v.split_whitespace().map(str::to_owned))
+        .collect()
+}
+
+/// The nice value of the process's thread whose name starts with `name`, if it runs.
+fn thread_nice(pid: u32, name: &str) -> Option<i64> {
+    for task in fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let dir = task.ok()?.path();
+        let comm = fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if !comm.starts_with(name) {
+            continue;
+        }
+        // Field 19 (nice), counted after the command name, which is in parentheses.
+        let stat = fs::read_to_string(dir.join("stat")).ok()?;
+        let after_comm = &stat[stat.rfind(')')? + 2..];
+        return after_comm.split(' ').nth(16)?.parse().ok();
+    }
+    None
+}
+
+/// The workers' default nice value (-10, below other processes) needs CAP_SYS_NICE: the unit
+/// must keep it, or on a card they run at 0 and the switch warns at every start.
+/// Needs root, unshare(1) and setpriv(1); skipped otherwise.
+#[test]
+fn the_workers_get_their_default_nice_value_under_the_unit() {
+    let has =
+        |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    let can_unshare =
+        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    if !can_unshare || !has("setpriv") {
+        eprintln!("skipped: needs root, unshare(1) and setpriv(1)");
+        return;
+    }
+    let unit_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../images/rootfs/lib/systemd/system/dpu-switch.service");
+    let unit = fs::read_to_string(&unit_path).unwrap();
+    let caps = unit_values(&unit, "CapabilityBoundingSet");
+    assert!(!caps.is_empty(), "the unit bounds the switch's capabilities");
+    let bounding: Vec<String> = caps
+        .iter()
+        .map(|c| format!("+{}", c.strip_prefix("CAP_").unwrap().to_ascii_lowercase()))
+        .collect();
+    let bounding = format!("-all,{}", bounding.join(","));
+    assert_eq!(unit_values(&unit, "NoNewPrivileges"), ["yes"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let child = Command::new("unshare")
+        .args(["-n", "setpriv", "--no-new-privs", "--inh-caps", "-all", "--bounding-set"])
+        .arg(&bounding)
+        .arg(env!("CARGO_BIN_EXE_dpu-switch"))
+        .arg("--socket")
+        .arg(dir.path().join("switch.sock"))
+        .env_remove("NOTIFY_SOCKET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let switch = Switch(child);
+    let pid = switch.0.id();
+    let start = Instant::now();
+    let warning = "cannot set the worker's nice value";
+    // The worker sets its nice value when it starts, or warns that it cannot.
+    loop {
+        let log = fs::read_to_string(&log).unwrap_or_default();
+        assert!(!log.contains(warning), "bounding set {bounding}:\n{log}");
+        if thread_nice(pid, "dpu-switch-work") == Some(-10) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "no worker at nice -10; log:\n{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
