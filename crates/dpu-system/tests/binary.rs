@@ -503,3 +503,63 @@ async fn labelled_addresses_belong_to_their_interface() {
         assert!(lo.addresses.iter().any(|a| a == address), "{address}: {:?}", lo.addresses);
     }
 }
+
+/// `net.ipv4.ip_forward` and `net.ipv4.conf.all.forwarding` are one kernel value: given both
+/// with different values, one holds and the other is FAILED rather than reported APPLIED and
+/// set again by every pass between syncs, flipping forwarding. Needs root,
+/// unshare(1) and nsenter(1); skipped otherwise.
+#[tokio::test]
+async fn two_keys_of_one_setting_on_real_procfs() {
+    let can_unshare =
+        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    let has_nsenter = Command::new("nsenter").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !can_unshare || !has_nsenter {
+        eprintln!("skipped: needs root, unshare(1) and nsenter(1)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (process, channel) = on_real_procfs(dir.path()).await;
+    let mut system = SystemInternalServiceClient::new(channel);
+    let desired =
+        vec![sysctl("net.ipv4.ip_forward", "1", 1), sysctl("net.ipv4.conf.all.forwarding", "0", 1)];
+    let synced = sync(&mut system, desired).await;
+    let status: Vec<_> = synced.iter().map(|s| s.status.clone().unwrap()).collect();
+    assert_eq!(status[0].state, ApplyState::Applied as i32, "{}", status[0].message);
+    assert_eq!(status[1].state, ApplyState::Failed as i32, "{:?}", status[1]);
+    assert_eq!(status[1].observed_value, "1");
+    assert!(status[1].message.contains("changed back"), "{}", status[1].message);
+
+    // Not a conflict: switching forwarding on turns accept_redirects off as a side effect, and
+    // setting accept_redirects again leaves forwarding alone. Both hold after the sync.
+    let desired = vec![
+        sysctl("net.ipv4.conf.all.accept_redirects", "1", 1),
+        sysctl("net.ipv4.conf.all.forwarding", "1", 1),
+    ];
+    let synced = sync(&mut system, desired).await;
+    for s in &synced {
+        let status = s.status.clone().unwrap();
+        assert_eq!(status.state, ApplyState::Applied as i32, "{}: {}", s.name, status.message);
+    }
+    let pid = process.pid().to_string();
+    let read = |key: &str| {
+        let file = format!("/proc/sys/net/ipv4/conf/all/{key}");
+        let out = Command::new("nsenter").args(["-t", &pid, "-n", "cat", &file]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!((read("accept_redirects"), read("forwarding")), ("1".into(), "1".into()));
+
+    // The same between syncs: forwarding switched off behind the service's back (which turns
+    // accept_redirects on) is set again, and accept_redirects after it.
+    in_netns(&process, "echo 0 > /proc/sys/net/ipv4/conf/all/forwarding");
+    let start = Instant::now();
+    while (read("forwarding"), read("accept_redirects")) != ("1".into(), "1".into()) {
+        assert!(start.elapsed() < Duration::from_secs(30), "not kept; log:\n{}", process.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let listed = system.list_applied_sysctls(ListAppliedSysctlsRequest {}).await.unwrap();
+    for s in listed.into_inner().sysctls {
+        let status = s.status.unwrap();
+        assert_eq!(status.state, ApplyState::Applied as i32, "{}: {}", s.name, status.message);
+    }
+    assert_eq!((read("accept_redirects"), read("forwarding")), ("1".into(), "1".into()));
+}

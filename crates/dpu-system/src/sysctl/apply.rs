@@ -101,18 +101,30 @@ impl Applier {
     /// Makes the applied set exactly `desired` and returns each object with its `status` filled,
     /// in the order given. A value is written only when the current one differs, so syncing the
     /// same set again touches nothing unless the file drifted. Never fails as a whole: every
-    /// problem becomes a FAILED status on its object.
+    /// problem becomes a FAILED status on its object. A value a later one changed is set again
+    /// (see [`Applier::settle`]).
     pub fn sync(&mut self, desired: Vec<Sysctl>) -> Vec<Sysctl> {
         let mut seen = HashSet::new();
-        let mut out = Vec::with_capacity(desired.len());
-        let mut kept = Vec::with_capacity(desired.len());
-        for mut object in desired {
+        let mut results = Vec::with_capacity(desired.len());
+        let mut last_write = None;
+        for (index, object) in desired.into_iter().enumerate() {
             let first = seen.insert(object.name.clone());
+            let writes = self.writes;
             let result = if first {
                 self.apply_one(&object)
             } else {
                 Err(SysctlError::Duplicate { name: object.name.clone() })
             };
+            if self.writes > writes {
+                last_write = Some(index);
+            }
+            results.push((object, first, result));
+        }
+        let mut view: Vec<_> = results.iter_mut().map(|(o, _, result)| (&*o, result)).collect();
+        self.settle(&mut view, last_write);
+        let mut out = Vec::with_capacity(results.len());
+        let mut kept = Vec::with_capacity(results.len());
+        for (mut object, first, result) in results {
             let watch = Watch::after(&result);
             object.status = Some(self.status_for(&object, result));
             if first {
@@ -122,6 +134,58 @@ impl Applier {
         }
         self.applied = kept;
         out
+    }
+
+    /// After a pass that wrote something, the objects before its last write that held their
+    /// value are read again. One that no longer holds was changed by a later write of the
+    /// pass: as a side effect (switching `net.ipv4.conf.all.forwarding` on turns
+    /// `net.ipv4.conf.all.accept_redirects` off) or because both keys are one kernel value
+    /// (`net.ipv4.ip_forward` is `net.ipv4.conf.all.forwarding`). Those are set once more and
+    /// every object is read again: a side effect is then settled, while an object that still
+    /// does not hold its value fights another of the set and becomes FAILED, so it is neither
+    /// reported APPLIED over a value the kernel does not hold nor set again by every
+    /// [`Applier::keep`] pass, flipping the setting back and forth.
+    fn settle(
+        &mut self,
+        results: &mut [(&Sysctl, &mut Result<String, SysctlError>)],
+        last_write: Option<usize>,
+    ) {
+        let Some(last_write) = last_write else { return };
+        let changed: Vec<usize> = results[..last_write]
+            .iter()
+            .enumerate()
+            .filter(|(_, (object, result))| {
+                result
+                    .as_ref()
+                    .is_ok_and(|desired| self.reads(object).ok().as_ref() != Some(desired))
+            })
+            .map(|(index, _)| index)
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        for index in changed {
+            let (object, result) = &mut results[index];
+            tracing::info!(name = %object.name, "sysctl set once more: a later one of the set changed it");
+            **result = self.apply_one(object);
+        }
+        for (object, result) in results.iter_mut() {
+            let Ok(desired) = result.as_ref() else { continue };
+            **result = match self.reads(object) {
+                Ok(observed) if observed == *desired => continue,
+                Ok(observed) => Err(SysctlError::ChangedBack {
+                    key: key_from_name(&object.name).unwrap_or_default().to_owned(),
+                    desired: desired.clone(),
+                    observed,
+                }),
+                Err(err) => Err(err),
+            };
+        }
+    }
+
+    /// The current, normalised value of an object's key.
+    fn reads(&self, object: &Sysctl) -> Result<String, SysctlError> {
+        self.read_current(key_from_name(&object.name)?)
     }
 
     /// The objects of the last sync with their current status.
@@ -135,16 +199,23 @@ impl Applier {
     /// are left alone (see [`Watch::Nothing`]). Nothing is written for a value that holds.
     pub fn keep(&mut self) -> Kept {
         let mut kept = Kept::default();
+        let writes_before = self.writes;
         let mut applied = std::mem::take(&mut self.applied);
-        for entry in applied.iter_mut().filter(|a| a.watch != Watch::Nothing) {
+        let mut results = Vec::with_capacity(applied.len());
+        let mut last_write = None;
+        for (index, entry) in applied.iter_mut().filter(|a| a.watch != Watch::Nothing).enumerate() {
             let writes = self.writes;
             let result = self.apply_one(&entry.object);
-            let written = self.writes - writes;
-            if written > 0 {
+            if self.writes > writes {
                 let observed = result.as_deref().unwrap_or_default();
                 tracing::info!(name = %entry.object.name, value = observed, "sysctl set again");
+                last_write = Some(index);
             }
-            kept.written += written;
+            results.push((entry, result));
+        }
+        let mut view: Vec<_> = results.iter_mut().map(|(e, result)| (&e.object, result)).collect();
+        self.settle(&mut view, last_write);
+        for (entry, result) in results {
             entry.watch = Watch::after(&result);
             let status = self.status_for(&entry.object, result);
             if entry.object.status.as_ref() != Some(&status) {
@@ -152,6 +223,7 @@ impl Applier {
                 entry.object.status = Some(status);
             }
         }
+        kept.written = self.writes - writes_before;
         self.applied = applied;
         kept
     }
@@ -566,6 +638,41 @@ mod tests {
         assert_eq!(applier.keep(), Kept::default());
         assert_eq!(applier.writes(), writes);
         assert_eq!(applier.list_applied(), out);
+    }
+
+    /// Two keys of one kernel setting (`net.ipv4.ip_forward` is `net.ipv4.conf.all.forwarding`;
+    /// a hard link here) given different values: one holds and the other is FAILED, not
+    /// APPLIED over a value the kernel no longer has, and neither is set again between syncs,
+    /// which would flip the setting on every pass.
+    #[test]
+    fn two_keys_of_one_value_are_not_fought_over() {
+        let root = fake_root();
+        let forward = root.path().join("net/ipv4/ip_forward");
+        let all = root.path().join("net/ipv4/conf/all/forwarding");
+        fs::hard_link(&forward, &all).unwrap();
+        let mut applier = Applier::new(root.path());
+        let desired = vec![
+            object("net.ipv4.ip_forward", "1", 1),
+            object("net.ipv4.conf.all.forwarding", "0", 1),
+            object("vm.swappiness", "10", 1),
+        ];
+        // The second round finds the value as the first left it, and the other key differing.
+        for round in 0..2 {
+            let out = applier.sync(desired.clone());
+            assert_eq!(state(&out[0]), ApplyState::Applied, "round {round}: {}", message(&out[0]));
+            assert_eq!(state(&out[1]), ApplyState::Failed, "round {round}");
+            assert_eq!(out[1].status.as_ref().unwrap().observed_value, "1");
+            assert!(message(&out[1]).contains("changed back"), "{}", message(&out[1]));
+            assert_eq!(state(&out[2]), ApplyState::Applied, "round {round}: {}", message(&out[2]));
+            assert_eq!(fs::read_to_string(&forward).unwrap(), "1");
+            assert_eq!(applier.list_applied(), out);
+        }
+        let writes = applier.writes();
+        for _ in 0..3 {
+            assert_eq!(applier.keep(), Kept::default());
+        }
+        assert_eq!(applier.writes(), writes, "nothing written between syncs");
+        assert_eq!(fs::read_to_string(&forward).unwrap(), "1");
     }
 
     #[test]

@@ -49,4 +49,10 @@ pub enum SysctlError {
     Read { key: String, source: io::Error },
     #[error("sysctl {key} reads back {observed:?} after writing {desired:?}")]
     Mismatch { key: String, desired: String, observed: String },
+    #[error(
+        "sysctl {key} was changed back to {observed:?} (from {desired:?}) by another sysctl of \
+         the set: both set one kernel value (as net.ipv4.ip_forward and \
+         net.ipv4.conf.all.forwarding do); give it one value"
+    )]
+    ChangedBack { key: String, desired: String, observed: String },
 }
