@@ -377,7 +377,8 @@ fn write_value(path: &Path, key: &str, value: &str) -> Result<(), SysctlError> {
 fn classify(err: io::Error, key: &str, value: Option<&str>) -> SysctlError {
     let key = key.to_owned();
     match err.kind() {
-        io::ErrorKind::NotFound => SysctlError::NotFound { key },
+        // ENOTDIR: the key goes on below a sysctl (`net.ipv4.tcp_rmem.max`).
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => SysctlError::NotFound { key },
         io::ErrorKind::IsADirectory => SysctlError::NotAFile { key },
         _ if err.raw_os_error() == Some(nix::libc::ELOOP) => SysctlError::OutsideRoot { key },
         io::ErrorKind::PermissionDenied if value.is_some() => {
@@ -463,6 +464,20 @@ mod tests {
             fs::metadata(root.path().join("net/ipv4/ip_forward")).unwrap().modified().unwrap();
         assert_eq!(mtime, mtime2);
         assert_eq!(first, second);
+    }
+
+    /// A key that goes on below a sysctl (`net.ipv4.tcp_rmem.max`, a typo) names nothing: the
+    /// open fails with ENOTDIR, which is "no such sysctl", not a value the kernel refused.
+    #[test]
+    fn a_key_below_a_sysctl_is_not_found() {
+        let root = fake_root();
+        let mut applier = Applier::new(root.path());
+        let out = applier.sync(vec![object("net.ipv4.tcp_rmem.max", "6291456", 1)]);
+        assert_eq!(state(&out[0]), ApplyState::Failed);
+        assert_eq!(message(&out[0]), "no such sysctl: net.ipv4.tcp_rmem.max");
+        assert_eq!(out[0].status.as_ref().unwrap().observed_value, "");
+        let rmem = fs::read_to_string(root.path().join("net/ipv4/tcp_rmem")).unwrap();
+        assert_eq!(rmem, "4096\t131072\t6291456\n");
     }
 
     #[test]
