@@ -55,10 +55,25 @@ fn remove_stale_socket(path: &Path) -> Result<(), UnixError> {
     if !meta.file_type().is_socket() {
         return Err(UnixError::NotASocket(path.to_owned()));
     }
-    if std::os::unix::net::UnixStream::connect(path).is_ok() {
-        return Err(UnixError::InUse(path.to_owned()));
+    // Only ECONNREFUSED says nobody listens. EPROTOTYPE is a live socket of another type (a
+    // datagram socket such as /dev/log); any other error (EACCES: someone else's socket)
+    // leaves the question open, and a socket that may be live is never replaced.
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => return Err(UnixError::InUse(path.to_owned())),
+        Err(err) if err.raw_os_error() == Some(nix::libc::EPROTOTYPE) => {
+            return Err(UnixError::InUse(path.to_owned()));
+        }
+        Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {}
+        // Removed since it was inspected: nothing left to remove.
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(io_err("connecting to the existing socket", path)(err)),
     }
-    std::fs::remove_file(path).map_err(io_err("removing the stale socket", path))
+    match std::fs::remove_file(path) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => {
+            Err(io_err("removing the stale socket", path)(err))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A lazily connecting channel to a gRPC server on a Unix socket; it reconnects by itself after
@@ -90,6 +105,20 @@ mod tests {
         drop(listener);
         // Stale now: replaced.
         let _listener = bind(&path).unwrap();
+    }
+
+    /// A live socket of another type (a datagram socket such as syslog's /dev/log, given by
+    /// mistake) refuses a stream connect with EPROTOTYPE: it is in use, not stale.
+    #[tokio::test]
+    async fn refuses_to_replace_a_live_datagram_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let live = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        assert!(matches!(bind(&path), Err(UnixError::InUse(_))));
+        let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        sender.send_to(b"still here", &path).unwrap();
+        let mut buf = [0; 16];
+        assert_eq!(live.recv(&mut buf).unwrap(), 10, "the datagram socket still receives");
     }
 
     #[tokio::test]
