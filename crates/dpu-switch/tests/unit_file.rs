@@ -46,17 +46,17 @@ fn thread_nice(pid: u32, name: &str) -> Option<i64> {
 
 /// The workers' default nice value (-10, below other processes) needs CAP_SYS_NICE: the unit
 /// must keep it, or on a card they run at 0 and the switch warns at every start.
-/// Needs root, unshare(1) and setpriv(1); skipped otherwise.
+/// Needs root, unshare(1) and setpriv(1).
 #[test]
 fn the_workers_get_their_default_nice_value_under_the_unit() {
     let has =
         |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
     let can_unshare =
         Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    if !can_unshare || !has("setpriv") {
-        eprintln!("skipped: needs root, unshare(1) and setpriv(1)");
-        return;
-    }
+    assert!(
+        can_unshare && has("setpriv"),
+        "this test needs root, unshare(1) and setpriv(1) (`cargo xtask test` runs as root)"
+    );
     let unit_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../images/rootfs/lib/systemd/system/dpu-switch.service");
     let unit = fs::read_to_string(&unit_path).unwrap();

@@ -291,16 +291,16 @@ async fn on_real_procfs(dir: &Path) -> (Process, Channel) {
 
 /// The real /proc/sys, made harmless: the binary runs in a network namespace of its own
 /// (`unshare -n` execs it in place), where `net.*` sysctls are private to that namespace.
-/// Needs root and util-linux; skipped otherwise.
+/// Needs root and util-linux.
 #[tokio::test]
 async fn real_procfs_in_a_private_network_namespace() {
     // Succeeds only with CAP_SYS_ADMIN.
     let can_unshare =
         Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    if !can_unshare {
-        eprintln!("skipped: needs root and unshare(1) to get a private network namespace");
-        return;
-    }
+    assert!(
+        can_unshare,
+        "this test needs root and unshare(1) to get a private network namespace (`cargo xtask test` runs as root)"
+    );
     let host_forward = fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (_process, channel) = on_real_procfs(dir.path()).await;
@@ -362,7 +362,7 @@ fn in_netns(process: &Process, script: &str) {
 /// network namespace: a value changed behind its back is set again, a parameter whose file
 /// appears later (an an interface's, as a VF's does) is set once it appears, and the changed
 /// status is announced to the agent through the status epoch. A value the kernel refused is
-/// not written again. Needs root, unshare(1), nsenter(1) and ip(8); skipped otherwise.
+/// not written again. Needs root, unshare(1), nsenter(1) and ip(8).
 #[tokio::test]
 async fn the_set_is_kept_between_syncs_on_real_procfs() {
     let can_unshare =
@@ -370,10 +370,10 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
     let has_tools = ["nsenter", "ip"]
         .iter()
         .all(|t| Command::new(t).arg("-V").output().is_ok_and(|o| o.status.success()));
-    if !can_unshare || !has_tools {
-        eprintln!("skipped: needs root, unshare(1), nsenter(1) and ip(8)");
-        return;
-    }
+    assert!(
+        can_unshare && has_tools,
+        "this test needs root, unshare(1), nsenter(1) and ip(8) (`cargo xtask test` runs as root)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel.clone());
@@ -430,17 +430,16 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
 /// The kernel prints a multi-value sysctl (an integer vector, a port bitmap) only in the first
 /// read(2) of the file: a read at a later offset returns nothing. A value longer than the
 /// first read must still be seen whole, or it reads back cut, the object is FAILED and the
-/// "undo" writes the cut value into the kernel. Needs root, unshare(1) and nsenter(1);
-/// skipped otherwise.
+/// "undo" writes the cut value into the kernel. Needs root, unshare(1) and nsenter(1).
 #[tokio::test]
 async fn long_values_are_read_whole_on_real_procfs() {
     let can_unshare =
         Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
     let has_nsenter = Command::new("nsenter").arg("-V").output().is_ok_and(|o| o.status.success());
-    if !can_unshare || !has_nsenter {
-        eprintln!("skipped: needs root, unshare(1) and nsenter(1)");
-        return;
-    }
+    assert!(
+        can_unshare && has_nsenter,
+        "this test needs root, unshare(1) and nsenter(1) (`cargo xtask test` runs as root)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel);
@@ -475,7 +474,7 @@ async fn long_values_are_read_whole_on_real_procfs() {
 /// An IPv4 address with a label (`ip addr add ... label lo:1`, an ifupdown alias such as
 /// `eth0:1`) belongs to its device: getifaddrs(3) names such an address by its label, but
 /// `ip addr` lists it under the device and /sys/class/net has no `lo:1`. Needs root,
-/// unshare(1), nsenter(1) and ip(8); skipped otherwise.
+/// unshare(1), nsenter(1) and ip(8).
 #[tokio::test]
 async fn labelled_addresses_belong_to_their_interface() {
     let can_unshare =
@@ -483,10 +482,10 @@ async fn labelled_addresses_belong_to_their_interface() {
     let has_tools = ["nsenter", "ip"]
         .iter()
         .all(|t| Command::new(t).arg("-V").output().is_ok_and(|o| o.status.success()));
-    if !can_unshare || !has_tools {
-        eprintln!("skipped: needs root, unshare(1), nsenter(1) and ip(8)");
-        return;
-    }
+    assert!(
+        can_unshare && has_tools,
+        "this test needs root, unshare(1), nsenter(1) and ip(8) (`cargo xtask test` runs as root)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     in_netns(
@@ -507,16 +506,16 @@ async fn labelled_addresses_belong_to_their_interface() {
 /// `net.ipv4.ip_forward` and `net.ipv4.conf.all.forwarding` are one kernel value: given both
 /// with different values, one holds and the other is FAILED rather than reported APPLIED and
 /// set again by every pass between syncs, flipping forwarding. Needs root,
-/// unshare(1) and nsenter(1); skipped otherwise.
+/// unshare(1) and nsenter(1).
 #[tokio::test]
 async fn two_keys_of_one_setting_on_real_procfs() {
     let can_unshare =
         Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
     let has_nsenter = Command::new("nsenter").arg("-V").output().is_ok_and(|o| o.status.success());
-    if !can_unshare || !has_nsenter {
-        eprintln!("skipped: needs root, unshare(1) and nsenter(1)");
-        return;
-    }
+    assert!(
+        can_unshare && has_nsenter,
+        "this test needs root, unshare(1) and nsenter(1) (`cargo xtask test` runs as root)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel);
