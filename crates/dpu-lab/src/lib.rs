@@ -26,6 +26,7 @@ pub mod guest;
 pub mod loopdev;
 mod proc;
 mod process;
+pub mod unit;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

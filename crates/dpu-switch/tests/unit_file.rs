@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
 
 use std::fs;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,15 +16,6 @@ impl Drop for Switch {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// `KEY=` values of the unit, words of every line that sets it.
-fn unit_values(unit: &str, key: &str) -> Vec<String> {
-    let prefix = format!("{key}=");
-    unit.lines()
-        .filter_map(|l| l.trim().strip_prefix(prefix.as_str()))
-        .flat_map(|v| v.split_whitespace().map(str::to_owned))
-        .collect()
 }
 
 /// The nice value of the process's thread whose name starts with `name`, if it runs.
@@ -57,23 +47,15 @@ fn the_workers_get_their_default_nice_value_under_the_unit() {
         can_unshare && has("setpriv"),
         "this test needs root, unshare(1) and setpriv(1) (`cargo xtask test` runs as root)"
     );
-    let unit_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../images/rootfs/lib/systemd/system/dpu-switch.service");
-    let unit = fs::read_to_string(&unit_path).unwrap();
-    let caps = unit_values(&unit, "CapabilityBoundingSet");
-    assert!(!caps.is_empty(), "the unit bounds the switch's capabilities");
-    let bounding: Vec<String> = caps
-        .iter()
-        .map(|c| format!("+{}", c.strip_prefix("CAP_").unwrap().to_ascii_lowercase()))
-        .collect();
-    let bounding = format!("-all,{}", bounding.join(","));
-    assert_eq!(unit_values(&unit, "NoNewPrivileges"), ["yes"]);
+    let unit = dpu_lab::unit::read("dpu-switch.service").unwrap();
+    let setpriv = dpu_lab::unit::setpriv_prefix(&unit).expect("the unit bounds its capabilities");
+    assert!(setpriv.iter().any(|a| a == "--no-new-privs"), "NoNewPrivileges=yes");
 
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
     let child = Command::new("unshare")
-        .args(["-n", "setpriv", "--no-new-privs", "--inh-caps", "-all", "--bounding-set"])
-        .arg(&bounding)
+        .arg("-n")
+        .args(&setpriv)
         .arg(env!("CARGO_BIN_EXE_dpu-switch"))
         .arg("--socket")
         .arg(dir.path().join("switch.sock"))
@@ -90,7 +72,7 @@ fn the_workers_get_their_default_nice_value_under_the_unit() {
     // The worker sets its nice value when it starts, or warns that it cannot.
     loop {
         let log = fs::read_to_string(&log).unwrap_or_default();
-        assert!(!log.contains(warning), "bounding set {bounding}:\n{log}");
+        assert!(!log.contains(warning), "{setpriv:?}:\n{log}");
         if thread_nice(pid, "dpu-switch-work") == Some(-10) {
             break;
         }

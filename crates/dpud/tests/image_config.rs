@@ -52,43 +52,26 @@ fn shipped_config_parses_and_caps_the_host_listener() {
     assert!(files >= wanted, "LimitNOFILE {files} < {wanted}");
 }
 
-/// The `[Section]` of a unit file that holds `key=`, and its value (the last one set).
-fn unit_setting(unit: &str, section: &str, key: &str) -> Option<String> {
-    let mut current = "";
-    let mut value = None;
-    for line in unit.lines().map(str::trim) {
-        if line.starts_with('[') {
-            current = line;
-        } else if current == section
-            && let Some(v) = line.strip_prefix(key).and_then(|rest| rest.strip_prefix('='))
-        {
-            value = Some(v.trim().to_owned());
-        }
-    }
-    value
-}
-
 /// Every unit restarts its process whenever it exits, for good: systemd's default start
 /// limit (5 starts within 10 s) would otherwise leave a process that failed five times in
 /// a row (RestartSec=1), e.g. the agent started before its listener's address or interface
 /// exists, stopped until someone runs `systemctl reset-failed`. The limit lives in [Unit].
 #[test]
 fn units_restart_without_a_start_limit() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../images/rootfs/lib/systemd/system");
-    let mut units: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut units: Vec<_> =
+        std::fs::read_dir(dpu_lab::unit::dir()).unwrap().map(|e| e.unwrap().path()).collect();
     units.sort();
     assert_eq!(units.len(), 4, "{units:?}");
     for path in units {
         let unit = std::fs::read_to_string(&path).unwrap();
         let name = path.display();
         assert_eq!(
-            unit_setting(&unit, "[Service]", "Restart").as_deref(),
+            dpu_lab::unit::setting(&unit, "[Service]", "Restart").as_deref(),
             Some("always"),
             "{name}"
         );
         assert_eq!(
-            unit_setting(&unit, "[Unit]", "StartLimitIntervalSec").as_deref(),
+            dpu_lab::unit::setting(&unit, "[Unit]", "StartLimitIntervalSec").as_deref(),
             Some("0"),
             "{name}: a service that keeps failing must keep being restarted"
         );

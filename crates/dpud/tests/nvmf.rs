@@ -1915,3 +1915,52 @@ async fn subsystem_and_namespace_statuses_show_live_figures() {
     let table = ok(&dpuctl(&alone, Who::Operator, &["list", "namespaces"]));
     assert!(table.contains("figures as of the last sync"), "{table}");
 }
+
+/// The agent and the NVMe/TCP target run without a single capability, as their units
+/// (`images/`) start them: root's own files and devices, ports above 1024 and io_uring
+/// need none, so whoever takes over either network-facing process gains none either.
+#[tokio::test]
+async fn the_agent_and_the_target_serve_without_capabilities() {
+    let dpud_unit = dpu_lab::unit::read("dpud.service").unwrap();
+    let nvmf_unit = dpu_lab::unit::read("dpu-nvmf.service").unwrap();
+    assert_eq!(dpu_lab::unit::bounding_set(&dpud_unit), Some(vec![]), "dpud.service");
+    assert_eq!(dpu_lab::unit::bounding_set(&nvmf_unit), Some(vec![]), "dpu-nvmf.service");
+    let mut env = Env::with_nvmf();
+    // dpu-nvmf, started by the agent here, gets the agent's (empty) set, as its unit's.
+    env.launcher = dpu_lab::unit::setpriv_prefix(&dpud_unit).unwrap();
+    env.start().await;
+    let agent = i32::try_from(env.agent_pid()).unwrap();
+    let target = service_pid("dpu-nvmf", &env.nvmf_socket()).unwrap();
+    for pid in [agent, target] {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let caps: Vec<&str> = ["CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"]
+            .iter()
+            .filter_map(|f| status.lines().find_map(|l| l.strip_prefix(f)).map(str::trim))
+            .collect();
+        assert_eq!(caps, ["0000000000000000"; 4], "capabilities of process {pid}");
+    }
+    let op = env.client(Who::Operator).await;
+    let port = free_port();
+    create_target(&op, subsystem(NQN), port).await;
+    write_and_read_back(SocketAddr::from(([127, 0, 0, 1], port)), 9).await;
+    // A file volume beside the RAM one: the target creates and opens its file.
+    let mut nvmf = op.nvmf();
+    let file = env.path("volume.img");
+    nvmf.create_volume(CreateVolumeRequest {
+        volume_id: "f1".into(),
+        volume: Some(Volume {
+            spec: Some(VolumeSpec {
+                backend: Some(Backend::File(dpu_proto::dpu::nvmf::v1::FileBackend {
+                    path: file.display().to_string(),
+                    size_bytes: 8 << 20,
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    wait_for("the file volume APPLIED", async || state(&op).await.1).await;
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 8 << 20);
+}

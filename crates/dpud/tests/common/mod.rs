@@ -46,6 +46,9 @@ pub struct Env {
     /// Whether the agent also drives the switch (`dpu-switch --socket run/switch.sock`); it
     /// binds the ports it is given, so such an agent runs inside a lab namespace.
     pub switch: bool,
+    /// A command that runs dpud (setpriv(1) and its options): dpud and the services it
+    /// supervises run with what it leaves them. Empty: dpud runs directly.
+    pub launcher: Vec<String>,
     /// Applied to the config before it is written (`tweak_config`).
     config_tweak: Option<ConfigTweak>,
     agent: Option<Child>,
@@ -90,6 +93,7 @@ impl Env {
             metrics_port,
             nvmf,
             switch,
+            launcher: Vec::new(),
             config_tweak: None,
             agent: None,
         };
@@ -191,7 +195,16 @@ impl Env {
             .append(true)
             .open(self.path("dpud.log"))
             .unwrap();
-        let child = Command::new(workspace_bin("dpud"))
+        let dpud = workspace_bin("dpud");
+        let mut command = match self.launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(dpud);
+                c
+            }
+            None => Command::new(dpud),
+        };
+        let child = command
             .arg("--config")
             .arg(self.path("dpud.toml"))
             .stdin(Stdio::null())
