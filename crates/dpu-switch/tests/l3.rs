@@ -747,3 +747,99 @@ fn an_advertisement_without_override_keeps_a_resolved_neighbour() {
     h.send("d", &na(mac(6), 0x20));
     assert_eq!(next_hop(&mut h), mac(6).0);
 }
+
+/// `config` with br10 in its own VRF "red", and a third bridge br30 (port e) in "blue".
+fn two_vrfs() -> SwitchConfig {
+    let mut c = config(R_IP);
+    c.vrfs.push(VrfConfig { name: "red".into(), routes: vec![] });
+    c.bridges[0].svi.as_mut().unwrap().vrf = "red".into();
+    c.ports.push(PortConfig {
+        name: "e".into(),
+        mode: PortMode::Access { vlan: 30 },
+        mtu: 1500,
+        admin_up: true,
+    });
+    c.bridges.push(BridgeConfig {
+        name: "br30".into(),
+        vlan: Some(30),
+        vni: None,
+        ageing_secs: 300,
+        mac_limit: 100,
+        svi: Some(SviConfig {
+            vrf: "blue".into(),
+            address: "100.64.0.254/24".into(),
+            mac: GW30.to_string(),
+            address6: Some("2001:db8:30::1/64".into()),
+        }),
+    });
+    c
+}
+
+const GW30: MacAddr = MacAddr([2, 0, 0, 0, 0xfe, 30]);
+
+/// Neighbor Solicitations for `gw` from `n` distinct addresses of `prefix`::/64 (each with
+/// a source link-layer option), as a host flooding its gateway sends them.
+fn flood_solicits(h: &mut H, port: &str, src_mac: MacAddr, prefix: u128, gw: &str, n: usize) {
+    let o = v6(gw).octets();
+    let sn = MacAddr([0x33, 0x33, 0xff, o[13], o[14], o[15]]);
+    let sn_ip = Ipv6Addr::new(
+        0xff02,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0xff00 | u16::from(o[13]),
+        (u16::from(o[14]) << 8) | u16::from(o[15]),
+    );
+    for i in 0..n {
+        let src = Ipv6Addr::from(prefix + 0x1_0000 + i as u128);
+        h.send(port, &nd(135, src_mac, sn, src, sn_ip, v6(gw)));
+    }
+}
+
+/// Routes a UDP packet from d (blue, br20) to `dst` on br30 and returns where it went,
+/// answering the ARP request for `dst` from `dst_mac` on e when one comes.
+fn route_d_to_e(h: &mut H, dst: Ipv4Addr, dst_mac: MacAddr) -> Vec<String> {
+    let f = udp(mac(4), GW20, D_IP, dst, 64, 1);
+    let out = h.send("d", &f);
+    assert_eq!(out.len(), 1, "an ARP request for {dst}: {out:?}");
+    let req = ArpPacket::new_checked(&out[0].1[14..42]).unwrap();
+    assert_eq!((out[0].0.as_str(), req.target_ip()), ("e", dst));
+    let gw30_ip = Ipv4Addr::new(100, 64, 0, 254);
+    h.send("e", &arp(ArpOperation::REPLY, dst_mac, dst, GW30, gw30_ip));
+    h.send("d", &f).into_iter().map(|(p, _)| p).collect()
+}
+
+/// A tenant flooding its gateway with Neighbor Solicitations from many addresses (each
+/// creating a neighbour entry unasked) takes at most its VRF's share of the neighbour table:
+/// another VRF still resolves and routes, and when the table is full an entry a VRF needs
+/// to route takes the place of one nobody asked for.
+#[test]
+fn one_vrf_cannot_take_the_neighbour_table_of_another() {
+    let max = dpu_switch::MAX_NEIGHBOURS;
+    let mut h = H { sw: Switch::new(two_vrfs(), Instant::now()).unwrap(), now: Instant::now() };
+    let red_net = 0x2001_0db8_0010_0000_0000_0000_0000_0000u128;
+    flood_solicits(&mut h, "a", mac(1), red_net, GW10_6, max + 100);
+    let red = h.sw.neighbours().iter().filter(|n| n.vrf == "red").count();
+    assert_eq!(red, max / 2, "red holds its share");
+    // Blue still resolves a new neighbour and routes to it.
+    let e_ip = Ipv4Addr::new(100, 64, 0, 5);
+    assert_eq!(route_d_to_e(&mut h, e_ip, mac(5)), vec!["e"]);
+    // Blue's own hosts flood too: the table is full, yet a neighbour blue needs takes the
+    // place of one of blue's it never asked for; red's share and blue's resolved entry stay.
+    let blue_net = 0x2001_0db8_0020_0000_0000_0000_0000_0000u128;
+    flood_solicits(&mut h, "d", mac(4), blue_net, GW20_6, max);
+    assert_eq!(h.sw.neighbours().len(), max, "full");
+    assert_eq!(route_d_to_e(&mut h, Ipv4Addr::new(100, 64, 0, 6), mac(6)), vec!["e"]);
+    assert!(h.sw.counters().neighbour_evictions >= 1);
+    assert_eq!(h.sw.neighbours().iter().filter(|n| n.vrf == "red").count(), max / 2);
+    let out = h.send("d", &udp(mac(4), GW20, D_IP, e_ip, 64, 2));
+    assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["e"]);
+    // Red, at its share with only unasked entries, still resolves in place of one of them.
+    let f = udp6(mac(1), GW10, v6(A6), v6("2001:db8:10::77"), 64);
+    let out = h.send("a", &f);
+    let sn = [0x33, 0x33, 0xff, 0, 0, 0x77];
+    assert!(!out.is_empty() && out.iter().all(|(_, f)| f[0..6] == sn), "a solicitation: {out:?}");
+    assert_eq!(h.sw.neighbours().len(), max);
+}
