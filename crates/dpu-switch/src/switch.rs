@@ -196,6 +196,9 @@ pub struct SwitchCounters {
     /// Neighbours forgotten early to make room for one a VRF below its share of the
     /// neighbour table needed to route.
     pub neighbour_evictions: u64,
+    /// Frames whose source MAC was one of the switch's own (an SVI's): not learned, as
+    /// Linux's bridge does not learn over a local address (`br_fdb_update`).
+    pub own_mac_sources: u64,
 }
 
 /// A SHA-256 digest of what `Debug` prints of a piece of configuration: what a bridge was
@@ -268,6 +271,8 @@ pub struct Switch {
     flows: FlowCache,
     counters: SwitchCounters,
     svis: Vec<Svi>,
+    /// The SVIs' MACs, sorted: the switch's own, never learned behind a port or VTEP.
+    svi_macs: Vec<MacAddr>,
     vrfs: Vec<Vrf>,
     l3_neigh: FastMap<(u16, std::net::IpAddr), L3Neighbour>,
     /// How many of `l3_neigh` are still being resolved (recounted each tick).
@@ -341,6 +346,7 @@ impl Switch {
             flows: FlowCache::new(DEFAULT_CAPACITY),
             counters: SwitchCounters::default(),
             svis: Vec::new(),
+            svi_macs: Vec::new(),
             vrfs: Vec::new(),
             l3_neigh: FastMap::default(),
             l3_incomplete: 0,
@@ -971,6 +977,13 @@ impl Switch {
     }
 
     fn learn(&mut self, bridge: u16, mac: MacAddr, from: Dest, now: Instant) {
+        // A host using the gateway's MAC as its source would take the gateway's address
+        // over in the MAC table; Linux's bridge keeps its local entry and warns
+        // (`br_fdb_update`), and forwards the frame: so do we, counting it.
+        if self.svi_macs.binary_search(&mac).is_ok() {
+            self.counters.own_mac_sources += 1;
+            return;
+        }
         let Some(br) = self.bridges.get_mut(usize::from(bridge)) else { return };
         match self.mac.learn(bridge, mac, from, now, br.mac_limit) {
             Learned::New | Learned::Moved => {

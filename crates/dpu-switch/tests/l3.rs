@@ -843,3 +843,25 @@ fn one_vrf_cannot_take_the_neighbour_table_of_another() {
     assert!(!out.is_empty() && out.iter().all(|(_, f)| f[0..6] == sn), "a solicitation: {out:?}");
     assert_eq!(h.sw.neighbours().len(), max);
 }
+
+/// A host sending with a gateway's MAC as its source is not learned behind its port (Linux's
+/// bridge keeps its local entry, `br_fdb_update`): the frame is forwarded as usual and
+/// counted, and the MAC table never points the gateway's MAC at a host.
+#[test]
+fn a_host_using_a_gateway_mac_as_source_is_not_learned() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let bcast = Ipv4Addr::new(192, 0, 2, 255);
+    for (n, src) in [GW10, GW20].into_iter().enumerate() {
+        let out = h.send("b", &udp(src, MacAddr::BROADCAST, B_IP, bcast, 64, 1));
+        assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(h.sw.counters().own_mac_sources, n as u64 + 1);
+    }
+    let table = h.sw.mac_table(h.now);
+    assert!(
+        !table.iter().any(|e| e.mac == GW10.to_string() || e.mac == GW20.to_string()),
+        "{table:?}"
+    );
+    // The gateway still answers and routes for hosts on b.
+    let out = h.send("b", &arp(ArpOperation::REQUEST, mac(2), B_IP, MacAddr::BROADCAST, GW10_IP));
+    assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["b"]);
+}

@@ -452,6 +452,9 @@ impl Switch {
                 });
             }
         }
+        self.svi_macs = self.svis.iter().map(|s| s.mac).collect();
+        self.svi_macs.sort_unstable();
+        self.svi_macs.dedup();
         for (vi, vc) in config.vrfs.iter().enumerate() {
             for r in &vc.routes {
                 let Some(v) = self.vrfs.get_mut(vi) else { continue };
