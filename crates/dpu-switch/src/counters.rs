@@ -22,7 +22,8 @@ pub enum DropReason {
     SamePort,
     /// Larger than the ingress or egress MTU.
     MtuExceeded,
-    /// On the uplink, addressed to something other than our VTEP.
+    /// On the uplink, addressed to something other than our VTEP; or addressed to an SVI
+    /// (its MAC, or its address) in a protocol it does not answer.
     NotForUs,
     /// A tunnel packet for a VNI no bridge has.
     UnknownVni,

@@ -852,6 +852,11 @@ impl Switch {
         }
         let routed =
             to_svi_mac && (ethertype == EtherType::IPV4.0 || ethertype == EtherType::IPV6.0);
+        // A Linux bridge hands a frame to its own MAC to its local stack, never floods it;
+        // the SVI speaks only IP and ARP, so any other protocol to it ends here.
+        if to_svi_mac && !routed && ethertype != EtherType::ARP.0 {
+            return self.count_drop(ingress.port, DropReason::NotForUs);
+        }
         let epoch = if routed { self.routed_epoch() } else { bridged_epoch(bridge_epoch) };
         let len = buf.len();
         // A hit with a single output (most flows) yields that output, small enough to come

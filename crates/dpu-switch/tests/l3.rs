@@ -865,3 +865,23 @@ fn a_host_using_a_gateway_mac_as_source_is_not_learned() {
     let out = h.send("b", &arp(ArpOperation::REQUEST, mac(2), B_IP, MacAddr::BROADCAST, GW10_IP));
     assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["b"]);
 }
+
+/// A frame to a gateway's MAC in a protocol other than IPv4, IPv6 or ARP is for the switch
+/// itself, which has no stack for it: dropped and counted, never flooded to the bridge (a
+/// Linux bridge hands frames to its own MAC to its local stack).
+#[test]
+fn other_protocols_to_the_gateway_mac_are_dropped_not_flooded() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let experimental = EtherType(0x88b5); // IEEE 802 local experimental
+    let eth = EthernetRepr { dst: GW10, src: mac(1), vlans: &[], ethertype: experimental };
+    let mut f = vec![0u8; 60];
+    eth.emit(&mut f).unwrap();
+    for n in 1..=2 {
+        assert!(h.send("a", &f).is_empty());
+        assert_eq!(h.drops("a", DropReason::NotForUs), n);
+    }
+    // The same to another host's MAC is bridged as ever.
+    let eth = EthernetRepr { dst: mac(9), src: mac(1), vlans: &[], ethertype: experimental };
+    eth.emit(&mut f).unwrap();
+    assert_eq!(h.send("a", &f).iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["b"]);
+}
