@@ -113,7 +113,10 @@ pub fn ipv6(data: &[u8]) {
         assert!(h.upper_offset <= p.packet().len());
         assert!(h.ext_headers <= ipv6::MAX_EXT_HEADERS);
         let _ = black_box((h.is_fragment(), h.has_l4_header()));
+        assert!(h.routing_offset.is_none_or(|at| at < h.upper_offset));
     }
+    let _ = black_box(p.final_destination());
+    let _ = black_box(ipv6::routing_final_destination(Ipv6Addr::LOCALHOST, data));
     let _ = black_box(p.upper_layer().map(|(proto, rest)| (proto, rest.len())));
 }
 

@@ -69,6 +69,8 @@ pub struct Ipv6Headers {
     pub ext_headers: usize,
     /// True when a routing header is present.
     pub has_routing: bool,
+    /// Offset of the routing header from the start of the IPv6 header, when present.
+    pub routing_offset: Option<usize>,
 }
 
 impl Ipv6Headers {
@@ -109,6 +111,7 @@ pub fn walk_extension_headers(next_header: IpProtocol, payload: &[u8]) -> Result
     let mut count = 0usize;
     let mut fragment = None;
     let mut has_routing = false;
+    let mut routing_offset = None;
     let mut dest_opts_seen = 0u8;
     // Bit n set when next-header value class n was seen (for the "at most once" rule).
     let mut seen = 0u8;
@@ -167,6 +170,7 @@ pub fn walk_extension_headers(next_header: IpProtocol, payload: &[u8]) -> Result
         count += 1;
         if nh == IpProtocol::ROUTING {
             has_routing = true;
+            routing_offset = Some(HEADER_LEN + off);
         }
         if nh == IpProtocol::FRAGMENT {
             let fo = be16(rest, 2);
@@ -191,7 +195,59 @@ pub fn walk_extension_headers(next_header: IpProtocol, payload: &[u8]) -> Result
         fragment,
         ext_headers: count,
         has_routing,
+        routing_offset,
     })
+}
+
+/// Routing types whose final destination [`routing_final_destination`] knows.
+pub mod routing_type {
+    /// Type 2, Mobile IPv6 (RFC 6275 §6.4).
+    pub const MOBILE_IPV6: u8 = 2;
+    /// Type 3, RPL source route (RFC 6554).
+    pub const RPL: u8 = 3;
+    /// Type 4, Segment Routing Header (RFC 8754).
+    pub const SRH: u8 = 4;
+}
+
+/// The final destination of a packet with destination `dst` carrying the routing header
+/// `rh` (from its first octet to at least its end): the address the upper-layer
+/// pseudo-header uses (RFC 8200 §8.1). With Segments Left 0 the header is ignored (RFC 8200
+/// §4.4) and it is `dst`; otherwise, for type 4 (SRH) Segment List[0] (RFC 8754 §2), for
+/// type 2 the home address (RFC 6275 §6.4), for type 3 (RPL) the last address with its
+/// first CmprE octets taken from `dst` (RFC 6554 §3). [`Error::Unsupported`] for any other
+/// type with segments left, [`Error::Truncated`] or [`Error::BadLength`] for a header too
+/// short for what it claims.
+pub fn routing_final_destination(dst: Ipv6Addr, rh: &[u8]) -> Result<Ipv6Addr> {
+    if rh.len() < 8 {
+        return Err(Error::Truncated);
+    }
+    let len = (usize::from(rh[1]) + 1) * 8;
+    let rh = rh.get(..len).ok_or(Error::Truncated)?;
+    if rh[3] == 0 {
+        return Ok(dst);
+    }
+    let addr_at = |at: usize| -> Result<Ipv6Addr> {
+        let a = rh.get(at..at + 16).ok_or(Error::BadLength)?;
+        Ok(Ipv6Addr::from(array::<16>(a, 0)))
+    };
+    match rh[2] {
+        routing_type::SRH | routing_type::MOBILE_IPV6 => addr_at(8),
+        routing_type::RPL => {
+            let (cmpr_i, cmpr_e) = (usize::from(rh[4] >> 4), usize::from(rh[4] & 0x0f));
+            let pad = usize::from(rh[5] >> 4);
+            // RFC 6554 §3: n = ((HdrExtLen * 8) - Pad - (16 - CmprE)) / (16 - CmprI) + 1;
+            // the addresses are n - 1 of 16 - CmprI octets, then one of 16 - CmprE.
+            let body = (len - 8).checked_sub(pad + (16 - cmpr_e)).ok_or(Error::BadLength)?;
+            if !body.is_multiple_of(16 - cmpr_i) {
+                return Err(Error::BadLength);
+            }
+            let last = rh.get(8 + body..8 + body + 16 - cmpr_e).ok_or(Error::BadLength)?;
+            let mut a = dst.octets();
+            a[cmpr_e..].copy_from_slice(last);
+            Ok(Ipv6Addr::from(a))
+        }
+        _ => Err(Error::Unsupported),
+    }
 }
 
 /// A zero-copy view of an IPv6 packet.
@@ -283,6 +339,19 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     /// Walks the extension-header chain; see the module docs for the rules.
     pub fn headers(&self) -> Result<Ipv6Headers> {
         walk_extension_headers(self.next_header(), self.payload())
+    }
+
+    /// The destination the upper-layer checksum's pseudo-header uses (RFC 8200 §8.1): the
+    /// destination field, or with a routing header with segments left the final one (see
+    /// [`routing_final_destination`]).
+    pub fn final_destination(&self) -> Result<Ipv6Addr> {
+        let h = self.headers()?;
+        match h.routing_offset {
+            None => Ok(self.dst()),
+            Some(at) => {
+                routing_final_destination(self.dst(), self.packet().get(at..).unwrap_or(&[]))
+            }
+        }
     }
 
     /// The upper-layer protocol and the bytes from its header to the end of the packet,
@@ -549,6 +618,91 @@ pub(crate) mod tests {
         p[0] = 0x40;
         assert_eq!(Ipv6Packet::new_checked(&p[..]).err(), Some(Error::BadVersion));
         assert_eq!(Ipv6Packet::new_checked(&pkt[..pkt.len() - 1]).err(), Some(Error::Truncated));
+    }
+
+    /// A packet to `dst` with routing header `rh` (next header UDP) and an empty UDP header.
+    fn routed(dst: &str, rh: &[u8]) -> Vec<u8> {
+        let mut pkt = vec![0u8; HEADER_LEN];
+        Ipv6Repr::new(a("2001:db8::1"), a(dst), IpProtocol::ROUTING, rh.len() + 8)
+            .emit(&mut pkt)
+            .unwrap();
+        pkt.extend_from_slice(rh);
+        pkt.extend_from_slice(&[0; 8]);
+        pkt
+    }
+
+    #[test]
+    fn final_destination_of_routing_headers() {
+        let seg = |s: &str| a(s).octets();
+        // No routing header.
+        let p = chain_packet();
+        assert_eq!(
+            Ipv6Packet::new_checked(&p[..]).unwrap().final_destination(),
+            Ok(a("2001:db8::2"))
+        );
+        // SRH (RFC 8754 §2): segments left 1, last entry 1: list[0] is the final one.
+        let mut srh = vec![17, 4, 4, 1, 1, 0, 0, 0];
+        srh.extend_from_slice(&seg("2001:db8::f"));
+        srh.extend_from_slice(&seg("2001:db8::a"));
+        let p = routed("2001:db8::a", &srh);
+        let ip = Ipv6Packet::new_checked(&p[..]).unwrap();
+        assert_eq!(ip.headers().unwrap().routing_offset, Some(HEADER_LEN));
+        assert_eq!(ip.final_destination(), Ok(a("2001:db8::f")));
+        // Segments left 0: the header is ignored (RFC 8200 §4.4).
+        let mut srh0 = srh.clone();
+        srh0[3] = 0;
+        let p = routed("2001:db8::a", &srh0);
+        assert_eq!(
+            Ipv6Packet::new_checked(&p[..]).unwrap().final_destination(),
+            Ok(a("2001:db8::a"))
+        );
+        // Type 2 (RFC 6275 §6.4): the home address.
+        let mut t2 = vec![17, 2, 2, 1, 0, 0, 0, 0];
+        t2.extend_from_slice(&seg("2001:db8::40"));
+        let p = routed("2001:db8::c0a", &t2);
+        assert_eq!(
+            Ipv6Packet::new_checked(&p[..]).unwrap().final_destination(),
+            Ok(a("2001:db8::40"))
+        );
+        // RPL (RFC 6554 §3): CmprI 15, CmprE 14, pad 12: two 1-octet addresses, a
+        // 2-octet last one; 8 + 1 + 1 + 2 + 12 = 24 octets (HdrExtLen 2).
+        let mut rpl = vec![17, 2, 3, 3, 0xfe, 0xc0, 0, 0, 0x11, 0x22, 0xab, 0xcd];
+        rpl.extend_from_slice(&[0; 12]);
+        let p = routed("2001:db8::5", &rpl);
+        assert_eq!(
+            Ipv6Packet::new_checked(&p[..]).unwrap().final_destination(),
+            Ok(a("2001:db8::abcd"))
+        );
+        // Inconsistent RPL lengths, a truncated SRH and an unknown type are errors.
+        let good_rpl = routed("2001:db8::5", &rpl);
+        rpl[4] = 0x0e; // CmprI 0: 16-octet addresses do not fit the 2 octets before the last
+        let p = routed("2001:db8::5", &rpl);
+        assert_eq!(
+            Ipv6Packet::new_checked(&p[..]).unwrap().final_destination(),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            routing_final_destination(a("::1"), &[17, 0, 4, 1, 0, 0, 0, 0]),
+            Err(Error::BadLength)
+        );
+        assert_eq!(routing_final_destination(a("::1"), &[17, 1, 4, 1]), Err(Error::Truncated));
+        assert_eq!(
+            routing_final_destination(a("::1"), &[17, 1, 4, 1, 0, 0, 0, 0]),
+            Err(Error::Truncated)
+        );
+        assert_eq!(
+            routing_final_destination(a("::1"), &[17, 0, 0, 1, 0, 0, 0, 0]),
+            Err(Error::Unsupported)
+        );
+        assert_eq!(routing_final_destination(a("::1"), &[17, 0, 9, 0, 0, 0, 0, 0]), Ok(a("::1")));
+        // Any bytes: no panic.
+        let good_srh = routed("2001:db8::a", &srh);
+        never_panics(&[&good_srh, &good_rpl, &p], 0x5268, |b| {
+            let _ = routing_final_destination(a("::1"), b);
+            if let Ok(p) = Ipv6Packet::new_checked(b) {
+                let _ = p.final_destination();
+            }
+        });
     }
 
     #[test]
