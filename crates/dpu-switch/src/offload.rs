@@ -10,13 +10,17 @@
 //! the packet as it will be once the inner one is complete), and the outer UDP one when it
 //! had none (Linux's `udp_set_csum` leaves the outer partial and the inner final): the inner
 //! one is completed first, and an outer checksum that still does not verify is the partial
-//! one.
+//! one. An IPv6 pseudo-header holds the final destination (RFC 8200 §8.1): behind a routing
+//! header with segments left, the one it names (`Ipv6Packet::final_destination`); a packet
+//! with a routing type not known keeps the checksum its sender left.
 
 use std::net::IpAddr;
 
 use dpu_wire::IpProtocol;
+use dpu_wire::dissect::L3Info;
 use dpu_wire::dissect::dissect;
 use dpu_wire::ipv4::Ipv4Packet;
+use dpu_wire::ipv6::Ipv6Packet;
 use dpu_wire::tcp::{TcpFlags, TcpPacket};
 use dpu_wire::udp::UdpPacket;
 
@@ -64,16 +68,31 @@ fn l4_checksum_field(frame: &[u8]) -> Option<usize> {
 /// RFC 768; RFC 6935 over IPv6) or verifying. Linux leaves it partial (`udp_set_csum`: the
 /// pseudo-header sum, `CHECKSUM_PARTIAL` at the outer UDP header) when the inner frame had
 /// no checksum to offload.
-fn outer_complete(frame: &[u8], l3: &dpu_wire::dissect::L3Info) -> bool {
+fn outer_complete(frame: &[u8], l3: &L3Info) -> bool {
     let Some(Ok(udp)) = frame.get(l3.l4_offset..l3.end).map(UdpPacket::new_checked) else {
         return true;
     };
+    let Some(dst) = pseudo_header_dst(frame, l3) else { return true };
     udp.checksum() == 0
-        || match (l3.src, l3.dst) {
+        || match (l3.src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => udp.check_checksum_v4(s, d).is_ok(),
             (IpAddr::V6(s), IpAddr::V6(d)) => udp.check_checksum_v6(s, d).is_ok(),
             _ => true,
         }
+}
+
+/// The destination address of the TCP/UDP pseudo-header of the IP packet `l3` of `frame`:
+/// for IPv6 the final destination when a routing header has segments left (RFC 8200 §8.1).
+/// None when it cannot be known (an unknown routing type, a malformed routing header): the
+/// checksum is then left as the sender made it.
+fn pseudo_header_dst(frame: &[u8], l3: &L3Info) -> Option<IpAddr> {
+    match l3.dst {
+        IpAddr::V4(_) => Some(l3.dst),
+        IpAddr::V6(_) => {
+            let ip = Ipv6Packet::new_checked(frame.get(l3.offset..l3.end)?).ok()?;
+            ip.final_destination().ok().map(IpAddr::V6)
+        }
+    }
 }
 
 fn complete_plain(frame: &mut [u8]) -> bool {
@@ -82,8 +101,9 @@ fn complete_plain(frame: &mut [u8]) -> bool {
     if l3.is_fragment {
         return false;
     }
+    let Some(dst) = pseudo_header_dst(frame, &l3) else { return false };
     let Some(seg) = frame.get_mut(l3.l4_offset..l3.end) else { return false };
-    match (l3.protocol, l3.src, l3.dst) {
+    match (l3.protocol, l3.src, dst) {
         (IpProtocol::TCP, IpAddr::V4(s), IpAddr::V4(d)) => {
             TcpPacket::new_checked(seg).map(|mut t| t.fill_checksum_v4(s, d)).is_ok()
         }
@@ -120,14 +140,10 @@ fn tcp_layout(frame: &[u8]) -> Option<TcpLayout> {
     }
     let tcp = TcpPacket::new_checked(frame.get(l3.l4_offset..l3.end)?).ok()?;
     let payload = l3.l4_offset + tcp.header_len();
-    Some(TcpLayout {
-        l3: l3.offset,
-        l4: l3.l4_offset,
-        payload,
-        end: l3.end,
-        src: l3.src,
-        dst: l3.dst,
-    })
+    // A super-frame whose segments' checksums cannot be computed (an unknown routing
+    // type) is not taken as one.
+    let dst = pseudo_header_dst(frame, &l3)?;
+    Some(TcpLayout { l3: l3.offset, l4: l3.l4_offset, payload, end: l3.end, src: l3.src, dst })
 }
 
 /// The smallest segment size taken: Linux's `TCP_MIN_MSS`. A sender names the size, and a
@@ -440,6 +456,69 @@ mod tests {
         assert_eq!(lens, [1240, 1240, 580]);
         let joined: Vec<u8> = segs.iter().flat_map(|s| s[l4 + 20..].to_vec()).collect();
         assert_eq!(joined, f[l4 + 20..]);
+    }
+
+    /// Ethernet + IPv6 from 2001:db8::1 to 2001:db8::2 with a routing header of type `rtype`
+    /// (next header `proto`; segments left 1, segment list [2001:db8::f, 2001:db8::2]), then
+    /// `l4` as the upper-layer header and payload.
+    fn routed_frame(rtype: u8, proto: IpProtocol, l4: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 40];
+        f[12..14].copy_from_slice(&EtherType::IPV6.0.to_be_bytes());
+        f[14] = 0x60;
+        f[18..20].copy_from_slice(&((40 + l4.len()) as u16).to_be_bytes());
+        f[20] = IpProtocol::ROUTING.0;
+        f[21] = 64;
+        f[22..38].copy_from_slice(&V6_SRC.octets());
+        f[38..54].copy_from_slice(&V6_SEGMENT.octets());
+        f.extend_from_slice(&[proto.0, 4, rtype, 1, 1, 0, 0, 0]);
+        f.extend_from_slice(&V6_FINAL.octets());
+        f.extend_from_slice(&V6_SEGMENT.octets());
+        f.extend_from_slice(l4);
+        f
+    }
+
+    const V6_SRC: std::net::Ipv6Addr = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+    const V6_SEGMENT: std::net::Ipv6Addr = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+    const V6_FINAL: std::net::Ipv6Addr = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xf);
+
+    /// With a Segment Routing Header with segments left, the pseudo-header of the TCP/UDP
+    /// checksum holds the final destination, Segment List[0] (RFC 8200 §8.1, RFC 8754 §2),
+    /// not the next segment in the destination field; an unknown routing type is left as
+    /// the sender made it.
+    #[test]
+    fn checksums_use_the_final_destination_of_a_routing_header() {
+        let l4 = 14 + 40 + 40;
+        let mut udp = [0u8; 13];
+        UdpRepr { src_port: 1, dst_port: 2 }.emit(&mut udp, 5).unwrap();
+        udp[8..].copy_from_slice(b"hello");
+        udp[6] = 0x12; // a partial (pseudo-header only) value
+        let mut f = routed_frame(4, IpProtocol::UDP, &udp);
+        assert!(complete_l4_checksum(&mut f));
+        let u = UdpPacket::new_checked(&f[l4..]).unwrap();
+        assert!(u.check_checksum_v6(V6_SRC, V6_FINAL).is_ok(), "verifies at the final destination");
+        assert!(u.check_checksum_v6(V6_SRC, V6_SEGMENT).is_err());
+        // Type 0 (deprecated, RFC 5095) or any other unknown one: nothing is guessed.
+        let mut f = routed_frame(0, IpProtocol::UDP, &udp);
+        let before = f.clone();
+        assert!(!complete_l4_checksum(&mut f));
+        assert_eq!(f, before);
+
+        // A TCP super-frame through the same SRH: every segment verifies at the final one.
+        let n = 3000;
+        let mut tcp = vec![0u8; 20 + n];
+        tcp[4..8].copy_from_slice(&7u32.to_be_bytes());
+        tcp[12] = 5 << 4;
+        tcp[13] = TcpFlags::ACK.0;
+        let f = routed_frame(4, IpProtocol::TCP, &tcp);
+        let g = tcp_gso(&f, 1200, false).unwrap();
+        let mut buf = PacketBuf::from_frame(&f);
+        buf.set_gso(Some(g));
+        let check = |s: &[u8]| {
+            TcpPacket::new_checked(&s[l4..]).unwrap().check_checksum_v6(V6_SRC, V6_FINAL).is_ok()
+        };
+        assert_eq!(cut(&buf, l4, 7, check).len(), 3);
+        // With an unknown routing type it is not taken as a super-frame.
+        assert_eq!(tcp_gso(&routed_frame(0, IpProtocol::TCP, &tcp), 1200, false), None);
     }
 
     #[test]
