@@ -1345,3 +1345,101 @@ fn echo_reply(frame: &[u8], our_mac: MacAddr, to: MacAddr, our_ip: Ipv4Addr) -> 
     });
     ok.then_some(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{BridgeConfig, PortConfig, PortMode, SviConfig, VrfConfig};
+
+    /// VRF 0 "red" on br10 (10.0.0.0/8, room for many neighbours), VRF 1 "blue" on br20.
+    fn two_vrfs(now: Instant) -> Switch {
+        let bridge = |name: &str, vlan, vrf: &str, addr: &str, mac: &str| BridgeConfig {
+            name: name.into(),
+            vlan: Some(vlan),
+            vni: None,
+            ageing_secs: 300,
+            mac_limit: 100,
+            svi: Some(SviConfig {
+                vrf: vrf.into(),
+                address: addr.into(),
+                mac: mac.into(),
+                address6: None,
+            }),
+        };
+        let port = |name: &str, vlan| PortConfig {
+            name: name.into(),
+            mode: PortMode::Access { vlan },
+            mtu: 1500,
+            admin_up: true,
+        };
+        let config = SwitchConfig {
+            ports: vec![port("a", 10), port("d", 20)],
+            bridges: vec![
+                bridge("br10", 10, "red", "10.0.0.1/8", "02:00:00:00:fe:0a"),
+                bridge("br20", 20, "blue", "203.0.113.254/24", "02:00:00:00:fe:14"),
+            ],
+            vrfs: vec![
+                VrfConfig { name: "red".into(), routes: vec![] },
+                VrfConfig { name: "blue".into(), routes: vec![] },
+            ],
+            ..SwitchConfig::default()
+        };
+        Switch::new(config, now).unwrap()
+    }
+
+    fn count(sw: &Switch, vrf: u16) -> usize {
+        sw.l3_neigh.keys().filter(|(v, _)| *v == vrf).count()
+    }
+
+    /// A VRF that resolved (asked for) more than its share of a full table gives way to a
+    /// VRF below its share: its least recently confirmed entry goes. A VRF at its share
+    /// with nothing unasked to give up gets no room.
+    #[test]
+    fn a_full_table_makes_room_for_a_vrf_below_its_share() {
+        let now = Instant::now();
+        let mut sw = two_vrfs(now);
+        let red = sw.svis[0].clone();
+        let blue = sw.svis[1].clone();
+        assert_eq!((red.vrf, blue.vrf), (0, 1));
+        for i in 0..MAX_NEIGHBOURS {
+            let ip = IpAddr::V4(Ipv4Addr::from(0x0a01_0000 + i as u32));
+            let mut n = L3Neighbour::new(now + Duration::from_millis(i as u64), 0, true);
+            n.heard(n.updated, red.bridge, MacAddr([2, 0, 0, 0, 0, 1]));
+            sw.l3_neigh.insert((red.vrf, ip), n);
+        }
+        sw.recount_neighbours();
+        let later = now + Duration::from_secs(60);
+        // Blue is below its share: the oldest of red's gives way.
+        let blue_ip = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5));
+        assert!(sw.start_resolving(later, &blue, blue_ip));
+        assert_eq!((count(&sw, red.vrf), count(&sw, blue.vrf)), (MAX_NEIGHBOURS - 1, 1));
+        assert!(!sw.l3_neigh.contains_key(&(red.vrf, IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)))));
+        assert_eq!(sw.counters.neighbour_evictions, 1);
+        // Red is past its share and has only entries it asked for: no room for another.
+        let red_ip = IpAddr::V4(Ipv4Addr::new(10, 2, 0, 1));
+        assert!(!sw.start_resolving(later, &red, red_ip));
+        assert_eq!(sw.l3_neigh.len(), MAX_NEIGHBOURS);
+    }
+
+    /// A scan from one VRF fills the waiting part of the table; another VRF still asks for
+    /// a neighbour, in place of the scan's oldest waiting entry, and the scanning VRF, past
+    /// its share, gets no more.
+    #[test]
+    fn one_vrf_cannot_hold_every_waiting_entry() {
+        let now = Instant::now();
+        let mut sw = two_vrfs(now);
+        let (red, blue) = (sw.svis[0].clone(), sw.svis[1].clone());
+        for i in 0..MAX_INCOMPLETE_NEIGHBOURS {
+            let ip = IpAddr::V4(Ipv4Addr::from(0x0a01_0000 + i as u32));
+            assert!(sw.start_resolving(now + Duration::from_millis(i as u64), &red, ip));
+        }
+        let later = now + Duration::from_secs(2);
+        assert!(!sw.start_resolving(later, &red, IpAddr::V4(Ipv4Addr::new(10, 2, 0, 1))));
+        let blue_ip = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5));
+        assert!(sw.start_resolving(later, &blue, blue_ip));
+        assert_eq!(count(&sw, red.vrf), MAX_INCOMPLETE_NEIGHBOURS - 1);
+        assert!(!sw.l3_neigh.contains_key(&(red.vrf, IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)))));
+        assert_eq!(sw.l3_incomplete, MAX_INCOMPLETE_NEIGHBOURS);
+    }
+}
