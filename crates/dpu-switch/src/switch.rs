@@ -588,8 +588,15 @@ impl Switch {
         // MAC table: keep learned entries that still make sense, then the static ones.
         let new_index: HashMap<&str, u16> =
             config.bridges.iter().enumerate().map(|(i, b)| (b.name.as_str(), i as u16)).collect();
+        // A MAC that is now an SVI's own is no longer a host's (as Linux replaces a learned
+        // entry with the local one).
+        let svi_macs: Vec<MacAddr> = config
+            .bridges
+            .iter()
+            .filter_map(|b| b.svi.as_ref().and_then(|s| parse_mac(&s.mac)))
+            .collect();
         for (b, mac, e) in self.mac.drain() {
-            if e.is_static {
+            if e.is_static || svi_macs.contains(&mac) {
                 continue;
             }
             let Some(&nb) = old_names.get(usize::from(b)).and_then(|n| new_index.get(n.as_str()))

@@ -864,6 +864,15 @@ fn a_host_using_a_gateway_mac_as_source_is_not_learned() {
     // The gateway still answers and routes for hosts on b.
     let out = h.send("b", &arp(ArpOperation::REQUEST, mac(2), B_IP, MacAddr::BROADCAST, GW10_IP));
     assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["b"]);
+    // A learned MAC that a new configuration gives an SVI is forgotten as a host's.
+    h.send("b", &udp(mac(7), MacAddr::BROADCAST, B_IP, bcast, 64, 1));
+    assert!(h.sw.mac_table(h.now).iter().any(|e| e.mac == mac(7).to_string()));
+    let mut c = config(R_IP);
+    c.bridges[1].svi.as_mut().unwrap().mac = mac(7).to_string();
+    h.sw.apply(c, h.now).unwrap();
+    let table = h.sw.mac_table(h.now);
+    assert!(!table.iter().any(|e| e.mac == mac(7).to_string()), "{table:?}");
+    assert!(table.iter().any(|e| e.mac == mac(2).to_string()), "other hosts stay: {table:?}");
 }
 
 /// A frame to a gateway's MAC in a protocol other than IPv4, IPv6 or ARP is for the switch
