@@ -112,7 +112,10 @@ impl ServiceHandle {
                     // A new epoch: the service changed statuses on its own since the last
                     // sync; syncing again (idempotent) brings them into the store.
                     let stale = info.status_epoch != synced_epoch;
-                    if new_instance || stale || self.dirty.swap(false, Ordering::SeqCst) {
+                    // Taken on every probe: a sync that happens for another reason also sends
+                    // what the request asked for, so it must not cause a second one.
+                    let requested = self.dirty.swap(false, Ordering::SeqCst);
+                    if new_instance || stale || requested {
                         let synced = tokio::time::timeout(
                             SYNC_TIMEOUT,
                             reconciler.sync(self.channel.clone()),
@@ -293,5 +296,141 @@ async fn stop_child(name: &str, child: &mut tokio::process::Child) {
     if tokio::time::timeout(Duration::from_secs(5), child.wait()).await.is_err() {
         tracing::warn!(service = %name, "service did not stop on SIGTERM; killing it");
         let _ = child.kill().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The sync loop against a fake service (its `ServiceControl` served over a Unix socket, as
+    //! every service serves it) and a fake reconciler, in paused time: every probe and sync
+    //! happens at an exact virtual instant.
+
+    use std::sync::atomic::AtomicU64;
+
+    use dpu_proto::dpu::internal::v1::ServiceInfo;
+    use dpu_proto::dpu::internal::v1::service_control_server::{
+        ServiceControl, ServiceControlServer,
+    };
+    use tokio::task::JoinHandle;
+    use tokio::time::Instant;
+
+    use super::*;
+
+    /// A service whose identity the test changes (a restart, a status change) and which
+    /// counts the probes.
+    #[derive(Clone, Default)]
+    struct FakeService {
+        info: Arc<Mutex<ServiceInfo>>,
+        probes: Arc<AtomicU64>,
+    }
+
+    #[tonic::async_trait]
+    impl ServiceControl for FakeService {
+        async fn get_service_info(
+            &self,
+            _request: tonic::Request<GetServiceInfoRequest>,
+        ) -> Result<tonic::Response<ServiceInfo>, tonic::Status> {
+            self.probes.fetch_add(1, Ordering::SeqCst);
+            Ok(tonic::Response::new(self.info.lock().unwrap().clone()))
+        }
+    }
+
+    /// Records when each sync happened; fails them while `fail` holds a message.
+    #[derive(Default)]
+    struct FakeReconciler {
+        syncs: Mutex<Vec<Instant>>,
+        fail: Mutex<Option<String>>,
+    }
+
+    #[tonic::async_trait]
+    impl Reconciler for FakeReconciler {
+        async fn sync(&self, _channel: Channel) -> Result<(), tonic::Status> {
+            self.syncs.lock().unwrap().push(Instant::now());
+            match self.fail.lock().unwrap().clone() {
+                Some(message) => Err(tonic::Status::unavailable(message)),
+                None => Ok(()),
+            }
+        }
+    }
+
+    struct Harness {
+        service: FakeService,
+        reconciler: Arc<FakeReconciler>,
+        handle: Arc<ServiceHandle>,
+        start: Instant,
+        shutdown: watch::Sender<bool>,
+        task: JoinHandle<()>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Harness {
+        /// Serves a fake service and starts the handle's loop on it, failing every sync with
+        /// `fail` if given.
+        async fn start(fail: Option<&str>) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("fake.sock");
+            let service = FakeService::default();
+            service.info.lock().unwrap().instance_id = "first".into();
+            let listener = dpu_runtime::unix::bind(&path).unwrap();
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(ServiceControlServer::new(service.clone()))
+                    .serve_with_incoming(listener),
+            );
+            let reconciler = Arc::new(FakeReconciler::default());
+            *reconciler.fail.lock().unwrap() = fail.map(str::to_owned);
+            let handle = ServiceHandle::new("fake", dpu_runtime::unix::channel(&path));
+            let (shutdown, watch) = watch::channel(false);
+            let start = Instant::now();
+            let task = tokio::spawn(handle.clone().run(reconciler.clone(), watch));
+            Self { service, reconciler, handle, start, shutdown, task, _dir: dir }
+        }
+
+        /// When each sync happened, from the start.
+        fn syncs(&self) -> Vec<Duration> {
+            self.reconciler.syncs.lock().unwrap().iter().map(|t| *t - self.start).collect()
+        }
+
+        /// Lets the loop run until `at` from the start.
+        async fn run_until(&self, at: Duration) {
+            tokio::time::sleep_until(self.start + at).await;
+        }
+
+        async fn stop(self) {
+            self.shutdown.send(true).unwrap();
+            self.task.await.unwrap();
+        }
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    /// The timer wheel's resolution: virtual instants may be rounded to it.
+    const MS: Duration = Duration::from_millis(1);
+
+    fn near(a: Duration, b: Duration) -> bool {
+        a.abs_diff(b) <= 2 * MS
+    }
+
+    /// A new instance (the first one too) is synced once, even when desired state was marked
+    /// changed before: the sync sends it, so no second sync follows.
+    #[tokio::test(start_paused = true)]
+    async fn a_new_instance_syncs_exactly_once() {
+        let h = Harness::start(None).await;
+        h.run_until(secs(5.25)).await;
+        let syncs = h.syncs();
+        assert!(syncs.len() == 1 && near(syncs[0], Duration::ZERO), "syncs at {syncs:?}");
+        assert!(h.handle.state().serving);
+
+        // Restarted, with desired state changed too: still one sync.
+        h.service.info.lock().unwrap().instance_id = "second".into();
+        h.handle.request_sync();
+        h.run_until(secs(10.0)).await;
+        let syncs = h.syncs();
+        assert!(syncs.len() == 2 && near(syncs[1], secs(5.25)), "syncs at {syncs:?}");
+        let state = h.handle.state();
+        assert_eq!((state.instance_id.as_str(), state.restarts), ("second", 1));
+        h.stop().await;
     }
 }
