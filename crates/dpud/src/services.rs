@@ -3,6 +3,10 @@
 //! Invariant: whenever a service process is new (its instance id changed) or desired state
 //! changed, the agent re-applies the *whole* desired state of that service from the store. The
 //! service is never told a delta, so a restarted or drifted service converges in one sync.
+//!
+//! A sync that fails is tried again after a growing delay (0.5 s doubling up to 30 s) rather
+//! than on every probe, since each attempt sends everything; a new instance, a moved status
+//! epoch or a change of desired state still syncs at once.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
 use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 use tonic::transport::Channel;
 
 /// How often the agent checks that each service is alive and the same instance.
@@ -21,6 +26,15 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// volumes, binding ports) before the agent gives up on that sync, reports the service not
 /// serving and tries again: a wedged service must not stop its probing for good.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the agent waits before trying a failed sync again; each further failure doubles
+/// the wait, up to [`RETRY_MAX`]. A new instance, a moved status epoch or a change of desired
+/// state still syncs at once. Each sync sends the whole desired state (costly for the service
+/// when it is large), so a service that keeps refusing (e.g. an older version) is not asked
+/// twice a second.
+const RETRY_FIRST: Duration = PROBE_INTERVAL;
+const RETRY_MAX: Duration = Duration::from_secs(30);
+/// A sync that keeps failing with the same message is logged at most this often.
+const WARN_INTERVAL: Duration = Duration::from_secs(60);
 
 /// What the agent last saw of a service.
 #[derive(Debug, Clone, Default)]
@@ -81,14 +95,23 @@ impl ServiceHandle {
     }
 
     /// Probes and, when needed, re-applies desired state until `shutdown` turns true.
+    ///
+    /// The service is probed every [`PROBE_INTERVAL`]. It is synced at once when it is a new
+    /// instance, its status epoch moved or desired state changed ([`Self::request_sync`]); a
+    /// sync that failed is tried again after a growing delay ([`RETRY_FIRST`] doubling up to
+    /// [`RETRY_MAX`]), so a service that keeps refusing is not sent the whole desired state
+    /// twice a second.
     pub async fn run(
         self: Arc<Self>,
         reconciler: Arc<dyn Reconciler>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut control = ServiceControlClient::new(self.channel.clone());
-        let mut synced_instance: Option<String> = None;
-        let mut synced_epoch = 0;
+        // The instance and status epoch of the last sync, whether it succeeded or not: a
+        // failed one is tried again on its own schedule (`failing`), not on every probe.
+        let mut seen_instance: Option<String> = None;
+        let mut seen_epoch = 0;
+        let mut failing: Option<Failing> = None;
         loop {
             let probe = tokio::time::timeout(
                 PROBE_TIMEOUT,
@@ -98,10 +121,9 @@ impl ServiceHandle {
             match probe {
                 Ok(Ok(info)) => {
                     let info = info.into_inner();
-                    let new_instance =
-                        synced_instance.as_deref() != Some(info.instance_id.as_str());
+                    let new_instance = seen_instance.as_deref() != Some(info.instance_id.as_str());
                     if new_instance {
-                        let restarted = synced_instance.is_some();
+                        let restarted = seen_instance.is_some();
                         tracing::info!(service = %self.name, instance = %info.instance_id, version = %info.version, restarted, "service instance up");
                         self.update(|s| {
                             s.restarts += u64::from(restarted && s.instance_id != info.instance_id);
@@ -111,11 +133,15 @@ impl ServiceHandle {
                     }
                     // A new epoch: the service changed statuses on its own since the last
                     // sync; syncing again (idempotent) brings them into the store.
-                    let stale = info.status_epoch != synced_epoch;
+                    let stale = info.status_epoch != seen_epoch;
                     // Taken on every probe: a sync that happens for another reason also sends
                     // what the request asked for, so it must not cause a second one.
                     let requested = self.dirty.swap(false, Ordering::SeqCst);
-                    if new_instance || stale || requested {
+                    let now = Instant::now();
+                    let retry_due = failing.as_ref().is_some_and(|f| now >= f.retry_at);
+                    if new_instance || stale || requested || retry_due {
+                        seen_instance = Some(info.instance_id);
+                        seen_epoch = info.status_epoch;
                         let synced = tokio::time::timeout(
                             SYNC_TIMEOUT,
                             reconciler.sync(self.channel.clone()),
@@ -129,8 +155,9 @@ impl ServiceHandle {
                         });
                         match synced {
                             Ok(()) => {
-                                synced_instance = Some(info.instance_id);
-                                synced_epoch = info.status_epoch;
+                                if let Some(f) = failing.take() {
+                                    tracing::info!(service = %self.name, failed_attempts = f.attempts, "re-applied desired state after failed attempts");
+                                }
                                 self.update(|s| {
                                     s.serving = true;
                                     s.last_sync = Some(SystemTime::now());
@@ -138,14 +165,25 @@ impl ServiceHandle {
                                 });
                             }
                             Err(e) => {
-                                tracing::warn!(service = %self.name, error = %e, "re-applying desired state failed; will retry");
-                                self.dirty.store(true, Ordering::SeqCst);
+                                let warn =
+                                    Failing::record(&mut failing, e.message(), Instant::now());
+                                if let (Some(failed_since_warning), Some(f)) = (warn, &failing) {
+                                    tracing::warn!(service = %self.name, error = %e, failed_attempts = f.attempts, failed_since_warning, retry_in_ms = f.backoff.as_millis(), "re-applying desired state failed; will retry");
+                                }
+                                let message = format!("sync failed: {}", e.message());
                                 self.update(|s| {
                                     s.serving = false;
-                                    s.message = format!("sync failed: {}", e.message());
+                                    s.message = message;
                                 });
                             }
                         }
+                    } else if let Some(f) = &failing {
+                        // Waiting to retry: still not serving what is desired, and the
+                        // message says why (a probe that failed meanwhile may have replaced it).
+                        self.update(|s| {
+                            s.serving = false;
+                            s.message = format!("sync failed: {}", f.error);
+                        });
                     } else {
                         self.update(|s| s.serving = true);
                     }
@@ -173,6 +211,57 @@ impl ServiceHandle {
             s.serving = false;
             s.message = why.to_owned();
         });
+    }
+}
+
+/// Syncs that failed since the last one that succeeded: when to try again, and what was logged.
+#[derive(Debug)]
+struct Failing {
+    /// Failed attempts in a row.
+    attempts: u64,
+    /// The wait before the next retry: [`RETRY_FIRST`] after the first failure, doubled after
+    /// each further one, at most [`RETRY_MAX`].
+    backoff: Duration,
+    /// The first probe at or after this instant tries again.
+    retry_at: Instant,
+    /// The last failure's message.
+    error: String,
+    /// When the last warning was logged.
+    warned_at: Instant,
+    /// Failed attempts since that warning.
+    unwarned: u64,
+}
+
+impl Failing {
+    /// Records a failed sync at `now` and schedules the retry. Returns how many attempts failed
+    /// since the last warning, this one included, when this failure is to be logged: the first
+    /// one, one whose message differs from the previous one's, or the first one a minute or
+    /// more after the last warning ([`WARN_INTERVAL`]).
+    fn record(failing: &mut Option<Self>, error: &str, now: Instant) -> Option<u64> {
+        let Some(f) = failing else {
+            *failing = Some(Self {
+                attempts: 1,
+                backoff: RETRY_FIRST,
+                retry_at: now + RETRY_FIRST,
+                error: error.to_owned(),
+                warned_at: now,
+                unwarned: 0,
+            });
+            return Some(1);
+        };
+        f.attempts += 1;
+        f.backoff = (f.backoff * 2).min(RETRY_MAX);
+        f.retry_at = now + f.backoff;
+        f.unwarned += 1;
+        let changed = f.error != error;
+        if changed {
+            error.clone_into(&mut f.error);
+        }
+        if !changed && now.duration_since(f.warned_at) < WARN_INTERVAL {
+            return None;
+        }
+        f.warned_at = now;
+        Some(std::mem::take(&mut f.unwarned))
     }
 }
 
@@ -312,7 +401,6 @@ mod tests {
         ServiceControl, ServiceControlServer,
     };
     use tokio::task::JoinHandle;
-    use tokio::time::Instant;
 
     use super::*;
 
@@ -391,6 +479,10 @@ mod tests {
             self.reconciler.syncs.lock().unwrap().iter().map(|t| *t - self.start).collect()
         }
 
+        fn fail(&self, message: Option<&str>) {
+            *self.reconciler.fail.lock().unwrap() = message.map(str::to_owned);
+        }
+
         /// Lets the loop run until `at` from the start.
         async fn run_until(&self, at: Duration) {
             tokio::time::sleep_until(self.start + at).await;
@@ -413,6 +505,76 @@ mod tests {
         a.abs_diff(b) <= 2 * MS
     }
 
+    /// A sync that keeps failing is tried again after 0.5 s, 1 s, 2 s, ... up to 30 s between
+    /// attempts, not on every probe; the probes go on every 0.5 s and the state says what
+    /// failed.
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_sync_is_retried_with_growing_gaps_up_to_the_cap() {
+        let h = Harness::start(Some("unknown method Sync")).await;
+        h.run_until(secs(155.0)).await;
+        let syncs = h.syncs();
+        let gaps: Vec<Duration> = syncs.windows(2).map(|w| w[1] - w[0]).collect();
+        let expected = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 30.0].map(secs);
+        assert_eq!(gaps.len(), expected.len(), "syncs at {syncs:?}");
+        for (gap, want) in gaps.iter().zip(expected) {
+            // Retries happen on a probe, so up to a probe interval late.
+            assert!(
+                *gap + MS >= want && *gap < want + PROBE_INTERVAL,
+                "gaps {gaps:?}, want {expected:?}"
+            );
+        }
+        let probes = h.service.probes.load(Ordering::SeqCst);
+        assert!((300..=312).contains(&probes), "probed {probes} times in 155 s");
+        let state = h.handle.state();
+        assert!(!state.serving);
+        assert_eq!(state.message, "sync failed: unknown method Sync");
+        assert_eq!(state.last_sync, None);
+        h.stop().await;
+    }
+
+    /// Desired state that changes while a failed sync waits for its retry is synced at once,
+    /// as is a moved status epoch; a sync that succeeds ends the backoff, so the next failure
+    /// is retried after 0.5 s again.
+    #[tokio::test(start_paused = true)]
+    async fn a_change_during_backoff_syncs_at_once_and_success_resets_the_backoff() {
+        let h = Harness::start(Some("refused")).await;
+        // Failed at 0, 0.5, 1.5, 3.5, 7.5 and 15.5 s; the next retry waits until 31.5 s. (The
+        // test acts between probes, which come every 0.5 s from 0.)
+        h.run_until(secs(20.25)).await;
+        assert_eq!(h.syncs().len(), 6, "syncs at {:?}", h.syncs());
+
+        // A moved status epoch syncs at the next probe, and the backoff goes on (60 s now).
+        h.service.info.lock().unwrap().status_epoch = 1;
+        h.run_until(secs(21.0)).await;
+        let syncs = h.syncs();
+        assert_eq!(syncs.len(), 7, "syncs at {syncs:?}");
+        assert!(near(syncs[6], secs(20.5)), "syncs at {syncs:?}");
+
+        // Desired state changes at 40.25 s: synced then, not at the retry.
+        h.run_until(secs(40.25)).await;
+        assert_eq!(h.syncs().len(), 7, "no retry yet: syncs at {:?}", h.syncs());
+        h.fail(None);
+        h.handle.request_sync();
+        h.run_until(secs(40.4)).await;
+        let syncs = h.syncs();
+        assert_eq!(syncs.len(), 8, "syncs at {syncs:?}");
+        assert!(near(syncs[7], secs(40.25)), "synced at once: syncs at {syncs:?}");
+        let state = h.handle.state();
+        assert!(state.serving, "{state:?}");
+        assert_eq!(state.message, "");
+
+        // A new failure starts the backoff from 0.5 s.
+        h.fail(Some("refused"));
+        h.handle.request_sync();
+        h.run_until(secs(43.0)).await;
+        let syncs = h.syncs();
+        assert_eq!(syncs.len(), 11, "syncs at {syncs:?}");
+        assert!(near(syncs[8], secs(40.4)), "synced at once: syncs at {syncs:?}");
+        assert!(near(syncs[9] - syncs[8], secs(0.5)), "syncs at {syncs:?}");
+        assert!(near(syncs[10] - syncs[9], secs(1.0)), "syncs at {syncs:?}");
+        h.stop().await;
+    }
+
     /// A new instance (the first one too) is synced once, even when desired state was marked
     /// changed before: the sync sends it, so no second sync follows.
     #[tokio::test(start_paused = true)]
@@ -432,5 +594,31 @@ mod tests {
         let state = h.handle.state();
         assert_eq!((state.instance_id.as_str(), state.restarts), ("second", 1));
         h.stop().await;
+    }
+
+    /// The warning of a failing sync: at the first failure, at a new message, and otherwise at
+    /// most once a minute with the number of attempts that failed since.
+    #[test]
+    fn failures_are_logged_first_on_change_and_once_a_minute() {
+        let t0 = Instant::now();
+        let mut failing = None;
+        assert_eq!(Failing::record(&mut failing, "refused", t0), Some(1));
+        let mut warned = vec![];
+        let mut at = t0;
+        for _ in 0..12 {
+            at += failing.as_ref().unwrap().backoff;
+            if let Some(n) = Failing::record(&mut failing, "refused", at) {
+                warned.push(((at - t0).as_secs_f64(), n));
+            }
+        }
+        // Attempts at 0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 61.5, 91.5, 121.5, ... s.
+        assert_eq!(warned, [(61.5, 7), (121.5, 2), (181.5, 2)]);
+        let f = failing.as_ref().unwrap();
+        assert_eq!((f.attempts, f.backoff), (13, RETRY_MAX));
+        at += secs(1.0);
+        assert_eq!(Failing::record(&mut failing, "deadline exceeded", at), Some(2));
+        assert_eq!(failing.as_ref().unwrap().error, "deadline exceeded");
+        at += secs(1.0);
+        assert_eq!(Failing::record(&mut failing, "deadline exceeded", at), None);
     }
 }
