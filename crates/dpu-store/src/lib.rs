@@ -200,6 +200,11 @@ pub struct Object<S> {
     pub update_time_unix_nanos: i64,
 }
 
+/// Stored bytes (keys and records) after which a page ends, whatever its `page_size`: a page
+/// of 1,000 large objects would otherwise be a reply of any size (beyond gRPC's default 4 MiB
+/// a client accepts) built in the agent's memory for every List call.
+pub const PAGE_BYTES: usize = 1 << 20;
+
 /// One page of a listing.
 #[derive(Debug)]
 pub struct Page<S> {
@@ -378,7 +383,9 @@ impl<S: Message + Default> Collection<S> {
         Err(StoreError::Conflict(name.to_owned()))
     }
 
-    /// Objects of this collection in name order, starting after the page token.
+    /// Objects of this collection in name order, starting after the page token: at most
+    /// `page_size` of them, and no more once their stored records reach [`PAGE_BYTES`] (so a
+    /// page may hold fewer; only an empty `next_page_token` means the last page).
     pub fn list(&self, page_size: usize, page_token: &str) -> Result<Page<S>> {
         self.list_under("", page_size, page_token)
     }
@@ -389,6 +396,19 @@ impl<S: Message + Default> Collection<S> {
         &self,
         id_prefix: &str,
         page_size: usize,
+        page_token: &str,
+    ) -> Result<Page<S>> {
+        self.list_within(id_prefix, page_size, PAGE_BYTES, page_token)
+    }
+
+    /// [`list_under`](Self::list_under) with a page bounded by `max_bytes` of stored records
+    /// instead of [`PAGE_BYTES`]: the page ends after the object that reaches it (the first
+    /// object is always included, so paging always advances).
+    pub fn list_within(
+        &self,
+        id_prefix: &str,
+        page_size: usize,
+        max_bytes: usize,
         page_token: &str,
     ) -> Result<Page<S>> {
         let prefix = format!("{}/{}", self.prefix, id_prefix);
@@ -407,17 +427,19 @@ impl<S: Message + Default> Collection<S> {
         let mut objects = Vec::new();
         let mut last_key = None;
         let mut more = false;
+        let mut bytes = 0usize;
         for item in self.store.objects.range(start..) {
             let (key, value) = item?;
             if !key.starts_with(prefix.as_bytes()) {
                 break;
             }
-            if objects.len() == page_size {
+            if objects.len() == page_size || (!objects.is_empty() && bytes >= max_bytes) {
                 more = true;
                 break;
             }
             let name = String::from_utf8_lossy(&key).into_owned();
             objects.push(self.decode(&name, &value)?);
+            bytes = bytes.saturating_add(key.len() + value.len());
             last_key = Some(key);
         }
         let next_page_token = match (more, last_key) {

@@ -377,6 +377,54 @@ mod tests {
         assert_eq!(state(&again), ApplyState::Pending as i32, "{again:?}");
     }
 
+    /// A List reply stays within what a gRPC client accepts by default (4 MiB), whatever
+    /// page_size it asks for: 1,000 applied sysctls of the longest value (the value and the
+    /// value read back, 8 KiB each) would be a reply of 8 MiB that `dpuctl list` (page_size
+    /// 1000) cannot receive, built in memory on every call, host role included. Paging
+    /// still visits every object once.
+    #[tokio::test]
+    async fn a_page_fits_a_client_message_limit() {
+        use dpu_proto::dpu::system::v1::ListSysctlsResponse;
+        let (_dir, r) = sysctls();
+        let value = "1".repeat(dpu_system::sysctl::MAX_VALUE_LEN);
+        let count = 1_100;
+        let mut applied = Vec::new();
+        let mut last = None;
+        for i in 0..count {
+            let name = format!("sysctls/dev.big.k{i:04}");
+            let spec = SysctlSpec { value: value.clone() };
+            let pending = r.collection.create_applied(&name, &spec).await.unwrap();
+            let status = SysctlStatus {
+                state: ApplyState::Applied.into(),
+                applied_generation: 1,
+                observed_value: value.clone(),
+                ..Default::default()
+            };
+            applied.push((name, 0, status));
+            last = Some(pending);
+        }
+        last.unwrap().durable().await.unwrap();
+        for (name, created, _) in &mut applied {
+            *created = r.lookup(name).await.unwrap().unwrap().create_time_unix_nanos;
+        }
+        r.statuses.replace(applied);
+        let (mut seen, mut token) = (Vec::new(), String::new());
+        loop {
+            let (sysctls, next_page_token) = r.list("", 1000, &token).await.unwrap();
+            assert!(!sysctls.is_empty());
+            let names: Vec<String> = sysctls.iter().map(|s| s.name.clone()).collect();
+            let reply = ListSysctlsResponse { sysctls, next_page_token };
+            assert!(reply.encoded_len() <= 4 << 20, "a reply of {} bytes", reply.encoded_len());
+            seen.extend(names);
+            if reply.next_page_token.is_empty() {
+                break;
+            }
+            token = reply.next_page_token;
+        }
+        let expected: Vec<_> = (0..count).map(|i| format!("sysctls/dev.big.k{i:04}")).collect();
+        assert_eq!(seen, expected);
+    }
+
     /// Creating a name that exists is ALREADY_EXISTS, and updating one that does not
     /// NOT_FOUND, whatever the checks would say of the spec.
     #[tokio::test]
