@@ -126,7 +126,10 @@ impl Store {
     /// One writer at a time from the guard's creation to its drop. A caller that checks a write
     /// against the whole stored state (references, a configuration valid as a whole) holds it
     /// across the check and the `*_applied` mutation, then awaits [`Pending::durable`] after
-    /// dropping it, so concurrent writers still share flushes.
+    /// dropping it, so concurrent writers still share flushes. The mutation's compare-and-swap
+    /// runs on a blocking thread and completes even if its future is dropped: keep the guard
+    /// until the mutation returned (e.g. hold both in a spawned task), not merely in the
+    /// future that may be cancelled.
     pub async fn serialize_writes(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.writes.clone().lock_owned().await
     }

@@ -13,6 +13,7 @@ use std::sync::{Arc, RwLock};
 use dpu_store::{Collection, Object, StoreError};
 use pbjson_types::FieldMask;
 use prost::Message;
+use tokio::sync::OwnedMutexGuard;
 use tonic::Status;
 
 use super::{check_update_mask, invalid, page_size, store_status};
@@ -123,6 +124,23 @@ fn etag(e: &str) -> Option<&str> {
     (!e.is_empty()).then_some(e)
 }
 
+/// Runs a write's store mutation on a task of its own that holds the writer lock
+/// `one_writer` until the mutation is in the tree, and hands the lock back. A caller that
+/// goes away (a cancelled call, a deadline) drops its future at any await, but the store's
+/// compare-and-swap runs on a blocking thread to its end all the same: the lock must not be
+/// free for the next writer's checks before that mutation has landed.
+async fn locked<T: Send + 'static>(
+    one_writer: OwnedMutexGuard<()>,
+    mutation: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Result<(OwnedMutexGuard<()>, Result<T, StoreError>), Status> {
+    tokio::spawn(async move {
+        let result = mutation.await;
+        (one_writer, result)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("store task failed: {e}")))
+}
+
 impl<K: Kind> Resources<K> {
     pub fn new(
         collection: Collection<K::Spec>,
@@ -190,14 +208,17 @@ impl<K: Kind> Resources<K> {
         let spec = required(spec, &format!("{field}.spec"))?;
         K::validate(spec, &format!("{field}.spec"))?;
         let pending = {
-            let _one_writer = self.collection.serialize_writes().await;
+            let one_writer = self.collection.serialize_writes().await;
             // ALREADY_EXISTS before the checks, which would judge the new spec in the
             // existing object's place and could answer FAILED_PRECONDITION instead.
             if self.lookup(&key).await?.is_some() {
                 return Err(store_status(StoreError::AlreadyExists(key)));
             }
             check(spec).await?;
-            self.collection.create_applied(&key, spec).await.map_err(store_status)?
+            let (c, spec) = (self.collection.clone(), spec.clone());
+            let (_one_writer, created) =
+                locked(one_writer, async move { c.create_applied(&key, &spec).await }).await?;
+            created.map_err(store_status)?
         };
         let created = pending.durable().await.map_err(store_status)?;
         tracing::info!(%name, "{field} created");
@@ -262,7 +283,7 @@ impl<K: Kind> Resources<K> {
         let whole = paths.is_empty() || paths.iter().any(|p| p == "spec");
         // Check and write under one writer lock so the check sees every earlier write; the
         // flush (durable) happens after it is released.
-        let one_writer = self.collection.serialize_writes().await;
+        let mut one_writer = self.collection.serialize_writes().await;
         // The message's spec (all of it, or the fields the mask names merged onto the stored
         // spec) with what it may leave blank kept from the stored spec; the result is
         // validated, checked and written only if nothing changed in between (the etag we
@@ -292,11 +313,14 @@ impl<K: Kind> Resources<K> {
             K::validate(&new, &spec_field)?;
             check(new.clone()).await?;
             let expected = etag(given_etag).map(str::to_owned).or(read_etag);
-            match self
-                .collection
-                .update_applied(&key, expected.as_deref(), allow_missing, move |_| new.clone())
-                .await
-            {
+            let (c, key) = (self.collection.clone(), key.clone());
+            let update = async move {
+                c.update_applied(&key, expected.as_deref(), allow_missing, move |_| new.clone())
+                    .await
+            };
+            let updated;
+            (one_writer, updated) = locked(one_writer, update).await?;
+            match updated {
                 Ok(o) => break o,
                 // Changed by someone else since we read it: merge again (bounded).
                 Err(StoreError::EtagMismatch { .. } | StoreError::AlreadyExists(_))
@@ -321,9 +345,12 @@ impl<K: Kind> Resources<K> {
     ) -> Result<(), Status> {
         let key = K::key(name, "name")?;
         let pending = {
-            let _one_writer = self.collection.serialize_writes().await;
+            let one_writer = self.collection.serialize_writes().await;
             check().await?;
-            self.collection.delete_applied(&key, etag(given_etag)).await.map_err(store_status)?
+            let (c, etag) = (self.collection.clone(), etag(given_etag).map(str::to_owned));
+            let delete = async move { c.delete_applied(&key, etag.as_deref()).await };
+            let (_one_writer, deleted) = locked(one_writer, delete).await?;
+            deleted.map_err(store_status)?
         };
         let existed = pending.durable().await.map_err(store_status)?;
         if !existed && !allow_missing {
@@ -423,6 +450,49 @@ mod tests {
         }
         let expected: Vec<_> = (0..count).map(|i| format!("sysctls/dev.big.k{i:04}")).collect();
         assert_eq!(seen, expected);
+    }
+
+    /// A write whose caller goes away (a cancelled call, a deadline) after its checks passed
+    /// keeps the writer lock until its mutation is in the store: the store's compare-and-swap
+    /// runs on a blocking thread and lands even when the call's future is dropped, so a lock
+    /// given back at the drop would let the next writer check against a state that is about
+    /// to change under it (two namespaces on one volume, a namespace on a deleted volume).
+    #[test]
+    fn a_cancelled_write_holds_the_writer_lock_until_it_is_stored() {
+        use std::time::Duration;
+        // One blocking thread, which the check leaves busy: the write's swap waits for it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (_dir, r) = sysctls();
+            let (release, gate) = std::sync::mpsc::channel::<()>();
+            let name = "sysctls/vm.swappiness";
+            let spec = SysctlSpec { value: "1".into() };
+            let check = async move |_: &SysctlSpec| {
+                drop(tokio::task::spawn_blocking(move || gate.recv()));
+                Ok(())
+            };
+            let write = r.create(name, "", Some(&spec), check);
+            tokio::select! {
+                biased;
+                _ = write => panic!("the write finished with the blocking thread busy"),
+                // The write waits for its swap; the caller goes away.
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            let unblock = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                let _ = release.send(());
+            });
+            let _one_writer = r.collection.serialize_writes().await;
+            let seen = r.collection.get(name).unwrap().is_some();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let later = r.collection.get(name).unwrap().is_some();
+            assert_eq!(seen, later, "a write landed while another writer held the lock");
+            unblock.join().unwrap();
+        });
     }
 
     /// Creating a name that exists is ALREADY_EXISTS, and updating one that does not
