@@ -273,9 +273,15 @@ impl Agent {
                 .http2_keepalive_interval(Some(Duration::from_secs(30)))
                 .http2_keepalive_timeout(Some(Duration::from_secs(10)))
                 .layer(gate.clone())
-                .add_service(health.clone())
-                .add_service(reflection_v1.clone())
-                .add_service(reflection_v1alpha.clone())
+                // Every service's requests are capped, health and reflection (which the host
+                // role may call) too: tonic's default for them is its own 4 MiB.
+                .add_service(health.clone().max_decoding_message_size(config.max_request_bytes))
+                .add_service(
+                    reflection_v1.clone().max_decoding_message_size(config.max_request_bytes),
+                )
+                .add_service(
+                    reflection_v1alpha.clone().max_decoding_message_size(config.max_request_bytes),
+                )
                 .add_service(
                     SystemServiceServer::from_arc(system.clone())
                         .max_decoding_message_size(config.max_request_bytes),

@@ -585,3 +585,59 @@ async fn volumes_share_no_medium() {
     let missing = nvmf.get_volume(GetVolumeRequest { name: "volumes/again".into() }).await;
     assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
 }
+
+/// `max_request_bytes` caps every message a client may send, not only those of the agent's
+/// own services: health and reflection, which the host role may call, refuse a larger one
+/// too, before it is decoded (tonic's own default for them was 4 MiB whatever the
+/// configuration said), and a message within the cap still gets its answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_request_limit_covers_health_and_reflection() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::{ServerReflectionRequest, server_reflection_response};
+
+    let mut env = Env::new();
+    env.tweak_config(|c| c.max_request_bytes = 1024);
+    env.start().await;
+    let host = env.client(Who::Host).await;
+    let big = "x".repeat(4096);
+
+    let e = host.system().create_sysctl(create("vm.swappiness", &big)).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    let mut health = HealthClient::new(host.channel());
+    let e = health.check(HealthCheckRequest { service: big.clone() }).await.unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    let e = health.check(HealthCheckRequest { service: "no.such.Service".into() }).await;
+    assert_eq!(e.unwrap_err().code(), Code::NotFound);
+
+    let mut reflection = ServerReflectionClient::new(host.channel());
+    // A question reflection answers, made large by its (unused) `host` field.
+    let ask = |host: &str| ServerReflectionRequest {
+        host: host.into(),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            "dpu.system.v1.SystemService".into(),
+        )),
+    };
+    // tonic-reflection ends the stream at a message it cannot read: no answer, as if it
+    // had not been sent.
+    if let Ok(replies) = reflection.server_reflection_info(tokio_stream::iter([ask(&big)])).await
+        && let Ok(Some(_)) = replies.into_inner().message().await
+    {
+        panic!("an oversized reflection request was decoded and answered");
+    }
+    let mut replies = reflection
+        .server_reflection_info(tokio_stream::iter([ask("")]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().unwrap();
+    assert!(
+        matches!(
+            reply.message_response,
+            Some(server_reflection_response::MessageResponse::FileDescriptorResponse(_))
+        ),
+        "{reply:?}"
+    );
+}
