@@ -42,6 +42,15 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("concurrent modification of {0}; retry")]
     Conflict(String),
+    /// The store opened without writes it had acknowledged (sled recovers what it can read
+    /// up to a damaged spot and drops the rest): starting on it would make the services
+    /// converge on a fragment of the desired state.
+    #[error(
+        "the state store in {dir} lost acknowledged writes ({detail}); the disk or file system \
+         damaged it: restore the directory from a backup, or move it away to start with an \
+         empty store"
+    )]
+    Lost { dir: String, detail: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -53,6 +62,30 @@ pub struct Store {
     objects: sled::Tree,
     commit: Arc<GroupCommit>,
     writes: Arc<tokio::sync::Mutex<()>>,
+    /// Where the number of the last mutation known to be on disk is kept, outside sled.
+    marker: Arc<std::path::PathBuf>,
+}
+
+/// Key of the store's own record in the objects tree (no collection name starts with a NUL):
+/// the number of mutations so far and of stored objects, changed in the same transaction as
+/// every mutation.
+const META: &[u8] = b"\0meta";
+
+/// The file beside sled's that holds the number of the last mutation flushed.
+const MARKER: &str = "durable-writes";
+
+/// (mutations, objects) of a [`META`] record.
+fn decode_meta(bytes: &[u8]) -> Option<(u64, u64)> {
+    let seq = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let count = u64::from_be_bytes(bytes.get(8..16)?.try_into().ok()?);
+    Some((seq, count))
+}
+
+fn encode_meta(seq: u64, count: u64) -> [u8; 16] {
+    let mut out = [0; 16];
+    out[..8].copy_from_slice(&seq.to_be_bytes());
+    out[8..].copy_from_slice(&count.to_be_bytes());
+    out
 }
 
 /// Creates `dir` (and missing parents) with mode 0700, or sets an existing `dir` to 0700.
@@ -84,6 +117,25 @@ fn restrict_contents(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Records that mutation `seq` is on disk (a new file renamed over the old one, so a reader
+/// sees one or the other). Best effort: a marker that stays behind only weakens
+/// [`Store::open`]'s check, it never fails a store that is whole.
+fn write_marker(path: &Path, seq: u64) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let new = path.with_extension("new");
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&new)
+        .and_then(|mut f| f.write_all(format!("{seq}\n").as_bytes()));
+    if written.is_ok() {
+        let _ = std::fs::rename(&new, path);
+    }
+}
+
 /// Group commit: writers that finish while a flush runs share the next one, so N concurrent
 /// writes cost about two flushes, not N. Flushes run one at a time on a blocking thread: sled's
 /// own `flush_async` deadlocked under concurrent callers, and a flush must never block the
@@ -99,14 +151,52 @@ struct GroupCommit {
 impl Store {
     /// Opens (or creates) the store in `dir`, which is created 0700 (an existing one is
     /// set to 0700, and what sled keeps in it to 0600 files and 0700 directories).
+    ///
+    /// Fails with [`StoreError::Lost`] when the store lacks writes it acknowledged: fewer or
+    /// more objects than its count, or fewer mutations than were on disk at the last flush.
     pub fn open(dir: &Path) -> Result<Self> {
         private_dir(dir)?;
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
         let objects = db.open_tree("objects")?;
+        let marker = dir.join(MARKER);
+        let lost = |detail: String| StoreError::Lost { dir: dir.display().to_string(), detail };
+        let mut stored = 0u64;
+        for key in objects.iter().keys() {
+            stored += u64::from(key? != META);
+        }
+        let meta = objects.get(META)?;
+        let flushed =
+            std::fs::read_to_string(&marker).ok().and_then(|t| t.trim().parse::<u64>().ok());
+        match (meta.as_deref().map(decode_meta), flushed) {
+            (Some(Some((seq, count))), Some(flushed)) => {
+                if count != stored {
+                    return Err(lost(format!("it holds {stored} objects of {count}")));
+                }
+                if flushed > seq {
+                    return Err(lost(format!(
+                        "it holds {seq} writes of the {flushed} that were on disk"
+                    )));
+                }
+            }
+            (Some(None), _) => return Err(lost("its count of writes is unreadable".into())),
+            // A new store, or one an older version wrote (no count, no marker): count what
+            // is there.
+            (meta, _) => {
+                let seq = meta.flatten().map_or(0, |(seq, _)| seq);
+                objects.insert(META, &encode_meta(seq, stored))?;
+                db.flush()?;
+            }
+        }
         // Files sled creates later (snapshots, blobs) get the umask's mode, inside a
         // directory no one else may enter.
         restrict_contents(dir)?;
-        Ok(Self { db, objects, commit: Arc::default(), writes: Arc::default() })
+        Ok(Self {
+            db,
+            objects,
+            commit: Arc::default(),
+            writes: Arc::default(),
+            marker: Arc::new(marker),
+        })
     }
 
     /// A typed view of one collection, e.g. `store.collection::<SysctlSpec>("sysctls")`.
@@ -116,11 +206,13 @@ impl Store {
 
     /// Number of stored objects of every collection.
     pub fn len(&self) -> usize {
-        self.objects.len()
+        let meta = self.objects.get(META).ok().flatten();
+        let count = meta.as_deref().and_then(decode_meta).map(|(_, count)| count);
+        count.map_or(0, |c| usize::try_from(c).unwrap_or(usize::MAX))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.len() == 0
     }
 
     /// One writer at a time from the guard's creation to its drop. A caller that checks a write
@@ -143,10 +235,19 @@ impl Store {
             return Ok(());
         }
         let target = self.commit.written.load(Ordering::SeqCst);
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Conflict(format!("flush task failed: {e}")))??;
+        let (db, objects, marker) = (self.db.clone(), self.objects.clone(), self.marker.clone());
+        tokio::task::spawn_blocking(move || {
+            // Every mutation counted here is in the tree, so the flush covers it.
+            let meta = objects.get(META)?;
+            let seq = meta.as_deref().and_then(decode_meta).map(|(seq, _)| seq);
+            db.flush()?;
+            if let Some(seq) = seq {
+                write_marker(&marker, seq);
+            }
+            Ok::<_, sled::Error>(())
+        })
+        .await
+        .map_err(|e| StoreError::Conflict(format!("flush task failed: {e}")))??;
         *durable = target;
         Ok(())
     }
@@ -257,17 +358,46 @@ impl<S: Message + Default> Collection<S> {
         self.store.blocking(move |tree| tree.get(key)).await?.map_err(StoreError::from)
     }
 
-    /// Compare-and-swap off the reactor; false when the stored value was not `old`.
+    /// Compare-and-swap off the reactor; false when the stored value was not `old`. One
+    /// transaction changes the object and the store's count of mutations and objects
+    /// ([`META`]), which [`Store::open`] checks.
     async fn swap(
         &self,
         name: &str,
         old: Option<sled::IVec>,
         new: Option<Vec<u8>>,
     ) -> Result<bool> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
         let key = name.as_bytes().to_vec();
-        let swapped =
-            self.store.blocking(move |tree| tree.compare_and_swap(key, old, new)).await??;
-        Ok(swapped.is_ok())
+        let swapped = self
+            .store
+            .blocking(move |tree| {
+                tree.transaction(|tx| {
+                    let current = tx.get(&key)?;
+                    if current != old {
+                        return Ok(false);
+                    }
+                    let meta = tx.get(META)?;
+                    let (seq, count) = meta.as_deref().and_then(decode_meta).unwrap_or((0, 0));
+                    let count = match (&current, &new) {
+                        (None, Some(_)) => count + 1,
+                        (Some(_), None) => count.saturating_sub(1),
+                        _ => count,
+                    };
+                    match &new {
+                        Some(bytes) => tx.insert(key.as_slice(), bytes.as_slice())?,
+                        None => tx.remove(key.as_slice())?,
+                    };
+                    tx.insert(META, &encode_meta(seq + 1, count))?;
+                    Ok::<_, ConflictableTransactionError<std::convert::Infallible>>(true)
+                })
+            })
+            .await?
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Abort(never) => match never {},
+            })?;
+        Ok(swapped)
     }
 
     /// Creates `name` with generation 1; fails if it exists.

@@ -62,7 +62,7 @@ pub fn store_status(e: StoreError) -> Status {
         StoreError::InvalidPageToken => {
             invalid("page_token", "not a token this server issued for this collection")
         }
-        e @ StoreError::Corrupt(..) => {
+        e @ (StoreError::Corrupt(..) | StoreError::Lost { .. }) => {
             tracing::error!(error = %e, "store corruption");
             Status::data_loss(e.to_string())
         }
