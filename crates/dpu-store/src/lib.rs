@@ -179,6 +179,9 @@ impl Store {
                 }
             }
             (Some(None), _) => return Err(lost("its count of writes is unreadable".into())),
+            (None, Some(flushed)) if flushed > 0 => {
+                return Err(lost(format!("it holds none of the {flushed} writes on disk")));
+            }
             // A new store, or one an older version wrote (no count, no marker): count what
             // is there.
             (meta, _) => {
