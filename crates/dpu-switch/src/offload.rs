@@ -266,6 +266,32 @@ mod tests {
         u.check_checksum_v4(ip.src(), ip.dst()).is_ok() && u.checksum() != 0
     }
 
+    /// `inner` in VXLAN (VNI 1) over IPv4 from `src` to `dst`, the outer UDP checksum
+    /// computed when `udp_checksum`; returns the frame and the outer headers' length.
+    fn vxlan_v4(
+        inner: &[u8],
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        udp_checksum: bool,
+    ) -> (Vec<u8>, usize) {
+        let u = Underlay {
+            dst_mac: MacAddr([2, 0, 0, 0, 0, 9]),
+            src_mac: MacAddr([2, 0, 0, 0, 0, 8]),
+            vlan: None,
+            addrs: UnderlayAddrs::V4 { src, dst },
+            ttl: 64,
+            dscp: 0,
+            src_port: 50000,
+            udp_checksum_v4: udp_checksum,
+        };
+        let t = Tunnel::Vxlan { vni: 1 };
+        let hl = encap::header_len(&u, &t);
+        let mut f = vec![0u8; hl + inner.len()];
+        f[hl..].copy_from_slice(inner);
+        encap::encapsulate(&mut f, &u, &t, inner.len()).unwrap();
+        (f, hl)
+    }
+
     #[test]
     fn completes_plain_and_inner_checksums() {
         let mut f = udp_frame();
@@ -276,24 +302,8 @@ mod tests {
 
         let mut inner = udp_frame();
         inner[14 + 20 + 6] = 0x34;
-        let u = Underlay {
-            dst_mac: MacAddr([2, 0, 0, 0, 0, 9]),
-            src_mac: MacAddr([2, 0, 0, 0, 0, 8]),
-            vlan: None,
-            addrs: UnderlayAddrs::V4 {
-                src: Ipv4Addr::new(198, 51, 100, 1),
-                dst: Ipv4Addr::new(198, 51, 100, 2),
-            },
-            ttl: 64,
-            dscp: 0,
-            src_port: 50000,
-            udp_checksum_v4: false,
-        };
-        let t = Tunnel::Vxlan { vni: 1 };
-        let hl = encap::header_len(&u, &t);
-        let mut buf = vec![0u8; hl + inner.len()];
-        buf[hl..].copy_from_slice(&inner);
-        encap::encapsulate(&mut buf, &u, &t, inner.len()).unwrap();
+        let (s, d) = (Ipv4Addr::new(198, 51, 100, 1), Ipv4Addr::new(198, 51, 100, 2));
+        let (mut buf, hl) = vxlan_v4(&inner, s, d, false);
         assert!(complete_l4_checksum(&mut buf));
         assert!(udp_ok(&buf[hl..]));
         assert!(!complete_l4_checksum(&mut [0u8; 10]));
@@ -308,18 +318,6 @@ mod tests {
     #[test]
     fn completes_a_partial_outer_checksum_of_a_tenant_overlay_packet() {
         let (s, d) = (Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(10, 1, 0, 2));
-        let u = Underlay {
-            dst_mac: MacAddr([2, 0, 0, 0, 0, 9]),
-            src_mac: MacAddr([2, 0, 0, 0, 0, 8]),
-            vlan: None,
-            addrs: UnderlayAddrs::V4 { src: s, dst: d },
-            ttl: 64,
-            dscp: 0,
-            src_port: 50000,
-            udp_checksum_v4: false,
-        };
-        let t = Tunnel::Vxlan { vni: 1 };
-        let hl = encap::header_len(&u, &t);
         let check = |f: &[u8]| {
             let udp = UdpPacket::new_checked(&f[14 + 20..]).unwrap();
             udp.checksum() != 0 && udp.check_checksum_v4(s, d).is_ok()
@@ -333,9 +331,7 @@ mod tests {
                 UdpPacket::new_checked(&mut inner[14 + 20..]).unwrap().fill_checksum_v4(is, id);
                 assert!(udp_ok(&inner));
             }
-            let mut f = vec![0u8; hl + inner.len()];
-            f[hl..].copy_from_slice(&inner);
-            encap::encapsulate(&mut f, &u, &t, inner.len()).unwrap();
+            let (mut f, hl) = vxlan_v4(&inner, s, d, false);
             // The partial outer checksum: the pseudo-header sum, as udp_set_csum leaves it.
             let udp_len = u16::try_from(f.len() - 14 - 20).unwrap();
             let pseudo = dpu_wire::checksum::pseudo_header_v4(s, d, IpProtocol::UDP, udp_len);
@@ -351,10 +347,7 @@ mod tests {
         let mut inner = udp_frame();
         let (is, id) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2));
         UdpPacket::new_checked(&mut inner[14 + 20..]).unwrap().fill_checksum_v4(is, id);
-        let mut f = vec![0u8; hl + inner.len()];
-        f[hl..].copy_from_slice(&inner);
-        let lco = Underlay { udp_checksum_v4: true, ..u };
-        encap::encapsulate(&mut f, &lco, &t, inner.len()).unwrap();
+        let (mut f, hl) = vxlan_v4(&inner, s, d, true);
         let done = f.clone();
         let pseudo = dpu_wire::checksum::pseudo_header_v4(is, id, IpProtocol::UDP, 13);
         f[hl + 14 + 20 + 6..hl + 14 + 20 + 8].copy_from_slice(&pseudo.to_be_bytes());

@@ -189,6 +189,18 @@ fn vxlan_from_remote(inner: &[u8], vni: u32, dst_ip: Ipv4Addr) -> Vec<u8> {
     buf
 }
 
+/// A VXLAN packet (VNI 100) carrying host `host`'s UDP frame to host 1, as from the remote
+/// VTEP but with the outer source address `ip` (outer UDP checksum zero, since the source
+/// changed).
+fn vxlan_from_outer_source(ip: Ipv4Addr, host: u8) -> Vec<u8> {
+    let mut pkt = vxlan_from_remote(&udp_frame(host, mac(1), None, 1, 10), 100, LOCAL_IP);
+    let mut outer = Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
+    outer.set_src(ip);
+    outer.fill_checksum();
+    pkt[14 + 20 + 6..14 + 20 + 8].fill(0);
+    pkt
+}
+
 #[test]
 fn learning_flooding_and_vlan_isolation() {
     let mut h = Harness::new(config());
@@ -1001,14 +1013,7 @@ fn learned_remote_vteps_age_out_with_their_macs() {
     c.bridges[0].ageing_secs = 3600;
     let mut h = Harness::new(c);
     h.resolve_remote();
-    let from = |ip: Ipv4Addr, host: u8| {
-        let mut pkt = vxlan_from_remote(&udp_frame(host, mac(1), None, 1, 10), 100, LOCAL_IP);
-        let mut outer = Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
-        outer.set_src(ip);
-        outer.fill_checksum();
-        pkt[14 + 20 + 6..14 + 20 + 8].fill(0);
-        pkt
-    };
+    let from = vxlan_from_outer_source;
     let (quiet, busy) = (Ipv4Addr::new(198, 51, 100, 3), Ipv4Addr::new(198, 51, 100, 4));
     h.send("p0", &[from(quiet, 0x44), from(busy, 0x55)]);
     let learned = |h: &Harness| -> Vec<Ipv4Addr> {
@@ -1066,14 +1071,7 @@ fn vlan_priority_is_kept_and_the_native_vlan_may_come_tagged() {
 fn a_martian_outer_source_is_neither_decapsulated_nor_learned() {
     let mut h = Harness::new(config());
     h.resolve_remote();
-    let from = |ip: Ipv4Addr, host: u8| {
-        let mut pkt = vxlan_from_remote(&udp_frame(host, mac(1), None, 1, 10), 100, LOCAL_IP);
-        let mut outer = Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
-        outer.set_src(ip);
-        outer.fill_checksum();
-        pkt[14 + 20 + 6..14 + 20 + 8].fill(0);
-        pkt
-    };
+    let from = vxlan_from_outer_source;
     let martians = [
         Ipv4Addr::new(224, 0, 0, 9),
         Ipv4Addr::BROADCAST,

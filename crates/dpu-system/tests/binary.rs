@@ -289,18 +289,29 @@ async fn on_real_procfs(dir: &Path) -> (Process, Channel) {
     (process, channel)
 }
 
+/// Panics unless this process may make a network namespace of its own (root, unshare(1))
+/// and has `tools` (each answers `-V`): what the real-procfs tests need.
+fn require_private_netns(tools: &[&str]) {
+    let can_unshare =
+        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| !Command::new(t).arg("-V").output().is_ok_and(|o| o.status.success()))
+        .collect();
+    assert!(
+        can_unshare && missing.is_empty(),
+        "this test needs root, unshare(1) and {tools:?} (missing: {missing:?}); `cargo xtask test` runs as root"
+    );
+}
+
 /// The real /proc/sys, made harmless: the binary runs in a network namespace of its own
 /// (`unshare -n` execs it in place), where `net.*` sysctls are private to that namespace.
 /// Needs root and util-linux.
 #[tokio::test]
 async fn real_procfs_in_a_private_network_namespace() {
     // Succeeds only with CAP_SYS_ADMIN.
-    let can_unshare =
-        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    assert!(
-        can_unshare,
-        "this test needs root and unshare(1) to get a private network namespace (`cargo xtask test` runs as root)"
-    );
+    require_private_netns(&[]);
     let host_forward = fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (_process, channel) = on_real_procfs(dir.path()).await;
@@ -365,15 +376,7 @@ fn in_netns(process: &Process, script: &str) {
 /// not written again. Needs root, unshare(1), nsenter(1) and ip(8).
 #[tokio::test]
 async fn the_set_is_kept_between_syncs_on_real_procfs() {
-    let can_unshare =
-        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    let has_tools = ["nsenter", "ip"]
-        .iter()
-        .all(|t| Command::new(t).arg("-V").output().is_ok_and(|o| o.status.success()));
-    assert!(
-        can_unshare && has_tools,
-        "this test needs root, unshare(1), nsenter(1) and ip(8) (`cargo xtask test` runs as root)"
-    );
+    require_private_netns(&["nsenter", "ip"]);
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel.clone());
@@ -433,13 +436,7 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
 /// "undo" writes the cut value into the kernel. Needs root, unshare(1) and nsenter(1).
 #[tokio::test]
 async fn long_values_are_read_whole_on_real_procfs() {
-    let can_unshare =
-        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    let has_nsenter = Command::new("nsenter").arg("-V").output().is_ok_and(|o| o.status.success());
-    assert!(
-        can_unshare && has_nsenter,
-        "this test needs root, unshare(1) and nsenter(1) (`cargo xtask test` runs as root)"
-    );
+    require_private_netns(&["nsenter"]);
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel);
@@ -477,15 +474,7 @@ async fn long_values_are_read_whole_on_real_procfs() {
 /// unshare(1), nsenter(1) and ip(8).
 #[tokio::test]
 async fn labelled_addresses_belong_to_their_interface() {
-    let can_unshare =
-        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    let has_tools = ["nsenter", "ip"]
-        .iter()
-        .all(|t| Command::new(t).arg("-V").output().is_ok_and(|o| o.status.success()));
-    assert!(
-        can_unshare && has_tools,
-        "this test needs root, unshare(1), nsenter(1) and ip(8) (`cargo xtask test` runs as root)"
-    );
+    require_private_netns(&["nsenter", "ip"]);
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     in_netns(
@@ -509,13 +498,7 @@ async fn labelled_addresses_belong_to_their_interface() {
 /// unshare(1) and nsenter(1).
 #[tokio::test]
 async fn two_keys_of_one_setting_on_real_procfs() {
-    let can_unshare =
-        Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    let has_nsenter = Command::new("nsenter").arg("-V").output().is_ok_and(|o| o.status.success());
-    assert!(
-        can_unshare && has_nsenter,
-        "this test needs root, unshare(1) and nsenter(1) (`cargo xtask test` runs as root)"
-    );
+    require_private_netns(&["nsenter"]);
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel);
