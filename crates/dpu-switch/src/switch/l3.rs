@@ -786,8 +786,7 @@ impl Switch {
     }
 
     /// Records that `ip` is being resolved; false when a request went out within
-    /// [`ARP_RETRY`] or the table is full and no room is made for the VRF
-    /// ([`Switch::admit_neighbour`]).
+    /// [`ARP_RETRY`] or the table is full.
     fn start_resolving(&mut self, now: Instant, svi: &Svi, ip: IpAddr) -> bool {
         let key = (svi.vrf, ip);
         if !self.l3_neigh.contains_key(&key) {
