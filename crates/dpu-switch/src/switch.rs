@@ -193,9 +193,6 @@ pub struct SwitchCounters {
     pub icmp_echo_replies: u64,
     /// ARP replies sent for SVI addresses.
     pub svi_arp_replies: u64,
-    /// Neighbours forgotten early to make room for one a VRF below its share of the
-    /// neighbour table needed to route.
-    pub neighbour_evictions: u64,
     /// Frames whose source MAC was one of the switch's own (an SVI's): not learned, as
     /// Linux's bridge does not learn over a local address (`br_fdb_update`).
     pub own_mac_sources: u64,
@@ -277,8 +274,6 @@ pub struct Switch {
     l3_neigh: FastMap<(u16, std::net::IpAddr), L3Neighbour>,
     /// How many of `l3_neigh` are still being resolved (recounted each tick).
     l3_incomplete: usize,
-    /// Entries per VRF, for each VRF's share of the table (recounted each tick).
-    l3_per_vrf: Vec<l3::VrfNeighbours>,
     /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
     mac_epoch: u64,
     /// Bumped when a neighbour's MAC changes.
@@ -350,7 +345,6 @@ impl Switch {
             vrfs: Vec::new(),
             l3_neigh: FastMap::default(),
             l3_incomplete: 0,
-            l3_per_vrf: Vec::new(),
             mac_epoch: 0,
             l3_epoch: 0,
             icmp_budget: l3::IcmpBudget::new(now),

@@ -34,17 +34,10 @@ use crate::flow::{FlowKey, Out, Outs, Verdict};
 use crate::mac::Dest;
 use crate::packet::{PacketBuf, Tx};
 
-/// Largest number of IPv4 and IPv6 neighbours (over all VRFs). Each VRF is sure of its fair
-/// share (this divided by the number of VRFs): entries a VRF's hosts create unasked (their
-/// own ARP requests or Neighbor Solicitations to the gateway) are capped at that share, and
-/// when the table is full, an entry a VRF below its share needs for routing takes the place
-/// of one of the VRF holding the most (one nobody asked for first, else the least recently
-/// confirmed), as Linux's forced garbage collection past gc_thresh3 makes room.
+/// Largest number of IPv4 and IPv6 neighbours (over all VRFs).
 pub const MAX_NEIGHBOURS: usize = 16_384;
 /// Of them, at most this many still being resolved: traffic to addresses nobody answers
-/// for (a scan of a /64) cannot take the room of neighbours that answer. Shared between the
-/// VRFs as [`MAX_NEIGHBOURS`] is: a VRF below its share of waiting entries takes the place
-/// of the oldest waiting entry of the VRF with the most.
+/// for (a scan of a /64) cannot take the room of neighbours that answer.
 pub const MAX_INCOMPLETE_NEIGHBOURS: usize = MAX_NEIGHBOURS / 4;
 /// An address nobody answered for is forgotten after this (Linux: 3 solicitations 1 s
 /// apart, then FAILED and collected), so new traffic to it asks again.
@@ -189,14 +182,11 @@ pub(crate) struct L3Neighbour {
     pub bridge: u16,
     /// Probes sent since it was last heard from.
     pub probes: u32,
-    /// Created because we had to route to it; false for one created from the neighbour's
-    /// own ARP request or Neighbor Solicitation (RFC 4861 §7.2.3), which gives way first.
-    pub asked: bool,
 }
 
 impl L3Neighbour {
-    fn new(now: Instant, bridge: u16, asked: bool) -> Self {
-        L3Neighbour { mac: None, updated: now, last_request: None, bridge, probes: 0, asked }
+    fn new(now: Instant, bridge: u16) -> Self {
+        L3Neighbour { mac: None, updated: now, last_request: None, bridge, probes: 0 }
     }
 
     /// Heard from on `bridge` with `mac`; true when the MAC changed.
@@ -208,42 +198,6 @@ impl L3Neighbour {
         self.probes = 0;
         changed
     }
-}
-
-/// How many neighbour entries one VRF holds (exact but for `incomplete`, which may count
-/// entries resolved since the last tick).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct VrfNeighbours {
-    total: usize,
-    /// Still being resolved.
-    incomplete: usize,
-    /// Not asked for ([`L3Neighbour::asked`] false).
-    unasked: usize,
-}
-
-impl VrfNeighbours {
-    fn add(&mut self, n: &L3Neighbour) {
-        self.total += 1;
-        self.incomplete += usize::from(n.mac.is_none());
-        self.unasked += usize::from(!n.asked);
-    }
-
-    fn remove(&mut self, n: &L3Neighbour) {
-        self.total = self.total.saturating_sub(1);
-        self.incomplete = self.incomplete.saturating_sub(usize::from(n.mac.is_none()));
-        self.unasked = self.unasked.saturating_sub(usize::from(!n.asked));
-    }
-}
-
-/// Which entries [`Switch::evict_neighbour`] may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Evict {
-    /// Any: one not asked for first, then the least recently confirmed.
-    Any,
-    /// Only one not asked for.
-    Unasked,
-    /// Only one still being resolved.
-    Incomplete,
 }
 
 #[derive(Debug)]
@@ -496,7 +450,6 @@ impl Switch {
                 self.l3_neigh.insert((nv, ip), L3Neighbour { bridge, ..n });
             }
         }
-        self.recount_neighbours();
         self.l3_epoch += 1;
     }
 
@@ -521,16 +474,15 @@ impl Switch {
             let (sip, smac, tip, op) =
                 (arp.sender_ip(), arp.sender_mac(), arp.target_ip(), arp.operation());
             if svi.contains(sip) && smac.is_unicast() && smac != MacAddr::ZERO && sip != svi.ip {
-                let nkey = (svi.vrf, IpAddr::V4(sip));
-                let known = self.l3_neigh.contains_key(&nkey);
-                // A request for the gateway creates the entry (RFC 826), unasked: capped at
-                // the VRF's share.
-                if !known && tip == svi.ip && self.admit_neighbour(svi.vrf, false) {
-                    self.insert_neighbour(now, &svi, IpAddr::V4(sip), Some(smac));
-                } else if let Some(n) = self.l3_neigh.get_mut(&nkey)
-                    && n.heard(now, svi.bridge, smac)
-                {
-                    self.l3_epoch += 1;
+                let known = self.l3_neigh.contains_key(&(svi.vrf, IpAddr::V4(sip)));
+                if known || (tip == svi.ip && self.l3_neigh.len() < MAX_NEIGHBOURS) {
+                    let n = self
+                        .l3_neigh
+                        .entry((svi.vrf, IpAddr::V4(sip)))
+                        .or_insert(L3Neighbour::new(now, svi.bridge));
+                    if n.heard(now, svi.bridge, smac) {
+                        self.l3_epoch += 1;
+                    }
                 }
             }
             if tip != svi.ip {
@@ -788,14 +740,17 @@ impl Switch {
     /// Records that `ip` is being resolved; false when a request went out within
     /// [`ARP_RETRY`] or the table is full.
     fn start_resolving(&mut self, now: Instant, svi: &Svi, ip: IpAddr) -> bool {
-        let key = (svi.vrf, ip);
-        if !self.l3_neigh.contains_key(&key) {
-            if !self.admit_neighbour(svi.vrf, true) {
+        let vrf = svi.vrf;
+        if !self.l3_neigh.contains_key(&(vrf, ip)) {
+            if self.l3_neigh.len() >= MAX_NEIGHBOURS
+                || self.l3_incomplete >= MAX_INCOMPLETE_NEIGHBOURS
+            {
                 return false;
             }
-            self.insert_neighbour(now, svi, ip, None);
+            // Counted here, recounted exactly by each tick's `age_neighbours`.
+            self.l3_incomplete += 1;
         }
-        let Some(n) = self.l3_neigh.get_mut(&key) else { return false };
+        let n = self.l3_neigh.entry((vrf, ip)).or_insert(L3Neighbour::new(now, svi.bridge));
         if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
             return false;
         }
@@ -964,126 +919,13 @@ impl Switch {
             return;
         }
         let key = (svi.vrf, ip);
-        if !self.l3_neigh.contains_key(&key) {
-            // Created unasked, from the neighbour's own solicitation: capped at the VRF's
-            // share (RFC 4861 §7.2.3 allows creating it; it need not).
-            if create && self.admit_neighbour(svi.vrf, false) {
-                self.insert_neighbour(now, svi, ip, Some(mac));
-            }
-        } else if let Some(n) = self.l3_neigh.get_mut(&key)
-            && n.heard(now, svi.bridge, mac)
-        {
+        if !self.l3_neigh.contains_key(&key) && (!create || self.l3_neigh.len() >= MAX_NEIGHBOURS) {
+            return;
+        }
+        let n = self.l3_neigh.entry(key).or_insert(L3Neighbour::new(now, svi.bridge));
+        if n.heard(now, svi.bridge, mac) {
             self.l3_epoch += 1;
         }
-    }
-
-    /// Adds an entry for `ip` (room made by [`Switch::admit_neighbour`]): one we ask for,
-    /// being resolved, or one heard from unasked at `mac`.
-    fn insert_neighbour(&mut self, now: Instant, svi: &Svi, ip: IpAddr, mac: Option<MacAddr>) {
-        let mut n = L3Neighbour::new(now, svi.bridge, mac.is_none());
-        if let Some(mac) = mac {
-            n.heard(now, svi.bridge, mac);
-            self.l3_epoch += 1;
-        } else {
-            // Counted here, recounted exactly by each tick's `age_neighbours`.
-            self.l3_incomplete += 1;
-        }
-        if let Some(c) = self.l3_per_vrf.get_mut(usize::from(svi.vrf)) {
-            c.add(&n);
-        }
-        self.l3_neigh.insert((svi.vrf, ip), n);
-    }
-
-    /// Whether VRF `vrf` may add a neighbour, making room for one it `asked` for (to route
-    /// to it) when the table or its waiting part is full and the VRF is below its share.
-    /// An entry nobody asked for never takes another's place.
-    fn admit_neighbour(&mut self, vrf: u16, asked: bool) -> bool {
-        let vrfs = self.vrfs.len().max(1);
-        let (share, share_incomplete) = (MAX_NEIGHBOURS / vrfs, MAX_INCOMPLETE_NEIGHBOURS / vrfs);
-        let mine = |s: &Self| s.l3_per_vrf.get(usize::from(vrf)).copied().unwrap_or_default();
-        if !asked {
-            return self.l3_neigh.len() < MAX_NEIGHBOURS && mine(self).unasked < share;
-        }
-        if self.l3_incomplete >= MAX_INCOMPLETE_NEIGHBOURS {
-            if mine(self).incomplete >= share_incomplete {
-                return false;
-            }
-            // The running count may include entries resolved since the tick.
-            self.recount_neighbours();
-            if self.l3_incomplete >= MAX_INCOMPLETE_NEIGHBOURS {
-                if mine(self).incomplete >= share_incomplete {
-                    return false;
-                }
-                let most = self.vrf_holding_most(|c| c.incomplete);
-                if !self.evict_neighbour(most, Evict::Incomplete) {
-                    return false;
-                }
-            }
-        }
-        if self.l3_neigh.len() >= MAX_NEIGHBOURS {
-            let c = mine(self);
-            let made_room = if c.total < share {
-                let most = self.vrf_holding_most(|c| c.total);
-                self.evict_neighbour(most, Evict::Any)
-            } else {
-                // At its share: only in place of one of its own it never asked for.
-                c.unasked > 0 && self.evict_neighbour(vrf, Evict::Unasked)
-            };
-            if !made_room {
-                return false;
-            }
-        }
-        true
-    }
-
-    fn vrf_holding_most(&self, count: impl Fn(&VrfNeighbours) -> usize) -> u16 {
-        self.l3_per_vrf
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, c)| count(c))
-            .map_or(0, |(i, _)| i as u16)
-    }
-
-    /// Forgets one neighbour of `vrf` of the kind `which` allows: one nobody asked for
-    /// first, then the least recently confirmed. False when it has none.
-    fn evict_neighbour(&mut self, vrf: u16, which: Evict) -> bool {
-        let victim = self
-            .l3_neigh
-            .iter()
-            .filter(|((v, _), n)| {
-                *v == vrf
-                    && match which {
-                        Evict::Any => true,
-                        Evict::Unasked => !n.asked,
-                        Evict::Incomplete => n.mac.is_none(),
-                    }
-            })
-            .min_by_key(|(_, n)| (n.asked, n.updated))
-            .map(|(k, _)| *k);
-        let Some(n) = victim.and_then(|k| self.l3_neigh.remove(&k)) else { return false };
-        if let Some(c) = self.l3_per_vrf.get_mut(usize::from(vrf)) {
-            c.remove(&n);
-        }
-        if n.mac.is_some() {
-            // Routed flows may name its MAC.
-            self.l3_epoch += 1;
-        } else {
-            self.l3_incomplete = self.l3_incomplete.saturating_sub(1);
-        }
-        self.counters.neighbour_evictions += 1;
-        true
-    }
-
-    /// Recounts the entries per VRF and those being resolved.
-    fn recount_neighbours(&mut self) {
-        let mut per = vec![VrfNeighbours::default(); self.vrfs.len()];
-        for (&(vrf, _), n) in &self.l3_neigh {
-            if let Some(c) = per.get_mut(usize::from(vrf)) {
-                c.add(n);
-            }
-        }
-        self.l3_incomplete = per.iter().map(|c| c.incomplete).sum();
-        self.l3_per_vrf = per;
     }
 
     fn icmpv6_error(
@@ -1169,6 +1011,7 @@ impl Switch {
     /// that stopped answering, and probes those not heard from for
     /// [`NEIGHBOUR_REACHABLE`]. Run on every tick.
     pub(super) fn age_neighbours(&mut self, now: Instant, out: &mut Vec<Tx>) {
+        let mut incomplete = 0;
         let mut forgot_resolved = false;
         let mut probes = Vec::new();
         self.l3_neigh.retain(|&(_, ip), n| {
@@ -1177,7 +1020,10 @@ impl Switch {
                 n.last_request.is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
             match n.mac {
                 None if quiet >= NEIGHBOUR_INCOMPLETE => false,
-                None => true,
+                None => {
+                    incomplete += 1;
+                    true
+                }
                 // Only after its probes went unanswered: with many neighbours going quiet
                 // together, those beyond a tick's probes wait their turn.
                 Some(_) if n.probes >= NEIGHBOUR_PROBES && asked_a_while_ago => {
@@ -1195,7 +1041,7 @@ impl Switch {
                 }
             }
         });
-        self.recount_neighbours();
+        self.l3_incomplete = incomplete;
         if forgot_resolved {
             // Routed flows name the forgotten MACs.
             self.l3_epoch += 1;
