@@ -48,7 +48,8 @@ pub enum StoreError {
     #[error(
         "the state store in {dir} lost acknowledged writes ({detail}); the disk or file system \
          damaged it: restore the directory from a backup, or move it away to start with an \
-         empty store"
+         empty store (if an older release of the agent used it since, start the agent once \
+         with --recount-store instead)"
     )]
     Lost { dir: String, detail: String },
 }
@@ -64,9 +65,17 @@ pub struct Store {
     writes: Arc<tokio::sync::Mutex<()>>,
     /// Where the number of the last mutation known to be on disk is kept, outside sled.
     marker: Arc<std::path::PathBuf>,
-    /// What [`META`] holds: (mutations so far, objects stored). Its lock makes one
-    /// compare-and-swap at a time, each followed by its new count.
-    meta: Arc<std::sync::Mutex<(u64, u64)>>,
+    /// What [`META`] holds, read without waiting: mutations so far and objects stored.
+    counts: Arc<Counts>,
+}
+
+/// The store's counts ([`META`]) in memory. `one_swap` makes one compare-and-swap at a
+/// time, each followed by its new count; only a swap holding it changes the numbers.
+#[derive(Default)]
+struct Counts {
+    one_swap: std::sync::Mutex<()>,
+    seq: AtomicU64,
+    objects: AtomicU64,
 }
 
 /// Key of the store's own record in the objects tree (no collection name starts with a NUL):
@@ -155,9 +164,22 @@ impl Store {
     /// Opens (or creates) the store in `dir`, which is created 0700 (an existing one is
     /// set to 0700, and what sled keeps in it to 0600 files and 0700 directories).
     ///
-    /// Fails with [`StoreError::Lost`] when the store lacks writes it acknowledged: fewer or
-    /// more objects than its count, or fewer mutations than were on disk at the last flush.
+    /// Fails with [`StoreError::Lost`] when the store lacks writes it acknowledged: more
+    /// than one object more or fewer than its count, or fewer mutations than were on disk
+    /// at the last flush.
     pub fn open(dir: &Path) -> Result<Self> {
+        Self::open_checked(dir, true)
+    }
+
+    /// Opens the store in `dir` taking what is there as whole: its count is set to the
+    /// objects it holds. For a store an older release of the agent wrote to after this one
+    /// (it does not keep the count), never for one [`open`](Self::open) found damaged
+    /// without knowing why.
+    pub fn open_recounted(dir: &Path) -> Result<Self> {
+        Self::open_checked(dir, false)
+    }
+
+    fn open_checked(dir: &Path, check: bool) -> Result<Self> {
         private_dir(dir)?;
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
         let objects = db.open_tree("objects")?;
@@ -171,21 +193,19 @@ impl Store {
         let flushed =
             std::fs::read_to_string(&marker).ok().and_then(|t| t.trim().parse::<u64>().ok());
         let counted = match (meta.as_deref().map(decode_meta), flushed) {
-            (Some(Some((seq, count))), Some(flushed)) => {
-                // One off: a crash came between the last mutation and its count.
+            _ if !check => None,
+            (Some(Some((seq, count))), flushed) => {
+                // One off: a crash came between the last mutation and its count. The
+                // marker may be missing (it is not synced): the count alone is checked then.
                 if count.abs_diff(stored) > 1 {
                     return Err(lost(format!("it holds {stored} objects of {count}")));
                 }
-                if flushed > seq {
+                if let Some(flushed) = flushed.filter(|f| *f > seq) {
                     return Err(lost(format!(
                         "it holds {seq} writes of the {flushed} that were on disk"
                     )));
                 }
-                if count != stored {
-                    objects.insert(META, &encode_meta(seq, stored))?;
-                    db.flush()?;
-                }
-                (seq, stored)
+                (count == stored).then_some(seq)
             }
             (Some(None), _) => return Err(lost("its count of writes is unreadable".into())),
             (None, Some(flushed)) if flushed > 0 => {
@@ -193,11 +213,18 @@ impl Store {
             }
             // A new store, or one an older version wrote (no count, no marker): count what
             // is there.
-            (meta, _) => {
-                let seq = meta.flatten().map_or(0, |(seq, _)| seq);
+            (None, _) => None,
+        };
+        let seq = match counted {
+            Some(seq) => seq,
+            None => {
+                let seq = meta.as_deref().and_then(decode_meta).map_or(0, |(seq, _)| seq);
                 objects.insert(META, &encode_meta(seq, stored))?;
                 db.flush()?;
-                (seq, stored)
+                if !check {
+                    write_marker(&marker, seq);
+                }
+                seq
             }
         };
         // Files sled creates later (snapshots, blobs) get the umask's mode, inside a
@@ -209,7 +236,11 @@ impl Store {
             commit: Arc::default(),
             writes: Arc::default(),
             marker: Arc::new(marker),
-            meta: Arc::new(std::sync::Mutex::new(counted)),
+            counts: Arc::new(Counts {
+                one_swap: std::sync::Mutex::default(),
+                seq: AtomicU64::new(seq),
+                objects: AtomicU64::new(stored),
+            }),
         })
     }
 
@@ -220,12 +251,7 @@ impl Store {
 
     /// Number of stored objects of every collection.
     pub fn len(&self) -> usize {
-        usize::try_from(self.counts().1).unwrap_or(usize::MAX)
-    }
-
-    /// (mutations so far, objects stored), as [`META`] holds them.
-    fn counts(&self) -> (u64, u64) {
-        *self.meta.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        usize::try_from(self.counts.objects.load(Ordering::SeqCst)).unwrap_or(usize::MAX)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -254,7 +280,7 @@ impl Store {
         let target = self.commit.written.load(Ordering::SeqCst);
         let (db, marker) = (self.db.clone(), self.marker.clone());
         // Every mutation counted here is in the tree, so the flush covers it.
-        let (seq, _) = self.counts();
+        let seq = self.counts.seq.load(Ordering::SeqCst);
         tokio::task::spawn_blocking(move || {
             db.flush()?;
             write_marker(&marker, seq);
@@ -384,27 +410,34 @@ impl<S: Message + Default> Collection<S> {
         new: Option<Vec<u8>>,
     ) -> Result<bool> {
         let key = name.as_bytes().to_vec();
-        let meta = self.store.meta.clone();
+        let counts = self.store.counts.clone();
         let swapped = self
             .store
             .blocking(move |tree| {
-                let mut counts = meta.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let _one =
+                    counts.one_swap.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 let current = tree.get(&key)?;
                 if current != old {
                     return Ok(false);
                 }
-                let (seq, count) = *counts;
-                let count = match (&current, &new) {
-                    (None, Some(_)) => count + 1,
-                    (Some(_), None) => count.saturating_sub(1),
-                    _ => count,
+                let seq = counts.seq.load(Ordering::SeqCst) + 1;
+                let objects = counts.objects.load(Ordering::SeqCst);
+                let objects = match (&current, &new) {
+                    (None, Some(_)) => objects + 1,
+                    (Some(_), None) => objects.saturating_sub(1),
+                    _ => objects,
                 };
                 match new {
                     Some(bytes) => drop(tree.insert(key, bytes)?),
                     None => drop(tree.remove(key)?),
                 }
-                tree.insert(META, &encode_meta(seq + 1, count))?;
-                *counts = (seq + 1, count);
+                // The tree changed: the object count says so even if writing it fails (the
+                // next swap writes it), so it never drifts from what is stored. The
+                // mutation number moves once its record is in the tree, as a flush's
+                // marker must not name one the flush may miss.
+                counts.objects.store(objects, Ordering::SeqCst);
+                tree.insert(META, &encode_meta(seq, objects))?;
+                counts.seq.store(seq, Ordering::SeqCst);
                 Ok::<_, sled::Error>(true)
             })
             .await??;

@@ -12,6 +12,11 @@ struct Args {
     /// Configuration file (TOML).
     #[arg(long, short, env = "DPUD_CONFIG", default_value = "/etc/dpud/dpud.toml")]
     config: PathBuf,
+    /// Take the state store as it is and count its objects again, then start. For a store
+    /// an older release of the agent wrote to after this one (it does not keep the count,
+    /// so this release finds it "lost acknowledged writes"), not for a damaged one.
+    #[arg(long)]
+    recount_store: bool,
 }
 
 #[tokio::main]
@@ -33,7 +38,14 @@ async fn main() -> anyhow::Result<()> {
             "open files limit below the listeners' max_connections: raise LimitNOFILE or lower them"
         );
     }
-    let agent = dpud::Agent::start(config).await.context("starting the agent")?;
+    let open = if args.recount_store {
+        tracing::warn!(dir = %config.state_dir.display(),
+            "taking the state store as it is and counting its objects again (--recount-store)");
+        dpu_store::Store::open_recounted
+    } else {
+        dpu_store::Store::open
+    };
+    let agent = dpud::Agent::start_opening(config, open).await.context("starting the agent")?;
     dpu_runtime::notify_ready();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "dpud ready");
     let signal = signals.recv().await;

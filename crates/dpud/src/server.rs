@@ -149,9 +149,18 @@ impl Agent {
     /// Opens the store, binds every listener, starts reconciliation, and returns once the agent
     /// serves.
     pub async fn start(config: Config) -> Result<Self, AgentError> {
+        Self::start_opening(config, Store::open).await
+    }
+
+    /// [`start`](Self::start) with the store opened by `open` (e.g.
+    /// [`Store::open_recounted`]).
+    pub async fn start_opening(
+        config: Config,
+        open: fn(&std::path::Path) -> dpu_store::Result<Store>,
+    ) -> Result<Self, AgentError> {
         let started = Instant::now();
         let state_dir = config.state_dir.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(&state_dir))
+        let store = tokio::task::spawn_blocking(move || open(&state_dir))
             .await
             .map_err(|e| AgentError::Store {
                 path: config.state_dir.display().to_string(),
