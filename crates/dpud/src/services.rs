@@ -130,6 +130,12 @@ impl ServiceHandle {
                             s.instance_id = info.instance_id.clone();
                             s.version = info.version.clone();
                         });
+                        // A new process starts its retries afresh: an upgraded service whose
+                        // first sync fails for a moment is not kept waiting by its
+                        // predecessor's backoff (the warnings' schedule stays).
+                        if let Some(f) = failing.as_mut() {
+                            f.backoff = Duration::ZERO;
+                        }
                     }
                     // A new epoch: the service changed statuses on its own since the last
                     // sync; syncing again (idempotent) brings them into the store.
@@ -250,7 +256,7 @@ impl Failing {
             return Some(1);
         };
         f.attempts += 1;
-        f.backoff = (f.backoff * 2).min(RETRY_MAX);
+        f.backoff = (f.backoff * 2).clamp(RETRY_FIRST, RETRY_MAX);
         f.retry_at = now + f.backoff;
         f.unwarned += 1;
         let changed = f.error != error;
@@ -572,6 +578,23 @@ mod tests {
         assert!(near(syncs[8], secs(40.4)), "synced at once: syncs at {syncs:?}");
         assert!(near(syncs[9] - syncs[8], secs(0.5)), "syncs at {syncs:?}");
         assert!(near(syncs[10] - syncs[9], secs(1.0)), "syncs at {syncs:?}");
+        h.stop().await;
+    }
+
+    /// A new instance starts its retries afresh: a failure of its first sync is retried
+    /// after 0.5 s, not after the 30 s its predecessor had reached.
+    #[tokio::test(start_paused = true)]
+    async fn a_new_instance_does_not_inherit_the_backoff() {
+        let h = Harness::start(Some("refused")).await;
+        // Failed at 0, 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s: the next retry waits 30 s.
+        h.run_until(secs(40.25)).await;
+        assert_eq!(h.syncs().len(), 7, "syncs at {:?}", h.syncs());
+        h.service.info.lock().unwrap().instance_id = "second".into();
+        h.run_until(secs(42.0)).await;
+        let syncs = h.syncs();
+        assert_eq!(syncs.len(), 9, "syncs at {syncs:?}");
+        assert!(near(syncs[7], secs(40.5)), "the new instance at once: {syncs:?}");
+        assert!(near(syncs[8] - syncs[7], secs(0.5)), "then after 0.5 s: {syncs:?}");
         h.stop().await;
     }
 
