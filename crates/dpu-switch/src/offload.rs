@@ -88,6 +88,9 @@ fn outer_complete(frame: &[u8], l3: &L3Info) -> bool {
 fn pseudo_header_dst(frame: &[u8], l3: &L3Info) -> Option<IpAddr> {
     match l3.dst {
         IpAddr::V4(_) => Some(l3.dst),
+        // No extension header (the transport header right after the fixed 40 octets): no
+        // routing header either, and no second walk of the packet.
+        IpAddr::V6(_) if l3.l4_offset == l3.offset + 40 => Some(l3.dst),
         IpAddr::V6(_) => {
             let ip = Ipv6Packet::new_checked(frame.get(l3.offset..l3.end)?).ok()?;
             ip.final_destination().ok().map(IpAddr::V6)
