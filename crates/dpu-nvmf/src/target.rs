@@ -662,22 +662,29 @@ impl Subsystem {
 
     /// Ends one of the controllers `which` picks whose host has not proven who it is,
     /// for a new one; Busy if there is none. The one ended is the oldest of the peer
-    /// address holding the most of them: a peer flooding Connects with a host's NQN
-    /// (and without its secret) ends its own controllers, not the one the real host,
-    /// from another address, is still authenticating.
+    /// address (an IPv6 peer's /64, any of whose addresses one machine may take) holding
+    /// the most of them: a peer flooding Connects with a host's NQN (and without its
+    /// secret) ends its own controllers, not the one the real host, from another address,
+    /// is still authenticating.
     fn make_room(&mut self, which: impl Fn(&Controller) -> bool) -> Result<(), ConnectRefusal> {
         let unproven: Vec<&Arc<Controller>> = self
             .controllers
             .values()
             .filter(|c| which(c) && !c.proven.load(Ordering::Relaxed))
             .collect();
+        let group = |c: &Controller| {
+            c.peer.map(|ip| match ip {
+                IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+                v4 => v4,
+            })
+        };
         let mut by_peer: BTreeMap<Option<IpAddr>, usize> = BTreeMap::new();
         for c in &unproven {
-            *by_peer.entry(c.peer).or_default() += 1;
+            *by_peer.entry(group(c)).or_default() += 1;
         }
         let victim = unproven
             .iter()
-            .max_by_key(|c| (by_peer[&c.peer], std::cmp::Reverse(c.serial)))
+            .max_by_key(|c| (by_peer[&group(c)], std::cmp::Reverse(c.serial)))
             .map(|c| c.cntlid)
             .ok_or(ConnectRefusal::Busy)?;
         if let Some(c) = self.controllers.remove(&victim) {
@@ -1907,6 +1914,17 @@ mod tests {
         let next = new(from(1)).unwrap();
         assert!(!next.state().dead && !real.state().dead);
         assert_eq!(flood.iter().filter(|c| !c.state().dead).count(), MAX_CONTROLLERS_PER_HOST - 2);
+
+        // A flood from every address of one IPv6 /64 counts as one peer's.
+        let t = Target::new();
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
+        t.set_host_secrets(NQN, [(host.to_owned(), t_secret())].into()).unwrap();
+        let v6 = |i: u16| Some(IpAddr::from([0x2001, 0xdb8, 0, 7, 0, 0, 0, i]));
+        let new = |peer| t.create_controller(NQN, host, [1; 16], 0, None, peer);
+        let real = new(Some(IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, 1]))).unwrap();
+        let flood: Vec<_> = (0..64).map(|i| new(v6(i)).unwrap()).collect();
+        assert!(!real.state().dead, "the host's controller survives a flood from a /64");
+        assert!(!flood.last().unwrap().state().dead);
     }
 
     fn t_secret() -> Arc<HostSecrets> {
