@@ -344,11 +344,6 @@ pub struct Object<S> {
     pub update_time_unix_nanos: i64,
 }
 
-/// Stored bytes (keys and records) after which a page ends, whatever its `page_size`: a page
-/// of 1,000 large objects would otherwise be a reply of any size (beyond gRPC's default 4 MiB
-/// a client accepts) built in the agent's memory for every List call.
-pub const PAGE_BYTES: usize = 1 << 20;
-
 /// One page of a listing.
 #[derive(Debug)]
 pub struct Page<S> {
@@ -561,8 +556,7 @@ impl<S: Message + Default> Collection<S> {
     }
 
     /// Objects of this collection in name order, starting after the page token: at most
-    /// `page_size` of them, and no more once their stored records reach [`PAGE_BYTES`] (so a
-    /// page may hold fewer; only an empty `next_page_token` means the last page).
+    /// `page_size` of them (bounded in bytes too by [`list_within`](Self::list_within)).
     pub fn list(&self, page_size: usize, page_token: &str) -> Result<Page<S>> {
         self.list_under("", page_size, page_token)
     }
@@ -575,12 +569,13 @@ impl<S: Message + Default> Collection<S> {
         page_size: usize,
         page_token: &str,
     ) -> Result<Page<S>> {
-        self.list_within(id_prefix, page_size, PAGE_BYTES, page_token)
+        self.list_within(id_prefix, page_size, usize::MAX, page_token)
     }
 
     /// [`list_under`](Self::list_under) with a page bounded by `max_bytes` of stored records
-    /// instead of [`PAGE_BYTES`]: the page ends after the object that reaches it (the first
-    /// object is always included, so paging always advances).
+    /// as well: the page ends after the object that reaches it (the first object is always
+    /// included, so paging always advances), so a page may hold fewer than `page_size`; only
+    /// an empty `next_page_token` means the last page.
     pub fn list_within(
         &self,
         id_prefix: &str,

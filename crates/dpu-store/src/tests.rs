@@ -217,8 +217,9 @@ async fn pages_are_bounded_in_bytes_too() {
     let mut seen = Vec::new();
     let mut token = String::new();
     let mut pages = 0;
+    const PAGE_BYTES: usize = 1 << 20;
     loop {
-        let page = c.list(1000, &token).unwrap();
+        let page = c.list_within("", 1000, PAGE_BYTES, &token).unwrap();
         let bytes: usize = page.objects.iter().map(|o| o.spec.value.len()).sum();
         assert!(bytes <= PAGE_BYTES + big.len(), "a page of {bytes} bytes");
         assert!(!page.objects.is_empty());
@@ -244,9 +245,14 @@ async fn pages_are_bounded_in_bytes_too() {
 /// Opens `dir`, retrying while sled's background thread of a store just dropped still holds
 /// the directory's lock.
 fn reopen(dir: &Path) -> Result<Store> {
+    reopen_with(dir, Store::open)
+}
+
+/// [`reopen`] with `open` (e.g. [`Store::open_recounted`]).
+fn reopen_with(dir: &Path, open: fn(&Path) -> Result<Store>) -> Result<Store> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        match Store::open(dir) {
+        match open(dir) {
             Err(e)
                 if e.to_string().contains("could not acquire lock")
                     && std::time::Instant::now() < deadline =>
@@ -400,14 +406,7 @@ async fn the_count_is_checked_without_the_marker_and_recounted_on_request() {
     std::fs::remove_file(dir.path().join(MARKER)).unwrap();
     let e = reopen(dir.path()).err().unwrap();
     assert!(e.to_string().contains("it holds 3 objects of 5"), "{e}");
-    let store = loop {
-        match Store::open_recounted(dir.path()) {
-            Err(e) if e.to_string().contains("could not acquire lock") => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => break other.unwrap(),
-        }
-    };
+    let store = reopen_with(dir.path(), Store::open_recounted).unwrap();
     assert_eq!(store.len(), 3);
     let c = store.collection::<Spec>("things");
     c.create("things/9", &spec("x")).await.unwrap();

@@ -118,6 +118,17 @@ impl Harness {
         self.named(out)
     }
 
+    /// Sends `frame` into `port` marked with a checksum left to offload (as a packet socket
+    /// hands over a VM's frame); returns what left the switch, still as packet buffers.
+    fn send_csum_pending(&mut self, port: &str, frame: &[u8]) -> Vec<Tx> {
+        let mut buf = PacketBuf::from_frame(frame);
+        buf.set_csum_pending(true);
+        let mut rx = vec![Rx { port: self.id(port), buf }];
+        let mut out = Vec::new();
+        self.sw.process(self.now, &mut rx, &mut out);
+        out
+    }
+
     fn named(&self, out: Vec<Tx>) -> Vec<(String, Vec<u8>)> {
         let names = self.sw.port_names();
         out.into_iter()
@@ -736,11 +747,7 @@ fn decapsulation_completes_a_pending_checksum() {
     let sum = dpu_wire::checksum::pseudo_header_v4(src, dst, IpProtocol::UDP, 18);
     UdpPacket::new_checked(&mut partial[34..]).unwrap().set_checksum(sum);
     for (what, frame) in [("outer pending", &inner), ("inner pending", &partial)] {
-        let mut buf = PacketBuf::from_frame(&vxlan_from_remote(frame, 100, LOCAL_IP));
-        buf.set_csum_pending(true);
-        let mut rx = vec![Rx { port: h.id("p0"), buf }];
-        let mut out = Vec::new();
-        h.sw.process(h.now, &mut rx, &mut out);
+        let out = h.send_csum_pending("p0", &vxlan_from_remote(frame, 100, LOCAL_IP));
         assert_eq!(out.len(), 1, "{what}");
         assert!(!out[0].buf.csum_pending(), "{what}");
         assert_eq!(out[0].buf.frame(), &inner[..], "{what}");
@@ -1170,22 +1177,14 @@ fn a_tenant_overlay_packet_with_a_partial_outer_checksum_leaves_complete() {
     };
     // Into the switch's overlay: the tenant packet is the inner frame of ours.
     let (f, s, d) = tenant(0x44);
-    let mut buf = PacketBuf::from_frame(&f);
-    buf.set_csum_pending(true);
-    let mut rx = vec![Rx { port: h.id("a"), buf }];
-    let mut out = Vec::new();
-    h.sw.process(h.now, &mut rx, &mut out);
+    let out = h.send_csum_pending("a", &f);
     assert_eq!(out.len(), 1);
     let ours = dissect(out[0].buf.frame()).unwrap().tunnel.unwrap();
     let carried = &out[0].buf.frame()[ours.inner_offset..ours.inner_end];
     assert!(complete(carried, s, d), "the tenant's outer UDP checksum left partial");
     // Bridged to a local port: what the port's backend completes before sending.
     let (f, s, d) = tenant(2);
-    let mut buf = PacketBuf::from_frame(&f);
-    buf.set_csum_pending(true);
-    let mut rx = vec![Rx { port: h.id("a"), buf }];
-    let mut out = Vec::new();
-    h.sw.process(h.now, &mut rx, &mut out);
+    let mut out = h.send_csum_pending("a", &f);
     assert_eq!(out.len(), 1);
     let mut sent = out.remove(0).buf;
     sent.complete_csum();

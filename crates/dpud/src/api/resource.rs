@@ -141,6 +141,11 @@ async fn locked<T: Send + 'static>(
     .map_err(|e| Status::internal(format!("store task failed: {e}")))
 }
 
+/// Stored bytes (keys and records) after which a List page ends, whatever its `page_size`:
+/// a page of 1,000 large objects would otherwise be a reply of any size (beyond gRPC's
+/// default 4 MiB a client accepts) built in the agent's memory for every List call.
+const PAGE_BYTES: usize = 1 << 20;
+
 impl<K: Kind> Resources<K> {
     pub fn new(
         collection: Collection<K::Spec>,
@@ -254,7 +259,8 @@ impl<K: Kind> Resources<K> {
     ) -> Result<(Vec<K::Proto>, String), Status> {
         let size = page_size(requested_size)?;
         let (id_prefix, token) = (id_prefix.to_owned(), token.to_owned());
-        let page = self.blocking(move |c| c.list_under(&id_prefix, size, &token)).await?;
+        let page =
+            self.blocking(move |c| c.list_within(&id_prefix, size, PAGE_BYTES, &token)).await?;
         Ok((page.objects.into_iter().map(|o| self.to_proto(o)).collect(), page.next_page_token))
     }
 
