@@ -8,6 +8,10 @@
 //! - Writers that validate against the whole stored state hold [`Store::serialize_writes`]
 //!   across their check and the mutation (not the flush), so every check sees every earlier
 //!   write; the `*_applied` variants return a [`Pending`] whose `durable()` is the flush.
+//! - A failed flush fails the store for good ([`StoreError::Failed`]): the writes it was to
+//!   make durable stay in sled's tree (sled refuses every write after an IO error, an undo
+//!   too), so nothing is read from the tree again; their writers learn that the outcome is
+//!   unknown ([`StoreError::Unflushed`]), and a restart reads what the disk holds.
 //! - The store knows nothing of gRPC; callers map [`StoreError`] to status codes.
 //! - The directory is the owner's alone (0700, its files 0600): desired state includes
 //!   write-only secrets (DH-HMAC-CHAP host secrets of nvmf subsystems).
@@ -42,6 +46,21 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("concurrent modification of {0}; retry")]
     Conflict(String),
+    /// A store task ended without finishing (it panicked, or the runtime is shutting down).
+    #[error("store task failed: {0}")]
+    Task(String),
+    /// This write is in the tree but flushing it failed: it may or may not be on disk. The
+    /// store has failed ([`StoreError::Failed`]); after a restart it shows which.
+    #[error(
+        "the write may or may not be stored: flushing the state store failed ({0}); the \
+         agent serves no stored state until it restarts, then the object shows whether it is"
+    )]
+    Unflushed(String),
+    /// An earlier flush failed, so the tree may hold writes that are not on disk and never
+    /// will be: nothing is read from it or written to it any more (fail-stop, as PostgreSQL
+    /// panics on a failed fsync rather than trust its page cache).
+    #[error("the state store failed to flush ({0}); restart the agent")]
+    Failed(String),
     /// The store opened without writes it had acknowledged (sled recovers what it can read
     /// up to a damaged spot and drops the rest): starting on it would make the services
     /// converge on a fragment of the desired state.
@@ -67,6 +86,15 @@ pub struct Store {
     marker: Arc<std::path::PathBuf>,
     /// What [`META`] holds, read without waiting: mutations so far and objects stored.
     counts: Arc<Counts>,
+    /// Why the store failed ([`StoreError::Failed`]), once a flush failed.
+    failure: Arc<Failure>,
+}
+
+/// The first failed flush, and a wake-up for whoever waits for it ([`Store::failed`]).
+#[derive(Default)]
+struct Failure {
+    why: std::sync::OnceLock<String>,
+    notify: tokio::sync::Notify,
 }
 
 /// The store's counts ([`META`]) in memory. `one_swap` makes one compare-and-swap at a
@@ -241,7 +269,38 @@ impl Store {
                 seq: AtomicU64::new(seq),
                 objects: AtomicU64::new(stored),
             }),
+            failure: Arc::default(),
         })
+    }
+
+    /// `Err(Failed)` once a flush failed: the tree may hold writes the disk does not, which
+    /// no reader (a Get, the reconcilers) may take for stored state.
+    fn usable(&self) -> Result<()> {
+        match self.failure.why.get() {
+            Some(why) => Err(StoreError::Failed(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the store failed for `why` (the first reason stays); the error for the writers
+    /// whose writes the failed flush was to make durable.
+    fn fail(&self, why: String) -> StoreError {
+        let _ = self.failure.why.set(why);
+        self.failure.notify.notify_waiters();
+        StoreError::Unflushed(self.failure.why.get().cloned().unwrap_or_default())
+    }
+
+    /// Resolves once a flush failed, with why: from then on the store serves nothing
+    /// ([`StoreError::Failed`]), and only a new process, opening what is on disk, can serve
+    /// again.
+    pub async fn failed(&self) -> String {
+        loop {
+            let notified = self.failure.notify.notified();
+            if let Some(why) = self.failure.why.get() {
+                return why.clone();
+            }
+            notified.await;
+        }
     }
 
     /// A typed view of one collection, e.g. `store.collection::<SysctlSpec>("sysctls")`.
@@ -277,17 +336,27 @@ impl Store {
             // A flush that started after this mutation already covered it.
             return Ok(());
         }
+        if let Some(why) = self.failure.why.get() {
+            // In the tree, and no flush will cover it: it may be on disk or not.
+            return Err(StoreError::Unflushed(why.clone()));
+        }
         let target = self.commit.written.load(Ordering::SeqCst);
         let (db, marker) = (self.db.clone(), self.marker.clone());
         // Every mutation counted here is in the tree, so the flush covers it.
         let seq = self.counts.seq.load(Ordering::SeqCst);
-        tokio::task::spawn_blocking(move || {
+        let flushed = tokio::task::spawn_blocking(move || {
             db.flush()?;
             write_marker(&marker, seq);
             Ok::<_, sled::Error>(())
         })
-        .await
-        .map_err(|e| StoreError::Conflict(format!("flush task failed: {e}")))??;
+        .await;
+        // The writes are in the tree and sled's error is sticky (it refuses every later
+        // write, so none can be undone): readers must not see them as stored.
+        match flushed {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(self.fail(e.to_string())),
+            Err(e) => return Err(self.fail(format!("flush task failed: {e}"))),
+        }
         *durable = target;
         Ok(())
     }
@@ -300,7 +369,7 @@ impl Store {
         let tree = self.objects.clone();
         tokio::task::spawn_blocking(move || f(&tree))
             .await
-            .map_err(|e| StoreError::Conflict(format!("store task failed: {e}")))
+            .map_err(|e| StoreError::Task(e.to_string()))
     }
 }
 
@@ -382,6 +451,7 @@ impl<S: Message + Default> Collection<S> {
     }
 
     pub fn get(&self, name: &str) -> Result<Option<Object<S>>> {
+        self.store.usable()?;
         match self.store.objects.get(name.as_bytes())? {
             Some(bytes) => Ok(Some(self.decode(name, &bytes)?)),
             None => Ok(None),
@@ -389,6 +459,7 @@ impl<S: Message + Default> Collection<S> {
     }
 
     async fn read(&self, name: &str) -> Result<Option<sled::IVec>> {
+        self.store.usable()?;
         let key = name.as_bytes().to_vec();
         self.store.blocking(move |tree| tree.get(key)).await?.map_err(StoreError::from)
     }
@@ -404,6 +475,7 @@ impl<S: Message + Default> Collection<S> {
         old: Option<sled::IVec>,
         new: Option<Vec<u8>>,
     ) -> Result<bool> {
+        self.store.usable()?;
         let key = name.as_bytes().to_vec();
         let counts = self.store.counts.clone();
         let swapped = self
@@ -429,10 +501,12 @@ impl<S: Message + Default> Collection<S> {
                 // The tree changed: the object count says so even if writing it fails (the
                 // next swap writes it), so it never drifts from what is stored. The
                 // mutation number moves once its record is in the tree, as a flush's
-                // marker must not name one the flush may miss.
+                // marker must not name one the flush may miss. The swap happened either
+                // way: the flush that follows tells whether it is stored.
                 counts.objects.store(objects, Ordering::SeqCst);
-                tree.insert(META, &encode_meta(seq, objects))?;
-                counts.seq.store(seq, Ordering::SeqCst);
+                if tree.insert(META, &encode_meta(seq, objects)).is_ok() {
+                    counts.seq.store(seq, Ordering::SeqCst);
+                }
                 Ok::<_, sled::Error>(true)
             })
             .await??;
@@ -583,6 +657,7 @@ impl<S: Message + Default> Collection<S> {
         max_bytes: usize,
         page_token: &str,
     ) -> Result<Page<S>> {
+        self.store.usable()?;
         let prefix = format!("{}/{}", self.prefix, id_prefix);
         let start = if page_token.is_empty() {
             prefix.clone().into_bytes()
@@ -623,6 +698,7 @@ impl<S: Message + Default> Collection<S> {
 
     /// Every object of this collection (for reconciliation).
     pub fn all(&self) -> Result<Vec<Object<S>>> {
+        self.store.usable()?;
         let prefix = format!("{}/", self.prefix);
         self.store
             .objects

@@ -1,5 +1,10 @@
 use super::*;
 
+// Shared with the integration tests.
+#[path = "../tests/support/reopen.rs"]
+mod reopen;
+use reopen::{reopen, reopen_with};
+
 #[derive(Clone, PartialEq, prost::Message)]
 struct Spec {
     #[prost(string, tag = "1")]
@@ -240,28 +245,6 @@ async fn pages_are_bounded_in_bytes_too() {
         c.list_within("", 1000, 10, &page.next_page_token).unwrap().objects[0].name,
         "things/001"
     );
-}
-
-/// Opens `dir`, retrying while sled's background thread of a store just dropped still holds
-/// the directory's lock.
-fn reopen(dir: &Path) -> Result<Store> {
-    reopen_with(dir, Store::open)
-}
-
-/// [`reopen`] with `open` (e.g. [`Store::open_recounted`]).
-fn reopen_with(dir: &Path, open: fn(&Path) -> Result<Store>) -> Result<Store> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        match open(dir) {
-            Err(e)
-                if e.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
 }
 
 /// A store the disk damaged does not open as a fragment of itself: sled recovers what it

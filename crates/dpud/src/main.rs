@@ -48,10 +48,21 @@ async fn main() -> anyhow::Result<()> {
     let agent = dpud::Agent::start_opening(config, open).await.context("starting the agent")?;
     dpu_runtime::notify_ready();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "dpud ready");
-    let signal = signals.recv().await;
-    tracing::info!(signal, "shutting down");
+    let failed = tokio::select! {
+        signal = signals.recv() => {
+            tracing::info!(signal, "shutting down");
+            None
+        }
+        why = agent.store_failed() => {
+            tracing::error!(error = %why, "the state store failed to flush; stopping, to start again from what is on disk");
+            Some(why)
+        }
+    };
     dpu_runtime::notify_stopping();
     agent.shutdown().await;
     tracing::info!("dpud stopped");
-    Ok(())
+    match failed {
+        Some(why) => anyhow::bail!("the state store failed to flush: {why}"),
+        None => Ok(()),
+    }
 }

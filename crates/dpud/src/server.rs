@@ -56,6 +56,7 @@ pub struct Agent {
     /// Bound addresses by listener name (useful when a config asks for port 0).
     pub listeners: Vec<(String, SocketAddr)>,
     pub metrics_address: Option<SocketAddr>,
+    store: Store,
 }
 
 /// Every full method path the agent serves, from the descriptor sets.
@@ -164,7 +165,7 @@ impl Agent {
             .await
             .map_err(|e| AgentError::Store {
                 path: config.state_dir.display().to_string(),
-                source: dpu_store::StoreError::Conflict(e.to_string()),
+                source: dpu_store::StoreError::Task(e.to_string()),
             })?
             .map_err(|source| AgentError::Store {
                 path: config.state_dir.display().to_string(),
@@ -333,7 +334,14 @@ impl Agent {
             tasks.push(tokio::spawn(crate::metrics_http::serve(tcp, render, shutdown_rx.clone())));
         }
 
-        Ok(Self { shutdown, tasks, listeners: bound, metrics_address })
+        Ok(Self { shutdown, tasks, listeners: bound, metrics_address, store })
+    }
+
+    /// Resolves once a flush of the state store failed, with why. The store then serves
+    /// nothing (its memory may hold writes the disk does not): the agent should stop, so
+    /// that it starts again (`Restart=always`) from what the disk holds.
+    pub async fn store_failed(&self) -> String {
+        self.store.failed().await
     }
 
     /// Stops accepting, lets in-flight calls finish, stops supervised services.

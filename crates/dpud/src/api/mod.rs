@@ -70,6 +70,19 @@ pub fn store_status(e: StoreError) -> Status {
             tracing::error!(error = %e, "store failure");
             Status::unavailable(format!("the state store failed; retry later ({e})"))
         }
+        // The write is in memory, the disk may or may not hold it: not UNAVAILABLE, which
+        // clients take for "not done, retry", nor ABORTED (a concurrency conflict).
+        // UNKNOWN promises neither; the message says how to learn the outcome.
+        e @ StoreError::Unflushed(_) => {
+            tracing::error!(error = %e, "store flush failed");
+            Status::unknown(format!(
+                "{e}; after the restart, read the object to see whether the write is stored"
+            ))
+        }
+        // The agent stops on a failed store (`Agent::store_failed`) and comes back with
+        // what the disk holds: retrying later is right.
+        e @ StoreError::Failed(_) => Status::unavailable(e.to_string()),
+        e @ StoreError::Task(_) => Status::internal(e.to_string()),
     }
 }
 
@@ -172,6 +185,23 @@ mod tests {
             Code::InvalidArgument
         );
         assert!(check_update_mask(None, &["spec"]).is_ok());
+    }
+
+    /// A store error's code says what the client may conclude: a write whose flush failed
+    /// may be stored or not (UNKNOWN, not UNAVAILABLE's "retry"); a failed store comes back
+    /// after the restart (UNAVAILABLE); ABORTED is for concurrency conflicts only, not for a
+    /// store task that died (INTERNAL).
+    #[test]
+    fn store_errors_map_to_what_the_client_may_conclude() {
+        let code = |e| store_status(e).code();
+        assert_eq!(code(StoreError::Unflushed("EIO".into())), Code::Unknown);
+        let e = store_status(StoreError::Unflushed("EIO".into()));
+        assert!(e.message().contains("may or may not be stored"), "{e:?}");
+        assert_eq!(code(StoreError::Failed("EIO".into())), Code::Unavailable);
+        assert_eq!(code(StoreError::Task("panicked".into())), Code::Internal);
+        let stale = StoreError::EtagMismatch { name: "sysctls/a".into(), current: "x".into() };
+        assert_eq!(code(stale), Code::Aborted);
+        assert_eq!(code(StoreError::Conflict("sysctls/a".into())), Code::Aborted);
     }
 
     #[test]
