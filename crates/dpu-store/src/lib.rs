@@ -75,6 +75,21 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// [`StoreError::EtagMismatch`] unless `expected` is the etag of the object `name` as stored
+/// (`stored`: its etag, `None` when absent).
+pub fn check_etag(name: &str, stored: Option<&str>, expected: &str) -> Result<()> {
+    match stored {
+        Some(etag) if etag == expected => Ok(()),
+        Some(etag) => {
+            Err(StoreError::EtagMismatch { name: name.to_owned(), current: etag.to_owned() })
+        }
+        None => Err(StoreError::EtagMismatch {
+            name: name.to_owned(),
+            current: format!("(absent; given {expected})"),
+        }),
+    }
+}
+
 /// The database: one sled tree of records keyed by full resource name.
 #[derive(Clone)]
 pub struct Store {
@@ -560,10 +575,7 @@ impl<S: Message + Default> Collection<S> {
             let current = self.read(name).await?;
             let Some(current) = current else {
                 if let Some(etag) = expected_etag {
-                    return Err(StoreError::EtagMismatch {
-                        name: name.to_owned(),
-                        current: format!("(absent; given {etag})"),
-                    });
+                    check_etag(name, None, etag)?;
                 }
                 if !create_missing {
                     return Err(StoreError::NotFound(name.to_owned()));
@@ -575,13 +587,8 @@ impl<S: Message + Default> Collection<S> {
             };
             let old = Record::decode(current.as_ref())
                 .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
-            if let Some(etag) = expected_etag
-                && etag != old.etag()
-            {
-                return Err(StoreError::EtagMismatch {
-                    name: name.to_owned(),
-                    current: old.etag(),
-                });
+            if let Some(etag) = expected_etag {
+                check_etag(name, Some(&old.etag()), etag)?;
             }
             let old_spec = S::decode(old.spec.as_slice())
                 .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
@@ -615,12 +622,7 @@ impl<S: Message + Default> Collection<S> {
             if let Some(etag) = expected_etag {
                 let old = Record::decode(current.as_ref())
                     .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
-                if etag != old.etag() {
-                    return Err(StoreError::EtagMismatch {
-                        name: name.to_owned(),
-                        current: old.etag(),
-                    });
-                }
+                check_etag(name, Some(&old.etag()), etag)?;
             }
             if self.swap(name, Some(current), None).await? {
                 return self.pending(true);

@@ -308,6 +308,11 @@ impl<K: Kind> Resources<K> {
                 None if whole => (spec.clone(), None),
                 None => (K::Spec::default(), None),
             };
+            // A stale etag is ABORTED (AIP-154) before the spec is merged and judged: both
+            // are against a stored object the client has not seen.
+            if let Some(given) = etag(given_etag) {
+                dpu_store::check_etag(&key, read_etag.as_deref(), given).map_err(store_status)?;
+            }
             if !whole {
                 for path in paths {
                     K::merge(&mut new, spec, path);
@@ -352,6 +357,11 @@ impl<K: Kind> Resources<K> {
         let key = K::key(name, "name")?;
         let pending = {
             let one_writer = self.collection.serialize_writes().await;
+            // A stale etag is ABORTED (AIP-154) before the checks, which judge the object
+            // as stored; a missing object is answered by the delete.
+            if let (Some(given), Some(stored)) = (etag(given_etag), self.lookup(&key).await?) {
+                dpu_store::check_etag(&key, Some(&stored.etag), given).map_err(store_status)?;
+            }
             check().await?;
             let (c, etag) = (self.collection.clone(), etag(given_etag).map(str::to_owned));
             let delete = async move { c.delete_applied(&key, etag.as_deref()).await };
@@ -519,5 +529,40 @@ mod tests {
         assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
         let e = r.update(missing, "", Some(&spec), None, true, refused).await.unwrap_err();
         assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+    }
+
+    /// A stale etag is ABORTED (AIP-154) whatever the spec or the checks would say: both
+    /// judge the object as stored, which the client has not seen; re-reading is what it
+    /// must do first. Errors of the request's own shape (a malformed name, a mask path)
+    /// still come first.
+    #[tokio::test]
+    async fn a_stale_etag_is_answered_before_the_spec_is_judged() {
+        use pbjson_types::FieldMask;
+        let (_dir, r) = sysctls();
+        let name = "sysctls/vm.swappiness";
+        let accept = |_: SysctlSpec| async { Ok(()) };
+        let refused = |_: SysctlSpec| async { Err(Status::failed_precondition("conflicts")) };
+        let one = SysctlSpec { value: "1".into() };
+        let stale = r.create(name, "", Some(&one), async |_| Ok(())).await.unwrap().etag;
+        let two = SysctlSpec { value: "2".into() };
+        r.update(name, &stale, Some(&two), None, false, accept).await.unwrap();
+        let invalid = SysctlSpec { value: "1\n2".into() };
+        let mask = FieldMask { paths: vec!["spec.value".into()] };
+        for (spec, mask) in [(&invalid, None), (&invalid, Some(&mask)), (&one, None)] {
+            let e = r.update(name, &stale, Some(spec), mask, false, refused).await.unwrap_err();
+            assert_eq!(e.code(), tonic::Code::Aborted, "{spec:?} {mask:?}: {e:?}");
+        }
+        let e = r.delete(name, &stale, false, async || Err(Status::failed_precondition("used")));
+        assert_eq!(e.await.unwrap_err().code(), tonic::Code::Aborted);
+        // The request's shape first.
+        let bad_mask = FieldMask { paths: vec!["status".into()] };
+        let e = r.update(name, &stale, Some(&one), Some(&bad_mask), false, accept).await;
+        assert_eq!(e.unwrap_err().code(), tonic::Code::InvalidArgument);
+        let e = r.delete("sysctls/", &stale, false, async || Ok(())).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument);
+        // Nothing changed; the current etag still works.
+        let current = r.get(name).await.unwrap();
+        assert_eq!(current.spec, Some(two));
+        r.delete(name, &current.etag, false, async || Ok(())).await.unwrap();
     }
 }
