@@ -41,6 +41,13 @@ pub enum PkiError {
     Generate(#[from] rcgen::Error),
     #[error("no client CA configured: every listener requires mTLS")]
     NoClientCa,
+    /// A CRL checks only certificates of its issuer: one of another CA would revoke nothing,
+    /// while the operator believes it does.
+    #[error(
+        "{path}: a CRL issued by \"{issuer}\", which is none of the client CAs ({cas}): it \
+         would revoke nothing; give the CRL of a client CA, or add its CA to client_cas"
+    )]
+    CrlOfNoClientCa { path: PathBuf, issuer: String, cas: String },
 }
 
 pub type Result<T, E = PkiError> = std::result::Result<T, E>;
@@ -107,6 +114,43 @@ fn verifier(
     builder.build().map_err(|e| PkiError::Verifier(e.to_string()))
 }
 
+/// The subject names of the certificates in `paths`: raw DER, and as text for messages.
+fn ca_subjects(paths: &[&Path]) -> Result<Vec<(Vec<u8>, String)>> {
+    let mut subjects = Vec::new();
+    for path in paths {
+        for der in load_certs(path)? {
+            let (_, cert) = x509_parser::parse_x509_certificate(&der)
+                .map_err(|e| PkiError::Pem { path: (*path).into(), detail: e.to_string() })?;
+            let subject = cert.tbs_certificate.subject;
+            subjects.push((subject.as_raw().to_vec(), subject.to_string()));
+        }
+    }
+    Ok(subjects)
+}
+
+/// Refuses a CRL whose issuer is none of `subjects`. webpki looks a CRL up by the issuer
+/// name of the certificate it checks (RFC 5280 §6.3.3 (b)), the same DER compared here, and
+/// takes a certificate without a CRL of its issuer as not revoked
+/// (`allow_unknown_revocation_status`): such a CRL would be ignored in silence.
+fn check_crl_issuer(
+    path: &Path,
+    crl: &CertificateRevocationListDer<'_>,
+    subjects: &[(Vec<u8>, String)],
+) -> Result<()> {
+    let (_, parsed) = x509_parser::parse_x509_crl(crl)
+        .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
+    let issuer = &parsed.tbs_cert_list.issuer;
+    if subjects.iter().any(|(raw, _)| raw.as_slice() == issuer.as_raw()) {
+        return Ok(());
+    }
+    let cas: Vec<&str> = subjects.iter().map(|(_, name)| name.as_str()).collect();
+    Err(PkiError::CrlOfNoClientCa {
+        path: path.into(),
+        issuer: issuer.to_string(),
+        cas: cas.join("; "),
+    })
+}
+
 /// A trusted client CA and the role its certificates carry.
 #[derive(Debug, Clone)]
 pub struct ClientCa {
@@ -154,9 +198,13 @@ pub fn server_config(
     }
     let all: Vec<&Path> = client_cas.iter().map(|c| c.ca.as_path()).collect();
     let all_roots = roots(&all)?;
+    let subjects = ca_subjects(&all)?;
     let mut revoked = Vec::new();
     for path in crls {
         let list = load_crls(path)?;
+        for crl in &list {
+            check_crl_issuer(path, crl, &subjects)?;
+        }
         // Checked one file at a time, so a broken one is named.
         verifier(all_roots.clone(), &list)
             .map_err(|e| PkiError::Verifier(format!("{}: {e}", path.display())))?;

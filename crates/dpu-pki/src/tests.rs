@@ -99,6 +99,31 @@ fn revoked_certificates_have_no_role() {
     assert!(err.to_string().contains("junk.crl"), "{err}");
 }
 
+/// A CRL of a CA that is not a client CA is refused, naming its issuer: webpki would look
+/// it up for no client certificate, so revocation the operator believes in force would not
+/// be. With its CA configured the same CRL is taken.
+#[test]
+fn a_crl_of_no_client_ca_is_refused() {
+    let (d, pki) = pki();
+    let operator_crl = revoke(d.path(), &pki.path("operator.crt")).unwrap();
+    let host_only = [ClientCa { ca: pki.path("host-ca.crt"), role: Role::Host }];
+    let (cert, key) = (pki.path("server.crt"), pki.path("server.key"));
+    let err =
+        server_config(&cert, &key, &host_only, std::slice::from_ref(&operator_crl)).unwrap_err();
+    assert!(matches!(err, PkiError::CrlOfNoClientCa { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("operator-ca.crl"), "{text}");
+    assert!(text.contains("CN=dpu dev operator client CA"), "{text}");
+    // A file with a CRL of a client CA besides still names the stray one.
+    let host_crl = revoke(d.path(), &pki.path("host.crt")).unwrap();
+    let both = d.path().join("both.crl");
+    let pems = [&host_crl, &operator_crl].map(|p| std::fs::read_to_string(p).unwrap());
+    std::fs::write(&both, pems.concat()).unwrap();
+    let err = server_config(&cert, &key, &host_only, &[both]).unwrap_err();
+    assert!(err.to_string().contains("CN=dpu dev operator client CA"), "{err}");
+    server_config(&cert, &key, &cas(&pki), &[operator_crl, host_crl]).unwrap();
+}
+
 #[test]
 fn a_ca_trusted_for_both_roles_yields_the_lower_one() {
     let (_d, pki) = pki();

@@ -95,7 +95,7 @@ pub struct Tls {
     pub key: PathBuf,
     pub client_cas: Vec<ClientCa>,
     /// CRL files (PEM) of the client CAs: a client certificate one lists is refused in the
-    /// handshake. Read at start.
+    /// handshake. Read at start, which fails on a CRL of another issuer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crls: Vec<PathBuf>,
 }
