@@ -1,32 +1,71 @@
 //! The Prometheus scrape endpoint: plain HTTP/1.1, `GET /metrics` only. Bind it on the
 //! management side; it reveals counters, never state or secrets.
+//!
+//! What a peer can make the agent do is bounded: at most [`MAX_CONNECTIONS`] connections,
+//! one render at a time, and at most one render per [`FRESH_FOR`]: scrapes in between get
+//! the last body (as exporters with a cache do), so asking faster costs the agent nothing.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Mutex, watch};
+use tokio::time::Instant;
 
 /// Renders the current exposition text; it may ask services first (bounded in time).
 pub type Render = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = String> + Send>> + Send + Sync>;
 
-async fn respond(req: &Request<Incoming>, render: &Render) -> Response<Full<Bytes>> {
+/// How long a rendered body answers scrapes after its render ended. Far below any scrape
+/// interval (Prometheus: 15 s by default), so two servers scraping one agent both see
+/// current figures, while a peer asking in a loop gets a render a second at most.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// The last rendered body, shared by every connection.
+pub struct Scrapes {
+    render: Render,
+    /// Held across a render: one at a time, and scrapes that arrive meanwhile wait for it
+    /// and take its body (the lock is fair, so none waits behind later ones).
+    last: Mutex<Option<(Instant, Bytes)>>,
+}
+
+impl Scrapes {
+    pub fn new(render: Render) -> Self {
+        Self { render, last: Mutex::new(None) }
+    }
+
+    /// The exposition text: the last one while it is fresh, else a new render.
+    pub async fn body(&self) -> Bytes {
+        let mut last = self.last.lock().await;
+        if let Some((ended, body)) = &*last
+            && ended.elapsed() < FRESH_FOR
+        {
+            return body.clone();
+        }
+        let body = Bytes::from((self.render)().await);
+        // Fresh from its end: a render slower than FRESH_FOR still serves those who waited.
+        *last = Some((Instant::now(), body.clone()));
+        body
+    }
+}
+
+async fn respond(req: &Request<Incoming>, scrapes: &Scrapes) -> Response<Full<Bytes>> {
     let (status, body, content_type) = match (req.method(), req.uri().path()) {
         (&Method::GET, "/metrics") => {
-            (StatusCode::OK, render().await, "text/plain; version=0.0.4; charset=utf-8")
+            (StatusCode::OK, scrapes.body().await, "text/plain; version=0.0.4; charset=utf-8")
         }
         (&Method::GET, _) => {
-            (StatusCode::NOT_FOUND, "not found; try /metrics\n".to_owned(), "text/plain")
+            (StatusCode::NOT_FOUND, Bytes::from("not found; try /metrics\n"), "text/plain")
         }
-        _ => (StatusCode::METHOD_NOT_ALLOWED, "only GET\n".to_owned(), "text/plain"),
+        _ => (StatusCode::METHOD_NOT_ALLOWED, Bytes::from("only GET\n"), "text/plain"),
     };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     if let Ok(v) = content_type.parse() {
         response.headers_mut().insert(http::header::CONTENT_TYPE, v);
@@ -40,6 +79,7 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// Serves until `shutdown` turns true.
 pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::Receiver<bool>) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let scrapes = Arc::new(Scrapes::new(render));
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -56,12 +96,12 @@ pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::R
             drop(stream);
             continue;
         };
-        let render = render.clone();
+        let scrapes = scrapes.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let service = hyper::service::service_fn(move |req| {
-                let render = render.clone();
-                async move { Ok::<_, Infallible>(respond(&req, &render).await) }
+                let scrapes = scrapes.clone();
+                async move { Ok::<_, Infallible>(respond(&req, &scrapes).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -71,5 +111,49 @@ pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::R
                 tracing::debug!(error = %e, "metrics connection ended with an error");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Scrapes render once per FRESH_FOR however many arrive: those during a render wait
+    /// for it and share its body, those soon after get it from the cache, and one after
+    /// FRESH_FOR gets a new render. Paused time: the clock moves only as the test says (and
+    /// through the render's sleep, which stands for asking the nvmf service).
+    #[tokio::test(start_paused = true)]
+    async fn scrapes_render_once_per_fresh_period() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let counted = renders.clone();
+        let render: Render = Arc::new(move || {
+            let counted = counted.clone();
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                format!("dpud_renders {n}\n")
+            })
+        });
+        let scrapes = Arc::new(Scrapes::new(render));
+        let at_once: Vec<_> = (0..32)
+            .map(|_| {
+                let scrapes = scrapes.clone();
+                tokio::spawn(async move { scrapes.body().await })
+            })
+            .collect();
+        for scrape in at_once {
+            assert_eq!(scrape.await.unwrap(), "dpud_renders 1\n");
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        tokio::time::advance(FRESH_FOR / 2).await;
+        for _ in 0..100 {
+            assert_eq!(scrapes.body().await, "dpud_renders 1\n");
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        tokio::time::advance(FRESH_FOR / 2).await;
+        assert_eq!(scrapes.body().await, "dpud_renders 2\n");
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
     }
 }
