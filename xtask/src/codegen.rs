@@ -53,7 +53,53 @@ pub fn generate(out_dir: &Path) -> Result<()> {
         .out_dir(out_dir)
         .build(&[".dpu"])
         .context("generating serde code")?;
+    for entry in fs::read_dir(out_dir)? {
+        let path = entry?.path();
+        if path.to_string_lossy().ends_with(".serde.rs") {
+            let code = fs::read_to_string(&path)?;
+            let code = unknown_enums_as_numbers(&code)
+                .with_context(|| format!("post-processing {}", path.display()))?;
+            fs::write(&path, code)?;
+        }
+    }
     Ok(())
+}
+
+/// pbjson's serializers fail on an enum value the build does not know, so one a newer
+/// agent adds would fail `dpuctl -o json` and blank the objects dpuctl renders through
+/// JSON. This makes each write the value through `dpu_proto::EnumValue` (its name, else
+/// its number, as the proto3 JSON mapping allows). Only the singular field shape is
+/// known; any other "Invalid variant" left is an error, so a pbjson upgrade or a
+/// repeated enum field cannot slip through unhandled.
+fn unknown_enums_as_numbers(code: &str) -> Result<String> {
+    const ERROR: &str = ".map_err(|_| serde::ser::Error::custom(format!(\"Invalid variant {}\", ";
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = String::with_capacity(code.len());
+    let mut i = 0;
+    while i < lines.len() {
+        // `let v = Type::try_from(VALUE)` then `.map_err(... VALUE)))?;`
+        let call = lines[i].trim_start().strip_prefix("let v = ").and_then(|rest| {
+            let (ty, value) = rest.strip_suffix(')')?.split_once("::try_from(")?;
+            let next = lines.get(i + 1)?.trim_start().strip_prefix(ERROR)?;
+            (next == format!("{value})))?;")).then_some((ty, value))
+        });
+        match call {
+            Some((ty, value)) => {
+                let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
+                out.push_str(&format!("{indent}let v = crate::EnumValue::<{ty}>::of({value});\n"));
+                i += 2;
+            }
+            None => {
+                out.push_str(lines[i]);
+                out.push('\n');
+                i += 1;
+            }
+        }
+    }
+    if out.contains("Invalid variant") {
+        anyhow::bail!("an enum serializer of a shape this does not rewrite");
+    }
+    Ok(out)
 }
 
 pub fn gen_dir() -> PathBuf {
@@ -73,6 +119,31 @@ pub fn run() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enum_serializers_write_unknown_values_as_numbers() {
+        let pbjson = "        if self.state != 0 {
+            let v = AnaState::try_from(self.state)
+                .map_err(|_| serde::ser::Error::custom(format!(\"Invalid variant {}\", self.state)))?;
+            struct_ser.serialize_field(\"state\", &v)?;
+        }
+";
+        let rewritten = unknown_enums_as_numbers(pbjson).unwrap();
+        let expected = "        if self.state != 0 {
+            let v = crate::EnumValue::<AnaState>::of(self.state);
+            struct_ser.serialize_field(\"state\", &v)?;
+        }
+";
+        assert_eq!(rewritten, expected);
+        // A repeated enum field's shape is not rewritten: codegen fails rather than
+        // leave a serializer that refuses unknown values.
+        let repeated = "            let v = self.states.iter().cloned().map(|v| {
+                AnaState::try_from(v)
+                    .map_err(|_| serde::ser::Error::custom(format!(\"Invalid variant {}\", v)))
+                }).collect::<std::result::Result<Vec<_>, _>>()?;
+";
+        assert!(unknown_enums_as_numbers(repeated).is_err());
+    }
 
     /// The checked-in generated code must equal a fresh generation from proto/.
     #[test]

@@ -104,14 +104,16 @@ impl SwitchObject {
         }
     }
 
-    /// APPLIED, PENDING or FAILED, and the message.
+    /// APPLIED, PENDING or FAILED (unknown(N) for a state this build does not know, which
+    /// the JSON mapping writes as its number), and the message.
     pub fn state(&self) -> (String, String) {
         let status = &self.message["status"];
-        let state = status["state"].as_str().unwrap_or("APPLY_STATE_PENDING");
-        (
-            state.trim_start_matches("APPLY_STATE_").to_owned(),
-            status["message"].as_str().unwrap_or_default().to_owned(),
-        )
+        let state = match &status["state"] {
+            serde_json::Value::String(s) => s.trim_start_matches("APPLY_STATE_").to_owned(),
+            serde_json::Value::Null => "PENDING".to_owned(),
+            other => format!("unknown({other})"),
+        };
+        (state, status["message"].as_str().unwrap_or_default().to_owned())
     }
 
     /// The spec's fields, `key=value` separated by spaces.
@@ -300,4 +302,25 @@ pub async fn delete(
         _ => c.delete_static_mac(req).await?,
     };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state a newer agent added neither blanks the object nor reads as a known state.
+    #[test]
+    fn an_unknown_state_is_shown_as_such() {
+        let bridge = |state| sw::BridgeResource {
+            name: "bridges/blue".into(),
+            status: Some(sw::ObjectStatus { state, message: "m".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let o = SwitchObject::new(&bridge(9));
+        assert_eq!(o.name(), "bridges/blue");
+        assert_eq!(o.state(), ("unknown(9)".to_owned(), "m".to_owned()));
+        let o = SwitchObject::new(&bridge(sw::ApplyState::Failed as i32));
+        assert_eq!(o.state().0, "FAILED");
+        assert_eq!(SwitchObject::new(&bridge(0)).state().0, "PENDING");
+    }
 }

@@ -249,9 +249,47 @@ pub const MAX_IO_QUEUES: u16 = 128;
 /// and above are reserved, FFFFh asks for a dynamic ID).
 pub const MAX_CNTLID: u16 = 0xFFEF;
 
+/// An enum field's value as the generated serializers write it (proto3 JSON mapping): its
+/// name when this build knows the value, else its number, which the mapping's parsers
+/// accept too. A newer peer adds values; refusing to serialize them would fail `dpuctl -o
+/// json` and blank every object the client renders through JSON. `cargo xtask codegen`
+/// makes pbjson's output use this instead of its "Invalid variant" error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnumValue<T>(Result<T, i32>);
+
+impl<T: TryFrom<i32>> EnumValue<T> {
+    pub fn of(value: i32) -> Self {
+        Self(T::try_from(value).map_err(|_| value))
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for EnumValue<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Ok(known) => known.serialize(serializer),
+            Err(number) => serializer.serialize_i32(*number),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::dpu::nvmf::v1::SubsystemSpec;
+
+    /// A value a newer agent added is written as its number; known ones by name.
+    #[test]
+    fn unknown_enum_values_serialize_as_numbers() {
+        use super::dpu::nvmf::v1::{AnaGroupState, AnaState};
+        use super::dpu::switch::v1::ObjectStatus;
+        fn json<T: serde::Serialize>(v: &T) -> String {
+            serde_json::to_string(v).unwrap_or_else(|e| format!("error: {e}"))
+        }
+        let g = |state| AnaGroupState { group: 2, state };
+        let known = json(&g(AnaState::Inaccessible as i32));
+        assert_eq!(known, r#"{"group":2,"state":"ANA_STATE_INACCESSIBLE"}"#);
+        assert_eq!(json(&g(99)), r#"{"group":2,"state":99}"#);
+        assert_eq!(json(&ObjectStatus { state: -3, ..Default::default() }), r#"{"state":-3}"#);
+    }
 
     #[test]
     fn latency_quantiles_are_bucket_bounds_by_nearest_rank() {

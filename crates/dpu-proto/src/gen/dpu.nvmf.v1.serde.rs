@@ -17,8 +17,7 @@ impl serde::Serialize for AnaGroupState {
             struct_ser.serialize_field("group", &self.group)?;
         }
         if self.state != 0 {
-            let v = AnaState::try_from(self.state)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.state)))?;
+            let v = crate::EnumValue::<AnaState>::of(self.state);
             struct_ser.serialize_field("state", &v)?;
         }
         struct_ser.end()
@@ -465,8 +464,7 @@ impl serde::Serialize for ClearHostWriteProtectionResponse {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ClearHostWriteProtectionResponse", len)?;
         if self.previous != 0 {
-            let v = HostWriteProtection::try_from(self.previous)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.previous)))?;
+            let v = crate::EnumValue::<HostWriteProtection>::of(self.previous);
             struct_ser.serialize_field("previous", &v)?;
         }
         struct_ser.end()
@@ -2413,13 +2411,11 @@ impl serde::Serialize for HostSecret {
             struct_ser.serialize_field("bidirectional", &self.bidirectional)?;
         }
         if self.dh_group != 0 {
-            let v = DhGroup::try_from(self.dh_group)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.dh_group)))?;
+            let v = crate::EnumValue::<DhGroup>::of(self.dh_group);
             struct_ser.serialize_field("dhGroup", &v)?;
         }
         if self.hash != 0 {
-            let v = DhchapHash::try_from(self.hash)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.hash)))?;
+            let v = crate::EnumValue::<DhchapHash>::of(self.hash);
             struct_ser.serialize_field("hash", &v)?;
         }
         struct_ser.end()
@@ -4083,8 +4079,7 @@ impl serde::Serialize for ListenerSpec {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ListenerSpec", len)?;
         if self.trtype != 0 {
-            let v = TransportType::try_from(self.trtype)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.trtype)))?;
+            let v = crate::EnumValue::<TransportType>::of(self.trtype);
             struct_ser.serialize_field("trtype", &v)?;
         }
         if !self.address.is_empty() {
@@ -4804,8 +4799,7 @@ impl serde::Serialize for NamespaceReservation {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceReservation", len)?;
         if self.r#type != 0 {
-            let v = ReservationType::try_from(self.r#type)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.r#type)))?;
+            let v = crate::EnumValue::<ReservationType>::of(self.r#type);
             struct_ser.serialize_field("type", &v)?;
         }
         if self.registrants != 0 {
@@ -5164,8 +5158,7 @@ impl serde::Serialize for NamespaceStats {
             struct_ser.serialize_field("hostWriteProtected", &self.host_write_protected)?;
         }
         if self.host_write_protection != 0 {
-            let v = HostWriteProtection::try_from(self.host_write_protection)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.host_write_protection)))?;
+            let v = crate::EnumValue::<HostWriteProtection>::of(self.host_write_protection);
             struct_ser.serialize_field("hostWriteProtection", &v)?;
         }
         struct_ser.end()
@@ -5690,8 +5683,7 @@ impl serde::Serialize for ObjectStatus {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ObjectStatus", len)?;
         if self.state != 0 {
-            let v = ApplyState::try_from(self.state)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.state)))?;
+            let v = crate::EnumValue::<ApplyState>::of(self.state);
             struct_ser.serialize_field("state", &v)?;
         }
         if self.applied_generation != 0 {

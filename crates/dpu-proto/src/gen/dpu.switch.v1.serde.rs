@@ -4378,8 +4378,7 @@ impl serde::Serialize for ObjectStatus {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.ObjectStatus", len)?;
         if self.state != 0 {
-            let v = ApplyState::try_from(self.state)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.state)))?;
+            let v = crate::EnumValue::<ApplyState>::of(self.state);
             struct_ser.serialize_field("state", &v)?;
         }
         if self.applied_generation != 0 {
@@ -4525,8 +4524,7 @@ impl serde::Serialize for Port {
             struct_ser.serialize_field("name", &self.name)?;
         }
         if self.mode != 0 {
-            let v = PortMode::try_from(self.mode)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.mode)))?;
+            let v = crate::EnumValue::<PortMode>::of(self.mode);
             struct_ser.serialize_field("mode", &v)?;
         }
         if self.vlan != 0 {
@@ -5001,8 +4999,7 @@ impl serde::Serialize for PortSpec {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.PortSpec", len)?;
         if self.mode != 0 {
-            let v = PortMode::try_from(self.mode)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.mode)))?;
+            let v = crate::EnumValue::<PortMode>::of(self.mode);
             struct_ser.serialize_field("mode", &v)?;
         }
         if !self.bridge.is_empty() {
@@ -5458,8 +5455,7 @@ impl serde::Serialize for RemoteVtep {
             struct_ser.serialize_field("vnis", &self.vnis)?;
         }
         if self.encap != 0 {
-            let v = Encap::try_from(self.encap)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.encap)))?;
+            let v = crate::EnumValue::<Encap>::of(self.encap);
             struct_ser.serialize_field("encap", &v)?;
         }
         struct_ser.end()

@@ -873,8 +873,7 @@ impl serde::Serialize for Health {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.system.v1.Health", len)?;
         if self.agent != 0 {
-            let v = ServingState::try_from(self.agent)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.agent)))?;
+            let v = crate::EnumValue::<ServingState>::of(self.agent);
             struct_ser.serialize_field("agent", &v)?;
         }
         if !self.services.is_empty() {
@@ -1969,8 +1968,7 @@ impl serde::Serialize for ServiceHealth {
             struct_ser.serialize_field("service", &self.service)?;
         }
         if self.state != 0 {
-            let v = ServingState::try_from(self.state)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.state)))?;
+            let v = crate::EnumValue::<ServingState>::of(self.state);
             struct_ser.serialize_field("state", &v)?;
         }
         if !self.version.is_empty() {
@@ -2704,8 +2702,7 @@ impl serde::Serialize for SysctlStatus {
         }
         let mut struct_ser = serializer.serialize_struct("dpu.system.v1.SysctlStatus", len)?;
         if self.state != 0 {
-            let v = ApplyState::try_from(self.state)
-                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.state)))?;
+            let v = crate::EnumValue::<ApplyState>::of(self.state);
             struct_ser.serialize_field("state", &v)?;
         }
         if !self.observed_value.is_empty() {
