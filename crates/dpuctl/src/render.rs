@@ -377,7 +377,8 @@ fn ana_states(groups: &[nvmf::AnaGroupState]) -> String {
                 Ok(nvmf::AnaState::Inaccessible) => "inaccessible",
                 Ok(nvmf::AnaState::PersistentLoss) => "persistent-loss",
                 Ok(nvmf::AnaState::Change) => "change",
-                _ => "unspecified",
+                Ok(nvmf::AnaState::Unspecified | nvmf::AnaState::Optimized) => "unspecified",
+                Err(_) => return format!("{}={}", g.group, unknown(g.state)),
             };
             format!("{}={state}", g.group)
         })
@@ -395,35 +396,45 @@ fn referrals(spec: &nvmf::ListenerSpec) -> String {
     }
 }
 
+/// A value of an enum this build does not know (a newer agent's): its number, never a
+/// word this build knows, which would tell something else (no reservation, writable).
+fn unknown(value: i32) -> String {
+    format!("unknown({value})")
+}
+
 /// A reservation type as `nvme resv-report` users know it; "-" for none.
-fn reservation_type(rtype: i32) -> &'static str {
-    match nvmf::ReservationType::try_from(rtype) {
+fn reservation_type(rtype: i32) -> String {
+    let name = match nvmf::ReservationType::try_from(rtype) {
         Ok(nvmf::ReservationType::WriteExclusive) => "write-exclusive",
         Ok(nvmf::ReservationType::ExclusiveAccess) => "exclusive-access",
         Ok(nvmf::ReservationType::WriteExclusiveRegistrantsOnly) => "write-exclusive-reg-only",
         Ok(nvmf::ReservationType::ExclusiveAccessRegistrantsOnly) => "exclusive-access-reg-only",
         Ok(nvmf::ReservationType::WriteExclusiveAllRegistrants) => "write-exclusive-all-reg",
         Ok(nvmf::ReservationType::ExclusiveAccessAllRegistrants) => "exclusive-access-all-reg",
-        _ => "-",
-    }
+        Ok(nvmf::ReservationType::Unspecified) => "-",
+        Err(_) => return unknown(rtype),
+    };
+    name.to_owned()
 }
 
 /// A host's write protection state (`nvmf::HostWriteProtection`): "yes" (Write Protect,
 /// until a host or the operator lifts it), "until-restart" (Write Protect Until Power
 /// Cycle) or "no".
-pub fn host_write_protection(state: i32) -> &'static str {
-    match nvmf::HostWriteProtection::try_from(state) {
+pub fn host_write_protection(state: i32) -> String {
+    let name = match nvmf::HostWriteProtection::try_from(state) {
         Ok(nvmf::HostWriteProtection::UntilRestart) => "until-restart",
         Ok(nvmf::HostWriteProtection::WriteProtect) => "yes",
-        _ => "no",
-    }
+        Ok(nvmf::HostWriteProtection::Unspecified) => "no",
+        Err(_) => return unknown(state),
+    };
+    name.to_owned()
 }
 
 /// A namespace's HOST_WP column.
-fn namespace_host_write_protection(n: &nvmf::NamespaceStats) -> &'static str {
+fn namespace_host_write_protection(n: &nvmf::NamespaceStats) -> String {
     // A service of an older version sets only the flag.
     if n.host_write_protected && n.host_write_protection == 0 {
-        return "yes";
+        return "yes".into();
     }
     host_write_protection(n.host_write_protection)
 }
@@ -519,11 +530,11 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 c.write_bytes.to_string(),
                 c.errors.to_string(),
                 c.throttled.to_string(),
-                reservation_type(r.r#type).to_owned(),
+                reservation_type(r.r#type),
                 r.registrants.to_string(),
                 if r.holder_host_id.is_empty() { "-".to_owned() } else { r.holder_host_id },
                 if r.persist_through_power_loss { "yes" } else { "no" }.to_owned(),
-                namespace_host_write_protection(n).to_owned(),
+                namespace_host_write_protection(n),
             ]
         })
         .collect();
@@ -701,6 +712,27 @@ pub fn switch_status(s: &sw::SwitchStatus, format: Format) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Values a newer agent added are shown as unknown, not as "no", "-" or another state.
+    #[test]
+    fn unknown_enum_values_are_not_shown_as_known_ones() {
+        assert_eq!(host_write_protection(3), "unknown(3)");
+        assert_eq!(host_write_protection(0), "no");
+        assert_eq!(host_write_protection(2), "until-restart");
+        assert_eq!(reservation_type(7), "unknown(7)");
+        assert_eq!(reservation_type(0), "-");
+        let group = |group, state| nvmf::AnaGroupState { group, state };
+        assert_eq!(ana_states(&[group(1, 9), group(2, 3)]), "1=unknown(9),2=inaccessible");
+        assert_eq!(ana_states(&[group(1, 1)]), "optimized");
+        let ns = |host_write_protection| nvmf::NamespaceStats {
+            name: "subsystems/s/namespaces/1".into(),
+            host_write_protected: true,
+            host_write_protection,
+            ..Default::default()
+        };
+        assert_eq!(namespace_host_write_protection(&ns(6)), "unknown(6)");
+        assert_eq!(namespace_host_write_protection(&ns(0)), "yes");
+    }
 
     #[test]
     fn auth_column() {
