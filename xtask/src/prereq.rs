@@ -45,34 +45,66 @@ const PY_CHECK: &str =
 
 pub const AARCH64: &str = "aarch64-unknown-linux-gnu";
 
-fn apt_installed(pkg: &str) -> bool {
-    stdout_of(Command::new("dpkg-query").args(["-W", "-f=${db:Status-Abbrev}", pkg]))
-        .is_some_and(|s| s.starts_with("ii"))
-}
-
 fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
+/// The Debian package tools [`ensure_apt`] runs.
+struct AptTools {
+    dpkg_query: &'static str,
+    apt_get: &'static str,
+}
+
+const APT: AptTools = AptTools { dpkg_query: "dpkg-query", apt_get: "apt-get" };
+
 /// Installs the missing ones of `pkgs` with apt-get (one `apt-get update` first).
 pub fn ensure_apt(pkgs: &[&str]) -> Result<()> {
-    let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !apt_installed(p)).collect();
-    if missing.is_empty() {
-        println!("    apt packages present: {}", pkgs.join(" "));
-        return Ok(());
+    APT.ensure(pkgs)
+}
+
+impl AptTools {
+    fn installed(&self, pkg: &str) -> bool {
+        stdout_of(Command::new(self.dpkg_query).args(["-W", "-f=${db:Status-Abbrev}", pkg]))
+            .is_some_and(|s| s.starts_with("ii"))
     }
-    println!("    installing missing apt packages: {}", missing.join(" "));
-    if !is_root() {
-        bail!("need root to install {} (run as root, or install them yourself)", missing.join(" "));
+
+    fn ensure(&self, pkgs: &[&str]) -> Result<()> {
+        // Without dpkg every package would read as missing, and the failure would blame
+        // root or the package mirrors.
+        if !succeeds(Command::new(self.dpkg_query).arg("--version")) {
+            bail!(
+                "cannot check for the Debian packages {}: `{}` does not run. xtask installs its \
+                 prerequisites with apt on Debian or Ubuntu; elsewhere install their \
+                 equivalents and run the steps yourself",
+                pkgs.join(" "),
+                self.dpkg_query
+            );
+        }
+        let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !self.installed(p)).collect();
+        if missing.is_empty() {
+            println!("    apt packages present: {}", pkgs.join(" "));
+            return Ok(());
+        }
+        println!("    installing missing apt packages: {}", missing.join(" "));
+        if !succeeds(Command::new(self.apt_get).arg("--version")) {
+            bail!("cannot install {}: `{}` does not run", missing.join(" "), self.apt_get);
+        }
+        if !is_root() {
+            bail!(
+                "need root to install {} (run as root, or install them yourself)",
+                missing.join(" ")
+            );
+        }
+        run(Command::new(self.apt_get).args(["update", "-q"]))
+            .context("apt-get update failed (are Debian's package mirrors reachable?)")?;
+        run(Command::new(self.apt_get)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q"])
+            .arg("--no-install-recommends")
+            .args(&missing))
+        .with_context(|| format!("installing {}", missing.join(" ")))?;
+        Ok(())
     }
-    run(Command::new("apt-get").args(["update", "-q"]))
-        .context("apt-get update failed (are Debian's package mirrors reachable?)")?;
-    run(Command::new("apt-get")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q", "--no-install-recommends"])
-        .args(&missing))
-    .with_context(|| format!("installing {}", missing.join(" ")))?;
-    Ok(())
 }
 
 /// Adds the aarch64 standard library with rustup when it is missing.
@@ -114,4 +146,24 @@ pub fn ensure_for_test() -> Result<()> {
     ensure_apt(TEST_APT)?;
     ensure_rust_target(AARCH64)?;
     ensure_pip()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without dpkg or apt-get the error names what is missing; it does not ask for root
+    /// or blame the mirrors. (No real apt-get is named: a root test run must not install.)
+    #[test]
+    fn without_dpkg_or_apt_the_error_says_so() {
+        let no_apt = "/nonexistent/apt-get";
+        let tools = AptTools { dpkg_query: "/nonexistent/dpkg-query", apt_get: no_apt };
+        let e = format!("{:#}", tools.ensure(&["iproute2", "fio"]).unwrap_err());
+        assert!(e.contains("`/nonexistent/dpkg-query` does not run"), "{e}");
+        assert!(e.contains("iproute2 fio") && e.contains("Debian"), "{e}");
+        // `true` stands for a dpkg that knows no package: every one is missing.
+        let tools = AptTools { dpkg_query: "true", apt_get: no_apt };
+        let e = format!("{:#}", tools.ensure(&["iproute2"]).unwrap_err());
+        assert_eq!(e, "cannot install iproute2: `/nonexistent/apt-get` does not run");
+    }
 }
