@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod manifest;
 pub mod output;
+pub mod paging;
 pub mod switch;
 
 use std::path::PathBuf;

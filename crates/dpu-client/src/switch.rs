@@ -17,6 +17,7 @@ use tonic::Status;
 use crate::Client;
 use crate::apply::absent_is_none;
 use crate::manifest::{self, Kind};
+use crate::paging::all_pages;
 
 /// The spec of one switch resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,36 +171,33 @@ pub async fn get(client: &Client, kind: Kind, name: &str) -> Result<SwitchObject
     Ok(o)
 }
 
-/// Every object of `kind`, all pages (bounded).
+/// Every object of `kind`, all pages ([`all_pages`]).
 pub async fn list(client: &Client, kind: Kind) -> Result<Vec<SwitchObject>, Status> {
-    let mut c = client.switch();
-    let mut all = Vec::new();
-    let mut token = String::new();
-    for _ in 0..10_000 {
-        let top = ListResourcesRequest { page_size: 1000, page_token: token.clone() };
-        let nested =
-            ListChildrenRequest { parent: String::new(), page_size: 1000, page_token: token };
-        macro_rules! page {
-            ($method:ident, $req:expr, $field:ident) => {{
-                let page = c.$method($req).await?.into_inner();
-                all.extend(page.$field.iter().map(SwitchObject::new));
-                page.next_page_token
-            }};
+    let c = client.switch();
+    all_pages(|token| {
+        let mut c = c.clone();
+        async move {
+            let top = ListResourcesRequest { page_size: 1000, page_token: token.clone() };
+            let nested =
+                ListChildrenRequest { parent: String::new(), page_size: 1000, page_token: token };
+            macro_rules! page {
+                ($method:ident, $req:expr, $field:ident) => {{
+                    let page = c.$method($req).await?.into_inner();
+                    (page.$field.iter().map(SwitchObject::new).collect(), page.next_page_token)
+                }};
+            }
+            Ok(match kind {
+                manifest::BRIDGE => page!(list_bridges, top, bridges),
+                manifest::PORT => page!(list_ports, top, ports),
+                manifest::VTEP => page!(list_vteps, top, vteps),
+                manifest::VRF => page!(list_vrfs, top, vrfs),
+                manifest::ROUTE => page!(list_routes, nested, routes),
+                manifest::SVI => page!(list_svis, top, svis),
+                _ => page!(list_static_macs, nested, static_macs),
+            })
         }
-        token = match kind {
-            manifest::BRIDGE => page!(list_bridges, top, bridges),
-            manifest::PORT => page!(list_ports, top, ports),
-            manifest::VTEP => page!(list_vteps, top, vteps),
-            manifest::VRF => page!(list_vrfs, top, vrfs),
-            manifest::ROUTE => page!(list_routes, nested, routes),
-            manifest::SVI => page!(list_svis, top, svis),
-            _ => page!(list_static_macs, nested, static_macs),
-        };
-        if token.is_empty() {
-            break;
-        }
-    }
-    Ok(all)
+    })
+    .await
 }
 
 /// Creates `id` (for nested kinds `PARENT/child/ID`, e.g. `red/routes/default`).

@@ -185,36 +185,26 @@ fn dpu_code_name(code: tonic::Code) -> String {
     out
 }
 
-/// Every object of a List call (`$request` is the request type), page by page; bounded: at
-/// most 10,000 pages of 1,000.
+/// Every object of a List call (`$request` is the request type), every page
+/// ([`dpu_client::paging::all_pages`]).
 macro_rules! list_all {
     ($client:expr, $method:ident, $request:ty, $field:ident) => {{
         type Request = $request;
-        let mut all = Vec::new();
-        let mut token = String::new();
-        let mut result = Ok(());
-        for _ in 0..10_000 {
-            // Some requests have more fields (a parent), left empty here.
-            #[allow(clippy::needless_update)]
-            let request = Request { page_size: 1000, page_token: token, ..Default::default() };
-            match $client.$method(request).await {
-                Ok(page) => {
-                    let page = page.into_inner();
-                    all.extend(page.$field);
-                    if page.next_page_token.is_empty() {
-                        break;
-                    }
-                    token = page.next_page_token;
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+        let client = &$client;
+        dpu_client::paging::all_pages(|page_token| {
+            let mut client = client.clone();
+            async move {
+                // Some requests have more fields (a parent), left empty here.
+                #[allow(clippy::needless_update)]
+                let request = Request { page_size: 1000, page_token, ..Default::default() };
+                let page = client.$method(request).await?.into_inner();
+                Ok((page.$field, page.next_page_token))
             }
-        }
-        result.map(|()| all)
+        })
+        .await
     }};
 }
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Certs { command: CertsCommand::Init { dir, sans } } => {
@@ -302,7 +292,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", render::switch_objects(&all, format, false)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            let mut nv = client.nvmf();
+            let nv = client.nvmf();
             let out = match kind {
                 manifest::SYSCTL => {
                     let all = list_all!(system, list_sysctls, ListSysctlsRequest, sysctls);
