@@ -152,6 +152,28 @@ enum CertsCommand {
     },
 }
 
+/// `print!` that returns an error where `print!` panics: when the reader of stdout went
+/// away (`dpuctl list flows | head`), dpuctl ends as on any failure, one `dpuctl:` line
+/// and a non-zero exit.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_out(format_args!($($arg)*))
+    };
+}
+
+/// [`out!`] with a newline, as `println!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+fn write_out(text: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(text).and_then(|()| stdout.flush()).context("writing to stdout")
+}
+
 fn resolve_kind(word: &str) -> anyhow::Result<Kind> {
     manifest::kind(word).with_context(|| {
         let known: Vec<_> = manifest::KINDS.iter().map(|k| k.plural).collect();
@@ -210,17 +232,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Certs { command: CertsCommand::Init { dir, sans } } => {
             let sans = if sans.is_empty() { dpu_pki::default_server_sans() } else { sans.clone() };
             dpu_pki::init_dev_pki(dir, &sans)?;
-            println!(
+            outln!(
                 "wrote a development PKI to {} (server SANs: {})",
                 dir.display(),
                 sans.join(", ")
-            );
+            )?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::Certs { command: CertsCommand::Revoke { dir, certs } } => {
             for cert in certs {
                 let crl = dpu_pki::revoke(dir, cert)?;
-                println!("revoked {} in {}", cert.display(), crl.display());
+                outln!("revoked {} in {}", cert.display(), crl.display())?;
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -235,11 +257,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Certs { .. } => unreachable!("handled above"),
         Command::Inventory => {
             let inv = system.get_inventory(GetInventoryRequest {}).await.map_err(api)?.into_inner();
-            print!("{}", render::inventory(&inv, format)?);
+            out!("{}", render::inventory(&inv, format)?)?;
         }
         Command::Health => {
             let health = system.get_health(GetHealthRequest {}).await.map_err(api)?.into_inner();
-            print!("{}", render::health(&health, format)?);
+            out!("{}", render::health(&health, format)?)?;
         }
         Command::Metrics => {
             let m = system
@@ -247,14 +269,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(api)?
                 .into_inner();
-            print!("{}", render::metrics(&m, format)?);
+            out!("{}", render::metrics(&m, format)?)?;
         }
         Command::Get { kind, name } => {
             let kind = resolve_kind(&kind)?;
             let name = kind.full_name(&name);
             if kind.is_switch() {
                 let o = switch::get(&client, kind, &name).await.map_err(api)?;
-                print!("{}", render::switch_objects(&[o], format, true)?);
+                out!("{}", render::switch_objects(&[o], format, true)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let mut nv = client.nvmf();
@@ -283,13 +305,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     render::listeners(&[l.into_inner()], format, true)?
                 }
             };
-            print!("{out}");
+            out!("{out}")?;
         }
         Command::List { kind } => {
             let kind = resolve_kind(&kind)?;
             if kind.is_switch() {
                 let all = switch::list(&client, kind).await.map_err(api)?;
-                print!("{}", render::switch_objects(&all, format, false)?);
+                out!("{}", render::switch_objects(&all, format, false)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let nv = client.nvmf();
@@ -317,15 +339,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     render::listeners(&all.map_err(api)?, format, false)?
                 }
             };
-            print!("{out}");
+            out!("{out}")?;
         }
         Command::Delete { kind, name, allow_missing } => {
             let kind = resolve_kind(&kind)?;
             let name = kind.full_name(&name);
             match delete(&client, kind, name.clone()).await {
-                Ok(()) => println!("{name} deleted"),
+                Ok(()) => outln!("{name} deleted")?,
                 Err(s) if allow_missing && s.code() == tonic::Code::NotFound => {
-                    println!("{name} not found (nothing to delete)");
+                    outln!("{name} not found (nothing to delete)")?;
                 }
                 Err(s) => return Err(api(s)),
             }
@@ -356,7 +378,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     render::switch_status(&status.into_inner(), format)?
                 }
             };
-            print!("{out}");
+            out!("{out}")?;
         }
         Command::Nvmf { command: NvmfCommand::Stats } => {
             let stats = client
@@ -365,14 +387,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(api)?
                 .into_inner();
-            print!("{}", render::nvmf_stats(&stats, format)?);
+            out!("{}", render::nvmf_stats(&stats, format)?)?;
         }
         Command::Nvmf { command: NvmfCommand::ClearHostWriteProtection { name } } => {
             let req = nvmf::ClearHostWriteProtectionRequest { name: name.clone() };
             let reply =
                 client.nvmf().clear_host_write_protection(req).await.map_err(api)?.into_inner();
             let previous = render::host_write_protection(reply.previous);
-            println!("{name}: host write protection cleared (was: {previous})");
+            outln!("{name}: host write protection cleared (was: {previous})")?;
         }
         Command::Apply { file } => {
             let resources = read_manifest(&file)?;
@@ -386,7 +408,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(|s| anyhow::anyhow!("{}: {}", r.full_name(), status_line(&s)))?;
                 for line in &lines {
-                    println!("{line}");
+                    outln!("{line}")?;
                 }
                 changed |= !lines.is_empty();
             }
@@ -459,7 +481,7 @@ async fn apply_all(
     for (r, outcome) in resources.iter().zip(outcomes) {
         let name = r.full_name();
         match outcome {
-            Some(Ok(o)) => println!("{name} {}", o.as_str()),
+            Some(Ok(o)) => outln!("{name} {}", o.as_str())?,
             Some(Err(s)) => {
                 failed += 1;
                 eprintln!("dpuctl: {name}: {}", status_line(&s));
