@@ -545,3 +545,90 @@ async fn two_keys_of_one_setting_on_real_procfs() {
     }
     assert_eq!((read("accept_redirects"), read("forwarding")), ("1".into(), "1".into()));
 }
+
+/// Reads `net/ipv4/conf/all/{key}` in the network namespace of `process`.
+fn read_conf_all(process: &Process, key: &str) -> String {
+    let pid = process.pid().to_string();
+    let file = format!("/proc/sys/net/ipv4/conf/all/{key}");
+    let out = Command::new("nsenter").args(["-t", &pid, "-n", "cat", &file]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Each object's state and whether its message says it was changed back.
+fn states(synced: &[Sysctl]) -> Vec<(i32, bool)> {
+    synced
+        .iter()
+        .map(|s| {
+            let status = s.status.as_ref().unwrap();
+            (status.state, status.message.contains("changed back"))
+        })
+        .collect()
+}
+
+/// In a fight between two keys of one kernel value, the winner's value holding does not make
+/// a key it changed as a side effect FAILED: switching forwarding back off (the winner,
+/// `net.ipv4.conf.all.forwarding`, restored after `net.ipv4.ip_forward` changed it) turns
+/// `accept_redirects` on again, and setting that once more settles it, as it would without
+/// the fight. Only `ip_forward` fights. Needs root, unshare(1) and nsenter(1).
+#[tokio::test]
+async fn a_side_effect_of_a_fight_is_not_a_fight_on_real_procfs() {
+    require_private_netns(&["nsenter"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (process, channel) = on_real_procfs(dir.path()).await;
+    // A new namespace inherits IPv4 settings from the host's: start from known ones.
+    in_netns(
+        &process,
+        "echo 0 > /proc/sys/net/ipv4/conf/all/forwarding; \
+         echo 1 > /proc/sys/net/ipv4/conf/all/accept_redirects",
+    );
+    let mut system = SystemInternalServiceClient::new(channel);
+    // In name order, as the agent sends them.
+    let desired = vec![
+        sysctl("net.ipv4.conf.all.accept_redirects", "0", 1),
+        sysctl("net.ipv4.conf.all.forwarding", "0", 1),
+        sysctl("net.ipv4.ip_forward", "1", 1),
+    ];
+    let synced = sync(&mut system, desired).await;
+    let (applied, failed) = (ApplyState::Applied as i32, ApplyState::Failed as i32);
+    assert_eq!(states(&synced), [(applied, false), (applied, false), (failed, true)], "{synced:?}");
+    assert_eq!(
+        (read_conf_all(&process, "accept_redirects"), read_conf_all(&process, "forwarding")),
+        ("0".into(), "0".into())
+    );
+}
+
+/// A key that lost a fight to another key of one kernel value is not written again by later
+/// syncs while both keep their values: each write would flip forwarding on and off, and each
+/// flip resets `accept_redirects` (and every interface's forwarding), so a value of it set
+/// behind the service's back staying put shows nothing was written. Once the set changes the
+/// winner, the loser is set again. Needs root, unshare(1) and nsenter(1).
+#[tokio::test]
+async fn a_lost_fight_is_not_fought_again_on_real_procfs() {
+    require_private_netns(&["nsenter"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (process, channel) = on_real_procfs(dir.path()).await;
+    in_netns(&process, "echo 0 > /proc/sys/net/ipv4/conf/all/forwarding");
+    let mut system = SystemInternalServiceClient::new(channel);
+    let fight =
+        vec![sysctl("net.ipv4.conf.all.forwarding", "0", 1), sysctl("net.ipv4.ip_forward", "1", 1)];
+    let first = sync(&mut system, fight.clone()).await;
+    let (applied, failed) = (ApplyState::Applied as i32, ApplyState::Failed as i32);
+    assert_eq!(states(&first), [(applied, false), (failed, true)], "{first:?}");
+
+    // Not a value the set names: a flip of forwarding would set it back to 1.
+    in_netns(&process, "echo 0 > /proc/sys/net/ipv4/conf/all/accept_redirects");
+    let mut with_another = fight.clone();
+    with_another.push(sysctl("net.ipv4.ip_default_ttl", "65", 1));
+    for desired in [fight.clone(), with_another.clone(), with_another] {
+        let synced = sync(&mut system, desired).await;
+        assert_eq!(synced[..2], first[..], "the same statuses");
+        assert_eq!(read_conf_all(&process, "accept_redirects"), "0", "forwarding was flipped");
+        assert_eq!(read_conf_all(&process, "forwarding"), "0");
+    }
+
+    // The winner gives way: the loser is set.
+    let desired = vec![sysctl("net.ipv4.ip_forward", "1", 2)];
+    let synced = sync(&mut system, desired).await;
+    assert_eq!(states(&synced), [(applied, false)], "{synced:?}");
+    assert_eq!(read_conf_all(&process, "forwarding"), "1");
+}

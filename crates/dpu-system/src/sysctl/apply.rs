@@ -1,6 +1,6 @@
 //! Applies a desired set of sysctls to files under a root directory and reports what it saw.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -10,7 +10,8 @@ use dpu_proto::dpu::system::v1::{ApplyState, Sysctl, SysctlStatus};
 use nix::fcntl::OFlag;
 
 use super::{
-    MAX_VALUE_LEN, SysctlError, key_from_name, normalize_value, relative_path, validate_value,
+    MAX_VALUE_LEN, SysctlError, key_from_name, name_for_key, normalize_value, relative_path,
+    validate_value,
 };
 
 /// Where the kernel exposes sysctls (proc_sys(5)).
@@ -47,7 +48,7 @@ struct Applied {
     watch: Watch,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Watch {
     /// APPLIED: read back, and set again when it drifted.
     Value,
@@ -57,6 +58,10 @@ enum Watch {
     /// refused value is not written and undone, nor an action key like `vm.drop_caches`
     /// fired, on every pass.
     Nothing,
+    /// FAILED because setting these keys changed it back: left alone, and not
+    /// written by a sync either while it and they keep their values (see
+    /// [`Applier::standing_fights`]).
+    Fought(Vec<String>),
 }
 
 impl Watch {
@@ -64,8 +69,14 @@ impl Watch {
         match result {
             Ok(_) => Watch::Value,
             Err(SysctlError::NotFound { .. }) => Watch::File,
+            Err(SysctlError::ChangedBack { by, .. }) if !by.is_empty() => Watch::Fought(by.clone()),
             Err(_) => Watch::Nothing,
         }
+    }
+
+    /// Whether [`Applier::keep`] looks at the object.
+    fn kept(&self) -> bool {
+        matches!(self, Watch::Value | Watch::File)
     }
 }
 
@@ -77,6 +88,11 @@ pub struct Kept {
     /// Objects whose status changed (APPLIED <-> FAILED, or another message).
     pub status_changed: usize,
 }
+
+/// Rounds of [`Applier::settle`] after a pass: a fight takes two (the first sets the value
+/// that was changed, the second finds its rival changing it back) and each side effect of
+/// its outcome one more; keys that keep changing each other beyond that are FAILED.
+const SETTLE_ROUNDS: usize = 8;
 
 impl Default for Applier {
     fn default() -> Self {
@@ -102,26 +118,28 @@ impl Applier {
     /// in the order given. A value is written only when the current one differs, so syncing the
     /// same set again touches nothing unless the file drifted. Never fails as a whole: every
     /// problem becomes a FAILED status on its object. A value a later one changed is set again
-    /// (see [`Applier::settle`]).
+    /// (see [`Applier::settle`]); one that lost to another key of one kernel value is not
+    /// written again while neither changes ([`Applier::standing_fights`]).
     pub fn sync(&mut self, desired: Vec<Sysctl>) -> Vec<Sysctl> {
+        let standing = self.standing_fights(&desired);
         let mut seen = HashSet::new();
         let mut results = Vec::with_capacity(desired.len());
-        let mut last_write = None;
-        for (index, object) in desired.into_iter().enumerate() {
+        let writes = self.writes;
+        for object in desired {
             let first = seen.insert(object.name.clone());
-            let writes = self.writes;
-            let result = if first {
-                self.apply_one(&object)
-            } else {
+            let result = if !first {
                 Err(SysctlError::Duplicate { name: object.name.clone() })
+            } else if let Some(by) = standing.get(&object.name) {
+                self.still_fought(&object, by)
+            } else {
+                self.apply_one(&object)
             };
-            if self.writes > writes {
-                last_write = Some(index);
-            }
             results.push((object, first, result));
         }
         let mut view: Vec<_> = results.iter_mut().map(|(o, _, result)| (&*o, result)).collect();
-        self.settle(&mut view, last_write);
+        if self.writes > writes {
+            self.settle(&mut view);
+        }
         let mut out = Vec::with_capacity(results.len());
         let mut kept = Vec::with_capacity(results.len());
         for (mut object, first, result) in results {
@@ -136,50 +154,139 @@ impl Applier {
         out
     }
 
-    /// After a pass that wrote something, the objects before its last write that held their
-    /// value are read again. One that no longer holds was changed by a later write of the
-    /// pass: as a side effect (switching `net.ipv4.conf.all.forwarding` on turns
-    /// `net.ipv4.conf.all.accept_redirects` off) or because both keys are one kernel value
-    /// (`net.ipv4.ip_forward` is `net.ipv4.conf.all.forwarding`). Those are set once more and
-    /// every object is read again: a side effect is then settled, while an object that still
-    /// does not hold its value fights another of the set and becomes FAILED, so it is neither
-    /// reported APPLIED over a value the kernel does not hold nor set again by every
-    /// [`Applier::keep`] pass, flipping the setting back and forth.
-    fn settle(
-        &mut self,
-        results: &mut [(&Sysctl, &mut Result<String, SysctlError>)],
-        last_write: Option<usize>,
-    ) {
-        let Some(last_write) = last_write else { return };
-        let changed: Vec<usize> = results[..last_write]
+    /// The objects of `desired` that lost a fight in the last sync or pass and would lose it
+    /// again, with the keys they lost to: the same value as then, and each winner still in
+    /// the set with the value it had. Writing them would only flip the kernel value back and
+    /// forth (and reset what it drags along: `net.ipv4.conf.all.forwarding` resets every
+    /// interface's forwarding and `accept_redirects`) on every sync. A change of any of
+    /// these values ends the standoff: the next sync tries again.
+    fn standing_fights(&self, desired: &[Sysctl]) -> HashMap<String, Vec<String>> {
+        let fought: Vec<(&Applied, &Vec<String>)> = self
+            .applied
             .iter()
-            .enumerate()
-            .filter(|(_, (object, result))| {
-                result
-                    .as_ref()
-                    .is_ok_and(|desired| self.reads(object).ok().as_ref() != Some(desired))
+            .filter_map(|a| match &a.watch {
+                Watch::Fought(by) => Some((a, by)),
+                _ => None,
             })
-            .map(|(index, _)| index)
             .collect();
-        if changed.is_empty() {
-            return;
+        if fought.is_empty() {
+            return HashMap::new();
         }
-        for index in changed {
-            let (object, result) = &mut results[index];
-            tracing::info!(name = %object.name, "sysctl set once more: a later one of the set changed it");
-            **result = self.apply_one(object);
+        let value = |o: &Sysctl| o.spec.as_ref().map(|spec| spec.value.clone());
+        let before: HashMap<&str, _> =
+            self.applied.iter().map(|a| (a.object.name.as_str(), value(&a.object))).collect();
+        let mut now = HashMap::with_capacity(desired.len());
+        for object in desired {
+            // A later duplicate is not applied.
+            now.entry(object.name.as_str()).or_insert_with(|| value(object));
         }
-        for (object, result) in results.iter_mut() {
-            let Ok(desired) = result.as_ref() else { continue };
-            **result = match self.reads(object) {
-                Ok(observed) if observed == *desired => continue,
-                Ok(observed) => Err(SysctlError::ChangedBack {
-                    key: key_from_name(&object.name).unwrap_or_default().to_owned(),
-                    desired: desired.clone(),
-                    observed,
-                }),
-                Err(err) => Err(err),
-            };
+        let unchanged = |name: &str| before.get(name).is_some_and(|v| now.get(name) == Some(v));
+        fought
+            .into_iter()
+            .filter(|(a, by)| {
+                unchanged(&a.object.name) && by.iter().all(|key| unchanged(&name_for_key(key)))
+            })
+            .map(|(a, by)| (a.object.name.clone(), by.clone()))
+            .collect()
+    }
+
+    /// An object that lost to `by` in a standing fight, read but not written: APPLIED if
+    /// the kernel holds its value after all.
+    fn still_fought(&self, object: &Sysctl, by: &[String]) -> Result<String, SysctlError> {
+        let value = object.spec.as_ref().map(|spec| spec.value.as_str());
+        let desired = normalize_value(
+            value.ok_or_else(|| SysctlError::MissingSpec { name: object.name.clone() })?,
+        );
+        let observed = self.reads(object)?;
+        if observed == desired {
+            return Ok(observed);
+        }
+        let key = key_from_name(&object.name)?.to_owned();
+        Err(SysctlError::ChangedBack { key, desired, observed, by: by.to_vec() })
+    }
+
+    /// After a pass that wrote something, objects that no longer hold their value were
+    /// changed by a write of the pass: as a side effect (switching
+    /// `net.ipv4.conf.all.forwarding` on turns `net.ipv4.conf.all.accept_redirects` off) or
+    /// because two keys are one kernel value (`net.ipv4.ip_forward` is
+    /// `net.ipv4.conf.all.forwarding`). They are set again, round by round in set order,
+    /// until all hold. Each one set again that holds takes precedence over those set after
+    /// it: when setting an object changes one of those, that one is set back, and if the
+    /// object then no longer holds the two fight, and the object is FAILED, changed back by
+    /// it. Only that test tells a fight from a side effect (setting `accept_redirects` again
+    /// leaves forwarding alone), so a key changed by the winner's value is set again like
+    /// any other, not taken for a loser. A loser is neither reported APPLIED over a value the
+    /// kernel does not hold nor set again by every [`Applier::keep`] pass.
+    fn settle(&mut self, results: &mut [(&Sysctl, &mut Result<String, SysctlError>)]) {
+        // Objects set again here that held, in that order.
+        let mut settled: Vec<usize> = Vec::new();
+        for _ in 0..SETTLE_ROUNDS {
+            let changed: Vec<usize> =
+                (0..results.len()).filter(|&i| !self.holds(&results[i])).collect();
+            if changed.is_empty() {
+                return;
+            }
+            for index in changed {
+                let writes = self.writes;
+                *results[index].1 = self.apply_one(results[index].0);
+                if self.writes == writes {
+                    // Held again, or FAILED for its own reason.
+                    continue;
+                }
+                tracing::info!(name = %results[index].0.name, "sysctl set once more: another of the set changed it");
+                let hit: Vec<usize> = settled
+                    .iter()
+                    .copied()
+                    .filter(|&w| w != index && !self.holds(&results[w]))
+                    .collect();
+                for &w in &hit {
+                    *results[w].1 = self.apply_one(results[w].0);
+                }
+                let lost = if hit.is_empty() { None } else { self.lost(&results[index]) };
+                if let Some(desired) = lost {
+                    let by = hit.iter().map(|&w| key_of(results[w].0)).collect();
+                    *results[index].1 = self.changed_back(results[index].0, desired, by);
+                } else if !settled.contains(&index) {
+                    settled.push(index);
+                }
+            }
+        }
+        // Still changing each other, by whichever writes: FAILED, and tried again by the
+        // next sync (no standing fight without a known winner).
+        for entry in results.iter_mut() {
+            let Some(desired) = self.lost(entry) else { continue };
+            *entry.1 = self.changed_back(entry.0, desired, Vec::new());
+        }
+    }
+
+    /// Whether an object still holds the value it was APPLIED with in this pass (a FAILED
+    /// one has nothing to hold).
+    fn holds(&self, object: &(&Sysctl, &mut Result<String, SysctlError>)) -> bool {
+        self.lost(object).is_none()
+    }
+
+    /// The value an object APPLIED in this pass no longer holds (or cannot be read back).
+    fn lost(
+        &self,
+        (object, result): &(&Sysctl, &mut Result<String, SysctlError>),
+    ) -> Option<String> {
+        let desired = result.as_ref().ok()?;
+        (self.reads(object).ok().as_ref() != Some(desired)).then(|| desired.clone())
+    }
+
+    /// The status of an object APPLIED as `desired` in this pass once `by` (keys) changed its
+    /// value.
+    fn changed_back(
+        &self,
+        object: &Sysctl,
+        desired: String,
+        by: Vec<String>,
+    ) -> Result<String, SysctlError> {
+        match self.reads(object)? {
+            observed if observed == desired => Ok(observed),
+            observed => {
+                Err(SysctlError::ChangedBack { key: key_of(object), desired, observed, by })
+            }
         }
     }
 
@@ -196,25 +303,26 @@ impl Applier {
     /// Keeps the last desired set in force between syncs, as the agent's API promises: a value
     /// changed behind the service's back is set again, a parameter whose file appeared since
     /// is set, and one whose file vanished becomes FAILED. Objects FAILED for another reason
-    /// are left alone (see [`Watch::Nothing`]). Nothing is written for a value that holds.
+    /// are left alone (see [`Watch::Nothing`], [`Watch::Fought`]). Nothing is written for a
+    /// value that holds.
     pub fn keep(&mut self) -> Kept {
         let mut kept = Kept::default();
         let writes_before = self.writes;
         let mut applied = std::mem::take(&mut self.applied);
         let mut results = Vec::with_capacity(applied.len());
-        let mut last_write = None;
-        for (index, entry) in applied.iter_mut().filter(|a| a.watch != Watch::Nothing).enumerate() {
+        for entry in applied.iter_mut().filter(|a| a.watch.kept()) {
             let writes = self.writes;
             let result = self.apply_one(&entry.object);
             if self.writes > writes {
                 let observed = result.as_deref().unwrap_or_default();
                 tracing::info!(name = %entry.object.name, value = observed, "sysctl set again");
-                last_write = Some(index);
             }
             results.push((entry, result));
         }
         let mut view: Vec<_> = results.iter_mut().map(|(e, result)| (&e.object, result)).collect();
-        self.settle(&mut view, last_write);
+        if self.writes > writes_before {
+            self.settle(&mut view);
+        }
         for (entry, result) in results {
             entry.watch = Watch::after(&result);
             let status = self.status_for(&entry.object, result);
@@ -312,6 +420,12 @@ impl Applier {
         }
         Ok(path)
     }
+}
+
+/// The key an object names, for messages (empty when the name is invalid, which fails
+/// before anything is written).
+fn key_of(object: &Sysctl) -> String {
+    key_from_name(&object.name).unwrap_or_default().to_owned()
 }
 
 fn open_flags() -> i32 {
@@ -688,6 +802,51 @@ mod tests {
         }
         assert_eq!(applier.writes(), writes, "nothing written between syncs");
         assert_eq!(fs::read_to_string(&forward).unwrap(), "1");
+    }
+
+    /// The key that lost a fight is not written by the syncs after it while it and its
+    /// winner keep their values (each write would flip the kernel value), whatever else of
+    /// the set changes; once either changes, or the winner leaves the set, it is set again.
+    #[test]
+    fn a_lost_fight_is_not_fought_again_until_a_value_of_it_changes() {
+        let root = fake_root();
+        let forward = root.path().join("net/ipv4/ip_forward");
+        fs::hard_link(&forward, root.path().join("net/ipv4/conf/all/forwarding")).unwrap();
+        let mut applier = Applier::new(root.path());
+        let fight = |swappiness: &str, forwarding: &str| {
+            vec![
+                object("net.ipv4.ip_forward", "1", 1),
+                object("net.ipv4.conf.all.forwarding", forwarding, 1),
+                object("vm.swappiness", swappiness, 1),
+            ]
+        };
+        let first = applier.sync(fight("10", "0"));
+        let message = message(&first[1]);
+        assert!(message.contains("by net.ipv4.ip_forward:"), "{message}");
+        let writes = applier.writes();
+        assert_eq!(applier.sync(fight("10", "0")), first);
+        assert_eq!(applier.writes(), writes, "nothing written by the same set again");
+        let out = applier.sync(fight("20", "0"));
+        assert_eq!(applier.writes(), writes + 1, "only the other value written");
+        assert_eq!(out[..2], first[..2]);
+        assert_eq!(applier.keep(), Kept::default());
+
+        // The loser agrees: APPLIED without a write; disagrees again: the fight is fought once.
+        let out = applier.sync(fight("20", "1"));
+        assert!(out.iter().all(|o| state(o) == ApplyState::Applied), "{out:?}");
+        assert_eq!(applier.writes(), writes + 1);
+        let out = applier.sync(fight("20", "0"));
+        assert_eq!(state(&out[1]), ApplyState::Failed);
+        let writes = applier.writes();
+        assert!(writes > 0);
+        applier.sync(fight("20", "0"));
+        assert_eq!(applier.writes(), writes);
+
+        // The winner leaves the set: the other value is set.
+        let out = applier.sync(fight("20", "0").split_off(1));
+        assert!(out.iter().all(|o| state(o) == ApplyState::Applied), "{out:?}");
+        assert_eq!(fs::read_to_string(&forward).unwrap(), "0");
+        assert_eq!(applier.writes(), writes + 1);
     }
 
     #[test]

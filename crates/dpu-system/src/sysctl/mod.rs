@@ -49,10 +49,20 @@ pub enum SysctlError {
     Read { key: String, source: io::Error },
     #[error("sysctl {key} reads back {observed:?} after writing {desired:?}")]
     Mismatch { key: String, desired: String, observed: String },
+    /// `by`: the keys of the set whose values were set after it and changed it back.
     #[error(
-        "sysctl {key} was changed back to {observed:?} (from {desired:?}) by another sysctl of \
-         the set: both set one kernel value (as net.ipv4.ip_forward and \
-         net.ipv4.conf.all.forwarding do); give it one value"
+        "sysctl {key} was changed back to {observed:?} (from {desired:?}) by {}: both set one \
+         kernel value (as net.ipv4.ip_forward and net.ipv4.conf.all.forwarding do); give them \
+         one value",
+        rivals(.by)
     )]
-    ChangedBack { key: String, desired: String, observed: String },
+    ChangedBack { key: String, desired: String, observed: String, by: Vec<String> },
+}
+
+/// Who changed a sysctl back, for [`SysctlError::ChangedBack`].
+fn rivals(by: &[String]) -> String {
+    match by {
+        [] => "another sysctl of the set".to_owned(),
+        keys => keys.join(", "),
+    }
 }
