@@ -112,6 +112,8 @@ impl ServiceHandle {
         let mut seen_instance: Option<String> = None;
         let mut seen_epoch = 0;
         let mut failing: Option<Failing> = None;
+        // When the service last answered a probe: a down service's message says how long ago.
+        let mut last_answer: Option<Instant> = None;
         loop {
             let probe = tokio::time::timeout(
                 PROBE_TIMEOUT,
@@ -120,6 +122,7 @@ impl ServiceHandle {
             .await;
             match probe {
                 Ok(Ok(info)) => {
+                    last_answer = Some(Instant::now());
                     let info = info.into_inner();
                     let new_instance = seen_instance.as_deref() != Some(info.instance_id.as_str());
                     if new_instance {
@@ -191,11 +194,15 @@ impl ServiceHandle {
                             s.message = format!("sync failed: {}", f.error);
                         });
                     } else {
-                        self.update(|s| s.serving = true);
+                        // Answering again: the message of a probe that failed goes too.
+                        self.update(|s| {
+                            s.serving = true;
+                            s.message.clear();
+                        });
                     }
                 }
-                Ok(Err(e)) => self.down(&format!("not answering: {}", e.message())),
-                Err(_) => self.down("not answering within the probe timeout"),
+                Ok(Err(e)) => self.down(&format!("not answering: {}", e.message()), last_answer),
+                Err(_) => self.down("not answering within the probe timeout", last_answer),
             }
             tokio::select! {
                 _ = tokio::time::sleep(PROBE_INTERVAL) => {}
@@ -208,14 +215,21 @@ impl ServiceHandle {
         }
     }
 
-    fn down(&self, why: &str) {
+    /// The service did not answer a probe: not serving, and what it last said (instance,
+    /// version, last sync) is kept; the message says why and, if it ever answered, how long
+    /// ago that was (what the agent shows of it is that old).
+    fn down(&self, why: &str, last_answer: Option<Instant>) {
         let was_serving = self.state().serving;
         if was_serving {
             tracing::warn!(service = %self.name, reason = why, "service is down");
         }
+        let message = match last_answer {
+            Some(at) => format!("{why} (last answered {} s ago)", at.elapsed().as_secs()),
+            None => why.to_owned(),
+        };
         self.update(|s| {
             s.serving = false;
-            s.message = why.to_owned();
+            s.message = message;
         });
     }
 }
@@ -410,12 +424,13 @@ mod tests {
 
     use super::*;
 
-    /// A service whose identity the test changes (a restart, a status change) and which
-    /// counts the probes.
+    /// A service whose identity the test changes (a restart, a status change), which counts
+    /// the probes and refuses them while `refuse` holds a message.
     #[derive(Clone, Default)]
     struct FakeService {
         info: Arc<Mutex<ServiceInfo>>,
         probes: Arc<AtomicU64>,
+        refuse: Arc<Mutex<Option<String>>>,
     }
 
     #[tonic::async_trait]
@@ -425,6 +440,9 @@ mod tests {
             _request: tonic::Request<GetServiceInfoRequest>,
         ) -> Result<tonic::Response<ServiceInfo>, tonic::Status> {
             self.probes.fetch_add(1, Ordering::SeqCst);
+            if let Some(message) = self.refuse.lock().unwrap().clone() {
+                return Err(tonic::Status::unavailable(message));
+            }
             Ok(tonic::Response::new(self.info.lock().unwrap().clone()))
         }
     }
@@ -616,6 +634,33 @@ mod tests {
         assert!(syncs.len() == 2 && near(syncs[1], secs(5.25)), "syncs at {syncs:?}");
         let state = h.handle.state();
         assert_eq!((state.instance_id.as_str(), state.restarts), ("second", 1));
+        h.stop().await;
+    }
+
+    /// A service that stops answering is shown not serving, with the error and how long ago
+    /// it last answered, and with the last sync it had; when it answers again (the same
+    /// instance, nothing to sync) it is serving again and the message goes.
+    #[tokio::test(start_paused = true)]
+    async fn a_service_that_stops_answering_is_down_until_it_answers() {
+        let h = Harness::start(None).await;
+        h.run_until(secs(5.25)).await;
+        let synced = h.handle.state();
+        assert!(synced.serving && synced.last_sync.is_some(), "{synced:?}");
+
+        // Last answered at 5 s; the probe at 8.5 s is the last one before the look.
+        *h.service.refuse.lock().unwrap() = Some("connection refused".into());
+        h.run_until(secs(8.75)).await;
+        let state = h.handle.state();
+        assert!(!state.serving, "{state:?}");
+        assert_eq!(state.message, "not answering: connection refused (last answered 3 s ago)");
+        assert_eq!((state.last_sync, state.instance_id), (synced.last_sync, synced.instance_id));
+
+        *h.service.refuse.lock().unwrap() = None;
+        h.run_until(secs(9.25)).await;
+        let state = h.handle.state();
+        assert!(state.serving, "{state:?}");
+        assert_eq!(state.message, "", "nothing wrong any more");
+        assert_eq!(h.syncs().len(), 1, "the same instance is not synced again");
         h.stop().await;
     }
 
