@@ -641,3 +641,32 @@ async fn the_request_limit_covers_health_and_reflection() {
         "{reply:?}"
     );
 }
+
+/// A service that hangs (here: stopped) costs a caller of a read passed on to it
+/// `SERVICE_ANSWER_TIMEOUT`, answered UNAVAILABLE, not its whole deadline.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_service_is_unavailable_before_the_callers_deadline() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let mut env = Env::new();
+    env.start().await;
+    let host = env.client(Who::Host).await;
+    host.system().get_inventory(GetInventoryRequest {}).await.unwrap();
+
+    let pid = common::system_service_pid(&env.socket()).expect("the system service runs");
+    let pid = Pid::from_raw(pid);
+    kill(pid, Signal::SIGSTOP).unwrap();
+    // The client's own deadline is 10 s (`Env::options`); the agent gives up first.
+    let stuck = host.system().get_inventory(GetInventoryRequest {}).await;
+    kill(pid, Signal::SIGCONT).unwrap();
+    let stuck = stuck.unwrap_err();
+    assert_eq!(stuck.code(), Code::Unavailable, "{stuck:?}");
+    assert!(stuck.message().contains("did not answer within"), "{}", stuck.message());
+
+    // Answered again once it runs.
+    common::wait_for("the inventory again", async || {
+        host.system().get_inventory(GetInventoryRequest {}).await.is_ok()
+    })
+    .await;
+}

@@ -50,6 +50,25 @@ pub fn invalid(field: &str, description: impl Into<String>) -> Status {
     )
 }
 
+/// How long a read the agent passes on to a service (inventory, live status, statistics,
+/// tables) waits for the answer. A service that is stopped or stuck would otherwise hold
+/// the caller until its own deadline; the probe marks it down within 2 s anyway.
+pub const SERVICE_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `call` to the `service` service, or UNAVAILABLE once it has not answered within
+/// [`SERVICE_ANSWER_TIMEOUT`].
+pub async fn answered<T>(
+    service: &str,
+    call: impl Future<Output = Result<T, Status>>,
+) -> Result<T, Status> {
+    tokio::time::timeout(SERVICE_ANSWER_TIMEOUT, call).await.unwrap_or_else(|_| {
+        Err(Status::unavailable(format!(
+            "the {service} service did not answer within {} s",
+            SERVICE_ANSWER_TIMEOUT.as_secs()
+        )))
+    })
+}
+
 /// The status for a store failure.
 pub fn store_status(e: StoreError) -> Status {
     match e {

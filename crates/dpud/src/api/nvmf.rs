@@ -45,7 +45,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
 use super::resource::{Kind, Resources, creation_times, required};
-use super::{caller_role, in_use, invalid, parse_name, validate_id};
+use super::{answered, caller_role, in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, ServiceHandle, Services};
 
 /// The service that applies these kinds.
@@ -1110,11 +1110,17 @@ impl NvmfService for NvmfApi {
         // a namespace the agent does not hold is NOT_FOUND before the service is asked.
         self.resources.namespaces.get(&req.name).await?;
         let handle = nvmf_handle(&self.services)?;
-        let reply = nvmf_client(handle.channel()).clear_host_write_protection(req).await;
-        reply.map_err(|e| match e.code() {
-            Code::NotFound | Code::Internal => e,
-            _ => Status::unavailable(format!("the nvmf service is not answering: {}", e.message())),
+        answered(NVMF_SERVICE, async {
+            let reply = nvmf_client(handle.channel()).clear_host_write_protection(req).await;
+            reply.map_err(|e| match e.code() {
+                Code::NotFound | Code::Internal => e,
+                _ => Status::unavailable(format!(
+                    "the nvmf service is not answering: {}",
+                    e.message()
+                )),
+            })
         })
+        .await
     }
 }
 
@@ -1129,10 +1135,13 @@ fn nvmf_handle(services: &Services) -> Result<&std::sync::Arc<ServiceHandle>, St
 /// endpoint read them.
 pub async fn nvmf_stats(services: &Services) -> Result<NvmfStats, Status> {
     let handle = nvmf_handle(services)?;
-    let reply = nvmf_client(handle.channel()).get_nvmf_stats(GetNvmfStatsRequest {}).await;
-    reply.map(Response::into_inner).map_err(|e| {
-        Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
+    answered(NVMF_SERVICE, async {
+        let reply = nvmf_client(handle.channel()).get_nvmf_stats(GetNvmfStatsRequest {}).await;
+        reply.map(Response::into_inner).map_err(|e| {
+            Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
+        })
     })
+    .await
 }
 
 /// The nvmf service's statistics within `timeout`, or None when it is not configured,

@@ -17,7 +17,7 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use super::resource::{Kind, Resources, Statuses, creation_times, required};
-use super::{invalid, parse_name, store_status, timestamp};
+use super::{answered, invalid, parse_name, store_status, timestamp};
 use crate::metrics::Metrics;
 use crate::services::{Reconciler, ServiceHandle, Services};
 
@@ -107,13 +107,19 @@ impl SystemService for SystemApi {
         _: Request<GetInventoryRequest>,
     ) -> Result<Response<Inventory>, Status> {
         let system = self.system()?;
-        let mut inventory = SystemInternalServiceClient::new(system.channel())
-            .get_inventory(GetInventoryRequest {})
-            .await
-            .map_err(|e| {
-                Status::unavailable(format!("the system service is not answering: {}", e.message()))
-            })?
-            .into_inner();
+        let mut inventory = answered(SYSTEM_SERVICE, async {
+            SystemInternalServiceClient::new(system.channel())
+                .get_inventory(GetInventoryRequest {})
+                .await
+                .map_err(|e| {
+                    Status::unavailable(format!(
+                        "the system service is not answering: {}",
+                        e.message()
+                    ))
+                })
+        })
+        .await?
+        .into_inner();
         inventory.versions.retain(|v| v.component != "dpud");
         inventory.versions.insert(
             0,

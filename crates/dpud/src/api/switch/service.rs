@@ -28,7 +28,7 @@ use super::kinds::{
 };
 use super::{SWITCH_SERVICE, SwitchResources, switch_client};
 use crate::api::resource::{Kind, Resources, required};
-use crate::api::{caller_role, invalid, page_size, parse_name, validate_id};
+use crate::api::{answered, caller_role, invalid, page_size, parse_name, validate_id};
 use crate::services::Services;
 
 fn unavailable(e: &Status) -> Status {
@@ -78,11 +78,15 @@ impl SwitchApi {
     }
 
     async fn status(&self) -> Result<SwitchStatus, Status> {
-        Ok(switch_client(self.channel()?)
-            .get_status(GetStatusRequest {})
-            .await
-            .map_err(|e| unavailable(&e))?
-            .into_inner())
+        let channel = self.channel()?;
+        answered(SWITCH_SERVICE, async {
+            switch_client(channel)
+                .get_status(GetStatusRequest {})
+                .await
+                .map_err(|e| unavailable(&e))
+        })
+        .await
+        .map(Response::into_inner)
     }
 
     /// Creates `name` when the state with it added is a configuration the switch accepts.
@@ -591,24 +595,39 @@ impl SwitchService for SwitchApi {
         &self,
         request: Request<ListRequest>,
     ) -> Result<Response<ListMacEntriesResponse>, Status> {
-        let r = switch_client(self.channel()?).list_mac_entries(request.into_inner()).await;
-        Ok(Response::new(r.map_err(|e| forwarded(&e))?.into_inner()))
+        let channel = self.channel()?;
+        answered(SWITCH_SERVICE, async {
+            switch_client(channel)
+                .list_mac_entries(request.into_inner())
+                .await
+                .map_err(|e| forwarded(&e))
+        })
+        .await
     }
 
     async fn list_neighbours(
         &self,
         request: Request<ListRequest>,
     ) -> Result<Response<ListNeighboursResponse>, Status> {
-        let r = switch_client(self.channel()?).list_neighbours(request.into_inner()).await;
-        Ok(Response::new(r.map_err(|e| forwarded(&e))?.into_inner()))
+        let channel = self.channel()?;
+        answered(SWITCH_SERVICE, async {
+            switch_client(channel)
+                .list_neighbours(request.into_inner())
+                .await
+                .map_err(|e| forwarded(&e))
+        })
+        .await
     }
 
     async fn list_flows(
         &self,
         request: Request<ListRequest>,
     ) -> Result<Response<ListFlowsResponse>, Status> {
-        let r = switch_client(self.channel()?).list_flows(request.into_inner()).await;
-        Ok(Response::new(r.map_err(|e| forwarded(&e))?.into_inner()))
+        let channel = self.channel()?;
+        answered(SWITCH_SERVICE, async {
+            switch_client(channel).list_flows(request.into_inner()).await.map_err(|e| forwarded(&e))
+        })
+        .await
     }
 }
 
