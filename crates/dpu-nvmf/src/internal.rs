@@ -23,7 +23,7 @@ use tracing::{info, warn};
 
 use crate::auth::HostSecrets;
 use crate::rate_limit::RateLimit;
-use crate::server::{Connections, Server};
+use crate::server::{Connections, ListenerLife, Server};
 use crate::stats::IoTotals;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, HostWriteProtection, ListenerSpec, NamespaceAttrs,
@@ -72,6 +72,8 @@ struct AppliedListener {
     spec: pb::ListenerSpec,
     port_id: Option<u16>,
     addr: SocketAddr,
+    /// Kept when it is bound anew, so deleting it closes every socket's connections.
+    life: ListenerLife,
 }
 
 #[derive(Default)]
@@ -698,11 +700,11 @@ impl NvmfInternal {
                 Err(e) => Err(e),
                 Ok(wanted) => {
                     // A listener bound anew keeps its port ID (the discovery log's PORTID).
-                    let ids = PortIds {
-                        prefer: rebound.get(&name).and_then(|old| old.port_id),
-                        reserved: &reserved,
-                    };
-                    self.apply_listener(&name, spec, &wanted, &mut listeners, ids).await
+                    let old = rebound.get(&name);
+                    let ids =
+                        PortIds { prefer: old.and_then(|old| old.port_id), reserved: &reserved };
+                    let life = old.map(|old| old.life.clone()).unwrap_or_default();
+                    self.apply_listener(&name, spec, &wanted, &mut listeners, ids, life).await
                 }
             };
             if let (Err(_), Some(old)) = (&result, rebound.remove(&name)) {
@@ -751,8 +753,8 @@ impl NvmfInternal {
         out
     }
 
-    /// Starts listener `name` unless it runs (its port ID chosen by `ids`), then sets its ANA
-    /// states, referrals and digests.
+    /// Starts listener `name` unless it runs (its port ID chosen by `ids`; `life` its
+    /// earlier sockets' if it is bound anew), then sets its ANA states, referrals and digests.
     async fn apply_listener(
         &self,
         name: &str,
@@ -760,9 +762,10 @@ impl NvmfInternal {
         (states, referrals): &(BTreeMap<u32, AnaState>, Vec<SocketAddr>),
         listeners: &mut BTreeMap<String, AppliedListener>,
         ids: PortIds<'_>,
+        life: ListenerLife,
     ) -> Result<(), String> {
         if !listeners.contains_key(name) {
-            let started = self.start_listener(name, &spec, listeners, ids).await?;
+            let started = self.start_listener(name, &spec, listeners, ids, life).await?;
             listeners.insert(name.to_owned(), started);
         }
         let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
@@ -793,7 +796,7 @@ impl NvmfInternal {
         let restored = match listener_settings(&old.spec) {
             Ok(settings) => {
                 let ids = PortIds { prefer: old.port_id, reserved };
-                self.apply_listener(name, old.spec, &settings, listeners, ids).await
+                self.apply_listener(name, old.spec, &settings, listeners, ids, old.life).await
             }
             Err(e) => Err(e),
         };
@@ -818,6 +821,7 @@ impl NvmfInternal {
         spec: &pb::ListenerSpec,
         others: &BTreeMap<String, AppliedListener>,
         ids: PortIds<'_>,
+        life: ListenerLife,
     ) -> Result<AppliedListener, String> {
         if !name.starts_with("listeners/") || name.len() <= 10 {
             return Err(format!("invalid listener name {name:?}: expected listeners/{{id}}"));
@@ -837,9 +841,12 @@ impl NvmfInternal {
             .ok_or_else(|| format!("spec.port {} out of range 1..=65535", spec.port))?;
         let addr = SocketAddr::new(ip, port);
         if spec.discovery_only {
-            let bound =
-                self.server.add_discovery_listener(addr).await.map_err(|e| e.to_string())?;
-            return Ok(AppliedListener { spec: spec.clone(), port_id: None, addr: bound });
+            let bound = self
+                .server
+                .add_discovery_listener_of(addr, &life)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(AppliedListener { spec: spec.clone(), port_id: None, addr: bound, life });
         }
         // Listeners of the service's own configuration file hold port IDs too.
         let mut used: BTreeSet<u16> = others.values().filter_map(|x| x.port_id).collect();
@@ -850,17 +857,14 @@ impl NvmfInternal {
             .filter(|p| !used.contains(p))
             .or_else(|| (1..=u16::MAX).find(|p| !used.contains(p)))
             .ok_or("no free port ID")?;
-        let bound = self
-            .server
-            .add_listener(ListenerSpec {
-                port_id,
-                addr,
-                allow_hdgst: spec.allow_header_digest,
-                allow_ddgst: spec.allow_data_digest,
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(AppliedListener { spec: spec.clone(), port_id: Some(port_id), addr: bound })
+        let spec_of = ListenerSpec {
+            port_id,
+            addr,
+            allow_hdgst: spec.allow_header_digest,
+            allow_ddgst: spec.allow_data_digest,
+        };
+        let bound = self.server.add_listener_of(spec_of, &life).await.map_err(|e| e.to_string())?;
+        Ok(AppliedListener { spec: spec.clone(), port_id: Some(port_id), addr: bound, life })
     }
 
     /// Lifts the write protection hosts set on the applied namespace `name` and makes that
@@ -1483,6 +1487,58 @@ mod tests {
                 let ns = target.namespace(IDS_NQN, nsid).unwrap();
                 assert_eq!(ns.nguid, parse_hex16(nguid).unwrap(), "{namespaces:?}");
             }
+        }
+    }
+
+    /// A listener moved to another port and then deleted closes the connections its first
+    /// socket accepted too: a persistent discovery controller connected before the move
+    /// (KATO long past the test) goes with it, on a discovery-only listener (whose
+    /// controllers no registry ends) as on an I/O one.
+    #[tokio::test]
+    async fn a_listener_deleted_after_a_move_closes_its_first_sockets_connections() {
+        use crate::initiator::{HostOptions, HostQueue};
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        // Four distinct ports, all held until each was picked.
+        let held = [(); 4].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [disc, io, disc_moved, io_moved] = held.map(|l| l.local_addr().unwrap().port());
+        let listener = |name: &str, port: u16, discovery_only: bool| pb::Listener {
+            name: name.into(),
+            spec: Some(pb::ListenerSpec {
+                address: "127.0.0.1".into(),
+                port: u32::from(port),
+                discovery_only,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let sync = async |ports: Option<(u16, u16)>| {
+            let listeners = ports.map_or_else(Vec::new, |(disc, io)| {
+                vec![listener("listeners/disc", disc, true), listener("listeners/io", io, false)]
+            });
+            let r = internal.sync_state(pb::SyncRequest { listeners, ..Default::default() }).await;
+            for l in r.listeners {
+                let apply = l.status.and_then(|s| s.apply).unwrap();
+                assert_eq!(apply.state, pb::ApplyState::Applied as i32, "{}", apply.message);
+            }
+        };
+        sync(Some((disc, io))).await;
+        let opts = HostOptions { kato_ms: 120_000, ..HostOptions::default() };
+        let mut connected = Vec::new();
+        for port in [disc, io] {
+            let mut d = HostQueue::open(([127, 0, 0, 1], port).into(), &opts).await.unwrap();
+            let c = d.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+            assert!(c.cqe.status.is_success());
+            d.property_set(0x14, 1).await.unwrap();
+            connected.push(d);
+        }
+        sync(Some((disc_moved, io_moved))).await;
+        for d in &mut connected {
+            d.keep_alive().await.expect("a move keeps the connections");
+        }
+        sync(None).await;
+        for d in &mut connected {
+            assert!(d.wait_closed().await.unwrap().is_none(), "closed with the listener");
         }
     }
 }

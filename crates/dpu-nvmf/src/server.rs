@@ -180,9 +180,16 @@ pub struct Server {
 struct Accepting {
     addr: SocketAddr,
     task: JoinHandle<()>,
-    /// Its connections' [`QueueConfig::listener_deleted`].
+    /// Its connections' [`QueueConfig::listener_deleted`]: its [`ListenerLife`]'s.
     deleted: Arc<AtomicBool>,
 }
+
+/// One listener across the sockets it is bound to in turn (moved to another address, or
+/// made discovery-only or not), kept by whoever binds it anew: deleting it closes the
+/// connections that any of its sockets accepted, not only the last one's (a discovery-only
+/// listener's discovery controllers are known to no registry that could end them).
+#[derive(Debug, Clone, Default)]
+pub struct ListenerLife(Arc<AtomicBool>);
 
 /// What becomes of a stopped listener's connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +260,17 @@ impl Server {
 
     /// Binds `spec.addr` (port 0 picks a free port), registers the listener for the
     /// discovery log and serves it. Returns the bound address.
-    pub async fn add_listener(&self, mut spec: ListenerSpec) -> Result<SocketAddr, ServerError> {
+    pub async fn add_listener(&self, spec: ListenerSpec) -> Result<SocketAddr, ServerError> {
+        self.add_listener_of(spec, &ListenerLife::default()).await
+    }
+
+    /// As [`add_listener`](Self::add_listener), a socket of listener `life` (bound anew:
+    /// deleting it also closes what its earlier sockets accepted).
+    pub async fn add_listener_of(
+        &self,
+        mut spec: ListenerSpec,
+        life: &ListenerLife,
+    ) -> Result<SocketAddr, ServerError> {
         let listener = TcpListener::bind(spec.addr)
             .await
             .map_err(|source| ServerError::Bind { addr: spec.addr, source })?;
@@ -266,6 +283,7 @@ impl Server {
             maxh2cdata: self.maxh2cdata,
             port_id: Some(spec.port_id),
             listener_addr: Some(addr),
+            listener_deleted: life.0.clone(),
             ..QueueConfig::default()
         };
         let accepting = self.accept(listener, addr, cfg);
@@ -318,6 +336,16 @@ impl Server {
         &self,
         addr: SocketAddr,
     ) -> Result<SocketAddr, ServerError> {
+        self.add_discovery_listener_of(addr, &ListenerLife::default()).await
+    }
+
+    /// As [`add_discovery_listener`](Self::add_discovery_listener), a socket of listener
+    /// `life` (bound anew: deleting it also closes what its earlier sockets accepted).
+    pub async fn add_discovery_listener_of(
+        &self,
+        addr: SocketAddr,
+        life: &ListenerLife,
+    ) -> Result<SocketAddr, ServerError> {
         let listener =
             TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
         let bound = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
@@ -325,6 +353,7 @@ impl Server {
             maxh2cdata: self.maxh2cdata,
             discovery_only: true,
             listener_addr: Some(bound),
+            listener_deleted: life.0.clone(),
             ..QueueConfig::default()
         };
         let accepting = self.accept(listener, bound, cfg);
