@@ -24,8 +24,8 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::auth::AuthTransfer;
@@ -145,41 +145,48 @@ pub struct IoRequest {
     pub fence: Option<WriteTicket>,
 }
 
-/// One write of a host on a namespace with registrants, from the moment the reservation let it
-/// through until the volume finished it (dropped with the [`IoRequest`] that carries it,
-/// wherever it ran: inline, on the pool, or in the kernel's ring). Preempt and Abort waits
-/// for the preempted hosts' tickets (NVM Command Set 1.0 §3.2.4.3: their commands are
-/// aborted, none lands after the Acquire completes; Linux's nvmet waits likewise).
+/// The writes one queue of host `host` has running on one namespace, listed (weakly) in
+/// the namespace's [`Namespace::writers`]. A count of the queue's own, not the namespace's,
+/// so that counting every write costs no cache line the other queues write too.
 #[derive(Debug)]
-pub struct WriteTicket {
-    ns: Arc<Namespace>,
+pub struct QueueWrites {
     host: HostId,
+    running: AtomicU32,
 }
 
+/// One write, from before the reservation check lets it through (whether or not a host
+/// is registered then) until the volume finished it: dropped with the [`IoRequest`] that
+/// carries it, wherever it ran (inline, on the pool, or in the kernel's ring). Preempt and
+/// Abort waits for the preempted hosts' tickets (NVM Command Set 1.0 §3.2.4.3: their
+/// commands are aborted, none lands after the Acquire completes; Linux's nvmet waits for
+/// its per-controller references likewise), those of writes started before any host
+/// registered too.
+#[derive(Debug)]
+pub struct WriteTicket(Arc<QueueWrites>);
+
 impl WriteTicket {
-    fn new(ns: &Arc<Namespace>, host: HostId) -> Self {
-        let mut w = ns.writes_in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-        *w.entry(host).or_insert(0) += 1;
-        WriteTicket { ns: ns.clone(), host }
+    fn new(writes: &Arc<QueueWrites>) -> Self {
+        // Sequentially consistent with the load of `Namespace::registered` that follows
+        // and with `writing`: either the write sees the registrant, or a Preempt and Abort
+        // that comes after the registration sees the write.
+        writes.running.fetch_add(1, Ordering::SeqCst);
+        WriteTicket(writes.clone())
     }
 }
 
 impl Drop for WriteTicket {
     fn drop(&mut self) {
-        let mut w = self.ns.writes_in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = w.get_mut(&self.host) {
-            *n -= 1;
-            if *n == 0 {
-                w.remove(&self.host);
-            }
-        }
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 /// Whether any of `hosts` has writes in flight on `ns`.
 fn writing(ns: &Namespace, hosts: &[HostId]) -> bool {
-    let w = ns.writes_in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-    hosts.iter().any(|h| w.contains_key(h))
+    let writers = ns.writers.lock().unwrap_or_else(PoisonError::into_inner);
+    writers
+        .iter()
+        .filter_map(Weak::upgrade)
+        .any(|w| hosts.contains(&w.host) && w.running.load(Ordering::SeqCst) > 0)
 }
 
 /// A Preempt and Abort waiting for the preempted hosts' writes in flight to finish.
@@ -603,6 +610,15 @@ impl std::fmt::Debug for Connection {
 struct NsCache {
     epoch: u64,
     namespaces: Vec<Arc<Namespace>>,
+    /// The connection's writes on those it wrote to.
+    writes: Vec<(Arc<Namespace>, Arc<QueueWrites>)>,
+}
+
+impl NsCache {
+    fn clear(&mut self) {
+        self.namespaces.clear();
+        self.writes.clear();
+    }
 }
 
 /// Successful reads and writes of one namespace and SUCCESS-flag completions that a
@@ -2502,7 +2518,7 @@ impl Connection {
         let epoch = self.target.namespace_epoch();
         if self.ns_cache.epoch != epoch {
             self.ns_cache.epoch = epoch;
-            self.ns_cache.namespaces.clear();
+            self.ns_cache.clear();
         } else if let Some(ns) = self.ns_cache.namespaces.iter().find(|ns| ns.nsid == nsid) {
             return Ok(ns.clone());
         }
@@ -2519,7 +2535,7 @@ impl Connection {
             AnaState::Change => return Err(Status::ANA_TRANSITION),
         }
         if self.ns_cache.namespaces.len() >= NS_CACHE_LEN {
-            self.ns_cache.namespaces.clear();
+            self.ns_cache.clear();
         }
         self.ns_cache.namespaces.push(ns.clone());
         Ok(ns)
@@ -2611,16 +2627,21 @@ impl Connection {
     }
 
     /// Whether `ns`'s reservation lets this connection's host do `access` (NVMe Base 2.0
-    /// §8.19.1): free while no host is registered, one relaxed load.
-    /// A write let through takes a [`WriteTicket`] (in `self.fence`, for the command's
-    /// volume operation), under the reservation lock, so that a Preempt and Abort that
-    /// changes the reservation after this check waits for the write. That holds while
-    /// nothing is reserved too: Preempt then still unregisters the hosts with PRKEY.
+    /// §8.19.1): free while no host is registered, one load. A write takes a
+    /// [`WriteTicket`] (in `self.fence`, for the command's volume operation) before it is
+    /// checked, so that a Preempt and Abort that changes the reservation after the check
+    /// waits for the write: also one let through while nothing is reserved (Preempt then
+    /// still unregisters the hosts with PRKEY) or before any host registered.
     fn reservation_allows(&mut self, ns: &Arc<Namespace>, access: Access) -> Result<(), Status> {
-        if !ns.registered.load(Ordering::Relaxed) {
+        let ticket = match access {
+            Access::Write => Some(self.write_ticket(ns)?),
+            Access::Read => None,
+        };
+        if !ns.registered.load(Ordering::SeqCst) {
+            self.fence = ticket;
             return Ok(());
         }
-        // Registrants alone restrict nothing; only writes are counted for a preempt.
+        // Registrants alone restrict nothing.
         if access == Access::Read && !ns.reserved.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -2630,10 +2651,27 @@ impl Connection {
         if !r.allows(&host, access) {
             return Err(Status::RESERVATION_CONFLICT);
         }
-        if access == Access::Write {
-            self.fence = Some(WriteTicket::new(ns, host));
-        }
+        self.fence = ticket;
         Ok(())
+    }
+
+    /// A place among this connection's writes running on `ns`, whose count is made and
+    /// listed in the namespace at the connection's first write after each lookup.
+    fn write_ticket(&mut self, ns: &Arc<Namespace>) -> Result<WriteTicket, Status> {
+        let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
+        let cached = self.ns_cache.writes.iter().find(|(n, _)| Arc::ptr_eq(n, ns));
+        if let Some((_, writes)) = cached {
+            return Ok(WriteTicket::new(writes));
+        }
+        let writes = Arc::new(QueueWrites { host: b.ctrl.hostid, running: AtomicU32::new(0) });
+        {
+            let mut writers = ns.writers.lock().unwrap_or_else(PoisonError::into_inner);
+            writers.retain(|w| w.strong_count() > 0);
+            writers.push(Arc::downgrade(&writes));
+        }
+        let ticket = WriteTicket::new(&writes);
+        self.ns_cache.writes.push((ns.clone(), writes));
+        Ok(ticket)
     }
 
     /// Reservation Register, Report, Acquire and Release (NVM Command Set 1.0

@@ -3984,3 +3984,46 @@ fn preempt_and_abort_without_a_reservation_waits_for_the_preempted_hosts_writes(
     let ns = t.namespace(SUB, 1).unwrap();
     assert!(!ns.registered.load(Ordering::Relaxed));
 }
+
+/// A write handed to the volume before any host registered is waited for as well: A's
+/// write runs while the namespace has no registrants; then A and B register and B
+/// preempts A with Abort, which completes only once A's write finished (Linux's nvmet
+/// counts every command of a controller, not only those since reservations began).
+#[test]
+fn preempt_and_abort_waits_for_writes_started_before_any_host_registered() {
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let t = target();
+    let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    a.submit(w, &[0x42; 512]);
+    let queued = a.conn.poll_io().expect("A's write handed to the volume");
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
+    pa.set_sgl(SglDescriptor::in_capsule(16));
+    b.submit(pa, &keys);
+    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
+    b.now += Duration::from_millis(500);
+    b.conn.tick(b.now);
+    assert!(b.pdus().is_empty(), "still waiting");
+    let r = execute_io(&queued);
+    a.conn.complete_io(queued.tag, r);
+    drop(queued);
+    b.now += Duration::from_millis(100);
+    b.conn.tick(b.now);
+    let p = b.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success(), "{c:?}");
+    // B's write was the last to land.
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(b.run(w, &[0x0B; 512]).0.status.is_success());
+    let (_, d) = b.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert!(d.iter().all(|&x| x == 0x0B));
+}

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 use tracing::warn;
@@ -26,7 +26,7 @@ use crate::auth::HostSecrets;
 use crate::error_log::ErrorLog;
 use crate::features::HostFeatures;
 use crate::persist::NamespaceStore;
-use crate::reservation::{HostId, Notice, Reservations};
+use crate::reservation::{Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
 
@@ -277,7 +277,8 @@ impl Namespace {
     /// Publishes what the I/O path checks of `r`, this namespace's reservations after a
     /// change (made under their lock).
     pub fn note_reservations(&self, r: &Reservations) {
-        self.registered.store(r.has_registrants(), Ordering::Relaxed);
+        // Sequentially consistent: see `crate::queue::WriteTicket::new`.
+        self.registered.store(r.has_registrants(), Ordering::SeqCst);
         self.reserved.store(r.is_reserved(), Ordering::Relaxed);
     }
 
@@ -344,10 +345,11 @@ pub struct Namespace {
     pub registered: AtomicBool,
     /// Whether a reservation is held: reads are checked only then.
     pub reserved: AtomicBool,
-    /// Writes each host has running on the volume that were let through while a host was
-    /// registered (a [`crate::queue::WriteTicket`] each): Preempt and Abort waits for the
-    /// preempted hosts' to finish before it completes.
-    pub writes_in_flight: Mutex<BTreeMap<HostId, u32>>,
+    /// The counts of the writes each queue has running on the volume (a
+    /// [`crate::queue::WriteTicket`] each), of the queues that wrote since their last
+    /// lookup of it: Preempt and Abort waits for the preempted hosts' to finish before it
+    /// completes.
+    pub writers: Mutex<Vec<Weak<crate::queue::QueueWrites>>>,
     /// Where its reservations persist through power loss and a host's write protection
     /// through a restart (the target's [`NamespaceStore`]); without one, PTPL is not
     /// supported (RESCAP bit 0) and Write Protect lasts until the service stops.
@@ -1024,7 +1026,7 @@ impl Target {
                 registered: AtomicBool::new(reservations.has_registrants()),
                 reserved: AtomicBool::new(reservations.is_reserved()),
                 reservations: Mutex::new(reservations),
-                writes_in_flight: Mutex::default(),
+                writers: Mutex::default(),
                 store,
                 detached: AtomicBool::new(false),
                 write_protected: AtomicBool::new(protection.protected()),
