@@ -161,8 +161,10 @@ pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
     // RESCAP: Persist Through Power Loss where the target keeps a store (bit 0),
     // reservation types 1-6 (bits 1-6) and IEKEY as NVMe 1.3 defines it (bit 7).
     b[31] = 0b1111_1110 | u8::from(ns.store.is_some());
-    // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3).
-    b[33] = 0b1001;
+    // DLFEAT: deallocated blocks read as zero (001b), Write Zeroes may deallocate (bit 3);
+    // nothing reported where a Deallocate only discards (as nvmet, which claims it only for
+    // a device that unmaps with Write Zeroes).
+    b[33] = if ns.volume.backend().deallocated_reads_zero() { 0b1001 } else { 0 };
     put32(&mut b, 92, ns.ana_group.load(std::sync::atomic::Ordering::Relaxed)); // ANAGRPID
     // NSATTR bit 0: write protected (Linux marks the disk read-only).
     b[99] = u8::from(ns.write_protected.load(std::sync::atomic::Ordering::Relaxed));

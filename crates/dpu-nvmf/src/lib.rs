@@ -10,6 +10,7 @@
 //! | [`latency`] | per-volume histograms of device operation times (read, write, flush) |
 //! | `volume_copy` | copies into (streaming stores: `unsafe`) and out of RAM volumes |
 //! | `uring` | file and block-device reads and writes as io_uring transfers (`unsafe`) |
+//! | `blkdiscard` | a block device's discard ioctl (`unsafe`) |
 //! | [`server`] | tokio shell: listeners, connection tasks, io_uring or bounded I/O pool |
 //! | [`config`] | the binary's TOML configuration applied to a target |
 //! | [`internal`] | the agent-facing internal gRPC API (whole-state Sync, stats) |
@@ -19,6 +20,7 @@
 //! Express TCP Transport 1.0, NVM Command Set 1.0. The wire layer is `dpu-nvmf-proto`.
 
 pub mod auth;
+mod blkdiscard;
 mod cid_map;
 pub mod config;
 pub mod dhchap;

@@ -260,11 +260,12 @@ pub enum IoOp {
         len: u64,
         /// Force unit access.
         fua: bool,
-        /// Deallocate the range instead, as Dataset Management does (the host set
-        /// DEAC): it reads as zero afterwards, and a sparse volume gives its space back.
+        /// Deallocate the range instead (the host set DEAC): it reads as zero
+        /// afterwards, and a sparse volume gives its space back.
         deallocate: bool,
     },
-    /// Deallocate ranges (offset, length).
+    /// Dataset Management's Deallocate of ranges (offset, length):
+    /// [`crate::volume::BlockBackend::discard`].
     Deallocate {
         /// Byte ranges.
         ranges: Vec<(u64, u64)>,
@@ -339,7 +340,7 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
         }
         IoOp::Deallocate { ranges } => {
             for (o, l) in ranges {
-                b.deallocate(*o, *l)?;
+                b.discard(*o, *l)?;
             }
             Ok(Vec::new())
         }
@@ -2775,8 +2776,8 @@ impl Connection {
         self.may_modify(&ns)?;
         let (offset, len) = byte_range(&ns, sqe)?;
         // DEAC (CDW12 bit 25, NVM Command Set 1.0 §3.2.8): the host asks for the blocks
-        // to be deallocated. Every backend's deallocated blocks read as zero (DLFEAT
-        // 001b), so that zeroes them too, without allocating a sparse volume's range.
+        // to be deallocated. A backend's deallocation zeroes (whatever DLFEAT says of a
+        // Deallocate's), without allocating a sparse volume's range.
         let deallocate = sqe.cdw12() & (1 << 25) != 0;
         let op = IoOp::WriteZeroes { offset, len, fua: self.fua(sqe), deallocate };
         let v = ns.volume.clone();

@@ -109,6 +109,18 @@ pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()>;
     /// Deallocates `len` bytes from `offset`; later reads return zeroes.
     fn deallocate(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// Dataset Management's Deallocate (NVM Command Set 1.0 §3.2.3.2.1: the host no longer
+    /// needs the range, the controller may deallocate it): [`deallocate`](Self::deallocate)
+    /// where that is cheap and [`deallocated_reads_zero`](Self::deallocated_reads_zero)
+    /// (the default), else a hint the backend may take or not.
+    fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.deallocate(offset, len)
+    }
+    /// Whether blocks [`discard`](Self::discard)ed read as zero (Identify Namespace
+    /// DLFEAT 001b). The default: yes, it deallocates.
+    fn deallocated_reads_zero(&self) -> bool {
+        true
+    }
     /// Whether the backend has a volatile write cache that [`flush`](Self::flush) empties.
     fn volatile_cache(&self) -> bool;
     /// Whether every operation only copies memory (never waits for a device), so the
@@ -391,6 +403,9 @@ pub struct FileBackend {
     direct: Option<File>,
     /// A block device's logical block size; `None` for a regular file.
     device_block_size: Option<u32>,
+    /// A block device without Write Zeroes: deallocating a range writes zeroes over it,
+    /// so a Dataset Management Deallocate only discards.
+    discard_only: bool,
 }
 
 /// Opens `path` with O_DIRECT and checks that an aligned read works; `None` where the
@@ -437,18 +452,30 @@ fn aligned(offset: u64, len: usize) -> bool {
     len > 0 && offset.is_multiple_of(DIRECT_ALIGN as u64) && len.is_multiple_of(DIRECT_ALIGN)
 }
 
-/// The logical block size of the block device numbered `rdev`, from sysfs (a partition's
-/// directory has no `queue`: its disk's, one level up, holds it).
+/// The logical block size of the block device numbered `rdev`.
 fn device_block_size(rdev: u64) -> io::Result<u32> {
+    let size = queue_limit(rdev, "logical_block_size")?;
+    u32::try_from(size).map_err(|_| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("logical block size {size}"))
+    })
+}
+
+/// Whether the block device numbered `rdev` has Write Zeroes (`REQ_OP_WRITE_ZEROES`),
+/// which zeroes a range, unmapping it where the device can, without writing the zeroes
+/// across the bus. No where sysfs does not say.
+fn device_writes_zeroes(rdev: u64) -> bool {
+    queue_limit(rdev, "write_zeroes_max_bytes").is_ok_and(|bytes| bytes > 0)
+}
+
+/// The queue limit `name` of the block device numbered `rdev`, from sysfs (a partition's
+/// directory has no `queue`: its disk's, one level up, holds it).
+fn queue_limit(rdev: u64, name: &str) -> io::Result<u64> {
     let (major, minor) = (nix::sys::stat::major(rdev), nix::sys::stat::minor(rdev));
     let dir = PathBuf::from(format!("/sys/dev/block/{major}:{minor}"));
-    let text = std::fs::read_to_string(dir.join("queue/logical_block_size"))
-        .or_else(|_| std::fs::read_to_string(dir.join("../queue/logical_block_size")))?;
+    let text = std::fs::read_to_string(dir.join("queue").join(name))
+        .or_else(|_| std::fs::read_to_string(dir.join("../queue").join(name)))?;
     text.trim().parse().map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("logical block size {text:?} in {dir:?}"),
-        )
+        io::Error::new(io::ErrorKind::InvalidData, format!("{name} {text:?} in {dir:?}"))
     })
 }
 
@@ -467,7 +494,13 @@ impl FileBackend {
             .truncate(false)
             .open(path)
             .map_err(io_err)?;
-        let backend = Self { path: path.to_owned(), file, direct: None, device_block_size: None };
+        let backend = Self {
+            path: path.to_owned(),
+            file,
+            direct: None,
+            device_block_size: None,
+            discard_only: false,
+        };
         backend.extend_to(size)?;
         Ok(Self { direct: open_direct(path), ..backend })
     }
@@ -487,6 +520,7 @@ impl FileBackend {
             file,
             direct: open_direct(path),
             device_block_size: Some(block_size),
+            discard_only: !device_writes_zeroes(meta.rdev()),
         };
         let size = backend.seek_end()?;
         Ok((backend, size))
@@ -590,10 +624,24 @@ impl BlockBackend for FileBackend {
         // loop device punches its file), and refuses when the device cannot promise that.
         let flags = FallocateFlags::FALLOC_FL_PUNCH_HOLE | FallocateFlags::FALLOC_FL_KEEP_SIZE;
         if fallocate(&self.file, flags, off, l).is_err() {
-            // Deallocated blocks must read as zero (we announce DLFEAT = 001b).
+            // Deallocated blocks must read as zero.
             return self.write_zeroes(offset, len);
         }
         Ok(())
+    }
+
+    fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+        // A device without Write Zeroes would have the zeroes written in full: a host's
+        // trim would cost a write of the range (and fill a thin volume). Its discard, as
+        // nvmet's, frees what it can; DLFEAT then promises nothing.
+        if self.discard_only {
+            return crate::blkdiscard::discard(&self.file, offset, len);
+        }
+        self.deallocate(offset, len)
+    }
+
+    fn deallocated_reads_zero(&self) -> bool {
+        !self.discard_only
     }
 
     fn volatile_cache(&self) -> bool {

@@ -88,7 +88,9 @@ fn block_device_volume_reads_writes_zeroes_and_deallocates_on_a_512_byte_device(
     assert!(back[8192..].iter().all(|&x| x == 0));
 
     // Deallocate: reads zero, and the device gives the space back (the loop device punches
-    // a hole into its file).
+    // a hole into its file). A Dataset Management Deallocate does the same (the device has
+    // Write Zeroes): deallocated blocks read as zero.
+    assert!(b.deallocated_reads_zero());
     let (start, len) = (MIB + 32768, 32768u64);
     b.deallocate(start, len).unwrap();
     let mut back = vec![0xFFu8; len as usize];
@@ -101,6 +103,72 @@ fn block_device_volume_reads_writes_zeroes_and_deallocates_on_a_512_byte_device(
     assert!(next_data >= start + len as i64, "data at {next_data} inside the deallocated range");
     // Only that range: the written block before it is still there.
     assert_eq!(read_file(&file, MIB + 16384, 16384), big[16384..32768]);
+    dev.detach().unwrap();
+}
+
+/// A block device without Write Zeroes (a loop device over a file on ramfs, which has no
+/// fallocate: neither Write Zeroes nor discard): a host's Dataset Management Deallocate
+/// only discards, as nvmet's, so the data stays where the device cannot discard instead
+/// of zeroes being written over the whole range, and Identify Namespace promises nothing
+/// of deallocated blocks (DLFEAT 0, as nvmet for such a device). Write Zeroes still
+/// zeroes (the kernel writes them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deallocate_on_a_device_without_write_zeroes_only_discards() {
+    use dpu_nvmf_proto::sqe::io_opcode;
+    const NQN: &str = "nqn.2024-01.io.example:no-write-zeroes";
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let ramfs = Mount::new("ramfs", Path::new("nvmf-test"), dir.path()).unwrap();
+    let file = ramfs.path().join("device.img");
+    std::fs::File::create(&file).unwrap().set_len(DEVICE_BYTES).unwrap();
+    let dev = LoopDevice::attach(&file, 512).unwrap();
+    let t = Target::new();
+    let spec = SubsystemSpec {
+        nqn: NQN.into(),
+        serial: "NOWZ0001".into(),
+        model: "no write zeroes".into(),
+        allow_any_host: true,
+        hosts: BTreeSet::new(),
+        host_secrets: Default::default(),
+        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
+    };
+    t.add_subsystem(spec).unwrap();
+    let v = Arc::new(Volume::block_device("loop", dev.path(), None).unwrap());
+    assert!(!v.backend().deallocated_reads_zero());
+    t.add_namespace(NQN, 1, v.clone(), [1; 16], [2; 16]).unwrap();
+    let server = Server::new(t.clone(), 2);
+    let listener = ListenerSpec {
+        port_id: 1,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        allow_hdgst: true,
+        allow_ddgst: true,
+    };
+    let addr = server.add_listener(listener).await.unwrap();
+    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    assert_eq!(c.admin.identify(0, 1).await.unwrap()[33], 0, "DLFEAT");
+    let data = pattern(8 * 512, 5);
+    let q = &mut c.io[0];
+    assert!(q.write(1, 64, &data, 512).await.unwrap().cqe.status.is_success());
+    // Blocks 64-67 deallocated: one range (context attributes, NLB, SLBA), AD set.
+    let mut range = [0u8; 16];
+    range[4..8].copy_from_slice(&4u32.to_le_bytes());
+    range[8..16].copy_from_slice(&64u64.to_le_bytes());
+    let mut dsm = Sqe::new(io_opcode::DATASET_MANAGEMENT, 0);
+    dsm.nsid = 1;
+    dsm.cdw[1] = 1 << 2;
+    q.submit_ok(dsm, Some(&range), 0).await.unwrap();
+    let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
+    wz.nsid = 1;
+    wz.set_rw(68, 4);
+    q.submit_ok(wz, None, 0).await.unwrap();
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    q.submit_ok(flush, None, 0).await.unwrap();
+    let on_device = read_file(&file, 64 * 512, 8 * 512);
+    assert_eq!(on_device[..4 * 512], data[..4 * 512], "not written over with zeroes");
+    assert!(on_device[4 * 512..].iter().all(|&x| x == 0), "Write Zeroes zeroed");
+    server.stop();
+    drop((c, t, v));
     dev.detach().unwrap();
 }
 
