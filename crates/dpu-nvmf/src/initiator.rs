@@ -13,6 +13,11 @@
 //!
 //! It also exposes the raw PDU path ([`HostQueue::send_raw`], [`HostQueue::recv_pdu`])
 //! so tests can send malformed PDUs.
+//!
+//! What a controller sends is untrusted: it ends in a completion or an error, never a
+//! panic or a wait without end. Each receive and each send waits at most
+//! [`HostOptions::timeout`], and no command takes more completions, C2HData or R2Ts
+//! than it can have (a controller repeating them would otherwise keep a wait busy).
 
 use std::collections::VecDeque;
 use std::io;
@@ -108,7 +113,7 @@ pub struct HostOptions {
     pub kato_ms: u32,
     /// Disable SQ flow control on I/O queues (lets the controller use C2HData SUCCESS).
     pub disable_sqflow: bool,
-    /// How long to wait for any PDU.
+    /// How long to wait for any PDU, and for the controller to take what is sent.
     pub timeout: Duration,
     /// DH-HMAC-CHAP secret, used when a Connect response asks for authentication.
     pub dhchap_secret: Option<Secret>,
@@ -155,6 +160,8 @@ struct Pending {
     want: usize,
     /// Bytes received by C2HData.
     got: usize,
+    /// Bytes of `out` asked for by R2T so far.
+    asked: usize,
 }
 
 /// The data of a read as its C2HData PDUs arrive.
@@ -170,7 +177,7 @@ enum ReadData {
 
 impl Pending {
     fn new(out: Option<Bytes>, want: usize) -> Self {
-        Self { out, data: ReadData::None, want, got: 0 }
+        Self { out, data: ReadData::None, want, got: 0, asked: 0 }
     }
 
     /// Places C2HData `bytes` at offset `off` (already checked to end within `want`).
@@ -302,7 +309,10 @@ impl HostQueue {
             &IcReq { pfv: 0, hpda: 0, hdgst: opts.hdgst, ddgst: opts.ddgst, maxr2t: 0 },
             &mut b,
         );
-        q.stream.write_all(&b).await?;
+        let sent = timed(opts.timeout, q.stream.write_all(&b)).await;
+        if let Err(e) = sent {
+            return Err(q.fail_all(e));
+        }
         match q.recv_pdu().await? {
             Pdu::IcResp(r) => {
                 if r.hdgst != opts.hdgst || r.ddgst != opts.ddgst {
@@ -322,14 +332,16 @@ impl HostQueue {
 
     /// Sends raw bytes (for malformed-PDU tests).
     pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), InitiatorError> {
+        self.usable()?;
         self.flush().await?;
-        if let Err(e) = self.stream.write_all(bytes).await {
+        if let Err(e) = timed(self.opts.timeout, self.stream.write_all(bytes)).await {
             return Err(self.fail_all(e));
         }
         Ok(())
     }
 
-    /// The queue's connection failed with `e`: the commands in flight (and those
+    /// The queue's connection failed with `e` (a send that did not finish in time
+    /// too: the stream is left within a PDU): the commands in flight (and those
     /// waiting to be written) can never complete, so they fail now rather than each
     /// wait for its timeout, and the queue takes no more.
     fn fail_all(&mut self, e: io::Error) -> InitiatorError {
@@ -338,6 +350,9 @@ impl HostQueue {
         self.tx.clear();
         self.tx_data.clear();
         self.tx_data_len = 0;
+        if e.kind() == io::ErrorKind::TimedOut {
+            return InitiatorError::Timeout;
+        }
         InitiatorError::Io(e)
     }
 
@@ -448,7 +463,7 @@ impl HostQueue {
             return Err(InitiatorError::Protocol("encode"));
         }
         self.flush().await?;
-        if let Err(e) = self.stream.write_all(&b).await {
+        if let Err(e) = timed(self.opts.timeout, self.stream.write_all(&b)).await {
             return Err(self.fail_all(e));
         }
         Ok(sqe.cid)
@@ -564,7 +579,7 @@ impl HostQueue {
             return Ok(());
         }
         let r = if self.tx_data.is_empty() {
-            self.stream.write_all(&self.tx).await
+            timed(self.opts.timeout, self.stream.write_all(&self.tx)).await
         } else {
             // The encoded bytes with the shared data in between, in one vectored write;
             // `tx` keeps its allocation for the next batch.
@@ -578,7 +593,7 @@ impl HostQueue {
             }
             segs.push(Segment::Shared(tx.clone(), at..tx.len()));
             self.tx_data_len = 0;
-            let r = write_segments(&mut self.stream, &segs).await;
+            let r = timed(self.opts.timeout, write_segments(&mut self.stream, &segs)).await;
             drop(segs);
             self.tx = std::sync::Arc::try_unwrap(tx).unwrap_or_default();
             r
@@ -636,10 +651,13 @@ impl HostQueue {
                         let data = p.into_data();
                         return Ok((cid, Completion { cqe: c, data, via_success_flag: false }));
                     }
+                    // An AER's CID is free again once it completed.
+                    None if self.pending.release(c.cid) => self.events.push_back(c),
+                    // Kept, they would pile up while the wait went on.
                     None => {
-                        // An AER's CID is free again once it completed.
-                        self.pending.release(c.cid);
-                        self.events.push_back(c);
+                        return Err(InitiatorError::Protocol(
+                            "completion of a command not in flight",
+                        ));
                     }
                 },
                 Pdu::C2HData(d) => {
@@ -652,6 +670,11 @@ impl HostQueue {
                     let off = d.header.datao as usize;
                     if off.checked_add(d.data.len()).is_none_or(|e| e > p.want) {
                         return Err(InitiatorError::Protocol("C2HData beyond the buffer"));
+                    }
+                    // No more than the command reads in all: a controller that sends the
+                    // same data again and again never completes it.
+                    if p.got + d.data.len() > p.want {
+                        return Err(InitiatorError::Protocol("more C2HData than the read's"));
                     }
                     p.place(off, d.data);
                     if d.header.success {
@@ -667,7 +690,7 @@ impl HostQueue {
                 }
                 Pdu::R2t(r) => {
                     let cid = r.cccid;
-                    let Some(p) = self.pending.get(cid) else {
+                    let Some(p) = self.pending.get_mut(cid) else {
                         return Err(InitiatorError::Protocol("R2T for a command not in flight"));
                     };
                     let Some(d) = p.out.clone() else {
@@ -678,6 +701,12 @@ impl HostQueue {
                         .checked_add(r.r2tl as usize)
                         .filter(|&e| e <= d.len())
                         .ok_or(InitiatorError::Protocol("R2T outside the data"))?;
+                    // No more than the command's data in all: R2Ts asking for the same
+                    // data again and again would have it sent for good.
+                    p.asked += end - start;
+                    if p.asked > d.len() {
+                        return Err(InitiatorError::Protocol("R2Ts ask for more than the data"));
+                    }
                     // Headers (and digests, padding) join the batch; the data is written
                     // from the command's buffer by the batch's vectored write, not copied.
                     let mut pos = start;
@@ -1008,6 +1037,17 @@ impl HostQueue {
     }
 }
 
+/// `write` (a send on the stream), failed with [`io::ErrorKind::TimedOut`] if it does not
+/// finish within `timeout`: a controller that stops taking data must not hold the host.
+async fn timed(
+    timeout: Duration,
+    write: impl std::future::Future<Output = io::Result<()>>,
+) -> io::Result<()> {
+    tokio::time::timeout(timeout, write)
+        .await
+        .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+}
+
 /// A Read or Write of `len` bytes (whole blocks of `block_size`) at `slba`.
 fn rw_sqe(opcode: u8, nsid: u32, slba: u64, len: usize, block_size: u32) -> Sqe {
     let mut sqe = Sqe::new(opcode, 0);
@@ -1215,12 +1255,13 @@ mod tests {
         server.stop();
     }
 
-    /// A controller that answers the ICReq and the Connect, completes the first command
-    /// with a second completion (of a CID nobody sent) right behind it, so the host has a
-    /// completion left to reap and batches its next commands, then resets the connection.
+    /// A controller that answers the ICReq and the Connect, completes the first two
+    /// commands together, so the host has a completion left to reap and batches its next
+    /// commands, then resets the connection.
     async fn answer_once_then_reset(listener: tokio::net::TcpListener) {
         let (mut s, _) = listener.accept().await.unwrap();
         let mut dec = PduDecoder::new(DecoderConfig::controller());
+        let mut cids = Vec::new();
         loop {
             let pdu = loop {
                 if let Some(p) = dec.decode().unwrap() {
@@ -1242,8 +1283,12 @@ mod tests {
                         &mut out,
                     );
                 }
+                Pdu::CapsuleCmd(c) if cids.is_empty() => {
+                    cids.push(c.sqe.cid);
+                    continue;
+                }
                 Pdu::CapsuleCmd(c) => {
-                    for cid in [c.sqe.cid, 0xFFF0] {
+                    for cid in [cids[0], c.sqe.cid] {
                         encode_capsule_resp(
                             &Cqe::new(cid, Status::SUCCESS),
                             &Framing::PLAIN,
@@ -1270,21 +1315,165 @@ mod tests {
         let mut q = HostQueue::open(addr, &opts).await.unwrap();
         assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
         let first = q.start_read(1, 0, 1, 512).await.unwrap();
+        let second = q.start_read(1, 1, 1, 512).await.unwrap();
         controller.await.unwrap();
         // Let the reset arrive.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let work = async {
             assert_eq!(q.next_completion().await.unwrap().0, first);
-            // The stray completion is still buffered: these two wait to be written together.
-            q.start_read(1, 1, 1, 512).await.unwrap();
+            // The second completion is still buffered: these two wait to be written together.
             q.start_read(1, 2, 1, 512).await.unwrap();
+            q.start_read(1, 3, 1, 512).await.unwrap();
+            assert_eq!(q.next_completion().await.unwrap().0, second);
             assert_eq!(q.in_flight(), 2);
             // Writing them fails; both fail with it, and so does everything after.
             assert!(matches!(q.next_completion().await, Err(InitiatorError::Io(_))));
             assert_eq!(q.in_flight(), 0);
             assert!(matches!(q.next_completion().await, Err(InitiatorError::Broken(_))));
-            assert!(matches!(q.start_read(1, 3, 1, 512).await, Err(InitiatorError::Broken(_))));
+            assert!(matches!(q.start_read(1, 4, 1, 512).await, Err(InitiatorError::Broken(_))));
         };
         tokio::time::timeout(Duration::from_secs(5), work).await.expect("failed at once");
+    }
+
+    /// How often [`repeating_controller`] sends its PDU at most.
+    const REPEATS: usize = 10_000;
+
+    /// A controller that answers the ICReq and the Connect, then the first other command
+    /// with the PDU `pdu` makes for its CID, again and again ([`REPEATS`] times at most,
+    /// or until the host hangs up), draining what the host sends until it hangs up.
+    async fn repeating_controller(listener: tokio::net::TcpListener, pdu: fn(u16) -> Vec<u8>) {
+        let (s, _) = listener.accept().await.unwrap();
+        let (mut rx, mut tx) = s.into_split();
+        let mut dec = PduDecoder::new(DecoderConfig::controller());
+        loop {
+            let received = loop {
+                if let Some(p) = dec.decode().unwrap() {
+                    break p;
+                }
+                if rx.read_buf(dec.receive_buf(4096)).await.unwrap() == 0 {
+                    return;
+                }
+            };
+            let mut out = Vec::new();
+            match received {
+                Pdu::IcReq(_) => {
+                    let r =
+                        IcResp { pfv: 0, cpda: 0, hdgst: false, ddgst: false, maxh2cdata: 4096 };
+                    dpu_nvmf_proto::encode_ic_resp(&r, &mut out);
+                }
+                Pdu::CapsuleCmd(c) if c.sqe.is_fabrics() => {
+                    let ok = Cqe::new(c.sqe.cid, Status::SUCCESS);
+                    encode_capsule_resp(&ok, &Framing::PLAIN, &mut out);
+                }
+                Pdu::CapsuleCmd(c) => {
+                    let drain = tokio::spawn(async move {
+                        let mut b = vec![0; 1 << 16];
+                        while rx.read(&mut b).await.is_ok_and(|n| n > 0) {}
+                    });
+                    let one = pdu(c.sqe.cid);
+                    for _ in 0..REPEATS {
+                        if tx.write_all(&one).await.is_err() {
+                            break;
+                        }
+                    }
+                    drain.await.unwrap();
+                    return;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            tx.write_all(&out).await.unwrap();
+        }
+    }
+
+    /// Runs `command` on an I/O queue connected to a [`repeating_controller`] of `pdu`:
+    /// its outcome, within a bound that only a hang reaches.
+    async fn against_repeated<T: std::fmt::Debug>(
+        pdu: fn(u16) -> Vec<u8>,
+        command: impl AsyncFnOnce(&mut HostQueue) -> Result<T, InitiatorError>,
+    ) -> Result<T, InitiatorError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let controller = tokio::spawn(repeating_controller(listener, pdu));
+        let opts = HostOptions { timeout: Duration::from_secs(5), ..HostOptions::default() };
+        let mut q = HostQueue::open(addr, &opts).await.unwrap();
+        assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
+        let outcome = tokio::time::timeout(Duration::from_secs(120), command(&mut q)).await;
+        drop(q);
+        controller.await.unwrap();
+        outcome.expect("the host hung")
+    }
+
+    /// A controller that answers a command with completions of a CID nobody sent, without
+    /// end, fails the command at the first (they are not kept as events without bound
+    /// while the wait goes on).
+    #[tokio::test]
+    async fn completions_of_commands_not_in_flight_fail_the_wait() {
+        let stray = |_cid| {
+            let mut out = Vec::new();
+            encode_capsule_resp(&Cqe::new(0xFFF0, Status::SUCCESS), &Framing::PLAIN, &mut out);
+            out
+        };
+        let outcome = against_repeated(stray, async |q| q.read(1, 0, 1, 512).await).await;
+        assert!(matches!(outcome, Err(InitiatorError::Protocol(_))), "{outcome:?}");
+    }
+
+    /// A controller that sends a read's data again and again, never completing it, fails
+    /// the read once more data came than it reads.
+    #[tokio::test]
+    async fn data_beyond_what_a_read_reads_fails_it() {
+        let again = |cid| {
+            let h = DataPduHeader { cccid: cid, ttag: 0, datao: 0, last: false, success: false };
+            let mut out = Vec::new();
+            dpu_nvmf_proto::pdu::encode_c2h_data(&h, &[7; 512], &Framing::PLAIN, &mut out).unwrap();
+            out
+        };
+        let outcome = against_repeated(again, async |q| q.read(1, 0, 1, 512).await).await;
+        assert!(matches!(outcome, Err(InitiatorError::Protocol(_))), "{outcome:?}");
+    }
+
+    /// A controller that asks for a write's first 4 KiB again and again fails the write
+    /// once it asked for more than the write's data, rather than having it sent for good.
+    #[tokio::test]
+    async fn r2ts_beyond_a_writes_data_fail_it() {
+        let again = |cid| {
+            let r = dpu_nvmf_proto::pdu::R2t { cccid: cid, ttag: 1, r2to: 0, r2tl: 4096 };
+            let mut out = Vec::new();
+            dpu_nvmf_proto::pdu::encode_r2t(&r, &Framing::PLAIN, &mut out);
+            out
+        };
+        let data = vec![3; 64 << 10];
+        let outcome = against_repeated(again, async |q| q.write(1, 0, &data, 512).await).await;
+        assert!(matches!(outcome, Err(InitiatorError::Protocol(_))), "{outcome:?}");
+    }
+
+    /// A controller that stops reading fails a send that cannot finish with a timeout
+    /// (the queue is broken: the stream stopped within a PDU) instead of holding it.
+    #[tokio::test]
+    async fn a_send_the_controller_does_not_take_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (hung_up, hang_up) = tokio::sync::oneshot::channel::<()>();
+        let controller = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut dec = PduDecoder::new(DecoderConfig::controller());
+            while dec.decode().unwrap().is_none() {
+                assert!(s.read_buf(dec.receive_buf(4096)).await.unwrap() > 0);
+            }
+            let r = IcResp { pfv: 0, cpda: 0, hdgst: false, ddgst: false, maxh2cdata: 4096 };
+            let mut out = Vec::new();
+            dpu_nvmf_proto::encode_ic_resp(&r, &mut out);
+            s.write_all(&out).await.unwrap();
+            // Reads nothing more until the host is done.
+            let _ = hang_up.await;
+        });
+        let opts = HostOptions { timeout: Duration::from_secs(1), ..HostOptions::default() };
+        let mut q = HostQueue::open(addr, &opts).await.unwrap();
+        // Far more than the loopback's socket buffers hold.
+        let flood = vec![0u8; 64 << 20];
+        let sent = tokio::time::timeout(Duration::from_secs(120), q.send_raw(&flood)).await;
+        assert!(matches!(sent.expect("the host hung"), Err(InitiatorError::Timeout)));
+        assert!(matches!(q.send_raw(&[0; 8]).await, Err(InitiatorError::Broken(_))));
+        drop(hung_up);
+        controller.await.unwrap();
     }
 }
