@@ -52,6 +52,18 @@ pub enum PersistError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Two files hold the state of one namespace: which one is current is unknown.
+    #[error("{path}: namespace {nsid} of {nqn} has its state in {other} too")]
+    Duplicate {
+        /// The file read second.
+        path: PathBuf,
+        /// The file read first.
+        other: PathBuf,
+        /// Subsystem NQN.
+        nqn: String,
+        /// NSID.
+        nsid: u32,
+    },
 }
 
 /// One namespace's file.
@@ -94,8 +106,10 @@ pub struct NamespaceStore {
 
 impl NamespaceStore {
     /// Opens (creating) `state_dir/namespaces` and reads every file in it. A file that
-    /// cannot be read or restored is logged and left alone: the namespace it names
-    /// starts without saved state and its next save replaces it.
+    /// cannot be read or restored, or a second file of one namespace, is an error naming
+    /// it: starting its namespace without the saved state would drop the hosts'
+    /// reservations (their fence) in silence, and its first save would delete the file.
+    /// Moving the file away is the recovery (the namespace then starts without it).
     pub fn open(state_dir: &Path) -> Result<Self, PersistError> {
         let dir = state_dir.join(DIR);
         let io_err = |path: &Path| {
@@ -108,6 +122,7 @@ impl NamespaceStore {
         }
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let mut restored = HashMap::new();
+        let mut read_from: HashMap<(String, u32), PathBuf> = HashMap::new();
         for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
             let path = entry.map_err(io_err(&dir))?.path();
             match path.extension().and_then(|e| e.to_str()) {
@@ -119,14 +134,16 @@ impl NamespaceStore {
                 }
                 _ => continue,
             }
-            match read_file(&path) {
-                Ok((file, state)) => {
-                    let registrants = file.reservations.as_ref().map_or(0, |r| r.registrants.len());
-                    info!(nqn = %file.nqn, nsid = file.nsid, registrants, write_protected = file.write_protected, "namespace state restored");
-                    restored.insert((file.nqn, file.nsid), (file.nguid, state));
-                }
-                Err(err) => warn!(%err, "namespace state file not restored"),
+            let (file, state) = read_file(&path)?;
+            let key = (file.nqn, file.nsid);
+            if let Some(other) = read_from.get(&key) {
+                let (nqn, nsid) = key;
+                return Err(PersistError::Duplicate { path, other: other.clone(), nqn, nsid });
             }
+            let registrants = file.reservations.as_ref().map_or(0, |r| r.registrants.len());
+            info!(nqn = %key.0, nsid = key.1, registrants, write_protected = file.write_protected, "namespace state restored");
+            read_from.insert(key.clone(), path);
+            restored.insert(key, (file.nguid, state));
         }
         Ok(Self { dir, restored: Mutex::new(restored), writing: Mutex::default() })
     }
@@ -346,6 +363,33 @@ mod tests {
         assert!(!old.exists() && dir.path().join(DIR).join("x-1.json").exists());
         let saved = store.take(SUB, 1, &[1; 16]).unwrap();
         assert!(saved.reservations.ptpl() && !saved.write_protected);
+    }
+
+    /// A file the service cannot use stops the start with an error naming it, and stays
+    /// as it was: its namespace starting without it would drop the hosts' reservations,
+    /// and the namespace's first save would delete the file. So does a second file of
+    /// one namespace, naming both.
+    #[test]
+    fn a_damaged_or_second_file_is_an_error_naming_it() {
+        let seed: &[u8] =
+            include_bytes!("../../dpu-fuzz/seeds/nvmf_state_file/ptpl-and-write-protect.json");
+        let dir = tempfile::tempdir().unwrap();
+        let files = dir.path().join(DIR);
+        fs::create_dir(&files).unwrap();
+        let first = files.join("a-1.json");
+        let half = &seed[..seed.len() / 2];
+        fs::write(&first, half).unwrap();
+        let e = NamespaceStore::open(dir.path()).unwrap_err();
+        assert!(matches!(&e, PersistError::Malformed { path, .. } if *path == first), "{e}");
+        assert!(e.to_string().contains("a-1.json"), "{e}");
+        assert_eq!(fs::read(&first).unwrap(), half, "left as it was");
+
+        fs::write(&first, seed).unwrap();
+        NamespaceStore::open(dir.path()).unwrap();
+        fs::write(files.join("b-1.json"), seed).unwrap();
+        let e = NamespaceStore::open(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("a-1.json") && e.contains("b-1.json"), "{e}");
+        assert_eq!(fs::read_dir(&files).unwrap().count(), 2, "both left");
     }
 
     /// The fuzz target's seed is a file the service restores: two registrants, a Write

@@ -2556,13 +2556,17 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     assert!(status(&mut a, replace).is_success());
     assert_eq!((files(), report(&mut a).3), (0, 0));
 
-    // A file that is not ours is left alone at start and restores nothing.
+    // A file that is not a state file stops the start, naming it, and is left alone;
+    // moved away, the store opens and restores nothing.
     let bad = dir.path().join("namespaces/bad.json");
     std::fs::write(&bad, b"{\"nqn\": 1}").unwrap();
+    let e = NamespaceStore::open(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("bad.json"), "{e}");
+    assert!(bad.exists());
+    std::fs::rename(&bad, dir.path().join("bad.json")).unwrap();
     let t = target_with(Some(store()));
     let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
     assert_eq!(report(&mut a), (0, 0, 0, 0));
-    assert!(bad.exists());
 
     // Without a store: CPTPL 11b is accepted and keeps nothing; 83h is not changeable.
     let t = target();
