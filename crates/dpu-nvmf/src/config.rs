@@ -51,6 +51,7 @@ use serde::Deserialize;
 use crate::auth::HostSecrets;
 use crate::dhchap::{dh_group_id, hash_id};
 use crate::rate_limit::RateLimit;
+use crate::server::MAX_IO_THREADS;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec, Target,
 };
@@ -114,6 +115,9 @@ pub enum ConfigError {
         /// What is wrong, naming the entry.
         message: String,
     },
+    /// `io_threads` is out of range.
+    #[error("io_threads: {0} is outside 1-{MAX_IO_THREADS}")]
+    IoThreads(usize),
     /// The registry refused an object.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -327,6 +331,9 @@ impl Config {
     /// Parses TOML.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text)?;
+        if !(1..=MAX_IO_THREADS).contains(&config.io_threads) {
+            return Err(ConfigError::IoThreads(config.io_threads));
+        }
         check_referrals("discovery_referrals", &config.discovery_referrals)?;
         for l in &config.listeners {
             check_referrals(&format!("listener {}", l.port_id), &l.referrals)?;
@@ -641,6 +648,16 @@ mod tests {
         let e = Config::parse(&text("", &bad)).unwrap().apply(&Target::new());
         let e = e.unwrap_err().to_string();
         assert!(e.contains("dhchap_secret") && !e.contains(&bad[10..30]), "{e}");
+    }
+
+    #[test]
+    fn io_threads_is_one_to_the_blocking_pool_size() {
+        assert_eq!(Config::parse("io_threads = 512").unwrap().io_threads, 512);
+        assert_eq!(Config::parse("").unwrap().io_threads, 16, "the default");
+        for n in ["0", "513", "9223372036854775807"] {
+            let e = Config::parse(&format!("io_threads = {n}")).unwrap_err().to_string();
+            assert_eq!(e, format!("io_threads: {n} is outside 1-512"));
+        }
     }
 
     #[test]

@@ -32,8 +32,10 @@ struct Args {
     /// Without it, PTPL is not supported and Write Protect lasts until the service stops.
     #[arg(long)]
     state_dir: Option<PathBuf>,
-    /// Volume I/O operations running at once (without --config).
-    #[arg(long, default_value_t = 16)]
+    /// Volume I/O operations running at once (without --config), 1 to 512.
+    #[arg(long, default_value_t = 16,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=dpu_nvmf::server::MAX_IO_THREADS as u64))]
     io_threads: usize,
     /// Connections that may wait for their Fabrics Connect at once, over all listeners;
     /// beyond it new connections are closed as they are accepted (a bound on what peers

@@ -67,6 +67,10 @@ pub enum ServerError {
     Registry(#[from] RegistryError),
 }
 
+/// Most volume I/O operations that may run at once (`io_threads`): they run on tokio's
+/// blocking pool, which has at most 512 threads, so more would only wait there.
+pub const MAX_IO_THREADS: usize = 512;
+
 /// Bounded pool for volume I/O: at most `threads` operations run at once, each on
 /// tokio's blocking pool, never on the reactor. Authentication's DH computations run
 /// there too, under a bound of their own (one per two cores, at least one): a crowd of
@@ -95,7 +99,8 @@ impl IoPool {
     pub fn new(threads: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
-            permits: Arc::new(Semaphore::new(threads.max(1))),
+            // Within the semaphore's MAX_PERMITS, past which `new` panics.
+            permits: Arc::new(Semaphore::new(threads.clamp(1, MAX_IO_THREADS))),
             dh_permits: Arc::new(Semaphore::new((cores / 2).max(1))),
             uring: Arc::new(AtomicBool::new(true)),
         }

@@ -119,3 +119,31 @@ fn bad_configuration_is_one_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no volume nope"), "{err}");
 }
+
+/// An `io_threads` (or `--io-threads`) the I/O pool cannot have is refused with its name,
+/// not a panic (past the pool's semaphore's limit) nor a silent 1 (for 0).
+#[test]
+fn io_threads_out_of_range_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nvmf.toml");
+    for n in ["9223372036854775807", "0"] {
+        std::fs::write(&config, format!("io_threads = {n}\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{n}: {err}");
+        assert!(err.contains(&format!("io_threads: {n} is outside 1-512")), "{n}: {err}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+        .args(["--socket", "unused.sock", "--io-threads", "100000000000000000"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "clap's usage error: {err}");
+    assert!(err.contains("--io-threads"), "{err}");
+    assert!(!dir.path().join("unused.sock").exists());
+}
