@@ -118,6 +118,17 @@ pub enum ConfigError {
     /// `io_threads` is out of range.
     #[error("io_threads: {0} is outside 1-{MAX_IO_THREADS}")]
     IoThreads(usize),
+    /// A subsystem's host secret that would be ignored: a second one for the host, or one
+    /// of a host that cannot connect.
+    #[error("subsystem {nqn}, host_secrets for {host}: {message}")]
+    HostSecret {
+        /// Subsystem.
+        nqn: String,
+        /// Host NQN.
+        host: String,
+        /// What is wrong.
+        message: &'static str,
+    },
     /// The registry refused an object.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -354,6 +365,20 @@ impl Config {
         for s in &self.subsystems {
             let mut host_secrets = BTreeMap::new();
             for h in &s.host_secrets {
+                // As the agent's API refuses them (the last secret listed would win).
+                let refuse = |message| ConfigError::HostSecret {
+                    nqn: s.nqn.clone(),
+                    host: h.host.clone(),
+                    message,
+                };
+                if host_secrets.contains_key(&h.host) {
+                    return Err(refuse("listed twice"));
+                }
+                if !s.allow_any_host && !s.hosts.contains(&h.host) {
+                    return Err(refuse(
+                        "not in hosts (and allow_any_host is false): the host cannot connect",
+                    ));
+                }
                 let group = dh_group_id(&h.dh_group).unwrap_or(u8::MAX);
                 let hash = hash_id(&h.hash).unwrap_or(u8::MAX);
                 let parsed =
@@ -658,6 +683,40 @@ mod tests {
             let e = Config::parse(&format!("io_threads = {n}")).unwrap_err().to_string();
             assert_eq!(e, format!("io_threads: {n} is outside 1-512"));
         }
+    }
+
+    /// Host secrets the agent's API refuses: a second one for a host (the last would
+    /// win) and one of a host that cannot connect.
+    #[test]
+    fn host_secrets_that_would_be_ignored_are_refused() {
+        let secret = crate::dhchap::Secret::new(&[5; 32], 1).unwrap().to_text();
+        let entry = |host: &str| {
+            format!(
+                "[[subsystems.host_secrets]]\nhost = \"{host}\"\ndhchap_secret = \"{}\"\n",
+                secret.as_str()
+            )
+        };
+        let text = |allow_any: bool, entries: &str| {
+            format!(
+                "[[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\n\
+                 allow_any_host = {allow_any}\nhosts = [\"nqn.2014-08.org.example:h\"]\n{entries}"
+            )
+        };
+        let apply = |text: String| {
+            let t = Target::new();
+            Config::parse(&text).unwrap().apply(&t).map(|()| t)
+        };
+        let (h, x) = ("nqn.2014-08.org.example:h", "nqn.2014-08.org.example:x");
+        apply(text(false, &entry(h))).unwrap();
+        let t = apply(text(true, &(entry(h) + &entry(x)))).unwrap();
+        assert!(t.host_secrets("nqn.2024-01.io.example:a", x).is_some());
+        let twice = apply(text(true, &(entry(h) + &entry(h)))).map(drop).unwrap_err();
+        assert_eq!(
+            twice.to_string(),
+            format!("subsystem nqn.2024-01.io.example:a, host_secrets for {h}: listed twice")
+        );
+        let e = apply(text(false, &entry(x))).map(drop).unwrap_err().to_string();
+        assert!(e.contains(x) && e.contains("cannot connect"), "{e}");
     }
 
     #[test]
