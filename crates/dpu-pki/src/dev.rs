@@ -136,8 +136,8 @@ pub fn revoke(dir: &Path, cert: &Path) -> Result<PathBuf> {
         }
         serials.push(serial);
         let key_path = dir.join(format!("{role}-ca.key"));
-        let key_pem = std::fs::read_to_string(&key_path)
-            .map_err(|source| PkiError::Read { path: key_path.clone(), source })?;
+        let key_pem = String::from_utf8(crate::read_key_file(&key_path)?)
+            .map_err(|e| PkiError::Pem { path: key_path.clone(), detail: e.to_string() })?;
         let key = KeyPair::from_pem(&key_pem)?;
         let issuer = rcgen::Issuer::from_ca_cert_der(ca, key)?;
         let now = time::OffsetDateTime::now_utc();

@@ -27,6 +27,13 @@ pub use role::Role;
 pub enum PkiError {
     #[error("reading {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    /// Users other than the owner and the group may access a private key: whoever reads it
+    /// can impersonate the agent or the client.
+    #[error(
+        "{path}: a private key other users may access (mode {mode:04o}); \
+         take their access away (chmod o-rwx), e.g. 0600"
+    )]
+    KeyOpenToOthers { path: PathBuf, mode: u32 },
     #[error("{path}: no PEM certificate found")]
     NoCertificate { path: PathBuf },
     #[error("{path}: not a PEM certificate/key file: {detail}")]
@@ -74,10 +81,26 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     load_pem_all(path, || PkiError::NoCertificate { path: path.into() })
 }
 
-/// Reads the first private key of a PEM file.
+/// Reads a private key file, refused when users other than its owner and group may access
+/// it (as ssh refuses an unprotected key). The mode is that of the open file, so it is the
+/// file read.
+fn read_key_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let read = |source| PkiError::Read { path: path.into(), source };
+    let mut file = std::fs::File::open(path).map_err(read)?;
+    let mode = file.metadata().map_err(read)?.permissions().mode() & 0o7777;
+    if mode & 0o007 != 0 {
+        return Err(PkiError::KeyOpenToOthers { path: path.into(), mode });
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(read)?;
+    Ok(bytes)
+}
+
+/// Reads the first private key of a PEM file (see [`read_key_file`] on its mode).
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
-    let bytes =
-        std::fs::read(path).map_err(|source| PkiError::Read { path: path.into(), source })?;
+    let bytes = read_key_file(path)?;
     PrivateKeyDer::from_pem_slice(&bytes)
         .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })
 }

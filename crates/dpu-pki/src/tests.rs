@@ -46,6 +46,36 @@ fn keys_written_over_existing_files_are_private_and_symlinks_refused() {
     assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "not a key");
 }
 
+/// A private key other users may read is refused, naming it, by the agent (its server
+/// key), a client (its key) and `certs revoke` (a CA's key); its owner and group may.
+#[test]
+fn keys_other_users_may_access_are_refused() {
+    let (d, pki) = pki();
+    let chmod = |key: &str, mode| {
+        std::fs::set_permissions(pki.path(key), std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let server =
+        || server_config(&pki.path("server.crt"), &pki.path("server.key"), &cas(&pki), &[]);
+    let client =
+        || client_config(&pki.path("ca.crt"), &pki.path("host.crt"), &pki.path("host.key"));
+    for mode in [0o644, 0o604, 0o601] {
+        chmod("server.key", mode);
+        let err = server().map(drop).unwrap_err().to_string();
+        assert!(err.contains("server.key") && err.contains(&format!("mode {mode:04o}")), "{err}");
+    }
+    chmod("server.key", 0o640);
+    server().unwrap();
+    chmod("host.key", 0o644);
+    let err = client().map(drop).unwrap_err().to_string();
+    assert!(err.contains("host.key") && err.contains("chmod o-rwx"), "{err}");
+    chmod("host.key", 0o600);
+    client().unwrap();
+    chmod("host-ca.key", 0o644);
+    let err = revoke(d.path(), &pki.path("host.crt")).unwrap_err().to_string();
+    assert!(err.contains("host-ca.key"), "{err}");
+    assert!(!d.path().join("host-ca.crl").exists());
+}
+
 #[test]
 fn roles_follow_the_issuing_ca() {
     let (_d, pki) = pki();
