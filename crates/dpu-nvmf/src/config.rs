@@ -42,7 +42,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -60,6 +60,25 @@ use crate::volume::{Volume, VolumeError};
 /// Errors of a configuration (one line each, naming the object).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file holds host secrets and users other than its owner and group may read it.
+    #[error(
+        "{path}: holds DH-HMAC-CHAP secrets and other users may access it (mode {mode:04o}); \
+         take their access away (chmod o-rwx), e.g. 0600"
+    )]
+    SecretsOpenToOthers {
+        /// The file.
+        path: PathBuf,
+        /// Its mode.
+        mode: u32,
+    },
     /// TOML syntax or schema.
     #[error("configuration: {0}")]
     Parse(#[from] toml::de::Error),
@@ -348,6 +367,24 @@ impl Config {
         check_referrals("discovery_referrals", &config.discovery_referrals)?;
         for l in &config.listeners {
             check_referrals(&format!("listener {}", l.port_id), &l.referrals)?;
+        }
+        Ok(config)
+    }
+
+    /// Reads and parses `path`. A file holding host secrets that users other than its
+    /// owner and group may access is refused: whoever reads it can authenticate as those
+    /// hosts (and as the target, with a controller secret). The mode is the open file's.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        use std::io::Read;
+        use std::os::unix::fs::PermissionsExt;
+        let read = |source| ConfigError::Read { path: path.into(), source };
+        let mut file = std::fs::File::open(path).map_err(read)?;
+        let mode = file.metadata().map_err(read)?.permissions().mode() & 0o7777;
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(read)?;
+        let config = Self::parse(&text)?;
+        if mode & 0o007 != 0 && config.subsystems.iter().any(|s| !s.host_secrets.is_empty()) {
+            return Err(ConfigError::SecretsOpenToOthers { path: path.into(), mode });
         }
         Ok(config)
     }
@@ -717,6 +754,37 @@ mod tests {
         );
         let e = apply(text(false, &entry(x))).map(drop).unwrap_err().to_string();
         assert!(e.contains(x) && e.contains("cannot connect"), "{e}");
+    }
+
+    /// A file with host secrets is refused when others may access it, naming it; one
+    /// without secrets, or with them and open to its group, is not.
+    #[test]
+    fn a_file_with_secrets_open_to_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let secret = crate::dhchap::Secret::new(&[5; 32], 1).unwrap().to_text();
+        let with_secret = format!(
+            "[[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\nallow_any_host = true\n\
+             [[subsystems.host_secrets]]\nhost = \"nqn.2014-08.org.example:h\"\n\
+             dhchap_secret = \"{}\"\n",
+            secret.as_str()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nvmf.toml");
+        let load = |text: &str, mode| {
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            Config::load(&path)
+        };
+        for mode in [0o644, 0o604, 0o602] {
+            let e = load(&with_secret, mode).unwrap_err().to_string();
+            let expected = format!("{}: holds DH-HMAC-CHAP secrets", path.display());
+            assert!(e.starts_with(&expected) && e.contains(&format!("{mode:04o}")), "{e}");
+            assert!(!e.contains(&secret[10..30]), "{e}");
+        }
+        assert_eq!(load(&with_secret, 0o640).unwrap().subsystems[0].host_secrets.len(), 1);
+        assert_eq!(load("io_threads = 8\n", 0o644).unwrap().io_threads, 8);
+        let missing = Config::load(&dir.path().join("none.toml")).unwrap_err().to_string();
+        assert!(missing.starts_with("reading ") && missing.contains("none.toml"), "{missing}");
     }
 
     #[test]

@@ -67,11 +67,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("nothing to serve: give --config, --socket or both");
     }
     let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Some(Config::parse(&text)?)
-        }
+        Some(path) => Some(Config::load(path)?),
         None => None,
     };
     dpu_runtime::raise_open_files_limit();
