@@ -51,6 +51,34 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8 ^ seed).collect()
 }
 
+/// `volume` as namespace 1 of subsystem `nqn` (any host) on a loopback listener, and a
+/// host controller with one I/O queue connected to it.
+async fn serve(nqn: &str, volume: &Arc<Volume>) -> (Arc<Target>, Arc<Server>, HostController) {
+    let t = Target::new();
+    let spec = SubsystemSpec {
+        nqn: nqn.into(),
+        serial: "BLOCKDEV0001".into(),
+        model: "block device test".into(),
+        allow_any_host: true,
+        hosts: BTreeSet::new(),
+        host_secrets: Default::default(),
+        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
+        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
+    };
+    t.add_subsystem(spec).unwrap();
+    t.add_namespace(nqn, 1, volume.clone(), [1; 16], [2; 16]).unwrap();
+    let server = Server::new(t.clone(), 2);
+    let listener = ListenerSpec {
+        port_id: 1,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        allow_hdgst: true,
+        allow_ddgst: true,
+    };
+    let addr = server.add_listener(listener).await.unwrap();
+    let c = HostController::connect(addr, nqn, &HostOptions::default(), 1).await.unwrap();
+    (t, server, c)
+}
+
 #[test]
 fn block_device_volume_reads_writes_zeroes_and_deallocates_on_a_512_byte_device() {
     let (_dir, file) = backing_file();
@@ -121,30 +149,9 @@ async fn a_deallocate_on_a_device_without_write_zeroes_only_discards() {
     let file = ramfs.path().join("device.img");
     std::fs::File::create(&file).unwrap().set_len(DEVICE_BYTES).unwrap();
     let dev = LoopDevice::attach(&file, 512).unwrap();
-    let t = Target::new();
-    let spec = SubsystemSpec {
-        nqn: NQN.into(),
-        serial: "NOWZ0001".into(),
-        model: "no write zeroes".into(),
-        allow_any_host: true,
-        hosts: BTreeSet::new(),
-        host_secrets: Default::default(),
-        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
-        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
-    };
-    t.add_subsystem(spec).unwrap();
     let v = Arc::new(Volume::block_device("loop", dev.path(), None).unwrap());
     assert!(!v.backend().deallocated_reads_zero());
-    t.add_namespace(NQN, 1, v.clone(), [1; 16], [2; 16]).unwrap();
-    let server = Server::new(t.clone(), 2);
-    let listener = ListenerSpec {
-        port_id: 1,
-        addr: "127.0.0.1:0".parse().unwrap(),
-        allow_hdgst: true,
-        allow_ddgst: true,
-    };
-    let addr = server.add_listener(listener).await.unwrap();
-    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    let (t, server, mut c) = serve(NQN, &v).await;
     assert_eq!(c.admin.identify(0, 1).await.unwrap()[33], 0, "DLFEAT");
     let data = pattern(8 * 512, 5);
     let q = &mut c.io[0];
@@ -181,29 +188,8 @@ async fn a_grown_block_device_grows_its_namespace_under_a_connected_host() {
     const NQN: &str = "nqn.2024-01.io.example:grown-device";
     let (_dir, file) = backing_file();
     let dev = LoopDevice::attach(&file, 4096).unwrap();
-    let t = Target::new();
-    let spec = SubsystemSpec {
-        nqn: NQN.into(),
-        serial: "GROW0001".into(),
-        model: "grown device".into(),
-        allow_any_host: true,
-        hosts: BTreeSet::new(),
-        host_secrets: Default::default(),
-        cntlids: dpu_nvmf::target::ALL_CNTLIDS,
-        max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
-    };
-    t.add_subsystem(spec).unwrap();
     let v = Arc::new(Volume::block_device("loop", dev.path(), None).unwrap());
-    t.add_namespace(NQN, 1, v.clone(), [1; 16], [2; 16]).unwrap();
-    let server = Server::new(t.clone(), 2);
-    let listener = ListenerSpec {
-        port_id: 1,
-        addr: "127.0.0.1:0".parse().unwrap(),
-        allow_hdgst: true,
-        allow_ddgst: true,
-    };
-    let addr = server.add_listener(listener).await.unwrap();
-    let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    let (t, server, mut c) = serve(NQN, &v).await;
     let old_blocks = DEVICE_BYTES / 4096;
     let data = pattern(4096, 3);
     let w = c.io[0].write(1, old_blocks - 1, &data, 4096).await.unwrap();
