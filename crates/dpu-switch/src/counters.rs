@@ -23,7 +23,8 @@ pub enum DropReason {
     /// Larger than the ingress or egress MTU.
     MtuExceeded,
     /// On the uplink, addressed to something other than our VTEP; or addressed to an SVI
-    /// (its MAC, or its address) in a protocol it does not answer.
+    /// (its MAC, or its address) in a protocol it does not answer, or as an ARP request for
+    /// another address.
     NotForUs,
     /// A tunnel packet for a VNI no bridge has.
     UnknownVni,

@@ -798,3 +798,28 @@ fn other_protocols_to_the_gateway_mac_are_dropped_not_flooded() {
     eth.emit(&mut f).unwrap();
     assert_eq!(h.send("a", &f).iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["b"]);
 }
+
+/// An ARP request sent to the gateway's MAC but asking for another address is for the
+/// switch's own stack, which does not proxy: not answered and not flooded to the hosts of
+/// the bridge (Linux's bridge hands a frame to its own MAC to the local stack only, and
+/// `arp_process` ignores a target that is not local), only counted. The same request
+/// broadcast is bridged as ever, and one to the gateway's MAC for its address is answered.
+#[test]
+fn a_unicast_arp_request_to_the_gateway_for_another_address_is_dropped() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let to_gw = arp(ArpOperation::REQUEST, mac(1), A_IP, GW10, B_IP);
+    for n in 1..=2 {
+        let out = h.send("a", &to_gw);
+        assert!(out.is_empty(), "answered or flooded: {out:?}");
+        assert_eq!(h.drops("a", DropReason::NotForUs), n);
+    }
+    let out = h.send("a", &arp(ArpOperation::REQUEST, mac(1), A_IP, MacAddr::BROADCAST, B_IP));
+    assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["b"]);
+    let out = h.send("a", &arp(ArpOperation::REQUEST, mac(1), A_IP, GW10, GW10_IP));
+    assert_eq!(out.len(), 1);
+    let r = ArpPacket::new_checked(&out[0].1[14..42]).unwrap();
+    assert_eq!(
+        (out[0].0.as_str(), r.operation(), r.sender_ip()),
+        ("a", ArpOperation::REPLY, GW10_IP)
+    );
+}

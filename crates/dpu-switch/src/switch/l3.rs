@@ -486,7 +486,16 @@ impl Switch {
                 }
             }
             if tip != svi.ip {
-                return false;
+                if key.dst != svi.mac {
+                    // Between hosts: bridged as any frame.
+                    return false;
+                }
+                // Sent to the gateway's MAC for an address not its own: Linux's bridge hands
+                // it to the local stack only, whose `arp_process` ignores a target that is
+                // not local (no proxy ARP here), so it is neither answered nor flooded.
+                self.learn(key.bridge, key.src, ingress.from, now);
+                self.count_drop(ingress.port, DropReason::NotForUs);
+                return true;
             }
             self.learn(key.bridge, key.src, ingress.from, now);
             if op == ArpOperation::REQUEST {
