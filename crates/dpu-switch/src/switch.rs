@@ -45,7 +45,8 @@ use crate::mac::{Dest, Learned, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
 
 pub(crate) mod l3;
-use l3::{IcmpKind, L3Neighbour, Svi, Vrf};
+mod neigh;
+use l3::{IcmpKind, Svi, Vrf};
 
 /// Maps on the packet path: seeded per process (some keys come from the network).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::quality::RandomState>;
@@ -271,9 +272,7 @@ pub struct Switch {
     /// The SVIs' MACs, sorted: the switch's own, never learned behind a port or VTEP.
     svi_macs: Vec<MacAddr>,
     vrfs: Vec<Vrf>,
-    l3_neigh: FastMap<(u16, std::net::IpAddr), L3Neighbour>,
-    /// How many of `l3_neigh` are still being resolved (recounted each tick).
-    l3_incomplete: usize,
+    l3_neigh: neigh::Neighbours,
     /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
     mac_epoch: u64,
     /// Bumped when a neighbour's MAC changes.
@@ -343,8 +342,7 @@ impl Switch {
             svis: Vec::new(),
             svi_macs: Vec::new(),
             vrfs: Vec::new(),
-            l3_neigh: FastMap::default(),
-            l3_incomplete: 0,
+            l3_neigh: neigh::Neighbours::new(&[]),
             mac_epoch: 0,
             l3_epoch: 0,
             icmp_budget: l3::IcmpBudget::new(now),

@@ -823,3 +823,107 @@ fn a_unicast_arp_request_to_the_gateway_for_another_address_is_dropped() {
         ("a", ArpOperation::REPLY, GW10_IP)
     );
 }
+
+/// Frames `out` holds that ask for an address by ARP or Neighbor Solicitation (broadcast,
+/// multicast or unicast), with the port each left by.
+fn requests(out: &[(String, Vec<u8>)]) -> Vec<(String, std::net::IpAddr)> {
+    out.iter()
+        .filter_map(|(p, f)| {
+            let target = if f[12..14] == [0x08, 0x06] {
+                let a = ArpPacket::new_checked(f.get(14..42)?).ok()?;
+                (a.operation() == ArpOperation::REQUEST).then(|| a.target_ip().into())?
+            } else if f[12..14] == [0x86, 0xdd] && f.get(14 + 40) == Some(&135) {
+                let t: [u8; 16] = f.get(14 + 40 + 8..14 + 40 + 24)?.try_into().ok()?;
+                Ipv6Addr::from(t).into()
+            } else {
+                return None;
+            };
+            Some((p.clone(), target))
+        })
+        .collect()
+}
+
+/// Routed UDP from A (port a) to `n` addresses of 2001:db8:`net`::/64 from `first` on: a
+/// scan, each destination a neighbour to resolve.
+fn scan(h: &mut H, net: u128, first: u128, n: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for i in 0..n as u128 {
+        let dst = Ipv6Addr::from((0x2001_0db8 << 96) | (net << 80) | (first + i));
+        out.extend(h.send("a", &udp6(mac(1), GW10, v6(A6), dst, 64)));
+    }
+    out
+}
+
+/// One tenant scanning a subnet cannot keep another from resolving: the part of the table
+/// for addresses being resolved is shared between the VRFs, and a VRF at its share gives
+/// up its own oldest waiting entry, not another's room. Here br10 is tenant "red" and
+/// scans its own /64; "blue" (br20) then resolves and routes to a new host at once.
+#[test]
+fn a_scan_in_one_vrf_cannot_keep_another_from_resolving() {
+    let mut c = config(R_IP);
+    c.vrfs.push(VrfConfig { name: "red".into(), routes: vec![] });
+    c.bridges[0].svi.as_mut().unwrap().vrf = "red".into();
+    let mut h = H { sw: Switch::new(c, Instant::now()).unwrap(), now: Instant::now() };
+    let out = scan(&mut h, 0x10, 0x1000, dpu_switch::MAX_INCOMPLETE_NEIGHBOURS + 100);
+    let asked: std::collections::HashSet<_> = requests(&out).into_iter().map(|r| r.1).collect();
+    // Blue: R routes to D, a host it has not heard of yet, through their gateway.
+    let to_d = udp(mac(5), GW20, R_IP, D_IP, 64, 1);
+    let out = h.send("d", &to_d);
+    assert_eq!(requests(&out), vec![("d".into(), D_IP.into())], "blue asks for D");
+    h.send("d", &arp(ArpOperation::REPLY, mac(4), D_IP, GW20, GW20_IP));
+    let out = h.send("d", &to_d);
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].0.as_str(), &out[0].1[..6]), ("d", &mac(4).0[..]));
+    // Red asked for every address it scanned, keeping to its share.
+    assert_eq!(asked.len(), dpu_switch::MAX_INCOMPLETE_NEIGHBOURS + 100, "each asked for");
+    let waiting = |h: &H, vrf: &str| {
+        h.sw.neighbours().iter().filter(|n| n.vrf == vrf && n.mac.is_none()).count()
+    };
+    assert_eq!(waiting(&h, "red"), dpu_switch::MAX_INCOMPLETE_NEIGHBOURS / 2, "its share");
+    // Red's scan goes on, in its own share only.
+    scan(&mut h, 0x10, 0x9000, 100);
+    assert_eq!(waiting(&h, "red"), dpu_switch::MAX_INCOMPLETE_NEIGHBOURS / 2);
+    assert_eq!(h.neighbour_mac(D_IP), Some(Some(mac(4).to_string())));
+}
+
+/// With a single VRF, a scan never takes a resolved neighbour's place: past its share of
+/// the waiting part, nor with the table full, it replaces its own oldest waiting entries
+/// only. A neighbour that made itself known by asking for the
+/// gateway, and is routed to, stays, and its cached flow stays current.
+#[test]
+fn a_scan_does_not_evict_live_neighbours_or_reset_routed_flows() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    let to_d = udp(mac(1), GW10, A_IP, D_IP, 64, 1);
+    let routed_to_d = |h: &mut H| {
+        let before = h.sw.flow_stats();
+        let out = h.send("a", &to_d);
+        let after = h.sw.flow_stats();
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].0.as_str(), &out[0].1[..6]), ("d", &mac(4).0[..]));
+        (after.hits - before.hits, after.misses + after.invalidated)
+            == (1, before.misses + before.invalidated)
+    };
+    h.send("a", &to_d);
+    assert!(routed_to_d(&mut h), "a cache hit");
+    scan(&mut h, 0x20, 0x1000, dpu_switch::MAX_INCOMPLETE_NEIGHBOURS + 100);
+    assert!(routed_to_d(&mut h), "the scan reset the routed flow");
+    // Hosts announcing themselves fill the table.
+    let room = dpu_switch::MAX_NEIGHBOURS - h.sw.neighbours().len();
+    let sn = MacAddr([0x33, 0x33, 0xff, 0, 0, 1]);
+    for i in 0..room as u128 {
+        let ip = Ipv6Addr::from(0x2001_0db8_0020_0000_0000_0000_0002_0000 + i);
+        h.send("d", &nd(135, mac(7), sn, ip, "ff02::1:ff00:1".parse().unwrap(), v6(GW20_6)));
+    }
+    let resolved = |h: &H| h.sw.neighbours().iter().filter(|n| n.mac.is_some()).count();
+    let before = resolved(&h);
+    assert_eq!(h.sw.neighbours().len(), dpu_switch::MAX_NEIGHBOURS);
+    // (New neighbours and MACs made routed flows stale: cached anew.)
+    h.send("a", &to_d);
+    scan(&mut h, 0x20, 0x8000, 2 * dpu_switch::MAX_INCOMPLETE_NEIGHBOURS);
+    // Its own waiting entries give way to it, oldest first; nothing else does.
+    assert_eq!(resolved(&h), before, "a resolved neighbour was evicted");
+    assert_eq!(h.sw.neighbours().len(), dpu_switch::MAX_NEIGHBOURS);
+    assert_eq!(h.neighbour_mac(D_IP), Some(Some(mac(4).to_string())));
+    assert!(routed_to_d(&mut h), "the scan reset the routed flow");
+}

@@ -27,6 +27,7 @@ use dpu_wire::ipv4::{Ipv4Packet, Ipv4Repr};
 use dpu_wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 
+use super::neigh::Neighbours;
 use super::{ARP_RETRY, FastMap, Ingress, Switch};
 use crate::config::{SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac};
 use crate::counters::DropReason;
@@ -34,10 +35,12 @@ use crate::flow::{FlowKey, Out, Outs, Verdict};
 use crate::mac::Dest;
 use crate::packet::{PacketBuf, Tx};
 
-/// Largest number of IPv4 and IPv6 neighbours (over all VRFs).
+/// Largest number of IPv4 and IPv6 neighbours (over all VRFs; each VRF with an SVI is sure
+/// of an equal part of half of them, see [`super::neigh`]).
 pub const MAX_NEIGHBOURS: usize = 16_384;
 /// Of them, at most this many still being resolved: traffic to addresses nobody answers
-/// for (a scan of a /64) cannot take the room of neighbours that answer.
+/// for (a scan of a /64) cannot take the room of neighbours that answer. Divided equally
+/// between the VRFs with an SVI: a VRF at its part replaces its own oldest waiting entry.
 pub const MAX_INCOMPLETE_NEIGHBOURS: usize = MAX_NEIGHBOURS / 4;
 /// An address nobody answered for is forgotten after this (Linux: 3 solicitations 1 s
 /// apart, then FAILED and collected), so new traffic to it asks again.
@@ -169,34 +172,6 @@ impl Vrf {
     fn lookup6(&self, dst: Ipv6Addr) -> Option<Via6> {
         let d = u128::from(dst);
         self.by_len6.iter().find_map(|(len, m)| m.get(&(d & mask6(*len))).copied())
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct L3Neighbour {
-    pub mac: Option<MacAddr>,
-    pub updated: Instant,
-    pub last_request: Option<Instant>,
-    /// The bridge (link) it was heard on or asked for through: probes go there (an IPv6
-    /// link-local address is on the link of every SVI).
-    pub bridge: u16,
-    /// Probes sent since it was last heard from.
-    pub probes: u32,
-}
-
-impl L3Neighbour {
-    fn new(now: Instant, bridge: u16) -> Self {
-        L3Neighbour { mac: None, updated: now, last_request: None, bridge, probes: 0 }
-    }
-
-    /// Heard from on `bridge` with `mac`; true when the MAC changed.
-    fn heard(&mut self, now: Instant, bridge: u16, mac: MacAddr) -> bool {
-        let changed = self.mac != Some(mac);
-        self.mac = Some(mac);
-        self.updated = now;
-        self.bridge = bridge;
-        self.probes = 0;
-        changed
     }
 }
 
@@ -439,15 +414,20 @@ impl Switch {
                 .sort_by_key(|r| (std::cmp::Reverse(r.len), matches!(r.via, Via6::Gateway(_))));
             v.index();
         }
-        let old = std::mem::take(&mut self.l3_neigh);
-        for ((vrf, ip), n) in old {
+        let routing: Vec<bool> = (0..self.vrfs.len())
+            .map(|v| self.svis.iter().any(|s| usize::from(s.vrf) == v))
+            .collect();
+        let old = std::mem::replace(&mut self.l3_neigh, Neighbours::new(&routing));
+        for ((vrf, ip), n) in old.into_entries() {
             let Some(name) = old_names.get(usize::from(vrf)) else { continue };
             // Kept while its bridge still has an SVI of the VRF whose link holds it.
             if let Some(&nv) = vrf_index.get(name.as_str())
                 && let Some(&bridge) = bridge_moved.get(&n.bridge)
                 && self.svis.iter().any(|s| s.bridge == bridge && s.vrf == nv && s.on_link(ip))
             {
-                self.l3_neigh.insert((nv, ip), L3Neighbour { bridge, ..n });
+                let mut n = n;
+                n.bridge = bridge;
+                self.l3_neigh.restore((nv, ip), n);
             }
         }
         self.l3_epoch += 1;
@@ -474,16 +454,8 @@ impl Switch {
             let (sip, smac, tip, op) =
                 (arp.sender_ip(), arp.sender_mac(), arp.target_ip(), arp.operation());
             if svi.contains(sip) && smac.is_unicast() && smac != MacAddr::ZERO && sip != svi.ip {
-                let known = self.l3_neigh.contains_key(&(svi.vrf, IpAddr::V4(sip)));
-                if known || (tip == svi.ip && self.l3_neigh.len() < MAX_NEIGHBOURS) {
-                    let n = self
-                        .l3_neigh
-                        .entry((svi.vrf, IpAddr::V4(sip)))
-                        .or_insert(L3Neighbour::new(now, svi.bridge));
-                    if n.heard(now, svi.bridge, smac) {
-                        self.l3_epoch += 1;
-                    }
-                }
+                // A request or reply for the gateway creates the entry (RFC 826).
+                self.heard_neighbour(now, &svi, IpAddr::V4(sip), smac, tip == svi.ip);
             }
             if tip != svi.ip {
                 if key.dst != svi.mac {
@@ -747,24 +719,13 @@ impl Switch {
     }
 
     /// Records that `ip` is being resolved; false when a request went out within
-    /// [`ARP_RETRY`] or the table is full.
+    /// [`ARP_RETRY`] or its VRF has no room (see [`Neighbours::insert_waiting`]).
     fn start_resolving(&mut self, now: Instant, svi: &Svi, ip: IpAddr) -> bool {
-        let vrf = svi.vrf;
-        if !self.l3_neigh.contains_key(&(vrf, ip)) {
-            if self.l3_neigh.len() >= MAX_NEIGHBOURS
-                || self.l3_incomplete >= MAX_INCOMPLETE_NEIGHBOURS
-            {
-                return false;
-            }
-            // Counted here, recounted exactly by each tick's `age_neighbours`.
-            self.l3_incomplete += 1;
-        }
-        let n = self.l3_neigh.entry((vrf, ip)).or_insert(L3Neighbour::new(now, svi.bridge));
-        if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
+        let key = (svi.vrf, ip);
+        if !self.l3_neigh.contains(&key) && !self.l3_neigh.insert_waiting(key, now, svi.bridge) {
             return false;
         }
-        n.last_request = Some(now);
-        true
+        self.l3_neigh.request(&key, now, ARP_RETRY)
     }
 
     /// Sends a Neighbor Solicitation for `ip` from SVI `si` (RFC 4861 §7.2.2).
@@ -927,12 +888,18 @@ impl Switch {
         if !svi.on_link(ip) || !mac.is_unicast() || mac == MacAddr::ZERO || svi.owns(ip) {
             return;
         }
+        self.heard_neighbour(now, svi, ip, mac, create);
+    }
+
+    /// `ip` was heard from at `mac`: a known neighbour takes it; an unknown one is added when
+    /// `create` and its VRF has room (taking nobody's place).
+    fn heard_neighbour(&mut self, now: Instant, svi: &Svi, ip: IpAddr, mac: MacAddr, create: bool) {
         let key = (svi.vrf, ip);
-        if !self.l3_neigh.contains_key(&key) && (!create || self.l3_neigh.len() >= MAX_NEIGHBOURS) {
-            return;
-        }
-        let n = self.l3_neigh.entry(key).or_insert(L3Neighbour::new(now, svi.bridge));
-        if n.heard(now, svi.bridge, mac) {
+        let changed = match self.l3_neigh.heard(&key, now, svi.bridge, mac) {
+            Some(changed) => changed,
+            None => create && self.l3_neigh.insert_heard(key, now, svi.bridge, mac),
+        };
+        if changed {
             self.l3_epoch += 1;
         }
     }
@@ -1020,37 +987,27 @@ impl Switch {
     /// that stopped answering, and probes those not heard from for
     /// [`NEIGHBOUR_REACHABLE`]. Run on every tick.
     pub(super) fn age_neighbours(&mut self, now: Instant, out: &mut Vec<Tx>) {
-        let mut incomplete = 0;
         let mut forgot_resolved = false;
         let mut probes = Vec::new();
         self.l3_neigh.retain(|&(_, ip), n| {
             let quiet = now.saturating_duration_since(n.updated);
             let asked_a_while_ago =
                 n.last_request.is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
-            match n.mac {
-                None if quiet >= NEIGHBOUR_INCOMPLETE => false,
-                None => {
-                    incomplete += 1;
-                    true
-                }
-                // Only after its probes went unanswered: with many neighbours going quiet
-                // together, those beyond a tick's probes wait their turn.
-                Some(_) if n.probes >= NEIGHBOUR_PROBES && asked_a_while_ago => {
-                    forgot_resolved = true;
-                    false
-                }
-                Some(mac) => {
-                    let due = quiet >= NEIGHBOUR_REACHABLE && asked_a_while_ago;
-                    if due && probes.len() < PROBES_PER_TICK {
-                        n.last_request = Some(now);
-                        n.probes += 1;
-                        probes.push((n.bridge, ip, mac));
-                    }
-                    true
-                }
+            let Some(mac) = n.mac else { return quiet < NEIGHBOUR_INCOMPLETE };
+            // Only after its probes went unanswered: with many neighbours going quiet
+            // together, those beyond a tick's probes wait their turn.
+            if n.probes >= NEIGHBOUR_PROBES && asked_a_while_ago {
+                forgot_resolved = true;
+                return false;
             }
+            let due = quiet >= NEIGHBOUR_REACHABLE && asked_a_while_ago;
+            if due && probes.len() < PROBES_PER_TICK {
+                n.last_request = Some(now);
+                n.probes += 1;
+                probes.push((n.bridge, ip, mac));
+            }
+            true
         });
-        self.l3_incomplete = incomplete;
         if forgot_resolved {
             // Routed flows name the forgotten MACs.
             self.l3_epoch += 1;
