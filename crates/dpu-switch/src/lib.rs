@@ -33,7 +33,10 @@ pub use config::{ConfigError, SwitchConfig};
 pub use counters::DropReason;
 pub use mac::Dest;
 pub use packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx, Tx};
-pub use switch::l3::{MAX_INCOMPLETE_NEIGHBOURS, MAX_NEIGHBOURS, NeighbourView, RouteView};
+pub use switch::l3::{
+    MAX_INCOMPLETE_NEIGHBOURS, MAX_NEIGHBOURS, NEIGHBOUR_GC_THRESH1, NEIGHBOUR_IDLE, NeighbourView,
+    RouteView,
+};
 pub use switch::{
     ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView,
     PORT_ID_REST, PortStatus, Status, Switch, SwitchCounters, VtepStatus,

@@ -1385,9 +1385,15 @@ impl Switch {
         // Cache hits refresh their source MAC here, with the flow's last hit, rather than
         // with a table write per frame; ageing below then sees them.
         let mac = &mut self.mac;
+        // Likewise the neighbours routed flows go to are marked in use.
+        let mut routed_hits: FastMap<(MacAddr, MacAddr), Instant> = FastMap::default();
         self.flows.sweep(now, FLOW_IDLE, |k, e, recent_hit| {
             if let Some(at) = recent_hit {
                 mac.touch(k.bridge(), k.src(), at);
+                if let Verdict::Route { src_mac, dst_mac, .. } = e.verdict {
+                    let last = routed_hits.entry((src_mac, dst_mac)).or_insert(at);
+                    *last = (*last).max(at);
+                }
             }
             flow_current(e, config_epoch, epochs.get(usize::from(k.bridge())).copied(), routed)
         });
@@ -1415,7 +1421,7 @@ impl Switch {
         for nh in unresolved {
             self.resolve(now, nh, out);
         }
-        self.age_neighbours(now, out);
+        self.age_neighbours(now, &routed_hits, out);
         self.age_learned_remotes(now);
     }
 

@@ -927,3 +927,36 @@ fn a_scan_does_not_evict_live_neighbours_or_reset_routed_flows() {
     assert_eq!(h.neighbour_mac(D_IP), Some(Some(mac(4).to_string())));
     assert!(routed_to_d(&mut h), "the scan reset the routed flow");
 }
+
+/// Once the table holds gc_thresh1 neighbours, those nobody routed to for a
+/// minute are forgotten even if they answer every probe (Linux collects unused entries
+/// after gc_staletime), so a past scan's answers do not hold room for good; one that
+/// routed traffic goes to, through the flow cache alone, is in use and stays.
+#[test]
+fn a_neighbour_routed_to_through_the_cache_is_not_idle() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let host = |i: u8| (MacAddr([2, 0, 0, 0, 2, i]), Ipv4Addr::new(203, 0, 113, 10 + i));
+    for i in 0..=dpu_switch::NEIGHBOUR_GC_THRESH1 as u8 {
+        let (m, ip) = host(i);
+        h.send("d", &arp(ArpOperation::REQUEST, m, ip, MacAddr::BROADCAST, GW20_IP));
+    }
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    let to_d = udp(mac(1), GW10, A_IP, D_IP, 64, 1);
+    h.send("a", &to_d);
+    let misses = h.sw.flow_stats().misses;
+    // Two idle times on, every host answering its probes, D's flow hit every 10 s.
+    for s in 1..=2 * dpu_switch::NEIGHBOUR_IDLE.as_secs() {
+        if s % 10 == 0 {
+            let out = h.send("a", &to_d);
+            assert_eq!((out.len(), &out[0].1[..6]), (1, &mac(4).0[..]), "at {s} s");
+        }
+        for (_, ip) in requests(&h.run_for(1)) {
+            let std::net::IpAddr::V4(ip) = ip else { continue };
+            let m = if ip == D_IP { mac(4) } else { host(ip.octets()[3] - 10).0 };
+            h.send("d", &arp(ArpOperation::REPLY, m, ip, GW20, GW20_IP));
+        }
+    }
+    assert_eq!(h.sw.flow_stats().misses, misses, "every packet to D was a cache hit");
+    let left: Vec<String> = h.sw.neighbours().iter().map(|n| n.ip.to_string()).collect();
+    assert_eq!(left, vec![D_IP.to_string()], "the idle ones forgotten, D kept");
+}

@@ -28,7 +28,7 @@ use dpu_wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 
 use super::neigh::Neighbours;
-use super::{ARP_RETRY, FastMap, Ingress, Switch};
+use super::{ARP_RETRY, FLOW_IDLE, FastMap, Ingress, Switch};
 use crate::config::{SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac};
 use crate::counters::DropReason;
 use crate::flow::{FlowKey, Out, Outs, Verdict};
@@ -50,6 +50,16 @@ pub const NEIGHBOUR_INCOMPLETE: Duration = Duration::from_secs(3);
 /// [`NEIGHBOUR_PROBES`] unanswered requests [`ARP_RETRY`] apart: an address that moved to
 /// another MAC without a gratuitous ARP is found again, a host that went away is dropped.
 pub const NEIGHBOUR_REACHABLE: Duration = Duration::from_secs(30);
+/// While the table holds fewer neighbours than this, none is forgotten for being idle
+/// (Linux's gc_thresh1).
+pub const NEIGHBOUR_GC_THRESH1: usize = 128;
+/// A resolved neighbour no routed traffic went to for this long is forgotten while the table
+/// holds at least [`NEIGHBOUR_GC_THRESH1`] (Linux's gc_staletime collecting unused
+/// entries), so answers to a past scan do not hold room for good; routed traffic, cached or
+/// not, keeps a neighbour in use.
+pub const NEIGHBOUR_IDLE: Duration = Duration::from_secs(60);
+// Flows naming an idle neighbour's MAC are gone by the time it is forgotten.
+const _: () = assert!(FLOW_IDLE.as_secs() <= NEIGHBOUR_IDLE.as_secs());
 /// Unanswered probes before a neighbour is forgotten.
 pub const NEIGHBOUR_PROBES: u32 = 3;
 /// Probes sent per tick at most, so that many neighbours going stale together do not
@@ -983,17 +993,38 @@ impl Switch {
         }
     }
 
-    /// Forgets addresses nobody answered for ([`NEIGHBOUR_INCOMPLETE`]) and neighbours
-    /// that stopped answering, and probes those not heard from for
-    /// [`NEIGHBOUR_REACHABLE`]. Run on every tick.
-    pub(super) fn age_neighbours(&mut self, now: Instant, out: &mut Vec<Tx>) {
+    /// Forgets addresses nobody answered for ([`NEIGHBOUR_INCOMPLETE`]), neighbours that
+    /// stopped answering and, while the table holds at least [`NEIGHBOUR_GC_THRESH1`],
+    /// those nobody routed to for [`NEIGHBOUR_IDLE`]; probes those not heard from for
+    /// [`NEIGHBOUR_REACHABLE`]. `routed` holds when routed flows were last hit, by egress
+    /// SVI MAC and next-hop MAC: the neighbours they go to are in use. Run on every tick.
+    pub(super) fn age_neighbours(
+        &mut self,
+        now: Instant,
+        routed: &FastMap<(MacAddr, MacAddr), Instant>,
+        out: &mut Vec<Tx>,
+    ) {
         let mut forgot_resolved = false;
         let mut probes = Vec::new();
+        let crowded = self.l3_neigh.len() >= NEIGHBOUR_GC_THRESH1;
+        let (bridges, svis) = (&self.bridges, &self.svis);
+        let svi_mac = |bridge: u16| {
+            let si = bridges.get(usize::from(bridge))?.svi?;
+            svis.get(usize::from(si)).map(|s| s.mac)
+        };
         self.l3_neigh.retain(|&(_, ip), n| {
             let quiet = now.saturating_duration_since(n.updated);
             let asked_a_while_ago =
                 n.last_request.is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
             let Some(mac) = n.mac else { return quiet < NEIGHBOUR_INCOMPLETE };
+            if let Some(&hit) = svi_mac(n.bridge).and_then(|s| routed.get(&(s, mac))) {
+                n.used = n.used.max(hit);
+            }
+            // Idle: no flow that was hit in the last FLOW_IDLE names its MAC, so forgetting
+            // it stales none.
+            if crowded && now.saturating_duration_since(n.used) >= NEIGHBOUR_IDLE {
+                return false;
+            }
             // Only after its probes went unanswered: with many neighbours going quiet
             // together, those beyond a tick's probes wait their turn.
             if n.probes >= NEIGHBOUR_PROBES && asked_a_while_ago {

@@ -33,6 +33,9 @@ pub(crate) struct L3Neighbour {
     pub bridge: u16,
     /// Probes sent since it was last heard from.
     pub probes: u32,
+    /// When routed traffic last went to it (its creation before any): Linux's `used`, which
+    /// tells a live neighbour from an idle one.
+    pub used: Instant,
     /// Tells this entry's place in its VRF's waiting queue from a stale one of the same
     /// address.
     serial: u64,
@@ -40,7 +43,15 @@ pub(crate) struct L3Neighbour {
 
 impl L3Neighbour {
     fn new(now: Instant, bridge: u16) -> Self {
-        L3Neighbour { mac: None, updated: now, last_request: None, bridge, probes: 0, serial: 0 }
+        L3Neighbour {
+            mac: None,
+            updated: now,
+            last_request: None,
+            bridge,
+            probes: 0,
+            used: now,
+            serial: 0,
+        }
     }
 
     /// Heard from on `bridge` with `mac`; true when the MAC changed.
@@ -149,7 +160,6 @@ impl Neighbours {
         }
     }
 
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map.len()
     }
