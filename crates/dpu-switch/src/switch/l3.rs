@@ -55,8 +55,8 @@ pub const NEIGHBOUR_REACHABLE: Duration = Duration::from_secs(30);
 pub const NEIGHBOUR_GC_THRESH1: usize = 128;
 /// A resolved neighbour no routed traffic went to for this long is forgotten while the table
 /// holds at least [`NEIGHBOUR_GC_THRESH1`] (Linux's gc_staletime collecting unused
-/// entries), so answers to a past scan do not hold room for good; routed traffic, cached or
-/// not, keeps a neighbour in use.
+/// entries), so answers to a past scan do not hold room for good. Use is what the tick's
+/// flow sweep sees: a routed flow to the neighbour hit since the last sweep.
 pub const NEIGHBOUR_IDLE: Duration = Duration::from_secs(60);
 // Flows naming an idle neighbour's MAC are gone by the time it is forgotten.
 const _: () = assert!(FLOW_IDLE.as_secs() <= NEIGHBOUR_IDLE.as_secs());

@@ -245,7 +245,7 @@ impl Neighbours {
             }
             kept
         });
-        self.compact_queues(0);
+        self.compact_queues();
     }
 
     /// Every entry, oldest first (so waiting ones re-enter a new table's queues in order).
@@ -266,18 +266,20 @@ impl Neighbours {
     fn insert(&mut self, key: Key, mut n: L3Neighbour) {
         let vrf = key.0;
         self.all.add(vrf);
-        if n.mac.is_none() {
+        let waiting = n.mac.is_none();
+        if waiting {
             self.waiting.add(vrf);
             n.serial = self.next_serial;
             self.next_serial += 1;
             if let Some(q) = self.queues.get_mut(usize::from(vrf)) {
                 q.push_back((key.1, n.serial));
             }
-            // Stale items are dropped once they outnumber live ones, so a queue stays
-            // within twice its VRF's waiting entries at an amortised constant cost.
-            self.compact_queues_of(vrf, 2 * self.waiting.held(vrf) + 64);
         }
+        // In the map before any compaction, which keeps only the items it finds there.
         self.map.insert(key, n);
+        if waiting {
+            self.compact_queues_of(vrf);
+        }
     }
 
     /// Whether the queue item `(ip, serial)` of `vrf` is a live waiting entry.
@@ -300,14 +302,16 @@ impl Neighbours {
         false
     }
 
-    /// Drops stale items of every queue longer than `over`.
-    fn compact_queues(&mut self, over: usize) {
+    fn compact_queues(&mut self) {
         for vrf in 0..self.queues.len() {
-            self.compact_queues_of(vrf as u16, over);
+            self.compact_queues_of(vrf as u16);
         }
     }
 
-    fn compact_queues_of(&mut self, vrf: u16, over: usize) {
+    /// Drops `vrf`'s stale queue items once they outnumber its live ones, so a queue stays
+    /// within about twice its VRF's waiting entries at an amortised constant cost.
+    fn compact_queues_of(&mut self, vrf: u16) {
+        let over = 2 * self.waiting.held(vrf) + 64;
         let Some(mut q) = self.queues.get_mut(usize::from(vrf)).map(std::mem::take) else {
             return;
         };
@@ -355,6 +359,24 @@ mod tests {
     }
 
     const MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
+
+    /// An entry added while its VRF's queue is compacted keeps its place in the queue:
+    /// compaction keeps only the items of entries in the table, so the new one must be
+    /// there first. (Here 100 answers arrive before any ageing, leaving 100 stale items.)
+    #[test]
+    fn an_entry_added_while_its_queue_is_compacted_keeps_its_place() {
+        let mut t = Neighbours::new(&[true]);
+        let now = Instant::now();
+        let key = |i: u32| (0, IpAddr::V4(Ipv4Addr::from(0xc000_0200 + i)));
+        for i in 0..100 {
+            assert!(t.insert_waiting(key(i), now, 0));
+        }
+        for i in 0..100 {
+            assert!(t.heard(&key(i), now, 0, MAC).is_some());
+        }
+        assert!(t.insert_waiting(key(100), now, 0));
+        check(&t, true);
+    }
 
     /// A long random run of every change the switch makes (resolving, hearing unasked,
     /// answers, requests, ageing that forgets and resolves), mostly from one VRF, against a
