@@ -32,26 +32,33 @@ pub struct Scrapes {
     render: Render,
     /// Held across a render: one at a time, and scrapes that arrive meanwhile wait for it
     /// and take its body (the lock is fair, so none waits behind later ones).
-    last: Mutex<Option<(Instant, Bytes)>>,
+    last: Arc<Mutex<Option<(Instant, Bytes)>>>,
 }
 
 impl Scrapes {
     pub fn new(render: Render) -> Self {
-        Self { render, last: Mutex::new(None) }
+        Self { render, last: Arc::default() }
     }
 
     /// The exposition text: the last one while it is fresh, else a new render.
     pub async fn body(&self) -> Bytes {
-        let mut last = self.last.lock().await;
+        let mut last = self.last.clone().lock_owned().await;
         if let Some((ended, body)) = &*last
             && ended.elapsed() < FRESH_FOR
         {
             return body.clone();
         }
-        let body = Bytes::from((self.render)().await);
-        // Fresh from its end: a render slower than FRESH_FOR still serves those who waited.
-        *last = Some((Instant::now(), body.clone()));
-        body
+        let render = (self.render)();
+        // On a task of its own, with the lock: a scraper that hangs up mid-render does not
+        // cancel it, so its body still serves those waiting and the scrapes after.
+        let rendered = tokio::spawn(async move {
+            let body = Bytes::from(render.await);
+            // Fresh from its end: a render slower than FRESH_FOR still serves those who
+            // waited.
+            *last = Some((Instant::now(), body.clone()));
+            body
+        });
+        rendered.await.unwrap_or_default()
     }
 }
 
@@ -130,9 +137,10 @@ mod tests {
         let counted = renders.clone();
         let render: Render = Arc::new(move || {
             let counted = counted.clone();
+            // Counted as it starts, so a render cancelled half-way counts too.
+            let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
             Box::pin(async move {
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
                 format!("dpud_renders {n}\n")
             })
         });
@@ -155,5 +163,13 @@ mod tests {
         tokio::time::advance(FRESH_FOR / 2).await;
         assert_eq!(scrapes.body().await, "dpud_renders 2\n");
         assert_eq!(renders.load(Ordering::SeqCst), 2);
+
+        // A scraper that hangs up mid-render leaves the render to finish, and its body
+        // serves the next scrape: hanging up in a loop buys no extra render.
+        tokio::time::advance(FRESH_FOR).await;
+        let hung_up = tokio::time::timeout(Duration::from_millis(100), scrapes.body()).await;
+        assert!(hung_up.is_err());
+        assert_eq!(scrapes.body().await, "dpud_renders 3\n");
+        assert_eq!(renders.load(Ordering::SeqCst), 3);
     }
 }
