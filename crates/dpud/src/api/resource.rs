@@ -357,9 +357,15 @@ impl<K: Kind> Resources<K> {
         let key = K::key(name, "name")?;
         let pending = {
             let one_writer = self.collection.serialize_writes().await;
-            // A stale etag is ABORTED (AIP-154) before the checks, which judge the object
-            // as stored; a missing object is answered by the delete.
-            if let (Some(given), Some(stored)) = (etag(given_etag), self.lookup(&key).await?) {
+            // A missing object is NOT_FOUND (or nothing to do), and a stale etag ABORTED
+            // (AIP-154), before the checks, which judge the object as stored.
+            let Some(stored) = self.lookup(&key).await? else {
+                return match allow_missing {
+                    true => Ok(()),
+                    false => Err(Status::not_found(format!("{name} not found"))),
+                };
+            };
+            if let Some(given) = etag(given_etag) {
                 dpu_store::check_etag(&key, Some(&stored.etag), given).map_err(store_status)?;
             }
             check().await?;
@@ -564,5 +570,10 @@ mod tests {
         let current = r.get(name).await.unwrap();
         assert_eq!(current.spec, Some(two));
         r.delete(name, &current.etag, false, async || Ok(())).await.unwrap();
+        // A missing object is NOT_FOUND (or, allowed missing, nothing) before the checks.
+        let used = async || Err(Status::failed_precondition("used"));
+        let e = r.delete(name, "", false, used).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
+        r.delete(name, &stale, true, used).await.unwrap();
     }
 }
