@@ -611,7 +611,10 @@ impl std::fmt::Debug for Connection {
 struct NsCache {
     epoch: u64,
     namespaces: Vec<Arc<Namespace>>,
-    /// The connection's writes on those it wrote to.
+    /// The connection's writes on the namespaces it wrote to. Kept when `namespaces`
+    /// overflows (a host writing to more than [`NS_CACHE_LEN`] namespaces round robin
+    /// would otherwise make a count, and take the namespace's list lock, per write);
+    /// dropped when the epoch moves, so a removed namespace is not held.
     writes: Vec<(Arc<Namespace>, Arc<QueueWrites>)>,
 }
 
@@ -619,6 +622,16 @@ impl NsCache {
     fn clear(&mut self) {
         self.namespaces.clear();
         self.writes.clear();
+    }
+
+    /// Makes room for one more namespace.
+    fn make_room(&mut self) {
+        if self.namespaces.len() >= NS_CACHE_LEN {
+            self.namespaces.clear();
+        }
+        if self.writes.len() >= WRITES_CACHE_LEN {
+            self.writes.clear();
+        }
     }
 }
 
@@ -673,6 +686,9 @@ impl Tally {
 
 /// Namespaces a connection keeps looked up (hosts use a few per queue).
 const NS_CACHE_LEN: usize = 8;
+/// Namespaces whose write count a connection keeps (Linux puts every namespace of a
+/// controller on each of its I/O queues).
+const WRITES_CACHE_LEN: usize = 64;
 
 /// The tag of a volume operation: its command's CID in the low 16 bits (so completing
 /// it needs no second lookup) and a sequence number above, so a completion that
@@ -2535,9 +2551,7 @@ impl Connection {
             AnaState::PersistentLoss => return Err(Status::ANA_PERSISTENT_LOSS),
             AnaState::Change => return Err(Status::ANA_TRANSITION),
         }
-        if self.ns_cache.namespaces.len() >= NS_CACHE_LEN {
-            self.ns_cache.clear();
-        }
+        self.ns_cache.make_room();
         self.ns_cache.namespaces.push(ns.clone());
         Ok(ns)
     }
@@ -2657,7 +2671,8 @@ impl Connection {
     }
 
     /// A place among this connection's writes running on `ns`, whose count is made and
-    /// listed in the namespace at the connection's first write after each lookup.
+    /// listed in the namespace at the connection's first write to it (again after the
+    /// namespace epoch moved).
     fn write_ticket(&mut self, ns: &Arc<Namespace>) -> Result<WriteTicket, Status> {
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
         let cached = self.ns_cache.writes.iter().find(|(n, _)| Arc::ptr_eq(n, ns));

@@ -868,6 +868,37 @@ fn io_follows_namespace_changes_on_a_connected_queue() {
     assert_eq!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).1, [0; 512]);
 }
 
+/// A host writing to more namespaces than a queue keeps looked up (round robin over 10)
+/// keeps each namespace's write count: no new count, and so no turn at the namespace's
+/// shared list of counts, per write.
+#[test]
+fn a_queue_keeps_its_write_counts_when_its_namespace_lookups_overflow() {
+    let t = target();
+    for nsid in 2..=10 {
+        let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        t.add_namespace(SUB, nsid, v, [nsid as u8; 16], [nsid as u8 + 0x40; 16]).unwrap();
+    }
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let counts = |q: &H| -> Vec<usize> {
+        q.conn.ns_cache.writes.iter().map(|(_, w)| Arc::as_ptr(w) as usize).collect()
+    };
+    let mut first = Vec::new();
+    for round in 0..3 {
+        for nsid in 1..=10 {
+            let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+            w.nsid = nsid;
+            w.set_sgl(SglDescriptor::in_capsule(512));
+            assert!(q.run(w, &[0x11; 512]).0.status.is_success());
+        }
+        if round == 0 {
+            first = counts(&q);
+            assert_eq!(first.len(), 10);
+        }
+        assert_eq!(counts(&q), first, "round {round}");
+    }
+}
+
 #[test]
 fn keep_alive_timeout_drops_controller_and_its_queues() {
     let t = target();
