@@ -517,7 +517,8 @@ impl<S: Message + Default> Collection<S> {
                 // next swap writes it), so it never drifts from what is stored. The
                 // mutation number moves once its record is in the tree, as a flush's
                 // marker must not name one the flush may miss. The swap happened either
-                // way: the flush that follows tells whether it is stored.
+                // way: the flush that follows tells whether it is stored (a failed insert
+                // is sled's I/O error, which is sticky, so that flush fails too).
                 counts.objects.store(objects, Ordering::SeqCst);
                 if tree.insert(META, &encode_meta(seq, objects)).is_ok() {
                     counts.seq.store(seq, Ordering::SeqCst);

@@ -377,7 +377,8 @@ fn ana_states(groups: &[nvmf::AnaGroupState]) -> String {
                 Ok(nvmf::AnaState::Inaccessible) => "inaccessible",
                 Ok(nvmf::AnaState::PersistentLoss) => "persistent-loss",
                 Ok(nvmf::AnaState::Change) => "change",
-                Ok(nvmf::AnaState::Unspecified | nvmf::AnaState::Optimized) => "unspecified",
+                Ok(nvmf::AnaState::Optimized) => "optimized",
+                Ok(nvmf::AnaState::Unspecified) => "unspecified",
                 Err(_) => return format!("{}={}", g.group, unknown(g.state)),
             };
             format!("{}={state}", g.group)
