@@ -3924,6 +3924,46 @@ fn enabling_checks_the_other_cc_fields() {
     assert_eq!(csts(&mut disc), 1, "a discovery controller's queue sizes are not checked");
 }
 
+/// A reservation command with in-capsule data, run to its status.
+fn pr_status(h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)) -> Status {
+    sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+    h.run(sqe, &data).0.status
+}
+
+/// A one-block write of `fill` at LBA 0 from `a`, handed to the volume and not run yet (a
+/// file write in the kernel).
+fn queued_write(a: &mut H, fill: u8) -> IoRequest {
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    a.submit(w, &[fill; 512]);
+    a.conn.poll_io().expect("A's write handed to the volume")
+}
+
+/// B (key 0xBB) preempts A (key 0xAA) with Abort (RACQA 010b) while A's write `queued`
+/// runs: no answer, also 500 ms later; once the write finished (successfully: it was let
+/// through before the preempt), B's next tick answers the acquire with success.
+fn preempt_and_abort_waits_for(a: &mut H, b: &mut H, queued: IoRequest) {
+    use io_opcode::RESERVATION_ACQUIRE;
+    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
+    pa.set_sgl(SglDescriptor::in_capsule(16));
+    b.submit(pa, &keys);
+    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
+    b.now += Duration::from_millis(500);
+    b.conn.tick(b.now);
+    assert!(b.pdus().is_empty(), "still waiting");
+    let r = execute_io(&queued);
+    a.conn.complete_io(queued.tag, r);
+    drop(queued);
+    let p = a.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success(), "A's write was let through before the preempt");
+    b.now += Duration::from_millis(100);
+    b.conn.tick(b.now);
+    let p = b.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(c.status.is_success(), "{c:?}");
+}
+
 /// Preempt and Abort (NVM Command Set 1.0 §3.2.4.3) completes only once the preempted
 /// host's writes let through before it have finished on the volume: host A's write is
 /// handed to the volume but not yet done when B preempts A; B's Acquire waits (ticks pass,
@@ -3936,10 +3976,7 @@ fn preempt_and_abort_waits_for_the_preempted_hosts_writes() {
     let t = target();
     let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
-    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
+    let status = pr_status;
     let write = |fill: u8| {
         let mut w = rw(io_opcode::WRITE, 0, 1, 0);
         w.set_sgl(SglDescriptor::in_capsule(512));
@@ -3948,30 +3985,8 @@ fn preempt_and_abort_waits_for_the_preempted_hosts_writes() {
     assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
     assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
     assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
-    // A's write reaches the volume's queue (not run yet: a file write in the kernel).
-    let (sqe, data) = write(0x42);
-    a.submit(sqe, &data);
-    let queued = a.conn.poll_io().expect("A's write handed to the volume");
-    // B: Preempt and Abort (RACQA 010b), PRKEY A's key: no answer while A's write runs.
-    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
-    pa.set_sgl(SglDescriptor::in_capsule(16));
-    b.submit(pa, &keys);
-    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
-    b.now += Duration::from_millis(500);
-    b.conn.tick(b.now);
-    assert!(b.pdus().is_empty(), "still waiting");
-    // A's write finishes; B's next tick completes the acquire.
-    let r = execute_io(&queued);
-    a.conn.complete_io(queued.tag, r);
-    drop(queued);
-    let p = a.pdus();
-    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
-    assert!(c.status.is_success(), "A's write was let through before the preempt");
-    b.now += Duration::from_millis(100);
-    b.conn.tick(b.now);
-    let p = b.pdus();
-    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
-    assert!(c.status.is_success(), "{c:?}");
+    let queued = queued_write(&mut a, 0x42);
+    preempt_and_abort_waits_for(&mut a, &mut b, queued);
     // B's write lands on top; A's new writes conflict.
     assert!(status(&mut b, write(0x0B)).is_success());
     assert_eq!(status(&mut a, write(0x43)), Status::RESERVATION_CONFLICT.with_dnr());
@@ -3988,32 +4003,15 @@ fn preempt_and_abort_waits_for_the_preempted_hosts_writes() {
 /// were let through while only registrants existed.
 #[test]
 fn preempt_and_abort_without_a_reservation_waits_for_the_preempted_hosts_writes() {
-    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    use io_opcode::RESERVATION_REGISTER;
     let t = target();
     let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
-    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
+    let status = pr_status;
     assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
     assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
-    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
-    w.set_sgl(SglDescriptor::in_capsule(512));
-    a.submit(w, &[0x42; 512]);
-    let queued = a.conn.poll_io().expect("A's write handed to the volume");
-    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
-    pa.set_sgl(SglDescriptor::in_capsule(16));
-    b.submit(pa, &keys);
-    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
-    let r = execute_io(&queued);
-    a.conn.complete_io(queued.tag, r);
-    drop(queued);
-    b.now += Duration::from_millis(100);
-    b.conn.tick(b.now);
-    let p = b.pdus();
-    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
-    assert!(c.status.is_success(), "{c:?}");
+    let queued = queued_write(&mut a, 0x42);
+    preempt_and_abort_waits_for(&mut a, &mut b, queued);
     // Once nobody is registered, I/O is unchecked again.
     assert!(status(&mut b, reservation(RESERVATION_REGISTER, 1, &[0xBB, 0])).is_success());
     let ns = t.namespace(SUB, 1).unwrap();
@@ -4026,35 +4024,15 @@ fn preempt_and_abort_without_a_reservation_waits_for_the_preempted_hosts_writes(
 /// counts every command of a controller, not only those since reservations began).
 #[test]
 fn preempt_and_abort_waits_for_writes_started_before_any_host_registered() {
-    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    use io_opcode::RESERVATION_REGISTER;
     let t = target();
     let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
-    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
-    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
-    w.set_sgl(SglDescriptor::in_capsule(512));
-    a.submit(w, &[0x42; 512]);
-    let queued = a.conn.poll_io().expect("A's write handed to the volume");
+    let status = pr_status;
+    let queued = queued_write(&mut a, 0x42);
     assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
     assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
-    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
-    pa.set_sgl(SglDescriptor::in_capsule(16));
-    b.submit(pa, &keys);
-    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
-    b.now += Duration::from_millis(500);
-    b.conn.tick(b.now);
-    assert!(b.pdus().is_empty(), "still waiting");
-    let r = execute_io(&queued);
-    a.conn.complete_io(queued.tag, r);
-    drop(queued);
-    b.now += Duration::from_millis(100);
-    b.conn.tick(b.now);
-    let p = b.pdus();
-    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
-    assert!(c.status.is_success(), "{c:?}");
+    preempt_and_abort_waits_for(&mut a, &mut b, queued);
     // B's write was the last to land.
     let mut w = rw(io_opcode::WRITE, 0, 1, 0);
     w.set_sgl(SglDescriptor::in_capsule(512));
