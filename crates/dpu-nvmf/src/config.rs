@@ -53,7 +53,8 @@ use crate::dhchap::{dh_group_id, hash_id};
 use crate::rate_limit::RateLimit;
 use crate::server::MAX_IO_THREADS;
 use crate::target::{
-    AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec, Target,
+    AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec,
+    Target, unused_host_secret,
 };
 use crate::volume::{Volume, VolumeError};
 
@@ -400,22 +401,16 @@ impl Config {
             volumes.insert(&v.name, (Arc::new(open_volume(v)?), v));
         }
         for s in &self.subsystems {
+            let secret_hosts = s.host_secrets.iter().map(|h| h.host.as_str());
+            let may_connect = |host: &str| s.hosts.contains(host);
+            if let Some((i, message)) =
+                unused_host_secret(s.allow_any_host, may_connect, secret_hosts)
+            {
+                let host = s.host_secrets.get(i).map(|h| h.host.clone()).unwrap_or_default();
+                return Err(ConfigError::HostSecret { nqn: s.nqn.clone(), host, message });
+            }
             let mut host_secrets = BTreeMap::new();
             for h in &s.host_secrets {
-                // As the agent's API refuses them (the last secret listed would win).
-                let refuse = |message| ConfigError::HostSecret {
-                    nqn: s.nqn.clone(),
-                    host: h.host.clone(),
-                    message,
-                };
-                if host_secrets.contains_key(&h.host) {
-                    return Err(refuse("listed twice"));
-                }
-                if !s.allow_any_host && !s.hosts.contains(&h.host) {
-                    return Err(refuse(
-                        "not in hosts (and allow_any_host is false): the host cannot connect",
-                    ));
-                }
                 let group = dh_group_id(&h.dh_group).unwrap_or(u8::MAX);
                 let hash = hash_id(&h.hash).unwrap_or(u8::MAX);
                 let parsed =

@@ -1143,6 +1143,13 @@ pub fn namespace_ids(
 /// The DH-HMAC-CHAP secrets of a subsystem spec's hosts; an error names the entry and
 /// field, never a secret.
 fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSecrets>>, String> {
+    let secret_hosts = spec.host_secrets.iter().map(|h| h.host_nqn.as_str());
+    let may_connect = |host: &str| spec.allowed_hosts.iter().any(|h| h == host);
+    if let Some((i, why)) =
+        crate::target::unused_host_secret(spec.allow_any_host, may_connect, secret_hosts)
+    {
+        return Err(format!("spec.host_secrets[{i}].host_nqn: {why}"));
+    }
     let mut out = BTreeMap::new();
     for (i, h) in spec.host_secrets.iter().enumerate() {
         let parsed = parse_host_secret(h)
@@ -1282,6 +1289,31 @@ mod tests {
         assert_eq!(parse_hex16("00112233445566778899aabbccddeeff").unwrap()[15], 0xff);
         assert_eq!(parse_hex16("1b4e28ba-2fa1-11d2-883f-0016d3cca427").unwrap()[0], 0x1b);
         assert!(parse_hex16("zz").is_none());
+    }
+
+    /// Sync refuses host secrets that would never be used, as the config file and the
+    /// agent's API do (one rule, `target::unused_host_secret`): the secret is checked
+    /// only after, so a placeholder shows which rule refused.
+    #[test]
+    fn sync_refuses_host_secrets_that_would_be_ignored() {
+        let (h, x) = ("nqn.2014-08.org.example:h", "nqn.2014-08.org.example:x");
+        let secret = |host: &str| pb::HostSecret {
+            host_nqn: host.into(),
+            dhchap_secret: "not parsed first".into(),
+            ..Default::default()
+        };
+        let spec = |allow_any_host, secrets: Vec<pb::HostSecret>| pb::SubsystemSpec {
+            allow_any_host,
+            allowed_hosts: vec![h.into()],
+            host_secrets: secrets,
+            ..Default::default()
+        };
+        let e = host_secrets(&spec(true, vec![secret(h), secret(h)])).unwrap_err();
+        assert_eq!(e, "spec.host_secrets[1].host_nqn: listed twice");
+        let e = host_secrets(&spec(false, vec![secret(x)])).unwrap_err();
+        assert!(e.starts_with("spec.host_secrets[0].host_nqn:") && e.contains("cannot connect"));
+        let e = host_secrets(&spec(false, vec![secret(h)])).unwrap_err();
+        assert!(e.contains("dhchap_secret"), "{e}");
     }
 
     fn ram(size_bytes: u64, block_size: u32) -> pb::VolumeSpec {

@@ -206,6 +206,29 @@ pub fn validate_ascii(field: &'static str, s: &str, max: usize) -> Result<(), Re
     }
 }
 
+/// The first of a subsystem's DH-HMAC-CHAP host secrets, by index, that would never be
+/// used, and why: one for a host listed before it (the last would win) or for a host that
+/// may not connect. The config file, the agent's API and Sync all refuse such a list.
+pub fn unused_host_secret<'a>(
+    allow_any_host: bool,
+    may_connect: impl Fn(&str) -> bool,
+    secret_hosts: impl IntoIterator<Item = &'a str>,
+) -> Option<(usize, &'static str)> {
+    let mut seen = BTreeSet::new();
+    for (i, host) in secret_hosts.into_iter().enumerate() {
+        if !seen.insert(host) {
+            return Some((i, "listed twice"));
+        }
+        if !allow_any_host && !may_connect(host) {
+            return Some((
+                i,
+                "not an allowed host (and allow_any_host is false): the host cannot connect",
+            ));
+        }
+    }
+    None
+}
+
 /// What the operator says about a subsystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubsystemSpec {

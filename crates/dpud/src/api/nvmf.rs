@@ -10,7 +10,7 @@
 //! A check and its write happen under the store's writer lock (see `resource.rs`), so a
 //! namespace created while its volume is being deleted cannot pass both checks.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -302,19 +302,19 @@ fn fill_kept_secrets(new: &mut SubsystemSpec, stored: &SubsystemSpec) {
 /// secret (and optionally a controller secret) that parses. An error names the field and
 /// says what is wrong, never the secret's text.
 fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
-    let mut seen = BTreeSet::new();
+    let unused = dpu_nvmf::target::unused_host_secret(
+        spec.allow_any_host,
+        |host| spec.allowed_hosts.iter().any(|h| h == host),
+        spec.host_secrets.iter().map(|h| h.host_nqn.as_str()),
+    );
     for (i, h) in spec.host_secrets.iter().enumerate() {
         let at = format!("{field}.host_secrets[{i}]");
         let nqn_field = format!("{at}.host_nqn");
         validate_nqn(&h.host_nqn).map_err(|e| invalid(&nqn_field, e.to_string()))?;
-        if !seen.insert(h.host_nqn.as_str()) {
-            return Err(invalid(&nqn_field, "listed twice"));
-        }
-        if !spec.allow_any_host && !spec.allowed_hosts.contains(&h.host_nqn) {
-            return Err(invalid(
-                &nqn_field,
-                "not in allowed_hosts (and allow_any_host is false): the host cannot connect",
-            ));
+        if let Some((j, why)) = unused
+            && j == i
+        {
+            return Err(invalid(&nqn_field, why));
         }
         if h.dhchap_secret.trim().is_empty() {
             return Err(invalid(
