@@ -5,15 +5,9 @@ use super::*;
 mod reopen;
 use reopen::{reopen, reopen_with};
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct Spec {
-    #[prost(string, tag = "1")]
-    value: String,
-}
-
-fn spec(v: &str) -> Spec {
-    Spec { value: v.to_owned() }
-}
+#[path = "../tests/support/spec.rs"]
+mod fixture;
+use fixture::{Spec, spec};
 
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();

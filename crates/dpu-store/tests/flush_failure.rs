@@ -6,15 +6,9 @@ use dpu_store::{Result, Store, StoreError};
 #[path = "support/reopen.rs"]
 mod reopen;
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct Spec {
-    #[prost(string, tag = "1")]
-    value: String,
-}
-
-fn spec(v: &str) -> Spec {
-    Spec { value: v.to_owned() }
-}
+#[path = "support/spec.rs"]
+mod fixture;
+use fixture::{Spec, spec};
 
 /// The writer whose flush failed learns that its outcome is unknown, not that it failed;
 /// nothing reads the write from the tree afterwards (a Get, a List, the reconcilers'

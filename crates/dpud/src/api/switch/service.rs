@@ -30,6 +30,7 @@ use super::{SWITCH_SERVICE, SwitchResources, switch_client};
 use crate::api::resource::{Kind, Resources, required};
 use crate::api::{answered, caller_role, invalid, page_size, parse_name, validate_id};
 use crate::services::Services;
+use dpu_proto::dpu::switch::v1::switch_internal_service_client::SwitchInternalServiceClient;
 
 fn unavailable(e: &Status) -> Status {
     Status::unavailable(format!("the switch service is not answering: {}", e.message()))
@@ -77,16 +78,21 @@ impl SwitchApi {
         })
     }
 
+    /// `call` on the switch service's client: UNAVAILABLE once it has not answered within
+    /// `api::SERVICE_ANSWER_TIMEOUT`. Every read the API passes on to the switch goes here.
+    async fn ask<T, F, Fut>(&self, call: F) -> Result<T, Status>
+    where
+        F: FnOnce(SwitchInternalServiceClient<Channel>) -> Fut,
+        Fut: Future<Output = Result<T, Status>>,
+    {
+        answered(SWITCH_SERVICE, call(switch_client(self.channel()?))).await
+    }
+
     async fn status(&self) -> Result<SwitchStatus, Status> {
-        let channel = self.channel()?;
-        answered(SWITCH_SERVICE, async {
-            switch_client(channel)
-                .get_status(GetStatusRequest {})
-                .await
-                .map_err(|e| unavailable(&e))
-        })
-        .await
-        .map(Response::into_inner)
+        let status = self.ask(|mut c| async move {
+            c.get_status(GetStatusRequest {}).await.map_err(|e| unavailable(&e))
+        });
+        status.await.map(Response::into_inner)
     }
 
     /// Creates `name` when the state with it added is a configuration the switch accepts.
@@ -595,13 +601,10 @@ impl SwitchService for SwitchApi {
         &self,
         request: Request<ListRequest>,
     ) -> Result<Response<ListMacEntriesResponse>, Status> {
-        let channel = self.channel()?;
-        answered(SWITCH_SERVICE, async {
-            switch_client(channel)
-                .list_mac_entries(request.into_inner())
-                .await
-                .map_err(|e| forwarded(&e))
-        })
+        let request = request.into_inner();
+        self.ask(
+            |mut c| async move { c.list_mac_entries(request).await.map_err(|e| forwarded(&e)) },
+        )
         .await
     }
 
@@ -609,25 +612,18 @@ impl SwitchService for SwitchApi {
         &self,
         request: Request<ListRequest>,
     ) -> Result<Response<ListNeighboursResponse>, Status> {
-        let channel = self.channel()?;
-        answered(SWITCH_SERVICE, async {
-            switch_client(channel)
-                .list_neighbours(request.into_inner())
-                .await
-                .map_err(|e| forwarded(&e))
-        })
-        .await
+        let request = request.into_inner();
+        self.ask(|mut c| async move { c.list_neighbours(request).await.map_err(|e| forwarded(&e)) })
+            .await
     }
 
     async fn list_flows(
         &self,
         request: Request<ListRequest>,
     ) -> Result<Response<ListFlowsResponse>, Status> {
-        let channel = self.channel()?;
-        answered(SWITCH_SERVICE, async {
-            switch_client(channel).list_flows(request.into_inner()).await.map_err(|e| forwarded(&e))
-        })
-        .await
+        let request = request.into_inner();
+        self.ask(|mut c| async move { c.list_flows(request).await.map_err(|e| forwarded(&e)) })
+            .await
     }
 }
 
