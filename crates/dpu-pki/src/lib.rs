@@ -110,12 +110,12 @@ pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static
     load_pem_all(path, || PkiError::Pem { path: path.into(), detail: "no X509 CRL found".into() })
 }
 
-fn roots(paths: &[&Path]) -> Result<RootCertStore> {
+fn roots<'a>(
+    certs: impl IntoIterator<Item = &'a CertificateDer<'static>>,
+) -> Result<RootCertStore> {
     let mut store = RootCertStore::empty();
-    for path in paths {
-        for cert in load_certs(path)? {
-            store.add(cert)?;
-        }
+    for cert in certs {
+        store.add(cert.clone())?;
     }
     Ok(store)
 }
@@ -137,13 +137,13 @@ fn verifier(
     builder.build().map_err(|e| PkiError::Verifier(e.to_string()))
 }
 
-/// The subject names of the certificates in `paths`: raw DER, and as text for messages.
-fn ca_subjects(paths: &[&Path]) -> Result<Vec<(Vec<u8>, String)>> {
+/// The subject names of the client CAs' certificates: raw DER, and as text for messages.
+fn ca_subjects(cas: &[LoadedCa<'_>]) -> Result<Vec<(Vec<u8>, String)>> {
     let mut subjects = Vec::new();
-    for path in paths {
-        for der in load_certs(path)? {
-            let (_, cert) = x509_parser::parse_x509_certificate(&der)
-                .map_err(|e| PkiError::Pem { path: (*path).into(), detail: e.to_string() })?;
+    for ca in cas {
+        for der in &ca.certs {
+            let (_, cert) = x509_parser::parse_x509_certificate(der)
+                .map_err(|e| PkiError::Pem { path: ca.path.into(), detail: e.to_string() })?;
             let subject = cert.tbs_certificate.subject;
             subjects.push((subject.as_raw().to_vec(), subject.to_string()));
         }
@@ -179,6 +179,28 @@ fn check_crl_issuer(
 pub struct ClientCa {
     pub ca: PathBuf,
     pub role: Role,
+}
+
+/// A client CA as read, once, from its file.
+struct LoadedCa<'a> {
+    path: &'a Path,
+    role: Role,
+    certs: Vec<CertificateDer<'static>>,
+}
+
+/// Reads every client CA's file once (a file listed twice, for two roles, too): the
+/// handshake's verifier, the role mapper and the CRLs' issuer check all judge with these
+/// certificates, even when a file is replaced while the agent starts.
+fn load_client_cas(client_cas: &[ClientCa]) -> Result<Vec<LoadedCa<'_>>> {
+    let mut loaded: Vec<LoadedCa<'_>> = Vec::new();
+    for c in client_cas {
+        let certs = match loaded.iter().find(|l| l.path == c.ca.as_path()) {
+            Some(read) => read.certs.clone(),
+            None => load_certs(&c.ca)?,
+        };
+        loaded.push(LoadedCa { path: &c.ca, role: c.role, certs });
+    }
+    Ok(loaded)
 }
 
 /// Maps a verified client chain to a role.
@@ -219,9 +241,9 @@ pub fn server_config(
     if client_cas.is_empty() {
         return Err(PkiError::NoClientCa);
     }
-    let all: Vec<&Path> = client_cas.iter().map(|c| c.ca.as_path()).collect();
-    let all_roots = roots(&all)?;
-    let subjects = ca_subjects(&all)?;
+    let cas = load_client_cas(client_cas)?;
+    let all_roots = roots(cas.iter().flat_map(|c| &c.certs))?;
+    let subjects = ca_subjects(&cas)?;
     let mut revoked = Vec::new();
     for path in crls {
         let list = load_crls(path)?;
@@ -235,10 +257,10 @@ pub fn server_config(
     }
     let mut by_role = Vec::new();
     for role in [Role::Host, Role::Operator] {
-        let paths: Vec<&Path> =
-            client_cas.iter().filter(|c| c.role == role).map(|c| c.ca.as_path()).collect();
-        if !paths.is_empty() {
-            by_role.push((role, verifier(roots(&paths)?, &revoked)?));
+        let of_role: Vec<&LoadedCa<'_>> = cas.iter().filter(|c| c.role == role).collect();
+        if !of_role.is_empty() {
+            let certs = of_role.iter().flat_map(|c| &c.certs);
+            by_role.push((role, verifier(roots(certs)?, &revoked)?));
         }
     }
     let mut config = ServerConfig::builder_with_provider(provider())
@@ -253,7 +275,7 @@ pub fn server_config(
 pub fn client_config(ca: &Path, cert: &Path, key: &Path) -> Result<ClientConfig> {
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots(&[ca])?)
+        .with_root_certificates(roots(&load_certs(ca)?)?)
         .with_client_auth_cert(load_certs(cert)?, load_key(key)?)?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(config)
@@ -263,7 +285,7 @@ pub fn client_config(ca: &Path, cert: &Path, key: &Path) -> Result<ClientConfig>
 pub fn client_config_without_cert(ca: &Path) -> Result<ClientConfig> {
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots(&[ca])?)
+        .with_root_certificates(roots(&load_certs(ca)?)?)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(config)

@@ -167,6 +167,65 @@ fn a_ca_trusted_for_both_roles_yields_the_lower_one() {
     assert_eq!(mapper.role_of(&operator), Some(Role::Host));
 }
 
+/// A FIFO at `dir/name` whose writer, once the first reader has it open, renames a copy
+/// of `later` over the path, then gives that reader `first`: every later read gets `later`,
+/// as if the file were replaced between two reads.
+fn replaced_after_first_read(
+    dir: &Path,
+    name: &str,
+    first: &Path,
+    later: &Path,
+) -> (PathBuf, std::thread::JoinHandle<()>) {
+    let path = dir.join(name);
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let first = std::fs::read(first).unwrap();
+    let copy = dir.join(format!("{name}.later"));
+    std::fs::copy(later, &copy).unwrap();
+    let fifo_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        // Opening a FIFO to write returns once a reader has opened it.
+        let mut fifo = std::fs::OpenOptions::new().write(true).open(&fifo_path).unwrap();
+        std::fs::rename(&copy, &fifo_path).unwrap();
+        fifo.write_all(&first).unwrap();
+    });
+    (path, writer)
+}
+
+/// A client CA file is read once: replaced while the agent reads its trust, the handshake's
+/// verifier and the role mapper still hold the same CA; so does a file listed for two roles.
+#[test]
+fn a_client_ca_file_replaced_while_read_gives_one_view() {
+    let (d, pki) = pki();
+    let server = |cas: &[ClientCa]| {
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), cas, &[]).unwrap().1
+    };
+    let host = load_certs(&pki.path("host.crt")).unwrap();
+    let operator = load_certs(&pki.path("operator.crt")).unwrap();
+    let (host_ca, operator_ca) = (pki.path("host-ca.crt"), pki.path("operator-ca.crt"));
+
+    let (swapped, writer) = replaced_after_first_read(d.path(), "one.crt", &host_ca, &operator_ca);
+    let mapper = server(&[
+        ClientCa { ca: swapped, role: Role::Host },
+        ClientCa { ca: operator_ca.clone(), role: Role::Operator },
+    ]);
+    writer.join().unwrap();
+    // Read again, the handshake would trust the host CA while the mapper gave its
+    // certificates no role, and the operator's the host role.
+    assert_eq!(mapper.role_of(&host), Some(Role::Host));
+    assert_eq!(mapper.role_of(&operator), Some(Role::Operator));
+
+    let (swapped, writer) = replaced_after_first_read(d.path(), "two.crt", &host_ca, &operator_ca);
+    let mapper = server(&[
+        ClientCa { ca: swapped.clone(), role: Role::Host },
+        ClientCa { ca: swapped, role: Role::Operator },
+    ]);
+    writer.join().unwrap();
+    // Read again for the operator role, the operator CA would have been trusted.
+    assert_eq!(mapper.role_of(&host), Some(Role::Host));
+    assert_eq!(mapper.role_of(&operator), None);
+}
+
 #[test]
 fn no_client_ca_is_refused() {
     let (_d, pki) = pki();
