@@ -1,5 +1,6 @@
-//! Process lifecycle of the real binary: systemd readiness over NOTIFY_SOCKET, JSON logs, and a
-//! graceful SIGTERM that also stops the service it supervises.
+//! Process lifecycle of the real binary: systemd readiness over NOTIFY_SOCKET, JSON logs, a
+//! graceful SIGTERM that also stops the service it supervises, and an exit (to be restarted)
+//! once its state store failed.
 
 #![allow(clippy::unwrap_used)] // A panic in a test is its failure report.
 
@@ -9,9 +10,11 @@ use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, system_service_pid, workspace_bin};
+use common::{Env, Who, system_service_pid, workspace_bin};
+use dpu_proto::dpu::system::v1::{Sysctl, SysctlSpec, UpdateSysctlRequest};
 use dpu_runtime::logging::LogFormat;
 use dpud::config::Config;
+use tonic::Code;
 
 #[test]
 fn notifies_systemd_logs_json_and_stops_on_sigterm() {
@@ -65,5 +68,84 @@ fn notifies_systemd_logs_json_and_stops_on_sigterm() {
         !std::path::Path::new(&format!("/proc/{service}/cmdline")).exists()
             || system_service_pid(&env.socket()).is_none(),
         "the supervised service outlived a graceful stop"
+    );
+}
+
+/// Size of the tmpfs the store runs on in `exits_once_its_store_fails`.
+const STATE_FS_BYTES: u64 = 4 << 20;
+
+/// A store whose flush fails (here: its filesystem full) makes the binary stop as on
+/// SIGTERM (the service it supervises stopped with it) and exit with a failure, saying
+/// why, so that systemd starts it again on what the disk holds. The store is a tmpfs in a
+/// mount namespace of dpud's own (unshare(1)), filled through /proc/<pid>/root.
+#[tokio::test]
+async fn exits_once_its_store_fails() {
+    let mut env = Env::new();
+    let state = env.path("state");
+    std::fs::create_dir(&state).unwrap();
+    let mount = format!("mount -t tmpfs -o size={STATE_FS_BYTES},mode=0700 dpud-state \"$0\"");
+    env.launcher = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c"]
+        .map(String::from)
+        .into_iter()
+        .chain([format!("{mount} && exec \"$@\""), state.display().to_string()])
+        .collect();
+    env.start().await;
+    let service = system_service_pid(&env.socket()).expect("the supervised system service");
+
+    // The store's directory as dpud sees it: its tmpfs, never the test's own filesystem.
+    let seen = std::path::PathBuf::from(format!("/proc/{}/root", env.agent_pid()))
+        .join(state.strip_prefix("/").unwrap());
+    let fs = nix::sys::statvfs::statvfs(&seen).unwrap();
+    assert!(
+        fs.blocks() * fs.fragment_size() <= STATE_FS_BYTES,
+        "{} is no small tmpfs",
+        seen.display()
+    );
+    let mut filler = std::fs::File::create(seen.join("filler")).unwrap();
+    let full = loop {
+        if let Err(e) = std::io::Write::write_all(&mut filler, &[0; 64 << 10]) {
+            break e;
+        }
+    };
+    assert_eq!(full.raw_os_error(), Some(nix::libc::ENOSPC), "{full}");
+
+    // Writes go on landing in pages sled's log already holds, until one needs a new page.
+    let client = env.client(Who::Operator).await;
+    let failed = 'write: {
+        for i in 0..10_000 {
+            let update = UpdateSysctlRequest {
+                sysctl: Some(Sysctl {
+                    name: "sysctls/vm.swappiness".into(),
+                    spec: Some(SysctlSpec { value: (i % 100).to_string() }),
+                    ..Default::default()
+                }),
+                update_mask: None,
+                allow_missing: true,
+            };
+            if let Err(e) = client.system().update_sysctl(update).await {
+                break 'write e;
+            }
+        }
+        panic!("10 000 writes on a full filesystem were all flushed");
+    };
+    assert_eq!(failed.code(), Code::Unknown, "{failed:?}");
+
+    let status = env.wait_agent_exit().await;
+    assert_eq!(status.code(), Some(1), "dpud exited with {status}");
+    let log = env.log();
+    let stopping = log
+        .find("the state store failed to flush; stopping, to start again from what is on disk")
+        .unwrap_or_else(|| panic!("no log line says why dpud stopped:\n{log}"));
+    let stopped = log.find("dpud stopped").unwrap_or_else(|| panic!("no orderly stop:\n{log}"));
+    assert!(stopping < stopped, "{log}");
+    // Every task stopped, the listeners' connections (the client's here) closed.
+    assert!(!log.contains("did not stop"), "{log}");
+    assert!(log.contains("Error: the state store failed to flush"), "{log}");
+    // The supervised service was stopped (it logs the signal), not killed with the agent.
+    assert!(log[stopping..].contains("\"SIGTERM\""), "{log}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{service}/cmdline")).exists()
+            || system_service_pid(&env.socket()).is_none(),
+        "the supervised service outlived the agent"
     );
 }

@@ -251,6 +251,22 @@ impl Env {
         }
     }
 
+    /// Waits until the agent exits by itself, at most 30 s (then fails the test), and
+    /// returns its status. Async, so the test's clients on the same runtime answer the
+    /// agent's graceful close of their connections meanwhile.
+    pub async fn wait_agent_exit(&mut self) -> std::process::ExitStatus {
+        let agent = self.agent.as_mut().expect("agent running");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = agent.try_wait().unwrap() {
+                self.agent = None;
+                return status;
+            }
+            assert!(Instant::now() < deadline, "dpud did not exit; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The agent and the service process: what a power cut does.
     pub fn kill_all(&mut self) {
         self.kill_agent();
