@@ -7,9 +7,11 @@
 //! steps follow Linux's host and nvmet: Negotiate → Challenge → Reply → Success1, then
 //! Success2 when the host asked the controller to prove itself. A failed step is answered
 //! by `AUTH_Failure1` on the next Receive; after it (or the host's `AUTH_Failure2`) the
-//! connection closes, so a host cannot keep guessing on one queue. A new Negotiate
-//! restarts the transaction with the host's current secrets (re-authentication after a
-//! rotation; the queue stays usable while it runs).
+//! connection closes, and until then the queue runs nothing but authentication and no
+//! Negotiate restarts the transaction, so a host cannot keep guessing on one queue. A
+//! new Negotiate on a queue without a failed step restarts the transaction with the
+//! host's current secrets (re-authentication after a rotation; the queue stays usable
+//! while it runs, until a step fails).
 //!
 //! A DH group's exponentiations take milliseconds each (ffdhe8192: about 50 ms on x86),
 //! so the session does not run them: a Receive that needs our key pair, or a Reply that
@@ -256,8 +258,14 @@ impl AuthSession {
         Ok(())
     }
 
+    /// A failed step: the queue is unauthenticated from now on (a re-authenticating one
+    /// too), and its next Receive gets `AUTH_Failure1` with the first failure's
+    /// explanation, then the connection closes.
     fn fail(&mut self, explanation: u8) -> AuthEvent {
-        self.step = Step::Failure1(explanation);
+        self.authenticated = false;
+        if !matches!(self.step, Step::Failure1(_)) {
+            self.step = Step::Failure1(explanation);
+        }
         AuthEvent::Continue
     }
 
@@ -280,6 +288,10 @@ impl AuthSession {
             Err(_) => return sent(self.fail(failure::INCORRECT_PAYLOAD)),
         };
         if let AuthMessage::Negotiate(n) = &msg {
+            // A failed transaction is not restarted: one guess per connection.
+            if matches!(self.step, Step::Failure1(_)) {
+                return sent(AuthEvent::Continue);
+            }
             return sent(self.negotiate(n, current));
         }
         let expected = matches!(

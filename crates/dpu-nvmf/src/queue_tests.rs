@@ -3311,6 +3311,40 @@ mod dhchap_auth {
         h.expect_failure1(failure::FAILED);
     }
 
+    /// A failed step is final: a new Negotiate gives the host no second guess on the
+    /// queue, and a queue whose re-authentication failed runs nothing more, before its
+    /// host has read the Failure1 (which it need never do).
+    #[test]
+    fn a_failed_transaction_is_not_restarted_and_ends_the_queues_authentication() {
+        let t = target_with_secret(false);
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        let c = h.start_auth(1);
+        assert!(h.reply(&c, &secret(9), None).status.is_success());
+        assert!(h.auth_send(&negotiate(2)).status.is_success());
+        h.expect_failure1(failure::FAILED);
+        // Other failures likewise keep their explanation through a later Negotiate.
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        assert!(h.auth_send(&AuthMessage::Success2 { tid: 0 }.to_bytes()).status.is_success());
+        assert!(h.auth_send(&negotiate(1)).status.is_success());
+        h.expect_failure1(failure::INCORRECT_MESSAGE);
+        // Re-authentication with a wrong secret on an authenticated, enabled queue.
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        h.authenticate(1);
+        h.enable();
+        assert!(h.run(identify(1, 0), &[]).0.status.is_success());
+        let c = h.start_auth(2);
+        assert!(h.reply(&c, &secret(9), None).status.is_success());
+        let required = Status::AUTH_REQUIRED.with_dnr();
+        assert_eq!(h.run(identify(1, 0), &[]).0.status, required);
+        assert_eq!(h.run(property_get(property::CSTS), &[]).0.status, required);
+        assert!(h.auth_send(&negotiate(3)).status.is_success());
+        assert_eq!(h.run(identify(1, 0), &[]).0.status, required);
+        h.expect_failure1(failure::FAILED);
+    }
+
     #[test]
     fn malformed_and_out_of_order_messages_are_refused() {
         let t = target_with_secret(false);
