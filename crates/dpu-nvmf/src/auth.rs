@@ -404,9 +404,15 @@ impl AuthSession {
         self.keys_made = 0;
     }
 
-    /// Authentication Receive of at most `t.len` bytes: the controller's next message.
-    pub fn receive(&mut self, t: &AuthTransfer) -> Result<Progress, Status> {
+    /// Authentication Receive of at most `t.len` bytes, into a transfer of `transfer`
+    /// bytes (the command's SGL): the controller's next message.
+    pub fn receive(&mut self, t: &AuthTransfer, transfer: u32) -> Result<Progress, Status> {
         self.check(t)?;
+        // The transfer is the allocation, as nvmet checks it (and a Send's data): a host
+        // that took less, or nothing, would move the transaction on without its message.
+        if transfer != t.len {
+            return Err(Status::DATA_SGL_LENGTH_INVALID);
+        }
         let (msg, event) = match self.step {
             Step::Challenge => {
                 let hl = hash::len(self.hash).unwrap_or(32);

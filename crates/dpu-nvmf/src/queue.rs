@@ -1811,8 +1811,9 @@ impl Connection {
         let Some(a) = self.auth.as_mut() else {
             return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
         };
-        let progress = a.receive(t);
-        self.auth_progress(cid, Some(sqe.sgl().length() as usize), progress);
+        let transfer = sqe.sgl().length();
+        let progress = a.receive(t, transfer);
+        self.auth_progress(cid, Some(transfer as usize), progress);
         Outcome::Pending
     }
 

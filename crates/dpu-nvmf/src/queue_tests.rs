@@ -3345,6 +3345,27 @@ mod dhchap_auth {
         h.expect_failure1(failure::FAILED);
     }
 
+    /// As nvmet checks it, a Receive's transfer (its SGL) is its allocation length: one
+    /// that takes less, or nothing, fails and leaves the transaction where it was.
+    #[test]
+    fn a_receive_whose_transfer_is_not_its_allocation_changes_nothing() {
+        let t = target_with_secret(false);
+        let mut h = H::new(&t, false, false);
+        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        assert!(h.auth_send(&negotiate(1)).status.is_success());
+        for transfer in [0, 48, 8192] {
+            let mut r = AuthTransfer::dhchap(4096).to_receive_sqe(0);
+            r.set_sgl(SglDescriptor::transport(transfer));
+            let (c, data) = h.run(r, &[]);
+            assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr(), "{transfer}");
+            assert!(data.is_empty());
+        }
+        let AuthMessage::Challenge(c) = h.auth_receive(4096) else { panic!() };
+        assert!(h.reply(&c, &secret(1), None).status.is_success());
+        assert!(matches!(h.auth_receive(4096), AuthMessage::Success1(_)));
+        assert!(h.conn.is_closed().is_none());
+    }
+
     #[test]
     fn malformed_and_out_of_order_messages_are_refused() {
         let t = target_with_secret(false);
