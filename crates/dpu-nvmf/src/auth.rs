@@ -263,6 +263,7 @@ impl AuthSession {
     /// explanation, then the connection closes.
     fn fail(&mut self, explanation: u8) -> AuthEvent {
         self.authenticated = false;
+        self.forget_keys();
         if !matches!(self.step, Step::Failure1(_)) {
             self.step = Step::Failure1(explanation);
         }
@@ -402,6 +403,16 @@ impl AuthSession {
     fn succeeded(&mut self) {
         self.authenticated = true;
         self.keys_made = 0;
+        self.forget_keys();
+    }
+
+    /// Drops the transaction's DH private key and session key once nothing needs them
+    /// (nvmet frees them at the final step too): a queue that lives on keeps nothing
+    /// that would let a later look at its memory test guessed secrets against a
+    /// recorded exchange.
+    fn forget_keys(&mut self) {
+        self.dh = None;
+        self.session_key = None;
     }
 
     /// Authentication Receive of at most `t.len` bytes, into a transfer of `transfer`
@@ -454,6 +465,7 @@ impl AuthSession {
                     _ => None,
                 };
                 self.step = if response.is_some() { Step::Success2 } else { Step::Negotiate };
+                self.forget_keys();
                 let m =
                     AuthMessage::Success1(Success1 { tid: self.tid, hash_len: hl as u8, response });
                 (m, AuthEvent::Continue)
@@ -476,6 +488,8 @@ impl AuthSession {
                 Ok(Progress::Answer(padded(&m, len), AuthEvent::Continue))
             }
             (Some(Waiting::SessionKey(r)), DhOutput::SessionKey(ks)) => {
+                // The private key's one use is done.
+                self.dh = None;
                 let event = match ks {
                     Some(ks) => {
                         self.session_key = Some(ks);
@@ -523,6 +537,7 @@ impl AuthSession {
 
     fn failure1(&mut self, explanation: u8) -> (AuthMessage, AuthEvent) {
         self.authenticated = false;
+        self.forget_keys();
         self.step = Step::Negotiate;
         let f = Failure { tid: self.tid, reason: failure::REASON_FAILED, explanation };
         (AuthMessage::Failure1(f), AuthEvent::Failed)
@@ -537,4 +552,93 @@ fn padded(msg: &AuthMessage, len: u32) -> Vec<u8> {
         data.resize((len as usize).min(MAX_RECEIVE), 0);
     }
     data
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const HOST: &str = "nqn.2014-08.org.example:host";
+    const SUB: &str = "nqn.2014-08.org.example:sub";
+
+    fn answer(p: Result<Progress, Status>) -> (Vec<u8>, AuthEvent) {
+        match p.unwrap() {
+            Progress::Answer(data, event) => (data, event),
+            Progress::Compute(job) => panic!("{job:?}"),
+        }
+    }
+
+    /// Runs the DH job a command waits for and answers the command.
+    fn computed(s: &mut AuthSession, p: Result<Progress, Status>) -> (Vec<u8>, AuthEvent) {
+        let Ok(Progress::Compute(job)) = p else { panic!("{p:?}") };
+        answer(s.computed(job.run()))
+    }
+
+    fn send(s: &mut AuthSession, m: &AuthMessage) -> Result<Progress, Status> {
+        let b = m.to_bytes();
+        s.send(&AuthTransfer::dhchap(b.len() as u32), &b, || None)
+    }
+
+    /// Negotiate, Challenge (with our key pair) and the host's Reply (with its DH value
+    /// and `secret`'s response, asking for the controller's with `c2`), up to the Reply's
+    /// check.
+    fn up_to_the_reply(s: &mut AuthSession, secret: &Secret, c2: bool) -> AuthEvent {
+        let negotiate = Negotiate {
+            tid: 1,
+            sc_c: 0,
+            hashes: vec![hash::SHA256],
+            dh_groups: vec![dh_group::FFDHE2048],
+        };
+        answer(send(s, &AuthMessage::Negotiate(negotiate)));
+        let challenge = s.receive(&AuthTransfer::dhchap(4096), 4096);
+        let (data, _) = computed(s, challenge);
+        let Ok(AuthMessage::Challenge(c)) = AuthMessage::parse(&data) else { panic!() };
+        let ours = DhGroup::get(c.dh_group).unwrap().generate().unwrap();
+        let ks = ours.session_key(&c.dh_value).unwrap();
+        let c1 = dhchap::augmented_challenge(c.hash, &ks, &c.challenge).unwrap();
+        let x = Exchange { hash: c.hash, challenge: &c1, seqnum: c.seqnum, tid: 1, sc_c: 0 };
+        let reply = AuthMessage::Reply(Reply {
+            tid: 1,
+            response: dhchap::host_response(&x, secret, HOST, SUB).unwrap(),
+            challenge_valid: c2,
+            seqnum: u32::from(c2),
+            challenge: vec![7; 32],
+            dh_value: ours.public.clone(),
+        });
+        let checked = send(s, &reply);
+        computed(s, checked).1
+    }
+
+    /// The DH private key goes once the session key is made, the session key once the
+    /// last response that needs it is computed, or the transaction fails.
+    #[test]
+    fn ephemeral_keys_are_dropped_once_the_transaction_no_longer_needs_them() {
+        let secrets = Arc::new(HostSecrets {
+            host: Secret::new(&[1; 32], 0).unwrap(),
+            ctrl: Some(Secret::new(&[2; 32], 0).unwrap()),
+            dh_group: dh_group::FFDHE2048,
+            hash: 0,
+        });
+        let keys = |s: &AuthSession| (s.dh.is_some(), s.session_key.is_some());
+        let host = secrets.host.clone();
+        let mut s = AuthSession::new(secrets.clone(), HOST, SUB);
+        assert_eq!(up_to_the_reply(&mut s, &host, false), AuthEvent::Authenticated);
+        assert_eq!(keys(&s), (false, false));
+        // Bidirectional: the session key augments C2 for the Success1, then goes.
+        let mut s = AuthSession::new(secrets.clone(), HOST, SUB);
+        assert_eq!(up_to_the_reply(&mut s, &host, true), AuthEvent::Continue);
+        assert_eq!(keys(&s), (false, true));
+        let (data, _) = answer(s.receive(&AuthTransfer::dhchap(4096), 4096));
+        assert!(matches!(AuthMessage::parse(&data), Ok(AuthMessage::Success1(_))));
+        assert_eq!(keys(&s), (false, false));
+        // A wrong response.
+        let mut s = AuthSession::new(secrets, HOST, SUB);
+        let wrong = Secret::new(&[9; 32], 0).unwrap();
+        assert_eq!(up_to_the_reply(&mut s, &wrong, false), AuthEvent::Continue);
+        assert_eq!(keys(&s), (false, false));
+        let (data, event) = answer(s.receive(&AuthTransfer::dhchap(4096), 4096));
+        assert!(matches!(AuthMessage::parse(&data), Ok(AuthMessage::Failure1(_))));
+        assert_eq!(event, AuthEvent::Failed);
+    }
 }
