@@ -344,9 +344,12 @@ impl DhKey {
     }
 }
 
-/// Compares two responses in time independent of where they differ.
+/// Compares two responses in time independent of where they differ (`ctutils`, which
+/// `crypto-bigint` uses: conditional moves the optimiser cannot turn into an early exit,
+/// where a hand-written fold is only a hope). Lengths are public.
 pub fn responses_match(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use crypto_bigint::ctutils::CtEq as _;
+    a.ct_eq(b).to_bool()
 }
 
 /// `len` random bytes (challenges); `None` if the system's generator fails.
@@ -488,6 +491,10 @@ mod tests {
         let r2 = controller_response(&x, &ctrl, "nqn.s", "nqn.h").unwrap();
         assert_ne!(r2, r1);
         assert!(responses_match(&r1, &r1.clone()) && !responses_match(&r1, &r2));
+        let mut last = r1.clone();
+        last[31] ^= 0x80;
+        assert!(!responses_match(&r1, &last), "a difference in the last bit counts");
+        assert!(!responses_match(&r1, &r1[..31]) && !responses_match(&r1[..31], &r1));
         assert!(host_response(&Exchange { hash: 9, ..x }, &host, "a", "b").is_none());
         assert_ne!(random_seqnum().unwrap(), 0);
     }
