@@ -204,6 +204,8 @@ pub struct AuthSession {
     /// The DH session key, once the host's public value came.
     session_key: Option<Zeroizing<Vec<u8>>>,
     authenticated: bool,
+    /// Whether a transaction has ever succeeded on this queue.
+    proven: bool,
 }
 
 impl std::fmt::Debug for AuthSession {
@@ -236,12 +238,20 @@ impl AuthSession {
             waiting: None,
             session_key: None,
             authenticated: false,
+            proven: false,
         }
     }
 
-    /// Whether a transaction has succeeded on this queue.
+    /// Whether the queue is authenticated: a transaction succeeded and no step failed
+    /// since.
     pub fn authenticated(&self) -> bool {
         self.authenticated
+    }
+
+    /// Whether a transaction has ever succeeded on this queue (a queue whose
+    /// re-authentication failed has, and closes with its Failure1, not a deadline).
+    pub fn proven(&self) -> bool {
+        self.proven
     }
 
     /// The command fields every Send and Receive must carry (§6.1/§6.2: SECP E9h with
@@ -402,6 +412,7 @@ impl AuthSession {
 
     fn succeeded(&mut self) {
         self.authenticated = true;
+        self.proven = true;
         self.keys_made = 0;
         self.forget_keys();
     }

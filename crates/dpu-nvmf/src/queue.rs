@@ -957,7 +957,10 @@ impl Connection {
             }
             return;
         };
-        if self.auth_pending() && now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
+        // A queue that never authenticated; one whose re-authentication failed runs
+        // nothing but authentication until its Failure1 closes it.
+        let unproven = self.auth.as_ref().is_some_and(|a| !a.proven());
+        if unproven && now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
             warn!(cntlid = b.ctrl.cntlid, qid = b.qid, "queue not authenticated in time");
             self.close(CloseReason::AuthTimeout);
             return;

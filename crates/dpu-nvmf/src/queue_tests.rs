@@ -3342,6 +3342,11 @@ mod dhchap_auth {
         assert_eq!(h.run(property_get(property::CSTS), &[]).0.status, required);
         assert!(h.auth_send(&negotiate(3)).status.is_success());
         assert_eq!(h.run(identify(1, 0), &[]).0.status, required);
+        // Past the deadline of a queue that never authenticated, this one waits for its
+        // Failure1 (it is not "not authenticated in time").
+        h.now += Duration::from_secs(31);
+        h.conn.tick(h.now);
+        assert!(h.conn.is_closed().is_none());
         h.expect_failure1(failure::FAILED);
     }
 
