@@ -861,18 +861,20 @@ impl HostQueue {
             Some(ks) => dhchap::augmented_challenge(c.hash, ks, challenge),
             None => Some(challenge.to_vec()),
         };
-        let c1 = augment(&c.challenge).unwrap_or_default();
+        let unknown_hash = || InitiatorError::Auth(format!("unknown hash {}", c.hash));
+        let c1 = augment(&c.challenge).ok_or_else(unknown_hash)?;
         let hostnqn = self.opts.hostnqn.clone();
         let x = Exchange { hash: c.hash, challenge: &c1, seqnum: c.seqnum, tid, sc_c: 0 };
-        let response = dhchap::host_response(&x, &secret, &hostnqn, subnqn)
-            .ok_or_else(|| InitiatorError::Auth(format!("unknown hash {}", c.hash)))?;
+        let response =
+            dhchap::host_response(&x, &secret, &hostnqn, subnqn).ok_or_else(unknown_hash)?;
         let hl = response.len();
         let ctrl = self.opts.dhchap_ctrl_secret.clone();
+        // A predictable C2 or S2 would let a replayed Success1 pass: no randomness, no
+        // controller authentication.
         let (c2, s2) = match ctrl {
-            Some(_) => (
-                dhchap::random_bytes(hl).unwrap_or_else(|| vec![0x5A; hl]),
-                dhchap::random_seqnum().unwrap_or(1),
-            ),
+            Some(_) => dhchap::random_bytes(hl).zip(dhchap::random_seqnum()).ok_or_else(|| {
+                InitiatorError::Auth("no random numbers for the controller's challenge".into())
+            })?,
             None => (vec![0; hl], 0),
         };
         let reply = AuthMessage::Reply(Reply {
@@ -889,7 +891,7 @@ impl HostQueue {
             other => return Err(auth_refused("Success1", &other)),
         };
         let Some(ctrl) = ctrl else { return Ok(()) };
-        let c2 = augment(&c2).unwrap_or_default();
+        let c2 = augment(&c2).ok_or_else(unknown_hash)?;
         let x = Exchange { hash: c.hash, challenge: &c2, seqnum: s2, tid, sc_c: 0 };
         let expected = dhchap::controller_response(&x, &ctrl, subnqn, &hostnqn);
         let proved = match (&expected, &s1.response) {
