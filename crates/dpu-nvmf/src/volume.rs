@@ -91,6 +91,17 @@ pub enum VolumeError {
     },
 }
 
+/// Checks a volume's block size and size in bytes (at least one block, whole blocks).
+pub fn check_geometry(block_size: u32, size: u64) -> Result<(), VolumeError> {
+    if !BLOCK_SIZES.contains(&block_size) {
+        return Err(VolumeError::BadBlockSize(block_size));
+    }
+    if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
+        return Err(VolumeError::BadSize { size, block_size });
+    }
+    Ok(())
+}
+
 /// The storage operations a volume needs. Implementations may block.
 pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     /// Fills `buf` from byte `offset`.
@@ -486,14 +497,22 @@ impl FileBackend {
     /// out of the hosts' reach (every command is range-checked against the volume
     /// size), and is zeroed should the volume grow over it ([`BlockBackend::grow`]).
     pub fn open_file(path: &Path, size: u64) -> Result<Self, VolumeError> {
+        Self::open_file_noting(path, size).map(|(backend, _)| backend)
+    }
+
+    /// As [`open_file`](Self::open_file), also saying what it changed on disk, so a caller
+    /// that cannot go on can take it back ([`FileChange::undo`]). A file it created and
+    /// then could not size (a size the file system refuses) is removed again.
+    pub fn open_file_noting(path: &Path, size: u64) -> Result<(Self, FileChange), VolumeError> {
         let io_err = |source| VolumeError::Io { path: path.to_owned(), source };
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io_err)?;
+        let open =
+            |create: bool| OpenOptions::new().read(true).write(true).create_new(create).open(path);
+        // An existing file first: then only a file this call made counts as created.
+        let (file, created) = match open(false) {
+            Ok(file) => (file, false),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (open(true).map_err(io_err)?, true),
+            Err(e) => return Err(io_err(e)),
+        };
         let backend = Self {
             path: path.to_owned(),
             file,
@@ -501,8 +520,19 @@ impl FileBackend {
             device_block_size: None,
             discard_only: false,
         };
-        backend.extend_to(size)?;
-        Ok(Self { direct: open_direct(path), ..backend })
+        let change = match backend.extend_to(size) {
+            Ok(_) if created => FileChange::Created,
+            Ok(len) if len < size => FileChange::Grown(len),
+            Ok(_) => FileChange::Unchanged,
+            Err(e) => {
+                if created {
+                    // Nothing else knows the file yet: a refused volume leaves no file.
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(e);
+            }
+        };
+        Ok((Self { direct: open_direct(path), ..backend }, change))
     }
 
     /// Opens a block device; returns it with its size in bytes.
@@ -559,6 +589,29 @@ impl FileBackend {
             self.file.set_len(size).map_err(|e| self.io_err(e))?;
         }
         Ok(len)
+    }
+}
+
+/// What opening a file volume did to its file ([`FileBackend::open_file_noting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    /// The file did not exist: it was created.
+    Created,
+    /// The file was shorter than the volume: it was extended (sparsely) from this length.
+    Grown(u64),
+    /// The file was left as it was.
+    Unchanged,
+}
+
+impl FileChange {
+    /// Takes the change to the file at `path` back: removes a file that was created,
+    /// cuts a grown one back to its length (what it gained is a hole nobody wrote yet).
+    pub fn undo(self, path: &Path) -> io::Result<()> {
+        match self {
+            Self::Created => std::fs::remove_file(path),
+            Self::Grown(len) => OpenOptions::new().write(true).open(path)?.set_len(len),
+            Self::Unchanged => Ok(()),
+        }
     }
 }
 
@@ -742,12 +795,7 @@ impl Volume {
         size: u64,
         backend: Box<dyn BlockBackend>,
     ) -> Result<Self, VolumeError> {
-        if !BLOCK_SIZES.contains(&block_size) {
-            return Err(VolumeError::BadBlockSize(block_size));
-        }
-        if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
-            return Err(VolumeError::BadSize { size, block_size });
-        }
+        check_geometry(block_size, size)?;
         let blocks = AtomicU64::new(size / u64::from(block_size));
         Ok(Self {
             name: name.into(),
@@ -806,15 +854,21 @@ impl Volume {
         block_size: u32,
         size: u64,
     ) -> Result<Self, VolumeError> {
+        Self::file_noting(name, path, block_size, size).map(|(volume, _)| volume)
+    }
+
+    /// As [`file`](Self::file), also saying what it changed on disk
+    /// ([`FileBackend::open_file_noting`]).
+    pub fn file_noting(
+        name: impl Into<String>,
+        path: &Path,
+        block_size: u32,
+        size: u64,
+    ) -> Result<(Self, FileChange), VolumeError> {
         // Validate before touching the file system.
-        if !BLOCK_SIZES.contains(&block_size) {
-            return Err(VolumeError::BadBlockSize(block_size));
-        }
-        if size == 0 || !size.is_multiple_of(u64::from(block_size)) {
-            return Err(VolumeError::BadSize { size, block_size });
-        }
-        let backend = FileBackend::open_file(path, size)?;
-        Self::new(name, block_size, size, Box::new(backend))
+        check_geometry(block_size, size)?;
+        let (backend, change) = FileBackend::open_file_noting(path, size)?;
+        Ok((Self::new(name, block_size, size, Box::new(backend))?, change))
     }
 
     /// A volume on a whole block device (size rounded down to the block size), with
@@ -996,6 +1050,31 @@ mod tests {
         assert_eq!(out[2..], data[..]);
         assert!(b.read_append(&mut out, 8192, 4096).is_err());
         assert_eq!(out.len(), 2 + 4096);
+    }
+
+    /// A file volume says what it did to its file and can take it back; a size the file
+    /// system refuses (past `off_t`) leaves no file it created, and an existing file as
+    /// it was.
+    #[test]
+    fn a_file_volume_notes_its_change_and_a_refused_size_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vol.img");
+        let refused = Volume::file("f", &path, 512, 1 << 63).unwrap_err().to_string();
+        assert!(refused.starts_with(&path.display().to_string()), "{refused}");
+        assert!(!path.exists(), "a refused volume left its file behind");
+        let (_, made) = Volume::file_noting("f", &path, 512, 8192).unwrap();
+        assert_eq!(made, FileChange::Created);
+        assert!(Volume::file("f", &path, 512, 1 << 63).is_err());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192, "an existing file stays");
+        let (_, grown) = Volume::file_noting("f", &path, 512, 16384).unwrap();
+        assert_eq!(grown, FileChange::Grown(8192));
+        let (_, same) = Volume::file_noting("f", &path, 512, 4096).unwrap();
+        assert_eq!(same, FileChange::Unchanged);
+        grown.undo(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192);
+        same.undo(&path).unwrap();
+        made.undo(&path).unwrap();
+        assert!(!path.exists());
     }
 
     #[test]
