@@ -47,6 +47,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Deserialize;
+use tracing::warn;
 
 use crate::auth::HostSecrets;
 use crate::dhchap::{dh_group_id, hash_id};
@@ -54,9 +55,9 @@ use crate::rate_limit::RateLimit;
 use crate::server::MAX_IO_THREADS;
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec,
-    Target, unused_host_secret,
+    Target, check_ana_group, check_namespace, check_subsystem, unused_host_secret,
 };
-use crate::volume::{Volume, VolumeError};
+use crate::volume::{BLOCK_SIZES, FileChange, Volume, VolumeError, check_geometry};
 
 /// Errors of a configuration (one line each, naming the object).
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +134,14 @@ pub enum ConfigError {
         /// `discovery_referrals` or the listener (by port ID).
         whose: String,
         /// What is wrong, naming the entry.
+        message: String,
+    },
+    /// A listener's address or port ID is another's, or its port is 0.
+    #[error("{whose}: {message}")]
+    Listener {
+        /// `discovery` or the listener (by port ID).
+        whose: String,
+        /// What is wrong.
         message: String,
     },
     /// `io_threads` is out of range.
@@ -247,6 +256,46 @@ pub struct SubsystemConfig {
     pub namespaces: Vec<NamespaceConfig>,
 }
 
+impl SubsystemConfig {
+    /// The subsystem as the target takes it, checked as the registry checks it; host
+    /// secrets parsed, none that would be ignored.
+    fn checked_spec(&self) -> Result<SubsystemSpec, ConfigError> {
+        let secret_hosts = self.host_secrets.iter().map(|h| h.host.as_str());
+        let may_connect = |host: &str| self.hosts.contains(host);
+        if let Some((i, message)) =
+            unused_host_secret(self.allow_any_host, may_connect, secret_hosts)
+        {
+            let host = self.host_secrets.get(i).map(|h| h.host.clone()).unwrap_or_default();
+            return Err(ConfigError::HostSecret { nqn: self.nqn.clone(), host, message });
+        }
+        let mut host_secrets = BTreeMap::new();
+        for h in &self.host_secrets {
+            let group = dh_group_id(&h.dh_group).unwrap_or(u8::MAX);
+            let hash = hash_id(&h.hash).unwrap_or(u8::MAX);
+            let parsed = HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, group, hash)
+                .map_err(|(field, source)| ConfigError::Secret {
+                nqn: self.nqn.clone(),
+                host: h.host.clone(),
+                field,
+                source,
+            })?;
+            host_secrets.insert(h.host.clone(), Arc::new(parsed));
+        }
+        let spec = SubsystemSpec {
+            nqn: self.nqn.clone(),
+            serial: self.serial.clone(),
+            model: self.model.clone(),
+            allow_any_host: self.allow_any_host,
+            hosts: self.hosts.clone(),
+            host_secrets,
+            cntlids: self.min_cntlid..=self.max_cntlid,
+            max_io_queues: self.max_io_queues,
+        };
+        check_subsystem(&spec)?;
+        Ok(spec)
+    }
+}
+
 /// The DH-HMAC-CHAP secrets of one host (printed redacted).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -327,6 +376,26 @@ pub struct AnaGroupConfig {
     pub state: AnaState,
 }
 
+impl ListenerConfig {
+    /// How errors name it.
+    fn whose(&self) -> String {
+        format!("listener {}", self.port_id)
+    }
+
+    /// Its ANA states by group, each group in range and named once.
+    fn checked_ana_states(&self) -> Result<BTreeMap<u32, AnaState>, ConfigError> {
+        let mut states = BTreeMap::new();
+        for g in &self.ana_groups {
+            check_ana_group(g.group)?;
+            if states.insert(g.group, g.state).is_some() {
+                let port_id = self.port_id;
+                return Err(ConfigError::DuplicateAnaGroup { port_id, group: g.group });
+            }
+        }
+        Ok(states)
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -366,10 +435,35 @@ impl Config {
             return Err(ConfigError::IoThreads(config.io_threads));
         }
         check_referrals("discovery_referrals", &config.discovery_referrals)?;
-        for l in &config.listeners {
-            check_referrals(&format!("listener {}", l.port_id), &l.referrals)?;
-        }
+        config.check_listeners()?;
         Ok(config)
+    }
+
+    /// Checks the listeners as the registry and the API would: a port ID and an address
+    /// (the discovery listener's too) once each, a port given (port 0 would listen where
+    /// the kernel picks, which no host is told), ANA states and referrals.
+    fn check_listeners(&self) -> Result<(), ConfigError> {
+        let listener = |whose: String, message: String| ConfigError::Listener { whose, message };
+        let mut port_ids = BTreeSet::new();
+        let mut addresses = BTreeSet::new();
+        let named = self.discovery.iter().map(|a| ("discovery".to_owned(), *a));
+        let named = named.chain(self.listeners.iter().map(|l| (l.whose(), l.address)));
+        for (whose, address) in named {
+            if address.port() == 0 {
+                return Err(listener(whose, format!("address {address}: port 0")));
+            }
+            if !addresses.insert(address) {
+                return Err(listener(whose, format!("address {address} listed twice")));
+            }
+        }
+        for l in &self.listeners {
+            if !port_ids.insert(l.port_id) {
+                return Err(listener(l.whose(), "port_id listed twice".into()));
+            }
+            l.checked_ana_states()?;
+            check_referrals(&l.whose(), &l.referrals)?;
+        }
+        Ok(())
     }
 
     /// Reads and parses `path`. A file holding host secrets that users other than its
@@ -392,80 +486,85 @@ impl Config {
 
     /// Opens the volumes and fills `target` with subsystems and namespaces.
     /// Listeners are left to the caller (they need sockets).
+    ///
+    /// A refused configuration changes nothing: every check that needs no file is made
+    /// before a volume file is created or grown, block devices (opening one changes
+    /// nothing) are opened before files, and should a file still fail (what only trying
+    /// tells: permissions, the file system's largest file) the files opened before it
+    /// are taken back as they were.
     pub fn apply(&self, target: &Target) -> Result<(), ConfigError> {
-        let mut volumes: BTreeMap<&str, (Arc<Volume>, &VolumeConfig)> = BTreeMap::new();
+        let volumes = self.check_volumes()?;
+        let subsystems = self.check_subsystems(target, &volumes)?;
+        let opened = open_volumes(volumes)?;
+        let added = add_subsystems(target, subsystems, &opened.volumes);
+        if added.is_err() {
+            // Only another writer of the registry gets here, after the checks.
+            opened.undo();
+        }
+        added
+    }
+
+    /// The volumes by name, each checked as far as it can be without opening a file:
+    /// named once, with what its kind needs; RAM volumes are made (that touches nothing).
+    fn check_volumes(&self) -> Result<BTreeMap<&str, Backing<'_>>, ConfigError> {
+        let mut volumes = BTreeMap::new();
         for v in &self.volumes {
-            if volumes.contains_key(v.name.as_str()) {
+            if volumes.insert(v.name.as_str(), Backing::check(v)?).is_some() {
                 return Err(ConfigError::DuplicateVolume(v.name.clone()));
             }
-            volumes.insert(&v.name, (Arc::new(open_volume(v)?), v));
         }
+        Ok(volumes)
+    }
+
+    /// The subsystems and their namespaces as the target takes them, checked as the
+    /// registry checks them (against what `target` holds already, too).
+    fn check_subsystems(
+        &self,
+        target: &Target,
+        volumes: &BTreeMap<&str, Backing<'_>>,
+    ) -> Result<Vec<(SubsystemSpec, Vec<CheckedNamespace>)>, ConfigError> {
+        let mut nqns = BTreeSet::new();
+        let mut out = Vec::new();
         for s in &self.subsystems {
-            let secret_hosts = s.host_secrets.iter().map(|h| h.host.as_str());
-            let may_connect = |host: &str| s.hosts.contains(host);
-            if let Some((i, message)) =
-                unused_host_secret(s.allow_any_host, may_connect, secret_hosts)
-            {
-                let host = s.host_secrets.get(i).map(|h| h.host.clone()).unwrap_or_default();
-                return Err(ConfigError::HostSecret { nqn: s.nqn.clone(), host, message });
+            let spec = s.checked_spec()?;
+            if !nqns.insert(&s.nqn) || target.subsystem(&s.nqn).is_some() {
+                return Err(RegistryError::SubsystemExists(s.nqn.clone()).into());
             }
-            let mut host_secrets = BTreeMap::new();
-            for h in &s.host_secrets {
-                let group = dh_group_id(&h.dh_group).unwrap_or(u8::MAX);
-                let hash = hash_id(&h.hash).unwrap_or(u8::MAX);
-                let parsed =
-                    HostSecrets::parse(&h.dhchap_secret, &h.dhchap_ctrl_secret, group, hash)
-                        .map_err(|(field, source)| ConfigError::Secret {
-                            nqn: s.nqn.clone(),
-                            host: h.host.clone(),
-                            field,
-                            source,
-                        })?;
-                host_secrets.insert(h.host.clone(), Arc::new(parsed));
-            }
-            target.add_subsystem(SubsystemSpec {
-                nqn: s.nqn.clone(),
-                serial: s.serial.clone(),
-                model: s.model.clone(),
-                allow_any_host: s.allow_any_host,
-                hosts: s.hosts.clone(),
-                host_secrets,
-                cntlids: s.min_cntlid..=s.max_cntlid,
-                max_io_queues: s.max_io_queues,
-            })?;
+            let mut nsids = BTreeSet::new();
+            let mut namespaces = Vec::new();
             for n in &s.namespaces {
-                let (vol, vol_cfg) =
-                    volumes.get(n.volume.as_str()).ok_or_else(|| ConfigError::NoVolume {
-                        nqn: s.nqn.clone(),
-                        nsid: n.nsid,
-                        volume: n.volume.clone(),
-                    })?;
-                let (nguid, uuid) =
-                    crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
                 let attrs = NamespaceAttrs {
                     ana_group: n.ana_group,
                     write_protected: n.read_only,
                     allowed_hosts: n.hosts.clone(),
                 };
-                target.add_namespace_with(&s.nqn, n.nsid, vol.clone(), nguid, uuid, attrs)?;
+                check_namespace(n.nsid, &attrs)?;
+                if !nsids.insert(n.nsid) {
+                    let nqn = s.nqn.clone();
+                    return Err(RegistryError::NamespaceExists { nqn, nsid: n.nsid }.into());
+                }
+                let vol_cfg =
+                    volumes.get(n.volume.as_str()).map(Backing::config).ok_or_else(|| {
+                        ConfigError::NoVolume {
+                            nqn: s.nqn.clone(),
+                            nsid: n.nsid,
+                            volume: n.volume.clone(),
+                        }
+                    })?;
+                let (nguid, uuid) =
+                    crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
+                let volume = n.volume.clone();
+                namespaces.push(CheckedNamespace { nsid: n.nsid, volume, nguid, uuid, attrs });
             }
+            out.push((spec, namespaces));
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Sets the listeners' ANA states, once the caller added the listeners.
     pub fn apply_ana_states(&self, target: &Target) -> Result<(), ConfigError> {
         for l in &self.listeners {
-            let mut states = BTreeMap::new();
-            for g in &l.ana_groups {
-                if states.insert(g.group, g.state).is_some() {
-                    return Err(ConfigError::DuplicateAnaGroup {
-                        port_id: l.port_id,
-                        group: g.group,
-                    });
-                }
-            }
-            target.set_ana_states(l.port_id, &states)?;
+            target.set_ana_states(l.port_id, &l.checked_ana_states()?)?;
         }
         Ok(())
     }
@@ -513,33 +612,137 @@ fn volume_identity(v: &VolumeConfig) -> Vec<u8> {
     id
 }
 
-/// Opens the volume a [`VolumeConfig`] describes.
-pub fn open_volume(v: &VolumeConfig) -> Result<Volume, ConfigError> {
-    let volume = open_backing(v)?;
-    let limit = RateLimit { iops: v.max_iops, bytes_per_second: v.max_bytes_per_second };
-    volume.set_rate_limit(limit, Instant::now());
-    Ok(volume)
+/// A namespace checked whole, waiting for its volume to be opened.
+struct CheckedNamespace {
+    nsid: u32,
+    volume: String,
+    nguid: [u8; 16],
+    uuid: [u8; 16],
+    attrs: NamespaceAttrs,
 }
 
-fn open_backing(v: &VolumeConfig) -> Result<Volume, ConfigError> {
-    let wrap = |source| ConfigError::Volume { name: v.name.clone(), source };
-    match v.kind {
-        VolumeKind::Ram => {
-            let size = v.size.ok_or(ConfigError::VolumeSpec(v.name.clone(), "size required"))?;
-            Volume::ram(&v.name, v.block_size.unwrap_or(512), size).map_err(wrap)
-        }
-        VolumeKind::File => {
-            let size = v.size.ok_or(ConfigError::VolumeSpec(v.name.clone(), "size required"))?;
-            let path =
-                v.path.as_ref().ok_or(ConfigError::VolumeSpec(v.name.clone(), "path required"))?;
-            Volume::file(&v.name, path, v.block_size.unwrap_or(512), size).map_err(wrap)
-        }
-        VolumeKind::Block => {
-            let path =
-                v.path.as_ref().ok_or(ConfigError::VolumeSpec(v.name.clone(), "path required"))?;
-            Volume::block_device(&v.name, path, v.block_size).map_err(wrap)
+/// A volume checked as far as it can be before it is opened.
+enum Backing<'a> {
+    /// Made already.
+    Ram(&'a VolumeConfig, Box<Volume>),
+    /// A file, its block size and size checked.
+    File(&'a VolumeConfig, &'a Path, u32, u64),
+    /// A block device (the device decides the rest).
+    Block(&'a VolumeConfig, &'a Path),
+}
+
+impl<'a> Backing<'a> {
+    fn check(v: &'a VolumeConfig) -> Result<Self, ConfigError> {
+        let wrap = |source| ConfigError::Volume { name: v.name.clone(), source };
+        let need = |what| ConfigError::VolumeSpec(v.name.clone(), what);
+        let block_size = v.block_size.unwrap_or(512);
+        match v.kind {
+            VolumeKind::Ram => {
+                let size = v.size.ok_or_else(|| need("size required"))?;
+                let volume = Volume::ram(&v.name, block_size, size).map_err(wrap)?;
+                Ok(Self::Ram(v, Box::new(volume)))
+            }
+            VolumeKind::File => {
+                let size = v.size.ok_or_else(|| need("size required"))?;
+                let path = v.path.as_deref().ok_or_else(|| need("path required"))?;
+                check_geometry(block_size, size).map_err(wrap)?;
+                Ok(Self::File(v, path, block_size, size))
+            }
+            VolumeKind::Block => {
+                let path = v.path.as_deref().ok_or_else(|| need("path required"))?;
+                if let Some(bs) = v.block_size.filter(|bs| !BLOCK_SIZES.contains(bs)) {
+                    return Err(wrap(VolumeError::BadBlockSize(bs)));
+                }
+                Ok(Self::Block(v, path))
+            }
         }
     }
+
+    fn config(&self) -> &'a VolumeConfig {
+        match self {
+            Self::Ram(v, _) | Self::File(v, ..) | Self::Block(v, _) => v,
+        }
+    }
+}
+
+/// The volumes a configuration opened, and what that changed on disk.
+struct Opened<'a> {
+    volumes: BTreeMap<&'a str, Arc<Volume>>,
+    files: Vec<(&'a Path, FileChange)>,
+}
+
+impl Opened<'_> {
+    /// Takes the volume files back as they were, the last opened first.
+    fn undo(&self) {
+        for (path, change) in self.files.iter().rev() {
+            if let Err(err) = change.undo(path) {
+                warn!(path = %path.display(), %err, "cannot take back a volume file");
+            }
+        }
+    }
+}
+
+/// Opens checked volumes: block devices first, files last (creating or growing them);
+/// should one fail, the files opened before it are taken back.
+fn open_volumes<'a>(volumes: BTreeMap<&'a str, Backing<'a>>) -> Result<Opened<'a>, ConfigError> {
+    let (files, others): (Vec<_>, Vec<_>) =
+        volumes.into_iter().partition(|(_, b)| matches!(b, Backing::File(..)));
+    let mut opened = Opened { volumes: BTreeMap::new(), files: Vec::new() };
+    for (name, backing) in others.into_iter().chain(files) {
+        let v = backing.config();
+        let wrap = |source| ConfigError::Volume { name: v.name.clone(), source };
+        let volume = match backing {
+            Backing::Ram(_, volume) => Ok(*volume),
+            Backing::Block(_, path) => Volume::block_device(&v.name, path, v.block_size),
+            Backing::File(_, path, block_size, size) => {
+                Volume::file_noting(&v.name, path, block_size, size).map(|(volume, change)| {
+                    opened.files.push((path, change));
+                    volume
+                })
+            }
+        };
+        let volume = match volume {
+            Ok(volume) => volume,
+            Err(e) => {
+                opened.undo();
+                return Err(wrap(e));
+            }
+        };
+        let limit = RateLimit { iops: v.max_iops, bytes_per_second: v.max_bytes_per_second };
+        volume.set_rate_limit(limit, Instant::now());
+        opened.volumes.insert(name, Arc::new(volume));
+    }
+    Ok(opened)
+}
+
+/// Adds checked subsystems and their namespaces on opened volumes to `target`; should the
+/// registry refuse one after all, the subsystems added before it go again.
+fn add_subsystems(
+    target: &Target,
+    subsystems: Vec<(SubsystemSpec, Vec<CheckedNamespace>)>,
+    volumes: &BTreeMap<&str, Arc<Volume>>,
+) -> Result<(), ConfigError> {
+    let mut added = Vec::new();
+    let result = subsystems.into_iter().try_for_each(|(spec, namespaces)| {
+        let nqn = spec.nqn.clone();
+        target.add_subsystem(spec)?;
+        added.push(nqn.clone());
+        for n in namespaces {
+            let volume = volumes.get(n.volume.as_str()).ok_or_else(|| ConfigError::NoVolume {
+                nqn: nqn.clone(),
+                nsid: n.nsid,
+                volume: n.volume.clone(),
+            })?;
+            target.add_namespace_with(&nqn, n.nsid, volume.clone(), n.nguid, n.uuid, n.attrs)?;
+        }
+        Ok(())
+    });
+    if result.is_err() {
+        for nqn in added {
+            let _ = target.remove_subsystem(&nqn);
+        }
+    }
+    result
 }
 
 #[cfg(test)]
@@ -780,6 +983,90 @@ mod tests {
         assert_eq!(load("io_threads = 8\n", 0o644).unwrap().io_threads, 8);
         let missing = Config::load(&dir.path().join("none.toml")).unwrap_err().to_string();
         assert!(missing.starts_with("reading ") && missing.contains("none.toml"), "{missing}");
+    }
+
+    /// A configuration refused for any reason, however late it is found, neither creates
+    /// nor grows a volume file: what needs no file is checked first, block devices are
+    /// opened before files, and files opened before one that fails are taken back.
+    #[test]
+    fn a_refused_configuration_makes_or_grows_no_volume_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.img"), dir.path().join("b.img"));
+        std::fs::write(&b, [7; 4096]).unwrap();
+        let base = format!(
+            "[[volumes]]\nname = \"a\"\nkind = \"file\"\npath = \"{}\"\nsize = 1048576\n\
+             [[volumes]]\nname = \"b\"\nkind = \"file\"\npath = \"{}\"\nsize = 1048576\n\
+             [[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\nallow_any_host = true\n\
+             [[subsystems.namespaces]]\nnsid = 1\nvolume = \"a\"\n\
+             [[subsystems.namespaces]]\nnsid = 2\nvolume = \"b\"\n",
+            a.display(),
+            b.display()
+        );
+        let ns = |extra: &str| format!("[[subsystems.namespaces]]\nnsid = 3\n{extra}\n");
+        let sub =
+            |extra: &str| format!("[[subsystems]]\nnqn = \"nqn.2024-01.io.example:c\"\n{extra}\n");
+        let vol = |kind: &str, path: &Path| {
+            format!(
+                "[[volumes]]\nname = \"c\"\nkind = \"{kind}\"\npath = \"{}\"\nsize = 4096\n",
+                path.display()
+            )
+        };
+        let secret = "[[subsystems.host_secrets]]\nhost = \"nqn.2014-08.org.example:h\"\n\
+                      dhchap_secret = \"DHHC-1:00:zz:\"";
+        let refusals = [
+            (ns("volume = \"none\""), "no volume none"),
+            (ns("volume = \"a\"\nana_group = 0"), "ANA group 0 out of range"),
+            ("[[subsystems.namespaces]]\nnsid = 2\nvolume = \"a\"\n".into(), "namespace 2 already"),
+            ("[[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\n".into(), "already exists"),
+            (sub("min_cntlid = 5\nmax_cntlid = 4"), "controller ID range 5-4"),
+            (sub(&format!("allow_any_host = true\n{secret}")), "dhchap_secret"),
+            (sub("max_io_queues = 0"), "0 I/O queues per controller"),
+            (vol("block", &b), "not a block device"),
+            (vol("file", &dir.path().join("missing/c.img")), "missing/c.img"),
+            (vol("file", dir.path()), dir.path().to_str().unwrap()),
+        ];
+        for (extra, expected) in &refusals {
+            let c = Config::parse(&format!("{base}{extra}")).unwrap();
+            let t = Target::new();
+            let e = c.apply(&t).unwrap_err().to_string();
+            assert!(e.contains(expected), "{expected}: {e}");
+            assert!(!a.exists(), "{expected}: a volume file was left behind");
+            assert_eq!(std::fs::metadata(&b).unwrap().len(), 4096, "{expected}: a file grew");
+            assert!(t.subsystems().is_empty(), "{expected}: the target changed");
+        }
+        assert_eq!(std::fs::read(&b).unwrap(), [7; 4096], "its data stays");
+        // The same without the refusal applies, making the one and growing the other.
+        Config::parse(&base).unwrap().apply(&Target::new()).unwrap();
+        assert_eq!(std::fs::metadata(&a).unwrap().len(), 1 << 20);
+        assert_eq!(std::fs::metadata(&b).unwrap().len(), 1 << 20);
+    }
+
+    /// Listeners are checked when the file is read, before anything is opened or bound:
+    /// a port given, port IDs and addresses once each, ANA groups in range and once each.
+    #[test]
+    fn listeners_are_checked_when_the_file_is_read() {
+        let listener = |port_id: u16, address: &str, groups: &str| {
+            format!(
+                "[[listeners]]\nport_id = {port_id}\naddress = \"{address}\"\nana_groups = [{groups}]\n"
+            )
+        };
+        let one = listener(1, "127.0.0.1:4420", r#"{ group = 2, state = "change" }"#);
+        assert_eq!(Config::parse(&one).unwrap().listeners.len(), 1);
+        let e = |text: &str| Config::parse(text).unwrap_err().to_string();
+        assert_eq!(e(&listener(1, "127.0.0.1:0", "")), "listener 1: address 127.0.0.1:0: port 0");
+        assert_eq!(e("discovery = \"[::1]:0\""), "discovery: address [::1]:0: port 0");
+        let twice = one.clone() + &listener(1, "127.0.0.1:4421", "");
+        assert_eq!(e(&twice), "listener 1: port_id listed twice");
+        let same_address = one.clone() + &listener(2, "127.0.0.1:4420", "");
+        assert_eq!(e(&same_address), "listener 2: address 127.0.0.1:4420 listed twice");
+        let discovery = format!("discovery = \"127.0.0.1:4420\"\n{one}");
+        assert_eq!(e(&discovery), "listener 1: address 127.0.0.1:4420 listed twice");
+        let group = |g: &str| e(&listener(1, "127.0.0.1:4420", g));
+        assert!(
+            group(r#"{ group = 129, state = "change" }"#).contains("ANA group 129 out of range")
+        );
+        let dup = group(r#"{ group = 2, state = "change" }, { group = 2, state = "optimized" }"#);
+        assert_eq!(dup, "listener 1: ANA group 2 listed twice");
     }
 
     #[test]

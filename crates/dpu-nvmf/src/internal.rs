@@ -1422,6 +1422,41 @@ mod tests {
         assert!(Arc::ptr_eq(&after, &target.namespace(IDS_NQN, 1).unwrap()));
     }
 
+    /// A file volume whose size the file system refuses (past `off_t`) fails in a Sync
+    /// and leaves no file behind; asked of a volume that has its file, it leaves the file
+    /// and the volume as they were.
+    #[tokio::test]
+    async fn a_sync_refusing_a_file_volume_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f1.img");
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let sync = |size_bytes: u64| {
+            let file = pb::FileBackend { path: path.display().to_string(), size_bytes };
+            let spec = pb::VolumeSpec {
+                backend: Some(pb::volume_spec::Backend::File(file)),
+                ..Default::default()
+            };
+            let volume =
+                pb::Volume { name: "volumes/f1".into(), spec: Some(spec), ..Default::default() };
+            internal.sync_state(pb::SyncRequest { volumes: vec![volume], ..Default::default() })
+        };
+        let status = |r: pb::SyncResponse| {
+            let s = r.volumes[0].status.clone().unwrap();
+            let apply = s.apply.unwrap();
+            (apply.state, apply.message, s.size_bytes)
+        };
+        let failed = pb::ApplyState::Failed as i32;
+        let (state, message, _) = status(sync(1 << 63).await);
+        assert_eq!(state, failed, "{message}");
+        assert!(message.contains("f1.img"), "{message}");
+        assert!(!path.exists(), "the refused volume left its file behind");
+        let (state, message, size) = status(sync(1 << 20).await);
+        assert_eq!((state, size), (pb::ApplyState::Applied as i32, 1 << 20), "{message}");
+        let (state, message, size) = status(sync(1 << 63).await);
+        assert_eq!((state, size), (failed, 1 << 20), "{message}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 1 << 20);
+    }
+
     /// A Sync of two RAM volumes, subsystem s1 (`IDS_NQN`) and `namespaces` as (NSID,
     /// volume, NGUID, UUID).
     fn two_volumes(namespaces: &[(u32, &str, &str, &str)]) -> pb::SyncRequest {

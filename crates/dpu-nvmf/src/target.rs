@@ -1737,7 +1737,8 @@ pub struct AnaGroup {
     pub nsids: Vec<u32>,
 }
 
-fn check_ana_group(group: u32) -> Result<(), RegistryError> {
+/// Checks an ANA group ID (1..=[`ANA_GROUP_MAX`]).
+pub fn check_ana_group(group: u32) -> Result<(), RegistryError> {
     if (1..=ANA_GROUP_MAX).contains(&group) {
         Ok(())
     } else {
