@@ -80,13 +80,25 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let server = Server::new(target.clone(), io_threads);
     server.set_max_unconnected(args.max_unconnected);
     if let Some(config) = &config {
+        // Sockets before volumes: an address that does not bind (not this host's, in use)
+        // refuses the file before a volume file is created or grown. Hosts that connect
+        // meanwhile wait in the backlog until the namespaces are there.
+        let discovery = match config.discovery {
+            Some(addr) => Some(dpu_nvmf::server::bind(addr).await?),
+            None => None,
+        };
+        let mut sockets = Vec::new();
+        for spec in config.listener_specs() {
+            sockets.push(dpu_nvmf::server::bind(spec.addr).await?);
+        }
         config.apply(&target)?;
-        if let Some(addr) = config.discovery {
-            let bound = server.add_discovery_listener(addr).await?;
+        if let Some(socket) = discovery {
+            let bound = server.serve_discovery_listener(socket);
             target.set_referrals(bound, &config.discovery_referrals);
         }
-        for (spec, l) in config.listener_specs().into_iter().zip(&config.listeners) {
-            let bound = server.add_listener(spec).await?;
+        let listeners = config.listener_specs().into_iter().zip(sockets).zip(&config.listeners);
+        for ((spec, socket), l) in listeners {
+            let bound = server.serve_listener(spec, socket)?;
             target.set_referrals(bound, &l.referrals);
         }
         config.apply_ana_states(&target)?;

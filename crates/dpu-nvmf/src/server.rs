@@ -67,6 +67,29 @@ pub enum ServerError {
     Registry(#[from] RegistryError),
 }
 
+/// A listening socket [`bind`] bound, not served yet: connections wait in its backlog.
+#[derive(Debug)]
+pub struct BoundSocket {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl BoundSocket {
+    /// The address it is bound to (with the port picked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+/// Binds a listening socket on `addr` (port 0 picks a free port), to be served by
+/// [`Server::serve_listener`] or [`Server::serve_discovery_listener`].
+pub async fn bind(addr: SocketAddr) -> Result<BoundSocket, ServerError> {
+    let bind_err = |source| ServerError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    Ok(BoundSocket { listener, addr })
+}
+
 /// Most volume I/O operations that may run at once (`io_threads`): they run on tokio's
 /// blocking pool, which has at most 512 threads, so more would only wait there.
 pub const MAX_IO_THREADS: usize = 512;
@@ -273,15 +296,29 @@ impl Server {
     /// deleting it also closes what its earlier sockets accepted).
     pub async fn add_listener_of(
         &self,
-        mut spec: ListenerSpec,
+        spec: ListenerSpec,
         life: &ListenerLife,
     ) -> Result<SocketAddr, ServerError> {
-        let listener = TcpListener::bind(spec.addr)
-            .await
-            .map_err(|source| ServerError::Bind { addr: spec.addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind { addr: spec.addr, source })?;
+        let listener = bind(spec.addr).await?;
+        self.serve_listener_of(spec, listener, life)
+    }
+
+    /// As [`add_listener`](Self::add_listener), on a socket [`bind`] bound already (so a
+    /// caller can learn that every address binds before it changes anything else).
+    pub fn serve_listener(
+        &self,
+        spec: ListenerSpec,
+        socket: BoundSocket,
+    ) -> Result<SocketAddr, ServerError> {
+        self.serve_listener_of(spec, socket, &ListenerLife::default())
+    }
+
+    fn serve_listener_of(
+        &self,
+        mut spec: ListenerSpec,
+        BoundSocket { listener, addr }: BoundSocket,
+        life: &ListenerLife,
+    ) -> Result<SocketAddr, ServerError> {
         spec.addr = addr;
         self.target.add_listener(spec.clone())?;
         let cfg = QueueConfig {
@@ -351,9 +388,21 @@ impl Server {
         addr: SocketAddr,
         life: &ListenerLife,
     ) -> Result<SocketAddr, ServerError> {
-        let listener =
-            TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
-        let bound = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
+        let socket = bind(addr).await?;
+        Ok(self.serve_discovery_listener_of(socket, life))
+    }
+
+    /// As [`add_discovery_listener`](Self::add_discovery_listener), on a socket [`bind`]
+    /// bound already.
+    pub fn serve_discovery_listener(&self, socket: BoundSocket) -> SocketAddr {
+        self.serve_discovery_listener_of(socket, &ListenerLife::default())
+    }
+
+    fn serve_discovery_listener_of(
+        &self,
+        BoundSocket { listener, addr: bound }: BoundSocket,
+        life: &ListenerLife,
+    ) -> SocketAddr {
         let cfg = QueueConfig {
             maxh2cdata: self.maxh2cdata,
             discovery_only: true,
@@ -366,7 +415,7 @@ impl Server {
         if let Ok(mut d) = self.discovery.lock() {
             d.push(accepting);
         }
-        Ok(bound)
+        bound
     }
 
     /// Stops a discovery listener started by [`add_discovery_listener`](Self::add_discovery_listener);

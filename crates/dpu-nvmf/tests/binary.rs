@@ -147,3 +147,31 @@ fn io_threads_out_of_range_is_an_error_not_a_panic() {
     assert!(err.contains("--io-threads"), "{err}");
     assert!(!dir.path().join("unused.sock").exists());
 }
+
+/// A listener address that does not bind refuses the file before any volume file is
+/// created: the sockets are bound before the volumes are opened.
+#[test]
+fn a_listener_that_does_not_bind_leaves_no_volume_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = held.local_addr().unwrap();
+    let volume = dir.path().join("disk.img");
+    let config = dir.path().join("nvmf.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[listeners]]\nport_id = 1\naddress = \"{addr}\"\n\
+             [[volumes]]\nname = \"v\"\nkind = \"file\"\npath = \"{}\"\nsize = 1048576\n\
+             [[subsystems]]\nnqn = \"nqn.2024-01.io.example:x\"\nallow_any_host = true\n\
+             [[subsystems.namespaces]]\nnsid = 1\nvolume = \"v\"\n",
+            volume.display()
+        ),
+    )
+    .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf")).arg("--config").arg(&config).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(!volume.exists(), "the refused file left a volume file behind");
+}
