@@ -39,8 +39,10 @@ struct Args {
     io_threads: usize,
     /// Connections that may wait for their Fabrics Connect at once, over all listeners;
     /// beyond it new connections are closed as they are accepted (a bound on what peers
-    /// that never connect can hold).
-    #[arg(long, default_value_t = dpu_nvmf::server::MAX_UNCONNECTED)]
+    /// that never connect can hold), 1 to 1,048,576.
+    #[arg(long, default_value_t = dpu_nvmf::server::MAX_UNCONNECTED,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=dpu_nvmf::server::MAX_UNCONNECTED_LIMIT as u64))]
     max_unconnected: usize,
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,

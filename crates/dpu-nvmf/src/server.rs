@@ -46,6 +46,11 @@ const SPARE_READ_BUFFERS: usize = 32;
 /// host's controller tries again after its reconnect delay.
 pub const MAX_UNCONNECTED: usize = 4096;
 
+/// The largest bound `--max-unconnected` takes: the kernel's default most descriptors a
+/// process may have (`fs.nr_open`, 1,048,576), each such connection being one; past it the
+/// bound would bound nothing. 0 would close every connection as it is accepted.
+pub const MAX_UNCONNECTED_LIMIT: usize = 1 << 20;
+
 /// Connections waiting for their Connect that one address may hold without being shed
 /// for another's (or half the bound, if less): twice what a Linux host with the most I/O
 /// queues a controller is granted (128) and its admin queue opens at once.

@@ -175,3 +175,27 @@ fn a_listener_that_does_not_bind_leaves_no_volume_file() {
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
     assert!(!volume.exists(), "the refused file left a volume file behind");
 }
+
+/// `--max-unconnected` 0 would close every connection as it is accepted, and one past the
+/// descriptors a process may have would bound nothing: both are usage errors naming the
+/// flag (exit 2), found before the service looks further (without `--config` or
+/// `--socket`, an accepted value would end in "nothing to serve", exit 1).
+#[test]
+fn max_unconnected_out_of_range_is_a_usage_error() {
+    for n in ["0", "1048577"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .args(["--max-unconnected", n])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{n}: clap's usage error: {err}");
+        assert!(err.contains("--max-unconnected") && err.contains("1..=1048576"), "{n}: {err}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+        .args(["--max-unconnected", "1048576"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the largest is taken: {err}");
+    assert!(err.contains("nothing to serve"), "{err}");
+}
