@@ -423,8 +423,11 @@ pub struct Config {
     pub subsystems: Vec<SubsystemConfig>,
 }
 
+/// `io_threads` when neither the file nor `--io-threads` sets it.
+pub const DEFAULT_IO_THREADS: usize = 16;
+
 fn default_io_threads() -> usize {
-    16
+    DEFAULT_IO_THREADS
 }
 
 impl Config {

@@ -32,11 +32,12 @@ struct Args {
     /// Without it, PTPL is not supported and Write Protect lasts until the service stops.
     #[arg(long)]
     state_dir: Option<PathBuf>,
-    /// Volume I/O operations running at once (without --config), 1 to 512.
-    #[arg(long, default_value_t = 16,
+    /// Volume I/O operations running at once, 1 to 512; overrides the file's `io_threads`
+    /// (default: the file's, else 16).
+    #[arg(long,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
               .range(1..=dpu_nvmf::server::MAX_IO_THREADS as u64))]
-    io_threads: usize,
+    io_threads: Option<usize>,
     /// Connections that may wait for their Fabrics Connect at once, over all listeners;
     /// beyond it new connections are closed as they are accepted (a bound on what peers
     /// that never connect can hold), 1 to 1,048,576.
@@ -78,7 +79,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let store = NamespaceStore::open(dir).context("--state-dir")?;
         target.set_namespace_store(std::sync::Arc::new(store));
     }
-    let io_threads = config.as_ref().map_or(args.io_threads, |c| c.io_threads);
+    // As everywhere on the command line: a flag given wins over the file.
+    let io_threads = args.io_threads.unwrap_or_else(|| {
+        config.as_ref().map_or(dpu_nvmf::config::DEFAULT_IO_THREADS, |c| c.io_threads)
+    });
     let server = Server::new(target.clone(), io_threads);
     server.set_max_unconnected(args.max_unconnected);
     if let Some(config) = &config {
@@ -122,7 +126,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             });
         grpc = Some((tokio::spawn(serve), stop_tx, socket.clone()));
     }
-    info!("NVMe/TCP target ready");
+    info!(io_threads, "NVMe/TCP target ready");
     dpu_runtime::notify_ready();
     let signal = signals.recv().await;
     info!(signal, "shutting down");

@@ -98,10 +98,42 @@ async fn serves_configured_namespace_and_stops_on_sigterm() {
     };
     assert!(status.success(), "{status:?}");
     let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
-    assert!(log.contains("NVMe/TCP target ready"), "{log}");
+    assert!(log.contains("NVMe/TCP target ready io_threads=4"), "the file's io_threads: {log}");
     // The data is in the file.
     let img = std::fs::read(dir.path().join("disk.img")).unwrap();
     assert_eq!(&img[3 * 4096..7 * 4096], &data[..]);
+}
+
+/// `--io-threads` given with `--config` wins over the file's `io_threads`, as flags do.
+#[test]
+fn the_io_threads_flag_overrides_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nvmf.toml");
+    std::fs::write(&config, "io_threads = 4\n").unwrap();
+    let log_path = dir.path().join("log");
+    let mut p = Process(
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--io-threads", "7", "--socket"])
+            .arg(dir.path().join("nvmf.sock"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        if log.contains("NVMe/TCP target ready") {
+            break log;
+        }
+        assert!(p.0.try_wait().unwrap().is_none(), "exited: {log}");
+        assert!(Instant::now() < deadline, "not ready: {log}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(log.contains("NVMe/TCP target ready io_threads=7"), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file: {log}");
 }
 
 #[test]

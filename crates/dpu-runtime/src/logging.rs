@@ -50,7 +50,13 @@ pub fn init(format: LogFormat, level: &str) -> Result<(), BadLevel> {
         }
         _ => EnvFilter::try_new(level).map_err(|e| BadLevel(level.to_owned(), e.to_string()))?,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: journald and log files would keep the escape
+    // codes, and `grep key=value` would miss the coloured fields.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     // A second init (in-process tests) keeps the first subscriber; that is fine.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
