@@ -14,9 +14,9 @@ use pb::switch_internal_service_server::{SwitchInternalService, SwitchInternalSe
 use tonic::{Request, Response, Status};
 
 use crate::config::{
-    BridgeConfig, ConfigError, DEFAULT_AGEING_SECS, DEFAULT_MAC_LIMIT, DEFAULT_MTU, Encap,
-    PortConfig, PortMode, RemoteVtepConfig, RouteConfig, StaticMacConfig, SviConfig, SwitchConfig,
-    VrfConfig, VtepConfig,
+    BridgeConfig, ConfigError, DEFAULT_AGEING_SECS, DEFAULT_MAC_LIMIT, DEFAULT_MTU,
+    DEFAULT_PREFIX_LEN, Encap, PortConfig, PortMode, RemoteVtepConfig, RouteConfig,
+    StaticMacConfig, SviConfig, SwitchConfig, VrfConfig, VtepConfig,
 };
 use crate::switch::Switch;
 
@@ -82,7 +82,7 @@ pub fn from_proto(c: &pb::SwitchConfig) -> Result<SwitchConfig, ConfigError> {
             uplink: v.uplink.clone(),
             local_ip: ip("vtep.local_ip", &v.local_ip)?,
             prefix_len: if v.prefix_len == 0 {
-                24
+                DEFAULT_PREFIX_LEN
             } else {
                 small("vtep.prefix_len", v.prefix_len)?
             },

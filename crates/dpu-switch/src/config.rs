@@ -17,6 +17,8 @@ pub const DEFAULT_MTU: u16 = 1500;
 pub const DEFAULT_AGEING_SECS: u32 = 300;
 /// Default per-bridge MAC table limit.
 pub const DEFAULT_MAC_LIMIT: u32 = 4096;
+/// Default prefix length of the VTEP's underlay subnet.
+pub const DEFAULT_PREFIX_LEN: u8 = 24;
 /// Largest VLAN id usable for a bridge (4095 is reserved, IEEE 802.1Q Table 9-2).
 pub const MAX_VLAN: u16 = 4094;
 /// Largest VNI (24 bits, RFC 7348 §5).
@@ -41,6 +43,12 @@ pub const MAX_REMOTE_VTEPS: usize = 4096;
 pub const MAX_ROUTES: usize = 16384;
 /// See [`MAX_ROUTES`].
 pub const MAX_STATIC_MACS: usize = 16384;
+/// Most VLANs of all trunk ports together (each trunk's `vlans` and native VLAN), and most
+/// VNIs of all remote VTEPs' flood lists together: see [`MAX_ROUTES`] (both at their bounds
+/// take under 2 MiB).
+pub const MAX_TRUNK_VLANS: usize = 262_144;
+/// See [`MAX_TRUNK_VLANS`].
+pub const MAX_FLOOD_VNIS: usize = 262_144;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +124,57 @@ pub fn parse_cidr6(s: &str) -> Option<(Ipv6Addr, u8)> {
     let len: u8 = len.parse().ok()?;
     (len <= 128).then_some(())?;
     Some((ip.parse().ok()?, len))
+}
+
+/// Whether `ip` can be one host's address on a link, as source or destination (RFC 1122
+/// §3.2.1.3): not "this network" (0/8), loopback (127/8), multicast (224/4) nor the limited
+/// broadcast. Linux drops packets to or from the others as martians.
+pub fn is_host_address(ip: Ipv4Addr) -> bool {
+    ip.octets()[0] != 0 && !ip.is_loopback() && !ip.is_multicast() && !ip.is_broadcast()
+}
+
+/// Whether `ip` can be a remote VTEP of the VTEP at `local`: a host address, not `local`.
+pub fn is_remote_unicast(ip: Ipv4Addr, local: Ipv4Addr) -> bool {
+    ip != local && is_host_address(ip)
+}
+
+/// An SVI's `a.b.c.d/len`, or why it cannot be one. The SVI is the gateway of hosts it
+/// routes for, so its address is a host address (not one [`is_host_address`] refuses, nor
+/// class E 240/4 or link-local 169.254/16, which a router does not forward: RFC 1812
+/// §4.2.2.11, RFC 3927 §2.7) and not its subnet's network or broadcast address (RFC 1122
+/// §3.2.1.3); len 1..=30 leaves room for hosts.
+pub fn parse_svi_address(s: &str) -> Result<(Ipv4Addr, u8), String> {
+    let Some((ip, len)) = parse_cidr(s).filter(|(_, len)| (1..=30).contains(len)) else {
+        return Err(format!("{s:?} is not a.b.c.d/len with len 1..=30"));
+    };
+    if !is_host_address(ip) || ip.octets()[0] >= 240 || ip.is_link_local() {
+        return Err(format!("{ip} is not a routable unicast address"));
+    }
+    let (bits, m) = (u32::from(ip), mask(len));
+    if bits == bits & m || bits == bits | !m {
+        let net = Ipv4Addr::from(bits & m);
+        return Err(format!("{ip} is the network or broadcast address of {net}/{len}"));
+    }
+    Ok((ip, len))
+}
+
+/// An SVI's IPv6 `address/len` (len 1..=127), or why it cannot be one: not unspecified,
+/// multicast or loopback (RFC 4291 §2.5.2, §2.5.3, §2.7), not IPv4-mapped (§2.5.5.2: it
+/// stands for an IPv4 node, never an interface's own) and not link-local (§2.5.6: never
+/// forwarded, so nothing could be routed for the subnet).
+pub fn parse_svi_address6(s: &str) -> Result<(Ipv6Addr, u8), String> {
+    let Some((ip, len)) = parse_cidr6(s).filter(|(_, len)| (1..=127).contains(len)) else {
+        return Err(format!("{s:?} is not an IPv6 address/len with len 1..=127"));
+    };
+    if ip.is_unspecified()
+        || ip.is_multicast()
+        || ip.is_loopback()
+        || ip.to_ipv4_mapped().is_some()
+        || ip.is_unicast_link_local()
+    {
+        return Err(format!("{ip} is not a routable unicast address"));
+    }
+    Ok((ip, len))
 }
 
 /// The IPv6 network mask of a prefix length.
@@ -304,7 +363,7 @@ pub struct VtepConfig {
 }
 
 fn default_prefix() -> u8 {
-    24
+    DEFAULT_PREFIX_LEN
 }
 fn default_ttl() -> u8 {
     64
@@ -410,6 +469,32 @@ pub fn parse_mac(s: &str) -> Option<MacAddr> {
     parts.next().is_none().then_some(MacAddr(out))
 }
 
+/// Whether `name` is one Linux takes for an interface (`dev_valid_name`): 1 to 15 bytes
+/// (IFNAMSIZ less its NUL), not "." or "..", no '/', ':' or whitespace; as the agent's own
+/// configuration, printable ASCII only (Linux's `isspace` also takes byte 0xa0, which UTF-8
+/// letters contain).
+pub fn is_interface_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
+}
+
+/// Longest bridge or VRF name, as the agent's resource ids.
+pub const MAX_NAME: usize = 63;
+
+/// A bridge's or VRF's name: 1 to [`MAX_NAME`] printable ASCII characters (it shows in
+/// field paths, logs and status tables).
+fn check_name(field: &str, name: &str) -> Result<(), ConfigError> {
+    if !(1..=MAX_NAME).contains(&name.len()) || !name.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(
+            format!("{field}.name"),
+            format!("{name:?} is not 1 to {MAX_NAME} printable ASCII characters"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_vlan(field: String, vlan: u16) -> Result<(), ConfigError> {
     if vlan == 0 || vlan > MAX_VLAN {
         return Err(invalid(field, format!("VLAN {vlan} outside 1..={MAX_VLAN}")));
@@ -422,6 +507,13 @@ impl SwitchConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let remotes = self.vtep.as_ref().map_or(0, |v| v.remotes.len());
         let routes = self.vrfs.iter().map(|v| v.routes.len()).sum();
+        let trunk_vlans = self
+            .ports
+            .iter()
+            .filter(|p| matches!(p.mode, PortMode::Trunk { .. }))
+            .map(|p| p.vlans().count())
+            .sum();
+        let flood_vnis = self.vtep.iter().flat_map(|v| &v.remotes).map(|r| r.vnis.len()).sum();
         for (field, count, max) in [
             ("ports", self.ports.len(), MAX_PORTS),
             ("bridges", self.bridges.len(), MAX_BRIDGES),
@@ -429,6 +521,8 @@ impl SwitchConfig {
             ("vtep.remotes", remotes, MAX_REMOTE_VTEPS),
             ("vrfs[].routes", routes, MAX_ROUTES),
             ("static_macs", self.static_macs.len(), MAX_STATIC_MACS),
+            ("ports[].vlans", trunk_vlans, MAX_TRUNK_VLANS),
+            ("vtep.remotes[].vnis", flood_vnis, MAX_FLOOD_VNIS),
         ] {
             if count > max {
                 return Err(invalid(field, format!("{count} entries, at most {max}")));
@@ -437,10 +531,11 @@ impl SwitchConfig {
         let mut names = HashSet::new();
         let mut uplinks = HashSet::new();
         for p in &self.ports {
-            if p.name.is_empty() || p.name.len() > 15 || p.name.contains(['/', ' ', '\0']) {
+            if !is_interface_name(&p.name) {
                 return Err(invalid(
                     format!("ports[{}].name", p.name),
-                    "must be a Linux interface name (1-15 characters, no '/' or spaces)",
+                    "must be a Linux interface name (1-15 printable characters, no '/' or ':', \
+                     not . or ..)",
                 ));
             }
             if !names.insert(p.name.as_str()) {
@@ -465,7 +560,8 @@ impl SwitchConfig {
         let mut vlans = HashSet::new();
         let mut vnis = HashSet::new();
         for b in &self.bridges {
-            if b.name.is_empty() || !bridge_names.insert(b.name.as_str()) {
+            check_name(&format!("bridges[{}]", b.name), &b.name)?;
+            if !bridge_names.insert(b.name.as_str()) {
                 return Err(ConfigError::Duplicate { kind: "bridge", name: b.name.clone() });
             }
             if b.vlan.is_none() && b.vni.is_none() {
@@ -494,7 +590,8 @@ impl SwitchConfig {
         }
         let mut vrf_names = HashSet::new();
         for v in &self.vrfs {
-            if v.name.is_empty() || !vrf_names.insert(v.name.as_str()) {
+            check_name(&format!("vrfs[{}]", v.name), &v.name)?;
+            if !vrf_names.insert(v.name.as_str()) {
                 return Err(ConfigError::Duplicate { kind: "vrf", name: v.name.clone() });
             }
         }
@@ -507,11 +604,8 @@ impl SwitchConfig {
             if !vrf_names.contains(svi.vrf.as_str()) {
                 return Err(ConfigError::Unknown { field, kind: "vrf", name: svi.vrf.clone() });
             }
-            let Some((ip, len)) = parse_cidr(&svi.address).filter(|(ip, len)| {
-                (1..=30).contains(len) && !ip.is_unspecified() && !ip.is_multicast()
-            }) else {
-                return Err(invalid(field + ".address", "must be a.b.c.d/len with len 1..=30"));
-            };
+            let (ip, len) = parse_svi_address(&svi.address)
+                .map_err(|e| invalid(field.clone() + ".address", e))?;
             let Some(mac) = parse_mac(&svi.mac).filter(|m| m.is_unicast() && *m != MacAddr::ZERO)
             else {
                 return Err(invalid(field + ".mac", "must be a unicast MAC aa:bb:cc:dd:ee:ff"));
@@ -526,11 +620,8 @@ impl SwitchConfig {
             let bridge = b.name.as_str();
             subnets.push(Link { vrf: &svi.vrf, bridge, net, len, own: u32::from(ip) });
             if let Some(a6) = &svi.address6 {
-                let Some((ip6, len6)) = parse_cidr6(a6).filter(|(ip, len)| {
-                    (1..=127).contains(len) && !ip.is_unspecified() && !ip.is_multicast()
-                }) else {
-                    return Err(invalid(field + ".address6", "must be an IPv6 address/len"));
-                };
+                let (ip6, len6) =
+                    parse_svi_address6(a6).map_err(|e| invalid(field.clone() + ".address6", e))?;
                 let net6 = u128::from(ip6) & mask6(len6);
                 if subnets6.iter().any(|s| {
                     let m = mask6(s.len.min(len6));
@@ -554,12 +645,12 @@ impl SwitchConfig {
             if v.prefix_len > 32 {
                 return Err(invalid("vtep.prefix_len", "above 32"));
             }
-            if v.local_ip.is_unspecified() || v.local_ip.is_multicast() || v.local_ip.is_broadcast()
-            {
+            if !is_host_address(v.local_ip) {
                 return Err(invalid("vtep.local_ip", "must be a unicast address"));
             }
             if let Some(g) = v.gateway {
-                check_gateway(v, g)?;
+                check_vtep_gateway(v.local_ip, v.prefix_len, g)
+                    .map_err(|e| invalid("vtep.gateway", e))?;
             }
             if let Some(m) = &v.local_mac
                 && parse_mac(m).is_none_or(|m| !m.is_unicast() || m == MacAddr::ZERO)
@@ -736,11 +827,6 @@ fn check_static_port(
     Err(invalid(field + ".port", reason))
 }
 
-/// Whether `ip` can be a remote VTEP of the VTEP at `local`: unicast and not `local` itself.
-fn is_remote_unicast(ip: Ipv4Addr, local: Ipv4Addr) -> bool {
-    ip != local && !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast()
-}
-
 /// An SVI's subnet `net/len` in its VRF and the SVI's own address `own` in it, as numbers
 /// (`u32` for IPv4, `u128` for IPv6).
 struct Link<'a, T> {
@@ -751,21 +837,21 @@ struct Link<'a, T> {
     own: T,
 }
 
-/// The VTEP's underlay gateway: a unicast neighbour on its subnet `local_ip/prefix_len`, as
-/// the switch resolves it by ARP on the uplink (one off the subnet, or our own address, is
-/// never answered, and every remote VTEP behind it is unreachable).
-fn check_gateway(v: &VtepConfig, g: Ipv4Addr) -> Result<(), ConfigError> {
-    let subnet = format!("{}/{} (the VTEP's local_ip/prefix_len)", v.local_ip, v.prefix_len);
-    if g.is_unspecified() || g.is_broadcast() || g.is_multicast() {
-        return Err(invalid("vtep.gateway", format!("{g} is not a unicast address")));
+/// The VTEP's underlay gateway `g`, or why it cannot be one: a unicast neighbour on the
+/// VTEP's subnet `local_ip/prefix_len`, as the switch resolves it by ARP on the uplink (one
+/// off the subnet, or our own address, is never answered, and every remote VTEP behind it
+/// is unreachable).
+pub fn check_vtep_gateway(local_ip: Ipv4Addr, prefix_len: u8, g: Ipv4Addr) -> Result<(), String> {
+    let subnet = format!("{local_ip}/{prefix_len} (the VTEP's local_ip/prefix_len)");
+    if !is_host_address(g) {
+        return Err(format!("{g} is not a unicast address"));
     }
-    let (m, own) = (mask(v.prefix_len), u32::from(v.local_ip));
+    let (m, own) = (mask(prefix_len), u32::from(local_ip));
     if u32::from(g) & m != own & m {
-        return Err(invalid("vtep.gateway", format!("{g} is outside {subnet}")));
+        return Err(format!("{g} is outside {subnet}"));
     }
-    if let Some(what) = not_a_neighbour(u32::from(g), own, own & m, v.prefix_len) {
-        let reason = format!("{g} is {what} {subnet}, not a neighbour on it");
-        return Err(invalid("vtep.gateway", reason));
+    if let Some(what) = not_a_neighbour(u32::from(g), own, own & m, prefix_len) {
+        return Err(format!("{g} is {what} {subnet}, not a neighbour on it"));
     }
     Ok(())
 }
@@ -871,6 +957,30 @@ impl Family for Ipv6Addr {
     }
 }
 
+/// A route's destination prefix of the family `F`, or why it is none: it parses and has no
+/// host bits set (`ip route` refuses those too: "Invalid prefix for given prefix length").
+fn network_prefix<F: Family>(prefix: &str) -> Result<(F, u8), String> {
+    let Some((ip, len)) = F::parse_prefix(prefix) else {
+        return Err(format!("{prefix:?} is not {} (the next hop's family)", F::PREFIX));
+    };
+    let net = ip.bits() & F::mask(len);
+    if net != ip.bits() {
+        return Err(format!(
+            "invalid prefix for its length: host bits set (the network is {}/{len})",
+            F::from_bits(net)
+        ));
+    }
+    Ok((ip, len))
+}
+
+/// A route's destination prefix in the family of its `next_hop` ([`network_prefix`]).
+pub fn parse_route_prefix(prefix: &str, next_hop: IpAddr) -> Result<(IpAddr, u8), String> {
+    match next_hop {
+        IpAddr::V4(_) => network_prefix::<Ipv4Addr>(prefix).map(|(ip, len)| (ip.any(), len)),
+        IpAddr::V6(_) => network_prefix::<Ipv6Addr>(prefix).map(|(ip, len)| (ip.any(), len)),
+    }
+}
+
 /// A route of a VRF whose SVI subnets are `links`: its prefix has no host bits set
 /// (`ip route` refuses those too) and is no connected subnet (the connected route would hide
 /// it), and its next hop is a neighbour on one of the subnets. Returns the prefix.
@@ -880,17 +990,9 @@ fn check_route<F: Family>(
     next_hop: F,
     links: &[&Link<'_, F::Bits>],
 ) -> Result<(IpAddr, u8), ConfigError> {
-    let Some((ip, len)) = F::parse_prefix(prefix) else {
-        return Err(invalid(field, format!("prefix must be {} (as the next hop)", F::PREFIX)));
-    };
-    let net = ip.bits() & F::mask(len);
-    if net != ip.bits() {
-        let reason = format!(
-            "invalid prefix for its length: host bits set (the network is {}/{len})",
-            F::from_bits(net)
-        );
-        return Err(invalid(format!("{field}.prefix"), reason));
-    }
+    let (ip, len) =
+        network_prefix::<F>(prefix).map_err(|e| invalid(format!("{field}.prefix"), e))?;
+    let net = ip.bits();
     if let Some(l) = links.iter().find(|l| l.net == net && l.len == len) {
         let reason = format!("is the connected subnet of the SVI of bridge {}", l.bridge);
         return Err(invalid(format!("{field}.prefix"), reason));
@@ -978,6 +1080,37 @@ mod tests {
             (Box::new(|c| c.static_macs[0].port = Some("p0".into())), "static_macs"),
             (Box::new(|c| c.ports[0].mtu = 20), "mtu"),
             (Box::new(|c| c.ports[0].name = "a/b".into()), "name"),
+            (Box::new(|c| c.ports[0].name = "..".into()), "ports[..].name"),
+            (Box::new(|c| c.ports[0].name = "a:0".into()), "ports[a:0].name"),
+            (Box::new(|c| c.ports[0].name = "a\tb".into()), "ports[a\tb].name"),
+            (Box::new(|c| c.ports[0].name = "pf0vf\u{e0}".into()), "ports[pf0vf\u{e0}].name"),
+            (Box::new(|c| c.bridges[0].name = String::new()), "bridges[].name: \"\" is not"),
+            (Box::new(|c| c.bridges[0].name = "a\nb".into()), "bridges[a\nb].name"),
+            (Box::new(|c| c.bridges[0].name = "b".repeat(MAX_NAME + 1)), "printable ASCII"),
+            (
+                Box::new(|c| c.vrfs = vec![VrfConfig { name: String::new(), routes: Vec::new() }]),
+                "vrfs[].name",
+            ),
+            (
+                Box::new(|c| {
+                    let all: Vec<u16> = (1..=MAX_VLAN).collect();
+                    let trunk = |i: usize| PortConfig {
+                        name: format!("t{i}"),
+                        mode: PortMode::Trunk { vlans: all.clone(), native_vlan: None },
+                        mtu: DEFAULT_MTU,
+                        admin_up: true,
+                    };
+                    c.ports.extend((0..=MAX_TRUNK_VLANS / all.len()).map(trunk));
+                }),
+                "ports[].vlans: 266113 entries, at most 262144",
+            ),
+            (
+                Box::new(|c| {
+                    let v = c.vtep.as_mut().unwrap();
+                    v.remotes[0].vnis = vec![100; MAX_FLOOD_VNIS + 1];
+                }),
+                "vtep.remotes[].vnis: 262145 entries, at most 262144",
+            ),
             (
                 Box::new(|c| {
                     let v = c.vtep.as_mut().unwrap();
@@ -1091,6 +1224,141 @@ mod tests {
         c.validate().unwrap();
         let e = with(fits + 1).validate().unwrap_err().to_string();
         assert!(e.contains("static_macs: 4097 remote VTEPs"), "{e}");
+    }
+
+    /// An SVI is the gateway of its hosts: its address is a unicast host address the router
+    /// forwards for, not its subnet's network or broadcast address.
+    #[test]
+    fn svi_addresses_are_routable_unicast_hosts() {
+        let mut base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        base.vrfs = vec![VrfConfig { name: "red".into(), routes: Vec::new() }];
+        base.bridges[0].svi = Some(SviConfig {
+            vrf: "red".into(),
+            address: "192.0.2.254/24".into(),
+            mac: "02:00:00:00:fe:01".into(),
+            address6: None,
+        });
+        base.validate().unwrap();
+        for (address, refused) in [
+            ("192.0.2.1/24", None),
+            ("203.0.113.6/30", None),
+            ("255.255.255.255/24", Some("255.255.255.255 is not a routable unicast address")),
+            ("127.0.0.1/8", Some("not a routable")),
+            ("0.1.2.3/8", Some("not a routable")),
+            ("224.0.0.1/24", Some("not a routable")),
+            ("240.0.0.1/24", Some("not a routable")),
+            ("169.254.0.1/16", Some("not a routable")),
+            ("192.0.2.0/24", Some("192.0.2.0 is the network or broadcast address of 192.0.2.0/24")),
+            ("192.0.2.255/24", Some("192.0.2.255 is the network or broadcast address of")),
+            ("203.0.113.7/30", Some("network or broadcast")),
+            ("192.0.2.1/31", Some("with len 1..=30")),
+            ("192.0.2.1/33", Some("with len 1..=30")),
+        ] {
+            let mut c = base.clone();
+            c.bridges[0].svi.as_mut().unwrap().address = address.into();
+            match (c.validate(), refused) {
+                (Ok(()), None) => {}
+                (Err(e), Some(want)) => {
+                    let e = e.to_string();
+                    assert!(e.starts_with("bridges[br10].svi.address: "), "{e}");
+                    assert!(e.contains(want), "{e} does not mention {want}");
+                }
+                (got, want) => panic!("{address}: {got:?}, expected {want:?}"),
+            }
+        }
+        for (address6, refused) in [
+            ("2001:db8:10::1/64", None),
+            ("2001:db8:10::/64", None),
+            ("::1/64", Some("::1 is not a routable unicast address")),
+            ("::ffff:192.0.2.1/120", Some("::ffff:192.0.2.1 is not a routable")),
+            ("fe80::1/64", Some("not a routable")),
+            ("ff02::1/64", Some("not a routable")),
+            ("::/64", Some("not a routable")),
+            ("2001:db8::1/128", Some("with len 1..=127")),
+        ] {
+            let mut c = base.clone();
+            c.bridges[0].svi.as_mut().unwrap().address6 = Some(address6.into());
+            match (c.validate(), refused) {
+                (Ok(()), None) => {}
+                (Err(e), Some(want)) => {
+                    let e = e.to_string();
+                    assert!(e.starts_with("bridges[br10].svi.address6: "), "{e}");
+                    assert!(e.contains(want), "{e} does not mention {want}");
+                }
+                (got, want) => panic!("{address6}: {got:?}, expected {want:?}"),
+            }
+        }
+    }
+
+    /// The underlay addresses (ours, the gateway, remote VTEPs, static MACs' VTEPs) are
+    /// host addresses: Linux drops "this network" and loopback ones as martians.
+    #[test]
+    fn underlay_addresses_are_host_addresses() {
+        let base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        type Edit = Box<dyn Fn(&mut SwitchConfig)>;
+        let vtep = |c: &mut SwitchConfig| c.vtep.clone().unwrap();
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(move |c| {
+                    c.vtep = Some(VtepConfig { local_ip: "127.0.0.1".parse().unwrap(), ..vtep(c) })
+                }),
+                "vtep.local_ip: must be a unicast address",
+            ),
+            (
+                Box::new(move |c| {
+                    c.vtep = Some(VtepConfig { local_ip: "0.0.0.7".parse().unwrap(), ..vtep(c) })
+                }),
+                "vtep.local_ip: must be a unicast address",
+            ),
+            (
+                Box::new(|c| {
+                    c.vtep.as_mut().unwrap().remotes[0].ip = "127.0.0.2".parse().unwrap();
+                }),
+                "vtep.remotes[127.0.0.2]: not a remote unicast address",
+            ),
+            (
+                Box::new(|c| {
+                    let v = c.vtep.as_mut().unwrap();
+                    v.prefix_len = 0;
+                    v.gateway = Some("127.0.0.1".parse().unwrap());
+                }),
+                "vtep.gateway: 127.0.0.1 is not a unicast address",
+            ),
+            (
+                Box::new(|c| {
+                    c.static_macs[0].port = None;
+                    c.static_macs[0].vtep = Some("0.1.2.3".parse().unwrap());
+                }),
+                "static_macs[02:00:00:00:aa:01].vtep: 0.1.2.3 is not a remote unicast address",
+            ),
+        ];
+        for (edit, want) in cases {
+            let mut c = base.clone();
+            edit(&mut c);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(want), "{e} does not mention {want}");
+        }
+    }
+
+    /// A route's prefix is a network of its next hop's family, as `ip route` takes it.
+    #[test]
+    fn route_prefixes_are_networks_of_the_next_hops_family() {
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(parse_route_prefix("10.0.0.0/8", v4), Ok(("10.0.0.0".parse().unwrap(), 8)));
+        assert_eq!(parse_route_prefix("::/0", v6), Ok(("::".parse().unwrap(), 0)));
+        for (prefix, nh, want) in [
+            ("10.0.0.1/8", v4, "host bits set (the network is 10.0.0.0/8)"),
+            ("10.0.0.0/33", v4, "\"10.0.0.0/33\" is not a.b.c.d/len"),
+            ("10.0.0.0", v4, "is not a.b.c.d/len"),
+            ("2001:db8::/32", v4, "is not a.b.c.d/len"),
+            ("10.0.0.0/8", v6, "is not an IPv6 prefix"),
+            ("2001:db8::1/32", v6, "host bits set (the network is 2001:db8::/32)"),
+            ("2001:db8::/129", v6, "is not an IPv6 prefix"),
+        ] {
+            let e = parse_route_prefix(prefix, nh).unwrap_err();
+            assert!(e.contains(want), "{prefix}: {e} does not mention {want}");
+        }
     }
 
     /// A static MAC behind a port outside its bridge, or behind a VTEP on a bridge without
