@@ -6,6 +6,7 @@
 //! names ("ports", "bridges") stay free for other services: `bridges/b1` is stored as
 //! `switch-bridges/b1`, `vrfs/red/routes/r1` as `switch-routes/red/r1`.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use dpu_proto::dpu::switch::v1::{
@@ -14,7 +15,10 @@ use dpu_proto::dpu::switch::v1::{
     VrfSpec, VtepResource, VtepSpec,
 };
 use dpu_store::Object;
-use dpu_switch::config::{MAX_VLAN, MAX_VNI, parse_cidr, parse_cidr6, parse_mac};
+use dpu_switch::config::{
+    DEFAULT_PREFIX_LEN, MAX_VLAN, MAX_VNI, check_vtep_gateway, is_host_address, is_remote_unicast,
+    parse_mac, parse_route_prefix, parse_svi_address, parse_svi_address6,
+};
 use dpu_wire::MacAddr;
 use tonic::Status;
 
@@ -313,14 +317,21 @@ impl Kind for VtepKind {
         let f = |x: &str| format!("{field}.{x}");
         reference(&spec.uplink, "ports", &f("uplink"))?;
         let local = ipv4(&spec.local_ip, &f("local_ip"))?;
-        if local.is_unspecified() || local.is_multicast() || local.is_broadcast() {
+        if !is_host_address(local) {
             return Err(invalid(&f("local_ip"), "must be a unicast address"));
         }
         if spec.prefix_len > 32 {
             return Err(invalid(&f("prefix_len"), "at most 32"));
         }
         if !spec.gateway.is_empty() {
-            ipv4(&spec.gateway, &f("gateway"))?;
+            let gateway = ipv4(&spec.gateway, &f("gateway"))?;
+            // 0 is the default, as the switch reads it (`api::from_proto`).
+            let prefix_len = match u8::try_from(spec.prefix_len) {
+                Ok(0) | Err(_) => DEFAULT_PREFIX_LEN,
+                Ok(n) => n,
+            };
+            check_vtep_gateway(local, prefix_len, gateway)
+                .map_err(|e| invalid(&f("gateway"), e))?;
         }
         if !spec.local_mac.is_empty() {
             unicast_mac(&spec.local_mac, &f("local_mac"))?;
@@ -328,11 +339,15 @@ impl Kind for VtepKind {
         if spec.ttl > 255 {
             return Err(invalid(&f("ttl"), "at most 255"));
         }
+        let mut seen = HashMap::new();
         for (i, r) in spec.remotes.iter().enumerate() {
             let rf = |x: &str| f(&format!("remotes[{i}].{x}"));
             let ip = ipv4(&r.ip, &rf("ip"))?;
-            if ip == local || ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast() {
+            if !is_remote_unicast(ip, local) {
                 return Err(invalid(&rf("ip"), "must be a remote unicast address"));
+            }
+            if let Some(j) = seen.insert(ip, i) {
+                return Err(invalid(&rf("ip"), format!("{ip} is remotes[{j}] already")));
             }
             for vni in &r.vnis {
                 check_vni(*vni, &rf("vnis"))?;
@@ -422,20 +437,9 @@ impl Kind for RouteKind {
                 format!("{:?} is not an IP address", spec.next_hop),
             )
         })?;
-        let prefix_ok = match next_hop {
-            IpAddr::V4(_) => parse_cidr(&spec.prefix).is_some(),
-            IpAddr::V6(_) => parse_cidr6(&spec.prefix).is_some(),
-        };
-        if !prefix_ok {
-            return Err(invalid(
-                &format!("{field}.prefix"),
-                format!(
-                    "{:?} is not a prefix of the next hop's family (a.b.c.d/len or 2001:db8::/32)",
-                    spec.prefix
-                ),
-            ));
-        }
-        Ok(())
+        parse_route_prefix(&spec.prefix, next_hop)
+            .map(|_| ())
+            .map_err(|e| invalid(&format!("{field}.prefix"), e))
     }
 
     fn merge(into: &mut Route, from: &Route, path: &str) {
@@ -471,25 +475,10 @@ impl Kind for SviKind {
         let f = |x: &str| format!("{field}.{x}");
         reference(&spec.bridge, "bridges", &f("bridge"))?;
         reference(&spec.vrf, "vrfs", &f("vrf"))?;
-        let address_ok = parse_cidr(&spec.address).is_some_and(|(ip, len)| {
-            (1..=30).contains(&len) && !ip.is_unspecified() && !ip.is_multicast()
-        });
-        if !address_ok {
-            return Err(invalid(
-                &f("address"),
-                format!("{:?} is not a.b.c.d/len with len 1..=30", spec.address),
-            ));
-        }
+        parse_svi_address(&spec.address).map_err(|e| invalid(&f("address"), e))?;
         unicast_mac(&spec.mac, &f("mac"))?;
-        let address6_ok = spec.address6.is_empty()
-            || parse_cidr6(&spec.address6).is_some_and(|(ip, len)| {
-                (1..=127).contains(&len) && !ip.is_unspecified() && !ip.is_multicast()
-            });
-        if !address6_ok {
-            return Err(invalid(
-                &f("address6"),
-                format!("{:?} is not an IPv6 address/len", spec.address6),
-            ));
+        if !spec.address6.is_empty() {
+            parse_svi_address6(&spec.address6).map_err(|e| invalid(&f("address6"), e))?;
         }
         Ok(())
     }
@@ -531,7 +520,10 @@ impl Kind for StaticMacKind {
         unicast_mac(&spec.mac, &f("mac"))?;
         match (spec.port.is_empty(), spec.remote_vtep.is_empty()) {
             (false, true) => reference(&spec.port, "ports", &f("port")),
-            (true, false) => ipv4(&spec.remote_vtep, &f("remote_vtep")).map(|_| ()),
+            (true, false) => match ipv4(&spec.remote_vtep, &f("remote_vtep"))? {
+                ip if is_host_address(ip) => Ok(()),
+                ip => Err(invalid(&f("remote_vtep"), format!("{ip} is not a unicast address"))),
+            },
             _ => Err(invalid(&f("port"), "exactly one of port and remote_vtep")),
         }
     }
@@ -559,6 +551,90 @@ mod tests {
         }
         for other in ["p0", "p1", "pf0", "pf0vf", "pfvf0", "pf0hpfx", "pf0vf1a", "eth0", ""] {
             assert!(!is_host_port(other), "{other}");
+        }
+    }
+
+    /// Whatever a spec gets wrong by itself is INVALID_ARGUMENT naming its field, checked
+    /// with the switch's own helpers, before any whole-state check.
+    #[test]
+    fn spec_checks_name_the_field() {
+        use tonic_types::StatusExt;
+        let svi = |address: &str, address6: &str| SviSpec {
+            bridge: "bridges/blue".into(),
+            vrf: "vrfs/red".into(),
+            address: address.into(),
+            mac: "02:00:00:00:fe:01".into(),
+            address6: address6.into(),
+        };
+        let route = |prefix: &str, next_hop: &str| Route {
+            prefix: prefix.into(),
+            next_hop: next_hop.into(),
+        };
+        let remote = |ip: &str| dpu_proto::dpu::switch::v1::RemoteVtep {
+            ip: ip.into(),
+            vnis: vec![100],
+            encap: 0,
+        };
+        let vtep = |local_ip: &str, gateway: &str, remotes: &[&str]| VtepSpec {
+            uplink: "ports/p0".into(),
+            local_ip: local_ip.into(),
+            gateway: gateway.into(),
+            remotes: remotes.iter().map(|r| remote(r)).collect(),
+            ..Default::default()
+        };
+        let far = |ip: &str| StaticMacSpec {
+            mac: "02:00:00:00:aa:01".into(),
+            remote_vtep: ip.into(),
+            ..Default::default()
+        };
+        let field = "x.spec";
+        let ok = [
+            SviKind::validate(&svi("192.0.2.1/24", "2001:db8::1/64"), field),
+            RouteKind::validate(&route("10.0.0.0/8", "192.0.2.2"), field),
+            VtepKind::validate(&vtep("198.51.100.1", "198.51.100.254", &["203.0.113.2"]), field),
+            StaticMacKind::validate(&far("203.0.113.2"), field),
+        ];
+        for r in ok {
+            r.unwrap();
+        }
+        for (got, want) in [
+            (SviKind::validate(&svi("255.255.255.255/24", ""), field), "x.spec.address"),
+            (SviKind::validate(&svi("127.0.0.1/8", ""), field), "x.spec.address"),
+            (SviKind::validate(&svi("192.0.2.255/24", ""), field), "x.spec.address"),
+            (
+                SviKind::validate(&svi("192.0.2.1/24", "::ffff:c000:201/120"), field),
+                "x.spec.address6",
+            ),
+            (SviKind::validate(&svi("192.0.2.1/24", "::1/64"), field), "x.spec.address6"),
+            (RouteKind::validate(&route("10.1.2.3/8", "192.0.2.2"), field), "x.spec.prefix"),
+            (RouteKind::validate(&route("2001:db8::1/32", "fe80::1"), field), "x.spec.prefix"),
+            (VtepKind::validate(&vtep("127.0.0.1", "", &[]), field), "x.spec.local_ip"),
+            (
+                VtepKind::validate(&vtep("198.51.100.1", "203.0.113.1", &[]), field),
+                "x.spec.gateway",
+            ),
+            (
+                VtepKind::validate(&vtep("198.51.100.1", "198.51.100.1", &[]), field),
+                "x.spec.gateway",
+            ),
+            (
+                VtepKind::validate(&vtep("198.51.100.1", "", &["127.0.0.2"]), field),
+                "x.spec.remotes[0].ip",
+            ),
+            (
+                VtepKind::validate(
+                    &vtep("198.51.100.1", "", &["203.0.113.2", "203.0.113.2"]),
+                    field,
+                ),
+                "x.spec.remotes[1].ip",
+            ),
+            (StaticMacKind::validate(&far("0.0.0.1"), field), "x.spec.remote_vtep"),
+        ] {
+            let e = got.unwrap_err();
+            let violation =
+                e.get_details_bad_request().and_then(|b| b.field_violations.first().cloned());
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{want}: {e:?}");
+            assert_eq!(violation.map(|v| v.field).as_deref(), Some(want), "{}", e.message());
         }
     }
 
