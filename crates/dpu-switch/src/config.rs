@@ -110,19 +110,25 @@ pub struct SviConfig {
     pub address6: Option<String>,
 }
 
+/// A prefix length of at most `max`: one to three decimal digits, as `ip` writes it
+/// (`str::parse` also takes a '+' and any number of leading zeros, so a stored prefix
+/// string, and the configuration holding it, could grow without bound).
+fn parse_prefix_len(len: &str, max: u8) -> Option<u8> {
+    let digits = (1..=3).contains(&len.len()) && len.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| len.parse().ok()).flatten().filter(|l| *l <= max)
+}
+
 /// Parses `a.b.c.d/len` into the address and prefix length.
 pub fn parse_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
     let (ip, len) = s.split_once('/')?;
-    let len: u8 = len.parse().ok()?;
-    (len <= 32).then_some(())?;
+    let len = parse_prefix_len(len, 32)?;
     Some((ip.parse().ok()?, len))
 }
 
 /// Parses `2001:db8::1/64` into the address and prefix length.
 pub fn parse_cidr6(s: &str) -> Option<(Ipv6Addr, u8)> {
     let (ip, len) = s.split_once('/')?;
-    let len: u8 = len.parse().ok()?;
-    (len <= 128).then_some(())?;
+    let len = parse_prefix_len(len, 128)?;
     Some((ip.parse().ok()?, len))
 }
 
@@ -1517,6 +1523,24 @@ mod tests {
                 }
                 (got, want) => panic!("{gateway}/{prefix_len}: {got:?}, expected {want:?}"),
             }
+        }
+    }
+
+    /// A prefix length is one to three digits: no sign, no run of leading zeros that would
+    /// let one route's prefix string be any size.
+    #[test]
+    fn cidr_parsing() {
+        assert_eq!(parse_cidr("10.0.0.0/8"), Some((Ipv4Addr::new(10, 0, 0, 0), 8)));
+        assert_eq!(parse_cidr("10.0.0.0/008"), Some((Ipv4Addr::new(10, 0, 0, 0), 8)));
+        assert_eq!(parse_cidr6("2001:db8::/128"), Some(("2001:db8::".parse().unwrap(), 128)));
+        let long = format!("10.0.0.0/{}8", "0".repeat(100_000));
+        for bad in
+            ["10.0.0.0/+8", "10.0.0.0/0008", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-0", &long]
+        {
+            assert_eq!(parse_cidr(bad), None, "{bad:.20}");
+        }
+        for bad in ["2001:db8::/+64", "2001:db8::/0064", "2001:db8::/129", "2001:db8::/ 64"] {
+            assert_eq!(parse_cidr6(bad), None, "{bad}");
         }
     }
 
