@@ -49,6 +49,9 @@ pub const MAX_STATIC_MACS: usize = 16384;
 pub const MAX_TRUNK_VLANS: usize = 262_144;
 /// See [`MAX_TRUNK_VLANS`].
 pub const MAX_FLOOD_VNIS: usize = 262_144;
+/// Largest flow cache (entries, 16 times the default): tenants' traffic fills it, each
+/// entry a few hundred bytes, so a bigger one would hand them the card's memory.
+pub const MAX_FLOW_CACHE: u32 = 1 << 20;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -533,6 +536,12 @@ impl SwitchConfig {
             if count > max {
                 return Err(invalid(field, format!("{count} entries, at most {max}")));
             }
+        }
+        if self.flow_cache_size > MAX_FLOW_CACHE {
+            return Err(invalid(
+                "flow_cache_size",
+                format!("{} entries, at most {MAX_FLOW_CACHE}", self.flow_cache_size),
+            ));
         }
         let mut names = HashSet::new();
         let mut uplinks = HashSet::new();
@@ -1085,6 +1094,10 @@ mod tests {
             (Box::new(|c| c.static_macs[0].mac = "ff:ff:ff:ff:ff:ff".into()), "static_macs"),
             (Box::new(|c| c.static_macs[0].port = Some("p0".into())), "static_macs"),
             (Box::new(|c| c.ports[0].mtu = 20), "mtu"),
+            (
+                Box::new(|c| c.flow_cache_size = u32::MAX),
+                "flow_cache_size: 4294967295 entries, at most 1048576",
+            ),
             (Box::new(|c| c.ports[0].name = "a/b".into()), "name"),
             (Box::new(|c| c.ports[0].name = "..".into()), "ports[..].name"),
             (Box::new(|c| c.ports[0].name = "a:0".into()), "ports[a:0].name"),
