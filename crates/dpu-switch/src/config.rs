@@ -52,6 +52,9 @@ pub const MAX_FLOOD_VNIS: usize = 262_144;
 /// Largest flow cache (entries, 16 times the default): tenants' traffic fills it, each
 /// entry a few hundred bytes, so a bigger one would hand them the card's memory.
 pub const MAX_FLOW_CACHE: u32 = 1 << 20;
+/// Largest `mac_limit` of a bridge (256 times the default): the addresses a tenant's frames
+/// bring in fill it, so, as for [`MAX_FLOW_CACHE`], a bigger one would hand them memory.
+pub const MAX_MAC_LIMIT: u32 = 1 << 20;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -602,6 +605,10 @@ impl SwitchConfig {
             if b.ageing_secs == 0 || b.ageing_secs > 1_000_000 {
                 return Err(invalid(format!("bridges[{}].ageing_secs", b.name), "outside 1..=1e6"));
             }
+            if b.mac_limit > MAX_MAC_LIMIT {
+                let reason = format!("{} above {MAX_MAC_LIMIT}", b.mac_limit);
+                return Err(invalid(format!("bridges[{}].mac_limit", b.name), reason));
+            }
         }
         let mut vrf_names = HashSet::new();
         for v in &self.vrfs {
@@ -1094,6 +1101,10 @@ mod tests {
             (Box::new(|c| c.static_macs[0].mac = "ff:ff:ff:ff:ff:ff".into()), "static_macs"),
             (Box::new(|c| c.static_macs[0].port = Some("p0".into())), "static_macs"),
             (Box::new(|c| c.ports[0].mtu = 20), "mtu"),
+            (
+                Box::new(|c| c.bridges[0].mac_limit = MAX_MAC_LIMIT + 1),
+                "bridges[br10].mac_limit: 1048577 above 1048576",
+            ),
             (
                 Box::new(|c| c.flow_cache_size = u32::MAX),
                 "flow_cache_size: 4294967295 entries, at most 1048576",

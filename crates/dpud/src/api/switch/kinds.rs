@@ -16,8 +16,8 @@ use dpu_proto::dpu::switch::v1::{
 };
 use dpu_store::Object;
 use dpu_switch::config::{
-    DEFAULT_PREFIX_LEN, MAX_VLAN, MAX_VNI, check_vtep_gateway, is_host_address, is_remote_unicast,
-    parse_mac, parse_route_prefix, parse_svi_address, parse_svi_address6,
+    DEFAULT_PREFIX_LEN, MAX_MAC_LIMIT, MAX_VLAN, MAX_VNI, check_vtep_gateway, is_host_address,
+    is_remote_unicast, parse_mac, parse_route_prefix, parse_svi_address, parse_svi_address6,
 };
 use dpu_wire::MacAddr;
 use tonic::Status;
@@ -164,6 +164,9 @@ impl Kind for BridgeKind {
         }
         if let Some(v) = spec.vni {
             check_vni(v, &format!("{field}.vni"))?;
+        }
+        if spec.mac_limit > MAX_MAC_LIMIT {
+            return Err(invalid(&format!("{field}.mac_limit"), format!("at most {MAX_MAC_LIMIT}")));
         }
         if spec.ageing_secs > MAX_AGEING_SECS {
             return Err(invalid(
@@ -587,6 +590,8 @@ mod tests {
             remote_vtep: ip.into(),
             ..Default::default()
         };
+        let big_table =
+            BridgeSpec { vlan: Some(10), mac_limit: MAX_MAC_LIMIT + 1, ..Default::default() };
         let field = "x.spec";
         let ok = [
             SviKind::validate(&svi("192.0.2.1/24", "2001:db8::1/64"), field),
@@ -629,6 +634,7 @@ mod tests {
                 "x.spec.remotes[1].ip",
             ),
             (StaticMacKind::validate(&far("0.0.0.1"), field), "x.spec.remote_vtep"),
+            (BridgeKind::validate(&big_table, field), "x.spec.mac_limit"),
         ] {
             let e = got.unwrap_err();
             let violation =
