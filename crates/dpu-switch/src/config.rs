@@ -772,6 +772,12 @@ impl SwitchConfig {
             if !macs.insert((s.bridge.as_str(), mac)) {
                 return Err(ConfigError::Duplicate { kind: "static mac", name: s.mac.clone() });
             }
+            // Frames to the bridge's gateway MAC go to the SVI (routed or consumed) before
+            // any MAC lookup, so such an entry would never be used.
+            if bridge.svi.as_ref().and_then(|svi| parse_mac(&svi.mac)) == Some(mac) {
+                let reason = format!("{mac} is the MAC of bridge {}'s SVI", s.bridge);
+                return Err(invalid(field + ".mac", reason));
+            }
             match (&s.port, &s.vtep) {
                 (Some(p), None) => {
                     if !local_ports.contains(p.as_str()) {
@@ -1389,6 +1395,34 @@ mod tests {
             let e = parse_route_prefix(prefix, nh).unwrap_err();
             assert!(e.contains(want), "{prefix}: {e} does not mention {want}");
         }
+    }
+
+    /// A static MAC that is its bridge's SVI MAC would never be used; in another bridge it
+    /// is just a host's.
+    #[test]
+    fn a_static_mac_is_not_its_bridges_svi_mac() {
+        let mut c: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        c.vrfs = vec![VrfConfig { name: "red".into(), routes: Vec::new() }];
+        c.bridges[0].svi = Some(SviConfig {
+            vrf: "red".into(),
+            address: "192.0.2.254/24".into(),
+            mac: "02:00:00:00:AA:01".into(),
+            address6: None,
+        });
+        let e = c.validate().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "static_macs[02:00:00:00:aa:01].mac: 02:00:00:00:aa:01 is the MAC of bridge br10's SVI"
+        );
+        let svi = c.bridges[0].svi.take();
+        c.bridges.push(BridgeConfig {
+            name: "br20".into(),
+            vlan: Some(20),
+            vni: None,
+            svi,
+            ..c.bridges[0].clone()
+        });
+        c.validate().unwrap();
     }
 
     /// A static MAC behind a port outside its bridge, or behind a VTEP on a bridge without
