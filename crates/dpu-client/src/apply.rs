@@ -259,15 +259,26 @@ fn fields(resource: &Resource) -> serde_json::Map<String, serde_json::Value> {
 /// are compared (and shown) blank: a changed secret alone is no difference here, nor is
 /// a respelled block size, which the agent would keep ([`Resource::shown_against`]).
 pub async fn diff(client: &Client, resource: &Resource) -> Result<Vec<String>, Status> {
+    let current = current(client, resource).await?;
+    Ok(differences(resource, current.as_ref().map(|(c, _)| c)))
+}
+
+/// What [`diff`] prints for `resource` given the agent's copy `current` (None: absent).
+/// An absent object is always a difference, one line per field it sets, or `spec = {}`
+/// when it sets none (a VRF without a description): apply would create it.
+pub fn differences(resource: &Resource, current: Option<&Resource>) -> Vec<String> {
     let name = resource.full_name();
-    Ok(match current(client, resource).await? {
+    match current {
         None => {
             let new = fields(&resource.shown());
+            if new.is_empty() {
+                return vec![format!("+ {name}: spec = {{}}")];
+            }
             new.iter().map(|(k, v)| format!("+ {name}: spec.{k} = {v}")).collect()
         }
-        Some((current, _)) => {
-            let new = fields(&resource.shown_against(&current));
-            let old = fields(&current);
+        Some(current) => {
+            let new = fields(&resource.shown_against(current));
+            let old = fields(current);
             let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
             keys.sort();
             keys.dedup();
@@ -283,5 +294,35 @@ pub async fn diff(client: &Client, resource: &Resource) -> Result<Vec<String>, S
                 })
                 .collect()
         }
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dpu_proto::dpu::switch::v1::VrfSpec;
+    use dpu_proto::dpu::system::v1::SysctlSpec;
+
+    use super::*;
+    use crate::switch::SwitchSpec;
+
+    /// An object the agent does not have is a difference even when its spec sets nothing
+    /// (`kind: Vrf`, `spec: {}`, as in the demo's overlay): diff must not exit 0 for a file
+    /// apply would still create objects from.
+    #[test]
+    fn an_absent_object_is_a_difference_even_with_an_empty_spec() {
+        let vrf = Resource::Switch { id: "red".into(), spec: SwitchSpec::Vrf(VrfSpec::default()) };
+        assert_eq!(differences(&vrf, None), ["+ vrfs/red: spec = {}"]);
+        assert!(differences(&vrf, Some(&vrf)).is_empty());
+        let described = VrfSpec { description: "tenant".into() };
+        let theirs = Resource::Switch { id: "red".into(), spec: SwitchSpec::Vrf(described) };
+        assert_eq!(
+            differences(&vrf, Some(&theirs)),
+            ["~ vrfs/red: spec.description \"tenant\" -> (unset)"]
+        );
+        let sysctl = Resource::Sysctl {
+            id: "vm.swappiness".into(),
+            spec: SysctlSpec { value: "10".into() },
+        };
+        assert_eq!(differences(&sysctl, None), ["+ sysctls/vm.swappiness: spec.value = \"10\""]);
+    }
 }
