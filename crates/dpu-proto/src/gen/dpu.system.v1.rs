@@ -183,7 +183,8 @@ pub struct UpdateSysctlRequest {
     /// name selects the object; etag, when set, must match the stored one.
     #[prost(message, optional, tag = "1")]
     pub sysctl: ::core::option::Option<Sysctl>,
-    /// Paths relative to Sysctl, e.g. "spec.value". Empty means the whole spec.
+    /// Paths relative to Sysctl, e.g. "spec.value". Empty or "\*" means the whole
+    /// spec.
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::pbjson_types::FieldMask>,
     /// Create the object when it does not exist.

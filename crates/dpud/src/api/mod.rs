@@ -152,11 +152,15 @@ pub fn page_size(requested: i32) -> Result<usize, Status> {
     }
 }
 
-/// Checks an update mask against the paths an Update accepts. An absent or empty mask means
-/// every updatable field.
+/// The update mask path that replaces the whole resource (AIP-134): here its spec, the
+/// one part a client writes.
+pub const FULL_REPLACEMENT: &str = "*";
+
+/// Checks an update mask against the paths an Update accepts. An absent or empty mask, or
+/// [`FULL_REPLACEMENT`], means every updatable field.
 pub fn check_update_mask(mask: Option<&FieldMask>, allowed: &[&str]) -> Result<(), Status> {
     for path in mask.map(|m| m.paths.as_slice()).unwrap_or_default() {
-        if !allowed.contains(&path.as_str()) {
+        if path != FULL_REPLACEMENT && !allowed.contains(&path.as_str()) {
             return Err(invalid(
                 "update_mask",
                 format!("unknown or read-only path {path:?}; updatable: {}", allowed.join(", ")),
@@ -204,6 +208,8 @@ mod tests {
             Code::InvalidArgument
         );
         assert!(check_update_mask(None, &["spec"]).is_ok());
+        let all = FieldMask { paths: vec![FULL_REPLACEMENT.into()] };
+        assert!(check_update_mask(Some(&all), &["spec"]).is_ok());
     }
 
     /// A store error's code says what the client may conclude: a write whose flush failed

@@ -16,7 +16,7 @@ use prost::Message;
 use tokio::sync::OwnedMutexGuard;
 use tonic::Status;
 
-use super::{check_update_mask, invalid, page_size, store_status};
+use super::{FULL_REPLACEMENT, check_update_mask, invalid, page_size, store_status};
 use crate::services::Services;
 
 /// One kind of resource.
@@ -265,7 +265,7 @@ impl<K: Kind> Resources<K> {
     }
 
     /// Updates the object named `name` (the message's name) with the fields of `spec` the mask
-    /// names (all of them when the mask is empty or names "spec"), then what the kind keeps
+    /// names (all of them when the mask is empty or names "spec" or "*"), then what the kind keeps
     /// from the stored spec ([`Kind::keep_stored`]). The merged spec is validated and
     /// `check`ed before anything is written.
     pub async fn update<F>(
@@ -286,7 +286,7 @@ impl<K: Kind> Resources<K> {
         let spec_field = format!("{field}.spec");
         let spec = required(spec, &spec_field)?;
         let paths: &[String] = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
-        let whole = paths.is_empty() || paths.iter().any(|p| p == "spec");
+        let whole = paths.is_empty() || paths.iter().any(|p| p == "spec" || p == FULL_REPLACEMENT);
         // Check and write under one writer lock so the check sees every earlier write; the
         // flush (durable) happens after it is released.
         let mut one_writer = self.collection.serialize_writes().await;
@@ -515,6 +515,28 @@ mod tests {
             assert_eq!(seen, later, "a write landed while another writer held the lock");
             unblock.join().unwrap();
         });
+    }
+
+    /// The mask `*` is a full replacement (AIP-134), as an empty mask or `spec` is: the
+    /// whole spec of the message is stored, and sent again it changes nothing.
+    #[tokio::test]
+    async fn the_mask_star_replaces_the_whole_spec() {
+        use pbjson_types::FieldMask;
+        let (_dir, r) = sysctls();
+        let name = "sysctls/vm.swappiness";
+        let one = SysctlSpec { value: "1".into() };
+        r.create(name, "", Some(&one), async |_| Ok(())).await.unwrap();
+        let star = FieldMask { paths: vec!["*".into()] };
+        let two = SysctlSpec { value: "2".into() };
+        let accept = |_: SysctlSpec| async { Ok(()) };
+        let updated = r.update(name, "", Some(&two), Some(&star), false, accept).await.unwrap();
+        assert_eq!((updated.spec.as_ref(), updated.generation), (Some(&two), 2));
+        let again = r.update(name, "", Some(&two), Some(&star), false, accept).await.unwrap();
+        assert_eq!((again.generation, &again.etag), (2, &updated.etag));
+        // Allowed missing, it creates the object with the whole spec.
+        let missing = "sysctls/vm.overcommit_memory";
+        let created = r.update(missing, "", Some(&two), Some(&star), true, accept).await.unwrap();
+        assert_eq!(created.spec, Some(two));
     }
 
     /// Creating a name that exists is ALREADY_EXISTS, and updating one that does not
