@@ -665,10 +665,7 @@ impl<S: Message + Default> Collection<S> {
         let start = if page_token.is_empty() {
             prefix.clone().into_bytes()
         } else {
-            let after = hex::decode(page_token).map_err(|_| StoreError::InvalidPageToken)?;
-            if !after.starts_with(prefix.as_bytes()) {
-                return Err(StoreError::InvalidPageToken);
-            }
+            let after = token_key(page_token, &prefix).ok_or(StoreError::InvalidPageToken)?;
             // The smallest key strictly greater than `after`.
             let mut key = after;
             key.push(0);
@@ -693,7 +690,7 @@ impl<S: Message + Default> Collection<S> {
             last_key = Some(key);
         }
         let next_page_token = match (more, last_key) {
-            (true, Some(key)) => hex::encode(key),
+            (true, Some(key)) => format!("{}.{}", hex::encode(key), prefix.len()),
             _ => String::new(),
         };
         Ok(Page { objects, next_page_token })
@@ -712,6 +709,16 @@ impl<S: Message + Default> Collection<S> {
             })
             .collect()
     }
+}
+
+/// The last key of the page a token ends, if the token is one [`Collection::list_within`]
+/// gave for a listing of `prefix`: the key and the length of the prefix listed, so a token
+/// of a listing of one parent's children (or of all of them) is refused for another (AIP-158:
+/// a token is valid only with the request that got it, `page_size` aside).
+fn token_key(token: &str, prefix: &str) -> Option<Vec<u8>> {
+    let (key, listed) = token.rsplit_once('.')?;
+    let key = hex::decode(key).ok()?;
+    (listed.parse() == Ok(prefix.len()) && key.starts_with(prefix.as_bytes())).then_some(key)
 }
 
 #[cfg(test)]

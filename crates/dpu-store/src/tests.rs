@@ -104,9 +104,17 @@ async fn list_under_pages_through_one_parent_only() {
         first.objects.iter().chain(&rest.objects).map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["children/p1/0", "children/p1/1", "children/p1/2"]);
     assert!(rest.next_page_token.is_empty());
-    // A token of one parent is not valid for another.
+    // A token of one parent is not valid for another, nor for every parent's listing,
+    // nor a token of that listing for one parent.
     assert!(matches!(
         c.list_under("p2/", 2, &first.next_page_token),
+        Err(StoreError::InvalidPageToken)
+    ));
+    assert!(matches!(c.list(2, &first.next_page_token), Err(StoreError::InvalidPageToken)));
+    let everything = c.list(2, "").unwrap();
+    assert_eq!(everything.objects[1].name, "children/p1/1");
+    assert!(matches!(
+        c.list_under("p1/", 2, &everything.next_page_token),
         Err(StoreError::InvalidPageToken)
     ));
     assert_eq!(c.list(100, "").unwrap().objects.len(), 9);
