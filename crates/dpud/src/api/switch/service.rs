@@ -238,6 +238,8 @@ impl SwitchService for SwitchApi {
     ) -> Result<Response<PortResource>, Status> {
         let req = request.into_inner();
         let name = create_name("ports", &req.port_id, "port_id")?;
+        // The id is an interface name too: its length is the id's fault, not the message's.
+        PortKind::key(&name, "port_id")?;
         let r = required(req.port.as_ref(), "port")?;
         let created = self.create(&self.resources.ports, name, &r.name, r.spec.as_ref()).await?;
         Ok(Response::new(created))
@@ -641,6 +643,29 @@ fn forwarded(e: &Status) -> Status {
 mod tests {
     use super::super::kinds::parent_of;
     use super::*;
+    use tonic_types::StatusExt;
+
+    /// A port id that is no interface name (longer than 15 characters) is refused naming
+    /// `port_id`, as every other Create names the id field its id breaks.
+    #[tokio::test]
+    async fn a_port_id_too_long_for_an_interface_names_port_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let services = Services::default();
+        let api = SwitchApi { resources: SwitchResources::open(&store, &services), services };
+        let port = PortResource {
+            spec: Some(dpu_proto::dpu::switch::v1::PortSpec {
+                mode: dpu_proto::dpu::switch::v1::PortMode::Uplink.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let req = CreatePortRequest { port_id: "a-very-long-ifname".into(), port: Some(port) };
+        let e = api.create_port(Request::new(req)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+        assert_eq!(e.get_details_bad_request().unwrap().field_violations[0].field, "port_id");
+        assert!(api.resources.ports.all().await.unwrap().is_empty());
+    }
 
     #[test]
     fn child_names_and_prefixes() {
