@@ -28,7 +28,9 @@ use super::kinds::{
 };
 use super::{SWITCH_SERVICE, SwitchResources, switch_client};
 use crate::api::resource::{Kind, Resources, required};
-use crate::api::{answered, caller_role, invalid, page_size, parse_name, validate_id};
+use crate::api::{
+    answered, caller_role, invalid, page_size, parse_name, store_status, validate_id,
+};
 use crate::services::Services;
 use dpu_proto::dpu::switch::v1::switch_internal_service_client::SwitchInternalServiceClient;
 
@@ -582,20 +584,16 @@ impl SwitchService for SwitchApi {
         let role = caller_role(&request);
         let req = request.into_inner();
         let size = page_size(i32::try_from(req.page_size).unwrap_or(i32::MAX))?;
-        let mut ports: Vec<PortStatus> = self
+        // The request's own shape before the switch is asked.
+        let after = port_token_name(&req.page_token)?;
+        let ports: Vec<PortStatus> = self
             .status()
             .await?
             .ports
             .into_iter()
             .filter(|p| role >= Role::Operator || is_host_port(&p.name))
-            .filter(|p| req.page_token.is_empty() || p.name > req.page_token)
             .collect();
-        ports.sort_by(|a, b| a.name.cmp(&b.name));
-        let next_page_token = match ports.get(size) {
-            Some(_) => ports[size - 1].name.clone(),
-            None => String::new(),
-        };
-        ports.truncate(size);
+        let (ports, next_page_token) = port_page(ports, size, after.as_deref());
         Ok(Response::new(ListPortStatusesResponse { ports, next_page_token }))
     }
 
@@ -627,6 +625,34 @@ impl SwitchService for SwitchApi {
         self.ask(|mut c| async move { c.list_flows(request).await.map_err(|e| forwarded(&e)) })
             .await
     }
+}
+
+/// The port name a ListPortStatuses page token continues after (None for the first page),
+/// or INVALID_ARGUMENT for a token no page gave ([`port_page`]), as every List answers one.
+fn port_token_name(token: &str) -> Result<Option<String>, Status> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let name = hex::decode(token).ok().and_then(|b| String::from_utf8(b).ok());
+    name.map(Some).ok_or_else(|| store_status(dpu_store::StoreError::InvalidPageToken))
+}
+
+/// One page of `ports` in name order: at most `size` after the name `after`, and the token of
+/// the next page (the last name, hex-encoded), empty on the last.
+fn port_page(
+    mut ports: Vec<PortStatus>,
+    size: usize,
+    after: Option<&str>,
+) -> (Vec<PortStatus>, String) {
+    ports.retain(|p| after.is_none_or(|a| p.name.as_str() > a));
+    ports.sort_by(|a, b| a.name.cmp(&b.name));
+    let next = if ports.len() > size {
+        ports.truncate(size);
+        ports.last().map(|p| hex::encode(&p.name)).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    (ports, next)
 }
 
 /// A paged read's error: the switch's own verdict on the request (a bad page token) passes
@@ -665,6 +691,29 @@ mod tests {
         assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
         assert_eq!(e.get_details_bad_request().unwrap().field_violations[0].field, "port_id");
         assert!(api.resources.ports.all().await.unwrap().is_empty());
+    }
+
+    /// ListPortStatuses pages through every port once, and a page token no page gave is
+    /// INVALID_ARGUMENT naming `page_token` (it was taken for a port name and answered with
+    /// whatever sorted after it).
+    #[test]
+    fn port_statuses_page_by_name_and_refuse_a_foreign_token() {
+        let port = |name: &str| PortStatus { name: name.into(), ..Default::default() };
+        let ports: Vec<_> = ["pf0vf1", "p0", "pf0vf0"].into_iter().map(port).collect();
+        let (first, token) = port_page(ports.clone(), 2, None);
+        let names = |p: &[PortStatus]| p.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&first), ["p0", "pf0vf0"]);
+        let after = port_token_name(&token).unwrap();
+        let (rest, last) = port_page(ports.clone(), 2, after.as_deref());
+        assert_eq!((names(&rest), last.as_str()), (vec!["pf0vf1".to_owned()], ""));
+        for foreign in ["garbage", "p0", "zz"] {
+            let e = port_token_name(foreign).unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "{foreign}");
+            assert_eq!(
+                e.get_details_bad_request().unwrap().field_violations[0].field,
+                "page_token"
+            );
+        }
     }
 
     #[test]
