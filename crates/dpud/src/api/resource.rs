@@ -211,14 +211,15 @@ impl<K: Kind> Resources<K> {
         }
         let key = K::key(name, &format!("{field}.name"))?;
         let spec = required(spec, &format!("{field}.spec"))?;
-        K::validate(spec, &format!("{field}.spec"))?;
         let pending = {
             let one_writer = self.collection.serialize_writes().await;
-            // ALREADY_EXISTS before the checks, which would judge the new spec in the
-            // existing object's place and could answer FAILED_PRECONDITION instead.
+            // ALREADY_EXISTS before the spec is judged (as an Update answers NOT_FOUND
+            // first): the checks would judge it in the existing object's place and could
+            // answer INVALID_ARGUMENT or FAILED_PRECONDITION instead.
             if self.lookup(&key).await?.is_some() {
                 return Err(store_status(StoreError::AlreadyExists(key)));
             }
+            K::validate(spec, &format!("{field}.spec"))?;
             check(spec).await?;
             let (c, spec) = (self.collection.clone(), spec.clone());
             let (_one_writer, created) =
@@ -540,7 +541,7 @@ mod tests {
     }
 
     /// Creating a name that exists is ALREADY_EXISTS, and updating one that does not
-    /// NOT_FOUND, whatever the checks would say of the spec.
+    /// NOT_FOUND, whatever the spec is and the checks would say of it.
     #[tokio::test]
     async fn existence_is_answered_before_any_check() {
         let (_dir, r) = sysctls();
@@ -549,6 +550,10 @@ mod tests {
         r.create(name, "", Some(&spec), async |_| Ok(())).await.unwrap();
         let refused = async |_: &SysctlSpec| Err(Status::failed_precondition("conflicts"));
         let e = r.create(name, "", Some(&spec), refused).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::AlreadyExists, "{e:?}");
+        // Nor does the spec's own validity come first (docs/api.md, Errors).
+        let invalid = SysctlSpec { value: "1\n2".into() };
+        let e = r.create(name, "", Some(&invalid), async |_| Ok(())).await.unwrap_err();
         assert_eq!(e.code(), tonic::Code::AlreadyExists, "{e:?}");
         // Likewise updating a missing one is NOT_FOUND, unless allow_missing creates it.
         let missing = "sysctls/vm.overcommit_memory";
