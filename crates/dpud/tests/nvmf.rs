@@ -1964,3 +1964,77 @@ async fn the_agent_and_the_target_serve_without_capabilities() {
     wait_for("the file volume APPLIED", async || state(&op).await.1).await;
     assert_eq!(std::fs::metadata(&file).unwrap().len(), 8 << 20);
 }
+
+/// AIP-158 and AIP-134 through the agent, on the nested kind: a ListNamespaces page token
+/// continues only the listing that gave it (`page_size` may change, the parent may not),
+/// and the update mask `*` replaces the whole spec.
+#[tokio::test(flavor = "multi_thread")]
+async fn namespace_page_tokens_keep_their_parent_and_the_mask_star_replaces() {
+    use dpu_proto::dpu::nvmf::v1::UpdateNamespaceRequest;
+    let mut env = Env::new();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let mut nvmf = op.nvmf();
+    for (sub, nqn) in [("s1", NQN), ("s2", "nqn.2024-01.io.example:dpud-test-2")] {
+        let req =
+            CreateSubsystemRequest { subsystem_id: sub.into(), subsystem: Some(subsystem(nqn)) };
+        nvmf.create_subsystem(req).await.unwrap();
+    }
+    for (i, (sub, nsid)) in [("s1", "1"), ("s1", "2"), ("s2", "1")].into_iter().enumerate() {
+        let volume_id = format!("v{i}");
+        let volume = Some(ram_volume(1 << 20));
+        nvmf.create_volume(CreateVolumeRequest { volume_id: volume_id.clone(), volume })
+            .await
+            .unwrap();
+        nvmf.create_namespace(CreateNamespaceRequest {
+            parent: format!("subsystems/{sub}"),
+            namespace_id: nsid.into(),
+            namespace: Some(namespace(&format!("volumes/{volume_id}"))),
+        })
+        .await
+        .unwrap();
+    }
+    let list = |parent: &str, page_size: i32, page_token: &str| ListNamespacesRequest {
+        parent: parent.into(),
+        page_size,
+        page_token: page_token.into(),
+    };
+    let names = |r: dpu_proto::dpu::nvmf::v1::ListNamespacesResponse| {
+        let names: Vec<String> = r.namespaces.into_iter().map(|n| n.name).collect();
+        (names, r.next_page_token)
+    };
+    let (first, of_s1) =
+        names(nvmf.list_namespaces(list("subsystems/s1", 1, "")).await.unwrap().into_inner());
+    assert_eq!(first, [NS1]);
+    // Another parent, or every parent, is another listing.
+    for parent in ["", "subsystems/s2"] {
+        let e = nvmf.list_namespaces(list(parent, 1, &of_s1)).await.unwrap_err();
+        assert_eq!(
+            (e.code(), violation_field(&e).as_str()),
+            (Code::InvalidArgument, "page_token"),
+            "{parent:?}: {e:?}"
+        );
+    }
+    let (_, of_all) = names(nvmf.list_namespaces(list("", 1, "")).await.unwrap().into_inner());
+    let e = nvmf.list_namespaces(list("subsystems/s1", 1, &of_all)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    // The same listing with another page size goes on where it was.
+    let (rest, end) =
+        names(nvmf.list_namespaces(list("subsystems/s1", 10, &of_s1)).await.unwrap().into_inner());
+    assert_eq!((rest, end.as_str()), (vec!["subsystems/s1/namespaces/2".to_owned()], ""));
+
+    // `*`: the message's whole spec, as an empty mask.
+    let read_only =
+        NamespaceSpec { volume: "volumes/v0".into(), read_only: true, ..Default::default() };
+    let update = UpdateNamespaceRequest {
+        namespace: Some(Namespace {
+            name: NS1.into(),
+            spec: Some(read_only.clone()),
+            ..Default::default()
+        }),
+        update_mask: Some(pbjson_types::FieldMask { paths: vec!["*".into()] }),
+        allow_missing: false,
+    };
+    let updated = nvmf.update_namespace(update).await.unwrap().into_inner();
+    assert_eq!((updated.spec, updated.generation), (Some(read_only), 2));
+}
