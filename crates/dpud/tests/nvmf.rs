@@ -1900,6 +1900,35 @@ async fn subsystem_and_namespace_statuses_show_live_figures() {
     };
     assert_eq!(cell("subsystems", "subsystems/s1 "), "1");
     assert_eq!(cell("namespaces", NS1), "3");
+    // An Update's reply is the resource as a Get shows it, figures of the moment too
+    // (changes in place: the host stays connected).
+    let mask = |path: &str| Some(pbjson_types::FieldMask { paths: vec![path.into()] });
+    let queues = Subsystem {
+        name: "subsystems/s1".into(),
+        spec: Some(SubsystemSpec { max_io_queues: 16, ..Default::default() }),
+        ..Default::default()
+    };
+    let update = UpdateSubsystemRequest {
+        subsystem: Some(queues),
+        update_mask: mask("spec.max_io_queues"),
+        allow_missing: false,
+    };
+    let s = op.nvmf().update_subsystem(update).await.unwrap().into_inner();
+    let status = s.status.unwrap();
+    assert_eq!((s.generation, status.controllers, status.stale), (2, 1, false));
+    let group = Namespace {
+        name: NS1.into(),
+        spec: Some(NamespaceSpec { ana_group: 2, ..Default::default() }),
+        ..Default::default()
+    };
+    let update = dpu_proto::dpu::nvmf::v1::UpdateNamespaceRequest {
+        namespace: Some(group),
+        update_mask: mask("spec.ana_group"),
+        allow_missing: false,
+    };
+    let n = op.nvmf().update_namespace(update).await.unwrap().into_inner();
+    let status = n.status.unwrap();
+    assert_eq!((n.generation, status.counters.unwrap().writes, status.stale), (2, 3, false));
     c.shutdown().await.unwrap();
     drop(c);
     wait_for("no controller", async || cell("subsystems", "subsystems/s1 ") == "0").await;
@@ -1912,6 +1941,12 @@ async fn subsystem_and_namespace_statuses_show_live_figures() {
     let name = "subsystems/s1".to_owned();
     let s = op.nvmf().get_subsystem(GetSubsystemRequest { name }).await.unwrap().into_inner();
     assert!(s.status.unwrap().stale);
+    // So is a write's reply: no figure of the moment.
+    let again = Subsystem { name: "subsystems/s1".into(), ..subsystem(NQN) };
+    let update =
+        UpdateSubsystemRequest { subsystem: Some(again), update_mask: None, allow_missing: false };
+    let s = op.nvmf().update_subsystem(update).await.unwrap().into_inner();
+    assert!(s.status.unwrap().stale, "an Update's reply claims live figures");
     let table = ok(&dpuctl(&alone, Who::Operator, &["list", "namespaces"]));
     assert!(table.contains("figures as of the last sync"), "{table}");
 }

@@ -861,7 +861,9 @@ impl NvmfService for NvmfApi {
         let name = r.collection.full_name(&req.subsystem_id);
         let key = SubsystemKind::key(&name, "subsystem.name")?;
         let unique = async |spec: &SubsystemSpec| self.resources.check_nqn_unique(&key, spec).await;
-        Ok(Response::new(r.create(&name, &s.name, s.spec.as_ref(), unique).await?))
+        let created = r.create(&name, &s.name, s.spec.as_ref(), unique).await?;
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        Ok(Response::new(with_live_controllers(created, stats.as_ref())))
     }
 
     async fn get_subsystem(
@@ -909,7 +911,8 @@ impl NvmfService for NvmfApi {
                 unique,
             )
             .await?;
-        Ok(Response::new(updated))
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        Ok(Response::new(with_live_controllers(updated, stats.as_ref())))
     }
 
     async fn delete_subsystem(
@@ -946,9 +949,10 @@ impl NvmfService for NvmfApi {
         let key = NamespaceKind::key(&name, "namespace.name")?;
         let check =
             async |spec: &NamespaceSpec| self.resources.check_namespace(&key, &parent, spec).await;
-        Ok(Response::new(
-            self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check).await?,
-        ))
+        let created = self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check);
+        let created = created.await?;
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        Ok(Response::new(with_live_counters(created, stats.as_ref())))
     }
 
     async fn get_namespace(
@@ -1005,7 +1009,8 @@ impl NvmfService for NvmfApi {
                 check,
             )
             .await?;
-        Ok(Response::new(updated))
+        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
+        Ok(Response::new(with_live_counters(updated, stats.as_ref())))
     }
 
     async fn delete_namespace(
