@@ -102,6 +102,12 @@ impl Kind {
         if full { name.to_owned() } else { format!("{}/{name}", self.collection) }
     }
 
+    /// The id of `name`, which may be the id or already the full name (the inverse of
+    /// [`full_name`](Self::full_name)).
+    pub fn id_of<'a>(&self, name: &'a str) -> &'a str {
+        if self.full_name(name) == name { &name[self.collection.len() + 1..] } else { name }
+    }
+
     /// Whether the switch service serves this kind.
     pub fn is_switch(&self) -> bool {
         [BRIDGE, PORT, VTEP, VRF, SVI, ROUTE, STATIC_MAC].contains(self)
@@ -242,15 +248,16 @@ pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
             continue;
         }
         let raw: Raw = serde_yaml_ng::from_value(value).map_err(|e| err(e.to_string()))?;
-        if raw.name.is_empty() {
-            return Err(err("name must not be empty".into()));
-        }
         let Some(kind) = kind(&raw.kind) else {
             let known: Vec<_> = KINDS.iter().map(|k| k.kind).collect();
             return Err(err(format!("unknown kind {:?}; known: {}", raw.kind, known.join(", "))));
         };
+        // Named by id or, as on the command line, by full name (`volumes/v1`).
+        let id = kind.id_of(&raw.name).to_owned();
+        if id.is_empty() {
+            return Err(err("name must not be empty".into()));
+        }
         let spec_err = |e: serde_json::Error| err(format!("spec: {e}"));
-        let id = raw.name;
         let spec = raw.spec;
         resources.push(match kind.kind {
             "Sysctl" => {
@@ -303,6 +310,29 @@ mod tests {
                 spec: SysctlSpec { value: "10".into() }
             }
         );
+    }
+
+    /// A document may name its object by full name, as `dpuctl get` and `delete` take it
+    /// (and as `get -o yaml` shows it): it is the same object as the one named by id, not
+    /// `volumes/volumes/v1`.
+    #[test]
+    fn full_names_are_the_objects_they_name() {
+        let text = "kind: Volume\nname: volumes/v1\nspec: {ram: {sizeBytes: \"4096\"}}\n---\nkind: Namespace\nname: subsystems/s1/namespaces/1\nspec: {volume: volumes/v1}\n---\nkind: Route\nname: vrfs/red/routes/default\nspec: {prefix: 0.0.0.0/0, nextHop: 192.0.2.1}\n";
+        let r = parse(text).unwrap();
+        let names: Vec<_> = r.iter().map(|r| (r.id().to_owned(), r.full_name())).collect();
+        assert_eq!(
+            names,
+            [
+                ("v1".to_owned(), "volumes/v1".to_owned()),
+                ("s1/namespaces/1".to_owned(), "subsystems/s1/namespaces/1".to_owned()),
+                ("red/routes/default".to_owned(), "vrfs/red/routes/default".to_owned()),
+            ]
+        );
+        let twice = "kind: Sysctl\nname: vm.swappiness\nspec: {value: \"1\"}\n---\nkind: Sysctl\nname: sysctls/vm.swappiness\nspec: {value: \"2\"}\n";
+        let e = parse(twice).unwrap_err().to_string();
+        assert!(e.contains("sysctls/vm.swappiness is document 1 already"), "{e}");
+        let e = parse("kind: Volume\nname: volumes/\nspec: {}\n").unwrap_err().to_string();
+        assert!(e.contains("name must not be empty"), "{e}");
     }
 
     #[test]
