@@ -5,6 +5,7 @@
 //! Nothing here knows any service's protocol.
 
 pub mod control;
+pub mod ifname;
 pub mod logging;
 pub mod signals;
 pub mod unix;

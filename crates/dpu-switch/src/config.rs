@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use dpu_runtime::ifname::is_interface_name;
 use dpu_wire::MacAddr;
 use serde::{Deserialize, Serialize};
 
@@ -479,17 +480,6 @@ pub fn parse_mac(s: &str) -> Option<MacAddr> {
         *o = u8::from_str_radix(p, 16).ok()?;
     }
     parts.next().is_none().then_some(MacAddr(out))
-}
-
-/// Whether `name` is one Linux takes for an interface (`dev_valid_name`): 1 to 15 bytes
-/// (IFNAMSIZ less its NUL), not "." or "..", no '/', ':' or whitespace; as the agent's own
-/// configuration, printable ASCII only (Linux's `isspace` also takes byte 0xa0, which UTF-8
-/// letters contain).
-pub fn is_interface_name(name: &str) -> bool {
-    (1..=15).contains(&name.len())
-        && name != "."
-        && name != ".."
-        && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
 }
 
 /// Longest bridge or VRF name, as the agent's resource ids.

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use dpu_pki::Role;
+use dpu_runtime::ifname::{MAX_INTERFACE_NAME, is_interface_name};
 use dpu_runtime::logging::LogFormat;
 use serde::{Deserialize, Serialize};
 
@@ -84,9 +85,6 @@ fn default_max_connections() -> usize {
 fn default_max_connections_per_address() -> usize {
     128
 }
-
-/// Longest interface name Linux takes (IFNAMSIZ less its NUL).
-const MAX_INTERFACE_NAME: usize = 15;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -256,20 +254,16 @@ impl Config {
                     format!("{} is used twice", l.address),
                 ));
             }
-            if let Some(name) = &l.interface {
-                let usable = (1..=MAX_INTERFACE_NAME).contains(&name.len())
-                    && name != "."
-                    && name != ".."
-                    && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
-                if !usable {
-                    return Err(invalid(
-                        format!("listeners[{i}].interface"),
-                        format!(
-                            "{name:?} is not an interface name (1 to {MAX_INTERFACE_NAME} \
-                             printable characters, no '/' or ':')"
-                        ),
-                    ));
-                }
+            if let Some(name) = &l.interface
+                && !is_interface_name(name)
+            {
+                return Err(invalid(
+                    format!("listeners[{i}].interface"),
+                    format!(
+                        "{name:?} is not an interface name (1 to {MAX_INTERFACE_NAME} \
+                         printable characters, no '/' or ':')"
+                    ),
+                ));
             }
             if !(1..=65_536).contains(&l.max_connections) {
                 return Err(invalid(

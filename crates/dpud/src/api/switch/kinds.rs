@@ -14,6 +14,7 @@ use dpu_proto::dpu::switch::v1::{
     Route, RouteResource, StaticMacResource, StaticMacSpec, SviResource, SviSpec, VrfResource,
     VrfSpec, VtepResource, VtepSpec,
 };
+use dpu_runtime::ifname::{MAX_INTERFACE_NAME, is_interface_name};
 use dpu_store::Object;
 use dpu_switch::config::{
     DEFAULT_PREFIX_LEN, MAX_MAC_LIMIT, MAX_VLAN, MAX_VNI, check_vtep_gateway, is_host_address,
@@ -25,8 +26,6 @@ use tonic::Status;
 use crate::api::resource::Kind;
 use crate::api::{invalid, parse_name, validate_id};
 
-/// Linux interface names are at most 15 bytes (IFNAMSIZ - 1).
-const IFNAME_MAX: usize = 15;
 const DESCRIPTION_MAX: usize = 256;
 const MAX_MTU: u32 = 9216;
 const MIN_MTU: u32 = 68;
@@ -223,10 +222,12 @@ impl Kind for PortKind {
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
         let key = top_key(name, "ports", Self::STORE, field)?;
-        if id_of(&key).len() > IFNAME_MAX {
+        if !is_interface_name(id_of(&key)) {
             return Err(invalid(
                 field,
-                format!("a port id is a Linux interface name, at most {IFNAME_MAX} characters"),
+                format!(
+                    "a port id is a Linux interface name, at most {MAX_INTERFACE_NAME} characters"
+                ),
             ));
         }
         Ok(key)
