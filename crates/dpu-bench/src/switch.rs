@@ -765,3 +765,13 @@ pub fn udp_sink(addr: std::net::SocketAddr, secs: u32) -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_secs(u64::from(secs)));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// The rig's switch must take the bench's configuration: a bound the switch gains
+    /// later would otherwise show only when someone runs the bench.
+    #[test]
+    fn the_switch_takes_the_benchs_configuration() {
+        assert_eq!(super::config().validate().map_err(|e| e.to_string()), Ok(()));
+    }
+}
