@@ -185,16 +185,24 @@ impl Resource {
     }
 
     /// The resource as apply and diff compare it with `current`, the agent's copy:
-    /// [`shown`](Self::shown), and a volume's block size spelled as the agent's when the
-    /// two spell one size (a RAM or file volume's 0 and 512), since the agent keeps its
-    /// spelling over an update that only respells it.
+    /// [`shown`](Self::shown), and a volume's block size or a listener's transport spelled
+    /// as the agent's when the two spell one value (a RAM or file volume's 0 and 512, an
+    /// unset transport and TCP), since the agent keeps its spelling over an update that
+    /// only respells it.
     pub fn shown_against(&self, current: &Resource) -> Resource {
         let mut shown = self.shown();
-        if let (Resource::Volume { spec, .. }, Resource::Volume { spec: theirs, .. }) =
-            (&mut shown, current)
-            && spec.canonical_block_size() == theirs.canonical_block_size()
-        {
-            spec.block_size = theirs.block_size;
+        match (&mut shown, current) {
+            (Resource::Volume { spec, .. }, Resource::Volume { spec: theirs, .. })
+                if spec.canonical_block_size() == theirs.canonical_block_size() =>
+            {
+                spec.block_size = theirs.block_size;
+            }
+            (Resource::Listener { spec, .. }, Resource::Listener { spec: theirs, .. })
+                if spec.canonical_trtype() == theirs.canonical_trtype() =>
+            {
+                spec.trtype = theirs.trtype;
+            }
+            _ => {}
         }
         shown
     }

@@ -141,6 +141,19 @@ impl dpu::nvmf::v1::SubsystemSpec {
     }
 }
 
+impl dpu::nvmf::v1::ListenerSpec {
+    /// The transport in the one form it has: TCP for an unset one, which means TCP (the
+    /// only transport), so an update that only respells it changes nothing.
+    pub fn canonical_trtype(&self) -> i32 {
+        use dpu::nvmf::v1::TransportType;
+        if self.trtype == TransportType::Unspecified as i32 {
+            TransportType::Tcp as i32
+        } else {
+            self.trtype
+        }
+    }
+}
+
 impl dpu::nvmf::v1::VolumeSpec {
     /// The block size the spec asks for in the one form each size has: 512 for a RAM or
     /// file volume's 0, which means 512 for them, so the two spellings are one size. A
@@ -370,6 +383,16 @@ mod tests {
         let stored =
             SubsystemSpec { host_secrets: vec![entry("a", "", true)], ..Default::default() };
         assert!(!stored.without_secrets().host_secrets[0].bidirectional);
+    }
+
+    #[test]
+    fn canonical_trtype_is_tcp_for_unset() {
+        use super::dpu::nvmf::v1::{ListenerSpec, TransportType};
+        let spec = |t: TransportType| ListenerSpec { trtype: t as i32, ..Default::default() };
+        let tcp = TransportType::Tcp as i32;
+        assert_eq!(spec(TransportType::Unspecified).canonical_trtype(), tcp);
+        assert_eq!(spec(TransportType::Tcp).canonical_trtype(), tcp);
+        assert_eq!(ListenerSpec { trtype: 77, ..Default::default() }.canonical_trtype(), 77);
     }
 
     #[test]

@@ -881,6 +881,12 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
     let respelled = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
     assert_eq!(respelled.lines().filter(|l| l.ends_with(" unchanged")).count(), 4, "{respelled}");
+    // Likewise the listener's transport left out (unset means TCP).
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("trtype: TRANSPORT_TYPE_TCP, ", "")).unwrap();
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &["diff", "-f", m])), "");
+    let respelled = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
+    assert_eq!(respelled.lines().filter(|l| l.ends_with(" unchanged")).count(), 4, "{respelled}");
 
     let op = env.client(Who::Operator).await;
     wait_for("every object APPLIED", async || state(&op).await.1).await;
@@ -1859,6 +1865,26 @@ async fn a_volume_keeps_its_block_size_spelling_and_cannot_shrink_by_another() {
     assert_eq!(grown.spec.unwrap().block_size, 0);
     let shrink = nvmf.update_volume(update(ram(8 << 20, 0))).await.unwrap_err();
     assert_eq!(shrink.code(), Code::FailedPrecondition, "{shrink:?}");
+}
+
+/// A listener's transport left unset means TCP: an update that only respells it keeps
+/// the stored spelling and generation, as any gRPC client (not only dpuctl) sends it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_keeps_its_transport_spelling() {
+    let mut env = Env::new();
+    env.start().await;
+    let mut nvmf = env.client(Who::Operator).await.nvmf();
+    let port = free_port();
+    let listener = Some(tcp_listener(port));
+    let req = CreateListenerRequest { listener_id: "l1".into(), listener };
+    let created = nvmf.create_listener(req).await.unwrap().into_inner();
+    let mut unset = tcp_listener(port);
+    unset.name = "listeners/l1".into();
+    unset.spec.as_mut().unwrap().trtype = TransportType::Unspecified.into();
+    let req = UpdateListenerRequest { listener: Some(unset), ..Default::default() };
+    let updated = nvmf.update_listener(req).await.unwrap().into_inner();
+    assert_eq!(updated.spec.unwrap().trtype, i32::from(TransportType::Tcp));
+    assert_eq!((updated.generation, updated.etag), (created.generation, created.etag));
 }
 
 /// A subsystem's CONTROLLERS and a namespace's counters, as Get and List (and `dpuctl

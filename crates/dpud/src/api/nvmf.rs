@@ -453,6 +453,14 @@ impl Kind for ListenerKind {
         simple_key(name, Self::STORE, field)
     }
 
+    /// An unset transport and TCP are one: an update that only respells it keeps the
+    /// stored spelling (no new generation, `dpuctl apply` says unchanged).
+    fn keep_stored(new: &mut ListenerSpec, stored: &ListenerSpec) {
+        if new.canonical_trtype() == stored.canonical_trtype() {
+            new.trtype = stored.trtype;
+        }
+    }
+
     fn validate(spec: &ListenerSpec, field: &str) -> Result<(), Status> {
         if spec.trtype != TransportType::Tcp as i32
             && spec.trtype != TransportType::Unspecified as i32
