@@ -575,6 +575,10 @@ pub struct Connection {
     throttled: VecDeque<Throttled>,
     last_keep_alive: Instant,
     created: Instant,
+    /// When the tick first saw a queue that had authenticated lose it (a failed
+    /// re-authentication): its host has [`CONNECT_DEADLINE`] from then to read its
+    /// `AUTH_Failure1`.
+    auth_lost: Option<Instant>,
     sqhd: u16,
     closed: Option<CloseReason>,
     /// Discovery controller: the log entries the host last read or was told about.
@@ -778,6 +782,7 @@ impl Connection {
             throttled: VecDeque::new(),
             last_keep_alive: now,
             created: now,
+            auth_lost: None,
             sqhd: 0,
             closed: None,
             disc_seen: Vec::new(),
@@ -957,10 +962,18 @@ impl Connection {
             }
             return;
         };
-        // A queue that never authenticated; one whose re-authentication failed runs
-        // nothing but authentication until its Failure1 closes it.
-        let unproven = self.auth.as_ref().is_some_and(|a| !a.proven());
-        if unproven && now.saturating_duration_since(self.created) > CONNECT_DEADLINE {
+        // A queue that never authenticated has the deadline from its creation; one whose
+        // re-authentication failed runs nothing but authentication, and has it from the
+        // failure to read its Failure1 (which closes it), so it holds no controller
+        // place for ever when its host never asks.
+        let unauthenticated_since = match &self.auth {
+            Some(a) if !a.authenticated() && a.proven() => Some(*self.auth_lost.get_or_insert(now)),
+            Some(a) if !a.authenticated() => Some(self.created),
+            _ => None,
+        };
+        if unauthenticated_since
+            .is_some_and(|since| now.saturating_duration_since(since) > CONNECT_DEADLINE)
+        {
             warn!(cntlid = b.ctrl.cntlid, qid = b.qid, "queue not authenticated in time");
             self.close(CloseReason::AuthTimeout);
             return;

@@ -3329,25 +3329,40 @@ mod dhchap_auth {
         assert!(h.auth_send(&AuthMessage::Success2 { tid: 0 }.to_bytes()).status.is_success());
         assert!(h.auth_send(&negotiate(1)).status.is_success());
         h.expect_failure1(failure::INCORRECT_MESSAGE);
-        // Re-authentication with a wrong secret on an authenticated, enabled queue.
-        let mut h = H::new(&t, false, false);
-        h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
-        h.authenticate(1);
-        h.enable();
-        assert!(h.run(identify(1, 0), &[]).0.status.is_success());
-        let c = h.start_auth(2);
-        assert!(h.reply(&c, &secret(9), None).status.is_success());
+        // Re-authentication with a wrong secret on an authenticated, enabled queue older
+        // than the deadline of a queue that never authenticated.
+        let failed_reauthentication = || {
+            let mut h = H::new(&t, false, false);
+            h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+            h.authenticate(1);
+            h.enable();
+            assert!(h.run(identify(1, 0), &[]).0.status.is_success());
+            h.now += Duration::from_secs(31);
+            h.conn.tick(h.now);
+            let c = h.start_auth(2);
+            assert!(h.reply(&c, &secret(9), None).status.is_success());
+            h
+        };
+        let mut h = failed_reauthentication();
         let required = Status::AUTH_REQUIRED.with_dnr();
         assert_eq!(h.run(identify(1, 0), &[]).0.status, required);
         assert_eq!(h.run(property_get(property::CSTS), &[]).0.status, required);
         assert!(h.auth_send(&negotiate(3)).status.is_success());
         assert_eq!(h.run(identify(1, 0), &[]).0.status, required);
-        // Past the deadline of a queue that never authenticated, this one waits for its
-        // Failure1 (it is not "not authenticated in time").
-        h.now += Duration::from_secs(31);
+        // Its host has the deadline from the failure to read its Failure1 ...
         h.conn.tick(h.now);
         assert!(h.conn.is_closed().is_none());
         h.expect_failure1(failure::FAILED);
+        // ... and a host that never reads it loses the queue (and its controller place)
+        // at the deadline.
+        let mut h = failed_reauthentication();
+        h.conn.tick(h.now);
+        h.now += Duration::from_secs(29);
+        h.conn.tick(h.now);
+        assert!(h.conn.is_closed().is_none());
+        h.now += Duration::from_secs(2);
+        h.conn.tick(h.now);
+        assert_eq!(h.conn.is_closed(), Some(&CloseReason::AuthTimeout));
     }
 
     /// As nvmet checks it, a Receive's transfer (its SGL) is its allocation length: one
