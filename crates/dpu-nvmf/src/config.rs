@@ -386,7 +386,10 @@ impl ListenerConfig {
     fn checked_ana_states(&self) -> Result<BTreeMap<u32, AnaState>, ConfigError> {
         let mut states = BTreeMap::new();
         for g in &self.ana_groups {
-            check_ana_group(g.group)?;
+            check_ana_group(g.group).map_err(|e| ConfigError::Listener {
+                whose: self.whose(),
+                message: e.to_string(),
+            })?;
             if states.insert(g.group, g.state).is_some() {
                 let port_id = self.port_id;
                 return Err(ConfigError::DuplicateAnaGroup { port_id, group: g.group });
@@ -1065,8 +1068,10 @@ mod tests {
         let discovery = format!("discovery = \"127.0.0.1:4420\"\n{one}");
         assert_eq!(e(&discovery), "listener 1: address 127.0.0.1:4420 listed twice");
         let group = |g: &str| e(&listener(1, "127.0.0.1:4420", g));
+        let out_of_range = group(r#"{ group = 129, state = "change" }"#);
         assert!(
-            group(r#"{ group = 129, state = "change" }"#).contains("ANA group 129 out of range")
+            out_of_range.starts_with("listener 1: ANA group 129 out of range"),
+            "{out_of_range}"
         );
         let dup = group(r#"{ group = 2, state = "change" }, { group = 2, state = "optimized" }"#);
         assert_eq!(dup, "listener 1: ANA group 2 listed twice");

@@ -159,7 +159,13 @@ pub const FULL_REPLACEMENT: &str = "*";
 /// Checks an update mask against the paths an Update accepts. An absent or empty mask, or
 /// [`FULL_REPLACEMENT`], means every updatable field.
 pub fn check_update_mask(mask: Option<&FieldMask>, allowed: &[&str]) -> Result<(), Status> {
-    for path in mask.map(|m| m.paths.as_slice()).unwrap_or_default() {
+    let paths = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
+    // AIP-134: "*" is the whole resource and stands alone; beside other paths it would
+    // make them meaningless, so such a mask is a mistake of the caller's.
+    if paths.len() > 1 && paths.iter().any(|p| p == FULL_REPLACEMENT) {
+        return Err(invalid("update_mask", "\"*\" must be the only path"));
+    }
+    for path in paths {
         if path != FULL_REPLACEMENT && !allowed.contains(&path.as_str()) {
             return Err(invalid(
                 "update_mask",
@@ -210,6 +216,9 @@ mod tests {
         assert!(check_update_mask(None, &["spec"]).is_ok());
         let all = FieldMask { paths: vec![FULL_REPLACEMENT.into()] };
         assert!(check_update_mask(Some(&all), &["spec"]).is_ok());
+        let mixed = FieldMask { paths: vec!["spec".into(), FULL_REPLACEMENT.into()] };
+        let e = check_update_mask(Some(&mixed), &["spec"]).unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
     }
 
     /// A store error's code says what the client may conclude: a write whose flush failed
