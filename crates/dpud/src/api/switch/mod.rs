@@ -61,6 +61,28 @@ impl Stored {
             static_macs: by_name(self.static_macs.clone(), StaticMacKind::public_name),
         }
     }
+
+    /// The stored objects the present checks refuse on their own, each as "name: why":
+    /// objects written under an earlier release's looser rules. When the whole state is
+    /// refused, they say which objects the operator must mend (or delete).
+    fn refused_alone(&self) -> Vec<String> {
+        fn refused<K: Kind>(objects: &[Object<K::Spec>], out: &mut Vec<String>) {
+            for o in objects {
+                if let Err(e) = K::validate(&o.spec, "spec") {
+                    out.push(format!("{}: {}", K::public_name(&o.name), e.message()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        refused::<BridgeKind>(&self.bridges, &mut out);
+        refused::<PortKind>(&self.ports, &mut out);
+        refused::<VtepKind>(&self.vteps, &mut out);
+        refused::<VrfKind>(&self.vrfs, &mut out);
+        refused::<RouteKind>(&self.routes, &mut out);
+        refused::<SviKind>(&self.svis, &mut out);
+        refused::<StaticMacKind>(&self.static_macs, &mut out);
+        out
+    }
 }
 
 impl SwitchResources {
@@ -187,7 +209,15 @@ impl Reconciler for SwitchReconciler {
         let config = match stored.desired().to_config() {
             Ok(c) => c,
             Err(e) => {
-                self.record(&stored, &Err(e.message().to_owned()));
+                let refused = stored.refused_alone();
+                let message = if refused.is_empty() {
+                    e.message().to_owned()
+                } else {
+                    let refused = refused.join("; ");
+                    tracing::warn!(%refused, "stored switch objects the present checks refuse");
+                    format!("{}; stored objects to mend: {refused}", e.message())
+                };
+                self.record(&stored, &Err(message));
                 return Err(e);
             }
         };
@@ -217,5 +247,51 @@ impl Reconciler for SwitchReconciler {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dpu_proto::dpu::switch::v1::{SviSpec, VrfSpec};
+
+    use super::*;
+
+    fn object<S>(name: &str, spec: S) -> Object<S> {
+        Object {
+            name: name.into(),
+            spec,
+            generation: 1,
+            etag: String::new(),
+            create_time_unix_nanos: 0,
+            update_time_unix_nanos: 0,
+        }
+    }
+
+    /// An SVI stored before the address checks grew stricter (a loopback address) is
+    /// named with its reason; the objects the checks accept are not.
+    #[test]
+    fn stored_objects_the_present_checks_refuse_are_named() {
+        let svi = |address: &str| SviSpec {
+            bridge: "bridges/blue".into(),
+            vrf: "vrfs/red".into(),
+            address: address.into(),
+            mac: "02:00:00:00:fe:01".into(),
+            address6: String::new(),
+        };
+        let stored = Stored {
+            bridges: vec![],
+            ports: vec![],
+            vteps: vec![],
+            vrfs: vec![object("switch-vrfs/red", VrfSpec::default())],
+            routes: vec![],
+            svis: vec![
+                object("switch-svis/good", svi("192.0.2.1/24")),
+                object("switch-svis/old", svi("127.0.0.1/8")),
+            ],
+            static_macs: vec![],
+        };
+        let refused = stored.refused_alone();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].starts_with("svis/old: spec.address: "), "{refused:?}");
     }
 }
