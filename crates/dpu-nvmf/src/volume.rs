@@ -510,7 +510,17 @@ impl FileBackend {
         // An existing file first: then only a file this call made counts as created.
         let (file, created) = match open(false) {
             Ok(file) => (file, false),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (open(true).map_err(io_err)?, true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match open(true) {
+                Ok(file) => (file, true),
+                // Not found, yet there: a symlink to nothing (O_EXCL never follows one).
+                // Make its target, as open(2) with O_CREAT does.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let mut options = OpenOptions::new();
+                    options.read(true).write(true).create(true).truncate(false);
+                    (options.open(path).map_err(io_err)?, true)
+                }
+                Err(e) => return Err(io_err(e)),
+            },
             Err(e) => return Err(io_err(e)),
         };
         let backend = Self {
@@ -527,7 +537,7 @@ impl FileBackend {
             Err(e) => {
                 if created {
                     // Nothing else knows the file yet: a refused volume leaves no file.
-                    let _ = std::fs::remove_file(path);
+                    let _ = FileChange::Created.undo(path);
                 }
                 return Err(e);
             }
@@ -604,11 +614,12 @@ pub enum FileChange {
 }
 
 impl FileChange {
-    /// Takes the change to the file at `path` back: removes a file that was created,
-    /// cuts a grown one back to its length (what it gained is a hole nobody wrote yet).
+    /// Takes the change to the file at `path` back: removes a file that was created (the
+    /// file, not a symlink to it the operator made), cuts a grown one back to its length
+    /// (what it gained is a hole nobody wrote yet).
     pub fn undo(self, path: &Path) -> io::Result<()> {
         match self {
-            Self::Created => std::fs::remove_file(path),
+            Self::Created => std::fs::remove_file(std::fs::canonicalize(path)?),
             Self::Grown(len) => OpenOptions::new().write(true).open(path)?.set_len(len),
             Self::Unchanged => Ok(()),
         }
@@ -1075,6 +1086,16 @@ mod tests {
         same.undo(&path).unwrap();
         made.undo(&path).unwrap();
         assert!(!path.exists());
+        // A symlink to a file not made yet: the file is made (as before the check for
+        // files this call created), and taken back without the operator's link.
+        let link = dir.path().join("link.img");
+        std::os::unix::fs::symlink("target.img", &link).unwrap();
+        let (_, made) = Volume::file_noting("f", &link, 512, 8192).unwrap();
+        assert_eq!(made, FileChange::Created);
+        assert_eq!(std::fs::metadata(dir.path().join("target.img")).unwrap().len(), 8192);
+        made.undo(&link).unwrap();
+        assert!(!dir.path().join("target.img").exists());
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     }
 
     #[test]
