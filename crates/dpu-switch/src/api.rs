@@ -270,23 +270,57 @@ impl std::fmt::Debug for SwitchInternal {
     }
 }
 
-fn page(req: &pb::ListRequest) -> Result<(usize, usize), Status> {
-    let size = match req.page_size {
-        0 => 100,
-        n => n.min(1000) as usize,
-    };
-    let start = if req.page_token.is_empty() {
-        0
-    } else {
-        req.page_token
-            .parse()
-            .map_err(|_| Status::invalid_argument("page_token: not a token from a previous page"))?
-    };
-    Ok((start, size))
+/// A table the internal API pages through by offset. Its name opens the page tokens it
+/// gives ("flows.200"), so a token is valid only for the listing that gave it (AIP-158): one
+/// of another table, or anything else, is INVALID_ARGUMENT rather than read as an offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Macs,
+    Neighbours,
+    Flows,
 }
 
-fn token(next: Option<usize>) -> String {
-    next.map(|n| n.to_string()).unwrap_or_default()
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Macs => "macs",
+            Table::Neighbours => "neighbours",
+            Table::Flows => "flows",
+        }
+    }
+
+    /// The offset and size of the page `req` asks of this table: `page_size` 0 is 100 and at
+    /// most 1000 are given, as for every other listing.
+    fn page(self, req: &pb::ListRequest) -> Result<(usize, usize), Status> {
+        let size = match req.page_size {
+            0 => 100,
+            n => n.min(1000) as usize,
+        };
+        let start = if req.page_token.is_empty() {
+            0
+        } else {
+            self.offset(&req.page_token).ok_or_else(|| {
+                Status::invalid_argument(format!(
+                    "page_token: not a token the {} listing gave",
+                    self.name()
+                ))
+            })?
+        };
+        Ok((start, size))
+    }
+
+    /// The offset of a token [`token`](Self::token) gave for this table, exactly as given
+    /// (no sign, no leading zeros), so no other string passes for one.
+    fn offset(self, token: &str) -> Option<usize> {
+        let digits = token.strip_prefix(self.name())?.strip_prefix('.')?;
+        let n: usize = digits.parse().ok()?;
+        (n.to_string() == digits).then_some(n)
+    }
+
+    /// The token of the page starting at `next`; empty after the last page.
+    fn token(self, next: Option<usize>) -> String {
+        next.map(|n| format!("{}.{n}", self.name())).unwrap_or_default()
+    }
 }
 
 impl SwitchInternal {
@@ -408,7 +442,7 @@ impl SwitchInternalService for SwitchInternal {
         &self,
         request: Request<pb::ListRequest>,
     ) -> Result<Response<pb::ListMacEntriesResponse>, Status> {
-        let (start, size) = page(request.get_ref())?;
+        let (start, size) = Table::Macs.page(request.get_ref())?;
         let all = self.lock().mac_table(Instant::now());
         let end = start.saturating_add(size).min(all.len());
         let entries = all
@@ -424,14 +458,17 @@ impl SwitchInternalService for SwitchInternal {
             })
             .collect();
         let next = (end < all.len()).then_some(end);
-        Ok(Response::new(pb::ListMacEntriesResponse { entries, next_page_token: token(next) }))
+        Ok(Response::new(pb::ListMacEntriesResponse {
+            entries,
+            next_page_token: Table::Macs.token(next),
+        }))
     }
 
     async fn list_flows(
         &self,
         request: Request<pb::ListRequest>,
     ) -> Result<Response<pb::ListFlowsResponse>, Status> {
-        let (start, size) = page(request.get_ref())?;
+        let (start, size) = Table::Flows.page(request.get_ref())?;
         let p = self.lock().flows(Instant::now(), start, size);
         Ok(Response::new(pb::ListFlowsResponse {
             flows: p
@@ -447,7 +484,7 @@ impl SwitchInternalService for SwitchInternal {
                     idle_ms: f.idle_ms,
                 })
                 .collect(),
-            next_page_token: token(p.next),
+            next_page_token: Table::Flows.token(p.next),
             total: p.total as u64,
         }))
     }
@@ -456,7 +493,7 @@ impl SwitchInternalService for SwitchInternal {
         &self,
         request: Request<pb::ListRequest>,
     ) -> Result<Response<pb::ListNeighboursResponse>, Status> {
-        let (start, size) = page(request.get_ref())?;
+        let (start, size) = Table::Neighbours.page(request.get_ref())?;
         let sw = self.lock();
         let all = sw.neighbours();
         let end = start.saturating_add(size).min(all.len());
@@ -478,7 +515,7 @@ impl SwitchInternalService for SwitchInternal {
         let next = (end < all.len()).then_some(end);
         Ok(Response::new(pb::ListNeighboursResponse {
             neighbours,
-            next_page_token: token(next),
+            next_page_token: Table::Neighbours.token(next),
             routes,
         }))
     }
@@ -609,5 +646,43 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!((info.service.as_str(), info.instance_id.len()), ("switch", 32));
+    }
+
+    /// Paging by one walks the MAC table once, and a page token is valid only for the
+    /// listing that gave it (AIP-158): a MAC-table token, a bare offset (the old form) or a
+    /// near miss is INVALID_ARGUMENT in any other listing, not a silently shifted page.
+    #[tokio::test]
+    async fn a_page_token_is_valid_only_for_its_listing() {
+        let svc = service();
+        let mut c: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        let mut second = c.static_macs[0].clone();
+        second.mac = "02:00:00:00:aa:02".into();
+        c.static_macs.push(second);
+        svc.sync_config(Request::new(pb::SyncConfigRequest { config: Some(to_proto(&c)) }))
+            .await
+            .unwrap();
+        let one =
+            |page_token: &str| pb::ListRequest { page_size: 1, page_token: page_token.into() };
+        let first = svc.list_mac_entries(Request::new(one(""))).await.unwrap().into_inner();
+        assert_eq!(first.entries.len(), 1);
+        let token = first.next_page_token;
+        let rest = svc.list_mac_entries(Request::new(one(&token))).await.unwrap().into_inner();
+        assert_eq!(rest.entries.len(), 1);
+        assert_ne!(rest.entries[0].mac, first.entries[0].mac);
+        assert!(rest.next_page_token.is_empty());
+
+        for foreign in [token.as_str(), "1", "x", "flows.+1", "flows.01", "flows.", "flows"] {
+            let e = svc.list_flows(Request::new(one(foreign))).await.unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "list_flows {foreign}");
+            assert!(e.message().starts_with("page_token:"), "{}", e.message());
+            let e = svc.list_neighbours(Request::new(one(foreign))).await.unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument, "list_neighbours {foreign}");
+        }
+        let e = svc.list_mac_entries(Request::new(one("neighbours.1"))).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument);
+        // A listing takes its own tokens, whatever page size follows.
+        let big = pb::ListRequest { page_size: 5000, page_token: "flows.1".into() };
+        let flows = svc.list_flows(Request::new(big)).await.unwrap().into_inner();
+        assert!(flows.flows.is_empty() && flows.next_page_token.is_empty());
     }
 }

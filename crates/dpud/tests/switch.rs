@@ -448,11 +448,29 @@ fn the_operator_manages_switch_resources_and_the_host_reads_only_its_own_ports()
             .into_inner();
         assert_eq!(every.ports.len(), 2);
         let last = sw
-            .list_port_statuses(ListRequest { page_size: 2, page_token: every.next_page_token })
+            .list_port_statuses(ListRequest {
+                page_size: 2,
+                page_token: every.next_page_token.clone(),
+            })
             .await
             .unwrap()
             .into_inner();
         assert_eq!(last.ports.len(), 1);
+        // A page token is valid only for the listing that gave it (AIP-158): the port
+        // listing's ("pf0vf0" hex-encoded, all digits) passed in the tables for an offset, and
+        // a table's is no port name.
+        let token = |t: &str| ListRequest { page_size: 0, page_token: t.into() };
+        let port_token = every.next_page_token.as_str();
+        for e in [
+            sw.list_mac_entries(token(port_token)).await.unwrap_err(),
+            sw.list_neighbours(token(port_token)).await.unwrap_err(),
+            sw.list_flows(token(port_token)).await.unwrap_err(),
+            sw.list_flows(token("macs.1")).await.unwrap_err(),
+            sw.list_port_statuses(token("flows.1")).await.unwrap_err(),
+        ] {
+            assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+            assert_eq!(violation_field(&e), "page_token", "{e:?}");
+        }
 
         // Delete in dependency order; allow_missing makes a repeated delete a no-op.
         let delete = DeleteResourceRequest::default;

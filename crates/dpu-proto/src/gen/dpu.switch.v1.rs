@@ -250,7 +250,8 @@ pub struct ListRequest {
     /// 0 = 100; at most 1000.
     #[prost(uint32, tag = "1")]
     pub page_size: u32,
-    /// From the previous response; empty for the first page.
+    /// From the previous response of the same listing; empty for the first page. A token
+    /// another listing gave is INVALID_ARGUMENT (AIP-158).
     #[prost(string, tag = "2")]
     pub page_token: ::prost::alloc::string::String,
 }
