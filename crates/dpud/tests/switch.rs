@@ -470,6 +470,7 @@ fn the_operator_manages_switch_resources_and_the_host_reads_only_its_own_ports()
         ] {
             assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
             assert_eq!(violation_field(&e), "page_token", "{e:?}");
+            assert_eq!(e.message().matches("page_token").count(), 1, "{e:?}");
         }
 
         // Delete in dependency order; allow_missing makes a repeated delete a no-op.

@@ -656,10 +656,12 @@ fn port_page(
 }
 
 /// A paged read's error: the switch's own verdict on the request (a bad page token) passes
-/// through; anything else means the switch is not answering.
+/// through, named once (the switch's message already opens with the field); anything else
+/// means the switch is not answering.
 fn forwarded(e: &Status) -> Status {
     if e.code() == tonic::Code::InvalidArgument {
-        invalid("page_token", e.message().to_owned())
+        let m = e.message();
+        invalid("page_token", m.strip_prefix("page_token: ").unwrap_or(m))
     } else {
         unavailable(e)
     }
