@@ -16,6 +16,7 @@
 
 use core::net::Ipv4Addr;
 
+use crate::addr::is_single_host_v4;
 use crate::checksum;
 use crate::field::{be16, be32, need, set_be16, set_be32};
 use crate::ipv4::{self, Ipv4Packet, Ipv4Repr};
@@ -262,16 +263,6 @@ pub fn emit_echo(
     Ok(len)
 }
 
-/// True when an address names a single host (not 0/8, loopback, multicast, broadcast
-/// or class E), the RFC 1812 §4.3.2.7 condition on an error's destination.
-fn is_single_host(a: Ipv4Addr) -> bool {
-    !(a.octets()[0] == 0
-        || a.is_loopback()
-        || a.is_multicast()
-        || a.is_broadcast()
-        || a.octets()[0] >= 240)
-}
-
 /// Whether an ICMP error may be sent about `invoking` (RFC 1122 §3.2.2, RFC 1812
 /// §4.3.2.7). Not covered here (the caller knows): link-layer broadcast frames and
 /// subnet-directed broadcasts, and rate limiting (RFC 1812 §4.3.2.8).
@@ -282,7 +273,8 @@ pub fn may_send_error<T: AsRef<[u8]>>(invoking: &Ipv4Packet<T>) -> bool {
     if invoking.dst().is_multicast() || invoking.dst().is_broadcast() {
         return false;
     }
-    if !is_single_host(invoking.src()) {
+    // RFC 1812 §4.3.2.7: the error's destination (the invoking source) is a single host.
+    if !is_single_host_v4(invoking.src()) {
         return false;
     }
     if invoking.protocol() == IpProtocol::ICMP {
@@ -413,6 +405,7 @@ pub(crate) mod tests {
         assert!(!with(&|p| p.set_dst(Ipv4Addr::BROADCAST)));
         assert!(!with(&|p| p.set_src(Ipv4Addr::UNSPECIFIED)));
         assert!(!with(&|p| p.set_src(Ipv4Addr::new(127, 0, 0, 1))));
+        assert!(!with(&|p| p.set_src(Ipv4Addr::new(240, 0, 0, 1))));
         // Non-first fragment.
         let mut v = golden(&FRAG_WITH_OPTIONS);
         v[7] = 1;

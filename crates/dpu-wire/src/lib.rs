@@ -25,6 +25,7 @@
 //! | [`vxlan`] | VXLAN | RFC 7348 |
 //! | [`geneve`] | Geneve | RFC 8926 |
 //! | [`checksum`] | Internet checksum, incremental update | RFC 1071, RFC 1624 |
+//! | [`addr`] | single-host and martian (never forwarded) addresses | RFC 1122 §3.2.1.3, RFC 1812 §5.3.7, RFC 4291, RFC 6890 |
 //! | [`dissect`] | one-pass L2–L4 + overlay dissection of a frame | — |
 //! | [`encap`] | VXLAN / Geneve encapsulation into headroom | RFC 7348, RFC 8926 |
 //!
@@ -34,6 +35,7 @@
 //! [`fuzz_parse_all`] runs every parser on arbitrary bytes; it exists for the fuzz
 //! targets (and the crate's own never-panics tests).
 
+pub mod addr;
 pub mod arp;
 pub mod checksum;
 pub mod dissect;
