@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use dpu_runtime::ifname::is_interface_name;
 use dpu_wire::MacAddr;
+use dpu_wire::addr::{is_martian_v4, is_martian_v6, is_single_host_v4};
 use serde::{Deserialize, Serialize};
 
 /// Default MTU of a port (the largest L3 payload of a frame, as Linux counts it).
@@ -141,28 +142,21 @@ pub fn parse_cidr6(s: &str) -> Option<(Ipv6Addr, u8)> {
     Some((ip.parse().ok()?, len))
 }
 
-/// Whether `ip` can be one host's address on a link, as source or destination (RFC 1122
-/// §3.2.1.3): not "this network" (0/8), loopback (127/8), multicast (224/4) nor the limited
-/// broadcast. Linux drops packets to or from the others as martians.
-pub fn is_host_address(ip: Ipv4Addr) -> bool {
-    ip.octets()[0] != 0 && !ip.is_loopback() && !ip.is_multicast() && !ip.is_broadcast()
-}
-
-/// Whether `ip` can be a remote VTEP of the VTEP at `local`: a host address, not `local`.
+/// Whether `ip` can be a remote VTEP of the VTEP at `local`: a single host, not `local`
+/// (decapsulation drops any other outer source as a martian).
 pub fn is_remote_unicast(ip: Ipv4Addr, local: Ipv4Addr) -> bool {
-    ip != local && is_host_address(ip)
+    ip != local && is_single_host_v4(ip)
 }
 
 /// An SVI's `a.b.c.d/len`, or why it cannot be one. The SVI is the gateway of hosts it
-/// routes for, so its address is a host address (not one [`is_host_address`] refuses, nor
-/// class E 240/4 or link-local 169.254/16, which a router does not forward: RFC 1812
-/// §4.2.2.11, RFC 3927 §2.7) and not its subnet's network or broadcast address (RFC 1122
-/// §3.2.1.3); len 1..=30 leaves room for hosts.
+/// routes for, so its address is not one routing drops as a martian ([`is_martian_v4`])
+/// and not its subnet's network or broadcast address (RFC 1122 §3.2.1.3); len 1..=30
+/// leaves room for hosts.
 pub fn parse_svi_address(s: &str) -> Result<(Ipv4Addr, u8), String> {
     let Some((ip, len)) = parse_cidr(s).filter(|(_, len)| (1..=30).contains(len)) else {
         return Err(format!("{s:?} is not a.b.c.d/len with len 1..=30"));
     };
-    if !is_host_address(ip) || ip.octets()[0] >= 240 || ip.is_link_local() {
+    if is_martian_v4(ip) {
         return Err(format!("{ip} is not a routable unicast address"));
     }
     let (bits, m) = (u32::from(ip), mask(len));
@@ -173,20 +167,14 @@ pub fn parse_svi_address(s: &str) -> Result<(Ipv4Addr, u8), String> {
     Ok((ip, len))
 }
 
-/// An SVI's IPv6 `address/len` (len 1..=127), or why it cannot be one: not unspecified,
-/// multicast or loopback (RFC 4291 §2.5.2, §2.5.3, §2.7), not IPv4-mapped (§2.5.5.2: it
-/// stands for an IPv4 node, never an interface's own) and not link-local (§2.5.6: never
-/// forwarded, so nothing could be routed for the subnet).
+/// An SVI's IPv6 `address/len` (len 1..=127), or why it cannot be one: not an address
+/// routing drops as a martian ([`is_martian_v6`]: unspecified, loopback, multicast,
+/// link-local or IPv4-mapped), so something can be routed for the subnet.
 pub fn parse_svi_address6(s: &str) -> Result<(Ipv6Addr, u8), String> {
     let Some((ip, len)) = parse_cidr6(s).filter(|(_, len)| (1..=127).contains(len)) else {
         return Err(format!("{s:?} is not an IPv6 address/len with len 1..=127"));
     };
-    if ip.is_unspecified()
-        || ip.is_multicast()
-        || ip.is_loopback()
-        || ip.to_ipv4_mapped().is_some()
-        || ip.is_unicast_link_local()
-    {
+    if is_martian_v6(ip) {
         return Err(format!("{ip} is not a routable unicast address"));
     }
     Ok((ip, len))
@@ -659,7 +647,7 @@ impl SwitchConfig {
             if v.prefix_len > 32 {
                 return Err(invalid("vtep.prefix_len", "above 32"));
             }
-            if !is_host_address(v.local_ip) {
+            if !is_single_host_v4(v.local_ip) {
                 return Err(invalid("vtep.local_ip", "must be a unicast address"));
             }
             if let Some(g) = v.gateway {
@@ -863,7 +851,7 @@ struct Link<'a, T> {
 /// is unreachable).
 pub fn check_vtep_gateway(local_ip: Ipv4Addr, prefix_len: u8, g: Ipv4Addr) -> Result<(), String> {
     let subnet = format!("{local_ip}/{prefix_len} (the VTEP's local_ip/prefix_len)");
-    if !is_host_address(g) {
+    if !is_single_host_v4(g) {
         return Err(format!("{g} is not a unicast address"));
     }
     let (m, own) = (mask(prefix_len), u32::from(local_ip));
@@ -1319,7 +1307,9 @@ mod tests {
     }
 
     /// The underlay addresses (ours, the gateway, remote VTEPs, static MACs' VTEPs) are
-    /// host addresses: Linux drops "this network" and loopback ones as martians.
+    /// single hosts: Linux drops "this network" and loopback ones as martians, and
+    /// decapsulation drops a class E (240/4) outer source as one, so such a remote would
+    /// never be heard from.
     #[test]
     fn underlay_addresses_are_host_addresses() {
         let base: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
@@ -1343,6 +1333,25 @@ mod tests {
                     c.vtep.as_mut().unwrap().remotes[0].ip = "127.0.0.2".parse().unwrap();
                 }),
                 "vtep.remotes[127.0.0.2]: not a remote unicast address",
+            ),
+            (
+                Box::new(|c| {
+                    c.vtep.as_mut().unwrap().remotes[0].ip = "240.0.0.1".parse().unwrap();
+                }),
+                "vtep.remotes[240.0.0.1]: not a remote unicast address",
+            ),
+            (
+                Box::new(move |c| {
+                    c.vtep = Some(VtepConfig { local_ip: "255.1.2.3".parse().unwrap(), ..vtep(c) })
+                }),
+                "vtep.local_ip: must be a unicast address",
+            ),
+            (
+                Box::new(|c| {
+                    c.static_macs[0].port = None;
+                    c.static_macs[0].vtep = Some("250.0.0.9".parse().unwrap());
+                }),
+                "static_macs[02:00:00:00:aa:01].vtep: 250.0.0.9 is not a remote unicast address",
             ),
             (
                 Box::new(|c| {

@@ -41,10 +41,10 @@ pub enum DropReason {
     /// To a reserved group address 01:80:C2:00:00:00-0F (STP, PAUSE, LACP, 802.1X, LLDP):
     /// link-local to one link, never forwarded by a bridge (IEEE 802.1Q Table 8-1).
     ReservedGroup,
-    /// Routed, but from or to an address no router forwards (RFC 1812 §5.3.7, §4.2.2.11,
-    /// RFC 3927 §2.7, RFC 4291 §2.5.6), or a directed broadcast: dropped without an ICMP
-    /// error, as Linux drops martians. Also an overlay packet whose outer source is not a
-    /// remote unicast address (RFC 1122 §3.2.1.3).
+    /// Routed, but from or to an address no router forwards (`dpu_wire::addr::is_martian_v4`,
+    /// `is_martian_v6`), or a directed broadcast: dropped without an ICMP error, as Linux
+    /// drops martians. Also an overlay packet whose outer source is not a remote unicast
+    /// address (`is_single_host_v4`, RFC 1122 §3.2.1.3).
     Martian,
 }
 

@@ -27,6 +27,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use dpu_wire::addr::is_single_host_v4;
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
 use dpu_wire::dissect::{FrameInfo, TunnelKind, dissect};
 use dpu_wire::encap::{self, Tunnel, Underlay, UnderlayAddrs};
@@ -1254,18 +1255,12 @@ impl Switch {
         if dst != own_ip {
             return self.count_drop(port, DropReason::NotForUs);
         }
-        // RFC 1122 §3.2.1.3: a host discards a datagram from a source that is not a unicast
-        // address (Linux's input route drops it as a martian source, our own address, "this
-        // network" and the subnet's broadcast included, before the VXLAN socket sees it);
-        // nor may such a source be learned as a remote VTEP (the configuration refuses it as
-        // one too).
-        if src == own_ip
-            || src.octets()[0] == 0
-            || src.is_broadcast()
-            || Some(src) == subnet_broadcast
-            || src.is_multicast()
-            || src.is_loopback()
-        {
+        // RFC 1122 §3.2.1.3: a host discards a datagram from a source that is not a single
+        // host (Linux's input route drops it as a martian source, our own address and the
+        // subnet's broadcast included, before the VXLAN socket sees it); nor may such a
+        // source be learned as a remote VTEP (`config::is_remote_unicast`, the same rule,
+        // refuses it as one).
+        if src == own_ip || !is_single_host_v4(src) || Some(src) == subnet_broadcast {
             return self.count_drop(port, DropReason::Martian);
         }
         let encap = match tunnel.kind {

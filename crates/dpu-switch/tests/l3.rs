@@ -585,7 +585,7 @@ fn quiet_neighbours_are_probed_and_forgotten_when_they_do_not_answer() {
 /// Packets a router never forwards are dropped without an ICMP error, as Linux drops
 /// martians: IPv4 broadcast, multicast, loopback, class E, 0/8 and link-local sources or
 /// destinations, a directed broadcast to a connected subnet, and IPv6 link-local,
-/// multicast and loopback ones, even with a default route to send them to.
+/// multicast, loopback and IPv4-mapped ones, even with a default route to send them to.
 #[test]
 fn martians_are_not_routed() {
     let mut c = config(R_IP);
@@ -611,6 +611,8 @@ fn martians_are_not_routed() {
         udp6(mac(1), GW10, "fe80::5".parse().unwrap(), v6(D6), 64),
         udp6(mac(1), GW10, v6(A6), "ff05::2".parse().unwrap(), 64),
         udp6(mac(1), GW10, v6(A6), "::1".parse().unwrap(), 64),
+        udp6(mac(1), GW10, v6(A6), "::ffff:198.51.100.7".parse().unwrap(), 64),
+        udp6(mac(1), GW10, "::ffff:192.0.2.1".parse().unwrap(), v6(D6), 64),
     ];
     for (i, m) in martians.iter().enumerate() {
         assert!(h.send("a", m).is_empty(), "martian {i} was sent on");

@@ -1068,8 +1068,8 @@ fn vlan_priority_is_kept_and_the_native_vlan_may_come_tagged() {
 }
 
 /// A VXLAN packet whose outer source is not a remote unicast address (multicast,
-/// broadcast, the underlay subnet's broadcast, "this network", loopback, or our own VTEP
-/// address) is not decapsulated and
+/// broadcast, class E, the underlay subnet's broadcast, "this network", loopback, or our
+/// own VTEP address) is not decapsulated and
 /// teaches nothing: RFC 1122 §3.2.1.3 has a host discard it, Linux's input route drops it
 /// as a martian source before its VXLAN socket sees it, and the configuration refuses
 /// such a remote VTEP. Learning one would send the tenant MACs behind it to a multicast
@@ -1082,6 +1082,8 @@ fn a_martian_outer_source_is_neither_decapsulated_nor_learned() {
     let martians = [
         Ipv4Addr::new(224, 0, 0, 9),
         Ipv4Addr::BROADCAST,
+        Ipv4Addr::new(240, 0, 0, 1),
+        Ipv4Addr::new(255, 255, 255, 254),
         Ipv4Addr::new(198, 51, 100, 255),
         Ipv4Addr::UNSPECIFIED,
         Ipv4Addr::new(0, 1, 2, 3),

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
+use dpu_wire::addr::{is_martian_v4, is_martian_v6};
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
 use dpu_wire::ethernet::{EthernetRepr, parse_l2};
 use dpu_wire::icmpv4::{self, Icmpv4Error, Icmpv4Packet, Icmpv4Type, Quote};
@@ -209,22 +210,12 @@ impl IcmpBudget {
     }
 }
 
-/// Whether a router must not forward a packet from `src` to `dst`: multicast, broadcast,
-/// loopback, unspecified, "this network" (0/8), class E (240/4) and IPv4 link-local
-/// (169.254/16) addresses as source or destination (RFC 1812 §4.2.2.11, §5.3.7; RFC 3927
-/// §2.7), and for IPv6 multicast, loopback, unspecified and link-local ones (RFC 4291
-/// §2.5.6: not forwarded beyond their link; multicast routing is not offered).
+/// Whether a router must not forward a packet from `src` to `dst`: either is a martian
+/// ([`is_martian_v4`], [`is_martian_v6`]), or the families differ.
 fn martian(src: IpAddr, dst: IpAddr) -> bool {
-    let v4 = |a: Ipv4Addr| {
-        let o = a.octets();
-        a.is_multicast() || a.is_loopback() || o[0] == 0 || o[0] >= 240 || a.is_link_local()
-    };
-    let v6 = |a: Ipv6Addr| {
-        a.is_multicast() || a.is_loopback() || a.is_unspecified() || a.is_unicast_link_local()
-    };
     match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => v4(s) || v4(d),
-        (IpAddr::V6(s), IpAddr::V6(d)) => v6(s) || v6(d),
+        (IpAddr::V4(s), IpAddr::V4(d)) => is_martian_v4(s) || is_martian_v4(d),
+        (IpAddr::V6(s), IpAddr::V6(d)) => is_martian_v6(s) || is_martian_v6(d),
         _ => true,
     }
 }

@@ -17,10 +17,11 @@ use dpu_proto::dpu::switch::v1::{
 use dpu_runtime::ifname::{MAX_INTERFACE_NAME, is_interface_name};
 use dpu_store::Object;
 use dpu_switch::config::{
-    DEFAULT_PREFIX_LEN, MAX_MAC_LIMIT, MAX_VLAN, MAX_VNI, check_vtep_gateway, is_host_address,
-    is_remote_unicast, parse_mac, parse_route_prefix, parse_svi_address, parse_svi_address6,
+    DEFAULT_PREFIX_LEN, MAX_MAC_LIMIT, MAX_VLAN, MAX_VNI, check_vtep_gateway, is_remote_unicast,
+    parse_mac, parse_route_prefix, parse_svi_address, parse_svi_address6,
 };
 use dpu_wire::MacAddr;
+use dpu_wire::addr::is_single_host_v4;
 use tonic::Status;
 
 use crate::api::resource::Kind;
@@ -321,7 +322,7 @@ impl Kind for VtepKind {
         let f = |x: &str| format!("{field}.{x}");
         reference(&spec.uplink, "ports", &f("uplink"))?;
         let local = ipv4(&spec.local_ip, &f("local_ip"))?;
-        if !is_host_address(local) {
+        if !is_single_host_v4(local) {
             return Err(invalid(&f("local_ip"), "must be a unicast address"));
         }
         if spec.prefix_len > 32 {
@@ -525,7 +526,7 @@ impl Kind for StaticMacKind {
         match (spec.port.is_empty(), spec.remote_vtep.is_empty()) {
             (false, true) => reference(&spec.port, "ports", &f("port")),
             (true, false) => match ipv4(&spec.remote_vtep, &f("remote_vtep"))? {
-                ip if is_host_address(ip) => Ok(()),
+                ip if is_single_host_v4(ip) => Ok(()),
                 ip => Err(invalid(&f("remote_vtep"), format!("{ip} is not a unicast address"))),
             },
             _ => Err(invalid(&f("port"), "exactly one of port and remote_vtep")),
@@ -635,6 +636,13 @@ mod tests {
                 "x.spec.remotes[1].ip",
             ),
             (StaticMacKind::validate(&far("0.0.0.1"), field), "x.spec.remote_vtep"),
+            // Class E: decapsulation drops it as an outer source, so it is no VTEP.
+            (VtepKind::validate(&vtep("240.0.0.1", "", &[]), field), "x.spec.local_ip"),
+            (
+                VtepKind::validate(&vtep("198.51.100.1", "", &["240.0.0.2"]), field),
+                "x.spec.remotes[0].ip",
+            ),
+            (StaticMacKind::validate(&far("250.0.0.1"), field), "x.spec.remote_vtep"),
             (BridgeKind::validate(&big_table, field), "x.spec.mac_limit"),
         ] {
             let e = got.unwrap_err();
