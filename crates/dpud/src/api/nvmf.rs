@@ -869,9 +869,9 @@ impl NvmfService for NvmfApi {
         let name = r.collection.full_name(&req.subsystem_id);
         let key = SubsystemKind::key(&name, "subsystem.name")?;
         let unique = async |spec: &SubsystemSpec| self.resources.check_nqn_unique(&key, spec).await;
-        let created = r.create(&name, &s.name, s.spec.as_ref(), unique).await?;
-        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        Ok(Response::new(with_live_controllers(created, stats.as_ref())))
+        // A new subsystem has no controllers and a new namespace no counters yet: a Create
+        // answers without asking the service (up to 1 s per object of an apply).
+        Ok(Response::new(r.create(&name, &s.name, s.spec.as_ref(), unique).await?))
     }
 
     async fn get_subsystem(
@@ -957,10 +957,10 @@ impl NvmfService for NvmfApi {
         let key = NamespaceKind::key(&name, "namespace.name")?;
         let check =
             async |spec: &NamespaceSpec| self.resources.check_namespace(&key, &parent, spec).await;
-        let created = self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check);
-        let created = created.await?;
-        let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        Ok(Response::new(with_live_counters(created, stats.as_ref())))
+        // New: no counters yet, nothing to ask the service (see create_subsystem).
+        Ok(Response::new(
+            self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check).await?,
+        ))
     }
 
     async fn get_namespace(
