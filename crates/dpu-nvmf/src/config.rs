@@ -95,6 +95,18 @@ pub enum ConfigError {
     /// A volume needs a path or a size it lacks.
     #[error("volume {0}: {1}")]
     VolumeSpec(String, &'static str),
+    /// A block device volume's `size` is not the device's.
+    #[error("volume {name}: size {given} bytes, but {path} holds {device} bytes")]
+    DeviceSize {
+        /// Volume name.
+        name: String,
+        /// The device.
+        path: PathBuf,
+        /// The configured size.
+        given: u64,
+        /// The device's size.
+        device: u64,
+    },
     /// Two volumes share a name.
     #[error("volume {0} defined twice")]
     DuplicateVolume(String),
@@ -185,7 +197,8 @@ pub struct VolumeConfig {
     pub kind: VolumeKind,
     /// File or device path (file, block).
     pub path: Option<PathBuf>,
-    /// Size in bytes (ram, file).
+    /// Size in bytes (ram, file); for a block device, if given, the device's size (a
+    /// check that the path names the device meant).
     pub size: Option<u64>,
     /// Logical block size: 512 or 4096. Unset: 512, or a block device's own.
     #[serde(default)]
@@ -644,6 +657,9 @@ impl<'a> Backing<'a> {
         let block_size = v.block_size.unwrap_or(512);
         match v.kind {
             VolumeKind::Ram => {
+                if v.path.is_some() {
+                    return Err(need("a RAM volume has no path (path is for file and block)"));
+                }
                 let size = v.size.ok_or_else(|| need("size required"))?;
                 let volume = Volume::ram(&v.name, block_size, size).map_err(wrap)?;
                 Ok(Self::Ram(v, Box::new(volume)))
@@ -714,6 +730,18 @@ fn open_volumes<'a>(volumes: BTreeMap<&'a str, Backing<'a>>) -> Result<Opened<'a
                 return Err(wrap(e));
             }
         };
+        // A block device's size is known only once it is open.
+        if let (VolumeKind::Block, Some(given)) = (v.kind, v.size)
+            && given != volume.size_bytes()
+        {
+            opened.undo();
+            return Err(ConfigError::DeviceSize {
+                name: v.name.clone(),
+                path: v.path.clone().unwrap_or_default(),
+                given,
+                device: volume.size_bytes(),
+            });
+        }
         let limit = RateLimit { iops: v.max_iops, bytes_per_second: v.max_bytes_per_second };
         volume.set_rate_limit(limit, Instant::now());
         opened.volumes.insert(name, Arc::new(volume));
@@ -1100,5 +1128,24 @@ mod tests {
         assert!(e.contains("controller ID range 5-4"), "{e}");
         let c = Config::parse("[[volumes]]\nname = \"r\"\nkind = \"ram\"\n").unwrap();
         assert!(c.apply(&Target::new()).unwrap_err().to_string().contains("size required"));
+    }
+
+    /// A field the volume's kind has no use for is refused, not silently ignored: a RAM
+    /// volume given a path is most likely a file volume with the wrong kind.
+    #[test]
+    fn a_ram_volume_with_a_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meant-as-file.img");
+        let c = Config::parse(&format!(
+            "[[volumes]]\nname = \"r\"\nkind = \"ram\"\npath = \"{}\"\nsize = 4096\n",
+            path.display()
+        ))
+        .unwrap();
+        let target = Target::new();
+        let e = c.apply(&target).unwrap_err().to_string();
+        assert_eq!(e, "volume r: a RAM volume has no path (path is for file and block)");
+        assert!(!path.exists());
+        let ok = Config::parse("[[volumes]]\nname = \"r\"\nkind = \"ram\"\nsize = 4096\n").unwrap();
+        ok.apply(&target).unwrap();
     }
 }

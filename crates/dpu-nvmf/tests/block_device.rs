@@ -246,6 +246,39 @@ fn a_4096_byte_device_refuses_smaller_volume_blocks() {
     dev.detach().unwrap();
 }
 
+/// A configured block device volume's `size`, if given, must be the device's: a wrong
+/// one (the path names another device than meant) is refused, naming both sizes, and the
+/// target is left without the volume.
+#[test]
+fn a_configured_block_device_size_must_be_the_devices() {
+    let (_dir, file) = backing_file();
+    let dev = LoopDevice::attach(&file, 512).unwrap();
+    let config = |size: u64| {
+        dpu_nvmf::config::Config::parse(&format!(
+            "[[volumes]]\nname = \"d\"\nkind = \"block\"\npath = \"{}\"\nsize = {size}\n\
+             [[subsystems]]\nnqn = \"nqn.2024-01.io.example:dev\"\nallow_any_host = true\n\
+             [[subsystems.namespaces]]\nnsid = 1\nvolume = \"d\"\n",
+            dev.path().display()
+        ))
+        .unwrap()
+    };
+    let target = Target::new();
+    let e = config(2 * DEVICE_BYTES).apply(&target).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "volume d: size {} bytes, but {} holds {DEVICE_BYTES} bytes",
+            2 * DEVICE_BYTES,
+            dev.path().display()
+        )
+    );
+    assert!(target.subsystems().is_empty());
+    config(DEVICE_BYTES).apply(&target).unwrap();
+    assert!(target.subsystem("nqn.2024-01.io.example:dev").is_some());
+    drop(target);
+    dev.detach().unwrap();
+}
+
 /// Runs `cmd`, failing the test with its output if it fails.
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap();
