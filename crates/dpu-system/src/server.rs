@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
 use crate::inventory::{self, Sources};
-use crate::sysctl::Applier;
+use crate::sysctl::{Applier, Kept};
 
 pub use dpu_proto::dpu::system::v1::system_internal_service_server::SystemInternalServiceServer;
 pub use dpu_runtime::control::{Control, instance_id};
@@ -59,26 +59,30 @@ impl SystemInternal {
         loop {
             tokio::time::sleep(wait).await;
             let applier = Arc::clone(&self.applier);
-            let started = tokio::time::Instant::now();
-            let pass = move || {
-                let mut applier = lock(&applier);
-                let kept = applier.keep();
-                // Announced before the lock goes: whoever sees a new status (a list or a
-                // sync takes the lock) sees the new epoch too.
-                if kept.status_changed > 0 {
-                    dpu_runtime::control::status_changed();
-                }
-                kept
-            };
-            let Ok(kept) = blocking("sysctl keep", pass).await else {
+            let Ok((kept, took)) = blocking("sysctl keep", move || keep_pass(&applier)).await
+            else {
                 continue;
             };
             if kept.status_changed > 0 {
                 info!(changed = kept.status_changed, "sysctl statuses changed between syncs");
             }
-            wait = every.max(started.elapsed() * KEEP_SPACING);
+            wait = every.max(took * KEEP_SPACING);
         }
     }
+}
+
+/// One keep pass, and how long it took once it held the applier: time spent waiting for a
+/// sync to let go of the lock is the sync's, and must not space the next pass out.
+fn keep_pass(applier: &Mutex<Applier>) -> (Kept, Duration) {
+    let mut applier = lock(applier);
+    let started = std::time::Instant::now();
+    let kept = applier.keep();
+    // Announced before the lock goes: whoever sees a new status (a list or a sync takes
+    // the lock) sees the new epoch too.
+    if kept.status_changed > 0 {
+        dpu_runtime::control::status_changed();
+    }
+    (kept, started.elapsed())
 }
 
 /// A panic inside `Applier::sync` cannot leave the applier half-updated (it swaps the applied
@@ -180,6 +184,31 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!(listed.sysctls, response.sysctls);
+    }
+
+    /// A pass that waited for a long sync to release the applier counts only its own work,
+    /// so the next pass is not put off by 20 times the sync's length.
+    #[test]
+    fn a_keep_pass_does_not_count_its_wait_for_the_lock() {
+        let root = tempfile::tempdir().unwrap();
+        let applier = Arc::new(Mutex::new(Applier::new(root.path())));
+        let held = Duration::from_secs(2);
+        let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+        let holder = {
+            let applier = Arc::clone(&applier);
+            std::thread::spawn(move || {
+                let _sync = lock(&applier);
+                locked_tx.send(()).unwrap();
+                std::thread::sleep(held);
+            })
+        };
+        locked_rx.recv().unwrap();
+        let waited = std::time::Instant::now();
+        let (_, took) = keep_pass(&applier);
+        assert!(waited.elapsed() >= held, "the pass ran while the sync held the lock");
+        // An empty applied set is kept in microseconds; the margin is the held time.
+        assert!(took < held / 2, "{took:?}");
+        holder.join().unwrap();
     }
 
     #[tokio::test]

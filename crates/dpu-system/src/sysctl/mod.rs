@@ -13,7 +13,7 @@ mod validate;
 
 use std::io;
 
-pub use apply::{Applier, DEFAULT_ROOT};
+pub use apply::{Applier, DEFAULT_ROOT, Kept};
 pub use validate::{
     MAX_KEY_LEN, MAX_VALUE_LEN, NAME_PREFIX, key_from_name, name_for_key, normalize_value,
     relative_path, validate_key, validate_value,

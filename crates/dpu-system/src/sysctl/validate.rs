@@ -47,7 +47,7 @@ pub fn validate_key(key: &str) -> Result<(), SysctlError> {
 }
 
 /// Checks a value before it is written: at most [`MAX_VALUE_LEN`] bytes, not empty (writing
-/// nothing sets nothing), printable, and on one line. Tabs are allowed because the kernel itself
+/// nothing sets nothing), without leading or trailing whitespace, printable, and on one line. Tabs are allowed because the kernel itself
 /// separates multi-field values (e.g. `net.ipv4.tcp_rmem`) with tabs.
 pub fn validate_value(value: &str) -> Result<(), SysctlError> {
     let fail = |reason: String| Err(SysctlError::InvalidValue { reason });
@@ -59,6 +59,12 @@ pub fn validate_value(value: &str) -> Result<(), SysctlError> {
     }
     if value.trim().is_empty() {
         return fail("value is empty".into());
+    }
+    // The kernel keeps a string sysctl's every character (`kernel.core_pattern` with a
+    // leading space is no longer a pipe), while the read-back comparison collapses
+    // whitespace: such a value would show as applied and do something else.
+    if value.trim() != value {
+        return fail("value starts or ends with whitespace; remove it".into());
     }
     if let Some((at, c)) = value.char_indices().find(|(_, c)| c.is_control() && *c != '\t') {
         let what = if c == '\n' || c == '\r' { "a line break" } else { "a control character" };
@@ -155,7 +161,19 @@ mod tests {
             assert!(validate_value(value).is_ok(), "{value:?}");
         }
         assert!(validate_value(&"1".repeat(MAX_VALUE_LEN)).is_ok());
-        for value in ["", "  ", "1\n", "1\r", "a\nb", "x\u{7f}", "\0", "\u{1b}[31m"] {
+        for value in [
+            "",
+            "  ",
+            "1\n",
+            "1\r",
+            "a\nb",
+            "x\u{7f}",
+            "\0",
+            "\u{1b}[31m",
+            " |/usr/bin/x %p",
+            "1 ",
+            "\t1",
+        ] {
             let err = validate_value(value).expect_err(value);
             assert!(matches!(err, SysctlError::InvalidValue { .. }), "{value:?}");
         }
