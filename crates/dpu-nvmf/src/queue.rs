@@ -407,6 +407,8 @@ pub enum CloseReason {
     ListenerDeleted,
     /// Fabrics Disconnect.
     Disconnect,
+    /// The shell let it go: its socket closed or failed ([`Connection::shutdown`]).
+    SocketClosed,
 }
 
 struct Bound {
@@ -488,6 +490,28 @@ impl ReservationUndo {
 }
 
 impl Post {
+    /// Whether the command saves a change it already made in memory (a reservation, a
+    /// write protection): others saw it in force, so the save runs, and a failed one is
+    /// put back, even once the connection closed.
+    fn saves_state(&self) -> bool {
+        matches!(self, Post::Protect { .. } | Post::Persist { .. })
+    }
+
+    /// Puts back what the command changed in memory, as its save failed.
+    fn put_back(&mut self, target: &Target) {
+        match self {
+            Post::Persist { undo, .. } => {
+                for u in undo.drain(..) {
+                    u.apply();
+                }
+            }
+            Post::Protect { ns, state, previous } => {
+                target.revert_host_write_protection(&ns.subnqn, ns.nsid, *state, *previous);
+            }
+            _ => {}
+        }
+    }
+
     fn ns(&self) -> &Arc<Namespace> {
         match self {
             Post::Read { ns, .. }
@@ -1029,7 +1053,14 @@ impl Connection {
     }
 
     /// Completes command `cid` whose volume I/O returned `result`.
-    fn finish_io(&mut self, cid: u16, post: Post, result: io::Result<Vec<u8>>) {
+    fn finish_io(&mut self, cid: u16, mut post: Post, result: io::Result<Vec<u8>>) {
+        if self.closed.is_some() {
+            // No host hears of it any more (only a save's result is still taken).
+            if result.is_err() {
+                post.put_back(&self.target);
+            }
+            return;
+        }
         match (post, result) {
             (Post::Read { len, ns, .. }, Ok(data)) if data.len() == len => {
                 self.count_read(ns, len);
@@ -1049,16 +1080,10 @@ impl Connection {
             (Post::Plain { .. } | Post::Protect { .. } | Post::Persist { .. }, Ok(_)) => {
                 self.send_cqe(ok(cid));
             }
-            (Post::Persist { ns, opcode, undo }, Err(e)) => {
+            (mut post @ (Post::Persist { .. } | Post::Protect { .. }), Err(e)) => {
                 // The host is told the command failed: what it changed is put back.
-                for u in undo {
-                    u.apply();
-                }
-                self.io_failed(cid, Post::Persist { ns, opcode, undo: Vec::new() }, Some(e));
-            }
-            (Post::Protect { ns, state, previous }, Err(e)) => {
-                self.target.revert_host_write_protection(&ns.subnqn, ns.nsid, state, previous);
-                self.io_failed(cid, Post::Protect { ns, state, previous }, Some(e));
+                post.put_back(&self.target);
+                self.io_failed(cid, post, Some(e));
             }
             (post, res) => self.io_failed(cid, post, res.err()),
         }
@@ -1129,7 +1154,8 @@ impl Connection {
 
     /// Takes the command that waited for the operation `tag` (volume I/O or a DH
     /// computation; the tag carries its CID, see [`io_tag`]). `None` if the result is
-    /// stale (its command is gone or its CID reused) or the connection closed meanwhile.
+    /// stale (its command is gone or its CID reused) or the connection closed meanwhile,
+    /// unless it is a save ([`Post::saves_state`]): what a failed one changed is put back.
     fn take_tagged(&mut self, tag: u64) -> Option<(u16, Cmd)> {
         let cid = tag as u16;
         // One lookup: a stale result is rare, and puts the command back.
@@ -1142,7 +1168,16 @@ impl Connection {
             self.cmds.insert(cid, cmd);
             return None;
         }
-        self.closed.is_none().then_some((cid, cmd))
+        let wanted = self.closed.is_none()
+            || matches!(&cmd, Cmd::AwaitIo { post, .. } if post.saves_state());
+        wanted.then_some((cid, cmd))
+    }
+
+    /// Whether a closed connection still waits for the save of a change its commands
+    /// made ([`Post::saves_state`]): the shell runs what [`poll_io`](Self::poll_io) hands
+    /// out and reports completions until it does not.
+    pub fn settling(&self) -> bool {
+        self.cmds.values().any(|c| matches!(c, Cmd::AwaitIo { post, .. } if post.saves_state()))
     }
 
     fn count_read(&mut self, ns: Arc<Namespace>, len: usize) {
@@ -1195,9 +1230,14 @@ impl Connection {
         self.send_failure_at(cqe, site);
     }
 
-    /// Releases the controller or I/O queue. Called by the shell when the socket is
-    /// gone; also runs on drop.
+    /// Closes the connection, if it is not yet, and releases the controller or I/O queue.
+    /// Called by the shell when the socket is gone; also runs on drop. Saves of changes
+    /// already made may still follow ([`settling`](Self::settling)).
     pub fn shutdown(&mut self) {
+        self.close(CloseReason::SocketClosed);
+    }
+
+    fn release(&mut self) {
         if let Some(b) = self.bound.take() {
             if b.qid == 0 {
                 info!(cntlid = b.ctrl.cntlid, subnqn = %b.ctrl.subnqn, "controller removed");
@@ -1212,8 +1252,22 @@ impl Connection {
         if self.closed.is_none() {
             debug!(?reason, "closing connection");
             self.closed = Some(reason);
-            self.io.clear();
-            self.shutdown();
+            // Nothing runs for the host any more, but a change its commands already made
+            // in memory, which others may have seen in force, is saved all the same
+            // (NVMe Base 2.0 §8.19 PTPL, §8.12 Write Protect outlive a restart): memory
+            // and the saved state must not disagree after one. A Preempt and Abort's
+            // save need not wait for the preempted writes: nobody hears of its end.
+            let cmds = &mut self.cmds;
+            self.io.retain(|r| {
+                matches!(cmds.get_mut(r.tag as u16),
+                    Some(Cmd::AwaitIo { tag, post }) if *tag == r.tag && post.saves_state())
+            });
+            for f in std::mem::take(&mut self.fencing) {
+                if let Some((op, volume, post)) = f.then {
+                    self.start_io(f.cid, op, volume, post, None);
+                }
+            }
+            self.release();
         }
     }
 

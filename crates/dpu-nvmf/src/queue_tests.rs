@@ -2874,6 +2874,128 @@ fn write_protect_outlives_a_restart_and_until_power_cycle_does_not() {
     assert!(other.take(SUB, 1, &[0xAB; 16]).is_some_and(|s| s.write_protected));
 }
 
+/// Sends a command (its data in the capsule) and an H2CTermReq in one received batch:
+/// the connection closes with the command's change made and its completion unsent.
+fn submit_and_terminate(h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)) {
+    h.cid += 1;
+    sqe.cid = h.cid;
+    if !data.is_empty() {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+    }
+    let mut b = Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.into() }).to_vec(&h.framing).unwrap();
+    let fes = Fes::PduSequenceError.code();
+    let term = Pdu::H2CTermReq(dpu_nvmf_proto::TermReq { fes, fei: 0, data: vec![] });
+    b.extend(term.to_vec(&h.framing).unwrap());
+    h.conn.receive(&b, h.now);
+    assert_eq!(h.conn.is_closed(), Some(&CloseReason::HostTerminated));
+}
+
+/// Runs what a closed connection still hands out, as the shell does until it is no
+/// longer [`Connection::settling`]; nothing goes to the host.
+fn settle(h: &mut H) {
+    while let Some(req) = h.conn.poll_io() {
+        let r = execute_io(&req);
+        h.conn.complete_io(req.tag, r);
+    }
+    assert!(!h.conn.settling());
+    assert!(h.conn.take_output().is_empty(), "nothing for a closed connection's host");
+}
+
+/// A change in force when its connection dies is saved all the same (NVMe Base 2.0
+/// §8.19 PTPL, §8.12 Write Protect): a Register with CPTPL 11b, a Preempt and Abort that
+/// waits for the preempted host's write, and a Set Features 84h, each followed in the
+/// same batch by an H2CTermReq, are in the store a restarted target reads: it has the
+/// registrants, reservation and protection the live target has.
+#[test]
+fn a_change_in_force_is_saved_though_its_connection_dies() {
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let dir = tempfile::tempdir().unwrap();
+    let store = || Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap());
+    let t = target_with(Some(store()));
+    let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    // B registers (PTPL on) and holds Write Exclusive, saved; a write of B's is running.
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xBB])).is_success());
+    assert!(status(&mut b, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xBB, 0])).is_success());
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    b.submit(w, &[0x42; 512]);
+    let running = b.conn.poll_io().unwrap();
+    // A registers, and its queue dies in the same batch.
+    submit_and_terminate(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA]));
+    settle(&mut a);
+    // A preempts and aborts B on another queue: that waits for B's write, and the queue
+    // dies meanwhile.
+    let cntlid = a_admin.conn.queue().unwrap().0;
+    let mut a2 = H::new(&t, false, false);
+    assert!(a2.connect_as([0xA; 16], SUB, 2, cntlid, 0, 0).status.is_success());
+    let preempt = reservation(RESERVATION_ACQUIRE, 2 | (1 << 8), &[0xAA, 0xBB]);
+    submit_and_terminate(&mut a2, preempt);
+    settle(&mut a2);
+    drop(running);
+    // A write-protects the namespace, and its admin queue dies in the same batch.
+    let mut wp = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    (wp.nsid, wp.cdw[0], wp.cdw[1]) = (1, 0x84, 1);
+    submit_and_terminate(&mut a_admin, (wp, Vec::new()));
+    settle(&mut a_admin);
+
+    let state = |t: &Arc<Target>| {
+        let ns = t.namespace(SUB, 1).unwrap();
+        let r = ns.reservations.lock().unwrap();
+        (r.save(), r.ptpl(), ns.host_write_protected())
+    };
+    let live = state(&t);
+    let holder = live.0.reservation.as_ref().map(|r| r.holder.clone());
+    assert_eq!(holder, Some(hex::encode([0xA; 16])), "A preempted B");
+    assert_eq!((live.0.registrants.len(), live.1, live.2), (1, true, true));
+    drop((b, _b_admin, t));
+    assert_eq!(state(&target_with(Some(store()))), live, "the restarted target's state");
+}
+
+/// A save that fails after its connection closed puts the change back, as it would
+/// have had the host been told (for a reservation and a write protection): memory
+/// keeps nothing the store does not.
+#[test]
+fn a_save_that_fails_after_its_connection_closed_is_put_back() {
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let dir = tempfile::tempdir().unwrap();
+    let t = target_with(Some(Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap())));
+    let (mut admin, mut a) = host_queues(&t, [0xA; 16]);
+    let mut register = reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA]);
+    register.0.set_sgl(SglDescriptor::in_capsule(16));
+    assert!(a.run(register.0, &register.1).0.status.is_success());
+    // Saving now fails: the directory of the files is a file.
+    let files = dir.path().join("namespaces");
+    std::fs::remove_dir_all(&files).unwrap();
+    std::fs::write(&files, b"").unwrap();
+    let ns = t.namespace(SUB, 1).unwrap();
+    // Each save is on the pool when its connection closes, and fails after.
+    let fail_after_close = |h: &mut H, (sqe, data): (Sqe, Vec<u8>)| {
+        h.submit(sqe, &data);
+        let save = h.conn.poll_io().unwrap();
+        let fes = Fes::PduSequenceError.code();
+        h.send(&Pdu::H2CTermReq(dpu_nvmf_proto::TermReq { fes, fei: 0, data: vec![] }));
+        assert!(h.conn.settling());
+        let r = execute_io(&save);
+        assert!(r.is_err());
+        h.conn.complete_io(save.tag, r);
+        assert!(!h.conn.settling());
+        assert!(h.conn.take_output().is_empty());
+    };
+    fail_after_close(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]));
+    assert!(ns.reservations.lock().unwrap().is_registrant(&[0xA; 16]));
+    assert!(!ns.reservations.lock().unwrap().is_reserved(), "the reservation was put back");
+    let mut wp = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    (wp.nsid, wp.cdw[0], wp.cdw[1]) = (1, 0x84, 1);
+    fail_after_close(&mut admin, (wp, Vec::new()));
+    assert!(!ns.host_write_protected(), "the protection was put back");
+    assert!(!ns.write_protected.load(Ordering::Relaxed));
+}
+
 /// Reservation notifications (NVMe Base 2.0 §5.16.1.24, §5.27.1.26-27): a host whose
 /// registration another host preempts gets an asynchronous event (I/O command specific,
 /// log page 80h) and one log page per notice, oldest first; a mask (Feature 82h) stops

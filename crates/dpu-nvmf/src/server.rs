@@ -849,11 +849,25 @@ async fn serve_connection(
             () = released => conn.tick(Instant::now()),
         }
     }
+    let _ = wr.shutdown().await;
+    drop((rd, wr));
+    conn.shutdown();
+    // The host hears nothing more, but a change its commands already made (a reservation,
+    // a write protection) is still saved, and put back should that fail: saves run on the
+    // pool, whose results only this task can hand over.
+    while conn.settling() {
+        while let Some(req) = conn.poll_io() {
+            pool.spawn(req, done_tx.clone());
+        }
+        match done_rx.recv().await {
+            Some(Done::Io(tag, res)) => conn.complete_io(tag, res),
+            Some(Done::Dh(..)) => {}
+            None => break,
+        }
+    }
     if let Some(Some(r)) = ring {
         let _ = r.finish();
     }
-    let _ = wr.shutdown().await;
-    conn.shutdown();
 }
 
 /// The connection's ring, made on first use when `allowed`; `None` without one.
@@ -910,6 +924,109 @@ mod tests {
             drop(permits.acquire().await.unwrap());
             assert_eq!(ran.load(Ordering::SeqCst), runs, "{abandoned:?}");
         }
+    }
+
+    /// A RAM backend whose flush tells `entered`, waits for `release`, and fails.
+    #[derive(Debug)]
+    struct HeldFlush {
+        ram: crate::volume::RamBackend,
+        entered: mpsc::UnboundedSender<()>,
+        release: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl crate::volume::BlockBackend for HeldFlush {
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+            self.ram.read_at(buf, offset)
+        }
+        fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+            self.ram.write_at(data, offset)
+        }
+        fn flush(&self) -> io::Result<()> {
+            let _ = self.entered.send(());
+            let _ = self.release.lock().unwrap().recv();
+            Err(io::Error::other("flush failed"))
+        }
+        fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+            self.ram.write_zeroes(offset, len)
+        }
+        fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+            self.ram.deallocate(offset, len)
+        }
+        fn volatile_cache(&self) -> bool {
+            true
+        }
+    }
+
+    /// A host write-protects a namespace (Set Features 84h) and hangs up while the flush
+    /// that precedes the protection runs on the pool; the flush then fails. The
+    /// connection's task hands the result over all the same, so the protection, which no
+    /// host was told of, is put back.
+    #[tokio::test]
+    async fn a_save_failing_after_its_host_hung_up_is_put_back() {
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertySetCmd};
+        use dpu_nvmf_proto::sqe::admin_opcode;
+        use dpu_nvmf_proto::{CapsuleCmd, Framing, IcReq, Pdu, SglDescriptor, Sqe};
+        const SUB: &str = "nqn.2024-01.io.example:sub1";
+        let target = Target::new();
+        target
+            .add_subsystem(crate::target::SubsystemSpec {
+                nqn: SUB.into(),
+                serial: "SERIAL1".into(),
+                model: "dpu test".into(),
+                allow_any_host: true,
+                hosts: Default::default(),
+                host_secrets: Default::default(),
+                cntlids: crate::target::ALL_CNTLIDS,
+                max_io_queues: crate::target::DEFAULT_IO_QUEUES,
+            })
+            .unwrap();
+        let (entered, mut flushing) = mpsc::unbounded_channel();
+        let (release, held) = std::sync::mpsc::channel();
+        let ram = crate::volume::RamBackend::new(1 << 20).unwrap();
+        let backend = HeldFlush { ram, entered, release: Mutex::new(held) };
+        let v = Volume::new("held", 512, 1 << 20, Box::new(backend)).unwrap();
+        target.add_namespace(SUB, 1, Arc::new(v), [1; 16], [1; 16]).unwrap();
+        target.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut host = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let (slot, _) = Unconnected::new(1).admit(peer.ip()).unwrap();
+        let cfg = QueueConfig::default();
+        let task =
+            tokio::spawn(serve_connection(target.clone(), IoPool::new(1), stream, cfg, slot));
+
+        let capsule =
+            |sqe: Sqe, data: Vec<u8>| Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.into() });
+        let mut connect = ConnectCmd { recfmt: 0, qid: 0, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(1);
+        connect.set_sgl(SglDescriptor::in_capsule(1024));
+        let hostnqn = "nqn.2014-08.org.example:host1".into();
+        let d =
+            ConnectData { hostid: [7; 16], cntlid: CNTLID_DYNAMIC, subnqn: SUB.into(), hostnqn };
+        let enable = PropertySetCmd { eight_bytes: false, offset: 0x14, value: 0x0046_0001 };
+        let mut protect = Sqe::new(admin_opcode::SET_FEATURES, 3);
+        (protect.nsid, protect.cdw[0], protect.cdw[1]) = (1, 0x84, 1);
+        let mut bytes = Vec::new();
+        for p in [
+            Pdu::IcReq(IcReq::default()),
+            capsule(connect, d.to_bytes().to_vec()),
+            capsule(enable.to_sqe(2), Vec::new()),
+            capsule(protect, Vec::new()),
+        ] {
+            p.encode(&Framing::PLAIN, &mut bytes).unwrap();
+        }
+        host.write_all(&bytes).await.unwrap();
+        flushing.recv().await.unwrap();
+        let ns = target.namespace(SUB, 1).unwrap();
+        assert!(ns.host_write_protected(), "in force while its flush runs");
+        // The host hangs up; once its connection let the controller go, the flush fails.
+        drop(host);
+        while target.controller_count(SUB) > 0 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        task.await.unwrap();
+        assert!(!ns.host_write_protected(), "put back");
     }
 
     #[tokio::test]
