@@ -1327,6 +1327,16 @@ impl Connection {
         self.bound.as_ref().map_or(identify::ADMIN_MQES as usize + 1, |b| b.sqsize as usize + 1)
     }
 
+    /// Whether a command holds `cid`: one in the table, waiting for its rate limit or
+    /// for preempted writes, or an outstanding AER. A new command with it is a Command ID
+    /// Conflict, as from Linux's nvmet.
+    fn cid_in_use(&self, cid: u16) -> bool {
+        self.cmds.contains(cid)
+            || self.throttled.iter().any(|t| t.sqe.cid == cid)
+            || self.aers.contains(&cid)
+            || self.fencing.iter().any(|f| f.cid == cid)
+    }
+
     fn on_capsule(&mut self, c: CapsuleCmd, now: Instant) {
         let CapsuleCmd { sqe, data } = c;
         let cid = sqe.cid;
@@ -1341,11 +1351,7 @@ impl Connection {
         }
         let depth = self.queue_depth();
         self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
-        let in_use = self.cmds.contains(cid)
-            || self.throttled.iter().any(|t| t.sqe.cid == cid)
-            || self.aers.contains(&cid)
-            || self.fencing.iter().any(|f| f.cid == cid);
-        if in_use {
+        if self.cid_in_use(cid) {
             self.send_failure(&sqe, fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
@@ -1572,15 +1578,17 @@ impl Connection {
             Pdu::CapsuleCmd(c) => {
                 let depth = self.queue_depth();
                 self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
-                if !self.cmds.contains(c.sqe.cid) {
-                    if let Some(b) = &self.bound {
-                        b.stats.submitted();
-                    }
-                    self.send_failure(
-                        &c.sqe,
-                        Cqe::new(c.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR),
-                    );
+                if let Some(b) = &self.bound {
+                    b.stats.submitted();
                 }
+                // A CID another command holds is answered as on_capsule answers it: a
+                // completion under it would end that command for the host.
+                let cqe = if self.cid_in_use(c.sqe.cid) {
+                    fail(c.sqe.cid, Status::COMMAND_ID_CONFLICT)
+                } else {
+                    Cqe::new(c.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR)
+                };
+                self.send_failure(&c.sqe, cqe);
             }
             Pdu::H2CData(d) => self.on_h2c_data(d, true, now),
             _ => {}

@@ -1881,6 +1881,64 @@ fn h2c_data_digest_error_fails_only_the_command() {
     assert_eq!((qs.io.read_bytes, qs.in_flight), (8192, 0));
 }
 
+/// A command capsule whose data digest is wrong, with a CID another command holds (a
+/// Write waiting for its R2T data, an outstanding AER), is a Command ID Conflict, as
+/// without the digest error: no Transient Transport Error under a CID the host still has
+/// outstanding, and not silence; the holder is unaffected.
+#[test]
+fn a_digest_error_on_a_capsule_with_a_cid_in_use_is_a_conflict() {
+    let t = target();
+    let conflict = Status::COMMAND_ID_CONFLICT.with_dnr();
+    // A capsule with `cid`, 512 bytes of in-capsule data and a corrupted DDGST.
+    let corrupted = |h: &H, mut sqe: Sqe, cid: u16| {
+        sqe.cid = cid;
+        sqe.set_sgl(SglDescriptor::in_capsule(512));
+        let mut b = Pdu::CapsuleCmd(CapsuleCmd { sqe, data: vec![0x11; 512].into() })
+            .to_vec(&h.framing)
+            .unwrap();
+        let n = b.len();
+        b[n - 1] ^= 0xFF;
+        b
+    };
+    let mut admin = H::new(&t, true, true);
+    let c = admin.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
+    admin.enable();
+    let mut q = H::io(&t, c.dw0 as u16, 1, 0);
+    let p = q.cmd(rw(io_opcode::WRITE, 0, 16, 8192), &[]);
+    let [Pdu::R2t(r)] = p.as_slice() else { panic!("{p:?}") };
+    let b = corrupted(&q, rw(io_opcode::WRITE, 0, 1, 0), r.cccid);
+    q.conn.receive(&b, q.now);
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (r.cccid, conflict));
+    // The write still takes its data.
+    let hdr = DataPduHeader { cccid: r.cccid, ttag: r.ttag, datao: 0, last: true, success: false };
+    let mut b = Vec::new();
+    encode_h2c_data(&hdr, &[0x22; 8192], &q.framing, &mut b).unwrap();
+    q.conn.receive(&b, q.now);
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (r.cccid, Status::SUCCESS));
+
+    let (aer, answered) = admin.send_aer();
+    assert!(answered.is_empty());
+    let b = corrupted(&admin, Sqe::new(admin_opcode::SET_FEATURES, 0), aer);
+    admin.conn.receive(&b, admin.now);
+    let p = admin.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (aer, conflict));
+    // The AER is still outstanding: a namespace notice completes it.
+    let mut aec = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    (aec.cdw[0], aec.cdw[1]) = (0x0B, 1 << 8);
+    assert!(admin.run(aec, &[]).0.status.is_success());
+    let v = Arc::new(Volume::ram("v2", 512, 1 << 20).unwrap());
+    t.add_namespace(SUB, 2, v, [2; 16], [2; 16]).unwrap();
+    let p = admin.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (aer, Status::SUCCESS));
+}
+
 /// A RAM backend with a volatile cache that counts the flushes asked of it, and whose
 /// byte `bad` (if any) cannot be read.
 #[derive(Debug)]
