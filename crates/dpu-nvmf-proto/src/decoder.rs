@@ -121,13 +121,25 @@ pub struct PduDecoder {
     /// read in place and skipped.
     buf: BytesMut,
     state: State,
+    /// The header of the PDU decoded last ([`last_header`](PduDecoder::last_header)):
+    /// its first `last_len` bytes.
+    last: [u8; TERM_REQ_MAX_DATA],
+    last_len: u8,
 }
 
 impl PduDecoder {
     /// A decoder for a new connection (expects the IC PDU first).
     #[must_use]
     pub fn new(cfg: DecoderConfig) -> Self {
-        Self { cfg, hdgst: false, ddgst: false, buf: BytesMut::new(), state: State::AwaitIc }
+        Self {
+            cfg,
+            hdgst: false,
+            ddgst: false,
+            buf: BytesMut::new(),
+            state: State::AwaitIc,
+            last: [0; TERM_REQ_MAX_DATA],
+            last_len: 0,
+        }
     }
 
     /// A decoder for an already initialized connection with the given digests
@@ -179,6 +191,15 @@ impl PduDecoder {
         }
         self.buf.reserve(min);
         &mut self.buf
+    }
+
+    /// The header (without its digest) of the PDU [`decode`](Self::decode) returned last,
+    /// or handed over with [`DecodeError::DataDigest`]: for the termination request of
+    /// an error found in it above the decoder, which carries it (NVMe/TCP 1.0 §3.6.2.5).
+    /// Empty before the first PDU.
+    #[must_use]
+    pub fn last_header(&self) -> &[u8] {
+        &self.last[..usize::from(self.last_len)]
     }
 
     /// Bytes received but not yet consumed by a decoded PDU.
@@ -243,7 +264,7 @@ impl PduDecoder {
         let Some(ch) = CommonHeader::parse(avail) else {
             return Ok(None);
         };
-        let lay = self.validate_common(ch, &avail[..COMMON_HEADER_LEN])?;
+        let lay = self.validate_common(ch, &avail[..offending_header_len(&ch, avail.len())])?;
         if avail.len() < lay.full_hlen {
             return Ok(None);
         }
@@ -274,6 +295,10 @@ impl PduDecoder {
         } else {
             None
         };
+        // Every header fits (ICReq's 128 bytes are the longest).
+        let n = lay.hlen.min(TERM_REQ_MAX_DATA);
+        self.last[..n].copy_from_slice(&self.buf[..n]);
+        self.last_len = n as u8;
         let pdu = if lay.data_len == 0 {
             // Nothing outlives the call (a command without in-capsule data, a response,
             // an R2T): the header is read in place and skipped, without the shared
@@ -436,6 +461,15 @@ impl PduDecoder {
         lay.ddgst = ddgstf;
         Ok(lay)
     }
+}
+
+/// How much of a PDU whose common header `ch` is in error its termination request
+/// carries: its header (HLEN as received, within PLEN, the common header at least) as
+/// far as it arrived, up to 128 bytes (NVMe/TCP 1.0 §3.6.2.5). The error is reported at
+/// once, not after waiting for the rest of a header that may be bogus or never come.
+fn offending_header_len(ch: &CommonHeader, received: usize) -> usize {
+    let hlen = usize::from(ch.hlen).min(usize::try_from(ch.plen).unwrap_or(usize::MAX));
+    hlen.clamp(COMMON_HEADER_LEN, TERM_REQ_MAX_DATA).min(received)
 }
 
 fn le16(b: &[u8], at: usize) -> u16 {

@@ -100,7 +100,12 @@ fn sequence_errors() {
         Fes::PduSequenceError,
         0,
     );
-    assert_eq!(f.pdu_header, cmd[..8].to_vec());
+    assert_eq!(f.pdu_header, cmd[..72].to_vec(), "the command's header, HLEN 72");
+    // As far as it came: the error is reported once the common header is in.
+    let mut d = PduDecoder::new(DecoderConfig::controller());
+    d.feed(&cmd[..30]);
+    let f = expect_fatal(d.decode().unwrap_err(), Fes::PduSequenceError, 0);
+    assert_eq!(f.pdu_header, cmd[..30].to_vec());
     // A second ICReq.
     let ic = Pdu::IcReq(IcReq::default()).to_vec(&PLAIN).unwrap();
     let mut d = PduDecoder::new(DecoderConfig::controller());
@@ -480,10 +485,10 @@ fn fatal_error_becomes_a_decodable_c2h_term_req() {
     assert_eq!(e.fes(), Some(Fes::InvalidHeaderField));
     let t = e.term_req().expect("fatal errors are reported");
     assert_eq!((t.fes, t.fei), (0x01, 2));
-    assert_eq!(t.data, w[..8].to_vec(), "common header of the offending PDU");
+    assert_eq!(t.data, w[..25].to_vec(), "the offending PDU's header, by its HLEN");
     // The controller sends it; a host decodes it (even before ICResp).
     let wire = Pdu::C2HTermReq(t.clone()).to_vec(&PLAIN).unwrap();
-    assert_eq!(wire.len(), 24 + 8);
+    assert_eq!(wire.len(), 24 + 25);
     assert_eq!(&wire[8..14], &[0x01, 0x00, 0x02, 0x00, 0x00, 0x00]);
     let mut h = PduDecoder::new(DecoderConfig::host());
     h.feed(&wire);
@@ -494,6 +499,29 @@ fn fatal_error_becomes_a_decodable_c2h_term_req() {
     assert_eq!(Fes::from_code(5), Some(Fes::R2T_LIMIT_EXCEEDED));
     assert_eq!(Fes::from_code(0), None);
     assert_eq!(Fes::from_code(7), None);
+}
+
+/// A termination request carries the offending PDU's header (NVMe/TCP 1.0 §3.6.2.5)
+/// within its PLEN, not the next PDU's bytes; at most 128 bytes, however long its HLEN.
+#[test]
+fn the_offending_header_ends_at_its_plen_and_at_128_bytes() {
+    let mut w = write_cmd(0).to_vec(&PLAIN).unwrap();
+    w[4..8].copy_from_slice(&16u32.to_le_bytes());
+    let f = expect_fatal(decode_err(dec(Role::Controller, PLAIN), &w), Fes::InvalidHeaderField, 4);
+    assert_eq!(f.pdu_header, w[..16].to_vec());
+    let mut w = write_cmd(0).to_vec(&PLAIN).unwrap();
+    w[2] = 0xFF;
+    w.resize(300, 0xEE);
+    w[4..8].copy_from_slice(&300u32.to_le_bytes());
+    let f = expect_fatal(decode_err(dec(Role::Controller, PLAIN), &w), Fes::InvalidHeaderField, 2);
+    assert_eq!(f.pdu_header, w[..128].to_vec());
+    // The header of a PDU the decoder handed over is there for errors found above it.
+    let mut d = dec(Role::Controller, DIGESTS);
+    assert!(d.last_header().is_empty());
+    let w = h2c(8, true).to_vec(&DIGESTS).unwrap();
+    d.feed(&w);
+    assert!(matches!(d.decode(), Ok(Some(Pdu::H2CData(_)))));
+    assert_eq!(d.last_header(), &w[..24]);
 }
 
 #[test]
