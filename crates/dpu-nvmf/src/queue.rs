@@ -1280,6 +1280,13 @@ impl Connection {
         self.close(CloseReason::Fatal(f));
     }
 
+    /// A fatal error found in the PDU just decoded: its termination request carries the
+    /// PDU's header (NVMe/TCP 1.0 §3.6.2.5), as the decoder's own errors do.
+    fn fatal_in_pdu(&mut self, f: FatalError) {
+        let f = f.with_header(self.dec.last_header());
+        self.fatal(f);
+    }
+
     fn on_pdu(&mut self, pdu: Pdu, now: Instant) {
         match pdu {
             Pdu::IcReq(r) => self.on_icreq(r),
@@ -1295,7 +1302,7 @@ impl Connection {
             | Pdu::CapsuleResp(_)
             | Pdu::C2HData(_)
             | Pdu::R2t(_) => {
-                self.fatal(FatalError::invalid_field(0, "unexpected PDU type"));
+                self.fatal_in_pdu(FatalError::invalid_field(0, "unexpected PDU type"));
             }
         }
     }
@@ -1304,7 +1311,7 @@ impl Connection {
         // NVMe/TCP 1.0 §3.6.2.2/3: digests as requested; refuse (Unsupported
         // Parameter at DGST) what the listener does not allow.
         if (r.hdgst && !self.cfg.allow_hdgst) || (r.ddgst && !self.cfg.allow_ddgst) {
-            self.fatal(FatalError::new(
+            self.fatal_in_pdu(FatalError::new(
                 Fes::UnsupportedParameter,
                 IcReq::OFFSET_DGST,
                 "digest not allowed on this listener",
@@ -1357,7 +1364,7 @@ impl Connection {
         }
         // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
         if self.cmds.len() + self.aers.len() + self.throttled.len() + self.fencing.len() >= depth {
-            self.fatal(FatalError::new(
+            self.fatal_in_pdu(FatalError::new(
                 Fes::PduSequenceError,
                 0,
                 "more outstanding commands than the queue holds",
@@ -1491,21 +1498,21 @@ impl Connection {
         // NVMe/TCP 1.0 §3.6.2.8: CCCID/TTAG must name a command we sent an R2T for,
         // and the data must lie within the requested range.
         let Some(cmd) = self.cmds.get_mut(h.cccid) else {
-            self.fatal(FatalError::invalid_field(
+            self.fatal_in_pdu(FatalError::invalid_field(
                 DataPduHeader::OFFSET_CCCID,
                 "H2CData for an unknown command",
             ));
             return;
         };
         let Cmd::AwaitData { sqe, ttag, buf, digest_failed: df, .. } = cmd else {
-            self.fatal(FatalError::invalid_field(
+            self.fatal_in_pdu(FatalError::invalid_field(
                 DataPduHeader::OFFSET_CCCID,
                 "H2CData for a command not waiting for data",
             ));
             return;
         };
         if *ttag != h.ttag {
-            self.fatal(FatalError::invalid_field(
+            self.fatal_in_pdu(FatalError::invalid_field(
                 DataPduHeader::OFFSET_TTAG,
                 "H2CData TTAG mismatch",
             ));
@@ -1513,7 +1520,7 @@ impl Connection {
         }
         let expected = sqe.sgl().length() as usize;
         if h.datao as usize != buf.len() || buf.len() + d.data.len() > expected {
-            self.fatal(FatalError::new(
+            self.fatal_in_pdu(FatalError::new(
                 Fes::DataTransferOutOfRange,
                 DataPduHeader::OFFSET_DATAO,
                 "H2CData outside the requested range",
@@ -1523,7 +1530,7 @@ impl Connection {
         *df |= digest_failed;
         let complete = buf.len() + d.data.len() == expected;
         if h.last && !complete {
-            self.fatal(FatalError::new(
+            self.fatal_in_pdu(FatalError::new(
                 Fes::PduSequenceError,
                 0,
                 "LAST_PDU before all requested data",

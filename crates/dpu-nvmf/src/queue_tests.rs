@@ -1381,6 +1381,7 @@ fn digest_not_allowed_is_refused() {
     d.feed(&c.take_output());
     let Some(Pdu::C2HTermReq(tr)) = d.decode().unwrap() else { panic!() };
     assert_eq!((tr.fes, tr.fei), (Fes::UnsupportedParameter.code(), 11));
+    assert_eq!(tr.data, b, "the ICReq's header, all of its 128 bytes");
 }
 
 #[test]
@@ -1618,13 +1619,19 @@ fn admin_edge_cases() {
 }
 
 fn term(h: &mut H) -> (u16, u32) {
+    let t = term_req(h);
+    (t.fes, t.fei)
+}
+
+/// The C2HTermReq the connection sent, closing.
+fn term_req(h: &mut H) -> dpu_nvmf_proto::TermReq {
     let mut d = PduDecoder::established(DecoderConfig::host(), h.framing.hdgst, h.framing.ddgst);
     d.feed(&h.conn.take_output());
     loop {
         match d.decode().unwrap() {
             Some(Pdu::C2HTermReq(t)) => {
                 assert!(h.conn.is_closed().is_some());
-                return (t.fes, t.fei);
+                return t;
             }
             Some(_) => {}
             None => panic!("no C2HTermReq"),
@@ -1695,11 +1702,19 @@ fn a_reset_ends_the_outstanding_asynchronous_event_requests() {
 fn h2c_data_sequence_errors_are_fatal() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);
+    // Each C2HTermReq carries the header of the PDU in error (NVMe/TCP 1.0 §3.6.2.5):
+    // an H2CData PDU's 24 bytes, without the header digest that follows.
     let send_h2c = |q: &mut H, cccid: u16, ttag: u16, datao: u32, len: usize, last: bool| {
         let hdr = DataPduHeader { cccid, ttag, datao, last, success: false };
         let mut b = Vec::new();
         encode_h2c_data(&hdr, &vec![0; len], &q.framing, &mut b).unwrap();
         q.conn.receive(&b, q.now);
+        b.truncate(24);
+        b
+    };
+    let fatal = |q: &mut H| {
+        let t = term_req(q);
+        (Fes::from_code(t.fes).unwrap(), t.fei, t.data)
     };
     let start = |q: &mut H| -> R2t {
         let p = q.cmd(rw(io_opcode::WRITE, 0, 16, 8192), &[]);
@@ -1708,23 +1723,28 @@ fn h2c_data_sequence_errors_are_fatal() {
     };
     // Unknown command.
     let mut q = H::io(&t, cntlid, 1, 0);
-    send_h2c(&mut q, 999, 0, 0, 512, true);
-    assert_eq!(term(&mut q), (Fes::InvalidHeaderField.code(), 8));
+    let header = send_h2c(&mut q, 999, 0, 0, 512, true);
+    assert_eq!(fatal(&mut q), (Fes::InvalidHeaderField, 8, header));
+    // Wrong TTAG.
+    let mut q = H::io(&t, cntlid, 9, 0);
+    let r = start(&mut q);
+    let header = send_h2c(&mut q, r.cccid, r.ttag.wrapping_add(1), 0, 8192, true);
+    assert_eq!(fatal(&mut q), (Fes::InvalidHeaderField, 10, header));
     // Out-of-order offset.
     let mut q = H::io(&t, cntlid, 2, 0);
     let r = start(&mut q);
-    send_h2c(&mut q, r.cccid, r.ttag, 4096, 4096, false);
-    assert_eq!(term(&mut q), (Fes::DataTransferOutOfRange.code(), 12));
+    let header = send_h2c(&mut q, r.cccid, r.ttag, 4096, 4096, false);
+    assert_eq!(fatal(&mut q), (Fes::DataTransferOutOfRange, 12, header));
     // More data than requested.
     let mut q = H::io(&t, cntlid, 3, 0);
     let r = start(&mut q);
-    send_h2c(&mut q, r.cccid, r.ttag, 0, 12288, true);
-    assert_eq!(term(&mut q).0, Fes::DataTransferOutOfRange.code());
+    let header = send_h2c(&mut q, r.cccid, r.ttag, 0, 12288, true);
+    assert_eq!(fatal(&mut q), (Fes::DataTransferOutOfRange, 12, header));
     // LAST_PDU before the end.
     let mut q = H::io(&t, cntlid, 4, 0);
     let r = start(&mut q);
-    send_h2c(&mut q, r.cccid, r.ttag, 0, 4096, true);
-    assert_eq!(term(&mut q).0, Fes::PduSequenceError.code());
+    let header = send_h2c(&mut q, r.cccid, r.ttag, 0, 4096, true);
+    assert_eq!(fatal(&mut q), (Fes::PduSequenceError, 0, header));
     // Header digest error.
     let mut q = H::io(&t, cntlid, 5, 0);
     let mut b =
@@ -1755,12 +1775,13 @@ fn h2c_data_sequence_errors_are_fatal() {
     assert!(q.conn.is_closed().is_none());
     let mut s = rw(io_opcode::WRITE, 0, 16, 8192);
     s.cid = 200;
-    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![].into() }));
-    assert_eq!(term(&mut q).0, Fes::PduSequenceError.code());
+    let b = Pdu::CapsuleCmd(CapsuleCmd { sqe: s, data: vec![].into() }).to_vec(&q.framing).unwrap();
+    q.conn.receive(&b, q.now);
+    assert_eq!(fatal(&mut q), (Fes::PduSequenceError, 0, b[..72].to_vec()), "the capsule's");
     // The controller and its other queues are unaffected.
     let mut ok_q = H::io(&t, cntlid, 8, 0);
     assert!(ok_q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
-    assert_eq!(t.stats.terminated.load(Ordering::Relaxed), 7);
+    assert_eq!(t.stats.terminated.load(Ordering::Relaxed), 8);
 }
 
 #[test]
