@@ -1383,6 +1383,13 @@ impl Connection {
             self.send_failure(&sqe, fail(cid, Status::AUTH_REQUIRED));
             return;
         }
+        // An admin or Fabrics command moves exactly the data its fields say, or none.
+        if let Some(len) = self.transfer_len(&sqe)
+            && let Err(s) = check_transfer_len(&sqe, len)
+        {
+            self.send_failure(&sqe, fail(cid, s));
+            return;
+        }
         let dir = sqe.data_direction();
         let sgl = sqe.sgl();
         // A zero-length descriptor of any type moves no data (Linux sends a
@@ -1602,23 +1609,53 @@ impl Connection {
         }
     }
 
+    /// The bytes an admin or Fabrics command moves, as Linux's nvmet requires them of
+    /// each (`nvmet_check_transfer_len`): an Identify data structure (NVMe Base 2.0
+    /// §5.17), NUMD dwords of a log page (§5.16), the 128-bit Host Identifier (§5.27.1.26)
+    /// and nothing else for Get Features, none for Set Features (no feature here takes
+    /// data), Keep Alive, Asynchronous Event Request, Abort, Property Get/Set and
+    /// Disconnect, the Connect data (NVMe-oF 1.1 §3.3). `None`: checked elsewhere (I/O
+    /// commands, Authentication Send/Receive, commands this controller does not run).
+    fn transfer_len(&self, sqe: &Sqe) -> Option<u64> {
+        if sqe.is_fabrics() {
+            return match sqe.fctype() {
+                fctype::CONNECT => Some(CONNECT_DATA_LEN as u64),
+                fctype::PROPERTY_GET | fctype::PROPERTY_SET | fctype::DISCONNECT => Some(0),
+                _ => None,
+            };
+        }
+        self.bound.as_ref().filter(|b| b.qid == 0)?;
+        match sqe.opcode {
+            admin_opcode::IDENTIFY => Some(identify::IDENTIFY_LEN as u64),
+            admin_opcode::GET_LOG_PAGE => Some(log_page_len(sqe)),
+            admin_opcode::GET_FEATURES
+                if (sqe.cdw10() & 0xFF) as u8 == feature::HOST_IDENTIFIER =>
+            {
+                Some(16)
+            }
+            admin_opcode::GET_FEATURES
+            | admin_opcode::SET_FEATURES
+            | admin_opcode::KEEP_ALIVE
+            | admin_opcode::ASYNC_EVENT_REQUEST
+            | admin_opcode::ABORT => Some(0),
+            _ => None,
+        }
+    }
+
     /// Checks a command that carries `length` bytes of data by R2T before asking for
     /// the data, so a peer holds no more of the target's memory than a real command
     /// needs while it withholds the data.
     fn precheck(&mut self, sqe: &Sqe, length: u32) -> Result<(), Status> {
         let Some(b) = &self.bound else {
-            // Before Connect: one Connect, whose data is 1024 bytes, at a time.
+            // Before Connect: one Connect at a time (its 1024 bytes checked in
+            // `on_capsule`).
             if !sqe.is_fabrics() || sqe.fctype() != fctype::CONNECT || self.cmds.len() != 0 {
                 return Err(Status::COMMAND_SEQUENCE_ERROR);
             }
-            return if length as usize == CONNECT_DATA_LEN {
-                Ok(())
-            } else {
-                Err(Status::DATA_SGL_LENGTH_INVALID)
-            };
+            return Ok(());
         };
         if b.qid == 0 || sqe.is_fabrics() {
-            // Admin and Fabrics data (Set Features, Authentication Send) is at most what
+            // Admin and Fabrics data (Authentication Send's) is at most what
             // NVMe/TCP has every queue take in capsule for such commands, 8 KiB (where
             // Linux sends it anyway).
             return if length <= identify::IN_CAPSULE_DATA {
@@ -2214,10 +2251,10 @@ impl Connection {
         let cid = sqe.cid;
         let lid = (sqe.cdw10() & 0xFF) as u8;
         let rae = sqe.cdw10() & (1 << 15) != 0;
-        let numd = (u64::from(sqe.cdw11() & 0xFFFF) << 16) | u64::from(sqe.cdw10() >> 16);
-        let len = ((numd + 1) * 4) as usize;
+        // The transfer is this long (`on_capsule`), within MDTS.
+        let len = log_page_len(sqe) as usize;
         let offset = (u64::from(sqe.cdw13()) << 32) | u64::from(sqe.cdw12());
-        if !offset.is_multiple_of(4) || len > sqe.sgl().length() as usize {
+        if !offset.is_multiple_of(4) {
             return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         }
         // §5.16 (LPOL): an offset past the end of the page is Invalid Field in Command,
@@ -2654,9 +2691,7 @@ impl Connection {
         if len > u64::from(identify::MAX_TRANSFER) {
             return Err(Status::INVALID_FIELD);
         }
-        if u64::from(sqe.sgl().length()) != len {
-            return Err(Status::DATA_SGL_LENGTH_INVALID);
-        }
+        check_transfer_len(sqe, len)?;
         Ok((ns, offset, len as usize))
     }
 
@@ -3047,6 +3082,20 @@ impl Connection {
 
 /// The bytes (offset, length) of the blocks an I/O command's SLBA and NLB name in `ns`;
 /// LBA Out of Range past its end.
+/// The data a command moves must be the `len` bytes its fields say: Data SGL Length
+/// Invalid otherwise, as Linux's nvmet checks every transfer (a host's buffer of another
+/// size means the host and the target disagree about the command).
+fn check_transfer_len(sqe: &Sqe, len: u64) -> Result<(), Status> {
+    if u64::from(sqe.sgl().length()) == len { Ok(()) } else { Err(Status::DATA_SGL_LENGTH_INVALID) }
+}
+
+/// A Get Log Page's length: NUMDU:NUMDL (CDW11 bits 15:0, CDW10 bits 31:16), 0's based
+/// dwords (NVMe Base 2.0 §5.16).
+fn log_page_len(sqe: &Sqe) -> u64 {
+    let numd = (u64::from(sqe.cdw11() & 0xFFFF) << 16) | u64::from(sqe.cdw10() >> 16);
+    (numd + 1) * 4
+}
+
 fn byte_range(ns: &Namespace, sqe: &Sqe) -> Result<(u64, u64), Status> {
     let nlb = u64::from(sqe.nlb());
     let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;

@@ -1471,12 +1471,10 @@ fn withheld_data_holds_no_more_than_a_real_command_needs() {
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
     assert!(c.status.is_success(), "{c:?}");
     q.enable();
-    // The admin queue: a Set Features' data up to 8 KiB, not more.
-    let mut set_features = Sqe::new(admin_opcode::SET_FEATURES, 0);
-    set_features.cdw[0] = 0x0E;
-    let p = by_r2t(&mut q, set_features, 16 << 10);
+    // The admin queue: an Authentication Send's data up to 8 KiB, not more.
+    let p = by_r2t(&mut q, auth_send, 16 << 10);
     assert_eq!(refused(&p), Status::DATA_SGL_LENGTH_INVALID.with_dnr());
-    let p = by_r2t(&mut q, set_features, 8 << 10);
+    let p = by_r2t(&mut q, auth_send, 8 << 10);
     assert!(matches!(p.as_slice(), [Pdu::R2t(r)] if r.r2tl == 8 << 10), "{p:?}");
     // An H2CData PDU longer than any R2T an unconnected queue may be sent, refused from
     // its header (before: "unknown command" once all of it had been buffered).
@@ -4315,4 +4313,78 @@ fn preempt_and_abort_waits_for_writes_started_before_any_host_registered() {
     assert!(b.run(w, &[0x0B; 512]).0.status.is_success());
     let (_, d) = b.run(rw(io_opcode::READ, 0, 1, 512), &[]);
     assert!(d.iter().all(|&x| x == 0x0B));
+}
+
+/// Admin and Fabrics command fields, checked as Linux's nvmet checks them.
+mod admin_fields {
+    use super::*;
+
+    /// The one completion of a command sent with `h.cmd`: no data moved before it.
+    fn only_completion(h: &mut H, sqe: Sqe, data: &[u8]) -> Cqe {
+        let p = h.cmd(sqe, data);
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+        assert_eq!(c.cid, h.cid);
+        *c
+    }
+
+    /// Each admin command's transfer is exactly its data's size (nvmet's
+    /// `nvmet_check_transfer_len`): a host buffer of another size is Data SGL Length
+    /// Invalid and moves nothing; the right sizes still work.
+    #[test]
+    fn admin_transfers_are_exactly_the_commands_data() {
+        let t = target();
+        let (mut h, _) = H::admin(&t, 0);
+        let refused = Status::DATA_SGL_LENGTH_INVALID.with_dnr();
+        // Identify: 4096 bytes, not a 512-byte piece of them.
+        let mut id = identify(1, 0);
+        id.set_sgl(SglDescriptor::transport(512));
+        assert_eq!(only_completion(&mut h, id, &[]).status, refused);
+        // Get Log Page: NUMD's 512 bytes, in a smaller or a larger buffer.
+        for sgl in [256, 1024] {
+            let mut smart = log_page(log_id::SMART, 512);
+            smart.set_sgl(SglDescriptor::transport(sgl));
+            assert_eq!(only_completion(&mut h, smart, &[]).status, refused, "{sgl}");
+        }
+        // No data with Keep Alive, Set Features or a Get Features other than the Host
+        // Identifier's 16 bytes.
+        let mut ka = Sqe::new(admin_opcode::KEEP_ALIVE, 0);
+        ka.set_sgl(SglDescriptor::transport(4096));
+        assert_eq!(only_completion(&mut h, ka, &[]).status, refused);
+        let mut kato = get_feature(feature::KEEP_ALIVE_TIMER, 0, 0);
+        kato.set_sgl(SglDescriptor::transport(4096));
+        assert_eq!(only_completion(&mut h, kato, &[]).status, refused);
+        let aec = set_feature(feature::ASYNC_EVENT_CONFIG, 1 << 8);
+        assert_eq!(only_completion(&mut h, aec, &[0; 16]).status, refused);
+        let mut hostid = get_feature(feature::HOST_IDENTIFIER, 1, 0);
+        hostid.set_sgl(SglDescriptor::transport(4096));
+        assert_eq!(only_completion(&mut h, hostid, &[]).status, refused);
+        // The right sizes.
+        let (c, d) = h.run(identify(1, 0), &[]);
+        assert_eq!((c.status, d.len()), (Status::SUCCESS, 4096));
+        let (c, d) = h.run(log_page(log_id::SMART, 512), &[]);
+        assert_eq!((c.status, d.len()), (Status::SUCCESS, 512));
+        hostid.set_sgl(SglDescriptor::transport(16));
+        assert_eq!(h.run(hostid, &[]).1, HOSTID);
+        assert!(h.run(set_feature(feature::ASYNC_EVENT_CONFIG, 1 << 8), &[]).0.status.is_success());
+    }
+
+    /// A Connect's data is its 1024 bytes: more in the capsule is refused.
+    #[test]
+    fn connect_data_longer_than_1024_bytes_is_refused() {
+        let t = target();
+        let mut h = H::new(&t, false, false);
+        let sqe = ConnectCmd { recfmt: 0, qid: 0, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(0);
+        let d = ConnectData {
+            hostid: HOSTID,
+            cntlid: CNTLID_DYNAMIC,
+            subnqn: SUB.into(),
+            hostnqn: HOST.into(),
+        };
+        let mut long = d.to_bytes();
+        long.resize(2048, 0);
+        let c = only_completion(&mut h, sqe, &long);
+        assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+        assert!(!h.conn.is_connected());
+        assert!(h.run(sqe, &d.to_bytes()).0.status.is_success());
+    }
 }
