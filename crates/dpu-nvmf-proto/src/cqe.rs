@@ -202,7 +202,7 @@ impl Status {
     pub const WRITE_TO_READ_ONLY_RANGE: Status = Status::new(sct::COMMAND_SPECIFIC, 0x82);
 
     // --- Fabrics command status (SCT 1h), for Fabrics commands (NVMe-oF 1.1 "Fabrics Command Status Values").
-    /// 80h Incompatible Format (Connect).
+    /// 80h Incompatible Format (Connect, Disconnect: RECFMT).
     pub const CONNECT_INCOMPATIBLE_FORMAT: Status = Status::new(sct::COMMAND_SPECIFIC, 0x80);
     /// 81h Controller Busy (Connect).
     pub const CONNECT_CONTROLLER_BUSY: Status = Status::new(sct::COMMAND_SPECIFIC, 0x81);
@@ -213,6 +213,8 @@ impl Status {
     pub const CONNECT_RESTART_DISCOVERY: Status = Status::new(sct::COMMAND_SPECIFIC, 0x83);
     /// 84h Connect Invalid Host.
     pub const CONNECT_INVALID_HOST: Status = Status::new(sct::COMMAND_SPECIFIC, 0x84);
+    /// 85h Invalid Queue Type (Disconnect on the admin queue).
+    pub const INVALID_QUEUE_TYPE: Status = Status::new(sct::COMMAND_SPECIFIC, 0x85);
     /// 90h Discover Restart (Get Log Page, discovery log).
     pub const DISCOVER_RESTART: Status = Status::new(sct::COMMAND_SPECIFIC, 0x90);
     /// 91h Authentication Required.

@@ -1844,9 +1844,11 @@ impl Connection {
             c if self.auth_pending() && !matches!(c, FabricsCommand::Disconnect { .. }) => {
                 Outcome::Done(fail(cid, Status::AUTH_REQUIRED))
             }
+            // Properties belong to the admin queue: on an I/O queue Invalid Opcode, as
+            // Linux's nvmet answers.
             FabricsCommand::PropertyGet(p) => {
                 let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
-                    return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+                    return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
                 };
                 let st = b.ctrl.state();
                 // Each property is read at its size (NVMe-oF 1.1 §3.4.1): CAP 8 bytes,
@@ -1864,7 +1866,7 @@ impl Connection {
             }
             FabricsCommand::PropertySet(p) => {
                 let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
-                    return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+                    return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
                 };
                 if p.offset != property::CC || p.eight_bytes {
                     return Outcome::Done(fail(cid, Status::INVALID_FIELD));
@@ -1887,6 +1889,17 @@ impl Connection {
                 st.cc = cc;
                 b.ctrl.io_enabled.store(st.csts == csts::RDY, Ordering::Relaxed);
                 Outcome::Done(ok(cid))
+            }
+            // NVMe-oF 1.1 §3.5: Disconnect deletes an I/O queue; on the admin queue it is
+            // Invalid Queue Type and the queue stays (the host ends the association by
+            // closing it). RECFMT 0 is the only format.
+            FabricsCommand::Disconnect { .. }
+                if self.bound.as_ref().is_some_and(|b| b.qid == 0) =>
+            {
+                Outcome::Done(fail(cid, Status::INVALID_QUEUE_TYPE))
+            }
+            FabricsCommand::Disconnect { recfmt } if recfmt != 0 => {
+                Outcome::Done(fail(cid, Status::CONNECT_INCOMPATIBLE_FORMAT))
             }
             FabricsCommand::Disconnect { .. } => {
                 self.send_cqe(ok(cid));

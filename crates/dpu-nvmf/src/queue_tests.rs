@@ -4387,4 +4387,54 @@ mod admin_fields {
         assert!(!h.conn.is_connected());
         assert!(h.run(sqe, &d.to_bytes()).0.status.is_success());
     }
+
+    fn disconnect(recfmt: u16) -> Sqe {
+        let mut s = Sqe::new(admin_opcode::FABRICS, 0);
+        s.nsid = u32::from(fctype::DISCONNECT);
+        s.cdw[0] = u32::from(recfmt);
+        s
+    }
+
+    /// Disconnect deletes an I/O queue (NVMe-oF 1.1 §3.5): on the admin queue it is
+    /// Invalid Queue Type and the controller stays; a RECFMT other than 0 is Incompatible
+    /// Format. Properties are the admin queue's: on an I/O queue Invalid Opcode (nvmet).
+    #[test]
+    fn disconnect_is_refused_on_the_admin_queue_and_properties_on_io_queues() {
+        let t = target();
+        let (mut admin, cntlid) = H::admin(&t, 0);
+        let c = only_completion(&mut admin, disconnect(0), &[]);
+        assert_eq!(c.status, Status::INVALID_QUEUE_TYPE.with_dnr());
+        assert_eq!((c.status.sct(), c.status.sc()), (1, 0x85));
+        assert!(admin.conn.is_closed().is_none());
+        assert!(admin.run(identify(1, 0), &[]).0.status.is_success());
+        let mut q = H::io(&t, cntlid, 1, 0);
+        let c = only_completion(&mut q, disconnect(1), &[]);
+        assert_eq!(c.status, Status::CONNECT_INCOMPATIBLE_FORMAT.with_dnr());
+        assert!(q.conn.is_closed().is_none());
+        let get = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+        assert_eq!(q.run(get, &[]).0.status, Status::INVALID_OPCODE.with_dnr());
+        let set = PropertySetCmd { eight_bytes: false, offset: property::CC, value: 0 }.to_sqe(0);
+        assert_eq!(q.run(set, &[]).0.status, Status::INVALID_OPCODE.with_dnr());
+        // The controller is still enabled: the refused Property Set changed nothing.
+        assert_eq!(admin.run(get, &[]).0.dw0 & 1, 1);
+        assert!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+    }
+
+    /// Disconnect on an I/O queue answers and closes that queue only; its QID may be
+    /// connected again.
+    #[test]
+    fn disconnect_closes_its_io_queue_only() {
+        let t = target();
+        let (mut admin, cntlid) = H::admin(&t, 0);
+        let mut q1 = H::io(&t, cntlid, 1, 0);
+        let mut q2 = H::io(&t, cntlid, 2, 0);
+        assert!(only_completion(&mut q1, disconnect(0), &[]).status.is_success());
+        assert_eq!(q1.conn.is_closed(), Some(&CloseReason::Disconnect));
+        drop(q1);
+        assert!(q2.conn.is_closed().is_none() && admin.conn.is_closed().is_none());
+        assert!(q2.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+        assert!(admin.run(identify(1, 0), &[]).0.status.is_success());
+        let mut again = H::io(&t, cntlid, 1, 0);
+        assert!(again.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+    }
 }
