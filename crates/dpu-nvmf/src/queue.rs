@@ -1383,10 +1383,13 @@ impl Connection {
             self.send_failure(&sqe, fail(cid, Status::AUTH_REQUIRED));
             return;
         }
-        // An admin or Fabrics command moves exactly the data its fields say, or none.
-        if let Some(len) = self.transfer_len(&sqe)
-            && let Err(s) = check_transfer_len(&sqe, len)
-        {
+        // An admin or Fabrics command this controller runs, then moving exactly the
+        // data its fields say: before any data moves.
+        let checked = self.transfer_len(&sqe).and_then(|len| match len {
+            Some(len) => check_transfer_len(&sqe, len),
+            None => Ok(()),
+        });
+        if let Err(s) = checked {
             self.send_failure(&sqe, fail(cid, s));
             return;
         }
@@ -1615,30 +1618,34 @@ impl Connection {
     /// and nothing else for Get Features, none for Set Features (no feature here takes
     /// data), Keep Alive, Asynchronous Event Request, Abort, Property Get/Set and
     /// Disconnect, the Connect data (NVMe-oF 1.1 §3.3). `None`: checked elsewhere (I/O
-    /// commands, Authentication Send/Receive, commands this controller does not run).
-    fn transfer_len(&self, sqe: &Sqe) -> Option<u64> {
+    /// commands, Authentication Send/Receive). A command this controller does not run
+    /// is Invalid Opcode, whatever data it names (nvmet parses the opcode first too).
+    fn transfer_len(&self, sqe: &Sqe) -> Result<Option<u64>, Status> {
         if sqe.is_fabrics() {
             return match sqe.fctype() {
-                fctype::CONNECT => Some(CONNECT_DATA_LEN as u64),
-                fctype::PROPERTY_GET | fctype::PROPERTY_SET | fctype::DISCONNECT => Some(0),
-                _ => None,
+                fctype::CONNECT => Ok(Some(CONNECT_DATA_LEN as u64)),
+                fctype::PROPERTY_GET | fctype::PROPERTY_SET | fctype::DISCONNECT => Ok(Some(0)),
+                fctype::AUTH_SEND | fctype::AUTH_RECV => Ok(None),
+                _ => Err(Status::INVALID_OPCODE),
             };
         }
-        self.bound.as_ref().filter(|b| b.qid == 0)?;
+        if self.bound.as_ref().is_none_or(|b| b.qid != 0) {
+            return Ok(None);
+        }
         match sqe.opcode {
-            admin_opcode::IDENTIFY => Some(identify::IDENTIFY_LEN as u64),
-            admin_opcode::GET_LOG_PAGE => Some(log_page_len(sqe)),
+            admin_opcode::IDENTIFY => Ok(Some(identify::IDENTIFY_LEN as u64)),
+            admin_opcode::GET_LOG_PAGE => Ok(Some(log_page_len(sqe))),
             admin_opcode::GET_FEATURES
                 if (sqe.cdw10() & 0xFF) as u8 == feature::HOST_IDENTIFIER =>
             {
-                Some(16)
+                Ok(Some(16))
             }
             admin_opcode::GET_FEATURES
             | admin_opcode::SET_FEATURES
             | admin_opcode::KEEP_ALIVE
             | admin_opcode::ASYNC_EVENT_REQUEST
-            | admin_opcode::ABORT => Some(0),
-            _ => None,
+            | admin_opcode::ABORT => Ok(Some(0)),
+            _ => Err(Status::INVALID_OPCODE),
         }
     }
 

@@ -4437,4 +4437,31 @@ mod admin_fields {
         let mut again = H::io(&t, cntlid, 1, 0);
         assert!(again.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
     }
+
+    /// An admin opcode or Fabrics FCTYPE the controller does not run is Invalid Opcode
+    /// whatever data it names, and none of that data is asked for (no R2T).
+    #[test]
+    fn an_unknown_command_is_invalid_opcode_before_any_data_moves() {
+        let t = target();
+        let (mut h, _) = H::admin(&t, 0);
+        let invalid = Status::INVALID_OPCODE.with_dnr();
+        // 83h: data to the host; 81h: data from the host, by R2T or in the capsule.
+        let mut to_host = Sqe::new(0x83, 0);
+        to_host.set_sgl(SglDescriptor::transport(4096));
+        assert_eq!(only_completion(&mut h, to_host, &[]).status, invalid);
+        let mut from_host = Sqe::new(0x81, 0);
+        from_host.set_sgl(SglDescriptor::transport(4096));
+        assert_eq!(only_completion(&mut h, from_host, &[]).status, invalid);
+        assert_eq!(only_completion(&mut h, Sqe::new(0x81, 0), &[0; 64]).status, invalid);
+        // A reserved FCTYPE (03h, data from the host), on the admin queue and before a
+        // Connect.
+        let mut fabrics = Sqe::new(admin_opcode::FABRICS, 0);
+        fabrics.nsid = 0x03;
+        fabrics.set_sgl(SglDescriptor::transport(1024));
+        assert_eq!(only_completion(&mut h, fabrics, &[]).status, invalid);
+        let mut fresh = H::new(&t, false, false);
+        assert_eq!(only_completion(&mut fresh, fabrics, &[]).status, invalid);
+        // Nothing is waiting for data: the queue goes on.
+        assert!(h.run(identify(1, 0), &[]).0.status.is_success());
+    }
 }
