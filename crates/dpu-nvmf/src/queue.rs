@@ -54,8 +54,8 @@ use crate::persist::NamespaceStore;
 use crate::reservation::{Access, Durable, HostId, Reservations};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{
-    AnaState, ConnectRefusal, Controller, HostWriteProtectError, HostWriteProtection, NSID_ALL,
-    Namespace, Target,
+    AnaState, ConnectRefusal, Controller, ControllerMismatch, HostWriteProtectError,
+    HostWriteProtection, NSID_ALL, Namespace, Target,
 };
 use crate::volume::Volume;
 
@@ -2096,11 +2096,20 @@ impl Connection {
             self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
         } else {
-            let Some(ctrl) =
-                self.target.find_controller(&d.subnqn, d.cntlid, &d.hostnqn, &d.hostid)
-            else {
-                self.target.connect_refused(Some(&d.subnqn));
-                return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
+            let found = self.target.find_controller(&d.subnqn, d.cntlid, &d.hostnqn, &d.hostid);
+            let ctrl = match found {
+                Ok(ctrl) => ctrl,
+                Err(m) => {
+                    self.target.connect_refused(Some(&d.subnqn));
+                    // IPO names the Connect data field in error (NVMe-oF 1.1 §3.3).
+                    let offset = match m {
+                        ControllerMismatch::UnknownSubsystem => ConnectData::OFFSET_SUBNQN,
+                        ControllerMismatch::UnknownController => ConnectData::OFFSET_CNTLID,
+                        ControllerMismatch::HostNqn => ConnectData::OFFSET_HOSTNQN,
+                        ControllerMismatch::HostId => ConnectData::OFFSET_HOSTID,
+                    };
+                    return Cqe::connect_invalid_param(cid, true, offset);
+                }
             };
             let qid_taken = {
                 let mut st = ctrl.state();

@@ -803,6 +803,19 @@ pub enum ConnectRefusal {
     Busy,
 }
 
+/// Why an I/O queue's Connect names no controller of its host: the field in error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControllerMismatch {
+    /// No such subsystem (SUBNQN).
+    UnknownSubsystem,
+    /// No controller of that ID in the subsystem (CNTLID).
+    UnknownController,
+    /// The controller is another host's (HOSTNQN).
+    HostNqn,
+    /// The controller's host gave another Host Identifier (HOSTID).
+    HostId,
+}
+
 /// The registry. Cheap to share (`Arc<Target>`); every method takes a short lock.
 #[derive(Default)]
 pub struct Target {
@@ -1625,17 +1638,24 @@ impl Target {
     }
 
     /// The controller `cntlid` of `subnqn` if it was created by the same host
-    /// (I/O queue Connect).
+    /// (I/O queue Connect); else the field that does not match.
     pub fn find_controller(
         &self,
         subnqn: &str,
         cntlid: u16,
         hostnqn: &str,
         hostid: &[u8; 16],
-    ) -> Option<Arc<Controller>> {
+    ) -> Result<Arc<Controller>, ControllerMismatch> {
         let r = self.lock();
-        let c = r.subsystems.get(subnqn)?.controllers.get(&cntlid)?;
-        (c.hostnqn == hostnqn && &c.hostid == hostid).then(|| c.clone())
+        let s = r.subsystems.get(subnqn).ok_or(ControllerMismatch::UnknownSubsystem)?;
+        let c = s.controllers.get(&cntlid).ok_or(ControllerMismatch::UnknownController)?;
+        if c.hostnqn != hostnqn {
+            return Err(ControllerMismatch::HostNqn);
+        }
+        if &c.hostid != hostid {
+            return Err(ControllerMismatch::HostId);
+        }
+        Ok(c.clone())
     }
 
     /// Tears a controller down (its admin queue closed or its keep alive expired).
@@ -1868,7 +1888,7 @@ mod tests {
         assert_eq!(t.subsystems()[0].cntlids, 7..=7);
         assert_eq!(new().unwrap().cntlid, 7);
         assert_eq!(new().unwrap_err(), ConnectRefusal::Busy);
-        assert!(t.find_controller(NQN, 300, h, &[1; 16]).is_some());
+        assert!(t.find_controller(NQN, 300, h, &[1; 16]).is_ok());
         assert_eq!(t.controller_count(NQN), 4);
     }
 
@@ -2010,8 +2030,11 @@ mod tests {
                 .unwrap_err(),
             ConnectRefusal::UnknownSubsystem
         );
-        assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[1; 16]).is_some());
-        assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[2; 16]).is_none());
+        assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[1; 16]).is_ok());
+        assert_eq!(
+            t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[2; 16]).unwrap_err(),
+            ControllerMismatch::HostId
+        );
         t.remove_controller(&a);
         assert!(a.state().dead);
         assert_eq!(t.controller_count("nqn.2024-01.io.example:a"), 1);
