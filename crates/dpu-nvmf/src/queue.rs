@@ -2393,9 +2393,9 @@ impl Connection {
         match fid {
             feature::HOST_IDENTIFIER if !ctrl.discovery => {
                 // CDW11 bit 0, EXHID: the 128-bit identifier is the only one a fabrics
-                // host has.
+                // host has; asking for the 64-bit one is Invalid Field, as nvmet answers.
                 if sqe.cdw11() & 1 == 0 {
-                    return Outcome::Done(fail(cid, Status::HOST_ID_INCONSISTENT_FORMAT));
+                    return Outcome::Done(fail(cid, Status::INVALID_FIELD));
                 }
                 Outcome::Data(ctrl.hostid.to_vec(), ok(cid))
             }

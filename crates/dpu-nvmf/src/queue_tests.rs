@@ -3149,7 +3149,7 @@ fn reservation_notices_reach_the_preempted_host() {
     let mut hostid = Sqe::new(admin_opcode::GET_FEATURES, 0);
     hostid.cdw[0] = 0x81;
     hostid.set_sgl(SglDescriptor::transport(16));
-    assert_eq!(a_admin.run(hostid, &[]).0.status, Status::HOST_ID_INCONSISTENT_FORMAT.with_dnr());
+    assert_eq!(a_admin.run(hostid, &[]).0.status, Status::INVALID_FIELD.with_dnr(), "no EXHID");
     hostid.cdw[1] = 1;
     assert_eq!(a_admin.run(hostid, &[]).1, [0xA; 16]);
     let mut set = Sqe::new(admin_opcode::SET_FEATURES, 0);
