@@ -2307,6 +2307,12 @@ impl Connection {
                 }
                 page
             }
+            // The controller's page only (LPA bit 0 clear): a namespace's NSID is Invalid
+            // Field (NVMe Base 2.0 §5.16.1.3); 0h and FFFFFFFFh (nvme-cli's default) ask
+            // for the controller's.
+            (log_id::SMART, false) if sqe.nsid != 0 && sqe.nsid != NSID_ALL => {
+                return Outcome::Done(fail(cid, Status::INVALID_FIELD));
+            }
             (log_id::SMART, false) => {
                 // The subsystem's totals: they keep counting across controllers and
                 // namespace removals, as SMART's lifetime counters must (§5.16.1.3).

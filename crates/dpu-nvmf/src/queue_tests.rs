@@ -4486,4 +4486,25 @@ mod admin_fields {
         assert_eq!(refused([9; 16], SUB, HOST, cntlid), 1 << 16);
         assert_eq!(refused(HOSTID, SUB, HOST, cntlid.wrapping_add(1)), (1 << 16) | 16);
     }
+
+    /// The SMART / Health log is the controller's only (LPA bit 0 clear): NSID 0h or
+    /// FFFFFFFFh, as nvme-cli sends it; a namespace's NSID is Invalid Field.
+    #[test]
+    fn the_smart_log_is_the_controllers_only() {
+        let t = target();
+        let (mut h, _) = H::admin(&t, 0);
+        let (_, id) = h.run(identify(1, 0), &[]);
+        assert_eq!(id[261] & 1, 0, "LPA bit 0: no per-namespace SMART log");
+        for nsid in [0, crate::target::NSID_ALL] {
+            let mut smart = log_page(log_id::SMART, 512);
+            smart.nsid = nsid;
+            let (c, page) = h.run(smart, &[]);
+            assert_eq!((c.status, page.len()), (Status::SUCCESS, 512), "{nsid:#x}");
+        }
+        for nsid in [1, 2] {
+            let mut smart = log_page(log_id::SMART, 512);
+            smart.nsid = nsid;
+            assert_eq!(h.run(smart, &[]).0.status, Status::INVALID_FIELD.with_dnr(), "{nsid}");
+        }
+    }
 }
