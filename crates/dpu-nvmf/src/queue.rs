@@ -1629,9 +1629,9 @@ impl Connection {
                 _ => Err(Status::INVALID_OPCODE),
             };
         }
-        if self.bound.as_ref().is_none_or(|b| b.qid != 0) {
+        let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
             return Ok(None);
-        }
+        };
         match sqe.opcode {
             admin_opcode::IDENTIFY => Ok(Some(identify::IDENTIFY_LEN as u64)),
             admin_opcode::GET_LOG_PAGE => Ok(Some(log_page_len(sqe))),
@@ -1643,8 +1643,9 @@ impl Connection {
             admin_opcode::GET_FEATURES
             | admin_opcode::SET_FEATURES
             | admin_opcode::KEEP_ALIVE
-            | admin_opcode::ASYNC_EVENT_REQUEST
-            | admin_opcode::ABORT => Ok(Some(0)),
+            | admin_opcode::ASYNC_EVENT_REQUEST => Ok(Some(0)),
+            // A discovery controller runs the others only (NVMe-oF 1.1 §5, as nvmet).
+            admin_opcode::ABORT if !b.ctrl.discovery => Ok(Some(0)),
             _ => Err(Status::INVALID_OPCODE),
         }
     }

@@ -4507,4 +4507,21 @@ mod admin_fields {
             assert_eq!(h.run(smart, &[]).0.status, Status::INVALID_FIELD.with_dnr(), "{nsid}");
         }
     }
+
+    /// A discovery controller runs Get Log Page, Identify, Set/Get Features, Keep Alive,
+    /// Asynchronous Event Request and the Fabrics commands (NVMe-oF 1.1 §5): Abort is
+    /// Invalid Opcode there, as nvmet answers; an I/O controller still answers it.
+    #[test]
+    fn a_discovery_controller_has_no_abort() {
+        let t = target();
+        let mut d = H::new(&t, false, false);
+        assert!(d.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+        d.enable();
+        let abort = Sqe::new(admin_opcode::ABORT, 0);
+        assert_eq!(d.run(abort, &[]).0.status, Status::INVALID_OPCODE.with_dnr());
+        assert!(d.run(Sqe::new(admin_opcode::KEEP_ALIVE, 0), &[]).0.status.is_success());
+        assert!(d.run(identify(1, 0), &[]).0.status.is_success());
+        let (mut h, _) = H::admin(&t, 0);
+        assert_eq!(h.run(abort, &[]).0.dw0, 1, "not aborted");
+    }
 }
