@@ -88,9 +88,7 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     b[77] = MDTS;
     put16(&mut b, 78, id.cntlid);
     put32(&mut b, 80, VERSION);
-    // OAES bit 8: Namespace Attribute Notices; bit 11: ANA Change Notices; bit 31:
-    // Discovery Log Page Change.
-    put32(&mut b, 92, if discovery { 1 << 31 } else { (1 << 8) | (1 << 11) });
+    put32(&mut b, 92, oaes(discovery));
     // CTRATT bit 0: 128-bit Host Identifier (the one of Connect, which reservations use);
     // bit 6: Traffic Based Keep Alive (§3.9.4): any command restarts the Keep Alive
     // Timer, so a busy host need not send Keep Alive commands (Linux then skips them).
@@ -437,6 +435,13 @@ pub fn discovery_log(
 }
 
 /// Slices `page` at `offset` for a transfer of `len` bytes, zero-padding past its end.
+/// OAES, the optional notices a controller sends (NVMe Base 2.0 §5.17.2.1): bit 8
+/// Namespace Attribute Notices, bit 11 ANA Change Notices; a discovery controller's only
+/// one is bit 31, Discovery Log Page Change.
+pub const fn oaes(discovery: bool) -> u32 {
+    if discovery { 1 << 31 } else { (1 << 8) | (1 << 11) }
+}
+
 pub fn slice_page(page: &[u8], offset: u64, len: usize) -> Vec<u8> {
     let mut out = vec![0u8; len];
     if let Ok(off) = usize::try_from(offset)

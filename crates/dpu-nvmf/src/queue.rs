@@ -2556,7 +2556,16 @@ impl Connection {
                 st.kato_ms = crate::target::keep_alive_timeout(discovery, v);
                 self.last_keep_alive = now;
             }
-            (feature::ASYNC_EVENT_CONFIG, _) => st.aec = v,
+            // §5.27.1.7: the notices this controller sends (OAES) and, on an I/O
+            // controller, the SMART / Health critical warnings (bits 7:0); any other bit
+            // is Invalid Field, as nvmet checks.
+            (feature::ASYNC_EVENT_CONFIG, discovery) => {
+                let smart = if discovery { 0 } else { 0xFF };
+                if v & !(identify::oaes(discovery) | smart) != 0 {
+                    return fail(cid, Status::INVALID_FIELD);
+                }
+                st.aec = v;
+            }
             (f, false) if HostFeatures::keeps(f) => {
                 let warned = st.features.temperature_warning();
                 if let Err(s) = st.features.set(f, v) {

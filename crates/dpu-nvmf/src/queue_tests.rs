@@ -4524,4 +4524,29 @@ mod admin_fields {
         let (mut h, _) = H::admin(&t, 0);
         assert_eq!(h.run(abort, &[]).0.dw0, 1, "not aborted");
     }
+
+    /// Asynchronous Event Configuration takes the bits of the notices the controller
+    /// sends: an I/O controller's SMART / Health warnings (7:0), namespace (8) and ANA
+    /// (11) notices; a discovery controller's Discovery Log Page Change (31). Others are
+    /// Invalid Field and change nothing.
+    #[test]
+    fn async_event_configuration_takes_the_supported_notices_only() {
+        let t = target();
+        let (mut h, _) = H::admin(&t, 0);
+        let aec = feature::ASYNC_EVENT_CONFIG;
+        let all = 0xFF | (1 << 8) | (1 << 11);
+        assert!(h.run(set_feature(aec, all), &[]).0.status.is_success());
+        for bit in [9, 20, 31] {
+            let c = h.run(set_feature(aec, 1 << bit), &[]).0;
+            assert_eq!(c.status, Status::INVALID_FIELD.with_dnr(), "bit {bit}");
+        }
+        assert_eq!(h.run(get_feature(aec, 0, 0), &[]).0.dw0, all);
+        let mut d = H::new(&t, false, false);
+        assert!(d.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+        d.enable();
+        for v in [1 << 1, 1 << 8] {
+            assert_eq!(d.run(set_feature(aec, v), &[]).0.status, Status::INVALID_FIELD.with_dnr());
+        }
+        assert!(d.run(set_feature(aec, 1 << 31), &[]).0.status.is_success());
+    }
 }
