@@ -2417,7 +2417,7 @@ impl Connection {
             feature::RESERVATION_PERSISTENCE if !ctrl.discovery => match self.active_ns(sqe.nsid) {
                 Ok(ns) => {
                     let mut cqe = ok(cid);
-                    cqe.dw0 = feature_dw0(sqe, true, ns.store.is_some(), || {
+                    cqe.dw0 = namespace_feature_dw0(sqe, ns.store.is_some(), || {
                         u32::from(
                             ns.reservations.lock().unwrap_or_else(PoisonError::into_inner).ptpl(),
                         )
@@ -2431,7 +2431,7 @@ impl Connection {
                 match self.active_ns(sqe.nsid) {
                     Ok(ns) => {
                         let mut cqe = ok(cid);
-                        cqe.dw0 = feature_dw0(sqe, true, true, || ns.write_protection_state());
+                        cqe.dw0 = namespace_feature_dw0(sqe, true, || ns.write_protection_state());
                         Outcome::Done(cqe)
                     }
                     Err(s) => Outcome::Done(fail(cid, s)),
@@ -3204,10 +3204,7 @@ fn save_namespaces(
 fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
     let cid = sqe.cid;
     let fid = (sqe.cdw10() & 0xFF) as u8;
-    let sel = (sqe.cdw10() >> 8) & 0b111;
-    // SEL 001b the default value; 010b the saved one, which for features that are not
-    // saveable is the default (§5.15.1).
-    let default = matches!(sel, 1 | 2);
+    let default = sel_default(sqe);
     let st = ctrl.state();
     let mut cqe = ok(cid);
     let value = match (fid, ctrl.discovery) {
@@ -3232,6 +3229,20 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
     let namespace_specific = fid == feature::RESERVATION_NOTIFICATION_MASK;
     cqe.dw0 = feature_dw0(sqe, namespace_specific, true, || value);
     cqe
+}
+
+/// Whether a Get Features asks for the default value: SEL 001b the default; 010b the
+/// saved one, which for features that are not saveable (none here is) is the default
+/// (§5.15.1).
+fn sel_default(sqe: &Sqe) -> bool {
+    matches!((sqe.cdw10() >> 8) & 0b111, 1 | 2)
+}
+
+/// DW0 of a Get Features of a feature kept on a namespace, Reservation Persistence
+/// (§5.27.1.28) or Namespace Write Protection Config (§8.12): its default is 0 (PTPL
+/// off, No Write Protect), whatever the namespace's `current` value.
+fn namespace_feature_dw0(sqe: &Sqe, changeable: bool, current: impl FnOnce() -> u32) -> u32 {
+    feature_dw0(sqe, true, changeable, || if sel_default(sqe) { 0 } else { current() })
 }
 
 /// DW0 of a Get Features completion (§5.15.1): for SEL 011b the feature's supported

@@ -4549,4 +4549,32 @@ mod admin_fields {
         }
         assert!(d.run(set_feature(aec, 1 << 31), &[]).0.status.is_success());
     }
+
+    /// Get Features of Reservation Persistence (83h) and Namespace Write Protection
+    /// Config (84h): the default (SEL 001b) and the saved value (010b, neither is
+    /// saveable) are 0 whatever the current one is.
+    #[test]
+    fn namespace_features_default_to_zero() {
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(crate::persist::NamespaceStore::open(store_dir.path()).unwrap());
+        let t = target_with(Some(store));
+        let (mut h, _) = H::admin(&t, 0);
+        let ns_feature = |fid: u8, sel: u32| {
+            let mut g = get_feature(fid, 0, sel);
+            g.nsid = 1;
+            g
+        };
+        let mut wp = set_feature(feature::NAMESPACE_WRITE_PROTECTION, 1);
+        wp.nsid = 1;
+        assert!(h.run(wp, &[]).0.status.is_success());
+        let mut ptpl = set_feature(feature::RESERVATION_PERSISTENCE, 1);
+        ptpl.nsid = 1;
+        assert!(h.run(ptpl, &[]).0.status.is_success());
+        for fid in [feature::NAMESPACE_WRITE_PROTECTION, feature::RESERVATION_PERSISTENCE] {
+            assert_eq!(h.run(ns_feature(fid, 0), &[]).0.dw0, 1, "{fid:#x} current");
+            for sel in [1, 2] {
+                assert_eq!(h.run(ns_feature(fid, sel), &[]).0.dw0, 0, "{fid:#x} sel {sel}");
+            }
+        }
+    }
 }
