@@ -2105,9 +2105,7 @@ impl Connection {
                     // IPO names the Connect data field in error (NVMe-oF 1.1 §3.3).
                     let offset = match m {
                         ControllerMismatch::UnknownSubsystem => ConnectData::OFFSET_SUBNQN,
-                        ControllerMismatch::UnknownController => ConnectData::OFFSET_CNTLID,
-                        ControllerMismatch::HostNqn => ConnectData::OFFSET_HOSTNQN,
-                        ControllerMismatch::HostId => ConnectData::OFFSET_HOSTID,
+                        ControllerMismatch::NotThisHosts => ConnectData::OFFSET_CNTLID,
                     };
                     return Cqe::connect_invalid_param(cid, true, offset);
                 }

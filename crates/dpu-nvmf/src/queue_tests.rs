@@ -705,14 +705,14 @@ fn connect_refusals() {
     assert_eq!(h.run(sqe, &d.to_bytes()).0.status, Status::CONNECT_INVALID_HOST.with_dnr());
     // Commands before Connect.
     assert_eq!(h.run(identify(1, 0), &[]).0.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr());
-    // I/O queue for a controller that does not exist, or with another host ID (HOSTID,
-    // offset 0).
+    // I/O queue for a controller that does not exist, or with another host ID (both
+    // CNTLID, offset 16).
     let (_admin, cntlid) = H::admin(&t, 0);
     let mut q = H::new(&t, false, false);
     assert_eq!(q.connect(SUB, 1, cntlid + 1, 0, 0).dw0, (1 << 16) | 16);
     let sqe = ConnectCmd { recfmt: 0, qid: 1, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(0);
     let d = ConnectData { hostid: [9; 16], cntlid, subnqn: SUB.into(), hostnqn: HOST.into() };
-    assert_eq!(q.run(sqe, &d.to_bytes()).0.dw0, 1 << 16);
+    assert_eq!(q.run(sqe, &d.to_bytes()).0.dw0, (1 << 16) | 16);
     assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
     // The same QID twice.
     let mut q2 = H::new(&t, false, false);
@@ -4467,7 +4467,8 @@ mod admin_fields {
     }
 
     /// An I/O queue's Connect refused for its data points at the field in error: SUBNQN
-    /// (256), HOSTNQN (512), HOSTID (0), CNTLID (16) only for an unknown controller.
+    /// (256) for an unknown subsystem, else CNTLID (16), whether the controller does not
+    /// exist or another host NQN or Host Identifier made it (not told apart).
     #[test]
     fn io_connect_refusals_point_at_the_wrong_field() {
         let t = target();
@@ -4482,8 +4483,8 @@ mod admin_fields {
         };
         assert_eq!(refused(HOSTID, "nqn.2024-01.io.example:nope", HOST, cntlid), (1 << 16) | 256);
         let other = "nqn.2014-08.org.example:host2";
-        assert_eq!(refused(HOSTID, SUB, other, cntlid), (1 << 16) | 512);
-        assert_eq!(refused([9; 16], SUB, HOST, cntlid), 1 << 16);
+        assert_eq!(refused(HOSTID, SUB, other, cntlid), (1 << 16) | 16);
+        assert_eq!(refused([9; 16], SUB, HOST, cntlid), (1 << 16) | 16);
         assert_eq!(refused(HOSTID, SUB, HOST, cntlid.wrapping_add(1)), (1 << 16) | 16);
     }
 

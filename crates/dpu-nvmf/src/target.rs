@@ -808,12 +808,10 @@ pub enum ConnectRefusal {
 pub enum ControllerMismatch {
     /// No such subsystem (SUBNQN).
     UnknownSubsystem,
-    /// No controller of that ID in the subsystem (CNTLID).
-    UnknownController,
-    /// The controller is another host's (HOSTNQN).
-    HostNqn,
-    /// The controller's host gave another Host Identifier (HOSTID).
-    HostId,
+    /// No controller of that ID is this host's (CNTLID): there is none, or another host
+    /// (another host NQN or Host Identifier) made it. The two are not told apart, so a
+    /// stranger does not learn which controller IDs exist (as Linux's nvmet).
+    NotThisHosts,
 }
 
 /// The registry. Cheap to share (`Arc<Target>`); every method takes a short lock.
@@ -1648,14 +1646,11 @@ impl Target {
     ) -> Result<Arc<Controller>, ControllerMismatch> {
         let r = self.lock();
         let s = r.subsystems.get(subnqn).ok_or(ControllerMismatch::UnknownSubsystem)?;
-        let c = s.controllers.get(&cntlid).ok_or(ControllerMismatch::UnknownController)?;
-        if c.hostnqn != hostnqn {
-            return Err(ControllerMismatch::HostNqn);
-        }
-        if &c.hostid != hostid {
-            return Err(ControllerMismatch::HostId);
-        }
-        Ok(c.clone())
+        s.controllers
+            .get(&cntlid)
+            .filter(|c| c.hostnqn == hostnqn && &c.hostid == hostid)
+            .cloned()
+            .ok_or(ControllerMismatch::NotThisHosts)
     }
 
     /// Tears a controller down (its admin queue closed or its keep alive expired).
@@ -2033,7 +2028,7 @@ mod tests {
         assert!(t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[1; 16]).is_ok());
         assert_eq!(
             t.find_controller("nqn.2024-01.io.example:a", a.cntlid, h, &[2; 16]).unwrap_err(),
-            ControllerMismatch::HostId
+            ControllerMismatch::NotThisHosts
         );
         t.remove_controller(&a);
         assert!(a.state().dead);
