@@ -2906,12 +2906,13 @@ impl Connection {
                 r.release(&host, action, iekey, rtype, crkey)
             }
             _ => {
-                // Report: NUMD (CDW10, 0's based dwords) within the command's buffer and
-                // the largest transfer.
+                // Report: NUMD (CDW10, 0's based dwords) within the largest transfer, and
+                // exactly the command's buffer (as Linux's nvmet).
                 let len = (u64::from(cdw10) + 1) * 4;
-                if len > u64::from(sqe.sgl().length()) || len > u64::from(identify::MAX_TRANSFER) {
+                if len > u64::from(identify::MAX_TRANSFER) {
                     return Err(Status::INVALID_FIELD);
                 }
+                check_transfer_len(sqe, len)?;
                 let eds = sqe.cdw11() & 1 != 0;
                 return Ok(Outcome::Data(r.report(eds, len as usize)?, ok(sqe.cid)));
             }
@@ -3123,8 +3124,6 @@ impl Connection {
     }
 }
 
-/// The bytes (offset, length) of the blocks an I/O command's SLBA and NLB name in `ns`;
-/// LBA Out of Range past its end.
 /// The data a command moves must be the `len` bytes its fields say: Data SGL Length
 /// Invalid otherwise, as Linux's nvmet checks every transfer (a host's buffer of another
 /// size means the host and the target disagree about the command).
@@ -3139,6 +3138,8 @@ fn log_page_len(sqe: &Sqe) -> u64 {
     (numd + 1) * 4
 }
 
+/// The bytes (offset, length) of the blocks an I/O command's SLBA and NLB name in `ns`;
+/// LBA Out of Range past its end.
 fn byte_range(ns: &Namespace, sqe: &Sqe) -> Result<(u64, u64), Status> {
     let nlb = u64::from(sqe.nlb());
     let end = sqe.slba().checked_add(nlb).ok_or(Status::LBA_OUT_OF_RANGE)?;

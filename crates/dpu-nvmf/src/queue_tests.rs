@@ -2513,6 +2513,10 @@ fn reservations_guard_the_namespace_between_hosts() {
     huge.cdw[0] = (256 << 10) / 4 - 1;
     huge.set_sgl(SglDescriptor::transport(256 << 10));
     assert_eq!(a.run(huge, &[]).0.status, Status::INVALID_FIELD.with_dnr(), "past MDTS");
+    // The buffer must be NUMD's size exactly (as Linux's nvmet checks it).
+    let mut roomy = report;
+    roomy.set_sgl(SglDescriptor::transport(8192));
+    assert_eq!(a.run(roomy, &[]).0.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
     let (c, data) = a.run(report, &[]);
     assert!(c.status.is_success(), "{c:?}");
     assert_eq!((data.len(), data[4], data[5]), (4096, 1, 2), "4 KiB, RTYPE 1, REGCTL 2");
