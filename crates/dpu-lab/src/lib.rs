@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
@@ -194,19 +194,31 @@ fn lock_path(prefix: &str) -> PathBuf {
     PathBuf::from(LOCK_DIR).join(format!("{prefix}.lock"))
 }
 
-/// Creates and locks the lock file of a new lab. A concurrent [`cleanup_stale`] may unlink a lock
-/// file between our create and our lock; then we hold a lock nobody can see, so check that the
-/// path still names the file we locked, and retry (bounded) if not.
+/// How long a new lab waits for the lock of the file it just created. Only a concurrent
+/// [`cleanup_stale`] holds it meanwhile, and only briefly (it found no namespace of ours).
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// Creates and locks the lock file of a new lab. A concurrent [`cleanup_stale`] may lock the file
+/// between our create and our lock (flock conflicts even within one process), so wait for it
+/// (bounded). It then unlinks the file, or did so before we locked: then we hold a lock nobody
+/// can see, so check that the path still names the file we locked, and retry (bounded) if not.
 fn acquire_lock(path: &Path) -> Result<File> {
     let lock_err = |source: std::io::Error| LabError::Lock { path: path.to_owned(), source };
     for _ in 0..5 {
         let file = File::create(path).map_err(lock_err)?;
-        file.try_lock().map_err(|e| {
-            lock_err(match e {
-                TryLockError::Error(e) => e,
-                TryLockError::WouldBlock => std::io::Error::other("held by another process"),
-            })
-        })?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(lock_err(std::io::Error::other("held by another process")));
+                }
+                Err(TryLockError::Error(e)) => return Err(lock_err(e)),
+            }
+        }
         let ours = file.metadata().map_err(lock_err)?.ino();
         if fs::metadata(path).is_ok_and(|m| m.ino() == ours) {
             return Ok(file);
@@ -616,6 +628,27 @@ mod tests {
             assert_eq!(parse_ns_name("dl", other), None, "{other}");
         }
         assert!(valid_base("dl") && valid_base("lab") && !valid_base("") && !valid_base("d-l"));
+    }
+
+    /// A cleanup that locked a new lab's file between its create and its lock, then unlinks
+    /// it: the new lab waits, and ends up holding the lock of a file the path names.
+    #[test]
+    fn a_new_lab_waits_for_a_cleanup_holding_its_fresh_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dl1n0.lock");
+        let cleanup = File::create(&path).unwrap();
+        cleanup.try_lock().unwrap();
+        let unlink = path.clone();
+        let cleaner = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            fs::remove_file(&unlink).unwrap();
+            drop(cleanup);
+        });
+        let ours = acquire_lock(&path).unwrap();
+        cleaner.join().unwrap();
+        assert_eq!(ours.metadata().unwrap().ino(), fs::metadata(&path).unwrap().ino());
+        let other = File::open(&path).unwrap();
+        assert!(matches!(other.try_lock(), Err(TryLockError::WouldBlock)), "not locked");
     }
 
     #[test]
