@@ -278,7 +278,9 @@ mod tests {
 
     #[test]
     fn compressed_modules_are_decompressed_when_needed_only() {
-        let dir = std::env::temp_dir().join(format!("dpu-lab-xz-modules-{}", std::process::id()));
+        // Removed on drop, also when an unwrap below fails.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let kdir = dir.join("kernel/drivers");
         fs::create_dir_all(&kdir).unwrap();
         for (file, deps) in [
@@ -298,9 +300,9 @@ mod tests {
         run_ok(xz, CMD_TIMEOUT).unwrap();
         assert!(!kdir.join("nvme-core.ko").exists() && kdir.join("nvme-core.ko.xz").exists());
 
-        let first = module_load_order(&dir, &["nvme-tcp"]).unwrap();
+        let first = module_load_order(dir, &["nvme-tcp"]).unwrap();
         // Later calls find the decompressed files and give the same answer.
-        let again = module_load_order(&dir, &["nvme-tcp"]).unwrap();
+        let again = module_load_order(dir, &["nvme-tcp"]).unwrap();
         let names: Vec<String> = first.iter().map(|p| module_name(p)).collect();
         let all_plain = first.iter().all(|p| p.extension().is_some_and(|x| x == "ko"));
         let core = fs::read(kdir.join("nvme-core.ko")).unwrap_or_default();
@@ -310,7 +312,6 @@ mod tests {
             .filter_map(std::result::Result::ok)
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .count();
-        let _ = fs::remove_dir_all(&dir);
         assert_eq!(names, ["nvme_auth", "nvme_core", "nvme_fabrics", "nvme_tcp"]);
         assert_eq!(first, again);
         assert!(all_plain, "{first:?}");
@@ -329,7 +330,9 @@ mod tests {
 
     #[test]
     fn load_order_puts_dependencies_first() {
-        let dir = std::env::temp_dir().join(format!("dpu-lab-modules-{}", std::process::id()));
+        // Removed on drop, also when an unwrap below fails.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let kdir = dir.join("kernel/drivers");
         fs::create_dir_all(&kdir).unwrap();
         for (file, deps) in [
@@ -339,10 +342,9 @@ mod tests {
         ] {
             fs::write(kdir.join(file), format!("\0{deps}\0")).unwrap();
         }
-        let order = module_load_order(&dir, &["nvme-tcp"]);
+        let order = module_load_order(dir, &["nvme-tcp"]);
         let names: Vec<String> = order.iter().flatten().map(|p| module_name(p)).collect();
-        assert!(module_load_order(&dir, &["no_such_module"]).is_err());
-        let _ = fs::remove_dir_all(&dir);
+        assert!(module_load_order(dir, &["no_such_module"]).is_err());
         assert_eq!(names, ["nvme_core", "nvme_fabrics", "nvme_tcp"]);
     }
 }
