@@ -8,10 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use dpu_lab::{
-    DEFAULT_PREFIX_BASE, Lab, LabError, LabOptions, Role, SpawnOptions, cleanup_stale, is_alive,
-    list_netns,
-};
+use dpu_lab::{Lab, LabError, LabOptions, Role, SpawnOptions, cleanup_stale, is_alive, list_netns};
 
 /// Interface names the lab uses; none of them may ever show up in the root namespace.
 const LAB_IFNAMES: [&str; 4] = ["tmfifo_net0", "pf0vf0", "pf0vf1", "p0"];
@@ -159,14 +156,32 @@ fn helper_example() -> std::path::PathBuf {
     path
 }
 
+/// Prefix base of the labs of `killed_owner_is_cleaned_up`: its cleanups touch no other test's.
+const KILL_BASE: &str = "dlkill";
+
+/// The running helper: killed on drop, and its lab cleaned up, also when the test fails.
+struct Helper(std::process::Child);
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = cleanup_stale(KILL_BASE);
+    }
+}
+
 #[test]
 fn killed_owner_is_cleaned_up() {
     let root_before = root_ifnames();
-    let mut child = Command::new(helper_example())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut helper = Helper(
+        Command::new(helper_example())
+            .arg(KILL_BASE)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut helper.0;
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut report = None;
     for _ in 0..50 {
@@ -191,8 +206,9 @@ fn killed_owner_is_cleaned_up() {
     assert!(is_alive(sleeper_pid));
 
     // ...and cleanup_stale removes it, but no lab of a live owner (this process).
-    let mine = Lab::up(LabOptions::default()).unwrap();
-    let report = cleanup_stale(DEFAULT_PREFIX_BASE).unwrap();
+    let mine =
+        Lab::up(LabOptions { prefix_base: KILL_BASE.to_owned(), ..Default::default() }).unwrap();
+    let report = cleanup_stale(KILL_BASE).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert!(report.removed.iter().any(|n| n.starts_with(&prefix)), "{report:?}");
     assert!(report.live_prefixes.contains(&mine.prefix().to_owned()), "{report:?}");
