@@ -18,7 +18,7 @@ use tonic::Code;
 
 #[test]
 fn notifies_systemd_logs_json_and_stops_on_sigterm() {
-    let env = Env::new();
+    let mut env = Env::new();
     // JSON logs, by config.
     let text = std::fs::read_to_string(env.path("dpud.toml")).unwrap();
     let config = Config { log_format: LogFormat::Json, ..Config::parse(&text).unwrap() };
@@ -27,7 +27,7 @@ fn notifies_systemd_logs_json_and_stops_on_sigterm() {
     let notify = UnixDatagram::bind(&notify_path).unwrap();
     notify.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
 
-    let mut agent = Command::new(workspace_bin("dpud"))
+    let agent = Command::new(workspace_bin("dpud"))
         .arg("--config")
         .arg(env.path("dpud.toml"))
         .env("NOTIFY_SOCKET", &notify_path)
@@ -36,6 +36,8 @@ fn notifies_systemd_logs_json_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Owned by the Env from here: a failed assertion kills it rather than leaving it running.
+    env.adopt_agent(agent);
     let mut buf = [0u8; 256];
     let n = notify.recv(&mut buf).expect("no readiness notification within 30 s");
     assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
@@ -49,18 +51,18 @@ fn notifies_systemd_logs_json_and_stops_on_sigterm() {
         assert!(Instant::now() < deadline, "system service never started");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(agent.id()).unwrap());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(env.agent_pid()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
-        if let Some(status) = agent.try_wait().unwrap() {
+        if let Some(status) = env.agent_mut().try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "dpud did not stop within 20 s of SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "dpud exited with {status}");
-    let stderr = std::io::read_to_string(agent.stderr.take().unwrap()).unwrap();
+    let stderr = std::io::read_to_string(env.agent_mut().stderr.take().unwrap()).unwrap();
     let first = stderr.lines().next().unwrap_or_default();
     assert!(first.starts_with('{') && first.contains("\"level\""), "not JSON logs: {first}");
     assert!(stderr.contains("STOPPING") || stderr.contains("shutting down"), "{stderr}");

@@ -238,6 +238,18 @@ impl Env {
         std::fs::read_to_string(self.path("dpud.log")).unwrap_or_default()
     }
 
+    /// Takes a dpud the test started itself (its own environment, pipes) into the Env, so
+    /// that a failing assertion still kills it, and the service it supervises, on drop.
+    pub fn adopt_agent(&mut self, child: Child) {
+        assert!(self.agent.is_none(), "agent already running");
+        self.agent = Some(child);
+    }
+
+    /// The running agent's process.
+    pub fn agent_mut(&mut self) -> &mut Child {
+        self.agent.as_mut().expect("agent running")
+    }
+
     pub fn agent_pid(&self) -> u32 {
         self.agent.as_ref().expect("agent running").id()
     }
