@@ -547,9 +547,10 @@ fn vxlan_interop_with_linux_kernel_vtep() {
 #[test]
 fn a_tenant_overlay_with_udp_checksums_works_through_the_switch() {
     let mut b = Bench::up(true);
-    for (role, local, remote, addr) in
-        [(Role::Vm1, VM1_IP, VM2_IP, "10.99.0.1/24"), (Role::Vm2, VM2_IP, VM1_IP, "10.99.0.2/24")]
-    {
+    for (role, local, remote, addr) in [
+        (Role::Vm1, VM1_IP, VM2_IP, "203.0.113.1/24"),
+        (Role::Vm2, VM2_IP, VM1_IP, "203.0.113.2/24"),
+    ] {
         #[rustfmt::skip]
         b.lab.run_in(role, ["ip", "link", "add", "vx0", "type", "vxlan", "id", "42", "local", local,
             "remote", remote, "dstport", "4789", "udpcsum", "dev", "eth0"]).unwrap();
@@ -558,8 +559,8 @@ fn a_tenant_overlay_with_udp_checksums_works_through_the_switch() {
     }
     b.start(&l2_config("mode = \"access\"\nvlan = 10", "mode = \"access\"\nvlan = 10"));
     assert!(b.ping(Role::Vm1, VM2_IP, 5), "vm1 cannot ping vm2 through the switch");
-    assert!(b.ping(Role::Vm1, "10.99.0.2", 5), "the VMs' own overlay does not work");
-    assert!(b.ping(Role::Vm2, "10.99.0.1", 3), "the VMs' own overlay does not work back");
+    assert!(b.ping(Role::Vm1, "203.0.113.2", 5), "the VMs' own overlay does not work");
+    assert!(b.ping(Role::Vm2, "203.0.113.1", 3), "the VMs' own overlay does not work back");
 }
 
 /// Sends `count` copies of each frame (hex) on `ifname` of `role` with a raw socket,
