@@ -53,7 +53,8 @@ fn ensure_tool(tool: &str, pkg: &str) {
 
 struct Bench {
     lab: Lab,
-    dir: PathBuf,
+    /// Removed on drop, also when `up` fails after creating it.
+    dir: tempfile::TempDir,
     switch: Option<LabProcess>,
 }
 
@@ -61,8 +62,10 @@ impl Bench {
     /// A lab with vm1 = 192.0.2.1/24 and vm2 = 192.0.2.2/24 (unless `vm2_addr` is false).
     fn up(vm2_addr: bool) -> Bench {
         let lab = Lab::up(LabOptions::default()).unwrap();
-        let dir = std::env::temp_dir().join(format!("dpu-switch-{}", lab.prefix()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("dpu-switch-{}-", lab.prefix()))
+            .tempdir()
+            .unwrap();
         lab.run_in(Role::Vm1, ["ip", "addr", "add", &format!("{VM1_IP}/24"), "dev", "eth0"])
             .unwrap();
         if vm2_addr {
@@ -81,15 +84,15 @@ impl Bench {
     }
 
     fn config_path(&self) -> PathBuf {
-        self.dir.join("switch.toml")
+        self.dir.path().join("switch.toml")
     }
 
     fn status_path(&self) -> PathBuf {
-        self.dir.join("status.json")
+        self.dir.path().join("status.json")
     }
 
     fn socket_path(&self) -> PathBuf {
-        self.dir.join("switch.sock")
+        self.dir.path().join("switch.sock")
     }
 
     /// Starts the switch with `config` (TOML; empty: no file, configured through the
@@ -242,7 +245,7 @@ impl Bench {
         for f in fields {
             cmd.args(["-e", f]);
         }
-        cmd.env("HOME", &self.dir);
+        cmd.env("HOME", self.dir.path());
         let mut p = self.lab.spawn_in_with(role, cmd, SpawnOptions::piped()).unwrap();
         // tshark says "Capturing on ..." on stderr once the capture runs.
         let mut err = p.take_stderr().unwrap();
@@ -278,7 +281,6 @@ impl Drop for Bench {
         if let Some(mut p) = self.switch.take() {
             let _ = p.stop(Duration::from_secs(3));
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -756,7 +758,7 @@ impl Ovs {
 
     fn start(b: &Bench) -> Ovs {
         ensure_tool("ovs-vswitchd", "openvswitch-switch");
-        let dir = b.dir.join("ovs");
+        let dir = b.dir.path().join("ovs");
         std::fs::create_dir_all(&dir).unwrap();
         let d = dir.display().to_string();
         let f = Role::Fabric;
