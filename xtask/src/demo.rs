@@ -153,13 +153,14 @@ enum Caller {
 }
 
 struct Demo {
-    work: tempfile::TempDir,
     bin_dir: PathBuf,
     // Field order is drop order: the agent stops before its lab goes away.
     dpud: Option<LabProcess>,
     lab: Option<Lab>,
     interrupted: Arc<AtomicBool>,
     summary: Vec<String>,
+    /// Last, so removed last: dpud, its services and the lab write into it until they stop.
+    work: tempfile::TempDir,
 }
 
 impl Demo {
@@ -453,12 +454,12 @@ pub fn run_demo() -> Result<()> {
     }
     let bin_dir = util::target_dir().join("debug");
     let mut demo = Demo {
-        work: tempfile::Builder::new().prefix("dpu-demo-").tempdir()?,
         bin_dir,
         dpud: None,
         lab: None,
         interrupted,
         summary: Vec::new(),
+        work: tempfile::Builder::new().prefix("dpu-demo-").tempdir()?,
     };
     println!("xtask demo: the agent on a virtual card (work dir {})", demo.work.path().display());
     let mut steps = Steps::new("xtask demo", 23);
