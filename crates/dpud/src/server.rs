@@ -59,10 +59,12 @@ pub struct Agent {
     store: Store,
 }
 
-/// Every full method path the agent serves, from the descriptor sets.
 /// Backlog of a listener's accept queue: connections wait there while every handshake slot
 /// is taken.
 const LISTEN_BACKLOG: u32 = 1024;
+/// Streams a client may make the server reset for its protocol errors before the
+/// connection goes (h2's `max_local_error_reset_streams`; hyper's default).
+const MAX_LOCAL_ERROR_RESETS: usize = 1024;
 
 /// Binds listener `l`'s socket, to its interface first when it names one (so the socket
 /// answers only connections arriving through it), with SO_REUSEADDR as `TcpListener::bind`.
@@ -124,6 +126,7 @@ async fn bind_own_sockets(config: &Config) -> Result<OwnSockets<'_>, AgentError>
     Ok(OwnSockets { listeners, metrics })
 }
 
+/// Every full method path the agent serves, from the descriptor sets.
 fn known_methods() -> HashSet<String> {
     let mut known = HashSet::new();
     for set in [dpu_proto::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET] {
@@ -282,6 +285,10 @@ impl Agent {
                 .max_concurrent_streams(128)
                 .http2_keepalive_interval(Some(Duration::from_secs(30)))
                 .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+                // tonic leaves h2's guard off: a client whose frames make the server reset
+                // stream after stream ("MadeYouReset", CVE-2025-8671) is sent away
+                // (GOAWAY ENHANCE_YOUR_CALM) past this many, hyper's own default.
+                .http2_max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESETS))
                 .layer(gate.clone())
                 // Every service's requests are capped, health and reflection (which the host
                 // role may call) too: tonic's default for them is its own 4 MiB.

@@ -670,3 +670,93 @@ async fn a_stuck_service_is_unavailable_before_the_callers_deadline() {
     })
     .await;
 }
+
+/// An HTTP/2 frame header (RFC 9113 §4.1).
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(payload.len()).unwrap().to_be_bytes();
+    let mut f = vec![len[1], len[2], len[3], kind, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// A client whose frames make the server reset stream after stream (a WINDOW_UPDATE that
+/// takes an open stream's window past 2^31-1 is a stream error, RFC 9113 §6.9.1;
+/// "MadeYouReset", CVE-2025-8671)
+/// is sent away with GOAWAY ENHANCE_YOUR_CALM instead of costing the agent work without
+/// end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_makes_the_server_reset_streams_is_sent_away() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SETTINGS: u8 = 4;
+    const GOAWAY: u8 = 7;
+    const WINDOW_UPDATE: u8 = 8;
+    const ENHANCE_YOUR_CALM: u32 = 0xb;
+    let mut env = Env::new();
+    env.start().await;
+    let config = dpu_pki::client_config(
+        &env.path("certs/ca.crt"),
+        &env.path("certs/operator.crt"),
+        &env.path("certs/operator.key"),
+    )
+    .unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", env.operator_port)).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
+    let (mut rd, mut wr) = tokio::io::split(tls);
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend(h2_frame(SETTINGS, 0, 0, &[]));
+    wr.write_all(&hello).await.unwrap();
+    // One frame from the server: its kind, flags and payload.
+    async fn frame(rd: &mut (impl AsyncReadExt + Unpin)) -> Option<(u8, u8, Vec<u8>)> {
+        let mut head = [0u8; 9];
+        rd.read_exact(&mut head).await.ok()?;
+        let len = usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2]);
+        let mut payload = vec![0u8; len];
+        rd.read_exact(&mut payload).await.ok()?;
+        Some((head[3], head[4], payload))
+    }
+    // The server's SETTINGS, acknowledged (an early acknowledgement is a protocol error).
+    while let Some((kind, flags, _)) = frame(&mut rd).await {
+        if kind == SETTINGS && flags & 1 == 0 {
+            break;
+        }
+    }
+    wr.write_all(&h2_frame(SETTINGS, 1, 0, &[])).await.unwrap();
+    // The error code of the server's GOAWAY, if one comes before the end.
+    let reader = tokio::spawn(async move {
+        while let Some((kind, _, payload)) = frame(&mut rd).await {
+            if kind == GOAWAY {
+                return Some(u32::from_be_bytes(payload[4..8].try_into().unwrap()));
+            }
+        }
+        None
+    });
+    // HPACK (RFC 7541): :method POST (static 3), :scheme https (7), :path and
+    // content-type as literals without indexing; no END_STREAM, so the call waits for
+    // its body and the stream stays open for the WINDOW_UPDATE.
+    let mut block = vec![0x83, 0x87, 0x04];
+    let path = b"/dpu.system.v1.SystemService/GetHealth";
+    block.push(u8::try_from(path.len()).unwrap());
+    block.extend_from_slice(path);
+    block.extend_from_slice(&[0x00, 12]);
+    block.extend_from_slice(b"content-type");
+    block.push(16);
+    block.extend_from_slice(b"application/grpc");
+    const END_HEADERS: u8 = 4;
+    // Well past the limit (1,024), also counting streams refused while others are open.
+    for i in 0..3000u32 {
+        let stream = 2 * i + 1;
+        let mut frames = h2_frame(1, END_HEADERS, stream, &block);
+        frames.extend(h2_frame(WINDOW_UPDATE, 0, stream, &0x7FFF_FFFFu32.to_be_bytes()));
+        if wr.write_all(&frames).await.is_err() {
+            break; // sent away already
+        }
+    }
+    let goaway =
+        tokio::time::timeout(Duration::from_secs(20), reader).await.expect("no GOAWAY").unwrap();
+    assert_eq!(goaway, Some(ENHANCE_YOUR_CALM));
+    // Other clients are served.
+    let op = env.client(Who::Operator).await;
+    op.system().get_health(GetHealthRequest {}).await.unwrap();
+}
