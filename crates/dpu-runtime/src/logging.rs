@@ -64,3 +64,56 @@ pub fn init(format: LogFormat, level: &str) -> Result<(), BadLevel> {
     };
     Ok(())
 }
+
+/// Lets one log line of a kind through per interval and counts those held back, for lines
+/// a peer can cause at will (a refused connection, a denied call): a flood of them would
+/// otherwise push the lines that matter past journald's per-unit rate limit.
+#[derive(Debug)]
+pub struct LogEvery {
+    every: std::time::Duration,
+    /// When a line was last let through, and how many were held back since.
+    state: std::sync::Mutex<(Option<std::time::Instant>, u64)>,
+}
+
+impl LogEvery {
+    /// At most one line per `every`.
+    #[must_use]
+    pub const fn new(every: std::time::Duration) -> Self {
+        Self { every, state: std::sync::Mutex::new((None, 0)) }
+    }
+
+    /// Whether a line may be written now: `Some(held_back)`, the lines held back since the
+    /// last one (to be written with it), or `None` (this one is counted instead).
+    pub fn admit(&self) -> Option<u64> {
+        self.admit_at(std::time::Instant::now())
+    }
+
+    fn admit_at(&self, now: std::time::Instant) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (last, held_back) = &mut *state;
+        if last.is_some_and(|t| now.saturating_duration_since(t) < self.every) {
+            *held_back += 1;
+            return None;
+        }
+        *last = Some(now);
+        Some(std::mem::take(held_back))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::LogEvery;
+
+    #[test]
+    fn one_line_per_interval_with_the_count_held_back() {
+        let every = LogEvery::new(Duration::from_secs(10));
+        let t0 = Instant::now();
+        assert_eq!(every.admit_at(t0), Some(0));
+        assert_eq!(every.admit_at(t0 + Duration::from_secs(1)), None);
+        assert_eq!(every.admit_at(t0 + Duration::from_secs(9)), None);
+        assert_eq!(every.admit_at(t0 + Duration::from_secs(10)), Some(2));
+        assert_eq!(every.admit_at(t0 + Duration::from_secs(25)), Some(0));
+    }
+}

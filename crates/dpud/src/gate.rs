@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use dpu_runtime::logging::LogEvery;
 use http::{Request, Response};
 use tonic::body::Body;
 use tower::{Layer, Service};
@@ -19,11 +20,18 @@ use crate::tls::PeerInfo;
 pub struct GateLayer {
     metrics: Arc<Metrics>,
     known_methods: Arc<std::collections::HashSet<String>>,
+    /// Denied calls are counted in the metrics; their log lines are thinned out, as a
+    /// client may make one per call.
+    denials_logged: Arc<LogEvery>,
 }
+
+/// At most one log line about denied calls per this (with the count of those not logged).
+const DENIAL_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl GateLayer {
     pub fn new(metrics: Arc<Metrics>, known_methods: std::collections::HashSet<String>) -> Self {
-        Self { metrics, known_methods: Arc::new(known_methods) }
+        let denials_logged = Arc::new(LogEvery::new(DENIAL_LOG_EVERY));
+        Self { metrics, known_methods: Arc::new(known_methods), denials_logged }
     }
 }
 
@@ -95,7 +103,9 @@ where
                 Some(peer) => {
                     let needed = required_role(&path);
                     (peer.role < needed).then(|| {
-                        tracing::info!(method = %path, role = %peer.role, remote = %peer.remote, "permission denied");
+                        if let Some(not_logged) = layer.denials_logged.admit() {
+                            tracing::info!(method = %path, role = %peer.role, remote = %peer.remote, not_logged, "permission denied");
+                        }
                         tonic::Status::permission_denied(format!(
                             "{path} requires the {needed} role; this client has the {} role",
                             peer.role

@@ -12,9 +12,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dpu_pki::{Role, RoleMapper};
+use dpu_runtime::logging::LogEvery;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
@@ -29,7 +30,8 @@ const MAX_PENDING_HANDSHAKES: usize = 128;
 /// Handshakes in flight from one peer address: silent connections from one address cannot
 /// take every handshake slot and keep everyone else waiting in the accept queue.
 const MAX_HANDSHAKES_PER_ADDRESS: usize = 16;
-/// At most one log line per this about connections closed for the limits (with their count).
+/// At most one log line per this about connections closed for the limits, and one about
+/// failed handshakes (each with the count of those not logged): any peer can cause them.
 const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// How many connections one listener holds at once.
@@ -183,9 +185,9 @@ pub fn incoming(
     let name: Arc<str> = name.into();
     let pending = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
     let held = Arc::new(Mutex::new(Held::default()));
+    let refusals = LogEvery::new(REFUSAL_LOG_EVERY);
+    let failed_handshakes = Arc::new(LogEvery::new(REFUSAL_LOG_EVERY));
     tokio::spawn(async move {
-        let mut refused = 0u64;
-        let mut refusal_logged: Option<Instant> = None;
         loop {
             let Ok(permit) = pending.clone().acquire_owned().await else { return };
             let (tcp, remote) = tokio::select! {
@@ -205,11 +207,9 @@ pub fn incoming(
                 Err(why) => {
                     // Closed at once: a flood costs one accept each and no log line each.
                     drop(tcp);
-                    refused += 1;
-                    if refusal_logged.is_none_or(|t| t.elapsed() >= REFUSAL_LOG_EVERY) {
+                    if let Some(not_logged) = refusals.admit() {
+                        let refused = not_logged + 1;
                         tracing::warn!(listener = %name, %remote, reason = why, refused, "closing new connections");
-                        refusal_logged = Some(Instant::now());
-                        refused = 0;
                     }
                     continue;
                 }
@@ -217,16 +217,21 @@ pub fn incoming(
             let _ = tcp.set_nodelay(true);
             let (acceptor, roles, tx, name) =
                 (acceptor.clone(), roles.clone(), tx.clone(), name.clone());
+            let failed_handshakes = failed_handshakes.clone();
             tokio::spawn(async move {
                 let _permit = permit;
                 let io = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                     Ok(Ok(io)) => io,
                     Ok(Err(e)) => {
-                        tracing::info!(listener = %name, %remote, error = %e, "TLS handshake refused");
+                        if let Some(not_logged) = failed_handshakes.admit() {
+                            tracing::info!(listener = %name, %remote, error = %e, not_logged, "TLS handshake refused");
+                        }
                         return;
                     }
                     Err(_) => {
-                        tracing::info!(listener = %name, %remote, "TLS handshake timed out");
+                        if let Some(not_logged) = failed_handshakes.admit() {
+                            tracing::info!(listener = %name, %remote, not_logged, "TLS handshake timed out");
+                        }
                         return;
                     }
                 };

@@ -174,3 +174,41 @@ async fn a_revoked_client_certificate_is_refused() {
     })
     .await;
 }
+
+/// Lines any peer can cause at will (a failed TLS handshake, a denied call) are logged
+/// once per interval with the count of those not logged, so a flood of them cannot push
+/// the agent's other lines past journald's rate limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_handshakes_and_denied_calls_are_logged_sparingly() {
+    let mut env = Env::new();
+    env.start().await;
+    let ca = env.path("certs/ca.crt");
+    let no_cert = std::sync::Arc::new(dpu_pki::client_config_without_cert(&ca).unwrap());
+    for _ in 0..40 {
+        let tcp = TcpStream::connect(("127.0.0.1", env.operator_port)).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let connector = tokio_rustls::TlsConnector::from(no_cert.clone());
+        // TLS 1.3: the client finishes first; the refusal shows on the first read.
+        if let Ok(mut tls) = connector.connect(name, tcp).await {
+            let _ = tls.read(&mut [0u8; 1]).await;
+        }
+    }
+    let host = env.client(Who::Host).await;
+    for _ in 0..40 {
+        let request = dpu_proto::dpu::system::v1::GetAgentMetricsRequest {};
+        let denied = host.system().get_agent_metrics(request).await.unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    }
+    // The first of each kind is logged at once; wait for it, then count.
+    let env = &env;
+    wait_for("the first refused handshake and denied call in the log", async || {
+        let log = env.log();
+        log.contains("TLS handshake refused") && log.contains("permission denied")
+    })
+    .await;
+    let log = env.log();
+    let lines = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    // Two at most: the interval may have passed once while the test ran.
+    assert!(lines("TLS handshake refused") <= 2, "{log}");
+    assert!(lines("permission denied") <= 2, "{log}");
+}
