@@ -82,6 +82,16 @@ pub const COPY_BELOW: usize = 16 * 1024;
 /// batch's answers as large as its commands ask (1 MiB each).
 pub const OUTPUT_PAUSE: usize = 256 * 1024;
 
+/// Write data asked for by R2T and not yet all received, per connection: a write whose
+/// R2T would take it past this waits, in order, until earlier writes' data came (a host
+/// takes an R2T whenever it comes). Half-sent data is what a peer can make a queue hold
+/// for [`DATA_DEADLINE`] at a time, and again as soon as it reconnects: without a bound,
+/// the queue depth of MDTS-sized writes (16 MiB). 1 MiB is eight such writes asked for
+/// at once, four times the bandwidth-delay product of a 100 Gb/s link at a 20 µs round
+/// trip (250 KB), so one queue's sequential writes keep streaming: each write whose data
+/// came lets the next R2T go while the host still sends the others'.
+pub const R2T_BUDGET: usize = 1024 * 1024;
+
 /// Per-connection settings from the listener.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
@@ -597,6 +607,11 @@ pub struct Connection {
     aers: Vec<u16>,
     /// I/O commands waiting for their volume's rate limit, in arrival order.
     throttled: VecDeque<Throttled>,
+    /// Commands whose R2T waits for room under [`R2T_BUDGET`], in arrival order: the
+    /// command and the length to ask for.
+    r2t_waiting: VecDeque<(Sqe, u32)>,
+    /// Bytes asked for by the R2Ts of commands still waiting for their data.
+    r2t_granted: usize,
     last_keep_alive: Instant,
     created: Instant,
     /// When the tick first saw a queue that had authenticated lose it (a failed
@@ -804,6 +819,8 @@ impl Connection {
             dh: None,
             aers: Vec::new(),
             throttled: VecDeque::new(),
+            r2t_waiting: VecDeque::new(),
+            r2t_granted: 0,
             last_keep_alive: now,
             created: now,
             auth_lost: None,
@@ -1340,6 +1357,7 @@ impl Connection {
     fn cid_in_use(&self, cid: u16) -> bool {
         self.cmds.contains(cid)
             || self.throttled.iter().any(|t| t.sqe.cid == cid)
+            || self.r2t_waiting.iter().any(|(sqe, _)| sqe.cid == cid)
             || self.aers.contains(&cid)
             || self.fencing.iter().any(|f| f.cid == cid)
     }
@@ -1363,7 +1381,8 @@ impl Connection {
             return;
         }
         // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
-        if self.cmds.len() + self.aers.len() + self.throttled.len() + self.fencing.len() >= depth {
+        let waiting = self.throttled.len() + self.r2t_waiting.len() + self.fencing.len();
+        if self.cmds.len() + self.aers.len() + waiting >= depth {
             self.fatal_in_pdu(FatalError::new(
                 Fes::PduSequenceError,
                 0,
@@ -1481,10 +1500,35 @@ impl Connection {
             });
             return;
         }
-        self.start_r2t(sqe, length, now);
+        self.grant_r2t(sqe, length, now);
     }
 
+    /// Sends a command's R2T, or queues it behind the others waiting when it would take
+    /// the data asked for and not yet come past [`R2T_BUDGET`].
+    fn grant_r2t(&mut self, sqe: Sqe, length: u32, now: Instant) {
+        if self.r2t_waiting.is_empty() && self.r2t_granted + length as usize <= R2T_BUDGET {
+            self.start_r2t(sqe, length, now);
+        } else {
+            self.r2t_waiting.push_back((sqe, length));
+        }
+    }
+
+    /// Sends the waiting R2Ts that fit under [`R2T_BUDGET`] again, in order (the first
+    /// always does once nothing is asked for: every transfer is within MDTS).
+    fn release_r2ts(&mut self, now: Instant) {
+        while let Some(&(_, length)) = self.r2t_waiting.front() {
+            if self.r2t_granted + length as usize > R2T_BUDGET {
+                break;
+            }
+            if let Some((sqe, length)) = self.r2t_waiting.pop_front() {
+                self.start_r2t(sqe, length, now);
+            }
+        }
+    }
+
+    /// Asks for the data; the command's [`DATA_DEADLINE`] runs from `now`.
     fn start_r2t(&mut self, sqe: Sqe, length: u32, now: Instant) {
+        self.r2t_granted += length as usize;
         self.next_ttag = self.next_ttag.wrapping_add(1);
         let ttag = self.next_ttag;
         let r = R2t { cccid: sqe.cid, ttag, r2to: 0, r2tl: length };
@@ -1555,6 +1599,10 @@ impl Connection {
         else {
             return;
         };
+        self.r2t_granted -= expected;
+        if !self.r2t_waiting.is_empty() {
+            self.release_r2ts(now);
+        }
         if digest_failed {
             self.send_failure(&sqe, Cqe::new(sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
             return;
@@ -1741,7 +1789,7 @@ impl Connection {
                 match t.volume.admit(now, t.bytes) {
                     Ok(()) => {
                         match t.r2t {
-                            Some(length) => self.start_r2t(t.sqe, length, now),
+                            Some(length) => self.grant_r2t(t.sqe, length, now),
                             None => self.run(t.sqe, t.data, now),
                         }
                         continue;

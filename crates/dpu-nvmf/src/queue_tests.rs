@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -1679,6 +1679,128 @@ fn data_held_back_after_an_r2t_closes_the_queue_after_the_deadline() {
     assert!(q.conn.is_closed().is_none(), "within the deadline");
     q.conn.tick(start + DATA_DEADLINE + Duration::from_secs(2));
     assert_eq!(q.conn.is_closed(), Some(&CloseReason::DataTimeout));
+}
+
+/// An I/O queue of the largest depth ([`identify::MQES`] + 1 commands), without digests.
+fn deep_io(t: &Arc<Target>, cntlid: u16, qid: u16) -> H {
+    let mut q = H::new(t, false, false);
+    let sqsize = identify::MQES;
+    let sqe = ConnectCmd { recfmt: 0, qid, sqsize, cattr: 0, kato: 0 }.to_sqe(0);
+    let d = ConnectData { hostid: HOSTID, cntlid, subnqn: SUB.into(), hostnqn: HOST.into() };
+    let c = q.run(sqe, &d.to_bytes()).0;
+    assert!(c.status.is_success(), "{c:?}");
+    q
+}
+
+/// The queue depth of MDTS-sized commands `opcode` with CIDs from 0, encoded as one batch.
+fn mdts_batch(q: &H, opcode: u8) -> Vec<u8> {
+    let len = identify::MAX_TRANSFER;
+    let mut batch = Vec::new();
+    for cid in 0..=identify::MQES {
+        let mut sqe = rw(opcode, 0, len / 512, len);
+        sqe.cid = cid;
+        let capsule = Pdu::CapsuleCmd(CapsuleCmd { sqe, data: Bytes::new() });
+        batch.extend(capsule.to_vec(&q.framing).unwrap());
+    }
+    batch
+}
+
+/// A queue asks for at most R2T_BUDGET of write data at a time, however many writes its
+/// host sends and however little of their data: the queue depth of MDTS-sized writes
+/// whose host sends a piece of each one's data held 16 MiB before. The others wait for
+/// their R2T in order (CIDs taken, counted in the queue depth, their DATA_DEADLINE not
+/// running yet, an Abort answered as ever) and get it as the earlier writes' data comes;
+/// all complete.
+#[test]
+fn writes_wait_for_their_r2t_while_the_data_asked_for_is_at_the_budget() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = deep_io(&t, cntlid, 1);
+    let (depth, len) = (usize::from(identify::MQES) + 1, identify::MAX_TRANSFER as usize);
+    q.conn.receive(&mdts_batch(&q, io_opcode::WRITE), q.now);
+    let data = |r: &R2t, q: &H, from: usize, to: usize| {
+        let last = to == len;
+        let h = DataPduHeader {
+            cccid: r.cccid,
+            ttag: r.ttag,
+            datao: from as u32,
+            last,
+            success: false,
+        };
+        let mut out = Vec::new();
+        encode_h2c_data(&h, &vec![r.cccid as u8; to - from], &q.framing, &mut out).unwrap();
+        out
+    };
+    let mut asked = VecDeque::new();
+    let mut done = Vec::new();
+    let mut answers = |q: &mut H, asked: &mut VecDeque<R2t>| {
+        for p in q.pdus() {
+            match p {
+                Pdu::R2t(r) => {
+                    assert_eq!(r.r2tl as usize, len);
+                    asked.push_back(r);
+                }
+                Pdu::CapsuleResp(c) if c.status.is_success() => done.push(c.cid),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(asked.len() * len <= R2T_BUDGET, "{} writes' data asked for", asked.len());
+    };
+    answers(&mut q, &mut asked);
+    let first = R2T_BUDGET / len;
+    assert_eq!(
+        asked.iter().map(|r| r.cccid).collect::<Vec<_>>(),
+        (0..first as u16).collect::<Vec<_>>()
+    );
+    // A piece of each one's data: nothing more is asked for.
+    for r in &asked {
+        q.conn.receive(&data(r, &q, 0, 4096), q.now);
+    }
+    answers(&mut q, &mut asked);
+    assert_eq!(asked.len(), first);
+    // A waiting write's CID is taken; an Abort of it is answered (nothing is aborted).
+    let last = identify::MQES;
+    let mut read = rw(io_opcode::READ, 0, 1, 512);
+    read.cid = last;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: read, data: Bytes::new() }));
+    let p = q.pdus();
+    assert!(
+        matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.cid == last && c.status == Status::COMMAND_ID_CONFLICT.with_dnr()),
+        "{p:?}"
+    );
+    let mut abort = Sqe::new(admin_opcode::ABORT, 0);
+    abort.cdw[0] = (u32::from(last) << 16) | 1;
+    assert_eq!(admin.run(abort, &[]).0.dw0, 1, "not aborted");
+    // 50 s later the rest of their data: the next writes' R2Ts go now, and their
+    // deadline runs from now.
+    let start = q.now;
+    q.now += Duration::from_secs(50);
+    for r in std::mem::take(&mut asked) {
+        q.conn.receive(&data(&r, &q, 4096, len), q.now);
+        answers(&mut q, &mut asked);
+    }
+    assert_eq!(asked.len(), first);
+    q.conn.tick(start + DATA_DEADLINE + Duration::from_secs(2));
+    assert!(q.conn.is_closed().is_none(), "asked for 50 s after the first");
+    while let Some(r) = asked.pop_front() {
+        q.conn.receive(&data(&r, &q, 0, len), q.now);
+        answers(&mut q, &mut asked);
+    }
+    assert_eq!(done, (0..depth as u16).collect::<Vec<_>>());
+    let (c, d) = q.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert!(c.status.is_success() && d == [last as u8; 512], "the last write landed last");
+    // The waiting writes count in the queue depth: one command more is fatal.
+    let mut q2 = deep_io(&t, cntlid, 2);
+    q2.conn.receive(&mdts_batch(&q2, io_opcode::WRITE), q2.now);
+    let p = q2.pdus();
+    assert_eq!(p.len(), first, "{p:?}");
+    q2.cid = 500;
+    q2.submit(rw(io_opcode::READ, 0, 1, 512), &[]);
+    assert!(
+        matches!(q2.conn.is_closed(), Some(CloseReason::Fatal(_))),
+        "{:?}",
+        q2.conn.is_closed()
+    );
 }
 
 /// A controller reset (CC.EN 1 -> 0) ends the outstanding AERs: no completion comes for
