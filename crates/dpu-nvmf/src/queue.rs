@@ -76,10 +76,15 @@ pub const SMALL_RECEIVE_ROOM: usize = 4096;
 /// segment in the vectored write); larger data is sent from the read buffer.
 pub const COPY_BELOW: usize = 16 * 1024;
 
-/// Output that stops the decoding of received commands until it is sent: commands that are
-/// answered at once (Get Log Page, Identify, Reservation Report, failures) are not bounded
-/// by the queue depth, so a peer that sends many and reads nothing would otherwise make a
-/// batch's answers as large as its commands ask (1 MiB each).
+/// Output, with the reads started that become output, that stops the decoding of received
+/// commands until it is sent (and those reads completed): commands that are answered at
+/// once (Get Log Page, Identify, Reservation Report, failures) are not bounded by the
+/// queue depth, so a peer that sends many and reads nothing would otherwise make a
+/// batch's answers as large as its commands ask (1 MiB each); and a batch's reads would
+/// all run before the output is looked at, holding the queue depth of MDTS-sized reads
+/// (16 MiB) for the send's 30 s. At 256 KiB a queue still has two MDTS-sized reads at the
+/// device at once (~2.5 GB/s at 100 µs each), or 64 of 4 KiB (a 4 KiB read at QD 32 never
+/// pauses), and a host spreads its I/O over a queue per CPU.
 pub const OUTPUT_PAUSE: usize = 256 * 1024;
 
 /// Write data asked for by R2T and not yet all received, per connection: a write whose
@@ -612,6 +617,9 @@ pub struct Connection {
     r2t_waiting: VecDeque<(Sqe, u32)>,
     /// Bytes asked for by the R2Ts of commands still waiting for their data.
     r2t_granted: usize,
+    /// Bytes of reads handed to the shell and not yet completed: they count against
+    /// [`OUTPUT_PAUSE`] as the output they become.
+    reads_held: usize,
     last_keep_alive: Instant,
     created: Instant,
     /// When the tick first saw a queue that had authenticated lose it (a failed
@@ -821,6 +829,7 @@ impl Connection {
             throttled: VecDeque::new(),
             r2t_waiting: VecDeque::new(),
             r2t_granted: 0,
+            reads_held: 0,
             last_keep_alive: now,
             created: now,
             auth_lost: None,
@@ -889,6 +898,12 @@ impl Connection {
         self.input_paused
     }
 
+    /// Whether paused input may be decoded again once the output is sent: not while the
+    /// reads it started still hold [`OUTPUT_PAUSE`] (their completions come first).
+    pub fn may_resume(&self) -> bool {
+        self.reads_held < OUTPUT_PAUSE
+    }
+
     fn pending_output(&self) -> usize {
         self.out.len() + self.segments.iter().map(|s| s.as_slice().len()).sum::<usize>()
     }
@@ -955,7 +970,7 @@ impl Connection {
         }
         self.input_paused = false;
         while self.closed.is_none() {
-            if self.dec.buffered() > 0 && self.pending_output() >= OUTPUT_PAUSE {
+            if self.dec.buffered() > 0 && self.pending_output() + self.reads_held >= OUTPUT_PAUSE {
                 self.input_paused = true;
                 break;
             }
@@ -1164,7 +1179,12 @@ impl Connection {
     /// reused) or the connection closed meanwhile.
     fn take_io(&mut self, tag: u64) -> Option<(u16, Post)> {
         match self.take_tagged(tag)? {
-            (cid, Cmd::AwaitIo { post, .. }) => Some((cid, post)),
+            (cid, Cmd::AwaitIo { post, .. }) => {
+                if let Post::Read { len, .. } = &post {
+                    self.reads_held -= len;
+                }
+                Some((cid, post))
+            }
             _ => None,
         }
     }
@@ -1855,6 +1875,9 @@ impl Connection {
     ) {
         let tag = io_tag(self.next_io, cid);
         self.next_io += 1;
+        if let Post::Read { len, .. } = &post {
+            self.reads_held += len;
+        }
         self.cmds.insert(cid, Cmd::AwaitIo { tag, post });
         self.io.push_back(IoRequest { tag, volume, op, fence });
     }

@@ -1543,6 +1543,51 @@ fn a_batch_of_large_answers_waits_for_its_output_to_be_sent() {
     assert_eq!((c.status, data.len()), (Status::INVALID_FIELD.with_dnr(), 0));
 }
 
+/// A batch of reads whose host reads nothing holds at most OUTPUT_PAUSE of read data
+/// (and one read past it), in the output or at the volume: the queue depth of MDTS-sized
+/// reads held 16 MiB before. Decoding stops there and resumes once the output is sent
+/// and the reads still at the volume (a ring's) completed; all complete, in rounds.
+#[test]
+fn a_batch_of_large_reads_holds_no_more_than_the_output_pause() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = deep_io(&t, cntlid, 1);
+    let (depth, len) = (usize::from(identify::MQES) + 1, identify::MAX_TRANSFER as usize);
+    q.conn.receive(&mdts_batch(&q, io_opcode::READ), q.now);
+    let (mut answered, mut rounds) = (0, 0);
+    loop {
+        // The reads handed out are in flight at the volume: none more starts meanwhile.
+        let reqs: Vec<IoRequest> = std::iter::from_fn(|| q.conn.poll_io()).collect();
+        let held: usize = reqs
+            .iter()
+            .map(|r| match r.op {
+                IoOp::Read { len, .. } => len,
+                _ => panic!("{r:?}"),
+            })
+            .sum();
+        assert!(held < OUTPUT_PAUSE + len, "{held} bytes of reads at once");
+        let resumable = q.conn.may_resume();
+        for r in reqs {
+            q.conn.complete_io(r.tag, execute_io(&r));
+        }
+        let out = q.conn.take_output();
+        assert!(out.len() < OUTPUT_PAUSE + len + 4096, "{} bytes of output at once", out.len());
+        q.dec.feed(&out);
+        while let Some(p) = q.dec.decode().unwrap() {
+            answered += usize::from(matches!(p, Pdu::CapsuleResp(c) if c.status.is_success()));
+        }
+        rounds += 1;
+        if !q.conn.input_paused() {
+            break;
+        }
+        assert!(!resumable, "paused while its reads were in flight");
+        assert!(q.conn.may_resume());
+        q.conn.received(q.now);
+    }
+    let per_round = OUTPUT_PAUSE / len;
+    assert_eq!((answered, rounds), (depth, depth / per_round), "{per_round} reads per round");
+}
+
 #[test]
 fn admin_edge_cases() {
     let t = target();

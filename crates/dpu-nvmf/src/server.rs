@@ -806,8 +806,11 @@ async fn serve_connection(
             debug!(?peer, ?reason, "closing connection");
             break;
         }
-        // The answers to part of a batch are sent: decode the rest before reading more.
-        if conn.input_paused() {
+        // The answers to part of a batch are sent: decode the rest before reading more,
+        // once the reads it started no longer hold the output pause (until then only
+        // their completions are waited for).
+        let paused = conn.input_paused();
+        if paused && conn.may_resume() {
             conn.received(Instant::now());
             continue;
         }
@@ -821,7 +824,7 @@ async fn serve_connection(
             }
         };
         tokio::select! {
-            r = rd.read_buf(conn.receive_buffer(RECV_ROOM)) => match r {
+            r = rd.read_buf(conn.receive_buffer(RECV_ROOM)), if !paused => match r {
                 Ok(0) => break,
                 Ok(_) => conn.received(Instant::now()),
                 Err(e) => {

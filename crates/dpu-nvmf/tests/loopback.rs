@@ -793,6 +793,39 @@ async fn blocking_device_operations_use_a_bounded_pool_off_the_reactor() {
     assert_eq!(device.running(), (0, 2), "never more than the pool's two threads");
 }
 
+/// MDTS-sized reads of a device served by the pool: the target starts them until the
+/// reads in flight hold the output pause (256 KiB, two of them), then waits for their
+/// completions, decoding and reading nothing more of the queue meanwhile, and goes on;
+/// every read completes, and never more than two were at the device at once (the pool
+/// has four threads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_reads_in_flight_hold_no_more_than_the_output_pause() {
+    let t = target_with_subsystem("POOL0002", "dpu pool");
+    let device = Arc::new(GatedDevice::default());
+    let _release = OpenOnDrop(device.clone());
+    let v = Volume::new("gated", 512, 1 << 20, Box::new(Gated(device.clone()))).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(v), [5; 16], [6; 16]).unwrap();
+    let (_server, addr) = serve(t, 4).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    let len = dpu_nvmf::identify::MAX_TRANSFER;
+    let mut cids = Vec::new();
+    for _ in 0..8 {
+        cids.push(c.io[0].start_read(1, 0, len / 512, 512).await.unwrap());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while device.running().0 < 2 {
+        assert!(Instant::now() < deadline, "the reads never started: {:?}", device.running());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    device.open();
+    for cid in cids {
+        let done = tokio::time::timeout(Duration::from_secs(10), c.io[0].wait(cid));
+        let done = done.await.expect("read completed").unwrap();
+        assert!(done.cqe.status.is_success() && done.data == vec![0x6A; len as usize]);
+    }
+    assert_eq!(device.running(), (0, 2), "two reads of 128 KiB at once");
+}
+
 /// A host's DH-HMAC-CHAP key exchange (ffdhe8192: tens of milliseconds per
 /// exponentiation) runs off the reactor: on a runtime of one thread, serving the target
 /// and both hosts, another host's reads go on while the target makes its key pair for
