@@ -16,6 +16,7 @@ pub mod gate;
 pub mod metrics;
 pub mod metrics_http;
 pub mod metrics_nvmf;
+pub mod places;
 pub mod server;
 pub mod services;
 pub mod tls;

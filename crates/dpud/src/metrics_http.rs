@@ -2,22 +2,28 @@
 //! management side; it reveals counters, never state or secrets.
 //!
 //! What a peer can make the agent do is bounded: at most [`MAX_CONNECTIONS`] connections,
-//! one render at a time, and at most one render per [`FRESH_FOR`]: scrapes in between get
-//! the last body (as exporters with a cache do), so asking faster costs the agent nothing.
+//! [`MAX_CONNECTIONS_PER_ADDRESS`] of them from one address, one render at a time, and at
+//! most one render per [`FRESH_FOR`]: scrapes in between get the last body (as exporters
+//! with a cache do), so asking faster costs the agent nothing. A peer that never reads its
+//! answers holds its connection until a write waited [`WRITE_STALL`], then it is closed.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, watch};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
+
+use crate::places::Places;
 
 /// Renders the current exposition text; it may ask services first (bounded in time).
 pub type Render = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = String> + Send>> + Send + Sync>;
@@ -82,13 +88,80 @@ async fn respond(req: &Request<Incoming>, scrapes: &Scrapes) -> Response<Full<By
 
 /// Connections served at once; more are closed as they arrive (a scraper needs one).
 pub const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once from one address: a peer cannot take every place.
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 8;
+/// How long a write may wait for the peer to read before the connection is closed.
+pub const WRITE_STALL: Duration = Duration::from_secs(10);
+
+/// A connection whose writes fail once one waited [`WRITE_STALL`] without progress (hyper's
+/// own timeouts cover only reading the request's headers).
+struct WriteStall<IO> {
+    io: IO,
+    /// Armed while a write waits, disarmed by progress.
+    waiting: Option<Pin<Box<Sleep>>>,
+}
+
+impl<IO> WriteStall<IO> {
+    fn new(io: IO) -> Self {
+        Self { io, waiting: None }
+    }
+
+    /// `polled` as it is while it makes progress; an error once it waited too long.
+    fn checked<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if polled.is_ready() {
+            self.waiting = None;
+            return polled;
+        }
+        let waiting = self.waiting.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_STALL)));
+        match waiting.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the peer did not read the answer",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for WriteStall<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for WriteStall<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.checked(cx, polled)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let polled = Pin::new(&mut self.io).poll_flush(cx);
+        self.checked(cx, polled)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let polled = Pin::new(&mut self.io).poll_shutdown(cx);
+        self.checked(cx, polled)
+    }
+}
 
 /// Serves until `shutdown` turns true.
 pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::Receiver<bool>) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let places = Places::default();
     let scrapes = Arc::new(Scrapes::new(render));
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -99,7 +172,7 @@ pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::R
             },
             _ = shutdown.changed() => return,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Ok(slot) = places.take(peer.ip(), MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS) else {
             drop(stream);
             continue;
         };
@@ -113,7 +186,7 @@ pub async fn serve(listener: TcpListener, render: Render, mut shutdown: watch::R
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(std::time::Duration::from_secs(10))
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(WriteStall::new(stream)), service);
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "metrics connection ended with an error");
             }

@@ -6,11 +6,10 @@
 //! is bounded ([`Limits`]): connections in all, connections per peer address, handshakes per
 //! peer address; a connection past a bound is closed as it arrives.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -23,6 +22,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
+
+use crate::places::{Place, Places, Refused};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshakes in flight per listener; more wait in the kernel's accept queue.
@@ -43,73 +44,41 @@ pub struct Limits {
     pub per_address: usize,
 }
 
-/// The connections a listener holds, in all and by peer address.
+/// The connections a listener holds, and those of them in the TLS handshake.
 #[derive(Debug, Default)]
 struct Held {
-    total: usize,
-    by_address: HashMap<IpAddr, PerAddress>,
+    connections: Places,
+    handshakes: Places,
 }
 
-#[derive(Debug, Default)]
-struct PerAddress {
-    connections: usize,
-    handshakes: usize,
-}
-
-/// One connection's place among those its listener holds; given back on drop.
+/// One connection's place among those its listener holds, and its place among the
+/// handshakes until it is done; given back on drop.
 #[derive(Debug)]
 struct Slot {
-    held: Arc<Mutex<Held>>,
-    address: IpAddr,
-    handshaking: bool,
+    _connection: Place,
+    handshake: Option<Place>,
 }
 
 impl Slot {
     /// A place for a connection from `address`, or why there is none.
-    fn take(
-        held: &Arc<Mutex<Held>>,
-        address: IpAddr,
-        limits: Limits,
-    ) -> Result<Slot, &'static str> {
-        let mut h = held.lock().unwrap_or_else(PoisonError::into_inner);
-        if h.total >= limits.connections {
-            return Err("the listener holds max_connections");
-        }
-        let total = h.total;
-        let entry = h.by_address.entry(address).or_default();
-        if entry.connections >= limits.per_address {
-            return Err("this address holds max_connections_per_address");
-        }
-        if entry.handshakes >= MAX_HANDSHAKES_PER_ADDRESS {
-            return Err("this address has too many TLS handshakes in progress");
-        }
-        entry.connections += 1;
-        entry.handshakes += 1;
-        h.total = total + 1;
-        Ok(Slot { held: Arc::clone(held), address, handshaking: true })
+    fn take(held: &Held, address: IpAddr, limits: Limits) -> Result<Slot, &'static str> {
+        let connection = held
+            .connections
+            .take(address, limits.connections, limits.per_address)
+            .map_err(|why| match why {
+                Refused::Full => "the listener holds max_connections",
+                Refused::AddressFull => "this address holds max_connections_per_address",
+            })?;
+        // The pending-handshake semaphore bounds them in all.
+        let handshake = held
+            .handshakes
+            .take(address, usize::MAX, MAX_HANDSHAKES_PER_ADDRESS)
+            .map_err(|_| "this address has too many TLS handshakes in progress")?;
+        Ok(Slot { _connection: connection, handshake: Some(handshake) })
     }
 
     fn handshake_done(&mut self) {
-        if std::mem::take(&mut self.handshaking) {
-            let mut h = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(a) = h.by_address.get_mut(&self.address) {
-                a.handshakes = a.handshakes.saturating_sub(1);
-            }
-        }
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut h = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        h.total = h.total.saturating_sub(1);
-        if let Some(a) = h.by_address.get_mut(&self.address) {
-            a.connections = a.connections.saturating_sub(1);
-            a.handshakes = a.handshakes.saturating_sub(usize::from(self.handshaking));
-            if a.connections == 0 {
-                h.by_address.remove(&self.address);
-            }
-        }
+        self.handshake = None;
     }
 }
 
@@ -184,7 +153,7 @@ pub fn incoming(
     let (tx, rx) = mpsc::channel(32);
     let name: Arc<str> = name.into();
     let pending = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
-    let held = Arc::new(Mutex::new(Held::default()));
+    let held = Held::default();
     let refusals = LogEvery::new(REFUSAL_LOG_EVERY);
     let failed_handshakes = Arc::new(LogEvery::new(REFUSAL_LOG_EVERY));
     tokio::spawn(async move {

@@ -15,6 +15,7 @@ use common::{Env, Who, in_dpu_namespace, wait_for};
 use dpu_lab::{Lab, LabOptions, Role};
 use dpu_proto::dpu::system::v1::GetHealthRequest;
 use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// A TCP connection from `from` (a loopback address) to `port` that sends nothing.
@@ -93,25 +94,79 @@ async fn connections_past_a_listeners_limits_are_closed_and_the_others_serve() {
     })
     .await;
 
-    // The metrics endpoint serves 64 connections at once; the 65th is closed, and once the
-    // others go a scrape gets through.
+    // The metrics endpoint serves 64 connections at once (8 from each of 8 addresses); the
+    // 65th is closed, and once the others go a scrape gets through.
     let metrics = env.metrics_port;
     let mut idle = Vec::new();
-    for _ in 0..dpud::metrics_http::MAX_CONNECTIONS {
-        idle.push(silent([127, 0, 0, 1], metrics).await);
+    let per_address = dpud::metrics_http::MAX_CONNECTIONS_PER_ADDRESS;
+    for i in 0..dpud::metrics_http::MAX_CONNECTIONS {
+        let from = u8::try_from(1 + i / per_address).unwrap();
+        idle.push(silent([127, 0, 0, from], metrics).await);
     }
-    let mut extra = silent([127, 0, 0, 1], metrics).await;
+    let mut extra = silent([127, 0, 0, 100], metrics).await;
     assert!(closed(&mut extra).await, "a 65th metrics connection");
     drop(idle);
-    wait_for("a scrape gets through", async || {
-        tokio::task::spawn_blocking(move || {
-            std::panic::catch_unwind(|| common::http_get(metrics, "/metrics"))
-                .is_ok_and(|text| text.starts_with("HTTP/1.1 200"))
-        })
-        .await
-        .unwrap()
+    wait_for("a scrape gets through", async || scrapes_from([127, 0, 0, 1], metrics).await).await;
+}
+
+/// Whether a scrape of the metrics endpoint from `from` (a loopback address) is answered
+/// 200 within five seconds.
+async fn scrapes_from(from: [u8; 4], port: u16) -> bool {
+    use tokio::io::AsyncWriteExt;
+    let scrape = async {
+        let socket = TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::from((from, 0)))?;
+        let mut stream = socket.connect(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer.starts_with(b"HTTP/1.1 200"))
+    };
+    matches!(tokio::time::timeout(Duration::from_secs(5), scrape).await, Ok(Ok(true)))
+}
+
+/// A metrics connection from `from` that asks for `/metrics` over and over, pipelined, and
+/// never reads an answer (its receive buffer as small as the kernel allows).
+async fn never_reads(from: [u8; 4], port: u16) -> (OwnedReadHalf, tokio::task::JoinHandle<()>) {
+    use tokio::io::AsyncWriteExt;
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(1024).unwrap();
+    socket.bind(SocketAddr::from((from, 0))).unwrap();
+    let stream = socket.connect(SocketAddr::from(([127, 0, 0, 1], port))).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    // More answers than the socket buffers on both sides hold (a scrape is KiBs).
+    let asks = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(20_000);
+    let asking = tokio::spawn(async move {
+        let _ = write.write_all(&asks).await;
+        // Held open until the test ends or the agent closes the connection.
+        std::future::pending::<()>().await;
+    });
+    (read, asking)
+}
+
+/// The metrics endpoint holds at most 8 connections from one address: more are closed as
+/// they arrive while other addresses are served. A peer that never reads its answers holds
+/// a connection only until a write waited `WRITE_STALL`: then it is closed and its place
+/// comes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_connections_are_bounded_per_address_and_by_a_write_deadline() {
+    let mut env = Env::new();
+    env.start().await;
+    let metrics = env.metrics_port;
+    let mut stalled = Vec::new();
+    for _ in 0..dpud::metrics_http::MAX_CONNECTIONS_PER_ADDRESS {
+        stalled.push(never_reads([127, 0, 0, 3], metrics).await);
+    }
+    let mut ninth = silent([127, 0, 0, 3], metrics).await;
+    assert!(closed(&mut ninth).await, "a ninth metrics connection from one address");
+    assert!(scrapes_from([127, 0, 0, 2], metrics).await, "another address was not served");
+    wait_for("the stalled connections close and their address is served again", async || {
+        scrapes_from([127, 0, 0, 3], metrics).await
     })
     .await;
+    for (_, asking) in stalled {
+        asking.abort();
+    }
 }
 
 /// The shipped config's operator listener is `0.0.0.0` bound to the management interface;
