@@ -76,6 +76,11 @@ pub struct Listener {
     /// Connections held at once from one IP address (of `max_connections`).
     #[serde(default = "default_max_connections_per_address")]
     pub max_connections_per_address: usize,
+    /// Calls in flight at once over the listener's connections, from the request's headers
+    /// until its response is sent; more are refused with RESOURCE_EXHAUSTED at once (each
+    /// may hold up to `max_request_bytes` and its response).
+    #[serde(default = "default_max_calls_in_flight")]
+    pub max_calls_in_flight: usize,
 }
 
 fn default_max_connections() -> usize {
@@ -84,6 +89,10 @@ fn default_max_connections() -> usize {
 
 fn default_max_connections_per_address() -> usize {
     128
+}
+
+fn default_max_calls_in_flight() -> usize {
+    256
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -133,6 +142,7 @@ impl Listener {
             interface: None,
             max_connections: default_max_connections(),
             max_connections_per_address: default_max_connections_per_address(),
+            max_calls_in_flight: default_max_calls_in_flight(),
         }
     }
 
@@ -277,6 +287,12 @@ impl Config {
                     "must be between 1 and max_connections",
                 ));
             }
+            if !(1..=65_536).contains(&l.max_calls_in_flight) {
+                return Err(invalid(
+                    format!("listeners[{i}].max_calls_in_flight"),
+                    "must be between 1 and 65536",
+                ));
+            }
         }
         if self.tls.client_cas.is_empty() {
             return Err(invalid(
@@ -415,6 +431,9 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
         assert!(
             err(&operator("max_connections = 8\nmax_connections_per_address = 9"))
                 .contains("listeners[1].max_connections_per_address")
+        );
+        assert!(
+            err(&operator("max_calls_in_flight = 0")).contains("listeners[1].max_calls_in_flight")
         );
         assert!(err("").contains("missing field"));
         assert!(err("\0\u{ff} garbage [[[").len() > 5);

@@ -1,14 +1,21 @@
-//! The tower layer every gRPC call passes first: authorisation by role, then metrics.
+//! The tower layer every gRPC call passes first: authorisation by role, a place among the
+//! listener's calls in flight, then metrics.
 //!
 //! It runs before tonic decodes anything, so a call the role may not make never reaches a
-//! handler, never touches the store, and costs no message decoding.
+//! handler, never touches the store, and costs no message decoding. A call past the
+//! listener's bound is refused at once (RESOURCE_EXHAUSTED, as kube-apiserver answers 429
+//! past `--max-requests-inflight` rather than queueing): tonic reserves a request's whole
+//! declared length, so stalled calls would otherwise hold memory without bound.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use dpu_runtime::logging::LogEvery;
 use http::{Request, Response};
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::body::Body;
 use tower::{Layer, Service};
 
@@ -23,15 +30,24 @@ pub struct GateLayer {
     /// Denied calls are counted in the metrics; their log lines are thinned out, as a
     /// client may make one per call.
     denials_logged: Arc<LogEvery>,
+    /// Places for calls in flight, shared by the clones of one listener's gate.
+    calls: Arc<Semaphore>,
 }
 
 /// At most one log line about denied calls per this (with the count of those not logged).
 const DENIAL_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl GateLayer {
-    pub fn new(metrics: Arc<Metrics>, known_methods: std::collections::HashSet<String>) -> Self {
+    /// One listener's gate, which lets at most `max_calls_in_flight` calls through at once
+    /// (each listener has its own: one's clients cannot take another's places).
+    pub fn new(
+        metrics: Arc<Metrics>,
+        known_methods: Arc<std::collections::HashSet<String>>,
+        max_calls_in_flight: usize,
+    ) -> Self {
         let denials_logged = Arc::new(LogEvery::new(DENIAL_LOG_EVERY));
-        Self { metrics, known_methods: Arc::new(known_methods), denials_logged }
+        let calls = Arc::new(Semaphore::new(max_calls_in_flight));
+        Self { metrics, known_methods, denials_logged, calls }
     }
 }
 
@@ -113,12 +129,72 @@ where
                     })
                 }
             };
-            let response = match denial {
-                Some(status) => status.into_http(),
-                None => oversized_is_resource_exhausted(inner.call(req).await?),
+            // Taken before the handler reads the body; kept in the response body until it is
+            // sent (or the stream reset), so unsent responses count too.
+            let place = match denial {
+                Some(status) => Err(status),
+                None => layer.calls.clone().try_acquire_owned().map_err(|_| {
+                    tonic::Status::resource_exhausted(
+                        "too many calls in flight on this listener; retry later",
+                    )
+                }),
+            };
+            let response = match place {
+                Err(status) => status.into_http(),
+                Ok(permit) => {
+                    let response = oversized_is_resource_exhausted(inner.call(req).await?);
+                    response.map(|body| Body::new(Held { body, _permit: permit }))
+                }
             };
             layer.metrics.record(&path, known, grpc_status(&response), started.elapsed());
             Ok(response)
         })
+    }
+}
+
+/// A response body that holds its call's place among those in flight until it is dropped.
+struct Held {
+    body: Body,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl HttpBody for Held {
+    type Data = <Body as HttpBody>::Data;
+    type Error = <Body as HttpBody>::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    /// The gate's body gives its call's place back only when it is dropped.
+    #[tokio::test]
+    async fn the_response_body_holds_its_calls_place() {
+        let frames: Vec<Result<Frame<hyper::body::Bytes>, tonic::Status>> =
+            vec![Ok(Frame::data("x".into()))];
+        let body = Body::new(http_body_util::StreamBody::new(tokio_stream::iter(frames)));
+        let places = Arc::new(Semaphore::new(1));
+        let permit = places.clone().try_acquire_owned().unwrap();
+        let held = Held { body, _permit: permit };
+        assert!(places.try_acquire().is_err(), "the place is free while the body lives");
+        assert_eq!(held.collect().await.unwrap().to_bytes(), "x");
+        assert!(places.try_acquire().is_ok(), "the place did not come back");
     }
 }

@@ -262,7 +262,7 @@ impl Agent {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()
             .map_err(|e| AgentError::Reflection(e.to_string()))?;
-        let gate = GateLayer::new(metrics.clone(), known_methods());
+        let known_methods = Arc::new(known_methods());
 
         let mut bound = Vec::new();
         for (l, tcp, address) in sockets.listeners {
@@ -280,6 +280,8 @@ impl Agent {
                 l.max_role,
                 limits,
             );
+            let gate =
+                GateLayer::new(metrics.clone(), known_methods.clone(), l.max_calls_in_flight);
             let router = Server::builder()
                 .timeout(Duration::from_secs(30))
                 .max_concurrent_streams(128)
@@ -289,7 +291,7 @@ impl Agent {
                 // stream after stream ("MadeYouReset", CVE-2025-8671) is sent away
                 // (GOAWAY ENHANCE_YOUR_CALM) past this many, hyper's own default.
                 .http2_max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESETS))
-                .layer(gate.clone())
+                .layer(gate)
                 // Every service's requests are capped, health and reflection (which the host
                 // role may call) too: tonic's default for them is its own 4 MiB.
                 .add_service(health.clone().max_decoding_message_size(config.max_request_bytes))

@@ -17,6 +17,12 @@ use dpu_proto::dpu::system::v1::GetHealthRequest;
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Code;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
 
 /// A TCP connection from `from` (a loopback address) to `port` that sends nothing.
 async fn silent(from: [u8; 4], port: u16) -> TcpStream {
@@ -34,6 +40,81 @@ async fn closed(stream: &mut TcpStream) -> bool {
         Ok(Ok(_)) => panic!("the agent sent bytes before the ClientHello"),
         Err(_) => false,
     }
+}
+
+/// A reflection question reflection answers.
+fn ask() -> ServerReflectionRequest {
+    ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    }
+}
+
+/// A reflection call that stays in flight while the test holds its sender: it has asked
+/// once and had its answer, and its request stream is still open.
+struct OpenCall {
+    asks: mpsc::Sender<ServerReflectionRequest>,
+    replies: tonic::Streaming<ServerReflectionResponse>,
+}
+
+impl OpenCall {
+    async fn start(client: &dpu_client::Client) -> Result<OpenCall, tonic::Status> {
+        let (asks, rx) = mpsc::channel(1);
+        asks.send(ask()).await.unwrap();
+        let mut replies = ServerReflectionClient::new(client.channel())
+            .server_reflection_info(ReceiverStream::new(rx))
+            .await?
+            .into_inner();
+        replies.message().await?.expect("an answer");
+        Ok(OpenCall { asks, replies })
+    }
+
+    /// Asks again on the open call.
+    async fn ask_again(&mut self) -> Result<(), tonic::Status> {
+        self.asks.send(ask()).await.unwrap();
+        self.replies.message().await?.expect("an answer");
+        Ok(())
+    }
+
+    /// Ends the request stream; the call then ends with OK.
+    async fn finish(self) {
+        let OpenCall { asks, mut replies } = self;
+        drop(asks);
+        assert!(replies.message().await.unwrap().is_none(), "an answer nobody asked for");
+    }
+}
+
+/// A listener lets `max_calls_in_flight` calls in at once; the next is refused at once
+/// with RESOURCE_EXHAUSTED (not queued), the other listener's clients are not touched, and
+/// once calls end others get in again.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_past_a_listeners_bound_in_flight_are_refused() {
+    let mut env = Env::new();
+    env.tweak_config(|c| c.listeners[0].max_calls_in_flight = 3);
+    env.start().await;
+    let host = env.client(Who::Host).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(OpenCall::start(&host).await.unwrap());
+    }
+    let e = host.system().get_health(GetHealthRequest {}).await.unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("too many calls in flight"), "{e:?}");
+    let e = OpenCall::start(&host).await.err().expect("a fourth call got in");
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    // The calls in flight go on; another listener has places of its own.
+    open[0].ask_again().await.unwrap();
+    let op = env.client(Who::Operator).await;
+    op.system().get_health(GetHealthRequest {}).await.unwrap();
+
+    for call in open {
+        call.finish().await;
+    }
+    // A call's place comes back once its response is sent, which the client may see first.
+    wait_for("calls get in again", async || {
+        host.system().get_health(GetHealthRequest {}).await.is_ok()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
