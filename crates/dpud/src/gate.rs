@@ -75,19 +75,18 @@ fn grpc_status(response: &Response<Body>) -> tonic::Code {
         .map_or(tonic::Code::Ok, tonic::Code::from)
 }
 
-/// tonic refuses an oversized request with OUT_OF_RANGE; gRPC's status code guide and every
-/// other implementation say RESOURCE_EXHAUSTED for a message over the receive limit, which is
-/// what clients in other languages check for.
-fn oversized_is_resource_exhausted(mut response: Response<Body>) -> Response<Body> {
-    let headers = response.headers_mut();
-    let out_of_range = headers.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11");
-    let too_large = headers.get("grpc-message").and_then(|v| v.to_str().ok()).is_some_and(|m| {
+/// tonic refuses an oversized message with OUT_OF_RANGE; gRPC's status code guide and every
+/// other implementation say RESOURCE_EXHAUSTED for a message over the receive or send limit,
+/// which is what clients in other languages check for. `status` holds a call's status: the
+/// headers of a trailers-only response, or the trailers of a streamed one.
+fn oversized_is_resource_exhausted(status: &mut http::HeaderMap) {
+    let out_of_range = status.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11");
+    let too_large = status.get("grpc-message").and_then(|v| v.to_str().ok()).is_some_and(|m| {
         m.contains("message%20length%20too%20large") || m.contains("message length too large")
     });
     if out_of_range && too_large {
-        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+        status.insert("grpc-status", http::HeaderValue::from_static("8"));
     }
-    response
 }
 
 impl<S, B> Service<Request<B>> for Gate<S>
@@ -142,7 +141,8 @@ where
             let response = match place {
                 Err(status) => status.into_http(),
                 Ok(permit) => {
-                    let response = oversized_is_resource_exhausted(inner.call(req).await?);
+                    let mut response = inner.call(req).await?;
+                    oversized_is_resource_exhausted(response.headers_mut());
                     response.map(|body| Body::new(Held { body, _permit: permit }))
                 }
             };
@@ -152,7 +152,8 @@ where
     }
 }
 
-/// A response body that holds its call's place among those in flight until it is dropped.
+/// A response body that holds its call's place among those in flight until it is dropped,
+/// and says RESOURCE_EXHAUSTED in its trailers for a streamed message over the send limit.
 struct Held {
     body: Body,
     _permit: OwnedSemaphorePermit,
@@ -166,7 +167,13 @@ impl HttpBody for Held {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        let mut polled = Pin::new(&mut self.body).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &mut polled
+            && let Some(trailers) = frame.trailers_mut()
+        {
+            oversized_is_resource_exhausted(trailers);
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -184,17 +191,26 @@ mod tests {
 
     use super::*;
 
-    /// The gate's body gives its call's place back only when it is dropped.
+    /// A streamed response whose message was over the send limit ends with tonic's
+    /// OUT_OF_RANGE in its trailers; the gate's body says RESOURCE_EXHAUSTED there, and
+    /// gives its call's place back only when it is dropped.
     #[tokio::test]
-    async fn the_response_body_holds_its_calls_place() {
+    async fn a_streamed_oversized_message_is_resource_exhausted_and_the_body_holds_a_place() {
+        let status = tonic::Status::out_of_range(
+            "Error, encoded message length too large: found 9 bytes, the limit is: 8 bytes",
+        );
+        let mut trailers = http::HeaderMap::new();
+        status.add_header(&mut trailers).unwrap();
         let frames: Vec<Result<Frame<hyper::body::Bytes>, tonic::Status>> =
-            vec![Ok(Frame::data("x".into()))];
+            vec![Ok(Frame::data("x".into())), Ok(Frame::trailers(trailers))];
         let body = Body::new(http_body_util::StreamBody::new(tokio_stream::iter(frames)));
         let places = Arc::new(Semaphore::new(1));
         let permit = places.clone().try_acquire_owned().unwrap();
         let held = Held { body, _permit: permit };
         assert!(places.try_acquire().is_err(), "the place is free while the body lives");
-        assert_eq!(held.collect().await.unwrap().to_bytes(), "x");
+        let collected = held.collect().await.unwrap();
+        let trailers = collected.trailers().unwrap();
+        assert_eq!(trailers["grpc-status"], "8");
         assert!(places.try_acquire().is_ok(), "the place did not come back");
     }
 }

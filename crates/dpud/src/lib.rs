@@ -19,6 +19,7 @@ pub mod metrics_nvmf;
 pub mod places;
 pub mod server;
 pub mod services;
+pub mod stream_limit;
 pub mod tls;
 
 pub use config::Config;

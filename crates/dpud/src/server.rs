@@ -26,6 +26,7 @@ use crate::config::Config;
 use crate::gate::GateLayer;
 use crate::metrics::Metrics;
 use crate::services::{Reconciler, ServiceHandle, Services, supervise_process};
+use crate::stream_limit::StreamLimit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -58,6 +59,12 @@ pub struct Agent {
     pub metrics_address: Option<SocketAddr>,
     store: Store,
 }
+
+/// Largest request health and reflection take (their requests are a name or two):
+/// reflection echoes a request twice in each reply, and the host role may call both.
+const SMALL_SERVICE_REQUEST_BYTES: usize = 64 * 1024;
+/// Largest reply health and reflection send (a file descriptor of ours is a few KiB).
+const SMALL_SERVICE_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Backlog of a listener's accept queue: connections wait there while every handshake slot
 /// is taken.
@@ -264,6 +271,7 @@ impl Agent {
             .map_err(|e| AgentError::Reflection(e.to_string()))?;
         let known_methods = Arc::new(known_methods());
 
+        let small_requests = config.max_request_bytes.min(SMALL_SERVICE_REQUEST_BYTES);
         let mut bound = Vec::new();
         for (l, tcp, address) in sockets.listeners {
             tracing::info!(listener = %l.name, %address, interface = ?l.interface, max_role = ?l.max_role, "listening (mTLS)");
@@ -294,13 +302,26 @@ impl Agent {
                 .layer(gate)
                 // Every service's requests are capped, health and reflection (which the host
                 // role may call) too: tonic's default for them is its own 4 MiB.
-                .add_service(health.clone().max_decoding_message_size(config.max_request_bytes))
                 .add_service(
-                    reflection_v1.clone().max_decoding_message_size(config.max_request_bytes),
+                    health
+                        .clone()
+                        .max_decoding_message_size(small_requests)
+                        .max_encoding_message_size(SMALL_SERVICE_RESPONSE_BYTES),
                 )
-                .add_service(
-                    reflection_v1alpha.clone().max_decoding_message_size(config.max_request_bytes),
-                )
+                .add_service(StreamLimit::new(
+                    reflection_v1
+                        .clone()
+                        .max_decoding_message_size(small_requests)
+                        .max_encoding_message_size(SMALL_SERVICE_RESPONSE_BYTES),
+                    small_requests,
+                ))
+                .add_service(StreamLimit::new(
+                    reflection_v1alpha
+                        .clone()
+                        .max_decoding_message_size(small_requests)
+                        .max_encoding_message_size(SMALL_SERVICE_RESPONSE_BYTES),
+                    small_requests,
+                ))
                 .add_service(
                     SystemServiceServer::from_arc(system.clone())
                         .max_decoding_message_size(config.max_request_bytes),
