@@ -81,6 +81,15 @@ pub struct Listener {
     /// may hold up to `max_request_bytes` and its response).
     #[serde(default = "default_max_calls_in_flight")]
     pub max_calls_in_flight: usize,
+    /// Seconds after which a connection is asked to close (HTTP/2 GOAWAY, as gRPC's
+    /// MAX_CONNECTION_AGE): no new calls, those in flight go on.
+    #[serde(default = "default_max_connection_age_secs")]
+    pub max_connection_age_secs: u64,
+    /// Seconds the calls in flight then have before the connection is closed (gRPC's
+    /// MAX_CONNECTION_AGE_GRACE): a client that never reads its responses holds them no
+    /// longer.
+    #[serde(default = "default_max_connection_age_grace_secs")]
+    pub max_connection_age_grace_secs: u64,
 }
 
 fn default_max_connections() -> usize {
@@ -93,6 +102,14 @@ fn default_max_connections_per_address() -> usize {
 
 fn default_max_calls_in_flight() -> usize {
     256
+}
+
+fn default_max_connection_age_secs() -> u64 {
+    30 * 60
+}
+
+fn default_max_connection_age_grace_secs() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -143,6 +160,8 @@ impl Listener {
             max_connections: default_max_connections(),
             max_connections_per_address: default_max_connections_per_address(),
             max_calls_in_flight: default_max_calls_in_flight(),
+            max_connection_age_secs: default_max_connection_age_secs(),
+            max_connection_age_grace_secs: default_max_connection_age_grace_secs(),
         }
     }
 
@@ -293,6 +312,18 @@ impl Config {
                     "must be between 1 and 65536",
                 ));
             }
+            if !(1..=365 * 24 * 3600).contains(&l.max_connection_age_secs) {
+                return Err(invalid(
+                    format!("listeners[{i}].max_connection_age_secs"),
+                    "must be between 1 and 31536000 (a year)",
+                ));
+            }
+            if !(1..=3600).contains(&l.max_connection_age_grace_secs) {
+                return Err(invalid(
+                    format!("listeners[{i}].max_connection_age_grace_secs"),
+                    "must be between 1 and 3600",
+                ));
+            }
         }
         if self.tls.client_cas.is_empty() {
             return Err(invalid(
@@ -432,9 +463,14 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
             err(&operator("max_connections = 8\nmax_connections_per_address = 9"))
                 .contains("listeners[1].max_connections_per_address")
         );
-        assert!(
-            err(&operator("max_calls_in_flight = 0")).contains("listeners[1].max_calls_in_flight")
-        );
+        for bad in [
+            "max_calls_in_flight = 0",
+            "max_connection_age_secs = 0",
+            "max_connection_age_grace_secs = 0",
+        ] {
+            let key = bad.split(' ').next().unwrap_or_default();
+            assert!(err(&operator(bad)).contains(&format!("listeners[1].{key}")), "{bad}");
+        }
         assert!(err("").contains("missing field"));
         assert!(err("\0\u{ff} garbage [[[").len() > 5);
     }

@@ -276,9 +276,11 @@ impl Agent {
         for (l, tcp, address) in sockets.listeners {
             tracing::info!(listener = %l.name, %address, interface = ?l.interface, max_role = ?l.max_role, "listening (mTLS)");
             bound.push((l.name.clone(), address));
+            let age = Duration::from_secs(l.max_connection_age_secs);
             let limits = crate::tls::Limits {
                 connections: l.max_connections,
                 per_address: l.max_connections_per_address,
+                lifetime: age + Duration::from_secs(l.max_connection_age_grace_secs),
             };
             let incoming = crate::tls::incoming(
                 tcp,
@@ -292,6 +294,8 @@ impl Agent {
                 GateLayer::new(metrics.clone(), known_methods.clone(), l.max_calls_in_flight);
             let router = Server::builder()
                 .timeout(Duration::from_secs(30))
+                // Graceful (GOAWAY); the forced close after the grace is `Limits::lifetime`.
+                .max_connection_age(age)
                 .max_concurrent_streams(128)
                 .http2_keepalive_interval(Some(Duration::from_secs(30)))
                 .http2_keepalive_timeout(Some(Duration::from_secs(10)))

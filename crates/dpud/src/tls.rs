@@ -18,6 +18,7 @@ use dpu_runtime::logging::LogEvery;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
+use tokio::time::Sleep;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -42,6 +43,11 @@ pub struct Limits {
     pub connections: usize,
     /// From one IP address.
     pub per_address: usize,
+    /// How long an authenticated connection lives at most: its max_connection_age, after
+    /// which tonic asks it to close, and the grace its calls then have. Past it, reads and
+    /// writes fail, which closes it (tonic 0.14's own grace replaces the graceful close
+    /// instead of following it).
+    pub lifetime: Duration,
 }
 
 /// The connections a listener holds, and those of them in the TLS handshake.
@@ -95,6 +101,21 @@ pub struct AuthedConn {
     io: TlsStream<TcpStream>,
     info: PeerInfo,
     _slot: Slot,
+    /// The end of [`Limits::lifetime`].
+    ends: Pin<Box<Sleep>>,
+}
+
+impl AuthedConn {
+    /// An error once the connection's lifetime is over; hyper then drops the connection.
+    fn check_lifetime(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        match self.ends.as_mut().poll(cx) {
+            Poll::Ready(()) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connection past its max_connection_age and grace",
+            )),
+            Poll::Pending => Ok(()),
+        }
+    }
 }
 
 impl Connected for AuthedConn {
@@ -110,6 +131,8 @@ impl AsyncRead for AuthedConn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // hyper always has a read pending, so this wakes it when the lifetime ends.
+        self.check_lifetime(cx)?;
         Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }
@@ -120,6 +143,7 @@ impl AsyncWrite for AuthedConn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        self.check_lifetime(cx)?;
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -133,6 +157,7 @@ impl AsyncWrite for AuthedConn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        self.check_lifetime(cx)?;
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
     fn is_write_vectored(&self) -> bool {
@@ -213,7 +238,8 @@ pub fn incoming(
                 tracing::debug!(listener = %name, %remote, %role, "client authenticated");
                 slot.handshake_done();
                 let info = PeerInfo { role, remote, listener: name };
-                let conn = AuthedConn { io, info, _slot: slot };
+                let ends = Box::pin(tokio::time::sleep(limits.lifetime));
+                let conn = AuthedConn { io, info, _slot: slot, ends };
                 let _ = tx.send(Ok(conn)).await;
             });
         }

@@ -117,6 +117,60 @@ async fn calls_past_a_listeners_bound_in_flight_are_refused() {
     .await;
 }
 
+/// A connection past `max_connection_age_secs` is asked to close (GOAWAY): the call in
+/// flight on it goes on and ends normally, new calls need a new connection, and the old one
+/// closes once its call ended. The listener holds one connection per address here, so a
+/// new connection gets in only once the old one is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_past_its_age_closes_after_its_calls() {
+    let mut env = Env::new();
+    env.tweak_config(|c| {
+        let host = &mut c.listeners[0];
+        host.max_connections_per_address = 1;
+        host.max_connection_age_secs = 1;
+    });
+    env.start().await;
+    let host = env.client(Who::Host).await;
+    let mut call = OpenCall::start(&host).await.unwrap();
+    host.system().get_health(GetHealthRequest {}).await.unwrap();
+    wait_for("new calls need a new connection, which the old one keeps out", async || {
+        host.system().get_health(GetHealthRequest {}).await.is_err()
+    })
+    .await;
+    call.ask_again().await.unwrap();
+    call.finish().await;
+    wait_for("the old connection closes and a new one gets in", async || {
+        host.system().get_health(GetHealthRequest {}).await.is_ok()
+    })
+    .await;
+}
+
+/// A connection whose calls are still in flight `max_connection_age_grace_secs` after its
+/// age is closed under them: a client that never reads its answers, or never ends a call,
+/// holds what they hold no longer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_past_its_age_and_grace_is_closed() {
+    let mut env = Env::new();
+    env.tweak_config(|c| {
+        let host = &mut c.listeners[0];
+        host.max_connection_age_secs = 1;
+        host.max_connection_age_grace_secs = 1;
+    });
+    env.start().await;
+    let host = env.client(Who::Host).await;
+    let mut call = OpenCall::start(&host).await.unwrap();
+    // A bound for the test, far beyond the two seconds: without the close it waits forever.
+    let ended = tokio::time::timeout(Duration::from_secs(20), call.replies.message())
+        .await
+        .expect("the connection was not closed");
+    assert!(ended.is_err(), "the call ended normally: {ended:?}");
+    // The client's next calls get a new connection (once it has seen the old one go).
+    wait_for("a call on a new connection", async || {
+        host.system().get_health(GetHealthRequest {}).await.is_ok()
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_past_a_listeners_limits_are_closed_and_the_others_serve() {
     let mut env = Env::new();
