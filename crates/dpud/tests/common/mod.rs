@@ -405,8 +405,13 @@ pub fn http_get(port: u16, path: &str) -> String {
 }
 
 /// Polls `check` every 50 ms until it holds; fails the test after 20 s.
-pub async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+pub async fn wait_for(what: &str, check: impl AsyncFnMut() -> bool) {
+    wait_for_up_to(what, Duration::from_secs(20), check).await;
+}
+
+/// [`wait_for`] with a bound of its own, for what waits on a deadline of the agent's.
+pub async fn wait_for_up_to(what: &str, bound: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + bound;
     while !check().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
