@@ -38,6 +38,11 @@ pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
 /// host cannot take every place from the others. A Linux host makes one per path, plus
 /// one per reconnect while the old one waits out its keep-alive.
 pub const MAX_CONTROLLERS_PER_HOST: usize = 16;
+/// Most controllers of one peer address (an IPv6 peer's /64, see [`peer_group`]) on a
+/// subsystem at a time, whatever host NQNs it claims: an NQN is the host's own claim,
+/// the address is what the fabric vouches for, so one machine gets one host's share
+/// rather than a share per NQN it makes up (eight of which would fill the subsystem).
+pub const MAX_CONTROLLERS_PER_ADDRESS: usize = MAX_CONTROLLERS_PER_HOST;
 /// Most discovery controllers of one peer address at a time (a `nvme discover` uses one
 /// for milliseconds; a persistent discovery controller one per discovery service).
 pub const MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS: usize = 64;
@@ -697,12 +702,7 @@ impl Subsystem {
             .values()
             .filter(|c| which(c) && !c.proven.load(Ordering::Relaxed))
             .collect();
-        let group = |c: &Controller| {
-            c.peer.map(|ip| match ip {
-                IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-                v4 => v4,
-            })
-        };
+        let group = |c: &Controller| c.peer.map(peer_group);
         let mut by_peer: BTreeMap<Option<IpAddr>, usize> = BTreeMap::new();
         for c in &unproven {
             *by_peer.entry(group(c)).or_default() += 1;
@@ -723,6 +723,16 @@ impl Subsystem {
             c.end();
         }
         Ok(())
+    }
+}
+
+/// What bounds per peer address count `ip` as: an IPv6 peer's /64, any of whose
+/// addresses one machine may take (RFC 4291 §2.5.4 interface IDs, RFC 8981 temporary
+/// addresses); an IPv4 address itself.
+fn peer_group(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
     }
 }
 
@@ -1609,15 +1619,22 @@ impl Target {
         if !s.spec.allows(hostnqn) {
             return Err(ConnectRefusal::HostNotAllowed);
         }
-        // A host past its share, or a subsystem full (or whose every ID in its range is
-        // taken), refuses the Connect, unless a controller whose host has not proven
-        // who it is yet can make room: a peer that claims a host's NQN without its
-        // secret holds places only until a host that has one arrives.
+        // A host or a peer address past its share, or a subsystem full (or whose every ID
+        // in its range is taken), refuses the Connect, unless a controller whose host has
+        // not proven who it is yet can make room: a peer that claims a host's NQN without
+        // its secret holds places only until a host that has one arrives.
         let ids = s.spec.cntlids.clone();
         let span = usize::from(ids.end() - ids.start()) + 1;
         let of_host = s.controllers.values().filter(|c| c.hostnqn == hostnqn).count();
         if of_host >= MAX_CONTROLLERS_PER_HOST {
             s.make_room(|c| c.hostnqn == hostnqn)?;
+        }
+        if let Some(group) = peer.map(peer_group) {
+            let of_peer = |c: &Controller| c.peer.map(peer_group) == Some(group);
+            let of_address = s.controllers.values().filter(|c| of_peer(c)).count();
+            if of_address >= MAX_CONTROLLERS_PER_ADDRESS {
+                s.make_room(of_peer)?;
+            }
         }
         if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM
             || s.controllers.range(ids.clone()).count() >= span
@@ -1930,6 +1947,34 @@ mod tests {
             t.create_controller(NQN, "nqn.x:later", [1; 16], 0, None, None).unwrap_err(),
             ConnectRefusal::Busy
         );
+    }
+
+    /// One address holds one host's share of a subsystem's controllers whatever NQNs it
+    /// claims (an IPv6 /64 counting as one address); other addresses still get theirs.
+    #[test]
+    fn an_address_has_a_share_of_the_controllers_whatever_its_nqns() {
+        const NQN: &str = "nqn.2024-01.io.example:a";
+        let t = Target::new();
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
+        let new =
+            |h: &str, ip: &str| t.create_controller(NQN, h, [1; 16], 0, None, ip.parse().ok());
+        let (a, b) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
+        let held: Vec<_> = (0..MAX_CONTROLLERS_PER_ADDRESS / 2)
+            .flat_map(|_| [new(a, "192.0.2.1").unwrap(), new(b, "192.0.2.1").unwrap()])
+            .collect();
+        for h in [a, b, "nqn.2014-08.org.example:host3"] {
+            assert_eq!(new(h, "192.0.2.1").unwrap_err(), ConnectRefusal::Busy, "{h}");
+        }
+        assert!(new(a, "192.0.2.2").is_ok(), "another address still gets one");
+        t.remove_controller(&held[0]);
+        assert!(new("nqn.2014-08.org.example:host3", "192.0.2.1").is_ok(), "a freed place");
+        // Every address of an IPv6 /64 counts as one.
+        let v6: Vec<_> = (0..MAX_CONTROLLERS_PER_ADDRESS)
+            .map(|i| new(&format!("nqn.x:h{i}"), &format!("2001:db8:0:7::{i:x}")).unwrap())
+            .collect();
+        assert_eq!(new("nqn.x:late", "2001:db8:0:7::ffff").unwrap_err(), ConnectRefusal::Busy);
+        assert!(new("nqn.x:late", "2001:db8:0:8::1").is_ok(), "another /64 gets one");
+        drop(v6);
     }
 
     /// A peer flooding Connects with a host's NQN from its own address ends its own
