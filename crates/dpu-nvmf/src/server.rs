@@ -3,6 +3,7 @@
 //! I/O. No protocol logic lives here.
 
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -134,18 +135,28 @@ impl IoPool {
         }
     }
 
-    fn spawn_dh(&self, req: DhRequest, done: mpsc::UnboundedSender<Done>) {
+    fn spawn_dh(&self, req: DhRequest, done: mpsc::UnboundedSender<Done>, open: &Open) {
         let DhRequest { tag, job } = req;
         let failed = job.failed();
         let work = move || Done::Dh(tag, job.run());
         // A connection that closed while its job waited wants no answer: skipping the
         // job keeps a peer that opens authentications and hangs up from queueing
         // milliseconds of work each ahead of the hosts that stay.
-        let abandoned = Abandoned::Skip;
+        let abandoned = Abandoned::Skip(open.clone());
         run_bounded(&self.dh_permits, work, move |_| Done::Dh(tag, failed), done, abandoned);
     }
 
-    fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>) {
+    fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>, open: &Open) {
+        // Only a save outlives its connection (as `Post::saves_state` says why). Any other
+        // operation of a closed connection is dropped, even while it waits for a permit:
+        // a peer queueing long ones (Write Zeroes, Verify of 65,536 blocks) and hanging up,
+        // again and again, would otherwise hold the permits, the memory and its writes'
+        // tickets (a Preempt and Abort waits for) from every other host's operations and
+        // saves, without bound (nvmet frees a queue only once its requests ended).
+        let abandoned = match req.op {
+            IoOp::Protect { .. } | IoOp::SaveNamespaces { .. } => Abandoned::Run,
+            _ => Abandoned::Skip(open.clone()),
+        };
         let tag = req.tag;
         let handed = Instant::now();
         let work = move || {
@@ -157,17 +168,21 @@ impl IoPool {
             Done::Io(tag, result)
         };
         let failed = move |e: JoinError| Done::Io(tag, Err(io::Error::other(e.to_string())));
-        // A volume operation runs even when its connection is gone: some change state
-        // beyond the volume (Write Protect saved with its flush).
-        run_bounded(&self.permits, work, failed, done, Abandoned::Run);
+        run_bounded(&self.permits, work, failed, done, abandoned);
     }
 }
 
-/// What [`run_bounded`] does with work whose connection closed before a permit came.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Held by a connection's task while the connection is open (the receiver) and by the
+/// work it queued (senders), which learns so when the connection closed.
+type Open = mpsc::UnboundedSender<Infallible>;
+
+/// What [`run_bounded`] does with work whose connection closed before it started.
+#[derive(Debug, Clone)]
 enum Abandoned {
+    /// It runs all the same.
     Run,
-    Skip,
+    /// It is dropped, unrun, as soon as the connection closes.
+    Skip(Open),
 }
 
 /// Runs `work` on tokio's blocking pool once `permits` lets it, and sends its result (or,
@@ -181,8 +196,16 @@ fn run_bounded(
 ) {
     let permits = permits.clone();
     tokio::spawn(async move {
-        let Ok(_permit) = permits.acquire_owned().await else { return };
-        if abandoned == Abandoned::Skip && done.is_closed() {
+        let permit = match &abandoned {
+            Abandoned::Run => permits.acquire_owned().await,
+            // Leaves the permits' queue at once, freeing the work's memory.
+            Abandoned::Skip(open) => tokio::select! {
+                p = permits.acquire_owned() => p,
+                () = open.closed() => return,
+            },
+        };
+        let Ok(_permit) = permit else { return };
+        if matches!(&abandoned, Abandoned::Skip(open) if open.is_closed()) {
             return;
         }
         let result = tokio::task::spawn_blocking(work).await.unwrap_or_else(failed);
@@ -719,6 +742,7 @@ async fn serve_connection(
     let (mut rd, mut wr) = stream.into_split();
     let mut conn = Connection::new(target, cfg, Instant::now());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let (open, still_open) = mpsc::unbounded_channel();
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -763,7 +787,7 @@ async fn serve_connection(
                 if let IoOp::Write { data, .. } = &mut req.op {
                     *data = queued_write_data(data);
                 }
-                pool.spawn(req, done_tx.clone());
+                pool.spawn(req, done_tx.clone(), &open);
             }
         }
         if let Some(Some(r)) = ring.as_mut() {
@@ -773,7 +797,7 @@ async fn serve_connection(
             r.reap(|tag, res| conn.complete_io(tag, res));
         }
         if let Some(req) = conn.poll_dh() {
-            pool.spawn_dh(req, done_tx.clone());
+            pool.spawn_dh(req, done_tx.clone(), &open);
         }
         let out = conn.take_segments();
         if !out.is_empty() {
@@ -852,6 +876,8 @@ async fn serve_connection(
             () = released => conn.tick(Instant::now()),
         }
     }
+    // Before the socket is shut: a host that saw it closed finds the work dropped.
+    drop(still_open);
     let _ = wr.shutdown().await;
     drop((rd, wr));
     conn.shutdown();
@@ -860,7 +886,7 @@ async fn serve_connection(
     // pool, whose results only this task can hand over.
     while conn.settling() {
         while let Some(req) = conn.poll_io() {
-            pool.spawn(req, done_tx.clone());
+            pool.spawn(req, done_tx.clone(), &open);
         }
         match done_rx.recv().await {
             Some(Done::Io(tag, res)) => conn.complete_io(tag, res),
@@ -903,41 +929,88 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    /// Work queued for a permit whose connection closed meanwhile: DH computations are
-    /// skipped, volume operations still run.
+    /// Work queued for a permit whose connection closes meanwhile: work that matters
+    /// only to its host (DH computations, volume operations other than saves) leaves the
+    /// queue at once, unrun, while the permit is still held; a save runs once it comes.
     #[tokio::test]
-    async fn abandoned_dh_work_is_skipped_and_volume_work_is_not() {
-        for (abandoned, runs) in [(Abandoned::Skip, false), (Abandoned::Run, true)] {
+    async fn abandoned_work_leaves_the_queue_at_once_and_saves_run() {
+        for skip in [true, false] {
             let permits = Arc::new(Semaphore::new(1));
             let held = permits.clone().acquire_owned().await.unwrap();
-            let ran = Arc::new(AtomicBool::new(false));
-            let (done, rx) = mpsc::unbounded_channel();
-            let flag = ran.clone();
+            let (open, still_open) = mpsc::unbounded_channel();
+            let abandoned = if skip { Abandoned::Skip(open) } else { Abandoned::Run };
+            let (ran_tx, mut ran) = mpsc::unbounded_channel();
             let work = move || {
-                flag.store(true, Ordering::SeqCst);
+                ran_tx.send(()).unwrap();
                 Done::Io(0, Ok(Vec::new()))
             };
             let failed = |_| Done::Io(0, Ok(Vec::new()));
+            let (done, _done_rx) = mpsc::unbounded_channel();
             run_bounded(&permits, work, failed, done, abandoned);
-            // The task waits for the permit (first in line) ...
+            // The task waits for the permit; the connection closes.
             tokio::task::yield_now().await;
-            drop(rx);
-            drop(held);
-            // ... and gives it back once it ran (or skipped) the work.
-            drop(permits.acquire().await.unwrap());
-            assert_eq!(ran.load(Ordering::SeqCst), runs, "{abandoned:?}");
+            drop(still_open);
+            tokio::task::yield_now().await;
+            if skip {
+                let dropped = ran.try_recv();
+                assert_eq!(dropped, Err(mpsc::error::TryRecvError::Disconnected), "dropped");
+                drop(held);
+            } else {
+                assert_eq!(ran.try_recv(), Err(mpsc::error::TryRecvError::Empty), "waiting");
+                drop(held);
+                assert_eq!(ran.recv().await, Some(()), "ran");
+            }
         }
     }
 
-    /// A RAM backend whose flush tells `entered`, waits for `release`, and fails.
+    /// Which operation a [`Held`] backend holds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum HeldOp {
+        Flush,
+        WriteZeroes,
+    }
+
+    /// A RAM backend that logs each flush and Write Zeroes in `calls`; its `op` then
+    /// tells `entered`, waits for `release`, and fails.
     #[derive(Debug)]
-    struct HeldFlush {
+    struct Held {
         ram: crate::volume::RamBackend,
+        op: HeldOp,
+        calls: Arc<Mutex<Vec<HeldOp>>>,
         entered: mpsc::UnboundedSender<()>,
         release: Mutex<std::sync::mpsc::Receiver<()>>,
     }
 
-    impl crate::volume::BlockBackend for HeldFlush {
+    /// The calls a [`Held`] backend logs.
+    type Calls = Arc<Mutex<Vec<HeldOp>>>;
+
+    /// A [`Held`] volume of 1 MiB in 512-byte blocks, with what tells of it: its calls,
+    /// the entries of its held operation, and their release.
+    fn held_volume(
+        op: HeldOp,
+    ) -> (Volume, Calls, mpsc::UnboundedReceiver<()>, std::sync::mpsc::Sender<()>) {
+        let (entered, entries) = mpsc::unbounded_channel();
+        let (release, held) = std::sync::mpsc::channel();
+        let calls = Calls::default();
+        let ram = crate::volume::RamBackend::new(1 << 20).unwrap();
+        let backend = Held { ram, op, calls: calls.clone(), entered, release: Mutex::new(held) };
+        let v = Volume::new("held", 512, 1 << 20, Box::new(backend)).unwrap();
+        (v, calls, entries, release)
+    }
+
+    impl Held {
+        fn hold(&self, op: HeldOp) -> io::Result<()> {
+            self.calls.lock().unwrap().push(op);
+            if op != self.op {
+                return Ok(());
+            }
+            let _ = self.entered.send(());
+            let _ = self.release.lock().unwrap().recv();
+            Err(io::Error::other("held operation failed"))
+        }
+    }
+
+    impl crate::volume::BlockBackend for Held {
         fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
             self.ram.read_at(buf, offset)
         }
@@ -945,11 +1018,11 @@ mod tests {
             self.ram.write_at(data, offset)
         }
         fn flush(&self) -> io::Result<()> {
-            let _ = self.entered.send(());
-            let _ = self.release.lock().unwrap().recv();
-            Err(io::Error::other("flush failed"))
+            self.hold(HeldOp::Flush)?;
+            self.ram.flush()
         }
         fn write_zeroes(&self, offset: u64, len: u64) -> io::Result<()> {
+            self.hold(HeldOp::WriteZeroes)?;
             self.ram.write_zeroes(offset, len)
         }
         fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
@@ -958,18 +1031,16 @@ mod tests {
         fn volatile_cache(&self) -> bool {
             true
         }
+        // Reads and writes run inline: only the held operation goes to the pool.
+        fn memory_only(&self) -> bool {
+            true
+        }
     }
 
-    /// A host write-protects a namespace (Set Features 84h) and hangs up while the flush
-    /// that precedes the protection runs on the pool; the flush then fails. The
-    /// connection's task hands the result over all the same, so the protection, which no
-    /// host was told of, is put back.
-    #[tokio::test]
-    async fn a_save_failing_after_its_host_hung_up_is_put_back() {
-        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertySetCmd};
-        use dpu_nvmf_proto::sqe::admin_opcode;
-        use dpu_nvmf_proto::{CapsuleCmd, Framing, IcReq, Pdu, SglDescriptor, Sqe};
-        const SUB: &str = "nqn.2024-01.io.example:sub1";
+    const SUB: &str = "nqn.2024-01.io.example:sub1";
+
+    /// A target with subsystem [`SUB`], open to any host, whose namespace 1 is `v`.
+    fn target_with(v: Volume) -> Arc<Target> {
         let target = Target::new();
         target
             .add_subsystem(crate::target::SubsystemSpec {
@@ -983,14 +1054,22 @@ mod tests {
                 max_io_queues: crate::target::DEFAULT_IO_QUEUES,
             })
             .unwrap();
-        let (entered, mut flushing) = mpsc::unbounded_channel();
-        let (release, held) = std::sync::mpsc::channel();
-        let ram = crate::volume::RamBackend::new(1 << 20).unwrap();
-        let backend = HeldFlush { ram, entered, release: Mutex::new(held) };
-        let v = Volume::new("held", 512, 1 << 20, Box::new(backend)).unwrap();
         target.add_namespace(SUB, 1, Arc::new(v), [1; 16], [1; 16]).unwrap();
-        target.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
+        target
+    }
 
+    /// A host write-protects a namespace (Set Features 84h) and hangs up while the flush
+    /// that precedes the protection runs on the pool; the flush then fails. The
+    /// connection's task hands the result over all the same, so the protection, which no
+    /// host was told of, is put back.
+    #[tokio::test]
+    async fn a_save_failing_after_its_host_hung_up_is_put_back() {
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertySetCmd};
+        use dpu_nvmf_proto::sqe::admin_opcode;
+        use dpu_nvmf_proto::{CapsuleCmd, Framing, IcReq, Pdu, SglDescriptor, Sqe};
+        let (v, _, mut flushing, release) = held_volume(HeldOp::Flush);
+        let target = target_with(v);
+        target.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut host = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (stream, peer) = listener.accept().await.unwrap();
@@ -1030,6 +1109,64 @@ mod tests {
         release.send(()).unwrap();
         task.await.unwrap();
         assert!(!ns.host_write_protected(), "put back");
+    }
+
+    /// A peer queues long Write Zeroes on an I/O queue and hangs up, again and again,
+    /// while the pool's one permit is taken: its operations are dropped with its
+    /// connections, not run one after another ahead of other hosts' saves; a save queued
+    /// behind them still runs.
+    #[tokio::test]
+    async fn a_closed_connections_operations_are_dropped_but_its_saves_run() {
+        use crate::initiator::{HostController, HostOptions};
+        use dpu_nvmf_proto::Sqe;
+        use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
+        const QUEUED: u16 = 8;
+        let (v, calls, mut entered, release) = held_volume(HeldOp::WriteZeroes);
+        let target = target_with(v);
+        let server = Server::new(target.clone(), 1);
+        server.set_io_uring(false);
+        let spec = ListenerSpec {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..ListenerSpec::loopback_for_tests()
+        };
+        let addr = server.add_listener(spec).await.unwrap();
+        let opts = HostOptions::default();
+        for cycle in 0..3 {
+            let mut c = HostController::connect(addr, SUB, &opts, 1).await.unwrap();
+            let q = &mut c.io[0];
+            for i in 0..QUEUED {
+                let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
+                wz.nsid = 1;
+                wz.set_rw(u64::from(i), 1);
+                q.start(wz, None, 0).await.unwrap();
+            }
+            // Served inline, after the connection handed every Write Zeroes to the pool.
+            assert!(q.read(1, 100, 1, 512).await.unwrap().cqe.status.is_success());
+            if cycle == 0 {
+                entered.recv().await.unwrap();
+            }
+            if cycle == 2 {
+                // A save queued behind them: the flush before a write protection.
+                let mut protect = Sqe::new(admin_opcode::SET_FEATURES, 0);
+                (protect.nsid, protect.cdw[0], protect.cdw[1]) = (1, 0x84, 1);
+                c.admin.start(protect, None, 0).await.unwrap();
+                let ns = target.namespace(SUB, 1).unwrap();
+                while !ns.host_write_protected() {
+                    tokio::task::yield_now().await;
+                }
+            }
+            // The admin queue hangs up; its controller's I/O queue closes with it.
+            drop(c.admin);
+            assert!(c.io[0].wait_closed().await.is_ok());
+        }
+        // Every held operation goes on (it would, were more queued).
+        drop(release);
+        // Once the pool's permit is free, whatever was queued for it ran.
+        drop(server.pool.permits.acquire().await.unwrap());
+        // Only the Write Zeroes that had started, then the save's flush.
+        assert_eq!(*calls.lock().unwrap(), [HeldOp::WriteZeroes, HeldOp::Flush]);
+        let ns = target.namespace(SUB, 1).unwrap();
+        assert!(ns.host_write_protected(), "the save succeeded: the protection stays");
     }
 
     #[tokio::test]
