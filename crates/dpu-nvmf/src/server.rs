@@ -610,7 +610,8 @@ struct Unconnected {
 #[derive(Debug, Default)]
 struct Waiting {
     total: usize,
-    /// By peer address, by the order they came in: each one's shed flag.
+    /// By peer address (`target::peer_group`), by the order they came in: each one's
+    /// shed flag.
     by_address: HashMap<IpAddr, BTreeMap<u64, Arc<AtomicBool>>>,
     arrived: u64,
 }
@@ -623,6 +624,7 @@ impl Unconnected {
     /// A place for a new connection from `peer`, if the bound leaves one or one can be
     /// freed for it (then `true`: another connection was shed).
     fn admit(&self, peer: IpAddr) -> Option<(UnconnectedSlot, bool)> {
+        let peer = crate::target::peer_group(peer);
         let limit = self.limit.load(Ordering::Relaxed);
         let mut w = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         let full = w.total >= limit;
@@ -1211,5 +1213,18 @@ mod tests {
         assert!(shed_one && crowd[0].shed() && !crowd[1].shed(), "its oldest went");
         drop(crowd);
         assert_eq!(u.waiting.lock().unwrap().total, 101, "counted once each");
+    }
+
+    /// An IPv6 peer's /64 is one crowd, whichever of its addresses each connection
+    /// comes from: a machine may pick any interface ID in it.
+    #[test]
+    fn an_ipv6_slash_64_is_one_crowd() {
+        let u = Unconnected::new(600);
+        let v6 = |net: u16, id: u16| IpAddr::from([0x2001, 0xdb8, 0, net, 0, 0, 0, id]);
+        let _hosts: Vec<_> = (1..=100).map(|i| u.admit(v6(1, i)).unwrap().0).collect();
+        let crowd: Vec<_> = (1..=500).map(|i| u.admit(v6(2, i)).unwrap().0).collect();
+        assert!(u.admit(v6(2, 1000)).is_none(), "the crowd's own newcomer is refused");
+        let (_host, shed_one) = u.admit(v6(3, 1)).unwrap();
+        assert!(shed_one && crowd[0].shed() && !crowd[1].shed(), "the /64's oldest went");
     }
 }

@@ -729,7 +729,7 @@ impl Subsystem {
 /// What bounds per peer address count `ip` as: an IPv6 peer's /64, any of whose
 /// addresses one machine may take (RFC 4291 §2.5.4 interface IDs, RFC 8981 temporary
 /// addresses); an IPv4 address itself.
-fn peer_group(ip: IpAddr) -> IpAddr {
+pub(crate) fn peer_group(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
         v4 => v4,
@@ -751,7 +751,7 @@ struct Registry {
     next_discovery_cntlid: u16,
     /// Discovery controllers not removed yet.
     discovery_controllers: usize,
-    /// The same by the peer address that connected them (where known).
+    /// The same by the peer address that connected them (where known; `peer_group`).
     discovery_by_address: BTreeMap<IpAddr, usize>,
     /// Counts controllers as they are made: a controller's `serial` orders them by age.
     controllers_made: u64,
@@ -1600,15 +1600,16 @@ impl Target {
             })
         };
         if subnqn == DISCOVERY_NQN {
-            let of_peer = peer.and_then(|p| r.discovery_by_address.get(&p)).copied();
+            let group = peer.map(peer_group);
+            let of_peer = group.and_then(|g| r.discovery_by_address.get(&g)).copied();
             if r.discovery_controllers >= MAX_DISCOVERY_CONTROLLERS
                 || of_peer >= Some(MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
             {
                 return Err(ConnectRefusal::Busy);
             }
             r.discovery_controllers += 1;
-            if let Some(p) = peer {
-                *r.discovery_by_address.entry(p).or_default() += 1;
+            if let Some(g) = group {
+                *r.discovery_by_address.entry(g).or_default() += 1;
             }
             r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
             let c = new(r.next_discovery_cntlid, true, 0, Arc::default(), true);
@@ -1677,12 +1678,12 @@ impl Target {
         if c.discovery {
             if !was_dead {
                 r.discovery_controllers -= 1;
-                if let Some(p) = c.peer
-                    && let Some(n) = r.discovery_by_address.get_mut(&p)
+                if let Some(g) = c.peer.map(peer_group)
+                    && let Some(n) = r.discovery_by_address.get_mut(&g)
                 {
                     *n -= 1;
                     if *n == 0 {
-                        r.discovery_by_address.remove(&p);
+                        r.discovery_by_address.remove(&g);
                     }
                 }
             }
@@ -2037,6 +2038,14 @@ mod tests {
         t.remove_controller(&held[0]);
         assert!(from("192.0.2.1").is_ok(), "a removed one makes room");
         assert_eq!(from("192.0.2.1").unwrap_err(), ConnectRefusal::Busy, "counted once");
+        // An IPv6 peer's /64 is one address: its interface IDs are its own to pick.
+        let v6: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
+            .map(|i| from(&format!("2001:db8:0:1::{:x}", i + 1)).unwrap())
+            .collect();
+        assert_eq!(from("2001:db8:0:1::ffff").unwrap_err(), ConnectRefusal::Busy);
+        assert!(from("2001:db8:0:2::1").is_ok(), "another /64 still gets one");
+        t.remove_controller(&v6[0]);
+        assert!(from("2001:db8:0:1::1:1").is_ok(), "a removed one makes room in its /64");
     }
 
     #[test]
