@@ -38,14 +38,22 @@ pub const MAX_CONTROLLERS_PER_SUBSYSTEM: usize = 128;
 /// host cannot take every place from the others. A Linux host makes one per path, plus
 /// one per reconnect while the old one waits out its keep-alive.
 pub const MAX_CONTROLLERS_PER_HOST: usize = 16;
-/// Most controllers of one peer address (an IPv6 peer's /64, see [`peer_group`]) on a
-/// subsystem at a time, whatever host NQNs it claims: an NQN is the host's own claim,
-/// the address is what the fabric vouches for, so one machine gets one host's share
-/// rather than a share per NQN it makes up (eight of which would fill the subsystem).
+/// Most controllers of one peer address on a subsystem at a time, whatever host NQNs it
+/// claims: an NQN is the host's own claim, the address is what the fabric vouches for,
+/// so one machine gets one host's share rather than a share per NQN it makes up (eight
+/// of which would fill the subsystem).
 pub const MAX_CONTROLLERS_PER_ADDRESS: usize = MAX_CONTROLLERS_PER_HOST;
+/// Most controllers of one IPv6 /64 ([`peer_group`]) on a subsystem at a time: a machine
+/// may take any address of its /64, so the per-address share alone would not stop one
+/// from filling the subsystem; but a /64 is often a whole VLAN or rack of real hosts,
+/// so it gets half the subsystem, not one host's share.
+pub const MAX_CONTROLLERS_PER_PREFIX: usize = MAX_CONTROLLERS_PER_SUBSYSTEM / 2;
 /// Most discovery controllers of one peer address at a time (a `nvme discover` uses one
 /// for milliseconds; a persistent discovery controller one per discovery service).
 pub const MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS: usize = 64;
+/// Most discovery controllers of one IPv6 /64 at a time: a quarter of the target's
+/// ([`MAX_CONTROLLERS_PER_PREFIX`] gives the reason).
+pub const MAX_DISCOVERY_CONTROLLERS_PER_PREFIX: usize = MAX_DISCOVERY_CONTROLLERS / 4;
 
 /// Most discovery controllers at a time over the whole target. Any host may connect one,
 /// and one that keeps sending Keep Alive holds it for good; this bounds what hosts hold
@@ -751,8 +759,10 @@ struct Registry {
     next_discovery_cntlid: u16,
     /// Discovery controllers not removed yet.
     discovery_controllers: usize,
-    /// The same by the peer address that connected them (where known; `peer_group`).
+    /// The same by the peer address that connected them (where known).
     discovery_by_address: BTreeMap<IpAddr, usize>,
+    /// The same by IPv6 /64 ([`peer_group`]).
+    discovery_by_prefix: BTreeMap<IpAddr, usize>,
     /// Counts controllers as they are made: a controller's `serial` orders them by age.
     controllers_made: u64,
 }
@@ -1600,16 +1610,19 @@ impl Target {
             })
         };
         if subnqn == DISCOVERY_NQN {
+            let of_peer = peer.and_then(|p| r.discovery_by_address.get(&p)).copied();
             let group = peer.map(peer_group);
-            let of_peer = group.and_then(|g| r.discovery_by_address.get(&g)).copied();
+            let of_prefix = group.and_then(|g| r.discovery_by_prefix.get(&g)).copied();
             if r.discovery_controllers >= MAX_DISCOVERY_CONTROLLERS
                 || of_peer >= Some(MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
+                || of_prefix >= Some(MAX_DISCOVERY_CONTROLLERS_PER_PREFIX)
             {
                 return Err(ConnectRefusal::Busy);
             }
             r.discovery_controllers += 1;
-            if let Some(g) = group {
-                *r.discovery_by_address.entry(g).or_default() += 1;
+            if let (Some(p), Some(g)) = (peer, group) {
+                *r.discovery_by_address.entry(p).or_default() += 1;
+                *r.discovery_by_prefix.entry(g).or_default() += 1;
             }
             r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
             let c = new(r.next_discovery_cntlid, true, 0, Arc::default(), true);
@@ -1630,11 +1643,18 @@ impl Target {
         if of_host >= MAX_CONTROLLERS_PER_HOST {
             s.make_room(|c| c.hostnqn == hostnqn)?;
         }
-        if let Some(group) = peer.map(peer_group) {
-            let of_peer = |c: &Controller| c.peer.map(peer_group) == Some(group);
-            let of_address = s.controllers.values().filter(|c| of_peer(c)).count();
-            if of_address >= MAX_CONTROLLERS_PER_ADDRESS {
-                s.make_room(of_peer)?;
+        if let Some(ip) = peer {
+            let of_address = |c: &Controller| c.peer == Some(ip);
+            if s.controllers.values().filter(|c| of_address(c)).count()
+                >= MAX_CONTROLLERS_PER_ADDRESS
+            {
+                s.make_room(of_address)?;
+            }
+            let group = peer_group(ip);
+            let of_prefix = |c: &Controller| c.peer.map(peer_group) == Some(group);
+            if s.controllers.values().filter(|c| of_prefix(c)).count() >= MAX_CONTROLLERS_PER_PREFIX
+            {
+                s.make_room(of_prefix)?;
             }
         }
         if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM
@@ -1678,12 +1698,18 @@ impl Target {
         if c.discovery {
             if !was_dead {
                 r.discovery_controllers -= 1;
-                if let Some(g) = c.peer.map(peer_group)
-                    && let Some(n) = r.discovery_by_address.get_mut(&g)
-                {
-                    *n -= 1;
-                    if *n == 0 {
-                        r.discovery_by_address.remove(&g);
+                if let Some(p) = c.peer {
+                    let r = &mut *r;
+                    for (counts, key) in [
+                        (&mut r.discovery_by_address, p),
+                        (&mut r.discovery_by_prefix, peer_group(p)),
+                    ] {
+                        if let Some(n) = counts.get_mut(&key) {
+                            *n -= 1;
+                            if *n == 0 {
+                                counts.remove(&key);
+                            }
+                        }
                     }
                 }
             }
@@ -1969,9 +1995,10 @@ mod tests {
         assert!(new(a, "192.0.2.2").is_ok(), "another address still gets one");
         t.remove_controller(&held[0]);
         assert!(new("nqn.2014-08.org.example:host3", "192.0.2.1").is_ok(), "a freed place");
-        // Every address of an IPv6 /64 counts as one.
-        let v6: Vec<_> = (0..MAX_CONTROLLERS_PER_ADDRESS)
-            .map(|i| new(&format!("nqn.x:h{i}"), &format!("2001:db8:0:7::{i:x}")).unwrap())
+        // An IPv6 /64, often a rack of real hosts, gets half the subsystem, whichever
+        // of its addresses (each within its own share) the controllers come from.
+        let v6: Vec<_> = (0..MAX_CONTROLLERS_PER_PREFIX)
+            .map(|i| new(&format!("nqn.x:h{i}"), &format!("2001:db8:0:7::{:x}", i / 8)).unwrap())
             .collect();
         assert_eq!(new("nqn.x:late", "2001:db8:0:7::ffff").unwrap_err(), ConnectRefusal::Busy);
         assert!(new("nqn.x:late", "2001:db8:0:8::1").is_ok(), "another /64 gets one");
@@ -2038,14 +2065,17 @@ mod tests {
         t.remove_controller(&held[0]);
         assert!(from("192.0.2.1").is_ok(), "a removed one makes room");
         assert_eq!(from("192.0.2.1").unwrap_err(), ConnectRefusal::Busy, "counted once");
-        // An IPv6 peer's /64 is one address: its interface IDs are its own to pick.
-        let v6: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
-            .map(|i| from(&format!("2001:db8:0:1::{:x}", i + 1)).unwrap())
+        // An IPv6 /64 (its interface IDs are a machine's own to pick, but it is often a
+        // rack of real hosts) gets a quarter of the target, each address its own share.
+        let per_address = MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS;
+        let v6: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS_PER_PREFIX)
+            .map(|i| from(&format!("2001:db8:0:1::{:x}", i / per_address + 1)).unwrap())
             .collect();
-        assert_eq!(from("2001:db8:0:1::ffff").unwrap_err(), ConnectRefusal::Busy);
+        assert_eq!(from("2001:db8:0:1::1").unwrap_err(), ConnectRefusal::Busy, "its address");
+        assert_eq!(from("2001:db8:0:1::ffff").unwrap_err(), ConnectRefusal::Busy, "its /64");
         assert!(from("2001:db8:0:2::1").is_ok(), "another /64 still gets one");
         t.remove_controller(&v6[0]);
-        assert!(from("2001:db8:0:1::1:1").is_ok(), "a removed one makes room in its /64");
+        assert!(from("2001:db8:0:1::ffff").is_ok(), "a removed one makes room in its /64");
     }
 
     #[test]
