@@ -434,7 +434,6 @@ pub fn discovery_log(
     b
 }
 
-/// Slices `page` at `offset` for a transfer of `len` bytes, zero-padding past its end.
 /// OAES, the optional notices a controller sends (NVMe Base 2.0 §5.17.2.1): bit 8
 /// Namespace Attribute Notices, bit 11 ANA Change Notices; a discovery controller's only
 /// one is bit 31, Discovery Log Page Change.
@@ -442,6 +441,7 @@ pub const fn oaes(discovery: bool) -> u32 {
     if discovery { 1 << 31 } else { (1 << 8) | (1 << 11) }
 }
 
+/// Slices `page` at `offset` for a transfer of `len` bytes, zero-padding past its end.
 pub fn slice_page(page: &[u8], offset: u64, len: usize) -> Vec<u8> {
     let mut out = vec![0u8; len];
     if let Ok(off) = usize::try_from(offset)

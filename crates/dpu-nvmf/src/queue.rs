@@ -158,6 +158,9 @@ pub struct IoRequest {
     /// For a write checked against a held reservation: counts it among its host's writes
     /// in flight until whoever runs the request drops it, done.
     pub fence: Option<WriteTicket>,
+    /// The save of a change already in force ([`Post::saves_state`]): it runs even once
+    /// its connection closed; any other request of a closed connection need not.
+    pub saves: bool,
 }
 
 /// The writes one queue of host `host` has running on one namespace, listed (weakly) in
@@ -1294,11 +1297,7 @@ impl Connection {
             // (NVMe Base 2.0 §8.19 PTPL, §8.12 Write Protect outlive a restart): memory
             // and the saved state must not disagree after one. A Preempt and Abort's
             // save need not wait for the preempted writes: nobody hears of its end.
-            let cmds = &mut self.cmds;
-            self.io.retain(|r| {
-                matches!(cmds.get_mut(r.tag as u16),
-                    Some(Cmd::AwaitIo { tag, post }) if *tag == r.tag && post.saves_state())
-            });
+            self.io.retain(|r| r.saves);
             for f in std::mem::take(&mut self.fencing) {
                 if let Some((op, volume, post)) = f.then {
                     self.start_io(f.cid, op, volume, post, None);
@@ -1703,8 +1702,10 @@ impl Connection {
         match sqe.opcode {
             admin_opcode::IDENTIFY => Ok(Some(identify::IDENTIFY_LEN as u64)),
             admin_opcode::GET_LOG_PAGE => Ok(Some(log_page_len(sqe))),
+            // The identifier itself, but not its capabilities (SEL 011b: DW0 only).
             admin_opcode::GET_FEATURES
-                if (sqe.cdw10() & 0xFF) as u8 == feature::HOST_IDENTIFIER =>
+                if (sqe.cdw10() & 0xFF) as u8 == feature::HOST_IDENTIFIER
+                    && !sel_capabilities(sqe) =>
             {
                 Ok(Some(16))
             }
@@ -1878,8 +1879,9 @@ impl Connection {
         if let Post::Read { len, .. } = &post {
             self.reads_held += len;
         }
+        let saves = post.saves_state();
         self.cmds.insert(cid, Cmd::AwaitIo { tag, post });
-        self.io.push_back(IoRequest { tag, volume, op, fence });
+        self.io.push_back(IoRequest { tag, volume, op, fence, saves });
     }
 
     /// Completes the Preempt and Abort commands whose preempted hosts have no writes in
@@ -2467,6 +2469,13 @@ impl Connection {
         let cid = sqe.cid;
         let fid = (sqe.cdw10() & 0xFF) as u8;
         match fid {
+            feature::HOST_IDENTIFIER if !ctrl.discovery && sel_capabilities(sqe) => {
+                // Neither saveable, nor namespace specific, nor changeable (Set Features
+                // of it is a Command Sequence Error once connected).
+                let mut cqe = ok(cid);
+                cqe.dw0 = feature_dw0(sqe, false, false, || 0);
+                Outcome::Done(cqe)
+            }
             feature::HOST_IDENTIFIER if !ctrl.discovery => {
                 // CDW11 bit 0, EXHID: the 128-bit identifier is the only one a fabrics
                 // host has; asking for the 64-bit one is Invalid Field, as nvmet answers.
@@ -3308,6 +3317,11 @@ fn sel_default(sqe: &Sqe) -> bool {
     matches!((sqe.cdw10() >> 8) & 0b111, 1 | 2)
 }
 
+/// Whether a Get Features asks for the feature's supported capabilities (SEL 011b).
+fn sel_capabilities(sqe: &Sqe) -> bool {
+    (sqe.cdw10() >> 8) & 0b111 == 3
+}
+
 /// DW0 of a Get Features of a feature kept on a namespace, Reservation Persistence
 /// (§5.27.1.28) or Namespace Write Protection Config (§8.12): its default is 0 (PTPL
 /// off, No Write Protect), whatever the namespace's `current` value.
@@ -3324,7 +3338,7 @@ fn feature_dw0(
     changeable: bool,
     value: impl FnOnce() -> u32,
 ) -> u32 {
-    if (sqe.cdw10() >> 8) & 0b111 == 3 {
+    if sel_capabilities(sqe) {
         (u32::from(namespace_specific) << 1) | (u32::from(changeable) << 2)
     } else {
         value()

@@ -4538,6 +4538,13 @@ mod admin_fields {
         hostid.set_sgl(SglDescriptor::transport(16));
         assert_eq!(h.run(hostid, &[]).1, HOSTID);
         assert!(h.run(set_feature(feature::ASYNC_EVENT_CONFIG, 1 << 8), &[]).0.status.is_success());
+        // Its capabilities (SEL 011b) are DW0 only, so no buffer, as nvme-cli sends it.
+        let caps = get_feature(feature::HOST_IDENTIFIER, 1, 3);
+        let (c, d) = h.run(caps, &[]);
+        assert_eq!((c.status, c.dw0, d.len()), (Status::SUCCESS, 0, 0));
+        let mut caps_with_buffer = caps;
+        caps_with_buffer.set_sgl(SglDescriptor::transport(16));
+        assert_eq!(only_completion(&mut h, caps_with_buffer, &[]).status, refused);
     }
 
     /// A Connect's data is its 1024 bytes: more in the capsule is refused.

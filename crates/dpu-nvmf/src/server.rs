@@ -147,16 +147,13 @@ impl IoPool {
     }
 
     fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>, open: &Open) {
-        // Only a save outlives its connection (as `Post::saves_state` says why). Any other
+        // Only a save outlives its connection (`IoRequest::saves` says why). Any other
         // operation of a closed connection is dropped, even while it waits for a permit:
         // a peer queueing long ones (Write Zeroes, Verify of 65,536 blocks) and hanging up,
         // again and again, would otherwise hold the permits, the memory and its writes'
         // tickets (a Preempt and Abort waits for) from every other host's operations and
         // saves, without bound (nvmet frees a queue only once its requests ended).
-        let abandoned = match req.op {
-            IoOp::Protect { .. } | IoOp::SaveNamespaces { .. } => Abandoned::Run,
-            _ => Abandoned::Skip(open.clone()),
-        };
+        let abandoned = if req.saves { Abandoned::Run } else { Abandoned::Skip(open.clone()) };
         let tag = req.tag;
         let handed = Instant::now();
         let work = move || {

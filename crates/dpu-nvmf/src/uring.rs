@@ -363,7 +363,7 @@ mod tests {
     use super::*;
 
     fn request(tag: u64, volume: &Arc<Volume>, op: IoOp) -> IoRequest {
-        IoRequest { tag, volume: volume.clone(), op, fence: None }
+        IoRequest { tag, volume: volume.clone(), op, fence: None, saves: false }
     }
 
     /// Submits what is queued and waits until `count` commands completed.
