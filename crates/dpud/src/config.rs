@@ -81,6 +81,10 @@ pub struct Listener {
     /// may hold up to `max_request_bytes` and its response).
     #[serde(default = "default_max_calls_in_flight")]
     pub max_calls_in_flight: usize,
+    /// Calls in flight at once from one IP address (of `max_calls_in_flight`); when unset,
+    /// `Listener::max_calls_per_address` derives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_calls_in_flight_per_address: Option<usize>,
     /// Seconds after which a connection is asked to close (HTTP/2 GOAWAY, as gRPC's
     /// MAX_CONNECTION_AGE): no new calls, those in flight go on.
     #[serde(default = "default_max_connection_age_secs")]
@@ -103,6 +107,12 @@ fn default_max_connections_per_address() -> usize {
 fn default_max_calls_in_flight() -> usize {
     256
 }
+
+/// Without `max_calls_in_flight_per_address`, one address may hold this fraction (1/N) of a
+/// listener's calls in flight: a client that stalls its calls (never reads the responses,
+/// which hold their places until the connection's age and grace are over) then locks out
+/// only itself, while one busy client still gets many calls through.
+const CALLS_IN_FLIGHT_SHARES: usize = 4;
 
 fn default_max_connection_age_secs() -> u64 {
     30 * 60
@@ -160,9 +170,17 @@ impl Listener {
             max_connections: default_max_connections(),
             max_connections_per_address: default_max_connections_per_address(),
             max_calls_in_flight: default_max_calls_in_flight(),
+            max_calls_in_flight_per_address: None,
             max_connection_age_secs: default_max_connection_age_secs(),
             max_connection_age_grace_secs: default_max_connection_age_grace_secs(),
         }
+    }
+
+    /// Calls in flight at once from one IP address: `max_calls_in_flight_per_address`, else
+    /// a `CALLS_IN_FLIGHT_SHARES`th of `max_calls_in_flight` (at least one).
+    pub fn max_calls_per_address(&self) -> usize {
+        self.max_calls_in_flight_per_address
+            .unwrap_or((self.max_calls_in_flight / CALLS_IN_FLIGHT_SHARES).max(1))
     }
 
     /// The same listener with every client capped at `role`.
@@ -310,6 +328,12 @@ impl Config {
                 return Err(invalid(
                     format!("listeners[{i}].max_calls_in_flight"),
                     "must be between 1 and 65536",
+                ));
+            }
+            if !(1..=l.max_calls_in_flight).contains(&l.max_calls_per_address()) {
+                return Err(invalid(
+                    format!("listeners[{i}].max_calls_in_flight_per_address"),
+                    "must be between 1 and max_calls_in_flight",
                 ));
             }
             if !(1..=365 * 24 * 3600).contains(&l.max_connection_age_secs) {
@@ -463,8 +487,19 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
             err(&operator("max_connections = 8\nmax_connections_per_address = 9"))
                 .contains("listeners[1].max_connections_per_address")
         );
+        let calls_per_address = |extra: &str| {
+            Config::parse(&operator(extra)).unwrap().listeners[1].max_calls_per_address()
+        };
+        assert_eq!(calls_per_address(""), 64, "a quarter of the default 256");
+        assert_eq!(calls_per_address("max_calls_in_flight = 3"), 1, "at least one");
+        assert_eq!(calls_per_address("max_calls_in_flight_per_address = 256"), 256);
+        assert!(
+            err(&operator("max_calls_in_flight = 8\nmax_calls_in_flight_per_address = 9"))
+                .contains("listeners[1].max_calls_in_flight_per_address")
+        );
         for bad in [
             "max_calls_in_flight = 0",
+            "max_calls_in_flight_per_address = 0",
             "max_connection_age_secs = 0",
             "max_connection_age_grace_secs = 0",
         ] {

@@ -1,11 +1,13 @@
 //! The tower layer every gRPC call passes first: authorisation by role, a place among the
-//! listener's calls in flight, then metrics.
+//! listener's calls in flight (in all and from the peer's address), then metrics.
 //!
 //! It runs before tonic decodes anything, so a call the role may not make never reaches a
 //! handler, never touches the store, and costs no message decoding. A call past the
 //! listener's bound is refused at once (RESOURCE_EXHAUSTED, as kube-apiserver answers 429
 //! past `--max-requests-inflight` rather than queueing): tonic reserves a request's whole
-//! declared length, so stalled calls would otherwise hold memory without bound.
+//! declared length, so stalled calls would otherwise hold memory without bound. One address
+//! holds only its share of the places, so a client that stalls its calls (never reads their
+//! responses) locks out only itself.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -15,12 +17,12 @@ use std::time::Instant;
 use dpu_runtime::logging::LogEvery;
 use http::{Request, Response};
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::body::Body;
 use tower::{Layer, Service};
 
 use crate::authz::required_role;
 use crate::metrics::Metrics;
+use crate::places::{Place, Places, Refused};
 use crate::tls::PeerInfo;
 
 #[derive(Clone)]
@@ -31,23 +33,47 @@ pub struct GateLayer {
     /// client may make one per call.
     denials_logged: Arc<LogEvery>,
     /// Places for calls in flight, shared by the clones of one listener's gate.
-    calls: Arc<Semaphore>,
+    calls: Places,
+    max_calls: usize,
+    max_calls_per_address: usize,
 }
 
 /// At most one log line about denied calls per this (with the count of those not logged).
 const DENIAL_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl GateLayer {
-    /// One listener's gate, which lets at most `max_calls_in_flight` calls through at once
-    /// (each listener has its own: one's clients cannot take another's places).
+    /// One listener's gate, which lets at most `max_calls` calls through at once, and at
+    /// most `max_calls_per_address` from one peer address (each listener has its own: one's
+    /// clients cannot take another's places).
     pub fn new(
         metrics: Arc<Metrics>,
         known_methods: Arc<std::collections::HashSet<String>>,
-        max_calls_in_flight: usize,
+        max_calls: usize,
+        max_calls_per_address: usize,
     ) -> Self {
         let denials_logged = Arc::new(LogEvery::new(DENIAL_LOG_EVERY));
-        let calls = Arc::new(Semaphore::new(max_calls_in_flight));
-        Self { metrics, known_methods, denials_logged, calls }
+        Self {
+            metrics,
+            known_methods,
+            denials_logged,
+            calls: Places::default(),
+            max_calls,
+            max_calls_per_address,
+        }
+    }
+
+    /// A place among the calls in flight for a call from `peer`, or the status refusing it.
+    fn take_place(&self, peer: &PeerInfo) -> Result<Place, tonic::Status> {
+        self.calls.take(peer.remote.ip(), self.max_calls, self.max_calls_per_address).map_err(
+            |why| {
+                tonic::Status::resource_exhausted(match why {
+                    Refused::Full => "too many calls in flight on this listener; retry later",
+                    Refused::AddressFull => {
+                        "too many calls in flight from this address on this listener; retry later"
+                    }
+                })
+            },
+        )
     }
 }
 
@@ -113,37 +139,31 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let known = layer.known_methods.contains(&path);
-            let denial = match &peer {
-                None => Some(tonic::Status::unauthenticated("no authenticated client certificate")),
+            // The place is taken before the handler reads the body and kept in the response
+            // body until it is sent (or the stream reset), so unsent responses count too.
+            let place = match &peer {
+                None => Err(tonic::Status::unauthenticated("no authenticated client certificate")),
                 Some(peer) => {
                     let needed = required_role(&path);
-                    (peer.role < needed).then(|| {
+                    if peer.role < needed {
                         if let Some(not_logged) = layer.denials_logged.admit() {
                             tracing::info!(method = %path, role = %peer.role, remote = %peer.remote, not_logged, "permission denied");
                         }
-                        tonic::Status::permission_denied(format!(
+                        Err(tonic::Status::permission_denied(format!(
                             "{path} requires the {needed} role; this client has the {} role",
                             peer.role
-                        ))
-                    })
+                        )))
+                    } else {
+                        layer.take_place(peer)
+                    }
                 }
-            };
-            // Taken before the handler reads the body; kept in the response body until it is
-            // sent (or the stream reset), so unsent responses count too.
-            let place = match denial {
-                Some(status) => Err(status),
-                None => layer.calls.clone().try_acquire_owned().map_err(|_| {
-                    tonic::Status::resource_exhausted(
-                        "too many calls in flight on this listener; retry later",
-                    )
-                }),
             };
             let response = match place {
                 Err(status) => status.into_http(),
-                Ok(permit) => {
+                Ok(place) => {
                     let mut response = inner.call(req).await?;
                     oversized_is_resource_exhausted(response.headers_mut());
-                    response.map(|body| Body::new(Held { body, _permit: permit }))
+                    response.map(|body| Body::new(Held { body, _place: place }))
                 }
             };
             layer.metrics.record(&path, known, grpc_status(&response), started.elapsed());
@@ -156,7 +176,7 @@ where
 /// and says RESOURCE_EXHAUSTED in its trailers for a streamed message over the send limit.
 struct Held {
     body: Body,
-    _permit: OwnedSemaphorePermit,
+    _place: Place,
 }
 
 impl HttpBody for Held {
@@ -204,13 +224,13 @@ mod tests {
         let frames: Vec<Result<Frame<hyper::body::Bytes>, tonic::Status>> =
             vec![Ok(Frame::data("x".into())), Ok(Frame::trailers(trailers))];
         let body = Body::new(http_body_util::StreamBody::new(tokio_stream::iter(frames)));
-        let places = Arc::new(Semaphore::new(1));
-        let permit = places.clone().try_acquire_owned().unwrap();
-        let held = Held { body, _permit: permit };
-        assert!(places.try_acquire().is_err(), "the place is free while the body lives");
+        let places = Places::default();
+        let peer = std::net::IpAddr::from([192, 0, 2, 1]);
+        let held = Held { body, _place: places.take(peer, 1, 1).unwrap() };
+        assert!(places.take(peer, 1, 1).is_err(), "the place is free while the body lives");
         let collected = held.collect().await.unwrap();
         let trailers = collected.trailers().unwrap();
         assert_eq!(trailers["grpc-status"], "8");
-        assert!(places.try_acquire().is_ok(), "the place did not come back");
+        assert!(places.take(peer, 1, 1).is_ok(), "the place did not come back");
     }
 }

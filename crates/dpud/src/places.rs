@@ -1,5 +1,6 @@
-//! Places for connections, bounded in all and per peer address: what keeps one peer from
-//! taking every place of a listener. A place is given back when it is dropped.
+//! Places for connections or calls in flight, bounded in all and per peer address: what
+//! keeps one peer from taking every place of a listener. A place is given back when it is
+//! dropped.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

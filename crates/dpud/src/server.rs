@@ -290,8 +290,12 @@ impl Agent {
                 l.max_role,
                 limits,
             );
-            let gate =
-                GateLayer::new(metrics.clone(), known_methods.clone(), l.max_calls_in_flight);
+            let gate = GateLayer::new(
+                metrics.clone(),
+                known_methods.clone(),
+                l.max_calls_in_flight,
+                l.max_calls_per_address(),
+            );
             let router = Server::builder()
                 .timeout(Duration::from_secs(30))
                 // Graceful (GOAWAY); the forced close after the grace is `Limits::lifetime`.

@@ -14,12 +14,14 @@ use std::time::Duration;
 use common::{Env, Who, in_dpu_namespace, wait_for, wait_for_up_to};
 use dpu_lab::{Lab, LabOptions, Role};
 use dpu_proto::dpu::system::v1::GetHealthRequest;
+use dpu_proto::dpu::system::v1::system_service_client::SystemServiceClient;
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Code;
+use tonic::transport::Channel;
 use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
 use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
@@ -58,10 +60,10 @@ struct OpenCall {
 }
 
 impl OpenCall {
-    async fn start(client: &dpu_client::Client) -> Result<OpenCall, tonic::Status> {
+    async fn start(channel: Channel) -> Result<OpenCall, tonic::Status> {
         let (asks, rx) = mpsc::channel(1);
         asks.send(ask()).await.unwrap();
-        let mut replies = ServerReflectionClient::new(client.channel())
+        let mut replies = ServerReflectionClient::new(channel)
             .server_reflection_info(ReceiverStream::new(rx))
             .await?
             .into_inner();
@@ -90,17 +92,21 @@ impl OpenCall {
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_past_a_listeners_bound_in_flight_are_refused() {
     let mut env = Env::new();
-    env.tweak_config(|c| c.listeners[0].max_calls_in_flight = 3);
+    env.tweak_config(|c| {
+        c.listeners[0].max_calls_in_flight = 3;
+        // One address may take them all here: this is about the bound in all.
+        c.listeners[0].max_calls_in_flight_per_address = Some(3);
+    });
     env.start().await;
     let host = env.client(Who::Host).await;
     let mut open = Vec::new();
     for _ in 0..3 {
-        open.push(OpenCall::start(&host).await.unwrap());
+        open.push(OpenCall::start(host.channel()).await.unwrap());
     }
     let e = host.system().get_health(GetHealthRequest {}).await.unwrap_err();
     assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
     assert!(e.message().contains("too many calls in flight"), "{e:?}");
-    let e = OpenCall::start(&host).await.err().expect("a fourth call got in");
+    let e = OpenCall::start(host.channel()).await.err().expect("a fourth call got in");
     assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
     // The calls in flight go on; another listener has places of its own.
     open[0].ask_again().await.unwrap();
@@ -113,6 +119,56 @@ async fn calls_past_a_listeners_bound_in_flight_are_refused() {
     // A call's place comes back once its response is sent, which the client may see first.
     wait_for("calls get in again", async || {
         host.system().get_health(GetHealthRequest {}).await.is_ok()
+    })
+    .await;
+}
+
+/// One address holds at most its share of a listener's calls in flight (a quarter of
+/// `max_calls_in_flight` by default): its next calls are refused RESOURCE_EXHAUSTED while
+/// another address's get through, so a client that stalls its calls locks out only itself.
+/// Past the bound in all, every address is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_past_an_addresss_share_in_flight_are_refused_and_others_get_in() {
+    let mut env = Env::new();
+    env.tweak_config(|c| c.listeners[0].max_calls_in_flight = 8);
+    env.start().await;
+    let from = |last: u8| env.channel_from(Who::Host, [127, 0, 0, last]);
+    let (first, second, third) = (from(1).await, from(2).await, from(3).await);
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        open.push(OpenCall::start(first.clone()).await.unwrap());
+    }
+    let e = SystemServiceClient::new(first.clone()).get_health(GetHealthRequest {}).await;
+    let e = e.unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("from this address"), "{e:?}");
+    let e = OpenCall::start(first.clone()).await.err().expect("a third call from one address");
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    // Another address gets its calls through; the calls in flight go on.
+    SystemServiceClient::new(second.clone()).get_health(GetHealthRequest {}).await.unwrap();
+    for _ in 0..2 {
+        open.push(OpenCall::start(second.clone()).await.unwrap());
+    }
+    open[0].ask_again().await.unwrap();
+    // Two more addresses' shares fill the listener: then a new address is refused too.
+    for _ in 0..2 {
+        open.push(OpenCall::start(third.clone()).await.unwrap());
+    }
+    let fourth = from(4).await;
+    for _ in 0..2 {
+        open.push(OpenCall::start(fourth.clone()).await.unwrap());
+    }
+    let e = SystemServiceClient::new(from(5).await).get_health(GetHealthRequest {}).await;
+    let e = e.unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("on this listener"), "{e:?}");
+
+    for call in open {
+        call.finish().await;
+    }
+    // A call's place comes back once its response is sent, which the client may see first.
+    wait_for("the first address's calls get in again", async || {
+        SystemServiceClient::new(first.clone()).get_health(GetHealthRequest {}).await.is_ok()
     })
     .await;
 }
@@ -131,7 +187,7 @@ async fn a_connection_past_its_age_closes_after_its_calls() {
     });
     env.start().await;
     let host = env.client(Who::Host).await;
-    let mut call = OpenCall::start(&host).await.unwrap();
+    let mut call = OpenCall::start(host.channel()).await.unwrap();
     host.system().get_health(GetHealthRequest {}).await.unwrap();
     wait_for("new calls need a new connection, which the old one keeps out", async || {
         host.system().get_health(GetHealthRequest {}).await.is_err()
@@ -158,7 +214,7 @@ async fn a_connection_past_its_age_and_grace_is_closed() {
     });
     env.start().await;
     let host = env.client(Who::Host).await;
-    let mut call = OpenCall::start(&host).await.unwrap();
+    let mut call = OpenCall::start(host.channel()).await.unwrap();
     // A bound for the test, far beyond the two seconds: without the close it waits forever.
     let ended = tokio::time::timeout(Duration::from_secs(20), call.replies.message())
         .await

@@ -317,6 +317,35 @@ impl Env {
     pub async fn client(&self, who: Who) -> Client {
         self.try_client(who).await.unwrap()
     }
+
+    /// A channel with the given role's certificate on that role's listener, connecting from
+    /// `from` (a loopback address): the agent counts some places per peer address.
+    pub async fn channel_from(&self, who: Who, from: [u8; 4]) -> tonic::transport::Channel {
+        let port = match who {
+            Who::Host => self.host_port,
+            Who::Operator => self.operator_port,
+        };
+        let options = self.options(who, port);
+        let tls = dpu_pki::client_config(&options.ca, &options.cert, &options.key).unwrap();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls));
+        tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+            .unwrap()
+            .connect_with_connector(tower::service_fn(move |_| {
+                let connector = connector.clone();
+                async move {
+                    let socket = tokio::net::TcpSocket::new_v4()?;
+                    socket.bind(std::net::SocketAddr::from((from, 0)))?;
+                    let tcp =
+                        socket.connect(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await?;
+                    let name =
+                        rustls_pki_types::ServerName::from(std::net::IpAddr::from([127, 0, 0, 1]));
+                    let tls = connector.connect(name, tcp).await?;
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+                }
+            }))
+            .await
+            .unwrap()
+    }
 }
 
 /// Kills the dpu-system process serving `socket`, found through /proc.
