@@ -9,14 +9,12 @@
 //! holds only its share of the places, so a client that stalls its calls (never reads their
 //! responses) locks out only itself.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use dpu_runtime::logging::LogEvery;
 use http::{Request, Response};
-use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tonic::body::Body;
 use tower::{Layer, Service};
 
@@ -24,6 +22,7 @@ use crate::authz::required_role;
 use crate::metrics::Metrics;
 use crate::places::{Place, Places, Refused};
 use crate::tls::PeerInfo;
+use crate::trailers::MapTrailers;
 
 #[derive(Clone)]
 pub struct GateLayer {
@@ -163,7 +162,7 @@ where
                 Ok(place) => {
                     let mut response = inner.call(req).await?;
                     oversized_is_resource_exhausted(response.headers_mut());
-                    response.map(|body| Body::new(Held { body, _place: place }))
+                    response.map(|body| Body::new(held(body, place)))
                 }
             };
             layer.metrics.record(&path, known, grpc_status(&response), started.elapsed());
@@ -174,40 +173,14 @@ where
 
 /// A response body that holds its call's place among those in flight until it is dropped,
 /// and says RESOURCE_EXHAUSTED in its trailers for a streamed message over the send limit.
-struct Held {
-    body: Body,
-    _place: Place,
-}
-
-impl HttpBody for Held {
-    type Data = <Body as HttpBody>::Data;
-    type Error = <Body as HttpBody>::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let mut polled = Pin::new(&mut self.body).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &mut polled
-            && let Some(trailers) = frame.trailers_mut()
-        {
-            oversized_is_resource_exhausted(trailers);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
+fn held(body: Body, place: Place) -> MapTrailers<fn(&mut http::HeaderMap), Place> {
+    MapTrailers::keeping(body, oversized_is_resource_exhausted, place)
 }
 
 #[cfg(test)]
 mod tests {
     use http_body_util::BodyExt;
+    use hyper::body::Frame;
 
     use super::*;
 
@@ -226,7 +199,7 @@ mod tests {
         let body = Body::new(http_body_util::StreamBody::new(tokio_stream::iter(frames)));
         let places = Places::default();
         let peer = std::net::IpAddr::from([192, 0, 2, 1]);
-        let held = Held { body, _place: places.take(peer, 1, 1).unwrap() };
+        let held = held(body, places.take(peer, 1, 1).unwrap());
         assert!(places.take(peer, 1, 1).is_err(), "the place is free while the body lives");
         let collected = held.collect().await.unwrap();
         let trailers = collected.trailers().unwrap();

@@ -21,6 +21,7 @@ pub mod server;
 pub mod services;
 pub mod stream_limit;
 pub mod tls;
+pub mod trailers;
 
 pub use config::Config;
 pub use server::{Agent, AgentError};

@@ -17,6 +17,8 @@ use tonic::body::Body;
 use tonic::server::NamedService;
 use tower::Service;
 
+use crate::trailers::MapTrailers;
+
 /// Where a request message stream is: in a prefix, or in a message's bytes. Sans-IO.
 #[derive(Debug, Default)]
 struct Prefixes {
@@ -101,7 +103,16 @@ where
         let called = self.inner.call(req);
         Box::pin(async move {
             let response = called.await?;
-            Ok(response.map(|body| Body::new(Answered { body, refused, limit })))
+            // Its trailers say RESOURCE_EXHAUSTED when its request was refused.
+            let answered = move |trailers: &mut http::HeaderMap| {
+                let length = refused.load(Ordering::Acquire);
+                if length != NONE {
+                    trailers.clear();
+                    // Only a message that is not ASCII fails here; ours is.
+                    let _ = too_large(length, limit).add_header(trailers);
+                }
+            };
+            Ok(response.map(|body| Body::new(MapTrailers::new(body, answered))))
         })
     }
 }
@@ -144,43 +155,6 @@ impl HttpBody for Watched {
             return Poll::Ready(Some(Err(too_large(u64::from(length), limit))));
         }
         Poll::Ready(Some(Ok(frame)))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
-}
-
-/// A response body whose trailers say RESOURCE_EXHAUSTED when its request was refused.
-struct Answered {
-    body: Body,
-    refused: Arc<AtomicU64>,
-    limit: usize,
-}
-
-impl HttpBody for Answered {
-    type Data = Bytes;
-    type Error = tonic::Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, tonic::Status>>> {
-        let polled = Pin::new(&mut self.body).poll_frame(cx);
-        let length = self.refused.load(Ordering::Acquire);
-        match polled {
-            Poll::Ready(Some(Ok(frame))) if frame.is_trailers() && length != NONE => {
-                let mut trailers = http::HeaderMap::new();
-                // Only a message that is not ASCII fails here; ours is.
-                let _ = too_large(length, self.limit).add_header(&mut trailers);
-                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
-            }
-            other => other,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
