@@ -193,7 +193,7 @@ impl PduDecoder {
         &mut self.buf
     }
 
-    /// The header (without its digest) of the PDU [`decode`](Self::decode) returned last,
+    /// Controller role: the header (without its digest) of the PDU [`decode`](Self::decode) returned last,
     /// or handed over with [`DecodeError::DataDigest`]: for the termination request of
     /// an error found in it above the decoder, which carries it (NVMe/TCP 1.0 §3.6.2.5).
     /// Empty before the first PDU.
@@ -295,10 +295,15 @@ impl PduDecoder {
         } else {
             None
         };
-        // Every header fits (ICReq's 128 bytes are the longest).
-        let n = lay.hlen.min(TERM_REQ_MAX_DATA);
-        self.last[..n].copy_from_slice(&self.buf[..n]);
-        self.last_len = n as u8;
+        // Kept for the termination requests a controller sends for errors it finds above
+        // the decoder; a host's decoder has no use for it, so the initiator's hot path
+        // (a C2HData and a response per read) copies nothing. Every header fits (ICReq's
+        // 128 bytes are the longest).
+        if self.cfg.role == Role::Controller {
+            let n = lay.hlen.min(TERM_REQ_MAX_DATA);
+            self.last[..n].copy_from_slice(&self.buf[..n]);
+            self.last_len = n as u8;
+        }
         let pdu = if lay.data_len == 0 {
             // Nothing outlives the call (a command without in-capsule data, a response,
             // an R2T): the header is read in place and skipped, without the shared

@@ -522,6 +522,12 @@ fn the_offending_header_ends_at_its_plen_and_at_128_bytes() {
     d.feed(&w);
     assert!(matches!(d.decode(), Ok(Some(Pdu::H2CData(_)))));
     assert_eq!(d.last_header(), &w[..24]);
+    // A host sends no termination request with a header in it: its decoder keeps none.
+    let mut d = dec(Role::Host, DIGESTS);
+    let w = Pdu::R2t(R2t { cccid: 1, ttag: 1, r2to: 0, r2tl: 4096 }).to_vec(&DIGESTS).unwrap();
+    d.feed(&w);
+    assert!(matches!(d.decode(), Ok(Some(Pdu::R2t(_)))));
+    assert!(d.last_header().is_empty());
 }
 
 #[test]
