@@ -2135,7 +2135,7 @@ impl Connection {
                 d.hostid,
                 c.kato,
                 self.cfg.port_id,
-                self.cfg.peer_addr.map(|a| a.ip().to_canonical()),
+                self.cfg.peer_addr.map(|a| dpu_runtime::peer::address(a.ip())),
             );
             let ctrl = match created {
                 Ok(ctrl) => ctrl,

@@ -542,7 +542,7 @@ async fn accept_loop(
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let admitted = unconnected.admit(peer.ip().to_canonical());
+                let admitted = unconnected.admit(dpu_runtime::peer::address(peer.ip()));
                 if admitted.as_ref().is_none_or(|(_, shed_another)| *shed_another) {
                     let shed = target.stats.connections_shed.fetch_add(1, Ordering::Relaxed);
                     // Told at the first and every 1,000th, not once per connection of a flood.
@@ -607,7 +607,7 @@ struct Unconnected {
 #[derive(Debug, Default)]
 struct Waiting {
     total: usize,
-    /// By peer address (`target::peer_group`), by the order they came in: each one's
+    /// By peer address (`dpu_runtime::peer::group`), by the order they came in: each one's
     /// shed flag.
     by_address: HashMap<IpAddr, BTreeMap<u64, Arc<AtomicBool>>>,
     arrived: u64,
@@ -621,7 +621,7 @@ impl Unconnected {
     /// A place for a new connection from `peer`, if the bound leaves one or one can be
     /// freed for it (then `true`: another connection was shed).
     fn admit(&self, peer: IpAddr) -> Option<(UnconnectedSlot, bool)> {
-        let peer = crate::target::peer_group(peer);
+        let peer = dpu_runtime::peer::group(peer);
         let limit = self.limit.load(Ordering::Relaxed);
         let mut w = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         let full = w.total >= limit;

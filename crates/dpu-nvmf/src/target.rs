@@ -43,7 +43,7 @@ pub const MAX_CONTROLLERS_PER_HOST: usize = 16;
 /// so one machine gets one host's share rather than a share per NQN it makes up (eight
 /// of which would fill the subsystem).
 pub const MAX_CONTROLLERS_PER_ADDRESS: usize = MAX_CONTROLLERS_PER_HOST;
-/// Most controllers of one IPv6 /64 ([`peer_group`]) on a subsystem at a time: a machine
+/// Most controllers of one IPv6 /64 ([`dpu_runtime::peer::group`]) on a subsystem at a time: a machine
 /// may take any address of its /64, so the per-address share alone would not stop one
 /// from filling the subsystem; but a /64 is often a whole VLAN or rack of real hosts,
 /// so it gets half the subsystem, not one host's share.
@@ -710,7 +710,7 @@ impl Subsystem {
             .values()
             .filter(|c| which(c) && !c.proven.load(Ordering::Relaxed))
             .collect();
-        let group = |c: &Controller| c.peer.map(peer_group);
+        let group = |c: &Controller| c.peer.map(dpu_runtime::peer::group);
         let mut by_peer: BTreeMap<Option<IpAddr>, usize> = BTreeMap::new();
         for c in &unproven {
             *by_peer.entry(group(c)).or_default() += 1;
@@ -734,16 +734,6 @@ impl Subsystem {
     }
 }
 
-/// What bounds per peer address count `ip` as: an IPv6 peer's /64, any of whose
-/// addresses one machine may take (RFC 4291 §2.5.4 interface IDs, RFC 8981 temporary
-/// addresses); an IPv4 address itself.
-pub(crate) fn peer_group(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-        v4 => v4,
-    }
-}
-
 #[derive(Default)]
 struct Registry {
     subsystems: BTreeMap<String, Subsystem>,
@@ -761,7 +751,7 @@ struct Registry {
     discovery_controllers: usize,
     /// The same by the peer address that connected them (where known).
     discovery_by_address: BTreeMap<IpAddr, usize>,
-    /// The same by IPv6 /64 ([`peer_group`]).
+    /// The same by IPv6 /64 ([`dpu_runtime::peer::group`]).
     discovery_by_prefix: BTreeMap<IpAddr, usize>,
     /// Counts controllers as they are made: a controller's `serial` orders them by age.
     controllers_made: u64,
@@ -1611,7 +1601,7 @@ impl Target {
         };
         if subnqn == DISCOVERY_NQN {
             let of_peer = peer.and_then(|p| r.discovery_by_address.get(&p)).copied();
-            let group = peer.map(peer_group);
+            let group = peer.map(dpu_runtime::peer::group);
             let of_prefix = group.and_then(|g| r.discovery_by_prefix.get(&g)).copied();
             if r.discovery_controllers >= MAX_DISCOVERY_CONTROLLERS
                 || of_peer >= Some(MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
@@ -1650,8 +1640,8 @@ impl Target {
             {
                 s.make_room(of_address)?;
             }
-            let group = peer_group(ip);
-            let of_prefix = |c: &Controller| c.peer.map(peer_group) == Some(group);
+            let group = dpu_runtime::peer::group(ip);
+            let of_prefix = |c: &Controller| c.peer.map(dpu_runtime::peer::group) == Some(group);
             if s.controllers.values().filter(|c| of_prefix(c)).count() >= MAX_CONTROLLERS_PER_PREFIX
             {
                 s.make_room(of_prefix)?;
@@ -1702,7 +1692,7 @@ impl Target {
                     let r = &mut *r;
                     for (counts, key) in [
                         (&mut r.discovery_by_address, p),
-                        (&mut r.discovery_by_prefix, peer_group(p)),
+                        (&mut r.discovery_by_prefix, dpu_runtime::peer::group(p)),
                     ] {
                         if let Some(n) = counts.get_mut(&key) {
                             *n -= 1;

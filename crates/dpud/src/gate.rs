@@ -70,6 +70,9 @@ impl GateLayer {
                     Refused::AddressFull => {
                         "too many calls in flight from this address on this listener; retry later"
                     }
+                    Refused::GroupFull => {
+                        "too many calls in flight from this IPv6 /64 on this listener; retry later"
+                    }
                 })
             },
         )

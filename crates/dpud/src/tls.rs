@@ -74,11 +74,13 @@ impl Slot {
             .map_err(|why| match why {
                 Refused::Full => "the listener holds max_connections",
                 Refused::AddressFull => "this address holds max_connections_per_address",
+                Refused::GroupFull => "this IPv6 /64 holds half of max_connections",
             })?;
-        // The pending-handshake semaphore bounds them in all.
+        // The pending-handshake semaphore bounds them in all; the total here sets a /64's
+        // share.
         let handshake = held
             .handshakes
-            .take(address, usize::MAX, MAX_HANDSHAKES_PER_ADDRESS)
+            .take(address, MAX_PENDING_HANDSHAKES, MAX_HANDSHAKES_PER_ADDRESS)
             .map_err(|_| "this address has too many TLS handshakes in progress")?;
         Ok(Slot { _connection: connection, handshake: Some(handshake) })
     }
@@ -196,7 +198,7 @@ pub fn incoming(
                 },
                 _ = tx.closed() => return,
             };
-            let mut slot = match Slot::take(&held, remote.ip(), limits) {
+            let slot = match Slot::take(&held, remote.ip(), limits) {
                 Ok(slot) => slot,
                 Err(why) => {
                     // Closed at once: a flood costs one accept each and no log line each.
@@ -214,6 +216,9 @@ pub fn incoming(
             let failed_handshakes = failed_handshakes.clone();
             tokio::spawn(async move {
                 let _permit = permit;
+                // Declared after the permit so the handshake place goes first: a new accept
+                // never finds the places of MAX_PENDING_HANDSHAKES still held.
+                let mut slot = slot;
                 let io = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                     Ok(Ok(io)) => io,
                     Ok(Err(e)) => {
