@@ -5,6 +5,7 @@
 //! handling exist once.
 
 pub mod apply;
+mod deadline;
 pub mod manifest;
 pub mod output;
 pub mod paging;
@@ -22,6 +23,8 @@ use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tonic::transport::{Channel, Endpoint, Uri};
+
+pub use deadline::DeadlineChannel;
 
 pub use dpu_proto;
 
@@ -50,27 +53,35 @@ pub struct ConnectOptions {
 #[derive(Clone, Debug)]
 pub struct Client {
     channel: Channel,
+    /// How long a call may take, its reply's body included (`ConnectOptions::timeout`).
+    timeout: Duration,
 }
 
 impl Client {
+    /// The bare channel: calls on it have no deadline of the client's.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
     }
 
-    pub fn system(&self) -> SystemServiceClient<Channel> {
-        SystemServiceClient::new(self.channel.clone())
+    /// The channel the typed clients use: every call ends by `ConnectOptions::timeout`.
+    fn with_deadline(&self) -> DeadlineChannel {
+        DeadlineChannel::new(self.channel.clone(), self.timeout)
+    }
+
+    pub fn system(&self) -> SystemServiceClient<DeadlineChannel> {
+        SystemServiceClient::new(self.with_deadline())
     }
 
     /// The NVMe-oF API; a stats snapshot lists every controller's queues, so replies up to
     /// the same limit as the switch's are accepted.
-    pub fn nvmf(&self) -> NvmfServiceClient<Channel> {
-        NvmfServiceClient::new(self.channel.clone()).max_decoding_message_size(LARGE_REPLY_LIMIT)
+    pub fn nvmf(&self) -> NvmfServiceClient<DeadlineChannel> {
+        NvmfServiceClient::new(self.with_deadline()).max_decoding_message_size(LARGE_REPLY_LIMIT)
     }
 
     /// The switch API; pages of flows can be large, so replies up to the switch's own limit
     /// are accepted.
-    pub fn switch(&self) -> SwitchServiceClient<Channel> {
-        SwitchServiceClient::new(self.channel.clone()).max_decoding_message_size(LARGE_REPLY_LIMIT)
+    pub fn switch(&self) -> SwitchServiceClient<DeadlineChannel> {
+        SwitchServiceClient::new(self.with_deadline()).max_decoding_message_size(LARGE_REPLY_LIMIT)
     }
 }
 
@@ -123,7 +134,7 @@ pub async fn connect(options: &ConnectOptions) -> Result<Client, ClientError> {
             endpoint: options.endpoint.clone(),
             reason: error_chain(&e),
         })?;
-    Ok(Client { channel })
+    Ok(Client { channel, timeout: options.timeout })
 }
 
 fn authority(host: &str, port: u16) -> String {
