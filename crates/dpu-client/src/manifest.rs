@@ -95,6 +95,16 @@ pub fn kind(word: &str) -> Option<Kind> {
 }
 
 impl Kind {
+    /// The API the kind belongs to, its proto package: what a manifest's `apiVersion`, if
+    /// given, must name (as kubectl refuses a kind in a version it does not serve).
+    pub fn api_version(&self) -> &'static str {
+        match self.kind {
+            "Sysctl" => "dpu.system.v1",
+            "Volume" | "Subsystem" | "Namespace" | "Listener" => "dpu.nvmf.v1",
+            _ => "dpu.switch.v1",
+        }
+    }
+
     /// The API name of `name`, which may be the id or already the full name.
     pub fn full_name(&self, name: &str) -> String {
         let full = name.starts_with(&format!("{}/", self.collection))
@@ -220,7 +230,7 @@ struct Raw {
     kind: String,
     name: String,
     #[serde(default, rename = "apiVersion")]
-    _api_version: Option<String>,
+    api_version: Option<String>,
     spec: serde_json::Value,
 }
 
@@ -260,6 +270,15 @@ pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
             let known: Vec<_> = KINDS.iter().map(|k| k.kind).collect();
             return Err(err(format!("unknown kind {:?}; known: {}", raw.kind, known.join(", "))));
         };
+        if let Some(version) = raw.api_version.as_deref()
+            && version != kind.api_version()
+        {
+            return Err(err(format!(
+                "apiVersion {version:?} does not serve kind {}; it is {:?}",
+                kind.kind,
+                kind.api_version()
+            )));
+        }
         // Named by id or, as on the command line, by full name (`volumes/v1`).
         let id = kind.id_of(&raw.name).to_owned();
         if id.is_empty() {
@@ -347,6 +366,14 @@ mod tests {
     fn errors_name_the_document_and_the_problem() {
         let cases = [
             ("kind: Nope\nname: a\nspec: {}\n", "unknown kind"),
+            (
+                "apiVersion: x/v9\nkind: Sysctl\nname: a\nspec: {value: \"1\"}\n",
+                "apiVersion \"x/v9\" does not serve kind Sysctl; it is \"dpu.system.v1\"",
+            ),
+            (
+                "apiVersion: dpu.nvmf.v1\nkind: Bridge\nname: b\nspec: {}\n",
+                "it is \"dpu.switch.v1\"",
+            ),
             ("kind: Sysctl\nname: a\nspec:\n  valeu: \"1\"\n", "valeu"),
             ("kind: Sysctl\nname: a\nspce: {}\n", "spce"),
             ("kind: Sysctl\nname: \"\"\nspec: {}\n", "name must not be empty"),
@@ -362,6 +389,9 @@ mod tests {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text:?}: {e}");
         }
+        let named =
+            "apiVersion: dpu.nvmf.v1\nkind: Volume\nname: v\nspec: {ram: {sizeBytes: \"4096\"}}\n";
+        assert_eq!(parse(named).unwrap().len(), 1, "the kind's own apiVersion is taken");
     }
 
     #[test]

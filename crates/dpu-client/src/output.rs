@@ -3,6 +3,8 @@
 //! JSON and YAML use the proto3 JSON mapping, so the output of `get -o yaml` can be edited and
 //! fed back to `apply -f` (its `spec` is the same shape).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +34,34 @@ pub fn serialize<T: Serialize>(value: &T, format: Format) -> Result<String, Stri
     }
 }
 
-/// A plain text table with left-aligned columns.
+/// `text` safe to hand to a terminal: control characters (C0 with newline and tab, DEL,
+/// C1) and the bidirectional overrides and isolates (Unicode TR 9; text that reads other
+/// than it is, CVE-2021-42574) become `\u{..}` escapes. What the agent returns may carry
+/// strings a peer chose (a host NQN sent in an NVMe Connect, an interface's name): raw,
+/// an escape sequence could rewrite the screen, forge rows or set the clipboard (OSC 52).
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A plain text table with left-aligned columns; every cell [`printable`].
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cow<'_, str>>> =
+        rows.iter().map(|row| row.iter().map(|cell| printable(cell)).collect()).collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -54,8 +80,8 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         out.push('\n');
     };
     line(headers.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
+    for row in &rows {
+        line(row.iter().map(AsRef::as_ref).collect());
     }
     out
 }
@@ -72,6 +98,17 @@ mod tests {
             &[vec!["a".into(), "1".into()], vec!["long-name".into(), "2".into()]],
         );
         assert_eq!(t, "NAME        VALUE\na           1\nlong-name   2\n");
+    }
+
+    #[test]
+    fn cells_reach_the_terminal_without_control_characters() {
+        let nqn = "nqn.x\x1b]52;c;aGk=\x07\r\nforged   row\u{9b}2J\u{202e}txt.exe";
+        let t = table(&["HOST"], &[vec![nqn.into()]]);
+        assert_eq!(
+            t,
+            "HOST\nnqn.x\\u{1b}]52;c;aGk=\\u{7}\\u{d}\\u{a}forged   row\\u{9b}2J\\u{202e}txt.exe\n"
+        );
+        assert!(matches!(printable("plain: ok"), Cow::Borrowed(_)));
     }
 
     #[test]

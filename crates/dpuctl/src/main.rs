@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use dpu_client::manifest::{self, Kind};
-use dpu_client::output::Format;
+use dpu_client::output::{Format, printable};
 use dpu_client::{Client, apply, switch};
 use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::switch::v1::{GetStatusRequest, ListRequest};
@@ -49,7 +49,7 @@ struct Cli {
     /// Output format: table, json or yaml.
     #[arg(short, long, default_value = "table", global = true)]
     output: Format,
-    /// Seconds to wait for the agent.
+    /// Seconds to wait for the agent: to connect, and for each call's whole reply.
     #[arg(long, default_value_t = 10, global = true)]
     timeout: u64,
     #[command(subcommand)]
@@ -181,13 +181,15 @@ fn resolve_kind(word: &str) -> anyhow::Result<Kind> {
     })
 }
 
-/// A gRPC status as one line, with field violations when the server sent them.
+/// A gRPC status as one line, with field violations when the server sent them; the
+/// server's words [`printable`].
 fn status_line(s: &tonic::Status) -> String {
-    let mut line = format!("{}: {}", dpu_code_name(s.code()), s.message());
+    let mut line = format!("{}: {}", dpu_code_name(s.code()), printable(s.message()));
     if let Some(bad) = s.get_details_bad_request() {
         for v in bad.field_violations {
-            if !line.contains(&v.description) {
-                line.push_str(&format!(" [{}: {}]", v.field, v.description));
+            let description = printable(&v.description);
+            if !line.contains(description.as_ref()) {
+                line.push_str(&format!(" [{}: {description}]", printable(&v.field)));
             }
         }
     }
@@ -408,7 +410,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(|s| anyhow::anyhow!("{}: {}", r.full_name(), status_line(&s)))?;
                 for line in &lines {
-                    outln!("{line}")?;
+                    outln!("{}", printable(line))?;
                 }
                 changed |= !lines.is_empty();
             }
@@ -525,6 +527,10 @@ async fn main() -> ExitCode {
                     line.push_str(&part);
                 }
             }
+            // An error may quote the server (a status's message): no control character of
+            // it reaches the terminal, but a newline of our own (a manifest error's
+            // context) still breaks the line.
+            let line: String = line.split('\n').map(printable).collect::<Vec<_>>().join("\n");
             eprintln!("dpuctl: {line}");
             ExitCode::from(failure)
         }
@@ -556,5 +562,23 @@ mod tests {
         };
         assert!(about("certs").starts_with("Certificates"), "{}", about("certs"));
         assert!(about("switch").starts_with("Observed switch state"), "{}", about("switch"));
+    }
+
+    /// A status's message and field violations are the server's words: no control
+    /// character of them reaches the terminal.
+    #[test]
+    fn a_status_line_escapes_the_servers_words() {
+        use tonic_types::{ErrorDetails, StatusExt as _};
+        let mut details = ErrorDetails::new();
+        details.add_bad_request_violation("spec.\x1b[2Jx", "bad\x07 value");
+        let s = tonic::Status::with_error_details(
+            tonic::Code::InvalidArgument,
+            "no\x1b]0;title\x07",
+            details,
+        );
+        assert_eq!(
+            super::status_line(&s),
+            "INVALID_ARGUMENT: no\\u{1b}]0;title\\u{7} [spec.\\u{1b}[2Jx: bad\\u{7} value]"
+        );
     }
 }
