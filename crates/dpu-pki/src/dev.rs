@@ -31,7 +31,7 @@ impl DevPki {
 /// before anything is written: `mode` on open applies only to a file it creates, so a key
 /// written over an existing 0644 file would stay readable. A symlink at `path` is refused
 /// (O_NOFOLLOW), not followed to wherever it points.
-fn write(path: &Path, contents: &str, secret: bool) -> Result<()> {
+pub(crate) fn write(path: &Path, contents: &str, secret: bool) -> Result<()> {
     let mode = if secret { 0o600 } else { 0o644 };
     let wrap = |source| PkiError::Write { path: path.into(), source };
     let mut file = fs::OpenOptions::new()
@@ -47,7 +47,7 @@ fn write(path: &Path, contents: &str, secret: bool) -> Result<()> {
     Ok(())
 }
 
-fn ca_params(common_name: &str) -> Result<CertificateParams> {
+pub(crate) fn ca_params(common_name: &str) -> Result<CertificateParams> {
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "dpu-services development");
@@ -58,7 +58,11 @@ fn ca_params(common_name: &str) -> Result<CertificateParams> {
     Ok(params)
 }
 
-fn leaf_params(common_name: &str, sans: &[String], server: bool) -> Result<CertificateParams> {
+pub(crate) fn leaf_params(
+    common_name: &str,
+    sans: &[String],
+    server: bool,
+) -> Result<CertificateParams> {
     let mut params = CertificateParams::new(sans.to_vec())?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "dpu-services development");
@@ -115,6 +119,11 @@ pub fn default_server_sans() -> Vec<String> {
 /// whose `[tls] crls` lists the file refuses the certificate from its next start. Revoking a
 /// certificate twice changes nothing.
 pub fn revoke(dir: &Path, cert: &Path) -> Result<PathBuf> {
+    revoke_at(dir, cert, time::OffsetDateTime::now_utc())
+}
+
+/// [`revoke`] at the time `now`.
+pub(crate) fn revoke_at(dir: &Path, cert: &Path, now: time::OffsetDateTime) -> Result<PathBuf> {
     let leaf = crate::load_certs(cert)?.remove(0);
     let (_, leaf_x509) = x509_parser::parse_x509_certificate(&leaf)
         .map_err(|e| PkiError::Pem { path: cert.into(), detail: e.to_string() })?;
@@ -140,7 +149,6 @@ pub fn revoke(dir: &Path, cert: &Path) -> Result<PathBuf> {
             .map_err(|e| PkiError::Pem { path: key_path.clone(), detail: e.to_string() })?;
         let key = KeyPair::from_pem(&key_pem)?;
         let issuer = rcgen::Issuer::from_ca_cert_der(ca, key)?;
-        let now = time::OffsetDateTime::now_utc();
         let params = rcgen::CertificateRevocationListParams {
             this_update: now,
             // The agent does not enforce nextUpdate; a year keeps other tools quiet.

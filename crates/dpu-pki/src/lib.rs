@@ -120,19 +120,17 @@ fn roots<'a>(
     Ok(store)
 }
 
-/// A verifier of client chains to `roots` that refuses a leaf a CRL of `crls` revokes. A
-/// certificate whose CA has no CRL here is not refused for it (a CRL is optional per CA),
-/// and the CAs themselves are roots, so only the leaf is looked up.
+/// A verifier of client chains to `roots` that refuses a chain any certificate of which (the
+/// leaf, or a sub-CA the client presents) a CRL of `crls` revokes: RFC 5280 §6.1.3 (a)(3)
+/// checks every certificate of the path. A certificate whose issuer has no CRL here is not
+/// refused for it (a CRL is optional per CA); the trust anchors themselves are not looked up.
 fn verifier(
     roots: RootCertStore,
     crls: &[CertificateRevocationListDer<'static>],
 ) -> Result<Arc<dyn ClientCertVerifier>> {
     let mut builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
     if !crls.is_empty() {
-        builder = builder
-            .with_crls(crls.iter().cloned())
-            .only_check_end_entity_revocation()
-            .allow_unknown_revocation_status();
+        builder = builder.with_crls(crls.iter().cloned()).allow_unknown_revocation_status();
     }
     builder.build().map_err(|e| PkiError::Verifier(e.to_string()))
 }

@@ -247,3 +247,78 @@ fn bad_files_give_clear_errors() {
         client_config(&pki.path("ca.crt"), &pki.path("host.crt"), &pki.path("host.key")).is_ok()
     );
 }
+
+/// An in-memory TLS handshake of `client` with `server`: the first error the server (or
+/// else the client) sees.
+fn handshake(server: Arc<ServerConfig>, client: ClientConfig) -> Result<(), rustls::Error> {
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut client = rustls::ClientConnection::new(Arc::new(client), name)?;
+    let mut server = rustls::ServerConnection::new(server)?;
+    for _ in 0..10 {
+        if !client.is_handshaking() && !server.is_handshaking() {
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        client.write_tls(&mut bytes).unwrap();
+        server.read_tls(&mut bytes.as_slice()).unwrap();
+        server.process_new_packets()?;
+        bytes.clear();
+        server.write_tls(&mut bytes).unwrap();
+        client.read_tls(&mut bytes.as_slice()).unwrap();
+        client.process_new_packets()?;
+    }
+    panic!("the handshake did not finish");
+}
+
+/// A client CA that issues a sub-CA that issues the client's certificate: the CA's CRL
+/// revoking the sub-CA refuses the client (RFC 5280 §6.1.3 (a)(3): every certificate of
+/// the path is checked), in the handshake and in the role.
+#[test]
+fn a_revoked_intermediate_ca_refuses_its_clients() {
+    use rcgen::{BasicConstraints, CertifiedIssuer, IsCa, KeyPair};
+    let (d, pki) = pki();
+    let mut root = dev::ca_params("test root CA").unwrap();
+    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let root = CertifiedIssuer::self_signed(root, KeyPair::generate().unwrap()).unwrap();
+    let mut sub = dev::ca_params("test sub-CA").unwrap();
+    sub.serial_number = Some(rcgen::SerialNumber::from(7u64));
+    let sub = CertifiedIssuer::signed_by(sub, KeyPair::generate().unwrap(), &root).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = dev::leaf_params("leaf", &[], false).unwrap().signed_by(&leaf_key, &sub).unwrap();
+    let path = |f: &str| d.path().join(f);
+    std::fs::write(path("root.crt"), root.pem()).unwrap();
+    std::fs::write(path("chain.crt"), leaf.pem() + &sub.pem()).unwrap();
+    dev::write(&path("leaf.key"), &leaf_key.serialize_pem(), true).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let crl = rcgen::CertificateRevocationListParams {
+        this_update: now,
+        next_update: now + time::Duration::days(1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from(7u64),
+            revocation_time: now,
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    std::fs::write(path("root.crl"), crl.signed_by(&root).unwrap().pem().unwrap()).unwrap();
+
+    let cas = [ClientCa { ca: path("root.crt"), role: Role::Host }];
+    let server = |crls: &[PathBuf]| {
+        server_config(&pki.path("server.crt"), &pki.path("server.key"), &cas, crls).unwrap()
+    };
+    let client = || client_config(&pki.path("ca.crt"), &path("chain.crt"), &path("leaf.key"));
+    let chain = load_certs(&path("chain.crt")).unwrap();
+    let (config, mapper) = server(&[]);
+    assert_eq!(mapper.role_of(&chain), Some(Role::Host));
+    handshake(config, client().unwrap()).unwrap();
+    let (config, mapper) = server(&[path("root.crl")]);
+    assert_eq!(mapper.role_of(&chain), None);
+    let err = handshake(config, client().unwrap()).unwrap_err();
+    assert!(
+        matches!(err, rustls::Error::InvalidCertificate(rustls::CertificateError::Revoked)),
+        "{err:?}"
+    );
+}
