@@ -55,6 +55,14 @@ pub enum PkiError {
          would revoke nothing; give the CRL of a client CA, or add its CA to client_cas"
     )]
     CrlOfNoClientCa { path: PathBuf, issuer: String, cas: String },
+    /// webpki consults the first CRL of a certificate's issuer whose scope covers it: a
+    /// certificate only a later one lists would be taken.
+    #[error(
+        "{files}: two CRLs of \"{issuer}\" for the same certificates: the handshake would \
+         consult only the first, and accept a certificate only the other lists; keep one, \
+         the newest"
+    )]
+    TwoCrlsOfOneCa { files: String, issuer: String },
 }
 
 pub type Result<T, E = PkiError> = std::result::Result<T, E>;
@@ -149,27 +157,71 @@ fn ca_subjects(cas: &[LoadedCa<'_>]) -> Result<Vec<(Vec<u8>, String)>> {
     Ok(subjects)
 }
 
+/// What the start-up checks keep of a CRL: its file, its issuer, and its scope.
+struct CrlScope<'a> {
+    path: &'a Path,
+    issuer: Vec<u8>,
+    issuer_text: String,
+    /// The issuing distribution point extension's DER (RFC 5280 §5.2.5); none: every
+    /// certificate of the issuer.
+    distribution_point: Option<Vec<u8>>,
+}
+
 /// Refuses a CRL whose issuer is none of `subjects`. webpki looks a CRL up by the issuer
 /// name of the certificate it checks (RFC 5280 §6.3.3 (b)), the same DER compared here, and
 /// takes a certificate without a CRL of its issuer as not revoked
 /// (`allow_unknown_revocation_status`): such a CRL would be ignored in silence.
-fn check_crl_issuer(
-    path: &Path,
+fn check_crl_issuer<'a>(
+    path: &'a Path,
     crl: &CertificateRevocationListDer<'_>,
     subjects: &[(Vec<u8>, String)],
-) -> Result<()> {
+) -> Result<CrlScope<'a>> {
     let (_, parsed) = x509_parser::parse_x509_crl(crl)
         .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
     let issuer = &parsed.tbs_cert_list.issuer;
-    if subjects.iter().any(|(raw, _)| raw.as_slice() == issuer.as_raw()) {
-        return Ok(());
+    if !subjects.iter().any(|(raw, _)| raw.as_slice() == issuer.as_raw()) {
+        let cas: Vec<&str> = subjects.iter().map(|(_, name)| name.as_str()).collect();
+        return Err(PkiError::CrlOfNoClientCa {
+            path: path.into(),
+            issuer: issuer.to_string(),
+            cas: cas.join("; "),
+        });
     }
-    let cas: Vec<&str> = subjects.iter().map(|(_, name)| name.as_str()).collect();
-    Err(PkiError::CrlOfNoClientCa {
-        path: path.into(),
-        issuer: issuer.to_string(),
-        cas: cas.join("; "),
+    let idp = &x509_parser::oid_registry::OID_X509_EXT_ISSUER_DISTRIBUTION_POINT;
+    Ok(CrlScope {
+        path,
+        issuer: issuer.as_raw().to_vec(),
+        issuer_text: issuer.to_string(),
+        distribution_point: parsed
+            .extensions()
+            .iter()
+            .find(|e| e.oid == *idp)
+            .map(|e| e.value.to_vec()),
     })
+}
+
+/// Refuses two CRLs of one issuer whose scopes overlap: webpki consults the first that
+/// covers a certificate, so one only the second lists would be accepted. Two CRLs of
+/// different issuing distribution points (a partitioned CRL) are each for their own
+/// certificates.
+fn check_one_crl_per_scope(scopes: &[CrlScope<'_>]) -> Result<()> {
+    for (i, a) in scopes.iter().enumerate() {
+        for b in &scopes[i + 1..] {
+            let overlap = match (&a.distribution_point, &b.distribution_point) {
+                (Some(x), Some(y)) => x == y,
+                _ => true,
+            };
+            if a.issuer == b.issuer && overlap {
+                let files = if a.path == b.path {
+                    a.path.display().to_string()
+                } else {
+                    format!("{} and {}", a.path.display(), b.path.display())
+                };
+                return Err(PkiError::TwoCrlsOfOneCa { files, issuer: a.issuer_text.clone() });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A trusted client CA and the role its certificates carry.
@@ -243,16 +295,18 @@ pub fn server_config(
     let all_roots = roots(cas.iter().flat_map(|c| &c.certs))?;
     let subjects = ca_subjects(&cas)?;
     let mut revoked = Vec::new();
+    let mut scopes = Vec::new();
     for path in crls {
         let list = load_crls(path)?;
         for crl in &list {
-            check_crl_issuer(path, crl, &subjects)?;
+            scopes.push(check_crl_issuer(path, crl, &subjects)?);
         }
         // Checked one file at a time, so a broken one is named.
         verifier(all_roots.clone(), &list)
             .map_err(|e| PkiError::Verifier(format!("{}: {e}", path.display())))?;
         revoked.extend(list);
     }
+    check_one_crl_per_scope(&scopes)?;
     let mut by_role = Vec::new();
     for role in [Role::Host, Role::Operator] {
         let of_role: Vec<&LoadedCa<'_>> = cas.iter().filter(|c| c.role == role).collect();

@@ -270,6 +270,25 @@ fn handshake(server: Arc<ServerConfig>, client: ClientConfig) -> Result<(), rust
     panic!("the handshake did not finish");
 }
 
+/// The development CA of `role`, to sign with.
+fn dev_issuer(pki: &DevPki, role: &str) -> rcgen::Issuer<'static, rcgen::KeyPair> {
+    let ca = load_certs(&pki.path(&format!("{role}-ca.crt"))).unwrap().remove(0);
+    let key = std::fs::read_to_string(pki.path(&format!("{role}-ca.key"))).unwrap();
+    rcgen::Issuer::from_ca_cert_der(&ca, rcgen::KeyPair::from_pem(&key).unwrap()).unwrap()
+}
+
+/// Another client certificate of the development CA of `role`, written to `DIR/NAME.crt`
+/// and `.key`.
+fn issue(pki: &DevPki, role: &str, name: &str) -> PathBuf {
+    let issuer = dev_issuer(pki, role);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = dev::leaf_params(name, &[], false).unwrap().signed_by(&leaf_key, &issuer).unwrap();
+    dev::write(&pki.path(&format!("{name}.key")), &leaf_key.serialize_pem(), true).unwrap();
+    let path = pki.path(&format!("{name}.crt"));
+    dev::write(&path, &leaf.pem(), false).unwrap();
+    path
+}
+
 /// A client CA that issues a sub-CA that issues the client's certificate: the CA's CRL
 /// revoking the sub-CA refuses the client (RFC 5280 §6.1.3 (a)(3): every certificate of
 /// the path is checked), in the handshake and in the role.
@@ -321,4 +340,57 @@ fn a_revoked_intermediate_ca_refuses_its_clients() {
         matches!(err, rustls::Error::InvalidCertificate(rustls::CertificateError::Revoked)),
         "{err:?}"
     );
+}
+
+/// Two CRLs of one CA (two files, or two in one file): the handshake would consult only
+/// the first, so a certificate only the other lists would be taken; the start is refused,
+/// naming both files.
+#[test]
+fn two_crls_of_one_ca_are_refused() {
+    let (d, pki) = pki();
+    let other = issue(&pki, "host", "other");
+    let crl = revoke(d.path(), &other).unwrap();
+    let old = d.path().join("old.crl");
+    std::fs::copy(&crl, &old).unwrap();
+    revoke(d.path(), &pki.path("host.crt")).unwrap();
+    let (cert, key) = (pki.path("server.crt"), pki.path("server.key"));
+    for crls in [[old.clone(), crl.clone()], [crl.clone(), old.clone()]] {
+        let err = server_config(&cert, &key, &cas(&pki), &crls).map(|c| c.1).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("old.crl") && text.contains("host-ca.crl"), "{text}");
+        assert!(text.contains("CN=dpu dev host client CA"), "{text}");
+    }
+    let both = d.path().join("both.crl");
+    let pems = [&old, &crl].map(|p| std::fs::read_to_string(p).unwrap());
+    std::fs::write(&both, pems.concat()).unwrap();
+    let err = server_config(&cert, &key, &cas(&pki), &[both]).map(|c| c.1).unwrap_err();
+    assert!(err.to_string().contains("both.crl"), "{err}");
+    // The newest alone refuses both.
+    let (_c, mapper) = server_config(&cert, &key, &cas(&pki), &[crl]).unwrap();
+    assert_eq!(mapper.role_of(&load_certs(&pki.path("host.crt")).unwrap()), None);
+    assert_eq!(mapper.role_of(&load_certs(&other).unwrap()), None);
+    // A partitioned CRL: one per issuing distribution point is taken; two of one refused.
+    let partition = |name: &str, uri: &str| {
+        let now = time::OffsetDateTime::now_utc();
+        let crl = rcgen::CertificateRevocationListParams {
+            this_update: now,
+            next_update: now + time::Duration::days(1),
+            crl_number: rcgen::SerialNumber::from(1u64),
+            issuing_distribution_point: Some(rcgen::CrlIssuingDistributionPoint {
+                distribution_point: rcgen::CrlDistributionPoint { uris: vec![uri.into()] },
+                scope: None,
+            }),
+            revoked_certs: Vec::new(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        let path = d.path().join(name);
+        let pem = crl.signed_by(&dev_issuer(&pki, "host")).unwrap().pem().unwrap();
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    let (a, b) = (partition("a.crl", "http://crl/a"), partition("b.crl", "http://crl/b"));
+    server_config(&cert, &key, &cas(&pki), &[a.clone(), b]).unwrap();
+    let a2 = partition("a2.crl", "http://crl/a");
+    let err = server_config(&cert, &key, &cas(&pki), &[a, a2]).map(|c| c.1).unwrap_err();
+    assert!(matches!(err, PkiError::TwoCrlsOfOneCa { .. }), "{err:?}");
 }
