@@ -47,6 +47,22 @@ pub(crate) fn write(path: &Path, contents: &str, secret: bool) -> Result<()> {
     Ok(())
 }
 
+/// How long a development CA is valid; its certificates are for [`LEAF_VALIDITY`], then
+/// `certs init` again.
+const CA_VALIDITY: time::Duration = time::Duration::days(3650);
+const LEAF_VALIDITY: time::Duration = time::Duration::days(365);
+/// A certificate is valid from this long before it is made: the card whose clock checks it
+/// may be behind the machine that made it.
+const CLOCK_SKEW: time::Duration = time::Duration::days(1);
+
+/// Valid from a little before now for `validity` (rcgen's default is 1975..4096, which
+/// never expires a lost key).
+fn set_validity(params: &mut CertificateParams, validity: time::Duration) {
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - CLOCK_SKEW;
+    params.not_after = now + validity;
+}
+
 pub(crate) fn ca_params(common_name: &str) -> Result<CertificateParams> {
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     let mut dn = DistinguishedName::new();
@@ -55,6 +71,7 @@ pub(crate) fn ca_params(common_name: &str) -> Result<CertificateParams> {
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    set_validity(&mut params, CA_VALIDITY);
     Ok(params)
 }
 
@@ -74,12 +91,14 @@ pub(crate) fn leaf_params(
     } else {
         ExtendedKeyUsagePurpose::ClientAuth
     }];
+    set_validity(&mut params, LEAF_VALIDITY);
     Ok(params)
 }
 
 /// Writes a development PKI into `dir` (created if needed):
 /// `ca.crt/key` (signs `server.crt/key`, whose SANs are `server_sans`), `host-ca.crt/key` (signs
 /// `host.crt/key`) and `operator-ca.crt/key` (signs `operator.crt/key`). Keys are mode 0600.
+/// The CAs are valid for ten years, the other certificates for one, both from a day ago.
 pub fn init_dev_pki(dir: &Path, server_sans: &[String]) -> Result<DevPki> {
     fs::create_dir_all(dir).map_err(|source| PkiError::Write { path: dir.into(), source })?;
 

@@ -394,3 +394,30 @@ fn two_crls_of_one_ca_are_refused() {
     let err = server_config(&cert, &key, &cas(&pki), &[a, a2]).map(|c| c.1).unwrap_err();
     assert!(matches!(err, PkiError::TwoCrlsOfOneCa { .. }), "{err:?}");
 }
+
+/// The development certificates are valid from a little before now (clocks differ) for a
+/// year (leaves) or ten (CAs), not rcgen's 1975..4096.
+#[test]
+fn development_certificates_have_bounded_validity() {
+    let (_d, pki) = pki();
+    let now = time::OffsetDateTime::now_utc();
+    for (file, days) in [
+        ("ca.crt", 3650),
+        ("host-ca.crt", 3650),
+        ("operator-ca.crt", 3650),
+        ("server.crt", 365),
+        ("host.crt", 365),
+        ("operator.crt", 365),
+    ] {
+        let der = load_certs(&pki.path(file)).unwrap().remove(0);
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let validity = cert.validity();
+        let (from, to) = (validity.not_before.to_datetime(), validity.not_after.to_datetime());
+        assert!(from <= now && now - from <= time::Duration::days(2), "{file}: from {from}");
+        let left = to - now;
+        assert!(
+            left > time::Duration::days(days - 1) && left <= time::Duration::days(days),
+            "{file}: until {to}"
+        );
+    }
+}

@@ -136,6 +136,9 @@ enum SwitchCommand {
 #[derive(Subcommand)]
 enum CertsCommand {
     /// Create a development CA, a server certificate and host/operator client certificates.
+    ///
+    /// The CAs are valid for ten years, the other certificates for one (from a day ago, for
+    /// clocks that differ); run it again when they expire.
     Init {
         dir: PathBuf,
         /// Server certificate SANs (default: 192.168.100.2, localhost, 127.0.0.1).
