@@ -157,36 +157,18 @@ pub(crate) fn revoke_at(dir: &Path, cert: &Path, now: time::OffsetDateTime) -> R
             continue;
         }
         let crl_path = dir.join(format!("{role}-ca.crl"));
-        let mut serials = revoked_serials(&crl_path)?;
+        let mut revoked = revoked_entries(&crl_path)?;
         let serial = strip_leading_zeros(leaf_x509.tbs_certificate.raw_serial()).to_vec();
-        if serials.contains(&serial) {
+        if revoked.iter().any(|(s, _)| *s == serial) {
             return Ok(crl_path);
         }
-        serials.push(serial);
+        revoked.push((serial, now));
         let key_path = dir.join(format!("{role}-ca.key"));
         let key_pem = String::from_utf8(crate::read_key_file(&key_path)?)
             .map_err(|e| PkiError::Pem { path: key_path.clone(), detail: e.to_string() })?;
         let key = KeyPair::from_pem(&key_pem)?;
         let issuer = rcgen::Issuer::from_ca_cert_der(ca, key)?;
-        let params = rcgen::CertificateRevocationListParams {
-            this_update: now,
-            // The agent does not enforce nextUpdate; a year keeps other tools quiet.
-            next_update: now + time::Duration::days(365),
-            // RFC 5280 §5.2.3: increases with each CRL, which here adds one serial each.
-            crl_number: rcgen::SerialNumber::from(serials.len() as u64),
-            issuing_distribution_point: None,
-            revoked_certs: serials
-                .iter()
-                .map(|s| rcgen::RevokedCertParams {
-                    serial_number: rcgen::SerialNumber::from_slice(s),
-                    revocation_time: now,
-                    reason_code: None,
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: rcgen::KeyIdMethod::Sha256,
-        };
-        write(&crl_path, &params.signed_by(&issuer)?.pem()?, false)?;
+        write_crl(&crl_path, &issuer, &revoked, now)?;
         return Ok(crl_path);
     }
     Err(PkiError::Verifier(format!(
@@ -196,20 +178,54 @@ pub(crate) fn revoke_at(dir: &Path, cert: &Path, now: time::OffsetDateTime) -> R
     )))
 }
 
-/// The serials a CRL file lists (none when it does not exist yet).
-fn revoked_serials(path: &Path) -> Result<Vec<Vec<u8>>> {
+/// A revoked certificate: its serial (as [`strip_leading_zeros`] gives it) and when it was
+/// revoked.
+type Revoked = (Vec<u8>, time::OffsetDateTime);
+
+/// Writes to `path` the CRL of `issuer` that lists `revoked`, issued at `now`. Each entry
+/// keeps its own date: RFC 5280 §5.3.1 revocationDate is when that certificate was revoked.
+fn write_crl(
+    path: &Path,
+    issuer: &rcgen::Issuer<'_, impl rcgen::SigningKey>,
+    revoked: &[Revoked],
+    now: time::OffsetDateTime,
+) -> Result<()> {
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: now,
+        // The agent does not enforce nextUpdate; a year keeps other tools quiet.
+        next_update: now + time::Duration::days(365),
+        // RFC 5280 §5.2.3: increases with each CRL, which here adds one serial each.
+        crl_number: rcgen::SerialNumber::from(revoked.len() as u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|(serial, date)| rcgen::RevokedCertParams {
+                serial_number: rcgen::SerialNumber::from_slice(serial),
+                revocation_time: *date,
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    write(path, &params.signed_by(issuer)?.pem()?, false)
+}
+
+/// The certificates a CRL file lists, with their revocation dates (none when the file does
+/// not exist yet).
+fn revoked_entries(path: &Path) -> Result<Vec<Revoked>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let mut serials = Vec::new();
+    let mut revoked = Vec::new();
     for der in crate::load_crls(path)? {
         let (_, crl) = x509_parser::parse_x509_crl(&der)
             .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
-        serials.extend(
-            crl.iter_revoked_certificates().map(|r| strip_leading_zeros(r.raw_serial()).to_vec()),
-        );
+        revoked.extend(crl.iter_revoked_certificates().map(|r| {
+            (strip_leading_zeros(r.raw_serial()).to_vec(), r.revocation_date.to_datetime())
+        }));
     }
-    Ok(serials)
+    Ok(revoked)
 }
 
 /// A DER INTEGER's content without the sign byte, as rcgen takes a serial.

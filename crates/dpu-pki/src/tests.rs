@@ -421,3 +421,21 @@ fn development_certificates_have_bounded_validity() {
         );
     }
 }
+
+/// Revoking another certificate later keeps the first one's revocation date (RFC 5280
+/// §5.3.1 revocationDate: when it was revoked, not when the list was last written).
+#[test]
+fn a_revocation_keeps_its_date() {
+    let (d, pki) = pki();
+    let other = issue(&pki, "host", "other");
+    let first = time::OffsetDateTime::from_unix_timestamp(1_735_787_045).unwrap();
+    let later = first + time::Duration::days(30);
+    dev::revoke_at(d.path(), &other, first).unwrap();
+    let crl = dev::revoke_at(d.path(), &pki.path("host.crt"), later).unwrap();
+    let der = load_crls(&crl).unwrap().remove(0);
+    let (_, parsed) = x509_parser::parse_x509_crl(&der).unwrap();
+    let dates: Vec<_> =
+        parsed.iter_revoked_certificates().map(|r| r.revocation_date.to_datetime()).collect();
+    assert_eq!(dates, [first, later]);
+    assert_eq!(parsed.last_update().to_datetime(), later);
+}
