@@ -99,6 +99,8 @@ pub(crate) fn leaf_params(
 /// `ca.crt/key` (signs `server.crt/key`, whose SANs are `server_sans`), `host-ca.crt/key` (signs
 /// `host.crt/key`) and `operator-ca.crt/key` (signs `operator.crt/key`). Keys are mode 0600.
 /// The CAs are valid for ten years, the other certificates for one, both from a day ago.
+/// A client CA's CRL `revoke` wrote (`host-ca.crl`, `operator-ca.crl`) is written again,
+/// empty, signed by the new CA.
 pub fn init_dev_pki(dir: &Path, server_sans: &[String]) -> Result<DevPki> {
     fs::create_dir_all(dir).map_err(|source| PkiError::Write { path: dir.into(), source })?;
 
@@ -119,6 +121,13 @@ pub fn init_dev_pki(dir: &Path, server_sans: &[String]) -> Result<DevPki> {
         )?;
         write(&dir.join(format!("{role}-ca.crt")), &ca.pem(), false)?;
         write(&dir.join(format!("{role}-ca.key")), &ca.key().serialize_pem(), true)?;
+        // A CRL an earlier `revoke` wrote is signed by the key just replaced: webpki would
+        // fail its signature at every handshake of this CA's clients. It revoked only
+        // certificates of the old CA, so the new one's is empty.
+        let crl = dir.join(format!("{role}-ca.crl"));
+        if crl.exists() {
+            write_crl(&crl, &ca, &[], time::OffsetDateTime::now_utc())?;
+        }
         let key = KeyPair::generate()?;
         let cert = leaf_params(&format!("dpuctl {role}"), &[], false)?.signed_by(&key, &ca)?;
         write(&dir.join(format!("{role}.crt")), &cert.pem(), false)?;

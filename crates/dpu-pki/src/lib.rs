@@ -63,6 +63,14 @@ pub enum PkiError {
          the newest"
     )]
     TwoCrlsOfOneCa { files: String, issuer: String },
+    /// webpki checks a CRL's signature at each handshake of a client of its CA, and refuses
+    /// the client when it fails: every client of that CA would be locked out.
+    #[error(
+        "{path}: a CRL of \"{issuer}\" whose signature the key of that client CA does not \
+         verify ({detail}); it would refuse every certificate of the CA. Is it of an earlier \
+         CA of that name? Re-issue it with the CA's key, or take it out of crls"
+    )]
+    CrlNotSignedByItsCa { path: PathBuf, issuer: String, detail: String },
 }
 
 pub type Result<T, E = PkiError> = std::result::Result<T, E>;
@@ -143,18 +151,19 @@ fn verifier(
     builder.build().map_err(|e| PkiError::Verifier(e.to_string()))
 }
 
-/// The subject names of the client CAs' certificates: raw DER, and as text for messages.
-fn ca_subjects(cas: &[LoadedCa<'_>]) -> Result<Vec<(Vec<u8>, String)>> {
-    let mut subjects = Vec::new();
+/// The client CAs' certificates, parsed: their subjects and keys judge the CRLs.
+fn parse_client_cas<'a>(
+    cas: &'a [LoadedCa<'_>],
+) -> Result<Vec<x509_parser::certificate::X509Certificate<'a>>> {
+    let mut parsed = Vec::new();
     for ca in cas {
         for der in &ca.certs {
             let (_, cert) = x509_parser::parse_x509_certificate(der)
                 .map_err(|e| PkiError::Pem { path: ca.path.into(), detail: e.to_string() })?;
-            let subject = cert.tbs_certificate.subject;
-            subjects.push((subject.as_raw().to_vec(), subject.to_string()));
+            parsed.push(cert);
         }
     }
-    Ok(subjects)
+    Ok(parsed)
 }
 
 /// What the start-up checks keep of a CRL: its file, its issuer, and its scope.
@@ -167,24 +176,43 @@ struct CrlScope<'a> {
     distribution_point: Option<Vec<u8>>,
 }
 
-/// Refuses a CRL whose issuer is none of `subjects`. webpki looks a CRL up by the issuer
-/// name of the certificate it checks (RFC 5280 §6.3.3 (b)), the same DER compared here, and
-/// takes a certificate without a CRL of its issuer as not revoked
-/// (`allow_unknown_revocation_status`): such a CRL would be ignored in silence.
+/// Refuses a CRL whose issuer is none of the client CAs `cas`, or whose signature the key
+/// of no CA of that name verifies. webpki looks a CRL up by the issuer name of the
+/// certificate it checks (RFC 5280 §6.3.3 (b)), the same DER compared here, and takes a
+/// certificate without a CRL of its issuer as not revoked
+/// (`allow_unknown_revocation_status`): a CRL of another issuer would be ignored in silence.
+/// It checks the signature only in the handshake (§6.3.3 (f)), where a CRL of another key
+/// (an earlier CA of the same name) refuses every client of the CA: refused here instead.
 fn check_crl_issuer<'a>(
     path: &'a Path,
     crl: &CertificateRevocationListDer<'_>,
-    subjects: &[(Vec<u8>, String)],
+    cas: &[x509_parser::certificate::X509Certificate<'_>],
 ) -> Result<CrlScope<'a>> {
     let (_, parsed) = x509_parser::parse_x509_crl(crl)
         .map_err(|e| PkiError::Pem { path: path.into(), detail: e.to_string() })?;
     let issuer = &parsed.tbs_cert_list.issuer;
-    if !subjects.iter().any(|(raw, _)| raw.as_slice() == issuer.as_raw()) {
-        let cas: Vec<&str> = subjects.iter().map(|(_, name)| name.as_str()).collect();
+    let of_issuer: Vec<_> =
+        cas.iter().filter(|ca| ca.subject().as_raw() == issuer.as_raw()).collect();
+    if of_issuer.is_empty() {
+        let names: Vec<String> = cas.iter().map(|ca| ca.subject().to_string()).collect();
         return Err(PkiError::CrlOfNoClientCa {
             path: path.into(),
             issuer: issuer.to_string(),
-            cas: cas.join("; "),
+            cas: names.join("; "),
+        });
+    }
+    let mut verified = Err(String::new());
+    for ca in of_issuer {
+        verified = parsed.verify_signature(ca.public_key()).map_err(|e| e.to_string());
+        if verified.is_ok() {
+            break;
+        }
+    }
+    if let Err(detail) = verified {
+        return Err(PkiError::CrlNotSignedByItsCa {
+            path: path.into(),
+            issuer: issuer.to_string(),
+            detail,
         });
     }
     let idp = &x509_parser::oid_registry::OID_X509_EXT_ISSUER_DISTRIBUTION_POINT;
@@ -293,13 +321,13 @@ pub fn server_config(
     }
     let cas = load_client_cas(client_cas)?;
     let all_roots = roots(cas.iter().flat_map(|c| &c.certs))?;
-    let subjects = ca_subjects(&cas)?;
+    let parsed_cas = parse_client_cas(&cas)?;
     let mut revoked = Vec::new();
     let mut scopes = Vec::new();
     for path in crls {
         let list = load_crls(path)?;
         for crl in &list {
-            scopes.push(check_crl_issuer(path, crl, &subjects)?);
+            scopes.push(check_crl_issuer(path, crl, &parsed_cas)?);
         }
         // Checked one file at a time, so a broken one is named.
         verifier(all_roots.clone(), &list)

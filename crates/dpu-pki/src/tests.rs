@@ -439,3 +439,26 @@ fn a_revocation_keeps_its_date() {
     assert_eq!(dates, [first, later]);
     assert_eq!(parsed.last_update().to_datetime(), later);
 }
+
+/// `certs init` again makes new CAs: a CRL the earlier `revoke` wrote, signed by the old
+/// key, would refuse every client of the new CA in the handshake. Init re-issues it, empty,
+/// with the new key; a CRL another key signed is refused at start, naming it.
+#[test]
+fn init_again_reissues_its_crls_and_a_crl_of_another_key_is_refused() {
+    let (d, pki) = pki();
+    let crl = revoke(d.path(), &pki.path("host.crt")).unwrap();
+    let stale = d.path().join("stale.crl");
+    std::fs::copy(&crl, &stale).unwrap();
+    init_dev_pki(d.path(), &dev::default_server_sans()).unwrap();
+    assert!(!d.path().join("operator-ca.crl").exists());
+    let (cert, key) = (pki.path("server.crt"), pki.path("server.key"));
+    let (config, mapper) =
+        server_config(&cert, &key, &cas(&pki), std::slice::from_ref(&crl)).unwrap();
+    assert_eq!(mapper.role_of(&load_certs(&pki.path("host.crt")).unwrap()), Some(Role::Host));
+    let client = client_config(&pki.path("ca.crt"), &pki.path("host.crt"), &pki.path("host.key"));
+    handshake(config, client.unwrap()).unwrap();
+    let err = server_config(&cert, &key, &cas(&pki), &[stale]).map(|c| c.1).unwrap_err();
+    assert!(matches!(err, PkiError::CrlNotSignedByItsCa { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("stale.crl") && text.contains("CN=dpu dev host client CA"), "{text}");
+}

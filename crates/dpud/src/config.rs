@@ -129,8 +129,8 @@ pub struct Tls {
     pub key: PathBuf,
     pub client_cas: Vec<ClientCa>,
     /// CRL files (PEM) of the client CAs: a client certificate one lists is refused in the
-    /// handshake. Read at start, which fails on a CRL of another issuer and on two CRLs of
-    /// one CA.
+    /// handshake. Read at start, which fails on a CRL of another issuer, on two CRLs of one
+    /// CA, and on a CRL the CA's key did not sign.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crls: Vec<PathBuf>,
 }
