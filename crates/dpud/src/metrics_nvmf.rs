@@ -20,7 +20,7 @@ pub const STATS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The nvmf statistics, or None when the service is not configured, does not answer or
 /// answers too late.
-pub async fn scrape(services: &Services) -> Option<NvmfStats> {
+pub async fn scrape(services: &Services) -> Option<std::sync::Arc<NvmfStats>> {
     nvmf_stats_within(services, STATS_TIMEOUT).await
 }
 

@@ -365,7 +365,7 @@ impl Agent {
                     // Ask the nvmf service first, so the agent's series are as of the reply.
                     let nvmf = crate::metrics_nvmf::scrape(&services).await;
                     let mut text = agent_exposition(&metrics, &store, &services, started);
-                    text.push_str(&crate::metrics_nvmf::render(nvmf.as_ref()));
+                    text.push_str(&crate::metrics_nvmf::render(nvmf.as_deref()));
                     text
                 })
             });

@@ -15,9 +15,12 @@ use std::time::{Duration, SystemTime};
 
 use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
 use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
+use dpu_proto::dpu::nvmf::v1::NvmfStats;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tonic::transport::Channel;
+
+use crate::api::shared_read::SharedRead;
 
 /// How often the agent checks that each service is alive and the same instance.
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
@@ -289,6 +292,9 @@ impl Failing {
 #[derive(Default, Clone)]
 pub struct Services {
     pub handles: BTreeMap<String, Arc<ServiceHandle>>,
+    /// The nvmf service's statistics snapshots, shared by the callers that ask at once
+    /// (`api::nvmf::nvmf_stats`).
+    pub nvmf_stats: Arc<SharedRead<NvmfStats, tonic::Status>>,
 }
 
 impl Services {

@@ -19,6 +19,7 @@ macro_rules! resource_message {
 
 pub mod nvmf;
 pub mod resource;
+pub mod shared_read;
 pub mod switch;
 pub mod system;
 

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dpu_nvmf::internal::{
@@ -880,7 +881,7 @@ impl NvmfService for NvmfApi {
     ) -> Result<Response<Subsystem>, Status> {
         let s = self.resources.subsystems.get(&request.into_inner().name).await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        Ok(Response::new(with_live_controllers(s, stats.as_ref())))
+        Ok(Response::new(with_live_controllers(s, stats.as_deref())))
     }
 
     async fn list_subsystems(
@@ -891,7 +892,7 @@ impl NvmfService for NvmfApi {
         let (subsystems, next_page_token) =
             self.resources.subsystems.list("", req.page_size, &req.page_token).await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        let live = |s| with_live_controllers(s, stats.as_ref());
+        let live = |s| with_live_controllers(s, stats.as_deref());
         let subsystems = subsystems.into_iter().map(live).collect();
         Ok(Response::new(ListSubsystemsResponse { subsystems, next_page_token }))
     }
@@ -920,7 +921,7 @@ impl NvmfService for NvmfApi {
             )
             .await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        Ok(Response::new(with_live_controllers(updated, stats.as_ref())))
+        Ok(Response::new(with_live_controllers(updated, stats.as_deref())))
     }
 
     async fn delete_subsystem(
@@ -969,7 +970,7 @@ impl NvmfService for NvmfApi {
     ) -> Result<Response<Namespace>, Status> {
         let n = self.resources.namespaces.get(&request.into_inner().name).await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        Ok(Response::new(with_live_counters(n, stats.as_ref())))
+        Ok(Response::new(with_live_counters(n, stats.as_deref())))
     }
 
     async fn list_namespaces(
@@ -988,7 +989,7 @@ impl NvmfService for NvmfApi {
         let (namespaces, next_page_token) =
             self.resources.namespaces.list(&prefix, req.page_size, &req.page_token).await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        let live = |n| with_live_counters(n, stats.as_ref());
+        let live = |n| with_live_counters(n, stats.as_deref());
         let namespaces = namespaces.into_iter().map(live).collect();
         Ok(Response::new(ListNamespacesResponse { namespaces, next_page_token }))
     }
@@ -1018,7 +1019,7 @@ impl NvmfService for NvmfApi {
             )
             .await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
-        Ok(Response::new(with_live_counters(updated, stats.as_ref())))
+        Ok(Response::new(with_live_counters(updated, stats.as_deref())))
     }
 
     async fn delete_namespace(
@@ -1110,7 +1111,7 @@ impl NvmfService for NvmfApi {
         request: Request<GetNvmfStatsRequest>,
     ) -> Result<Response<NvmfStats>, Status> {
         let role = caller_role(&request);
-        let stats = nvmf_stats(&self.services).await?;
+        let stats = Arc::unwrap_or_clone(nvmf_stats(&self.services).await?);
         Ok(Response::new(if role >= Role::Operator { stats } else { without_peers(stats) }))
     }
 
@@ -1144,22 +1145,23 @@ fn nvmf_handle(services: &Services) -> Result<&std::sync::Arc<ServiceHandle>, St
     })
 }
 
-/// The nvmf service's statistics, whole (peers included), as GetNvmfStats and the metrics
-/// endpoint read them.
-pub async fn nvmf_stats(services: &Services) -> Result<NvmfStats, Status> {
+/// The nvmf service's statistics, whole (peers included), as GetNvmfStats, the live
+/// figures of Get/List and the metrics endpoint read them: one snapshot for all who ask at
+/// once (`Services::nvmf_stats`).
+pub async fn nvmf_stats(services: &Services) -> Result<Arc<NvmfStats>, Status> {
     let handle = nvmf_handle(services)?;
-    answered(NVMF_SERVICE, async {
+    let fetch = answered(NVMF_SERVICE, async {
         let reply = nvmf_client(handle.channel()).get_nvmf_stats(GetNvmfStatsRequest {}).await;
         reply.map(Response::into_inner).map_err(|e| {
             Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
         })
-    })
-    .await
+    });
+    services.nvmf_stats.read(fetch).await
 }
 
 /// The nvmf service's statistics within `timeout`, or None when it is not configured,
 /// does not answer or answers too late (why at debug level: the callers say it their way).
-pub async fn nvmf_stats_within(services: &Services, timeout: Duration) -> Option<NvmfStats> {
+pub async fn nvmf_stats_within(services: &Services, timeout: Duration) -> Option<Arc<NvmfStats>> {
     match tokio::time::timeout(timeout, nvmf_stats(services)).await {
         Ok(Ok(stats)) => Some(stats),
         Ok(Err(e)) => {
