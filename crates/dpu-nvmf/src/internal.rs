@@ -467,14 +467,14 @@ impl NvmfInternal {
                             subsystems.insert(name.clone(), old);
                             Ok(())
                         }
-                        Some(old)
-                            if old.nqn == spec.nqn
-                                && old.spec.serial_number == spec.serial_number
-                                && old.spec.model_number == spec.model_number =>
-                        {
+                        // The same NQN: changed in place, so controllers, namespaces and
+                        // their reservations and Write Protect stay (a serial or model
+                        // change too: Identify reads them when it runs).
+                        Some(old) if old.nqn == spec.nqn => {
                             let nqn = &spec.nqn;
                             let r = target
-                                .set_hosts(nqn, new.allow_any_host, new.hosts)
+                                .set_identity(nqn, new.serial, new.model)
+                                .and_then(|()| target.set_hosts(nqn, new.allow_any_host, new.hosts))
                                 .and_then(|()| target.set_host_secrets(nqn, new.host_secrets))
                                 .and_then(|()| target.set_cntlid_range(nqn, new.cntlids))
                                 .and_then(|()| target.set_max_io_queues(nqn, new.max_io_queues))
@@ -488,8 +488,8 @@ impl NvmfInternal {
                             r
                         }
                         old => {
-                            // Another serial, model or NQN: replaced in one step, so a
-                            // refused spec leaves the old subsystem and its namespaces.
+                            // Another NQN: replaced in one step, so a refused spec
+                            // leaves the old subsystem and its namespaces.
                             let r = match &old {
                                 Some(old) => target.replace_subsystem(&old.nqn, new),
                                 None => target.add_subsystem(new),
@@ -552,22 +552,38 @@ impl NvmfInternal {
         let mut namespaces = BTreeMap::new();
         for (name, mut n) in wanted {
             let spec = n.spec.clone().unwrap_or_default();
+            // A refused spec leaves the namespace that serves as it was (unless it went
+            // with its subsystem or volume: then an NQN it had may be another
+            // subsystem's now, or the volume another's).
+            let serving = |old: &AppliedNamespace| {
+                let parent = split_namespace_name(&name).map(|(parent, _)| parent);
+                parent.is_some_and(|parent| {
+                    a.subsystems.get(&parent).is_some_and(|sub| sub.nqn == old.nqn)
+                        && !recreated.contains(&parent)
+                }) && a
+                    .volumes
+                    .get(&old.spec.volume)
+                    .is_some_and(|v| Arc::ptr_eq(&v.volume, &old.volume))
+                    && target
+                        .namespace(&old.nqn, old.nsid)
+                        .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
+            };
             let result = (|| -> Result<(), String> {
-                let (parent, nsid, sub, vol) = placement(&a, &name, &spec)?;
+                let (parent, nsid, sub, vol) = match placement(&a, &name, &spec) {
+                    Ok(placed) => placed,
+                    // Its new subsystem or volume is not applied (a volume that failed to
+                    // open, say): it keeps serving where it was.
+                    Err(e) => {
+                        if let Some(old) = old_ns.remove(&name).filter(serving) {
+                            namespaces.insert(name.clone(), old);
+                        }
+                        return Err(e);
+                    }
+                };
                 let attrs = NamespaceAttrs {
                     ana_group: if spec.ana_group == 0 { DEFAULT_ANA_GROUP } else { spec.ana_group },
                     write_protected: spec.read_only,
                     allowed_hosts: spec.allowed_hosts.iter().cloned().collect(),
-                };
-                // A refused spec leaves the namespace that serves as it was (unless it went
-                // with its subsystem or volume: then an NQN it had may be another
-                // subsystem's now).
-                let serving = |old: &AppliedNamespace| {
-                    old.nqn == sub.nqn
-                        && !recreated.contains(&parent)
-                        && target
-                            .namespace(&old.nqn, old.nsid)
-                            .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
                 };
                 // Checked whole before a namespace that serves is changed or replaced.
                 let checked = crate::target::check_namespace(nsid, &attrs)

@@ -932,6 +932,23 @@ impl Target {
         self.ns_epoch.fetch_add(1, Ordering::Release);
     }
 
+    /// Replaces the serial and model number of a subsystem in place: its controllers,
+    /// namespaces and their state stay; Identify Controller shows the new ones from its
+    /// next run (it reads the subsystem's spec each time).
+    pub fn set_identity(
+        &self,
+        nqn: &str,
+        serial: String,
+        model: String,
+    ) -> Result<(), RegistryError> {
+        validate_ascii("serial", &serial, SERIAL_MAX_LEN)?;
+        validate_ascii("model", &model, MODEL_MAX_LEN)?;
+        let mut r = self.lock();
+        let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        (s.spec.serial, s.spec.model) = (serial, model);
+        Ok(())
+    }
+
     /// Replaces the host list / allow-any of a subsystem. A host no longer allowed loses
     /// its controllers now rather than at its next Connect, as SPDK's
     /// `nvmf_subsystem_remove_host` disconnects it: their I/O stops at once and their

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -233,15 +234,13 @@ async fn namespace_ids(c: &mut HostController, nsid: u32) -> ([u8; 16], [u8; 16]
     (nguid, uuid)
 }
 
-#[tokio::test]
-async fn sync_configures_the_target_and_hot_adds_namespaces() {
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("nvmf.sock");
-    let log = std::fs::File::create(dir.path().join("log")).unwrap();
-    let mut p = Process(
+/// The service on `socket` (its log in `log`), once the socket is there.
+async fn spawn(socket: &Path, log: &Path) -> Process {
+    let log = std::fs::File::create(log).unwrap();
+    let p = Process(
         Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
             .arg("--socket")
-            .arg(&socket)
+            .arg(socket)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -252,6 +251,125 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
         assert!(start.elapsed() < Duration::from_secs(15), "no socket");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    p
+}
+
+/// A service with one RAM volume (`volumes/r1`, 8 MiB), subsystem `subsystems/s1` (any
+/// host), its namespace 1 on the volume and a listener, all applied; and a host
+/// connected with one I/O queue.
+async fn one_namespace_served(
+    dir: &Path,
+) -> (Process, NvmfInternalServiceClient<tonic::transport::Channel>, pb::SyncRequest, HostController)
+{
+    let socket = dir.join("nvmf.sock");
+    let p = spawn(&socket, &dir.join("log")).await;
+    let mut client = NvmfInternalServiceClient::new(dpu_runtime::unix::channel(&socket));
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let req = pb::SyncRequest {
+        volumes: vec![volume("volumes/r1", ram(8 << 20))],
+        subsystems: vec![pb::Subsystem {
+            name: "subsystems/s1".into(),
+            generation: 1,
+            spec: Some(pb::SubsystemSpec {
+                nqn: NQN.into(),
+                serial_number: "INT1".into(),
+                allow_any_host: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        namespaces: vec![namespace(1, "volumes/r1")],
+        listeners: vec![pb::Listener {
+            name: "listeners/l1".into(),
+            generation: 1,
+            spec: Some(pb::ListenerSpec {
+                trtype: pb::TransportType::Tcp as i32,
+                address: "127.0.0.1".into(),
+                port: u32::from(port),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+    };
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    assert_eq!(state(r.namespaces[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+    (p, client, req, c)
+}
+
+/// A subsystem's serial and model change in place: its controllers, namespaces and
+/// their reservations stay (a host takes the same NGUID for the same disk, so dropping
+/// its registrations behind it would be a silent loss), and Identify shows the new ones.
+#[tokio::test]
+async fn a_serial_or_model_change_keeps_controllers_and_reservations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_p, mut client, mut req, mut c) = one_namespace_served(dir.path()).await;
+    use dpu_nvmf_proto::sqe::io_opcode;
+    // Register key 0xAB on namespace 1 (RREGA 000b, CRKEY 0, NRKEY 0xAB).
+    let reg = c.io[0].reservation(io_opcode::RESERVATION_REGISTER, 1, 0, &[0, 0xAB]).await;
+    assert!(reg.unwrap().cqe.status.is_success());
+    let ids = namespace_ids(&mut c, 1).await;
+
+    let spec = req.subsystems[0].spec.as_mut().unwrap();
+    spec.serial_number = "INT2".into();
+    spec.model_number = "renamed".into();
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    assert_eq!(state(r.namespaces[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    let controllers = r.subsystems[0].status.as_ref().unwrap().controllers;
+    assert_eq!(controllers, 1, "the controller survives");
+    assert!(c.admin.keep_alive().await.is_ok());
+    let id = c.admin.identify(1, 0).await.unwrap();
+    assert_eq!(&id[4..24], b"INT2                ", "SN");
+    assert_eq!(&id[24..64], format!("{:40}", "renamed").as_bytes(), "MN");
+    assert_eq!(namespace_ids(&mut c, 1).await, ids, "the same namespace");
+    // Reservation Report, extended data structure (EDS): one registrant, key 0xAB.
+    let mut report = dpu_nvmf_proto::Sqe::new(io_opcode::RESERVATION_REPORT, 0);
+    report.nsid = 1;
+    (report.cdw[0], report.cdw[1]) = (4096 / 4 - 1, 1);
+    let rep = c.io[0].submit(report, None, 4096).await.unwrap();
+    assert!(rep.cqe.status.is_success(), "{:?}", rep.cqe);
+    assert_eq!(u16::from_le_bytes([rep.data[5], rep.data[6]]), 1, "REGCTL: still registered");
+    assert_eq!(&rep.data[64 + 8..64 + 16], &0xABu64.to_le_bytes(), "RKEY");
+}
+
+/// A namespace moved to a volume that failed to open is refused and keeps serving on
+/// the volume it had: a failed object changes nothing.
+#[tokio::test]
+async fn a_move_to_a_volume_that_failed_keeps_the_namespace_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_p, mut client, mut req, mut c) = one_namespace_served(dir.path()).await;
+    let data = vec![0x5Au8; 4096];
+    assert!(c.io[0].write(1, 0, &data, 512).await.unwrap().cqe.status.is_success());
+    let ids = namespace_ids(&mut c, 1).await;
+
+    let missing = dir.path().join("no-such-device").to_string_lossy().into_owned();
+    let backend = pb::volume_spec::Backend::BlockDevice(pb::BlockDeviceBackend { path: missing });
+    req.volumes.push(volume("volumes/v2", Some(backend)));
+    req.namespaces[0].spec.as_mut().unwrap().volume = "volumes/v2".into();
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.volumes[1].status.as_ref().unwrap().apply.as_ref()).0, FAILED);
+    let (st, msg) = state(r.namespaces[0].status.as_ref().unwrap().apply.as_ref());
+    assert!(st == FAILED && msg.contains("volumes/v2"), "{msg}");
+    let read = c.io[0].read(1, 0, 8, 512).await.unwrap();
+    assert!(read.cqe.status.is_success(), "still served: {:?}", read.cqe.status);
+    assert!(read.data == data, "still served on volumes/r1");
+    assert_eq!(namespace_ids(&mut c, 1).await, ids, "the same namespace");
+    // Back on volumes/r1: the same namespace, applied again.
+    req.namespaces[0].spec.as_mut().unwrap().volume = "volumes/r1".into();
+    let r = client.sync(req.clone()).await.unwrap().into_inner();
+    assert_eq!(state(r.namespaces[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);
+    assert_eq!(namespace_ids(&mut c, 1).await, ids, "the same namespace");
+    assert_eq!(c.io[0].read(1, 0, 8, 512).await.unwrap().data, data);
+}
+
+#[tokio::test]
+async fn sync_configures_the_target_and_hot_adds_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("nvmf.sock");
+    let mut p = spawn(&socket, &dir.path().join("log")).await;
     let channel = dpu_runtime::unix::channel(&socket);
     let info = ServiceControlClient::new(channel.clone())
         .get_service_info(GetServiceInfoRequest {})
