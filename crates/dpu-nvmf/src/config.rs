@@ -619,7 +619,9 @@ fn check_referrals(whose: &str, referrals: &[SocketAddr]) -> Result<(), ConfigEr
         .map_err(|(_, message)| ConfigError::Referral { whose: whose.to_owned(), message })
 }
 
-/// What identifies a configured volume's data: its name, kind, path and size.
+/// What identifies a configured volume's data: its name, kind and path, not its size (as
+/// the API's [`crate::internal::namespace_ids`]), so a volume that grows, or a block
+/// device's size written down, keeps the default NGUID and UUID of its namespaces.
 fn volume_identity(v: &VolumeConfig) -> Vec<u8> {
     let path = v.path.as_deref().map(|p| p.as_os_str().as_encoded_bytes()).unwrap_or_default();
     let mut id = Vec::new();
@@ -627,7 +629,6 @@ fn volume_identity(v: &VolumeConfig) -> Vec<u8> {
         id.extend_from_slice(part);
         id.push(0);
     }
-    id.extend_from_slice(&v.size.unwrap_or(0).to_le_bytes());
     id
 }
 
@@ -822,6 +823,35 @@ mod tests {
         assert!(!c.listener_specs()[0].allow_ddgst);
         assert_eq!(t.subsystems()[0].cntlids, 100..=199);
         assert_eq!(t.subsystems()[0].max_io_queues, 4);
+    }
+
+    /// A volume's size is not its identity: raising it (or writing a block device's size
+    /// down) keeps the default NGUID and UUID, so hosts keep the disk and the saved
+    /// reservations stay theirs.
+    #[test]
+    fn default_namespace_ids_do_not_follow_the_volume_size() {
+        let ids = |size: u64| {
+            let c = Config::parse(&format!(
+                r#"
+                [[volumes]]
+                name = "v"
+                kind = "ram"
+                size = {size}
+                [[subsystems]]
+                nqn = "nqn.2024-01.io.example:a"
+                serial = "S1"
+                [[subsystems.namespaces]]
+                nsid = 1
+                volume = "v"
+                "#
+            ))
+            .unwrap();
+            let t = Target::new();
+            c.apply(&t).unwrap();
+            let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
+            (ns.nguid, ns.uuid)
+        };
+        assert_eq!(ids(1 << 20), ids(2 << 20));
     }
 
     /// The fuzz target's seed (crates/dpu-fuzz/seeds/nvmf_config) is a whole valid
