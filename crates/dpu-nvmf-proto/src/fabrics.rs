@@ -257,7 +257,8 @@ impl ConnectData {
     pub const OFFSET_HOSTNQN: u16 = 512;
 
     /// Decodes the first 1024 bytes of `b`. NQNs must be NUL-terminated UTF-8 of
-    /// at most [`NQN_MAX_LEN`] bytes; errors carry the offset of the bad field.
+    /// at most [`NQN_MAX_LEN`] bytes without control characters; errors carry the offset
+    /// of the bad field.
     pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
         let b = b.get(..CONNECT_DATA_LEN).ok_or(ParseError::Truncated {
             what: "Connect data",
@@ -299,7 +300,13 @@ fn parse_nqn(b: &[u8], off: usize) -> Result<String, ParseError> {
     if len == 0 || len > NQN_MAX_LEN {
         return Err(bad);
     }
-    std::str::from_utf8(&field[..len]).map(str::to_owned).map_err(|_| bad)
+    let nqn = std::str::from_utf8(&field[..len]).map_err(|_| bad)?;
+    // No control characters (C0, DEL, C1): a host's NQN is kept and shown to the
+    // operator, and NVMe Base 2.0 §4.5 names no use for them.
+    if nqn.chars().any(char::is_control) {
+        return Err(bad);
+    }
+    Ok(nqn.to_owned())
 }
 
 #[cfg(test)]
@@ -376,6 +383,20 @@ mod tests {
             ConnectData::parse(&raw[..1000]),
             Err(ParseError::Truncated { need: 1024, .. })
         ));
+        // Control characters (C0, DEL, C1): an NQN a host sends is shown to the operator.
+        for (off, bad) in [(512, "\u{1b}[2J"), (512, "\n"), (256, "\u{7f}"), (512, "\u{85}")] {
+            let mut d = sample_data();
+            let nqn = if off == 256 { &mut d.subnqn } else { &mut d.hostnqn };
+            nqn.insert_str(4, bad);
+            assert_eq!(
+                ConnectData::parse(&d.to_bytes()),
+                Err(ParseError::InvalidField { what: "NQN", offset: off }),
+                "{bad:?}"
+            );
+        }
+        let mut d = sample_data();
+        d.hostnqn.push_str(":h\u{f6}st");
+        assert_eq!(ConnectData::parse(&d.to_bytes()), Ok(d), "other UTF-8 is allowed");
     }
 
     #[test]

@@ -723,6 +723,26 @@ fn connect_refusals() {
     assert_eq!((s.connects_refused, s.connects_accepted), (5, 2));
 }
 
+/// A host NQN with control characters is refused at Connect, pointing at HOSTNQN, even
+/// when any host may connect: it would be kept and shown to the operator in stats.
+#[test]
+fn connect_refuses_an_nqn_with_control_characters() {
+    let t = target();
+    t.set_hosts(SUB, true, BTreeSet::new()).unwrap();
+    let mut h = H::new(&t, false, false);
+    let sqe = ConnectCmd { recfmt: 0, qid: 0, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(0);
+    let d = ConnectData {
+        hostid: HOSTID,
+        cntlid: CNTLID_DYNAMIC,
+        subnqn: SUB.into(),
+        hostnqn: "nqn.2014-08.org.example:\u{1b}[2Jhost\n".into(),
+    };
+    let c = h.run(sqe, &d.to_bytes()).0;
+    assert_eq!(c.status, Status::CONNECT_INVALID_PARAMETERS.with_dnr());
+    assert_eq!(c.dw0, (1 << 16) | u32::from(ConnectData::OFFSET_HOSTNQN));
+    assert_eq!(t.controller_count(SUB), 0);
+}
+
 #[test]
 fn connect_refuses_bad_formats_sizes_and_queue_ids() {
     let t = target();

@@ -113,7 +113,10 @@ impl AnaState {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
     /// The NQN is malformed.
-    #[error("invalid NQN {0:?}: must start with \"nqn.\" and be 1..=223 bytes of printable ASCII")]
+    #[error(
+        "invalid NQN {0:?}: must start with \"nqn.\" and be 1..=223 bytes of printable ASCII \
+         other than ','"
+    )]
     BadNqn(String),
     /// The subsystem's serial or model does not fit or is not printable ASCII.
     #[error("invalid {field}: at most {max} printable ASCII characters")]
@@ -197,11 +200,13 @@ fn validate_nqns<'a>(nqns: impl IntoIterator<Item = &'a String>) -> Result<(), R
     nqns.into_iter().try_for_each(|nqn| validate_nqn(nqn))
 }
 
-/// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names").
+/// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names"). A ',' is refused too:
+/// Linux's host splits its connect options on ',' (nvmf_parse_options), so no Linux host
+/// could name the subsystem or itself.
 pub fn validate_nqn(nqn: &str) -> Result<(), RegistryError> {
     let ok = nqn.starts_with("nqn.")
         && nqn.len() <= NQN_MAX_LEN
-        && nqn.bytes().all(|b| b.is_ascii_graphic());
+        && nqn.bytes().all(|b| b.is_ascii_graphic() && b != b',');
     if ok { Ok(()) } else { Err(RegistryError::BadNqn(nqn.to_owned())) }
 }
 
@@ -1167,18 +1172,19 @@ impl Target {
         count
     }
 
-    /// Moves a namespace to ANA group `group`; the subsystem's controllers get an ANA
-    /// change notice (their hosts re-read the ANA log, which lists the NSID under its new
-    /// group).
+    /// Moves a namespace to ANA group `group`; the controllers of the hosts that see it get
+    /// an ANA change notice (their hosts re-read the ANA log, which lists the NSID under
+    /// its new group; another host's log does not list it).
     pub fn set_ana_group(&self, nqn: &str, nsid: u32, group: u32) -> Result<(), RegistryError> {
         check_ana_group(group)?;
         let mut r = self.lock();
         let chgcnt = r.ana_chgcnt + 1;
         let s = r.subsystems.get(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
-        if s.namespace(nqn, nsid)?.ana_group.swap(group, Ordering::Relaxed) == group {
+        let ns = s.namespace(nqn, nsid)?;
+        if ns.ana_group.swap(group, Ordering::Relaxed) == group {
             return Ok(());
         }
-        for c in s.controllers.values() {
+        for c in s.controllers.values().filter(|c| ns.visible_to(&c.hostnqn)) {
             c.state().push_ana_notice(chgcnt);
         }
         r.ana_chgcnt = chgcnt;
@@ -2240,11 +2246,39 @@ mod tests {
         assert_eq!(alone.len(), 1, "the discovery subsystem itself: {alone:?}");
     }
 
+    /// An ANA change notice goes to the controllers of the hosts that see the namespace
+    /// only, as every other namespace notice: another host's ANA log does not list it.
+    #[test]
+    fn an_ana_group_move_notifies_only_the_hosts_that_see_the_namespace() {
+        let t = Target::new();
+        let nqn = "nqn.2024-01.io.example:a";
+        let (h1, h2) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
+        let mut s = spec(nqn);
+        s.hosts = [h1, h2].iter().map(|h| (*h).to_owned()).collect();
+        t.add_subsystem(s).unwrap();
+        let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        let attrs =
+            NamespaceAttrs { allowed_hosts: [h1.to_owned()].into(), ..NamespaceAttrs::default() };
+        t.add_namespace_with(nqn, 1, vol, [1; 16], [1; 16], attrs).unwrap();
+        let a = t.create_controller(nqn, h1, [1; 16], 0, None, None).unwrap();
+        let b = t.create_controller(nqn, h2, [2; 16], 0, None, None).unwrap();
+        t.set_ana_group(nqn, 1, 5).unwrap();
+        assert!(a.state().ana_event_pending, "host1 sees namespace 1");
+        assert!(!b.state().ana_event_pending, "host2 does not see namespace 1");
+    }
+
     #[test]
     fn bad_input_changes_nothing() {
         let t = Target::new();
         assert!(t.add_subsystem(spec("not-an-nqn")).is_err());
         assert!(t.add_subsystem(spec(DISCOVERY_NQN)).is_err());
+        // Linux's nvmf_parse_options splits its options on ',': no host could connect.
+        let comma = "nqn.2024-01.io.example:a,b";
+        assert_eq!(validate_nqn(comma), Err(RegistryError::BadNqn(comma.into())));
+        assert!(t.add_subsystem(spec(comma)).is_err());
+        let mut s = spec("nqn.2024-01.io.example:a");
+        s.hosts = [comma.to_owned()].into();
+        assert!(t.add_subsystem(s).is_err());
         let mut s = spec("nqn.2024-01.io.example:a");
         s.serial = "x".repeat(21);
         assert!(t.add_subsystem(s).is_err());
