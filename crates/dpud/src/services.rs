@@ -414,12 +414,11 @@ async fn stop_child(name: &str, child: &mut tokio::process::Child) {
     }
 }
 
+/// A fake service (its `ServiceControl` served over a Unix socket, as every service serves it)
+/// and a fake reconciler, driven by a [`ServiceHandle`]'s loop: for the tests of the loop, and of
+/// what nudges it.
 #[cfg(test)]
-mod tests {
-    //! The sync loop against a fake service (its `ServiceControl` served over a Unix socket, as
-    //! every service serves it) and a fake reconciler, in paused time: every probe and sync
-    //! happens at an exact virtual instant.
-
+pub(crate) mod fake {
     use std::sync::atomic::AtomicU64;
 
     use dpu_proto::dpu::internal::v1::ServiceInfo;
@@ -433,10 +432,10 @@ mod tests {
     /// A service whose identity the test changes (a restart, a status change), which counts
     /// the probes and refuses them while `refuse` holds a message.
     #[derive(Clone, Default)]
-    struct FakeService {
-        info: Arc<Mutex<ServiceInfo>>,
-        probes: Arc<AtomicU64>,
-        refuse: Arc<Mutex<Option<String>>>,
+    pub(crate) struct FakeService {
+        pub(crate) info: Arc<Mutex<ServiceInfo>>,
+        pub(crate) probes: Arc<AtomicU64>,
+        pub(crate) refuse: Arc<Mutex<Option<String>>>,
     }
 
     #[tonic::async_trait]
@@ -455,9 +454,9 @@ mod tests {
 
     /// Records when each sync happened; fails them while `fail` holds a message.
     #[derive(Default)]
-    struct FakeReconciler {
-        syncs: Mutex<Vec<Instant>>,
-        fail: Mutex<Option<String>>,
+    pub(crate) struct FakeReconciler {
+        pub(crate) syncs: Mutex<Vec<Instant>>,
+        pub(crate) fail: Mutex<Option<String>>,
     }
 
     #[tonic::async_trait]
@@ -471,11 +470,11 @@ mod tests {
         }
     }
 
-    struct Harness {
-        service: FakeService,
-        reconciler: Arc<FakeReconciler>,
-        handle: Arc<ServiceHandle>,
-        start: Instant,
+    pub(crate) struct Harness {
+        pub(crate) service: FakeService,
+        pub(crate) reconciler: Arc<FakeReconciler>,
+        pub(crate) handle: Arc<ServiceHandle>,
+        pub(crate) start: Instant,
         shutdown: watch::Sender<bool>,
         task: JoinHandle<()>,
         _dir: tempfile::TempDir,
@@ -484,7 +483,7 @@ mod tests {
     impl Harness {
         /// Serves a fake service and starts the handle's loop on it, failing every sync with
         /// `fail` if given.
-        async fn start(fail: Option<&str>) -> Self {
+        pub(crate) async fn start(fail: Option<&str>) -> Self {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("fake.sock");
             let service = FakeService::default();
@@ -505,24 +504,33 @@ mod tests {
         }
 
         /// When each sync happened, from the start.
-        fn syncs(&self) -> Vec<Duration> {
+        pub(crate) fn syncs(&self) -> Vec<Duration> {
             self.reconciler.syncs.lock().unwrap().iter().map(|t| *t - self.start).collect()
         }
 
-        fn fail(&self, message: Option<&str>) {
+        pub(crate) fn fail(&self, message: Option<&str>) {
             *self.reconciler.fail.lock().unwrap() = message.map(str::to_owned);
         }
 
         /// Lets the loop run until `at` from the start.
-        async fn run_until(&self, at: Duration) {
+        pub(crate) async fn run_until(&self, at: Duration) {
             tokio::time::sleep_until(self.start + at).await;
         }
 
-        async fn stop(self) {
+        pub(crate) async fn stop(self) {
             self.shutdown.send(true).unwrap();
             self.task.await.unwrap();
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The sync loop against the fake service and reconciler, in paused time: every probe and
+    //! sync happens at an exact virtual instant.
+
+    use super::fake::Harness;
+    use super::*;
 
     fn secs(s: f64) -> Duration {
         Duration::from_secs_f64(s)

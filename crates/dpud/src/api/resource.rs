@@ -1,7 +1,7 @@
 //! The resource CRUD every collection of the public API shares: create with a client-chosen id,
 //! get, list with paging, update with a field mask, etag and `allow_missing`, delete with an
 //! etag and `allow_missing`, the observed status of each object, and the nudge to the service
-//! that applies the collection.
+//! that applies the collection (sent once a write is on disk, also when its caller went away).
 //!
 //! A kind ([`Kind`]) says how its names look, how its spec is validated and merged, and how a
 //! stored object becomes its proto message; [`Resources`] does the rest, so the error semantics
@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use dpu_store::{Collection, Object, StoreError};
+use dpu_store::{Collection, Object, Pending, StoreError};
 use pbjson_types::FieldMask;
 use prost::Message;
 use tokio::sync::OwnedMutexGuard;
@@ -124,21 +124,18 @@ fn etag(e: &str) -> Option<&str> {
     (!e.is_empty()).then_some(e)
 }
 
-/// Runs a write's store mutation on a task of its own that holds the writer lock
-/// `one_writer` until the mutation is in the tree, and hands the lock back. A caller that
-/// goes away (a cancelled call, a deadline) drops its future at any await, but the store's
-/// compare-and-swap runs on a blocking thread to its end all the same: the lock must not be
-/// free for the next writer's checks before that mutation has landed.
-async fn locked<T: Send + 'static>(
-    one_writer: OwnedMutexGuard<()>,
-    mutation: impl Future<Output = Result<T, StoreError>> + Send + 'static,
-) -> Result<(OwnedMutexGuard<()>, Result<T, StoreError>), Status> {
-    tokio::spawn(async move {
-        let result = mutation.await;
-        (one_writer, result)
-    })
-    .await
-    .map_err(|e| Status::internal(format!("store task failed: {e}")))
+/// A stored mutation on its way to disk ([`Resources::locked`]).
+struct Stored<T>(tokio::task::JoinHandle<Result<T, StoreError>>);
+
+impl<T> Stored<T> {
+    /// Waits until the mutation is on disk, then yields its result.
+    async fn durable(self) -> Result<T, Status> {
+        self.0.await.map_err(task_failed)?.map_err(store_status)
+    }
+}
+
+fn task_failed(e: tokio::task::JoinError) -> Status {
+    Status::internal(format!("store task failed: {e}"))
 }
 
 /// Stored bytes (keys and records) after which a List page ends, whatever its `page_size`:
@@ -171,11 +168,37 @@ impl<K: Kind> Resources<K> {
         Self { services: services.clone(), ..self.clone() }
     }
 
-    /// Desired state changed: the owning service re-applies soon.
-    pub fn changed(&self) {
-        if let Some(handle) = self.services.get(self.service) {
-            handle.request_sync();
-        }
+    /// Runs a write's store mutation on a task of its own that holds the writer lock
+    /// `one_writer` until the mutation is in the tree, and hands the lock back with the
+    /// mutation on its way to disk; once it is there, a task nudges the owning service if
+    /// `changed` says the result is a change of desired state.
+    ///
+    /// A caller that goes away (a cancelled call, a deadline) drops its future at any await,
+    /// but the store's compare-and-swap runs on a blocking thread to its end all the same: the
+    /// lock must not be free for the next writer's checks before that mutation has landed, and
+    /// the service must hear of it, since nothing else would tell it (a retried Create answers
+    /// ALREADY_EXISTS, a retried Delete NOT_FOUND).
+    async fn locked<T: Send + 'static>(
+        &self,
+        one_writer: OwnedMutexGuard<()>,
+        mutation: impl Future<Output = Result<Pending<T>, StoreError>> + Send + 'static,
+        changed: fn(&T) -> bool,
+    ) -> Result<(OwnedMutexGuard<()>, Result<Stored<T>, StoreError>), Status> {
+        let service = self.services.get(self.service).cloned();
+        tokio::spawn(async move {
+            let stored = mutation.await.map(|pending| {
+                Stored(tokio::spawn(async move {
+                    let value = pending.durable().await?;
+                    if let Some(service) = service.filter(|_| changed(&value)) {
+                        service.request_sync();
+                    }
+                    Ok(value)
+                }))
+            });
+            (one_writer, stored)
+        })
+        .await
+        .map_err(task_failed)
     }
 
     pub fn to_proto(&self, o: Object<K::Spec>) -> K::Proto {
@@ -222,13 +245,12 @@ impl<K: Kind> Resources<K> {
             K::validate(spec, &format!("{field}.spec"))?;
             check(spec).await?;
             let (c, spec) = (self.collection.clone(), spec.clone());
-            let (_one_writer, created) =
-                locked(one_writer, async move { c.create_applied(&key, &spec).await }).await?;
+            let create = async move { c.create_applied(&key, &spec).await };
+            let (_one_writer, created) = self.locked(one_writer, create, |_| true).await?;
             created.map_err(store_status)?
         };
-        let created = pending.durable().await.map_err(store_status)?;
+        let created = pending.durable().await?;
         tracing::info!(%name, "{field} created");
-        self.changed();
         Ok(self.to_proto(created))
     }
 
@@ -331,7 +353,7 @@ impl<K: Kind> Resources<K> {
                     .await
             };
             let updated;
-            (one_writer, updated) = locked(one_writer, update).await?;
+            (one_writer, updated) = self.locked(one_writer, update, |_| true).await?;
             match updated {
                 Ok(o) => break o,
                 // Changed by someone else since we read it: merge again (bounded).
@@ -341,9 +363,8 @@ impl<K: Kind> Resources<K> {
             }
         };
         drop(one_writer);
-        let updated = pending.durable().await.map_err(store_status)?;
+        let updated = pending.durable().await?;
         tracing::info!(%name, generation = updated.generation, "{field} updated");
-        self.changed();
         Ok(self.to_proto(updated))
     }
 
@@ -372,16 +393,16 @@ impl<K: Kind> Resources<K> {
             check().await?;
             let (c, etag) = (self.collection.clone(), etag(given_etag).map(str::to_owned));
             let delete = async move { c.delete_applied(&key, etag.as_deref()).await };
-            let (_one_writer, deleted) = locked(one_writer, delete).await?;
+            let (_one_writer, deleted) =
+                self.locked(one_writer, delete, |existed| *existed).await?;
             deleted.map_err(store_status)?
         };
-        let existed = pending.durable().await.map_err(store_status)?;
+        let existed = pending.durable().await?;
         if !existed && !allow_missing {
             return Err(Status::not_found(format!("{name} not found")));
         }
         if existed {
             tracing::info!(%name, "{} deleted", K::FIELD);
-            self.changed();
         }
         Ok(())
     }
@@ -515,6 +536,58 @@ mod tests {
             let later = r.collection.get(name).unwrap().is_some();
             assert_eq!(seen, later, "a write landed while another writer held the lock");
             unblock.join().unwrap();
+        });
+    }
+
+    /// A write whose caller goes away once its mutation is under way still nudges the service
+    /// when the object is stored: nothing else would (a retried Create answers ALREADY_EXISTS
+    /// and a retried Delete NOT_FOUND, neither a change), so the service would keep the old
+    /// state until an unrelated write.
+    #[test]
+    fn a_cancelled_write_still_nudges_its_service() {
+        use std::time::Duration;
+
+        use crate::services::fake::Harness;
+        // One blocking thread, which the check leaves busy: the write's swap waits for it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let h = Harness::start(None).await;
+            let synced = async |count: usize| {
+                for _ in 0..60 {
+                    if h.syncs().len() >= count {
+                        return true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                false
+            };
+            assert!(synced(1).await, "the first instance is synced");
+            let dir = tempfile::tempdir().unwrap();
+            let store = dpu_store::Store::open(dir.path()).unwrap();
+            let services = Services { handles: [("system".to_owned(), h.handle.clone())].into() };
+            let r = Resources::<SysctlKind>::open(&store, &services, "system");
+            let (release, gate) = std::sync::mpsc::channel::<()>();
+            let name = "sysctls/vm.swappiness";
+            let spec = SysctlSpec { value: "1".into() };
+            let check = async move |_: &SysctlSpec| {
+                drop(tokio::task::spawn_blocking(move || gate.recv()));
+                Ok(())
+            };
+            let write = r.create(name, "", Some(&spec), check);
+            tokio::select! {
+                biased;
+                _ = write => panic!("the write finished with the blocking thread busy"),
+                // The write waits for its swap; the caller goes away.
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            release.send(()).unwrap();
+            assert!(synced(2).await, "stored but never synced: syncs at {:?}", h.syncs());
+            assert!(r.collection.get(name).unwrap().is_some(), "the write landed");
+            h.stop().await;
         });
     }
 
