@@ -2,7 +2,9 @@
 //!
 //! Invariant: whenever a service process is new (its instance id changed) or desired state
 //! changed, the agent re-applies the *whole* desired state of that service from the store. The
-//! service is never told a delta, so a restarted or drifted service converges in one sync.
+//! service is never told a delta, so a restarted or drifted service converges in one sync. The
+//! statuses a previous instance reported are forgotten when a new one is seen (its objects show
+//! PENDING until it reports).
 //!
 //! A sync that fails is tried again after a growing delay (0.5 s doubling up to 30 s) rather
 //! than on every probe, since each attempt sends everything; a new instance, a moved status
@@ -55,6 +57,10 @@ pub struct ServiceState {
 #[tonic::async_trait]
 pub trait Reconciler: Send + Sync + 'static {
     async fn sync(&self, channel: Channel) -> Result<(), tonic::Status>;
+    /// The service is a new instance: the statuses the one before reported (APPLIED, FAILED)
+    /// say nothing of what the new process applied, so they go, and its objects show PENDING
+    /// (as before any sync) until a sync of the new instance reports.
+    fn forget_statuses(&self);
 }
 
 pub struct ServiceHandle {
@@ -142,6 +148,9 @@ impl ServiceHandle {
                         if let Some(f) = failing.as_mut() {
                             f.backoff = Duration::ZERO;
                         }
+                        // What the last instance reported is not what this one applied: it
+                        // must not show until this one reports, also if its sync fails.
+                        reconciler.forget_statuses();
                     }
                     // A new epoch: the service changed statuses on its own since the last
                     // sync; syncing again (idempotent) brings them into the store.
@@ -425,9 +434,11 @@ pub(crate) mod fake {
     use dpu_proto::dpu::internal::v1::service_control_server::{
         ServiceControl, ServiceControlServer,
     };
+    use dpu_proto::dpu::system::v1::ApplyState;
     use tokio::task::JoinHandle;
 
     use super::*;
+    use crate::api::resource::Statuses;
 
     /// A service whose identity the test changes (a restart, a status change), which counts
     /// the probes and refuses them while `refuse` holds a message.
@@ -452,21 +463,31 @@ pub(crate) mod fake {
         }
     }
 
-    /// Records when each sync happened; fails them while `fail` holds a message.
+    /// Records when each sync happened; fails them while `fail` holds a message. A sync that
+    /// succeeds reports one object, [`FAKE_OBJECT`], applied.
     #[derive(Default)]
     pub(crate) struct FakeReconciler {
         pub(crate) syncs: Mutex<Vec<Instant>>,
         pub(crate) fail: Mutex<Option<String>>,
+        pub(crate) statuses: Statuses<ApplyState>,
     }
+
+    /// The object the fake service reports on (created at 0).
+    pub(crate) const FAKE_OBJECT: &str = "fakes/one";
 
     #[tonic::async_trait]
     impl Reconciler for FakeReconciler {
         async fn sync(&self, _channel: Channel) -> Result<(), tonic::Status> {
             self.syncs.lock().unwrap().push(Instant::now());
-            match self.fail.lock().unwrap().clone() {
-                Some(message) => Err(tonic::Status::unavailable(message)),
-                None => Ok(()),
+            if let Some(message) = self.fail.lock().unwrap().clone() {
+                return Err(tonic::Status::unavailable(message));
             }
+            self.statuses.replace([(FAKE_OBJECT.to_owned(), 0, ApplyState::Applied)]);
+            Ok(())
+        }
+
+        fn forget_statuses(&self) {
+            self.statuses.clear();
         }
     }
 
@@ -648,6 +669,33 @@ mod tests {
         assert!(syncs.len() == 2 && near(syncs[1], secs(5.25)), "syncs at {syncs:?}");
         let state = h.handle.state();
         assert_eq!((state.instance_id.as_str(), state.restarts), ("second", 1));
+        h.stop().await;
+    }
+
+    /// A restarted service's statuses were reported by a process that is gone: they are
+    /// forgotten (its objects show PENDING) until a sync of the new instance reports, also
+    /// while that sync fails.
+    #[tokio::test(start_paused = true)]
+    async fn a_new_instance_shows_pending_until_it_reports() {
+        use dpu_proto::dpu::system::v1::ApplyState;
+
+        use super::fake::FAKE_OBJECT;
+        let h = Harness::start(None).await;
+        let reported = || h.reconciler.statuses.get(FAKE_OBJECT, 0);
+        h.run_until(secs(1.25)).await;
+        assert_eq!(reported(), Some(ApplyState::Applied));
+
+        // Restarted, and its first sync fails (retried at 2 s).
+        h.fail(Some("refused"));
+        h.service.info.lock().unwrap().instance_id = "second".into();
+        h.run_until(secs(1.75)).await;
+        assert_eq!(h.syncs().len(), 2, "syncs at {:?}", h.syncs());
+        assert_eq!(reported(), None, "the previous instance's status is shown");
+
+        h.fail(None);
+        h.run_until(secs(2.25)).await;
+        assert_eq!(h.syncs().len(), 3, "syncs at {:?}", h.syncs());
+        assert_eq!(reported(), Some(ApplyState::Applied));
         h.stop().await;
     }
 

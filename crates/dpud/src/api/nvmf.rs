@@ -1328,6 +1328,14 @@ impl Reconciler for NvmfReconciler {
         ));
         Ok(())
     }
+
+    fn forget_statuses(&self) {
+        let r = &self.resources;
+        r.volumes.statuses.clear();
+        r.subsystems.statuses.clear();
+        r.namespaces.statuses.clear();
+        r.listeners.statuses.clear();
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,11 @@ impl<S: Clone> Statuses<S> {
         m.get(name).filter(|(c, _)| *c == created).map(|(_, s)| s.clone())
     }
 
+    /// Forgets every status: the objects show what the kind shows before any report.
+    pub fn clear(&self) {
+        self.replace([]);
+    }
+
     /// Replaces every status with `statuses`: (name, creation time, status).
     pub fn replace(&self, statuses: impl IntoIterator<Item = (String, i64, S)>) {
         let statuses = statuses.into_iter().map(|(name, c, s)| (name, (c, s))).collect();

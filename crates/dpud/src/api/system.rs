@@ -293,4 +293,8 @@ impl Reconciler for SysctlReconciler {
         }));
         Ok(())
     }
+
+    fn forget_statuses(&self) {
+        self.statuses.clear();
+    }
 }

@@ -248,6 +248,17 @@ impl Reconciler for SwitchReconciler {
             Err(e) => Err(e),
         }
     }
+
+    fn forget_statuses(&self) {
+        let r = &self.resources;
+        r.bridges.statuses.clear();
+        r.ports.statuses.clear();
+        r.vteps.statuses.clear();
+        r.vrfs.statuses.clear();
+        r.routes.statuses.clear();
+        r.svis.statuses.clear();
+        r.static_macs.statuses.clear();
+    }
 }
 
 #[cfg(test)]
