@@ -8,7 +8,9 @@
 //!
 //! A sync that fails is tried again after a growing delay (0.5 s doubling up to 30 s) rather
 //! than on every probe, since each attempt sends everything; a new instance, a moved status
-//! epoch or a change of desired state still syncs at once.
+//! epoch or a change of desired state still syncs at once. So is one that left objects FAILED
+//! (as Kubernetes controllers requeue a failed object): the cause may go away without the
+//! service noticing (a device node that appears later, a port another process lets go).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,8 +33,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// volumes, binding ports) before the agent gives up on that sync, reports the service not
 /// serving and tries again: a wedged service must not stop its probing for good.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long the agent waits before trying a failed sync again; each further failure doubles
-/// the wait, up to [`RETRY_MAX`]. A new instance, a moved status epoch or a change of desired
+/// How long the agent waits before trying a failed sync again, or one that left objects FAILED;
+/// each further such sync doubles the wait, up to [`RETRY_MAX`]. A new instance, a moved status epoch or a change of desired
 /// state still syncs at once. Each sync sends the whole desired state (costly for the service
 /// when it is large), so a service that keeps refusing (e.g. an older version) is not asked
 /// twice a second.
@@ -53,10 +55,19 @@ pub struct ServiceState {
     pub message: String,
 }
 
+/// What a sync the service answered found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Synced {
+    /// Objects the service reported FAILED that another sync may apply (their cause can go
+    /// away without anything telling the agent): while there are any, the agent syncs again
+    /// after a growing delay. A reconciler counts none whose service retries them itself.
+    pub failed: usize,
+}
+
 /// Applies the full desired state of one service.
 #[tonic::async_trait]
 pub trait Reconciler: Send + Sync + 'static {
-    async fn sync(&self, channel: Channel) -> Result<(), tonic::Status>;
+    async fn sync(&self, channel: Channel) -> Result<Synced, tonic::Status>;
     /// The service is a new instance: the statuses the one before reported (APPLIED, FAILED)
     /// say nothing of what the new process applied, so they go, and its objects show PENDING
     /// (as before any sync) until a sync of the new instance reports.
@@ -109,7 +120,8 @@ impl ServiceHandle {
     /// instance, its status epoch moved or desired state changed ([`Self::request_sync`]); a
     /// sync that failed is tried again after a growing delay ([`RETRY_FIRST`] doubling up to
     /// [`RETRY_MAX`]), so a service that keeps refusing is not sent the whole desired state
-    /// twice a second.
+    /// twice a second; so is one that left objects FAILED (a change of desired state or a new
+    /// instance starts those gaps afresh, a sync that leaves none ends them).
     pub async fn run(
         self: Arc<Self>,
         reconciler: Arc<dyn Reconciler>,
@@ -121,6 +133,8 @@ impl ServiceHandle {
         let mut seen_instance: Option<String> = None;
         let mut seen_epoch = 0;
         let mut failing: Option<Failing> = None;
+        // The last sync went through but left objects FAILED: when to sync again.
+        let mut failed_objects: Option<Retry> = None;
         // When the service last answered a probe: a down service's message says how long ago.
         let mut last_answer: Option<Instant> = None;
         loop {
@@ -146,7 +160,7 @@ impl ServiceHandle {
                         // first sync fails for a moment is not kept waiting by its
                         // predecessor's backoff (the warnings' schedule stays).
                         if let Some(f) = failing.as_mut() {
-                            f.backoff = Duration::ZERO;
+                            f.retry.backoff = Duration::ZERO;
                         }
                         // What the last instance reported is not what this one applied: it
                         // must not show until this one reports, also if its sync fails.
@@ -158,8 +172,14 @@ impl ServiceHandle {
                     // Taken on every probe: a sync that happens for another reason also sends
                     // what the request asked for, so it must not cause a second one.
                     let requested = self.dirty.swap(false, Ordering::SeqCst);
+                    // A change may be what the FAILED objects waited for: if they still fail,
+                    // the gaps start afresh.
+                    if let Some(r) = failed_objects.as_mut().filter(|_| new_instance || requested) {
+                        r.backoff = Duration::ZERO;
+                    }
                     let now = Instant::now();
-                    let retry_due = failing.as_ref().is_some_and(|f| now >= f.retry_at);
+                    let retry_due = failing.as_ref().is_some_and(|f| now >= f.retry.at)
+                        || failed_objects.as_ref().is_some_and(|r| now >= r.at);
                     if new_instance || stale || requested || retry_due {
                         seen_instance = Some(info.instance_id);
                         seen_epoch = info.status_epoch;
@@ -175,9 +195,14 @@ impl ServiceHandle {
                             )))
                         });
                         match synced {
-                            Ok(()) => {
+                            Ok(synced) => {
                                 if let Some(f) = failing.take() {
                                     tracing::info!(service = %self.name, failed_attempts = f.attempts, "re-applied desired state after failed attempts");
+                                }
+                                failed_objects = (synced.failed > 0)
+                                    .then(|| Retry::after(failed_objects.as_ref(), Instant::now()));
+                                if let Some(r) = &failed_objects {
+                                    tracing::debug!(service = %self.name, failed_objects = synced.failed, retry_in_ms = r.backoff.as_millis(), "objects failed; will sync again");
                                 }
                                 self.update(|s| {
                                     s.serving = true;
@@ -186,10 +211,12 @@ impl ServiceHandle {
                                 });
                             }
                             Err(e) => {
+                                // The failed sync's own retries cover the objects too.
+                                failed_objects = None;
                                 let warn =
                                     Failing::record(&mut failing, e.message(), Instant::now());
                                 if let (Some(failed_since_warning), Some(f)) = (warn, &failing) {
-                                    tracing::warn!(service = %self.name, error = %e, failed_attempts = f.attempts, failed_since_warning, retry_in_ms = f.backoff.as_millis(), "re-applying desired state failed; will retry");
+                                    tracing::warn!(service = %self.name, error = %e, failed_attempts = f.attempts, failed_since_warning, retry_in_ms = f.retry.backoff.as_millis(), "re-applying desired state failed; will retry");
                                 }
                                 let message = format!("sync failed: {}", e.message());
                                 self.update(|s| {
@@ -246,16 +273,32 @@ impl ServiceHandle {
     }
 }
 
+/// When to sync again after a sync that failed or left objects FAILED.
+#[derive(Debug)]
+struct Retry {
+    /// The wait before this retry: [`RETRY_FIRST`] after the first failure, doubled after
+    /// each further one, at most [`RETRY_MAX`].
+    backoff: Duration,
+    /// The first probe at or after this instant syncs again.
+    at: Instant,
+}
+
+impl Retry {
+    /// The retry after a failure at `now`, following the retry `previous` of the failures
+    /// before it in a row (if any).
+    fn after(previous: Option<&Self>, now: Instant) -> Self {
+        let previous = previous.map_or(Duration::ZERO, |r| r.backoff);
+        let backoff = (previous * 2).clamp(RETRY_FIRST, RETRY_MAX);
+        Self { backoff, at: now + backoff }
+    }
+}
+
 /// Syncs that failed since the last one that succeeded: when to try again, and what was logged.
 #[derive(Debug)]
 struct Failing {
     /// Failed attempts in a row.
     attempts: u64,
-    /// The wait before the next retry: [`RETRY_FIRST`] after the first failure, doubled after
-    /// each further one, at most [`RETRY_MAX`].
-    backoff: Duration,
-    /// The first probe at or after this instant tries again.
-    retry_at: Instant,
+    retry: Retry,
     /// The last failure's message.
     error: String,
     /// When the last warning was logged.
@@ -273,8 +316,7 @@ impl Failing {
         let Some(f) = failing else {
             *failing = Some(Self {
                 attempts: 1,
-                backoff: RETRY_FIRST,
-                retry_at: now + RETRY_FIRST,
+                retry: Retry::after(None, now),
                 error: error.to_owned(),
                 warned_at: now,
                 unwarned: 0,
@@ -282,8 +324,7 @@ impl Failing {
             return Some(1);
         };
         f.attempts += 1;
-        f.backoff = (f.backoff * 2).clamp(RETRY_FIRST, RETRY_MAX);
-        f.retry_at = now + f.backoff;
+        f.retry = Retry::after(Some(&f.retry), now);
         f.unwarned += 1;
         let changed = f.error != error;
         if changed {
@@ -470,6 +511,8 @@ pub(crate) mod fake {
         pub(crate) syncs: Mutex<Vec<Instant>>,
         pub(crate) fail: Mutex<Option<String>>,
         pub(crate) statuses: Statuses<ApplyState>,
+        /// How many objects a sync that succeeds reports FAILED.
+        pub(crate) failed_objects: Mutex<usize>,
     }
 
     /// The object the fake service reports on (created at 0).
@@ -477,13 +520,13 @@ pub(crate) mod fake {
 
     #[tonic::async_trait]
     impl Reconciler for FakeReconciler {
-        async fn sync(&self, _channel: Channel) -> Result<(), tonic::Status> {
+        async fn sync(&self, _channel: Channel) -> Result<Synced, tonic::Status> {
             self.syncs.lock().unwrap().push(Instant::now());
             if let Some(message) = self.fail.lock().unwrap().clone() {
                 return Err(tonic::Status::unavailable(message));
             }
             self.statuses.replace([(FAKE_OBJECT.to_owned(), 0, ApplyState::Applied)]);
-            Ok(())
+            Ok(Synced { failed: *self.failed_objects.lock().unwrap() })
         }
 
         fn forget_statuses(&self) {
@@ -672,6 +715,45 @@ mod tests {
         h.stop().await;
     }
 
+    /// A sync that succeeds but leaves objects FAILED (a device node not there yet, a port
+    /// another process holds: causes that go away without telling anyone) is followed by
+    /// another after 0.5 s, 1 s, 2 s, ... up to 30 s, as a failed sync is; the service stays
+    /// serving. A change starts the gaps afresh, and a sync that leaves none FAILED ends them.
+    #[tokio::test(start_paused = true)]
+    async fn failed_objects_are_synced_again_with_growing_gaps() {
+        let h = Harness::start(None).await;
+        *h.reconciler.failed_objects.lock().unwrap() = 1;
+        h.run_until(secs(100.0)).await;
+        let syncs = h.syncs();
+        let gaps: Vec<Duration> = syncs.windows(2).map(|w| w[1] - w[0]).collect();
+        let expected = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0].map(secs);
+        assert_eq!(gaps.len(), expected.len(), "syncs at {syncs:?}");
+        for (gap, want) in gaps.iter().zip(expected) {
+            assert!(
+                *gap + MS >= want && *gap < want + PROBE_INTERVAL,
+                "gaps {gaps:?}, want {expected:?}"
+            );
+        }
+        let state = h.handle.state();
+        assert!(state.serving && state.message.is_empty(), "{state:?}");
+
+        // A change at 100.25 s syncs at once, and the next retry comes 0.5 s later.
+        h.run_until(secs(100.25)).await;
+        h.handle.request_sync();
+        h.run_until(secs(100.5)).await;
+        assert_eq!(h.syncs().len(), 10, "syncs at {:?}", h.syncs());
+        *h.reconciler.failed_objects.lock().unwrap() = 0;
+        h.run_until(secs(101.0)).await;
+        let syncs = h.syncs();
+        assert_eq!(syncs.len(), 11, "syncs at {syncs:?}");
+        assert!(near(syncs[10] - syncs[9], secs(0.5)), "syncs at {syncs:?}");
+
+        // None FAILED: no more syncs.
+        h.run_until(secs(200.0)).await;
+        assert_eq!(h.syncs().len(), 11, "syncs at {:?}", h.syncs());
+        h.stop().await;
+    }
+
     /// A restarted service's statuses were reported by a process that is gone: they are
     /// forgotten (its objects show PENDING) until a sync of the new instance reports, also
     /// while that sync fails.
@@ -736,7 +818,7 @@ mod tests {
         let mut warned = vec![];
         let mut at = t0;
         for _ in 0..12 {
-            at += failing.as_ref().unwrap().backoff;
+            at += failing.as_ref().unwrap().retry.backoff;
             if let Some(n) = Failing::record(&mut failing, "refused", at) {
                 warned.push(((at - t0).as_secs_f64(), n));
             }
@@ -744,7 +826,7 @@ mod tests {
         // Attempts at 0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 61.5, 91.5, 121.5, ... s.
         assert_eq!(warned, [(61.5, 7), (121.5, 2), (181.5, 2)]);
         let f = failing.as_ref().unwrap();
-        assert_eq!((f.attempts, f.backoff), (13, RETRY_MAX));
+        assert_eq!((f.attempts, f.retry.backoff), (13, RETRY_MAX));
         at += secs(1.0);
         assert_eq!(Failing::record(&mut failing, "deadline exceeded", at), Some(2));
         assert_eq!(failing.as_ref().unwrap().error, "deadline exceeded");

@@ -47,7 +47,7 @@ use tonic::{Code, Request, Response, Status};
 
 use super::resource::{Kind, Resources, creation_times, required};
 use super::{answered, caller_role, in_use, invalid, parse_name, validate_id};
-use crate::services::{Reconciler, ServiceHandle, Services};
+use crate::services::{Reconciler, ServiceHandle, Services, Synced};
 
 /// The service that applies these kinds.
 pub const NVMF_SERVICE: &str = "nvmf";
@@ -1251,9 +1251,17 @@ fn observed<S>(
         .collect()
 }
 
+/// How many of the service's `reports` say FAILED (`apply` finds a report's apply status).
+fn count_failed<T>(reports: &[T], apply: impl Fn(&T) -> Option<&ObjectStatus>) -> usize {
+    reports
+        .iter()
+        .filter(|r| apply(r).is_some_and(|a| a.state == ApplyState::Failed as i32))
+        .count()
+}
+
 #[tonic::async_trait]
 impl Reconciler for NvmfReconciler {
-    async fn sync(&self, channel: Channel) -> Result<(), Status> {
+    async fn sync(&self, channel: Channel) -> Result<Synced, Status> {
         let r = &self.resources;
         // One snapshot: under the writer lock no write lands between two collections'
         // reads (a namespace read without the subsystem created just before it).
@@ -1310,6 +1318,12 @@ impl Reconciler for NvmfReconciler {
                 .collect(),
         };
         let response = nvmf_client(channel).sync(request).await?.into_inner();
+        // The agent syncs again while any object is FAILED: its cause may go away unannounced
+        // (a device node not there yet, a port another process holds).
+        let failed = count_failed(&response.volumes, |o| o.status.as_ref()?.apply.as_ref())
+            + count_failed(&response.subsystems, |o| o.status.as_ref()?.apply.as_ref())
+            + count_failed(&response.namespaces, |o| o.status.as_ref()?.apply.as_ref())
+            + count_failed(&response.listeners, |o| o.status.as_ref()?.apply.as_ref());
         r.volumes.statuses.replace(observed(
             response.volumes.into_iter().map(|o| (o.name, o.generation, o.status)),
             &created.0,
@@ -1326,7 +1340,7 @@ impl Reconciler for NvmfReconciler {
             response.listeners.into_iter().map(|o| (o.name, o.generation, o.status)),
             &created.3,
         ));
-        Ok(())
+        Ok(Synced { failed })
     }
 
     fn forget_statuses(&self) {

@@ -19,7 +19,7 @@ use tonic::{Request, Response, Status};
 use super::resource::{Kind, Resources, Statuses, creation_times, required};
 use super::{answered, invalid, parse_name, store_status, timestamp};
 use crate::metrics::Metrics;
-use crate::services::{Reconciler, ServiceHandle, Services};
+use crate::services::{Reconciler, ServiceHandle, Services, Synced};
 
 pub const SYSCTLS: &str = "sysctls";
 const SYSTEM_SERVICE: &str = "system";
@@ -265,7 +265,7 @@ pub struct SysctlReconciler {
 
 #[tonic::async_trait]
 impl Reconciler for SysctlReconciler {
-    async fn sync(&self, channel: Channel) -> Result<(), Status> {
+    async fn sync(&self, channel: Channel) -> Result<Synced, Status> {
         let c = self.sysctls.clone();
         let objects = tokio::task::spawn_blocking(move || c.all())
             .await
@@ -291,7 +291,11 @@ impl Reconciler for SysctlReconciler {
             let c = *created.get(&s.name)?;
             Some((s.name, c, s.status?))
         }));
-        Ok(())
+        // No retries for FAILED sysctls (`Synced::failed` 0): the service sets those whose
+        // file appears later itself and announces it (status epoch), and leaves the others
+        // alone between syncs on purpose: a write-only key such as `vm.drop_caches` would fire
+        // and a refused value be written and undone on every retry.
+        Ok(Synced::default())
     }
 
     fn forget_statuses(&self) {

@@ -21,7 +21,7 @@ use self::desired::{Desired, by_name};
 use self::kinds::{BridgeKind, PortKind, RouteKind, StaticMacKind, SviKind, VrfKind, VtepKind};
 pub use self::service::SwitchApi;
 use super::resource::{Kind, Resources};
-use crate::services::{Reconciler, Services};
+use crate::services::{Reconciler, Services, Synced};
 
 /// The service that applies these kinds.
 pub const SWITCH_SERVICE: &str = "switch";
@@ -198,7 +198,7 @@ impl SwitchReconciler {
 
 #[tonic::async_trait]
 impl Reconciler for SwitchReconciler {
-    async fn sync(&self, channel: Channel) -> Result<(), Status> {
+    async fn sync(&self, channel: Channel) -> Result<Synced, Status> {
         // One snapshot: under the writer lock no write lands between two collections'
         // reads (a port read without the bridge created just before it). (The write checks
         // read `stored` already holding it.)
@@ -238,7 +238,9 @@ impl Reconciler for SwitchReconciler {
                     };
                     self.resources.vteps.statuses.replace(stored.vteps.iter().map(pending));
                 }
-                Ok(())
+                // The switch applies a configuration whole: accepted, nothing FAILED (a
+                // refused one is a failed sync, retried as such).
+                Ok(Synced::default())
             }
             // The switch judged the configuration: it keeps its previous one.
             Err(e) if e.code() == tonic::Code::InvalidArgument => {
