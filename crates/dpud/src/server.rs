@@ -244,6 +244,7 @@ impl Agent {
             services: services.clone(),
             metrics: metrics.clone(),
             started,
+            sync_limit: dpu_system::server::INTERNAL_MESSAGE_LIMIT,
         });
         let nvmf_api = Arc::new(NvmfApi {
             resources: nvmf.with_services(&services),

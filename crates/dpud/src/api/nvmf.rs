@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dpu_nvmf::internal::{
-    NamespaceClaims, Shared, namespace_ids, parse_namespace_id, same_block_size_spelled_as,
-    volume_size_and_backing,
+    INTERNAL_MESSAGE_LIMIT, NamespaceClaims, Shared, namespace_ids, parse_namespace_id,
+    same_block_size_spelled_as, volume_size_and_backing,
 };
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
@@ -45,7 +45,7 @@ use pbjson_types::Empty;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
-use super::resource::{Kind, Resources, creation_times, required};
+use super::resource::{Kind, Resources, creation_times, fits_one_sync, required, with_written};
 use super::{answered, caller_role, in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, ServiceHandle, Services, Synced};
 
@@ -303,6 +303,7 @@ fn fill_kept_secrets(new: &mut SubsystemSpec, stored: &SubsystemSpec) {
 /// secret (and optionally a controller secret) that parses. An error names the field and
 /// says what is wrong, never the secret's text.
 fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status> {
+    check_host_count(spec.host_secrets.len(), &format!("{field}.host_secrets"))?;
     let unused = dpu_nvmf::target::unused_host_secret(
         spec.allow_any_host,
         |host| spec.allowed_hosts.iter().any(|h| h == host),
@@ -341,8 +342,22 @@ fn validate_controller_limits(spec: &SubsystemSpec, field: &str) -> Result<(), S
     Ok(())
 }
 
-/// Host NQNs of a spec's `allowed_hosts`.
+/// Hosts a subsystem or namespace lists at most (`allowed_hosts`, and `host_secrets`),
+/// so that what the service checks and applies for one object stays bounded; a subsystem
+/// for more hosts admits any (`allow_any_host`) and authenticates them by secret.
+pub const MAX_HOSTS: usize = 1024;
+
+/// INVALID_ARGUMENT on `field` for a host list longer than [`MAX_HOSTS`].
+fn check_host_count(count: usize, field: &str) -> Result<(), Status> {
+    if count > MAX_HOSTS {
+        return Err(invalid(field, format!("at most {MAX_HOSTS} hosts, got {count}")));
+    }
+    Ok(())
+}
+
+/// Host NQNs of a spec's `allowed_hosts`, at most [`MAX_HOSTS`].
 fn validate_hosts(hosts: &[String], field: &str) -> Result<(), Status> {
+    check_host_count(hosts.len(), &format!("{field}.allowed_hosts"))?;
     for (i, host) in hosts.iter().enumerate() {
         validate_nqn(host)
             .map_err(|e| invalid(&format!("{field}.allowed_hosts[{i}]"), e.to_string()))?;
@@ -542,6 +557,9 @@ pub struct NvmfResources {
     pub subsystems: Resources<SubsystemKind>,
     pub namespaces: Resources<NamespaceKind>,
     pub listeners: Resources<ListenerKind>,
+    /// The largest message of the service's internal API ([`INTERNAL_MESSAGE_LIMIT`]; less
+    /// in tests): what one Sync carries.
+    pub sync_limit: usize,
 }
 
 impl NvmfResources {
@@ -551,6 +569,7 @@ impl NvmfResources {
             subsystems: Resources::open(store, services, NVMF_SERVICE),
             namespaces: Resources::open(store, services, NVMF_SERVICE),
             listeners: Resources::open(store, services, NVMF_SERVICE),
+            sync_limit: INTERNAL_MESSAGE_LIMIT,
         }
     }
 
@@ -561,6 +580,7 @@ impl NvmfResources {
             subsystems: self.subsystems.with_services(services),
             namespaces: self.namespaces.with_services(services),
             listeners: self.listeners.with_services(services),
+            sync_limit: self.sync_limit,
         }
     }
 
@@ -783,7 +803,11 @@ impl NvmfService for NvmfApi {
         let v = required(req.volume.as_ref(), "volume")?;
         let r = &self.resources.volumes;
         let name = r.collection.full_name(&req.volume_id);
-        let check = async |spec: &VolumeSpec| self.resources.check_volume_medium(&name, spec).await;
+        let check = async |spec: &VolumeSpec| {
+            self.resources.check_volume_medium(&name, spec).await?;
+            let written = |s: &mut Snapshot| with_written(&mut s.volumes, &name, spec.clone());
+            self.resources.check_fits(written).await
+        };
         Ok(Response::new(r.create(&name, &v.name, v.spec.as_ref(), check).await?))
     }
 
@@ -816,18 +840,18 @@ impl NvmfService for NvmfApi {
         let no_shrink = |new: VolumeSpec| {
             let key = key.clone();
             async move {
-                let Some(current) = self.resources.volumes.lookup(&key).await? else {
-                    return self.resources.check_volume_medium(&key, &new).await;
-                };
-                let (present, backing) = volume_size_and_backing(&current.spec);
-                let (size, new_backing) = volume_size_and_backing(&new);
-                if new_backing == backing && size < present {
-                    return Err(Status::failed_precondition(format!(
-                        "{}: size {size} bytes is below the present {present} bytes; volumes only grow (create a new volume for a smaller one)",
-                        v.name
-                    )));
+                if let Some(current) = self.resources.volumes.lookup(&key).await? {
+                    let (present, backing) = volume_size_and_backing(&current.spec);
+                    let (size, new_backing) = volume_size_and_backing(&new);
+                    if new_backing == backing && size < present {
+                        return Err(Status::failed_precondition(format!(
+                            "{}: size {size} bytes is below the present {present} bytes; volumes only grow (create a new volume for a smaller one)",
+                            v.name
+                        )));
+                    }
                 }
-                self.resources.check_volume_medium(&key, &new).await
+                self.resources.check_volume_medium(&key, &new).await?;
+                self.resources.check_fits(|s| with_written(&mut s.volumes, &key, new)).await
             }
         };
         let updated = self
@@ -869,7 +893,11 @@ impl NvmfService for NvmfApi {
         let r = &self.resources.subsystems;
         let name = r.collection.full_name(&req.subsystem_id);
         let key = SubsystemKind::key(&name, "subsystem.name")?;
-        let unique = async |spec: &SubsystemSpec| self.resources.check_nqn_unique(&key, spec).await;
+        let unique = async |spec: &SubsystemSpec| {
+            self.resources.check_nqn_unique(&key, spec).await?;
+            let written = |s: &mut Snapshot| with_written(&mut s.subsystems, &key, spec.clone());
+            self.resources.check_fits(written).await
+        };
         // A new subsystem has no controllers and a new namespace no counters yet: a Create
         // answers without asking the service (up to 1 s per object of an apply).
         Ok(Response::new(r.create(&name, &s.name, s.spec.as_ref(), unique).await?))
@@ -906,7 +934,10 @@ impl NvmfService for NvmfApi {
         let key = SubsystemKind::key(&s.name, "subsystem.name")?;
         let unique = |spec: SubsystemSpec| {
             let key = key.clone();
-            async move { self.resources.check_nqn_unique(&key, &spec).await }
+            async move {
+                self.resources.check_nqn_unique(&key, &spec).await?;
+                self.resources.check_fits(|s| with_written(&mut s.subsystems, &key, spec)).await
+            }
         };
         let updated = self
             .resources
@@ -956,8 +987,11 @@ impl NvmfService for NvmfApi {
         let name = format!("{}/namespaces/{}", req.parent, req.namespace_id);
         let parent = req.parent.clone();
         let key = NamespaceKind::key(&name, "namespace.name")?;
-        let check =
-            async |spec: &NamespaceSpec| self.resources.check_namespace(&key, &parent, spec).await;
+        let check = async |spec: &NamespaceSpec| {
+            self.resources.check_namespace(&key, &parent, spec).await?;
+            let written = |s: &mut Snapshot| with_written(&mut s.namespaces, &key, spec.clone());
+            self.resources.check_fits(written).await
+        };
         // New: no counters yet, nothing to ask the service (see create_subsystem).
         Ok(Response::new(
             self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check).await?,
@@ -1004,7 +1038,10 @@ impl NvmfService for NvmfApi {
         let key = NamespaceKind::key(&n.name, "namespace.name")?;
         let check = |spec: NamespaceSpec| {
             let (resources, key, parent) = (self.resources.clone(), key.clone(), parent.clone());
-            async move { resources.check_namespace(&key, &parent, &spec).await }
+            async move {
+                resources.check_namespace(&key, &parent, &spec).await?;
+                resources.check_fits(|s| with_written(&mut s.namespaces, &key, spec)).await
+            }
         };
         let updated = self
             .resources
@@ -1046,7 +1083,9 @@ impl NvmfService for NvmfApi {
         let key = ListenerKind::key(&name, "listener.name")?;
         let agent = &self.agent_addresses;
         let unique = async |spec: &ListenerSpec| {
-            self.resources.check_address_unique(&key, spec, agent).await
+            self.resources.check_address_unique(&key, spec, agent).await?;
+            let written = |s: &mut Snapshot| with_written(&mut s.listeners, &key, spec.clone());
+            self.resources.check_fits(written).await
         };
         Ok(Response::new(r.create(&name, &l.name, l.spec.as_ref(), unique).await?))
     }
@@ -1077,7 +1116,10 @@ impl NvmfService for NvmfApi {
         let key = ListenerKind::key(&l.name, "listener.name")?;
         let unique = |spec: ListenerSpec| {
             let key = key.clone();
-            async move { self.resources.check_address_unique(&key, &spec, &self.agent_addresses).await }
+            async move {
+                self.resources.check_address_unique(&key, &spec, &self.agent_addresses).await?;
+                self.resources.check_fits(|s| with_written(&mut s.listeners, &key, spec)).await
+            }
         };
         let updated = self
             .resources
@@ -1125,7 +1167,9 @@ impl NvmfService for NvmfApi {
         self.resources.namespaces.get(&req.name).await?;
         let handle = nvmf_handle(&self.services)?;
         answered(NVMF_SERVICE, async {
-            let reply = nvmf_client(handle.channel()).clear_host_write_protection(req).await;
+            let reply = nvmf_client(handle.channel(), INTERNAL_MESSAGE_LIMIT)
+                .clear_host_write_protection(req)
+                .await;
             reply.map_err(|e| match e.code() {
                 Code::NotFound | Code::Internal => e,
                 _ => Status::unavailable(format!(
@@ -1151,7 +1195,9 @@ fn nvmf_handle(services: &Services) -> Result<&std::sync::Arc<ServiceHandle>, St
 pub async fn nvmf_stats(services: &Services) -> Result<Arc<NvmfStats>, Status> {
     let handle = nvmf_handle(services)?;
     let fetch = answered(NVMF_SERVICE, async {
-        let reply = nvmf_client(handle.channel()).get_nvmf_stats(GetNvmfStatsRequest {}).await;
+        let reply = nvmf_client(handle.channel(), INTERNAL_MESSAGE_LIMIT)
+            .get_nvmf_stats(GetNvmfStatsRequest {})
+            .await;
         reply.map(Response::into_inner).map_err(|e| {
             Status::unavailable(format!("the nvmf service is not answering: {}", e.message()))
         })
@@ -1224,11 +1270,12 @@ fn without_peers(mut stats: NvmfStats) -> NvmfStats {
     stats
 }
 
-/// The nvmf service's internal API; whole-state syncs and stats snapshots can be large.
-fn nvmf_client(channel: Channel) -> NvmfInternalServiceClient<Channel> {
+/// The nvmf service's internal API; whole-state syncs and stats snapshots can be large,
+/// up to `limit` bytes a message (the service's [`INTERNAL_MESSAGE_LIMIT`]).
+fn nvmf_client(channel: Channel, limit: usize) -> NvmfInternalServiceClient<Channel> {
     NvmfInternalServiceClient::new(channel)
-        .max_decoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
-        .max_encoding_message_size(dpu_nvmf::internal::INTERNAL_MESSAGE_LIMIT)
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit)
 }
 
 /// Pushes the whole nvmf desired state to the service and records what it observed.
@@ -1259,28 +1306,20 @@ fn count_failed<T>(reports: &[T], apply: impl Fn(&T) -> Option<&ObjectStatus>) -
         .count()
 }
 
-#[tonic::async_trait]
-impl Reconciler for NvmfReconciler {
-    async fn sync(&self, channel: Channel) -> Result<Synced, Status> {
-        let r = &self.resources;
-        // One snapshot: under the writer lock no write lands between two collections'
-        // reads (a namespace read without the subsystem created just before it).
-        let one_snapshot = r.volumes.collection.serialize_writes().await;
-        let (volumes, subsystems, namespaces, listeners) = (
-            r.volumes.all().await?,
-            r.subsystems.all().await?,
-            r.namespaces.all().await?,
-            r.listeners.all().await?,
-        );
-        drop(one_snapshot);
-        let created = (
-            creation_times(&volumes, VolumeKind::public_name),
-            creation_times(&subsystems, SubsystemKind::public_name),
-            creation_times(&namespaces, NamespaceKind::public_name),
-            creation_times(&listeners, ListenerKind::public_name),
-        );
-        let request = SyncRequest {
-            volumes: volumes
+/// The four collections' stored objects; one snapshot when read under the writer lock.
+struct Snapshot {
+    volumes: Vec<Object<VolumeSpec>>,
+    subsystems: Vec<Object<SubsystemSpec>>,
+    namespaces: Vec<Object<NamespaceSpec>>,
+    listeners: Vec<Object<ListenerSpec>>,
+}
+
+impl Snapshot {
+    /// The whole-state Sync request that hands these objects to the service.
+    fn sync_request(self) -> SyncRequest {
+        SyncRequest {
+            volumes: self
+                .volumes
                 .into_iter()
                 .map(|o| Volume {
                     name: o.name,
@@ -1289,7 +1328,8 @@ impl Reconciler for NvmfReconciler {
                     ..Default::default()
                 })
                 .collect(),
-            subsystems: subsystems
+            subsystems: self
+                .subsystems
                 .into_iter()
                 .map(|o| Subsystem {
                     name: o.name,
@@ -1298,7 +1338,8 @@ impl Reconciler for NvmfReconciler {
                     ..Default::default()
                 })
                 .collect(),
-            namespaces: namespaces
+            namespaces: self
+                .namespaces
                 .into_iter()
                 .map(|o| Namespace {
                     name: NamespaceKind::public_name(&o.name),
@@ -1307,7 +1348,8 @@ impl Reconciler for NvmfReconciler {
                     ..Default::default()
                 })
                 .collect(),
-            listeners: listeners
+            listeners: self
+                .listeners
                 .into_iter()
                 .map(|o| Listener {
                     name: o.name,
@@ -1316,8 +1358,50 @@ impl Reconciler for NvmfReconciler {
                     ..Default::default()
                 })
                 .collect(),
+        }
+    }
+}
+
+impl NvmfResources {
+    /// Every stored object of the four collections (one snapshot under the writer lock).
+    async fn snapshot(&self) -> Result<Snapshot, Status> {
+        Ok(Snapshot {
+            volumes: self.volumes.all().await?,
+            subsystems: self.subsystems.all().await?,
+            namespaces: self.namespaces.all().await?,
+            listeners: self.listeners.all().await?,
+        })
+    }
+
+    /// RESOURCE_EXHAUSTED when the stored state changed by `write` would not fit one Sync
+    /// ([`fits_one_sync`]): measured on the request the reconciler would send. Run under
+    /// the store's writer lock, after the write's other checks.
+    async fn check_fits(&self, write: impl FnOnce(&mut Snapshot)) -> Result<(), Status> {
+        let mut snapshot = self.snapshot().await?;
+        write(&mut snapshot);
+        let encoded = prost::Message::encoded_len(&snapshot.sync_request());
+        fits_one_sync(NVMF_SERVICE, encoded, self.sync_limit)
+    }
+}
+
+#[tonic::async_trait]
+impl Reconciler for NvmfReconciler {
+    async fn sync(&self, channel: Channel) -> Result<Synced, Status> {
+        let r = &self.resources;
+        // One snapshot: under the writer lock no write lands between two collections'
+        // reads (a namespace read without the subsystem created just before it).
+        let snapshot = {
+            let _one_snapshot = r.volumes.collection.serialize_writes().await;
+            r.snapshot().await?
         };
-        let response = nvmf_client(channel).sync(request).await?.into_inner();
+        let created = (
+            creation_times(&snapshot.volumes, VolumeKind::public_name),
+            creation_times(&snapshot.subsystems, SubsystemKind::public_name),
+            creation_times(&snapshot.namespaces, NamespaceKind::public_name),
+            creation_times(&snapshot.listeners, ListenerKind::public_name),
+        );
+        let request = snapshot.sync_request();
+        let response = nvmf_client(channel, r.sync_limit).sync(request).await?.into_inner();
         // The agent syncs again while any object is FAILED: its cause may go away unannounced
         // (a device node not there yet, a port another process holds).
         let failed = count_failed(&response.volumes, |o| o.status.as_ref()?.apply.as_ref())
@@ -1693,6 +1777,105 @@ mod tests {
         let violation = &e.get_details_bad_request().unwrap().field_violations[0];
         assert_eq!(violation.field, "listener.spec.address");
         assert!(e.message().contains("write it as 127.0.0.1"), "{e:?}");
+    }
+
+    /// A host NQN of the longest length (223 bytes), numbered `i`.
+    fn long_host(s: usize, i: usize) -> String {
+        let nqn = format!("nqn.2014-08.org.example:s{s}-h{i}-");
+        format!("{nqn}{}", "x".repeat(dpu_nvmf_proto::fabrics::NQN_MAX_LEN - nqn.len()))
+    }
+
+    /// A real nvmf service (its target, no sockets) on a Unix socket in `dir`.
+    fn nvmf_service(dir: &std::path::Path) -> Channel {
+        let path = dir.join("nvmf.sock");
+        let listener = dpu_runtime::unix::bind(&path).unwrap();
+        let server = dpu_nvmf::Server::new(dpu_nvmf::Target::new(), 1);
+        let internal = dpu_nvmf::internal::NvmfInternal::new(server).into_server();
+        let serve = tonic::transport::Server::builder().add_service(internal);
+        tokio::spawn(serve.serve_with_incoming(listener));
+        dpu_runtime::unix::channel(&path)
+    }
+
+    fn subsystem(s: usize, hosts: usize) -> Subsystem {
+        Subsystem {
+            spec: Some(SubsystemSpec {
+                nqn: format!("nqn.2024-01.io.example:s{s}"),
+                allowed_hosts: (0..hosts).map(|i| long_host(s, i)).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// The agent acknowledges no desired state one Sync cannot carry: a write after which
+    /// the whole state would not fit is RESOURCE_EXHAUSTED and changes nothing, and the
+    /// state just under the bound reaches the service (a Sync of 69 MB was acknowledged
+    /// write by write, then refused by tonic's encoder on every sync).
+    #[tokio::test]
+    async fn a_write_one_sync_could_not_carry_is_refused_and_what_fits_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(&dir.path().join("store")).unwrap();
+        let services = Services::default();
+        let mut resources = NvmfResources::open(&store, &services);
+        resources.sync_limit = 64 << 10;
+        let api = NvmfApi { resources: resources.clone(), services, agent_addresses: vec![] };
+        // Subsystems of 20 hosts (about 4.5 KB each) until one is refused.
+        let mut refused = None;
+        for s in 0..20 {
+            let req = CreateSubsystemRequest {
+                subsystem_id: format!("s{s}"),
+                subsystem: Some(subsystem(s, 20)),
+            };
+            if let Err(e) = api.create_subsystem(Request::new(req)).await {
+                refused = Some((s, e));
+                break;
+            }
+        }
+        let (fitted, e) = refused.expect("every write was acknowledged");
+        assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+        assert!(e.message().contains("one Sync"), "{}", e.message());
+        let stored = resources.snapshot().await.unwrap();
+        assert_eq!(stored.subsystems.len(), fitted, "the refused write changed nothing");
+        assert!(fitted > 1);
+        // An update growing a stored one past the bound is refused the same way.
+        let mut grown = subsystem(0, 60);
+        grown.name = "subsystems/s0".into();
+        let req = UpdateSubsystemRequest { subsystem: Some(grown), ..Default::default() };
+        let e = api.update_subsystem(Request::new(req)).await.unwrap_err();
+        assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+        let s0 = resources.subsystems.lookup("subsystems/s0").await.unwrap().unwrap();
+        assert_eq!((s0.generation, s0.spec.allowed_hosts.len()), (1, 20));
+
+        // What was acknowledged reaches the service, whose reply fits too.
+        let reconciler = NvmfReconciler { resources: resources.clone() };
+        reconciler.sync(nvmf_service(dir.path())).await.unwrap();
+        let shown = api.resources.subsystems.get("subsystems/s0").await.unwrap();
+        let apply = shown.status.unwrap().apply.unwrap();
+        assert_eq!(apply.state, ApplyState::Applied as i32, "{apply:?}");
+    }
+
+    /// A subsystem's and a namespace's host lists are at most MAX_HOSTS long, so what the
+    /// service checks and applies for one object stays bounded.
+    #[test]
+    fn host_lists_are_bounded_naming_the_field() {
+        let hosts = |n: usize| (0..n).map(|i| long_host(0, i)).collect::<Vec<_>>();
+        let with = |n| SubsystemSpec { allowed_hosts: hosts(n), ..spec(Vec::new()) };
+        SubsystemKind::validate(&with(MAX_HOSTS), "subsystem.spec").unwrap();
+        assert_eq!(refused(&with(MAX_HOSTS + 1), ""), "subsystem.spec.allowed_hosts");
+        let secrets = SubsystemSpec {
+            allow_any_host: true,
+            ..spec((0..=MAX_HOSTS).map(|i| secret(&long_host(0, i), &text(1), "")).collect())
+        };
+        assert_eq!(refused(&secrets, &text(1)), "subsystem.spec.host_secrets");
+        let ns = |n| NamespaceSpec {
+            volume: "volumes/v".into(),
+            allowed_hosts: hosts(n),
+            ..Default::default()
+        };
+        NamespaceKind::validate(&ns(MAX_HOSTS), "namespace.spec").unwrap();
+        let e = NamespaceKind::validate(&ns(MAX_HOSTS + 1), "namespace.spec").unwrap_err();
+        let violation = &e.get_details_bad_request().unwrap().field_violations[0];
+        assert_eq!(violation.field, "namespace.spec.allowed_hosts");
     }
 
     #[test]

@@ -143,6 +143,40 @@ fn task_failed(e: tokio::task::JoinError) -> Status {
     Status::internal(format!("store task failed: {e}"))
 }
 
+/// RESOURCE_EXHAUSTED unless a Sync request of `encoded` bytes is within what one Sync of
+/// `service` carries: half its internal message `limit`. The other half is for the reply,
+/// which repeats every object's name with its status (a sysctl's value read back too), and
+/// for generations growing. A write checked with it under the writer lock is never
+/// acknowledged past what the agent can send: a Sync past the limit would fail on every
+/// try, leave new objects PENDING and a restarted service with no configuration at all.
+pub fn fits_one_sync(service: &str, encoded: usize, limit: usize) -> Result<(), Status> {
+    let carried = limit / 2;
+    if encoded <= carried {
+        return Ok(());
+    }
+    Err(Status::resource_exhausted(format!(
+        "the {service} service's whole desired state would take {encoded} bytes, more than \
+         one Sync carries ({carried}: half its {limit}-byte message limit); delete or shrink \
+         other objects first"
+    )))
+}
+
+/// `objects` as a write of `spec` under the store key `key` leaves them: that object's spec
+/// replaced, or a new object added.
+pub fn with_written<S>(objects: &mut Vec<Object<S>>, key: &str, spec: S) {
+    match objects.iter_mut().find(|o| o.name == key) {
+        Some(o) => o.spec = spec,
+        None => objects.push(Object {
+            name: key.to_owned(),
+            spec,
+            generation: 1,
+            etag: String::new(),
+            create_time_unix_nanos: 0,
+            update_time_unix_nanos: 0,
+        }),
+    }
+}
+
 /// Stored bytes (keys and records) after which a List page ends, whatever its `page_size`:
 /// a page of 1,000 large objects would otherwise be a reply of any size (beyond gRPC's
 /// default 4 MiB a client accepts) built in the agent's memory for every List call.
@@ -573,7 +607,10 @@ mod tests {
             assert!(synced(1).await, "the first instance is synced");
             let dir = tempfile::tempdir().unwrap();
             let store = dpu_store::Store::open(dir.path()).unwrap();
-            let services = Services { handles: [("system".to_owned(), h.handle.clone())].into() };
+            let services = Services {
+                handles: [("system".to_owned(), h.handle.clone())].into(),
+                ..Services::default()
+            };
             let r = Resources::<SysctlKind>::open(&store, &services, "system");
             let (release, gate) = std::sync::mpsc::channel::<()>();
             let name = "sysctls/vm.swappiness";

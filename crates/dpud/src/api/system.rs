@@ -16,7 +16,9 @@ use dpu_store::{Collection, Object, Store};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::resource::{Kind, Resources, Statuses, creation_times, required};
+use super::resource::{
+    Kind, Resources, Statuses, creation_times, fits_one_sync, required, with_written,
+};
 use super::{answered, invalid, parse_name, store_status, timestamp};
 use crate::metrics::Metrics;
 use crate::services::{Reconciler, ServiceHandle, Services, Synced};
@@ -90,6 +92,10 @@ pub struct SystemApi {
     pub services: Services,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
+    /// The largest message of the system service's internal API
+    /// ([`INTERNAL_MESSAGE_LIMIT`](dpu_system::server::INTERNAL_MESSAGE_LIMIT); less in
+    /// tests): what one SyncSysctls carries.
+    pub sync_limit: usize,
 }
 
 impl SystemApi {
@@ -97,6 +103,15 @@ impl SystemApi {
         self.services.get(SYSTEM_SERVICE).ok_or_else(|| {
             Status::failed_precondition("the system service is not configured on this agent")
         })
+    }
+
+    /// RESOURCE_EXHAUSTED when the sysctls with `key` written as `spec` would not fit one
+    /// SyncSysctls ([`fits_one_sync`]). Run under the store's writer lock.
+    async fn check_fits(&self, key: &str, spec: &SysctlSpec) -> Result<(), Status> {
+        let mut objects = self.sysctls.all().await?;
+        with_written(&mut objects, key, spec.clone());
+        let encoded = prost::Message::encoded_len(&sync_request(objects));
+        fits_one_sync(SYSTEM_SERVICE, encoded, self.sync_limit)
     }
 }
 
@@ -205,7 +220,9 @@ impl SystemService for SystemApi {
         let name = self.sysctls.collection.full_name(&req.sysctl_id);
         let created = self
             .sysctls
-            .create(&name, &sysctl.name, sysctl.spec.as_ref(), async |_| Ok(()))
+            .create(&name, &sysctl.name, sysctl.spec.as_ref(), async |spec| {
+                self.check_fits(&name, spec).await
+            })
             .await?;
         Ok(Response::new(created))
     }
@@ -241,7 +258,7 @@ impl SystemService for SystemApi {
                 sysctl.spec.as_ref(),
                 req.update_mask.as_ref(),
                 req.allow_missing,
-                |_| async { Ok(()) },
+                |spec| async move { self.check_fits(&sysctl.name, &spec).await },
             )
             .await?;
         Ok(Response::new(updated))
@@ -255,6 +272,20 @@ impl SystemService for SystemApi {
         self.sysctls.delete(&req.name, &req.etag, req.allow_missing, async || Ok(())).await?;
         Ok(Response::new(pbjson_types::Empty {}))
     }
+}
+
+/// The SyncSysctls request that hands the stored sysctls `objects` to the system service.
+fn sync_request(objects: Vec<Object<SysctlSpec>>) -> SyncSysctlsRequest {
+    let sysctls = objects
+        .into_iter()
+        .map(|o| Sysctl {
+            name: o.name,
+            spec: Some(o.spec),
+            generation: o.generation,
+            ..Default::default()
+        })
+        .collect();
+    SyncSysctlsRequest { sysctls }
 }
 
 /// Pushes every stored sysctl to the system service and records what it observed.
@@ -272,19 +303,11 @@ impl Reconciler for SysctlReconciler {
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(store_status)?;
         let created = creation_times(&objects, SysctlKind::public_name);
-        let desired = objects
-            .into_iter()
-            .map(|o| Sysctl {
-                name: o.name,
-                spec: Some(o.spec),
-                generation: o.generation,
-                ..Default::default()
-            })
-            .collect();
+        let request = sync_request(objects);
         let observed = SystemInternalServiceClient::new(channel)
             .max_decoding_message_size(dpu_system::server::INTERNAL_MESSAGE_LIMIT)
             .max_encoding_message_size(dpu_system::server::INTERNAL_MESSAGE_LIMIT)
-            .sync_sysctls(SyncSysctlsRequest { sysctls: desired })
+            .sync_sysctls(request)
             .await?
             .into_inner();
         self.statuses.replace(observed.sysctls.into_iter().filter_map(|s| {
@@ -300,5 +323,65 @@ impl Reconciler for SysctlReconciler {
 
     fn forget_statuses(&self) {
         self.statuses.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dpu_system::sysctl::MAX_VALUE_LEN;
+
+    use super::*;
+
+    fn create(id: &str, value: String) -> Request<CreateSysctlRequest> {
+        let sysctl = Sysctl { spec: Some(SysctlSpec { value }), ..Default::default() };
+        Request::new(CreateSysctlRequest { sysctl_id: id.into(), sysctl: Some(sysctl) })
+    }
+
+    /// No sysctl is acknowledged that one SyncSysctls could not carry: the write past the
+    /// bound is RESOURCE_EXHAUSTED and changes nothing (60,000 sysctls of 4 KiB values were
+    /// acknowledged, then every sync failed).
+    #[tokio::test]
+    async fn a_write_one_sync_could_not_carry_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let services = Services::default();
+        let sysctls = Resources::open(&store, &services, SYSTEM_SERVICE);
+        let api = SystemApi {
+            store,
+            sysctls: sysctls.clone(),
+            services,
+            metrics: Arc::default(),
+            started: Instant::now(),
+            sync_limit: 64 << 10,
+        };
+        let value = "1".repeat(MAX_VALUE_LEN);
+        let mut refused = None;
+        for i in 0..20 {
+            if let Err(e) = api.create_sysctl(create(&format!("dev.big.k{i}"), value.clone())).await
+            {
+                refused = Some((i, e));
+                break;
+            }
+        }
+        let (fitted, e) = refused.expect("every write was acknowledged");
+        assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+        assert!(e.message().contains("one Sync"), "{}", e.message());
+        assert_eq!(sysctls.all().await.unwrap().len(), fitted, "the refused write changed nothing");
+        let stored = sysctls.all().await.unwrap();
+        let request = sync_request(stored);
+        assert!(prost::Message::encoded_len(&request) <= api.sync_limit);
+
+        // A short one fits; growing it past the bound does not.
+        api.create_sysctl(create("dev.small", "1".into())).await.unwrap();
+        let grown = Sysctl {
+            name: "sysctls/dev.small".into(),
+            spec: Some(SysctlSpec { value }),
+            ..Default::default()
+        };
+        let req = UpdateSysctlRequest { sysctl: Some(grown), ..Default::default() };
+        let e = api.update_sysctl(Request::new(req)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+        let small = sysctls.lookup("sysctls/dev.small").await.unwrap().unwrap();
+        assert_eq!((small.generation, small.spec.value.as_str()), (1, "1"));
     }
 }
