@@ -10,14 +10,17 @@
 //! referenced fails the same way. All of these are FAILED_PRECONDITION: the request is well
 //! formed, the state it meets is not ready for it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dpu_proto::dpu::switch::v1 as pb;
 use dpu_store::Object;
 use pb::{BridgeSpec, PortMode, PortSpec, Route, StaticMacSpec, SviSpec, VrfSpec, VtepSpec};
 use tonic::Status;
 
-use super::kinds::{id_of, parent_of};
+use super::kinds::{
+    BridgeKind, PortKind, RouteKind, StaticMacKind, SviKind, VrfKind, VtepKind, id_of, parent_of,
+};
+use crate::api::resource::Kind;
 
 /// Specs by public name, in name order.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +46,123 @@ fn refused(message: String) -> Status {
     Status::failed_precondition(message)
 }
 
+/// "name: why; ..." of objects the present checks refuse on their own
+/// ([`Desired::refused_alone`]): what the operator must mend or delete.
+pub fn to_mend(refused: &BTreeMap<String, String>) -> String {
+    let each: Vec<String> = refused.iter().map(|(name, why)| format!("{name}: {why}")).collect();
+    each.join("; ")
+}
+
 impl Desired {
+    /// The objects the present checks refuse on their own, by name with why: objects
+    /// written under an earlier release's looser rules. When the whole state is refused,
+    /// they say which objects the operator must mend (or delete).
+    pub fn refused_alone(&self) -> BTreeMap<String, String> {
+        fn refused<K: Kind>(specs: &BTreeMap<String, K::Spec>, out: &mut BTreeMap<String, String>) {
+            for (name, spec) in specs {
+                if let Err(e) = K::validate(spec, "spec") {
+                    out.insert(name.clone(), e.message().to_owned());
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        refused::<BridgeKind>(&self.bridges, &mut out);
+        refused::<PortKind>(&self.ports, &mut out);
+        refused::<VtepKind>(&self.vteps, &mut out);
+        refused::<VrfKind>(&self.vrfs, &mut out);
+        refused::<RouteKind>(&self.routes, &mut out);
+        refused::<SviKind>(&self.svis, &mut out);
+        refused::<StaticMacKind>(&self.static_macs, &mut out);
+        out
+    }
+
+    /// Each object's name with the names it refers to (empty where a reference is unset).
+    fn references(&self) -> Vec<(&str, Vec<&str>)> {
+        let mut out = Vec::new();
+        for (name, p) in &self.ports {
+            let mut to: Vec<&str> = p.trunk_bridges.iter().map(String::as_str).collect();
+            to.extend([p.bridge.as_str(), p.native_bridge.as_str()]);
+            out.push((name.as_str(), to));
+        }
+        for (name, s) in &self.svis {
+            out.push((name.as_str(), vec![s.bridge.as_str(), s.vrf.as_str()]));
+        }
+        for (name, v) in &self.vteps {
+            out.push((name.as_str(), vec![v.uplink.as_str()]));
+        }
+        for name in self.routes.keys() {
+            out.push((name.as_str(), vec![parent_of(name, "routes")]));
+        }
+        for (name, m) in &self.static_macs {
+            out.push((name.as_str(), vec![parent_of(name, "static-macs"), m.port.as_str()]));
+        }
+        out
+    }
+
+    /// `names` and every object that refers to one of them, directly or through others (a
+    /// port of a bridge, the VTEP on that port, a static MAC on it).
+    fn with_referrers(&self, mut names: BTreeSet<String>) -> BTreeSet<String> {
+        let references = self.references();
+        loop {
+            let before = names.len();
+            for (name, to) in &references {
+                if !names.contains(*name) && to.iter().any(|t| names.contains(*t)) {
+                    names.insert((*name).to_owned());
+                }
+            }
+            if names.len() == before {
+                return names;
+            }
+        }
+    }
+
+    /// This state without the objects `names`.
+    fn without(&self, names: &BTreeSet<String>) -> Self {
+        let mut d = self.clone();
+        d.bridges.retain(|n, _| !names.contains(n));
+        d.ports.retain(|n, _| !names.contains(n));
+        d.vteps.retain(|n, _| !names.contains(n));
+        d.vrfs.retain(|n, _| !names.contains(n));
+        d.routes.retain(|n, _| !names.contains(n));
+        d.svis.retain(|n, _| !names.contains(n));
+        d.static_macs.retain(|n, _| !names.contains(n));
+        d
+    }
+
+    /// The objects a state refused for stored objects' own faults has to set aside: those
+    /// the present checks refuse on their own and what refers to them.
+    fn set_aside(&self) -> BTreeSet<String> {
+        self.with_referrers(self.refused_alone().into_keys().collect())
+    }
+
+    /// Whether a write that turns `before` into this state may be stored: this state is a
+    /// configuration the switch accepts, or the write makes nothing worse. A store an
+    /// earlier release wrote may hold objects the present checks refuse, and with them the
+    /// whole state is refused; a write is then judged by what it adds: every object set
+    /// aside after it (refused on its own, or referring to such an object) was set aside
+    /// before it, and the rest is a configuration the switch accepts. So each such object
+    /// can be mended or deleted on its own (deleting one is never refused for another's
+    /// fault), and nothing new is stored that the switch would refuse.
+    pub fn check_write(&self, before: &Desired) -> Result<(), Status> {
+        let Err(refused_whole) = self.to_config() else { return Ok(()) };
+        let set_aside = self.set_aside();
+        if set_aside.is_empty() {
+            return Err(refused_whole);
+        }
+        let before_set_aside = before.set_aside();
+        let added: Vec<&str> =
+            set_aside.difference(&before_set_aside).map(String::as_str).collect();
+        if !added.is_empty() {
+            return Err(refused(format!(
+                "{} would refer to stored objects the present checks refuse; mend them \
+                 first: {}",
+                added.join(", "),
+                to_mend(&self.refused_alone())
+            )));
+        }
+        self.without(&set_aside).to_config().map(drop)
+    }
+
     /// The bridge `name` refers to, or FAILED_PRECONDITION naming who refers to it.
     fn bridge(&self, name: &str, who: &str, field: &str) -> Result<&BridgeSpec, Status> {
         self.bridges
@@ -268,6 +387,63 @@ mod tests {
         assert_eq!(c.vrfs[0].routes.len(), 1);
         assert_eq!(c.vtep.as_ref().unwrap().uplink, "p0");
         assert_eq!(c.static_macs[0].port, "pf0vf0");
+    }
+
+    /// Two bridges stored under looser rules (a VLAN above 4094), each with a port: each
+    /// bridge can be mended or deleted (with its port) while the other stays refused, but
+    /// nothing new may refer to one, and a fault of the write's own is refused still.
+    #[test]
+    fn a_write_is_judged_by_what_it_adds_to_stored_faults() {
+        let mut before = demo();
+        for (b, vlan, port) in [("old1", 5000, "pf0vf2"), ("old2", 5001, "pf0vf3")] {
+            before.bridges.insert(
+                format!("bridges/{b}"),
+                BridgeSpec { vlan: Some(vlan), ..Default::default() },
+            );
+            let access = PortSpec {
+                mode: PortMode::Access.into(),
+                bridge: format!("bridges/{b}"),
+                ..Default::default()
+            };
+            before.ports.insert(format!("ports/{port}"), access);
+        }
+        assert_eq!(before.refused_alone().len(), 2);
+        before.to_config().unwrap_err();
+        let after = |edit: &dyn Fn(&mut Desired)| {
+            let mut d = before.clone();
+            edit(&mut d);
+            d.check_write(&before)
+        };
+        // Mending one, or deleting it with its port: the other's fault is no reason.
+        after(&|d| d.bridges.get_mut("bridges/old1").unwrap().vlan = Some(20)).unwrap();
+        after(&|d| {
+            d.ports.remove("ports/pf0vf2");
+            d.bridges.remove("bridges/old1");
+        })
+        .unwrap();
+        after(&|d| d.ports.get_mut("ports/pf0vf3").unwrap().mtu = 9000).unwrap();
+        // Deleting a bridge a port still joins is refused as ever.
+        let e = after(&|d| {
+            d.bridges.remove("bridges/old1");
+        })
+        .unwrap_err();
+        assert!(e.message().contains("bridge bridges/old1 does not exist"), "{e:?}");
+        // A new port on a refused bridge would wait for it too.
+        let e = after(&|d| {
+            let p = d.ports["ports/pf0vf2"].clone();
+            d.ports.insert("ports/pf0vf4".into(), p);
+        })
+        .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition);
+        assert!(e.message().starts_with("ports/pf0vf4 would refer to stored objects"), "{e:?}");
+        assert!(e.message().contains("bridges/old1: spec.vlan"), "{e:?}");
+        // A fault of the write's own: a second bridge on VLAN 10.
+        let e = after(&|d| {
+            let b = d.bridges["bridges/blue"];
+            d.bridges.insert("bridges/again".into(), BridgeSpec { vni: None, ..b });
+        })
+        .unwrap_err();
+        assert!(e.message().contains("duplicate bridge vlan"), "{e:?}");
     }
 
     #[test]

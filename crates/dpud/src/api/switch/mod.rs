@@ -17,7 +17,7 @@ use dpu_store::Object;
 use tonic::Status;
 use tonic::transport::Channel;
 
-use self::desired::{Desired, by_name};
+use self::desired::{Desired, by_name, to_mend};
 use self::kinds::{BridgeKind, PortKind, RouteKind, StaticMacKind, SviKind, VrfKind, VtepKind};
 pub use self::service::SwitchApi;
 use super::resource::{Kind, Resources};
@@ -61,28 +61,6 @@ impl Stored {
             static_macs: by_name(self.static_macs.clone(), StaticMacKind::public_name),
         }
     }
-
-    /// The stored objects the present checks refuse on their own, each as "name: why":
-    /// objects written under an earlier release's looser rules. When the whole state is
-    /// refused, they say which objects the operator must mend (or delete).
-    fn refused_alone(&self) -> Vec<String> {
-        fn refused<K: Kind>(objects: &[Object<K::Spec>], out: &mut Vec<String>) {
-            for o in objects {
-                if let Err(e) = K::validate(&o.spec, "spec") {
-                    out.push(format!("{}: {}", K::public_name(&o.name), e.message()));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        refused::<BridgeKind>(&self.bridges, &mut out);
-        refused::<PortKind>(&self.ports, &mut out);
-        refused::<VtepKind>(&self.vteps, &mut out);
-        refused::<VrfKind>(&self.vrfs, &mut out);
-        refused::<RouteKind>(&self.routes, &mut out);
-        refused::<SviKind>(&self.svis, &mut out);
-        refused::<StaticMacKind>(&self.static_macs, &mut out);
-        out
-    }
 }
 
 impl SwitchResources {
@@ -124,13 +102,15 @@ impl SwitchResources {
     }
 
     /// FAILED_PRECONDITION unless the stored state changed by `edit` is a configuration the
-    /// switch accepts.
+    /// switch accepts, or, where stored objects the present checks refuse keep it from
+    /// being one, the write makes nothing worse ([`Desired::check_write`]).
     /// Runs under the store's writer lock (`resource.rs`): two concurrent writes cannot each
     /// pass against the state before the other.
     async fn check(&self, edit: impl FnOnce(&mut Desired)) -> Result<(), Status> {
-        let mut desired = self.stored().await?.desired();
-        edit(&mut desired);
-        desired.to_config().map(|_| ())
+        let before = self.stored().await?.desired();
+        let mut after = before.clone();
+        edit(&mut after);
+        after.check_write(&before)
     }
 }
 
@@ -206,14 +186,15 @@ impl Reconciler for SwitchReconciler {
             let _one_snapshot = self.resources.bridges.collection.serialize_writes().await;
             self.resources.stored().await?
         };
-        let config = match stored.desired().to_config() {
+        let desired = stored.desired();
+        let config = match desired.to_config() {
             Ok(c) => c,
             Err(e) => {
-                let refused = stored.refused_alone();
+                let refused = desired.refused_alone();
                 let message = if refused.is_empty() {
                     e.message().to_owned()
                 } else {
-                    let refused = refused.join("; ");
+                    let refused = to_mend(&refused);
                     tracing::warn!(%refused, "stored switch objects the present checks refuse");
                     format!("{}; stored objects to mend: {refused}", e.message())
                 };
@@ -303,8 +284,9 @@ mod tests {
             ],
             static_macs: vec![],
         };
-        let refused = stored.refused_alone();
-        assert_eq!(refused.len(), 1, "{refused:?}");
-        assert!(refused[0].starts_with("svis/old: spec.address: "), "{refused:?}");
+        let refused = stored.desired().refused_alone();
+        assert_eq!(refused.keys().collect::<Vec<_>>(), ["svis/old"], "{refused:?}");
+        assert!(refused["svis/old"].starts_with("spec.address: "), "{refused:?}");
+        assert!(to_mend(&refused).starts_with("svis/old: spec.address: "), "{refused:?}");
     }
 }

@@ -695,6 +695,66 @@ mod tests {
         assert!(api.resources.ports.all().await.unwrap().is_empty());
     }
 
+    /// Two SVIs an earlier release stored that the present checks refuse (loopback
+    /// addresses, which `parse_svi_address` now refuses) do not lock each other in: each
+    /// can be deleted or mended although the other stays refused, while a write that adds
+    /// a fault of its own is still refused.
+    #[tokio::test]
+    async fn objects_stored_under_looser_rules_can_each_be_mended_or_deleted() {
+        use dpu_proto::dpu::switch::v1::{BridgeSpec, SviSpec, VrfSpec};
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let services = Services::default();
+        let api = SwitchApi { resources: SwitchResources::open(&store, &services), services };
+        let bridge = |vlan| BridgeResource {
+            spec: Some(BridgeSpec { vlan: Some(vlan), ..Default::default() }),
+            ..Default::default()
+        };
+        for (id, vlan) in [("blue", 10), ("green", 20)] {
+            let req = CreateBridgeRequest { bridge_id: id.into(), bridge: Some(bridge(vlan)) };
+            api.create_bridge(Request::new(req)).await.unwrap();
+        }
+        let vrf = VrfResource { spec: Some(VrfSpec::default()), ..Default::default() };
+        let req = CreateVrfRequest { vrf_id: "red".into(), vrf: Some(vrf) };
+        api.create_vrf(Request::new(req)).await.unwrap();
+        let svi = |bridge: &str, address: &str, mac: &str| SviSpec {
+            bridge: format!("bridges/{bridge}"),
+            vrf: "vrfs/red".into(),
+            address: address.into(),
+            mac: mac.into(),
+            address6: String::new(),
+        };
+        // As an older release stored them, past today's checks.
+        let svis = &api.resources.svis;
+        for (id, bridge, mac) in
+            [("a", "blue", "02:00:00:00:fe:01"), ("b", "green", "02:00:00:00:fe:02")]
+        {
+            let key = SviKind::key(&format!("svis/{id}"), "name").unwrap();
+            let old = svi(bridge, "127.0.0.1/8", mac);
+            svis.collection.create_applied(&key, &old).await.unwrap().durable().await.unwrap();
+        }
+        assert_eq!(api.resources.stored().await.unwrap().desired().refused_alone().len(), 2);
+
+        // A write that adds a fault of its own is still refused: a bridge's duplicate VLAN.
+        let req = CreateBridgeRequest { bridge_id: "again".into(), bridge: Some(bridge(10)) };
+        let e = api.create_bridge(Request::new(req)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+        assert!(api.resources.bridges.lookup("switch-bridges/again").await.unwrap().is_none());
+
+        let delete = DeleteResourceRequest { name: "svis/a".into(), ..Default::default() };
+        api.delete_svi(Request::new(delete)).await.unwrap();
+        let mended = SviResource {
+            name: "svis/b".into(),
+            spec: Some(svi("green", "192.0.2.1/24", "02:00:00:00:fe:02")),
+            ..Default::default()
+        };
+        let req = UpdateSviRequest { svi: Some(mended), ..Default::default() };
+        api.update_svi(Request::new(req)).await.unwrap();
+        let stored = api.resources.stored().await.unwrap();
+        assert!(stored.desired().refused_alone().is_empty());
+        stored.desired().to_config().unwrap();
+    }
+
     /// ListPortStatuses pages through every port once, and a page token no page gave is
     /// INVALID_ARGUMENT naming `page_token` (it was taken for a port name and answered with
     /// whatever sorted after it).
