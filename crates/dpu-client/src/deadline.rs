@@ -91,7 +91,6 @@ mod tests {
     use std::convert::Infallible;
 
     use dpu_proto::dpu::system::v1::GetInventoryRequest;
-    use dpu_proto::dpu::system::v1::system_service_client::SystemServiceClient;
     use http_body_util::StreamBody;
     use tokio::net::TcpListener;
     use tokio_stream::StreamExt as _;
@@ -142,8 +141,8 @@ mod tests {
                 .serve_with_incoming(TcpListenerStream::new(listener)),
         );
         let channel = Endpoint::from_shared(format!("http://{address}")).unwrap().connect_lazy();
-        let mut client =
-            SystemServiceClient::new(DeadlineChannel::new(channel, Duration::from_millis(300)));
+        // Through the typed client a Client hands out, as dpuctl calls.
+        let mut client = crate::Client::over(channel, Duration::from_millis(300)).system();
         // Without the deadline the call waits for ever; the test's own bound tells.
         let outcome = tokio::time::timeout(
             Duration::from_secs(20),

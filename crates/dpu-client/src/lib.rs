@@ -58,6 +58,12 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client over a channel made elsewhere (an in-process server, a test's), whose
+    /// typed clients' calls end by `timeout` as `connect`'s do.
+    pub fn over(channel: Channel, timeout: Duration) -> Self {
+        Self { channel, timeout }
+    }
+
     /// The bare channel: calls on it have no deadline of the client's.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
@@ -134,7 +140,7 @@ pub async fn connect(options: &ConnectOptions) -> Result<Client, ClientError> {
             endpoint: options.endpoint.clone(),
             reason: error_chain(&e),
         })?;
-    Ok(Client { channel, timeout: options.timeout })
+    Ok(Client::over(channel, options.timeout))
 }
 
 fn authority(host: &str, port: u16) -> String {
