@@ -34,8 +34,8 @@ pub use counters::DropReason;
 pub use mac::Dest;
 pub use packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx, Tx};
 pub use switch::l3::{
-    MAX_INCOMPLETE_NEIGHBOURS, MAX_NEIGHBOURS, NEIGHBOUR_GC_THRESH1, NEIGHBOUR_IDLE, NeighbourView,
-    RouteView,
+    ICMP_ERRORS_PER_SEC, MAX_INCOMPLETE_NEIGHBOURS, MAX_NEIGHBOURS, NEIGHBOUR_GC_THRESH1,
+    NEIGHBOUR_IDLE, NeighbourView, RouteView,
 };
 pub use switch::{
     ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView,

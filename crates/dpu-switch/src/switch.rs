@@ -278,7 +278,6 @@ pub struct Switch {
     mac_epoch: u64,
     /// Bumped when a neighbour's MAC changes.
     l3_epoch: u64,
-    icmp_budget: l3::IcmpBudget,
 }
 
 /// Marks the epoch of a routed flow. A routed flow depends on every bridge's MAC table and
@@ -346,7 +345,6 @@ impl Switch {
             l3_neigh: neigh::Neighbours::new(&[]),
             mac_epoch: 0,
             l3_epoch: 0,
-            icmp_budget: l3::IcmpBudget::new(now),
         };
         s.apply(config, now)?;
         Ok(s)

@@ -962,3 +962,87 @@ fn a_neighbour_routed_to_through_the_cache_is_not_idle() {
     let left: Vec<String> = h.sw.neighbours().iter().map(|n| n.ip.to_string()).collect();
     assert_eq!(left, vec![D_IP.to_string()], "the idle ones forgotten, D kept");
 }
+
+/// `config(R_IP)` plus tenant "red": bridge br30 (VLAN 30, port e, its own SVI) in a VRF of
+/// its own, with the same subnet as blue's br10 (VRFs may overlap).
+fn two_tenants() -> SwitchConfig {
+    let mut c = config(R_IP);
+    c.ports.push(PortConfig {
+        name: "e".into(),
+        mode: PortMode::Access { vlan: 30 },
+        mtu: 1500,
+        admin_up: true,
+    });
+    c.bridges.push(BridgeConfig {
+        name: "br30".into(),
+        vlan: Some(30),
+        vni: None,
+        ageing_secs: 300,
+        mac_limit: 100,
+        svi: Some(SviConfig {
+            vrf: "red".into(),
+            address: "192.0.2.254/24".into(),
+            mac: GW30.to_string(),
+            address6: None,
+        }),
+    });
+    c.vrfs.push(VrfConfig { name: "red".into(), routes: vec![] });
+    c
+}
+
+const GW30: MacAddr = MacAddr([2, 0, 0, 0, 0xfe, 30]);
+
+/// The ICMP type and code of each frame of `out` that carries an ICMPv4 message.
+fn icmp4_kinds(out: &[(String, Vec<u8>)]) -> Vec<(u8, u8)> {
+    out.iter()
+        .filter_map(|(_, f)| {
+            let ip = Ipv4Packet::new_checked(f.get(14..)?).ok()?;
+            if ip.protocol() != IpProtocol::ICMP {
+                return None;
+            }
+            let icmp = Icmpv4Packet::new_checked(ip.payload()).ok()?;
+            Some((icmp.msg_type().0, icmp.code()))
+        })
+        .collect()
+}
+
+/// One tenant drawing ICMP errors as fast as it can (TTL 1, no route) uses up its own VRF's
+/// budget only (RFC 1812 §4.3.2.8 limits a router's errors; the budget is per VRF so one
+/// tenant cannot silence another's), and "fragmentation needed" is never limited (as
+/// Linux's icmp_ratemask leaves it out): path-MTU discovery must not black-hole.
+#[test]
+fn one_tenants_icmp_errors_cannot_silence_anothers() {
+    let mut c = two_tenants();
+    c.ports[2].mtu = 100; // d, blue's br20
+    let mut h = H { sw: Switch::new(c, Instant::now()).unwrap(), now: Instant::now() };
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    // Red: 150 TTL-1 packets towards an unrouted address, and 150 more to routed ones.
+    let mut red = Vec::new();
+    for i in 0..150u16 {
+        red.extend(h.send("e", &udp(mac(30), GW30, A_IP, Ipv4Addr::new(100, 64, 0, 1), 1, i)));
+    }
+    let limited = h.sw.counters().icmp_rate_limited;
+    assert_eq!(icmp4_kinds(&red).len(), dpu_switch::ICMP_ERRORS_PER_SEC as usize);
+    assert_eq!(limited, 150 - u64::from(dpu_switch::ICMP_ERRORS_PER_SEC));
+    // Blue, in the same second: an oversized DF packet gets "fragmentation needed".
+    let mut big = udp(mac(1), GW10, A_IP, D_IP, 64, 7);
+    big.resize(14 + 120, 0);
+    big[16..18].copy_from_slice(&120u16.to_be_bytes());
+    big[14 + 20 + 4..14 + 20 + 6].copy_from_slice(&100u16.to_be_bytes());
+    Ipv4Packet::new_checked(&mut big[14..]).unwrap().fill_checksum();
+    let out = h.send("a", &big);
+    assert_eq!(icmp4_kinds(&out), vec![(3, 4)], "fragmentation needed: {out:?}");
+    // And blue's other errors still have their budget.
+    let out = h.send("a", &udp(mac(1), GW10, A_IP, D_IP, 1, 8));
+    assert_eq!(icmp4_kinds(&out), vec![(11, 0)], "time exceeded");
+    // Fragmentation needed is not limited even once blue's budget is spent.
+    for i in 0..150u16 {
+        h.send("a", &udp(mac(1), GW10, A_IP, Ipv4Addr::new(100, 64, 0, 1), 64, i));
+    }
+    let out = h.send("a", &big);
+    assert_eq!(icmp4_kinds(&out), vec![(3, 4)], "fragmentation needed, budget spent");
+    // Red's budget comes back after a second.
+    h.now += std::time::Duration::from_secs(1);
+    let out = h.send("e", &udp(mac(30), GW30, A_IP, Ipv4Addr::new(100, 64, 0, 1), 1, 1));
+    assert_eq!(icmp4_kinds(&out), vec![(3, 0)]);
+}

@@ -9,7 +9,8 @@
 //!
 //! The SVI answers ARP and echo requests for its address, and sends time exceeded
 //! (RFC 1812 §5.3.1) and destination unreachable (§5.2.7.1) errors under a rate limit
-//! (§4.3.2.8), obeying the RFC 1122 §3.2.2 / RFC 1812 §4.3.2.7 rules on when not to.
+//! per VRF (§4.3.2.8), obeying the RFC 1122 §3.2.2 / RFC 1812 §4.3.2.7 rules on when not
+//! to. "Fragmentation needed" / "packet too big" is never limited, as in Linux.
 //!
 //! IPv6 is routed the same way: the hop limit is decremented (RFC 8200 §3), neighbours are
 //! resolved with Neighbor Solicitations to the solicited-node address and the SVI answers
@@ -66,7 +67,8 @@ pub const NEIGHBOUR_PROBES: u32 = 3;
 /// Probes sent per tick at most, so that many neighbours going stale together do not
 /// become a burst.
 const PROBES_PER_TICK: usize = 256;
-/// ICMP errors per second (token bucket, RFC 1812 §4.3.2.8).
+/// ICMP errors per second and VRF (token bucket, RFC 1812 §4.3.2.8), "fragmentation
+/// needed" and "packet too big" excepted (see [`IcmpKind::TooBig`]).
 pub const ICMP_ERRORS_PER_SEC: u32 = 100;
 
 #[derive(Debug, Clone)]
@@ -148,6 +150,9 @@ pub(crate) struct Vrf {
     /// routes.
     by_len: Vec<(u8, FastMap<u32, Via>)>,
     by_len6: Vec<(u8, FastMap<u128, Via6>)>,
+    /// The VRF's own ICMP error budget: a tenant drawing errors as fast as it can spends
+    /// its own, never another's.
+    icmp_budget: IcmpBudget,
 }
 
 impl Vrf {
@@ -186,21 +191,26 @@ impl Vrf {
     }
 }
 
-#[derive(Debug)]
+/// [`ICMP_ERRORS_PER_SEC`] tokens, all back a second after the first of them was taken.
+#[derive(Debug, Clone)]
 pub(crate) struct IcmpBudget {
     tokens: u32,
-    refilled: Instant,
+    /// None until the first error (the core has no clock of its own).
+    refilled: Option<Instant>,
+}
+
+impl Default for IcmpBudget {
+    fn default() -> Self {
+        IcmpBudget { tokens: ICMP_ERRORS_PER_SEC, refilled: None }
+    }
 }
 
 impl IcmpBudget {
-    pub fn new(now: Instant) -> Self {
-        IcmpBudget { tokens: ICMP_ERRORS_PER_SEC, refilled: now }
-    }
-
     fn take(&mut self, now: Instant) -> bool {
-        if now.saturating_duration_since(self.refilled) >= Duration::from_secs(1) {
+        if self.refilled.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1))
+        {
             self.tokens = ICMP_ERRORS_PER_SEC;
-            self.refilled = now;
+            self.refilled = Some(now);
         }
         if self.tokens == 0 {
             return false;
@@ -237,6 +247,9 @@ pub(crate) enum IcmpKind {
     NoRoute,
     /// Larger than the egress MTU: IPv4 with DF gets "fragmentation needed" with the next-hop
     /// MTU (RFC 1191 §4, RFC 1812 §5.2.7.1), IPv6 "packet too big" (RFC 4443 §3.2).
+    /// Never rate limited, as Linux's icmp_ratemask / icmpv6 ratemask leave them out: a
+    /// limited one is a path-MTU black hole. Each answers a packet larger than itself, one
+    /// per packet, so it amplifies nothing.
     TooBig {
         /// The egress MTU.
         mtu: u16,
@@ -349,8 +362,18 @@ impl Switch {
     /// VRFs that still exist.
     pub(super) fn apply_l3(&mut self, config: &SwitchConfig, bridge_moved: &HashMap<u16, u16>) {
         let old_names: Vec<String> = self.vrfs.iter().map(|v| v.name.clone()).collect();
-        self.vrfs =
-            config.vrfs.iter().map(|v| Vrf { name: v.name.clone(), ..Vrf::default() }).collect();
+        // A VRF keeps its ICMP budget: a configuration change does not refill it.
+        let mut budgets: HashMap<String, IcmpBudget> =
+            self.vrfs.drain(..).map(|v| (v.name, v.icmp_budget)).collect();
+        self.vrfs = config
+            .vrfs
+            .iter()
+            .map(|v| Vrf {
+                name: v.name.clone(),
+                icmp_budget: budgets.remove(&v.name).unwrap_or_default(),
+                ..Vrf::default()
+            })
+            .collect();
         let vrf_index: HashMap<&str, u16> =
             config.vrfs.iter().enumerate().map(|(i, v)| (v.name.as_str(), i as u16)).collect();
         self.svis.clear();
@@ -682,8 +705,7 @@ impl Switch {
         if !icmpv4::may_send_error(&inv) || key.dst.is_multicast() {
             return;
         }
-        if !self.icmp_budget.take(now) {
-            self.counters.icmp_rate_limited += 1;
+        if !self.icmp_allowed(now, svi.vrf, kind) {
             return;
         }
         let eth =
@@ -702,6 +724,19 @@ impl Switch {
         reply.set_len(len.max(60));
         self.counters.icmp_errors += 1;
         self.l2_send(now, svi.bridge, key.src, reply, out);
+    }
+
+    /// Whether an ICMP error of `kind` from VRF `vrf` may go now (taking from its budget),
+    /// else counts it as rate limited. See [`IcmpKind::TooBig`].
+    fn icmp_allowed(&mut self, now: Instant, vrf: u16, kind: IcmpKind) -> bool {
+        if matches!(kind, IcmpKind::TooBig { .. }) {
+            return true;
+        }
+        let allowed = self.vrfs.get_mut(usize::from(vrf)).is_some_and(|v| v.icmp_budget.take(now));
+        if !allowed {
+            self.counters.icmp_rate_limited += 1;
+        }
+        allowed
     }
 
     /// The smallest L3 MTU over `outs` (an overlay output loses the 50 octets of outer
@@ -924,8 +959,7 @@ impl Switch {
         if !icmpv6::may_send_error(&inv, error) || key.dst.is_multicast() {
             return;
         }
-        if !self.icmp_budget.take(now) {
-            self.counters.icmp_rate_limited += 1;
+        if !self.icmp_allowed(now, svi.vrf, kind) {
             return;
         }
         let eth =
