@@ -1046,3 +1046,21 @@ fn one_tenants_icmp_errors_cannot_silence_anothers() {
     let out = h.send("e", &udp(mac(30), GW30, A_IP, Ipv4Addr::new(100, 64, 0, 1), 1, 1));
     assert_eq!(icmp4_kinds(&out), vec![(3, 0)]);
 }
+
+/// IPv6 other than ICMPv6 to one of the VRF's gateway addresses is for the gateway, as for
+/// IPv4: consumed and counted, no "no route" error from the very address it was sent to.
+#[test]
+fn ipv6_to_a_gateway_address_is_consumed_not_answered_unreachable() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    for (n, gw) in [GW10_6, GW20_6].into_iter().enumerate() {
+        let out = h.send("a", &udp6(mac(1), GW10, v6(A6), v6(gw), 64));
+        assert!(out.is_empty(), "{gw}: {out:?}");
+        assert_eq!(h.drops("a", DropReason::NotForUs), n as u64 + 1);
+        assert_eq!(h.drops("a", DropReason::NoRoute), 0);
+    }
+    // An ICMPv6 message the gateway does not answer (an echo reply) likewise.
+    let reply = icmp6(mac(1), GW10, v6(A6), v6(GW10_6), 64, 129, &[0, 7, 0, 1]);
+    assert!(h.send("a", &reply).is_empty());
+    assert_eq!(h.drops("a", DropReason::NotForUs), 3);
+    assert_eq!(h.sw.counters().icmp_errors, 0);
+}

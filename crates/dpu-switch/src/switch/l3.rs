@@ -508,19 +508,21 @@ impl Switch {
             }
             return true;
         }
-        if key.ethertype == EtherType::IPV6.0 && key.protocol == IpProtocol::ICMPV6.0 {
-            return self.svi_icmpv6(now, &svi, key, buf, ingress, out);
+        if key.ethertype == EtherType::IPV6.0
+            && key.protocol == IpProtocol::ICMPV6.0
+            && self.svi_icmpv6(now, &svi, key, buf, ingress, out)
+        {
+            return true;
         }
-        // IPv4 to one of the VRF's gateway addresses.
-        let Some(IpAddr::V4(dst)) = key.dst_ip else { return false };
-        if key.dst != svi.mac || key.ethertype != EtherType::IPV4.0 {
-            return false;
-        }
-        if !self.svis.iter().any(|s| s.vrf == svi.vrf && s.ip == dst) {
+        // IPv4 or IPv6 to one of the VRF's gateway addresses: for the gateway itself, never
+        // routed (nor answered "no route" from the address it was sent to).
+        let Some(dst) = key.dst_ip else { return false };
+        if key.dst != svi.mac || !self.svis.iter().any(|s| s.vrf == svi.vrf && s.owns(dst)) {
             return false;
         }
         self.learn(key.bridge, key.src, ingress.from, now);
-        if key.protocol == IpProtocol::ICMP.0
+        if let IpAddr::V4(dst) = dst
+            && key.protocol == IpProtocol::ICMP.0
             && key.l4.0 >> 8 == u16::from(Icmpv4Type::ECHO_REQUEST.0)
             && let Some(reply) = echo_reply(buf.frame(), svi.mac, key.src, dst)
         {
