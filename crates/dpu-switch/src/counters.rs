@@ -46,11 +46,15 @@ pub enum DropReason {
     /// drops martians. Also an overlay packet whose outer source is not a remote unicast
     /// address (`is_single_host_v4`, RFC 1122 §3.2.1.3).
     Martian,
+    /// A decapsulated packet whose outer header says Congestion Experienced while the
+    /// inner says its transport does not speak ECN: the mark cannot be passed on, so it is
+    /// dropped (RFC 6040 §4.2).
+    EcnCeNotEct,
 }
 
 impl DropReason {
     /// Pipeline-specific reasons (the wire reasons come first in [`DropReason::all`]).
-    const OWN: [DropReason; 15] = [
+    const OWN: [DropReason; 16] = [
         DropReason::PortDown,
         DropReason::VlanNotAllowed,
         DropReason::NoBridge,
@@ -66,6 +70,7 @@ impl DropReason {
         DropReason::NoRoute,
         DropReason::ReservedGroup,
         DropReason::Martian,
+        DropReason::EcnCeNotEct,
     ];
 
     /// Number of distinct reasons.
@@ -95,6 +100,7 @@ impl DropReason {
             DropReason::NoRoute => "no_route",
             DropReason::ReservedGroup => "reserved_group",
             DropReason::Martian => "martian",
+            DropReason::EcnCeNotEct => "ecn_ce_not_ect",
         }
     }
 

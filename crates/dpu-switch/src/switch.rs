@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use dpu_wire::addr::is_single_host_v4;
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
 use dpu_wire::dissect::{FrameInfo, TunnelKind, dissect};
+use dpu_wire::ecn;
 use dpu_wire::encap::{self, Tunnel, Underlay, UnderlayAddrs};
 use dpu_wire::ethernet::{self, EthernetRepr, VlanStack, VlanTag};
 use dpu_wire::ipv4::Ipv4Packet;
@@ -1113,6 +1114,7 @@ impl Switch {
             vlan: None,
             addrs: UnderlayAddrs::V4 { src: local.ip, dst },
             ttl: local.ttl,
+            // The outer ECN field copies the inner one (`encapsulate`, RFC 6040 §4.1).
             dscp: 0,
             src_port: entropy,
             udp_checksum_v4: local.udp_checksum,
@@ -1338,9 +1340,15 @@ impl Switch {
         // A pending checksum on an overlay frame may be the outer UDP one (the inner is
         // final then) or the inner one: `complete_csum` finishes whichever it is, and the
         // outer goes with the decapsulation.
+        let outer_ecn = buf.frame().get(l3.offset + 1).map_or(ecn::NOT_ECT, |tos| tos & 0x03);
         buf.complete_csum();
         if !buf.narrow(tunnel.inner_offset, tunnel.inner_end) {
             return self.count_drop(port, dpu_wire::Error::Truncated.into());
+        }
+        // RFC 6040 §4.2: a congestion mark the underlay set goes on to the inner packet (as
+        // Linux's vxlan_ecn_decapsulate); one Not-ECT outer header costs a compare.
+        if ecn::decapsulate(outer_ecn, buf.frame_mut()) == ecn::Decap::Drop {
+            return self.count_drop(port, DropReason::EcnCeNotEct);
         }
         self.counters.decapsulated += 1;
         let tunnel = Some((tunnel.vni, src));

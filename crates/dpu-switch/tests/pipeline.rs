@@ -1192,3 +1192,135 @@ fn a_tenant_overlay_packet_with_a_partial_outer_checksum_leaves_complete() {
     sent.complete_csum();
     assert!(complete(sent.frame(), s, d), "the tenant's outer UDP checksum left partial");
 }
+
+/// ECN codepoints (RFC 3168 §5).
+const NOT_ECT: u8 = 0;
+const ECT1: u8 = 1;
+const ECT0: u8 = 2;
+const CE: u8 = 3;
+
+/// Host `src`'s UDP frame to `dst` (as `udp_frame`) with ECN field `ecn`, checksum refilled.
+fn udp_frame_ecn(src: u8, dst: MacAddr, ecn: u8) -> Vec<u8> {
+    let mut f = udp_frame(src, dst, None, 4000, 10);
+    let mut ip = Ipv4Packet::new_checked(&mut f[14..]).unwrap();
+    ip.set_dscp_ecn(0x0a, ecn);
+    ip.fill_checksum();
+    f
+}
+
+/// Host `src`'s IPv6 UDP frame to `dst` with traffic class DSCP 10 and ECN field `ecn`.
+fn udp6_frame_ecn(src: u8, dst: MacAddr, ecn: u8) -> Vec<u8> {
+    use dpu_wire::ipv6::Ipv6Repr;
+    let eth = EthernetRepr { dst, src: mac(src), vlans: &[], ethertype: EtherType::IPV6 };
+    let mut f = vec![0u8; 14 + 40 + 8 + 10];
+    let l3 = eth.emit(&mut f).unwrap();
+    let (s, d) = ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
+    let repr =
+        Ipv6Repr { traffic_class: (0x0a << 2) | ecn, ..Ipv6Repr::new(s, d, IpProtocol::UDP, 18) };
+    let l4 = l3 + repr.emit(&mut f[l3..]).unwrap();
+    UdpRepr { src_port: 5, dst_port: 9 }.emit(&mut f[l4..], 10).unwrap();
+    f
+}
+
+/// The ECN field of the IPv4 or IPv6 header after the untagged Ethernet header of `f`.
+fn ecn_of(f: &[u8]) -> u8 {
+    match f[12..14] {
+        [0x08, 0x00] => f[15] & 3,
+        [0x86, 0xdd] => (f[15] >> 4) & 3,
+        _ => panic!("not IP"),
+    }
+}
+
+/// A VXLAN packet from the remote VTEP carrying `inner`, its outer ECN field `ecn`.
+fn vxlan_with_outer_ecn(inner: &[u8], ecn: u8) -> Vec<u8> {
+    let mut pkt = vxlan_from_remote(inner, 100, LOCAL_IP);
+    let mut outer = Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
+    outer.set_dscp_ecn(0, ecn);
+    outer.fill_checksum();
+    pkt
+}
+
+/// Encapsulation copies the inner ECN field to the outer header (RFC 6040 §4.1 normal
+/// mode), so congestion on the underlay can be marked; the outer DSCP stays ours.
+#[test]
+fn encapsulation_copies_the_inner_ecn_field() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    for (inner, ecn) in [
+        (udp_frame_ecn(1, MacAddr::BROADCAST, ECT0), ECT0),
+        (udp_frame_ecn(1, MacAddr::BROADCAST, CE), CE),
+        (udp6_frame_ecn(1, MacAddr::BROADCAST, ECT1), ECT1),
+        (udp6_frame_ecn(1, MacAddr::BROADCAST, NOT_ECT), NOT_ECT),
+    ] {
+        let out = h.send("a", std::slice::from_ref(&inner));
+        let (_, enc) = out.iter().find(|(p, _)| p == "p0").unwrap();
+        let outer = Ipv4Packet::new_checked(&enc[14..]).unwrap();
+        assert_eq!((outer.ecn(), outer.dscp()), (ecn, 0), "inner ECN {ecn}");
+        assert!(outer.verify_checksum());
+        assert_eq!(&enc[enc.len() - inner.len()..], &inner[..], "inner unchanged");
+    }
+}
+
+/// Decapsulation combines the outer ECN field with the inner one by RFC 6040 §4.2's table:
+/// a Congestion Experienced mark on the outer header reaches an ECN-capable inner one
+/// (IPv4 header checksum updated), and a packet whose transport cannot be told is dropped.
+#[test]
+fn decapsulation_passes_congestion_marks_on() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    // a is known: the inner frames go to it only.
+    h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, 1, 10)]);
+    // (inner ECN, outer ECN, inner ECN delivered)
+    let table = [
+        (ECT0, CE, CE),
+        (ECT1, CE, CE),
+        (CE, CE, CE),
+        (ECT0, ECT1, ECT1),
+        (ECT1, ECT0, ECT1),
+        (ECT0, NOT_ECT, ECT0),
+        (CE, ECT0, CE),
+        (NOT_ECT, ECT0, NOT_ECT),
+        (NOT_ECT, ECT1, NOT_ECT),
+    ];
+    for (inner_ecn, outer_ecn, want) in table {
+        for inner in
+            [udp_frame_ecn(0x33, mac(1), inner_ecn), udp6_frame_ecn(0x33, mac(1), inner_ecn)]
+        {
+            let out = h.send("p0", &[vxlan_with_outer_ecn(&inner, outer_ecn)]);
+            let ctx = format!("inner {inner_ecn} outer {outer_ecn} {:?}", &inner[12..14]);
+            assert_eq!(out.len(), 1, "{ctx}");
+            let (port, got) = &out[0];
+            assert_eq!((port.as_str(), ecn_of(got)), ("a", want), "{ctx}");
+            if got[12..14] == [0x08, 0x00] {
+                let ip = Ipv4Packet::new_checked(&got[14..]).unwrap();
+                assert!(ip.verify_checksum(), "{ctx}");
+                assert_eq!(ip.dscp(), 0x0a, "{ctx}");
+                assert_eq!(
+                    (&got[..15], &got[16..24], &got[26..]),
+                    (&inner[..15], &inner[16..24], &inner[26..])
+                );
+            } else {
+                assert_eq!((got[14], got[15] & 0xcf), (inner[14], inner[15] & 0xcf), "{ctx}");
+                assert_eq!(&got[16..], &inner[16..], "{ctx}");
+            }
+        }
+    }
+    // Outer CE on a packet whose transport is not ECN-capable: dropped and counted.
+    for (n, inner) in [udp_frame_ecn(0x33, mac(1), NOT_ECT), udp6_frame_ecn(0x33, mac(1), NOT_ECT)]
+        .iter()
+        .enumerate()
+    {
+        assert!(h.send("p0", &[vxlan_with_outer_ecn(inner, CE)]).is_empty());
+        assert_eq!(h.drops("p0", DropReason::EcnCeNotEct), n as u64 + 1);
+    }
+    // Not IP (ARP): nothing to mark, delivered as it came.
+    let arp = arp_frame(
+        ArpOperation::REQUEST,
+        mac(0x33),
+        Ipv4Addr::new(192, 0, 2, 0x33),
+        MacAddr::ZERO,
+        Ipv4Addr::new(192, 0, 2, 1),
+    );
+    let out = h.send("p0", &[vxlan_with_outer_ecn(&arp, CE)]);
+    assert!(out.iter().any(|(p, f)| p == "a" && f == &arp), "{out:?}");
+}

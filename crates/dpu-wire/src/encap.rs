@@ -12,7 +12,10 @@
 //!   transmitted as zero"; RFC 8926 §3.3 lets Geneve do the same);
 //! * over IPv6 it is always computed (RFC 8200 §8.1; the zero-checksum exception of
 //!   RFC 6935/6936 is not used), which reads the inner frame once;
-//! * the UDP source port is the caller's flow-entropy value ([`crate::vxlan::source_port`]).
+//! * the UDP source port is the caller's flow-entropy value ([`crate::vxlan::source_port`]);
+//! * the outer ECN field is a copy of the inner IPv4/IPv6 packet's (RFC 6040 §4.1 normal
+//!   mode; Not-ECT for anything else), so the underlay can mark congestion; the outer DSCP
+//!   is the caller's. Decapsulation's side is [`crate::ecn::decapsulate`].
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -22,7 +25,7 @@ use crate::geneve::{GeneveOption, GeneveRepr};
 use crate::ipv4::{self, Ipv4Repr};
 use crate::ipv6::{self, Ipv6Repr};
 use crate::udp::{self, UdpPacket, UdpRepr};
-use crate::{Error, IpProtocol, Result, geneve, vxlan};
+use crate::{Error, IpProtocol, Result, ecn, geneve, vxlan};
 
 /// Outer IP addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,7 +59,7 @@ pub struct Underlay {
     pub addrs: UnderlayAddrs,
     /// TTL / hop limit.
     pub ttl: u8,
-    /// Outer DSCP (6 bits); ECN is left 0 (not ECN-capable).
+    /// Outer DSCP (6 bits); the outer ECN field copies the inner one.
     pub dscp: u8,
     /// UDP source port (flow entropy).
     pub src_port: u16,
@@ -134,11 +137,13 @@ pub fn encapsulate(
     let l4 = l3 + l3_len;
     let udp_len = total - l4;
     let ip_payload_len = udp_len;
+    let ecn = ecn::of_frame(&buf[hl..total]).unwrap_or(ecn::NOT_ECT);
     match underlay.addrs {
         UnderlayAddrs::V4 { src, dst } => {
             let repr = Ipv4Repr {
                 ttl: underlay.ttl,
                 dscp: underlay.dscp,
+                ecn,
                 ..Ipv4Repr::new(src, dst, IpProtocol::UDP, ip_payload_len)
             };
             repr.emit(&mut buf[l3..])?;
@@ -149,7 +154,7 @@ pub fn encapsulate(
             }
             let repr = Ipv6Repr {
                 hop_limit: underlay.ttl,
-                traffic_class: underlay.dscp << 2,
+                traffic_class: (underlay.dscp << 2) | ecn,
                 ..Ipv6Repr::new(src, dst, IpProtocol::UDP, ip_payload_len)
             };
             repr.emit(&mut buf[l3..])?;
@@ -249,6 +254,47 @@ pub(crate) mod tests {
         assert_eq!(u.check_checksum_v6(ip.src(), ip.dst()), Ok(()));
         let g = GenevePacket::new_checked(u.payload()).unwrap();
         assert_eq!((g.vni(), g.options().count(), g.payload()), (7, 1, INNER));
+    }
+
+    /// RFC 6040 §4.1 normal mode: the outer ECN field copies the inner packet's, under
+    /// IPv4 and IPv6 underlays; the outer DSCP stays the caller's.
+    #[test]
+    fn outer_ecn_copies_the_inner() {
+        let t = Tunnel::Vxlan { vni: 1 };
+        for (inner_ecn, inner_v6) in [(ecn::ECT0, false), (ecn::CE, false), (ecn::ECT1, true)] {
+            let mut inner = vec![0u8; 60];
+            inner[12..14].copy_from_slice(if inner_v6 { &[0x86, 0xdd] } else { &[0x08, 0x00] });
+            if inner_v6 {
+                inner[14..16].copy_from_slice(&[0x60, inner_ecn << 4]);
+            } else {
+                inner[14..16].copy_from_slice(&[0x45, 0xfc | inner_ecn]);
+            }
+            for u in [underlay_v4(), underlay_v6()] {
+                let u = Underlay { dscp: 10, ..u };
+                let hl = header_len(&u, &t);
+                let mut buf = vec![0u8; hl + inner.len()];
+                buf[hl..].copy_from_slice(&inner);
+                encapsulate(&mut buf, &u, &t, inner.len()).unwrap();
+                // The outer IP header: after Ethernet, before UDP and VXLAN (8 octets each).
+                let l3 =
+                    hl - 16 - if matches!(u.addrs, UnderlayAddrs::V4 { .. }) { 20 } else { 40 };
+                let (dscp, ecn) = match u.addrs {
+                    UnderlayAddrs::V4 { .. } => {
+                        let ip = Ipv4Packet::new_checked(&buf[l3..]).unwrap();
+                        assert!(ip.verify_checksum());
+                        (ip.dscp(), ip.ecn())
+                    }
+                    UnderlayAddrs::V6 { .. } => {
+                        let ip = Ipv6Packet::new_checked(&buf[l3..]).unwrap();
+                        (ip.dscp(), ip.ecn())
+                    }
+                };
+                assert_eq!((dscp, ecn), (10, inner_ecn), "{:?} inner v6 {inner_v6}", u.addrs);
+            }
+        }
+        // Not IP inside (as INNER): Not-ECT.
+        let (f, _) = build(&underlay_v4(), &t);
+        assert_eq!(Ipv4Packet::new_checked(&f[14..]).unwrap().ecn(), ecn::NOT_ECT);
     }
 
     #[test]

@@ -205,6 +205,15 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
         self.bm()[1] = ((dscp & 0x3f) << 2) | (ecn & 0x03);
     }
 
+    /// Sets the ECN field, updating the header checksum incrementally (RFC 1624).
+    pub fn set_ecn(&mut self, ecn: u8) {
+        let old = be16(self.b(), 0);
+        self.bm()[1] = (self.b()[1] & !0x03) | (ecn & 0x03);
+        let new = be16(self.b(), 0);
+        let c = checksum::update16(self.checksum(), old, new);
+        self.set_checksum(c);
+    }
+
     /// Sets the checksum field.
     pub fn set_checksum(&mut self, c: u16) {
         set_be16(self.bm(), 10, c);

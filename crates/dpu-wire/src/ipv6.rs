@@ -368,6 +368,12 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
         self.buffer.as_mut()[7] = h;
     }
 
+    /// Sets the ECN part of the traffic class (its low two bits, in the second octet).
+    pub fn set_ecn(&mut self, ecn: u8) {
+        let b = &mut self.buffer.as_mut()[1];
+        *b = (*b & !0x30) | ((ecn & 0x03) << 4);
+    }
+
     /// Router hop-limit processing (RFC 8200 §3): fails with [`Error::TtlExpired`] when
     /// the hop limit is 0 or 1, else decrements it and returns the new value. IPv6 has no
     /// header checksum.

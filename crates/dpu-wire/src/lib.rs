@@ -39,6 +39,7 @@ pub mod addr;
 pub mod arp;
 pub mod checksum;
 pub mod dissect;
+pub mod ecn;
 pub mod encap;
 mod error;
 pub mod ethernet;
