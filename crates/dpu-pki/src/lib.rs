@@ -66,9 +66,10 @@ pub enum PkiError {
     /// webpki checks a CRL's signature at each handshake of a client of its CA, and refuses
     /// the client when it fails: every client of that CA would be locked out.
     #[error(
-        "{path}: a CRL of \"{issuer}\" whose signature the key of that client CA does not \
-         verify ({detail}); it would refuse every certificate of the CA. Is it of an earlier \
-         CA of that name? Re-issue it with the CA's key, or take it out of crls"
+        "{path}: a CRL of \"{issuer}\" whose signature the handshake would not accept with \
+         the key of that client CA: {detail}; it would refuse every certificate of the CA. Is \
+         it of an earlier CA of that name, or signed with SHA-1? Re-issue it with the CA's \
+         key and SHA-256 or stronger, or take it out of crls"
     )]
     CrlNotSignedByItsCa { path: PathBuf, issuer: String, detail: String },
 }
@@ -177,9 +178,10 @@ struct CrlScope<'a> {
 }
 
 /// Refuses a CRL whose issuer is none of the client CAs `cas`, or whose signature the key
-/// of no CA of that name verifies. webpki looks a CRL up by the issuer name of the
-/// certificate it checks (RFC 5280 §6.3.3 (b)), the same DER compared here, and takes a
-/// certificate without a CRL of its issuer as not revoked
+/// of no CA of that name verifies as the handshake would ([`verify_as_handshake`]). webpki
+/// looks a CRL up by the issuer name of the certificate it checks (RFC 5280 §6.3.3 (b)),
+/// the same DER compared here, and takes a certificate without a CRL of its issuer as not
+/// revoked
 /// (`allow_unknown_revocation_status`): a CRL of another issuer would be ignored in silence.
 /// It checks the signature only in the handshake (§6.3.3 (f)), where a CRL of another key
 /// (an earlier CA of the same name) refuses every client of the CA: refused here instead.
@@ -203,7 +205,7 @@ fn check_crl_issuer<'a>(
     }
     let mut verified = Err(String::new());
     for ca in of_issuer {
-        verified = parsed.verify_signature(ca.public_key()).map_err(|e| e.to_string());
+        verified = verify_as_handshake(crl, &parsed, ca.public_key());
         if verified.is_ok() {
             break;
         }
@@ -226,6 +228,48 @@ fn check_crl_issuer<'a>(
             .find(|e| e.oid == *idp)
             .map(|e| e.value.to_vec()),
     })
+}
+
+/// The contents of the `index`th element of the DER SEQUENCE `der`.
+fn sequence_element(der: &[u8], index: usize) -> Option<&[u8]> {
+    use x509_parser::asn1_rs::{Any, FromDer};
+    let (_, seq) = Any::from_der(der).ok()?;
+    let mut rest = seq.data;
+    for _ in 0..index {
+        rest = Any::from_der(rest).ok()?.0;
+    }
+    Some(Any::from_der(rest).ok()?.1.data)
+}
+
+/// Verifies the signature of `crl` (its DER `der`) with the key `spki` as webpki does in the
+/// handshake (rustls-webpki 0.103 signed_data.rs `verify_signed_data`), with the algorithms
+/// the same ring provider offers it: chosen by the exact DER of the CRL's signatureAlgorithm
+/// (RFC 5280 §5.1.1.2) and of the key's algorithm. x509-parser's own check takes more (e.g.
+/// SHA-1 RSA), which the handshake would then refuse for every client of the CA.
+fn verify_as_handshake(
+    der: &[u8],
+    crl: &x509_parser::revocation_list::CertificateRevocationList<'_>,
+    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
+) -> Result<(), String> {
+    let oid = &crl.signature_algorithm.algorithm;
+    let name = x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry())
+        .map_or_else(|_| oid.to_id_string(), str::to_string);
+    let malformed = || "malformed DER".to_string();
+    let signature_alg = sequence_element(der, 1).ok_or_else(malformed)?;
+    let key_alg = sequence_element(spki.raw, 0).ok_or_else(malformed)?;
+    let algs = provider().signature_verification_algorithms.all;
+    let of_signature: Vec<_> =
+        algs.iter().filter(|a| a.signature_alg_id().as_ref() == signature_alg).collect();
+    if of_signature.is_empty() {
+        return Err(format!("its signature algorithm {name} is not one the agent verifies"));
+    }
+    let alg = of_signature
+        .into_iter()
+        .find(|a| a.public_key_alg_id().as_ref() == key_alg)
+        .ok_or_else(|| format!("its signature algorithm {name} is not one for the CA's key"))?;
+    let signature = &crl.signature_value.data;
+    alg.verify_signature(&spki.subject_public_key.data, crl.tbs_cert_list.as_ref(), signature)
+        .map_err(|_| format!("its {name} signature does not verify with the CA's key"))
 }
 
 /// Refuses two CRLs of one issuer whose scopes overlap: webpki consults the first that

@@ -462,3 +462,52 @@ fn init_again_reissues_its_crls_and_a_crl_of_another_key_is_refused() {
     let text = err.to_string();
     assert!(text.contains("stale.crl") && text.contains("CN=dpu dev host client CA"), "{text}");
 }
+
+/// The files of `testdata/sha1-crl` (see its README) copied to `DIR/sha1-crl`, the key 0600.
+fn sha1_fixture(dir: &Path) -> impl Fn(&str) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sha1-crl");
+    let to = dir.join("sha1-crl");
+    std::fs::create_dir(&to).unwrap();
+    for f in ["ca.crt", "leaf.crt", "leaf.key", "sha1.crl", "sha256.crl"] {
+        let text = std::fs::read_to_string(from.join(f)).unwrap();
+        dev::write(&to.join(f), &text, f.ends_with(".key")).unwrap();
+    }
+    move |f: &str| to.join(f)
+}
+
+/// A CRL signed with SHA-1 RSA by its CA's key: x509-parser verifies it, but the ring
+/// provider offers webpki no SHA-1 algorithm, so each handshake of a client of that CA would
+/// fail (UnsupportedCrlSignatureAlgorithm): refused at start, naming the file. The same CA's
+/// SHA-256 CRL is taken.
+#[test]
+fn a_crl_signed_with_an_algorithm_the_handshake_lacks_is_refused() {
+    let (d, pki) = pki();
+    let path = sha1_fixture(d.path());
+    let ca = load_certs(&path("ca.crt")).unwrap();
+    let leaf = load_certs(&path("leaf.crt")).unwrap().remove(0);
+    // What the handshake does with each CRL.
+    let handshake_verdict = |crl: &str| {
+        verifier(roots(&ca).unwrap(), &load_crls(&path(crl)).unwrap())
+            .unwrap()
+            .verify_client_cert(&leaf, &[], UnixTime::now())
+            .map(|_| ())
+    };
+    let err = handshake_verdict("sha1.crl").unwrap_err();
+    assert!(matches!(err, rustls::Error::InvalidCertRevocationList(_)), "{err:?}");
+    handshake_verdict("sha256.crl").unwrap();
+
+    let cas = [ClientCa { ca: path("ca.crt"), role: Role::Host }];
+    let (cert, key) = (pki.path("server.crt"), pki.path("server.key"));
+    let err = server_config(&cert, &key, &cas, &[path("sha1.crl")]).map(|c| c.1).unwrap_err();
+    assert!(matches!(err, PkiError::CrlNotSignedByItsCa { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("sha1.crl")
+            && text.contains("sha1WithRSAEncryption is not one the agent verifies"),
+        "{text}"
+    );
+    let (config, mapper) = server_config(&cert, &key, &cas, &[path("sha256.crl")]).unwrap();
+    assert_eq!(mapper.role_of(std::slice::from_ref(&leaf)), Some(Role::Host));
+    let client = client_config(&pki.path("ca.crt"), &path("leaf.crt"), &path("leaf.key"));
+    handshake(config, client.unwrap()).unwrap();
+}
