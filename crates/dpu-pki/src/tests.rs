@@ -511,3 +511,72 @@ fn a_crl_signed_with_an_algorithm_the_handshake_lacks_is_refused() {
     let client = client_config(&pki.path("ca.crt"), &path("leaf.crt"), &path("leaf.key"));
     handshake(config, client.unwrap()).unwrap();
 }
+
+/// A client CA whose keyUsage lacks cRLSign (RFC 5280 §4.2.1.3 forbids it to sign CRLs).
+/// webpki checks an issuer's keyUsage for a CRL only when the issuer is a certificate of the
+/// client's chain, not a trust anchor (rustls-webpki 0.103 verify_cert.rs: "Consider whether
+/// to track TrustAnchor KU"); every CRL taken at start is of a client CA, a trust anchor.
+/// So the handshake applies such a CRL, and the start takes it: refusing it would refuse
+/// what the handshake accepts. Should webpki start checking it, this test fails, and the
+/// start-up check must refuse it too.
+#[test]
+fn a_crl_of_a_client_ca_without_crl_sign_is_applied() {
+    use rcgen::{CertifiedIssuer, KeyPair, KeyUsagePurpose};
+    let (d, pki) = pki();
+    std::fs::create_dir(d.path().join("no-crl-sign")).unwrap();
+    let path = |f: &str| d.path().join("no-crl-sign").join(f);
+    let mut params = dev::ca_params("test CA without cRLSign").unwrap();
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = CertifiedIssuer::self_signed(params.clone(), &ca_key).unwrap();
+    std::fs::write(path("ca.crt"), ca.pem()).unwrap();
+    let mut leaves = Vec::new();
+    for (serial, name) in [(5u64, "revoked"), (6, "kept")] {
+        let key = KeyPair::generate().unwrap();
+        let mut leaf = dev::leaf_params(name, &[], false).unwrap();
+        leaf.serial_number = Some(rcgen::SerialNumber::from(serial));
+        let leaf = leaf.signed_by(&key, &ca).unwrap();
+        std::fs::write(path(&format!("{name}.crt")), leaf.pem()).unwrap();
+        dev::write(&path(&format!("{name}.key")), &key.serialize_pem(), true).unwrap();
+        leaves.push(leaf.der().clone());
+    }
+    // rcgen refuses to sign a CRL with an issuer lacking cRLSign: sign with the same name
+    // and key, keyUsage unsaid.
+    params.key_usages.clear();
+    let signer = rcgen::Issuer::new(params, &ca_key);
+    let now = time::OffsetDateTime::now_utc();
+    let crl = rcgen::CertificateRevocationListParams {
+        this_update: now,
+        next_update: now + time::Duration::days(1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from(5u64),
+            revocation_time: now,
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    std::fs::write(path("ca.crl"), crl.signed_by(&signer).unwrap().pem().unwrap()).unwrap();
+
+    let cas = [ClientCa { ca: path("ca.crt"), role: Role::Host }];
+    let (cert, key) = (pki.path("server.crt"), pki.path("server.key"));
+    let (config, mapper) = server_config(&cert, &key, &cas, &[path("ca.crl")]).unwrap();
+    assert_eq!(mapper.role_of(&leaves[..1]), None);
+    assert_eq!(mapper.role_of(&leaves[1..]), Some(Role::Host));
+    let client = |name: &str| {
+        client_config(
+            &pki.path("ca.crt"),
+            &path(&format!("{name}.crt")),
+            &path(&format!("{name}.key")),
+        )
+        .unwrap()
+    };
+    let err = handshake(config.clone(), client("revoked")).unwrap_err();
+    assert!(
+        matches!(err, rustls::Error::InvalidCertificate(rustls::CertificateError::Revoked)),
+        "{err:?}"
+    );
+    handshake(config, client("kept")).unwrap();
+}
