@@ -28,7 +28,8 @@ pub enum DropReason {
     NotForUs,
     /// A tunnel packet for a VNI no bridge has.
     UnknownVni,
-    /// A tunnel packet from a remote VTEP that is neither configured nor learnable.
+    /// A tunnel packet from a remote VTEP that is neither configured nor learnable; or a
+    /// frame to a remote VTEP number the switch's table no longer has (a stale action).
     UnknownVtep,
     /// The underlay next hop's MAC is not resolved yet (an ARP request went out).
     NeighbourUnresolved,

@@ -457,9 +457,21 @@ impl Switch {
         self.remote_ids.clear();
         if let (Some(l), Some(v)) = (&local, &config.vtep) {
             // Within the validated bounds every remote gets a number; one that did not would
-            // be left out, never given another's.
+            // be left out, never given another's. All are numbered here, before the bridges'
+            // signatures, which hold the whole table: a cached flow names a remote by its
+            // number, so a renumbering (a static MAC of another bridge added or removed in
+            // front) must make every overlay bridge's flows stale. Configured remotes come
+            // first, then those only static MACs name, then learned ones, so that a learned
+            // one ageing out renumbers only learned ones.
             for r in &v.remotes {
                 let _ = self.push_remote(l, r.ip, r.encap, false, r.vnis.clone(), now);
+            }
+            for s in config.static_macs.iter().filter(|s| s.port.is_none()) {
+                if let Some(ip) = s.vtep
+                    && !self.remote_ids.contains_key(&ip)
+                {
+                    let _ = self.push_remote(l, ip, Encap::Vxlan, false, Vec::new(), now);
+                }
             }
             for r in old_remotes.into_iter().filter(|r| r.learned) {
                 if !self.remote_ids.contains_key(&r.ip) {
@@ -613,14 +625,9 @@ impl Switch {
             };
             let dest = match (&s.port, s.vtep) {
                 (Some(p), _) => port_ids.get(p).map(|id| Dest::Port(*id)),
+                // Numbered with the remote table above (an inactive VTEP numbers none).
                 (None, Some(ip)) => {
-                    let numbered = match &local {
-                        Some(l) if !self.remote_ids.contains_key(&ip) => {
-                            self.push_remote(l, ip, Encap::Vxlan, false, Vec::new(), now).is_some()
-                        }
-                        _ => true,
-                    };
-                    numbered.then_some(Dest::Vtep(ip))
+                    (local.is_none() || self.remote_ids.contains_key(&ip)).then_some(Dest::Vtep(ip))
                 }
                 (None, None) => None,
             };
@@ -1101,7 +1108,11 @@ impl Switch {
                 sw.output_vtep(now, vtep, vni, entropy, s, out)
             });
         }
-        let Some(remote) = self.remotes.get(usize::from(vtep)) else { return };
+        // A flow names its remote by number and goes stale when the numbering changes, so
+        // a number without a remote is a bug to count, never a silent loss.
+        let Some(remote) = self.remotes.get(usize::from(vtep)) else {
+            return self.count_drop(uplink, DropReason::UnknownVtep);
+        };
         let (dst, next_hop, encap) = (remote.ip, remote.next_hop, remote.encap);
         let Some(dst_mac) = self.neighbours.get(&next_hop).and_then(|n| n.mac) else {
             self.resolve(now, next_hop, out);
@@ -1853,5 +1864,31 @@ mod tests {
         let _ = sw.push_remote(&local, extra, Encap::Vxlan, true, Vec::new(), now);
         assert_eq!(sw.remote_ids.get(&extra), None, "remote {extra} aliases another's number");
         assert_eq!(sw.remotes.len(), 1 << 16);
+    }
+
+    /// An output to a remote number the table does not have is counted, not lost silently.
+    #[test]
+    fn an_output_to_a_missing_remote_counts_a_drop() {
+        let now = Instant::now();
+        let config: SwitchConfig = toml::from_str(
+            r#"
+            [[ports]]
+            name = "p0"
+            mode = "uplink"
+
+            [vtep]
+            uplink = "p0"
+            local_ip = "198.51.100.10"
+            local_mac = "02:00:00:00:00:10"
+            "#,
+        )
+        .unwrap();
+        let mut sw = Switch::new(config, now).unwrap();
+        let uplink = sw.port_id("p0").unwrap();
+        let mut out = Vec::new();
+        sw.output_vtep(now, 7, 100, 0, PacketBuf::from_frame(&[0; 60]), &mut out);
+        assert!(out.is_empty());
+        let drops = &sw.port_counters(uplink).unwrap().drops;
+        assert_eq!(drops.get(DropReason::UnknownVtep), 1);
     }
 }

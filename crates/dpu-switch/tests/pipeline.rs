@@ -1324,3 +1324,58 @@ fn decapsulation_passes_congestion_marks_on() {
     let out = h.send("p0", &[vxlan_with_outer_ecn(&arp, CE)]);
     assert!(out.iter().any(|(p, f)| p == "a" && f == &arp), "{out:?}");
 }
+
+/// A static MAC change in one overlay bridge renumbers the remote VTEPs that static MACs
+/// name; a flow of another bridge cached with the old number must not follow it to another
+/// tenant's VTEP, nor lose its frames silently when the number is gone.
+#[test]
+fn renumbered_remote_vteps_never_redirect_another_bridges_flows() {
+    let vtep = |n: u8| Ipv4Addr::new(198, 51, 100, n);
+    let (y, z, w1, w2) = (vtep(31), vtep(32), vtep(33), vtep(34));
+    let statics = |entries: &[(&str, u8, Ipv4Addr)]| -> Vec<StaticMacConfig> {
+        entries
+            .iter()
+            .map(|(b, m, ip)| StaticMacConfig {
+                bridge: (*b).into(),
+                mac: mac(*m).to_string(),
+                port: None,
+                vtep: Some(*ip),
+            })
+            .collect()
+    };
+    let mut c = config();
+    c.bridges[1].vni = Some(200); // br20
+    c.static_macs = statics(&[("br20", 0x51, y), ("br10", 0x52, z)]);
+    let mut h = Harness::new(c.clone());
+    // Every VTEP's MAC is known (an on-link remote is its own next hop).
+    let resolve = |h: &mut Harness, ips: &[Ipv4Addr]| {
+        for (i, ip) in ips.iter().enumerate() {
+            let vmac = MacAddr([2, 0, 0, 0, 0x30, i as u8]);
+            let reply = arp_frame(ArpOperation::REPLY, vmac, *ip, LOCAL_MAC, LOCAL_IP);
+            assert!(h.send("p0", &[reply]).is_empty());
+        }
+    };
+    resolve(&mut h, &[REMOTE_IP, y, z]);
+    let outer_dst = |out: &[(String, Vec<u8>)]| -> Vec<(String, std::net::IpAddr, u32)> {
+        out.iter()
+            .map(|(p, f)| {
+                let info = dissect(f).unwrap();
+                (p.clone(), info.l3.unwrap().dst, info.tunnel.unwrap().vni)
+            })
+            .collect()
+    };
+    let to_m2 = udp_frame(1, mac(0x52), None, 5000, 10);
+    let want = vec![("p0".to_string(), z.into(), 100)];
+    assert_eq!(outer_dst(&h.send("a", std::slice::from_ref(&to_m2))), want);
+
+    // br20's entry becomes two, naming other VTEPs: br10's own configuration is unchanged.
+    c.static_macs = statics(&[("br20", 0x51, w1), ("br20", 0x53, w2), ("br10", 0x52, z)]);
+    h.sw.apply(c.clone(), h.now).unwrap();
+    resolve(&mut h, &[w1, w2]);
+    assert_eq!(outer_dst(&h.send("a", std::slice::from_ref(&to_m2))), want);
+
+    // br20's entries go: the frames still reach Z.
+    c.static_macs = statics(&[("br10", 0x52, z)]);
+    h.sw.apply(c, h.now).unwrap();
+    assert_eq!(outer_dst(&h.send("a", std::slice::from_ref(&to_m2))), want);
+}
