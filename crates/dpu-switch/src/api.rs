@@ -433,6 +433,7 @@ impl SwitchInternalService for SwitchInternal {
                 invalidated: s.flow_cache.invalidated,
                 expired: s.flow_cache.expired,
                 full: s.flow_cache.full,
+                evicted: s.flow_cache.evicted,
             }),
             counters,
         }))

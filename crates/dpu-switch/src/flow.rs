@@ -6,9 +6,9 @@
 //! Every entry records the epochs it was computed under: the switch's configuration epoch
 //! and its bridge's epoch (bumped when the bridge's MAC table changes). A lookup that finds
 //! an entry from an older epoch treats it as a miss, so a configuration or MAC change takes
-//! effect on the very next frame of every affected flow.
+//! effect on the very next frame of every affected flow. A full cache evicts the entry idle
+//! longest among a few for each new flow, so it never stops taking new ones.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -23,6 +23,11 @@ use crate::packet::PortId;
 
 /// Default number of entries.
 pub const DEFAULT_CAPACITY: usize = 65_536;
+
+/// A full cache evicts the entry idle longest among this many, the next ones in bucket order
+/// after the previous eviction's (a clock hand): a bounded cost per install, and a flow that
+/// keeps being hit is never the one that goes.
+const EVICTION_SAMPLE: usize = 8;
 
 /// The exact-match key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -482,13 +487,21 @@ pub struct FlowStats {
     pub invalidated: u64,
     /// Entries removed because they were idle.
     pub expired: u64,
-    /// Installs refused because the cache was full.
+    /// Installs that found the cache full (each then made room: `evicted`).
     pub full: u64,
+    /// Entries evicted to make room for a new flow in a full cache: the one idle longest among
+    /// a few (as OVS evicts above its flow limit), so one port cycling through made-up flows
+    /// cannot keep every other port's new flows on the slow path. One per full install, more
+    /// only after the capacity was lowered below the entries held.
+    pub evicted: u64,
 }
 
 #[derive(Debug)]
 pub(crate) struct FlowCache {
-    map: HashMap<PackedKey, FlowEntry, foldhash::quality::RandomState>,
+    map: hashbrown::HashTable<(PackedKey, FlowEntry)>,
+    hasher: foldhash::quality::RandomState,
+    /// The bucket where the next eviction's sample starts.
+    hand: usize,
     clock: Clock,
     /// [`Clock::millis`] of the last sweep.
     swept_ms: u32,
@@ -498,7 +511,9 @@ pub(crate) struct FlowCache {
 impl FlowCache {
     pub fn new(capacity: usize) -> Self {
         FlowCache {
-            map: HashMap::default(),
+            map: hashbrown::HashTable::new(),
+            hasher: foldhash::quality::RandomState::default(),
+            hand: 0,
             clock: Clock::new(),
             swept_ms: 0,
             stats: FlowStats { capacity: capacity.max(1), ..FlowStats::default() },
@@ -523,8 +538,9 @@ impl FlowCache {
         read: impl FnOnce(&Verdict) -> R,
     ) -> Option<R> {
         let now_ms = self.clock.millis_cached(now);
-        match self.map.get_mut(key) {
-            Some(e) if e.computed_under(config_epoch, bridge_epoch) => {
+        let hash = self.hasher.hash_one(key);
+        match self.map.find_mut(hash, |(k, _)| k == key) {
+            Some((_, e)) if e.computed_under(config_epoch, bridge_epoch) => {
                 self.stats.hits += 1;
                 e.packets += 1;
                 e.bytes += len as u64;
@@ -533,7 +549,9 @@ impl FlowCache {
             }
             Some(_) => {
                 self.stats.invalidated += 1;
-                self.map.remove(key);
+                if let Ok(e) = self.map.find_entry(hash, |(k, _)| k == key) {
+                    e.remove();
+                }
                 None
             }
             None => {
@@ -553,10 +571,6 @@ impl FlowCache {
         now: Instant,
         len: usize,
     ) {
-        if self.map.len() >= self.stats.capacity {
-            self.stats.full += 1;
-            return;
-        }
         let entry = FlowEntry {
             verdict,
             config_stamp: stamp(config_epoch),
@@ -566,8 +580,45 @@ impl FlowCache {
             last_used_ms: self.clock.millis_cached(now),
             created_s: self.clock.secs(now),
         };
-        self.map.insert(key, entry);
+        let hash = self.hasher.hash_one(key);
+        if let Some((_, e)) = self.map.find_mut(hash, |(k, _)| *k == key) {
+            *e = entry;
+            return;
+        }
+        if self.map.len() >= self.stats.capacity {
+            self.stats.full += 1;
+            while self.map.len() >= self.stats.capacity && self.evict(now) {}
+        }
+        let hasher = &self.hasher;
+        self.map.insert_unique(hash, (key, entry), |(k, _)| hasher.hash_one(k));
         self.stats.entries = self.map.len();
+    }
+
+    /// Removes the entry idle longest among the next [`EVICTION_SAMPLE`] after the hand
+    /// (the first of equals); false when the cache is empty. Buckets are visited in order, so
+    /// a revolution samples every entry once.
+    fn evict(&mut self, now: Instant) -> bool {
+        let reading = self.clock.read(now);
+        let buckets = self.map.num_buckets();
+        let mut oldest: Option<(usize, Duration)> = None;
+        let mut sampled = 0;
+        for step in 0..buckets {
+            let i = (self.hand + step) % buckets;
+            let Some((_, e)) = self.map.get_bucket(i) else { continue };
+            let idle = e.times(reading).1;
+            if oldest.is_none_or(|(_, most)| idle > most) {
+                oldest = Some((i, idle));
+            }
+            sampled += 1;
+            if sampled == EVICTION_SAMPLE {
+                self.hand = (i + 1) % buckets;
+                break;
+            }
+        }
+        let Some(Ok(e)) = oldest.map(|(i, _)| self.map.get_bucket_entry(i)) else { return false };
+        e.remove();
+        self.stats.evicted += 1;
+        true
     }
 
     /// Removes entries idle for `idle` or that `keep` refuses. `keep` also gets the time of
@@ -583,13 +634,19 @@ impl FlowCache {
         let since_sweep = std::mem::replace(&mut self.swept_ms, reading.millis);
         let since_sweep =
             Duration::from_millis(u64::from(reading.millis.wrapping_sub(since_sweep)));
-        self.map.retain(|k, e| {
+        self.map.retain(|(k, e)| {
             let idle_for = e.times(reading).1;
             let recent = (idle_for <= since_sweep).then(|| now.checked_sub(idle_for)).flatten();
             keep(k, e, recent) && idle_for < idle
         });
         self.stats.expired += (before - self.map.len()) as u64;
         self.stats.entries = self.map.len();
+        // After the capacity was lowered, give the room back: eviction's sample walks the
+        // buckets, so they must not stay far more than the entries a full cache holds.
+        if self.map.capacity() > 2 * self.stats.capacity {
+            let hasher = &self.hasher;
+            self.map.shrink_to(self.stats.capacity, |(k, _)| hasher.hash_one(k));
+        }
     }
 
     pub fn stats(&self) -> FlowStats {
@@ -678,6 +735,38 @@ mod tests {
         let listed: Vec<FlowKey> = cache.iter(now).map(|(k, ..)| k).collect();
         assert_eq!(listed.len(), keys.len());
         assert!(keys.iter().all(|k| listed.contains(k)));
+    }
+
+    #[test]
+    fn a_full_cache_evicts_the_entry_idle_longest() {
+        let t0 = Instant::now();
+        let keys: Vec<PackedKey> = keys().iter().map(PackedKey::pack).collect();
+        let verdict = Verdict::Drop(DropReason::SamePort);
+        let mut cache = FlowCache::new(4);
+        for k in &keys[..4] {
+            cache.insert(*k, verdict.clone(), 1, 1, t0, 60);
+        }
+        // All but the third are hit later; a fifth flow takes the third's place.
+        let t1 = t0 + Duration::from_secs(1);
+        for k in [0, 1, 3] {
+            assert!(cache.lookup(&keys[k], 1, 1, t1, 60, |_| ()).is_some());
+        }
+        cache.insert(keys[4], verdict.clone(), 1, 1, t1, 60);
+        let s = cache.stats();
+        assert_eq!((s.entries, s.full, s.evicted), (4, 1, 1));
+        for (k, cached) in [(0, true), (1, true), (2, false), (3, true), (4, true)] {
+            assert_eq!(cache.lookup(&keys[k], 1, 1, t1, 60, |_| ()).is_some(), cached, "{k}");
+        }
+        // A lowered capacity is reached at the next install, the idle longest going first.
+        cache.set_capacity(2);
+        let t2 = t1 + Duration::from_secs(1);
+        for k in [3, 4] {
+            assert!(cache.lookup(&keys[k], 1, 1, t2, 60, |_| ()).is_some());
+        }
+        cache.insert(keys[5], verdict, 1, 1, t2, 60);
+        let s = cache.stats();
+        assert_eq!((s.entries, s.full, s.evicted), (2, 2, 4));
+        assert!(cache.lookup(&keys[5], 1, 1, t2, 60, |_| ()).is_some());
     }
 
     #[test]

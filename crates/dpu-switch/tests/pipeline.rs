@@ -1379,3 +1379,35 @@ fn renumbered_remote_vteps_never_redirect_another_bridges_flows() {
     h.sw.apply(c, h.now).unwrap();
     assert_eq!(outer_dst(&h.send("a", std::slice::from_ref(&to_m2))), want);
 }
+
+/// A full flow cache makes room for a new flow (the entry idle longest goes, as OVS evicts
+/// above its flow limit): one port cycling through source ports cannot keep every other
+/// port's new flows on the slow path.
+#[test]
+fn a_full_flow_cache_makes_room_for_a_new_flow() {
+    let mut c = config();
+    c.flow_cache_size = 64;
+    let mut h = Harness::new(c);
+    h.send("b", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    h.send("c", &[udp_frame(3, MacAddr::BROADCAST, None, 1, 10)]);
+    // The broadcasts' flows go idle; the addresses stay learned.
+    h.tick(dpu_switch::FLOW_IDLE + Duration::from_secs(1));
+    assert_eq!(h.sw.flow_stats().entries, 0);
+    // Port a fills the cache with 64 flows and keeps them busy.
+    let a_flows: Vec<Vec<u8>> = (0..64).map(|p| udp_frame(1, mac(2), None, 6000 + p, 10)).collect();
+    h.send("a", &a_flows);
+    assert_eq!(h.sw.flow_stats().entries, 64);
+    h.now += Duration::from_secs(1);
+    let before = h.sw.flow_stats();
+    h.send("a", &a_flows);
+    assert_eq!(h.sw.flow_stats().hits - before.hits, 64);
+    // Port c's new flow is installed: its repeat is a hit.
+    h.now += Duration::from_secs(1);
+    let f = udp_frame(3, mac(2), None, 7000, 10);
+    let before = h.sw.flow_stats();
+    assert_eq!(ports_of(&h.send("c", std::slice::from_ref(&f))), vec!["b"]);
+    assert_eq!(ports_of(&h.send("c", std::slice::from_ref(&f))), vec!["b"]);
+    let after = h.sw.flow_stats();
+    assert_eq!((after.misses - before.misses, after.hits - before.hits), (1, 1));
+    assert_eq!((after.entries, after.full - before.full, after.evicted), (64, 1, 1));
+}

@@ -226,8 +226,12 @@ pub struct FlowCacheStatus {
     pub invalidated: u64,
     #[prost(uint64, tag = "6")]
     pub expired: u64,
+    /// Installs that found the cache full (each then made room by evicting).
     #[prost(uint64, tag = "7")]
     pub full: u64,
+    /// Entries evicted to make room for a new flow: the one idle longest among a few.
+    #[prost(uint64, tag = "8")]
+    pub evicted: u64,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SwitchStatus {

@@ -2053,6 +2053,9 @@ impl serde::Serialize for FlowCacheStatus {
         if self.full != 0 {
             len += 1;
         }
+        if self.evicted != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.FlowCacheStatus", len)?;
         if self.entries != 0 {
             #[allow(clippy::needless_borrow)]
@@ -2089,6 +2092,11 @@ impl serde::Serialize for FlowCacheStatus {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("full", ToString::to_string(&self.full).as_str())?;
         }
+        if self.evicted != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("evicted", ToString::to_string(&self.evicted).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -2106,6 +2114,7 @@ impl<'de> serde::Deserialize<'de> for FlowCacheStatus {
             "invalidated",
             "expired",
             "full",
+            "evicted",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2117,6 +2126,7 @@ impl<'de> serde::Deserialize<'de> for FlowCacheStatus {
             Invalidated,
             Expired,
             Full,
+            Evicted,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2145,6 +2155,7 @@ impl<'de> serde::Deserialize<'de> for FlowCacheStatus {
                             "invalidated" => Ok(GeneratedField::Invalidated),
                             "expired" => Ok(GeneratedField::Expired),
                             "full" => Ok(GeneratedField::Full),
+                            "evicted" => Ok(GeneratedField::Evicted),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2171,6 +2182,7 @@ impl<'de> serde::Deserialize<'de> for FlowCacheStatus {
                 let mut invalidated__ = None;
                 let mut expired__ = None;
                 let mut full__ = None;
+                let mut evicted__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Entries => {
@@ -2229,6 +2241,14 @@ impl<'de> serde::Deserialize<'de> for FlowCacheStatus {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Evicted => {
+                            if evicted__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("evicted"));
+                            }
+                            evicted__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(FlowCacheStatus {
@@ -2239,6 +2259,7 @@ impl<'de> serde::Deserialize<'de> for FlowCacheStatus {
                     invalidated: invalidated__.unwrap_or_default(),
                     expired: expired__.unwrap_or_default(),
                     full: full__.unwrap_or_default(),
+                    evicted: evicted__.unwrap_or_default(),
                 })
             }
         }
