@@ -11,9 +11,11 @@
 //! formed, the state it meets is not ready for it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 use dpu_proto::dpu::switch::v1 as pb;
 use dpu_store::Object;
+use dpu_switch::config::{mask, mask6, parse_cidr, parse_cidr6};
 use pb::{BridgeSpec, PortMode, PortSpec, Route, StaticMacSpec, SviSpec, VrfSpec, VtepSpec};
 use tonic::Status;
 
@@ -76,38 +78,83 @@ impl Desired {
         out
     }
 
-    /// Each object's name with the names it refers to (empty where a reference is unset).
-    fn references(&self) -> Vec<(&str, Vec<&str>)> {
+    /// Every tie the switch checks between two objects: each reference by name, and what
+    /// its validation matches by value (`SwitchConfig::validate`): a route's next hop inside
+    /// the subnet of an SVI of its VRF, each VNI a VTEP floods to a remote being a bridge's,
+    /// a static MAC behind a remote VTEP needing the VTEP.
+    fn ties(&self) -> Vec<Tie<'_>> {
         let mut out = Vec::new();
         for (name, p) in &self.ports {
-            let mut to: Vec<&str> = p.trunk_bridges.iter().map(String::as_str).collect();
-            to.extend([p.bridge.as_str(), p.native_bridge.as_str()]);
-            out.push((name.as_str(), to));
+            out.extend(Tie::named(name, "spec.bridge".into(), &p.bridge, &self.bridges));
+            for (i, b) in p.trunk_bridges.iter().enumerate() {
+                let field = format!("spec.trunk_bridges[{i}]");
+                out.extend(Tie::named(name, field, b, &self.bridges));
+            }
+            out.extend(Tie::named(
+                name,
+                "spec.native_bridge".into(),
+                &p.native_bridge,
+                &self.bridges,
+            ));
         }
         for (name, s) in &self.svis {
-            out.push((name.as_str(), vec![s.bridge.as_str(), s.vrf.as_str()]));
+            out.extend(Tie::named(name, "spec.bridge".into(), &s.bridge, &self.bridges));
+            out.extend(Tie::named(name, "spec.vrf".into(), &s.vrf, &self.vrfs));
         }
         for (name, v) in &self.vteps {
-            out.push((name.as_str(), vec![v.uplink.as_str()]));
+            out.extend(Tie::named(name, "spec.uplink".into(), &v.uplink, &self.ports));
+            for (i, r) in v.remotes.iter().enumerate() {
+                for vni in &r.vnis {
+                    let to = self.bridges.iter().filter(|(_, b)| b.vni == Some(*vni));
+                    out.push(Tie {
+                        holder: name,
+                        field: format!("spec.remotes[{i}].vnis"),
+                        needs: format!("a bridge with VNI {vni}"),
+                        to: to.map(|(b, _)| b.as_str()).collect(),
+                    });
+                }
+            }
         }
-        for name in self.routes.keys() {
-            out.push((name.as_str(), vec![parent_of(name, "routes")]));
+        for (name, r) in &self.routes {
+            let vrf = parent_of(name, "routes");
+            out.extend(Tie::named(name, "parent".into(), vrf, &self.vrfs));
+            // An unparsable next hop is the route's own fault; it is then tied to nothing.
+            if let Ok(next_hop) = r.next_hop.parse::<IpAddr>() {
+                let to = self.svis.iter().filter(|(_, s)| s.vrf == vrf && holds(s, next_hop));
+                out.push(Tie {
+                    holder: name,
+                    field: "spec.next_hop".into(),
+                    needs: format!("an SVI of {vrf} whose subnet holds {next_hop}"),
+                    to: to.map(|(s, _)| s.as_str()).collect(),
+                });
+            }
         }
         for (name, m) in &self.static_macs {
-            out.push((name.as_str(), vec![parent_of(name, "static-macs"), m.port.as_str()]));
+            let bridge = parent_of(name, "static-macs");
+            out.extend(Tie::named(name, "parent".into(), bridge, &self.bridges));
+            out.extend(Tie::named(name, "spec.port".into(), &m.port, &self.ports));
+            if !m.remote_vtep.is_empty() {
+                out.push(Tie {
+                    holder: name,
+                    field: "spec.remote_vtep".into(),
+                    needs: "a VTEP".into(),
+                    to: self.vteps.keys().map(String::as_str).collect(),
+                });
+            }
         }
         out
     }
 
-    /// `names` and every object that refers to one of them, directly or through others (a
-    /// port of a bridge, the VTEP on that port, a static MAC on it).
+    /// `names` and every object the switch would refuse without them, directly or through
+    /// others (a port of a bridge, the VTEP on that port, a static MAC behind the VTEP): each
+    /// object with a tie that only objects of `names` meet.
     fn with_referrers(&self, mut names: BTreeSet<String>) -> BTreeSet<String> {
-        let references = self.references();
+        let ties = self.ties();
         loop {
             let before = names.len();
-            for (name, to) in &references {
-                if !names.contains(*name) && to.iter().any(|t| names.contains(*t)) {
-                    names.insert((*name).to_owned());
+            for t in &ties {
+                if !names.contains(t.holder) && t.met_only_by(&names) {
+                    names.insert(t.holder.to_owned());
                 }
             }
             if names.len() == before {
@@ -130,7 +177,7 @@ impl Desired {
     }
 
     /// The objects a state refused for stored objects' own faults has to set aside: those
-    /// the present checks refuse on their own and what refers to them.
+    /// the present checks refuse on their own and what the switch would refuse without them.
     fn set_aside(&self) -> BTreeSet<String> {
         self.with_referrers(self.refused_alone().into_keys().collect())
     }
@@ -139,10 +186,11 @@ impl Desired {
     /// configuration the switch accepts, or the write makes nothing worse. A store an
     /// earlier release wrote may hold objects the present checks refuse, and with them the
     /// whole state is refused; a write is then judged by what it adds: every object set
-    /// aside after it (refused on its own, or referring to such an object) was set aside
-    /// before it, and the rest is a configuration the switch accepts. So each such object
-    /// can be mended or deleted on its own (deleting one is never refused for another's
-    /// fault), and nothing new is stored that the switch would refuse.
+    /// aside after it (refused on its own, or tied to such an object: [`Desired::ties`])
+    /// was set aside before it, what set-aside objects are tied to is still there, and the
+    /// rest is a configuration the switch accepts. So each such object can be mended or
+    /// deleted on its own (deleting one is never refused for another's fault), and nothing
+    /// new is stored that the switch would refuse.
     pub fn check_write(&self, before: &Desired) -> Result<(), Status> {
         let Err(refused_whole) = self.to_config() else { return Ok(()) };
         let set_aside = self.set_aside();
@@ -157,6 +205,26 @@ impl Desired {
                 "{} would refer to stored objects the present checks refuse; mend them \
                  first: {}",
                 added.join(", "),
+                to_mend(&self.refused_alone())
+            )));
+        }
+        // What a set-aside object refers to must stay, as for any other referrer (the
+        // check below skips set-aside objects): else it would point at nothing, to fail
+        // its mend later or be adopted by whatever next takes the name. A tie already
+        // broken before the write is no fault of the write's.
+        let broken_before: BTreeSet<_> =
+            before.ties().into_iter().filter(|t| t.to.is_empty()).map(|t| t.key()).collect();
+        let broken = self.ties().into_iter().find(|t| {
+            t.to.is_empty() && set_aside.contains(t.holder) && !broken_before.contains(&t.key())
+        });
+        if let Some(t) = broken {
+            return Err(refused(format!(
+                "{} {} refers to {}, which would not exist; delete {} first, or mend it \
+                 (stored objects to mend: {})",
+                t.holder,
+                t.field,
+                t.needs,
+                t.holder,
                 to_mend(&self.refused_alone())
             )));
         }
@@ -297,6 +365,50 @@ impl Desired {
             .and_then(|c| c.validate())
             .map_err(|e| refused(format!("the switch would refuse this configuration: {e}")))?;
         Ok(config)
+    }
+}
+
+/// A tie of `holder` to other objects: its `field` needs `needs`, which the objects `to`
+/// meet (none: the tie is broken).
+struct Tie<'a> {
+    holder: &'a str,
+    field: String,
+    needs: String,
+    to: Vec<&'a str>,
+}
+
+impl<'a> Tie<'a> {
+    /// A reference by name from `holder`'s `field` to an object of `specs`; none if unset.
+    fn named<S>(
+        holder: &'a str,
+        field: String,
+        name: &'a str,
+        specs: &BTreeMap<String, S>,
+    ) -> Option<Self> {
+        let to = if specs.contains_key(name) { vec![name] } else { vec![] };
+        (!name.is_empty()).then(|| Tie { holder, field, needs: name.to_owned(), to })
+    }
+
+    /// Whether objects meet this tie and all of them are among `names`.
+    fn met_only_by(&self, names: &BTreeSet<String>) -> bool {
+        !self.to.is_empty() && self.to.iter().all(|o| names.contains(*o))
+    }
+
+    /// What identifies the tie across two states, whatever meets it.
+    fn key(&self) -> (String, String, String) {
+        (self.holder.to_owned(), self.field.clone(), self.needs.clone())
+    }
+}
+
+/// Whether `ip` is inside the subnet of SVI `s` of its family, read as loosely as an
+/// earlier release may have stored the address (any `addr/len`), since a route may depend
+/// on an SVI the present checks refuse.
+fn holds(s: &SviSpec, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => parse_cidr(&s.address)
+            .is_some_and(|(a, len)| u32::from(a) & mask(len) == u32::from(ip) & mask(len)),
+        IpAddr::V6(ip) => parse_cidr6(&s.address6)
+            .is_some_and(|(a, len)| u128::from(a) & mask6(len) == u128::from(ip) & mask6(len)),
     }
 }
 
@@ -444,6 +556,163 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.message().contains("duplicate bridge vlan"), "{e:?}");
+    }
+
+    /// `before` edited by `edit`, judged as a write.
+    fn write(before: &Desired, edit: impl FnOnce(&mut Desired)) -> Result<(), Status> {
+        let mut after = before.clone();
+        edit(&mut after);
+        after.check_write(before)
+    }
+
+    /// A set-aside object keeps what it refers to, by name or by what the switch ties it to:
+    /// deleting that is refused as for any other referrer, so the object is not left
+    /// pointing at nothing (to be adopted by a new object of that name, or to fail its mend).
+    #[test]
+    fn what_a_set_aside_object_refers_to_cannot_be_deleted_under_it() {
+        let mut before = demo();
+        // An SVI with a loopback address on its own bridge and VRF.
+        before.bridges.insert(
+            "bridges/green".into(),
+            BridgeSpec { vlan: Some(20), vni: Some(200), ..Default::default() },
+        );
+        before.vrfs.insert("vrfs/pink".into(), VrfSpec::default());
+        before.svis.insert(
+            "svis/old".into(),
+            SviSpec {
+                bridge: "bridges/green".into(),
+                vrf: "vrfs/pink".into(),
+                address: "127.0.0.1/8".into(),
+                mac: "02:00:00:00:fe:01".into(),
+                address6: String::new(),
+            },
+        );
+        assert_eq!(before.refused_alone().len(), 1);
+        let e = write(&before, |d| {
+            d.vrfs.remove("vrfs/pink");
+        })
+        .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+        assert!(e.message().starts_with("svis/old spec.vrf refers to vrfs/pink"), "{e:?}");
+        let e = write(&before, |d| {
+            d.bridges.remove("bridges/green");
+        })
+        .unwrap_err();
+        assert!(e.message().starts_with("svis/old spec.bridge refers to bridges/green"), "{e:?}");
+        // Nor may the write point it at something missing.
+        let e = write(&before, |d| d.svis.get_mut("svis/old").unwrap().vrf = "vrfs/none".into())
+            .unwrap_err();
+        assert!(e.message().starts_with("svis/old spec.vrf refers to vrfs/none"), "{e:?}");
+        // Deleting it first, then what it referred to, is the way.
+        let mut gone = before.clone();
+        write(&before, |d| {
+            d.svis.remove("svis/old");
+        })
+        .unwrap();
+        gone.svis.remove("svis/old");
+        write(&gone, |d| {
+            d.vrfs.remove("vrfs/pink");
+        })
+        .unwrap();
+
+        // A VTEP with an address it cannot have, flooding bridges/green's VNI: green stays.
+        let mut before = gone;
+        let v = before.vteps.get_mut("vteps/v").unwrap();
+        v.local_ip = "0.0.0.0".into();
+        v.remotes[0].vnis.push(200);
+        let e = write(&before, |d| {
+            d.bridges.remove("bridges/green");
+        })
+        .unwrap_err();
+        assert!(
+            e.message().starts_with("vteps/v spec.remotes[0].vnis refers to a bridge with VNI 200"),
+            "{e:?}"
+        );
+
+        // A static MAC the present checks refuse, behind a remote VTEP: the VTEP stays.
+        let mut before = demo();
+        let far = StaticMacSpec {
+            mac: "01:00:00:00:aa:02".into(),
+            remote_vtep: "198.51.100.2".into(),
+            ..Default::default()
+        };
+        before.static_macs.insert("bridges/blue/static-macs/far".into(), far);
+        assert_eq!(before.refused_alone().len(), 1);
+        let e = write(&before, |d| {
+            d.vteps.remove("vteps/v");
+        })
+        .unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("bridges/blue/static-macs/far spec.remote_vtep refers to a VTEP"),
+            "{e:?}"
+        );
+
+        // A route the present checks refuse, through an SVI's subnet: the SVI stays.
+        let mut before = demo();
+        before.routes.remove("vrfs/red/routes/default");
+        let r = Route { prefix: "10.1.2.3/8".into(), next_hop: "192.0.2.9".into() };
+        before.routes.insert("vrfs/red/routes/old".into(), r);
+        assert_eq!(before.refused_alone().len(), 1);
+        let e = write(&before, |d| {
+            d.svis.remove("svis/blue");
+        })
+        .unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("vrfs/red/routes/old spec.next_hop refers to an SVI of vrfs/red"),
+            "{e:?}"
+        );
+    }
+
+    /// The switch ties objects beyond their references by name: a route to an SVI whose
+    /// subnet holds its next hop, a VTEP to the bridges of the VNIs it floods, a static MAC
+    /// behind a remote VTEP to the VTEP. When the one is set aside, so is the other, so an
+    /// unrelated write is not refused for the tie the set-aside object breaks.
+    #[test]
+    fn what_the_switch_ties_to_a_set_aside_object_is_set_aside_with_it() {
+        let mut base = demo();
+        base.bridges
+            .insert("bridges/old1".into(), BridgeSpec { vlan: Some(5000), ..Default::default() });
+        let mend = |d: &mut Desired| d.bridges.get_mut("bridges/old1").unwrap().vlan = Some(20);
+
+        // The VTEP (an unspecified local_ip) and a static MAC behind a remote VTEP.
+        let mut before = base.clone();
+        before.vteps.get_mut("vteps/v").unwrap().local_ip = "0.0.0.0".into();
+        let far = StaticMacSpec {
+            mac: "02:00:00:00:aa:02".into(),
+            remote_vtep: "198.51.100.2".into(),
+            ..Default::default()
+        };
+        before.static_macs.insert("bridges/blue/static-macs/far".into(), far.clone());
+        write(&before, mend).unwrap();
+        write(&before, |d| {
+            d.bridges.remove("bridges/old1");
+        })
+        .unwrap();
+        // A new one would wait for the VTEP too.
+        let e = write(&before, |d| {
+            d.static_macs.insert(
+                "bridges/blue/static-macs/far2".into(),
+                StaticMacSpec { mac: "02:00:00:00:aa:03".into(), ..far.clone() },
+            );
+        })
+        .unwrap_err();
+        assert!(
+            e.message().starts_with("bridges/blue/static-macs/far2 would refer to stored objects"),
+            "{e:?}"
+        );
+
+        // The SVI (a multicast MAC) and the route through its subnet.
+        let mut before = base.clone();
+        before.svis.get_mut("svis/blue").unwrap().mac = "01:00:5e:00:00:01".into();
+        write(&before, mend).unwrap();
+
+        // A bridge (a VLAN above 4094) and the VTEP flooding its VNI (and what hangs on both).
+        let mut before = base.clone();
+        before.bridges.get_mut("bridges/blue").unwrap().vlan = Some(5001);
+        write(&before, mend).unwrap();
+        assert!(before.set_aside().contains("vteps/v"));
     }
 
     #[test]

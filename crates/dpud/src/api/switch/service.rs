@@ -741,6 +741,13 @@ mod tests {
         assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
         assert!(api.resources.bridges.lookup("switch-bridges/again").await.unwrap().is_none());
 
+        // Nor is deleting what they refer to, which would leave them pointing at nothing.
+        let delete = DeleteResourceRequest { name: "vrfs/red".into(), ..Default::default() };
+        let e = api.delete_vrf(Request::new(delete)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+        assert!(e.message().contains("refers to vrfs/red"), "{e:?}");
+        assert!(api.resources.vrfs.lookup("switch-vrfs/red").await.unwrap().is_some());
+
         let delete = DeleteResourceRequest { name: "svis/a".into(), ..Default::default() };
         api.delete_svi(Request::new(delete)).await.unwrap();
         let mended = SviResource {
