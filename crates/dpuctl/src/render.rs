@@ -698,8 +698,8 @@ pub fn switch_status(s: &sw::SwitchStatus, format: Format) -> Result {
         vec![
             "flow_cache".into(),
             format!(
-                "{}/{} entries, {} hits, {} misses",
-                fc.entries, fc.capacity, fc.hits, fc.misses
+                "{}/{} entries, {} hits, {} misses, {} evicted",
+                fc.entries, fc.capacity, fc.hits, fc.misses, fc.evicted
             ),
         ],
     ];
