@@ -24,7 +24,7 @@
 //! flooded back into the overlay (the split-horizon rule of full-mesh VPLS, RFC 4762).
 
 use std::collections::{HashMap, VecDeque};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use dpu_wire::addr::is_single_host_v4;
@@ -52,6 +52,8 @@ use l3::{IcmpKind, Svi, Vrf};
 
 /// Maps on the packet path: seeded per process (some keys come from the network).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::quality::RandomState>;
+/// A set on the packet path, seeded as [`FastMap`].
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::quality::RandomState>;
 
 /// The bridge of each VLAN id, indexed directly: every frame from a local port looks its
 /// VLAN up, and an index is cheaper than hashing (a 12-bit id, 8 KiB of table).
@@ -273,6 +275,9 @@ pub struct Switch {
     svis: Vec<Svi>,
     /// The SVIs' MACs, sorted: the switch's own, never learned behind a port or VTEP.
     svi_macs: Vec<MacAddr>,
+    /// Every SVI's IPv4 and IPv6 address under its VRF's index: a routed packet asks whether
+    /// it is for a gateway of its VRF with one lookup, not a walk over up to 8,192 SVIs.
+    gateways: FastSet<(u16, IpAddr)>,
     vrfs: Vec<Vrf>,
     l3_neigh: neigh::Neighbours,
     /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
@@ -342,6 +347,7 @@ impl Switch {
             counters: SwitchCounters::default(),
             svis: Vec::new(),
             svi_macs: Vec::new(),
+            gateways: FastSet::default(),
             vrfs: Vec::new(),
             l3_neigh: neigh::Neighbours::new(&[]),
             mac_epoch: 0,

@@ -1064,3 +1064,86 @@ fn ipv6_to_a_gateway_address_is_consumed_not_answered_unreachable() {
     assert_eq!(h.drops("a", DropReason::NotForUs), 3);
     assert_eq!(h.sw.counters().icmp_errors, 0);
 }
+
+/// Whether a packet is for the gateway depends on the addresses of its own VRF's SVIs only,
+/// among many SVIs in several VRFs: an address that is another VRF's gateway (even one
+/// inside this VRF's subnet) is routed or unreachable as any other, in both families.
+#[test]
+fn only_the_own_vrfs_gateway_addresses_are_for_us_among_many_svis() {
+    const RED_GW: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
+    const RED_GW6: &str = "2001:db8:20::7";
+    let mut c = two_tenants();
+    // Red's gateway addresses lie inside blue's br20 subnets.
+    let red = c.bridges[2].svi.as_mut().unwrap();
+    red.address = format!("{RED_GW}/24");
+    red.address6 = Some(format!("{RED_GW6}/64"));
+    // Four more VRFs of 64 SVIs each; the last bridge has port f.
+    let t_gw = |t: u8, i: u8| Ipv4Addr::new(10, t, i, 254);
+    let t_gw6 = |t: u16, i: u16| format!("2001:db8:{:x}::1", 0x1000 + t * 0x100 + i);
+    let t_mac = |t: u8, i: u8| MacAddr([2, 0, 1, t, i, 0xfe]);
+    for t in 0..4u8 {
+        c.vrfs.push(VrfConfig { name: format!("t{t}"), routes: vec![] });
+        for i in 0..64u8 {
+            c.bridges.push(BridgeConfig {
+                name: format!("t{t}-{i}"),
+                vlan: Some(100 + u16::from(t) * 64 + u16::from(i)),
+                vni: None,
+                ageing_secs: 300,
+                mac_limit: 100,
+                svi: Some(SviConfig {
+                    vrf: format!("t{t}"),
+                    address: format!("{}/24", t_gw(t, i)),
+                    mac: t_mac(t, i).to_string(),
+                    address6: Some(format!("{}/64", t_gw6(t.into(), i.into()))),
+                }),
+            });
+        }
+    }
+    c.ports.push(PortConfig {
+        name: "f".into(),
+        mode: PortMode::Access { vlan: 100 + 3 * 64 + 63 },
+        mtu: 1500,
+        admin_up: true,
+    });
+    let mut h = H { sw: Switch::new(c, Instant::now()).unwrap(), now: Instant::now() };
+    let arp_for = |out: &[(String, Vec<u8>)], port: &str, ip: Ipv4Addr| {
+        out.iter().any(|(p, f)| {
+            p == port
+                && f[12..14] == [8, 6]
+                && ArpPacket::new_checked(&f[14..42]).unwrap().target_ip() == ip
+        })
+    };
+
+    // Blue: red's gateway addresses are hosts on br20, resolved there.
+    let out = h.send("a", &udp(mac(1), GW10, A_IP, RED_GW, 64, 1));
+    assert!(arp_for(&out, "d", RED_GW), "{out:?}");
+    let out = h.send("a", &udp6(mac(1), GW10, v6(A6), v6(RED_GW6), 64));
+    let sn = [0x33, 0x33, 0xff, 0, 0, 7];
+    assert!(out.iter().any(|(p, f)| p == "d" && f[0..6] == sn), "{out:?}");
+    // A t3 gateway address is not blue's: no route.
+    let out = h.send("a", &udp(mac(1), GW10, A_IP, t_gw(3, 63), 64, 2));
+    assert_eq!(icmp4_kinds(&out), vec![(3, 0)]);
+    assert_eq!(h.drops("a", DropReason::NotForUs), 0);
+
+    // Red: its own gateway, both families, is for it; blue's is a host on its link.
+    assert!(h.send("e", &udp(mac(30), GW30, A_IP, RED_GW, 64, 3)).is_empty());
+    assert!(h.send("e", &udp6(mac(30), GW30, v6(A6), v6(RED_GW6), 64)).is_empty());
+    assert_eq!(h.drops("e", DropReason::NotForUs), 2);
+    let out = h.send("e", &udp(mac(30), GW30, A_IP, GW20_IP, 64, 4));
+    assert!(arp_for(&out, "e", GW20_IP), "{out:?}");
+    assert_eq!(h.drops("e", DropReason::NotForUs), 2);
+
+    // t3, from its last bridge: every gateway of t3 is for it, t0's are not.
+    let (f_ip, f_gw) = (Ipv4Addr::new(10, 3, 63, 1), t_mac(3, 63));
+    for (n, i) in [63u8, 0, 31].into_iter().enumerate() {
+        assert!(h.send("f", &udp(mac(60), f_gw, f_ip, t_gw(3, i), 64, 5)).is_empty());
+        let to6 = udp6(mac(60), f_gw, v6("2001:db8:133f::9"), v6(&t_gw6(3, i.into())), 64);
+        assert!(h.send("f", &to6).is_empty());
+        assert_eq!(h.drops("f", DropReason::NotForUs), 2 * (n as u64 + 1), "t3-{i}");
+    }
+    let out = h.send("f", &udp(mac(60), f_gw, f_ip, t_gw(0, 63), 64, 6));
+    assert_eq!(icmp4_kinds(&out), vec![(3, 0)]);
+    let out = h.send("f", &udp6(mac(60), f_gw, v6("2001:db8:133f::9"), v6(&t_gw6(0, 0)), 64));
+    assert_eq!(out.len(), 1, "no route to t0's address: {out:?}");
+    assert_eq!(h.drops("f", DropReason::NotForUs), 6);
+}

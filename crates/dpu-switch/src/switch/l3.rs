@@ -406,6 +406,14 @@ impl Switch {
             }
         }
         self.svi_macs = self.svis.iter().map(|s| s.mac).collect();
+        self.gateways = self
+            .svis
+            .iter()
+            .flat_map(|s| {
+                let v6 = s.ip6.map(|(a, _)| (s.vrf, IpAddr::V6(a)));
+                std::iter::once((s.vrf, IpAddr::V4(s.ip))).chain(v6)
+            })
+            .collect();
         self.svi_macs.sort_unstable();
         self.svi_macs.dedup();
         for (vi, vc) in config.vrfs.iter().enumerate() {
@@ -455,6 +463,11 @@ impl Switch {
             }
         }
         self.l3_epoch += 1;
+    }
+
+    /// Whether `ip` is the address of one of VRF `vrf`'s SVIs (either family).
+    fn is_gateway(&self, vrf: u16, ip: IpAddr) -> bool {
+        self.gateways.contains(&(vrf, ip))
     }
 
     /// Handles ARP and packets for the SVI itself; true when the frame was consumed.
@@ -517,7 +530,7 @@ impl Switch {
         // IPv4 or IPv6 to one of the VRF's gateway addresses: for the gateway itself, never
         // routed (nor answered "no route" from the address it was sent to).
         let Some(dst) = key.dst_ip else { return false };
-        if key.dst != svi.mac || !self.svis.iter().any(|s| s.vrf == svi.vrf && s.owns(dst)) {
+        if key.dst != svi.mac || !self.is_gateway(svi.vrf, dst) {
             return false;
         }
         self.learn(key.bridge, key.src, ingress.from, now);
@@ -880,11 +893,7 @@ impl Switch {
             return key.dst == svi.mac;
         }
         // An echo to any of the VRF's gateway addresses, as for IPv4, answered from it.
-        let to_gateway = ip.dst() == own
-            || self
-                .svis
-                .iter()
-                .any(|s| s.vrf == svi.vrf && s.ip6.is_some_and(|(a, _)| a == ip.dst()));
+        let to_gateway = ip.dst() == own || self.is_gateway(svi.vrf, IpAddr::V6(ip.dst()));
         if t == Icmpv6Type::ECHO_REQUEST && key.dst == svi.mac && to_gateway {
             let own = ip.dst();
             self.learn(key.bridge, key.src, ingress.from, now);
