@@ -29,6 +29,13 @@ pub const DEFAULT_CAPACITY: usize = 65_536;
 /// keeps being hit is never the one that goes.
 const EVICTION_SAMPLE: usize = 8;
 
+/// Entries one install evicts at most. One keeps a full cache full; the second lets a cache
+/// whose capacity was lowered below the entries it holds shrink at each install until the
+/// next sweep trims the rest ([`FlowCache::sweep`]): evicting all of the excess inside one
+/// install, on the packet path, stalled the datapath (4M entries lowered to 65,536 took
+/// ~260M bucket visits, about a second).
+const EVICTIONS_PER_INSTALL: usize = 2;
+
 /// The exact-match key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowKey {
@@ -422,9 +429,13 @@ impl FlowEntry {
     /// `now` (another worker's burst may have read its clock after the caller did).
     fn times(&self, now: Reading) -> (Duration, Duration) {
         let age = now.secs.saturating_sub(self.created_s);
+        (Duration::from_secs(u64::from(age)), Duration::from_millis(self.idle_ms(now).into()))
+    }
+
+    /// Its idle time in milliseconds at the clock reading `now` (see [`Self::times`]).
+    fn idle_ms(&self, now: Reading) -> u32 {
         // Read as a signed difference: the stored time wraps, and may be ahead of `now`.
-        let idle = (now.millis.wrapping_sub(self.last_used_ms) as i32).max(0);
-        (Duration::from_secs(u64::from(age)), Duration::from_millis(idle as u64))
+        (now.millis.wrapping_sub(self.last_used_ms) as i32).max(0) as u32
     }
 }
 
@@ -491,8 +502,9 @@ pub struct FlowStats {
     pub full: u64,
     /// Entries evicted to make room for a new flow in a full cache: the one idle longest among
     /// a few (as OVS evicts above its flow limit), so one port cycling through made-up flows
-    /// cannot keep every other port's new flows on the slow path. One per full install, more
-    /// only after the capacity was lowered below the entries held.
+    /// cannot keep every other port's new flows on the slow path. One per full install; after
+    /// the capacity was lowered below the entries held, two per install and the rest of the
+    /// excess at the next sweep.
     pub evicted: u64,
 }
 
@@ -520,6 +532,8 @@ impl FlowCache {
         }
     }
 
+    /// Sets the capacity; entries above a lowered one go at the next [`Self::sweep`] (and
+    /// at most two per install until then), never all inside one install.
     pub fn set_capacity(&mut self, capacity: usize) {
         self.stats.capacity = capacity.max(1);
     }
@@ -587,7 +601,11 @@ impl FlowCache {
         }
         if self.map.len() >= self.stats.capacity {
             self.stats.full += 1;
-            while self.map.len() >= self.stats.capacity && self.evict(now) {}
+            for _ in 0..EVICTIONS_PER_INSTALL {
+                if self.map.len() < self.stats.capacity || !self.evict(now) {
+                    break;
+                }
+            }
         }
         let hasher = &self.hasher;
         self.map.insert_unique(hash, (key, entry), |(k, _)| hasher.hash_one(k));
@@ -600,12 +618,12 @@ impl FlowCache {
     fn evict(&mut self, now: Instant) -> bool {
         let reading = self.clock.read(now);
         let buckets = self.map.num_buckets();
-        let mut oldest: Option<(usize, Duration)> = None;
+        let mut oldest: Option<(usize, u32)> = None;
         let mut sampled = 0;
         for step in 0..buckets {
             let i = (self.hand + step) % buckets;
             let Some((_, e)) = self.map.get_bucket(i) else { continue };
-            let idle = e.times(reading).1;
+            let idle = e.idle_ms(reading);
             if oldest.is_none_or(|(_, most)| idle > most) {
                 oldest = Some((i, idle));
             }
@@ -621,8 +639,10 @@ impl FlowCache {
         true
     }
 
-    /// Removes entries idle for `idle` or that `keep` refuses. `keep` also gets the time of
-    /// an entry's last hit when that came after the previous sweep.
+    /// Removes entries idle for `idle` or that `keep` refuses, then, when the capacity was
+    /// lowered below the entries left, the idle longest of them down to it (counted as
+    /// evicted). `keep` also gets the time of an entry's last hit when that came after the
+    /// previous sweep.
     pub fn sweep(
         &mut self,
         now: Instant,
@@ -640,6 +660,7 @@ impl FlowCache {
             keep(k, e, recent) && idle_for < idle
         });
         self.stats.expired += (before - self.map.len()) as u64;
+        self.trim(reading);
         self.stats.entries = self.map.len();
         // After the capacity was lowered, give the room back: eviction's sample walks the
         // buckets, so they must not stay far more than the entries a full cache holds.
@@ -647,6 +668,30 @@ impl FlowCache {
             let hasher = &self.hasher;
             self.map.shrink_to(self.stats.capacity, |(k, _)| hasher.hash_one(k));
         }
+    }
+
+    /// Evicts the entries idle longest until the cache holds its capacity: one selection
+    /// over the idle times and one pass, O(entries), however large the excess.
+    fn trim(&mut self, reading: Reading) {
+        let excess = self.map.len().saturating_sub(self.stats.capacity);
+        if excess == 0 {
+            return;
+        }
+        let before = self.map.len();
+        let mut idle: Vec<u32> = self.map.iter().map(|(_, e)| e.idle_ms(reading)).collect();
+        // The excess-th longest idle time: every entry idle longer goes, and as many idle
+        // exactly that long as make up the excess.
+        let (_, &mut threshold, _) = idle.select_nth_unstable_by(excess - 1, |a, b| b.cmp(a));
+        let mut ties = excess - idle.iter().filter(|&&i| i > threshold).count();
+        self.map.retain(|(_, e)| {
+            let i = e.idle_ms(reading);
+            if i == threshold && ties > 0 {
+                ties -= 1;
+                return false;
+            }
+            i <= threshold
+        });
+        self.stats.evicted += (before - self.map.len()) as u64;
     }
 
     pub fn stats(&self) -> FlowStats {
@@ -757,7 +802,8 @@ mod tests {
         for (k, cached) in [(0, true), (1, true), (2, false), (3, true), (4, true)] {
             assert_eq!(cache.lookup(&keys[k], 1, 1, t1, 60, |_| ()).is_some(), cached, "{k}");
         }
-        // A lowered capacity is reached at the next install, the idle longest going first.
+        // Under a lowered capacity an install evicts two at most, the idle longest; the
+        // next sweep trims the rest, again the idle longest.
         cache.set_capacity(2);
         let t2 = t1 + Duration::from_secs(1);
         for k in [3, 4] {
@@ -765,8 +811,50 @@ mod tests {
         }
         cache.insert(keys[5], verdict, 1, 1, t2, 60);
         let s = cache.stats();
-        assert_eq!((s.entries, s.full, s.evicted), (2, 2, 4));
-        assert!(cache.lookup(&keys[5], 1, 1, t2, 60, |_| ()).is_some());
+        assert_eq!((s.entries, s.full, s.evicted), (3, 2, 3));
+        for (k, cached) in [(0, false), (1, false), (3, true), (4, true), (5, true)] {
+            assert_eq!(cache.lookup(&keys[k], 1, 1, t2, 60, |_| ()).is_some(), cached, "{k}");
+        }
+        let t3 = t2 + Duration::from_secs(1);
+        for k in [4, 5] {
+            assert!(cache.lookup(&keys[k], 1, 1, t3, 60, |_| ()).is_some());
+        }
+        cache.sweep(t3, Duration::from_secs(30), |_, _, _| true);
+        let s = cache.stats();
+        assert_eq!((s.entries, s.full, s.evicted, s.expired), (2, 2, 4, 0));
+        for (k, cached) in [(3, false), (4, true), (5, true)] {
+            assert_eq!(cache.lookup(&keys[k], 1, 1, t3, 60, |_| ()).is_some(), cached, "{k}");
+        }
+    }
+
+    /// A cache lowered far below the entries it holds (4M to the agent's default 65,536)
+    /// does not evict the excess inside one install, which is on the packet path: the
+    /// install evicts two at most, and the next sweep trims the rest in one pass, the idle
+    /// longest going, and gives the table's room back.
+    #[test]
+    fn a_lowered_capacity_is_trimmed_by_the_sweep_not_by_an_install() {
+        let t0 = Instant::now();
+        let base = keys()[0];
+        let key = |n: u32| PackedKey::pack(&FlowKey { l4: ((n >> 16) as u16, n as u16), ..base });
+        let verdict = Verdict::Drop(DropReason::SamePort);
+        let mut cache = FlowCache::new(4096);
+        for n in 0..4096 {
+            cache.insert(key(n), verdict.clone(), 1, 1, t0 + Duration::from_millis(n.into()), 60);
+        }
+        let t1 = t0 + Duration::from_secs(5);
+        cache.set_capacity(2);
+        cache.insert(key(5000), verdict.clone(), 1, 1, t1, 60);
+        let s = cache.stats();
+        assert!(s.evicted <= 2, "an install evicted {} entries", s.evicted);
+        assert_eq!(s.full, 1);
+        cache.sweep(t1, Duration::from_secs(30), |_, _, _| true);
+        let s = cache.stats();
+        assert_eq!((s.entries, s.evicted, s.expired), (2, 4095, 0));
+        // The newest flow and the one used last before it stay.
+        for n in [5000, 4095] {
+            assert!(cache.lookup(&key(n), 1, 1, t1, 60, |_| ()).is_some(), "{n}");
+        }
+        assert!(cache.map.capacity() < 64, "{} buckets kept", cache.map.capacity());
     }
 
     #[test]

@@ -654,6 +654,8 @@ impl Switch {
         } else {
             config.flow_cache_size as usize
         };
+        // Entries above a lowered capacity go at the next tick's sweep, in one pass, not
+        // inside the install of a frame.
         self.flows.set_capacity(capacity);
         self.neighbours.retain(|ip, _| self.remotes.iter().any(|r| r.next_hop == *ip));
         self.port_ids = port_ids;

@@ -229,7 +229,8 @@ pub struct FlowCacheStatus {
     /// Installs that found the cache full (each then made room by evicting).
     #[prost(uint64, tag = "7")]
     pub full: u64,
-    /// Entries evicted to make room for a new flow: the one idle longest among a few.
+    /// Entries evicted to make room for a new flow: the one idle longest among a few; after
+    /// the capacity was lowered, also the excess (the idle longest), trimmed at the next tick.
     #[prost(uint64, tag = "8")]
     pub evicted: u64,
 }
