@@ -139,7 +139,8 @@ impl<T> Stored<T> {
     }
 }
 
-fn task_failed(e: tokio::task::JoinError) -> Status {
+/// INTERNAL for a blocking task that panicked.
+pub(crate) fn task_failed(e: tokio::task::JoinError) -> Status {
     Status::internal(format!("store task failed: {e}"))
 }
 

@@ -20,7 +20,7 @@ use tonic::transport::Channel;
 use self::desired::{Desired, by_name, to_mend};
 use self::kinds::{BridgeKind, PortKind, RouteKind, StaticMacKind, SviKind, VrfKind, VtepKind};
 pub use self::service::SwitchApi;
-use super::resource::{Kind, Resources};
+use super::resource::{Kind, Resources, task_failed};
 use crate::services::{Reconciler, Services, Synced};
 
 /// The service that applies these kinds.
@@ -105,12 +105,17 @@ impl SwitchResources {
     /// switch accepts, or, where stored objects the present checks refuse keep it from
     /// being one, the write makes nothing worse ([`Desired::check_write`]).
     /// Runs under the store's writer lock (`resource.rs`): two concurrent writes cannot each
-    /// pass against the state before the other.
-    async fn check(&self, edit: impl FnOnce(&mut Desired)) -> Result<(), Status> {
+    /// pass against the state before the other. The judging runs off the reactor, as the
+    /// store's own work does: on a state near the switch's bounds it takes a while.
+    async fn check(&self, edit: impl FnOnce(&mut Desired) + Send + 'static) -> Result<(), Status> {
         let before = self.stored().await?.desired();
-        let mut after = before.clone();
-        edit(&mut after);
-        after.check_write(&before)
+        tokio::task::spawn_blocking(move || {
+            let mut after = before.clone();
+            edit(&mut after);
+            after.check_write(&before)
+        })
+        .await
+        .map_err(task_failed)?
     }
 }
 

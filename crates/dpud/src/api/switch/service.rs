@@ -145,10 +145,10 @@ impl SwitchApi {
         r: &Resources<K>,
         req: DeleteResourceRequest,
     ) -> Result<(), Status> {
-        let name = req.name.clone();
         let check = async || {
+            let name = req.name.clone();
             self.resources
-                .check(|d| {
+                .check(move |d| {
                     K::map(d).remove(&name);
                 })
                 .await
