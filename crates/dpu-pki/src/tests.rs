@@ -308,20 +308,7 @@ fn a_revoked_intermediate_ca_refuses_its_clients() {
     std::fs::write(path("root.crt"), root.pem()).unwrap();
     std::fs::write(path("chain.crt"), leaf.pem() + &sub.pem()).unwrap();
     dev::write(&path("leaf.key"), &leaf_key.serialize_pem(), true).unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let crl = rcgen::CertificateRevocationListParams {
-        this_update: now,
-        next_update: now + time::Duration::days(1),
-        crl_number: rcgen::SerialNumber::from(1u64),
-        issuing_distribution_point: None,
-        revoked_certs: vec![rcgen::RevokedCertParams {
-            serial_number: rcgen::SerialNumber::from(7u64),
-            revocation_time: now,
-            reason_code: None,
-            invalidity_date: None,
-        }],
-        key_identifier_method: rcgen::KeyIdMethod::Sha256,
-    };
+    let crl = crl_revoking(7);
     std::fs::write(path("root.crl"), crl.signed_by(&root).unwrap().pem().unwrap()).unwrap();
 
     let cas = [ClientCa { ca: path("root.crt"), role: Role::Host }];
@@ -544,20 +531,7 @@ fn a_crl_of_a_client_ca_without_crl_sign_is_applied() {
     // and key, keyUsage unsaid.
     params.key_usages.clear();
     let signer = rcgen::Issuer::new(params, &ca_key);
-    let now = time::OffsetDateTime::now_utc();
-    let crl = rcgen::CertificateRevocationListParams {
-        this_update: now,
-        next_update: now + time::Duration::days(1),
-        crl_number: rcgen::SerialNumber::from(1u64),
-        issuing_distribution_point: None,
-        revoked_certs: vec![rcgen::RevokedCertParams {
-            serial_number: rcgen::SerialNumber::from(5u64),
-            revocation_time: now,
-            reason_code: None,
-            invalidity_date: None,
-        }],
-        key_identifier_method: rcgen::KeyIdMethod::Sha256,
-    };
+    let crl = crl_revoking(5);
     std::fs::write(path("ca.crl"), crl.signed_by(&signer).unwrap().pem().unwrap()).unwrap();
 
     let cas = [ClientCa { ca: path("ca.crt"), role: Role::Host }];
@@ -579,4 +553,22 @@ fn a_crl_of_a_client_ca_without_crl_sign_is_applied() {
         "{err:?}"
     );
     handshake(config, client("kept")).unwrap();
+}
+
+/// A CRL, valid from now for a day, that revokes the certificate of `serial`.
+fn crl_revoking(serial: u64) -> rcgen::CertificateRevocationListParams {
+    let now = time::OffsetDateTime::now_utc();
+    rcgen::CertificateRevocationListParams {
+        this_update: now,
+        next_update: now + time::Duration::days(1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from(serial),
+            revocation_time: now,
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    }
 }

@@ -1837,11 +1837,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    /// Once every 16-bit number is taken, a new remote VTEP gets none (its frames find no
-    /// remote) instead of a wrapped one that would send them to remote 0.
-    #[test]
-    fn remote_vtep_numbers_never_wrap() {
-        let now = Instant::now();
+    /// A switch with one uplink port, p0, that terminates tunnels.
+    fn uplink_vtep_switch(now: Instant) -> Switch {
         let config: SwitchConfig = toml::from_str(
             r#"
             [[ports]]
@@ -1855,7 +1852,15 @@ mod tests {
             "#,
         )
         .unwrap();
-        let mut sw = Switch::new(config, now).unwrap();
+        Switch::new(config, now).unwrap()
+    }
+
+    /// Once every 16-bit number is taken, a new remote VTEP gets none (its frames find no
+    /// remote) instead of a wrapped one that would send them to remote 0.
+    #[test]
+    fn remote_vtep_numbers_never_wrap() {
+        let now = Instant::now();
+        let mut sw = uplink_vtep_switch(now);
         let local = sw.local.take().unwrap();
         for i in 0..=u32::from(u16::MAX) {
             let _ = sw.push_remote(
@@ -1878,20 +1883,7 @@ mod tests {
     #[test]
     fn an_output_to_a_missing_remote_counts_a_drop() {
         let now = Instant::now();
-        let config: SwitchConfig = toml::from_str(
-            r#"
-            [[ports]]
-            name = "p0"
-            mode = "uplink"
-
-            [vtep]
-            uplink = "p0"
-            local_ip = "198.51.100.10"
-            local_mac = "02:00:00:00:00:10"
-            "#,
-        )
-        .unwrap();
-        let mut sw = Switch::new(config, now).unwrap();
+        let mut sw = uplink_vtep_switch(now);
         let uplink = sw.port_id("p0").unwrap();
         let mut out = Vec::new();
         sw.output_vtep(now, 7, 100, 0, PacketBuf::from_frame(&[0; 60]), &mut out);
