@@ -2132,14 +2132,20 @@ mod tests {
         assert_eq!(t.controller_count("nqn.2024-01.io.example:a"), 1);
     }
 
-    #[test]
-    fn a_host_no_longer_allowed_loses_its_controllers_and_others_keep_theirs() {
+    /// A target with subsystem `nqn.2024-01.io.example:a` allowing two hosts.
+    fn subsystem_of_two_hosts() -> (Arc<Target>, &'static str, (&'static str, &'static str)) {
         let t = Target::new();
         let nqn = "nqn.2024-01.io.example:a";
         let (h1, h2) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
         let mut s = spec(nqn);
         s.hosts = [h1, h2].iter().map(|h| (*h).to_owned()).collect();
         t.add_subsystem(s).unwrap();
+        (t, nqn, (h1, h2))
+    }
+
+    #[test]
+    fn a_host_no_longer_allowed_loses_its_controllers_and_others_keep_theirs() {
+        let (t, nqn, (h1, h2)) = subsystem_of_two_hosts();
         let a = t.create_controller(nqn, h1, [1; 16], 0, None, None).unwrap();
         let b = t.create_controller(nqn, h2, [2; 16], 0, None, None).unwrap();
         for c in [&a, &b] {
@@ -2250,12 +2256,7 @@ mod tests {
     /// only, as every other namespace notice: another host's ANA log does not list it.
     #[test]
     fn an_ana_group_move_notifies_only_the_hosts_that_see_the_namespace() {
-        let t = Target::new();
-        let nqn = "nqn.2024-01.io.example:a";
-        let (h1, h2) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
-        let mut s = spec(nqn);
-        s.hosts = [h1, h2].iter().map(|h| (*h).to_owned()).collect();
-        t.add_subsystem(s).unwrap();
+        let (t, nqn, (h1, h2)) = subsystem_of_two_hosts();
         let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
         let attrs =
             NamespaceAttrs { allowed_hosts: [h1.to_owned()].into(), ..NamespaceAttrs::default() };

@@ -536,6 +536,40 @@ mod tests {
         assert_eq!(seen, expected);
     }
 
+    /// A runtime with one blocking thread, which a check can leave busy so that the
+    /// write's compare-and-swap waits for it.
+    fn one_blocking_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap()
+    }
+
+    /// Starts creating a sysctl whose check leaves the one blocking thread busy, so the
+    /// store's swap waits, and drops the call while it waits, as a client going away.
+    /// Returns the name and what frees the blocking thread.
+    async fn create_dropped_while_storing(
+        r: &Resources<SysctlKind>,
+    ) -> (&'static str, std::sync::mpsc::Sender<()>) {
+        use std::time::Duration;
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let name = "sysctls/vm.swappiness";
+        let spec = SysctlSpec { value: "1".into() };
+        let check = async move |_: &SysctlSpec| {
+            drop(tokio::task::spawn_blocking(move || gate.recv()));
+            Ok(())
+        };
+        let write = r.create(name, "", Some(&spec), check);
+        tokio::select! {
+            biased;
+            _ = write => panic!("the write finished with the blocking thread busy"),
+            // The write waits for its swap; the caller goes away.
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        (name, release)
+    }
+
     /// A write whose caller goes away (a cancelled call, a deadline) after its checks passed
     /// keeps the writer lock until its mutation is in the store: the store's compare-and-swap
     /// runs on a blocking thread and lands even when the call's future is dropped, so a lock
@@ -544,28 +578,10 @@ mod tests {
     #[test]
     fn a_cancelled_write_holds_the_writer_lock_until_it_is_stored() {
         use std::time::Duration;
-        // One blocking thread, which the check leaves busy: the write's swap waits for it.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .max_blocking_threads(1)
-            .build()
-            .unwrap();
+        let rt = one_blocking_thread();
         rt.block_on(async {
             let (_dir, r) = sysctls();
-            let (release, gate) = std::sync::mpsc::channel::<()>();
-            let name = "sysctls/vm.swappiness";
-            let spec = SysctlSpec { value: "1".into() };
-            let check = async move |_: &SysctlSpec| {
-                drop(tokio::task::spawn_blocking(move || gate.recv()));
-                Ok(())
-            };
-            let write = r.create(name, "", Some(&spec), check);
-            tokio::select! {
-                biased;
-                _ = write => panic!("the write finished with the blocking thread busy"),
-                // The write waits for its swap; the caller goes away.
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-            }
+            let (name, release) = create_dropped_while_storing(&r).await;
             let unblock = std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(200));
                 let _ = release.send(());
@@ -588,12 +604,7 @@ mod tests {
         use std::time::Duration;
 
         use crate::services::fake::Harness;
-        // One blocking thread, which the check leaves busy: the write's swap waits for it.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .max_blocking_threads(1)
-            .build()
-            .unwrap();
+        let rt = one_blocking_thread();
         rt.block_on(async {
             let h = Harness::start(None).await;
             let synced = async |count: usize| {
@@ -613,20 +624,7 @@ mod tests {
                 ..Services::default()
             };
             let r = Resources::<SysctlKind>::open(&store, &services, "system");
-            let (release, gate) = std::sync::mpsc::channel::<()>();
-            let name = "sysctls/vm.swappiness";
-            let spec = SysctlSpec { value: "1".into() };
-            let check = async move |_: &SysctlSpec| {
-                drop(tokio::task::spawn_blocking(move || gate.recv()));
-                Ok(())
-            };
-            let write = r.create(name, "", Some(&spec), check);
-            tokio::select! {
-                biased;
-                _ = write => panic!("the write finished with the blocking thread busy"),
-                // The write waits for its swap; the caller goes away.
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-            }
+            let (name, release) = create_dropped_while_storing(&r).await;
             release.send(()).unwrap();
             assert!(synced(2).await, "stored but never synced: syncs at {:?}", h.syncs());
             assert!(r.collection.get(name).unwrap().is_some(), "the write landed");
