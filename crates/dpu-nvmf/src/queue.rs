@@ -1284,6 +1284,9 @@ impl Connection {
                 self.target.remove_controller(&b.ctrl);
             } else {
                 b.ctrl.state().io_qids.remove(&b.qid);
+                // As a queue's Connect: its end restarts the Keep Alive timer (nvmet's
+                // `reset_tbkas` on queue destroy).
+                b.ctrl.note_traffic();
             }
         }
     }
@@ -2204,6 +2207,9 @@ impl Connection {
             // as nvmet answers since it followed the spec here).
             cqe.dw0 = u32::from(cntlid);
             self.require_auth(&ctrl, &mut cqe);
+            // Setting up queues is activity: a host may send no Keep Alive until all are
+            // up (nvmet's `reset_tbkas` on queue install).
+            ctrl.note_traffic();
             self.bind(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
         }

@@ -1010,6 +1010,31 @@ fn io_traffic_keeps_the_controller_alive_without_keep_alives() {
     assert_eq!(admin.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
 }
 
+/// A controller being set up is not idle: each I/O queue's Connect, and an I/O queue's
+/// end, restarts the Keep Alive timer, as nvmet's `reset_tbkas` on queue install and
+/// destroy (a host may send no Keep Alive until all its queues are up, and many
+/// queues, some waiting for a DH-HMAC-CHAP computation, can take longer than KATO).
+#[test]
+fn io_queue_connects_and_ends_restart_the_keep_alive_timer() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 2000);
+    let start = admin.now;
+    let at = |ms: u64| start + Duration::from_millis(ms);
+    let mut queues = Vec::new();
+    for (qid, ms) in [(1, 2_500), (2, 5_000), (3, 7_500)] {
+        queues.push(H::io(&t, cntlid, qid, 0));
+        admin.conn.tick(at(ms));
+        assert!(admin.conn.is_closed().is_none(), "alive at {ms} ms, queue {qid} connected");
+    }
+    // Queue 3's end at 10 s counts as well: KATO (3 s with its granule) runs from there.
+    queues.pop().expect("three queues").conn.shutdown();
+    admin.conn.tick(at(10_000));
+    admin.conn.tick(at(12_900));
+    assert!(admin.conn.is_closed().is_none(), "alive within KATO of the queue's end");
+    admin.conn.tick(at(13_100));
+    assert_eq!(admin.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
+}
+
 #[test]
 fn keep_alive_timer_set_later_is_enforced_and_zero_disables_it() {
     let t = target();
