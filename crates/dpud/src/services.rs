@@ -28,6 +28,8 @@ use crate::api::shared_read::SharedRead;
 
 /// How often the agent checks that each service is alive and the same instance.
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+/// How long a service may take to stop on SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a service may take to apply the whole desired state (opening and growing
 /// volumes, binding ports) before the agent gives up on that sync, reports the service not
@@ -431,9 +433,7 @@ async fn watch_adopted(
         tokio::select! {
             _ = tokio::time::sleep(PROBE_INTERVAL) => {}
             _ = shutdown.changed() => {
-                if let Ok(pid) = i32::try_from(pid) {
-                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
-                }
+                stop_adopted(name, pid).await;
                 return true;
             }
         }
@@ -443,11 +443,38 @@ async fn watch_adopted(
             None => {
                 misses += 1;
                 if misses >= 3 {
-                    tracing::warn!(service = %name, pid, "adopted service stopped answering; starting a new one");
+                    // A hung process still holds its socket, so a new one could not bind it:
+                    // it is stopped first, as a child of ours would be.
+                    tracing::warn!(service = %name, pid, "adopted service stopped answering; stopping it and starting a new one");
+                    stop_adopted(name, pid).await;
                     return false;
                 }
             }
         }
+    }
+}
+
+/// Stops a process the agent adopted (not its child, so it cannot wait for it): SIGTERM,
+/// then SIGKILL if it still runs after the grace [`stop_child`] gives a child.
+async fn stop_adopted(name: &str, pid: u32) {
+    use nix::sys::signal::{Signal, kill};
+    let Ok(pid) = i32::try_from(pid) else { return };
+    let pid = nix::unistd::Pid::from_raw(pid);
+    // Gone, or a zombie its parent has not reaped: nothing runs any more.
+    let ended = || {
+        kill(pid, None).is_err()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.starts_with(" Z")))
+    };
+    let _ = kill(pid, Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
+    while !ended() {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(service = %name, %pid, "adopted service did not stop on SIGTERM; killing it");
+            let _ = kill(pid, Signal::SIGKILL);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -458,7 +485,7 @@ async fn stop_child(name: &str, child: &mut tokio::process::Child) {
             nix::sys::signal::Signal::SIGTERM,
         );
     }
-    if tokio::time::timeout(Duration::from_secs(5), child.wait()).await.is_err() {
+    if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {
         tracing::warn!(service = %name, "service did not stop on SIGTERM; killing it");
         let _ = child.kill().await;
     }

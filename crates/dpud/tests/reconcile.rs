@@ -153,6 +153,58 @@ async fn the_service_keeps_running_through_an_agent_crash_and_is_adopted() {
     assert_eq!(h.services[0].restarts, 0);
 }
 
+/// An adopted service that hangs (it holds its socket, so a new instance cannot bind it)
+/// is stopped, as a child of the agent's own would be: SIGTERM, then SIGKILL, and a new
+/// instance takes over and gets the desired state.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_adopted_service_is_replaced() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let mut env = Env::new();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    client
+        .system()
+        .create_sysctl(CreateSysctlRequest {
+            sysctl_id: "vm.swappiness".into(),
+            sysctl: Some(Sysctl {
+                spec: Some(SysctlSpec { value: "5".into() }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let swappiness = env.path("sysctl/vm/swappiness");
+    wait_for("apply", async || std::fs::read_to_string(&swappiness).unwrap().trim() == "5").await;
+    let old = system_service_pid(&env.socket()).expect("service running");
+    env.kill_agent();
+    env.start().await;
+    wait_for("adoption", async || {
+        env.client(Who::Operator).await.system().get_health(GetHealthRequest {}).await.is_ok()
+    })
+    .await;
+
+    // The adopted process hangs (stopped: a SIGTERM stays pending, only SIGKILL ends it).
+    struct KillOnDrop(i32);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = kill(Pid::from_raw(self.0), Signal::SIGKILL);
+        }
+    }
+    kill(Pid::from_raw(old), Signal::SIGSTOP).unwrap();
+    let _left_running = KillOnDrop(old);
+    std::fs::write(&swappiness, "60\n").unwrap();
+    common::wait_for_up_to("a new instance", Duration::from_secs(30), async || {
+        system_service_pid(&env.socket()).is_some_and(|p| p != old)
+            && std::fs::read_to_string(&swappiness).unwrap().trim() == "5"
+    })
+    .await;
+    let gone = kill(Pid::from_raw(old), None).is_err()
+        || std::fs::read_to_string(format!("/proc/{old}/stat")).is_ok_and(|s| s.contains(") Z "));
+    assert!(gone, "the hung process was left running");
+}
+
 /// The card keeps a parameter at its value though nothing asks: one whose file does not
 /// exist yet (a VF's, before the VF) fails, and is set by the agent's periodic re-sync once
 /// the file appears; one changed behind the service's back is set again.
