@@ -2031,7 +2031,7 @@ async fn the_agent_and_the_target_serve_without_capabilities() {
 /// and the update mask `*` replaces the whole spec.
 #[tokio::test(flavor = "multi_thread")]
 async fn namespace_page_tokens_keep_their_parent_and_the_mask_star_replaces() {
-    use dpu_proto::dpu::nvmf::v1::UpdateNamespaceRequest;
+    use dpu_proto::dpu::nvmf::v1::{DeleteNamespaceRequest, UpdateNamespaceRequest};
     let mut env = Env::new();
     env.start().await;
     let op = env.client(Who::Operator).await;
@@ -2067,6 +2067,24 @@ async fn namespace_page_tokens_keep_their_parent_and_the_mask_star_replaces() {
     let (first, of_s1) =
         names(nvmf.list_namespaces(list("subsystems/s1", 1, "")).await.unwrap().into_inner());
     assert_eq!(first, [NS1]);
+    // A parent that does not exist is NOT_FOUND (AIP-132), not an empty page.
+    let e = nvmf.list_namespaces(list("subsystems/none", 1, "")).await.unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "{e:?}");
+    assert!(e.message().contains("subsystems/none"), "{e:?}");
+    // Errors name the resource as the API does, never the store's key.
+    let again = CreateNamespaceRequest {
+        parent: "subsystems/s1".into(),
+        namespace_id: "1".into(),
+        namespace: Some(namespace("volumes/v0")),
+    };
+    let e = nvmf.create_namespace(again).await.unwrap_err();
+    assert_eq!(e.code(), Code::AlreadyExists, "{e:?}");
+    assert!(e.message().contains(NS1) && !e.message().contains("nvmf-"), "{e:?}");
+    let stale =
+        DeleteNamespaceRequest { name: NS1.into(), etag: "0-0".into(), allow_missing: false };
+    let e = nvmf.delete_namespace(stale).await.unwrap_err();
+    assert_eq!(e.code(), Code::Aborted, "{e:?}");
+    assert!(e.message().contains(NS1) && !e.message().contains("nvmf-"), "{e:?}");
     // Another parent, or every parent, is another listing.
     for parent in ["", "subsystems/s2"] {
         let e = nvmf.list_namespaces(list(parent, 1, &of_s1)).await.unwrap_err();

@@ -1016,8 +1016,8 @@ impl NvmfService for NvmfApi {
         let prefix = if req.parent.is_empty() {
             String::new()
         } else {
-            SubsystemKind::key(&req.parent, "parent")?;
             let sub = parse_name(&req.parent, SubsystemKind::STORE, "parent")?;
+            self.resources.subsystems.require_parent(&req.parent).await?;
             format!("{sub}/")
         };
         let (namespaces, next_page_token) =

@@ -134,9 +134,23 @@ struct Stored<T>(tokio::task::JoinHandle<Result<T, StoreError>>);
 
 impl<T> Stored<T> {
     /// Waits until the mutation is on disk, then yields its result.
-    async fn durable(self) -> Result<T, Status> {
-        self.0.await.map_err(task_failed)?.map_err(store_status)
+    async fn durable<K: Kind>(self) -> Result<T, Status> {
+        self.0.await.map_err(task_failed)?.map_err(named_status::<K>)
     }
+}
+
+/// The status for a store failure of kind `K`, naming the object by its public name: a
+/// store key (`nvmf-namespaces/s1/1`, `switch-bridges/b1`) is no name a client can use.
+fn named_status<K: Kind>(e: StoreError) -> Status {
+    store_status(match e {
+        StoreError::NotFound(key) => StoreError::NotFound(K::public_name(&key)),
+        StoreError::AlreadyExists(key) => StoreError::AlreadyExists(K::public_name(&key)),
+        StoreError::EtagMismatch { name, current } => {
+            StoreError::EtagMismatch { name: K::public_name(&name), current }
+        }
+        StoreError::Conflict(key) => StoreError::Conflict(K::public_name(&key)),
+        e => e,
+    })
 }
 
 /// INTERNAL for a blocking task that panicked.
@@ -256,7 +270,7 @@ impl<K: Kind> Resources<K> {
         tokio::task::spawn_blocking(move || f(c))
             .await
             .map_err(|e| Status::internal(format!("store task failed: {e}")))?
-            .map_err(store_status)
+            .map_err(named_status::<K>)
     }
 
     /// Creates `name` (already built from a validated id) with `spec` after `check` (referential
@@ -280,16 +294,16 @@ impl<K: Kind> Resources<K> {
             // first): the checks would judge it in the existing object's place and could
             // answer INVALID_ARGUMENT or FAILED_PRECONDITION instead.
             if self.lookup(&key).await?.is_some() {
-                return Err(store_status(StoreError::AlreadyExists(key)));
+                return Err(named_status::<K>(StoreError::AlreadyExists(key)));
             }
             K::validate(spec, &format!("{field}.spec"))?;
             check(spec).await?;
             let (c, spec) = (self.collection.clone(), spec.clone());
             let create = async move { c.create_applied(&key, &spec).await };
             let (_one_writer, created) = self.locked(one_writer, create, |_| true).await?;
-            created.map_err(store_status)?
+            created.map_err(named_status::<K>)?
         };
-        let created = pending.durable().await?;
+        let created = pending.durable::<K>().await?;
         tracing::info!(%name, "{field} created");
         Ok(self.to_proto(created))
     }
@@ -300,6 +314,17 @@ impl<K: Kind> Resources<K> {
         let found = self.blocking(move |c| c.get(&key)).await?;
         let object = found.ok_or_else(|| Status::not_found(format!("{name} not found")))?;
         Ok(self.to_proto(object))
+    }
+
+    /// Checks that `parent`, the parent of a listing of its children (a request's `parent`
+    /// field), exists: listing under one that does not is NOT_FOUND (AIP-132), so a
+    /// misspelt parent does not read as one without children.
+    pub async fn require_parent(&self, parent: &str) -> Result<(), Status> {
+        let key = K::key(parent, "parent")?;
+        match self.lookup(&key).await? {
+            Some(_) => Ok(()),
+            None => Err(Status::not_found(format!("parent {parent} not found"))),
+        }
     }
 
     /// The object stored under `key`, if any (for referential checks).
@@ -374,7 +399,8 @@ impl<K: Kind> Resources<K> {
             // A stale etag is ABORTED (AIP-154) before the spec is merged and judged: both
             // are against a stored object the client has not seen.
             if let Some(given) = etag(given_etag) {
-                dpu_store::check_etag(&key, read_etag.as_deref(), given).map_err(store_status)?;
+                dpu_store::check_etag(&key, read_etag.as_deref(), given)
+                    .map_err(named_status::<K>)?;
             }
             if !whole {
                 for path in paths {
@@ -399,11 +425,11 @@ impl<K: Kind> Resources<K> {
                 // Changed by someone else since we read it: merge again (bounded).
                 Err(StoreError::EtagMismatch { .. } | StoreError::AlreadyExists(_))
                     if given_etag.is_empty() && attempt < 8 => {}
-                Err(e) => return Err(store_status(e)),
+                Err(e) => return Err(named_status::<K>(e)),
             }
         };
         drop(one_writer);
-        let updated = pending.durable().await?;
+        let updated = pending.durable::<K>().await?;
         tracing::info!(%name, generation = updated.generation, "{field} updated");
         Ok(self.to_proto(updated))
     }
@@ -428,16 +454,17 @@ impl<K: Kind> Resources<K> {
                 };
             };
             if let Some(given) = etag(given_etag) {
-                dpu_store::check_etag(&key, Some(&stored.etag), given).map_err(store_status)?;
+                dpu_store::check_etag(&key, Some(&stored.etag), given)
+                    .map_err(named_status::<K>)?;
             }
             check().await?;
             let (c, etag) = (self.collection.clone(), etag(given_etag).map(str::to_owned));
             let delete = async move { c.delete_applied(&key, etag.as_deref()).await };
             let (_one_writer, deleted) =
                 self.locked(one_writer, delete, |existed| *existed).await?;
-            deleted.map_err(store_status)?
+            deleted.map_err(named_status::<K>)?
         };
-        let existed = pending.durable().await?;
+        let existed = pending.durable::<K>().await?;
         if !existed && !allow_missing {
             return Err(Status::not_found(format!("{name} not found")));
         }

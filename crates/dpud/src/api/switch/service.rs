@@ -460,6 +460,9 @@ impl SwitchService for SwitchApi {
     ) -> Result<Response<ListRoutesResponse>, Status> {
         let req = request.into_inner();
         let prefix = children_prefix(&req.parent, "vrfs")?;
+        if !prefix.is_empty() {
+            self.resources.vrfs.require_parent(&req.parent).await?;
+        }
         let (routes, next_page_token) =
             self.resources.routes.list(&prefix, req.page_size, &req.page_token).await?;
         Ok(Response::new(ListRoutesResponse { routes, next_page_token }))
@@ -517,6 +520,9 @@ impl SwitchService for SwitchApi {
     ) -> Result<Response<ListStaticMacsResponse>, Status> {
         let req = request.into_inner();
         let prefix = children_prefix(&req.parent, "bridges")?;
+        if !prefix.is_empty() {
+            self.resources.bridges.require_parent(&req.parent).await?;
+        }
         let (static_macs, next_page_token) =
             self.resources.static_macs.list(&prefix, req.page_size, &req.page_token).await?;
         Ok(Response::new(ListStaticMacsResponse { static_macs, next_page_token }))
@@ -693,6 +699,45 @@ mod tests {
         assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
         assert_eq!(e.get_details_bad_request().unwrap().field_violations[0].field, "port_id");
         assert!(api.resources.ports.all().await.unwrap().is_empty());
+    }
+
+    /// Errors name objects as the API does (`bridges/b1`), never by their store key
+    /// (`switch-bridges/b1`, no name a client can use), and listing the children of a
+    /// parent that does not exist is NOT_FOUND (AIP-132), not an empty page.
+    #[tokio::test]
+    async fn errors_name_public_names_and_a_missing_parent_is_not_found() {
+        use dpu_proto::dpu::switch::v1::BridgeSpec;
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let services = Services::default();
+        let api = SwitchApi { resources: SwitchResources::open(&store, &services), services };
+        let bridge = || BridgeResource {
+            spec: Some(BridgeSpec { vlan: Some(10), ..Default::default() }),
+            ..Default::default()
+        };
+        let create = || CreateBridgeRequest { bridge_id: "b1".into(), bridge: Some(bridge()) };
+        api.create_bridge(Request::new(create())).await.unwrap();
+        let e = api.create_bridge(Request::new(create())).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::AlreadyExists, "{e:?}");
+        assert!(e.message().contains("bridges/b1") && !e.message().contains("switch-"), "{e:?}");
+        let stale = DeleteResourceRequest {
+            name: "bridges/b1".into(),
+            etag: "0-0".into(),
+            ..Default::default()
+        };
+        let e = api.delete_bridge(Request::new(stale)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Aborted, "{e:?}");
+        assert!(e.message().contains("bridges/b1") && !e.message().contains("switch-"), "{e:?}");
+
+        let children =
+            |parent: &str| ListChildrenRequest { parent: parent.into(), ..Default::default() };
+        let e = api.list_routes(Request::new(children("vrfs/none"))).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
+        let e = api.list_static_macs(Request::new(children("bridges/none"))).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
+        let macs = api.list_static_macs(Request::new(children("bridges/b1"))).await.unwrap();
+        assert!(macs.into_inner().static_macs.is_empty());
+        api.list_routes(Request::new(children(""))).await.unwrap();
     }
 
     /// Two SVIs an earlier release stored that the present checks refuse (loopback
