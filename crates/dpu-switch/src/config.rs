@@ -361,6 +361,7 @@ pub struct VtepConfig {
     #[serde(default)]
     pub remotes: Vec<RemoteVtepConfig>,
     /// Accept traffic from VTEPs not configured here (learned VTEPs get unicast, not floods).
+    /// Turned off, the VTEPs learned before are forgotten with the MACs behind them.
     #[serde(default = "default_true")]
     pub learn_remotes: bool,
 }

@@ -364,8 +364,9 @@ impl Switch {
 
     /// Replaces the whole configuration (reconcile the whole, never a delta). An invalid one
     /// changes nothing. Ports keep their ids and counters across the change when their name
-    /// stays; learned MACs stay while their bridge and port or VTEP still exist; every flow
-    /// entry becomes stale at once (configuration epoch).
+    /// stays; learned remote VTEPs stay while remote learning is on; learned MACs stay while
+    /// their bridge and port or VTEP still exist; every flow entry becomes stale at once
+    /// (configuration epoch).
     pub fn apply(&mut self, config: SwitchConfig, now: Instant) -> Result<(), ConfigError> {
         config.validate()?;
         // A VTEP whose MAC is not known yet (the service fills in the uplink's own, and the
@@ -479,7 +480,10 @@ impl Switch {
                     let _ = self.push_remote(l, ip, Encap::Vxlan, false, Vec::new(), now);
                 }
             }
-            for r in old_remotes.into_iter().filter(|r| r.learned) {
+            // With learning off only configured remotes are accepted (as Linux's VXLAN
+            // `nolearning` stops using learned entries): the learned ones go, and the MACs
+            // behind them with them (below).
+            for r in old_remotes.into_iter().filter(|r| r.learned && l.learn_remotes) {
                 if !self.remote_ids.contains_key(&r.ip) {
                     let _ = self.push_remote(l, r.ip, r.encap, true, Vec::new(), r.last_seen);
                 }

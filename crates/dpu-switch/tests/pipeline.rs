@@ -204,7 +204,12 @@ fn vxlan_from_remote(inner: &[u8], vni: u32, dst_ip: Ipv4Addr) -> Vec<u8> {
 /// VTEP but with the outer source address `ip` (outer UDP checksum zero, since the source
 /// changed).
 fn vxlan_from_outer_source(ip: Ipv4Addr, host: u8) -> Vec<u8> {
-    let mut pkt = vxlan_from_remote(&udp_frame(host, mac(1), None, 1, 10), 100, LOCAL_IP);
+    with_outer_source(vxlan_from_remote(&udp_frame(host, mac(1), None, 1, 10), 100, LOCAL_IP), ip)
+}
+
+/// `pkt`, a VXLAN or Geneve packet from the remote VTEP, with the outer source address `ip`
+/// (outer UDP checksum zero, since the source changed).
+fn with_outer_source(mut pkt: Vec<u8>, ip: Ipv4Addr) -> Vec<u8> {
     let mut outer = Ipv4Packet::new_checked(&mut pkt[14..]).unwrap();
     outer.set_src(ip);
     outer.fill_checksum();
@@ -1410,4 +1415,30 @@ fn a_full_flow_cache_makes_room_for_a_new_flow() {
     let after = h.sw.flow_stats();
     assert_eq!((after.misses - before.misses, after.hits - before.hits), (1, 1));
     assert_eq!((after.entries, after.full - before.full, after.evicted), (64, 1, 1));
+}
+
+/// Remote learning turned off ("refuse traffic from VTEPs not listed in remotes", as Linux's
+/// VXLAN `nolearning` stops using learned entries): the VTEPs learned before go with the
+/// MACs behind them, their frames are refused and nothing is sent to them.
+#[test]
+fn turning_remote_learning_off_forgets_the_learned_vteps() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    let other = Ipv4Addr::new(198, 51, 100, 3);
+    assert_eq!(ports_of(&h.send("p0", &[vxlan_from_outer_source(other, 0x44)])).len(), 4);
+    assert!(h.sw.status().vteps.iter().any(|v| v.ip == other && v.learned));
+    let mut c = config();
+    c.vtep.as_mut().unwrap().learn_remotes = false;
+    h.sw.apply(c, h.now).unwrap();
+    let vteps: Vec<Ipv4Addr> = h.sw.status().vteps.iter().map(|v| v.ip).collect();
+    assert_eq!(vteps, vec![REMOTE_IP], "the learned VTEP is forgotten");
+    assert!(h.sw.mac_table(h.now).iter().all(|m| m.mac != mac(0x44).to_string()));
+    assert!(h.send("p0", &[vxlan_from_outer_source(other, 0x44)]).is_empty());
+    assert_eq!(h.drops("p0", DropReason::UnknownVtep), 1);
+    assert!(h.sw.status().vteps.iter().all(|v| v.ip != other), "nor learned again");
+    // Frames to the host behind it flood: to the configured VTEP only.
+    let out = h.send("a", &[udp_frame(1, mac(0x44), None, 1, 10)]);
+    assert_eq!(ports_of(&out), vec!["b", "c", "p0", "t"]);
+    let (_, enc) = out.iter().find(|(p, _)| p == "p0").unwrap();
+    assert_eq!(dissect(enc).unwrap().l3.unwrap().dst, std::net::IpAddr::V4(REMOTE_IP));
 }
