@@ -1113,6 +1113,9 @@ impl Switch {
     ) {
         let Some(local) = &self.local else { return };
         let uplink = local.uplink;
+        if !self.uplink_up(uplink) {
+            return self.count_drop(uplink, DropReason::PortDown);
+        }
         if buf.gso().is_some() {
             // An encapsulated segment's checksum is an inner one no device completes, and the
             // outer packet must fit the uplink: overlay traffic leaves segmented.
@@ -1168,10 +1171,20 @@ impl Switch {
         self.send(uplink, buf, out);
     }
 
-    /// Sends an ARP request for `ip` unless one went out within [`ARP_RETRY`].
+    /// Whether the uplink is administratively up: a down port neither receives nor sends
+    /// (`PortConfig::admin_up`), the switch's own frames on it (encapsulated, ARP) included.
+    fn uplink_up(&self, uplink: PortId) -> bool {
+        self.port(uplink).is_some_and(|p| p.admin_up)
+    }
+
+    /// Sends an ARP request for `ip` unless one went out within [`ARP_RETRY`]; on a down
+    /// uplink, counts a port-down drop instead.
     fn resolve(&mut self, now: Instant, ip: Ipv4Addr, out: &mut Vec<Tx>) {
         let Some(local) = &self.local else { return };
         let (uplink, mac, own_ip) = (local.uplink, local.mac, local.ip);
+        if !self.uplink_up(uplink) {
+            return self.count_drop(uplink, DropReason::PortDown);
+        }
         let n = self.neighbours.entry(ip).or_insert(Neighbour {
             mac: None,
             updated: now,

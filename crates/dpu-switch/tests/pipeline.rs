@@ -1442,3 +1442,27 @@ fn turning_remote_learning_off_forgets_the_learned_vteps() {
     let (_, enc) = out.iter().find(|(p, _)| p == "p0").unwrap();
     assert_eq!(dissect(enc).unwrap().l3.unwrap().dst, std::net::IpAddr::V4(REMOTE_IP));
 }
+
+/// A down uplink neither receives nor sends (as a down access port): the overlay copy of a
+/// flood and the ARP requests for the VTEPs' next hops are counted as port-down drops, and
+/// nothing leaves on it.
+#[test]
+fn a_down_uplink_sends_neither_overlay_frames_nor_arp() {
+    let mut c = config();
+    c.ports[5].admin_up = false; // p0
+    let mut h = Harness::new(c.clone());
+    assert!(h.tick(Duration::from_millis(1)).is_empty(), "no ARP request");
+    let flood = udp_frame(1, MacAddr::BROADCAST, None, 1, 10);
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&flood))), vec!["b", "c", "t"]);
+    assert_eq!(h.drops("p0", DropReason::PortDown), 2);
+    // Up, with the next hop resolved, then down again: the overlay copy stays home.
+    c.ports[5].admin_up = true;
+    h.sw.apply(c.clone(), h.now).unwrap();
+    h.resolve_remote();
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&flood))), vec!["b", "c", "p0", "t"]);
+    c.ports[5].admin_up = false;
+    h.sw.apply(c, h.now).unwrap();
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&flood))), vec!["b", "c", "t"]);
+    assert_eq!(h.drops("p0", DropReason::PortDown), 3);
+    assert_eq!(h.sw.counters().encapsulated, 1, "only while it was up");
+}
