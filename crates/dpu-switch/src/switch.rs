@@ -364,9 +364,9 @@ impl Switch {
 
     /// Replaces the whole configuration (reconcile the whole, never a delta). An invalid one
     /// changes nothing. Ports keep their ids and counters across the change when their name
-    /// stays; learned remote VTEPs stay while remote learning is on; learned MACs stay while
-    /// their bridge and port or VTEP still exist; every flow entry becomes stale at once
-    /// (configuration epoch).
+    /// stays, remote VTEPs their counters when their address stays; learned remote VTEPs
+    /// stay while remote learning is on; learned MACs stay while their bridge and port or
+    /// VTEP still exist; every flow entry becomes stale at once (configuration epoch).
     pub fn apply(&mut self, config: SwitchConfig, now: Instant) -> Result<(), ConfigError> {
         config.validate()?;
         // A VTEP whose MAC is not known yet (the service fills in the uplink's own, and the
@@ -483,10 +483,18 @@ impl Switch {
             // With learning off only configured remotes are accepted (as Linux's VXLAN
             // `nolearning` stops using learned entries): the learned ones go, and the MACs
             // behind them with them (below).
-            for r in old_remotes.into_iter().filter(|r| r.learned && l.learn_remotes) {
+            for r in old_remotes.iter().filter(|r| r.learned && l.learn_remotes) {
                 if !self.remote_ids.contains_key(&r.ip) {
                     let _ = self.push_remote(l, r.ip, r.encap, true, Vec::new(), r.last_seen);
                 }
+            }
+        }
+        // A remote keeps its counters while its address stays, as a port does by name.
+        let old_by_ip: HashMap<Ipv4Addr, &RemoteVtep> =
+            old_remotes.iter().map(|r| (r.ip, r)).collect();
+        for r in &mut self.remotes {
+            if let Some(old) = old_by_ip.get(&r.ip) {
+                (r.tx_packets, r.rx_packets) = (old.tx_packets, old.rx_packets);
             }
         }
 

@@ -1466,3 +1466,22 @@ fn a_down_uplink_sends_neither_overlay_frames_nor_arp() {
     assert_eq!(h.drops("p0", DropReason::PortDown), 3);
     assert_eq!(h.sw.counters().encapsulated, 1, "only while it was up");
 }
+
+/// Remote VTEP counters survive a configuration change, as port counters do (by address).
+#[test]
+fn remote_vtep_counters_survive_an_apply() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    let other = Ipv4Addr::new(198, 51, 100, 3);
+    h.send("p0", &[vxlan_from_outer_source(other, 0x44)]);
+    h.send("p0", &[vxlan_from_remote(&udp_frame(0x33, mac(1), None, 1, 10), 100, LOCAL_IP)]);
+    h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, 1, 10)]);
+    h.send("a", &[udp_frame(1, mac(0x44), None, 1, 10)]);
+    let counts = |h: &Harness| -> Vec<(Ipv4Addr, u64, u64)> {
+        h.sw.status().vteps.iter().map(|v| (v.ip, v.tx_packets, v.rx_packets)).collect()
+    };
+    let before = counts(&h);
+    assert_eq!(before, vec![(REMOTE_IP, 1, 1), (other, 1, 1)]);
+    h.sw.apply(config(), h.now).unwrap();
+    assert_eq!(counts(&h), before);
+}
