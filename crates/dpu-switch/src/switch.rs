@@ -461,6 +461,10 @@ impl Switch {
             })
         });
         let old_remotes = std::mem::take(&mut self.remotes);
+        // What a remote keeps while its address stays (as a port by name): its counters,
+        // and the encapsulation of one only static MACs name.
+        let old_by_ip: HashMap<Ipv4Addr, &RemoteVtep> =
+            old_remotes.iter().map(|r| (r.ip, r)).collect();
         self.remote_ids.clear();
         if let (Some(l), Some(v)) = (&local, &config.vtep) {
             // Within the validated bounds every remote gets a number; one that did not would
@@ -477,7 +481,11 @@ impl Switch {
                 if let Some(ip) = s.vtep
                     && !self.remote_ids.contains_key(&ip)
                 {
-                    let _ = self.push_remote(l, ip, Encap::Vxlan, false, Vec::new(), now);
+                    // A static MAC says nothing of the encapsulation: a remote learned from
+                    // Geneve stays Geneve. Named by the configuration now, it no longer ages
+                    // (and goes with the last static MAC naming it, to be learned again).
+                    let encap = old_by_ip.get(&ip).map_or(Encap::Vxlan, |r| r.encap);
+                    let _ = self.push_remote(l, ip, encap, false, Vec::new(), now);
                 }
             }
             // With learning off only configured remotes are accepted (as Linux's VXLAN
@@ -489,9 +497,6 @@ impl Switch {
                 }
             }
         }
-        // A remote keeps its counters while its address stays, as a port does by name.
-        let old_by_ip: HashMap<Ipv4Addr, &RemoteVtep> =
-            old_remotes.iter().map(|r| (r.ip, r)).collect();
         for r in &mut self.remotes {
             if let Some(old) = old_by_ip.get(&r.ip) {
                 (r.tx_packets, r.rx_packets) = (old.tx_packets, old.rx_packets);

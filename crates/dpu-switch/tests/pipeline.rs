@@ -1485,3 +1485,32 @@ fn remote_vtep_counters_survive_an_apply() {
     h.sw.apply(config(), h.now).unwrap();
     assert_eq!(counts(&h), before);
 }
+
+/// A static MAC naming a remote VTEP learned from Geneve keeps it Geneve (the remote
+/// becomes one the configuration names, so it no longer ages while the static MAC stays).
+#[test]
+fn a_static_mac_keeps_a_learned_remotes_encapsulation() {
+    let mut h = Harness::new(config());
+    h.resolve_remote();
+    let other = Ipv4Addr::new(198, 51, 100, 3);
+    let inner = udp_frame(0x44, mac(1), None, 1, 10);
+    let pkt = with_outer_source(geneve_from_remote(&inner, 100, false, &[]), other);
+    assert_eq!(h.send("p0", &[pkt]).len(), 4);
+    let mut c = config();
+    c.static_macs = vec![StaticMacConfig {
+        bridge: "br10".into(),
+        mac: mac(0x66).to_string(),
+        port: None,
+        vtep: Some(other),
+    }];
+    h.sw.apply(c, h.now).unwrap();
+    for host in [0x66, 0x44] {
+        let out = h.send("a", &[udp_frame(1, mac(host), None, 1, 10)]);
+        assert_eq!(ports_of(&out), vec!["p0"]);
+        let t = dissect(&out[0].1).unwrap();
+        assert_eq!(t.l3.unwrap().dst, std::net::IpAddr::V4(other));
+        assert_eq!(t.tunnel.unwrap().kind, dpu_wire::dissect::TunnelKind::Geneve, "to {host:#x}");
+    }
+    let s = h.sw.status();
+    assert!(s.vteps.iter().any(|v| v.ip == other && !v.learned), "{:?}", s.vteps);
+}
