@@ -622,14 +622,22 @@ impl Switch {
             .iter()
             .filter_map(|b| b.svi.as_ref().and_then(|s| parse_mac(&s.mac)))
             .collect();
+        // Learned entries each remaining bridge had: one that keeps fewer goes to a new
+        // epoch, since its cached flows may unicast to an address it no longer holds and its
+        // signature need not have changed (another bridge's new SVI took the MAC).
+        let mut had: HashMap<u16, u32> = HashMap::new();
         for (b, mac, e) in self.mac.drain() {
-            if e.is_static || svi_macs.contains(&mac) {
+            if e.is_static {
                 continue;
             }
             let Some(&nb) = old_names.get(usize::from(b)).and_then(|n| new_index.get(n.as_str()))
             else {
                 continue;
             };
+            *had.entry(nb).or_default() += 1;
+            if svi_macs.contains(&mac) {
+                continue;
+            }
             let valid = match e.dest {
                 Dest::Port(p) => self.bridges[usize::from(nb)].members.iter().any(|(m, _)| *m == p),
                 Dest::Vtep(ip) => {
@@ -639,6 +647,14 @@ impl Switch {
             if valid {
                 let limit = self.bridges[usize::from(nb)].mac_limit;
                 self.mac.learn(nb, mac, e.dest, e.last_seen, limit);
+            }
+        }
+        for (nb, n) in had {
+            if self.mac.learned_in(nb) < n
+                && let Some(br) = self.bridges.get_mut(usize::from(nb))
+            {
+                br.epoch += 1;
+                self.mac_epoch += 1;
             }
         }
         for s in &config.static_macs {

@@ -5,8 +5,8 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use dpu_switch::config::{
-    BridgeConfig, Encap, PortConfig, PortMode, RemoteVtepConfig, StaticMacConfig, SwitchConfig,
-    VtepConfig,
+    BridgeConfig, Encap, PortConfig, PortMode, RemoteVtepConfig, StaticMacConfig, SviConfig,
+    SwitchConfig, VrfConfig, VtepConfig,
 };
 use dpu_switch::{DropReason, PacketBuf, PortId, Rx, Switch, Tx};
 use dpu_wire::arp::{ArpOperation, ArpPacket, ArpRepr};
@@ -1513,4 +1513,33 @@ fn a_static_mac_keeps_a_learned_remotes_encapsulation() {
     }
     let s = h.sw.status();
     assert!(s.vteps.iter().any(|v| v.ip == other && !v.learned), "{:?}", s.vteps);
+}
+
+/// A learned MAC that becomes another bridge's SVI MAC leaves its bridge's table, and that
+/// bridge's cached flows to it go stale with it: the next frame takes the slow path and
+/// floods instead of following the forgotten entry.
+#[test]
+fn a_mac_taken_by_another_bridges_svi_leaves_no_cached_flow() {
+    let mut c = config();
+    c.vrfs = vec![VrfConfig { name: "v".into(), routes: vec![] }];
+    let mut h = Harness::new(c.clone());
+    h.resolve_remote();
+    h.send("b", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    let f = udp_frame(1, mac(2), None, 77, 10);
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b"]);
+    let before = h.sw.flow_stats();
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b"]);
+    assert_eq!(h.sw.flow_stats().hits - before.hits, 1, "cached");
+    c.bridges[1].svi = Some(SviConfig {
+        vrf: "v".into(),
+        address: "203.0.113.1/24".into(),
+        mac: mac(2).to_string(),
+        address6: None,
+    });
+    h.sw.apply(c, h.now).unwrap();
+    assert!(h.sw.mac_table(h.now).iter().all(|m| m.mac != mac(2).to_string()));
+    let before = h.sw.flow_stats();
+    assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b", "c", "p0", "t"]);
+    let after = h.sw.flow_stats();
+    assert_eq!((after.invalidated - before.invalidated, after.hits - before.hits), (1, 0));
 }
