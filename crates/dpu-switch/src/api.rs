@@ -289,8 +289,9 @@ impl Table {
         }
     }
 
-    /// The offset and size of the page `req` asks of this table: `page_size` 0 is 100 and at
-    /// most 1000 are given, as for every other listing.
+    /// The start and size of the page `req` asks of this table: `page_size` 0 is 100 and at
+    /// most 1000 are given, as for every other listing. The start is an offset for the
+    /// neighbours and a slot of the table for the MACs and flows ([`crate::paging`]).
     fn page(self, req: &pb::ListRequest) -> Result<(usize, usize), Status> {
         let size = match req.page_size {
             0 => 100,
@@ -309,7 +310,7 @@ impl Table {
         Ok((start, size))
     }
 
-    /// The offset of a token [`token`](Self::token) gave for this table, exactly as given
+    /// The start of a token [`token`](Self::token) gave for this table, exactly as given
     /// (no sign, no leading zeros), so no other string passes for one.
     fn offset(self, token: &str) -> Option<usize> {
         let digits = token.strip_prefix(self.name())?.strip_prefix('.')?;
@@ -444,24 +445,21 @@ impl SwitchInternalService for SwitchInternal {
         request: Request<pb::ListRequest>,
     ) -> Result<Response<pb::ListMacEntriesResponse>, Status> {
         let (start, size) = Table::Macs.page(request.get_ref())?;
-        let all = self.lock().mac_table(Instant::now());
-        let end = start.saturating_add(size).min(all.len());
-        let entries = all
-            .get(start.min(all.len())..end)
-            .unwrap_or_default()
-            .iter()
+        let p = self.lock().mac_page(Instant::now(), start, size);
+        let entries = p
+            .entries
+            .into_iter()
             .map(|e| pb::MacEntry {
-                bridge: e.bridge.clone(),
-                mac: e.mac.clone(),
-                dest: e.dest.clone(),
+                bridge: e.bridge,
+                mac: e.mac,
+                dest: e.dest,
                 is_static: e.is_static,
                 age_secs: e.age_secs,
             })
             .collect();
-        let next = (end < all.len()).then_some(end);
         Ok(Response::new(pb::ListMacEntriesResponse {
             entries,
-            next_page_token: Table::Macs.token(next),
+            next_page_token: Table::Macs.token(p.next),
         }))
     }
 

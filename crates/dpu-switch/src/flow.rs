@@ -508,6 +508,9 @@ pub struct FlowStats {
     pub evicted: u64,
 }
 
+/// A flow as listed: its key, entry, age and idle time.
+pub(crate) type Listed<'a> = (FlowKey, &'a FlowEntry, Duration, Duration);
+
 #[derive(Debug)]
 pub(crate) struct FlowCache {
     map: hashbrown::HashTable<(PackedKey, FlowEntry)>,
@@ -698,16 +701,24 @@ impl FlowCache {
         FlowStats { entries: self.map.len(), ..self.stats }
     }
 
-    /// The entries with their age and idle time at `now`.
-    pub fn iter(
+    /// One page of entries with their age and idle time at `now`, from slot `start` on
+    /// ([`crate::paging::page`]), and the slot the next page starts at.
+    pub fn page(
         &self,
         now: Instant,
-    ) -> impl Iterator<Item = (FlowKey, &FlowEntry, Duration, Duration)> {
+        start: usize,
+        size: usize,
+    ) -> (Vec<Listed<'_>>, Option<usize>) {
         let reading = self.clock.read(now);
-        self.map.iter().map(move |(k, e)| {
-            let (age, idle) = e.times(reading);
-            (k.unpack(), e, age, idle)
-        })
+        let (items, next) = crate::paging::page(&self.map, start, size);
+        let items = items
+            .into_iter()
+            .map(|(k, e)| {
+                let (age, idle) = e.times(reading);
+                (k.unpack(), e, age, idle)
+            })
+            .collect();
+        (items, next)
     }
 }
 
@@ -777,7 +788,8 @@ mod tests {
             let out = Out::Port { port: PortId(i as u16), tag: None };
             assert_eq!(got, Some(Verdict::Forward(Outs::one(out))), "{k:?}");
         }
-        let listed: Vec<FlowKey> = cache.iter(now).map(|(k, ..)| k).collect();
+        let listed: Vec<FlowKey> =
+            cache.page(now, 0, 1000).0.into_iter().map(|(k, ..)| k).collect();
         assert_eq!(listed.len(), keys.len());
         assert!(keys.iter().all(|k| listed.contains(k)));
     }
@@ -875,13 +887,13 @@ mod tests {
         assert_eq!(cache.lookup(&key, 9, routed, t1, 40, Verdict::clone), Some(verdict));
         let t2 = t1 + Duration::from_millis(1500);
         {
-            let (_, e, age, idle) = cache.iter(t2).next().unwrap();
+            let (_, e, age, idle) = cache.page(t2, 0, 1).0.remove(0);
             assert_eq!((e.packets, e.bytes), (2, 100));
             assert_eq!((age, idle), (Duration::from_secs(4), Duration::from_millis(1500)));
         }
         // A hit timed after the reader's `now` (another worker's burst) counts as idle 0.
         {
-            let (.., idle) = cache.iter(t0).next().unwrap();
+            let (.., idle) = cache.page(t0, 0, 1).0.remove(0);
             assert_eq!(idle, Duration::ZERO);
         }
         // Idle for less than the limit it stays, then it goes.

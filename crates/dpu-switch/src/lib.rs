@@ -25,6 +25,7 @@ pub mod io;
 mod mac;
 pub mod offload;
 pub mod packet;
+mod paging;
 mod switch;
 #[cfg(test)]
 mod testutil;
@@ -38,6 +39,6 @@ pub use switch::l3::{
     NEIGHBOUR_IDLE, NeighbourView, RouteView,
 };
 pub use switch::{
-    ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView,
+    ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView, MacPage,
     PORT_ID_REST, PortStatus, Status, Switch, SwitchCounters, VtepStatus,
 };

@@ -2,10 +2,12 @@
 //! (IEEE 802.1Q §8.8, filtering database).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use dpu_wire::MacAddr;
+use hashbrown::HashTable;
 
 use crate::packet::PortId;
 
@@ -40,10 +42,44 @@ pub(crate) enum Learned {
     Static,
 }
 
+/// The entries of all bridges, keyed by (bridge index, MAC): a `HashTable` rather than a
+/// `HashMap` so that a listing can page in slot order ([`crate::paging`]).
+#[derive(Debug, Default)]
+struct Entries {
+    table: HashTable<((u16, MacAddr), MacEntry)>,
+    hasher: foldhash::quality::RandomState,
+}
+
+impl Entries {
+    fn get(&self, key: (u16, MacAddr)) -> Option<&MacEntry> {
+        self.table.find(self.hasher.hash_one(key), |(k, _)| *k == key).map(|(_, e)| e)
+    }
+
+    fn get_mut(&mut self, key: (u16, MacAddr)) -> Option<&mut MacEntry> {
+        self.table.find_mut(self.hasher.hash_one(key), |(k, _)| *k == key).map(|(_, e)| e)
+    }
+
+    /// Inserts or replaces; the entry replaced.
+    fn insert(&mut self, key: (u16, MacAddr), entry: MacEntry) -> Option<MacEntry> {
+        if let Some(e) = self.get_mut(key) {
+            return Some(std::mem::replace(e, entry));
+        }
+        let hasher = &self.hasher;
+        self.table.insert_unique(hasher.hash_one(key), (key, entry), |(k, _)| hasher.hash_one(k));
+        None
+    }
+
+    fn remove(&mut self, key: (u16, MacAddr)) {
+        if let Ok(e) = self.table.find_entry(self.hasher.hash_one(key), |(k, _)| *k == key) {
+            e.remove();
+        }
+    }
+}
+
 /// The table of all bridges, keyed by (bridge index, MAC).
 #[derive(Debug, Default)]
 pub(crate) struct MacTable {
-    map: HashMap<(u16, MacAddr), MacEntry, foldhash::quality::RandomState>,
+    map: Entries,
     /// Learned (non-static) entries per bridge.
     learned: HashMap<u16, u32>,
     /// Learned entries per (bridge, destination): a full bridge takes room for a new address
@@ -62,13 +98,13 @@ struct Held {
 
 impl MacTable {
     pub fn lookup(&self, bridge: u16, mac: MacAddr) -> Option<Dest> {
-        self.map.get(&(bridge, mac)).map(|e| e.dest)
+        self.map.get((bridge, mac)).map(|e| e.dest)
     }
 
     /// Refreshes a known entry as seen at `at`, unless it was seen later: flow-cache hits
     /// are handed over by the flow sweep, with the time of each flow's last hit.
     pub fn touch(&mut self, bridge: u16, mac: MacAddr, at: Instant) {
-        if let Some(e) = self.map.get_mut(&(bridge, mac)) {
+        if let Some(e) = self.map.get_mut((bridge, mac)) {
             e.last_seen = e.last_seen.max(at);
         }
     }
@@ -81,7 +117,7 @@ impl MacTable {
         now: Instant,
         limit: u32,
     ) -> Learned {
-        match self.map.get_mut(&(bridge, mac)) {
+        match self.map.get_mut((bridge, mac)) {
             Some(e) if e.is_static => Learned::Static,
             Some(e) => {
                 e.last_seen = now;
@@ -125,11 +161,11 @@ impl MacTable {
         let Some(held) = self.by_dest.get_mut(&(bridge, victim)) else { return false };
         // The oldest address still learned there (the others moved or aged since).
         let still_there = |mac: &MacAddr| {
-            map.get(&(bridge, *mac)).is_some_and(|e| !e.is_static && e.dest == victim)
+            map.get((bridge, *mac)).is_some_and(|e| !e.is_static && e.dest == victim)
         };
         while let Some(mac) = held.order.pop_front() {
             if still_there(&mac) {
-                self.map.remove(&(bridge, mac));
+                self.map.remove((bridge, mac));
                 if let Some(n) = self.learned.get_mut(&bridge) {
                     *n = n.saturating_sub(1);
                 }
@@ -150,7 +186,7 @@ impl MacTable {
         if held.order.len() > 2 * held.count as usize + 16 {
             let map = &self.map;
             held.order
-                .retain(|m| map.get(&(bridge, *m)).is_some_and(|e| !e.is_static && e.dest == dest));
+                .retain(|m| map.get((bridge, *m)).is_some_and(|e| !e.is_static && e.dest == dest));
         }
     }
 
@@ -185,7 +221,7 @@ impl MacTable {
         mut changed: impl FnMut(u16),
     ) {
         let mut gone = Vec::new();
-        self.map.retain(|(b, _), e| {
+        self.map.table.retain(|((b, _), e)| {
             let keep = e.is_static || now.saturating_duration_since(e.last_seen) < ageing(*b);
             if !keep {
                 gone.push((*b, e.dest));
@@ -210,7 +246,7 @@ impl MacTable {
     /// for each bridge that lost an entry.
     pub fn forget(&mut self, gone: impl Fn(Dest) -> bool, mut changed: impl FnMut(u16)) {
         let mut removed = Vec::new();
-        self.map.retain(|(b, _), e| {
+        self.map.table.retain(|((b, _), e)| {
             let keep = e.is_static || !gone(e.dest);
             if !keep {
                 removed.push((*b, e.dest));
@@ -226,19 +262,29 @@ impl MacTable {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u16, MacAddr, &MacEntry)> {
-        self.map.iter().map(|((b, m), e)| (*b, *m, e))
+        self.map.table.iter().map(|((b, m), e)| (*b, *m, e))
+    }
+
+    /// One page of entries from slot `start` on ([`crate::paging::page`]), and the slot the
+    /// next page starts at.
+    pub fn page(
+        &self,
+        start: usize,
+        size: usize,
+    ) -> (Vec<(u16, MacAddr, &MacEntry)>, Option<usize>) {
+        let (items, next) = crate::paging::page(&self.map.table, start, size);
+        (items.into_iter().map(|((b, m), e)| (*b, *m, e)).collect(), next)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.table.len()
     }
 
     /// Takes every entry out (for a reconfiguration that re-inserts what is still valid).
     pub fn drain(&mut self) -> Vec<(u16, MacAddr, MacEntry)> {
         self.learned.clear();
         self.by_dest.clear();
-        self.map.drain().map(|((b, m), e)| (b, m, e)).collect()
-    }
-
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.map.len()
+        self.map.table.drain().map(|((b, m), e)| (b, m, e)).collect()
     }
 }
 

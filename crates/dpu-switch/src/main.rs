@@ -167,7 +167,9 @@ fn activate_vtep(switch: &Mutex<Switch>, refused: &mut Option<String>) {
 #[derive(serde::Serialize)]
 struct StatusFile<'a> {
     status: dpu_switch::Status,
-    mac_table: Vec<dpu_switch::MacEntryView>,
+    /// The first page of each table: the file is written under the switch's lock every
+    /// interval, so it costs a page, not the table (the totals say how much more there is).
+    mac_table: dpu_switch::MacPage,
     flows: dpu_switch::FlowPage,
     routes: Vec<dpu_switch::RouteView>,
     neighbours: Vec<dpu_switch::NeighbourView>,
@@ -188,7 +190,7 @@ fn write_status(
         let sw = switch.lock().unwrap_or_else(|p| p.into_inner());
         let file = StatusFile {
             status: sw.status(),
-            mac_table: sw.mac_table(now),
+            mac_table: sw.mac_page(now, 0, 1000),
             flows: sw.flows(now, 0, 1000),
             routes: sw.routes(),
             neighbours: sw.neighbours(),

@@ -43,7 +43,7 @@ use crate::fastkey;
 use crate::flow::{
     DEFAULT_CAPACITY, FlowCache, FlowEntry, FlowKey, FlowStats, Out, Outs, PackedKey, Verdict,
 };
-use crate::mac::{Dest, Learned, MacTable};
+use crate::mac::{Dest, Learned, MacEntry, MacTable};
 use crate::packet::{PacketBuf, PortId, Rx, Tx};
 
 pub(crate) mod l3;
@@ -1611,25 +1611,38 @@ impl Switch {
         }
     }
 
-    /// The MAC table, ordered by bridge and address.
+    /// One MAC entry as listings show it.
+    fn mac_view(&self, now: Instant, bridge: u16, mac: MacAddr, e: &MacEntry) -> MacEntryView {
+        MacEntryView {
+            bridge: self
+                .bridges
+                .get(usize::from(bridge))
+                .map(|b| b.name.clone())
+                .unwrap_or_default(),
+            mac: mac.to_string(),
+            dest: self.dest_name(e.dest),
+            is_static: e.is_static,
+            age_secs: now.saturating_duration_since(e.last_seen).as_secs(),
+        }
+    }
+
+    /// The whole MAC table, ordered by bridge and address: it costs the whole table under
+    /// the caller's lock (tests, small tables); listings page with [`Self::mac_page`].
     pub fn mac_table(&self, now: Instant) -> Vec<MacEntryView> {
-        let mut v: Vec<MacEntryView> = self
-            .mac
-            .iter()
-            .map(|(b, mac, e)| MacEntryView {
-                bridge: self
-                    .bridges
-                    .get(usize::from(b))
-                    .map(|b| b.name.clone())
-                    .unwrap_or_default(),
-                mac: mac.to_string(),
-                dest: self.dest_name(e.dest),
-                is_static: e.is_static,
-                age_secs: now.saturating_duration_since(e.last_seen).as_secs(),
-            })
-            .collect();
+        let mut v: Vec<MacEntryView> =
+            self.mac.iter().map(|(b, mac, e)| self.mac_view(now, b, mac, e)).collect();
         v.sort_by(|a, b| (&a.bridge, &a.mac).cmp(&(&b.bridge, &b.mac)));
         v
+    }
+
+    /// One page of the MAC table (at most 1000 entries), in the table's slot order:
+    /// `page_token` is the `next` of the previous page (0 for the first). A page costs
+    /// about its size, whatever the table holds ([`crate::paging`], which also says what a
+    /// listing of a changing table gives).
+    pub fn mac_page(&self, now: Instant, page_token: usize, page_size: usize) -> MacPage {
+        let (page, next) = self.mac.page(page_token, page_size.clamp(1, 1000));
+        let entries = page.into_iter().map(|(b, mac, e)| self.mac_view(now, b, mac, e)).collect();
+        MacPage { entries, next, total: self.mac.len() }
     }
 
     fn outs_name(&self, outs: &[Out]) -> String {
@@ -1658,12 +1671,14 @@ impl Switch {
         }
     }
 
-    /// One page of the flow cache, ordered by a stable rendering of the key. `page_token` is
-    /// the offset returned as `next` by the previous page (0 for the first).
+    /// One page of the flow cache (at most 1000 flows), in the cache's slot order:
+    /// `page_token` is the `next` of the previous page (0 for the first). A page costs
+    /// about its size, whatever the cache holds ([`crate::paging`], which also says what a
+    /// listing of a changing cache gives).
     pub fn flows(&self, now: Instant, page_token: usize, page_size: usize) -> FlowPage {
-        let mut all: Vec<FlowView> = self
-            .flows
-            .iter(now)
+        let (page, next) = self.flows.page(now, page_token, page_size.clamp(1, 1000));
+        let flows = page
+            .into_iter()
             .map(|(k, e, age, idle)| FlowView {
                 key: format!(
                     "in={} tun={} br={} {}>{} type={:#06x} ip={}>{} proto={} l4={}:{}",
@@ -1698,12 +1713,7 @@ impl Switch {
                 idle_ms: idle.as_millis() as u64,
             })
             .collect();
-        all.sort_by(|a, b| a.key.cmp(&b.key));
-        let size = page_size.clamp(1, 1000);
-        let total = all.len();
-        let flows: Vec<FlowView> = all.into_iter().skip(page_token).take(size).collect();
-        let end = page_token.saturating_add(flows.len());
-        FlowPage { flows, next: (end < total).then_some(end), total }
+        FlowPage { flows, next, total: self.flows.stats().entries }
     }
 }
 
@@ -1848,6 +1858,17 @@ pub struct MacEntryView {
     pub age_secs: u64,
 }
 
+/// A page of the MAC table.
+#[derive(Debug, Clone, Serialize)]
+pub struct MacPage {
+    /// Entries on this page.
+    pub entries: Vec<MacEntryView>,
+    /// Token of the next page, if any.
+    pub next: Option<usize>,
+    /// Entries in the table.
+    pub total: usize,
+}
+
 /// One flow.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowView {
@@ -1882,6 +1903,7 @@ pub struct FlowPage {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use std::collections::HashSet;
 
     /// A switch with one uplink port, p0, that terminates tunnels.
     fn uplink_vtep_switch(now: Instant) -> Switch {
@@ -1899,6 +1921,82 @@ mod tests {
         )
         .unwrap();
         Switch::new(config, now).unwrap()
+    }
+
+    /// Walks a listing page by page from token 0 as the API does: the items of every page,
+    /// the most table slots one page looked at, and the slots of the whole walk.
+    fn walk<T>(mut page: impl FnMut(usize) -> (Vec<T>, Option<usize>)) -> (Vec<T>, usize, usize) {
+        let (mut all, mut most, mut sum) = (Vec::new(), 0, 0);
+        let mut token = Some(0);
+        crate::paging::take_visited();
+        while let Some(t) = token {
+            let (items, next) = page(t);
+            let visited = crate::paging::take_visited();
+            (most, sum) = (most.max(visited), sum + visited);
+            all.extend(items);
+            token = next;
+        }
+        (all, most, sum)
+    }
+
+    /// A page of the flow cache costs about a page under the switch's lock, not the whole
+    /// cache (a listing of 4M flows used to render and sort every one for every page), and
+    /// paging through an unchanging cache gives every flow exactly once.
+    #[test]
+    fn a_flow_page_costs_a_page_and_a_listing_gives_each_flow_once() {
+        const N: u16 = 5000;
+        let now = Instant::now();
+        let mut sw = uplink_vtep_switch(now);
+        sw.flows.set_capacity(usize::from(N));
+        let p0 = sw.port_id("p0").unwrap();
+        for i in 0..N {
+            let key = FlowKey {
+                in_port: p0,
+                tunnel: None,
+                tagged: false,
+                bridge: 0,
+                dst: MacAddr([2, 0, 0, 0, 0, 2]),
+                src: MacAddr([2, 0, 0, 0, 0, 1]),
+                ethertype: 0x0800,
+                src_ip: None,
+                dst_ip: None,
+                protocol: 17,
+                l4: (i, 53),
+            };
+            let drop = Verdict::Drop(DropReason::UnknownVtep);
+            sw.flows.insert(PackedKey::pack(&key), drop, sw.config_epoch, 0, now, 60);
+        }
+        let (keys, most, sum) = walk(|token| {
+            let p = sw.flows(now, token, 100);
+            assert_eq!(p.total, usize::from(N));
+            (p.flows.into_iter().map(|f| f.key).collect(), p.next)
+        });
+        let unique: HashSet<&String> = keys.iter().collect();
+        assert_eq!((keys.len(), unique.len()), (usize::from(N), usize::from(N)));
+        assert!(most <= 16 * 100, "a page of 100 looked at {most} slots");
+        assert!(sum <= 3 * usize::from(N), "the whole listing looked at {sum} slots");
+    }
+
+    /// The same for the MAC table.
+    #[test]
+    fn a_mac_page_costs_a_page_and_a_listing_gives_each_address_once() {
+        const N: u16 = 5000;
+        let now = Instant::now();
+        let mut sw = uplink_vtep_switch(now);
+        let p0 = Dest::Port(sw.port_id("p0").unwrap());
+        for i in 0..N {
+            let [hi, lo] = i.to_be_bytes();
+            sw.mac.learn(0, MacAddr([2, 0, 0, 0, hi, lo]), p0, now, u32::MAX);
+        }
+        let (macs, most, sum) = walk(|token| {
+            let p = sw.mac_page(now, token, 100);
+            assert_eq!(p.total, usize::from(N));
+            (p.entries.into_iter().map(|e| e.mac).collect(), p.next)
+        });
+        let unique: HashSet<&String> = macs.iter().collect();
+        assert_eq!((macs.len(), unique.len()), (usize::from(N), usize::from(N)));
+        assert!(most <= 16 * 100, "a page of 100 looked at {most} slots");
+        assert!(sum <= 3 * usize::from(N), "the whole listing looked at {sum} slots");
     }
 
     /// Once every 16-bit number is taken, a new remote VTEP gets none (its frames find no
