@@ -84,8 +84,12 @@ pub(crate) struct MacTable {
     learned: HashMap<u16, u32>,
     /// Learned entries per (bridge, destination): a full bridge takes room for a new address
     /// from the destination holding the most, as OVS evicts, so one port flooding made-up
-    /// source addresses cannot keep a real host from being learned.
-    by_dest: HashMap<(u16, Dest), Held>,
+    /// source addresses cannot keep a real host from being learned. Indexed by bridge
+    /// first, so a full bridge looks at its own destinations only, not every bridge's.
+    by_dest: HashMap<u16, HashMap<Dest, Held>>,
+    /// Destinations [`Self::make_room`] looked at (tests count its work).
+    #[cfg(test)]
+    examined: usize,
 }
 
 /// A destination's learned addresses in one bridge: how many, and in the order learned
@@ -146,19 +150,19 @@ impl MacTable {
     /// if it holds at least two more than `dest` (so two equal floods do not trade places
     /// forever); false when there is none to take.
     fn make_room(&mut self, bridge: u16, dest: Dest) -> bool {
-        let mine = self.by_dest.get(&(bridge, dest)).map_or(0, |h| h.count);
-        let biggest = self
-            .by_dest
-            .iter()
-            .filter(|((b, _), _)| *b == bridge)
-            .max_by_key(|(_, h)| h.count)
-            .map(|((_, d), h)| (*d, h.count));
+        let Some(dests) = self.by_dest.get_mut(&bridge) else { return false };
+        #[cfg(test)]
+        {
+            self.examined += dests.len();
+        }
+        let mine = dests.get(&dest).map_or(0, |h| h.count);
+        let biggest = dests.iter().max_by_key(|(_, h)| h.count).map(|(d, h)| (*d, h.count));
         let Some((victim, most)) = biggest else { return false };
         if most < mine + 2 {
             return false;
         }
         let map = &self.map;
-        let Some(held) = self.by_dest.get_mut(&(bridge, victim)) else { return false };
+        let Some(held) = dests.get_mut(&victim) else { return false };
         // The oldest address still learned there (the others moved or aged since).
         let still_there = |mac: &MacAddr| {
             map.get((bridge, *mac)).is_some_and(|e| !e.is_static && e.dest == victim)
@@ -178,7 +182,7 @@ impl MacTable {
 
     /// Counts a learned address of `dest` in `bridge`.
     fn hold(&mut self, bridge: u16, dest: Dest, mac: MacAddr) {
-        let held = self.by_dest.entry((bridge, dest)).or_default();
+        let held = self.by_dest.entry(bridge).or_default().entry(dest).or_default();
         held.count += 1;
         held.order.push_back(mac);
         // Stale addresses (moved, aged) would pile up behind a busy destination: rebuilt
@@ -192,10 +196,14 @@ impl MacTable {
 
     /// Uncounts a learned address of `dest` in `bridge` (its entry moved, aged or went).
     fn let_go(&mut self, bridge: u16, dest: Dest) {
-        if let Some(held) = self.by_dest.get_mut(&(bridge, dest)) {
+        let Some(dests) = self.by_dest.get_mut(&bridge) else { return };
+        if let Some(held) = dests.get_mut(&dest) {
             held.count = held.count.saturating_sub(1);
             if held.count == 0 {
-                self.by_dest.remove(&(bridge, dest));
+                dests.remove(&dest);
+                if dests.is_empty() {
+                    self.by_dest.remove(&bridge);
+                }
             }
         }
     }
@@ -339,5 +347,28 @@ mod tests {
         let mut changed = Vec::new();
         t.age(t0 + Duration::from_secs(10), |_| Duration::from_secs(5), |b| changed.push(b));
         assert_eq!((t.learned_in(0), t.by_dest.len()), (0, 0), "ageing uncounts");
+    }
+
+    /// Making room in a full bridge looks at that bridge's destinations only, however many
+    /// other bridges of the switch hold addresses.
+    #[test]
+    fn making_room_looks_at_the_full_bridge_only() {
+        let t0 = Instant::now();
+        let mut t = MacTable::default();
+        let addr = |b: u16, p: u16| {
+            let ([b1, b0], [p1, p0]) = (b.to_be_bytes(), p.to_be_bytes());
+            MacAddr([2, b1, b0, p1, p0, 0])
+        };
+        for b in 0..100 {
+            for p in 0..50 {
+                let dest = Dest::Port(PortId(p));
+                assert_eq!(t.learn(b, addr(b, p), dest, t0, 50), Learned::New);
+            }
+        }
+        let before = t.examined;
+        let newcomer = MacAddr([2, 0, 0, 0, 0, 0xff]);
+        assert_eq!(t.learn(0, newcomer, Dest::Port(PortId(99)), t0, 50), Learned::LimitReached);
+        let examined = t.examined - before;
+        assert!(examined <= 50, "making room in a bridge of 50 destinations looked at {examined}");
     }
 }
