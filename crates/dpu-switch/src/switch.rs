@@ -626,7 +626,12 @@ impl Switch {
         // epoch, since its cached flows may unicast to an address it no longer holds and its
         // signature need not have changed (another bridge's new SVI took the MAC).
         let mut had: HashMap<u16, u32> = HashMap::new();
-        for (b, mac, e) in self.mac.drain() {
+        // Put back in the order they were last seen, not the table's hash order: re-learning
+        // rebuilds each destination's eviction order, which must stay oldest first (the
+        // `mac_limit` eviction, docs/api.md).
+        let mut learned = self.mac.drain();
+        learned.sort_by_key(|(.., e)| e.last_seen);
+        for (b, mac, e) in learned {
             if e.is_static {
                 continue;
             }
@@ -1997,6 +2002,46 @@ mod tests {
         assert_eq!((macs.len(), unique.len()), (usize::from(N), usize::from(N)));
         assert!(most <= 16 * 100, "a page of 100 looked at {most} slots");
         assert!(sum <= 3 * usize::from(N), "the whole listing looked at {sum} slots");
+    }
+
+    /// A bridge at its `mac_limit` evicts its oldest address (docs/api.md), also after an
+    /// apply, which takes the learned addresses out and puts them back: in the order they
+    /// were seen, not the table's hash order.
+    #[test]
+    fn an_apply_keeps_the_oldest_address_first_to_go() {
+        const N: u8 = 200;
+        let t0 = Instant::now();
+        let config: SwitchConfig = toml::from_str(
+            r#"
+            [[ports]]
+            name = "a"
+            mode = "access"
+            vlan = 10
+            [[ports]]
+            name = "b"
+            mode = "access"
+            vlan = 10
+            [[bridges]]
+            name = "br10"
+            vlan = 10
+            mac_limit = 200
+            "#,
+        )
+        .unwrap();
+        let mut sw = Switch::new(config, t0).unwrap();
+        let (a, b) = (sw.port_id("a").unwrap(), sw.port_id("b").unwrap());
+        let host = |i: u8| MacAddr([2, 0, 0, 0, 1, i]);
+        for i in 0..N {
+            let seen = t0 + Duration::from_millis(u64::from(i));
+            assert_eq!(sw.mac.learn(0, host(i), Dest::Port(a), seen, 200), Learned::New);
+        }
+        let now = t0 + Duration::from_secs(1);
+        sw.apply(sw.config().clone(), now).unwrap();
+        assert_eq!(sw.mac.learned_in(0), u32::from(N), "an identical config keeps them all");
+        let newcomer = MacAddr([2, 0, 0, 0, 2, 1]);
+        assert_eq!(sw.mac.learn(0, newcomer, Dest::Port(b), now, 200), Learned::New);
+        let gone: Vec<u8> = (0..N).filter(|&i| sw.mac.lookup(0, host(i)).is_none()).collect();
+        assert_eq!(gone, vec![0], "the oldest address made room");
     }
 
     /// Once every 16-bit number is taken, a new remote VTEP gets none (its frames find no
