@@ -267,6 +267,15 @@ impl Kind for SubsystemKind {
         fill_kept_secrets(new, stored);
     }
 
+    /// `bidirectional` stored as replies show it (a controller secret is set), so a Get sent
+    /// back whole stores the same bytes: it only says something in an update's entry
+    /// whose controller secret is blank.
+    fn canonical(spec: &mut SubsystemSpec) {
+        for h in &mut spec.host_secrets {
+            h.bidirectional = h.has_ctrl_secret();
+        }
+    }
+
     fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status {
         current(observed, generation, |s: &mut SubsystemStatus| &mut s.apply)
     }
@@ -290,6 +299,11 @@ fn fill_kept_secrets(new: &mut SubsystemSpec, stored: &SubsystemSpec) {
         let Some(old) = stored.host_secrets.iter().find(|o| o.host_nqn == h.host_nqn) else {
             continue;
         };
+        if h == old && h.keeps_stored_ctrl_secret() {
+            // Stored so by a release before `canonical`: one-way, as every reply showed it.
+            h.bidirectional = false;
+            continue;
+        }
         if h.dhchap_secret.trim().is_empty() {
             h.dhchap_secret.clone_from(&old.dhchap_secret);
         }
@@ -323,6 +337,14 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
                 &format!("{at}.dhchap_secret"),
                 "required for a host without a stored secret (on an update, a blank one \
                  keeps the stored secret of the same host_nqn)",
+            ));
+        }
+        // Left after `fill_kept_secrets`: a controller secret to keep that is not stored.
+        if h.keeps_stored_ctrl_secret() {
+            return Err(invalid(
+                &format!("{at}.dhchap_ctrl_secret"),
+                "required with bidirectional for a host without a stored controller secret \
+                 (on an update, a blank one with bidirectional keeps the stored one)",
             ));
         }
         dpu_nvmf::internal::parse_host_secret(h)
@@ -1696,6 +1718,50 @@ mod tests {
         assert!(!new.host_secrets[0].has_ctrl_secret(), "one-way now");
         SubsystemKind::validate(&new, "subsystem.spec").unwrap();
         assert!(!new.without_secrets().host_secrets[0].bidirectional);
+    }
+
+    /// What a Get shows, sent back unchanged, changes nothing (same generation and etag;
+    /// docs/api.md, Update), though the Create left `bidirectional` unset as the docs'
+    /// example does: the stored form says it as every reply does.
+    #[tokio::test]
+    async fn a_subsystem_read_back_unchanged_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let r = Resources::<SubsystemKind>::open(&store, &Services::default(), "nvmf");
+        let given = spec(vec![secret(HOST, &text(1), &text(2))]);
+        let name = "subsystems/s1";
+        let created = r.create(name, "", Some(&given), async |_| Ok(())).await.unwrap();
+        let shown = created.spec.clone().unwrap();
+        assert!(shown.host_secrets[0].bidirectional);
+        let accept = |_: SubsystemSpec| async { Ok(()) };
+        let again = r.update(name, "", Some(&shown), None, false, accept).await.unwrap();
+        assert_eq!((again.generation, &again.etag), (created.generation, &created.etag));
+    }
+
+    /// `bidirectional` with a blank controller secret asks to keep a stored one: for a host
+    /// without one (one-way, or on a Create) that is refused naming the field, not stored
+    /// as a flag no reply would show.
+    #[test]
+    fn bidirectional_without_a_controller_secret_to_keep_is_refused() {
+        let stored = stored_two_hosts();
+        let mut new = stored.clone().without_secrets();
+        assert!(!new.host_secrets[1].bidirectional, "HOST2 is one-way");
+        new.host_secrets[1].bidirectional = true;
+        fill_kept_secrets(&mut new, &stored);
+        assert_eq!(refused(&new, ""), "subsystem.spec.host_secrets[1].dhchap_ctrl_secret");
+        let create = spec(vec![HostSecret { bidirectional: true, ..secret(HOST, &text(1), "") }]);
+        assert_eq!(refused(&create, ""), "subsystem.spec.host_secrets[0].dhchap_ctrl_secret");
+        // An entry an older release stored so is kept as the one-way entry it was.
+        let legacy = create.clone();
+        let mut new = legacy.clone();
+        SubsystemKind::merge(
+            &mut new,
+            &SubsystemSpec { max_io_queues: 4, ..legacy.clone() },
+            "spec.max_io_queues",
+        );
+        SubsystemKind::keep_stored(&mut new, &legacy);
+        SubsystemKind::validate(&new, "subsystem.spec").unwrap();
+        assert_eq!(new.host_secrets[0], secret(HOST, &text(1), ""));
     }
 
     #[test]

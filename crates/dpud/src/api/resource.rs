@@ -50,6 +50,10 @@ pub trait Kind: Send + Sync + 'static {
     /// (a subsystem's write-only secrets), before the updated spec is validated. Nothing by
     /// default.
     fn keep_stored(_new: &mut Self::Spec, _stored: &Self::Spec) {}
+    /// The stored form of a valid spec: two spellings that mean the same are stored as one,
+    /// so an unchanged round trip (a Get's spec sent back) changes nothing. As given by
+    /// default.
+    fn canonical(_spec: &mut Self::Spec) {}
     /// The status to show for an object at `generation` given what the service last reported
     /// (PENDING when it reported nothing or an older generation).
     fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status;
@@ -298,7 +302,8 @@ impl<K: Kind> Resources<K> {
             }
             K::validate(spec, &format!("{field}.spec"))?;
             check(spec).await?;
-            let (c, spec) = (self.collection.clone(), spec.clone());
+            let (c, mut spec) = (self.collection.clone(), spec.clone());
+            K::canonical(&mut spec);
             let create = async move { c.create_applied(&key, &spec).await };
             let (_one_writer, created) = self.locked(one_writer, create, |_| true).await?;
             created.map_err(named_status::<K>)?
@@ -412,6 +417,7 @@ impl<K: Kind> Resources<K> {
             }
             K::validate(&new, &spec_field)?;
             check(new.clone()).await?;
+            K::canonical(&mut new);
             let expected = etag(given_etag).map(str::to_owned).or(read_etag);
             let (c, key) = (self.collection.clone(), key.clone());
             let update = async move {
