@@ -19,6 +19,13 @@
 //! `/run/dpu-lab/<prefix>.lock`; [`cleanup_stale`] removes namespaces of labs whose owner died
 //! without tearing down (the kernel drops the lock with the process).
 //!
+//! A killed test run (SIGKILL, or SIGINT, which the lab's process groups do not get) runs no
+//! teardown. Every process the lab starts (also QEMU and the short commands) therefore carries
+//! a parent-death signal: the kernel kills it when the test process dies. It is set from a
+//! spawner thread that lives as long as the process, since the signal follows the exit of
+//! the forking *thread*. What such a process forks itself is killed by the next
+//! [`cleanup_stale`] (it runs in a lab namespace); loop devices and mounts: see [`loopdev`].
+//!
 //! The lab needs root and the `ip` command (iproute2).
 
 mod error;
@@ -190,6 +197,13 @@ fn valid_base(base: &str) -> bool {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// `<pid>n<counter>`: unique among everything this process names (labs, mount records), and
+/// among live processes.
+fn unique_id() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{}n{n}", std::process::id())
+}
+
 fn lock_path(prefix: &str) -> PathBuf {
     PathBuf::from(LOCK_DIR).join(format!("{prefix}.lock"))
 }
@@ -254,8 +268,7 @@ impl Lab {
         }
         Command::new("ip").arg("-V").output().map_err(LabError::IpMissing)?;
 
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let prefix = format!("{}{}n{n}", opts.prefix_base, std::process::id());
+        let prefix = format!("{}{}", opts.prefix_base, unique_id());
         fs::create_dir_all(LOCK_DIR)
             .map_err(|e| LabError::io(format!("creating {LOCK_DIR}"), e))?;
         let file = acquire_lock(&lock_path(&prefix))?;
@@ -367,8 +380,8 @@ impl Lab {
         let mut wrapped = self.wrap(role, &cmd);
         wrapped.stdin(stdio.stdin).stdout(stdio.stdout).stderr(stdio.stderr).process_group(0);
         let desc = proc::describe(&wrapped);
-        let child =
-            wrapped.spawn().map_err(|source| LabError::Spawn { cmd: desc.clone(), source })?;
+        let child = proc::spawn_tied(wrapped)
+            .map_err(|source| LabError::Spawn { cmd: desc.clone(), source })?;
         let pid = child.id();
         let tracked = process::Tracked::new(child, desc);
         self.procs.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::clone(&tracked));
@@ -545,6 +558,28 @@ pub fn parse_ns_name<'a>(base: &str, ns: &'a str) -> Option<(&'a str, Role)> {
     (digits(pid) && digits(counter)).then_some((prefix, role))
 }
 
+/// Whether the owner of a lock file (a lab's, a mount record's) still runs.
+enum Owner {
+    /// It holds the lock.
+    Alive,
+    /// It is gone: the file locked by us until the guard drops, or `None` if there is no file.
+    Gone(Option<File>),
+}
+
+/// Locks `path` if its owner is gone (the kernel drops an owner's lock when it dies), so the
+/// caller can remove what the owner left behind. Err: a description of the problem.
+fn lock_if_owner_gone(path: &Path) -> std::result::Result<Owner, String> {
+    match File::options().read(true).write(true).open(path) {
+        Ok(file) => match file.try_lock() {
+            Ok(()) => Ok(Owner::Gone(Some(file))),
+            Err(TryLockError::WouldBlock) => Ok(Owner::Alive),
+            Err(TryLockError::Error(e)) => Err(format!("locking {}: {e}", path.display())),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Owner::Gone(None)),
+        Err(e) => Err(format!("opening {}: {e}", path.display())),
+    }
+}
+
 /// What [`cleanup_stale`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CleanupReport {
@@ -583,21 +618,14 @@ pub fn cleanup_stale(base: &str) -> Result<CleanupReport> {
     let mut report = CleanupReport::default();
     for (prefix, namespaces) in by_prefix {
         let path = lock_path(&prefix);
-        let guard = match File::options().read(true).write(true).open(&path) {
-            Ok(file) => match file.try_lock() {
-                Ok(()) => Some(file),
-                Err(TryLockError::WouldBlock) => {
-                    report.live_prefixes.push(prefix);
-                    continue;
-                }
-                Err(TryLockError::Error(e)) => {
-                    report.problems.push(format!("locking {}: {e}", path.display()));
-                    continue;
-                }
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                report.problems.push(format!("opening {}: {e}", path.display()));
+        let guard = match lock_if_owner_gone(&path) {
+            Ok(Owner::Alive) => {
+                report.live_prefixes.push(prefix);
+                continue;
+            }
+            Ok(Owner::Gone(guard)) => guard,
+            Err(problem) => {
+                report.problems.push(problem);
                 continue;
             }
         };

@@ -1,18 +1,23 @@
 //! Process plumbing: bounded command execution, process-group teardown, /proc scanning.
+//!
+//! Every process the lab starts is started by [`spawn_tied`], so it is killed when the test
+//! process dies, also by SIGKILL when no `Drop` runs.
+#![allow(unsafe_code)] // `pre_exec` (see the SAFETY note in `spawn_tied`).
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Read;
+use std::io::{self, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
-use nix::unistd::Pid;
+use nix::unistd::{Pid, getpid, getppid};
 
 use crate::error::{LabError, Result};
 
@@ -141,6 +146,53 @@ pub(crate) fn stop_group(child: &mut Child, reaped: bool, grace: Duration) -> Op
     }
 }
 
+/// A command to start and where to send the result.
+type SpawnJob = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// The thread that starts every child: it lives as long as the process (its receiver never
+/// sees all senders go, one stays in the static), because the kernel sends the parent-death
+/// signal when the *thread* that forked a child exits (prctl(2), PR_SET_PDEATHSIG), and
+/// callers' threads (tokio's blocking pool, short-lived helpers) may exit long before the
+/// children they started are done.
+fn spawner() -> &'static mpsc::Sender<SpawnJob> {
+    static SPAWNER: OnceLock<mpsc::Sender<SpawnJob>> = OnceLock::new();
+    SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnJob>();
+        // If the thread cannot start, `rx` is dropped and every spawn reports that.
+        let _ = thread::Builder::new().name("dpu-lab-spawner".into()).spawn(move || {
+            for (mut cmd, reply) in rx {
+                let _ = reply.send(cmd.spawn());
+            }
+        });
+        tx
+    })
+}
+
+/// Starts `cmd` so that the kernel kills it (SIGKILL) when this process dies, however it dies:
+/// a killed test run leaves no child running. Only the process itself is tied; what it forks
+/// is not (a daemon that detaches escapes, but one in a lab namespace is killed by
+/// [`crate::cleanup_stale`]). `ip netns exec` execs its program without forking, so the tie
+/// holds for it too.
+pub(crate) fn spawn_tied(mut cmd: Command) -> io::Result<Child> {
+    let parent = getpid();
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
+    // work is allowed: it makes two system calls (prctl, getppid) and allocates nothing
+    // (an `Errno` becomes an `io::Error` without allocating).
+    unsafe {
+        cmd.pre_exec(move || {
+            prctl::set_pdeathsig(Signal::SIGKILL)?;
+            // Had we died before the prctl, the signal would never come: do not run orphaned.
+            if getppid() != parent {
+                return Err(Errno::ESRCH.into());
+            }
+            Ok(())
+        });
+    }
+    let (reply, result) = mpsc::channel();
+    spawner().send((cmd, reply)).map_err(|_| io::Error::other("the spawner thread is gone"))?;
+    result.recv().map_err(|_| io::Error::other("the spawner thread is gone"))?
+}
+
 const READER_WAIT: Duration = Duration::from_secs(2);
 
 fn spawn_reader<R: Read + Send + 'static>(source: Option<R>) -> mpsc::Receiver<Vec<u8>> {
@@ -160,7 +212,8 @@ fn spawn_reader<R: Read + Send + 'static>(source: Option<R>) -> mpsc::Receiver<V
 pub(crate) fn output_with_timeout(mut cmd: Command, timeout: Duration) -> Result<Output> {
     let desc = describe(&cmd);
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-    let mut child = cmd.spawn().map_err(|source| LabError::Spawn { cmd: desc.clone(), source })?;
+    let mut child =
+        spawn_tied(cmd).map_err(|source| LabError::Spawn { cmd: desc.clone(), source })?;
     let pgid = child.id();
     let out_reader = spawn_reader(child.stdout.take());
     let err_reader = spawn_reader(child.stderr.take());

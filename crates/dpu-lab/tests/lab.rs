@@ -4,10 +4,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use dpu_lab::loopdev::{LoopDevice, Mount, cleanup_stale_mounts};
 use dpu_lab::{Lab, LabError, LabOptions, Role, SpawnOptions, cleanup_stale, is_alive, list_netns};
 
 /// Interface names the lab uses; none of them may ever show up in the root namespace.
@@ -159,29 +161,73 @@ fn helper_example() -> std::path::PathBuf {
 /// Prefix base of the labs of `killed_owner_is_cleaned_up`: its cleanups touch no other test's.
 const KILL_BASE: &str = "dlkill";
 
-/// The running helper: killed on drop, and its lab cleaned up, also when the test fails.
-struct Helper(std::process::Child);
+/// `losetup -j FILE`: the loop devices attached to `file`, one line each.
+fn loops_of(file: &Path) -> String {
+    let out = Command::new("losetup").arg("-j").arg(file).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Whether something is mounted on `dir` (field 5 of /proc/self/mountinfo).
+fn is_mounted(dir: &Path) -> bool {
+    let dir = dir.to_str().unwrap();
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    info.lines().any(|l| l.split(' ').nth(4) == Some(dir))
+}
+
+/// The running helper: killed on drop, and what it made cleaned up, also when the test fails.
+struct Helper {
+    child: std::process::Child,
+    image: PathBuf,
+    mount_dir: PathBuf,
+}
 
 impl Drop for Helper {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         let _ = cleanup_stale(KILL_BASE);
+        let _ = cleanup_stale_mounts();
+        // Safety net for a failing test, so its temp dir can go.
+        while is_mounted(&self.mount_dir) {
+            if !Command::new("umount")
+                .arg("--lazy")
+                .arg(&self.mount_dir)
+                .status()
+                .unwrap()
+                .success()
+            {
+                break;
+            }
+        }
+        for line in loops_of(&self.image).lines() {
+            if let Some((dev, _)) = line.split_once(':') {
+                let _ = Command::new("losetup").arg("-d").arg(dev).status();
+            }
+        }
     }
 }
 
 #[test]
 fn killed_owner_is_cleaned_up() {
     let root_before = root_ifnames();
-    let mut helper = Helper(
-        Command::new(helper_example())
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disk.img");
+    std::fs::File::create(&image).unwrap().set_len(1 << 20).unwrap();
+    let mount_dir = dir.path().join("mnt");
+    std::fs::create_dir(&mount_dir).unwrap();
+    let mut helper = Helper {
+        child: Command::new(helper_example())
             .arg(KILL_BASE)
+            .arg(&image)
+            .arg(&mount_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
-    );
-    let child = &mut helper.0;
+        image: image.clone(),
+        mount_dir: mount_dir.clone(),
+    };
+    let child = &mut helper.child;
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut report = None;
     for _ in 0..50 {
@@ -193,19 +239,30 @@ fn killed_owner_is_cleaned_up() {
             let mut it = rest.split_whitespace();
             let prefix = it.next().unwrap().to_owned();
             let pid: u32 = it.next().unwrap().parse().unwrap();
-            report = Some((prefix, pid));
+            let device = it.next().unwrap().to_owned();
+            report = Some((prefix, pid, device));
             break;
         }
     }
-    let (prefix, sleeper_pid) = report.expect("helper did not report its lab");
+    let (prefix, sleeper_pid, device) = report.expect("helper did not report its lab");
+    assert!(loops_of(&image).starts_with(&format!("{device}:")), "{}", loops_of(&image));
+    assert!(is_mounted(&mount_dir));
     child.kill().unwrap(); // SIGKILL: no Drop runs in the helper.
     child.wait().unwrap();
 
-    // The crash left the lab behind, the sleeper still runs...
+    // The crash left the namespaces behind; the process it started dies with it, and the
+    // kernel detaches the loop device once its last user (the helper) is gone.
     assert_eq!(namespaces_of(&prefix).len(), 5);
-    assert!(is_alive(sleeper_pid));
+    let mut leftovers = Vec::new();
+    let wait = Duration::from_secs(5);
+    if !poll(wait, || !is_alive(sleeper_pid)) {
+        leftovers.push(format!("process {sleeper_pid} outlived its killed parent"));
+    }
+    if !poll(wait, || loops_of(&image).is_empty()) {
+        leftovers.push(format!("loop device attached after its owner died: {}", loops_of(&image)));
+    }
 
-    // ...and cleanup_stale removes it, but no lab of a live owner (this process).
+    // ...and cleanup_stale removes the lab, but no lab of a live owner (this process).
     let mine =
         Lab::up(LabOptions { prefix_base: KILL_BASE.to_owned(), ..Default::default() }).unwrap();
     let report = cleanup_stale(KILL_BASE).unwrap();
@@ -213,9 +270,78 @@ fn killed_owner_is_cleaned_up() {
     assert!(report.removed.iter().any(|n| n.starts_with(&prefix)), "{report:?}");
     assert!(report.live_prefixes.contains(&mine.prefix().to_owned()), "{report:?}");
     assert_eq!(namespaces_of(mine.prefix()).len(), 5, "a live lab was removed");
-    // Cleanup kills with SIGKILL; the orphan is reaped by init, but a zombie is not alive.
+    let mounts = cleanup_stale_mounts().unwrap();
+    assert!(mounts.problems.is_empty(), "{mounts:?}");
+    if is_mounted(&mount_dir) {
+        leftovers.push(format!("{} still mounted after cleanup", mount_dir.display()));
+    }
+    assert!(leftovers.is_empty(), "the killed helper left behind: {leftovers:?}");
     assert_gone(&prefix, &[sleeper_pid], &root_before);
     let mine_prefix = mine.prefix().to_owned();
     drop(mine);
     assert_gone(&mine_prefix, &[], &root_before);
+}
+
+/// Polls `done` every 20 ms until it holds or `timeout` passes.
+fn poll(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// A target that holds the device open keeps using it after the `LoopDevice` is dropped
+/// (autoclear defers the detach to the last close), and the detach follows its close.
+#[test]
+fn loop_device_outlives_its_handle_only_while_a_target_holds_it() {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disk.img");
+    std::fs::File::create(&image).unwrap().set_len(1 << 20).unwrap();
+    let dev = LoopDevice::attach(&image, 4096).unwrap();
+    let name = dev.path().file_name().unwrap().to_str().unwrap().to_owned();
+    let block_size = std::fs::read_to_string(format!("/sys/block/{name}/queue/logical_block_size"));
+    assert_eq!(block_size.unwrap().trim(), "4096", "the sector size survives setting autoclear");
+    let mut target = std::fs::File::options().read(true).write(true).open(dev.path()).unwrap();
+    drop(dev);
+
+    assert!(!loops_of(&image).is_empty(), "detached while a target still had it open");
+    let block = [0x5a_u8; 4096];
+    target.write_all(&block).unwrap();
+    target.sync_all().unwrap();
+    let mut back = [0_u8; 4096];
+    target.seek(SeekFrom::Start(0)).unwrap();
+    target.read_exact(&mut back).unwrap();
+    assert_eq!(back, block);
+    assert_eq!(std::fs::read(&image).unwrap()[..4096], block, "the write reached the file");
+
+    drop(target);
+    assert!(poll(Duration::from_secs(5), || loops_of(&image).is_empty()), "{}", loops_of(&image));
+}
+
+/// A dropped `Mount` is unmounted and leaves no record; a live one's record is left alone
+/// by the cleanup.
+#[test]
+fn mount_records_live_as_long_as_the_mount() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = Mount::new("ramfs", Path::new("dl-record-test"), dir.path()).unwrap();
+    let canonical = std::fs::canonicalize(dir.path()).unwrap();
+    let records = || -> Vec<String> {
+        std::fs::read_dir(dpu_lab::loopdev::MOUNT_RECORD_DIR)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+            .filter(|t| Path::new(t) == canonical)
+            .collect()
+    };
+    assert_eq!(records().len(), 1);
+    let report = cleanup_stale_mounts().unwrap();
+    assert!(!report.unmounted.contains(&canonical), "{report:?}");
+    assert!(is_mounted(&canonical), "a live mount was unmounted");
+    drop(mount);
+    assert!(!is_mounted(&canonical));
+    assert_eq!(records(), Vec::<String>::new(), "the record outlived the mount");
 }

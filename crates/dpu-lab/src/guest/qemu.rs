@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{GUEST_NET, MARK};
 use crate::error::{LabError, Result};
-use crate::proc::{TERM_GRACE, describe, poll_until, stop_group};
+use crate::proc::{TERM_GRACE, describe, poll_until, spawn_tied, stop_group};
 
 /// How a guest is started.
 #[derive(Debug, Clone)]
@@ -122,12 +122,13 @@ fn forward_lines<R: Read + Send + 'static>(source: R, tag: &'static str, tx: Sen
 }
 
 impl Guest {
-    /// Starts QEMU in its own process group.
+    /// Starts QEMU in its own process group, tied to this process: the kernel kills it when
+    /// the process dies, also by SIGKILL.
     pub fn spawn(config: &QemuConfig) -> Result<Guest> {
         let mut cmd = config.command();
         let desc = describe(&cmd);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-        let mut child = cmd.spawn().map_err(|source| LabError::Spawn { cmd: desc, source })?;
+        let mut child = spawn_tied(cmd).map_err(|source| LabError::Spawn { cmd: desc, source })?;
         let (tx, lines) = mpsc::channel();
         if let Some(out) = child.stdout.take() {
             forward_lines(out, "", tx.clone());
