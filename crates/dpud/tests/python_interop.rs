@@ -18,6 +18,10 @@ async fn python_grpcio_client_interoperates() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/interop.py");
     let certs = env.path("certs");
+    // The script's temporary files go inside our own temp dir, so even a killed run leaves
+    // nothing in /tmp; and the script must remove them itself when done.
+    let tmp = env.path("python-tmp");
+    std::fs::create_dir(&tmp).unwrap();
     let output = tokio::task::spawn_blocking({
         let args = vec![
             script.display().to_string(),
@@ -36,7 +40,10 @@ async fn python_grpcio_client_interoperates() {
             "--proto-dir".into(),
             workspace.join("proto").display().to_string(),
         ];
-        move || Command::new("python3").args(args).output().expect("python3 runs")
+        let tmp = tmp.clone();
+        move || {
+            Command::new("python3").args(args).env("TMPDIR", tmp).output().expect("python3 runs")
+        }
     })
     .await
     .unwrap();
@@ -48,4 +55,6 @@ async fn python_grpcio_client_interoperates() {
         env.log()
     );
     assert!(stdout.contains("interop: all checks passed"), "{stdout}");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(left.is_empty(), "the python client left temporary files behind: {left:?}");
 }

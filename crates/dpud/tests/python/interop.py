@@ -55,15 +55,19 @@ def main():
     p.add_argument("--operator-key", required=True)
     p.add_argument("--proto-dir", required=True)
     args = p.parse_args()
+    # Removed on every exit, also after a failed check (sys.exit unwinds through it).
+    with tempfile.TemporaryDirectory(prefix="dpu-py-stubs-") as out:
+        generate_stubs(args.proto_dir, out)
+        run_checks(args)
 
+
+def run_checks(args):
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
     from grpc_status import rpc_status
     from google.rpc import error_details_pb2
 
-    out = tempfile.mkdtemp(prefix="dpu-py-stubs-")
-    generate_stubs(args.proto_dir, out)
     from dpu.system.v1 import system_pb2, system_pb2_grpc
 
     host = channel(args, args.host_cert, args.host_key)
