@@ -16,7 +16,7 @@ use crate::util::{self, Steps, cargo, run};
 use crate::{demo_guest, demo_switch, prereq};
 
 /// Namespaces of the demo's lab are named `dm<pid>n<counter>-<role>`.
-pub const DEMO_BASE: &str = "dm";
+pub const DEMO_BASE: &str = dpu_lab::DEMO_PREFIX_BASE;
 
 const HOST_ENDPOINT: &str = "https://192.168.100.2:50051";
 const OPERATOR_ENDPOINT: &str = "https://127.0.0.1:50052";

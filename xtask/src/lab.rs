@@ -11,10 +11,9 @@ use nix::unistd::Pid;
 use crate::prereq;
 
 /// Labs started by `cargo xtask lab up` (tests use `dl`, the demo `dm`).
-pub const LAB_BASE: &str = "xl";
-/// Every prefix base this repository uses.
-pub const ALL_BASES: &[&str] =
-    &[dpu_lab::DEFAULT_PREFIX_BASE, LAB_BASE, crate::demo::DEMO_BASE, dpu_lab::BENCH_PREFIX_BASE];
+pub const LAB_BASE: &str = dpu_lab::XTASK_PREFIX_BASE;
+/// Every prefix base this repository uses: one list, which `Lab::up` enforces.
+pub const ALL_BASES: &[&str] = dpu_lab::PREFIX_BASES;
 
 /// Waits for Ctrl-C, SIGTERM or SIGHUP (installs the handler once per process).
 pub fn interrupt_channel() -> Result<mpsc::Receiver<()>> {
@@ -133,5 +132,70 @@ pub fn main(cmd: LabCommand) -> Result<()> {
             println!("done");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::Path;
+
+    use super::*;
+
+    /// The prefix bases named in `text` by a string literal: in a constant whose name ends in
+    /// `_BASE` (how every base is declared), or given as `prefix_base` directly. Only valid
+    /// bases count (a test of the refusal uses an invalid one, which never makes a lab).
+    fn bases_in(text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for line in text.lines() {
+            let decl = line.find("_BASE: &str = \"").map(|i| i + "_BASE: &str = \"".len());
+            let field = ["prefix_base: \"", "prefix_base = \""]
+                .iter()
+                .find_map(|p| line.find(p).map(|i| i + p.len()));
+            if let Some(start) = decl.or(field)
+                && let Some(len) = line[start..].find('"')
+                && let base = &line[start..start + len]
+                && (1..=8).contains(&base.len())
+                && base.bytes().all(|b| b.is_ascii_lowercase())
+            {
+                found.push(base.to_owned());
+            }
+        }
+        found
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.ends_with("target") {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// `cargo xtask lab cleanup` removes the namespaces of every prefix base the repository
+    /// uses (tests, benches, demo, `lab up`), so none of a killed run's labs stays behind.
+    #[test]
+    fn cleanup_knows_every_prefix_base_in_use() {
+        let root = crate::util::root();
+        let mut files = Vec::new();
+        rust_files(&root.join("crates"), &mut files);
+        rust_files(&root.join("xtask"), &mut files);
+        let mut used = Vec::new();
+        for file in &files {
+            for base in bases_in(&fs::read_to_string(file).unwrap()) {
+                used.push((base, file.strip_prefix(&root).unwrap().display().to_string()));
+            }
+        }
+        assert!(used.iter().any(|(b, _)| b == "dl"), "the scan found no bases: {used:?}");
+        let missing: Vec<_> =
+            used.iter().filter(|(b, _)| !ALL_BASES.contains(&b.as_str())).collect();
+        assert!(missing.is_empty(), "prefix bases that cleanup does not know: {missing:?}");
+        // (Escaped, so that this file does not match itself.)
+        assert_eq!(bases_in("const X_BASE: &str = \"ab\";"), ["ab"]);
+        assert_eq!(bases_in("LabOptions { prefix_base: \"cd\".into() }"), ["cd"]);
+        assert_eq!(bases_in("LabOptions { prefix_base: \"Bad-1\".into() }"), [""; 0]);
     }
 }

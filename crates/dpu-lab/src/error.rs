@@ -16,9 +16,9 @@ pub enum LabError {
     #[error("cannot run `ip` (install the iproute2 package): {0}")]
     IpMissing(#[source] io::Error),
 
-    /// The prefix base is not usable in the naming scheme.
+    /// The prefix base is not one of [`crate::PREFIX_BASES`].
     #[error(
-        "invalid lab prefix base {0:?}: use 1 to 8 lowercase ASCII letters (namespaces are named <base><pid>n<counter>-<role>)"
+        "invalid lab prefix base {0:?}: use one of dpu_lab::PREFIX_BASES, or add it there (1 to 8 lowercase ASCII letters) so that `cargo xtask lab cleanup` knows it"
     )]
     InvalidPrefixBase(String),
 

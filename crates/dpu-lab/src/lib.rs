@@ -60,6 +60,26 @@ pub const DEFAULT_PREFIX_BASE: &str = "dl";
 /// The prefix base of the benchmarks' labs (`dlbench<pid>n<counter>-<role>`).
 pub const BENCH_PREFIX_BASE: &str = "dlbench";
 
+/// The prefix base of the labs of `cargo xtask lab up`.
+pub const XTASK_PREFIX_BASE: &str = "xl";
+
+/// The prefix base of the demo's labs (`cargo xtask demo`).
+pub const DEMO_PREFIX_BASE: &str = "dm";
+
+/// The prefix base of the crash test `killed_owner_is_cleaned_up`, whose cleanups must touch
+/// no other test's labs.
+pub const KILL_TEST_PREFIX_BASE: &str = "dlkill";
+
+/// Every prefix base. [`Lab::up`] refuses any other, so `cargo xtask lab cleanup`, which
+/// cleans up each of these, finds every lab a killed run left behind.
+pub const PREFIX_BASES: &[&str] = &[
+    DEFAULT_PREFIX_BASE,
+    BENCH_PREFIX_BASE,
+    XTASK_PREFIX_BASE,
+    DEMO_PREFIX_BASE,
+    KILL_TEST_PREFIX_BASE,
+];
+
 /// Where the per-lab lock files live.
 pub const LOCK_DIR: &str = "/run/dpu-lab";
 
@@ -178,7 +198,8 @@ pub const LINKS: [(LinkEnd, LinkEnd); 4] = [
 /// Options for [`Lab::up`].
 #[derive(Debug, Clone)]
 pub struct LabOptions {
-    /// Namespace names start with this (1–8 lowercase letters); default [`DEFAULT_PREFIX_BASE`].
+    /// Namespace names start with this, one of [`PREFIX_BASES`]; default
+    /// [`DEFAULT_PREFIX_BASE`].
     pub prefix_base: String,
     /// Test hook: fail `up` after this many setup steps, to exercise the rollback.
     #[doc(hidden)]
@@ -192,7 +213,7 @@ impl Default for LabOptions {
 }
 
 fn valid_base(base: &str) -> bool {
-    (1..=8).contains(&base.len()) && base.bytes().all(|b| b.is_ascii_lowercase())
+    PREFIX_BASES.contains(&base)
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -655,7 +676,13 @@ mod tests {
         {
             assert_eq!(parse_ns_name("dl", other), None, "{other}");
         }
-        assert!(valid_base("dl") && valid_base("lab") && !valid_base("") && !valid_base("d-l"));
+        assert!(valid_base("dl") && valid_base("dlkill") && !valid_base("") && !valid_base("d-l"));
+        assert!(!valid_base("lab"), "a base cleanup does not know");
+        for base in PREFIX_BASES {
+            // The naming scheme: 1 to 8 lowercase letters, then the pid's digits.
+            assert!((1..=8).contains(&base.len()), "{base}");
+            assert!(base.bytes().all(|b| b.is_ascii_lowercase()), "{base}");
+        }
     }
 
     /// A cleanup that locked a new lab's file between its create and its lock, then unlinks

@@ -159,7 +159,7 @@ fn helper_example() -> std::path::PathBuf {
 }
 
 /// Prefix base of the labs of `killed_owner_is_cleaned_up`: its cleanups touch no other test's.
-const KILL_BASE: &str = "dlkill";
+const KILL_BASE: &str = dpu_lab::KILL_TEST_PREFIX_BASE;
 
 /// `losetup -j FILE`: the loop devices attached to `file`, one line each.
 fn loops_of(file: &Path) -> String {
