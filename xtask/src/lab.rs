@@ -102,6 +102,14 @@ fn cleanup(bases: &[&str]) -> Result<()> {
             anyhow::bail!("cleanup left things behind: {}", report.problems.join("; "));
         }
     }
+    // Mounts are not per lab: those of every dead owner go.
+    let mounts = dpu_lab::loopdev::cleanup_stale_mounts()?;
+    for target in &mounts.unmounted {
+        println!("unmounted stale mount {}", target.display());
+    }
+    if !mounts.problems.is_empty() {
+        anyhow::bail!("cleanup left mounts behind: {}", mounts.problems.join("; "));
+    }
     Ok(())
 }
 
@@ -109,7 +117,7 @@ fn cleanup(bases: &[&str]) -> Result<()> {
 pub fn cleanup_quiet() -> Result<()> {
     prereq::ensure_apt(prereq::LAB_APT)?;
     cleanup(ALL_BASES)?;
-    println!("    no stale lab namespaces left");
+    println!("    no stale lab namespaces or mounts left");
     Ok(())
 }
 
@@ -119,7 +127,7 @@ pub enum LabCommand {
     Up,
     /// Tear down labs started by `cargo xtask lab up`.
     Down,
-    /// Remove namespaces left behind by crashed runs (of tests, demo or `lab up`).
+    /// Remove namespaces and mounts left behind by crashed runs (of tests, demo or `lab up`).
     Cleanup,
 }
 
