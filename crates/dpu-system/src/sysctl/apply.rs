@@ -594,6 +594,25 @@ mod tests {
         assert_eq!(rmem, "4096\t131072\t6291456\n");
     }
 
+    /// A VLAN device's parameters, spelled as in sysctl.d(5) (a '/' for the '.' of the
+    /// device's name), are set in its directory; spelled with dots they name nothing.
+    #[test]
+    fn a_dotted_interface_name_is_spelled_with_a_slash() {
+        let root = fake_root();
+        let dir = root.path().join("net/ipv4/conf/eth0.100");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("forwarding"), "0\n").unwrap();
+        let mut applier = Applier::new(root.path());
+        let out = applier.sync(vec![
+            object("net.ipv4.conf.eth0/100.forwarding", "1", 1),
+            object("net.ipv4.conf.eth0.100.forwarding", "1", 1),
+        ]);
+        assert_eq!(state(&out[0]), ApplyState::Applied, "{}", message(&out[0]));
+        assert_eq!(out[0].name, "sysctls/net.ipv4.conf.eth0/100.forwarding");
+        assert_eq!(fs::read_to_string(dir.join("forwarding")).unwrap(), "1");
+        assert_eq!(message(&out[1]), "no such sysctl: net.ipv4.conf.eth0.100.forwarding");
+    }
+
     #[test]
     fn tabs_in_kernel_value_match_spaces_in_spec() {
         let root = fake_root();

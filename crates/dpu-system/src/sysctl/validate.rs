@@ -13,10 +13,13 @@ pub const NAME_PREFIX: &str = "sysctls/";
 
 /// Checks a key in sysctl(8) dot notation, e.g. `net.ipv4.ip_forward`.
 ///
-/// Components are non-empty runs of `[A-Za-z0-9_-]` separated by single dots. That excludes `/`
-/// (sysctl(8) accepts it as a separator, but here it would be a path-traversal vector), `..`, and
-/// anything that is not a plain file name. Keys for interfaces whose names contain a dot (VLAN
-/// devices such as `eth0.100`) cannot be expressed and are rejected.
+/// Components are separated by single dots; each is one or more non-empty runs of
+/// `[A-Za-z0-9_-]` joined by `/`, which stands for a `.` inside a name, as sysctl.d(5) and
+/// sysctl(8) read a key whose first separator is `.`: a VLAN device `p0.100` is spelled
+/// `net.ipv4.conf.p0/100.rp_filter` (`net.ipv4.conf.p0.100.rp_filter` names the file
+/// `net/ipv4/conf/p0/100/rp_filter`, which does not exist). So no path component is empty,
+/// `.` or `..`. The other sysctl.d(5) spelling, `/` as the separator (first separator `/`),
+/// is refused: one spelling per file.
 pub fn validate_key(key: &str) -> Result<(), SysctlError> {
     let fail = |reason: String| Err(SysctlError::InvalidKey { key: key.to_owned(), reason });
     if key.is_empty() {
@@ -25,8 +28,12 @@ pub fn validate_key(key: &str) -> Result<(), SysctlError> {
     if key.len() > MAX_KEY_LEN {
         return fail(format!("key is {} bytes long; at most {MAX_KEY_LEN} are allowed", key.len()));
     }
-    if key.contains('/') {
-        return fail("'/' is not allowed; separate components with '.'".into());
+    if key.split('.').next().is_some_and(|first| first.contains('/')) {
+        return fail(
+            "the first separator must be '.'; separate components with '.' and write a '.' \
+             inside a name (an interface such as p0.100) as '/'"
+                .into(),
+        );
     }
     if key.contains("..") {
         return fail("'..' is not allowed".into());
@@ -35,11 +42,18 @@ pub fn validate_key(key: &str) -> Result<(), SysctlError> {
         if component.is_empty() {
             return fail("empty component (leading or trailing '.')".into());
         }
-        if let Some(bad) =
-            component.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        if component.split('/').any(str::is_empty) {
+            return fail(format!(
+                "component {component:?} has an empty part: '/' stands for a '.' inside a name"
+            ));
+        }
+        if let Some(bad) = component
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '/'))
         {
             return fail(format!(
-                "character {bad:?} is not allowed; components may use only A-Z, a-z, 0-9, '_' and '-'"
+                "character {bad:?} is not allowed; components may use only A-Z, a-z, 0-9, '_', \
+                 '-' and '/' (for a '.' inside a name)"
             ));
         }
     }
@@ -89,11 +103,12 @@ pub fn name_for_key(key: &str) -> String {
     format!("{NAME_PREFIX}{key}")
 }
 
-/// The path of a key relative to the sysctl root: `net.ipv4.ip_forward` -> `net/ipv4/ip_forward`.
-/// Validates first, so the result never contains `..`, `/` inside a component, or an absolute part.
+/// The path of a key relative to the sysctl root: `net.ipv4.ip_forward` -> `net/ipv4/ip_forward`,
+/// `net.ipv4.conf.p0/100.rp_filter` -> `net/ipv4/conf/p0.100/rp_filter` (sysctl.d(5)).
+/// Validates first, so the result never contains `.` or `..` as a component, or an absolute part.
 pub fn relative_path(key: &str) -> Result<PathBuf, SysctlError> {
     validate_key(key)?;
-    Ok(key.split('.').collect())
+    Ok(key.split('.').map(|component| component.replace('/', ".")).collect())
 }
 
 /// Collapses every run of whitespace to one space and trims the ends, so that a desired
@@ -145,6 +160,32 @@ mod tests {
             assert!(matches!(err, SysctlError::InvalidKey { .. }), "{key}: {err}");
         }
         assert!(validate_key(&"a".repeat(MAX_KEY_LEN + 1)).is_err());
+    }
+
+    /// sysctl.d(5): when the first separator is '.', a '/' stands for a '.' inside a name,
+    /// so `net.ipv4.conf.p0/100.rp_filter` is the file `net/ipv4/conf/p0.100/rp_filter`.
+    #[test]
+    fn slashes_spell_dots_inside_a_component() {
+        for (key, path) in [
+            ("net.ipv4.conf.p0/100.rp_filter", "net/ipv4/conf/p0.100/rp_filter"),
+            ("net.ipv6.conf.eth0/100/7.disable_ipv6", "net/ipv6/conf/eth0.100.7/disable_ipv6"),
+        ] {
+            assert_eq!(relative_path(key).ok(), Some(PathBuf::from(path)), "{key}");
+        }
+        for key in [
+            "net/ipv4.ip_forward",
+            "net.ipv4.conf.p0//100.rp_filter",
+            "net.ipv4.conf.p0/.rp_filter",
+            "net.ipv4.conf./100.rp_filter",
+            "net.ipv4.conf.p0/100.",
+            "net.ipv4.conf.p0/../x",
+            "net.ipv4.conf.p0/1$0.x",
+        ] {
+            let err = validate_key(key).expect_err(key);
+            assert!(matches!(err, SysctlError::InvalidKey { .. }), "{key}: {err}");
+        }
+        let msg = validate_key("net/ipv4.x").map_err(|e| e.to_string()).expect_err("first '/'");
+        assert!(msg.contains("first separator"), "{msg}");
     }
 
     #[test]

@@ -337,12 +337,8 @@ mod tests {
         Request::new(CreateSysctlRequest { sysctl_id: id.into(), sysctl: Some(sysctl) })
     }
 
-    /// No sysctl is acknowledged that one SyncSysctls could not carry: the write past the
-    /// bound is RESOURCE_EXHAUSTED and changes nothing (60,000 sysctls of 4 KiB values were
-    /// acknowledged, then every sync failed).
-    #[tokio::test]
-    async fn a_write_one_sync_could_not_carry_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
+    /// An API over a store in `dir` without a system service, and its sysctls.
+    fn api(dir: &tempfile::TempDir, sync_limit: usize) -> (SystemApi, Resources<SysctlKind>) {
         let store = Store::open(dir.path()).unwrap();
         let services = Services::default();
         let sysctls = Resources::open(&store, &services, SYSTEM_SERVICE);
@@ -352,8 +348,35 @@ mod tests {
             services,
             metrics: Arc::default(),
             started: Instant::now(),
-            sync_limit: 64 << 10,
+            sync_limit,
         };
+        (api, sysctls)
+    }
+
+    /// The agent takes the keys and values the system service applies: it shares their
+    /// checks (a VLAN device's key in sysctl.d(5) spelling).
+    #[tokio::test]
+    async fn takes_what_the_system_service_applies() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, sysctls) = api(&dir, 64 << 10);
+        for (id, value) in [("net.ipv4.conf.eth0/100.forwarding", "1")] {
+            let created = api.create_sysctl(create(id, value.into())).await;
+            let created = created.unwrap_or_else(|e| panic!("{id} = {value:?}: {e:?}"));
+            assert_eq!(created.get_ref().name, format!("sysctls/{id}"));
+            let get = GetSysctlRequest { name: format!("sysctls/{id}") };
+            let got = api.get_sysctl(Request::new(get)).await.unwrap().into_inner();
+            assert_eq!(got.spec.unwrap().value, value);
+        }
+        assert_eq!(sysctls.all().await.unwrap().len(), 1);
+    }
+
+    /// No sysctl is acknowledged that one SyncSysctls could not carry: the write past the
+    /// bound is RESOURCE_EXHAUSTED and changes nothing (60,000 sysctls of 4 KiB values were
+    /// acknowledged, then every sync failed).
+    #[tokio::test]
+    async fn a_write_one_sync_could_not_carry_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, sysctls) = api(&dir, 64 << 10);
         let value = "1".repeat(MAX_VALUE_LEN);
         let mut refused = None;
         for i in 0..20 {
