@@ -433,7 +433,8 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
 /// The kernel prints a multi-value sysctl (an integer vector, a port bitmap) only in the first
 /// read(2) of the file: a read at a later offset returns nothing. A value longer than the
 /// first read must still be seen whole, or it reads back cut, the object is FAILED and the
-/// "undo" writes the cut value into the kernel. Needs root, unshare(1) and nsenter(1).
+/// "undo" writes the cut value into the kernel. An empty value clears the list. Needs root,
+/// unshare(1) and nsenter(1).
 #[tokio::test]
 async fn long_values_are_read_whole_on_real_procfs() {
     require_private_netns(&["nsenter"]);
@@ -466,6 +467,13 @@ async fn long_values_are_read_whole_on_real_procfs() {
     let status = synced[0].status.clone().unwrap();
     assert_eq!(status.state, ApplyState::Failed as i32);
     assert_eq!(read(), long, "{}", status.message);
+
+    // An empty value clears the list (sent as a newline: the kernel ignores an empty write).
+    let cleared = vec![sysctl("net.ipv4.ip_local_reserved_ports", "", 10)];
+    let synced = sync(&mut system, cleared).await;
+    let status = synced[0].status.clone().unwrap();
+    assert_eq!(status.state, ApplyState::Applied as i32, "{}", status.message);
+    assert_eq!(read(), "");
 }
 
 /// An IPv4 address with a label (`ip addr add ... label lo:1`, an ifupdown alias such as

@@ -472,17 +472,21 @@ fn read_from_start(file: &File, buf: &mut [u8]) -> io::Result<usize> {
 
 /// One write(2) at offset 0: procfs parses each write on its own, so the value must not be split.
 /// No trailing newline; the kernel's integer and string handlers both stop at the end of the
-/// buffer. O_TRUNC is harmless on procfs and needed for ordinary files under a test root.
+/// buffer. An empty value is written as a lone newline, as systemd-sysctl writes `key =`: a
+/// write of nothing sets nothing, while the kernel reads a newline as the end of an empty
+/// value (a string, a bitmap such as `net.ipv4.ip_local_reserved_ports`).
+/// O_TRUNC is harmless on procfs and needed for ordinary files under a test root.
 fn write_value(path: &Path, key: &str, value: &str) -> Result<(), SysctlError> {
+    let bytes = if value.is_empty() { "\n" } else { value }.as_bytes();
     let mut file: File = OpenOptions::new()
         .write(true)
         .truncate(true)
         .custom_flags(open_flags())
         .open(path)
         .map_err(|err| classify(err, key, Some(value)))?;
-    let written = file.write(value.as_bytes()).map_err(|err| classify(err, key, Some(value)))?;
-    if written != value.len() {
-        return Err(SysctlError::ShortWrite { key: key.to_owned(), written, len: value.len() });
+    let written = file.write(bytes).map_err(|err| classify(err, key, Some(value)))?;
+    if written != bytes.len() {
+        return Err(SysctlError::ShortWrite { key: key.to_owned(), written, len: bytes.len() });
     }
     Ok(())
 }
@@ -613,6 +617,23 @@ mod tests {
         assert_eq!(message(&out[1]), "no such sysctl: net.ipv4.conf.eth0.100.forwarding");
     }
 
+    /// An empty value clears a list (`net.ipv4.ip_local_reserved_ports`), as `key =` in
+    /// sysctl.d(5) does: written as a newline, since a write of nothing sets nothing.
+    #[test]
+    fn an_empty_value_clears_a_list() {
+        let root = fake_root();
+        let file = root.path().join("net/ipv4/ip_local_reserved_ports");
+        fs::write(&file, "4420,50051-50052\n").unwrap();
+        let mut applier = Applier::new(root.path());
+        let desired = vec![object("net.ipv4.ip_local_reserved_ports", "", 1)];
+        let out = applier.sync(desired.clone());
+        assert_eq!(state(&out[0]), ApplyState::Applied, "{}", message(&out[0]));
+        assert_eq!(out[0].status.as_ref().unwrap().observed_value, "");
+        assert_eq!(fs::read_to_string(&file).unwrap(), "\n");
+        assert_eq!(applier.sync(desired), out);
+        assert_eq!(applier.writes(), 1, "an empty list is not cleared again");
+    }
+
     #[test]
     fn tabs_in_kernel_value_match_spaces_in_spec() {
         let root = fake_root();
@@ -664,7 +685,7 @@ mod tests {
             Sysctl { name: "sysctls/ipv4/../../outside".into(), ..object("x", "1", 1) },
             Sysctl { name: "net.ipv4.ip_forward".into(), ..object("x", "1", 1) },
             object("ipv4.ip_forward", "1\n0", 1),
-            object("ipv4.ip_forward", "", 1),
+            object("ipv4.ip_forward", " ", 1),
             no_spec,
         ];
         // One sync per object: the same name twice in one set would be a duplicate.

@@ -60,9 +60,11 @@ pub fn validate_key(key: &str) -> Result<(), SysctlError> {
     Ok(())
 }
 
-/// Checks a value before it is written: at most [`MAX_VALUE_LEN`] bytes, not empty (writing
-/// nothing sets nothing), without leading or trailing whitespace, printable, and on one line. Tabs are allowed because the kernel itself
-/// separates multi-field values (e.g. `net.ipv4.tcp_rmem`) with tabs.
+/// Checks a value before it is written: at most [`MAX_VALUE_LEN`] bytes, without leading or
+/// trailing whitespace, printable, and on one line. Tabs are allowed because the kernel itself
+/// separates multi-field values (e.g. `net.ipv4.tcp_rmem`) with tabs. An empty value is
+/// allowed: it clears a list or a string (`net.ipv4.ip_local_reserved_ports =` in
+/// sysctl.d(5)).
 pub fn validate_value(value: &str) -> Result<(), SysctlError> {
     let fail = |reason: String| Err(SysctlError::InvalidValue { reason });
     if value.len() > MAX_VALUE_LEN {
@@ -70,9 +72,6 @@ pub fn validate_value(value: &str) -> Result<(), SysctlError> {
             "value is {} bytes long; at most {MAX_VALUE_LEN} are allowed",
             value.len()
         ));
-    }
-    if value.trim().is_empty() {
-        return fail("value is empty".into());
     }
     // The kernel keeps a string sysctl's every character (`kernel.core_pattern` with a
     // leading space is no longer a pipe), while the read-back comparison collapses
@@ -198,12 +197,12 @@ mod tests {
 
     #[test]
     fn values() {
-        for value in ["1", "0", "4096 87380 6291456", "4096\t87380\t6291456", "|/usr/bin/x %p"] {
+        for value in ["1", "0", "4096 87380 6291456", "4096\t87380\t6291456", "|/usr/bin/x %p", ""]
+        {
             assert!(validate_value(value).is_ok(), "{value:?}");
         }
         assert!(validate_value(&"1".repeat(MAX_VALUE_LEN)).is_ok());
         for value in [
-            "",
             "  ",
             "1\n",
             "1\r",

@@ -354,12 +354,15 @@ mod tests {
     }
 
     /// The agent takes the keys and values the system service applies: it shares their
-    /// checks (a VLAN device's key in sysctl.d(5) spelling).
+    /// checks (a VLAN device's key in sysctl.d(5) spelling; an empty value, which clears a
+    /// list such as `net.ipv4.ip_local_reserved_ports`).
     #[tokio::test]
     async fn takes_what_the_system_service_applies() {
         let dir = tempfile::tempdir().unwrap();
         let (api, sysctls) = api(&dir, 64 << 10);
-        for (id, value) in [("net.ipv4.conf.eth0/100.forwarding", "1")] {
+        for (id, value) in
+            [("net.ipv4.conf.eth0/100.forwarding", "1"), ("net.ipv4.ip_local_reserved_ports", "")]
+        {
             let created = api.create_sysctl(create(id, value.into())).await;
             let created = created.unwrap_or_else(|e| panic!("{id} = {value:?}: {e:?}"));
             assert_eq!(created.get_ref().name, format!("sysctls/{id}"));
@@ -367,7 +370,7 @@ mod tests {
             let got = api.get_sysctl(Request::new(get)).await.unwrap().into_inner();
             assert_eq!(got.spec.unwrap().value, value);
         }
-        assert_eq!(sysctls.all().await.unwrap().len(), 1);
+        assert_eq!(sysctls.all().await.unwrap().len(), 2);
     }
 
     /// No sysctl is acknowledged that one SyncSysctls could not carry: the write past the
