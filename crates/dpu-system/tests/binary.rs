@@ -311,10 +311,10 @@ fn require_private_netns(tools: &[&str]) {
 #[tokio::test]
 async fn real_procfs_in_a_private_network_namespace() {
     // Succeeds only with CAP_SYS_ADMIN.
-    require_private_netns(&[]);
+    require_private_netns(&["nsenter"]);
     let host_forward = fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (_process, channel) = on_real_procfs(dir.path()).await;
+    let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel);
 
     let desired = vec![
@@ -324,7 +324,11 @@ async fn real_procfs_in_a_private_network_namespace() {
         sysctl("net.ipv4.conf.all.forwarding", "not-a-number", 1),
         sysctl("net.ipv4.nope", "1", 1),
         sysctl("net.ipv4.conf", "1", 1),
+        // The kernel refuses an unknown congestion control with ENOENT from write(2): a
+        // refused value, not a missing sysctl (which would be tried again every 5 s).
+        sysctl("net.ipv4.tcp_congestion_control", "no-such-algorithm", 1),
     ];
+    let congestion_control = read_in_netns(&process, "net/ipv4/tcp_congestion_control");
     for round in 0..2 {
         let synced = sync(&mut system, desired.clone()).await;
         let status: Vec<_> = synced.iter().map(|s| s.status.clone().unwrap()).collect();
@@ -337,6 +341,9 @@ async fn real_procfs_in_a_private_network_namespace() {
         assert!(status[2].message.starts_with("kernel rejected value"), "{}", status[2].message);
         assert_eq!(status[3].message, "no such sysctl: net.ipv4.nope");
         assert!(status[4].message.contains("not a sysctl"), "{}", status[4].message);
+        assert_eq!(status[5].state, ApplyState::Failed as i32);
+        assert!(status[5].message.starts_with("kernel rejected value"), "{}", status[5].message);
+        assert_eq!(status[5].observed_value, congestion_control);
     }
     // The kernel takes the first field of this value before it refuses the second (below
     // tcp_rmem's minimum of 1): the refused value changes nothing, the part taken undone.
@@ -369,6 +376,14 @@ fn in_netns(process: &Process, script: &str) {
     assert!(status.is_ok_and(|s| s.success()), "in the service's netns: {script}");
 }
 
+/// The value of `key` (a path below /proc/sys) in the network namespace of `process`.
+fn read_in_netns(process: &Process, key: &str) -> String {
+    let pid = process.pid().to_string();
+    let file = format!("/proc/sys/{key}");
+    let out = Command::new("nsenter").args(["-t", &pid, "-n", "cat", &file]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// Between syncs the service keeps the set in force, on the real /proc/sys of a private
 /// network namespace: a value changed behind its back is set again, a parameter whose file
 /// appears later (an an interface's, as a VF's does) is set once it appears, and the changed
@@ -396,14 +411,7 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
 
     in_netns(&process, "echo 0 > /proc/sys/net/ipv4/ip_forward");
     in_netns(&process, "ip link add dpu7 type veth peer name dpu8");
-    let read = |key: &str| {
-        let pid = process.pid();
-        let out = Command::new("nsenter")
-            .args(["-t", &pid.to_string(), "-n", "cat", &format!("/proc/sys/{key}")])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
+    let read = |key: &str| read_in_netns(&process, key);
     let start = Instant::now();
     loop {
         let listed = system.list_applied_sysctls(ListAppliedSysctlsRequest {}).await.unwrap();
@@ -441,12 +449,7 @@ async fn long_values_are_read_whole_on_real_procfs() {
     let dir = tempfile::tempdir().unwrap();
     let (process, channel) = on_real_procfs(dir.path()).await;
     let mut system = SystemInternalServiceClient::new(channel);
-    let read = || {
-        let pid = process.pid().to_string();
-        let file = "/proc/sys/net/ipv4/ip_local_reserved_ports";
-        let out = Command::new("nsenter").args(["-t", &pid, "-n", "cat", file]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
+    let read = || read_in_netns(&process, "net/ipv4/ip_local_reserved_ports");
 
     // 38 characters, as the kernel prints them (ascending, ranges with '-').
     let long = "4420,8009,9090,10250-10260,50051-50052";

@@ -484,14 +484,28 @@ fn write_value(path: &Path, key: &str, value: &str) -> Result<(), SysctlError> {
         .custom_flags(open_flags())
         .open(path)
         .map_err(|err| classify(err, key, Some(value)))?;
-    let written = file.write(bytes).map_err(|err| classify(err, key, Some(value)))?;
+    let written = file.write(bytes).map_err(|err| classify_write(err, path, key, value))?;
     if written != bytes.len() {
         return Err(SysctlError::ShortWrite { key: key.to_owned(), written, len: bytes.len() });
     }
     Ok(())
 }
 
-/// Maps an I/O error to what it means for a sysctl. `value` is set for writes.
+/// Maps an error of the write(2) of `value` to the open file `path`. The kernel answers
+/// ENOENT for a value naming something it does not have (`net.ipv4.tcp_congestion_control =
+/// bbr2` without that module, an unknown `net.core.default_qdisc`): a refused value, which a
+/// pass between syncs would only write again, loading modules each time. ENOENT also comes
+/// from a table unregistered since the open (an interface removed): the file is gone then,
+/// and that stays "no such sysctl", whose file is watched for.
+fn classify_write(err: io::Error, path: &Path, key: &str, value: &str) -> SysctlError {
+    if err.kind() == io::ErrorKind::NotFound && path.symlink_metadata().is_ok() {
+        return SysctlError::Rejected { key: key.to_owned(), value: value.to_owned(), source: err };
+    }
+    classify(err, key, Some(value))
+}
+
+/// Maps an error of opening or reading a sysctl's file to what it means for the sysctl.
+/// `value` is set when it was opened to write it (for write(2) itself see [`classify_write`]).
 fn classify(err: io::Error, key: &str, value: Option<&str>) -> SysctlError {
     let key = key.to_owned();
     match err.kind() {
@@ -807,6 +821,47 @@ mod tests {
         assert_eq!(applier.keep(), Kept::default());
         assert_eq!(applier.writes(), writes);
         assert_eq!(applier.list_applied(), out);
+    }
+
+    /// ENOENT from write(2) on a file that is there is the kernel refusing the value (an
+    /// unknown congestion control; tests/binary.rs has the real one); on a file gone since
+    /// the open, the sysctl is gone.
+    #[test]
+    fn enoent_from_a_write_is_a_refused_value_unless_the_file_went() {
+        let root = fake_root();
+        let key = "net.ipv4.tcp_congestion_control";
+        let file = root.path().join("net/ipv4/tcp_congestion_control");
+        fs::write(&file, "cubic\n").unwrap();
+        let enoent = || io::Error::from_raw_os_error(nix::libc::ENOENT);
+        let err = classify_write(enoent(), &file, key, "bbr2");
+        assert!(matches!(err, SysctlError::Rejected { .. }), "{err}");
+        assert!(err.to_string().starts_with("kernel rejected value \"bbr2\""), "{err}");
+        fs::remove_file(&file).unwrap();
+        let err = classify_write(enoent(), &file, key, "bbr2");
+        assert!(matches!(err, SysctlError::NotFound { .. }), "{err}");
+    }
+
+    /// A value refused with ENOENT is not written again between syncs, like any refused one.
+    #[test]
+    fn keep_leaves_a_value_refused_with_enoent_alone() {
+        let root = fake_root();
+        let file = root.path().join("net/ipv4/tcp_congestion_control");
+        fs::write(&file, "cubic\n").unwrap();
+        let mut applier = Applier::new(root.path());
+        applier.sync(vec![object("net.ipv4.tcp_congestion_control", "bbr2", 1)]);
+        // What the real kernel would have answered (a test root takes any value).
+        let refused = classify_write(
+            io::Error::from_raw_os_error(nix::libc::ENOENT),
+            &file,
+            "net.ipv4.tcp_congestion_control",
+            "bbr2",
+        );
+        applier.applied[0].watch = Watch::after(&Err(refused));
+        fs::write(&file, "cubic\n").unwrap();
+        let writes = applier.writes();
+        assert_eq!(applier.keep(), Kept::default());
+        assert_eq!(applier.writes(), writes);
+        assert_eq!(fs::read_to_string(&file).unwrap(), "cubic\n");
     }
 
     /// Two keys of one kernel setting (`net.ipv4.ip_forward` is `net.ipv4.conf.all.forwarding`;
