@@ -440,9 +440,9 @@ async fn the_set_is_kept_between_syncs_on_real_procfs() {
 
 /// The kernel prints a multi-value sysctl (an integer vector, a port bitmap) only in the first
 /// read(2) of the file: a read at a later offset returns nothing. A value longer than the
-/// first read must still be seen whole, or it reads back cut, the object is FAILED and the
-/// "undo" writes the cut value into the kernel. An empty value clears the list. Needs root,
-/// unshare(1) and nsenter(1).
+/// first read must still be seen whole, or it reads back cut and the object is FAILED (and
+/// a refused value's undo would write the cut value into the kernel). An empty value clears
+/// the list. Needs root, unshare(1) and nsenter(1).
 #[tokio::test]
 async fn long_values_are_read_whole_on_real_procfs() {
     require_private_netns(&["nsenter"]);

@@ -33,7 +33,8 @@ const FIRST_READ: usize = 2 * MAX_VALUE_LEN;
 ///
 /// An object is APPLIED only when the kernel reads back the desired value (whitespace-normalised),
 /// so `observed_value == spec.value` holds for every APPLIED object. A kernel that accepts a write
-/// but reads back something else (e.g. `kernel.printk` given one field of four) yields FAILED.
+/// but reads back something else (e.g. `kernel.printk` given one field of four, `vm.nr_hugepages`
+/// more pages than it found) yields FAILED, and its value is left as it is.
 #[derive(Debug)]
 pub struct Applier {
     root: PathBuf,
@@ -381,8 +382,8 @@ impl Applier {
         };
 
         // The kernel may take part of a value it refuses (a multi-field value whose later
-        // field is out of range) or only some fields of it: a refused value is undone, so
-        // that it changes nothing (best effort, as the value before was read).
+        // field is out of range, stored field by field): a refused or cut-short write is
+        // undone, so that it changes nothing (best effort, as the value before was read).
         let undo = |err: SysctlError| {
             if let Some(before) = &before
                 && let Err(e) = write_value(&path, key, before.trim())
@@ -394,9 +395,13 @@ impl Applier {
         write_value(&path, key, value).map_err(undo)?;
         self.writes += 1;
 
+        // A whole value taken that reads back otherwise is the kernel's answer: it set what it
+        // could (`vm.nr_hugepages` the pages it found, a millisecond value rounded to
+        // jiffies, `kernel.printk` the one field given of four). sysctl(8) and
+        // systemd-sysctl leave it; undoing it would free what was found, on every sync.
         let observed = normalize_value(&read_value(&path, key)?);
         if observed != desired {
-            return Err(undo(SysctlError::Mismatch { key: key.to_owned(), desired, observed }));
+            return Err(SysctlError::Mismatch { key: key.to_owned(), desired, observed });
         }
         Ok(observed)
     }
@@ -823,6 +828,31 @@ mod tests {
         assert_eq!(applier.list_applied(), out);
     }
 
+    /// A value the kernel took but holds otherwise (a thread's name keeps 15 bytes, as
+    /// `vm.nr_hugepages` keeps the pages it found) is left as the kernel holds it, not undone;
+    /// FAILED with that value shown, and not written again between syncs.
+    #[test]
+    fn a_value_the_kernel_holds_otherwise_is_left() {
+        // A thread of its own, whose name it may change.
+        std::thread::spawn(|| {
+            let mut applier = Applier::new("/proc/thread-self");
+            let out = applier.sync(vec![object("comm", "dpu-sysctl-test-thread", 1)]);
+            assert_eq!(state(&out[0]), ApplyState::Failed);
+            assert_eq!(out[0].status.as_ref().unwrap().observed_value, "dpu-sysctl-test");
+            assert!(
+                message(&out[0]).contains("left as the kernel holds it"),
+                "{}",
+                message(&out[0])
+            );
+            assert_eq!(fs::read_to_string("/proc/thread-self/comm").unwrap(), "dpu-sysctl-test\n");
+            let writes = applier.writes();
+            assert_eq!(applier.keep(), Kept::default());
+            assert_eq!(applier.writes(), writes);
+        })
+        .join()
+        .unwrap();
+    }
+
     /// ENOENT from write(2) on a file that is there is the kernel refusing the value (an
     /// unknown congestion control; tests/binary.rs has the real one); on a file gone since
     /// the open, the sysctl is gone.
@@ -988,7 +1018,8 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "sysctl kernel.printk reads back \"4 4 1 7\" after writing \"4\""
+            "sysctl kernel.printk reads back \"4 4 1 7\" after writing \"4\": the kernel took \
+             the value and holds this one; left as the kernel holds it"
         );
     }
 }

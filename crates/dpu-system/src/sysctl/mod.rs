@@ -47,7 +47,11 @@ pub enum SysctlError {
     ShortWrite { key: String, written: usize, len: usize },
     #[error("reading sysctl {key}: {source}")]
     Read { key: String, source: io::Error },
-    #[error("sysctl {key} reads back {observed:?} after writing {desired:?}")]
+    /// The kernel took the whole value and holds another: left as it is, as sysctl(8) does.
+    #[error(
+        "sysctl {key} reads back {observed:?} after writing {desired:?}: the kernel took the \
+         value and holds this one; left as the kernel holds it"
+    )]
     Mismatch { key: String, desired: String, observed: String },
     /// `by`: the keys of the set whose values were set after it and changed it back.
     #[error(
