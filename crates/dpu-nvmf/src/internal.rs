@@ -9,7 +9,7 @@
 //! connected hosts (see [`crate::target`]). Opening volumes runs on blocking threads.
 
 pub use dpu_runtime::control::{Control, instance_id};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -531,8 +531,25 @@ impl NvmfInternal {
         for n in req.namespaces {
             wanted.insert(n.name.clone(), n);
         }
+        // Every (NQN, NSID) a wanted namespace may have, applied or not: with the NQN asked
+        // for and the one applied (a refused change keeps it). The saved state of any other
+        // goes, a namespace deleted while the service was down too.
+        let asked: HashMap<&str, &str> = out
+            .subsystems
+            .iter()
+            .filter_map(|s| Some((s.name.as_str(), s.spec.as_ref()?.nqn.as_str())))
+            .collect();
+        let wanted_keys: HashSet<(String, u32)> = wanted
+            .keys()
+            .filter_map(|name| split_namespace_name(name))
+            .flat_map(|(parent, nsid)| {
+                let applied = a.subsystems.get(&parent).map(|s| s.nqn.as_str());
+                let nqns = [asked.get(parent.as_str()).copied(), applied];
+                nqns.into_iter().flatten().map(move |nqn| (nqn.to_owned(), nsid))
+            })
+            .collect();
+        drop(asked);
         let mut old_ns = std::mem::take(&mut a.namespaces);
-        let before: Vec<(String, u32)> = old_ns.values().map(|n| (n.nqn.clone(), n.nsid)).collect();
         for (k, old) in &old_ns {
             let keep = wanted.contains_key(k);
             if !keep {
@@ -668,11 +685,12 @@ impl NvmfInternal {
         for volume in &grown {
             target.volume_resized(volume);
         }
-        // Reservation files follow the namespaces: those removed go, those added start
-        // empty unless restored (on a blocking thread).
+        // Saved namespace state follows the namespaces: that of those not wanted goes,
+        // those added start empty unless restored (on a blocking thread).
         if let Some(store) = target.namespace_store().cloned() {
             let live = target.all_namespaces();
-            let saved = tokio::task::spawn_blocking(move || store.sync(&live, &before)).await;
+            let saved =
+                tokio::task::spawn_blocking(move || store.sync(&live, Some(&wanted_keys))).await;
             if let Err(err) = saved.unwrap_or_else(|e| Err(std::io::Error::other(e))) {
                 warn!(%err, "saving reservations failed");
             }
@@ -1571,6 +1589,72 @@ mod tests {
                 assert_eq!(ns.nguid, parse_hex16(nguid).unwrap(), "{namespaces:?}");
             }
         }
+    }
+
+    /// The saved state of a namespace deleted while the service was down goes with the
+    /// first Sync that does not want it (a namespace made again later with the same,
+    /// deterministic NGUID starts without its registrants); a namespace the Sync wants but
+    /// cannot apply (FAILED) keeps its file, and gets its state back once it applies.
+    #[tokio::test]
+    async fn a_sync_drops_the_saved_state_of_namespaces_it_does_not_want() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = || std::fs::read_dir(dir.path().join("namespaces")).unwrap().count();
+        let start = || {
+            let store = crate::persist::NamespaceStore::open(dir.path()).unwrap();
+            let target = crate::Target::new();
+            target.set_namespace_store(Arc::new(store));
+            (target.clone(), NvmfInternal::new(Server::new(target, 2)))
+        };
+        let volume = pb::Volume {
+            name: "volumes/r1".into(),
+            spec: Some(ram(1 << 20, 0)),
+            ..Default::default()
+        };
+        let namespace = |nsid: u32| pb::Namespace {
+            name: format!("subsystems/s1/namespaces/{nsid}"),
+            spec: Some(pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let request = |volumes: Vec<pb::Volume>, namespaces| pb::SyncRequest {
+            volumes,
+            subsystems: vec![open_subsystem()],
+            namespaces,
+            listeners: Vec::new(),
+        };
+        let registrants = |t: &crate::Target| {
+            t.namespace(IDS_NQN, 1).unwrap().reservations.lock().unwrap().save()
+        };
+        let with_ns = || request(vec![volume.clone()], vec![namespace(1)]);
+
+        let (target, internal) = start();
+        internal.sync_state(with_ns()).await;
+        let ns = target.namespace(IDS_NQN, 1).unwrap();
+        {
+            let mut r = ns.reservations.lock().unwrap();
+            r.register(&[1; 16], 0, false, 0, 5).unwrap();
+            r.set_ptpl(true);
+        }
+        target.namespace_store().unwrap().save(&ns).unwrap();
+        assert_eq!(file(), 1);
+        drop((ns, target, internal));
+
+        // Restarted; the namespace wanted, its volume not applied: FAILED, file kept.
+        let (target, internal) = start();
+        let r = internal.sync_state(request(Vec::new(), vec![namespace(1)])).await;
+        assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Failed as i32);
+        assert_eq!(file(), 1, "a FAILED namespace keeps its saved state");
+        internal.sync_state(with_ns()).await;
+        assert_eq!(registrants(&target).registrants.len(), 1, "restored once it applies");
+        drop((target, internal));
+
+        // Restarted; the namespace was deleted meanwhile: its file goes with the first Sync.
+        let (target, internal) = start();
+        internal.sync_state(request(vec![volume.clone()], Vec::new())).await;
+        assert_eq!(file(), 0, "the file of a namespace no Sync wants stays");
+        let r = internal.sync_state(with_ns()).await;
+        assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Applied as i32);
+        let saved = registrants(&target);
+        assert!(saved.registrants.is_empty(), "made again, it got the old state: {saved:?}");
     }
 
     /// A listener moved to another port and then deleted closes the connections its first

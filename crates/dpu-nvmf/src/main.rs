@@ -109,7 +109,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         config.apply_ana_states(&target)?;
         if let Some(store) = target.namespace_store() {
-            store.sync(&target.all_namespaces(), &[]).context("saving namespace state")?;
+            // Alone, the file is the whole desired state: the saved state of namespaces it
+            // does not have goes. With the agent, its first Sync says which are wanted.
+            let wanted = args.socket.is_none().then(Default::default);
+            store
+                .sync(&target.all_namespaces(), wanted.as_ref())
+                .context("saving namespace state")?;
         }
     }
     let mut grpc = None;

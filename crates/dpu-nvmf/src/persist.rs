@@ -8,14 +8,16 @@
 //!
 //! One JSON file per namespace, `namespaces/<subsystem>-<nsid>.json`, written whole
 //! (a temporary file, fsync, rename, fsync of the directory) before the command that
-//! changed the state completes, and removed when nothing in it is left to keep. The files
-//! are read once, when the service starts ([`NamespaceStore::open`]); a namespace takes
-//! its saved state when it is added with the same NGUID, so a file never attaches
-//! state to other data. This module does blocking file I/O: the controller core asks for
-//! it with [`IoOp::SaveNamespaces`](crate::queue::IoOp::SaveNamespaces), which the shell
-//! runs on its I/O pool, and the internal API on a blocking thread.
+//! changed the state completes, and removed when nothing in it is left to keep, or when
+//! the operator's desired state no longer has the namespace (also one deleted while the
+//! service was down: [`NamespaceStore::sync`]). The files are read once, when the service
+//! starts ([`NamespaceStore::open`]); a namespace takes its saved state when it is added
+//! with the same NGUID, so a file never attaches state to other data. This module does
+//! blocking file I/O: the controller core asks for it with
+//! [`IoOp::SaveNamespaces`](crate::queue::IoOp::SaveNamespaces), which the shell runs on
+//! its I/O pool, and the internal API on a blocking thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -100,8 +102,9 @@ pub struct NamespaceStore {
     /// What the files held when the service started, by (NQN, NSID), each taken by the
     /// first namespace added with its NGUID.
     restored: Mutex<HashMap<(String, u32), (String, SavedNamespace)>>,
-    /// Serializes writing and removing files, so the last write holds the latest state.
-    writing: Mutex<()>,
+    /// The files on disk by (NQN, NSID): read at start or written since. Held while a
+    /// file is written or removed, so the last write holds the latest state.
+    files: Mutex<HashMap<(String, u32), PathBuf>>,
 }
 
 impl NamespaceStore {
@@ -145,7 +148,7 @@ impl NamespaceStore {
             read_from.insert(key.clone(), path);
             restored.insert(key, (file.nguid, state));
         }
-        Ok(Self { dir, restored: Mutex::new(restored), writing: Mutex::default() })
+        Ok(Self { dir, restored: Mutex::new(restored), files: Mutex::new(read_from) })
     }
 
     /// The saved state of namespace `nsid` of `nqn`, if one was read at start for the
@@ -172,39 +175,64 @@ impl NamespaceStore {
     /// Writes `ns`'s state if any of it is kept, else removes its file; nothing for a
     /// namespace already removed from the target. Blocking.
     pub fn save(&self, ns: &Namespace) -> io::Result<()> {
-        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
         if ns.detached.load(Ordering::Acquire) {
             return Ok(());
         }
-        self.write(ns)
+        self.write(&mut files, ns)
     }
 
     /// After the namespaces changed: writes the state of every namespace in `live` (those
-    /// added since the last call start empty, unless restored), and removes the files of
-    /// the namespaces in `gone` that are not in `live` again. Blocking.
-    pub fn sync(&self, live: &[Arc<Namespace>], gone: &[(String, u32)]) -> io::Result<()> {
-        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+    /// added since the last call start empty, unless restored). With `wanted`, the
+    /// namespaces the desired state holds (those that failed to apply too), the saved
+    /// state of every namespace neither live nor wanted goes, file and restored state:
+    /// one deleted while the service was down must not come back to a namespace made
+    /// again with the same NGUID (default NGUIDs are deterministic). `None` keeps it, for
+    /// a state that is not the whole desired one (`--config` before the agent's first
+    /// Sync). Blocking.
+    pub fn sync(
+        &self,
+        live: &[Arc<Namespace>],
+        wanted: Option<&HashSet<(String, u32)>>,
+    ) -> io::Result<()> {
+        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let live_keys: HashSet<(String, u32)> =
+            live.iter().map(|ns| (ns.subnqn.clone(), ns.nsid)).collect();
+        let gone = |key: &(String, u32)| {
+            !live_keys.contains(key) && wanted.is_some_and(|wanted| !wanted.contains(key))
+        };
+        // What was restored and not taken: a live namespace's file holds its present
+        // state from now on, and a gone one's goes.
+        let mut restored = self.restored.lock().unwrap_or_else(PoisonError::into_inner);
+        restored.retain(|key, _| !live_keys.contains(key) && !gone(key));
+        drop(restored);
         for ns in live {
-            self.write(ns)?;
+            self.write(&mut files, ns)?;
         }
-        for (nqn, nsid) in gone {
-            if !live.iter().any(|ns| ns.subnqn == *nqn && ns.nsid == *nsid) {
-                remove(&self.path(nqn, *nsid))?;
+        let gone: Vec<(String, u32)> = files.keys().filter(|key| gone(key)).cloned().collect();
+        for key in gone {
+            if let Some(path) = files.get(&key) {
+                remove(path)?;
+                info!(nqn = %key.0, nsid = key.1, "saved state of a namespace no longer wanted removed");
             }
+            files.remove(&key);
         }
         Ok(())
     }
 
-    /// With `writing` held.
-    fn write(&self, ns: &Namespace) -> io::Result<()> {
+    /// With `files` held.
+    fn write(&self, files: &mut HashMap<(String, u32), PathBuf>, ns: &Namespace) -> io::Result<()> {
         let path = self.path(&ns.subnqn, ns.nsid);
+        let key = (ns.subnqn.clone(), ns.nsid);
         let reservations = {
             let r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
             r.ptpl().then(|| r.save())
         };
         let write_protected = ns.host_write_protection() == HostWriteProtection::WriteProtect;
         if reservations.is_none() && !write_protected {
-            return remove(&path);
+            remove(&path)?;
+            files.remove(&key);
+            return Ok(());
         }
         let file = NamespaceFile {
             nqn: ns.subnqn.clone(),
@@ -214,10 +242,11 @@ impl NamespaceStore {
             write_protected,
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(io::Error::other)?;
-        if fs::read(&path).is_ok_and(|old| old == bytes) {
-            return Ok(());
+        if !fs::read(&path).is_ok_and(|old| old == bytes) {
+            write_durably(&path, &bytes)?;
         }
-        write_durably(&path, &bytes)
+        files.insert(key, path);
+        Ok(())
     }
 }
 
@@ -316,7 +345,8 @@ mod tests {
             ns
         };
         let (one, two) = (add(1), add(2));
-        store.sync(&t.all_namespaces(), &[]).unwrap();
+        let wanted = HashSet::from([(SUB.to_owned(), 1), (SUB.to_owned(), 2)]);
+        store.sync(&t.all_namespaces(), Some(&wanted)).unwrap();
         assert!(store.path(SUB, 1).exists() && store.path(SUB, 2).exists());
         // 1 removed, 2 removed and added again (empty): one file is gone, the other
         // says "no PTPL" by its absence.
@@ -326,8 +356,7 @@ mod tests {
         assert!(store.path(SUB, 1).exists(), "a removed namespace saves nothing");
         let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
         t.add_namespace(SUB, 2, v, [2; 16], [0; 16]).unwrap();
-        let gone = [(SUB.to_owned(), 1), (SUB.to_owned(), 2)];
-        store.sync(&t.all_namespaces(), &gone).unwrap();
+        store.sync(&t.all_namespaces(), Some(&HashSet::from([(SUB.to_owned(), 2)]))).unwrap();
         assert!(!store.path(SUB, 1).exists() && !store.path(SUB, 2).exists());
         drop(two);
         // A file left from a crash mid-write goes at start.

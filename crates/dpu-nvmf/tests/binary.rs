@@ -231,3 +231,50 @@ fn max_unconnected_out_of_range_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(1), "the largest is taken: {err}");
     assert!(err.contains("nothing to serve"), "{err}");
 }
+
+/// Run on the file alone, the service drops the saved state (PTPL reservations, Write
+/// Protect) of namespaces the file does not have, deleted while it was down: a namespace
+/// made again later with the same NGUID must start clean. With the agent's socket too, the
+/// file is only the state before the agent's first Sync, which decides: the state stays.
+#[test]
+fn the_file_alone_drops_the_saved_state_of_namespaces_it_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nvmf.toml");
+    std::fs::write(
+        &config,
+        "[[subsystems]]\nnqn = \"nqn.2024-01.io.example:other\"\nallow_any_host = true\n",
+    )
+    .unwrap();
+    let saved = dir.path().join("state/namespaces/deleted-1.json");
+    std::fs::create_dir_all(saved.parent().unwrap()).unwrap();
+    let seed: &[u8] =
+        include_bytes!("../../dpu-fuzz/seeds/nvmf_state_file/ptpl-and-write-protect.json");
+    std::fs::write(&saved, seed).unwrap();
+    // Runs the service until it is ready, then stops it.
+    let run = |with_socket: bool| {
+        let log = dir.path().join("log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"));
+        cmd.arg("--config").arg(&config).arg("--state-dir").arg(dir.path().join("state"));
+        if with_socket {
+            cmd.arg("--socket").arg(dir.path().join("nvmf.sock"));
+        }
+        let stderr = std::fs::File::create(&log).unwrap();
+        let mut p = Process(cmd.stdout(Stdio::null()).stderr(stderr).spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !std::fs::read_to_string(&log).unwrap().contains("NVMe/TCP target ready") {
+            assert!(
+                p.0.try_wait().unwrap().is_none(),
+                "{}",
+                std::fs::read_to_string(&log).unwrap()
+            );
+            assert!(Instant::now() < deadline, "not ready in 15 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        kill(Pid::from_raw(p.0.id() as i32), Signal::SIGTERM).unwrap();
+        assert!(p.0.wait().unwrap().success());
+    };
+    run(true);
+    assert!(saved.exists(), "removed before the agent's first Sync");
+    run(false);
+    assert!(!saved.exists(), "the file alone kept the state of a namespace it does not have");
+}
