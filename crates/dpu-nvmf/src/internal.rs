@@ -11,7 +11,7 @@
 pub use dpu_runtime::control::{Control, instance_id};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use dpu_proto::dpu::nvmf::v1 as pb;
@@ -90,6 +90,16 @@ struct Applied {
 pub struct NvmfInternal {
     server: Arc<Server>,
     applied: Arc<tokio::sync::Mutex<Applied>>,
+    /// The Sync waiting for the running one ([`NvmfInternal::queue_sync`]).
+    waiting: Arc<Mutex<WaitingSync>>,
+}
+
+/// The one Sync that waits for the running one, by its number, and how to tell it a newer
+/// one took its place.
+#[derive(Default)]
+struct WaitingSync {
+    last_number: u64,
+    waiting: Option<(u64, tokio::sync::oneshot::Sender<()>)>,
 }
 
 impl std::fmt::Debug for NvmfInternal {
@@ -305,7 +315,11 @@ fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
 impl NvmfInternal {
     /// Drives `server`.
     pub fn new(server: Arc<Server>) -> Self {
-        Self { server, applied: Arc::new(tokio::sync::Mutex::new(Applied::default())) }
+        Self {
+            server,
+            applied: Arc::new(tokio::sync::Mutex::new(Applied::default())),
+            waiting: Arc::default(),
+        }
     }
 
     /// The gRPC server for the agent's socket.
@@ -315,9 +329,60 @@ impl NvmfInternal {
             .max_encoding_message_size(INTERNAL_MESSAGE_LIMIT)
     }
 
-    /// Converges to `req`; returns every object with its status.
+    /// Converges to `req` once the Sync running (if any) ended; returns every object with
+    /// its status.
     pub async fn sync_state(&self, req: pb::SyncRequest) -> pb::SyncResponse {
         let mut a = self.applied.lock().await;
+        self.apply_sync(&mut a, req).await
+    }
+
+    /// Runs `req` as [`sync_state`](Self::sync_state) on a task of its own (a caller that
+    /// gives up, its deadline or a dropped connection, must not stop a Sync halfway, which
+    /// would forget the objects taken out of the applied state and not yet put back). At
+    /// most one Sync waits for the running one: the newest, as each Sync carries the whole
+    /// desired state. The one it replaces ends at once with ABORTED, dropping its request
+    /// (up to the message limit), so the agent's timed-out and retried Syncs neither pile
+    /// up nor re-apply stale states one after the other when a hang clears.
+    fn queue_sync(
+        &self,
+        req: pb::SyncRequest,
+    ) -> tokio::task::JoinHandle<Result<pb::SyncResponse, Status>> {
+        let (tell, mut replaced) = tokio::sync::oneshot::channel();
+        let number = {
+            let mut w = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+            w.last_number += 1;
+            let number = w.last_number;
+            if let Some((_, older)) = w.waiting.replace((number, tell)) {
+                let _ = older.send(());
+            }
+            number
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut a = tokio::select! {
+                // A newer Sync came while this one waited: it wins, also when both are
+                // ready at once.
+                biased;
+                _ = &mut replaced => {
+                    return Err(Status::aborted(
+                        "a newer Sync replaced this one before it ran; that one applies",
+                    ));
+                }
+                a = this.applied.lock() => a,
+            };
+            // Running: the place of the waiting one is free (unless a newer one has it).
+            {
+                let mut w = this.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+                if w.waiting.as_ref().is_some_and(|(n, _)| *n == number) {
+                    w.waiting = None;
+                }
+            }
+            Ok(this.apply_sync(&mut a, req).await)
+        })
+    }
+
+    /// Converges to `req` with the applied state held.
+    async fn apply_sync(&self, a: &mut Applied, req: pb::SyncRequest) -> pb::SyncResponse {
         let target = self.server.target().clone();
         let mut out = pb::SyncResponse::default();
 
@@ -563,7 +628,7 @@ impl NvmfInternal {
         let desired: BTreeMap<String, Claims> = wanted
             .iter()
             .filter_map(|(name, n)| {
-                Some((name.clone(), desired_claims(&a, name, n.spec.as_ref()?)?))
+                Some((name.clone(), desired_claims(a, name, n.spec.as_ref()?)?))
             })
             .collect();
         let mut namespaces = BTreeMap::new();
@@ -586,7 +651,7 @@ impl NvmfInternal {
                         .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
             };
             let result = (|| -> Result<(), String> {
-                let (parent, nsid, sub, vol) = match placement(&a, &name, &spec) {
+                let (parent, nsid, sub, vol) = match placement(a, &name, &spec) {
                     Ok(placed) => placed,
                     // Its new subsystem or volume is not applied (a volume that failed to
                     // open, say): it keeps serving where it was.
@@ -1203,12 +1268,8 @@ impl NvmfInternalService for NvmfInternal {
         &self,
         request: Request<pb::SyncRequest>,
     ) -> Result<Response<pb::SyncResponse>, Status> {
-        // On a task of its own: a caller that gives up (its deadline, a dropped connection)
-        // must not stop a Sync halfway, which would forget the objects taken out of the
-        // applied state and not yet put back.
-        let (this, req) = (self.clone(), request.into_inner());
-        let synced = tokio::spawn(async move { this.sync_state(req).await }).await;
-        Ok(Response::new(synced.map_err(|e| Status::internal(format!("sync failed: {e}")))?))
+        let synced = self.queue_sync(request.into_inner()).await;
+        Ok(Response::new(synced.map_err(|e| Status::internal(format!("sync failed: {e}")))??))
     }
 
     async fn get_nvmf_stats(
@@ -1655,6 +1716,56 @@ mod tests {
         assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Applied as i32);
         let saved = registrants(&target);
         assert!(saved.registrants.is_empty(), "made again, it got the old state: {saved:?}");
+    }
+
+    /// Syncs that come while one runs do not pile up: one waits, the newest, and each it
+    /// replaces ends at once with ABORTED, its request dropped, whether its caller still
+    /// waits or gave up (the agent's timeout). Once the running one ends, only the newest
+    /// runs: no stale desired state is applied on the way (each Sync here makes its own
+    /// file volume, so its file tells whether it ran).
+    #[tokio::test]
+    async fn of_the_syncs_waiting_for_a_running_one_only_the_newest_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let path = |name: &str| dir.path().join(format!("{name}.img"));
+        let request = |name: &str| {
+            let file = pb::FileBackend { path: path(name).display().to_string(), size_bytes: 4096 };
+            let spec = pb::VolumeSpec {
+                backend: Some(pb::volume_spec::Backend::File(file)),
+                ..Default::default()
+            };
+            let volume = pb::Volume {
+                name: format!("volumes/{name}"),
+                spec: Some(spec),
+                ..Default::default()
+            };
+            Request::new(pb::SyncRequest { volumes: vec![volume], ..Default::default() })
+        };
+        let give_up = std::time::Duration::from_millis(200);
+        // A Sync running (holding the applied state) that takes its time.
+        let running = internal.applied.lock().await;
+        let waiting = {
+            let (internal, a) = (internal.clone(), request("a"));
+            tokio::spawn(async move { NvmfInternalService::sync(&internal, a).await })
+        };
+        // Its task has asked to run (this runtime has one thread).
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        for name in ["b", "c", "d"] {
+            let gave_up = tokio::time::timeout(give_up, internal.sync(request(name))).await;
+            assert!(gave_up.is_err(), "{name}: answered while a Sync runs");
+        }
+        let replaced = tokio::time::timeout(give_up, waiting).await.expect("answered at once");
+        let status = replaced.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Aborted, "{status}");
+        assert!(status.message().contains("newer Sync"), "{status}");
+        drop(running);
+        // Behind the one waiting, if any.
+        let a = internal.applied.lock().await;
+        assert_eq!(a.last.volumes.len(), 1);
+        assert_eq!(a.last.volumes[0].name, "volumes/d", "the last Sync to run");
+        let ran: Vec<&str> =
+            ["a", "b", "c", "d"].into_iter().filter(|n| path(n).exists()).collect();
+        assert_eq!(ran, ["d"], "Syncs that ran after the running one");
     }
 
     /// A listener moved to another port and then deleted closes the connections its first
