@@ -893,9 +893,8 @@ async fn serve_connection(
             None => break,
         }
     }
-    if let Some(Some(r)) = ring {
-        let _ = r.finish();
-    }
+    // A ring with transfers in flight waits for them off the reactor (`Drop for Ring`).
+    drop(ring);
 }
 
 /// The connection's ring, made on first use when `allowed`; `None` without one.

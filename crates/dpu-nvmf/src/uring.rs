@@ -23,6 +23,7 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Instant;
@@ -114,12 +115,44 @@ impl Transfer {
     }
 }
 
+/// The ring and the transfers the kernel holds: they end together.
+struct Kernel {
+    ring: IoUring,
+    transfers: HashMap<u64, Transfer>,
+}
+
+impl Kernel {
+    /// Blocks until the kernel completed every transfer, freeing each once it has.
+    fn wait_all(&mut self) {
+        while !self.transfers.is_empty() {
+            if self.ring.submit_and_wait(1).is_err() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            for cqe in self.ring.completion() {
+                self.transfers.remove(&cqe.user_data());
+            }
+        }
+    }
+}
+
+impl Drop for Kernel {
+    fn drop(&mut self) {
+        if !self.transfers.is_empty() {
+            // Not waited for (no runtime to wait on, or its blocking pool shut down before
+            // the wait ran): the kernel may still write into these buffers and use the
+            // descriptors their volumes keep open. Leaking them is safe, freeing them is
+            // not; closing the ring only makes the kernel cancel what it can.
+            std::mem::forget(std::mem::take(&mut self.transfers));
+        }
+    }
+}
+
 /// A connection's io_uring with the transfers it holds.
 pub(crate) struct Ring {
-    ring: IoUring,
+    /// Taken out only by `Drop`, which hands it to the wait for its transfers.
+    kernel: ManuallyDrop<Kernel>,
     /// Signalled by the kernel for each completion: wakes the connection's task.
     event: AsyncFd<EventFd>,
-    transfers: HashMap<u64, Transfer>,
     next_key: u64,
     /// Whether the kernel runs fsync on a ring (Linux 5.1 on; a filter may refuse it).
     fsync: bool,
@@ -127,7 +160,7 @@ pub(crate) struct Ring {
 
 impl std::fmt::Debug for Ring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ring").field("in_flight", &self.transfers.len()).finish_non_exhaustive()
+        f.debug_struct("Ring").field("in_flight", &self.in_flight()).finish_non_exhaustive()
     }
 }
 
@@ -148,7 +181,8 @@ impl Ring {
         // AsyncFd (its only owner) drops it.
         let event = unsafe { AsyncFd::register_with_interest(event, Interest::READABLE) }?;
         let fsync = probe.is_supported(opcode::Fsync::CODE);
-        Ok(Self { ring, event, transfers: HashMap::new(), next_key: 0, fsync })
+        let kernel = ManuallyDrop::new(Kernel { ring, transfers: HashMap::new() });
+        Ok(Self { kernel, event, next_key: 0, fsync })
     }
 
     /// Queues `req` if it is a read or write the volume can run as a transfer, or a flush
@@ -226,7 +260,7 @@ impl Ring {
         if self.push(key, t).is_err() {
             return Err(req);
         }
-        if let Some(t) = self.transfers.get_mut(&key) {
+        if let Some(t) = self.kernel.transfers.get_mut(&key) {
             t.fence = req.fence.take().map(Box::new);
         }
         Ok(())
@@ -238,29 +272,30 @@ impl Ring {
         let Some(entry) = t.entry(key) else { return Err(t) };
         // SAFETY: the entry names `t`'s buffer (a heap allocation that does not move when
         // `t` does) and `t.fd`, which `t` keeps open through its volume; both stay alive in
-        // `self.transfers` until the entry's completion is reaped (`reap`), or until every
-        // completion has been waited for (`finish`), whatever happens to the connection.
+        // `self.kernel.transfers` until the entry's completion is reaped (`reap`), or until
+        // every completion has been waited for (`Drop for Ring`), or for good (leaked, when
+        // no wait can run), whatever happens to the connection.
         let pushed = unsafe {
-            if self.ring.submission().push(&entry).is_ok() {
+            if self.kernel.ring.submission().push(&entry).is_ok() {
                 true
             } else {
                 // Full: the kernel takes what is queued, then there is room.
                 self.submit();
-                self.ring.submission().push(&entry).is_ok()
+                self.kernel.ring.submission().push(&entry).is_ok()
             }
         };
         if !pushed {
             return Err(t);
         }
-        self.transfers.insert(key, t);
+        self.kernel.transfers.insert(key, t);
         Ok(())
     }
 
     /// Hands the queued transfers to the kernel (one system call, nothing waited for).
     /// An error leaves them queued for the next call.
     pub(crate) fn submit(&mut self) {
-        if !self.ring.submission().is_empty() {
-            let _ = self.ring.submit();
+        if !self.kernel.ring.submission().is_empty() {
+            let _ = self.kernel.ring.submit();
         }
     }
 
@@ -271,9 +306,10 @@ impl Ring {
         let mut again = Vec::new();
         // One clock read for the completions reaped together.
         let mut now = None;
-        for cqe in self.ring.completion() {
+        let Kernel { ring, transfers } = &mut *self.kernel;
+        for cqe in ring.completion() {
             let key = cqe.user_data();
-            let Some(mut t) = self.transfers.remove(&key) else { continue };
+            let Some(mut t) = transfers.remove(&key) else { continue };
             let res = cqe.result();
             let outcome = if res < 0 {
                 let e = io::Error::from_raw_os_error(-res);
@@ -332,26 +368,26 @@ impl Ring {
 
     /// Transfers the kernel holds.
     pub(crate) fn in_flight(&self) -> usize {
-        self.transfers.len()
+        self.kernel.transfers.len()
     }
+}
 
-    /// Ends the ring once the kernel is done with every buffer: transfers still in flight
-    /// (a slow device) are waited for on a blocking thread, never on the reactor. Returns
-    /// that thread's task, if there was one.
-    pub(crate) fn finish(mut self) -> Option<tokio::task::JoinHandle<()>> {
-        if self.transfers.is_empty() {
-            return None;
+/// A ring ends once the kernel is done with every buffer, however it is dropped: at the end
+/// of its connection, or with its connection's task when the runtime ends under live
+/// connections (SIGTERM). Transfers still in flight (a slow device) are waited for on a
+/// blocking thread, never on the reactor; where none can run, they are leaked.
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // SAFETY: `kernel` is taken here only, and nothing uses it after.
+        let mut kernel = unsafe { ManuallyDrop::take(&mut self.kernel) };
+        if kernel.transfers.is_empty() {
+            return;
         }
-        Some(tokio::task::spawn_blocking(move || {
-            while !self.transfers.is_empty() {
-                if self.ring.submit_and_wait(1).is_err() {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-                for cqe in self.ring.completion() {
-                    self.transfers.remove(&cqe.user_data());
-                }
-            }
-        }))
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            // A pool shutting down drops the task unrun, and so `kernel`: leaked then.
+            drop(runtime.spawn_blocking(move || kernel.wait_all()));
+        }
+        // Otherwise `kernel` is dropped here, leaking its transfers (`Drop for Kernel`).
     }
 }
 
@@ -451,6 +487,84 @@ mod tests {
         assert_eq!(ring.in_flight(), 0);
     }
 
+    /// A volume whose transfers read a pipe: they stay in flight until the test writes
+    /// into it. Nothing else runs on it.
+    #[derive(Debug)]
+    struct Pipe(std::io::PipeReader);
+
+    impl crate::volume::BlockBackend for Pipe {
+        fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<()> {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        fn write_zeroes(&self, _: u64, _: u64) -> io::Result<()> {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        fn deallocate(&self, _: u64, _: u64) -> io::Result<()> {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        fn volatile_cache(&self) -> bool {
+            false
+        }
+        fn transfer_fd(&self, _: u64, _: usize) -> Option<(std::os::fd::BorrowedFd<'_>, bool)> {
+            Some((self.0.as_fd(), false))
+        }
+    }
+
+    /// A ring with a 512-byte read of a pipe in flight (none written yet), and a weak
+    /// reference to the read's volume, which only the transfer holds.
+    fn reading_a_pipe() -> (Ring, std::io::PipeWriter, std::sync::Weak<Volume>) {
+        let (reader, writer) = std::io::pipe().unwrap();
+        let volume = Arc::new(Volume::new("pipe", 512, 1 << 20, Box::new(Pipe(reader))).unwrap());
+        let mut ring = Ring::new().unwrap();
+        ring.start(request(1, &volume, IoOp::Read { offset: 0, len: 512 })).unwrap();
+        ring.submit();
+        assert_eq!(ring.reap(|tag, res| panic!("{tag} completed: {res:?}")), 0);
+        assert_eq!(ring.in_flight(), 1);
+        (ring, writer, Arc::downgrade(&volume))
+    }
+
+    /// A ring dropped with a transfer in flight (its connection's task dropped, as when the
+    /// runtime ends at SIGTERM) keeps the transfer's buffer and its volume (the descriptor
+    /// the kernel reads) until the kernel completes it, waiting on a blocking thread, then
+    /// frees them.
+    #[tokio::test]
+    async fn a_ring_dropped_with_a_transfer_in_flight_frees_it_only_once_completed() {
+        use std::io::Write;
+        let (ring, mut writer, volume) = reading_a_pipe();
+        drop(ring);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(volume.upgrade().is_some(), "freed while the kernel may read into its buffer");
+        writer.write_all(&[7; 512]).unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while volume.upgrade().is_some() {
+            assert!(Instant::now() < deadline, "still held 10 s after the read completed");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Dropped where no runtime runs to wait on, a ring leaks its transfers in flight:
+    /// the kernel may still write into their buffers, so freeing them is never safe.
+    #[test]
+    fn a_ring_dropped_outside_a_runtime_leaks_its_transfers_in_flight() {
+        use std::io::Write;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (ring, mut writer, volume) = {
+            let _entered = runtime.enter();
+            reading_a_pipe()
+        };
+        drop(ring);
+        assert!(volume.upgrade().is_some(), "freed while the kernel may read into its buffer");
+        writer.write_all(&[7; 512]).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(volume.upgrade().is_some(), "leaked: nothing reaps the completion");
+    }
+
     #[tokio::test]
     async fn a_ring_ended_with_transfers_in_flight_waits_for_them_off_the_reactor() {
         let dir = tempfile::tempdir().unwrap();
@@ -465,12 +579,16 @@ mod tests {
             ring.start(request(i, &volume, op)).unwrap();
         }
         ring.submit();
+        let kept = Arc::downgrade(&volume);
         drop(volume); // the ring's transfers keep it, and its descriptor, open
-        let waiting = ring.finish().expect("transfers were in flight");
-        tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
-            .await
-            .expect("every transfer completes")
-            .unwrap();
+        assert!(ring.in_flight() > 0);
+        drop(ring);
+        // Freed once the last transfer completed.
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while kept.upgrade().is_some() {
+            assert!(Instant::now() < deadline, "every transfer completes within 30 s");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         let on_disk = std::fs::read(dir.path().join("v.img")).unwrap();
         assert!(on_disk.iter().all(|&b| b == 7), "every write landed before the ring ended");
     }
