@@ -6,7 +6,9 @@ use anyhow::{Context, Result, bail};
 
 use crate::util::{run, stdout_of, succeeds};
 
-/// Debian packages `cargo xtask test` needs.
+/// Debian packages `cargo xtask test` needs: everything the tests use, so that the one
+/// `apt-get update` here covers them all (the tests' own installers are only a fallback).
+/// Includes every package of [`dpu_lab::guest::TEST_PACKAGES`].
 pub const TEST_APT: &[&str] = &[
     "gcc-aarch64-linux-gnu", // linker for aarch64
     "libc6-dev-arm64-cross", // aarch64 sysroot (qemu-user's -L)
@@ -20,6 +22,19 @@ pub const TEST_APT: &[&str] = &[
     "ethtool",               // lab VMs without TSO/GSO, like a VF behind a representor
     "traceroute",            // the routed hop of the switch's SVIs
     "openvswitch-switch",    // Geneve interop peer (userspace datapath)
+    "qemu-system-x86",       // the Linux NVMe/TCP initiator guests
+    "busybox-static",        // the guests' userland
+    "cpio",                  // packs the guests' initramfs
+    "nvme-cli",              // the guests' NVMe/TCP initiator
+    "e2fsprogs",             // ext4 in the guests, and checks of it on the host
+    "fio",                   // the guests' I/O load
+    "xz-utils",              // unpacks the guest kernel's modules
+    "mount",                 // losetup for the block-device volume tests
+    "util-linux",            // fincore (page-cache checks of the block-device tests)
+    "coreutils",             // sha256sum of backing files
+    "libc-bin",              // ldd: the guest tools' shared libraries
+    "apt",                   // apt-get download of the guest kernel
+    "dpkg",                  // dpkg-deb unpacks it
 ];
 
 /// Debian packages the benchmarks' peers need (besides those of the tests).
@@ -165,5 +180,15 @@ mod tests {
         let tools = AptTools { dpkg_query: "true", apt_get: no_apt };
         let e = format!("{:#}", tools.ensure(&["iproute2"]).unwrap_err());
         assert_eq!(e, "cannot install iproute2: `/nonexistent/apt-get` does not run");
+    }
+
+    /// One `apt-get update` before the tests covers every package they install: each one the
+    /// tests may install mid-run is in TEST_APT (empty package lists would fail them).
+    #[test]
+    fn test_apt_holds_every_package_the_tests_install() {
+        let tests = dpu_lab::guest::TEST_PACKAGES.iter();
+        let guest = dpu_lab::guest::HOST_TOOLS.iter().map(|(_, pkg)| pkg);
+        let missing: Vec<&&str> = tests.chain(guest).filter(|p| !TEST_APT.contains(p)).collect();
+        assert!(missing.is_empty(), "not in TEST_APT: {missing:?}");
     }
 }

@@ -2,13 +2,14 @@
 //! binary runs in the dpu namespace on the representors `pf0vf0`/`pf0vf1` and the uplink `p0`;
 //! the VMs and the fabric are ordinary Linux network stacks.
 //!
-//! Tools: `ping`, `ip` and `python3` must exist; `iperf3` and `tshark` are installed with apt
+//! Tools: `ping`, `ip` and `python3` must exist; `ethtool`, `iperf3`, `tshark`, `traceroute`
+//! and Open vSwitch come with `cargo xtask test`'s prerequisites and are installed with apt
 //! when missing, and a test fails loudly if that does not work.
 #![allow(clippy::unwrap_used)] // Test helpers: a panic is a test failure.
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -22,33 +23,14 @@ const VTEP_IP: &str = "198.51.100.10";
 
 static APT: Mutex<()> = Mutex::new(());
 
-/// Makes sure `tool` exists, installing Debian package `pkg` if needed; panics otherwise.
+/// Makes sure `tool` exists, installing Debian package `pkg` if needed (`cargo xtask test`
+/// installs them all up front; `pkg` must be in [`dpu_lab::guest::TEST_PACKAGES`]); panics
+/// otherwise.
 fn ensure_tool(tool: &str, pkg: &str) {
-    let have = || {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if have() {
-        return;
-    }
+    // One install at a time within this binary: the others then find the tool present.
     let _g = APT.lock().unwrap_or_else(|p| p.into_inner());
-    if have() {
-        return;
-    }
-    eprintln!("installing {pkg} (apt-get) for {tool}");
-    let out = Command::new("apt-get")
-        .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends", pkg])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} is missing and apt-get cannot run: {e}"));
-    assert!(
-        out.status.success() && have(),
-        "{tool} is missing and `apt-get install {pkg}` failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    dpu_lab::guest::ensure_commands(&[(tool, pkg)])
+        .unwrap_or_else(|e| panic!("{tool} is missing and installing {pkg} failed: {e}"));
 }
 
 struct Bench {

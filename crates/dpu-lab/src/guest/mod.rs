@@ -103,22 +103,79 @@ pub fn find_command(tool: &str) -> Result<PathBuf> {
         .ok_or_else(|| LabError::Guest(format!("`{tool}` is not on PATH")))
 }
 
+/// Every Debian package the workspace's tests install with [`ensure_commands`]. xtask's
+/// `TEST_APT` holds all of them (its unit test checks), so `cargo xtask test` installs them up
+/// front after one `apt-get update`; the installs here are only a fallback.
+pub const TEST_PACKAGES: &[&str] = &[
+    // HOST_TOOLS: what a guest is built from.
+    "qemu-system-x86",
+    "busybox-static",
+    "cpio",
+    "libc-bin",
+    "apt",
+    "dpkg",
+    "xz-utils", // the kernel package's compressed modules
+    // Tools of the NVMe/TCP guests and the host-side checks of their volumes.
+    "nvme-cli",
+    "e2fsprogs",
+    "fio",
+    "coreutils",
+    "mount",      // losetup
+    "util-linux", // fincore
+    // The switch's lab tests (crates/dpu-switch/tests/lab.rs).
+    "ethtool",
+    "iperf3",
+    "tshark",
+    "traceroute",
+    "openvswitch-switch",
+];
+
 /// Installs (apt-get) the packages of the `(command, package)` pairs whose command is missing,
-/// saying so; fails if a command is still missing afterwards.
+/// saying so; fails if a command is still missing afterwards. Every package must be one of
+/// [`TEST_PACKAGES`].
 pub fn ensure_commands(tools: &[(&str, &str)]) -> Result<()> {
+    ensure_commands_with("apt-get", tools)
+}
+
+fn ensure_commands_with(apt_get: &str, tools: &[(&str, &str)]) -> Result<()> {
+    // Checked even when the command is present, so a new package cannot slip past TEST_APT
+    // on a machine that happens to have it.
+    if let Some((tool, pkg)) = tools.iter().find(|(_, pkg)| !TEST_PACKAGES.contains(pkg)) {
+        return Err(LabError::Guest(format!(
+            "package `{pkg}` (for `{tool}`) is not in dpu_lab::guest::TEST_PACKAGES: add it there \
+             and to xtask's TEST_APT"
+        )));
+    }
     let missing: Vec<&str> =
         tools.iter().filter(|(tool, _)| find_command(tool).is_err()).map(|(_, pkg)| *pkg).collect();
     if missing.is_empty() {
         return Ok(());
     }
     println!("guest: installing {}", missing.join(" "));
-    // Another apt (another test binary, or the system's) may hold dpkg's lock: wait for it.
-    let mut install = Command::new("apt-get");
-    install
-        .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q", "--no-install-recommends"])
-        .args(&missing)
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    run_ok(install, CMD_TIMEOUT)?;
+    let install = || {
+        // Another apt (another test binary, or the system's) may hold dpkg's lock: wait for it.
+        let mut install = Command::new(apt_get);
+        install
+            .args([
+                "-o",
+                "DPkg::Lock::Timeout=300",
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+            ])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        run_ok(install, CMD_TIMEOUT)
+    };
+    if let Err(e) = install() {
+        // A fresh image has empty package lists ("Unable to locate package").
+        println!("guest: {e}; running apt-get update and trying once more");
+        let mut update = Command::new(apt_get);
+        update.args(["-o", "DPkg::Lock::Timeout=300", "update", "-q"]);
+        run_ok(update, CMD_TIMEOUT)?;
+        install()?;
+    }
     for (tool, _) in tools {
         find_command(tool)?;
     }
@@ -191,6 +248,56 @@ mod tests {
         assert_eq!(m.between("want-x", "x-seen"), Some(Duration::from_millis(250)));
         assert_eq!(m.missing(&["want-x", "done"]), ["done"]);
         assert!(is_last_mark("done") && is_last_mark("FAIL no device") && !is_last_mark("x"));
+    }
+
+    /// A fake `apt-get` in `dir` that logs its arguments to `dir/log` and fails `install`
+    /// until `update` ran, as apt does with empty package lists ("Unable to locate package").
+    fn apt_needing_update(dir: &std::path::Path) -> String {
+        let apt = dir.join("apt-get");
+        let d = dir.display();
+        std::fs::write(
+            &apt,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> {d}/log\ncase \" $*\" in\n  *\\ update*) touch {d}/updated ;;\n  \
+                 *\\ install\\ *) [ -e {d}/updated ] || {{ echo 'E: Unable to locate package' >&2; exit 100; }} ;;\nesac\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&apt, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        apt.display().to_string()
+    }
+
+    /// A failed install runs `apt-get update` and tries once more.
+    #[test]
+    fn a_failed_install_updates_the_package_lists_and_retries() {
+        let dir = tempfile::tempdir().unwrap();
+        let apt = apt_needing_update(dir.path());
+        // The command stays missing (the fake installs nothing): the error names it.
+        let e = ensure_commands_with(&apt, &[("no-such-command-for-dpu-lab", "fio")]).unwrap_err();
+        assert!(e.to_string().contains("`no-such-command-for-dpu-lab` is not on PATH"), "{e}");
+        let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+        let verbs: Vec<&str> =
+            log.lines().map(|l| if l.contains(" update") { "update" } else { "install" }).collect();
+        assert_eq!(verbs, ["install", "update", "install"], "{log}");
+        assert!(log.lines().all(|l| l.ends_with(" update -q") || l.ends_with(" fio")), "{log}");
+    }
+
+    /// A package outside [`TEST_PACKAGES`] is refused before apt runs, so xtask's TEST_APT
+    /// (which must hold them all) cannot miss one.
+    #[test]
+    fn only_registered_packages_are_installed() {
+        let dir = tempfile::tempdir().unwrap();
+        let apt = apt_needing_update(dir.path());
+        let e = ensure_commands_with(&apt, &[("sh", "not-a-test-package")]).unwrap_err();
+        assert!(
+            e.to_string().contains("not-a-test-package") && e.to_string().contains("TEST_PACKAGES"),
+            "{e}"
+        );
+        assert!(!dir.path().join("log").exists());
+        for (_, pkg) in HOST_TOOLS {
+            assert!(TEST_PACKAGES.contains(pkg), "{pkg} of HOST_TOOLS is not in TEST_PACKAGES");
+        }
     }
 
     #[test]
