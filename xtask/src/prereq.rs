@@ -138,20 +138,30 @@ pub fn ensure_rust_target(target: &str) -> Result<()> {
 
 /// Installs the Python gRPC packages when `python3` cannot import them.
 pub fn ensure_pip() -> Result<()> {
-    if succeeds(Command::new("python3").args(["-c", PY_CHECK])) {
+    ensure_pip_with("python3", &APT)
+}
+
+fn ensure_pip_with(python: &str, apt: &AptTools) -> Result<()> {
+    let imports = || succeeds(Command::new(python).args(["-c", PY_CHECK]));
+    if imports() {
         println!("    python packages present: {}", PIP.join(" "));
         return Ok(());
     }
+    if !succeeds(Command::new(python).args(["-m", "pip", "--version"])) {
+        // Debian's python3 comes without its pip module; the python3-pip package adds it.
+        println!("    `{python} -m pip` does not run: installing Debian's python3-pip first");
+        apt.ensure(&["python3-pip"])?;
+    }
     println!("    installing missing python packages: {}", PIP.join(" "));
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(python);
     cmd.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(PIP);
     if run(&mut cmd).is_err() {
         // Debian's own python3 refuses pip installs into the system (PEP 668).
         println!("    retrying with --break-system-packages (externally managed python)");
         run(cmd.arg("--break-system-packages")).context("pip install failed")?;
     }
-    if !succeeds(Command::new("python3").args(["-c", PY_CHECK])) {
-        bail!("python3 still cannot import the gRPC packages after installing {}", PIP.join(" "));
+    if !imports() {
+        bail!("{python} still cannot import the gRPC packages after installing {}", PIP.join(" "));
     }
     Ok(())
 }
@@ -166,6 +176,60 @@ pub fn ensure_for_test() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An executable shell script `dir/name` that appends its arguments to `dir/name.log`
+    /// and then runs `body`; returns its path.
+    fn fake(dir: &std::path::Path, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        let log = dir.join(format!("{name}.log"));
+        std::fs::write(&path, format!("#!/bin/sh\necho \"$*\" >> {}\n{body}\n", log.display()))
+            .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    fn log(dir: &std::path::Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default()
+    }
+
+    /// A python3 without pip (Debian's) gets Debian's python3-pip first; `true` stands for
+    /// a dpkg that knows no package, and the missing apt-get stops it there.
+    #[test]
+    fn python_without_pip_gets_debians_python3_pip() {
+        let dir = tempfile::tempdir().unwrap();
+        let python = fake(dir.path(), "python3", "exit 1");
+        let apt = AptTools { dpkg_query: "true", apt_get: "/nonexistent/apt-get" };
+        let e = format!("{:#}", ensure_pip_with(&python, &apt).unwrap_err());
+        assert_eq!(e, "cannot install python3-pip: `/nonexistent/apt-get` does not run");
+        assert!(!log(dir.path(), "python3").contains("pip install"));
+    }
+
+    /// A python3 with pip installs the packages with it and never asks apt.
+    #[test]
+    fn python_with_pip_installs_without_apt() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let python = fake(
+            dir.path(),
+            "python3",
+            &format!(
+                "case \"$*\" in\n  -c*) [ -e {d}/installed ] ;;\n  '-m pip --version') exit 0 ;;\n  \
+                 '-m pip install'*) touch {d}/installed ;;\n  *) exit 1 ;;\nesac"
+            ),
+        );
+        let apt =
+            AptTools { dpkg_query: "/nonexistent/dpkg-query", apt_get: "/nonexistent/apt-get" };
+        ensure_pip_with(&python, &apt).unwrap();
+        let log = log(dir.path(), "python3");
+        assert!(
+            log.contains(&format!(
+                "-m pip install --quiet --disable-pip-version-check {}",
+                PIP.join(" ")
+            )),
+            "{log}"
+        );
+    }
 
     /// Without dpkg or apt-get the error names what is missing; it does not ask for root
     /// or blame the mirrors. (No real apt-get is named: a root test run must not install.)
