@@ -60,6 +60,9 @@ const PY_CHECK: &str =
 
 pub const AARCH64: &str = "aarch64-unknown-linux-gnu";
 
+/// The rustup components `cargo xtask test` runs (not in rustup's minimal profile).
+pub const RUST_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
+
 fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
@@ -124,15 +127,33 @@ impl AptTools {
 
 /// Adds the aarch64 standard library with rustup when it is missing.
 pub fn ensure_rust_target(target: &str) -> Result<()> {
-    let installed = stdout_of(Command::new("rustup").args(["target", "list", "--installed"]))
-        .context("`rustup target list --installed` failed: is rustup installed?")?;
-    if installed.lines().any(|l| l.trim() == target) {
-        println!("    rust target present: {target}");
+    ensure_rustup("rustup", "target", &[target])
+}
+
+/// Adds the `wanted` rustup `kind`s (`target` or `component`) that
+/// `rustup KIND list --installed` does not list, with one `rustup KIND add`.
+fn ensure_rustup(rustup: &str, kind: &str, wanted: &[&str]) -> Result<()> {
+    let installed = stdout_of(Command::new(rustup).args([kind, "list", "--installed"]))
+        .with_context(|| {
+            format!("`{rustup} {kind} list --installed` failed: is rustup installed?")
+        })?;
+    // Components are listed with their triple (`rustfmt-x86_64-unknown-linux-gnu`).
+    let listed = |w: &str| {
+        installed.lines().map(str::trim).any(|l| {
+            l == w || (kind == "component" && l.strip_prefix(w).is_some_and(|t| t.starts_with('-')))
+        })
+    };
+    let missing: Vec<&str> = wanted.iter().copied().filter(|w| !listed(w)).collect();
+    if missing.is_empty() {
+        println!("    rust {kind}s present: {}", wanted.join(" "));
         return Ok(());
     }
-    println!("    installing missing rust target: {target}");
-    run(Command::new("rustup").args(["target", "add", target])).with_context(|| {
-        format!("rustup could not add {target} (its standard library comes from the Rust distribution server)")
+    println!("    installing missing rust {kind}s: {}", missing.join(" "));
+    run(Command::new(rustup).args([kind, "add"]).args(&missing)).with_context(|| {
+        format!(
+            "rustup could not add {} (they come from the Rust distribution server)",
+            missing.join(" ")
+        )
     })
 }
 
@@ -170,6 +191,8 @@ fn ensure_pip_with(python: &str, apt: &AptTools) -> Result<()> {
 pub fn ensure_for_test() -> Result<()> {
     ensure_apt(TEST_APT)?;
     ensure_rust_target(AARCH64)?;
+    // rustup's minimal profile (CI images) has no rustfmt and clippy, which steps 3 and 4 run.
+    ensure_rustup("rustup", "component", RUST_COMPONENTS)?;
     ensure_pip()
 }
 
@@ -191,6 +214,34 @@ mod tests {
 
     fn log(dir: &std::path::Path, name: &str) -> String {
         std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default()
+    }
+
+    /// Only what `rustup ... list --installed` lacks is added: components are listed with
+    /// their host triple, targets as they are.
+    #[test]
+    fn rustup_adds_only_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let rustup = fake(
+            dir.path(),
+            "rustup",
+            "case \"$*\" in\n  'component list --installed') printf 'cargo-x86_64-unknown-linux-gnu\\n\
+             rustfmt-x86_64-unknown-linux-gnu\\nrust-std-x86_64-unknown-linux-gnu\\n' ;;\n  \
+             'target list --installed') printf 'x86_64-unknown-linux-gnu\\n' ;;\nesac",
+        );
+        ensure_rustup(&rustup, "component", RUST_COMPONENTS).unwrap();
+        ensure_rustup(&rustup, "target", &[AARCH64]).unwrap();
+        ensure_rustup(&rustup, "target", &["x86_64-unknown-linux-gnu"]).unwrap();
+        let adds: Vec<String> = log(dir.path(), "rustup")
+            .lines()
+            .filter(|l| l.contains(" add"))
+            .map(String::from)
+            .collect();
+        assert_eq!(adds, ["component add clippy", &format!("target add {AARCH64}")]);
+        let e = format!(
+            "{:#}",
+            ensure_rustup("/nonexistent/rustup", "component", RUST_COMPONENTS).unwrap_err()
+        );
+        assert!(e.contains("is rustup installed?"), "{e}");
     }
 
     /// A python3 without pip (Debian's) gets Debian's python3-pip first; `true` stands for

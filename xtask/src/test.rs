@@ -19,7 +19,8 @@ pub fn run_all(quick: bool) -> Result<()> {
         if quick { "quick run, no aarch64 and no fuzzing" } else { "full run" }
     );
 
-    steps.step("prerequisites (apt, rustup target, pip)", prereq::ensure_for_test)?;
+    steps
+        .step("prerequisites (apt, rustup target and components, pip)", prereq::ensure_for_test)?;
     steps.step("remove stale lab namespaces of crashed runs", lab::cleanup_quiet)?;
     steps.step("format: cargo fmt --all --check", || {
         run(cargo().args(["fmt", "--all", "--check"]))
