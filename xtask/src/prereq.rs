@@ -1,5 +1,9 @@
 //! Prerequisites: checks what the tests and the demo need and installs what is missing, saying so.
 
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -67,20 +71,38 @@ fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// The Debian package tools [`ensure_apt`] runs.
-struct AptTools {
-    dpkg_query: &'static str,
-    apt_get: &'static str,
+/// Packages whose maintainer scripts would start a system service, with its systemd unit:
+/// Open vSwitch's postinst starts ovsdb-server and ovs-vswitchd in the root namespace (and
+/// loads the openvswitch module), while the tests need only its binaries and run their own
+/// daemons inside a lab namespace.
+const NO_START: &[(&str, &str)] = &[("openvswitch-switch", "openvswitch-switch.service")];
+
+/// The Debian package tools [`ensure_apt`] runs, and where it holds services back.
+struct AptTools<'a> {
+    dpkg_query: &'a str,
+    apt_get: &'a str,
+    /// Asked by invoke-rc.d and deb-systemd-invoke before a maintainer script starts a
+    /// service; exit status 101 forbids it (init-system-helpers' README.policy-rc.d).
+    policy_rc_d: &'a str,
+    systemctl: &'a str,
+    /// A directory that exists when systemd is the running init (sd_booted(3)).
+    systemd_run: &'a str,
 }
 
-const APT: AptTools = AptTools { dpkg_query: "dpkg-query", apt_get: "apt-get" };
+const APT: AptTools<'static> = AptTools {
+    dpkg_query: "dpkg-query",
+    apt_get: "apt-get",
+    policy_rc_d: "/usr/sbin/policy-rc.d",
+    systemctl: "systemctl",
+    systemd_run: "/run/systemd/system",
+};
 
 /// Installs the missing ones of `pkgs` with apt-get (one `apt-get update` first).
 pub fn ensure_apt(pkgs: &[&str]) -> Result<()> {
     APT.ensure(pkgs)
 }
 
-impl AptTools {
+impl AptTools<'_> {
     fn installed(&self, pkg: &str) -> bool {
         stdout_of(Command::new(self.dpkg_query).args(["-W", "-f=${db:Status-Abbrev}", pkg]))
             .is_some_and(|s| s.starts_with("ii"))
@@ -113,15 +135,81 @@ impl AptTools {
                 missing.join(" ")
             );
         }
-        run(Command::new(self.apt_get).args(["update", "-q"]))
-            .context("apt-get update failed (are Debian's package mirrors reachable?)")?;
-        run(Command::new(self.apt_get)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q"])
-            .arg("--no-install-recommends")
-            .args(&missing))
-        .with_context(|| format!("installing {}", missing.join(" ")))?;
-        Ok(())
+        self.holding_services(&missing, || {
+            run(Command::new(self.apt_get).args(["update", "-q"]))
+                .context("apt-get update failed (are Debian's package mirrors reachable?)")?;
+            run(Command::new(self.apt_get)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q"])
+                .arg("--no-install-recommends")
+                .args(&missing))
+            .with_context(|| format!("installing {}", missing.join(" ")))
+        })
+    }
+
+    /// Runs `install` so that the [`NO_START`] packages among `pkgs` start no service: their
+    /// units masked first (under systemd; boots do not start them either) and a policy-rc.d
+    /// forbidding starts while it runs, removed afterwards also on failure.
+    fn holding_services(&self, pkgs: &[&str], install: impl FnOnce() -> Result<()>) -> Result<()> {
+        let units: Vec<&str> =
+            NO_START.iter().filter(|(pkg, _)| pkgs.contains(pkg)).map(|(_, unit)| *unit).collect();
+        if units.is_empty() {
+            return install();
+        }
+        if Path::new(self.systemd_run).is_dir()
+            && succeeds(Command::new(self.systemctl).arg("--version"))
+        {
+            println!(
+                "    masking {} first: the tests run their own daemons in a lab namespace, none \
+                 in the root namespace (`systemctl unmask` undoes it)",
+                units.join(" ")
+            );
+            run(Command::new(self.systemctl).arg("mask").args(&units))?;
+        }
+        let _held = PolicyRcD::forbid_starts(self.policy_rc_d)?;
+        install()
+    }
+}
+
+/// A policy-rc.d forbidding every service start, removed when dropped; or nothing, when one
+/// was there already (it is not ours to replace).
+struct PolicyRcD(Option<PathBuf>);
+
+impl PolicyRcD {
+    fn forbid_starts(path: &str) -> Result<PolicyRcD> {
+        let path = PathBuf::from(path);
+        if path.symlink_metadata().is_ok() {
+            println!(
+                "    {} exists: left as it is, it decides which services start",
+                path.display()
+            );
+            return Ok(PolicyRcD(None));
+        }
+        println!(
+            "    writing {} (exit 101: no service starts while apt installs), removed afterwards",
+            path.display()
+        );
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o755)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        let held = PolicyRcD(Some(path));
+        f.write_all(
+            b"#!/bin/sh\n# cargo xtask: no service starts while it installs packages\nexit 101\n",
+        )?;
+        Ok(held)
+    }
+}
+
+impl Drop for PolicyRcD {
+    fn drop(&mut self) {
+        if let Some(path) = &self.0
+            && let Err(e) = fs::remove_file(path)
+        {
+            println!("    could not remove {}: {e}; remove it by hand", path.display());
+        }
     }
 }
 
@@ -162,7 +250,7 @@ pub fn ensure_pip() -> Result<()> {
     ensure_pip_with("python3", &APT)
 }
 
-fn ensure_pip_with(python: &str, apt: &AptTools) -> Result<()> {
+fn ensure_pip_with(python: &str, apt: &AptTools<'_>) -> Result<()> {
     let imports = || succeeds(Command::new(python).args(["-c", PY_CHECK]));
     if imports() {
         println!("    python packages present: {}", PIP.join(" "));
@@ -244,13 +332,54 @@ mod tests {
         assert!(e.contains("is rustup installed?"), "{e}");
     }
 
+    /// Installing Open vSwitch runs with its unit masked (under systemd) and a policy-rc.d
+    /// forbidding starts, removed afterwards also when the install fails; an existing
+    /// policy-rc.d is left alone; other packages install as they are.
+    #[test]
+    fn open_vswitch_installs_without_starting_its_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy-rc.d");
+        let systemctl = fake(dir.path(), "systemctl", "exit 0");
+        let p = policy.display().to_string();
+        let d = dir.path().display().to_string();
+        let apt = AptTools { policy_rc_d: &p, systemctl: &systemctl, systemd_run: &d, ..APT };
+        let e = apt
+            .holding_services(&["fio", "openvswitch-switch"], || {
+                let script = std::fs::read_to_string(&policy)?;
+                assert!(script.starts_with("#!/bin/sh") && script.contains("exit 101"), "{script}");
+                assert!(!succeeds(&mut Command::new(&policy)), "policy-rc.d allows");
+                bail!("apt-get failed")
+            })
+            .unwrap_err();
+        assert_eq!(e.to_string(), "apt-get failed");
+        assert!(!policy.exists(), "policy-rc.d left behind");
+        let masks =
+            || log(dir.path(), "systemctl").lines().filter(|l| l.starts_with("mask")).count();
+        assert!(log(dir.path(), "systemctl").ends_with("\nmask openvswitch-switch.service\n"));
+
+        // Someone else's policy-rc.d stays as it was; no systemd, no systemctl.
+        std::fs::write(&policy, "theirs").unwrap();
+        let apt = AptTools { systemd_run: "/nonexistent/systemd", ..apt };
+        apt.holding_services(&["openvswitch-switch"], || Ok(())).unwrap();
+        assert_eq!(std::fs::read_to_string(&policy).unwrap(), "theirs");
+        std::fs::remove_file(&policy).unwrap();
+        assert_eq!(masks(), 1);
+
+        // Other packages: nothing held back.
+        apt.holding_services(&["fio"], || {
+            assert!(!policy.exists());
+            Ok(())
+        })
+        .unwrap();
+    }
+
     /// A python3 without pip (Debian's) gets Debian's python3-pip first; `true` stands for
     /// a dpkg that knows no package, and the missing apt-get stops it there.
     #[test]
     fn python_without_pip_gets_debians_python3_pip() {
         let dir = tempfile::tempdir().unwrap();
         let python = fake(dir.path(), "python3", "exit 1");
-        let apt = AptTools { dpkg_query: "true", apt_get: "/nonexistent/apt-get" };
+        let apt = AptTools { dpkg_query: "true", apt_get: "/nonexistent/apt-get", ..APT };
         let e = format!("{:#}", ensure_pip_with(&python, &apt).unwrap_err());
         assert_eq!(e, "cannot install python3-pip: `/nonexistent/apt-get` does not run");
         assert!(!log(dir.path(), "python3").contains("pip install"));
@@ -269,8 +398,11 @@ mod tests {
                  '-m pip install'*) touch {d}/installed ;;\n  *) exit 1 ;;\nesac"
             ),
         );
-        let apt =
-            AptTools { dpkg_query: "/nonexistent/dpkg-query", apt_get: "/nonexistent/apt-get" };
+        let apt = AptTools {
+            dpkg_query: "/nonexistent/dpkg-query",
+            apt_get: "/nonexistent/apt-get",
+            ..APT
+        };
         ensure_pip_with(&python, &apt).unwrap();
         let log = log(dir.path(), "python3");
         assert!(
@@ -287,12 +419,12 @@ mod tests {
     #[test]
     fn without_dpkg_or_apt_the_error_says_so() {
         let no_apt = "/nonexistent/apt-get";
-        let tools = AptTools { dpkg_query: "/nonexistent/dpkg-query", apt_get: no_apt };
+        let tools = AptTools { dpkg_query: "/nonexistent/dpkg-query", apt_get: no_apt, ..APT };
         let e = format!("{:#}", tools.ensure(&["iproute2", "fio"]).unwrap_err());
         assert!(e.contains("`/nonexistent/dpkg-query` does not run"), "{e}");
         assert!(e.contains("iproute2 fio") && e.contains("Debian"), "{e}");
         // `true` stands for a dpkg that knows no package: every one is missing.
-        let tools = AptTools { dpkg_query: "true", apt_get: no_apt };
+        let tools = AptTools { dpkg_query: "true", apt_get: no_apt, ..APT };
         let e = format!("{:#}", tools.ensure(&["iproute2"]).unwrap_err());
         assert_eq!(e, "cannot install iproute2: `/nonexistent/apt-get` does not run");
     }
