@@ -43,8 +43,10 @@ pub const TEST_APT: &[&str] = &[
 
 /// Debian packages the benchmarks' peers need (besides those of the tests).
 pub const BENCH_APT: &[&str] = &[
-    "iperf3", // TCP throughput peer (nvmf, switch)
-    "fio",    // the file volume's peer (nvmf)
+    "iperf3",   // TCP throughput peer (nvmf, switch)
+    "fio",      // the file volume's peer (nvmf)
+    "iproute2", // the switch bench's lab (ip netns, veth)
+    "ethtool",  // its VMs without TSO/GSO/GRO, like a VF behind a representor
 ];
 
 /// Debian packages `cargo xtask demo` and `cargo xtask lab` need.
@@ -330,6 +332,15 @@ mod tests {
             ensure_rustup("/nonexistent/rustup", "component", RUST_COMPONENTS).unwrap_err()
         );
         assert!(e.contains("is rustup installed?"), "{e}");
+    }
+
+    /// `cargo xtask bench switch` brings up a lab (`ip`) and turns the VMs' offloads off
+    /// (`ethtool`, dpu-bench's switch lab) besides its iperf3 peer.
+    #[test]
+    fn bench_apt_has_what_the_switch_lab_runs() {
+        for pkg in ["iproute2", "ethtool", "iperf3", "fio"] {
+            assert!(BENCH_APT.contains(&pkg), "{pkg} is not in BENCH_APT");
+        }
     }
 
     /// Installing Open vSwitch runs with its unit masked (under systemd) and a policy-rc.d
