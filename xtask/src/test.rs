@@ -22,8 +22,12 @@ pub fn run_all(quick: bool) -> Result<()> {
     steps
         .step("prerequisites (apt, rustup target and components, pip)", prereq::ensure_for_test)?;
     steps.step("remove stale lab namespaces of crashed runs", lab::cleanup_quiet)?;
-    steps.step("format: cargo fmt --all --check", || {
-        run(cargo().args(["fmt", "--all", "--check"]))
+    steps.step("format: cargo fmt --all --check, and of the fuzz targets", || {
+        run(cargo().args(["fmt", "--all", "--check"]))?;
+        // crates/dpu-fuzz is its own workspace, which `--all` does not reach.
+        run(cargo()
+            .args(["fmt", "--check", "--manifest-path"])
+            .arg(fuzz::fuzz_dir().join("Cargo.toml")))
     })?;
     steps.step("lint: cargo clippy --workspace --all-targets -D warnings", || {
         run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
