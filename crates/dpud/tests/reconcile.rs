@@ -107,8 +107,8 @@ async fn a_restarted_service_gets_desired_state_again() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_service_keeps_running_through_an_agent_crash_and_is_adopted() {
+/// An agent and its system service with `vm.swappiness` 5 applied; the file's path.
+async fn swappiness_5_applied() -> (Env, std::path::PathBuf) {
     let mut env = Env::new();
     env.start().await;
     let client = env.client(Who::Operator).await;
@@ -125,6 +125,12 @@ async fn the_service_keeps_running_through_an_agent_crash_and_is_adopted() {
         .unwrap();
     let swappiness = env.path("sysctl/vm/swappiness");
     wait_for("apply", async || std::fs::read_to_string(&swappiness).unwrap().trim() == "5").await;
+    (env, swappiness)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_keeps_running_through_an_agent_crash_and_is_adopted() {
+    let (mut env, swappiness) = swappiness_5_applied().await;
     let pid = system_service_pid(&env.socket()).expect("service running");
 
     // The agent crashes; the service process goes on with its configuration.
@@ -161,22 +167,7 @@ async fn a_hung_adopted_service_is_replaced() {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
 
-    let mut env = Env::new();
-    env.start().await;
-    let client = env.client(Who::Operator).await;
-    client
-        .system()
-        .create_sysctl(CreateSysctlRequest {
-            sysctl_id: "vm.swappiness".into(),
-            sysctl: Some(Sysctl {
-                spec: Some(SysctlSpec { value: "5".into() }),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap();
-    let swappiness = env.path("sysctl/vm/swappiness");
-    wait_for("apply", async || std::fs::read_to_string(&swappiness).unwrap().trim() == "5").await;
+    let (mut env, swappiness) = swappiness_5_applied().await;
     let old = system_service_pid(&env.socket()).expect("service running");
     env.kill_agent();
     env.start().await;

@@ -679,14 +679,19 @@ mod tests {
     use super::*;
     use tonic_types::StatusExt;
 
+    /// The API over an empty store of its own, with no switch service configured.
+    fn api_without_service() -> (tempfile::TempDir, SwitchApi) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let services = Services::default();
+        (dir, SwitchApi { resources: SwitchResources::open(&store, &services), services })
+    }
+
     /// A port id that is no interface name (longer than 15 characters) is refused naming
     /// `port_id`, as every other Create names the id field its id breaks.
     #[tokio::test]
     async fn a_port_id_too_long_for_an_interface_names_port_id() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(dir.path()).unwrap();
-        let services = Services::default();
-        let api = SwitchApi { resources: SwitchResources::open(&store, &services), services };
+        let (_dir, api) = api_without_service();
         let port = PortResource {
             spec: Some(dpu_proto::dpu::switch::v1::PortSpec {
                 mode: dpu_proto::dpu::switch::v1::PortMode::Uplink.into(),
@@ -707,10 +712,7 @@ mod tests {
     #[tokio::test]
     async fn errors_name_public_names_and_a_missing_parent_is_not_found() {
         use dpu_proto::dpu::switch::v1::BridgeSpec;
-        let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(dir.path()).unwrap();
-        let services = Services::default();
-        let api = SwitchApi { resources: SwitchResources::open(&store, &services), services };
+        let (_dir, api) = api_without_service();
         let bridge = || BridgeResource {
             spec: Some(BridgeSpec { vlan: Some(10), ..Default::default() }),
             ..Default::default()
@@ -747,10 +749,7 @@ mod tests {
     #[tokio::test]
     async fn objects_stored_under_looser_rules_can_each_be_mended_or_deleted() {
         use dpu_proto::dpu::switch::v1::{BridgeSpec, SviSpec, VrfSpec};
-        let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(dir.path()).unwrap();
-        let services = Services::default();
-        let api = SwitchApi { resources: SwitchResources::open(&store, &services), services };
+        let (_dir, api) = api_without_service();
         let bridge = |vlan| BridgeResource {
             spec: Some(BridgeSpec { vlan: Some(vlan), ..Default::default() }),
             ..Default::default()
