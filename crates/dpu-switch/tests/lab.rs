@@ -320,7 +320,7 @@ fn l2_vms_ping_and_transfer_through_the_switch() {
     let vf0 = b.port("pf0vf0");
     assert!(vf0["counters"]["rx_packets"].as_u64().unwrap() > 1000, "{vf0}");
     let s = b.status();
-    let macs = s["mac_table"].as_array().unwrap();
+    let macs = s["mac_table"]["entries"].as_array().unwrap();
     assert_eq!(macs.iter().filter(|m| m["bridge"] == "br10").count(), 2, "{macs:?}");
     assert!(s["status"]["flow_cache"]["hits"].as_u64().unwrap() > 100);
     // The worker runs at nice -10 by default; the main thread keeps the nice value it was
@@ -408,9 +408,13 @@ fn vlan_isolation_and_trunk_tagging() {
     assert!(drops["vlan_not_allowed"].as_u64().unwrap_or(0) >= 10, "{drops}");
     let s = b.status();
     assert!(
-        s["mac_table"].as_array().unwrap().iter().any(|m| m["mac"] == "02:00:00:00:bb:02"
-            && m["dest"] == "pf0vf1"
-            && m["bridge"] == "br10"),
+        s["mac_table"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mac"] == "02:00:00:00:bb:02"
+                && m["dest"] == "pf0vf1"
+                && m["bridge"] == "br10"),
         "{}",
         s["mac_table"]
     );
