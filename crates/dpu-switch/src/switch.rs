@@ -159,6 +159,9 @@ struct RemoteVtep {
     encap: Encap,
     next_hop: Ipv4Addr,
     learned: bool,
+    /// Its encapsulation is what its packets came with (learned, or inherited from a
+    /// learned remote by one only static MACs name), not what a configuration said.
+    encap_seen: bool,
     vnis: Vec<u32>,
     tx_packets: u64,
     rx_packets: u64,
@@ -482,10 +485,15 @@ impl Switch {
                     && !self.remote_ids.contains_key(&ip)
                 {
                     // A static MAC says nothing of the encapsulation: a remote learned from
-                    // Geneve stays Geneve. Named by the configuration now, it no longer ages
-                    // (and goes with the last static MAC naming it, to be learned again).
-                    let encap = old_by_ip.get(&ip).map_or(Encap::Vxlan, |r| r.encap);
-                    let _ = self.push_remote(l, ip, encap, false, Vec::new(), now);
+                    // Geneve stays Geneve, while one a configuration said was Geneve is VXLAN
+                    // once no configuration says so. Named by the configuration now, it no
+                    // longer ages (and goes with the last static MAC naming it, to be
+                    // learned again).
+                    let seen = old_by_ip.get(&ip).filter(|r| r.encap_seen).map(|r| r.encap);
+                    let encap = seen.unwrap_or(Encap::Vxlan);
+                    if let Some(id) = self.push_remote(l, ip, encap, false, Vec::new(), now) {
+                        self.remotes[usize::from(id)].encap_seen = seen.is_some();
+                    }
                 }
             }
             // With learning off only configured remotes are accepted (as Linux's VXLAN
@@ -720,6 +728,7 @@ impl Switch {
             encap,
             next_hop: local.next_hop(ip),
             learned,
+            encap_seen: learned,
             vnis,
             tx_packets: 0,
             rx_packets: 0,

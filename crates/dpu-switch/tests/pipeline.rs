@@ -1515,6 +1515,37 @@ fn a_static_mac_keeps_a_learned_remotes_encapsulation() {
     assert!(s.vteps.iter().any(|v| v.ip == other && !v.learned), "{:?}", s.vteps);
 }
 
+/// Only an encapsulation learned from traffic carries over to a remote that static MACs
+/// alone name: a remote configured as Geneve and then dropped from `remotes` while a
+/// static MAC still names it is sent VXLAN (docs/api.md), on this apply and every later one.
+#[test]
+fn a_configured_encapsulation_does_not_outlive_the_remotes_entry() {
+    let static_mac = StaticMacConfig {
+        bridge: "br10".into(),
+        mac: mac(0x66).to_string(),
+        port: None,
+        vtep: Some(REMOTE_IP),
+    };
+    let mut c = config();
+    c.vtep.as_mut().unwrap().remotes[0].encap = Encap::Geneve;
+    c.static_macs = vec![static_mac.clone()];
+    let mut h = Harness::new(c);
+    h.resolve_remote();
+    let mut tunnel_to_66 = |h: &mut Harness| {
+        let out = h.send("a", &[udp_frame(1, mac(0x66), None, 1, 10)]);
+        assert_eq!(ports_of(&out), vec!["p0"]);
+        dissect(&out[0].1).unwrap().tunnel.unwrap().kind
+    };
+    assert_eq!(tunnel_to_66(&mut h), dpu_wire::dissect::TunnelKind::Geneve);
+    let mut c = config();
+    c.vtep.as_mut().unwrap().remotes.clear();
+    c.static_macs = vec![static_mac];
+    for _ in 0..2 {
+        h.sw.apply(c.clone(), h.now).unwrap();
+        assert_eq!(tunnel_to_66(&mut h), dpu_wire::dissect::TunnelKind::Vxlan);
+    }
+}
+
 /// A learned MAC that becomes another bridge's SVI MAC leaves its bridge's table, and that
 /// bridge's cached flows to it go stale with it: the next frame takes the slow path and
 /// floods instead of following the forgotten entry.
