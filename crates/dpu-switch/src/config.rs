@@ -586,8 +586,8 @@ impl SwitchConfig {
             if b.ageing_secs == 0 || b.ageing_secs > 1_000_000 {
                 return Err(invalid(format!("bridges[{}].ageing_secs", b.name), "outside 1..=1e6"));
             }
-            if b.mac_limit > MAX_MAC_LIMIT {
-                let reason = format!("{} above {MAX_MAC_LIMIT}", b.mac_limit);
+            if b.mac_limit == 0 || b.mac_limit > MAX_MAC_LIMIT {
+                let reason = format!("{} outside 1..={MAX_MAC_LIMIT}", b.mac_limit);
                 return Err(invalid(format!("bridges[{}].mac_limit", b.name), reason));
             }
         }
@@ -645,8 +645,11 @@ impl SwitchConfig {
                     name: v.uplink.clone(),
                 });
             }
-            if v.prefix_len > 32 {
-                return Err(invalid("vtep.prefix_len", "above 32"));
+            if v.prefix_len == 0 || v.prefix_len > 32 {
+                return Err(invalid("vtep.prefix_len", "outside 1..=32"));
+            }
+            if v.ttl == 0 {
+                return Err(invalid("vtep.ttl", "0: every router on the way would drop it"));
             }
             if !is_single_host_v4(v.local_ip) {
                 return Err(invalid("vtep.local_ip", "must be a unicast address"));
@@ -1090,8 +1093,13 @@ mod tests {
             (Box::new(|c| c.ports[0].mtu = 20), "mtu"),
             (
                 Box::new(|c| c.bridges[0].mac_limit = MAX_MAC_LIMIT + 1),
-                "bridges[br10].mac_limit: 1048577 above 1048576",
+                "bridges[br10].mac_limit: 1048577 outside 1..=1048576",
             ),
+            // Zero is the default through the API (proto3), so a file may not mean
+            // something else by it: a bridge that learns nothing, a /0 underlay, TTL 0.
+            (Box::new(|c| c.bridges[0].mac_limit = 0), "bridges[br10].mac_limit: 0 outside"),
+            (Box::new(|c| c.vtep.as_mut().unwrap().prefix_len = 0), "vtep.prefix_len"),
+            (Box::new(|c| c.vtep.as_mut().unwrap().ttl = 0), "vtep.ttl"),
             (
                 Box::new(|c| c.flow_cache_size = u32::MAX),
                 "flow_cache_size: 4294967295 entries, at most 4194304",
@@ -1357,7 +1365,7 @@ mod tests {
             (
                 Box::new(|c| {
                     let v = c.vtep.as_mut().unwrap();
-                    v.prefix_len = 0;
+                    v.prefix_len = 1;
                     v.gateway = Some("127.0.0.1".parse().unwrap());
                 }),
                 "vtep.gateway: 127.0.0.1 is not a unicast address",
