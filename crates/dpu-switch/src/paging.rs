@@ -2,11 +2,12 @@
 //! page under the switch's lock, however large the table (the flow cache and the MAC table:
 //! a page used to render and sort the whole table, and a listing walks every page).
 //!
-//! A page token is a slot index. Positions stay put while the table keeps its size, so a
-//! listing of a table nothing changes gives every entry exactly once. A listing while the
-//! table changes is not a snapshot (as `ovs-appctl dpctl/dump-flows`): an entry added or
-//! removed meanwhile may or may not be given, and when the table grew or shrank between
-//! pages its entries moved, so some may be given twice or not at all.
+//! A page token is a slot index. Positions stay put while nothing is inserted, so a listing
+//! of a table nothing changes gives every entry exactly once. A listing while the table
+//! changes is not a snapshot (as `ovs-appctl dpctl/dump-flows`): an entry added or removed
+//! meanwhile may or may not be given, and any insertion may rehash the table (to grow, or in
+//! place when removals' tombstones use up its free slots), moving every entry, so some may
+//! be given twice or not at all.
 
 use hashbrown::HashTable;
 
