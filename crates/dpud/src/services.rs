@@ -428,12 +428,14 @@ async fn watch_adopted(
     pid: u32,
     shutdown: &mut watch::Receiver<bool>,
 ) -> bool {
+    // Signals go to this process only, not to one that took its pid after it ended.
+    let started = Process::of(pid);
     let mut misses = 0;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PROBE_INTERVAL) => {}
             _ = shutdown.changed() => {
-                stop_adopted(name, pid).await;
+                stop_adopted(name, started).await;
                 return true;
             }
         }
@@ -446,7 +448,7 @@ async fn watch_adopted(
                     // A hung process still holds its socket, so a new one could not bind it:
                     // it is stopped first, as a child of ours would be.
                     tracing::warn!(service = %name, pid, "adopted service stopped answering; stopping it and starting a new one");
-                    stop_adopted(name, pid).await;
+                    stop_adopted(name, started).await;
                     return false;
                 }
             }
@@ -454,24 +456,59 @@ async fn watch_adopted(
     }
 }
 
+/// A process as started: its pid and its start time (`/proc/PID/stat` field 22, clock ticks
+/// since boot), which a later process given the same pid does not share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Process {
+    pid: nix::unistd::Pid,
+    start_time: u64,
+}
+
+impl Process {
+    /// The process `pid` now, if it exists.
+    fn of(pid: u32) -> Option<Self> {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).ok()?);
+        let (_, start_time) = proc_stat(pid)?;
+        Some(Self { pid, start_time })
+    }
+
+    /// Whether it still runs: not gone, not a zombie its parent has not reaped, and its pid
+    /// not another process's now.
+    fn runs(self) -> bool {
+        proc_stat(self.pid).is_some_and(|(state, t)| t == self.start_time && state != 'Z')
+    }
+
+    fn signal(self, signal: nix::sys::signal::Signal) {
+        if self.runs() {
+            let _ = nix::sys::signal::kill(self.pid, signal);
+        }
+    }
+}
+
+/// The state and start time of `/proc/PID/stat` (proc(5); the command name before them may
+/// hold spaces and parentheses, so fields count from its last ')').
+fn proc_stat(pid: nix::unistd::Pid) -> Option<(char, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    // Field 22 overall; `state` was field 3.
+    let start_time = fields.nth(18)?.parse().ok()?;
+    Some((state, start_time))
+}
+
 /// Stops a process the agent adopted (not its child, so it cannot wait for it): SIGTERM,
-/// then SIGKILL if it still runs after the grace [`stop_child`] gives a child.
-async fn stop_adopted(name: &str, pid: u32) {
-    use nix::sys::signal::{Signal, kill};
-    let Ok(pid) = i32::try_from(pid) else { return };
-    let pid = nix::unistd::Pid::from_raw(pid);
-    // Gone, or a zombie its parent has not reaped: nothing runs any more.
-    let ended = || {
-        kill(pid, None).is_err()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.starts_with(" Z")))
-    };
-    let _ = kill(pid, Signal::SIGTERM);
+/// then SIGKILL if it still runs after the grace [`stop_child`] gives a child. Nothing is
+/// signalled if it was not seen when adopted.
+async fn stop_adopted(name: &str, process: Option<Process>) {
+    use nix::sys::signal::Signal;
+    let Some(process) = process else { return };
+    process.signal(Signal::SIGTERM);
     let deadline = tokio::time::Instant::now() + STOP_GRACE;
-    while !ended() {
+    while process.runs() {
         if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(service = %name, %pid, "adopted service did not stop on SIGTERM; killing it");
-            let _ = kill(pid, Signal::SIGKILL);
+            tracing::warn!(service = %name, pid = %process.pid, "adopted service did not stop on SIGTERM; killing it");
+            process.signal(Signal::SIGKILL);
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -637,6 +674,23 @@ mod tests {
     /// A sync that keeps failing is tried again after 0.5 s, 1 s, 2 s, ... up to 30 s between
     /// attempts, not on every probe; the probes go on every 0.5 s and the state says what
     /// failed.
+    /// An adopted process is signalled only while its pid is still that process's: one
+    /// that took the pid after it ended (another start time) is left alone.
+    #[tokio::test]
+    async fn stopping_an_adopted_process_spares_a_process_that_took_its_pid() {
+        let mut sleeper =
+            tokio::process::Command::new("sleep").arg("30").kill_on_drop(true).spawn().unwrap();
+        let pid = sleeper.id().unwrap();
+        let now = Process::of(pid).expect("the sleeper runs");
+        let earlier = Process { start_time: now.start_time.wrapping_sub(1), ..now };
+        assert!(!earlier.runs(), "another start time is another process");
+        stop_adopted("test", Some(earlier)).await;
+        assert!(sleeper.try_wait().unwrap().is_none(), "a process that took the pid was stopped");
+        stop_adopted("test", Some(now)).await;
+        let status = tokio::time::timeout(Duration::from_secs(5), sleeper.wait()).await;
+        assert!(status.is_ok(), "the adopted process itself was not stopped");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_failing_sync_is_retried_with_growing_gaps_up_to_the_cap() {
         let h = Harness::start(Some("unknown method Sync")).await;
