@@ -101,7 +101,8 @@ pub struct Vtep {
     pub ttl: u32,
     #[prost(message, repeated, tag = "8")]
     pub remotes: ::prost::alloc::vec::Vec<RemoteVtep>,
-    /// Refuse traffic from VTEPs not listed in `remotes`.
+    /// Refuse traffic from VTEPs not listed in `remotes` (nor named by a static MAC); set,
+    /// the VTEPs learned before are forgotten with the MACs behind them.
     #[prost(bool, tag = "9")]
     pub no_learn_remotes: bool,
 }
@@ -462,6 +463,7 @@ pub struct VtepSpec {
     /// Remote VTEPs and the VNIs (of bridges) whose flooded frames they receive.
     #[prost(message, repeated, tag = "8")]
     pub remotes: ::prost::alloc::vec::Vec<RemoteVtep>,
+    /// As in `Vtep`: refuse unlisted VTEPs, forgetting the learned ones.
     #[prost(bool, tag = "9")]
     pub no_learn_remotes: bool,
 }
@@ -4268,7 +4270,8 @@ pub mod switch_internal_service_client {
                 );
             self.inner.unary(req, path, codec).await
         }
-        /// The MAC table (paged, ordered by bridge and address).
+        /// The MAC table (paged in table order; a page costs a page, a listing while the table
+        /// changes is not a snapshot: docs/api.md).
         pub async fn list_mac_entries(
             &mut self,
             request: impl tonic::IntoRequest<super::ListRequest>,
@@ -4298,7 +4301,7 @@ pub mod switch_internal_service_client {
                 );
             self.inner.unary(req, path, codec).await
         }
-        /// The flow cache (paged).
+        /// The flow cache (paged as ListMacEntries).
         pub async fn list_flows(
             &mut self,
             request: impl tonic::IntoRequest<super::ListRequest>,
@@ -4389,7 +4392,8 @@ pub mod switch_internal_service_server {
             &self,
             request: tonic::Request<super::GetStatusRequest>,
         ) -> std::result::Result<tonic::Response<super::SwitchStatus>, tonic::Status>;
-        /// The MAC table (paged, ordered by bridge and address).
+        /// The MAC table (paged in table order; a page costs a page, a listing while the table
+        /// changes is not a snapshot: docs/api.md).
         async fn list_mac_entries(
             &self,
             request: tonic::Request<super::ListRequest>,
@@ -4397,7 +4401,7 @@ pub mod switch_internal_service_server {
             tonic::Response<super::ListMacEntriesResponse>,
             tonic::Status,
         >;
-        /// The flow cache (paged).
+        /// The flow cache (paged as ListMacEntries).
         async fn list_flows(
             &self,
             request: tonic::Request<super::ListRequest>,
