@@ -1,12 +1,10 @@
 //! Prerequisites: checks what the tests and the demo need and installs what is missing, saying so.
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+use dpu_lab::packages::ServiceHold;
 
 use crate::util::{run, stdout_of, succeeds};
 
@@ -73,31 +71,15 @@ fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// Packages whose maintainer scripts would start a system service, with its systemd unit:
-/// Open vSwitch's postinst starts ovsdb-server and ovs-vswitchd in the root namespace (and
-/// loads the openvswitch module), while the tests need only its binaries and run their own
-/// daemons inside a lab namespace.
-const NO_START: &[(&str, &str)] = &[("openvswitch-switch", "openvswitch-switch.service")];
-
 /// The Debian package tools [`ensure_apt`] runs, and where it holds services back.
 struct AptTools<'a> {
     dpkg_query: &'a str,
     apt_get: &'a str,
-    /// Asked by invoke-rc.d and deb-systemd-invoke before a maintainer script starts a
-    /// service; exit status 101 forbids it (init-system-helpers' README.policy-rc.d).
-    policy_rc_d: &'a str,
-    systemctl: &'a str,
-    /// A directory that exists when systemd is the running init (sd_booted(3)).
-    systemd_run: &'a str,
+    hold: ServiceHold<'a>,
 }
 
-const APT: AptTools<'static> = AptTools {
-    dpkg_query: "dpkg-query",
-    apt_get: "apt-get",
-    policy_rc_d: "/usr/sbin/policy-rc.d",
-    systemctl: "systemctl",
-    systemd_run: "/run/systemd/system",
-};
+const APT: AptTools<'static> =
+    AptTools { dpkg_query: "dpkg-query", apt_get: "apt-get", hold: dpu_lab::packages::SYSTEM };
 
 /// Installs the missing ones of `pkgs` with apt-get (one `apt-get update` first).
 pub fn ensure_apt(pkgs: &[&str]) -> Result<()> {
@@ -137,7 +119,8 @@ impl AptTools<'_> {
                 missing.join(" ")
             );
         }
-        self.holding_services(&missing, || {
+        // Open vSwitch and the like start no service (dpu_lab::packages::NO_START).
+        self.hold.run(&missing, || {
             run(Command::new(self.apt_get).args(["update", "-q"]))
                 .context("apt-get update failed (are Debian's package mirrors reachable?)")?;
             run(Command::new(self.apt_get)
@@ -147,71 +130,6 @@ impl AptTools<'_> {
                 .args(&missing))
             .with_context(|| format!("installing {}", missing.join(" ")))
         })
-    }
-
-    /// Runs `install` so that the [`NO_START`] packages among `pkgs` start no service: their
-    /// units masked first (under systemd; boots do not start them either) and a policy-rc.d
-    /// forbidding starts while it runs, removed afterwards also on failure.
-    fn holding_services(&self, pkgs: &[&str], install: impl FnOnce() -> Result<()>) -> Result<()> {
-        let units: Vec<&str> =
-            NO_START.iter().filter(|(pkg, _)| pkgs.contains(pkg)).map(|(_, unit)| *unit).collect();
-        if units.is_empty() {
-            return install();
-        }
-        if Path::new(self.systemd_run).is_dir()
-            && succeeds(Command::new(self.systemctl).arg("--version"))
-        {
-            println!(
-                "    masking {} first: the tests run their own daemons in a lab namespace, none \
-                 in the root namespace (`systemctl unmask` undoes it)",
-                units.join(" ")
-            );
-            run(Command::new(self.systemctl).arg("mask").args(&units))?;
-        }
-        let _held = PolicyRcD::forbid_starts(self.policy_rc_d)?;
-        install()
-    }
-}
-
-/// A policy-rc.d forbidding every service start, removed when dropped; or nothing, when one
-/// was there already (it is not ours to replace).
-struct PolicyRcD(Option<PathBuf>);
-
-impl PolicyRcD {
-    fn forbid_starts(path: &str) -> Result<PolicyRcD> {
-        let path = PathBuf::from(path);
-        if path.symlink_metadata().is_ok() {
-            println!(
-                "    {} exists: left as it is, it decides which services start",
-                path.display()
-            );
-            return Ok(PolicyRcD(None));
-        }
-        println!(
-            "    writing {} (exit 101: no service starts while apt installs), removed afterwards",
-            path.display()
-        );
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o755)
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        let held = PolicyRcD(Some(path));
-        f.write_all(
-            b"#!/bin/sh\n# cargo xtask: no service starts while it installs packages\nexit 101\n",
-        )?;
-        Ok(held)
-    }
-}
-
-impl Drop for PolicyRcD {
-    fn drop(&mut self) {
-        if let Some(path) = &self.0
-            && let Err(e) = fs::remove_file(path)
-        {
-            println!("    could not remove {}: {e}; remove it by hand", path.display());
-        }
     }
 }
 
@@ -341,47 +259,6 @@ mod tests {
         for pkg in ["iproute2", "ethtool", "iperf3", "fio"] {
             assert!(BENCH_APT.contains(&pkg), "{pkg} is not in BENCH_APT");
         }
-    }
-
-    /// Installing Open vSwitch runs with its unit masked (under systemd) and a policy-rc.d
-    /// forbidding starts, removed afterwards also when the install fails; an existing
-    /// policy-rc.d is left alone; other packages install as they are.
-    #[test]
-    fn open_vswitch_installs_without_starting_its_service() {
-        let dir = tempfile::tempdir().unwrap();
-        let policy = dir.path().join("policy-rc.d");
-        let systemctl = fake(dir.path(), "systemctl", "exit 0");
-        let p = policy.display().to_string();
-        let d = dir.path().display().to_string();
-        let apt = AptTools { policy_rc_d: &p, systemctl: &systemctl, systemd_run: &d, ..APT };
-        let e = apt
-            .holding_services(&["fio", "openvswitch-switch"], || {
-                let script = std::fs::read_to_string(&policy)?;
-                assert!(script.starts_with("#!/bin/sh") && script.contains("exit 101"), "{script}");
-                assert!(!succeeds(&mut Command::new(&policy)), "policy-rc.d allows");
-                bail!("apt-get failed")
-            })
-            .unwrap_err();
-        assert_eq!(e.to_string(), "apt-get failed");
-        assert!(!policy.exists(), "policy-rc.d left behind");
-        let masks =
-            || log(dir.path(), "systemctl").lines().filter(|l| l.starts_with("mask")).count();
-        assert!(log(dir.path(), "systemctl").ends_with("\nmask openvswitch-switch.service\n"));
-
-        // Someone else's policy-rc.d stays as it was; no systemd, no systemctl.
-        std::fs::write(&policy, "theirs").unwrap();
-        let apt = AptTools { systemd_run: "/nonexistent/systemd", ..apt };
-        apt.holding_services(&["openvswitch-switch"], || Ok(())).unwrap();
-        assert_eq!(std::fs::read_to_string(&policy).unwrap(), "theirs");
-        std::fs::remove_file(&policy).unwrap();
-        assert_eq!(masks(), 1);
-
-        // Other packages: nothing held back.
-        apt.holding_services(&["fio"], || {
-            assert!(!policy.exists());
-            Ok(())
-        })
-        .unwrap();
     }
 
     /// A python3 without pip (Debian's) gets Debian's python3-pip first; `true` stands for

@@ -31,6 +31,7 @@
 mod error;
 pub mod guest;
 pub mod loopdev;
+pub mod packages;
 mod proc;
 mod process;
 pub mod unit;

@@ -68,10 +68,12 @@ pub(crate) fn has_exited(pid: u32) -> bool {
     }
 }
 
-/// One line of /proc/<pid>/stat, the fields we need.
+/// One line of /proc/<pid>/stat, the fields we need (proc(5)).
 struct Stat {
     state: char,
     pgrp: u32,
+    /// Field 22, starttime: clock ticks after boot. A reused pid has another.
+    start: u64,
 }
 
 fn read_stat(pid: u32) -> Option<Stat> {
@@ -82,21 +84,31 @@ fn read_stat(pid: u32) -> Option<Stat> {
     let state = fields.next()?.chars().next()?;
     let _ppid = fields.next()?;
     let pgrp = fields.next()?.parse().ok()?;
-    Some(Stat { state, pgrp })
+    // Fields 6 to 21 (session to itrealvalue) come before the start time.
+    let start = fields.nth(16)?.parse().ok()?;
+    Some(Stat { state, pgrp, start })
+}
+
+fn running(s: &Stat) -> bool {
+    s.state != 'Z' && s.state != 'X'
 }
 
 /// True if `pid` exists and is not a zombie.
 pub fn is_alive(pid: u32) -> bool {
-    read_stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X')
+    read_stat(pid).is_some_and(|s| running(&s))
+}
+
+/// When `pid` started (field 22 of /proc/PID/stat, clock ticks after boot), if it runs.
+/// With the pid it names one process: a pid reused later has another start time.
+pub(crate) fn start_time(pid: u32) -> Option<u64> {
+    read_stat(pid).filter(running).map(|s| s.start)
 }
 
 /// Live (non-zombie) processes whose process group is `pgid`.
 pub(crate) fn group_members(pgid: u32) -> Vec<u32> {
     let Ok(dir) = fs::read_dir("/proc") else { return Vec::new() };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            read_stat(*pid).is_some_and(|s| s.pgrp == pgid && s.state != 'Z' && s.state != 'X')
-        })
+        .filter(|pid| read_stat(*pid).is_some_and(|s| s.pgrp == pgid && running(&s)))
         .collect()
 }
 
