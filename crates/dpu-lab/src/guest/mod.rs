@@ -27,6 +27,7 @@ pub use self::kernel::{
 };
 pub use self::qemu::{Guest, QemuConfig};
 use crate::error::{LabError, Result};
+use crate::packages;
 use crate::proc::run_ok;
 
 /// The guest's user-mode network (documentation range).
@@ -132,12 +133,18 @@ pub const TEST_PACKAGES: &[&str] = &[
 
 /// Installs (apt-get) the packages of the `(command, package)` pairs whose command is missing,
 /// saying so; fails if a command is still missing afterwards. Every package must be one of
-/// [`TEST_PACKAGES`].
+/// [`TEST_PACKAGES`]. Open vSwitch (and any package of [`packages::NO_START`]) installs with
+/// its service held back ([`packages::ServiceHold`]): the tests start their own daemons inside
+/// a lab namespace, none in the root namespace.
 pub fn ensure_commands(tools: &[(&str, &str)]) -> Result<()> {
-    ensure_commands_with("apt-get", tools)
+    ensure_commands_with("apt-get", &packages::SYSTEM, tools)
 }
 
-fn ensure_commands_with(apt_get: &str, tools: &[(&str, &str)]) -> Result<()> {
+fn ensure_commands_with(
+    apt_get: &str,
+    hold: &packages::ServiceHold<'_>,
+    tools: &[(&str, &str)],
+) -> Result<()> {
     // Checked even when the command is present, so a new package cannot slip past TEST_APT
     // on a machine that happens to have it.
     if let Some((tool, pkg)) = tools.iter().find(|(_, pkg)| !TEST_PACKAGES.contains(pkg)) {
@@ -168,14 +175,17 @@ fn ensure_commands_with(apt_get: &str, tools: &[(&str, &str)]) -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive");
         run_ok(install, CMD_TIMEOUT)
     };
-    if let Err(e) = install() {
-        // A fresh image has empty package lists ("Unable to locate package").
-        println!("guest: {e}; running apt-get update and trying once more");
-        let mut update = Command::new(apt_get);
-        update.args(["-o", "DPkg::Lock::Timeout=300", "update", "-q"]);
-        run_ok(update, CMD_TIMEOUT)?;
-        install()?;
-    }
+    hold.run(&missing, || {
+        if let Err(e) = install() {
+            // A fresh image has empty package lists ("Unable to locate package").
+            println!("guest: {e}; running apt-get update and trying once more");
+            let mut update = Command::new(apt_get);
+            update.args(["-o", "DPkg::Lock::Timeout=300", "update", "-q"]);
+            run_ok(update, CMD_TIMEOUT)?;
+            install()?;
+        }
+        Ok::<_, LabError>(())
+    })?;
     for (tool, _) in tools {
         find_command(tool)?;
     }
@@ -274,7 +284,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let apt = apt_needing_update(dir.path());
         // The command stays missing (the fake installs nothing): the error names it.
-        let e = ensure_commands_with(&apt, &[("no-such-command-for-dpu-lab", "fio")]).unwrap_err();
+        let e = ensure_commands_with(&apt, &NO_HOLD, &[("no-such-command-for-dpu-lab", "fio")])
+            .unwrap_err();
         assert!(e.to_string().contains("`no-such-command-for-dpu-lab` is not on PATH"), "{e}");
         let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
         let verbs: Vec<&str> =
@@ -289,7 +300,7 @@ mod tests {
     fn only_registered_packages_are_installed() {
         let dir = tempfile::tempdir().unwrap();
         let apt = apt_needing_update(dir.path());
-        let e = ensure_commands_with(&apt, &[("sh", "not-a-test-package")]).unwrap_err();
+        let e = ensure_commands_with(&apt, &NO_HOLD, &[("sh", "not-a-test-package")]).unwrap_err();
         assert!(
             e.to_string().contains("not-a-test-package") && e.to_string().contains("TEST_PACKAGES"),
             "{e}"
@@ -298,6 +309,48 @@ mod tests {
         for (_, pkg) in HOST_TOOLS {
             assert!(TEST_PACKAGES.contains(pkg), "{pkg} of HOST_TOOLS is not in TEST_PACKAGES");
         }
+    }
+
+    /// Where the tests without Open vSwitch would hold services back: nowhere they can reach.
+    const NO_HOLD: packages::ServiceHold<'static> = packages::ServiceHold {
+        policy_rc_d: "/nonexistent/policy-rc.d",
+        systemctl: "/nonexistent/systemctl",
+        systemd_run: "/nonexistent/systemd",
+    };
+
+    /// The fallback install of Open vSwitch goes through the service hold: its unit masked
+    /// first, and apt-get runs while the policy-rc.d forbids starts (removed afterwards).
+    #[test]
+    fn open_vswitch_installs_with_its_service_held_back() {
+        use crate::packages::tests::{fake, log};
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy-rc.d");
+        let systemctl = fake(dir.path(), "systemctl", "exit 0");
+        // What invoke-rc.d would be told by the policy-rc.d, were the postinst to start ovs.
+        let apt_log = dir.path().join("apt-get.log");
+        let apt = fake(
+            dir.path(),
+            "apt-get",
+            &format!("{} ; echo \"policy $?\" >> {}", policy.display(), apt_log.display()),
+        );
+        let (p, d) = (policy.display().to_string(), dir.path().display().to_string());
+        let hold =
+            packages::ServiceHold { policy_rc_d: &p, systemctl: &systemctl, systemd_run: &d };
+        let e = ensure_commands_with(
+            &apt,
+            &hold,
+            &[("sh", "fio"), ("no-such-command-for-dpu-lab", "openvswitch-switch")],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`no-such-command-for-dpu-lab` is not on PATH"), "{e}");
+        let installs = log(dir.path(), "apt-get");
+        assert!(installs.contains(" install ") && installs.contains(" openvswitch-switch\n"));
+        assert!(
+            installs.ends_with("\npolicy 101\n"),
+            "apt-get ran with starts allowed: {installs}"
+        );
+        assert!(log(dir.path(), "systemctl").ends_with("\nmask openvswitch-switch.service\n"));
+        assert!(!policy.exists(), "policy-rc.d left behind");
     }
 
     #[test]
