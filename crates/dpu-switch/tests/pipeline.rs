@@ -1531,7 +1531,7 @@ fn a_configured_encapsulation_does_not_outlive_the_remotes_entry() {
     c.static_macs = vec![static_mac.clone()];
     let mut h = Harness::new(c);
     h.resolve_remote();
-    let mut tunnel_to_66 = |h: &mut Harness| {
+    let tunnel_to_66 = |h: &mut Harness| {
         let out = h.send("a", &[udp_frame(1, mac(0x66), None, 1, 10)]);
         assert_eq!(ports_of(&out), vec!["p0"]);
         dissect(&out[0].1).unwrap().tunnel.unwrap().kind
