@@ -1371,6 +1371,7 @@ pub fn control() -> Control {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::reservation::Host;
 
     #[test]
     fn names_and_ids_parse() {
@@ -1692,7 +1693,8 @@ mod tests {
         let ns = target.namespace(IDS_NQN, 1).unwrap();
         {
             let mut r = ns.reservations.lock().unwrap();
-            r.register(&[1; 16], 0, false, 0, 5).unwrap();
+            r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
+                .unwrap();
             r.set_ptpl(true);
         }
         target.namespace_store().unwrap().save(&ns).unwrap();

@@ -309,6 +309,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::reservation::Host;
     use crate::target::{SubsystemSpec, Target};
     use crate::volume::Volume;
 
@@ -339,7 +340,8 @@ mod tests {
             t.add_namespace(SUB, nsid, v, [nsid as u8; 16], [0; 16]).unwrap();
             let ns = t.namespace(SUB, nsid).unwrap();
             let mut r = ns.reservations.lock().unwrap();
-            r.register(&[1; 16], 0, false, 0, 5).unwrap();
+            r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
+                .unwrap();
             r.set_ptpl(true);
             drop(r);
             ns
@@ -379,7 +381,8 @@ mod tests {
             nguid: hex::encode([1u8; 16]),
             reservations: Some({
                 let mut r = Reservations::default();
-                r.register(&[1; 16], 0, false, 0, 5).unwrap();
+                r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
+                    .unwrap();
                 r.set_ptpl(true);
                 r.save()
             }),

@@ -51,7 +51,7 @@ use crate::error_log::{self, ErrorEntry, ErrorSite};
 use crate::features::{HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::persist::NamespaceStore;
-use crate::reservation::{Access, Durable, HostId, Reservations};
+use crate::reservation::{Access, Durable, Host, Reservations};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{
     AnaState, ConnectRefusal, Controller, ControllerMismatch, HostWriteProtectError,
@@ -168,7 +168,7 @@ pub struct IoRequest {
 /// so that counting every write costs no cache line the other queues write too.
 #[derive(Debug)]
 pub struct QueueWrites {
-    host: HostId,
+    host: Host,
     running: AtomicU32,
 }
 
@@ -199,12 +199,12 @@ impl Drop for WriteTicket {
 }
 
 /// Whether any of `hosts` has writes in flight on `ns`.
-fn writing(ns: &Namespace, hosts: &[HostId]) -> bool {
+fn writing(ns: &Namespace, hosts: &[Host]) -> bool {
     let writers = ns.writers.lock().unwrap_or_else(PoisonError::into_inner);
     writers
         .iter()
         .filter_map(Weak::upgrade)
-        .any(|w| hosts.contains(&w.host) && w.running.load(Ordering::SeqCst) > 0)
+        .any(|w| hosts.iter().any(|h| h.covers(&w.host)) && w.running.load(Ordering::SeqCst) > 0)
 }
 
 /// A Preempt and Abort waiting for the preempted hosts' writes in flight to finish.
@@ -212,7 +212,7 @@ fn writing(ns: &Namespace, hosts: &[HostId]) -> bool {
 struct Fencing {
     cid: u16,
     ns: Arc<Namespace>,
-    hosts: Vec<HostId>,
+    hosts: Vec<Host>,
     /// What follows: saving the new state, or nothing (success).
     then: Option<(IoOp, Arc<Volume>, Post)>,
     /// Past this it completes anyway (a write the device never finishes); set at the
@@ -2911,9 +2911,8 @@ impl Connection {
             return Ok(());
         }
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
-        let host = b.ctrl.hostid;
         let r = ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
-        if !r.allows(&host, access) {
+        if !r.allows(&b.ctrl.host, access) {
             return Err(Status::RESERVATION_CONFLICT);
         }
         self.fence = ticket;
@@ -2929,7 +2928,8 @@ impl Connection {
         if let Some((_, writes)) = cached {
             return Ok(WriteTicket::new(writes));
         }
-        let writes = Arc::new(QueueWrites { host: b.ctrl.hostid, running: AtomicU32::new(0) });
+        let writes =
+            Arc::new(QueueWrites { host: b.ctrl.host.clone(), running: AtomicU32::new(0) });
         {
             let mut writers = ns.writers.lock().unwrap_or_else(PoisonError::into_inner);
             writers.retain(|w| w.strong_count() > 0);
@@ -2941,11 +2941,11 @@ impl Connection {
     }
 
     /// Reservation Register, Report, Acquire and Release (NVM Command Set 1.0
-    /// §3.2.4-3.2.7) for the connection's host, named by its Host Identifier.
+    /// §3.2.4-3.2.7) for the connection's host, named by its Host Identifier and NQN.
     fn reservation_cmd(&mut self, sqe: &Sqe, data: &[u8]) -> Result<Outcome, Status> {
         let ns = self.namespace(sqe.nsid)?;
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
-        let host = b.ctrl.hostid;
+        let host = &b.ctrl.host;
         let cdw10 = sqe.cdw10();
         let (action, iekey, rtype) =
             ((cdw10 & 0b111) as u8, cdw10 & (1 << 3) != 0, (cdw10 >> 8) as u8);
@@ -2977,7 +2977,7 @@ impl Connection {
         let done = match sqe.opcode {
             io_opcode::RESERVATION_REGISTER => {
                 let [crkey, nrkey] = keys(2)?;
-                let done = r.register(&host, action, iekey, crkey, nrkey);
+                let done = r.register(host, action, iekey, crkey, nrkey);
                 if done.is_ok() && cptpl & 0b10 != 0 && ns.store.is_some() {
                     r.set_ptpl(cptpl == 0b11);
                 }
@@ -2985,11 +2985,11 @@ impl Connection {
             }
             io_opcode::RESERVATION_ACQUIRE => {
                 let [crkey, prkey] = keys(2)?;
-                r.acquire(&host, action, iekey, rtype, crkey, prkey)
+                r.acquire(host, action, iekey, rtype, crkey, prkey)
             }
             io_opcode::RESERVATION_RELEASE => {
                 let [crkey, _] = keys(1)?;
-                r.release(&host, action, iekey, rtype, crkey)
+                r.release(host, action, iekey, rtype, crkey)
             }
             _ => {
                 // Report: NUMD (CDW10, 0's based dwords) within the largest transfer, and
@@ -3004,8 +3004,8 @@ impl Connection {
             }
         };
         ns.note_reservations(&r);
-        let preempted: Vec<HostId> =
-            registered_before.into_iter().filter(|h| *h != host && !r.is_registrant(h)).collect();
+        let preempted: Vec<Host> =
+            registered_before.into_iter().filter(|h| h != host && !r.is_registrant(h)).collect();
         let notices = r.take_notices();
         // The command completes once a state that persists, or stops persisting, is
         // saved (with PTPL off throughout there is nothing to save).

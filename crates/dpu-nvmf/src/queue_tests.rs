@@ -190,8 +190,22 @@ impl H {
         kato: u32,
         cattr: u8,
     ) -> Cqe {
+        self.connect_nqn(hostid, HOST, subnqn, qid, cntlid, kato, cattr)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn connect_nqn(
+        &mut self,
+        hostid: [u8; 16],
+        hostnqn: &str,
+        subnqn: &str,
+        qid: u16,
+        cntlid: u16,
+        kato: u32,
+        cattr: u8,
+    ) -> Cqe {
         let sqe = ConnectCmd { recfmt: 0, qid, sqsize: 31, cattr, kato }.to_sqe(0);
-        let d = ConnectData { hostid, cntlid, subnqn: subnqn.into(), hostnqn: HOST.into() };
+        let d = ConnectData { hostid, cntlid, subnqn: subnqn.into(), hostnqn: hostnqn.into() };
         self.run(sqe, &d.to_bytes()).0
     }
 
@@ -2650,12 +2664,18 @@ fn ana_states_follow_the_listener_and_are_announced() {
 
 /// An admin queue and I/O queue 1 of a controller of the host with `hostid`.
 fn host_queues(t: &Arc<Target>, hostid: [u8; 16]) -> (H, H) {
+    nqn_queues(t, hostid, HOST)
+}
+
+/// [`host_queues`] of the host `hostnqn`.
+fn nqn_queues(t: &Arc<Target>, hostid: [u8; 16], hostnqn: &str) -> (H, H) {
     let mut admin = H::new(t, false, false);
-    let c = admin.connect_as(hostid, SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    let c = admin.connect_nqn(hostid, hostnqn, SUB, 0, CNTLID_DYNAMIC, 0, 0);
     assert!(c.status.is_success(), "{c:?}");
     admin.enable();
     let mut io = H::new(t, false, false);
-    assert!(io.connect_as(hostid, SUB, 1, c.dw0 as u16, 0, 0).status.is_success());
+    let c = io.connect_nqn(hostid, hostnqn, SUB, 1, c.dw0 as u16, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
     (admin, io)
 }
 
@@ -2741,6 +2761,50 @@ fn reservations_guard_the_namespace_between_hosts() {
     // A releases: B writes again.
     assert!(status(&mut a, reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])).is_success());
     assert!(write(&mut b).is_success());
+}
+
+/// A registrant is a Host Identifier and a Host NQN: host B, allowed under its own NQN,
+/// that connects with A's Host Identifier (read from a report) is not A: its writes
+/// conflict with A's Write Exclusive reservation, its reservation commands do not act on
+/// A's registration, and A's notices do not reach it.
+#[test]
+fn a_host_id_of_another_nqn_is_another_registrant() {
+    const OTHER: &str = "nqn.2014-08.org.example:host2";
+    let t = target();
+    t.set_hosts(SUB, false, BTreeSet::from([HOST.to_owned(), OTHER.to_owned()])).unwrap();
+    let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (mut b_admin, mut b) = nqn_queues(&t, [0xA; 16], OTHER);
+    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        h.run(sqe, &data).0.status
+    };
+    let write = |h: &mut H| {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        h.run(w, &[0x42; 512]).0.status
+    };
+    let conflict = Status::RESERVATION_CONFLICT.with_dnr();
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER, RESERVATION_RELEASE};
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
+    assert_eq!(write(&mut b), conflict, "B is not the holder A");
+    assert_eq!(
+        status(&mut b, reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])),
+        conflict,
+        "B is no registrant: A's key is not B's"
+    );
+    // B registers on its own and is preempted by A: the notice is B's, not A's.
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    let preempt = reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xAA, 0xBB]);
+    assert!(status(&mut a, preempt).is_success());
+    assert_eq!(write(&mut b), conflict, "fenced");
+    assert!(write(&mut a).is_success());
+    let (c, page) = b_admin.run(log_page(0x80, 64), &[]);
+    assert!(c.status.is_success(), "{c:?}");
+    assert_eq!((page[0], page[8]), (1, 1), "B's Registration Preempted");
+    let (c, page) = a_admin.run(log_page(0x80, 64), &[]);
+    assert!(c.status.is_success(), "{c:?}");
+    assert_eq!(page[0], 0, "A lost nothing");
 }
 
 /// A reservation change whose saving fails (the state directory gone) fails its command
@@ -3281,7 +3345,12 @@ fn a_save_that_fails_after_its_connection_closed_is_put_back() {
         assert!(h.conn.take_output().is_empty());
     };
     fail_after_close(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]));
-    assert!(ns.reservations.lock().unwrap().is_registrant(&[0xA; 16]));
+    assert!(
+        ns.reservations
+            .lock()
+            .unwrap()
+            .is_registrant(&crate::reservation::Host::new([0xA; 16], HOST.into()))
+    );
     assert!(!ns.reservations.lock().unwrap().is_reserved(), "the reservation was put back");
     let mut wp = Sqe::new(admin_opcode::SET_FEATURES, 0);
     (wp.nsid, wp.cdw[0], wp.cdw[1]) = (1, 0x84, 1);
@@ -3377,10 +3446,11 @@ fn reservation_notices_reach_the_preempted_host() {
     mask.nsid = crate::target::NSID_ALL;
     mask.cdw[1] = 0;
     assert!(a_admin.run(mask, &[]).0.status.is_success());
-    use crate::reservation::{Notice, NoticeKind};
-    let released = Notice { host: [0xA; 16], kind: NoticeKind::ReservationReleased };
+    use crate::reservation::{Host, Notice, NoticeKind};
+    let host = Host::new([0xA; 16], HOST.into());
+    let released = Notice { host, kind: NoticeKind::ReservationReleased };
     for _ in 0..70 {
-        t.reservation_notices(SUB, 1, &[released]);
+        t.reservation_notices(SUB, 1, std::slice::from_ref(&released));
     }
     assert_eq!(notif_log(&mut a_admin, false), (9, 2, 63, 1));
 }

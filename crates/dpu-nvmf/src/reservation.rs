@@ -2,8 +2,11 @@
 //! §3.2.4-3.2.7): the registrants and the reservation of one namespace, the four
 //! reservation commands, and the access check of I/O commands. Pure state, no I/O.
 //!
-//! A registrant is a host, named by its 128-bit Host Identifier from Connect: every
-//! controller of that host shares its registration and its reservation. Where the
+//! A registrant is a host, named by its 128-bit Host Identifier from Connect and the
+//! Host NQN the subsystem allowed (and, with secrets, authenticated) it as ([`Host`]):
+//! every controller of that host shares its registration and its reservation. The Host
+//! Identifier alone is not proven (any host may send any, and the Reservation Report
+//! shows every registrant's), so a host of another NQN using it is another registrant. Where the
 //! specification leaves a choice, this follows Linux's nvmet: IEKEY is refused on Acquire
 //! and Release, the report has only the extended data structure (128-bit host IDs), and
 //! reservation notifications go to the hosts nvmet sends them to
@@ -12,13 +15,67 @@
 //! Persist Through Power Loss (PTPL, §8.19.x) is a flag here and a snapshot
 //! ([`SavedReservations`]); the service keeps the snapshot in a file ([`crate::persist`]).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use dpu_nvmf_proto::cqe::Status;
 use serde::{Deserialize, Serialize};
 
 /// A 128-bit Host Identifier.
 pub type HostId = [u8; 16];
+
+/// Longest NQN (NVMe Base 2.0 §4.5: 223 bytes).
+const MAX_NQN: usize = 223;
+
+/// A host as reservations know it: its Host Identifier and Host NQN.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// The Host Identifier of its Connect.
+    pub id: HostId,
+    /// Its Host NQN; `None` only for a registration restored from a state file written
+    /// before registrations kept their NQN: such a one stands for every NQN with its
+    /// Host Identifier until that host registers again ([`Reservations::register`]).
+    pub nqn: Option<Arc<str>>,
+}
+
+impl Host {
+    /// The host `id` of NQN `nqn`.
+    pub fn new(id: HostId, nqn: Arc<str>) -> Self {
+        Self { id, nqn: Some(nqn) }
+    }
+
+    /// Whether the registrant `self` stands for `host`: the same host, or a registration
+    /// of an older state file without an NQN of the same Host Identifier.
+    pub fn covers(&self, host: &Host) -> bool {
+        self.id == host.id && (self.nqn.is_none() || self == host)
+    }
+}
+
+// Equal NQNs are mostly one allocation (the controllers of a host share it, and a
+// registration keeps the registering controller's): compared by address first.
+impl PartialEq for Host {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Host {}
+
+impl PartialOrd for Host {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Host {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.id.cmp(&other.id).then_with(|| match (&self.nqn, &other.nqn) {
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
+            (a, b) => a.cmp(b),
+        })
+    }
+}
 
 /// Reservation types (RTYPE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,10 +134,10 @@ pub enum NoticeKind {
 }
 
 /// A reservation notification for the controllers of `host`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    /// The host whose controllers are told.
-    pub host: HostId,
+    /// The registrant whose controllers are told.
+    pub host: Host,
     /// What happened.
     pub kind: NoticeKind,
 }
@@ -91,10 +148,10 @@ pub struct Reservations {
     /// Generation (GEN): moves with every registration change and every preemption.
     generation: u32,
     /// Registered hosts and their keys.
-    registrants: BTreeMap<HostId, u64>,
+    registrants: BTreeMap<Host, u64>,
     /// The reservation: its holder (for the all-registrants types, the host that
     /// acquired it; every registrant holds it) and type.
-    reservation: Option<(HostId, ReservationType)>,
+    reservation: Option<(Host, ReservationType)>,
     /// Notifications the last commands raised, for [`Self::take_notices`].
     notices: Vec<Notice>,
     /// Persist Through Power Loss state (PTPLS): the hosts asked that registrations and
@@ -121,6 +178,9 @@ pub struct SavedReservations {
 pub struct SavedRegistrant {
     /// Host Identifier, 32 hex digits.
     pub host: String,
+    /// Host NQN; absent in files written before registrations kept it ([`Host::nqn`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nqn: Option<String>,
     /// Reservation key.
     pub key: u64,
 }
@@ -131,6 +191,9 @@ pub struct SavedRegistrant {
 pub struct SavedReservation {
     /// The holder's Host Identifier, 32 hex digits.
     pub holder: String,
+    /// The holder's Host NQN, absent as [`SavedRegistrant::nqn`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_nqn: Option<String>,
     /// RTYPE.
     pub rtype: u8,
 }
@@ -141,6 +204,9 @@ pub enum RestoreError {
     /// A Host Identifier is not 32 hex digits.
     #[error("host identifier {0:?} is not 32 hex digits")]
     BadHostId(String),
+    /// An NQN is empty or longer than 223 bytes.
+    #[error("host NQN {0:?} is empty or longer than {MAX_NQN} bytes")]
+    BadNqn(String),
     /// A host is registered twice.
     #[error("host {0} is registered twice")]
     DuplicateHost(String),
@@ -155,15 +221,18 @@ pub enum RestoreError {
     HolderNotRegistered(String),
 }
 
-fn parse_host_id(s: &str) -> Result<HostId, RestoreError> {
-    let mut id = [0u8; 16];
-    hex::decode_to_slice(s, &mut id).map_err(|_| RestoreError::BadHostId(s.into()))?;
-    Ok(id)
+fn parse_host(id: &str, nqn: Option<&str>) -> Result<Host, RestoreError> {
+    let mut host = [0u8; 16];
+    hex::decode_to_slice(id, &mut host).map_err(|_| RestoreError::BadHostId(id.into()))?;
+    if let Some(nqn) = nqn.filter(|n| n.is_empty() || n.len() > MAX_NQN) {
+        return Err(RestoreError::BadNqn(nqn.into()));
+    }
+    Ok(Host { id: host, nqn: nqn.map(Arc::from) })
 }
 
 /// What persists of [`Reservations`], to tell whether a command changed it: GEN moves
 /// with every change of the registrants.
-pub(crate) type Durable = (u32, Option<(HostId, ReservationType)>, bool);
+pub(crate) type Durable = (u32, Option<(Host, ReservationType)>, bool);
 
 /// Size of the extended Reservation Status data structure's header and of each of its
 /// Registrant entries.
@@ -190,12 +259,16 @@ pub struct ReservationSummary {
 impl Reservations {
     /// The state in brief.
     pub fn summary(&self) -> ReservationSummary {
-        let kind = self.reservation.map(|(_, kind)| kind);
+        let kind = self.reservation.as_ref().map(|(_, kind)| *kind);
         ReservationSummary {
             rtype: kind.map_or(0, |k| k as u8),
             registrants: self.registrants.len(),
             generation: self.generation,
-            holder: self.reservation.filter(|(_, k)| !k.all_registrants()).map(|(h, _)| h),
+            holder: self
+                .reservation
+                .as_ref()
+                .filter(|(_, k)| !k.all_registrants())
+                .map(|(h, _)| h.id),
             ptpl: self.ptpl,
         }
     }
@@ -206,7 +279,7 @@ impl Reservations {
         std::mem::take(&mut self.notices)
     }
 
-    fn notify(&mut self, host: HostId, kind: NoticeKind) {
+    fn notify(&mut self, host: Host, kind: NoticeKind) {
         self.notices.push(Notice { host, kind });
     }
 
@@ -222,7 +295,7 @@ impl Reservations {
 
     /// What persists of the state, for comparing before and after a command.
     pub(crate) fn durable(&self) -> Durable {
-        (self.generation, self.reservation, self.ptpl)
+        (self.generation, self.reservation.clone(), self.ptpl)
     }
 
     /// The state to keep through power loss.
@@ -232,11 +305,17 @@ impl Reservations {
             registrants: self
                 .registrants
                 .iter()
-                .map(|(h, key)| SavedRegistrant { host: hex::encode(h), key: *key })
+                .map(|(h, key)| SavedRegistrant {
+                    host: hex::encode(h.id),
+                    nqn: h.nqn.as_deref().map(str::to_owned),
+                    key: *key,
+                })
                 .collect(),
-            reservation: self
-                .reservation
-                .map(|(h, kind)| SavedReservation { holder: hex::encode(h), rtype: kind as u8 }),
+            reservation: self.reservation.as_ref().map(|(h, kind)| SavedReservation {
+                holder: hex::encode(h.id),
+                holder_nqn: h.nqn.as_deref().map(str::to_owned),
+                rtype: *kind as u8,
+            }),
         }
     }
 
@@ -247,7 +326,7 @@ impl Reservations {
         }
         let mut registrants = BTreeMap::new();
         for r in &saved.registrants {
-            if registrants.insert(parse_host_id(&r.host)?, r.key).is_some() {
+            if registrants.insert(parse_host(&r.host, r.nqn.as_deref())?, r.key).is_some() {
                 return Err(RestoreError::DuplicateHost(r.host.clone()));
             }
         }
@@ -256,7 +335,7 @@ impl Reservations {
             Some(r) => {
                 let kind = ReservationType::from_rtype(r.rtype)
                     .map_err(|_| RestoreError::BadType(r.rtype))?;
-                let holder = parse_host_id(&r.holder)?;
+                let holder = parse_host(&r.holder, r.holder_nqn.as_deref())?;
                 if !registrants.contains_key(&holder) {
                     return Err(RestoreError::HolderNotRegistered(r.holder.clone()));
                 }
@@ -273,9 +352,8 @@ impl Reservations {
     }
 
     /// `kind` for every registrant but `issuer`.
-    fn notify_others(&mut self, issuer: &HostId, kind: NoticeKind) {
-        let others: Vec<HostId> =
-            self.registrants.keys().filter(|h| *h != issuer).copied().collect();
+    fn notify_others(&mut self, issuer: &Host, kind: NoticeKind) {
+        let others: Vec<Host> = self.registrants.keys().filter(|h| *h != issuer).cloned().collect();
         for h in others {
             self.notify(h, kind);
         }
@@ -283,18 +361,34 @@ impl Reservations {
 
     /// Reservation Released for every registrant but `issuer` (§8.19.7: the registrants
     /// lose their access of a Registrants Only or All Registrants reservation).
-    fn notify_released(&mut self, issuer: &HostId) {
+    fn notify_released(&mut self, issuer: &Host) {
         self.notify_others(issuer, NoticeKind::ReservationReleased);
     }
 
-    /// The registered hosts.
-    pub fn registrant_hosts(&self) -> Vec<HostId> {
-        self.registrants.keys().copied().collect()
+    /// The registrants.
+    pub fn registrant_hosts(&self) -> Vec<Host> {
+        self.registrants.keys().cloned().collect()
     }
 
-    /// Whether `host` is registered.
-    pub fn is_registrant(&self, host: &HostId) -> bool {
+    /// Whether `host` is a registrant (as [`registrant_hosts`](Self::registrant_hosts)
+    /// names them).
+    pub fn is_registrant(&self, host: &Host) -> bool {
         self.registrants.contains_key(host)
+    }
+
+    /// The registration that stands for `host`, with its key: its own, or one without an
+    /// NQN of its Host Identifier ([`Host::nqn`]). At most two lookups, no allocation.
+    fn registration(&self, host: &Host) -> Option<(&Host, &u64)> {
+        self.registrants.get_key_value(host).or_else(|| {
+            host.nqn.as_ref()?;
+            self.registrants.get_key_value(&Host { id: host.id, nqn: None })
+        })
+    }
+
+    /// The registrant `host` acts as in a reservation command: its registration, or
+    /// itself when it has none.
+    fn as_registrant(&self, host: &Host) -> Host {
+        self.registration(host).map_or_else(|| host.clone(), |(h, _)| h.clone())
     }
 
     /// Whether a reservation is held.
@@ -309,10 +403,10 @@ impl Reservations {
     }
 
     /// Whether `host` holds the reservation.
-    fn holds(&self, host: &HostId) -> bool {
-        match self.reservation {
+    fn holds(&self, host: &Host) -> bool {
+        match &self.reservation {
             Some((holder, kind)) => {
-                holder == *host || (kind.all_registrants() && self.registrants.contains_key(host))
+                holder.covers(host) || (kind.all_registrants() && self.registration(host).is_some())
             }
             None => false,
         }
@@ -320,14 +414,14 @@ impl Reservations {
 
     /// Whether an I/O command of `host` with `access` may proceed (§8.19.1, the command
     /// behaviour per reservation type).
-    pub fn allows(&self, host: &HostId, access: Access) -> bool {
-        let Some((_, kind)) = self.reservation else { return true };
+    pub fn allows(&self, host: &Host, access: Access) -> bool {
+        let Some((_, kind)) = &self.reservation else { return true };
         if self.holds(host) {
             return true;
         }
-        let registered = self.registrants.contains_key(host);
+        let registered = self.registration(host).is_some();
         use ReservationType as T;
-        match (kind, access) {
+        match (*kind, access) {
             (T::WriteExclusive, Access::Read) => true,
             (T::WriteExclusive | T::ExclusiveAccess, _) => false,
             (T::WriteExclusiveRegistrantsOnly | T::WriteExclusiveAllRegistrants, Access::Read) => {
@@ -339,7 +433,7 @@ impl Reservations {
 
     /// The key `host` registered with, checked against `crkey`: a host that is not a
     /// registrant, or gives another key, is in conflict.
-    fn check_key(&self, host: &HostId, crkey: u64) -> Result<(), Status> {
+    fn check_key(&self, host: &Host, crkey: u64) -> Result<(), Status> {
         match self.registrants.get(host) {
             Some(&key) if key == crkey => Ok(()),
             _ => Err(Status::RESERVATION_CONFLICT),
@@ -347,15 +441,17 @@ impl Reservations {
     }
 
     /// Reservation Register (NVM Command Set §3.2.6): RREGA 0 register, 1 unregister,
-    /// 2 replace; `iekey` skips the check of `crkey`.
+    /// 2 replace; `iekey` skips the check of `crkey`. A registration without an NQN
+    /// ([`Host::nqn`]) that `issuer` registers again or replaces becomes its own.
     pub fn register(
         &mut self,
-        host: &HostId,
+        issuer: &Host,
         rrega: u8,
         iekey: bool,
         crkey: u64,
         nrkey: u64,
     ) -> Result<(), Status> {
+        let host = &self.as_registrant(issuer);
         let current = self.registrants.get(host).copied();
         let key_ok = |key: u64| iekey || key == crkey;
         match (rrega, current) {
@@ -364,16 +460,12 @@ impl Reservations {
             (0 | 2, None) if self.registrants.len() >= MAX_REGISTRANTS => {
                 return Err(Status::CAPACITY_EXCEEDED);
             }
-            (0, _) => {
-                self.registrants.insert(*host, nrkey);
-            }
+            (0, _) => self.register_as(host, issuer, nrkey),
             (1, Some(key)) if key_ok(key) => self.unregister(host),
+            (2, Some(key)) if key_ok(key) => self.register_as(host, issuer, nrkey),
             // Replace with IEKEY registers a host that is not registered yet (§8.19.3).
-            (2, Some(key)) if key_ok(key) => {
-                self.registrants.insert(*host, nrkey);
-            }
             (2, None) if iekey => {
-                self.registrants.insert(*host, nrkey);
+                self.registrants.insert(issuer.clone(), nrkey);
             }
             (1 | 2, _) => return Err(Status::RESERVATION_CONFLICT),
             _ => return Err(Status::INVALID_FIELD),
@@ -382,11 +474,23 @@ impl Reservations {
         Ok(())
     }
 
+    /// Registers `issuer` with `key` in place of `was`, its registration (or itself): one
+    /// without an NQN becomes `issuer`'s, the reservation it holds too.
+    fn register_as(&mut self, was: &Host, issuer: &Host, key: u64) {
+        self.registrants.remove(was);
+        self.registrants.insert(issuer.clone(), key);
+        if let Some((holder, _)) = &mut self.reservation
+            && holder == was
+        {
+            *holder = issuer.clone();
+        }
+    }
+
     /// Removes `host`'s registration; a reservation it held alone goes with it, one of
     /// the all-registrants types when the last registrant goes.
-    fn unregister(&mut self, host: &HostId) {
+    fn unregister(&mut self, host: &Host) {
         self.registrants.remove(host);
-        if let Some((holder, kind)) = self.reservation {
+        if let Some((holder, kind)) = self.reservation.clone() {
             let gone =
                 if kind.all_registrants() { self.registrants.is_empty() } else { holder == *host };
             if gone {
@@ -400,7 +504,7 @@ impl Reservations {
                 }
             } else if holder == *host {
                 // Another registrant holds it now.
-                let next = self.registrants.keys().next().copied();
+                let next = self.registrants.keys().next().cloned();
                 self.reservation = next.map(|h| (h, kind));
             }
         }
@@ -410,7 +514,7 @@ impl Reservations {
     /// (commands of preempted hosts already under way complete).
     pub fn acquire(
         &mut self,
-        host: &HostId,
+        issuer: &Host,
         racqa: u8,
         iekey: bool,
         rtype: u8,
@@ -421,11 +525,12 @@ impl Reservations {
             return Err(Status::INVALID_FIELD);
         }
         let kind = ReservationType::from_rtype(rtype)?;
+        let host = &self.as_registrant(issuer);
         self.check_key(host, crkey)?;
         if racqa == 0 {
             return match self.reservation {
                 None => {
-                    self.reservation = Some((*host, kind));
+                    self.reservation = Some((host.clone(), kind));
                     Ok(())
                 }
                 Some((_, held)) if held == kind && self.holds(host) => Ok(()),
@@ -435,28 +540,28 @@ impl Reservations {
         // Preempt: unregister the other hosts registered with `prkey` (all others for
         // `None`); each is told its registration was preempted.
         let preempt = |r: &mut Self, key: Option<u64>| {
-            let victims: Vec<HostId> = r
+            let victims: Vec<Host> = r
                 .registrants
                 .iter()
                 .filter(|(h, k)| key.is_none_or(|key| **k == key) && *h != host)
-                .map(|(h, _)| *h)
+                .map(|(h, _)| h.clone())
                 .collect();
             for v in &victims {
                 r.registrants.remove(v);
-                r.notify(*v, NoticeKind::RegistrationPreempted);
+                r.notify(v.clone(), NoticeKind::RegistrationPreempted);
             }
             !victims.is_empty()
         };
-        match self.reservation {
+        match self.reservation.clone() {
             Some((_, held)) if held.all_registrants() && prkey == 0 => {
                 preempt(self, None);
-                self.reservation = Some((*host, kind));
+                self.reservation = Some((host.clone(), kind));
             }
             Some((holder, held))
                 if !held.all_registrants() && self.registrants.get(&holder) == Some(&prkey) =>
             {
                 preempt(self, Some(prkey));
-                self.reservation = Some((*host, kind));
+                self.reservation = Some((host.clone(), kind));
                 // A new type changes what the remaining registrants may do (as nvmet).
                 if held != kind {
                     self.notify_released(host);
@@ -473,10 +578,10 @@ impl Reservations {
                 // issuer among them; if the host that acquired it was preempted, it no
                 // longer holds it (`holds` looks at the holder first), so the issuer
                 // becomes the one named, as nvmet moves its holder on.
-                if let Some((holder, held)) = self.reservation
-                    && !self.registrants.contains_key(&holder)
+                if let Some((holder, _)) = &mut self.reservation
+                    && !self.registrants.contains_key(holder)
                 {
-                    self.reservation = Some((*host, held));
+                    *holder = host.clone();
                 }
             }
         }
@@ -487,7 +592,7 @@ impl Reservations {
     /// Reservation Release (§3.2.5): RRELA 0 release, 1 clear.
     pub fn release(
         &mut self,
-        host: &HostId,
+        issuer: &Host,
         rrela: u8,
         iekey: bool,
         rtype: u8,
@@ -496,6 +601,7 @@ impl Reservations {
         if iekey || rrela > 1 {
             return Err(Status::INVALID_FIELD);
         }
+        let host = &self.as_registrant(issuer);
         self.check_key(host, crkey)?;
         if rrela == 1 {
             // Clear: the other registrants are told their reservation was preempted.
@@ -533,7 +639,7 @@ impl Reservations {
         }
         let mut b = vec![0u8; REPORT_ENTRY];
         b[0..4].copy_from_slice(&self.generation.to_le_bytes());
-        b[4] = self.reservation.map_or(0, |(_, kind)| kind as u8);
+        b[4] = self.reservation.as_ref().map_or(0, |(_, kind)| *kind as u8);
         b[5..7].copy_from_slice(&(self.registrants.len() as u16).to_le_bytes());
         b[9] = u8::from(self.ptpl); // PTPLS
         for (host, key) in &self.registrants {
@@ -544,7 +650,7 @@ impl Reservations {
             b[at..at + 2].copy_from_slice(&0xFFFFu16.to_le_bytes());
             b[at + 2] = u8::from(self.holds(host)); // RCSTS bit 0: holds the reservation
             b[at + 8..at + 16].copy_from_slice(&key.to_le_bytes());
-            b[at + 16..at + 32].copy_from_slice(host);
+            b[at + 16..at + 32].copy_from_slice(&host.id);
         }
         b.resize(len, 0);
         Ok(b)
@@ -555,12 +661,17 @@ impl Reservations {
 mod tests {
     use super::*;
 
-    const A: HostId = [0xA; 16];
-    const B: HostId = [0xB; 16];
-    const C: HostId = [0xC; 16];
+    use std::sync::LazyLock;
+
+    fn host(id: u8) -> Host {
+        Host::new([id; 16], format!("nqn.2014-08.org.example:host{id}").into())
+    }
+    static A: LazyLock<Host> = LazyLock::new(|| host(0xA));
+    static B: LazyLock<Host> = LazyLock::new(|| host(0xB));
+    static C: LazyLock<Host> = LazyLock::new(|| host(0xC));
     const CONFLICT: Result<(), Status> = Err(Status::RESERVATION_CONFLICT);
 
-    fn registered(hosts: &[(HostId, u64)]) -> Reservations {
+    fn registered(hosts: &[(&Host, u64)]) -> Reservations {
         let mut r = Reservations::default();
         for (h, k) in hosts {
             r.register(h, 0, false, 0, *k).unwrap();
@@ -581,10 +692,11 @@ mod tests {
             (6, [true, true, true, true, false, false]),
         ];
         for (rtype, want) in table {
-            let mut r = registered(&[(A, 1), (B, 2)]);
+            let mut r = registered(&[(&*A, 1), (&*B, 2)]);
             assert!(r.allows(&C, Access::Write), "no reservation: everyone");
             r.acquire(&A, 0, false, rtype, 1, 0).unwrap();
-            let got = [A, B, C].map(|h| [r.allows(&h, Access::Read), r.allows(&h, Access::Write)]);
+            let got =
+                [&*A, &*B, &*C].map(|h| [r.allows(h, Access::Read), r.allows(h, Access::Write)]);
             assert_eq!(got.concat(), want, "type {rtype}");
         }
     }
@@ -607,7 +719,7 @@ mod tests {
         let report = r.report(true, 4096).unwrap();
         assert_eq!(u32::from_le_bytes(report[0..4].try_into().unwrap()), 6, "GEN");
         assert_eq!(u16::from_le_bytes([report[5], report[6]]), 1, "REGCTL: B");
-        assert_eq!(&report[64 + 16..64 + 32], &B);
+        assert_eq!(&report[64 + 16..64 + 32], &B.id);
         assert_eq!(u64::from_le_bytes(report[72..80].try_into().unwrap()), 5, "RKEY");
         assert_eq!(r.report(false, 4096), Err(Status::HOST_ID_INCONSISTENT_FORMAT));
         assert_eq!(r.report(true, 32).unwrap().len(), 32);
@@ -615,7 +727,7 @@ mod tests {
         for i in 0..MAX_REGISTRANTS - 1 {
             let mut h = [0u8; 16];
             h[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            r.register(&h, 0, false, 0, 1).unwrap();
+            r.register(&Host::new(h, A.nqn.clone().unwrap()), 0, false, 0, 1).unwrap();
         }
         assert_eq!(r.register(&C, 0, false, 0, 1), Err(Status::CAPACITY_EXCEEDED));
         assert_eq!(r.register(&C, 2, true, 0, 1), Err(Status::CAPACITY_EXCEEDED));
@@ -625,7 +737,7 @@ mod tests {
 
     #[test]
     fn acquire_release_and_the_holder_going() {
-        let mut r = registered(&[(A, 1), (B, 2)]);
+        let mut r = registered(&[(&*A, 1), (&*B, 2)]);
         assert_eq!(r.acquire(&C, 0, false, 1, 0, 0), CONFLICT, "not a registrant");
         assert_eq!(r.acquire(&A, 0, false, 1, 9, 0), CONFLICT, "wrong key");
         assert_eq!(r.acquire(&A, 0, false, 7, 1, 0), Err(Status::INVALID_FIELD), "RTYPE");
@@ -654,7 +766,7 @@ mod tests {
 
     #[test]
     fn preempt_and_clear() {
-        let mut r = registered(&[(A, 1), (B, 2), (C, 2)]);
+        let mut r = registered(&[(&*A, 1), (&*B, 2), (&*C, 2)]);
         r.acquire(&A, 0, false, 1, 1, 0).unwrap();
         // B preempts the holder A by its key: A is unregistered, B holds (type 2 now).
         r.acquire(&B, 1, false, 2, 2, 1).unwrap();
@@ -667,7 +779,7 @@ mod tests {
         r.acquire(&B, 2, false, 2, 2, 3).unwrap();
         assert!(r.is_reserved() && r.allows(&B, Access::Write));
         // All registrants: PRKEY 0 preempts everyone else.
-        let mut r = registered(&[(A, 1), (B, 2)]);
+        let mut r = registered(&[(&*A, 1), (&*B, 2)]);
         r.acquire(&A, 0, false, 6, 1, 0).unwrap();
         assert!(r.allows(&B, Access::Write), "every registrant holds it");
         r.acquire(&B, 1, false, 2, 2, 0).unwrap();
@@ -682,7 +794,7 @@ mod tests {
         );
         // All registrants: preempting the key of the host that acquired it fences that
         // host too (it is no registrant now), and the state still saves and restores.
-        let mut r = registered(&[(A, 0xAA), (B, 0xBB)]);
+        let mut r = registered(&[(&*A, 0xAA), (&*B, 0xBB)]);
         r.acquire(&A, 0, false, 5, 0xAA, 0).unwrap();
         r.acquire(&B, 1, false, 5, 0xBB, 0xAA).unwrap();
         assert!(!r.allows(&A, Access::Write), "the preempted acquirer is fenced");
@@ -690,10 +802,10 @@ mod tests {
         r.set_ptpl(true);
         let back = Reservations::restore(&r.save()).unwrap();
         assert!(!back.allows(&A, Access::Write) && back.allows(&B, Access::Write));
-        let mut r = registered(&[(A, 1), (B, 2)]);
+        let mut r = registered(&[(&*A, 1), (&*B, 2)]);
         r.acquire(&B, 0, false, 2, 2, 0).unwrap();
         let s = r.summary();
-        assert_eq!((s.rtype, s.registrants, s.holder), (2, 2, Some(B)));
+        assert_eq!((s.rtype, s.registrants, s.holder), (2, 2, Some(B.id)));
         r.acquire(&B, 1, false, 5, 2, 2).unwrap();
         assert_eq!(r.summary().holder, None, "every registrant holds it");
     }
@@ -702,7 +814,7 @@ mod tests {
     /// not have been saved is refused.
     #[test]
     fn saved_state_restores_and_malformed_state_is_refused() {
-        let mut r = registered(&[(A, 1), (B, 2)]);
+        let mut r = registered(&[(&*A, 1), (&*B, 2)]);
         r.acquire(&B, 0, false, 4, 2, 0).unwrap();
         let saved = r.save();
         let back = Reservations::restore(&saved).unwrap();
@@ -720,18 +832,50 @@ mod tests {
             broken(&|s| s.registrants[0].host = "zz".into()),
             RestoreError::BadHostId("zz".into())
         );
-        let dup = broken(&|s| s.registrants[1].host = s.registrants[0].host.clone());
+        let dup = broken(&|s| s.registrants[1] = s.registrants[0].clone());
         assert!(matches!(dup, RestoreError::DuplicateHost(_)));
         let bad_type = broken(&|s| s.reservation.as_mut().unwrap().rtype = 7);
         assert_eq!(bad_type, RestoreError::BadType(7));
-        let stranger = broken(&|s| s.reservation.as_mut().unwrap().holder = hex::encode(C));
+        let stranger = broken(&|s| s.reservation.as_mut().unwrap().holder = hex::encode(C.id));
         assert!(matches!(stranger, RestoreError::HolderNotRegistered(_)));
         let many = broken(&|s| {
             s.registrants = (0..=MAX_REGISTRANTS as u64)
-                .map(|i| SavedRegistrant { host: format!("{i:032x}"), key: i })
+                .map(|i| SavedRegistrant { host: format!("{i:032x}"), nqn: None, key: i })
                 .collect();
         });
         assert_eq!(many, RestoreError::TooManyRegistrants(MAX_REGISTRANTS + 1));
+    }
+
+    /// A registrant is a Host Identifier and an NQN: another NQN with A's Host
+    /// Identifier is another host. A registration of an older state file, without an NQN,
+    /// stands for every NQN with its Host Identifier until one of them registers again.
+    #[test]
+    fn registrants_are_host_id_and_nqn_and_old_files_bind_on_register() {
+        let a2 = Host::new(A.id, "nqn.2014-08.org.example:other".into());
+        let mut r = registered(&[(&*A, 1)]);
+        r.acquire(&A, 0, false, 1, 1, 0).unwrap();
+        assert!(!r.allows(&a2, Access::Write) && r.allows(&A, Access::Write));
+        assert_eq!(r.release(&a2, 0, false, 1, 1), CONFLICT, "A's key is not a2's");
+        let saved = r.save();
+        assert_eq!(saved.registrants[0].nqn.as_deref(), A.nqn.as_deref());
+        assert_eq!(saved.reservation.as_ref().unwrap().holder_nqn.as_deref(), A.nqn.as_deref());
+        let back = Reservations::restore(&saved).unwrap();
+        assert!(back.allows(&A, Access::Write) && !back.allows(&a2, Access::Write));
+        // A file of an older version: no NQNs.
+        let mut old = saved.clone();
+        old.registrants[0].nqn = None;
+        old.reservation.as_mut().unwrap().holder_nqn = None;
+        let mut r = Reservations::restore(&old).unwrap();
+        assert!(r.allows(&A, Access::Write) && r.allows(&a2, Access::Write));
+        r.register(&A, 0, false, 0, 1).unwrap();
+        assert!(r.allows(&A, Access::Write) && !r.allows(&a2, Access::Write), "A's now");
+        assert_eq!(r.summary().registrants, 1);
+        let mut want = saved.clone();
+        want.generation = r.summary().generation;
+        assert_eq!(r.save(), want, "saved with A's NQN");
+        let mut bad = saved;
+        bad.registrants[0].nqn = Some(String::new());
+        assert!(matches!(Reservations::restore(&bad), Err(RestoreError::BadNqn(_))));
     }
 
     /// Who is told what (NVMe Base 2.0 §8.19, the hosts Linux's nvmet tells): a preempted
@@ -741,38 +885,38 @@ mod tests {
     fn notices_go_to_the_hosts_that_lost_something() {
         use NoticeKind::{RegistrationPreempted, ReservationPreempted, ReservationReleased};
         let told = |r: &mut Reservations| {
-            r.take_notices().into_iter().map(|n| (n.host, n.kind)).collect::<Vec<_>>()
+            r.take_notices().into_iter().map(|n| (n.host.id[0], n.kind)).collect::<Vec<_>>()
         };
-        let mut r = registered(&[(A, 1), (B, 2), (C, 3)]);
+        let mut r = registered(&[(&*A, 1), (&*B, 2), (&*C, 3)]);
         r.acquire(&A, 0, false, 1, 1, 0).unwrap();
         assert_eq!(told(&mut r), [], "registering and acquiring tell nobody");
         assert_eq!(r.acquire(&B, 1, false, 1, 9, 1), CONFLICT);
         assert_eq!(told(&mut r), [], "a failed command tells nobody");
         // B preempts the holder A with the same type: A lost its registration.
         r.acquire(&B, 1, false, 1, 2, 1).unwrap();
-        assert_eq!(told(&mut r), [(A, RegistrationPreempted)]);
+        assert_eq!(told(&mut r), [(0xA, RegistrationPreempted)]);
         // B preempts its own reservation with another type: C's access changed.
         r.acquire(&B, 1, false, 3, 2, 2).unwrap();
-        assert_eq!(told(&mut r), [(C, ReservationReleased)]);
+        assert_eq!(told(&mut r), [(0xC, ReservationReleased)]);
         // Releasing a Registrants Only reservation tells the other registrants;
         // releasing a Write Exclusive one tells nobody.
         r.release(&B, 0, false, 3, 2).unwrap();
-        assert_eq!(told(&mut r), [(C, ReservationReleased)]);
+        assert_eq!(told(&mut r), [(0xC, ReservationReleased)]);
         r.acquire(&B, 0, false, 1, 2, 0).unwrap();
         r.release(&B, 0, false, 1, 2).unwrap();
         assert_eq!(told(&mut r), []);
         // The holder of a Registrants Only reservation unregistering releases it.
         r.acquire(&B, 0, false, 4, 2, 0).unwrap();
         r.register(&B, 1, false, 2, 0).unwrap();
-        assert_eq!(told(&mut r), [(C, ReservationReleased)]);
+        assert_eq!(told(&mut r), [(0xC, ReservationReleased)]);
         // All registrants, PRKEY 0: every other registrant is preempted.
-        let mut r = registered(&[(A, 1), (B, 2), (C, 3)]);
+        let mut r = registered(&[(&*A, 1), (&*B, 2), (&*C, 3)]);
         r.acquire(&A, 0, false, 5, 1, 0).unwrap();
         r.acquire(&B, 1, false, 1, 2, 0).unwrap();
-        assert_eq!(told(&mut r), [(A, RegistrationPreempted), (C, RegistrationPreempted)]);
+        assert_eq!(told(&mut r), [(0xA, RegistrationPreempted), (0xC, RegistrationPreempted)]);
         // Clear: the other registrants' reservation was preempted.
         r.register(&A, 0, false, 0, 1).unwrap();
         r.release(&B, 1, false, 0, 2).unwrap();
-        assert_eq!(told(&mut r), [(A, ReservationPreempted)]);
+        assert_eq!(told(&mut r), [(0xA, ReservationPreempted)]);
     }
 }

@@ -26,7 +26,7 @@ use crate::auth::HostSecrets;
 use crate::error_log::ErrorLog;
 use crate::features::HostFeatures;
 use crate::persist::NamespaceStore;
-use crate::reservation::{Notice, Reservations};
+use crate::reservation::{Host, Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
 
@@ -611,6 +611,10 @@ pub struct Controller {
     pub hostnqn: String,
     /// Host identifier of the creating Connect.
     pub hostid: [u8; 16],
+    /// The host as reservations name it (its Host Identifier and NQN): the NQN is shared
+    /// with the subsystem's other controllers of that NQN, so that the I/O path's check
+    /// against a registration mostly compares addresses, not strings.
+    pub host: Host,
     /// Whether this is a discovery controller.
     pub discovery: bool,
     /// Most I/O queues it is granted (its subsystem's limit when it was created).
@@ -1193,12 +1197,13 @@ impl Target {
     }
 
     /// Hands reservation notifications of namespace `nsid` to the controllers of their
-    /// hosts (each queues a log page and an asynchronous event unless it masks the kind).
+    /// hosts, by Host Identifier and NQN (each queues a log page and an asynchronous
+    /// event unless it masks the kind).
     pub fn reservation_notices(&self, nqn: &str, nsid: u32, notices: &[Notice]) {
         let r = self.lock();
         let Some(s) = r.subsystems.get(nqn) else { return };
         for n in notices {
-            for c in s.controllers.values().filter(|c| c.hostid == n.host) {
+            for c in s.controllers.values().filter(|c| n.host.covers(&c.host)) {
                 c.state().push_reservation_notice(n.kind as u8, nsid);
             }
         }
@@ -1602,12 +1607,19 @@ impl Target {
         let mut r = self.lock();
         r.controllers_made += 1;
         let serial = r.controllers_made;
+        let nqn = r
+            .subsystems
+            .get(subnqn)
+            .and_then(|s| s.controllers.values().find(|c| c.hostnqn == hostnqn))
+            .and_then(|c| c.host.nqn.clone())
+            .unwrap_or_else(|| hostnqn.into());
         let new = |cntlid, discovery, max_io_queues, stats, proven| {
             Arc::new(Controller {
                 cntlid,
                 subnqn: subnqn.to_owned(),
                 hostnqn: hostnqn.to_owned(),
                 hostid,
+                host: Host::new(hostid, nqn.clone()),
                 discovery,
                 max_io_queues,
                 port_id,
