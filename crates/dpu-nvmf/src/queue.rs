@@ -51,7 +51,7 @@ use crate::error_log::{self, ErrorEntry, ErrorSite};
 use crate::features::{HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::persist::NamespaceStore;
-use crate::reservation::{Access, Durable, Host, Reservations};
+use crate::reservation::{Access, Durable, Host, Notice, Reservations};
 use crate::stats::{QueueInfo, QueueRegistration};
 use crate::target::{
     AnaState, ConnectRefusal, Controller, ControllerMismatch, HostWriteProtectError,
@@ -481,12 +481,14 @@ enum Post {
 
 /// A namespace's reservation state before a command changed it, and what of it the
 /// command left: put back if saving the change fails, unless another command changed
-/// it since.
+/// it since. The notices the change raised go out only once it stands (saved, or built
+/// on by another command), so no host is told of a change that was put back.
 #[derive(Debug)]
 struct ReservationUndo {
     ns: Arc<Namespace>,
     before: Box<Reservations>,
     after: Durable,
+    notices: Vec<Notice>,
 }
 
 impl ReservationUndo {
@@ -497,12 +499,23 @@ impl ReservationUndo {
         (ns.clone(), before)
     }
 
-    /// Puts the state back unless it moved on since.
-    fn apply(self) {
+    /// Puts the state back unless it moved on since (then the change stands, and its
+    /// notices go out).
+    fn apply(self, target: &Target) {
         let mut r = self.ns.reservations.lock().unwrap_or_else(PoisonError::into_inner);
         if r.durable() == self.after {
             *r = *self.before;
             self.ns.note_reservations(&r);
+        } else {
+            drop(r);
+            self.stands(target);
+        }
+    }
+
+    /// The change stands: its notices go to their hosts' controllers.
+    fn stands(self, target: &Target) {
+        if !self.notices.is_empty() {
+            target.reservation_notices(&self.ns.subnqn, self.ns.nsid, &self.notices);
         }
     }
 }
@@ -520,13 +533,22 @@ impl Post {
         match self {
             Post::Persist { undo, .. } => {
                 for u in undo.drain(..) {
-                    u.apply();
+                    u.apply(target);
                 }
             }
             Post::Protect { ns, state, previous } => {
                 target.revert_host_write_protection(&ns.subnqn, ns.nsid, *state, *previous);
             }
             _ => {}
+        }
+    }
+
+    /// The command's change is saved: what it tells hosts goes out.
+    fn saved(&mut self, target: &Target) {
+        if let Post::Persist { undo, .. } = self {
+            for u in undo.drain(..) {
+                u.stands(target);
+            }
         }
     }
 
@@ -1093,6 +1115,8 @@ impl Connection {
             // No host hears of it any more (only a save's result is still taken).
             if result.is_err() {
                 post.put_back(&self.target);
+            } else {
+                post.saved(&self.target);
             }
             return;
         }
@@ -1112,7 +1136,11 @@ impl Connection {
                 post.ns().stats.errors.fetch_add(1, Ordering::Relaxed);
                 self.send_failure_at(fail(cid, Status::COMPARE_FAILURE), post.error_site());
             }
-            (Post::Plain { .. } | Post::Protect { .. } | Post::Persist { .. }, Ok(_)) => {
+            (
+                mut post @ (Post::Plain { .. } | Post::Protect { .. } | Post::Persist { .. }),
+                Ok(_),
+            ) => {
+                post.saved(&self.target);
                 self.send_cqe(ok(cid));
             }
             (mut post @ (Post::Persist { .. } | Post::Protect { .. }), Err(e)) => {
@@ -2553,7 +2581,7 @@ impl Connection {
                 }
                 let (ns, before) = ReservationUndo::before(ns, &r);
                 r.set_ptpl(on);
-                Some(ReservationUndo { ns, before, after: r.durable() })
+                Some(ReservationUndo { ns, before, after: r.durable(), notices: Vec::new() })
             })
             .collect();
         save_namespaces(store, changed, admin_opcode::SET_FEATURES)
@@ -3012,16 +3040,22 @@ impl Connection {
         let save = r.durable() != before && (r.ptpl() || was_ptpl);
         let after = r.durable();
         drop(r);
-        if !notices.is_empty() {
-            self.target.reservation_notices(&b.ctrl.subnqn, ns.nsid, &notices);
-        }
         done?;
-        let store = ns.store.clone().filter(|_| save);
-        let undo = undo.map(|(ns, before)| ReservationUndo { ns, before, after });
-        let outcome = store
-            .zip(undo)
-            .and_then(|(store, undo)| save_namespaces(store, vec![undo], sqe.opcode))
-            .unwrap_or(Outcome::Done(ok(sqe.cid)));
+        // A change to save tells its hosts once it is saved (`Post::saved`), one that
+        // persists nothing at once.
+        let outcome = match (undo, ns.store.clone().filter(|_| save)) {
+            (Some((ns, before)), Some(store)) => {
+                let undo = ReservationUndo { ns, before, after, notices };
+                save_namespaces(store, vec![undo], sqe.opcode)
+            }
+            _ => {
+                if !notices.is_empty() {
+                    self.target.reservation_notices(&b.ctrl.subnqn, ns.nsid, &notices);
+                }
+                None
+            }
+        }
+        .unwrap_or(Outcome::Done(ok(sqe.cid)));
         // The preempted hosts' new commands are refused from here (they are no
         // registrants); the Acquire completes once their writes let through before have
         // finished (checked each tick).

@@ -2817,6 +2817,7 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
     let dir = tempfile::tempdir().unwrap();
     let t = target_with(Some(Arc::new(NamespaceStore::open(dir.path()).unwrap())));
     let (mut admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (mut b_admin, mut b) = host_queues(&t, [0xB; 16]);
     let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
         sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
         h.run(sqe, &data).0.status
@@ -2829,6 +2830,7 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
         h.run(s, &[]).0.dw0
     };
     assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
     assert_eq!(ptpl(&mut admin), 1);
     // Saving now fails: the directory of the files is a file.
     let files = dir.path().join("namespaces");
@@ -2837,6 +2839,15 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
     let acquire = reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]);
     assert_eq!(status(&mut a, acquire), Status::INTERNAL_ERROR.with_dnr());
     assert!(!reserved(&t), "the reservation was put back");
+    // A preemption of B that is put back tells B nothing: it lost nothing.
+    let preempt = reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xAA, 0xBB]);
+    assert_eq!(status(&mut a, preempt), Status::INTERNAL_ERROR.with_dnr());
+    let ns = t.namespace(SUB, 1).unwrap();
+    let registrants = ns.reservations.lock().unwrap().summary().registrants;
+    assert_eq!(registrants, 2, "B's registration was put back");
+    let (c, page) = b_admin.run(log_page(0x80, 64), &[]);
+    assert!(c.status.is_success(), "{c:?}");
+    assert_eq!(page[0], 0, "no Registration Preempted page for B");
     let mut off = Sqe::new(admin_opcode::SET_FEATURES, 0);
     (off.nsid, off.cdw[0], off.cdw[1]) = (1, 0x83, 0);
     assert_eq!(admin.run(off, &[]).0.status, Status::INTERNAL_ERROR.with_dnr());
@@ -2846,6 +2857,10 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
     std::fs::create_dir(&files).unwrap();
     assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
     assert!(reserved(&t));
+    let preempt = reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xAA, 0xBB]);
+    assert!(status(&mut a, preempt).is_success());
+    let (_, page) = b_admin.run(log_page(0x80, 64), &[]);
+    assert_eq!((page[0], page[8]), (1, 1), "saved: B is told of its preemption");
 }
 
 /// Persist Through Power Loss (NVMe Base 2.0 §8.19, Reservation Persistence): with a
