@@ -1465,6 +1465,7 @@ mod tests {
     use tonic_types::StatusExt;
 
     use super::*;
+    use crate::api::shared_read::SlowMethod;
 
     const HOST: &str = "nqn.2014-08.org.example:h1";
 
@@ -1862,45 +1863,6 @@ mod tests {
         dpu_runtime::unix::channel(&path)
     }
 
-    /// Passes calls on to `inner`, counting GetNvmfStats calls and answering each 200 ms late.
-    #[derive(Clone)]
-    struct SlowStats<S> {
-        inner: S,
-        asked: Arc<std::sync::atomic::AtomicUsize>,
-    }
-
-    impl<S> tower::Service<http::Request<tonic::body::Body>> for SlowStats<S>
-    where
-        S: tower::Service<http::Request<tonic::body::Body>> + Send + 'static,
-        S::Future: Send + 'static,
-    {
-        type Response = S::Response;
-        type Error = S::Error;
-        type Future =
-            std::pin::Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send + 'static>>;
-
-        fn poll_ready(
-            &mut self,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Result<(), S::Error>> {
-            self.inner.poll_ready(cx)
-        }
-
-        fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-            let stats = request.uri().path().ends_with("/GetNvmfStats");
-            if stats {
-                self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-            let answer = self.inner.call(request);
-            Box::pin(async move {
-                if stats {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                answer.await
-            })
-        }
-    }
-
     /// Callers asking for the statistics at once cost the service two snapshots in turn,
     /// not one each (GetNvmfStats, every Get/List's live figures and the metrics scrape all
     /// read through `nvmf_stats`).
@@ -1912,10 +1874,8 @@ mod tests {
         let server = dpu_nvmf::Server::new(dpu_nvmf::Target::new(), 1);
         let internal = dpu_nvmf::internal::NvmfInternal::new(server).into_server();
         let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counted = asked.clone();
-        let serve = tonic::transport::Server::builder()
-            .layer(tower::layer::layer_fn(move |inner| SlowStats { inner, asked: counted.clone() }))
-            .add_service(internal);
+        let slow = SlowMethod { method: "/GetNvmfStats", asked: asked.clone() };
+        let serve = tonic::transport::Server::builder().layer(slow).add_service(internal);
         tokio::spawn(serve.serve_with_incoming(listener));
         let handle = ServiceHandle::new(NVMF_SERVICE, dpu_runtime::unix::channel(&path));
         let services =

@@ -44,6 +44,67 @@ impl<T, E: Clone> SharedRead<T, E> {
     }
 }
 
+/// A tower layer for tests of the readers that share a [`SharedRead`]: it passes calls on,
+/// counting those of one method and answering each 200 ms late, so callers asking at once
+/// overlap.
+#[cfg(test)]
+#[derive(Clone)]
+pub(crate) struct SlowMethod {
+    /// The method's path ends with this ("/GetStatus").
+    pub method: &'static str,
+    pub asked: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[cfg(test)]
+impl<S> tower::Layer<S> for SlowMethod {
+    type Service = SlowMethodService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SlowMethodService { inner, slow: self.clone() }
+    }
+}
+
+/// The service of [`SlowMethod`].
+#[cfg(test)]
+#[derive(Clone)]
+pub(crate) struct SlowMethodService<S> {
+    inner: S,
+    slow: SlowMethod,
+}
+
+#[cfg(test)]
+impl<S> tower::Service<http::Request<tonic::body::Body>> for SlowMethodService<S>
+where
+    S: tower::Service<http::Request<tonic::body::Body>> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send + 'static>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        let slow = request.uri().path().ends_with(self.slow.method);
+        if slow {
+            self.slow.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            if slow {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            answer.await
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
