@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime};
 use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
 use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
 use dpu_proto::dpu::nvmf::v1::NvmfStats;
+use dpu_proto::dpu::switch::v1::SwitchStatus;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tonic::transport::Channel;
@@ -347,6 +348,10 @@ pub struct Services {
     /// The nvmf service's statistics snapshots, shared by the callers that ask at once
     /// (`api::nvmf::nvmf_stats`).
     pub nvmf_stats: Arc<SharedRead<NvmfStats, tonic::Status>>,
+    /// The switch service's status snapshots, shared the same way (`api::switch`'s
+    /// GetSwitchStatus, GetPortStatus and ListPortStatuses): the switch builds each under
+    /// the lock its forwarding workers take.
+    pub switch_status: Arc<SharedRead<SwitchStatus, tonic::Status>>,
 }
 
 impl Services {

@@ -3,6 +3,7 @@
 //! the switch process.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use dpu_pki::Role;
 use dpu_proto::dpu::switch::v1::switch_service_server::SwitchService;
@@ -90,11 +91,15 @@ impl SwitchApi {
         answered(SWITCH_SERVICE, call(switch_client(self.channel()?))).await
     }
 
-    async fn status(&self) -> Result<SwitchStatus, Status> {
-        let status = self.ask(|mut c| async move {
-            c.get_status(GetStatusRequest {}).await.map_err(|e| unavailable(&e))
+    /// The switch's status, one snapshot for all who ask at once (`Services::switch_status`):
+    /// the switch builds it under the lock its forwarding workers take per burst, and a
+    /// host may keep every call place busy reading its ports.
+    async fn status(&self) -> Result<Arc<SwitchStatus>, Status> {
+        let fetch = self.ask(|mut c| async move {
+            let reply = c.get_status(GetStatusRequest {}).await;
+            reply.map(Response::into_inner).map_err(|e| unavailable(&e))
         });
-        status.await.map(Response::into_inner)
+        self.services.switch_status.read(fetch).await
     }
 
     /// Creates `name` when the state with it added is a configuration the switch accepts.
@@ -560,7 +565,7 @@ impl SwitchService for SwitchApi {
         &self,
         _: Request<GetStatusRequest>,
     ) -> Result<Response<SwitchStatus>, Status> {
-        Ok(Response::new(self.status().await?))
+        Ok(Response::new(Arc::unwrap_or_clone(self.status().await?)))
     }
 
     async fn get_port_status(
@@ -577,7 +582,7 @@ impl SwitchService for SwitchApi {
             )));
         }
         let status = self.status().await?;
-        let port = status.ports.into_iter().find(|p| p.name == ifname);
+        let port = status.ports.iter().find(|p| p.name == ifname).cloned();
         Ok(Response::new(
             port.ok_or_else(|| Status::not_found(format!("the switch has no port {name}")))?,
         ))
@@ -596,8 +601,9 @@ impl SwitchService for SwitchApi {
             .status()
             .await?
             .ports
-            .into_iter()
+            .iter()
             .filter(|p| role >= Role::Operator || is_host_port(&p.name))
+            .cloned()
             .collect();
         let (ports, next_page_token) = port_page(ports, size, after.as_deref());
         Ok(Response::new(ListPortStatusesResponse { ports, next_page_token }))
@@ -677,6 +683,8 @@ fn forwarded(e: &Status) -> Status {
 mod tests {
     use super::super::kinds::parent_of;
     use super::*;
+    use crate::api::shared_read::SlowMethod;
+    use crate::services::ServiceHandle;
     use tonic_types::StatusExt;
 
     /// The API over an empty store of its own, with no switch service configured.
@@ -827,6 +835,50 @@ mod tests {
                 "page_token"
             );
         }
+    }
+
+    /// A host reading its ports in a loop costs the switch two status snapshots in turn for
+    /// all the calls it has in flight, not one each: every snapshot is built under the lock
+    /// the forwarding workers take per burst (GetSwitchStatus, GetPortStatus and
+    /// ListPortStatuses all read through `Services::switch_status`).
+    #[tokio::test]
+    async fn port_statuses_asked_at_once_are_one_snapshot_for_all() {
+        use std::sync::Mutex;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switch.sock");
+        let listener = dpu_runtime::unix::bind(&path).unwrap();
+        let config = toml::from_str("[[ports]]\nname = \"pf0hpf\"\nmode = \"uplink\"").unwrap();
+        let switch = dpu_switch::Switch::new(config, std::time::Instant::now()).unwrap();
+        let complete: dpu_switch::api::Completer = Arc::new(|_| Ok(()));
+        let internal = dpu_switch::api::SwitchInternal::new(Arc::new(Mutex::new(switch)), complete);
+        let asked = Arc::new(AtomicUsize::new(0));
+        let slow = SlowMethod { method: "/GetStatus", asked: asked.clone() };
+        let serve =
+            tonic::transport::Server::builder().layer(slow).add_service(internal.into_server());
+        tokio::spawn(serve.serve_with_incoming(listener));
+        let handle = ServiceHandle::new(SWITCH_SERVICE, dpu_runtime::unix::channel(&path));
+        let services = Services {
+            handles: [(SWITCH_SERVICE.to_owned(), handle)].into(),
+            ..Services::default()
+        };
+        let store = dpu_store::Store::open(&dir.path().join("store")).unwrap();
+        let resources = SwitchResources::open(&store, &services);
+        let api = Arc::new(SwitchApi { resources, services });
+        let callers: Vec<_> = (0..20)
+            .map(|_| {
+                let api = api.clone();
+                tokio::spawn(async move {
+                    let req = GetResourceRequest { name: "ports/pf0hpf".into() };
+                    api.get_port_status(Request::new(req)).await
+                })
+            })
+            .collect();
+        for c in callers {
+            assert_eq!(c.await.unwrap().unwrap().into_inner().name, "pf0hpf");
+        }
+        let asked = asked.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&asked), "{asked} snapshots for 20 callers asking at once");
     }
 
     #[test]
