@@ -1996,7 +1996,11 @@ impl Connection {
                     debug!(cntlid = b.ctrl.cntlid, "controller disabled (reset)");
                     // A reset ends the outstanding commands (NVMe Base 2.0 §3.7.2): the
                     // host expects no completion for its AERs and may use their CIDs.
-                    self.aers.clear();
+                    // They count as completed, else the queue's in-flight count would
+                    // keep them for as long as it lives.
+                    for _ in self.aers.drain(..) {
+                        b.stats.completed(true);
+                    }
                 }
                 st.cc = cc;
                 b.ctrl.io_enabled.store(st.csts == csts::RDY, Ordering::Relaxed);

@@ -1923,6 +1923,24 @@ fn a_reset_ends_the_outstanding_asynchronous_event_requests() {
     assert!(admin.pdus().is_empty(), "the old CID is free: the new request waits");
 }
 
+/// The AERs a reset ends leave the admin queue's in-flight count: it does not creep up
+/// with every reset of a host that keeps requests outstanding.
+#[test]
+fn a_reset_counts_the_ended_asynchronous_event_requests_out_of_flight() {
+    let t = target();
+    let (mut admin, _) = H::admin(&t, 0);
+    let in_flight = || t.subsystem_stats()[0].controllers[0].queues[0].in_flight;
+    admin.arm_namespace_notices();
+    let (_, answered) = admin.send_aer();
+    assert!(answered.is_empty(), "the request waits for an event");
+    assert_eq!(in_flight(), 2, "two AERs outstanding");
+    let cc = |value: u64| PropertySetCmd { eight_bytes: false, offset: property::CC, value };
+    assert!(admin.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
+    assert_eq!(in_flight(), 0, "the reset ended both AERs");
+    let errors = t.subsystem_stats()[0].controllers[0].queues[0].io.errors;
+    assert_eq!(errors, 0, "an ended AER is no failed command");
+}
+
 #[test]
 fn h2c_data_sequence_errors_are_fatal() {
     let t = target();

@@ -116,7 +116,8 @@ impl QueueStats {
 /// Command and data totals (of a queue, or of a subsystem's queues past and present).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IoTotals {
-    /// Commands completed (admin, fabrics and I/O).
+    /// Commands completed (admin, fabrics and I/O; the AERs a controller reset ends
+    /// without a completion count too).
     pub commands: u64,
     /// Read commands completed successfully.
     pub reads: u64,

@@ -71,7 +71,7 @@ const SUBSYSTEM: &[Counter<SubsystemStats>] = &[
     ),
     (
         "dpu_nvmf_subsystem_commands_total",
-        "Completions sent (admin, fabrics and I/O commands).",
+        "Completions sent (admin, fabrics and I/O commands) and AERs a controller reset ended.",
         |s| io(s).commands,
     ),
     ("dpu_nvmf_subsystem_reads_total", "Read commands completed successfully.", |s| io(s).reads),

@@ -458,7 +458,8 @@ pub struct SubsystemStats {
 /// Command counts of a queue or of all queues of a subsystem.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct IoCounters {
-    /// Completions sent (admin, fabrics and I/O commands).
+    /// Completions sent (admin, fabrics and I/O commands), and the outstanding AERs a
+    /// controller reset ended without one.
     #[prost(uint64, tag = "1")]
     pub commands: u64,
     /// Read/Write commands completed successfully and their data.
@@ -505,7 +506,8 @@ pub struct QueueStats {
     pub sq_size: u32,
     #[prost(message, optional, tag = "3")]
     pub io: ::core::option::Option<IoCounters>,
-    /// Commands received and not yet completed (outstanding AERs included).
+    /// Commands received and not yet completed (outstanding AERs included, until a
+    /// completion or a controller reset ends them).
     #[prost(uint64, tag = "4")]
     pub in_flight: u64,
     /// Digests negotiated in ICReq/ICResp.
