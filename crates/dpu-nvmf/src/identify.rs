@@ -236,11 +236,13 @@ pub fn smart_log(io: &IoTotals, health: Health) -> Vec<u8> {
     put16(&mut b, 1, features::COMPOSITE_TEMPERATURE);
     b[3] = 100; // Available Spare
     b[4] = 10; // Available Spare Threshold
-    // Data Units Read/Written: thousands of 512-byte units, rounded up.
+    // Data Units Read/Written: thousands of 512-byte units, rounded up. Reads here are
+    // Read and Compare commands, and their blocks (NVMe 1.4 §5.14.1.2, Figure 194).
     let units = |bytes: u64| (bytes / 512).div_ceil(1000);
-    b[32..48].copy_from_slice(&u128::from(units(io.read_bytes)).to_le_bytes());
+    let read_bytes = io.read_bytes.saturating_add(io.compare_bytes);
+    b[32..48].copy_from_slice(&u128::from(units(read_bytes)).to_le_bytes());
     b[48..64].copy_from_slice(&u128::from(units(io.write_bytes)).to_le_bytes());
-    b[64..80].copy_from_slice(&u128::from(io.reads).to_le_bytes());
+    b[64..80].copy_from_slice(&(u128::from(io.reads) + u128::from(io.compares)).to_le_bytes());
     b[80..96].copy_from_slice(&u128::from(io.writes).to_le_bytes());
     b[176..192].copy_from_slice(&u128::from(health.error_entries).to_le_bytes());
     b

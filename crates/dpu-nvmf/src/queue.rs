@@ -1130,9 +1130,11 @@ impl Connection {
                 self.send_cqe(ok(cid));
             }
             (Post::Compare { expected, .. }, Ok(data)) if data == expected => {
+                self.count_compare(data.len());
                 self.send_cqe(ok(cid));
             }
-            (post @ Post::Compare { .. }, Ok(_)) => {
+            (post @ Post::Compare { .. }, Ok(data)) => {
+                self.count_compare(data.len());
                 post.ns().stats.errors.fetch_add(1, Ordering::Relaxed);
                 self.send_failure_at(fail(cid, Status::COMPARE_FAILURE), post.error_site());
             }
@@ -1263,6 +1265,14 @@ impl Connection {
         t.write_bytes += len as u64;
         if let Some(b) = &self.bound {
             b.stats.written(len as u64);
+        }
+    }
+
+    /// A Compare read its blocks: SMART counts it with the Reads (NVMe 1.4 §5.14.1.2,
+    /// Figure 194), the queue's and namespace's `reads` do not.
+    fn count_compare(&mut self, len: usize) {
+        if let Some(b) = &self.bound {
+            b.stats.compared(len as u64);
         }
     }
 

@@ -1088,11 +1088,30 @@ fn smart_log_counts_commands_and_data_units() {
     for (slba, blocks) in [(0, 256), (256, 256), (512, 256), (768, 256), (1024, 76)] {
         assert!(q.run(rw(io_opcode::READ, slba, blocks, blocks * 512), &[]).0.status.is_success());
     }
+    // Compares read blocks too (NVMe 1.4 §5.14.1.2, Figure 194: Host Read Commands are
+    // "the number of Compare commands and Read commands", and Data Units Read include
+    // the blocks Compare reads): a match and a miscompare of 8 blocks each take the
+    // 1,100 blocks to 1,116, still two units.
+    let miscompare = Status::COMPARE_FAILURE.with_dnr();
+    for (data, status) in [([9; 4096], Status::SUCCESS), ([7; 4096], miscompare)] {
+        let mut cmp = rw(io_opcode::COMPARE, 0, 8, 4096);
+        cmp.set_sgl(SglDescriptor::in_capsule(4096));
+        assert_eq!(q.run(cmp, &data).0.status, status);
+    }
     let (c, smart) = admin.run(log_page(2, 512), &[]);
     assert!(c.status.is_success());
     let le128 = |at: usize| u128::from_le_bytes(smart[at..at + 16].try_into().unwrap());
     assert_eq!((le128(32), le128(48)), (2, 1), "data units read, written");
-    assert_eq!((le128(64), le128(80)), (5, 3), "host read, write commands");
+    assert_eq!((le128(64), le128(80)), (7, 3), "host read (and compare), write commands");
+    // 56 more Compares of 16 blocks: 2,012 blocks, three units.
+    for _ in 0..56 {
+        let mut cmp = rw(io_opcode::COMPARE, 100, 16, 8192);
+        cmp.set_sgl(SglDescriptor::in_capsule(8192));
+        assert!(q.run(cmp, &[0; 8192]).0.status.is_success());
+    }
+    let (_, smart) = admin.run(log_page(2, 512), &[]);
+    let le128 = |at: usize| u128::from_le_bytes(smart[at..at + 16].try_into().unwrap());
+    assert_eq!((le128(32), le128(64)), (3, 63), "data units read, host read commands");
     // Lifetime counters: removing the namespace does not take its I/O back out.
     t.remove_namespace(SUB, 1).unwrap();
     let (_, after) = admin.run(log_page(2, 512), &[]);

@@ -44,6 +44,8 @@ pub struct QueueStats {
     writes: AtomicU64,
     read_bytes: AtomicU64,
     write_bytes: AtomicU64,
+    compares: AtomicU64,
+    compare_bytes: AtomicU64,
     errors: AtomicU64,
 }
 
@@ -59,6 +61,8 @@ impl QueueStats {
             writes: AtomicU64::new(0),
             read_bytes: AtomicU64::new(0),
             write_bytes: AtomicU64::new(0),
+            compares: AtomicU64::new(0),
+            compare_bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
         }
     }
@@ -88,6 +92,12 @@ impl QueueStats {
         bump(&self.write_bytes, bytes);
     }
 
+    /// A Compare read `bytes` from its volume (matching or not).
+    pub fn compared(&self, bytes: u64) {
+        bump(&self.compares, 1);
+        bump(&self.compare_bytes, bytes);
+    }
+
     /// The queue's identity.
     pub fn info(&self) -> &QueueInfo {
         &self.info
@@ -104,6 +114,8 @@ impl QueueStats {
                 writes: self.writes.load(Relaxed),
                 read_bytes: self.read_bytes.load(Relaxed),
                 write_bytes: self.write_bytes.load(Relaxed),
+                compares: self.compares.load(Relaxed),
+                compare_bytes: self.compare_bytes.load(Relaxed),
                 errors: self.errors.load(Relaxed),
             },
             // Relaxed loads of two counters may see a completion before its
@@ -127,6 +139,11 @@ pub struct IoTotals {
     pub read_bytes: u64,
     /// Bytes written.
     pub write_bytes: u64,
+    /// Compare commands whose blocks were read (a match or a miscompare): not in
+    /// `reads`, but SMART's Host Read Commands count them.
+    pub compares: u64,
+    /// Bytes those Compares read (in SMART's Data Units Read).
+    pub compare_bytes: u64,
     /// Completions with an error status.
     pub errors: u64,
 }
@@ -138,6 +155,8 @@ impl IoTotals {
         self.writes += o.writes;
         self.read_bytes += o.read_bytes;
         self.write_bytes += o.write_bytes;
+        self.compares += o.compares;
+        self.compare_bytes += o.compare_bytes;
         self.errors += o.errors;
     }
 }
@@ -280,6 +299,8 @@ mod tests {
                 writes: 1,
                 read_bytes: 4096,
                 write_bytes: 512,
+                compares: 0,
+                compare_bytes: 0,
                 errors: 1
             }
         );

@@ -603,6 +603,8 @@ async fn subsystem_and_queue_statistics_count_each_queues_commands() {
         writes: 3,
         read_bytes: 2 * 8192,
         write_bytes: 3 * 8192,
+        compares: 0,
+        compare_bytes: 0,
         errors: 0,
     };
     let io2 = IoTotals {
@@ -611,6 +613,8 @@ async fn subsystem_and_queue_statistics_count_each_queues_commands() {
         writes: 0,
         read_bytes: 4 * 4096,
         write_bytes: 0,
+        compares: 0,
+        compare_bytes: 0,
         errors: 1,
     };
     assert_eq!((q1.io, q1.in_flight), (io1, 0));
@@ -621,6 +625,8 @@ async fn subsystem_and_queue_statistics_count_each_queues_commands() {
         writes: 3,
         read_bytes: 2 * 8192 + 4 * 4096,
         write_bytes: 3 * 8192,
+        compares: 0,
+        compare_bytes: 0,
         errors: 1,
     };
     assert_eq!(s.counters.io, total);
