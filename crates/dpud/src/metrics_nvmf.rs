@@ -36,7 +36,7 @@ const TARGET: &[Counter<NvmfStats>] = &[
     ),
     (
         "dpu_nvmf_connections_terminated_total",
-        "TCP connections the target closed (protocol errors, shutdown, deleted objects).",
+        "TCP connections closed on a fatal transport error, after sending a C2HTermReq.",
         |s| s.terminated_connections,
     ),
     (
@@ -327,6 +327,11 @@ mod tests {
         assert_eq!(text.matches("# TYPE dpu_nvmf_namespace_reads_total counter\n").count(), 1);
         assert_eq!(text.matches("# HELP dpu_nvmf_namespace_reads_total ").count(), 1);
         assert!(text.contains("# TYPE dpu_nvmf_subsystem_live_controllers gauge\n"));
+        // The help says what is counted: only fatal transport errors (a C2HTermReq sent,
+        // `queue::Connection::fatal`), not every close the target makes.
+        let help = "# HELP dpu_nvmf_connections_terminated_total TCP connections closed on a \
+                    fatal transport error, after sending a C2HTermReq.\n";
+        assert!(text.contains(help), "{text}");
         let type_at = text.find("# TYPE dpu_nvmf_namespace_reads_total").unwrap();
         assert!(type_at < text.find(&format!("dpu_nvmf_namespace_reads_total{ns1}")).unwrap());
         // Every counter family ends in _total; nothing per controller or queue.

@@ -371,6 +371,7 @@ pub struct GetNvmfStatsRequest {}
 pub struct NvmfStats {
     #[prost(uint64, tag = "1")]
     pub connections: u64,
+    /// Connections closed on a fatal transport error, after a C2HTermReq.
     #[prost(uint64, tag = "2")]
     pub terminated_connections: u64,
     #[prost(uint64, tag = "3")]
