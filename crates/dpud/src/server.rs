@@ -408,7 +408,7 @@ fn agent_exposition(
             .map(|(n, h)| (crate::metrics::labels(&[("service", n)]), value(h)))
             .collect()
     };
-    metrics.render(&[
+    let mut out = metrics.render(&[
         (
             "dpud_stored_objects",
             "Objects in the desired-state store.",
@@ -424,12 +424,20 @@ fn agent_exposition(
             "1 when the service answers and its desired state is applied.",
             per_service(&|h| if h.state().serving { 1.0 } else { 0.0 }),
         ),
-        (
-            "dpud_service_restarts",
-            "New service instances seen after the first.",
-            per_service(&|h| h.state().restarts as f64),
-        ),
-    ])
+    ]);
+    // Restarts only grow: a counter, so rate() and increase() apply (it was the gauge
+    // `dpud_service_restarts` before; operations.md's upgrade notes say so).
+    crate::metrics::family(
+        &mut out,
+        "dpud_service_restarts_total",
+        "counter",
+        "New service instances seen after the first.",
+        services
+            .handles
+            .iter()
+            .map(|(n, h)| (crate::metrics::labels(&[("service", n)]), h.state().restarts)),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -448,5 +456,22 @@ mod tests {
         assert!(in_use.contains("delete that listener or stop dpu-nvmf"), "{in_use}");
         let other = bind(std::io::ErrorKind::PermissionDenied).to_string();
         assert!(!other.contains("dpu-nvmf"), "{other}");
+    }
+
+    /// The agent's series have the types their values call for: a service's restarts only
+    /// grow, so they are a counter named `_total` (rate() and increase() treat a counter's
+    /// reset as a restart of the agent), its state a gauge.
+    #[tokio::test]
+    async fn agent_series_are_typed_by_what_they_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
+        let mut services = Services::default();
+        services.handles.insert("nvmf".into(), ServiceHandle::new("nvmf", channel));
+        let text = agent_exposition(&Metrics::default(), &store, &services, Instant::now());
+        assert!(text.contains("\n# TYPE dpud_service_restarts_total counter\n"), "{text}");
+        assert!(text.contains("\ndpud_service_restarts_total{service=\"nvmf\"} 0\n"), "{text}");
+        assert!(!text.contains("dpud_service_restarts "), "{text}");
+        assert!(text.contains("\n# TYPE dpud_service_up gauge\n"), "{text}");
     }
 }
