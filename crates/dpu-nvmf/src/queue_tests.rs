@@ -229,6 +229,20 @@ impl H {
         cid
     }
 
+    /// Runs `sqe` with `data` in its capsule (as the reservation helpers build them); the
+    /// completion's status.
+    fn status_of(&mut self, (mut sqe, data): (Sqe, Vec<u8>)) -> Status {
+        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+        self.run(sqe, &data).0.status
+    }
+
+    /// Writes one block of 0x42 at LBA 0 (512 bytes in capsule); the completion's status.
+    fn write_first_block(&mut self) -> Status {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        self.run(w, &[0x42; 512]).0.status
+    }
+
     fn admin(t: &Arc<Target>, kato: u32) -> (Self, u16) {
         let mut h = H::new(t, false, false);
         let c = h.connect(SUB, 0, CNTLID_DYNAMIC, kato, 0);
@@ -2737,40 +2751,28 @@ fn reservations_guard_the_namespace_between_hosts() {
     assert_ne!(u16::from_le_bytes([ctrl[520], ctrl[521]]) & (1 << 5), 0, "ONCS bit 5");
     assert_eq!(ctrl[96] & 1, 1, "CTRATT: 128-bit host identifier");
     assert_eq!(a_admin.run(identify(0, 1), &[]).1[31], 0xFE, "RESCAP");
-    let status = |h: &mut H, (sqe, data): (Sqe, Vec<u8>)| {
-        let mut sqe = sqe;
-        if !data.is_empty() {
-            sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        }
-        h.run(sqe, &data).0.status
-    };
-    let write = |h: &mut H| {
-        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
-        w.set_sgl(SglDescriptor::in_capsule(512));
-        h.run(w, &[0x42; 512]).0.status
-    };
     let read = |h: &mut H| h.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status;
     let conflict = Status::RESERVATION_CONFLICT.with_dnr();
     use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER, RESERVATION_RELEASE};
     // A registers key 0xAA (CPTPL 11b, as a Linux host asks, is accepted) and acquires
     // Write Exclusive; B registers 0xBB.
-    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
-    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert!(b.status_of(reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
     let acquire_we = |key| reservation(RESERVATION_ACQUIRE, 1 << 8, &[key, 0]);
-    assert_eq!(status(&mut a, acquire_we(0xAB)), conflict, "wrong key");
-    assert!(status(&mut a, acquire_we(0xAA)).is_success());
-    assert_eq!(status(&mut b, acquire_we(0xBB)), conflict, "held by A");
-    assert!(write(&mut a).is_success() && read(&mut b).is_success());
-    assert_eq!(write(&mut b), conflict, "B may read, not write");
+    assert_eq!(a.status_of(acquire_we(0xAB)), conflict, "wrong key");
+    assert!(a.status_of(acquire_we(0xAA)).is_success());
+    assert_eq!(b.status_of(acquire_we(0xBB)), conflict, "held by A");
+    assert!(a.write_first_block().is_success() && read(&mut b).is_success());
+    assert_eq!(b.write_first_block(), conflict, "B may read, not write");
     let mut flush = Sqe::new(io_opcode::FLUSH, 0);
     flush.nsid = 1;
     assert_eq!(b.run(flush, &[]).0.status, conflict);
     assert_eq!(b.run(rw(io_opcode::WRITE_ZEROES, 0, 1, 0), &[]).0.status, conflict);
     // Malformed: short key data, an unknown action; nothing changes.
     let short = reservation(RESERVATION_REGISTER, 0, &[0]);
-    assert_eq!(status(&mut b, short), Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    assert_eq!(b.status_of(short), Status::DATA_SGL_LENGTH_INVALID.with_dnr());
     let bad_action = reservation(RESERVATION_RELEASE, 7, &[0xBB]);
-    assert_eq!(status(&mut b, bad_action), Status::INVALID_FIELD.with_dnr());
+    assert_eq!(b.status_of(bad_action), Status::INVALID_FIELD.with_dnr());
     // The report: extended data structure only.
     let mut report = Sqe::new(io_opcode::RESERVATION_REPORT, 0);
     report.nsid = 1;
@@ -2796,8 +2798,8 @@ fn reservations_guard_the_namespace_between_hosts() {
     );
     assert_eq!((entry(1)[2], &entry(1)[16..32]), (0, &[0xB; 16][..]));
     // A releases: B writes again.
-    assert!(status(&mut a, reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])).is_success());
-    assert!(write(&mut b).is_success());
+    assert!(a.status_of(reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])).is_success());
+    assert!(b.write_first_block().is_success());
 }
 
 /// A registrant is a Host Identifier and a Host NQN: host B, allowed under its own NQN,
@@ -2811,31 +2813,22 @@ fn a_host_id_of_another_nqn_is_another_registrant() {
     t.set_hosts(SUB, false, BTreeSet::from([HOST.to_owned(), OTHER.to_owned()])).unwrap();
     let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (mut b_admin, mut b) = nqn_queues(&t, [0xA; 16], OTHER);
-    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
-    let write = |h: &mut H| {
-        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
-        w.set_sgl(SglDescriptor::in_capsule(512));
-        h.run(w, &[0x42; 512]).0.status
-    };
     let conflict = Status::RESERVATION_CONFLICT.with_dnr();
     use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER, RESERVATION_RELEASE};
-    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
-    assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
-    assert_eq!(write(&mut b), conflict, "B is not the holder A");
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
+    assert_eq!(b.write_first_block(), conflict, "B is not the holder A");
     assert_eq!(
-        status(&mut b, reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])),
+        b.status_of(reservation(RESERVATION_RELEASE, 1 << 8, &[0xAA])),
         conflict,
         "B is no registrant: A's key is not B's"
     );
     // B registers on its own and is preempted by A: the notice is B's, not A's.
-    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    assert!(b.status_of(reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
     let preempt = reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xAA, 0xBB]);
-    assert!(status(&mut a, preempt).is_success());
-    assert_eq!(write(&mut b), conflict, "fenced");
-    assert!(write(&mut a).is_success());
+    assert!(a.status_of(preempt).is_success());
+    assert_eq!(b.write_first_block(), conflict, "fenced");
+    assert!(a.write_first_block().is_success());
     let (c, page) = b_admin.run(log_page(0x80, 64), &[]);
     assert!(c.status.is_success(), "{c:?}");
     assert_eq!((page[0], page[8]), (1, 1), "B's Registration Preempted");
@@ -2855,10 +2848,6 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
     let t = target_with(Some(Arc::new(NamespaceStore::open(dir.path()).unwrap())));
     let (mut admin, mut a) = host_queues(&t, [0xA; 16]);
     let (mut b_admin, mut b) = host_queues(&t, [0xB; 16]);
-    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
     let reserved =
         |t: &Arc<Target>| t.namespace(SUB, 1).unwrap().reservations.lock().unwrap().is_reserved();
     let ptpl = |h: &mut H| {
@@ -2866,19 +2855,19 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
         (s.nsid, s.cdw[0]) = (1, 0x83);
         h.run(s, &[]).0.dw0
     };
-    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
-    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert!(b.status_of(reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
     assert_eq!(ptpl(&mut admin), 1);
     // Saving now fails: the directory of the files is a file.
     let files = dir.path().join("namespaces");
     std::fs::remove_dir_all(&files).unwrap();
     std::fs::write(&files, b"").unwrap();
     let acquire = reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]);
-    assert_eq!(status(&mut a, acquire), Status::INTERNAL_ERROR.with_dnr());
+    assert_eq!(a.status_of(acquire), Status::INTERNAL_ERROR.with_dnr());
     assert!(!reserved(&t), "the reservation was put back");
     // A preemption of B that is put back tells B nothing: it lost nothing.
     let preempt = reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xAA, 0xBB]);
-    assert_eq!(status(&mut a, preempt), Status::INTERNAL_ERROR.with_dnr());
+    assert_eq!(a.status_of(preempt), Status::INTERNAL_ERROR.with_dnr());
     let ns = t.namespace(SUB, 1).unwrap();
     let registrants = ns.reservations.lock().unwrap().summary().registrants;
     assert_eq!(registrants, 2, "B's registration was put back");
@@ -2892,10 +2881,10 @@ fn a_reservation_change_that_cannot_be_saved_is_put_back() {
     // Once the state can be saved again, the same commands succeed.
     std::fs::remove_file(&files).unwrap();
     std::fs::create_dir(&files).unwrap();
-    assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
     assert!(reserved(&t));
     let preempt = reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xAA, 0xBB]);
-    assert!(status(&mut a, preempt).is_success());
+    assert!(a.status_of(preempt).is_success());
     let (_, page) = b_admin.run(log_page(0x80, 64), &[]);
     assert_eq!((page[0], page[8]), (1, 1), "saved: B is told of its preemption");
 }
@@ -2913,10 +2902,6 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     let dir = tempfile::tempdir().unwrap();
     let files = || std::fs::read_dir(dir.path().join("namespaces")).unwrap().count();
     let store = || Arc::new(NamespaceStore::open(dir.path()).unwrap());
-    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
     let feature = |op: u8, cdw10: u32, cdw11: u32| {
         let mut s = Sqe::new(op, 0);
         s.nsid = 1;
@@ -2936,11 +2921,6 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
         // GEN, RTYPE, REGCTL, PTPLS
         (data[0], data[4], data[5], data[9])
     };
-    let write = |h: &mut H| {
-        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
-        w.set_sgl(SglDescriptor::in_capsule(512));
-        h.run(w, &[0x42; 512]).0.status
-    };
 
     let t = target_with(Some(store()));
     let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
@@ -2953,16 +2933,16 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     let caps = a_admin.run(feature(admin_opcode::GET_FEATURES, 0x82 | (3 << 8), 0), &[]).0.dw0;
     assert_eq!(caps, 0b110, "82h: namespace specific, changeable");
     // Without CPTPL nothing is kept; CPTPL 01b is reserved.
-    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
     assert_eq!(files(), 0);
     let reserved = reservation(RESERVATION_REGISTER, 1 << 30, &[0, 0xAA]);
-    assert_eq!(status(&mut a, reserved), Status::INVALID_FIELD.with_dnr());
+    assert_eq!(a.status_of(reserved), Status::INVALID_FIELD.with_dnr());
     // CPTPL 11b with a registration (the same key again): kept from now on.
-    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
     assert_eq!((files(), ptpl_feature(&mut a_admin), report(&mut a).3), (1, 1, 1));
-    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
-    assert!(status(&mut a, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
-    assert_eq!(write(&mut b), Status::RESERVATION_CONFLICT.with_dnr());
+    assert!(b.status_of(reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0])).is_success());
+    assert_eq!(b.write_first_block(), Status::RESERVATION_CONFLICT.with_dnr());
     let before = report(&mut a);
     assert_eq!(before, (3, 1, 2, 1), "GEN 3, Write Exclusive, two registrants, PTPLS");
 
@@ -2972,8 +2952,8 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
     assert_eq!(report(&mut b), before, "the same state after the restart");
-    assert_eq!(write(&mut b), Status::RESERVATION_CONFLICT.with_dnr());
-    assert!(write(&mut a).is_success(), "A still holds it");
+    assert_eq!(b.write_first_block(), Status::RESERVATION_CONFLICT.with_dnr());
+    assert!(a.write_first_block().is_success(), "A still holds it");
     assert_eq!(ptpl_feature(&mut a_admin), 1);
     // Another namespace at the same NSID (another NGUID) does not get it.
     let other = store();
@@ -2994,7 +2974,7 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     assert_eq!((files(), ptpl_feature(&mut a_admin)), (1, 1));
     // CPTPL 10b with a replace: PTPL off, the file goes.
     let replace = reservation(RESERVATION_REGISTER, 2 | (2 << 30), &[0xAA, 0xAC]);
-    assert!(status(&mut a, replace).is_success());
+    assert!(a.status_of(replace).is_success());
     assert_eq!((files(), report(&mut a).3), (0, 0));
 
     // A file that is not a state file stops the start, naming it, and is left alone;
@@ -3012,7 +2992,7 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     // Without a store: CPTPL 11b is accepted and keeps nothing; 83h is not changeable.
     let t = target();
     let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
-    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
     assert_eq!(report(&mut a).3, 0);
     let not_changeable = Status::FEATURE_NOT_CHANGEABLE.with_dnr();
     assert_eq!(a_admin.run(set(1, false), &[]).0.status, not_changeable);
@@ -3324,13 +3304,9 @@ fn a_change_in_force_is_saved_though_its_connection_dies() {
     let t = target_with(Some(store()));
     let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
-    let status = |h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)| {
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
     // B registers (PTPL on) and holds Write Exclusive, saved; a write of B's is running.
-    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xBB])).is_success());
-    assert!(status(&mut b, reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xBB, 0])).is_success());
+    assert!(b.status_of(reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xBB])).is_success());
+    assert!(b.status_of(reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xBB, 0])).is_success());
     let mut w = rw(io_opcode::WRITE, 0, 1, 0);
     w.set_sgl(SglDescriptor::in_capsule(512));
     b.submit(w, &[0x42; 512]);
@@ -3421,13 +3397,9 @@ fn reservation_notices_reach_the_preempted_host() {
     let t = target();
     let (mut a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
-    let status = |h: &mut H, (sqe, data): (Sqe, Vec<u8>)| {
-        let mut sqe = sqe;
-        sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
-        h.run(sqe, &data).0.status
-    };
     use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
-    let register = |h: &mut H, key: u64| status(h, reservation(RESERVATION_REGISTER, 0, &[0, key]));
+    let register =
+        |h: &mut H, key: u64| h.status_of(reservation(RESERVATION_REGISTER, 0, &[0, key]));
     let (aer, answered) = a_admin.send_aer();
     assert!(answered.is_empty());
     let notif_log = |h: &mut H, rae: bool| {
@@ -3443,15 +3415,15 @@ fn reservation_notices_reach_the_preempted_host() {
     // A holds Write Exclusive; B preempts it twice (A registers again in between).
     assert!(register(&mut a, 0xAA).is_success() && register(&mut b, 0xBB).is_success());
     let acquire = reservation(RESERVATION_ACQUIRE, 1 << 8, &[0xAA, 0]);
-    assert!(status(&mut a, acquire).is_success());
+    assert!(a.status_of(acquire).is_success());
     let preempt = || reservation(RESERVATION_ACQUIRE, 1 | (1 << 8), &[0xBB, 0xAA]);
-    assert!(status(&mut b, preempt()).is_success());
+    assert!(b.status_of(preempt()).is_success());
     a_admin.conn.tick(a_admin.now);
     let p = a_admin.pdus();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
     assert_eq!((c.cid, c.dw0), (aer, 0x0080_0006), "reservation log page available");
     assert!(register(&mut a, 0xAA).is_success());
-    assert!(status(&mut b, preempt()).is_success());
+    assert!(b.status_of(preempt()).is_success());
     let (_, answered) = a_admin.send_aer();
     assert!(answered.is_empty(), "masked until the log is read");
     assert_eq!(notif_log(&mut a_admin, true), (1, 1, 1, 1), "RAE: read, kept");
@@ -3477,7 +3449,7 @@ fn reservation_notices_reach_the_preempted_host() {
     get.nsid = 1;
     assert_eq!(a_admin.run(get, &[]).0.dw0, 1 << 1);
     assert!(register(&mut a, 0xAA).is_success());
-    assert!(status(&mut b, preempt()).is_success());
+    assert!(b.status_of(preempt()).is_success());
     a_admin.conn.tick(a_admin.now);
     assert!(a_admin.pdus().is_empty(), "masked: no event");
     assert_eq!(notif_log(&mut a_admin, false).0, 0, "masked: no page");
