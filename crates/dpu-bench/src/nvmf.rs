@@ -117,7 +117,8 @@ impl Namespace {
 struct Run {
     /// Commands completed per second over all queues.
     iops: f64,
-    /// Microseconds from start to completion of every command, sorted (when asked for).
+    /// Microseconds of every command from before its start (its write to the socket
+    /// included) to its completion, sorted (when asked for).
     latencies_us: Vec<f64>,
 }
 
@@ -232,9 +233,11 @@ async fn drive_queue(
     let mut latencies = Vec::new();
     let start = Instant::now();
     for _ in 0..qd {
+        // Read before the start, whose write to the socket is part of the latency.
+        let t = record.then(Instant::now);
         let cid = start_one(&mut q, op, ns.nsid(), offsets.next(), &data).await?;
-        if record {
-            started.insert(cid, Instant::now());
+        if let Some(t) = t {
+            started.insert(cid, t);
         }
     }
     let mut n = 0u64;
@@ -250,9 +253,10 @@ async fn drive_queue(
         if (record || n.is_multiple_of(CLOCK_EVERY)) && start.elapsed() >= time {
             break;
         }
+        let t = record.then(Instant::now);
         let cid = start_one(&mut q, op, ns.nsid(), offsets.next(), &data).await?;
-        if record {
-            started.insert(cid, Instant::now());
+        if let Some(t) = t {
+            started.insert(cid, t);
         }
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
