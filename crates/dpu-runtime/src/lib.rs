@@ -44,6 +44,27 @@ pub fn raise_open_files_limit() -> u64 {
     }
 }
 
+/// Runs a service's `main` on a multi-thread runtime, then shuts the runtime down waiting
+/// at most `grace` for blocking work still running.
+///
+/// Dropping a runtime waits for every `spawn_blocking` task without end, so one pool thread
+/// stuck in a read of a hung device (a multipath device queueing without paths, a hard NFS
+/// mount) would keep the process from exiting after SIGTERM until systemd's stop timeout
+/// kills it. Threads still blocked after `grace` are left to the process's exit.
+pub fn run_service<F: std::future::Future>(
+    grace: std::time::Duration,
+    main: F,
+) -> std::io::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let out = rt.block_on(main);
+    let started = std::time::Instant::now();
+    rt.shutdown_timeout(grace);
+    if started.elapsed() >= grace {
+        tracing::warn!(?grace, "blocking work still running at exit; left behind");
+    }
+    Ok(out)
+}
+
 /// Tells systemd the process is stopping.
 pub fn notify_stopping() {
     if std::env::var_os("NOTIFY_SOCKET").is_some() {
@@ -55,6 +76,26 @@ pub fn notify_stopping() {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+    #[test]
+    fn a_service_exits_although_blocking_work_is_stuck() {
+        let grace = std::time::Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
+        let out = super::run_service(grace, async move {
+            // A pool thread that never returns, as a read of a hung device.
+            tokio::task::spawn_blocking(move || {
+                entered_tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            });
+            entered_rx.await.unwrap();
+            7
+        })
+        .unwrap();
+        assert_eq!(out, 7);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(10), "exit took {took:?}");
+    }
 
     #[test]
     fn open_files_limit_rises_to_the_hard_limit() {

@@ -32,11 +32,10 @@ struct Args {
     log_level: String,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     dpu_runtime::logging::init(args.log_format, &args.log_level).context("--log-level")?;
-    if let Err(err) = run(args).await {
+    if let Err(err) = dpu_runtime::run_service(SHUTDOWN_GRACE, run(args))? {
         error!("{err:#}");
         return Err(err);
     }
