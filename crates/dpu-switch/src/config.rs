@@ -190,6 +190,12 @@ pub fn mask(len: u8) -> u32 {
     u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0)
 }
 
+/// The directed broadcast address of the subnet `ip/len` (all host bits set, RFC 1812
+/// §4.2.3.1), which no host has; none on a /31 (RFC 3021) or /32.
+pub fn subnet_broadcast(ip: Ipv4Addr, len: u8) -> Option<Ipv4Addr> {
+    (len <= 30).then(|| Ipv4Addr::from(u32::from(ip) | !mask(len)))
+}
+
 /// How a port treats VLAN tags (IEEE 802.1Q port types).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PortMode {

@@ -37,7 +37,7 @@ use dpu_wire::ipv4::Ipv4Packet;
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 use serde::Serialize;
 
-use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac};
+use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac, subnet_broadcast};
 use crate::counters::{DropReason, PortCounters, PortCountersView};
 use crate::fastkey;
 use crate::flow::{
@@ -52,8 +52,6 @@ use l3::{IcmpKind, Svi, Vrf};
 
 /// Maps on the packet path: seeded per process (some keys come from the network).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::quality::RandomState>;
-/// A set on the packet path, seeded as [`FastMap`].
-pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::quality::RandomState>;
 
 /// The bridge of each VLAN id, indexed directly: every frame from a local port looks its
 /// VLAN up, and an index is cheaper than hashing (a 12-bit id, 8 KiB of table).
@@ -278,9 +276,10 @@ pub struct Switch {
     svis: Vec<Svi>,
     /// The SVIs' MACs, sorted: the switch's own, never learned behind a port or VTEP.
     svi_macs: Vec<MacAddr>,
-    /// Every SVI's IPv4 and IPv6 address under its VRF's index: a routed packet asks whether
-    /// it is for a gateway of its VRF with one lookup, not a walk over up to 8,192 SVIs.
-    gateways: FastSet<(u16, IpAddr)>,
+    /// Every SVI's IPv4 and IPv6 address and IPv4 subnet broadcast under its VRF's index: a
+    /// routed packet asks whether it is for a gateway of its VRF, or comes from one of its
+    /// addresses (a martian), with one lookup, not a walk over up to 8,192 SVIs.
+    local_addrs: FastMap<(u16, IpAddr), l3::LocalAddr>,
     vrfs: Vec<Vrf>,
     l3_neigh: neigh::Neighbours,
     /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
@@ -350,7 +349,7 @@ impl Switch {
             counters: SwitchCounters::default(),
             svis: Vec::new(),
             svi_macs: Vec::new(),
-            gateways: FastSet::default(),
+            local_addrs: FastMap::default(),
             vrfs: Vec::new(),
             l3_neigh: neigh::Neighbours::new(&[]),
             mac_epoch: 0,
@@ -1282,9 +1281,7 @@ impl Switch {
         let own_ip = local.ip;
         let own_mac = local.mac;
         let learn_remotes = local.learn_remotes;
-        // The directed broadcast of the underlay subnet (none on a /31 or /32).
-        let subnet_broadcast = (local.prefix_len <= 30)
-            .then(|| Ipv4Addr::from(u32::from(own_ip) | (u32::MAX >> local.prefix_len)));
+        let subnet_broadcast = subnet_broadcast(own_ip, local.prefix_len);
         let off = info.l2.payload_offset;
         if info.l2.ethertype == EtherType::ARP {
             let Some(Ok(req)) = buf.frame().get(off..).map(ArpPacket::new_checked) else {

@@ -595,6 +595,7 @@ fn martians_are_not_routed() {
     });
     let mut h = H { sw: Switch::new(c, Instant::now()).unwrap(), now: Instant::now() };
     h.send("d", &arp(ArpOperation::REQUEST, mac(5), R_IP, MacAddr::BROADCAST, GW20_IP));
+    h.send("d", &nd(135, mac(4), GW20, v6(D6), v6(GW20_6), v6(GW20_6)));
     let v4 = |s: [u8; 4], d: [u8; 4]| udp(mac(1), GW10, s.into(), d.into(), 64, 3);
     let martians = [
         v4([192, 0, 2, 1], [255, 255, 255, 255]),
@@ -607,6 +608,17 @@ fn martians_are_not_routed() {
         v4([0, 0, 0, 0], [198, 51, 100, 7]),
         v4([127, 0, 0, 1], [198, 51, 100, 7]),
         v4([224, 0, 0, 1], [198, 51, 100, 7]),
+        // The VRF's own gateway addresses and its connected subnets' directed broadcasts are
+        // no host's source (RFC 1812 §5.3.7, §4.2.2.11; Linux: "martian source").
+        v4([192, 0, 2, 255], [198, 51, 100, 7]),
+        v4([192, 0, 2, 254], [198, 51, 100, 7]),
+        v4([203, 0, 113, 255], [198, 51, 100, 7]),
+        v4([203, 0, 113, 254], [198, 51, 100, 7]),
+        // With TTL 1 neither: no time exceeded to a broadcast address (RFC 1812 §4.3.2.7).
+        udp(mac(1), GW10, [192, 0, 2, 255].into(), [198, 51, 100, 7].into(), 1, 4),
+        udp(mac(1), GW10, [192, 0, 2, 254].into(), [198, 51, 100, 7].into(), 1, 4),
+        udp6(mac(1), GW10, v6(GW10_6), v6(D6), 64),
+        udp6(mac(1), GW10, v6(GW20_6), v6(D6), 1),
         udp6(mac(1), GW10, v6(A6), "fe80::1".parse().unwrap(), 64),
         udp6(mac(1), GW10, "fe80::5".parse().unwrap(), v6(D6), 64),
         udp6(mac(1), GW10, v6(A6), "ff05::2".parse().unwrap(), 64),
@@ -621,6 +633,33 @@ fn martians_are_not_routed() {
     // An ordinary destination still goes.
     let out = h.send("a", &v4([192, 0, 2, 1], [198, 51, 100, 7]));
     assert_eq!(out.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), vec!["d"]);
+    // Nor does the gateway answer such a source itself (RFC 1122 §3.2.1.3; Linux's input
+    // route drops it as a martian before ICMP sees it).
+    let echo4 = |src: [u8; 4]| {
+        let mut req = vec![0u8; 14 + 20 + 12];
+        let eth = EthernetRepr { dst: GW10, src: mac(1), vlans: &[], ethertype: EtherType::IPV4 };
+        let hl = eth.emit(&mut req).unwrap();
+        let n =
+            Ipv4Repr::new(src.into(), GW10_IP, IpProtocol::ICMP, 12).emit(&mut req[hl..]).unwrap();
+        dpu_wire::icmpv4::emit_echo(&mut req[hl + n..], true, 7, 1, b"ping").unwrap();
+        req
+    };
+    let echo6 = |src: Ipv6Addr| icmp6(mac(1), GW10, src, v6(GW10_6), 64, 128, &[0, 7, 0, 1]);
+    let to_gateway = [
+        echo4([192, 0, 2, 255]),
+        echo4([203, 0, 113, 254]),
+        echo4([127, 0, 0, 1]),
+        echo4([224, 0, 0, 1]),
+        echo6(v6(GW20_6)),
+        echo6("ff02::1".parse().unwrap()),
+    ];
+    for (i, m) in to_gateway.iter().enumerate() {
+        assert!(h.send("a", m).is_empty(), "echo {i} from a martian answered");
+    }
+    let all = martians.len() + to_gateway.len();
+    assert_eq!(h.drops("a", DropReason::Martian), all as u64);
+    assert_eq!(h.send("a", &echo4([192, 0, 2, 1])).len(), 1);
+    assert_eq!(h.send("a", &echo6(v6(A6))).len(), 1);
 }
 
 /// A VM running duplicate address detection for the gateway's IPv6 address (a Neighbor

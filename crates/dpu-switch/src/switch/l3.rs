@@ -31,7 +31,9 @@ use dpu_wire::{EtherType, IpProtocol, MacAddr};
 
 use super::neigh::Neighbours;
 use super::{ARP_RETRY, FLOW_IDLE, FastMap, Ingress, Switch};
-use crate::config::{SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac};
+use crate::config::{
+    SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac, subnet_broadcast,
+};
 use crate::counters::DropReason;
 use crate::flow::{FlowKey, Out, Outs, Verdict};
 use crate::mac::Dest;
@@ -230,6 +232,17 @@ fn martian(src: IpAddr, dst: IpAddr) -> bool {
     }
 }
 
+/// What one of a VRF's own addresses is (`Switch::local_addrs`). Neither is any host's
+/// source: a packet from one is a martian (RFC 1812 §5.3.7, §4.2.2.11; Linux's input route
+/// drops a local address as a "martian source", and with rp_filter a subnet broadcast).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LocalAddr {
+    /// An SVI's address, IPv4 or IPv6: packets to it are for the gateway itself.
+    Gateway,
+    /// A connected IPv4 subnet's directed broadcast (never forwarded to, RFC 2644).
+    Broadcast,
+}
+
 /// Why the slow path could not route a packet.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum L3Miss {
@@ -406,14 +419,22 @@ impl Switch {
             }
         }
         self.svi_macs = self.svis.iter().map(|s| s.mac).collect();
-        self.gateways = self
+        // Broadcasts first: should overlapping subnets make one SVI's address another's
+        // subnet broadcast, it stays the gateway it is.
+        self.local_addrs = self
             .svis
             .iter()
-            .flat_map(|s| {
-                let v6 = s.ip6.map(|(a, _)| (s.vrf, IpAddr::V6(a)));
-                std::iter::once((s.vrf, IpAddr::V4(s.ip))).chain(v6)
+            .filter_map(|s| {
+                let b = subnet_broadcast(s.ip, s.prefix_len)?;
+                Some(((s.vrf, IpAddr::V4(b)), LocalAddr::Broadcast))
             })
             .collect();
+        for s in &self.svis {
+            let v6 = s.ip6.map(|(a, _)| (s.vrf, IpAddr::V6(a)));
+            for k in std::iter::once((s.vrf, IpAddr::V4(s.ip))).chain(v6) {
+                self.local_addrs.insert(k, LocalAddr::Gateway);
+            }
+        }
         self.svi_macs.sort_unstable();
         self.svi_macs.dedup();
         for (vi, vc) in config.vrfs.iter().enumerate() {
@@ -467,7 +488,15 @@ impl Switch {
 
     /// Whether `ip` is the address of one of VRF `vrf`'s SVIs (either family).
     fn is_gateway(&self, vrf: u16, ip: IpAddr) -> bool {
-        self.gateways.contains(&(vrf, ip))
+        self.local_addrs.get(&(vrf, ip)) == Some(&LocalAddr::Gateway)
+    }
+
+    /// Whether a packet from `src` to `dst` in VRF `vrf` is a martian: [`martian`], or
+    /// `src` is one of the VRF's own addresses ([`LocalAddr`]). One lookup, on the slow
+    /// path only: the verdict is cached with the flow, whose key holds both addresses, and
+    /// a configuration change (which alone changes the VRF's addresses) stales it.
+    fn martian_in(&self, vrf: u16, src: IpAddr, dst: IpAddr) -> bool {
+        martian(src, dst) || self.local_addrs.contains_key(&(vrf, src))
     }
 
     /// Handles ARP and packets for the SVI itself; true when the frame was consumed.
@@ -534,6 +563,12 @@ impl Switch {
             return false;
         }
         self.learn(key.bridge, key.src, ingress.from, now);
+        // RFC 1122 §3.2.1.3: a datagram from an invalid source is discarded, not answered
+        // (Linux's input route drops it as a martian before it reaches ICMP).
+        if key.src_ip.is_some_and(|src| self.martian_in(svi.vrf, src, dst)) {
+            self.count_drop(ingress.port, DropReason::Martian);
+            return true;
+        }
         if let IpAddr::V4(dst) = dst
             && key.protocol == IpProtocol::ICMP.0
             && key.l4.0 >> 8 == u16::from(Icmpv4Type::ECHO_REQUEST.0)
@@ -549,8 +584,11 @@ impl Switch {
 
     /// The slow path of a routed packet.
     pub(super) fn route(&self, key: &FlowKey, ingress_svi: u16) -> Result<Verdict, L3Miss> {
-        if let (Some(src), Some(dst)) = (key.src_ip, key.dst_ip)
-            && martian(src, dst)
+        // Before anything else, so a martian gets no ICMP error either (RFC 1812 §4.3.2.7:
+        // never to a broadcast source).
+        if let (Some(src), Some(dst), Some(svi)) =
+            (key.src_ip, key.dst_ip, self.svis.get(usize::from(ingress_svi)))
+            && self.martian_in(svi.vrf, src, dst)
         {
             return Ok(Verdict::Drop(DropReason::Martian));
         }
@@ -601,7 +639,7 @@ impl Switch {
         }
         // A directed broadcast to a connected subnet is not forwarded (RFC 2644; Linux's
         // bc_forwarding is off by default).
-        if esvi.prefix_len <= 30 && u32::from(next_hop) | mask(esvi.prefix_len) == u32::MAX {
+        if subnet_broadcast(esvi.ip, esvi.prefix_len) == Some(next_hop) {
             return Ok(Verdict::Drop(DropReason::Martian));
         }
         let nh = IpAddr::V4(next_hop);
@@ -892,9 +930,15 @@ impl Switch {
             }
             return key.dst == svi.mac;
         }
-        // An echo to any of the VRF's gateway addresses, as for IPv4, answered from it.
-        let to_gateway = ip.dst() == own || self.is_gateway(svi.vrf, IpAddr::V6(ip.dst()));
-        if t == Icmpv6Type::ECHO_REQUEST && key.dst == svi.mac && to_gateway {
+        // An echo to any of the VRF's gateway addresses, as for IPv4, answered from it;
+        // one from a martian source is left to `svi_control`, which drops it.
+        let (src, dst) = (IpAddr::V6(ip.src()), IpAddr::V6(ip.dst()));
+        let to_gateway = ip.dst() == own || self.is_gateway(svi.vrf, dst);
+        if t == Icmpv6Type::ECHO_REQUEST
+            && key.dst == svi.mac
+            && to_gateway
+            && !self.martian_in(svi.vrf, src, dst)
+        {
             let own = ip.dst();
             self.learn(key.bridge, key.src, ingress.from, now);
             let data = icmp.data();
