@@ -789,6 +789,68 @@ fn an_advertisement_without_override_keeps_a_resolved_neighbour() {
     assert_eq!(next_hop(&mut h), mac(6).0);
 }
 
+/// `f` (Ethernet + IPv6 + upper layer) with a Fragment header in front of its upper layer:
+/// offset `offset` octets, More Fragments `more`. Offset 0 without More is an atomic fragment
+/// (RFC 6946). The upper layer's checksum stays valid: the pseudo-header does not cover the
+/// Fragment header (RFC 8200 §8.1).
+fn fragmented(f: &[u8], offset: usize, more: bool) -> Vec<u8> {
+    use dpu_wire::ipv6::emit_fragment_header;
+    let (l3, upper) = (14, 14 + 40);
+    let mut g = f[..upper].to_vec();
+    let mut fh = [0u8; 8];
+    emit_fragment_header(&mut fh, IpProtocol(f[l3 + 6]), offset, more, 0x5eed).unwrap();
+    g.extend_from_slice(&fh);
+    g.extend_from_slice(&f[upper..]);
+    g[l3 + 6] = IpProtocol::FRAGMENT.0;
+    let len = u16::from_be_bytes([g[l3 + 4], g[l3 + 5]]) + 8;
+    g[l3 + 4..l3 + 6].copy_from_slice(&len.to_be_bytes());
+    g
+}
+
+/// ND messages in packets with a Fragment header, atomic fragments included, are ignored
+/// (RFC 6980 §5, as Linux's ndisc): a crafted advertisement cannot move a neighbour nor a
+/// solicitation create one; and a non-first fragment is never read as an ICMPv6 message.
+#[test]
+fn neighbour_discovery_in_fragments_is_ignored() {
+    let mut h = H { sw: Switch::new(config(R_IP), Instant::now()).unwrap(), now: Instant::now() };
+    let f = udp6(mac(1), GW10, v6(A6), v6(D6), 64);
+    let next_hop = |h: &mut H| {
+        let out = h.send("a", &f);
+        assert_eq!(out.len(), 1, "{out:?}");
+        out[0].1[0..6].to_vec()
+    };
+    h.send("a", &f);
+    assert!(h.send("d", &nd(136, mac(4), GW20, v6(D6), v6(GW20_6), v6(D6))).is_empty());
+    assert_eq!(next_hop(&mut h), mac(4).0);
+    // Solicited + Override from another MAC, as an atomic, a first and a non-first fragment.
+    let na = nd(136, mac(6), GW20, v6(D6), v6(GW20_6), v6(D6));
+    for (offset, more) in [(0, false), (0, true), (8, false)] {
+        h.send("d", &fragmented(&na, offset, more));
+        assert_eq!(next_hop(&mut h), mac(4).0, "fragment at {offset}, more {more} moved it");
+    }
+    // A solicitation for the gateway from a new host: neither answered nor learned.
+    let b6 = v6("2001:db8:10::9");
+    let sn = MacAddr([0x33, 0x33, 0xff, 0, 0, 1]);
+    let ns = nd(135, mac(2), sn, b6, v6("ff02::1:ff00:1"), v6(GW10_6));
+    for (offset, more) in [(0, false), (0, true), (8, false)] {
+        let out = h.send("b", &fragmented(&ns, offset, more));
+        assert!(out.iter().all(|(_, g)| g[6..12] != GW10.0), "answered: {out:?}");
+        assert!(!h.sw.neighbours().iter().any(|n| n.ip == b6), "learned at {offset}, {more}");
+    }
+    // An echo request only in a fragment of its own: a first or non-first fragment is not
+    // answered (nothing is reassembled), an atomic fragment is (RFC 6946 §4).
+    let echo = icmp6(mac(1), GW10, v6(A6), v6(GW10_6), 64, 128, &[0, 7, 0, 1, b'h', b'i']);
+    for (offset, more) in [(0, true), (8, false)] {
+        let out = h.send("a", &fragmented(&echo, offset, more));
+        assert!(out.is_empty(), "fragment at {offset}, more {more} answered: {out:?}");
+    }
+    let out = h.send("a", &fragmented(&echo, 0, false));
+    assert_eq!(out.len(), 1, "an atomic fragment's echo request is not answered");
+    // The unfragmented advertisement still moves the neighbour.
+    h.send("d", &na);
+    assert_eq!(next_hop(&mut h), mac(6).0);
+}
+
 /// A host sending with a gateway's MAC as its source is not learned behind its port (Linux's
 /// bridge keeps its local entry, `br_fdb_update`): the frame is forwarded as usual and
 /// counted, and the MAC table never points the gateway's MAC at a host.

@@ -851,6 +851,8 @@ impl Switch {
 
     /// ICMPv6 for the SVI: Neighbor Solicitations and Advertisements (RFC 4861 §7.1.1
     /// validation, §7.2.4 answer), echo requests to its address. True when consumed.
+    /// Nothing is reassembled: a fragment (first or not) is no message of its own, and ND
+    /// with a Fragment header, even an atomic one, is ignored (RFC 6980 §5).
     fn svi_icmpv6(
         &mut self,
         now: Instant,
@@ -865,19 +867,26 @@ impl Switch {
         let Some(Ok(ip)) = buf.frame().get(start..end).map(Ipv6Packet::new_checked) else {
             return false;
         };
-        let Ok((proto, payload)) = ip.upper_layer() else { return false };
-        if proto != IpProtocol::ICMPV6 {
+        let Ok(h) = ip.headers() else { return false };
+        // A non-first fragment's data is no ICMPv6 header, and a first fragment's message
+        // is incomplete: neither is read (the IPv4 echo does the same).
+        if h.upper_protocol != IpProtocol::ICMPV6 || h.is_fragment() {
             return false;
         }
-        let Ok(icmp) = Icmpv6Packet::new_checked(payload) else { return false };
+        let Some(Ok(icmp)) = ip.packet().get(h.upper_offset..).map(Icmpv6Packet::new_checked)
+        else {
+            return false;
+        };
         if icmp.check_checksum(ip.src(), ip.dst()).is_err() {
             return false;
         }
         let t = icmp.msg_type();
         if t == Icmpv6Type::NEIGHBOR_SOLICIT || t == Icmpv6Type::NEIGHBOR_ADVERT {
             let m = icmp.message();
-            // RFC 4861 §7.1.1: hop limit 255, code 0, at least 24 octets.
-            if ip.hop_limit() != 255 || icmp.code() != 0 || m.len() < 24 {
+            // RFC 4861 §7.1.1: hop limit 255, code 0, at least 24 octets. RFC 6980 §5: not
+            // in a packet with a Fragment header, atomic fragments included (Linux's ndisc
+            // drops them too), so no crafted fragment can move a neighbour.
+            if ip.hop_limit() != 255 || icmp.code() != 0 || m.len() < 24 || h.fragment.is_some() {
                 return false;
             }
             let mut target = [0u8; 16];
