@@ -690,14 +690,22 @@ struct NsCache {
     /// The connection's writes on the namespaces it wrote to. Kept when `namespaces`
     /// overflows (a host writing to more than [`NS_CACHE_LEN`] namespaces round robin
     /// would otherwise make a count, and take the namespace's list lock, per write);
-    /// dropped when the epoch moves, so a removed namespace is not held.
+    /// dropped when the epoch moves (at the next tick at the latest), so a removed
+    /// namespace is not held.
     writes: Vec<(Arc<Namespace>, Arc<QueueWrites>)>,
 }
 
 impl NsCache {
-    fn clear(&mut self) {
+    /// Lets go of every lookup once the target's namespace epoch moved to `epoch`, whether
+    /// a command or the tick sees it; returns whether it had moved.
+    fn follow(&mut self, epoch: u64) -> bool {
+        if self.epoch == epoch {
+            return false;
+        }
+        self.epoch = epoch;
         self.namespaces.clear();
         self.writes.clear();
+        true
     }
 
     /// Makes room for one more namespace.
@@ -1043,6 +1051,11 @@ impl Connection {
             }
             return;
         };
+        // A namespace removed (or hidden from the host, or moved off this path) since the
+        // last lookup is let go now, not at the next I/O command, which an idle queue may
+        // never get: its cache must not keep the volume (RAM, an open file or device)
+        // alive after the operator deleted both. One load per tick.
+        self.ns_cache.follow(self.target.namespace_epoch());
         // A queue that never authenticated has the deadline from its creation; one whose
         // re-authentication failed runs nothing but authentication, and has it from the
         // failure to read its Failure1 (which closes it), so it holds no controller
@@ -2826,11 +2839,9 @@ impl Connection {
     /// lock) only when [`Target::namespace_epoch`] moved since the last lookup.
     fn namespace(&mut self, nsid: u32) -> Result<Arc<Namespace>, Status> {
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
-        let epoch = self.target.namespace_epoch();
-        if self.ns_cache.epoch != epoch {
-            self.ns_cache.epoch = epoch;
-            self.ns_cache.clear();
-        } else if let Some(ns) = self.ns_cache.namespaces.iter().find(|ns| ns.nsid == nsid) {
+        if !self.ns_cache.follow(self.target.namespace_epoch())
+            && let Some(ns) = self.ns_cache.namespaces.iter().find(|ns| ns.nsid == nsid)
+        {
             return Ok(ns.clone());
         }
         let (ns, ana) = self

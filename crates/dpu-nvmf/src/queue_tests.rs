@@ -917,6 +917,37 @@ fn io_follows_namespace_changes_on_a_connected_queue() {
     assert_eq!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).1, [0; 512]);
 }
 
+/// A removed namespace's volume (its RAM, its open file or device) is let go by the queues
+/// that used it at their next tick, not only at their next I/O command: an idle queue of
+/// a host that has moved on holds nothing of it.
+#[test]
+fn an_idle_queue_lets_a_removed_namespaces_volume_go() {
+    let t = target();
+    let v = Arc::new(Volume::ram("v2", 512, 1 << 20).unwrap());
+    let gone = Arc::downgrade(&v);
+    t.add_namespace(SUB, 2, v, [2; 16], [3; 16]).unwrap();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    // Looked up by a read and a write (the queue's write count too), and by the admin
+    // queue's Identify.
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.nsid = 2;
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(w, &[0x11; 512]).0.status.is_success());
+    let mut r = rw(io_opcode::READ, 0, 1, 512);
+    r.nsid = 2;
+    assert_eq!(q.run(r, &[]).1, [0x11; 512]);
+    assert!(admin.run(identify(0, 2), &[]).0.status.is_success());
+    t.remove_namespace(SUB, 2).unwrap();
+    assert!(gone.upgrade().is_some(), "held until the queue looks");
+    q.now += Duration::from_millis(100);
+    q.conn.tick(q.now);
+    admin.conn.tick(q.now);
+    assert!(gone.upgrade().is_none(), "an idle queue still holds the removed volume");
+    // Namespace 1 is still served, looked up afresh.
+    assert!(q.write_first_block().is_success());
+}
+
 /// A host writing to more namespaces than a queue keeps looked up (round robin over 10)
 /// keeps each namespace's write count: no new count, and so no turn at the namespace's
 /// shared list of counts, per write.
