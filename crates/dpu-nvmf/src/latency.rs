@@ -114,7 +114,7 @@ mod tests {
     fn volume_histograms_by_operation() {
         let v = VolumeLatency::default();
         let d = Duration::from_micros(10);
-        v.record(&IoOp::Read { offset: 0, len: 512 }, d);
+        v.record(&IoOp::Read { offset: 0, len: 512, fua: false }, d);
         v.record(&IoOp::Flush, d);
         v.record(&IoOp::Flush, d);
         v.record(&IoOp::WriteZeroes { offset: 0, len: 512, fua: false, deallocate: false }, d);

@@ -164,7 +164,7 @@ pub fn fuzz_controller(data: &[u8]) {
         while let Some(req) = conn.poll_io() {
             // Bit 0: reads are copied into the output as the shell does on a RAM volume.
             if sel & 1 != 0
-                && let IoOp::Read { offset, len } = req.op
+                && let IoOp::Read { offset, len, .. } = req.op
             {
                 let backend = req.volume.backend();
                 conn.complete_read(req.tag, |out| backend.read_append(out, offset, len));

@@ -251,6 +251,9 @@ pub enum IoOp {
         offset: u64,
         /// Length.
         len: usize,
+        /// From non-volatile media ([`flush_for_fua_read`]): a Compare's FUA (a Read's is
+        /// ignored, as by Linux's nvmet).
+        fua: bool,
     },
     /// Write `data`; with `fua`, make it durable before completing.
     Write {
@@ -269,6 +272,8 @@ pub enum IoOp {
         offset: u64,
         /// Length.
         len: u64,
+        /// From non-volatile media ([`flush_for_fua_read`]).
+        fua: bool,
     },
     /// Zero a range.
     WriteZeroes {
@@ -319,7 +324,10 @@ pub fn execute_io(req: &IoRequest) -> io::Result<Vec<u8>> {
 pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>> {
     let b = req.volume.backend();
     match &req.op {
-        IoOp::Read { offset, len } => {
+        IoOp::Read { offset, len, fua } => {
+            if *fua {
+                flush_for_fua_read(b)?;
+            }
             buf.resize(*len, 0);
             b.read_at(&mut buf, *offset)?;
             Ok(buf)
@@ -332,7 +340,10 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
             Ok(Vec::new())
         }
         IoOp::Flush => b.flush().map(|()| Vec::new()),
-        IoOp::Verify { offset, len } => {
+        IoOp::Verify { offset, len, fua } => {
+            if *fua {
+                flush_for_fua_read(b)?;
+            }
             // Up to 65,536 blocks: read in pieces of the largest transfer, into one
             // buffer, so a Verify costs no more memory than a Read.
             let piece = u64::from(identify::MAX_TRANSFER);
@@ -378,6 +389,14 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
             Ok(Vec::new())
         }
     }
+}
+
+/// Before a read with FUA (Compare and Verify, CDW12 bit 30: NVM Command Set 1.0 §3.2.1,
+/// §3.2.7) the data must come from non-volatile media: a volume with a volatile cache (a
+/// file's page cache, a device's write cache) is flushed first, so what it reads is what a
+/// power loss would leave; a RAM volume has nothing to flush.
+fn flush_for_fua_read(b: &dyn crate::volume::BlockBackend) -> io::Result<()> {
+    if b.volatile_cache() { b.flush() } else { Ok(()) }
 }
 
 /// A piece of a connection's output.
@@ -779,6 +798,12 @@ const WRITES_CACHE_LEN: usize = 64;
 /// outlived its command never completes a later one with the same CID.
 fn io_tag(seq: u64, cid: u16) -> u64 {
     (seq << 16) | u64::from(cid)
+}
+
+/// Force Unit Access, CDW12 bit 30 of a Read, Write, Compare, Write Zeroes or Verify (NVM
+/// Command Set 1.0 §3.2).
+fn fua_bit(sqe: &Sqe) -> bool {
+    sqe.cdw12() & (1 << 30) != 0
 }
 
 fn ok(cid: u16) -> Cqe {
@@ -2877,9 +2902,10 @@ impl Connection {
         Ok((ns, offset, len as usize))
     }
 
+    /// Whether a write must be durable when it completes: FUA, or the write cache off.
     fn fua(&self, sqe: &Sqe) -> bool {
         let wce = self.bound.as_ref().is_some_and(|b| b.ctrl.wce.load(Ordering::Relaxed));
-        sqe.cdw12() & (1 << 30) != 0 || !wce
+        fua_bit(sqe) || !wce
     }
 
     /// Whether the controller processes I/O commands: not while it is disabled or shut
@@ -2899,7 +2925,9 @@ impl Connection {
         let r = match sqe.opcode {
             io_opcode::READ => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let v = ns.volume.clone();
-                Outcome::Io(IoOp::Read { offset, len }, v, Post::Read { len, offset, ns })
+                // FUA ignored, as Linux's nvmet does.
+                let op = IoOp::Read { offset, len, fua: false };
+                Outcome::Io(op, v, Post::Read { len, offset, ns })
             }),
             io_opcode::WRITE => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let fua = self.fua(sqe);
@@ -2908,7 +2936,10 @@ impl Connection {
             }),
             io_opcode::COMPARE => self.rw_range(sqe).map(|(ns, offset, len)| {
                 let v = ns.volume.clone();
-                Outcome::Io(IoOp::Read { offset, len }, v, Post::Compare { expected: data, ns })
+                // Only the host's FUA: with the write cache disabled, writes already are
+                // on the medium when they complete.
+                let op = IoOp::Read { offset, len, fua: fua_bit(sqe) };
+                Outcome::Io(op, v, Post::Compare { expected: data, ns })
             }),
             io_opcode::FLUSH => self.namespace(sqe.nsid).and_then(|ns| {
                 self.reservation_allows(&ns, Access::Write)?;
@@ -3118,7 +3149,7 @@ impl Connection {
         let ns = self.namespace(sqe.nsid)?;
         self.reservation_allows(&ns, Access::Read)?;
         let (offset, len) = byte_range(&ns, sqe)?;
-        let op = IoOp::Verify { offset, len };
+        let op = IoOp::Verify { offset, len, fua: fua_bit(sqe) };
         let v = ns.volume.clone();
         let err = Status::UNRECOVERED_READ_ERROR;
         Ok(Outcome::Io(op, v, Post::Plain { ns, err, opcode: io_opcode::VERIFY, offset }))

@@ -124,7 +124,7 @@ impl H {
         }
         let mut n = 0;
         while let Some(req) = self.conn.poll_io() {
-            if let IoOp::Read { offset, len } = req.op
+            if let IoOp::Read { offset, len, .. } = req.op
                 && len <= COPY_BELOW
             {
                 self.conn.complete_read(req.tag, |out| {
@@ -2551,6 +2551,61 @@ fn writes_are_durable_before_completing_unless_the_write_cache_is_on() {
         &[],
     );
     assert!(c.status.is_success() && d == [4; 512]);
+}
+
+/// Verify and Compare with FUA read what is on non-volatile media (NVM Command Set 1.0
+/// §3.2.7, §3.2.1: CDW12 bit 30), so a volume with a volatile cache is flushed first;
+/// without FUA, and for a Read (FUA ignored, as nvmet does), nothing is flushed, whether or
+/// not the write cache is enabled.
+#[test]
+fn verify_and_compare_with_fua_read_from_the_medium() {
+    let t = target();
+    let flushes = add_counting_namespace(&t, 2);
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let count = || flushes.load(Ordering::Relaxed);
+    let fua = |mut s: Sqe, on: bool| {
+        s.nsid = 2;
+        if on {
+            s.cdw[2] |= 1 << 30;
+        }
+        s
+    };
+    let compare = |on: bool| {
+        let mut s = fua(rw(io_opcode::COMPARE, 0, 1, 512), on);
+        s.set_sgl(SglDescriptor::in_capsule(512));
+        s
+    };
+    let mut w = fua(rw(io_opcode::WRITE, 0, 1, 512), false);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(w, &[5; 512]).0.status.is_success());
+    assert_eq!(count(), 0);
+    for cache in [true, false] {
+        let mut set = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        (set.cdw[0], set.cdw[1]) = (0x06, u32::from(cache));
+        assert!(admin.run(set, &[]).0.status.is_success());
+        let before = count();
+        assert!(q.run(fua(verify(2, 0, 8), false), &[]).0.status.is_success());
+        assert!(q.run(compare(false), &[5; 512]).0.status.is_success());
+        let (c, d) = q.run(fua(rw(io_opcode::READ, 0, 1, 512), true), &[]);
+        assert!(c.status.is_success() && d == [5; 512]);
+        assert_eq!(count(), before, "no FUA, or a Read's (write cache {cache})");
+        assert!(q.run(fua(verify(2, 0, 8), true), &[]).0.status.is_success());
+        assert_eq!(count(), before + 1, "Verify with FUA (write cache {cache})");
+        assert!(q.run(compare(true), &[5; 512]).0.status.is_success());
+        assert_eq!(count(), before + 2, "Compare with FUA (write cache {cache})");
+        let (c, _) = q.run(compare(true), &[6; 512]);
+        assert_eq!(c.status, Status::COMPARE_FAILURE.with_dnr());
+        assert_eq!(count(), before + 3, "a failing Compare with FUA");
+    }
+    // A RAM volume has nothing to flush: FUA changes nothing there.
+    let mut s = verify(1, 0, 8);
+    s.cdw[2] |= 1 << 30;
+    assert!(q.run(s, &[]).0.status.is_success());
+    let mut s = rw(io_opcode::COMPARE, 0, 1, 512);
+    s.cdw[2] |= 1 << 30;
+    s.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(s, &[0; 512]).0.status.is_success());
 }
 
 #[test]

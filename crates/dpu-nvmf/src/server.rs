@@ -762,7 +762,7 @@ async fn serve_connection(
             let bounded_copy = matches!(req.op, IoOp::Read { .. } | IoOp::Write { .. });
             if req.volume.backend().memory_only() && bounded_copy {
                 // Small reads are copied from the volume straight into the output.
-                if let IoOp::Read { offset, len } = req.op
+                if let IoOp::Read { offset, len, .. } = req.op
                     && len <= COPY_BELOW
                 {
                     let backend = req.volume.backend();

@@ -193,7 +193,8 @@ impl Ring {
             return self.start_flush(req);
         }
         let (offset, len, write, fua) = match &req.op {
-            IoOp::Read { offset, len } => (*offset, *len, false, false),
+            // A read with FUA flushes first: on the pool (`execute_io`).
+            IoOp::Read { offset, len, fua: false } => (*offset, *len, false, false),
             IoOp::Write { offset, data, fua } => (*offset, data.len(), true, *fua),
             _ => return Err(req),
         };
@@ -439,7 +440,8 @@ mod tests {
             assert!(res.unwrap().is_empty(), "write {tag}");
         }
         for (i, &(offset, len)) in writes.iter().enumerate() {
-            ring.start(request(10 + i as u64, &volume, IoOp::Read { offset, len })).unwrap();
+            ring.start(request(10 + i as u64, &volume, IoOp::Read { offset, len, fua: false }))
+                .unwrap();
         }
         for (tag, res) in complete(&mut ring, writes.len()).await {
             let i = (tag - 10) as usize;
@@ -453,7 +455,7 @@ mod tests {
         assert!(on_disk[65_536..65_536 + 131_072] == pattern(131_072, 3));
         // A flush is a data sync of the file on the ring, beside a transfer.
         ring.start(request(20, &volume, IoOp::Flush)).unwrap();
-        ring.start(request(21, &volume, IoOp::Read { offset: 0, len: 8192 })).unwrap();
+        ring.start(request(21, &volume, IoOp::Read { offset: 0, len: 8192, fua: false })).unwrap();
         let done = complete(&mut ring, 2).await;
         assert!(done[0].1.as_ref().unwrap().is_empty(), "flush: {:?}", done[0].1);
         assert!(done[1].1.as_ref().unwrap() == &pattern(8192, 0));
@@ -468,7 +470,8 @@ mod tests {
         // The file shrinks under the volume: its last blocks read nothing.
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(60 << 10).unwrap();
         let mut ring = Ring::new().unwrap();
-        ring.start(request(1, &volume, IoOp::Read { offset: 58 << 10, len: 4096 })).unwrap();
+        ring.start(request(1, &volume, IoOp::Read { offset: 58 << 10, len: 4096, fua: false }))
+            .unwrap();
         let done = complete(&mut ring, 1).await;
         let err = done[0].1.as_ref().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
@@ -479,10 +482,13 @@ mod tests {
             IoOp::WriteZeroes { offset: 0, len: 512, fua: false, deallocate: false },
         ));
         assert_eq!(back.unwrap_err().tag, 2);
+        let fua = IoOp::Read { offset: 0, len: 512, fua: true };
+        let back = ring.start(request(5, &volume, fua));
+        assert_eq!(back.unwrap_err().tag, 5, "a Compare with FUA flushes first, on the pool");
         let ram = Arc::new(Volume::ram("r", 512, 64 << 10).unwrap());
         let back = ring.start(request(4, &ram, IoOp::Flush));
         assert_eq!(back.unwrap_err().tag, 4, "a RAM volume has no file to sync");
-        let back = ring.start(request(3, &ram, IoOp::Read { offset: 0, len: 512 }));
+        let back = ring.start(request(3, &ram, IoOp::Read { offset: 0, len: 512, fua: false }));
         assert_eq!(back.unwrap_err().tag, 3, "a RAM volume has no descriptor");
         assert_eq!(ring.in_flight(), 0);
     }
@@ -522,7 +528,7 @@ mod tests {
         let (reader, writer) = std::io::pipe().unwrap();
         let volume = Arc::new(Volume::new("pipe", 512, 1 << 20, Box::new(Pipe(reader))).unwrap());
         let mut ring = Ring::new().unwrap();
-        ring.start(request(1, &volume, IoOp::Read { offset: 0, len: 512 })).unwrap();
+        ring.start(request(1, &volume, IoOp::Read { offset: 0, len: 512, fua: false })).unwrap();
         ring.submit();
         assert_eq!(ring.reap(|tag, res| panic!("{tag} completed: {res:?}")), 0);
         assert_eq!(ring.in_flight(), 1);
