@@ -25,14 +25,16 @@ use std::collections::HashMap;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, mpsc};
 use std::time::Instant;
 
 use bytes::Bytes;
 use io_uring::{IoUring, Probe, opcode, squeue, types};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
+use tracing::warn;
 
 use crate::queue::{IoOp, IoRequest, WriteTicket, queued_write_data};
 use crate::volume::{AlignedBuf, Volume};
@@ -122,27 +124,107 @@ struct Kernel {
 }
 
 impl Kernel {
-    /// Blocks until the kernel completed every transfer, freeing each once it has.
-    fn wait_all(&mut self) {
-        while !self.transfers.is_empty() {
-            if self.ring.submit_and_wait(1).is_err() {
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-            for cqe in self.ring.completion() {
-                self.transfers.remove(&cqe.user_data());
-            }
+    /// Hands what is queued to the kernel and frees each transfer it completed, without
+    /// waiting. Returns whether entries are still queued (the kernel was busy).
+    fn reap_dropped(&mut self) -> bool {
+        let _ = self.ring.submit();
+        for cqe in self.ring.completion() {
+            self.transfers.remove(&cqe.user_data());
         }
+        !self.ring.submission().is_empty()
     }
 }
 
 impl Drop for Kernel {
     fn drop(&mut self) {
         if !self.transfers.is_empty() {
-            // Not waited for (no runtime to wait on, or its blocking pool shut down before
-            // the wait ran): the kernel may still write into these buffers and use the
-            // descriptors their volumes keep open. Leaking them is safe, freeing them is
-            // not; closing the ring only makes the kernel cancel what it can.
+            // Not waited for (the reaper could not start): the kernel may still write into
+            // these buffers and use the descriptors their volumes keep open. Leaking them
+            // is safe, freeing them is not; closing the ring only makes the kernel cancel
+            // what it can.
             std::mem::forget(std::mem::take(&mut self.transfers));
+        }
+    }
+}
+
+/// The one thread of the process that waits for the transfers of rings dropped with some
+/// in flight. A thread per such ring would not be bounded: on a device that never completes
+/// (dm-multipath queueing with no path, a hard NFS mount), hosts reconnecting would each
+/// leave one behind, until they filled the runtime's blocking pool, which every other
+/// volume's operations, the DH computations and the internal API wait on. Here such a ring
+/// costs its memory only.
+struct Reaper {
+    kernels: mpsc::Sender<Kernel>,
+    /// Wakes the thread for a kernel just sent.
+    wake: Arc<EventFd>,
+}
+
+impl Reaper {
+    /// The process's reaper, started on first use; `None` if its thread cannot start.
+    fn get() -> Option<&'static Reaper> {
+        static REAPER: OnceLock<Option<Reaper>> = OnceLock::new();
+        let started = REAPER.get_or_init(|| {
+            Self::start()
+                .inspect_err(|e| {
+                    warn!(error = %e, "no io_uring reaper: transfers of ended rings are leaked");
+                })
+                .ok()
+        });
+        started.as_ref()
+    }
+
+    fn start() -> io::Result<Self> {
+        let wake = Arc::new(EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)?);
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        epoll.add(&*wake, EpollEvent::new(EpollFlags::EPOLLIN, 0))?;
+        let (kernels, received) = mpsc::channel();
+        let woken = wake.clone();
+        std::thread::Builder::new()
+            .name("uring-reaper".into())
+            .spawn(move || reap(&epoll, &woken, &received))?;
+        Ok(Self { kernels, wake })
+    }
+
+    /// Waits for `kernel`'s transfers and frees them as they complete (leaked if the
+    /// thread is gone).
+    fn take(&self, kernel: Kernel) {
+        if self.kernels.send(kernel).is_ok() {
+            let _ = self.wake.write(1);
+        }
+    }
+}
+
+/// The reaper's loop: frees each dropped kernel's transfers as they complete, then the
+/// kernel, its ring closed. Sleeps in `epoll` until one of the rings has completions (an
+/// io_uring's descriptor is readable while its completion queue holds entries) or a new
+/// kernel comes (`wake`).
+fn reap(epoll: &Epoll, wake: &EventFd, received: &mpsc::Receiver<Kernel>) {
+    let mut held: Vec<Kernel> = Vec::new();
+    let mut events = [EpollEvent::empty(); 16];
+    // Rings that cannot be watched (or whose entries the kernel had no room for yet) are
+    // looked at again after a millisecond.
+    let mut unwatched = false;
+    loop {
+        // Reset before taking the new kernels: one sent after this wakes the next wait.
+        let _ = wake.read();
+        while let Ok(k) = received.try_recv() {
+            unwatched |= epoll.add(&k.ring, EpollEvent::new(EpollFlags::EPOLLIN, 0)).is_err();
+            held.push(k);
+        }
+        let mut busy = false;
+        held.retain_mut(|k| {
+            busy |= k.reap_dropped();
+            if !k.transfers.is_empty() {
+                return true;
+            }
+            let _ = epoll.delete(&k.ring);
+            false
+        });
+        unwatched &= !held.is_empty();
+        let timeout = if busy || unwatched { EpollTimeout::from(1u8) } else { EpollTimeout::NONE };
+        if epoll.wait(&mut events, timeout).is_err() {
+            // EINTR; anything else would repeat, so not at full speed.
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 }
@@ -273,9 +355,9 @@ impl Ring {
         let Some(entry) = t.entry(key) else { return Err(t) };
         // SAFETY: the entry names `t`'s buffer (a heap allocation that does not move when
         // `t` does) and `t.fd`, which `t` keeps open through its volume; both stay alive in
-        // `self.kernel.transfers` until the entry's completion is reaped (`reap`), or until
-        // every completion has been waited for (`Drop for Ring`), or for good (leaked, when
-        // no wait can run), whatever happens to the connection.
+        // `self.kernel.transfers` until the entry's completion is reaped (`reap`, or the
+        // `Reaper` thread that `Drop for Ring` hands the kernel to), or for good (leaked,
+        // when that thread cannot start), whatever happens to the connection.
         let pushed = unsafe {
             if self.kernel.ring.submission().push(&entry).is_ok() {
                 true
@@ -375,18 +457,18 @@ impl Ring {
 
 /// A ring ends once the kernel is done with every buffer, however it is dropped: at the end
 /// of its connection, or with its connection's task when the runtime ends under live
-/// connections (SIGTERM). Transfers still in flight (a slow device) are waited for on a
-/// blocking thread, never on the reactor; where none can run, they are leaked.
+/// connections (SIGTERM). Transfers still in flight (a slow device) are waited for by the
+/// process's one [`Reaper`] thread, never on the reactor nor a thread each; should it be
+/// unable to start, they are leaked.
 impl Drop for Ring {
     fn drop(&mut self) {
         // SAFETY: `kernel` is taken here only, and nothing uses it after.
-        let mut kernel = unsafe { ManuallyDrop::take(&mut self.kernel) };
+        let kernel = unsafe { ManuallyDrop::take(&mut self.kernel) };
         if kernel.transfers.is_empty() {
             return;
         }
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            // A pool shutting down drops the task unrun, and so `kernel`: leaked then.
-            drop(runtime.spawn_blocking(move || kernel.wait_all()));
+        if let Some(reaper) = Reaper::get() {
+            reaper.take(kernel);
         }
         // Otherwise `kernel` is dropped here, leaking its transfers (`Drop for Kernel`).
     }
@@ -554,10 +636,10 @@ mod tests {
         }
     }
 
-    /// Dropped where no runtime runs to wait on, a ring leaks its transfers in flight:
-    /// the kernel may still write into their buffers, so freeing them is never safe.
+    /// Dropped where no runtime runs (its connection's task outlived by the ring), a ring
+    /// is waited for all the same: the reaper is a thread of its own, no runtime's.
     #[test]
-    fn a_ring_dropped_outside_a_runtime_leaks_its_transfers_in_flight() {
+    fn a_ring_dropped_outside_a_runtime_is_waited_for_all_the_same() {
         use std::io::Write;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let (ring, mut writer, volume) = {
@@ -565,10 +647,60 @@ mod tests {
             reading_a_pipe()
         };
         drop(ring);
+        std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(volume.upgrade().is_some(), "freed while the kernel may read into its buffer");
         writer.write_all(&[7; 512]).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        assert!(volume.upgrade().is_some(), "leaked: nothing reaps the completion");
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while volume.upgrade().is_some() {
+            assert!(Instant::now() < deadline, "still held 10 s after the read completed");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// Rings dropped with transfers a device never completes (dm-multipath queueing with
+    /// no path, a hard NFS mount) do not each hold a thread of the runtime's blocking
+    /// pool: more of them than the pool has threads leave it free for everyone else's
+    /// work, and each is freed once its transfer completes.
+    #[test]
+    fn rings_dropped_with_stuck_transfers_leave_the_blocking_pool_free() {
+        use std::io::Write;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let _entered = runtime.enter();
+        if let Err(e) = Ring::new() {
+            // Not a pass: nothing was tested.
+            eprintln!("skipped: this kernel offers no io_uring ({e})");
+            return;
+        }
+        let stuck: Vec<_> = (0..4).map(|_| reading_a_pipe()).collect();
+        let mut writers = Vec::new();
+        let mut volumes = Vec::new();
+        for (ring, writer, volume) in stuck {
+            drop(ring);
+            writers.push(writer);
+            volumes.push(volume);
+        }
+        let fresh = runtime.block_on(async {
+            let work = tokio::task::spawn_blocking(|| 7);
+            tokio::time::timeout(std::time::Duration::from_secs(1), work).await
+        });
+        // Whatever the outcome, the reads complete, so nothing stays blocked.
+        for w in &mut writers {
+            w.write_all(&[7; 512]).unwrap();
+        }
+        assert!(
+            matches!(fresh, Ok(Ok(7))),
+            "a blocking task waited more than 1 s behind dropped rings: {fresh:?}"
+        );
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while volumes.iter().any(|v| v.upgrade().is_some()) {
+            assert!(Instant::now() < deadline, "still held 10 s after the reads completed");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     #[tokio::test]
