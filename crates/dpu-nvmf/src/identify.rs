@@ -403,7 +403,7 @@ pub fn discovery_log(
     put16(&mut b, 16, 0); // RECFMT
     for (i, e) in entries.iter().enumerate() {
         let at = DISCOVERY_ENTRY_LEN * (i + 1);
-        let mut addr = e.listener.addr;
+        let mut addr = e.addr;
         if addr.ip().is_unspecified()
             && e.subtype != DiscoverySubtype::Referral
             && let Some(l) = local
@@ -422,7 +422,7 @@ pub fn discovery_log(
         // libnvme (1.3, Debian 12) as TLS offered: connect-all then asks the kernel for a
         // TLS connection, which kernels without NVMe/TCP TLS refuse (EINVAL).
         b[at + 3] = TREQ_DISABLE_SQFLOW;
-        put16(&mut b, at + 4, e.listener.port_id);
+        put16(&mut b, at + 4, e.port_id);
         put16(&mut b, at + 6, 0xFFFF); // CNTLID: dynamic
         put16(&mut b, at + 8, ADMIN_MQES + 1); // ASQSZ
         if e.subtype == DiscoverySubtype::CurrentDiscovery {
@@ -459,19 +459,14 @@ pub fn slice_page(page: &[u8], offset: u64, len: usize) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::target::ListenerSpec;
 
     /// A subsystem's entry for a listener on `addr`.
     fn subsystem_entry(addr: &str) -> DiscoveryEntry {
         DiscoveryEntry {
             subtype: DiscoverySubtype::Nvm,
             subnqn: "nqn.2024-01.io.example:a".into(),
-            listener: ListenerSpec {
-                port_id: 3,
-                addr: addr.parse().unwrap(),
-                allow_hdgst: true,
-                allow_ddgst: true,
-            },
+            port_id: 3,
+            addr: addr.parse().unwrap(),
         }
     }
 
@@ -504,12 +499,8 @@ mod tests {
         let e = DiscoveryEntry {
             subtype,
             subnqn: dpu_nvmf_proto::fabrics::DISCOVERY_NQN.into(),
-            listener: ListenerSpec {
-                port_id: 0,
-                addr: addr.parse().unwrap(),
-                allow_hdgst: false,
-                allow_ddgst: false,
-            },
+            port_id: 0,
+            addr: addr.parse().unwrap(),
         };
         discovery_log(4, &[e], Some("192.0.2.15:8009".parse().unwrap()))
     }

@@ -2139,6 +2139,51 @@ fn discovery_log_change_raises_async_event_for_affected_hosts_only() {
     assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.dw0 == 0x0070_F002), "{p:?}");
 }
 
+/// NVMe-oF 1.1 §5.3: a Discovery Log Page Change notice says the log changed. A listener's
+/// digests are not in the log, and an in-place change of a subsystem's identity or of a
+/// host list that still lets the host see it is no change of its log: none is sent, not
+/// even once something else moves the generation counter.
+#[test]
+fn changes_the_log_does_not_show_raise_no_discovery_event() {
+    let t = target();
+    let mut h = H::new(&t, false, false);
+    assert!(h.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    h.enable();
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x0B;
+    s.cdw[1] = 1 << 31;
+    assert!(h.run(s, &[]).0.status.is_success());
+    assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
+    let aer = h.cid;
+    let genctr = t.discovery_generation();
+    t.set_listener_digests(ListenerSpec::loopback_for_tests().port_id, false, false).unwrap();
+    t.set_identity(SUB, "SERIAL2".into(), "model 2".into()).unwrap();
+    t.set_hosts(SUB, false, BTreeSet::from([HOST.to_owned()])).unwrap();
+    assert_eq!(t.discovery_generation(), genctr, "no log changed");
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty());
+    // Another host's subsystem moves the counter: this host's log differs in it alone.
+    t.set_hosts(
+        SUB,
+        false,
+        BTreeSet::from([HOST.to_owned(), "nqn.2014-08.org.example:else".to_owned()]),
+    )
+    .unwrap();
+    assert_ne!(t.discovery_generation(), genctr);
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    assert!(p.is_empty(), "an event for a log that only differs in GENCTR: {p:?}");
+    // A change it sees still raises one.
+    t.set_hosts(SUB, true, BTreeSet::new()).unwrap();
+    let mut open = t.subsystem(SUB).unwrap();
+    open.nqn = "nqn.2024-01.io.example:open".into();
+    t.add_subsystem(open).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0070_F002));
+}
+
 /// A referral set on the listener a discovery controller connected through is a log
 /// change for every host (NVMe-oF 1.1 §5.3); one on another listener is none.
 #[test]

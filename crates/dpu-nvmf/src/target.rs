@@ -860,6 +860,9 @@ impl std::fmt::Debug for Target {
 
 /// One discovery log entry: a subsystem through a listener the host may see, a
 /// referral to another discovery service, or the discovery service being asked itself.
+/// It holds what the log encodes of it and nothing else (not the listener's digests), so
+/// two entries are equal exactly when a host reads the same bytes for them: a discovery
+/// controller compares them to decide whether its host's log changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryEntry {
     /// What the entry names (its SUBTYPE).
@@ -867,9 +870,10 @@ pub struct DiscoveryEntry {
     /// Subsystem NQN (the well-known discovery NQN for a referral and the current
     /// discovery subsystem).
     pub subnqn: String,
-    /// The listener, or the referred discovery service's address (port ID 0; a
-    /// discovery-only listener's port ID is 0 too).
-    pub listener: ListenerSpec,
+    /// The listener's port ID (PORTID): 0 for a referral and a discovery-only listener.
+    pub port_id: u16,
+    /// The listener's address, or the referred discovery service's (TRADDR, TRSVCID).
+    pub addr: SocketAddr,
 }
 
 /// SUBTYPE of a discovery log entry (NVMe-oF 1.1 §5.3, Figure 27).
@@ -961,7 +965,10 @@ impl Target {
     /// Replaces the host list / allow-any of a subsystem. A host no longer allowed loses
     /// its controllers now rather than at its next Connect, as SPDK's
     /// `nvmf_subsystem_remove_host` disconnects it: their I/O stops at once and their
-    /// queues close at their next tick; the controllers of hosts still allowed stay.
+    /// queues close at their next tick; the controllers of hosts still allowed stay. The
+    /// discovery log's generation counter moves only if which hosts may see the subsystem
+    /// changed (NVMe-oF 1.1 §5.3: it counts changes of the log): a Sync that rewrites the
+    /// same list, or a list that allowing any host makes moot, is none.
     pub fn set_hosts(
         &self,
         nqn: &str,
@@ -971,12 +978,19 @@ impl Target {
         validate_nqns(&hosts)?;
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
+        let same_visibility = if allow_any_host {
+            s.spec.allow_any_host
+        } else {
+            !s.spec.allow_any_host && s.spec.hosts == hosts
+        };
         s.spec.allow_any_host = allow_any_host;
         s.spec.hosts = hosts;
         for c in s.controllers.values().filter(|c| !s.spec.allows(&c.hostnqn)) {
             c.end();
         }
-        self.discovery_changed(&mut r);
+        if !same_visibility {
+            self.discovery_changed(&mut r);
+        }
         Ok(())
     }
 
@@ -1566,13 +1580,13 @@ impl Target {
         let r = self.lock();
         let mut out = Vec::new();
         if let Some(addr) = through {
-            let io_listener = r.listeners.values().find(|l| l.addr == addr).cloned();
-            let discovery_only =
-                ListenerSpec { port_id: 0, addr, allow_hdgst: true, allow_ddgst: true };
+            // A discovery-only listener has no port ID.
+            let port_id = r.listeners.values().find(|l| l.addr == addr).map_or(0, |l| l.port_id);
             out.push(DiscoveryEntry {
                 subtype: DiscoverySubtype::CurrentDiscovery,
                 subnqn: DISCOVERY_NQN.to_owned(),
-                listener: io_listener.unwrap_or(discovery_only),
+                port_id,
+                addr,
             });
         }
         for s in r.subsystems.values().filter(|s| s.spec.allows(hostnqn)) {
@@ -1580,7 +1594,8 @@ impl Target {
                 out.push(DiscoveryEntry {
                     subtype: DiscoverySubtype::Nvm,
                     subnqn: s.spec.nqn.clone(),
-                    listener: l.clone(),
+                    port_id: l.port_id,
+                    addr: l.addr,
                 });
             }
         }
@@ -1588,7 +1603,8 @@ impl Target {
         out.extend(referrals.map(|&addr| DiscoveryEntry {
             subtype: DiscoverySubtype::Referral,
             subnqn: DISCOVERY_NQN.to_owned(),
-            listener: ListenerSpec { port_id: 0, addr, allow_hdgst: false, allow_ddgst: false },
+            port_id: 0,
+            addr,
         }));
         (r.genctr, out)
     }
@@ -2227,6 +2243,28 @@ mod tests {
             .unwrap();
         moved("allowed hosts changed", true);
         assert_eq!(t.discovery_log(h, None).1.len(), 0, "host1 may no longer see a");
+        // What a Sync changes in place beside the hosts: no host's log shows it.
+        t.set_hosts(a, false, BTreeSet::from(["nqn.2014-08.org.example:other".to_owned()]))
+            .unwrap();
+        moved("the same allowed hosts", false);
+        t.set_identity(a, "S2".into(), "M2".into()).unwrap();
+        t.set_host_secrets(
+            a,
+            BTreeMap::from([("nqn.2014-08.org.example:other".into(), t_secret())]),
+        )
+        .unwrap();
+        t.set_cntlid_range(a, 1..=9).unwrap();
+        t.set_max_io_queues(a, 2).unwrap();
+        moved("serial, model, secrets, controller IDs, I/O queues", false);
+        t.set_listener_digests(1, false, false).unwrap();
+        moved("digests (the log does not carry them)", false);
+        t.set_hosts(a, true, BTreeSet::new()).unwrap();
+        moved("any host allowed", true);
+        t.set_hosts(a, true, BTreeSet::from([h.to_owned()])).unwrap();
+        moved("a host list that any-host makes moot", false);
+        t.set_hosts(a, false, BTreeSet::from(["nqn.2014-08.org.example:other".to_owned()]))
+            .unwrap();
+        moved("back to one other host", true);
         let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
         t.add_namespace(a, 1, vol, [0; 16], [0; 16]).unwrap();
         moved("namespace added (not in the log)", false);
@@ -2265,7 +2303,7 @@ mod tests {
         let h = "nqn.2014-08.org.example:h";
         let (_, through_disc) = t.discovery_log(h, Some(disc));
         let kinds: Vec<_> =
-            through_disc.iter().map(|e| (e.subtype, e.subnqn.as_str(), e.listener.addr)).collect();
+            through_disc.iter().map(|e| (e.subtype, e.subnqn.as_str(), e.addr)).collect();
         assert_eq!(
             kinds,
             [
@@ -2275,12 +2313,15 @@ mod tests {
                 (DiscoverySubtype::Referral, DISCOVERY_NQN, refs[1]),
             ]
         );
-        assert_eq!(through_disc[0].listener.port_id, 0, "a discovery-only listener's");
+        assert_eq!(through_disc[0].port_id, 0, "a discovery-only listener's");
         let (_, through_io) = t.discovery_log(h, Some(io.addr));
-        let kinds: Vec<_> = through_io.iter().map(|e| (e.subtype, e.listener.clone())).collect();
+        let kinds: Vec<_> = through_io.iter().map(|e| (e.subtype, e.port_id, e.addr)).collect();
         assert_eq!(
             kinds,
-            [(DiscoverySubtype::CurrentDiscovery, io.clone()), (DiscoverySubtype::Nvm, io)],
+            [
+                (DiscoverySubtype::CurrentDiscovery, io.port_id, io.addr),
+                (DiscoverySubtype::Nvm, io.port_id, io.addr)
+            ],
             "the I/O listener has no referrals, and is the current discovery subsystem's port"
         );
         assert_eq!(t.discovery_log(h, None).1.len(), 1);
