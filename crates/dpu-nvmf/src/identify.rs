@@ -1,6 +1,8 @@
 //! Data structures a controller returns: Identify (NVMe Base 2.0 §5.17.2), log pages
 //! (§5.16.1) and properties (§3.1.4). Pure functions from registry state to bytes.
 
+use std::net::SocketAddr;
+
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 
 use crate::error_log;
@@ -388,30 +390,59 @@ const EFLAGS_CURRENT_DISCOVERY: u16 = 0b11;
 /// Length of one discovery log entry and of the header.
 pub const DISCOVERY_ENTRY_LEN: usize = 1024;
 
+/// The address a host that connected to `local` is told for entry `e`, `None` if that
+/// host could not reach it. A wildcard listener address of this target (not a referral's)
+/// stands for the address the host connected to, where the listener accepts that family:
+/// `0.0.0.0` IPv4 only; `[::]` both, as [`crate::server::bind`] binds it dual-stack. An
+/// IPv4 wildcard seen from an IPv6 connection is nothing the host could dial (nothing
+/// listens on that IPv6 address and port), so the entry is left out of its log.
+pub fn address_seen(e: &DiscoveryEntry, local: Option<SocketAddr>) -> Option<SocketAddr> {
+    let mut addr = e.addr;
+    let Some(l) = local else { return Some(addr) };
+    if !addr.ip().is_unspecified() || e.subtype == DiscoverySubtype::Referral {
+        return Some(addr);
+    }
+    // A host that came over IPv4 to a dual-stack `[::]` listener arrives at
+    // `::ffff:a.b.c.d`: it is told the IPv4 address (ADRFAM 1), which it can dial.
+    let host_side = l.ip().to_canonical();
+    if addr.is_ipv4() && !host_side.is_ipv4() {
+        return None;
+    }
+    addr.set_ip(host_side);
+    Some(addr)
+}
+
+/// The entries of a discovery log as a host that connected to `local` reads them
+/// ([`address_seen`]): what a discovery controller compares to tell whether its host's
+/// log changed.
+pub fn entries_seen(
+    entries: Vec<DiscoveryEntry>,
+    local: Option<SocketAddr>,
+) -> Vec<DiscoveryEntry> {
+    entries
+        .into_iter()
+        .filter_map(|mut e| {
+            e.addr = address_seen(&e, local)?;
+            Some(e)
+        })
+        .collect()
+}
+
 /// Discovery Log Page (§5.16.1.23 / NVMe-oF 1.1 §5.3): header with GENCTR, NUMREC and
-/// RECFMT, then one 1024-byte entry per [`DiscoveryEntry`]. `local` replaces a wildcard
-/// listener address of this target (not a referral's) with the address the host
-/// connected to.
+/// RECFMT, then one 1024-byte entry per [`DiscoveryEntry`] the host that connected to
+/// `local` can reach, with the address it is told ([`address_seen`]).
 pub fn discovery_log(
     genctr: u64,
     entries: &[DiscoveryEntry],
-    local: Option<std::net::SocketAddr>,
+    local: Option<SocketAddr>,
 ) -> Vec<u8> {
-    let mut b = vec![0u8; DISCOVERY_ENTRY_LEN * (1 + entries.len())];
+    let seen: Vec<_> = entries.iter().filter_map(|e| Some((e, address_seen(e, local)?))).collect();
+    let mut b = vec![0u8; DISCOVERY_ENTRY_LEN * (1 + seen.len())];
     put64(&mut b, 0, genctr);
-    put64(&mut b, 8, entries.len() as u64);
+    put64(&mut b, 8, seen.len() as u64);
     put16(&mut b, 16, 0); // RECFMT
-    for (i, e) in entries.iter().enumerate() {
+    for (i, (e, addr)) in seen.into_iter().enumerate() {
         let at = DISCOVERY_ENTRY_LEN * (i + 1);
-        let mut addr = e.addr;
-        if addr.ip().is_unspecified()
-            && e.subtype != DiscoverySubtype::Referral
-            && let Some(l) = local
-        {
-            // A host that came over IPv4 to a dual-stack `[::]` listener arrives at
-            // `::ffff:a.b.c.d`: it is told the IPv4 address (ADRFAM 1), which it can dial.
-            addr.set_ip(l.ip().to_canonical());
-        }
         b[at] = 3; // TRTYPE: TCP
         b[at + 1] = if addr.is_ipv4() { 1 } else { 2 }; // ADRFAM
         b[at + 2] = e.subtype as u8; // SUBTYPE
@@ -491,6 +522,30 @@ mod tests {
         let b = discovery_log(9, &[e], Some("[::ffff:192.0.2.15]:4420".parse().unwrap()));
         assert_eq!(b[1024 + 1], 1, "ADRFAM: IPv4");
         assert_eq!(&b[1024 + 512..1024 + 523], b"192.0.2.15\0");
+    }
+
+    /// A wildcard listener stands for the host's address only where the host's family
+    /// can reach it: an IPv4 wildcard does not take an IPv6 connection's address (nothing
+    /// would accept there), and is left out of that host's log; `[::]` is dual-stack
+    /// (`server::bind` makes it so), so it takes either.
+    #[test]
+    fn a_wildcard_listener_takes_the_hosts_address_of_its_own_family_only() {
+        let seen = |listener: &str, local: &str| {
+            let b = discovery_log(9, &[subsystem_entry(listener)], Some(local.parse().unwrap()));
+            let n = u64::from_le_bytes(b[8..16].try_into().unwrap());
+            let at = DISCOVERY_ENTRY_LEN;
+            let traddr = |b: &[u8]| {
+                String::from_utf8_lossy(&b[at + 512..at + 768]).trim_end_matches('\0').to_owned()
+            };
+            (n > 0).then(|| (b[at + 1], traddr(&b)))
+        };
+        assert_eq!(seen("0.0.0.0:4420", "[2001:db8::1]:8009"), None, "IPv4 wildcard, IPv6 host");
+        assert_eq!(seen("0.0.0.0:4420", "192.0.2.15:8009"), Some((1, "192.0.2.15".into())));
+        let mapped = "[::ffff:192.0.2.15]:8009";
+        assert_eq!(seen("0.0.0.0:4420", mapped), Some((1, "192.0.2.15".into())), "IPv4 at [::]");
+        assert_eq!(seen("[::]:4420", "[2001:db8::1]:8009"), Some((2, "2001:db8::1".into())));
+        assert_eq!(seen("[::]:4420", "192.0.2.15:8009"), Some((1, "192.0.2.15".into())));
+        assert_eq!(seen("[::]:4420", mapped), Some((1, "192.0.2.15".into())));
     }
 
     /// A log with one entry naming a discovery service (port ID 0) at `addr`, served to a

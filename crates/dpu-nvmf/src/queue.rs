@@ -2246,8 +2246,7 @@ impl Connection {
             self.require_auth(&ctrl, &mut cqe);
             self.last_keep_alive = now;
             if ctrl.discovery {
-                (self.disc_checked, self.disc_seen) =
-                    self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr);
+                (self.disc_checked, self.disc_seen) = self.discovery_entries(&ctrl.hostnqn);
             }
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, 0, c.sqsize));
             self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
@@ -2455,8 +2454,7 @@ impl Connection {
             (log_id::SUPPORTED_LOG_PAGES, _) => identify::supported_log_pages(ctrl.discovery),
             (log_id::ERROR, _) => ctrl.errors().page(),
             (log_id::DISCOVERY, true) => {
-                let (genctr, entries) =
-                    self.target.discovery_log(&ctrl.hostnqn, self.cfg.listener_addr);
+                let (genctr, entries) = self.discovery_entries(&ctrl.hostnqn);
                 let page = identify::discovery_log(genctr, &entries, self.cfg.local_addr);
                 if !rae && in_range(&page) {
                     // Reading the log re-arms the Discovery Log Page Change event.
@@ -2759,6 +2757,13 @@ impl Connection {
         cqe
     }
 
+    /// The discovery log generation and the entries host `hostnqn` reads through this
+    /// connection ([`identify::entries_seen`]): those a discovery controller compares.
+    fn discovery_entries(&self, hostnqn: &str) -> (u64, Vec<crate::target::DiscoveryEntry>) {
+        let (genctr, entries) = self.target.discovery_log(hostnqn, self.cfg.listener_addr);
+        (genctr, identify::entries_seen(entries, self.cfg.local_addr))
+    }
+
     fn deliver_events(&mut self) {
         let Some(b) = &self.bound else { return };
         if b.qid != 0 || self.aers.is_empty() {
@@ -2776,8 +2781,7 @@ impl Connection {
             {
                 return;
             }
-            let (genctr, entries) =
-                self.target.discovery_log(&b.ctrl.hostnqn, self.cfg.listener_addr);
+            let (genctr, entries) = self.discovery_entries(&b.ctrl.hostnqn);
             self.disc_checked = genctr;
             if entries != self.disc_seen {
                 let cntlid = b.ctrl.cntlid;

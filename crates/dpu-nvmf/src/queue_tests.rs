@@ -2184,6 +2184,49 @@ fn changes_the_log_does_not_show_raise_no_discovery_event() {
     assert_eq!((c.cid, c.dw0), (aer, 0x0070_F002));
 }
 
+/// A listener on the IPv4 wildcard is nothing a host that discovered over IPv6 can dial:
+/// its log leaves it out, and adding it is no change of that log (no notice).
+#[test]
+fn an_ipv4_wildcard_listener_is_no_entry_for_an_ipv6_host() {
+    let t = target();
+    let local: std::net::SocketAddr = "[2001:db8::1]:8009".parse().unwrap();
+    let cfg = QueueConfig { local_addr: Some(local), ..QueueConfig::default() };
+    let mut h = H::with_config(&t, cfg, false, false);
+    assert!(h.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    h.enable();
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x0B;
+    s.cdw[1] = 1 << 31;
+    assert!(h.run(s, &[]).0.status.is_success());
+    let records = |log: &[u8]| u64::from_le_bytes(log[8..16].try_into().unwrap());
+    let (_, log) = h.run(log_page(0x70, 4096), &[]);
+    assert_eq!(records(&log), 1, "the loopback listener's entry");
+    assert!(h.cmd(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0), &[]).is_empty());
+    let v4_any = ListenerSpec {
+        port_id: 2,
+        addr: "0.0.0.0:4421".parse().unwrap(),
+        ..ListenerSpec::loopback_for_tests()
+    };
+    t.add_listener(v4_any).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    assert!(p.is_empty(), "{p:?}");
+    let (_, log) = h.run(log_page(0x70, 4096), &[]);
+    assert_eq!(records(&log), 1, "not listed");
+    let v6_any = ListenerSpec {
+        port_id: 3,
+        addr: "[::]:4422".parse().unwrap(),
+        ..ListenerSpec::loopback_for_tests()
+    };
+    t.add_listener(v6_any).unwrap();
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.dw0 == 0x0070_F002), "{p:?}");
+    let (_, log) = h.run(log_page(0x70, 4096), &[]);
+    assert_eq!(records(&log), 2);
+    assert_eq!(&log[2048 + 512..2048 + 524], b"2001:db8::1\0", "[::] is the host's address");
+}
+
 /// A referral set on the listener a discovery controller connected through is a log
 /// change for every host (NVMe-oF 1.1 §5.3); one on another listener is none.
 #[test]

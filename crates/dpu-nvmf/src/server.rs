@@ -88,10 +88,25 @@ impl BoundSocket {
 }
 
 /// Binds a listening socket on `addr` (port 0 picks a free port), to be served by
-/// [`Server::serve_listener`] or [`Server::serve_discovery_listener`].
+/// [`Server::serve_listener`] or [`Server::serve_discovery_listener`]. An IPv6 socket is
+/// dual-stack (IPV6_V6ONLY off) whatever `net.ipv6.bindv6only` says, so `[::]` accepts
+/// IPv4 hosts too, as the discovery log tells them ([`crate::identify::address_seen`]) and
+/// the agent's address checks assume.
 pub async fn bind(addr: SocketAddr) -> Result<BoundSocket, ServerError> {
     let bind_err = |source| ServerError::Bind { addr, source };
-    let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6().and_then(|s| {
+            nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::Ipv6V6Only, &false)?;
+            Ok(s)
+        }),
+    }
+    .map_err(bind_err)?;
+    // As `TcpListener::bind` does: SO_REUSEADDR, so a restarted service binds its port
+    // while the last one's connections linger in TIME_WAIT, and the standard backlog.
+    socket.set_reuseaddr(true).map_err(bind_err)?;
+    socket.bind(addr).map_err(bind_err)?;
+    let listener = socket.listen(128).map_err(bind_err)?;
     let addr = listener.local_addr().map_err(bind_err)?;
     Ok(BoundSocket { listener, addr })
 }
@@ -926,6 +941,20 @@ async fn ring_ready(ring: &Option<Option<Ring>>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// `[::]` is bound dual-stack whatever the system default, as the discovery log
+    /// assumes when it tells an IPv4 host the address it came in by.
+    #[tokio::test]
+    async fn an_ipv6_wildcard_is_bound_dual_stack() {
+        let Ok(socket) = bind("[::]:0".parse().unwrap()).await else {
+            return; // No IPv6 here.
+        };
+        let v6only =
+            nix::sys::socket::getsockopt(&socket.listener, nix::sys::socket::sockopt::Ipv6V6Only);
+        assert!(!v6only.unwrap(), "IPV6_V6ONLY off");
+        let port = socket.local_addr().port();
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(), "IPv4 reaches it");
+    }
 
     /// Work queued for a permit whose connection closes meanwhile: work that matters
     /// only to its host (DH computations, volume operations other than saves) leaves the
