@@ -806,8 +806,18 @@ impl NvmfInternal {
                     self.apply_listener(&name, spec, &wanted, &mut listeners, ids, life).await
                 }
             };
+            let old_id = rebound.get(&name).and_then(|old| old.port_id);
             if let (Err(_), Some(old)) = (&result, rebound.remove(&name)) {
                 self.restore_listener(&name, old, &mut listeners, &reserved).await;
+            }
+            // The I/O controllers a rebound listener kept carry its port ID, whose ANA
+            // states they follow and with which they end. One that does not keep it (made
+            // discovery-only, or not started again) ends them now: the ID is free for the
+            // next listener, whose states and deletion must not reach them.
+            if let Some(id) = old_id
+                && listeners.get(&name).and_then(|l| l.port_id) != Some(id)
+            {
+                self.server.target().end_controllers_through(id);
             }
             l.status = Some(pb::ListenerStatus {
                 apply: Some(status(l.generation, &result)),
@@ -1820,5 +1830,106 @@ mod tests {
         for d in &mut connected {
             assert!(d.wait_closed().await.unwrap().is_none(), "closed with the listener");
         }
+    }
+
+    /// A listener `listeners/{name}` on 127.0.0.1:`port` (discovery only or not), with
+    /// `referrals` to other discovery services and ANA group 1 `inaccessible` if asked.
+    fn test_listener(
+        name: &str,
+        port: u16,
+        discovery_only: bool,
+        referrals: &[&str],
+        inaccessible: bool,
+    ) -> pb::Listener {
+        let referrals =
+            referrals.iter().map(|a| pb::Referral { address: (*a).into(), port: 0 }).collect();
+        let ana_groups = if inaccessible {
+            vec![pb::AnaGroupState { group: 1, state: pb::AnaState::Inaccessible as i32 }]
+        } else {
+            Vec::new()
+        };
+        pb::Listener {
+            name: format!("listeners/{name}"),
+            spec: Some(pb::ListenerSpec {
+                address: "127.0.0.1".into(),
+                port: u32::from(port),
+                discovery_only,
+                referrals,
+                ana_groups,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Syncs `listeners` and subsystem [`TEST_NQN`] (any host), each applied; returns the
+    /// listeners' port IDs by name.
+    async fn sync_listeners(
+        internal: &NvmfInternal,
+        listeners: Vec<pb::Listener>,
+    ) -> BTreeMap<String, u32> {
+        let subsystem = pb::Subsystem {
+            name: "subsystems/s".into(),
+            spec: Some(pb::SubsystemSpec {
+                nqn: TEST_NQN.into(),
+                serial_number: "S".into(),
+                allow_any_host: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let req = pb::SyncRequest { subsystems: vec![subsystem], listeners, ..Default::default() };
+        let r = internal.sync_state(req).await;
+        let mut ids = BTreeMap::new();
+        for l in r.listeners {
+            let st = l.status.unwrap();
+            let apply = st.apply.unwrap();
+            assert_eq!(apply.state, pb::ApplyState::Applied as i32, "{}", apply.message);
+            ids.insert(l.name, st.port_id);
+        }
+        ids
+    }
+
+    const TEST_NQN: &str = "nqn.2024-01.io.example:listeners";
+
+    /// An I/O listener made discovery-only (its address bound again, its connections kept)
+    /// ends the I/O controllers made through it: they would keep a port ID no listener
+    /// has, which a listener added later takes, its ANA states and its deletion with it.
+    #[tokio::test]
+    async fn an_io_listener_made_discovery_only_ends_its_io_controllers() {
+        use crate::initiator::{HostController, HostOptions, HostQueue};
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let held = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [a, b] = held.map(|l| l.local_addr().unwrap().port());
+        let ids = sync_listeners(&internal, vec![test_listener("a", a, false, &[], false)]).await;
+        let a_id = ids["listeners/a"];
+        let at = std::net::SocketAddr::from(([127, 0, 0, 1], a));
+        let opts = HostOptions { kato_ms: 120_000, ..HostOptions::default() };
+        let mut io = HostController::connect(at, TEST_NQN, &opts, 1).await.unwrap();
+        let mut disc = HostQueue::open(at, &opts).await.unwrap();
+        let c = disc.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+        assert!(c.cqe.status.is_success());
+        disc.property_set(0x14, 1).await.unwrap();
+
+        sync_listeners(&internal, vec![test_listener("a", a, true, &[], false)]).await;
+        let closed =
+            tokio::time::timeout(std::time::Duration::from_secs(5), io.admin.wait_closed()).await;
+        assert!(matches!(closed, Ok(Ok(None))), "the I/O controller ended: {closed:?}");
+        assert_eq!(target.controller_count(TEST_NQN), 0);
+        disc.keep_alive().await.expect("the discovery controller stays");
+
+        // Another listener takes the port ID; its ANA states concern only its own.
+        let ids = sync_listeners(
+            &internal,
+            vec![test_listener("a", a, true, &[], false), test_listener("b", b, false, &[], true)],
+        )
+        .await;
+        assert_eq!(ids["listeners/b"], a_id, "the free port ID");
+        let at_b = std::net::SocketAddr::from(([127, 0, 0, 1], b));
+        let fresh = HostController::connect(at_b, TEST_NQN, &opts, 1).await.unwrap();
+        assert_eq!(target.controller_count(TEST_NQN), 1);
+        drop(fresh);
     }
 }
