@@ -1932,4 +1932,66 @@ mod tests {
         assert_eq!(target.controller_count(TEST_NQN), 1);
         drop(fresh);
     }
+
+    /// A discovery listener bound anew elsewhere with its connections kept serves them its
+    /// referrals, and an I/O listener's kept discovery session still names its port ID.
+    #[tokio::test]
+    async fn a_rebound_listener_keeps_its_referrals_for_kept_sessions() {
+        use crate::initiator::{HostOptions, HostQueue};
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let held = [(); 4].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [d1, d2, io1, io2] = held.map(|l| l.local_addr().unwrap().port());
+        let listeners = |d, io| {
+            vec![
+                test_listener("disc", d, true, &["192.0.2.20"], false),
+                test_listener("io", io, false, &["192.0.2.21"], false),
+            ]
+        };
+        let ids = sync_listeners(&internal, listeners(d1, io1)).await;
+        let io_id = ids["listeners/io"];
+        let opts = HostOptions { kato_ms: 120_000, ..HostOptions::default() };
+        let mut sessions = Vec::new();
+        for port in [d1, io1] {
+            let mut q = HostQueue::open(([127, 0, 0, 1], port).into(), &opts).await.unwrap();
+            let c = q.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+            assert!(c.cqe.status.is_success());
+            q.property_set(0x14, 1).await.unwrap();
+            sessions.push(q);
+        }
+        // (SUBTYPE, PORTID, TRADDR, TRSVCID) of each entry.
+        let entries = async |q: &mut HostQueue| {
+            let log = q.get_log_page(0x70, 8 * 1024, 0).await.unwrap();
+            let n = u64::from_le_bytes(log[8..16].try_into().unwrap()) as usize;
+            let text = |e: &[u8]| String::from_utf8_lossy(e).trim_end_matches('\0').to_owned();
+            (1..=n)
+                .map(|i| {
+                    let e = &log[i * 1024..(i + 1) * 1024];
+                    let port_id = u16::from_le_bytes([e[4], e[5]]);
+                    (e[2], port_id, text(&e[512..768]), text(&e[32..64]))
+                })
+                .collect::<Vec<_>>()
+        };
+        let io_id = u16::try_from(io_id).unwrap();
+        let want = |d: u16, io: u16| {
+            let at = |p: u16| ("127.0.0.1".to_owned(), p.to_string());
+            let nvm = (2, io_id, at(io).0, at(io).1);
+            let referral = |a: &str| (1, 0, a.to_owned(), "8009".to_owned());
+            [
+                vec![(3, 0, at(d).0, at(d).1), nvm.clone(), referral("192.0.2.20")],
+                vec![(3, io_id, at(io).0, at(io).1), nvm, referral("192.0.2.21")],
+            ]
+        };
+        let [disc_want, io_want] = want(d1, io1);
+        assert_eq!(entries(&mut sessions[0]).await, disc_want);
+        assert_eq!(entries(&mut sessions[1]).await, io_want);
+        sync_listeners(&internal, listeners(d2, io2)).await;
+        let [disc_want, io_want] = want(d2, io2);
+        assert_eq!(
+            entries(&mut sessions[0]).await,
+            disc_want,
+            "through the moved discovery listener"
+        );
+        assert_eq!(entries(&mut sessions[1]).await, io_want, "through the moved I/O listener");
+    }
 }

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::auth::AuthTransfer;
@@ -113,8 +113,10 @@ pub struct QueueConfig {
     pub peer_addr: Option<SocketAddr>,
     /// A discovery-only listener's connection: Connect to the discovery subsystem only.
     pub discovery_only: bool,
-    /// The address the listener is bound to, whose referrals its discovery log lists.
-    pub listener_addr: Option<SocketAddr>,
+    /// The listener that accepted it, across the sockets it is bound to in turn: where it
+    /// is bound now names its entry and referrals in the discovery log, and its deletion
+    /// closes the connection.
+    pub listener: ListenerLife,
     /// The listener's port ID, whose ANA states this connection's I/O follows (`None`:
     /// every group optimized).
     pub port_id: Option<u16>,
@@ -122,9 +124,53 @@ pub struct QueueConfig {
     /// the largest transfer, sends every read in one PDU (as Linux's nvmet does), which
     /// a host takes without gathering the pieces.
     pub max_c2h_data: usize,
+}
+
+/// One listener across the sockets it is bound to in turn (moved to another address, or
+/// made discovery-only or not), shared by every connection any of them accepted and kept
+/// by whoever binds it anew. Deleting it closes those connections, not only the last
+/// socket's (a discovery-only listener's discovery controllers are known to no registry
+/// that could end them); and the connections a move kept find the listener's referrals and
+/// port ID where it is bound now, as the registry keys them by that address.
+#[derive(Debug, Clone, Default)]
+pub struct ListenerLife(Arc<LifeState>);
+
+#[derive(Debug, Default)]
+struct LifeState {
     /// Set once the listener is deleted: its connections close at their next tick, as
     /// Linux's nvmet deletes the controllers of a port whose subsystem link goes.
-    pub listener_deleted: Arc<AtomicBool>,
+    deleted: AtomicBool,
+    /// The address its socket is bound to now (`None`: none yet).
+    addr: Mutex<Option<SocketAddr>>,
+}
+
+impl ListenerLife {
+    /// A listener bound to `addr`.
+    pub fn bound_to(addr: SocketAddr) -> Self {
+        let life = Self::default();
+        life.bound(addr);
+        life
+    }
+
+    /// Its socket is now bound to `addr`.
+    pub fn bound(&self, addr: SocketAddr) {
+        *self.0.addr.lock().unwrap_or_else(PoisonError::into_inner) = Some(addr);
+    }
+
+    /// The address its socket is bound to now.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        *self.0.addr.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks it deleted: its connections close at their next tick.
+    pub fn delete(&self) {
+        self.0.deleted.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether it was deleted (read on every tick: one relaxed load).
+    pub fn deleted(&self) -> bool {
+        self.0.deleted.load(Ordering::Relaxed)
+    }
 }
 
 impl Default for QueueConfig {
@@ -136,10 +182,9 @@ impl Default for QueueConfig {
             local_addr: None,
             peer_addr: None,
             discovery_only: false,
-            listener_addr: None,
+            listener: ListenerLife::default(),
             port_id: None,
             max_c2h_data: identify::MAX_TRANSFER as usize,
-            listener_deleted: Arc::default(),
         }
     }
 }
@@ -440,7 +485,7 @@ pub enum CloseReason {
     AuthTimeout,
     /// Data asked for by R2T did not all come within [`DATA_DEADLINE`].
     DataTimeout,
-    /// Its listener was deleted ([`QueueConfig::listener_deleted`]).
+    /// Its listener was deleted ([`ListenerLife::delete`]).
     ListenerDeleted,
     /// Fabrics Disconnect.
     Disconnect,
@@ -1061,7 +1106,7 @@ impl Connection {
         if !self.fencing.is_empty() {
             self.release_fencing(now);
         }
-        if self.cfg.listener_deleted.load(Ordering::Relaxed) {
+        if self.cfg.listener.deleted() {
             self.close(CloseReason::ListenerDeleted);
             return;
         }
@@ -2760,7 +2805,7 @@ impl Connection {
     /// The discovery log generation and the entries host `hostnqn` reads through this
     /// connection ([`identify::entries_seen`]): those a discovery controller compares.
     fn discovery_entries(&self, hostnqn: &str) -> (u64, Vec<crate::target::DiscoveryEntry>) {
-        let (genctr, entries) = self.target.discovery_log(hostnqn, self.cfg.listener_addr);
+        let (genctr, entries) = self.target.discovery_log(hostnqn, self.cfg.listener.addr());
         (genctr, identify::entries_seen(entries, self.cfg.local_addr))
     }
 

@@ -2235,7 +2235,7 @@ fn referral_change_raises_discovery_event_through_its_listener_only() {
     let through: std::net::SocketAddr = "127.0.0.1:8009".parse().unwrap();
     let cfg = QueueConfig {
         discovery_only: true,
-        listener_addr: Some(through),
+        listener: crate::queue::ListenerLife::bound_to(through),
         ..QueueConfig::default()
     };
     let mut h = H::with_config(&t, cfg, false, false);

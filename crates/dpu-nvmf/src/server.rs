@@ -17,6 +17,7 @@ use tokio::task::{JoinError, JoinHandle};
 use tracing::{debug, info, warn};
 
 use crate::auth::DhOutput;
+pub use crate::queue::ListenerLife;
 use crate::queue::{
     COPY_BELOW, Connection, DhRequest, IoOp, IoRequest, QueueConfig, Segment, execute_io,
     execute_io_into, queued_write_data,
@@ -248,16 +249,9 @@ pub struct Server {
 struct Accepting {
     addr: SocketAddr,
     task: JoinHandle<()>,
-    /// Its connections' [`QueueConfig::listener_deleted`]: its [`ListenerLife`]'s.
-    deleted: Arc<AtomicBool>,
+    /// Its connections' [`QueueConfig::listener`].
+    life: ListenerLife,
 }
-
-/// One listener across the sockets it is bound to in turn (moved to another address, or
-/// made discovery-only or not), kept by whoever binds it anew: deleting it closes the
-/// connections that any of its sockets accepted, not only the last one's (a discovery-only
-/// listener's discovery controllers are known to no registry that could end them).
-#[derive(Debug, Clone, Default)]
-pub struct ListenerLife(Arc<AtomicBool>);
 
 /// What becomes of a stopped listener's connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,8 +358,7 @@ impl Server {
         let cfg = QueueConfig {
             maxh2cdata: self.maxh2cdata,
             port_id: Some(spec.port_id),
-            listener_addr: Some(addr),
-            listener_deleted: life.0.clone(),
+            listener: life.clone(),
             ..QueueConfig::default()
         };
         let accepting = self.accept(listener, addr, cfg);
@@ -379,7 +372,10 @@ impl Server {
     /// Serves `listener`, bound to `addr`: its connections get `cfg`, with the digests its
     /// listener allows in the registry at the time each is accepted.
     fn accept(&self, listener: TcpListener, addr: SocketAddr, cfg: QueueConfig) -> Accepting {
-        let deleted = cfg.listener_deleted.clone();
+        // Bound here now: connections it kept from an earlier socket look up its
+        // referrals and port ID by this address from now on.
+        cfg.listener.bound(addr);
+        let life = cfg.listener.clone();
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
             self.pool.clone(),
@@ -388,7 +384,7 @@ impl Server {
             self.max_c2h_data.clone(),
             self.unconnected.clone(),
         ));
-        Accepting { addr, task, deleted }
+        Accepting { addr, task, life }
     }
 
     /// Stops accepting on a listener and removes it from the discovery log; returns once
@@ -446,8 +442,7 @@ impl Server {
         let cfg = QueueConfig {
             maxh2cdata: self.maxh2cdata,
             discovery_only: true,
-            listener_addr: Some(bound),
-            listener_deleted: life.0.clone(),
+            listener: life.clone(),
             ..QueueConfig::default()
         };
         let accepting = self.accept(listener, bound, cfg);
@@ -598,7 +593,7 @@ impl Accepting {
     /// Ends the accept loop and waits until its socket is closed.
     async fn stop(self, connections: Connections) {
         if connections == Connections::Close {
-            self.deleted.store(true, Ordering::Relaxed);
+            self.life.delete();
         }
         self.task.abort();
         // An aborted task's result is its cancellation; awaiting it waits for the drop.
