@@ -1920,7 +1920,8 @@ mod tests {
         assert_eq!(target.controller_count(TEST_NQN), 0);
         disc.keep_alive().await.expect("the discovery controller stays");
 
-        // Another listener takes the port ID; its ANA states concern only its own.
+        // Another listener takes the free port ID with its ANA states: only its own
+        // controllers are left to follow them.
         let ids = sync_listeners(
             &internal,
             vec![test_listener("a", a, true, &[], false), test_listener("b", b, false, &[], true)],
@@ -1928,9 +1929,9 @@ mod tests {
         .await;
         assert_eq!(ids["listeners/b"], a_id, "the free port ID");
         let at_b = std::net::SocketAddr::from(([127, 0, 0, 1], b));
-        let fresh = HostController::connect(at_b, TEST_NQN, &opts, 1).await.unwrap();
-        assert_eq!(target.controller_count(TEST_NQN), 1);
-        drop(fresh);
+        let _fresh = HostController::connect(at_b, TEST_NQN, &opts, 1).await.unwrap();
+        assert_eq!(target.controller_count(TEST_NQN), 1, "B's controller alone");
+        assert_eq!(target.ana_state(Some(ids["listeners/b"] as u16), 1), AnaState::Inaccessible);
     }
 
     /// A discovery listener bound anew elsewhere with its connections kept serves them its
