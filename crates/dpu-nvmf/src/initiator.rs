@@ -267,6 +267,9 @@ pub struct HostQueue {
     done: VecDeque<(u16, Completion)>,
     /// Commands that may be in flight at once (from the SQ size given at Connect).
     depth: usize,
+    /// Asynchronous Event Requests in flight ([`send_only`](Self::send_only)): their CIDs
+    /// are reserved in `pending`, and they count against `depth` as the target counts them.
+    aers: usize,
     /// QID after Connect.
     pub qid: u16,
     /// Encoded commands not yet written (see [`start`](Self::start)).
@@ -298,6 +301,7 @@ impl HostQueue {
             pending: CidSlots::default(),
             done: VecDeque::new(),
             depth: 1,
+            aers: 0,
             qid: 0,
             tx: Vec::new(),
             tx_data: Vec::new(),
@@ -347,6 +351,7 @@ impl HostQueue {
     fn fail_all(&mut self, e: io::Error) -> InitiatorError {
         self.broken = Some(e.kind());
         self.pending.clear();
+        self.aers = 0;
         self.tx.clear();
         self.tx_data.clear();
         self.tx_data_len = 0;
@@ -434,7 +439,9 @@ impl HostQueue {
         match pdu {
             Pdu::CapsuleResp(c) => {
                 // An AER's CID is free again once it completed.
-                self.pending.release(c.cid);
+                if self.pending.release(c.cid) {
+                    self.aers = self.aers.saturating_sub(1);
+                }
                 Ok(c)
             }
             _ => Err(InitiatorError::Protocol("unexpected PDU while waiting for an event")),
@@ -448,20 +455,29 @@ impl HostQueue {
         self.depth
     }
 
-    /// Commands started and not yet completed.
+    /// Commands started and not yet completed (Asynchronous Event Requests not counted,
+    /// though they count against [`queue_depth`](Self::queue_depth)).
     pub fn in_flight(&self) -> usize {
         self.pending.len()
     }
 
     /// Sends a command without waiting (for AERs). The SGL is set for no data. Its CID
-    /// stays reserved until its completion arrives (see [`next_event`](Self::next_event)).
+    /// stays reserved until its completion arrives (see [`next_event`](Self::next_event)),
+    /// and it counts against [`queue_depth`](Self::queue_depth) until then.
     pub async fn send_only(&mut self, mut sqe: Sqe) -> Result<u16, InitiatorError> {
+        self.usable()?;
+        // A target counts an outstanding AER in the queue's commands: one more than
+        // SQSIZE + 1 in all and it ends the queue.
+        if self.pending.len() + self.aers >= self.depth {
+            return Err(InitiatorError::QueueFull(self.pending.len() + self.aers));
+        }
         sqe.cid = self.pending.reserve().ok_or(InitiatorError::Protocol("no CID left"))?;
         let mut b = Vec::new();
         if encode_capsule_cmd(&sqe, &[], &self.framing, &mut b).is_err() {
             self.pending.release(sqe.cid);
             return Err(InitiatorError::Protocol("encode"));
         }
+        self.aers += 1;
         self.flush().await?;
         if let Err(e) = timed(self.opts.timeout, self.stream.write_all(&b)).await {
             return Err(self.fail_all(e));
@@ -503,11 +519,12 @@ impl HostQueue {
         data_in: usize,
     ) -> Result<u16, InitiatorError> {
         self.usable()?;
-        if self.pending.len() >= self.depth {
-            return Err(InitiatorError::QueueFull(self.pending.len()));
+        let in_flight = self.pending.len() + self.aers;
+        if in_flight >= self.depth {
+            return Err(InitiatorError::QueueFull(in_flight));
         }
         let Some(cid) = self.pending.reserve() else {
-            return Err(InitiatorError::QueueFull(self.pending.len()));
+            return Err(InitiatorError::QueueFull(in_flight));
         };
         sqe.cid = cid;
         let Ok(out) = self.encode_command(&mut sqe, data_out, data_in) else {
@@ -652,7 +669,10 @@ impl HostQueue {
                         return Ok((cid, Completion { cqe: c, data, via_success_flag: false }));
                     }
                     // An AER's CID is free again once it completed.
-                    None if self.pending.release(c.cid) => self.events.push_back(c),
+                    None if self.pending.release(c.cid) => {
+                        self.aers = self.aers.saturating_sub(1);
+                        self.events.push_back(c);
+                    }
                     // Kept, they would pile up while the wait went on.
                     None => {
                         return Err(InitiatorError::Protocol(
@@ -1485,5 +1505,105 @@ mod tests {
         assert!(matches!(q.send_raw(&[0; 8]).await, Err(InitiatorError::Broken(_))));
         drop(hung_up);
         controller.await.unwrap();
+    }
+
+    /// A controller that answers the ICReq (with the digests the host asks for) and the
+    /// Connect, waits for `after` other commands, then sends what `script` makes of their
+    /// CIDs, one byte every `pace` if given, and reads on until the host hangs up: the
+    /// H2CTermReq the host sent, if any.
+    async fn scripted_controller(
+        listener: tokio::net::TcpListener,
+        after: usize,
+        slowly: Option<Duration>,
+        script: fn(&[u16], &Framing) -> Vec<u8>,
+    ) -> Option<TermReq> {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut dec = PduDecoder::new(DecoderConfig::controller());
+        let mut framing = Framing::PLAIN;
+        let mut cids = Vec::new();
+        loop {
+            let pdu = loop {
+                if let Some(p) = dec.decode().unwrap() {
+                    break p;
+                }
+                if !s.read_buf(dec.receive_buf(4096)).await.is_ok_and(|n| n > 0) {
+                    return None;
+                }
+            };
+            let mut out = Vec::new();
+            let mut pace = None;
+            match pdu {
+                Pdu::IcReq(r) => {
+                    let resp = IcResp {
+                        pfv: 0,
+                        cpda: 0,
+                        hdgst: r.hdgst,
+                        ddgst: r.ddgst,
+                        maxh2cdata: 4096,
+                    };
+                    dpu_nvmf_proto::encode_ic_resp(&resp, &mut out);
+                    dec.set_digests(r.hdgst, r.ddgst);
+                    framing = Framing { hdgst: r.hdgst, ddgst: r.ddgst, pda: 0 };
+                }
+                Pdu::CapsuleCmd(c) if c.sqe.is_fabrics() => {
+                    encode_capsule_resp(&Cqe::new(c.sqe.cid, Status::SUCCESS), &framing, &mut out);
+                }
+                Pdu::CapsuleCmd(c) => {
+                    cids.push(c.sqe.cid);
+                    if cids.len() != after {
+                        continue;
+                    }
+                    out = script(&cids, &framing);
+                    pace = slowly;
+                }
+                Pdu::H2CTermReq(t) => return Some(t),
+                _ => continue,
+            }
+            match pace {
+                None => {
+                    if s.write_all(&out).await.is_err() {
+                        return None;
+                    }
+                }
+                Some(pace) => {
+                    for b in out {
+                        if s.write_all(&[b]).await.is_err() {
+                            return None;
+                        }
+                        tokio::time::sleep(pace).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// An I/O queue (depth 8) connected to a [`scripted_controller`].
+    async fn scripted(
+        opts: HostOptions,
+        after: usize,
+        pace: Option<Duration>,
+        script: fn(&[u16], &Framing) -> Vec<u8>,
+    ) -> (HostQueue, tokio::task::JoinHandle<Option<TermReq>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let controller = tokio::spawn(scripted_controller(listener, after, pace, script));
+        let mut q = HostQueue::open(addr, &opts).await.unwrap();
+        assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
+        (q, controller)
+    }
+
+    /// An outstanding Asynchronous Event Request takes a place of the queue depth.
+    #[tokio::test]
+    async fn aers_count_against_the_queue_depth() {
+        let (mut q, _controller) = scripted(HostOptions::default(), 0, None, |_, _| vec![]).await;
+        assert_eq!(q.queue_depth(), 8);
+        q.send_only(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0)).await.unwrap();
+        for i in 0..7 {
+            q.start_read(1, i, 1, 512).await.unwrap();
+        }
+        let full = q.start_read(1, 7, 1, 512).await;
+        assert!(matches!(full, Err(InitiatorError::QueueFull(8))), "{full:?}");
+        let full = q.send_only(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0)).await;
+        assert!(matches!(full, Err(InitiatorError::QueueFull(8))), "{full:?}");
     }
 }
