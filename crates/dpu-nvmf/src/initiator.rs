@@ -15,8 +15,10 @@
 //! so tests can send malformed PDUs.
 //!
 //! What a controller sends is untrusted: it ends in a completion or an error, never a
-//! panic or a wait without end. Each receive and each send waits at most
-//! [`HostOptions::timeout`], and no command takes more completions, C2HData or R2Ts
+//! panic or a wait without end. Each wait ([`HostQueue::wait`],
+//! [`HostQueue::next_completion`], a received PDU) ends within [`HostOptions::timeout`]
+//! of its start, a deadline however the bytes trickle in (as Linux's per-request I/O
+//! timeout), each send likewise, and no command takes more completions, C2HData or R2Ts
 //! than it can have (a controller repeating them would otherwise keep a wait busy).
 
 use std::collections::VecDeque;
@@ -45,6 +47,7 @@ use dpu_nvmf_proto::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 use crate::cid_map::CidSlots;
 use crate::dhchap::{self, DhGroup, Exchange, Secret};
@@ -113,7 +116,8 @@ pub struct HostOptions {
     pub kato_ms: u32,
     /// Disable SQ flow control on I/O queues (lets the controller use C2HData SUCCESS).
     pub disable_sqflow: bool,
-    /// How long to wait for any PDU, and for the controller to take what is sent.
+    /// How long a wait for the controller may take from its start (a deadline, not an
+    /// idle timer), and how long it may take to take what is sent.
     pub timeout: Duration,
     /// DH-HMAC-CHAP secret, used when a Connect response asks for authentication.
     pub dhchap_secret: Option<Secret>,
@@ -376,8 +380,21 @@ impl HostQueue {
         self.maxh2cdata
     }
 
-    /// Receives the next PDU (C2HTermReq becomes [`InitiatorError::Terminated`]).
+    /// Receives the next PDU (C2HTermReq becomes [`InitiatorError::Terminated`]), within
+    /// [`HostOptions::timeout`].
     pub async fn recv_pdu(&mut self) -> Result<Pdu, InitiatorError> {
+        self.recv_within(self.opts.timeout, &mut None).await
+    }
+
+    /// [`recv_pdu`](Self::recv_pdu) by `deadline`, which the first read from the socket
+    /// sets to `timeout` from then if it is not set: a wait over several receives passes
+    /// the same one, so a controller that drips bytes cannot stretch it. A PDU already
+    /// buffered reads no clock.
+    async fn recv_within(
+        &mut self,
+        timeout: Duration,
+        deadline: &mut Option<Instant>,
+    ) -> Result<Pdu, InitiatorError> {
         self.usable()?;
         loop {
             match self.dec.decode()? {
@@ -387,9 +404,10 @@ impl HostQueue {
             }
             // Commands left for batching go out before we wait for answers.
             self.flush().await?;
+            let until = *deadline.get_or_insert_with(|| deadline_after(timeout));
             // Received straight into the decoder's buffer (no staging copy).
             let buf = self.dec.receive_buf(RECV_ROOM);
-            let n = match tokio::time::timeout(self.opts.timeout, self.stream.read_buf(buf)).await {
+            let n = match tokio::time::timeout_at(until, self.stream.read_buf(buf)).await {
                 Err(_) => return Err(InitiatorError::Timeout),
                 Ok(Err(e)) => return Err(self.fail_all(e)),
                 Ok(Ok(n)) => n,
@@ -404,13 +422,16 @@ impl HostQueue {
     /// Waits until the controller closes the connection (returns the termination
     /// request if one came first).
     pub async fn wait_closed(&mut self) -> Result<Option<TermReq>, InitiatorError> {
+        let timeout = self.opts.timeout;
+        let mut deadline = None;
         loop {
-            match self.recv_pdu().await {
+            match self.recv_within(timeout, &mut deadline).await {
                 Ok(_) => {}
                 Err(InitiatorError::Terminated(t)) => {
                     // Expect EOF after it.
                     let mut b = [0u8; 64];
-                    let n = tokio::time::timeout(self.opts.timeout, self.stream.read(&mut b))
+                    let until = *deadline.get_or_insert_with(|| deadline_after(timeout));
+                    let n = tokio::time::timeout_at(until, self.stream.read(&mut b))
                         .await
                         .map_err(|_| InitiatorError::Timeout)?
                         .unwrap_or(0);
@@ -433,9 +454,9 @@ impl HostQueue {
         if let Some(c) = self.events.pop_front() {
             return Ok(c);
         }
-        let pdu = tokio::time::timeout(timeout, self.recv_pdu())
-            .await
-            .map_err(|_| InitiatorError::Timeout)??;
+        // Its own deadline rather than a timeout around the receive, whose cancellation
+        // could cut a send of batched commands short.
+        let pdu = self.recv_within(timeout, &mut None).await?;
         match pdu {
             Pdu::CapsuleResp(c) => {
                 // An AER's CID is free again once it completed.
@@ -623,7 +644,8 @@ impl HostQueue {
     }
 
     /// Waits for the next command started with [`start`](Self::start) to complete
-    /// (in completion order), answering R2Ts of any command in flight meanwhile.
+    /// (in completion order), answering R2Ts of any command in flight meanwhile, for at
+    /// most [`HostOptions::timeout`].
     pub async fn next_completion(&mut self) -> Result<(u16, Completion), InitiatorError> {
         if let Some(c) = self.done.pop_front() {
             return Ok(c);
@@ -632,11 +654,11 @@ impl HostQueue {
         if self.pending.is_empty() {
             return Err(InitiatorError::Protocol("no command in flight"));
         }
-        self.poll_one().await
+        self.poll_one(&mut None).await
     }
 
     /// Waits for command `cid` to complete (other completions are kept for
-    /// [`next_completion`](Self::next_completion)).
+    /// [`next_completion`](Self::next_completion)), for at most [`HostOptions::timeout`].
     pub async fn wait(&mut self, cid: u16) -> Result<Completion, InitiatorError> {
         if let Some(i) = self.done.iter().position(|(c, _)| *c == cid)
             && let Some((_, c)) = self.done.remove(i)
@@ -647,9 +669,11 @@ impl HostQueue {
         if self.pending.get(cid).is_none() {
             return Err(InitiatorError::Protocol("waiting for a command not in flight"));
         }
+        // One deadline for the whole wait, however many completions come first.
+        let mut deadline = None;
         // Each round completes one pending command; bounded by their number.
         for _ in 0..=self.pending.len() {
-            let (c, comp) = self.poll_one().await?;
+            let (c, comp) = self.poll_one(&mut deadline).await?;
             if c == cid {
                 return Ok(comp);
             }
@@ -658,10 +682,14 @@ impl HostQueue {
         Err(InitiatorError::Protocol("command did not complete"))
     }
 
-    /// Handles PDUs until one pending command completes.
-    async fn poll_one(&mut self) -> Result<(u16, Completion), InitiatorError> {
+    /// Handles PDUs until one pending command completes, by `deadline` (see
+    /// [`recv_within`](Self::recv_within)).
+    async fn poll_one(
+        &mut self,
+        deadline: &mut Option<Instant>,
+    ) -> Result<(u16, Completion), InitiatorError> {
         loop {
-            match self.recv_pdu().await? {
+            match self.recv_within(self.opts.timeout, deadline).await? {
                 Pdu::CapsuleResp(c) => match self.pending.remove(c.cid) {
                     Some(p) => {
                         let cid = c.cid;
@@ -1076,6 +1104,12 @@ async fn timed(
     tokio::time::timeout(timeout, write)
         .await
         .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+}
+
+/// `timeout` from now (far in the future for a timeout beyond what an instant holds).
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
 }
 
 /// A Read or Write of `len` bytes (whole blocks of `block_size`) at `slba`.
@@ -1590,6 +1624,46 @@ mod tests {
         let mut q = HostQueue::open(addr, &opts).await.unwrap();
         assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
         (q, controller)
+    }
+
+    /// A C2HData PDU of `len` bytes of `cid`'s data at `datao`, its data digest spoilt
+    /// if `bad` (data digests negotiated).
+    fn c2h(cid: u16, datao: u32, len: usize, success: bool, bad: bool, f: &Framing) -> Vec<u8> {
+        let h = DataPduHeader { cccid: cid, ttag: 0, datao, last: success, success };
+        let mut out = Vec::new();
+        dpu_nvmf_proto::pdu::encode_c2h_data(&h, &vec![0x5A; len], f, &mut out).unwrap();
+        if bad {
+            *out.last_mut().unwrap() ^= 1;
+        }
+        out
+    }
+
+    /// A successful CapsuleResp of `cid`.
+    fn ok_resp(cid: u16, f: &Framing) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_capsule_resp(&Cqe::new(cid, Status::SUCCESS), f, &mut out);
+        out
+    }
+
+    /// A controller that drips its answer a byte at a time, each within the timeout,
+    /// does not keep a wait going past it.
+    #[tokio::test]
+    async fn a_controller_dripping_bytes_cannot_stretch_a_wait() {
+        let opts = HostOptions { timeout: Duration::from_secs(1), ..HostOptions::default() };
+        let pace = Some(Duration::from_millis(200));
+        let (mut q, controller) = scripted(opts, 1, pace, |c, f| {
+            let mut out = c2h(c[0], 0, 512, false, false, f);
+            out.extend(ok_resp(c[0], f));
+            out
+        })
+        .await;
+        let cid = q.start_read(1, 0, 1, 512).await.unwrap();
+        let started = std::time::Instant::now();
+        // The whole answer takes 110 s to come.
+        let done = tokio::time::timeout(Duration::from_secs(10), q.wait(cid)).await;
+        assert!(matches!(done, Ok(Err(InitiatorError::Timeout))), "{done:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        controller.abort();
     }
 
     /// An outstanding Asynchronous Event Request takes a place of the queue depth.
