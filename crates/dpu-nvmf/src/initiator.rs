@@ -20,6 +20,17 @@
 //! of its start, a deadline however the bytes trickle in (as Linux's per-request I/O
 //! timeout), each send likewise, and no command takes more completions, C2HData or R2Ts
 //! than it can have (a controller repeating them would otherwise keep a wait busy).
+//!
+//! A controller that breaks the protocol ends the queue, as Linux's host runs error
+//! recovery (NVMe/TCP 1.0 §3.5.3, fatal errors): an undecodable PDU (a header digest
+//! error), C2HData not at the offset the read's data reached (in order, no gaps or
+//! overlaps) or beyond it, SUCCESS before all data, an R2T outside a write's data, a
+//! completion or data of a command not in flight. The host sends an H2CTermReq (the
+//! decoder's, or one with the offending PDU's header), closes the connection, fails
+//! every command in flight with it and takes no more ([`InitiatorError::Broken`]). A
+//! C2HData data digest error fails only its command: it completes with Data Transfer
+//! Error whatever the controller's completion says, as does an I/O queue's Read that
+//! completes successfully with less data than it reads.
 
 use std::collections::VecDeque;
 use std::io;
@@ -38,12 +49,12 @@ use dpu_nvmf_proto::fabrics::{
 };
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_cmd, encode_capsule_cmd_prefix, encode_data_pdu_prefix,
-    encode_data_pdu_suffix, encode_ic_req,
+    encode_data_pdu_suffix, encode_ic_req, encode_term_req,
 };
 use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
-    BytesMut, Cqe, DecodeError, DecoderConfig, Framing, IcReq, Pdu, PduDecoder, SglDescriptor, Sqe,
-    TermReq,
+    BytesMut, Cqe, DecodeError, DecoderConfig, FatalError, Fes, Framing, IcReq, Pdu, PduDecoder,
+    SglDescriptor, Sqe, TermReq,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -144,9 +155,11 @@ impl Default for HostOptions {
 /// A completed command.
 #[derive(Debug, Clone)]
 pub struct Completion {
-    /// The completion entry (synthesized when C2HData carried SUCCESS).
+    /// The completion entry (synthesized when C2HData carried SUCCESS; its status Data
+    /// Transfer Error when the host found the data bad, see the module doc).
     pub cqe: Cqe,
-    /// Data received by C2HData (a read in one PDU is a view of the receive buffer).
+    /// Data received by C2HData (a read in one PDU is a view of the receive buffer);
+    /// empty when the host failed the command's data.
     pub data: Bytes,
     /// Whether the completion came as a C2HData SUCCESS flag.
     pub via_success_flag: bool,
@@ -166,6 +179,14 @@ struct Pending {
     got: usize,
     /// Bytes of `out` asked for by R2T so far.
     asked: usize,
+    /// The command's C2HData failed its data digest: it completes with a Data Transfer
+    /// Error whatever its completion says (as Linux's host, `nvme_tcp_recv_ddgst`).
+    failed: bool,
+    /// The command itself fixes how much it reads (an I/O queue's Read): a successful
+    /// completion with less data is a Data Transfer Error. Other commands may read less
+    /// than their buffer (our target's Authentication Receive sends the message, not
+    /// AL bytes); the rest reads as zero.
+    exact: bool,
 }
 
 /// The data of a read as its C2HData PDUs arrive.
@@ -175,38 +196,42 @@ enum ReadData {
     None,
     /// The whole transfer came in one PDU: its view of the receive buffer, uncopied.
     Whole(Bytes),
-    /// Data of several PDUs gathered in order (gaps read as zero).
+    /// Data of several PDUs gathered in order.
     Gathered(BytesMut),
 }
 
 impl Pending {
-    fn new(out: Option<Bytes>, want: usize) -> Self {
-        Self { out, data: ReadData::None, want, got: 0, asked: 0 }
+    fn new(out: Option<Bytes>, want: usize, exact: bool) -> Self {
+        Self { out, data: ReadData::None, want, got: 0, asked: 0, failed: false, exact }
     }
 
-    /// Places C2HData `bytes` at offset `off` (already checked to end within `want`).
-    fn place(&mut self, off: usize, bytes: Bytes) {
+    /// Appends the next C2HData `bytes` (already checked to come at offset `got` and to
+    /// end within `want`).
+    fn place(&mut self, bytes: Bytes) {
         self.got += bytes.len();
-        let buf = match std::mem::take(&mut self.data) {
-            ReadData::None if off == 0 && bytes.len() == self.want => {
+        let mut buf = match std::mem::take(&mut self.data) {
+            ReadData::None if bytes.len() == self.want => {
                 self.data = ReadData::Whole(bytes);
                 return;
             }
-            ReadData::None => BytesMut::new(),
+            ReadData::None => BytesMut::with_capacity(self.want),
             ReadData::Whole(b) => BytesMut::from(&b[..]),
             ReadData::Gathered(b) => b,
         };
-        let mut buf = buf;
-        if off == buf.len() {
-            buf.extend_from_slice(&bytes);
-        } else {
-            let end = off + bytes.len();
-            if buf.len() < end {
-                buf.resize(end, 0);
-            }
-            buf[off..end].copy_from_slice(&bytes);
-        }
+        buf.extend_from_slice(&bytes);
         self.data = ReadData::Gathered(buf);
+    }
+
+    /// The completion of this command, which the controller completed with `cqe`. A data
+    /// transfer error the host found wins over the controller's status, as in Linux's
+    /// host (`nvme_tcp_process_nvme_cqe` keeps a request's error); its data is then empty.
+    fn complete(self, mut cqe: Cqe, via_success_flag: bool) -> Completion {
+        let short = self.exact && self.got < self.want && cqe.status.is_success();
+        if self.failed || short {
+            cqe.status = Status::DATA_TRANSFER_ERROR;
+            return Completion { cqe, data: Bytes::new(), via_success_flag };
+        }
+        Completion { cqe, data: self.into_data(), via_success_flag }
     }
 
     /// The data of the completed command, `want` bytes long.
@@ -221,6 +246,16 @@ impl Pending {
             }
         }
     }
+}
+
+/// What one PDU received for the commands in flight did.
+enum Received {
+    /// A command started with [`HostQueue::start`] completed.
+    Completed(u16, Completion),
+    /// An Asynchronous Event Request completed.
+    Event(Cqe),
+    /// Nothing to hand over yet (data received, an R2T answered).
+    Progress,
 }
 
 /// Data a command sends.
@@ -353,16 +388,63 @@ impl HostQueue {
     /// waiting to be written) can never complete, so they fail now rather than each
     /// wait for its timeout, and the queue takes no more.
     fn fail_all(&mut self, e: io::Error) -> InitiatorError {
-        self.broken = Some(e.kind());
+        self.break_queue(e.kind());
+        if e.kind() == io::ErrorKind::TimedOut {
+            return InitiatorError::Timeout;
+        }
+        InitiatorError::Io(e)
+    }
+
+    /// Marks the queue broken (`kind` for [`InitiatorError::Broken`]) and fails every
+    /// command in flight or waiting to be written.
+    fn break_queue(&mut self, kind: io::ErrorKind) {
+        self.broken = Some(kind);
         self.pending.clear();
         self.aers = 0;
         self.tx.clear();
         self.tx_data.clear();
         self.tx_data_len = 0;
-        if e.kind() == io::ErrorKind::TimedOut {
-            return InitiatorError::Timeout;
+    }
+
+    /// Ends the queue for a fatal transport error `e` in what the controller sent
+    /// (NVMe/TCP 1.0 §3.5.3: the side that finds one sends a termination request and
+    /// closes the connection; Linux's host tears the queue down and fails every request):
+    /// sends `term` as an H2CTermReq if there is one, closes the connection and fails
+    /// every command in flight. Returns `e`.
+    async fn fatal(&mut self, e: InitiatorError, term: Option<TermReq>) -> InitiatorError {
+        if self.broken.is_some() {
+            // The connection already failed (and `fail_all` ran).
+            return e;
         }
-        InitiatorError::Io(e)
+        let kind = match e {
+            InitiatorError::Terminated(_) => io::ErrorKind::ConnectionAborted,
+            _ => io::ErrorKind::InvalidData,
+        };
+        self.break_queue(kind);
+        let mut b = Vec::new();
+        if let Some(t) = term
+            && encode_term_req(PduType::H2CTermReq, &t, &mut b).is_ok()
+        {
+            // Best effort: the queue is over whether the controller takes it or not.
+            let _ = timed(self.opts.timeout, self.stream.write_all(&b)).await;
+        }
+        let _ = timed(self.opts.timeout, self.stream.shutdown()).await;
+        e
+    }
+
+    /// A PDU the controller must not send now: fatal (see [`fatal`](Self::fatal)),
+    /// reported with `f` and the PDU's header (re-encoded: the host's decoder keeps no
+    /// copy of what it received). Fails with [`InitiatorError::Protocol`].
+    async fn violation(&mut self, f: FatalError, pdu: &Pdu) -> InitiatorError {
+        let mut b = Vec::new();
+        if pdu.encode(&self.framing, &mut b).is_err() {
+            b.clear();
+        }
+        // HLEN, the common header's third byte.
+        let hlen = b.get(2).map_or(0, |&h| usize::from(h)).min(b.len());
+        let reason = f.reason;
+        let term = f.with_header(&b[..hlen]).to_term_req();
+        self.fatal(InitiatorError::Protocol(reason), Some(term)).await
     }
 
     /// Fails if an earlier send or receive failed (see [`fail_all`](Self::fail_all)).
@@ -449,23 +531,23 @@ impl HostQueue {
         }
     }
 
-    /// Next unsolicited completion (an AER), waiting up to `timeout`.
+    /// Next completion of an Asynchronous Event Request ([`send_only`](Self::send_only)),
+    /// waiting up to `timeout`. Completions of commands started with
+    /// [`start`](Self::start) that come meanwhile are kept for
+    /// [`next_completion`](Self::next_completion) / [`wait`](Self::wait); anything else
+    /// is handled as those handle it.
     pub async fn next_event(&mut self, timeout: Duration) -> Result<Cqe, InitiatorError> {
         if let Some(c) = self.events.pop_front() {
             return Ok(c);
         }
-        // Its own deadline rather than a timeout around the receive, whose cancellation
-        // could cut a send of batched commands short.
-        let pdu = self.recv_within(timeout, &mut None).await?;
-        match pdu {
-            Pdu::CapsuleResp(c) => {
-                // An AER's CID is free again once it completed.
-                if self.pending.release(c.cid) {
-                    self.aers = self.aers.saturating_sub(1);
-                }
-                Ok(c)
+        let mut deadline = None;
+        loop {
+            match self.receive_one(timeout, &mut deadline).await? {
+                Received::Event(c) => return Ok(c),
+                // Bounded: each completes a command in flight.
+                Received::Completed(cid, c) => self.done.push_back((cid, c)),
+                Received::Progress => {}
             }
-            _ => Err(InitiatorError::Protocol("unexpected PDU while waiting for an event")),
         }
     }
 
@@ -548,11 +630,14 @@ impl HostQueue {
             return Err(InitiatorError::QueueFull(in_flight));
         };
         sqe.cid = cid;
+        // An I/O queue's Read transfers what its NLB says; opcode 02h on the admin queue
+        // is Get Log Page.
+        let exact = self.qid != 0 && sqe.opcode == io_opcode::READ;
         let Ok(out) = self.encode_command(&mut sqe, data_out, data_in) else {
             self.pending.release(cid);
             return Err(InitiatorError::Protocol("encode"));
         };
-        let kept = self.pending.insert(cid, Pending::new(out, data_in));
+        let kept = self.pending.insert(cid, Pending::new(out, data_in, exact));
         debug_assert!(kept, "CID {cid} was reserved above");
         // While completions already received wait to be reaped, the caller is going
         // through a burst of them: its new commands leave in one write with the next
@@ -689,103 +774,156 @@ impl HostQueue {
         deadline: &mut Option<Instant>,
     ) -> Result<(u16, Completion), InitiatorError> {
         loop {
-            match self.recv_within(self.opts.timeout, deadline).await? {
-                Pdu::CapsuleResp(c) => match self.pending.remove(c.cid) {
-                    Some(p) => {
-                        let cid = c.cid;
-                        let data = p.into_data();
-                        return Ok((cid, Completion { cqe: c, data, via_success_flag: false }));
-                    }
-                    // An AER's CID is free again once it completed.
-                    None if self.pending.release(c.cid) => {
-                        self.aers = self.aers.saturating_sub(1);
-                        self.events.push_back(c);
-                    }
-                    // Kept, they would pile up while the wait went on.
-                    None => {
-                        return Err(InitiatorError::Protocol(
-                            "completion of a command not in flight",
-                        ));
-                    }
-                },
-                Pdu::C2HData(d) => {
-                    let cid = d.header.cccid;
-                    let Some(p) = self.pending.get_mut(cid) else {
-                        return Err(InitiatorError::Protocol(
-                            "C2HData for a command not in flight",
-                        ));
-                    };
-                    let off = d.header.datao as usize;
-                    if off.checked_add(d.data.len()).is_none_or(|e| e > p.want) {
-                        return Err(InitiatorError::Protocol("C2HData beyond the buffer"));
-                    }
-                    // No more than the command reads in all: a controller that sends the
-                    // same data again and again never completes it.
-                    if p.got + d.data.len() > p.want {
-                        return Err(InitiatorError::Protocol("more C2HData than the read's"));
-                    }
-                    p.place(off, d.data);
-                    if d.header.success {
-                        if p.got != p.want {
-                            return Err(InitiatorError::Protocol("SUCCESS before all data"));
-                        }
-                        let data =
-                            self.pending.remove(cid).map(Pending::into_data).unwrap_or_default();
-                        let mut cqe = Cqe::new(cid, Status::SUCCESS);
-                        cqe.sqid = self.qid;
-                        return Ok((cid, Completion { cqe, data, via_success_flag: true }));
-                    }
-                }
-                Pdu::R2t(r) => {
-                    let cid = r.cccid;
-                    let Some(p) = self.pending.get_mut(cid) else {
-                        return Err(InitiatorError::Protocol("R2T for a command not in flight"));
-                    };
-                    let Some(d) = p.out.clone() else {
-                        return Err(InitiatorError::Protocol("R2T for a command without data"));
-                    };
-                    let start = r.r2to as usize;
-                    let end = start
-                        .checked_add(r.r2tl as usize)
-                        .filter(|&e| e <= d.len())
-                        .ok_or(InitiatorError::Protocol("R2T outside the data"))?;
-                    // No more than the command's data in all: R2Ts asking for the same
-                    // data again and again would have it sent for good.
-                    p.asked += end - start;
-                    if p.asked > d.len() {
-                        return Err(InitiatorError::Protocol("R2Ts ask for more than the data"));
-                    }
-                    // Headers (and digests, padding) join the batch; the data is written
-                    // from the command's buffer by the batch's vectored write, not copied.
-                    let mut pos = start;
-                    let chunk = (self.maxh2cdata as usize).max(1);
-                    while pos < end {
-                        let n = (end - pos).min(chunk);
-                        let h = DataPduHeader {
-                            cccid: cid,
-                            ttag: r.ttag,
-                            datao: pos as u32,
-                            last: pos + n == end,
-                            success: false,
-                        };
-                        let head = encode_data_pdu_prefix(
-                            PduType::H2CData,
-                            &h,
-                            n,
-                            &self.framing,
-                            &mut self.tx,
-                        );
-                        if head.is_err() {
-                            // The PDUs of this R2T queued so far must not leave alone.
-                            return Err(self.fail_all(io::Error::other("cannot encode H2CData")));
-                        }
-                        self.queue_shared_data(d.slice(pos..pos + n));
-                        pos += n;
-                    }
-                    self.flush().await?;
-                }
-                _ => return Err(InitiatorError::Protocol("unexpected PDU")),
+            match self.receive_one(self.opts.timeout, deadline).await? {
+                Received::Completed(cid, c) => return Ok((cid, c)),
+                // Bounded: each completes an AER in flight.
+                Received::Event(c) => self.events.push_back(c),
+                Received::Progress => {}
             }
+        }
+    }
+
+    /// Receives and handles one PDU by `deadline` (see [`recv_within`](Self::recv_within)).
+    /// Whatever the controller sends against the protocol ends the queue (see
+    /// [`fatal`](Self::fatal)); a timeout does not, the commands stay in flight.
+    async fn receive_one(
+        &mut self,
+        timeout: Duration,
+        deadline: &mut Option<Instant>,
+    ) -> Result<Received, InitiatorError> {
+        match self.recv_within(timeout, deadline).await {
+            Ok(pdu) => self.handle(pdu, true).await,
+            // Not fatal (NVMe/TCP 1.0 §3.3.2.2): the PDU is well framed, only its
+            // command fails.
+            Err(InitiatorError::Decode(DecodeError::DataDigest { pdu, .. })) => {
+                self.handle(*pdu, false).await
+            }
+            Err(e @ (InitiatorError::Timeout | InitiatorError::Broken(_))) => Err(e),
+            Err(InitiatorError::Decode(e)) => {
+                // The decoder's own termination request, with the offending header; none
+                // for a malformed C2HTermReq (§3.6.2.4: close without reply).
+                let term = e.term_req();
+                Err(self.fatal(InitiatorError::Decode(e), term).await)
+            }
+            // The controller terminated or closed the connection, or it failed.
+            Err(e) => Err(self.fatal(e, None).await),
+        }
+    }
+
+    /// Handles `pdu`, whose data failed its data digest unless `intact`.
+    async fn handle(&mut self, pdu: Pdu, intact: bool) -> Result<Received, InitiatorError> {
+        let seq = |reason| FatalError::new(Fes::PduSequenceError, 0, reason);
+        let range = |reason| FatalError::new(Fes::DataTransferOutOfRange, 0, reason);
+        match pdu {
+            Pdu::CapsuleResp(c) if intact => match self.pending.remove(c.cid) {
+                Some(p) => Ok(Received::Completed(c.cid, p.complete(c, false))),
+                // An AER's CID is free again once it completed.
+                None if self.pending.release(c.cid) => {
+                    self.aers = self.aers.saturating_sub(1);
+                    Ok(Received::Event(c))
+                }
+                // Kept, they would pile up while the wait went on.
+                None => {
+                    let f = seq("completion of a command not in flight");
+                    Err(self.violation(f, &Pdu::CapsuleResp(c)).await)
+                }
+            },
+            Pdu::C2HData(d) => {
+                let cid = d.header.cccid;
+                let Some(p) = self.pending.get_mut(cid) else {
+                    let f = seq("C2HData for a command not in flight");
+                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                };
+                // In order, without gaps or overlaps, as SPDK's host checks: data counted
+                // rather than placed at DATAO would let a PDU sent twice stand for one
+                // never sent.
+                if d.header.datao as usize != p.got {
+                    let f = range("C2HData not at the offset the read's data reached");
+                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                }
+                // No more than the command reads in all: a controller that sends the
+                // same data again and again never completes it.
+                if d.data.len() > p.want - p.got {
+                    let f = range("C2HData beyond the buffer");
+                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                }
+                let success = d.header.success;
+                // SUCCESS only on the last PDU of the command's data (§3.6.2.8).
+                if success && p.got + d.data.len() != p.want {
+                    let f = FatalError::invalid_field(1, "SUCCESS before all data");
+                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                }
+                if intact && !p.failed {
+                    p.place(d.data);
+                } else {
+                    // Its data is not the controller's: the command fails, whatever its
+                    // completion says (`Pending::complete`).
+                    p.failed = true;
+                    p.got += d.data.len();
+                }
+                if !success {
+                    return Ok(Received::Progress);
+                }
+                let mut cqe = Cqe::new(cid, Status::SUCCESS);
+                cqe.sqid = self.qid;
+                match self.pending.remove(cid) {
+                    Some(p) => Ok(Received::Completed(cid, p.complete(cqe, true))),
+                    None => Err(InitiatorError::Protocol("command vanished")),
+                }
+            }
+            Pdu::R2t(r) if intact => {
+                let cid = r.cccid;
+                let Some(p) = self.pending.get_mut(cid) else {
+                    let f = seq("R2T for a command not in flight");
+                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                };
+                let Some(d) = p.out.clone() else {
+                    let f = seq("R2T for a command without data");
+                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                };
+                let start = r.r2to as usize;
+                let Some(end) = start.checked_add(r.r2tl as usize).filter(|&e| e <= d.len()) else {
+                    let f = range("R2T outside the data");
+                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                };
+                // No more than the command's data in all: R2Ts asking for the same
+                // data again and again would have it sent for good.
+                p.asked += end - start;
+                if p.asked > d.len() {
+                    let f = range("R2Ts ask for more than the data");
+                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                }
+                // Headers (and digests, padding) join the batch; the data is written
+                // from the command's buffer by the batch's vectored write, not copied.
+                let mut pos = start;
+                let chunk = (self.maxh2cdata as usize).max(1);
+                while pos < end {
+                    let n = (end - pos).min(chunk);
+                    let h = DataPduHeader {
+                        cccid: cid,
+                        ttag: r.ttag,
+                        datao: pos as u32,
+                        last: pos + n == end,
+                        success: false,
+                    };
+                    let head = encode_data_pdu_prefix(
+                        PduType::H2CData,
+                        &h,
+                        n,
+                        &self.framing,
+                        &mut self.tx,
+                    );
+                    if head.is_err() {
+                        // The PDUs of this R2T queued so far must not leave alone.
+                        return Err(self.fail_all(io::Error::other("cannot encode H2CData")));
+                    }
+                    self.queue_shared_data(d.slice(pos..pos + n));
+                    pos += n;
+                }
+                self.flush().await?;
+                Ok(Received::Progress)
+            }
+            other => Err(self.violation(seq("unexpected PDU"), &other).await),
         }
     }
 
@@ -1645,6 +1783,124 @@ mod tests {
         out
     }
 
+    fn failed_transfer(done: &Result<Completion, InitiatorError>) -> bool {
+        matches!(done, Ok(c) if c.cqe.status == Status::DATA_TRANSFER_ERROR && c.data.is_empty())
+    }
+
+    /// A data digest error fails the command whose data it was (Data Transfer Error over
+    /// the controller's SUCCESS), not whichever wait runs; the queue goes on.
+    #[tokio::test]
+    async fn a_data_digest_error_fails_its_command_not_the_wait() {
+        let opts = HostOptions { ddgst: true, ..HostOptions::default() };
+        let (mut q, controller) = scripted(opts, 2, None, |c, f| {
+            let mut out = c2h(c[0], 0, 4096, false, true, f);
+            out.extend(c2h(c[0], 4096, 4096, false, false, f));
+            out.extend(ok_resp(c[0], f));
+            out.extend(c2h(c[1], 0, 512, false, false, f));
+            out.extend(ok_resp(c[1], f));
+            out
+        })
+        .await;
+        let bad = q.start_read(1, 0, 16, 512).await.unwrap();
+        let good = q.start_read(1, 16, 1, 512).await.unwrap();
+        let done = q.wait(good).await;
+        assert!(
+            matches!(&done, Ok(c) if c.cqe.status.is_success() && c.data[..] == [0x5A; 512]),
+            "{done:?}"
+        );
+        let done = q.wait(bad).await;
+        assert!(failed_transfer(&done), "{done:?}");
+        assert_eq!(q.in_flight(), 0);
+        drop(q);
+        assert!(controller.await.unwrap().is_none(), "no termination for a data digest");
+    }
+
+    /// ... also when the bad PDU carried the SUCCESS flag (the command ends there).
+    #[tokio::test]
+    async fn a_data_digest_error_with_the_success_flag_fails_its_command() {
+        let opts = HostOptions { ddgst: true, ..HostOptions::default() };
+        let (mut q, _controller) =
+            scripted(opts, 1, None, |c, f| c2h(c[0], 0, 512, true, true, f)).await;
+        let cid = q.start_read(1, 0, 1, 512).await.unwrap();
+        let done = q.next_completion().await;
+        assert!(matches!(&done, Ok((c, _)) if *c == cid), "{done:?}");
+        assert!(failed_transfer(&done.map(|(_, c)| c)));
+        assert_eq!(q.in_flight(), 0);
+    }
+
+    /// C2HData beyond a read's buffer ends the queue: an H2CTermReq (Data Transfer Out of
+    /// Range, with the PDU's header), every command failed, none taken after.
+    #[tokio::test]
+    async fn a_protocol_error_ends_the_queue() {
+        let (mut q, controller) =
+            scripted(HostOptions::default(), 2, None, |c, f| c2h(c[0], 0, 1024, false, false, f))
+                .await;
+        let first = q.start_read(1, 0, 1, 512).await.unwrap();
+        let second = q.start_read(1, 1, 1, 512).await.unwrap();
+        let done = q.wait(first).await;
+        assert!(matches!(done, Err(InitiatorError::Protocol(_))), "{done:?}");
+        assert_eq!(q.in_flight(), 0);
+        assert!(matches!(q.wait(second).await, Err(InitiatorError::Broken(_))));
+        assert!(matches!(q.start_read(1, 2, 1, 512).await, Err(InitiatorError::Broken(_))));
+        drop(q);
+        let term = controller.await.unwrap().expect("an H2CTermReq");
+        assert_eq!(term.fes, Fes::DataTransferOutOfRange.code());
+        // The C2HData header: type 07h, HLEN 24.
+        assert_eq!((term.data[0], term.data[2], term.data.len()), (0x07, 24, 24));
+    }
+
+    /// A header digest error is fatal too: the decoder's H2CTermReq, nothing sent after.
+    #[tokio::test]
+    async fn a_header_digest_error_ends_the_queue() {
+        let opts = HostOptions { hdgst: true, ..HostOptions::default() };
+        let (mut q, controller) = scripted(opts, 1, None, |c, f| {
+            let mut out = ok_resp(c[0], f);
+            out[24] ^= 1;
+            out
+        })
+        .await;
+        let cid = q.start_read(1, 0, 1, 512).await.unwrap();
+        let done = q.wait(cid).await;
+        assert!(matches!(done, Err(InitiatorError::Decode(_))), "{done:?}");
+        assert!(matches!(q.start_read(1, 1, 1, 512).await, Err(InitiatorError::Broken(_))));
+        drop(q);
+        let term = controller.await.unwrap().expect("an H2CTermReq");
+        assert_eq!(term.fes, Fes::HeaderDigestError.code());
+    }
+
+    /// C2HData must come at the offset the read's data reached: the first half sent
+    /// twice does not stand for the second.
+    #[tokio::test]
+    async fn c2h_data_sent_twice_at_one_offset_ends_the_queue() {
+        let (mut q, controller) = scripted(HostOptions::default(), 1, None, |c, f| {
+            let mut out = c2h(c[0], 0, 4096, false, false, f);
+            out.extend(c2h(c[0], 0, 4096, false, false, f));
+            out.extend(ok_resp(c[0], f));
+            out
+        })
+        .await;
+        let cid = q.start_read(1, 0, 16, 512).await.unwrap();
+        let done = q.wait(cid).await;
+        assert!(matches!(done, Err(InitiatorError::Protocol(_))), "{done:?}");
+        drop(q);
+        let term = controller.await.unwrap().expect("an H2CTermReq");
+        assert_eq!(term.fes, Fes::DataTransferOutOfRange.code());
+    }
+
+    /// A Read completed with SUCCESS and half its data fails with Data Transfer Error.
+    #[tokio::test]
+    async fn a_read_completed_with_less_data_than_it_reads_fails() {
+        let (mut q, _controller) = scripted(HostOptions::default(), 1, None, |c, f| {
+            let mut out = c2h(c[0], 0, 4096, false, false, f);
+            out.extend(ok_resp(c[0], f));
+            out
+        })
+        .await;
+        let cid = q.start_read(1, 0, 16, 512).await.unwrap();
+        let done = q.wait(cid).await;
+        assert!(failed_transfer(&done), "{done:?}");
+    }
+
     /// A controller that drips its answer a byte at a time, each within the timeout,
     /// does not keep a wait going past it.
     #[tokio::test]
@@ -1679,5 +1935,23 @@ mod tests {
         assert!(matches!(full, Err(InitiatorError::QueueFull(8))), "{full:?}");
         let full = q.send_only(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0)).await;
         assert!(matches!(full, Err(InitiatorError::QueueFull(8))), "{full:?}");
+    }
+
+    /// Only an AER's completion is an event: another command's is kept for its wait.
+    #[tokio::test]
+    async fn next_event_takes_only_completions_of_aers() {
+        let (mut q, _controller) = scripted(HostOptions::default(), 2, None, |c, f| {
+            let mut out = ok_resp(c[1], f);
+            out.extend(ok_resp(c[0], f));
+            out
+        })
+        .await;
+        let aer = q.send_only(Sqe::new(admin_opcode::ASYNC_EVENT_REQUEST, 0)).await.unwrap();
+        let flush = q.start(Sqe::new(io_opcode::FLUSH, 0), None, 0).await.unwrap();
+        let event = q.next_event(Duration::from_secs(5)).await;
+        assert!(matches!(&event, Ok(c) if c.cid == aer), "{event:?}");
+        let done = q.wait(flush).await;
+        assert!(matches!(&done, Ok(c) if c.cqe.status.is_success()), "{done:?}");
+        assert_eq!(q.in_flight(), 0);
     }
 }
