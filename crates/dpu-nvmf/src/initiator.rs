@@ -9,7 +9,8 @@
 //! [`HostQueue::wait`] reap them; R2Ts and C2HData are matched to their command by CID. [`HostController`]
 //! bundles the admin queue and I/O queues of one controller and performs the
 //! enable sequence a Linux host does (Property Get CAP, Property Set CC.EN,
-//! wait for CSTS.RDY, Set Features Number of Queues, I/O queue Connects).
+//! wait for CSTS.RDY, Identify Controller for the I/O queues' in-capsule data size
+//! (IOCCSZ), Set Features Number of Queues, I/O queue Connects).
 //!
 //! It also exposes the raw PDU path ([`HostQueue::send_raw`], [`HostQueue::recv_pdu`])
 //! so tests can send malformed PDUs.
@@ -296,6 +297,7 @@ pub struct HostQueue {
     dec: PduDecoder,
     framing: Framing,
     maxh2cdata: u32,
+    /// In-capsule data a command may carry (see [`io_in_capsule_max`]).
     in_capsule_max: usize,
     opts: HostOptions,
     /// Completions of other commands (AERs) received while waiting.
@@ -1250,6 +1252,23 @@ fn deadline_after(timeout: Duration) -> Instant {
     now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
 }
 
+/// In-capsule data an I/O queue may carry, from Identify Controller `id`: IOCCSZ (NVMe-oF
+/// 1.1, bytes 1795:1792, the capsule in 16-byte units) less the 64-byte command, as a
+/// Linux host sizes its I/O queues' inline data. The admin queue keeps an 8 KiB capsule
+/// (Linux's `NVME_TCP_ADMIN_CCSZ`).
+fn io_in_capsule_max(id: &[u8]) -> Result<usize, InitiatorError> {
+    let ioccsz = id
+        .get(1792..1796)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or(InitiatorError::Protocol("Identify Controller too short"))?;
+    // The capsule holds at least the command.
+    if ioccsz < 4 {
+        return Err(InitiatorError::Protocol("IOCCSZ smaller than a command"));
+    }
+    Ok(usize::try_from(u64::from(ioccsz) * 16 - 64).unwrap_or(usize::MAX))
+}
+
 /// A Read or Write of `len` bytes (whole blocks of `block_size`) at `slba`.
 fn rw_sqe(opcode: u8, nsid: u32, slba: u64, len: usize, block_size: u32) -> Sqe {
     let mut sqe = Sqe::new(opcode, 0);
@@ -1298,6 +1317,7 @@ impl HostController {
         if !ready {
             return Err(InitiatorError::Protocol("controller did not become ready"));
         }
+        let in_capsule_max = io_in_capsule_max(&admin.identify(1, 0).await?)?;
         let mut io = Vec::new();
         if io_queues > 0 {
             let n = u32::from(io_queues - 1);
@@ -1307,6 +1327,7 @@ impl HostController {
             let io_queues = u16::try_from(granted).map_or(io_queues, |g| g.min(io_queues));
             for qid in 1..=io_queues {
                 let mut q = HostQueue::open(addr, opts).await?;
+                q.in_capsule_max = in_capsule_max;
                 let c = q.connect(subnqn, qid, 127, cntlid).await?;
                 if !c.cqe.status.is_success() {
                     return Err(InitiatorError::Status(c.cqe.status));
@@ -1425,6 +1446,35 @@ mod tests {
             }
             server.stop();
         }
+    }
+
+    /// I/O queues carry in-capsule data up to the controller's IOCCSZ (ours: 8 KiB of
+    /// data beside the command), the admin queue up to an 8 KiB capsule, as a Linux host.
+    #[tokio::test]
+    async fn io_queues_size_in_capsule_data_by_ioccsz() {
+        let (server, addr) = ram_server().await;
+        let mut c = HostController::connect(addr, NQN, &HostOptions::default(), 1).await.unwrap();
+        assert_eq!(c.admin.in_capsule_max, 8192 - 64);
+        let q = c.io.first_mut().unwrap();
+        assert_eq!(q.in_capsule_max, 8192);
+        let data = vec![0xC3; 8192];
+        assert!(q.write(1, 32, &data, 512).await.unwrap().cqe.status.is_success());
+        assert_eq!(q.read(1, 32, 16, 512).await.unwrap().data, data);
+        server.stop();
+    }
+
+    /// A controller's IOCCSZ below the command itself, or an Identify without it, is refused.
+    #[test]
+    fn ioccsz_smaller_than_a_command_is_refused() {
+        let with = |ioccsz: u32| {
+            let mut id = vec![0; 4096];
+            id[1792..1796].copy_from_slice(&ioccsz.to_le_bytes());
+            io_in_capsule_max(&id)
+        };
+        assert_eq!(with(4).unwrap(), 0);
+        assert_eq!(with(u32::MAX).unwrap(), u32::MAX as usize * 16 - 64);
+        assert!(matches!(with(3), Err(InitiatorError::Protocol(_))));
+        assert!(matches!(io_in_capsule_max(&[0; 1794]), Err(InitiatorError::Protocol(_))));
     }
 
     #[tokio::test]
