@@ -1317,9 +1317,9 @@ impl HostController {
         if !ready {
             return Err(InitiatorError::Protocol("controller did not become ready"));
         }
-        let in_capsule_max = io_in_capsule_max(&admin.identify(1, 0).await?)?;
         let mut io = Vec::new();
         if io_queues > 0 {
+            let in_capsule_max = io_in_capsule_max(&admin.identify(1, 0).await?)?;
             let n = u32::from(io_queues - 1);
             // Number of Queues (NVMe Base 2.0 §5.27.1.5): the granted counts, 0's based.
             let granted = admin.set_features(0x07, n | (n << 16)).await?;

@@ -592,9 +592,9 @@ async fn subsystem_and_queue_statistics_count_each_queues_commands() {
     let (admin, q1, q2) = (&ctrl.queues[0], &ctrl.queues[1], &ctrl.queues[2]);
     // The initiator asked for 32 and 128 entries (SQSIZE 31 and 127, 0's based).
     assert_eq!((admin.info.sq_size, q1.info.sq_size, q2.info.sq_size), (32, 128, 128));
-    // Admin: Connect, Property Get CAP, Property Set CC, Property Get CSTS, Set
-    // Features Number of Queues completed; the AER is in flight.
-    assert_eq!(admin.io, IoTotals { commands: 5, ..IoTotals::default() });
+    // Admin: Connect, Property Get CAP, Property Set CC, Property Get CSTS, Identify
+    // Controller (IOCCSZ), Set Features Number of Queues completed; the AER is in flight.
+    assert_eq!(admin.io, IoTotals { commands: 6, ..IoTotals::default() });
     assert_eq!(admin.in_flight, 1);
     // I/O queues: their Connect plus their own commands, nothing in flight.
     let io1 = IoTotals {
@@ -620,7 +620,7 @@ async fn subsystem_and_queue_statistics_count_each_queues_commands() {
     assert_eq!((q1.io, q1.in_flight), (io1, 0));
     assert_eq!((q2.io, q2.in_flight), (io2, 0));
     let total = IoTotals {
-        commands: 17,
+        commands: 18,
         reads: 6,
         writes: 3,
         read_bytes: 2 * 8192 + 4 * 4096,
