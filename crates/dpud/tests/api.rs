@@ -714,8 +714,18 @@ async fn a_stuck_service_is_unavailable_before_the_callers_deadline() {
     let host = env.client(Who::Host).await;
     host.system().get_inventory(GetInventoryRequest {}).await.unwrap();
 
-    let pid = common::system_service_pid(&env.socket()).expect("the system service runs");
-    let pid = Pid::from_raw(pid);
+    // The process that answers, as it says itself: one the agent replaced while the
+    // machine was slow may still be exiting, and a scan of /proc could find that one.
+    let mut control =
+        dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient::new(
+            dpu_runtime::unix::channel(&env.socket()),
+        );
+    let info = control
+        .get_service_info(dpu_proto::dpu::internal::v1::GetServiceInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let pid = Pid::from_raw(i32::try_from(info.pid).unwrap());
     kill(pid, Signal::SIGSTOP).unwrap();
     // The client's own deadline is 10 s (`Env::options`); the agent gives up first.
     let stuck = host.system().get_inventory(GetInventoryRequest {}).await;
