@@ -17,6 +17,28 @@ macro_rules! resource_message {
     };
 }
 
+/// [`resource::UpdateRequest`] for Update requests whose resource message is field `$field`
+/// (required), with `update_mask` and `allow_missing`.
+macro_rules! update_requests {
+    ($($req:ty => $kind:ty, $field:ident);* $(;)?) => {
+        $(impl $crate::api::resource::UpdateRequest for $req {
+            type Kind = $kind;
+            fn checked(
+                &self,
+            ) -> Result<$crate::api::resource::UpdateParts<'_, $kind>, tonic::Status> {
+                let r = $crate::api::resource::required(self.$field.as_ref(), stringify!($field))?;
+                Ok($crate::api::resource::UpdateParts {
+                    name: &r.name,
+                    etag: &r.etag,
+                    spec: r.spec.as_ref(),
+                    mask: self.update_mask.as_ref(),
+                    allow_missing: self.allow_missing,
+                })
+            }
+        })*
+    };
+}
+
 pub mod nvmf;
 pub mod resource;
 pub mod shared_read;

@@ -45,7 +45,10 @@ use pbjson_types::Empty;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
-use super::resource::{Kind, Resources, creation_times, fits_one_sync, required, with_written};
+use super::resource::{
+    CreateRequest, Kind, Resources, UpdateRequest, creation_times, fits_one_sync, required,
+    with_written,
+};
 use super::{answered, caller_role, in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, ServiceHandle, Services, Synced};
 
@@ -806,6 +809,62 @@ fn namespace_parent(name: &str) -> &str {
     name.rsplit_once("/namespaces/").map_or(name, |(p, _)| p)
 }
 
+/// `collection/{id}` for a Create of a top-level kind, after checking the id.
+fn create_name(collection: &str, id: &str, id_field: &str) -> Result<String, Status> {
+    validate_id(id, id_field)?;
+    Ok(format!("{collection}/{id}"))
+}
+
+impl CreateRequest for CreateVolumeRequest {
+    type Kind = VolumeKind;
+    fn checked(&self) -> Result<(String, &str, Option<&VolumeSpec>), Status> {
+        let name = create_name(VolumeKind::STORE, &self.volume_id, "volume_id")?;
+        let v = required(self.volume.as_ref(), "volume")?;
+        Ok((name, &v.name, v.spec.as_ref()))
+    }
+}
+
+impl CreateRequest for CreateSubsystemRequest {
+    type Kind = SubsystemKind;
+    fn checked(&self) -> Result<(String, &str, Option<&SubsystemSpec>), Status> {
+        let name = create_name(SubsystemKind::STORE, &self.subsystem_id, "subsystem_id")?;
+        let s = required(self.subsystem.as_ref(), "subsystem")?;
+        Ok((name, &s.name, s.spec.as_ref()))
+    }
+}
+
+impl CreateRequest for CreateNamespaceRequest {
+    type Kind = NamespaceKind;
+
+    /// `{parent}/namespaces/{namespace_id}`: an existing subsystem's name and an NSID.
+    fn checked(&self) -> Result<(String, &str, Option<&NamespaceSpec>), Status> {
+        SubsystemKind::key(&self.parent, "parent")?;
+        if self.namespace_id.is_empty() {
+            return Err(invalid("namespace_id", "required"));
+        }
+        parse_nsid(&self.namespace_id, "namespace_id")?;
+        let n = required(self.namespace.as_ref(), "namespace")?;
+        let name = format!("{}/namespaces/{}", self.parent, self.namespace_id);
+        Ok((name, &n.name, n.spec.as_ref()))
+    }
+}
+
+impl CreateRequest for CreateListenerRequest {
+    type Kind = ListenerKind;
+    fn checked(&self) -> Result<(String, &str, Option<&ListenerSpec>), Status> {
+        let name = create_name(ListenerKind::STORE, &self.listener_id, "listener_id")?;
+        let l = required(self.listener.as_ref(), "listener")?;
+        Ok((name, &l.name, l.spec.as_ref()))
+    }
+}
+
+update_requests!(
+    UpdateVolumeRequest => VolumeKind, volume;
+    UpdateSubsystemRequest => SubsystemKind, subsystem;
+    UpdateNamespaceRequest => NamespaceKind, namespace;
+    UpdateListenerRequest => ListenerKind, listener;
+);
+
 pub struct NvmfApi {
     pub resources: NvmfResources,
     pub services: Services,
@@ -821,16 +880,14 @@ impl NvmfService for NvmfApi {
         request: Request<CreateVolumeRequest>,
     ) -> Result<Response<Volume>, Status> {
         let req = request.into_inner();
-        validate_id(&req.volume_id, "volume_id")?;
-        let v = required(req.volume.as_ref(), "volume")?;
+        let (name, given_name, spec) = req.checked()?;
         let r = &self.resources.volumes;
-        let name = r.collection.full_name(&req.volume_id);
         let check = async |spec: &VolumeSpec| {
             self.resources.check_volume_medium(&name, spec).await?;
             let written = |s: &mut Snapshot| with_written(&mut s.volumes, &name, spec.clone());
             self.resources.check_fits(written).await
         };
-        Ok(Response::new(r.create(&name, &v.name, v.spec.as_ref(), check).await?))
+        Ok(Response::new(r.create(&name, given_name, spec, check).await?))
     }
 
     async fn get_volume(
@@ -855,8 +912,8 @@ impl NvmfService for NvmfApi {
         request: Request<UpdateVolumeRequest>,
     ) -> Result<Response<Volume>, Status> {
         let req = request.into_inner();
-        let v = required(req.volume.as_ref(), "volume")?;
-        let key = VolumeKind::key(&v.name, "volume.name")?;
+        let u = req.checked()?;
+        let key = VolumeKind::key(u.name, "volume.name")?;
         // The service grows a volume in place when only its size changes; hosts may have
         // written every block, so a smaller size on the same backing is refused.
         let no_shrink = |new: VolumeSpec| {
@@ -868,7 +925,7 @@ impl NvmfService for NvmfApi {
                     if new_backing == backing && size < present {
                         return Err(Status::failed_precondition(format!(
                             "{}: size {size} bytes is below the present {present} bytes; volumes only grow (create a new volume for a smaller one)",
-                            v.name
+                            u.name
                         )));
                     }
                 }
@@ -879,14 +936,7 @@ impl NvmfService for NvmfApi {
         let updated = self
             .resources
             .volumes
-            .update(
-                &v.name,
-                &v.etag,
-                v.spec.as_ref(),
-                req.update_mask.as_ref(),
-                req.allow_missing,
-                no_shrink,
-            )
+            .update(u.name, u.etag, u.spec, u.mask, u.allow_missing, no_shrink)
             .await?;
         Ok(Response::new(updated))
     }
@@ -910,10 +960,8 @@ impl NvmfService for NvmfApi {
         request: Request<CreateSubsystemRequest>,
     ) -> Result<Response<Subsystem>, Status> {
         let req = request.into_inner();
-        validate_id(&req.subsystem_id, "subsystem_id")?;
-        let s = required(req.subsystem.as_ref(), "subsystem")?;
+        let (name, given_name, spec) = req.checked()?;
         let r = &self.resources.subsystems;
-        let name = r.collection.full_name(&req.subsystem_id);
         let key = SubsystemKind::key(&name, "subsystem.name")?;
         let unique = async |spec: &SubsystemSpec| {
             self.resources.check_nqn_unique(&key, spec).await?;
@@ -922,7 +970,7 @@ impl NvmfService for NvmfApi {
         };
         // A new subsystem has no controllers and a new namespace no counters yet: a Create
         // answers without asking the service (up to 1 s per object of an apply).
-        Ok(Response::new(r.create(&name, &s.name, s.spec.as_ref(), unique).await?))
+        Ok(Response::new(r.create(&name, given_name, spec, unique).await?))
     }
 
     async fn get_subsystem(
@@ -952,8 +1000,8 @@ impl NvmfService for NvmfApi {
         request: Request<UpdateSubsystemRequest>,
     ) -> Result<Response<Subsystem>, Status> {
         let req = request.into_inner();
-        let s = required(req.subsystem.as_ref(), "subsystem")?;
-        let key = SubsystemKind::key(&s.name, "subsystem.name")?;
+        let u = req.checked()?;
+        let key = SubsystemKind::key(u.name, "subsystem.name")?;
         let unique = |spec: SubsystemSpec| {
             let key = key.clone();
             async move {
@@ -964,14 +1012,7 @@ impl NvmfService for NvmfApi {
         let updated = self
             .resources
             .subsystems
-            .update(
-                &s.name,
-                &s.etag,
-                s.spec.as_ref(),
-                req.update_mask.as_ref(),
-                req.allow_missing,
-                unique,
-            )
+            .update(u.name, u.etag, u.spec, u.mask, u.allow_missing, unique)
             .await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
         Ok(Response::new(with_live_controllers(updated, stats.as_deref())))
@@ -1000,13 +1041,7 @@ impl NvmfService for NvmfApi {
         request: Request<CreateNamespaceRequest>,
     ) -> Result<Response<Namespace>, Status> {
         let req = request.into_inner();
-        SubsystemKind::key(&req.parent, "parent")?;
-        if req.namespace_id.is_empty() {
-            return Err(invalid("namespace_id", "required"));
-        }
-        parse_nsid(&req.namespace_id, "namespace_id")?;
-        let n = required(req.namespace.as_ref(), "namespace")?;
-        let name = format!("{}/namespaces/{}", req.parent, req.namespace_id);
+        let (name, given_name, spec) = req.checked()?;
         let parent = req.parent.clone();
         let key = NamespaceKind::key(&name, "namespace.name")?;
         let check = async |spec: &NamespaceSpec| {
@@ -1015,9 +1050,7 @@ impl NvmfService for NvmfApi {
             self.resources.check_fits(written).await
         };
         // New: no counters yet, nothing to ask the service (see create_subsystem).
-        Ok(Response::new(
-            self.resources.namespaces.create(&name, &n.name, n.spec.as_ref(), check).await?,
-        ))
+        Ok(Response::new(self.resources.namespaces.create(&name, given_name, spec, check).await?))
     }
 
     async fn get_namespace(
@@ -1055,9 +1088,9 @@ impl NvmfService for NvmfApi {
         request: Request<UpdateNamespaceRequest>,
     ) -> Result<Response<Namespace>, Status> {
         let req = request.into_inner();
-        let n = required(req.namespace.as_ref(), "namespace")?;
-        let parent = namespace_parent(&n.name).to_owned();
-        let key = NamespaceKind::key(&n.name, "namespace.name")?;
+        let u = req.checked()?;
+        let parent = namespace_parent(u.name).to_owned();
+        let key = NamespaceKind::key(u.name, "namespace.name")?;
         let check = |spec: NamespaceSpec| {
             let (resources, key, parent) = (self.resources.clone(), key.clone(), parent.clone());
             async move {
@@ -1068,14 +1101,7 @@ impl NvmfService for NvmfApi {
         let updated = self
             .resources
             .namespaces
-            .update(
-                &n.name,
-                &n.etag,
-                n.spec.as_ref(),
-                req.update_mask.as_ref(),
-                req.allow_missing,
-                check,
-            )
+            .update(u.name, u.etag, u.spec, u.mask, u.allow_missing, check)
             .await?;
         let stats = nvmf_stats_within(&self.services, LIVE_STATUS_TIMEOUT).await;
         Ok(Response::new(with_live_counters(updated, stats.as_deref())))
@@ -1098,10 +1124,8 @@ impl NvmfService for NvmfApi {
         request: Request<CreateListenerRequest>,
     ) -> Result<Response<Listener>, Status> {
         let req = request.into_inner();
-        validate_id(&req.listener_id, "listener_id")?;
-        let l = required(req.listener.as_ref(), "listener")?;
+        let (name, given_name, spec) = req.checked()?;
         let r = &self.resources.listeners;
-        let name = r.collection.full_name(&req.listener_id);
         let key = ListenerKind::key(&name, "listener.name")?;
         let agent = &self.agent_addresses;
         let unique = async |spec: &ListenerSpec| {
@@ -1109,7 +1133,7 @@ impl NvmfService for NvmfApi {
             let written = |s: &mut Snapshot| with_written(&mut s.listeners, &key, spec.clone());
             self.resources.check_fits(written).await
         };
-        Ok(Response::new(r.create(&name, &l.name, l.spec.as_ref(), unique).await?))
+        Ok(Response::new(r.create(&name, given_name, spec, unique).await?))
     }
 
     async fn get_listener(
@@ -1134,8 +1158,8 @@ impl NvmfService for NvmfApi {
         request: Request<UpdateListenerRequest>,
     ) -> Result<Response<Listener>, Status> {
         let req = request.into_inner();
-        let l = required(req.listener.as_ref(), "listener")?;
-        let key = ListenerKind::key(&l.name, "listener.name")?;
+        let u = req.checked()?;
+        let key = ListenerKind::key(u.name, "listener.name")?;
         let unique = |spec: ListenerSpec| {
             let key = key.clone();
             async move {
@@ -1146,14 +1170,7 @@ impl NvmfService for NvmfApi {
         let updated = self
             .resources
             .listeners
-            .update(
-                &l.name,
-                &l.etag,
-                l.spec.as_ref(),
-                req.update_mask.as_ref(),
-                req.allow_missing,
-                unique,
-            )
+            .update(u.name, u.etag, u.spec, u.mask, u.allow_missing, unique)
             .await?;
         Ok(Response::new(updated))
     }

@@ -133,6 +133,94 @@ fn etag(e: &str) -> Option<&str> {
     (!e.is_empty()).then_some(e)
 }
 
+/// A Create's checks of the resource message alone, before any stored object is read: the
+/// name the client gave (empty or `name`), the kind's key of `name`, a spec. The key and
+/// the spec, which the kind's [`Kind::validate`] judges next (after the existence check).
+pub fn create_message<'a, K: Kind>(
+    name: &str,
+    given_name: &str,
+    spec: Option<&'a K::Spec>,
+) -> Result<(String, &'a K::Spec), Status> {
+    let field = K::FIELD;
+    if !given_name.is_empty() && given_name != name {
+        return Err(invalid(&format!("{field}.name"), format!("must be empty or {name:?}")));
+    }
+    let key = K::key(name, &format!("{field}.name"))?;
+    let spec = required(spec, &format!("{field}.spec"))?;
+    Ok((key, spec))
+}
+
+/// An Update's checks of its message alone, before any stored object is read: the kind's
+/// key of `name`, the mask's paths, a spec. The key and the spec.
+pub fn update_message<'a, K: Kind>(
+    name: &str,
+    spec: Option<&'a K::Spec>,
+    mask: Option<&FieldMask>,
+) -> Result<(String, &'a K::Spec), Status> {
+    let field = K::FIELD;
+    let key = K::key(name, &format!("{field}.name"))?;
+    check_update_mask(mask, K::UPDATABLE)?;
+    let spec = required(spec, &format!("{field}.spec"))?;
+    Ok((key, spec))
+}
+
+/// The spec an Update of `spec` with `mask` (checked: [`update_message`]) leaves, to be
+/// validated: over the `stored` spec (None: a missing object that `allow_missing`
+/// creates), the whole of `spec` when the mask is empty or names "spec" or "*", else the
+/// fields the mask names merged onto the stored spec (onto a default one when missing);
+/// then what the kind keeps from the stored spec ([`Kind::keep_stored`]).
+pub fn updated_spec<K: Kind>(
+    stored: Option<&K::Spec>,
+    spec: &K::Spec,
+    mask: Option<&FieldMask>,
+) -> K::Spec {
+    let paths: &[String] = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
+    let whole = paths.is_empty() || paths.iter().any(|p| p == "spec" || p == FULL_REPLACEMENT);
+    let mut new = match stored {
+        _ if whole => spec.clone(),
+        Some(stored) => stored.clone(),
+        None => K::Spec::default(),
+    };
+    if !whole {
+        for path in paths {
+            K::merge(&mut new, spec, path);
+        }
+    }
+    if let Some(stored) = stored {
+        K::keep_stored(&mut new, stored);
+    }
+    new
+}
+
+/// A Create request of one kind: the checks of its own fields (the id, a parent) that come
+/// before the resource message's ([`create_message`]). The handler and the fuzz target
+/// `dpud_api` run the same ones.
+pub trait CreateRequest {
+    type Kind: Kind;
+    fn checked(&self) -> Result<CreateParts<'_, Self::Kind>, Status>;
+}
+
+/// What a Create request asks: the public name it creates, with the resource message's
+/// name and spec.
+pub type CreateParts<'a, K> = (String, &'a str, Option<&'a <K as Kind>::Spec>);
+
+/// An Update request of one kind: its resource message (required) as the parts
+/// [`Resources::update`] takes.
+pub trait UpdateRequest {
+    type Kind: Kind;
+    fn checked(&self) -> Result<UpdateParts<'_, Self::Kind>, Status>;
+}
+
+/// What an Update request asks: the resource message's name, etag and spec, the mask and
+/// `allow_missing`.
+pub struct UpdateParts<'a, K: Kind> {
+    pub name: &'a str,
+    pub etag: &'a str,
+    pub spec: Option<&'a K::Spec>,
+    pub mask: Option<&'a FieldMask>,
+    pub allow_missing: bool,
+}
+
 /// A stored mutation on its way to disk ([`Resources::locked`]).
 struct Stored<T>(tokio::task::JoinHandle<Result<T, StoreError>>);
 
@@ -287,11 +375,7 @@ impl<K: Kind> Resources<K> {
         check: impl AsyncFnOnce(&K::Spec) -> Result<(), Status>,
     ) -> Result<K::Proto, Status> {
         let field = K::FIELD;
-        if !given_name.is_empty() && given_name != name {
-            return Err(invalid(&format!("{field}.name"), format!("must be empty or {name:?}")));
-        }
-        let key = K::key(name, &format!("{field}.name"))?;
-        let spec = required(spec, &format!("{field}.spec"))?;
+        let (key, spec) = create_message::<K>(name, given_name, spec)?;
         let pending = {
             let one_writer = self.collection.serialize_writes().await;
             // ALREADY_EXISTS before the spec is judged (as an Update answers NOT_FOUND
@@ -374,12 +458,8 @@ impl<K: Kind> Resources<K> {
         F: Future<Output = Result<(), Status>>,
     {
         let field = K::FIELD;
-        let key = K::key(name, &format!("{field}.name"))?;
-        check_update_mask(mask, K::UPDATABLE)?;
+        let (key, spec) = update_message::<K>(name, spec, mask)?;
         let spec_field = format!("{field}.spec");
-        let spec = required(spec, &spec_field)?;
-        let paths: &[String] = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
-        let whole = paths.is_empty() || paths.iter().any(|p| p == "spec" || p == FULL_REPLACEMENT);
         // Check and write under one writer lock so the check sees every earlier write; the
         // flush (durable) happens after it is released.
         let mut one_writer = self.collection.serialize_writes().await;
@@ -391,30 +471,18 @@ impl<K: Kind> Resources<K> {
         let pending = loop {
             attempt += 1;
             let current = self.lookup(&key).await?;
-            let (mut new, read_etag) = match &current {
-                Some(o) if whole => (spec.clone(), Some(o.etag.clone())),
-                Some(o) => (o.spec.clone(), Some(o.etag.clone())),
-                // Missing: NOT_FOUND before any check, unless allow_missing creates it.
-                None if !allow_missing => {
-                    return Err(Status::not_found(format!("{name} not found")));
-                }
-                None if whole => (spec.clone(), None),
-                None => (K::Spec::default(), None),
-            };
+            // Missing: NOT_FOUND before any check, unless allow_missing creates it.
+            if current.is_none() && !allow_missing {
+                return Err(Status::not_found(format!("{name} not found")));
+            }
+            let read_etag = current.as_ref().map(|o| o.etag.clone());
             // A stale etag is ABORTED (AIP-154) before the spec is merged and judged: both
             // are against a stored object the client has not seen.
             if let Some(given) = etag(given_etag) {
                 dpu_store::check_etag(&key, read_etag.as_deref(), given)
                     .map_err(named_status::<K>)?;
             }
-            if !whole {
-                for path in paths {
-                    K::merge(&mut new, spec, path);
-                }
-            }
-            if let Some(stored) = &current {
-                K::keep_stored(&mut new, &stored.spec);
-            }
+            let mut new = updated_spec::<K>(current.as_ref().map(|o| &o.spec), spec, mask);
             K::validate(&new, &spec_field)?;
             check(new.clone()).await?;
             K::canonical(&mut new);
@@ -709,6 +777,30 @@ mod tests {
         assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
         let e = r.update(missing, "", Some(&spec), None, true, refused).await.unwrap_err();
         assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+    }
+
+    /// An Update writes the whole spec of its message when the mask is empty or names
+    /// "spec" or "*", else the fields the mask names over the stored spec, or over a
+    /// default one when the object is missing (created by `allow_missing`).
+    #[test]
+    fn an_update_merges_the_masked_fields_over_the_stored_spec() {
+        let (stored, given) = (SysctlSpec { value: "1".into() }, SysctlSpec { value: "2".into() });
+        let mask = |path: &str| FieldMask { paths: vec![path.into()] };
+        for whole in [None, Some(mask("spec")), Some(mask("*"))] {
+            for current in [Some(&stored), None] {
+                let new = updated_spec::<SysctlKind>(current, &given, whole.as_ref());
+                assert_eq!(new, given, "{whole:?} over {current:?}");
+            }
+        }
+        let value = mask("spec.value");
+        assert_eq!(updated_spec::<SysctlKind>(Some(&stored), &given, Some(&value)), given);
+        let none = FieldMask { paths: vec![] };
+        assert_eq!(updated_spec::<SysctlKind>(Some(&stored), &given, Some(&none)), given);
+        // A mask path the kind does not merge leaves the stored field (the mask check
+        // refuses such paths first: `update_message`).
+        let other = mask("spec.other");
+        assert_eq!(updated_spec::<SysctlKind>(Some(&stored), &given, Some(&other)), stored);
+        assert_eq!(updated_spec::<SysctlKind>(None, &given, Some(&other)), SysctlSpec::default());
     }
 
     /// A stale etag is ABORTED (AIP-154) whatever the spec or the checks would say: both

@@ -17,7 +17,8 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use super::resource::{
-    Kind, Resources, Statuses, creation_times, fits_one_sync, required, with_written,
+    CreateRequest, Kind, Resources, Statuses, UpdateRequest, creation_times, fits_one_sync,
+    required, with_written,
 };
 use super::{answered, invalid, parse_name, store_status, timestamp};
 use crate::metrics::Metrics;
@@ -78,6 +79,22 @@ impl Kind for SysctlKind {
         }
     }
 }
+
+impl CreateRequest for CreateSysctlRequest {
+    type Kind = SysctlKind;
+
+    /// `sysctls/{sysctl_id}` with a valid sysctl key.
+    fn checked(&self) -> Result<(String, &str, Option<&SysctlSpec>), Status> {
+        if self.sysctl_id.is_empty() {
+            return Err(invalid("sysctl_id", "required"));
+        }
+        validate_key(&self.sysctl_id, "sysctl_id")?;
+        let sysctl = required(self.sysctl.as_ref(), "sysctl")?;
+        Ok((format!("{SYSCTLS}/{}", self.sysctl_id), &sysctl.name, sysctl.spec.as_ref()))
+    }
+}
+
+update_requests!(UpdateSysctlRequest => SysctlKind, sysctl);
 
 /// Observed status of each sysctl as last reported by the system service, by full name.
 pub type SysctlStatuses = Statuses<SysctlStatus>;
@@ -212,17 +229,10 @@ impl SystemService for SystemApi {
         request: Request<CreateSysctlRequest>,
     ) -> Result<Response<Sysctl>, Status> {
         let req = request.into_inner();
-        if req.sysctl_id.is_empty() {
-            return Err(invalid("sysctl_id", "required"));
-        }
-        validate_key(&req.sysctl_id, "sysctl_id")?;
-        let sysctl = required(req.sysctl.as_ref(), "sysctl")?;
-        let name = self.sysctls.collection.full_name(&req.sysctl_id);
+        let (name, given_name, spec) = req.checked()?;
         let created = self
             .sysctls
-            .create(&name, &sysctl.name, sysctl.spec.as_ref(), async |spec| {
-                self.check_fits(&name, spec).await
-            })
+            .create(&name, given_name, spec, async |spec| self.check_fits(&name, spec).await)
             .await?;
         Ok(Response::new(created))
     }
@@ -249,17 +259,12 @@ impl SystemService for SystemApi {
         request: Request<UpdateSysctlRequest>,
     ) -> Result<Response<Sysctl>, Status> {
         let req = request.into_inner();
-        let sysctl = required(req.sysctl.as_ref(), "sysctl")?;
+        let u = req.checked()?;
         let updated = self
             .sysctls
-            .update(
-                &sysctl.name,
-                &sysctl.etag,
-                sysctl.spec.as_ref(),
-                req.update_mask.as_ref(),
-                req.allow_missing,
-                |spec| async move { self.check_fits(&sysctl.name, &spec).await },
-            )
+            .update(u.name, u.etag, u.spec, u.mask, u.allow_missing, |spec| async move {
+                self.check_fits(u.name, &spec).await
+            })
             .await?;
         Ok(Response::new(updated))
     }

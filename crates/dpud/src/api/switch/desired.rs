@@ -36,6 +36,37 @@ pub struct Desired {
     pub static_macs: BTreeMap<String, StaticMacSpec>,
 }
 
+/// Where a kind's specs live in the [`Desired`] state.
+pub trait InDesired: Kind {
+    fn map(d: &mut Desired) -> &mut BTreeMap<String, Self::Spec>;
+
+    /// `d` with `spec` written under the public name `name`, as a Create or Update would
+    /// leave it.
+    fn write(d: &mut Desired, name: String, spec: Self::Spec) {
+        Self::map(d).insert(name, spec);
+    }
+}
+
+macro_rules! in_desired {
+    ($($kind:ident => $field:ident),* $(,)?) => {
+        $(impl InDesired for $kind {
+            fn map(d: &mut Desired) -> &mut BTreeMap<String, Self::Spec> {
+                &mut d.$field
+            }
+        })*
+    };
+}
+
+in_desired!(
+    BridgeKind => bridges,
+    PortKind => ports,
+    VtepKind => vteps,
+    VrfKind => vrfs,
+    RouteKind => routes,
+    SviKind => svis,
+    StaticMacKind => static_macs,
+);
+
 /// Public names and specs of stored objects.
 pub fn by_name<S>(
     objects: Vec<Object<S>>,
@@ -188,6 +219,14 @@ impl Desired {
     /// `ties` are this state's ([`Desired::ties`]).
     fn set_aside(&self, ties: &[Tie<'_>]) -> BTreeSet<String> {
         Self::with_referrers(self.refused_alone().into_keys().collect(), ties)
+    }
+
+    /// [`check_write`](Self::check_write) of this state changed by `edit` (a write of one
+    /// object, a deletion), against this state: what every switch write is judged by.
+    pub fn check_edit(&self, edit: impl FnOnce(&mut Desired)) -> Result<(), Status> {
+        let mut after = self.clone();
+        edit(&mut after);
+        after.check_write(self)
     }
 
     /// Whether a write that turns `before` into this state may be stored: this state is a

@@ -7,7 +7,7 @@
 //! configuration the switch accepts ([`desired`]). The host role reads the counters of its own
 //! ports (the host representors, [`kinds::is_host_port`]) and nothing else.
 
-mod desired;
+pub mod desired;
 pub mod kinds;
 mod service;
 
@@ -109,13 +109,7 @@ impl SwitchResources {
     /// store's own work does: on a state near the switch's bounds it takes a while.
     async fn check(&self, edit: impl FnOnce(&mut Desired) + Send + 'static) -> Result<(), Status> {
         let before = self.stored().await?.desired();
-        tokio::task::spawn_blocking(move || {
-            let mut after = before.clone();
-            edit(&mut after);
-            after.check_write(&before)
-        })
-        .await
-        .map_err(task_failed)?
+        tokio::task::spawn_blocking(move || before.check_edit(edit)).await.map_err(task_failed)?
     }
 }
 

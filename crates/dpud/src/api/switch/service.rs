@@ -2,7 +2,6 @@
 //! the whole desired state ([`SwitchResources::check`]), and the status reads forwarded to
 //! the switch process.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dpu_pki::Role;
@@ -14,21 +13,21 @@ use dpu_proto::dpu::switch::v1::{
     ListChildrenRequest, ListFlowsResponse, ListMacEntriesResponse, ListNeighboursResponse,
     ListPortStatusesResponse, ListPortsResponse, ListRequest, ListResourcesRequest,
     ListRoutesResponse, ListStaticMacsResponse, ListSvisResponse, ListVrfsResponse,
-    ListVtepsResponse, PortResource, PortStatus, RouteResource, StaticMacResource, SviResource,
-    SwitchStatus, UpdateBridgeRequest, UpdatePortRequest, UpdateRouteRequest,
-    UpdateStaticMacRequest, UpdateSviRequest, UpdateVrfRequest, UpdateVtepRequest, VrfResource,
-    VtepResource,
+    ListVtepsResponse, PortResource, PortStatus, Route, RouteResource, StaticMacResource,
+    StaticMacSpec, SviResource, SwitchStatus, UpdateBridgeRequest, UpdatePortRequest,
+    UpdateRouteRequest, UpdateStaticMacRequest, UpdateSviRequest, UpdateVrfRequest,
+    UpdateVtepRequest, VrfResource, VtepResource,
 };
-use pbjson_types::{Empty, FieldMask};
+use pbjson_types::Empty;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::desired::Desired;
+use super::desired::InDesired;
 use super::kinds::{
     BridgeKind, PortKind, RouteKind, StaticMacKind, SviKind, VrfKind, VtepKind, id_of, is_host_port,
 };
 use super::{SWITCH_SERVICE, SwitchResources, switch_client};
-use crate::api::resource::{Kind, Resources, required};
+use crate::api::resource::{CreateRequest, Kind, Resources, UpdateParts, UpdateRequest, required};
 use crate::api::{
     answered, caller_role, invalid, page_size, parse_name, store_status, validate_id,
 };
@@ -68,6 +67,65 @@ fn children_prefix(parent: &str, parent_collection: &str) -> Result<String, Stat
     validate_id(p, "parent")?;
     Ok(format!("{p}/"))
 }
+
+/// [`CreateRequest`] for the Create requests of top-level kinds: `$collection/{$id}`.
+macro_rules! create_requests {
+    ($($req:ty => $kind:ty, $collection:literal, $field:ident, $id:ident);* $(;)?) => {
+        $(impl CreateRequest for $req {
+            type Kind = $kind;
+            fn checked(&self) -> Result<(String, &str, Option<&<$kind as Kind>::Spec>), Status> {
+                let name = create_name($collection, &self.$id, stringify!($id))?;
+                // A port's id is an interface name too: its length is the id's fault, not
+                // the message's.
+                <$kind>::key(&name, stringify!($id))?;
+                let r = required(self.$field.as_ref(), stringify!($field))?;
+                Ok((name, &r.name, r.spec.as_ref()))
+            }
+        })*
+    };
+}
+
+create_requests!(
+    CreateBridgeRequest => BridgeKind, "bridges", bridge, bridge_id;
+    CreatePortRequest => PortKind, "ports", port, port_id;
+    CreateVtepRequest => VtepKind, "vteps", vtep, vtep_id;
+    CreateVrfRequest => VrfKind, "vrfs", vrf, vrf_id;
+    CreateSviRequest => SviKind, "svis", svi, svi_id;
+);
+
+impl CreateRequest for CreateRouteRequest {
+    type Kind = RouteKind;
+    fn checked(&self) -> Result<(String, &str, Option<&Route>), Status> {
+        let name = create_child_name(&self.parent, "vrfs", "routes", &self.route_id, "route_id")?;
+        let r = required(self.route.as_ref(), "route")?;
+        Ok((name, &r.name, r.spec.as_ref()))
+    }
+}
+
+impl CreateRequest for CreateStaticMacRequest {
+    type Kind = StaticMacKind;
+    fn checked(&self) -> Result<(String, &str, Option<&StaticMacSpec>), Status> {
+        let name = create_child_name(
+            &self.parent,
+            "bridges",
+            "static-macs",
+            &self.static_mac_id,
+            "static_mac_id",
+        )?;
+        let r = required(self.static_mac.as_ref(), "static_mac")?;
+        Ok((name, &r.name, r.spec.as_ref()))
+    }
+}
+
+update_requests!(
+    UpdateBridgeRequest => BridgeKind, bridge;
+    UpdatePortRequest => PortKind, port;
+    UpdateVtepRequest => VtepKind, vtep;
+    UpdateVrfRequest => VrfKind, vrf;
+    UpdateSviRequest => SviKind, svi;
+    UpdateRouteRequest => RouteKind, route;
+    UpdateStaticMacRequest => StaticMacKind, static_mac;
+);
 
 pub struct SwitchApi {
     pub resources: SwitchResources,
@@ -112,11 +170,7 @@ impl SwitchApi {
     ) -> Result<K::Proto, Status> {
         let check = async |spec: &K::Spec| {
             let (name, spec) = (name.clone(), spec.clone());
-            self.resources
-                .check(move |d| {
-                    K::map(d).insert(name, spec);
-                })
-                .await
+            self.resources.check(move |d| K::write(d, name, spec)).await
         };
         r.create(&name, given_name, spec, check).await
     }
@@ -125,23 +179,13 @@ impl SwitchApi {
     async fn update<K: InDesired>(
         &self,
         r: &Resources<K>,
-        name: &str,
-        etag: &str,
-        spec: Option<&K::Spec>,
-        mask: Option<&FieldMask>,
-        allow_missing: bool,
+        u: UpdateParts<'_, K>,
     ) -> Result<K::Proto, Status> {
         let check = |spec: K::Spec| {
-            let (resources, name) = (self.resources.clone(), name.to_owned());
-            async move {
-                resources
-                    .check(move |d| {
-                        K::map(d).insert(name, spec);
-                    })
-                    .await
-            }
+            let (resources, name) = (self.resources.clone(), u.name.to_owned());
+            async move { resources.check(move |d| K::write(d, name, spec)).await }
         };
-        r.update(name, etag, spec, mask, allow_missing, check).await
+        r.update(u.name, u.etag, u.spec, u.mask, u.allow_missing, check).await
     }
 
     /// Deletes when nothing left behind refers to it.
@@ -162,31 +206,6 @@ impl SwitchApi {
     }
 }
 
-/// Where a kind's specs live in the [`Desired`] state.
-trait InDesired: Kind {
-    fn map(d: &mut Desired) -> &mut BTreeMap<String, Self::Spec>;
-}
-
-macro_rules! in_desired {
-    ($($kind:ident => $field:ident),* $(,)?) => {
-        $(impl InDesired for $kind {
-            fn map(d: &mut Desired) -> &mut BTreeMap<String, Self::Spec> {
-                &mut d.$field
-            }
-        })*
-    };
-}
-
-in_desired!(
-    BridgeKind => bridges,
-    PortKind => ports,
-    VtepKind => vteps,
-    VrfKind => vrfs,
-    RouteKind => routes,
-    SviKind => svis,
-    StaticMacKind => static_macs,
-);
-
 #[tonic::async_trait]
 impl SwitchService for SwitchApi {
     async fn create_bridge(
@@ -194,9 +213,8 @@ impl SwitchService for SwitchApi {
         request: Request<CreateBridgeRequest>,
     ) -> Result<Response<BridgeResource>, Status> {
         let req = request.into_inner();
-        let name = create_name("bridges", &req.bridge_id, "bridge_id")?;
-        let r = required(req.bridge.as_ref(), "bridge")?;
-        let created = self.create(&self.resources.bridges, name, &r.name, r.spec.as_ref()).await?;
+        let (name, given_name, spec) = req.checked()?;
+        let created = self.create(&self.resources.bridges, name, given_name, spec).await?;
         Ok(Response::new(created))
     }
 
@@ -223,11 +241,7 @@ impl SwitchService for SwitchApi {
         request: Request<UpdateBridgeRequest>,
     ) -> Result<Response<BridgeResource>, Status> {
         let req = request.into_inner();
-        let r = required(req.bridge.as_ref(), "bridge")?;
-        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
-        let updated = self
-            .update(&self.resources.bridges, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
-            .await?;
+        let updated = self.update(&self.resources.bridges, req.checked()?).await?;
         Ok(Response::new(updated))
     }
 
@@ -244,11 +258,8 @@ impl SwitchService for SwitchApi {
         request: Request<CreatePortRequest>,
     ) -> Result<Response<PortResource>, Status> {
         let req = request.into_inner();
-        let name = create_name("ports", &req.port_id, "port_id")?;
-        // The id is an interface name too: its length is the id's fault, not the message's.
-        PortKind::key(&name, "port_id")?;
-        let r = required(req.port.as_ref(), "port")?;
-        let created = self.create(&self.resources.ports, name, &r.name, r.spec.as_ref()).await?;
+        let (name, given_name, spec) = req.checked()?;
+        let created = self.create(&self.resources.ports, name, given_name, spec).await?;
         Ok(Response::new(created))
     }
 
@@ -275,11 +286,7 @@ impl SwitchService for SwitchApi {
         request: Request<UpdatePortRequest>,
     ) -> Result<Response<PortResource>, Status> {
         let req = request.into_inner();
-        let r = required(req.port.as_ref(), "port")?;
-        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
-        let updated = self
-            .update(&self.resources.ports, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
-            .await?;
+        let updated = self.update(&self.resources.ports, req.checked()?).await?;
         Ok(Response::new(updated))
     }
 
@@ -296,9 +303,8 @@ impl SwitchService for SwitchApi {
         request: Request<CreateVtepRequest>,
     ) -> Result<Response<VtepResource>, Status> {
         let req = request.into_inner();
-        let name = create_name("vteps", &req.vtep_id, "vtep_id")?;
-        let r = required(req.vtep.as_ref(), "vtep")?;
-        let created = self.create(&self.resources.vteps, name, &r.name, r.spec.as_ref()).await?;
+        let (name, given_name, spec) = req.checked()?;
+        let created = self.create(&self.resources.vteps, name, given_name, spec).await?;
         Ok(Response::new(created))
     }
 
@@ -325,11 +331,7 @@ impl SwitchService for SwitchApi {
         request: Request<UpdateVtepRequest>,
     ) -> Result<Response<VtepResource>, Status> {
         let req = request.into_inner();
-        let r = required(req.vtep.as_ref(), "vtep")?;
-        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
-        let updated = self
-            .update(&self.resources.vteps, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
-            .await?;
+        let updated = self.update(&self.resources.vteps, req.checked()?).await?;
         Ok(Response::new(updated))
     }
 
@@ -346,9 +348,8 @@ impl SwitchService for SwitchApi {
         request: Request<CreateVrfRequest>,
     ) -> Result<Response<VrfResource>, Status> {
         let req = request.into_inner();
-        let name = create_name("vrfs", &req.vrf_id, "vrf_id")?;
-        let r = required(req.vrf.as_ref(), "vrf")?;
-        let created = self.create(&self.resources.vrfs, name, &r.name, r.spec.as_ref()).await?;
+        let (name, given_name, spec) = req.checked()?;
+        let created = self.create(&self.resources.vrfs, name, given_name, spec).await?;
         Ok(Response::new(created))
     }
 
@@ -375,11 +376,7 @@ impl SwitchService for SwitchApi {
         request: Request<UpdateVrfRequest>,
     ) -> Result<Response<VrfResource>, Status> {
         let req = request.into_inner();
-        let r = required(req.vrf.as_ref(), "vrf")?;
-        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
-        let updated = self
-            .update(&self.resources.vrfs, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
-            .await?;
+        let updated = self.update(&self.resources.vrfs, req.checked()?).await?;
         Ok(Response::new(updated))
     }
 
@@ -396,9 +393,8 @@ impl SwitchService for SwitchApi {
         request: Request<CreateSviRequest>,
     ) -> Result<Response<SviResource>, Status> {
         let req = request.into_inner();
-        let name = create_name("svis", &req.svi_id, "svi_id")?;
-        let r = required(req.svi.as_ref(), "svi")?;
-        let created = self.create(&self.resources.svis, name, &r.name, r.spec.as_ref()).await?;
+        let (name, given_name, spec) = req.checked()?;
+        let created = self.create(&self.resources.svis, name, given_name, spec).await?;
         Ok(Response::new(created))
     }
 
@@ -425,11 +421,7 @@ impl SwitchService for SwitchApi {
         request: Request<UpdateSviRequest>,
     ) -> Result<Response<SviResource>, Status> {
         let req = request.into_inner();
-        let r = required(req.svi.as_ref(), "svi")?;
-        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
-        let updated = self
-            .update(&self.resources.svis, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
-            .await?;
+        let updated = self.update(&self.resources.svis, req.checked()?).await?;
         Ok(Response::new(updated))
     }
 
@@ -446,9 +438,8 @@ impl SwitchService for SwitchApi {
         request: Request<CreateRouteRequest>,
     ) -> Result<Response<RouteResource>, Status> {
         let req = request.into_inner();
-        let name = create_child_name(&req.parent, "vrfs", "routes", &req.route_id, "route_id")?;
-        let r = required(req.route.as_ref(), "route")?;
-        let created = self.create(&self.resources.routes, name, &r.name, r.spec.as_ref()).await?;
+        let (name, given_name, spec) = req.checked()?;
+        let created = self.create(&self.resources.routes, name, given_name, spec).await?;
         Ok(Response::new(created))
     }
 
@@ -478,11 +469,7 @@ impl SwitchService for SwitchApi {
         request: Request<UpdateRouteRequest>,
     ) -> Result<Response<RouteResource>, Status> {
         let req = request.into_inner();
-        let r = required(req.route.as_ref(), "route")?;
-        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
-        let updated = self
-            .update(&self.resources.routes, &r.name, &r.etag, r.spec.as_ref(), mask, allow_missing)
-            .await?;
+        let updated = self.update(&self.resources.routes, req.checked()?).await?;
         Ok(Response::new(updated))
     }
 
@@ -499,16 +486,8 @@ impl SwitchService for SwitchApi {
         request: Request<CreateStaticMacRequest>,
     ) -> Result<Response<StaticMacResource>, Status> {
         let req = request.into_inner();
-        let name = create_child_name(
-            &req.parent,
-            "bridges",
-            "static-macs",
-            &req.static_mac_id,
-            "static_mac_id",
-        )?;
-        let r = required(req.static_mac.as_ref(), "static_mac")?;
-        let created =
-            self.create(&self.resources.static_macs, name, &r.name, r.spec.as_ref()).await?;
+        let (name, given_name, spec) = req.checked()?;
+        let created = self.create(&self.resources.static_macs, name, given_name, spec).await?;
         Ok(Response::new(created))
     }
 
@@ -538,18 +517,7 @@ impl SwitchService for SwitchApi {
         request: Request<UpdateStaticMacRequest>,
     ) -> Result<Response<StaticMacResource>, Status> {
         let req = request.into_inner();
-        let r = required(req.static_mac.as_ref(), "static_mac")?;
-        let (mask, allow_missing) = (req.update_mask.as_ref(), req.allow_missing);
-        let updated = self
-            .update(
-                &self.resources.static_macs,
-                &r.name,
-                &r.etag,
-                r.spec.as_ref(),
-                mask,
-                allow_missing,
-            )
-            .await?;
+        let updated = self.update(&self.resources.static_macs, req.checked()?).await?;
         Ok(Response::new(updated))
     }
 
