@@ -1563,6 +1563,36 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 1 << 20);
     }
 
+    /// The seeds of the fuzz target `nvmf_sync` (a u16 length, then two Sync requests) are
+    /// states that apply whole, one after the other: the fuzzer starts from Syncs that
+    /// reach every step (a volume grown and rate-limited, a namespace changed in place and
+    /// one moved with its NQN to another subsystem, two subsystems swapping NQNs).
+    #[tokio::test]
+    async fn the_fuzz_seeds_apply_whole() {
+        let seeds: [&[u8]; 3] = [
+            include_bytes!("../../dpu-fuzz/seeds/nvmf_sync/grow-and-move.bin"),
+            include_bytes!("../../dpu-fuzz/seeds/nvmf_sync/same-twice.bin"),
+            include_bytes!("../../dpu-fuzz/seeds/nvmf_sync/swap-nqns.bin"),
+        ];
+        for seed in seeds {
+            let len = usize::from(u16::from_le_bytes([seed[0], seed[1]]));
+            let (first, second) = seed[2..].split_at(len);
+            let internal = NvmfInternal::new(Server::new(crate::Target::new(), 1));
+            for part in [first, second] {
+                let req = <pb::SyncRequest as prost::Message>::decode(part).unwrap();
+                let r = internal.sync_state(req).await;
+                let volumes = r.volumes.iter().map(|v| v.status.as_ref()?.apply.as_ref());
+                let subsystems = r.subsystems.iter().map(|v| v.status.as_ref()?.apply.as_ref());
+                let namespaces = r.namespaces.iter().map(|v| v.status.as_ref()?.apply.as_ref());
+                for status in volumes.chain(subsystems).chain(namespaces) {
+                    let status = status.unwrap();
+                    assert_eq!(status.state, pb::ApplyState::Applied as i32, "{}", status.message);
+                }
+                assert!(!r.namespaces.is_empty());
+            }
+        }
+    }
+
     /// A Sync of two RAM volumes, subsystem s1 (`IDS_NQN`) and `namespaces` as (NSID,
     /// volume, NGUID, UUID).
     fn two_volumes(namespaces: &[(u32, &str, &str, &str)]) -> pb::SyncRequest {
