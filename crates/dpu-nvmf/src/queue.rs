@@ -358,6 +358,16 @@ pub enum IoOp {
     },
 }
 
+impl IoOp {
+    /// Whether its length is the host's to choose beyond MDTS (Verify and Write Zeroes of
+    /// up to 65,536 blocks, Deallocate of up to 256 ranges each up to the volume): such an
+    /// operation may keep a pool thread for seconds, so each connection runs only its
+    /// share of them at once ([`crate::server::IoPool`]).
+    pub fn may_span_volume(&self) -> bool {
+        matches!(self, IoOp::Verify { .. } | IoOp::WriteZeroes { .. } | IoOp::Deallocate { .. })
+    }
+}
+
 /// Runs an [`IoRequest`] synchronously (the shell calls this on a blocking thread).
 /// Returns the data read (empty for other operations).
 pub fn execute_io(req: &IoRequest) -> io::Result<Vec<u8>> {

@@ -122,12 +122,33 @@ pub const MAX_IO_THREADS: usize = 512;
 /// connecting hosts takes neither the volumes' permits nor more than half the machine.
 /// Reads and writes of file and block device volumes skip the pool where the kernel has
 /// io_uring (`crate::uring`): each connection then runs them on a ring of its own.
+///
+/// The permits go round the connections, not to operations by arrival: each connection
+/// has at most one operation waiting for a permit at a time (`PoolShare`), and at most
+/// a quarter of the permits (at least one) running operations whose length the host
+/// chooses beyond MDTS ([`IoOp::may_span_volume`]); the rest wait in the connection's
+/// own order. One host queueing thousands of long Verify or Write Zeroes commands thus
+/// delays another host's operation by a turn of the connections, not by all of its work
+/// (Linux's nvmet has no shared queue at all: requests reach the block layer each on
+/// their own), while a connection alone may still use every thread for bounded ones.
 #[derive(Debug, Clone)]
 pub struct IoPool {
     permits: Arc<Semaphore>,
+    /// How many operations that may span the volume one connection runs at once.
+    long_share: usize,
     dh_permits: Arc<Semaphore>,
     /// Whether connections accepted from now on may use io_uring.
     uring: Arc<AtomicBool>,
+}
+
+/// One connection's place in the [`IoPool`]'s queue ([`IoPool::share`]).
+#[derive(Debug, Clone)]
+struct PoolShare {
+    /// Its operations that may span the volume running at once, the pool's quarter.
+    long: Arc<Semaphore>,
+    /// Held by its one operation waiting for a pool permit: the pool's FIFO queue then
+    /// holds one operation per connection, so its permits go round the connections.
+    turn: Arc<Semaphore>,
 }
 
 /// A blocking operation's result, back to its connection's task.
@@ -143,9 +164,11 @@ impl IoPool {
     /// A pool running at most `threads` operations at a time.
     pub fn new(threads: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        // Within the semaphore's MAX_PERMITS, past which `new` panics.
+        let threads = threads.clamp(1, MAX_IO_THREADS);
         Self {
-            // Within the semaphore's MAX_PERMITS, past which `new` panics.
-            permits: Arc::new(Semaphore::new(threads.clamp(1, MAX_IO_THREADS))),
+            permits: Arc::new(Semaphore::new(threads)),
+            long_share: (threads / 4).max(1),
             dh_permits: Arc::new(Semaphore::new((cores / 2).max(1))),
             uring: Arc::new(AtomicBool::new(true)),
         }
@@ -159,10 +182,25 @@ impl IoPool {
         // job keeps a peer that opens authentications and hangs up from queueing
         // milliseconds of work each ahead of the hosts that stay.
         let abandoned = Abandoned::Skip(open.clone());
-        run_bounded(&self.dh_permits, work, move |_| Done::Dh(tag, failed), done, abandoned);
+        let failed = move |_| Done::Dh(tag, failed);
+        run_bounded(&self.dh_permits, None, work, failed, done, abandoned);
     }
 
-    fn spawn(&self, req: IoRequest, done: mpsc::UnboundedSender<Done>, open: &Open) {
+    /// A new connection's place in the queue for permits.
+    fn share(&self) -> PoolShare {
+        PoolShare {
+            long: Arc::new(Semaphore::new(self.long_share)),
+            turn: Arc::new(Semaphore::new(1)),
+        }
+    }
+
+    fn spawn(
+        &self,
+        req: IoRequest,
+        share: &PoolShare,
+        done: mpsc::UnboundedSender<Done>,
+        open: &Open,
+    ) {
         // Only a save outlives its connection (`IoRequest::saves` says why). Any other
         // operation of a closed connection is dropped, even while it waits for a permit:
         // a peer queueing long ones (Write Zeroes, Verify of 65,536 blocks) and hanging up,
@@ -171,6 +209,7 @@ impl IoPool {
         // saves, without bound (nvmet frees a queue only once its requests ended).
         let abandoned = if req.saves { Abandoned::Run } else { Abandoned::Skip(open.clone()) };
         let tag = req.tag;
+        let queued = (share.clone(), req.op.may_span_volume());
         let handed = Instant::now();
         let work = move || {
             let result = execute_io(&req);
@@ -181,7 +220,7 @@ impl IoPool {
             Done::Io(tag, result)
         };
         let failed = move |e: JoinError| Done::Io(tag, Err(io::Error::other(e.to_string())));
-        run_bounded(&self.permits, work, failed, done, abandoned);
+        run_bounded(&self.permits, Some(queued), work, failed, done, abandoned);
     }
 }
 
@@ -199,9 +238,11 @@ enum Abandoned {
 }
 
 /// Runs `work` on tokio's blocking pool once `permits` lets it, and sends its result (or,
-/// if it panicked, `failed`'s) to `done`.
+/// if it panicked, `failed`'s) to `done`. With a connection's `share`, it first waits for
+/// the connection's turn, and for its share of long operations if `long` says it is one.
 fn run_bounded(
     permits: &Arc<Semaphore>,
+    share: Option<(PoolShare, bool)>,
     work: impl FnOnce() -> Done + Send + 'static,
     failed: impl FnOnce(JoinError) -> Done + Send + 'static,
     done: mpsc::UnboundedSender<Done>,
@@ -209,15 +250,30 @@ fn run_bounded(
 ) {
     let permits = permits.clone();
     tokio::spawn(async move {
+        let acquire = async {
+            let (long, turn) = match &share {
+                Some((s, long)) => {
+                    let long =
+                        if *long { Some(s.long.clone().acquire_owned().await.ok()?) } else { None };
+                    (long, Some(s.turn.acquire().await.ok()?))
+                }
+                None => (None, None),
+            };
+            let permit = permits.clone().acquire_owned().await.ok()?;
+            // The connection's next operation queues for a permit behind every other
+            // connection's waiting one.
+            drop(turn);
+            Some((permit, long))
+        };
         let permit = match &abandoned {
-            Abandoned::Run => permits.acquire_owned().await,
-            // Leaves the permits' queue at once, freeing the work's memory.
+            Abandoned::Run => acquire.await,
+            // Leaves the queues at once, freeing the work's memory.
             Abandoned::Skip(open) => tokio::select! {
-                p = permits.acquire_owned() => p,
+                p = acquire => p,
                 () = open.closed() => return,
             },
         };
-        let Ok(_permit) = permit else { return };
+        let Some(_permits) = permit else { return };
         if matches!(&abandoned, Abandoned::Skip(open) if open.is_closed()) {
             return;
         }
@@ -753,6 +809,7 @@ async fn serve_connection(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let (open, still_open) = mpsc::unbounded_channel();
     let mut spare: Vec<Vec<u8>> = Vec::new();
+    let share = pool.share();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let use_ring = pool.uring.load(Ordering::Relaxed);
@@ -796,7 +853,7 @@ async fn serve_connection(
                 if let IoOp::Write { data, .. } = &mut req.op {
                     *data = queued_write_data(data);
                 }
-                pool.spawn(req, done_tx.clone(), &open);
+                pool.spawn(req, &share, done_tx.clone(), &open);
             }
         }
         if let Some(Some(r)) = ring.as_mut() {
@@ -895,7 +952,7 @@ async fn serve_connection(
     // pool, whose results only this task can hand over.
     while conn.settling() {
         while let Some(req) = conn.poll_io() {
-            pool.spawn(req, done_tx.clone(), &open);
+            pool.spawn(req, &share, done_tx.clone(), &open);
         }
         match done_rx.recv().await {
             Some(Done::Io(tag, res)) => conn.complete_io(tag, res),
@@ -968,7 +1025,7 @@ mod tests {
             };
             let failed = |_| Done::Io(0, Ok(Vec::new()));
             let (done, _done_rx) = mpsc::unbounded_channel();
-            run_bounded(&permits, work, failed, done, abandoned);
+            run_bounded(&permits, None, work, failed, done, abandoned);
             // The task waits for the permit; the connection closes.
             tokio::task::yield_now().await;
             drop(still_open);
@@ -983,6 +1040,33 @@ mod tests {
                 assert_eq!(ran.recv().await, Some(()), "ran");
             }
         }
+    }
+
+    /// The permits go round the connections: with one permit, a connection that queued
+    /// several operations before another's one runs only its first ahead of it.
+    #[tokio::test]
+    async fn permits_go_round_the_connections() {
+        let pool = IoPool::new(1);
+        let held = pool.permits.clone().acquire_owned().await.unwrap();
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let (done, mut done_rx) = mpsc::unbounded_channel();
+        let (a, b) = (pool.share(), pool.share());
+        for (share, name) in [(&a, "a0"), (&a, "a1"), (&a, "a2"), (&a, "a3"), (&b, "b0")] {
+            let ran = ran.clone();
+            let work = move || {
+                ran.lock().unwrap().push(name);
+                Done::Io(0, Ok(Vec::new()))
+            };
+            let failed = |_| Done::Io(0, Ok(Vec::new()));
+            let queued = Some((share.clone(), false));
+            run_bounded(&pool.permits, queued, work, failed, done.clone(), Abandoned::Run);
+        }
+        tokio::task::yield_now().await;
+        drop(held);
+        for _ in 0..5 {
+            done_rx.recv().await.unwrap();
+        }
+        assert_eq!(*ran.lock().unwrap(), ["a0", "b0", "a1", "a2", "a3"]);
     }
 
     /// Which operation a [`Held`] backend holds.
@@ -1189,6 +1273,57 @@ mod tests {
         assert_eq!(*calls.lock().unwrap(), [HeldOp::WriteZeroes, HeldOp::Flush]);
         let ns = target.namespace(SUB, 1).unwrap();
         assert!(ns.host_write_protected(), "the save succeeded: the protection stays");
+    }
+
+    /// One host fills its queue with long Write Zeroes (a held backend) on a pool of two
+    /// threads: another host's Write Zeroes on another volume still runs while every one
+    /// of them waits, as with nvmet, where requests reach the block layer independently.
+    #[tokio::test]
+    async fn a_hosts_long_operations_leave_pool_threads_to_other_hosts() {
+        use crate::initiator::{HostController, HostOptions};
+        use dpu_nvmf_proto::Sqe;
+        use dpu_nvmf_proto::sqe::io_opcode;
+        const QUEUED: u16 = 64;
+        let (v, _, mut entered, release) = held_volume(HeldOp::WriteZeroes);
+        let target = target_with(v);
+        let other = crate::volume::RamBackend::new(1 << 20).unwrap();
+        let other = Volume::new("other", 512, 1 << 20, Box::new(other)).unwrap();
+        target.add_namespace(SUB, 2, Arc::new(other), [2; 16], [2; 16]).unwrap();
+        let server = Server::new(target.clone(), 2);
+        server.set_io_uring(false);
+        let spec = ListenerSpec {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..ListenerSpec::loopback_for_tests()
+        };
+        let addr = server.add_listener(spec).await.unwrap();
+        let write_zeroes = |nsid: u32, lba: u16| {
+            let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
+            wz.nsid = nsid;
+            wz.set_rw(u64::from(lba), 1);
+            wz
+        };
+        let mut a = HostController::connect(addr, SUB, &HostOptions::default(), 1).await.unwrap();
+        for i in 0..QUEUED {
+            a.io[0].start(write_zeroes(1, i), None, 0).await.unwrap();
+        }
+        // Served inline, after the connection handed every Write Zeroes on.
+        assert!(a.io[0].read(1, 100, 1, 512).await.unwrap().cqe.status.is_success());
+        entered.recv().await.unwrap();
+        let opts_b = HostOptions {
+            hostnqn: "nqn.2014-08.org.example:host-b".into(),
+            hostid: [0x22; 16],
+            ..HostOptions::default()
+        };
+        let mut b = HostController::connect(addr, SUB, &opts_b, 1).await.unwrap();
+        let cid = b.io[0].start(write_zeroes(2, 0), None, 0).await.unwrap();
+        let waited = tokio::time::timeout(Duration::from_secs(5), b.io[0].wait(cid)).await;
+        let done = waited.expect("B's Write Zeroes ran while A's were held").unwrap();
+        assert!(done.cqe.status.is_success());
+        drop(release);
+        for _ in 0..QUEUED {
+            let (_, c) = a.io[0].next_completion().await.unwrap();
+            assert!(!c.cqe.status.is_success(), "the held backend fails them");
+        }
     }
 
     #[tokio::test]
