@@ -15,13 +15,16 @@
 //! with the same NGUID, so a file never attaches state to other data. This module does
 //! blocking file I/O: the controller core asks for it with
 //! [`IoOp::SaveNamespaces`](crate::queue::IoOp::SaveNamespaces), which the shell runs on
-//! its I/O pool, and the internal API on a blocking thread.
+//! a lane of its own (one save at a time, none holding the volumes' pool), and the
+//! internal API on a blocking thread. Saves of one namespace's changes share writes
+//! ([`NamespaceStore::save_change`]): a save writes the state as it is when it starts,
+//! so the changes made while one ran need one more write between them, not one each.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -95,6 +98,29 @@ pub struct SavedNamespace {
     pub write_protected: bool,
 }
 
+/// A namespace's changes to save, numbered in turn, and how far its file holds them
+/// (group commit): a save reads the number of the newest change before it reads the
+/// state, so its write holds every change numbered up to there, and a later save of one
+/// of them has nothing left to write.
+#[derive(Debug, Default)]
+pub struct SaveTurns {
+    /// The number of the newest change to save.
+    changed: AtomicU64,
+    /// Every change numbered up to this one is in the file (moved under the store's
+    /// `files` lock, after a successful write).
+    saved: AtomicU64,
+}
+
+impl SaveTurns {
+    /// Numbers a change to save; called once it is made in memory (and its lock let go),
+    /// before its save is asked for.
+    pub fn change(&self) -> u64 {
+        // SeqCst with the load in `save_change`: a save that sees this number reads the
+        // state after the change.
+        self.changed.fetch_add(1, Ordering::SeqCst) + 1
+    }
+}
+
 /// The namespace state files of one service.
 #[derive(Debug)]
 pub struct NamespaceStore {
@@ -105,6 +131,10 @@ pub struct NamespaceStore {
     /// The files on disk by (NQN, NSID): read at start or written since. Held while a
     /// file is written or removed, so the last write holds the latest state.
     files: Mutex<HashMap<(String, u32), PathBuf>>,
+    /// How many times a namespace's state was serialised and compared with its file
+    /// (each a write when they differ).
+    #[cfg(test)]
+    pub(crate) passes: std::sync::atomic::AtomicUsize,
 }
 
 impl NamespaceStore {
@@ -148,7 +178,19 @@ impl NamespaceStore {
             read_from.insert(key.clone(), path);
             restored.insert(key, (file.nguid, state));
         }
-        Ok(Self { dir, restored: Mutex::new(restored), files: Mutex::new(read_from) })
+        Ok(Self {
+            dir,
+            restored: Mutex::new(restored),
+            files: Mutex::new(read_from),
+            #[cfg(test)]
+            passes: Default::default(),
+        })
+    }
+
+    /// Holds the lock every save waits for, as a slow disk would (tests).
+    #[cfg(test)]
+    pub(crate) fn hold(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u32), PathBuf>> {
+        self.files.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The saved state of namespace `nsid` of `nqn`, if one was read at start for the
@@ -180,6 +222,23 @@ impl NamespaceStore {
             return Ok(());
         }
         self.write(&mut files, ns)
+    }
+
+    /// Saves change number `change` of `ns` ([`SaveTurns::change`]): nothing if a save
+    /// that started after it was numbered wrote it already, else writes the state as
+    /// [`save`](Self::save) does, which holds every change numbered so far. A failed write
+    /// covers nothing: each change still waiting tries again with its own save. Blocking.
+    pub fn save_change(&self, ns: &Namespace, change: u64) -> io::Result<()> {
+        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        if ns.detached.load(Ordering::Acquire) || ns.saves.saved.load(Ordering::Acquire) >= change {
+            return Ok(());
+        }
+        // Before the state is read (under its lock, in `write`): every change numbered up
+        // to here is in it.
+        let through = ns.saves.changed.load(Ordering::SeqCst);
+        self.write(&mut files, ns)?;
+        ns.saves.saved.fetch_max(through, Ordering::Release);
+        Ok(())
     }
 
     /// After the namespaces changed: writes the state of every namespace in `live` (those
@@ -222,6 +281,8 @@ impl NamespaceStore {
 
     /// With `files` held.
     fn write(&self, files: &mut HashMap<(String, u32), PathBuf>, ns: &Namespace) -> io::Result<()> {
+        #[cfg(test)]
+        self.passes.fetch_add(1, Ordering::Relaxed);
         let path = self.path(&ns.subnqn, ns.nsid);
         let key = (ns.subnqn.clone(), ns.nsid);
         let reservations = {

@@ -349,12 +349,14 @@ pub enum IoOp {
         ns: Arc<Namespace>,
     },
     /// Save the state of `namespaces` through power loss (not a volume operation; the
-    /// request's volume is the first namespace's).
+    /// request's volume is the first namespace's). The shell runs these on a lane of
+    /// their own, not the volumes' pool: they wait for one another on the store.
     SaveNamespaces {
         /// Where.
         store: Arc<NamespaceStore>,
-        /// Whose.
-        namespaces: Vec<Arc<Namespace>>,
+        /// Whose, each with the number of the change to save
+        /// ([`crate::persist::SaveTurns::change`]).
+        namespaces: Vec<(Arc<Namespace>, u64)>,
     },
 }
 
@@ -438,8 +440,8 @@ pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>>
             Ok(Vec::new())
         }
         IoOp::SaveNamespaces { store, namespaces } => {
-            for ns in namespaces {
-                store.save(ns)?;
+            for (ns, change) in namespaces {
+                store.save_change(ns, *change)?;
             }
             Ok(Vec::new())
         }
@@ -3419,8 +3421,8 @@ fn next_csts(old_cc: u32, old_csts: u32, cc: u32, discovery: bool) -> u32 {
     next
 }
 
-/// Saves the state of the `changed` namespaces (`NamespaceStore::save`) on the I/O pool
-/// before the command completes, putting the changes back should that fail; `None` when
+/// Saves the state of the `changed` namespaces (`NamespaceStore::save_change`) on the
+/// shell's saves' lane before the command completes, putting the changes back should that fail; `None` when
 /// there are none.
 fn save_namespaces(
     store: Arc<NamespaceStore>,
@@ -3429,7 +3431,8 @@ fn save_namespaces(
 ) -> Option<Outcome> {
     let first = changed.first()?.ns.clone();
     let volume = first.volume.clone();
-    let namespaces = changed.iter().map(|u| u.ns.clone()).collect();
+    // The changes are made: numbered now, a save that starts later holds them.
+    let namespaces = changed.iter().map(|u| (u.ns.clone(), u.ns.saves.change())).collect();
     let op = IoOp::SaveNamespaces { store, namespaces };
     Some(Outcome::Io(op, volume, Post::Persist { ns: first, opcode, undo: changed }))
 }

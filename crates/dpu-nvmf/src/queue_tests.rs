@@ -3561,6 +3561,67 @@ fn a_save_that_fails_after_its_connection_closed_is_put_back() {
     assert!(!ns.write_protected.load(Ordering::Relaxed));
 }
 
+/// Saves of one namespace share writes (group commit): a Register with the key the host
+/// holds still moves GEN, so it is saved, and one that only turns PTPL off or on is saved;
+/// eight hosts registering while a save waits need one pass over the store for their
+/// eight saves, not one each, all complete, and the file holds the final state.
+#[test]
+fn saves_asked_for_together_share_one_write() {
+    use io_opcode::RESERVATION_REGISTER;
+    let dir = tempfile::tempdir().unwrap();
+    let store = || Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap());
+    let kept = store();
+    let t = target_with(Some(kept.clone()));
+    let passes = || kept.passes.load(Ordering::Relaxed);
+    let ns = t.namespace(SUB, 1).unwrap();
+    let generation = || ns.reservations.lock().unwrap().summary().generation;
+    let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    let (generation0, saved) = (generation(), passes());
+    assert_eq!(saved, 1);
+    // The same key again, PTPL as it is or left alone, Replace with the same key: each
+    // succeeds and moves GEN, as the Reservation Status data structure's GEN says of every
+    // successful Register (NVMe Base 2.0, Reservation Report; nvmet likewise), so each is
+    // saved; one after the other, each is a pass of its own.
+    for (cdw10, keys) in [(3 << 30, [0, 0xAA]), (0, [0, 0xAA]), (2, [0xAA, 0xAA])] {
+        assert!(a.status_of(reservation(RESERVATION_REGISTER, cdw10, &keys)).is_success());
+        assert!(a.conn.poll_io().is_none());
+    }
+    assert_eq!((generation(), passes()), (generation0.wrapping_add(3), saved + 3));
+    let (generation0, saved) = (generation(), passes());
+    // CPTPL alone is a change: saved (the file goes, then comes back).
+    let files = || std::fs::read_dir(dir.path().join("namespaces")).unwrap().count();
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 2 << 30, &[0, 0xAA])).is_success());
+    assert_eq!((files(), passes()), (0, saved + 1));
+    assert!(a.status_of(reservation(RESERVATION_REGISTER, 3 << 30, &[0, 0xAA])).is_success());
+    assert_eq!((files(), passes()), (1, saved + 2));
+    assert_eq!(generation(), generation0.wrapping_add(2), "each Register moves GEN");
+
+    // Eight hosts register; each save is asked for before any runs.
+    let mut hosts: Vec<(H, H)> = (1..=8).map(|i| host_queues(&t, [i; 16])).collect();
+    let mut saves = Vec::new();
+    for (i, (_, io)) in hosts.iter_mut().enumerate() {
+        let (sqe, data) = reservation(RESERVATION_REGISTER, 0, &[0, 0x100 + i as u64]);
+        let cid = io.submit(sqe, &data);
+        saves.push((cid, io.conn.poll_io().expect("a save")));
+    }
+    let before = passes();
+    for ((_, io), (cid, save)) in hosts.iter_mut().zip(saves) {
+        let r = execute_io(&save);
+        io.conn.complete_io(save.tag, r);
+        let p = io.pdus();
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+        assert_eq!((c.cid, c.status), (cid, Status::SUCCESS), "{c:?}");
+    }
+    assert_eq!(passes() - before, 1, "one write holds the eight changes");
+    let live = ns.reservations.lock().unwrap().save();
+    assert_eq!(live.registrants.len(), 9);
+    drop((a, _a_admin, hosts, ns, t));
+    let t = target_with(Some(store()));
+    let restored = t.namespace(SUB, 1).unwrap().reservations.lock().unwrap().save();
+    assert_eq!(restored, live, "the file holds the final state");
+}
+
 /// Reservation notifications (NVMe Base 2.0 §5.16.1.24, §5.27.1.26-27): a host whose
 /// registration another host preempts gets an asynchronous event (I/O command specific,
 /// log page 80h) and one log page per notice, oldest first; a mask (Feature 82h) stops

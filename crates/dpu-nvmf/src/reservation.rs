@@ -455,7 +455,8 @@ impl Reservations {
         let current = self.registrants.get(host).copied();
         let key_ok = |key: u64| iekey || key == crkey;
         match (rrega, current) {
-            // Registering again with the same key changes nothing but succeeds.
+            // Registering again with the same key changes no registration but succeeds
+            // (and moves GEN below, as every successful Register does).
             (0, Some(key)) if key != nrkey => return Err(Status::RESERVATION_CONFLICT),
             (0 | 2, None) if self.registrants.len() >= MAX_REGISTRANTS => {
                 return Err(Status::CAPACITY_EXCEEDED);

@@ -120,6 +120,11 @@ pub const MAX_IO_THREADS: usize = 512;
 /// tokio's blocking pool, never on the reactor. Authentication's DH computations run
 /// there too, under a bound of their own (one per two cores, at least one): a crowd of
 /// connecting hosts takes neither the volumes' permits nor more than half the machine.
+/// Saves of namespace state (`IoOp::SaveNamespaces`) run on a lane of their own, one at
+/// a time: they wait for one another on the store's lock anyway, so on the pool a host
+/// piling them up would hold every permit from the volumes' operations; one after
+/// another, the saves of changes made while one ran share its successor's write
+/// (`NamespaceStore::save_change`).
 /// Reads and writes of file and block device volumes skip the pool where the kernel has
 /// io_uring (`crate::uring`): each connection then runs them on a ring of its own.
 ///
@@ -137,6 +142,8 @@ pub struct IoPool {
     /// How many operations that may span the volume one connection runs at once.
     long_share: usize,
     dh_permits: Arc<Semaphore>,
+    /// The saves' lane: one permit.
+    save_permits: Arc<Semaphore>,
     /// Whether connections accepted from now on may use io_uring.
     uring: Arc<AtomicBool>,
 }
@@ -170,6 +177,7 @@ impl IoPool {
             permits: Arc::new(Semaphore::new(threads)),
             long_share: (threads / 4).max(1),
             dh_permits: Arc::new(Semaphore::new((cores / 2).max(1))),
+            save_permits: Arc::new(Semaphore::new(1)),
             uring: Arc::new(AtomicBool::new(true)),
         }
     }
@@ -208,8 +216,12 @@ impl IoPool {
         // tickets (a Preempt and Abort waits for) from every other host's operations and
         // saves, without bound (nvmet frees a queue only once its requests ended).
         let abandoned = if req.saves { Abandoned::Run } else { Abandoned::Skip(open.clone()) };
+        // Saves take no turn of the connection's share: they have a lane of their own.
+        let (permits, queued) = match req.op {
+            IoOp::SaveNamespaces { .. } => (&self.save_permits, None),
+            _ => (&self.permits, Some((share.clone(), req.op.may_span_volume()))),
+        };
         let tag = req.tag;
-        let queued = (share.clone(), req.op.may_span_volume());
         let handed = Instant::now();
         let work = move || {
             let result = execute_io(&req);
@@ -220,7 +232,7 @@ impl IoPool {
             Done::Io(tag, result)
         };
         let failed = move |e: JoinError| Done::Io(tag, Err(io::Error::other(e.to_string())));
-        run_bounded(&self.permits, Some(queued), work, failed, done, abandoned);
+        run_bounded(permits, queued, work, failed, done, abandoned);
     }
 }
 
@@ -949,7 +961,7 @@ async fn serve_connection(
     conn.shutdown();
     // The host hears nothing more, but a change its commands already made (a reservation,
     // a write protection) is still saved, and put back should that fail: saves run on the
-    // pool, whose results only this task can hand over.
+    // pool or the saves' lane, whose results only this task can hand over.
     while conn.settling() {
         while let Some(req) = conn.poll_io() {
             pool.spawn(req, &share, done_tx.clone(), &open);
@@ -1147,7 +1159,18 @@ mod tests {
 
     /// A target with subsystem [`SUB`], open to any host, whose namespace 1 is `v`.
     fn target_with(v: Volume) -> Arc<Target> {
+        target_storing(v, None)
+    }
+
+    /// [`target_with`], keeping the namespaces' state in `store`.
+    fn target_storing(
+        v: Volume,
+        store: Option<Arc<crate::persist::NamespaceStore>>,
+    ) -> Arc<Target> {
         let target = Target::new();
+        if let Some(store) = store {
+            target.set_namespace_store(store);
+        }
         target
             .add_subsystem(crate::target::SubsystemSpec {
                 nqn: SUB.into(),
@@ -1273,6 +1296,77 @@ mod tests {
         assert_eq!(*calls.lock().unwrap(), [HeldOp::WriteZeroes, HeldOp::Flush]);
         let ns = target.namespace(SUB, 1).unwrap();
         assert!(ns.host_write_protected(), "the save succeeded: the protection stays");
+    }
+
+    /// Saves run on a lane of their own, not the volumes' pool: with one pool thread and
+    /// host A's saves held behind the store's lock (a slow disk), host B's Write Zeroes
+    /// completes; once the store is free, A's four changes take one write between them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn saves_held_on_the_store_leave_the_pool_to_volume_io() {
+        use crate::initiator::{HostController, HostOptions};
+        use dpu_nvmf_proto::Sqe;
+        use dpu_nvmf_proto::sqe::io_opcode::{RESERVATION_REGISTER, WRITE_ZEROES};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap());
+        let v = Volume::ram("v", 512, 1 << 20).unwrap();
+        let target = target_storing(v, Some(store.clone()));
+        let server = Server::new(target.clone(), 1);
+        server.set_io_uring(false);
+        let spec = ListenerSpec {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..ListenerSpec::loopback_for_tests()
+        };
+        let addr = server.add_listener(spec).await.unwrap();
+        let a_opts = HostOptions { hostid: [0xA; 16], ..HostOptions::default() };
+        let b_opts = HostOptions { hostid: [0xB; 16], ..HostOptions::default() };
+        let mut a = HostController::connect(addr, SUB, &a_opts, 1).await.unwrap();
+        let mut b = HostController::connect(addr, SUB, &b_opts, 1).await.unwrap();
+        let c = a.io[0].reservation(RESERVATION_REGISTER, 1, 3 << 30, &[0, 0xAA]).await.unwrap();
+        assert!(c.cqe.status.is_success(), "{c:?}");
+        let ns = target.namespace(SUB, 1).unwrap();
+        let generation = || ns.reservations.lock().unwrap().summary().generation;
+        let first = generation();
+        // The disk stalls; A replaces its key four times, each change waiting for its save.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (holding, stalled) = std::sync::mpsc::channel();
+        let holder = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let _files = store.hold();
+                holding.send(()).unwrap();
+                let _ = held.recv();
+            })
+        };
+        stalled.recv().unwrap();
+        let passes = store.passes.load(Ordering::Relaxed);
+        let mut cids = Vec::new();
+        for (old, new) in [(0xAA, 1), (1, 2), (2, 3), (3, 4)] {
+            let mut sqe = Sqe::new(RESERVATION_REGISTER, 0);
+            (sqe.nsid, sqe.cdw[0]) = (1, 2);
+            let keys: Vec<u8> = [old, new].iter().flat_map(|k: &u64| k.to_le_bytes()).collect();
+            cids.push(a.io[0].start(sqe, Some(&keys), 0).await.unwrap());
+        }
+        while generation() != first.wrapping_add(4) {
+            tokio::task::yield_now().await;
+        }
+        // B's Write Zeroes goes to the pool, whose one thread no save holds.
+        let mut wz = Sqe::new(WRITE_ZEROES, 0);
+        wz.nsid = 1;
+        wz.set_rw(8, 1);
+        let done = tokio::time::timeout(Duration::from_secs(5), b.io[0].submit(wz, None, 0));
+        let c = done.await.expect("B's Write Zeroes waited for A's saves").unwrap();
+        assert!(c.cqe.status.is_success(), "{c:?}");
+        drop(release);
+        holder.join().unwrap();
+        for cid in cids {
+            let c = a.io[0].wait(cid).await.unwrap();
+            assert!(c.cqe.status.is_success(), "{c:?}");
+        }
+        let passes = store.passes.load(Ordering::Relaxed) - passes;
+        assert_eq!(passes, 1, "the four saves share one write");
+        let restored = crate::persist::NamespaceStore::open(dir.path()).unwrap();
+        let saved = restored.take(SUB, 1, &[1; 16]).unwrap().reservations.save();
+        assert_eq!(saved, ns.reservations.lock().unwrap().save(), "the final state is kept");
     }
 
     /// One host fills its queue with long Write Zeroes (a held backend) on a pool of two

@@ -25,7 +25,7 @@ use tracing::warn;
 use crate::auth::HostSecrets;
 use crate::error_log::ErrorLog;
 use crate::features::HostFeatures;
-use crate::persist::NamespaceStore;
+use crate::persist::{NamespaceStore, SaveTurns};
 use crate::reservation::{Host, Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
@@ -397,6 +397,9 @@ pub struct Namespace {
     pub store: Option<Arc<NamespaceStore>>,
     /// Removed from the target: its state is saved no more.
     pub detached: AtomicBool,
+    /// Its changes to save, numbered, and how far its file holds them: saves of changes
+    /// made while another ran share one write ([`NamespaceStore::save_change`]).
+    pub saves: SaveTurns,
     /// Write protected (Identify Namespace NSATTR bit 0): commands that would modify the
     /// namespace fail. Set while the operator ([`Target::set_write_protected`]) or a host
     /// ([`Target::set_host_write_protection`]) protects it; the one flag I/O reads.
@@ -1113,6 +1116,7 @@ impl Target {
                 writers: Mutex::default(),
                 store,
                 detached: AtomicBool::new(false),
+                saves: SaveTurns::default(),
                 write_protected: AtomicBool::new(protection.protected()),
                 protected_by: Mutex::new(protection),
                 allowed_hosts: Mutex::new(allowed_hosts),
