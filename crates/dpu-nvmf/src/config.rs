@@ -81,9 +81,15 @@ pub enum ConfigError {
         /// Its mode.
         mode: u32,
     },
-    /// TOML syntax or schema.
-    #[error("configuration: {0}")]
-    Parse(#[from] toml::de::Error),
+    /// TOML syntax or schema, at a place in the file. Neither the line nor a string value
+    /// from the file is repeated: either may hold a secret ([`parse_error`]).
+    #[error("configuration: {}{message}", .at.map_or(String::new(), |(l, c)| format!("line {l}, column {c}: ")))]
+    Parse {
+        /// What is wrong.
+        message: String,
+        /// Line and column (from 1), when known.
+        at: Option<(usize, usize)>,
+    },
     /// A volume could not be created.
     #[error("volume {name}: {source}")]
     Volume {
@@ -449,7 +455,7 @@ fn default_io_threads() -> usize {
 impl Config {
     /// Parses TOML.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text)?;
+        let config: Self = toml::from_str(text).map_err(|e| parse_error(&e, text))?;
         if !(1..=MAX_IO_THREADS).contains(&config.io_threads) {
             return Err(ConfigError::IoThreads(config.io_threads));
         }
@@ -603,6 +609,43 @@ impl Config {
 }
 
 /// Checks referrals as the API checks them (host addresses, each once, at most 64).
+/// A TOML error without what toml's own `Display` shows of the file: the offending line
+/// (a misspelled `dhchap_secert = "DHHC-1:..."`, an unquoted secret), which may hold a
+/// secret. Its message may still name the string value it refuses (serde's `invalid type:
+/// string "..."`, `unknown variant `...``): that value is left out too. The place is given
+/// by line and column.
+fn parse_error(err: &toml::de::Error, text: &str) -> ConfigError {
+    let mut message = err.message().to_owned();
+    let span = err.span();
+    let refused = span.clone().and_then(|s| text.get(s)).and_then(string_value);
+    if let Some(value) = refused.filter(|v| !v.is_empty()) {
+        // As serde quotes a string (Debug) and a variant name (backticks).
+        message = message.replace(&format!("{value:?}"), "\"…\"");
+        message = message.replace(&format!("`{value}`"), "`…`");
+        // Any other mention of a value as long as a secret (short ones are words of
+        // the message too).
+        if value.len() >= 16 {
+            message = message.replace(&value, "…");
+        }
+    }
+    let at = span.map(|s| {
+        let before = text.get(..s.start).unwrap_or(text);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
+    });
+    ConfigError::Parse { message, at }
+}
+
+/// The string a TOML string literal (basic or literal, one or several lines) stands for;
+/// `None` for anything else (a key, a number, a table).
+fn string_value(literal: &str) -> Option<String> {
+    if !literal.starts_with(['"', '\'']) {
+        return None;
+    }
+    let table: toml::Table = format!("v = {literal}").parse().ok()?;
+    table.get("v")?.as_str().map(str::to_owned)
+}
+
 fn check_referrals(whose: &str, referrals: &[SocketAddr]) -> Result<(), ConfigError> {
     let spec = dpu_proto::dpu::nvmf::v1::ListenerSpec {
         referrals: referrals
@@ -972,6 +1015,39 @@ mod tests {
         let e = Config::parse(&text("", &bad)).unwrap().apply(&Target::new());
         let e = e.unwrap_err().to_string();
         assert!(e.contains("dhchap_secret") && !e.contains(&bad[10..30]), "{e}");
+    }
+
+    /// A file the parser refuses names the place (line, column) but repeats no value
+    /// from it: a misspelled key or a malformed line may hold a secret.
+    #[test]
+    fn parse_errors_name_the_place_but_not_the_secret() {
+        let secret = crate::dhchap::Secret::new(&[7; 32], 1).unwrap().to_text().to_string();
+        let file = |line: &str| {
+            format!(
+                "[[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\n\
+                 hosts = [\"nqn.2014-08.org.example:h\"]\n\
+                 [[subsystems.host_secrets]]\nhost = \"nqn.2014-08.org.example:h\"\n{line}\n"
+            )
+        };
+        let volume = "dhchap_secret = \"x\"\n[[volumes]]\nname = \"v\"\n";
+        let cases = [
+            // A misspelled key in a table that denies unknown fields.
+            (format!("dhchap_secert = \"{secret}\""), "line 6, column 1:", "dhchap_secert"),
+            // An unquoted secret: a TOML syntax error.
+            (format!("dhchap_secret = {secret}"), "line 6, column 17:", "string"),
+            // A secret where a name or a number is expected: serde quotes the value.
+            (format!("{volume}kind = \"{secret}\""), "line 9, column 8:", "unknown variant"),
+            (format!("{volume}kind = \"ram\"\nsize = '{secret}'"), "line 10, column 8:", "u64"),
+            (format!("{volume}kind = '''\n{secret}'''"), "line 9, column 8:", "variant"),
+        ];
+        for (line, place, names) in &cases {
+            let e = Config::parse(&file(line)).unwrap_err().to_string();
+            for piece in secret.as_bytes().windows(20) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(!e.contains(piece), "{line}: the error repeats the secret: {e}");
+            }
+            assert!(e.contains(place) && e.contains(names), "{line}: {e}");
+        }
     }
 
     #[test]
