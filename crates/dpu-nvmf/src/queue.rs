@@ -2529,7 +2529,7 @@ impl Connection {
             (log_id::SMART, false) => {
                 // The subsystem's totals: they keep counting across controllers and
                 // namespace removals, as SMART's lifetime counters must (§5.16.1.3).
-                let io = ctrl.stats.snapshot().io;
+                let io = ctrl.stats.totals();
                 let error_entries = ctrl.errors().count();
                 let mut st = ctrl.state();
                 let temperature_warning = st.features.temperature_warning();

@@ -105,22 +105,27 @@ impl QueueStats {
 
     /// Reads the counters.
     pub fn snapshot(&self) -> QueueCounters {
-        let completed = self.completed.load(Relaxed);
+        let io = self.io();
         QueueCounters {
             info: self.info.clone(),
-            io: IoTotals {
-                commands: completed,
-                reads: self.reads.load(Relaxed),
-                writes: self.writes.load(Relaxed),
-                read_bytes: self.read_bytes.load(Relaxed),
-                write_bytes: self.write_bytes.load(Relaxed),
-                compares: self.compares.load(Relaxed),
-                compare_bytes: self.compare_bytes.load(Relaxed),
-                errors: self.errors.load(Relaxed),
-            },
+            io,
             // Relaxed loads of two counters may see a completion before its
             // submission: never report a negative number.
-            in_flight: self.submitted.load(Relaxed).saturating_sub(completed),
+            in_flight: self.submitted.load(Relaxed).saturating_sub(io.commands),
+        }
+    }
+
+    /// Reads the command and data counts.
+    fn io(&self) -> IoTotals {
+        IoTotals {
+            commands: self.completed.load(Relaxed),
+            reads: self.reads.load(Relaxed),
+            writes: self.writes.load(Relaxed),
+            read_bytes: self.read_bytes.load(Relaxed),
+            write_bytes: self.write_bytes.load(Relaxed),
+            compares: self.compares.load(Relaxed),
+            compare_bytes: self.compare_bytes.load(Relaxed),
+            errors: self.errors.load(Relaxed),
         }
     }
 }
@@ -221,6 +226,17 @@ impl SubsystemStats {
         QueueRegistration { queue, owner: self.clone() }
     }
 
+    /// The totals of [`snapshot`](Self::snapshot) alone, summed under the lock without
+    /// copying or sorting the live queues (a SMART log read needs no more).
+    pub fn totals(&self) -> IoTotals {
+        let set = self.set();
+        let mut io = set.retired;
+        for q in &set.live {
+            io.add(&q.io());
+        }
+        io
+    }
+
     /// Reads the counters.
     pub fn snapshot(&self) -> SubsystemCounters {
         let set = self.set();
@@ -260,7 +276,7 @@ impl Drop for QueueRegistration {
         let mut set = self.owner.set();
         if let Some(i) = set.live.iter().position(|q| Arc::ptr_eq(q, &self.queue)) {
             set.live.swap_remove(i);
-            let last = self.queue.snapshot().io;
+            let last = self.queue.io();
             set.retired.add(&last);
         }
     }
@@ -306,6 +322,26 @@ mod tests {
         );
         q.submitted();
         assert_eq!(q.snapshot().in_flight, 1);
+    }
+
+    /// The totals a SMART log read takes are the snapshot's, live and gone queues alike.
+    #[test]
+    fn totals_are_the_snapshots_io() {
+        let s = Arc::new(SubsystemStats::default());
+        let a = s.register(info(1, 0));
+        let b = s.register(info(1, 1));
+        a.completed(true);
+        b.read(4096);
+        b.completed(true);
+        b.written(512);
+        b.completed(false);
+        b.compared(1024);
+        assert_eq!(s.totals(), s.snapshot().io);
+        assert_eq!((s.totals().commands, s.totals().compare_bytes), (3, 1024));
+        drop(b);
+        a.completed(true);
+        assert_eq!(s.totals(), s.snapshot().io);
+        assert_eq!((s.totals().commands, s.totals().read_bytes), (4, 4096));
     }
 
     #[test]
