@@ -10,7 +10,7 @@ use crate::features;
 use crate::stats::IoTotals;
 use crate::target::{
     ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, DiscoverySubtype, MAX_NSID, Namespace,
-    ReservationLogPage, SubsystemSpec,
+    ReservationLogPage, SubsystemIdentity,
 };
 
 /// Size of every Identify data structure.
@@ -68,8 +68,8 @@ fn put64(b: &mut [u8], at: usize, v: u64) {
 pub struct ControllerIdentity<'a> {
     /// CNTLID.
     pub cntlid: u16,
-    /// The subsystem (None for the discovery controller).
-    pub subsystem: Option<&'a SubsystemSpec>,
+    /// The subsystem's names (None for the discovery controller).
+    pub subsystem: Option<&'a SubsystemIdentity>,
 }
 
 /// Identify Controller data structure (CNS 01h), §5.17.2.1 plus the NVMe over

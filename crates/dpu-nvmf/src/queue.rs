@@ -2434,15 +2434,23 @@ impl Connection {
         let cid = sqe.cid;
         let cns = (sqe.cdw10() & 0xFF) as u8;
         let csi = (sqe.cdw11() >> 24) as u8;
-        let spec = if ctrl.discovery { None } else { self.target.subsystem(&ctrl.subnqn) };
-        if !ctrl.discovery && spec.is_none() {
-            return Outcome::Done(fail(cid, Status::INTERNAL_ERROR));
-        }
         let data = match (cns, ctrl.discovery) {
-            (0x01, _) => identify::identify_controller(&ControllerIdentity {
-                cntlid: ctrl.cntlid,
-                subsystem: spec.as_ref(),
-            }),
+            (0x01, discovery) => {
+                // Only what the structure shows, looked up only for it: not the subsystem's
+                // host list and secrets, which a host asking for any CNS would copy.
+                let names = if discovery {
+                    None
+                } else {
+                    match self.target.subsystem_identity(&ctrl.subnqn) {
+                        Some(names) => Some(names),
+                        None => return Outcome::Done(fail(cid, Status::INTERNAL_ERROR)),
+                    }
+                };
+                identify::identify_controller(&ControllerIdentity {
+                    cntlid: ctrl.cntlid,
+                    subsystem: names.as_ref(),
+                })
+            }
             (0x00, false) => match self.ns_or_inactive(sqe.nsid) {
                 Ok(Some(ns)) => identify::identify_namespace(&ns),
                 Ok(None) => vec![0; identify::IDENTIFY_LEN],

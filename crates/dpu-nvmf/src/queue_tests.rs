@@ -365,6 +365,35 @@ fn admin_connect_enable_identify() {
     assert_eq!(t.controller_count(SUB), 0);
 }
 
+/// Identify takes from the registry only what the structure asked for shows: the
+/// I/O Command Set controller structure (CNS 06h) and a CNS not supported take no
+/// registry lock (they used to copy the whole subsystem, up to 1,024 hosts and their
+/// secrets, under it), while Identify Controller still shows the subsystem's names.
+#[test]
+fn identify_without_the_subsystem_takes_no_registry_lock() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let held = t.hold_registry_for_tests();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let answers = [identify(6, 0), identify(0x42, 0)].map(|sqe| h.run(sqe, &[]).0.status);
+            tx.send(answers).unwrap();
+        });
+        let answered = rx.recv_timeout(Duration::from_secs(2));
+        drop(held);
+        assert_eq!(
+            answered.ok(),
+            Some([Status::SUCCESS, Status::INVALID_FIELD.with_dnr()]),
+            "answered while the registry was locked"
+        );
+    });
+    let (c, id) = h.run(identify(1, 0), &[]);
+    assert!(c.status.is_success());
+    assert_eq!(&id[4..11], b"SERIAL1");
+    assert_eq!(&id[768..768 + SUB.len()], SUB.as_bytes());
+}
+
 #[test]
 fn io_write_in_capsule_and_r2t_then_read_back() {
     let t = target();

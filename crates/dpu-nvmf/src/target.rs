@@ -273,6 +273,17 @@ pub struct SubsystemSpec {
     pub max_io_queues: u16,
 }
 
+/// What Identify Controller shows of a subsystem: its names, not its hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsystemIdentity {
+    /// The subsystem NQN.
+    pub nqn: String,
+    /// Serial number.
+    pub serial: String,
+    /// Model number.
+    pub model: String,
+}
+
 impl SubsystemSpec {
     /// Whether `hostnqn` may connect to (and discover) this subsystem.
     pub fn allows(&self, hostnqn: &str) -> bool {
@@ -1483,6 +1494,16 @@ impl Target {
         self.lock().subsystems.get(nqn).map(|s| s.spec.clone())
     }
 
+    /// The names of subsystem `nqn` Identify Controller shows: a copy of three short
+    /// strings under the registry lock, where [`subsystem`](Self::subsystem) would copy
+    /// its host list and secrets too (up to 1,024 hosts).
+    pub fn subsystem_identity(&self, nqn: &str) -> Option<SubsystemIdentity> {
+        let r = self.lock();
+        let spec = &r.subsystems.get(nqn)?.spec;
+        let (nqn, serial, model) = (spec.nqn.clone(), spec.serial.clone(), spec.model.clone());
+        Some(SubsystemIdentity { nqn, serial, model })
+    }
+
     /// Adds a listener to the discovery log. The caller binds the socket.
     pub fn add_listener(&self, l: ListenerSpec) -> Result<(), RegistryError> {
         let mut r = self.lock();
@@ -1942,6 +1963,14 @@ fn group_by_cntlid<T>(
         }
     }
     (groups, rest)
+}
+
+#[cfg(test)]
+impl Target {
+    /// Holds the registry lock until the result is dropped: tests of what takes it.
+    pub(crate) fn hold_registry_for_tests(&self) -> impl Sized + '_ {
+        self.lock()
+    }
 }
 
 #[cfg(test)]
