@@ -1078,9 +1078,11 @@ impl Connection {
     }
 
     fn process_received(&mut self, now: Instant) {
-        if let Some(b) = self.bound.as_ref().filter(|b| b.qid != 0) {
+        if let Some(b) = self.bound.as_ref().filter(|b| b.qid != 0 && !self.auth_pending()) {
             // What the host sends an I/O queue is its commands and their data: traffic
-            // that keeps the controller alive (Traffic Based Keep Alive).
+            // that keeps the controller alive (Traffic Based Keep Alive). Not before the
+            // queue authenticated: anyone who knows the NQNs, Host ID and CNTLID may
+            // connect one, and must not keep a silent host's controller alive.
             b.ctrl.note_traffic();
         }
         self.input_paused = false;
@@ -1418,8 +1420,10 @@ impl Connection {
             } else {
                 b.ctrl.state().io_qids.remove(&b.qid);
                 // As a queue's Connect: its end restarts the Keep Alive timer (nvmet's
-                // `reset_tbkas` on queue destroy).
-                b.ctrl.note_traffic();
+                // `reset_tbkas` on queue destroy), if the queue was the host's.
+                if !self.auth_pending() {
+                    b.ctrl.note_traffic();
+                }
             }
         }
     }
@@ -2216,6 +2220,9 @@ impl Connection {
         {
             if b.qid == 0 {
                 b.ctrl.authenticated();
+            } else {
+                // The host's own I/O queue is set up: activity, as its Connect would be.
+                b.ctrl.note_traffic();
             }
             info!(cntlid = b.ctrl.cntlid, qid = b.qid, hostnqn = ?b.ctrl.hostnqn,
                 "queue authenticated (DH-HMAC-CHAP)");
@@ -2344,8 +2351,11 @@ impl Connection {
             cqe.dw0 = u32::from(cntlid);
             self.require_auth(&ctrl, &mut cqe);
             // Setting up queues is activity: a host may send no Keep Alive until all are
-            // up (nvmet's `reset_tbkas` on queue install).
-            ctrl.note_traffic();
+            // up (nvmet's `reset_tbkas` on queue install). A queue that must authenticate
+            // counts once it has (`auth_event`).
+            if !self.auth_pending() {
+                ctrl.note_traffic();
+            }
             self.bind(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
         }

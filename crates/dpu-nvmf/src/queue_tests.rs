@@ -4489,6 +4489,51 @@ mod dhchap_auth {
         h.conn.tick(start + Duration::from_secs(31));
         assert!(h.conn.is_closed().is_none());
     }
+
+    /// Traffic Based Keep Alive counts only what a queue that has authenticated sends: a
+    /// peer that knows the NQNs, Host ID and CNTLID but not the secret can connect an
+    /// I/O queue to another host's controller, but neither its Connect, nor the commands
+    /// it gets refused, nor its end keep that controller alive once its host is silent.
+    #[test]
+    fn only_an_authenticated_queue_keeps_the_controller_alive() {
+        let t = target_with_secret(false);
+        let controller = || {
+            let mut a = H::new(&t, false, false);
+            let cntlid = a.connect(SUB, 0, CNTLID_DYNAMIC, 2000, 0).dw0 as u16;
+            a.authenticate(1);
+            a.enable();
+            (a, cntlid)
+        };
+        let (mut a, cntlid) = controller();
+        let start = a.now;
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut q = H::new(&t, false, false);
+        q.now = at(500);
+        assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
+        for s in 1..=3 {
+            q.now = at(s * 1000);
+            let (c, _) = q.run(rw(io_opcode::READ, 0, 1, 512), &[]);
+            assert_eq!(c.status, Status::AUTH_REQUIRED.with_dnr());
+            if s == 3 {
+                q.conn.shutdown();
+            }
+            a.conn.tick(at(s * 1000 + 100));
+        }
+        // KATO 2 s and a granule from the admin queue's last command.
+        assert_eq!(a.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
+        // The host's own queue, once authenticated, keeps its controller alive.
+        let (mut a, cntlid) = controller();
+        let start = a.now;
+        let mut q = H::new(&t, false, false);
+        assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
+        q.authenticate(2);
+        for s in 1..=5 {
+            q.now = start + Duration::from_secs(s);
+            assert!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+            a.conn.tick(start + Duration::from_millis(s * 1000 + 100));
+            assert!(a.conn.is_closed().is_none(), "alive at {s} s on its host's I/O");
+        }
+    }
 }
 
 /// One Error Information entry of a log page: (Error Count, SQID, CID, status, location,
