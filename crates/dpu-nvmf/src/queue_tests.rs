@@ -4496,7 +4496,7 @@ mod dhchap_auth {
     /// it gets refused, nor its end keep that controller alive once its host is silent.
     #[test]
     fn only_an_authenticated_queue_keeps_the_controller_alive() {
-        let t = target_with_secret(false);
+        let t = target_with_secret(true);
         let controller = || {
             let mut a = H::new(&t, false, false);
             let cntlid = a.connect(SUB, 0, CNTLID_DYNAMIC, 2000, 0).dw0 as u16;
@@ -4521,16 +4521,25 @@ mod dhchap_auth {
         }
         // KATO 2 s and a granule from the admin queue's last command.
         assert_eq!(a.conn.is_closed(), Some(&CloseReason::KeepAliveExpired));
-        // The host's own queue, once authenticated, keeps its controller alive.
+        // The host's own queue counts once authenticated: its authentication as its
+        // Connect would (here bidirectional: it ends with the host's Success2, the last
+        // message of the transaction), then its commands.
         let (mut a, cntlid) = controller();
         let start = a.now;
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        a.conn.tick(at(2_500));
         let mut q = H::new(&t, false, false);
         assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
-        q.authenticate(2);
-        for s in 1..=5 {
-            q.now = start + Duration::from_secs(s);
+        let c = q.start_auth(2);
+        assert!(q.reply(&c, &secret(1), Some((&[0x42; 32], 9))).status.is_success());
+        assert!(matches!(q.auth_receive(4096), AuthMessage::Success1(_)));
+        assert!(q.auth_send(&AuthMessage::Success2 { tid: 2 }.to_bytes()).status.is_success());
+        a.conn.tick(at(3_100));
+        assert!(a.conn.is_closed().is_none(), "its authentication restarted the timer");
+        for s in 4..=8 {
+            q.now = at(s * 1000);
             assert!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
-            a.conn.tick(start + Duration::from_millis(s * 1000 + 100));
+            a.conn.tick(at(s * 1000 + 100));
             assert!(a.conn.is_closed().is_none(), "alive at {s} s on its host's I/O");
         }
     }
