@@ -1162,6 +1162,19 @@ mod tests {
         target_storing(v, None)
     }
 
+    /// A server of `target` with `threads` pool threads and io_uring off (every volume
+    /// operation on the pool), listening on loopback.
+    async fn serve_on_the_pool(target: &Arc<Target>, threads: usize) -> (Arc<Server>, SocketAddr) {
+        let server = Server::new(target.clone(), threads);
+        server.set_io_uring(false);
+        let spec = ListenerSpec {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..ListenerSpec::loopback_for_tests()
+        };
+        let addr = server.add_listener(spec).await.unwrap();
+        (server, addr)
+    }
+
     /// [`target_with`], keeping the namespaces' state in `store`.
     fn target_storing(
         v: Volume,
@@ -1252,13 +1265,7 @@ mod tests {
         const QUEUED: u16 = 8;
         let (v, calls, mut entered, release) = held_volume(HeldOp::WriteZeroes);
         let target = target_with(v);
-        let server = Server::new(target.clone(), 1);
-        server.set_io_uring(false);
-        let spec = ListenerSpec {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            ..ListenerSpec::loopback_for_tests()
-        };
-        let addr = server.add_listener(spec).await.unwrap();
+        let (server, addr) = serve_on_the_pool(&target, 1).await;
         let opts = HostOptions::default();
         for cycle in 0..3 {
             let mut c = HostController::connect(addr, SUB, &opts, 1).await.unwrap();
@@ -1310,13 +1317,7 @@ mod tests {
         let store = Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap());
         let v = Volume::ram("v", 512, 1 << 20).unwrap();
         let target = target_storing(v, Some(store.clone()));
-        let server = Server::new(target.clone(), 1);
-        server.set_io_uring(false);
-        let spec = ListenerSpec {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            ..ListenerSpec::loopback_for_tests()
-        };
-        let addr = server.add_listener(spec).await.unwrap();
+        let (_server, addr) = serve_on_the_pool(&target, 1).await;
         let a_opts = HostOptions { hostid: [0xA; 16], ..HostOptions::default() };
         let b_opts = HostOptions { hostid: [0xB; 16], ..HostOptions::default() };
         let mut a = HostController::connect(addr, SUB, &a_opts, 1).await.unwrap();
@@ -1383,13 +1384,7 @@ mod tests {
         let other = crate::volume::RamBackend::new(1 << 20).unwrap();
         let other = Volume::new("other", 512, 1 << 20, Box::new(other)).unwrap();
         target.add_namespace(SUB, 2, Arc::new(other), [2; 16], [2; 16]).unwrap();
-        let server = Server::new(target.clone(), 2);
-        server.set_io_uring(false);
-        let spec = ListenerSpec {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            ..ListenerSpec::loopback_for_tests()
-        };
-        let addr = server.add_listener(spec).await.unwrap();
+        let (_server, addr) = serve_on_the_pool(&target, 2).await;
         let write_zeroes = |nsid: u32, lba: u16| {
             let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
             wz.nsid = nsid;
