@@ -3,6 +3,7 @@
 //! A ratio above 1 means ours is better. Methods are described in docs/benchmarks.md.
 
 mod agent;
+mod clock;
 mod nvmf;
 mod report;
 mod switch;

@@ -833,9 +833,7 @@ impl ServerThread {
 
     /// CPU time the thread has used so far (its thread CPU clock: user and system).
     async fn cpu_time(&self) -> anyhow::Result<Duration> {
-        use nix::time::{ClockId, clock_gettime};
-        let t = self.handle.spawn(async { clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID) });
-        Ok(Duration::from(t.await??))
+        self.handle.spawn(async { crate::clock::thread_cpu_time() }).await?
     }
 
     /// Server CPU nanoseconds per command of `run`, which reports commands per second

@@ -8,6 +8,12 @@ pub fn selected(only: &[String], name: &str) -> bool {
     only.is_empty() || only.iter().any(|o| name.contains(o.as_str()))
 }
 
+/// True when `only` selects one of `names`: the lines one measurement prints, which then
+/// runs (and prints only its selected lines).
+pub fn any_selected<S: AsRef<str>>(only: &[String], names: impl IntoIterator<Item = S>) -> bool {
+    names.into_iter().any(|n| selected(only, n.as_ref()))
+}
+
 fn print(
     bench: &str,
     value: f64,

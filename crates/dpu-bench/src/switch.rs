@@ -139,30 +139,20 @@ impl Rig {
     }
 }
 
-/// Measures CPU time of the calling thread (`/proc/thread-self/schedstat`, first field), so a
-/// figure is per busy core even when other processes share the machine; wall time where that
-/// file is missing.
+/// Measures the CPU time of the calling thread ([`crate::clock::thread_cpu_time`]), so a
+/// figure is per busy core even when other processes share the machine.
 struct Stopwatch {
-    wall: Instant,
-    cpu: Option<Duration>,
+    cpu: Duration,
 }
 
 impl Stopwatch {
-    fn thread_cpu() -> Option<Duration> {
-        let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-        Some(Duration::from_nanos(s.split_whitespace().next()?.parse().ok()?))
+    fn start() -> anyhow::Result<Self> {
+        Ok(Stopwatch { cpu: crate::clock::thread_cpu_time()? })
     }
 
-    fn start() -> Self {
-        Stopwatch { wall: Instant::now(), cpu: Self::thread_cpu() }
-    }
-
-    /// Seconds since `start`: on-CPU time of this thread, or wall time.
-    fn elapsed(&self) -> Duration {
-        match (self.cpu, Self::thread_cpu()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => self.wall.elapsed(),
-        }
+    /// CPU time of this thread since `start`.
+    fn elapsed(&self) -> anyhow::Result<Duration> {
+        Ok(crate::clock::thread_cpu_time()?.saturating_sub(self.cpu))
     }
 }
 
@@ -173,20 +163,26 @@ impl Stopwatch {
 const ROUNDS: u32 = 10;
 
 /// The best rate of [`ROUNDS`] rounds over `time`: each round calls `burst` (which returns
-/// the frames it handled) until the round's share of `time` has passed.
-fn best_rate(time: Duration, mut burst: impl FnMut() -> u64) -> f64 {
+/// the frames it handled) until the round's share of `time` has passed. A round in which
+/// the thread's CPU clock did not move has no rate and is left out (it cannot happen with
+/// a clock counting nanoseconds; a clamped divisor would print an absurd one).
+fn best_rate(time: Duration, mut burst: impl FnMut() -> u64) -> anyhow::Result<f64> {
     let round = time / ROUNDS;
-    let mut best = 0f64;
+    let mut best = None::<f64>;
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        let clock = Stopwatch::start();
+        let clock = Stopwatch::start()?;
         let mut n = 0u64;
         while start.elapsed() < round {
             n += burst();
         }
-        best = best.max(n as f64 / clock.elapsed().as_secs_f64().max(1e-9));
+        let busy = clock.elapsed()?;
+        if !busy.is_zero() {
+            let rate = n as f64 / busy.as_secs_f64();
+            best = Some(best.map_or(rate, |b| b.max(rate)));
+        }
     }
-    best
+    best.ok_or_else(|| anyhow::anyhow!("no round used any CPU time"))
 }
 
 /// Frames per second through `rig` from `port` (best round); `next` supplies each received
@@ -196,7 +192,7 @@ fn run_pipeline(
     port: usize,
     time: Duration,
     mut next: impl FnMut(&mut BufPool) -> PacketBuf,
-) -> f64 {
+) -> anyhow::Result<f64> {
     let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
     let mut out: Vec<Tx> = Vec::with_capacity(BURST * 2);
     let mut pool = BufPool::default();
@@ -214,7 +210,7 @@ fn run_pipeline(
 }
 
 /// The copy floor (best round): the same pooled buffers, moved straight to the output.
-fn run_copy(frames: &[Vec<u8>], time: Duration) -> f64 {
+fn run_copy(frames: &[Vec<u8>], time: Duration) -> anyhow::Result<f64> {
     let mut out: Vec<Tx> = Vec::with_capacity(BURST);
     let mut pool = BufPool::default();
     let mut next = cycle(frames);
@@ -259,7 +255,7 @@ fn flush_flows(rig: &mut Rig) {
 /// number each time. The slow path runs in full (learning refresh, MAC lookup, install), so
 /// entries are installed; the cache is emptied every `ROUND` frames outside the timed part
 /// (so it never fills and refuses installs). Returns frames per second of pipeline time.
-fn run_misses(rig: &mut Rig, template: &[u8], time: Duration) -> f64 {
+fn run_misses(rig: &mut Rig, template: &[u8], time: Duration) -> anyhow::Result<f64> {
     const ROUND: u32 = 1 << 16;
     let mut frame = template.to_vec();
     let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
@@ -271,7 +267,7 @@ fn run_misses(rig: &mut Rig, template: &[u8], time: Duration) -> f64 {
     flush_flows(rig);
     let start = Instant::now();
     while start.elapsed() < time {
-        let clock = Stopwatch::start();
+        let clock = Stopwatch::start()?;
         for round in (0..ROUND).step_by(BURST) {
             for k in 0..BURST as u32 {
                 set_flow(&mut frame, round + k);
@@ -283,15 +279,16 @@ fn run_misses(rig: &mut Rig, template: &[u8], time: Duration) -> f64 {
                 pool.put(t.buf);
             }
         }
-        busy += clock.elapsed();
+        busy += clock.elapsed()?;
         flush_flows(rig);
     }
-    n as f64 / busy.as_secs_f64()
+    anyhow::ensure!(!busy.is_zero(), "the misses used no CPU time");
+    Ok(n as f64 / busy.as_secs_f64())
 }
 
 /// Frames per second of cached L2 forwarding with `flows` active flows, frames drawn
 /// uniformly at random among them (so the cache's working set is all of them).
-fn run_flows(rig: &mut Rig, template: &[u8], flows: u32, time: Duration) -> f64 {
+fn run_flows(rig: &mut Rig, template: &[u8], flows: u32, time: Duration) -> anyhow::Result<f64> {
     flush_flows(rig);
     let mut frame = template.to_vec();
     let mut rx: Vec<Rx> = Vec::with_capacity(BURST);
@@ -333,15 +330,39 @@ fn report_vs_copy(name: &str, pps: f64, copy_pps: f64) {
     );
 }
 
-/// Runs the figures whose names contain one of `only` (all when empty): the in-memory ones,
-/// then the lab's (`switch.veth_*`, all of them when any is selected).
-pub async fn run(
-    bin_dir: &std::path::Path,
-    scale_down: usize,
-    only: &[String],
-) -> anyhow::Result<()> {
-    let wants = |name: &str| report::selected(only, name);
-    let time = Duration::from_millis(3000 / scale_down.max(1) as u64);
+/// `inner` as the remote VTEP `remote` sends it to ours: VXLAN (VNI 100) over IPv4/UDP.
+fn vxlan_from_remote(inner: &[u8], remote: Ipv4Addr) -> anyhow::Result<Vec<u8>> {
+    let u = dpu_wire::encap::Underlay {
+        dst_mac: VTEP_MAC,
+        src_mac: MacAddr([2, 0, 0, 0, 0, 0x20]),
+        vlan: None,
+        addrs: dpu_wire::encap::UnderlayAddrs::V4 {
+            src: remote,
+            dst: Ipv4Addr::new(198, 51, 100, 10),
+        },
+        ttl: 64,
+        dscp: 0,
+        src_port: 50000,
+        udp_checksum_v4: false,
+    };
+    let t = dpu_wire::encap::Tunnel::Vxlan { vni: 100 };
+    let hl = dpu_wire::encap::header_len(&u, &t);
+    let mut buf = vec![0u8; hl + inner.len()];
+    buf[hl..].copy_from_slice(inner);
+    dpu_wire::encap::encapsulate(&mut buf, &u, &t, inner.len())?;
+    Ok(buf)
+}
+
+/// The frames of one `_cached` line and the port they arrive on.
+struct CachedSet {
+    name: &'static str,
+    port: usize,
+    frames: Vec<Vec<u8>>,
+}
+
+/// The in-memory rig with its hosts learned and its VTEP and routed neighbour resolved,
+/// and the frame sets of the `_cached` lines, whose flows a warm-up has installed.
+fn cached_rig() -> anyhow::Result<(Rig, Vec<CachedSet>)> {
     let a_ip = Ipv4Addr::new(192, 0, 2, 1);
     let b_ip = Ipv4Addr::new(192, 0, 2, 2);
     let c_ip = Ipv4Addr::new(203, 0, 113, 3);
@@ -362,29 +383,12 @@ pub async fn run(
         2,
         &[arp_reply(mac(3), c_ip, MacAddr([2, 0, 0, 0, 0xfe, 2]), Ipv4Addr::new(203, 0, 113, 254))],
     );
-    let behind_vtep = {
-        let inner = udp(mac(9), mac(1), Ipv4Addr::new(192, 0, 2, 9), a_ip, 1);
-        let u = dpu_wire::encap::Underlay {
-            dst_mac: VTEP_MAC,
-            src_mac: MacAddr([2, 0, 0, 0, 0, 0x20]),
-            vlan: None,
-            addrs: dpu_wire::encap::UnderlayAddrs::V4 {
-                src: remote,
-                dst: Ipv4Addr::new(198, 51, 100, 10),
-            },
-            ttl: 64,
-            dscp: 0,
-            src_port: 50000,
-            udp_checksum_v4: false,
-        };
-        let t = dpu_wire::encap::Tunnel::Vxlan { vni: 100 };
-        let hl = dpu_wire::encap::header_len(&u, &t);
-        let mut buf = vec![0u8; hl + inner.len()];
-        buf[hl..].copy_from_slice(&inner);
-        dpu_wire::encap::encapsulate(&mut buf, &u, &t, inner.len())?;
-        buf
+    // A host behind the remote VTEP, learned from its first frame.
+    let from_vtep = |sport| {
+        let inner = udp(mac(9), mac(1), Ipv4Addr::new(192, 0, 2, 9), a_ip, sport);
+        vxlan_from_remote(&inner, remote)
     };
-    rig.feed(3, std::slice::from_ref(&behind_vtep));
+    rig.feed(3, &[from_vtep(1)?]);
 
     let l2: Vec<Vec<u8>> = (0..FLOWS).map(|p| udp(mac(1), mac(2), a_ip, b_ip, 1000 + p)).collect();
     let encap: Vec<Vec<u8>> = (0..FLOWS)
@@ -392,34 +396,88 @@ pub async fn run(
         .collect();
     let routed: Vec<Vec<u8>> =
         (0..FLOWS).map(|p| udp(mac(1), SVI_MAC, a_ip, c_ip, 1000 + p)).collect();
-    let decap: Vec<Vec<u8>> = vec![behind_vtep];
-    // Warm the flow cache.
-    for set in [&l2, &encap, &routed] {
+    // As many flows as the others: the inner UDP source port varies.
+    let decap: Vec<Vec<u8>> = (0..FLOWS).map(|p| from_vtep(1000 + p)).collect::<Result<_, _>>()?;
+    // Warm the flow cache: every flow of every set installed before any is timed.
+    for (port, set) in [(0, &l2), (0, &encap), (0, &routed), (3, &decap)] {
         for chunk in set.chunks(BURST) {
-            rig.feed(0, chunk);
+            rig.feed(port, chunk);
         }
     }
-    let peer = run_copy(&l2, time);
-    for (name, port, frames) in [
-        ("switch.l2_cached", 0, &l2),
-        ("switch.vxlan_encap_cached", 0, &encap),
-        ("switch.vxlan_decap_cached", 3, &decap),
-        ("switch.l3_cached", 0, &routed),
-    ] {
-        if !wants(name) {
+    let sets = vec![
+        CachedSet { name: "switch.l2_cached", port: 0, frames: l2 },
+        CachedSet { name: "switch.vxlan_encap_cached", port: 0, frames: encap },
+        CachedSet { name: "switch.vxlan_decap_cached", port: 3, frames: decap },
+        CachedSet { name: "switch.l3_cached", port: 0, frames: routed },
+    ];
+    Ok((rig, sets))
+}
+
+/// Hits / lookups over the timed `_cached` runs.
+const HIT_RATIO: &str = "switch.flow_cache_hit_ratio";
+
+/// Whether the `_cached` line `name` runs: it prints its own line and feeds [`HIT_RATIO`].
+fn cached_runs(only: &[String], name: &str) -> bool {
+    report::selected(only, name) || report::selected(only, HIT_RATIO)
+}
+
+/// Whether [`HIT_RATIO`] is printed: when selected (which runs every `_cached` line).
+fn hit_ratio_printed(only: &[String]) -> bool {
+    report::selected(only, HIT_RATIO)
+}
+
+/// The four figures [`report_veth`] prints for each forwarder.
+const VETH_FIGURES: [&str; 4] = ["pps", "iperf", "ping_rtt", "iperf_frame_octets"];
+
+/// The line of figure `what` of our forwarder's variant `tag` against the bridge.
+fn veth_name(tag: &str, what: &str) -> String {
+    format!("switch.veth_{tag}{what}_vs_linux_bridge")
+}
+
+/// The bridge's own two configurations, compared by the lab.
+const BRIDGE_GRO_LINE: &str = "switch.linux_bridge_gro_vs_plain_iperf";
+
+/// Every line [`lab`] prints: the bridge's own, and [`VETH_FIGURES`] of each variant.
+fn lab_lines() -> Vec<String> {
+    let veth = LAB_VARIANTS.iter().flat_map(|v| VETH_FIGURES.map(|w| veth_name(v.tag, w)));
+    std::iter::once(BRIDGE_GRO_LINE.to_owned()).chain(veth).collect()
+}
+
+/// Whether the lab runs: when one of its lines is selected.
+fn lab_runs(only: &[String]) -> bool {
+    report::any_selected(only, lab_lines())
+}
+
+/// Runs the figures whose names contain one of `only` (all when empty): the in-memory ones,
+/// then the lab's when one of its lines is selected ([`lab_lines`]).
+pub async fn run(
+    bin_dir: &std::path::Path,
+    scale_down: usize,
+    only: &[String],
+) -> anyhow::Result<()> {
+    let wants = |name: &str| report::selected(only, name);
+    let time = Duration::from_millis(3000 / scale_down.max(1) as u64);
+    let (mut rig, sets) = cached_rig()?;
+    let l2 = &sets[0].frames;
+    let peer = run_copy(l2, time)?;
+    // The hit ratio counts the timed runs alone, not the warm-up's installs.
+    let before = rig.sw.flow_stats();
+    for set in &sets {
+        if !cached_runs(only, set.name) {
             continue;
         }
-        let pps = run_pipeline(&mut rig, port, time, cycle(frames));
-        report_vs_copy(name, pps, peer);
+        let pps = run_pipeline(&mut rig, set.port, time, cycle(&set.frames))?;
+        if wants(set.name) {
+            report_vs_copy(set.name, pps, peer);
+        }
     }
-    let st = rig.sw.flow_stats();
-    report::value(
-        "switch.flow_cache_hit_ratio",
-        st.hits as f64 / (st.hits + st.misses).max(1) as f64,
-        "ratio",
-    );
+    if hit_ratio_printed(only) {
+        let st = rig.sw.flow_stats();
+        let (hits, misses) = (st.hits - before.hits, st.misses - before.misses);
+        report::value(HIT_RATIO, hits as f64 / (hits + misses) as f64, "ratio");
+    }
     if wants("switch.l2_miss") {
-        let pps = run_misses(&mut rig, &l2[0], time);
+        let pps = run_misses(&mut rig, &l2[0], time)?;
         report_vs_copy("switch.l2_miss", pps, peer);
     }
     let mut base = None;
@@ -434,7 +492,7 @@ pub async fn run(
         if !(wants(name) || any_scaling && base.is_none()) {
             continue;
         }
-        let ns = ns_per_packet(run_flows(&mut rig, &l2[0], flows, time));
+        let ns = ns_per_packet(run_flows(&mut rig, &l2[0], flows, time)?);
         let extra = [("mpps", 1e3 / ns)];
         match base {
             None => {
@@ -445,11 +503,11 @@ pub async fn run(
         }
     }
     flush_flows(&mut rig);
-    if !wants("switch.veth_") {
+    if !lab_runs(only) {
         return Ok(());
     }
     let secs = (10 / scale_down.max(1)).max(1) as u32;
-    tokio::task::block_in_place(|| lab(bin_dir, secs))
+    tokio::task::block_in_place(|| lab(bin_dir, secs, only))
 }
 
 /// Received bits per second of a bounded iperf3 TCP transfer vm1 → vm2 (192.0.2.2).
@@ -590,17 +648,62 @@ fn measure_ours(
     figures
 }
 
-/// The three `switch.veth_*` lines of `ours` against the bridge; `tag` names the variant when
-/// it is not the default (`switch.veth_v3_pps_vs_linux_bridge`).
-fn report_veth(tag: &str, ours: &VethFigures, bridge: &VethFigures) {
-    let name = |what: &str| format!("switch.veth_{tag}{what}_vs_linux_bridge");
+/// The [`VETH_FIGURES`] lines of `ours` against the bridge that `only` selects; `tag` names
+/// the variant when it is not the default (`switch.veth_v3_pps_vs_linux_bridge`).
+fn report_veth(only: &[String], tag: &str, ours: &VethFigures, bridge: &VethFigures) {
     let peer = "linux_bridge";
-    report::compared(&name("pps"), ours.pps / 1e6, "Mpps", peer, bridge.pps / 1e6, true);
     let (tcp, peer_tcp) = (ours.tcp_bps / 1e9, bridge.tcp_bps / 1e9);
-    report::compared(&name("iperf"), tcp, "Gbit/s", peer, peer_tcp, true);
-    report::compared(&name("ping_rtt"), ours.rtt_ms, "ms", peer, bridge.rtt_ms, false);
     let (octets, peer_octets) = (ours.tcp_frame_octets, bridge.tcp_frame_octets);
-    report::compared(&name("iperf_frame_octets"), octets, "octets", peer, peer_octets, true);
+    // In the order of VETH_FIGURES.
+    let figures = [
+        (ours.pps / 1e6, "Mpps", bridge.pps / 1e6, true),
+        (tcp, "Gbit/s", peer_tcp, true),
+        (ours.rtt_ms, "ms", bridge.rtt_ms, false),
+        (octets, "octets", peer_octets, true),
+    ];
+    for (what, (value, unit, peer_value, higher_is_better)) in VETH_FIGURES.into_iter().zip(figures)
+    {
+        let name = veth_name(tag, what);
+        if report::selected(only, &name) {
+            report::compared(&name, value, unit, peer, peer_value, higher_is_better);
+        }
+    }
+}
+
+/// One configuration of ours in the lab.
+struct LabVariant {
+    /// In the lines' names: `switch.veth_{tag}pps_vs_linux_bridge`.
+    tag: &'static str,
+    /// Added to `dpu-switch`'s command line.
+    options: &'static [&'static str],
+    /// GRO is turned off on the representors before it runs: the variant leaves the ports'
+    /// GRO as it finds it (or turns it on itself from there).
+    ports_gro_off: bool,
+}
+
+/// Ours by default first (measured in rounds alternating with the bridge), then the
+/// variants, in the order they run.
+const LAB_VARIANTS: [LabVariant; 7] = [
+    LabVariant { tag: "", options: &[], ports_gro_off: false },
+    LabVariant {
+        tag: "pinned2_",
+        options: &["--workers", "2", "--pin-workers"],
+        ports_gro_off: false,
+    },
+    LabVariant { tag: "v3_", options: &["--rx-ring", "v3"], ports_gro_off: false },
+    LabVariant { tag: "nospin_", options: &["--rx-spin-us", "0"], ports_gro_off: false },
+    LabVariant { tag: "noportgro_", options: &["--no-port-gro"], ports_gro_off: true },
+    LabVariant {
+        tag: "uncoalesced_",
+        options: &["--no-port-gro", "--no-tcp-coalescing"],
+        ports_gro_off: true,
+    },
+    LabVariant { tag: "nice0_", options: &["--worker-nice", "0"], ports_gro_off: true },
+];
+
+/// Whether `only` selects a line of `variant`, which then runs.
+fn variant_runs(only: &[String], variant: &LabVariant) -> bool {
+    report::any_selected(only, VETH_FIGURES.map(|w| veth_name(variant.tag, w)))
 }
 
 /// Rounds of the bridge with GRO and ours by default, alternated: conditions on the shared
@@ -664,12 +767,13 @@ const REPRESENTORS: [&str; 2] = ["pf0vf0", "pf0vf1"];
 /// without and with GRO on the representors, ours as it runs by default (one worker,
 /// TPACKET_V2 ring, GRO on its ports, TCP segments coalesced); the bridge with GRO and ours
 /// alternate for [`LAB_ROUNDS`] rounds, each side's best round counts, and the bridge's
-/// figures are the better of its two configurations. Then the variants, once each: two
+/// figures are the better of its two configurations. Then the variants with a line `only`
+/// selects, once each: two
 /// pinned workers, TPACKET_V3, without the ports' GRO (`--no-port-gro`), with neither GRO nor
 /// coalescing, with the workers sleeping at once after a burst instead of checking their
 /// rings for 50 µs first (`--rx-spin-us 0`), and with the workers at nice 0 instead of -10
 /// (`--worker-nice 0`). Needs root, iperf3 and ethtool.
-pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
+pub fn lab(bin_dir: &std::path::Path, secs: u32, only: &[String]) -> anyhow::Result<()> {
     use dpu_lab::{Lab, LabOptions, Role};
     let base = dpu_lab::BENCH_PREFIX_BASE.into();
     let lab = Lab::up(LabOptions { prefix_base: base, ..LabOptions::default() })?;
@@ -683,8 +787,10 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
     // (`--no-port-gro`); `measure_bridge` sets it either way.
     let (mut bridge_gro, mut default) = (Vec::new(), Vec::new());
     for round in 1..=LAB_ROUNDS {
-        let (b, o) =
-            (measure_bridge(&lab, bin_dir, secs, true)?, measure_ours(&lab, bin_dir, secs, &[])?);
+        let (b, o) = (
+            measure_bridge(&lab, bin_dir, secs, true)?,
+            measure_ours(&lab, bin_dir, secs, LAB_VARIANTS[0].options)?,
+        );
         // Each round on stderr, outside the JSON lines: how far the machine drifted.
         eprintln!(
             "switch lab round {round}: Linux bridge (GRO) {:.2} Gbit/s {:.3} Mpps, ours {:.2} Gbit/s {:.3} Mpps",
@@ -697,14 +803,16 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
         default.push(o);
     }
     let (bridge_gro, default) = (VethFigures::best(&bridge_gro)?, VethFigures::best(&default)?);
-    report::compared(
-        "switch.linux_bridge_gro_vs_plain_iperf",
-        bridge_gro.tcp_bps / 1e9,
-        "Gbit/s",
-        "linux_bridge",
-        bridge_plain.tcp_bps / 1e9,
-        true,
-    );
+    if report::selected(only, BRIDGE_GRO_LINE) {
+        report::compared(
+            BRIDGE_GRO_LINE,
+            bridge_gro.tcp_bps / 1e9,
+            "Gbit/s",
+            "linux_bridge",
+            bridge_plain.tcp_bps / 1e9,
+            true,
+        );
+    }
     // Ours is compared with the better of the bridge's two configurations, figure by figure.
     let bridge = VethFigures {
         pps: bridge_plain.pps.max(bridge_gro.pps),
@@ -712,21 +820,15 @@ pub fn lab(bin_dir: &std::path::Path, secs: u32) -> anyhow::Result<()> {
         rtt_ms: bridge_plain.rtt_ms.min(bridge_gro.rtt_ms),
         tcp_frame_octets: bridge_gro.tcp_frame_octets,
     };
-    let pinned = measure_ours(&lab, bin_dir, secs, &["--workers", "2", "--pin-workers"])?;
-    let v3 = measure_ours(&lab, bin_dir, secs, &["--rx-ring", "v3"])?;
-    let no_spin = measure_ours(&lab, bin_dir, secs, &["--rx-spin-us", "0"])?;
-    // The runs above left GRO on (the switch turned it on); these leave it as they find it.
-    set_gro(&lab, "off")?;
-    let no_gro = measure_ours(&lab, bin_dir, secs, &["--no-port-gro"])?;
-    let plain = measure_ours(&lab, bin_dir, secs, &["--no-port-gro", "--no-tcp-coalescing"])?;
-    let nice0 = measure_ours(&lab, bin_dir, secs, &["--worker-nice", "0"])?;
-    report_veth("", &default, &bridge);
-    report_veth("pinned2_", &pinned, &bridge);
-    report_veth("nospin_", &no_spin, &bridge);
-    report_veth("v3_", &v3, &bridge);
-    report_veth("noportgro_", &no_gro, &bridge);
-    report_veth("uncoalesced_", &plain, &bridge);
-    report_veth("nice0_", &nice0, &bridge);
+    report_veth(only, LAB_VARIANTS[0].tag, &default, &bridge);
+    // Only the variants with a selected line.
+    for variant in LAB_VARIANTS.iter().skip(1).filter(|v| variant_runs(only, v)) {
+        if variant.ports_gro_off {
+            set_gro(&lab, "off")?;
+        }
+        let figures = measure_ours(&lab, bin_dir, secs, variant.options)?;
+        report_veth(only, variant.tag, &figures, &bridge);
+    }
     Ok(())
 }
 
@@ -773,5 +875,116 @@ mod tests {
     #[test]
     fn the_switch_takes_the_benchs_configuration() {
         assert_eq!(super::config().validate().map_err(|e| e.to_string()), Ok(()));
+    }
+
+    fn only(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    /// The lab runs when any line it prints is selected, by a part of its name or all of
+    /// it, and only then.
+    #[test]
+    fn the_lab_runs_for_any_of_its_lines() {
+        for sel in [
+            &[][..],
+            &["veth_pps"],
+            &["switch.veth_pps_vs_linux_bridge"],
+            &["linux_bridge_gro_vs_plain_iperf"],
+            &["veth_nice0_"],
+            &["l2_cached", "veth_v3_ping_rtt"],
+        ] {
+            assert!(super::lab_runs(&only(sel)), "{sel:?} should run the lab");
+        }
+        for sel in [&["l2_cached"][..], &["flows_1m"], &["flow_cache_hit_ratio"]] {
+            assert!(!super::lab_runs(&only(sel)), "{sel:?} should not run the lab");
+        }
+        assert_eq!(super::lab_lines().len(), 1 + 4 * super::LAB_VARIANTS.len());
+    }
+
+    /// A lab variant runs only when one of its lines is selected.
+    #[test]
+    fn a_lab_variant_runs_for_its_own_lines() {
+        let runs = |sel: &[&str]| -> Vec<&str> {
+            let sel = only(sel);
+            super::LAB_VARIANTS
+                .iter()
+                .filter(|v| super::variant_runs(&sel, v))
+                .map(|v| v.tag)
+                .collect()
+        };
+        assert_eq!(runs(&["veth_v3_iperf"]), ["v3_"]);
+        assert_eq!(runs(&["veth_pps"]), [""]);
+        assert_eq!(runs(&["linux_bridge_gro_vs_plain_iperf"]), Vec::<&str>::new());
+        assert_eq!(runs(&[]).len(), super::LAB_VARIANTS.len());
+    }
+
+    /// The hit ratio is printed when selected, after all four `_cached` runs it counts;
+    /// not when another line is selected (it would count nothing).
+    #[test]
+    fn the_hit_ratio_is_printed_when_its_runs_ran() {
+        let cached = [
+            "switch.l2_cached",
+            "switch.vxlan_encap_cached",
+            "switch.vxlan_decap_cached",
+            "switch.l3_cached",
+        ];
+        let sel = only(&["flow_cache_hit_ratio"]);
+        assert!(super::hit_ratio_printed(&sel));
+        assert!(cached.iter().all(|n| super::cached_runs(&sel, n)));
+        for sel in [only(&["flows_1m"]), only(&["l2_cached"]), only(&["veth_pps"])] {
+            assert!(!super::hit_ratio_printed(&sel), "{sel:?}");
+        }
+        let sel = only(&["flows_1m"]);
+        assert!(!cached.iter().any(|n| super::cached_runs(&sel, n)));
+        assert!(super::hit_ratio_printed(&[]));
+    }
+
+    /// Feeds `frames` from `port` in bursts; the flow cache's (entries, misses) it added.
+    fn installs(rig: &mut super::Rig, port: usize, frames: &[Vec<u8>]) -> (usize, u64) {
+        let before = rig.sw.flow_stats();
+        for chunk in frames.chunks(super::BURST) {
+            rig.feed(port, chunk);
+        }
+        let after = rig.sw.flow_stats();
+        (after.entries - before.entries, after.misses - before.misses)
+    }
+
+    /// Every `_cached` line cycles through [`super::FLOWS`] distinct flows (each frame of
+    /// its set installs an entry of its own into an empty cache), all installed by the
+    /// warm-up before any is timed (feeding them again misses nothing).
+    #[test]
+    fn each_cached_line_cycles_through_flows_installed_beforehand() {
+        let (mut rig, sets) = super::cached_rig().unwrap();
+        for set in &sets {
+            let (_, misses) = installs(&mut rig, set.port, &set.frames);
+            assert_eq!(misses, 0, "{}: flows missing after the warm-up", set.name);
+        }
+        super::flush_flows(&mut rig);
+        for set in &sets {
+            let (entries, _) = installs(&mut rig, set.port, &set.frames);
+            assert_eq!(entries, usize::from(super::FLOWS), "{}: distinct flows", set.name);
+        }
+    }
+
+    /// The stopwatch counts CPU time to well under a round's length: a 2 ms spin reads
+    /// 2 ms within 10 % (the best of a few tries, as the thread may be preempted during
+    /// one; a clock updated only at scheduler ticks reads 0 or a whole tick every time).
+    #[test]
+    fn the_stopwatch_times_a_short_spin() {
+        let spin = std::time::Duration::from_millis(2);
+        let mut readings = Vec::new();
+        for _ in 0..5 {
+            let clock = super::Stopwatch::start().unwrap();
+            let start = std::time::Instant::now();
+            while start.elapsed() < spin {
+                std::hint::spin_loop();
+            }
+            let cpu = clock.elapsed().unwrap().as_secs_f64();
+            readings.push(cpu);
+            if (cpu / spin.as_secs_f64() - 1.0).abs() <= 0.1 {
+                return;
+            }
+        }
+        panic!("no 2 ms spin read within 10 %: {readings:?} s");
     }
 }
