@@ -6,7 +6,8 @@
 //!   as many connections with as many requests in flight each);
 //! - sequential 128 KiB reads and writes at queue depth 32 on one queue; peer: iperf3 on
 //!   loopback (one stream);
-//! - p50 / p99 latency of the queue depth 1 random reads on one queue;
+//! - p50 / p99 latency of the queue depth 1 random reads on one queue, from a round of
+//!   their own after the IOPS rounds (which record nothing);
 //! - 4 KiB random reads and writes at queue depth 32 on a file volume; peer: fio doing
 //!   the same on the same file (io_uring, O_DIRECT).
 //!
@@ -528,6 +529,57 @@ fn matrix_name(f: &Figure) -> String {
     format!("nvmf.{op}_4k_qd{}{q}{mode}{volume}_vs_{peer}", shape.qd)
 }
 
+/// Latency lines of the QD 1 reads on one queue (µs, nearest rank).
+const QD1_P50: &str = "nvmf.qd1_p50_us";
+const QD1_P99: &str = "nvmf.qd1_p99_us";
+
+/// The random 4 KiB matrix: with SQ flow control off (as `nvme connect --disable-sqflow`:
+/// a read is one C2HData PDU, as the peer answers each request with one message), and the
+/// tracked read once more in NVMe/TCP's default mode; the tracked lines once more against
+/// the peer with a RAM volume's memory traffic, and on the small volume.
+fn matrix() -> Vec<Figure> {
+    let mut matrix = Vec::new();
+    for op in [Op::Read, Op::Write] {
+        let plain =
+            Figure { op, shape: TRACKED, sqflow: false, ram_peer: false, ns: Namespace::Large };
+        for queues in QUEUE_COUNTS {
+            for qd in DEPTHS {
+                matrix.push(Figure { shape: Shape { queues, qd }, ..plain });
+            }
+        }
+        if matches!(op, Op::Read) {
+            matrix.push(Figure { sqflow: true, ..plain });
+        }
+        matrix.push(Figure { ram_peer: true, ..plain });
+        matrix.push(Figure { ns: Namespace::Small, ..plain });
+    }
+    matrix
+}
+
+/// The figure whose commands' latencies give [`QD1_P50`] and [`QD1_P99`]: reads at QD 1
+/// on one queue.
+fn gives_latencies(f: &Figure) -> bool {
+    matches!(f.op, Op::Read) && f.shape.queues == 1 && f.shape.qd == 1
+}
+
+/// The lines a matrix figure's run prints; it runs when one of them is selected.
+fn figure_lines(f: &Figure) -> Vec<String> {
+    let mut lines = vec![matrix_name(f)];
+    if gives_latencies(f) {
+        lines.extend([QD1_P50.to_owned(), QD1_P99.to_owned()]);
+    }
+    lines
+}
+
+/// A matrix figure's load for its IOPS rounds, and for the round its latencies come from.
+/// The IOPS rounds record nothing: recording costs a map insert and removal and two clock
+/// reads per command that the peer's client does not spend.
+fn figure_loads(f: &Figure, time: Duration) -> (Load, Option<Load>) {
+    let Figure { op, shape, sqflow, ns, .. } = *f;
+    let load = Load { op, size: 4096, seq: false, shape, time, record: false, sqflow, ns };
+    (load, gives_latencies(f).then_some(Load { record: true, ..load }))
+}
+
 /// One figure of the random 4 KiB matrix.
 #[derive(Clone, Copy)]
 struct Figure {
@@ -621,59 +673,48 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
         fill_volume(addr, &[Namespace::Large, Namespace::Small]).await?;
     }
 
-    let mut qd1_latencies = Vec::new();
-    // Random 4 KiB with SQ flow control off (as `nvme connect --disable-sqflow`: a read
-    // is one C2HData PDU, as the peer answers each request with one message), and the
-    // tracked read once more in NVMe/TCP's default mode; the tracked lines once more
-    // against the peer with a RAM volume's memory traffic.
-    let mut matrix = Vec::new();
-    for op in [Op::Read, Op::Write] {
-        let plain =
-            Figure { op, shape: TRACKED, sqflow: false, ram_peer: false, ns: Namespace::Large };
-        for queues in QUEUE_COUNTS {
-            for qd in DEPTHS {
-                matrix.push(Figure { shape: Shape { queues, qd }, ..plain });
-            }
-        }
-        if matches!(op, Op::Read) {
-            matrix.push(Figure { sqflow: true, ..plain });
-        }
-        matrix.push(Figure { ram_peer: true, ..plain });
-        matrix.push(Figure { ns: Namespace::Small, ..plain });
-    }
     // Mapped and written once, when a figure wants it.
     let mut memory: Option<PeerMemory> = None;
-    for f in matrix {
+    for f in matrix() {
         let name = matrix_name(&f);
-        if !sel.wants(&name) {
+        if !report::any_selected(sel.only, figure_lines(&f)) {
             continue;
         }
-        let Figure { op, shape, sqflow, ram_peer, ns } = f;
-        let peer_memory = match &memory {
-            _ if !ram_peer || sel.side == Side::Ours => None,
-            Some(m) => Some(m.clone()),
-            None => Some(memory.insert(peer_memory()?).clone()),
-        };
-        // (request, response) bytes of the raw TCP limit peer.
-        let (req, resp) = match op {
-            Op::Read => (REQ_SMALL, 4096),
-            Op::Write => (4096 + REQ_SMALL, REQ_SMALL),
-        };
-        let record = matches!(op, Op::Read) && shape.queues == 1 && shape.qd == 1;
-        let load = Load { op, size: 4096, seq: false, shape, time, record, sqflow, ns };
-        let (r, peer) = best_of(addr, load, sel.side, || {
-            tcp_limit(req, resp, shape, time, peer_memory.clone(), None)
-        })
-        .await?;
-        let iops = r.map(|r| {
-            if record {
-                qd1_latencies = r.latencies_us;
+        let (load, latency_load) = figure_loads(&f, time);
+        // The IOPS rounds, unless only the latency lines are selected.
+        if sel.wants(&name) {
+            let Figure { op, shape, ram_peer, .. } = f;
+            let peer_memory = match &memory {
+                _ if !ram_peer || sel.side == Side::Ours => None,
+                Some(m) => Some(m.clone()),
+                None => Some(memory.insert(peer_memory()?).clone()),
+            };
+            // (request, response) bytes of the raw TCP limit peer.
+            let (req, resp) = match op {
+                Op::Read => (REQ_SMALL, 4096),
+                Op::Write => (4096 + REQ_SMALL, REQ_SMALL),
+            };
+            let (r, peer) = best_of(addr, load, sel.side, || {
+                tcp_limit(req, resp, shape, time, peer_memory.clone(), None)
+            })
+            .await?;
+            let memory_label = if ram_peer { "-ram" } else { "" };
+            let label =
+                format!("tcp-request-response{memory_label}-qd{}x{}", shape.qd, shape.queues);
+            sel.report(&name, r.map(|r| r.iops), "IOPS", &label, peer);
+        }
+        // Then one recording round of ours alone.
+        if let Some(load) = latency_load
+            && sel.side != Side::Peer
+            && (sel.wants(QD1_P50) || sel.wants(QD1_P99))
+        {
+            let lat = ours(addr, load).await?.latencies_us;
+            for (line, q) in [(QD1_P50, 0.50), (QD1_P99, 0.99)] {
+                if sel.wants(line) {
+                    report::value(line, report::percentile(&lat, q), "us");
+                }
             }
-            r.iops
-        });
-        let memory_label = if ram_peer { "-ram" } else { "" };
-        let label = format!("tcp-request-response{memory_label}-qd{}x{}", shape.qd, shape.queues);
-        sel.report(&name, iops, "IOPS", &label, peer);
+        }
     }
     // 4 KiB random reads and writes at QD 32 on a file volume, against fio doing the same
     // on the same file: what the target's volume I/O engine (io_uring transfers, or the
@@ -749,10 +790,6 @@ pub async fn run(scale_down: usize, only: &[String], side: Side) -> anyhow::Resu
         sel.report(name, gbps, "Gbit/s", "iperf3-loopback", peer.map(|p| p / 1e9));
     }
     drop(seq_target);
-    if !qd1_latencies.is_empty() {
-        report::value("nvmf.qd1_p50_us", report::percentile(&qd1_latencies, 0.50), "us");
-        report::value("nvmf.qd1_p99_us", report::percentile(&qd1_latencies, 0.99), "us");
-    }
     if sel.wants(SERVER_CPU) {
         let memory = memory.map_or_else(peer_memory, Ok)?;
         let (ours, peer) = server_cpu_per_command(time, sel.side, memory).await?;
@@ -918,4 +955,54 @@ async fn server_cpu_per_command(
         }
     }
     Ok((best, best_peer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn only(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    /// The matrix figures a selection runs.
+    fn runs(sel: &[&str]) -> Vec<String> {
+        let sel = only(sel);
+        matrix()
+            .iter()
+            .filter(|f| report::any_selected(&sel, figure_lines(f)))
+            .map(matrix_name)
+            .collect()
+    }
+
+    /// The latency lines, tracked names of their own, run the QD 1 reads they come from.
+    #[test]
+    fn a_latency_line_alone_runs_the_qd1_reads() {
+        for sel in [&["nvmf.qd1_p99_us"][..], &["qd1_p50"], &["nvmf.qd1_p50_us", "nvmf.qd1_p99_us"]]
+        {
+            assert_eq!(runs(sel), ["nvmf.randread_4k_qd1_vs_tcp_limit"], "{sel:?}");
+        }
+        assert_eq!(runs(&["randwrite_4k_qd1_vs"]), ["nvmf.randwrite_4k_qd1_vs_tcp_limit"]);
+        assert_eq!(runs(&[]).len(), matrix().len());
+    }
+
+    /// The IOPS rounds record no latencies (a map insert and removal and two clock reads
+    /// per command that the peer's client does not do); the QD 1 reads' latencies come
+    /// from a recording round of the same load of their own.
+    #[test]
+    fn iops_rounds_record_nothing() {
+        let time = Duration::from_millis(10);
+        for f in matrix() {
+            let (iops, latency) = figure_loads(&f, time);
+            assert!(!iops.record, "{} records in its IOPS rounds", matrix_name(&f));
+            match latency {
+                Some(l) => {
+                    assert!(gives_latencies(&f) && l.record, "{}", matrix_name(&f));
+                    assert_eq!((l.shape.qd, l.shape.queues), (iops.shape.qd, iops.shape.queues));
+                    assert_eq!(l.ns.nsid(), iops.ns.nsid());
+                }
+                None => assert!(!gives_latencies(&f), "{} has no latency round", matrix_name(&f)),
+            }
+        }
+    }
 }
