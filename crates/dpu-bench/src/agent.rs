@@ -54,6 +54,12 @@ fn write_config(dir: &Path, bin_dir: &Path, port: u16) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The file of sysctl `key` under the bench's sysctl root (`dev.start.k1`:
+/// `sysctl/dev/start/k1`), as the system service resolves it.
+fn sysctl_file(dir: &Path, key: &str) -> PathBuf {
+    dir.join("sysctl").join(key.replace('.', "/"))
+}
+
 fn options(dir: &Path, port: u16) -> ConnectOptions {
     ConnectOptions {
         endpoint: format!("https://127.0.0.1:{port}"),
@@ -154,6 +160,78 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
     Ok(kib / 1024.0)
 }
 
+/// The sysctl keys of the start-up step's objects.
+fn start_key(i: usize) -> String {
+    format!("dev.start.k{i}")
+}
+
+/// The apply step's sysctl keys.
+fn apply_key(i: usize) -> String {
+    format!("dev.bench.k{i}")
+}
+
+/// Creates the files of `keys` under the bench's sysctl root, so the system service
+/// applies their objects (writes and reads back) as it does in /proc/sys, rather than
+/// failing each at once for want of its file.
+fn create_sysctl_files(dir: &Path, keys: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    for key in keys {
+        let file = sysctl_file(dir, &key);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&file, "0\n").with_context(|| format!("creating {}", file.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes the start-up step's `count` sysctl objects offline (the agent is not running)
+/// to a fresh store in `dir`, replacing the one the apply step left (whose objects would
+/// add to the count), with a file for each under the sysctl root.
+async fn store_start_objects(dir: &Path, count: usize) -> anyhow::Result<()> {
+    let state = dir.join("state");
+    if state.exists() {
+        std::fs::remove_dir_all(&state).context("removing the apply step's store")?;
+    }
+    create_sysctl_files(dir, (0..count).map(start_key))?;
+    let store = dpu_store::Store::open(&state)?;
+    let sysctls = store.collection::<SysctlSpec>("sysctls");
+    for i in 0..count {
+        let name = format!("sysctls/{}", start_key(i));
+        sysctls.create(&name, &SysctlSpec { value: i.to_string() }).await?;
+    }
+    anyhow::ensure!(store.len() == count, "the store holds {} objects, not {count}", store.len());
+    Ok(())
+}
+
+/// Fails unless the agent reports the sysctls `keys[i] = i` APPLIED with that value read
+/// back within 30 s: the objects the bench times really went through the service.
+async fn ensure_applied(
+    dir: &Path,
+    port: u16,
+    keys: impl Iterator<Item = (String, usize)>,
+) -> anyhow::Result<()> {
+    use dpu_proto::dpu::system::v1::{ApplyState, GetSysctlRequest};
+    let client = dpu_client::connect(&options(dir, port)).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (key, value) in keys {
+        let name = format!("sysctls/{key}");
+        loop {
+            let got = client.system().get_sysctl(GetSysctlRequest { name: name.clone() }).await?;
+            let status = got.into_inner().status.unwrap_or_default();
+            if status.state == ApplyState::Applied as i32
+                && status.observed_value.trim() == value.to_string()
+            {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("{name} is not applied within 30 s: {status:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(bin_dir: &Path, scale_down: usize) -> anyhow::Result<()> {
     let scale = scale_down.max(1);
     let dir = tempfile::tempdir()?;
@@ -212,10 +290,12 @@ pub async fn run(bin_dir: &Path, scale_down: usize) -> anyhow::Result<()> {
     let mut text = String::new();
     for i in 0..count {
         text.push_str(&format!(
-            "kind: Sysctl\nname: dev.bench.k{i}\nspec:\n  value: \"{i}\"\n---\n"
+            "kind: Sysctl\nname: {}\nspec:\n  value: \"{i}\"\n---\n",
+            apply_key(i)
         ));
     }
     std::fs::write(&manifest, text)?;
+    create_sysctl_files(dir.path(), (0..count).map(apply_key))?;
     let t = Instant::now();
     let out = Command::new(bin_dir.join("dpuctl"))
         .arg("--endpoint")
@@ -235,21 +315,50 @@ pub async fn run(bin_dir: &Path, scale_down: usize) -> anyhow::Result<()> {
         bail!("dpuctl apply failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     report::value("agent.apply_10k_objects", t.elapsed().as_secs_f64(), "s");
+    let sample =
+        |n: usize, key: fn(usize) -> String| [0, n / 2, n.saturating_sub(1)].map(|i| (key(i), i));
+    ensure_applied(dir.path(), agent.port, sample(count, apply_key).into_iter()).await?;
     drop(client);
     drop(agent);
 
     // 4. Start-up with 100,000 stored objects (written offline, then the agent is started).
     let big = 100_000 / scale;
-    {
-        let store = dpu_store::Store::open(&dir.path().join("state"))?;
+    store_start_objects(dir.path(), big).await?;
+    let (agent, took) = start_agent(dir.path(), bin_dir, port).await?;
+    report::value("agent.start_100k_objects", took.as_secs_f64(), "s");
+    ensure_applied(dir.path(), agent.port, sample(big, start_key).into_iter()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The start-up step's store holds its objects alone (not the apply step's, which
+    /// ran against the same directory), and each has its file under the sysctl root, so
+    /// the system service really applies it rather than failing it at once.
+    #[tokio::test]
+    async fn the_start_up_store_holds_exactly_its_objects_each_with_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), Path::new("/nonexistent"), 1).unwrap();
+        {
+            // What the apply step leaves behind.
+            let store = dpu_store::Store::open(&dir.path().join("state")).unwrap();
+            let sysctls = store.collection::<SysctlSpec>("sysctls");
+            for i in 0..7 {
+                let spec = SysctlSpec { value: i.to_string() };
+                sysctls.create(&format!("sysctls/{}", apply_key(i)), &spec).await.unwrap();
+            }
+        }
+        store_start_objects(dir.path(), 50).await.unwrap();
+        let store = dpu_store::Store::open(&dir.path().join("state")).unwrap();
+        assert_eq!(store.len(), 50);
         let sysctls = store.collection::<SysctlSpec>("sysctls");
-        for i in 0..big {
-            sysctls
-                .create(&format!("sysctls/dev.start.k{i}"), &SysctlSpec { value: i.to_string() })
-                .await?;
+        for i in [0, 49] {
+            let name = format!("sysctls/{}", start_key(i));
+            assert!(sysctls.get(&name).unwrap().is_some(), "{name} not stored");
+            let file = sysctl_file(dir.path(), &start_key(i));
+            assert!(file.is_file(), "{} missing", file.display());
         }
     }
-    let (_agent, took) = start_agent(dir.path(), bin_dir, port).await?;
-    report::value("agent.start_100k_objects", took.as_secs_f64(), "s");
-    Ok(())
 }
