@@ -815,7 +815,7 @@ pub fn http_get(url: &str) -> Result<()> {
 /// (`dpu_nvmf::initiator`) connects one I/O queue (authenticating with the secret in `F` when
 /// the target asks), identifies controller and namespace 1, writes a 4 KiB pattern at LBA 8
 /// and reads it back (used inside lab namespaces). Every wait is bounded by the initiator's
-/// timeout (10 s per PDU) and an overall 60 s limit.
+/// timeout (10 s per wait, however slowly bytes come) and an overall 60 s limit.
 pub fn nvmf_io(
     addr: SocketAddr,
     subnqn: &str,

@@ -850,8 +850,10 @@ impl HostQueue {
                     return Err(self.violation(f, &Pdu::C2HData(d)).await);
                 }
                 let success = d.header.success;
-                // SUCCESS only on the last PDU of the command's data (§3.6.2.8).
-                if success && p.got + d.data.len() != p.want {
+                // SUCCESS only on the last PDU of the command's data (§3.6.2.8): all of it
+                // for a command that fixes its length; another may read less than its
+                // buffer (our target's Authentication Receive with SQ flow control off).
+                if success && p.exact && p.got + d.data.len() != p.want {
                     let f = FatalError::invalid_field(1, "SUCCESS before all data");
                     return Err(self.violation(f, &Pdu::C2HData(d)).await);
                 }
@@ -1949,6 +1951,29 @@ mod tests {
         let cid = q.start_read(1, 0, 16, 512).await.unwrap();
         let done = q.wait(cid).await;
         assert!(failed_transfer(&done), "{done:?}");
+    }
+
+    /// A command that may read less than its buffer (here not a Read) completes by a
+    /// SUCCESS flag on a shorter last PDU, the rest of its data zero; a Read cannot.
+    #[tokio::test]
+    async fn only_a_read_must_have_all_its_data_before_the_success_flag() {
+        let (mut q, _controller) =
+            scripted(HostOptions::default(), 1, None, |c, f| c2h(c[0], 0, 100, true, false, f))
+                .await;
+        let cid = q.start(Sqe::new(0x06, 0), None, 4096).await.unwrap();
+        let done = q.wait(cid).await.unwrap();
+        assert!(done.cqe.status.is_success() && done.via_success_flag, "{done:?}");
+        assert_eq!(done.data.len(), 4096);
+        assert!(
+            done.data[..100].iter().all(|&b| b == 0x5A) && done.data[100..].iter().all(|&b| b == 0)
+        );
+
+        let (mut q, _controller) =
+            scripted(HostOptions::default(), 1, None, |c, f| c2h(c[0], 0, 100, true, false, f))
+                .await;
+        let cid = q.start_read(1, 0, 8, 512).await.unwrap();
+        let done = q.wait(cid).await;
+        assert!(matches!(done, Err(InitiatorError::Protocol(_))), "{done:?}");
     }
 
     /// A controller that drips its answer a byte at a time, each within the timeout,
