@@ -660,6 +660,11 @@ fn martians_are_not_routed() {
     assert_eq!(h.drops("a", DropReason::Martian), all as u64);
     assert_eq!(h.send("a", &echo4([192, 0, 2, 1])).len(), 1);
     assert_eq!(h.send("a", &echo6(v6(A6))).len(), 1);
+    // Link-local sources are never routed, but valid on their link (RFC 3927, RFC 4291
+    // §2.5.6): the gateway answers them, as Linux does.
+    assert_eq!(h.send("a", &echo4([169, 254, 1, 5])).len(), 1, "IPv4 link-local");
+    assert_eq!(h.send("a", &echo6("fe80::5".parse().unwrap())).len(), 1, "IPv6 link-local");
+    assert_eq!(h.drops("a", DropReason::Martian), all as u64);
 }
 
 /// A VM running duplicate address detection for the gateway's IPv6 address (a Neighbor

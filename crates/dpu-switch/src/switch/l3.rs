@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
-use dpu_wire::addr::{is_martian_v4, is_martian_v6};
+use dpu_wire::addr::{is_martian_v4, is_martian_v6, is_single_host_v4};
 use dpu_wire::arp::{self, ArpOperation, ArpPacket, ArpRepr};
 use dpu_wire::ethernet::{EthernetRepr, parse_l2};
 use dpu_wire::icmpv4::{self, Icmpv4Error, Icmpv4Packet, Icmpv4Type, Quote};
@@ -499,6 +499,18 @@ impl Switch {
         martian(src, dst) || self.local_addrs.contains_key(&(vrf, src))
     }
 
+    /// Whether `src` cannot have sent a packet to the gateway itself (RFC 1122 §3.2.1.3):
+    /// an address that names no single host, or one of the VRF's own. Unlike a routed
+    /// packet's, a link-local source is valid here: it is never forwarded, but lives on its
+    /// link (RFC 3927 §2.7, RFC 4291 §2.5.6), and Linux answers it.
+    fn bad_source_to_us(&self, vrf: u16, src: IpAddr) -> bool {
+        let no_host = match src {
+            IpAddr::V4(s) => !is_single_host_v4(s),
+            IpAddr::V6(s) => is_martian_v6(s) && !s.is_unicast_link_local(),
+        };
+        no_host || self.local_addrs.contains_key(&(vrf, src))
+    }
+
     /// Handles ARP and packets for the SVI itself; true when the frame was consumed.
     pub(super) fn svi_control(
         &mut self,
@@ -565,7 +577,7 @@ impl Switch {
         self.learn(key.bridge, key.src, ingress.from, now);
         // RFC 1122 §3.2.1.3: a datagram from an invalid source is discarded, not answered
         // (Linux's input route drops it as a martian before it reaches ICMP).
-        if key.src_ip.is_some_and(|src| self.martian_in(svi.vrf, src, dst)) {
+        if key.src_ip.is_some_and(|src| self.bad_source_to_us(svi.vrf, src)) {
             self.count_drop(ingress.port, DropReason::Martian);
             return true;
         }
@@ -946,7 +958,7 @@ impl Switch {
         if t == Icmpv6Type::ECHO_REQUEST
             && key.dst == svi.mac
             && to_gateway
-            && !self.martian_in(svi.vrf, src, dst)
+            && !self.bad_source_to_us(svi.vrf, src)
         {
             let own = ip.dst();
             self.learn(key.bridge, key.src, ingress.from, now);
