@@ -1077,13 +1077,20 @@ impl Connection {
         self.process_received(now);
     }
 
+    /// Restarts `ctrl`'s Keep Alive timer for this queue's activity, unless the queue has
+    /// yet to authenticate: anyone who knows the NQNs, Host ID and CNTLID may connect one,
+    /// and must not keep a silent host's controller alive.
+    fn note_host_traffic(&self, ctrl: &Controller) {
+        if !self.auth_pending() {
+            ctrl.note_traffic();
+        }
+    }
+
     fn process_received(&mut self, now: Instant) {
-        if let Some(b) = self.bound.as_ref().filter(|b| b.qid != 0 && !self.auth_pending()) {
+        if let Some(b) = self.bound.as_ref().filter(|b| b.qid != 0) {
             // What the host sends an I/O queue is its commands and their data: traffic
-            // that keeps the controller alive (Traffic Based Keep Alive). Not before the
-            // queue authenticated: anyone who knows the NQNs, Host ID and CNTLID may
-            // connect one, and must not keep a silent host's controller alive.
-            b.ctrl.note_traffic();
+            // that keeps the controller alive (Traffic Based Keep Alive).
+            self.note_host_traffic(&b.ctrl);
         }
         self.input_paused = false;
         while self.closed.is_none() {
@@ -1421,9 +1428,7 @@ impl Connection {
                 b.ctrl.state().io_qids.remove(&b.qid);
                 // As a queue's Connect: its end restarts the Keep Alive timer (nvmet's
                 // `reset_tbkas` on queue destroy), if the queue was the host's.
-                if !self.auth_pending() {
-                    b.ctrl.note_traffic();
-                }
+                self.note_host_traffic(&b.ctrl);
             }
         }
     }
@@ -2353,9 +2358,7 @@ impl Connection {
             // Setting up queues is activity: a host may send no Keep Alive until all are
             // up (nvmet's `reset_tbkas` on queue install). A queue that must authenticate
             // counts once it has (`auth_event`).
-            if !self.auth_pending() {
-                ctrl.note_traffic();
-            }
+            self.note_host_traffic(&ctrl);
             self.bind(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
             cqe
         }

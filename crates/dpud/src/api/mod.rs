@@ -154,6 +154,12 @@ pub fn validate_id(id: &str, field: &str) -> Result<(), Status> {
     }
 }
 
+/// `{collection}/{id}` for a Create of a top-level resource, after checking the id.
+pub fn create_name(collection: &str, id: &str, id_field: &str) -> Result<String, Status> {
+    validate_id(id, id_field)?;
+    Ok(format!("{collection}/{id}"))
+}
+
 /// FAILED_PRECONDITION when `what` still has `users` (deleting something referenced).
 pub fn in_use(what: &str, users: &[String]) -> Result<(), Status> {
     if users.is_empty() {

@@ -49,7 +49,7 @@ use super::resource::{
     CreateRequest, Kind, Resources, UpdateRequest, creation_times, fits_one_sync, required,
     with_written,
 };
-use super::{answered, caller_role, in_use, invalid, parse_name, validate_id};
+use super::{answered, caller_role, create_name, in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, ServiceHandle, Services, Synced};
 
 /// The service that applies these kinds.
@@ -807,12 +807,6 @@ fn namespace_claims(
 /// The parent subsystem key of a namespace name ("subsystems/s1/namespaces/1" → "subsystems/s1").
 fn namespace_parent(name: &str) -> &str {
     name.rsplit_once("/namespaces/").map_or(name, |(p, _)| p)
-}
-
-/// `collection/{id}` for a Create of a top-level kind, after checking the id.
-fn create_name(collection: &str, id: &str, id_field: &str) -> Result<String, Status> {
-    validate_id(id, id_field)?;
-    Ok(format!("{collection}/{id}"))
 }
 
 impl CreateRequest for CreateVolumeRequest {

@@ -29,19 +29,13 @@ use super::kinds::{
 use super::{SWITCH_SERVICE, SwitchResources, switch_client};
 use crate::api::resource::{CreateRequest, Kind, Resources, UpdateParts, UpdateRequest, required};
 use crate::api::{
-    answered, caller_role, invalid, page_size, parse_name, store_status, validate_id,
+    answered, caller_role, create_name, invalid, page_size, parse_name, store_status, validate_id,
 };
 use crate::services::Services;
 use dpu_proto::dpu::switch::v1::switch_internal_service_client::SwitchInternalServiceClient;
 
 fn unavailable(e: &Status) -> Status {
     Status::unavailable(format!("the switch service is not answering: {}", e.message()))
-}
-
-/// `{collection}/{id}` for a Create, after checking the id.
-fn create_name(collection: &str, id: &str, id_field: &str) -> Result<String, Status> {
-    validate_id(id, id_field)?;
-    Ok(format!("{collection}/{id}"))
 }
 
 /// `{parent}/{child}/{id}` for a Create of a nested resource, after checking parent and id.
