@@ -2715,7 +2715,7 @@ fn verify_and_compare_with_fua_read_from_the_medium() {
         assert_eq!(c.status, Status::COMPARE_FAILURE.with_dnr());
         assert_eq!(count(), before + 3, "a failing Compare with FUA");
     }
-    // A RAM volume has nothing to flush: FUA changes nothing there.
+    // On a RAM volume, with no cache to flush, Verify and Compare with FUA run as without.
     let mut s = verify(1, 0, 8);
     s.cdw[2] |= 1 << 30;
     assert!(q.run(s, &[]).0.status.is_success());
