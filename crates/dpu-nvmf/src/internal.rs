@@ -807,8 +807,17 @@ impl NvmfInternal {
                 }
             };
             let old_id = rebound.get(&name).and_then(|old| old.port_id);
+            let old_life = rebound.get(&name).map(|old| old.life.clone());
             if let (Err(_), Some(old)) = (&result, rebound.remove(&name)) {
                 self.restore_listener(&name, old, &mut listeners, &reserved).await;
+            }
+            // One neither bound anew nor started again as it was serves the connections it
+            // kept no more: they close (a Connect would take the role of a socket that is
+            // gone, its port ID free), as a later Sync starts it with a life of its own.
+            if let Some(life) = old_life
+                && !listeners.contains_key(&name)
+            {
+                life.delete();
             }
             // The I/O controllers a rebound listener kept carry its port ID, whose ANA
             // states they follow and with which they end. One that does not keep it (made
@@ -1962,6 +1971,39 @@ mod tests {
         let _fresh = HostController::connect(at_b, TEST_NQN, &opts, 1).await.unwrap();
         assert_eq!(target.controller_count(TEST_NQN), 1, "B's controller alone");
         assert_eq!(target.ana_state(Some(ids["listeners/b"] as u16), 1), AnaState::Inaccessible);
+    }
+
+    /// A connection an I/O listener accepted before it was made discovery-only, still
+    /// waiting for its Connect, gets what the listener serves now: no controller of an NVM
+    /// subsystem, which would carry the port ID the listener let go (a later listener's,
+    /// whose ANA states and deletion would reach it).
+    #[tokio::test]
+    async fn an_io_listener_made_discovery_only_refuses_a_kept_connections_io_connect() {
+        use crate::initiator::{HostOptions, HostQueue};
+        use dpu_nvmf_proto::Status;
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectData};
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = held.local_addr().unwrap().port();
+        drop(held);
+        sync_listeners(&internal, vec![test_listener("a", a, false, &[], false)]).await;
+        let at = std::net::SocketAddr::from(([127, 0, 0, 1], a));
+        let opts = HostOptions { kato_ms: 120_000, ..HostOptions::default() };
+        // ICReq answered, no Connect yet.
+        let mut waiting = HostQueue::open(at, &opts).await.unwrap();
+
+        sync_listeners(&internal, vec![test_listener("a", a, true, &[], false)]).await;
+        let c = waiting.connect(TEST_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+        assert_eq!(
+            (c.cqe.status, c.cqe.dw0),
+            (
+                Status::CONNECT_INVALID_PARAMETERS.with_dnr(),
+                (1 << 16) | u32::from(ConnectData::OFFSET_SUBNQN)
+            ),
+            "as on any discovery-only listener"
+        );
+        assert_eq!(target.controller_count(TEST_NQN), 0);
     }
 
     /// A discovery listener bound anew elsewhere with its connections kept serves them its

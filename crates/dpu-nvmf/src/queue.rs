@@ -112,13 +112,15 @@ pub struct QueueConfig {
     /// The host's address of this connection (reported in the queue statistics).
     pub peer_addr: Option<SocketAddr>,
     /// A discovery-only listener's connection: Connect to the discovery subsystem only.
+    /// The Connect takes it anew from `listener` once that is bound ([`ListenerLife::role`]).
     pub discovery_only: bool,
     /// The listener that accepted it, across the sockets it is bound to in turn: where it
-    /// is bound now names its entry and referrals in the discovery log, and its deletion
-    /// closes the connection.
+    /// is bound now names its entry and referrals in the discovery log, what it serves
+    /// there decides the Connect, and its deletion closes the connection.
     pub listener: ListenerLife,
     /// The listener's port ID, whose ANA states this connection's I/O follows (`None`:
-    /// every group optimized).
+    /// every group optimized). The Connect takes it anew from `listener` as
+    /// `discovery_only`.
     pub port_id: Option<u16>,
     /// Largest C2HData PDU sent; longer read data leaves in several PDUs. The default,
     /// the largest transfer, sends every read in one PDU (as Linux's nvmet does), which
@@ -140,26 +142,48 @@ struct LifeState {
     /// Set once the listener is deleted: its connections close at their next tick, as
     /// Linux's nvmet deletes the controllers of a port whose subsystem link goes.
     deleted: AtomicBool,
-    /// The address its socket is bound to now (`None`: none yet).
-    addr: Mutex<Option<SocketAddr>>,
+    /// Where its socket is bound now and what it serves there (`None`: not bound yet).
+    bound: Mutex<Option<(SocketAddr, ListenerRole)>>,
+}
+
+/// What a listener serves where it is bound now: the [`QueueConfig`] fields a Connect takes
+/// from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerRole {
+    /// [`QueueConfig::discovery_only`].
+    pub discovery_only: bool,
+    /// [`QueueConfig::port_id`].
+    pub port_id: Option<u16>,
+}
+
+impl ListenerRole {
+    /// The role `cfg` gives its connections.
+    pub fn of(cfg: &QueueConfig) -> Self {
+        Self { discovery_only: cfg.discovery_only, port_id: cfg.port_id }
+    }
 }
 
 impl ListenerLife {
-    /// A listener bound to `addr`.
-    pub fn bound_to(addr: SocketAddr) -> Self {
+    /// A listener bound to `addr`, serving as `role`.
+    pub fn bound_to(addr: SocketAddr, role: ListenerRole) -> Self {
         let life = Self::default();
-        life.bound(addr);
+        life.bound(addr, role);
         life
     }
 
-    /// Its socket is now bound to `addr`.
-    pub fn bound(&self, addr: SocketAddr) {
-        *self.0.addr.lock().unwrap_or_else(PoisonError::into_inner) = Some(addr);
+    /// Its socket is now bound to `addr`, serving as `role`.
+    pub fn bound(&self, addr: SocketAddr, role: ListenerRole) {
+        *self.0.bound.lock().unwrap_or_else(PoisonError::into_inner) = Some((addr, role));
     }
 
     /// The address its socket is bound to now.
     pub fn addr(&self) -> Option<SocketAddr> {
-        *self.0.addr.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.bound.lock().unwrap_or_else(PoisonError::into_inner).map(|(addr, _)| addr)
+    }
+
+    /// What it serves where it is bound now (`None`: not bound yet).
+    pub fn role(&self) -> Option<ListenerRole> {
+        self.0.bound.lock().unwrap_or_else(PoisonError::into_inner).map(|(_, role)| role)
     }
 
     /// Marks it deleted: its connections close at their next tick.
@@ -2271,6 +2295,13 @@ impl Connection {
             return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_SQSIZE);
         }
         let sqflow_disabled = c.cattr & 0b100 != 0;
+        // What the listener serves now, not when it accepted the connection: a Sync may
+        // have bound it anew since, made discovery-only or with another port ID, and the
+        // one it let go may be another listener's by now.
+        let role = self.cfg.listener.role();
+        if let Some(r) = role {
+            (self.cfg.discovery_only, self.cfg.port_id) = (r.discovery_only, r.port_id);
+        }
         if self.cfg.discovery_only && d.subnqn != DISCOVERY_NQN {
             // As an unknown subsystem: none is reachable through this listener.
             self.target.connect_refused(Some(&d.subnqn));
@@ -2290,6 +2321,15 @@ impl Connection {
                 self.cfg.peer_addr.map(|a| dpu_runtime::peer::address(a.ip())),
             );
             let ctrl = match created {
+                // Bound anew while it was made: the Sync ends the controllers of the port
+                // ID it let go after the listener's new role is in place, so it may have
+                // looked before this one was registered. Without DNR: the host may try
+                // again, and the listener's new role answers it.
+                Ok(ctrl) if role.is_some() && self.cfg.listener.role() != role => {
+                    self.target.remove_controller(&ctrl);
+                    self.target.connect_refused(Some(&d.subnqn));
+                    return Cqe::new(cid, Status::CONNECT_CONTROLLER_BUSY);
+                }
                 Ok(ctrl) => ctrl,
                 Err(r) => {
                     self.target.connect_refused(Some(&d.subnqn));

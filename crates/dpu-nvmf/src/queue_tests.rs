@@ -2264,7 +2264,10 @@ fn referral_change_raises_discovery_event_through_its_listener_only() {
     let through: std::net::SocketAddr = "127.0.0.1:8009".parse().unwrap();
     let cfg = QueueConfig {
         discovery_only: true,
-        listener: crate::queue::ListenerLife::bound_to(through),
+        listener: crate::queue::ListenerLife::bound_to(
+            through,
+            crate::queue::ListenerRole { discovery_only: true, port_id: None },
+        ),
         ..QueueConfig::default()
     };
     let mut h = H::with_config(&t, cfg, false, false);

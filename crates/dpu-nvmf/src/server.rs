@@ -17,11 +17,11 @@ use tokio::task::{JoinError, JoinHandle};
 use tracing::{debug, info, warn};
 
 use crate::auth::DhOutput;
-pub use crate::queue::ListenerLife;
 use crate::queue::{
     COPY_BELOW, Connection, DhRequest, IoOp, IoRequest, QueueConfig, Segment, execute_io,
     execute_io_into, queued_write_data,
 };
+pub use crate::queue::{ListenerLife, ListenerRole};
 use crate::target::{ListenerSpec, RegistryError, Target};
 use crate::uring::Ring;
 use crate::volume::Volume;
@@ -441,8 +441,9 @@ impl Server {
     /// listener allows in the registry at the time each is accepted.
     fn accept(&self, listener: TcpListener, addr: SocketAddr, cfg: QueueConfig) -> Accepting {
         // Bound here now: connections it kept from an earlier socket look up its
-        // referrals and port ID by this address from now on.
-        cfg.listener.bound(addr);
+        // referrals and port ID by this address from now on, and those not connected yet
+        // connect to what it serves here (discovery only or not, its port ID).
+        cfg.listener.bound(addr, ListenerRole::of(&cfg));
         let life = cfg.listener.clone();
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
