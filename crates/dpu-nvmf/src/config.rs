@@ -52,7 +52,7 @@ use tracing::warn;
 use crate::auth::HostSecrets;
 use crate::dhchap::{dh_group_id, hash_id};
 use crate::rate_limit::RateLimit;
-use crate::server::MAX_IO_THREADS;
+use crate::server::{MAX_IO_THREADS, addresses_overlap};
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec,
     Target, check_ana_group, check_namespace, check_subsystem, unused_host_secret,
@@ -464,21 +464,32 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks the listeners as the registry and the API would: a port ID and an address
-    /// (the discovery listener's too) once each, a port given (port 0 would listen where
-    /// the kernel picks, which no host is told), ANA states and referrals.
+    /// Checks the listeners as the registry and the API would: a port ID once each, no
+    /// two addresses (the discovery listener's too) whose sockets would take one port (as
+    /// the agent checks them, `server::addresses_overlap`: else the second bind would fail
+    /// at start), a port given (port 0 would listen where the kernel picks, which no host
+    /// is told), ANA states and referrals.
     fn check_listeners(&self) -> Result<(), ConfigError> {
         let listener = |whose: String, message: String| ConfigError::Listener { whose, message };
         let mut port_ids = BTreeSet::new();
-        let mut addresses = BTreeSet::new();
+        let mut addresses: Vec<(String, SocketAddr)> = Vec::new();
         let named = self.discovery.iter().map(|a| ("discovery".to_owned(), *a));
         let named = named.chain(self.listeners.iter().map(|l| (l.whose(), l.address)));
         for (whose, address) in named {
             if address.port() == 0 {
                 return Err(listener(whose, format!("address {address}: port 0")));
             }
-            if !addresses.insert(address) {
-                return Err(listener(whose, format!("address {address} listed twice")));
+            let taken = addresses.iter().find(|(_, a)| addresses_overlap(address, *a));
+            match taken {
+                Some((other, a)) => {
+                    let message = if *a == address {
+                        format!("address {address} listed twice ({other} has it too)")
+                    } else {
+                        format!("address {address} takes the port of {other} ({a})")
+                    };
+                    return Err(listener(whose, message));
+                }
+                None => addresses.push((whose, address)),
             }
         }
         for l in &self.listeners {
@@ -1198,9 +1209,15 @@ mod tests {
         let twice = one.clone() + &listener(1, "127.0.0.1:4421", "");
         assert_eq!(e(&twice), "listener 1: port_id listed twice");
         let same_address = one.clone() + &listener(2, "127.0.0.1:4420", "");
-        assert_eq!(e(&same_address), "listener 2: address 127.0.0.1:4420 listed twice");
+        assert_eq!(
+            e(&same_address),
+            "listener 2: address 127.0.0.1:4420 listed twice (listener 1 has it too)"
+        );
         let discovery = format!("discovery = \"127.0.0.1:4420\"\n{one}");
-        assert_eq!(e(&discovery), "listener 1: address 127.0.0.1:4420 listed twice");
+        assert_eq!(
+            e(&discovery),
+            "listener 1: address 127.0.0.1:4420 listed twice (discovery has it too)"
+        );
         let group = |g: &str| e(&listener(1, "127.0.0.1:4420", g));
         let out_of_range = group(r#"{ group = 129, state = "change" }"#);
         assert!(
@@ -1209,6 +1226,31 @@ mod tests {
         );
         let dup = group(r#"{ group = 2, state = "change" }, { group = 2, state = "optimized" }"#);
         assert_eq!(dup, "listener 1: ANA group 2 listed twice");
+    }
+
+    /// Addresses whose sockets would take the same port are refused as the agent refuses
+    /// them (`server::addresses_overlap`), naming both listeners, rather than the second
+    /// bind failing with EADDRINUSE at start: `[::]` is bound dual-stack.
+    #[test]
+    fn overlapping_listener_addresses_are_refused_naming_both() {
+        let listener = |port_id: u16, address: &str| {
+            format!("[[listeners]]\nport_id = {port_id}\naddress = \"{address}\"\n")
+        };
+        let e = |text: &str| Config::parse(text).unwrap_err().to_string();
+        let dual = listener(1, "0.0.0.0:4420") + &listener(2, "[::]:4420");
+        assert_eq!(
+            e(&dual),
+            "listener 2: address [::]:4420 takes the port of listener 1 (0.0.0.0:4420)"
+        );
+        let wildcard = format!("discovery = \"[::]:4420\"\n{}", listener(1, "127.0.0.1:4420"));
+        assert_eq!(
+            e(&wildcard),
+            "listener 1: address 127.0.0.1:4420 takes the port of discovery ([::]:4420)"
+        );
+        let apart = listener(1, "0.0.0.0:4420") + &listener(2, "[::]:4421");
+        assert_eq!(Config::parse(&apart).unwrap().listeners.len(), 2);
+        let v4_and_v6_host = listener(1, "0.0.0.0:4420") + &listener(2, "[2001:db8::1]:4420");
+        assert_eq!(Config::parse(&v4_and_v6_host).unwrap().listeners.len(), 2);
     }
 
     #[test]

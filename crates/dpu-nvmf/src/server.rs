@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -110,6 +110,22 @@ pub async fn bind(addr: SocketAddr) -> Result<BoundSocket, ServerError> {
     let listener = socket.listen(128).map_err(bind_err)?;
     let addr = listener.local_addr().map_err(bind_err)?;
     Ok(BoundSocket { listener, addr })
+}
+
+/// Whether sockets listening on `a` and `b` would take the same port, so that [`bind`]
+/// binds only one of them: the same port and address, or an unspecified address of the
+/// family (`::` the IPv4 ones too: [`bind`] binds it dual-stack). An IPv4-mapped IPv6
+/// address (`::ffff:127.0.0.1`) is its IPv4 address, as Linux binds it. The agent's
+/// checks of stored listeners and the configuration file's both use it.
+pub fn addresses_overlap(a: SocketAddr, b: SocketAddr) -> bool {
+    let dual_stack = |ip: IpAddr| ip == IpAddr::from(Ipv6Addr::UNSPECIFIED);
+    let (x, y) = (a.ip().to_canonical(), b.ip().to_canonical());
+    a.port() == b.port()
+        && if x.is_ipv4() == y.is_ipv4() {
+            x == y || x.is_unspecified() || y.is_unspecified()
+        } else {
+            dual_stack(x) || dual_stack(y)
+        }
 }
 
 /// Most volume I/O operations that may run at once (`io_threads`): they run on tokio's
@@ -1006,6 +1022,30 @@ async fn ring_ready(ring: &Option<Option<Ring>>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn listener_addresses_overlap_as_linux_binds_them() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        for (a, b) in [
+            ("127.0.0.1:4420", "127.0.0.1:4420"),
+            ("0.0.0.0:4420", "192.0.2.1:4420"),
+            ("[::]:4420", "192.0.2.1:4420"),
+            ("[::]:4420", "[2001:db8::1]:4420"),
+            ("[::ffff:127.0.0.1]:4420", "127.0.0.1:4420"),
+            ("[::ffff:0.0.0.0]:4420", "192.0.2.1:4420"),
+        ] {
+            assert!(addresses_overlap(at(a), at(b)), "{a} {b}");
+            assert!(addresses_overlap(at(b), at(a)), "{b} {a}");
+        }
+        for (a, b) in [
+            ("127.0.0.1:4420", "127.0.0.1:4421"),
+            ("127.0.0.1:4420", "127.0.0.2:4420"),
+            ("0.0.0.0:4420", "[2001:db8::1]:4420"),
+            ("[::ffff:127.0.0.1]:4420", "127.0.0.2:4420"),
+        ] {
+            assert!(!addresses_overlap(at(a), at(b)), "{a} {b}");
+        }
+    }
 
     /// `[::]` is bound dual-stack whatever the system default, as the discovery log
     /// assumes when it tells an IPv4 host the address it came in by.

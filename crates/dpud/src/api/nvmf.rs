@@ -11,7 +11,7 @@
 //! namespace created while its volume is being deleted cannot pass both checks.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use dpu_nvmf::internal::{
     INTERNAL_MESSAGE_LIMIT, NamespaceClaims, Shared, namespace_ids, parse_namespace_id,
     same_block_size_spelled_as, volume_size_and_backing,
 };
+use dpu_nvmf::server::addresses_overlap;
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
 };
@@ -756,21 +757,6 @@ impl NvmfResources {
 fn listen_addr(spec: &ListenerSpec) -> Option<SocketAddr> {
     let ip = spec.address.parse::<IpAddr>().ok()?;
     Some(SocketAddr::new(ip, u16::try_from(spec.port).ok()?))
-}
-
-/// Whether sockets listening on `a` and `b` would take the same port: the same port and
-/// address, or an unspecified address of the family (`::` the IPv4 ones too, as Linux
-/// binds it dual-stack). An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is its IPv4
-/// address, as Linux binds it.
-fn addresses_overlap(a: SocketAddr, b: SocketAddr) -> bool {
-    let dual_stack = |ip: IpAddr| ip == IpAddr::from(Ipv6Addr::UNSPECIFIED);
-    let (x, y) = (a.ip().to_canonical(), b.ip().to_canonical());
-    a.port() == b.port()
-        && if x.is_ipv4() == y.is_ipv4() {
-            x == y || x.is_unspecified() || y.is_unspecified()
-        } else {
-            dual_stack(x) || dual_stack(y)
-        }
 }
 
 /// Stored objects by store key.
@@ -1816,30 +1802,6 @@ mod tests {
             ]
         );
         SubsystemKind::validate(&new, "subsystem.spec").unwrap();
-    }
-
-    #[test]
-    fn listener_addresses_overlap_as_linux_binds_them() {
-        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
-        for (a, b) in [
-            ("127.0.0.1:4420", "127.0.0.1:4420"),
-            ("0.0.0.0:4420", "192.0.2.1:4420"),
-            ("[::]:4420", "192.0.2.1:4420"),
-            ("[::]:4420", "[2001:db8::1]:4420"),
-            ("[::ffff:127.0.0.1]:4420", "127.0.0.1:4420"),
-            ("[::ffff:0.0.0.0]:4420", "192.0.2.1:4420"),
-        ] {
-            assert!(addresses_overlap(at(a), at(b)), "{a} {b}");
-            assert!(addresses_overlap(at(b), at(a)), "{b} {a}");
-        }
-        for (a, b) in [
-            ("127.0.0.1:4420", "127.0.0.1:4421"),
-            ("127.0.0.1:4420", "127.0.0.2:4420"),
-            ("0.0.0.0:4420", "[2001:db8::1]:4420"),
-            ("[::ffff:127.0.0.1]:4420", "127.0.0.2:4420"),
-        ] {
-            assert!(!addresses_overlap(at(a), at(b)), "{a} {b}");
-        }
     }
 
     #[test]
