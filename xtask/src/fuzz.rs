@@ -15,13 +15,17 @@ use anyhow::{Context, Result, bail};
 
 use crate::util::{self, run, stdout_of};
 
+/// The cfg the targets are built with; their lint step passes it too, so clippy reads the code
+/// that runs.
+const FUZZ_CFG: &str = "--cfg=fuzzing";
+
 const INSTRUMENT: &[&str] = &[
     "-Cpasses=sancov-module",
     "-Cllvm-args=-sanitizer-coverage-level=4",
     "-Cllvm-args=-sanitizer-coverage-inline-8bit-counters",
     "-Cllvm-args=-sanitizer-coverage-pc-table",
     "-Cllvm-args=-sanitizer-coverage-trace-compares",
-    "--cfg=fuzzing",
+    FUZZ_CFG,
     "-Cdebug-assertions",
     "-Coverflow-checks",
 ];
@@ -85,6 +89,21 @@ pub fn build(targets: &[String]) -> Result<PathBuf> {
     }
     run(&mut cmd)?;
     Ok(target_dir.join(host).join("release"))
+}
+
+/// `cargo clippy` of the fuzz targets, which the root's `--workspace` does not reach. It checks
+/// in the root's target directory with the root's dev profile (the crate's own copy), so most
+/// dependencies the root's clippy checked are reused (not those whose features differ). `--cfg=fuzzing` goes to clippy, which
+/// passes it to the linted crate only: through RUSTFLAGS it would check every dependency anew,
+/// and the coverage flags are codegen, which a check does not run.
+pub fn clippy() -> Command {
+    let mut cmd = util::cargo();
+    cmd.args(["clippy", "--bins", "--manifest-path"])
+        .arg(fuzz_dir().join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(util::target_dir())
+        .args(["--", "-D", "warnings", FUZZ_CFG]);
+    cmd
 }
 
 /// Runs one built target for `time`; a crash fails with the path of the reproducing input.
@@ -159,12 +178,48 @@ pub fn run_all(only: Option<&str>, time: Duration) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn manifest(path: PathBuf) -> toml::Value {
+        toml::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// The fuzz crate, a workspace of its own, lints as the root's members do, and shares the
+    /// root's dev profile, without which its lint step checks every dependency again.
+    #[test]
+    fn fuzz_crate_shares_the_workspace_lints_and_dev_profile() {
+        let fuzz = manifest(fuzz_dir().join("Cargo.toml"));
+        let root = manifest(util::root().join("Cargo.toml"));
+        assert_eq!(
+            fuzz.get("lints"),
+            root["workspace"].get("lints"),
+            "crates/dpu-fuzz/Cargo.toml's [lints] must equal the root's [workspace.lints]"
+        );
+        assert_eq!(
+            fuzz.get("profile").and_then(|p| p.get("dev")),
+            root["profile"].get("dev"),
+            "crates/dpu-fuzz/Cargo.toml's [profile.dev] must equal the root's"
+        );
+    }
+
+    /// The lint step checks the targets with the cfg they are built with, in the shared target
+    /// directory (not the fuzz crate's own `target/`, which would start cold).
+    #[test]
+    fn the_fuzz_lint_sees_the_built_cfg_in_the_shared_target_dir() {
+        let cmd = clippy();
+        let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let after = |flag: &str| args.iter().position(|a| a == flag).map(|i| args[i + 1].clone());
+        let manifest = fuzz_dir().join("Cargo.toml");
+        assert_eq!(after("--manifest-path").as_deref(), manifest.to_str());
+        assert_eq!(after("--target-dir").as_deref(), util::target_dir().to_str());
+        let clippy_args = &args[args.iter().position(|a| a == "--").unwrap()..];
+        assert!(clippy_args.contains(&"warnings".to_owned()), "{args:?}");
+        assert!(INSTRUMENT.contains(&FUZZ_CFG) && clippy_args.contains(&FUZZ_CFG.to_owned()));
+    }
+
     /// Every file in fuzz_targets/ is a [[bin]] of the fuzz crate, so the smoke step runs it.
     #[test]
     fn every_fuzz_target_is_declared() {
-        let manifest: toml::Value =
-            toml::from_str(&fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap()).unwrap();
-        let bins: Vec<(String, String)> = manifest["bin"]
+        let fuzz = manifest(fuzz_dir().join("Cargo.toml"));
+        let bins: Vec<(String, String)> = fuzz["bin"]
             .as_array()
             .unwrap()
             .iter()
@@ -179,8 +234,7 @@ mod tests {
             );
         }
         // And it stays out of the root workspace (it builds with its own flags).
-        let root: toml::Value =
-            toml::from_str(&fs::read_to_string(util::root().join("Cargo.toml")).unwrap()).unwrap();
+        let root = manifest(util::root().join("Cargo.toml"));
         let excluded = root["workspace"]["exclude"].as_array().unwrap();
         assert!(excluded.iter().any(|e| e.as_str() == Some("crates/dpu-fuzz")));
     }
