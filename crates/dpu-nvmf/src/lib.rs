@@ -7,6 +7,7 @@
 //! | [`stats`] | per-subsystem and per-queue counters (single-writer, read by the API) |
 //! | [`identify`] | Identify data, log pages (incl. discovery), properties |
 //! | [`volume`] | RAM, file and block-device volumes (blocking calls; run on a pool) |
+//! | [`write_budget`] | the target-wide bound on write data asked for by R2T and not yet received |
 //! | [`latency`] | per-volume histograms of device operation times (read, write, flush) |
 //! | `volume_copy` | copies into (streaming stores: `unsafe`) and out of RAM volumes |
 //! | `uring` | file and block-device reads and writes as io_uring transfers (`unsafe`) |
@@ -41,6 +42,7 @@ pub mod target;
 mod uring;
 pub mod volume;
 mod volume_copy;
+pub mod write_budget;
 
 pub use queue::{Connection, IoOp, IoRequest, QueueConfig};
 pub use server::Server;

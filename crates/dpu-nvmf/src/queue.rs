@@ -58,6 +58,7 @@ use crate::target::{
     HostWriteProtection, NSID_ALL, Namespace, Target,
 };
 use crate::volume::Volume;
+use crate::write_budget::WriteBudget;
 
 /// How long a connection may take from accept to a successful Connect.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
@@ -126,6 +127,9 @@ pub struct QueueConfig {
     /// the largest transfer, sends every read in one PDU (as Linux's nvmet does), which
     /// a host takes without gathering the pieces.
     pub max_c2h_data: usize,
+    /// The bound on write data asked for by R2T over every connection of the server,
+    /// beyond each queue's first R2T (see [`crate::write_budget`]).
+    pub write_budget: WriteBudget,
 }
 
 /// One listener across the sockets it is bound to in turn (moved to another address, or
@@ -209,6 +213,7 @@ impl Default for QueueConfig {
             listener: ListenerLife::default(),
             port_id: None,
             max_c2h_data: identify::MAX_TRANSFER as usize,
+            write_budget: WriteBudget::default(),
         }
     }
 }
@@ -684,8 +689,16 @@ impl Post {
 enum Cmd {
     /// Waiting for H2CData after our R2T.
     /// `buf` collects the data of all but the last PDU (a transfer in one PDU is
-    /// executed straight from the receive buffer).
-    AwaitData { sqe: Box<Sqe>, ttag: u16, buf: BytesMut, digest_failed: bool, since: Instant },
+    /// executed straight from the receive buffer); `pooled` is what its R2T took from
+    /// the target-wide write budget (0 or its length).
+    AwaitData {
+        sqe: Box<Sqe>,
+        ttag: u16,
+        buf: BytesMut,
+        digest_failed: bool,
+        since: Instant,
+        pooled: u32,
+    },
     /// Volume I/O running under `tag` (see [`io_tag`]).
     AwaitIo { tag: u64, post: Post },
     /// An Authentication Send (`receive` is `None`) or Receive (of `receive` bytes)
@@ -737,11 +750,14 @@ pub struct Connection {
     aers: Vec<u16>,
     /// I/O commands waiting for their volume's rate limit, in arrival order.
     throttled: VecDeque<Throttled>,
-    /// Commands whose R2T waits for room under [`R2T_BUDGET`], in arrival order: the
-    /// command and the length to ask for.
-    r2t_waiting: VecDeque<(Sqe, u32)>,
+    /// Commands whose R2T waits for room under [`R2T_BUDGET`] or in the target-wide
+    /// write budget, in arrival order.
+    r2t_waiting: VecDeque<WaitingR2t>,
     /// Bytes asked for by the R2Ts of commands still waiting for their data.
     r2t_granted: usize,
+    /// The part of `r2t_granted` taken from [`QueueConfig::write_budget`]: given back
+    /// as each command's data comes, the rest when the connection closes.
+    r2t_pooled: usize,
     /// Bytes of reads handed to the shell and not yet completed: they count against
     /// [`OUTPUT_PAUSE`] as the output they become.
     reads_held: usize,
@@ -906,6 +922,15 @@ fn fail(cid: u16, s: Status) -> Cqe {
 /// Released (2), Reservation Preempted (3).
 const RESERVATION_MASK_BITS: u32 = 0b1110;
 
+/// A command whose R2T waits for room under the budgets ([`Connection::grant_r2t`]).
+struct WaitingR2t {
+    sqe: Sqe,
+    /// The length to ask for.
+    length: u32,
+    /// Whether it was counted as waiting for the target-wide budget.
+    counted: bool,
+}
+
 /// An I/O command waiting for its volume's rate limit.
 struct Throttled {
     sqe: Sqe,
@@ -968,6 +993,7 @@ impl Connection {
             throttled: VecDeque::new(),
             r2t_waiting: VecDeque::new(),
             r2t_granted: 0,
+            r2t_pooled: 0,
             reads_held: 0,
             last_keep_alive: now,
             created: now,
@@ -979,6 +1005,24 @@ impl Connection {
             disc_checked: 0,
             input_paused: false,
             logged: 0,
+        }
+    }
+
+    /// Whether an R2T waits for bytes to come back to the target-wide write budget
+    /// ([`QueueConfig::write_budget`]), not for this queue's own data: its shell then
+    /// takes a [`WriteBudget::waiter`], calls [`retry_r2ts`](Self::retry_r2ts), and
+    /// again once the waiter wakes.
+    pub fn waits_for_write_budget(&self) -> bool {
+        self.r2t_waiting.front().is_some_and(|w| {
+            self.r2t_granted != 0 && self.r2t_granted + w.length as usize <= R2T_BUDGET
+        })
+    }
+
+    /// Sends the waiting R2Ts the budgets let go now (see
+    /// [`waits_for_write_budget`](Self::waits_for_write_budget)).
+    pub fn retry_r2ts(&mut self, now: Instant) {
+        if self.closed.is_none() && !self.r2t_waiting.is_empty() {
+            self.release_r2ts(now);
         }
     }
 
@@ -1467,6 +1511,10 @@ impl Connection {
             // and the saved state must not disagree after one. A Preempt and Abort's
             // save need not wait for the preempted writes: nobody hears of its end.
             self.io.retain(|r| r.saves);
+            // Data asked for will not be taken any more: the target-wide budget gets
+            // back all this queue took, whatever its commands' state.
+            self.r2t_waiting.clear();
+            self.cfg.write_budget.give_back(std::mem::take(&mut self.r2t_pooled));
             for f in std::mem::take(&mut self.fencing) {
                 if let Some((op, volume, post)) = f.then {
                     self.start_io(f.cid, op, volume, post, None);
@@ -1545,7 +1593,7 @@ impl Connection {
     fn cid_in_use(&self, cid: u16) -> bool {
         self.cmds.contains(cid)
             || self.throttled.iter().any(|t| t.sqe.cid == cid)
-            || self.r2t_waiting.iter().any(|(sqe, _)| sqe.cid == cid)
+            || self.r2t_waiting.iter().any(|w| w.sqe.cid == cid)
             || self.aers.contains(&cid)
             || self.fencing.iter().any(|f| f.cid == cid)
     }
@@ -1691,32 +1739,60 @@ impl Connection {
         self.grant_r2t(sqe, length, now);
     }
 
-    /// Sends a command's R2T, or queues it behind the others waiting when it would take
-    /// the data asked for and not yet come past [`R2T_BUDGET`].
+    /// Sends a command's R2T, or queues it behind the others waiting when the budgets
+    /// do not let it go now ([`admit_r2t`](Self::admit_r2t)).
     fn grant_r2t(&mut self, sqe: Sqe, length: u32, now: Instant) {
-        if self.r2t_waiting.is_empty() && self.r2t_granted + length as usize <= R2T_BUDGET {
-            self.start_r2t(sqe, length, now);
+        let mut waiting = WaitingR2t { sqe, length, counted: false };
+        if self.r2t_waiting.is_empty()
+            && let Some(pooled) = self.admit_r2t(&mut waiting)
+        {
+            self.start_r2t(waiting.sqe, length, pooled, now);
         } else {
-            self.r2t_waiting.push_back((sqe, length));
+            self.r2t_waiting.push_back(waiting);
         }
     }
 
-    /// Sends the waiting R2Ts that fit under [`R2T_BUDGET`] again, in order (the first
-    /// always does once nothing is asked for: every transfer is within MDTS).
+    /// Sends the waiting R2Ts the budgets let go, in order (the first always does once
+    /// nothing is asked for: every transfer is within MDTS).
     fn release_r2ts(&mut self, now: Instant) {
-        while let Some(&(_, length)) = self.r2t_waiting.front() {
-            if self.r2t_granted + length as usize > R2T_BUDGET {
+        while let Some(mut first) = self.r2t_waiting.pop_front() {
+            let Some(pooled) = self.admit_r2t(&mut first) else {
+                self.r2t_waiting.push_front(first);
                 break;
-            }
-            if let Some((sqe, length)) = self.r2t_waiting.pop_front() {
-                self.start_r2t(sqe, length, now);
-            }
+            };
+            self.start_r2t(first.sqe, first.length, pooled, now);
         }
     }
 
-    /// Asks for the data; the command's [`DATA_DEADLINE`] runs from `now`.
-    fn start_r2t(&mut self, sqe: Sqe, length: u32, now: Instant) {
+    /// Whether an R2T of `w.length` may go now, and what it takes from the target-wide
+    /// write budget: nothing while the queue has nothing asked for (so every queue
+    /// progresses, whatever the others hold), else its length, if there. `None`: it waits,
+    /// for this queue's data past [`R2T_BUDGET`] or for bytes to come back to the budget
+    /// (counted once per R2T in [`TargetStats::write_budget_waits`]).
+    ///
+    /// [`TargetStats::write_budget_waits`]: crate::target::TargetStats::write_budget_waits
+    fn admit_r2t(&mut self, w: &mut WaitingR2t) -> Option<u32> {
+        if self.r2t_granted + w.length as usize > R2T_BUDGET {
+            return None;
+        }
+        if self.r2t_granted == 0 {
+            return Some(0);
+        }
+        if self.cfg.write_budget.try_take(w.length as usize) {
+            return Some(w.length);
+        }
+        if !w.counted {
+            w.counted = true;
+            self.target.stats.write_budget_waits.fetch_add(1, Ordering::Relaxed);
+        }
+        None
+    }
+
+    /// Asks for the data, `pooled` of it taken from the target-wide write budget; the
+    /// command's [`DATA_DEADLINE`] runs from `now`.
+    fn start_r2t(&mut self, sqe: Sqe, length: u32, pooled: u32, now: Instant) {
         self.r2t_granted += length as usize;
+        self.r2t_pooled += pooled as usize;
         self.next_ttag = self.next_ttag.wrapping_add(1);
         let ttag = self.next_ttag;
         let r = R2t { cccid: sqe.cid, ttag, r2to: 0, r2tl: length };
@@ -1731,8 +1807,23 @@ impl Connection {
                 buf: BytesMut::new(),
                 digest_failed: false,
                 since: now,
+                pooled,
             },
         );
+    }
+
+    /// A command's data came (or its R2T is otherwise over): its `length` is no longer
+    /// asked for, and what it took from the target-wide budget goes back.
+    fn end_r2t(&mut self, length: usize, pooled: u32, now: Instant) {
+        self.r2t_granted -= length;
+        // A closed connection gave back all it took at once (`close`).
+        if pooled > 0 && self.closed.is_none() {
+            self.r2t_pooled -= pooled as usize;
+            self.cfg.write_budget.give_back(pooled as usize);
+        }
+        if !self.r2t_waiting.is_empty() {
+            self.release_r2ts(now);
+        }
     }
 
     fn on_h2c_data(&mut self, d: DataPdu, digest_failed: bool, now: Instant) {
@@ -1783,14 +1874,12 @@ impl Connection {
             buf.extend_from_slice(&d.data);
             return;
         }
-        let Some(Cmd::AwaitData { sqe, mut buf, digest_failed, .. }) = self.cmds.remove(h.cccid)
+        let Some(Cmd::AwaitData { sqe, mut buf, digest_failed, pooled, .. }) =
+            self.cmds.remove(h.cccid)
         else {
             return;
         };
-        self.r2t_granted -= expected;
-        if !self.r2t_waiting.is_empty() {
-            self.release_r2ts(now);
-        }
+        self.end_r2t(expected, pooled, now);
         if digest_failed {
             self.send_failure(&sqe, Cqe::new(sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
             return;

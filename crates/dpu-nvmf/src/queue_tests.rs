@@ -2000,6 +2000,262 @@ fn writes_wait_for_their_r2t_while_the_data_asked_for_is_at_the_budget() {
     );
 }
 
+/// An I/O queue (no digests) whose R2Ts share `budget` with the others given it.
+fn io_sharing(t: &Arc<Target>, cntlid: u16, qid: u16, budget: &WriteBudget) -> H {
+    let cfg = QueueConfig { write_budget: budget.clone(), ..QueueConfig::default() };
+    let mut q = H::with_config(t, cfg, false, false);
+    let c = q.connect(SUB, qid, cntlid, 0, 0);
+    assert!(c.status.is_success(), "{c:?}");
+    q
+}
+
+const MDTS: u32 = identify::MAX_TRANSFER;
+
+/// Sends an MDTS-sized write under `cid` at slot `cid` of the volume, its data by R2T;
+/// its R2T if one came at once.
+fn write_asking(q: &mut H, cid: u16) -> Option<R2t> {
+    let blocks = MDTS / 512;
+    let mut sqe = rw(io_opcode::WRITE, u64::from(cid % 8) * u64::from(blocks), blocks, MDTS);
+    sqe.cid = cid;
+    q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: Bytes::new() }));
+    match q.pdus().as_slice() {
+        [] => None,
+        [Pdu::R2t(r)] if r.cccid == cid && r.r2tl == MDTS => Some(*r),
+        p => panic!("{p:?}"),
+    }
+}
+
+/// Sends all the data `r` asked for, each byte the low byte of its CID; the PDUs answered.
+fn send_asked(q: &mut H, r: &R2t) -> Vec<Pdu> {
+    let h = DataPduHeader { cccid: r.cccid, ttag: r.ttag, datao: 0, last: true, success: false };
+    let mut b = Vec::new();
+    encode_h2c_data(&h, &vec![r.cccid as u8; r.r2tl as usize], &q.framing, &mut b).unwrap();
+    q.conn.receive(&b, q.now);
+    q.pdus()
+}
+
+/// The R2Ts among `p`, and whether every completion in it is a success.
+fn r2ts_in(p: &[Pdu]) -> Vec<R2t> {
+    p.iter()
+        .filter_map(|p| match p {
+            Pdu::R2t(r) => Some(*r),
+            Pdu::CapsuleResp(c) => {
+                assert!(c.status.is_success(), "{c:?}");
+                None
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// The target-wide budget: a queue's R2T while it has nothing asked for goes free, every
+/// further one takes its length from the budget the queues of a server share; one that
+/// cannot waits (its CID taken, its DATA_DEADLINE not running) until bytes come back and
+/// its shell retries, in order, and every write completes with its data. What the data
+/// gave back returns the budget to exactly where it started.
+#[test]
+fn a_queues_further_r2ts_share_the_target_wide_write_budget() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let budget = WriteBudget::new(MDTS as usize);
+    let mut a = io_sharing(&t, cntlid, 1, &budget);
+    let mut b = io_sharing(&t, cntlid, 2, &budget);
+    // A: the first R2T goes free, the second takes the whole budget.
+    let a1 = write_asking(&mut a, 1).expect("nothing asked for: it goes");
+    assert_eq!(budget.taken(), 0, "the first R2T takes nothing");
+    let a2 = write_asking(&mut a, 2).expect("within the budget");
+    assert_eq!(budget.taken(), MDTS as usize);
+    // B: its first goes all the same; the next two wait, in order.
+    let b1 = write_asking(&mut b, 1).expect("a queue's first R2T always goes");
+    assert!(!b.conn.waits_for_write_budget());
+    assert!(write_asking(&mut b, 2).is_none(), "the budget is taken: it waits");
+    assert!(write_asking(&mut b, 3).is_none(), "behind the other");
+    assert!(b.conn.waits_for_write_budget());
+    assert_eq!(budget.taken(), MDTS as usize);
+    let mut read = rw(io_opcode::READ, 0, 1, 512);
+    read.cid = 2;
+    b.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: read, data: Bytes::new() }));
+    let p = b.pdus();
+    assert!(
+        matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.status == Status::COMMAND_ID_CONFLICT.with_dnr()),
+        "a waiting write's CID is taken: {p:?}"
+    );
+    // A's free write's data comes: the budget stays taken by its second.
+    assert!(r2ts_in(&send_asked(&mut a, &a1)).is_empty());
+    assert_eq!(budget.taken(), MDTS as usize);
+    b.conn.retry_r2ts(b.now);
+    assert!(b.pdus().is_empty(), "still nothing to take");
+    // A's second's data comes 50 s later: the budget is back, and B's shell, woken,
+    // retries: its second goes (its deadline from now), its third still waits.
+    let start = b.now;
+    b.now += Duration::from_secs(50);
+    a.now = b.now;
+    assert!(r2ts_in(&send_asked(&mut a, &a2)).is_empty());
+    assert_eq!(budget.taken(), 0);
+    b.conn.retry_r2ts(b.now);
+    let p = b.pdus();
+    let [Pdu::R2t(b2)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(b2.cccid, 2);
+    assert_eq!(budget.taken(), MDTS as usize);
+    assert!(b.conn.waits_for_write_budget(), "the third waits");
+    // B's free write's data: its second holds the budget, so the third still waits.
+    assert!(r2ts_in(&send_asked(&mut b, &b1)).is_empty());
+    b.conn.tick(start + DATA_DEADLINE + Duration::from_secs(2));
+    assert!(b.conn.is_closed().is_none(), "the second's R2T went 50 s after it came");
+    // The second's data gives the budget back and, with nothing else asked for, the
+    // third goes free at once.
+    let p = send_asked(&mut b, b2);
+    let [b3] = r2ts_in(&p)[..] else { panic!("{p:?}") };
+    assert_eq!(b3.cccid, 3);
+    assert_eq!(budget.taken(), 0, "the queue had nothing asked for");
+    assert!(!b.conn.waits_for_write_budget());
+    assert!(r2ts_in(&send_asked(&mut b, &b3)).is_empty());
+    for (cid, slot) in [(2u16, 2u64), (3, 3)] {
+        let (c, d) = b.run(rw(io_opcode::READ, slot * 256, 1, 512), &[]);
+        assert!(c.status.is_success() && d == [cid as u8; 512], "write {cid} landed");
+    }
+    assert_eq!(budget.taken(), 0);
+}
+
+/// With no budget at all, every queue still progresses one write at a time: its first
+/// R2T goes whenever it has nothing asked for.
+#[test]
+fn a_queue_with_nothing_asked_for_gets_its_r2t_whatever_the_budget() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let budget = WriteBudget::new(0);
+    let mut queues: Vec<H> = (1..=3).map(|qid| io_sharing(&t, cntlid, qid, &budget)).collect();
+    for q in &mut queues {
+        let first = write_asking(q, 1).expect("nothing asked for: it goes");
+        assert!(write_asking(q, 2).is_none(), "nothing to take");
+        assert!(q.conn.waits_for_write_budget());
+        let p = send_asked(q, &first);
+        let [second] = r2ts_in(&p)[..] else { panic!("{p:?}") };
+        assert_eq!(second.cccid, 2, "it went once its queue had nothing asked for");
+        assert!(r2ts_in(&send_asked(q, &second)).is_empty());
+    }
+    assert_eq!(budget.taken(), 0);
+}
+
+/// However a queue ends with R2Ts outstanding and others waiting, it gives back exactly
+/// what it took from the budget, no more (another queue's part stays taken): a leak would
+/// shrink the target's budget for ever. An Abort aborts nothing and changes nothing.
+#[test]
+fn a_queue_ending_with_r2ts_outstanding_gives_back_exactly_what_it_took() {
+    type End = fn(&mut H, &mut Option<H>, &mut H);
+    let ends: [(&str, End); 8] = [
+        ("socket closed", |q, _, _| q.conn.shutdown()),
+        ("dropped", |_, dropped, _| drop(dropped.take())),
+        ("host terminated", |q, _, _| {
+            let fes = dpu_nvmf_proto::Fes::HeaderDigestError as u16;
+            q.send(&Pdu::H2CTermReq(dpu_nvmf_proto::TermReq { fes, fei: 0, data: vec![] }));
+        }),
+        ("fatal error", |q, _, _| {
+            let r = R2t { cccid: 999, ttag: 1, r2to: 0, r2tl: 512 };
+            send_asked(q, &r);
+        }),
+        ("data timed out", |q, _, _| {
+            q.conn.tick(q.now + DATA_DEADLINE + Duration::from_secs(2));
+        }),
+        ("controller gone", |q, _, admin| {
+            admin.conn.shutdown();
+            q.conn.tick(q.now + Duration::from_millis(200));
+        }),
+        ("listener deleted", |q, _, _| {
+            q.conn.cfg.listener.delete();
+            q.conn.tick(q.now + Duration::from_millis(200));
+        }),
+        ("Disconnect", |q, _, _| {
+            let mut d = Sqe::new(admin_opcode::FABRICS, 0);
+            d.nsid = u32::from(fctype::DISCONNECT);
+            q.cid = 100;
+            q.cmd(d, &[]);
+        }),
+    ];
+    for (how, end) in ends {
+        let t = target();
+        let (mut admin, cntlid) = H::admin(&t, 0);
+        let budget = WriteBudget::new(4 * MDTS as usize);
+        // Another queue holds one MDTS of the budget throughout.
+        let mut other = io_sharing(&t, cntlid, 2, &budget);
+        let other_first = write_asking(&mut other, 1).unwrap();
+        let other_taken = write_asking(&mut other, 2).unwrap();
+        assert_eq!(budget.taken(), MDTS as usize);
+        let mut q = io_sharing(&t, cntlid, 1, &budget);
+        let asked: Vec<R2t> = (1..=4).map(|cid| write_asking(&mut q, cid).unwrap()).collect();
+        assert!(write_asking(&mut q, 5).is_none() && q.conn.waits_for_write_budget());
+        assert_eq!(budget.taken(), 4 * MDTS as usize, "{how}: three of its R2Ts took");
+        // A piece of one's data: nothing changes until all of it came.
+        let h = DataPduHeader {
+            cccid: asked[3].cccid,
+            ttag: asked[3].ttag,
+            datao: 0,
+            last: false,
+            success: false,
+        };
+        let mut b = Vec::new();
+        encode_h2c_data(&h, &[0; 4096], &q.framing, &mut b).unwrap();
+        q.conn.receive(&b, q.now);
+        let mut abort = Sqe::new(admin_opcode::ABORT, 0);
+        abort.cdw[0] = (u32::from(asked[2].cccid) << 16) | 1;
+        assert_eq!(admin.run(abort, &[]).0.dw0, 1, "not aborted");
+        assert_eq!(budget.taken(), 4 * MDTS as usize, "{how}");
+        let mut dropped = None;
+        if how == "dropped" {
+            dropped = Some(std::mem::replace(&mut q, io_sharing(&t, cntlid, 3, &budget)));
+        }
+        end(&mut q, &mut dropped, &mut admin);
+        if how != "dropped" {
+            assert!(q.conn.is_closed().is_some(), "{how}: closed");
+        }
+        assert_eq!(budget.taken(), MDTS as usize, "{how}: the other queue's part only");
+        drop(q);
+        assert_eq!(budget.taken(), MDTS as usize, "{how}: given back once");
+        if how != "controller gone" {
+            assert!(r2ts_in(&send_asked(&mut other, &other_taken)).is_empty());
+            assert!(r2ts_in(&send_asked(&mut other, &other_first)).is_empty());
+            assert_eq!(budget.taken(), 0, "{how}");
+        }
+        drop(other);
+        assert_eq!(budget.taken(), 0, "{how}");
+    }
+}
+
+/// A write whose data came with a digest error fails, and gives its part back as one
+/// whose data came whole.
+#[test]
+fn data_with_a_digest_error_gives_its_budget_back() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let budget = WriteBudget::new(MDTS as usize);
+    let cfg = QueueConfig { write_budget: budget.clone(), ..QueueConfig::default() };
+    let mut q = H::with_config(&t, cfg, false, true);
+    assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
+    let first = write_asking(&mut q, 1).unwrap();
+    let second = write_asking(&mut q, 2).unwrap();
+    assert_eq!(budget.taken(), MDTS as usize);
+    let h = DataPduHeader {
+        cccid: second.cccid,
+        ttag: second.ttag,
+        datao: 0,
+        last: true,
+        success: false,
+    };
+    let mut b = Vec::new();
+    encode_h2c_data(&h, &vec![0x11; MDTS as usize], &q.framing, &mut b).unwrap();
+    let n = b.len();
+    b[n - 5] ^= 0xFF;
+    q.conn.receive(&b, q.now);
+    let p = q.pdus();
+    assert!(
+        matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.cid == 2 && c.status == Status::TRANSIENT_TRANSPORT_ERROR),
+        "{p:?}"
+    );
+    assert_eq!(budget.taken(), 0);
+    assert!(r2ts_in(&send_asked(&mut q, &first)).is_empty());
+    assert_eq!(budget.taken(), 0);
+}
+
 /// A controller reset (CC.EN 1 -> 0) ends the outstanding AERs: no completion comes for
 /// them, and the host may use their CIDs again once it enabled the controller again.
 #[test]

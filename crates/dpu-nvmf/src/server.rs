@@ -25,6 +25,7 @@ pub use crate::queue::{ListenerLife, ListenerRole};
 use crate::target::{ListenerSpec, RegistryError, Target};
 use crate::uring::Ring;
 use crate::volume::Volume;
+use crate::write_budget::WriteBudget;
 
 /// How often a connection checks timers (keep alive, controller teardown, events).
 pub const TICK: Duration = Duration::from_millis(100);
@@ -322,6 +323,8 @@ pub struct Server {
     discovery: Mutex<Vec<Accepting>>,
     /// Connections of every listener that have not connected yet.
     unconnected: Unconnected,
+    /// Write data asked for by R2T over the connections of every listener.
+    write_budget: WriteBudget,
     /// Volumes [`follow_devices`] checks besides those of namespaces ([`Server::follow`]).
     followed: Followed,
     /// [`follow_devices`], stopped with the listeners.
@@ -365,6 +368,7 @@ impl Server {
             listeners: Mutex::new(HashMap::new()),
             discovery: Mutex::new(Vec::new()),
             unconnected: Unconnected::new(MAX_UNCONNECTED),
+            write_budget: WriteBudget::default(),
         })
     }
 
@@ -402,6 +406,20 @@ impl Server {
     /// (`TargetStats::connections_shed`).
     pub fn set_max_unconnected(&self, connections: usize) {
         self.unconnected.limit.store(connections, Ordering::Relaxed);
+    }
+
+    /// Bounds the write data the connections of all listeners may have asked for by R2T
+    /// and not yet received, beyond each queue's first R2T, to `bytes` (default
+    /// [`DEFAULT_WRITE_BUDGET`](crate::write_budget::DEFAULT_WRITE_BUDGET)); connections
+    /// already open follow the new bound too.
+    pub fn set_write_data_budget(&self, bytes: usize) {
+        self.write_budget.set_limit(bytes);
+    }
+
+    /// The budget [`set_write_data_budget`](Self::set_write_data_budget) bounds (what is
+    /// taken of it, for tests and statistics).
+    pub fn write_data_budget(&self) -> &WriteBudget {
+        &self.write_budget
     }
 
     /// Binds `spec.addr` (port 0 picks a free port), registers the listener for the
@@ -455,7 +473,9 @@ impl Server {
 
     /// Serves `listener`, bound to `addr`: its connections get `cfg`, with the digests its
     /// listener allows in the registry at the time each is accepted.
-    fn accept(&self, listener: TcpListener, addr: SocketAddr, cfg: QueueConfig) -> Accepting {
+    fn accept(&self, listener: TcpListener, addr: SocketAddr, mut cfg: QueueConfig) -> Accepting {
+        // One budget for the connections of every listener.
+        cfg.write_budget = self.write_budget.clone();
         // Bound here now: connections it kept from an earlier socket look up its
         // referrals and port ID by this address from now on, and those not connected yet
         // connect to what it serves here (discovery only or not, its port ID).
@@ -834,6 +854,7 @@ async fn serve_connection(
     let mut unconnected = Some(unconnected);
     let peer = stream.peer_addr().ok();
     let (mut rd, mut wr) = stream.into_split();
+    let budget = cfg.write_budget.clone();
     let mut conn = Connection::new(target, cfg, Instant::now());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let (open, still_open) = mpsc::unbounded_channel();
@@ -894,6 +915,14 @@ async fn serve_connection(
         if let Some(req) = conn.poll_dh() {
             pool.spawn_dh(req, done_tx.clone(), &open);
         }
+        // An R2T waiting for the target-wide write budget: registered before the retry,
+        // so bytes given back after it wake this task (no cost while none waits).
+        let budget_back = conn.waits_for_write_budget().then(|| {
+            let waiter = budget.waiter();
+            conn.retry_r2ts(Instant::now());
+            waiter
+        });
+        let budget_back = budget_back.filter(|_| conn.waits_for_write_budget());
         let out = conn.take_segments();
         if !out.is_empty() {
             match tokio::time::timeout(SEND_TIMEOUT, write_segments(&mut wr, &out)).await {
@@ -942,6 +971,12 @@ async fn serve_connection(
                 None => std::future::pending().await,
             }
         };
+        let budget_back = async {
+            match budget_back {
+                Some(waiter) => waiter.returned().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             r = rd.read_buf(conn.receive_buffer(RECV_ROOM)), if !paused => match r {
                 Ok(0) => break,
@@ -969,6 +1004,7 @@ async fn serve_connection(
                 conn.tick(Instant::now());
             }
             () = released => conn.tick(Instant::now()),
+            () = budget_back => conn.retry_r2ts(Instant::now()),
         }
     }
     // Before the socket is shut: a host that saw it closed finds the work dropped.

@@ -791,6 +791,9 @@ pub struct TargetStats {
     pub connections_shed: AtomicU64,
     /// Connections closed after a fatal transport error (C2HTermReq sent).
     pub terminated: AtomicU64,
+    /// R2Ts that waited for bytes to come back to the target-wide write budget
+    /// ([`crate::write_budget`]), each counted once.
+    pub write_budget_waits: AtomicU64,
     /// Controllers dropped because the keep alive timer expired.
     pub kato_expired: AtomicU64,
     /// Queues closed because in-band authentication failed.

@@ -1072,3 +1072,120 @@ async fn write_at_depth(
     }
     (q, writes)
 }
+
+/// Sends a Write of `len` bytes at `slba` of namespace 1 under `cid` by hand, its data to
+/// come by R2T (sent with [`send_asked_data`]).
+async fn send_write_asking(q: &mut HostQueue, cid: u16, slba: u64, len: usize) {
+    use dpu_nvmf_proto::sqe::io_opcode;
+    use dpu_nvmf_proto::{CapsuleCmd, Pdu, SglDescriptor};
+    let mut sqe = Sqe::new(io_opcode::WRITE, 0);
+    sqe.cid = cid;
+    sqe.nsid = 1;
+    sqe.set_rw(slba, (len / 512) as u32);
+    sqe.set_sgl(SglDescriptor::transport(len as u32));
+    let capsule = Pdu::CapsuleCmd(CapsuleCmd { sqe, data: Default::default() });
+    q.send_raw(&capsule.to_vec(&q.framing()).unwrap()).await.unwrap();
+}
+
+/// The next PDU on `q` by hand, which must be an R2T for `cid`.
+async fn r2t_for(q: &mut HostQueue, cid: u16) -> dpu_nvmf_proto::R2t {
+    match q.recv_pdu().await.unwrap() {
+        dpu_nvmf_proto::Pdu::R2t(r) if r.cccid == cid => r,
+        p => panic!("expected an R2T for {cid}: {p:?}"),
+    }
+}
+
+/// Sends all the data `r` asked for, each byte the low byte of its CID, and takes the
+/// write's completion, which must be a success.
+async fn send_asked_data(q: &mut HostQueue, r: &dpu_nvmf_proto::R2t) {
+    use dpu_nvmf_proto::pdu::{DataPduHeader, encode_h2c_data};
+    let h = DataPduHeader { cccid: r.cccid, ttag: r.ttag, datao: 0, last: true, success: false };
+    let mut b = Vec::new();
+    encode_h2c_data(&h, &vec![r.cccid as u8; r.r2tl as usize], &q.framing(), &mut b).unwrap();
+    q.send_raw(&b).await.unwrap();
+    match q.recv_pdu().await.unwrap() {
+        dpu_nvmf_proto::Pdu::CapsuleResp(c) if c.cid == r.cccid && c.status.is_success() => {}
+        p => panic!("expected the completion of {}: {p:?}", r.cccid),
+    }
+}
+
+/// The target-wide write budget (here one MDTS-sized write for the whole server): a
+/// queue's first R2T always goes, a further one takes the budget or waits for it, and a
+/// queue waiting is woken as soon as another queue's data gives the budget back, not only
+/// when its own data came. Four queues writing 128 KiB at depth 8 all the while complete
+/// with the right data, and the budget ends where it started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_write_budget_wakes_waiting_queues_and_every_write_lands() {
+    let t = target_with_subsystem("LOOP0009", "dpu loopback");
+    let ram = Volume::ram("r", 512, 64 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(ram), [5; 16], [6; 16]).unwrap();
+    let (server, addr) = serve(t, 4).await;
+    let mdts = dpu_nvmf::identify::MAX_TRANSFER as usize;
+    server.set_write_data_budget(mdts);
+    let budget = server.write_data_budget().clone();
+    let waits =
+        || server.target().stats.write_budget_waits.load(std::sync::atomic::Ordering::Relaxed);
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 4).await.unwrap();
+    let (a, rest) = c.io.split_first_mut().unwrap();
+    let b = &mut rest[0];
+    // A: its first R2T goes free, its second takes the whole budget.
+    send_write_asking(a, 1, 0, mdts).await;
+    let a1 = r2t_for(a, 1).await;
+    send_write_asking(a, 2, 256, mdts).await;
+    let a2 = r2t_for(a, 2).await;
+    assert_eq!(budget.taken(), mdts);
+    // B: its first goes all the same, its second waits for the budget.
+    send_write_asking(b, 1, 512, mdts).await;
+    let b1 = r2t_for(b, 1).await;
+    send_write_asking(b, 2, 768, mdts).await;
+    let early = tokio::time::timeout(Duration::from_millis(300), b.recv_pdu()).await;
+    assert!(early.is_err(), "no R2T while the budget is taken: {early:?}");
+    assert_eq!(waits(), 1);
+    // A's second write's data gives the budget back: B's second R2T goes now, while B
+    // still holds its first write's data back.
+    send_asked_data(a, &a2).await;
+    let b2 = tokio::time::timeout(Duration::from_secs(5), r2t_for(b, 2))
+        .await
+        .expect("the waiting queue was woken when the budget came back");
+    assert_eq!(budget.taken(), mdts);
+    send_asked_data(a, &a1).await;
+    send_asked_data(b, &b1).await;
+    send_asked_data(b, &b2).await;
+    assert_eq!(budget.taken(), 0);
+    // Four queues of 128 KiB writes at depth 8, all at once, then read back.
+    let tasks: Vec<_> = std::mem::take(&mut c.io)
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut q)| {
+            tokio::spawn(async move {
+                let base = 2048 + n as u64 * 16 * 256;
+                let data: Vec<Vec<u8>> =
+                    (0..16u32).map(|i| pattern(mdts, n as u32 * 100 + i)).collect();
+                let mut started = std::collections::VecDeque::new();
+                for (i, d) in data.iter().enumerate() {
+                    if started.len() == 8 {
+                        let done = q.wait(started.pop_front().unwrap()).await.unwrap();
+                        assert!(done.cqe.status.is_success(), "{:?}", done.cqe);
+                    }
+                    started
+                        .push_back(q.start_write(1, base + i as u64 * 256, d, 512).await.unwrap());
+                }
+                for cid in started {
+                    assert!(q.wait(cid).await.unwrap().cqe.status.is_success());
+                }
+                for (i, d) in data.iter().enumerate() {
+                    let r = q.read(1, base + i as u64 * 256, 256, 512).await.unwrap();
+                    assert!(r.cqe.status.is_success() && r.data == *d, "queue {n} write {i}");
+                }
+                q
+            })
+        })
+        .collect();
+    for task in tasks {
+        let q = tokio::time::timeout(Duration::from_secs(60), task).await.unwrap().unwrap();
+        c.io.push(q);
+    }
+    assert_eq!(budget.taken(), 0, "every byte taken came back");
+    println!("R2Ts that waited for the budget: {}", waits());
+    c.shutdown().await.unwrap();
+}
