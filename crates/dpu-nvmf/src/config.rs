@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! io_threads = 16
+//! write_data_budget_mib = 256   # write data asked for by R2T over all connections, 1-16384
 //! discovery = "127.0.0.1:8009"
 //! discovery_referrals = ["192.0.2.20:8009"]   # the discovery listener's referrals
 //!
@@ -58,6 +59,7 @@ use crate::target::{
     Target, check_ana_group, check_namespace, check_subsystem, unused_host_secret,
 };
 use crate::volume::{BLOCK_SIZES, FileChange, Volume, VolumeError, check_geometry};
+use crate::write_budget::{DEFAULT_WRITE_BUDGET_MIB, MAX_WRITE_BUDGET_MIB};
 
 /// Errors of a configuration (one line each, naming the object).
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +167,9 @@ pub enum ConfigError {
     /// `io_threads` is out of range.
     #[error("io_threads: {0} is outside 1-{MAX_IO_THREADS}")]
     IoThreads(usize),
+    /// `write_data_budget_mib` is out of range.
+    #[error("write_data_budget_mib: {0} is outside 1-{MAX_WRITE_BUDGET_MIB}")]
+    WriteDataBudget(usize),
     /// A subsystem's host secret that would be ignored: a second one for the host, or one
     /// of a host that cannot connect.
     #[error("subsystem {nqn}, host_secrets for {host}: {message}")]
@@ -429,6 +434,10 @@ pub struct Config {
     /// Volume I/O operations running at once.
     #[serde(default = "default_io_threads")]
     pub io_threads: usize,
+    /// MiB of write data the connections of every listener may have asked for by R2T and
+    /// not yet received, beyond each queue's first R2T ([`crate::write_budget`]).
+    #[serde(default = "default_write_data_budget_mib")]
+    pub write_data_budget_mib: usize,
     /// Discovery-only listener (well-known port 8009), not in the discovery log.
     pub discovery: Option<SocketAddr>,
     /// Discovery services that hosts discovering through `discovery` are referred to.
@@ -452,12 +461,19 @@ fn default_io_threads() -> usize {
     DEFAULT_IO_THREADS
 }
 
+fn default_write_data_budget_mib() -> usize {
+    DEFAULT_WRITE_BUDGET_MIB
+}
+
 impl Config {
     /// Parses TOML.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text).map_err(|e| parse_error(&e, text))?;
         if !(1..=MAX_IO_THREADS).contains(&config.io_threads) {
             return Err(ConfigError::IoThreads(config.io_threads));
+        }
+        if !(1..=MAX_WRITE_BUDGET_MIB).contains(&config.write_data_budget_mib) {
+            return Err(ConfigError::WriteDataBudget(config.write_data_budget_mib));
         }
         check_referrals("discovery_referrals", &config.discovery_referrals)?;
         config.check_listeners()?;
@@ -1058,6 +1074,18 @@ mod tests {
                 assert!(!e.contains(piece), "{line}: the error repeats the secret: {e}");
             }
             assert!(e.contains(place) && e.contains(names), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn write_data_budget_is_one_mib_to_16_gib() {
+        let mib = |text: &str| Config::parse(text).map(|c| c.write_data_budget_mib);
+        assert_eq!(mib("write_data_budget_mib = 16384").unwrap(), 16384);
+        assert_eq!(mib("write_data_budget_mib = 1").unwrap(), 1);
+        assert_eq!(mib("").unwrap(), 256, "the default");
+        for n in ["0", "16385", "9223372036854775807"] {
+            let e = mib(&format!("write_data_budget_mib = {n}")).unwrap_err().to_string();
+            assert_eq!(e, format!("write_data_budget_mib: {n} is outside 1-16384"));
         }
     }
 

@@ -38,6 +38,13 @@ struct Args {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
               .range(1..=dpu_nvmf::server::MAX_IO_THREADS as u64))]
     io_threads: Option<usize>,
+    /// MiB of write data the connections of all listeners may have asked for by R2T and
+    /// not yet received, beyond each queue's first R2T, 1 to 16,384; overrides the file's
+    /// `write_data_budget_mib` (default: the file's, else 256).
+    #[arg(long,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=dpu_nvmf::write_budget::MAX_WRITE_BUDGET_MIB as u64))]
+    write_data_budget_mib: Option<usize>,
     /// Connections that may wait for their Fabrics Connect at once, over all listeners;
     /// beyond it new connections are closed as they are accepted (a bound on what peers
     /// that never connect can hold), 1 to 1,048,576.
@@ -82,8 +89,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let io_threads = args.io_threads.unwrap_or_else(|| {
         config.as_ref().map_or(dpu_nvmf::config::DEFAULT_IO_THREADS, |c| c.io_threads)
     });
+    let write_data_budget_mib = args.write_data_budget_mib.unwrap_or_else(|| {
+        config
+            .as_ref()
+            .map_or(dpu_nvmf::write_budget::DEFAULT_WRITE_BUDGET_MIB, |c| c.write_data_budget_mib)
+    });
     let server = Server::new(target.clone(), io_threads);
     server.set_max_unconnected(args.max_unconnected);
+    server.set_write_data_budget(write_data_budget_mib << 20);
     if let Some(config) = &config {
         // Sockets before volumes: an address that does not bind (not this host's, in use)
         // refuses the file before a volume file is created or grown. Hosts that connect
@@ -130,7 +143,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             });
         grpc = Some((tokio::spawn(serve), stop_tx, socket.clone()));
     }
-    info!(io_threads, "NVMe/TCP target ready");
+    info!(io_threads, write_data_budget_mib, "NVMe/TCP target ready");
     dpu_runtime::notify_ready();
     let signal = signals.recv().await;
     info!(signal, "shutting down");

@@ -20,9 +20,17 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 
-/// Default bound: 256 MiB, two thousand MDTS-sized writes asked for at once over the
-/// whole target, far above what a 100 Gb/s port's bandwidth-delay product needs.
-pub const DEFAULT_WRITE_BUDGET: usize = 256 << 20;
+/// Default bound in MiB (`write_data_budget_mib`): 2,048 MDTS-sized writes asked for at
+/// once over the whole target, far above what a 100 Gb/s port's bandwidth-delay product
+/// needs, a small part of a card's memory.
+pub const DEFAULT_WRITE_BUDGET_MIB: usize = 256;
+
+/// Default bound in bytes.
+pub const DEFAULT_WRITE_BUDGET: usize = DEFAULT_WRITE_BUDGET_MIB << 20;
+
+/// Largest bound in MiB the configuration takes: 16 GiB, the memory of a large card; past
+/// it the bound would bound nothing.
+pub const MAX_WRITE_BUDGET_MIB: usize = 16 << 10;
 
 /// Write data the connections of one server may have asked for by R2T and not yet
 /// received, beyond each queue's first R2T. Cloning shares it.

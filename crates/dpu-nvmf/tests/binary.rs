@@ -35,6 +35,7 @@ async fn serves_configured_namespace_and_stops_on_sigterm() {
         format!(
             r#"
             io_threads = 4
+            write_data_budget_mib = 64
             [[listeners]]
             port_id = 1
             address = "127.0.0.1:{port}"
@@ -98,24 +99,28 @@ async fn serves_configured_namespace_and_stops_on_sigterm() {
     };
     assert!(status.success(), "{status:?}");
     let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
-    assert!(log.contains("NVMe/TCP target ready io_threads=4"), "the file's io_threads: {log}");
+    assert!(
+        log.contains("NVMe/TCP target ready io_threads=4 write_data_budget_mib=64"),
+        "the file's io_threads and write data budget: {log}"
+    );
     // The data is in the file.
     let img = std::fs::read(dir.path().join("disk.img")).unwrap();
     assert_eq!(&img[3 * 4096..7 * 4096], &data[..]);
 }
 
-/// `--io-threads` given with `--config` wins over the file's `io_threads`, as flags do.
+/// `--io-threads` and `--write-data-budget-mib` given with `--config` win over the file's
+/// `io_threads` and `write_data_budget_mib`, as flags do.
 #[test]
 fn the_io_threads_flag_overrides_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nvmf.toml");
-    std::fs::write(&config, "io_threads = 4\n").unwrap();
+    std::fs::write(&config, "io_threads = 4\nwrite_data_budget_mib = 64\n").unwrap();
     let log_path = dir.path().join("log");
     let mut p = Process(
         Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
             .arg("--config")
             .arg(&config)
-            .args(["--io-threads", "7", "--socket"])
+            .args(["--io-threads", "7", "--write-data-budget-mib", "32", "--socket"])
             .arg(dir.path().join("nvmf.sock"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log_path).unwrap())
@@ -132,7 +137,7 @@ fn the_io_threads_flag_overrides_the_file() {
         assert!(Instant::now() < deadline, "not ready: {log}");
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(log.contains("NVMe/TCP target ready io_threads=7"), "{log}");
+    assert!(log.contains("NVMe/TCP target ready io_threads=7 write_data_budget_mib=32"), "{log}");
     assert!(!log.contains('\x1b'), "colour codes in a log file: {log}");
 }
 
@@ -277,4 +282,57 @@ fn the_file_alone_drops_the_saved_state_of_namespaces_it_does_not_have() {
     assert!(saved.exists(), "removed before the agent's first Sync");
     run(false);
     assert!(!saved.exists(), "the file alone kept the state of a namespace it does not have");
+}
+
+/// A `write_data_budget_mib` (or `--write-data-budget-mib`) outside 1-16,384 is refused
+/// with its name, before anything is served; without either the budget is 256 MiB.
+#[test]
+fn write_data_budget_out_of_range_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nvmf.toml");
+    for n in ["0", "16385", "9223372036854775807"] {
+        std::fs::write(&config, format!("write_data_budget_mib = {n}\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{n}: {err}");
+        assert!(
+            err.contains(&format!("write_data_budget_mib: {n} is outside 1-16384")),
+            "{n}: {err}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+        .args(["--socket", "unused.sock", "--write-data-budget-mib", "0"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "clap's usage error: {err}");
+    assert!(err.contains("--write-data-budget-mib"), "{err}");
+    assert!(!dir.path().join("unused.sock").exists());
+    // Neither: the default.
+    let log_path = dir.path().join("log");
+    let mut p = Process(
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+            .arg("--socket")
+            .arg(dir.path().join("nvmf.sock"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        if log.contains("NVMe/TCP target ready") {
+            break log;
+        }
+        assert!(p.0.try_wait().unwrap().is_none(), "exited: {log}");
+        assert!(Instant::now() < deadline, "not ready: {log}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(log.contains("write_data_budget_mib=256"), "{log}");
 }
