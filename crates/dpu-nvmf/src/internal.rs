@@ -1095,6 +1095,7 @@ impl NvmfInternal {
             keep_alive_expired: t.stats.kato_expired.load(Relaxed),
             connects_refused: t.stats.connects_refused.load(Relaxed),
             auth_failures: t.stats.auth_failures.load(Relaxed),
+            write_budget_waits: t.stats.write_budget_waits.load(Relaxed),
             namespaces,
             subsystems,
             volumes,

@@ -1141,6 +1141,8 @@ async fn a_tiny_write_budget_wakes_waiting_queues_and_every_write_lands() {
     let early = tokio::time::timeout(Duration::from_millis(300), b.recv_pdu()).await;
     assert!(early.is_err(), "no R2T while the budget is taken: {early:?}");
     assert_eq!(waits(), 1);
+    let internal = dpu_nvmf::internal::NvmfInternal::new(server.clone());
+    assert_eq!(internal.stats().await.write_budget_waits, 1, "GetNvmfStats reports it");
     // A's second write's data gives the budget back: B's second R2T goes now, while B
     // still holds its first write's data back.
     send_asked_data(a, &a2).await;

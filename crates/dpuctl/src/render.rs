@@ -467,6 +467,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
         vec!["keep_alive_expired".into(), s.keep_alive_expired.to_string()],
         vec!["connects_refused".into(), s.connects_refused.to_string()],
         vec!["auth_failures".into(), s.auth_failures.to_string()],
+        vec!["write_budget_waits".into(), s.write_budget_waits.to_string()],
     ];
     let mut out = table(&["COUNTER", "VALUE"], &rows);
     out.push('\n');

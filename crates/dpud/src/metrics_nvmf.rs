@@ -52,6 +52,11 @@ const TARGET: &[Counter<NvmfStats>] = &[
         "Queues closed because in-band authentication (DH-HMAC-CHAP) failed.",
         |s| s.auth_failures,
     ),
+    (
+        "dpu_nvmf_write_budget_waits_total",
+        "Writes whose R2T waited for the target-wide write data budget.",
+        |s| s.write_budget_waits,
+    ),
 ];
 
 fn io(s: &SubsystemStats) -> IoCounters {
@@ -219,6 +224,7 @@ mod tests {
             keep_alive_expired: 1,
             connects_refused: 3,
             auth_failures: 4,
+            write_budget_waits: 8,
             subsystems: vec![SubsystemStats {
                 name: "subsystems/s1".into(),
                 nqn: r#"nqn.2024-01.io.example:a"b\c"#.into(),
@@ -290,6 +296,7 @@ mod tests {
             "dpu_nvmf_keep_alive_expired_total 1".to_owned(),
             "dpu_nvmf_connects_refused_total 3".to_owned(),
             "dpu_nvmf_auth_failures_total 4".to_owned(),
+            "dpu_nvmf_write_budget_waits_total 8".to_owned(),
             format!("dpu_nvmf_subsystem_live_controllers{sub} 2"),
             format!("dpu_nvmf_subsystem_connects_accepted_total{sub} 5"),
             format!("dpu_nvmf_subsystem_connects_refused_total{sub} 1"),

@@ -396,6 +396,11 @@ pub struct NvmfStats {
     /// address with fewer waiting.
     #[prost(uint64, tag = "9")]
     pub connections_shed: u64,
+    /// Writes whose R2T waited for the target-wide write data budget (dpu-nvmf
+    /// write_data_budget_mib): beyond its first write, a queue's data is asked for only while
+    /// the budget has room, else once other writes' data gave some back. Each counted once.
+    #[prost(uint64, tag = "10")]
+    pub write_budget_waits: u64,
 }
 /// What a volume takes of the card (read-only, a snapshot).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -5443,6 +5443,9 @@ impl serde::Serialize for NvmfStats {
         if self.connections_shed != 0 {
             len += 1;
         }
+        if self.write_budget_waits != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NvmfStats", len)?;
         if self.connections != 0 {
             #[allow(clippy::needless_borrow)]
@@ -5483,6 +5486,11 @@ impl serde::Serialize for NvmfStats {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("connectionsShed", ToString::to_string(&self.connections_shed).as_str())?;
         }
+        if self.write_budget_waits != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("writeBudgetWaits", ToString::to_string(&self.write_budget_waits).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -5507,6 +5515,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             "volumes",
             "connections_shed",
             "connectionsShed",
+            "write_budget_waits",
+            "writeBudgetWaits",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5520,6 +5530,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             AuthFailures,
             Volumes,
             ConnectionsShed,
+            WriteBudgetWaits,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5550,6 +5561,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             "authFailures" | "auth_failures" => Ok(GeneratedField::AuthFailures),
                             "volumes" => Ok(GeneratedField::Volumes),
                             "connectionsShed" | "connections_shed" => Ok(GeneratedField::ConnectionsShed),
+                            "writeBudgetWaits" | "write_budget_waits" => Ok(GeneratedField::WriteBudgetWaits),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5578,6 +5590,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                 let mut auth_failures__ = None;
                 let mut volumes__ = None;
                 let mut connections_shed__ = None;
+                let mut write_budget_waits__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Connections => {
@@ -5646,6 +5659,14 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::WriteBudgetWaits => {
+                            if write_budget_waits__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("writeBudgetWaits"));
+                            }
+                            write_budget_waits__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(NvmfStats {
@@ -5658,6 +5679,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                     auth_failures: auth_failures__.unwrap_or_default(),
                     volumes: volumes__.unwrap_or_default(),
                     connections_shed: connections_shed__.unwrap_or_default(),
+                    write_budget_waits: write_budget_waits__.unwrap_or_default(),
                 })
             }
         }
