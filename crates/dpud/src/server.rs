@@ -21,7 +21,7 @@ use tonic::transport::Server;
 use crate::api::nvmf::{NVMF_SERVICE, NvmfApi, NvmfReconciler, NvmfResources};
 use crate::api::resource::Resources;
 use crate::api::switch::{SWITCH_SERVICE, SwitchApi, SwitchReconciler, SwitchResources};
-use crate::api::system::{SYSCTLS, SysctlReconciler, SysctlStatuses, SystemApi};
+use crate::api::system::{SYSCTLS, SYSTEM_SERVICE, SysctlReconciler, SysctlStatuses, SystemApi};
 use crate::config::Config;
 use crate::gate::GateLayer;
 use crate::metrics::Metrics;
@@ -217,7 +217,7 @@ impl Agent {
         for svc in &config.services {
             let handle = ServiceHandle::new(&svc.name, dpu_runtime::unix::channel(&svc.socket));
             let reconciler: Arc<dyn Reconciler> = match svc.name.as_str() {
-                "system" => Arc::new(SysctlReconciler {
+                SYSTEM_SERVICE => Arc::new(SysctlReconciler {
                     sysctls: sysctls.clone(),
                     statuses: statuses.clone(),
                 }),
@@ -240,7 +240,7 @@ impl Agent {
 
         let system = Arc::new(SystemApi {
             store: store.clone(),
-            sysctls: Resources::new(sysctls, statuses, services.clone(), "system"),
+            sysctls: Resources::new(sysctls, statuses, services.clone(), SYSTEM_SERVICE),
             services: services.clone(),
             metrics: metrics.clone(),
             started,
@@ -256,9 +256,7 @@ impl Agent {
             services: services.clone(),
         });
         let (health_reporter, health) = tonic_health::server::health_reporter();
-        health_reporter.set_serving::<SystemServiceServer<SystemApi>>().await;
-        health_reporter.set_serving::<NvmfServiceServer<NvmfApi>>().await;
-        health_reporter.set_serving::<SwitchServiceServer<SwitchApi>>().await;
+        report_health(&health_reporter, &services).await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(dpu_proto::FILE_DESCRIPTOR_SET)
@@ -391,6 +389,27 @@ impl Agent {
                 tracing::warn!("a task did not stop within 10 s");
             }
         }
+    }
+}
+
+/// Tells grpc.health each public service's state: SERVING when the agent's configuration
+/// has the service process behind it, NOT_SERVING otherwise (its writes are refused; its
+/// reads answer only what an earlier configuration stored). The server as a whole ("") is
+/// SERVING.
+async fn report_health(reporter: &tonic_health::server::HealthReporter, services: &Services) {
+    use tonic::server::NamedService;
+    use tonic_health::ServingStatus;
+    let backed = [
+        (SystemServiceServer::<SystemApi>::NAME, SYSTEM_SERVICE),
+        (NvmfServiceServer::<NvmfApi>::NAME, NVMF_SERVICE),
+        (SwitchServiceServer::<SwitchApi>::NAME, SWITCH_SERVICE),
+    ];
+    for (api, process) in backed {
+        let status = match services.get(process) {
+            Some(_) => ServingStatus::Serving,
+            None => ServingStatus::NotServing,
+        };
+        reporter.set_service_status(api, status).await;
     }
 }
 

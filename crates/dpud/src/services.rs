@@ -358,6 +358,27 @@ impl Services {
     pub fn get(&self, name: &str) -> Option<&Arc<ServiceHandle>> {
         self.handles.get(name)
     }
+
+    /// The service `name`, or FAILED_PRECONDITION when the agent's configuration has no
+    /// `[[services]]` entry of that name: what every call needing a service the agent does
+    /// not drive gets (docs/api.md, Errors), writes of its kinds included.
+    pub fn configured(&self, name: &str) -> Result<&Arc<ServiceHandle>, tonic::Status> {
+        self.get(name).ok_or_else(|| {
+            tonic::Status::failed_precondition(format!(
+                "the {name} service is not configured on this agent \
+                 ([[services]] name = \"{name}\" is not in its configuration)"
+            ))
+        })
+    }
+
+    /// Services `names` configured, none of them reachable: what writes of their kinds
+    /// need ([`Resources`](crate::api::resource::Resources) refuses them otherwise).
+    #[cfg(test)]
+    pub(crate) fn unreachable(names: &[&str]) -> Self {
+        let nowhere = || Channel::from_static("http://[::1]:1").connect_lazy();
+        let handles = names.iter().map(|n| ((*n).to_owned(), ServiceHandle::new(n, nowhere())));
+        Self { handles: handles.collect(), ..Self::default() }
+    }
 }
 
 /// Asks the service who it is, within the probe timeout.

@@ -336,7 +336,7 @@ async fn racing_writes_cannot_both_pass_their_checks() {
         ListNamespacesRequest, ListVolumesRequest, Namespace, NamespaceSpec, RamBackend, Subsystem,
         SubsystemSpec, Volume, VolumeSpec,
     };
-    let mut env = Env::new();
+    let mut env = Env::with_nvmf();
     env.start().await;
     let client = env.client(Who::Operator).await;
     let mut nvmf = client.nvmf();
@@ -442,7 +442,7 @@ async fn namespaces_share_no_identifier_and_no_volume() {
     };
     const NGUID: &str = "00112233445566778899aabbccddeeff";
     const UUID: &str = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
-    let mut env = Env::new();
+    let mut env = Env::with_nvmf();
     env.start().await;
     let client = env.client(Who::Operator).await;
     let mut nvmf = client.nvmf();
@@ -554,7 +554,7 @@ async fn volumes_share_no_medium() {
         })),
         ..Default::default()
     };
-    let mut env = Env::new();
+    let mut env = Env::with_nvmf();
     env.start().await;
     let client = env.client(Who::Operator).await;
     let mut nvmf = client.nvmf();
@@ -829,4 +829,102 @@ async fn a_client_that_makes_the_server_reset_streams_is_sent_away() {
     // Other clients are served.
     let op = env.client(Who::Operator).await;
     op.system().get_health(GetHealthRequest {}).await.unwrap();
+}
+
+/// A write of a kind whose service the agent's configuration leaves out is refused
+/// (FAILED_PRECONDITION naming the `[[services]]` entry) and stores nothing, through the
+/// API and through `dpuctl apply` (one line per refused object, exit 1): nothing would
+/// ever apply it. What an earlier configuration stored is still read and deleted, and
+/// grpc.health reports the service NOT_SERVING.
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_need_their_service_configured() {
+    use dpu_proto::dpu::nvmf::v1::{
+        CreateVolumeRequest, GetVolumeRequest, ListVolumesRequest, RamBackend, UpdateVolumeRequest,
+        Volume, VolumeSpec, volume_spec::Backend,
+    };
+    use dpu_proto::dpu::switch::v1::{BridgeResource, BridgeSpec, CreateBridgeRequest};
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let ram = |id: &str, size_bytes| Volume {
+        name: format!("volumes/{id}"),
+        spec: Some(VolumeSpec {
+            backend: Some(Backend::Ram(RamBackend { size_bytes })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let volume = Some(ram("v1", 1 << 20));
+    op.nvmf().create_volume(CreateVolumeRequest { volume_id: "v1".into(), volume }).await.unwrap();
+    // The same store under a configuration without the nvmf service.
+    env.kill_all();
+    env.nvmf = false;
+    env.tweak_config(|_| {});
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+
+    let mut health = HealthClient::new(op.channel());
+    let mut status = async |service: &str| {
+        let request = HealthCheckRequest { service: service.into() };
+        health.check(request).await.unwrap().into_inner().status
+    };
+    assert_eq!(status("").await, ServingStatus::Serving as i32);
+    assert_eq!(status("dpu.system.v1.SystemService").await, ServingStatus::Serving as i32);
+    assert_eq!(status("dpu.nvmf.v1.NvmfService").await, ServingStatus::NotServing as i32);
+    assert_eq!(status("dpu.switch.v1.SwitchService").await, ServingStatus::NotServing as i32);
+
+    let unconfigured = |e: tonic::Status, service: &str| {
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        let entry = format!("[[services]] name = \"{service}\"");
+        assert!(e.message().contains(&entry), "{e:?}");
+    };
+    let mut nvmf = op.nvmf();
+    let volume = Some(ram("v2", 1 << 20));
+    let e = nvmf.create_volume(CreateVolumeRequest { volume_id: "v2".into(), volume }).await;
+    unconfigured(e.unwrap_err(), "nvmf");
+    let update = UpdateVolumeRequest { volume: Some(ram("v1", 2 << 20)), ..Default::default() };
+    unconfigured(nvmf.update_volume(update).await.unwrap_err(), "nvmf");
+    let bridge = BridgeResource {
+        spec: Some(BridgeSpec { vlan: Some(10), ..Default::default() }),
+        ..Default::default()
+    };
+    let request = CreateBridgeRequest { bridge_id: "b1".into(), bridge: Some(bridge) };
+    unconfigured(op.switch().create_bridge(request).await.unwrap_err(), "switch");
+
+    let manifest = env.path("mixed.yaml");
+    std::fs::write(
+        &manifest,
+        "kind: Sysctl\nname: vm.swappiness\nspec: {value: \"10\"}\n---\n\
+         kind: Volume\nname: ram1\nspec: {ram: {sizeBytes: \"1048576\"}}\n---\n\
+         kind: Listener\nname: tcp\nspec: {address: 127.0.0.1, port: 4420}\n---\n\
+         kind: Bridge\nname: b1\nspec: {vlan: 10}\n",
+    )
+    .unwrap();
+    let out = common::dpuctl(&env, Who::Operator, &["apply", "-f", manifest.to_str().unwrap()]);
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(stdout, "sysctls/vm.swappiness created\n", "{stderr}");
+    for (name, service) in
+        [("volumes/ram1", "nvmf"), ("listeners/tcp", "nvmf"), ("bridges/b1", "switch")]
+    {
+        let line =
+            format!("dpuctl: {name}: FAILED_PRECONDITION: the {service} service is not configured");
+        assert!(stderr.lines().any(|l| l.starts_with(&line)), "{line} in\n{stderr}");
+    }
+
+    // What is stored can be seen, and cleaned up.
+    let volumes = async || {
+        let page = op.nvmf().list_volumes(ListVolumesRequest::default()).await.unwrap();
+        page.into_inner().volumes.into_iter().map(|v| v.name).collect::<Vec<_>>()
+    };
+    assert_eq!(volumes().await, ["volumes/v1"]);
+    let v1 = nvmf.get_volume(GetVolumeRequest { name: "volumes/v1".into() }).await.unwrap();
+    assert_eq!(v1.into_inner().generation, 1);
+    common::ok(&common::dpuctl(&env, Who::Operator, &["delete", "volume", "v1"]));
+    assert!(volumes().await.is_empty());
 }

@@ -29,6 +29,8 @@ use dpu_proto::dpu::nvmf::v1::{
     SubsystemSpec, TransportType, UpdateListenerRequest, UpdateSubsystemRequest,
     UpdateVolumeRequest, Volume, VolumeSpec,
 };
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use tonic::Code;
 
 const NQN: &str = "nqn.2024-01.io.example:dpud-test";
@@ -1838,7 +1840,7 @@ async fn an_nvmf_listener_cannot_take_the_agents_own_addresses() {
 /// smaller size with it is a shrink the agent refuses, as with the same spelling.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_volume_keeps_its_block_size_spelling_and_cannot_shrink_by_another() {
-    let mut env = Env::new();
+    let mut env = Env::with_nvmf();
     env.start().await;
     let op = env.client(Who::Operator).await;
     let mut nvmf = op.nvmf();
@@ -1871,7 +1873,7 @@ async fn a_volume_keeps_its_block_size_spelling_and_cannot_shrink_by_another() {
 /// the stored spelling and generation, as any gRPC client (not only dpuctl) sends it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_listener_keeps_its_transport_spelling() {
-    let mut env = Env::new();
+    let mut env = Env::with_nvmf();
     env.start().await;
     let mut nvmf = env.client(Who::Operator).await.nvmf();
     let port = free_port();
@@ -1889,8 +1891,8 @@ async fn a_listener_keeps_its_transport_spelling() {
 
 /// A subsystem's CONTROLLERS and a namespace's counters, as Get and List (and `dpuctl
 /// list`) show them, are the service's figures of the moment, though nothing was synced
-/// since the host connected and wrote; without the service they are the last sync's,
-/// marked stale.
+/// since the host connected and wrote; while the service does not answer they are the
+/// last sync's, marked stale.
 #[tokio::test(flavor = "multi_thread")]
 async fn subsystem_and_namespace_statuses_show_live_figures() {
     use dpu_proto::dpu::nvmf::v1::GetNamespaceRequest;
@@ -1959,13 +1961,12 @@ async fn subsystem_and_namespace_statuses_show_live_figures() {
     drop(c);
     wait_for("no controller", async || cell("subsystems", "subsystems/s1 ") == "0").await;
 
-    // An agent without the service: what it stored, figures marked stale.
-    let mut alone = Env::new();
-    alone.start().await;
-    let op = alone.client(Who::Operator).await;
-    create_target_objects(&op, subsystem(NQN), port).await;
+    // A service that does not answer (stopped): the last sync's figures, marked stale.
+    let stopped = nvmf_service_pid(&env).await;
+    kill(stopped, Signal::SIGSTOP).unwrap();
     let name = "subsystems/s1".to_owned();
-    let s = op.nvmf().get_subsystem(GetSubsystemRequest { name }).await.unwrap().into_inner();
+    let s = op.nvmf().get_subsystem(GetSubsystemRequest { name }).await;
+    let s = s.unwrap().into_inner();
     assert!(s.status.unwrap().stale);
     // So is a write's reply: no figure of the moment.
     let again = Subsystem { name: "subsystems/s1".into(), ..subsystem(NQN) };
@@ -1973,8 +1974,20 @@ async fn subsystem_and_namespace_statuses_show_live_figures() {
         UpdateSubsystemRequest { subsystem: Some(again), update_mask: None, allow_missing: false };
     let s = op.nvmf().update_subsystem(update).await.unwrap().into_inner();
     assert!(s.status.unwrap().stale, "an Update's reply claims live figures");
-    let table = ok(&dpuctl(&alone, Who::Operator, &["list", "namespaces"]));
+    let table = ok(&dpuctl(&env, Who::Operator, &["list", "namespaces"]));
+    kill(stopped, Signal::SIGCONT).unwrap();
     assert!(table.contains("figures as of the last sync"), "{table}");
+}
+
+/// The dpu-nvmf process that answers on the env's socket, as it says itself (a scan of
+/// /proc could find one the agent replaced that is still exiting).
+async fn nvmf_service_pid(env: &Env) -> Pid {
+    use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
+    use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
+    let channel = dpu_runtime::unix::channel(&env.nvmf_socket());
+    let mut control = ServiceControlClient::new(channel);
+    let info = control.get_service_info(GetServiceInfoRequest {}).await.unwrap().into_inner();
+    Pid::from_raw(i32::try_from(info.pid).unwrap())
 }
 
 /// The agent and the NVMe/TCP target run without a single capability, as their units
@@ -2032,7 +2045,7 @@ async fn the_agent_and_the_target_serve_without_capabilities() {
 #[tokio::test(flavor = "multi_thread")]
 async fn namespace_page_tokens_keep_their_parent_and_the_mask_star_replaces() {
     use dpu_proto::dpu::nvmf::v1::{DeleteNamespaceRequest, UpdateNamespaceRequest};
-    let mut env = Env::new();
+    let mut env = Env::with_nvmf();
     env.start().await;
     let op = env.client(Who::Operator).await;
     let mut nvmf = op.nvmf();

@@ -5,7 +5,7 @@
 use dpu_proto::dpu::system::v1::SysctlSpec;
 use dpud::api::resource::Resources;
 use dpud::api::system::SysctlKind;
-use dpud::services::Services;
+use dpud::services::{ServiceHandle, Services};
 use tonic::Code;
 
 /// The writer is told the outcome is unknown (UNKNOWN), not that the write failed; a read
@@ -15,7 +15,12 @@ use tonic::Code;
 async fn a_failed_flush_is_an_unknown_outcome_and_then_the_store_is_unavailable() {
     let dir = tempfile::tempdir().unwrap();
     let store = dpu_store::Store::open(dir.path()).unwrap();
-    let sysctls: Resources<SysctlKind> = Resources::open(&store, &Services::default(), "system");
+    // A system service configured (writes need one), never reached.
+    let channel = tonic::transport::Endpoint::from_static("http://[::1]:1").connect_lazy();
+    let system = ServiceHandle::new("system", channel);
+    let services =
+        Services { handles: [("system".to_owned(), system)].into(), ..Default::default() };
+    let sysctls: Resources<SysctlKind> = Resources::open(&store, &services, "system");
     let name = "sysctls/vm.swappiness";
     let one = SysctlSpec { value: "1".into() };
     let created = sysctls.create(name, "", Some(&one), async |_| Ok(())).await.unwrap();

@@ -1203,9 +1203,7 @@ impl NvmfService for NvmfApi {
 
 /// The nvmf service, or why there is none to ask.
 fn nvmf_handle(services: &Services) -> Result<&std::sync::Arc<ServiceHandle>, Status> {
-    services.get(NVMF_SERVICE).ok_or_else(|| {
-        Status::failed_precondition("the nvmf service is not configured on this agent")
-    })
+    services.configured(NVMF_SERVICE)
 }
 
 /// The nvmf service's statistics, whole (peers included), as GetNvmfStats, the live
@@ -1725,7 +1723,8 @@ mod tests {
     async fn a_subsystem_read_back_unchanged_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = dpu_store::Store::open(dir.path()).unwrap();
-        let r = Resources::<SubsystemKind>::open(&store, &Services::default(), "nvmf");
+        let services = Services::unreachable(&[NVMF_SERVICE]);
+        let r = Resources::<SubsystemKind>::open(&store, &services, NVMF_SERVICE);
         let given = spec(vec![secret(HOST, &text(1), &text(2))]);
         let name = "subsystems/s1";
         let created = r.create(name, "", Some(&given), async |_| Ok(())).await.unwrap();
@@ -1885,7 +1884,7 @@ mod tests {
     async fn a_write_one_sync_could_not_carry_is_refused_and_what_fits_syncs() {
         let dir = tempfile::tempdir().unwrap();
         let store = dpu_store::Store::open(&dir.path().join("store")).unwrap();
-        let services = Services::default();
+        let services = Services::unreachable(&[NVMF_SERVICE]);
         let mut resources = NvmfResources::open(&store, &services);
         resources.sync_limit = 64 << 10;
         let api = NvmfApi { resources: resources.clone(), services, agent_addresses: vec![] };

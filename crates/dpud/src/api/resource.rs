@@ -367,6 +367,9 @@ impl<K: Kind> Resources<K> {
 
     /// Creates `name` (already built from a validated id) with `spec` after `check` (referential
     /// checks) passed. `given_name` is the name the client put in the message, if any.
+    /// FAILED_PRECONDITION after the message's own checks when the agent is not configured
+    /// with the kind's service: nothing would apply the object. Reads and deletes need no
+    /// service, so what an earlier configuration stored can be seen and cleaned up.
     pub async fn create(
         &self,
         name: &str,
@@ -376,6 +379,7 @@ impl<K: Kind> Resources<K> {
     ) -> Result<K::Proto, Status> {
         let field = K::FIELD;
         let (key, spec) = create_message::<K>(name, given_name, spec)?;
+        self.services.configured(self.service)?;
         let pending = {
             let one_writer = self.collection.serialize_writes().await;
             // ALREADY_EXISTS before the spec is judged (as an Update answers NOT_FOUND
@@ -444,7 +448,8 @@ impl<K: Kind> Resources<K> {
     /// Updates the object named `name` (the message's name) with the fields of `spec` the mask
     /// names (all of them when the mask is empty or names "spec" or "*"), then what the kind keeps
     /// from the stored spec ([`Kind::keep_stored`]). The merged spec is validated and
-    /// `check`ed before anything is written.
+    /// `check`ed before anything is written. Needs the kind's service configured, as
+    /// [`create`](Self::create) does.
     pub async fn update<F>(
         &self,
         name: &str,
@@ -459,6 +464,7 @@ impl<K: Kind> Resources<K> {
     {
         let field = K::FIELD;
         let (key, spec) = update_message::<K>(name, spec, mask)?;
+        self.services.configured(self.service)?;
         let spec_field = format!("{field}.spec");
         // Check and write under one writer lock so the check sees every earlier write; the
         // flush (durable) happens after it is released.
@@ -560,7 +566,41 @@ mod tests {
     fn sysctls() -> (tempfile::TempDir, Resources<SysctlKind>) {
         let dir = tempfile::tempdir().unwrap();
         let store = dpu_store::Store::open(dir.path()).unwrap();
-        (dir, Resources::open(&store, &Services::default(), "system"))
+        (dir, Resources::open(&store, &Services::unreachable(&["system"]), "system"))
+    }
+
+    /// A write of a kind whose service the agent is not configured with is
+    /// FAILED_PRECONDITION naming the `[[services]]` entry it lacks, and stores nothing:
+    /// nothing would ever apply it, and it would stay PENDING. What is stored already (the
+    /// configuration changed since) can still be read and deleted, so an operator can see
+    /// and clean it up. A malformed request is still INVALID_ARGUMENT first.
+    #[tokio::test]
+    async fn writes_need_their_service_configured_reads_and_deletes_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let r = Resources::<SysctlKind>::open(&store, &Services::default(), "system");
+        let (one, two) = (SysctlSpec { value: "1".into() }, SysctlSpec { value: "2".into() });
+        let name = "sysctls/vm.swappiness";
+        let accept = |_: SysctlSpec| async { Ok(()) };
+        let unconfigured = |e: Status| {
+            assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+            assert!(e.message().contains(r#"[[services]] name = "system""#), "{e:?}");
+        };
+        unconfigured(r.create(name, "", Some(&one), async |_| Ok(())).await.unwrap_err());
+        unconfigured(r.update(name, "", Some(&one), None, true, accept).await.unwrap_err());
+        assert!(r.all().await.unwrap().is_empty(), "a refused write stored something");
+        let e = r.create("sysctls/", "", Some(&one), async |_| Ok(())).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+
+        // Stored while the service was configured.
+        r.collection.create_applied(name, &one).await.unwrap().durable().await.unwrap();
+        assert_eq!(r.get(name).await.unwrap().spec.as_ref(), Some(&one));
+        let (listed, _) = r.list("", 0, "").await.unwrap();
+        assert_eq!(listed.len(), 1);
+        unconfigured(r.update(name, "", Some(&two), None, false, accept).await.unwrap_err());
+        assert_eq!(r.get(name).await.unwrap().spec.as_ref(), Some(&one));
+        r.delete(name, "", false, async || Ok(())).await.unwrap();
+        assert!(r.all().await.unwrap().is_empty());
     }
 
     /// What the service reported about an object does not show on another object created

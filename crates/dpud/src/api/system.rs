@@ -25,7 +25,8 @@ use crate::metrics::Metrics;
 use crate::services::{Reconciler, ServiceHandle, Services, Synced};
 
 pub const SYSCTLS: &str = "sysctls";
-const SYSTEM_SERVICE: &str = "system";
+/// The service that applies sysctls.
+pub const SYSTEM_SERVICE: &str = "system";
 
 /// Sysctls as a resource kind: `sysctls/{key}`.
 pub struct SysctlKind;
@@ -117,9 +118,7 @@ pub struct SystemApi {
 
 impl SystemApi {
     fn system(&self) -> Result<&Arc<ServiceHandle>, Status> {
-        self.services.get(SYSTEM_SERVICE).ok_or_else(|| {
-            Status::failed_precondition("the system service is not configured on this agent")
-        })
+        self.services.configured(SYSTEM_SERVICE)
     }
 
     /// RESOURCE_EXHAUSTED when the sysctls with `key` written as `spec` would not fit one
@@ -342,10 +341,11 @@ mod tests {
         Request::new(CreateSysctlRequest { sysctl_id: id.into(), sysctl: Some(sysctl) })
     }
 
-    /// An API over a store in `dir` without a system service, and its sysctls.
+    /// An API over a store in `dir` with a system service configured (writes need it)
+    /// that nothing serves, and its sysctls.
     fn api(dir: &tempfile::TempDir, sync_limit: usize) -> (SystemApi, Resources<SysctlKind>) {
         let store = Store::open(dir.path()).unwrap();
-        let services = Services::default();
+        let services = Services::unreachable(&[SYSTEM_SERVICE]);
         let sysctls = Resources::open(&store, &services, SYSTEM_SERVICE);
         let api = SystemApi {
             store,

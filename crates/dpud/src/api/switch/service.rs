@@ -128,9 +128,7 @@ pub struct SwitchApi {
 
 impl SwitchApi {
     fn channel(&self) -> Result<Channel, Status> {
-        self.services.get(SWITCH_SERVICE).map(|h| h.channel()).ok_or_else(|| {
-            Status::failed_precondition("the switch service is not configured on this agent")
-        })
+        self.services.configured(SWITCH_SERVICE).map(|h| h.channel())
     }
 
     /// `call` on the switch service's client: UNAVAILABLE once it has not answered within
@@ -649,11 +647,12 @@ mod tests {
     use crate::services::ServiceHandle;
     use tonic_types::StatusExt;
 
-    /// The API over an empty store of its own, with no switch service configured.
-    fn api_without_service() -> (tempfile::TempDir, SwitchApi) {
+    /// The API over an empty store of its own, with a switch service configured (writes
+    /// need it) that nothing serves.
+    fn api_without_switch() -> (tempfile::TempDir, SwitchApi) {
         let dir = tempfile::tempdir().unwrap();
         let store = dpu_store::Store::open(dir.path()).unwrap();
-        let services = Services::default();
+        let services = Services::unreachable(&[SWITCH_SERVICE]);
         (dir, SwitchApi { resources: SwitchResources::open(&store, &services), services })
     }
 
@@ -661,7 +660,7 @@ mod tests {
     /// `port_id`, as every other Create names the id field its id breaks.
     #[tokio::test]
     async fn a_port_id_too_long_for_an_interface_names_port_id() {
-        let (_dir, api) = api_without_service();
+        let (_dir, api) = api_without_switch();
         let port = PortResource {
             spec: Some(dpu_proto::dpu::switch::v1::PortSpec {
                 mode: dpu_proto::dpu::switch::v1::PortMode::Uplink.into(),
@@ -682,7 +681,7 @@ mod tests {
     #[tokio::test]
     async fn errors_name_public_names_and_a_missing_parent_is_not_found() {
         use dpu_proto::dpu::switch::v1::BridgeSpec;
-        let (_dir, api) = api_without_service();
+        let (_dir, api) = api_without_switch();
         let bridge = || BridgeResource {
             spec: Some(BridgeSpec { vlan: Some(10), ..Default::default() }),
             ..Default::default()
@@ -719,7 +718,7 @@ mod tests {
     #[tokio::test]
     async fn objects_stored_under_looser_rules_can_each_be_mended_or_deleted() {
         use dpu_proto::dpu::switch::v1::{BridgeSpec, SviSpec, VrfSpec};
-        let (_dir, api) = api_without_service();
+        let (_dir, api) = api_without_switch();
         let bridge = |vlan| BridgeResource {
             spec: Some(BridgeSpec { vlan: Some(vlan), ..Default::default() }),
             ..Default::default()
