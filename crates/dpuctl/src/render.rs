@@ -69,6 +69,36 @@ fn serving(state: i32) -> &'static str {
     }
 }
 
+/// `text`, or "-" when the agent left it empty (not reported, or never happened).
+fn or_dash(text: &str) -> String {
+    if text.is_empty() { "-".into() } else { text.to_owned() }
+}
+
+/// How much of a service's instance id the table shows (as `docker ps` shortens ids):
+/// enough to tell one start from the next; `-o json` has it whole.
+const SHORT_INSTANCE: usize = 12;
+
+fn short_instance(id: &str) -> String {
+    or_dash(id.get(..SHORT_INSTANCE).unwrap_or(id))
+}
+
+/// A time as UTC, to the second (RFC 3339): the card's clock, which may differ from the
+/// host's, so no "ago" computed here.
+fn utc(t: Option<&pbjson_types::Timestamp>) -> String {
+    let Some(t) = t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.seconds).ok()) else {
+        return "-".into();
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 pub fn health(h: &Health, format: Format) -> Result {
     if let Some(out) = structured(h, format) {
         return out;
@@ -76,7 +106,9 @@ pub fn health(h: &Health, format: Format) -> Result {
     let mut rows = vec![vec![
         "dpud".into(),
         serving(h.agent).into(),
-        env!("CARGO_PKG_VERSION").into(),
+        or_dash(&h.agent_version),
+        "-".into(),
+        "-".into(),
         "-".into(),
         String::new(),
     ]];
@@ -84,12 +116,15 @@ pub fn health(h: &Health, format: Format) -> Result {
         vec![
             s.service.clone(),
             serving(s.state).into(),
-            s.version.clone(),
+            or_dash(&s.version),
+            short_instance(&s.instance_id),
             s.restarts.to_string(),
+            utc(s.last_sync_time.as_ref()),
             s.message.clone(),
         ]
     }));
-    Ok(table(&["COMPONENT", "STATE", "VERSION", "RESTARTS", "MESSAGE"], &rows))
+    let headers = ["COMPONENT", "STATE", "VERSION", "INSTANCE", "RESTARTS", "LAST_SYNC", "MESSAGE"];
+    Ok(table(&headers, &rows))
 }
 
 pub fn metrics(m: &AgentMetrics, format: Format) -> Result {
@@ -714,6 +749,63 @@ pub fn switch_status(s: &sw::SwitchStatus, format: Format) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `dpuctl health` shows the agent's version as the agent reports it (not dpuctl's
+    /// own), and for each service its instance and when it was last synced, as
+    /// operations.md says; what an agent or service did not report is "-".
+    #[test]
+    fn health_shows_the_agents_version_and_each_instance_and_last_sync() {
+        use dpu_proto::dpu::system::v1::ServiceHealth;
+        let instance = "0123456789abcdef0123456789abcdef";
+        let h = Health {
+            agent: ServingState::Serving.into(),
+            agent_version: "9.8.7-agent".into(),
+            services: vec![
+                ServiceHealth {
+                    service: "nvmf".into(),
+                    state: ServingState::Serving.into(),
+                    version: "1.2.3".into(),
+                    instance_id: instance.into(),
+                    restarts: 2,
+                    last_sync_time: Some(pbjson_types::Timestamp {
+                        seconds: 1_796_556_453,
+                        nanos: 999_999_999,
+                    }),
+                    message: String::new(),
+                },
+                ServiceHealth {
+                    service: "switch".into(),
+                    state: ServingState::NotServing.into(),
+                    message: "not answering".into(),
+                    ..Default::default()
+                },
+            ],
+        };
+        let out = health(&h, Format::Table).unwrap();
+        let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(rows[1][2], "9.8.7-agent", "dpud's version\n{out}");
+        assert_eq!(
+            rows[0],
+            ["COMPONENT", "STATE", "VERSION", "INSTANCE", "RESTARTS", "LAST_SYNC", "MESSAGE"]
+        );
+        assert_eq!(rows[1], ["dpud", "SERVING", "9.8.7-agent", "-", "-", "-"], "{out}");
+        assert_eq!(
+            rows[2],
+            ["nvmf", "SERVING", "1.2.3", "0123456789ab", "2", "2026-12-06T11:27:33Z"],
+            "{out}"
+        );
+        assert_eq!(
+            rows[3],
+            ["switch", "NOT_SERVING", "-", "-", "0", "-", "not", "answering"],
+            "{out}"
+        );
+        // An agent from before the field says nothing of its version.
+        let older = Health { agent_version: String::new(), ..h };
+        let out = health(&older, Format::Table).unwrap();
+        let dpud = out.lines().nth(1).unwrap();
+        assert!(!dpud.contains(env!("CARGO_PKG_VERSION")), "{dpud}");
+        assert_eq!(dpud.split_whitespace().nth(2), Some("-"), "{out}");
+    }
 
     /// Values a newer agent added are shown as unknown, not as "no", "-" or another state.
     #[test]

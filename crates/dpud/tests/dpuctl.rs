@@ -72,6 +72,15 @@ async fn apply_get_list_diff_delete() {
     assert!(inv.contains("INTERFACE") && inv.contains("lo"), "{inv}");
     let health = ok(&dpuctl(&env, Who::Host, &["health", "-o", "json"]));
     assert!(health.contains("SERVING_STATE_SERVING"), "{health}");
+    let version = format!("\"agentVersion\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(health.contains(&version), "{health}");
+    // The table: the system service's instance (shortened) and its last sync, in UTC.
+    let table = ok(&dpuctl(&env, Who::Host, &["health"]));
+    let system = table.lines().find(|l| l.starts_with("system ")).unwrap_or_default();
+    let cells: Vec<&str> = system.split_whitespace().collect();
+    assert!(cells.len() >= 6, "{table}");
+    assert!(cells[3].len() == 12 && health.contains(cells[3]), "{table}{health}");
+    assert!(cells[5].ends_with('Z') && cells[5].contains('T'), "{table}");
     let metrics = ok(&dpuctl(&env, Who::Operator, &["metrics"]));
     assert!(metrics.contains("/dpu.system.v1.SystemService/CreateSysctl"), "{metrics}");
 

@@ -62,6 +62,10 @@ pub struct Health {
     pub agent: i32,
     #[prost(message, repeated, tag = "2")]
     pub services: ::prost::alloc::vec::Vec<ServiceHealth>,
+    /// The agent's own version (dpud's release), as each ServiceHealth.version is the
+    /// service's. Empty from an agent that predates the field.
+    #[prost(string, tag = "3")]
+    pub agent_version: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ServiceHealth {

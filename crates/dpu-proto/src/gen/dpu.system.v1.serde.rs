@@ -871,6 +871,9 @@ impl serde::Serialize for Health {
         if !self.services.is_empty() {
             len += 1;
         }
+        if !self.agent_version.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.system.v1.Health", len)?;
         if self.agent != 0 {
             let v = crate::EnumValue::<ServingState>::of(self.agent);
@@ -878,6 +881,9 @@ impl serde::Serialize for Health {
         }
         if !self.services.is_empty() {
             struct_ser.serialize_field("services", &self.services)?;
+        }
+        if !self.agent_version.is_empty() {
+            struct_ser.serialize_field("agentVersion", &self.agent_version)?;
         }
         struct_ser.end()
     }
@@ -891,12 +897,15 @@ impl<'de> serde::Deserialize<'de> for Health {
         const FIELDS: &[&str] = &[
             "agent",
             "services",
+            "agent_version",
+            "agentVersion",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Agent,
             Services,
+            AgentVersion,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -920,6 +929,7 @@ impl<'de> serde::Deserialize<'de> for Health {
                         match value {
                             "agent" => Ok(GeneratedField::Agent),
                             "services" => Ok(GeneratedField::Services),
+                            "agentVersion" | "agent_version" => Ok(GeneratedField::AgentVersion),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -941,6 +951,7 @@ impl<'de> serde::Deserialize<'de> for Health {
             {
                 let mut agent__ = None;
                 let mut services__ = None;
+                let mut agent_version__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Agent => {
@@ -955,11 +966,18 @@ impl<'de> serde::Deserialize<'de> for Health {
                             }
                             services__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::AgentVersion => {
+                            if agent_version__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("agentVersion"));
+                            }
+                            agent_version__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Health {
                     agent: agent__.unwrap_or_default(),
                     services: services__.unwrap_or_default(),
+                    agent_version: agent_version__.unwrap_or_default(),
                 })
             }
         }

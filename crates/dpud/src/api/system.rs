@@ -196,7 +196,11 @@ impl SystemService for SystemApi {
                 }
             })
             .collect();
-        Ok(Response::new(Health { agent: ServingState::Serving.into(), services }))
+        Ok(Response::new(Health {
+            agent: ServingState::Serving.into(),
+            services,
+            agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }))
     }
 
     async fn get_agent_metrics(
@@ -356,6 +360,20 @@ mod tests {
             sync_limit,
         };
         (api, sysctls)
+    }
+
+    /// GetHealth says which agent answers: its own version (dpuctl showed its own in the
+    /// agent's row, having no other), beside each service's state.
+    #[tokio::test]
+    async fn health_names_the_agents_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, _) = api(&dir, 64 << 10);
+        let health = api.get_health(Request::new(GetHealthRequest {})).await.unwrap();
+        let health = health.into_inner();
+        assert_eq!(health.agent_version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(health.agent, ServingState::Serving as i32);
+        assert_eq!(health.services.len(), 1, "{health:?}");
+        assert_eq!(health.services[0].service, SYSTEM_SERVICE);
     }
 
     /// The agent takes the keys and values the system service applies: it shares their
