@@ -100,7 +100,7 @@ enum Command {
         #[command(subcommand)]
         command: CertsCommand,
     },
-    /// NVMe-oF target statistics.
+    /// NVMe-oF target: statistics, and lifting the write protection hosts set.
     Nvmf {
         #[command(subcommand)]
         command: NvmfCommand,
@@ -569,6 +569,49 @@ mod tests {
         };
         assert!(about("certs").starts_with("Certificates"), "{}", about("certs"));
         assert!(about("switch").starts_with("Observed switch state"), "{}", about("switch"));
+    }
+
+    /// docs/api.md's `dpuctl` synopsis names every command (`nvmf stats`, `certs revoke`)
+    /// and every option (`--timeout`, `--allow-missing`): operators read it, not only
+    /// `--help`.
+    #[test]
+    fn the_api_guide_synopsis_names_every_command_and_option() {
+        let guide = include_str!("../../../docs/api.md");
+        let section = guide.split("\n## dpuctl\n").nth(1).expect("a dpuctl section");
+        let synopsis = section.split("```").nth(1).expect("a synopsis block");
+        let words = |line: &str| -> Vec<String> {
+            line.split([' ', '|', '[', ']']).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+        };
+        let options_named = |cmd: &clap::Command| {
+            for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
+                let long = arg.get_long().map(|l| format!("--{l}"));
+                let short = arg.get_short().map(|s| format!("-{s}"));
+                let named = [long.clone(), short]
+                    .into_iter()
+                    .flatten()
+                    .any(|flag| synopsis.lines().any(|l| words(l).contains(&flag)));
+                assert!(named, "{} {long:?} is not in the synopsis:\n{synopsis}", cmd.get_name());
+            }
+        };
+        let cli = Cli::command();
+        options_named(&cli);
+        for cmd in cli.get_subcommands().filter(|c| c.get_name() != "help") {
+            let name = cmd.get_name();
+            let leaves: Vec<_> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
+            if leaves.is_empty() {
+                let named = synopsis.lines().any(|l| words(l).iter().any(|w| w == name));
+                assert!(named, "{name} is not in the synopsis:\n{synopsis}");
+                options_named(cmd);
+            }
+            for leaf in leaves {
+                let named = synopsis.lines().map(words).any(|w| {
+                    w.first().is_some_and(|first| first == name)
+                        && w.iter().any(|x| x == leaf.get_name())
+                });
+                assert!(named, "{name} {} is not in the synopsis:\n{synopsis}", leaf.get_name());
+                options_named(leaf);
+            }
+        }
     }
 
     /// A status's message and field violations are the server's words: no control
