@@ -392,15 +392,20 @@ impl Agent {
     }
 }
 
-/// Tells grpc.health each public service's state: SERVING when the agent's configuration
-/// has the service process behind it, NOT_SERVING otherwise (its writes are refused; its
-/// reads answer only what an earlier configuration stored). The server as a whole ("") is
-/// SERVING.
+/// Tells grpc.health each public service's state: the nvmf and switch APIs are SERVING
+/// when the agent's configuration has the service process behind them, NOT_SERVING
+/// otherwise (their writes are refused; their reads answer only what an earlier
+/// configuration stored). The system API and the server as a whole ("") are SERVING: the
+/// agent itself answers the system API's health, inventory and metrics, so a probe of it
+/// must not report the agent down when only its sysctl service is not configured (its
+/// sysctl writes are refused all the same).
 async fn report_health(reporter: &tonic_health::server::HealthReporter, services: &Services) {
     use tonic::server::NamedService;
     use tonic_health::ServingStatus;
+    reporter
+        .set_service_status(SystemServiceServer::<SystemApi>::NAME, ServingStatus::Serving)
+        .await;
     let backed = [
-        (SystemServiceServer::<SystemApi>::NAME, SYSTEM_SERVICE),
         (NvmfServiceServer::<NvmfApi>::NAME, NVMF_SERVICE),
         (SwitchServiceServer::<SwitchApi>::NAME, SWITCH_SERVICE),
     ];
