@@ -5063,8 +5063,10 @@ fn enabling_checks_the_other_cc_fields() {
         let sqe = PropertySetCmd { eight_bytes: false, offset: property::CC, value }.to_sqe(0);
         assert!(h.run(sqe, &[]).0.status.is_success());
     };
-    // EN with MPS 15, AMS 7, IOSQES/IOCQES 0; then CSS 1 (not offered); then MPS 1 alone.
-    for cc in [0x0000_3F81, 0x0046_0011, 0x0046_0081] {
+    // EN with MPS 15, AMS 7, IOSQES/IOCQES 0; then CSS 1 (not offered); then MPS 1 alone;
+    // then IOCQES 0 with IOSQES 6, and IOSQES 0 with IOCQES 4: each entry size is checked
+    // by itself (CC, NVMe Base 2.0 §3.1.4.5).
+    for cc in [0x0000_3F81, 0x0046_0011, 0x0046_0081, 0x0006_0001, 0x0040_0001] {
         let mut admin = H::new(&t, false, false);
         let c = admin.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
         assert!(c.status.is_success());
