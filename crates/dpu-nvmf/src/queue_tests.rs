@@ -307,7 +307,10 @@ fn admin_connect_enable_identify() {
     let oncs = u16::from_le_bytes([id[520], id[521]]);
     assert_eq!(oncs, 0b1010_1101, "ONCS: Compare, DSM, WZ, Resv, Verify");
     assert_eq!(id[525], 1, "VWC present");
-    assert_eq!(le32(536) & 0b11, 1, "SGLS: SGLs supported");
+    // SGLS (NVMe Base 2.0 §5.17.2.1): SGLs supported with byte alignment (bits 1:0 01b)
+    // and SGL offsets in the Address field (bit 20), for in-capsule data; nothing else
+    // (no keyed SGLs on TCP). Linux's nvmet answers the same for a port with inline data.
+    assert_eq!(le32(536), 1 | (1 << 20), "SGLS");
     assert_eq!(le32(1796), 1, "IORCSZ: a 16-byte response capsule");
     // Namespace, active list, descriptors.
     let (_, ns) = h.run(identify(0, 1), &[]);

@@ -118,6 +118,8 @@ grep -E '^(vid|sn|mn|fr|cntlid|ver|mdts|kas|oncs|vwc|sgls|subnqn|ioccsz|iorcsz|c
 grep -q "{SERIAL}" /tmp/idc && mark id-ctrl-serial
 grep -q "{MODEL}" /tmp/idc && mark id-ctrl-model
 grep -q "subnqn *: {SUBNQN}" /tmp/idc && mark id-ctrl-subnqn
+# SGLS: SGLs (bit 0) and offsets for in-capsule data (bit 20), nothing else.
+grep -q '^sgls *: 0x100001$' /tmp/idc && mark id-ctrl-sgls
 nvme id-ns /dev/$DEV > /tmp/idn
 mark id-ns rc=$?
 grep -E '^(nsze|ncap|nuse|nmic|nguid|lbaf)' /tmp/idn
@@ -444,6 +446,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
         "id-ctrl-serial",
         "id-ctrl-model",
         "id-ctrl-subnqn",
+        "id-ctrl-sgls",
         "id-ns rc=0",
         "id-ns-size",
         "fio-write rc=0",
