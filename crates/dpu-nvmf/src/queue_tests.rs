@@ -368,6 +368,40 @@ fn admin_connect_enable_identify() {
     assert_eq!(t.controller_count(SUB), 0);
 }
 
+/// Active Namespace ID list (CNS 02h, NVMe Base 2.0 §5.17.2.1): the active NSIDs
+/// greater than the command's NSID, ascending, zero-filled; NSID FFFFFFFEh and FFFFFFFFh
+/// are Invalid Namespace or Format, as QEMU's and Linux's controllers answer.
+#[test]
+fn active_namespace_list_holds_the_nsids_above_the_one_given() {
+    let t = target();
+    for nsid in [2, 7] {
+        let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        t.add_namespace(SUB, nsid, v, [nsid as u8; 16], [nsid as u8 + 0x10; 16]).unwrap();
+    }
+    let (mut h, _) = H::admin(&t, 0);
+    let mut list_above = |nsid: u32| {
+        let (c, list) = h.run(identify(2, nsid), &[]);
+        assert!(c.status.is_success(), "NSID {nsid:#x}: {c:?}");
+        assert_eq!(list.len(), 4096);
+        let ids: Vec<u32> =
+            list.chunks(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect();
+        let n = ids.iter().position(|&id| id == 0).unwrap_or(ids.len());
+        assert!(ids[n..].iter().all(|&id| id == 0), "NSID {nsid:#x}: zeros after the list");
+        ids[..n].to_vec()
+    };
+    assert_eq!(list_above(0), [1, 2, 7]);
+    assert_eq!(list_above(1), [2, 7], "greater than the NSID given, not equal");
+    assert_eq!(list_above(2), [7]);
+    assert_eq!(list_above(3), [7], "an inactive NSID: the active ones above it");
+    assert!(list_above(7).is_empty(), "none above the last");
+    assert!(list_above(0xFFFF_FFFD).is_empty());
+    for nsid in [0xFFFF_FFFE, 0xFFFF_FFFF] {
+        let (c, data) = h.run(identify(2, nsid), &[]);
+        assert_eq!(c.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr(), "NSID {nsid:#x}");
+        assert!(data.is_empty());
+    }
+}
+
 /// Identify takes from the registry only what the structure asked for shows: the
 /// I/O Command Set controller structure (CNS 06h) and a CNS not supported take no
 /// registry lock (they used to copy the whole subsystem, up to 1,024 hosts and their
