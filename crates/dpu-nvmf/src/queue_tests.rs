@@ -431,6 +431,35 @@ fn identify_without_the_subsystem_takes_no_registry_lock() {
     assert_eq!(&id[768..768 + SUB.len()], SUB.as_bytes());
 }
 
+/// Each completion carries the SQ Head Pointer (CQE DW2): the entries the controller took
+/// from the SQ, Connect the first, failed commands too, wrapping at the queue's SQSIZE + 1
+/// entries; a fabrics host frees SQ slots by it (SQ flow control, not disabled here). As
+/// Linux's nvmet counts.
+#[test]
+fn sqhd_counts_every_command_and_wraps_at_the_queue_size() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let csts = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    // A new admin queue and an I/O queue, each of 4 entries (SQSIZE 3, 0's based).
+    for (qid, cntlid, sqe) in [(0, CNTLID_DYNAMIC, csts), (1, cntlid, flush)] {
+        let mut h = H::new(&t, false, false);
+        let connect = ConnectCmd { recfmt: 0, qid, sqsize: 3, cattr: 0, kato: 0 }.to_sqe(0);
+        let d = ConnectData { hostid: HOSTID, cntlid, subnqn: SUB.into(), hostnqn: HOST.into() };
+        let (c, _) = h.run(connect, &d.to_bytes());
+        assert!(c.status.is_success(), "{c:?}");
+        let mut sqhd = vec![c.sqhd];
+        // SQSIZE + 1 more, one at a time; the second an opcode that does not exist.
+        for i in 0..4 {
+            let (c, _) = h.run(if i == 1 { Sqe::new(0xEE, 0) } else { sqe }, &[]);
+            assert_eq!(c.status.is_success(), i != 1, "QID {qid}: {c:?}");
+            sqhd.push(c.sqhd);
+        }
+        assert_eq!(sqhd, [1, 2, 3, 0, 1], "QID {qid}");
+    }
+}
+
 #[test]
 fn io_write_in_capsule_and_r2t_then_read_back() {
     let t = target();
