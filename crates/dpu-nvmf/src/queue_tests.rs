@@ -910,6 +910,29 @@ fn connect_refuses_bad_formats_sizes_and_queue_ids() {
     assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "after an I/O queue exists");
 }
 
+/// Number of Queues (NVMe Base 2.0 §5.27.1.5) asked with NSQR and NCQR apart: on fabrics
+/// an I/O queue is an SQ and a CQ together, so the grant is the smaller count for both,
+/// and a QID above it is refused at Connect.
+#[test]
+fn number_of_queues_grants_the_smaller_of_the_two_counts() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut nq = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    nq.cdw[0] = 0x07;
+    // 8 CQs and 1 SQ, then 1 CQ and 8 SQs (0's based); the second request replaces the first.
+    for cdw11 in [0x0007_0000, 0x0000_0007] {
+        nq.cdw[1] = cdw11;
+        let (c, _) = admin.run(nq, &[]);
+        assert_eq!((c.status, c.dw0), (Status::SUCCESS, 0), "{cdw11:#x}: one queue of each");
+    }
+    let c = H::new(&t, false, false).connect(SUB, 2, cntlid, 0, 0);
+    assert_eq!(
+        (c.status, c.dw0),
+        (Status::CONNECT_INVALID_PARAMETERS.with_dnr(), u32::from(ConnectCmd::OFFSET_QID))
+    );
+    H::io(&t, cntlid, 1, 0);
+}
+
 /// The subsystem's I/O queue limit caps what Number of Queues grants and which QIDs
 /// connect; a controller created before the limit changed keeps its grant (as nvmet's
 /// `attr_qid_max`).
