@@ -595,6 +595,22 @@ mod tests {
         assert_eq!(slice_page(&[1, 2, 3], 10, 2), vec![0, 0]);
     }
 
+    /// Firmware Slot Information (§5.16.1.4): AFI names slot 1 active (bits 2:0) and no
+    /// slot for the next reset (bits 6:4); FRS1 holds the revision Identify Controller shows,
+    /// in the one read-only slot FRMW reports; the other slots are empty.
+    #[test]
+    fn firmware_slot_log_shows_slot_1_active() {
+        let log = firmware_log();
+        assert_eq!(log.len(), 512);
+        assert_eq!(log[0], 0b000_0001, "AFI: slot 1 active, none chosen for the next reset");
+        assert!(log[1..8].iter().all(|&b| b == 0));
+        assert_eq!(&log[8..16], FIRMWARE, "FRS1");
+        assert!(log[16..].iter().all(|&b| b == 0), "FRS2-FRS7 empty");
+        let id = identify_controller(&ControllerIdentity { cntlid: 1, subsystem: None });
+        assert_eq!(&id[64..72], &log[8..16], "FR: the active slot's revision");
+        assert_eq!(id[260], 0b11, "FRMW: one slot (bits 3:1), slot 1 read-only (bit 0)");
+    }
+
     #[test]
     fn cap_fields() {
         let c = cap();
