@@ -195,10 +195,10 @@ impl Resource {
     }
 
     /// The resource as apply and diff compare it with `current`, the agent's copy:
-    /// [`shown`](Self::shown), and a volume's block size or a listener's transport spelled
-    /// as the agent's when the two spell one value (a RAM or file volume's 0 and 512, an
-    /// unset transport and TCP), since the agent keeps its spelling over an update that
-    /// only respells it.
+    /// [`shown`](Self::shown), and a volume's block size or a listener's transport and
+    /// address spelled as the agent's when the two spell one value (a RAM or file volume's
+    /// 0 and 512, an unset transport and TCP, `0:0:0:0:0:0:0:1` and `::1`), since the agent
+    /// keeps its spelling over an update that only respells it.
     pub fn shown_against(&self, current: &Resource) -> Resource {
         let mut shown = self.shown();
         match (&mut shown, current) {
@@ -207,10 +207,15 @@ impl Resource {
             {
                 spec.block_size = theirs.block_size;
             }
-            (Resource::Listener { spec, .. }, Resource::Listener { spec: theirs, .. })
-                if spec.canonical_trtype() == theirs.canonical_trtype() =>
-            {
-                spec.trtype = theirs.trtype;
+            (Resource::Listener { spec, .. }, Resource::Listener { spec: theirs, .. }) => {
+                if spec.canonical_trtype() == theirs.canonical_trtype() {
+                    spec.trtype = theirs.trtype;
+                }
+                // The agent stores an address in its canonical form.
+                let ip = |a: &str| a.parse::<std::net::IpAddr>().ok();
+                if ip(&spec.address).is_some() && ip(&spec.address) == ip(&theirs.address) {
+                    spec.address.clone_from(&theirs.address);
+                }
             }
             _ => {}
         }
@@ -232,6 +237,41 @@ struct Raw {
     #[serde(default, rename = "apiVersion")]
     api_version: Option<String>,
     spec: serde_json::Value,
+}
+
+/// A spec from its JSON, an error naming the field at fault (`spec.ram.sizeBytes: ...`).
+fn spec_from<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match path.as_str() {
+            "" | "." => format!("spec: {inner}"),
+            path => format!("spec.{path}: {inner}"),
+        }
+    })
+}
+
+/// Refuses a volume spec naming more than one backend, which the mapping reads as a field
+/// given twice (`duplicate field \`ram\``).
+fn one_backend(spec: &serde_json::Value) -> Result<(), String> {
+    let Some(fields) = spec.as_object() else { return Ok(()) };
+    let given = |keys: &[&str]| keys.iter().any(|k| fields.get(*k).is_some_and(|v| !v.is_null()));
+    let named: Vec<&str> = [
+        ("ram", &["ram"][..]),
+        ("file", &["file"]),
+        ("blockDevice", &["blockDevice", "block_device"]),
+    ]
+    .into_iter()
+    .filter(|(_, keys)| given(keys))
+    .map(|(name, _)| name)
+    .collect();
+    match named.split_last() {
+        Some((last, rest)) if !rest.is_empty() => Err(format!(
+            "spec: one backend only (ram, file or blockDevice); this one has {} and {last}",
+            rest.join(", ")
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A nested kind's manifest name is `PARENT/{child}/ID`.
@@ -287,22 +327,17 @@ pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
         let spec_err = |e: serde_json::Error| err(format!("spec: {e}"));
         let spec = raw.spec;
         resources.push(match kind.kind {
-            "Sysctl" => {
-                Resource::Sysctl { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
-            }
+            "Sysctl" => Resource::Sysctl { id, spec: spec_from(spec).map_err(err)? },
             "Volume" => {
-                Resource::Volume { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
+                one_backend(&spec).map_err(err)?;
+                Resource::Volume { id, spec: spec_from(spec).map_err(err)? }
             }
-            "Subsystem" => {
-                Resource::Subsystem { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
-            }
+            "Subsystem" => Resource::Subsystem { id, spec: spec_from(spec).map_err(err)? },
             "Namespace" => {
                 check_nested(kind, &id).map_err(err)?;
-                Resource::Namespace { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
+                Resource::Namespace { id, spec: spec_from(spec).map_err(err)? }
             }
-            "Listener" => {
-                Resource::Listener { id, spec: serde_json::from_value(spec).map_err(spec_err)? }
-            }
+            "Listener" => Resource::Listener { id, spec: spec_from(spec).map_err(err)? },
             other => {
                 check_nested(kind, &id).map_err(err)?;
                 match SwitchSpec::from_json(kind, spec) {
@@ -392,6 +427,36 @@ mod tests {
         let named =
             "apiVersion: dpu.nvmf.v1\nkind: Volume\nname: v\nspec: {ram: {sizeBytes: \"4096\"}}\n";
         assert_eq!(parse(named).unwrap().len(), 1, "the kind's own apiVersion is taken");
+    }
+
+    /// A spec's error names the field at fault (`spec.ram.sizeBytes`), and a volume with
+    /// two backends says it may have one.
+    #[test]
+    fn spec_errors_name_the_field_at_fault() {
+        let both = "kind: Volume\nname: v\nspec: {ram: {sizeBytes: \"4096\"}, file: {path: /v.img, sizeBytes: \"4096\"}}\n";
+        let e = parse(both).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "document 1: spec: one backend only (ram, file or blockDevice); this one has ram and file"
+        );
+        let negative = "kind: Volume\nname: v\nspec: {ram: {sizeBytes: \"-4096\"}}\n";
+        let e = parse(negative).unwrap_err().to_string();
+        assert!(e.starts_with("document 1: spec.ram.sizeBytes: "), "{e}");
+        let listener = "kind: Listener\nname: l\nspec: {port: x}\n";
+        let e = parse(listener).unwrap_err().to_string();
+        assert!(e.starts_with("document 1: spec.port: "), "{e}");
+    }
+
+    /// A listener's address spelled another way is the agent's address (which it stores in
+    /// its canonical form): no difference for apply or diff.
+    #[test]
+    fn a_respelled_listener_address_is_no_difference() {
+        let listener = |address: &str| Resource::Listener {
+            id: "l".into(),
+            spec: ListenerSpec { address: address.into(), port: 4420, ..Default::default() },
+        };
+        assert_eq!(listener("0:0:0:0:0:0:0:1").shown_against(&listener("::1")), listener("::1"));
+        assert_eq!(listener("::2").shown_against(&listener("::1")), listener("::2"));
     }
 
     #[test]

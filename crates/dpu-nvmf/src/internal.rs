@@ -1562,9 +1562,15 @@ mod tests {
             (apply.state, apply.message, s.size_bytes)
         };
         let failed = pb::ApplyState::Failed as i32;
-        let (state, message, _) = status(sync(1 << 63).await);
-        assert_eq!(state, failed, "{message}");
-        assert!(message.contains("f1.img"), "{message}");
+        // Past the largest file length (off_t): the message says the bound, not how a
+        // conversion failed.
+        for size in [1 << 63, u64::MAX - 4095] {
+            let (state, message, _) = status(sync(size).await);
+            assert_eq!(state, failed, "{message}");
+            assert!(message.contains("f1.img"), "{message}");
+            assert!(message.contains("largest file size"), "{message}");
+            assert!(!message.contains("conversion"), "{message}");
+        }
         assert!(!path.exists(), "the refused volume left its file behind");
         let (state, message, size) = status(sync(1 << 20).await);
         assert_eq!((state, size), (pb::ApplyState::Applied as i32, 1 << 20), "{message}");

@@ -112,10 +112,10 @@ impl AnaState {
 /// Errors of registry changes (operator input). A failed change changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
-    /// The NQN is malformed.
+    /// The NQN is malformed ([`validate_nqn`]).
     #[error(
-        "invalid NQN {0:?}: must start with \"nqn.\" and be 1..=223 bytes of printable ASCII \
-         other than ','"
+        "invalid NQN {0:?}: must start with \"nqn.\" and be at most 223 bytes of ASCII \
+         letters, digits and punctuation other than ',' (no spaces or control characters)"
     )]
     BadNqn(String),
     /// The subsystem's serial or model does not fit or is not printable ASCII.
@@ -200,9 +200,12 @@ fn validate_nqns<'a>(nqns: impl IntoIterator<Item = &'a String>) -> Result<(), R
     nqns.into_iter().try_for_each(|nqn| validate_nqn(nqn))
 }
 
-/// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names"). A ',' is refused too:
-/// Linux's host splits its connect options on ',' (nvmf_parse_options), so no Linux host
-/// could name the subsystem or itself.
+/// Checks an NQN (NVMe Base 2.0 §4.5 "NVMe Qualified Names"): the `nqn.` prefix and at
+/// most 223 bytes, which is all Linux's host and nvmet check (not the date and domain the
+/// spec describes, so neither does this). What no Linux host could use is refused too:
+/// a ',' (the host splits its connect options on it, nvmf_parse_options), white space
+/// (nvme-cli splits its configuration files on it) and control characters; and, more
+/// strictly than the spec's UTF-8, anything but ASCII.
 pub fn validate_nqn(nqn: &str) -> Result<(), RegistryError> {
     let ok = nqn.starts_with("nqn.")
         && nqn.len() <= NQN_MAX_LEN
@@ -2383,6 +2386,23 @@ mod tests {
         t.set_ana_group(nqn, 1, 5).unwrap();
         assert!(a.state().ana_event_pending, "host1 sees namespace 1");
         assert!(!b.state().ana_event_pending, "host2 does not see namespace 1");
+    }
+
+    /// The NQN check's message says the rule it checks: `nqn.` alone passes (Linux's host
+    /// and nvmet check only the length), a space does not, 223 bytes do and 224 do not.
+    #[test]
+    fn the_nqn_message_says_the_rule_it_checks() {
+        assert!(validate_nqn("nqn.").is_ok());
+        let longest = format!("nqn.{}", "x".repeat(NQN_MAX_LEN - 4));
+        assert!(validate_nqn(&longest).is_ok());
+        assert!(validate_nqn(&format!("{longest}x")).is_err());
+        let e = validate_nqn("nqn.2024-01.io.example:a b").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid NQN \"nqn.2024-01.io.example:a b\": must start with \"nqn.\" and be at \
+             most 223 bytes of ASCII letters, digits and punctuation other than ',' (no \
+             spaces or control characters)"
+        );
     }
 
     #[test]

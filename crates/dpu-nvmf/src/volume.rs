@@ -48,6 +48,18 @@ pub enum VolumeError {
     /// A RAM volume larger than [`MAX_RAM_VOLUME`].
     #[error("RAM volume size {0} bytes exceeds the limit of {MAX_RAM_VOLUME} bytes")]
     RamTooLarge(u64),
+    /// A file volume larger than a file can be ([`MAX_FILE_VOLUME`]).
+    #[error(
+        "{}: volume size {size} bytes is past the largest file size, {MAX_FILE_VOLUME} bytes \
+         (2^63 - 1, off_t)",
+        path.display()
+    )]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Requested size in bytes.
+        size: u64,
+    },
     /// A volume block size below the block device's logical block size.
     #[error(
         "block size {block_size} is below the logical block size {device} of {path}: use {device} or leave the block size unset"
@@ -197,6 +209,9 @@ const RAM_CHUNK: u64 = 2 * 1024 * 1024;
 
 /// Largest RAM volume (1 TiB, beyond any DPU's memory).
 pub const MAX_RAM_VOLUME: u64 = 1 << 40;
+
+/// Largest file volume: the largest length a file has (`off_t`, 2^63 - 1 bytes).
+pub const MAX_FILE_VOLUME: u64 = i64::MAX as u64;
 
 /// Chunks per segment of the chunk table: a segment covers 2 GiB of the volume.
 const SEGMENT_CHUNKS: u64 = 1024;
@@ -594,6 +609,10 @@ impl FileBackend {
     /// The file's length, at least `size` (sparse: the new blocks take no space until
     /// written, and read as zero). Returns the length it had.
     fn extend_to(&self, size: u64) -> Result<u64, VolumeError> {
+        // Said so, not as the conversion `set_len` would fail with.
+        if size > MAX_FILE_VOLUME {
+            return Err(VolumeError::FileTooLarge { path: self.path.clone(), size });
+        }
         let len = self.file.metadata().map_err(|e| self.io_err(e))?.len();
         if len < size {
             self.file.set_len(size).map_err(|e| self.io_err(e))?;
@@ -878,6 +897,9 @@ impl Volume {
     ) -> Result<(Self, FileChange), VolumeError> {
         // Validate before touching the file system.
         check_geometry(block_size, size)?;
+        if size > MAX_FILE_VOLUME {
+            return Err(VolumeError::FileTooLarge { path: path.to_owned(), size });
+        }
         let (backend, change) = FileBackend::open_file_noting(path, size)?;
         Ok((Self::new(name, block_size, size, Box::new(backend))?, change))
     }

@@ -23,7 +23,7 @@ use dpu_nvmf::server::addresses_overlap;
 use dpu_nvmf::target::{
     ANA_GROUP_MAX, MAX_NSID, MODEL_MAX_LEN, SERIAL_MAX_LEN, validate_ascii, validate_nqn,
 };
-use dpu_nvmf::volume::{BLOCK_SIZES, MAX_RAM_VOLUME};
+use dpu_nvmf::volume::{BLOCK_SIZES, MAX_FILE_VOLUME, MAX_RAM_VOLUME};
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 use dpu_pki::Role;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceClient;
@@ -173,7 +173,14 @@ impl Kind for VolumeKind {
             Some(Backend::Ram(r)) => size(r.size_bytes, "ram"),
             Some(Backend::File(f)) => {
                 path(&f.path, "file")?;
-                size(f.size_bytes, "file")
+                size(f.size_bytes, "file")?;
+                if f.size_bytes > MAX_FILE_VOLUME {
+                    return Err(invalid(
+                        &format!("{field}.file.size_bytes"),
+                        format!("at most {MAX_FILE_VOLUME} (2^63 - 1, the largest file size)"),
+                    ));
+                }
+                Ok(())
             }
             Some(Backend::BlockDevice(b)) => path(&b.path, "block_device"),
         }
@@ -381,12 +388,17 @@ fn check_host_count(count: usize, field: &str) -> Result<(), Status> {
     Ok(())
 }
 
-/// Host NQNs of a spec's `allowed_hosts`, at most [`MAX_HOSTS`].
+/// Host NQNs of a spec's `allowed_hosts`, at most [`MAX_HOSTS`], each once (as
+/// `host_secrets` entries are: a list is stored as given, so a duplicate would stay).
 fn validate_hosts(hosts: &[String], field: &str) -> Result<(), Status> {
     check_host_count(hosts.len(), &format!("{field}.allowed_hosts"))?;
+    let mut seen = std::collections::BTreeSet::new();
     for (i, host) in hosts.iter().enumerate() {
-        validate_nqn(host)
-            .map_err(|e| invalid(&format!("{field}.allowed_hosts[{i}]"), e.to_string()))?;
+        let at = format!("{field}.allowed_hosts[{i}]");
+        validate_nqn(host).map_err(|e| invalid(&at, e.to_string()))?;
+        if !seen.insert(host) {
+            return Err(invalid(&at, "listed twice"));
+        }
     }
     Ok(())
 }
@@ -500,6 +512,14 @@ impl Kind for ListenerKind {
     fn keep_stored(new: &mut ListenerSpec, stored: &ListenerSpec) {
         if new.canonical_trtype() == stored.canonical_trtype() {
             new.trtype = stored.trtype;
+        }
+    }
+
+    /// The address in its one text form, so a respelling (`0:0:0:0:0:0:0:1` for `::1`) is
+    /// no change: no new generation, no rebinding.
+    fn canonical(spec: &mut ListenerSpec) {
+        if let Ok(ip) = spec.address.parse::<IpAddr>() {
+            spec.address = ip.to_string();
         }
     }
 
@@ -713,25 +733,22 @@ impl NvmfResources {
     ) -> Result<(), Status> {
         // Validated before: an IP address and a port.
         let Some(addr) = listen_addr(spec) else { return Ok(()) };
+        // Socket addresses as such (`[::]:4420`), not an address and a port run together.
         if let Some((what, own)) = agent.iter().find(|(_, own)| addresses_overlap(addr, *own)) {
             return Err(Status::failed_precondition(format!(
-                "listener.spec: {}:{} is taken by the agent's own {what} ({own}); choose \
-                 another port",
-                spec.address, spec.port
+                "listener.spec: {addr} is taken by the agent's own {what} ({own}); choose \
+                 another port"
             )));
         }
         let all = self.listeners.all().await?;
-        let taken = |o: &&Object<ListenerSpec>| {
-            o.name != key && listen_addr(&o.spec).is_some_and(|a| addresses_overlap(addr, a))
+        let taken = |o: &Object<ListenerSpec>| {
+            let theirs = listen_addr(&o.spec).filter(|a| addresses_overlap(addr, *a))?;
+            (o.name != key).then_some(theirs)
         };
-        match all.iter().find(taken) {
-            Some(other) => Err(Status::failed_precondition(format!(
-                "listener.spec: {}:{} is taken by {} ({}:{})",
-                spec.address,
-                spec.port,
+        match all.iter().find_map(|o| Some((o, taken(o)?))) {
+            Some((other, theirs)) => Err(Status::failed_precondition(format!(
+                "listener.spec: {addr} is taken by {} ({theirs})",
                 ListenerKind::public_name(&other.name),
-                other.spec.address,
-                other.spec.port
             ))),
             None => Ok(()),
         }
@@ -1833,6 +1850,100 @@ mod tests {
         let serve = tonic::transport::Server::builder().add_service(internal);
         tokio::spawn(serve.serve_with_incoming(listener));
         dpu_runtime::unix::channel(&path)
+    }
+
+    /// The agent's API over a fresh store in `dir` (kept while `dir` lives), with no service.
+    fn api_in(dir: &std::path::Path) -> (dpu_store::Store, NvmfApi) {
+        let store = dpu_store::Store::open(&dir.join("store")).unwrap();
+        let services = Services::default();
+        let resources = NvmfResources::open(&store, &services);
+        (store, NvmfApi { resources, services, agent_addresses: vec![] })
+    }
+
+    async fn create_listener(
+        api: &NvmfApi,
+        id: &str,
+        address: &str,
+        port: u32,
+    ) -> Result<Listener, Status> {
+        let spec = ListenerSpec { address: address.into(), port, ..Default::default() };
+        let listener = Listener { spec: Some(spec), ..Default::default() };
+        let req = CreateListenerRequest { listener_id: id.into(), listener: Some(listener) };
+        api.create_listener(Request::new(req)).await.map(Response::into_inner)
+    }
+
+    /// An address is stored in its one canonical form: a listener made or updated with
+    /// another spelling of it is the same listener (an update that only respells it
+    /// changes nothing: no new generation, no rebinding).
+    #[tokio::test]
+    async fn a_listener_address_is_stored_in_its_canonical_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_store, api) = api_in(dir.path());
+        let created = create_listener(&api, "l", "0:0:0:0:0:0:0:1", 4420).await.unwrap();
+        let spec = created.spec.clone().unwrap();
+        assert_eq!(spec.address, "::1");
+        let respelled = ListenerSpec { address: "0::0:1".into(), ..spec };
+        let listener =
+            Listener { name: "listeners/l".into(), spec: Some(respelled), ..Default::default() };
+        let req = UpdateListenerRequest { listener: Some(listener), ..Default::default() };
+        let updated = api.update_listener(Request::new(req)).await.unwrap().into_inner();
+        assert_eq!((updated.generation, &updated.etag), (created.generation, &created.etag));
+        assert_eq!(updated.spec.unwrap().address, "::1");
+    }
+
+    /// A listener refused for an address another has names both as socket addresses
+    /// (`[::]:24420`), not as an address and a port run together (`:::24420`).
+    #[tokio::test]
+    async fn a_taken_address_is_named_as_a_socket_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_store, api) = api_in(dir.path());
+        create_listener(&api, "a", "::", 24420).await.unwrap();
+        let e = create_listener(&api, "b", "::", 24420).await.unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        assert!(
+            e.message().contains("[::]:24420 is taken by listeners/a ([::]:24420)"),
+            "{}",
+            e.message()
+        );
+    }
+
+    /// A host listed twice in `allowed_hosts` is refused naming the entry, as one listed
+    /// twice in `host_secrets` is: a subsystem's and a namespace's.
+    #[test]
+    fn a_host_allowed_twice_is_refused() {
+        let s = SubsystemSpec {
+            allowed_hosts: vec![HOST.into(), HOST2.into(), HOST.into()],
+            ..spec(Vec::new())
+        };
+        let e = SubsystemKind::validate(&s, "subsystem.spec").unwrap_err();
+        assert_eq!(refused(&s, ""), "subsystem.spec.allowed_hosts[2]");
+        assert!(e.message().ends_with("listed twice"), "{}", e.message());
+        let ns = NamespaceSpec {
+            volume: "volumes/v".into(),
+            allowed_hosts: vec![HOST.into(), HOST.into()],
+            ..Default::default()
+        };
+        let e = NamespaceKind::validate(&ns, "namespace.spec").unwrap_err();
+        let violation = &e.get_details_bad_request().unwrap().field_violations[0];
+        assert_eq!(violation.field, "namespace.spec.allowed_hosts[1]");
+    }
+
+    /// A file volume larger than a file can be (off_t, 2^63 - 1 bytes) is refused at the
+    /// API with the bound, not left to fail in the service.
+    #[test]
+    fn file_volumes_are_at_most_the_largest_file() {
+        use dpu_proto::dpu::nvmf::v1::FileBackend;
+        let file = |size_bytes| VolumeSpec {
+            backend: Some(Backend::File(FileBackend { path: "/var/lib/v.img".into(), size_bytes })),
+            ..Default::default()
+        };
+        VolumeKind::validate(&file(i64::MAX as u64 - 511), "volume.spec").unwrap();
+        for size in [1 << 63, u64::MAX - 4095] {
+            let e = VolumeKind::validate(&file(size), "volume.spec").unwrap_err();
+            let violation = &e.get_details_bad_request().unwrap().field_violations[0];
+            assert_eq!(violation.field, "volume.spec.file.size_bytes");
+            assert!(e.message().contains("largest file size"), "{}", e.message());
+        }
     }
 
     /// Callers asking for the statistics at once cost the service two snapshots in turn,
