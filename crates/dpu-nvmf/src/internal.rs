@@ -731,13 +731,17 @@ impl NvmfInternal {
                 );
                 Ok(())
             })();
-            let counters = namespaces
-                .get(&name)
-                .and_then(|x| target.namespace(&x.nqn, x.nsid))
-                .map(|ns| counters_pb(ns.stats.snapshot()));
+            let serving = namespaces.get(&name).and_then(|x| target.namespace(&x.nqn, x.nsid));
+            let counters = serving.as_ref().map(|ns| counters_pb(ns.stats.snapshot()));
+            // The IDs hosts see, which the API shows nowhere else when they are derived.
+            let (nguid, uuid) = serving.map_or_else(Default::default, |ns| {
+                (hex::encode(ns.nguid), uuid::Uuid::from_bytes(ns.uuid).hyphenated().to_string())
+            });
             n.status = Some(pb::NamespaceStatus {
                 apply: Some(status(n.generation, &result)),
                 counters,
+                nguid,
+                uuid,
                 ..Default::default()
             });
             out.namespaces.push(n);
@@ -891,7 +895,7 @@ impl NvmfInternal {
             let target = self.server.target();
             target.set_ana_states(id, states).map_err(|e| e.to_string())?;
             target
-                .set_listener_digests(id, spec.allow_header_digest, spec.allow_data_digest)
+                .set_listener_digests(id, spec.header_digest_allowed(), spec.data_digest_allowed())
                 .map_err(|e| e.to_string())?;
         }
         self.server.target().set_referrals(applied.addr, referrals);
@@ -978,8 +982,8 @@ impl NvmfInternal {
         let spec_of = ListenerSpec {
             port_id,
             addr,
-            allow_hdgst: spec.allow_header_digest,
-            allow_ddgst: spec.allow_data_digest,
+            allow_hdgst: spec.header_digest_allowed(),
+            allow_ddgst: spec.data_digest_allowed(),
         };
         let bound = self.server.add_listener_of(spec_of, &life).await.map_err(|e| e.to_string())?;
         Ok(AppliedListener { spec: spec.clone(), port_id: Some(port_id), addr: bound, life })
@@ -1337,8 +1341,8 @@ fn without_in_place_changes(spec: &pb::ListenerSpec) -> pb::ListenerSpec {
     pb::ListenerSpec {
         ana_groups: Vec::new(),
         referrals: Vec::new(),
-        allow_header_digest: false,
-        allow_data_digest: false,
+        allow_header_digest: None,
+        allow_data_digest: None,
         ..spec.clone()
     }
 }
@@ -2011,6 +2015,53 @@ mod tests {
             "as on any discovery-only listener"
         );
         assert_eq!(target.controller_count(TEST_NQN), 0);
+    }
+
+    /// A listener whose spec says nothing of digests grants them to a host that asks (`nvme
+    /// connect -g -G`), as Linux's nvmet and the service's own configuration file do; one
+    /// that refuses them must say so.
+    #[tokio::test]
+    async fn a_listener_that_says_nothing_of_digests_grants_them() {
+        use crate::initiator::{HostOptions, HostQueue};
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        drop(held);
+        sync_listeners(&internal, vec![test_listener("a", port, false, &[], false)]).await;
+        let at = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let digests = HostOptions { hdgst: true, ddgst: true, ..HostOptions::default() };
+        let opened = HostQueue::open(at, &digests).await;
+        assert!(opened.is_ok(), "digests refused: {:?}", opened.err());
+        // An explicit false refuses them; a host asking for none connects.
+        let mut refusing = test_listener("a", port, false, &[], false);
+        refusing.spec.as_mut().unwrap().allow_header_digest = Some(false);
+        sync_listeners(&internal, vec![refusing]).await;
+        assert!(HostQueue::open(at, &digests).await.is_err(), "header digest granted");
+        assert!(HostQueue::open(at, &HostOptions::default()).await.is_ok());
+    }
+
+    /// A namespace's status shows the NGUID and UUID hosts see, derived ones too (the API
+    /// shows them nowhere else).
+    #[tokio::test]
+    async fn a_namespace_status_shows_its_ids() {
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let r = internal
+            .sync_state(two_volumes(&[(1, "volumes/v1", "", ""), (2, "volumes/v2", NGUID, UUID)]))
+            .await;
+        let ids = |i: usize| {
+            let s = r.namespaces[i].status.clone().unwrap();
+            (s.nguid, s.uuid)
+        };
+        let (nguid, uuid) = namespace_ids(
+            &pb::NamespaceSpec { volume: "volumes/v1".into(), ..Default::default() },
+            IDS_NQN,
+            1,
+            &ram(1 << 20, 0),
+        )
+        .unwrap();
+        let derived = (hex::encode(nguid), uuid::Uuid::from_bytes(uuid).hyphenated().to_string());
+        assert_eq!(ids(0), derived);
+        assert_eq!(ids(1), (NGUID.to_owned(), UUID.to_owned()));
     }
 
     /// A discovery listener bound anew elsewhere with its connections kept serves them its

@@ -173,7 +173,7 @@ async fn listener_changes_keep_serving(
     let before = outcome(&client.sync(req.clone()).await.unwrap().into_inner());
     let mut d = HostQueue::open(at, &digests(false)).await.unwrap();
 
-    let both = changed(&|s| s.allow_data_digest = true);
+    let both = changed(&|s| s.allow_data_digest = Some(true));
     let r = client.sync(both).await.unwrap().into_inner();
     assert_eq!(outcome(&r), before, "digests change in place");
     assert!(HostQueue::open(at, &digests(true)).await.is_ok(), "data digests now allowed");
@@ -389,8 +389,8 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
             trtype: pb::TransportType::Tcp as i32,
             address: "127.0.0.1".into(),
             port: u32::from(port),
-            allow_header_digest: true,
-            allow_data_digest: true,
+            allow_header_digest: Some(true),
+            allow_data_digest: Some(true),
             discovery_only: false,
             ana_groups: vec![],
             referrals: vec![],
@@ -415,7 +415,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
         name: name.into(),
         spec: Some(pb::ListenerSpec {
             port: u32::from(port),
-            allow_data_digest: ddgst,
+            allow_data_digest: Some(ddgst),
             discovery_only,
             ..listener.spec.clone().unwrap()
         }),

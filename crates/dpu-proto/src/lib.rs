@@ -152,6 +152,18 @@ impl dpu::nvmf::v1::ListenerSpec {
             self.trtype
         }
     }
+
+    /// Whether a host asking for header digests in its ICReq gets them: unless the spec
+    /// says false; unset allows them, as Linux's nvmet and the service's own configuration
+    /// file do. The one reading of the field (the service, `dpuctl`).
+    pub fn header_digest_allowed(&self) -> bool {
+        self.allow_header_digest != Some(false)
+    }
+
+    /// As [`header_digest_allowed`](Self::header_digest_allowed), for data digests.
+    pub fn data_digest_allowed(&self) -> bool {
+        self.allow_data_digest != Some(false)
+    }
 }
 
 impl dpu::nvmf::v1::VolumeSpec {

@@ -328,8 +328,10 @@ fn auth(secrets: &[nvmf::HostSecret]) -> String {
     }
 }
 
+/// Namespaces; `get` of one also shows the NGUID and UUID hosts see (too wide for a list;
+/// `-o yaml` has them in `status`).
 pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Result {
-    let headers = [
+    let mut headers = vec![
         "NAME",
         "VOLUME",
         "ANA_GROUP",
@@ -341,13 +343,19 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
         "GENERATION",
         "MESSAGE",
     ];
+    if single {
+        headers.splice(2..2, ["NGUID", "UUID"]);
+    }
     objects(items, format, single, &headers, |n| {
         let spec = n.spec.clone().unwrap_or_default();
         let status = n.status.clone().unwrap_or_default();
         let c = status.counters.unwrap_or_default();
         let [state, message] = nvmf_apply(status.apply.as_ref());
         let message = with_stale_note(message, status.stale);
-        vec![
+        // Empty until the service applied the namespace.
+        let id = |s: &str| if s.is_empty() { "-".to_owned() } else { s.to_owned() };
+        let ids = [id(&status.nguid), id(&status.uuid)];
+        let mut row = vec![
             n.name.clone(),
             spec.volume,
             spec.ana_group.max(1).to_string(),
@@ -363,7 +371,11 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
             state,
             n.generation.to_string(),
             message,
-        ]
+        ];
+        if single {
+            row.splice(2..2, ids);
+        }
+        row
     })
 }
 
@@ -895,6 +907,40 @@ mod tests {
             rows[2].ends_with("figures as of the last sync (the nvmf service could not be asked)")
         );
         assert_eq!(with_stale_note("refused".into(), true).split("; ").count(), 2);
+    }
+
+    /// `get` of one namespace shows the NGUID and UUID hosts see; a list does not.
+    #[test]
+    fn one_namespace_shows_its_ids() {
+        let n = nvmf::Namespace {
+            name: "subsystems/s1/namespaces/1".into(),
+            spec: Some(nvmf::NamespaceSpec { volume: "volumes/v1".into(), ..Default::default() }),
+            status: Some(nvmf::NamespaceStatus {
+                nguid: "00112233445566778899aabbccddeeff".into(),
+                uuid: "1b4e28ba-2fa1-11d2-883f-0016d3cca427".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let cells = |table: &str, row: usize| -> Vec<String> {
+            let line = table.lines().nth(row).unwrap_or_default();
+            line.split_whitespace().map(str::to_owned).collect()
+        };
+        let one = namespaces(std::slice::from_ref(&n), Format::Table, true).unwrap();
+        assert_eq!(cells(&one, 0)[1..4], ["VOLUME", "NGUID", "UUID"], "{one}");
+        assert_eq!(
+            cells(&one, 1)[1..4],
+            [
+                "volumes/v1",
+                "00112233445566778899aabbccddeeff",
+                "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+            ]
+        );
+        let pending = nvmf::Namespace { status: None, ..n.clone() };
+        let one = namespaces(&[pending], Format::Table, true).unwrap();
+        assert_eq!(cells(&one, 1)[2..4], ["-", "-"], "{one}");
+        let list = namespaces(&[n], Format::Table, false).unwrap();
+        assert!(!list.contains("NGUID") && !list.contains("00112233"), "{list}");
     }
 
     #[test]

@@ -188,7 +188,7 @@ async fn subsystem_controller_and_queue_stats(
     assert_eq!(qids, vec![0, 1, 2]);
     prometheus_nvmf_series(env);
     for q in &ctrl.queues {
-        // The listener allows no digests.
+        // The host asked for no digests (the listener would grant them).
         assert!(!q.header_digest && !q.data_digest);
         assert_eq!(q.in_flight, 0);
     }

@@ -256,6 +256,14 @@ pub struct NamespaceStatus {
     /// the agent's last sync of the service, not live ones.
     #[prost(bool, tag = "3")]
     pub stale: bool,
+    /// The namespace's identifiers as hosts see them (Identify Namespace, the Namespace
+    /// Identification Descriptor list): NamespaceSpec.nguid and uuid, or those the service
+    /// derived. The NGUID as 32 lowercase hex digits, the UUID in RFC 9562 text form; empty
+    /// until the service applied the namespace.
+    #[prost(string, tag = "4")]
+    pub nguid: ::prost::alloc::string::String,
+    #[prost(string, tag = "5")]
+    pub uuid: ::prost::alloc::string::String,
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NamespaceCounters {
@@ -304,10 +312,14 @@ pub struct ListenerSpec {
     /// TCP port, e.g. 4420 (I/O) or 8009 (discovery).
     #[prost(uint32, tag = "3")]
     pub port: u32,
-    #[prost(bool, tag = "4")]
-    pub allow_header_digest: bool,
-    #[prost(bool, tag = "5")]
-    pub allow_data_digest: bool,
+    /// Whether a host that asks for header (data) digests in its ICReq (`nvme connect -g`,
+    /// `-G`) gets them. Unset allows them, as Linux's nvmet does; false refuses them, and a
+    /// host that asks anyway cannot connect (the target ends its connection with a
+    /// C2HTermReq, NVMe/TCP 1.0 §3.6.2.2). Changed in place.
+    #[prost(bool, optional, tag = "4")]
+    pub allow_header_digest: ::core::option::Option<bool>,
+    #[prost(bool, optional, tag = "5")]
+    pub allow_data_digest: ::core::option::Option<bool>,
     /// Serve only discovery; not listed in the discovery log (the well-known port 8009).
     #[prost(bool, tag = "6")]
     pub discovery_only: bool,

@@ -4062,10 +4062,10 @@ impl serde::Serialize for ListenerSpec {
         if self.port != 0 {
             len += 1;
         }
-        if self.allow_header_digest {
+        if self.allow_header_digest.is_some() {
             len += 1;
         }
-        if self.allow_data_digest {
+        if self.allow_data_digest.is_some() {
             len += 1;
         }
         if self.discovery_only {
@@ -4088,11 +4088,11 @@ impl serde::Serialize for ListenerSpec {
         if self.port != 0 {
             struct_ser.serialize_field("port", &self.port)?;
         }
-        if self.allow_header_digest {
-            struct_ser.serialize_field("allowHeaderDigest", &self.allow_header_digest)?;
+        if let Some(v) = self.allow_header_digest.as_ref() {
+            struct_ser.serialize_field("allowHeaderDigest", v)?;
         }
-        if self.allow_data_digest {
-            struct_ser.serialize_field("allowDataDigest", &self.allow_data_digest)?;
+        if let Some(v) = self.allow_data_digest.as_ref() {
+            struct_ser.serialize_field("allowDataDigest", v)?;
         }
         if self.discovery_only {
             struct_ser.serialize_field("discoveryOnly", &self.discovery_only)?;
@@ -4219,13 +4219,13 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                             if allow_header_digest__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("allowHeaderDigest"));
                             }
-                            allow_header_digest__ = Some(map_.next_value()?);
+                            allow_header_digest__ = map_.next_value()?;
                         }
                         GeneratedField::AllowDataDigest => {
                             if allow_data_digest__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("allowDataDigest"));
                             }
-                            allow_data_digest__ = Some(map_.next_value()?);
+                            allow_data_digest__ = map_.next_value()?;
                         }
                         GeneratedField::DiscoveryOnly => {
                             if discovery_only__.is_some() {
@@ -4251,8 +4251,8 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                     trtype: trtype__.unwrap_or_default(),
                     address: address__.unwrap_or_default(),
                     port: port__.unwrap_or_default(),
-                    allow_header_digest: allow_header_digest__.unwrap_or_default(),
-                    allow_data_digest: allow_data_digest__.unwrap_or_default(),
+                    allow_header_digest: allow_header_digest__,
+                    allow_data_digest: allow_data_digest__,
                     discovery_only: discovery_only__.unwrap_or_default(),
                     ana_groups: ana_groups__.unwrap_or_default(),
                     referrals: referrals__.unwrap_or_default(),
@@ -5300,6 +5300,12 @@ impl serde::Serialize for NamespaceStatus {
         if self.stale {
             len += 1;
         }
+        if !self.nguid.is_empty() {
+            len += 1;
+        }
+        if !self.uuid.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NamespaceStatus", len)?;
         if let Some(v) = self.apply.as_ref() {
             struct_ser.serialize_field("apply", v)?;
@@ -5309,6 +5315,12 @@ impl serde::Serialize for NamespaceStatus {
         }
         if self.stale {
             struct_ser.serialize_field("stale", &self.stale)?;
+        }
+        if !self.nguid.is_empty() {
+            struct_ser.serialize_field("nguid", &self.nguid)?;
+        }
+        if !self.uuid.is_empty() {
+            struct_ser.serialize_field("uuid", &self.uuid)?;
         }
         struct_ser.end()
     }
@@ -5323,6 +5335,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
             "apply",
             "counters",
             "stale",
+            "nguid",
+            "uuid",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5330,6 +5344,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
             Apply,
             Counters,
             Stale,
+            Nguid,
+            Uuid,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5354,6 +5370,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
                             "apply" => Ok(GeneratedField::Apply),
                             "counters" => Ok(GeneratedField::Counters),
                             "stale" => Ok(GeneratedField::Stale),
+                            "nguid" => Ok(GeneratedField::Nguid),
+                            "uuid" => Ok(GeneratedField::Uuid),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5376,6 +5394,8 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
                 let mut apply__ = None;
                 let mut counters__ = None;
                 let mut stale__ = None;
+                let mut nguid__ = None;
+                let mut uuid__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Apply => {
@@ -5396,12 +5416,26 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
                             }
                             stale__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Nguid => {
+                            if nguid__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nguid"));
+                            }
+                            nguid__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Uuid => {
+                            if uuid__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("uuid"));
+                            }
+                            uuid__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(NamespaceStatus {
                     apply: apply__,
                     counters: counters__,
                     stale: stale__.unwrap_or_default(),
+                    nguid: nguid__.unwrap_or_default(),
+                    uuid: uuid__.unwrap_or_default(),
                 })
             }
         }
