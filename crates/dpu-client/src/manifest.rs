@@ -198,7 +198,8 @@ impl Resource {
     /// [`shown`](Self::shown), and a volume's block size or a listener's transport and
     /// address spelled as the agent's when the two spell one value (a RAM or file volume's
     /// 0 and 512, an unset transport and TCP, `0:0:0:0:0:0:0:1` and `::1`), since the agent
-    /// keeps its spelling over an update that only respells it.
+    /// keeps its spelling over an update that only respells it; a listener's port ID the
+    /// agent's when the manifest names none, which the agent keeps.
     pub fn shown_against(&self, current: &Resource) -> Resource {
         let mut shown = self.shown();
         match (&mut shown, current) {
@@ -211,10 +212,14 @@ impl Resource {
                 if spec.canonical_trtype() == theirs.canonical_trtype() {
                     spec.trtype = theirs.trtype;
                 }
-                // The agent stores an address in its canonical form.
+                // The agent stores an address in its canonical form, and keeps the port ID
+                // it gave a listener when a spec names none.
                 let ip = |a: &str| a.parse::<std::net::IpAddr>().ok();
                 if ip(&spec.address).is_some() && ip(&spec.address) == ip(&theirs.address) {
                     spec.address.clone_from(&theirs.address);
+                }
+                if spec.port_id == 0 {
+                    spec.port_id = theirs.port_id;
                 }
             }
             _ => {}
@@ -457,6 +462,15 @@ mod tests {
         };
         assert_eq!(listener("0:0:0:0:0:0:0:1").shown_against(&listener("::1")), listener("::1"));
         assert_eq!(listener("::2").shown_against(&listener("::1")), listener("::2"));
+        // A port ID left out is the one the agent gave; one named is the manifest's.
+        let given = |port_id| match listener("::1") {
+            Resource::Listener { id, spec } => {
+                Resource::Listener { id, spec: ListenerSpec { port_id, ..spec } }
+            }
+            other => other,
+        };
+        assert_eq!(listener("::1").shown_against(&given(3)), given(3));
+        assert_eq!(given(4).shown_against(&given(3)), given(4));
     }
 
     #[test]

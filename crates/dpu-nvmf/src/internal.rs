@@ -794,8 +794,14 @@ impl NvmfInternal {
                 None => self.stop_listener(&old, Connections::Close).await,
             }
         }
-        // Their port IDs are theirs to keep: no other listener started here takes one.
-        let reserved: BTreeSet<u16> = rebound.values().filter_map(|old| old.port_id).collect();
+        // Their port IDs are theirs to keep, and so are those the wanted listeners name (the
+        // agent's): no listener given one here takes one of them.
+        let named = wanted.values().filter_map(|l| u16::try_from(l.spec.as_ref()?.port_id).ok());
+        let reserved: BTreeSet<u16> = rebound
+            .values()
+            .filter_map(|old| old.port_id)
+            .chain(named.filter(|id| *id != 0))
+            .collect();
         for (name, mut l) in wanted {
             let spec = l.spec.clone().unwrap_or_default();
             let result = match listener_settings(&spec) {
@@ -973,12 +979,22 @@ impl NvmfInternal {
         // Listeners of the service's own configuration file hold port IDs too.
         let mut used: BTreeSet<u16> = others.values().filter_map(|x| x.port_id).collect();
         used.extend(self.server.target().listeners().iter().map(|l| l.port_id));
-        used.extend(ids.reserved.iter().filter(|id| Some(**id) != ids.prefer));
-        let port_id = ids
-            .prefer
-            .filter(|p| !used.contains(p))
-            .or_else(|| (1..=u16::MAX).find(|p| !used.contains(p)))
-            .ok_or("no free port ID")?;
+        let port_id = match spec.port_id {
+            // None named (an older agent's Sync): the one it had, else the lowest free one.
+            0 => {
+                used.extend(ids.reserved.iter().filter(|id| Some(**id) != ids.prefer));
+                ids.prefer
+                    .filter(|p| !used.contains(p))
+                    .or_else(|| (1..=u16::MAX).find(|p| !used.contains(p)))
+                    .ok_or("no free port ID")?
+            }
+            // The agent's, the listener's for its life.
+            named => match u16::try_from(named) {
+                Ok(id) if !used.contains(&id) => id,
+                Ok(id) => return Err(format!("spec.port_id {id} is another listener's")),
+                Err(_) => return Err(format!("spec.port_id {named} out of range 1..=65535")),
+            },
+        };
         let spec_of = ListenerSpec {
             port_id,
             addr,
@@ -1327,9 +1343,10 @@ fn without_in_place_attrs(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
     pb::NamespaceSpec { ana_group: 0, read_only: false, allowed_hosts: Vec::new(), ..spec.clone() }
 }
 
-/// Which port ID a listener started in a Sync takes: `prefer` (its former one, if it is
-/// bound anew) when free, else the lowest free one but those `reserved` for listeners bound
-/// anew in the same Sync, which keep theirs.
+/// Which port ID a listener whose spec names none (`port_id` 0) takes when started in a
+/// Sync: `prefer` (its former one, if it is bound anew) when free, else the lowest free one
+/// but those `reserved` for listeners bound anew in the same Sync, which keep theirs, and
+/// those other wanted listeners name.
 #[derive(Clone, Copy)]
 struct PortIds<'a> {
     prefer: Option<u16>,
@@ -2038,6 +2055,35 @@ mod tests {
         sync_listeners(&internal, vec![refusing]).await;
         assert!(HostQueue::open(at, &digests).await.is_err(), "header digest granted");
         assert!(HostQueue::open(at, &HostOptions::default()).await.is_ok());
+    }
+
+    /// Listeners are served under the port IDs their specs name (the agent's, each the
+    /// listener's for its life), whatever their order: two that trade theirs in one Sync
+    /// both apply, one that names none takes the lowest ID no other names, and one naming
+    /// another's fails while that one serves on.
+    #[tokio::test]
+    async fn listeners_take_the_port_ids_their_specs_name() {
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let held = [(); 3].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [a, b, c] = held.map(|l| l.local_addr().unwrap().port());
+        let named = |name: &str, port: u16, id: u32| {
+            let mut l = test_listener(name, port, false, &[], false);
+            l.spec.as_mut().unwrap().port_id = id;
+            l
+        };
+        let ids = sync_listeners(&internal, vec![named("a", a, 7), named("b", b, 3)]).await;
+        assert_eq!((ids["listeners/a"], ids["listeners/b"]), (7, 3));
+        let ids = sync_listeners(&internal, vec![named("a", a, 3), named("b", b, 7)]).await;
+        assert_eq!((ids["listeners/a"], ids["listeners/b"]), (3, 7), "traded");
+        let listeners = vec![named("0", c, 0), named("a", a, 3), named("b", b, 1)];
+        let ids = sync_listeners(&internal, listeners).await;
+        assert_eq!([ids["listeners/0"], ids["listeners/a"], ids["listeners/b"]], [2, 3, 1]);
+        let listeners = vec![named("a", a, 3), named("b", b, 3)];
+        let r = internal.sync_state(pb::SyncRequest { listeners, ..Default::default() }).await;
+        let apply = |i: usize| r.listeners[i].status.clone().unwrap().apply.unwrap();
+        assert_eq!(apply(0).state, pb::ApplyState::Applied as i32, "{}", apply(0).message);
+        assert_eq!(apply(1).state, pb::ApplyState::Failed as i32);
+        assert!(apply(1).message.contains("port_id 3 is another listener's"), "{:?}", apply(1));
     }
 
     /// A namespace's status shows the NGUID and UUID hosts see, derived ones too (the API

@@ -394,6 +394,7 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
             discovery_only: false,
             ana_groups: vec![],
             referrals: vec![],
+            port_id: 0,
         }),
         ..Default::default()
     };

@@ -337,6 +337,15 @@ pub struct ListenerSpec {
     /// and its connections; discovery controllers that asked for it are told at once.
     #[prost(message, repeated, tag = "8")]
     pub referrals: ::prost::alloc::vec::Vec<Referral>,
+    /// The listener's port ID: the PORTID of its discovery log entries and of the NVM
+    /// subsystem port its controllers are reached through, which hosts' multipath and
+    /// discovery go by (as nvmet's configured port IDs). 1..65535, each listener's own; 0 on
+    /// a Create (or an Update that creates) has the agent give the lowest one no other
+    /// listener has. It stays the listener's for its life, through restarts of the service
+    /// and the agent; an update that leaves it 0 keeps it, another one binds the listener
+    /// anew under it (its I/O controllers end).
+    #[prost(uint32, tag = "9")]
+    pub port_id: u32,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Referral {
@@ -360,7 +369,8 @@ pub struct AnaGroupState {
 pub struct ListenerStatus {
     #[prost(message, optional, tag = "1")]
     pub apply: ::core::option::Option<ObjectStatus>,
-    /// PORTID in discovery log entries.
+    /// The port ID the service serves the listener under (ListenerSpec.port_id); 0 while it
+    /// does not, and for a discovery_only listener, which is in no discovery log entry.
     #[prost(uint32, tag = "2")]
     pub port_id: u32,
 }

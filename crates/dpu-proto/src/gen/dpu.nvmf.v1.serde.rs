@@ -4077,6 +4077,9 @@ impl serde::Serialize for ListenerSpec {
         if !self.referrals.is_empty() {
             len += 1;
         }
+        if self.port_id != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ListenerSpec", len)?;
         if self.trtype != 0 {
             let v = crate::EnumValue::<TransportType>::of(self.trtype);
@@ -4103,6 +4106,9 @@ impl serde::Serialize for ListenerSpec {
         if !self.referrals.is_empty() {
             struct_ser.serialize_field("referrals", &self.referrals)?;
         }
+        if self.port_id != 0 {
+            struct_ser.serialize_field("portId", &self.port_id)?;
+        }
         struct_ser.end()
     }
 }
@@ -4125,6 +4131,8 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
             "ana_groups",
             "anaGroups",
             "referrals",
+            "port_id",
+            "portId",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4137,6 +4145,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
             DiscoveryOnly,
             AnaGroups,
             Referrals,
+            PortId,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4166,6 +4175,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                             "discoveryOnly" | "discovery_only" => Ok(GeneratedField::DiscoveryOnly),
                             "anaGroups" | "ana_groups" => Ok(GeneratedField::AnaGroups),
                             "referrals" => Ok(GeneratedField::Referrals),
+                            "portId" | "port_id" => Ok(GeneratedField::PortId),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4193,6 +4203,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                 let mut discovery_only__ = None;
                 let mut ana_groups__ = None;
                 let mut referrals__ = None;
+                let mut port_id__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Trtype => {
@@ -4245,6 +4256,14 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                             }
                             referrals__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::PortId => {
+                            if port_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("portId"));
+                            }
+                            port_id__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(ListenerSpec {
@@ -4256,6 +4275,7 @@ impl<'de> serde::Deserialize<'de> for ListenerSpec {
                     discovery_only: discovery_only__.unwrap_or_default(),
                     ana_groups: ana_groups__.unwrap_or_default(),
                     referrals: referrals__.unwrap_or_default(),
+                    port_id: port_id__.unwrap_or_default(),
                 })
             }
         }

@@ -501,6 +501,7 @@ impl Kind for ListenerKind {
         "spec.discovery_only",
         "spec.ana_groups",
         "spec.referrals",
+        "spec.port_id",
     ];
 
     fn key(name: &str, field: &str) -> Result<String, Status> {
@@ -508,10 +509,14 @@ impl Kind for ListenerKind {
     }
 
     /// An unset transport and TCP are one: an update that only respells it keeps the
-    /// stored spelling (no new generation, `dpuctl apply` says unchanged).
+    /// stored spelling (no new generation, `dpuctl apply` says unchanged). A port ID left
+    /// 0 keeps the stored one: it is the listener's for its life.
     fn keep_stored(new: &mut ListenerSpec, stored: &ListenerSpec) {
         if new.canonical_trtype() == stored.canonical_trtype() {
             new.trtype = stored.trtype;
+        }
+        if new.port_id == 0 {
+            new.port_id = stored.port_id;
         }
     }
 
@@ -521,6 +526,17 @@ impl Kind for ListenerKind {
         if let Ok(ip) = spec.address.parse::<IpAddr>() {
             spec.address = ip.to_string();
         }
+    }
+
+    fn unassigned(spec: &ListenerSpec) -> bool {
+        spec.port_id == 0
+    }
+
+    /// The lowest port ID no other listener has: assigned once, so restarts of the
+    /// service or the agent keep it (hosts' multipath and referrals go by it).
+    fn assign(spec: &mut ListenerSpec, others: &[Object<ListenerSpec>]) -> Result<(), Status> {
+        spec.port_id = free_port_id(others.iter().map(|o| o.spec.port_id))?;
+        Ok(())
     }
 
     fn validate(spec: &ListenerSpec, field: &str) -> Result<(), Status> {
@@ -548,6 +564,12 @@ impl Kind for ListenerKind {
         }
         if !(1..=65535).contains(&spec.port) {
             return Err(invalid(&format!("{field}.port"), "must be 1..65535"));
+        }
+        if spec.port_id > u32::from(u16::MAX) {
+            return Err(invalid(
+                &format!("{field}.port_id"),
+                "must be 1..65535, or 0 for the agent to give one",
+            ));
         }
         if spec.discovery_only && !spec.ana_groups.is_empty() {
             return Err(invalid(
@@ -583,6 +605,7 @@ impl Kind for ListenerKind {
             "spec.discovery_only" => into.discovery_only = from.discovery_only,
             "spec.ana_groups" => into.ana_groups.clone_from(&from.ana_groups),
             "spec.referrals" => into.referrals.clone_from(&from.referrals),
+            "spec.port_id" => into.port_id = from.port_id,
             _ => {}
         }
     }
@@ -754,6 +777,56 @@ impl NvmfResources {
         }
     }
 
+    /// Refuses listener `key`'s port ID when another listener has it: the service could
+    /// serve only one of them under it.
+    async fn check_port_id_unique(&self, key: &str, spec: &ListenerSpec) -> Result<(), Status> {
+        if spec.port_id == 0 {
+            return Ok(());
+        }
+        let all = self.listeners.all().await?;
+        match all.iter().find(|o| o.name != key && o.spec.port_id == spec.port_id) {
+            Some(other) => Err(Status::failed_precondition(format!(
+                "listener.spec.port_id {} is the port ID of {}",
+                spec.port_id,
+                ListenerKind::public_name(&other.name)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Gives each stored listener without a port ID (stored by an agent before port IDs
+    /// were the agent's) the lowest free one, in name order, and stores it. Run under the
+    /// store's writer lock, in a task of its own (a dropped caller must not let a write
+    /// land after the lock is free).
+    async fn assign_port_ids(&self) -> Result<(), Status> {
+        let mut all = self.listeners.all().await?;
+        let mut last = None;
+        for i in 0..all.len() {
+            if !ListenerKind::unassigned(&all[i].spec) {
+                continue;
+            }
+            let id = free_port_id(all.iter().map(|o| o.spec.port_id))?;
+            let o = &all[i];
+            let pending = self
+                .listeners
+                .collection
+                .update_applied(&o.name, Some(&o.etag), false, move |mut spec| {
+                    spec.port_id = id;
+                    spec
+                })
+                .await
+                .map_err(crate::api::store_status)?;
+            tracing::info!(listener = %o.name, port_id = id, "listener given its port ID");
+            all[i].spec.port_id = id;
+            last = Some(pending);
+        }
+        if let Some(pending) = last {
+            // One flush covers every write before it.
+            pending.durable().await.map_err(crate::api::store_status)?;
+        }
+        Ok(())
+    }
+
     /// Names of the namespaces whose spec matches `uses`.
     async fn namespaces_where(
         &self,
@@ -768,6 +841,14 @@ impl NvmfResources {
             .map(|o| NamespaceKind::public_name(&o.name))
             .collect())
     }
+}
+
+/// The lowest port ID (1..65535) not among `taken`, or RESOURCE_EXHAUSTED.
+fn free_port_id(taken: impl IntoIterator<Item = u32>) -> Result<u32, Status> {
+    let taken: std::collections::BTreeSet<u32> = taken.into_iter().collect();
+    (1..=u32::from(u16::MAX))
+        .find(|id| !taken.contains(id))
+        .ok_or_else(|| Status::resource_exhausted("every listener port ID (1..65535) is taken"))
 }
 
 /// A listener's address and port, if they parse.
@@ -1127,6 +1208,7 @@ impl NvmfService for NvmfApi {
         let agent = &self.agent_addresses;
         let unique = async |spec: &ListenerSpec| {
             self.resources.check_address_unique(&key, spec, agent).await?;
+            self.resources.check_port_id_unique(&key, spec).await?;
             let written = |s: &mut Snapshot| with_written(&mut s.listeners, &key, spec.clone());
             self.resources.check_fits(written).await
         };
@@ -1161,6 +1243,7 @@ impl NvmfService for NvmfApi {
             let key = key.clone();
             async move {
                 self.resources.check_address_unique(&key, &spec, &self.agent_addresses).await?;
+                self.resources.check_port_id_unique(&key, &spec).await?;
                 self.resources.check_fits(|s| with_written(&mut s.listeners, &key, spec)).await
             }
         };
@@ -1424,10 +1507,15 @@ impl Reconciler for NvmfReconciler {
         let r = &self.resources;
         // One snapshot: under the writer lock no write lands between two collections'
         // reads (a namespace read without the subsystem created just before it).
-        let snapshot = {
-            let _one_snapshot = r.volumes.collection.serialize_writes().await;
-            r.snapshot().await?
-        };
+        // Listeners without a port ID get theirs first, so the Sync names every one.
+        let resources = r.clone();
+        let snapshot = tokio::spawn(async move {
+            let _one_snapshot = resources.volumes.collection.serialize_writes().await;
+            resources.assign_port_ids().await?;
+            resources.snapshot().await
+        })
+        .await
+        .map_err(super::resource::task_failed)??;
         let created = (
             creation_times(&snapshot.volumes, VolumeKind::public_name),
             creation_times(&snapshot.subsystems, SubsystemKind::public_name),
@@ -1843,13 +1931,19 @@ mod tests {
 
     /// A real nvmf service (its target, no sockets) on a Unix socket in `dir`.
     fn nvmf_service(dir: &std::path::Path) -> Channel {
+        nvmf_service_driven(dir).0
+    }
+
+    /// [`nvmf_service`], and its internal API to drive it directly (to stop its listeners,
+    /// as a service that exits closes its sockets).
+    fn nvmf_service_driven(dir: &std::path::Path) -> (Channel, dpu_nvmf::internal::NvmfInternal) {
         let path = dir.join("nvmf.sock");
         let listener = dpu_runtime::unix::bind(&path).unwrap();
         let server = dpu_nvmf::Server::new(dpu_nvmf::Target::new(), 1);
-        let internal = dpu_nvmf::internal::NvmfInternal::new(server).into_server();
-        let serve = tonic::transport::Server::builder().add_service(internal);
+        let internal = dpu_nvmf::internal::NvmfInternal::new(server);
+        let serve = tonic::transport::Server::builder().add_service(internal.clone().into_server());
         tokio::spawn(serve.serve_with_incoming(listener));
-        dpu_runtime::unix::channel(&path)
+        (dpu_runtime::unix::channel(&path), internal)
     }
 
     /// The agent's API over a fresh store in `dir` (kept while `dir` lives), with no service.
@@ -1870,6 +1964,67 @@ mod tests {
         let listener = Listener { spec: Some(spec), ..Default::default() };
         let req = CreateListenerRequest { listener_id: id.into(), listener: Some(listener) };
         api.create_listener(Request::new(req)).await.map(Response::into_inner)
+    }
+
+    /// A listener's port ID (PORTID of its discovery log entries, which hosts' multipath
+    /// and referrals go by) is its own for its life: a restart of the service, or of the
+    /// agent (a new one on the same store), gives every listener the ID it had, whatever
+    /// order they were made in (the service numbering them afresh in name order would
+    /// swap these two).
+    #[tokio::test]
+    async fn listener_port_ids_survive_restarts_of_the_service_and_the_agent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, api) = api_in(dir.path());
+        let held = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [b, a] = held.map(|l| u32::from(l.local_addr().unwrap().port()));
+        let run = |name: &str| {
+            let at = dir.path().join(name);
+            std::fs::create_dir(&at).unwrap();
+            nvmf_service_driven(&at)
+        };
+        let ids = async |r: &NvmfResources| {
+            let mut ids = Vec::new();
+            for name in ["listeners/a", "listeners/b"] {
+                let status = r.listeners.get(name).await.unwrap().status.unwrap();
+                let apply = status.apply.unwrap();
+                assert_eq!(apply.state, ApplyState::Applied as i32, "{name}: {apply:?}");
+                ids.push(status.port_id);
+            }
+            ids
+        };
+        let (channel, first) = run("first");
+        let reconciler = NvmfReconciler { resources: api.resources.clone() };
+        create_listener(&api, "b", "127.0.0.1", b).await.unwrap();
+        reconciler.sync(channel.clone()).await.unwrap();
+        create_listener(&api, "a", "127.0.0.1", a).await.unwrap();
+        reconciler.sync(channel).await.unwrap();
+        let before = ids(&api.resources).await;
+        assert!(before.iter().all(|id| *id > 0) && before[0] != before[1], "{before:?}");
+        // Named, another listener's port ID is refused, naming that listener.
+        let taken = ListenerSpec {
+            address: "127.0.0.1".into(),
+            port: 1,
+            port_id: before[0],
+            ..Default::default()
+        };
+        let listener = Listener { spec: Some(taken), ..Default::default() };
+        let req = CreateListenerRequest { listener_id: "c".into(), listener: Some(listener) };
+        let e = api.create_listener(Request::new(req)).await.unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        assert!(e.message().contains("is the port ID of listeners/a"), "{}", e.message());
+
+        // The service restarts: its sockets close, a new one is synced.
+        first.sync_state(SyncRequest::default()).await;
+        let (channel, second) = run("second");
+        reconciler.sync(channel).await.unwrap();
+        assert_eq!(ids(&api.resources).await, before, "after a restart of the service");
+
+        // The agent restarts too: another one reads the same store.
+        second.sync_state(SyncRequest::default()).await;
+        let (channel, _third) = run("third");
+        let agent = NvmfResources::open(&store, &Services::default());
+        NvmfReconciler { resources: agent.clone() }.sync(channel).await.unwrap();
+        assert_eq!(ids(&agent).await, before, "after a restart of the agent");
     }
 
     /// An address is stored in its one canonical form: a listener made or updated with

@@ -54,6 +54,16 @@ pub trait Kind: Send + Sync + 'static {
     /// so an unchanged round trip (a Get's spec sent back) changes nothing. As given by
     /// default.
     fn canonical(_spec: &mut Self::Spec) {}
+    /// Whether a valid spec leaves something for the agent to give it once
+    /// ([`assign`](Self::assign)). Nothing by default.
+    fn unassigned(_spec: &Self::Spec) -> bool {
+        false
+    }
+    /// Gives `spec` what it left to the agent, unique among `others` (the kind's other
+    /// stored objects, read under the writer lock): a listener's port ID.
+    fn assign(_spec: &mut Self::Spec, _others: &[Object<Self::Spec>]) -> Result<(), Status> {
+        Ok(())
+    }
     /// The status to show for an object at `generation` given what the service last reported
     /// (PENDING when it reported nothing or an older generation).
     fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status;
@@ -389,8 +399,9 @@ impl<K: Kind> Resources<K> {
                 return Err(named_status::<K>(StoreError::AlreadyExists(key)));
             }
             K::validate(spec, &format!("{field}.spec"))?;
-            check(spec).await?;
-            let (c, mut spec) = (self.collection.clone(), spec.clone());
+            let spec = self.assigned(&key, spec.clone()).await?;
+            check(&spec).await?;
+            let (c, mut spec) = (self.collection.clone(), spec);
             K::canonical(&mut spec);
             let create = async move { c.create_applied(&key, &spec).await };
             let (_one_writer, created) = self.locked(one_writer, create, |_| true).await?;
@@ -399,6 +410,17 @@ impl<K: Kind> Resources<K> {
         let created = pending.durable::<K>().await?;
         tracing::info!(%name, "{field} created");
         Ok(self.to_proto(created))
+    }
+
+    /// `spec` for the object `key`, with what it left to the agent given
+    /// ([`Kind::assign`]). Run under the writer lock.
+    async fn assigned(&self, key: &str, mut spec: K::Spec) -> Result<K::Spec, Status> {
+        if K::unassigned(&spec) {
+            let mut others = self.all().await?;
+            others.retain(|o| o.name != key);
+            K::assign(&mut spec, &others)?;
+        }
+        Ok(spec)
     }
 
     /// The object named `name` (the request's `name` field).
@@ -488,8 +510,9 @@ impl<K: Kind> Resources<K> {
                 dpu_store::check_etag(&key, read_etag.as_deref(), given)
                     .map_err(named_status::<K>)?;
             }
-            let mut new = updated_spec::<K>(current.as_ref().map(|o| &o.spec), spec, mask);
+            let new = updated_spec::<K>(current.as_ref().map(|o| &o.spec), spec, mask);
             K::validate(&new, &spec_field)?;
+            let mut new = self.assigned(&key, new).await?;
             check(new.clone()).await?;
             K::canonical(&mut new);
             let expected = etag(given_etag).map(str::to_owned).or(read_etag);
