@@ -1946,10 +1946,11 @@ mod tests {
         (dpu_runtime::unix::channel(&path), internal)
     }
 
-    /// The agent's API over a fresh store in `dir` (kept while `dir` lives), with no service.
+    /// The agent's API over a fresh store in `dir` (kept while `dir` lives), its nvmf
+    /// service configured but not reachable.
     fn api_in(dir: &std::path::Path) -> (dpu_store::Store, NvmfApi) {
         let store = dpu_store::Store::open(&dir.join("store")).unwrap();
-        let services = Services::default();
+        let services = Services::unreachable(&[NVMF_SERVICE]);
         let resources = NvmfResources::open(&store, &services);
         (store, NvmfApi { resources, services, agent_addresses: vec![] })
     }
@@ -2022,7 +2023,7 @@ mod tests {
         // The agent restarts too: another one reads the same store.
         second.sync_state(SyncRequest::default()).await;
         let (channel, _third) = run("third");
-        let agent = NvmfResources::open(&store, &Services::default());
+        let agent = NvmfResources::open(&store, &Services::unreachable(&[NVMF_SERVICE]));
         NvmfReconciler { resources: agent.clone() }.sync(channel).await.unwrap();
         assert_eq!(ids(&agent).await, before, "after a restart of the agent");
     }
