@@ -25,6 +25,23 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Starts `cmd` with its stderr in `log_path` and waits (15 s at most) until it says it is
+/// ready; returns the process and its log so far.
+fn start_until_ready(cmd: &mut Command, log_path: &std::path::Path) -> (Process, String) {
+    let stderr = std::fs::File::create(log_path).unwrap();
+    let mut p = Process(cmd.stdout(Stdio::null()).stderr(stderr).spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let log = std::fs::read_to_string(log_path).unwrap();
+        if log.contains("NVMe/TCP target ready") {
+            return (p, log);
+        }
+        assert!(p.0.try_wait().unwrap().is_none(), "exited: {log}");
+        assert!(Instant::now() < deadline, "not ready in 15 s: {log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[tokio::test]
 async fn serves_configured_namespace_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -115,28 +132,14 @@ fn the_io_threads_flag_overrides_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nvmf.toml");
     std::fs::write(&config, "io_threads = 4\nwrite_data_budget_mib = 64\n").unwrap();
-    let log_path = dir.path().join("log");
-    let mut p = Process(
+    let (_p, log) = start_until_ready(
         Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
             .arg("--config")
             .arg(&config)
             .args(["--io-threads", "7", "--write-data-budget-mib", "32", "--socket"])
-            .arg(dir.path().join("nvmf.sock"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .spawn()
-            .unwrap(),
+            .arg(dir.path().join("nvmf.sock")),
+        &dir.path().join("log"),
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let log = loop {
-        let log = std::fs::read_to_string(&log_path).unwrap();
-        if log.contains("NVMe/TCP target ready") {
-            break log;
-        }
-        assert!(p.0.try_wait().unwrap().is_none(), "exited: {log}");
-        assert!(Instant::now() < deadline, "not ready: {log}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
     assert!(log.contains("NVMe/TCP target ready io_threads=7 write_data_budget_mib=32"), "{log}");
     assert!(!log.contains('\x1b'), "colour codes in a log file: {log}");
 }
@@ -263,18 +266,7 @@ fn the_file_alone_drops_the_saved_state_of_namespaces_it_does_not_have() {
         if with_socket {
             cmd.arg("--socket").arg(dir.path().join("nvmf.sock"));
         }
-        let stderr = std::fs::File::create(&log).unwrap();
-        let mut p = Process(cmd.stdout(Stdio::null()).stderr(stderr).spawn().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !std::fs::read_to_string(&log).unwrap().contains("NVMe/TCP target ready") {
-            assert!(
-                p.0.try_wait().unwrap().is_none(),
-                "{}",
-                std::fs::read_to_string(&log).unwrap()
-            );
-            assert!(Instant::now() < deadline, "not ready in 15 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (mut p, _) = start_until_ready(&mut cmd, &log);
         kill(Pid::from_raw(p.0.id() as i32), Signal::SIGTERM).unwrap();
         assert!(p.0.wait().unwrap().success());
     };
@@ -314,25 +306,11 @@ fn write_data_budget_out_of_range_is_an_error() {
     assert!(err.contains("--write-data-budget-mib"), "{err}");
     assert!(!dir.path().join("unused.sock").exists());
     // Neither: the default.
-    let log_path = dir.path().join("log");
-    let mut p = Process(
+    let (_p, log) = start_until_ready(
         Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
             .arg("--socket")
-            .arg(dir.path().join("nvmf.sock"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .spawn()
-            .unwrap(),
+            .arg(dir.path().join("nvmf.sock")),
+        &dir.path().join("log"),
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let log = loop {
-        let log = std::fs::read_to_string(&log_path).unwrap();
-        if log.contains("NVMe/TCP target ready") {
-            break log;
-        }
-        assert!(p.0.try_wait().unwrap().is_none(), "exited: {log}");
-        assert!(Instant::now() < deadline, "not ready: {log}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
     assert!(log.contains("write_data_budget_mib=256"), "{log}");
 }
