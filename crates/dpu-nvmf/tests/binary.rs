@@ -25,6 +25,20 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `dpu-nvmf --socket unused.sock FLAG VALUE` in `dir` is clap's usage error (exit 2)
+/// naming the flag, and binds nothing.
+fn assert_usage_error(dir: &std::path::Path, flag: &str, value: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+        .args(["--socket", "unused.sock", flag, value])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "clap's usage error: {err}");
+    assert!(err.contains(flag), "{err}");
+    assert!(!dir.join("unused.sock").exists());
+}
+
 /// Starts `cmd` with its stderr in `log_path` and waits (15 s at most) until it says it is
 /// ready; returns the process and its log so far.
 fn start_until_ready(cmd: &mut Command, log_path: &std::path::Path) -> (Process, String) {
@@ -177,15 +191,7 @@ fn io_threads_out_of_range_is_an_error_not_a_panic() {
         assert_eq!(out.status.code(), Some(1), "{n}: {err}");
         assert!(err.contains(&format!("io_threads: {n} is outside 1-512")), "{n}: {err}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
-        .args(["--socket", "unused.sock", "--io-threads", "100000000000000000"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "clap's usage error: {err}");
-    assert!(err.contains("--io-threads"), "{err}");
-    assert!(!dir.path().join("unused.sock").exists());
+    assert_usage_error(dir.path(), "--io-threads", "100000000000000000");
 }
 
 /// A listener address that does not bind refuses the file before any volume file is
@@ -296,15 +302,7 @@ fn write_data_budget_out_of_range_is_an_error() {
             "{n}: {err}"
         );
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
-        .args(["--socket", "unused.sock", "--write-data-budget-mib", "0"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "clap's usage error: {err}");
-    assert!(err.contains("--write-data-budget-mib"), "{err}");
-    assert!(!dir.path().join("unused.sock").exists());
+    assert_usage_error(dir.path(), "--write-data-budget-mib", "0");
     // Neither: the default.
     let (_p, log) = start_until_ready(
         Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
