@@ -985,7 +985,7 @@ impl NvmfInternal {
                 used.extend(ids.reserved.iter().filter(|id| Some(**id) != ids.prefer));
                 ids.prefer
                     .filter(|p| !used.contains(p))
-                    .or_else(|| (1..=u16::MAX).find(|p| !used.contains(p)))
+                    .or_else(|| crate::target::lowest_free_port_id(&used))
                     .ok_or("no free port ID")?
             }
             // The agent's, the listener's for its life.

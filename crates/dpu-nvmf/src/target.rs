@@ -1992,6 +1992,12 @@ impl ListenerSpec {
     }
 }
 
+/// The lowest port ID (1..=65535; 0 is not one) not in `taken`: what a listener that names
+/// none gets, from the agent at Create or from the service for an older agent's Sync.
+pub fn lowest_free_port_id(taken: &BTreeSet<u16>) -> Option<u16> {
+    (1..=u16::MAX).find(|id| !taken.contains(id))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

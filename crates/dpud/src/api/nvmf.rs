@@ -845,9 +845,10 @@ impl NvmfResources {
 
 /// The lowest port ID (1..65535) not among `taken`, or RESOURCE_EXHAUSTED.
 fn free_port_id(taken: impl IntoIterator<Item = u32>) -> Result<u32, Status> {
-    let taken: std::collections::BTreeSet<u32> = taken.into_iter().collect();
-    (1..=u32::from(u16::MAX))
-        .find(|id| !taken.contains(id))
+    // IDs outside 1..=65535 are refused at write; none can hold a free one.
+    let taken = taken.into_iter().filter_map(|id| u16::try_from(id).ok()).collect();
+    dpu_nvmf::target::lowest_free_port_id(&taken)
+        .map(u32::from)
         .ok_or_else(|| Status::resource_exhausted("every listener port ID (1..65535) is taken"))
 }
 
