@@ -39,6 +39,25 @@ macro_rules! update_requests {
     };
 }
 
+/// [`CreateRequest`] for the Create requests of top-level kinds: `$collection/{$id}`.
+macro_rules! create_requests {
+    ($($req:ty => $kind:ty, $collection:literal, $field:ident, $id:ident);* $(;)?) => {
+        $(impl $crate::api::resource::CreateRequest for $req {
+            type Kind = $kind;
+            fn checked(
+                &self,
+            ) -> Result<(String, &str, Option<&<$kind as $crate::api::resource::Kind>::Spec>), tonic::Status> {
+                let name = $crate::api::create_name($collection, &self.$id, stringify!($id))?;
+                // A port's id is an interface name too: its length is the id's fault, not
+                // the message's.
+                <$kind as $crate::api::resource::Kind>::key(&name, stringify!($id))?;
+                let r = $crate::api::resource::required(self.$field.as_ref(), stringify!($field))?;
+                Ok((name, &r.name, r.spec.as_ref()))
+            }
+        })*
+    };
+}
+
 pub mod nvmf;
 pub mod resource;
 pub mod shared_read;

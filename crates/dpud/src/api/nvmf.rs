@@ -50,7 +50,7 @@ use super::resource::{
     CreateRequest, Kind, Resources, UpdateRequest, creation_times, fits_one_sync, required,
     with_written,
 };
-use super::{answered, caller_role, create_name, in_use, invalid, parse_name, validate_id};
+use super::{answered, caller_role, in_use, invalid, parse_name, validate_id};
 use crate::services::{Reconciler, ServiceHandle, Services, Synced};
 
 /// The service that applies these kinds.
@@ -894,24 +894,6 @@ fn namespace_parent(name: &str) -> &str {
     name.rsplit_once("/namespaces/").map_or(name, |(p, _)| p)
 }
 
-impl CreateRequest for CreateVolumeRequest {
-    type Kind = VolumeKind;
-    fn checked(&self) -> Result<(String, &str, Option<&VolumeSpec>), Status> {
-        let name = create_name(VolumeKind::STORE, &self.volume_id, "volume_id")?;
-        let v = required(self.volume.as_ref(), "volume")?;
-        Ok((name, &v.name, v.spec.as_ref()))
-    }
-}
-
-impl CreateRequest for CreateSubsystemRequest {
-    type Kind = SubsystemKind;
-    fn checked(&self) -> Result<(String, &str, Option<&SubsystemSpec>), Status> {
-        let name = create_name(SubsystemKind::STORE, &self.subsystem_id, "subsystem_id")?;
-        let s = required(self.subsystem.as_ref(), "subsystem")?;
-        Ok((name, &s.name, s.spec.as_ref()))
-    }
-}
-
 impl CreateRequest for CreateNamespaceRequest {
     type Kind = NamespaceKind;
 
@@ -928,14 +910,11 @@ impl CreateRequest for CreateNamespaceRequest {
     }
 }
 
-impl CreateRequest for CreateListenerRequest {
-    type Kind = ListenerKind;
-    fn checked(&self) -> Result<(String, &str, Option<&ListenerSpec>), Status> {
-        let name = create_name(ListenerKind::STORE, &self.listener_id, "listener_id")?;
-        let l = required(self.listener.as_ref(), "listener")?;
-        Ok((name, &l.name, l.spec.as_ref()))
-    }
-}
+create_requests!(
+    CreateVolumeRequest => VolumeKind, "volumes", volume, volume_id;
+    CreateSubsystemRequest => SubsystemKind, "subsystems", subsystem, subsystem_id;
+    CreateListenerRequest => ListenerKind, "listeners", listener, listener_id;
+);
 
 update_requests!(
     UpdateVolumeRequest => VolumeKind, volume;

@@ -29,7 +29,7 @@ use super::kinds::{
 use super::{SWITCH_SERVICE, SwitchResources, switch_client};
 use crate::api::resource::{CreateRequest, Kind, Resources, UpdateParts, UpdateRequest, required};
 use crate::api::{
-    answered, caller_role, create_name, invalid, page_size, parse_name, store_status, validate_id,
+    answered, caller_role, invalid, page_size, parse_name, store_status, validate_id,
 };
 use crate::services::Services;
 use dpu_proto::dpu::switch::v1::switch_internal_service_client::SwitchInternalServiceClient;
@@ -60,23 +60,6 @@ fn children_prefix(parent: &str, parent_collection: &str) -> Result<String, Stat
     let p = parse_name(parent, parent_collection, "parent")?;
     validate_id(p, "parent")?;
     Ok(format!("{p}/"))
-}
-
-/// [`CreateRequest`] for the Create requests of top-level kinds: `$collection/{$id}`.
-macro_rules! create_requests {
-    ($($req:ty => $kind:ty, $collection:literal, $field:ident, $id:ident);* $(;)?) => {
-        $(impl CreateRequest for $req {
-            type Kind = $kind;
-            fn checked(&self) -> Result<(String, &str, Option<&<$kind as Kind>::Spec>), Status> {
-                let name = create_name($collection, &self.$id, stringify!($id))?;
-                // A port's id is an interface name too: its length is the id's fault, not
-                // the message's.
-                <$kind>::key(&name, stringify!($id))?;
-                let r = required(self.$field.as_ref(), stringify!($field))?;
-                Ok((name, &r.name, r.spec.as_ref()))
-            }
-        })*
-    };
 }
 
 create_requests!(
