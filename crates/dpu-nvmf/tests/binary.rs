@@ -25,6 +25,17 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `dpu-nvmf --config F` with `toml` in F (in `dir`) exits 1; returns its stderr.
+fn config_error(dir: &std::path::Path, toml: &str) -> String {
+    let config = dir.join("nvmf.toml");
+    std::fs::write(&config, toml).unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf")).arg("--config").arg(&config).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{toml}: {err}");
+    err
+}
+
 /// `dpu-nvmf --socket unused.sock FLAG VALUE` in `dir` is clap's usage error (exit 2)
 /// naming the flag, and binds nothing.
 fn assert_usage_error(dir: &std::path::Path, flag: &str, value: &str) {
@@ -179,16 +190,8 @@ fn bad_configuration_is_one_clear_error() {
 #[test]
 fn io_threads_out_of_range_is_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nvmf.toml");
     for n in ["9223372036854775807", "0"] {
-        std::fs::write(&config, format!("io_threads = {n}\n")).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{n}: {err}");
+        let err = config_error(dir.path(), &format!("io_threads = {n}\n"));
         assert!(err.contains(&format!("io_threads: {n} is outside 1-512")), "{n}: {err}");
     }
     assert_usage_error(dir.path(), "--io-threads", "100000000000000000");
@@ -287,16 +290,8 @@ fn the_file_alone_drops_the_saved_state_of_namespaces_it_does_not_have() {
 #[test]
 fn write_data_budget_out_of_range_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nvmf.toml");
     for n in ["0", "16385", "9223372036854775807"] {
-        std::fs::write(&config, format!("write_data_budget_mib = {n}\n")).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{n}: {err}");
+        let err = config_error(dir.path(), &format!("write_data_budget_mib = {n}\n"));
         assert!(
             err.contains(&format!("write_data_budget_mib: {n} is outside 1-16384")),
             "{n}: {err}"
