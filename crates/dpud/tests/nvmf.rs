@@ -12,7 +12,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    Env, Who, dpuctl, free_port, http_get, kill_service, ok, service_pid, violation_field, wait_for,
+    Env, Who, dpuctl, free_port, http_get, kill_service, ok, service_pid, violation_field,
+    wait_for, write_and_read,
 };
 use dpu_client::Client;
 use dpu_nvmf::dhchap::Secret;
@@ -1554,15 +1555,6 @@ fn is_controller_busy(e: &InitiatorError) -> bool {
 async fn connect_host(addr: SocketAddr) -> Result<HostController, InitiatorError> {
     let opts = HostOptions { hostnqn: HOST_NQN.into(), ..HostOptions::default() };
     HostController::connect(addr, NQN, &opts, 1).await
-}
-
-/// Writes a block of `byte` at `lba` through `c`'s I/O queue and reads it back.
-async fn write_and_read(c: &mut HostController, lba: u64, byte: u8) {
-    let data = vec![byte; 512];
-    let w = c.io[0].write(1, lba, &data, 512).await.unwrap();
-    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
-    let r = c.io[0].read(1, lba, 1, 512).await.unwrap();
-    assert!(r.cqe.status.is_success() && r.data == data, "{:?}", r.cqe);
 }
 
 /// The stored subsystem s1.

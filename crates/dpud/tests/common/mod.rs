@@ -455,6 +455,16 @@ pub fn violation_field(e: &tonic::Status) -> String {
         .unwrap_or_default()
 }
 
+/// Writes a 512-byte block of `byte` at `lba` of namespace 1 through `c`'s first I/O queue
+/// and reads it back.
+pub async fn write_and_read(c: &mut dpu_nvmf::initiator::HostController, lba: u64, byte: u8) {
+    let data = vec![byte; 512];
+    let w = c.io[0].write(1, lba, &data, 512).await.unwrap();
+    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+    let r = c.io[0].read(1, lba, 1, 512).await.unwrap();
+    assert!(r.cqe.status.is_success() && r.data == data, "{:?}", r.cqe);
+}
+
 /// Stdout of a successful run; panics with stderr otherwise.
 pub fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

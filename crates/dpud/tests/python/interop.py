@@ -6,67 +6,19 @@ compared with this machine's real interfaces, a refused operator call, and a ric
 Exits non-zero with a message on the first mismatch.
 """
 
-import argparse
 import os
-import subprocess
-import sys
-import tempfile
 
-
-def generate_stubs(proto_dir, out_dir):
-    import grpc_tools
-    protos = []
-    for root, _, files in os.walk(proto_dir):
-        protos += [os.path.join(root, f) for f in files if f.endswith(".proto")]
-    include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-    cmd = [sys.executable, "-m", "grpc_tools.protoc", f"-I{proto_dir}", f"-I{include}",
-           f"--python_out={out_dir}", f"--grpc_python_out={out_dir}"] + protos
-    subprocess.run(cmd, check=True)
-    # Generated modules import each other as packages.
-    for root, _, _ in os.walk(out_dir):
-        open(os.path.join(root, "__init__.py"), "a").close()
-    sys.path.insert(0, out_dir)
-
-
-def channel(args, cert, key):
-    import grpc
-    creds = grpc.ssl_channel_credentials(
-        root_certificates=open(args.ca, "rb").read(),
-        private_key=open(key, "rb").read(),
-        certificate_chain=open(cert, "rb").read(),
-    )
-    return grpc.secure_channel(args.endpoint, creds)
-
-
-def check(cond, what):
-    if not cond:
-        print(f"interop FAILED: {what}", file=sys.stderr)
-        sys.exit(1)
-    print(f"ok: {what}")
+from interop_common import bad_request_fields, channel, check, parser, run
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--endpoint", required=True)
-    p.add_argument("--ca", required=True)
-    p.add_argument("--host-cert", required=True)
-    p.add_argument("--host-key", required=True)
-    p.add_argument("--operator-cert", required=True)
-    p.add_argument("--operator-key", required=True)
-    p.add_argument("--proto-dir", required=True)
-    args = p.parse_args()
-    # Removed on every exit, also after a failed check (sys.exit unwinds through it).
-    with tempfile.TemporaryDirectory(prefix="dpu-py-stubs-") as out:
-        generate_stubs(args.proto_dir, out)
-        run_checks(args)
+    run(parser().parse_args(), run_checks)
 
 
 def run_checks(args):
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-    from grpc_status import rpc_status
-    from google.rpc import error_details_pb2
 
     from dpu.system.v1 import system_pb2, system_pb2_grpc
 
@@ -125,13 +77,7 @@ def run_checks(args):
         check(False, "invalid id refused")
     except grpc.RpcError as e:
         check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, f"invalid id -> {e.code()}")
-        status = rpc_status.from_call(e)
-        fields = []
-        for detail in status.details:
-            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                br = error_details_pb2.BadRequest()
-                detail.Unpack(br)
-                fields += [v.field for v in br.field_violations]
+        fields = bad_request_fields(e)
         check(fields == ["sysctl_id"], f"BadRequest names the field: {fields}")
     huge = system_pb2.CreateSysctlRequest(
         sysctl_id="vm.huge", sysctl=system_pb2.Sysctl(spec=system_pb2.SysctlSpec(value="x" * (10 << 20))))
