@@ -907,6 +907,23 @@ fn ok(cid: u16) -> Cqe {
     Cqe::new(cid, Status::SUCCESS)
 }
 
+/// SQHD of a Connect response that disabled SQ flow control (Connect CATTR bit 2): the
+/// controller will not report SQ head updates (NVMe-oF 1.1 §3.3 Figure 21, TP 8005).
+const SQHD_NOT_REPORTED: u16 = 0xFFFF;
+
+/// A successful Connect's completion: the controller's ID in DW0 on every one (NVMe-oF 1.1
+/// §3.3 Figure 21, as nvmet answers since it followed the spec here), and
+/// [`SQHD_NOT_REPORTED`] when the host disabled SQ flow control, as nvmet answers; its
+/// later completions carry SQHD 0 ([`Connection::send_cqe`]).
+fn connected(cid: u16, cntlid: u16, sqflow_disabled: bool) -> Cqe {
+    let mut cqe = ok(cid);
+    cqe.dw0 = u32::from(cntlid);
+    if sqflow_disabled {
+        cqe.sqhd = SQHD_NOT_REPORTED;
+    }
+    cqe
+}
+
 /// A failed completion. Do Not Retry is set except for path related statuses (SCT 3h),
 /// which a host retries on another path (NVMe Base 2.0 §8.1.3: an ANA Inaccessible
 /// command may succeed through another controller).
@@ -2439,8 +2456,7 @@ impl Connection {
             };
             info!(cntlid = ctrl.cntlid, subnqn = %d.subnqn, hostnqn = ?d.hostnqn,
                 kato_ms = c.kato, "controller created");
-            let mut cqe = ok(cid);
-            cqe.dw0 = u32::from(ctrl.cntlid);
+            let mut cqe = connected(cid, ctrl.cntlid, sqflow_disabled);
             self.require_auth(&ctrl, &mut cqe);
             self.last_keep_alive = now;
             if ctrl.discovery {
@@ -2479,10 +2495,7 @@ impl Connection {
             let (cntlid, qid, sqsize) = (ctrl.cntlid, c.qid, c.sqsize);
             debug!(cntlid, qid, sqsize, sqflow_disabled, "I/O queue connected");
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
-            let mut cqe = ok(cid);
-            // The controller's ID on every successful Connect (NVMe-oF 1.1 §3.3 Figure 21,
-            // as nvmet answers since it followed the spec here).
-            cqe.dw0 = u32::from(cntlid);
+            let mut cqe = connected(cid, cntlid, sqflow_disabled);
             self.require_auth(&ctrl, &mut cqe);
             // Setting up queues is activity: a host may send no Keep Alive until all are
             // up (nvmet's `reset_tbkas` on queue install). A queue that must authenticate
@@ -3415,7 +3428,11 @@ impl Connection {
             cqe.sqid = b.qid;
             b.stats.completed(cqe.status.is_success());
         }
-        cqe.sqhd = self.sqhd;
+        // With SQ flow control disabled the host reads no SQ head: the field keeps what
+        // the completion was made with (FFFFh for the Connect, else 0), as nvmet leaves it.
+        if !self.bound.as_ref().is_some_and(|b| b.sqflow_disabled) {
+            cqe.sqhd = self.sqhd;
+        }
         encode_capsule_resp(&cqe, &self.framing, &mut self.out);
     }
 

@@ -460,6 +460,30 @@ fn sqhd_counts_every_command_and_wraps_at_the_queue_size() {
     }
 }
 
+/// A host that disables SQ flow control (Connect CATTR bit 2) is told with SQHD FFFFh in
+/// the Connect response that no SQ head updates follow (NVMe-oF 1.1 §3.3, TP 8005); later
+/// completions leave the field 0, as Linux's nvmet does. Admin and I/O queues alike.
+#[test]
+fn sqhd_is_ffff_on_connect_then_zero_with_sq_flow_control_disabled() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let csts = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    for (qid, cntlid, sqe) in [(0, CNTLID_DYNAMIC, csts), (1, cntlid, flush)] {
+        let mut h = H::new(&t, false, false);
+        let c = h.connect(SUB, qid, cntlid, 0, 0b100);
+        assert!(c.status.is_success(), "{c:?}");
+        assert_eq!(c.sqhd, 0xFFFF, "QID {qid}: Connect response");
+        // Past a wrap of the 32-entry queue; the second an opcode that does not exist.
+        for i in 0..40 {
+            let (c, _) = h.run(if i == 1 { Sqe::new(0xEE, 0) } else { sqe }, &[]);
+            assert_eq!(c.status.is_success(), i != 1, "QID {qid}: {c:?}");
+            assert_eq!(c.sqhd, 0, "QID {qid}, command {i}");
+        }
+    }
+}
+
 #[test]
 fn io_write_in_capsule_and_r2t_then_read_back() {
     let t = target();
