@@ -835,6 +835,7 @@ async fn serve_bench_target() -> anyhow::Result<(Arc<Server>, SocketAddr)> {
             addr: "127.0.0.1:0".parse()?,
             allow_hdgst: true,
             allow_ddgst: true,
+            discovery_only: false,
         })
         .await?;
     Ok((server, addr))

@@ -4,6 +4,7 @@
 //! io_threads = 16
 //! write_data_budget_mib = 256   # write data asked for by R2T over all connections, 1-16384
 //! discovery = "127.0.0.1:8009"
+//! discovery_port_id = 65535   # its port ID (default: the highest no listener has)
 //! discovery_referrals = ["192.0.2.20:8009"]   # the discovery listener's referrals
 //!
 //! [[listeners]]
@@ -438,8 +439,12 @@ pub struct Config {
     /// not yet received, beyond each queue's first R2T ([`crate::write_budget`]).
     #[serde(default = "default_write_data_budget_mib")]
     pub write_data_budget_mib: usize,
-    /// Discovery-only listener (well-known port 8009), not in the discovery log.
+    /// Discovery-only listener (well-known port 8009), named in no subsystem entry of the
+    /// discovery log.
     pub discovery: Option<SocketAddr>,
+    /// The discovery listener's port ID (the PORTID of the log's own entry); by default
+    /// [`default_discovery_port_id`] ([`Config::discovery_port_id`]).
+    pub discovery_port_id: Option<u16>,
     /// Discovery services that hosts discovering through `discovery` are referred to.
     #[serde(default)]
     pub discovery_referrals: Vec<SocketAddr>,
@@ -480,14 +485,24 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks the listeners as the registry and the API would: a port ID once each, no
-    /// two addresses (the discovery listener's too) whose sockets would take one port (as
-    /// the agent checks them, `server::addresses_overlap`: else the second bind would fail
-    /// at start), a port given (port 0 would listen where the kernel picks, which no host
-    /// is told), ANA states and referrals.
+    /// Checks the listeners as the registry and the API would: a port ID once each (the
+    /// discovery listener's too), no two addresses (the discovery listener's too) whose
+    /// sockets would take one port (as the agent checks them, `server::addresses_overlap`:
+    /// else the second bind would fail at start), a port given (port 0 would listen where
+    /// the kernel picks, which no host is told), ANA states and referrals.
     fn check_listeners(&self) -> Result<(), ConfigError> {
         let listener = |whose: String, message: String| ConfigError::Listener { whose, message };
         let mut port_ids = BTreeSet::new();
+        match (self.discovery, self.discovery_port_id()) {
+            (None, _) if self.discovery_port_id.is_some() => {
+                let message = "discovery_port_id without a discovery listener".to_owned();
+                return Err(listener("discovery".into(), message));
+            }
+            (Some(_), None) => {
+                return Err(listener("discovery".into(), "no free port ID".into()));
+            }
+            (_, id) => port_ids.extend(id),
+        }
         let mut addresses: Vec<(String, SocketAddr)> = Vec::new();
         let named = self.discovery.iter().map(|a| ("discovery".to_owned(), *a));
         let named = named.chain(self.listeners.iter().map(|l| (l.whose(), l.address)));
@@ -509,6 +524,10 @@ impl Config {
             }
         }
         for l in &self.listeners {
+            if self.discovery_port_id == Some(l.port_id) {
+                let message = "port_id is the discovery listener's (discovery_port_id)".into();
+                return Err(listener(l.whose(), message));
+            }
             if !port_ids.insert(l.port_id) {
                 return Err(listener(l.whose(), "port_id listed twice".into()));
             }
@@ -621,18 +640,46 @@ impl Config {
         Ok(())
     }
 
-    /// Listener specs for [`crate::Server::add_listener`].
-    pub fn listener_specs(&self) -> Vec<ListenerSpec> {
-        self.listeners
-            .iter()
-            .map(|l| ListenerSpec {
+    /// The discovery listener's port ID, if it has one: `discovery_port_id`, else
+    /// [`default_discovery_port_id`].
+    pub fn discovery_port_id(&self) -> Option<u16> {
+        self.discovery?;
+        let taken = self.listeners.iter().map(|l| l.port_id).collect();
+        self.discovery_port_id.or_else(|| default_discovery_port_id(&taken))
+    }
+
+    /// Specs for [`crate::Server::add_listener`], the discovery listener's first, each
+    /// with its referrals.
+    pub fn listener_specs(&self) -> Vec<(ListenerSpec, &[SocketAddr])> {
+        let discovery = self.discovery.zip(self.discovery_port_id()).map(|(addr, port_id)| {
+            let spec = ListenerSpec {
+                port_id,
+                addr,
+                allow_hdgst: true,
+                allow_ddgst: true,
+                discovery_only: true,
+            };
+            (spec, self.discovery_referrals.as_slice())
+        });
+        let listeners = self.listeners.iter().map(|l| {
+            let spec = ListenerSpec {
                 port_id: l.port_id,
                 addr: l.address,
                 allow_hdgst: l.hdgst,
                 allow_ddgst: l.ddgst,
-            })
-            .collect()
+                discovery_only: false,
+            };
+            (spec, l.referrals.as_slice())
+        });
+        discovery.into_iter().chain(listeners).collect()
     }
+}
+
+/// The port ID of a file's discovery listener that names none: the highest that none of
+/// the file's listeners (`taken`) has, far from those the agent gives its listeners, from
+/// 1 up ([`crate::target::lowest_free_port_id`]), so that they do not meet.
+pub fn default_discovery_port_id(taken: &BTreeSet<u16>) -> Option<u16> {
+    (1..=u16::MAX).rev().find(|id| !taken.contains(id))
 }
 
 /// Checks referrals as the API checks them (host addresses, each once, at most 64).
@@ -890,7 +937,10 @@ mod tests {
         assert_eq!(ns.volume.rate_limit().iops, 500);
         assert_eq!(ns.ana_group.load(std::sync::atomic::Ordering::Relaxed), 1, "the default");
         assert!(!ns.write_protected.load(std::sync::atomic::Ordering::Relaxed), "the default");
-        assert!(!c.listener_specs()[0].allow_ddgst);
+        let specs = c.listener_specs();
+        let kinds: Vec<_> = specs.iter().map(|(l, _)| (l.port_id, l.discovery_only)).collect();
+        assert_eq!(kinds, [(u16::MAX, true), (1, false)], "the discovery listener's first");
+        assert!(!specs[1].0.allow_ddgst);
         assert_eq!(t.subsystems()[0].cntlids, 100..=199);
         assert_eq!(t.subsystems()[0].max_io_queues, 4);
     }
@@ -984,7 +1034,7 @@ mod tests {
             let c = Config::parse(&text(states))?;
             let t = Target::new();
             c.apply(&t)?;
-            for spec in c.listener_specs() {
+            for (spec, _) in c.listener_specs() {
                 t.add_listener(spec)?;
             }
             c.apply_ana_states(&t).map(|()| t)

@@ -1396,6 +1396,7 @@ mod tests {
             addr: "127.0.0.1:0".parse().unwrap(),
             allow_hdgst: digests,
             allow_ddgst: digests,
+            discovery_only: false,
         };
         let addr = server.add_listener(listener).await.unwrap();
         (server, addr)

@@ -70,7 +70,8 @@ impl AppliedNamespace {
 
 struct AppliedListener {
     spec: pb::ListenerSpec,
-    port_id: Option<u16>,
+    /// The port ID it is served under (a discovery-only one's too).
+    port_id: u16,
     addr: SocketAddr,
     /// Kept when it is bound anew, so deleting it closes every socket's connections.
     life: ListenerLife,
@@ -797,11 +798,8 @@ impl NvmfInternal {
         // Their port IDs are theirs to keep, and so are those the wanted listeners name (the
         // agent's): no listener given one here takes one of them.
         let named = wanted.values().filter_map(|l| u16::try_from(l.spec.as_ref()?.port_id).ok());
-        let reserved: BTreeSet<u16> = rebound
-            .values()
-            .filter_map(|old| old.port_id)
-            .chain(named.filter(|id| *id != 0))
-            .collect();
+        let reserved: BTreeSet<u16> =
+            rebound.values().map(|old| old.port_id).chain(named.filter(|id| *id != 0)).collect();
         for (name, mut l) in wanted {
             let spec = l.spec.clone().unwrap_or_default();
             let result = match listener_settings(&spec) {
@@ -810,13 +808,12 @@ impl NvmfInternal {
                 Ok(wanted) => {
                     // A listener bound anew keeps its port ID (the discovery log's PORTID).
                     let old = rebound.get(&name);
-                    let ids =
-                        PortIds { prefer: old.and_then(|old| old.port_id), reserved: &reserved };
+                    let ids = PortIds { prefer: old.map(|old| old.port_id), reserved: &reserved };
                     let life = old.map(|old| old.life.clone()).unwrap_or_default();
                     self.apply_listener(&name, spec, &wanted, &mut listeners, ids, life).await
                 }
             };
-            let old_id = rebound.get(&name).and_then(|old| old.port_id);
+            let old_id = rebound.get(&name).map(|old| old.port_id);
             let old_life = rebound.get(&name).map(|old| old.life.clone());
             if let (Err(_), Some(old)) = (&result, rebound.remove(&name)) {
                 self.restore_listener(&name, old, &mut listeners, &reserved).await;
@@ -830,17 +827,19 @@ impl NvmfInternal {
                 life.delete();
             }
             // The I/O controllers a rebound listener kept carry its port ID, whose ANA
-            // states they follow and with which they end. One that does not keep it (made
-            // discovery-only, or not started again) ends them now: the ID is free for the
-            // next listener, whose states and deletion must not reach them.
+            // states they follow and with which they end. One that does not keep it as an
+            // I/O listener ends them now: not started again, its ID is free for the next
+            // listener, whose states and deletion must not reach them; under another ID,
+            // likewise; made discovery-only, it serves them no more.
+            let serves_io_as = |l: &AppliedListener| (!l.spec.discovery_only).then_some(l.port_id);
             if let Some(id) = old_id
-                && listeners.get(&name).and_then(|l| l.port_id) != Some(id)
+                && listeners.get(&name).and_then(serves_io_as) != Some(id)
             {
                 self.server.target().end_controllers_through(id);
             }
             l.status = Some(pb::ListenerStatus {
                 apply: Some(status(l.generation, &result)),
-                port_id: listeners.get(&name).and_then(|x| x.port_id).map_or(0, u32::from),
+                port_id: listeners.get(&name).map_or(0, |x| u32::from(x.port_id)),
             });
             out.listeners.push(l);
         }
@@ -897,14 +896,12 @@ impl NvmfInternal {
             listeners.insert(name.to_owned(), started);
         }
         let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
-        if let Some(id) = applied.port_id {
-            let target = self.server.target();
-            target.set_ana_states(id, states).map_err(|e| e.to_string())?;
-            target
-                .set_listener_digests(id, spec.header_digest_allowed(), spec.data_digest_allowed())
-                .map_err(|e| e.to_string())?;
-        }
-        self.server.target().set_referrals(applied.addr, referrals);
+        let (target, id) = (self.server.target(), applied.port_id);
+        target.set_ana_states(id, states).map_err(|e| e.to_string())?;
+        target
+            .set_listener_digests(id, spec.header_digest_allowed(), spec.data_digest_allowed())
+            .map_err(|e| e.to_string())?;
+        target.set_referrals(applied.addr, referrals);
         applied.spec = spec;
         Ok(())
     }
@@ -923,7 +920,7 @@ impl NvmfInternal {
         }
         let restored = match listener_settings(&old.spec) {
             Ok(settings) => {
-                let ids = PortIds { prefer: old.port_id, reserved };
+                let ids = PortIds { prefer: Some(old.port_id), reserved };
                 self.apply_listener(name, old.spec, &settings, listeners, ids, old.life).await
             }
             Err(e) => Err(e),
@@ -935,12 +932,7 @@ impl NvmfInternal {
 
     /// Stops listener `l`; returns once its socket is closed.
     async fn stop_listener(&self, l: &AppliedListener, connections: Connections) {
-        match l.port_id {
-            Some(id) => {
-                let _ = self.server.remove_listener(id, connections).await;
-            }
-            None => self.server.remove_discovery_listener(l.addr, connections).await,
-        }
+        let _ = self.server.remove_listener(l.port_id, connections).await;
     }
 
     async fn start_listener(
@@ -968,16 +960,8 @@ impl NvmfInternal {
             .filter(|p| *p != 0)
             .ok_or_else(|| format!("spec.port {} out of range 1..=65535", spec.port))?;
         let addr = SocketAddr::new(ip, port);
-        if spec.discovery_only {
-            let bound = self
-                .server
-                .add_discovery_listener_of(addr, &life)
-                .await
-                .map_err(|e| e.to_string())?;
-            return Ok(AppliedListener { spec: spec.clone(), port_id: None, addr: bound, life });
-        }
         // Listeners of the service's own configuration file hold port IDs too.
-        let mut used: BTreeSet<u16> = others.values().filter_map(|x| x.port_id).collect();
+        let mut used: BTreeSet<u16> = others.values().map(|x| x.port_id).collect();
         used.extend(self.server.target().listeners().iter().map(|l| l.port_id));
         let port_id = match spec.port_id {
             // None named (an older agent's Sync): the one it had, else the lowest free one.
@@ -1000,9 +984,10 @@ impl NvmfInternal {
             addr,
             allow_hdgst: spec.header_digest_allowed(),
             allow_ddgst: spec.data_digest_allowed(),
+            discovery_only: spec.discovery_only,
         };
         let bound = self.server.add_listener_of(spec_of, &life).await.map_err(|e| e.to_string())?;
-        Ok(AppliedListener { spec: spec.clone(), port_id: Some(port_id), addr: bound, life })
+        Ok(AppliedListener { spec: spec.clone(), port_id, addr: bound, life })
     }
 
     /// Lifts the write protection hosts set on the applied namespace `name` and makes that
@@ -1960,8 +1945,9 @@ mod tests {
     const TEST_NQN: &str = "nqn.2024-01.io.example:listeners";
 
     /// An I/O listener made discovery-only (its address bound again, its connections kept)
-    /// ends the I/O controllers made through it: they would keep a port ID no listener
-    /// has, which a listener added later takes, its ANA states and its deletion with it.
+    /// ends the I/O controllers made through it, which it serves no more; it keeps its port
+    /// ID, so a listener added later takes another, and its ANA states reach only its own
+    /// controllers.
     #[tokio::test]
     async fn an_io_listener_made_discovery_only_ends_its_io_controllers() {
         use crate::initiator::{HostController, HostOptions, HostQueue};
@@ -1987,14 +1973,14 @@ mod tests {
         assert_eq!(target.controller_count(TEST_NQN), 0);
         disc.keep_alive().await.expect("the discovery controller stays");
 
-        // Another listener takes the free port ID with its ANA states: only its own
-        // controllers are left to follow them.
+        // Another listener comes with its ANA states: only its own controllers follow them.
         let ids = sync_listeners(
             &internal,
             vec![test_listener("a", a, true, &[], false), test_listener("b", b, false, &[], true)],
         )
         .await;
-        assert_eq!(ids["listeners/b"], a_id, "the free port ID");
+        assert_eq!(ids["listeners/a"], a_id, "discovery-only, under its port ID still");
+        assert_ne!(ids["listeners/b"], a_id, "a port ID of its own");
         let at_b = std::net::SocketAddr::from(([127, 0, 0, 1], b));
         let _fresh = HostController::connect(at_b, TEST_NQN, &opts, 1).await.unwrap();
         assert_eq!(target.controller_count(TEST_NQN), 1, "B's controller alone");
@@ -2110,8 +2096,42 @@ mod tests {
         assert_eq!(ids(1), (NGUID.to_owned(), UUID.to_owned()));
     }
 
-    /// A discovery listener bound anew elsewhere with its connections kept serves them its
-    /// referrals, and an I/O listener's kept discovery session still names its port ID.
+    /// A discovery-only listener is served under the port ID its spec names, as any other:
+    /// its status shows it, and the log served through it names it in its own entry (the
+    /// current discovery subsystem, NVMe Base 2.0 Figure 262, as nvmet's port ID there).
+    #[tokio::test]
+    async fn a_discovery_only_listener_names_its_port_id_in_its_own_entry() {
+        use crate::initiator::{HostOptions, HostQueue};
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let held = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [d, io] = held.map(|l| l.local_addr().unwrap().port());
+        let named = |name: &str, port: u16, discovery_only: bool, id: u32| {
+            let mut l = test_listener(name, port, discovery_only, &[], false);
+            l.spec.as_mut().unwrap().port_id = id;
+            l
+        };
+        let ids =
+            sync_listeners(&internal, vec![named("d", d, true, 5), named("io", io, false, 6)])
+                .await;
+        assert_eq!((ids["listeners/d"], ids["listeners/io"]), (5, 6));
+        let mut q =
+            HostQueue::open(([127, 0, 0, 1], d).into(), &HostOptions::default()).await.unwrap();
+        assert!(
+            q.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success()
+        );
+        q.property_set(0x14, 1).await.unwrap();
+        let log = q.get_log_page(0x70, 3 * 1024, 0).await.unwrap();
+        let entry = |i: usize| {
+            let e = &log[i * 1024..(i + 1) * 1024];
+            (e[2], u16::from_le_bytes([e[4], e[5]]))
+        };
+        assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 2);
+        assert_eq!([entry(1), entry(2)], [(3, 5), (2, 6)], "(SUBTYPE, PORTID)");
+    }
+
+    /// A listener bound anew elsewhere with its connections kept serves them its referrals,
+    /// and their discovery sessions still name its port ID (a discovery-only one's too).
     #[tokio::test]
     async fn a_rebound_listener_keeps_its_referrals_for_kept_sessions() {
         use crate::initiator::{HostOptions, HostQueue};
@@ -2126,7 +2146,8 @@ mod tests {
             ]
         };
         let ids = sync_listeners(&internal, listeners(d1, io1)).await;
-        let io_id = ids["listeners/io"];
+        let [disc_id, io_id] =
+            [&ids["listeners/disc"], &ids["listeners/io"]].map(|id| u16::try_from(*id).unwrap());
         let opts = HostOptions { kato_ms: 120_000, ..HostOptions::default() };
         let mut sessions = Vec::new();
         for port in [d1, io1] {
@@ -2149,13 +2170,12 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
         };
-        let io_id = u16::try_from(io_id).unwrap();
         let want = |d: u16, io: u16| {
             let at = |p: u16| ("127.0.0.1".to_owned(), p.to_string());
             let nvm = (2, io_id, at(io).0, at(io).1);
             let referral = |a: &str| (1, 0, a.to_owned(), "8009".to_owned());
             [
-                vec![(3, 0, at(d).0, at(d).1), nvm.clone(), referral("192.0.2.20")],
+                vec![(3, disc_id, at(d).0, at(d).1), nvm.clone(), referral("192.0.2.20")],
                 vec![(3, io_id, at(io).0, at(io).1), nvm, referral("192.0.2.21")],
             ]
         };

@@ -135,6 +135,7 @@ pub fn fuzz_controller(data: &[u8]) {
         addr: std::net::SocketAddr::from(([127, 0, 0, 1], 4420)),
         allow_hdgst: true,
         allow_ddgst: true,
+        discovery_only: false,
     };
     if target.add_listener(listener).is_err() {
         return;

@@ -101,23 +101,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         // Sockets before volumes: an address that does not bind (not this host's, in use)
         // refuses the file before a volume file is created or grown. Hosts that connect
         // meanwhile wait in the backlog until the namespaces are there.
-        let discovery = match config.discovery {
-            Some(addr) => Some(dpu_nvmf::server::bind(addr).await?),
-            None => None,
-        };
         let mut sockets = Vec::new();
-        for spec in config.listener_specs() {
+        for (spec, _) in config.listener_specs() {
             sockets.push(dpu_nvmf::server::bind(spec.addr).await?);
         }
         config.apply(&target)?;
-        if let Some(socket) = discovery {
-            let bound = server.serve_discovery_listener(socket);
-            target.set_referrals(bound, &config.discovery_referrals);
-        }
-        let listeners = config.listener_specs().into_iter().zip(sockets).zip(&config.listeners);
-        for ((spec, socket), l) in listeners {
+        for ((spec, referrals), socket) in config.listener_specs().into_iter().zip(sockets) {
             let bound = server.serve_listener(spec, socket)?;
-            target.set_referrals(bound, &l.referrals);
+            target.set_referrals(bound, referrals);
         }
         config.apply_ana_states(&target)?;
         if let Some(store) = target.namespace_store() {

@@ -90,7 +90,7 @@ impl BoundSocket {
 }
 
 /// Binds a listening socket on `addr` (port 0 picks a free port), to be served by
-/// [`Server::serve_listener`] or [`Server::serve_discovery_listener`]. An IPv6 socket is
+/// [`Server::serve_listener`]. An IPv6 socket is
 /// dual-stack (IPV6_V6ONLY off) whatever `net.ipv6.bindv6only` says, so `[::]` accepts
 /// IPv4 hosts too, as the discovery log tells them ([`crate::identify::address_seen`]) and
 /// the agent's address checks assume.
@@ -319,8 +319,8 @@ pub struct Server {
     maxh2cdata: u32,
     /// [`QueueConfig::max_c2h_data`] of the connections accepted from now on.
     max_c2h_data: Arc<AtomicUsize>,
+    /// Every listener, discovery-only ones too, by port ID.
     listeners: Mutex<HashMap<u16, Accepting>>,
-    discovery: Mutex<Vec<Accepting>>,
     /// Connections of every listener that have not connected yet.
     unconnected: Unconnected,
     /// Write data asked for by R2T over the connections of every listener.
@@ -334,7 +334,6 @@ pub struct Server {
 /// A listening socket's accept loop.
 #[derive(Debug)]
 struct Accepting {
-    addr: SocketAddr,
     task: JoinHandle<()>,
     /// Its connections' [`QueueConfig::listener`].
     life: ListenerLife,
@@ -366,7 +365,6 @@ impl Server {
             maxh2cdata: 128 * 1024,
             max_c2h_data: Arc::new(AtomicUsize::new(QueueConfig::default().max_c2h_data)),
             listeners: Mutex::new(HashMap::new()),
-            discovery: Mutex::new(Vec::new()),
             unconnected: Unconnected::new(MAX_UNCONNECTED),
             write_budget: WriteBudget::default(),
         })
@@ -423,7 +421,10 @@ impl Server {
     }
 
     /// Binds `spec.addr` (port 0 picks a free port), registers the listener for the
-    /// discovery log and serves it. Returns the bound address.
+    /// discovery log and serves it. Returns the bound address. A discovery-only listener
+    /// (`spec.discovery_only`, the well-known discovery port 8009) serves the discovery
+    /// controller alone (an admin Connect to any other subsystem is refused) and no
+    /// subsystem entry of the log names it; the log served through it names its port ID.
     pub async fn add_listener(&self, spec: ListenerSpec) -> Result<SocketAddr, ServerError> {
         self.add_listener_of(spec, &ListenerLife::default()).await
     }
@@ -459,12 +460,17 @@ impl Server {
         self.target.add_listener(spec.clone())?;
         let cfg = QueueConfig {
             maxh2cdata: self.maxh2cdata,
+            discovery_only: spec.discovery_only,
             port_id: Some(spec.port_id),
             listener: life.clone(),
             ..QueueConfig::default()
         };
         let accepting = self.accept(listener, addr, cfg);
-        info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
+        if spec.discovery_only {
+            info!(%addr, port_id = spec.port_id, "NVMe/TCP discovery listener");
+        } else {
+            info!(%addr, port_id = spec.port_id, "NVMe/TCP listener");
+        }
         if let Ok(mut l) = self.listeners.lock() {
             l.insert(spec.port_id, accepting);
         }
@@ -489,7 +495,7 @@ impl Server {
             self.max_c2h_data.clone(),
             self.unconnected.clone(),
         ));
-        Accepting { addr, task, life }
+        Accepting { task, life }
     }
 
     /// Stops accepting on a listener and removes it from the discovery log; returns once
@@ -512,80 +518,11 @@ impl Server {
         Ok(())
     }
 
-    /// Serves the discovery controller alone on `addr` (an admin Connect to any other
-    /// subsystem is refused) without listing it in the discovery log: the well-known
-    /// discovery port 8009.
-    pub async fn add_discovery_listener(
-        &self,
-        addr: SocketAddr,
-    ) -> Result<SocketAddr, ServerError> {
-        self.add_discovery_listener_of(addr, &ListenerLife::default()).await
-    }
-
-    /// As [`add_discovery_listener`](Self::add_discovery_listener), a socket of listener
-    /// `life` (bound anew: deleting it also closes what its earlier sockets accepted).
-    pub async fn add_discovery_listener_of(
-        &self,
-        addr: SocketAddr,
-        life: &ListenerLife,
-    ) -> Result<SocketAddr, ServerError> {
-        let socket = bind(addr).await?;
-        Ok(self.serve_discovery_listener_of(socket, life))
-    }
-
-    /// As [`add_discovery_listener`](Self::add_discovery_listener), on a socket [`bind`]
-    /// bound already.
-    pub fn serve_discovery_listener(&self, socket: BoundSocket) -> SocketAddr {
-        self.serve_discovery_listener_of(socket, &ListenerLife::default())
-    }
-
-    fn serve_discovery_listener_of(
-        &self,
-        BoundSocket { listener, addr: bound }: BoundSocket,
-        life: &ListenerLife,
-    ) -> SocketAddr {
-        let cfg = QueueConfig {
-            maxh2cdata: self.maxh2cdata,
-            discovery_only: true,
-            listener: life.clone(),
-            ..QueueConfig::default()
-        };
-        let accepting = self.accept(listener, bound, cfg);
-        info!(addr = %bound, "NVMe/TCP discovery listener");
-        if let Ok(mut d) = self.discovery.lock() {
-            d.push(accepting);
-        }
-        bound
-    }
-
-    /// Stops a discovery listener started by [`add_discovery_listener`](Self::add_discovery_listener);
-    /// returns once its socket is closed.
-    pub async fn remove_discovery_listener(&self, addr: SocketAddr, connections: Connections) {
-        self.target.set_referrals(addr, &[]);
-        let stopped: Vec<Accepting> = match self.discovery.lock() {
-            Ok(mut d) => {
-                let (gone, kept) =
-                    std::mem::take(&mut *d).into_iter().partition(|a| a.addr == addr);
-                *d = kept;
-                gone
-            }
-            Err(_) => Vec::new(),
-        };
-        for a in stopped {
-            a.stop(connections).await;
-        }
-    }
-
     /// Stops every listener (and following block devices).
     pub fn stop(&self) {
         self.device_watch.abort();
         if let Ok(mut l) = self.listeners.lock() {
             for (_, a) in l.drain() {
-                a.task.abort();
-            }
-        }
-        if let Ok(mut d) = self.discovery.lock() {
-            for a in d.drain(..) {
                 a.task.abort();
             }
         }
@@ -669,7 +606,7 @@ async fn accept_loop(
                 let Some((slot, _)) = admitted else { continue };
                 let _ = stream.set_nodelay(true);
                 // The digests the registry has for the listener now (they change in place);
-                // a discovery-only listener, not in it, allows both.
+                // one removed meanwhile allows both (its connections close at their tick).
                 let (allow_hdgst, allow_ddgst) = listener_cfg
                     .port_id
                     .and_then(|id| target.listener_digests(id))

@@ -515,7 +515,9 @@ impl Default for NamespaceAttrs {
 /// A listener as the discovery log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerSpec {
-    /// Port ID (PORTID of discovery log entries), unique per target.
+    /// Port ID (PORTID of discovery log entries), unique per target, a discovery-only
+    /// listener's too: it names the listener in the entry of the discovery subsystem
+    /// served through it.
     pub port_id: u16,
     /// Address the listener binds.
     pub addr: SocketAddr,
@@ -523,6 +525,9 @@ pub struct ListenerSpec {
     pub allow_hdgst: bool,
     /// Whether a host may enable data digests.
     pub allow_ddgst: bool,
+    /// It serves the discovery controller alone, and no subsystem entry names it (the
+    /// well-known discovery port 8009).
+    pub discovery_only: bool,
 }
 
 /// Asynchronous-event relevant state of a controller.
@@ -890,7 +895,7 @@ pub struct DiscoveryEntry {
     /// Subsystem NQN (the well-known discovery NQN for a referral and the current
     /// discovery subsystem).
     pub subnqn: String,
-    /// The listener's port ID (PORTID): 0 for a referral and a discovery-only listener.
+    /// The listener's port ID (PORTID): 0 for a referral.
     pub port_id: u16,
     /// The listener's address, or the referred discovery service's (TRADDR, TRSVCID).
     pub addr: SocketAddr,
@@ -1510,7 +1515,8 @@ impl Target {
         Some(SubsystemIdentity { nqn, serial, model })
     }
 
-    /// Adds a listener to the discovery log. The caller binds the socket.
+    /// Adds a listener to the discovery log (a discovery-only one to the logs served
+    /// through it alone). The caller binds the socket.
     pub fn add_listener(&self, l: ListenerSpec) -> Result<(), RegistryError> {
         let mut r = self.lock();
         if r.listeners.contains_key(&l.port_id) || r.listeners.values().any(|x| x.addr == l.addr) {
@@ -1611,7 +1617,7 @@ impl Target {
         let r = self.lock();
         let mut out = Vec::new();
         if let Some(addr) = through {
-            // A discovery-only listener has no port ID.
+            // 0 only for an address no listener is bound to (tests driving a connection).
             let port_id = r.listeners.values().find(|l| l.addr == addr).map_or(0, |l| l.port_id);
             out.push(DiscoveryEntry {
                 subtype: DiscoverySubtype::CurrentDiscovery,
@@ -1621,7 +1627,7 @@ impl Target {
             });
         }
         for s in r.subsystems.values().filter(|s| s.spec.allows(hostnqn)) {
-            for l in r.listeners.values() {
+            for l in r.listeners.values().filter(|l| !l.discovery_only) {
                 out.push(DiscoveryEntry {
                     subtype: DiscoverySubtype::Nvm,
                     subnqn: s.spec.nqn.clone(),
@@ -1988,6 +1994,7 @@ impl ListenerSpec {
             addr: SocketAddr::from(([127, 0, 0, 1], 4420)),
             allow_hdgst: true,
             allow_ddgst: true,
+            discovery_only: false,
         }
     }
 }
@@ -2332,7 +2339,8 @@ mod tests {
     /// NVMe-oF 1.1 §5.3: a listener's referrals follow the subsystem entries of the log
     /// served through it, as entries of subtype 1 naming the discovery NQN; other
     /// listeners' logs do not show them. Each log served through a listener starts with
-    /// the discovery subsystem at that listener (subtype 3).
+    /// the discovery subsystem at that listener (subtype 3) under its port ID, a
+    /// discovery-only listener's too, which no subsystem entry names.
     #[test]
     fn referrals_show_through_their_listener_only() {
         let t = Target::new();
@@ -2342,6 +2350,8 @@ mod tests {
         let io = ListenerSpec::loopback_for_tests();
         t.add_listener(io.clone()).unwrap();
         let disc: SocketAddr = "127.0.0.1:8009".parse().unwrap();
+        let disc_only = ListenerSpec { port_id: 9, addr: disc, discovery_only: true, ..io.clone() };
+        t.add_listener(disc_only).unwrap();
         let refs: [SocketAddr; 2] =
             ["192.0.2.20:8009".parse().unwrap(), "192.0.2.21:4420".parse().unwrap()];
         t.set_referrals(disc, &refs);
@@ -2358,7 +2368,7 @@ mod tests {
                 (DiscoverySubtype::Referral, DISCOVERY_NQN, refs[1]),
             ]
         );
-        assert_eq!(through_disc[0].port_id, 0, "a discovery-only listener's");
+        assert_eq!(through_disc[0].port_id, 9, "a discovery-only listener's");
         let (_, through_io) = t.discovery_log(h, Some(io.addr));
         let kinds: Vec<_> = through_io.iter().map(|e| (e.subtype, e.port_id, e.addr)).collect();
         assert_eq!(

@@ -73,6 +73,7 @@ async fn serve(nqn: &str, volume: &Arc<Volume>) -> (Arc<Target>, Arc<Server>, Ho
         addr: "127.0.0.1:0".parse().unwrap(),
         allow_hdgst: true,
         allow_ddgst: true,
+        discovery_only: false,
     };
     let addr = server.add_listener(listener).await.unwrap();
     let c = HostController::connect(addr, nqn, &HostOptions::default(), 1).await.unwrap();

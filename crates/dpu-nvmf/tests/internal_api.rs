@@ -449,9 +449,9 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
         let l = r.listeners.iter().find(|l| l.name == name).unwrap();
         l.status.as_ref().unwrap().port_id
     };
-    let mut ids = [port_id("listeners/l1"), port_id("listeners/hdgst")];
+    let mut ids = ["listeners/l1", "listeners/hdgst", "listeners/disc"].map(port_id);
     ids.sort();
-    assert_eq!((ids, port_id("listeners/disc")), ([1, 2], 0), "I/O listeners get port IDs");
+    assert_eq!(ids, [1, 2, 3], "every listener gets a port ID, a discovery-only one too");
     assert!(
         r.listeners
             .iter()

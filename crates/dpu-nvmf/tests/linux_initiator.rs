@@ -366,7 +366,7 @@ async fn linux_initiator_discovers_connects_formats_and_verifies() {
     .unwrap();
     let server = Server::new(t.clone(), 8);
     let io = common::loopback_listener(&server, 1).await;
-    let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let disc = common::loopback_discovery_listener(&server, 2).await;
     // Namespace 2, added while the guest is connected, is a loop device with 4 KiB sectors
     // over a sparse file (detached on every exit path).
     let hot_image = dir.path().join("hot.img");

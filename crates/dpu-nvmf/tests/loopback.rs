@@ -56,6 +56,7 @@ fn loopback_listener(port_id: u16) -> ListenerSpec {
         addr: "127.0.0.1:0".parse().unwrap(),
         allow_hdgst: true,
         allow_ddgst: true,
+        discovery_only: false,
     }
 }
 
@@ -278,7 +279,8 @@ async fn discovery_log_lists_allowed_subsystems_only() {
             max_io_queues: dpu_nvmf::target::DEFAULT_IO_QUEUES,
         })
         .unwrap();
-    let disc = server.add_discovery_listener("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let disc_only = ListenerSpec { discovery_only: true, ..loopback_listener(8) };
+    let disc = server.add_listener(disc_only).await.unwrap();
     let mut q = HostQueue::open(disc, &opts(false, false)).await.unwrap();
     assert!(q.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap().cqe.status.is_success());
     q.property_set(0x14, 1).await.unwrap();
@@ -288,6 +290,7 @@ async fn discovery_log_lists_allowed_subsystems_only() {
     let log = q.get_log_page(0x70, 3072, 0).await.unwrap();
     let itself = &log[1024..2048];
     assert_eq!(itself[2], 3, "SUBTYPE: current discovery subsystem");
+    assert_eq!(u16::from_le_bytes([itself[4], itself[5]]), 8, "PORTID: the listener's");
     assert_eq!(&itself[256..256 + DISCOVERY_NQN.len()], DISCOVERY_NQN.as_bytes());
     let disc_port = format!("{}\0", disc.port());
     assert_eq!(&itself[32..32 + disc_port.len()], disc_port.as_bytes());
@@ -432,6 +435,7 @@ async fn ipv6_listener_and_its_discovery_entry() {
             addr: "[::1]:0".parse().unwrap(),
             allow_hdgst: false,
             allow_ddgst: false,
+            discovery_only: false,
         })
         .await
         .unwrap();

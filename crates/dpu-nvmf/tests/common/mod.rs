@@ -51,13 +51,22 @@ pub fn add_subsystem(t: &Target, nqn: &str, serial: &str, model: &str, hosts: &[
 /// Serves a listener with port ID `port_id` on a free loopback port (both digests
 /// allowed); returns its address.
 pub async fn loopback_listener(server: &Server, port_id: u16) -> SocketAddr {
-    let spec = ListenerSpec {
+    server.add_listener(loopback_spec(port_id, false)).await.unwrap()
+}
+
+/// [`loopback_listener`], discovery only.
+pub async fn loopback_discovery_listener(server: &Server, port_id: u16) -> SocketAddr {
+    server.add_listener(loopback_spec(port_id, true)).await.unwrap()
+}
+
+fn loopback_spec(port_id: u16, discovery_only: bool) -> ListenerSpec {
+    ListenerSpec {
         port_id,
         addr: "127.0.0.1:0".parse().unwrap(),
         allow_hdgst: true,
         allow_ddgst: true,
-    };
-    server.add_listener(spec).await.unwrap()
+        discovery_only,
+    }
 }
 
 /// The initramfs `cache/initramfs-{name}.cpio` of a guest with nvme-cli and the NVMe/TCP

@@ -320,7 +320,8 @@ pub struct ListenerSpec {
     pub allow_header_digest: ::core::option::Option<bool>,
     #[prost(bool, optional, tag = "5")]
     pub allow_data_digest: ::core::option::Option<bool>,
-    /// Serve only discovery; not listed in the discovery log (the well-known port 8009).
+    /// Serve only discovery (the well-known port 8009): named in no subsystem entry of the
+    /// discovery log, only in the entry of the discovery subsystem served through it.
     #[prost(bool, tag = "6")]
     pub discovery_only: bool,
     /// The ANA state of groups through this listener (NVMe multipath: a Linux host sends
@@ -369,8 +370,8 @@ pub struct AnaGroupState {
 pub struct ListenerStatus {
     #[prost(message, optional, tag = "1")]
     pub apply: ::core::option::Option<ObjectStatus>,
-    /// The port ID the service serves the listener under (ListenerSpec.port_id); 0 while it
-    /// does not, and for a discovery_only listener, which is in no discovery log entry.
+    /// The port ID the service serves the listener under (ListenerSpec.port_id), a
+    /// discovery_only one's too; 0 while it does not serve it.
     #[prost(uint32, tag = "2")]
     pub port_id: u32,
 }
