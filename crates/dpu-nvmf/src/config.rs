@@ -492,6 +492,14 @@ impl Config {
     /// the kernel picks, which no host is told), ANA states and referrals.
     fn check_listeners(&self) -> Result<(), ConfigError> {
         let listener = |whose: String, message: String| ConfigError::Listener { whose, message };
+        // 0 is no port ID (the API's are 1..=65535): referrals carry it in the log.
+        let no_id = || "port_id 0 is not one (1-65535)".to_owned();
+        if self.discovery.is_some() && self.discovery_port_id == Some(0) {
+            return Err(listener("discovery".into(), no_id()));
+        }
+        if let Some(l) = self.listeners.iter().find(|l| l.port_id == 0) {
+            return Err(listener(l.whose(), no_id()));
+        }
         let mut port_ids = BTreeSet::new();
         match (self.discovery, self.discovery_port_id()) {
             (None, _) if self.discovery_port_id.is_some() => {
@@ -1286,6 +1294,23 @@ mod tests {
         assert_eq!(e("discovery = \"[::1]:0\""), "discovery: address [::1]:0: port 0");
         let twice = one.clone() + &listener(1, "127.0.0.1:4421", "");
         assert_eq!(e(&twice), "listener 1: port_id listed twice");
+        // Port IDs are 1..=65535, as the API's; the discovery listener's is one of them.
+        assert_eq!(
+            e(&listener(0, "127.0.0.1:4420", "")),
+            "listener 0: port_id 0 is not one (1-65535)"
+        );
+        let disc =
+            |id: u16| format!("discovery = \"127.0.0.1:8009\"\ndiscovery_port_id = {id}\n{one}");
+        assert_eq!(
+            e(&disc(1)),
+            "listener 1: port_id is the discovery listener's (discovery_port_id)"
+        );
+        assert_eq!(e(&disc(0)), "discovery: port_id 0 is not one (1-65535)");
+        assert_eq!(Config::parse(&disc(2)).unwrap().discovery_port_id(), Some(2));
+        assert_eq!(
+            e(&format!("discovery_port_id = 2\n{one}")),
+            "discovery: discovery_port_id without a discovery listener"
+        );
         let same_address = one.clone() + &listener(2, "127.0.0.1:4420", "");
         assert_eq!(
             e(&same_address),

@@ -961,8 +961,9 @@ impl NvmfInternal {
             .ok_or_else(|| format!("spec.port {} out of range 1..=65535", spec.port))?;
         let addr = SocketAddr::new(ip, port);
         // Listeners of the service's own configuration file hold port IDs too.
+        let registered = self.server.target().listeners();
         let mut used: BTreeSet<u16> = others.values().map(|x| x.port_id).collect();
-        used.extend(self.server.target().listeners().iter().map(|l| l.port_id));
+        used.extend(registered.iter().map(|l| l.port_id));
         let port_id = match spec.port_id {
             // None named (an older agent's Sync): the one it had, else the lowest free one.
             0 => {
@@ -975,7 +976,10 @@ impl NvmfInternal {
             // The agent's, the listener's for its life.
             named => match u16::try_from(named) {
                 Ok(id) if !used.contains(&id) => id,
-                Ok(id) => return Err(format!("spec.port_id {id} is another listener's")),
+                Ok(id) => {
+                    let holder = port_id_holder(id, others, &registered);
+                    return Err(format!("spec.port_id {id} is the port ID of {holder}"));
+                }
                 Err(_) => return Err(format!("spec.port_id {named} out of range 1..=65535")),
             },
         };
@@ -1336,6 +1340,28 @@ fn without_in_place_attrs(spec: &pb::NamespaceSpec) -> pb::NamespaceSpec {
 struct PortIds<'a> {
     prefer: Option<u16>,
     reserved: &'a BTreeSet<u16>,
+}
+
+/// Whose port ID `id` is, for a Sync's error: another of the agent's listeners (`others`,
+/// by name), or else one the service's configuration file (`--config`) made at start,
+/// among those `registered`: the file's listeners hold their IDs before any Sync, and
+/// never give them up, so the agent's listener must take another.
+fn port_id_holder(
+    id: u16,
+    others: &BTreeMap<String, AppliedListener>,
+    registered: &[ListenerSpec],
+) -> String {
+    if let Some((name, _)) = others.iter().find(|(_, l)| l.port_id == id) {
+        return name.clone();
+    }
+    match registered.iter().find(|l| l.port_id == id) {
+        Some(l) => format!(
+            "the listener at {} of the service's configuration file, which it holds from \
+             the start: give this listener another port ID, or change the file",
+            l.addr
+        ),
+        None => "another listener".into(),
+    }
 }
 
 /// A listener spec without its ANA states, referrals and digests, which change in place.
@@ -2043,6 +2069,50 @@ mod tests {
         assert!(HostQueue::open(at, &HostOptions::default()).await.is_ok());
     }
 
+    /// The listeners of the service's own configuration file hold their port IDs from the
+    /// start, before any Sync: an agent's listener (I/O or discovery-only) that names one
+    /// fails, saying whose it is and what to do, while the file's serves on; one that names
+    /// none takes another. No two listeners ever share a port ID.
+    #[tokio::test]
+    async fn a_port_id_of_the_configuration_file_is_refused_naming_the_files_listener() {
+        let server = Server::new(crate::Target::new(), 2);
+        let file = crate::target::ListenerSpec {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..crate::target::ListenerSpec::loopback_for_tests()
+        };
+        let file_addr = server.add_listener(file).await.unwrap();
+        let internal = NvmfInternal::new(server);
+        let held = [(); 3].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [a, b, c] = held.map(|l| l.local_addr().unwrap().port());
+        let named = |name: &str, port: u16, discovery_only: bool, id: u32| {
+            let mut l = test_listener(name, port, discovery_only, &[], false);
+            l.spec.as_mut().unwrap().port_id = id;
+            l
+        };
+        let listeners =
+            vec![named("a", a, false, 1), named("b", b, true, 1), named("c", c, false, 0)];
+        let r = internal.sync_state(pb::SyncRequest { listeners, ..Default::default() }).await;
+        let outcome = |i: usize| {
+            let st = r.listeners[i].status.clone().unwrap();
+            (st.apply.unwrap(), st.port_id)
+        };
+        for i in [0, 1] {
+            let (apply, port_id) = outcome(i);
+            assert_eq!((apply.state, port_id), (pb::ApplyState::Failed as i32, 0), "{apply:?}");
+            assert!(
+                apply.message.contains(&format!(
+                    "spec.port_id 1 is the port ID of the listener at {file_addr} of the \
+                     service's configuration file"
+                )),
+                "{apply:?}"
+            );
+        }
+        let (apply, port_id) = outcome(2);
+        assert_eq!((apply.state, port_id), (pb::ApplyState::Applied as i32, 2), "{apply:?}");
+        let t = internal.server.target();
+        assert_eq!(t.listener(1).map(|l| l.addr), Some(file_addr), "the file's serves on");
+    }
+
     /// Listeners are served under the port IDs their specs name (the agent's, each the
     /// listener's for its life), whatever their order: two that trade theirs in one Sync
     /// both apply, one that names none takes the lowest ID no other names, and one naming
@@ -2069,7 +2139,11 @@ mod tests {
         let apply = |i: usize| r.listeners[i].status.clone().unwrap().apply.unwrap();
         assert_eq!(apply(0).state, pb::ApplyState::Applied as i32, "{}", apply(0).message);
         assert_eq!(apply(1).state, pb::ApplyState::Failed as i32);
-        assert!(apply(1).message.contains("port_id 3 is another listener's"), "{:?}", apply(1));
+        assert!(
+            apply(1).message.contains("spec.port_id 3 is the port ID of listeners/a"),
+            "{:?}",
+            apply(1)
+        );
     }
 
     /// A namespace's status shows the NGUID and UUID hosts see, derived ones too (the API

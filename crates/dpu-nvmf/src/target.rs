@@ -154,9 +154,18 @@ pub enum RegistryError {
         /// NSID.
         nsid: u32,
     },
-    /// A listener with this port ID or address exists.
+    /// A listener with this address exists.
     #[error("listener {0} already exists")]
     ListenerExists(String),
+    /// Another listener has this port ID: hosts' multipath and discovery tell listeners
+    /// apart by it, so no two share one.
+    #[error("port ID {port_id} is the listener's at {by}")]
+    PortIdTaken {
+        /// The port ID.
+        port_id: u16,
+        /// The address of the listener that has it.
+        by: SocketAddr,
+    },
     /// No such listener.
     #[error("listener {0} not found")]
     NoListener(String),
@@ -1519,7 +1528,10 @@ impl Target {
     /// through it alone). The caller binds the socket.
     pub fn add_listener(&self, l: ListenerSpec) -> Result<(), RegistryError> {
         let mut r = self.lock();
-        if r.listeners.contains_key(&l.port_id) || r.listeners.values().any(|x| x.addr == l.addr) {
+        if let Some(x) = r.listeners.get(&l.port_id) {
+            return Err(RegistryError::PortIdTaken { port_id: l.port_id, by: x.addr });
+        }
+        if r.listeners.values().any(|x| x.addr == l.addr) {
             return Err(RegistryError::ListenerExists(l.addr.to_string()));
         }
         r.listeners.insert(l.port_id, l);
@@ -2334,6 +2346,23 @@ mod tests {
         moved("the removed listener's referrals went with it", false);
         t.remove_subsystem(a).unwrap();
         moved("subsystem removed", true);
+    }
+
+    /// No two listeners share a port ID, whatever serves them (discovery only or not): the
+    /// second is refused, naming the ID and the listener that has it; the first stays.
+    #[test]
+    fn a_port_id_is_one_listeners() {
+        let t = Target::new();
+        let io = ListenerSpec::loopback_for_tests();
+        t.add_listener(io.clone()).unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], 8009));
+        let second = ListenerSpec { addr, discovery_only: true, ..io.clone() };
+        let e = t.add_listener(second).unwrap_err();
+        assert_eq!(e.to_string(), "port ID 1 is the listener's at 127.0.0.1:4420");
+        let same_address = ListenerSpec { port_id: 2, ..io.clone() };
+        assert_eq!(t.listeners(), [io]);
+        let e = t.add_listener(same_address).unwrap_err();
+        assert_eq!(e.to_string(), "listener 127.0.0.1:4420 already exists");
     }
 
     /// NVMe-oF 1.1 §5.3: a listener's referrals follow the subsystem entries of the log
