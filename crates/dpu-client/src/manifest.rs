@@ -195,11 +195,12 @@ impl Resource {
     }
 
     /// The resource as apply and diff compare it with `current`, the agent's copy:
-    /// [`shown`](Self::shown), and a volume's block size or a listener's transport and
-    /// address spelled as the agent's when the two spell one value (a RAM or file volume's
-    /// 0 and 512, an unset transport and TCP, `0:0:0:0:0:0:0:1` and `::1`), since the agent
-    /// keeps its spelling over an update that only respells it; a listener's port ID the
-    /// agent's when the manifest names none, which the agent keeps.
+    /// [`shown`](Self::shown), and a volume's block size or a listener's transport, address
+    /// and referrals spelled as the agent's when the two spell one value (a RAM or file
+    /// volume's 0 and 512, an unset transport and TCP, `0:0:0:0:0:0:0:1` and `::1`, a
+    /// referral's port 0 and 8009), since the agent keeps its spelling over an update that
+    /// only respells it; a listener's port ID the agent's when the manifest names none,
+    /// which the agent keeps.
     pub fn shown_against(&self, current: &Resource) -> Resource {
         let mut shown = self.shown();
         match (&mut shown, current) {
@@ -212,11 +213,15 @@ impl Resource {
                 if spec.canonical_trtype() == theirs.canonical_trtype() {
                     spec.trtype = theirs.trtype;
                 }
-                // The agent stores an address in its canonical form, and keeps the port ID
+                // The agent stores an address in its canonical form (referrals' too, and
+                // keeps their spelling over one that reads the same), and keeps the port ID
                 // it gave a listener when a spec names none.
-                let ip = |a: &str| a.parse::<std::net::IpAddr>().ok();
+                let ip = dpu_proto::canonical_ip;
                 if ip(&spec.address).is_some() && ip(&spec.address) == ip(&theirs.address) {
                     spec.address.clone_from(&theirs.address);
+                }
+                if spec.referral_addrs().is_ok_and(|r| Ok(r) == theirs.referral_addrs()) {
+                    spec.referrals.clone_from(&theirs.referrals);
                 }
                 if spec.port_id == 0 {
                     spec.port_id = theirs.port_id;
@@ -471,6 +476,30 @@ mod tests {
         };
         assert_eq!(listener("::1").shown_against(&given(3)), given(3));
         assert_eq!(given(4).shown_against(&given(3)), given(4));
+    }
+
+    /// Referrals spelled another way (an address's case, zeros or IPv4-mapped form, port 0
+    /// for 8009) are the agent's: no difference; another referral is one.
+    #[test]
+    fn respelled_referrals_are_no_difference() {
+        use dpu_proto::dpu::nvmf::v1::Referral;
+        let listener = |refs: &[(&str, u32)]| Resource::Listener {
+            id: "l".into(),
+            spec: ListenerSpec {
+                address: "::1".into(),
+                port: 8009,
+                referrals: refs
+                    .iter()
+                    .map(|(a, p)| Referral { address: (*a).into(), port: *p })
+                    .collect(),
+                ..Default::default()
+            },
+        };
+        let stored = listener(&[("192.0.2.20", 0), ("2001:db8::1", 4420)]);
+        let respelled = listener(&[("::ffff:192.0.2.20", 8009), ("2001:0DB8::0001", 4420)]);
+        assert_eq!(respelled.shown_against(&stored), stored);
+        let other = listener(&[("192.0.2.21", 0), ("2001:db8::1", 4420)]);
+        assert_eq!(other.shown_against(&stored), other);
     }
 
     #[test]

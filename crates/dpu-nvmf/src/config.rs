@@ -473,15 +473,19 @@ fn default_write_data_budget_mib() -> usize {
 impl Config {
     /// Parses TOML.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|e| parse_error(&e, text))?;
+        let mut config: Self = toml::from_str(text).map_err(|e| parse_error(&e, text))?;
         if !(1..=MAX_IO_THREADS).contains(&config.io_threads) {
             return Err(ConfigError::IoThreads(config.io_threads));
         }
         if !(1..=MAX_WRITE_BUDGET_MIB).contains(&config.write_data_budget_mib) {
             return Err(ConfigError::WriteDataBudget(config.write_data_budget_mib));
         }
-        check_referrals("discovery_referrals", &config.discovery_referrals)?;
+        config.discovery_referrals =
+            canonical_referrals("discovery_referrals", &config.discovery_referrals)?;
         config.check_listeners()?;
+        for l in &mut config.listeners {
+            l.referrals = canonical_referrals(&l.whose(), &l.referrals)?;
+        }
         Ok(config)
     }
 
@@ -489,7 +493,7 @@ impl Config {
     /// discovery listener's too), no two addresses (the discovery listener's too) whose
     /// sockets would take one port (as the agent checks them, `server::addresses_overlap`:
     /// else the second bind would fail at start), a port given (port 0 would listen where
-    /// the kernel picks, which no host is told), ANA states and referrals.
+    /// the kernel picks, which no host is told) and ANA states.
     fn check_listeners(&self) -> Result<(), ConfigError> {
         let listener = |whose: String, message: String| ConfigError::Listener { whose, message };
         // 0 is no port ID (the API's are 1..=65535): referrals carry it in the log.
@@ -540,7 +544,6 @@ impl Config {
                 return Err(listener(l.whose(), "port_id listed twice".into()));
             }
             l.checked_ana_states()?;
-            check_referrals(&l.whose(), &l.referrals)?;
         }
         Ok(())
     }
@@ -690,7 +693,6 @@ pub fn default_discovery_port_id(taken: &BTreeSet<u16>) -> Option<u16> {
     (1..=u16::MAX).rev().find(|id| !taken.contains(id))
 }
 
-/// Checks referrals as the API checks them (host addresses, each once, at most 64).
 /// A TOML error without what toml's own `Display` shows of the file: the offending line
 /// (a misspelled `dhchap_secert = "DHHC-1:..."`, an unquoted secret), which may hold a
 /// secret. Its message may still name the string value it refuses (serde's `invalid type:
@@ -728,7 +730,13 @@ fn string_value(literal: &str) -> Option<String> {
     table.get("v")?.as_str().map(str::to_owned)
 }
 
-fn check_referrals(whose: &str, referrals: &[SocketAddr]) -> Result<(), ConfigError> {
+/// Referrals checked as the API checks them (host addresses, each once, at most 64) and in
+/// the form it reads them in, `ListenerSpec::referral_addrs` (an IPv4-mapped address as its
+/// IPv4 one: what hosts are told, and so one address however it is spelt).
+fn canonical_referrals(
+    whose: &str,
+    referrals: &[SocketAddr],
+) -> Result<Vec<SocketAddr>, ConfigError> {
     let spec = dpu_proto::dpu::nvmf::v1::ListenerSpec {
         referrals: referrals
             .iter()
@@ -740,7 +748,6 @@ fn check_referrals(whose: &str, referrals: &[SocketAddr]) -> Result<(), ConfigEr
         ..Default::default()
     };
     spec.referral_addrs()
-        .map(drop)
         .map_err(|(_, message)| ConfigError::Referral { whose: whose.to_owned(), message })
 }
 
@@ -1011,6 +1018,15 @@ mod tests {
         let e = err("", r#""192.0.2.1:8009", "192.0.2.1:8009""#);
         assert!(e.starts_with("listener 3: referrals[1].address"), "{e}");
         assert!(Config::parse(&text(r#""192.0.2.20""#, "")).is_err(), "a port is required");
+        // Read in their one form, as the API reads them: an IPv4-mapped address is its
+        // IPv4 one (and so listed twice beside it), other spellings the address itself.
+        let c = Config::parse(&text(r#""[::ffff:192.0.2.20]:8009""#, r#""[2001:DB8::0001]:8009""#))
+            .unwrap();
+        assert_eq!(c.discovery_referrals, ["192.0.2.20:8009".parse().unwrap()]);
+        assert_eq!(c.listener_specs()[0].1, ["192.0.2.20:8009".parse().unwrap()]);
+        assert_eq!(c.listeners[0].referrals, ["[2001:db8::1]:8009".parse().unwrap()]);
+        let e = err(r#""192.0.2.20:8009", "[::ffff:192.0.2.20]:8009""#, "");
+        assert!(e.starts_with("discovery_referrals: referrals[1].address"), "{e}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 pub use dpu_runtime::control::{Control, instance_id};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -951,10 +951,10 @@ impl NvmfInternal {
         {
             return Err("spec.trtype: only TCP is supported".into());
         }
-        let ip: IpAddr = spec
-            .address
-            .parse()
-            .map_err(|_| format!("spec.address {:?} is not an IP address", spec.address))?;
+        // In its one form: an IPv4-mapped address stored by an older agent is bound, and
+        // named in discovery logs, as its IPv4 address.
+        let ip = dpu_proto::canonical_ip(&spec.address)
+            .ok_or_else(|| format!("spec.address {:?} is not an IP address", spec.address))?;
         let port = u16::try_from(spec.port)
             .ok()
             .filter(|p| *p != 0)
@@ -2202,6 +2202,40 @@ mod tests {
         };
         assert_eq!(u64::from_le_bytes(log[8..16].try_into().unwrap()), 2);
         assert_eq!([entry(1), entry(2)], [(3, 5), (2, 6)], "(SUBTYPE, PORTID)");
+    }
+
+    /// Addresses are read in their one form (`dpu_proto::canonical_ip`): a listener stored
+    /// with an IPv4-mapped address (by an agent before it refused them) is served at its
+    /// IPv4 address, which its log names (ADRFAM 1) as it names its referrals, however
+    /// spelt.
+    #[tokio::test]
+    async fn listener_and_referral_addresses_are_read_in_their_canonical_form() {
+        use crate::initiator::{HostOptions, HostQueue};
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, DISCOVERY_NQN};
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        drop(held);
+        let mut l =
+            test_listener("d", port, true, &["::FFFF:192.0.2.20", "2001:0DB8::0001"], false);
+        l.spec.as_mut().unwrap().address = "::ffff:127.0.0.1".into();
+        sync_listeners(&internal, vec![l]).await;
+        let mut q =
+            HostQueue::open(([127, 0, 0, 1], port).into(), &HostOptions::default()).await.unwrap();
+        let c = q.connect(DISCOVERY_NQN, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+        assert!(c.cqe.status.is_success());
+        q.property_set(0x14, 1).await.unwrap();
+        let log = q.get_log_page(0x70, 4 * 1024, 0).await.unwrap();
+        let text = |e: &[u8]| String::from_utf8_lossy(e).trim_end_matches('\0').to_owned();
+        // (ADRFAM, TRADDR) of each entry.
+        let entries: Vec<_> = (1..4)
+            .map(|i| {
+                let e = &log[i * 1024..(i + 1) * 1024];
+                (e[1], text(&e[512..768]))
+            })
+            .collect();
+        let want = [(1, "127.0.0.1"), (1, "192.0.2.20"), (2, "2001:db8::1")];
+        assert_eq!(entries, want.map(|(f, a)| (f, a.to_owned())));
     }
 
     /// A listener bound anew elsewhere with its connections kept serves them its referrals,

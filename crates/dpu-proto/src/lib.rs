@@ -218,10 +218,11 @@ impl dpu::nvmf::v1::LatencyHistogram {
 
 impl dpu::nvmf::v1::ListenerSpec {
     /// The discovery services this listener refers hosts to, checked: each an IP
-    /// address that is not a wildcard or multicast, a port in 0-65535 (0: 8009, the
-    /// well-known discovery port), none twice, at most [`MAX_REFERRALS`]. An error is the
-    /// field at fault and what is wrong with it (a message starting with the field's
-    /// name). The one reading of the field (the agent's validation, the service).
+    /// address ([`canonical_ip`]: any spelling, compared and returned in its one form)
+    /// that is not a wildcard or multicast, a port in 0-65535 (0: 8009, the well-known
+    /// discovery port), none twice, at most [`MAX_REFERRALS`]. An error is the field at
+    /// fault and what is wrong with it (a message starting with the field's name). The one
+    /// reading of the field (the agent's validation, the service, its configuration file).
     pub fn referral_addrs(&self) -> Result<Vec<std::net::SocketAddr>, (String, String)> {
         if self.referrals.len() > MAX_REFERRALS {
             let n = self.referrals.len();
@@ -233,7 +234,7 @@ impl dpu::nvmf::v1::ListenerSpec {
         let mut out = Vec::with_capacity(self.referrals.len());
         for (i, r) in self.referrals.iter().enumerate() {
             let field = |name: &str| format!("referrals[{i}].{name}");
-            let ip: std::net::IpAddr = r.address.parse().map_err(|_| {
+            let ip = canonical_ip(&r.address).ok_or_else(|| {
                 let f = field("address");
                 (f.clone(), format!("{f} {:?} is not an IP address", r.address))
             })?;
@@ -257,6 +258,18 @@ impl dpu::nvmf::v1::ListenerSpec {
         }
         Ok(out)
     }
+}
+
+/// An address given as text (a listener's, a referral's) in its one form: any spelling
+/// `IpAddr` parses is that address (hex digits of either case, zero-padded groups, `::`
+/// anywhere), and an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, RFC 4291 §2.5.5.2) its
+/// IPv4 address, which is what Linux binds and dials for it. Its `Display` is the form the
+/// agent stores and hosts are told; two spellings of one address compare equal. The one
+/// reading of such a text: the agent's stored form, the service's Sync and configuration
+/// file, `dpuctl`'s comparison with the agent's copy. (The API refuses an IPv4-mapped
+/// listener address when written, naming this form; one stored before reads as it.)
+pub fn canonical_ip(text: &str) -> Option<std::net::IpAddr> {
+    text.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
 /// Most referrals one listener carries (each is a 1 KiB discovery log entry).
@@ -365,6 +378,30 @@ mod tests {
         );
         let many: Vec<(&str, u32)> = (1..=65).map(|p| ("192.0.2.1", p)).collect();
         assert_eq!(err(&many).0, "referrals");
+    }
+
+    /// Referral addresses are read in their one form, as listener addresses are: any
+    /// spelling of an address is that address, an IPv4-mapped one its IPv4 address (what
+    /// Linux dials for it), so two spellings of one are listed twice.
+    #[test]
+    fn referral_addrs_are_read_in_their_canonical_form() {
+        use super::dpu::nvmf::v1::{ListenerSpec, Referral};
+        let spec = |refs: &[(&str, u32)]| ListenerSpec {
+            referrals: refs
+                .iter()
+                .map(|(a, p)| Referral { address: (*a).into(), port: *p })
+                .collect(),
+            ..Default::default()
+        };
+        let got = spec(&[("::FFFF:192.0.2.20", 0), ("2001:0DB8:0:0::0007", 4420)]).referral_addrs();
+        let want = ["192.0.2.20:8009".parse().unwrap(), "[2001:db8::7]:4420".parse().unwrap()];
+        assert_eq!(got, Ok(want.to_vec()));
+        assert!(got.unwrap()[0].is_ipv4(), "told to hosts as IPv4 (ADRFAM 1)");
+        let twice = |a: &str, b: &str| spec(&[(a, 0), (b, 8009)]).referral_addrs().unwrap_err();
+        assert_eq!(twice("192.0.2.1", "::ffff:192.0.2.1").0, "referrals[1].address");
+        assert_eq!(twice("2001:db8::1", "2001:DB8:0::01").0, "referrals[1].address");
+        let unspecified = spec(&[("::ffff:0.0.0.0", 0)]).referral_addrs().unwrap_err();
+        assert_eq!(unspecified.0, "referrals[0].address", "a wildcard however spelt");
     }
 
     /// A manifest that leaves the secrets out but says `bidirectional` is shown as the

@@ -509,22 +509,31 @@ impl Kind for ListenerKind {
     }
 
     /// An unset transport and TCP are one: an update that only respells it keeps the
-    /// stored spelling (no new generation, `dpuctl apply` says unchanged). A port ID left
-    /// 0 keeps the stored one: it is the listener's for its life.
+    /// stored spelling (no new generation, `dpuctl apply` says unchanged); so do referrals
+    /// read as the same ones (port 0 and 8009). A port ID left 0 keeps the stored one: it
+    /// is the listener's for its life.
     fn keep_stored(new: &mut ListenerSpec, stored: &ListenerSpec) {
         if new.canonical_trtype() == stored.canonical_trtype() {
             new.trtype = stored.trtype;
+        }
+        if new.referral_addrs().is_ok_and(|r| Ok(r) == stored.referral_addrs()) {
+            new.referrals.clone_from(&stored.referrals);
         }
         if new.port_id == 0 {
             new.port_id = stored.port_id;
         }
     }
 
-    /// The address in its one text form, so a respelling (`0:0:0:0:0:0:0:1` for `::1`) is
-    /// no change: no new generation, no rebinding.
+    /// The address and the referrals' addresses in their one text form
+    /// (`dpu_proto::canonical_ip`), so a respelling (`0:0:0:0:0:0:0:1` for `::1`) is no
+    /// change: no new generation, no rebinding.
     fn canonical(spec: &mut ListenerSpec) {
-        if let Ok(ip) = spec.address.parse::<IpAddr>() {
-            spec.address = ip.to_string();
+        let addresses = std::iter::once(&mut spec.address)
+            .chain(spec.referrals.iter_mut().map(|r| &mut r.address));
+        for address in addresses {
+            if let Some(ip) = dpu_proto::canonical_ip(address) {
+                *address = ip.to_string();
+            }
         }
     }
 
@@ -2025,6 +2034,51 @@ mod tests {
         let updated = api.update_listener(Request::new(req)).await.unwrap().into_inner();
         assert_eq!((updated.generation, &updated.etag), (created.generation, &created.etag));
         assert_eq!(updated.spec.unwrap().address, "::1");
+    }
+
+    /// Referral addresses are stored in their one form too (`dpu_proto::canonical_ip`, the
+    /// reading the service and `dpuctl` share): case, zero-padded groups and an IPv4-mapped
+    /// spelling give way to the form hosts are told, and an update that only respells them
+    /// (or says 8009 for 0) changes nothing; two spellings of one are listed twice.
+    #[tokio::test]
+    async fn referral_addresses_are_stored_in_their_canonical_form() {
+        use dpu_proto::dpu::nvmf::v1::Referral;
+        let dir = tempfile::tempdir().unwrap();
+        let (_store, api) = api_in(dir.path());
+        let with = |refs: &[(&str, u32)]| ListenerSpec {
+            address: "127.0.0.1".into(),
+            port: 8009,
+            discovery_only: true,
+            referrals: refs
+                .iter()
+                .map(|(a, p)| Referral { address: (*a).into(), port: *p })
+                .collect(),
+            ..Default::default()
+        };
+        let create = |spec| CreateListenerRequest {
+            listener_id: "d".into(),
+            listener: Some(Listener { spec: Some(spec), ..Default::default() }),
+        };
+        let twice = with(&[("192.0.2.20", 0), ("::ffff:192.0.2.20", 0)]);
+        let e = api.create_listener(Request::new(create(twice))).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        assert!(e.message().contains("listed twice"), "{e:?}");
+        let spelled = with(&[("::FFFF:192.0.2.20", 0), ("2001:0DB8::0001", 4420)]);
+        let created =
+            api.create_listener(Request::new(create(spelled))).await.unwrap().into_inner();
+        let stored = created.spec.clone().unwrap();
+        let addresses: Vec<&str> = stored.referrals.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(addresses, ["192.0.2.20", "2001:db8::1"]);
+        let respelled = with(&[("192.0.2.20", 8009), ("2001:DB8:0::1", 4420)]);
+        let listener = Listener {
+            name: "listeners/d".into(),
+            spec: Some(ListenerSpec { port_id: stored.port_id, ..respelled }),
+            ..Default::default()
+        };
+        let req = UpdateListenerRequest { listener: Some(listener), ..Default::default() };
+        let updated = api.update_listener(Request::new(req)).await.unwrap().into_inner();
+        assert_eq!((updated.generation, &updated.etag), (created.generation, &created.etag));
+        assert_eq!(updated.spec.unwrap().referrals, stored.referrals);
     }
 
     /// A listener refused for an address another has names both as socket addresses
