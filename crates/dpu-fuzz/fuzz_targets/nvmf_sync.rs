@@ -8,7 +8,7 @@
 //! Input: a little-endian u16 length, that many bytes of the first request, the rest the
 //! second. The seeds (`seeds/nvmf_sync`) are pairs of states that apply whole (a volume
 //! grown, namespaces changed in place and moved with their NQN, two subsystems swapping
-//! NQNs, one state twice); dpu-nvmf's `the_fuzz_seeds_apply_whole` keeps them so.
+//! NQNs, one state twice, objects named twice); dpu-nvmf's `the_fuzz_seeds_apply_whole` keeps them so.
 //!
 //! Properties: no panic; a state applied whole (every object APPLIED) and applied again
 //! changes nothing: the same reply, the same subsystems and namespace objects, and neither

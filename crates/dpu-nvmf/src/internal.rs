@@ -313,6 +313,13 @@ fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
     r.map_err(|e| e.to_string())
 }
 
+/// A Sync's objects of one kind by name; of two with one name the later counts. The
+/// agent sends each name once; the rule keeps another sender's Sync deterministic (each
+/// name applied once, so the same state applied again changes nothing).
+fn by_name<T>(objects: Vec<T>, name: impl Fn(&T) -> &String) -> BTreeMap<String, T> {
+    objects.into_iter().map(|o| (name(&o).clone(), o)).collect()
+}
+
 impl NvmfInternal {
     /// Drives `server`.
     pub fn new(server: Arc<Server>) -> Self {
@@ -392,7 +399,7 @@ impl NvmfInternal {
         let mut reopened = BTreeSet::new();
         let mut grown = Vec::new();
         let mut volumes = BTreeMap::new();
-        for mut v in req.volumes {
+        for (_, mut v) in by_name(req.volumes, |v| &v.name) {
             let spec = v.spec.clone().unwrap_or_default();
             let old = a.volumes.remove(&v.name);
             let (size, backing) = volume_size_and_backing(&spec);
@@ -465,10 +472,7 @@ impl NvmfInternal {
         // Subsystems.
         let mut recreated = BTreeSet::new();
         let mut subsystems = BTreeMap::new();
-        let mut wanted: BTreeMap<String, pb::Subsystem> = BTreeMap::new();
-        for s in req.subsystems {
-            wanted.insert(s.name.clone(), s);
-        }
+        let wanted = by_name(req.subsystems, |s| &s.name);
         // Removed subsystems first, so an NQN can move between names; and those that give up
         // their NQN to another name (two swapping theirs, say: each would otherwise be
         // refused for the NQN the other still holds), to be added again under their new one.
@@ -593,10 +597,7 @@ impl NvmfInternal {
         a.subsystems = subsystems;
 
         // Namespaces.
-        let mut wanted: BTreeMap<String, pb::Namespace> = BTreeMap::new();
-        for n in req.namespaces {
-            wanted.insert(n.name.clone(), n);
-        }
+        let wanted = by_name(req.namespaces, |n| &n.name);
         // Every (NQN, NSID) a wanted namespace may have, applied or not: with the NQN asked
         // for and the one applied (a refused change keeps it). The saved state of any other
         // goes, a namespace deleted while the service was down too.
@@ -767,10 +768,7 @@ impl NvmfInternal {
         }
 
         // Listeners.
-        let mut wanted: BTreeMap<String, pb::Listener> = BTreeMap::new();
-        for l in req.listeners {
-            wanted.insert(l.name.clone(), l);
-        }
+        let wanted = by_name(req.listeners, |l| &l.name);
         let old_l = std::mem::take(&mut a.listeners);
         let mut listeners = BTreeMap::new();
         // Listeners to bind anew (another address, or discovery only or not), by name: all
@@ -1614,19 +1612,25 @@ mod tests {
     /// The seeds of the fuzz target `nvmf_sync` (a u16 length, then two Sync requests) are
     /// states that apply whole, one after the other: the fuzzer starts from Syncs that
     /// reach every step (a volume grown and rate-limited, a namespace changed in place and
-    /// one moved with its NQN to another subsystem, two subsystems swapping NQNs).
+    /// one moved with its NQN to another subsystem, two subsystems swapping NQNs; objects
+    /// named twice, the fuzzer's first find). The second state applied once more keeps
+    /// every namespace object, as the fuzz target checks.
     #[tokio::test]
     async fn the_fuzz_seeds_apply_whole() {
-        let seeds: [&[u8]; 3] = [
+        let seeds: [&[u8]; 4] = [
             include_bytes!("../../dpu-fuzz/seeds/nvmf_sync/grow-and-move.bin"),
             include_bytes!("../../dpu-fuzz/seeds/nvmf_sync/same-twice.bin"),
             include_bytes!("../../dpu-fuzz/seeds/nvmf_sync/swap-nqns.bin"),
+            include_bytes!("../../dpu-fuzz/seeds/nvmf_sync/duplicate-names.bin"),
         ];
         for seed in seeds {
             let len = usize::from(u16::from_le_bytes([seed[0], seed[1]]));
             let (first, second) = seed[2..].split_at(len);
-            let internal = NvmfInternal::new(Server::new(crate::Target::new(), 1));
-            for part in [first, second] {
+            let target = crate::Target::new();
+            let internal = NvmfInternal::new(Server::new(target.clone(), 1));
+            let mut before = Vec::new();
+            for part in [first, second, second] {
+                before = target.all_namespaces();
                 let req = <pb::SyncRequest as prost::Message>::decode(part).unwrap();
                 let r = internal.sync_state(req).await;
                 let volumes = r.volumes.iter().map(|v| v.status.as_ref()?.apply.as_ref());
@@ -1638,6 +1642,12 @@ mod tests {
                 }
                 assert!(!r.namespaces.is_empty());
             }
+            let after = target.all_namespaces();
+            assert!(
+                after.len() == before.len()
+                    && after.iter().zip(&before).all(|(a, b)| Arc::ptr_eq(a, b)),
+                "applied again, namespaces were replaced"
+            );
         }
     }
 
