@@ -63,6 +63,13 @@ use crate::write_budget::WriteBudget;
 /// How long a connection may take from accept to a successful Connect.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
 
+/// How long after its Connect a controller's host has to enable it (CC.EN = 1) before the
+/// controller is ended as if its keep-alive expired: a Linux host enables within
+/// milliseconds, so one that does not only holds a place of the target's tables
+/// (one controller whose host must authenticate has [`CONNECT_DEADLINE`] from the
+/// connection's accept to do that first).
+pub const ENABLE_DEADLINE: Duration = Duration::from_secs(30);
+
 /// How long a command may wait for the data it asked for by R2T. A Linux host gives up on
 /// a command after 30 s (its I/O timeout) and resets the queue, so a host that holds
 /// data back longer only keeps the command's buffer on the target; the queue closes.
@@ -524,6 +531,8 @@ pub enum CloseReason {
     AuthFailed,
     /// A queue that must authenticate did not within [`CONNECT_DEADLINE`].
     AuthTimeout,
+    /// The host did not enable its controller within [`ENABLE_DEADLINE`] (admin queue).
+    EnableTimeout,
     /// Data asked for by R2T did not all come within [`DATA_DEADLINE`].
     DataTimeout,
     /// Its listener was deleted ([`ListenerLife::delete`]).
@@ -1248,22 +1257,30 @@ impl Connection {
             self.close(CloseReason::AuthTimeout);
             return;
         }
-        let (dead, kato) = {
-            let st = b.ctrl.state();
-            (st.dead, st.kato_ms)
+        // NVMe Base 2.0 §3.9 "Keep Alive": the timer expires KATO (rounded up to the KAS
+        // granularity) after the last Keep Alive command or, as the controller has
+        // Traffic Based Keep Alive (CTRATT bit 6, §3.9.4), the last command on any of its
+        // queues (an I/O queue's seen here at the next tick, at most a tick late).
+        if b.qid == 0 && b.ctrl.take_traffic() {
+            self.last_keep_alive = now;
+        }
+        let (dead, kato, enabled) = {
+            let mut st = b.ctrl.state();
+            if b.qid == 0 {
+                // How long the host has been silent, for a full table's next Connect.
+                st.heard = Some(self.last_keep_alive);
+            }
+            (st.dead, st.kato_ms, st.enabled_once)
         };
         if dead {
             self.close(CloseReason::ControllerGone);
             return;
         }
         if b.qid == 0 {
-            // NVMe Base 2.0 §3.9 "Keep Alive": the timer expires KATO (rounded up to
-            // the KAS granularity) after the last Keep Alive command or, as the
-            // controller has Traffic Based Keep Alive (CTRATT bit 6, §3.9.4), the last
-            // command on any of its queues (an I/O queue's seen here at the next tick,
-            // at most a tick late).
-            if b.ctrl.take_traffic() {
-                self.last_keep_alive = now;
+            if !enabled && now.saturating_duration_since(b.ctrl.connected) > ENABLE_DEADLINE {
+                warn!(cntlid = b.ctrl.cntlid, "controller not enabled in time: dropping it");
+                self.close(CloseReason::EnableTimeout);
+                return;
             }
             let gran = u64::from(identify::KAS) * 100;
             let limit = Duration::from_millis(u64::from(kato).div_ceil(gran) * gran + gran);
@@ -2247,6 +2264,7 @@ impl Connection {
                     }
                 }
                 st.cc = cc;
+                st.enabled_once |= cc & 1 != 0;
                 b.ctrl.io_enabled.store(st.csts == csts::RDY, Ordering::Relaxed);
                 Outcome::Done(ok(cid))
             }
@@ -2425,6 +2443,7 @@ impl Connection {
                 c.kato,
                 self.cfg.port_id,
                 self.cfg.peer_addr.map(|a| dpu_runtime::peer::address(a.ip())),
+                now,
             );
             let ctrl = match created {
                 // Bound anew while it was made: the Sync ends the controllers of the port

@@ -1149,6 +1149,66 @@ fn keep_alive_timeout_drops_controller_and_its_queues() {
     assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
 }
 
+/// A controller whose host never enables it (CC.EN = 1) is ended ENABLE_DEADLINE after
+/// its Connect, whatever its KATO, as on keep-alive expiry: it would only hold a place
+/// of the subsystem's (or the discovery service's) table. Commands without enabling do
+/// not keep it; one enabled in time stays.
+#[test]
+fn a_controller_never_enabled_is_ended_after_the_enable_deadline() {
+    let t = target();
+    let mut h = H::new(&t, false, false);
+    assert!(h.connect(SUB, 0, CNTLID_DYNAMIC, u32::MAX, 0).status.is_success());
+    let start = h.now;
+    h.now = start + ENABLE_DEADLINE - Duration::from_secs(1);
+    let cap = PropertyGetCmd { eight_bytes: true, offset: property::CAP }.to_sqe(0);
+    assert!(h.run(cap, &[]).0.status.is_success());
+    h.conn.tick(h.now);
+    assert!(h.conn.is_closed().is_none());
+    h.conn.tick(start + ENABLE_DEADLINE + Duration::from_millis(100));
+    assert_eq!(h.conn.is_closed(), Some(&CloseReason::EnableTimeout));
+    assert_eq!(t.controller_count(SUB), 0);
+    let mut d = H::new(&t, false, false);
+    assert!(d.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    d.conn.tick(d.now + ENABLE_DEADLINE + Duration::from_millis(100));
+    assert_eq!(d.conn.is_closed(), Some(&CloseReason::EnableTimeout), "discovery alike");
+    let (mut a, _) = H::admin(&t, 0);
+    a.conn.tick(a.now + 2 * ENABLE_DEADLINE);
+    assert!(a.conn.is_closed().is_none(), "enabled in time");
+}
+
+/// A new Connect to a full table takes the place of a controller silent past
+/// SILENT_FLOOR: the admin queue publishes at each tick when it last heard from the host
+/// (a command on it, or traffic on an I/O queue), and the ended controller's queues
+/// close as the tick finds it dead.
+#[test]
+fn a_controller_silent_past_the_floor_yields_its_place_to_a_new_connect() {
+    use crate::target::SILENT_FLOOR;
+    let t = target();
+    t.set_cntlid_range(SUB, 9..=9).unwrap();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let start = admin.now;
+    let connect = |at| t.create_controller(SUB, HOST, HOSTID, 0, None, None, at);
+    q.now = start + SILENT_FLOOR;
+    assert!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status.is_success());
+    admin.conn.tick(q.now);
+    let refused = connect(q.now + SILENT_FLOOR / 2).unwrap_err();
+    assert_eq!(refused, ConnectRefusal::Busy, "I/O traffic is the host talking");
+    admin.now = start + 2 * SILENT_FLOOR;
+    assert!(admin.run(Sqe::new(admin_opcode::KEEP_ALIVE, 0), &[]).0.status.is_success());
+    admin.conn.tick(admin.now);
+    let refused = connect(admin.now + SILENT_FLOOR).unwrap_err();
+    assert_eq!(refused, ConnectRefusal::Busy, "so is a Keep Alive");
+    let late = admin.now + SILENT_FLOOR + Duration::from_secs(1);
+    assert_eq!(connect(late).expect("the silent one makes room").cntlid, 9);
+    assert_eq!(t.stats.controllers_evicted.load(Ordering::Relaxed), 1);
+    admin.conn.tick(late);
+    assert_eq!(admin.conn.is_closed(), Some(&CloseReason::ControllerGone));
+    q.conn.tick(late);
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
+    assert_eq!(t.controller_count(SUB), 1, "the new one");
+}
+
 /// A discovery controller whose host asked for no keep-alive (KATO 0, as `nvme discover`
 /// does) ends after two minutes without a command, as with Linux's nvmet: any host may
 /// connect there, and would otherwise hold its connection for good. An NVM controller
@@ -4854,10 +4914,11 @@ mod dhchap_auth {
         assert!(h.conn.is_closed().is_none());
         h.conn.tick(start + Duration::from_secs(31));
         assert_eq!(h.conn.is_closed(), Some(&CloseReason::AuthTimeout));
-        // One that did is not.
+        // One that did (and then enabled its controller, as a host does) is not.
         let mut h = H::new(&t, false, false);
         h.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
         h.authenticate(1);
+        h.enable();
         h.conn.tick(start + Duration::from_secs(31));
         assert!(h.conn.is_closed().is_none());
     }

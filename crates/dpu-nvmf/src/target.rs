@@ -18,6 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::fabrics::{DISCOVERY_NQN, NQN_MAX_LEN};
 use tracing::warn;
@@ -60,6 +61,21 @@ pub const MAX_DISCOVERY_CONTROLLERS_PER_PREFIX: usize = MAX_DISCOVERY_CONTROLLER
 /// (Linux's nvmet is bounded only by its controller IDs). A Connect past it is answered
 /// Controller Busy.
 pub const MAX_DISCOVERY_CONTROLLERS: usize = 4096;
+
+/// How long a controller's host may send nothing (no command on its admin queue, no
+/// traffic on its I/O queues) before a new Connect to one of its full tables may take
+/// its place. A live host is never that silent: a Linux host sends Keep Alive every
+/// KATO/2 (KATO 5 s by default; a persistent discovery controller, its own KATO), and
+/// Linux's nvmet ends a discovery controller that asked for no keep-alive after the same
+/// two minutes ([`DISCOVERY_DEFAULT_KATO_MS`]). Without it, peers that connect and fall
+/// silent with a huge KATO would hold every place for weeks.
+pub const SILENT_FLOOR: Duration = Duration::from_secs(120);
+/// How long after its Connect a controller its host has not enabled (CC.EN = 1) keeps its
+/// place against a new Connect to one of its full tables: a Linux host enables its
+/// controller milliseconds after the Connect (after DH-HMAC-CHAP, if it must
+/// authenticate, and until then its controller is unproven and yields at once). Such a
+/// controller is ended anyway after [`crate::queue::ENABLE_DEADLINE`].
+pub const SETUP_GRACE: Duration = Duration::from_secs(2);
 
 /// Keep Alive Timeout of a discovery controller whose host asked for none (Linux's nvmet
 /// uses the same two minutes).
@@ -589,6 +605,11 @@ pub struct ControllerState {
     pub smart_event_pending: bool,
     /// A SMART / Health notice was reported and the SMART log not read yet.
     pub smart_event_masked: bool,
+    /// The host has set CC.EN to 1 since the Connect.
+    pub enabled_once: bool,
+    /// When its admin queue last heard from the host (a command on it, or traffic on an
+    /// I/O queue), as that queue's tick publishes it; `None`: not since the Connect.
+    pub heard: Option<Instant>,
 }
 
 /// A Reservation Notification log page (NVMe Base 2.0 §5.16.1.24).
@@ -657,6 +678,8 @@ pub struct Controller {
     pub peer: Option<IpAddr>,
     /// Its place in the order controllers were made (older ones are lower).
     serial: u64,
+    /// When its admin queue's Connect made it.
+    pub connected: Instant,
     /// Its host has proven who it is: it has no secret to prove it with, or its admin
     /// queue authenticated. Until then a new Connect may take its place.
     proven: AtomicBool,
@@ -706,6 +729,21 @@ impl Controller {
         }
     }
 
+    /// Since when the controller has been idle, and how, if a new Connect to a full table
+    /// may take its place at `now` ([`room_among`]): not enabled by its host within
+    /// [`SETUP_GRACE`] of its Connect, or its host silent for [`SILENT_FLOOR`].
+    fn idle(&self, now: Instant) -> Option<(Instant, Eviction)> {
+        let st = self.state();
+        let heard = st.heard.unwrap_or(self.connected);
+        if !st.enabled_once && now.saturating_duration_since(self.connected) > SETUP_GRACE {
+            Some((heard, Eviction::NeverEnabled))
+        } else if now.saturating_duration_since(heard) > SILENT_FLOOR {
+            Some((heard, Eviction::Silent))
+        } else {
+            None
+        }
+    }
+
     /// The admin queue authenticated (DH-HMAC-CHAP): the controller keeps its place.
     pub fn authenticated(&self) {
         self.proven.store(true, Ordering::Relaxed);
@@ -738,40 +776,72 @@ impl Subsystem {
             .ok_or_else(|| RegistryError::NoNamespace { nqn: nqn.into(), nsid })
     }
 
-    /// Ends one of the controllers `which` picks whose host has not proven who it is,
-    /// for a new one; Busy if there is none. The one ended is the oldest of the peer
-    /// address (an IPv6 peer's /64, any of whose addresses one machine may take) holding
-    /// the most of them: a peer flooding Connects with a host's NQN (and without its
-    /// secret) ends its own controllers, not the one the real host, from another address,
-    /// is still authenticating.
-    fn make_room(&mut self, which: impl Fn(&Controller) -> bool) -> Result<(), ConnectRefusal> {
-        let unproven: Vec<&Arc<Controller>> = self
-            .controllers
-            .values()
-            .filter(|c| which(c) && !c.proven.load(Ordering::Relaxed))
-            .collect();
-        let group = |c: &Controller| c.peer.map(dpu_runtime::peer::group);
-        let mut by_peer: BTreeMap<Option<IpAddr>, usize> = BTreeMap::new();
-        for c in &unproven {
-            *by_peer.entry(group(c)).or_default() += 1;
-        }
-        let victim = unproven
-            .iter()
-            .max_by_key(|c| (by_peer[&group(c)], std::cmp::Reverse(c.serial)))
-            .map(|c| c.cntlid)
+    /// Ends one of the controllers `which` picks for a new one ([`room_among`]); Busy
+    /// if none may be ended.
+    fn make_room(
+        &mut self,
+        which: impl Fn(&Controller) -> bool,
+        now: Instant,
+        stats: &TargetStats,
+    ) -> Result<(), ConnectRefusal> {
+        let (cntlid, why) = room_among(self.controllers.values().filter(|c| which(c)), now)
+            .map(|(c, why)| (c.cntlid, why))
             .ok_or(ConnectRefusal::Busy)?;
-        if let Some(c) = self.controllers.remove(&victim) {
-            // Told at the first and every 1,000th: peers can repeat it at will.
-            static ENDED: AtomicU64 = AtomicU64::new(0);
-            let ended = ENDED.fetch_add(1, Ordering::Relaxed) + 1;
-            if ended % 1000 == 1 {
-                warn!(cntlid = c.cntlid, hostnqn = ?c.hostnqn, ended,
-                    "controller not authenticated yet ended to make room for a new one");
-            }
-            c.end();
+        if let Some(c) = self.controllers.remove(&cntlid) {
+            evicted(&c, why, stats);
         }
         Ok(())
     }
+}
+
+/// Why a controller gave its place to a new Connect.
+#[derive(Debug, Clone, Copy)]
+enum Eviction {
+    /// Its host has not proven who it is (DH-HMAC-CHAP) yet.
+    Unproven,
+    /// Its host has not enabled it within [`SETUP_GRACE`] of its Connect.
+    NeverEnabled,
+    /// Its host has sent nothing for [`SILENT_FLOOR`].
+    Silent,
+}
+
+/// The controller among `candidates` (the ones of a full table) a new Connect may take
+/// the place of, and why; `None` if every one is in use. First one whose host has not
+/// proven who it is: the oldest of the peer address (an IPv6 peer's /64, any of whose
+/// addresses one machine may take) holding the most of them, so a peer flooding Connects
+/// with a host's NQN (and without its secret) ends its own controllers, not the one the
+/// real host, from another address, is still authenticating. Else the one whose host has
+/// been silent the longest, among those not enabled within [`SETUP_GRACE`] or silent for
+/// [`SILENT_FLOOR`]: a few addresses that connect and fall silent would otherwise lock
+/// every other host out of the table.
+fn room_among<'a>(
+    candidates: impl Iterator<Item = &'a Arc<Controller>> + Clone,
+    now: Instant,
+) -> Option<(&'a Arc<Controller>, Eviction)> {
+    let unproven = candidates.clone().filter(|c| !c.proven.load(Ordering::Relaxed));
+    let group = |c: &Controller| c.peer.map(dpu_runtime::peer::group);
+    let mut by_peer: BTreeMap<Option<IpAddr>, usize> = BTreeMap::new();
+    for c in unproven.clone() {
+        *by_peer.entry(group(c)).or_default() += 1;
+    }
+    if let Some(c) = unproven.max_by_key(|c| (by_peer[&group(c)], std::cmp::Reverse(c.serial))) {
+        return Some((c, Eviction::Unproven));
+    }
+    candidates
+        .filter_map(|c| c.idle(now).map(|(since, why)| (since, c, why)))
+        .min_by_key(|(since, c, _)| (*since, c.serial))
+        .map(|(_, c, why)| (c, why))
+}
+
+/// Counts and tells a controller ended for a new Connect ([`room_among`]), and ends it.
+fn evicted(c: &Controller, why: Eviction, stats: &TargetStats) {
+    let n = stats.controllers_evicted.fetch_add(1, Ordering::Relaxed) + 1;
+    // Told at the first and every 1,000th: peers can repeat it at will.
+    if n % 1000 == 1 {
+        warn!(cntlid = c.cntlid, subnqn = %c.subnqn, hostnqn = ?c.hostnqn, peer = ?c.peer,
+            ?why, evicted = n, "controller ended to make room for a new one");
+    }
+    c.end();
 }
 
 #[derive(Default)]
@@ -787,14 +857,53 @@ struct Registry {
     referrals: BTreeMap<SocketAddr, Vec<SocketAddr>>,
     genctr: u64,
     next_discovery_cntlid: u16,
-    /// Discovery controllers not removed yet.
-    discovery_controllers: usize,
-    /// The same by the peer address that connected them (where known).
+    /// Discovery controllers not removed yet, by `serial` (their IDs may repeat).
+    discovery: BTreeMap<u64, Arc<Controller>>,
+    /// Their number by the peer address that connected them (where known).
     discovery_by_address: BTreeMap<IpAddr, usize>,
     /// The same by IPv6 /64 ([`dpu_runtime::peer::group`]).
     discovery_by_prefix: BTreeMap<IpAddr, usize>,
     /// Counts controllers as they are made: a controller's `serial` orders them by age.
     controllers_made: u64,
+}
+
+impl Registry {
+    /// Ends one of the discovery controllers `which` picks for a new one
+    /// ([`room_among`]); Busy if none may be ended.
+    fn make_discovery_room(
+        &mut self,
+        which: impl Fn(&Controller) -> bool,
+        now: Instant,
+        stats: &TargetStats,
+    ) -> Result<(), ConnectRefusal> {
+        let (victim, why) = room_among(self.discovery.values().filter(|c| which(c)), now)
+            .map(|(c, why)| (c.clone(), why))
+            .ok_or(ConnectRefusal::Busy)?;
+        self.forget_discovery_controller(&victim);
+        evicted(&victim, why, stats);
+        Ok(())
+    }
+
+    /// Takes discovery controller `c` out of the table and its counts, if it is still in
+    /// them (each is counted out once, however often it is removed).
+    fn forget_discovery_controller(&mut self, c: &Controller) {
+        if !self.discovery.get(&c.serial).is_some_and(|x| std::ptr::eq(x.as_ref(), c)) {
+            return;
+        }
+        self.discovery.remove(&c.serial);
+        let Some(p) = c.peer else { return };
+        for (counts, key) in [
+            (&mut self.discovery_by_address, p),
+            (&mut self.discovery_by_prefix, dpu_runtime::peer::group(p)),
+        ] {
+            if let Some(n) = counts.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(&key);
+                }
+            }
+        }
+    }
 }
 
 /// Target-wide counters.
@@ -813,6 +922,9 @@ pub struct TargetStats {
     pub write_budget_waits: AtomicU64,
     /// Controllers dropped because the keep alive timer expired.
     pub kato_expired: AtomicU64,
+    /// Controllers ended to make room for a new Connect to a full table
+    /// ([`Target::create_controller`]).
+    pub controllers_evicted: AtomicU64,
     /// Queues closed because in-band authentication failed.
     pub auth_failures: AtomicU64,
     /// Admin/fabrics connects refused.
@@ -1659,7 +1771,10 @@ impl Target {
     }
 
     /// Creates a controller for an admin queue Connect (NVMe-oF 1.1 §3.3 "Connect")
-    /// that came through listener `port_id`.
+    /// that came through listener `port_id` from `peer` at `now`. A full table gives it
+    /// the place of an unproven or idle controller, if it has one ([`room_among`]).
+    // The Connect's own fields, plus where and when it came.
+    #[allow(clippy::too_many_arguments)]
     pub fn create_controller(
         &self,
         subnqn: &str,
@@ -1668,6 +1783,7 @@ impl Target {
         kato_ms: u32,
         port_id: Option<u16>,
         peer: Option<IpAddr>,
+        now: Instant,
     ) -> Result<Arc<Controller>, ConnectRefusal> {
         let mut r = self.lock();
         r.controllers_made += 1;
@@ -1690,6 +1806,7 @@ impl Target {
                 port_id,
                 peer,
                 serial,
+                connected: now,
                 proven: AtomicBool::new(proven),
                 stats,
                 wce: AtomicBool::new(true),
@@ -1700,16 +1817,23 @@ impl Target {
             })
         };
         if subnqn == DISCOVERY_NQN {
-            let of_peer = peer.and_then(|p| r.discovery_by_address.get(&p)).copied();
+            // The address's table is within its /64's, within the target's: one controller
+            // ended makes room in each that is full, from the narrowest first.
             let group = peer.map(dpu_runtime::peer::group);
-            let of_prefix = group.and_then(|g| r.discovery_by_prefix.get(&g)).copied();
-            if r.discovery_controllers >= MAX_DISCOVERY_CONTROLLERS
-                || of_peer >= Some(MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
-                || of_prefix >= Some(MAX_DISCOVERY_CONTROLLERS_PER_PREFIX)
+            if let Some(p) = peer
+                && r.discovery_by_address.get(&p) >= Some(&MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
             {
-                return Err(ConnectRefusal::Busy);
+                r.make_discovery_room(|c| c.peer == Some(p), now, &self.stats)?;
             }
-            r.discovery_controllers += 1;
+            if let Some(g) = group
+                && r.discovery_by_prefix.get(&g) >= Some(&MAX_DISCOVERY_CONTROLLERS_PER_PREFIX)
+            {
+                let of_prefix = |c: &Controller| c.peer.map(dpu_runtime::peer::group) == Some(g);
+                r.make_discovery_room(of_prefix, now, &self.stats)?;
+            }
+            if r.discovery.len() >= MAX_DISCOVERY_CONTROLLERS {
+                r.make_discovery_room(|_| true, now, &self.stats)?;
+            }
             if let (Some(p), Some(g)) = (peer, group) {
                 *r.discovery_by_address.entry(p).or_default() += 1;
                 *r.discovery_by_prefix.entry(g).or_default() += 1;
@@ -1717,6 +1841,7 @@ impl Target {
             r.next_discovery_cntlid = id_after(r.next_discovery_cntlid, &ALL_CNTLIDS);
             let c = new(r.next_discovery_cntlid, true, 0, Arc::default(), true);
             c.state().kato_ms = keep_alive_timeout(true, kato_ms);
+            r.discovery.insert(serial, c.clone());
             return Ok(c);
         }
         let s = r.subsystems.get_mut(subnqn).ok_or(ConnectRefusal::UnknownSubsystem)?;
@@ -1725,32 +1850,33 @@ impl Target {
         }
         // A host or a peer address past its share, or a subsystem full (or whose every ID
         // in its range is taken), refuses the Connect, unless a controller whose host has
-        // not proven who it is yet can make room: a peer that claims a host's NQN without
-        // its secret holds places only until a host that has one arrives.
+        // not proven who it is yet, or an idle one, can make room: a peer that claims a
+        // host's NQN without its secret, or connects and falls silent, holds places only
+        // until another host needs them.
         let ids = s.spec.cntlids.clone();
         let span = usize::from(ids.end() - ids.start()) + 1;
         let of_host = s.controllers.values().filter(|c| c.hostnqn == hostnqn).count();
         if of_host >= MAX_CONTROLLERS_PER_HOST {
-            s.make_room(|c| c.hostnqn == hostnqn)?;
+            s.make_room(|c| c.hostnqn == hostnqn, now, &self.stats)?;
         }
         if let Some(ip) = peer {
             let of_address = |c: &Controller| c.peer == Some(ip);
             if s.controllers.values().filter(|c| of_address(c)).count()
                 >= MAX_CONTROLLERS_PER_ADDRESS
             {
-                s.make_room(of_address)?;
+                s.make_room(of_address, now, &self.stats)?;
             }
             let group = dpu_runtime::peer::group(ip);
             let of_prefix = |c: &Controller| c.peer.map(dpu_runtime::peer::group) == Some(group);
             if s.controllers.values().filter(|c| of_prefix(c)).count() >= MAX_CONTROLLERS_PER_PREFIX
             {
-                s.make_room(of_prefix)?;
+                s.make_room(of_prefix, now, &self.stats)?;
             }
         }
         if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM
             || s.controllers.range(ids.clone()).count() >= span
         {
-            s.make_room(|c| ids.contains(&c.cntlid))?;
+            s.make_room(|c| ids.contains(&c.cntlid), now, &self.stats)?;
         }
         let mut id = s.next_cntlid;
         while s.controllers.contains_key(&id) {
@@ -1783,26 +1909,10 @@ impl Target {
 
     /// Tears a controller down (its admin queue closed or its keep alive expired).
     pub fn remove_controller(&self, c: &Controller) {
-        let was_dead = c.end();
+        c.end();
         let mut r = self.lock();
         if c.discovery {
-            if !was_dead {
-                r.discovery_controllers -= 1;
-                if let Some(p) = c.peer {
-                    let r = &mut *r;
-                    for (counts, key) in [
-                        (&mut r.discovery_by_address, p),
-                        (&mut r.discovery_by_prefix, dpu_runtime::peer::group(p)),
-                    ] {
-                        if let Some(n) = counts.get_mut(&key) {
-                            *n -= 1;
-                            if *n == 0 {
-                                counts.remove(&key);
-                            }
-                        }
-                    }
-                }
-            }
+            r.forget_discovery_controller(c);
             return;
         }
         if let Some(s) = r.subsystems.get_mut(&c.subnqn)
@@ -2022,6 +2132,12 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// One instant for every Connect of a test that does not let time pass.
+    fn t0() -> Instant {
+        static T0: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+        *T0
+    }
+
     fn spec(nqn: &str) -> SubsystemSpec {
         SubsystemSpec {
             nqn: nqn.into(),
@@ -2047,7 +2163,7 @@ mod tests {
             assert!(matches!(e, RegistryError::BadCntlidRange(..)), "{r:?}: {e}");
         }
         t.add_subsystem(bad(300..=302)).unwrap();
-        let new = || t.create_controller(NQN, h, [1; 16], 0, None, None);
+        let new = || t.create_controller(NQN, h, [1; 16], 0, None, None, t0());
         let (a, b, c) = (new().unwrap(), new().unwrap(), new().unwrap());
         assert_eq!((a.cntlid, b.cntlid, c.cntlid), (300, 301, 302));
         assert_eq!(new().unwrap_err(), ConnectRefusal::Busy, "every ID of the range taken");
@@ -2072,7 +2188,7 @@ mod tests {
         let t = Target::new();
         let (a, b) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
         t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
-        let new = |h| t.create_controller(NQN, h, [1; 16], 0, None, None);
+        let new = |h| t.create_controller(NQN, h, [1; 16], 0, None, None, t0());
         let held: Vec<_> = (0..MAX_CONTROLLERS_PER_HOST).map(|_| new(a).unwrap()).collect();
         assert_eq!(new(a).unwrap_err(), ConnectRefusal::Busy, "host1's share is taken");
         assert!(new(b).is_ok(), "host2 still gets one");
@@ -2095,16 +2211,16 @@ mod tests {
         t.set_host_secrets(NQN, [(c.to_owned(), t_secret())].into()).unwrap();
         let hosts: Vec<String> =
             (0..MAX_CONTROLLERS_PER_SUBSYSTEM).map(|i| format!("nqn.x:h{i}")).collect();
-        let first = t.create_controller(NQN, c, [1; 16], 0, None, None).unwrap();
+        let first = t.create_controller(NQN, c, [1; 16], 0, None, None, t0()).unwrap();
         let others: Vec<_> = hosts[1..]
             .iter()
-            .map(|h| t.create_controller(NQN, h, [1; 16], 0, None, None).unwrap())
+            .map(|h| t.create_controller(NQN, h, [1; 16], 0, None, None, t0()).unwrap())
             .collect();
         assert_eq!(others.len() + 1, MAX_CONTROLLERS_PER_SUBSYSTEM);
-        assert!(t.create_controller(NQN, "nqn.x:late", [1; 16], 0, None, None).is_ok());
+        assert!(t.create_controller(NQN, "nqn.x:late", [1; 16], 0, None, None, t0()).is_ok());
         assert!(first.state().dead, "the unproven one made room");
         assert_eq!(
-            t.create_controller(NQN, "nqn.x:later", [1; 16], 0, None, None).unwrap_err(),
+            t.create_controller(NQN, "nqn.x:later", [1; 16], 0, None, None, t0()).unwrap_err(),
             ConnectRefusal::Busy
         );
     }
@@ -2116,8 +2232,9 @@ mod tests {
         const NQN: &str = "nqn.2024-01.io.example:a";
         let t = Target::new();
         t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
-        let new =
-            |h: &str, ip: &str| t.create_controller(NQN, h, [1; 16], 0, None, ip.parse().ok());
+        let new = |h: &str, ip: &str| {
+            t.create_controller(NQN, h, [1; 16], 0, None, ip.parse().ok(), t0())
+        };
         let (a, b) = ("nqn.2014-08.org.example:host1", "nqn.2014-08.org.example:host2");
         let held: Vec<_> = (0..MAX_CONTROLLERS_PER_ADDRESS / 2)
             .flat_map(|_| [new(a, "192.0.2.1").unwrap(), new(b, "192.0.2.1").unwrap()])
@@ -2148,7 +2265,7 @@ mod tests {
         t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
         t.set_host_secrets(NQN, [(host.to_owned(), t_secret())].into()).unwrap();
         let from = |last: u8| Some(IpAddr::from([192, 0, 2, last]));
-        let new = |peer| t.create_controller(NQN, host, [1; 16], 0, None, peer);
+        let new = |peer| t.create_controller(NQN, host, [1; 16], 0, None, peer, t0());
         let real = new(from(1)).unwrap();
         let flood: Vec<_> =
             (0..4 * MAX_CONTROLLERS_PER_HOST).map(|_| new(from(2)).unwrap()).collect();
@@ -2167,7 +2284,7 @@ mod tests {
         t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
         t.set_host_secrets(NQN, [(host.to_owned(), t_secret())].into()).unwrap();
         let v6 = |i: u16| Some(IpAddr::from([0x2001, 0xdb8, 0, 7, 0, 0, 0, i]));
-        let new = |peer| t.create_controller(NQN, host, [1; 16], 0, None, peer);
+        let new = |peer| t.create_controller(NQN, host, [1; 16], 0, None, peer, t0());
         let real = new(Some(IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, 1]))).unwrap();
         let flood: Vec<_> = (0..64).map(|i| new(v6(i)).unwrap()).collect();
         assert!(!real.state().dead, "the host's controller survives a flood from a /64");
@@ -2187,8 +2304,9 @@ mod tests {
     fn discovery_controllers_of_one_address_are_bounded() {
         let t = Target::new();
         let h = "nqn.2014-08.org.example:host1";
-        let from =
-            |ip: &str| t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None, ip.parse().ok());
+        let from = |ip: &str| {
+            t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None, ip.parse().ok(), t0())
+        };
         let held: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
             .map(|_| from("192.0.2.1").unwrap())
             .collect();
@@ -2215,7 +2333,7 @@ mod tests {
     fn discovery_controllers_are_bounded_and_freed_once() {
         let t = Target::new();
         let h = "nqn.2014-08.org.example:host1";
-        let new = || t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None, None);
+        let new = || t.create_controller(DISCOVERY_NQN, h, [1; 16], 0, None, None, t0());
         let held: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS).map(|_| new().unwrap()).collect();
         assert_eq!(new().unwrap_err(), ConnectRefusal::Busy);
         t.remove_controller(&held[7]);
@@ -2224,21 +2342,127 @@ mod tests {
         assert_eq!(new().unwrap_err(), ConnectRefusal::Busy, "removed twice, counted once");
     }
 
+    /// Marks `c` enabled by its host, last heard from at `at`.
+    fn heard_at(c: &Controller, at: Instant) {
+        let mut st = c.state();
+        st.enabled_once = true;
+        st.heard = Some(at);
+    }
+
+    fn evicted(t: &Target) -> u64 {
+        t.stats.controllers_evicted.load(Ordering::Relaxed)
+    }
+
+    /// 64 addresses with 64 silent discovery controllers each (a huge KATO keeps them)
+    /// fill the target's discovery table: a new Connect takes the place of the one silent
+    /// the longest once it has been silent past SILENT_FLOOR, not before, and never that
+    /// of a host still talking.
+    #[test]
+    fn a_full_discovery_table_makes_room_from_the_longest_silent() {
+        let t = Target::new();
+        let h = "nqn.2014-08.org.example:host1";
+        let from = |ip: IpAddr, now| {
+            t.create_controller(DISCOVERY_NQN, h, [1; 16], u32::MAX, None, Some(ip), now)
+        };
+        let addr = |i: usize| IpAddr::from([10, 0, (i / 250) as u8, (i % 250) as u8 + 1]);
+        let per_address = MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS;
+        let held: Vec<_> = (0..MAX_DISCOVERY_CONTROLLERS)
+            .map(|i| from(addr(i / per_address), t0()).unwrap())
+            .collect();
+        for c in &held {
+            heard_at(c, t0());
+        }
+        // The oldest still talks; the next oldest is the longest silent.
+        let late = t0() + SILENT_FLOOR;
+        heard_at(&held[0], late);
+        let newcomer = IpAddr::from([192, 0, 2, 1]);
+        assert_eq!(from(newcomer, late).unwrap_err(), ConnectRefusal::Busy, "none silent enough");
+        assert_eq!(evicted(&t), 0);
+        let later = late + Duration::from_secs(1);
+        let c = from(newcomer, later).expect("the longest silent makes room");
+        assert!(held[1].state().dead && !held[1].io_enabled.load(Ordering::Relaxed));
+        assert!(!held[0].state().dead && !held[2].state().dead);
+        assert_eq!(evicted(&t), 1);
+        // The ended one is counted out once, whenever its queue closes.
+        t.remove_controller(&held[1]);
+        assert!(from(newcomer, later).is_ok(), "the next longest silent");
+        assert!(held[2].state().dead);
+        // Its address's own table the same: the address's silent one, not another's.
+        let own = addr(10);
+        assert!(from(own, later).is_ok());
+        let first_of_own = &held[10 * per_address];
+        assert!(first_of_own.state().dead, "{own}'s longest silent made room");
+        assert_eq!(evicted(&t), 3);
+        // Removing them all frees every count (none left behind by the evictions).
+        for c in held.iter().chain([&c]) {
+            t.remove_controller(c);
+        }
+        let r = t.lock();
+        assert_eq!(r.discovery.len(), 2, "the two newcomers");
+        assert_eq!(r.discovery_by_address.values().sum::<usize>(), 2);
+        assert_eq!(r.discovery_by_prefix.values().sum::<usize>(), 2);
+    }
+
+    /// Controllers their hosts never enabled make room for a new Connect once SETUP_GRACE
+    /// has passed since theirs: 8 addresses x 16 admin Connects do not fill a subsystem
+    /// that allows any host for good. Hosts that enabled theirs and keep talking keep them.
+    #[test]
+    fn controllers_never_enabled_make_room_after_the_setup_grace() {
+        const NQN: &str = "nqn.2024-01.io.example:a";
+        let t = Target::new();
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
+        let new = |h: &str, last: u8, now| {
+            let peer = Some(IpAddr::from([192, 0, 2, last]));
+            t.create_controller(NQN, h, [1; 16], u32::MAX, None, peer, now)
+        };
+        let held: Vec<_> = (0..MAX_CONTROLLERS_PER_SUBSYSTEM)
+            .map(|i| new(&format!("nqn.x:h{i}"), (i / MAX_CONTROLLERS_PER_ADDRESS) as u8, t0()))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let soon = t0() + SETUP_GRACE / 2;
+        assert_eq!(new("nqn.x:host", 200, soon).unwrap_err(), ConnectRefusal::Busy);
+        let after = t0() + SETUP_GRACE + Duration::from_millis(1);
+        let host = new("nqn.x:host", 200, after).expect("a never-enabled one makes room");
+        assert!(held[0].state().dead && !held[1].state().dead);
+        assert_eq!(evicted(&t), 1);
+        // Enabled and talking, they keep their places however old they are.
+        let much_later = t0() + 10 * SILENT_FLOOR;
+        for c in held[1..].iter().chain([&host]) {
+            heard_at(c, much_later);
+        }
+        let r = new("nqn.x:other", 201, much_later + SETUP_GRACE);
+        assert_eq!(r.unwrap_err(), ConnectRefusal::Busy);
+        assert!(held[1..].iter().chain([&host]).all(|c| !c.state().dead));
+        assert_eq!(evicted(&t), 1);
+    }
+
     #[test]
     fn cntlids_unique_and_hosts_checked() {
         let t = Target::new();
         t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
         let h = "nqn.2014-08.org.example:host1";
-        let a = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None).unwrap();
-        let b = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None).unwrap();
+        let a = t
+            .create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None, t0())
+            .unwrap();
+        let b = t
+            .create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None, t0())
+            .unwrap();
         assert_ne!(a.cntlid, b.cntlid);
         assert_eq!(
-            t.create_controller("nqn.2024-01.io.example:a", "nqn.x:other", [1; 16], 0, None, None)
-                .unwrap_err(),
+            t.create_controller(
+                "nqn.2024-01.io.example:a",
+                "nqn.x:other",
+                [1; 16],
+                0,
+                None,
+                None,
+                t0()
+            )
+            .unwrap_err(),
             ConnectRefusal::HostNotAllowed
         );
         assert_eq!(
-            t.create_controller("nqn.2024-01.io.example:zz", h, [1; 16], 0, None, None)
+            t.create_controller("nqn.2024-01.io.example:zz", h, [1; 16], 0, None, None, t0())
                 .unwrap_err(),
             ConnectRefusal::UnknownSubsystem
         );
@@ -2266,8 +2490,8 @@ mod tests {
     #[test]
     fn a_host_no_longer_allowed_loses_its_controllers_and_others_keep_theirs() {
         let (t, nqn, (h1, h2)) = subsystem_of_two_hosts();
-        let a = t.create_controller(nqn, h1, [1; 16], 0, None, None).unwrap();
-        let b = t.create_controller(nqn, h2, [2; 16], 0, None, None).unwrap();
+        let a = t.create_controller(nqn, h1, [1; 16], 0, None, None, t0()).unwrap();
+        let b = t.create_controller(nqn, h2, [2; 16], 0, None, None, t0()).unwrap();
         for c in [&a, &b] {
             c.io_enabled.store(true, Ordering::Relaxed);
         }
@@ -2277,7 +2501,7 @@ mod tests {
         // Allowing any host again ends nobody's.
         t.set_hosts(nqn, true, BTreeSet::new()).unwrap();
         assert!(!b.state().dead);
-        assert!(t.create_controller(nqn, "nqn.x:other", [3; 16], 0, None, None).is_ok());
+        assert!(t.create_controller(nqn, "nqn.x:other", [3; 16], 0, None, None, t0()).is_ok());
     }
 
     /// NVMe-oF 1.1 §5.3: the discovery log's generation counter changes with every change
@@ -2426,8 +2650,8 @@ mod tests {
         let attrs =
             NamespaceAttrs { allowed_hosts: [h1.to_owned()].into(), ..NamespaceAttrs::default() };
         t.add_namespace_with(nqn, 1, vol, [1; 16], [1; 16], attrs).unwrap();
-        let a = t.create_controller(nqn, h1, [1; 16], 0, None, None).unwrap();
-        let b = t.create_controller(nqn, h2, [2; 16], 0, None, None).unwrap();
+        let a = t.create_controller(nqn, h1, [1; 16], 0, None, None, t0()).unwrap();
+        let b = t.create_controller(nqn, h2, [2; 16], 0, None, None, t0()).unwrap();
         t.set_ana_group(nqn, 1, 5).unwrap();
         assert!(a.state().ana_event_pending, "host1 sees namespace 1");
         assert!(!b.state().ana_event_pending, "host2 does not see namespace 1");
@@ -2485,7 +2709,9 @@ mod tests {
         assert_eq!(e2[0].subnqn, "nqn.2024-01.io.example:b");
 
         let h = "nqn.2014-08.org.example:host1";
-        let c = t.create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None).unwrap();
+        let c = t
+            .create_controller("nqn.2024-01.io.example:a", h, [1; 16], 0, None, None, t0())
+            .unwrap();
         let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
         t.add_namespace("nqn.2024-01.io.example:a", 7, vol.clone(), [0; 16], [0; 16]).unwrap();
         assert!(c.state().ns_event_pending);
