@@ -59,6 +59,12 @@ pub const MAX_UNCONNECTED_LIMIT: usize = 1 << 20;
 /// queues a controller is granted (128) and its admin queue opens at once.
 const HOST_SHARE: usize = 2 * (128 + 1);
 
+/// How long a connection waiting for its Connect is safe from being shed for a newcomer
+/// when no address holds more than its share: a Linux host sends its ICReq and Connect
+/// within milliseconds of connecting, so only a peer that holds connections silent waits
+/// longer.
+const UNCONNECTED_GRACE: Duration = Duration::from_secs(2);
+
 /// Errors of the shell.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -594,13 +600,14 @@ async fn accept_loop(
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let admitted = unconnected.admit(dpu_runtime::peer::address(peer.ip()));
+                let admitted =
+                    unconnected.admit(dpu_runtime::peer::address(peer.ip()), Instant::now());
                 if admitted.as_ref().is_none_or(|(_, shed_another)| *shed_another) {
                     let shed = target.stats.connections_shed.fetch_add(1, Ordering::Relaxed);
                     // Told at the first and every 1,000th, not once per connection of a flood.
                     if shed.is_multiple_of(1000) {
                         warn!(%peer, shed = shed + 1,
-                            "too many connections waiting to connect; shedding those of the address with the most");
+                            "too many connections waiting to connect; shedding those of the address with the most, or the oldest");
                     }
                 }
                 let Some((slot, _)) = admitted else { continue };
@@ -647,9 +654,12 @@ impl Accepting {
 /// reached, a new connection takes the place of the oldest waiting one of the address
 /// that has the most waiting (as a full MAC table takes room from the port with the most
 /// addresses), if that address holds more than a host needs ([`HOST_SHARE`]) and more
-/// than the new one's own address (by two): a peer that opens silent connections crowds
-/// out only itself, while hosts setting up their queues are not shed for one another
-/// (a Linux host opens every queue's connection before it sends their Connects).
+/// than the new one's own address (by two): a peer that opens silent connections from
+/// one address crowds out only itself. Else, of the oldest waiting one of any address if
+/// that has waited past [`UNCONNECTED_GRACE`]: peers that hold silent connections from
+/// many addresses, each within its share, lose their oldest to a new host, while hosts
+/// setting up their queues (a Linux host opens every queue's connection before it sends
+/// their Connects, milliseconds later) are not shed for one another.
 #[derive(Debug, Clone)]
 struct Unconnected {
     waiting: Arc<Mutex<Waiting>>,
@@ -659,9 +669,9 @@ struct Unconnected {
 #[derive(Debug, Default)]
 struct Waiting {
     total: usize,
-    /// By peer address (`dpu_runtime::peer::group`), by the order they came in: each one's
-    /// shed flag.
-    by_address: HashMap<IpAddr, BTreeMap<u64, Arc<AtomicBool>>>,
+    /// By peer address (`dpu_runtime::peer::group`), by the order they came in: when each
+    /// came and its shed flag.
+    by_address: HashMap<IpAddr, BTreeMap<u64, (Instant, Arc<AtomicBool>)>>,
     arrived: u64,
 }
 
@@ -670,36 +680,54 @@ impl Unconnected {
         Self { waiting: Arc::default(), limit: Arc::new(AtomicUsize::new(limit)) }
     }
 
-    /// A place for a new connection from `peer`, if the bound leaves one or one can be
-    /// freed for it (then `true`: another connection was shed).
-    fn admit(&self, peer: IpAddr) -> Option<(UnconnectedSlot, bool)> {
+    /// A place for a new connection from `peer` arriving at `now`, if the bound leaves one
+    /// or one can be freed for it (then `true`: another connection was shed).
+    fn admit(&self, peer: IpAddr, now: Instant) -> Option<(UnconnectedSlot, bool)> {
         let peer = dpu_runtime::peer::group(peer);
         let limit = self.limit.load(Ordering::Relaxed);
         let mut w = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         let full = w.total >= limit;
         if full {
-            let own = w.by_address.get(&peer).map_or(0, BTreeMap::len);
-            let (crowd, n) = w
-                .by_address
-                .iter()
-                .map(|(a, waiting)| (*a, waiting.len()))
-                .max_by_key(|(_, n)| *n)?;
-            if n <= HOST_SHARE.min(limit / 2) || n <= own + 1 {
-                return None;
-            }
-            let waiting = w.by_address.get_mut(&crowd)?;
-            let (_, shed) = waiting.pop_first()?;
+            let from = w.crowd(peer, limit).or_else(|| w.oldest_past_grace(now))?;
+            let waiting = w.by_address.get_mut(&from)?;
+            let (_, (_, shed)) = waiting.pop_first()?;
             shed.store(true, Ordering::Relaxed);
             if waiting.is_empty() {
-                w.by_address.remove(&crowd);
+                w.by_address.remove(&from);
             }
             w.total -= 1;
         }
         w.arrived += 1;
         w.total += 1;
         let (id, shed) = (w.arrived, Arc::new(AtomicBool::new(false)));
-        w.by_address.entry(peer).or_default().insert(id, shed.clone());
+        w.by_address.entry(peer).or_default().insert(id, (now, shed.clone()));
         Some((UnconnectedSlot { waiting: self.waiting.clone(), peer, id, shed }, full))
+    }
+}
+
+impl Waiting {
+    /// The address with the most waiting, if it holds more than a host's share and at
+    /// least two more than `newcomer`'s.
+    fn crowd(&self, newcomer: IpAddr, limit: usize) -> Option<IpAddr> {
+        let own = self.by_address.get(&newcomer).map_or(0, BTreeMap::len);
+        let (crowd, n) = self
+            .by_address
+            .iter()
+            .map(|(a, waiting)| (*a, waiting.len()))
+            .max_by_key(|(_, n)| *n)?;
+        (n > HOST_SHARE.min(limit / 2) && n > own + 1).then_some(crowd)
+    }
+
+    /// The address of the connection that has waited longest, if that is past
+    /// [`UNCONNECTED_GRACE`] at `now`.
+    fn oldest_past_grace(&self, now: Instant) -> Option<IpAddr> {
+        let (a, since) = self
+            .by_address
+            .iter()
+            .filter_map(|(a, waiting)| waiting.first_key_value().map(|(id, (t, _))| (a, id, t)))
+            .min_by_key(|(_, id, _)| **id)
+            .map(|(a, _, t)| (*a, *t))?;
+        (now.saturating_duration_since(since) > UNCONNECTED_GRACE).then_some(a)
     }
 }
 
@@ -1229,7 +1257,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut host = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (stream, peer) = listener.accept().await.unwrap();
-        let (slot, _) = Unconnected::new(1).admit(peer.ip()).unwrap();
+        let (slot, _) = Unconnected::new(1).admit(peer.ip(), Instant::now()).unwrap();
         let cfg = QueueConfig::default();
         let task =
             tokio::spawn(serve_connection(target.clone(), IoPool::new(1), stream, cfg, slot));
@@ -1460,17 +1488,48 @@ mod tests {
     fn the_bound_sheds_crowds_not_hosts() {
         let ip = |last: u8| IpAddr::from([192, 0, 2, last]);
         let u = Unconnected::new(600);
-        let fill =
-            |from: u8, n: usize| (0..n).map(|_| u.admit(ip(from)).unwrap().0).collect::<Vec<_>>();
+        let now = Instant::now();
+        let admit = |from: u8| u.admit(ip(from), now);
+        let fill = |from: u8, n: usize| (0..n).map(|_| admit(from).unwrap().0).collect::<Vec<_>>();
         let (hosts_a, hosts_b, _c) = (fill(1, 250), fill(2, 250), fill(3, 100));
-        assert!(u.admit(ip(4)).is_none(), "no host is shed for another");
+        assert!(admit(4).is_none(), "no host is shed for another");
         drop((hosts_a, hosts_b));
         let crowd = fill(5, 500);
-        assert!(u.admit(ip(5)).is_none(), "the crowd's own newcomer is refused");
-        let (_host, shed_one) = u.admit(ip(6)).unwrap();
+        assert!(admit(5).is_none(), "the crowd's own newcomer is refused");
+        let (_host, shed_one) = admit(6).unwrap();
         assert!(shed_one && crowd[0].shed() && !crowd[1].shed(), "its oldest went");
         drop(crowd);
         assert_eq!(u.waiting.lock().unwrap().total, 101, "counted once each");
+    }
+
+    /// At the bound with no address past its share (16 addresses x 256 silent connections
+    /// fill the default 4,096), a new connection sheds the oldest waiting one once that has
+    /// waited past UNCONNECTED_GRACE (a host sends its ICReq and Connect within
+    /// milliseconds), so peers renewing silent connections cannot lock every host out;
+    /// younger ones, hosts setting up their queues, are not shed for one another.
+    #[test]
+    fn the_bound_sheds_the_oldest_past_the_grace_when_no_address_is_past_its_share() {
+        let ip = |n: usize| IpAddr::from([192, 0, 2, n as u8]);
+        let u = Unconnected::new(MAX_UNCONNECTED);
+        let t0 = Instant::now();
+        let per_address = MAX_UNCONNECTED / 16;
+        let held: Vec<_> = (0..MAX_UNCONNECTED)
+            .map(|i| {
+                let at = t0 + Duration::from_millis(i as u64);
+                u.admit(ip(i / per_address + 1), at).unwrap().0
+            })
+            .collect();
+        let newest = t0 + Duration::from_millis(MAX_UNCONNECTED as u64);
+        assert!(u.admit(ip(100), t0 + UNCONNECTED_GRACE).is_none(), "none waited past it");
+        let later = t0 + UNCONNECTED_GRACE + Duration::from_millis(10);
+        let (_host, shed_one) = u.admit(ip(100), later).expect("the oldest past the grace goes");
+        assert!(shed_one && held[0].shed() && !held[1].shed());
+        let (_host2, shed_one) = u.admit(ip(101), later).unwrap();
+        assert!(shed_one && held[1].shed() && !held[2].shed(), "then the next oldest");
+        let host3 = u.admit(ip(102), newest).expect("and so on, whichever address");
+        assert!(host3.1 && held[2].shed());
+        drop(held);
+        assert_eq!(u.waiting.lock().unwrap().total, 3, "counted once each");
     }
 
     /// An IPv6 peer's /64 is one crowd, whichever of its addresses each connection
@@ -1478,11 +1537,13 @@ mod tests {
     #[test]
     fn an_ipv6_slash_64_is_one_crowd() {
         let u = Unconnected::new(600);
-        let v6 = |net: u16, id: u16| IpAddr::from([0x2001, 0xdb8, 0, net, 0, 0, 0, id]);
-        let _hosts: Vec<_> = (1..=100).map(|i| u.admit(v6(1, i)).unwrap().0).collect();
-        let crowd: Vec<_> = (1..=500).map(|i| u.admit(v6(2, i)).unwrap().0).collect();
-        assert!(u.admit(v6(2, 1000)).is_none(), "the crowd's own newcomer is refused");
-        let (_host, shed_one) = u.admit(v6(3, 1)).unwrap();
+        let now = Instant::now();
+        let admit =
+            |net: u16, id: u16| u.admit(IpAddr::from([0x2001, 0xdb8, 0, net, 0, 0, 0, id]), now);
+        let _hosts: Vec<_> = (1..=100).map(|i| admit(1, i).unwrap().0).collect();
+        let crowd: Vec<_> = (1..=500).map(|i| admit(2, i).unwrap().0).collect();
+        assert!(admit(2, 1000).is_none(), "the crowd's own newcomer is refused");
+        let (_host, shed_one) = admit(3, 1).unwrap();
         assert!(shed_one && crowd[0].shed() && !crowd[1].shed(), "the /64's oldest went");
     }
 }

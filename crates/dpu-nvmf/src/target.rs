@@ -912,8 +912,8 @@ pub struct TargetStats {
     /// TCP connections accepted.
     pub connections: AtomicU64,
     /// TCP connections closed as they were accepted, or later to make room for another
-    /// address's, because as many as the server allows were waiting for their Connect
-    /// (`Server::set_max_unconnected`).
+    /// address's or after waiting past the grace, because as many as the server allows
+    /// were waiting for their Connect (`Server::set_max_unconnected`).
     pub connections_shed: AtomicU64,
     /// Connections closed after a fatal transport error (C2HTermReq sent).
     pub terminated: AtomicU64,

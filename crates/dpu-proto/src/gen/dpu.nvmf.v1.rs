@@ -416,7 +416,7 @@ pub struct NvmfStats {
     /// TCP connections closed because as many as the service allows (dpu-nvmf
     /// --max-unconnected) were waiting for their Fabrics Connect: as they were accepted (not
     /// counted in connections), or while waiting, to make room for a newer one from an
-    /// address with fewer waiting.
+    /// address with fewer waiting, or because it waited longer than 2 s.
     #[prost(uint64, tag = "9")]
     pub connections_shed: u64,
     /// Writes whose R2T waited for the target-wide write data budget (dpu-nvmf
