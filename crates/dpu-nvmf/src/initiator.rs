@@ -35,7 +35,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// The shared byte buffer of [`Completion::data`] and [`HostQueue::start_shared`].
@@ -135,6 +135,10 @@ pub struct HostOptions {
     pub dhchap_secret: Option<Secret>,
     /// The controller's secret: with it the host also makes the controller prove itself.
     pub dhchap_ctrl_secret: Option<Secret>,
+    /// The address the host's connections come from (`None`: the system's choice): the
+    /// target shares its I/O pool and write budget out by it, so tests on loopback tell
+    /// hosts apart with another address of 127/8.
+    pub source: Option<IpAddr>,
 }
 
 impl Default for HostOptions {
@@ -149,6 +153,7 @@ impl Default for HostOptions {
             timeout: Duration::from_secs(10),
             dhchap_secret: None,
             dhchap_ctrl_secret: None,
+            source: None,
         }
     }
 }
@@ -324,10 +329,21 @@ pub struct HostQueue {
     broken: Option<io::ErrorKind>,
 }
 
+/// A TCP connection to `addr`, from `source` if given.
+async fn connect_from(source: Option<IpAddr>, addr: SocketAddr) -> io::Result<TcpStream> {
+    let Some(ip) = source else { return TcpStream::connect(addr).await };
+    let socket = match ip {
+        IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.bind(SocketAddr::new(ip, 0))?;
+    socket.connect(addr).await
+}
+
 impl HostQueue {
     /// Opens the TCP connection and exchanges ICReq/ICResp.
     pub async fn open(addr: SocketAddr, opts: &HostOptions) -> Result<Self, InitiatorError> {
-        let stream = tokio::time::timeout(opts.timeout, TcpStream::connect(addr))
+        let stream = tokio::time::timeout(opts.timeout, connect_from(opts.source, addr))
             .await
             .map_err(|_| InitiatorError::Timeout)??;
         stream.set_nodelay(true)?;

@@ -12,6 +12,7 @@
 //! | `volume_copy` | copies into (streaming stores: `unsafe`) and out of RAM volumes |
 //! | `uring` | file and block-device reads and writes as io_uring transfers (`unsafe`) |
 //! | `blkdiscard` | a block device's discard ioctl (`unsafe`) |
+//! | `by_peer` | state the connections of one peer address share (pool turns, write budget) |
 //! | [`server`] | tokio shell: listeners, connection tasks, io_uring or bounded I/O pool |
 //! | [`config`] | the binary's TOML configuration applied to a target |
 //! | [`internal`] | the agent-facing internal gRPC API (whole-state Sync, stats) |
@@ -22,6 +23,7 @@
 
 pub mod auth;
 mod blkdiscard;
+mod by_peer;
 mod cid_map;
 pub mod config;
 pub mod dhchap;

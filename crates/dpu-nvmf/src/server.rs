@@ -17,6 +17,7 @@ use tokio::task::{JoinError, JoinHandle};
 use tracing::{debug, info, warn};
 
 use crate::auth::DhOutput;
+use crate::by_peer::ByPeer;
 use crate::queue::{
     COPY_BELOW, Connection, DhRequest, IoOp, IoRequest, QueueConfig, Segment, execute_io,
     execute_io_into, queued_write_data,
@@ -151,19 +152,25 @@ pub const MAX_IO_THREADS: usize = 512;
 /// Reads and writes of file and block device volumes skip the pool where the kernel has
 /// io_uring (`crate::uring`): each connection then runs them on a ring of its own.
 ///
-/// The permits go round the connections, not to operations by arrival: each connection
-/// has at most one operation waiting for a permit at a time (`PoolShare`), and at most
-/// a quarter of the permits (at least one) running operations whose length the host
-/// chooses beyond MDTS ([`IoOp::may_span_volume`]); the rest wait in the connection's
-/// own order. One host queueing thousands of long Verify or Write Zeroes commands thus
-/// delays another host's operation by a turn of the connections, not by all of its work
-/// (Linux's nvmet has no shared queue at all: requests reach the block layer each on
-/// their own), while a connection alone may still use every thread for bounded ones.
+/// The permits go round the hosts, then each host's connections, not to operations by
+/// arrival: a host (its peer address, an IPv6 /64: `dpu_runtime::peer::group`) has at
+/// most one operation waiting for a permit at a time, and each of its connections at
+/// most one waiting for the host's turn ([`PoolShare`]); all of a host's connections
+/// together run at most a quarter of the permits (at least one) of operations whose
+/// length the host chooses beyond MDTS ([`IoOp::may_span_volume`]), taken in turn by its
+/// connections too; the rest wait in the connection's own order. One host queueing
+/// thousands of long Verify or Write Zeroes commands, over however many queues and
+/// controllers, thus delays another host's operation by a turn of the hosts, not by all
+/// of its work nor by one operation per queue it opened (Linux's nvmet has no shared
+/// queue at all: requests reach the block layer each on their own), while a connection
+/// alone may still use every thread for bounded ones.
 #[derive(Debug, Clone)]
 pub struct IoPool {
     permits: Arc<Semaphore>,
-    /// How many operations that may span the volume one connection runs at once.
+    /// How many operations that may span the volume one host runs at once.
     long_share: usize,
+    /// Each host's turns, shared by its connections.
+    hosts: ByPeer<HostTurns>,
     dh_permits: Arc<Semaphore>,
     /// The saves' lane: one permit.
     save_permits: Arc<Semaphore>,
@@ -171,14 +178,25 @@ pub struct IoPool {
     uring: Arc<AtomicBool>,
 }
 
-/// One connection's place in the [`IoPool`]'s queue ([`IoPool::share`]).
+/// One host's place in the [`IoPool`]'s queue, shared by its connections.
+#[derive(Debug)]
+struct HostTurns {
+    /// Its operations that may span the volume running at once, the pool's quarter.
+    long: Semaphore,
+    /// Held by its one operation waiting for a pool permit: the pool's FIFO queue then
+    /// holds one operation per host, so its permits go round the hosts.
+    turn: Semaphore,
+}
+
+/// One connection's place in its host's queue ([`IoPool::share`]): the host's turns go
+/// round its connections as the pool's go round the hosts.
 #[derive(Debug, Clone)]
 struct PoolShare {
-    /// Its operations that may span the volume running at once, the pool's quarter.
-    long: Arc<Semaphore>,
-    /// Held by its one operation waiting for a pool permit: the pool's FIFO queue then
-    /// holds one operation per connection, so its permits go round the connections.
+    host: Arc<HostTurns>,
+    /// Held by its one operation waiting for the host's turn.
     turn: Arc<Semaphore>,
+    /// Held by its one operation waiting for the host's share of long operations.
+    long_turn: Arc<Semaphore>,
 }
 
 /// A blocking operation's result, back to its connection's task.
@@ -199,6 +217,7 @@ impl IoPool {
         Self {
             permits: Arc::new(Semaphore::new(threads)),
             long_share: (threads / 4).max(1),
+            hosts: ByPeer::default(),
             dh_permits: Arc::new(Semaphore::new((cores / 2).max(1))),
             save_permits: Arc::new(Semaphore::new(1)),
             uring: Arc::new(AtomicBool::new(true)),
@@ -217,11 +236,14 @@ impl IoPool {
         run_bounded(&self.dh_permits, None, work, failed, done, abandoned);
     }
 
-    /// A new connection's place in the queue for permits.
-    fn share(&self) -> PoolShare {
+    /// A new connection's place in the queue for permits, in its host's (`peer`'s
+    /// group; a connection of no known peer is a host of its own).
+    fn share(&self, peer: Option<IpAddr>) -> PoolShare {
+        let turns = || HostTurns { long: Semaphore::new(self.long_share), turn: Semaphore::new(1) };
         PoolShare {
-            long: Arc::new(Semaphore::new(self.long_share)),
+            host: peer.map_or_else(|| Arc::new(turns()), |p| self.hosts.get(p, turns)),
             turn: Arc::new(Semaphore::new(1)),
+            long_turn: Arc::new(Semaphore::new(1)),
         }
     }
 
@@ -274,7 +296,9 @@ enum Abandoned {
 
 /// Runs `work` on tokio's blocking pool once `permits` lets it, and sends its result (or,
 /// if it panicked, `failed`'s) to `done`. With a connection's `share`, it first waits for
-/// the connection's turn, and for its share of long operations if `long` says it is one.
+/// its host's share of long operations if `long` says it is one (in the connection's turn
+/// among the host's), then for the connection's turn among the host's connections, then
+/// for the host's turn among the hosts.
 fn run_bounded(
     permits: &Arc<Semaphore>,
     share: Option<(PoolShare, bool)>,
@@ -286,18 +310,23 @@ fn run_bounded(
     let permits = permits.clone();
     tokio::spawn(async move {
         let acquire = async {
-            let (long, turn) = match &share {
+            let (long, turns) = match &share {
                 Some((s, long)) => {
-                    let long =
-                        if *long { Some(s.long.clone().acquire_owned().await.ok()?) } else { None };
-                    (long, Some(s.turn.acquire().await.ok()?))
+                    let long = if *long {
+                        let _turn = s.long_turn.acquire().await.ok()?;
+                        Some(s.host.long.acquire().await.ok()?)
+                    } else {
+                        None
+                    };
+                    let own = s.turn.acquire().await.ok()?;
+                    (long, Some((own, s.host.turn.acquire().await.ok()?)))
                 }
                 None => (None, None),
             };
             let permit = permits.clone().acquire_owned().await.ok()?;
-            // The connection's next operation queues for a permit behind every other
-            // connection's waiting one.
-            drop(turn);
+            // The host's next operation queues for a permit behind every other host's
+            // waiting one, and the connection's behind the host's other connections'.
+            drop(turns);
             Some((permit, long))
         };
         let permit = match &abandoned {
@@ -824,7 +853,7 @@ async fn serve_connection(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let (open, still_open) = mpsc::unbounded_channel();
     let mut spare: Vec<Vec<u8>> = Vec::new();
-    let share = pool.share();
+    let share = pool.share(peer.map(|p| p.ip()));
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let use_ring = pool.uring.load(Ordering::Relaxed);
@@ -1096,15 +1125,16 @@ mod tests {
         }
     }
 
-    /// The permits go round the connections: with one permit, a connection that queued
-    /// several operations before another's one runs only its first ahead of it.
+    /// The permits go round the connections of unknown peers (each a host of its own):
+    /// with one permit, a connection that queued several operations before another's one
+    /// runs only its first ahead of it.
     #[tokio::test]
     async fn permits_go_round_the_connections() {
         let pool = IoPool::new(1);
         let held = pool.permits.clone().acquire_owned().await.unwrap();
         let ran = Arc::new(Mutex::new(Vec::new()));
         let (done, mut done_rx) = mpsc::unbounded_channel();
-        let (a, b) = (pool.share(), pool.share());
+        let (a, b) = (pool.share(None), pool.share(None));
         for (share, name) in [(&a, "a0"), (&a, "a1"), (&a, "a2"), (&a, "a3"), (&b, "b0")] {
             let ran = ran.clone();
             let work = move || {
@@ -1121,6 +1151,99 @@ mod tests {
             done_rx.recv().await.unwrap();
         }
         assert_eq!(*ran.lock().unwrap(), ["a0", "b0", "a1", "a2", "a3"]);
+    }
+
+    /// Host A's queue for one of `runs`, recording its name in `ran` when it runs and
+    /// then waiting for `gate` (if any) to let it end.
+    fn queue_named(
+        pool: &IoPool,
+        share: &PoolShare,
+        long: bool,
+        name: &'static str,
+        ran: &Arc<Mutex<Vec<&'static str>>>,
+        gate: Option<std::sync::mpsc::Receiver<()>>,
+        done: &mpsc::UnboundedSender<Done>,
+    ) {
+        let ran = ran.clone();
+        let work = move || {
+            ran.lock().unwrap().push(name);
+            if let Some(gate) = gate {
+                let _ = gate.recv();
+            }
+            Done::Io(0, Ok(Vec::new()))
+        };
+        let failed = |_| Done::Io(0, Ok(Vec::new()));
+        let queued = Some((share.clone(), long));
+        run_bounded(&pool.permits, queued, work, failed, done.clone(), Abandoned::Run);
+    }
+
+    /// Lets the tasks [`run_bounded`] spawned reach their waits (a current-thread runtime
+    /// runs them in turn).
+    async fn settle() {
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// The permits go round the hosts (by peer address) before the connections: host A
+    /// queued two operations on each of its four connections before host B's one, yet
+    /// B's runs after A's first, then A's go round its connections.
+    #[tokio::test]
+    async fn permits_go_round_the_hosts_then_their_connections() {
+        let pool = IoPool::new(1);
+        let held = pool.permits.clone().acquire_owned().await.unwrap();
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let (done, mut done_rx) = mpsc::unbounded_channel();
+        let host = |last: u8| Some(IpAddr::from([192, 0, 2, last]));
+        let a: Vec<_> = (0..4).map(|_| pool.share(host(1))).collect();
+        let names = [["a0.0", "a0.1"], ["a1.0", "a1.1"], ["a2.0", "a2.1"], ["a3.0", "a3.1"]];
+        for (share, names) in a.iter().zip(names) {
+            for name in names {
+                queue_named(&pool, share, false, name, &ran, None, &done);
+            }
+        }
+        queue_named(&pool, &pool.share(host(2)), false, "b0", &ran, None, &done);
+        settle().await;
+        drop(held);
+        for _ in 0..9 {
+            done_rx.recv().await.unwrap();
+        }
+        let order = ["a0.0", "b0", "a1.0", "a2.0", "a3.0", "a0.1", "a1.1", "a2.1", "a3.1"];
+        assert_eq!(*ran.lock().unwrap(), order);
+    }
+
+    /// Operations that may span the volume take a quarter of the permits per host, not
+    /// per connection: with four permits, host A's second connection's long operation
+    /// waits while its first runs one, though host B runs a long and a bounded one and a
+    /// permit is free; it runs once A's first is done.
+    #[tokio::test]
+    async fn long_operations_take_a_quarter_of_the_permits_per_host() {
+        let pool = IoPool::new(4);
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let (done, mut done_rx) = mpsc::unbounded_channel();
+        let host = |last: u8| Some(IpAddr::from([192, 0, 2, last]));
+        let (a1, a2, b) = (pool.share(host(1)), pool.share(host(1)), pool.share(host(2)));
+        let mut gates = Vec::new();
+        for (share, long, name) in
+            [(&a1, true, "a1"), (&a2, true, "a2"), (&b, true, "b-long"), (&b, false, "b")]
+        {
+            let (open, gate) = std::sync::mpsc::channel();
+            gates.push(open);
+            queue_named(&pool, share, long, name, &ran, Some(gate), &done);
+        }
+        settle().await;
+        assert_eq!(pool.permits.available_permits(), 1, "A's second long one waits");
+        gates.remove(0).send(()).unwrap();
+        done_rx.recv().await.unwrap();
+        settle().await;
+        while !ran.lock().unwrap().contains(&"a2") {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(pool.permits.available_permits(), 1, "A's second runs in its place");
+        drop(gates);
+        for _ in 0..3 {
+            done_rx.recv().await.unwrap();
+        }
     }
 
     /// Which operation a [`Held`] backend holds.
@@ -1412,9 +1535,10 @@ mod tests {
         assert_eq!(saved, ns.reservations.lock().unwrap().save(), "the final state is kept");
     }
 
-    /// One host fills its queue with long Write Zeroes (a held backend) on a pool of two
-    /// threads: another host's Write Zeroes on another volume still runs while every one
-    /// of them waits, as with nvmet, where requests reach the block layer independently.
+    /// One host fills its two queues with long Write Zeroes (a held backend) on a pool of
+    /// two threads: another host's Write Zeroes on another volume still runs while every
+    /// one of them waits, as with nvmet, where requests reach the block layer
+    /// independently; the host's queues together take one thread, a quarter's worth.
     #[tokio::test]
     async fn a_hosts_long_operations_leave_pool_threads_to_other_hosts() {
         use crate::initiator::{HostController, HostOptions};
@@ -1433,16 +1557,20 @@ mod tests {
             wz.set_rw(u64::from(lba), 1);
             wz
         };
-        let mut a = HostController::connect(addr, SUB, &HostOptions::default(), 1).await.unwrap();
-        for i in 0..QUEUED {
-            a.io[0].start(write_zeroes(1, i), None, 0).await.unwrap();
+        let mut a = HostController::connect(addr, SUB, &HostOptions::default(), 2).await.unwrap();
+        for q in &mut a.io {
+            for i in 0..QUEUED {
+                q.start(write_zeroes(1, i), None, 0).await.unwrap();
+            }
+            // Served inline, after the connection handed every Write Zeroes on.
+            assert!(q.read(1, 100, 1, 512).await.unwrap().cqe.status.is_success());
         }
-        // Served inline, after the connection handed every Write Zeroes on.
-        assert!(a.io[0].read(1, 100, 1, 512).await.unwrap().cqe.status.is_success());
         entered.recv().await.unwrap();
+        // From another address: a host of its own.
         let opts_b = HostOptions {
             hostnqn: "nqn.2014-08.org.example:host-b".into(),
             hostid: [0x22; 16],
+            source: Some(IpAddr::from([127, 0, 0, 2])),
             ..HostOptions::default()
         };
         let mut b = HostController::connect(addr, SUB, &opts_b, 1).await.unwrap();
@@ -1450,10 +1578,13 @@ mod tests {
         let waited = tokio::time::timeout(Duration::from_secs(5), b.io[0].wait(cid)).await;
         let done = waited.expect("B's Write Zeroes ran while A's were held").unwrap();
         assert!(done.cqe.status.is_success());
+        assert!(entered.try_recv().is_err(), "A's second queue ran none meanwhile");
         drop(release);
-        for _ in 0..QUEUED {
-            let (_, c) = a.io[0].next_completion().await.unwrap();
-            assert!(!c.cqe.status.is_success(), "the held backend fails them");
+        for q in &mut a.io {
+            for _ in 0..QUEUED {
+                let (_, c) = q.next_completion().await.unwrap();
+                assert!(!c.cqe.status.is_success(), "the held backend fails them");
+            }
         }
     }
 
