@@ -39,6 +39,12 @@ impl<T> ByPeer<T> {
         map.insert(key, Arc::downgrade(&made));
         made
     }
+
+    /// Every live group's `T`.
+    pub(crate) fn live(&self) -> Vec<Arc<T>> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.values().filter_map(Weak::upgrade).collect()
+    }
 }
 
 #[cfg(test)]
@@ -55,7 +61,7 @@ mod tests {
         let v6 = |id: u16| IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, id]);
         let b = by.get(v6(1), || 3);
         assert!(Arc::ptr_eq(&b, &by.get(v6(2), || 4)), "a /64 is one group");
-        assert_eq!(by.0.lock().unwrap().len(), 2);
+        assert_eq!(by.live().len(), 2);
         drop(a);
         assert_eq!(*by.get(IpAddr::from([192, 0, 2, 9]), || 5), 5);
         assert_eq!(by.0.lock().unwrap().len(), 2, "the ended group went as a new one came");

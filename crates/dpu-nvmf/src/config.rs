@@ -436,7 +436,8 @@ pub struct Config {
     #[serde(default = "default_io_threads")]
     pub io_threads: usize,
     /// MiB of write data the connections of every listener may have asked for by R2T and
-    /// not yet received, beyond each queue's first R2T ([`crate::write_budget`]).
+    /// not yet received, beyond each queue's first R2T, a quarter of it per host
+    /// ([`crate::write_budget`]).
     #[serde(default = "default_write_data_budget_mib")]
     pub write_data_budget_mib: usize,
     /// Discovery-only listener (well-known port 8009), named in no subsystem entry of the

@@ -39,7 +39,8 @@ struct Args {
               .range(1..=dpu_nvmf::server::MAX_IO_THREADS as u64))]
     io_threads: Option<usize>,
     /// MiB of write data the connections of all listeners may have asked for by R2T and
-    /// not yet received, beyond each queue's first R2T, 1 to 16,384; overrides the file's
+    /// not yet received, beyond each queue's first R2T, a quarter of it per host address,
+    /// 1 to 16,384; overrides the file's
     /// `write_data_budget_mib` (default: the file's, else 256).
     #[arg(long,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new()

@@ -155,10 +155,10 @@ pub const MAX_IO_THREADS: usize = 512;
 /// The permits go round the hosts, then each host's connections, not to operations by
 /// arrival: a host (its peer address, an IPv6 /64: `dpu_runtime::peer::group`) has at
 /// most one operation waiting for a permit at a time, and each of its connections at
-/// most one waiting for the host's turn ([`PoolShare`]); all of a host's connections
-/// together run at most a quarter of the permits (at least one) of operations whose
-/// length the host chooses beyond MDTS ([`IoOp::may_span_volume`]), taken in turn by its
-/// connections too; the rest wait in the connection's own order. One host queueing
+/// most one waiting for the host's turn (`HostTurns`, `PoolShare`); all of a host's
+/// connections together run at most a quarter of the permits (at least one) of
+/// operations whose length the host chooses beyond MDTS ([`IoOp::may_span_volume`]),
+/// taken in turn by its connections too; the rest wait in the connection's own order. One host queueing
 /// thousands of long Verify or Write Zeroes commands, over however many queues and
 /// controllers, thus delays another host's operation by a turn of the hosts, not by all
 /// of its work nor by one operation per queue it opened (Linux's nvmet has no shared
@@ -358,7 +358,8 @@ pub struct Server {
     listeners: Mutex<HashMap<u16, Accepting>>,
     /// Connections of every listener that have not connected yet.
     unconnected: Unconnected,
-    /// Write data asked for by R2T over the connections of every listener.
+    /// Write data asked for by R2T over the connections of every listener; each accepted
+    /// connection takes through its host's [`WriteBudget::for_peer`].
     write_budget: WriteBudget,
     /// Volumes [`follow_devices`] checks besides those of namespaces ([`Server::follow`]).
     followed: Followed,
@@ -443,7 +444,8 @@ impl Server {
 
     /// Bounds the write data the connections of all listeners may have asked for by R2T
     /// and not yet received, beyond each queue's first R2T, to `bytes` (default
-    /// [`DEFAULT_WRITE_BUDGET`](crate::write_budget::DEFAULT_WRITE_BUDGET)); connections
+    /// [`DEFAULT_WRITE_BUDGET`](crate::write_budget::DEFAULT_WRITE_BUDGET)), one host's
+    /// connections to [`host_share`](crate::write_budget::host_share) of it; connections
     /// already open follow the new bound too.
     pub fn set_write_data_budget(&self, bytes: usize) {
         self.write_budget.set_limit(bytes);
@@ -650,6 +652,8 @@ async fn accept_loop(
                 let cfg = QueueConfig {
                     local_addr: stream.local_addr().ok(),
                     peer_addr: Some(peer),
+                    // Its host's share of the server's budget.
+                    write_budget: listener_cfg.write_budget.for_peer(peer.ip()),
                     max_c2h_data: max_c2h_data.load(Ordering::Relaxed),
                     allow_hdgst,
                     allow_ddgst,
@@ -1586,6 +1590,58 @@ mod tests {
                 assert!(!c.cqe.status.is_success(), "the held backend fails them");
             }
         }
+    }
+
+    /// One host starts writes on four queues and never sends their data: of a 4 MiB
+    /// write budget it holds its quarter, its other R2Ts waiting, so another host's
+    /// R2Ts find the budget and none of them waits.
+    #[tokio::test]
+    async fn a_host_holding_r2ts_leaves_the_write_budget_to_others() {
+        use crate::initiator::{HostController, HostOptions};
+        const WRITE: usize = 128 << 10;
+        let target = target_with(Volume::ram("v", 512, 8 << 20).unwrap());
+        let (server, addr) = serve_on_the_pool(&target, 1).await;
+        server.set_write_data_budget(4 << 20);
+        let budget = server.write_data_budget();
+        let waits = || target.stats.write_budget_waits.load(Ordering::Relaxed) as usize;
+        let data = vec![7u8; WRITE];
+        let mut a = HostController::connect(addr, SUB, &HostOptions::default(), 4).await.unwrap();
+        for q in &mut a.io {
+            for i in 0..8 {
+                q.start_write(1, i * 256, &data, 512).await.unwrap();
+            }
+        }
+        // Each queue's first R2T goes free; the other seven take, or wait behind the
+        // first that waits: once the target took every write, the budget holds still.
+        let in_flight = || -> u64 {
+            let report = target.subsystem_stats();
+            let queues = report.iter().flat_map(|s| &s.controllers).flat_map(|c| &c.queues);
+            queues.filter(|q| q.info.qid > 0).map(|q| q.in_flight).sum()
+        };
+        let taken_all = async {
+            while in_flight() < 4 * 8 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), taken_all).await.unwrap();
+        assert_eq!(budget.taken(), 1 << 20, "A holds its quarter");
+        let before = waits();
+        let opts_b = HostOptions {
+            hostnqn: "nqn.2014-08.org.example:host-b".into(),
+            hostid: [0x22; 16],
+            source: Some(IpAddr::from([127, 0, 0, 2])),
+            ..HostOptions::default()
+        };
+        let mut b = HostController::connect(addr, SUB, &opts_b, 1).await.unwrap();
+        let mut cids = Vec::new();
+        for i in 0..8 {
+            cids.push(b.io[0].start_write(1, 4096 + i * 256, &data, 512).await.unwrap());
+        }
+        for cid in cids {
+            assert!(b.io[0].wait(cid).await.unwrap().cqe.status.is_success());
+        }
+        assert_eq!(waits(), before, "B's R2Ts did not wait");
+        drop(a);
     }
 
     #[tokio::test]
