@@ -313,11 +313,24 @@ fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
     r.map_err(|e| e.to_string())
 }
 
-/// A Sync's objects of one kind by name; of two with one name the later counts. The
-/// agent sends each name once; the rule keeps another sender's Sync deterministic (each
-/// name applied once, so the same state applied again changes nothing).
-fn by_name<T>(objects: Vec<T>, name: impl Fn(&T) -> &String) -> BTreeMap<String, T> {
-    objects.into_iter().map(|o| (name(&o).clone(), o)).collect()
+/// A Sync's objects of one kind, each name once, in the order the names first come; of
+/// two with one name the later counts. The agent sends each name once; the rule keeps
+/// another sender's Sync deterministic (each name applied once, so the same state applied
+/// again changes nothing).
+fn by_name<T>(objects: Vec<T>, name: impl Fn(&T) -> &String) -> Vec<(String, T)> {
+    let mut place: HashMap<String, usize> = HashMap::new();
+    let mut out: Vec<(String, T)> = Vec::with_capacity(objects.len());
+    for o in objects {
+        let n = name(&o).clone();
+        match place.get(&n) {
+            Some(&i) => out[i].1 = o,
+            None => {
+                place.insert(n.clone(), out.len());
+                out.push((n, o));
+            }
+        }
+    }
+    out
 }
 
 impl NvmfInternal {
@@ -472,7 +485,7 @@ impl NvmfInternal {
         // Subsystems.
         let mut recreated = BTreeSet::new();
         let mut subsystems = BTreeMap::new();
-        let wanted = by_name(req.subsystems, |s| &s.name);
+        let wanted: BTreeMap<_, _> = by_name(req.subsystems, |s| &s.name).into_iter().collect();
         // Removed subsystems first, so an NQN can move between names; and those that give up
         // their NQN to another name (two swapping theirs, say: each would otherwise be
         // refused for the NQN the other still holds), to be added again under their new one.
@@ -597,7 +610,7 @@ impl NvmfInternal {
         a.subsystems = subsystems;
 
         // Namespaces.
-        let wanted = by_name(req.namespaces, |n| &n.name);
+        let wanted: BTreeMap<_, _> = by_name(req.namespaces, |n| &n.name).into_iter().collect();
         // Every (NQN, NSID) a wanted namespace may have, applied or not: with the NQN asked
         // for and the one applied (a refused change keeps it). The saved state of any other
         // goes, a namespace deleted while the service was down too.
@@ -768,7 +781,7 @@ impl NvmfInternal {
         }
 
         // Listeners.
-        let wanted = by_name(req.listeners, |l| &l.name);
+        let wanted: BTreeMap<_, _> = by_name(req.listeners, |l| &l.name).into_iter().collect();
         let old_l = std::mem::take(&mut a.listeners);
         let mut listeners = BTreeMap::new();
         // Listeners to bind anew (another address, or discovery only or not), by name: all
