@@ -1116,6 +1116,7 @@ impl NvmfInternal {
             connects_refused: t.stats.connects_refused.load(Relaxed),
             auth_failures: t.stats.auth_failures.load(Relaxed),
             write_budget_waits: t.stats.write_budget_waits.load(Relaxed),
+            controllers_evicted: t.stats.controllers_evicted.load(Relaxed),
             namespaces,
             subsystems,
             volumes,
@@ -2321,5 +2322,32 @@ mod tests {
             "through the moved discovery listener"
         );
         assert_eq!(entries(&mut sessions[1]).await, io_want, "through the moved I/O listener");
+    }
+
+    /// GetNvmfStats reports the controllers ended to make room for a new Connect
+    /// (`TargetStats::controllers_evicted`): a host's full table of controllers it never
+    /// enabled gives one place once SETUP_GRACE has passed.
+    #[tokio::test]
+    async fn stats_report_controllers_evicted_for_a_new_connect() {
+        use crate::target::{MAX_CONTROLLERS_PER_HOST, SETUP_GRACE};
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let sync = pb::SyncRequest { subsystems: vec![open_subsystem()], ..Default::default() };
+        let r = internal.sync_state(sync).await;
+        let applied = r.subsystems[0].status.as_ref().and_then(|s| s.apply.clone()).unwrap();
+        assert_eq!(applied.state, pb::ApplyState::Applied as i32, "{}", applied.message);
+        let host = "nqn.2014-08.org.example:h";
+        let connect = |now| target.create_controller(IDS_NQN, host, [1; 16], 0, None, None, now);
+        let start = Instant::now();
+        let held: Vec<_> = (0..MAX_CONTROLLERS_PER_HOST).map(|_| connect(start).unwrap()).collect();
+        let stats = async || {
+            let request = Request::new(pb::GetNvmfStatsRequest {});
+            internal.get_nvmf_stats(request).await.unwrap().into_inner()
+        };
+        assert_eq!(stats().await.controllers_evicted, 0);
+        connect(start + SETUP_GRACE + std::time::Duration::from_millis(1))
+            .expect("one never enabled goes");
+        assert!(held[0].state().dead, "the oldest never enabled made room");
+        assert_eq!(stats().await.controllers_evicted, 1);
     }
 }

@@ -424,6 +424,12 @@ pub struct NvmfStats {
     /// the budget has room, else once other writes' data gave some back. Each counted once.
     #[prost(uint64, tag = "10")]
     pub write_budget_waits: u64,
+    /// Controllers ended to make room for a new Connect to a full controller table (a
+    /// host's, an address's or /64's, a subsystem's or its CNTLID range's, discovery's):
+    /// one whose host had not authenticated, had not enabled it within 2 s of its Connect,
+    /// or had sent nothing for 2 min. Each counted once.
+    #[prost(uint64, tag = "11")]
+    pub controllers_evicted: u64,
 }
 /// What a volume takes of the card (read-only, a snapshot).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -5500,6 +5500,9 @@ impl serde::Serialize for NvmfStats {
         if self.write_budget_waits != 0 {
             len += 1;
         }
+        if self.controllers_evicted != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NvmfStats", len)?;
         if self.connections != 0 {
             #[allow(clippy::needless_borrow)]
@@ -5545,6 +5548,11 @@ impl serde::Serialize for NvmfStats {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("writeBudgetWaits", ToString::to_string(&self.write_budget_waits).as_str())?;
         }
+        if self.controllers_evicted != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("controllersEvicted", ToString::to_string(&self.controllers_evicted).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -5571,6 +5579,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             "connectionsShed",
             "write_budget_waits",
             "writeBudgetWaits",
+            "controllers_evicted",
+            "controllersEvicted",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5585,6 +5595,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             Volumes,
             ConnectionsShed,
             WriteBudgetWaits,
+            ControllersEvicted,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5616,6 +5627,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             "volumes" => Ok(GeneratedField::Volumes),
                             "connectionsShed" | "connections_shed" => Ok(GeneratedField::ConnectionsShed),
                             "writeBudgetWaits" | "write_budget_waits" => Ok(GeneratedField::WriteBudgetWaits),
+                            "controllersEvicted" | "controllers_evicted" => Ok(GeneratedField::ControllersEvicted),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5645,6 +5657,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                 let mut volumes__ = None;
                 let mut connections_shed__ = None;
                 let mut write_budget_waits__ = None;
+                let mut controllers_evicted__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Connections => {
@@ -5721,6 +5734,14 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::ControllersEvicted => {
+                            if controllers_evicted__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("controllersEvicted"));
+                            }
+                            controllers_evicted__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(NvmfStats {
@@ -5734,6 +5755,7 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                     volumes: volumes__.unwrap_or_default(),
                     connections_shed: connections_shed__.unwrap_or_default(),
                     write_budget_waits: write_budget_waits__.unwrap_or_default(),
+                    controllers_evicted: controllers_evicted__.unwrap_or_default(),
                 })
             }
         }
