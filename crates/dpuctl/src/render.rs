@@ -515,6 +515,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
         vec!["connects_refused".into(), s.connects_refused.to_string()],
         vec!["auth_failures".into(), s.auth_failures.to_string()],
         vec!["write_budget_waits".into(), s.write_budget_waits.to_string()],
+        vec!["controllers_evicted".into(), s.controllers_evicted.to_string()],
     ];
     let mut out = table(&["COUNTER", "VALUE"], &rows);
     out.push('\n');
@@ -975,5 +976,22 @@ mod tests {
         let cells = |line: &str| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
         assert_eq!(cells(head)[4..6], ["ANA", "REFERRALS"], "{out}");
         assert_eq!(cells(row)[4..6], ["optimized", "192.0.2.20:8009"], "{out}");
+    }
+
+    /// `dpuctl nvmf stats` shows the controllers evicted for a new Connect beside the other
+    /// target-wide counters; JSON carries the count too (a uint64: a string).
+    #[test]
+    fn nvmf_stats_show_controllers_evicted() {
+        let s =
+            nvmf::NvmfStats { write_budget_waits: 8, controllers_evicted: 5, ..Default::default() };
+        let out = nvmf_stats(&s, Format::Table).unwrap();
+        let row = |name: &str| {
+            let found = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>());
+            found.into_iter().find(|cells| cells.first() == Some(&name)).unwrap_or_default()
+        };
+        assert_eq!(row("write_budget_waits"), ["write_budget_waits", "8"], "{out}");
+        assert_eq!(row("controllers_evicted"), ["controllers_evicted", "5"], "{out}");
+        let json = nvmf_stats(&s, Format::Json).unwrap();
+        assert!(json.contains(r#""controllersEvicted": "5""#), "{json}");
     }
 }

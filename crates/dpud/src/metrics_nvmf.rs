@@ -57,6 +57,11 @@ const TARGET: &[Counter<NvmfStats>] = &[
         "Writes whose R2T waited for the target-wide write data budget.",
         |s| s.write_budget_waits,
     ),
+    (
+        "dpu_nvmf_controllers_evicted_total",
+        "Controllers ended to make room for a new Connect to a full controller table.",
+        |s| s.controllers_evicted,
+    ),
 ];
 
 fn io(s: &SubsystemStats) -> IoCounters {
@@ -225,6 +230,7 @@ mod tests {
             connects_refused: 3,
             auth_failures: 4,
             write_budget_waits: 8,
+            controllers_evicted: 5,
             subsystems: vec![SubsystemStats {
                 name: "subsystems/s1".into(),
                 nqn: r#"nqn.2024-01.io.example:a"b\c"#.into(),
@@ -297,6 +303,7 @@ mod tests {
             "dpu_nvmf_connects_refused_total 3".to_owned(),
             "dpu_nvmf_auth_failures_total 4".to_owned(),
             "dpu_nvmf_write_budget_waits_total 8".to_owned(),
+            "dpu_nvmf_controllers_evicted_total 5".to_owned(),
             format!("dpu_nvmf_subsystem_live_controllers{sub} 2"),
             format!("dpu_nvmf_subsystem_connects_accepted_total{sub} 5"),
             format!("dpu_nvmf_subsystem_connects_refused_total{sub} 1"),
