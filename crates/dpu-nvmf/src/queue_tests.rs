@@ -439,9 +439,7 @@ fn identify_without_the_subsystem_takes_no_registry_lock() {
 fn sqhd_counts_every_command_and_wraps_at_the_queue_size() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);
-    let csts = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
-    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
-    flush.nsid = 1;
+    let (csts, flush) = csts_and_flush();
     // A new admin queue and an I/O queue, each of 4 entries (SQSIZE 3, 0's based).
     for (qid, cntlid, sqe) in [(0, CNTLID_DYNAMIC, csts), (1, cntlid, flush)] {
         let mut h = H::new(&t, false, false);
@@ -460,6 +458,15 @@ fn sqhd_counts_every_command_and_wraps_at_the_queue_size() {
     }
 }
 
+/// A command for an admin queue (Property Get CSTS) and one for an I/O queue (Flush of
+/// namespace 1), neither with data.
+fn csts_and_flush() -> (Sqe, Sqe) {
+    let csts = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+    flush.nsid = 1;
+    (csts, flush)
+}
+
 /// A host that disables SQ flow control (Connect CATTR bit 2) is told with SQHD FFFFh in
 /// the Connect response that no SQ head updates follow (NVMe-oF 1.1 §3.3, TP 8005); later
 /// completions leave the field 0, as Linux's nvmet does. Admin and I/O queues alike.
@@ -467,9 +474,7 @@ fn sqhd_counts_every_command_and_wraps_at_the_queue_size() {
 fn sqhd_is_ffff_on_connect_then_zero_with_sq_flow_control_disabled() {
     let t = target();
     let (_admin, cntlid) = H::admin(&t, 0);
-    let csts = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
-    let mut flush = Sqe::new(io_opcode::FLUSH, 0);
-    flush.nsid = 1;
+    let (csts, flush) = csts_and_flush();
     for (qid, cntlid, sqe) in [(0, CNTLID_DYNAMIC, csts), (1, cntlid, flush)] {
         let mut h = H::new(&t, false, false);
         let c = h.connect(SUB, qid, cntlid, 0, 0b100);

@@ -1331,6 +1331,17 @@ mod tests {
         target_storing(v, None)
     }
 
+    /// A second host, connecting from another loopback address: a host of its own to the
+    /// pool and the write budget, which tell hosts apart by address.
+    fn host_b() -> crate::initiator::HostOptions {
+        crate::initiator::HostOptions {
+            hostnqn: "nqn.2014-08.org.example:host-b".into(),
+            hostid: [0x22; 16],
+            source: Some(IpAddr::from([127, 0, 0, 2])),
+            ..crate::initiator::HostOptions::default()
+        }
+    }
+
     /// A server of `target` with `threads` pool threads and io_uring off (every volume
     /// operation on the pool), listening on loopback.
     async fn serve_on_the_pool(target: &Arc<Target>, threads: usize) -> (Arc<Server>, SocketAddr) {
@@ -1571,12 +1582,7 @@ mod tests {
         }
         entered.recv().await.unwrap();
         // From another address: a host of its own.
-        let opts_b = HostOptions {
-            hostnqn: "nqn.2014-08.org.example:host-b".into(),
-            hostid: [0x22; 16],
-            source: Some(IpAddr::from([127, 0, 0, 2])),
-            ..HostOptions::default()
-        };
+        let opts_b = host_b();
         let mut b = HostController::connect(addr, SUB, &opts_b, 1).await.unwrap();
         let cid = b.io[0].start(write_zeroes(2, 0), None, 0).await.unwrap();
         let waited = tokio::time::timeout(Duration::from_secs(5), b.io[0].wait(cid)).await;
@@ -1626,12 +1632,7 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(10), taken_all).await.unwrap();
         assert_eq!(budget.taken(), 1 << 20, "A holds its quarter");
         let before = waits();
-        let opts_b = HostOptions {
-            hostnqn: "nqn.2014-08.org.example:host-b".into(),
-            hostid: [0x22; 16],
-            source: Some(IpAddr::from([127, 0, 0, 2])),
-            ..HostOptions::default()
-        };
+        let opts_b = host_b();
         let mut b = HostController::connect(addr, SUB, &opts_b, 1).await.unwrap();
         let mut cids = Vec::new();
         for i in 0..8 {

@@ -349,21 +349,25 @@ mod tests {
         assert_eq!((huge.count(), huge.quantile_us(0.99)), (u64::MAX, Some(1)));
     }
 
-    #[test]
-    fn referral_addrs_default_the_port_and_errors_name_the_field() {
+    /// A listener spec with `refs` as its referrals (address, port).
+    fn referrals_spec(refs: &[(&str, u32)]) -> super::dpu::nvmf::v1::ListenerSpec {
         use super::dpu::nvmf::v1::{ListenerSpec, Referral};
-        let spec = |refs: &[(&str, u32)]| ListenerSpec {
+        ListenerSpec {
             referrals: refs
                 .iter()
                 .map(|(a, p)| Referral { address: (*a).into(), port: *p })
                 .collect(),
             ..Default::default()
-        };
-        let got = spec(&[("192.0.2.20", 0), ("2001:db8::7", 4420)]).referral_addrs();
+        }
+    }
+
+    #[test]
+    fn referral_addrs_default_the_port_and_errors_name_the_field() {
+        let got = referrals_spec(&[("192.0.2.20", 0), ("2001:db8::7", 4420)]).referral_addrs();
         let want = ["192.0.2.20:8009".parse().unwrap(), "[2001:db8::7]:4420".parse().unwrap()];
         assert_eq!(got, Ok(want.to_vec()));
-        assert_eq!(spec(&[]).referral_addrs(), Ok(vec![]));
-        let err = |refs: &[(&str, u32)]| spec(refs).referral_addrs().unwrap_err();
+        assert_eq!(referrals_spec(&[]).referral_addrs(), Ok(vec![]));
+        let err = |refs: &[(&str, u32)]| referrals_spec(refs).referral_addrs().unwrap_err();
         assert_eq!(err(&[("192.0.2.1", 0), ("host", 1)]).0, "referrals[1].address");
         assert_eq!(err(&[("0.0.0.0", 8009)]).0, "referrals[0].address");
         assert_eq!(err(&[("224.0.0.1", 8009)]).0, "referrals[0].address");
@@ -385,22 +389,16 @@ mod tests {
     /// Linux dials for it), so two spellings of one are listed twice.
     #[test]
     fn referral_addrs_are_read_in_their_canonical_form() {
-        use super::dpu::nvmf::v1::{ListenerSpec, Referral};
-        let spec = |refs: &[(&str, u32)]| ListenerSpec {
-            referrals: refs
-                .iter()
-                .map(|(a, p)| Referral { address: (*a).into(), port: *p })
-                .collect(),
-            ..Default::default()
-        };
-        let got = spec(&[("::FFFF:192.0.2.20", 0), ("2001:0DB8:0:0::0007", 4420)]).referral_addrs();
+        let got = referrals_spec(&[("::FFFF:192.0.2.20", 0), ("2001:0DB8:0:0::0007", 4420)])
+            .referral_addrs();
         let want = ["192.0.2.20:8009".parse().unwrap(), "[2001:db8::7]:4420".parse().unwrap()];
         assert_eq!(got, Ok(want.to_vec()));
         assert!(got.unwrap()[0].is_ipv4(), "told to hosts as IPv4 (ADRFAM 1)");
-        let twice = |a: &str, b: &str| spec(&[(a, 0), (b, 8009)]).referral_addrs().unwrap_err();
+        let twice =
+            |a: &str, b: &str| referrals_spec(&[(a, 0), (b, 8009)]).referral_addrs().unwrap_err();
         assert_eq!(twice("192.0.2.1", "::ffff:192.0.2.1").0, "referrals[1].address");
         assert_eq!(twice("2001:db8::1", "2001:DB8:0::01").0, "referrals[1].address");
-        let unspecified = spec(&[("::ffff:0.0.0.0", 0)]).referral_addrs().unwrap_err();
+        let unspecified = referrals_spec(&[("::ffff:0.0.0.0", 0)]).referral_addrs().unwrap_err();
         assert_eq!(unspecified.0, "referrals[0].address", "a wildcard however spelt");
     }
 
