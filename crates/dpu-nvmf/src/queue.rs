@@ -1621,6 +1621,16 @@ impl Connection {
         self.bound.as_ref().map_or(identify::ADMIN_MQES as usize + 1, |b| b.sqsize as usize + 1)
     }
 
+    /// Counts a command taken off the SQ into the SQ head completions report (wrapping at
+    /// the queue size); with SQ flow control disabled they report none, so nothing counts.
+    fn advance_sqhd(&mut self) {
+        if self.bound.as_ref().is_some_and(|b| b.sqflow_disabled) {
+            return;
+        }
+        let depth = self.queue_depth();
+        self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
+    }
+
     /// Whether a command holds `cid`: one in the table, waiting for its rate limit or
     /// for preempted writes, or an outstanding AER. A new command with it is a Command ID
     /// Conflict, as from Linux's nvmet.
@@ -1644,15 +1654,14 @@ impl Connection {
                 self.last_keep_alive = now;
             }
         }
-        let depth = self.queue_depth();
-        self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
+        self.advance_sqhd();
         if self.cid_in_use(cid) {
             self.send_failure(&sqe, fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
         // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
         let waiting = self.throttled.len() + self.r2t_waiting.len() + self.fencing.len();
-        if self.cmds.len() + self.aers.len() + waiting >= depth {
+        if self.cmds.len() + self.aers.len() + waiting >= self.queue_depth() {
             self.fatal_in_pdu(FatalError::new(
                 Fes::PduSequenceError,
                 0,
@@ -1952,8 +1961,7 @@ impl Connection {
         }
         match pdu {
             Pdu::CapsuleCmd(c) => {
-                let depth = self.queue_depth();
-                self.sqhd = ((usize::from(self.sqhd) + 1) % depth) as u16;
+                self.advance_sqhd();
                 if let Some(b) = &self.bound {
                     b.stats.submitted();
                 }
@@ -3443,13 +3451,17 @@ impl Connection {
     /// Sends a successful completion (a failed one goes through
     /// [`send_failure`](Self::send_failure), which logs it).
     fn send_cqe(&mut self, mut cqe: Cqe) {
-        if let Some(b) = &self.bound {
-            cqe.sqid = b.qid;
-            b.stats.completed(cqe.status.is_success());
-        }
         // With SQ flow control disabled the host reads no SQ head: the field keeps what
         // the completion was made with (FFFFh for the Connect, else 0), as nvmet leaves it.
-        if !self.bound.as_ref().is_some_and(|b| b.sqflow_disabled) {
+        let reports_sqhd = match &self.bound {
+            Some(b) => {
+                cqe.sqid = b.qid;
+                b.stats.completed(cqe.status.is_success());
+                !b.sqflow_disabled
+            }
+            None => true,
+        };
+        if reports_sqhd {
             cqe.sqhd = self.sqhd;
         }
         encode_capsule_resp(&cqe, &self.framing, &mut self.out);
