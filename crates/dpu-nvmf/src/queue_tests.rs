@@ -18,7 +18,10 @@ use dpu_nvmf_proto::{
 };
 
 use super::*;
-use crate::target::{AnaState, HostWriteProtection, ListenerSpec, RegistryError, SubsystemSpec};
+use crate::identify::log_id;
+use crate::target::{
+    AnaState, HostWriteProtection, ListenerSpec, NSID_ALL, RegistryError, SubsystemSpec,
+};
 
 const SUB: &str = "nqn.2024-01.io.example:sub1";
 const HOST: &str = "nqn.2014-08.org.example:host1";
