@@ -20,7 +20,8 @@ use dpu_nvmf_proto::{
 use super::*;
 use crate::identify::log_id;
 use crate::target::{
-    AnaState, HostWriteProtection, ListenerSpec, NSID_ALL, RegistryError, SubsystemSpec,
+    AnaState, ConnectRefusal, HostWriteProtection, ListenerSpec, NSID_ALL, RegistryError,
+    SubsystemSpec,
 };
 
 const SUB: &str = "nqn.2024-01.io.example:sub1";

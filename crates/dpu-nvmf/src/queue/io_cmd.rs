@@ -5,7 +5,7 @@
 //!
 //! Apart from admission and sending because a command here only becomes an [`Outcome`]:
 //! a completion, or a volume operation with what to do when it ends ([`Post`]). Nothing here
-//! sends, blocks or touches a volume; the shell runs the operation.
+//! sends, blocks or does volume I/O: the shell runs the operation.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, PoisonError};
