@@ -385,6 +385,7 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
         "ADDRESS",
         "PORT",
         "PORT_ID",
+        "SERVES",
         "ANA",
         "REFERRALS",
         "STATE",
@@ -395,14 +396,17 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
         let spec = l.spec.clone().unwrap_or_default();
         let status = l.status.clone().unwrap_or_default();
         let [state, message] = nvmf_apply(status.apply.as_ref());
-        let port_id =
-            if spec.discovery_only { "discovery".to_owned() } else { status.port_id.to_string() };
+        // The port ID it is served under, a discovery-only one's too; 0 while it is not.
+        let port_id = if status.port_id == 0 { "-".to_owned() } else { status.port_id.to_string() };
+        // Every listener connects the discovery controller; only these I/O controllers too.
+        let serves = if spec.discovery_only { "discovery" } else { "io+discovery" };
         let referrals = referrals(&spec);
         vec![
             l.name.clone(),
             spec.address,
             spec.port.to_string(),
             port_id,
+            serves.to_owned(),
             ana_states(&spec.ana_groups),
             referrals,
             state,
@@ -974,8 +978,37 @@ mod tests {
         let out = listeners(&[listener], Format::Table, false).unwrap();
         let (head, row) = out.split_once('\n').unwrap();
         let cells = |line: &str| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
-        assert_eq!(cells(head)[4..6], ["ANA", "REFERRALS"], "{out}");
-        assert_eq!(cells(row)[4..6], ["optimized", "192.0.2.20:8009"], "{out}");
+        assert_eq!(cells(head)[5..7], ["ANA", "REFERRALS"], "{out}");
+        assert_eq!(cells(row)[5..7], ["optimized", "192.0.2.20:8009"], "{out}");
+    }
+
+    /// PORT_ID is the port ID the service serves a listener under, a discovery-only one's
+    /// too (it names it in its discovery log entry), "-" while it serves none; SERVES says
+    /// whether the listener connects I/O controllers or the discovery controller alone.
+    #[test]
+    fn listeners_show_port_id_and_what_they_serve() {
+        let listener = |name: &str, discovery_only: bool, port_id: u32| nvmf::Listener {
+            name: name.into(),
+            spec: Some(nvmf::ListenerSpec {
+                address: "127.0.0.1".into(),
+                port: 8009,
+                discovery_only,
+                ..Default::default()
+            }),
+            status: Some(nvmf::ListenerStatus { port_id, ..Default::default() }),
+            ..Default::default()
+        };
+        let items = [
+            listener("listeners/disc", true, 7),
+            listener("listeners/io", false, 3),
+            listener("listeners/new", false, 0),
+        ];
+        let out = listeners(&items, Format::Table, false).unwrap();
+        let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(rows[0][3..5], ["PORT_ID", "SERVES"], "{out}");
+        assert_eq!(rows[1][3..5], ["7", "discovery"], "{out}");
+        assert_eq!(rows[2][3..5], ["3", "io+discovery"], "{out}");
+        assert_eq!(rows[3][3..5], ["-", "io+discovery"], "{out}");
     }
 
     /// `dpuctl nvmf stats` shows the controllers evicted for a new Connect beside the other
