@@ -59,14 +59,15 @@ impl Marks {
         self.0.iter().any(|(x, _)| x == m)
     }
 
-    /// When the first mark starting with `prefix` was printed.
+    /// When the first mark starting with `prefix` was printed ([`Marks::value`]).
     pub fn at(&self, prefix: &str) -> Option<Duration> {
-        self.0.iter().find(|(x, _)| x.starts_with(prefix)).map(|(_, t)| *t)
+        self.0.iter().find(|(x, _)| rest_of(x, prefix).is_some()).map(|(_, t)| *t)
     }
 
-    /// The rest of the first mark starting with `prefix`.
+    /// The rest of the first mark starting with `prefix` and of the same name, the text up
+    /// to the first space (`fio rc=` finds `fio rc=0`; `fio` is not `fio-write rc=0`).
     pub fn value(&self, prefix: &str) -> Option<&str> {
-        self.0.iter().find_map(|(x, _)| x.strip_prefix(prefix))
+        self.0.iter().find_map(|(x, _)| rest_of(x, prefix))
     }
 
     /// The marks of `expected` that were not printed.
@@ -79,6 +80,13 @@ impl Marks {
     pub fn between(&self, asked: &str, seen: &str) -> Option<Duration> {
         self.at(seen).zip(self.at(asked)).map(|(s, a)| s.saturating_sub(a))
     }
+}
+
+/// What follows `prefix` in `mark` when the mark starts with it and has its name (the text
+/// up to the first space): a prefix may reach into a mark's value, never into its name.
+fn rest_of<'a>(mark: &'a str, prefix: &str) -> Option<&'a str> {
+    let name = |m: &str| m.split(' ').next().unwrap_or_default().len();
+    mark.strip_prefix(prefix).filter(|_| name(mark) == name(prefix))
 }
 
 /// Limit for the helper commands (apt-get, dpkg-deb, ldd, cpio).
@@ -258,6 +266,25 @@ mod tests {
         assert_eq!(m.between("want-x", "x-seen"), Some(Duration::from_millis(250)));
         assert_eq!(m.missing(&["want-x", "done"]), ["done"]);
         assert!(is_last_mark("done") && is_last_mark("FAIL no device") && !is_last_mark("x"));
+    }
+
+    /// A mark is found by its name (the text up to its first space) and what follows: `fio`
+    /// is not `fio-write rc=0`, printed first, nor `want-ns-2` the `want-ns-2-hidden`
+    /// printed when `want-ns-2` was not; `fio rc=` still finds `fio rc=0`.
+    #[test]
+    fn a_mark_is_not_found_by_a_longer_name() {
+        let mut m = Marks::default();
+        m.push("fio-write rc=0".into(), Duration::from_millis(100));
+        m.push("want-ns-2-hidden".into(), Duration::from_millis(150));
+        m.push("fio rc=0".into(), Duration::from_millis(200));
+        m.push("device-after 42".into(), Duration::from_millis(250));
+        assert_eq!(m.at("fio"), Some(Duration::from_millis(200)));
+        assert_eq!(m.at("fio rc="), Some(Duration::from_millis(200)));
+        assert_eq!(m.at("want-ns-2"), None);
+        assert_eq!(m.between("want-ns-2", "fio rc="), None);
+        assert_eq!(m.value("fio rc="), Some("0"));
+        assert_eq!(m.value("device"), None);
+        assert_eq!(m.value("device-after "), Some("42"));
     }
 
     /// A fake `apt-get` in `dir` that logs its arguments to `dir/log` and fails `install`
