@@ -7,6 +7,7 @@
 pub mod control;
 pub mod ifname;
 pub mod logging;
+pub mod newest;
 pub mod peer;
 pub mod signals;
 pub mod unix;

@@ -8,8 +8,9 @@ use std::time::Duration;
 use dpu_proto::dpu::system::v1::system_internal_service_server::SystemInternalService;
 use dpu_proto::dpu::system::v1::{
     ApplyState, GetInventoryRequest, Inventory, ListAppliedSysctlsRequest, SyncSysctlsRequest,
-    SyncSysctlsResponse,
+    SyncSysctlsResponse, Sysctl,
 };
+use dpu_runtime::newest::NewestWaits;
 use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
@@ -24,6 +25,10 @@ pub use dpu_runtime::control::{Control, instance_id};
 pub struct SystemInternal {
     applier: Arc<Mutex<Applier>>,
     sources: Arc<Sources>,
+    /// One sync runs at a time ([`SystemInternal::queue_sync`]).
+    sync_turn: Arc<tokio::sync::Mutex<()>>,
+    /// The sync waiting for the running one: only the newest.
+    waiting_sync: Arc<NewestWaits>,
 }
 
 /// Largest internal message either side accepts.
@@ -38,7 +43,32 @@ const KEEP_SPACING: u32 = 20;
 
 impl SystemInternal {
     pub fn new(applier: Applier, sources: Sources) -> Self {
-        Self { applier: Arc::new(Mutex::new(applier)), sources: Arc::new(sources) }
+        Self {
+            applier: Arc::new(Mutex::new(applier)),
+            sources: Arc::new(sources),
+            sync_turn: Arc::default(),
+            waiting_sync: Arc::default(),
+        }
+    }
+
+    /// Applies `desired` on a task of its own once the running sync (if any) ended, so a
+    /// caller that gives up does not leave it half done. At most one sync waits, the newest
+    /// (each carries the whole desired set), and without a thread: the one it replaces ends
+    /// at once with ABORTED, its set dropped. So the agent's timed-out and retried syncs
+    /// behind a stuck one (a sysctl write that blocks) neither park a blocking thread each
+    /// nor apply stale sets one after another when it clears.
+    fn queue_sync(
+        &self,
+        desired: Vec<Sysctl>,
+    ) -> tokio::task::JoinHandle<Result<Vec<Sysctl>, Status>> {
+        let (turn, waiting, applier) =
+            (self.sync_turn.clone(), self.waiting_sync.clone(), self.applier.clone());
+        tokio::spawn(async move {
+            let _turn = waiting.wait(turn.lock_owned()).await.map_err(|_| {
+                Status::aborted("a newer sync replaced this one before it ran; that one applies")
+            })?;
+            blocking("sysctl sync", move || lock(&applier).sync(desired)).await
+        })
     }
 
     /// The server for the agent's socket. A full sync carries every desired object in one
@@ -116,9 +146,9 @@ impl SystemInternalService for SystemInternal {
         &self,
         request: Request<SyncSysctlsRequest>,
     ) -> Result<Response<SyncSysctlsResponse>, Status> {
-        let desired = request.into_inner().sysctls;
-        let applier = Arc::clone(&self.applier);
-        let sysctls = blocking("sysctl sync", move || lock(&applier).sync(desired)).await?;
+        let synced = self.queue_sync(request.into_inner().sysctls).await;
+        let sysctls =
+            synced.map_err(|e| Status::internal(format!("sysctl sync failed: {e}")))??;
         let failed = sysctls
             .iter()
             .filter(|s| s.status.as_ref().is_some_and(|st| st.state == ApplyState::Failed as i32))
@@ -149,7 +179,7 @@ pub fn control() -> Control {
 
 #[cfg(test)]
 mod tests {
-    use dpu_proto::dpu::system::v1::{Sysctl, SysctlSpec};
+    use dpu_proto::dpu::system::v1::SysctlSpec;
 
     use super::*;
 
@@ -213,6 +243,71 @@ mod tests {
         // pass's own time is at most its whole time less that wait; counted from before
         // the lock, it would be the whole.
         assert!(took + held <= total, "took {took:?} of {total:?}");
+    }
+
+    /// Syncs that come while one is stuck (a sysctl write that blocks) neither park a
+    /// blocking thread each nor apply stale sets one after another when it clears: one waits,
+    /// the newest, and each it replaces ends at once with ABORTED, whether its caller still
+    /// waits or gave up (the agent's timeout). Each sync here sets its own swappiness, so the
+    /// applier's write count tells how many ran.
+    #[tokio::test]
+    async fn of_the_syncs_waiting_for_a_stuck_one_only_the_newest_runs() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("vm")).unwrap();
+        let swappiness = root.path().join("vm/swappiness");
+        std::fs::write(&swappiness, "60\n").unwrap();
+        let service = SystemInternal::new(Applier::new(root.path()), Sources::default());
+        let request = |value: &str| {
+            Request::new(SyncSysctlsRequest {
+                sysctls: vec![Sysctl {
+                    name: "sysctls/vm.swappiness".into(),
+                    spec: Some(SysctlSpec { value: value.into() }),
+                    ..Default::default()
+                }],
+            })
+        };
+        // The applier is held (a stuck write) until the test lets it go.
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let holder = {
+            let applier = Arc::clone(&service.applier);
+            std::thread::spawn(move || {
+                let _stuck = lock(&applier);
+                held_tx.send(()).unwrap();
+                hold_rx.recv().ok();
+            })
+        };
+        held_rx.recv().unwrap();
+        let spawn_sync = |value: &str| {
+            let (service, req) = (service.clone(), request(value));
+            tokio::spawn(async move { service.sync_sysctls(req).await })
+        };
+        let step = Duration::from_millis(50);
+        let running = spawn_sync("10");
+        tokio::time::sleep(step).await;
+        let waiting = spawn_sync("11");
+        tokio::time::sleep(step).await;
+        let give_up = Duration::from_millis(200);
+        for value in ["12", "13", "14"] {
+            let gave_up = tokio::time::timeout(give_up, service.sync_sysctls(request(value))).await;
+            assert!(gave_up.is_err(), "{value}: answered while a sync is stuck");
+        }
+        let replaced = tokio::time::timeout(give_up, waiting).await.expect("answered at once");
+        let status = replaced.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Aborted, "{status}");
+        assert!(status.message().contains("newer sync"), "{status}");
+        hold_tx.send(()).unwrap();
+        holder.join().unwrap();
+        running.await.unwrap().unwrap();
+        // The newest (14), which its caller gave up on, runs next; nothing after it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::read_to_string(&swappiness).unwrap() != "14" {
+            assert!(std::time::Instant::now() < deadline, "the newest sync never ran");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(step).await;
+        assert_eq!(lock(&service.applier).writes(), 2, "syncs that ran: the stuck one and 14");
+        assert_eq!(std::fs::read_to_string(&swappiness).unwrap(), "14");
     }
 
     #[tokio::test]
