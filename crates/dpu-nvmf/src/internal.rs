@@ -11,13 +11,14 @@
 pub use dpu_runtime::control::{Control, instance_id};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use dpu_proto::dpu::nvmf::v1 as pb;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_server::{
     NvmfInternalService, NvmfInternalServiceServer,
 };
+use dpu_runtime::newest::NewestWaits;
 use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
@@ -92,15 +93,7 @@ pub struct NvmfInternal {
     server: Arc<Server>,
     applied: Arc<tokio::sync::Mutex<Applied>>,
     /// The Sync waiting for the running one ([`NvmfInternal::queue_sync`]).
-    waiting: Arc<Mutex<WaitingSync>>,
-}
-
-/// The one Sync that waits for the running one, by its number, and how to tell it a newer
-/// one took its place.
-#[derive(Default)]
-struct WaitingSync {
-    last_number: u64,
-    waiting: Option<(u64, tokio::sync::oneshot::Sender<()>)>,
+    waiting: Arc<NewestWaits>,
 }
 
 impl std::fmt::Debug for NvmfInternal {
@@ -368,36 +361,13 @@ impl NvmfInternal {
         &self,
         req: pb::SyncRequest,
     ) -> tokio::task::JoinHandle<Result<pb::SyncResponse, Status>> {
-        let (tell, mut replaced) = tokio::sync::oneshot::channel();
-        let number = {
-            let mut w = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-            w.last_number += 1;
-            let number = w.last_number;
-            if let Some((_, older)) = w.waiting.replace((number, tell)) {
-                let _ = older.send(());
-            }
-            number
-        };
         let this = self.clone();
         tokio::spawn(async move {
-            let mut a = tokio::select! {
-                // A newer Sync came while this one waited: it wins, also when both are
-                // ready at once.
-                biased;
-                _ = &mut replaced => {
-                    return Err(Status::aborted(
-                        "a newer Sync replaced this one before it ran; that one applies",
-                    ));
-                }
-                a = this.applied.lock() => a,
-            };
-            // Running: the place of the waiting one is free (unless a newer one has it).
-            {
-                let mut w = this.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-                if w.waiting.as_ref().is_some_and(|(n, _)| *n == number) {
-                    w.waiting = None;
-                }
-            }
+            // A newer Sync that came while this one waited wins, also when both are ready
+            // at once.
+            let mut a = this.waiting.wait(this.applied.lock()).await.map_err(|_| {
+                Status::aborted("a newer Sync replaced this one before it ran; that one applies")
+            })?;
             Ok(this.apply_sync(&mut a, req).await)
         })
     }
