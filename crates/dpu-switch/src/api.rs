@@ -396,6 +396,7 @@ impl SwitchInternalService for SwitchInternal {
                     rx_bytes: p.counters.rx_bytes,
                     tx_packets: p.counters.tx_packets,
                     tx_bytes: p.counters.tx_bytes,
+                    tx_dropped: p.counters.tx_dropped,
                     drops_total: p.counters.drops_total,
                     drops: p.counters.drops.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
                 })
@@ -585,6 +586,24 @@ mod tests {
         let mut p = to_proto(&c);
         p.vtep.as_mut().unwrap().local_ip = "nope".into();
         assert!(from_proto(&p).unwrap_err().to_string().contains("vtep.local_ip"));
+    }
+
+    /// GetStatus carries each port's transmit drops (frames the port could not send).
+    #[tokio::test]
+    async fn port_status_carries_tx_dropped() {
+        let c: SwitchConfig = toml::from_str(EXAMPLE).unwrap();
+        let sw = Arc::new(Mutex::new(Switch::new(c, Instant::now()).unwrap()));
+        {
+            let mut sw = sw.lock().unwrap();
+            let id = sw.port_id("pf0vf0").unwrap();
+            sw.count_tx_dropped(id, 7);
+        }
+        let complete: Completer = Arc::new(|_| Ok(()));
+        let svc = SwitchInternal::new(sw, complete);
+        let s = svc.get_status(Request::new(pb::GetStatusRequest {})).await.unwrap().into_inner();
+        let dropped: Vec<(&str, u64)> =
+            s.ports.iter().map(|p| (p.name.as_str(), p.tx_dropped)).filter(|p| p.1 > 0).collect();
+        assert_eq!(dropped, [("pf0vf0", 7)]);
     }
 
     #[tokio::test]

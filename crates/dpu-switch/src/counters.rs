@@ -170,6 +170,11 @@ pub struct PortCounters {
     pub tx_packets: u64,
     /// Octets sent.
     pub tx_bytes: u64,
+    /// Frames handed to this port that it could not send (its transmit queue full, a send
+    /// error, the port not open), as Linux and Open vSwitch count an interface's; counted
+    /// in `tx_packets` too, which the pipeline counts as it hands them over. A TCP
+    /// super-frame counts once.
+    pub tx_dropped: u64,
     /// Frames received on this port and dropped, by reason.
     pub drops: DropCounts,
 }
@@ -185,7 +190,9 @@ pub struct PortCountersView {
     pub tx_packets: u64,
     /// Octets sent.
     pub tx_bytes: u64,
-    /// All drops.
+    /// Frames handed to the port that it could not send.
+    pub tx_dropped: u64,
+    /// All drops of received frames.
     pub drops_total: u64,
     /// Non-zero drop counts by reason.
     pub drops: BTreeMap<&'static str, u64>,
@@ -199,6 +206,7 @@ impl PortCounters {
             rx_bytes: self.rx_bytes,
             tx_packets: self.tx_packets,
             tx_bytes: self.tx_bytes,
+            tx_dropped: self.tx_dropped,
             drops_total: self.drops.total(),
             drops: self.drops.to_map(),
         }

@@ -754,6 +754,14 @@ impl Switch {
         self.port(id).map(|p| &p.counters)
     }
 
+    /// Counts `frames` that port `id` could not send (a port removed since has none to
+    /// count them in).
+    pub fn count_tx_dropped(&mut self, id: PortId, frames: u64) {
+        if let Some(p) = self.port_mut(id) {
+            p.counters.tx_dropped += frames;
+        }
+    }
+
     fn port(&self, id: PortId) -> Option<&PortState> {
         self.ports.get(usize::from(id.0)).and_then(Option::as_ref)
     }

@@ -639,8 +639,17 @@ pub fn switch_objects(items: &[SwitchObject], format: Format, single: bool) -> R
 }
 
 pub fn port_statuses(ports: &[sw::PortStatus], format: Format) -> Result {
-    let headers =
-        ["PORT", "MODE", "UP", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "DROPS"];
+    let headers = [
+        "PORT",
+        "MODE",
+        "UP",
+        "RX_PACKETS",
+        "RX_BYTES",
+        "TX_PACKETS",
+        "TX_BYTES",
+        "TX_DROPPED",
+        "DROPS",
+    ];
     objects(ports, format, false, &headers, |p| {
         vec![
             p.name.clone(),
@@ -650,6 +659,7 @@ pub fn port_statuses(ports: &[sw::PortStatus], format: Format) -> Result {
             p.rx_bytes.to_string(),
             p.tx_packets.to_string(),
             p.tx_bytes.to_string(),
+            p.tx_dropped.to_string(),
             p.drops_total.to_string(),
         ]
     })
@@ -1009,6 +1019,22 @@ mod tests {
         assert_eq!(rows[1][3..5], ["7", "discovery"], "{out}");
         assert_eq!(rows[2][3..5], ["3", "io+discovery"], "{out}");
         assert_eq!(rows[3][3..5], ["-", "io+discovery"], "{out}");
+    }
+
+    /// `dpuctl switch ports` shows each port's transmit drops beside its receive drops.
+    #[test]
+    fn port_statuses_show_tx_dropped() {
+        let port = sw::PortStatus {
+            name: "pf0vf0".into(),
+            mode: "access".into(),
+            tx_dropped: 7,
+            drops_total: 2,
+            ..Default::default()
+        };
+        let out = port_statuses(&[port], Format::Table).unwrap();
+        let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(rows[0][7..], ["TX_DROPPED", "DROPS"], "{out}");
+        assert_eq!(rows[1][7..], ["7", "2"], "{out}");
     }
 
     /// `dpuctl nvmf stats` shows the controllers evicted for a new Connect beside the other

@@ -171,11 +171,17 @@ pub struct PortStatus {
     pub tx_packets: u64,
     #[prost(uint64, tag = "8")]
     pub tx_bytes: u64,
+    /// Received frames dropped, all reasons.
     #[prost(uint64, tag = "9")]
     pub drops_total: u64,
     /// Non-zero drop counts by reason (stable snake_case names).
     #[prost(map = "string, uint64", tag = "10")]
     pub drops: ::std::collections::HashMap<::prost::alloc::string::String, u64>,
+    /// Frames handed to the port that it could not send (its transmit queue full, a send
+    /// error, the port not open), as Linux and Open vSwitch count an interface's tx_dropped;
+    /// tx_packets counts them too. A TCP super-frame counts once.
+    #[prost(uint64, tag = "11")]
+    pub tx_dropped: u64,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct BridgeStatus {

@@ -5212,6 +5212,9 @@ impl serde::Serialize for PortStatus {
         if !self.drops.is_empty() {
             len += 1;
         }
+        if self.tx_dropped != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.PortStatus", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -5255,6 +5258,11 @@ impl serde::Serialize for PortStatus {
                 .map(|(k, v)| (k, v.to_string())).collect();
             struct_ser.serialize_field("drops", &v)?;
         }
+        if self.tx_dropped != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("txDropped", ToString::to_string(&self.tx_dropped).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -5281,6 +5289,8 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
             "drops_total",
             "dropsTotal",
             "drops",
+            "tx_dropped",
+            "txDropped",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5295,6 +5305,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
             TxBytes,
             DropsTotal,
             Drops,
+            TxDropped,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5326,6 +5337,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                             "txBytes" | "tx_bytes" => Ok(GeneratedField::TxBytes),
                             "dropsTotal" | "drops_total" => Ok(GeneratedField::DropsTotal),
                             "drops" => Ok(GeneratedField::Drops),
+                            "txDropped" | "tx_dropped" => Ok(GeneratedField::TxDropped),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5355,6 +5367,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                 let mut tx_bytes__ = None;
                 let mut drops_total__ = None;
                 let mut drops__ = None;
+                let mut tx_dropped__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -5432,6 +5445,14 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                                     .into_iter().map(|(k,v)| (k, v.0)).collect()
                             );
                         }
+                        GeneratedField::TxDropped => {
+                            if tx_dropped__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("txDropped"));
+                            }
+                            tx_dropped__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(PortStatus {
@@ -5445,6 +5466,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                     tx_bytes: tx_bytes__.unwrap_or_default(),
                     drops_total: drops_total__.unwrap_or_default(),
                     drops: drops__.unwrap_or_default(),
+                    tx_dropped: tx_dropped__.unwrap_or_default(),
                 })
             }
         }

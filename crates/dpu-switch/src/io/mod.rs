@@ -287,7 +287,8 @@ pub struct WorkerStats {
     pub rx_frames: u64,
     /// Frames sent.
     pub tx_frames: u64,
-    /// Frames that could not be sent (queue full).
+    /// Frames that could not be sent (queue full, send error, port not open); each port's
+    /// own are in its `tx_dropped`.
     pub tx_dropped: u64,
     /// Ports closed because their interface went away (reopened when it is back).
     pub ports_lost: u64,
@@ -333,6 +334,8 @@ pub struct Worker {
     pool: BufPool,
     /// One port's frames of a burst being sent (kept between bursts: no allocation per burst).
     tx_frames: Vec<PacketBuf>,
+    /// The last burst's frames each port could not send, for the ports' counters.
+    tx_dropped: Vec<(PortId, u64)>,
     shard: Shard,
     /// How long to keep checking the rings after a burst before sleeping in poll(2).
     rx_spin: Duration,
@@ -355,6 +358,7 @@ impl Worker {
     pub fn sharded(switch: Arc<Mutex<Switch>>, open: Opener, shard: Shard) -> Self {
         Worker {
             tx_frames: Vec::new(),
+            tx_dropped: Vec::new(),
             shard,
             rx_spin: Duration::ZERO,
             switch,
@@ -482,6 +486,13 @@ impl Worker {
                 last_tick = Some(now);
             }
             let (sent, dropped, errors) = self.transmit(&mut tx);
+            if dropped > 0 {
+                // Rare (a full queue, a port gone): the lock once more, for the ports' counts.
+                let mut sw = self.switch.lock().unwrap_or_else(|p| p.into_inner());
+                for (port, frames) in self.tx_dropped.drain(..) {
+                    sw.count_tx_dropped(port, frames);
+                }
+            }
             if received > 0 || sent > 0 {
                 let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
                 st.bursts += u64::from(received > 0);
@@ -599,8 +610,9 @@ impl Worker {
     }
 
     /// Sends `tx` grouped by port (drained), then keeps the buffers for reuse; returns
-    /// (sent, dropped, errors).
+    /// (sent, dropped, errors), the drops by port in `self.tx_dropped`.
     fn transmit(&mut self, tx: &mut Vec<Tx>) -> (u64, u64, u64) {
+        self.tx_dropped.clear();
         if tx.is_empty() {
             return (0, 0, 0);
         }
@@ -615,19 +627,23 @@ impl Worker {
             while let Some(next) = drain.next_if(|t| t.port == port) {
                 frames.push(next.buf);
             }
-            match self.ports.iter_mut().find(|(id, _)| *id == port) {
+            let lost = match self.ports.iter_mut().find(|(id, _)| *id == port) {
                 Some((_, io)) => match io.send_burst(&mut frames) {
                     Ok(s) => {
                         sent += s.sent as u64;
-                        dropped += s.dropped as u64;
+                        s.dropped as u64
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "send failed");
                         errors += 1;
-                        dropped += frames.len() as u64;
+                        frames.len() as u64
                     }
                 },
-                None => dropped += frames.len() as u64,
+                None => frames.len() as u64,
+            };
+            if lost > 0 {
+                dropped += lost;
+                self.tx_dropped.push((port, lost));
             }
             for buf in frames.drain(..) {
                 self.pool.put(buf);
@@ -739,6 +755,50 @@ mod tests {
         handle.join().unwrap().unwrap();
         let st = *stats.lock().unwrap();
         assert!(st.rx_frames >= 101 && st.tx_frames >= 102, "{st:?}");
+    }
+
+    /// A frame the port's transmit queue has no room for is counted in that port's
+    /// `tx_dropped` (as Linux and Open vSwitch count an interface's), not only in the
+    /// worker's total: an operator sees which port drops.
+    #[test]
+    fn a_frame_a_full_port_drops_counts_in_its_tx_dropped() {
+        let switch =
+            Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
+        let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
+        let p2 = Arc::clone(&peers);
+        let open: Opener = Box::new(move |spec| {
+            let (port, peer) = MemoryPort::pair(spec.name);
+            p2.lock().unwrap().insert(spec.name.to_owned(), peer);
+            Ok(Box::new(port))
+        });
+        let (stats, stop, handle) = spawn_worker(&switch, open);
+        let (a, _b) = (bound_peer(&peers, "a"), bound_peer(&peers, "b"));
+        // b's peer reads nothing: its queue fills, and 100 frames more have no room.
+        let received = |n: u64| {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while stats.lock().unwrap().rx_frames < n {
+                assert!(Instant::now() < deadline, "{:?}", *stats.lock().unwrap());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        };
+        for _ in 0..MEMORY_QUEUE_LIMIT {
+            assert!(a.inject(&frame(1, 2)));
+        }
+        received(MEMORY_QUEUE_LIMIT as u64);
+        for _ in 0..100 {
+            assert!(a.inject(&frame(1, 2)));
+        }
+        received(MEMORY_QUEUE_LIMIT as u64 + 100);
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap().unwrap();
+        assert_eq!(stats.lock().unwrap().tx_dropped, 100);
+        let sw = switch.lock().unwrap();
+        let tx_dropped =
+            |name: &str| sw.port_counters(sw.port_id(name).unwrap()).unwrap().tx_dropped;
+        assert_eq!((tx_dropped("a"), tx_dropped("b")), (0, 100));
+        let status = sw.status();
+        let b = status.ports.iter().find(|p| p.name == "b").unwrap();
+        assert_eq!(b.counters.tx_dropped, 100);
     }
 
     /// A port whose MTU changes keeps forwarding on its old socket until one for the new
