@@ -175,6 +175,33 @@ impl SwitchReconciler {
     }
 }
 
+/// The configuration `stored` stands for, or why there is none: the refusal and the
+/// message to record on every object (naming the stored objects to mend); `stored` back.
+/// Off the reactor, as a write's judging ([`SwitchResources::check`]): near the switch's
+/// bounds it takes a while (a tenth of a second and more in a debug build).
+async fn judge(stored: Stored) -> Result<(Stored, Judged), Status> {
+    tokio::task::spawn_blocking(move || {
+        let desired = stored.desired();
+        let judged = desired.to_config().map_err(|e| {
+            let refused = desired.refused_alone();
+            let message = if refused.is_empty() {
+                e.message().to_owned()
+            } else {
+                let refused = to_mend(&refused);
+                tracing::warn!(%refused, "stored switch objects the present checks refuse");
+                format!("{}; stored objects to mend: {refused}", e.message())
+            };
+            (e, message)
+        });
+        (stored, judged)
+    })
+    .await
+    .map_err(task_failed)
+}
+
+/// A configuration, or a refusal with the message to record.
+type Judged = Result<dpu_proto::dpu::switch::v1::SwitchConfig, (Status, String)>;
+
 #[tonic::async_trait]
 impl Reconciler for SwitchReconciler {
     async fn sync(&self, channel: Channel) -> Result<Synced, Status> {
@@ -185,18 +212,10 @@ impl Reconciler for SwitchReconciler {
             let _one_snapshot = self.resources.bridges.collection.serialize_writes().await;
             self.resources.stored().await?
         };
-        let desired = stored.desired();
-        let config = match desired.to_config() {
+        let (stored, judged) = judge(stored).await?;
+        let config = match judged {
             Ok(c) => c,
-            Err(e) => {
-                let refused = desired.refused_alone();
-                let message = if refused.is_empty() {
-                    e.message().to_owned()
-                } else {
-                    let refused = to_mend(&refused);
-                    tracing::warn!(%refused, "stored switch objects the present checks refuse");
-                    format!("{}; stored objects to mend: {refused}", e.message())
-                };
+            Err((e, message)) => {
                 self.record(&stored, &Err(message));
                 return Err(e);
             }
@@ -258,6 +277,109 @@ mod tests {
             create_time_unix_nanos: 0,
             update_time_unix_nanos: 0,
         }
+    }
+
+    /// A state near the switch's bounds, which the switch accepts: 8,190 bridges each
+    /// flooded to the remote VTEP, 16,000 routes through an SVI and 16,000 static MACs.
+    fn large() -> Stored {
+        use dpu_proto::dpu::switch::v1::{
+            BridgeSpec, PortMode, PortSpec, RemoteVtep, Route, StaticMacSpec, VtepSpec,
+        };
+        let key = |k: Result<String, Status>| k.unwrap();
+        let vnis: Vec<u32> = (1000..).take(dpu_switch::config::MAX_BRIDGES - 2).collect();
+        let bridges = vnis.iter().map(|&vni| {
+            let vlan = (vni < 4000).then_some(vni - 900);
+            let spec = BridgeSpec { vni: Some(vni), vlan, ..Default::default() };
+            object(&key(BridgeKind::key(&format!("bridges/b{vni}"), "name")), spec)
+        });
+        let port = |name: &str, spec: PortSpec| object(&key(PortKind::key(name, "name")), spec);
+        let access = PortSpec {
+            mode: PortMode::Access.into(),
+            bridge: "bridges/b1000".into(),
+            ..Default::default()
+        };
+        let uplink = PortSpec { mode: PortMode::Uplink.into(), ..Default::default() };
+        let vtep = VtepSpec {
+            uplink: "ports/p0".into(),
+            local_ip: "198.51.100.1".into(),
+            remotes: vec![RemoteVtep { ip: "198.51.100.2".into(), vnis: vnis.clone(), encap: 0 }],
+            ..Default::default()
+        };
+        let svi = SviSpec {
+            bridge: "bridges/b1000".into(),
+            vrf: "vrfs/red".into(),
+            address: "192.0.2.1/24".into(),
+            mac: "02:00:00:00:00:01".into(),
+            address6: String::new(),
+        };
+        let routes = (0..16_000u32).map(|i| {
+            let name = format!("vrfs/red/routes/r{i}");
+            let route = Route {
+                prefix: format!("10.{}.{}.0/24", i / 256, i % 256),
+                next_hop: "192.0.2.254".into(),
+            };
+            object(&key(RouteKind::key(&name, "name")), route)
+        });
+        let static_macs = (0..16_000u32).map(|i| {
+            let name = format!("bridges/b1000/static-macs/m{i}");
+            let spec = StaticMacSpec {
+                mac: format!("02:00:00:01:{:02x}:{:02x}", i / 256, i % 256),
+                port: "ports/pf0vf0".into(),
+                ..Default::default()
+            };
+            object(&key(StaticMacKind::key(&name, "name")), spec)
+        });
+        Stored {
+            bridges: bridges.collect(),
+            ports: vec![port("ports/pf0vf0", access), port("ports/p0", uplink)],
+            vteps: vec![object(&key(VtepKind::key("vteps/v", "name")), vtep)],
+            vrfs: vec![object(&key(VrfKind::key("vrfs/red", "name")), VrfSpec::default())],
+            routes: routes.collect(),
+            svis: vec![object(&key(SviKind::key("svis/b1000", "name")), svi)],
+            static_macs: static_macs.collect(),
+        }
+    }
+
+    /// Judging a large state for a sync keeps the reactor free, as judging a write does: the
+    /// runtime's other tasks go on meanwhile. On a runtime of one thread, a task that wakes
+    /// every millisecond never waits as long as half of one judging done inline (not a
+    /// wall-clock bound: the unit tests also run under qemu-user, many times slower).
+    #[tokio::test]
+    async fn a_sync_judges_the_stored_state_off_the_reactor() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::{Duration, Instant};
+        let stored = large();
+        // The shorter of two, the first paying for cold caches.
+        let inline = (0..2)
+            .map(|_| {
+                let start = Instant::now();
+                stored.desired().to_config().unwrap();
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or_default();
+        let done = AtomicBool::new(false);
+        let ticker = async {
+            let (mut last, mut longest) = (Instant::now(), Duration::ZERO);
+            while !done.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                longest = longest.max(last.elapsed());
+                last = Instant::now();
+            }
+            longest
+        };
+        let judged = async {
+            let judged = judge(stored).await;
+            done.store(true, Ordering::Relaxed);
+            judged
+        };
+        let (longest, judged) = tokio::join!(ticker, judged);
+        let (stored, config) = judged.unwrap();
+        assert_eq!(config.unwrap().bridges.len(), stored.bridges.len());
+        assert!(
+            longest < inline / 2,
+            "the reactor waited {longest:?}; one judging inline takes {inline:?}"
+        );
     }
 
     /// An SVI stored before the address checks grew stricter (a loopback address) is
