@@ -51,7 +51,7 @@ enum Command {
     },
     /// Benchmarks of one area, as JSON lines with ratios to a peer measured in the same run.
     Bench {
-        /// The area: agent.
+        /// The area: agent, nvmf or switch (see docs/benchmarks.md).
         area: String,
     },
     /// Internal: HTTP GET a URL and print the body (used inside lab namespaces).
