@@ -12,6 +12,7 @@
 //! | `volume_copy` | copies into (streaming stores: `unsafe`) and out of RAM volumes |
 //! | `uring` | file and block-device reads and writes as io_uring transfers (`unsafe`) |
 //! | `blkdiscard` | a block device's discard ioctl (`unsafe`) |
+//! | `trim` | when freed connection memory goes back to the system (`malloc_trim`: `unsafe`) |
 //! | `by_peer` | state the connections of one peer address share (pool turns, write budget) |
 //! | [`server`] | tokio shell: listeners, connection tasks, io_uring or bounded I/O pool |
 //! | [`config`] | the binary's TOML configuration applied to a target |
@@ -41,6 +42,7 @@ pub mod reservation;
 pub mod server;
 pub mod stats;
 pub mod target;
+mod trim;
 mod uring;
 pub mod volume;
 mod volume_copy;

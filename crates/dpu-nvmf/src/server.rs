@@ -24,6 +24,7 @@ use crate::queue::{
 };
 pub use crate::queue::{ListenerLife, ListenerRole};
 use crate::target::{ListenerSpec, RegistryError, Target};
+use crate::trim::{TrimPolicy, release_free_memory};
 use crate::uring::Ring;
 use crate::volume::Volume;
 use crate::write_budget::WriteBudget;
@@ -365,6 +366,8 @@ pub struct Server {
     followed: Followed,
     /// [`follow_devices`], stopped with the listeners.
     device_watch: JoinHandle<()>,
+    /// The connections of every listener open, and the trims of the memory they freed.
+    trimmer: Trimmer,
 }
 
 /// A listening socket's accept loop.
@@ -403,6 +406,7 @@ impl Server {
             listeners: Mutex::new(HashMap::new()),
             unconnected: Unconnected::new(MAX_UNCONNECTED),
             write_budget: WriteBudget::default(),
+            trimmer: Trimmer::default(),
         })
     }
 
@@ -531,6 +535,7 @@ impl Server {
             cfg,
             self.max_c2h_data.clone(),
             self.unconnected.clone(),
+            self.trimmer.clone(),
         ));
         Accepting { task, life }
     }
@@ -627,6 +632,7 @@ async fn accept_loop(
     listener_cfg: QueueConfig,
     max_c2h_data: Arc<AtomicUsize>,
     unconnected: Unconnected,
+    trimmer: Trimmer,
 ) {
     loop {
         match listener.accept().await {
@@ -661,13 +667,96 @@ async fn accept_loop(
                 };
                 target.stats.connections.fetch_add(1, Ordering::Relaxed);
                 debug!(%peer, "connection accepted");
-                tokio::spawn(serve_connection(target.clone(), pool.clone(), stream, cfg, slot));
+                let open = trimmer.opened();
+                let serve = serve_connection(target.clone(), pool.clone(), stream, cfg, slot);
+                // Counted open until its task ends, however it ends.
+                tokio::spawn(async move {
+                    serve.await;
+                    drop(open);
+                });
             }
             Err(e) => {
                 warn!(error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+}
+
+/// Counts the open connections of a [`Server`] and, when [`TrimPolicy`] says so, gives
+/// the memory they freed back to the system on a blocking thread (`malloc_trim` walks the
+/// arenas under their locks: never on the reactor).
+#[derive(Debug, Clone, Default)]
+struct Trimmer(Arc<Mutex<TrimPolicy>>);
+
+impl Trimmer {
+    fn policy(&self) -> std::sync::MutexGuard<'_, TrimPolicy> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A connection was accepted; it counts as open until the result is dropped.
+    fn opened(&self) -> OpenConnection {
+        self.policy().opened();
+        OpenConnection(self.clone())
+    }
+
+    /// A connection closed: a trim that became due runs when [`TrimPolicy`] says, and so
+    /// do those that connections closing while it ran made due.
+    fn closed(&self) {
+        let Some(at) = self.policy().closed(Instant::now()) else { return };
+        // No runtime: the process is ending, and its memory with it.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let trimmer = self.clone();
+        runtime.spawn(async move {
+            let mut next = Some(at);
+            while let Some(at) = next {
+                tokio::time::sleep_until(at.into()).await;
+                let live = {
+                    let mut policy = trimmer.policy();
+                    policy.starting();
+                    policy.live()
+                };
+                if tokio::task::spawn_blocking(move || trim_logged(live)).await.is_err() {
+                    warn!("giving freed memory back to the system failed");
+                }
+                next = trimmer.policy().trimmed(Instant::now());
+            }
+        });
+    }
+}
+
+/// [`release_free_memory`], with the resident set before and after it at debug level.
+fn trim_logged(live: usize) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        release_free_memory();
+        return;
+    }
+    let (before, started) = (resident_kib(), Instant::now());
+    let released = release_free_memory();
+    debug!(
+        live,
+        released,
+        resident_kib_before = before,
+        resident_kib_after = resident_kib(),
+        took_us = started.elapsed().as_micros() as u64,
+        "gave freed connection memory back to the system"
+    );
+}
+
+/// The process's resident set in KiB (`VmRSS`, proc(5)); 0 if unknown.
+fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:"));
+    rss.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+}
+
+/// One connection counted open by its [`Trimmer`].
+#[derive(Debug)]
+struct OpenConnection(Trimmer);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.closed();
     }
 }
 

@@ -307,3 +307,144 @@ fn write_data_budget_out_of_range_is_an_error() {
     );
     assert!(log.contains("write_data_budget_mib=256"), "{log}");
 }
+
+/// `subsystems` subsystems open to any host, `nqn.2024-01.io.example:storm<N>`, each with a
+/// RAM namespace, and a listener on `127.0.0.1:port`, as the agent's Sync.
+fn storm_state(port: u16, subsystems: usize) -> dpu_proto::dpu::nvmf::v1::SyncRequest {
+    use dpu_proto::dpu::nvmf::v1 as pb;
+    let ram = pb::volume_spec::Backend::Ram(pb::RamBackend { size_bytes: 1 << 20 });
+    let spec = pb::VolumeSpec { backend: Some(ram), block_size: 512, ..Default::default() };
+    let volume = pb::Volume {
+        name: "volumes/r".into(),
+        generation: 1,
+        spec: Some(spec),
+        ..Default::default()
+    };
+    let subsystem = |s: usize| pb::Subsystem {
+        name: format!("subsystems/s{s}"),
+        generation: 1,
+        spec: Some(pb::SubsystemSpec {
+            nqn: format!("nqn.2024-01.io.example:storm{s}"),
+            serial_number: format!("STORM{s}"),
+            allow_any_host: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let namespace = |s: usize| pb::Namespace {
+        name: format!("subsystems/s{s}/namespaces/1"),
+        generation: 1,
+        spec: Some(pb::NamespaceSpec { volume: "volumes/r".into(), ..Default::default() }),
+        ..Default::default()
+    };
+    let listener = pb::Listener {
+        name: "listeners/l".into(),
+        generation: 1,
+        spec: Some(pb::ListenerSpec {
+            trtype: pb::TransportType::Tcp as i32,
+            address: "127.0.0.1".into(),
+            port: u32::from(port),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    pb::SyncRequest {
+        volumes: vec![volume],
+        subsystems: (0..subsystems).map(subsystem).collect(),
+        namespaces: (0..subsystems).map(namespace).collect(),
+        listeners: vec![listener],
+    }
+}
+
+/// The service's resident set in KiB (`VmRSS` of `/proc/PID/status`).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Controllers each subsystem of the storm takes from one source address (the most one
+/// address may hold, `MAX_CONTROLLERS_PER_ADDRESS`).
+const PER_ADDRESS: usize = 16;
+
+/// One address's controllers of the storm: `PER_ADDRESS` to each of `subsystems`, each with
+/// one I/O queue, all from `127.0.0.<host>`, in the order made.
+async fn connect_crowd(addr: SocketAddr, host: u8, subsystems: usize) -> Vec<HostController> {
+    let opts = HostOptions {
+        hostnqn: format!("nqn.2014-08.org.example:storm-{host}"),
+        hostid: [host; 16],
+        source: Some(std::net::IpAddr::from([127, 0, 0, host])),
+        ..HostOptions::default()
+    };
+    let mut held = Vec::new();
+    for s in 0..subsystems {
+        for _ in 0..PER_ADDRESS {
+            let nqn = format!("nqn.2024-01.io.example:storm{s}");
+            held.push(HostController::connect(addr, &nqn, &opts, 1).await.unwrap());
+        }
+    }
+    held
+}
+
+/// After a storm of connections has come and gone (1,024 connections: 512 controllers
+/// with an I/O queue each, from 8 addresses), the service gives the memory they used back
+/// to the system: its resident set comes back to within a quarter of the storm's rise
+/// above what it was before, within seconds (glibc keeps freed memory in its arenas unless
+/// asked: `trim::TrimPolicy`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_freed_after_a_connection_storm_goes_back_to_the_system() {
+    use dpu_proto::dpu::nvmf::v1::GetNvmfStatsRequest;
+    use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceClient;
+    const SUBSYSTEMS: usize = 4;
+    const ADDRESSES: u8 = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let socket = dir.path().join("nvmf.sock");
+    let (p, _) = start_until_ready(
+        Command::new(env!("CARGO_BIN_EXE_dpu-nvmf")).arg("--socket").arg(&socket),
+        &dir.path().join("log"),
+    );
+    let client = NvmfInternalServiceClient::new(dpu_runtime::unix::channel(&socket));
+    client.clone().sync(storm_state(port, SUBSYSTEMS)).await.unwrap();
+    let pid = p.0.id();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // The test's own 1,024 sockets may pass the usual soft limit.
+    dpu_runtime::raise_open_files_limit();
+    // A first round brings up what stays (the runtime's threads, the registry's tables).
+    drop(connect_crowd(addr, 2, 1).await);
+    let controllers = || async {
+        let mut client = client.clone();
+        let stats = client.get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+        stats.subsystems.iter().map(|s| s.live_controllers as usize).sum::<usize>()
+    };
+    let gone = async || controllers().await == 0;
+    assert!(wait_until(Duration::from_secs(10), gone).await, "the first round's controllers");
+    let before = rss_kib(pid);
+    let crowds: Vec<_> =
+        (0..ADDRESSES).map(|a| tokio::spawn(connect_crowd(addr, 2 + a, SUBSYSTEMS))).collect();
+    let mut held = Vec::new();
+    for c in crowds {
+        held.extend(c.await.unwrap());
+    }
+    assert_eq!(controllers().await, SUBSYSTEMS * usize::from(ADDRESSES) * PER_ADDRESS);
+    let peak = rss_kib(pid);
+    assert!(peak > before + 4096, "the storm took {} KiB, too little to tell", peak - before);
+    drop(held);
+    assert!(wait_until(Duration::from_secs(10), gone).await, "the storm's controllers");
+    let bound = before + (peak - before) / 4;
+    let back = wait_until(Duration::from_secs(5), async || rss_kib(pid) <= bound).await;
+    let now = rss_kib(pid);
+    assert!(back, "resident {now} KiB, {before} KiB before the storm and {peak} KiB at its peak");
+}
+
+/// Polls `done` every 50 ms until it holds or `limit` passed; whether it held.
+async fn wait_until(limit: Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !done().await {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    true
+}
