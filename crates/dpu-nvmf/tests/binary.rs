@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -337,17 +339,7 @@ fn storm_state(port: u16, subsystems: usize) -> dpu_proto::dpu::nvmf::v1::SyncRe
         spec: Some(pb::NamespaceSpec { volume: "volumes/r".into(), ..Default::default() }),
         ..Default::default()
     };
-    let listener = pb::Listener {
-        name: "listeners/l".into(),
-        generation: 1,
-        spec: Some(pb::ListenerSpec {
-            trtype: pb::TransportType::Tcp as i32,
-            address: "127.0.0.1".into(),
-            port: u32::from(port),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
+    let listener = common::loopback_listener_pb("listeners/l", port);
     pb::SyncRequest {
         volumes: vec![volume],
         subsystems: (0..subsystems).map(subsystem).collect(),

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -279,17 +281,7 @@ async fn one_namespace_served(
             ..Default::default()
         }],
         namespaces: vec![namespace(1, "volumes/r1")],
-        listeners: vec![pb::Listener {
-            name: "listeners/l1".into(),
-            generation: 1,
-            spec: Some(pb::ListenerSpec {
-                trtype: pb::TransportType::Tcp as i32,
-                address: "127.0.0.1".into(),
-                port: u32::from(port),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }],
+        listeners: vec![common::loopback_listener_pb("listeners/l1", port)],
     };
     let r = client.sync(req.clone()).await.unwrap().into_inner();
     assert_eq!(state(r.subsystems[0].status.as_ref().unwrap().apply.as_ref()).0, APPLIED);

@@ -1,5 +1,5 @@
-//! What the Linux guest tests share: the guest kernel with its host tools, and the target
-//! pieces each starts from.
+//! What this crate's integration tests share: the guest kernel with its host tools, the target
+//! pieces each starts from, and internal API objects.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use dpu_lab::guest::{self, Guest, Initramfs, Kernel, Marks};
 use dpu_nvmf::target::{ListenerSpec, SubsystemSpec};
 use dpu_nvmf::{Server, Target};
+use dpu_proto::dpu::nvmf::v1 as pb;
 
 /// Installs the tools a guest is built from (and `extra`, `(command, package)` pairs) when
 /// missing, and returns the cache directory every guest test of this crate shares with the
@@ -217,4 +218,20 @@ pub fn fio_terse(line: &str) -> Option<FioResult> {
 pub fn fio_mark(marks: &Marks, name: &str) -> FioResult {
     let line = marks.value(&format!("{name}-terse "));
     line.and_then(fio_terse).unwrap_or_else(|| panic!("no fio terse line for {name}: {line:?}"))
+}
+
+/// The internal API's TCP listener `name` on 127.0.0.1:`port`, at generation 1, with the
+/// service's defaults for everything else.
+pub fn loopback_listener_pb(name: &str, port: u16) -> pb::Listener {
+    pb::Listener {
+        name: name.into(),
+        generation: 1,
+        spec: Some(pb::ListenerSpec {
+            trtype: pb::TransportType::Tcp as i32,
+            address: "127.0.0.1".into(),
+            port: u32::from(port),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }

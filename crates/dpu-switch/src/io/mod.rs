@@ -717,6 +717,16 @@ mod tests {
     type Running =
         (Arc<Mutex<WorkerStats>>, Arc<AtomicBool>, std::thread::JoinHandle<Result<(), IoError>>);
 
+    /// Opens each port as an in-memory pair, keeping the far end in `peers` by port name.
+    fn memory_opener(peers: &Arc<Mutex<HashMap<String, MemoryPeer>>>) -> Opener {
+        let peers = Arc::clone(peers);
+        Box::new(move |spec| {
+            let (port, peer) = MemoryPort::pair(spec.name);
+            peers.lock().unwrap().insert(spec.name.to_owned(), peer);
+            Ok(Box::new(port))
+        })
+    }
+
     /// Runs a worker of `switch` on a thread.
     fn spawn_worker(switch: &Arc<Mutex<Switch>>, open: Opener) -> Running {
         let mut worker = Worker::new(Arc::clone(switch), open);
@@ -731,13 +741,7 @@ mod tests {
         let switch =
             Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
         let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
-        let p2 = Arc::clone(&peers);
-        let open: Opener = Box::new(move |spec| {
-            let (port, peer) = MemoryPort::pair(spec.name);
-            p2.lock().unwrap().insert(spec.name.to_owned(), peer);
-            Ok(Box::new(port))
-        });
-        let (stats, stop, handle) = spawn_worker(&switch, open);
+        let (stats, stop, handle) = spawn_worker(&switch, memory_opener(&peers));
         let peer = |n: &str| bound_peer(&peers, n);
         let (a, b) = (peer("a"), peer("b"));
         for _ in 0..100 {
@@ -765,13 +769,7 @@ mod tests {
         let switch =
             Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), Instant::now()).unwrap()));
         let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
-        let p2 = Arc::clone(&peers);
-        let open: Opener = Box::new(move |spec| {
-            let (port, peer) = MemoryPort::pair(spec.name);
-            p2.lock().unwrap().insert(spec.name.to_owned(), peer);
-            Ok(Box::new(port))
-        });
-        let (stats, stop, handle) = spawn_worker(&switch, open);
+        let (stats, stop, handle) = spawn_worker(&switch, memory_opener(&peers));
         let (a, _b) = (bound_peer(&peers, "a"), bound_peer(&peers, "b"));
         // b's peer reads nothing: its queue fills, and 100 frames more have no room.
         let received = |n: u64| {
