@@ -150,14 +150,9 @@ async fn start_plaintext_peer() -> anyhow::Result<(u16, Peer)> {
 }
 
 fn rss_mib(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("no VmRSS")?;
-    Ok(kib / 1024.0)
+    let kib = dpu_runtime::process::resident_kib(Some(pid))
+        .with_context(|| format!("no VmRSS for process {pid}"))?;
+    Ok(kib as f64 / 1024.0)
 }
 
 /// The sysctl keys of the start-up step's objects.

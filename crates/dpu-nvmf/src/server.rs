@@ -743,11 +743,9 @@ fn trim_logged(live: usize) {
     );
 }
 
-/// The process's resident set in KiB (`VmRSS`, proc(5)); 0 if unknown.
+/// The process's resident set in KiB; 0 if unknown.
 fn resident_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:"));
-    rss.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    dpu_runtime::process::resident_kib(None).unwrap_or(0)
 }
 
 /// One connection counted open by its [`Trimmer`].

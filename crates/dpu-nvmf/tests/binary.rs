@@ -350,9 +350,7 @@ fn storm_state(port: u16, subsystems: usize) -> dpu_proto::dpu::nvmf::v1::SyncRe
 
 /// The service's resident set in KiB (`VmRSS` of `/proc/PID/status`).
 fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    dpu_runtime::process::resident_kib(Some(pid)).expect("the service's VmRSS")
 }
 
 /// Controllers each subsystem of the storm takes from one source address (the most one

@@ -9,6 +9,7 @@ pub mod ifname;
 pub mod logging;
 pub mod newest;
 pub mod peer;
+pub mod process;
 pub mod signals;
 pub mod unix;
 
