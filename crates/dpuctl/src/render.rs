@@ -353,8 +353,7 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
         let [state, message] = nvmf_apply(status.apply.as_ref());
         let message = with_stale_note(message, status.stale);
         // Empty until the service applied the namespace.
-        let id = |s: &str| if s.is_empty() { "-".to_owned() } else { s.to_owned() };
-        let ids = [id(&status.nguid), id(&status.uuid)];
+        let ids = [or_dash(&status.nguid), or_dash(&status.uuid)];
         let mut row = vec![
             n.name.clone(),
             spec.volume,
@@ -552,7 +551,6 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 (false, false) => "-",
             };
             // Empty for a host-role caller, which is not told who the fabric hosts are.
-            let or_dash = |v: &str| if v.is_empty() { "-".to_owned() } else { v.to_owned() };
             let mut row = vec![
                 c.name.clone(),
                 or_dash(&c.host_nqn),
@@ -586,7 +584,7 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
                 c.throttled.to_string(),
                 reservation_type(r.r#type),
                 r.registrants.to_string(),
-                if r.holder_host_id.is_empty() { "-".to_owned() } else { r.holder_host_id },
+                or_dash(&r.holder_host_id),
                 if r.persist_through_power_loss { "yes" } else { "no" }.to_owned(),
                 namespace_host_write_protection(n),
             ]
