@@ -488,10 +488,7 @@ impl Worker {
             let (sent, dropped, errors) = self.transmit(&mut tx);
             if dropped > 0 {
                 // Rare (a full queue, a port gone): the lock once more, for the ports' counts.
-                let mut sw = self.switch.lock().unwrap_or_else(|p| p.into_inner());
-                for (port, frames) in self.tx_dropped.drain(..) {
-                    sw.count_tx_dropped(port, frames);
-                }
+                self.count_tx_dropped();
             }
             if received > 0 || sent > 0 {
                 let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
@@ -607,6 +604,14 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Counts the last burst's frames each port could not send in that port's counters.
+    fn count_tx_dropped(&mut self) {
+        let mut sw = self.switch.lock().unwrap_or_else(|p| p.into_inner());
+        for (port, frames) in self.tx_dropped.drain(..) {
+            sw.count_tx_dropped(port, frames);
+        }
     }
 
     /// Sends `tx` grouped by port (drained), then keeps the buffers for reuse; returns
