@@ -533,6 +533,7 @@ mod tests {
     use dpu_proto::dpu::internal::v1::service_control_server::ServiceControl;
 
     use super::*;
+    use crate::counters::TxDrops;
 
     const EXAMPLE: &str = r#"
         [[ports]]
@@ -596,7 +597,7 @@ mod tests {
         {
             let mut sw = sw.lock().unwrap();
             let id = sw.port_id("pf0vf0").unwrap();
-            sw.count_tx_dropped(id, 7);
+            sw.count_tx_dropped(id, TxDrops { frames: 7, ..TxDrops::default() });
         }
         let complete: Completer = Arc::new(|_| Ok(()));
         let svc = SwitchInternal::new(sw, complete);

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::packet::PacketBuf;
+
 /// Why the pipeline dropped a frame. The names ([`DropReason::as_str`]) are stable counter
 /// labels; parse failures use `dpu_wire`'s own names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,17 +168,50 @@ pub struct PortCounters {
     pub rx_packets: u64,
     /// Octets received.
     pub rx_bytes: u64,
-    /// Frames sent.
+    /// Frames sent (a TCP super-frame as the segments it stands for): counted as the
+    /// pipeline hands them over, and taken out again for those the port then drops.
     pub tx_packets: u64,
-    /// Octets sent.
+    /// Octets sent, as `tx_packets`.
     pub tx_bytes: u64,
     /// Frames handed to this port that it could not send (its transmit queue full, a send
-    /// error, the port not open), as Linux and Open vSwitch count an interface's; counted
-    /// in `tx_packets` too, which the pipeline counts as it hands them over. A TCP
-    /// super-frame counts once.
+    /// error, the port not open), as Linux and Open vSwitch count an interface's: in
+    /// neither `tx_packets` nor `tx_bytes`. A TCP super-frame counts once.
     pub tx_dropped: u64,
     /// Frames received on this port and dropped, by reason.
     pub drops: DropCounts,
+}
+
+/// Frames a port was handed and could not send, with the segments and octets they stood
+/// for on the wire (what the pipeline counted in its `tx_packets` and `tx_bytes`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxDrops {
+    /// Frames (a TCP super-frame once).
+    pub frames: u64,
+    /// Segments they stood for ([`PacketBuf::segments`]).
+    pub segments: u64,
+    /// Octets they stood for ([`PacketBuf::wire_bytes`]).
+    pub bytes: u64,
+}
+
+impl TxDrops {
+    /// The drops of `frames`, all of them unsent.
+    pub fn of<'a>(frames: impl IntoIterator<Item = &'a PacketBuf>) -> Self {
+        let mut d = TxDrops::default();
+        for f in frames {
+            d.frames += 1;
+            d.segments += f.segments();
+            d.bytes += f.wire_bytes();
+        }
+        d
+    }
+}
+
+impl std::ops::AddAssign for TxDrops {
+    fn add_assign(&mut self, o: TxDrops) {
+        self.frames += o.frames;
+        self.segments += o.segments;
+        self.bytes += o.bytes;
+    }
 }
 
 /// A serialisable snapshot of [`PortCounters`].
@@ -186,9 +221,9 @@ pub struct PortCountersView {
     pub rx_packets: u64,
     /// Octets received.
     pub rx_bytes: u64,
-    /// Frames sent.
+    /// Frames sent, those the port dropped not included.
     pub tx_packets: u64,
-    /// Octets sent.
+    /// Octets sent, those the port dropped not included.
     pub tx_bytes: u64,
     /// Frames handed to the port that it could not send.
     pub tx_dropped: u64,

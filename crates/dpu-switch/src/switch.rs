@@ -38,7 +38,7 @@ use dpu_wire::{EtherType, IpProtocol, MacAddr};
 use serde::Serialize;
 
 use crate::config::{ConfigError, Encap, PortMode, SwitchConfig, parse_mac, subnet_broadcast};
-use crate::counters::{DropReason, PortCounters, PortCountersView};
+use crate::counters::{DropReason, PortCounters, PortCountersView, TxDrops};
 use crate::fastkey;
 use crate::flow::{
     DEFAULT_CAPACITY, FlowCache, FlowEntry, FlowKey, FlowStats, Out, Outs, PackedKey, Verdict,
@@ -754,11 +754,16 @@ impl Switch {
         self.port(id).map(|p| &p.counters)
     }
 
-    /// Counts `frames` that port `id` could not send (a port removed since has none to
-    /// count them in).
-    pub fn count_tx_dropped(&mut self, id: PortId, frames: u64) {
+    /// Counts the frames port `id` could not send in its `tx_dropped` only: they leave its
+    /// `tx_packets` and `tx_bytes`, where the pipeline counted them on handing them over,
+    /// as Linux and Open vSwitch count an interface's. Saturating: the port may be a new
+    /// one under a removed port's id, which counted none of them.
+    pub fn count_tx_dropped(&mut self, id: PortId, dropped: TxDrops) {
         if let Some(p) = self.port_mut(id) {
-            p.counters.tx_dropped += frames;
+            let c = &mut p.counters;
+            c.tx_dropped += dropped.frames;
+            c.tx_packets = c.tx_packets.saturating_sub(dropped.segments);
+            c.tx_bytes = c.tx_bytes.saturating_sub(dropped.bytes);
         }
     }
 

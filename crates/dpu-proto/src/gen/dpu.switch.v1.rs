@@ -167,6 +167,8 @@ pub struct PortStatus {
     pub rx_packets: u64,
     #[prost(uint64, tag = "6")]
     pub rx_bytes: u64,
+    /// Frames and octets the port sent (a TCP super-frame as the segments it stands for);
+    /// frames it dropped are in tx_dropped only.
     #[prost(uint64, tag = "7")]
     pub tx_packets: u64,
     #[prost(uint64, tag = "8")]
@@ -178,8 +180,8 @@ pub struct PortStatus {
     #[prost(map = "string, uint64", tag = "10")]
     pub drops: ::std::collections::HashMap<::prost::alloc::string::String, u64>,
     /// Frames handed to the port that it could not send (its transmit queue full, a send
-    /// error, the port not open), as Linux and Open vSwitch count an interface's tx_dropped;
-    /// tx_packets counts them too. A TCP super-frame counts once.
+    /// error, the port not open), as Linux and Open vSwitch count an interface's tx_dropped:
+    /// not in tx_packets or tx_bytes. A TCP super-frame counts once.
     #[prost(uint64, tag = "11")]
     pub tx_dropped: u64,
 }

@@ -13,6 +13,7 @@ use dpu_wire::EtherType;
 use super::gso;
 use super::sys::{PacketSocket, RingConfig, RingVersion};
 use super::{IoError, PortIo, TxStats};
+use crate::counters::TxDrops;
 use crate::packet::{BufPool, HEADROOM, PacketBuf, PortId, Rx};
 
 /// At most this many V3 blocks are drained per [`PortIo::recv_burst`] (fairness between ports).
@@ -159,6 +160,20 @@ pub(crate) fn rebuild(pool: &mut BufPool, data: &[u8], vlan: Option<(u16, u16)>)
         }),
         _ => pool.copy_of(data),
     }
+}
+
+/// The frames of a send burst `frames` that none of the messages `sent` carried (in
+/// order, each a run of frames): those after the last sent, and those sent with no message
+/// (a frame the kernel would refuse).
+fn unsent(frames: &[PacketBuf], sent: &[gso::Run]) -> TxDrops {
+    let mut dropped = TxDrops::default();
+    let mut next = 0;
+    for run in sent {
+        dropped += TxDrops::of(frames.get(next..run.first).unwrap_or_default());
+        next = run.first + run.count;
+    }
+    dropped += TxDrops::of(frames.get(next..).unwrap_or_default());
+    dropped
 }
 
 /// Writes the 802.1Q tag `(tpid, tci)` after the MAC addresses of `f` (at least 16 octets).
@@ -313,8 +328,8 @@ pub struct AfPacketPort {
     /// The `virtio_net_hdr` of each frame of a send burst sent alone.
     /// (none: a frame the kernel would refuse, dropped).
     headers: Vec<Option<[u8; gso::VNET_HDR_LEN]>>,
-    /// Frames each message of a send burst stands for (kept between bursts).
-    carried: Vec<usize>,
+    /// The frames each message of a send burst stands for (kept between bursts).
+    carried: Vec<gso::Run>,
 }
 
 impl AfPacketPort {
@@ -479,14 +494,16 @@ impl PortIo for AfPacketPort {
             }
             plans.push(plan);
         }
-        // One message per super-frame or unmerged frame, in order; `carried` says how many
+        // One message per super-frame or unmerged frame, in order; `carried` says which
         // frames each stands for, to count what was sent.
         carried.clear();
         for (run, plan) in runs.iter().zip(plans.iter()) {
             match plan {
-                Some(_) => carried.push(run.count),
+                Some(_) => carried.push(*run),
                 None => carried.extend(
-                    (run.first..run.first + run.count).filter(|&i| headers[i].is_some()).map(|_| 1),
+                    (run.first..run.first + run.count)
+                        .filter(|&i| headers[i].is_some())
+                        .map(|first| gso::Run { first, count: 1 }),
                 ),
             }
         }
@@ -502,8 +519,11 @@ impl PortIo for AfPacketPort {
         let sent_msgs = tx
             .send_batch(msgs)
             .map_err(|source| IoError::Send { ifname: self.name.clone(), source })?;
-        let sent = carried[..sent_msgs.min(carried.len())].iter().sum();
-        Ok(TxStats { sent, dropped: frames.len() - sent })
+        let carried = &carried[..sent_msgs.min(carried.len())];
+        let sent = carried.iter().map(|r| r.count).sum();
+        let dropped =
+            if sent == frames.len() { TxDrops::default() } else { unsent(frames, carried) };
+        Ok(TxStats { sent, dropped })
     }
 
     fn check_error(&mut self) -> Result<(), IoError> {
@@ -537,6 +557,27 @@ const _: () = assert!(HEADROOM >= 64);
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// A burst's frames left out of the messages sent (one the kernel would refuse, sent
+    /// with none, and those after the last sent) are its drops, a super-frame with the
+    /// segments and octets it stood for.
+    #[test]
+    fn the_frames_no_sent_message_carried_are_dropped() {
+        let plain = |seq| PacketBuf::from_frame(&gso::tests::seg(seq, 100, 0));
+        let mut whole = PacketBuf::from_frame(&gso::tests::seg(1, 3500, 0));
+        whole.set_gso(crate::offload::tcp_gso(whole.frame(), 1000, false));
+        let frames = [plain(1), whole.clone(), plain(2), plain(3), plain(4)];
+        let run = |first, count| gso::Run { first, count };
+        // Frame 0 alone, 2 and 3 merged; 1 had no message, 4's was not taken.
+        let d = unsent(&frames, &[run(0, 1), run(2, 2)]);
+        let p = &frames[0];
+        assert_eq!(
+            d,
+            TxDrops { frames: 2, segments: 4 + 1, bytes: whole.wire_bytes() + p.wire_bytes() }
+        );
+        assert_eq!(unsent(&frames, &[]), TxDrops::of(&frames));
+        assert_eq!(unsent(&frames[..1], &[run(0, 1)]), TxDrops::default());
+    }
 
     fn block_with(frames: &[(&[u8], u32, u16)]) -> Vec<u8> {
         let mut b = vec![0u8; 4096];

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::config::DEFAULT_MTU;
+use crate::counters::TxDrops;
 use crate::packet::{BufPool, PacketBuf, PortId, Rx, Tx};
 use crate::switch::Switch;
 
@@ -65,8 +66,9 @@ pub enum IoError {
 pub struct TxStats {
     /// Frames handed to the kernel.
     pub sent: usize,
-    /// Frames dropped because the queue was full.
-    pub dropped: usize,
+    /// Frames not sent (the queue full, a frame the kernel would refuse), with what they
+    /// stood for on the wire, to take them out of the port's sent counters.
+    pub dropped: TxDrops,
 }
 
 /// One port's I/O.
@@ -228,7 +230,8 @@ impl PortIo for MemoryPort {
             }
             sent += 1;
         }
-        Ok(TxStats { sent, dropped: frames.len() - sent })
+        // The frames sent are the first ones.
+        Ok(TxStats { sent, dropped: TxDrops::of(&frames[sent..]) })
     }
 }
 
@@ -335,7 +338,7 @@ pub struct Worker {
     /// One port's frames of a burst being sent (kept between bursts: no allocation per burst).
     tx_frames: Vec<PacketBuf>,
     /// The last burst's frames each port could not send, for the ports' counters.
-    tx_dropped: Vec<(PortId, u64)>,
+    tx_dropped: Vec<(PortId, TxDrops)>,
     shard: Shard,
     /// How long to keep checking the rings after a burst before sleeping in poll(2).
     rx_spin: Duration,
@@ -609,8 +612,8 @@ impl Worker {
     /// Counts the last burst's frames each port could not send in that port's counters.
     fn count_tx_dropped(&mut self) {
         let mut sw = self.switch.lock().unwrap_or_else(|p| p.into_inner());
-        for (port, frames) in self.tx_dropped.drain(..) {
-            sw.count_tx_dropped(port, frames);
+        for (port, dropped) in self.tx_dropped.drain(..) {
+            sw.count_tx_dropped(port, dropped);
         }
     }
 
@@ -636,18 +639,18 @@ impl Worker {
                 Some((_, io)) => match io.send_burst(&mut frames) {
                     Ok(s) => {
                         sent += s.sent as u64;
-                        s.dropped as u64
+                        s.dropped
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "send failed");
                         errors += 1;
-                        frames.len() as u64
+                        TxDrops::of(&frames)
                     }
                 },
-                None => frames.len() as u64,
+                None => TxDrops::of(&frames),
             };
-            if lost > 0 {
-                dropped += lost;
+            if lost.frames > 0 {
+                dropped += lost.frames;
                 self.tx_dropped.push((port, lost));
             }
             for buf in frames.drain(..) {
@@ -768,7 +771,9 @@ mod tests {
 
     /// A frame the port's transmit queue has no room for is counted in that port's
     /// `tx_dropped` (as Linux and Open vSwitch count an interface's), not only in the
-    /// worker's total: an operator sees which port drops.
+    /// worker's total: an operator sees which port drops. It is counted there only: the
+    /// port's `tx_packets` and `tx_bytes` are what it sent (Linux's `ip -s link`, Open
+    /// vSwitch's `dump-ports` count a dropped frame in neither).
     #[test]
     fn a_frame_a_full_port_drops_counts_in_its_tx_dropped() {
         let switch =
@@ -801,7 +806,38 @@ mod tests {
         assert_eq!((tx_dropped("a"), tx_dropped("b")), (0, 100));
         let status = sw.status();
         let b = status.ports.iter().find(|p| p.name == "b").unwrap();
-        assert_eq!(b.counters.tx_dropped, 100);
+        let sent = MEMORY_QUEUE_LIMIT as u64;
+        let c = &b.counters;
+        assert_eq!((c.tx_packets, c.tx_bytes, c.tx_dropped), (sent, sent * 60, 100), "{c:?}");
+    }
+
+    /// A TCP super-frame a port cannot send (here: not open) takes every segment and octet
+    /// it stood for out of the port's `tx_packets` and `tx_bytes`, where the pipeline
+    /// counted them on handing it over, and counts once in its `tx_dropped`.
+    #[test]
+    fn a_super_frame_a_port_cannot_send_leaves_its_tx_counters() {
+        let now = Instant::now();
+        let mut sw = Switch::new(config(&["a", "b"]), now).unwrap();
+        let (a, b) = (sw.port_id("a").unwrap(), sw.port_id("b").unwrap());
+        // 3500 octets in 1000-octet segments: 4 on the wire, flooded to b whole.
+        let f = crate::io::gso::tests::seg(1, 3500, 0);
+        let mut buf = PacketBuf::from_frame(&f);
+        buf.set_gso(crate::offload::tcp_gso(&f, 1000, false));
+        let (segments, octets) = (buf.segments(), buf.wire_bytes());
+        assert_eq!(segments, 4);
+        let (mut rx, mut tx) = (vec![Rx { port: a, buf }], Vec::new());
+        sw.process(now, &mut rx, &mut tx);
+        assert_eq!(tx.len(), 1);
+        let c = sw.port_counters(b).unwrap();
+        assert_eq!((c.tx_packets, c.tx_bytes), (segments, octets));
+        let switch = Arc::new(Mutex::new(sw));
+        // The worker never ran: no port is open, so b's frame has nowhere to go.
+        let mut worker = Worker::new(Arc::clone(&switch), memory_opener(&Arc::default()));
+        assert_eq!(worker.transmit(&mut tx), (0, 1, 0));
+        worker.count_tx_dropped();
+        let sw = switch.lock().unwrap();
+        let c = sw.port_counters(b).unwrap();
+        assert_eq!((c.tx_packets, c.tx_bytes, c.tx_dropped), (0, 0, 1), "{c:?}");
     }
 
     /// A port whose MTU changes keeps forwarding on its old socket until one for the new
