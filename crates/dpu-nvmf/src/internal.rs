@@ -1078,6 +1078,7 @@ impl NvmfInternal {
         })
         .await
         .unwrap_or_default();
+        let gauges = self.server.connection_gauges();
         pb::NvmfStats {
             connections: t.stats.connections.load(Relaxed),
             connections_shed: t.stats.connections_shed.load(Relaxed),
@@ -1087,6 +1088,8 @@ impl NvmfInternal {
             auth_failures: t.stats.auth_failures.load(Relaxed),
             write_budget_waits: t.stats.write_budget_waits.load(Relaxed),
             controllers_evicted: t.stats.controllers_evicted.load(Relaxed),
+            open_connections: gauges.open as u64,
+            unconnected_connections: gauges.unconnected as u64,
             namespaces,
             subsystems,
             volumes,

@@ -370,6 +370,17 @@ pub struct Server {
     trimmer: Trimmer,
 }
 
+/// The connections of a [`Server`]'s listeners at one moment (GetNvmfStats'
+/// `open_connections` and `unconnected_connections`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionGauges {
+    /// Accepted and not yet closed (their task has not ended), connected or not.
+    pub open: usize,
+    /// Of those, the ones waiting for their Fabrics Connect that hold a place under
+    /// [`Server::set_max_unconnected`] (one shed to make room holds none).
+    pub unconnected: usize,
+}
+
 /// A listening socket's accept loop.
 #[derive(Debug)]
 struct Accepting {
@@ -459,6 +470,16 @@ impl Server {
     /// taken of it, for tests and statistics).
     pub fn write_data_budget(&self) -> &WriteBudget {
         &self.write_budget
+    }
+
+    /// The connections of every listener now: those the trim counts open, and of them
+    /// those holding a place among the ones waiting for their Connect.
+    pub fn connection_gauges(&self) -> ConnectionGauges {
+        let unconnected = self.unconnected.waiting();
+        let open = self.trimmer.open();
+        // Read apart: a connection gives its place back before it stops counting open, so
+        // one closing between the two reads would be waiting and not open.
+        ConnectionGauges { open, unconnected: unconnected.min(open) }
     }
 
     /// Binds `spec.addr` (port 0 picks a free port), registers the listener for the
@@ -683,8 +704,9 @@ async fn accept_loop(
     }
 }
 
-/// Counts the open connections of a [`Server`] and, when [`TrimPolicy`] says so, gives
-/// the memory they freed back to the system on a blocking thread (`malloc_trim` walks the
+/// Counts the open connections of a [`Server`] (the one count of them, which
+/// [`Server::connection_gauges`] reports too) and, when [`TrimPolicy`] says so, gives the
+/// memory they freed back to the system on a blocking thread (`malloc_trim` walks the
 /// arenas under their locks: never on the reactor).
 #[derive(Debug, Clone, Default)]
 struct Trimmer(Arc<Mutex<TrimPolicy>>);
@@ -692,6 +714,11 @@ struct Trimmer(Arc<Mutex<TrimPolicy>>);
 impl Trimmer {
     fn policy(&self) -> std::sync::MutexGuard<'_, TrimPolicy> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Connections open now.
+    fn open(&self) -> usize {
+        self.policy().live()
     }
 
     /// A connection was accepted; it counts as open until the result is dropped.
@@ -798,6 +825,11 @@ struct Waiting {
 impl Unconnected {
     fn new(limit: usize) -> Self {
         Self { waiting: Arc::default(), limit: Arc::new(AtomicUsize::new(limit)) }
+    }
+
+    /// Connections holding a place now.
+    fn waiting(&self) -> usize {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner).total
     }
 
     /// A place for a new connection from `peer` arriving at `now`, if the bound leaves one

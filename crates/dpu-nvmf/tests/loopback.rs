@@ -236,6 +236,51 @@ async fn a_crowd_of_silent_connections_sheds_its_own_not_other_hosts() {
     c.shutdown().await.unwrap();
 }
 
+/// Waits (up to 10 s) until GetNvmfStats reports `want` as its (open, unconnected)
+/// connection gauges; the last figures read are in the failure.
+async fn until_gauges(internal: &dpu_nvmf::internal::NvmfInternal, want: (u64, u64)) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = internal.stats().await;
+        let got = (s.open_connections, s.unconnected_connections);
+        if got == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "(open, unconnected) {got:?}, waited for {want:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// GetNvmfStats' gauges follow the TCP connections of every listener, a discovery one's
+/// too: `open_connections` counts each until it closes, `unconnected_connections` those
+/// of them still waiting for their Fabrics Connect; both fall back as the peers go.
+#[tokio::test]
+async fn stats_gauge_open_and_unconnected_connections_of_every_listener() {
+    let (server, addr) = serve(target_with_subsystem("LOOP0010", "dpu loopback"), 2).await;
+    let disc_only = ListenerSpec { discovery_only: true, ..loopback_listener(2) };
+    let disc = server.add_listener(disc_only).await.unwrap();
+    let internal = dpu_nvmf::internal::NvmfInternal::new(server.clone());
+    until_gauges(&internal, (0, 0)).await;
+    // A host's controller: its admin and I/O queues, both connected.
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    until_gauges(&internal, (2, 0)).await;
+    // Three peers that never connect, one of them on the discovery listener.
+    let silent = [
+        tokio::net::TcpStream::connect(addr).await.unwrap(),
+        tokio::net::TcpStream::connect(addr).await.unwrap(),
+        tokio::net::TcpStream::connect(disc).await.unwrap(),
+    ];
+    until_gauges(&internal, (5, 3)).await;
+    let accepted = internal.stats().await.connections;
+    assert_eq!(accepted, 5, "the total counts the same connections");
+    drop(silent);
+    until_gauges(&internal, (2, 0)).await;
+    c.shutdown().await.unwrap();
+    drop(c);
+    until_gauges(&internal, (0, 0)).await;
+    assert_eq!(internal.stats().await.connections, accepted, "a total does not fall");
+}
+
 #[tokio::test]
 async fn error_statuses_and_refused_hosts() {
     let dir = tempfile::tempdir().unwrap();

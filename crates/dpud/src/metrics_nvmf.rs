@@ -231,6 +231,8 @@ mod tests {
             auth_failures: 4,
             write_budget_waits: 8,
             controllers_evicted: 5,
+            open_connections: 12,
+            unconnected_connections: 3,
             subsystems: vec![SubsystemStats {
                 name: "subsystems/s1".into(),
                 nqn: r#"nqn.2024-01.io.example:a"b\c"#.into(),

@@ -430,6 +430,14 @@ pub struct NvmfStats {
     /// or had sent nothing for 2 min. Each counted once.
     #[prost(uint64, tag = "11")]
     pub controllers_evicted: u64,
+    /// TCP connections open now, of every listener (discovery ones too): accepted and not
+    /// yet closed, connected or not. A gauge, not a total.
+    #[prost(uint64, tag = "12")]
+    pub open_connections: u64,
+    /// Of open_connections, those waiting for their Fabrics Connect now (held against
+    /// dpu-nvmf --max-unconnected; one shed to make room counts no more). A gauge.
+    #[prost(uint64, tag = "13")]
+    pub unconnected_connections: u64,
 }
 /// What a volume takes of the card (read-only, a snapshot).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -5503,6 +5503,12 @@ impl serde::Serialize for NvmfStats {
         if self.controllers_evicted != 0 {
             len += 1;
         }
+        if self.open_connections != 0 {
+            len += 1;
+        }
+        if self.unconnected_connections != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.NvmfStats", len)?;
         if self.connections != 0 {
             #[allow(clippy::needless_borrow)]
@@ -5553,6 +5559,16 @@ impl serde::Serialize for NvmfStats {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("controllersEvicted", ToString::to_string(&self.controllers_evicted).as_str())?;
         }
+        if self.open_connections != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("openConnections", ToString::to_string(&self.open_connections).as_str())?;
+        }
+        if self.unconnected_connections != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("unconnectedConnections", ToString::to_string(&self.unconnected_connections).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -5581,6 +5597,10 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             "writeBudgetWaits",
             "controllers_evicted",
             "controllersEvicted",
+            "open_connections",
+            "openConnections",
+            "unconnected_connections",
+            "unconnectedConnections",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5596,6 +5616,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
             ConnectionsShed,
             WriteBudgetWaits,
             ControllersEvicted,
+            OpenConnections,
+            UnconnectedConnections,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5628,6 +5650,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                             "connectionsShed" | "connections_shed" => Ok(GeneratedField::ConnectionsShed),
                             "writeBudgetWaits" | "write_budget_waits" => Ok(GeneratedField::WriteBudgetWaits),
                             "controllersEvicted" | "controllers_evicted" => Ok(GeneratedField::ControllersEvicted),
+                            "openConnections" | "open_connections" => Ok(GeneratedField::OpenConnections),
+                            "unconnectedConnections" | "unconnected_connections" => Ok(GeneratedField::UnconnectedConnections),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5658,6 +5682,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                 let mut connections_shed__ = None;
                 let mut write_budget_waits__ = None;
                 let mut controllers_evicted__ = None;
+                let mut open_connections__ = None;
+                let mut unconnected_connections__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Connections => {
@@ -5742,6 +5768,22 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::OpenConnections => {
+                            if open_connections__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("openConnections"));
+                            }
+                            open_connections__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::UnconnectedConnections => {
+                            if unconnected_connections__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("unconnectedConnections"));
+                            }
+                            unconnected_connections__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(NvmfStats {
@@ -5756,6 +5798,8 @@ impl<'de> serde::Deserialize<'de> for NvmfStats {
                     connections_shed: connections_shed__.unwrap_or_default(),
                     write_budget_waits: write_budget_waits__.unwrap_or_default(),
                     controllers_evicted: controllers_evicted__.unwrap_or_default(),
+                    open_connections: open_connections__.unwrap_or_default(),
+                    unconnected_connections: unconnected_connections__.unwrap_or_default(),
                 })
             }
         }
