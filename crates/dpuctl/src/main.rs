@@ -109,7 +109,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum NvmfCommand {
-    /// Target, subsystem, controller/queue and namespace counters.
+    /// Target counters and open/unconnected connections, subsystem, controller/queue and
+    /// namespace counters.
     Stats,
     /// Lifts the write protection hosts set on a namespace (Write Protect, and Write
     /// Protect Until Power Cycle); the namespace's own read_only stays.

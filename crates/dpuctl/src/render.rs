@@ -513,6 +513,9 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
     let rows = vec![
         vec!["connections".into(), s.connections.to_string()],
         vec!["connections_shed".into(), s.connections_shed.to_string()],
+        // Gauges, beside the totals they explain: open now, and waiting for a Connect.
+        vec!["open_connections".into(), s.open_connections.to_string()],
+        vec!["unconnected_connections".into(), s.unconnected_connections.to_string()],
         vec!["terminated_connections".into(), s.terminated_connections.to_string()],
         vec!["keep_alive_expired".into(), s.keep_alive_expired.to_string()],
         vec!["connects_refused".into(), s.connects_refused.to_string()],
@@ -1050,5 +1053,29 @@ mod tests {
         assert_eq!(row("controllers_evicted"), ["controllers_evicted", "5"], "{out}");
         let json = nvmf_stats(&s, Format::Json).unwrap();
         assert!(json.contains(r#""controllersEvicted": "5""#), "{json}");
+    }
+
+    /// `dpuctl nvmf stats` shows the connections open now and those of them waiting for
+    /// their Connect beside the totals; JSON carries both.
+    #[test]
+    fn nvmf_stats_show_open_and_unconnected_connections() {
+        let s = nvmf::NvmfStats {
+            connections: 9,
+            open_connections: 4,
+            unconnected_connections: 3,
+            ..Default::default()
+        };
+        let out = nvmf_stats(&s, Format::Table).unwrap();
+        let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+        let at = |name: &str| rows.iter().position(|cells| cells.first() == Some(&name));
+        let row = |name: &str| at(name).map(|i| rows[i].clone()).unwrap_or_default();
+        assert_eq!(row("open_connections"), ["open_connections", "4"], "{out}");
+        assert_eq!(row("unconnected_connections"), ["unconnected_connections", "3"], "{out}");
+        // Beside the connection totals, before the first table ends.
+        assert!(at("connections_shed") < at("open_connections"), "{out}");
+        assert!(at("open_connections") < at("terminated_connections"), "{out}");
+        let json = nvmf_stats(&s, Format::Json).unwrap();
+        assert!(json.contains(r#""openConnections": "4""#), "{json}");
+        assert!(json.contains(r#""unconnectedConnections": "3""#), "{json}");
     }
 }
