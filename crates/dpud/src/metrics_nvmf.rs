@@ -24,10 +24,10 @@ pub async fn scrape(services: &Services) -> Option<std::sync::Arc<NvmfStats>> {
     nvmf_stats_within(services, STATS_TIMEOUT).await
 }
 
-/// A counter family: name, help text and how to read the value.
-type Counter<T> = (&'static str, &'static str, fn(&T) -> u64);
+/// A family of counters or gauges: name, help text and how to read the value.
+type Family<T> = (&'static str, &'static str, fn(&T) -> u64);
 
-const TARGET: &[Counter<NvmfStats>] = &[
+const TARGET: &[Family<NvmfStats>] = &[
     ("dpu_nvmf_connections_total", "TCP connections accepted by the target.", |s| s.connections),
     (
         "dpu_nvmf_connections_shed_total",
@@ -64,11 +64,25 @@ const TARGET: &[Counter<NvmfStats>] = &[
     ),
 ];
 
+/// Figures of now, which fall as well as rise.
+const TARGET_GAUGES: &[Family<NvmfStats>] = &[
+    (
+        "dpu_nvmf_connections_open",
+        "TCP connections open now, of every listener, connected or not.",
+        |s| s.open_connections,
+    ),
+    (
+        "dpu_nvmf_connections_unconnected",
+        "TCP connections open now that wait for their Fabrics Connect.",
+        |s| s.unconnected_connections,
+    ),
+];
+
 fn io(s: &SubsystemStats) -> IoCounters {
     s.io.unwrap_or_default()
 }
 
-const SUBSYSTEM: &[Counter<SubsystemStats>] = &[
+const SUBSYSTEM: &[Family<SubsystemStats>] = &[
     (
         "dpu_nvmf_subsystem_connects_accepted_total",
         "Fabrics Connect commands accepted (admin and I/O queues).",
@@ -99,7 +113,7 @@ fn counters(n: &NamespaceStats) -> NamespaceCounters {
     n.counters.unwrap_or_default()
 }
 
-const NAMESPACE: &[Counter<NamespaceStats>] = &[
+const NAMESPACE: &[Family<NamespaceStats>] = &[
     ("dpu_nvmf_namespace_reads_total", "Read commands completed successfully.", |n| {
         counters(n).reads
     }),
@@ -123,9 +137,14 @@ const NAMESPACE: &[Counter<NamespaceStats>] = &[
 ];
 
 /// Each counter family over the given (label set, item) pairs.
-fn counter_families<T>(out: &mut String, table: &[Counter<T>], items: &[(String, &T)]) {
+fn counter_families<T>(out: &mut String, table: &[Family<T>], items: &[(String, &T)]) {
+    families(out, "counter", table, items);
+}
+
+/// Each family of `kind` (counter, gauge) over the given (label set, item) pairs.
+fn families<T>(out: &mut String, kind: &str, table: &[Family<T>], items: &[(String, &T)]) {
     for (name, help, value) in table {
-        family(out, name, "counter", help, items.iter().map(|(l, item)| (l, value(item))));
+        family(out, name, kind, help, items.iter().map(|(l, item)| (l, value(item))));
     }
 }
 
@@ -142,7 +161,9 @@ pub fn render(stats: Option<&NvmfStats>) -> String {
         [("", up)],
     );
     let Some(stats) = stats else { return out };
-    counter_families(&mut out, TARGET, &[(String::new(), stats)]);
+    let target = [(String::new(), stats)];
+    counter_families(&mut out, TARGET, &target);
+    families(&mut out, "gauge", TARGET_GAUGES, &target);
     let subsystems: Vec<(String, &SubsystemStats)> = stats
         .subsystems
         .iter()
@@ -363,6 +384,20 @@ mod tests {
         let inf =
             r#"dpu_nvmf_volume_latency_seconds_bucket{volume="volumes/dev",op="read",le="+Inf"}"#;
         assert_eq!(text.matches(inf).count(), 1, "+Inf once");
+    }
+
+    /// The connections open now and those waiting for their Connect are gauges (they
+    /// fall as peers go), so typed gauge and named without `_total`.
+    #[test]
+    fn open_and_unconnected_connections_are_gauges() {
+        let text = render(Some(&sample()));
+        for (name, value) in
+            [("dpu_nvmf_connections_open", 12), ("dpu_nvmf_connections_unconnected", 3)]
+        {
+            assert_eq!(text.matches(&format!("# TYPE {name} gauge\n")).count(), 1, "{text}");
+            assert_eq!(text.matches(&format!("# HELP {name} ")).count(), 1, "{text}");
+            assert!(text.lines().any(|l| l == format!("{name} {value}")), "{name} in\n{text}");
+        }
     }
 
     #[test]

@@ -167,6 +167,13 @@ async fn subsystem_controller_and_queue_stats(
     // The first controller's connections close on their own time.
     wait_for("one live controller", async || stats().await.subsystems[0].live_controllers == 1)
         .await;
+    // The service's connection gauges reach the public API: only this controller's three
+    // connections stay open (the first's close on their own time too), all connected.
+    wait_for("this controller's connections alone open", async || {
+        let s = stats().await;
+        (s.open_connections, s.unconnected_connections) == (3, 0)
+    })
+    .await;
     let s = stats().await.subsystems.remove(0);
     assert_eq!((s.name.as_str(), s.nqn.as_str()), ("subsystems/s1", NQN));
     // 2 queues of the first controller, 3 of this one.
@@ -238,6 +245,10 @@ fn prometheus_nvmf_series(env: &Env) {
     };
     assert_eq!(value("dpu_nvmf_stats_up"), 1);
     assert!(value("dpu_nvmf_connections_total") >= 5, "{text}");
+    // Gauges of now: the controller's three connections, none waiting for its Connect.
+    assert_eq!(value("dpu_nvmf_connections_open"), 3, "{text}");
+    assert_eq!(value("dpu_nvmf_connections_unconnected"), 0, "{text}");
+    assert!(text.contains("\n# TYPE dpu_nvmf_connections_open gauge\n"), "{text}");
     let ns = r#"{namespace="subsystems/s1/namespaces/1"}"#;
     assert!(value(&format!("dpu_nvmf_namespace_reads_total{ns}")) >= 3, "{text}");
     assert_eq!(value(&format!("dpu_nvmf_namespace_read_bytes_total{ns}")), 3 * 4096);
