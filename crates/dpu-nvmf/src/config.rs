@@ -53,13 +53,14 @@ use tracing::warn;
 
 use crate::auth::HostSecrets;
 use crate::dhchap::{dh_group_id, hash_id};
+use crate::internal::{NamespaceClaims, Shared};
 use crate::rate_limit::RateLimit;
 use crate::server::{MAX_IO_THREADS, addresses_overlap};
 use crate::target::{
     AnaState, DEFAULT_ANA_GROUP, ListenerSpec, NamespaceAttrs, RegistryError, SubsystemSpec,
     Target, check_ana_group, check_namespace, check_subsystem, unused_host_secret,
 };
-use crate::volume::{BLOCK_SIZES, FileChange, Volume, VolumeError, check_geometry};
+use crate::volume::{BLOCK_SIZES, FileChange, Volume, VolumeError, check_geometry, medium};
 use crate::write_budget::{DEFAULT_WRITE_BUDGET_MIB, MAX_WRITE_BUDGET_MIB};
 
 /// Errors of a configuration (one line each, naming the object).
@@ -119,6 +120,32 @@ pub enum ConfigError {
     /// Two volumes share a name.
     #[error("volume {0} defined twice")]
     DuplicateVolume(String),
+    /// Two volumes are on one file or block device.
+    #[error(
+        "volume {name}: {} is the medium of volume {other}; {}",
+        medium.display(),
+        Shared::Volume.why()
+    )]
+    SharedMedium {
+        /// The later volume.
+        name: String,
+        /// The earlier one.
+        other: String,
+        /// The file or device, as the file system resolves it.
+        medium: PathBuf,
+    },
+    /// A namespace would have the volume, NGUID or UUID of another.
+    #[error("namespace {nsid} of {nqn} on volume {volume}: {message}")]
+    SharedClaim {
+        /// Subsystem.
+        nqn: String,
+        /// NSID.
+        nsid: u32,
+        /// Its volume.
+        volume: String,
+        /// Which namespace has what, and why only one may ([`Shared::refusal`]).
+        message: String,
+    },
     /// A host's DH-HMAC-CHAP secret is malformed (the secret itself is not repeated).
     #[error("subsystem {nqn}, host {host}: {field}: {source}")]
     Secret {
@@ -588,11 +615,22 @@ impl Config {
     }
 
     /// The volumes by name, each checked as far as it can be without opening a file:
-    /// named once, with what its kind needs; RAM volumes are made (that touches nothing).
+    /// named once, with what its kind needs, on a file or device no other is on (as the
+    /// agent checks it); RAM volumes are made (that touches nothing).
     fn check_volumes(&self) -> Result<BTreeMap<&str, Backing<'_>>, ConfigError> {
         let mut volumes = BTreeMap::new();
+        let mut media: BTreeMap<PathBuf, &str> = BTreeMap::new();
         for v in &self.volumes {
-            if volumes.insert(v.name.as_str(), Backing::check(v)?).is_some() {
+            let backing = Backing::check(v)?;
+            if let Some(path) = backing.path() {
+                let medium = medium(path);
+                if let Some(other) = media.get(&medium) {
+                    let (name, other) = (v.name.clone(), (*other).to_owned());
+                    return Err(ConfigError::SharedMedium { name, other, medium });
+                }
+                media.insert(medium, &v.name);
+            }
+            if volumes.insert(v.name.as_str(), backing).is_some() {
                 return Err(ConfigError::DuplicateVolume(v.name.clone()));
             }
         }
@@ -600,13 +638,15 @@ impl Config {
     }
 
     /// The subsystems and their namespaces as the target takes them, checked as the
-    /// registry checks them (against what `target` holds already, too).
+    /// registry and the service's Sync check them (against what `target` holds already,
+    /// too).
     fn check_subsystems(
         &self,
         target: &Target,
         volumes: &BTreeMap<&str, Backing<'_>>,
     ) -> Result<Vec<(SubsystemSpec, Vec<CheckedNamespace>)>, ConfigError> {
         let mut nqns = BTreeSet::new();
+        let mut claimed = Claimed::of(target);
         let mut out = Vec::new();
         for s in &self.subsystems {
             let spec = s.checked_spec()?;
@@ -637,7 +677,9 @@ impl Config {
                 let (nguid, uuid) =
                     crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
                 let volume = n.volume.clone();
-                namespaces.push(CheckedNamespace { nsid: n.nsid, volume, nguid, uuid, attrs });
+                let checked = CheckedNamespace { nsid: n.nsid, volume, nguid, uuid, attrs };
+                claimed.claim(&s.nqn, &checked)?;
+                namespaces.push(checked);
             }
             out.push((spec, namespaces));
         }
@@ -774,6 +816,40 @@ struct CheckedNamespace {
     attrs: NamespaceAttrs,
 }
 
+/// What only one namespace may have ([`NamespaceClaims`]) and who has it: the namespaces
+/// `target` serves, then the file's as they are checked. A file namespace's volume is
+/// its name; one the target serves is on none of the file's, which are opened anew.
+struct Claimed(Vec<(u32, String, NamespaceClaims<Option<String>>)>);
+
+impl Claimed {
+    fn of(target: &Target) -> Self {
+        let served = target.all_namespaces().into_iter().map(|ns| {
+            let claims = NamespaceClaims { nguid: ns.nguid, uuid: ns.uuid, volume: None };
+            (ns.nsid, ns.subnqn.clone(), claims)
+        });
+        Self(served.collect())
+    }
+
+    /// Takes what namespace `n` of `nqn` has, unless another has one of them already:
+    /// refused as the service's Sync refuses it (`internal::make_room`).
+    fn claim(&mut self, nqn: &str, n: &CheckedNamespace) -> Result<(), ConfigError> {
+        let volume = Some(n.volume.clone());
+        let mine = NamespaceClaims { nguid: n.nguid, uuid: n.uuid, volume };
+        for (nsid, other_nqn, theirs) in &self.0 {
+            if let Some(shared) = mine.shared_with(theirs) {
+                return Err(ConfigError::SharedClaim {
+                    nqn: nqn.to_owned(),
+                    nsid: n.nsid,
+                    volume: n.volume.clone(),
+                    message: shared.refusal(*nsid, other_nqn),
+                });
+            }
+        }
+        self.0.push((n.nsid, nqn.to_owned(), mine));
+        Ok(())
+    }
+}
+
 /// A volume checked as far as it can be before it is opened.
 enum Backing<'a> {
     /// Made already.
@@ -817,6 +893,14 @@ impl<'a> Backing<'a> {
     fn config(&self) -> &'a VolumeConfig {
         match self {
             Self::Ram(v, _) | Self::File(v, ..) | Self::Block(v, _) => v,
+        }
+    }
+
+    /// The file or device it is on, if any.
+    fn path(&self) -> Option<&'a Path> {
+        match self {
+            Self::Ram(..) => None,
+            Self::File(_, path, ..) | Self::Block(_, path) => Some(path),
         }
     }
 }
@@ -1247,6 +1331,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a.img"), dir.path().join("b.img"));
         std::fs::write(&b, [7; 4096]).unwrap();
+        // A regular file no volume is on, for a block volume that fails to open.
+        let not_a_device = dir.path().join("d.img");
+        std::fs::write(&not_a_device, [0; 4096]).unwrap();
         let base = format!(
             "[[volumes]]\nname = \"a\"\nkind = \"file\"\npath = \"{}\"\nsize = 1048576\n\
              [[volumes]]\nname = \"b\"\nkind = \"file\"\npath = \"{}\"\nsize = 1048576\n\
@@ -1275,7 +1362,8 @@ mod tests {
             (sub("min_cntlid = 5\nmax_cntlid = 4"), "controller ID range 5-4"),
             (sub(&format!("allow_any_host = true\n{secret}")), "dhchap_secret"),
             (sub("max_io_queues = 0"), "0 I/O queues per controller"),
-            (vol("block", &b), "not a block device"),
+            (vol("block", &not_a_device), "not a block device"),
+            (vol("file", &b), "is the medium of volume b"),
             (vol("file", &dir.path().join("missing/c.img")), "missing/c.img"),
             (vol("file", dir.path()), dir.path().to_str().unwrap()),
         ];
@@ -1396,6 +1484,123 @@ mod tests {
         assert!(e.contains("controller ID range 5-4"), "{e}");
         let c = Config::parse("[[volumes]]\nname = \"r\"\nkind = \"ram\"\n").unwrap();
         assert!(c.apply(&Target::new()).unwrap_err().to_string().contains("size required"));
+    }
+
+    /// The file is held to what the service's Sync holds namespaces to (the same check,
+    /// `NamespaceClaims::shared_with`): no two namespaces on one volume, whether of one
+    /// subsystem or two, refused naming both and changing nothing.
+    #[test]
+    fn two_namespaces_on_one_volume_are_refused_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.img");
+        let volume = format!(
+            "[[volumes]]\nname = \"v\"\nkind = \"file\"\npath = \"{}\"\nsize = 1048576\n",
+            path.display()
+        );
+        let sub = |nqn: &str, nsid: u32| {
+            format!(
+                "[[subsystems]]\nnqn = \"nqn.2024-01.io.example:{nqn}\"\nallow_any_host = true\n\
+                 [[subsystems.namespaces]]\nnsid = {nsid}\nvolume = \"v\"\n"
+            )
+        };
+        let one_subsystem =
+            format!("{}[[subsystems.namespaces]]\nnsid = 2\nvolume = \"v\"\n", sub("a", 1));
+        for (text, expected) in [
+            (
+                format!("{volume}{one_subsystem}"),
+                "namespace 2 of nqn.2024-01.io.example:a on volume v: namespace 1 of \
+                 nqn.2024-01.io.example:a has the volume already",
+            ),
+            (
+                format!("{volume}{}{}", sub("a", 1), sub("b", 7)),
+                "namespace 7 of nqn.2024-01.io.example:b on volume v: namespace 1 of \
+                 nqn.2024-01.io.example:a has the volume already",
+            ),
+        ] {
+            let t = Target::new();
+            let e = Config::parse(&text).unwrap().apply(&t).unwrap_err().to_string();
+            assert!(e.starts_with(expected), "{e}");
+            assert!(t.subsystems().is_empty(), "the target changed");
+            assert!(!path.exists(), "the refused file made its volume file");
+        }
+    }
+
+    /// Nor may a namespace of the file have an NGUID or UUID a namespace the target
+    /// serves already has (the file's are derived, so only one added otherwise can).
+    #[test]
+    fn a_namespace_with_the_ids_of_one_served_is_refused() {
+        let c = Config::parse(
+            "[[volumes]]\nname = \"v\"\nkind = \"ram\"\nsize = 4096\n\
+             [[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\nallow_any_host = true\n\
+             [[subsystems.namespaces]]\nnsid = 1\nvolume = \"v\"\n",
+        )
+        .unwrap();
+        let (nguid, uuid) = crate::default_namespace_ids(
+            "nqn.2024-01.io.example:a",
+            1,
+            &volume_identity(&c.volumes[0]),
+        );
+        let t = Target::new();
+        let other = "nqn.2024-01.io.example:other";
+        t.add_subsystem(SubsystemSpec {
+            nqn: other.into(),
+            serial: String::new(),
+            model: "m".into(),
+            allow_any_host: true,
+            hosts: BTreeSet::new(),
+            host_secrets: BTreeMap::new(),
+            cntlids: crate::target::ALL_CNTLIDS,
+            max_io_queues: 1,
+        })
+        .unwrap();
+        let ram = || Arc::new(Volume::ram("r", 512, 4096).unwrap());
+        let attrs = || NamespaceAttrs {
+            ana_group: DEFAULT_ANA_GROUP,
+            write_protected: false,
+            allowed_hosts: BTreeSet::new(),
+        };
+        t.add_namespace_with(other, 5, ram(), nguid, [9; 16], attrs()).unwrap();
+        let e = c.apply(&t).unwrap_err().to_string();
+        let says = format!("namespace 5 of {other} has NGUID {}", hex::encode(nguid));
+        assert!(e.contains(&says), "{e}");
+        assert_eq!(t.subsystems().len(), 1, "the target changed");
+        t.remove_namespace(other, 5).unwrap();
+        t.add_namespace_with(other, 5, ram(), [9; 16], uuid, attrs()).unwrap();
+        let e = c.apply(&t).unwrap_err().to_string();
+        assert!(e.contains(&format!("namespace 5 of {other} has UUID")), "{e}");
+        t.remove_namespace(other, 5).unwrap();
+        c.apply(&t).unwrap();
+    }
+
+    /// Two volumes on one file or device (spelt alike or not) would show hosts one medium
+    /// as two: refused naming both, as the agent refuses them, before any file is made.
+    #[test]
+    fn two_volumes_on_one_path_are_refused_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.img");
+        let vol = |name: &str, p: &str| {
+            format!(
+                "[[volumes]]\nname = \"{name}\"\nkind = \"file\"\npath = \"{p}\"\nsize = 4096\n"
+            )
+        };
+        let plain = path.display().to_string();
+        let dotted = format!("{}/./v.img", dir.path().display());
+        for (first, second) in [(&plain, &plain), (&plain, &dotted)] {
+            let text = vol("a", first) + &vol("b", second);
+            let e = Config::parse(&text).unwrap().apply(&Target::new()).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("volume b: {plain} is the medium of volume a")), "{e}");
+            assert!(!path.exists(), "the refused file made its volume file");
+        }
+        // An existing file reached through a symbolic link is the same medium too.
+        std::fs::write(&path, [0; 4096]).unwrap();
+        let link = dir.path().join("link.img");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let text = vol("a", &plain) + &vol("b", &link.display().to_string());
+        let e = Config::parse(&text).unwrap().apply(&Target::new()).unwrap_err().to_string();
+        assert!(e.starts_with("volume b: "), "{e}");
+        assert!(e.contains("is the medium of volume a"), "{e}");
+        let apart = vol("a", &plain) + &vol("b", &dir.path().join("w.img").display().to_string());
+        Config::parse(&apart).unwrap().apply(&Target::new()).unwrap();
     }
 
     /// A field the volume's kind has no use for is refused, not silently ignored: a RAM

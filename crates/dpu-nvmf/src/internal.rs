@@ -156,6 +156,12 @@ pub enum Shared {
 }
 
 impl Shared {
+    /// Why a namespace is refused that would have what namespace `nsid` of `nqn` has:
+    /// the Sync's message and the configuration file's.
+    pub fn refusal(self, nsid: u32, nqn: &str) -> String {
+        format!("namespace {nsid} of {nqn} has {self} already; {}", self.why())
+    }
+
     /// Why only one namespace may have it, for a message.
     pub fn why(self) -> &'static str {
         match self {
@@ -1201,14 +1207,7 @@ fn make_room(
         });
         match giving_up {
             Some((_, p)) => p.remove_from(target),
-            None => {
-                return Err(format!(
-                    "namespace {} of {} has {shared} already; {}",
-                    other.nsid,
-                    other.subnqn,
-                    shared.why()
-                ));
-            }
+            None => return Err(shared.refusal(other.nsid, &other.subnqn)),
         }
     }
     Ok(())

@@ -114,6 +114,15 @@ pub fn check_geometry(block_size: u32, size: u64) -> Result<(), VolumeError> {
     Ok(())
 }
 
+/// The medium a file or block device volume at `path` is on, for telling whether two
+/// volumes share one (two would show hosts one medium as two namespaces): the path as the
+/// file system resolves it (a `/dev/disk/by-id` link and its device are one), or as
+/// written, `.` and repeated `/` aside, where it does not exist yet. May block.
+pub fn medium(path: &Path) -> PathBuf {
+    let written: PathBuf = path.components().collect();
+    std::fs::canonicalize(&written).unwrap_or(written)
+}
+
 /// The storage operations a volume needs. Implementations may block.
 pub trait BlockBackend: Send + Sync + std::fmt::Debug {
     /// Fills `buf` from byte `offset`.

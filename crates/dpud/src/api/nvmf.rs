@@ -867,19 +867,24 @@ fn listen_addr(spec: &ListenerSpec) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, u16::try_from(spec.port).ok()?))
 }
 
-/// Stored objects by store key.
-/// The file or block device a volume spec names, resolved where it exists.
+/// The file or block device a volume spec names, resolved where it exists (as the
+/// service's configuration file resolves its volumes', `dpu_nvmf::volume::medium`).
 async fn medium(spec: &VolumeSpec) -> Option<std::path::PathBuf> {
     use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
     let path = match &spec.backend {
-        Some(Backend::File(f)) => &f.path,
-        Some(Backend::BlockDevice(d)) => &d.path,
+        Some(Backend::File(f)) => f.path.clone(),
+        Some(Backend::BlockDevice(d)) => d.path.clone(),
         Some(Backend::Ram(_)) | None => return None,
     };
-    let written: std::path::PathBuf = std::path::Path::new(path).components().collect();
-    Some(tokio::fs::canonicalize(&written).await.unwrap_or(written))
+    let resolve = {
+        let path = path.clone();
+        move || dpu_nvmf::volume::medium(std::path::Path::new(&path))
+    };
+    // Only a panic or a runtime shutting down fails the task: then the path as written.
+    Some(tokio::task::spawn_blocking(resolve).await.unwrap_or_else(|_| path.into()))
 }
 
+/// Stored objects by store key.
 fn by_name<S>(objects: Vec<Object<S>>) -> HashMap<String, S> {
     objects.into_iter().map(|o| (o.name, o.spec)).collect()
 }
