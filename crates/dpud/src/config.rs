@@ -73,9 +73,10 @@ pub struct Listener {
     /// they arrive. Each listener has its own, so clients of one cannot lock out another's.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
-    /// Connections held at once from one IP address (of `max_connections`).
-    #[serde(default = "default_max_connections_per_address")]
-    pub max_connections_per_address: usize,
+    /// Connections held at once from one IP address (of `max_connections`); when unset,
+    /// `Listener::connections_per_address` derives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections_per_address: Option<usize>,
     /// Calls in flight at once over the listener's connections, from the request's headers
     /// until its response is sent; more are refused with RESOURCE_EXHAUSTED at once (each
     /// may hold up to `max_request_bytes` and its response).
@@ -100,9 +101,9 @@ fn default_max_connections() -> usize {
     1024
 }
 
-fn default_max_connections_per_address() -> usize {
-    128
-}
+/// Without `max_connections_per_address`, one address may hold this many connections, or
+/// all of a smaller `max_connections`.
+const CONNECTIONS_PER_ADDRESS: usize = 128;
 
 fn default_max_calls_in_flight() -> usize {
     256
@@ -169,12 +170,20 @@ impl Listener {
             max_role: None,
             interface: None,
             max_connections: default_max_connections(),
-            max_connections_per_address: default_max_connections_per_address(),
+            max_connections_per_address: None,
             max_calls_in_flight: default_max_calls_in_flight(),
             max_calls_in_flight_per_address: None,
             max_connection_age_secs: default_max_connection_age_secs(),
             max_connection_age_grace_secs: default_max_connection_age_grace_secs(),
         }
+    }
+
+    /// Connections held at once from one IP address: `max_connections_per_address`, else
+    /// `CONNECTIONS_PER_ADDRESS` or `max_connections` if that is smaller (a listener that
+    /// sets only a small `max_connections` is not refused for a default it did not set).
+    pub fn connections_per_address(&self) -> usize {
+        self.max_connections_per_address
+            .unwrap_or(CONNECTIONS_PER_ADDRESS.min(self.max_connections))
     }
 
     /// Calls in flight at once from one IP address: `max_calls_in_flight_per_address`, else
@@ -319,7 +328,7 @@ impl Config {
                     "must be between 1 and 65536",
                 ));
             }
-            if !(1..=l.max_connections).contains(&l.max_connections_per_address) {
+            if !(1..=l.max_connections).contains(&l.connections_per_address()) {
                 return Err(invalid(
                     format!("listeners[{i}].max_connections_per_address"),
                     "must be between 1 and max_connections",
@@ -488,6 +497,14 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
             err(&operator("max_connections = 8\nmax_connections_per_address = 9"))
                 .contains("listeners[1].max_connections_per_address")
         );
+        // Unset, the per-address limit follows a smaller max_connections down (as the
+        // calls' does), so a listener that sets only max_connections starts.
+        let small = Config::parse(&operator("max_connections = 64")).unwrap();
+        assert_eq!(small.listeners[1].connections_per_address(), 64);
+        assert_eq!(
+            Config::parse(&operator("")).unwrap().listeners[1].connections_per_address(),
+            128
+        );
         let calls_per_address = |extra: &str| {
             Config::parse(&operator(extra)).unwrap().listeners[1].max_calls_per_address()
         };
@@ -499,6 +516,7 @@ command = ["/usr/bin/dpu-system", "--socket", "/run/system.sock"]
                 .contains("listeners[1].max_calls_in_flight_per_address")
         );
         for bad in [
+            "max_connections_per_address = 0",
             "max_calls_in_flight = 0",
             "max_calls_in_flight_per_address = 0",
             "max_connection_age_secs = 0",

@@ -278,7 +278,7 @@ impl Agent {
             let age = Duration::from_secs(l.max_connection_age_secs);
             let limits = crate::tls::Limits {
                 connections: l.max_connections,
-                per_address: l.max_connections_per_address,
+                per_address: l.connections_per_address(),
                 lifetime: age + Duration::from_secs(l.max_connection_age_grace_secs),
             };
             let incoming = crate::tls::incoming(

@@ -182,7 +182,7 @@ async fn a_connection_past_its_age_closes_after_its_calls() {
     let mut env = Env::new();
     env.tweak_config(|c| {
         let host = &mut c.listeners[0];
-        host.max_connections_per_address = 1;
+        host.max_connections_per_address = Some(1);
         host.max_connection_age_secs = 1;
     });
     env.start().await;
@@ -233,7 +233,7 @@ async fn connections_past_a_listeners_limits_are_closed_and_the_others_serve() {
     env.tweak_config(|c| {
         let host = &mut c.listeners[0];
         host.max_connections = 6;
-        host.max_connections_per_address = 2;
+        host.max_connections_per_address = Some(2);
     });
     env.start().await;
     let (host, operator) = (env.host_port, env.operator_port);
