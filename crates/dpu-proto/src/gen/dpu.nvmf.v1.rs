@@ -128,12 +128,12 @@ pub struct SubsystemSpec {
     /// controllers at once.
     #[prost(string, repeated, tag = "5")]
     pub allowed_hosts: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
-    /// NVMe in-band authentication (DH-HMAC-CHAP, NULL DH group): a host listed here must
-    /// prove it knows its secret on every queue before the queue runs commands, whether or
-    /// not any host may connect. A change leaves authenticated queues as they are; the host's
-    /// next authentication (a new queue, or re-authentication after it rotated its secret)
-    /// uses the new secrets. The secrets are write-only: reads return each entry with them
-    /// blank.
+    /// NVMe in-band authentication (DH-HMAC-CHAP, in each host's HostSecret.dh_group and
+    /// hash): a host listed here must prove it knows its secret on every queue before the
+    /// queue runs commands, whether or not any host may connect. A change leaves
+    /// authenticated queues as they are; the host's next authentication (a new queue, or
+    /// re-authentication after it rotated its secret) uses the new secrets. The secrets are
+    /// write-only: reads return each entry with them blank.
     #[prost(message, repeated, tag = "6")]
     pub host_secrets: ::prost::alloc::vec::Vec<HostSecret>,
     /// The controller IDs this target gives the subsystem's controllers (1-65519; 0 leaves
@@ -220,10 +220,12 @@ pub struct NamespaceSpec {
     /// The volume, "volumes/{id}".
     #[prost(string, tag = "1")]
     pub volume: ::prost::alloc::string::String,
-    /// 32 hex digits; empty derives a stable one from the subsystem NQN and NSID.
+    /// 32 hex digits; empty derives a stable one from the subsystem NQN, the NSID and the
+    /// volume (its id and backing, not its size), so it stays across restarts and growth
+    /// and is new when the NSID moves to another volume.
     #[prost(string, tag = "2")]
     pub nguid: ::prost::alloc::string::String,
-    /// RFC 9562 text form; empty derives a stable one.
+    /// RFC 9562 text form; empty derives a stable one, as nguid.
     #[prost(string, tag = "3")]
     pub uuid: ::prost::alloc::string::String,
     /// Asymmetric Namespace Access group, 1..128; 0 means 1. Each listener shows every
@@ -1378,7 +1380,8 @@ pub mod nvmf_service_client {
         }
         /// Namespaces live under their subsystem: "subsystems/{s}/namespaces/{nsid}".
         /// Adding or removing one while hosts are connected raises a Namespace
-        /// Attribute Changed asynchronous event on every controller of the subsystem.
+        /// Attribute Changed asynchronous event on each controller of the subsystem
+        /// whose host can see the namespace (NamespaceSpec.allowed_hosts).
         pub async fn create_namespace(
             &mut self,
             request: impl tonic::IntoRequest<super::CreateNamespaceRequest>,
@@ -1490,8 +1493,8 @@ pub mod nvmf_service_client {
         /// Lifts the write protection a host set on a namespace (Namespace Write Protection
         /// Config): Write Protect, which outlives restarts, and Write Protect Until Power
         /// Cycle, which no host can leave; for the namespace this is that power cycle. The
-        /// operator's own protection (NamespaceSpec.read_only) stays. The subsystem's hosts
-        /// get a Namespace Attribute Changed notice and see the namespace writable again.
+        /// operator's own protection (NamespaceSpec.read_only) stays. The hosts that see
+        /// the namespace get a Namespace Attribute Changed notice and see it writable again.
         pub async fn clear_host_write_protection(
             &mut self,
             request: impl tonic::IntoRequest<super::ClearHostWriteProtectionRequest>,
@@ -1714,7 +1717,8 @@ pub mod nvmf_service_server {
         ) -> std::result::Result<tonic::Response<::pbjson_types::Empty>, tonic::Status>;
         /// Namespaces live under their subsystem: "subsystems/{s}/namespaces/{nsid}".
         /// Adding or removing one while hosts are connected raises a Namespace
-        /// Attribute Changed asynchronous event on every controller of the subsystem.
+        /// Attribute Changed asynchronous event on each controller of the subsystem
+        /// whose host can see the namespace (NamespaceSpec.allowed_hosts).
         async fn create_namespace(
             &self,
             request: tonic::Request<super::CreateNamespaceRequest>,
@@ -1741,8 +1745,8 @@ pub mod nvmf_service_server {
         /// Lifts the write protection a host set on a namespace (Namespace Write Protection
         /// Config): Write Protect, which outlives restarts, and Write Protect Until Power
         /// Cycle, which no host can leave; for the namespace this is that power cycle. The
-        /// operator's own protection (NamespaceSpec.read_only) stays. The subsystem's hosts
-        /// get a Namespace Attribute Changed notice and see the namespace writable again.
+        /// operator's own protection (NamespaceSpec.read_only) stays. The hosts that see
+        /// the namespace get a Namespace Attribute Changed notice and see it writable again.
         async fn clear_host_write_protection(
             &self,
             request: tonic::Request<super::ClearHostWriteProtectionRequest>,
