@@ -818,6 +818,8 @@ pub struct Volume {
     buckets: Mutex<Option<TokenBuckets>>,
     /// How long its device operations take (recorded by the shell).
     latency: VolumeLatency,
+    /// The file or block device it is on ([`medium`], resolved once opened).
+    medium: Option<PathBuf>,
 }
 
 impl Volume {
@@ -844,7 +846,21 @@ impl Volume {
             limited: AtomicBool::new(false),
             buckets: Mutex::new(None),
             latency: VolumeLatency::default(),
+            medium: None,
         })
+    }
+
+    /// The file or block device it is on, as [`medium`] resolved it when the volume was
+    /// opened (so the service compares its volumes without touching the file system);
+    /// `None` for a RAM volume or one on another backend.
+    pub fn medium(&self) -> Option<&Path> {
+        self.medium.as_deref()
+    }
+
+    /// Notes that it is on the file or device at `path`, which it opened. Blocks.
+    fn on(mut self, path: &Path) -> Self {
+        self.medium = Some(medium(path));
+        self
     }
 
     /// Limits the commands and bytes per second of every host together (0 for no limit
@@ -910,7 +926,7 @@ impl Volume {
             return Err(VolumeError::FileTooLarge { path: path.to_owned(), size });
         }
         let (backend, change) = FileBackend::open_file_noting(path, size)?;
-        Ok((Self::new(name, block_size, size, Box::new(backend))?, change))
+        Ok((Self::new(name, block_size, size, Box::new(backend))?.on(path), change))
     }
 
     /// A volume on a whole block device (size rounded down to the block size), with
@@ -936,7 +952,7 @@ impl Volume {
             });
         }
         let size = size - size % u64::from(block_size);
-        Self::new(name, block_size, size, Box::new(backend))
+        Self::new(name, block_size, size, Box::new(backend)).map(|v| v.on(path))
     }
 
     /// Name.
@@ -1127,6 +1143,21 @@ mod tests {
         made.undo(&link).unwrap();
         assert!(!dir.path().join("target.img").exists());
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    }
+
+    /// A volume keeps the medium it opened as the file system resolved it then, once the
+    /// file exists (the service compares its volumes by it without touching the file
+    /// system): through a symbolic link to a file it made, the file.
+    #[test]
+    fn a_volume_keeps_the_medium_it_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.img");
+        std::os::unix::fs::symlink("target.img", &link).unwrap();
+        assert_eq!(medium(&link), link, "not there yet: as written");
+        let v = Volume::file("f", &link, 512, 8192).unwrap();
+        let made = std::fs::canonicalize(dir.path().join("target.img")).unwrap();
+        assert_eq!(v.medium(), Some(made.as_path()));
+        assert_eq!(Volume::ram("r", 512, 8192).unwrap().medium(), None);
     }
 
     #[test]
