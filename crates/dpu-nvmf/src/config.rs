@@ -121,11 +121,7 @@ pub enum ConfigError {
     #[error("volume {0} defined twice")]
     DuplicateVolume(String),
     /// Two volumes are on one file or block device.
-    #[error(
-        "volume {name}: {} is the medium of volume {other}; {}",
-        medium.display(),
-        Shared::Volume.why()
-    )]
+    #[error("volume {name}: {}", Shared::medium_refusal(medium, &format!("volume {other}")))]
     SharedMedium {
         /// The later volume.
         name: String,

@@ -6,11 +6,13 @@
 //! created, changed ones replaced, missing ones removed. Each object reports
 //! `APPLIED` or `FAILED` with a message; a failed object changes nothing and does not
 //! stop the others. Namespaces added or removed raise asynchronous events for the
-//! connected hosts (see [`crate::target`]). Opening volumes runs on blocking threads.
+//! connected hosts (see [`crate::target`]). Opening volumes, and resolving their paths
+//! to tell whether another volume is on the same file or device, runs on blocking threads.
 
 pub use dpu_runtime::control::{Control, instance_id};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -94,6 +96,9 @@ pub struct NvmfInternal {
     applied: Arc<tokio::sync::Mutex<Applied>>,
     /// The Sync waiting for the running one ([`NvmfInternal::queue_sync`]).
     waiting: Arc<NewestWaits>,
+    /// The volumes of the service's configuration file (`--config`): those the target's
+    /// namespaces are on as the internal API starts, the file being applied before it.
+    file_volumes: Arc<[Arc<Volume>]>,
 }
 
 impl std::fmt::Debug for NvmfInternal {
@@ -160,6 +165,13 @@ impl Shared {
     /// the Sync's message and the configuration file's.
     pub fn refusal(self, nsid: u32, nqn: &str) -> String {
         format!("namespace {nsid} of {nqn} has {self} already; {}", self.why())
+    }
+
+    /// Why a volume is refused whose file or block device `medium` (as
+    /// [`volume::medium`](crate::volume::medium) resolves it) is `holder`'s: the Sync's
+    /// message and the configuration file's.
+    pub fn medium_refusal(medium: &Path, holder: &str) -> String {
+        format!("{} is the medium of {holder}; {}", medium.display(), Self::Volume.why())
     }
 
     /// Why only one namespace may have it, for a message.
@@ -292,24 +304,119 @@ fn rate_limit(spec: &pb::VolumeSpec) -> RateLimit {
     RateLimit { iops: spec.max_iops, bytes_per_second: spec.max_bytes_per_second }
 }
 
-fn open_volume(spec: &pb::VolumeSpec) -> Result<Volume, String> {
+/// Opens volume `name` of `spec`. Blocks.
+fn open_volume(name: &str, spec: &pb::VolumeSpec) -> Result<Volume, String> {
     // 0: 512, or a block device's own logical block size.
     let chosen = (spec.block_size != 0).then_some(spec.block_size);
     let bs = chosen.unwrap_or(512);
     let r = match &spec.backend {
-        Some(pb::volume_spec::Backend::Ram(r)) => Volume::ram("ram", bs, r.size_bytes),
+        Some(pb::volume_spec::Backend::Ram(r)) => Volume::ram(name, bs, r.size_bytes),
         Some(pb::volume_spec::Backend::File(f)) => {
             if f.path.is_empty() {
                 return Err("spec.file.path is required".into());
             }
-            Volume::file("file", std::path::Path::new(&f.path), bs, f.size_bytes)
+            Volume::file(name, Path::new(&f.path), bs, f.size_bytes)
         }
         Some(pb::volume_spec::Backend::BlockDevice(b)) => {
-            Volume::block_device("block", std::path::Path::new(&b.path), chosen)
+            Volume::block_device(name, Path::new(&b.path), chosen)
         }
         None => return Err("spec.backend is required (ram, file or block_device)".into()),
     };
     r.map_err(|e| e.to_string())
+}
+
+/// Opens volume `name` of `spec` unless its file or block device is another volume's in
+/// `media`: then it touches nothing. Blocks (resolves the path, opens).
+fn open_unshared(name: &str, spec: &pb::VolumeSpec, media: &Media) -> Result<Volume, String> {
+    let path = match &spec.backend {
+        Some(pb::volume_spec::Backend::File(f)) => &f.path,
+        Some(pb::volume_spec::Backend::BlockDevice(b)) => &b.path,
+        Some(pb::volume_spec::Backend::Ram(_)) | None => "",
+    };
+    // An empty path is refused as such by `open_volume`.
+    if !path.is_empty() {
+        media.check(name, &crate::volume::medium(Path::new(path)))?;
+    }
+    open_volume(name, spec)
+}
+
+/// A volume on a file or block device, for a Sync's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Holder {
+    /// The Sync's volume of this name.
+    Sync(String),
+    /// The volume of this name of the service's configuration file (`--config`).
+    File(String),
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sync(name) => f.write_str(name),
+            Self::File(name) => write!(f, "volume {name} of the service's configuration file"),
+        }
+    }
+}
+
+/// The files and block devices the service's volumes are on, by
+/// [`volume::medium`](crate::volume::medium), as a Sync applies its volumes: a volume on
+/// another's is refused, as the agent (`check_volume_medium`) and the configuration file
+/// (`Config::check_volumes`) refuse it, since hosts would see one medium as two
+/// namespaces and writes through both would corrupt each other.
+#[derive(Clone, Debug, Default)]
+struct Media(Vec<(PathBuf, Holder)>);
+
+impl Media {
+    /// Those served as a Sync starts: the configuration file's volumes (`file`; one of the
+    /// file's that no namespace is on is closed once the file is applied), the applied
+    /// volumes the Sync still `wanted`, and any other a namespace of the target is on that
+    /// no Sync tracks. Each holds its medium until the Sync ends, also when the Sync moves
+    /// it elsewhere: its namespaces stay on it until the Sync replaces them, after the
+    /// volumes. One the Sync removes gives its medium up: its namespaces go before any is
+    /// added.
+    fn served(
+        target: &crate::Target,
+        a: &Applied,
+        wanted: &HashSet<String>,
+        file: &[Arc<Volume>],
+    ) -> Self {
+        let tracked: HashSet<*const Volume> = (a.volumes.values().map(|x| &x.volume))
+            .chain(a.namespaces.values().map(|x| &x.volume))
+            .map(Arc::as_ptr)
+            .collect();
+        let file: HashSet<*const Volume> = file.iter().map(Arc::as_ptr).collect();
+        let mut media = Self::default();
+        for ns in target.all_namespaces() {
+            let v = &ns.volume;
+            let name = v.name().to_owned();
+            if file.contains(&Arc::as_ptr(v)) {
+                media.hold(v, Holder::File(name));
+            } else if !tracked.contains(&Arc::as_ptr(v)) {
+                // Served on a volume no Sync tracks any more: still on its medium.
+                media.hold(v, Holder::Sync(name));
+            }
+        }
+        for (name, v) in a.volumes.iter().filter(|(name, _)| wanted.contains(*name)) {
+            media.hold(&v.volume, Holder::Sync(name.clone()));
+        }
+        media
+    }
+
+    /// Notes that `holder` is on `volume`'s medium (if it has one).
+    fn hold(&mut self, volume: &Volume, holder: Holder) {
+        if let Some(m) = volume.medium() {
+            self.0.push((m.to_owned(), holder));
+        }
+    }
+
+    /// Refuses Sync volume `name` on `medium` if another volume is on it.
+    fn check(&self, name: &str, medium: &Path) -> Result<(), String> {
+        let mine = Holder::Sync(name.to_owned());
+        match self.0.iter().find(|(m, holder)| m == medium && *holder != mine) {
+            Some((m, holder)) => Err(Shared::medium_refusal(m, &holder.to_string())),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A Sync's objects of one kind, each name once, in the order the names first come; of
@@ -333,12 +440,15 @@ fn by_name<T>(objects: Vec<T>, name: impl Fn(&T) -> &String) -> Vec<(String, T)>
 }
 
 impl NvmfInternal {
-    /// Drives `server`.
+    /// Drives `server`, whose target serves the namespaces of the service's configuration
+    /// file, if any, already.
     pub fn new(server: Arc<Server>) -> Self {
+        let file_volumes = server.target().all_namespaces().into_iter().map(|ns| ns.volume.clone());
         Self {
-            server,
             applied: Arc::new(tokio::sync::Mutex::new(Applied::default())),
             waiting: Arc::default(),
+            file_volumes: file_volumes.collect(),
+            server,
         }
     }
 
@@ -384,11 +494,14 @@ impl NvmfInternal {
         let mut out = pb::SyncResponse::default();
 
         // Volumes: reopen only what changed, grow in place what only grew (on blocking
-        // threads).
+        // threads); none on the file or device of another, in the order they are applied.
         let mut reopened = BTreeSet::new();
         let mut grown = Vec::new();
         let mut volumes = BTreeMap::new();
-        for (_, mut v) in by_name(req.volumes, |v| &v.name) {
+        let requested = by_name(req.volumes, |v| &v.name);
+        let wanted: HashSet<String> = requested.iter().map(|(name, _)| name.clone()).collect();
+        let mut media = Media::served(&target, a, &wanted, &self.file_volumes);
+        for (_, mut v) in requested {
             let spec = v.spec.clone().unwrap_or_default();
             let old = a.volumes.remove(&v.name);
             let (size, backing) = volume_size_and_backing(&spec);
@@ -422,12 +535,13 @@ impl NvmfInternal {
                 volumes.insert(v.name.clone(), applied);
                 result
             } else {
-                let s = spec.clone();
-                let opened = tokio::task::spawn_blocking(move || open_volume(&s))
+                let (s, name, taken) = (spec.clone(), v.name.clone(), media.clone());
+                let opened = tokio::task::spawn_blocking(move || open_unshared(&name, &s, &taken))
                     .await
                     .unwrap_or_else(|e| Err(format!("opening the volume failed: {e}")));
                 match opened {
                     Ok(vol) => {
+                        media.hold(&vol, Holder::Sync(v.name.clone()));
                         reopened.insert(v.name.clone());
                         let volume = Arc::new(vol);
                         // Its status follows a growing device even before it is exported.
@@ -2321,5 +2435,182 @@ mod tests {
             .expect("one never enabled goes");
         assert!(held[0].state().dead, "the oldest never enabled made room");
         assert_eq!(stats().await.controllers_evicted, 1);
+    }
+
+    /// A file volume `volumes/{id}` of `size_bytes` at `path`.
+    fn file_volume(id: &str, path: &str, size_bytes: u64) -> pb::Volume {
+        let file = pb::FileBackend { path: path.into(), size_bytes };
+        let spec = pb::VolumeSpec {
+            backend: Some(pb::volume_spec::Backend::File(file)),
+            ..Default::default()
+        };
+        pb::Volume { name: format!("volumes/{id}"), spec: Some(spec), ..Default::default() }
+    }
+
+    /// A block device volume `volumes/{id}` at `path`.
+    fn device_volume(id: &str, path: &str) -> pb::Volume {
+        let device = pb::BlockDeviceBackend { path: path.into() };
+        let spec = pb::VolumeSpec {
+            backend: Some(pb::volume_spec::Backend::BlockDevice(device)),
+            ..Default::default()
+        };
+        pb::Volume { name: format!("volumes/{id}"), spec: Some(spec), ..Default::default() }
+    }
+
+    /// Each volume's apply state, message and size.
+    fn volume_states(r: &pb::SyncResponse) -> Vec<(i32, String, u64)> {
+        let state = |v: &pb::Volume| {
+            let s = v.status.clone().unwrap_or_default();
+            let apply = s.apply.unwrap_or_default();
+            (apply.state, apply.message, s.size_bytes)
+        };
+        r.volumes.iter().map(state).collect()
+    }
+
+    /// What a volume on `medium` (as the file system resolves it) is refused for, `holder`
+    /// being on it.
+    fn medium_refused(medium: &std::path::Path, holder: &str) -> (i32, String, u64) {
+        let why = Shared::Volume.why();
+        let message = format!("{} is the medium of {holder}; {why}", medium.display());
+        (pb::ApplyState::Failed as i32, message, 0)
+    }
+
+    /// The service's own Sync (a way in besides the agent, which refuses it too) opens no
+    /// two volumes on one file or device, however the path is spelt: the later one, in
+    /// the Sync or in a later Sync, fails naming the one that has it and changes nothing
+    /// (no file grown, no volume applied), whatever its kind; a volume opened anew on its
+    /// own file is no clash.
+    #[tokio::test]
+    async fn a_sync_refuses_a_volume_on_another_volumes_medium() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.img");
+        let (plain, dotted) =
+            (a.display().to_string(), format!("{}/./a.img", dir.path().display()));
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let sync = |volumes| internal.sync_state(pb::SyncRequest { volumes, ..Default::default() });
+        let applied = |size| (pb::ApplyState::Applied as i32, String::new(), size);
+
+        let r =
+            sync(vec![file_volume("a", &plain, 1 << 20), file_volume("b", &dotted, 2 << 20)]).await;
+        let medium = std::fs::canonicalize(&a).unwrap();
+        assert_eq!(volume_states(&r), [applied(1 << 20), medium_refused(&medium, "volumes/a")]);
+        assert_eq!(std::fs::metadata(&a).unwrap().len(), 1 << 20, "the refused one grew the file");
+        assert!(!internal.applied.lock().await.volumes.contains_key("volumes/b"));
+
+        // In a later Sync, through a symbolic link, or as a block device.
+        let link = dir.path().join("link.img");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        let r = sync(vec![
+            file_volume("a", &plain, 1 << 20),
+            file_volume("c", &link.display().to_string(), 1 << 20),
+            device_volume("d", &plain),
+        ])
+        .await;
+        let refused = medium_refused(&medium, "volumes/a");
+        assert_eq!(volume_states(&r), [applied(1 << 20), refused.clone(), refused]);
+
+        // Its own file, opened anew (another block size) or grown, is no clash.
+        let mut reopened = file_volume("a", &plain, 1 << 20);
+        reopened.spec.as_mut().unwrap().block_size = 4096;
+        assert_eq!(volume_states(&sync(vec![reopened.clone()]).await), [applied(1 << 20)]);
+        reopened = file_volume("a", &plain, 2 << 20);
+        reopened.spec.as_mut().unwrap().block_size = 4096;
+        assert_eq!(volume_states(&sync(vec![reopened]).await), [applied(2 << 20)]);
+        let b = dir.path().join("b.img").display().to_string();
+        let r = sync(vec![file_volume("a", &plain, 2 << 20), file_volume("b", &b, 1 << 20)]).await;
+        assert_eq!(volume_states(&r), [applied(2 << 20), applied(1 << 20)]);
+    }
+
+    /// Nor a volume on the file of a volume of the service's configuration file
+    /// (`--config`) that a namespace serves: FAILED naming the file's volume, the file
+    /// untouched.
+    #[tokio::test]
+    async fn a_sync_refuses_a_volume_on_the_medium_of_the_configuration_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = dir.path().join("x.img");
+        let config = format!(
+            "[[volumes]]\nname = \"cfg\"\nkind = \"file\"\npath = \"{}\"\nsize = 1048576\n\
+             [[subsystems]]\nnqn = \"nqn.2024-01.io.example:file\"\nallow_any_host = true\n\
+             [[subsystems.namespaces]]\nnsid = 1\nvolume = \"cfg\"\n",
+            x.display()
+        );
+        let target = crate::Target::new();
+        crate::config::Config::parse(&config).unwrap().apply(&target).unwrap();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let y = dir.path().join("y.img").display().to_string();
+        let volumes =
+            vec![file_volume("a", &x.display().to_string(), 2 << 20), file_volume("b", &y, 4096)];
+        let r = internal.sync_state(pb::SyncRequest { volumes, ..Default::default() }).await;
+        let medium = std::fs::canonicalize(&x).unwrap();
+        let file_volume = "volume cfg of the service's configuration file";
+        let applied = (pb::ApplyState::Applied as i32, String::new(), 4096);
+        assert_eq!(volume_states(&r), [medium_refused(&medium, file_volume), applied]);
+        assert_eq!(std::fs::metadata(&x).unwrap().len(), 1 << 20, "the refused one grew the file");
+        assert_eq!(target.all_namespaces().len(), 1);
+    }
+
+    /// Two volumes that swap files in one Sync are both refused, each naming the other,
+    /// and serve on as they were: each file is the other's until the Sync moves the
+    /// namespaces, so hosts would meanwhile see one file as two namespaces. (One volume
+    /// moved to a third file first, they swap in Syncs of their own.) A volume the Sync
+    /// removes gives its file up.
+    #[tokio::test]
+    async fn volumes_swapping_files_in_one_sync_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let (f1, f2) = (path("f1.img"), path("f2.img"));
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let namespace = |nsid: u32, volume: &str| pb::Namespace {
+            name: format!("subsystems/s1/namespaces/{nsid}"),
+            spec: Some(pb::NamespaceSpec { volume: volume.into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let request = |volumes, namespaces| pb::SyncRequest {
+            volumes,
+            subsystems: vec![open_subsystem()],
+            namespaces,
+            listeners: Vec::new(),
+        };
+        let both = || vec![namespace(1, "volumes/a"), namespace(2, "volumes/b")];
+        let applied = (pb::ApplyState::Applied as i32, String::new(), 1 << 20);
+        let r = internal
+            .sync_state(request(
+                vec![file_volume("a", &f1, 1 << 20), file_volume("b", &f2, 1 << 20)],
+                both(),
+            ))
+            .await;
+        assert_eq!(volume_states(&r), [applied.clone(), applied.clone()]);
+        let before = target.all_namespaces();
+
+        let r = internal
+            .sync_state(request(
+                vec![file_volume("a", &f2, 1 << 20), file_volume("b", &f1, 1 << 20)],
+                both(),
+            ))
+            .await;
+        let (m1, m2) = (std::fs::canonicalize(&f1).unwrap(), std::fs::canonicalize(&f2).unwrap());
+        // A refused volume that serves shows its size.
+        let refused = |m: &std::path::PathBuf, holder| {
+            let (state, message, _) = medium_refused(m, holder);
+            (state, message, 1 << 20)
+        };
+        assert_eq!(volume_states(&r), [refused(&m2, "volumes/b"), refused(&m1, "volumes/a")]);
+        let applied_ns = (pb::ApplyState::Applied as i32, String::new());
+        assert_eq!(namespace_states(&r), [applied_ns.clone(), applied_ns.clone()]);
+        let after = target.all_namespaces();
+        let kept = before.len() == after.len()
+            && before.iter().zip(&after).all(|(b, a)| Arc::ptr_eq(b, a));
+        assert!(kept, "a namespace changed");
+
+        // b removed, a takes its file.
+        let r = internal
+            .sync_state(request(
+                vec![file_volume("a", &f2, 1 << 20)],
+                vec![namespace(1, "volumes/a")],
+            ))
+            .await;
+        assert_eq!(volume_states(&r), [applied]);
+        assert_eq!(namespace_states(&r), [applied_ns]);
     }
 }
