@@ -31,6 +31,11 @@ use crate::reservation::{Host, Notice, Reservations};
 use crate::stats::{QueueCounters, SubsystemCounters, SubsystemStats};
 use crate::volume::Volume;
 
+mod ana;
+
+use ana::ana_state_of;
+pub use ana::{AnaGroup, AnaState, check_ana_group};
+
 /// Largest NSID a subsystem accepts (Identify Controller NN).
 pub const MAX_NSID: u32 = 1024;
 /// Most controllers one subsystem hosts at a time.
@@ -98,32 +103,6 @@ pub const NSID_ALL: u32 = u32::MAX;
 pub const ANA_GROUP_MAX: u32 = 128;
 /// The ANA group of a namespace nobody put in another.
 pub const DEFAULT_ANA_GROUP: u32 = 1;
-
-/// The state of an ANA group as seen through one listener (NVMe Base 2.0 §8.1.3.1-5; the
-/// values are the ANA log page's). A listener shows every group it was not told about as
-/// optimized.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AnaState {
-    /// Optimized: the preferred path.
-    #[default]
-    Optimized = 0x01,
-    /// Non-optimized: serves I/O; a host prefers an optimized path.
-    NonOptimized = 0x02,
-    /// Inaccessible: I/O fails with ANA Inaccessible (hosts retry on another path).
-    Inaccessible = 0x03,
-    /// Persistent loss: I/O fails with ANA Persistent Loss.
-    PersistentLoss = 0x04,
-    /// Change: in transition; I/O fails with ANA Transition.
-    Change = 0x0F,
-}
-
-impl AnaState {
-    /// Whether a namespace in this state serves I/O commands through the listener.
-    pub fn serves_io(self) -> bool {
-        matches!(self, Self::Optimized | Self::NonOptimized)
-    }
-}
 
 /// Errors of registry changes (operator input). A failed change changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1337,26 +1316,6 @@ impl Target {
         count
     }
 
-    /// Moves a namespace to ANA group `group`; the controllers of the hosts that see it get
-    /// an ANA change notice (their hosts re-read the ANA log, which lists the NSID under
-    /// its new group; another host's log does not list it).
-    pub fn set_ana_group(&self, nqn: &str, nsid: u32, group: u32) -> Result<(), RegistryError> {
-        check_ana_group(group)?;
-        let mut r = self.lock();
-        let chgcnt = r.ana_chgcnt + 1;
-        let s = r.subsystems.get(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
-        let ns = s.namespace(nqn, nsid)?;
-        if ns.ana_group.swap(group, Ordering::Relaxed) == group {
-            return Ok(());
-        }
-        for c in s.controllers.values().filter(|c| ns.visible_to(&c.hostnqn)) {
-            c.state().push_ana_notice(chgcnt);
-        }
-        r.ana_chgcnt = chgcnt;
-        self.ns_epoch.fetch_add(1, Ordering::Release);
-        Ok(())
-    }
-
     /// Hands reservation notifications of namespace `nsid` to the controllers of their
     /// hosts, by Host Identifier and NQN (each queues a log page and an asynchronous
     /// event unless it masks the kind).
@@ -1495,74 +1454,6 @@ impl Target {
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
-    }
-
-    /// Sets the ANA states listener `port_id` shows (groups not named: optimized). When
-    /// they change, every controller connected through the listener gets an ANA change
-    /// notice, and I/O through it follows the new states at once.
-    pub fn set_ana_states(
-        &self,
-        port_id: u16,
-        states: &BTreeMap<u32, AnaState>,
-    ) -> Result<(), RegistryError> {
-        for &group in states.keys() {
-            check_ana_group(group)?;
-        }
-        let states: BTreeMap<u32, AnaState> = states
-            .iter()
-            .filter(|(_, s)| **s != AnaState::Optimized)
-            .map(|(g, s)| (*g, *s))
-            .collect();
-        let mut r = self.lock();
-        if !r.listeners.contains_key(&port_id) {
-            return Err(RegistryError::NoListener(port_id.to_string()));
-        }
-        if r.ana.get(&port_id).map_or(states.is_empty(), |old| *old == states) {
-            return Ok(());
-        }
-        if states.is_empty() {
-            r.ana.remove(&port_id);
-        } else {
-            r.ana.insert(port_id, states);
-        }
-        r.ana_chgcnt += 1;
-        let chgcnt = r.ana_chgcnt;
-        let through_port = r.subsystems.values().flat_map(|s| s.controllers.values());
-        for c in through_port.filter(|c| c.port_id == Some(port_id)) {
-            c.state().push_ana_notice(chgcnt);
-        }
-        self.ns_epoch.fetch_add(1, Ordering::Release);
-        Ok(())
-    }
-
-    /// The state of ANA group `group` through listener `port_id` (`None`: optimized).
-    pub fn ana_state(&self, port_id: Option<u16>, group: u32) -> AnaState {
-        let r = self.lock();
-        ana_state_of(&r, port_id, group)
-    }
-
-    /// The ANA log page's content for a controller of `nqn` connected through `port_id`
-    /// (§5.16.1.12): its Change Count and, in group order, each group that holds a
-    /// namespace of the subsystem (and the default group) with its state and NSIDs,
-    /// ascending.
-    pub fn ana_groups(
-        &self,
-        nqn: &str,
-        hostnqn: &str,
-        port_id: Option<u16>,
-    ) -> (u64, Vec<AnaGroup>) {
-        let r = self.lock();
-        let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::from([(DEFAULT_ANA_GROUP, Vec::new())]);
-        if let Some(s) = r.subsystems.get(nqn) {
-            for ns in s.namespaces.values().filter(|ns| ns.visible_to(hostnqn)) {
-                groups.entry(ns.ana_group.load(Ordering::Relaxed)).or_default().push(ns.nsid);
-            }
-        }
-        let groups = groups
-            .into_iter()
-            .map(|(id, nsids)| AnaGroup { id, state: ana_state_of(&r, port_id, id), nsids })
-            .collect();
-        (r.ana_chgcnt, groups)
     }
 
     /// Moves whenever any subsystem's namespaces may have changed: a namespace looked
@@ -1984,30 +1875,6 @@ impl Target {
     pub fn active_nsids(&self, nqn: &str, hostnqn: &str) -> Vec<u32> {
         self.namespaces_for(nqn, hostnqn).iter().map(|ns| ns.nsid).collect()
     }
-}
-
-/// An ANA group as a controller sees it ([`Target::ana_groups`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnaGroup {
-    /// ANAGRPID.
-    pub id: u32,
-    /// Its state through the controller's listener.
-    pub state: AnaState,
-    /// The subsystem's namespaces in it, ascending.
-    pub nsids: Vec<u32>,
-}
-
-/// Checks an ANA group ID (1..=[`ANA_GROUP_MAX`]).
-pub fn check_ana_group(group: u32) -> Result<(), RegistryError> {
-    if (1..=ANA_GROUP_MAX).contains(&group) {
-        Ok(())
-    } else {
-        Err(RegistryError::BadAnaGroup(group))
-    }
-}
-
-fn ana_state_of(r: &Registry, port_id: Option<u16>, group: u32) -> AnaState {
-    port_id.and_then(|p| r.ana.get(&p)?.get(&group).copied()).unwrap_or_default()
 }
 
 /// What a subsystem spec must be, whatever the registry holds.
