@@ -12,6 +12,11 @@
 //! listener or a namespace's ANA group changing queues an Asymmetric Namespace Access
 //! Change event for the controllers concerned (§8.1.3 "Asymmetric Namespace Access
 //! Reporting", §5.16.1.12 "Asymmetric Namespace Access").
+//!
+//! This file keeps the registry itself, subsystems and the stats reports; by concern,
+//! `namespaces` keeps namespaces and their write protection, `ana` ANA groups and
+//! states, `listeners` listeners and the discovery log, `controllers` controllers
+//! and the places they hold.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};

@@ -218,7 +218,7 @@ pub enum HostWriteProtectError {
 /// What an operator may change on an attached namespace without detaching it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceAttrs {
-    /// ANA group (1..=[`ANA_GROUP_MAX`]).
+    /// ANA group (1..=[`ANA_GROUP_MAX`](super::ANA_GROUP_MAX)).
     pub ana_group: u32,
     /// Write protected.
     pub write_protected: bool,
