@@ -69,6 +69,29 @@ impl AppliedNamespace {
             let _ = target.remove_namespace(&self.nqn, self.nsid);
         }
     }
+
+    /// Whether it is on the volume applied under the name its spec gives (not one the
+    /// Sync removed or opened anew).
+    fn on_applied_volume(&self, volumes: &BTreeMap<String, AppliedVolume>) -> bool {
+        volumes.get(&self.spec.volume).is_some_and(|v| Arc::ptr_eq(&v.volume, &self.volume))
+    }
+
+    /// Records `name` as applied again while it `serves` (a refused spec leaves it as it
+    /// was), else takes it out of the target: a Sync removes only what it records, so a
+    /// record dropped with the namespace still in the target would serve it for good.
+    fn keep_or_remove(
+        self,
+        serves: bool,
+        name: &str,
+        namespaces: &mut BTreeMap<String, AppliedNamespace>,
+        target: &crate::Target,
+    ) {
+        if serves {
+            namespaces.insert(name.to_owned(), self);
+        } else {
+            self.remove_from(target);
+        }
+    }
 }
 
 struct AppliedListener {
@@ -719,15 +742,22 @@ impl NvmfInternal {
             })
             .collect();
         drop(asked);
+        // Invariant: after every Sync the target serves, of the namespaces not the
+        // configuration file's, exactly those the Sync records (`a.namespaces`), which
+        // its response shows APPLIED, or FAILED where a refused change left one serving as
+        // it was; a later Sync removes only what it records. So those not wanted go, and
+        // so do those whose volume the Sync removed or opened anew (hosts must not go on
+        // using a volume no Sync holds): all before any namespace is added, so one added
+        // on a removed volume's medium never serves beside them.
         let mut old_ns = std::mem::take(&mut a.namespaces);
-        for (k, old) in &old_ns {
-            let keep = wanted.contains_key(k);
+        old_ns.retain(|k, old| {
+            let keep = wanted.contains_key(k) && old.on_applied_volume(&a.volumes);
             if !keep {
                 // Its subsystem may be gone already; then there is nothing to remove.
                 old.remove_from(&target);
             }
-        }
-        old_ns.retain(|k, _| wanted.contains_key(k));
+            keep
+        });
         // What each namespace is to have, so that one giving up an NGUID, UUID or volume
         // another takes in this Sync makes room for it (`make_room`).
         let desired: BTreeMap<String, Claims> = wanted
@@ -740,20 +770,16 @@ impl NvmfInternal {
         for (name, mut n) in wanted {
             let spec = n.spec.clone().unwrap_or_default();
             // A refused spec leaves the namespace that serves as it was (unless it went
-            // with its subsystem or volume: then an NQN it had may be another
-            // subsystem's now, or the volume another's).
+            // with its subsystem: then an NQN it had may be another subsystem's now; or
+            // `make_room` took it out for another; its volume is applied, see above).
             let serving = |old: &AppliedNamespace| {
                 let parent = split_namespace_name(&name).map(|(parent, _)| parent);
                 parent.is_some_and(|parent| {
                     a.subsystems.get(&parent).is_some_and(|sub| sub.nqn == old.nqn)
                         && !recreated.contains(&parent)
-                }) && a
-                    .volumes
-                    .get(&old.spec.volume)
-                    .is_some_and(|v| Arc::ptr_eq(&v.volume, &old.volume))
-                    && target
-                        .namespace(&old.nqn, old.nsid)
-                        .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
+                }) && target
+                    .namespace(&old.nqn, old.nsid)
+                    .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
             };
             let result = (|| -> Result<(), String> {
                 let (parent, nsid, sub, vol) = match placement(a, &name, &spec) {
@@ -761,8 +787,9 @@ impl NvmfInternal {
                     // Its new subsystem or volume is not applied (a volume that failed to
                     // open, say): it keeps serving where it was.
                     Err(e) => {
-                        if let Some(old) = old_ns.remove(&name).filter(serving) {
-                            namespaces.insert(name.clone(), old);
+                        if let Some(old) = old_ns.remove(&name) {
+                            let serves = serving(&old);
+                            old.keep_or_remove(serves, &name, &mut namespaces, &target);
                         }
                         return Err(e);
                     }
@@ -779,8 +806,9 @@ impl NvmfInternal {
                 let (nguid, uuid) = match checked {
                     Ok(ids) => ids,
                     Err(e) => {
-                        if let Some(old) = old_ns.remove(&name).filter(serving) {
-                            namespaces.insert(name.clone(), old);
+                        if let Some(old) = old_ns.remove(&name) {
+                            let serves = serving(&old);
+                            old.keep_or_remove(serves, &name, &mut namespaces, &target);
                         }
                         return Err(e);
                     }
@@ -810,9 +838,8 @@ impl NvmfInternal {
                         return changed.map_err(|e| e.to_string());
                     }
                     if let Err(e) = make_room(&target, &claims, Some(&old.ns), &old_ns, &desired) {
-                        if serving(&old) {
-                            namespaces.insert(name.clone(), old);
-                        }
+                        let serves = serving(&old);
+                        old.keep_or_remove(serves, &name, &mut namespaces, &target);
                         return Err(e);
                     }
                     old.remove_from(&target);
@@ -1522,6 +1549,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::reservation::Host;
+    use crate::target::ANA_GROUP_MAX;
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn names_and_ids_parse() {
@@ -1849,6 +1878,86 @@ mod tests {
                 assert_eq!(ns.nguid, parse_hex16(nguid).unwrap(), "{namespaces:?}");
             }
         }
+    }
+
+    /// Applies `first`, then `second`, in which namespace 1 cannot apply (FAILED saying
+    /// `says`): it must not stay served where the Sync no longer records it. Then a Sync
+    /// without namespaces must leave none behind (one it does not record it never removes).
+    async fn namespace_1_fails_and_goes(
+        first: pb::SyncRequest,
+        second: pb::SyncRequest,
+        says: &str,
+    ) -> pb::SyncResponse {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let r = internal.sync_state(first).await;
+        let applied = pb::ApplyState::Applied as i32;
+        assert!(namespace_states(&r).iter().all(|(state, _)| *state == applied), "{r:?}");
+        let was = target.namespace(IDS_NQN, 1).unwrap();
+        let host = "nqn.2014-08.org.example:h";
+        let c = target.create_controller(IDS_NQN, host, [1; 16], 0, None, None, Instant::now());
+        let c = c.unwrap();
+        let second = internal.sync_state(second).await;
+        let (state, message) = namespace_states(&second).remove(0);
+        assert_eq!(state, pb::ApplyState::Failed as i32, "{message}");
+        assert!(message.contains(says), "{message}");
+        assert!(target.namespace(IDS_NQN, 1).is_none(), "FAILED and still served");
+        assert!(was.detached.load(Ordering::Acquire), "its queues would still run I/O");
+        let told =
+            |st: &crate::target::ControllerState| st.ns_event_pending && st.changed_ns.contains(&1);
+        assert!(told(&c.state()), "its hosts are not told");
+        internal.sync_state(two_volumes(&[])).await;
+        assert!(target.all_namespaces().is_empty(), "a namespace no Sync records serves on");
+        second
+    }
+
+    /// A namespace still wanted whose volume the Sync removes (the internal API is a way
+    /// in besides the agent, which refuses that) is taken out: its hosts must not go on
+    /// reading and writing a volume the operator deleted.
+    #[tokio::test]
+    async fn a_namespace_whose_volume_a_sync_removes_is_served_no_more() {
+        let first = two_volumes(&[(1, "volumes/v1", "", "")]);
+        let mut second = first.clone();
+        second.volumes.retain(|v| v.name != "volumes/v1");
+        namespace_1_fails_and_goes(first, second, "volume \"volumes/v1\" is not applied").await;
+    }
+
+    /// A namespace moved to a volume that is not applied keeps serving on the volume it
+    /// had only while that volume is the one applied: one the Sync opens anew (another
+    /// block size) leaves the old volume unserved, and the namespace with it.
+    #[tokio::test]
+    async fn a_namespace_moved_to_a_missing_volume_from_one_opened_anew_goes() {
+        let first = two_volumes(&[(1, "volumes/v1", "", "")]);
+        let mut second = two_volumes(&[(1, "volumes/v3", "", "")]);
+        second.volumes[0].spec = Some(ram(1 << 20, 4096));
+        namespace_1_fails_and_goes(first, second, "volume \"volumes/v3\" is not applied").await;
+    }
+
+    /// A namespace whose volume the Sync removes and whose new spec is refused (an
+    /// all-zero NGUID, an ANA group out of range) goes too.
+    #[tokio::test]
+    async fn a_namespace_refused_after_its_volume_was_removed_goes() {
+        let first = two_volumes(&[(1, "volumes/v1", "", "")]);
+        let zero = "0".repeat(32);
+        let mut second = two_volumes(&[(1, "volumes/v2", &zero, "")]);
+        second.volumes.retain(|v| v.name != "volumes/v1");
+        namespace_1_fails_and_goes(first.clone(), second, "spec.nguid must not be all zero").await;
+        let mut second = two_volumes(&[(1, "volumes/v2", "", "")]);
+        second.volumes.retain(|v| v.name != "volumes/v1");
+        second.namespaces[0].spec.as_mut().unwrap().ana_group = ANA_GROUP_MAX + 1;
+        namespace_1_fails_and_goes(first, second, "ANA group").await;
+    }
+
+    /// A namespace whose volume the Sync removes, moved to a volume another namespace
+    /// keeps (`make_room` refuses it), goes too; the other serves on.
+    #[tokio::test]
+    async fn a_namespace_refused_a_volume_another_keeps_after_its_own_was_removed_goes() {
+        let both = [(1, "volumes/v1", "", ""), (2, "volumes/v2", "", "")];
+        let first = two_volumes(&both);
+        let mut second = two_volumes(&[(1, "volumes/v2", "", ""), (2, "volumes/v2", "", "")]);
+        second.volumes.retain(|v| v.name != "volumes/v1");
+        let r = namespace_1_fails_and_goes(first, second, "has the volume already").await;
+        assert_eq!(namespace_states(&r)[1], (pb::ApplyState::Applied as i32, String::new()));
     }
 
     /// The saved state of a namespace deleted while the service was down goes with the
