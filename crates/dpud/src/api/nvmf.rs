@@ -670,12 +670,8 @@ impl NvmfResources {
         let Some(mine) = medium(spec).await else { return Ok(()) };
         for other in self.volumes.all().await?.into_iter().filter(|o| o.name != key) {
             if medium(&other.spec).await.as_ref() == Some(&mine) {
-                return Err(Status::failed_precondition(format!(
-                    "volume.spec: {} is the medium of {}; {}",
-                    mine.display(),
-                    VolumeKind::public_name(&other.name),
-                    Shared::Volume.why()
-                )));
+                let refusal = Shared::medium_refusal(&mine, &VolumeKind::public_name(&other.name));
+                return Err(Status::failed_precondition(format!("volume.spec: {refusal}")));
             }
         }
         Ok(())
