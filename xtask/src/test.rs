@@ -1,5 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in order, failing fast.
 
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -30,22 +31,36 @@ pub fn run_all(quick: bool) -> Result<()> {
             .arg(fuzz::fuzz_dir().join("Cargo.toml")))
     })?;
     steps.step("lint: cargo clippy --workspace --all-targets, and of the fuzz targets", || {
-        run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+        run(without_incremental(&mut cargo()).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
         // crates/dpu-fuzz is its own workspace, which `--workspace` does not reach.
-        run(&mut fuzz::clippy())
+        run(without_incremental(&mut fuzz::clippy()))
     })?;
     steps.step("tests: cargo test --workspace", || {
         // Integration tests drive other packages' binaries (dpud's tests run dpuctl and
         // dpu-system from target/debug); `cargo test` alone builds only each package's own.
-        run(cargo().args(["build", "--workspace", "--bins"]))?;
-        run(cargo().args(["test", "--workspace"]))
+        run(without_incremental(&mut cargo()).args(["build", "--workspace", "--bins"]))?;
+        run(without_incremental(&mut cargo()).args(["test", "--workspace"]))
     })?;
     if !quick {
         steps.step("aarch64: cross-build the workspace", || {
-            run(cargo().args(["build", "--workspace", "--exclude", "xtask", "--target", AARCH64]))
+            run(without_incremental(&mut cargo()).args([
+                "build",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--target",
+                AARCH64,
+            ]))
         })?;
         steps.step("aarch64: unit tests under qemu-user", || {
-            run(cargo().args([
+            run(without_incremental(&mut cargo()).args([
                 "test",
                 "--workspace",
                 "--exclude",
@@ -60,4 +75,15 @@ pub fn run_all(quick: bool) -> Result<()> {
     }
     steps.finish();
     Ok(())
+}
+
+/// `cmd` without incremental compilation, unless the caller chose (`CARGO_INCREMENTAL`).
+/// A full check compiles each crate once, so the incremental caches only cost disk: on a
+/// clean clone they were most of `target/`, and a CI run failed with "No space left on
+/// device".
+fn without_incremental(cmd: &mut Command) -> &mut Command {
+    if std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        cmd.env("CARGO_INCREMENTAL", "0");
+    }
+    cmd
 }
