@@ -195,8 +195,37 @@ fn ensure_pip_with(python: &str, apt: &AptTools<'_>) -> Result<()> {
     Ok(())
 }
 
+/// What a full `cargo xtask test` writes under a clean `target/`: 8.4 GiB on 2026-12-06.
+pub const TEST_DISK_GIB: u64 = 9;
+
+/// Says how much room the file system of `target/` has, and warns when a full run may not
+/// fit: a CI run once failed with "No space left on device" in the middle of the tests.
+pub fn report_disk() {
+    let target = crate::util::target_dir();
+    let Some(free) = free_gib(&target) else { return };
+    println!(
+        "    disk: {free} GiB free for {} (a full run writes about {TEST_DISK_GIB} GiB there)",
+        target.display()
+    );
+    if free < TEST_DISK_GIB {
+        println!(
+            "    warning: the run may stop with \"No space left on device\": free some space, \
+             or point CARGO_TARGET_DIR at a larger file system"
+        );
+    }
+}
+
+/// GiB free to unprivileged writers on the file system `path` is or would be on (on a clean
+/// clone `target/` does not exist yet: the nearest directory that does answers).
+fn free_gib(path: &std::path::Path) -> Option<u64> {
+    let dir = path.ancestors().find(|d| d.is_dir())?;
+    let fs = nix::sys::statvfs::statvfs(dir).ok()?;
+    Some(fs.blocks_available().saturating_mul(fs.fragment_size()) >> 30)
+}
+
 /// Everything `cargo xtask test` needs.
 pub fn ensure_for_test() -> Result<()> {
+    report_disk();
     ensure_apt(TEST_APT)?;
     ensure_rust_target(AARCH64)?;
     // rustup's minimal profile (CI images) has no rustfmt and clippy, which steps 3 and 4 run.
@@ -218,6 +247,17 @@ mod tests {
             .unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path.display().to_string()
+    }
+
+    /// A `target/` not made yet is on the file system of the directory it would be in.
+    #[test]
+    fn free_space_of_a_missing_directory_is_that_of_its_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = free_gib(dir.path());
+        assert!(here.is_some());
+        let missing = free_gib(&dir.path().join("target/debug"));
+        // Another writer may take or free a GiB between the two looks; no more.
+        assert!(here.unwrap().abs_diff(missing.unwrap()) <= 1, "{here:?} vs {missing:?}");
     }
 
     fn log(dir: &std::path::Path, name: &str) -> String {
