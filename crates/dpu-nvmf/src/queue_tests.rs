@@ -609,8 +609,17 @@ fn io_commands_wait_for_an_enabled_controller_not_shut_down() {
     assert!(admin.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
     admin.enable();
     assert!(q.run(write(6), &[0x66; 512]).0.status.is_success());
+    // So does a reset whose CC write leaves SHN set (SPDK's host clears EN alone), as in
+    // nvmet, whose enable sets CSTS to RDY alone.
+    assert!(admin.run(cc(0x0046_4001).to_sqe(0), &[]).0.status.is_success());
+    assert!(admin.run(cc(0x0046_4000).to_sqe(0), &[]).0.status.is_success());
+    admin.enable();
+    let (c, _) =
+        admin.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
+    assert_eq!(c.dw0, 1, "RDY alone: no shutdown state");
+    assert!(q.run(write(7), &[0x77; 512]).0.status.is_success());
     let ns = t.namespace(SUB, 1).unwrap().stats.snapshot();
-    assert_eq!((ns.writes, ns.reads), (2, 1));
+    assert_eq!((ns.writes, ns.reads), (3, 1));
 }
 
 #[test]
@@ -1922,6 +1931,37 @@ fn a_batch_of_large_reads_holds_no_more_than_the_output_pause() {
     assert_eq!((answered, rounds), (depth, depth / per_round), "{per_round} reads per round");
 }
 
+/// A feature not supported is Invalid Field whatever SV says, as nvmet answers, not
+/// Feature Identifier Not Saveable; those refused as not saveable are exactly the ones Set
+/// Features takes without SV. Neither answer sets anything.
+#[test]
+fn set_features_refuses_an_unsupported_feature_whatever_sv_says() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 3000);
+    let set = |fid: u8, sv: bool, v: u32| {
+        let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+        s.cdw[0] = u32::from(fid) | (u32::from(sv) << 31);
+        s.cdw[1] = v;
+        s
+    };
+    let invalid = Status::INVALID_FIELD.with_dnr();
+    for fid in 0..=u8::MAX {
+        let supported = admin::settable(fid, false);
+        let want = if supported { Status::FEATURE_NOT_SAVEABLE.with_dnr() } else { invalid };
+        assert_eq!(h.run(set(fid, true, 0), &[]).0.status, want, "FID {fid:#x} with SV");
+        if !supported {
+            assert_eq!(h.run(set(fid, false, 0), &[]).0.status, invalid, "FID {fid:#x}");
+        }
+    }
+    // Nothing was set: KATO and the Number of Queues the host may still ask for are as before.
+    let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    g.cdw[0] = 0x0F;
+    assert_eq!(h.run(g, &[]).0.dw0, 3000);
+    assert!(
+        h.run(set(crate::features::fid::NUMBER_OF_QUEUES, false, 0), &[]).0.status.is_success()
+    );
+}
+
 #[test]
 fn admin_edge_cases() {
     let t = target();
@@ -1938,6 +1978,10 @@ fn admin_edge_cases() {
     assert_eq!(h.run(g, &[]).0.dw0, 3000);
     g.cdw[0] = 0x42;
     assert_eq!(h.run(g, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+    // The default KATO of a transport that needs Keep Alive: two minutes (NVMe Base 2.0
+    // §5.27.1.12), not the value the Connect set.
+    g.cdw[0] = 0x0F | (1 << 8);
+    assert_eq!(h.run(g, &[]).0.dw0, 120_000);
     // Supported capabilities (SEL 011b): changeable, not saveable; none for an unknown one.
     g.cdw[0] = 0x0F | (3 << 8);
     assert_eq!(h.run(g, &[]).0.dw0, 1 << 2);

@@ -92,9 +92,13 @@ pub const SILENT_FLOOR: Duration = Duration::from_secs(120);
 /// controller is ended anyway after [`crate::queue::ENABLE_DEADLINE`].
 pub const SETUP_GRACE: Duration = Duration::from_secs(2);
 
+/// The Keep Alive Timer's default on a transport that needs Keep Alive, as TCP does
+/// (NVMe Base 2.0 §5.27.1.12): what Get Features reports as the default.
+pub const KATO_DEFAULT_MS: u32 = 120_000;
+
 /// Keep Alive Timeout of a discovery controller whose host asked for none (Linux's nvmet
 /// uses the same two minutes).
-pub const DISCOVERY_DEFAULT_KATO_MS: u32 = 120_000;
+pub const DISCOVERY_DEFAULT_KATO_MS: u32 = KATO_DEFAULT_MS;
 /// Largest CNTLID a dynamic controller gets (FFF0h..FFFFh are reserved, NVMe Base 2.0
 /// "Controller ID").
 pub const MAX_CNTLID: u16 = dpu_proto::MAX_CNTLID;

@@ -17,7 +17,9 @@ use tracing::info;
 
 use crate::features::{HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
-use crate::target::{Controller, HostWriteProtectError, HostWriteProtection, NSID_ALL, Namespace};
+use crate::target::{
+    Controller, HostWriteProtectError, HostWriteProtection, KATO_DEFAULT_MS, NSID_ALL, Namespace,
+};
 
 use super::{Connection, IoOp, Outcome, Post, ReservationUndo, fail, ok, save_namespaces};
 
@@ -38,9 +40,13 @@ impl Connection {
         match sqe.opcode {
             admin_opcode::IDENTIFY => self.identify(sqe, &ctrl),
             admin_opcode::GET_LOG_PAGE => self.get_log_page(sqe, &ctrl),
-            // SV (CDW10 bit 31): no feature here is saveable (§5.27.1), whichever it is.
+            // SV (CDW10 bit 31): no feature here is saveable (§5.27.1); one not supported
+            // is Invalid Field whatever SV says, as nvmet answers. Either way nothing is set.
             admin_opcode::SET_FEATURES if sqe.cdw10() & (1 << 31) != 0 => {
-                Outcome::Done(fail(cid, Status::FEATURE_NOT_SAVEABLE))
+                let supported = settable((sqe.cdw10() & 0xFF) as u8, ctrl.discovery);
+                let status =
+                    if supported { Status::FEATURE_NOT_SAVEABLE } else { Status::INVALID_FIELD };
+                Outcome::Done(fail(cid, status))
             }
             admin_opcode::SET_FEATURES
                 if (sqe.cdw10() & 0xFF) as u8 == feature::RESERVATION_PERSISTENCE
@@ -578,6 +584,23 @@ impl Connection {
     }
 }
 
+/// Whether Set Features takes `fid` on this controller (a discovery controller has the
+/// Keep Alive Timer and Asynchronous Event Configuration only); every other is Invalid Field.
+pub(super) fn settable(fid: u8, discovery: bool) -> bool {
+    let on_any = matches!(fid, feature::KEEP_ALIVE_TIMER | feature::ASYNC_EVENT_CONFIG);
+    let on_io = HostFeatures::keeps(fid)
+        || matches!(
+            fid,
+            feature::NUMBER_OF_QUEUES
+                | feature::VOLATILE_WRITE_CACHE
+                | feature::HOST_IDENTIFIER
+                | feature::RESERVATION_NOTIFICATION_MASK
+                | feature::RESERVATION_PERSISTENCE
+                | feature::NAMESPACE_WRITE_PROTECTION
+        );
+    on_any || (on_io && !discovery)
+}
+
 /// A Get Log Page's length: NUMDU:NUMDL (CDW11 bits 15:0, CDW10 bits 31:16), 0's based
 /// dwords (NVMe Base 2.0 §5.16).
 pub(super) fn log_page_len(sqe: &Sqe) -> u64 {
@@ -597,6 +620,8 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
             let n = if st.io_queues == 0 || default { ctrl.max_io_queues } else { st.io_queues };
             u32::from(n - 1) | (u32::from(n - 1) << 16)
         }
+        // The default on a transport that needs Keep Alive, as TCP does (§5.27.1.12).
+        (feature::KEEP_ALIVE_TIMER, _) if default => KATO_DEFAULT_MS,
         // The Connect command's KATO is the timer's starting value.
         (feature::KEEP_ALIVE_TIMER, _) => st.kato_ms,
         (feature::ASYNC_EVENT_CONFIG, _) if default => 0,

@@ -399,7 +399,8 @@ mod csts {
 /// and, but on a discovery controller, IOSQES/IOCQES 6/4 (64-byte SQEs, 16-byte CQEs);
 /// otherwise CFS instead of RDY. EN 1 -> 0 (a reset) clears RDY and the shutdown state.
 /// A shutdown notification (SHN) completes at once (SHST 10b), and the controller then
-/// processes no I/O until a reset, even if SHN is cleared without one.
+/// processes no I/O until a reset, even if SHN is cleared without one; an enable after a
+/// reset starts with RDY alone, as nvmet's does, even if the reset's write kept SHN set.
 fn next_csts(old_cc: u32, old_csts: u32, cc: u32, discovery: bool) -> u32 {
     let field = |v: u32, shift: u32, bits: u32| (v >> shift) & ((1 << bits) - 1);
     let (en, was_en) = (cc & 1 != 0, old_cc & 1 != 0);
@@ -412,7 +413,8 @@ fn next_csts(old_cc: u32, old_csts: u32, cc: u32, discovery: bool) -> u32 {
         (true, true) => old_csts & (csts::RDY | csts::CFS),
         (_, false) => old_csts & csts::CFS,
     };
-    let shut_down = field(cc, 14, 2) != 0 || (en && old_csts & csts::SHUTDOWN_COMPLETE != 0);
+    let shut_down =
+        field(cc, 14, 2) != 0 || (was_en && en && old_csts & csts::SHUTDOWN_COMPLETE != 0);
     if shut_down {
         next |= csts::SHUTDOWN_COMPLETE;
     }
