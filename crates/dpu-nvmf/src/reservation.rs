@@ -454,11 +454,14 @@ impl Reservations {
         let host = &self.as_registrant(issuer);
         let current = self.registrants.get(host).copied();
         let key_ok = |key: u64| iekey || key == crkey;
+        // Only Register, or Replace with IEKEY, adds a registrant: any other request of
+        // a host that is not registered is in conflict, however full the table.
+        let adds = current.is_none() && (rrega == 0 || (rrega == 2 && iekey));
         match (rrega, current) {
             // Registering again with the same key changes no registration but succeeds
             // (and moves GEN below, as every successful Register does).
             (0, Some(key)) if key != nrkey => return Err(Status::RESERVATION_CONFLICT),
-            (0 | 2, None) if self.registrants.len() >= MAX_REGISTRANTS => {
+            _ if adds && self.registrants.len() >= MAX_REGISTRANTS => {
                 return Err(Status::CAPACITY_EXCEEDED);
             }
             (0, _) => self.register_as(host, issuer, nrkey),
@@ -732,6 +735,9 @@ mod tests {
         }
         assert_eq!(r.register(&C, 0, false, 0, 1), Err(Status::CAPACITY_EXCEEDED));
         assert_eq!(r.register(&C, 2, true, 0, 1), Err(Status::CAPACITY_EXCEEDED));
+        // Only a request that would add a registrant finds the table full.
+        assert_eq!(r.register(&C, 2, false, 0, 1), CONFLICT, "replace without IEKEY");
+        assert_eq!(r.register(&C, 1, false, 0, 0), CONFLICT, "unregister");
         r.register(&B, 2, false, 5, 6).unwrap();
         assert_eq!(u16::from_le_bytes(r.report(true, 64).unwrap()[5..7].try_into().unwrap()), 1024);
     }
