@@ -5409,6 +5409,42 @@ fn preempt_and_abort_without_a_reservation_waits_for_the_preempted_hosts_writes(
     assert!(!ns.registered.load(Ordering::Relaxed));
 }
 
+/// A Preempt and Abort by a key the issuer registered with unregisters the issuer too
+/// (NVMe Base 2.0 §8.19, "Preempting a Reservation"; as nvmet, which aborts the
+/// issuer's commands as well): it completes only once the issuer's own write let through
+/// before has finished, like any preempted host's, and B, with another key, stays.
+#[test]
+fn preempt_and_abort_of_the_issuers_own_key_waits_for_its_writes() {
+    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    let t = target();
+    let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
+    let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
+    let status = pr_status;
+    assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
+    assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
+    let queued = queued_write(&mut a, 0x42);
+    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xAA, 0xAA]);
+    pa.set_sgl(SglDescriptor::in_capsule(16));
+    let cid = a.submit(pa, &keys);
+    assert!(a.pdus().is_empty(), "the acquire waits for A's own write");
+    a.now += Duration::from_millis(500);
+    a.conn.tick(a.now);
+    assert!(a.pdus().is_empty(), "still waiting");
+    let r = execute_io(&queued);
+    a.conn.complete_io(queued.tag, r);
+    drop(queued);
+    a.now += Duration::from_millis(100);
+    a.conn.tick(a.now);
+    let p = a.pdus();
+    let [Pdu::CapsuleResp(w), Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert!(w.status.is_success() && w.cid != cid, "A's write, let through before");
+    assert_eq!((c.cid, c.status), (cid, Status::SUCCESS));
+    // A is no registrant now; B is.
+    let unregister = |key| reservation(RESERVATION_REGISTER, 1, &[key, 0]);
+    assert_eq!(status(&mut a, unregister(0xAA)), Status::RESERVATION_CONFLICT.with_dnr());
+    assert!(status(&mut b, unregister(0xBB)).is_success());
+}
+
 /// A write handed to the volume before any host registered is waited for as well: A's
 /// write runs while the namespace has no registrants; then A and B register and B
 /// preempts A with Abort, which completes only once A's write finished (Linux's nvmet

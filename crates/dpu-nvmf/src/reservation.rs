@@ -541,31 +541,22 @@ impl Reservations {
                 Some(_) => Err(Status::RESERVATION_CONFLICT),
             };
         }
-        // Preempt: unregister the other hosts registered with `prkey` (all others for
-        // `None`); each is told its registration was preempted.
-        let preempt = |r: &mut Self, key: Option<u64>| {
-            let victims: Vec<Host> = r
-                .registrants
-                .iter()
-                .filter(|(h, k)| key.is_none_or(|key| **k == key) && *h != host)
-                .map(|(h, _)| h.clone())
-                .collect();
-            for v in &victims {
-                r.registrants.remove(v);
-                r.notify(v.clone(), NoticeKind::RegistrationPreempted);
-            }
-            !victims.is_empty()
-        };
+        // Preempt (NVMe Base 2.0 §8.19, "Preempting a Reservation"; the branches of
+        // nvmet's `nvmet_pr_preempt`). The new holder is set before the preempted hosts
+        // are unregistered, so that the old holder going releases nothing.
         match self.reservation.clone() {
+            // All Registrants, PRKEY 0: every other registrant goes.
             Some((_, held)) if held.all_registrants() && prkey == 0 => {
-                preempt(self, None);
                 self.reservation = Some((host.clone(), kind));
+                self.preempt(host, |h, _| h != host);
             }
+            // The single holder's key: the registrants with it "other than the host
+            // issuing the command" go, and the issuer holds.
             Some((holder, held))
                 if !held.all_registrants() && self.registrants.get(&holder) == Some(&prkey) =>
             {
-                preempt(self, Some(prkey));
                 self.reservation = Some((host.clone(), kind));
+                self.preempt(host, |h, key| key == prkey && h != host);
                 // A new type changes what the remaining registrants may do (as nvmet).
                 if held != kind {
                     self.notify_released(host);
@@ -574,23 +565,34 @@ impl Reservations {
             Some((_, held)) if !held.all_registrants() && prkey == 0 => {
                 return Err(Status::INVALID_FIELD);
             }
+            // No reservation, another key than the single holder's, or an All
+            // Registrants one with a non-zero key: every registrant with PRKEY goes, the
+            // issuer included (as nvmet's `nvmet_pr_unreg_all_host_by_prkey`, SPDK's
+            // `nvmf_ns_reservation_remove_registrants_by_key`); the reservation stays,
+            // an All Registrants one with a registrant left (`unregister`).
             _ => {
-                if !preempt(self, Some(prkey)) {
+                if !self.preempt(host, |_, key| key == prkey) {
                     return Err(Status::RESERVATION_CONFLICT);
-                }
-                // An All Registrants reservation stays with the registrants left, the
-                // issuer among them; if the host that acquired it was preempted, it no
-                // longer holds it (`holds` looks at the holder first), so the issuer
-                // becomes the one named, as nvmet moves its holder on.
-                if let Some((holder, _)) = &mut self.reservation
-                    && !self.registrants.contains_key(holder)
-                {
-                    *holder = host.clone();
                 }
             }
         }
         self.generation = self.generation.wrapping_add(1);
         Ok(())
+    }
+
+    /// Unregisters the registrants `hit` picks by host and key, as unregistering
+    /// themselves would (the reservation follows, [`Self::unregister`]); each but
+    /// `issuer` is told its registration was preempted. Whether any was.
+    fn preempt(&mut self, issuer: &Host, hit: impl Fn(&Host, u64) -> bool) -> bool {
+        let victims: Vec<Host> =
+            self.registrants.iter().filter(|(h, k)| hit(h, **k)).map(|(h, _)| h.clone()).collect();
+        for v in &victims {
+            self.unregister(v);
+            if v != issuer {
+                self.notify(v.clone(), NoticeKind::RegistrationPreempted);
+            }
+        }
+        !victims.is_empty()
     }
 
     /// Reservation Release (§3.2.5): RRELA 0 release, 1 clear.
@@ -815,6 +817,68 @@ mod tests {
         assert_eq!((s.rtype, s.registrants, s.holder), (2, 2, Some(B.id)));
         r.acquire(&B, 1, false, 5, 2, 2).unwrap();
         assert_eq!(r.summary().holder, None, "every registrant holds it");
+    }
+
+    /// Preempting by a key that is not the single holder's (or with no reservation, or a
+    /// non-zero key of an All Registrants one) unregisters every registrant with that
+    /// key, the issuer included (NVMe Base 2.0 §8.19, "Preempting a Reservation"; as
+    /// nvmet's `nvmet_pr_unreg_all_host_by_prkey` and SPDK): the issuer is told nothing,
+    /// and an All Registrants reservation stays with a registrant left, or goes.
+    #[test]
+    fn preempt_by_key_unregisters_the_issuer_too() {
+        use NoticeKind::RegistrationPreempted;
+        let told = |r: &mut Reservations| {
+            r.take_notices().into_iter().map(|n| (n.host.id[0], n.kind)).collect::<Vec<_>>()
+        };
+        let generation = |r: &Reservations| r.summary().generation;
+        let ids =
+            |r: &Reservations| r.registrant_hosts().iter().map(|h| h.id[0]).collect::<Vec<_>>();
+        // No reservation; A preempts its own key.
+        let mut r = registered(&[(&*A, 7), (&*B, 8)]);
+        let gen0 = generation(&r);
+        r.acquire(&A, 1, false, 1, 7, 7).unwrap();
+        assert!(!r.is_registrant(&A) && r.is_registrant(&B));
+        assert!(!r.is_reserved(), "a preempt that removes the issuer acquires nothing");
+        assert_eq!(told(&mut r), [], "the issuer is not told");
+        assert_eq!(generation(&r), gen0 + 1);
+        // No reservation; A and B share the key: both go, B is told.
+        let mut r = registered(&[(&*A, 9), (&*B, 9), (&*C, 3)]);
+        r.acquire(&A, 2, false, 1, 9, 9).unwrap();
+        assert_eq!(ids(&r), [0xC]);
+        assert_eq!(told(&mut r), [(0xB, RegistrationPreempted)]);
+        // A single holder C: A and B preempting by their shared key go; C holds on.
+        let mut r = registered(&[(&*A, 9), (&*B, 9), (&*C, 3)]);
+        r.acquire(&C, 0, false, 2, 3, 0).unwrap();
+        r.acquire(&A, 1, false, 2, 9, 9).unwrap();
+        assert_eq!(ids(&r), [0xC]);
+        assert_eq!(r.summary().holder, Some(C.id));
+        assert_eq!(told(&mut r), [(0xB, RegistrationPreempted)]);
+        // The holder's key: only the others with it go, the issuer holds (§8.19
+        // "other than the host issuing the command").
+        let mut r = registered(&[(&*A, 5), (&*B, 5)]);
+        r.acquire(&A, 0, false, 1, 5, 0).unwrap();
+        r.acquire(&B, 1, false, 1, 5, 5).unwrap();
+        assert_eq!(ids(&r), [0xB]);
+        assert_eq!(r.summary().holder, Some(B.id));
+        // All Registrants acquired by A: A preempting its own key leaves the reservation
+        // with C, never naming A; the state saves and restores.
+        let mut r = registered(&[(&*A, 9), (&*B, 9), (&*C, 3)]);
+        r.acquire(&A, 0, false, 6, 9, 0).unwrap();
+        r.acquire(&A, 1, false, 6, 9, 9).unwrap();
+        assert_eq!(ids(&r), [0xC]);
+        assert_eq!(told(&mut r), [(0xB, RegistrationPreempted)]);
+        assert!(r.allows(&C, Access::Write) && !r.allows(&A, Access::Read));
+        assert_eq!(r.save().reservation.unwrap().holder, hex::encode(C.id));
+        r.set_ptpl(true);
+        let back = Reservations::restore(&r.save()).unwrap();
+        assert_eq!(back.summary(), r.summary());
+        // ...and with no registrant left the reservation goes.
+        let mut r = registered(&[(&*A, 9), (&*B, 9)]);
+        r.acquire(&A, 0, false, 5, 9, 0).unwrap();
+        r.acquire(&A, 1, false, 5, 9, 9).unwrap();
+        assert!(!r.has_registrants() && !r.is_reserved());
+        assert_eq!(told(&mut r), [(0xB, RegistrationPreempted)]);
+        Reservations::restore(&r.save()).unwrap();
     }
 
     /// The state kept through power loss comes back as it was; a snapshot that could

@@ -254,8 +254,10 @@ impl Connection {
             }
         };
         ns.note_reservations(&r);
+        // The issuer among them when it preempted its own key (as nvmet aborts its
+        // commands too).
         let preempted: Vec<Host> =
-            registered_before.into_iter().filter(|h| h != host && !r.is_registrant(h)).collect();
+            registered_before.into_iter().filter(|h| !r.is_registrant(h)).collect();
         let notices = r.take_notices();
         // The command completes once a state that persists, or stops persisting, is
         // saved (with PTPL off throughout there is nothing to save).
