@@ -6,7 +6,10 @@
 //! - a host's Write Protect state (Feature 84h, WPS 001b), which §8.12 keeps through a
 //!   power cycle (Write Protect Until Power Cycle is not kept, by its definition).
 //!
-//! One JSON file per namespace, `namespaces/<subsystem>-<nsid>.json`, written whole
+//! One JSON file per namespace, `namespaces/<id>-<nsid>.json` (`NamespaceStore::path`:
+//! `<id>` is the hex of [`stable_id`](crate::stable_id) of the subsystem NQN, which may
+//! hold any character; the file's `nqn` and `nsid` fields name the namespace, and reading
+//! goes by them, not by the name), written whole
 //! (a temporary file, fsync, rename, fsync of the directory) before the command that
 //! changed the state completes, and removed when nothing in it is left to keep, or when
 //! the operator's desired state no longer has the namespace (also one deleted while the
