@@ -1326,8 +1326,8 @@ impl Connection {
             }
             (post @ Post::Compare { .. }, Ok(data)) => {
                 self.count_compare(data.len());
-                post.ns().stats.errors.fetch_add(1, Ordering::Relaxed);
-                self.send_failure_at(fail(cid, Status::COMPARE_FAILURE), post.error_site());
+                let cqe = fail(cid, Status::COMPARE_FAILURE);
+                self.send_failure_at(cqe, post.error_site(), Some(post.ns()));
             }
             (
                 mut post @ (Post::Plain { .. } | Post::Protect { .. } | Post::Persist { .. }),
@@ -1495,8 +1495,7 @@ impl Connection {
                 cqe = fail(cid, Status::CAPACITY_EXCEEDED);
             }
         }
-        ns.stats.errors.fetch_add(1, Ordering::Relaxed);
-        self.send_failure_at(cqe, site);
+        self.send_failure_at(cqe, site, Some(&ns));
     }
 
     /// Closes the connection, if it is not yet, and releases the controller or I/O queue.
@@ -2037,17 +2036,30 @@ impl Connection {
         encode_capsule_resp(&cqe, &self.framing, &mut self.out);
     }
 
-    /// Sends the failed completion of `sqe`, recorded in the controller's error log.
+    /// Sends the failed completion of `sqe`, recorded in the controller's error log and,
+    /// on an I/O queue, counted against the namespace it names, if the host sees that one
+    /// (a host not yet authenticated counts against none).
     fn send_failure(&mut self, sqe: &Sqe, cqe: Cqe) {
         let io = self.bound.as_ref().is_some_and(|b| b.qid != 0);
-        self.send_failure_at(cqe, ErrorSite::of(sqe, cqe.status, io));
+        let ns = if io && !sqe.is_fabrics() && !self.auth_pending() {
+            self.namespace(sqe.nsid).ok()
+        } else {
+            None
+        };
+        self.send_failure_at(cqe, ErrorSite::of(sqe, cqe.status, io), ns.as_deref());
     }
 
     /// Sends a failed completion, recorded in the controller's error log at `site`
-    /// (NVMe Base 2.0 §5.16.1.2). Before the queue is bound there is no controller and
-    /// nothing is recorded. The More bit stays clear, so the status a host sees is the
-    /// same with or without the log.
-    fn send_failure_at(&mut self, cqe: Cqe, site: ErrorSite) {
+    /// (NVMe Base 2.0 §5.16.1.2) and counted in the errors of `ns`, the command's
+    /// namespace: the one place both happen, so no refusal escapes them, wherever it is
+    /// found (at admission, before an R2T, when the command or its volume operation
+    /// runs). Before the queue is bound there is no controller and nothing is recorded.
+    /// The More bit stays clear, so the status a host sees is the same with or without
+    /// the log.
+    fn send_failure_at(&mut self, cqe: Cqe, site: ErrorSite, ns: Option<&Namespace>) {
+        if let Some(ns) = ns {
+            ns.stats.errors.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(b) = &self.bound {
             let entry = ErrorEntry { sqid: b.qid, cid: cqe.cid, status: cqe.status, site };
             b.ctrl.errors().record(entry);

@@ -5101,6 +5101,37 @@ fn the_error_log_keeps_the_newest_entries() {
     assert_eq!(error_entry(&page, crate::error_log::ENTRIES - 1).0, 4);
 }
 
+/// A Write or Compare refused before its data is asked for by R2T (as a Linux host sends
+/// every write over 8 KiB) counts as its namespace's error like one refused in capsule:
+/// write protected, out of range, a data length its blocks do not match, beyond MDTS.
+#[test]
+fn io_commands_refused_before_their_r2t_count_as_the_namespaces_errors() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let refused = |q: &mut H, sqe: Sqe| {
+        let p = q.cmd(sqe, &[]);
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("no R2T: {p:?}") };
+        c.status
+    };
+    t.set_write_protected(SUB, 1, true).unwrap();
+    let write = rw(io_opcode::WRITE, 0, 32, 16384);
+    assert_eq!(refused(&mut q, write), Status::NAMESPACE_WRITE_PROTECTED.with_dnr());
+    let compare = rw(io_opcode::COMPARE, 2047, 2, 1024);
+    assert_eq!(refused(&mut q, compare), Status::LBA_OUT_OF_RANGE.with_dnr());
+    assert_eq!(t.namespace(SUB, 1).unwrap().stats.snapshot().errors, 2);
+    t.set_write_protected(SUB, 1, false).unwrap();
+    let mismatch = rw(io_opcode::WRITE, 0, 16, 16384);
+    assert_eq!(refused(&mut q, mismatch), Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    let beyond_mdts = rw(io_opcode::WRITE, 0, 512, 512 * 512);
+    assert_eq!(refused(&mut q, beyond_mdts), Status::INVALID_FIELD.with_dnr());
+    // Another namespace's refusal is not this one's.
+    let mut missing = rw(io_opcode::WRITE, 0, 32, 16384);
+    missing.nsid = 9;
+    assert_eq!(refused(&mut q, missing), Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    assert_eq!(t.namespace(SUB, 1).unwrap().stats.snapshot().errors, 4);
+}
+
 fn get_feature(fid: u8, cdw11: u32, sel: u32) -> Sqe {
     let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
     g.cdw[0] = u32::from(fid) | (sel << 8);

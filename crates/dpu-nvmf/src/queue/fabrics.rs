@@ -176,7 +176,7 @@ impl Connection {
                     lba: 0,
                     location: error_log::NO_LOCATION,
                 };
-                return self.send_failure_at(fail(cid, s), site);
+                return self.send_failure_at(fail(cid, s), site, None);
             }
             Ok(Progress::Compute(job)) => {
                 let tag = io_tag(self.next_io, cid);

@@ -123,15 +123,8 @@ impl Connection {
             | io_opcode::RESERVATION_RELEASE => self.reservation_cmd(sqe, &data),
             _ => Err(Status::INVALID_OPCODE),
         };
-        match r {
-            Ok(o) => o,
-            Err(s) => {
-                if let Ok(ns) = self.namespace(sqe.nsid) {
-                    ns.stats.errors.fetch_add(1, Ordering::Relaxed);
-                }
-                Outcome::Done(fail(cid, s))
-            }
-        }
+        // A refusal counts against its namespace where it is sent (`send_failure`).
+        r.unwrap_or_else(|s| Outcome::Done(fail(cid, s)))
     }
 
     /// Whether this connection's host may modify `ns`: it is not write protected and
