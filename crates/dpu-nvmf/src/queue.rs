@@ -565,8 +565,11 @@ enum Post {
         offset: u64,
         ns: Arc<Namespace>,
     },
+    /// The host's data, and the byte `offset` of its first block: the error log names
+    /// that LBA should the blocks differ (NVMe Base 2.0 §5.16.1.2).
     Compare {
         expected: Bytes,
+        offset: u64,
         ns: Arc<Namespace>,
     },
     /// `opcode` and the byte `offset` of its range (0 if none), for the error log should
@@ -682,7 +685,7 @@ impl Post {
         let (opcode, offset) = match self {
             Post::Read { offset, .. } => (io_opcode::READ, *offset),
             Post::Write { offset, .. } => (io_opcode::WRITE, *offset),
-            Post::Compare { .. } => (io_opcode::COMPARE, 0),
+            Post::Compare { offset, .. } => (io_opcode::COMPARE, *offset),
             Post::Plain { opcode, offset, .. } => (*opcode, *offset),
             Post::Protect { .. } => (admin_opcode::SET_FEATURES, 0),
             Post::Persist { opcode, .. } => (*opcode, 0),

@@ -5132,6 +5132,26 @@ fn io_commands_refused_before_their_r2t_count_as_the_namespaces_errors() {
     assert_eq!(t.namespace(SUB, 1).unwrap().stats.snapshot().errors, 4);
 }
 
+/// A failed Compare's error log entry names the first LBA of the command (NVMe Base 2.0
+/// §5.16.1.2), as a failed Read's does.
+#[test]
+fn a_failed_compare_logs_its_first_lba() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let mut w = rw(io_opcode::WRITE, 100, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(w, &[0x11; 512]).0.status.is_success());
+    let mut compare = rw(io_opcode::COMPARE, 100, 1, 0);
+    compare.set_sgl(SglDescriptor::in_capsule(512));
+    let (c, _) = q.run(compare, &[0x22; 512]);
+    assert_eq!(c.status, Status::COMPARE_FAILURE.with_dnr());
+    let (_, page) = admin.run(log_page(1, 64), &[]);
+    let (count, sqid, cid, status, _, lba, nsid, opcode) = error_entry(&page, 0);
+    assert_eq!((count, sqid, cid, status), (1, 1, c.cid, Status::COMPARE_FAILURE.with_dnr().raw()));
+    assert_eq!((lba, nsid, opcode), (100, 1, io_opcode::COMPARE));
+}
+
 fn get_feature(fid: u8, cdw11: u32, sel: u32) -> Sqe {
     let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
     g.cdw[0] = u32::from(fid) | (sel << 8);

@@ -105,7 +105,7 @@ impl Connection {
                 // Only the host's FUA: with the write cache disabled, writes already are
                 // on the medium when they complete.
                 let op = IoOp::Read { offset, len, fua: fua_bit(sqe) };
-                Outcome::Io(op, v, Post::Compare { expected: data, ns })
+                Outcome::Io(op, v, Post::Compare { expected: data, offset, ns })
             }),
             io_opcode::FLUSH => self.namespace(sqe.nsid).and_then(|ns| {
                 self.reservation_allows(&ns, Access::Write)?;
