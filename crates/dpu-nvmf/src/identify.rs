@@ -281,13 +281,41 @@ pub fn supported_log_pages(discovery: bool) -> Vec<u8> {
     b
 }
 
+/// Commands Supported and Effects (§5.16.1.6): Command Supported.
+const CSUPP: u32 = 1;
+/// Logical Block Content Change.
+const LBCC: u32 = 1 << 1;
+
+/// The NVM command set's I/O commands an I/O queue runs (NVM Command Set 1.0 §3), with
+/// their Commands Supported and Effects entry: the one list both that log and admission
+/// read, so a host is never told of a command it cannot run.
+const IO_COMMANDS: [(u8, u32); 11] = {
+    use dpu_nvmf_proto::sqe::io_opcode as io;
+    [
+        (io::FLUSH, CSUPP),
+        (io::WRITE, CSUPP | LBCC),
+        (io::READ, CSUPP),
+        (io::COMPARE, CSUPP),
+        (io::WRITE_ZEROES, CSUPP | LBCC),
+        (io::VERIFY, CSUPP),
+        (io::DATASET_MANAGEMENT, CSUPP | LBCC),
+        (io::RESERVATION_REGISTER, CSUPP),
+        (io::RESERVATION_REPORT, CSUPP),
+        (io::RESERVATION_ACQUIRE, CSUPP),
+        (io::RESERVATION_RELEASE, CSUPP),
+    ]
+};
+
+/// Whether an I/O queue runs I/O command `opcode`; any other is Invalid Opcode.
+pub fn io_command_supported(opcode: u8) -> bool {
+    IO_COMMANDS.iter().any(|&(op, _)| op == opcode)
+}
+
 /// Commands Supported and Effects (§5.16.1.6), 4096 bytes: the admin commands an I/O
 /// controller runs and the NVM command set's I/O commands, those that change logical
 /// block content marked so (LBCC). No command needs the host to serialise or rescan.
 pub fn commands_effects_log() -> Vec<u8> {
-    const CSUPP: u32 = 1;
-    const LBCC: u32 = 1 << 1;
-    use dpu_nvmf_proto::sqe::{admin_opcode as admin, io_opcode as io};
+    use dpu_nvmf_proto::sqe::admin_opcode as admin;
     let mut b = vec![0u8; IDENTIFY_LEN];
     let admin_cmds = [
         admin::GET_LOG_PAGE,
@@ -301,20 +329,7 @@ pub fn commands_effects_log() -> Vec<u8> {
     for op in admin_cmds {
         put32(&mut b, usize::from(op) * 4, CSUPP);
     }
-    let io_cmds = [
-        (io::FLUSH, CSUPP),
-        (io::WRITE, CSUPP | LBCC),
-        (io::READ, CSUPP),
-        (io::COMPARE, CSUPP),
-        (io::WRITE_ZEROES, CSUPP | LBCC),
-        (io::VERIFY, CSUPP),
-        (io::DATASET_MANAGEMENT, CSUPP | LBCC),
-        (io::RESERVATION_REGISTER, CSUPP),
-        (io::RESERVATION_REPORT, CSUPP),
-        (io::RESERVATION_ACQUIRE, CSUPP),
-        (io::RESERVATION_RELEASE, CSUPP),
-    ];
-    for (op, effects) in io_cmds {
+    for (op, effects) in IO_COMMANDS {
         put32(&mut b, 1024 + usize::from(op) * 4, effects);
     }
     b

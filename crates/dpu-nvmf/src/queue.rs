@@ -1668,8 +1668,8 @@ impl Connection {
             self.send_failure(&sqe, fail(cid, Status::AUTH_REQUIRED));
             return;
         }
-        // An admin or Fabrics command this controller runs, then moving exactly the
-        // data its fields say: before any data moves.
+        // A command this controller runs (an admin or Fabrics one moving exactly the
+        // data its fields say): before any data moves or the SGL is looked at.
         let checked = self.transfer_len(&sqe).and_then(|len| match len {
             Some(len) => check_transfer_len(&sqe, len),
             None => Ok(()),
@@ -1793,9 +1793,11 @@ impl Connection {
     /// §5.17), NUMD dwords of a log page (§5.16), the 128-bit Host Identifier (§5.27.1.26)
     /// and nothing else for Get Features, none for Set Features (no feature here takes
     /// data), Keep Alive, Asynchronous Event Request, Abort, Property Get/Set and
-    /// Disconnect, the Connect data (NVMe-oF 1.1 §3.3). `None`: checked elsewhere (I/O
-    /// commands, Authentication Send/Receive). A command this controller does not run
-    /// is Invalid Opcode, whatever data it names (nvmet parses the opcode first too).
+    /// Disconnect, the Connect data (NVMe-oF 1.1 §3.3). `None`: checked elsewhere (the
+    /// I/O commands an I/O queue runs, Authentication Send/Receive). A command this
+    /// controller does not run is Invalid Opcode on any queue, whatever data it names
+    /// and before any is asked for: nvmet parses the opcode (`nvmet_parse_io_cmd`,
+    /// `nvmet_parse_admin_cmd`) before it maps the data (`nvmet_tcp_map_data`).
     fn transfer_len(&self, sqe: &Sqe) -> Result<Option<u64>, Status> {
         if sqe.is_fabrics() {
             return match sqe.fctype() {
@@ -1805,9 +1807,14 @@ impl Connection {
                 _ => Err(Status::INVALID_OPCODE),
             };
         }
-        let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
-            return Ok(None);
-        };
+        let Some(b) = &self.bound else { return Ok(None) };
+        if b.qid != 0 {
+            return if identify::io_command_supported(sqe.opcode) {
+                Ok(None)
+            } else {
+                Err(Status::INVALID_OPCODE)
+            };
+        }
         match sqe.opcode {
             admin_opcode::IDENTIFY => Ok(Some(identify::IDENTIFY_LEN as u64)),
             admin_opcode::GET_LOG_PAGE => Ok(Some(log_page_len(sqe))),

@@ -5152,6 +5152,52 @@ fn a_failed_compare_logs_its_first_lba() {
     assert_eq!((lba, nsid, opcode), (100, 1, io_opcode::COMPARE));
 }
 
+/// An opcode an I/O queue does not run (one the Commands Supported and Effects log does
+/// not list) is Invalid Opcode whatever its data descriptor says, and asks for no data,
+/// as Linux's nvmet parses the opcode before it maps the data (`nvmet_req_init`); one it
+/// lists is run. Every opcode, so every direction (bits 1:0, NVMe Base 2.0 §6.1).
+#[test]
+fn unsupported_io_opcodes_are_invalid_opcode_whatever_their_data() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let (_, log) = admin.run(log_page(crate::identify::log_id::CMD_EFFECTS, 4096), &[]);
+    let listed = |op: u8| log[1024 + usize::from(op) * 4] & 1 != 0;
+    let descriptors = [
+        (SglDescriptor::transport(0), 0),
+        (SglDescriptor::transport(512), 0),
+        (SglDescriptor::transport(16384), 0),
+        (SglDescriptor::transport(crate::identify::MAX_TRANSFER + 4096), 0),
+        (SglDescriptor::in_capsule(512), 512),
+        (SglDescriptor::in_capsule(1024), 512),
+        (SglDescriptor::InCapsule { offset: 16, length: 512 }, 512),
+        (SglDescriptor::Other { id: 0x40, address: 0, length: 512 }, 0),
+    ];
+    let mut send = |opcode: u8, sgl: SglDescriptor, data_len: usize| {
+        q.cid += 1;
+        let mut sqe = Sqe::new(opcode, q.cid);
+        sqe.nsid = 1;
+        sqe.set_sgl(sgl);
+        let data = vec![0; data_len];
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.into() }));
+        let p = q.pdus();
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{opcode:#x} {sgl:?}: {p:?}") };
+        c.status
+    };
+    // 7Fh is a Fabrics command, whatever the queue.
+    for opcode in (0..=u8::MAX).filter(|&op| op != admin_opcode::FABRICS) {
+        if listed(opcode) {
+            let s = send(opcode, SglDescriptor::transport(0), 0);
+            assert_ne!(s, Status::INVALID_OPCODE.with_dnr(), "{opcode:#x} is run");
+            continue;
+        }
+        for &(sgl, data_len) in &descriptors {
+            let s = send(opcode, sgl, data_len);
+            assert_eq!(s, Status::INVALID_OPCODE.with_dnr(), "{opcode:#x} {sgl:?}");
+        }
+    }
+}
+
 fn get_feature(fid: u8, cdw11: u32, sel: u32) -> Sqe {
     let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
     g.cdw[0] = u32::from(fid) | (sel << 8);

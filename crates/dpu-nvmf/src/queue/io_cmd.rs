@@ -121,6 +121,7 @@ impl Connection {
             | io_opcode::RESERVATION_REPORT
             | io_opcode::RESERVATION_ACQUIRE
             | io_opcode::RESERVATION_RELEASE => self.reservation_cmd(sqe, &data),
+            // Refused at admission already (`identify::io_command_supported`).
             _ => Err(Status::INVALID_OPCODE),
         };
         // A refusal counts against its namespace where it is sent (`send_failure`).
