@@ -2548,16 +2548,16 @@ fn h2c_data_sequence_errors_are_fatal() {
     let r = start(&mut q);
     let header = send_h2c(&mut q, r.cccid, r.ttag.wrapping_add(1), 0, 8192, true);
     assert_eq!(fatal(&mut q), (Fes::InvalidHeaderField, 10, header));
-    // Out-of-order offset.
+    // Out-of-order offset: FES 04h, whose FEI is reserved (NVMe/TCP 1.0 §3.6.2.9), so 0.
     let mut q = H::io(&t, cntlid, 2, 0);
     let r = start(&mut q);
     let header = send_h2c(&mut q, r.cccid, r.ttag, 4096, 4096, false);
-    assert_eq!(fatal(&mut q), (Fes::DataTransferOutOfRange, 12, header));
+    assert_eq!(fatal(&mut q), (Fes::DataTransferOutOfRange, 0, header));
     // More data than requested.
     let mut q = H::io(&t, cntlid, 3, 0);
     let r = start(&mut q);
     let header = send_h2c(&mut q, r.cccid, r.ttag, 0, 12288, true);
-    assert_eq!(fatal(&mut q), (Fes::DataTransferOutOfRange, 12, header));
+    assert_eq!(fatal(&mut q), (Fes::DataTransferOutOfRange, 0, header));
     // LAST_PDU before the end.
     let mut q = H::io(&t, cntlid, 4, 0);
     let r = start(&mut q);

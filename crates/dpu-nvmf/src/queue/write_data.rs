@@ -155,9 +155,10 @@ impl Connection {
         }
         let expected = sqe.sgl().length() as usize;
         if h.datao as usize != buf.len() || buf.len() + d.data.len() > expected {
+            // FEI is reserved for FES 04h (NVMe/TCP 1.0 §3.6.2.9): 0, as SPDK sends.
             self.fatal_in_pdu(FatalError::new(
                 Fes::DataTransferOutOfRange,
-                DataPduHeader::OFFSET_DATAO,
+                0,
                 "H2CData outside the requested range",
             ));
             return;
