@@ -76,7 +76,9 @@ impl DecoderConfig {
         Self { role: Role::Controller, pda: 0, max_data_len: 128 * 1024, max_in_capsule_data: 8192 }
     }
 
-    /// Host defaults: HPDA 0, up to 1 MiB of data per C2HData PDU.
+    /// Host defaults: HPDA 0, up to 1 MiB of data per C2HData PDU. A host announces no
+    /// C2HData limit (NVMe/TCP 1.0 §3.6.2.2), so one that tracks its reads sets the
+    /// largest in flight instead ([`PduDecoder::set_limits`]).
     #[must_use]
     pub const fn host() -> Self {
         Self { role: Role::Host, pda: 0, max_data_len: 1024 * 1024, max_in_capsule_data: 0 }

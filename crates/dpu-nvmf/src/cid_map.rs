@@ -258,6 +258,14 @@ impl<V> CidSlots<V> {
         self.len == 0
     }
 
+    /// Every state kept (not the reserved slots), in slot order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.slots.iter().filter_map(|s| match &s.state {
+            SlotState::Busy(v) => Some(v),
+            _ => None,
+        })
+    }
+
     /// Frees every slot, reserved ones included (their generations stay).
     pub(crate) fn clear(&mut self) {
         self.free.clear();

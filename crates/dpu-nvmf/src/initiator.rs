@@ -22,6 +22,10 @@
 //! timeout), each send likewise, and no command takes more completions, C2HData or R2Ts
 //! than it can have (a controller repeating them would otherwise keep a wait busy).
 //!
+//! A read's C2HData may be as long as the read (Linux's nvmet sends each read in one PDU):
+//! the decoder takes a data PDU up to the largest read in flight, so a controller makes
+//! the host buffer no more than it asked for.
+//!
 //! A controller that breaks the protocol ends the queue, as Linux's host runs error
 //! recovery (NVMe/TCP 1.0 §3.5.3, fatal errors): an undecodable PDU (a header digest
 //! error), C2HData not at the offset the read's data reached (in order, no gaps or
@@ -254,6 +258,57 @@ impl Pending {
     }
 }
 
+/// The largest transfer a command in flight reads: the most one C2HData PDU may carry.
+/// NVMe/TCP gives a host no way to announce a C2HData limit (ICReq has none; MDTS bounds a
+/// command, and Linux's nvmet reports MDTS 0 over TCP and sends a whole read in one PDU),
+/// so the decoder takes a PDU up to what the host asked for and no more, before it is
+/// buffered. Kept up to date by compares: only when the last command at the bound ends
+/// are the commands in flight looked through again.
+#[derive(Debug, Default)]
+struct ReadBound {
+    /// The largest `Pending::want` in flight (0: none reads).
+    max: usize,
+    /// Commands in flight that read `max` bytes.
+    at_max: usize,
+}
+
+impl ReadBound {
+    /// A command reading `want` bytes started; true if the bound rose.
+    fn started(&mut self, want: usize) -> bool {
+        if want > self.max {
+            (self.max, self.at_max) = (want, 1);
+            return true;
+        }
+        if want == self.max && want > 0 {
+            self.at_max += 1;
+        }
+        false
+    }
+
+    /// A command reading `want` bytes ended; true if it was the last at the bound, which
+    /// must then be found again ([`recount`](Self::recount)).
+    fn ended(&mut self, want: usize) -> bool {
+        if want == 0 || want != self.max {
+            return false;
+        }
+        self.at_max -= 1;
+        self.at_max == 0
+    }
+
+    /// The bound of the commands in flight reading `wants` bytes each.
+    fn recount(&mut self, wants: impl Iterator<Item = usize>) {
+        *self = Self::default();
+        for w in wants {
+            self.started(w);
+        }
+    }
+
+    /// The decoder's limit for one C2HData PDU.
+    fn limit(&self) -> u32 {
+        u32::try_from(self.max).unwrap_or(u32::MAX)
+    }
+}
+
 /// What one PDU received for the commands in flight did.
 enum Received {
     /// A command started with [`HostQueue::start`] completed.
@@ -309,6 +364,8 @@ pub struct HostQueue {
     events: VecDeque<Cqe>,
     /// Commands in flight by CID (which this side chooses).
     pending: CidSlots<Pending>,
+    /// The largest read in flight, the decoder's C2HData limit (see [`ReadBound`]).
+    reads: ReadBound,
     /// Completed commands not yet reaped by [`wait`](Self::wait) / [`next_completion`](Self::next_completion).
     done: VecDeque<(u16, Completion)>,
     /// Commands that may be in flight at once (from the SQ size given at Connect).
@@ -349,13 +406,15 @@ impl HostQueue {
         stream.set_nodelay(true)?;
         let mut q = Self {
             stream,
-            dec: PduDecoder::new(DecoderConfig::host()),
+            // Nothing reads yet: C2HData is taken once a command asks for it.
+            dec: PduDecoder::new(DecoderConfig { max_data_len: 0, ..DecoderConfig::host() }),
             framing: Framing::PLAIN,
             maxh2cdata: 4096,
             in_capsule_max: 8192 - 64,
             opts: opts.clone(),
             events: VecDeque::new(),
             pending: CidSlots::default(),
+            reads: ReadBound::default(),
             done: VecDeque::new(),
             depth: 1,
             aers: 0,
@@ -418,6 +477,8 @@ impl HostQueue {
     fn break_queue(&mut self, kind: io::ErrorKind) {
         self.broken = Some(kind);
         self.pending.clear();
+        self.reads = ReadBound::default();
+        self.dec.set_limits(0, 0);
         self.aers = 0;
         self.tx.clear();
         self.tx_data.clear();
@@ -657,6 +718,9 @@ impl HostQueue {
         };
         let kept = self.pending.insert(cid, Pending::new(out, data_in, exact));
         debug_assert!(kept, "CID {cid} was reserved above");
+        if self.reads.started(data_in) {
+            self.dec.set_limits(self.reads.limit(), 0);
+        }
         // While completions already received wait to be reaped, the caller is going
         // through a burst of them: its new commands leave in one write with the next
         // socket operation of this queue, not one write each. A failed write fails
@@ -711,6 +775,17 @@ impl HostQueue {
         encode_data_pdu_suffix(&data, &self.framing, &mut self.tx);
         self.tx_data_len += data.len();
         self.tx_data.push((at, data));
+    }
+
+    /// Takes command `cid` out of those in flight, lowering the C2HData limit if it was
+    /// the last of the largest reads.
+    fn finish(&mut self, cid: u16) -> Option<Pending> {
+        let p = self.pending.remove(cid)?;
+        if self.reads.ended(p.want) {
+            self.reads.recount(self.pending.values().map(|p| p.want));
+            self.dec.set_limits(self.reads.limit(), 0);
+        }
+        Some(p)
     }
 
     /// Sends the commands [`start`](Self::start) left for batching; if that fails,
@@ -833,7 +908,7 @@ impl HostQueue {
         let seq = |reason| FatalError::new(Fes::PduSequenceError, 0, reason);
         let range = |reason| FatalError::new(Fes::DataTransferOutOfRange, 0, reason);
         match pdu {
-            Pdu::CapsuleResp(c) if intact => match self.pending.remove(c.cid) {
+            Pdu::CapsuleResp(c) if intact => match self.finish(c.cid) {
                 Some(p) => Ok(Received::Completed(c.cid, p.complete(c, false))),
                 // An AER's CID is free again once it completed.
                 None if self.pending.release(c.cid) => {
@@ -886,7 +961,7 @@ impl HostQueue {
                 }
                 let mut cqe = Cqe::new(cid, Status::SUCCESS);
                 cqe.sqid = self.qid;
-                match self.pending.remove(cid) {
+                match self.finish(cid) {
                     Some(p) => Ok(Received::Completed(cid, p.complete(cqe, true))),
                     None => Err(InitiatorError::Protocol("command vanished")),
                 }
@@ -1897,15 +1972,16 @@ mod tests {
         assert_eq!(q.in_flight(), 0);
     }
 
-    /// C2HData beyond a read's buffer ends the queue: an H2CTermReq (Data Transfer Out of
-    /// Range, with the PDU's header), every command failed, none taken after.
+    /// C2HData beyond a read's buffer (within another's) ends the queue: an H2CTermReq
+    /// (Data Transfer Out of Range, with the PDU's header), every command failed, none
+    /// taken after.
     #[tokio::test]
     async fn a_protocol_error_ends_the_queue() {
         let (mut q, controller) =
             scripted(HostOptions::default(), 2, None, |c, f| c2h(c[0], 0, 1024, false, false, f))
                 .await;
         let first = q.start_read(1, 0, 1, 512).await.unwrap();
-        let second = q.start_read(1, 1, 1, 512).await.unwrap();
+        let second = q.start_read(1, 1, 2, 512).await.unwrap();
         let done = q.wait(first).await;
         assert!(matches!(done, Err(InitiatorError::Protocol(_))), "{done:?}");
         assert_eq!(q.in_flight(), 0);
@@ -1916,6 +1992,72 @@ mod tests {
         assert_eq!(term.fes, Fes::DataTransferOutOfRange.code());
         // The C2HData header: type 07h, HLEN 24.
         assert_eq!((term.data[0], term.data[2], term.data.len()), (0x07, 24, 24));
+    }
+
+    /// A read larger than 1 MiB may come in one C2HData PDU, as Linux's nvmet sends every
+    /// read (it reports MDTS 0 over TCP, and a host announces no C2HData limit): only the
+    /// reads in flight bound it.
+    #[tokio::test]
+    async fn a_read_of_2_mib_comes_in_one_c2h_data() {
+        let (mut q, _controller) = scripted(HostOptions::default(), 1, None, |c, f| {
+            let mut out = c2h(c[0], 0, 2 << 20, false, false, f);
+            out.extend(ok_resp(c[0], f));
+            out
+        })
+        .await;
+        let done = q.read(1, 0, 4096, 512).await;
+        assert!(
+            matches!(&done, Ok(c) if c.cqe.status.is_success() && c.data.len() == 2 << 20),
+            "{:?}",
+            done.map(|c| (c.cqe, c.data.len()))
+        );
+        assert!(done.unwrap().data.iter().all(|&b| b == 0x5A));
+    }
+
+    /// C2HData longer than every read in flight is refused before it is buffered (Data
+    /// Transfer Limit Exceeded, the decoder's H2CTermReq): the bound falls again once the
+    /// largest read completed.
+    #[tokio::test]
+    async fn c2h_data_longer_than_every_read_in_flight_ends_the_queue() {
+        let (mut q, controller) = scripted(HostOptions::default(), 2, None, |c, f| {
+            let mut out = c2h(c[0], 0, 2 << 20, true, false, f);
+            out.extend(c2h(c[1], 0, 16 << 10, true, false, f));
+            out
+        })
+        .await;
+        let big = q.start_read(1, 0, 4096, 512).await.unwrap();
+        let small = q.start_read(1, 0, 16, 512).await.unwrap();
+        let done = q.wait(big).await;
+        assert!(
+            matches!(&done, Ok(c) if c.cqe.status.is_success() && c.data.len() == 2 << 20),
+            "{:?}",
+            done.map(|c| (c.cqe, c.data.len()))
+        );
+        let done = q.wait(small).await;
+        assert!(matches!(done, Err(InitiatorError::Decode(_))), "{done:?}");
+        assert_eq!(q.in_flight(), 0);
+        drop(q);
+        let term = controller.await.unwrap().expect("an H2CTermReq");
+        assert_eq!(term.fes, Fes::DataTransferLimitExceeded.code());
+        // The C2HData header: type 07h, HLEN 24.
+        assert_eq!((term.data[0], term.data[2], term.data.len()), (0x07, 24, 24));
+    }
+
+    /// The bound follows the largest read in flight: several at it keep it until the last
+    /// ends; then it is the largest of the rest.
+    #[test]
+    fn the_read_bound_is_the_largest_read_in_flight() {
+        let mut b = ReadBound::default();
+        assert_eq!(b.limit(), 0);
+        assert!(b.started(4096) && !b.started(4096) && !b.started(512) && !b.started(0));
+        assert_eq!(b.limit(), 4096);
+        assert!(!b.ended(512) && !b.ended(0) && !b.ended(4096));
+        assert!(b.ended(4096), "the last at the bound");
+        b.recount([512, 0].into_iter());
+        assert_eq!(b.limit(), 512);
+        assert!(b.ended(512));
+        b.recount(std::iter::empty());
+        assert_eq!(b.limit(), 0);
     }
 
     /// A header digest error is fatal too: the decoder's H2CTermReq, nothing sent after.
