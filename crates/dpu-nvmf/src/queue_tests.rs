@@ -286,6 +286,26 @@ fn log_page(lid: u8, len: u32) -> Sqe {
     s
 }
 
+/// An index offset (Offset Type, CDW14 bit 23) is refused with Invalid Field, as no page
+/// supports one (NVMe Base 2.0 §5.16), rather than read as a byte offset; a read without
+/// it returns the page.
+#[test]
+fn get_log_page_refuses_an_index_offset() {
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    // Slot 1's firmware revision is at byte 8 of the Firmware Slot page.
+    let mut lp = log_page(log_id::FIRMWARE_SLOT, 8);
+    for index in [1, 8] {
+        lp.cdw[2] = index;
+        lp.cdw[4] = 1 << 23;
+        assert_eq!(h.run(lp, &[]).0.status, Status::INVALID_FIELD.with_dnr(), "index {index}");
+    }
+    lp.cdw[4] = 0;
+    let (c, revision) = h.run(lp, &[]);
+    assert!(c.status.is_success());
+    assert_eq!(&revision, crate::identify::FIRMWARE);
+}
+
 #[test]
 fn admin_connect_enable_identify() {
     let t = target();

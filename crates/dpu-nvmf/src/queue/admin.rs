@@ -158,7 +158,10 @@ impl Connection {
         // The transfer is this long (`on_capsule`), within MDTS.
         let len = log_page_len(sqe) as usize;
         let offset = (u64::from(sqe.cdw13()) << 32) | u64::from(sqe.cdw12());
-        if !offset.is_multiple_of(4) {
+        // Offset Type (CDW14 bit 23) asks for an index into the page's entries, which no
+        // page here supports (Supported Log Pages says so): Invalid Field (§5.16).
+        let index_offset = sqe.cdw14() & (1 << 23) != 0;
+        if index_offset || !offset.is_multiple_of(4) {
             return Outcome::Done(fail(cid, Status::INVALID_FIELD));
         }
         // §5.16 (LPOL): an offset past the end of the page is Invalid Field in Command,
