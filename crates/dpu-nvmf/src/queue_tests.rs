@@ -908,6 +908,20 @@ fn connect_refusals() {
     assert_eq!((s.connects_refused, s.connects_accepted), (5, 2));
 }
 
+/// A full table answers Controller Busy without Do Not Retry: it clears by itself (an
+/// unused controller gives its place), and a Linux host (6.10 on, `nvmf_should_reconnect`)
+/// that meets DNR while reconnecting gives the controller up for good.
+#[test]
+fn a_full_table_answers_controller_busy_without_dnr() {
+    let t = target();
+    t.set_cntlid_range(SUB, 9..=9).unwrap();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    assert_eq!(cntlid, 9);
+    let c = H::new(&t, false, false).connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert_eq!(c.status, Status::CONNECT_CONTROLLER_BUSY, "SCT 1h, SC 81h, DNR clear");
+    assert_eq!(t.stats.connects_refused.load(Ordering::Relaxed), 1);
+}
+
 /// A host NQN with control characters is refused at Connect, pointing at HOSTNQN, even
 /// when any host may connect: it would be kept and shown to the operator in stats.
 #[test]

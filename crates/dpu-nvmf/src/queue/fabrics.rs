@@ -302,7 +302,10 @@ impl Connection {
                             Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_SUBNQN)
                         }
                         ConnectRefusal::HostNotAllowed => fail(cid, Status::CONNECT_INVALID_HOST),
-                        ConnectRefusal::Busy => fail(cid, Status::CONNECT_CONTROLLER_BUSY),
+                        // Without DNR: a full table clears by itself (`room_among`), and
+                        // a Linux host (6.10 on, `nvmf_should_reconnect`) that meets DNR
+                        // while reconnecting deletes the controller for good.
+                        ConnectRefusal::Busy => Cqe::new(cid, Status::CONNECT_CONTROLLER_BUSY),
                     };
                 }
             };
