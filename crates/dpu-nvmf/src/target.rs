@@ -1018,6 +1018,41 @@ mod tests {
         assert_eq!(evicted(&t), 1);
     }
 
+    /// A Connect one of its limits refuses ends no controller to make room under
+    /// another: a host's never-enabled controller outlives a Connect from an address
+    /// whose share is full of controllers in use.
+    #[test]
+    fn a_refused_connect_ends_no_controller() {
+        const NQN: &str = "nqn.2024-01.io.example:a";
+        let t = Target::new();
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
+        let new = |h: &str, last: u8, now| {
+            let peer = Some(IpAddr::from([192, 0, 2, last]));
+            t.create_controller(NQN, h, [1; 16], u32::MAX, None, peer, now)
+        };
+        let host = "nqn.x:host";
+        let of_host: Vec<_> = (0..MAX_CONTROLLERS_PER_HOST)
+            .map(|i| new(host, 100 + i as u8, t0()).unwrap())
+            .collect();
+        let later = t0() + SETUP_GRACE + Duration::from_millis(1);
+        for c in &of_host[1..] {
+            heard_at(c, later);
+        }
+        let in_use: Vec<_> = (0..MAX_CONTROLLERS_PER_ADDRESS)
+            .map(|i| new(&format!("nqn.x:h{i}"), 1, t0()).unwrap())
+            .collect();
+        for c in &in_use {
+            heard_at(c, later);
+        }
+        assert_eq!(new(host, 1, later).unwrap_err(), ConnectRefusal::Busy, "192.0.2.1 full");
+        assert!(!of_host[0].state().dead, "the refused Connect ended none");
+        assert_eq!((evicted(&t), t.controller_count(NQN)), (0, 2 * MAX_CONTROLLERS_PER_HOST));
+        // From an address with room, the never-enabled one gives its place.
+        assert!(new(host, 2, later).is_ok());
+        assert!(of_host[0].state().dead && !of_host[1].state().dead);
+        assert_eq!((evicted(&t), t.controller_count(NQN)), (1, 2 * MAX_CONTROLLERS_PER_HOST));
+    }
+
     #[test]
     fn cntlids_unique_and_hosts_checked() {
         let t = Target::new();

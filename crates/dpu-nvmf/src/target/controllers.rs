@@ -232,22 +232,40 @@ impl Controller {
     }
 }
 
-impl Subsystem {
-    /// Ends one of the controllers `which` picks for a new one ([`room_among`]); Busy
-    /// if none may be ended.
-    fn make_room(
+/// The controllers a new Connect ends to make room in the full tables of a subsystem it
+/// would join, picked for every table before any is ended, so a Connect that a later
+/// table refuses ends none.
+#[derive(Default)]
+struct Room(Vec<(Arc<Controller>, Eviction)>);
+
+impl Room {
+    /// If the controllers of `table` that `which` keeps, less those picked already, are
+    /// `limit` or more, picks one of them ([`room_among`]); Busy if none may be ended.
+    fn pick(
         &mut self,
+        table: &BTreeMap<u16, Arc<Controller>>,
         which: impl Fn(&Controller) -> bool,
+        limit: usize,
         now: Instant,
-        stats: &TargetStats,
     ) -> Result<(), ConnectRefusal> {
-        let (cntlid, why) = room_among(self.controllers.values().filter(|c| which(c)), now)
-            .map(|(c, why)| (c.cntlid, why))
-            .ok_or(ConnectRefusal::Busy)?;
-        if let Some(c) = self.controllers.remove(&cntlid) {
+        let left = || {
+            table.values().filter(|c| which(c) && !self.0.iter().any(|(v, _)| Arc::ptr_eq(v, c)))
+        };
+        if left().count() < limit {
+            return Ok(());
+        }
+        let (c, why) = room_among(left(), now).ok_or(ConnectRefusal::Busy)?;
+        let c = c.clone();
+        self.0.push((c, why));
+        Ok(())
+    }
+
+    /// Ends the controllers picked and takes them out of `s`.
+    fn make(self, s: &mut Subsystem, stats: &TargetStats) {
+        for (c, why) in self.0 {
+            s.controllers.remove(&c.cntlid);
             evicted(&c, why, stats);
         }
-        Ok(())
     }
 }
 
@@ -424,7 +442,8 @@ impl Target {
         };
         if subnqn == DISCOVERY_NQN {
             // The address's table is within its /64's, within the target's: one controller
-            // ended makes room in each that is full, from the narrowest first.
+            // ended makes room in each that is full, from the narrowest first, so no wider
+            // table refuses a Connect after a narrower one ended a controller for it.
             let group = peer.map(dpu_runtime::peer::group);
             if let Some(p) = peer
                 && r.discovery_by_address.get(&p) >= Some(&MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS)
@@ -461,29 +480,20 @@ impl Target {
         // until another host needs them.
         let ids = s.spec.cntlids.clone();
         let span = usize::from(ids.end() - ids.start()) + 1;
-        let of_host = s.controllers.values().filter(|c| c.hostnqn == hostnqn).count();
-        if of_host >= MAX_CONTROLLERS_PER_HOST {
-            s.make_room(|c| c.hostnqn == hostnqn, now, &self.stats)?;
-        }
+        let mut room = Room::default();
+        room.pick(&s.controllers, |c| c.hostnqn == hostnqn, MAX_CONTROLLERS_PER_HOST, now)?;
         if let Some(ip) = peer {
-            let of_address = |c: &Controller| c.peer == Some(ip);
-            if s.controllers.values().filter(|c| of_address(c)).count()
-                >= MAX_CONTROLLERS_PER_ADDRESS
-            {
-                s.make_room(of_address, now, &self.stats)?;
-            }
+            room.pick(&s.controllers, |c| c.peer == Some(ip), MAX_CONTROLLERS_PER_ADDRESS, now)?;
             let group = dpu_runtime::peer::group(ip);
             let of_prefix = |c: &Controller| c.peer.map(dpu_runtime::peer::group) == Some(group);
-            if s.controllers.values().filter(|c| of_prefix(c)).count() >= MAX_CONTROLLERS_PER_PREFIX
-            {
-                s.make_room(of_prefix, now, &self.stats)?;
-            }
+            room.pick(&s.controllers, of_prefix, MAX_CONTROLLERS_PER_PREFIX, now)?;
         }
-        if s.controllers.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM
-            || s.controllers.range(ids.clone()).count() >= span
-        {
-            s.make_room(|c| ids.contains(&c.cntlid), now, &self.stats)?;
-        }
+        // The subsystem is full when it holds its most, or every ID of its range is taken;
+        // either way the place is one of the range (a limit of 0 always picks).
+        let full = s.controllers.len() - room.0.len() >= MAX_CONTROLLERS_PER_SUBSYSTEM;
+        let in_range = |c: &Controller| ids.contains(&c.cntlid);
+        room.pick(&s.controllers, in_range, if full { 0 } else { span }, now)?;
+        room.make(s, &self.stats);
         let mut id = s.next_cntlid;
         while s.controllers.contains_key(&id) {
             id = id_after(id, &ids);
