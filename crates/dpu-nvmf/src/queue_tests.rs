@@ -899,9 +899,10 @@ fn connect_refusals() {
     let d = ConnectData { hostid: [9; 16], cntlid, subnqn: SUB.into(), hostnqn: HOST.into() };
     assert_eq!(q.run(sqe, &d.to_bytes()).0.dw0, (1 << 16) | 16);
     assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
-    // The same QID twice.
+    // The same QID twice: Command Sequence Error, as nvmet's `nvmet_install_queue`.
     let mut q2 = H::new(&t, false, false);
-    assert_eq!(q2.connect(SUB, 1, cntlid, 0, 0).dw0, u32::from(ConnectCmd::OFFSET_QID));
+    let c = q2.connect(SUB, 1, cntlid, 0, 0);
+    assert_eq!((c.status, c.dw0), (Status::COMMAND_SEQUENCE_ERROR.with_dnr(), 0));
     assert_eq!(t.stats.connects_refused.load(Ordering::Relaxed), 6);
     // Every refusal but the unknown subsystem's counts for SUB; two queues were accepted.
     let s = &t.subsystem_stats()[0].counters;

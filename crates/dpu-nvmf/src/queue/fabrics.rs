@@ -334,18 +334,25 @@ impl Connection {
                     return Cqe::connect_invalid_param(cid, true, offset);
                 }
             };
-            let qid_taken = {
+            let refused = {
                 let mut st = ctrl.state();
                 if st.dead || st.csts & 1 == 0 {
                     return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
                 }
                 let limit = if st.io_queues == 0 { ctrl.max_io_queues } else { st.io_queues };
-                c.qid > limit || !st.io_qids.insert(c.qid)
+                if c.qid > limit {
+                    Some(Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID))
+                } else if !st.io_qids.insert(c.qid) {
+                    // The queue exists: as nvmet's `nvmet_install_queue`.
+                    Some(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
+                } else {
+                    None
+                }
             };
-            if qid_taken {
+            if let Some(cqe) = refused {
                 // Counted outside the controller lock (the registry lock comes first).
                 self.target.connect_refused(Some(&d.subnqn));
-                return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID);
+                return cqe;
             }
             let (cntlid, qid, sqsize) = (ctrl.cntlid, c.qid, c.sqsize);
             debug!(cntlid, qid, sqsize, sqflow_disabled, "I/O queue connected");
