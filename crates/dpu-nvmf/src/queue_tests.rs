@@ -923,6 +923,31 @@ fn a_full_table_answers_controller_busy_without_dnr() {
     assert_eq!(t.stats.connects_refused.load(Ordering::Relaxed), 1);
 }
 
+/// Every refused Connect counts, those refused once the Connect data named a controller
+/// included: an I/O queue of a controller not enabled yet, a QID taken, and a second
+/// Connect on a queue already bound.
+#[test]
+fn every_refused_connect_counts() {
+    let t = target();
+    let refused = || {
+        let s = &t.subsystem_stats()[0].counters;
+        (t.stats.connects_refused.load(Ordering::Relaxed), s.connects_refused)
+    };
+    let mut admin = H::new(&t, false, false);
+    let cntlid = admin.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0).dw0 as u16;
+    let c = H::new(&t, false, false).connect(SUB, 1, cntlid, 0, 0);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "not enabled yet");
+    assert_eq!(refused(), (1, 1));
+    admin.enable();
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let c = H::new(&t, false, false).connect(SUB, 1, cntlid, 0, 0);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "QID 1 taken");
+    assert_eq!(refused(), (2, 2));
+    let c = q.connect(SUB, 2, cntlid, 0, 0);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "a bound queue");
+    assert_eq!(refused(), (3, 3));
+}
+
 /// A host NQN with control characters is refused at Connect, pointing at HOSTNQN, even
 /// when any host may connect: it would be kept and shown to the operator in stats.
 #[test]

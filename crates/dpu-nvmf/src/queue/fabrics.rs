@@ -229,6 +229,8 @@ impl Connection {
     fn connect(&mut self, sqe: &Sqe, c: &ConnectCmd, data: &[u8], now: Instant) -> Cqe {
         let cid = sqe.cid;
         if self.bound.is_some() {
+            let named = ConnectData::parse(data).ok();
+            self.target.connect_refused(named.as_ref().map(|d| d.subnqn.as_str()));
             return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
         }
         if c.recfmt != 0 {
@@ -336,11 +338,10 @@ impl Connection {
             };
             let refused = {
                 let mut st = ctrl.state();
-                if st.dead || st.csts & 1 == 0 {
-                    return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
-                }
                 let limit = if st.io_queues == 0 { ctrl.max_io_queues } else { st.io_queues };
-                if c.qid > limit {
+                if st.dead || st.csts & 1 == 0 {
+                    Some(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
+                } else if c.qid > limit {
                     Some(Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID))
                 } else if !st.io_qids.insert(c.qid) {
                     // The queue exists: as nvmet's `nvmet_install_queue`.
