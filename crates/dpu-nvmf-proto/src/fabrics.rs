@@ -68,7 +68,8 @@ pub struct ConnectCmd {
     pub qid: u16,
     /// Submission queue size, 0's based.
     pub sqsize: u16,
-    /// Connect attributes (bit 2: I/O queue deletion, bits 1:0 priority).
+    /// Connect attributes (bit 2: Disable SQ Flow Control, Linux's
+    /// `NVME_CONNECT_DISABLE_SQFLOW`; bits 1:0 priority).
     pub cattr: u8,
     /// Keep alive timeout in milliseconds (admin queue only).
     pub kato: u32,
