@@ -5487,21 +5487,32 @@ fn queued_write(a: &mut H, fill: u8) -> IoRequest {
     a.conn.poll_io().expect("A's write handed to the volume")
 }
 
+/// Sends a Preempt and Abort from `issuer` with CRKEY and PRKEY `keys` and checks that it
+/// is still held half a second on, waiting for the preempted hosts' writes; its CID.
+fn preempt_and_abort_held(issuer: &mut H, keys: [u64; 2]) -> u16 {
+    use io_opcode::RESERVATION_ACQUIRE;
+    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &keys);
+    pa.set_sgl(SglDescriptor::in_capsule(16));
+    let cid = issuer.submit(pa, &keys);
+    assert!(issuer.pdus().is_empty(), "the acquire waits for the preempted writes");
+    issuer.now += Duration::from_millis(500);
+    issuer.conn.tick(issuer.now);
+    assert!(issuer.pdus().is_empty(), "still waiting");
+    cid
+}
+
+/// Runs `queued`, a write of `h`'s handed to the volume, and gives its result back.
+fn finish_write(h: &mut H, queued: IoRequest) {
+    let r = execute_io(&queued);
+    h.conn.complete_io(queued.tag, r);
+}
+
 /// B (key 0xBB) preempts A (key 0xAA) with Abort (RACQA 010b) while A's write `queued`
 /// runs: no answer, also 500 ms later; once the write finished (successfully: it was let
 /// through before the preempt), B's next tick answers the acquire with success.
 fn preempt_and_abort_waits_for(a: &mut H, b: &mut H, queued: IoRequest) {
-    use io_opcode::RESERVATION_ACQUIRE;
-    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xBB, 0xAA]);
-    pa.set_sgl(SglDescriptor::in_capsule(16));
-    b.submit(pa, &keys);
-    assert!(b.pdus().is_empty(), "the acquire waits for A's write");
-    b.now += Duration::from_millis(500);
-    b.conn.tick(b.now);
-    assert!(b.pdus().is_empty(), "still waiting");
-    let r = execute_io(&queued);
-    a.conn.complete_io(queued.tag, r);
-    drop(queued);
+    preempt_and_abort_held(b, [0xBB, 0xAA]);
+    finish_write(a, queued);
     let p = a.pdus();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
     assert!(c.status.is_success(), "A's write was let through before the preempt");
@@ -5572,7 +5583,7 @@ fn preempt_and_abort_without_a_reservation_waits_for_the_preempted_hosts_writes(
 /// before has finished, like any preempted host's, and B, with another key, stays.
 #[test]
 fn preempt_and_abort_of_the_issuers_own_key_waits_for_its_writes() {
-    use io_opcode::{RESERVATION_ACQUIRE, RESERVATION_REGISTER};
+    use io_opcode::RESERVATION_REGISTER;
     let t = target();
     let (_a_admin, mut a) = host_queues(&t, [0xA; 16]);
     let (_b_admin, mut b) = host_queues(&t, [0xB; 16]);
@@ -5580,16 +5591,9 @@ fn preempt_and_abort_of_the_issuers_own_key_waits_for_its_writes() {
     assert!(status(&mut a, reservation(RESERVATION_REGISTER, 0, &[0, 0xAA])).is_success());
     assert!(status(&mut b, reservation(RESERVATION_REGISTER, 0, &[0, 0xBB])).is_success());
     let queued = queued_write(&mut a, 0x42);
-    let (mut pa, keys) = reservation(RESERVATION_ACQUIRE, (1 << 8) | 2, &[0xAA, 0xAA]);
-    pa.set_sgl(SglDescriptor::in_capsule(16));
-    let cid = a.submit(pa, &keys);
-    assert!(a.pdus().is_empty(), "the acquire waits for A's own write");
-    a.now += Duration::from_millis(500);
-    a.conn.tick(a.now);
-    assert!(a.pdus().is_empty(), "still waiting");
-    let r = execute_io(&queued);
-    a.conn.complete_io(queued.tag, r);
-    drop(queued);
+    // The acquire waits for A's own write.
+    let cid = preempt_and_abort_held(&mut a, [0xAA, 0xAA]);
+    finish_write(&mut a, queued);
     a.now += Duration::from_millis(100);
     a.conn.tick(a.now);
     let p = a.pdus();

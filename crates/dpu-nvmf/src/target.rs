@@ -985,18 +985,28 @@ mod tests {
         assert_eq!(r.discovery_by_prefix.values().sum::<usize>(), 2);
     }
 
+    /// A subsystem that allows any host, for the tests of the tables' limits.
+    const ANY_HOST: &str = "nqn.2024-01.io.example:a";
+
+    /// An admin Connect of host `h` to [`ANY_HOST`] from 192.0.2.`last` at `now`.
+    fn admin_connect_from(
+        t: &Target,
+        h: &str,
+        last: u8,
+        now: Instant,
+    ) -> Result<Arc<Controller>, ConnectRefusal> {
+        let peer = Some(IpAddr::from([192, 0, 2, last]));
+        t.create_controller(ANY_HOST, h, [1; 16], u32::MAX, None, peer, now)
+    }
+
     /// Controllers their hosts never enabled make room for a new Connect once SETUP_GRACE
     /// has passed since theirs: 8 addresses x 16 admin Connects do not fill a subsystem
     /// that allows any host for good. Hosts that enabled theirs and keep talking keep them.
     #[test]
     fn controllers_never_enabled_make_room_after_the_setup_grace() {
-        const NQN: &str = "nqn.2024-01.io.example:a";
         let t = Target::new();
-        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
-        let new = |h: &str, last: u8, now| {
-            let peer = Some(IpAddr::from([192, 0, 2, last]));
-            t.create_controller(NQN, h, [1; 16], u32::MAX, None, peer, now)
-        };
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(ANY_HOST) }).unwrap();
+        let new = |h: &str, last: u8, now| admin_connect_from(&t, h, last, now);
         let held: Vec<_> = (0..MAX_CONTROLLERS_PER_SUBSYSTEM)
             .map(|i| new(&format!("nqn.x:h{i}"), (i / MAX_CONTROLLERS_PER_ADDRESS) as u8, t0()))
             .collect::<Result<_, _>>()
@@ -1023,13 +1033,9 @@ mod tests {
     /// whose share is full of controllers in use.
     #[test]
     fn a_refused_connect_ends_no_controller() {
-        const NQN: &str = "nqn.2024-01.io.example:a";
         let t = Target::new();
-        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(NQN) }).unwrap();
-        let new = |h: &str, last: u8, now| {
-            let peer = Some(IpAddr::from([192, 0, 2, last]));
-            t.create_controller(NQN, h, [1; 16], u32::MAX, None, peer, now)
-        };
+        t.add_subsystem(SubsystemSpec { allow_any_host: true, ..spec(ANY_HOST) }).unwrap();
+        let new = |h: &str, last: u8, now| admin_connect_from(&t, h, last, now);
         let host = "nqn.x:host";
         let of_host: Vec<_> = (0..MAX_CONTROLLERS_PER_HOST)
             .map(|i| new(host, 100 + i as u8, t0()).unwrap())
@@ -1046,11 +1052,11 @@ mod tests {
         }
         assert_eq!(new(host, 1, later).unwrap_err(), ConnectRefusal::Busy, "192.0.2.1 full");
         assert!(!of_host[0].state().dead, "the refused Connect ended none");
-        assert_eq!((evicted(&t), t.controller_count(NQN)), (0, 2 * MAX_CONTROLLERS_PER_HOST));
+        assert_eq!((evicted(&t), t.controller_count(ANY_HOST)), (0, 2 * MAX_CONTROLLERS_PER_HOST));
         // From an address with room, the never-enabled one gives its place.
         assert!(new(host, 2, later).is_ok());
         assert!(of_host[0].state().dead && !of_host[1].state().dead);
-        assert_eq!((evicted(&t), t.controller_count(NQN)), (1, 2 * MAX_CONTROLLERS_PER_HOST));
+        assert_eq!((evicted(&t), t.controller_count(ANY_HOST)), (1, 2 * MAX_CONTROLLERS_PER_HOST));
     }
 
     #[test]
