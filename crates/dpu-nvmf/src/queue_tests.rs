@@ -5308,6 +5308,27 @@ fn mandatory_features_read_back_and_temperature_thresholds_raise_the_warning() {
     assert_eq!(h.run(get_feature(fid::ERROR_RECOVERY, 0, 3), &[]).0.dw0, 1 << 2);
 }
 
+/// AEC bits 7:0 (NVMe Base 2.x §5.27.1.7): a 0 bit means no notice for that critical
+/// warning, so bit 1 is checked when the temperature notice is sent, not only when it is
+/// raised: one raised while enabled waits while the host has it off.
+#[test]
+fn a_temperature_notice_waits_while_the_host_has_it_off() {
+    use crate::features::fid;
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    assert!(h.run(set_feature(fid::ASYNC_EVENT_CONFIG, 1 << 1), &[]).0.status.is_success());
+    assert!(h.run(set_feature(fid::TEMPERATURE_THRESHOLD, 290), &[]).0.status.is_success());
+    assert!(h.run(set_feature(fid::ASYNC_EVENT_CONFIG, 0), &[]).0.status.is_success());
+    let (aer, answered) = h.send_aer();
+    assert!(answered.is_empty(), "disabled in AEC: {answered:?}");
+    assert!(h.events().is_empty(), "disabled in AEC");
+    // As for namespace notices: enabled again, the warning still standing is told.
+    assert!(h.run(set_feature(fid::ASYNC_EVENT_CONFIG, 1 << 1), &[]).0.status.is_success());
+    let p = h.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("enabled again: {p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x02_01_01));
+}
+
 #[test]
 fn the_commands_supported_and_effects_log_lists_what_the_controller_runs() {
     let t = target();

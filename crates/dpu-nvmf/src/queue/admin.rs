@@ -545,8 +545,11 @@ impl Connection {
                 st.resv_event_pending = false;
                 st.resv_event_masked = true;
             }
+            // AEC bit 1 (§5.27.1.7): checked here too, as the host may have turned the
+            // temperature notice off since it was raised.
             let smart = st.smart_event_pending
                 && !st.smart_event_masked
+                && st.aec & (1 << 1) != 0
                 && self.aers.len() > usize::from(ns) + usize::from(ana) + usize::from(resv);
             if smart {
                 st.smart_event_pending = false;
