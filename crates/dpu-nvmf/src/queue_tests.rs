@@ -5329,6 +5329,25 @@ fn a_temperature_notice_waits_while_the_host_has_it_off() {
     assert_eq!((c.cid, c.dw0), (aer, 0x02_01_01));
 }
 
+/// Reading the SMART / Health log with RAE clear reports the temperature warning a
+/// pending notice is about (§5.2, as the Changed Namespace List and ANA reads do): no
+/// notice is left to send for it, so a warning gone before the next request tells nothing.
+#[test]
+fn a_smart_log_read_takes_the_pending_temperature_notice() {
+    use crate::features::fid;
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let warning = |h: &mut H| h.run(log_page(2, 512), &[]).1[0] & (1 << 1) != 0;
+    assert!(h.run(set_feature(fid::ASYNC_EVENT_CONFIG, 1 << 1), &[]).0.status.is_success());
+    assert!(h.run(set_feature(fid::TEMPERATURE_THRESHOLD, 290), &[]).0.status.is_success());
+    assert!(warning(&mut h), "the read shows the warning");
+    assert!(h.run(set_feature(fid::TEMPERATURE_THRESHOLD, 343), &[]).0.status.is_success());
+    assert!(!warning(&mut h));
+    let (_, answered) = h.send_aer();
+    assert!(answered.is_empty(), "the read reported the warning: {answered:?}");
+    assert!(h.events().is_empty());
+}
+
 #[test]
 fn the_commands_supported_and_effects_log_lists_what_the_controller_runs() {
     let t = target();

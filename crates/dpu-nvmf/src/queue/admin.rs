@@ -202,8 +202,10 @@ impl Connection {
                     identify::Health { temperature_warning, error_entries },
                 );
                 if !rae && in_range(&page) {
-                    // §5.2: reading the log re-arms the SMART / Health notice.
+                    // §5.2: reading the log re-arms the SMART / Health notice. The page
+                    // shows the warning a pending notice is about: none is left to send.
                     st.smart_event_masked = false;
+                    st.smart_event_pending = false;
                 }
                 page
             }
