@@ -4211,14 +4211,7 @@ fn reservation_notices_reach_the_preempted_host() {
         |h: &mut H, key: u64| h.status_of(reservation(RESERVATION_REGISTER, 0, &[0, key]));
     let (aer, answered) = a_admin.send_aer();
     assert!(answered.is_empty());
-    let notif_log = |h: &mut H, rae: bool| {
-        let mut s = log_page(0x80, 64);
-        s.cdw[0] |= u32::from(rae) << 15;
-        let (c, page) = h.run(s, &[]);
-        assert!(c.status.is_success(), "{c:?}");
-        let count = u64::from_le_bytes(page[0..8].try_into().unwrap());
-        (count, page[8], page[9], u32::from_le_bytes(page[12..16].try_into().unwrap()))
-    };
+    let notif_log = H::reservation_log;
     assert_eq!(notif_log(&mut a_admin, false), (0, 0, 0, 0), "empty");
 
     // A holds Write Exclusive; B preempts it twice (A registers again in between).
@@ -4235,11 +4228,10 @@ fn reservation_notices_reach_the_preempted_host() {
     assert!(b.status_of(preempt()).is_success());
     let (_, answered) = a_admin.send_aer();
     assert!(answered.is_empty(), "masked until the log is read");
-    assert_eq!(notif_log(&mut a_admin, true), (1, 1, 1, 1), "RAE: read, kept");
-    assert_eq!(notif_log(&mut a_admin, false), (1, 1, 1, 1), "Registration Preempted, NSID 1");
-    a_admin.conn.tick(a_admin.now);
-    assert_eq!(a_admin.pdus().len(), 1, "the next page is announced at once");
+    // A read takes its page whatever RAE says (§5.16.1.24).
+    assert_eq!(notif_log(&mut a_admin, true), (1, 1, 1, 1), "Registration Preempted, NSID 1");
     assert_eq!(notif_log(&mut a_admin, false), (2, 1, 0, 1));
+    assert!(a_admin.events().is_empty(), "all read: nothing left to announce");
     assert_eq!(notif_log(&mut a_admin, false).0, 0, "all read");
 
     // The mask: bit 1 stops Registration Preempted for namespace 1.
@@ -4286,6 +4278,55 @@ fn reservation_notices_reach_the_preempted_host() {
         t.reservation_notices(SUB, 1, std::slice::from_ref(&released));
     }
     assert_eq!(notif_log(&mut a_admin, false), (9, 2, 63, 1));
+}
+
+impl H {
+    /// Reads the Reservation Notification log (80h), `rae`: RAE set; the page's (Log Page
+    /// Count, type, Number of Available Log Pages, NSID).
+    fn reservation_log(&mut self, rae: bool) -> (u64, u8, u8, u32) {
+        let mut s = log_page(0x80, 64);
+        s.cdw[0] |= u32::from(rae) << 15;
+        let (c, page) = self.run(s, &[]);
+        assert!(c.status.is_success(), "{c:?}");
+        let count = u64::from_le_bytes(page[0..8].try_into().unwrap());
+        (count, page[8], page[9], u32::from_le_bytes(page[12..16].try_into().unwrap()))
+    }
+}
+
+/// NVMe Base 2.x §5.16.1.24: each read of the Reservation Notification log returns the
+/// oldest page and removes it; RAE decides only whether the notice stays masked (as
+/// Linux's nvmet and SPDK do). A read with RAE clear that leaves pages announces them.
+#[test]
+fn a_reservation_log_read_takes_its_page_whatever_rae_says() {
+    use crate::reservation::{Host, Notice, NoticeKind};
+    let t = target();
+    let (mut admin, _io) = host_queues(&t, [0xA; 16]);
+    let (aer, answered) = admin.send_aer();
+    assert!(answered.is_empty());
+    let host = Host::new([0xA; 16], HOST.into());
+    let released = Notice { host, kind: NoticeKind::ReservationReleased };
+    t.reservation_notices(SUB, 1, &[released.clone(), released.clone()]);
+    let p = admin.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0080_0006));
+    let (_, answered) = admin.send_aer();
+    assert!(answered.is_empty(), "masked until the log is read");
+    assert_eq!(admin.reservation_log(true), (1, 2, 1, 1), "the oldest page");
+    assert_eq!(admin.reservation_log(true), (2, 2, 0, 1), "the next: the first was taken");
+    t.reservation_notices(SUB, 1, &[released.clone(), released.clone()]);
+    assert!(admin.events().is_empty(), "RAE kept the notice masked");
+    assert_eq!(admin.reservation_log(false), (3, 2, 1, 1));
+    let p = admin.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("a page is left: {p:?}") };
+    assert_eq!(c.dw0, 0x0080_0006);
+    assert_eq!(admin.reservation_log(false), (4, 2, 0, 1));
+    // A page read (RAE set) before it was announced leaves nothing to announce.
+    t.reservation_notices(SUB, 1, &[released]);
+    assert_eq!(admin.reservation_log(true), (5, 2, 0, 1));
+    let (_, answered) = admin.send_aer();
+    assert!(answered.is_empty(), "all read: {answered:?}");
+    assert!(admin.events().is_empty(), "all read");
+    assert_eq!(admin.reservation_log(false), (0, 0, 0, 0), "empty");
 }
 
 /// The CIDs completed among `pdus` (a response capsule, or a C2HData PDU with SUCCESS).

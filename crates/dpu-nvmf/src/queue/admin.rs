@@ -216,16 +216,20 @@ impl Connection {
             }
             (log_id::CMD_EFFECTS, false) => identify::commands_effects_log(),
             (log_id::RESERVATION_NOTIFICATION, false) => {
-                // The oldest unread page; reading it without RAE takes it off the queue
-                // and re-arms the notice, at once again if more wait (§5.16.1.24).
+                // §5.16.1.24: a read returns the oldest unread page and takes it off the
+                // queue whatever RAE says (as nvmet's kfifo_get and SPDK do); without RAE
+                // it also re-arms the notice, at once again if more wait. A queue a read
+                // emptied leaves nothing to announce.
                 let mut st = ctrl.state();
                 let page = st.resv_log.front().copied();
                 let more = st.resv_log.len().saturating_sub(1);
                 let log = identify::reservation_notification_log(page, more);
-                if !rae && in_range(&log) {
+                if in_range(&log) {
                     st.resv_log.pop_front();
-                    st.resv_event_masked = false;
                     st.resv_event_pending = !st.resv_log.is_empty();
+                    if !rae {
+                        st.resv_event_masked = false;
+                    }
                 }
                 log
             }
