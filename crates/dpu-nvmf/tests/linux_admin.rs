@@ -90,7 +90,8 @@ mark supported-log-pages rc=$?
 cat /tmp/slp
 LIDS=$(grep -oiE 'LID 0x[0-9a-f]+' /tmp/slp | awk '{{print $2}}')
 mark supported-lids $(echo $LIDS)
-# Each listed page reads (RAE: no event re-armed, no log cleared).
+# Each listed page reads (RAE: no event re-armed, no log cleared; a Reservation Notification
+# read takes its page whatever RAE says, but none is queued here).
 for l in $LIDS; do nvme get-log $C --log-id=$l --log-len=512 --rae > /dev/null 2>&1 || mark unreadable-log $l; done
 mark listed-logs-read
 # Namespace write protection (Feature 84h): the disk turns read-only and refuses writes;
