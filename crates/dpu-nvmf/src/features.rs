@@ -36,6 +36,9 @@ pub mod fid {
     pub const NAMESPACE_WRITE_PROTECTION: u8 = 0x84;
 }
 
+/// Asynchronous Event Configuration's default (§5.27.1.7): no notice until the host asks.
+pub const ASYNC_EVENT_CONFIG_DEFAULT: u32 = 0;
+
 /// Composite Temperature the SMART log reports, in kelvins (27 °C): a card has no
 /// sensor a virtual namespace could speak for, so it is a constant.
 pub const COMPOSITE_TEMPERATURE: u16 = 300;

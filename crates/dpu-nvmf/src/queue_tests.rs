@@ -2576,6 +2576,75 @@ fn a_reset_counts_the_ended_asynchronous_event_requests_out_of_flight() {
     assert_eq!(errors, 0, "an ended AER is no failed command");
 }
 
+/// Resets the controller: CC.EN 1 -> 0 -> 1.
+fn reset(h: &mut H) {
+    let cc = |value: u64| PropertySetCmd { eight_bytes: false, offset: property::CC, value };
+    assert!(h.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
+    assert!(h.run(cc(0x0046_0001).to_sqe(0), &[]).0.status.is_success());
+}
+
+/// Asynchronous Event Configuration (0Bh) is not persistent across a controller reset
+/// (NVMe Base 2.x, Feature Identifiers table): after one it reads its default, and a
+/// namespace notice masked before it is masked no more. The Changed Namespace List, log
+/// state, outlives it.
+#[test]
+fn a_reset_restores_the_event_configuration_and_unmasks_its_notices() {
+    let t = target();
+    let (mut admin, _) = H::admin(&t, 0);
+    let aer = admin.arm_namespace_notices();
+    let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+    t.add_namespace(SUB, 2, v.clone(), [1; 16], [2; 16]).unwrap();
+    let p = admin.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0004_0002), "sent, then masked");
+    reset(&mut admin);
+    let aec = admin.run(get_feature(feature::ASYNC_EVENT_CONFIG, 0, 0), &[]).0;
+    assert_eq!(aec.dw0, 0, "the default");
+    let aer = admin.arm_namespace_notices();
+    t.add_namespace(SUB, 3, v, [3; 16], [4; 16]).unwrap();
+    let p = admin.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("masked no more: {p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0004_0002));
+    let (_, log) = admin.run(log_page(log_id::CHANGED_NS, 4096), &[]);
+    assert_eq!(&log[0..12], &[2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0], "the list outlived it");
+}
+
+/// As [`a_reset_restores_the_event_configuration_and_unmasks_its_notices`], for a
+/// discovery controller's Discovery Log Page Change notice (AEC bit 31).
+#[test]
+fn a_reset_unmasks_the_discovery_log_change_notice() {
+    let t = target();
+    let mut h = H::new(&t, false, false);
+    assert!(h.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    h.enable();
+    let arm = |h: &mut H| {
+        let aec = set_feature(feature::ASYNC_EVENT_CONFIG, 1 << 31);
+        assert!(h.run(aec, &[]).0.status.is_success());
+        let (aer, answered) = h.send_aer();
+        assert!(answered.is_empty(), "{answered:?}");
+        aer
+    };
+    let mut spec = t.subsystem(SUB).unwrap();
+    spec.allow_any_host = true;
+    let mut add = |nqn: &str| {
+        spec.nqn = nqn.into();
+        t.add_subsystem(spec.clone()).unwrap();
+    };
+    let aer = arm(&mut h);
+    add("nqn.2024-01.io.example:first");
+    let p = h.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0070_F002), "sent, then masked");
+    reset(&mut h);
+    let aec = h.run(get_feature(feature::ASYNC_EVENT_CONFIG, 0, 0), &[]).0;
+    assert_eq!(aec.dw0, 0, "the default");
+    let aer = arm(&mut h);
+    add("nqn.2024-01.io.example:second");
+    let p = h.events();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("masked no more: {p:?}") };
+    assert_eq!((c.cid, c.dw0), (aer, 0x0070_F002));
+}
+
 #[test]
 fn h2c_data_sequence_errors_are_fatal() {
     let t = target();

@@ -15,7 +15,7 @@ use dpu_nvmf_proto::sqe::admin_opcode;
 use dpu_nvmf_proto::{Cqe, Sqe};
 use tracing::info;
 
-use crate::features::{HostFeatures, fid as feature};
+use crate::features::{ASYNC_EVENT_CONFIG_DEFAULT, HostFeatures, fid as feature};
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::target::{
     Controller, HostWriteProtectError, HostWriteProtection, KATO_DEFAULT_MS, NSID_ALL, Namespace,
@@ -636,7 +636,7 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
         (feature::KEEP_ALIVE_TIMER, _) if default => KATO_DEFAULT_MS,
         // The Connect command's KATO is the timer's starting value.
         (feature::KEEP_ALIVE_TIMER, _) => st.kato_ms,
-        (feature::ASYNC_EVENT_CONFIG, _) if default => 0,
+        (feature::ASYNC_EVENT_CONFIG, _) if default => ASYNC_EVENT_CONFIG_DEFAULT,
         (feature::ASYNC_EVENT_CONFIG, _) => st.aec,
         (feature::VOLATILE_WRITE_CACHE, false) if default => 1,
         (feature::VOLATILE_WRITE_CACHE, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),

@@ -90,6 +90,10 @@ impl Connection {
                     for _ in self.aers.drain(..) {
                         b.stats.completed(true);
                     }
+                    // AEC and its notices do not outlive a reset; the discovery notice's
+                    // mask is this queue's own.
+                    st.reset_async_events();
+                    self.disc_masked = false;
                 }
                 st.cc = cc;
                 st.enabled_once |= cc & 1 != 0;

@@ -15,7 +15,7 @@ use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 use tracing::warn;
 
 use crate::error_log::ErrorLog;
-use crate::features::HostFeatures;
+use crate::features::{ASYNC_EVENT_CONFIG_DEFAULT, HostFeatures};
 use crate::reservation::{Host, Notice};
 use crate::stats::SubsystemStats;
 
@@ -113,6 +113,24 @@ impl ControllerState {
         }
         self.resv_log.push_back(ReservationLogPage { count: self.resv_log_count, kind, nsid });
         self.resv_event_pending = true;
+    }
+
+    /// A controller reset (CC.EN 1 -> 0). Asynchronous Event Configuration is not
+    /// persistent across one (NVMe Base 2.x, Feature Identifiers table): it reads its
+    /// default again, and the notices waiting or masked under the old one go, else one
+    /// masked would stay masked for good. The logs (Changed Namespace List, reservation
+    /// pages) stay for the host to read. Linux's nvmet keeps AEC over CC.EN (it clears CC
+    /// and CSTS only); this follows the spec.
+    pub fn reset_async_events(&mut self) {
+        self.aec = ASYNC_EVENT_CONFIG_DEFAULT;
+        self.ns_event_pending = false;
+        self.ns_event_masked = false;
+        self.ana_event_pending = false;
+        self.ana_event_masked = false;
+        self.resv_event_pending = false;
+        self.resv_event_masked = false;
+        self.smart_event_pending = false;
+        self.smart_event_masked = false;
     }
 
     /// Queues an ANA change notice for the change that made the ANA Change Count
