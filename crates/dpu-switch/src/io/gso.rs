@@ -366,17 +366,27 @@ pub(crate) mod tests {
 
     /// `frames` to send, their checksums complete.
     pub(crate) fn outgoing(frames: &[Vec<u8>]) -> Vec<Outgoing<'_>> {
-        frames
-            .iter()
-            .map(|f| Outgoing { frame: f, csum_pending: false, super_frame: false })
-            .collect()
+        to_send(frames, false)
+    }
+
+    /// `frames` left to offload: their checksums pending.
+    fn pending(frames: &[Vec<u8>]) -> Vec<Outgoing<'_>> {
+        to_send(frames, true)
+    }
+
+    fn to_send(frames: &[Vec<u8>], csum_pending: bool) -> Vec<Outgoing<'_>> {
+        frames.iter().map(|f| Outgoing { frame: f, csum_pending, super_frame: false }).collect()
+    }
+
+    /// The runs `plan` finds in `slices`, as (first, count).
+    fn planned(slices: &[Outgoing<'_>]) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        plan(slices, &mut runs);
+        runs.iter().map(|r| (r.first, r.count)).collect()
     }
 
     fn runs_of(frames: &[Vec<u8>]) -> Vec<(usize, usize)> {
-        let slices = outgoing(frames);
-        let mut runs = Vec::new();
-        plan(&slices, &mut runs);
-        runs.iter().map(|r| (r.first, r.count)).collect()
+        planned(&outgoing(frames))
     }
 
     #[test]
@@ -457,13 +467,8 @@ pub(crate) mod tests {
         let frames = vec![partial(seg(1000, 100, 0)), partial(seg(1100, 100, TCP_PSH))];
         // Their checksums do not verify (there are none yet): as completed frames, no run.
         assert_eq!(runs_of(&frames), vec![(0, 1), (1, 1)]);
-        let pending: Vec<Outgoing<'_>> = frames
-            .iter()
-            .map(|f| Outgoing { frame: f, csum_pending: true, super_frame: false })
-            .collect();
-        let mut runs = Vec::new();
-        plan(&pending, &mut runs);
-        assert_eq!(runs, vec![Run { first: 0, count: 2 }]);
+        let pending = pending(&frames);
+        assert_eq!(planned(&pending), vec![(0, 2)]);
         let mut out = Vec::new();
         assert_eq!(merge(&pending, &mut out), Some([1, 1, 66, 0, 100, 0, 34, 0, 16, 0]));
         let sum = checksum::checksum(&out[34..]);
@@ -483,13 +488,8 @@ pub(crate) mod tests {
                 f
             })
             .collect();
-        let pending: Vec<Outgoing<'_>> = frames
-            .iter()
-            .map(|f| Outgoing { frame: f, csum_pending: true, super_frame: false })
-            .collect();
-        let mut runs = Vec::new();
-        plan(&pending, &mut runs);
-        assert_eq!(runs, vec![Run { first: 0, count: 1 }, Run { first: 1, count: 1 }]);
+        let pending = pending(&frames);
+        assert_eq!(planned(&pending), vec![(0, 1), (1, 1)]);
         assert_eq!(merge(&pending, &mut Vec::new()), None);
     }
 
