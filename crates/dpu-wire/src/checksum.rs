@@ -80,6 +80,21 @@ pub fn verify(data: &[u8]) -> bool {
     sum(data) == 0xffff
 }
 
+/// The checksum of `data` behind a pseudo-header whose sum is `pseudo` (TCP, UDP, ICMPv6):
+/// written into the zeroed checksum field of `data`, it makes the two verify
+/// ([`verify_with_pseudo`]).
+#[inline]
+pub fn checksum_with_pseudo(pseudo: u16, data: &[u8]) -> u16 {
+    !combine(&[pseudo, sum(data)])
+}
+
+/// True when `data` (its checksum field included) verifies behind a pseudo-header whose
+/// sum is `pseudo`.
+#[inline]
+pub fn verify_with_pseudo(pseudo: u16, data: &[u8]) -> bool {
+    combine(&[pseudo, sum(data)]) == 0xffff
+}
+
 /// Sum of the IPv4 pseudo-header used by TCP and UDP (RFC 9293 §3.1, RFC 768).
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: IpProtocol, length: u16) -> u16 {
     let mut acc = accumulate(0, &src.octets());

@@ -18,12 +18,13 @@ use core::net::Ipv4Addr;
 
 use crate::addr::is_single_host_v4;
 use crate::checksum;
-use crate::field::{be16, be32, need, set_be16, set_be32};
+use crate::field::{be16, be32, need, set_be16};
+use crate::icmp;
 use crate::ipv4::{self, Ipv4Packet, Ipv4Repr};
 use crate::{Error, IpProtocol, Result};
 
 /// Length of the fixed ICMP header (type, code, checksum, 4-octet field).
-pub const HEADER_LEN: usize = 8;
+pub const HEADER_LEN: usize = icmp::HEADER_LEN;
 /// The datagram size RFC 1812 §4.3.2.3 bounds an error message to.
 pub const RFC1812_MAX_DATAGRAM: usize = 576;
 
@@ -229,14 +230,7 @@ pub fn emit_error(
 ) -> Result<usize> {
     let inv = Ipv4Packet::new_checked(invoking)?;
     let q = quote_len(&inv, quote);
-    let len = HEADER_LEN + q;
-    need(buf, len)?;
-    let (t, code, rest) = error.header();
-    buf[0] = t;
-    buf[1] = code;
-    set_be16(buf, 2, 0);
-    set_be32(buf, 4, rest);
-    buf[HEADER_LEN..len].copy_from_slice(&inv.packet()[..q]);
+    let len = icmp::emit_unsummed(buf, error.header(), &inv.packet()[..q])?;
     let c = checksum::checksum(&buf[..len]);
     set_be16(buf, 2, c);
     Ok(len)
@@ -250,14 +244,8 @@ pub fn emit_echo(
     seq: u16,
     data: &[u8],
 ) -> Result<usize> {
-    let len = HEADER_LEN + data.len();
-    need(buf, len)?;
-    buf[0] = if request { 8 } else { 0 };
-    buf[1] = 0;
-    set_be16(buf, 2, 0);
-    set_be16(buf, 4, ident);
-    set_be16(buf, 6, seq);
-    buf[HEADER_LEN..len].copy_from_slice(data);
+    let t = if request { Icmpv4Type::ECHO_REQUEST } else { Icmpv4Type::ECHO_REPLY };
+    let len = icmp::emit_unsummed(buf, icmp::echo_header(t.0, ident, seq), data)?;
     let c = checksum::checksum(&buf[..len]);
     set_be16(buf, 2, c);
     Ok(len)

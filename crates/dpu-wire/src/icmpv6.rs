@@ -17,12 +17,13 @@
 use core::net::Ipv6Addr;
 
 use crate::checksum;
-use crate::field::{be16, be32, need, set_be16, set_be32};
+use crate::field::{be16, be32, need, set_be16};
+use crate::icmp;
 use crate::ipv6::{self, Ipv6Packet, Ipv6Repr};
 use crate::{Error, IpProtocol, Result};
 
 /// Length of the fixed part (type, code, checksum, 4-octet field).
-pub const HEADER_LEN: usize = 8;
+pub const HEADER_LEN: usize = icmp::HEADER_LEN;
 /// Largest quote of an invoking packet (§2.4 (c)).
 pub const MAX_QUOTE: usize = ipv6::MIN_MTU - ipv6::HEADER_LEN - HEADER_LEN;
 
@@ -136,8 +137,8 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
 
     /// Verifies the checksum given the carrying packet's addresses.
     pub fn check_checksum(&self, src: Ipv6Addr, dst: Ipv6Addr) -> Result<()> {
-        let s = checksum::combine(&[self.pseudo(src, dst), checksum::sum(self.b())]);
-        if s == 0xffff { Ok(()) } else { Err(Error::BadChecksum) }
+        let ok = checksum::verify_with_pseudo(self.pseudo(src, dst), self.b());
+        if ok { Ok(()) } else { Err(Error::BadChecksum) }
     }
 }
 
@@ -145,7 +146,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv6Packet<T> {
     /// Computes the checksum given the carrying packet's addresses.
     pub fn fill_checksum(&mut self, src: Ipv6Addr, dst: Ipv6Addr) {
         set_be16(self.buffer.as_mut(), 2, 0);
-        let c = !checksum::combine(&[self.pseudo(src, dst), checksum::sum(self.b())]);
+        let c = checksum::checksum_with_pseudo(self.pseudo(src, dst), self.b());
         set_be16(self.buffer.as_mut(), 2, c);
     }
 }
@@ -201,14 +202,7 @@ pub fn emit_error(
 ) -> Result<usize> {
     let inv = Ipv6Packet::new_checked(invoking)?;
     let q = inv.packet().len().min(MAX_QUOTE);
-    let len = HEADER_LEN + q;
-    need(buf, len)?;
-    let (t, code, rest) = error.header();
-    buf[0] = t;
-    buf[1] = code;
-    set_be16(buf, 2, 0);
-    set_be32(buf, 4, rest);
-    buf[HEADER_LEN..len].copy_from_slice(&inv.packet()[..q]);
+    let len = icmp::emit_unsummed(buf, error.header(), &inv.packet()[..q])?;
     Icmpv6Packet::new_checked(&mut buf[..len])?.fill_checksum(src, dst);
     Ok(len)
 }
@@ -223,13 +217,8 @@ pub fn emit_echo(
     seq: u16,
     data: &[u8],
 ) -> Result<usize> {
-    let len = HEADER_LEN + data.len();
-    need(buf, len)?;
-    buf[0] = if request { 128 } else { 129 };
-    buf[1] = 0;
-    set_be16(buf, 4, ident);
-    set_be16(buf, 6, seq);
-    buf[HEADER_LEN..len].copy_from_slice(data);
+    let t = if request { Icmpv6Type::ECHO_REQUEST } else { Icmpv6Type::ECHO_REPLY };
+    let len = icmp::emit_unsummed(buf, icmp::echo_header(t.0, ident, seq), data)?;
     Icmpv6Packet::new_checked(&mut buf[..len])?.fill_checksum(src, dst);
     Ok(len)
 }

@@ -46,6 +46,7 @@ pub mod ethernet;
 mod field;
 pub mod fuzz;
 pub mod geneve;
+mod icmp;
 pub mod icmpv4;
 pub mod icmpv6;
 mod ip;

@@ -243,7 +243,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     fn sum_ok(&self, pseudo: u16) -> bool {
-        checksum::combine(&[pseudo, checksum::sum(self.b())]) == 0xffff
+        checksum::verify_with_pseudo(pseudo, self.b())
     }
 
     /// Verifies over the IPv4 pseudo-header.
@@ -273,7 +273,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     pub fn fill_checksum_v4(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
         self.set_checksum(0);
         let ph = checksum::pseudo_header_v4(src, dst, IpProtocol::TCP, self.seg_len() as u16);
-        let c = !checksum::combine(&[ph, checksum::sum(self.b())]);
+        let c = checksum::checksum_with_pseudo(ph, self.b());
         self.set_checksum(c);
     }
 
@@ -281,7 +281,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     pub fn fill_checksum_v6(&mut self, src: Ipv6Addr, dst: Ipv6Addr) {
         self.set_checksum(0);
         let ph = checksum::pseudo_header_v6(src, dst, IpProtocol::TCP, self.seg_len());
-        let c = !checksum::combine(&[ph, checksum::sum(self.b())]);
+        let c = checksum::checksum_with_pseudo(ph, self.b());
         self.set_checksum(c);
     }
 

@@ -94,7 +94,7 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     }
 
     fn sum_ok(&self, pseudo: u16) -> bool {
-        checksum::combine(&[pseudo, checksum::sum(self.datagram())]) == 0xffff
+        checksum::verify_with_pseudo(pseudo, self.datagram())
     }
 
     /// Verifies over the IPv4 pseudo-header; a zero checksum (none sent) passes.
@@ -128,7 +128,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
 
     fn fill(&mut self, pseudo: u16) {
         self.set_checksum(0);
-        let c = !checksum::combine(&[pseudo, checksum::sum(self.datagram())]);
+        let c = checksum::checksum_with_pseudo(pseudo, self.datagram());
         self.set_checksum(if c == 0 { 0xffff } else { c });
     }
 
@@ -267,7 +267,7 @@ pub(crate) mod tests {
             v[8] = rng.next_u64() as u8;
             v[9] = rng.next_u64() as u8;
             let ph = checksum::pseudo_header_v4(SRC4, DST4, IpProtocol::UDP, 10);
-            if checksum::combine(&[ph, checksum::sum(&v)]) == 0xffff {
+            if checksum::verify_with_pseudo(ph, &v) {
                 let mut m = UdpPacket::new_checked(&mut v[..]).unwrap();
                 m.fill_checksum_v4(SRC4, DST4);
                 assert_eq!(m.checksum(), 0xffff);
