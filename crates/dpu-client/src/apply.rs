@@ -13,9 +13,8 @@
 //! rotated secret is applied.
 
 use dpu_proto::dpu::nvmf::v1 as nvmf;
-use dpu_proto::dpu::system::v1::{
-    CreateSysctlRequest, GetSysctlRequest, Sysctl, UpdateSysctlRequest,
-};
+use dpu_proto::dpu::system::v1 as system;
+use dpu_proto::dpu::system::v1::{CreateSysctlRequest, GetSysctlRequest, Sysctl};
 use pbjson_types::FieldMask;
 use serde::Serialize;
 use tonic::{Code, Status};
@@ -51,7 +50,8 @@ pub(crate) fn absent_is_none<T>(
     }
 }
 
-fn whole_spec() -> Option<FieldMask> {
+/// The update mask of a whole-spec update.
+pub(crate) fn whole_spec() -> Option<FieldMask> {
     Some(FieldMask { paths: vec!["spec".into()] })
 }
 
@@ -136,72 +136,31 @@ async fn create(client: &Client, resource: &Resource) -> Result<(), Status> {
 /// Updates the whole spec of `resource` if its etag is still `etag`; returns the new etag.
 async fn update(client: &Client, resource: &Resource, etag: String) -> Result<String, Status> {
     let name = resource.full_name();
-    let (mut sys, mut nv) = (client.system(), client.nvmf());
+    let update_mask = whole_spec();
+    // Every kind's request has the same shape: the object with its name, spec and etag.
+    // `$svc` names both the client's service and the proto module of its messages.
+    macro_rules! update {
+        ($svc:ident, $method:ident, $req:ident, $obj:ident, $field:ident, $spec:expr) => {{
+            let object = $svc::$obj { name, spec: Some($spec), etag, ..Default::default() };
+            let req = $svc::$req { $field: Some(object), update_mask, allow_missing: false };
+            client.$svc().$method(req).await?.into_inner().etag
+        }};
+    }
     let new_etag = match resource.clone() {
         Resource::Sysctl { spec, .. } => {
-            sys.update_sysctl(UpdateSysctlRequest {
-                sysctl: Some(Sysctl { name, spec: Some(spec), etag, ..Default::default() }),
-                update_mask: whole_spec(),
-                allow_missing: false,
-            })
-            .await?
-            .into_inner()
-            .etag
+            update!(system, update_sysctl, UpdateSysctlRequest, Sysctl, sysctl, spec)
         }
         Resource::Volume { spec, .. } => {
-            nv.update_volume(nvmf::UpdateVolumeRequest {
-                volume: Some(nvmf::Volume { name, spec: Some(spec), etag, ..Default::default() }),
-                update_mask: whole_spec(),
-                allow_missing: false,
-            })
-            .await?
-            .into_inner()
-            .etag
+            update!(nvmf, update_volume, UpdateVolumeRequest, Volume, volume, spec)
         }
         Resource::Subsystem { spec, .. } => {
-            nv.update_subsystem(nvmf::UpdateSubsystemRequest {
-                subsystem: Some(nvmf::Subsystem {
-                    name,
-                    spec: Some(spec),
-                    etag,
-                    ..Default::default()
-                }),
-                update_mask: whole_spec(),
-                allow_missing: false,
-            })
-            .await?
-            .into_inner()
-            .etag
+            update!(nvmf, update_subsystem, UpdateSubsystemRequest, Subsystem, subsystem, spec)
         }
         Resource::Namespace { spec, .. } => {
-            nv.update_namespace(nvmf::UpdateNamespaceRequest {
-                namespace: Some(nvmf::Namespace {
-                    name,
-                    spec: Some(spec),
-                    etag,
-                    ..Default::default()
-                }),
-                update_mask: whole_spec(),
-                allow_missing: false,
-            })
-            .await?
-            .into_inner()
-            .etag
+            update!(nvmf, update_namespace, UpdateNamespaceRequest, Namespace, namespace, spec)
         }
         Resource::Listener { spec, .. } => {
-            nv.update_listener(nvmf::UpdateListenerRequest {
-                listener: Some(nvmf::Listener {
-                    name,
-                    spec: Some(spec),
-                    etag,
-                    ..Default::default()
-                }),
-                update_mask: whole_spec(),
-                allow_missing: false,
-            })
-            .await?
-            .into_inner()
-            .etag
+            update!(nvmf, update_listener, UpdateListenerRequest, Listener, listener, spec)
         }
         Resource::Switch { spec, .. } => switch::update(client, name, &spec, etag).await?,
     };

@@ -10,7 +10,6 @@ use dpu_proto::dpu::switch::v1::{
     BridgeSpec, DeleteResourceRequest, GetResourceRequest, ListChildrenRequest,
     ListResourcesRequest, PortSpec, Route, StaticMacSpec, SviSpec, VrfSpec, VtepSpec,
 };
-use pbjson_types::FieldMask;
 use serde::Serialize;
 use tonic::Status;
 
@@ -258,7 +257,7 @@ pub async fn update(
     etag: String,
 ) -> Result<String, Status> {
     let mut c = client.switch();
-    let update_mask = Some(FieldMask { paths: vec!["spec".into()] });
+    let update_mask = crate::apply::whole_spec();
     macro_rules! update {
         ($method:ident, $req:ident, $res:ident, $field:ident, $s:expr) => {{
             let r = sw::$res { name, spec: Some($s), etag, ..Default::default() };
