@@ -11,8 +11,8 @@ use dpu_nvmf::config::Config;
 use dpu_nvmf::internal::NvmfInternal;
 use dpu_nvmf::persist::NamespaceStore;
 use dpu_nvmf::{Server, Target};
-use dpu_runtime::logging::LogFormat;
-use tracing::{error, info, warn};
+use dpu_runtime::logging::{LogArgs, logged};
+use tracing::{info, warn};
 
 /// How long in-flight internal calls may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -53,21 +53,14 @@ struct Args {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
               .range(1..=dpu_nvmf::server::MAX_UNCONNECTED_LIMIT as u64))]
     max_unconnected: usize,
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    log_format: LogFormat,
-    /// Log filter, e.g. "info" or "info,dpu_nvmf=debug".
-    #[arg(long, default_value = "info")]
-    log_level: String,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    dpu_runtime::logging::init(args.log_format, &args.log_level).context("--log-level")?;
-    if let Err(err) = dpu_runtime::run_service(SHUTDOWN_GRACE, run(args))? {
-        error!("{err:#}");
-        return Err(err);
-    }
-    Ok(())
+    args.log.init().context("--log-level")?;
+    logged(dpu_runtime::run_service(SHUTDOWN_GRACE, run(args))?)
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {

@@ -65,6 +65,32 @@ pub fn init(format: LogFormat, level: &str) -> Result<(), BadLevel> {
     Ok(())
 }
 
+/// The logging flags of every service binary, for `#[command(flatten)]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogArgs {
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter, e.g. "info" or "info,dpu_nvmf::server=debug".
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+}
+
+impl LogArgs {
+    /// Installs the global subscriber these flags ask for ([`init`]).
+    pub fn init(&self) -> Result<(), BadLevel> {
+        init(self.log_format, &self.log_level)
+    }
+}
+
+/// Logs the error `result` ends with, its whole chain (`{:#}`), and hands it back: a
+/// service's last words reach its log (JSON for the journal) as well as its exit status.
+pub fn logged<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, E> {
+    if let Err(e) = &result {
+        tracing::error!("{e:#}");
+    }
+    result
+}
+
 /// Lets one log line of a kind through per interval and counts those held back, for lines
 /// a peer can cause at will (a refused connection, a denied call): a flood of them would
 /// otherwise push the lines that matter past journald's per-unit rate limit.

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use dpu_runtime::logging::LogFormat;
+use dpu_runtime::logging::{LogArgs, logged};
 use dpu_switch::api::{Completer, SwitchInternal};
 use dpu_switch::io::afpacket::AfPacketPort;
 use dpu_switch::io::sys::{RingConfig, RingVersion};
 use dpu_switch::io::{Opener, PortIo, PortRole, Shard, Worker, WorkerStats};
 use dpu_switch::{ConfigError, Switch, SwitchConfig};
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 /// The DPU virtual switch.
 #[derive(Debug, Parser)]
@@ -37,11 +37,8 @@ struct Args {
     /// How often the status file is rewritten, in milliseconds.
     #[arg(long, default_value_t = 500)]
     status_interval_ms: u64,
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    log_format: LogFormat,
-    /// Log filter, e.g. "info" or "info,dpu_switch=debug".
-    #[arg(long, default_value = "info")]
-    log_level: String,
+    #[command(flatten)]
+    log: LogArgs,
     /// Forwarding threads: each receives on its share of the ports (port id modulo this
     /// number) and sends on all of them.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -83,13 +80,9 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    dpu_runtime::logging::init(args.log_format, &args.log_level).context("--log-level")?;
+    args.log.init().context("--log-level")?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    if let Err(err) = rt.block_on(run(args)) {
-        error!("{err:#}");
-        return Err(err);
-    }
-    Ok(())
+    logged(rt.block_on(run(args)))
 }
 
 /// Reads the configuration and fills in the VTEP's MAC from its uplink when not given.

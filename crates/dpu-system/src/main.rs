@@ -8,9 +8,9 @@ use clap::Parser;
 use dpu_system::inventory::Sources;
 use dpu_system::server::SystemInternal;
 use dpu_system::sysctl::{Applier, DEFAULT_ROOT};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
-use dpu_runtime::logging::LogFormat;
+use dpu_runtime::logging::{LogArgs, logged};
 
 /// How long in-flight calls may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -25,21 +25,14 @@ struct Args {
     /// Directory that holds the sysctl files; tests point it at a scratch copy.
     #[arg(long, default_value = DEFAULT_ROOT)]
     sysctl_root: PathBuf,
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    log_format: LogFormat,
-    /// Log filter, e.g. "info" or "info,dpu_system=debug".
-    #[arg(long, default_value = "info")]
-    log_level: String,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    dpu_runtime::logging::init(args.log_format, &args.log_level).context("--log-level")?;
-    if let Err(err) = dpu_runtime::run_service(SHUTDOWN_GRACE, run(args))? {
-        error!("{err:#}");
-        return Err(err);
-    }
-    Ok(())
+    args.log.init().context("--log-level")?;
+    logged(dpu_runtime::run_service(SHUTDOWN_GRACE, run(args))?)
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
