@@ -276,22 +276,28 @@ mod tests {
         assert_eq!(module_name(Path::new("kernel/crypto/crc32c_generic.ko")), "crc32c_generic");
     }
 
+    /// A module tree in a temporary directory (removed on drop, also when an unwrap
+    /// fails): each `(file, modinfo)` under `kernel/drivers`, which is returned with it.
+    fn module_tree(modules: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let kdir = tmp.path().join("kernel/drivers");
+        fs::create_dir_all(&kdir).unwrap();
+        for (file, deps) in modules {
+            fs::write(kdir.join(file), format!("\0{deps}\0")).unwrap();
+        }
+        (tmp, kdir)
+    }
+
     #[test]
     fn compressed_modules_are_decompressed_when_needed_only() {
-        // Removed on drop, also when an unwrap below fails.
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path();
-        let kdir = dir.join("kernel/drivers");
-        fs::create_dir_all(&kdir).unwrap();
-        for (file, deps) in [
+        let (tmp, kdir) = module_tree(&[
             ("nvme-tcp.ko", "depends=nvme-fabrics,nvme-core"),
             ("nvme-fabrics.ko", "depends=nvme-core,nvme-auth"),
             ("nvme-core.ko", "depends=nvme-auth"),
             ("nvme-auth.ko", "depends="),
             ("unused.ko", "depends="),
-        ] {
-            fs::write(kdir.join(file), format!("\0{deps}\0")).unwrap();
-        }
+        ]);
+        let dir = tmp.path();
         // All but nvme-tcp compressed, as Debian's 6.12 ships them.
         ensure_commands(&[XZ]).unwrap();
         let mut xz = Command::new("xz");
@@ -330,18 +336,12 @@ mod tests {
 
     #[test]
     fn load_order_puts_dependencies_first() {
-        // Removed on drop, also when an unwrap below fails.
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path();
-        let kdir = dir.join("kernel/drivers");
-        fs::create_dir_all(&kdir).unwrap();
-        for (file, deps) in [
+        let (tmp, _) = module_tree(&[
             ("nvme-tcp.ko", "depends=nvme-fabrics,nvme-core"),
             ("nvme-fabrics.ko", "depends=nvme-core"),
             ("nvme-core.ko", "depends="),
-        ] {
-            fs::write(kdir.join(file), format!("\0{deps}\0")).unwrap();
-        }
+        ]);
+        let dir = tmp.path();
         let order = module_load_order(dir, &["nvme-tcp"]);
         let names: Vec<String> = order.iter().flatten().map(|p| module_name(p)).collect();
         assert!(module_load_order(dir, &["no_such_module"]).is_err());
