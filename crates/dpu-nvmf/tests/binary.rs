@@ -6,26 +6,13 @@
 mod common;
 
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Process, free_loopback_port};
 use dpu_nvmf::initiator::{HostController, HostOptions};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-
-/// Killed on drop so a failing test leaves no process behind.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// `dpu-nvmf --config F` with `toml` in F (in `dir`) exits 1; returns its stderr.
 fn config_error(dir: &std::path::Path, toml: &str) -> String {
@@ -72,7 +59,7 @@ fn start_until_ready(cmd: &mut Command, log_path: &std::path::Path) -> (Process,
 #[tokio::test]
 async fn serves_configured_namespace_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = free_loopback_port();
     let config = dir.path().join("nvmf.toml");
     std::fs::write(
         &config,
@@ -388,7 +375,7 @@ async fn memory_freed_after_a_connection_storm_goes_back_to_the_system() {
     const SUBSYSTEMS: usize = 4;
     const ADDRESSES: u8 = 8;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = free_loopback_port();
     let socket = dir.path().join("nvmf.sock");
     let (p, _) = start_until_ready(
         Command::new(env!("CARGO_BIN_EXE_dpu-nvmf")).arg("--socket").arg(&socket),

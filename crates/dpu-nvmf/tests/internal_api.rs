@@ -10,24 +10,16 @@ mod common;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Process, free_loopback_port};
 use dpu_nvmf::initiator::{HostController, HostOptions, InitiatorError};
 use dpu_nvmf_proto::cqe::Status;
 use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
 use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
 use dpu_proto::dpu::nvmf::v1 as pb;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_client::NvmfInternalServiceClient;
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 const NQN: &str = "nqn.2024-01.io.example:internal";
 
@@ -266,7 +258,7 @@ async fn one_namespace_served(
     let socket = dir.join("nvmf.sock");
     let p = spawn(&socket, &dir.join("log")).await;
     let mut client = NvmfInternalServiceClient::new(dpu_runtime::unix::channel(&socket));
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_loopback_port();
     let req = pb::SyncRequest {
         volumes: vec![volume("volumes/r1", ram(8 << 20))],
         subsystems: vec![pb::Subsystem {

@@ -137,9 +137,19 @@ chmod +x /bin/onevent
 touch /tmp/aen
 uevent /bin/onevent &"#;
 
+/// A child process, killed (and reaped) on drop so a failing test leaves none behind.
+pub struct Process(pub std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The service binary (`dpu-nvmf --config CONFIG --state-dir STATE`), killed on drop.
 pub struct Service {
-    child: std::process::Child,
+    child: Process,
     config: PathBuf,
     state: PathBuf,
 }
@@ -155,8 +165,8 @@ impl Service {
         Self { child, config: path, state }
     }
 
-    fn spawn(config: &Path, state: &Path) -> std::process::Child {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
+    fn spawn(config: &Path, state: &Path) -> Process {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_dpu-nvmf"))
             .arg("--config")
             .arg(config)
             .arg("--state-dir")
@@ -164,21 +174,15 @@ impl Service {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap()
+            .unwrap();
+        Process(child)
     }
 
     /// SIGKILL, as a crash or a loss of power, and a new process on the same files.
     pub fn kill_and_restart(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.child.0.kill().unwrap();
+        self.child.0.wait().unwrap();
         self.child = Self::spawn(&self.config, &self.state);
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
