@@ -40,14 +40,10 @@ const DEADLINE: Duration = Duration::from_secs(600);
 
 fn init_script(port_a: u16, port_b: u16, modules: &[String]) -> String {
     let prelude = common::nvme_init_prelude(modules);
+    let connect = common::connect_two_paths(SUBNQN, HOSTNQN, [port_a, port_b], "");
     format!(
         r#"{prelude}
-T=192.0.2.2
-Q=--hostnqn={HOSTNQN}
-nvme connect -t tcp -a $T -s {port_a} -n {SUBNQN} $Q
-mark connect-a rc=$?
-nvme connect -t tcp -a $T -s {port_b} -n {SUBNQN} $Q
-mark connect-b rc=$?
+{connect}
 HEAD=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace head"
 mark head $HEAD
 # The path device of namespace 1 of controller $1.

@@ -34,24 +34,18 @@ const DEADLINE: Duration = Duration::from_secs(300);
 
 fn init_script(port_a: u16, port_b: u16, modules: &[String]) -> String {
     let prelude = common::nvme_init_prelude(modules);
+    let same_ids = common::connect_two_paths(SUBNQN, HOSTNQN, [port_a, port_b], "same-ids-");
+    let connect = common::connect_two_paths(SUBNQN, HOSTNQN, [port_a, port_b], "");
     format!(
         r#"{prelude}
-T=192.0.2.2
-Q=--hostnqn={HOSTNQN}
-nvme connect -t tcp -a $T -s {port_a} -n {SUBNQN} $Q
-mark same-ids-connect-a rc=$?
-nvme connect -t tcp -a $T -s {port_b} -n {SUBNQN} $Q
-mark same-ids-connect-b rc=$?
+{same_ids}
 # Controllers of the subsystem (the namespace head is in the same directory).
 ctrls() {{ ls /sys/class/nvme-subsystem/nvme-subsys*/ | grep -cE "^nvme[0-9]+$"; }}
 mark same-ids-controllers $(ctrls)
 nvme disconnect -n {SUBNQN}
 waitblk "nvme[0-9]+n1" 0 || fail "namespace still present after disconnect"
 mark want-ranges
-nvme connect -t tcp -a $T -s {port_a} -n {SUBNQN} $Q
-mark connect-a rc=$?
-nvme connect -t tcp -a $T -s {port_b} -n {SUBNQN} $Q
-mark connect-b rc=$?
+{connect}
 HEAD=$(waitblk "nvme[0-9]+n1" 1) || fail "no namespace head"
 CA=$(ctrl_of {port_a}); CB=$(ctrl_of {port_b})
 waitblk "nvme[0-9]+c${{CA#nvme}}n1" 1 >/dev/null || fail "no path through A"

@@ -122,6 +122,23 @@ pub fn nvme_init_prelude(modules: &[String]) -> String {
     format!("{}\nmkdir -p /etc/nvme\n{RECORD_AENS}\n{CTRL_OF}", guest::init_prelude(modules))
 }
 
+/// Guest shell lines connecting host `hostnqn` to `subnqn` through the host's `ports`, path
+/// A then path B, each marking `{mark}connect-a rc=N` / `{mark}connect-b rc=N`.
+pub fn connect_two_paths(subnqn: &str, hostnqn: &str, ports: [u16; 2], mark: &str) -> String {
+    let gateway = guest::GUEST_GATEWAY;
+    let lines: Vec<String> = ["a", "b"]
+        .into_iter()
+        .zip(ports)
+        .map(|(path, port)| {
+            format!(
+                "nvme connect -t tcp -a {gateway} -s {port} -n {subnqn} --hostnqn={hostnqn}\n\
+                 mark {mark}connect-{path} rc=$?"
+            )
+        })
+        .collect();
+    lines.join("\n")
+}
+
 /// Guest shell function `ctrl_of PORT`: the controller (`nvmeN`) connected to TCP port PORT.
 pub const CTRL_OF: &str = r#"ctrl_of() { for c in /sys/class/nvme/nvme*; do grep -q "trsvcid=$1" $c/address && echo ${c##*/}; done; }"#;
 
