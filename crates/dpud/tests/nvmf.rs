@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    Env, Who, dpuctl, free_port, http_get, kill_service, ok, service_pid, violation_field,
-    wait_for, write_and_read,
+    Env, Who, assert_invalid, dpuctl, free_port, http_get, kill_service, ok, service_pid,
+    violation_field, wait_for, write_and_read,
 };
 use dpu_client::Client;
 use dpu_nvmf::dhchap::Secret;
@@ -340,7 +340,7 @@ async fn discovery_referrals(op: &Client) {
         ),
     ] {
         let e = refused.unwrap_err();
-        assert_eq!((e.code(), violation_field(&e).as_str()), (Code::InvalidArgument, field));
+        assert_invalid(&e, field);
     }
     let after = get().await;
     assert_eq!((after.generation, after.spec), (before.generation, before.spec));
@@ -414,10 +414,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (bad_nqn.code(), violation_field(&bad_nqn).as_str()),
-        (Code::InvalidArgument, "subsystem.spec.nqn")
-    );
+    assert_invalid(&bad_nqn, "subsystem.spec.nqn");
     let long_serial = nvmf
         .update_subsystem(UpdateSubsystemRequest {
             subsystem: Some(Subsystem {
@@ -439,10 +436,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (nsid0.code(), violation_field(&nsid0).as_str()),
-        (Code::InvalidArgument, "namespace_id")
-    );
+    assert_invalid(&nsid0, "namespace_id");
     let no_backend = nvmf
         .create_volume(CreateVolumeRequest {
             volume_id: "v2".into(),
@@ -450,10 +444,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (no_backend.code(), violation_field(&no_backend).as_str()),
-        (Code::InvalidArgument, "volume.spec.backend")
-    );
+    assert_invalid(&no_backend, "volume.spec.backend");
     let odd_size = nvmf
         .create_volume(CreateVolumeRequest {
             volume_id: "v2".into(),
@@ -495,7 +486,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         (1, AnaState::Unspecified, "listener.spec.ana_groups[0].state"),
     ] {
         let e = nvmf.update_listener(l1_ana(group, state)).await.unwrap_err();
-        assert_eq!((e.code(), violation_field(&e)), (Code::InvalidArgument, field.to_owned()));
+        assert_invalid(&e, field);
     }
     let bad_group = nvmf
         .create_namespace(CreateNamespaceRequest {
@@ -1293,10 +1284,7 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     // A secret for a host that may not connect at all.
     let stranger = host_secret("nqn.2014-08.org.example:stranger", &first, None);
     let e = nvmf.create_subsystem(s2(vec![stranger])).await.unwrap_err();
-    assert_eq!(
-        (e.code(), violation_field(&e).as_str()),
-        (Code::InvalidArgument, "subsystem.spec.host_secrets[0].host_nqn")
-    );
+    assert_invalid(&e, "subsystem.spec.host_secrets[0].host_nqn");
     // Listed twice.
     let twice = vec![host_secret(HOST_NQN, &first, None), host_secret(HOST_NQN, &second, None)];
     let e = nvmf.create_subsystem(s2(twice)).await.unwrap_err();
@@ -1323,10 +1311,7 @@ async fn host_secrets_are_write_only_and_hosts_must_authenticate() {
     spec.allowed_hosts.push(other_host.into());
     spec.host_secrets.push(HostSecret { host_nqn: other_host.into(), ..Default::default() });
     let e = nvmf.update_subsystem(round_trip(&unknown)).await.unwrap_err();
-    assert_eq!(
-        (e.code(), violation_field(&e).as_str()),
-        (Code::InvalidArgument, "subsystem.spec.host_secrets[1].dhchap_secret")
-    );
+    assert_invalid(&e, "subsystem.spec.host_secrets[1].dhchap_secret");
     assert!(e.message().contains("required for a host without a stored secret"), "{e:?}");
     let names = state(&op).await.0;
     assert_eq!(names.len(), 4, "a refused request changed something: {names:?}");
@@ -1692,7 +1677,7 @@ async fn subsystem_cntlid_range_and_io_queue_limit_change_in_place() {
         ),
     ] {
         let e = nvmf.update_subsystem(s1_update("", spec, paths)).await.unwrap_err();
-        assert_eq!((e.code(), violation_field(&e)), (Code::InvalidArgument, field.to_owned()));
+        assert_invalid(&e, field);
         println!("refused under {paths:?}: {}", e.message());
     }
     let mut bad = subsystem("nqn.2024-01.io.example:dpud-test-2");
@@ -1704,19 +1689,13 @@ async fn subsystem_cntlid_range_and_io_queue_limit_change_in_place() {
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (e.code(), violation_field(&e).as_str()),
-        (Code::InvalidArgument, "subsystem.spec.min_cntlid")
-    );
+    assert_invalid(&e, "subsystem.spec.min_cntlid");
     assert!(e.message().contains("min_cntlid 65520 is outside 1-65519"), "{e:?}");
     let mut bad = subsystem("nqn.2024-01.io.example:dpud-test-2");
     bad.spec.as_mut().unwrap().max_io_queues = 129;
     let create = CreateSubsystemRequest { subsystem_id: "s2".into(), subsystem: Some(bad) };
     let e = nvmf.create_subsystem(create).await.unwrap_err();
-    assert_eq!(
-        (e.code(), violation_field(&e).as_str()),
-        (Code::InvalidArgument, "subsystem.spec.max_io_queues")
-    );
+    assert_invalid(&e, "subsystem.spec.max_io_queues");
     assert!(e.message().contains("max_io_queues 129 is outside 1-128"), "{e:?}");
     let now = subsystem_s1(&op).await;
     assert_eq!((now.generation, now.etag.as_str()), (limited.generation, limited.etag.as_str()));

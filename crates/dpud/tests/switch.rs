@@ -19,7 +19,9 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Env, Who, dpuctl, in_dpu_namespace, ok, service_pid, violation_field, wait_for};
+use common::{
+    Env, Who, assert_invalid, dpuctl, in_dpu_namespace, ok, service_pid, violation_field, wait_for,
+};
 use dpu_client::Client;
 use dpu_lab::{Lab, LabOptions, Role, SpawnOptions};
 use dpu_proto::dpu::switch::v1::{
@@ -326,23 +328,14 @@ fn the_operator_manages_switch_resources_and_the_host_reads_only_its_own_ports()
             })
             .await
             .unwrap_err();
-        assert_eq!(
-            (unknown.code(), violation_field(&unknown).as_str()),
-            (Code::InvalidArgument, "update_mask")
-        );
+        assert_invalid(&unknown, "update_mask");
 
         // Invalid requests name the field; state conflicts are FAILED_PRECONDITION; nothing
         // changes either way.
         let bad_id = create_port(&op, "pf0/vf9", access_port("bridges/blue")).await.unwrap_err();
-        assert_eq!(
-            (bad_id.code(), violation_field(&bad_id).as_str()),
-            (Code::InvalidArgument, "port_id")
-        );
+        assert_invalid(&bad_id, "port_id");
         let bad_ref = create_port(&op, "pf0vf2", access_port("blue")).await.unwrap_err();
-        assert_eq!(
-            (bad_ref.code(), violation_field(&bad_ref).as_str()),
-            (Code::InvalidArgument, "port.spec.bridge")
-        );
+        assert_invalid(&bad_ref, "port.spec.bridge");
         let dangling = create_port(&op, "pf0vf2", access_port("bridges/green")).await.unwrap_err();
         assert_eq!(dangling.code(), Code::FailedPrecondition, "{dangling:?}");
         assert!(dangling.message().contains("bridges/green"), "{}", dangling.message());
@@ -362,10 +355,7 @@ fn the_operator_manages_switch_resources_and_the_host_reads_only_its_own_ports()
             })
             .await
             .unwrap_err();
-        assert_eq!(
-            (bad_cidr.code(), violation_field(&bad_cidr).as_str()),
-            (Code::InvalidArgument, "svi.spec.address")
-        );
+        assert_invalid(&bad_cidr, "svi.spec.address");
         let same_vni = sw
             .create_bridge(CreateBridgeRequest {
                 bridge_id: "green".into(),

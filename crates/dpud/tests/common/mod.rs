@@ -455,6 +455,12 @@ pub fn violation_field(e: &tonic::Status) -> String {
         .unwrap_or_default()
 }
 
+/// Asserts that `e` is INVALID_ARGUMENT naming `field` in its first violation.
+#[track_caller]
+pub fn assert_invalid(e: &tonic::Status, field: &str) {
+    assert_eq!((e.code(), violation_field(e).as_str()), (tonic::Code::InvalidArgument, field));
+}
+
 /// Writes a 512-byte block of `byte` at `lba` of namespace 1 through `c`'s first I/O queue
 /// and reads it back.
 pub async fn write_and_read(c: &mut dpu_nvmf::initiator::HostController, lba: u64, byte: u8) {
