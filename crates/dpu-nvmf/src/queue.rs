@@ -19,7 +19,8 @@
 //! 4. any fatal transport error → C2HTermReq, then close (§3.5.3).
 //!
 //! Closing the admin queue connection tears the controller down; its I/O queue
-//! connections notice on their next tick and close too.
+//! connections close too, at once when their shell is woken ([`Connection::controller_watch`])
+//! or at an I/O command, else at their next tick.
 
 use std::collections::VecDeque;
 use std::io;
@@ -1124,6 +1125,12 @@ impl Connection {
         self.auth_progress(cid, receive, progress);
     }
 
+    /// What its shell waits on, once connected, to tick it as soon as its controller
+    /// ends ([`Controller::watch`]), not at the next tick.
+    pub fn controller_watch(&self) -> Option<tokio::sync::watch::Receiver<()>> {
+        self.bound.as_ref().map(|b| b.ctrl.watch())
+    }
+
     /// (CNTLID, QID) once connected.
     pub fn queue(&self) -> Option<(u16, u16)> {
         self.bound.as_ref().map(|b| (b.ctrl.cntlid, b.qid))
@@ -1715,7 +1722,10 @@ impl Connection {
                         return;
                     }
                     if let Err(s) = self.precheck(&sqe, length) {
-                        self.send_failure(&sqe, fail(cid, s));
+                        // Unless the check closed the queue (its controller ended).
+                        if self.closed.is_none() {
+                            self.send_failure(&sqe, fail(cid, s));
+                        }
                         return;
                     }
                     self.request_data(sqe, length, now);

@@ -983,11 +983,16 @@ async fn serve_connection(
     // Made for the first volume operation that is not a RAM copy (discovery and RAM-only
     // connections never need one); `Some(None)` once the kernel refused one.
     let mut ring: Option<Option<Ring>> = None;
+    // Moves when the controller ends: the connection closes then, not at its next tick.
+    let mut controller: Option<tokio::sync::watch::Receiver<()>> = None;
     loop {
         // Its place among the connections waiting for their Connect goes back once it
         // connected (whichever received bytes did it).
         if unconnected.is_some() && conn.is_connected() {
             unconnected = None;
+        }
+        if controller.is_none() {
+            controller = conn.controller_watch();
         }
         while let Some(mut req) = conn.poll_io() {
             // RAM reads and writes (bounded by MDTS) run inline: a memory copy is cheaper than
@@ -1094,6 +1099,15 @@ async fn serve_connection(
                 None => std::future::pending().await,
             }
         };
+        let controller_moved = async {
+            let moved = match controller.as_mut() {
+                Some(rx) => rx.changed().await.is_ok(),
+                None => false,
+            };
+            if !moved {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             r = rd.read_buf(conn.receive_buffer(RECV_ROOM)), if !paused => match r {
                 Ok(0) => break,
@@ -1121,6 +1135,7 @@ async fn serve_connection(
                 conn.tick(Instant::now());
             }
             () = released => conn.tick(Instant::now()),
+            () = controller_moved => conn.tick(Instant::now()),
             () = budget_back => conn.retry_r2ts(Instant::now()),
         }
     }

@@ -19,8 +19,8 @@ use crate::reservation::{Access, Host};
 use crate::target::{AnaState, Namespace};
 
 use super::{
-    Connection, Fencing, IoOp, Outcome, Post, QueueWrites, ReservationUndo, WriteTicket,
-    check_transfer_len, fail, fua_bit, ok, save_namespaces, writing,
+    CloseReason, Connection, Fencing, IoOp, Outcome, Post, QueueWrites, ReservationUndo,
+    WriteTicket, check_transfer_len, fail, fua_bit, ok, save_namespaces, writing,
 };
 
 impl Connection {
@@ -74,19 +74,34 @@ impl Connection {
         fua_bit(sqe) || !wce
     }
 
-    /// Whether the controller processes I/O commands: not while it is disabled or shut
-    /// down (NVMe Base 2.0 §3.5; Linux's nvmet answers Command Sequence Error too).
-    pub(super) fn io_enabled(&self) -> Result<(), Status> {
-        match &self.bound {
-            Some(b) if b.ctrl.io_enabled.load(Ordering::Relaxed) => Ok(()),
-            _ => Err(Status::COMMAND_SEQUENCE_ERROR),
+    /// Whether the controller processes I/O commands: not while its host disabled it or
+    /// shut it down (NVMe Base 2.0 §3.5; Linux's nvmet answers Command Sequence Error
+    /// too). One the target ended closes the queue instead, and the command gets no
+    /// answer (the caller checks [`is_closed`](Self::is_closed)): nvmet shuts every queue
+    /// of a controller in fatal error, so the host retries its commands after
+    /// reconnecting, where Command Sequence Error with DNR would fail them for good. Its
+    /// state is looked at only once I/O is off, so a running controller's commands pay
+    /// one load.
+    pub(super) fn io_enabled(&mut self) -> Result<(), Status> {
+        let ended = match &self.bound {
+            Some(b) if b.ctrl.io_enabled.load(Ordering::Relaxed) => return Ok(()),
+            Some(b) => b.ctrl.state().dead,
+            None => false,
+        };
+        if ended {
+            self.close(CloseReason::ControllerGone);
         }
+        Err(Status::COMMAND_SEQUENCE_ERROR)
     }
 
     pub(super) fn io_cmd(&mut self, sqe: &Sqe, data: Bytes) -> Outcome {
         let cid = sqe.cid;
         if let Err(s) = self.io_enabled() {
-            return Outcome::Done(fail(cid, s));
+            return if self.closed.is_some() {
+                Outcome::Pending
+            } else {
+                Outcome::Done(fail(cid, s))
+            };
         }
         let r = match sqe.opcode {
             io_opcode::READ => self.rw_range(sqe).map(|(ns, offset, len)| {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
+use tokio::sync::watch;
 use tracing::warn;
 
 use crate::error_log::ErrorLog;
@@ -186,6 +187,9 @@ pub struct Controller {
     /// Traffic Based Keep Alive that restarts the Keep Alive Timer as a Keep Alive
     /// command does. Set once per received batch, so not behind the state lock.
     traffic: AtomicBool,
+    /// Moved when its queues must look at its state at once rather than at their next
+    /// tick (it ended): each connection's shell waits on it.
+    wake: watch::Sender<()>,
     state: Mutex<ControllerState>,
     /// Its failed commands: a lock of their own, so recording one never waits on, or
     /// deadlocks with, the state lock.
@@ -199,15 +203,33 @@ impl Controller {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Ends the controller: its queues take no more I/O from now on (not only from their
-    /// next tick, when they close) and its ID may go to a new controller. Returns
-    /// whether it was already ended.
+    /// Ends the controller: its queues take no more I/O from now on (an I/O command that
+    /// comes closes its queue unanswered) and are woken to close at once (not at their
+    /// next tick); its ID may go to a new controller. Returns whether it was already
+    /// ended.
     pub fn end(&self) -> bool {
-        // Under the state lock, which a Property Set that enables I/O holds from its
-        // check of `dead` to its store.
-        let mut st = self.state();
-        self.io_enabled.store(false, Ordering::Release);
-        std::mem::replace(&mut st.dead, true)
+        let was = {
+            // Under the state lock, which a Property Set that enables I/O holds from its
+            // check of `dead` to its store.
+            let mut st = self.state();
+            self.io_enabled.store(false, Ordering::Release);
+            std::mem::replace(&mut st.dead, true)
+        };
+        if !was {
+            self.wake_queues();
+        }
+        was
+    }
+
+    /// What moves when its queues must look at its state at once ([`Controller::end`]):
+    /// a queue's shell ticks the connection then.
+    pub fn watch(&self) -> watch::Receiver<()> {
+        self.wake.subscribe()
+    }
+
+    /// Wakes its queues' shells ([`watch`](Self::watch)).
+    fn wake_queues(&self) {
+        self.wake.send_replace(());
     }
 
     /// The host sent commands (or their data) on one of its I/O queues (NVMe Base 2.0
@@ -454,6 +476,7 @@ impl Target {
                 wce: AtomicBool::new(true),
                 io_enabled: AtomicBool::new(false),
                 traffic: AtomicBool::new(false),
+                wake: watch::Sender::new(()),
                 state: Mutex::new(ControllerState { kato_ms, ..Default::default() }),
                 errors: Mutex::default(),
             })
