@@ -243,6 +243,47 @@ pub struct IoRequest {
     /// The save of a change already in force ([`Post::saves_state`]): it runs even once
     /// its connection closed; any other request of a closed connection need not.
     pub saves: bool,
+    /// An I/O queue's operation: counts among its queue's until whoever runs the request
+    /// drops it, done or skipped ([`QueueOps`]).
+    pub running: Option<OpGuard>,
+}
+
+/// The volume operations one I/O queue has handed to its shell and that have not ended
+/// (run, or dropped unrun), listed in its controller's state by QID
+/// ([`ControllerState::io_ops`]) also after the queue closed, until they end: a reset or
+/// shutdown completes only once none runs (NVMe Base 2.0 §3.7.2, §3.6.1). A count of the
+/// queue's own, so counting costs no cache line the other queues write too.
+///
+/// [`ControllerState::io_ops`]: crate::target::ControllerState::io_ops
+#[derive(Debug, Default)]
+pub struct QueueOps(AtomicU32);
+
+impl QueueOps {
+    /// Whether any of its operations has not ended.
+    pub fn running(&self) -> bool {
+        // Acquire, with the guard's release: what an ended operation did to the volume is
+        // done for whoever sees it ended.
+        self.0.load(Ordering::Acquire) > 0
+    }
+}
+
+/// One volume operation of an I/O queue, counted in its [`QueueOps`] from its hand-off to
+/// the shell until it is dropped with its [`IoRequest`] (or the ring's transfer), wherever
+/// it ran or was skipped.
+#[derive(Debug)]
+pub struct OpGuard(Arc<QueueOps>);
+
+impl OpGuard {
+    fn new(ops: &Arc<QueueOps>) -> Self {
+        ops.0.fetch_add(1, Ordering::Relaxed);
+        OpGuard(ops.clone())
+    }
+}
+
+impl Drop for OpGuard {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::Release);
+    }
 }
 
 /// The writes one queue of host `host` has running on one namespace, listed (weakly) in
@@ -526,6 +567,8 @@ pub enum CloseReason {
     KeepAliveExpired,
     /// The controller went away (I/O queue of a torn-down controller).
     ControllerGone,
+    /// The host reset the controller or shut it down (I/O queue; NVMe Base 2.0 §3.7.2).
+    ControllerReset,
     /// No Connect within [`CONNECT_DEADLINE`].
     ConnectTimeout,
     /// In-band authentication failed.
@@ -551,6 +594,11 @@ struct Bound {
     sqflow_disabled: bool,
     /// This queue's counters, registered with the subsystem while bound.
     stats: QueueRegistration,
+    /// An I/O queue's volume operations running, and the controller's reset count
+    /// ([`ControllerState::io_epoch`]) at its Connect: it closes once that moves.
+    ///
+    /// [`ControllerState::io_epoch`]: crate::target::ControllerState::io_epoch
+    io: Option<(Arc<QueueOps>, u64)>,
 }
 
 /// What happens once a command's volume I/O completes.
@@ -1259,16 +1307,22 @@ impl Connection {
         if b.qid == 0 && b.ctrl.take_traffic() {
             self.last_keep_alive = now;
         }
-        let (dead, kato, enabled) = {
+        let (dead, kato, enabled, reset) = {
             let mut st = b.ctrl.state();
             if b.qid == 0 {
                 // How long the host has been silent, for a full table's next Connect.
                 st.heard = Some(self.last_keep_alive);
             }
-            (st.dead, st.kato_ms, st.enabled_once)
+            let reset = b.io.as_ref().is_some_and(|(_, epoch)| *epoch != st.io_epoch);
+            (st.dead, st.kato_ms, st.enabled_once, reset)
         };
         if dead {
             self.close(CloseReason::ControllerGone);
+            return;
+        }
+        if reset {
+            // A reset or shutdown deletes the I/O queues (NVMe Base 2.0 §3.7.2, §3.6.1).
+            self.close(CloseReason::ControllerReset);
             return;
         }
         if b.qid == 0 {
@@ -1521,7 +1575,13 @@ impl Connection {
                 info!(cntlid = b.ctrl.cntlid, subnqn = %b.ctrl.subnqn, "controller removed");
                 self.target.remove_controller(&b.ctrl);
             } else {
-                b.ctrl.state().io_qids.remove(&b.qid);
+                let mut st = b.ctrl.state();
+                st.io_qids.remove(&b.qid);
+                // Its operations still running keep their count listed (`io_quiet`).
+                if b.io.as_ref().is_some_and(|(ops, _)| !ops.running()) {
+                    st.io_ops.remove(&b.qid);
+                }
+                drop(st);
                 // As a queue's Connect: its end restarts the Keep Alive timer (nvmet's
                 // `reset_tbkas` on queue destroy), if the queue was the host's.
                 self.note_host_traffic(&b.ctrl);
@@ -2006,8 +2066,10 @@ impl Connection {
             self.reads_held += len;
         }
         let saves = post.saves_state();
+        let running =
+            self.bound.as_ref().and_then(|b| b.io.as_ref()).map(|(ops, _)| OpGuard::new(ops));
         self.cmds.insert(cid, Cmd::AwaitIo { tag, post });
-        self.io.push_back(IoRequest { tag, volume, op, fence, saves });
+        self.io.push_back(IoRequest { tag, volume, op, fence, saves, running });
     }
 
     /// Completes the Preempt and Abort commands whose preempted hosts have no writes in

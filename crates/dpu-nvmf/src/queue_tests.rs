@@ -584,12 +584,14 @@ fn io_write_in_capsule_and_r2t_then_read_back() {
     assert_eq!((ns.writes, ns.write_bytes), (2, 1024 + 65536));
 }
 
+/// I/O commands run only while the host has the controller enabled and not shut down:
+/// Command Sequence Error otherwise, as from nvmet, until the queue's tick closes it (a
+/// reset or shutdown deletes the I/O queues); the host connects new ones once enabled.
 #[test]
 fn io_commands_wait_for_an_enabled_controller_not_shut_down() {
     let t = target();
     let (mut admin, cntlid) = H::admin(&t, 0);
     let mut q = H::io(&t, cntlid, 1, 0);
-    let cc = |value: u64| PropertySetCmd { eight_bytes: false, offset: property::CC, value };
     let write = |slba| {
         let mut s = rw(io_opcode::WRITE, slba, 1, 512);
         s.set_sgl(SglDescriptor::in_capsule(512));
@@ -599,7 +601,7 @@ fn io_commands_wait_for_an_enabled_controller_not_shut_down() {
     assert!(q.run(write(3), &[0x33; 512]).0.status.is_success());
     // Disabled (a reset begins): no I/O command runs, nothing reaches the volume, and a
     // write that would take R2T data is refused before asking for it.
-    assert!(admin.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
+    admin.set_cc(0x0046_0000);
     assert_eq!(q.run(write(4), &[0x44; 512]).0.status, refused);
     assert_eq!(q.run(rw(io_opcode::READ, 3, 1, 512), &[]).0.status, refused);
     let mut flush = Sqe::new(io_opcode::FLUSH, 0);
@@ -608,38 +610,125 @@ fn io_commands_wait_for_an_enabled_controller_not_shut_down() {
     let p = q.cmd(rw(io_opcode::WRITE, 5, 8, 4096), &[]);
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("no R2T wanted: {p:?}") };
     assert_eq!(c.status, refused);
+    q.conn.tick(q.now);
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerReset));
     // Enabled again: the data written before is there, the refused write never landed.
     admin.enable();
+    let mut q = H::io(&t, cntlid, 1, 0);
     let (c, d) = q.run(rw(io_opcode::READ, 3, 2, 1024), &[]);
     assert!(c.status.is_success(), "{c:?}");
     assert!(d[..512].iter().all(|&b| b == 0x33) && d[512..].iter().all(|&b| b == 0));
     // A shutdown notification (SHN = 01b) with EN still set: I/O stops until a reset.
-    assert!(admin.run(cc(0x0046_4001).to_sqe(0), &[]).0.status.is_success());
-    let (c, _) =
-        admin.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
-    assert_eq!(c.dw0 & 0b1100, 0b1000, "SHST: shutdown complete");
+    admin.set_cc(0x0046_4001);
+    assert_eq!(admin.csts() & 0b1100, 0b0100, "SHST: processing while the queue is open");
     assert_eq!(q.run(write(6), &[0x66; 512]).0.status, refused);
-    // Clearing SHN is no reset: still shut down, still no I/O.
-    assert!(admin.run(cc(0x0046_0001).to_sqe(0), &[]).0.status.is_success());
-    let (c, _) =
-        admin.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
-    assert_eq!(c.dw0 & 0b1100, 0b1000, "SHST stays until a reset");
-    assert_eq!(q.run(write(6), &[0x66; 512]).0.status, refused);
+    q.conn.tick(q.now);
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerReset));
+    assert_eq!(admin.csts() & 0b1100, 0b1000, "SHST: shutdown complete");
+    // Clearing SHN is no reset: still shut down, no I/O queue connects.
+    admin.set_cc(0x0046_0001);
+    assert_eq!(admin.csts() & 0b1100, 0b1000, "SHST stays until a reset");
+    let mut late = H::new(&t, true, true);
+    assert_eq!(late.connect(SUB, 1, cntlid, 0, 0).status, refused);
     // A reset (EN 1 -> 0 -> 1) brings it back.
-    assert!(admin.run(cc(0x0046_0000).to_sqe(0), &[]).0.status.is_success());
+    admin.set_cc(0x0046_0000);
     admin.enable();
+    let mut q = H::io(&t, cntlid, 1, 0);
     assert!(q.run(write(6), &[0x66; 512]).0.status.is_success());
     // So does a reset whose CC write leaves SHN set (SPDK's host clears EN alone), as in
     // nvmet, whose enable sets CSTS to RDY alone.
-    assert!(admin.run(cc(0x0046_4001).to_sqe(0), &[]).0.status.is_success());
-    assert!(admin.run(cc(0x0046_4000).to_sqe(0), &[]).0.status.is_success());
+    admin.set_cc(0x0046_4001);
+    q.conn.tick(q.now);
+    admin.set_cc(0x0046_4000);
     admin.enable();
-    let (c, _) =
-        admin.run(PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0), &[]);
-    assert_eq!(c.dw0, 1, "RDY alone: no shutdown state");
+    assert_eq!(admin.csts(), 1, "RDY alone: no shutdown state");
+    let mut q = H::io(&t, cntlid, 1, 0);
     assert!(q.run(write(7), &[0x77; 512]).0.status.is_success());
     let ns = t.namespace(SUB, 1).unwrap().stats.snapshot();
     assert_eq!((ns.writes, ns.reads), (3, 1));
+}
+
+impl H {
+    /// Reads CSTS (admin queue).
+    fn csts(&mut self) -> u32 {
+        let get = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+        let (c, _) = self.run(get, &[]);
+        assert!(c.status.is_success(), "{c:?}");
+        c.dw0
+    }
+
+    /// Writes CC (admin queue).
+    fn set_cc(&mut self, value: u64) {
+        let sqe = PropertySetCmd { eight_bytes: false, offset: property::CC, value }.to_sqe(0);
+        assert!(self.run(sqe, &[]).0.status.is_success());
+    }
+}
+
+/// The first block of namespace 1, read from its volume.
+fn first_block(t: &Target) -> [u8; 512] {
+    let mut block = [0u8; 512];
+    t.namespace(SUB, 1).unwrap().volume.backend().read_at(&mut block, 0).unwrap();
+    block
+}
+
+/// A reset (CC.EN 1 -> 0) stops the controller's I/O (NVMe Base 2.0 §3.7.2): its I/O
+/// queues close, and CSTS.RDY stays 1 until every operation they handed to the volume has
+/// ended, so that a write still running cannot land after the host re-enabled the
+/// controller and wrote anew (SPDK reports RDY = 0 likewise only once its queues drained).
+#[test]
+fn a_reset_reports_not_ready_only_once_the_io_in_flight_is_done() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let woken = q.conn.controller_watch().unwrap();
+    let w1 = queued_write(&mut q, 0x11);
+    admin.set_cc(0x0046_0000);
+    assert!(woken.has_changed().unwrap(), "the reset wakes the queues");
+    assert_eq!(admin.csts() & 1, 1, "RDY while W1 runs");
+    q.conn.tick(q.now);
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerReset));
+    assert_eq!(admin.csts() & 1, 1, "RDY while W1 runs, its queue closed");
+    finish_write(&mut q, w1);
+    assert_eq!(admin.csts(), 0, "W1 done: not ready");
+    admin.enable();
+    let mut q = H::io(&t, cntlid, 1, 0);
+    assert!(q.write_first_block().is_success());
+    assert_eq!(first_block(&t), [0x42; 512], "nothing older lands over it");
+}
+
+/// A shutdown notification (CC.SHN 01b) reports SHST 01b (processing) until the I/O in
+/// flight is done, then 10b (NVMe Base 2.0 §3.6.1); its I/O queues close.
+#[test]
+fn a_shutdown_completes_once_the_io_in_flight_is_done() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    admin.set_cc(0x0046_4001);
+    assert_eq!(admin.csts(), 0b0101, "RDY, SHST processing");
+    q.conn.tick(q.now);
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerReset));
+    assert_eq!(admin.csts(), 0b0101, "still processing");
+    finish_write(&mut q, w1);
+    assert_eq!(admin.csts(), 0b1001, "shutdown complete");
+}
+
+/// A reset whose I/O is not done within CAP.TO (10 s) reports Controller Fatal Status
+/// rather than ready for ever; the host's next enable starts afresh.
+#[test]
+fn a_reset_whose_io_does_not_end_in_time_is_controller_fatal() {
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    admin.set_cc(0x0046_0000);
+    q.conn.tick(q.now);
+    admin.now += Duration::from_millis(9_900);
+    assert_eq!(admin.csts(), 1, "within CAP.TO");
+    admin.now += Duration::from_millis(200);
+    assert_eq!(admin.csts(), 0b10, "CFS past CAP.TO");
+    drop(w1);
+    admin.enable();
 }
 
 #[test]

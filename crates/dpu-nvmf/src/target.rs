@@ -38,7 +38,7 @@ mod namespaces;
 
 pub use ana::{AnaGroup, AnaState, check_ana_group};
 pub use controllers::{
-    ConnectRefusal, Controller, ControllerMismatch, ControllerState, ReservationLogPage,
+    ConnectRefusal, Controller, ControllerMismatch, ControllerState, Drain, ReservationLogPage,
 };
 pub use listeners::{DiscoveryEntry, DiscoverySubtype, ListenerSpec, lowest_free_port_id};
 pub use namespaces::{

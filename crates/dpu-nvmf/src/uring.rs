@@ -36,7 +36,7 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tracing::warn;
 
-use crate::queue::{IoOp, IoRequest, WriteTicket, queued_write_data};
+use crate::queue::{IoOp, IoRequest, OpGuard, WriteTicket, queued_write_data};
 use crate::volume::{AlignedBuf, Volume};
 
 /// Submission queue entries: a queue's commands in flight (MAXCMD) fit.
@@ -85,6 +85,8 @@ struct Transfer {
     /// The write's place among its host's writes in flight ([`IoRequest::fence`]), held
     /// until the kernel is done with it (boxed: rare, and a transfer stays small).
     fence: Option<Box<WriteTicket>>,
+    /// Its queue's count of operations running ([`IoRequest::running`]), held likewise.
+    running: Option<OpGuard>,
 }
 
 impl Transfer {
@@ -309,6 +311,7 @@ impl Ring {
             len,
             done: 0,
             fence: None,
+            running: None,
         };
         self.push_request(t, req)
     }
@@ -331,6 +334,7 @@ impl Ring {
             len: 0,
             done: 0,
             fence: None,
+            running: None,
         };
         self.push_request(t, req)
     }
@@ -345,6 +349,7 @@ impl Ring {
         }
         if let Some(t) = self.kernel.transfers.get_mut(&key) {
             t.fence = req.fence.take().map(Box::new);
+            t.running = req.running.take();
         }
         Ok(())
     }
@@ -482,7 +487,7 @@ mod tests {
     use super::*;
 
     fn request(tag: u64, volume: &Arc<Volume>, op: IoOp) -> IoRequest {
-        IoRequest { tag, volume: volume.clone(), op, fence: None, saves: false }
+        IoRequest { tag, volume: volume.clone(), op, fence: None, saves: false, running: None }
     }
 
     /// Submits what is queued and waits until `count` commands completed.

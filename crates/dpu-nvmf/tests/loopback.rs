@@ -402,6 +402,22 @@ async fn malformed_pdu_terminates_only_its_connection() {
     assert!(good.admin.keep_alive().await.is_ok());
 }
 
+/// A shutdown notification deletes the controller's I/O queues (NVMe Base 2.0 §3.6.1): the
+/// target closes their connections (woken at once, not at their next tick) and reports the
+/// shutdown complete once the I/O they started is done.
+#[tokio::test]
+async fn a_shutdown_closes_the_io_queues() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr) = start(dir.path()).await;
+    let o = HostOptions { timeout: Duration::from_secs(5), ..opts(false, false) };
+    let mut c = HostController::connect(addr, SUB, &o, 2).await.unwrap();
+    write_read_verify(&mut c, 1, 512).await;
+    c.shutdown().await.unwrap();
+    for q in &mut c.io {
+        assert!(q.wait_closed().await.unwrap().is_none(), "closed without a termination");
+    }
+}
+
 #[tokio::test]
 async fn keep_alive_expiry_drops_the_controller() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,8 +7,9 @@
 //! Apart from the admin and I/O commands because these run on any queue, before its
 //! Connect too, and decide what it is bound to and whether it may run anything else.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::auth::AuthTransfer;
 use dpu_nvmf_proto::cqe::Status;
@@ -23,11 +24,11 @@ use crate::auth::{AuthEvent, AuthSession, Progress};
 use crate::error_log::{self, ErrorSite};
 use crate::identify;
 use crate::stats::QueueInfo;
-use crate::target::{ConnectRefusal, Controller, ControllerMismatch};
+use crate::target::{ConnectRefusal, Controller, ControllerMismatch, ControllerState, Drain};
 
 use super::{
-    Bound, CloseReason, Cmd, Connection, DhRequest, LOGGED_CONNECT_REFUSED, Outcome, connected,
-    fail, io_tag, ok,
+    Bound, CloseReason, Cmd, Connection, DhRequest, LOGGED_CONNECT_REFUSED, Outcome, QueueOps,
+    connected, fail, io_tag, ok,
 };
 
 impl Connection {
@@ -51,14 +52,14 @@ impl Connection {
                 let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
                     return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
                 };
-                let st = b.ctrl.state();
+                let mut st = b.ctrl.state();
                 // Each property is read at its size (NVMe-oF 1.1 §3.4.1): CAP 8 bytes,
                 // the others 4.
                 let v = match (p.offset, p.eight_bytes) {
                     (property::CAP, true) => identify::cap(),
                     (property::VS, false) => u64::from(identify::VERSION),
                     (property::CC, false) => u64::from(st.cc),
-                    (property::CSTS, false) => u64::from(st.csts),
+                    (property::CSTS, false) => u64::from(shown_csts(&b.ctrl, &mut st, now)),
                     _ => return Outcome::Done(fail(cid, Status::INVALID_FIELD)),
                 };
                 let mut cqe = ok(cid);
@@ -80,13 +81,16 @@ impl Connection {
                     return Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR));
                 }
                 let was_enabled = st.cc & 1 != 0;
+                let shown = shown_csts(&b.ctrl, &mut st, now);
                 st.csts = next_csts(st.cc, st.csts, cc, b.ctrl.discovery);
+                let shutdown = field(cc, 14, 2) != 0 && field(st.cc, 14, 2) == 0;
                 if was_enabled && cc & 1 == 0 {
                     debug!(cntlid = b.ctrl.cntlid, "controller disabled (reset)");
-                    // A reset ends the outstanding commands (NVMe Base 2.0 §3.7.2): the
-                    // host expects no completion for its AERs and may use their CIDs.
-                    // They count as completed, else the queue's in-flight count would
-                    // keep them for as long as it lives.
+                    // A reset ends the outstanding AERs (NVMe Base 2.0 §3.7.2): the host
+                    // expects no completion for them and may use their CIDs. They count
+                    // as completed, else the queue's in-flight count would keep them for
+                    // as long as it lives. I/O in flight is not ended but waited for
+                    // (`quiesce`).
                     for _ in self.aers.drain(..) {
                         b.stats.completed(true);
                     }
@@ -95,9 +99,14 @@ impl Connection {
                     st.reset_async_events();
                     self.disc_masked = false;
                 }
+                if (was_enabled && cc & 1 == 0) || shutdown {
+                    quiesce(&b.ctrl, &mut st, shown, shutdown, now);
+                }
                 st.cc = cc;
                 st.enabled_once |= cc & 1 != 0;
-                b.ctrl.io_enabled.store(st.csts == csts::RDY, Ordering::Relaxed);
+                b.ctrl
+                    .io_enabled
+                    .store(st.csts == csts::RDY && st.drain.is_none(), Ordering::Relaxed);
                 Outcome::Done(ok(cid))
             }
             // NVMe-oF 1.1 §3.5: Disconnect deletes an I/O queue; on the admin queue it is
@@ -324,7 +333,7 @@ impl Connection {
                 (self.disc_checked, self.disc_seen) = self.discovery_entries(&ctrl.hostnqn);
             }
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, 0, c.sqsize));
-            self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats });
+            self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats, io: None });
             cqe
         } else {
             let found = self.target.find_controller(&d.subnqn, d.cntlid, &d.hostnqn, &d.hostid);
@@ -340,25 +349,33 @@ impl Connection {
                     return Cqe::connect_invalid_param(cid, true, offset);
                 }
             };
-            let refused = {
+            let admitted = {
                 let mut st = ctrl.state();
                 let limit = if st.io_queues == 0 { ctrl.max_io_queues } else { st.io_queues };
-                if st.dead || st.csts & 1 == 0 {
-                    Some(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
+                // Only while the controller runs I/O: enabled, not shut down, no reset or
+                // shutdown waiting for the I/O before it.
+                let draining = settle_drain(&ctrl, &mut st, now);
+                if st.dead || st.csts != csts::RDY || draining {
+                    Err(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
                 } else if c.qid > limit {
-                    Some(Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID))
+                    Err(Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID))
                 } else if !st.io_qids.insert(c.qid) {
                     // The queue exists: as nvmet's `nvmet_install_queue`.
-                    Some(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
+                    Err(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
                 } else {
-                    None
+                    let ops = Arc::<QueueOps>::default();
+                    st.io_ops.insert(c.qid, ops.clone());
+                    Ok((ops, st.io_epoch))
                 }
             };
-            if let Some(cqe) = refused {
-                // Counted outside the controller lock (the registry lock comes first).
-                self.target.connect_refused(Some(&d.subnqn));
-                return cqe;
-            }
+            let io = match admitted {
+                Ok(io) => io,
+                Err(cqe) => {
+                    // Counted outside the controller lock (the registry lock comes first).
+                    self.target.connect_refused(Some(&d.subnqn));
+                    return cqe;
+                }
+            };
             let (cntlid, qid, sqsize) = (ctrl.cntlid, c.qid, c.sqsize);
             debug!(cntlid, qid, sqsize, sqflow_disabled, "I/O queue connected");
             let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
@@ -368,7 +385,7 @@ impl Connection {
             // up (nvmet's `reset_tbkas` on queue install). A queue that must authenticate
             // counts once it has (`auth_event`).
             self.note_host_traffic(&ctrl);
-            self.bind(Bound { ctrl, qid: c.qid, sqsize: c.sqsize, sqflow_disabled, stats });
+            self.bind(Bound { ctrl, qid, sqsize, sqflow_disabled, stats, io: Some(io) });
             cqe
         }
     }
@@ -404,8 +421,67 @@ impl Connection {
 mod csts {
     pub const RDY: u32 = 1;
     pub const CFS: u32 = 1 << 1;
+    /// SHST: the shutdown status field.
+    pub const SHST: u32 = 0b11 << 2;
+    /// SHST 01b: shutdown processing occurring.
+    pub const SHUTDOWN_PROCESSING: u32 = 0b01 << 2;
     /// SHST 10b: shutdown processing complete.
     pub const SHUTDOWN_COMPLETE: u32 = 0b10 << 2;
+}
+
+/// CAP.TO (bits 31:24, in 500 ms units): how long the host waits for CSTS.RDY to follow
+/// CC.EN, and so how long a reset or shutdown waits for the I/O in flight before it
+/// reports Controller Fatal Status.
+fn ready_timeout() -> Duration {
+    Duration::from_millis(((identify::cap() >> 24) & 0xFF) * 500)
+}
+
+/// `bits` bits of `v` from bit `shift`.
+fn field(v: u32, shift: u32, bits: u32) -> u32 {
+    (v >> shift) & ((1 << bits) - 1)
+}
+
+/// A reset (EN 1 -> 0) or shutdown notification (SHN set) the host asked for at `now`,
+/// whose CSTS was `shown`: its I/O queues are deleted (NVMe Base 2.0 §3.7.2; §3.6.1), so
+/// they are told to close and woken, and it completes only once they closed and the
+/// volume operations they started ended ([`settle_drain`]), so a write still running
+/// cannot land after the host enabled the controller again and wrote anew (as SPDK
+/// reports RDY 0 or SHST 10b only once its queues drained). Meanwhile CSTS shows RDY as
+/// it was and, for a shutdown, SHST 01b (processing).
+fn quiesce(ctrl: &Controller, st: &mut ControllerState, shown: u32, shutdown: bool, now: Instant) {
+    st.io_epoch += 1;
+    let csts = if shutdown { (shown & !csts::SHST) | csts::SHUTDOWN_PROCESSING } else { shown };
+    let since = st.drain.map_or(now, |d| d.since);
+    st.drain = Some(Drain { since, csts });
+    ctrl.wake_queues();
+}
+
+/// Whether a reset or shutdown still waits, at `now`, for I/O queues to close or their
+/// operations to end; ends it otherwise, or CAP.TO after it began with Controller Fatal
+/// Status (an operation the device never finishes).
+fn settle_drain(ctrl: &Controller, st: &mut ControllerState, now: Instant) -> bool {
+    let Some(d) = st.drain else { return false };
+    if !st.io_quiet() {
+        if now.saturating_duration_since(d.since) <= ready_timeout() {
+            return true;
+        }
+        warn!(cntlid = ctrl.cntlid, "I/O still running at CAP.TO after a reset or shutdown");
+        st.csts |= csts::CFS;
+    }
+    st.drain = None;
+    // A host that enabled the controller again before this completed gets its I/O now.
+    ctrl.io_enabled.store(st.csts == csts::RDY && !st.dead, Ordering::Relaxed);
+    false
+}
+
+/// The CSTS the host reads at `now`: a reset or shutdown in progress shows as such
+/// ([`quiesce`]).
+fn shown_csts(ctrl: &Controller, st: &mut ControllerState, now: Instant) -> u32 {
+    let drain = st.drain;
+    match drain {
+        Some(d) if settle_drain(ctrl, st, now) => d.csts,
+        _ => st.csts,
+    }
 }
 
 /// CSTS after the host writes `cc` over `old_cc` (NVMe Base 2.0 §3.1.4.5/6, §3.6.1),
@@ -413,11 +489,11 @@ mod csts {
 /// `nvmet_start_ctrl` does: MPS, AMS and CSS must be the only ones CAP offers (0, 0, NVM)
 /// and, but on a discovery controller, IOSQES/IOCQES 6/4 (64-byte SQEs, 16-byte CQEs);
 /// otherwise CFS instead of RDY. EN 1 -> 0 (a reset) clears RDY and the shutdown state.
-/// A shutdown notification (SHN) completes at once (SHST 10b), and the controller then
-/// processes no I/O until a reset, even if SHN is cleared without one; an enable after a
-/// reset starts with RDY alone, as nvmet's does, even if the reset's write kept SHN set.
+/// A shutdown notification (SHN) ends with SHST 10b, and the controller then processes no
+/// I/O until a reset, even if SHN is cleared without one; an enable after a reset starts
+/// with RDY alone, as nvmet's does, even if the reset's write kept SHN set. The host reads
+/// what a reset or shutdown ends with once the I/O before it has drained ([`quiesce`]).
 fn next_csts(old_cc: u32, old_csts: u32, cc: u32, discovery: bool) -> u32 {
-    let field = |v: u32, shift: u32, bits: u32| (v >> shift) & ((1 << bits) - 1);
     let (en, was_en) = (cc & 1 != 0, old_cc & 1 != 0);
     let mut next = match (was_en, en) {
         (false, true) => {

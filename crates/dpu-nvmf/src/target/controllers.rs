@@ -17,6 +17,7 @@ use tracing::warn;
 
 use crate::error_log::ErrorLog;
 use crate::features::{ASYNC_EVENT_CONFIG_DEFAULT, HostFeatures};
+use crate::queue::QueueOps;
 use crate::reservation::{Host, Notice};
 use crate::stats::SubsystemStats;
 
@@ -41,6 +42,15 @@ pub struct ControllerState {
     pub io_queues: u16,
     /// I/O queue IDs that are connected.
     pub io_qids: BTreeSet<u16>,
+    /// The volume operations of its I/O queues by QID: of each connected queue, and of
+    /// each closed one until they ended ([`io_quiet`](Self::io_quiet)).
+    pub io_ops: BTreeMap<u16, Arc<QueueOps>>,
+    /// Moved by each reset and shutdown: an I/O queue connected before closes at its
+    /// next tick (its shell is woken, [`Controller::watch`]).
+    pub io_epoch: u64,
+    /// A reset or shutdown the host asked for that waits for its I/O queues to close and
+    /// their operations to end; CSTS shows it in progress meanwhile.
+    pub drain: Option<Drain>,
     /// Asynchronous Event Configuration (Feature 0Bh).
     pub aec: u32,
     /// Changed Namespace List not yet read by the host.
@@ -85,6 +95,16 @@ pub struct ControllerState {
     pub heard: Option<Instant>,
 }
 
+/// A reset or shutdown in progress ([`ControllerState::drain`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Drain {
+    /// When the host asked for it.
+    pub since: Instant,
+    /// The CSTS the host reads until it completes: RDY as it was, for a shutdown SHST
+    /// 01b (processing).
+    pub csts: u32,
+}
+
 /// A Reservation Notification log page (NVMe Base 2.0 §5.16.1.24).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReservationLogPage {
@@ -101,6 +121,14 @@ impl ControllerState {
     pub fn resv_mask(&self, nsid: u32) -> u32 {
         let mask = self.resv_masks.get(&nsid).or_else(|| self.resv_masks.get(&NSID_ALL));
         mask.copied().unwrap_or(0)
+    }
+
+    /// Whether every I/O queue is closed and none of their volume operations runs; lets go
+    /// of the counts of closed queues whose operations ended.
+    pub fn io_quiet(&mut self) -> bool {
+        let live = &self.io_qids;
+        self.io_ops.retain(|qid, ops| live.contains(qid) || ops.running());
+        self.io_ops.is_empty()
     }
 
     /// Queues a reservation notification page unless its kind is masked for `nsid`.
@@ -228,7 +256,7 @@ impl Controller {
     }
 
     /// Wakes its queues' shells ([`watch`](Self::watch)).
-    fn wake_queues(&self) {
+    pub fn wake_queues(&self) {
         self.wake.send_replace(());
     }
 
