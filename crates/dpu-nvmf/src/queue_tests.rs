@@ -731,6 +731,26 @@ fn a_reset_whose_io_does_not_end_in_time_is_controller_fatal() {
     admin.enable();
 }
 
+/// A closed I/O queue's QID stays taken while volume operations it started still run, as
+/// nvmet keeps the queue until `nvmet_sq_destroy` waited for its commands: a new Connect
+/// for it is Command Sequence Error until they ended, so its host's writes through the new
+/// queue cannot be overtaken by the old queue's.
+#[test]
+fn a_closed_queues_id_is_taken_until_its_operations_end() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    q.conn.shutdown();
+    let mut again = H::new(&t, true, true);
+    let c = again.connect(SUB, 1, cntlid, 0, 0);
+    assert_eq!(c.status, Status::COMMAND_SEQUENCE_ERROR.with_dnr(), "taken while W1 runs");
+    finish_write(&mut q, w1);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    assert!(q.write_first_block().is_success());
+    assert_eq!(first_block(&t), [0x42; 512]);
+}
+
 #[test]
 fn io_errors_have_the_right_status() {
     let t = target();

@@ -359,8 +359,12 @@ impl Connection {
                     Err(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
                 } else if c.qid > limit {
                     Err(Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_QID))
-                } else if !st.io_qids.insert(c.qid) {
-                    // The queue exists: as nvmet's `nvmet_install_queue`.
+                } else if st.io_ops.get(&c.qid).is_some_and(|ops| ops.running())
+                    || !st.io_qids.insert(c.qid)
+                {
+                    // The queue exists, or its operations still run after it closed: as
+                    // nvmet's `nvmet_install_queue`, whose queue stays until
+                    // `nvmet_sq_destroy` waited for its commands.
                     Err(fail(cid, Status::COMMAND_SEQUENCE_ERROR))
                 } else {
                     let ops = Arc::<QueueOps>::default();

@@ -43,7 +43,8 @@ pub struct ControllerState {
     /// I/O queue IDs that are connected.
     pub io_qids: BTreeSet<u16>,
     /// The volume operations of its I/O queues by QID: of each connected queue, and of
-    /// each closed one until they ended ([`io_quiet`](Self::io_quiet)).
+    /// each closed one until they ended ([`io_quiet`](Self::io_quiet)), its QID refused
+    /// to a new Connect meanwhile.
     pub io_ops: BTreeMap<u16, Arc<QueueOps>>,
     /// Moved by each reset and shutdown: an I/O queue connected before closes at its
     /// next tick (its shell is woken, [`Controller::watch`]).
