@@ -713,6 +713,40 @@ fn a_shutdown_completes_once_the_io_in_flight_is_done() {
     assert_eq!(admin.csts(), 0b1001, "shutdown complete");
 }
 
+/// A shutdown notification flushes the volatile write cache of each of the subsystem's
+/// volumes once the I/O before it ended, and reports SHST 01b until those flushes are done
+/// (as QEMU's nvme does): a card powered from the host's slot would otherwise lose writes
+/// it acknowledged. The flushes go to the shell, never run on the reactor; a volume without
+/// a volatile cache (RAM) needs none.
+#[test]
+fn a_shutdown_flushes_the_volatile_caches_after_the_io_before_it() {
+    let t = target();
+    let flushes = add_counting_namespace(&t, 2);
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    let shn = PropertySetCmd { eight_bytes: false, offset: property::CC, value: 0x0046_4001 };
+    admin.submit(shn.to_sqe(0), &[]);
+    assert!(admin.conn.poll_io().is_none(), "no flush before the I/O ended");
+    let p = admin.pdus();
+    assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.status.is_success()), "{p:?}");
+    assert_eq!(admin.csts(), 0b0101);
+    q.conn.tick(q.now);
+    finish_write(&mut q, w1);
+    let get = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+    admin.submit(get, &[]);
+    let flush = admin.conn.poll_io().expect("the volatile volume's flush");
+    assert!(matches!(flush.op, IoOp::Flush), "{:?}", flush.op);
+    assert!(admin.conn.poll_io().is_none(), "the RAM volume has nothing to flush");
+    let p = admin.pdus();
+    assert!(matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if c.dw0 == 0b0101), "{p:?}");
+    assert_eq!(admin.csts(), 0b0101, "processing while the flush runs");
+    assert_eq!(flushes.load(Ordering::Relaxed), 0);
+    finish_write(&mut admin, flush);
+    assert_eq!(flushes.load(Ordering::Relaxed), 1);
+    assert_eq!(admin.csts(), 0b1001, "complete once flushed");
+}
+
 /// A reset whose I/O is not done within CAP.TO (10 s) reports Controller Fatal Status
 /// rather than ready for ever; the host's next enable starts afresh.
 #[test]

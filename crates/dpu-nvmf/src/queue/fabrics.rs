@@ -27,8 +27,8 @@ use crate::stats::QueueInfo;
 use crate::target::{ConnectRefusal, Controller, ControllerMismatch, ControllerState, Drain};
 
 use super::{
-    Bound, CloseReason, Cmd, Connection, DhRequest, LOGGED_CONNECT_REFUSED, Outcome, QueueOps,
-    connected, fail, io_tag, ok,
+    Bound, CloseReason, Cmd, Connection, DhRequest, IoOp, IoRequest, LOGGED_CONNECT_REFUSED,
+    OpGuard, Outcome, QueueOps, connected, fail, io_tag, ok,
 };
 
 impl Connection {
@@ -52,14 +52,14 @@ impl Connection {
                 let Some(b) = self.bound.as_ref().filter(|b| b.qid == 0) else {
                     return Outcome::Done(fail(cid, Status::INVALID_OPCODE));
                 };
-                let mut st = b.ctrl.state();
+                let ctrl = b.ctrl.clone();
                 // Each property is read at its size (NVMe-oF 1.1 §3.4.1): CAP 8 bytes,
                 // the others 4.
                 let v = match (p.offset, p.eight_bytes) {
                     (property::CAP, true) => identify::cap(),
                     (property::VS, false) => u64::from(identify::VERSION),
-                    (property::CC, false) => u64::from(st.cc),
-                    (property::CSTS, false) => u64::from(shown_csts(&b.ctrl, &mut st, now)),
+                    (property::CC, false) => u64::from(ctrl.state().cc),
+                    (property::CSTS, false) => u64::from(self.csts_now(&ctrl, now)),
                     _ => return Outcome::Done(fail(cid, Status::INVALID_FIELD)),
                 };
                 let mut cqe = ok(cid);
@@ -107,6 +107,12 @@ impl Connection {
                 b.ctrl
                     .io_enabled
                     .store(st.csts == csts::RDY && st.drain.is_none(), Ordering::Relaxed);
+                drop(st);
+                if shutdown {
+                    // With no I/O to wait for, the flushes start now.
+                    let ctrl = b.ctrl.clone();
+                    self.csts_now(&ctrl, now);
+                }
                 Outcome::Done(ok(cid))
             }
             // NVMe-oF 1.1 §3.5: Disconnect deletes an I/O queue; on the admin queue it is
@@ -456,16 +462,19 @@ fn quiesce(ctrl: &Controller, st: &mut ControllerState, shown: u32, shutdown: bo
     st.io_epoch += 1;
     let csts = if shutdown { (shown & !csts::SHST) | csts::SHUTDOWN_PROCESSING } else { shown };
     let since = st.drain.map_or(now, |d| d.since);
-    st.drain = Some(Drain { since, csts });
+    let flush = shutdown || st.drain.is_some_and(|d| d.flush);
+    st.drain = Some(Drain { since, csts, flush });
     ctrl.wake_queues();
 }
 
-/// Whether a reset or shutdown still waits, at `now`, for I/O queues to close or their
-/// operations to end; ends it otherwise, or CAP.TO after it began with Controller Fatal
-/// Status (an operation the device never finishes).
+/// Whether a reset or shutdown still waits, at `now`, for I/O queues to close, their
+/// operations to end or a shutdown's flushes (which its admin queue starts once the rest
+/// ended, [`Connection::csts_now`]); ends it otherwise, or CAP.TO after it began with
+/// Controller Fatal Status (an operation the device never finishes).
 fn settle_drain(ctrl: &Controller, st: &mut ControllerState, now: Instant) -> bool {
     let Some(d) = st.drain else { return false };
-    if !st.io_quiet() {
+    let quiet = st.io_quiet();
+    if !quiet || d.flush {
         if now.saturating_duration_since(d.since) <= ready_timeout() {
             return true;
         }
@@ -485,6 +494,51 @@ fn shown_csts(ctrl: &Controller, st: &mut ControllerState, now: Instant) -> u32 
     match drain {
         Some(d) if settle_drain(ctrl, st, now) => d.csts,
         _ => st.csts,
+    }
+}
+
+impl Connection {
+    /// The CSTS the host reads at `now` on the admin queue of `ctrl` ([`shown_csts`]).
+    /// A shutdown whose I/O has ended flushes the volatile write cache of each of the
+    /// subsystem's volumes first (NVMe Base 2.0 §3.6.1: the host may remove power once
+    /// SHST reads 10b; QEMU's nvme flushes likewise), as volume operations the shell
+    /// runs off the reactor, counted in `io_ops` under QID 0 (no I/O queue's) so that
+    /// the shutdown completes once they ended.
+    fn csts_now(&mut self, ctrl: &Controller, now: Instant) -> u32 {
+        let (ops, hold) = {
+            let mut st = ctrl.state();
+            let csts = shown_csts(ctrl, &mut st, now);
+            if !st.drain.is_some_and(|d| d.flush) || !st.io_quiet() {
+                return csts;
+            }
+            if let Some(d) = st.drain.as_mut() {
+                d.flush = false;
+            }
+            // Held until every flush is handed out: meanwhile nothing sees it done.
+            let ops = Arc::<QueueOps>::default();
+            let hold = OpGuard::new(&ops);
+            st.io_ops.insert(0, ops.clone());
+            (ops, hold)
+        };
+        // The registry lock is never taken under the controller's.
+        let mut volumes: Vec<Arc<crate::volume::Volume>> = Vec::new();
+        for ns in self.target.namespaces(&ctrl.subnqn) {
+            let v = &ns.volume;
+            if v.backend().volatile_cache() && !volumes.iter().any(|w| Arc::ptr_eq(w, v)) {
+                volumes.push(v.clone());
+            }
+        }
+        for volume in volumes {
+            // A tag no command waits for: its completion answers nothing.
+            let tag = io_tag(self.next_io, 0);
+            self.next_io += 1;
+            let running = Some(OpGuard::new(&ops));
+            let (op, fence, saves) = (IoOp::Flush, None, false);
+            self.io.push_back(IoRequest { tag, volume, op, fence, saves, running });
+        }
+        drop(hold);
+        // Complete already when there was nothing to flush.
+        shown_csts(ctrl, &mut ctrl.state(), now)
     }
 }
 

@@ -104,6 +104,9 @@ pub struct Drain {
     /// The CSTS the host reads until it completes: RDY as it was, for a shutdown SHST
     /// 01b (processing).
     pub csts: u32,
+    /// A shutdown whose volatile write caches are still to be flushed once the I/O
+    /// before it ended.
+    pub flush: bool,
 }
 
 /// A Reservation Notification log page (NVMe Base 2.0 §5.16.1.24).
