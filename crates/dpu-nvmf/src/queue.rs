@@ -2018,12 +2018,16 @@ impl Connection {
 
     fn run(&mut self, sqe: Sqe, data: Bytes, now: Instant) {
         let cid = sqe.cid;
+        let mut set_features = false;
         let outcome = if sqe.is_fabrics() {
             self.fabrics(&sqe, &data, now)
         } else {
             match &self.bound {
                 None => Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR)),
-                Some(b) if b.qid == 0 => self.admin(&sqe, now),
+                Some(b) if b.qid == 0 => {
+                    set_features = sqe.opcode == admin_opcode::SET_FEATURES;
+                    self.admin(&sqe, now)
+                }
                 Some(_) => self.io_cmd(&sqe, data),
             }
         };
@@ -2049,6 +2053,12 @@ impl Connection {
         }
         // A check whose command did not reach the volume holds no place.
         self.fence = None;
+        if set_features {
+            // A notice it raised (a temperature threshold crossed) goes out right after
+            // its answer, as nvmet's event work runs at once, not at the next tick: the
+            // host's next command may read the log and take it (Linux's hwmon does).
+            self.deliver_events();
+        }
     }
 
     /// Hands a volume operation to the shell; the command completes with it.

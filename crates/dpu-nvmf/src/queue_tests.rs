@@ -1798,8 +1798,7 @@ fn namespace_notices_follow_aec_and_wait_for_the_log_to_be_read() {
     let aer = send_aer(&mut h);
     t.add_namespace(SUB, 2, v.clone(), [1; 16], [2; 16]).unwrap();
     assert!(h.events().is_empty(), "notices disabled in AEC");
-    assert!(h.run(aec(1 << 8), &[]).0.status.is_success());
-    let p = h.events();
+    let p = h.set_then_events(aec(1 << 8));
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("enabled: the change is told {p:?}") };
     assert_eq!((c.cid, c.dw0), (aer, 0x0004_0002));
     // Masked until the log is read with RAE clear.
@@ -3566,6 +3565,18 @@ impl H {
         aer.cid = self.cid;
         self.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: aer, data: vec![].into() }));
         (self.cid, self.pdus())
+    }
+
+    /// Runs a Set Features that must succeed; returns what went out after its answer:
+    /// the notices it let out, which go at once.
+    fn set_then_events(&mut self, sqe: Sqe) -> Vec<Pdu> {
+        let mut pdus = self.cmd(sqe, &[]);
+        let cid = self.cid;
+        let at = pdus
+            .iter()
+            .position(|p| matches!(p, Pdu::CapsuleResp(c) if c.cid == cid && c.status.is_success()))
+            .unwrap_or_else(|| panic!("Set Features failed: {pdus:?}"));
+        pdus.split_off(at + 1)
     }
 
     /// The events the connection sends on its next tick.
@@ -5576,9 +5587,8 @@ fn mandatory_features_read_back_and_temperature_thresholds_raise_the_warning() {
     assert!(answered.is_empty());
     let warning = |h: &mut H| h.run(log_page(2, 512), &[]).1[0] & (1 << 1) != 0;
     assert!(!warning(&mut h));
-    assert!(h.run(set_feature(fid::TEMPERATURE_THRESHOLD, 290), &[]).0.status.is_success());
     let events: Vec<(u16, u32)> = h
-        .events()
+        .set_then_events(set_feature(fid::TEMPERATURE_THRESHOLD, 290))
         .iter()
         .filter_map(|p| if let Pdu::CapsuleResp(c) = p { Some((c.cid, c.dw0)) } else { None })
         .collect();
@@ -5590,6 +5600,29 @@ fn mandatory_features_read_back_and_temperature_thresholds_raise_the_warning() {
     assert!(!warning(&mut h));
     // Supported capabilities: changeable, not saveable.
     assert_eq!(h.run(get_feature(fid::ERROR_RECOVERY, 0, 3), &[]).0.dw0, 1 << 2);
+}
+
+/// A temperature notice a Set Features raised goes out right after that command's
+/// completion, as nvmet's event work runs at once, not at the next tick: Linux's hwmon
+/// reads the SMART log (RAE clear) right after it sets a threshold, and that read would
+/// report the warning and take the notice before it went out.
+#[test]
+fn a_temperature_notice_goes_out_right_after_the_set_features_that_raised_it() {
+    use crate::features::fid;
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    assert!(h.run(set_feature(fid::ASYNC_EVENT_CONFIG, 1 << 1), &[]).0.status.is_success());
+    let (aer, answered) = h.send_aer();
+    assert!(answered.is_empty());
+    let pdus = h.cmd(set_feature(fid::TEMPERATURE_THRESHOLD, 290), &[]);
+    let set = h.cid;
+    let answers: Vec<(u16, u32)> = pdus
+        .iter()
+        .filter_map(|p| if let Pdu::CapsuleResp(c) = p { Some((c.cid, c.dw0)) } else { None })
+        .collect();
+    assert_eq!(answers, [(set, 0), (aer, 0x02_01_01)], "the command's answer, then the notice");
+    // It went out once: nothing more at the next tick.
+    assert!(h.events().is_empty());
 }
 
 /// AEC bits 7:0 (NVMe Base 2.x §5.27.1.7): a 0 bit means no notice for that critical
@@ -5607,8 +5640,7 @@ fn a_temperature_notice_waits_while_the_host_has_it_off() {
     assert!(answered.is_empty(), "disabled in AEC: {answered:?}");
     assert!(h.events().is_empty(), "disabled in AEC");
     // As for namespace notices: enabled again, the warning still standing is told.
-    assert!(h.run(set_feature(fid::ASYNC_EVENT_CONFIG, 1 << 1), &[]).0.status.is_success());
-    let p = h.events();
+    let p = h.set_then_events(set_feature(fid::ASYNC_EVENT_CONFIG, 1 << 1));
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("enabled again: {p:?}") };
     assert_eq!((c.cid, c.dw0), (aer, 0x02_01_01));
 }
