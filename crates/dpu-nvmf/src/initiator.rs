@@ -19,8 +19,11 @@
 //! panic or a wait without end. Each wait ([`HostQueue::wait`],
 //! [`HostQueue::next_completion`], a received PDU) ends within [`HostOptions::timeout`]
 //! of its start, a deadline however the bytes trickle in (as Linux's per-request I/O
-//! timeout), each send likewise, and no command takes more completions, C2HData or R2Ts
-//! than it can have (a controller repeating them would otherwise keep a wait busy).
+//! timeout): the sends it makes (batched commands, the H2CData answering R2Ts, an
+//! H2CTermReq) go by the same deadline, the socket is read only before it, and a send
+//! outside a wait has the timeout to itself. No command takes more completions, C2HData
+//! or R2Ts than it can have (a controller repeating them would otherwise keep a wait
+//! busy).
 //!
 //! A read's C2HData may be as long as the read (Linux's nvmet sends each read in one PDU):
 //! the decoder takes a data PDU up to the largest read in flight, so a controller makes
@@ -133,7 +136,8 @@ pub struct HostOptions {
     /// Disable SQ flow control on I/O queues (lets the controller use C2HData SUCCESS).
     pub disable_sqflow: bool,
     /// How long a wait for the controller may take from its start (a deadline, not an
-    /// idle timer), and how long it may take to take what is sent.
+    /// idle timer, which also bounds the sends made within the wait), and how long it
+    /// may take to take what is sent.
     pub timeout: Duration,
     /// DH-HMAC-CHAP secret, used when a Connect response asks for authentication.
     pub dhchap_secret: Option<Secret>,
@@ -429,7 +433,7 @@ impl HostQueue {
             &IcReq { pfv: 0, hpda: 0, hdgst: opts.hdgst, ddgst: opts.ddgst, maxr2t: 0 },
             &mut b,
         );
-        let sent = timed(opts.timeout, q.stream.write_all(&b)).await;
+        let sent = timed(&mut q.new_wait(), q.stream.write_all(&b)).await;
         if let Err(e) = sent {
             return Err(q.fail_all(e));
         }
@@ -453,8 +457,9 @@ impl HostQueue {
     /// Sends raw bytes (for malformed-PDU tests).
     pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), InitiatorError> {
         self.usable()?;
-        self.flush().await?;
-        if let Err(e) = timed(self.opts.timeout, self.stream.write_all(bytes)).await {
+        let mut wait = self.new_wait();
+        self.flush(&mut wait).await?;
+        if let Err(e) = timed(&mut wait, self.stream.write_all(bytes)).await {
             return Err(self.fail_all(e));
         }
         Ok(())
@@ -489,8 +494,14 @@ impl HostQueue {
     /// (NVMe/TCP 1.0 §3.5.3: the side that finds one sends a termination request and
     /// closes the connection; Linux's host tears the queue down and fails every request):
     /// sends `term` as an H2CTermReq if there is one, closes the connection and fails
-    /// every command in flight. Returns `e`.
-    async fn fatal(&mut self, e: InitiatorError, term: Option<TermReq>) -> InitiatorError {
+    /// every command in flight. Returns `e`. It adds nothing to `wait`: the H2CTermReq
+    /// leaves by its deadline or not at all, and closing does not wait.
+    async fn fatal(
+        &mut self,
+        e: InitiatorError,
+        term: Option<TermReq>,
+        wait: &mut Wait,
+    ) -> InitiatorError {
         if self.broken.is_some() {
             // The connection already failed (and `fail_all` ran).
             return e;
@@ -505,16 +516,17 @@ impl HostQueue {
             && encode_term_req(PduType::H2CTermReq, &t, &mut b).is_ok()
         {
             // Best effort: the queue is over whether the controller takes it or not.
-            let _ = timed(self.opts.timeout, self.stream.write_all(&b)).await;
+            let _ = timed(wait, self.stream.write_all(&b)).await;
         }
-        let _ = timed(self.opts.timeout, self.stream.shutdown()).await;
+        // shutdown(2) of the write side: it finishes at its first poll.
+        let _ = timed(wait, self.stream.shutdown()).await;
         e
     }
 
     /// A PDU the controller must not send now: fatal (see [`fatal`](Self::fatal)),
     /// reported with `f` and the PDU's header (re-encoded: the host's decoder keeps no
     /// copy of what it received). Fails with [`InitiatorError::Protocol`].
-    async fn violation(&mut self, f: FatalError, pdu: &Pdu) -> InitiatorError {
+    async fn violation(&mut self, f: FatalError, pdu: &Pdu, wait: &mut Wait) -> InitiatorError {
         let mut b = Vec::new();
         if pdu.encode(&self.framing, &mut b).is_err() {
             b.clear();
@@ -523,7 +535,12 @@ impl HostQueue {
         let hlen = b.get(2).map_or(0, |&h| usize::from(h)).min(b.len());
         let reason = f.reason;
         let term = f.with_header(&b[..hlen]).to_term_req();
-        self.fatal(InitiatorError::Protocol(reason), Some(term)).await
+        self.fatal(InitiatorError::Protocol(reason), Some(term), wait).await
+    }
+
+    /// A new wait of [`HostOptions::timeout`].
+    fn new_wait(&self) -> Wait {
+        Wait::new(self.opts.timeout, self.opts.timeout)
     }
 
     /// Fails if an earlier send or receive failed (see [`fail_all`](Self::fail_all)).
@@ -544,18 +561,14 @@ impl HostQueue {
     /// Receives the next PDU (C2HTermReq becomes [`InitiatorError::Terminated`]), within
     /// [`HostOptions::timeout`].
     pub async fn recv_pdu(&mut self) -> Result<Pdu, InitiatorError> {
-        self.recv_within(self.opts.timeout, &mut None).await
+        self.recv_within(&mut self.new_wait()).await
     }
 
-    /// [`recv_pdu`](Self::recv_pdu) by `deadline`, which the first read from the socket
-    /// sets to `timeout` from then if it is not set: a wait over several receives passes
-    /// the same one, so a controller that drips bytes cannot stretch it. A PDU already
+    /// [`recv_pdu`](Self::recv_pdu) as part of `wait`: a wait over several receives
+    /// passes the same one, so a controller that drips bytes cannot stretch it, nor one
+    /// whose bytes are there whenever the host reads ([`Wait::read_by`]). A PDU already
     /// buffered reads no clock.
-    async fn recv_within(
-        &mut self,
-        timeout: Duration,
-        deadline: &mut Option<Instant>,
-    ) -> Result<Pdu, InitiatorError> {
+    async fn recv_within(&mut self, wait: &mut Wait) -> Result<Pdu, InitiatorError> {
         self.usable()?;
         loop {
             match self.dec.decode()? {
@@ -564,8 +577,8 @@ impl HostQueue {
                 None => {}
             }
             // Commands left for batching go out before we wait for answers.
-            self.flush().await?;
-            let until = *deadline.get_or_insert_with(|| deadline_after(timeout));
+            self.flush(wait).await?;
+            let until = wait.read_by()?;
             // Received straight into the decoder's buffer (no staging copy).
             let buf = self.dec.receive_buf(RECV_ROOM);
             let n = match tokio::time::timeout_at(until, self.stream.read_buf(buf)).await {
@@ -583,16 +596,14 @@ impl HostQueue {
     /// Waits until the controller closes the connection (returns the termination
     /// request if one came first).
     pub async fn wait_closed(&mut self) -> Result<Option<TermReq>, InitiatorError> {
-        let timeout = self.opts.timeout;
-        let mut deadline = None;
+        let mut wait = self.new_wait();
         loop {
-            match self.recv_within(timeout, &mut deadline).await {
+            match self.recv_within(&mut wait).await {
                 Ok(_) => {}
                 Err(InitiatorError::Terminated(t)) => {
                     // Expect EOF after it.
                     let mut b = [0u8; 64];
-                    let until = *deadline.get_or_insert_with(|| deadline_after(timeout));
-                    let n = tokio::time::timeout_at(until, self.stream.read(&mut b))
+                    let n = tokio::time::timeout_at(wait.deadline(), self.stream.read(&mut b))
                         .await
                         .map_err(|_| InitiatorError::Timeout)?
                         .unwrap_or(0);
@@ -619,9 +630,9 @@ impl HostQueue {
         if let Some(c) = self.events.pop_front() {
             return Ok(c);
         }
-        let mut deadline = None;
+        let mut wait = Wait::new(timeout, self.opts.timeout);
         loop {
-            match self.receive_one(timeout, &mut deadline).await? {
+            match self.receive_one(&mut wait).await? {
                 Received::Event(c) => return Ok(c),
                 // Bounded: each completes a command in flight.
                 Received::Completed(cid, c) => self.done.push_back((cid, c)),
@@ -660,8 +671,9 @@ impl HostQueue {
             return Err(InitiatorError::Protocol("encode"));
         }
         self.aers += 1;
-        self.flush().await?;
-        if let Err(e) = timed(self.opts.timeout, self.stream.write_all(&b)).await {
+        let mut wait = self.new_wait();
+        self.flush(&mut wait).await?;
+        if let Err(e) = timed(&mut wait, self.stream.write_all(&b)).await {
             return Err(self.fail_all(e));
         }
         Ok(sqe.cid)
@@ -726,7 +738,7 @@ impl HostQueue {
         // socket operation of this queue, not one write each. A failed write fails
         // every command in flight (see `fail_all`), this one included.
         if self.dec.buffered() == 0 || self.tx.len() + self.tx_data_len >= TX_BATCH {
-            self.flush().await?;
+            self.flush(&mut self.new_wait()).await?;
         }
         Ok(cid)
     }
@@ -788,14 +800,14 @@ impl HostQueue {
         Some(p)
     }
 
-    /// Sends the commands [`start`](Self::start) left for batching; if that fails,
-    /// every command in flight fails with it.
-    async fn flush(&mut self) -> Result<(), InitiatorError> {
+    /// Sends the commands [`start`](Self::start) left for batching (and H2CData queued
+    /// for R2Ts) as part of `wait`; if that fails, every command in flight fails with it.
+    async fn flush(&mut self, wait: &mut Wait) -> Result<(), InitiatorError> {
         if self.tx.is_empty() {
             return Ok(());
         }
         let r = if self.tx_data.is_empty() {
-            timed(self.opts.timeout, self.stream.write_all(&self.tx)).await
+            timed(wait, self.stream.write_all(&self.tx)).await
         } else {
             // The encoded bytes with the shared data in between, in one vectored write;
             // `tx` keeps its allocation for the next batch.
@@ -809,7 +821,7 @@ impl HostQueue {
             }
             segs.push(Segment::Shared(tx.clone(), at..tx.len()));
             self.tx_data_len = 0;
-            let r = timed(self.opts.timeout, write_segments(&mut self.stream, &segs)).await;
+            let r = timed(wait, write_segments(&mut self.stream, &segs)).await;
             drop(segs);
             self.tx = std::sync::Arc::try_unwrap(tx).unwrap_or_default();
             r
@@ -832,7 +844,7 @@ impl HostQueue {
         if self.pending.is_empty() {
             return Err(InitiatorError::Protocol("no command in flight"));
         }
-        self.poll_one(&mut None).await
+        self.poll_one(&mut self.new_wait()).await
     }
 
     /// Waits for command `cid` to complete (other completions are kept for
@@ -848,10 +860,10 @@ impl HostQueue {
             return Err(InitiatorError::Protocol("waiting for a command not in flight"));
         }
         // One deadline for the whole wait, however many completions come first.
-        let mut deadline = None;
+        let mut wait = self.new_wait();
         // Each round completes one pending command; bounded by their number.
         for _ in 0..=self.pending.len() {
-            let (c, comp) = self.poll_one(&mut deadline).await?;
+            let (c, comp) = self.poll_one(&mut wait).await?;
             if c == cid {
                 return Ok(comp);
             }
@@ -860,14 +872,11 @@ impl HostQueue {
         Err(InitiatorError::Protocol("command did not complete"))
     }
 
-    /// Handles PDUs until one pending command completes, by `deadline` (see
+    /// Handles PDUs until one pending command completes, as part of `wait` (see
     /// [`recv_within`](Self::recv_within)).
-    async fn poll_one(
-        &mut self,
-        deadline: &mut Option<Instant>,
-    ) -> Result<(u16, Completion), InitiatorError> {
+    async fn poll_one(&mut self, wait: &mut Wait) -> Result<(u16, Completion), InitiatorError> {
         loop {
-            match self.receive_one(self.opts.timeout, deadline).await? {
+            match self.receive_one(wait).await? {
                 Received::Completed(cid, c) => return Ok((cid, c)),
                 // Bounded: each completes an AER in flight.
                 Received::Event(c) => self.events.push_back(c),
@@ -876,35 +885,39 @@ impl HostQueue {
         }
     }
 
-    /// Receives and handles one PDU by `deadline` (see [`recv_within`](Self::recv_within)).
-    /// Whatever the controller sends against the protocol ends the queue (see
-    /// [`fatal`](Self::fatal)); a timeout does not, the commands stay in flight.
-    async fn receive_one(
-        &mut self,
-        timeout: Duration,
-        deadline: &mut Option<Instant>,
-    ) -> Result<Received, InitiatorError> {
-        match self.recv_within(timeout, deadline).await {
-            Ok(pdu) => self.handle(pdu, true).await,
+    /// Receives and handles one PDU as part of `wait` (see
+    /// [`recv_within`](Self::recv_within)). Whatever the controller sends against the
+    /// protocol ends the queue (see [`fatal`](Self::fatal)); a timeout in a receive does
+    /// not, the commands stay in flight (one in a send does: the stream stopped within a
+    /// PDU).
+    async fn receive_one(&mut self, wait: &mut Wait) -> Result<Received, InitiatorError> {
+        match self.recv_within(wait).await {
+            Ok(pdu) => self.handle(pdu, true, wait).await,
             // Not fatal (NVMe/TCP 1.0 §3.3.2.2): the PDU is well framed, only its
             // command fails.
             Err(InitiatorError::Decode(DecodeError::DataDigest { pdu, .. })) => {
-                self.handle(*pdu, false).await
+                self.handle(*pdu, false, wait).await
             }
             Err(e @ (InitiatorError::Timeout | InitiatorError::Broken(_))) => Err(e),
             Err(InitiatorError::Decode(e)) => {
                 // The decoder's own termination request, with the offending header; none
                 // for a malformed C2HTermReq (§3.6.2.4: close without reply).
                 let term = e.term_req();
-                Err(self.fatal(InitiatorError::Decode(e), term).await)
+                Err(self.fatal(InitiatorError::Decode(e), term, wait).await)
             }
             // The controller terminated or closed the connection, or it failed.
-            Err(e) => Err(self.fatal(e, None).await),
+            Err(e) => Err(self.fatal(e, None, wait).await),
         }
     }
 
-    /// Handles `pdu`, whose data failed its data digest unless `intact`.
-    async fn handle(&mut self, pdu: Pdu, intact: bool) -> Result<Received, InitiatorError> {
+    /// Handles `pdu`, whose data failed its data digest unless `intact`, as part of
+    /// `wait` (the sends answering an R2T go by its deadline).
+    async fn handle(
+        &mut self,
+        pdu: Pdu,
+        intact: bool,
+        wait: &mut Wait,
+    ) -> Result<Received, InitiatorError> {
         let seq = |reason| FatalError::new(Fes::PduSequenceError, 0, reason);
         let range = |reason| FatalError::new(Fes::DataTransferOutOfRange, 0, reason);
         match pdu {
@@ -918,27 +931,27 @@ impl HostQueue {
                 // Kept, they would pile up while the wait went on.
                 None => {
                     let f = seq("completion of a command not in flight");
-                    Err(self.violation(f, &Pdu::CapsuleResp(c)).await)
+                    Err(self.violation(f, &Pdu::CapsuleResp(c), wait).await)
                 }
             },
             Pdu::C2HData(d) => {
                 let cid = d.header.cccid;
                 let Some(p) = self.pending.get_mut(cid) else {
                     let f = seq("C2HData for a command not in flight");
-                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                    return Err(self.violation(f, &Pdu::C2HData(d), wait).await);
                 };
                 // In order, without gaps or overlaps, as SPDK's host checks: data counted
                 // rather than placed at DATAO would let a PDU sent twice stand for one
                 // never sent.
                 if d.header.datao as usize != p.got {
                     let f = range("C2HData not at the offset the read's data reached");
-                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                    return Err(self.violation(f, &Pdu::C2HData(d), wait).await);
                 }
                 // No more than the command reads in all: a controller that sends the
                 // same data again and again never completes it.
                 if d.data.len() > p.want - p.got {
                     let f = range("C2HData beyond the buffer");
-                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                    return Err(self.violation(f, &Pdu::C2HData(d), wait).await);
                 }
                 let success = d.header.success;
                 // SUCCESS only on the last PDU of the command's data (§3.6.2.8): all of it
@@ -946,7 +959,7 @@ impl HostQueue {
                 // buffer (our target's Authentication Receive with SQ flow control off).
                 if success && p.exact && p.got + d.data.len() != p.want {
                     let f = FatalError::invalid_field(1, "SUCCESS before all data");
-                    return Err(self.violation(f, &Pdu::C2HData(d)).await);
+                    return Err(self.violation(f, &Pdu::C2HData(d), wait).await);
                 }
                 if intact && !p.failed {
                     p.place(d.data);
@@ -970,23 +983,23 @@ impl HostQueue {
                 let cid = r.cccid;
                 let Some(p) = self.pending.get_mut(cid) else {
                     let f = seq("R2T for a command not in flight");
-                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                    return Err(self.violation(f, &Pdu::R2t(r), wait).await);
                 };
                 let Some(d) = p.out.clone() else {
                     let f = seq("R2T for a command without data");
-                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                    return Err(self.violation(f, &Pdu::R2t(r), wait).await);
                 };
                 let start = r.r2to as usize;
                 let Some(end) = start.checked_add(r.r2tl as usize).filter(|&e| e <= d.len()) else {
                     let f = range("R2T outside the data");
-                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                    return Err(self.violation(f, &Pdu::R2t(r), wait).await);
                 };
                 // No more than the command's data in all: R2Ts asking for the same
                 // data again and again would have it sent for good.
                 p.asked += end - start;
                 if p.asked > d.len() {
                     let f = range("R2Ts ask for more than the data");
-                    return Err(self.violation(f, &Pdu::R2t(r)).await);
+                    return Err(self.violation(f, &Pdu::R2t(r), wait).await);
                 }
                 // Headers (and digests, padding) join the batch; the data is written
                 // from the command's buffer by the batch's vectored write, not copied.
@@ -1015,10 +1028,10 @@ impl HostQueue {
                     self.queue_shared_data(d.slice(pos..pos + n));
                     pos += n;
                 }
-                self.flush().await?;
+                self.flush(wait).await?;
                 Ok(Received::Progress)
             }
-            other => Err(self.violation(seq("unexpected PDU"), &other).await),
+            other => Err(self.violation(seq("unexpected PDU"), &other, wait).await),
         }
     }
 
@@ -1320,29 +1333,77 @@ impl HostQueue {
     }
 }
 
-/// `write` (a send on the stream), failed with [`io::ErrorKind::TimedOut`] if it does not
-/// finish within `timeout`: a controller that stops taking data must not hold the host.
+/// `write` (a send on the stream) as part of `wait`, failed with
+/// [`io::ErrorKind::TimedOut`] if it does not finish by [`Wait::send_by`]: a controller
+/// that stops taking data, or takes it slowly, must not hold the host.
 async fn timed(
-    timeout: Duration,
+    wait: &mut Wait,
     write: impl std::future::Future<Output = io::Result<()>>,
 ) -> io::Result<()> {
     let mut write = std::pin::pin!(write);
     // Nearly every send finishes in its first poll (the socket buffer has room): those
-    // arm no timer, whose clock read and wheel entry cost the load generator ~7% of its
-    // 4 KiB write rate.
+    // read no clock and arm no timer, whose clock read and wheel entry cost the load
+    // generator ~7% of its 4 KiB write rate.
     let first = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
     if let std::task::Poll::Ready(done) = first {
         return done;
     }
-    tokio::time::timeout(timeout, write)
+    tokio::time::timeout_at(wait.send_by(), write)
         .await
         .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
 }
 
-/// `timeout` from now (far in the future for a timeout beyond what an instant holds).
-fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
+/// `timeout` after `now` (far in the future for a timeout beyond what an instant holds).
+fn deadline_after(now: Instant, timeout: Duration) -> Instant {
     now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
+}
+
+/// The clock of one wait for the controller (a receive, or a send alone): it ends
+/// `timeout` after it first had to wait, a socket read or a send that did not finish at
+/// once, however many PDUs and sends it takes. Until then it reads no clock, so a
+/// completion already buffered or a send the socket takes at once costs none.
+#[derive(Debug)]
+struct Wait {
+    /// How long the wait may take from its start ([`HostOptions::timeout`], or what the
+    /// caller of [`HostQueue::next_event`] gives).
+    timeout: Duration,
+    /// How long one send may take from its start ([`HostOptions::timeout`]).
+    send_timeout: Duration,
+    /// Set when it first has to wait.
+    deadline: Option<Instant>,
+}
+
+impl Wait {
+    fn new(timeout: Duration, send_timeout: Duration) -> Self {
+        Self { timeout, send_timeout, deadline: None }
+    }
+
+    /// The wait's deadline, starting its clock now if it has not started.
+    fn deadline(&mut self) -> Instant {
+        let timeout = self.timeout;
+        *self.deadline.get_or_insert_with(|| deadline_after(Instant::now(), timeout))
+    }
+
+    /// The deadline of a socket read in this wait, starting its clock if it has not
+    /// started; [`InitiatorError::Timeout`] if it passed. A read that finds bytes there
+    /// returns without looking at its timer, so without this a controller whose bytes
+    /// are always there would keep the wait going; the wait's first read reads the
+    /// clock only to start it, each later one once.
+    fn read_by(&mut self) -> Result<Instant, InitiatorError> {
+        match self.deadline {
+            Some(d) if Instant::now() >= d => Err(InitiatorError::Timeout),
+            Some(d) => Ok(d),
+            None => Ok(self.deadline()),
+        }
+    }
+
+    /// When a send that did not finish at once must have finished: by the wait's
+    /// deadline (starting it now if need be), and within the send timeout from now.
+    fn send_by(&mut self) -> Instant {
+        let now = Instant::now();
+        let wait = *self.deadline.get_or_insert_with(|| deadline_after(now, self.timeout));
+        wait.min(deadline_after(now, self.send_timeout))
+    }
 }
 
 /// In-capsule data an I/O queue may carry, from Identify Controller `id`: IOCCSZ (NVMe-oF
@@ -1823,20 +1884,41 @@ mod tests {
         controller.await.unwrap();
     }
 
+    /// How a [`scripted_controller`] behaves besides its script.
+    #[derive(Debug, Clone, Copy)]
+    struct Behaviour {
+        /// It sends its answer one byte every `pace`, if given.
+        pace: Option<Duration>,
+        /// MAXH2CDATA of its ICResp.
+        maxh2cdata: u32,
+        /// DW0 of its Connect responses (CNTLID and AUTHREQ).
+        connect_dw0: u32,
+        /// Once it answered, it takes at most `.0` bytes every `.1`, unread, until the
+        /// host hangs up (a controller slow to take write data).
+        drip_reads: Option<(usize, Duration)>,
+    }
+
+    impl Default for Behaviour {
+        fn default() -> Self {
+            Self { pace: None, maxh2cdata: 4096, connect_dw0: 0, drip_reads: None }
+        }
+    }
+
     /// A controller that answers the ICReq (with the digests the host asks for) and the
-    /// Connect, waits for `after` other commands, then sends what `script` makes of their
-    /// CIDs, one byte every `pace` if given, and reads on until the host hangs up: the
-    /// H2CTermReq the host sent, if any.
+    /// Connect as `b` says, waits for `after` other commands, then sends what `script`
+    /// makes of their CIDs, and reads on until the host hangs up: the H2CTermReq the host
+    /// sent, if any.
     async fn scripted_controller(
         listener: tokio::net::TcpListener,
         after: usize,
-        slowly: Option<Duration>,
+        b: Behaviour,
         script: fn(&[u16], &Framing) -> Vec<u8>,
     ) -> Option<TermReq> {
         let (mut s, _) = listener.accept().await.unwrap();
         let mut dec = PduDecoder::new(DecoderConfig::controller());
         let mut framing = Framing::PLAIN;
         let mut cids = Vec::new();
+        let mut answered = false;
         loop {
             let pdu = loop {
                 if let Some(p) = dec.decode().unwrap() {
@@ -1855,14 +1937,18 @@ mod tests {
                         cpda: 0,
                         hdgst: r.hdgst,
                         ddgst: r.ddgst,
-                        maxh2cdata: 4096,
+                        maxh2cdata: b.maxh2cdata,
                     };
                     dpu_nvmf_proto::encode_ic_resp(&resp, &mut out);
                     dec.set_digests(r.hdgst, r.ddgst);
                     framing = Framing { hdgst: r.hdgst, ddgst: r.ddgst, pda: 0 };
                 }
                 Pdu::CapsuleCmd(c) if c.sqe.is_fabrics() => {
-                    encode_capsule_resp(&Cqe::new(c.sqe.cid, Status::SUCCESS), &framing, &mut out);
+                    let mut cqe = Cqe::new(c.sqe.cid, Status::SUCCESS);
+                    if c.sqe.fctype() == dpu_nvmf_proto::fabrics::fctype::CONNECT {
+                        cqe.dw0 = b.connect_dw0;
+                    }
+                    encode_capsule_resp(&cqe, &framing, &mut out);
                 }
                 Pdu::CapsuleCmd(c) => {
                     cids.push(c.sqe.cid);
@@ -1870,7 +1956,8 @@ mod tests {
                         continue;
                     }
                     out = script(&cids, &framing);
-                    pace = slowly;
+                    pace = b.pace;
+                    answered = true;
                 }
                 Pdu::H2CTermReq(t) => return Some(t),
                 _ => continue,
@@ -1890,6 +1977,15 @@ mod tests {
                     }
                 }
             }
+            if let (true, Some((most, every))) = (answered, b.drip_reads) {
+                let mut taken = vec![0; most];
+                loop {
+                    tokio::time::sleep(every).await;
+                    if !s.read(&mut taken).await.is_ok_and(|n| n > 0) {
+                        return None;
+                    }
+                }
+            }
         }
     }
 
@@ -1900,11 +1996,32 @@ mod tests {
         pace: Option<Duration>,
         script: fn(&[u16], &Framing) -> Vec<u8>,
     ) -> (HostQueue, tokio::task::JoinHandle<Option<TermReq>>) {
+        scripted_with(opts, Behaviour { pace, ..Behaviour::default() }, after, script).await
+    }
+
+    /// [`scripted`] with a controller behaving as `b` says.
+    async fn scripted_with(
+        opts: HostOptions,
+        b: Behaviour,
+        after: usize,
+        script: fn(&[u16], &Framing) -> Vec<u8>,
+    ) -> (HostQueue, tokio::task::JoinHandle<Option<TermReq>>) {
+        let (mut q, controller) = scripted_open(opts, b, after, script).await;
+        assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
+        (q, controller)
+    }
+
+    /// A queue opened (ICReq/ICResp, no Connect yet) to a [`scripted_controller`].
+    async fn scripted_open(
+        opts: HostOptions,
+        b: Behaviour,
+        after: usize,
+        script: fn(&[u16], &Framing) -> Vec<u8>,
+    ) -> (HostQueue, tokio::task::JoinHandle<Option<TermReq>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let controller = tokio::spawn(scripted_controller(listener, after, pace, script));
-        let mut q = HostQueue::open(addr, &opts).await.unwrap();
-        assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
+        let controller = tokio::spawn(scripted_controller(listener, after, b, script));
+        let q = HostQueue::open(addr, &opts).await.unwrap();
         (q, controller)
     }
 
@@ -1924,6 +2041,14 @@ mod tests {
     fn ok_resp(cid: u16, f: &Framing) -> Vec<u8> {
         let mut out = Vec::new();
         encode_capsule_resp(&Cqe::new(cid, Status::SUCCESS), f, &mut out);
+        out
+    }
+
+    /// An R2T asking for `len` bytes of `cid`'s data at `r2to`.
+    fn r2t(cid: u16, r2to: u32, len: u32, f: &Framing) -> Vec<u8> {
+        let r = dpu_nvmf_proto::pdu::R2t { cccid: cid, ttag: 1, r2to, r2tl: len };
+        let mut out = Vec::new();
+        dpu_nvmf_proto::pdu::encode_r2t(&r, f, &mut out);
         out
     }
 
@@ -2187,5 +2312,50 @@ mod tests {
         let done = q.wait(flush).await;
         assert!(matches!(&done, Ok(c) if c.cqe.status.is_success()), "{done:?}");
         assert_eq!(q.in_flight(), 0);
+    }
+
+    /// A controller that asks for a large write's data at once, then takes it slowly
+    /// (each of the host's sends moving on well within the timeout), does not keep the
+    /// wait past its timeout: sends inside a wait go by the wait's deadline.
+    #[tokio::test]
+    async fn a_controller_slow_to_take_write_data_cannot_stretch_a_wait() {
+        const CHUNK: u32 = 64 << 10;
+        let timeout = Duration::from_millis(200);
+        let opts = HostOptions { timeout, ..HostOptions::default() };
+        // 12.5 MiB/s: the 16 MiB below take over a second beyond what socket buffers hold.
+        let slow = Behaviour {
+            maxh2cdata: CHUNK,
+            drip_reads: Some((256 << 10, Duration::from_millis(20))),
+            ..Behaviour::default()
+        };
+        let (mut q, controller) = scripted_with(opts, slow, 1, |c, f| {
+            (0..256).flat_map(|i| r2t(c[0], i * CHUNK, CHUNK, f)).collect()
+        })
+        .await;
+        let data = Bytes::from(vec![0x3C; 256 * CHUNK as usize]);
+        let cid = q.start_write_shared(1, 0, data, 512).await.unwrap();
+        let started = std::time::Instant::now();
+        let done = tokio::time::timeout(Duration::from_secs(2), q.wait(cid)).await;
+        let took = started.elapsed();
+        assert!(matches!(done, Ok(Err(InitiatorError::Timeout))), "{done:?} after {took:?}");
+        assert!(took < 2 * timeout, "the wait took {took:?}");
+        controller.abort();
+    }
+
+    /// A wait's reads and sends go by one deadline: a read once it passed times out
+    /// before it reads, a send by the wait's deadline or its own timeout, the sooner.
+    #[tokio::test]
+    async fn a_waits_reads_and_sends_go_by_its_deadline() {
+        let mut w = Wait::new(Duration::from_millis(50), Duration::from_secs(10));
+        let deadline = w.read_by().unwrap();
+        assert_eq!(w.read_by().unwrap(), deadline, "set once");
+        assert_eq!(w.send_by(), deadline);
+        tokio::time::sleep_until(deadline).await;
+        assert!(matches!(w.read_by(), Err(InitiatorError::Timeout)));
+
+        let mut w = Wait::new(Duration::from_secs(10), Duration::from_millis(50));
+        let send_by = w.send_by();
+        let deadline = w.read_by().unwrap();
+        assert_eq!(deadline - send_by, Duration::from_secs(10) - Duration::from_millis(50));
     }
 }
