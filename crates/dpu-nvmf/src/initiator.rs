@@ -32,7 +32,8 @@
 //! A controller that breaks the protocol ends the queue, as Linux's host runs error
 //! recovery (NVMe/TCP 1.0 §3.5.3, fatal errors): an undecodable PDU (a header digest
 //! error), C2HData not at the offset the read's data reached (in order, no gaps or
-//! overlaps) or beyond it, SUCCESS before all data, an R2T outside a write's data, a
+//! overlaps) or beyond it, SUCCESS before all data, an R2T not at the offset the
+//! write's data reached (in order, as Linux's host checks) or beyond the data, a
 //! completion or data of a command not in flight. The host sends an H2CTermReq (the
 //! decoder's, or one with the offending PDU's header), closes the connection, fails
 //! every command in flight with it and takes no more ([`InitiatorError::Broken`]). A
@@ -191,7 +192,7 @@ struct Pending {
     want: usize,
     /// Bytes received by C2HData.
     got: usize,
-    /// Bytes of `out` asked for by R2T so far.
+    /// Bytes of `out` asked for by R2T so far: where the next R2T must start.
     asked: usize,
     /// The command's C2HData failed its data digest: it completes with a Data Transfer
     /// Error whatever its completion says (as Linux's host, `nvme_tcp_recv_ddgst`).
@@ -989,18 +990,21 @@ impl HostQueue {
                     let f = seq("R2T for a command without data");
                     return Err(self.violation(f, &Pdu::R2t(r), wait).await);
                 };
+                // In order, without gaps or overlaps, as Linux's host checks
+                // (`nvme_tcp_handle_r2t`: "unexpected r2t offset"): an R2T asking again
+                // for data already sent would have it sent twice, or for good if
+                // repeated, and the write would end only by timeout. FES 04h, FEI 0, as
+                // for C2HData out of place (NVMe/TCP 1.0 §3.6.2.9, R2TO and R2TL).
                 let start = r.r2to as usize;
-                let Some(end) = start.checked_add(r.r2tl as usize).filter(|&e| e <= d.len()) else {
-                    let f = range("R2T outside the data");
-                    return Err(self.violation(f, &Pdu::R2t(r), wait).await);
-                };
-                // No more than the command's data in all: R2Ts asking for the same
-                // data again and again would have it sent for good.
-                p.asked += end - start;
-                if p.asked > d.len() {
-                    let f = range("R2Ts ask for more than the data");
+                if start != p.asked {
+                    let f = range("R2T not at the offset the write's data reached");
                     return Err(self.violation(f, &Pdu::R2t(r), wait).await);
                 }
+                let Some(end) = start.checked_add(r.r2tl as usize).filter(|&e| e <= d.len()) else {
+                    let f = range("R2T beyond the write's data");
+                    return Err(self.violation(f, &Pdu::R2t(r), wait).await);
+                };
+                p.asked = end;
                 // Headers (and digests, padding) join the batch; the data is written
                 // from the command's buffer by the batch's vectored write, not copied.
                 let mut pos = start;
@@ -1839,7 +1843,7 @@ mod tests {
     }
 
     /// A controller that asks for a write's first 4 KiB again and again fails the write
-    /// once it asked for more than the write's data, rather than having it sent for good.
+    /// at its second ask, rather than having the data sent for good.
     #[tokio::test]
     async fn r2ts_beyond_a_writes_data_fail_it() {
         let again = |cid| {
@@ -1884,6 +1888,10 @@ mod tests {
         controller.await.unwrap();
     }
 
+    /// What a [`scripted_controller`] sends once the commands it waits for came, made of
+    /// their CIDs.
+    type Script = fn(&[u16], &Framing) -> Vec<u8>;
+
     /// How a [`scripted_controller`] behaves besides its script.
     #[derive(Debug, Clone, Copy)]
     struct Behaviour {
@@ -1912,7 +1920,7 @@ mod tests {
         listener: tokio::net::TcpListener,
         after: usize,
         b: Behaviour,
-        script: fn(&[u16], &Framing) -> Vec<u8>,
+        script: Script,
     ) -> Option<TermReq> {
         let (mut s, _) = listener.accept().await.unwrap();
         let mut dec = PduDecoder::new(DecoderConfig::controller());
@@ -1994,7 +2002,7 @@ mod tests {
         opts: HostOptions,
         after: usize,
         pace: Option<Duration>,
-        script: fn(&[u16], &Framing) -> Vec<u8>,
+        script: Script,
     ) -> (HostQueue, tokio::task::JoinHandle<Option<TermReq>>) {
         scripted_with(opts, Behaviour { pace, ..Behaviour::default() }, after, script).await
     }
@@ -2004,7 +2012,7 @@ mod tests {
         opts: HostOptions,
         b: Behaviour,
         after: usize,
-        script: fn(&[u16], &Framing) -> Vec<u8>,
+        script: Script,
     ) -> (HostQueue, tokio::task::JoinHandle<Option<TermReq>>) {
         let (mut q, controller) = scripted_open(opts, b, after, script).await;
         assert!(q.connect(NQN, 1, 7, 1).await.unwrap().cqe.status.is_success());
@@ -2016,7 +2024,7 @@ mod tests {
         opts: HostOptions,
         b: Behaviour,
         after: usize,
-        script: fn(&[u16], &Framing) -> Vec<u8>,
+        script: Script,
     ) -> (HostQueue, tokio::task::JoinHandle<Option<TermReq>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -2357,5 +2365,31 @@ mod tests {
         let send_by = w.send_by();
         let deadline = w.read_by().unwrap();
         assert_eq!(deadline - send_by, Duration::from_secs(10) - Duration::from_millis(50));
+    }
+
+    /// An R2T must ask for the write's data from where the earlier ones ended, as Linux's
+    /// `nvme_tcp_handle_r2t` checks: one asking again for data already sent, or leaving
+    /// a gap, ends the queue (Data Transfer Out of Range, with the R2T's header) rather
+    /// than sending data twice and waiting for a completion that never comes.
+    #[tokio::test]
+    async fn an_r2t_not_at_the_next_unsent_offset_ends_the_queue() {
+        let scripts: [Script; 2] = [
+            |c, f| [r2t(c[0], 0, 4096, f), r2t(c[0], 0, 4096, f)].concat(),
+            |c, f| r2t(c[0], 4096, 4096, f),
+        ];
+        for script in scripts {
+            let opts = HostOptions { timeout: Duration::from_secs(2), ..HostOptions::default() };
+            let (mut q, controller) = scripted(opts, 1, None, script).await;
+            let cid = q.start_write(1, 0, &[7; 16 << 10], 512).await.unwrap();
+            let done = q.wait(cid).await;
+            assert!(matches!(done, Err(InitiatorError::Protocol(_))), "{done:?}");
+            assert_eq!(q.in_flight(), 0);
+            assert!(matches!(q.wait(cid).await, Err(InitiatorError::Broken(_))));
+            drop(q);
+            let term = controller.await.unwrap().expect("an H2CTermReq");
+            assert_eq!(term.fes, Fes::DataTransferOutOfRange.code());
+            // The R2T header: type 09h, HLEN 24.
+            assert_eq!((term.data[0], term.data[2], term.data.len()), (0x09, 24, 24));
+        }
     }
 }
