@@ -58,6 +58,10 @@ pub const CNTLID_DYNAMIC: u16 = 0xFFFF;
 /// Connect response DW0 bit 17, AUTHREQ ATR: the queue must authenticate (in-band,
 /// DH-HMAC-CHAP) before the controller runs other commands on it (NVMe Base 2.2 §6.3).
 pub const CONNECT_AUTHREQ_ATR: u32 = 1 << 17;
+/// Connect response DW0 bit 18, AUTHREQ ASCR: the controller requires a secure channel
+/// (TLS, set up by secure channel concatenation after authentication; NVMe Base 2.2
+/// §6.3), which Linux's host refuses unless it was asked to concatenate.
+pub const CONNECT_AUTHREQ_ASCR: u32 = 1 << 18;
 
 /// Connect command fields (SQE part), NVMe-oF 1.1 "Connect Command and Response".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -53,8 +53,8 @@ use dpu_nvmf_proto::auth::{
 };
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{
-    CNTLID_DYNAMIC, CONNECT_AUTHREQ_ATR, ConnectCmd, ConnectData, PropertyGetCmd, PropertySetCmd,
-    property,
+    CNTLID_DYNAMIC, CONNECT_AUTHREQ_ASCR, CONNECT_AUTHREQ_ATR, ConnectCmd, ConnectData,
+    PropertyGetCmd, PropertySetCmd, property,
 };
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_cmd, encode_capsule_cmd_prefix, encode_data_pdu_prefix,
@@ -105,7 +105,8 @@ pub enum InitiatorError {
     /// As many commands are in flight as the queue holds.
     #[error("queue full: {0} commands in flight")]
     QueueFull(usize),
-    /// In-band authentication failed (or was asked for without a secret to answer).
+    /// In-band authentication failed (or was asked for without a secret to answer), or
+    /// the Connect response's AUTHREQ asks for what this host refuses.
     #[error("authentication: {0}")]
     Auth(String),
 }
@@ -142,7 +143,9 @@ pub struct HostOptions {
     pub timeout: Duration,
     /// DH-HMAC-CHAP secret, used when a Connect response asks for authentication.
     pub dhchap_secret: Option<Secret>,
-    /// The controller's secret: with it the host also makes the controller prove itself.
+    /// The controller's secret: with it the host also makes the controller prove itself,
+    /// and a Connect whose response does not ask for authentication (AUTHREQ ATR clear)
+    /// fails, as the controller then never would.
     pub dhchap_ctrl_secret: Option<Secret>,
     /// The address the host's connections come from (`None`: the system's choice): the
     /// target shares its I/O pool and write budget out by it, so tests on loopback tell
@@ -496,7 +499,8 @@ impl HostQueue {
     /// closes the connection; Linux's host tears the queue down and fails every request):
     /// sends `term` as an H2CTermReq if there is one, closes the connection and fails
     /// every command in flight. Returns `e`. It adds nothing to `wait`: the H2CTermReq
-    /// leaves by its deadline or not at all, and closing does not wait.
+    /// leaves by its deadline or not at all, and closing does not wait. A Connect this
+    /// host refuses ([`authreq_refusal`]) ends the queue the same way, without one.
     async fn fatal(
         &mut self,
         e: InitiatorError,
@@ -509,6 +513,7 @@ impl HostQueue {
         }
         let kind = match e {
             InitiatorError::Terminated(_) => io::ErrorKind::ConnectionAborted,
+            InitiatorError::Auth(_) => io::ErrorKind::PermissionDenied,
             _ => io::ErrorKind::InvalidData,
         };
         self.break_queue(kind);
@@ -1065,7 +1070,10 @@ impl HostQueue {
         Ok(c)
     }
 
-    /// Fabrics Connect. `cntlid` is [`CNTLID_DYNAMIC`] for the admin queue.
+    /// Fabrics Connect. `cntlid` is [`CNTLID_DYNAMIC`] for the admin queue. A successful
+    /// Connect whose response asks for authentication (AUTHREQ ATR) runs it
+    /// ([`authenticate`](Self::authenticate)); one this host cannot go along with (see
+    /// [`authreq_refusal`]) fails with [`InitiatorError::Auth`] and ends the queue.
     pub async fn connect(
         &mut self,
         subnqn: &str,
@@ -1087,6 +1095,11 @@ impl HostQueue {
         if c.cqe.status.is_success() {
             self.qid = qid;
             self.depth = usize::from(sqsize) + 1;
+            if let Some(why) = authreq_refusal(c.cqe.dw0, &self.opts) {
+                // The Connect made a controller or queue for us: closing ends it.
+                let mut wait = self.new_wait();
+                return Err(self.fatal(InitiatorError::Auth(why.into()), None, &mut wait).await);
+            }
             if c.cqe.dw0 & CONNECT_AUTHREQ_ATR != 0 {
                 self.authenticate(subnqn).await?;
             }
@@ -1408,6 +1421,29 @@ impl Wait {
         let wait = *self.deadline.get_or_insert_with(|| deadline_after(now, self.timeout));
         wait.min(deadline_after(now, self.send_timeout))
     }
+}
+
+/// Why a successful Connect's response (DW0: CNTLID, then AUTHREQ in bits 31:16; NVMe
+/// Base 2.2 §6.3) asks for what a host with `opts` must refuse, if it does:
+/// - ASCR, a secure channel: this host has no TLS, and Linux's host refuses it unless
+///   asked to concatenate (`nvmf_connect_admin_queue`, -EOPNOTSUPP);
+/// - no ATR while the host has the controller's secret: the host asked for bidirectional
+///   authentication, and a controller that skips authentication would never prove
+///   itself, so the connect fails rather than silently going without.
+fn authreq_refusal(dw0: u32, opts: &HostOptions) -> Option<&'static str> {
+    if dw0 & CONNECT_AUTHREQ_ASCR != 0 {
+        return Some(
+            "the controller requires a secure channel (AUTHREQ ASCR), which this host does \
+             not support",
+        );
+    }
+    if dw0 & CONNECT_AUTHREQ_ATR == 0 && opts.dhchap_ctrl_secret.is_some() {
+        return Some(
+            "the controller did not ask for authentication (AUTHREQ ATR clear), so it cannot \
+             prove itself with the controller secret",
+        );
+    }
+    None
 }
 
 /// In-capsule data an I/O queue may carry, from Identify Controller `id`: IOCCSZ (NVMe-oF
@@ -2390,6 +2426,54 @@ mod tests {
             assert_eq!(term.fes, Fes::DataTransferOutOfRange.code());
             // The R2T header: type 09h, HLEN 24.
             assert_eq!((term.data[0], term.data[2], term.data.len()), (0x09, 24, 24));
+        }
+    }
+
+    /// A DH-HMAC-CHAP secret of 32 bytes of `byte`.
+    fn dhchap_secret(byte: u8) -> Secret {
+        Secret::new(&[byte; 32], 1).unwrap()
+    }
+
+    /// A host given the controller's secret asked for bidirectional authentication: a
+    /// controller that does not ask the host to authenticate (ATR clear) would never prove
+    /// itself, so the Connect fails and the queue takes nothing more.
+    #[tokio::test]
+    async fn a_controller_secret_refuses_a_controller_that_skips_authentication() {
+        let opts = HostOptions {
+            dhchap_secret: Some(dhchap_secret(1)),
+            dhchap_ctrl_secret: Some(dhchap_secret(2)),
+            ..HostOptions::default()
+        };
+        let cntlid_only = Behaviour { connect_dw0: 1, ..Behaviour::default() };
+        let (mut q, controller) = scripted_open(opts, cntlid_only, 1, |_, _| Vec::new()).await;
+        let done = q.connect(NQN, 1, 7, 1).await;
+        assert!(matches!(&done, Err(InitiatorError::Auth(e)) if e.contains("ATR")), "{done:?}");
+        assert!(matches!(q.start_read(1, 0, 1, 512).await, Err(InitiatorError::Broken(_))));
+        drop(q);
+        assert!(controller.await.unwrap().is_none());
+    }
+
+    /// A controller that requires a secure channel (Connect response AUTHREQ ASCR) is
+    /// refused, as Linux's host refuses it without TLS: this host has none, with or
+    /// without authentication asked for too.
+    #[tokio::test]
+    async fn a_controller_requiring_a_secure_channel_is_refused() {
+        let with_secret =
+            HostOptions { dhchap_secret: Some(dhchap_secret(1)), ..HostOptions::default() };
+        for (opts, dw0) in [
+            (HostOptions::default(), 1 | CONNECT_AUTHREQ_ASCR),
+            (with_secret, 1 | CONNECT_AUTHREQ_ASCR | CONNECT_AUTHREQ_ATR),
+        ] {
+            let b = Behaviour { connect_dw0: dw0, ..Behaviour::default() };
+            let (mut q, controller) = scripted_open(opts, b, 1, |_, _| Vec::new()).await;
+            let done = q.connect(NQN, 1, 7, 1).await;
+            assert!(
+                matches!(&done, Err(InitiatorError::Auth(e)) if e.contains("ASCR")),
+                "{dw0:#x}: {done:?}"
+            );
+            assert!(matches!(q.start_read(1, 0, 1, 512).await, Err(InitiatorError::Broken(_))));
+            drop(q);
+            assert!(controller.await.unwrap().is_none());
         }
     }
 }
