@@ -1258,12 +1258,6 @@ impl Connection {
         if self.closed.is_some() {
             return;
         }
-        if !self.throttled.is_empty() {
-            self.release_throttled(now);
-        }
-        if !self.fencing.is_empty() {
-            self.release_fencing(now);
-        }
         if self.cfg.listener.deleted() {
             self.close(CloseReason::ListenerDeleted);
             return;
@@ -1341,6 +1335,15 @@ impl Connection {
                 return;
             }
             self.deliver_events();
+        } else {
+            // Only once the controller is known to run: a held command would close the
+            // queue of a dead one, and the next held write take budget nobody gives back.
+            if !self.throttled.is_empty() {
+                self.release_throttled(now);
+            }
+            if !self.fencing.is_empty() {
+                self.release_fencing(now);
+            }
         }
     }
 
@@ -1987,11 +1990,13 @@ impl Connection {
     }
 
     /// Runs the waiting commands whose volumes' limits let them through at `now`, in
-    /// order per volume.
+    /// order per volume; none once one closed the queue (its controller ended).
     fn release_throttled(&mut self, now: Instant) {
         let mut waiting = std::mem::take(&mut self.throttled);
         let mut held: Vec<Arc<Volume>> = Vec::new();
-        while let Some(mut t) = waiting.pop_front() {
+        while self.closed.is_none()
+            && let Some(mut t) = waiting.pop_front()
+        {
             if !held.iter().any(|v| Arc::ptr_eq(v, &t.volume)) {
                 match t.volume.admit(now, t.bytes) {
                     Ok(()) => {

@@ -4687,6 +4687,45 @@ fn a_rate_limited_write_asks_for_its_data_when_the_limit_lets_it_through() {
     assert!(c.status.is_success() && d == [0x77; 16384]);
 }
 
+/// Commands a rate limit held on a queue whose controller the target ended meanwhile
+/// (its admin connection lost): the queue's tick closes it before any runs. The first to
+/// run would close the queue, which gives back what it took from the target-wide write
+/// budget once; a later held write must then take nothing more and ask for no data.
+#[test]
+fn held_commands_of_an_ended_controller_take_no_write_budget() {
+    use crate::rate_limit::RateLimit;
+    let t = target();
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let budget = WriteBudget::new(8 * MDTS as usize);
+    let mut q = io_sharing(&t, cntlid, 1, &budget);
+    // One R2T outstanding: a further one would take from the budget.
+    let asked = write_asking(&mut q, 1).expect("nothing asked for: it goes");
+    assert_eq!(asked.cccid, 1);
+    let limited = t.namespace(SUB, 1).unwrap().volume.clone();
+    limited.set_rate_limit(RateLimit { iops: 20, bytes_per_second: 0 }, q.now);
+    // The bucket holds two commands: two in-capsule writes take them.
+    q.cid = 1;
+    for _ in 0..2 {
+        let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        assert_eq!(completed(&q.cmd(w, &[0x55; 512])).len(), 1);
+    }
+    // Held: an in-capsule write, then a write by R2T.
+    let mut w = rw(io_opcode::WRITE, 0, 1, 0);
+    w.set_sgl(SglDescriptor::in_capsule(512));
+    q.submit(w, &[0x66; 512]);
+    assert_eq!(write_asking(&mut q, 9), None, "held by the limit");
+    assert!(q.conn.next_release().is_some());
+    admin.conn.shutdown();
+    q.now += Duration::from_secs(1);
+    q.conn.tick(q.now);
+    assert_eq!(q.conn.is_closed(), Some(&CloseReason::ControllerGone));
+    assert!(q.pdus().is_empty(), "no R2T, no completion on the closed queue");
+    drop(q);
+    assert_eq!(budget.taken(), 0, "the budget got back all the queue took");
+    limited.set_rate_limit(RateLimit::default(), admin.now);
+}
+
 // ---- In-band authentication (DH-HMAC-CHAP) ----
 
 mod dhchap_auth {

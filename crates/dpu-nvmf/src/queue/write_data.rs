@@ -40,8 +40,12 @@ impl Connection {
     }
 
     /// Sends a command's R2T, or queues it behind the others waiting when the budgets
-    /// do not let it go now ([`admit_r2t`](Self::admit_r2t)).
+    /// do not let it go now ([`admit_r2t`](Self::admit_r2t)). None on a closed queue: it
+    /// gave its budget back once ([`close`](Self::close)) and would take it for good.
     pub(super) fn grant_r2t(&mut self, sqe: Sqe, length: u32, now: Instant) {
+        if self.closed.is_some() {
+            return;
+        }
         let mut waiting = WaitingR2t { sqe, length, counted: false };
         if self.r2t_waiting.is_empty()
             && let Some(pooled) = self.admit_r2t(&mut waiting)
@@ -93,6 +97,11 @@ impl Connection {
     ///
     /// [`DATA_DEADLINE`]: super::DATA_DEADLINE
     fn start_r2t(&mut self, sqe: Sqe, length: u32, pooled: u32, now: Instant) {
+        if self.closed.is_some() {
+            // Nothing gives `pooled` back once closed: return it now.
+            self.cfg.write_budget.give_back(pooled as usize);
+            return;
+        }
         self.r2t_granted += length as usize;
         self.r2t_pooled += pooled as usize;
         self.next_ttag = self.next_ttag.wrapping_add(1);
