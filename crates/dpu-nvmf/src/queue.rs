@@ -1301,14 +1301,15 @@ impl Connection {
         if b.qid == 0 && b.ctrl.take_traffic() {
             self.last_keep_alive = now;
         }
-        let (dead, kato, enabled, reset) = {
+        let (dead, kato, enabled, reset, flush) = {
             let mut st = b.ctrl.state();
             if b.qid == 0 {
                 // How long the host has been silent, for a full table's next Connect.
                 st.heard = Some(self.last_keep_alive);
             }
             let reset = b.io.as_ref().is_some_and(|(_, epoch)| *epoch != st.io_epoch);
-            (st.dead, st.kato_ms, st.enabled_once, reset)
+            let flush = st.drain.is_some_and(|d| d.flush);
+            (st.dead, st.kato_ms, st.enabled_once, reset, flush)
         };
         if dead {
             self.close(CloseReason::ControllerGone);
@@ -1333,6 +1334,12 @@ impl Connection {
                 self.target.stats.kato_expired.fetch_add(1, Ordering::Relaxed);
                 self.close(CloseReason::KeepAliveExpired);
                 return;
+            }
+            if flush {
+                // A shutdown's flushes start once its I/O ended, whether or not the host
+                // reads CSTS (which would start them too).
+                let ctrl = b.ctrl.clone();
+                self.csts_now(&ctrl, now);
             }
             self.deliver_events();
         } else {

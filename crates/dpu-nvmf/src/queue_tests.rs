@@ -747,6 +747,50 @@ fn a_shutdown_flushes_the_volatile_caches_after_the_io_before_it() {
     assert_eq!(admin.csts(), 0b1001, "complete once flushed");
 }
 
+/// A shutdown's flushes do not wait for the host to read CSTS: a host that reads it only
+/// after CAP.TO (10 s), its I/O long ended, gets the flushes all the same, and no CFS
+/// (CAP.TO for them runs from when they start).
+#[test]
+fn a_shutdown_flushes_also_when_the_host_reads_csts_late() {
+    let t = target();
+    let flushes = add_counting_namespace(&t, 2);
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    admin.set_cc(0x0046_4001);
+    q.conn.tick(q.now);
+    finish_write(&mut q, w1);
+    admin.now += Duration::from_secs(11);
+    assert_eq!(admin.csts() & 0b1110, 0b0100, "processing while the flush runs: no CFS");
+    assert_eq!(flushes.load(Ordering::Relaxed), 1);
+    assert_eq!(admin.csts(), 0b1001, "complete once flushed");
+}
+
+/// The admin queue's tick starts a shutdown's flushes once its I/O ended, without a
+/// CSTS read; the flush that never ends is Controller Fatal CAP.TO after it started.
+#[test]
+fn the_admin_queues_tick_starts_a_shutdowns_flushes() {
+    let t = target();
+    add_counting_namespace(&t, 2);
+    let (mut admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    admin.set_cc(0x0046_4001);
+    q.conn.tick(q.now);
+    admin.now += Duration::from_secs(5);
+    admin.conn.tick(admin.now);
+    assert!(admin.conn.poll_io().is_none(), "no flush before the I/O ended");
+    finish_write(&mut q, w1);
+    admin.conn.tick(admin.now);
+    let flush = admin.conn.poll_io().expect("the volatile volume's flush");
+    assert!(matches!(flush.op, IoOp::Flush), "{:?}", flush.op);
+    admin.now += Duration::from_millis(9_900);
+    assert_eq!(admin.csts(), 0b0101, "within CAP.TO of the flush's start");
+    admin.now += Duration::from_millis(200);
+    assert_eq!(admin.csts() & 0b10, 0b10, "CFS: the flush never ended");
+    drop(flush);
+}
+
 /// A reset whose I/O is not done within CAP.TO (10 s) reports Controller Fatal Status
 /// rather than ready for ever; the host's next enable starts afresh.
 #[test]

@@ -469,12 +469,17 @@ fn quiesce(ctrl: &Controller, st: &mut ControllerState, shown: u32, shutdown: bo
 
 /// Whether a reset or shutdown still waits, at `now`, for I/O queues to close, their
 /// operations to end or a shutdown's flushes (which its admin queue starts once the rest
-/// ended, [`Connection::csts_now`]); ends it otherwise, or CAP.TO after it began with
-/// Controller Fatal Status (an operation the device never finishes).
+/// ended, [`Connection::csts_now`]); ends it otherwise, or CAP.TO after it began (after
+/// the flushes began, for those) with Controller Fatal Status (an operation the device
+/// never finishes).
 fn settle_drain(ctrl: &Controller, st: &mut ControllerState, now: Instant) -> bool {
     let Some(d) = st.drain else { return false };
     let quiet = st.io_quiet();
-    if !quiet || d.flush {
+    if quiet && d.flush {
+        // The flushes are still to start, however late the host looks: no deadline yet.
+        return true;
+    }
+    if !quiet {
         if now.saturating_duration_since(d.since) <= ready_timeout() {
             return true;
         }
@@ -503,8 +508,9 @@ impl Connection {
     /// subsystem's volumes first (NVMe Base 2.0 §3.6.1: the host may remove power once
     /// SHST reads 10b; QEMU's nvme flushes likewise), as volume operations the shell
     /// runs off the reactor, counted in `io_ops` under QID 0 (no I/O queue's) so that
-    /// the shutdown completes once they ended.
-    fn csts_now(&mut self, ctrl: &Controller, now: Instant) -> u32 {
+    /// the shutdown completes once they ended, CAP.TO after they started at the latest.
+    /// The admin queue's tick calls it too, so that the flushes need no CSTS read.
+    pub(super) fn csts_now(&mut self, ctrl: &Controller, now: Instant) -> u32 {
         let (ops, hold) = {
             let mut st = ctrl.state();
             let csts = shown_csts(ctrl, &mut st, now);
@@ -513,6 +519,7 @@ impl Connection {
             }
             if let Some(d) = st.drain.as_mut() {
                 d.flush = false;
+                d.since = now;
             }
             // Held until every flush is handed out: meanwhile nothing sees it done.
             let ops = Arc::<QueueOps>::default();
