@@ -1385,6 +1385,8 @@ impl Connection {
             }
             return;
         }
+        // A write protection's notice waits for its answer (`run`).
+        let protect = matches!(post, Post::Protect { .. });
         match (post, result) {
             (Post::Read { len, ns, .. }, Ok(data)) if data.len() == len => {
                 self.count_read(ns, len);
@@ -1416,6 +1418,9 @@ impl Connection {
                 self.io_failed(cid, post, Some(e));
             }
             (post, res) => self.io_failed(cid, post, res.err()),
+        }
+        if protect {
+            self.deliver_events();
         }
     }
 
@@ -2043,6 +2048,9 @@ impl Connection {
                 Some(_) => self.io_cmd(&sqe, data),
             }
         };
+        // A notice it raised goes out after its answer: now if it is done, else once its
+        // volume operation ended (`finish_io`).
+        let deliver = set_features && matches!(outcome, Outcome::Done(_));
         match outcome {
             Outcome::Done(cqe) if !cqe.status.is_success() => self.send_failure(&sqe, cqe),
             Outcome::Done(cqe) => self.send_cqe(cqe),
@@ -2065,7 +2073,7 @@ impl Connection {
         }
         // A check whose command did not reach the volume holds no place.
         self.fence = None;
-        if set_features {
+        if deliver {
             // A notice it raised (a temperature threshold crossed) goes out right after
             // its answer, as nvmet's event work runs at once, not at the next tick: the
             // host's next command may read the log and take it (Linux's hwmon does).

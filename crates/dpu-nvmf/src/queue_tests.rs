@@ -4242,6 +4242,35 @@ fn write_protection_flushes_the_volume_and_fails_as_a_whole() {
     assert!(ns3.host_write_protected());
 }
 
+/// The namespace notice a host's own write protection raises goes out after the Set
+/// Features' answer, which waits for the protection's flush: not before it, while the
+/// protection is not yet durable and may still be put back.
+#[test]
+fn a_write_protections_notice_follows_its_answer() {
+    let t = target();
+    let (mut a, _) = H::admin(&t, 0);
+    let aer = a.arm_namespace_notices();
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.nsid = 1;
+    s.cdw[0] = 0x84;
+    s.cdw[1] = 1;
+    let set = a.submit(s, &[]);
+    let held = a.conn.poll_io().expect("the protection's flush");
+    a.dec.feed(&a.conn.take_output());
+    assert_eq!(a.dec.decode().unwrap(), None, "nothing before the flush ended");
+    a.conn.complete_io(held.tag, execute_io(&held));
+    let answers: Vec<(u16, u32, bool)> = a
+        .pdus()
+        .iter()
+        .filter_map(|p| match p {
+            Pdu::CapsuleResp(c) => Some((c.cid, c.dw0, c.status.is_success())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answers, [(set, 0, true), (aer, 0x0004_0002, true)], "the answer, then the notice");
+    assert!(a.events().is_empty(), "told once");
+}
+
 /// Write Protect (WPS 001b) outlives a restart of the service where it keeps namespace
 /// state (§8.12), for the same NGUID only, alongside PTPL reservations in one file;
 /// Write Protect Until Power Cycle ends with the restart, as does No Write Protect.
