@@ -701,9 +701,7 @@ fn a_reset_reports_not_ready_only_once_the_io_in_flight_is_done() {
 #[test]
 fn a_shutdown_completes_once_the_io_in_flight_is_done() {
     let t = target();
-    let (mut admin, cntlid) = H::admin(&t, 0);
-    let mut q = H::io(&t, cntlid, 1, 0);
-    let w1 = queued_write(&mut q, 0x11);
+    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
     admin.set_cc(0x0046_4001);
     assert_eq!(admin.csts(), 0b0101, "RDY, SHST processing");
     q.conn.tick(q.now);
@@ -722,9 +720,7 @@ fn a_shutdown_completes_once_the_io_in_flight_is_done() {
 fn a_shutdown_flushes_the_volatile_caches_after_the_io_before_it() {
     let t = target();
     let flushes = add_counting_namespace(&t, 2);
-    let (mut admin, cntlid) = H::admin(&t, 0);
-    let mut q = H::io(&t, cntlid, 1, 0);
-    let w1 = queued_write(&mut q, 0x11);
+    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
     let shn = PropertySetCmd { eight_bytes: false, offset: property::CC, value: 0x0046_4001 };
     admin.submit(shn.to_sqe(0), &[]);
     assert!(admin.conn.poll_io().is_none(), "no flush before the I/O ended");
@@ -754,9 +750,7 @@ fn a_shutdown_flushes_the_volatile_caches_after_the_io_before_it() {
 fn a_shutdown_flushes_also_when_the_host_reads_csts_late() {
     let t = target();
     let flushes = add_counting_namespace(&t, 2);
-    let (mut admin, cntlid) = H::admin(&t, 0);
-    let mut q = H::io(&t, cntlid, 1, 0);
-    let w1 = queued_write(&mut q, 0x11);
+    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
     admin.set_cc(0x0046_4001);
     q.conn.tick(q.now);
     finish_write(&mut q, w1);
@@ -772,9 +766,7 @@ fn a_shutdown_flushes_also_when_the_host_reads_csts_late() {
 fn the_admin_queues_tick_starts_a_shutdowns_flushes() {
     let t = target();
     add_counting_namespace(&t, 2);
-    let (mut admin, cntlid) = H::admin(&t, 0);
-    let mut q = H::io(&t, cntlid, 1, 0);
-    let w1 = queued_write(&mut q, 0x11);
+    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
     admin.set_cc(0x0046_4001);
     q.conn.tick(q.now);
     admin.now += Duration::from_secs(5);
@@ -796,9 +788,7 @@ fn the_admin_queues_tick_starts_a_shutdowns_flushes() {
 #[test]
 fn a_reset_whose_io_does_not_end_in_time_is_controller_fatal() {
     let t = target();
-    let (mut admin, cntlid) = H::admin(&t, 0);
-    let mut q = H::io(&t, cntlid, 1, 0);
-    let w1 = queued_write(&mut q, 0x11);
+    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
     admin.set_cc(0x0046_0000);
     q.conn.tick(q.now);
     admin.now += Duration::from_millis(9_900);
@@ -5941,6 +5931,15 @@ fn enabling_checks_the_other_cc_fields() {
 fn pr_status(h: &mut H, (mut sqe, data): (Sqe, Vec<u8>)) -> Status {
     sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
     h.run(sqe, &data).0.status
+}
+
+/// A controller's admin queue and its I/O queue 1, whose write of 0x11 to LBA 0 (W1) the
+/// shell holds: the reset and shutdown tests' start.
+fn controller_with_a_write_held(t: &Arc<Target>) -> (H, H, IoRequest) {
+    let (admin, cntlid) = H::admin(t, 0);
+    let mut q = H::io(t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    (admin, q, w1)
 }
 
 /// A one-block write of `fill` at LBA 0 from `a`, handed to the volume and not run yet (a
