@@ -39,6 +39,10 @@ pub mod fid {
 /// Asynchronous Event Configuration's default (§5.27.1.7): no notice until the host asks.
 pub const ASYNC_EVENT_CONFIG_DEFAULT: u32 = 0;
 
+/// Volatile Write Cache's default (§5.27.1.4): enabled, as a Linux host expects of a
+/// cache it may flush.
+pub const VOLATILE_WRITE_CACHE_DEFAULT: bool = true;
+
 /// Composite Temperature the SMART log reports, in kelvins (27 °C): a card has no
 /// sensor a virtual namespace could speak for, so it is a constant.
 pub const COMPOSITE_TEMPERATURE: u16 = 300;

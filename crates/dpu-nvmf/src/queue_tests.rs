@@ -2816,6 +2816,46 @@ fn a_reset_restores_the_event_configuration_and_unmasks_its_notices() {
     assert_eq!(&log[0..12], &[2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0], "the list outlived it");
 }
 
+/// Features that are not persistent across a reset (NVMe Base 2.x, Feature Identifiers
+/// table: every one this target lets a host set but Reservation Persistence and
+/// Namespace Write Protection Config) read their defaults after one, as Asynchronous
+/// Event Configuration does; a threshold set under the composite temperature warns no
+/// more.
+#[test]
+fn a_reset_restores_the_features_that_do_not_persist() {
+    use crate::features::fid;
+    let t = target();
+    let (mut h, _) = H::admin(&t, 0);
+    let set: [(u8, u32, u32); 6] = [
+        (fid::ARBITRATION, 0x0102_0305, 1),
+        (fid::TEMPERATURE_THRESHOLD, 290, 0),
+        (fid::ERROR_RECOVERY, 10, 1),
+        (fid::WRITE_ATOMICITY_NORMAL, 1, 0),
+        (fid::VOLATILE_WRITE_CACHE, 0, 0),
+        (fid::RESERVATION_NOTIFICATION_MASK, 0b1110, 1),
+    ];
+    let get = |h: &mut H, f: u8, nsid: u32, sel: u32| {
+        let mut g = get_feature(f, 0, sel);
+        g.nsid = nsid;
+        let c = h.run(g, &[]).0;
+        assert!(c.status.is_success(), "{f:#x}: {:?}", c.status);
+        c.dw0
+    };
+    for (f, v, nsid) in set {
+        let mut s = set_feature(f, v);
+        s.nsid = nsid;
+        assert!(h.run(s, &[]).0.status.is_success(), "{f:#x}");
+        assert_ne!(get(&mut h, f, nsid, 0), get(&mut h, f, nsid, 1), "{f:#x} set");
+    }
+    let warning = |h: &mut H| h.run(log_page(2, 512), &[]).1[0] & (1 << 1) != 0;
+    assert!(warning(&mut h));
+    reset(&mut h);
+    for (f, _, nsid) in set {
+        assert_eq!(get(&mut h, f, nsid, 0), get(&mut h, f, nsid, 1), "{f:#x} after the reset");
+    }
+    assert!(!warning(&mut h));
+}
+
 /// As [`a_reset_restores_the_event_configuration_and_unmasks_its_notices`], for a
 /// discovery controller's Discovery Log Page Change notice (AEC bit 31).
 #[test]

@@ -15,7 +15,9 @@ use dpu_nvmf_proto::sqe::admin_opcode;
 use dpu_nvmf_proto::{Cqe, Sqe};
 use tracing::info;
 
-use crate::features::{ASYNC_EVENT_CONFIG_DEFAULT, HostFeatures, fid as feature};
+use crate::features::{
+    ASYNC_EVENT_CONFIG_DEFAULT, HostFeatures, VOLATILE_WRITE_CACHE_DEFAULT, fid as feature,
+};
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::target::{
     Controller, HostWriteProtectError, HostWriteProtection, KATO_DEFAULT_MS, NSID_ALL, Namespace,
@@ -638,7 +640,9 @@ fn get_features(sqe: &Sqe, ctrl: &Controller) -> Cqe {
         (feature::KEEP_ALIVE_TIMER, _) => st.kato_ms,
         (feature::ASYNC_EVENT_CONFIG, _) if default => ASYNC_EVENT_CONFIG_DEFAULT,
         (feature::ASYNC_EVENT_CONFIG, _) => st.aec,
-        (feature::VOLATILE_WRITE_CACHE, false) if default => 1,
+        (feature::VOLATILE_WRITE_CACHE, false) if default => {
+            u32::from(VOLATILE_WRITE_CACHE_DEFAULT)
+        }
         (feature::VOLATILE_WRITE_CACHE, false) => u32::from(ctrl.wce.load(Ordering::Relaxed)),
         (feature::RESERVATION_NOTIFICATION_MASK, false) if default => 0,
         (feature::RESERVATION_NOTIFICATION_MASK, false) => st.resv_mask(sqe.nsid),

@@ -22,6 +22,7 @@ use tracing::{debug, info, warn};
 
 use crate::auth::{AuthEvent, AuthSession, Progress};
 use crate::error_log::{self, ErrorSite};
+use crate::features::VOLATILE_WRITE_CACHE_DEFAULT;
 use crate::identify;
 use crate::stats::QueueInfo;
 use crate::target::{ConnectRefusal, Controller, ControllerMismatch, ControllerState, Drain};
@@ -94,9 +95,10 @@ impl Connection {
                     for _ in self.aers.drain(..) {
                         b.stats.completed(true);
                     }
-                    // AEC and its notices do not outlive a reset; the discovery notice's
-                    // mask is this queue's own.
-                    st.reset_async_events();
+                    // Features (AEC and its notices too) do not outlive a reset; the
+                    // discovery notice's mask is this queue's own.
+                    st.reset_features();
+                    b.ctrl.wce.store(VOLATILE_WRITE_CACHE_DEFAULT, Ordering::Relaxed);
                     self.disc_masked = false;
                 }
                 if (was_enabled && cc & 1 == 0) || shutdown {

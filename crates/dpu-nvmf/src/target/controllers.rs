@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tracing::warn;
 
 use crate::error_log::ErrorLog;
-use crate::features::{ASYNC_EVENT_CONFIG_DEFAULT, HostFeatures};
+use crate::features::{ASYNC_EVENT_CONFIG_DEFAULT, HostFeatures, VOLATILE_WRITE_CACHE_DEFAULT};
 use crate::queue::QueueOps;
 use crate::reservation::{Host, Notice};
 use crate::stats::SubsystemStats;
@@ -148,13 +148,18 @@ impl ControllerState {
         self.resv_event_pending = true;
     }
 
-    /// A controller reset (CC.EN 1 -> 0). Asynchronous Event Configuration is not
-    /// persistent across one (NVMe Base 2.x, Feature Identifiers table): it reads its
-    /// default again, and the notices waiting or masked under the old one go, else one
-    /// masked would stay masked for good. The logs (Changed Namespace List, reservation
-    /// pages) stay for the host to read. Linux's nvmet keeps AEC over CC.EN (it clears CC
-    /// and CSTS only); this follows the spec.
-    pub fn reset_async_events(&mut self) {
+    /// A controller reset (CC.EN 1 -> 0). The features a host sets here are not
+    /// persistent across one (NVMe Base 2.x, Feature Identifiers table), Reservation
+    /// Persistence and Namespace Write Protection Config aside, which belong to the
+    /// namespace: they read their defaults again (the Volatile Write Cache, outside this
+    /// state, is the caller's). With Asynchronous Event Configuration the notices waiting
+    /// or masked under the old one go, else one masked would stay masked for good. The
+    /// logs (Changed Namespace List, reservation pages) stay for the host to read. Linux's
+    /// nvmet keeps the features over CC.EN (it clears CC and CSTS only); this follows the
+    /// spec.
+    pub fn reset_features(&mut self) {
+        self.features = HostFeatures::default();
+        self.resv_masks.clear();
         self.aec = ASYNC_EVENT_CONFIG_DEFAULT;
         self.ns_event_pending = false;
         self.ns_event_masked = false;
@@ -505,7 +510,7 @@ impl Target {
                 connected: now,
                 proven: AtomicBool::new(proven),
                 stats,
-                wce: AtomicBool::new(true),
+                wce: AtomicBool::new(VOLATILE_WRITE_CACHE_DEFAULT),
                 io_enabled: AtomicBool::new(false),
                 traffic: AtomicBool::new(false),
                 wake: watch::Sender::new(()),
