@@ -1495,6 +1495,43 @@ fn a_controller_silent_past_the_floor_yields_its_place_to_a_new_connect() {
     assert_eq!(t.controller_count(SUB), 1, "the new one");
 }
 
+/// A host that asked for a keep-alive timeout longer than SILENT_FLOOR sends Keep Alive
+/// only every KATO/4 (Traffic Based Keep Alive; KATO/2 without), so it may be silent that
+/// long and alive: its controller yields its place only once silent past its KATO, which
+/// would have ended it anyway, or past SILENT_CEILING, so a huge KATO cannot hold a place
+/// for weeks.
+#[test]
+fn a_long_keep_alive_timeout_keeps_its_place_while_its_host_keeps_to_it() {
+    use crate::target::{SILENT_CEILING, SILENT_FLOOR};
+    let t = target();
+    t.set_cntlid_range(SUB, 9..=9).unwrap();
+    let connect = |at| t.create_controller(SUB, HOST, HOSTID, 0, None, None, at);
+    let kato = Duration::from_secs(560);
+    let (mut admin, _) = H::admin(&t, kato.as_millis() as u32);
+    let start = admin.now;
+    // Keep Alive every KATO/4, as a Linux host with TBKAS sends it.
+    for n in 1..=4 {
+        admin.now = start + kato / 4 * n;
+        assert!(admin.run(Sqe::new(admin_opcode::KEEP_ALIVE, 0), &[]).0.status.is_success());
+        admin.conn.tick(admin.now);
+        let before_next = admin.now + kato / 4 - Duration::from_secs(1);
+        assert!(before_next - admin.now > SILENT_FLOOR);
+        admin.conn.tick(before_next);
+        assert!(admin.conn.is_closed().is_none(), "alive at {n}");
+        let refused = connect(before_next).unwrap_err();
+        assert_eq!(refused, ConnectRefusal::Busy, "a live host keeps its place ({n})");
+    }
+    assert_eq!(t.stats.controllers_evicted.load(Ordering::Relaxed), 0);
+    // A KATO past the ceiling counts as the ceiling.
+    drop(admin);
+    let huge = SILENT_CEILING * 4;
+    let (mut admin, _) = H::admin(&t, huge.as_millis() as u32);
+    admin.conn.tick(admin.now);
+    assert!(connect(admin.now + SILENT_CEILING).is_err(), "not yet");
+    let late = admin.now + SILENT_CEILING + Duration::from_secs(1);
+    assert_eq!(connect(late).expect("silent past the ceiling").cntlid, 9);
+}
+
 /// A discovery controller whose host asked for no keep-alive (KATO 0, as `nvme discover`
 /// does) ends after two minutes without a command, as with Linux's nvmet: any host may
 /// connect there, and would otherwise hold its connection for good. An NVM controller

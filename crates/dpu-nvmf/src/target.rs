@@ -79,12 +79,20 @@ pub const MAX_DISCOVERY_CONTROLLERS: usize = 4096;
 
 /// How long a controller's host may send nothing (no command on its admin queue, no
 /// traffic on its I/O queues) before a new Connect to one of its full tables may take
-/// its place. A live host is never that silent: a Linux host sends Keep Alive every
-/// KATO/2 (KATO 5 s by default; a persistent discovery controller, its own KATO), and
-/// Linux's nvmet ends a discovery controller that asked for no keep-alive after the same
-/// two minutes ([`DISCOVERY_DEFAULT_KATO_MS`]). Without it, peers that connect and fall
-/// silent with a huge KATO would hold every place for weeks.
+/// its place, unless its KATO is longer ([`SILENT_CEILING`]). A live host is never that
+/// silent: a Linux host sends Keep Alive every KATO/4 with Traffic Based Keep Alive, as
+/// an I/O controller here offers, KATO/2 without (KATO 5 s by default; a persistent
+/// discovery controller, its own KATO), and Linux's nvmet ends a discovery controller
+/// that asked for no keep-alive after the same two minutes
+/// ([`DISCOVERY_DEFAULT_KATO_MS`]).
 pub const SILENT_FLOOR: Duration = Duration::from_secs(120);
+/// The most a host with a KATO longer than [`SILENT_FLOOR`] may be silent before its
+/// controller yields its place to a new Connect to a full table: its KATO (silent past
+/// it, the Keep Alive Timer ends it anyway), but no more than this, else peers that
+/// connect with a huge KATO and fall silent would hold every place for weeks. A live
+/// host loses its place only with a KATO over 40 minutes (20 without Traffic Based Keep
+/// Alive), which leaves it silent longer than this.
+pub const SILENT_CEILING: Duration = Duration::from_secs(600);
 /// How long after its Connect a controller its host has not enabled (CC.EN = 1) keeps its
 /// place against a new Connect to one of its full tables: a Linux host enables its
 /// controller milliseconds after the Connect (after DH-HMAC-CHAP, if it must
@@ -937,8 +945,8 @@ mod tests {
 
     /// 64 addresses with 64 silent discovery controllers each (a huge KATO keeps them)
     /// fill the target's discovery table: a new Connect takes the place of the one silent
-    /// the longest once it has been silent past SILENT_FLOOR, not before, and never that
-    /// of a host still talking.
+    /// the longest once it has been silent past SILENT_CEILING (the most a huge KATO
+    /// gets), not before, and never that of a host still talking.
     #[test]
     fn a_full_discovery_table_makes_room_from_the_longest_silent() {
         let t = Target::new();
@@ -955,7 +963,7 @@ mod tests {
             heard_at(c, t0());
         }
         // The oldest still talks; the next oldest is the longest silent.
-        let late = t0() + SILENT_FLOOR;
+        let late = t0() + SILENT_CEILING;
         heard_at(&held[0], late);
         let newcomer = IpAddr::from([192, 0, 2, 1]);
         assert_eq!(from(newcomer, late).unwrap_err(), ConnectRefusal::Busy, "none silent enough");

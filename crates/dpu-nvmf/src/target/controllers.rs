@@ -2,14 +2,15 @@
 //! at an admin queue's Connect and their removal, and the place each holds in its
 //! subsystem's table or the target's discovery table. A full table gives a new Connect
 //! the place of a controller whose host has not proven who it is, or of one idle past
-//! [`SETUP_GRACE`] or [`SILENT_FLOOR`] ([`room_among`]); else the Connect is refused.
+//! [`SETUP_GRACE`] or silent past [`SILENT_FLOOR`] (or its KATO, up to [`SILENT_CEILING`])
+//! ([`room_among`]); else the Connect is refused.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::fabrics::DISCOVERY_NQN;
 use tokio::sync::watch;
@@ -25,8 +26,8 @@ use super::{
     ALL_CNTLIDS, MAX_CONTROLLERS_PER_ADDRESS, MAX_CONTROLLERS_PER_HOST, MAX_CONTROLLERS_PER_PREFIX,
     MAX_CONTROLLERS_PER_SUBSYSTEM, MAX_DISCOVERY_CONTROLLERS,
     MAX_DISCOVERY_CONTROLLERS_PER_ADDRESS, MAX_DISCOVERY_CONTROLLERS_PER_PREFIX, NSID_ALL,
-    RESERVATION_LOG_MAX, Registry, SETUP_GRACE, SILENT_FLOOR, Subsystem, Target, TargetStats,
-    keep_alive_timeout,
+    RESERVATION_LOG_MAX, Registry, SETUP_GRACE, SILENT_CEILING, SILENT_FLOOR, Subsystem, Target,
+    TargetStats, keep_alive_timeout,
 };
 
 /// Asynchronous-event relevant state of a controller.
@@ -280,13 +281,14 @@ impl Controller {
 
     /// Since when the controller has been idle, and how, if a new Connect to a full table
     /// may take its place at `now` ([`room_among`]): not enabled by its host within
-    /// [`SETUP_GRACE`] of its Connect, or its host silent for [`SILENT_FLOOR`].
+    /// [`SETUP_GRACE`] of its Connect, or its host silent longer than it may be
+    /// ([`silence_allowed`]).
     fn idle(&self, now: Instant) -> Option<(Instant, Eviction)> {
         let st = self.state();
         let heard = st.heard.unwrap_or(self.connected);
         if !st.enabled_once && now.saturating_duration_since(self.connected) > SETUP_GRACE {
             Some((heard, Eviction::NeverEnabled))
-        } else if now.saturating_duration_since(heard) > SILENT_FLOOR {
+        } else if now.saturating_duration_since(heard) > silence_allowed(st.kato_ms) {
             Some((heard, Eviction::Silent))
         } else {
             None
@@ -353,8 +355,17 @@ enum Eviction {
     Unproven,
     /// Its host has not enabled it within [`SETUP_GRACE`] of its Connect.
     NeverEnabled,
-    /// Its host has sent nothing for [`SILENT_FLOOR`].
+    /// Its host has sent nothing for longer than it may ([`silence_allowed`]).
     Silent,
+}
+
+/// How long the host of a controller with keep-alive timeout `kato_ms` may send nothing
+/// before the controller yields its place to a new Connect to a full table:
+/// [`SILENT_FLOOR`], or its KATO when longer (a live host sends Keep Alive within it;
+/// silent past it, the Keep Alive Timer ends the controller anyway), up to
+/// [`SILENT_CEILING`].
+fn silence_allowed(kato_ms: u32) -> Duration {
+    Duration::from_millis(u64::from(kato_ms)).clamp(SILENT_FLOOR, SILENT_CEILING)
 }
 
 /// The controller among `candidates` (the ones of a full table) a new Connect may take
@@ -363,8 +374,8 @@ enum Eviction {
 /// addresses one machine may take) holding the most of them, so a peer flooding Connects
 /// with a host's NQN (and without its secret) ends its own controllers, not the one the
 /// real host, from another address, is still authenticating. Else the one whose host has
-/// been silent the longest, among those not enabled within [`SETUP_GRACE`] or silent for
-/// [`SILENT_FLOOR`]: a few addresses that connect and fall silent would otherwise lock
+/// been silent the longest, among those not enabled within [`SETUP_GRACE`] or silent
+/// longer than they may be ([`silence_allowed`]): a few addresses that connect and fall silent would otherwise lock
 /// every other host out of the table.
 fn room_among<'a>(
     candidates: impl Iterator<Item = &'a Arc<Controller>> + Clone,
