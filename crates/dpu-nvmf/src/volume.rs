@@ -800,6 +800,33 @@ impl Drop for Volume {
         if *self.limited.get_mut() {
             count_rate_limited(false);
         }
+        self.close_off_the_reactor();
+    }
+}
+
+/// What a dropped [`Volume`] keeps while its backend closes on a blocking thread
+/// ([`Volume::close_off_the_reactor`]); nobody uses it.
+#[derive(Debug)]
+struct Closed;
+
+impl BlockBackend for Closed {
+    fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<()> {
+        Err(io::ErrorKind::NotConnected.into())
+    }
+    fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
+        Err(io::ErrorKind::NotConnected.into())
+    }
+    fn flush(&self) -> io::Result<()> {
+        Err(io::ErrorKind::NotConnected.into())
+    }
+    fn write_zeroes(&self, _: u64, _: u64) -> io::Result<()> {
+        Err(io::ErrorKind::NotConnected.into())
+    }
+    fn deallocate(&self, _: u64, _: u64) -> io::Result<()> {
+        Err(io::ErrorKind::NotConnected.into())
+    }
+    fn volatile_cache(&self) -> bool {
+        false
     }
 }
 
@@ -823,6 +850,21 @@ pub struct Volume {
 }
 
 impl Volume {
+    /// Closes a backend that may block on its way out on a blocking thread when dropped
+    /// within a tokio runtime: the last close of a block device waits for its dirty
+    /// pages to be written (Linux's `blkdev_release` syncs it), an NFS file's flushes
+    /// them, and the last reference to a volume often goes on an async task (a Sync
+    /// replacing its volumes, a connection letting a removed namespace go). Elsewhere,
+    /// or once the runtime is shutting down, it closes where it is.
+    fn close_off_the_reactor(&mut self) {
+        if self.backend.memory_only() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let backend = std::mem::replace(&mut self.backend, Box::new(Closed));
+        drop(runtime.spawn_blocking(move || drop(backend)));
+    }
+
     /// How long its reads, writes and flushes take on the device (file and block device
     /// volumes; a RAM volume's copies are not counted).
     pub fn latency(&self) -> &VolumeLatency {
@@ -1025,6 +1067,8 @@ impl Volume {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
     use super::*;
 
     fn exercise(v: &Volume) {
@@ -1288,5 +1332,62 @@ mod tests {
         assert!(
             matches!(Volume::ram("x", 4096, huge), Err(VolumeError::RamTooLarge(s)) if s == huge)
         );
+    }
+
+    /// A backend that notes on which thread it is dropped.
+    #[derive(Debug)]
+    struct NotesItsClose(Arc<Mutex<Option<std::thread::ThreadId>>>);
+
+    impl Drop for NotesItsClose {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() = Some(std::thread::current().id());
+        }
+    }
+
+    impl BlockBackend for NotesItsClose {
+        fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_zeroes(&self, _: u64, _: u64) -> io::Result<()> {
+            Ok(())
+        }
+        fn deallocate(&self, _: u64, _: u64) -> io::Result<()> {
+            Ok(())
+        }
+        fn volatile_cache(&self) -> bool {
+            true
+        }
+    }
+
+    /// A volume dropped on an async task closes its backend on a blocking thread (a
+    /// block device's last close waits for its writeback), not on the reactor; outside
+    /// a runtime, where it is.
+    #[tokio::test]
+    async fn a_volume_dropped_on_the_reactor_closes_its_backend_off_it() {
+        let closed = Arc::new(Mutex::new(None));
+        let backend = Box::new(NotesItsClose(closed.clone()));
+        drop(Volume::new("v", 512, 1 << 20, backend).unwrap());
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let on = loop {
+            if let Some(thread) = *closed.lock().unwrap() {
+                break thread;
+            }
+            assert!(Instant::now() < deadline, "never closed");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        };
+        assert_ne!(on, std::thread::current().id(), "closed on the reactor");
+        std::thread::spawn(move || {
+            let closed = Arc::new(Mutex::new(None));
+            drop(Volume::new("v", 512, 1 << 20, Box::new(NotesItsClose(closed.clone()))));
+            assert_eq!(*closed.lock().unwrap(), Some(std::thread::current().id()));
+        })
+        .join()
+        .unwrap();
     }
 }
