@@ -2041,6 +2041,10 @@ impl Connection {
         } else {
             match &self.bound {
                 None => Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR)),
+                // Admission checked it, but a command may run later (its data came by
+                // R2T, a rate limit held it): a queue whose re-authentication failed
+                // meanwhile runs nothing more, answered as admission answers.
+                Some(_) if self.auth_pending() => Outcome::Done(fail(cid, Status::AUTH_REQUIRED)),
                 Some(b) if b.qid == 0 => {
                     set_features = sqe.opcode == admin_opcode::SET_FEATURES;
                     self.admin(&sqe, now)

@@ -5563,6 +5563,85 @@ mod dhchap_auth {
             assert!(a.conn.is_closed().is_none(), "alive at {s} s on its host's I/O");
         }
     }
+    /// An authenticated controller (HOST's admin queue, enabled) and an I/O queue of it
+    /// that has authenticated too.
+    fn authenticated_io_queue(t: &Arc<Target>) -> (H, H) {
+        let mut a = H::new(t, false, false);
+        let cntlid = a.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0).dw0 as u16;
+        a.authenticate(1);
+        a.enable();
+        let mut q = H::new(t, false, false);
+        assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
+        q.authenticate(2);
+        (a, q)
+    }
+
+    /// Fails the queue's re-authentication: a new transaction answered with a wrong
+    /// secret (the Failure1 not yet read).
+    fn fail_reauthentication(q: &mut H, tid: u16) {
+        let c = q.start_auth(tid);
+        assert!(q.reply(&c, &secret(9), None).status.is_success());
+    }
+
+    /// A write accepted before a failed re-authentication, its data asked for by R2T:
+    /// the data that comes after the failure is not written (the queue runs nothing
+    /// more), the command fails as admission fails it, and the queue still ends with
+    /// its Failure1.
+    #[test]
+    fn a_write_whose_data_comes_after_a_failed_reauthentication_does_not_run() {
+        let t = target_with_secret(false);
+        let (_a, mut q) = authenticated_io_queue(&t);
+        q.cid = 20;
+        let mut w = rw(io_opcode::WRITE, 0, 32, 16384);
+        w.cid = q.cid;
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: w, data: Bytes::new() }));
+        let p = q.pdus();
+        let [Pdu::R2t(r2t)] = p.as_slice() else { panic!("{p:?}") };
+        fail_reauthentication(&mut q, 3);
+        let p = send_asked(&mut q, r2t);
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+        assert_eq!((c.cid, c.status), (20, Status::AUTH_REQUIRED.with_dnr()));
+        let mut on_disk = vec![0xEEu8; 16384];
+        t.namespace(SUB, 1).unwrap().volume.backend().read_at(&mut on_disk, 0).unwrap();
+        assert!(on_disk.iter().all(|&b| b == 0), "nothing written");
+        q.expect_failure1(failure::FAILED);
+    }
+
+    /// Commands a rate limit held from before a failed re-authentication (virtual time):
+    /// when the limit lets them go, a read fails as admission fails it and a write by
+    /// R2T is refused without asking for its data.
+    #[test]
+    fn commands_held_by_a_rate_limit_do_not_run_after_a_failed_reauthentication() {
+        use crate::rate_limit::RateLimit;
+        let t = target_with_secret(false);
+        let (_a, mut q) = authenticated_io_queue(&t);
+        let limited = t.namespace(SUB, 1).unwrap().volume.clone();
+        limited.set_rate_limit(RateLimit { iops: 10, bytes_per_second: 0 }, q.now);
+        // The bucket holds one command: the first read runs, the rest wait.
+        q.cid = 20;
+        assert_eq!(completed(&q.cmd(rw(io_opcode::READ, 0, 1, 512), &[])), [21]);
+        assert!(q.cmd(rw(io_opcode::READ, 0, 1, 512), &[]).is_empty(), "held");
+        q.cid += 1;
+        let mut w = rw(io_opcode::WRITE, 0, 32, 16384);
+        w.cid = q.cid;
+        q.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: w, data: Bytes::new() }));
+        assert!(q.pdus().is_empty(), "held before its R2T");
+        fail_reauthentication(&mut q, 3);
+        limited.set_rate_limit(RateLimit::default(), q.now);
+        q.now += Duration::from_millis(100);
+        q.conn.tick(q.now);
+        let p = q.pdus();
+        let refused: Vec<_> = p
+            .iter()
+            .map(|p| match p {
+                Pdu::CapsuleResp(c) => (c.cid, c.status),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let required = Status::AUTH_REQUIRED.with_dnr();
+        assert_eq!(refused, [(22, required), (23, required)]);
+        q.expect_failure1(failure::FAILED);
+    }
 }
 
 /// One Error Information entry of a log page: (Error Count, SQID, CID, status, location,

@@ -14,7 +14,7 @@ use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::pdu::DataPduHeader;
 use dpu_nvmf_proto::{Bytes, BytesMut, Cqe, DataPdu, FatalError, Fes, R2t, Sqe};
 
-use super::{Cmd, Connection, R2T_BUDGET, Throttled, WaitingR2t};
+use super::{Cmd, Connection, R2T_BUDGET, Throttled, WaitingR2t, fail};
 
 impl Connection {
     /// Asks for a command's data by R2T, unless its volume's rate limit holds it back:
@@ -100,6 +100,13 @@ impl Connection {
         if self.closed.is_some() {
             // Nothing gives `pooled` back once closed: return it now.
             self.cfg.write_budget.give_back(pooled as usize);
+            return;
+        }
+        if self.auth_pending() {
+            // A re-authentication failed while the R2T waited (for its rate limit or the
+            // budgets): the command would not run (`run`), so its data is not asked for.
+            self.cfg.write_budget.give_back(pooled as usize);
+            self.send_failure(&sqe, fail(sqe.cid, Status::AUTH_REQUIRED));
             return;
         }
         self.r2t_granted += length as usize;
