@@ -2154,7 +2154,7 @@ impl Connection {
 
     /// Sends the failed completion of `sqe`, recorded in the controller's error log and,
     /// on an I/O queue, counted against the namespace it names, if the host sees that one
-    /// (a host not yet authenticated counts against none).
+    /// (see [`send_failure_at`](Self::send_failure_at)).
     fn send_failure(&mut self, sqe: &Sqe, cqe: Cqe) {
         let io = self.bound.as_ref().is_some_and(|b| b.qid != 0);
         let ns = if io && !sqe.is_fabrics() && !self.auth_pending() {
@@ -2169,16 +2169,20 @@ impl Connection {
     /// (NVMe Base 2.0 §5.16.1.2) and counted in the errors of `ns`, the command's
     /// namespace: the one place both happen, so no refusal escapes them, wherever it is
     /// found (at admission, before an R2T, when the command or its volume operation
-    /// runs). Before the queue is bound there is no controller and nothing is recorded.
-    /// The More bit stays clear, so the status a host sees is the same with or without
-    /// the log.
+    /// runs). Before the queue is bound there is no controller and nothing is recorded;
+    /// nor while the queue is not authenticated: anyone who knows the NQNs, Host ID and
+    /// CNTLID may connect one to a live controller, and must not push its host's entries
+    /// out of the log or raise its SMART error count. The More bit stays clear, so the
+    /// status a host sees is the same with or without the log.
     fn send_failure_at(&mut self, cqe: Cqe, site: ErrorSite, ns: Option<&Namespace>) {
-        if let Some(ns) = ns {
-            ns.stats.errors.fetch_add(1, Ordering::Relaxed);
-        }
-        if let Some(b) = &self.bound {
-            let entry = ErrorEntry { sqid: b.qid, cid: cqe.cid, status: cqe.status, site };
-            b.ctrl.errors().record(entry);
+        if !self.auth_pending() {
+            if let Some(ns) = ns {
+                ns.stats.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(b) = &self.bound {
+                let entry = ErrorEntry { sqid: b.qid, cid: cqe.cid, status: cqe.status, site };
+                b.ctrl.errors().record(entry);
+            }
         }
         self.send_cqe(cqe);
     }

@@ -5642,6 +5642,49 @@ mod dhchap_auth {
         assert_eq!(refused, [(22, required), (23, required)]);
         q.expect_failure1(failure::FAILED);
     }
+
+    /// A peer that knows HOST's NQN, Host ID and CNTLID but not its secret can connect
+    /// an I/O queue to its live controller; what it gets refused there is not the host's
+    /// error: the controller's Error Information log and SMART error count stay as the
+    /// host left them (as the namespace's error count and Keep Alive do).
+    #[test]
+    fn an_unauthenticated_queue_leaves_the_controllers_error_log_alone() {
+        let t = target_with_secret(false);
+        let mut a = H::new(&t, false, false);
+        let cntlid = a.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0).dw0 as u16;
+        a.authenticate(1);
+        a.enable();
+        // The host's own error: one entry.
+        let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
+        g.cdw[0] = 0x42;
+        assert_eq!(a.run(g, &[]).0.status, Status::INVALID_FIELD.with_dnr());
+        // (the newest entry's Error Count, SMART's error entries, the whole log)
+        let log = |a: &mut H| {
+            let (c, page) = a.run(log_page(1, 64 * 64), &[]);
+            assert!(c.status.is_success());
+            let (c, smart) = a.run(log_page(2, 512), &[]);
+            assert!(c.status.is_success());
+            let newest = u64::from_le_bytes(page[0..8].try_into().unwrap());
+            (newest, u128::from_le_bytes(smart[176..192].try_into().unwrap()), page)
+        };
+        let before = log(&mut a);
+        assert_eq!((before.0, before.1), (1, 1));
+        // The peer's queue: 64 Flushes and a malformed Authentication Receive, refused.
+        let mut q = H::new(&t, false, false);
+        assert!(q.connect(SUB, 1, cntlid, 0, 0).status.is_success());
+        for _ in 0..64 {
+            let mut flush = Sqe::new(io_opcode::FLUSH, 0);
+            flush.nsid = 1;
+            assert_eq!(q.run(flush, &[]).0.status, Status::AUTH_REQUIRED.with_dnr());
+        }
+        let mut r = AuthTransfer::dhchap(4096).to_receive_sqe(0);
+        r.set_sgl(SglDescriptor::transport(0));
+        assert_eq!(q.run(r, &[]).0.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+        assert!(q.conn.is_closed().is_none());
+        let after = log(&mut a);
+        assert_eq!((after.0, after.1), (1, 1), "the host's count as it was");
+        assert!(after.2 == before.2, "the host's entries as they were");
+    }
 }
 
 /// One Error Information entry of a log page: (Error Count, SQID, CID, status, location,
