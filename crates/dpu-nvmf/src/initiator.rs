@@ -49,7 +49,7 @@ use std::time::Duration;
 /// The shared byte buffer of [`Completion::data`] and [`HostQueue::start_shared`].
 pub use dpu_nvmf_proto::Bytes;
 use dpu_nvmf_proto::auth::{
-    AuthMessage, AuthTransfer, Failure, Negotiate, Reply, dh_group, failure, hash,
+    AuthMessage, AuthTransfer, Challenge, Failure, Negotiate, Reply, dh_group, failure, hash,
 };
 use dpu_nvmf_proto::cqe::Status;
 use dpu_nvmf_proto::fabrics::{
@@ -120,6 +120,50 @@ fn auth_refused(wanted: &str, got: &AuthMessage) -> InitiatorError {
         )),
         other => InitiatorError::Auth(format!("expected {wanted}, got {other:?}")),
     }
+}
+
+/// Why this host ends a DH-HMAC-CHAP transaction (see [`HostQueue::authenticate`]).
+#[derive(Debug)]
+struct AuthAbort {
+    /// The reason code explanation of the `AUTH_Failure2` this host sends (reason code
+    /// 01h, NVMe Base 2.2 §8.3.4.5), when it is the one that refuses; none when the
+    /// controller ended the transaction or a command failed, as Linux's host sends none.
+    failure2: Option<u8>,
+    error: InitiatorError,
+}
+
+impl AuthAbort {
+    /// This host refuses, with `explanation` (a [`failure`] code).
+    fn refuse(explanation: u8, why: impl Into<String>) -> Self {
+        AuthAbort { failure2: Some(explanation), error: InitiatorError::Auth(why.into()) }
+    }
+}
+
+impl From<InitiatorError> for AuthAbort {
+    fn from(error: InitiatorError) -> Self {
+        AuthAbort { failure2: None, error }
+    }
+}
+
+/// Whether this host can answer Challenge `c`, as Linux's host judges it
+/// (`nvme_auth_process_dhchap_challenge`): a hash it knows with HL its digest length, a
+/// DH group it knows with a DH value, or the NULL group without one.
+fn check_challenge(c: &Challenge) -> Result<(), AuthAbort> {
+    let Some(hl) = hash::len(c.hash) else {
+        return Err(AuthAbort::refuse(failure::HASH_UNUSABLE, format!("unknown hash {}", c.hash)));
+    };
+    if c.challenge.len() != hl {
+        let why = format!("HL {} for hash {} of {hl} bytes", c.challenge.len(), c.hash);
+        return Err(AuthAbort::refuse(failure::HASH_UNUSABLE, why));
+    }
+    let refused = match c.dh_group {
+        dh_group::NULL if c.dh_value.is_empty() => return Ok(()),
+        dh_group::NULL => (failure::INCORRECT_PAYLOAD, "a DH value with the NULL DH group"),
+        g if DhGroup::get(g).is_none() => (failure::DHGROUP_UNUSABLE, "an unknown DH group"),
+        _ if c.dh_value.is_empty() => (failure::DHGROUP_UNUSABLE, "a DH group without a value"),
+        _ => return Ok(()),
+    };
+    Err(AuthAbort::refuse(refused.0, format!("the controller's challenge has {}", refused.1)))
 }
 
 /// Connection options of the host.
@@ -1124,12 +1168,23 @@ impl HostQueue {
     /// One DH-HMAC-CHAP transaction as Linux's host runs it: Negotiate (offering the NULL
     /// group and ffdhe2048-8192), Challenge, Reply (with our DH value when the controller
     /// chose a group), Success1 and, with a controller secret, Success2 after checking the
-    /// controller's response (a wrong one gets `AUTH_Failure2`).
+    /// controller's response. A transaction that fails ends the queue (the Connect has
+    /// failed), after an `AUTH_Failure2` when this host is the one that refuses: a
+    /// Challenge it cannot answer, a Success1 of another hash length, a wrong controller
+    /// response ([`AuthAbort`]). Without a secret nothing is sent and the queue stays.
     pub async fn authenticate(&mut self, subnqn: &str) -> Result<(), InitiatorError> {
         let Some(secret) = self.opts.dhchap_secret.clone() else {
             return Err(InitiatorError::Auth("the controller requires authentication".into()));
         };
         let tid = self.qid;
+        match self.dhchap(subnqn, &secret, tid).await {
+            Ok(()) => Ok(()),
+            Err(abort) => Err(self.abort_auth(tid, abort).await),
+        }
+    }
+
+    /// The messages of [`authenticate`](Self::authenticate)'s transaction `tid`.
+    async fn dhchap(&mut self, subnqn: &str, secret: &Secret, tid: u16) -> Result<(), AuthAbort> {
         let negotiate = AuthMessage::Negotiate(Negotiate {
             tid,
             sc_c: 0,
@@ -1146,45 +1201,58 @@ impl HostQueue {
         self.auth_ok(&negotiate).await?;
         let c = match self.auth_receive(4096).await? {
             AuthMessage::Challenge(c) if c.tid == tid => c,
-            other => return Err(auth_refused("a challenge", &other)),
+            other => return Err(auth_refused("a challenge", &other).into()),
         };
+        check_challenge(&c)?;
         // With a DH group: our key pair, the session key, and challenges augmented with it
         // (computed on a blocking thread: milliseconds of exponentiation).
-        let (dh_value, session_key) = match c.dh_group {
-            dh_group::NULL => (Vec::new(), None),
-            id => {
+        let (dh_value, session_key) = match DhGroup::get(c.dh_group) {
+            // The NULL group: `check_challenge` refused unknown ones.
+            None => (Vec::new(), None),
+            Some(group) => {
                 let theirs = c.dh_value.clone();
                 let agreed = tokio::task::spawn_blocking(move || {
-                    let key = DhGroup::get(id).and_then(DhGroup::generate).ok_or_else(|| {
-                        InitiatorError::Auth(format!("the controller chose DH group {id}"))
+                    let key = group.generate().ok_or_else(|| {
+                        AuthAbort::refuse(failure::FAILED, "no random numbers for our DH key")
                     })?;
+                    // One outside 2..p-2 or of another length (RFC 7919 §5.1) is refused.
                     let ks = key.session_key(&theirs).ok_or_else(|| {
-                        InitiatorError::Auth("the controller's DH value is not usable".into())
+                        AuthAbort::refuse(
+                            failure::INCORRECT_PAYLOAD,
+                            "the controller's DH value is not usable",
+                        )
                     })?;
-                    Ok::<_, InitiatorError>((key.public.clone(), ks))
+                    Ok::<_, AuthAbort>((key.public.clone(), ks))
                 })
                 .await
-                .map_err(|e| InitiatorError::Auth(format!("DH computation failed: {e}")))??;
+                .map_err(|e| {
+                    AuthAbort::refuse(failure::FAILED, format!("DH computation failed: {e}"))
+                })??;
                 (agreed.0, Some(agreed.1))
             }
         };
+        // The hash is known (`check_challenge`): these cannot fail.
+        let unknown_hash =
+            || AuthAbort::refuse(failure::HASH_UNUSABLE, format!("unknown hash {}", c.hash));
         let augment = |challenge: &[u8]| match &session_key {
             Some(ks) => dhchap::augmented_challenge(c.hash, ks, challenge),
             None => Some(challenge.to_vec()),
         };
-        let unknown_hash = || InitiatorError::Auth(format!("unknown hash {}", c.hash));
         let c1 = augment(&c.challenge).ok_or_else(unknown_hash)?;
         let hostnqn = self.opts.hostnqn.clone();
         let x = Exchange { hash: c.hash, challenge: &c1, seqnum: c.seqnum, tid, sc_c: 0 };
         let response =
-            dhchap::host_response(&x, &secret, &hostnqn, subnqn).ok_or_else(unknown_hash)?;
+            dhchap::host_response(&x, secret, &hostnqn, subnqn).ok_or_else(unknown_hash)?;
         let hl = response.len();
         let ctrl = self.opts.dhchap_ctrl_secret.clone();
         // A predictable C2 or S2 would let a replayed Success1 pass: no randomness, no
         // controller authentication.
         let (c2, s2) = match ctrl {
             Some(_) => dhchap::random_bytes(hl).zip(dhchap::random_seqnum()).ok_or_else(|| {
-                InitiatorError::Auth("no random numbers for the controller's challenge".into())
+                AuthAbort::refuse(
+                    failure::FAILED,
+                    "no random numbers for the controller's challenge",
+                )
             })?,
             None => (vec![0; hl], 0),
         };
@@ -1199,8 +1267,13 @@ impl HostQueue {
         self.auth_ok(&reply).await?;
         let s1 = match self.auth_receive(4096).await? {
             AuthMessage::Success1(s) if s.tid == tid => s,
-            other => return Err(auth_refused("Success1", &other)),
+            other => return Err(auth_refused("Success1", &other).into()),
         };
+        // As Linux's host (`nvme_auth_process_dhchap_success1`): HL is the transaction's.
+        if usize::from(s1.hash_len) != hl {
+            let why = format!("Success1 with HL {} for a {hl}-byte hash", s1.hash_len);
+            return Err(AuthAbort::refuse(failure::HASH_UNUSABLE, why));
+        }
         let Some(ctrl) = ctrl else { return Ok(()) };
         let c2 = augment(&c2).ok_or_else(unknown_hash)?;
         let x = Exchange { hash: c.hash, challenge: &c2, seqnum: s2, tid, sc_c: 0 };
@@ -1210,11 +1283,22 @@ impl HostQueue {
             _ => false,
         };
         if !proved {
-            let f = Failure { tid, reason: failure::REASON_FAILED, explanation: failure::FAILED };
-            self.auth_ok(&AuthMessage::Failure2(f)).await?;
-            return Err(InitiatorError::Auth("the controller's response is wrong".into()));
+            return Err(AuthAbort::refuse(failure::FAILED, "the controller's response is wrong"));
         }
-        self.auth_ok(&AuthMessage::Success2 { tid }).await
+        Ok(self.auth_ok(&AuthMessage::Success2 { tid }).await?)
+    }
+
+    /// Ends failed transaction `tid` as Linux's host does (`nvme_queue_auth_work`): its
+    /// `AUTH_Failure2` first if it has one, then the queue, so the controller does not
+    /// wait for a message that never comes. Returns the abort's error.
+    async fn abort_auth(&mut self, tid: u16, abort: AuthAbort) -> InitiatorError {
+        if let Some(explanation) = abort.failure2 {
+            let f = Failure { tid, reason: failure::REASON_FAILED, explanation };
+            // Best effort: the queue ends whether the controller takes it or not.
+            let _ = self.auth_send(&AuthMessage::Failure2(f).to_bytes()).await;
+        }
+        let mut wait = self.new_wait();
+        self.fatal(abort.error, None, &mut wait).await
     }
 
     async fn auth_ok(&mut self, msg: &AuthMessage) -> Result<(), InitiatorError> {
@@ -1553,6 +1637,7 @@ mod tests {
     use std::sync::Arc;
 
     use dpu_nvmf_proto::IcResp;
+    use dpu_nvmf_proto::auth::{Challenge, Success1};
     use dpu_nvmf_proto::pdu::encode_capsule_resp;
 
     use super::*;
@@ -2474,6 +2559,154 @@ mod tests {
             assert!(matches!(q.start_read(1, 0, 1, 512).await, Err(InitiatorError::Broken(_))));
             drop(q);
             assert!(controller.await.unwrap().is_none());
+        }
+    }
+
+    /// A controller that asks for authentication in its Connect response (CNTLID 1,
+    /// AUTHREQ ATR), takes the host's Authentication Sends and answers its n-th
+    /// Authentication Receive with `answers[n]` (the last again past the end); it reads
+    /// until the host hangs up and returns the messages the host sent.
+    async fn authenticating_controller(
+        listener: tokio::net::TcpListener,
+        answers: Vec<Vec<u8>>,
+    ) -> Vec<AuthMessage> {
+        use dpu_nvmf_proto::fabrics::fctype;
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut dec = PduDecoder::new(DecoderConfig::controller());
+        let mut sent = Vec::new();
+        let mut received = 0;
+        loop {
+            let pdu = loop {
+                if let Some(p) = dec.decode().unwrap() {
+                    break p;
+                }
+                if !s.read_buf(dec.receive_buf(4096)).await.is_ok_and(|n| n > 0) {
+                    return sent;
+                }
+            };
+            let f = Framing::PLAIN;
+            let mut out = Vec::new();
+            match pdu {
+                Pdu::IcReq(_) => {
+                    let resp =
+                        IcResp { pfv: 0, cpda: 0, hdgst: false, ddgst: false, maxh2cdata: 4096 };
+                    dpu_nvmf_proto::encode_ic_resp(&resp, &mut out);
+                }
+                Pdu::CapsuleCmd(c) => {
+                    let mut cqe = Cqe::new(c.sqe.cid, Status::SUCCESS);
+                    match c.sqe.fctype() {
+                        fctype::CONNECT => cqe.dw0 = 1 | CONNECT_AUTHREQ_ATR,
+                        fctype::AUTH_SEND => sent.push(AuthMessage::parse(&c.data).unwrap()),
+                        fctype::AUTH_RECV => {
+                            let answer = &answers[received.min(answers.len() - 1)];
+                            received += 1;
+                            let h = DataPduHeader {
+                                cccid: c.sqe.cid,
+                                ttag: 0,
+                                datao: 0,
+                                last: true,
+                                success: false,
+                            };
+                            dpu_nvmf_proto::pdu::encode_c2h_data(&h, answer, &f, &mut out).unwrap();
+                        }
+                        _ => {}
+                    }
+                    encode_capsule_resp(&cqe, &f, &mut out);
+                }
+                _ => continue,
+            }
+            if s.write_all(&out).await.is_err() {
+                return sent;
+            }
+        }
+    }
+
+    /// Messages of a controller this host cannot go along with, as Linux's host judges
+    /// them (`nvme_auth_process_dhchap_challenge`, `nvme_auth_dhchap_exponential`,
+    /// `nvme_auth_process_dhchap_success1`): the host sends AUTH_Failure2 with the reason
+    /// code explanation (reason code 01h, NVMe Base 2.2 §8.3.4.5), fails the Connect and
+    /// ends the queue, so the controller does not wait for a message that never comes.
+    #[tokio::test]
+    async fn a_controller_message_the_host_refuses_gets_failure2_and_ends_the_queue() {
+        let challenge = |hash: u8, hl: usize, dh_group: u8, dh_value: Vec<u8>| {
+            let c = Challenge {
+                tid: 1,
+                hash,
+                dh_group,
+                seqnum: 7,
+                challenge: vec![0x42; hl],
+                dh_value,
+            };
+            AuthMessage::Challenge(c).to_bytes()
+        };
+        let mut one = vec![0u8; 256];
+        one[255] = 1;
+        let sha384_success1 =
+            AuthMessage::Success1(Success1 { tid: 1, hash_len: 48, response: None }).to_bytes();
+        let cases = [
+            (
+                "HL not the hash's",
+                vec![challenge(hash::SHA256, 48, dh_group::NULL, vec![])],
+                failure::HASH_UNUSABLE,
+            ),
+            (
+                "unknown hash",
+                vec![challenge(9, 32, dh_group::NULL, vec![])],
+                failure::HASH_UNUSABLE,
+            ),
+            (
+                "unknown DH group",
+                vec![challenge(hash::SHA256, 32, 7, vec![])],
+                failure::DHGROUP_UNUSABLE,
+            ),
+            (
+                "a DH value with the NULL group",
+                vec![challenge(hash::SHA256, 32, dh_group::NULL, vec![1; 8])],
+                failure::INCORRECT_PAYLOAD,
+            ),
+            (
+                "no DH value with ffdhe2048",
+                vec![challenge(hash::SHA256, 32, dh_group::FFDHE2048, vec![])],
+                failure::DHGROUP_UNUSABLE,
+            ),
+            (
+                "DH value 1",
+                vec![challenge(hash::SHA256, 32, dh_group::FFDHE2048, one)],
+                failure::INCORRECT_PAYLOAD,
+            ),
+            (
+                "Success1 of another hash length",
+                vec![challenge(hash::SHA256, 32, dh_group::NULL, vec![]), sha384_success1],
+                failure::HASH_UNUSABLE,
+            ),
+        ];
+        for (what, answers, explanation) in cases {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let controller = tokio::spawn(authenticating_controller(listener, answers));
+            let opts =
+                HostOptions { dhchap_secret: Some(dhchap_secret(1)), ..HostOptions::default() };
+            let mut q = HostQueue::open(addr, &opts).await.unwrap();
+            let done = q.connect(NQN, 1, 7, 1).await;
+            assert!(matches!(&done, Err(InitiatorError::Auth(_))), "{what}: {done:?}");
+            assert!(
+                matches!(q.start_read(1, 0, 1, 512).await, Err(InitiatorError::Broken(_))),
+                "{what}: the queue takes nothing more"
+            );
+            // The host hung up without being dropped: the controller's reads ended.
+            let sent = tokio::time::timeout(Duration::from_secs(5), controller).await;
+            let sent = sent.unwrap_or_else(|_| panic!("{what}: the queue stayed open")).unwrap();
+            let (Some(AuthMessage::Negotiate(_)), Some(AuthMessage::Failure2(f))) =
+                (sent.first(), sent.last())
+            else {
+                panic!("{what}: {sent:?}")
+            };
+            assert_eq!(
+                (f.tid, f.reason, f.explanation),
+                (1, failure::REASON_FAILED, explanation),
+                "{what}"
+            );
+            drop(q);
         }
     }
 }
