@@ -415,11 +415,13 @@ mod tests {
     }
 
     /// Each prime has RFC 7919's form (top and bottom 64 bits set) and two keys agree in
-    /// each group; the two smallest also pass a Fermat test, as does (p - 1) / 2 (safe
-    /// primes, not typos; the larger ones' full-length exponentiations would take seconds in
-    /// a debug build, minutes under qemu-user).
+    /// each group; the two smallest also pass a Fermat test base 2, and 2 is a quadratic
+    /// residue of them (2^((p-1)/2) = 1, as for every prime p = 7 mod 8). Neither shows
+    /// that a prime is safe, nor the larger ones' (their full-length exponentiations would
+    /// take seconds in a debug build, minutes under qemu-user): that each prime is RFC
+    /// 7919's digit for digit is the digests' test below.
     #[test]
-    fn the_groups_are_safe_primes_of_rfc_7919_form() {
+    fn the_groups_have_rfc_7919_form_and_agree_on_keys() {
         for id in 1..=5u8 {
             let g = DhGroup::get(id).unwrap();
             let bytes = g.params.modulus().as_ref().to_be_bytes();
@@ -438,6 +440,45 @@ mod tests {
             assert_eq!(two.pow(&g.p_minus_1.shr(1)).retrieve(), one, "ffdhe{bits}");
         }
         assert!(DhGroup::get(0).is_none() && DhGroup::get(6).is_none());
+    }
+
+    /// Each group's prime is, digit for digit, the one OpenSSL has for the named group
+    /// (RFC 7919 Appendix A): the SHA-256 of its big-endian bytes. The digests were taken
+    /// with OpenSSL 3.0.19, not from `ffdhe.rs`: `openssl genpkey -genparam -algorithm DH
+    /// -pkeyopt group:ffdheN | openssl asn1parse` prints P as the first INTEGER, whose hex
+    /// went through `xxd -r -p | sha256sum`. A typo anywhere in a prime fails here; the
+    /// form and the agreement above would not see one in the middle.
+    #[test]
+    fn each_prime_is_the_rfc_7919_prime_openssl_has() {
+        let digests = [
+            (
+                dh_group::FFDHE2048,
+                "9cd3b7f336872f46c09428d1bbc19877a4d440512cda8d1c1cf0cd6e33698966",
+            ),
+            (
+                dh_group::FFDHE3072,
+                "0eaf67db3a839156d5013494a5318a772b5697d270d721f37f092efc69ea5a17",
+            ),
+            (
+                dh_group::FFDHE4096,
+                "4648414224ac881b3d0dc59b466f96d06a558278776807797ecf1f66ff397b3e",
+            ),
+            (
+                dh_group::FFDHE6144,
+                "227ac9066b3ddd9e193670cda2388fa884f65ba0cf98b742d1fe77a6687c79c7",
+            ),
+            (
+                dh_group::FFDHE8192,
+                "770b14efaf6f049929c523113b3fa99a8d11dab1b18af3609590122075d19833",
+            ),
+        ];
+        for (id, want) in digests {
+            let g = DhGroup::get(id).unwrap();
+            let p = g.params.modulus().as_ref().to_be_bytes();
+            assert_eq!(p.len(), g.value_len(), "DH group {id}: no leading zero byte");
+            let got = ring::digest::digest(&ring::digest::SHA256, &p);
+            assert_eq!(hex::encode(got.as_ref()), want, "DH group {id}");
+        }
     }
 
     #[test]

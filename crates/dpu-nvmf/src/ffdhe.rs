@@ -1,7 +1,9 @@
 //! The finite-field Diffie-Hellman groups of RFC 7919 (Appendix A), generator 2, as NVMe
 //! DH-HMAC-CHAP names them (DHGID 1-5). Generated from OpenSSL's named groups
-//! (`openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdheN`); the tests check each
-//! prime's RFC 7919 form (top and bottom 64 bits set) and that it and (p-1)/2 pass a Fermat test.
+//! (`openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdheN`); the tests in
+//! `dhchap.rs` check each prime against the SHA-256 digest of OpenSSL's (so a typo fails
+//! them), its RFC 7919 form (top and bottom 64 bits set), and that the two smallest pass a
+//! Fermat test base 2.
 
 /// ffdhe2048: the 2048-bit prime, big-endian hexadecimal.
 pub const FFDHE2048: &str = concat!(
