@@ -2035,7 +2035,7 @@ impl Connection {
 
     fn run(&mut self, sqe: Sqe, data: Bytes, now: Instant) {
         let cid = sqe.cid;
-        let mut set_features = false;
+        let mut admin = false;
         let outcome = if sqe.is_fabrics() {
             self.fabrics(&sqe, &data, now)
         } else {
@@ -2046,15 +2046,16 @@ impl Connection {
                 // meanwhile runs nothing more, answered as admission answers.
                 Some(_) if self.auth_pending() => Outcome::Done(fail(cid, Status::AUTH_REQUIRED)),
                 Some(b) if b.qid == 0 => {
-                    set_features = sqe.opcode == admin_opcode::SET_FEATURES;
+                    admin = true;
                     self.admin(&sqe, now)
                 }
                 Some(_) => self.io_cmd(&sqe, data),
             }
         };
-        // A notice it raised goes out after its answer: now if it is done, else once its
-        // volume operation ended (`finish_io`).
-        let deliver = set_features && matches!(outcome, Outcome::Done(_));
+        // Notices waiting go out after an admin command's answer, not at the next tick:
+        // one the command raised (a temperature threshold crossed) now if it is done,
+        // else once its volume operation ended (`finish_io`).
+        let deliver = admin && matches!(outcome, Outcome::Done(_));
         match outcome {
             Outcome::Done(cqe) if !cqe.status.is_success() => self.send_failure(&sqe, cqe),
             Outcome::Done(cqe) => self.send_cqe(cqe),
@@ -2078,9 +2079,9 @@ impl Connection {
         // A check whose command did not reach the volume holds no place.
         self.fence = None;
         if deliver {
-            // A notice it raised (a temperature threshold crossed) goes out right after
-            // its answer, as nvmet's event work runs at once, not at the next tick: the
-            // host's next command may read the log and take it (Linux's hwmon does).
+            // As nvmet's event work runs at once: the host's next command may read the
+            // log and take the notice (Linux's hwmon reads SMART right after it sets a
+            // threshold), and any other waiting one goes out as soon as the host talks.
             self.deliver_events();
         }
     }

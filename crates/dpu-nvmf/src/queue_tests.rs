@@ -4208,14 +4208,14 @@ fn a_host_write_protects_a_namespace_with_feature_84h() {
 
     let aer_cid = b.arm_namespace_notices();
     assert!(set(&mut a, 1, 1).is_success());
-    assert_eq!((wps(&mut a), wps(&mut b)), (1, 1), "for every controller");
-    assert_eq!(a.run(identify(0, 1), &[]).1[99], 1, "NSATTR: write protected");
-    let protected = Status::NAMESPACE_WRITE_PROTECTED.with_dnr();
-    assert_eq!(write(&mut q), protected);
     b.conn.tick(b.now);
     let p = b.pdus();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
     assert_eq!((c.cid, c.dw0), (aer_cid, 0x0004_0002), "the other controller is told");
+    assert_eq!((wps(&mut a), wps(&mut b)), (1, 1), "for every controller");
+    assert_eq!(a.run(identify(0, 1), &[]).1[99], 1, "NSATTR: write protected");
+    let protected = Status::NAMESPACE_WRITE_PROTECTED.with_dnr();
+    assert_eq!(write(&mut q), protected);
 
     let invalid = Status::INVALID_FIELD.with_dnr();
     for (nsid, v, want) in [
@@ -5924,6 +5924,26 @@ fn a_temperature_notice_goes_out_right_after_the_set_features_that_raised_it() {
     assert_eq!(answers, [(set, 0), (aer, 0x02_01_01)], "the command's answer, then the notice");
     // It went out once: nothing more at the next tick.
     assert!(h.events().is_empty());
+}
+
+/// Notices waiting go out right after any admin command's answer, as nvmet's event work
+/// runs at once, not only at the queue's next tick: a namespace the operator added is
+/// told right after the host's next Keep Alive.
+#[test]
+fn waiting_notices_go_out_after_any_admin_answer() {
+    let t = target();
+    let (mut admin, _) = H::admin(&t, 0);
+    let aer = admin.arm_namespace_notices();
+    let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+    t.add_namespace(SUB, 2, v, [1; 16], [2; 16]).unwrap();
+    let pdus = admin.cmd(Sqe::new(admin_opcode::KEEP_ALIVE, 0), &[]);
+    let keep_alive = admin.cid;
+    let answers: Vec<(u16, u32)> = pdus
+        .iter()
+        .filter_map(|p| if let Pdu::CapsuleResp(c) = p { Some((c.cid, c.dw0)) } else { None })
+        .collect();
+    assert_eq!(answers, [(keep_alive, 0), (aer, 0x0004_0002)], "the answer, then the notice");
+    assert!(admin.events().is_empty(), "once");
 }
 
 /// AEC bits 7:0 (NVMe Base 2.x §5.27.1.7): a 0 bit means no notice for that critical
