@@ -438,9 +438,37 @@ pub struct FileBackend {
     direct: Option<File>,
     /// A block device's logical block size; `None` for a regular file.
     device_block_size: Option<u32>,
-    /// A block device without Write Zeroes: deallocating a range writes zeroes over it,
-    /// so a Dataset Management Deallocate only discards.
+    /// Deallocating a range writes zeroes over it (a block device without Write Zeroes, a
+    /// file on a file system that cannot punch holes), so a Dataset Management Deallocate
+    /// only discards: a device's discard, nothing for a file.
     discard_only: bool,
+}
+
+/// Punches a hole of `len` bytes at `offset` into `file`, keeping its size; on a block
+/// device Linux turns it into a discard that must leave zeroes.
+fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    use nix::fcntl::{FallocateFlags, fallocate};
+    let (Ok(off), Ok(l)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "range too large"));
+    };
+    let flags = FallocateFlags::FALLOC_FL_PUNCH_HOLE | FallocateFlags::FALLOC_FL_KEEP_SIZE;
+    fallocate(file, flags, off, l)?;
+    Ok(())
+}
+
+/// Whether the file system of the regular file `file`, `len` bytes long, punches holes,
+/// asked with a punch past the file's end: that changes neither its size (KEEP_SIZE) nor
+/// its data (ext4, xfs, btrfs and tmpfs take it with nothing to free; ramfs, NFSv3, vfat
+/// and exfat refuse it, EOPNOTSUPP). Any other refusal is no answer: yes, as before.
+fn punches_holes(file: &File, len: u64) -> bool {
+    let probe = DIRECT_ALIGN as u64;
+    if len > MAX_FILE_VOLUME - probe {
+        return true; // No room past the end to ask in.
+    }
+    !matches!(
+        punch_hole(file, len, probe),
+        Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EOPNOTSUPP as i32)
+    )
 }
 
 /// Opens `path` with O_DIRECT and checks that an aligned read works; `None` where the
@@ -554,10 +582,10 @@ impl FileBackend {
             device_block_size: None,
             discard_only: false,
         };
-        let change = match backend.extend_to(size) {
-            Ok(_) if created => FileChange::Created,
-            Ok(len) if len < size => FileChange::Grown(len),
-            Ok(_) => FileChange::Unchanged,
+        let (change, old) = match backend.extend_to(size) {
+            Ok(len) if created => (FileChange::Created, len),
+            Ok(len) if len < size => (FileChange::Grown(len), len),
+            Ok(len) => (FileChange::Unchanged, len),
             Err(e) => {
                 if created {
                     // Nothing else knows the file yet: a refused volume leaves no file.
@@ -566,7 +594,10 @@ impl FileBackend {
                 return Err(e);
             }
         };
-        Ok((Self { direct: open_direct(path), ..backend }, change))
+        // Without holes, a deallocation writes zeroes over its range: a host's trim of the
+        // whole namespace (mkfs, fstrim) would fill the sparse file.
+        let discard_only = !punches_holes(&backend.file, old.max(size));
+        Ok((Self { direct: open_direct(path), discard_only, ..backend }, change))
     }
 
     /// Opens a block device; returns it with its size in bytes.
@@ -707,15 +738,10 @@ impl BlockBackend for FileBackend {
     }
 
     fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
-        use nix::fcntl::{FallocateFlags, fallocate};
-        let (Ok(off), Ok(l)) = (i64::try_from(offset), i64::try_from(len)) else {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "range too large"));
-        };
         // On a regular file this punches a hole. On a block device Linux turns it into a
         // discard that must leave zeroes (the device's WRITE ZEROES with unmap allowed; a
         // loop device punches its file), and refuses when the device cannot promise that.
-        let flags = FallocateFlags::FALLOC_FL_PUNCH_HOLE | FallocateFlags::FALLOC_FL_KEEP_SIZE;
-        if fallocate(&self.file, flags, off, l).is_err() {
+        if punch_hole(&self.file, offset, len).is_err() {
             // Deallocated blocks must read as zero.
             return self.write_zeroes(offset, len);
         }
@@ -723,13 +749,16 @@ impl BlockBackend for FileBackend {
     }
 
     fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
-        // A device without Write Zeroes would have the zeroes written in full: a host's
-        // trim would cost a write of the range (and fill a thin volume). Its discard, as
-        // nvmet's, frees what it can; DLFEAT then promises nothing.
-        if self.discard_only {
-            return crate::blkdiscard::discard(&self.file, offset, len);
+        // Where deallocating writes the zeroes in full, a host's trim would cost a write of
+        // the range (and fill a thin volume or a sparse file). As nvmet's, a device's
+        // discard frees what it can, and a file whose file system refuses the punch
+        // (`nvmet_file_execute_discard`: EOPNOTSUPP is success) stays as it is; DLFEAT
+        // then promises nothing.
+        match (self.discard_only, self.device_block_size) {
+            (false, _) => self.deallocate(offset, len),
+            (true, Some(_)) => crate::blkdiscard::discard(&self.file, offset, len),
+            (true, None) => Ok(()),
         }
-        self.deallocate(offset, len)
     }
 
     fn deallocated_reads_zero(&self) -> bool {
@@ -1232,6 +1261,29 @@ mod tests {
         b.read_at(&mut all, 8192).unwrap();
         assert_eq!(&all[4096..4196], &[7u8; 100][..]);
         assert_eq!(all[4196..], data[4196..]);
+    }
+
+    /// Opening a file volume asks its file system whether it punches holes with a punch
+    /// past the file's end, which leaves the file's size, data and blocks as they were
+    /// (ext4, xfs, tmpfs: whatever the test's directory is on); there deallocated blocks
+    /// read as zero (DLFEAT 001b). Ramfs, which cannot: the `block_device` tests.
+    #[test]
+    fn asking_for_holes_leaves_the_file_as_it_was() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("probed.img");
+        let data: Vec<u8> = (0..65536u32).map(|i| (i % 249) as u8).collect();
+        let f = File::create(&path).unwrap();
+        f.write_all_at(&data, (1 << 20) - 65536).unwrap();
+        f.sync_all().unwrap();
+        let before = std::fs::metadata(&path).unwrap();
+        for size in [1 << 20, 512 << 10] {
+            let v = Volume::file("p", &path, 512, size).unwrap();
+            assert!(v.backend().deallocated_reads_zero(), "{size}");
+        }
+        let after = std::fs::metadata(&path).unwrap();
+        assert_eq!((after.len(), after.blocks()), (before.len(), before.blocks()));
+        assert_eq!(std::fs::read(&path).unwrap()[(1 << 20) - 65536..], data[..]);
     }
 
     #[test]

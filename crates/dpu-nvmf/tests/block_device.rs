@@ -80,6 +80,18 @@ async fn serve(nqn: &str, volume: &Arc<Volume>) -> (Arc<Target>, Arc<Server>, Ho
     (t, server, c)
 }
 
+/// A Dataset Management Deallocate (AD set) of one range (context attributes, NLB, SLBA):
+/// `blocks` blocks from `slba`.
+async fn deallocate(q: &mut dpu_nvmf::initiator::HostQueue, slba: u64, blocks: u32) {
+    let mut range = [0u8; 16];
+    range[4..8].copy_from_slice(&blocks.to_le_bytes());
+    range[8..16].copy_from_slice(&slba.to_le_bytes());
+    let mut dsm = Sqe::new(dpu_nvmf_proto::sqe::io_opcode::DATASET_MANAGEMENT, 0);
+    dsm.nsid = 1;
+    dsm.cdw[1] = 1 << 2;
+    q.submit_ok(dsm, Some(&range), 0).await.unwrap();
+}
+
 #[test]
 fn block_device_volume_reads_writes_zeroes_and_deallocates_on_a_512_byte_device() {
     let (_dir, file) = backing_file();
@@ -157,14 +169,7 @@ async fn a_deallocate_on_a_device_without_write_zeroes_only_discards() {
     let data = pattern(8 * 512, 5);
     let q = &mut c.io[0];
     assert!(q.write(1, 64, &data, 512).await.unwrap().cqe.status.is_success());
-    // Blocks 64-67 deallocated: one range (context attributes, NLB, SLBA), AD set.
-    let mut range = [0u8; 16];
-    range[4..8].copy_from_slice(&4u32.to_le_bytes());
-    range[8..16].copy_from_slice(&64u64.to_le_bytes());
-    let mut dsm = Sqe::new(io_opcode::DATASET_MANAGEMENT, 0);
-    dsm.nsid = 1;
-    dsm.cdw[1] = 1 << 2;
-    q.submit_ok(dsm, Some(&range), 0).await.unwrap();
+    deallocate(q, 64, 4).await;
     let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
     wz.nsid = 1;
     wz.set_rw(68, 4);
@@ -178,6 +183,48 @@ async fn a_deallocate_on_a_device_without_write_zeroes_only_discards() {
     server.stop();
     drop((c, t, v));
     dev.detach().unwrap();
+}
+
+/// A file volume on a file system that cannot punch holes (ramfs here; NFSv3, vfat, exfat
+/// likewise): a host's Dataset Management Deallocate leaves the file as it is, as nvmet's
+/// (whose punch the file system refuses), instead of writing zeroes over the range (a
+/// whole-namespace trim by mkfs or fstrim filled the sparse file and held a pool thread
+/// for minutes), and Identify Namespace promises nothing of deallocated blocks (DLFEAT 0).
+/// Write Zeroes still zeroes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deallocate_where_the_file_system_punches_no_holes_leaves_the_file() {
+    use dpu_nvmf_proto::sqe::io_opcode;
+    use std::os::unix::fs::MetadataExt;
+    const NQN: &str = "nqn.2024-01.io.example:no-holes";
+    const VOLUME_BYTES: u64 = 64 * MIB;
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let ramfs = Mount::new("ramfs", Path::new("nvmf-test"), dir.path()).unwrap();
+    let path = ramfs.path().join("volume.img");
+    let v = Arc::new(Volume::file("f", &path, 512, VOLUME_BYTES).unwrap());
+    let allocated = || std::fs::metadata(&path).unwrap().blocks();
+    assert!(!v.backend().deallocated_reads_zero());
+    let (t, server, mut c) = serve(NQN, &v).await;
+    assert_eq!(c.admin.identify(0, 1).await.unwrap()[33], 0, "DLFEAT");
+    let q = &mut c.io[0];
+    deallocate(q, 0, (VOLUME_BYTES / 512) as u32).await;
+    assert_eq!(allocated(), 0, "the whole volume deallocated: nothing written");
+    // Written blocks stay as they are.
+    let data = pattern(8 * 512, 5);
+    assert!(q.write(1, 64, &data, 512).await.unwrap().cqe.status.is_success());
+    let written = allocated();
+    deallocate(q, 64, 4).await;
+    assert_eq!(q.read(1, 64, 8, 512).await.unwrap().data, data);
+    assert_eq!(allocated(), written);
+    let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
+    wz.nsid = 1;
+    wz.set_rw(68, 4);
+    wz.cdw[2] |= 1 << 25; // DEAC: zeroed all the same
+    q.submit_ok(wz, None, 0).await.unwrap();
+    let back = q.read(1, 64, 8, 512).await.unwrap().data;
+    assert_eq!(back[..4 * 512], data[..4 * 512]);
+    assert!(back[4 * 512..].iter().all(|&x| x == 0), "Write Zeroes zeroed");
+    server.stop();
+    drop((c, t, v));
 }
 
 /// A block device volume follows its device when the device grows (here its loop file
