@@ -40,6 +40,7 @@ use dpu_nvmf_proto::{
     CapsuleCmd, Cqe, DecodeError, DecoderConfig, FatalError, Fes, Framing, IcReq, IcResp, Pdu,
     PduDecoder, SglDescriptor, Sqe,
 };
+use nix::errno::Errno;
 use tracing::{debug, info, warn};
 
 use crate::auth::{AuthSession, DhJob, DhOutput};
@@ -622,7 +623,7 @@ enum Post {
         ns: Arc<Namespace>,
     },
     /// `opcode` and the byte `offset` of its range (0 if none), for the error log should
-    /// the operation fail with `err`.
+    /// the operation fail; `err` is its media error (`volume_error_status`).
     Plain {
         ns: Arc<Namespace>,
         err: Status,
@@ -1019,10 +1020,29 @@ struct Throttled {
     retry: Instant,
 }
 
-/// Whether a volume operation failed for want of space in the backing file system
-/// (ENOSPC, or EDQUOT under a quota).
-fn out_of_space(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded)
+/// The status of a command whose volume operation failed with `err` (`None`: it returned
+/// the wrong length), `media` being the media error of its kind of operation (Write Fault,
+/// Unrecovered Read Error; Internal Error where it moves no host data); sent with Do Not
+/// Retry. As Linux's nvmet (`errno_to_nvme_status`, `blk_to_nvme_status`): no room in the
+/// file system, its quota or a thin device's pool (ENOSPC, EDQUOT) is Capacity Exceeded,
+/// which a Linux host reports as ENOSPC, and whatever is not the medium's own failure is
+/// Internal Error: a file cut short under the volume or a device that shrank (its blocks
+/// past the end: UnexpectedEof, see `volume::past_device_end`), a device gone (ENXIO,
+/// ENODEV), a read-only file system (EROFS), a pool thread that panicked, a transfer the
+/// ring could not go on with. Where nvmet answers Internal Error for EIO too, the medium's
+/// failures (EIO; ENODATA, the block layer's medium error) are the media errors the Base
+/// spec has for them (NVMe Base 2.0 §4.6.1, SCT 2h: 80h Write Fault, 81h Unrecovered Read
+/// Error), which a Linux host reports as a medium error of those blocks; an I/O error
+/// either way.
+fn volume_error_status(err: Option<&io::Error>, media: Status) -> Status {
+    let Some(e) = err else { return Status::INTERNAL_ERROR };
+    if matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded) {
+        return Status::CAPACITY_EXCEEDED;
+    }
+    match e.raw_os_error().map(Errno::from_raw) {
+        Some(Errno::EIO | Errno::ENODATA) => media,
+        _ => Status::INTERNAL_ERROR,
+    }
 }
 
 impl Connection {
@@ -1549,7 +1569,7 @@ impl Connection {
     /// Fails command `cid` whose volume I/O failed (`err`) or returned the wrong length.
     fn io_failed(&mut self, cid: u16, post: Post, err: Option<io::Error>) {
         let site = post.error_site();
-        let (ns, s) = match post {
+        let (ns, media) = match post {
             Post::Read { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
             Post::Write { ns, .. } => (ns, Status::WRITE_FAULT),
             Post::Compare { ns, .. } => (ns, Status::UNRECOVERED_READ_ERROR),
@@ -1564,16 +1584,10 @@ impl Connection {
         // lost. The errno cannot tell whether a writeback error was consumed, so no
         // error is treated as passing; the ones a retry cures (EINTR, EAGAIN) are
         // retried before they get here (the ring resubmits, std's pread/pwrite loop).
-        let mut cqe = fail(cid, s);
-        if let Some(e) = err {
+        if let Some(e) = &err {
             warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
-            if out_of_space(&e) {
-                // A sparse file volume whose file system (or quota) filled up: Capacity
-                // Exceeded with Do Not Retry, which a Linux host reports as ENOSPC ("No
-                // space left on device"), as Linux's nvmet answers it, not a media error.
-                cqe = fail(cid, Status::CAPACITY_EXCEEDED);
-            }
         }
+        let cqe = fail(cid, volume_error_status(err.as_ref(), media));
         self.send_failure_at(cqe, site, Some(&ns));
     }
 

@@ -16,6 +16,7 @@ use dpu_nvmf_proto::sqe::{admin_opcode, io_opcode};
 use dpu_nvmf_proto::{
     CapsuleCmd, Cqe, DecoderConfig, Fes, Framing, IcReq, Pdu, PduDecoder, R2t, SglDescriptor, Sqe,
 };
+use nix::errno::Errno;
 
 use super::*;
 use crate::identify::log_id;
@@ -996,11 +997,10 @@ fn small_reads_copied_into_the_output_keep_digests_flags_and_errors() {
         // are whole (the host's decoder checked the data digests computed over the output).
         for fail_middle in [None, Some(false), Some(true)] {
             let p = q.cmds_reading_into_output(reads(), |i, out, offset, len| match fail_middle {
-                Some(false) if i == 1 => Err(io::Error::other("gone")),
+                Some(false) if i == 1 => Err(Errno::EIO.into()),
                 Some(true) if i == 1 => backend.read_append(out, offset, len - 1),
                 _ => backend.read_append(out, offset, len),
             });
-            let fail_middle = fail_middle.is_some();
             let mut data_pdus = Vec::new();
             let mut failed = Vec::new();
             for pdu in &p {
@@ -1016,15 +1016,16 @@ fn small_reads_copied_into_the_output_keep_digests_flags_and_errors() {
             }
             let base = q.cid - 2;
             let want: Vec<_> = (0..3)
-                .filter(|&i| !(fail_middle && i == 1))
+                .filter(|&i| !(fail_middle.is_some() && i == 1))
                 .map(|i| (base + i, expected[usize::from(i)].to_vec()))
                 .collect();
             let got: Vec<_> = data_pdus.iter().map(|(c, d)| (*c, d.to_vec())).collect();
             assert_eq!(got, want);
-            let want_failed = if fail_middle {
-                vec![(base + 1, Status::UNRECOVERED_READ_ERROR.with_dnr())]
-            } else {
-                vec![]
+            // The medium's error is a media error; a wrong length, an internal one.
+            let want_failed = match fail_middle {
+                Some(false) => vec![(base + 1, Status::UNRECOVERED_READ_ERROR.with_dnr())],
+                Some(true) => vec![(base + 1, Status::INTERNAL_ERROR.with_dnr())],
+                None => vec![],
             };
             assert_eq!(failed, want_failed);
             assert!(base >= first);
@@ -3307,7 +3308,7 @@ fn add_counting_namespace(t: &Target, nsid: u32) -> Arc<std::sync::atomic::Atomi
 impl crate::volume::BlockBackend for CountingFlushes {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         if self.bad.is_some_and(|bad| (offset..offset + buf.len() as u64).contains(&bad)) {
-            return Err(io::Error::other("medium error"));
+            return Err(Errno::EIO.into());
         }
         self.ram.read_at(buf, offset)
     }
@@ -3329,21 +3330,24 @@ impl crate::volume::BlockBackend for CountingFlushes {
     }
 }
 
-/// A RAM backend with a volatile cache whose writes, write zeroes and flushes fail with
-/// the error kind set in `failing`, as a sparse file's on a file system that filled up;
-/// and whose next flush fails with EIO once `lost` is set, and succeeds after, as a file
-/// whose writeback failed, which Linux reports to one fdatasync (errseq) and forgets.
+/// Makes the error a [`FailingWrites`] backend fails with.
+type MakeError = fn() -> io::Error;
+
+/// A RAM backend with a volatile cache whose reads, writes, write zeroes and flushes fail
+/// with the error `failing` makes, as a sparse file's on a file system that filled up
+/// (ENOSPC); and whose next flush fails with EIO once `lost` is set, and succeeds after, as
+/// a file whose writeback failed, which Linux reports to one fdatasync (errseq) and forgets.
 #[derive(Debug)]
 struct FailingWrites {
     ram: crate::volume::RamBackend,
-    failing: Arc<Mutex<Option<io::ErrorKind>>>,
+    failing: Arc<Mutex<Option<MakeError>>>,
     lost: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FailingWrites {
     fn check(&self) -> io::Result<()> {
         match *self.failing.lock().unwrap() {
-            Some(kind) => Err(kind.into()),
+            Some(error) => Err(error()),
             None => Ok(()),
         }
     }
@@ -3351,6 +3355,7 @@ impl FailingWrites {
 
 impl crate::volume::BlockBackend for FailingWrites {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.check()?;
         self.ram.read_at(buf, offset)
     }
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
@@ -3378,8 +3383,8 @@ impl crate::volume::BlockBackend for FailingWrites {
 
 /// A volume whose backing file system is full (ENOSPC) or over quota (EDQUOT) fails
 /// Write, Write Zeroes and Flush with Capacity Exceeded and Do Not Retry, which a Linux
-/// host turns into ENOSPC as from Linux's nvmet; any other failure stays a media error
-/// (Do Not Retry too); once there is room again, writes succeed.
+/// host turns into ENOSPC as from Linux's nvmet; the medium's failure (EIO) is a media
+/// error (Do Not Retry too); once there is room again, writes succeed.
 #[test]
 fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
     let t = target();
@@ -3403,18 +3408,69 @@ fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
         q.run(s, &[7; 512]).0.status
     };
     let full = Status::CAPACITY_EXCEEDED.with_dnr();
-    for kind in [io::ErrorKind::StorageFull, io::ErrorKind::QuotaExceeded] {
-        *failing.lock().unwrap() = Some(kind);
+    let no_room: [MakeError; 2] = [|| Errno::ENOSPC.into(), || Errno::EDQUOT.into()];
+    for error in no_room {
+        *failing.lock().unwrap() = Some(error);
+        let kind = error().kind();
         assert_eq!(write(&mut q), full, "{kind:?}");
         let zeroes = on_ns2(rw(io_opcode::WRITE_ZEROES, 8, 1, 0));
         assert_eq!(q.run(zeroes, &[]).0.status, full, "{kind:?}");
         assert_eq!(q.run(on_ns2(Sqe::new(io_opcode::FLUSH, 0)), &[]).0.status, full, "{kind:?}");
     }
-    *failing.lock().unwrap() = Some(io::ErrorKind::Other);
+    *failing.lock().unwrap() = Some(|| Errno::EIO.into());
     assert_eq!(write(&mut q), Status::WRITE_FAULT.with_dnr(), "a media error");
     *failing.lock().unwrap() = None;
     assert!(write(&mut q).is_success(), "room again");
     assert_eq!(t.namespace(SUB, 2).unwrap().stats.snapshot().errors, 7);
+}
+
+/// A volume operation's failure answers by its class (`volume_error_status`), every one
+/// with Do Not Retry: the medium's own (EIO; ENODATA, the block layer's medium error) the
+/// command's media error, Write Fault or Unrecovered Read Error; no room (ENOSPC, EDQUOT)
+/// Capacity Exceeded, as Linux's nvmet; anything else Internal Error, as nvmet answers
+/// all it does not know: a file cut short under the volume or a device that shrank (a read
+/// past its end, UnexpectedEof), a device gone (ENXIO, ENODEV), a read-only file system
+/// (EROFS), a pool thread that panicked or a transfer the ring could not go on with (no
+/// errno); a read that returned the wrong length too (the small reads test).
+#[test]
+fn a_volume_failure_answers_by_its_class() {
+    let t = target();
+    let failing = Arc::new(Mutex::new(None));
+    let backend = FailingWrites {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        failing: failing.clone(),
+        lost: Arc::default(),
+    };
+    let v = Volume::new("failing", 512, 1 << 20, Box::new(backend)).unwrap();
+    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let mut write = rw(io_opcode::WRITE, 8, 1, 512);
+    write.set_sgl(SglDescriptor::in_capsule(512));
+    let mut read = rw(io_opcode::READ, 8, 1, 512);
+    (write.nsid, read.nsid) = (2, 2);
+    let (fault, unread) = (Status::WRITE_FAULT, Status::UNRECOVERED_READ_ERROR);
+    let (full, internal) = (Status::CAPACITY_EXCEEDED, Status::INTERNAL_ERROR);
+    let classes: [(MakeError, Status, Status); 10] = [
+        (|| Errno::EIO.into(), fault, unread),
+        (|| Errno::ENODATA.into(), fault, unread),
+        (|| Errno::ENOSPC.into(), full, full),
+        (|| Errno::EDQUOT.into(), full, full),
+        (|| io::ErrorKind::UnexpectedEof.into(), internal, internal),
+        (|| Errno::ENXIO.into(), internal, internal),
+        (|| Errno::ENODEV.into(), internal, internal),
+        (|| Errno::EROFS.into(), internal, internal),
+        (|| io::Error::other("task 7 panicked with message \"oops\""), internal, internal),
+        (|| io::Error::other("cannot continue a short transfer"), internal, internal),
+    ];
+    for (error, on_write, on_read) in classes {
+        *failing.lock().unwrap() = Some(error);
+        let e = error();
+        assert_eq!(q.run(write, &[7; 512]).0.status, on_write.with_dnr(), "write: {e}");
+        assert_eq!(q.run(read, &[]).0.status, on_read.with_dnr(), "read: {e}");
+    }
+    *failing.lock().unwrap() = None;
+    assert!(q.run(write, &[7; 512]).0.status.is_success());
 }
 
 /// A flush that failed (Flush, a FUA write or Write Zeroes, a write with the write cache
@@ -4279,7 +4335,8 @@ fn a_host_write_protects_a_namespace_with_feature_84h() {
 fn write_protection_flushes_the_volume_and_fails_as_a_whole() {
     let t = target();
     let flushes = add_counting_namespace(&t, 2);
-    let failing = Arc::new(Mutex::new(Some(io::ErrorKind::Other)));
+    let eio: MakeError = || Errno::EIO.into();
+    let failing = Arc::new(Mutex::new(Some(eio)));
     let backend = FailingWrites {
         ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
         failing: failing.clone(),

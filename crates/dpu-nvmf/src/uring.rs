@@ -405,7 +405,8 @@ impl Ring {
                     again.push((key, t));
                     continue;
                 }
-                Err(e)
+                let end = t.offset + t.len as u64;
+                Err(crate::volume::past_device_end(t.volume.backend(), e, end))
             } else if matches!(t.buffer, Buffer::Sync) {
                 Ok(())
             } else if res == 0 {

@@ -471,6 +471,29 @@ fn punches_holes(file: &File, len: u64) -> bool {
     )
 }
 
+/// `err`, from a write of `backend` up to byte `end`, told apart where one errno means two
+/// things: a block device refuses a write past its end with ENOSPC (`blkdev_write_iter`),
+/// as a thin device whose pool is full refuses one inside it (BLK_STS_NOSPC). Past the
+/// device's present end (it shrank under the volume, which follows no shrink) no room will
+/// bring the blocks back: that is UnexpectedEof, as a read there ends, and its host hears
+/// Internal Error, as from nvmet, whose I/O past its device's end fails in the block layer.
+/// Asks the device's size (`lseek`: no I/O) only for such an error.
+pub(crate) fn past_device_end<B>(backend: &B, err: io::Error, end: u64) -> io::Error
+where
+    B: BlockBackend + ?Sized,
+{
+    if err.kind() != io::ErrorKind::StorageFull {
+        return err;
+    }
+    match backend.device_size() {
+        Some(Ok(size)) if end > size => io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("past the end of the block device, now {size} bytes"),
+        ),
+        _ => err,
+    }
+}
+
 /// Opens `path` with O_DIRECT and checks that an aligned read works; `None` where the
 /// file system refuses direct I/O.
 fn open_direct(path: &Path) -> Option<File> {
@@ -706,12 +729,15 @@ impl BlockBackend for FileBackend {
     }
 
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
-        if let Some(d) = self.direct.as_ref().filter(|_| aligned(offset, data.len())) {
-            let mut b = AlignedBuf::new(data.len());
-            b.as_mut().copy_from_slice(data);
-            return d.write_all_at(b.as_ref(), offset);
-        }
-        self.file.write_all_at(data, offset)
+        let res = match self.direct.as_ref().filter(|_| aligned(offset, data.len())) {
+            Some(d) => {
+                let mut b = AlignedBuf::new(data.len());
+                b.as_mut().copy_from_slice(data);
+                d.write_all_at(b.as_ref(), offset)
+            }
+            None => self.file.write_all_at(data, offset),
+        };
+        res.map_err(|e| past_device_end(self, e, offset + data.len() as u64))
     }
 
     fn flush(&self) -> io::Result<()> {
@@ -731,7 +757,8 @@ impl BlockBackend for FileBackend {
         let mut done = 0u64;
         while done < len {
             let n = (len - done).min(zeroes.len() as u64) as usize;
-            self.file.write_all_at(&zeroes[..n], offset + done)?;
+            let res = self.file.write_all_at(&zeroes[..n], offset + done);
+            res.map_err(|e| past_device_end(self, e, offset + len))?;
             done += n as u64;
         }
         Ok(())
@@ -1050,7 +1077,8 @@ impl Volume {
     /// Follows a block device that grew (`lvextend`, `losetup -c`, a resized virtual
     /// disk): grows the volume to the device's size, rounded down to the block size.
     /// Returns whether it grew; a volume of another backend never does. A device that
-    /// shrank is not followed (its blocks past the end fail as I/O errors). Blocks for a
+    /// shrank is not followed (I/O of its blocks past the end fails with Internal Error:
+    /// `past_device_end`). Blocks for a
     /// system call.
     pub fn follow_device(&self) -> Result<bool, VolumeError> {
         let Some(device) = self.backend.device_size() else { return Ok(false) };

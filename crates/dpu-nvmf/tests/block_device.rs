@@ -269,6 +269,42 @@ async fn a_grown_block_device_grows_its_namespace_under_a_connected_host() {
     dev.detach().unwrap();
 }
 
+/// A block device that shrank under its volume (which follows no shrink; here its loop
+/// file is cut and `losetup --set-capacity` tells the kernel): a read or write of blocks
+/// past the device's new end fails with Internal Error and Do Not Retry, as Linux's nvmet
+/// answers I/O past the end of its device. The write is not Capacity Exceeded although the
+/// device refuses it with ENOSPC, as a full thin device refuses one: past the end, its
+/// blocks are gone, no room will bring them back. Blocks before the end still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn io_past_the_end_of_a_shrunk_block_device_is_an_internal_error() {
+    const NQN: &str = "nqn.2024-01.io.example:shrunk-device";
+    let (_dir, file) = backing_file();
+    let dev = LoopDevice::attach(&file, 512).unwrap();
+    let v = Arc::new(Volume::block_device("loop", dev.path(), None).unwrap());
+    let (t, server, mut c) = serve(NQN, &v).await;
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(DEVICE_BYTES / 2).unwrap();
+    dev.refresh_capacity().unwrap();
+    let gone = DEVICE_BYTES / 2 / 512;
+    let data = pattern(4096, 4);
+    let q = &mut c.io[0];
+    let internal = Status::INTERNAL_ERROR.with_dnr();
+    for slba in [gone, gone - 4] {
+        assert_eq!(q.write(1, slba, &data, 512).await.unwrap().cqe.status, internal, "{slba}");
+        assert_eq!(q.read(1, slba, 8, 512).await.unwrap().cqe.status, internal, "{slba}");
+    }
+    // The pool's calls say the same (the commands above may have run on io_uring).
+    let b = v.backend();
+    for e in [b.write_at(&data, gone * 512), b.write_zeroes(gone * 512, 4096)] {
+        assert_eq!(e.unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+    let w = q.write(1, gone - 8, &data, 512).await.unwrap();
+    assert!(w.cqe.status.is_success(), "{:?}", w.cqe);
+    assert_eq!(q.read(1, gone - 8, 8, 512).await.unwrap().data, data);
+    server.stop();
+    drop((c, t, v));
+    dev.detach().unwrap();
+}
+
 #[test]
 fn a_4096_byte_device_refuses_smaller_volume_blocks() {
     let (_dir, file) = backing_file();

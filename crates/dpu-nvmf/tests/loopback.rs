@@ -1095,6 +1095,34 @@ async fn file_transfers_run_on_io_uring_or_on_the_pool_with_the_same_data() {
     assert!(std::fs::read(&path).unwrap() == expected, "the file differs from what was written");
 }
 
+/// A file cut short under its volume (another program truncated it): a read of blocks
+/// past its new end, or across it, fails with Internal Error and Do Not Retry, as Linux's
+/// nvmet answers what is not the medium's failure, not with a media error; on io_uring and
+/// on the pool alike. The blocks before the end still read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_past_the_end_of_a_file_cut_short_is_an_internal_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.img");
+    let t = target_with_subsystem("CUT0001", "dpu cut");
+    let v = Volume::file("f", &path, 512, 1 << 20).unwrap();
+    t.add_namespace(SUB, 1, Arc::new(v), [5; 16], [6; 16]).unwrap();
+    let (server, addr) = serve(t, 2).await;
+    let data = pattern(4096, 9);
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    assert!(c.io[0].write(1, 0, &data, 512).await.unwrap().cqe.status.is_success());
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(512 << 10).unwrap();
+    for ring in [true, false] {
+        server.set_io_uring(ring);
+        let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+        let q = &mut c.io[0];
+        for slba in [1024, 1020] {
+            let r = q.read(1, slba, 8, 512).await.unwrap();
+            assert_eq!(r.cqe.status, Status::INTERNAL_ERROR.with_dnr(), "{slba}, ring {ring}");
+        }
+        assert_eq!(q.read(1, 0, 8, 512).await.unwrap().data, data, "ring {ring}");
+    }
+}
+
 /// Writes 256 pieces of pseudo-random data and sizes in `blocks` blocks from `base`, 32
 /// in flight on `q`; returns the queue and the writes in the order started. The writes in
 /// flight never overlap (NVMe leaves the order of overlapping ones open): each goes into
