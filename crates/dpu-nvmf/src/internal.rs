@@ -25,11 +25,12 @@ use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
 use crate::auth::HostSecrets;
+use crate::latency::VolumeLatency;
 use crate::rate_limit::RateLimit;
 use crate::server::{Connections, ListenerLife, Server};
 use crate::stats::IoTotals;
 use crate::target::{
-    AnaState, DEFAULT_ANA_GROUP, HostWriteProtection, ListenerSpec, NamespaceAttrs,
+    AnaState, DEFAULT_ANA_GROUP, HostWriteProtection, ListenerSpec, NamespaceAttrs, NamespaceStats,
     SubsystemReport, SubsystemSpec,
 };
 use crate::volume::Volume;
@@ -109,7 +110,39 @@ struct Applied {
     subsystems: BTreeMap<String, AppliedSubsystem>,
     namespaces: BTreeMap<String, AppliedNamespace>,
     listeners: BTreeMap<String, AppliedListener>,
+    /// The counters of each namespace name the last Sync asked for.
+    namespace_stats: CountedByName<NamespaceStats>,
+    /// The latency histograms of each volume name the last Sync asked for.
+    volume_latency: CountedByName<VolumeLatency>,
     last: pb::SyncResponse,
+}
+
+/// Counters by resource name, which outlive the objects a Sync replaces under the name (a
+/// namespace given another volume, NGUID, UUID or NQN, or whose volume is opened anew; a
+/// volume opened anew): dpud labels their series by the name alone, and a Prometheus
+/// counter must not go down while the service runs (docs/api.md). Kept for the names the
+/// last Sync asked for, applied or not, so a name served again after a Sync that could
+/// not serve it counts on too; a name created anew starts at 0.
+struct CountedByName<T>(BTreeMap<String, Arc<T>>);
+
+impl<T> Default for CountedByName<T> {
+    fn default() -> Self {
+        Self(BTreeMap::new())
+    }
+}
+
+impl<T: Default> CountedByName<T> {
+    /// Keeps the counters of `names` (a name new here starts at 0) and forgets the others.
+    fn keep<'a>(&mut self, names: impl IntoIterator<Item = &'a String>) {
+        let mut old = std::mem::take(&mut self.0);
+        self.0 =
+            names.into_iter().map(|n| (n.clone(), old.remove(n).unwrap_or_default())).collect();
+    }
+
+    /// The counters of `name`, to be shared by what is applied under it.
+    fn of(&self, name: &str) -> Arc<T> {
+        self.0.get(name).cloned().unwrap_or_default()
+    }
 }
 
 /// Implements `NvmfInternalService` over a running [`Server`].
@@ -523,6 +556,7 @@ impl NvmfInternal {
         let mut volumes = BTreeMap::new();
         let requested = by_name(req.volumes, |v| &v.name);
         let wanted: HashSet<String> = requested.iter().map(|(name, _)| name.clone()).collect();
+        a.volume_latency.keep(&wanted);
         let mut media = Media::served(&target, a, &wanted, &self.file_volumes);
         for (_, mut v) in requested {
             let spec = v.spec.clone().unwrap_or_default();
@@ -566,7 +600,7 @@ impl NvmfInternal {
                     Ok(vol) => {
                         media.hold(&vol, Holder::Sync(v.name.clone()));
                         reopened.insert(v.name.clone());
-                        let volume = Arc::new(vol);
+                        let volume = Arc::new(vol.with_latency(a.volume_latency.of(&v.name)));
                         // Its status follows a growing device even before it is exported.
                         self.server.follow(&volume);
                         volumes.insert(v.name.clone(), AppliedVolume { spec, volume });
@@ -724,6 +758,7 @@ impl NvmfInternal {
 
         // Namespaces.
         let wanted: BTreeMap<_, _> = by_name(req.namespaces, |n| &n.name).into_iter().collect();
+        a.namespace_stats.keep(wanted.keys());
         // Every (NQN, NSID) a wanted namespace may have, applied or not: with the NQN asked
         // for and the one applied (a refused change keeps it). The saved state of any other
         // goes, a namespace deleted while the service was down too.
@@ -846,8 +881,17 @@ impl NvmfInternal {
                 } else {
                     make_room(&target, &claims, None, &old_ns, &desired)?;
                 }
+                let stats = a.namespace_stats.of(&name);
                 target
-                    .add_namespace_with(&sub.nqn, nsid, vol.volume.clone(), nguid, uuid, attrs)
+                    .add_namespace_counting(
+                        &sub.nqn,
+                        nsid,
+                        vol.volume.clone(),
+                        nguid,
+                        uuid,
+                        attrs,
+                        stats,
+                    )
                     .map_err(|e| e.to_string())?;
                 let ns = target.namespace(&sub.nqn, nsid).ok_or("namespace gone at once")?;
                 info!(nqn = %sub.nqn, nsid, volume = %spec.volume, "namespace added");
@@ -2387,6 +2431,104 @@ mod tests {
         let derived = (hex::encode(nguid), uuid::Uuid::from_bytes(uuid).hyphenated().to_string());
         assert_eq!(ids(0), derived);
         assert_eq!(ids(1), (NGUID.to_owned(), UUID.to_owned()));
+    }
+
+    /// GetNvmfStats as the agent reads it.
+    async fn nvmf_stats(internal: &NvmfInternal) -> pb::NvmfStats {
+        let request = Request::new(pb::GetNvmfStatsRequest {});
+        internal.get_nvmf_stats(request).await.unwrap().into_inner()
+    }
+
+    /// A namespace replaced under its name (another NGUID, another volume, its volume
+    /// opened anew, its subsystem's NQN changed, or served again after a Sync that
+    /// could not serve it) counts on from where the one it replaced was, in GetNvmfStats
+    /// and in the Sync's status: dpud labels its series by the name alone, and a
+    /// Prometheus counter must not go down while the service runs. What the replaced one
+    /// counts later (a connection's tally of commands it ran) lands too. A name no Sync
+    /// asks for any more starts anew.
+    #[tokio::test]
+    async fn a_namespace_replaced_under_its_name_counts_on() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let reads = async || {
+            let stats = nvmf_stats(&internal).await;
+            stats.namespaces.first().and_then(|n| n.counters).map(|c| c.reads)
+        };
+        let r = internal.sync_state(two_volumes(&[(1, "volumes/v1", NGUID, "")])).await;
+        assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Applied as i32);
+        let mut was = target.namespace(IDS_NQN, 1).unwrap();
+        was.stats.reads.fetch_add(5, Ordering::Relaxed);
+        let mut want = 5;
+        let other = "ffeeddccbbaa99887766554433221100";
+        let mut reopened = two_volumes(&[(1, "volumes/v2", other, "")]);
+        reopened.volumes[1].spec = Some(ram(1 << 20, 4096));
+        let mut renamed = reopened.clone();
+        let moved_nqn = "nqn.2024-01.io.example:moved";
+        renamed.subsystems[0].spec.as_mut().unwrap().nqn = moved_nqn.into();
+        let mut unserved = renamed.clone();
+        unserved.volumes.remove(1);
+        for (step, sync, nqn) in [
+            ("another NGUID", two_volumes(&[(1, "volumes/v1", other, "")]), IDS_NQN),
+            ("another volume", two_volumes(&[(1, "volumes/v2", other, "")]), IDS_NQN),
+            ("its volume opened anew", reopened, IDS_NQN),
+            ("another NQN", renamed.clone(), moved_nqn),
+            ("not served for a Sync", unserved, moved_nqn),
+            ("served again", renamed, moved_nqn),
+        ] {
+            let r = internal.sync_state(sync).await;
+            let Some(ns) = target.namespace(nqn, 1) else {
+                assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Failed as i32, "{step}");
+                assert_eq!(reads().await, None, "{step}");
+                continue;
+            };
+            assert_eq!(namespace_states(&r)[0], (pb::ApplyState::Applied as i32, String::new()));
+            assert!(!Arc::ptr_eq(&ns, &was), "{step}: not replaced");
+            let status = r.namespaces[0].status.as_ref().and_then(|s| s.counters);
+            assert_eq!(status.map(|c| c.reads), Some(want), "{step}: the Sync's status");
+            assert_eq!(reads().await, Some(want), "{step}");
+            // A connection adds its tally to the namespace it looked up, replaced or not.
+            was.stats.reads.fetch_add(1, Ordering::Relaxed);
+            ns.stats.reads.fetch_add(2, Ordering::Relaxed);
+            want += 3;
+            assert_eq!(reads().await, Some(want), "{step}: counts after it");
+            was = ns;
+        }
+        internal.sync_state(two_volumes(&[])).await;
+        internal.sync_state(two_volumes(&[(1, "volumes/v1", "", "")])).await;
+        assert_eq!(reads().await, Some(0), "a namespace created anew");
+    }
+
+    /// A volume opened anew under its name (another block size) keeps its latency
+    /// histograms, which dpud labels by the name alone (a Prometheus histogram's counts
+    /// must not go down while the service runs); the operations the old one completes
+    /// after it was replaced count too.
+    #[tokio::test]
+    async fn a_volume_opened_anew_keeps_its_latency_histograms() {
+        use crate::queue::IoOp;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.img").display().to_string();
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let sync = |volumes| internal.sync_state(pb::SyncRequest { volumes, ..Default::default() });
+        let volume = async || internal.applied.lock().await.volumes["volumes/f"].volume.clone();
+        let applied = (pb::ApplyState::Applied as i32, String::new(), 1 << 20);
+        let mut spec = file_volume("f", &path, 1 << 20);
+        assert_eq!(volume_states(&sync(vec![spec.clone()]).await), std::slice::from_ref(&applied));
+        let was = volume().await;
+        let (read, d) =
+            (IoOp::Read { offset: 0, len: 512, fua: false }, std::time::Duration::from_micros(9));
+        was.latency().record(&read, d);
+        spec.spec.as_mut().unwrap().block_size = 4096;
+        assert_eq!(volume_states(&sync(vec![spec]).await), [applied]);
+        let now = volume().await;
+        assert!(!Arc::ptr_eq(&was, &now), "not opened anew");
+        was.latency().record(&IoOp::Flush, d);
+        now.latency().record(&read, d);
+        let stats = nvmf_stats(&internal).await;
+        let v = &stats.volumes[0];
+        let count = |h: &Option<pb::LatencyHistogram>| h.as_ref().map(|h| h.count());
+        let counts = [&v.read_latency, &v.write_latency, &v.flush_latency].map(count);
+        assert_eq!(counts, [Some(2), Some(0), Some(1)]);
+        assert_eq!(v.read_latency.as_ref().unwrap().sum_ns, 18_000);
     }
 
     /// A discovery-only listener is served under the port ID its spec names, as any other:

@@ -19,7 +19,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use memmap2::MmapMut;
@@ -899,8 +899,9 @@ pub struct Volume {
     /// Its quality of service ([`Volume::set_rate_limit`]), shared by every namespace and
     /// connection that uses it.
     buckets: Mutex<Option<TokenBuckets>>,
-    /// How long its device operations take (recorded by the shell).
-    latency: VolumeLatency,
+    /// How long its device operations take (recorded by the shell); shared with the
+    /// volume it replaced under one name, if any ([`Volume::with_latency`]).
+    latency: Arc<VolumeLatency>,
     /// The file or block device it is on ([`medium`], resolved once opened).
     medium: Option<PathBuf>,
 }
@@ -927,6 +928,14 @@ impl Volume {
         &self.latency
     }
 
+    /// Records its operations' latency in `latency`: a volume opened anew under the name
+    /// of another counts on in the other's histograms (which also take the operations
+    /// the other still completes), so the counts under the name never go down.
+    pub fn with_latency(mut self, latency: Arc<VolumeLatency>) -> Self {
+        self.latency = latency;
+        self
+    }
+
     /// A volume of `size` bytes on `backend`.
     pub fn new(
         name: impl Into<String>,
@@ -943,7 +952,7 @@ impl Volume {
             backend,
             limited: AtomicBool::new(false),
             buckets: Mutex::new(None),
-            latency: VolumeLatency::default(),
+            latency: Arc::default(),
             medium: None,
         })
     }

@@ -148,8 +148,9 @@ pub struct Namespace {
     /// The host NQNs that see the namespace, empty for every host of the subsystem; to
     /// the others its NSID is inactive. See [`Target::set_allowed_hosts`].
     allowed_hosts: Mutex<BTreeSet<String>>,
-    /// Counters.
-    pub stats: NamespaceStats,
+    /// Counters: shared with the namespace it replaced under one resource name, if any
+    /// ([`Target::add_namespace_counting`]).
+    pub stats: Arc<NamespaceStats>,
 }
 
 /// Who write-protects a namespace.
@@ -261,6 +262,25 @@ impl Target {
         uuid: [u8; 16],
         attrs: NamespaceAttrs,
     ) -> Result<(), RegistryError> {
+        self.add_namespace_counting(nqn, nsid, volume, nguid, uuid, attrs, Arc::default())
+    }
+
+    /// As [`add_namespace_with`](Self::add_namespace_with), counting in `stats`: a
+    /// namespace that replaces another under one resource name counts on from the other's
+    /// counts, and takes those the other still adds (a connection's tally of commands it
+    /// ran there), so what is reported under the name never goes down.
+    // `add_namespace_with`'s fields, plus its counters.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_namespace_counting(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        volume: Arc<Volume>,
+        nguid: [u8; 16],
+        uuid: [u8; 16],
+        attrs: NamespaceAttrs,
+        stats: Arc<NamespaceStats>,
+    ) -> Result<(), RegistryError> {
         check_namespace(nsid, &attrs)?;
         let NamespaceAttrs { ana_group, write_protected, allowed_hosts } = attrs;
         let mut r = self.lock();
@@ -298,7 +318,7 @@ impl Target {
                 write_protected: AtomicBool::new(protection.protected()),
                 protected_by: Mutex::new(protection),
                 allowed_hosts: Mutex::new(allowed_hosts),
-                stats: NamespaceStats::default(),
+                stats,
             }),
         );
         let ns = s.namespace(nqn, nsid)?.clone();
