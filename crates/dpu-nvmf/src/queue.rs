@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use dpu_nvmf_proto::cqe::Status;
-use dpu_nvmf_proto::fabrics::{CONNECT_DATA_LEN, fctype};
+use dpu_nvmf_proto::fabrics::{CONNECT_DATA_LEN, ConnectData, fctype};
 use dpu_nvmf_proto::pdu::{
     DataPduHeader, PduType, encode_capsule_resp, encode_data_pdu_prefix, encode_data_pdu_suffix,
 };
@@ -1739,7 +1739,7 @@ impl Connection {
         }
         self.advance_sqhd();
         if self.cid_in_use(cid) {
-            self.send_failure(&sqe, fail(cid, Status::COMMAND_ID_CONFLICT));
+            self.send_failure_of(&sqe, &data, fail(cid, Status::COMMAND_ID_CONFLICT));
             return;
         }
         // Outstanding commands + AERs may not exceed the queue size (SQ flow control).
@@ -1756,12 +1756,12 @@ impl Connection {
         // failure could not stop its Write: refuse both, as Linux's nvmet does; and over
         // fabrics PSDT is 01b, SGLs with a contiguous metadata buffer (NVMe-oF 1.1 §2.2).
         if sqe.fuse != Fuse::Normal || sqe.psdt != Psdt::SglContiguousMetadata {
-            self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
+            self.send_failure_of(&sqe, &data, fail(cid, Status::INVALID_FIELD));
             return;
         }
         // Before any data moves or a rate limit is charged.
         if !sqe.is_fabrics() && self.auth_pending() {
-            self.send_failure(&sqe, fail(cid, Status::AUTH_REQUIRED));
+            self.send_failure_of(&sqe, &data, fail(cid, Status::AUTH_REQUIRED));
             return;
         }
         // A command this controller runs (an admin or Fabrics one moving exactly the
@@ -1771,7 +1771,7 @@ impl Connection {
             None => Ok(()),
         });
         if let Err(s) = checked {
-            self.send_failure(&sqe, fail(cid, s));
+            self.send_failure_of(&sqe, &data, fail(cid, s));
             return;
         }
         let dir = sqe.data_direction();
@@ -1783,37 +1783,37 @@ impl Connection {
             // Data, or a descriptor for some, with a command that moves none: the
             // lengths disagree (as Linux's nvmet checks every transfer length).
             (DataDirection::None, _) if !no_data => {
-                self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                self.send_failure_of(&sqe, &data, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                 return;
             }
             (DataDirection::None, _) => {}
             _ if no_data => {}
             (DataDirection::HostToController, SglDescriptor::InCapsule { offset, length }) => {
                 if offset != 0 {
-                    self.send_failure(&sqe, fail(cid, Status::SGL_OFFSET_INVALID));
+                    self.send_failure_of(&sqe, &data, fail(cid, Status::SGL_OFFSET_INVALID));
                     return;
                 }
                 if length as usize != data.len() {
-                    self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    self.send_failure_of(&sqe, &data, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                     return;
                 }
             }
             (DataDirection::HostToController, SglDescriptor::Transport { length }) => {
                 if !data.is_empty() {
-                    self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    self.send_failure_of(&sqe, &data, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                     return;
                 }
                 if length > 0 {
                     // Beyond MDTS: Invalid Field in Command (NVMe Base 2.0 §5.17.2.1, MDTS),
                     // as a Read of that size gets.
                     if length > identify::MAX_TRANSFER {
-                        self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
+                        self.send_failure_of(&sqe, &data, fail(cid, Status::INVALID_FIELD));
                         return;
                     }
                     if let Err(s) = self.precheck(&sqe, length) {
                         // Unless the check closed the queue (its controller ended).
                         if self.closed.is_none() {
-                            self.send_failure(&sqe, fail(cid, s));
+                            self.send_failure_of(&sqe, &data, fail(cid, s));
                         }
                         return;
                     }
@@ -1824,22 +1824,22 @@ impl Connection {
             (DataDirection::ControllerToHost, SglDescriptor::Transport { length }) => {
                 // In-capsule data with a command whose data flows to the host.
                 if !data.is_empty() {
-                    self.send_failure(&sqe, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
+                    self.send_failure_of(&sqe, &data, fail(cid, Status::DATA_SGL_LENGTH_INVALID));
                     return;
                 }
                 // MDTS bounds every transfer, admin ones too (NVMe Base 2.0 §5.17.2.1):
                 // a Get Log Page may not make the target build a megabyte of zeroes.
                 if length > identify::MAX_TRANSFER {
-                    self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
+                    self.send_failure_of(&sqe, &data, fail(cid, Status::INVALID_FIELD));
                     return;
                 }
             }
             (DataDirection::Bidirectional, _) => {
-                self.send_failure(&sqe, fail(cid, Status::INVALID_FIELD));
+                self.send_failure_of(&sqe, &data, fail(cid, Status::INVALID_FIELD));
                 return;
             }
             _ => {
-                self.send_failure(&sqe, fail(cid, Status::SGL_DESCRIPTOR_TYPE_INVALID));
+                self.send_failure_of(&sqe, &data, fail(cid, Status::SGL_DESCRIPTOR_TYPE_INVALID));
                 return;
             }
         }
@@ -1880,7 +1880,8 @@ impl Connection {
                 } else {
                     Cqe::new(c.sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR)
                 };
-                self.send_failure(&c.sqe, cqe);
+                // Data that failed its digest names no subsystem.
+                self.send_failure_of(&c.sqe, &[], cqe);
             }
             Pdu::H2CData(d) => self.on_h2c_data(d, true, now),
             _ => {}
@@ -2051,7 +2052,13 @@ impl Connection {
         let cid = sqe.cid;
         let mut admin = false;
         let outcome = if sqe.is_fabrics() {
-            self.fabrics(&sqe, &data, now)
+            let outcome = self.fabrics(&sqe, &data, now);
+            if let Outcome::Done(cqe) = &outcome
+                && !cqe.status.is_success()
+            {
+                self.count_if_connect(&sqe, &data);
+            }
+            outcome
         } else {
             match &self.bound {
                 None => Outcome::Done(fail(cid, Status::COMMAND_SEQUENCE_ERROR)),
@@ -2165,6 +2172,24 @@ impl Connection {
             cqe.sqhd = self.sqhd;
         }
         encode_capsule_resp(&cqe, &self.framing, &mut self.out);
+    }
+
+    /// As [`send_failure`](Self::send_failure), for a command refused before it ran,
+    /// whose data (as far as it is here and can be trusted) is `data`: a Connect counts
+    /// as refused ([`count_if_connect`](Self::count_if_connect)).
+    fn send_failure_of(&mut self, sqe: &Sqe, data: &[u8], cqe: Cqe) {
+        self.count_if_connect(sqe, data);
+        self.send_failure(sqe, cqe);
+    }
+
+    /// Counts `sqe`, if it is a Fabrics Connect, as a refused Connect (docs/api.md):
+    /// target-wide, and against the subsystem `data` names when that parses. Every
+    /// refusal of one comes here, wherever it is found (at admission, when it runs).
+    fn count_if_connect(&self, sqe: &Sqe, data: &[u8]) {
+        if sqe.is_fabrics() && sqe.fctype() == fctype::CONNECT {
+            let named = ConnectData::parse(data).ok();
+            self.target.connect_refused(named.as_ref().map(|d| d.subnqn.as_str()));
+        }
     }
 
     /// Sends the failed completion of `sqe`, recorded in the controller's error log and,

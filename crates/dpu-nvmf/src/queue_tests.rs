@@ -1126,6 +1126,72 @@ fn every_refused_connect_counts() {
     assert_eq!(refused(), (3, 3));
 }
 
+/// A Connect refused before its data is read counts too, against the subsystem its data
+/// names when that parses (docs/api.md: only Connects whose data does not parse count
+/// target-wide alone): a record format other than 0, and the checks every command meets
+/// at admission (FUSE set, PSDT other than 01b, an SGL offset, data shorter than the
+/// Connect's 1,024 bytes).
+#[test]
+fn connects_refused_before_their_data_is_read_count() {
+    let t = target();
+    let refused = || {
+        let s = &t.subsystem_stats()[0].counters;
+        (t.stats.connects_refused.load(Ordering::Relaxed), s.connects_refused)
+    };
+    let data = ConnectData {
+        hostid: HOSTID,
+        cntlid: CNTLID_DYNAMIC,
+        subnqn: SUB.into(),
+        hostnqn: HOST.into(),
+    }
+    .to_bytes();
+    let connect = |recfmt| ConnectCmd { recfmt, qid: 0, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(0);
+    let mut h = H::new(&t, false, false);
+    let (c, _) = h.run(connect(1), &data);
+    assert_eq!(c.status, Status::CONNECT_INCOMPATIBLE_FORMAT.with_dnr());
+    assert_eq!(refused(), (1, 1), "RECFMT 1");
+    let mut fused = connect(0);
+    fused.fuse = Fuse::First;
+    assert_eq!(h.run(fused, &data).0.status, Status::INVALID_FIELD.with_dnr());
+    assert_eq!(refused(), (2, 2), "FUSE");
+    let mut prp = connect(0);
+    prp.psdt = Psdt::Prp;
+    assert_eq!(h.run(prp, &data).0.status, Status::INVALID_FIELD.with_dnr());
+    assert_eq!(refused(), (3, 3), "PSDT");
+    // An in-capsule descriptor with an offset: sent as it is.
+    h.cid += 1;
+    let mut offset = connect(0);
+    offset.cid = h.cid;
+    offset.set_sgl(SglDescriptor::InCapsule { offset: 16, length: 1024 });
+    h.send(&Pdu::CapsuleCmd(CapsuleCmd { sqe: offset, data: data.to_vec().into() }));
+    let p = h.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(c.status, Status::SGL_OFFSET_INVALID.with_dnr());
+    assert_eq!(refused(), (4, 4), "SGL offset");
+    // Data that does not parse names no subsystem.
+    let (c, _) = h.run(connect(0), &data[..512]);
+    assert_eq!(c.status, Status::DATA_SGL_LENGTH_INVALID.with_dnr());
+    assert_eq!(refused(), (5, 4), "short data");
+    // Nor does data that failed its digest (the capsule's Transient Transport Error).
+    let mut g = H::new(&t, true, true);
+    let mut sqe = connect(0);
+    sqe.cid = 9;
+    sqe.set_sgl(SglDescriptor::in_capsule(data.len() as u32));
+    let mut b =
+        Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.to_vec().into() }).to_vec(&g.framing).unwrap();
+    let n = b.len();
+    b[n - 1] ^= 0xFF;
+    g.conn.receive(&b, g.now);
+    let p = g.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (9, Status::TRANSIENT_TRANSPORT_ERROR));
+    assert_eq!(refused(), (6, 4), "digest error");
+    // None was taken for a success, and the queue still connects.
+    assert!(h.run(connect(0), &data).0.status.is_success());
+    assert_eq!(refused(), (6, 4));
+    assert_eq!(t.subsystem_stats()[0].counters.connects_accepted, 1);
+}
+
 /// A host NQN with control characters is refused at Connect, pointing at HOSTNQN, even
 /// when any host may connect: it would be kept and shown to the operator in stats.
 #[test]

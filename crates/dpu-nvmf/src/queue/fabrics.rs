@@ -247,31 +247,28 @@ impl Connection {
         self.close(CloseReason::AuthFailed);
     }
 
+    /// Runs a Connect; a refusal is counted by `run`
+    /// ([`count_if_connect`](Connection::count_if_connect)), outside every lock taken here
+    /// (the registry lock comes before a controller's).
     fn connect(&mut self, sqe: &Sqe, c: &ConnectCmd, data: &[u8], now: Instant) -> Cqe {
         let cid = sqe.cid;
         if self.bound.is_some() {
-            let named = ConnectData::parse(data).ok();
-            self.target.connect_refused(named.as_ref().map(|d| d.subnqn.as_str()));
             return fail(cid, Status::COMMAND_SEQUENCE_ERROR);
         }
         if c.recfmt != 0 {
-            self.target.connect_refused(None);
             return fail(cid, Status::CONNECT_INCOMPATIBLE_FORMAT);
         }
         let d = match ConnectData::parse(data) {
             Ok(d) => d,
             Err(dpu_nvmf_proto::ParseError::InvalidField { offset, .. }) => {
-                self.target.connect_refused(None);
                 return Cqe::connect_invalid_param(cid, true, offset as u16);
             }
             Err(_) => {
-                self.target.connect_refused(None);
                 return fail(cid, Status::DATA_SGL_LENGTH_INVALID);
             }
         };
         let max_sq = if c.qid == 0 { identify::ADMIN_MQES } else { identify::MQES };
         if c.sqsize == 0 || c.sqsize > max_sq {
-            self.target.connect_refused(Some(&d.subnqn));
             return Cqe::connect_invalid_param(cid, false, ConnectCmd::OFFSET_SQSIZE);
         }
         let sqflow_disabled = c.cattr & 0b100 != 0;
@@ -284,12 +281,10 @@ impl Connection {
         }
         if self.cfg.discovery_only && d.subnqn != DISCOVERY_NQN {
             // As an unknown subsystem: none is reachable through this listener.
-            self.target.connect_refused(Some(&d.subnqn));
             return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_SUBNQN);
         }
         if c.qid == 0 {
             if d.cntlid != CNTLID_DYNAMIC {
-                self.target.connect_refused(Some(&d.subnqn));
                 return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
             }
             let created = self.target.create_controller(
@@ -308,12 +303,10 @@ impl Connection {
                 // again, and the listener's new role answers it.
                 Ok(ctrl) if role.is_some() && self.cfg.listener.role() != role => {
                     self.target.remove_controller(&ctrl);
-                    self.target.connect_refused(Some(&d.subnqn));
                     return Cqe::new(cid, Status::CONNECT_CONTROLLER_BUSY);
                 }
                 Ok(ctrl) => ctrl,
                 Err(r) => {
-                    self.target.connect_refused(Some(&d.subnqn));
                     // NQNs as the peer sent them, escaped (`?`).
                     if self.first_time(LOGGED_CONNECT_REFUSED) {
                         info!(subnqn = ?d.subnqn, hostnqn = ?d.hostnqn, refusal = ?r, "connect refused");
@@ -348,7 +341,6 @@ impl Connection {
             let ctrl = match found {
                 Ok(ctrl) => ctrl,
                 Err(m) => {
-                    self.target.connect_refused(Some(&d.subnqn));
                     // IPO names the Connect data field in error (NVMe-oF 1.1 §3.3).
                     let offset = match m {
                         ControllerMismatch::UnknownSubsystem => ConnectData::OFFSET_SUBNQN,
@@ -382,11 +374,7 @@ impl Connection {
             };
             let io = match admitted {
                 Ok(io) => io,
-                Err(cqe) => {
-                    // Counted outside the controller lock (the registry lock comes first).
-                    self.target.connect_refused(Some(&d.subnqn));
-                    return cqe;
-                }
+                Err(cqe) => return cqe,
             };
             let (cntlid, qid, sqsize) = (ctrl.cntlid, c.qid, c.sqsize);
             debug!(cntlid, qid, sqsize, sqflow_disabled, "I/O queue connected");

@@ -106,7 +106,7 @@ impl Connection {
             // A re-authentication failed while the R2T waited (for its rate limit or the
             // budgets): the command would not run (`run`), so its data is not asked for.
             self.cfg.write_budget.give_back(pooled as usize);
-            self.send_failure(&sqe, fail(sqe.cid, Status::AUTH_REQUIRED));
+            self.send_failure_of(&sqe, &[], fail(sqe.cid, Status::AUTH_REQUIRED));
             return;
         }
         self.r2t_granted += length as usize;
@@ -200,7 +200,8 @@ impl Connection {
         };
         self.end_r2t(expected, pooled, now);
         if digest_failed {
-            self.send_failure(&sqe, Cqe::new(sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
+            // Data that failed its digest names no subsystem.
+            self.send_failure_of(&sqe, &[], Cqe::new(sqe.cid, Status::TRANSIENT_TRANSPORT_ERROR));
             return;
         }
         let data = if buf.is_empty() {
