@@ -1562,6 +1562,45 @@ fn a_controller_silent_past_the_floor_yields_its_place_to_a_new_connect() {
     assert_eq!(t.controller_count(SUB), 1, "the new one");
 }
 
+/// A controller ID given again while the controller that had it still has a queue open
+/// (its place taken by a new Connect, its connection closing at its next tick) lists the
+/// new controller with its own queues alone: the old controller is no longer live, so,
+/// as any torn-down controller's, its queue is listed under no controller (an operator
+/// reading `subsystems/s/controllers/9` sees the host that now has it) and its counts
+/// stay in the subsystem's totals.
+#[test]
+fn a_reused_cntlid_lists_only_the_new_controllers_queues() {
+    use crate::target::SETUP_GRACE;
+    let t = target();
+    t.set_cntlid_range(SUB, 9..=9).unwrap();
+    let mut old = H::new(&t, false, false);
+    let c = old.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert_eq!((c.status, c.dw0), (Status::SUCCESS, 9), "never enabled");
+    let mut new = H::new(&t, false, false);
+    new.now = old.now + SETUP_GRACE + Duration::from_millis(1);
+    let c = new.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+    assert_eq!((c.status, c.dw0), (Status::SUCCESS, 9), "the old one made room");
+    let csts = PropertyGetCmd { eight_bytes: false, offset: property::CSTS }.to_sqe(0);
+    assert!(new.run(csts, &[]).0.status.is_success());
+    assert!(old.conn.is_closed().is_none(), "closes at its next tick");
+    let report = &t.subsystem_stats()[0];
+    let listed: Vec<_> = report
+        .controllers
+        .iter()
+        .map(|c| (c.cntlid, c.queues.iter().map(|q| (q.info.qid, q.io.commands)).collect()))
+        .collect::<Vec<(u16, Vec<_>)>>();
+    assert_eq!(listed, [(9, vec![(0, 2)])], "the new controller's Connect and Property Get");
+    assert_eq!(report.counters.queues.len(), 1, "the old admin queue, with no controller");
+    assert_eq!(report.counters.io.commands, 3);
+    old.conn.tick(new.now);
+    assert_eq!(old.conn.is_closed(), Some(&CloseReason::ControllerGone));
+    drop(old);
+    let report = &t.subsystem_stats()[0];
+    assert!(report.counters.queues.is_empty());
+    assert_eq!(report.controllers[0].queues.len(), 1);
+    assert_eq!(report.counters.io.commands, 3);
+}
+
 /// A host that asked for a keep-alive timeout longer than SILENT_FLOOR sends Keep Alive
 /// only every KATO/4 (Traffic Based Keep Alive; KATO/2 without), so it may be silent that
 /// long and alive: its controller yields its place only once silent past its KATO, which

@@ -22,6 +22,9 @@ fn bump(c: &AtomicU64, n: u64) {
 pub struct QueueInfo {
     /// Controller ID.
     pub cntlid: u16,
+    /// Its controller's serial, unique in the target: a CNTLID goes to a new controller
+    /// as soon as the one that had it ends, while that one's queues may still be closing.
+    pub controller: u64,
     /// Queue ID: 0 is the admin queue, 1.. are I/O queues.
     pub qid: u16,
     /// Submission queue entries (Connect SQSIZE is 0's based: this is SQSIZE + 1).
@@ -202,7 +205,7 @@ pub struct SubsystemCounters {
     pub connects_refused: u64,
     /// Totals of every queue the subsystem had, live and gone.
     pub io: IoTotals,
-    /// The live queues, by (CNTLID, QID).
+    /// The live queues, by (CNTLID, controller serial, QID).
     pub queues: Vec<QueueCounters>,
 }
 
@@ -246,7 +249,7 @@ impl SubsystemStats {
         for q in &queues {
             io.add(&q.io);
         }
-        queues.sort_by_key(|q| (q.info.cntlid, q.info.qid));
+        queues.sort_by_key(|q| (q.info.cntlid, q.info.controller, q.info.qid));
         SubsystemCounters {
             connects_accepted: self.connects_accepted.load(Relaxed),
             connects_refused: self.connects_refused.load(Relaxed),
@@ -287,7 +290,8 @@ mod tests {
     use super::*;
 
     fn info(cntlid: u16, qid: u16) -> QueueInfo {
-        QueueInfo { cntlid, qid, sq_size: 32, hdgst: false, ddgst: true, peer: None }
+        let controller = u64::from(cntlid);
+        QueueInfo { cntlid, controller, qid, sq_size: 32, hdgst: false, ddgst: true, peer: None }
     }
 
     #[test]

@@ -622,11 +622,11 @@ impl Target {
             .map(|s| {
                 let mut counters = s.stats.snapshot();
                 // Each live controller takes its queues; what is left belongs to
-                // controllers already torn down.
-                let (groups, rest) = group_by_cntlid(
+                // controllers already torn down, one whose CNTLID a live one has now too.
+                let (groups, rest) = group_by_controller(
                     std::mem::take(&mut counters.queues),
-                    s.controllers.keys().copied(),
-                    |q| q.info.cntlid,
+                    s.controllers.values().map(|c| (c.cntlid, c.serial())),
+                    |q| (q.info.cntlid, q.info.controller),
                 );
                 counters.queues = rest;
                 let controllers = s
@@ -679,22 +679,24 @@ fn retire_subsystem(s: &Subsystem) {
     }
 }
 
-/// Splits `items`, sorted by controller ID, among the controllers `ids` (ascending,
-/// as the registry's `BTreeMap` gives them): one group per ID, in order, each keeping
-/// the items' order, and the items no ID claims. One pass over both: under the
-/// registry lock, a full subsystem's 128 controllers of 129 queues cost 16,512 moves,
-/// not one pass over the remaining queues per controller (about a million).
-fn group_by_cntlid<T>(
+/// Splits `items`, sorted by controller (CNTLID and serial: a CNTLID is given again
+/// while queues of the controller that had it may still be closing), among the
+/// controllers `ids` (ascending, as the registry's `BTreeMap` gives them): one group per
+/// controller, in order, each keeping the items' order, and the items none claims. One
+/// pass over both: under the registry lock, a full subsystem's 128 controllers of 129
+/// queues cost 16,512 moves, not one pass over the remaining queues per controller
+/// (about a million).
+fn group_by_controller<T, K: Ord + Copy>(
     items: Vec<T>,
-    ids: impl IntoIterator<Item = u16>,
-    cntlid: impl Fn(&T) -> u16,
+    ids: impl IntoIterator<Item = K>,
+    controller: impl Fn(&T) -> K,
 ) -> (Vec<Vec<T>>, Vec<T>) {
-    let ids: Vec<u16> = ids.into_iter().collect();
+    let ids: Vec<K> = ids.into_iter().collect();
     let mut groups: Vec<Vec<T>> = ids.iter().map(|_| Vec::new()).collect();
     let mut rest = Vec::new();
     let mut g = 0;
     for item in items {
-        let id = cntlid(&item);
+        let id = controller(&item);
         while ids.get(g).is_some_and(|&live| live < id) {
             g += 1;
         }
@@ -1364,7 +1366,7 @@ mod tests {
             queues.extend((0..n).map(|qid| (cntlid, qid)));
         }
         let visits = std::cell::Cell::new(0usize);
-        let (groups, rest) = group_by_cntlid(queues.clone(), live.iter().copied(), |q| {
+        let (groups, rest) = group_by_controller(queues.clone(), live.iter().copied(), |q| {
             visits.set(visits.get() + 1);
             q.0
         });
@@ -1378,7 +1380,8 @@ mod tests {
         let want: Vec<_> = queues.iter().filter(|q| !live.contains(&q.0)).copied().collect();
         assert_eq!(rest, want);
         // A live controller with no queue yet gets an empty group.
-        let (groups, rest) = group_by_cntlid(vec![(1, 0), (3, 0)], [1, 2, 3], |q: &(u16, u16)| q.0);
+        let (groups, rest) =
+            group_by_controller(vec![(1, 0), (3, 0)], [1, 2, 3], |q: &(u16, u16)| q.0);
         assert_eq!(groups, vec![vec![(1, 0)], vec![], vec![(3, 0)]]);
         assert!(rest.is_empty());
     }

@@ -333,7 +333,7 @@ impl Connection {
             if ctrl.discovery {
                 (self.disc_checked, self.disc_seen) = self.discovery_entries(&ctrl.hostnqn);
             }
-            let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, 0, c.sqsize));
+            let stats = ctrl.stats.register(self.queue_info(&ctrl, 0, c.sqsize));
             self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats, io: None });
             cqe
         } else {
@@ -378,7 +378,7 @@ impl Connection {
             };
             let (cntlid, qid, sqsize) = (ctrl.cntlid, c.qid, c.sqsize);
             debug!(cntlid, qid, sqsize, sqflow_disabled, "I/O queue connected");
-            let stats = ctrl.stats.register(self.queue_info(ctrl.cntlid, c.qid, c.sqsize));
+            let stats = ctrl.stats.register(self.queue_info(&ctrl, c.qid, c.sqsize));
             let mut cqe = connected(cid, cntlid, sqflow_disabled);
             self.require_auth(&ctrl, &mut cqe);
             // Setting up queues is activity: a host may send no Keep Alive until all are
@@ -405,9 +405,10 @@ impl Connection {
 
     /// What the statistics say about this queue once its Connect succeeds (SQSIZE is
     /// 0's based, NVMe-oF 1.1 §3.3).
-    fn queue_info(&self, cntlid: u16, qid: u16, sqsize: u16) -> QueueInfo {
+    fn queue_info(&self, ctrl: &Controller, qid: u16, sqsize: u16) -> QueueInfo {
         QueueInfo {
-            cntlid,
+            cntlid: ctrl.cntlid,
+            controller: ctrl.serial(),
             qid,
             sq_size: u32::from(sqsize) + 1,
             hdgst: self.framing.hdgst,

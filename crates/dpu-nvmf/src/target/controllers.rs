@@ -295,6 +295,12 @@ impl Controller {
         }
     }
 
+    /// Its place in the order controllers were made: unique in the target, unlike its
+    /// CNTLID, which a new controller gets once this one ends.
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
     /// The admin queue authenticated (DH-HMAC-CHAP): the controller keeps its place.
     pub fn authenticated(&self) {
         self.proven.store(true, Ordering::Relaxed);
