@@ -3486,6 +3486,25 @@ impl crate::volume::BlockBackend for FailingWrites {
     }
 }
 
+/// What fails on a [`FailingWrites`] volume: the error its writes (and the rest) fail
+/// with, and whether its next flush finds its writeback lost.
+type FailingSwitches = (Arc<Mutex<Option<MakeError>>>, Arc<std::sync::atomic::AtomicBool>);
+
+/// Adds namespace `nsid` of SUB on a 1 MiB [`FailingWrites`] volume that fails nothing
+/// until told; returns its switches.
+fn add_failing_namespace(t: &Target, nsid: u32) -> FailingSwitches {
+    let switches: FailingSwitches = Default::default();
+    let backend = FailingWrites {
+        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
+        failing: switches.0.clone(),
+        lost: switches.1.clone(),
+    };
+    let v = Volume::new("failing", 512, 1 << 20, Box::new(backend)).unwrap();
+    let ids = ([0xF0 | nsid as u8; 16], [0xE0 | nsid as u8; 16]);
+    t.add_namespace(SUB, nsid, Arc::new(v), ids.0, ids.1).unwrap();
+    switches
+}
+
 /// A volume whose backing file system is full (ENOSPC) or over quota (EDQUOT) fails
 /// Write, Write Zeroes and Flush with Capacity Exceeded and Do Not Retry, which a Linux
 /// host turns into ENOSPC as from Linux's nvmet; the medium's failure (EIO) is a media
@@ -3493,14 +3512,7 @@ impl crate::volume::BlockBackend for FailingWrites {
 #[test]
 fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
     let t = target();
-    let failing = Arc::new(Mutex::new(None));
-    let backend = FailingWrites {
-        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
-        failing: failing.clone(),
-        lost: Arc::default(),
-    };
-    let v = Volume::new("full", 512, 1 << 20, Box::new(backend)).unwrap();
-    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (failing, _) = add_failing_namespace(&t, 2);
     let (_admin, cntlid) = H::admin(&t, 0);
     let mut q = H::io(&t, cntlid, 1, 0);
     let on_ns2 = |mut s: Sqe| {
@@ -3540,14 +3552,7 @@ fn a_full_backing_file_system_is_capacity_exceeded_not_a_media_error() {
 #[test]
 fn a_volume_failure_answers_by_its_class() {
     let t = target();
-    let failing = Arc::new(Mutex::new(None));
-    let backend = FailingWrites {
-        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
-        failing: failing.clone(),
-        lost: Arc::default(),
-    };
-    let v = Volume::new("failing", 512, 1 << 20, Box::new(backend)).unwrap();
-    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (failing, _) = add_failing_namespace(&t, 2);
     let (_admin, cntlid) = H::admin(&t, 0);
     let mut q = H::io(&t, cntlid, 1, 0);
     let mut write = rw(io_opcode::WRITE, 8, 1, 512);
@@ -3584,14 +3589,7 @@ fn a_volume_failure_answers_by_its_class() {
 #[test]
 fn a_failed_flush_is_not_retried_into_a_success() {
     let t = target();
-    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let backend = FailingWrites {
-        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
-        failing: Arc::default(),
-        lost: lost.clone(),
-    };
-    let v = Volume::new("lossy", 512, 1 << 20, Box::new(backend)).unwrap();
-    t.add_namespace(SUB, 2, Arc::new(v), [1; 16], [2; 16]).unwrap();
+    let (_, lost) = add_failing_namespace(&t, 2);
     let (mut admin, cntlid) = H::admin(&t, 0);
     let mut q = H::io(&t, cntlid, 1, 0);
     let on_ns2 = |mut s: Sqe| {
@@ -4440,15 +4438,8 @@ fn a_host_write_protects_a_namespace_with_feature_84h() {
 fn write_protection_flushes_the_volume_and_fails_as_a_whole() {
     let t = target();
     let flushes = add_counting_namespace(&t, 2);
-    let eio: MakeError = || Errno::EIO.into();
-    let failing = Arc::new(Mutex::new(Some(eio)));
-    let backend = FailingWrites {
-        ram: crate::volume::RamBackend::new(1 << 20).unwrap(),
-        failing: failing.clone(),
-        lost: Arc::default(),
-    };
-    let v = Volume::new("failing", 512, 1 << 20, Box::new(backend)).unwrap();
-    t.add_namespace(SUB, 3, Arc::new(v), [3; 16], [3; 16]).unwrap();
+    let (failing, _) = add_failing_namespace(&t, 3);
+    *failing.lock().unwrap() = Some(|| Errno::EIO.into());
     let (mut a, _) = H::admin(&t, 0);
     let set = |h: &mut H, nsid: u32, v: u32| {
         let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
