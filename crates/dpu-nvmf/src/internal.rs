@@ -1185,14 +1185,10 @@ impl NvmfInternal {
             && let (Some(store), Some(ns)) =
                 (t.namespace_store().cloned(), t.namespace(&n.nqn, n.nsid))
         {
-            let saved = tokio::task::spawn_blocking(move || store.save(&ns)).await;
+            let saving = ns.clone();
+            let saved = tokio::task::spawn_blocking(move || store.save(&saving)).await;
             if let Err(err) = saved.unwrap_or_else(|e| Err(std::io::Error::other(e))) {
-                t.revert_host_write_protection(
-                    &n.nqn,
-                    n.nsid,
-                    HostWriteProtection::NoWriteProtect,
-                    previous,
-                );
+                t.revert_host_write_protection(&ns, HostWriteProtection::NoWriteProtect, previous);
                 return Err(Status::internal(format!(
                     "{name}: the cleared protection could not be saved ({err}); it stays"
                 )));

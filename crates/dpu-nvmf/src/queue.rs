@@ -704,7 +704,7 @@ impl Post {
                 }
             }
             Post::Protect { ns, state, previous } => {
-                target.revert_host_write_protection(&ns.subnqn, ns.nsid, *state, *previous);
+                target.revert_host_write_protection(ns, *state, *previous);
             }
             _ => {}
         }

@@ -4462,6 +4462,36 @@ fn write_protection_flushes_the_volume_and_fails_as_a_whole() {
     assert!(ns3.host_write_protected());
 }
 
+/// A write protection whose flush fails is put back on the namespace it was set on: not
+/// on another the operator has since given its NSID, whose host's own protection stands.
+#[test]
+fn a_failed_write_protection_leaves_a_namespace_since_given_its_nsid_alone() {
+    let t = target();
+    let (failing, _) = add_failing_namespace(&t, 3);
+    *failing.lock().unwrap() = Some(|| Errno::EIO.into());
+    let (mut a, _) = H::admin(&t, 0);
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.nsid = 3;
+    s.cdw[0] = 0x84;
+    s.cdw[1] = 1;
+    let set = a.submit(s, &[]);
+    let held = a.conn.poll_io().expect("the protection's flush");
+    // The operator gives NSID 3 another volume; a host protects it.
+    assert!(t.remove_namespace(SUB, 3).is_ok());
+    let v = Arc::new(Volume::ram("new", 512, 1 << 20).unwrap());
+    t.add_namespace(SUB, 3, v, [0x33; 16], [0x34; 16]).unwrap();
+    let (mut b, _) = H::admin(&t, 0);
+    assert!(b.run(s, &[]).0.status.is_success(), "a RAM volume has nothing to flush");
+    assert!(t.namespace(SUB, 3).unwrap().host_write_protected(), "b protected the new one");
+    // The old namespace's flush fails: its change is put back, the new one's stays.
+    a.conn.complete_io(held.tag, execute_io(&held));
+    let p = a.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!((c.cid, c.status), (set, Status::INTERNAL_ERROR.with_dnr()));
+    let new = t.namespace(SUB, 3).unwrap();
+    assert!(new.host_write_protected() && new.write_protected.load(Ordering::Relaxed));
+}
+
 /// The namespace notice a host's own write protection raises goes out after the Set
 /// Features' answer, which waits for the protection's flush: not before it, while the
 /// protection is not yet durable and may still be put back.

@@ -449,16 +449,22 @@ impl Target {
         })
     }
 
-    /// Puts a host's write protection state back to `previous` if it is still `set`
-    /// (the change to `set` could not be made durable); nothing otherwise.
+    /// Puts a host's write protection state of `ns` back to `previous` if it is still
+    /// `set` (the change to `set` could not be made durable); nothing otherwise, nor if
+    /// `ns` is no longer served: the operator may have given its NSID to another
+    /// namespace since, whose own protection stands.
     pub fn revert_host_write_protection(
         &self,
-        nqn: &str,
-        nsid: u32,
+        ns: &Arc<Namespace>,
         set: HostWriteProtection,
         previous: HostWriteProtection,
     ) {
-        let _ = self.protect(nqn, nsid, |p| {
+        let mut r = self.lock();
+        let Some(s) = r.subsystems.get_mut(&ns.subnqn) else { return };
+        if !s.namespaces.get(&ns.nsid).is_some_and(|served| Arc::ptr_eq(served, ns)) {
+            return;
+        }
+        let _ = protect_in(s, ns, |p| {
             if p.host == set {
                 p.host = previous;
             }
@@ -466,8 +472,7 @@ impl Target {
         });
     }
 
-    /// Changes who protects namespace `nsid` of `nqn`; when that changes whether it is
-    /// protected, its hosts get a namespace notice (NSATTR changed).
+    /// Changes who protects namespace `nsid` of `nqn` ([`protect_in`]).
     fn protect<T, E: From<RegistryError>>(
         &self,
         nqn: &str,
@@ -477,15 +482,7 @@ impl Target {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         let ns = s.namespace(nqn, nsid)?.clone();
-        let (protected, out) = {
-            let mut by = ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
-            let out = change(&mut by)?;
-            (by.protected(), out)
-        };
-        if ns.write_protected.swap(protected, Ordering::Relaxed) != protected {
-            notify_ns_change(s, &ns);
-        }
-        Ok(out)
+        protect_in(s, &ns, change)
     }
 
     /// Sets the hosts that see a namespace (empty: every host of the subsystem), in place.
@@ -605,4 +602,22 @@ fn notify_ns_change_for(s: &mut Subsystem, nsid: u32, concerned: impl Fn(&Contro
         }
         st.ns_event_pending = true;
     }
+}
+
+/// Changes who protects `ns`, of subsystem `s`; when that changes whether it is
+/// protected, its hosts get a namespace notice (NSATTR changed).
+fn protect_in<T, E>(
+    s: &mut Subsystem,
+    ns: &Arc<Namespace>,
+    change: impl FnOnce(&mut WriteProtection) -> Result<T, E>,
+) -> Result<T, E> {
+    let (protected, out) = {
+        let mut by = ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
+        let out = change(&mut by)?;
+        (by.protected(), out)
+    };
+    if ns.write_protected.swap(protected, Ordering::Relaxed) != protected {
+        notify_ns_change(s, ns);
+    }
+    Ok(out)
 }
