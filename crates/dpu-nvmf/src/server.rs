@@ -563,13 +563,17 @@ impl Server {
 
     /// Stops accepting on a listener and removes it from the discovery log; returns once
     /// its socket is closed (so its address can be bound again). Established connections
-    /// stay or close as `connections` says.
+    /// stay or close as `connections` says; those that stay keep the port's ANA states
+    /// until it is bound anew ([`Target::unbind_listener`]).
     pub async fn remove_listener(
         &self,
         port_id: u16,
         connections: Connections,
     ) -> Result<(), ServerError> {
-        self.target.remove_listener(port_id)?;
+        match connections {
+            Connections::Keep => self.target.unbind_listener(port_id)?,
+            Connections::Close => self.target.remove_listener(port_id)?,
+        }
         let stopped = self.listeners.lock().ok().and_then(|mut l| l.remove(&port_id));
         if let Some(a) = stopped {
             a.stop(connections).await;

@@ -461,6 +461,30 @@ async fn a_deleted_listener_takes_its_connections_with_it() {
     until("both controllers gone", || server.target().controller_count(SUB) == 0).await;
 }
 
+/// A listener bound anew (another address) keeps the connections it had, and the ANA
+/// states of its port for them while it is unbound: a path the operator made Inaccessible
+/// stays so, else a planned failover could let two cards write one medium meanwhile.
+#[tokio::test]
+async fn a_listener_bound_anew_keeps_its_ana_states_meanwhile() {
+    use dpu_nvmf::target::AnaState;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    let target = server.target();
+    let inaccessible = std::collections::BTreeMap::from([(1, AnaState::Inaccessible)]);
+    target.set_ana_states(1, &inaccessible).unwrap();
+    let write = async |c: &mut HostController| {
+        c.io[0].write(1, 0, &pattern(4096, 7), 512).await.unwrap().cqe.status
+    };
+    assert_eq!(write(&mut c).await, Status::ANA_INACCESSIBLE);
+    server.remove_listener(1, Connections::Keep).await.unwrap();
+    assert_eq!(write(&mut c).await, Status::ANA_INACCESSIBLE, "while unbound");
+    server.add_listener(loopback_listener(1)).await.unwrap();
+    assert_eq!(write(&mut c).await, Status::ANA_INACCESSIBLE, "bound anew");
+    target.set_ana_states(1, &Default::default()).unwrap();
+    assert!(write(&mut c).await.is_success(), "optimized again");
+}
+
 #[tokio::test]
 async fn namespace_hot_add_and_remove_raise_events() {
     let dir = tempfile::tempdir().unwrap();

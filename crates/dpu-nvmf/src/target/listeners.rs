@@ -88,16 +88,28 @@ impl Target {
         Ok(())
     }
 
-    /// Removes a listener from the discovery log.
+    /// Removes a listener from the discovery log, and its port's ANA states: a listener
+    /// added later under this port ID starts all optimized.
     pub fn remove_listener(&self, port_id: u16) -> Result<(), RegistryError> {
+        self.take_listener(port_id, false)
+    }
+
+    /// Removes a listener from the discovery log to bind it anew, keeping its port's ANA
+    /// states for the controllers that stay connected through it meanwhile: a path the
+    /// operator made Inaccessible must not serve I/O while its socket moves. The new
+    /// binding's states replace them ([`Target::set_ana_states`]).
+    pub fn unbind_listener(&self, port_id: u16) -> Result<(), RegistryError> {
+        self.take_listener(port_id, true)
+    }
+
+    fn take_listener(&self, port_id: u16, keep_ana_states: bool) -> Result<(), RegistryError> {
         let mut r = self.lock();
         let removed = r
             .listeners
             .remove(&port_id)
             .ok_or_else(|| RegistryError::NoListener(port_id.to_string()))?;
         r.referrals.remove(&removed.addr);
-        // A listener added later under this port ID starts all optimized.
-        if r.ana.remove(&port_id).is_some() {
+        if !keep_ana_states && r.ana.remove(&port_id).is_some() {
             r.ana_chgcnt += 1;
             self.ns_epoch.fetch_add(1, Ordering::Release);
         }
