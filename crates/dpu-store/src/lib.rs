@@ -16,6 +16,8 @@
 //! - The directory is the owner's alone (0700, its files 0600): desired state includes
 //!   write-only secrets (DH-HMAC-CHAP host secrets of nvmf subsystems).
 
+#[cfg(any(test, feature = "test-hooks"))]
+mod hold;
 mod record;
 
 use std::marker::PhantomData;
@@ -25,6 +27,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use prost::Message;
 
+#[cfg(any(test, feature = "test-hooks"))]
+pub use hold::FlushHold;
 pub use record::Record;
 
 /// What can go wrong in the store.
@@ -103,6 +107,9 @@ pub struct Store {
     counts: Arc<Counts>,
     /// Why the store failed ([`StoreError::Failed`]), once a flush failed.
     failure: Arc<Failure>,
+    /// Where tests hold flushes ([`Store::hold_flushes`]).
+    #[cfg(any(test, feature = "test-hooks"))]
+    gate: Arc<hold::FlushGate>,
 }
 
 /// The first failed flush, and a wake-up for whoever waits for it ([`Store::failed`]).
@@ -285,7 +292,17 @@ impl Store {
                 objects: AtomicU64::new(stored),
             }),
             failure: Arc::default(),
+            #[cfg(any(test, feature = "test-hooks"))]
+            gate: Arc::default(),
         })
+    }
+
+    /// Test hook: every flush that starts from now on waits (holding the group commit, as a
+    /// slow fsync does) until the returned hold is released or dropped, or fails as a
+    /// failed fsync would if the hold says so.
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn hold_flushes(&self) -> FlushHold {
+        FlushHold::new(self.gate.clone())
     }
 
     /// `Err(Failed)` once a flush failed: the tree may hold writes the disk does not, which
@@ -354,6 +371,10 @@ impl Store {
         if let Some(why) = self.failure.why.get() {
             // In the tree, and no flush will cover it: it may be on disk or not.
             return Err(StoreError::Unflushed(why.clone()));
+        }
+        #[cfg(any(test, feature = "test-hooks"))]
+        if let Err(why) = self.gate.pass().await {
+            return Err(self.fail(why));
         }
         let target = self.commit.written.load(Ordering::SeqCst);
         let (db, marker) = (self.db.clone(), self.marker.clone());

@@ -398,3 +398,36 @@ async fn the_count_is_checked_without_the_marker_and_recounted_on_request() {
     drop((c, store));
     assert_eq!(reopen(dir.path()).unwrap().len(), 4);
 }
+
+/// How long a test lets a call run to see that it waits (it would finish in well under this).
+const WAITS: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The test hook: a write is in the tree but its caller waits while flushes are held; it
+/// returns once they run, and is Unflushed (the store failed) when they fail.
+#[tokio::test]
+async fn held_flushes_hold_writers_until_released_or_failed() {
+    let (_dir, store) = open();
+    let c = store.collection::<Spec>("things");
+    let hold = store.hold_flushes();
+    let writer = tokio::spawn({
+        let c = c.clone();
+        async move { c.create("things/a", &spec("1")).await }
+    });
+    hold.flush_waiting().await;
+    tokio::time::sleep(WAITS).await;
+    assert!(!writer.is_finished(), "a write returned while its flush was held");
+    assert!(c.get("things/a").unwrap().is_some(), "the write is in the tree");
+    hold.release();
+    assert_eq!(writer.await.unwrap().unwrap().spec, spec("1"));
+
+    let hold = store.hold_flushes();
+    let writer = tokio::spawn({
+        let c = c.clone();
+        async move { c.create("things/b", &spec("1")).await }
+    });
+    hold.flush_waiting().await;
+    hold.fail("injected EIO");
+    let e = writer.await.unwrap().unwrap_err();
+    assert!(matches!(&e, StoreError::Unflushed(why) if why == "injected EIO"), "{e:?}");
+    assert!(matches!(c.get("things/a"), Err(StoreError::Failed(_))));
+}
