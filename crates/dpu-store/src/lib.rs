@@ -3,6 +3,13 @@
 //! Invariants:
 //! - Every mutation is flushed to disk before the call returns, so an acknowledged write survives
 //!   `kill -9` and power loss (the agent replies only after this returns).
+//! - Nothing is answered from a write that is not on disk yet. Reads see the tree, which
+//!   holds writes whose flush is still under way; an answer built on a read (a Get, a List,
+//!   an update that changes nothing, a delete of a missing object, a sync to a service)
+//!   waits for [`Store::durable_barrier`] (or its [`Pending::durable`]) first: a crash would
+//!   otherwise take back what it said. Mutations are numbered as they begin; the barrier
+//!   waits until the flushes have covered the number it reads after the read (a compare when
+//!   nothing is unflushed), joining the group commit, and fails with a failed flush.
 //! - Mutations are compare-and-swap on the stored bytes: two concurrent writers of one object
 //!   cannot both win, and a stale etag never overwrites a newer spec.
 //! - Writers that validate against the whole stored state hold [`Store::serialize_writes`]
@@ -198,14 +205,18 @@ fn write_marker(path: &Path, seq: u64) {
     }
 }
 
-/// Group commit: writers that finish while a flush runs share the next one, so N concurrent
-/// writes cost about two flushes, not N. Flushes run one at a time on a blocking thread: sled's
-/// own `flush_async` deadlocked under concurrent callers, and a flush must never block the
-/// reactor.
+/// Group commit: writers (and readers, [`Store::durable_barrier`]) that wait while a flush
+/// runs share the next one, so N concurrent writes cost about two flushes, not N. Flushes run
+/// one at a time on a blocking thread: sled's own `flush_async` deadlocked under concurrent
+/// callers, and a flush must never block the reactor.
 #[derive(Default)]
 struct GroupCommit {
-    /// Mutations applied to the tree so far.
-    written: AtomicU64,
+    /// Mutations begun so far. Each is counted before it changes the tree (under
+    /// [`Counts::one_swap`]), so a read that saw a mutation finds it counted after the read.
+    begun: AtomicU64,
+    /// Mutations known to be on disk (a copy of `durable`, read without its lock: a
+    /// barrier with nothing unflushed is one compare).
+    flushed: AtomicU64,
     /// Mutations known to be on disk; guarded by the lock so one flush runs at a time.
     durable: tokio::sync::Mutex<u64>,
 }
@@ -314,12 +325,11 @@ impl Store {
         }
     }
 
-    /// Marks the store failed for `why` (the first reason stays); the error for the writers
-    /// whose writes the failed flush was to make durable.
-    fn fail(&self, why: String) -> StoreError {
+    /// Marks the store failed for `why` (the first reason stays), which it returns.
+    fn fail(&self, why: String) -> String {
         let _ = self.failure.why.set(why);
         self.failure.notify.notify_waiters();
-        StoreError::Unflushed(self.failure.why.get().cloned().unwrap_or_default())
+        self.failure.why.get().cloned().unwrap_or_default()
     }
 
     /// Resolves once a flush failed, with why: from then on the store serves nothing
@@ -360,40 +370,66 @@ impl Store {
         self.writes.clone().lock_owned().await
     }
 
-    /// Durability point: returns once the caller's completed mutation is on disk.
-    async fn flush(&self) -> Result<()> {
-        let mine = self.commit.written.fetch_add(1, Ordering::SeqCst) + 1;
+    /// Waits until every mutation a read of the tree made before this call could have seen
+    /// is on disk, flushing (group commit) if none is under way that covers them: an
+    /// answer built on a read must not outlive a crash that takes back what it showed.
+    /// [`StoreError::Failed`] when a flush failed first. With nothing unflushed it is one
+    /// compare.
+    pub async fn durable_barrier(&self) -> Result<()> {
+        let through = self.commit.begun.load(Ordering::SeqCst);
+        self.flushed_through(through).await.map_err(StoreError::Failed)
+    }
+
+    /// The number that covers what reads so far could see, for a [`Pending`].
+    fn pending<T>(&self, value: T, wrote: bool) -> Pending<T> {
+        let through = self.commit.begun.load(Ordering::SeqCst);
+        Pending { store: self.clone(), value, through, wrote }
+    }
+
+    /// Returns once mutations `1..=through` are on disk: at once if a flush covered them,
+    /// else after the next flush, which this call runs unless another caller's does (they
+    /// share it). `Err(why)` when a flush failed before covering them.
+    async fn flushed_through(&self, through: u64) -> Result<(), String> {
+        if self.commit.flushed.load(Ordering::SeqCst) >= through {
+            return Ok(());
+        }
         let mut durable = self.commit.durable.lock().await;
-        if *durable >= mine {
-            // A flush that started after this mutation already covered it.
+        if *durable >= through {
+            // A flush that started after these mutations already covered them.
             return Ok(());
         }
         if let Some(why) = self.failure.why.get() {
-            // In the tree, and no flush will cover it: it may be on disk or not.
-            return Err(StoreError::Unflushed(why.clone()));
+            // In the tree, and no flush will cover them: they may be on disk or not.
+            return Err(why.clone());
         }
         #[cfg(any(test, feature = "test-hooks"))]
         if let Err(why) = self.gate.pass().await {
             return Err(self.fail(why));
         }
-        let target = self.commit.written.load(Ordering::SeqCst);
         let (db, marker) = (self.db.clone(), self.marker.clone());
-        // Every mutation counted here is in the tree, so the flush covers it.
-        let seq = self.counts.seq.load(Ordering::SeqCst);
+        let (counts, commit) = (self.counts.clone(), self.commit.clone());
         let flushed = tokio::task::spawn_blocking(move || {
+            // With no swap under way every mutation counted is in the tree, so the flush
+            // covers them all (`through` among them: it was counted before).
+            let (target, seq) = {
+                let _one =
+                    counts.one_swap.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                (commit.begun.load(Ordering::SeqCst), counts.seq.load(Ordering::SeqCst))
+            };
             db.flush()?;
             write_marker(&marker, seq);
-            Ok::<_, sled::Error>(())
+            Ok::<_, sled::Error>(target)
         })
         .await;
         // The writes are in the tree and sled's error is sticky (it refuses every later
         // write, so none can be undone): readers must not see them as stored.
-        match flushed {
-            Ok(Ok(())) => {}
+        let target = match flushed {
+            Ok(Ok(target)) => target,
             Ok(Err(e)) => return Err(self.fail(e.to_string())),
             Err(e) => return Err(self.fail(format!("flush task failed: {e}"))),
-        }
+        };
         *durable = target;
+        self.commit.flushed.store(target, Ordering::SeqCst);
         Ok(())
     }
 
@@ -409,18 +445,29 @@ impl Store {
     }
 }
 
-/// A mutation visible in the tree but not yet known to be on disk.
+/// The result of a write, built on the tree, which may hold it (or what it read) before the
+/// disk does.
 #[must_use = "a write is acknowledged only after durable()"]
 pub struct Pending<T> {
     store: Store,
     value: T,
+    /// The mutations it may have seen or made ([`Store::flushed_through`]).
+    through: u64,
+    /// Whether it changed the tree (else it only read: an unchanged spec, a missing object).
+    wrote: bool,
 }
 
 impl<T> Pending<T> {
-    /// Waits until the mutation is on disk (group commit), then yields its result.
+    /// Waits until the mutation, and every one it saw, is on disk (group commit), then
+    /// yields its result. A failed flush is [`StoreError::Unflushed`] for a write that
+    /// changed the tree (it may be stored or not) and [`StoreError::Failed`] for one that
+    /// changed nothing (it only read what may now never be stored).
     pub async fn durable(self) -> Result<T> {
-        self.store.flush().await?;
-        Ok(self.value)
+        match self.store.flushed_through(self.through).await {
+            Ok(()) => Ok(self.value),
+            Err(why) if self.wrote => Err(StoreError::Unflushed(why)),
+            Err(why) => Err(StoreError::Failed(why)),
+        }
     }
 }
 
@@ -467,6 +514,13 @@ impl<S: Message + Default> Collection<S> {
         self.store.serialize_writes().await
     }
 
+    /// [`Store::durable_barrier`] of the store this collection lives in: after a read
+    /// ([`get`](Self::get), [`list`](Self::list), [`all`](Self::all)), before answering
+    /// from it.
+    pub async fn durable_barrier(&self) -> Result<()> {
+        self.store.durable_barrier().await
+    }
+
     /// The full name `collection/id`.
     pub fn full_name(&self, id: &str) -> String {
         format!("{}/{}", self.prefix, id)
@@ -486,6 +540,9 @@ impl<S: Message + Default> Collection<S> {
         })
     }
 
+    /// The object `name` as the tree holds it, which may be a write not on disk yet: an
+    /// answer built on it awaits [`durable_barrier`](Self::durable_barrier) first (a check
+    /// under the writer lock need not: the write's own [`Pending::durable`] covers it).
     pub fn get(&self, name: &str) -> Result<Option<Object<S>>> {
         self.store.usable()?;
         match self.store.objects.get(name.as_bytes())? {
@@ -513,7 +570,7 @@ impl<S: Message + Default> Collection<S> {
     ) -> Result<bool> {
         self.store.usable()?;
         let key = name.as_bytes().to_vec();
-        let counts = self.store.counts.clone();
+        let (counts, commit) = (self.store.counts.clone(), self.store.commit.clone());
         let swapped = self
             .store
             .blocking(move |tree| {
@@ -523,6 +580,8 @@ impl<S: Message + Default> Collection<S> {
                 if current != old {
                     return Ok(false);
                 }
+                // Counted before a reader can see it: a barrier after the read covers it.
+                commit.begun.fetch_add(1, Ordering::SeqCst);
                 let seq = counts.seq.load(Ordering::SeqCst) + 1;
                 let objects = counts.objects.load(Ordering::SeqCst);
                 let objects = match (&current, &new) {
@@ -562,11 +621,7 @@ impl<S: Message + Default> Collection<S> {
         if !self.swap(name, None, Some(bytes.clone())).await? {
             return Err(StoreError::AlreadyExists(name.to_owned()));
         }
-        self.pending(self.decode(name, &bytes)?)
-    }
-
-    fn pending<T>(&self, value: T) -> Result<Pending<T>> {
-        Ok(Pending { store: self.store.clone(), value })
+        Ok(self.store.pending(self.decode(name, &bytes)?, true))
     }
 
     /// Replaces the spec of `name` with `update(old_spec)`.
@@ -616,11 +671,11 @@ impl<S: Message + Default> Collection<S> {
                 .map_err(|e| StoreError::Corrupt(name.to_owned(), e))?;
             let new_spec = update(old_spec).encode_to_vec();
             if new_spec == old.spec {
-                return self.pending(self.decode(name, &current)?);
+                return Ok(self.store.pending(self.decode(name, &current)?, false));
             }
             let bytes = old.next(new_spec).encode_to_vec();
             if self.swap(name, Some(current), Some(bytes.clone())).await? {
-                return self.pending(self.decode(name, &bytes)?);
+                return Ok(self.store.pending(self.decode(name, &bytes)?, true));
             }
         }
         Err(StoreError::Conflict(name.to_owned()))
@@ -639,7 +694,7 @@ impl<S: Message + Default> Collection<S> {
     ) -> Result<Pending<bool>> {
         for _ in 0..16 {
             let Some(current) = self.read(name).await? else {
-                return self.pending(false);
+                return Ok(self.store.pending(false, false));
             };
             if let Some(etag) = expected_etag {
                 let old = Record::decode(current.as_ref())
@@ -647,14 +702,15 @@ impl<S: Message + Default> Collection<S> {
                 check_etag(name, Some(&old.etag()), etag)?;
             }
             if self.swap(name, Some(current), None).await? {
-                return self.pending(true);
+                return Ok(self.store.pending(true, true));
             }
         }
         Err(StoreError::Conflict(name.to_owned()))
     }
 
     /// Objects of this collection in name order, starting after the page token: at most
-    /// `page_size` of them (bounded in bytes too by [`list_within`](Self::list_within)).
+    /// `page_size` of them (bounded in bytes too by [`list_within`](Self::list_within)). As
+    /// the tree holds them, as [`get`](Self::get) reads.
     pub fn list(&self, page_size: usize, page_token: &str) -> Result<Page<S>> {
         self.list_under("", page_size, page_token)
     }
@@ -717,7 +773,9 @@ impl<S: Message + Default> Collection<S> {
         Ok(Page { objects, next_page_token })
     }
 
-    /// Every object of this collection (for reconciliation).
+    /// Every object of this collection (for reconciliation), as the tree holds them, as
+    /// [`get`](Self::get) reads: a sync sends them after
+    /// [`durable_barrier`](Self::durable_barrier).
     pub fn all(&self) -> Result<Vec<Object<S>>> {
         self.store.usable()?;
         let prefix = format!("{}/", self.prefix);

@@ -431,3 +431,61 @@ async fn held_flushes_hold_writers_until_released_or_failed() {
     assert!(matches!(&e, StoreError::Unflushed(why) if why == "injected EIO"), "{e:?}");
     assert!(matches!(c.get("things/a"), Err(StoreError::Failed(_))));
 }
+
+/// A read of a change that is in the tree but not on disk yet is answered only once it is:
+/// `durable_barrier` after the read waits for the writer's flush (held here) and fails
+/// (`Failed`) with it, as do calls that write nothing (an update to the same spec, a delete
+/// of a missing object), whose answers are reads too. With nothing unflushed it is at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_waits_for_the_flush_of_what_it_saw_and_fails_with_it() {
+    let (_dir, store) = open();
+    let c = store.collection::<Spec>("things");
+    c.create("things/a", &spec("1")).await.unwrap();
+    let idle = tokio::time::timeout(WAITS, store.durable_barrier()).await;
+    idle.expect("a barrier waited with nothing unflushed").unwrap();
+
+    let hold = store.hold_flushes();
+    let writer = tokio::spawn({
+        let c = c.clone();
+        async move { c.update("things/a", None, false, |_| spec("2")).await }
+    });
+    hold.flush_waiting().await;
+    assert_eq!(c.get("things/a").unwrap().unwrap().spec, spec("2"), "in the tree");
+    let barrier = tokio::spawn({
+        let store = store.clone();
+        async move { store.durable_barrier().await }
+    });
+    let unchanged = tokio::spawn({
+        let c = c.clone();
+        async move { c.update("things/a", None, false, |_| spec("2")).await }
+    });
+    tokio::time::sleep(WAITS).await;
+    assert!(!barrier.is_finished(), "a read's barrier passed before what it saw was on disk");
+    assert!(!unchanged.is_finished(), "an unchanged update answered before the disk had it");
+    hold.release();
+    let written = writer.await.unwrap().unwrap();
+    barrier.await.unwrap().unwrap();
+    assert_eq!(unchanged.await.unwrap().unwrap().etag, written.etag);
+
+    let hold = store.hold_flushes();
+    let writer = tokio::spawn({
+        let c = c.clone();
+        async move { c.update("things/a", None, false, |_| spec("3")).await }
+    });
+    hold.flush_waiting().await;
+    let barrier = tokio::spawn({
+        let store = store.clone();
+        async move { store.durable_barrier().await }
+    });
+    let missing = tokio::spawn({
+        let c = c.clone();
+        async move { c.delete("things/none", None).await }
+    });
+    tokio::time::sleep(WAITS).await;
+    hold.fail("injected EIO");
+    let e = writer.await.unwrap().unwrap_err();
+    assert!(matches!(e, StoreError::Unflushed(_)), "{e:?}");
+    for e in [barrier.await.unwrap().unwrap_err(), missing.await.unwrap().unwrap_err()] {
+        assert!(matches!(&e, StoreError::Failed(why) if why == "injected EIO"), "{e:?}");
+    }
+}
