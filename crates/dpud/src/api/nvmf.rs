@@ -1506,6 +1506,9 @@ impl Reconciler for NvmfReconciler {
         })
         .await
         .map_err(super::resource::task_failed)??;
+        // Nothing goes to the service that is not on disk: hosts would be served what a
+        // crash of the agent takes out of the store (and the next sync out of the service).
+        r.volumes.durable().await?;
         let created = (
             creation_times(&snapshot.volumes, VolumeKind::public_name),
             creation_times(&snapshot.subsystems, SubsystemKind::public_name),
@@ -2260,5 +2263,32 @@ mod tests {
         let e = VolumeKind::validate(&ram(MAX_RAM_VOLUME + 512), "volume.spec").unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument);
         assert!(e.message().contains("volume.spec.ram.size_bytes"), "{e:?}");
+    }
+
+    /// The reconciler sends the service nothing that is not on disk yet: hosts would be
+    /// served a subsystem that a crash of the agent before the flush takes out of the store
+    /// (and the next sync out of the service). A sync waits for the writes its snapshot saw.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sync_waits_until_what_it_sends_is_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, api) = api_in(dir.path());
+        let (channel, _service) = nvmf_service_driven(dir.path());
+        let hold = store.hold_flushes();
+        let subsystems = api.resources.subsystems.clone();
+        let create = tokio::spawn(async move {
+            let spec = subsystem(0, 1).spec;
+            subsystems.create("subsystems/s0", "", spec.as_ref(), async |_| Ok(())).await
+        });
+        hold.flush_waiting().await;
+        let reconciler = NvmfReconciler { resources: api.resources.clone() };
+        let sync = tokio::spawn(async move { reconciler.sync(channel).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!sync.is_finished(), "a sync sent a subsystem not yet on disk");
+        hold.release();
+        create.await.unwrap().unwrap();
+        sync.await.unwrap().unwrap();
+        let shown = api.resources.subsystems.get("subsystems/s0").await.unwrap();
+        let apply = shown.status.unwrap().apply.unwrap();
+        assert_eq!(apply.state, ApplyState::Applied as i32, "{apply:?}");
     }
 }

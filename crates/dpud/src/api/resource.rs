@@ -6,6 +6,13 @@
 //! A kind ([`Kind`]) says how its names look, how its spec is validated and merged, and how a
 //! stored object becomes its proto message; [`Resources`] does the rest, so the error semantics
 //! of docs/api.md exist once.
+//!
+//! Nothing is answered from a write not on disk yet (docs/api.md, Durability): the store's
+//! reads see writes whose flush is under way, so every answer built on one, OK or refusal,
+//! waits for the store's durable barrier first ([`Resources::durable`]), or for the
+//! write's own flush, which covers everything before it. A write's checks under the writer
+//! lock read without it (its flush covers them), and a refusal waits only once the lock is
+//! free, so writers still share flushes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -327,7 +334,9 @@ impl<K: Kind> Resources<K> {
     /// Runs a write's store mutation on a task of its own that holds the writer lock
     /// `one_writer` until the mutation is in the tree, and hands the lock back with the
     /// mutation on its way to disk; once it is there, a task nudges the owning service if
-    /// `changed` says the result is a change of desired state.
+    /// `changed` says the result is a change of desired state. The next writer's checks may
+    /// read the mutation before it is on disk: whatever that writer answers waits for its own
+    /// flush, which covers this one, or for the barrier ([`refused`](Self::refused)).
     ///
     /// A caller that goes away (a cancelled call, a deadline) drops its future at any await,
     /// but the store's compare-and-swap runs on a blocking thread to its end all the same: the
@@ -363,6 +372,35 @@ impl<K: Kind> Resources<K> {
         K::to_proto(name, o, status)
     }
 
+    /// Waits until everything the store's tree showed this call so far is on disk (a
+    /// compare when nothing is unflushed): a crash would take back an answer built on the
+    /// rest. UNAVAILABLE when a flush failed first (the store serves nothing then).
+    pub async fn durable(&self) -> Result<(), Status> {
+        self.collection.durable_barrier().await.map_err(named_status::<K>)
+    }
+
+    /// `refusal`, which a write built on what the tree showed it (ALREADY_EXISTS, NOT_FOUND,
+    /// ABORTED, a check's FAILED_PRECONDITION), once that is on disk; what the store answers
+    /// instead if a flush failed first. Called with the writer lock free, so a refusal does
+    /// not hold the next writer behind a flush.
+    async fn refused(&self, refusal: Status) -> Status {
+        match self.durable().await {
+            Ok(()) => refusal,
+            Err(failed) => failed,
+        }
+    }
+
+    /// A store read off the reactor whose result is answered: returned once what it saw is
+    /// on disk ([`durable`](Self::durable)).
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Collection<K::Spec>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let read = self.blocking(f).await?;
+        self.durable().await?;
+        Ok(read)
+    }
+
     /// Runs a store call off the reactor (sled reads may touch the disk).
     async fn blocking<T: Send + 'static>(
         &self,
@@ -390,7 +428,7 @@ impl<K: Kind> Resources<K> {
         let field = K::FIELD;
         let (key, spec) = create_message::<K>(name, given_name, spec)?;
         self.services.configured(self.service)?;
-        let pending = {
+        let stored = async {
             let one_writer = self.collection.serialize_writes().await;
             // ALREADY_EXISTS before the spec is judged (as an Update answers NOT_FOUND
             // first): the checks would judge it in the existing object's place and could
@@ -405,7 +443,13 @@ impl<K: Kind> Resources<K> {
             K::canonical(&mut spec);
             let create = async move { c.create_applied(&key, &spec).await };
             let (_one_writer, created) = self.locked(one_writer, create, |_| true).await?;
-            created.map_err(named_status::<K>)?
+            created.map_err(named_status::<K>)
+        }
+        .await;
+        // The writer lock is free: a refusal waits for the disk without holding writers.
+        let pending = match stored {
+            Ok(pending) => pending,
+            Err(refusal) => return Err(self.refused(refusal).await),
         };
         let created = pending.durable::<K>().await?;
         tracing::info!(%name, "{field} created");
@@ -423,10 +467,11 @@ impl<K: Kind> Resources<K> {
         Ok(spec)
     }
 
-    /// The object named `name` (the request's `name` field).
+    /// The object named `name` (the request's `name` field), or NOT_FOUND, once that is on
+    /// disk.
     pub async fn get(&self, name: &str) -> Result<K::Proto, Status> {
         let key = K::key(name, "name")?;
-        let found = self.blocking(move |c| c.get(&key)).await?;
+        let found = self.read(move |c| c.get(&key)).await?;
         let object = found.ok_or_else(|| Status::not_found(format!("{name} not found")))?;
         Ok(self.to_proto(object))
     }
@@ -436,24 +481,27 @@ impl<K: Kind> Resources<K> {
     /// misspelt parent does not read as one without children.
     pub async fn require_parent(&self, parent: &str) -> Result<(), Status> {
         let key = K::key(parent, "parent")?;
-        match self.lookup(&key).await? {
+        match self.read(move |c| c.get(&key)).await? {
             Some(_) => Ok(()),
             None => Err(Status::not_found(format!("parent {parent} not found"))),
         }
     }
 
-    /// The object stored under `key`, if any (for referential checks).
+    /// The object stored under `key`, if any, as the tree holds it (for referential checks
+    /// under the writer lock; an answer built on it waits for [`durable`](Self::durable)).
     pub async fn lookup(&self, key: &str) -> Result<Option<Object<K::Spec>>, Status> {
         let key = key.to_owned();
         self.blocking(move |c| c.get(&key)).await
     }
 
-    /// Every object (for referential checks and reconciliation).
+    /// Every object as the tree holds it (for referential checks under the writer lock and
+    /// reconciliation; a sync sends it after [`durable`](Self::durable)).
     pub async fn all(&self) -> Result<Vec<Object<K::Spec>>, Status> {
         self.blocking(|c| c.all()).await
     }
 
     /// One page in name order; `id_prefix` limits it to ids starting with it ("" for all).
+    /// Returned once it is on disk.
     pub async fn list(
         &self,
         id_prefix: &str,
@@ -462,8 +510,7 @@ impl<K: Kind> Resources<K> {
     ) -> Result<(Vec<K::Proto>, String), Status> {
         let size = page_size(requested_size)?;
         let (id_prefix, token) = (id_prefix.to_owned(), token.to_owned());
-        let page =
-            self.blocking(move |c| c.list_within(&id_prefix, size, PAGE_BYTES, &token)).await?;
+        let page = self.read(move |c| c.list_within(&id_prefix, size, PAGE_BYTES, &token)).await?;
         Ok((page.objects.into_iter().map(|o| self.to_proto(o)).collect(), page.next_page_token))
     }
 
@@ -490,48 +537,55 @@ impl<K: Kind> Resources<K> {
         let spec_field = format!("{field}.spec");
         // Check and write under one writer lock so the check sees every earlier write; the
         // flush (durable) happens after it is released.
-        let mut one_writer = self.collection.serialize_writes().await;
-        // The message's spec (all of it, or the fields the mask names merged onto the stored
-        // spec) with what it may leave blank kept from the stored spec; the result is
-        // validated, checked and written only if nothing changed in between (the etag we
-        // read, or the client's).
-        let mut attempt = 0;
-        let pending = loop {
-            attempt += 1;
-            let current = self.lookup(&key).await?;
-            // Missing: NOT_FOUND before any check, unless allow_missing creates it.
-            if current.is_none() && !allow_missing {
-                return Err(Status::not_found(format!("{name} not found")));
+        let stored = async {
+            let mut one_writer = self.collection.serialize_writes().await;
+            // The message's spec (all of it, or the fields the mask names merged onto the
+            // stored spec) with what it may leave blank kept from the stored spec; the
+            // result is validated, checked and written only if nothing changed in between
+            // (the etag we read, or the client's).
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let current = self.lookup(&key).await?;
+                // Missing: NOT_FOUND before any check, unless allow_missing creates it.
+                if current.is_none() && !allow_missing {
+                    return Err(Status::not_found(format!("{name} not found")));
+                }
+                let read_etag = current.as_ref().map(|o| o.etag.clone());
+                // A stale etag is ABORTED (AIP-154) before the spec is merged and judged: both
+                // are against a stored object the client has not seen.
+                if let Some(given) = etag(given_etag) {
+                    dpu_store::check_etag(&key, read_etag.as_deref(), given)
+                        .map_err(named_status::<K>)?;
+                }
+                let new = updated_spec::<K>(current.as_ref().map(|o| &o.spec), spec, mask);
+                K::validate(&new, &spec_field)?;
+                let mut new = self.assigned(&key, new).await?;
+                check(new.clone()).await?;
+                K::canonical(&mut new);
+                let expected = etag(given_etag).map(str::to_owned).or(read_etag);
+                let (c, key) = (self.collection.clone(), key.clone());
+                let update = async move {
+                    c.update_applied(&key, expected.as_deref(), allow_missing, move |_| new.clone())
+                        .await
+                };
+                let updated;
+                (one_writer, updated) = self.locked(one_writer, update, |_| true).await?;
+                match updated {
+                    Ok(o) => break Ok(o),
+                    // Changed by someone else since we read it: merge again (bounded).
+                    Err(StoreError::EtagMismatch { .. } | StoreError::AlreadyExists(_))
+                        if given_etag.is_empty() && attempt < 8 => {}
+                    Err(e) => return Err(named_status::<K>(e)),
+                }
             }
-            let read_etag = current.as_ref().map(|o| o.etag.clone());
-            // A stale etag is ABORTED (AIP-154) before the spec is merged and judged: both
-            // are against a stored object the client has not seen.
-            if let Some(given) = etag(given_etag) {
-                dpu_store::check_etag(&key, read_etag.as_deref(), given)
-                    .map_err(named_status::<K>)?;
-            }
-            let new = updated_spec::<K>(current.as_ref().map(|o| &o.spec), spec, mask);
-            K::validate(&new, &spec_field)?;
-            let mut new = self.assigned(&key, new).await?;
-            check(new.clone()).await?;
-            K::canonical(&mut new);
-            let expected = etag(given_etag).map(str::to_owned).or(read_etag);
-            let (c, key) = (self.collection.clone(), key.clone());
-            let update = async move {
-                c.update_applied(&key, expected.as_deref(), allow_missing, move |_| new.clone())
-                    .await
-            };
-            let updated;
-            (one_writer, updated) = self.locked(one_writer, update, |_| true).await?;
-            match updated {
-                Ok(o) => break o,
-                // Changed by someone else since we read it: merge again (bounded).
-                Err(StoreError::EtagMismatch { .. } | StoreError::AlreadyExists(_))
-                    if given_etag.is_empty() && attempt < 8 => {}
-                Err(e) => return Err(named_status::<K>(e)),
-            }
+        }
+        .await;
+        // The writer lock is free: a refusal waits for the disk without holding writers.
+        let pending = match stored {
+            Ok(pending) => pending,
+            Err(refusal) => return Err(self.refused(refusal).await),
         };
-        drop(one_writer);
         let updated = pending.durable::<K>().await?;
         tracing::info!(%name, generation = updated.generation, "{field} updated");
         Ok(self.to_proto(updated))
@@ -546,15 +600,12 @@ impl<K: Kind> Resources<K> {
         check: impl AsyncFnOnce() -> Result<(), Status>,
     ) -> Result<(), Status> {
         let key = K::key(name, "name")?;
-        let pending = {
+        let found = async {
             let one_writer = self.collection.serialize_writes().await;
             // A missing object is NOT_FOUND (or nothing to do), and a stale etag ABORTED
             // (AIP-154), before the checks, which judge the object as stored.
             let Some(stored) = self.lookup(&key).await? else {
-                return match allow_missing {
-                    true => Ok(()),
-                    false => Err(Status::not_found(format!("{name} not found"))),
-                };
+                return Ok(None);
             };
             if let Some(given) = etag(given_etag) {
                 dpu_store::check_etag(&key, Some(&stored.etag), given)
@@ -565,7 +616,21 @@ impl<K: Kind> Resources<K> {
             let delete = async move { c.delete_applied(&key, etag.as_deref()).await };
             let (_one_writer, deleted) =
                 self.locked(one_writer, delete, |existed| *existed).await?;
-            deleted.map_err(named_status::<K>)?
+            deleted.map(Some).map_err(named_status::<K>)
+        }
+        .await;
+        // The writer lock is free: an answer built on what the tree showed (missing, a
+        // refusal) waits for the disk without holding writers.
+        let pending = match found {
+            Ok(Some(pending)) => pending,
+            Ok(None) => {
+                self.durable().await?;
+                return match allow_missing {
+                    true => Ok(()),
+                    false => Err(Status::not_found(format!("{name} not found"))),
+                };
+            }
+            Err(refusal) => return Err(self.refused(refusal).await),
         };
         let existed = pending.durable::<K>().await?;
         if !existed && !allow_missing {
@@ -904,5 +969,120 @@ mod tests {
         let e = r.delete(name, "", false, used).await.unwrap_err();
         assert_eq!(e.code(), tonic::Code::NotFound, "{e:?}");
         r.delete(name, &stale, true, used).await.unwrap();
+    }
+
+    /// How long a test lets a call run to see that it waits (it would answer well within).
+    const WAITS: std::time::Duration = std::time::Duration::from_millis(300);
+
+    /// The sysctl resources of a fresh store, and the store (for its flush hold).
+    fn sysctls_and_store() -> (tempfile::TempDir, dpu_store::Store, Resources<SysctlKind>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let r = Resources::open(&store, &Services::unreachable(&["system"]), "system");
+        (dir, store, r)
+    }
+
+    /// Spawns `call` and checks that it has not answered within [`WAITS`].
+    async fn still_waiting<F>(what: &str, call: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let call = tokio::spawn(call);
+        tokio::time::sleep(WAITS).await;
+        assert!(!call.is_finished(), "{what} answered before the write it saw was on disk");
+        call
+    }
+
+    /// Answers built on what the store's tree shows wait until what it showed is on disk:
+    /// a Get and a List of an object whose Create is not flushed yet, a Get (NOT_FOUND) and
+    /// a Delete allowed missing of one whose Delete is not, a Create refused as existing,
+    /// an Update that changes nothing. A crash before the writers' flush would take back
+    /// what they answered (docs/api.md, Durability). Once the flush is done they answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_built_on_an_unflushed_write_wait_for_its_flush() {
+        let (_dir, store, r) = sysctls_and_store();
+        let (a, b) = ("sysctls/vm.a", "sysctls/vm.b");
+        let one = SysctlSpec { value: "1".into() };
+        r.create(b, "", Some(&one), async |_| Ok(())).await.unwrap();
+        let hold = store.hold_flushes();
+        // Other callers create `a` and delete `b`: both in the tree, neither on disk.
+        let (c, spec) = (r.clone(), one.clone());
+        let create =
+            tokio::spawn(async move { c.create(a, "", Some(&spec), async |_| Ok(())).await });
+        hold.flush_waiting().await;
+        let delete = {
+            let r = r.clone();
+            tokio::spawn(async move { r.delete(b, "", false, async || Ok(())).await })
+        };
+        for _ in 0..100 {
+            if r.collection.get(b).unwrap().is_none() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(r.collection.get(b).unwrap().is_none(), "the delete is in the tree");
+
+        let c = r.clone();
+        let get = still_waiting("a Get", async move { c.get(a).await }).await;
+        let c = r.clone();
+        let list = still_waiting("a List", async move { c.list("", 0, "").await }).await;
+        let c = r.clone();
+        let gone = still_waiting("a Get of a deleted one", async move { c.get(b).await }).await;
+        let c = r.clone();
+        let missing = still_waiting("a Delete allowed missing", async move {
+            c.delete(b, "", true, async || Ok(())).await
+        })
+        .await;
+        let (c, spec) = (r.clone(), one.clone());
+        let exists = still_waiting("a Create of an existing one", async move {
+            c.create(a, "", Some(&spec), async |_| Ok(())).await
+        })
+        .await;
+        let (c, spec) = (r.clone(), one.clone());
+        let unchanged = still_waiting("an Update that changes nothing", async move {
+            c.update(a, "", Some(&spec), None, false, |_| async { Ok(()) }).await
+        })
+        .await;
+
+        hold.release();
+        let created = create.await.unwrap().unwrap();
+        delete.await.unwrap().unwrap();
+        assert_eq!(get.await.unwrap().unwrap().etag, created.etag);
+        let (listed, _) = list.await.unwrap().unwrap();
+        assert_eq!(listed.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), [a]);
+        assert_eq!(gone.await.unwrap().unwrap_err().code(), tonic::Code::NotFound);
+        missing.await.unwrap().unwrap();
+        assert_eq!(exists.await.unwrap().unwrap_err().code(), tonic::Code::AlreadyExists);
+        assert_eq!(unchanged.await.unwrap().unwrap().etag, created.etag);
+    }
+
+    /// When the flush of a write that reads saw fails, the answers built on them fail too:
+    /// UNAVAILABLE (the store serves nothing until the agent restarts on what the disk
+    /// holds), as a read after the failure is; the writer's own outcome is UNKNOWN.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_built_on_a_write_whose_flush_failed_fail_with_it() {
+        let (_dir, store, r) = sysctls_and_store();
+        let a = "sysctls/vm.a";
+        let one = SysctlSpec { value: "1".into() };
+        let hold = store.hold_flushes();
+        let (c, spec) = (r.clone(), one.clone());
+        let create =
+            tokio::spawn(async move { c.create(a, "", Some(&spec), async |_| Ok(())).await });
+        hold.flush_waiting().await;
+        let c = r.clone();
+        let get = still_waiting("a Get", async move { c.get(a).await }).await;
+        let (c, spec) = (r.clone(), one.clone());
+        let unchanged = still_waiting("an Update that changes nothing", async move {
+            c.update(a, "", Some(&spec), None, false, |_| async { Ok(()) }).await
+        })
+        .await;
+        hold.fail("injected EIO");
+        assert_eq!(create.await.unwrap().unwrap_err().code(), tonic::Code::Unknown);
+        for (what, answer) in [("Get", get.await.unwrap()), ("Update", unchanged.await.unwrap())] {
+            let e = answer.unwrap_err();
+            assert_eq!(e.code(), tonic::Code::Unavailable, "{what}: {e:?}");
+            assert!(e.message().contains("injected EIO"), "{what}: {e:?}");
+        }
     }
 }

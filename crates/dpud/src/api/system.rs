@@ -310,6 +310,8 @@ impl Reconciler for SysctlReconciler {
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(store_status)?;
+        // Nothing goes to the service that is not on disk (a crash would take it back).
+        self.sysctls.durable_barrier().await.map_err(store_status)?;
         let created = creation_times(&objects, SysctlKind::public_name);
         let request = sync_request(objects);
         let observed = SystemInternalServiceClient::new(channel)
@@ -432,5 +434,30 @@ mod tests {
         assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
         let small = sysctls.lookup("sysctls/dev.small").await.unwrap().unwrap();
         assert_eq!((small.generation, small.spec.value.as_str()), (1, "1"));
+    }
+
+    /// The sysctl reconciler sends nothing that is not on disk yet (as the nvmf one,
+    /// `a_sync_waits_until_what_it_sends_is_on_disk`): its sync waits for the writes its
+    /// read saw before it calls the service (here one that nothing serves).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sysctl_sync_waits_until_what_it_sends_is_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, sysctls) = api(&dir, 64 << 10);
+        let hold = api.store.hold_flushes();
+        let r = sysctls.clone();
+        let create = tokio::spawn(async move {
+            let spec = SysctlSpec { value: "1".into() };
+            r.create("sysctls/vm.swappiness", "", Some(&spec), async |_| Ok(())).await
+        });
+        hold.flush_waiting().await;
+        let reconciler =
+            SysctlReconciler { sysctls: sysctls.collection.clone(), statuses: sysctls.statuses };
+        let nowhere = Channel::from_static("http://[::1]:1").connect_lazy();
+        let sync = tokio::spawn(async move { reconciler.sync(nowhere).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!sync.is_finished(), "a sync called the service before its state was on disk");
+        hold.release();
+        create.await.unwrap().unwrap();
+        assert!(sync.await.unwrap().is_err(), "nothing serves the system service");
     }
 }

@@ -212,6 +212,8 @@ impl Reconciler for SwitchReconciler {
             let _one_snapshot = self.resources.bridges.collection.serialize_writes().await;
             self.resources.stored().await?
         };
+        // Nothing goes to the switch that is not on disk (a crash would take it back).
+        self.resources.bridges.durable().await?;
         let (stored, judged) = judge(stored).await?;
         let config = match judged {
             Ok(c) => c,

@@ -837,4 +837,32 @@ mod tests {
         assert_eq!(children_prefix("", "vrfs").unwrap(), "");
         assert_eq!(parent_of("bridges/b/static-macs/m", "static-macs"), "bridges/b");
     }
+
+    /// The switch reconciler sends nothing that is not on disk yet (as the nvmf one,
+    /// `a_sync_waits_until_what_it_sends_is_on_disk`): its sync waits for the writes its
+    /// snapshot saw before it calls the switch (here one that nothing serves).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_switch_sync_waits_until_what_it_sends_is_on_disk() {
+        use dpu_proto::dpu::switch::v1::BridgeSpec;
+
+        use crate::services::Reconciler;
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let resources = SwitchResources::open(&store, &Services::unreachable(&[SWITCH_SERVICE]));
+        let hold = store.hold_flushes();
+        let bridges = resources.bridges.clone();
+        let create = tokio::spawn(async move {
+            let spec = BridgeSpec { vlan: Some(10), ..Default::default() };
+            bridges.create("bridges/b1", "", Some(&spec), async |_| Ok(())).await
+        });
+        hold.flush_waiting().await;
+        let reconciler = super::super::SwitchReconciler { resources };
+        let nowhere = Channel::from_static("http://[::1]:1").connect_lazy();
+        let sync = tokio::spawn(async move { reconciler.sync(nowhere).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!sync.is_finished(), "a sync called the switch before its state was on disk");
+        hold.release();
+        create.await.unwrap().unwrap();
+        assert!(sync.await.unwrap().is_err(), "nothing serves the switch");
+    }
 }
