@@ -230,6 +230,7 @@ impl Agent {
                 tasks.push(tokio::spawn(supervise_process(
                     svc.name.clone(),
                     command.clone(),
+                    svc.socket.clone(),
                     handle.channel(),
                     shutdown_rx.clone(),
                 )));

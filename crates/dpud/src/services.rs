@@ -13,6 +13,7 @@
 //! service noticing (a device node that appears later, a port another process lets go).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -32,6 +33,9 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 /// How long a service may take to stop on SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Probes missed in a row after which a supervised process that answered (or holds its
+/// socket) is hung, and replaced.
+const HUNG_AFTER_MISSES: u32 = 3;
 /// How long a service may take to apply the whole desired state (opening and growing
 /// volumes, binding ports) before the agent gives up on that sync, reports the service not
 /// serving and tries again: a wedged service must not stop its probing for good.
@@ -397,28 +401,36 @@ async fn probe(channel: &Channel) -> Option<dpu_proto::dpu::internal::v1::Servic
 ///
 /// A service that already answers on its socket (left running by an agent that crashed) is
 /// adopted instead of started again: the card keeps forwarding and serving through an agent
-/// restart, and the agent only re-applies desired state to it.
+/// restart, and the agent only re-applies desired state to it. One that holds the socket but
+/// does not answer (hung while no agent ran) is watched the same way, so it is stopped and
+/// replaced rather than blocking every new start. A process started or adopted that stops
+/// answering is stopped and replaced ([`watch_service`]).
 pub async fn supervise_process(
     name: String,
     command: Vec<String>,
+    socket: PathBuf,
     channel: Channel,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let program = command[0].as_str();
     let mut backoff = Duration::from_millis(100);
     loop {
-        if let Some(info) = probe(&channel).await {
-            tracing::info!(service = %name, pid = info.pid, instance = %info.instance_id, "adopting the running service");
-            if watch_adopted(&name, &channel, info.pid, &mut shutdown).await {
+        if let Some((process, answered)) = running_service(&name, &channel, &socket, program).await
+        {
+            let adopted = Serving::Adopted(process);
+            if watch_service(&name, &channel, &socket, program, adopted, answered, &mut shutdown)
+                .await
+            {
                 return;
             }
         }
         let started = std::time::Instant::now();
-        let mut cmd = tokio::process::Command::new(&command[0]);
+        let mut cmd = tokio::process::Command::new(program);
         cmd.args(&command[1..]).kill_on_drop(true);
-        let mut child = match cmd.spawn() {
+        let child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!(service = %name, program = %command[0], error = %e, "cannot start service");
+                tracing::error!(service = %name, program, error = %e, "cannot start service");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
                     _ = shutdown.changed() => return,
@@ -426,14 +438,9 @@ pub async fn supervise_process(
             }
         };
         tracing::info!(service = %name, pid = child.id(), "service process started");
-        tokio::select! {
-            status = child.wait() => {
-                tracing::warn!(service = %name, status = ?status, "service process exited; restarting");
-            }
-            _ = shutdown.changed() => {
-                stop_child(&name, &mut child).await;
-                return;
-            }
+        let child = Serving::Child(child);
+        if watch_service(&name, &channel, &socket, program, child, false, &mut shutdown).await {
+            return;
         }
         if started.elapsed() > Duration::from_secs(10) {
             backoff = Duration::from_millis(100);
@@ -446,40 +453,133 @@ pub async fn supervise_process(
     }
 }
 
-/// Watches an adopted process until it stops answering (returns false: start a new one) or the
-/// agent shuts down (stops it and returns true).
-async fn watch_adopted(
+/// A service process found running before the agent starts one: the one that answers a
+/// probe (its pid from the answer), else the one that holds the socket without answering.
+/// Whether it answered goes with it.
+async fn running_service(
     name: &str,
     channel: &Channel,
-    pid: u32,
+    socket: &Path,
+    program: &str,
+) -> Option<(Option<Process>, bool)> {
+    if let Some(info) = probe(channel).await {
+        tracing::info!(service = %name, pid = info.pid, instance = %info.instance_id, "adopting the running service");
+        return Some((Process::of(info.pid), true));
+    }
+    let holder = socket_holder(socket, program).await?;
+    tracing::warn!(service = %name, pid = %holder.pid, "a service process holds the socket but does not answer; stopping it unless it answers");
+    Some((Some(holder), false))
+}
+
+/// The process serving a supervised service.
+enum Serving {
+    /// Started by this agent.
+    Child(tokio::process::Child),
+    /// Found running; `None` when its pid could not be seen (nothing is ever signalled then).
+    Adopted(Option<Process>),
+}
+
+impl Serving {
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Self::Child(child) => child.id(),
+            Self::Adopted(process) => process.and_then(|p| u32::try_from(p.pid.as_raw()).ok()),
+        }
+    }
+
+    /// Ends when a child exits; an adopted process is not ours to wait for (its end shows
+    /// as missed probes).
+    async fn exited(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        match self {
+            Self::Child(child) => child.wait().await,
+            Self::Adopted(_) => std::future::pending().await,
+        }
+    }
+
+    async fn stop(&mut self, name: &str) {
+        match self {
+            Self::Child(child) => stop_child(name, child).await,
+            Self::Adopted(process) => stop_adopted(name, *process).await,
+        }
+    }
+
+    /// Whether it is the process listening on `socket`.
+    async fn holds(&self, socket: &Path, program: &str) -> bool {
+        let Some(pid) = self.pid() else { return false };
+        socket_holder(socket, program)
+            .await
+            .is_some_and(|h| u32::try_from(h.pid.as_raw()).is_ok_and(|p| p == pid))
+    }
+}
+
+/// Probes a service process every [`PROBE_INTERVAL`] until it exits (a child), stops
+/// answering or another process answers for the service (an adopted one): returns false,
+/// start a new one. Or until the agent shuts down: stops it and returns true.
+///
+/// A process that answered (`answered` when it was found answering) or holds the socket
+/// and then misses [`HUNG_AFTER_MISSES`] probes in a row is hung: a hung process still holds
+/// its socket, so a new one could not bind it, and it is stopped first (SIGTERM, SIGKILL
+/// after a grace). A child that has not bound its socket yet is starting, not hung.
+async fn watch_service(
+    name: &str,
+    channel: &Channel,
+    socket: &Path,
+    program: &str,
+    mut serving: Serving,
+    mut answered: bool,
     shutdown: &mut watch::Receiver<bool>,
 ) -> bool {
-    // Signals go to this process only, not to one that took its pid after it ended.
-    let started = Process::of(pid);
     let mut misses = 0;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PROBE_INTERVAL) => {}
+            status = serving.exited() => {
+                tracing::warn!(service = %name, status = ?status, "service process exited; restarting");
+                return false;
+            }
             _ = shutdown.changed() => {
-                stop_adopted(name, started).await;
+                serving.stop(name).await;
                 return true;
             }
         }
         match probe(channel).await {
-            Some(info) if info.pid == pid => misses = 0,
-            Some(_) => return false,
-            None => {
+            // Signals go to an adopted process only while it is the one serving. (A child
+            // may exec its service through a wrapper, so its answers may bear another pid.)
+            Some(info)
+                if matches!(serving, Serving::Adopted(_)) && serving.pid() != Some(info.pid) =>
+            {
+                return false;
+            }
+            Some(_) => {
+                misses = 0;
+                answered = true;
+            }
+            None if answered || serving.holds(socket, program).await => {
                 misses += 1;
-                if misses >= 3 {
-                    // A hung process still holds its socket, so a new one could not bind it:
-                    // it is stopped first, as a child of ours would be.
-                    tracing::warn!(service = %name, pid, "adopted service stopped answering; stopping it and starting a new one");
-                    stop_adopted(name, started).await;
+                if misses >= HUNG_AFTER_MISSES {
+                    tracing::warn!(service = %name, pid = serving.pid(), "service stopped answering; stopping it and starting a new one");
+                    serving.stop(name).await;
                     return false;
                 }
             }
+            None => {}
         }
     }
+}
+
+/// The process listening on `socket`, if it runs `program` (the service's binary, as the
+/// agent would start it): the kernel names the listener of a Unix socket to whoever
+/// connects (SO_PEERCRED, unix(7)), also while it hangs, since connections wait in its
+/// backlog. Any other process, or one the agent cannot see, is `None`: never signalled.
+async fn socket_holder(socket: &Path, program: &str) -> Option<Process> {
+    let stream = tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(socket))
+        .await
+        .ok()?
+        .ok()?;
+    // 0 when the listener is in another pid namespace or gone.
+    let pid = stream.peer_cred().ok()?.pid().filter(|p| *p > 0)?;
+    let process = Process::of(u32::try_from(pid).ok()?)?;
+    process.runs_program(program).then_some(process)
 }
 
 /// A process as started: its pid and its start time (`/proc/PID/stat` field 22, clock ticks
@@ -504,11 +604,34 @@ impl Process {
         proc_stat(self.pid).is_some_and(|(state, t)| t == self.start_time && state != 'Z')
     }
 
+    /// Whether its executable is `program`, found as starting `program` would find it (a
+    /// bare name on PATH). One whose file was replaced since it started (an upgrade) counts.
+    fn runs_program(self, program: &str) -> bool {
+        let Ok(exe) = std::fs::read_link(format!("/proc/{}/exe", self.pid)) else {
+            return false;
+        };
+        let exe = exe.to_string_lossy();
+        let exe = exe.strip_suffix(" (deleted)").unwrap_or(&exe);
+        program_path(program).is_some_and(|p| p == Path::new(exe))
+    }
+
     fn signal(self, signal: nix::sys::signal::Signal) {
         if self.runs() {
             let _ = nix::sys::signal::kill(self.pid, signal);
         }
     }
+}
+
+/// The file `program` names, canonical as /proc/PID/exe shows it: a path, else the first
+/// match on PATH (as execvp(3) looks).
+fn program_path(program: &str) -> Option<PathBuf> {
+    let file = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())?
+    };
+    file.canonicalize().ok()
 }
 
 /// The state and start time of `/proc/PID/stat` (proc(5); the command name before them may
@@ -715,6 +838,22 @@ mod tests {
         stop_adopted("test", Some(now)).await;
         let status = tokio::time::timeout(Duration::from_secs(5), sleeper.wait()).await;
         assert!(status.is_ok(), "the adopted process itself was not stopped");
+    }
+
+    /// The process listening on a socket is found though it accepts nothing (as a hung one),
+    /// and only when it runs the service's program: a process running anything else is
+    /// never taken for the service (so never signalled).
+    #[tokio::test]
+    async fn the_socket_holder_is_found_only_when_it_runs_the_program() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("svc.sock");
+        let _never_accepts = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let this = std::env::current_exe().unwrap();
+        let this = this.to_str().unwrap();
+        let holder = socket_holder(&path, this).await.expect("the listener is found");
+        assert_eq!(holder, Process::of(std::process::id()).unwrap());
+        assert_eq!(socket_holder(&path, "sleep").await, None, "another program");
+        assert_eq!(socket_holder(&dir.path().join("none.sock"), this).await, None);
     }
 
     #[tokio::test(start_paused = true)]

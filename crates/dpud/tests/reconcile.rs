@@ -159,14 +159,47 @@ async fn the_service_keeps_running_through_an_agent_crash_and_is_adopted() {
     assert_eq!(h.services[0].restarts, 0);
 }
 
+/// A stopped process: it holds its socket and answers nothing, a SIGTERM stays pending and
+/// only SIGKILL ends it. Killed on drop, should the agent leave it running.
+struct Hung(i32);
+
+impl Hung {
+    fn stop(pid: i32) -> Self {
+        use nix::sys::signal::{Signal, kill};
+        kill(nix::unistd::Pid::from_raw(pid), Signal::SIGSTOP).unwrap();
+        Self(pid)
+    }
+
+    fn gone(&self) -> bool {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0), None).is_err()
+            || std::fs::read_to_string(format!("/proc/{}/stat", self.0))
+                .is_ok_and(|s| s.contains(") Z "))
+    }
+}
+
+impl Drop for Hung {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, kill};
+        let _ = kill(nix::unistd::Pid::from_raw(self.0), Signal::SIGKILL);
+    }
+}
+
+/// Waits until a new system service instance (not `hung`) re-applied `vm.swappiness` 5, and
+/// checks that the hung one was ended.
+async fn replaced(env: &Env, hung: &Hung, swappiness: &std::path::Path) {
+    common::wait_for_up_to("a new instance", Duration::from_secs(30), async || {
+        system_service_pid(&env.socket()).is_some_and(|p| p != hung.0)
+            && std::fs::read_to_string(swappiness).unwrap().trim() == "5"
+    })
+    .await;
+    assert!(hung.gone(), "the hung process was left running");
+}
+
 /// An adopted service that hangs (it holds its socket, so a new instance cannot bind it)
 /// is stopped, as a child of the agent's own would be: SIGTERM, then SIGKILL, and a new
 /// instance takes over and gets the desired state.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hung_adopted_service_is_replaced() {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-
     let (mut env, swappiness) = swappiness_5_applied().await;
     let old = system_service_pid(&env.socket()).expect("service running");
     env.kill_agent();
@@ -176,24 +209,35 @@ async fn a_hung_adopted_service_is_replaced() {
     })
     .await;
 
-    // The adopted process hangs (stopped: a SIGTERM stays pending, only SIGKILL ends it).
-    struct KillOnDrop(i32);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = kill(Pid::from_raw(self.0), Signal::SIGKILL);
-        }
-    }
-    kill(Pid::from_raw(old), Signal::SIGSTOP).unwrap();
-    let _left_running = KillOnDrop(old);
+    let hung = Hung::stop(old);
     std::fs::write(&swappiness, "60\n").unwrap();
-    common::wait_for_up_to("a new instance", Duration::from_secs(30), async || {
-        system_service_pid(&env.socket()).is_some_and(|p| p != old)
-            && std::fs::read_to_string(&swappiness).unwrap().trim() == "5"
-    })
-    .await;
-    let gone = kill(Pid::from_raw(old), None).is_err()
-        || std::fs::read_to_string(format!("/proc/{old}/stat")).is_ok_and(|s| s.contains(") Z "));
-    assert!(gone, "the hung process was left running");
+    replaced(&env, &hung, &swappiness).await;
+}
+
+/// The service the agent started itself hangs: it is stopped (SIGTERM, then SIGKILL) and
+/// a new one started, which gets the desired state; no agent restart needed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_supervised_service_is_replaced() {
+    let (env, swappiness) = swappiness_5_applied().await;
+    let hung = Hung::stop(system_service_pid(&env.socket()).expect("service running"));
+    std::fs::write(&swappiness, "60\n").unwrap();
+    replaced(&env, &hung, &swappiness).await;
+}
+
+/// A service hung while no agent ran: the agent that starts can neither adopt it (it does
+/// not answer) nor start another (it holds the socket), so it stops the process holding the
+/// socket, found to be the service's program, and starts a new one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_service_found_at_start_is_replaced() {
+    let (mut env, swappiness) = swappiness_5_applied().await;
+    let old = system_service_pid(&env.socket()).expect("service running");
+    env.kill_agent();
+    let hung = Hung::stop(old);
+    std::fs::write(&swappiness, "60\n").unwrap();
+    env.start().await;
+    replaced(&env, &hung, &swappiness).await;
+    let log = env.log();
+    assert!(log.contains("holds the socket"), "why it was stopped is not logged:\n{log}");
 }
 
 /// The card keeps a parameter at its value though nothing asks: one whose file does not
