@@ -515,8 +515,8 @@ impl NvmfInternal {
             .max_encoding_message_size(INTERNAL_MESSAGE_LIMIT)
     }
 
-    /// Converges to `req` once the Sync running (if any) ended; returns every object with
-    /// its status.
+    /// Converges to `req` once the Sync running (if any) ended; returns every object's name,
+    /// generation and status.
     pub async fn sync_state(&self, req: pb::SyncRequest) -> pb::SyncResponse {
         let mut a = self.applied.lock().await;
         self.apply_sync(&mut a, req).await
@@ -545,6 +545,10 @@ impl NvmfInternal {
     }
 
     /// Converges to `req` with the applied state held.
+    ///
+    /// The reply is each object's name, generation and status, not its spec: the agent has
+    /// the spec, and keeps only half the message limit for the reply (docs/api.md), which an
+    /// echoed spec beside the status (a namespace's NGUID and UUID text) would outgrow.
     async fn apply_sync(&self, a: &mut Applied, req: pb::SyncRequest) -> pb::SyncResponse {
         let target = self.server.target().clone();
         let mut out = pb::SyncResponse::default();
@@ -559,7 +563,8 @@ impl NvmfInternal {
         a.volume_latency.keep(&wanted);
         let mut media = Media::served(&target, a, &wanted, &self.file_volumes);
         for (_, mut v) in requested {
-            let spec = v.spec.clone().unwrap_or_default();
+            // Taken, not cloned: the reply leaves specs out (see `apply_sync`).
+            let spec = v.spec.take().unwrap_or_default();
             let old = a.volumes.remove(&v.name);
             let (size, backing) = volume_size_and_backing(&spec);
             let result = if !v.name.starts_with("volumes/") || v.name.len() <= 8 {
@@ -654,8 +659,11 @@ impl NvmfInternal {
                 info!(nqn = %old.nqn, "subsystem removed");
             }
         }
+        // The NQN each subsystem asks for, applied or not.
+        let mut asked = HashMap::new();
         for (name, mut s) in wanted {
-            let spec = s.spec.clone().unwrap_or_default();
+            let spec = s.spec.take().unwrap_or_default();
+            asked.insert(name.clone(), spec.nqn.clone());
             // The target's form of the spec, checked whole before anything is applied (an
             // in-place change sets the hosts first, which ends the controllers of hosts no
             // longer allowed).
@@ -677,7 +685,6 @@ impl NvmfInternal {
                 crate::target::check_subsystem(&new).map_err(|e| e.to_string())?;
                 Ok(new)
             });
-            s.spec = s.spec.take().map(pb::SubsystemSpec::without_secrets);
             let result = if !name.starts_with("subsystems/")
                 || name.len() <= 11
                 || name[11..].contains('/')
@@ -762,21 +769,15 @@ impl NvmfInternal {
         // Every (NQN, NSID) a wanted namespace may have, applied or not: with the NQN asked
         // for and the one applied (a refused change keeps it). The saved state of any other
         // goes, a namespace deleted while the service was down too.
-        let asked: HashMap<&str, &str> = out
-            .subsystems
-            .iter()
-            .filter_map(|s| Some((s.name.as_str(), s.spec.as_ref()?.nqn.as_str())))
-            .collect();
         let wanted_keys: HashSet<(String, u32)> = wanted
             .keys()
             .filter_map(|name| split_namespace_name(name))
             .flat_map(|(parent, nsid)| {
                 let applied = a.subsystems.get(&parent).map(|s| s.nqn.as_str());
-                let nqns = [asked.get(parent.as_str()).copied(), applied];
+                let nqns = [asked.get(&parent).map(String::as_str), applied];
                 nqns.into_iter().flatten().map(move |nqn| (nqn.to_owned(), nsid))
             })
             .collect();
-        drop(asked);
         // Invariant: after every Sync the target serves, of the namespaces not the
         // configuration file's, exactly those the Sync records (`a.namespaces`), which
         // its response shows APPLIED, or FAILED where a refused change left one serving as
@@ -803,7 +804,7 @@ impl NvmfInternal {
             .collect();
         let mut namespaces = BTreeMap::new();
         for (name, mut n) in wanted {
-            let spec = n.spec.clone().unwrap_or_default();
+            let spec = n.spec.take().unwrap_or_default();
             // A refused spec leaves the namespace that serves as it was (unless it went
             // with its subsystem: then an NQN it had may be another subsystem's now; or
             // `make_room` took it out for another; its volume is applied, see above).
@@ -973,7 +974,7 @@ impl NvmfInternal {
         let reserved: BTreeSet<u16> =
             rebound.values().map(|old| old.port_id).chain(named.filter(|id| *id != 0)).collect();
         for (name, mut l) in wanted {
-            let spec = l.spec.clone().unwrap_or_default();
+            let spec = l.spec.take().unwrap_or_default();
             let result = match listener_settings(&spec) {
                 // A running listener keeps its states and referrals.
                 Err(e) => Err(e),
@@ -1818,6 +1819,58 @@ mod tests {
                 "applied again, namespaces were replaced"
             );
         }
+    }
+
+    /// The agent lets one Sync request take half the message limit and keeps the other half
+    /// for the reply (dpud's `fits_one_sync`, docs/api.md): the reply to a request at that
+    /// half must fit the limit, so it may be at most twice the request. Measured on the
+    /// smallest objects, where the status weighs most next to the spec: namespaces each on
+    /// a RAM volume of one block (no two share one), short ids, derived NGUID and UUID
+    /// shown in the status. The sizes grow with the object count alike, so 2,048 stand
+    /// for the half million a full request holds.
+    #[tokio::test]
+    async fn a_sync_reply_is_at_most_twice_its_request() {
+        use prost::Message;
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let mut req = pb::SyncRequest::default();
+        for s in 0..2 {
+            req.subsystems.push(pb::Subsystem {
+                name: format!("subsystems/{s}"),
+                spec: Some(pb::SubsystemSpec {
+                    nqn: format!("nqn.2024-01.io.example:{s}"),
+                    allow_any_host: true,
+                    ..Default::default()
+                }),
+                generation: 1,
+                ..Default::default()
+            });
+        }
+        for i in 0..2048 {
+            let volume = format!("volumes/{i}");
+            req.volumes.push(pb::Volume {
+                name: volume.clone(),
+                spec: Some(ram(512, 0)),
+                generation: 1,
+                ..Default::default()
+            });
+            req.namespaces.push(pb::Namespace {
+                name: format!("subsystems/{}/namespaces/{}", i / 1024, i % 1024 + 1),
+                spec: Some(pb::NamespaceSpec { volume, ..Default::default() }),
+                generation: 1,
+                ..Default::default()
+            });
+        }
+        let request = req.encoded_len();
+        let reply = internal.sync_state(req).await;
+        let applied = (pb::ApplyState::Applied as i32, String::new());
+        assert!(namespace_states(&reply).iter().all(|s| *s == applied), "not all applied");
+        assert!(reply.namespaces.iter().all(|n| n.status.as_ref().unwrap().nguid.len() == 32));
+        let replied = reply.encoded_len();
+        assert!(
+            replied <= 2 * request,
+            "a {request}-byte request got a {replied}-byte reply ({:.2}x)",
+            replied as f64 / request as f64
+        );
     }
 
     /// A Sync of two RAM volumes, subsystem s1 (`IDS_NQN`) and `namespaces` as (NSID,

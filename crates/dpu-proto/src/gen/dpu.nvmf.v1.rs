@@ -614,6 +614,9 @@ pub struct SyncRequest {
     #[prost(message, repeated, tag = "4")]
     pub listeners: ::prost::alloc::vec::Vec<Listener>,
 }
+/// Every object of the request, by name, with its generation and observed status.
+/// Specs are left out (the agent has them), so the reply stays within what the
+/// agent keeps for it: half the message limit.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SyncResponse {
     #[prost(message, repeated, tag = "1")]
