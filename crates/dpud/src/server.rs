@@ -446,7 +446,8 @@ fn agent_exposition(
         ),
         (
             "dpud_service_up",
-            "1 when the service answers and its desired state is applied.",
+            "1 when the service answers and accepted the last sync (objects it left FAILED \
+             show in their status, not here).",
             per_service(&|h| if h.state().serving { 1.0 } else { 0.0 }),
         ),
     ]);
