@@ -39,8 +39,13 @@ use crate::volume::Volume;
 pub const SERVICE_NAME: &str = "nvmf";
 /// Version reported by `GetServiceInfo`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Largest internal message either side accepts (a full sync).
+/// Largest internal request either side accepts (a full sync).
 pub const INTERNAL_MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
+/// How many times [`INTERNAL_MESSAGE_LIMIT`] a reply may take: a Sync's reply names every
+/// object with its status (a message, a namespace's NGUID, UUID and counters), which may
+/// outgrow a request of small specs (2.5 times, for volumes whose short paths fail to
+/// open), and one refused on every try would leave every status PENDING.
+pub const REPLY_FACTOR: usize = 4;
 
 #[derive(Clone)]
 struct AppliedVolume {
@@ -512,7 +517,7 @@ impl NvmfInternal {
     pub fn into_server(self) -> NvmfInternalServiceServer<Self> {
         NvmfInternalServiceServer::new(self)
             .max_decoding_message_size(INTERNAL_MESSAGE_LIMIT)
-            .max_encoding_message_size(INTERNAL_MESSAGE_LIMIT)
+            .max_encoding_message_size(INTERNAL_MESSAGE_LIMIT * REPLY_FACTOR)
     }
 
     /// Converges to `req` once the Sync running (if any) ended; returns every object's name,

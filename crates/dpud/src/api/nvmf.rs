@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dpu_nvmf::internal::{
-    INTERNAL_MESSAGE_LIMIT, NamespaceClaims, Shared, namespace_ids, parse_namespace_id,
-    same_block_size_spelled_as, volume_size_and_backing,
+    INTERNAL_MESSAGE_LIMIT, NamespaceClaims, REPLY_FACTOR, Shared, namespace_ids,
+    parse_namespace_id, same_block_size_spelled_as, volume_size_and_backing,
 };
 use dpu_nvmf::server::addresses_overlap;
 use dpu_nvmf::target::{
@@ -1378,10 +1378,11 @@ fn without_peers(mut stats: NvmfStats) -> NvmfStats {
 }
 
 /// The nvmf service's internal API; whole-state syncs and stats snapshots can be large,
-/// up to `limit` bytes a message (the service's [`INTERNAL_MESSAGE_LIMIT`]).
+/// up to `limit` bytes a request (the service's [`INTERNAL_MESSAGE_LIMIT`]) and
+/// [`REPLY_FACTOR`] times that a reply.
 fn nvmf_client(channel: Channel, limit: usize) -> NvmfInternalServiceClient<Channel> {
     NvmfInternalServiceClient::new(channel)
-        .max_decoding_message_size(limit)
+        .max_decoding_message_size(limit.saturating_mul(REPLY_FACTOR))
         .max_encoding_message_size(limit)
 }
 
@@ -2226,6 +2227,42 @@ mod tests {
         let shown = api.resources.subsystems.get("subsystems/s0").await.unwrap();
         let apply = shown.status.unwrap().apply.unwrap();
         assert_eq!(apply.state, ApplyState::Applied as i32, "{apply:?}");
+    }
+
+    /// The reply to a Sync may be larger than the request (each object's status message,
+    /// a namespace's NGUID, UUID and counters): the agent takes one of up to
+    /// REPLY_FACTOR times its limit, so a state that fits one Sync has its statuses
+    /// recorded, not PENDING for ever behind a reply refused on every try.
+    #[tokio::test]
+    async fn the_reply_to_a_sync_that_fits_is_taken_however_its_statuses_run() {
+        use dpu_proto::dpu::nvmf::v1::{FileBackend, Volume};
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(&dir.path().join("store")).unwrap();
+        let services = Services::unreachable(&[NVMF_SERVICE]);
+        let mut resources = NvmfResources::open(&store, &services);
+        resources.sync_limit = 16 << 10;
+        let api = NvmfApi { resources: resources.clone(), services, agent_addresses: vec![] };
+        // Volumes on a file that cannot be made, each FAILED with a message longer than
+        // its spec.
+        let mut made = 0;
+        for v in 0..2000 {
+            let file = FileBackend { path: format!("/x/{v}"), size_bytes: 1 << 20 };
+            let spec = VolumeSpec { backend: Some(Backend::File(file)), ..Default::default() };
+            let volume = Volume { spec: Some(spec), ..Default::default() };
+            let req = CreateVolumeRequest { volume_id: format!("{v}"), volume: Some(volume) };
+            if api.create_volume(Request::new(req)).await.is_err() {
+                break;
+            }
+            made += 1;
+        }
+        assert!(made > 10, "{made}");
+        let reconciler = NvmfReconciler { resources: resources.clone() };
+        reconciler.sync(nvmf_service(dir.path())).await.unwrap();
+        for v in [0, made - 1] {
+            let shown = api.resources.volumes.get(&format!("volumes/{v}")).await.unwrap();
+            let apply = shown.status.unwrap().apply.unwrap();
+            assert_eq!(apply.state, ApplyState::Failed as i32, "{apply:?}");
+        }
     }
 
     /// A subsystem's and a namespace's host lists are at most MAX_HOSTS long, so what the
