@@ -244,8 +244,9 @@ pub struct IoRequest {
     /// The save of a change already in force ([`Post::saves_state`]): it runs even once
     /// its connection closed; any other request of a closed connection need not.
     pub saves: bool,
-    /// An I/O queue's operation: counts among its queue's until whoever runs the request
-    /// drops it, done or skipped ([`QueueOps`]).
+    /// A command's operation: counts among its queue's on its namespace (and an I/O
+    /// queue's own) until whoever runs the request drops it, done or skipped
+    /// ([`QueueOps`]).
     pub running: Option<OpGuard>,
 }
 
@@ -255,35 +256,149 @@ pub struct IoRequest {
 /// shutdown completes only once none runs (NVMe Base 2.0 §3.7.2, §3.6.1). A count of the
 /// queue's own, so counting costs no cache line the other queues write too.
 ///
+/// A queue also counts its operations on each namespace apart, in a count listed (weakly)
+/// in the namespace ([`Namespace::ops`], [`QueueOps::on_namespace`]) that adds to the
+/// queue's own: removing the namespace skips those not started yet and waits for the
+/// others ([`Namespace::io_running`]), as Linux's nvmet's `nvmet_ns_disable` waits for the
+/// requests that found the namespace.
+///
 /// [`ControllerState::io_ops`]: crate::target::ControllerState::io_ops
 #[derive(Debug, Default)]
-pub struct QueueOps(AtomicU32);
+pub struct QueueOps {
+    running: AtomicU32,
+    /// For a queue's count of its operations on one namespace.
+    on: Option<OnNamespace>,
+}
+
+/// What a queue's count of its operations on one namespace counts them for.
+#[derive(Debug)]
+struct OnNamespace {
+    /// The namespace: once it is removed ([`Namespace::detach`]) its operations not
+    /// started yet are skipped ([`IoRequest::namespace_removed`]).
+    ns: Arc<Namespace>,
+    /// An I/O queue's own count ([`ControllerState::io_ops`]), which counts them too.
+    ///
+    /// [`ControllerState::io_ops`]: crate::target::ControllerState::io_ops
+    queue: Option<Arc<QueueOps>>,
+    /// Wakes the operations waiting for a pool thread once the namespace is removed.
+    removed: tokio::sync::Notify,
+}
 
 impl QueueOps {
+    /// A queue's count of its operations on `ns`, listed in the namespace; they count in
+    /// `queue` too (an I/O queue's own count).
+    pub(crate) fn on_namespace(ns: &Arc<Namespace>, queue: Option<Arc<QueueOps>>) -> Arc<Self> {
+        let removed = tokio::sync::Notify::new();
+        let on = OnNamespace { ns: ns.clone(), queue, removed };
+        let ops = Arc::new(QueueOps { running: AtomicU32::new(0), on: Some(on) });
+        let mut listed = ns.ops.lock().unwrap_or_else(PoisonError::into_inner);
+        listed.retain(|o| o.strong_count() > 0);
+        listed.push(Arc::downgrade(&ops));
+        ops
+    }
+
     /// Whether any of its operations has not ended.
     pub fn running(&self) -> bool {
         // Acquire, with the guard's release: what an ended operation did to the volume is
-        // done for whoever sees it ended.
-        self.0.load(Ordering::Acquire) > 0
+        // done for whoever sees it ended. Sequentially consistent for a namespace's
+        // removal: see `OpGuard::new`.
+        self.running.load(Ordering::SeqCst) > 0
+    }
+
+    /// Whether these are operations on `ns`.
+    fn is_on(&self, ns: &Arc<Namespace>) -> bool {
+        self.on.as_ref().is_some_and(|on| Arc::ptr_eq(&on.ns, ns))
+    }
+
+    /// Whether these are operations on a namespace that was removed.
+    fn namespace_removed(&self) -> bool {
+        // Sequentially consistent: see `OpGuard::new`.
+        self.on.as_ref().is_some_and(|on| on.ns.detached.load(Ordering::SeqCst))
+    }
+
+    /// Wakes those of its operations waiting for the namespace's removal
+    /// ([`removed`](Self::removed)): it was removed.
+    pub(crate) fn wake_removed(&self) {
+        if let Some(on) = &self.on {
+            on.removed.notify_waiters();
+        }
+    }
+
+    /// Completes once the namespace of these operations is removed (never for a queue's
+    /// own count).
+    pub(crate) async fn removed(&self) {
+        let Some(on) = &self.on else { return std::future::pending().await };
+        let notified = on.removed.notified();
+        tokio::pin!(notified);
+        // Listening before looking: a removal after the look wakes it.
+        notified.as_mut().enable();
+        if !self.namespace_removed() {
+            notified.await;
+        }
     }
 }
 
-/// One volume operation of an I/O queue, counted in its [`QueueOps`] from its hand-off to
-/// the shell until it is dropped with its [`IoRequest`] (or the ring's transfer), wherever
-/// it ran or was skipped.
+/// One volume operation, counted in its queue's count of its operations on its namespace
+/// and in the queue's own ([`QueueOps`]) from its hand-off to the shell until it is
+/// dropped with its [`IoRequest`] (or the ring's transfer), wherever it ran or was skipped.
 #[derive(Debug)]
 pub struct OpGuard(Arc<QueueOps>);
 
 impl OpGuard {
     fn new(ops: &Arc<QueueOps>) -> Self {
-        ops.0.fetch_add(1, Ordering::Relaxed);
+        // Sequentially consistent with the load of the namespace's `detached` before the
+        // operation runs (`IoRequest::namespace_removed`), as the removal stores it before
+        // it reads the counts (`Namespace::io_running`): either the operation sees its
+        // namespace removed and is skipped, or the removal sees it running and waits.
+        ops.running.fetch_add(1, Ordering::SeqCst);
+        if let Some(queue) = ops.on.as_ref().and_then(|on| on.queue.as_ref()) {
+            queue.running.fetch_add(1, Ordering::Relaxed);
+        }
         OpGuard(ops.clone())
     }
 }
 
 impl Drop for OpGuard {
     fn drop(&mut self) {
-        self.0.0.fetch_sub(1, Ordering::Release);
+        self.0.running.fetch_sub(1, Ordering::Release);
+        if let Some(queue) = self.0.on.as_ref().and_then(|on| on.queue.as_ref()) {
+            queue.running.fetch_sub(1, Ordering::Release);
+        }
+    }
+}
+
+/// The error of a volume operation skipped unrun because its namespace was removed before
+/// it started ([`IoRequest::namespace_removed`]): its command fails with Invalid Namespace
+/// or Format, with Do Not Retry, as Linux's nvmet fails a command to a namespace that is
+/// gone (`nvmet_req_find_ns`).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the namespace was removed before the operation started")]
+pub struct NamespaceRemoved;
+
+impl From<NamespaceRemoved> for io::Error {
+    fn from(e: NamespaceRemoved) -> Self {
+        io::Error::other(e)
+    }
+}
+
+/// Whether `e` is [`NamespaceRemoved`].
+pub fn is_namespace_removed(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<NamespaceRemoved>())
+}
+
+impl IoRequest {
+    /// Whether it is to be skipped, not run: its namespace was removed (unless it saves a
+    /// change already in force, [`IoRequest::saves`], which runs and is waited for). One
+    /// load. Whoever runs it looks just before it does, and reports a skipped one's
+    /// completion as [`NamespaceRemoved`].
+    pub fn namespace_removed(&self) -> bool {
+        !self.saves && self.running.as_ref().is_some_and(|g| g.0.namespace_removed())
+    }
+
+    /// The count of its queue's operations on its namespace, if it has one: the pool
+    /// waits on it for the namespace's removal ([`QueueOps::removed`]).
+    pub(crate) fn namespace_ops(&self) -> Option<&Arc<QueueOps>> {
+        self.running.as_ref().map(|g| &g.0).filter(|ops| ops.on.is_some())
     }
 }
 
@@ -458,6 +573,9 @@ pub fn execute_io(req: &IoRequest) -> io::Result<Vec<u8>> {
 /// [`execute_io`] reading into `buf` (a buffer of an earlier read, which saves
 /// allocating and zeroing a new one; its contents are overwritten).
 pub fn execute_io_into(req: &IoRequest, mut buf: Vec<u8>) -> io::Result<Vec<u8>> {
+    if req.namespace_removed() {
+        return Err(NamespaceRemoved.into());
+    }
     let b = req.volume.backend();
     match &req.op {
         IoOp::Read { offset, len, fua } => {
@@ -871,6 +989,9 @@ struct NsCache {
     /// dropped when the epoch moves (at the next tick at the latest), so a removed
     /// namespace is not held.
     writes: Vec<(Arc<Namespace>, Arc<QueueWrites>)>,
+    /// The connection's counts of its volume operations on the namespaces it used, kept
+    /// and dropped as `writes` (each holds its namespace).
+    ops: Vec<Arc<QueueOps>>,
 }
 
 impl NsCache {
@@ -883,6 +1004,7 @@ impl NsCache {
         self.epoch = epoch;
         self.namespaces.clear();
         self.writes.clear();
+        self.ops.clear();
         true
     }
 
@@ -891,7 +1013,7 @@ impl NsCache {
         if self.namespaces.len() >= NS_CACHE_LEN {
             self.namespaces.clear();
         }
-        if self.writes.len() >= WRITES_CACHE_LEN {
+        if self.writes.len() >= COUNTS_CACHE_LEN {
             self.writes.clear();
         }
     }
@@ -948,9 +1070,9 @@ impl Tally {
 
 /// Namespaces a connection keeps looked up (hosts use a few per queue).
 const NS_CACHE_LEN: usize = 8;
-/// Namespaces whose write count a connection keeps (Linux puts every namespace of a
-/// controller on each of its I/O queues).
-const WRITES_CACHE_LEN: usize = 64;
+/// Namespaces whose counts (of writes, of volume operations) a connection keeps (Linux
+/// puts every namespace of a controller on each of its I/O queues).
+const COUNTS_CACHE_LEN: usize = 64;
 
 /// The tag of a volume operation: its command's CID in the low 16 bits (so completing
 /// it needs no second lookup) and a sequence number above, so a completion that
@@ -1036,6 +1158,9 @@ struct Throttled {
 /// either way.
 fn volume_error_status(err: Option<&io::Error>, media: Status) -> Status {
     let Some(e) = err else { return Status::INTERNAL_ERROR };
+    if is_namespace_removed(e) {
+        return Status::INVALID_NAMESPACE_OR_FORMAT;
+    }
     if matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded) {
         return Status::CAPACITY_EXCEEDED;
     }
@@ -1584,8 +1709,10 @@ impl Connection {
         // lost. The errno cannot tell whether a writeback error was consumed, so no
         // error is treated as passing; the ones a retry cures (EINTR, EAGAIN) are
         // retried before they get here (the ring resubmits, std's pread/pwrite loop).
-        if let Some(e) = &err {
-            warn!(error = %e, nsid = ns.nsid, "volume I/O failed");
+        match &err {
+            Some(e) if is_namespace_removed(e) => debug!(nsid = ns.nsid, "{e}: skipped"),
+            Some(e) => warn!(error = %e, nsid = ns.nsid, "volume I/O failed"),
+            None => {}
         }
         let cqe = fail(cid, volume_error_status(err.as_ref(), media));
         self.send_failure_at(cqe, site, Some(&ns));
@@ -2122,10 +2249,26 @@ impl Connection {
             self.reads_held += len;
         }
         let saves = post.saves_state();
-        let running =
-            self.bound.as_ref().and_then(|b| b.io.as_ref()).map(|(ops, _)| OpGuard::new(ops));
+        let running = Some(self.op_guard(post.ns()));
         self.cmds.insert(cid, Cmd::AwaitIo { tag, post });
         self.io.push_back(IoRequest { tag, volume, op, fence, saves, running });
+    }
+
+    /// A place among this queue's operations on `ns` (and an I/O queue's own), whose count
+    /// is made and listed in the namespace at the queue's first operation there (again
+    /// after the namespace epoch moved).
+    fn op_guard(&mut self, ns: &Arc<Namespace>) -> OpGuard {
+        if let Some(ops) = self.ns_cache.ops.iter().find(|o| o.is_on(ns)) {
+            return OpGuard::new(ops);
+        }
+        let queue = self.bound.as_ref().and_then(|b| b.io.as_ref()).map(|(ops, _)| ops.clone());
+        let ops = QueueOps::on_namespace(ns, queue);
+        if self.ns_cache.ops.len() >= COUNTS_CACHE_LEN {
+            self.ns_cache.ops.clear();
+        }
+        let guard = OpGuard::new(&ops);
+        self.ns_cache.ops.push(ops);
+        guard
     }
 
     /// Completes the Preempt and Abort commands whose preempted hosts have no writes in

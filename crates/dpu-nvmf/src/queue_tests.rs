@@ -1381,6 +1381,36 @@ fn io_follows_namespace_changes_on_a_connected_queue() {
     assert_eq!(q.run(rw(io_opcode::READ, 0, 1, 512), &[]).1, [0; 512]);
 }
 
+/// A removed namespace's volume sees no I/O of it once the removal is done: a write of its
+/// host handed to the volume and not yet run when the operator removes the namespace
+/// (NSID 1) is skipped when its turn comes, after the volume went to another namespace
+/// (NSID 2) whose data it would overwrite. Its host hears Invalid Namespace, as Linux's
+/// nvmet answers a command to a namespace gone (`nvmet_req_find_ns`).
+#[test]
+fn a_write_held_when_its_namespace_is_removed_never_lands() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    let removed = t.namespace(SUB, 1).unwrap();
+    let v = removed.volume.clone();
+    t.remove_namespace(SUB, 1).unwrap();
+    assert!(removed.io_running(), "the removal would not wait for the held write");
+    t.add_namespace(SUB, 2, v.clone(), [2; 16], [3; 16]).unwrap();
+    let mut w2 = rw(io_opcode::WRITE, 0, 1, 0);
+    w2.nsid = 2;
+    w2.set_sgl(SglDescriptor::in_capsule(512));
+    assert!(q.run(w2, &[0x22; 512]).0.status.is_success());
+    finish_write(&mut q, w1);
+    assert!(!removed.io_running(), "skipped, it still counts");
+    let p = q.pdus();
+    let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+    assert_eq!(c.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+    let mut block = [0u8; 512];
+    v.backend().read_at(&mut block, 0).unwrap();
+    assert_eq!(block, [0x22; 512], "the removed namespace's write landed");
+}
+
 /// A removed namespace's volume (its RAM, its open file or device) is let go by the queues
 /// that used it at their next tick, not only at their next I/O command: an idle queue of
 /// a host that has moved on holds nothing of it.

@@ -19,8 +19,8 @@ use tracing::{debug, info, warn};
 use crate::auth::DhOutput;
 use crate::by_peer::ByPeer;
 use crate::queue::{
-    COPY_BELOW, Connection, DhRequest, IoOp, IoRequest, QueueConfig, Segment, execute_io,
-    execute_io_into, queued_write_data,
+    COPY_BELOW, Connection, DhRequest, IoOp, IoRequest, NamespaceRemoved, QueueConfig, QueueOps,
+    Segment, execute_io, execute_io_into, is_namespace_removed, queued_write_data,
 };
 pub use crate::queue::{ListenerLife, ListenerRole};
 use crate::target::{ListenerSpec, RegistryError, Target};
@@ -232,7 +232,7 @@ impl IoPool {
         // A connection that closed while its job waited wants no answer: skipping the
         // job keeps a peer that opens authentications and hangs up from queueing
         // milliseconds of work each ahead of the hosts that stay.
-        let abandoned = Abandoned::Skip(open.clone());
+        let abandoned = Abandoned::Skip(open.clone(), None);
         let failed = move |_| Done::Dh(tag, failed);
         run_bounded(&self.dh_permits, None, work, failed, done, abandoned);
     }
@@ -261,18 +261,26 @@ impl IoPool {
         // again and again, would otherwise hold the permits, the memory and its writes'
         // tickets (a Preempt and Abort waits for) from every other host's operations and
         // saves, without bound (nvmet frees a queue only once its requests ended).
-        let abandoned = if req.saves { Abandoned::Run } else { Abandoned::Skip(open.clone()) };
+        // Nor does one whose namespace was removed (it is skipped): it leaves the queue as
+        // soon as the removal wakes it, so the removal waits for no other operation.
+        let tag = req.tag;
+        let abandoned = if req.saves {
+            Abandoned::Run
+        } else {
+            let removal = req.namespace_ops().map(|ops| Removal { ops: ops.clone(), tag });
+            Abandoned::Skip(open.clone(), removal)
+        };
         // Saves take no turn of the connection's share: they have a lane of their own.
         let (permits, queued) = match req.op {
             IoOp::SaveNamespaces { .. } => (&self.save_permits, None),
             _ => (&self.permits, Some((share.clone(), req.op.may_span_volume()))),
         };
-        let tag = req.tag;
         let handed = Instant::now();
         let work = move || {
             let result = execute_io(&req);
             // From the hand-off: the wait for a permit is part of what the device costs.
-            if !req.volume.backend().memory_only() {
+            let skipped = result.as_ref().is_err_and(is_namespace_removed);
+            if !req.volume.backend().memory_only() && !skipped {
                 req.volume.latency().record(&req.op, handed.elapsed());
             }
             Done::Io(tag, result)
@@ -286,13 +294,31 @@ impl IoPool {
 /// work it queued (senders), which learns so when the connection closed.
 type Open = mpsc::UnboundedSender<Infallible>;
 
-/// What [`run_bounded`] does with work whose connection closed before it started.
+/// What [`run_bounded`] does with work whose connection closed, or whose namespace was
+/// removed, before it started.
 #[derive(Debug, Clone)]
 enum Abandoned {
     /// It runs all the same.
     Run,
-    /// It is dropped, unrun, as soon as the connection closes.
-    Skip(Open),
+    /// It is dropped, unrun, as soon as the connection closes; and, a volume operation of
+    /// a namespace's command (`Some`), as soon as the namespace is removed.
+    Skip(Open, Option<Removal>),
+}
+
+/// A volume operation waiting for a pool thread that leaves once its namespace is removed
+/// ([`QueueOps::removed`]), its command then failing as one skipped ([`NamespaceRemoved`]).
+#[derive(Debug, Clone)]
+struct Removal {
+    ops: Arc<QueueOps>,
+    tag: u64,
+}
+
+/// Completes once the namespace of `removal`'s operation is removed; never without one.
+async fn removed(removal: Option<&Removal>) {
+    match removal {
+        Some(r) => r.ops.removed().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Runs `work` on tokio's blocking pool once `permits` lets it, and sends its result (or,
@@ -332,14 +358,24 @@ fn run_bounded(
         };
         let permit = match &abandoned {
             Abandoned::Run => acquire.await,
-            // Leaves the queues at once, freeing the work's memory.
-            Abandoned::Skip(open) => tokio::select! {
+            // Leaves the queues at once, freeing the work's memory (and, its namespace
+            // removed, its place among the namespace's operations).
+            Abandoned::Skip(open, removal) => tokio::select! {
+                // A permit free at once costs no wait on the others.
+                biased;
                 p = acquire => p,
                 () = open.closed() => return,
+                () = removed(removal.as_ref()) => {
+                    drop(work);
+                    if let Some(r) = removal {
+                        let _ = done.send(Done::Io(r.tag, Err(NamespaceRemoved.into())));
+                    }
+                    return;
+                }
             },
         };
         let Some(_permits) = permit else { return };
-        if matches!(&abandoned, Abandoned::Skip(open) if open.is_closed()) {
+        if matches!(&abandoned, Abandoned::Skip(open, _) if open.is_closed()) {
             return;
         }
         let result = tokio::task::spawn_blocking(work).await.unwrap_or_else(failed);
@@ -999,6 +1035,12 @@ async fn serve_connection(
             controller = conn.controller_watch();
         }
         while let Some(mut req) = conn.poll_io() {
+            // Its namespace removed since the command handed it on: not run (the pool
+            // looks again when its turn comes).
+            if req.namespace_removed() {
+                conn.complete_io(req.tag, Err(NamespaceRemoved.into()));
+                continue;
+            }
             // RAM reads and writes (bounded by MDTS) run inline: a memory copy is cheaper than
             // two thread hand-offs. Deallocate and Write Zeroes may span the whole volume, so
             // like every file or device operation they go to the pool, never the reactor.
@@ -1242,7 +1284,7 @@ mod tests {
             let permits = Arc::new(Semaphore::new(1));
             let held = permits.clone().acquire_owned().await.unwrap();
             let (open, still_open) = mpsc::unbounded_channel();
-            let abandoned = if skip { Abandoned::Skip(open) } else { Abandoned::Run };
+            let abandoned = if skip { Abandoned::Skip(open, None) } else { Abandoned::Run };
             let (ran_tx, mut ran) = mpsc::unbounded_channel();
             let work = move || {
                 ran_tx.send(()).unwrap();
@@ -1393,9 +1435,10 @@ mod tests {
     enum HeldOp {
         Flush,
         WriteZeroes,
+        Deallocate,
     }
 
-    /// A RAM backend that logs each flush and Write Zeroes in `calls`; its `op` then
+    /// A RAM backend that logs each flush, Write Zeroes and deallocation in `calls`; its `op` then
     /// tells `entered`, waits for `release`, and fails.
     #[derive(Debug)]
     struct Held {
@@ -1451,6 +1494,7 @@ mod tests {
             self.ram.write_zeroes(offset, len)
         }
         fn deallocate(&self, offset: u64, len: u64) -> io::Result<()> {
+            self.hold(HeldOp::Deallocate)?;
             self.ram.deallocate(offset, len)
         }
         fn volatile_cache(&self) -> bool {
@@ -1621,6 +1665,56 @@ mod tests {
         assert_eq!(*calls.lock().unwrap(), [HeldOp::WriteZeroes, HeldOp::Flush]);
         let ns = target.namespace(SUB, 1).unwrap();
         assert!(ns.host_write_protected(), "the save succeeded: the protection stays");
+    }
+
+    /// A namespace removed while its host's Write Zeroes and Deallocate wait for a pool
+    /// thread (the pool's one thread held by another namespace's Write Zeroes): they leave
+    /// the pool's queue at once, never reach the volume, and fail with Invalid Namespace,
+    /// as Linux's nvmet fails a command to a namespace gone (`nvmet_req_find_ns`), without
+    /// waiting for the held operation; the namespace counts no operation running then.
+    #[tokio::test]
+    async fn a_removed_namespaces_operations_waiting_for_the_pool_never_run() {
+        use crate::initiator::{HostController, HostOptions};
+        use dpu_nvmf_proto::Sqe;
+        use dpu_nvmf_proto::cqe::Status;
+        use dpu_nvmf_proto::sqe::io_opcode;
+        let (v, _, mut entered, release) = held_volume(HeldOp::WriteZeroes);
+        let target = target_with(v);
+        let (v2, calls2, _, _keep) = held_volume(HeldOp::Flush);
+        target.add_namespace(SUB, 2, Arc::new(v2), [2; 16], [2; 16]).unwrap();
+        let (server, addr) = serve_on_the_pool(&target, 1).await;
+        let mut c = HostController::connect(addr, SUB, &HostOptions::default(), 1).await.unwrap();
+        let q = &mut c.io[0];
+        let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
+        wz.nsid = 1;
+        wz.set_rw(0, 1);
+        q.start(wz, None, 0).await.unwrap();
+        entered.recv().await.unwrap();
+        let mut wz = Sqe::new(io_opcode::WRITE_ZEROES, 0);
+        wz.nsid = 2;
+        wz.set_rw(0, 1);
+        let wz = q.start(wz, None, 0).await.unwrap();
+        let mut dsm = Sqe::new(io_opcode::DATASET_MANAGEMENT, 0);
+        (dsm.nsid, dsm.cdw[1]) = (2, 1 << 2);
+        let mut range = [0u8; 16];
+        range[4..8].copy_from_slice(&8u32.to_le_bytes());
+        let dsm = q.start(dsm, Some(&range), 0).await.unwrap();
+        // Served inline, after the connection handed both to the pool.
+        assert!(q.read(2, 100, 1, 512).await.unwrap().cqe.status.is_success());
+        let ns2 = target.namespace(SUB, 2).unwrap();
+        target.remove_namespace(SUB, 2).unwrap();
+        for cid in [wz, dsm] {
+            let waited = tokio::time::timeout(Duration::from_secs(5), q.wait(cid)).await;
+            let done = waited.expect("left waiting for the pool").unwrap();
+            assert_eq!(done.cqe.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+        }
+        assert!(calls2.lock().unwrap().is_empty(), "ran: {:?}", calls2.lock().unwrap());
+        assert!(!ns2.io_running(), "the removal would wait for the pool");
+        drop(release);
+        let (_, held) = q.next_completion().await.unwrap();
+        assert!(!held.cqe.status.is_success(), "the held backend fails it");
+        drop(server.pool.permits.acquire().await.unwrap());
+        assert!(calls2.lock().unwrap().is_empty(), "ran: {:?}", calls2.lock().unwrap());
     }
 
     /// Saves run on a lane of their own, not the volumes' pool: with one pool thread and

@@ -675,7 +675,7 @@ fn retire_subsystem(s: &Subsystem) {
         c.end();
     }
     for ns in s.namespaces.values() {
-        ns.detached.store(true, Ordering::Release);
+        ns.detach();
     }
 }
 

@@ -81,6 +81,28 @@ impl Namespace {
         }
     }
 
+    /// Marks it removed from the target (under the registry lock, once it is out of the
+    /// registry): the volume operations its commands started that have not started
+    /// running are skipped from now on, those waiting for a pool thread at once, and
+    /// [`io_running`](Self::io_running) tells when the others have ended.
+    pub(crate) fn detach(&self) {
+        // Sequentially consistent: see `crate::queue::OpGuard::new`.
+        self.detached.store(true, Ordering::SeqCst);
+        let ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
+        for o in ops.iter().filter_map(Weak::upgrade) {
+            o.wake_removed();
+        }
+    }
+
+    /// Whether a volume operation one of its commands started has not ended, run or
+    /// skipped. Once it is removed, a `false` is for good: whatever its queues hand on
+    /// later is skipped (Linux's nvmet: `nvmet_ns_disable` waits for the requests that
+    /// hold a reference to the namespace). Takes the list's lock; not for the I/O path.
+    pub fn io_running(&self) -> bool {
+        let ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
+        ops.iter().filter_map(Weak::upgrade).any(|o| o.running())
+    }
+
     /// Whether host `hostnqn` sees the namespace (it is active for its controllers).
     pub fn visible_to(&self, hostnqn: &str) -> bool {
         let hosts = self.allowed_hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -133,7 +155,13 @@ pub struct Namespace {
     /// through a restart (the target's [`NamespaceStore`]); without one, PTPL is not
     /// supported (RESCAP bit 0) and Write Protect lasts until the service stops.
     pub store: Option<Arc<NamespaceStore>>,
-    /// Removed from the target: its state is saved no more.
+    /// The counts of the volume operations each queue's commands on it have started and
+    /// not ended ([`crate::queue::OpGuard`]), listed weakly: its removal waits for them
+    /// ([`Namespace::io_running`]).
+    pub ops: Mutex<Vec<Weak<crate::queue::QueueOps>>>,
+    /// Removed from the target ([`Namespace::detach`]): its state is saved no more, and
+    /// the volume operations its commands started that have not started running are
+    /// skipped.
     pub detached: AtomicBool,
     /// Its changes to save, numbered, and how far its file holds them: saves of changes
     /// made while another ran share one write ([`NamespaceStore::save_change`]).
@@ -312,6 +340,7 @@ impl Target {
                 reserved: AtomicBool::new(reservations.is_reserved()),
                 reservations: Mutex::new(reservations),
                 writers: Mutex::default(),
+                ops: Mutex::default(),
                 store,
                 detached: AtomicBool::new(false),
                 saves: SaveTurns::default(),
@@ -329,15 +358,17 @@ impl Target {
         Ok(())
     }
 
-    /// Removes a namespace and notifies the subsystem's controllers (AEN). Commands
-    /// in flight finish on the volume they started on.
+    /// Removes a namespace and notifies the subsystem's controllers (AEN). The volume
+    /// operations its commands handed on and that have not started running are skipped
+    /// (their commands fail with Invalid Namespace); the others end on the volume they
+    /// started on: whoever lets the volume go waits for them ([`Namespace::io_running`]).
     pub fn remove_namespace(&self, nqn: &str, nsid: u32) -> Result<(), RegistryError> {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         let Some(ns) = s.namespaces.remove(&nsid) else {
             return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
         };
-        ns.detached.store(true, Ordering::Release);
+        ns.detach();
         notify_ns_change(s, &ns);
         r.ana_chgcnt += 1;
         self.ns_epoch.fetch_add(1, Ordering::Release);
