@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use dpu_proto::dpu::nvmf::v1 as pb;
 use dpu_proto::dpu::nvmf::v1::nvmf_internal_service_server::{
@@ -30,8 +31,8 @@ use crate::rate_limit::RateLimit;
 use crate::server::{Connections, ListenerLife, Server};
 use crate::stats::IoTotals;
 use crate::target::{
-    AnaState, DEFAULT_ANA_GROUP, HostWriteProtection, ListenerSpec, NamespaceAttrs, NamespaceStats,
-    SubsystemReport, SubsystemSpec,
+    AnaState, DEFAULT_ANA_GROUP, HostWriteProtection, ListenerSpec, Namespace, NamespaceAttrs,
+    NamespaceStats, SubsystemReport, SubsystemSpec,
 };
 use crate::volume::Volume;
 
@@ -46,6 +47,12 @@ pub const INTERNAL_MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
 /// outgrow a request of small specs (2.5 times, for volumes whose short paths fail to
 /// open), and one refused on every try would leave every status PENDING.
 pub const REPLY_FACTOR: usize = 4;
+/// How long a Sync waits for the volume operations of the namespaces it takes out
+/// ([`TakenOut`]): a Linux host's default I/O timeout, past which it would have given up
+/// on them itself (`nvme_core.io_timeout`).
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+/// The longest pause between two looks at the operations a Sync waits for.
+const DRAIN_POLL_MAX: Duration = Duration::from_millis(50);
 
 #[derive(Clone)]
 struct AppliedVolume {
@@ -119,6 +126,10 @@ struct Applied {
     namespace_stats: CountedByName<NamespaceStats>,
     /// The latency histograms of each volume name the last Sync asked for.
     volume_latency: CountedByName<VolumeLatency>,
+    /// Namespaces a Sync took out whose hosts' volume operations had not all ended when it
+    /// stopped waiting ([`TakenOut`]): until they have, their volumes and media stay
+    /// theirs (no Sync adds a namespace on them or opens a volume on their medium).
+    draining: Vec<Arc<Namespace>>,
     last: pb::SyncResponse,
 }
 
@@ -160,6 +171,9 @@ pub struct NvmfInternal {
     /// The volumes of the service's configuration file (`--config`): those the target's
     /// namespaces are on as the internal API starts, the file being applied before it.
     file_volumes: Arc<[Arc<Volume>]>,
+    /// How long a Sync waits for the I/O of the namespaces it takes out
+    /// ([`DRAIN_DEADLINE`]).
+    drain_deadline: Duration,
 }
 
 impl std::fmt::Debug for NvmfInternal {
@@ -408,6 +422,9 @@ enum Holder {
     Sync(String),
     /// The volume of this name of the service's configuration file (`--config`).
     File(String),
+    /// Namespace `nsid` of `nqn`, taken out by a Sync while its I/O still ran
+    /// ([`Applied::draining`]).
+    TakenOut { nqn: String, nsid: u32 },
 }
 
 impl std::fmt::Display for Holder {
@@ -415,6 +432,9 @@ impl std::fmt::Display for Holder {
         match self {
             Self::Sync(name) => f.write_str(name),
             Self::File(name) => write!(f, "volume {name} of the service's configuration file"),
+            Self::TakenOut { nqn, nsid } => {
+                write!(f, "namespace {nsid} of {nqn}, taken out while its I/O still runs")
+            }
         }
     }
 }
@@ -463,6 +483,15 @@ impl Media {
         media
     }
 
+    /// Notes that the namespaces earlier Syncs took out whose I/O still runs hold their
+    /// volumes' media.
+    fn hold_taken_out(&mut self, taken_out: &TakenOut) {
+        for ns in &taken_out.running {
+            let holder = Holder::TakenOut { nqn: ns.subnqn.clone(), nsid: ns.nsid };
+            self.hold(&ns.volume, holder);
+        }
+    }
+
     /// Notes that `holder` is on `volume`'s medium (if it has one).
     fn hold(&mut self, volume: &Volume, holder: Holder) {
         if let Some(m) = volume.medium() {
@@ -478,6 +507,93 @@ impl Media {
             None => Ok(()),
         }
     }
+}
+
+/// The namespaces a Sync takes out of the target, each waited for until the volume
+/// operations its hosts' commands started have ended (run, or skipped once it was out:
+/// [`Namespace::io_running`]), before a namespace is added on its volume or medium and
+/// before the Sync answers, as Linux's nvmet's `nvmet_ns_disable` returns once the requests
+/// that found the namespace completed: a write of a deleted tenant must not land on a
+/// medium that serves another one, nor a late read return the other's data. The waits
+/// end at a deadline ([`DRAIN_DEADLINE`] from the first): past it, a namespace on the
+/// volume or medium fails, saying so, and those still running hold their volumes and
+/// media for the next Syncs ([`Applied::draining`]).
+struct TakenOut {
+    /// Served as the Sync started and not seen taken out since.
+    served: Vec<Arc<Namespace>>,
+    /// Taken out (by this Sync or earlier ones), their operations not seen ended.
+    running: Vec<Arc<Namespace>>,
+    /// How long the waits may take, from the first.
+    limit: Duration,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl TakenOut {
+    /// For a Sync of `target`, whose earlier Syncs left `earlier` running.
+    fn new(target: &crate::Target, mut earlier: Vec<Arc<Namespace>>, limit: Duration) -> Self {
+        earlier.retain(|ns| ns.io_running());
+        Self { served: target.all_namespaces(), running: earlier, limit, deadline: None }
+    }
+
+    /// Notes the namespaces taken out since the last look, and forgets those whose
+    /// operations have ended.
+    fn look(&mut self) {
+        let served = std::mem::take(&mut self.served);
+        let (out, kept) = served.into_iter().partition(|ns| ns.detached.load(Ordering::Acquire));
+        self.served = kept;
+        self.running.extend::<Vec<_>>(out);
+        self.running.retain(|ns| ns.io_running());
+    }
+
+    /// Waits until no namespace taken out that `blocks` picks has operations running, at
+    /// most until the deadline; returns one that still has, if any.
+    async fn wait(&mut self, blocks: impl Fn(&Namespace) -> bool) -> Option<Arc<Namespace>> {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            self.look();
+            let busy = self.running.iter().find(|ns| blocks(ns))?.clone();
+            let limit = self.limit;
+            let deadline =
+                *self.deadline.get_or_insert_with(|| tokio::time::Instant::now() + limit);
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Some(busy);
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(DRAIN_POLL_MAX);
+        }
+    }
+
+    /// Waits as [`wait`](Self::wait) for every namespace taken out; tells of those still
+    /// running past the deadline.
+    async fn drained(&mut self) {
+        if self.wait(|_| true).await.is_some() {
+            for ns in &self.running {
+                warn!(
+                    nqn = %ns.subnqn,
+                    nsid = ns.nsid,
+                    "namespace taken out with I/O still running after {:?}: its volume and \
+                     medium serve no other namespace until it ends",
+                    self.limit
+                );
+            }
+        }
+    }
+}
+
+/// Whether `a` is `b` or on its file or device.
+fn same_medium(a: &Arc<Volume>, b: &Arc<Volume>) -> bool {
+    Arc::ptr_eq(a, b) || a.medium().is_some_and(|m| b.medium() == Some(m))
+}
+
+/// Why a namespace is not added on volume `volume` while the I/O of `busy`, taken out,
+/// still runs on it or its medium.
+fn busy_refusal(busy: &Namespace, volume: &str) -> String {
+    format!(
+        "namespace {} of {}, taken out, still has I/O running on volume {volume} or its \
+         medium; no other namespace is served on them until that I/O has ended",
+        busy.nsid, busy.subnqn
+    )
 }
 
 /// A Sync's objects of one kind, each name once, in the order the names first come; of
@@ -510,7 +626,15 @@ impl NvmfInternal {
             waiting: Arc::default(),
             file_volumes: file_volumes.collect(),
             server,
+            drain_deadline: DRAIN_DEADLINE,
         }
+    }
+
+    /// Waits at most `deadline` for the I/O of the namespaces a Sync takes out (tests).
+    #[cfg(test)]
+    fn draining_at_most(mut self, deadline: Duration) -> Self {
+        self.drain_deadline = deadline;
+        self
     }
 
     /// The gRPC server for the agent's socket.
@@ -524,7 +648,10 @@ impl NvmfInternal {
     /// generation and status.
     pub async fn sync_state(&self, req: pb::SyncRequest) -> pb::SyncResponse {
         let mut a = self.applied.lock().await;
-        self.apply_sync(&mut a, req).await
+        let (out, mut taken_out) = self.apply_sync(&mut a, req).await;
+        drop(a);
+        taken_out.drained().await;
+        out
     }
 
     /// Runs `req` as [`sync_state`](Self::sync_state) on a task of its own (a caller that
@@ -545,18 +672,32 @@ impl NvmfInternal {
             let mut a = this.waiting.wait(this.applied.lock()).await.map_err(|_| {
                 Status::aborted("a newer Sync replaced this one before it ran; that one applies")
             })?;
-            Ok(this.apply_sync(&mut a, req).await)
+            let (out, mut taken_out) = this.apply_sync(&mut a, req).await;
+            // Reads of the applied state (statistics) need not wait for the drain.
+            drop(a);
+            taken_out.drained().await;
+            Ok(out)
         })
     }
 
-    /// Converges to `req` with the applied state held.
+    /// Converges to `req` with the applied state held; returns the response and the
+    /// namespaces it took out, whose I/O the caller waits for before answering, once the
+    /// applied state is let go ([`TakenOut::drained`]).
     ///
     /// The reply is each object's name, generation and status, not its spec: the agent has
-    /// the spec, and keeps only half the message limit for the reply (docs/api.md), which an
-    /// echoed spec beside the status (a namespace's NGUID and UUID text) would outgrow.
-    async fn apply_sync(&self, a: &mut Applied, req: pb::SyncRequest) -> pb::SyncResponse {
+    /// the spec, and an echoed spec beside the status (a namespace's NGUID and UUID text)
+    /// would make the reply outgrow what the agent takes (docs/api.md).
+    async fn apply_sync(
+        &self,
+        a: &mut Applied,
+        req: pb::SyncRequest,
+    ) -> (pb::SyncResponse, TakenOut) {
         let target = self.server.target().clone();
         let mut out = pb::SyncResponse::default();
+        // Every namespace it takes out is waited for before its volume or medium serves
+        // another namespace and before the Sync answers.
+        let earlier = std::mem::take(&mut a.draining);
+        let mut taken_out = TakenOut::new(&target, earlier, self.drain_deadline);
 
         // Volumes: reopen only what changed, grow in place what only grew (on blocking
         // threads); none on the file or device of another, in the order they are applied.
@@ -567,6 +708,7 @@ impl NvmfInternal {
         let wanted: HashSet<String> = requested.iter().map(|(name, _)| name.clone()).collect();
         a.volume_latency.keep(&wanted);
         let mut media = Media::served(&target, a, &wanted, &self.file_volumes);
+        media.hold_taken_out(&taken_out);
         for (_, mut v) in requested {
             // Taken, not cloned: the reply leaves specs out (see `apply_sync`).
             let spec = v.spec.take().unwrap_or_default();
@@ -822,7 +964,7 @@ impl NvmfInternal {
                     .namespace(&old.nqn, old.nsid)
                     .is_some_and(|ns| Arc::ptr_eq(&ns, &old.ns))
             };
-            let result = (|| -> Result<(), String> {
+            let result: Result<(), String> = async {
                 let (parent, nsid, sub, vol) = match placement(a, &name, &spec) {
                     Ok(placed) => placed,
                     // Its new subsystem or volume is not applied (a volume that failed to
@@ -887,6 +1029,12 @@ impl NvmfInternal {
                 } else {
                     make_room(&target, &claims, None, &old_ns, &desired)?;
                 }
+                // Not before the I/O of a namespace taken out on its volume or medium ended
+                // (that of the one it replaces too): none of it may land under the new one.
+                let on_it = |ns: &Namespace| same_medium(&ns.volume, &vol.volume);
+                if let Some(busy) = taken_out.wait(on_it).await {
+                    return Err(busy_refusal(&busy, &spec.volume));
+                }
                 let stats = a.namespace_stats.of(&name);
                 target
                     .add_namespace_counting(
@@ -912,7 +1060,8 @@ impl NvmfInternal {
                     },
                 );
                 Ok(())
-            })();
+            }
+            .await;
             let serving = namespaces.get(&name).and_then(|x| target.namespace(&x.nqn, x.nsid));
             let counters = serving.as_ref().map(|ns| counters_pb(ns.stats.snapshot()));
             // The IDs hosts see, which the API shows nowhere else when they are derived.
@@ -1054,8 +1203,11 @@ impl NvmfInternal {
             failed,
             "nvmf sync"
         );
+        // Those still running hold their volumes and media for the next Syncs.
+        taken_out.look();
+        a.draining = taken_out.running.clone();
         a.last = out.clone();
-        out
+        (out, taken_out)
     }
 
     /// Starts listener `name` unless it runs (its port ID chosen by `ids`; `life` its
@@ -1597,6 +1749,7 @@ mod tests {
     use crate::reservation::Host;
     use crate::target::ANA_GROUP_MAX;
     use std::sync::atomic::Ordering;
+    use std::time::Duration;
 
     #[test]
     fn names_and_ids_parse() {
@@ -2000,7 +2153,10 @@ mod tests {
         assert_eq!(state, pb::ApplyState::Failed as i32, "{message}");
         assert!(message.contains(says), "{message}");
         assert!(target.namespace(IDS_NQN, 1).is_none(), "FAILED and still served");
-        assert!(was.detached.load(Ordering::Acquire), "its queues would still run I/O");
+        // Out of the registry, no command finds it; not marked removed, the operations
+        // its commands handed on before would still run when their turn came, and its
+        // state be saved.
+        assert!(was.detached.load(Ordering::Acquire), "not marked removed");
         let told =
             |st: &crate::target::ControllerState| st.ns_event_pending && st.changed_ns.contains(&1);
         assert!(told(&c.state()), "its hosts are not told");
@@ -2056,6 +2212,135 @@ mod tests {
         second.volumes.retain(|v| v.name != "volumes/v1");
         let r = namespace_1_fails_and_goes(first, second, "has the volume already").await;
         assert_eq!(namespace_states(&r)[1], (pb::ApplyState::Applied as i32, String::new()));
+    }
+
+    /// A one-block write of 0x11 at LBA 0 of namespace `nsid` of `IDS_NQN`, from a
+    /// controller connected through bare queue cores, handed to the volume and not run yet
+    /// (a file write in the kernel, say); with the admin queue, which keeps the controller,
+    /// and the I/O queue.
+    fn write_held(
+        target: &Arc<crate::Target>,
+        nsid: u32,
+    ) -> (crate::queue::Connection, crate::queue::Connection, crate::queue::IoRequest) {
+        use crate::queue::{Connection, QueueConfig};
+        use dpu_nvmf_proto::fabrics::{CNTLID_DYNAMIC, ConnectCmd, ConnectData, PropertySetCmd};
+        use dpu_nvmf_proto::sqe::io_opcode;
+        use dpu_nvmf_proto::{CapsuleCmd, Framing, IcReq, Pdu, SglDescriptor, Sqe};
+        let now = Instant::now();
+        let send = |conn: &mut Connection, p: Pdu| {
+            conn.receive(&p.to_vec(&Framing::PLAIN).unwrap(), now);
+        };
+        let capsule =
+            |sqe: Sqe, data: Vec<u8>| Pdu::CapsuleCmd(CapsuleCmd { sqe, data: data.into() });
+        let connect = |qid: u16, cntlid: u16| {
+            let mut sqe = ConnectCmd { recfmt: 0, qid, sqsize: 31, cattr: 0, kato: 0 }.to_sqe(1);
+            sqe.set_sgl(SglDescriptor::in_capsule(1024));
+            let hostnqn = "nqn.2014-08.org.example:h".into();
+            let d = ConnectData { hostid: [1; 16], cntlid, subnqn: IDS_NQN.into(), hostnqn };
+            capsule(sqe, d.to_bytes().to_vec())
+        };
+        let mut admin = Connection::new(target.clone(), QueueConfig::default(), now);
+        send(&mut admin, Pdu::IcReq(IcReq::default()));
+        send(&mut admin, connect(0, CNTLID_DYNAMIC));
+        let enable = PropertySetCmd { eight_bytes: false, offset: 0x14, value: 0x0046_0001 };
+        send(&mut admin, capsule(enable.to_sqe(2), Vec::new()));
+        let (cntlid, _) = admin.queue().unwrap();
+        let mut io = Connection::new(target.clone(), QueueConfig::default(), now);
+        send(&mut io, Pdu::IcReq(IcReq::default()));
+        send(&mut io, connect(1, cntlid));
+        let mut w = Sqe::new(io_opcode::WRITE, 3);
+        w.nsid = nsid;
+        w.set_rw(0, 1);
+        w.set_sgl(SglDescriptor::in_capsule(512));
+        send(&mut io, capsule(w, vec![0x11; 512]));
+        let held = io.poll_io().expect("the write handed to the volume");
+        (admin, io, held)
+    }
+
+    /// A Sync that removes a namespace answers only once the volume operations its hosts'
+    /// commands started have ended, as Linux's nvmet's `nvmet_ns_disable` returns once the
+    /// requests that found the namespace completed; the namespace it adds in its place on
+    /// the same volume comes only after them, so nothing of the removed one lands on it.
+    /// The held write, whose turn comes once its namespace is gone, is skipped.
+    #[tokio::test]
+    async fn a_sync_removing_a_namespace_answers_once_its_io_ended() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let applied = (pb::ApplyState::Applied as i32, String::new());
+        let r = internal.sync_state(two_volumes(&[(1, "volumes/v1", "", "")])).await;
+        assert_eq!(namespace_states(&r), std::slice::from_ref(&applied));
+        let (_admin, mut io, write) = write_held(&target, 1);
+        let sync = tokio::spawn({
+            let internal = internal.clone();
+            async move { internal.sync_state(two_volumes(&[(2, "volumes/v1", "", "")])).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!sync.is_finished(), "answered with the removed namespace's write held");
+        assert!(target.namespace(IDS_NQN, 1).is_none(), "namespace 1 still served");
+        assert!(target.namespace(IDS_NQN, 2).is_none(), "its volume went to namespace 2");
+        let result = crate::queue::execute_io(&write);
+        io.complete_io(write.tag, result);
+        drop(write);
+        let r = tokio::time::timeout(Duration::from_secs(5), sync).await.expect("no answer");
+        assert_eq!(namespace_states(&r.unwrap()), [applied]);
+        let mut block = [0u8; 512];
+        let ns = target.namespace(IDS_NQN, 2).unwrap();
+        ns.volume.backend().read_at(&mut block, 0).unwrap();
+        assert_eq!(block, [0; 512], "the removed namespace's write landed");
+    }
+
+    /// A namespace taken out whose I/O has not ended when the Sync stops waiting
+    /// (`DRAIN_DEADLINE`; here 200 ms) keeps its volume and medium until it has: the
+    /// namespace the Sync would add on the volume fails, saying so, and in the next Sync a
+    /// volume on its file fails, naming it; once its I/O ended, the next Sync applies them.
+    #[tokio::test]
+    async fn a_taken_out_namespace_whose_io_runs_on_keeps_its_volume_and_medium() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.img").display().to_string();
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2))
+            .draining_at_most(Duration::from_millis(200));
+        let sync = |volume: pb::Volume, nsid: u32| {
+            let spec = pb::NamespaceSpec { volume: volume.name.clone(), ..Default::default() };
+            let namespace = pb::Namespace {
+                name: format!("subsystems/s1/namespaces/{nsid}"),
+                spec: Some(spec),
+                ..Default::default()
+            };
+            internal.sync_state(pb::SyncRequest {
+                volumes: vec![volume],
+                subsystems: vec![open_subsystem()],
+                namespaces: vec![namespace],
+                listeners: Vec::new(),
+            })
+        };
+        let (applied, failed) = (pb::ApplyState::Applied as i32, pb::ApplyState::Failed as i32);
+        let r = sync(file_volume("f", &path, 1 << 20), 1).await;
+        assert_eq!(namespace_states(&r), [(applied, String::new())]);
+        let (_admin, mut io, write) = write_held(&target, 1);
+
+        // Namespace 1 goes; namespace 2 would take its volume.
+        let r = sync(file_volume("f", &path, 1 << 20), 2).await;
+        let (state, message) = namespace_states(&r).remove(0);
+        let says = format!("namespace 1 of {IDS_NQN}, taken out, still has I/O running on volume");
+        assert!(state == failed && message.starts_with(&says), "{message}");
+        assert!(target.all_namespaces().is_empty(), "served beside the removed one's I/O");
+
+        // The next Sync opens no volume on its file.
+        let r = sync(file_volume("g", &path, 1 << 20), 2).await;
+        let medium = std::fs::canonicalize(&path).unwrap();
+        let holder = format!("namespace 1 of {IDS_NQN}, taken out while its I/O still runs");
+        assert_eq!(volume_states(&r), [medium_refused(&medium, &holder)]);
+        assert_eq!(namespace_states(&r)[0].0, failed);
+
+        // Its write's turn comes (skipped): the next Sync serves the file anew.
+        io.complete_io(write.tag, crate::queue::execute_io(&write));
+        drop(write);
+        let r = sync(file_volume("g", &path, 1 << 20), 2).await;
+        assert_eq!(volume_states(&r), [(applied, String::new(), 1 << 20)]);
+        assert_eq!(namespace_states(&r), [(applied, String::new())]);
+        let data = std::fs::read(&path).unwrap();
+        assert!(data[..512].iter().all(|&b| b == 0), "the removed namespace's write landed");
     }
 
     /// The saved state of a namespace deleted while the service was down goes with the
