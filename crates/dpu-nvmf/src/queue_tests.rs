@@ -1411,6 +1411,24 @@ fn a_write_held_when_its_namespace_is_removed_never_lands() {
     assert_eq!(block, [0x22; 512], "the removed namespace's write landed");
 }
 
+/// Removing a subsystem takes its namespaces out likewise: a write handed to the volume
+/// before is counted until its turn comes, then skipped.
+#[test]
+fn a_write_held_when_its_subsystem_is_removed_never_lands() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let mut q = H::io(&t, cntlid, 1, 0);
+    let w1 = queued_write(&mut q, 0x11);
+    let removed = t.namespace(SUB, 1).unwrap();
+    t.remove_subsystem(SUB).unwrap();
+    assert!(removed.io_running(), "the removal would not wait for the held write");
+    finish_write(&mut q, w1);
+    assert!(!removed.io_running());
+    let mut block = [0u8; 512];
+    removed.volume.backend().read_at(&mut block, 0).unwrap();
+    assert_eq!(block, [0; 512], "the removed subsystem's write landed");
+}
+
 /// A removed namespace's volume (its RAM, its open file or device) is let go by the queues
 /// that used it at their next tick, not only at their next I/O command: an idle queue of
 /// a host that has moved on holds nothing of it.
