@@ -2189,11 +2189,9 @@ mod tests {
     #[tokio::test]
     async fn a_write_one_sync_could_not_carry_is_refused_and_what_fits_syncs() {
         let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(&dir.path().join("store")).unwrap();
-        let services = Services::unreachable(&[NVMF_SERVICE]);
-        let mut resources = NvmfResources::open(&store, &services);
-        resources.sync_limit = 64 << 10;
-        let api = NvmfApi { resources: resources.clone(), services, agent_addresses: vec![] };
+        let (_store, mut api) = api_in(dir.path());
+        api.resources.sync_limit = 64 << 10;
+        let resources = api.resources.clone();
         // Subsystems of 20 hosts (about 4.5 KB each) until one is refused.
         let mut refused = None;
         for s in 0..20 {
@@ -2237,11 +2235,9 @@ mod tests {
     async fn the_reply_to_a_sync_that_fits_is_taken_however_its_statuses_run() {
         use dpu_proto::dpu::nvmf::v1::{FileBackend, Volume};
         let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(&dir.path().join("store")).unwrap();
-        let services = Services::unreachable(&[NVMF_SERVICE]);
-        let mut resources = NvmfResources::open(&store, &services);
-        resources.sync_limit = 16 << 10;
-        let api = NvmfApi { resources: resources.clone(), services, agent_addresses: vec![] };
+        let (_store, mut api) = api_in(dir.path());
+        api.resources.sync_limit = 16 << 10;
+        let resources = api.resources.clone();
         // Volumes on a file that cannot be made, each FAILED with a message longer than
         // its spec.
         let mut made = 0;
@@ -2310,20 +2306,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, api) = api_in(dir.path());
         let (channel, _service) = nvmf_service_driven(dir.path());
-        let hold = store.hold_flushes();
         let subsystems = api.resources.subsystems.clone();
-        let create = tokio::spawn(async move {
+        let create = async move {
             let spec = subsystem(0, 1).spec;
             subsystems.create("subsystems/s0", "", spec.as_ref(), async |_| Ok(())).await
-        });
-        hold.flush_waiting().await;
+        };
         let reconciler = NvmfReconciler { resources: api.resources.clone() };
-        let sync = tokio::spawn(async move { reconciler.sync(channel).await });
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        assert!(!sync.is_finished(), "a sync sent a subsystem not yet on disk");
-        hold.release();
-        create.await.unwrap().unwrap();
-        sync.await.unwrap().unwrap();
+        let sync = async move { reconciler.sync(channel).await };
+        let (created, synced) =
+            super::super::resource::sync_during_a_held_flush(&store, create, sync).await;
+        created.unwrap();
+        synced.unwrap();
         let shown = api.resources.subsystems.get("subsystems/s0").await.unwrap();
         let apply = shown.status.unwrap().apply.unwrap();
         assert_eq!(apply.state, ApplyState::Applied as i32, "{apply:?}");

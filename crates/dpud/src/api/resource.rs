@@ -643,6 +643,31 @@ impl<K: Kind> Resources<K> {
     }
 }
 
+/// Test support: starts `write` with `store`'s flushes held, then `sync` once the write's
+/// flush waits, and asserts `sync` has not finished 300 ms later (it waits for what it
+/// read to be on disk) before the flushes go; returns both results.
+#[cfg(test)]
+pub(crate) async fn sync_during_a_held_flush<W, S>(
+    store: &dpu_store::Store,
+    write: W,
+    sync: S,
+) -> (W::Output, S::Output)
+where
+    W: std::future::Future + Send + 'static,
+    W::Output: Send + 'static,
+    S: std::future::Future + Send + 'static,
+    S::Output: Send + 'static,
+{
+    let hold = store.hold_flushes();
+    let write = tokio::spawn(write);
+    hold.flush_waiting().await;
+    let sync = tokio::spawn(sync);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!sync.is_finished(), "a sync went out before what it read was on disk");
+    hold.release();
+    (write.await.unwrap(), sync.await.unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use dpu_proto::dpu::system::v1::{ApplyState, SysctlSpec, SysctlStatus};

@@ -443,21 +443,18 @@ mod tests {
     async fn a_sysctl_sync_waits_until_what_it_sends_is_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let (api, sysctls) = api(&dir, 64 << 10);
-        let hold = api.store.hold_flushes();
         let r = sysctls.clone();
-        let create = tokio::spawn(async move {
+        let create = async move {
             let spec = SysctlSpec { value: "1".into() };
             r.create("sysctls/vm.swappiness", "", Some(&spec), async |_| Ok(())).await
-        });
-        hold.flush_waiting().await;
+        };
         let reconciler =
             SysctlReconciler { sysctls: sysctls.collection.clone(), statuses: sysctls.statuses };
         let nowhere = Channel::from_static("http://[::1]:1").connect_lazy();
-        let sync = tokio::spawn(async move { reconciler.sync(nowhere).await });
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        assert!(!sync.is_finished(), "a sync called the service before its state was on disk");
-        hold.release();
-        create.await.unwrap().unwrap();
-        assert!(sync.await.unwrap().is_err(), "nothing serves the system service");
+        let sync = async move { reconciler.sync(nowhere).await };
+        let (created, synced) =
+            crate::api::resource::sync_during_a_held_flush(&api.store, create, sync).await;
+        created.unwrap();
+        assert!(synced.is_err(), "nothing serves the system service");
     }
 }

@@ -849,20 +849,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = dpu_store::Store::open(dir.path()).unwrap();
         let resources = SwitchResources::open(&store, &Services::unreachable(&[SWITCH_SERVICE]));
-        let hold = store.hold_flushes();
         let bridges = resources.bridges.clone();
-        let create = tokio::spawn(async move {
+        let create = async move {
             let spec = BridgeSpec { vlan: Some(10), ..Default::default() };
             bridges.create("bridges/b1", "", Some(&spec), async |_| Ok(())).await
-        });
-        hold.flush_waiting().await;
+        };
         let reconciler = super::super::SwitchReconciler { resources };
         let nowhere = Channel::from_static("http://[::1]:1").connect_lazy();
-        let sync = tokio::spawn(async move { reconciler.sync(nowhere).await });
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        assert!(!sync.is_finished(), "a sync called the switch before its state was on disk");
-        hold.release();
-        create.await.unwrap().unwrap();
-        assert!(sync.await.unwrap().is_err(), "nothing serves the switch");
+        let sync = async move { reconciler.sync(nowhere).await };
+        let (created, synced) =
+            crate::api::resource::sync_during_a_held_flush(&store, create, sync).await;
+        created.unwrap();
+        assert!(synced.is_err(), "nothing serves the switch");
     }
 }
