@@ -949,13 +949,14 @@ pub struct Connection {
     auth_lost: Option<Instant>,
     sqhd: u16,
     closed: Option<CloseReason>,
-    /// Discovery controller: the log entries the host last read or was told about.
-    disc_seen: Vec<crate::target::DiscoveryEntry>,
+    /// Discovery controller: the log last built for its host and the GENCTR it reads,
+    /// which reads and the change notice's check both build and compare.
+    disc: crate::target::DiscoveryView,
+    /// Discovery controller: the GENCTR of the log the host last read with RAE clear or
+    /// was told about; a change notice is due while `disc`'s differs.
+    disc_told: u64,
     /// Discovery controller: a log change was reported and the log not read since.
     disc_masked: bool,
-    /// Discovery controller: the log generation `disc_seen` was last compared at; until
-    /// [`Target::discovery_generation`] moves, nothing any host sees changed.
-    disc_checked: u64,
     /// Received PDUs wait undecoded until the output is sent ([`OUTPUT_PAUSE`]).
     input_paused: bool,
     /// Peer-caused events (`LOGGED_*`) this connection already logged above debug level:
@@ -1208,9 +1209,9 @@ impl Connection {
             auth_lost: None,
             sqhd: 0,
             closed: None,
-            disc_seen: Vec::new(),
+            disc: Default::default(),
+            disc_told: 0,
             disc_masked: false,
-            disc_checked: 0,
             input_paused: false,
             logged: 0,
         }

@@ -3347,6 +3347,182 @@ fn referral_change_raises_discovery_event_through_its_listener_only() {
     assert_eq!(&log[at + 512..at + 523], b"192.0.2.20\0");
 }
 
+/// A subsystem `nqn` that `hosts` may see (any host when empty), as `target` builds SUB.
+fn subsystem_for(nqn: &str, hosts: &[&str]) -> SubsystemSpec {
+    SubsystemSpec {
+        nqn: nqn.into(),
+        serial: "S".into(),
+        model: "M".into(),
+        allow_any_host: hosts.is_empty(),
+        hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+        host_secrets: Default::default(),
+        cntlids: crate::target::ALL_CNTLIDS,
+        max_io_queues: crate::target::DEFAULT_IO_QUEUES,
+    }
+}
+
+/// A discovery controller of HOST, connected and enabled.
+fn discovery_host(t: &Arc<Target>, cfg: QueueConfig) -> H {
+    let mut h = H::with_config(t, cfg, false, false);
+    assert!(h.connect(DISCOVERY_NQN, 0, CNTLID_DYNAMIC, 0, 0).status.is_success());
+    h.enable();
+    h
+}
+
+/// Reads `len` bytes of the discovery log at `offset`, with RAE as asked.
+fn read_discovery_log(h: &mut H, offset: u32, len: u32, rae: bool) -> Vec<u8> {
+    let mut s = log_page(log_id::DISCOVERY, len);
+    s.cdw[2] = offset;
+    if rae {
+        s.cdw[0] |= 1 << 15;
+    }
+    let (c, data) = h.run(s, &[]);
+    assert!(c.status.is_success(), "{c:?}");
+    data
+}
+
+/// GENCTR and NUMREC of a discovery log header.
+fn genctr_numrec(header: &[u8]) -> (u64, u64) {
+    let field = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap());
+    (field(0), field(8))
+}
+
+/// A discovery log read as libnvme's `nvme_discovery_log` reads it: the 20-byte header
+/// (RAE set), the entries from offset 1024 in 4 KiB pieces (RAE set on all but the last),
+/// the header again (RAE clear), all tried again while the two GENCTRs differ, 6 tries at
+/// most. `between` runs before every read but the first. The tries it took and the
+/// entries it read, `None` where libnvme gives up ("discover genctr mismatch", EAGAIN).
+fn libnvme_discover(h: &mut H, mut between: impl FnMut()) -> Option<(usize, u64)> {
+    let mut first = true;
+    let mut read = |h: &mut H, offset, len, rae| {
+        if !std::mem::take(&mut first) {
+            between();
+        }
+        read_discovery_log(h, offset, len, rae)
+    };
+    for tries in 1..=6 {
+        let (genctr, numrec) = genctr_numrec(&read(h, 0, 20, true));
+        let end = 1024 * (1 + u32::try_from(numrec).unwrap());
+        let mut at = 1024;
+        while at < end {
+            let len = (end - at).min(4096);
+            read(h, at, len, at + len < end);
+            at += len;
+        }
+        let (again, numrec_again) = genctr_numrec(&read(h, 0, 20, false));
+        if again == genctr {
+            assert_eq!(numrec_again, numrec, "the same GENCTR for another log");
+            return Some((tries, numrec));
+        }
+    }
+    None
+}
+
+/// NVMe-oF 1.1 §5.3: GENCTR is the version of the log the host reads. Another host's
+/// subsystem coming between each read of libnvme's piecewise discovery changes nothing
+/// this host reads: its first try succeeds (with one counter for the whole target, every
+/// try saw the counter move and `nvme connect-all` failed). A change it sees, even one
+/// undone before the header is read again, moves its counter, never back.
+#[test]
+fn the_discovery_genctr_moves_with_the_hosts_own_entries_only() {
+    let t = target();
+    // Four more subsystems HOST sees: five entries, two pieces of 4 KiB.
+    for i in 0..4 {
+        t.add_subsystem(subsystem_for(&format!("nqn.2024-01.io.example:mine{i}"), &[HOST]))
+            .unwrap();
+    }
+    let mut h = discovery_host(&t, QueueConfig::default());
+    let mut others = 0;
+    let mut add_invisible = || {
+        others += 1;
+        let nqn = format!("nqn.2024-01.io.example:other{others}");
+        t.add_subsystem(subsystem_for(&nqn, &["nqn.2014-08.org.example:else"])).unwrap();
+    };
+    let before = genctr_numrec(&read_discovery_log(&mut h, 0, 20, true)).0;
+    assert_eq!(libnvme_discover(&mut h, &mut add_invisible), Some((1, 5)), "first try");
+    let after = genctr_numrec(&read_discovery_log(&mut h, 0, 20, true)).0;
+    assert_eq!(others, 3, "a change before each read but the first");
+    assert_eq!(after, before, "nothing this host reads changed");
+
+    // One it sees, between two reads: the counter moves.
+    t.add_subsystem(subsystem_for("nqn.2024-01.io.example:seen", &[HOST])).unwrap();
+    let (moved, numrec) = genctr_numrec(&read_discovery_log(&mut h, 0, 20, true));
+    assert!(moved > after, "{after} -> {moved}");
+    assert_eq!(numrec, 6);
+    // One made between the header and the entries: the header read after shows it.
+    let mut step = 0;
+    let flip = |step: &mut u32| {
+        *step += 1;
+        let nqn = "nqn.2024-01.io.example:flip";
+        match *step {
+            1 => t.add_subsystem(subsystem_for(nqn, &[HOST])).unwrap(),
+            // After the entries, before the header again: taken back.
+            3 => t.remove_subsystem(nqn).unwrap(),
+            _ => {}
+        }
+    };
+    assert_eq!(libnvme_discover(&mut h, || flip(&mut step)), Some((2, 6)), "tried again");
+    let last = genctr_numrec(&read_discovery_log(&mut h, 0, 20, true)).0;
+    assert!(last > moved, "{moved} -> {last}: moved, never back");
+}
+
+/// A listener bound anew (unbound, registered at its new address, then its socket
+/// recorded there): a discovery connection the move kept may read between any two steps,
+/// and every log it reads that differs from the one before carries another GENCTR.
+#[test]
+fn a_listener_bound_anew_moves_the_genctr_of_the_logs_it_changes() {
+    use crate::queue::{ListenerLife, ListenerRole};
+    let t = target();
+    let old = ListenerSpec::loopback_for_tests();
+    let role = ListenerRole { discovery_only: false, port_id: Some(old.port_id) };
+    let life = ListenerLife::bound_to(old.addr, role);
+    let cfg =
+        QueueConfig { listener: life.clone(), port_id: Some(old.port_id), ..Default::default() };
+    let mut h = discovery_host(&t, cfg);
+    let moved = ListenerSpec { addr: "127.0.0.1:4421".parse().unwrap(), ..old.clone() };
+    let mut last = read_discovery_log(&mut h, 0, 4096, false);
+    let mut check = |h: &mut H, what: &str| {
+        let log = read_discovery_log(h, 0, 4096, false);
+        if log[8..] != last[8..] {
+            assert_ne!(genctr_numrec(&log).0, genctr_numrec(&last).0, "{what}: changed");
+        }
+        last = log;
+    };
+    t.unbind_listener(old.port_id).unwrap();
+    check(&mut h, "unbound");
+    t.add_listener(moved.clone()).unwrap();
+    check(&mut h, "registered at the new address");
+    life.bound(moved.addr, role);
+    check(&mut h, "its socket bound there");
+}
+
+/// NVMe Base 2.0 §5.16: a read with RAE set retains the event. A discovery log read so
+/// after a change (which builds the changed log and moves its GENCTR) leaves the change
+/// notice due; a read with RAE clear consumes it.
+#[test]
+fn a_discovery_read_with_rae_set_leaves_the_change_notice_due() {
+    let t = target();
+    let mut h = discovery_host(&t, QueueConfig::default());
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.cdw[0] = 0x0B;
+    s.cdw[1] = 1 << 31;
+    assert!(h.run(s, &[]).0.status.is_success());
+    let aer = h.send_aer().0;
+    t.add_subsystem(subsystem_for("nqn.2024-01.io.example:seen", &[HOST])).unwrap();
+    assert_eq!(genctr_numrec(&read_discovery_log(&mut h, 0, 20, true)).1, 2);
+    h.conn.tick(h.now);
+    let p = h.pdus();
+    assert!(
+        matches!(p.as_slice(), [Pdu::CapsuleResp(c)] if (c.cid, c.dw0) == (aer, 0x0070_F002)),
+        "{p:?}"
+    );
+    h.send_aer();
+    t.add_subsystem(subsystem_for("nqn.2024-01.io.example:seen2", &[HOST])).unwrap();
+    assert_eq!(genctr_numrec(&read_discovery_log(&mut h, 0, 20, false)).1, 3);
+    h.conn.tick(h.now);
+    assert!(h.pdus().is_empty(), "the read with RAE clear told it");
+}
+
 #[test]
 fn h2c_data_digest_error_fails_only_the_command() {
     let t = target();

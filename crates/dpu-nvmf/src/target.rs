@@ -7,8 +7,10 @@
 //! specifications prescribe: a namespace added or removed queues a Namespace
 //! Attribute Changed asynchronous event for every controller of the subsystem
 //! (NVMe Base 2.0 §5.2 "Asynchronous Event Request", §5.16.1.5 "Changed Namespace
-//! List"); a subsystem, host or listener change bumps the discovery log generation
-//! counter (NVMe Base 2.0 §5.16.1.23 "Discovery Log Page", GENCTR); an ANA state of a
+//! List"); a subsystem, host or listener change moves the discovery generation, on
+//! which each discovery controller builds its host's log again and moves that log's
+//! generation counter if it changed (NVMe Base 2.0 §5.16.1.23 "Discovery Log Page",
+//! GENCTR); an ANA state of a
 //! listener or a namespace's ANA group changing queues an Asymmetric Namespace Access
 //! Change event for the controllers concerned (§8.1.3 "Asymmetric Namespace Access
 //! Reporting", §5.16.1.12 "Asymmetric Namespace Access").
@@ -40,6 +42,7 @@ pub use ana::{AnaGroup, AnaState, check_ana_group};
 pub use controllers::{
     ConnectRefusal, Controller, ControllerMismatch, ControllerState, Drain, ReservationLogPage,
 };
+pub(crate) use listeners::DiscoveryView;
 pub use listeners::{DiscoveryEntry, DiscoverySubtype, ListenerSpec, lowest_free_port_id};
 pub use namespaces::{
     HostWriteProtectError, HostWriteProtection, Namespace, NamespaceAttrs, NamespaceCounters,
@@ -342,7 +345,8 @@ struct Registry {
     /// Other discovery services each listener refers hosts to, by the listener's bound
     /// address (discovery-only listeners have no port ID).
     referrals: BTreeMap<SocketAddr, Vec<SocketAddr>>,
-    genctr: u64,
+    /// The discovery generation ([`Target::discovery_changed`]).
+    disc_generation: u64,
     next_discovery_cntlid: u16,
     /// Discovery controllers not removed yet, by `serial` (their IDs may repeat).
     discovery: BTreeMap<u64, Arc<Controller>>,
@@ -413,9 +417,10 @@ pub struct Target {
     /// subsystem comes or goes, so connections may keep the namespaces they looked up
     /// until it moves ([`namespace_epoch`](Self::namespace_epoch)).
     ns_epoch: AtomicU64,
-    /// The discovery log's generation counter, readable without the registry lock: a
-    /// discovery connection waiting to report a change compares it on each tick instead of
-    /// building its log again ([`discovery_generation`](Self::discovery_generation)).
+    /// The discovery generation (moved by every change of what some discovery log shows),
+    /// readable without the registry lock: a discovery connection waiting to report a
+    /// change compares it on each tick instead of building its log again
+    /// ([`discovery_generation`](Self::discovery_generation)).
     disc_gen: AtomicU64,
     /// Where namespaces keep their reservations through power loss and a host's Write
     /// Protect through a restart, if anywhere.
@@ -1137,8 +1142,46 @@ mod tests {
         assert!(t.create_controller(nqn, "nqn.x:other", [3; 16], 0, None, None, t0()).is_ok());
     }
 
-    /// NVMe-oF 1.1 §5.3: the discovery log's generation counter changes with every change
-    /// of the log, and not otherwise.
+    /// A discovery controller's GENCTR (NVMe-oF 1.1 §5.3) stays while the entries built for
+    /// it stay, whatever the target's generation does, and moves, never back, when they
+    /// change: one up, or to the target's generation where that is ahead.
+    #[test]
+    fn a_discovery_controllers_genctr_follows_its_entries_only() {
+        let t = Target::new();
+        t.add_listener(ListenerSpec::loopback_for_tests()).unwrap();
+        let h = "nqn.2014-08.org.example:host1";
+        let mut view = DiscoveryView::default();
+        let build = |view: &mut DiscoveryView| {
+            let (generation, entries) = t.discovery_log(h, None);
+            let genctr = view.update(generation, entries);
+            assert!(view.is_current(t.discovery_generation()));
+            genctr
+        };
+        assert_eq!(build(&mut view), 0, "no entry yet: the log of a fresh controller");
+        t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
+        let first = build(&mut view);
+        assert_eq!(first, t.discovery_generation(), "a first log starts at the target's");
+        let mut other = spec("nqn.2024-01.io.example:b");
+        other.hosts = BTreeSet::from(["nqn.2014-08.org.example:else".to_owned()]);
+        t.add_subsystem(other).unwrap();
+        assert!(!view.is_current(t.discovery_generation()));
+        assert_eq!(build(&mut view), first, "another host's subsystem");
+        // Taken out and back between two builds: the same entries, the same GENCTR.
+        t.remove_subsystem("nqn.2024-01.io.example:a").unwrap();
+        t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
+        assert_eq!(build(&mut view), first);
+        t.remove_subsystem("nqn.2024-01.io.example:a").unwrap();
+        let gone = build(&mut view);
+        assert_eq!(gone, t.discovery_generation(), "ahead: to the target's generation");
+        t.add_subsystem(spec("nqn.2024-01.io.example:a")).unwrap();
+        assert!(build(&mut view) > gone, "the same entries as before, another GENCTR");
+        let mut behind = DiscoveryView::default();
+        assert_eq!(behind.update(0, view.entries().to_vec()), 1);
+        assert_eq!(behind.update(0, Vec::new()), 2, "one up where the target's is behind");
+    }
+
+    /// The discovery generation, on which discovery controllers compare their hosts' logs
+    /// (NVMe-oF 1.1 §5.3, GENCTR), moves with every change of some log, and not otherwise.
     #[test]
     fn every_discovery_log_change_and_only_those_move_the_generation_counter() {
         let t = Target::new();

@@ -177,11 +177,13 @@ impl Connection {
             (log_id::SUPPORTED_LOG_PAGES, _) => identify::supported_log_pages(ctrl.discovery),
             (log_id::ERROR, _) => ctrl.errors().page(),
             (log_id::DISCOVERY, true) => {
-                let (genctr, entries) = self.discovery_entries(&ctrl.hostnqn);
-                let page = identify::discovery_log(genctr, &entries, self.cfg.local_addr);
+                // Built for every piece read: each compares with the log built before.
+                let genctr = self.build_discovery_log(&ctrl.hostnqn);
+                let page =
+                    identify::discovery_log(genctr, self.disc.entries(), self.cfg.local_addr);
                 if !rae && in_range(&page) {
                     // Reading the log re-arms the Discovery Log Page Change event.
-                    (self.disc_checked, self.disc_seen) = (genctr, entries);
+                    self.disc_told = genctr;
                     self.disc_masked = false;
                 }
                 page
@@ -486,14 +488,12 @@ impl Connection {
         cqe
     }
 
-    /// The discovery log generation and the entries host `hostnqn` reads through this
-    /// connection ([`identify::entries_seen`]): those a discovery controller compares.
-    pub(super) fn discovery_entries(
-        &self,
-        hostnqn: &str,
-    ) -> (u64, Vec<crate::target::DiscoveryEntry>) {
-        let (genctr, entries) = self.target.discovery_log(hostnqn, self.cfg.listener.addr());
-        (genctr, identify::entries_seen(entries, self.cfg.local_addr))
+    /// Builds this discovery controller's log anew: the entries host `hostnqn` reads
+    /// through this connection now ([`identify::entries_seen`]), compared with those built
+    /// before ([`DiscoveryView`](crate::target::DiscoveryView)). Returns its GENCTR.
+    pub(super) fn build_discovery_log(&mut self, hostnqn: &str) -> u64 {
+        let (generation, entries) = self.target.discovery_log(hostnqn, self.cfg.listener.addr());
+        self.disc.update(generation, identify::entries_seen(entries, self.cfg.local_addr))
     }
 
     pub(super) fn deliver_events(&mut self) {
@@ -505,19 +505,19 @@ impl Connection {
             // NVMe-oF 1.1 §5.3 / Base 2.0 §5.2: Discovery Log Page Change notice
             // (AEC bit 31) when the entries this host may see changed.
             let enabled = b.ctrl.state().aec & (1 << 31) != 0;
-            // Every tick of every such connection comes here: the log is built again
-            // (under the registry lock) only after something changed.
-            if !enabled
-                || self.disc_masked
-                || self.target.discovery_generation() == self.disc_checked
-            {
+            if !enabled || self.disc_masked {
                 return;
             }
-            let (genctr, entries) = self.discovery_entries(&b.ctrl.hostnqn);
-            self.disc_checked = genctr;
-            if entries != self.disc_seen {
-                let cntlid = b.ctrl.cntlid;
-                self.disc_seen = entries;
+            let cntlid = b.ctrl.cntlid;
+            // Every tick of every such connection comes here: the log is built again
+            // (under the registry lock) only after something changed. A read may have
+            // built it since (with RAE set, the event stays: §5.16).
+            if !self.disc.is_current(self.target.discovery_generation()) {
+                let ctrl = b.ctrl.clone();
+                self.build_discovery_log(&ctrl.hostnqn);
+            }
+            if self.disc.genctr() != self.disc_told {
+                self.disc_told = self.disc.genctr();
                 self.disc_masked = true;
                 // Notice, info F0h Discovery Log Page Change.
                 self.complete_aer(0b010, 0xF0, log_id::DISCOVERY);

@@ -331,7 +331,7 @@ impl Connection {
             self.require_auth(&ctrl, &mut cqe);
             self.last_keep_alive = now;
             if ctrl.discovery {
-                (self.disc_checked, self.disc_seen) = self.discovery_entries(&ctrl.hostnqn);
+                self.disc_told = self.build_discovery_log(&ctrl.hostnqn);
             }
             let stats = ctrl.stats.register(self.queue_info(&ctrl, 0, c.sqsize));
             self.bind(Bound { ctrl, qid: 0, sqsize: c.sqsize, sqflow_disabled, stats, io: None });

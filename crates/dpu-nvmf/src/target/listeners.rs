@@ -1,7 +1,8 @@
 //! Listeners and the discovery log (NVMe-oF 1.1 §5.3): the listeners hosts connect
 //! through, the digests each allows, the discovery services each refers hosts to, and the
-//! entries a host's discovery log shows. Every change of what a log shows moves its
-//! generation counter ([`Target::discovery_changed`]).
+//! entries a host's discovery log shows. Every change of what some log shows moves the
+//! target's generation ([`Target::discovery_changed`]); the GENCTR a host reads is its
+//! discovery controller's own ([`DiscoveryView`]).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -59,15 +60,64 @@ pub enum DiscoverySubtype {
     CurrentDiscovery = 3,
 }
 
-impl Target {
-    /// Records a change of what discovery logs list: the generation counter moves
-    /// (NVMe-oF 1.1 §5.3), under the registry lock and in [`Target::disc_gen`].
-    pub(super) fn discovery_changed(&self, r: &mut Registry) {
-        r.genctr += 1;
-        self.disc_gen.store(r.genctr, Ordering::Release);
+/// What one discovery controller last built of its host's log, and the generation counter
+/// (GENCTR) its host reads: "the version of the discovery information" (NVMe-oF 1.1 §5.3,
+/// Figure 26), so it moves exactly when a log built for this controller differs from the
+/// one built before, by a read at whatever offset or by the check for a change notice.
+/// Another host's change leaves it: libnvme reads a log in pieces, the header, the
+/// entries, the header again, and tries again while the two GENCTRs differ (6 times, then
+/// `nvme connect-all` fails); with one counter for the target, frequent changes for other
+/// tenants would fail it. A piece read compares with the log built for the read before, so
+/// a change between them shows in the header read after.
+#[derive(Debug, Default)]
+pub(crate) struct DiscoveryView {
+    entries: Vec<DiscoveryEntry>,
+    genctr: u64,
+    /// The target's generation `entries` were built at.
+    built_at: u64,
+}
+
+impl DiscoveryView {
+    /// Takes the entries just built for this controller at the target's `generation`
+    /// ([`Target::discovery_log`]); returns its GENCTR for them. A change moves it one
+    /// up, or to the target's generation where that is ahead (a controller's first log
+    /// starts there), never back.
+    pub(crate) fn update(&mut self, generation: u64, entries: Vec<DiscoveryEntry>) -> u64 {
+        if entries != self.entries {
+            self.genctr = (self.genctr + 1).max(generation);
+            self.entries = entries;
+        }
+        self.built_at = generation;
+        self.genctr
     }
 
-    /// The discovery log's generation counter as of the last change (as
+    /// The entries last built.
+    pub(crate) fn entries(&self) -> &[DiscoveryEntry] {
+        &self.entries
+    }
+
+    /// GENCTR of the entries last built.
+    pub(crate) fn genctr(&self) -> u64 {
+        self.genctr
+    }
+
+    /// Whether the entries were built at the target's `generation`: until it moves, no
+    /// log built again would differ.
+    pub(crate) fn is_current(&self, generation: u64) -> bool {
+        self.built_at == generation
+    }
+}
+
+impl Target {
+    /// Records a change of what discovery logs list: the target's generation moves, under
+    /// the registry lock and in [`Target::disc_gen`], so discovery controllers build their
+    /// hosts' logs again and compare ([`DiscoveryView`]).
+    pub(super) fn discovery_changed(&self, r: &mut Registry) {
+        r.disc_generation += 1;
+        self.disc_gen.store(r.disc_generation, Ordering::Release);
+    }
+
+    /// The target's discovery generation as of the last change (as
     /// [`discovery_log`](Self::discovery_log) returns it), without the registry lock.
     pub fn discovery_generation(&self) -> u64 {
         self.disc_gen.load(Ordering::Acquire)
@@ -178,8 +228,9 @@ impl Target {
         self.lock().listeners.values().cloned().collect()
     }
 
-    /// Discovery log generation counter and the entries `hostnqn` may see through the
-    /// listener bound to `through`: the discovery subsystem at that listener itself
+    /// The target's discovery generation and the entries `hostnqn` may see through the
+    /// listener bound to `through` (a discovery controller's GENCTR follows the entries
+    /// alone: [`DiscoveryView`]): the discovery subsystem at that listener itself
     /// (first, as Linux's nvmet lists it), one entry per (allowed subsystem, listener),
     /// then the listener's referrals.
     pub fn discovery_log(
@@ -216,7 +267,7 @@ impl Target {
             port_id: 0,
             addr,
         }));
-        (r.genctr, out)
+        (r.disc_generation, out)
     }
 }
 
