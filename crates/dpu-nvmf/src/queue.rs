@@ -184,9 +184,23 @@ impl ListenerLife {
         life
     }
 
-    /// Its socket is now bound to `addr`, serving as `role`.
-    pub fn bound(&self, addr: SocketAddr, role: ListenerRole) {
-        *self.0.bound.lock().unwrap_or_else(PoisonError::into_inner) = Some((addr, role));
+    /// Its socket is now bound to `addr`, serving as `role`; returns where it was bound
+    /// before.
+    pub fn bound(
+        &self,
+        addr: SocketAddr,
+        role: ListenerRole,
+    ) -> Option<(SocketAddr, ListenerRole)> {
+        self.rebound(Some((addr, role)))
+    }
+
+    /// Sets where it is bound (`None`: nowhere yet), as [`bound`](Self::bound) returned it,
+    /// to put back a binding refused; returns where it was bound before.
+    pub(crate) fn rebound(
+        &self,
+        to: Option<(SocketAddr, ListenerRole)>,
+    ) -> Option<(SocketAddr, ListenerRole)> {
+        std::mem::replace(&mut *self.0.bound.lock().unwrap_or_else(PoisonError::into_inner), to)
     }
 
     /// The address its socket is bound to now.

@@ -555,7 +555,6 @@ impl Server {
         life: &ListenerLife,
     ) -> Result<SocketAddr, ServerError> {
         spec.addr = addr;
-        self.target.add_listener(spec.clone())?;
         let cfg = QueueConfig {
             maxh2cdata: self.maxh2cdata,
             discovery_only: spec.discovery_only,
@@ -563,7 +562,18 @@ impl Server {
             listener: life.clone(),
             ..QueueConfig::default()
         };
-        let accepting = self.accept(listener, addr, cfg);
+        // Bound here before the registry moves the discovery generation: connections it
+        // kept from an earlier socket look up its referrals and port ID by this address
+        // from then on, and those not connected yet connect to what it serves here
+        // (discovery only or not, its port ID). The other way round, a kept discovery
+        // connection that built its log in between would see it change with no move of
+        // the generation, on which it compares the log again for its change notice.
+        let before = life.bound(addr, ListenerRole::of(&cfg));
+        if let Err(e) = self.target.add_listener(spec.clone()) {
+            life.rebound(before);
+            return Err(e.into());
+        }
+        let accepting = self.accept(listener, cfg);
         if spec.discovery_only {
             info!(%addr, port_id = spec.port_id, "NVMe/TCP discovery listener");
         } else {
@@ -575,15 +585,12 @@ impl Server {
         Ok(addr)
     }
 
-    /// Serves `listener`, bound to `addr`: its connections get `cfg`, with the digests its
-    /// listener allows in the registry at the time each is accepted.
-    fn accept(&self, listener: TcpListener, addr: SocketAddr, mut cfg: QueueConfig) -> Accepting {
+    /// Serves `listener` (where `cfg.listener` is recorded bound): its connections get
+    /// `cfg`, with the digests its listener allows in the registry at the time each is
+    /// accepted.
+    fn accept(&self, listener: TcpListener, mut cfg: QueueConfig) -> Accepting {
         // One budget for the connections of every listener.
         cfg.write_budget = self.write_budget.clone();
-        // Bound here now: connections it kept from an earlier socket look up its
-        // referrals and port ID by this address from now on, and those not connected yet
-        // connect to what it serves here (discovery only or not, its port ID).
-        cfg.listener.bound(addr, ListenerRole::of(&cfg));
         let life = cfg.listener.clone();
         let task = tokio::spawn(accept_loop(
             self.target.clone(),
@@ -1259,6 +1266,26 @@ mod tests {
         ] {
             assert!(!addresses_overlap(at(a), at(b)), "{a} {b}");
         }
+    }
+
+    /// A listener bound anew whose registration is refused (its port ID taken meanwhile)
+    /// stays recorded where it was bound before, serving as it did there: what connections
+    /// it kept look up and connect to.
+    #[tokio::test]
+    async fn a_refused_binding_leaves_the_listener_where_it_was() {
+        let server = Server::new(Target::new(), 1);
+        let first = ListenerSpec {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..ListenerSpec::loopback_for_tests()
+        };
+        let life = ListenerLife::default();
+        let at = server.add_listener_of(first.clone(), &life).await.unwrap();
+        let role = ListenerRole { discovery_only: false, port_id: Some(first.port_id) };
+        assert_eq!(life.addr(), Some(at));
+        let moved = ListenerSpec { discovery_only: true, ..first };
+        assert!(server.add_listener_of(moved, &life).await.is_err(), "port ID 1 is taken");
+        assert_eq!((life.addr(), life.role()), (Some(at), Some(role)));
+        server.stop();
     }
 
     /// `[::]` is bound dual-stack whatever the system default, as the discovery log
