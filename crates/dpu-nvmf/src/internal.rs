@@ -78,7 +78,7 @@ struct AppliedNamespace {
 impl AppliedNamespace {
     /// Removes the namespace from the target if it is still the one applied.
     fn remove_from(&self, target: &crate::Target) {
-        if target.namespace(&self.nqn, self.nsid).is_some_and(|ns| Arc::ptr_eq(&ns, &self.ns)) {
+        if serves(target, &self.ns) {
             let _ = target.remove_namespace(&self.nqn, self.nsid);
         }
     }
@@ -133,6 +133,36 @@ struct Applied {
     last: pb::SyncResponse,
 }
 
+/// Whether `target` serves `ns` (not another namespace under its NQN and NSID).
+fn serves(target: &crate::Target, ns: &Arc<Namespace>) -> bool {
+    target.namespace(&ns.subnqn, ns.nsid).is_some_and(|x| Arc::ptr_eq(&x, ns))
+}
+
+impl Applied {
+    /// What reads see of it ([`Published`]).
+    fn published(&self) -> Published {
+        Published {
+            namespaces: self.namespaces.iter().map(|(k, n)| (k.clone(), n.ns.clone())).collect(),
+            subsystems: self.subsystems.iter().map(|(k, s)| (k.clone(), s.nqn.clone())).collect(),
+            volumes: self.volumes.iter().map(|(k, v)| (k.clone(), v.volume.clone())).collect(),
+        }
+    }
+}
+
+/// What the reads of the applied state (statistics, the clearing of a host's write
+/// protection) see: the names a Sync applied and what it applied under them, published
+/// as it makes its changes ([`NvmfInternal::publish`]). They never wait for a running
+/// Sync, which holds the applied state while it waits for the I/O of the namespaces it
+/// takes out (up to [`DRAIN_DEADLINE`]): a metrics scrape or `dpuctl nvmf stats` must
+/// answer exactly when I/O is stuck.
+#[derive(Default)]
+struct Published {
+    namespaces: BTreeMap<String, Arc<Namespace>>,
+    /// Subsystem names and their NQNs.
+    subsystems: Vec<(String, String)>,
+    volumes: Vec<(String, Arc<Volume>)>,
+}
+
 /// Counters by resource name, which outlive the objects a Sync replaces under the name (a
 /// namespace given another volume, NGUID, UUID or NQN, or whose volume is opened anew; a
 /// volume opened anew): dpud labels their series by the name alone, and a Prometheus
@@ -166,6 +196,8 @@ impl<T: Default> CountedByName<T> {
 pub struct NvmfInternal {
     server: Arc<Server>,
     applied: Arc<tokio::sync::Mutex<Applied>>,
+    /// What reads see of `applied` (held only to swap or clone the `Arc`).
+    published: Arc<std::sync::Mutex<Arc<Published>>>,
     /// The Sync waiting for the running one ([`NvmfInternal::queue_sync`]).
     waiting: Arc<NewestWaits>,
     /// The volumes of the service's configuration file (`--config`): those the target's
@@ -623,6 +655,7 @@ impl NvmfInternal {
         let file_volumes = server.target().all_namespaces().into_iter().map(|ns| ns.volume.clone());
         Self {
             applied: Arc::new(tokio::sync::Mutex::new(Applied::default())),
+            published: Arc::default(),
             waiting: Arc::default(),
             file_volumes: file_volumes.collect(),
             server,
@@ -642,6 +675,17 @@ impl NvmfInternal {
         NvmfInternalServiceServer::new(self)
             .max_decoding_message_size(INTERNAL_MESSAGE_LIMIT)
             .max_encoding_message_size(INTERNAL_MESSAGE_LIMIT * REPLY_FACTOR)
+    }
+
+    /// Shows reads what `a` holds now ([`Published`]).
+    fn publish(&self, a: &Applied) {
+        let published = Arc::new(a.published());
+        *self.published.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = published;
+    }
+
+    /// What reads see of the applied state.
+    fn published(&self) -> Arc<Published> {
+        self.published.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Converges to `req` once the Sync running (if any) ended; returns every object's name,
@@ -909,6 +953,9 @@ impl NvmfInternal {
             out.subsystems.push(s);
         }
         a.subsystems = subsystems;
+        // Reads see the subsystems and volumes as they are now, not only once the
+        // namespaces, which may wait for I/O, are done.
+        self.publish(a);
 
         // Namespaces.
         let wanted: BTreeMap<_, _> = by_name(req.namespaces, |n| &n.name).into_iter().collect();
@@ -1207,6 +1254,7 @@ impl NvmfInternal {
         taken_out.look();
         a.draining = taken_out.running.clone();
         a.last = out.clone();
+        self.publish(a);
         (out, taken_out)
     }
 
@@ -1331,17 +1379,19 @@ impl NvmfInternal {
         &self,
         name: &str,
     ) -> Result<HostWriteProtection, Status> {
-        let a = self.applied.lock().await;
-        let n = a.namespaces.get(name).ok_or_else(|| {
+        // From what the last Sync published, not waiting for a running one: hosts change
+        // their protection at any time too, and the store saves no namespace taken out.
+        let t = self.server.target();
+        let n = self.published().namespaces.get(name).filter(|ns| serves(t, ns)).cloned();
+        let n = n.ok_or_else(|| {
             Status::not_found(format!("{name} is not served (not configured, or it failed)"))
         })?;
-        let t = self.server.target();
         let previous = t
-            .clear_host_write_protection(&n.nqn, n.nsid)
+            .clear_host_write_protection(&n.subnqn, n.nsid)
             .map_err(|e| Status::not_found(format!("{name}: {e}")))?;
         if previous == HostWriteProtection::WriteProtect
             && let (Some(store), Some(ns)) =
-                (t.namespace_store().cloned(), t.namespace(&n.nqn, n.nsid))
+                (t.namespace_store().cloned(), t.namespace(&n.subnqn, n.nsid))
         {
             let saving = ns.clone();
             let saved = tokio::task::spawn_blocking(move || store.save(&saving)).await;
@@ -1361,20 +1411,21 @@ impl NvmfInternal {
     /// Target-wide and per-namespace counters.
     pub async fn stats(&self) -> pb::NvmfStats {
         use std::sync::atomic::Ordering::Relaxed;
-        let a = self.applied.lock().await;
+        // What the last Sync published: a running one may be waiting for stuck I/O.
+        let a = self.published();
         let t = self.server.target();
         let namespaces = a
             .namespaces
             .iter()
-            .filter_map(|(name, n)| {
-                let ns = t.namespace(&n.nqn, n.nsid)?;
+            .filter(|(_, ns)| serves(t, ns))
+            .map(|(name, ns)| {
                 let c = ns.stats.snapshot();
                 let r = ns
                     .reservations
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .summary();
-                Some(pb::NamespaceStats {
+                pb::NamespaceStats {
                     name: name.clone(),
                     counters: Some(counters_pb(c)),
                     reservation: Some(pb::NamespaceReservation {
@@ -1390,7 +1441,7 @@ impl NvmfInternal {
                     host_write_protected: ns.host_write_protected(),
                     host_write_protection: host_write_protection_pb(ns.host_write_protection())
                         .into(),
-                })
+                }
             })
             .collect();
         let mut reports: BTreeMap<String, SubsystemReport> =
@@ -1398,10 +1449,9 @@ impl NvmfInternal {
         let subsystems = a
             .subsystems
             .iter()
-            .filter_map(|(name, s)| Some(subsystem_stats(name, reports.remove(&s.nqn)?)))
+            .filter_map(|(name, nqn)| Some(subsystem_stats(name, reports.remove(nqn)?)))
             .collect();
-        let volumes: Vec<(String, Arc<Volume>)> =
-            a.volumes.iter().map(|(name, v)| (name.clone(), v.volume.clone())).collect();
+        let volumes = a.volumes.clone();
         drop(a);
         // A file volume's allocation is an `fstat`: off the reactor.
         let volumes = tokio::task::spawn_blocking(move || {
@@ -2287,6 +2337,39 @@ mod tests {
         let ns = target.namespace(IDS_NQN, 2).unwrap();
         ns.volume.backend().read_at(&mut block, 0).unwrap();
         assert_eq!(block, [0; 512], "the removed namespace's write landed");
+    }
+
+    /// Statistics do not wait for a Sync's drain (dpud's metrics scrape and `dpuctl nvmf
+    /// stats` would hang exactly while I/O is stuck): while a Sync waits for the held
+    /// write of the namespace it took out before adding another on its volume, `stats`
+    /// answers at once, the subsystem's counters as they were.
+    #[tokio::test]
+    async fn stats_answer_while_a_sync_waits_for_a_removed_namespaces_io() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        internal.sync_state(two_volumes(&[(1, "volumes/v1", "", "")])).await;
+        let (_admin, mut io, write) = write_held(&target, 1);
+        let connects = |s: &pb::NvmfStats| s.subsystems.iter().map(|s| s.connects_accepted).sum();
+        let before: u64 = connects(&internal.stats().await);
+        assert_eq!(before, 2, "the held write's admin and I/O queues");
+        let sync = tokio::spawn({
+            let internal = internal.clone();
+            async move { internal.sync_state(two_volumes(&[(2, "volumes/v1", "", "")])).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!sync.is_finished(), "answered with the removed namespace's write held");
+        let during = tokio::time::timeout(Duration::from_secs(1), internal.stats())
+            .await
+            .expect("stats waited for the Sync's drain");
+        assert_eq!(connects(&during), before, "the subsystem's counters");
+        let names: Vec<_> = during.namespaces.iter().map(|n| n.name.as_str()).collect();
+        assert!(names.is_empty(), "a namespace the target does not serve is listed: {names:?}");
+        io.complete_io(write.tag, crate::queue::execute_io(&write));
+        drop(write);
+        tokio::time::timeout(Duration::from_secs(5), sync).await.expect("no answer").unwrap();
+        let after = internal.stats().await;
+        let names: Vec<_> = after.namespaces.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["subsystems/s1/namespaces/2"]);
     }
 
     /// A namespace taken out whose I/O has not ended when the Sync stops waiting
