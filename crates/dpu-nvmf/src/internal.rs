@@ -550,11 +550,19 @@ impl Media {
 /// end at a deadline ([`DRAIN_DEADLINE`] from the first): past it, a namespace on the
 /// volume or medium fails, saying so, and those still running hold their volumes and
 /// media for the next Syncs ([`Applied::draining`]).
+///
+/// A host that loses a namespace that stays (the subsystem's allowed hosts or the
+/// namespace's no longer list it) is cut off from the operations its commands started
+/// there ([`Namespace::cut_off_unreachable`]): the Sync answers once those ended too,
+/// within the same deadline, so nothing of a revoked host lands after the answer.
 struct TakenOut {
     /// Served as the Sync started and not seen taken out since.
     served: Vec<Arc<Namespace>>,
     /// Taken out (by this Sync or earlier ones), their operations not seen ended.
     running: Vec<Arc<Namespace>>,
+    /// Served, with operations of hosts cut off from them not seen ended (looked at only
+    /// before the answer: they hold no volume from another namespace).
+    cut_off: Vec<Arc<Namespace>>,
     /// How long the waits may take, from the first.
     limit: Duration,
     deadline: Option<tokio::time::Instant>,
@@ -564,7 +572,8 @@ impl TakenOut {
     /// For a Sync of `target`, whose earlier Syncs left `earlier` running.
     fn new(target: &crate::Target, mut earlier: Vec<Arc<Namespace>>, limit: Duration) -> Self {
         earlier.retain(|ns| ns.io_running());
-        Self { served: target.all_namespaces(), running: earlier, limit, deadline: None }
+        let served = target.all_namespaces();
+        Self { served, running: earlier, cut_off: Vec::new(), limit, deadline: None }
     }
 
     /// Notes the namespaces taken out since the last look, and forgets those whose
@@ -577,13 +586,30 @@ impl TakenOut {
         self.running.retain(|ns| ns.io_running());
     }
 
+    /// Notes the served namespaces whose cut-off hosts' operations have not ended.
+    fn look_cut_off(&mut self) {
+        self.cut_off = self.served.iter().filter(|ns| ns.cut_off_io_running()).cloned().collect();
+    }
+
     /// Waits until no namespace taken out that `blocks` picks has operations running, at
     /// most until the deadline; returns one that still has, if any.
     async fn wait(&mut self, blocks: impl Fn(&Namespace) -> bool) -> Option<Arc<Namespace>> {
+        self.wait_until(|t| {
+            t.look();
+            t.running.iter().find(|ns| blocks(ns)).cloned()
+        })
+        .await
+    }
+
+    /// Waits until `busy` (which looks anew) finds no namespace, at most until the
+    /// deadline; returns the one it found last, if any.
+    async fn wait_until(
+        &mut self,
+        busy: impl Fn(&mut Self) -> Option<Arc<Namespace>>,
+    ) -> Option<Arc<Namespace>> {
         let mut pause = Duration::from_millis(1);
         loop {
-            self.look();
-            let busy = self.running.iter().find(|ns| blocks(ns))?.clone();
+            let busy = busy(self)?;
             let limit = self.limit;
             let deadline =
                 *self.deadline.get_or_insert_with(|| tokio::time::Instant::now() + limit);
@@ -596,16 +622,30 @@ impl TakenOut {
         }
     }
 
-    /// Waits as [`wait`](Self::wait) for every namespace taken out; tells of those still
-    /// running past the deadline.
+    /// Waits as [`wait`](Self::wait) for every namespace taken out, and for the
+    /// operations of the hosts cut off from those that stay; tells of those still running
+    /// past the deadline.
     async fn drained(&mut self) {
-        if self.wait(|_| true).await.is_some() {
+        let busy = |t: &mut Self| {
+            t.look();
+            t.look_cut_off();
+            t.running.first().or(t.cut_off.first()).cloned()
+        };
+        if self.wait_until(busy).await.is_some() {
             for ns in &self.running {
                 warn!(
                     nqn = %ns.subnqn,
                     nsid = ns.nsid,
                     "namespace taken out with I/O still running after {:?}: its volume and \
                      medium serve no other namespace until it ends",
+                    self.limit
+                );
+            }
+            for ns in &self.cut_off {
+                warn!(
+                    nqn = %ns.subnqn,
+                    nsid = ns.nsid,
+                    "I/O of hosts no longer allowed on the namespace still running after {:?}",
                     self.limit
                 );
             }
@@ -2370,6 +2410,83 @@ mod tests {
         let after = internal.stats().await;
         let names: Vec<_> = after.namespaces.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["subsystems/s1/namespaces/2"]);
+    }
+
+    /// A Sync that takes a host's access to a namespace away (the subsystem's allowed
+    /// hosts no longer list it, a subsystem open to any host gets a list without it, the
+    /// namespace's own allowed hosts no longer list it) answers only once the volume
+    /// operations the host's commands had started on it ended, as for a namespace it
+    /// takes out: the held write, whose turn comes after the change, is skipped, and
+    /// nothing of the host lands once the Sync answered.
+    #[tokio::test]
+    async fn a_sync_revoking_a_host_answers_once_its_io_ended() {
+        const HOST: &str = "nqn.2014-08.org.example:h";
+        let hosts = |hosts: &[&str]| hosts.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>();
+        // (allow_any_host, subsystem hosts, namespace hosts) before and after.
+        let listed = (false, hosts(&[HOST]), hosts(&[]));
+        let open = (true, hosts(&[]), hosts(&[]));
+        let other = (false, hosts(&["nqn.2014-08.org.example:other"]), hosts(&[]));
+        let ns_other = (true, hosts(&[]), hosts(&["nqn.2014-08.org.example:other"]));
+        for (what, before, after) in [
+            ("the subsystem's hosts", listed, other.clone()),
+            ("a subsystem open to any host", open.clone(), other),
+            ("the namespace's hosts", open, ns_other),
+        ] {
+            let target = crate::Target::new();
+            let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+            let request = |(any, sub_hosts, ns_hosts): (bool, Vec<String>, Vec<String>)| {
+                let mut r = two_volumes(&[(1, "volumes/v1", "", "")]);
+                let sub = r.subsystems[0].spec.as_mut().unwrap();
+                (sub.allow_any_host, sub.allowed_hosts) = (any, sub_hosts);
+                r.namespaces[0].spec.as_mut().unwrap().allowed_hosts = ns_hosts;
+                r
+            };
+            let applied = (pb::ApplyState::Applied as i32, String::new());
+            let r = internal.sync_state(request(before)).await;
+            assert_eq!(namespace_states(&r), std::slice::from_ref(&applied), "{what}");
+            let (_admin, mut io, write) = write_held(&target, 1);
+            let sync = tokio::spawn({
+                let (internal, after) = (internal.clone(), request(after));
+                async move { internal.sync_state(after).await }
+            });
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(!sync.is_finished(), "{what}: answered with the revoked host's write held");
+            let result = crate::queue::execute_io(&write);
+            assert!(
+                result.as_ref().is_err_and(crate::queue::is_namespace_removed),
+                "{what}: the revoked host's write ran: {result:?}"
+            );
+            io.complete_io(write.tag, result);
+            drop(write);
+            let r = tokio::time::timeout(Duration::from_secs(5), sync).await.expect("no answer");
+            assert_eq!(namespace_states(&r.unwrap()), [applied], "{what}");
+            let mut block = [0u8; 512];
+            let ns = target.namespace(IDS_NQN, 1).unwrap();
+            ns.volume.backend().read_at(&mut block, 0).unwrap();
+            assert_eq!(block, [0; 512], "{what}: the revoked host's write landed");
+        }
+    }
+
+    /// A revoked host's operation that has not ended when the Sync stops waiting
+    /// (`DRAIN_DEADLINE`; here 200 ms) keeps the answer no longer: the namespace, which
+    /// stays, shows APPLIED.
+    #[tokio::test]
+    async fn a_sync_revoking_a_host_stops_waiting_at_the_deadline() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2))
+            .draining_at_most(Duration::from_millis(200));
+        let mut request = two_volumes(&[(1, "volumes/v1", "", "")]);
+        internal.sync_state(request.clone()).await;
+        let (_admin, _io, _write) = write_held(&target, 1);
+        let other = "nqn.2014-08.org.example:other".to_owned();
+        request.namespaces[0].spec.as_mut().unwrap().allowed_hosts = vec![other];
+        let started = Instant::now();
+        let r = tokio::time::timeout(Duration::from_secs(5), internal.sync_state(request))
+            .await
+            .expect("no answer past the deadline");
+        assert!(started.elapsed() >= Duration::from_millis(200), "answered before the deadline");
+        assert_eq!(namespace_states(&r), [(pb::ApplyState::Applied as i32, String::new())]);
+        assert!(target.namespace(IDS_NQN, 1).unwrap().cut_off_io_running());
     }
 
     /// A namespace taken out whose I/O has not ended when the Sync stops waiting

@@ -274,7 +274,8 @@ pub struct IoRequest {
 /// in the namespace ([`Namespace::ops`], [`QueueOps::on_namespace`]) that adds to the
 /// queue's own: removing the namespace skips those not started yet and waits for the
 /// others ([`Namespace::io_running`]), as Linux's nvmet's `nvmet_ns_disable` waits for the
-/// requests that found the namespace.
+/// requests that found the namespace; so does cutting the queue's host off from it
+/// ([`QueueOps::cut_off_if_unreachable`], [`Namespace::cut_off_io_running`]).
 ///
 /// [`ControllerState::io_ops`]: crate::target::ControllerState::io_ops
 #[derive(Debug, Default)]
@@ -294,21 +295,58 @@ struct OnNamespace {
     ///
     /// [`ControllerState::io_ops`]: crate::target::ControllerState::io_ops
     queue: Option<Arc<QueueOps>>,
-    /// Wakes the operations waiting for a pool thread once the namespace is removed.
+    /// The queue's controller, whose host may lose the namespace while it stays.
+    ctrl: Option<Arc<Controller>>,
+    /// Its host may reach the namespace no more ([`QueueOps::cut_off_if_unreachable`]):
+    /// to its operations not started yet the namespace is as removed.
+    cut_off: AtomicBool,
+    /// Wakes the operations waiting for a pool thread once the namespace is removed (or
+    /// the host cut off from it).
     removed: tokio::sync::Notify,
 }
 
 impl QueueOps {
     /// A queue's count of its operations on `ns`, listed in the namespace; they count in
-    /// `queue` too (an I/O queue's own count).
-    pub(crate) fn on_namespace(ns: &Arc<Namespace>, queue: Option<Arc<QueueOps>>) -> Arc<Self> {
-        let removed = tokio::sync::Notify::new();
-        let on = OnNamespace { ns: ns.clone(), queue, removed };
+    /// `queue` too (an I/O queue's own count). `ctrl` is the queue's controller.
+    pub(crate) fn on_namespace(
+        ns: &Arc<Namespace>,
+        queue: Option<Arc<QueueOps>>,
+        ctrl: Option<Arc<Controller>>,
+    ) -> Arc<Self> {
+        let (removed, cut_off) = (tokio::sync::Notify::new(), AtomicBool::new(false));
+        let on = OnNamespace { ns: ns.clone(), queue, ctrl, cut_off, removed };
         let ops = Arc::new(QueueOps { running: AtomicU32::new(0), on: Some(on) });
-        let mut listed = ns.ops.lock().unwrap_or_else(PoisonError::into_inner);
-        listed.retain(|o| o.strong_count() > 0);
-        listed.push(Arc::downgrade(&ops));
+        {
+            let mut listed = ns.ops.lock().unwrap_or_else(PoisonError::into_inner);
+            listed.retain(|o| o.strong_count() > 0);
+            listed.push(Arc::downgrade(&ops));
+        }
+        // After it is listed: a change of the hosts that reach the namespace either finds
+        // it listed (`Namespace::cut_off_unreachable` lists, then looks) or was made before
+        // this look.
+        ops.cut_off_if_unreachable();
         ops
+    }
+
+    /// Cuts its operations off if its queue's host may reach the namespace no more: the
+    /// controller ended (its host left the subsystem's allowed hosts: `Target::set_hosts`)
+    /// or the namespace is inactive for the host (`Target::set_allowed_hosts`). Those not
+    /// started yet are skipped, as on the namespace's removal, and those waiting for a
+    /// pool thread leave at once.
+    pub(crate) fn cut_off_if_unreachable(&self) {
+        let Some(on) = &self.on else { return };
+        let Some(ctrl) = &on.ctrl else { return };
+        if ctrl.state().dead || !on.ns.visible_to(&ctrl.hostnqn) {
+            // Sequentially consistent: see `OpGuard::new`.
+            on.cut_off.store(true, Ordering::SeqCst);
+            self.wake_removed();
+        }
+    }
+
+    /// Whether these are operations of a host cut off from their namespace that have not
+    /// all ended.
+    pub(crate) fn cut_off_running(&self) -> bool {
+        self.on.as_ref().is_some_and(|on| on.cut_off.load(Ordering::SeqCst)) && self.running()
     }
 
     /// Whether any of its operations has not ended.
@@ -324,14 +362,17 @@ impl QueueOps {
         self.on.as_ref().is_some_and(|on| Arc::ptr_eq(&on.ns, ns))
     }
 
-    /// Whether these are operations on a namespace that was removed.
+    /// Whether these are operations on a namespace that was removed, or of a host cut off
+    /// from it.
     fn namespace_removed(&self) -> bool {
         // Sequentially consistent: see `OpGuard::new`.
-        self.on.as_ref().is_some_and(|on| on.ns.detached.load(Ordering::SeqCst))
+        self.on.as_ref().is_some_and(|on| {
+            on.ns.detached.load(Ordering::SeqCst) || on.cut_off.load(Ordering::SeqCst)
+        })
     }
 
     /// Wakes those of its operations waiting for the namespace's removal
-    /// ([`removed`](Self::removed)): it was removed.
+    /// ([`removed`](Self::removed)): it was removed, or its host cut off from it.
     pub(crate) fn wake_removed(&self) {
         if let Some(on) = &self.on {
             on.removed.notify_waiters();
@@ -360,9 +401,10 @@ pub struct OpGuard(Arc<QueueOps>);
 
 impl OpGuard {
     fn new(ops: &Arc<QueueOps>) -> Self {
-        // Sequentially consistent with the load of the namespace's `detached` before the
-        // operation runs (`IoRequest::namespace_removed`), as the removal stores it before
-        // it reads the counts (`Namespace::io_running`): either the operation sees its
+        // Sequentially consistent with the load of the namespace's `detached` (and its
+        // host's `cut_off`) before the operation runs (`IoRequest::namespace_removed`), as
+        // the removal (the cut) stores it before it reads the counts
+        // (`Namespace::io_running`, `cut_off_io_running`): either the operation sees its
         // namespace removed and is skipped, or the removal sees it running and waits.
         ops.running.fetch_add(1, Ordering::SeqCst);
         if let Some(queue) = ops.on.as_ref().and_then(|on| on.queue.as_ref()) {
@@ -381,10 +423,10 @@ impl Drop for OpGuard {
     }
 }
 
-/// The error of a volume operation skipped unrun because its namespace was removed before
-/// it started ([`IoRequest::namespace_removed`]): its command fails with Invalid Namespace
-/// or Format, with Do Not Retry, as Linux's nvmet fails a command to a namespace that is
-/// gone (`nvmet_req_find_ns`).
+/// The error of a volume operation skipped unrun because its namespace was removed (or
+/// its host cut off from it) before it started ([`IoRequest::namespace_removed`]): its
+/// command fails with Invalid Namespace or Format, with Do Not Retry, as Linux's nvmet
+/// fails a command to a namespace that is gone (`nvmet_req_find_ns`).
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("the namespace was removed before the operation started")]
 pub struct NamespaceRemoved;
@@ -401,9 +443,9 @@ pub fn is_namespace_removed(e: &io::Error) -> bool {
 }
 
 impl IoRequest {
-    /// Whether it is to be skipped, not run: its namespace was removed (unless it saves a
-    /// change already in force, [`IoRequest::saves`], which runs and is waited for). One
-    /// load. Whoever runs it looks just before it does, and reports a skipped one's
+    /// Whether it is to be skipped, not run: its namespace was removed, or its host cut
+    /// off from it (unless it saves a change already in force, [`IoRequest::saves`],
+    /// which runs and is waited for). Two loads. Whoever runs it looks just before it does, and reports a skipped one's
     /// completion as [`NamespaceRemoved`].
     pub fn namespace_removed(&self) -> bool {
         !self.saves && self.running.as_ref().is_some_and(|g| g.0.namespace_removed())
@@ -2277,7 +2319,8 @@ impl Connection {
             return OpGuard::new(ops);
         }
         let queue = self.bound.as_ref().and_then(|b| b.io.as_ref()).map(|(ops, _)| ops.clone());
-        let ops = QueueOps::on_namespace(ns, queue);
+        let ctrl = self.bound.as_ref().map(|b| b.ctrl.clone());
+        let ops = QueueOps::on_namespace(ns, queue, ctrl);
         if self.ns_cache.ops.len() >= COUNTS_CACHE_LEN {
             self.ns_cache.ops.clear();
         }

@@ -1429,6 +1429,63 @@ fn a_write_held_when_its_subsystem_is_removed_never_lands() {
     assert_eq!(block, [0; 512], "the removed subsystem's write landed");
 }
 
+/// A host that loses a namespace that stays is cut off from what its commands handed on
+/// there, as at a removal: a write held when the namespace's allowed hosts stop listing
+/// it, or the subsystem's (which ends its controller), is counted until its turn comes,
+/// then skipped; with its queue still open, its host hears Invalid Namespace.
+#[test]
+fn a_write_held_when_its_host_loses_the_namespace_never_lands() {
+    let other = BTreeSet::from(["nqn.2014-08.org.example:other".to_owned()]);
+    for namespace_hosts in [true, false] {
+        let t = target();
+        let (_admin, cntlid) = H::admin(&t, 0);
+        let mut q = H::io(&t, cntlid, 1, 0);
+        let w1 = queued_write(&mut q, 0x11);
+        let ns = t.namespace(SUB, 1).unwrap();
+        if namespace_hosts {
+            t.set_allowed_hosts(SUB, 1, other.clone()).unwrap();
+        } else {
+            t.set_hosts(SUB, false, other.clone()).unwrap();
+        }
+        assert!(ns.cut_off_io_running(), "the change would not wait for the held write");
+        finish_write(&mut q, w1);
+        assert!(!ns.cut_off_io_running(), "skipped, it still counts");
+        if namespace_hosts {
+            let p = q.pdus();
+            let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
+            assert_eq!(c.status, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
+        }
+        let mut block = [0u8; 512];
+        ns.volume.backend().read_at(&mut block, 0).unwrap();
+        assert_eq!(block, [0; 512], "the write of a host cut off landed");
+    }
+}
+
+/// A queue's count of operations on a namespace made once its host lost it (its command
+/// found the namespace just before the change, which then could not see the count
+/// listed) is cut off from the start, so its operations are skipped all the same. The
+/// hosts that keep it are not cut off.
+#[test]
+fn a_count_made_after_its_host_lost_the_namespace_is_cut_off() {
+    let t = target();
+    let (_admin, cntlid) = H::admin(&t, 0);
+    let ctrl = t.find_controller(SUB, cntlid, HOST, &HOSTID).unwrap();
+    let ns = t.namespace(SUB, 1).unwrap();
+    let kept = QueueOps::on_namespace(&ns, None, Some(ctrl.clone()));
+    assert!(!kept.namespace_removed(), "cut off while the host may reach it");
+    t.set_allowed_hosts(SUB, 1, BTreeSet::from(["nqn.2014-08.org.example:other".into()])).unwrap();
+    assert!(kept.namespace_removed(), "listed, not cut off by the change");
+    let late = QueueOps::on_namespace(&ns, None, Some(ctrl.clone()));
+    let _running = OpGuard::new(&late);
+    assert!(late.namespace_removed(), "made after the change, not cut off");
+    assert!(ns.cut_off_io_running());
+    // Back in the list, a new count runs again; one of an ended controller does not.
+    t.set_allowed_hosts(SUB, 1, BTreeSet::new()).unwrap();
+    assert!(!QueueOps::on_namespace(&ns, None, Some(ctrl.clone())).namespace_removed());
+    ctrl.end();
+    assert!(QueueOps::on_namespace(&ns, None, Some(ctrl)).namespace_removed());
+}
+
 /// A removed namespace's volume (its RAM, its open file or device) is let go by the queues
 /// that used it at their next tick, not only at their next I/O command: an idle queue of
 /// a host that has moved on holds nothing of it.

@@ -532,8 +532,17 @@ impl Target {
         };
         s.spec.allow_any_host = allow_any_host;
         s.spec.hosts = hosts;
+        let mut ended = false;
         for c in s.controllers.values().filter(|c| !s.spec.allows(&c.hostnqn)) {
             c.end();
+            ended = true;
+        }
+        // What their queues had handed on is skipped or waited for, as at a namespace's
+        // removal: none of it may land once the change is acknowledged.
+        if ended {
+            for ns in s.namespaces.values() {
+                ns.cut_off_unreachable();
+            }
         }
         if !same_visibility {
             self.discovery_changed(&mut r);

@@ -94,6 +94,35 @@ impl Namespace {
         }
     }
 
+    /// Cuts the hosts that may reach it no more off from the volume operations their
+    /// commands handed on ([`QueueOps::cut_off_if_unreachable`]): called once they lost it
+    /// ([`Target::set_hosts`] ended their controllers, [`Target::set_allowed_hosts`] made
+    /// it inactive for them). As at its removal, those not started are skipped, and
+    /// [`cut_off_io_running`](Self::cut_off_io_running) tells when the others have ended.
+    ///
+    /// [`QueueOps::cut_off_if_unreachable`]: crate::queue::QueueOps::cut_off_if_unreachable
+    pub(crate) fn cut_off_unreachable(&self) {
+        // Listed first, looked at after: see `QueueOps::on_namespace`.
+        let ops: Vec<_> = self
+            .ops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for o in ops {
+            o.cut_off_if_unreachable();
+        }
+    }
+
+    /// Whether a volume operation of a host cut off from it
+    /// ([`cut_off_unreachable`](Self::cut_off_unreachable)) has not ended, run or skipped.
+    /// Takes the list's lock; not for the I/O path.
+    pub fn cut_off_io_running(&self) -> bool {
+        let ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
+        ops.iter().filter_map(Weak::upgrade).any(|o| o.cut_off_running())
+    }
+
     /// Whether a volume operation one of its commands started has not ended, run or
     /// skipped. Once it is removed, a `false` is for good: whatever its queues hand on
     /// later is skipped (Linux's nvmet: `nvmet_ns_disable` waits for the requests that
@@ -540,6 +569,9 @@ impl Target {
         };
         let saw = |host: &str| before.is_empty() || before.contains(host);
         notify_ns_change_for(s, nsid, |c| saw(&c.hostnqn) != ns.visible_to(&c.hostnqn));
+        // What the hosts that lost it had handed on is skipped or waited for, as at a
+        // removal: none of it may land once the change is acknowledged.
+        ns.cut_off_unreachable();
         // The ANA log's NSID lists changed for those hosts, and connections drop the
         // namespace they looked up.
         r.ana_chgcnt += 1;
