@@ -445,8 +445,8 @@ pub fn is_namespace_removed(e: &io::Error) -> bool {
 impl IoRequest {
     /// Whether it is to be skipped, not run: its namespace was removed, or its host cut
     /// off from it (unless it saves a change already in force, [`IoRequest::saves`],
-    /// which runs and is waited for). Two loads. Whoever runs it looks just before it does, and reports a skipped one's
-    /// completion as [`NamespaceRemoved`].
+    /// which runs and is waited for). Two loads. Whoever runs it looks just before it
+    /// does, and reports a skipped one's completion as [`NamespaceRemoved`].
     pub fn namespace_removed(&self) -> bool {
         !self.saves && self.running.as_ref().is_some_and(|g| g.0.namespace_removed())
     }
