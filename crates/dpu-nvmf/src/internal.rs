@@ -2199,6 +2199,39 @@ mod tests {
         }
     }
 
+    /// A namespace replaced under its NSID, NGUID and UUID (another volume) in another ANA
+    /// group sends its hosts an ANA change notice: Linux keeps a namespace whose IDs are
+    /// unchanged and reads its ANAGRPID only when it makes one, so without the notice it
+    /// would go on with the old group's state (I/O queued for good where that group was
+    /// Inaccessible on every path). NVMe Base 2.0 §8.1.3.
+    #[tokio::test]
+    async fn a_namespace_replaced_in_another_ana_group_sends_an_ana_notice() {
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let applied = (pb::ApplyState::Applied as i32, String::new());
+        let request = |volume: &str, ana_group: u32| {
+            let mut r = two_volumes(&[(1, volume, NGUID, UUID)]);
+            r.namespaces[0].spec.as_mut().unwrap().ana_group = ana_group;
+            r
+        };
+        let r = internal.sync_state(request("volumes/v1", 1)).await;
+        assert_eq!(namespace_states(&r), std::slice::from_ref(&applied));
+        let host = "nqn.2014-08.org.example:h";
+        let now = std::time::Instant::now();
+        let c = target.create_controller(IDS_NQN, host, [1; 16], 0, Some(1), None, now).unwrap();
+        let before = target.namespace(IDS_NQN, 1).unwrap();
+
+        let r = internal.sync_state(request("volumes/v2", 5)).await;
+        assert_eq!(namespace_states(&r), [applied]);
+        let after = target.namespace(IDS_NQN, 1).unwrap();
+        assert!(!Arc::ptr_eq(&before, &after), "replaced, not changed in place");
+        assert_eq!(after.ana_group.load(Ordering::Relaxed), 5);
+        let st = c.state();
+        assert!(st.ana_event_pending, "no ANA change notice for the group moved");
+        let (chgcnt, _) = target.ana_groups(IDS_NQN, host, Some(1));
+        assert_eq!(st.ana_event_chgcnt, chgcnt, "the notice is for the newest change");
+    }
+
     /// Namespaces that trade volumes, or NGUIDs, in one Sync all apply: the one giving
     /// something up makes room for the one taking it, whatever their order.
     #[tokio::test]

@@ -1342,6 +1342,30 @@ mod tests {
         assert!(!b.state().ana_event_pending, "host2 does not see namespace 1");
     }
 
+    /// A namespace added or removed changes the ANA log of the hosts that see it (its
+    /// NSID joins or leaves a group's list): their controllers get an ANA change notice
+    /// for that Change Count, the others none.
+    #[test]
+    fn adding_or_removing_a_namespace_notifies_the_hosts_that_see_it() {
+        let (t, nqn, (h1, h2)) = subsystem_of_two_hosts();
+        let a = t.create_controller(nqn, h1, [1; 16], 0, None, None, t0()).unwrap();
+        let b = t.create_controller(nqn, h2, [2; 16], 0, None, None, t0()).unwrap();
+        let vol = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        let attrs =
+            NamespaceAttrs { allowed_hosts: [h1.to_owned()].into(), ..NamespaceAttrs::default() };
+        let notice = |c: &Controller| {
+            let mut st = c.state();
+            let seen = st.ana_event_pending.then_some(st.ana_event_chgcnt);
+            st.ana_event_pending = false;
+            seen
+        };
+        t.add_namespace_with(nqn, 1, vol, [1; 16], [1; 16], attrs).unwrap();
+        let chgcnt = t.ana_groups(nqn, h1, None).0;
+        assert_eq!((notice(&a), notice(&b)), (Some(chgcnt), None), "added");
+        t.remove_namespace(nqn, 1).unwrap();
+        assert_eq!((notice(&a), notice(&b)), (Some(chgcnt + 1), None), "removed");
+    }
+
     /// The NQN check's message says the rule it checks: `nqn.` alone passes (Linux's host
     /// and nvmet check only the length), a space does not, 223 bytes do and 224 do not.
     #[test]

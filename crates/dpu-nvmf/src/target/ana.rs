@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-use super::{ANA_GROUP_MAX, DEFAULT_ANA_GROUP, Registry, RegistryError, Target};
+use super::{
+    ANA_GROUP_MAX, DEFAULT_ANA_GROUP, Namespace, Registry, RegistryError, Subsystem, Target,
+};
 
 /// The state of an ANA group as seen through one listener (NVMe Base 2.0 §8.1.3.1-5; the
 /// values are the ANA log page's). A listener shows every group it was not told about as
@@ -47,9 +49,7 @@ impl Target {
         if ns.ana_group.swap(group, Ordering::Relaxed) == group {
             return Ok(());
         }
-        for c in s.controllers.values().filter(|c| ns.visible_to(&c.hostnqn)) {
-            c.state().push_ana_notice(chgcnt);
-        }
+        notify_ana_change(s, ns, chgcnt);
         r.ana_chgcnt = chgcnt;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
@@ -141,6 +141,14 @@ pub fn check_ana_group(group: u32) -> Result<(), RegistryError> {
         Ok(())
     } else {
         Err(RegistryError::BadAnaGroup(group))
+    }
+}
+
+/// Queues an ANA change notice, for the change that made the ANA Change Count `chgcnt`,
+/// for the controllers of subsystem `s` whose hosts see `ns` (their ANA log lists it).
+pub(super) fn notify_ana_change(s: &Subsystem, ns: &Namespace, chgcnt: u64) {
+    for c in s.controllers.values().filter(|c| ns.visible_to(&c.hostnqn)) {
+        c.state().push_ana_notice(chgcnt);
     }
 }
 

@@ -12,7 +12,7 @@ use crate::persist::{NamespaceStore, SaveTurns};
 use crate::reservation::Reservations;
 use crate::volume::Volume;
 
-use super::ana::ana_state_of;
+use super::ana::{ana_state_of, notify_ana_change};
 use super::{
     AnaState, CHANGED_NS_LIST_MAX, Controller, DEFAULT_ANA_GROUP, MAX_NSID, RegistryError,
     Subsystem, Target, check_ana_group, validate_nqns,
@@ -341,6 +341,7 @@ impl Target {
         check_namespace(nsid, &attrs)?;
         let NamespaceAttrs { ana_group, write_protected, allowed_hosts } = attrs;
         let mut r = self.lock();
+        let chgcnt = r.ana_chgcnt + 1;
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         if s.namespaces.contains_key(&nsid) {
             return Err(RegistryError::NamespaceExists { nqn: nqn.into(), nsid });
@@ -381,8 +382,12 @@ impl Target {
         );
         let ns = s.namespace(nqn, nsid)?.clone();
         notify_ns_change(s, &ns);
-        // The ANA log's NSID lists changed (§5.16.1.12: its Change Count moves with it).
-        r.ana_chgcnt += 1;
+        // The ANA log's NSID lists changed (§5.16.1.12: its Change Count moves with it),
+        // and its hosts are told (ANA change notice): the namespace may replace one under
+        // the same NSID and IDs in another group, which Linux keeps, reading the new group
+        // only from the log (as it does after `set_ana_group`).
+        notify_ana_change(s, &ns, chgcnt);
+        r.ana_chgcnt = chgcnt;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -393,13 +398,16 @@ impl Target {
     /// started on: whoever lets the volume go waits for them ([`Namespace::io_running`]).
     pub fn remove_namespace(&self, nqn: &str, nsid: u32) -> Result<(), RegistryError> {
         let mut r = self.lock();
+        let chgcnt = r.ana_chgcnt + 1;
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         let Some(ns) = s.namespaces.remove(&nsid) else {
             return Err(RegistryError::NoNamespace { nqn: nqn.into(), nsid });
         };
         ns.detach();
         notify_ns_change(s, &ns);
-        r.ana_chgcnt += 1;
+        // Its NSID leaves the ANA log of its hosts, who are told as of an addition.
+        notify_ana_change(s, &ns, chgcnt);
+        r.ana_chgcnt = chgcnt;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
