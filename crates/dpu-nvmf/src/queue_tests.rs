@@ -6955,6 +6955,29 @@ mod admin_fields {
         assert_eq!(refused(HOSTID, SUB, HOST, cntlid.wrapping_add(1)), (1 << 16) | 16);
     }
 
+    /// An I/O queue connects through the listener (port) of its controller's admin
+    /// queue, whose ANA states and notices the controller follows: through another one
+    /// the controller it names is not there (CNTLID, 16, in the Connect data); through
+    /// its own it connects.
+    #[test]
+    fn an_io_queue_through_another_port_than_its_admin_queue_is_refused() {
+        let t = target();
+        let through = |port_id: u16| {
+            let cfg = QueueConfig { port_id: Some(port_id), ..QueueConfig::default() };
+            H::with_config(&t, cfg, false, false)
+        };
+        let mut admin = through(1);
+        let c = admin.connect(SUB, 0, CNTLID_DYNAMIC, 0, 0);
+        assert!(c.status.is_success(), "{c:?}");
+        admin.enable();
+        let cntlid = c.dw0 as u16;
+        let c = through(2).connect(SUB, 1, cntlid, 0, 0);
+        assert_eq!(c.status, Status::CONNECT_INVALID_PARAMETERS.with_dnr());
+        assert_eq!(c.dw0, (1 << 16) | 16, "IATTR 1 (Connect data), IPO CNTLID");
+        let c = through(1).connect(SUB, 1, cntlid, 0, 0);
+        assert!(c.status.is_success(), "the refusal took no QID: {c:?}");
+    }
+
     /// The SMART / Health log is the controller's only (LPA bit 0 clear): NSID 0h or
     /// FFFFFFFFh, as nvme-cli sends it; a namespace's NSID is Invalid Field.
     #[test]

@@ -339,6 +339,13 @@ impl Connection {
         } else {
             let found = self.target.find_controller(&d.subnqn, d.cntlid, &d.hostnqn, &d.hostid);
             let ctrl = match found {
+                // A controller is associated with one NVM subsystem port (NVMe Base 2.x),
+                // its admin queue's: through another listener the controller named is not
+                // there (else its I/O would follow this port's ANA states while its ANA
+                // log and notices follow the other's).
+                Ok(ctrl) if ctrl.port_id != self.cfg.port_id => {
+                    return Cqe::connect_invalid_param(cid, true, ConnectData::OFFSET_CNTLID);
+                }
                 Ok(ctrl) => ctrl,
                 Err(m) => {
                     // IPO names the Connect data field in error (NVMe-oF 1.1 §3.3).
