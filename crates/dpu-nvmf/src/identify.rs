@@ -9,7 +9,7 @@ use crate::error_log;
 use crate::features;
 use crate::stats::IoTotals;
 use crate::target::{
-    ANA_GROUP_MAX, AnaGroup, DiscoveryEntry, DiscoverySubtype, MAX_NSID, Namespace,
+    ANA_GROUP_MAX, AnaGroup, AnaState, DiscoveryEntry, DiscoverySubtype, MAX_NSID, Namespace,
     ReservationLogPage, SubsystemIdentity,
 };
 
@@ -147,13 +147,18 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     b
 }
 
-/// Identify Namespace (CNS 00h), §5.17.2.1 / NVM Command Set 1.0 §4.1.5.1.
-pub fn identify_namespace(ns: &Namespace) -> Vec<u8> {
+/// Identify Namespace (CNS 00h), §5.17.2.1 / NVM Command Set 1.0 §4.1.5.1, as seen
+/// where its ANA group is in `ana_state`.
+pub fn identify_namespace(ns: &Namespace, ana_state: AnaState) -> Vec<u8> {
     let mut b = vec![0u8; IDENTIFY_LEN];
     let blocks = ns.volume.blocks();
     put64(&mut b, 0, blocks); // NSZE
     put64(&mut b, 8, blocks); // NCAP
-    put64(&mut b, 16, blocks); // NUSE
+    // NUSE: none through a path in the Inaccessible or Persistent Loss state (§8.1.3.3-4;
+    // as nvmet); NCAP stays, else a host would take the namespace as not there.
+    if !matches!(ana_state, AnaState::Inaccessible | AnaState::PersistentLoss) {
+        put64(&mut b, 16, blocks);
+    }
     b[24] = 0; // NSFEAT
     b[25] = 0; // NLBAF: one format
     b[26] = 0; // FLBAS: format 0, no metadata

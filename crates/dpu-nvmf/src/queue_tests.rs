@@ -4266,6 +4266,30 @@ fn ana_states_follow_the_listener_and_are_announced() {
     assert_eq!(t.ana_state(Some(2), 5), AnaState::Optimized);
 }
 
+/// Identify Namespace through a path where the namespace's ANA group is Inaccessible or
+/// Persistent Loss reports no NUSE (NVMe Base 2.0 §8.1.3.3-4; nvmet's
+/// `nvmet_execute_identify_ns` too); its size and capacity stay, as does NUSE in the
+/// other states.
+#[test]
+fn identify_namespace_reports_no_nuse_where_its_group_is_inaccessible() {
+    let t = target();
+    let (mut h, _io, _aer) = ana_host(&t, 1);
+    let blocks = t.namespace(SUB, 1).unwrap().volume.blocks();
+    for (state, nuse) in [
+        (AnaState::Optimized, blocks),
+        (AnaState::NonOptimized, blocks),
+        (AnaState::Inaccessible, 0),
+        (AnaState::PersistentLoss, 0),
+        (AnaState::Change, blocks),
+    ] {
+        t.set_ana_states(1, &BTreeMap::from([(1, state)])).unwrap();
+        let (c, id) = h.run(identify(0, 1), &[]);
+        assert!(c.status.is_success(), "{c:?}");
+        let u64_at = |at: usize| u64::from_le_bytes(id[at..at + 8].try_into().unwrap());
+        assert_eq!((u64_at(0), u64_at(8), u64_at(16)), (blocks, blocks, nuse), "{state:?}");
+    }
+}
+
 /// An admin queue and I/O queue 1 of a controller of the host with `hostid`.
 fn host_queues(t: &Arc<Target>, hostid: [u8; 16]) -> (H, H) {
     nqn_queues(t, hostid, HOST)

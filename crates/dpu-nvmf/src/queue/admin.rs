@@ -20,7 +20,8 @@ use crate::features::{
 };
 use crate::identify::{self, ControllerIdentity, log_id};
 use crate::target::{
-    Controller, HostWriteProtectError, HostWriteProtection, KATO_DEFAULT_MS, NSID_ALL, Namespace,
+    AnaState, Controller, HostWriteProtectError, HostWriteProtection, KATO_DEFAULT_MS, NSID_ALL,
+    Namespace,
 };
 
 use super::{Connection, IoOp, Outcome, Post, ReservationUndo, fail, ok, save_namespaces};
@@ -107,7 +108,7 @@ impl Connection {
                 })
             }
             (0x00, false) => match self.ns_or_inactive(sqe.nsid) {
-                Ok(Some(ns)) => identify::identify_namespace(&ns),
+                Ok(Some((ns, state))) => identify::identify_namespace(&ns, state),
                 Ok(None) => vec![0; identify::IDENTIFY_LEN],
                 Err(s) => return Outcome::Done(fail(cid, s)),
             },
@@ -138,19 +139,22 @@ impl Connection {
         Outcome::Data(data, ok(cid))
     }
 
-    /// The namespace `nsid` of our subsystem: `Ok(None)` for a valid but inactive NSID.
-    fn ns_or_inactive(&self, nsid: u32) -> Result<Option<Arc<Namespace>>, Status> {
+    /// The namespace `nsid` of our subsystem, with its ANA group's state through the
+    /// controller's listener: `Ok(None)` for a valid but inactive NSID.
+    fn ns_or_inactive(&self, nsid: u32) -> Result<Option<(Arc<Namespace>, AnaState)>, Status> {
         let Some(b) = &self.bound else { return Err(Status::COMMAND_SEQUENCE_ERROR) };
         if nsid == 0 || nsid > crate::target::MAX_NSID {
             return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
         }
-        Ok(self.target.namespace_for(&b.ctrl.subnqn, &b.ctrl.hostnqn, nsid))
+        let c = &b.ctrl;
+        Ok(self.target.namespace_through(&c.subnqn, &c.hostnqn, nsid, c.port_id))
     }
 
     /// The active namespace `nsid`; an inactive or invalid NSID is Invalid Namespace or
     /// Format.
     fn active_ns(&self, nsid: u32) -> Result<Arc<Namespace>, Status> {
-        self.ns_or_inactive(nsid)?.ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)
+        let found = self.ns_or_inactive(nsid)?;
+        found.map(|(ns, _)| ns).ok_or(Status::INVALID_NAMESPACE_OR_FORMAT)
     }
 
     fn get_log_page(&mut self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
