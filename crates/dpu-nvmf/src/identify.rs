@@ -84,9 +84,10 @@ pub fn identify_controller(id: &ControllerIdentity<'_>) -> Vec<u8> {
     put_str(&mut b, 24, 40, model, b' '); // MN
     b[64..72].copy_from_slice(FIRMWARE); // FR
     b[72] = 6; // RAB
-    // CMIC bit 1: the subsystem may have two or more controllers; bit 3: Asymmetric
-    // Namespace Access reporting (§8.1.3).
-    b[76] = if discovery { 0 } else { 0b1010 };
+    // CMIC bit 0: the subsystem may have two or more ports (listeners); bit 1: two or
+    // more controllers; bit 3: Asymmetric Namespace Access reporting (§8.1.3). As
+    // nvmet's (multi-port, multi-controller, ANA).
+    b[76] = if discovery { 0 } else { 0b1011 };
     b[77] = MDTS;
     put16(&mut b, 78, id.cntlid);
     put32(&mut b, 80, VERSION);

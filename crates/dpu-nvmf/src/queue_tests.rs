@@ -324,7 +324,7 @@ fn admin_connect_enable_identify() {
     assert_eq!(u16::from_le_bytes([id[320], id[321]]), crate::identify::KAS);
     assert_eq!(u32::from_le_bytes(id[1792..1796].try_into().unwrap()), (64 + 8192) / 16);
     let le32 = |at: usize| u32::from_le_bytes(id[at..at + 4].try_into().unwrap());
-    assert_eq!(id[76], 0b1010, "CMIC: more than one controller, ANA reporting");
+    assert_eq!(id[76], 0b1011, "CMIC: several ports, several controllers, ANA reporting");
     assert_eq!(id[77], crate::identify::MDTS);
     assert_eq!(le32(92), (1 << 8) | (1 << 11), "OAES: namespace attribute and ANA notices");
     assert_eq!(id[111], 1, "CNTRLTYPE: I/O controller");
@@ -4184,7 +4184,7 @@ fn ana_states_follow_the_listener_and_are_announced() {
 
     let (_, ctrl) = a.run(identify(1, 0), &[]);
     let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-    assert_eq!(ctrl[76] & 0b1010, 0b1010, "CMIC: several controllers, ANA reporting");
+    assert_eq!(ctrl[76], 0b1011, "CMIC: several ports and controllers, ANA reporting");
     assert_ne!(u32_at(&ctrl, 92) & (1 << 11), 0, "OAES: ANA change notices");
     assert_eq!((ctrl[342], ctrl[343]), (identify::ANATT, 0x1F), "ANATT, ANACAP");
     assert_eq!((u32_at(&ctrl, 344), u32_at(&ctrl, 348)), (128, 128), "ANAGRPMAX, NANAGRPID");
