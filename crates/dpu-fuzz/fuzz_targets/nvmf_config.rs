@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     if config.volumes.iter().all(|v| v.kind == VolumeKind::Ram) {
         let target = Target::new();
         if config.apply(&target).is_ok() {
-            let _ = config.apply_ana_states(&target);
+            let _ = config.ana_states();
         }
     }
 });

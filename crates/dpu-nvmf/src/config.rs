@@ -682,12 +682,10 @@ impl Config {
         Ok(out)
     }
 
-    /// Sets the listeners' ANA states, once the caller added the listeners.
-    pub fn apply_ana_states(&self, target: &Target) -> Result<(), ConfigError> {
-        for l in &self.listeners {
-            target.set_ana_states(l.port_id, &l.checked_ana_states()?)?;
-        }
-        Ok(())
+    /// The listeners' ANA states by port ID, for the caller to put in place as it serves
+    /// each ([`crate::Server::serve_listener`]): before its first connection.
+    pub fn ana_states(&self) -> Result<BTreeMap<u16, BTreeMap<u32, AnaState>>, ConfigError> {
+        self.listeners.iter().map(|l| Ok((l.port_id, l.checked_ana_states()?))).collect()
     }
 
     /// The discovery listener's port ID, if it has one: `discovery_port_id`, else
@@ -1139,10 +1137,13 @@ mod tests {
             let c = Config::parse(&text(states))?;
             let t = Target::new();
             c.apply(&t)?;
+            let states = c.ana_states()?;
             for (spec, _) in c.listener_specs() {
+                let port_id = spec.port_id;
                 t.add_listener(spec)?;
+                t.set_ana_states(port_id, &states.get(&port_id).cloned().unwrap_or_default())?;
             }
-            c.apply_ana_states(&t).map(|()| t)
+            Ok::<_, ConfigError>(t)
         };
         let t = configured(r#"{ group = 2, state = "inaccessible" }"#).unwrap();
         assert_eq!(t.ana_state(Some(1), 2), AnaState::Inaccessible);

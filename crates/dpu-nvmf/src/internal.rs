@@ -1299,7 +1299,8 @@ impl NvmfInternal {
     }
 
     /// Starts listener `name` unless it runs (its port ID chosen by `ids`; `life` its
-    /// earlier sockets' if it is bound anew), then sets its ANA states, referrals and digests.
+    /// earlier sockets' if it is bound anew; its ANA states in place before it serves),
+    /// then sets its ANA states, referrals and digests.
     async fn apply_listener(
         &self,
         name: &str,
@@ -1310,7 +1311,7 @@ impl NvmfInternal {
         life: ListenerLife,
     ) -> Result<(), String> {
         if !listeners.contains_key(name) {
-            let started = self.start_listener(name, &spec, listeners, ids, life).await?;
+            let started = self.start_listener(name, &spec, states, listeners, ids, life).await?;
             listeners.insert(name.to_owned(), started);
         }
         let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
@@ -1353,10 +1354,13 @@ impl NvmfInternal {
         let _ = self.server.remove_listener(l.port_id, connections).await;
     }
 
+    /// Starts listener `name` (binds and serves it), showing ANA states `ana` from its
+    /// first connection on.
     async fn start_listener(
         &self,
         name: &str,
         spec: &pb::ListenerSpec,
+        ana: &BTreeMap<u32, AnaState>,
         others: &BTreeMap<String, AppliedListener>,
         ids: PortIds<'_>,
         life: ListenerLife,
@@ -1408,7 +1412,8 @@ impl NvmfInternal {
             allow_ddgst: spec.data_digest_allowed(),
             discovery_only: spec.discovery_only,
         };
-        let bound = self.server.add_listener_of(spec_of, &life).await.map_err(|e| e.to_string())?;
+        let bound =
+            self.server.add_listener_of(spec_of, &life, ana).await.map_err(|e| e.to_string())?;
         Ok(AppliedListener { spec: spec.clone(), port_id, addr: bound, life })
     }
 

@@ -100,11 +100,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
             sockets.push(dpu_nvmf::server::bind(spec.addr).await?);
         }
         config.apply(&target)?;
+        let ana = config.ana_states()?;
         for ((spec, referrals), socket) in config.listener_specs().into_iter().zip(sockets) {
-            let bound = server.serve_listener(spec, socket)?;
+            let states = ana.get(&spec.port_id).cloned().unwrap_or_default();
+            let bound = server.serve_listener(spec, socket, &states)?;
             target.set_referrals(bound, referrals);
         }
-        config.apply_ana_states(&target)?;
         if let Some(store) = target.namespace_store() {
             // Alone, the file is the whole desired state: the saved state of namespaces it
             // does not have goes. With the agent, its first Sync says which are wanted.

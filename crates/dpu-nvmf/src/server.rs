@@ -23,7 +23,7 @@ use crate::queue::{
     Segment, execute_io, execute_io_into, is_namespace_removed, queued_write_data,
 };
 pub use crate::queue::{ListenerLife, ListenerRole};
-use crate::target::{ListenerSpec, RegistryError, Target};
+use crate::target::{AnaState, ListenerSpec, RegistryError, Target};
 use crate::trim::{TrimPolicy, release_free_memory};
 use crate::uring::Ring;
 use crate::volume::Volume;
@@ -523,36 +523,45 @@ impl Server {
     /// (`spec.discovery_only`, the well-known discovery port 8009) serves the discovery
     /// controller alone (an admin Connect to any other subsystem is refused) and no
     /// subsystem entry of the log names it; the log served through it names its port ID.
+    /// Its port's ANA states are left as they are: none for a new port ID, those
+    /// [`Target::unbind_listener`] kept for one bound anew.
     pub async fn add_listener(&self, spec: ListenerSpec) -> Result<SocketAddr, ServerError> {
-        self.add_listener_of(spec, &ListenerLife::default()).await
+        let listener = bind(spec.addr).await?;
+        self.serve_listener_of(spec, listener, &ListenerLife::default(), None)
     }
 
     /// As [`add_listener`](Self::add_listener), a socket of listener `life` (bound anew:
-    /// deleting it also closes what its earlier sockets accepted).
+    /// deleting it also closes what its earlier sockets accepted) showing ANA states
+    /// `ana` ([`Target::set_ana_states`]).
     pub async fn add_listener_of(
         &self,
         spec: ListenerSpec,
         life: &ListenerLife,
+        ana: &BTreeMap<u32, AnaState>,
     ) -> Result<SocketAddr, ServerError> {
         let listener = bind(spec.addr).await?;
-        self.serve_listener_of(spec, listener, life)
+        self.serve_listener_of(spec, listener, life, Some(ana))
     }
 
     /// As [`add_listener`](Self::add_listener), on a socket [`bind`] bound already (so a
-    /// caller can learn that every address binds before it changes anything else).
+    /// caller can learn that every address binds before it changes anything else),
+    /// showing ANA states `ana`.
     pub fn serve_listener(
         &self,
         spec: ListenerSpec,
         socket: BoundSocket,
+        ana: &BTreeMap<u32, AnaState>,
     ) -> Result<SocketAddr, ServerError> {
-        self.serve_listener_of(spec, socket, &ListenerLife::default())
+        self.serve_listener_of(spec, socket, &ListenerLife::default(), Some(ana))
     }
 
+    /// Registers and serves a listener, with ANA states `ana` (`None`: as they are).
     fn serve_listener_of(
         &self,
         mut spec: ListenerSpec,
         BoundSocket { listener, addr }: BoundSocket,
         life: &ListenerLife,
+        ana: Option<&BTreeMap<u32, AnaState>>,
     ) -> Result<SocketAddr, ServerError> {
         spec.addr = addr;
         let cfg = QueueConfig {
@@ -570,6 +579,16 @@ impl Server {
         // the generation, on which it compares the log again for its change notice.
         let before = life.bound(addr, ListenerRole::of(&cfg));
         if let Err(e) = self.target.add_listener(spec.clone()) {
+            life.rebound(before);
+            return Err(e.into());
+        }
+        // Before it accepts: a host waiting in the backlog (a restart's, a rebinding's)
+        // must not find a path the operator made inaccessible optimized meanwhile. They
+        // replace the states an unbound port kept.
+        if let Some(ana) = ana
+            && let Err(e) = self.target.set_ana_states(spec.port_id, ana)
+        {
+            let _ = self.target.unbind_listener(spec.port_id);
             life.rebound(before);
             return Err(e.into());
         }
@@ -1587,6 +1606,38 @@ mod tests {
             .unwrap();
         target.add_namespace(SUB, 1, Arc::new(v), [1; 16], [1; 16]).unwrap();
         target
+    }
+
+    /// A listener shows its ANA states from its first connection on (a host waiting in
+    /// the backlog, a restart's, finds the path as the operator set it, never optimized
+    /// first): Identify Namespace through it reports no NUSE, the ANA log the state, and
+    /// the controller is owed no ANA change notice for states that were there before it.
+    #[tokio::test]
+    async fn a_listener_serves_with_its_ana_states_from_its_first_connection() {
+        use crate::initiator::{HostOptions, HostQueue};
+        use crate::target::AnaState;
+        use dpu_nvmf_proto::fabrics::CNTLID_DYNAMIC;
+        let target = target_with(Volume::ram("v", 512, 1 << 20).unwrap());
+        let server = Server::new(target.clone(), 1);
+        let socket = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let spec = ListenerSpec { addr: socket.addr, ..ListenerSpec::loopback_for_tests() };
+        let states = BTreeMap::from([(1, AnaState::Inaccessible)]);
+        let addr = server.serve_listener(spec, socket, &states).unwrap();
+        assert_eq!(target.ana_state(Some(1), 1), AnaState::Inaccessible, "before any await");
+
+        let host = HostOptions::default();
+        let mut q = HostQueue::open(addr, &host).await.unwrap();
+        let c = q.connect(SUB, 0, 31, CNTLID_DYNAMIC).await.unwrap();
+        assert!(c.cqe.status.is_success(), "{c:?}");
+        let ctrl = target.find_controller(SUB, c.cqe.dw0 as u16, &host.hostnqn, &host.hostid);
+        assert!(!ctrl.unwrap().state().ana_event_pending, "a notice for states it found");
+        q.property_set(0x14, 0x0046_0001).await.unwrap();
+        let id = q.identify(0, 1).await.unwrap();
+        assert_eq!(u64::from_le_bytes(id[16..24].try_into().unwrap()), 0, "NUSE");
+        // The header (16 bytes), then the first group's descriptor: its state at 16.
+        let log = q.get_log_page(0x0C, 64, 0).await.unwrap();
+        assert_eq!(log[16 + 16], AnaState::Inaccessible as u8, "the ANA log's state");
+        server.stop();
     }
 
     /// A host write-protects a namespace (Set Features 84h) and hangs up while the flush
