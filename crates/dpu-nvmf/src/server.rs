@@ -1298,11 +1298,14 @@ mod tests {
             ..ListenerSpec::loopback_for_tests()
         };
         let life = ListenerLife::default();
-        let at = server.add_listener_of(first.clone(), &life).await.unwrap();
+        let at = server.add_listener_of(first.clone(), &life, &BTreeMap::new()).await.unwrap();
         let role = ListenerRole { discovery_only: false, port_id: Some(first.port_id) };
         assert_eq!(life.addr(), Some(at));
         let moved = ListenerSpec { discovery_only: true, ..first };
-        assert!(server.add_listener_of(moved, &life).await.is_err(), "port ID 1 is taken");
+        assert!(
+            server.add_listener_of(moved, &life, &BTreeMap::new()).await.is_err(),
+            "port ID 1 is taken"
+        );
         assert_eq!((life.addr(), life.role()), (Some(at), Some(role)));
         server.stop();
     }
