@@ -9,7 +9,8 @@
 //! One JSON file per namespace, `namespaces/<id>-<nsid>.json` (`NamespaceStore::path`:
 //! `<id>` is the hex of [`stable_id`](crate::stable_id) of the subsystem NQN, which may
 //! hold any character; the file's `nqn` and `nsid` fields name the namespace, and reading
-//! goes by them, not by the name), written whole
+//! goes by them, not by the name: a file found under another name is renamed to its
+//! namespace's at start, the one writes and removals use), written whole
 //! (a temporary file, fsync, rename, fsync of the directory) before the command that
 //! changed the state completes, and removed when nothing in it is left to keep, or when
 //! the operator's desired state no longer has the namespace (also one deleted while the
@@ -181,6 +182,7 @@ impl NamespaceStore {
             read_from.insert(key.clone(), path);
             restored.insert(key, (file.nguid, state));
         }
+        take_own_names(&dir, &mut read_from)?;
         Ok(Self {
             dir,
             restored: Mutex::new(restored),
@@ -211,10 +213,9 @@ impl NamespaceStore {
         }
     }
 
-    /// The file of namespace `nsid` of `nqn` (the NQN hashed: it may hold any character).
+    /// The file of namespace `nsid` of `nqn`.
     fn path(&self, nqn: &str, nsid: u32) -> PathBuf {
-        let id = hex::encode(crate::stable_id(&[nqn.as_bytes()]));
-        self.dir.join(format!("{id}-{nsid}.json"))
+        file_path(&self.dir, nqn, nsid)
     }
 
     /// Writes `ns`'s state if any of it is kept, else removes its file; nothing for a
@@ -314,6 +315,58 @@ impl NamespaceStore {
     }
 }
 
+/// The file of namespace `nsid` of `nqn` in `dir` (the NQN hashed: it may hold any
+/// character).
+fn file_path(dir: &Path, nqn: &str, nsid: u32) -> PathBuf {
+    let id = hex::encode(crate::stable_id(&[nqn.as_bytes()]));
+    dir.join(format!("{id}-{nsid}.json"))
+}
+
+/// Renames each file read under another name than its namespace's (a backup put back by
+/// hand) to that name, the one every write and removal uses: left where it is, a release
+/// would not remove it (the state would come back after a restart) and a save would write
+/// a second file beside it (the next start refusing both). A rename leaves exactly one
+/// file through a crash. A name held by another such file is free once that one moved; a
+/// name still held then (files that swapped names) is an error naming the file.
+fn take_own_names(
+    dir: &Path,
+    files: &mut HashMap<(String, u32), PathBuf>,
+) -> Result<(), PersistError> {
+    let mut misnamed: Vec<((String, u32), PathBuf)> = files
+        .iter()
+        .filter(|((nqn, nsid), path)| **path != file_path(dir, nqn, *nsid))
+        .map(|(key, path)| (key.clone(), path.clone()))
+        .collect();
+    let mut renamed = None;
+    // Each round renames one at least, or ends.
+    while let Some((_, first)) = misnamed.first() {
+        let first = first.clone();
+        let before = misnamed.len();
+        let mut held = Vec::new();
+        for (key, from) in misnamed {
+            let to = file_path(dir, &key.0, key.1);
+            if to.exists() {
+                held.push((key, from));
+                continue;
+            }
+            fs::rename(&from, &to)
+                .map_err(|source| PersistError::Io { path: from.clone(), source })?;
+            info!(from = %from.display(), to = %to.display(), "namespace state file renamed to its namespace's name");
+            files.insert(key, to.clone());
+            renamed = Some(to);
+        }
+        if held.len() == before {
+            let reason = "its namespace's file name holds another namespace's state".to_owned();
+            return Err(PersistError::Malformed { path: first, reason });
+        }
+        misnamed = held;
+    }
+    match renamed {
+        Some(path) => sync_dir(&path).map_err(|source| PersistError::Io { path, source }),
+        None => Ok(()),
+    }
+}
+
 /// Reads and checks one file.
 fn read_file(path: &Path) -> Result<(NamespaceFile, SavedNamespace), PersistError> {
     let bytes =
@@ -378,16 +431,12 @@ mod tests {
     use crate::volume::Volume;
 
     const SUB: &str = "nqn.2024-01.io.example:ptpl";
+    const HOST: &str = "nqn.2014-08.org.example:h";
 
-    /// What the internal API does after a sync: the files of live namespaces are
-    /// written, those of namespaces gone are removed; a namespace removed and added
-    /// again in one sync starts empty, on disk too.
-    #[test]
-    fn sync_follows_the_namespaces() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
+    /// A target with subsystem `SUB`, saving to `store`.
+    fn target(store: Arc<NamespaceStore>) -> Arc<Target> {
         let t = Target::new();
-        t.set_namespace_store(store.clone());
+        t.set_namespace_store(store);
         let spec = SubsystemSpec {
             nqn: SUB.into(),
             serial: "S".into(),
@@ -399,15 +448,111 @@ mod tests {
             max_io_queues: crate::target::DEFAULT_IO_QUEUES,
         };
         t.add_subsystem(spec).unwrap();
+        t
+    }
+
+    /// Adds namespace `nsid` of `SUB` with NGUID `[nsid; 16]`.
+    fn add(t: &Target, nsid: u32) -> Arc<Namespace> {
+        let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+        t.add_namespace(SUB, nsid, v, [nsid as u8; 16], [0; 16]).unwrap();
+        t.namespace(SUB, nsid).unwrap()
+    }
+
+    /// Reservations with PTPL on and the host `[id; 16]` registered.
+    fn ptpl_registered(id: u8) -> Reservations {
+        let mut r = Reservations::default();
+        r.register(&Host::new([id; 16], HOST.into()), 0, false, 0, 5).unwrap();
+        r.set_ptpl(true);
+        r
+    }
+
+    /// The file of namespace 1 of `SUB` with PTPL on and one registrant, as a save writes
+    /// it.
+    fn ptpl_file() -> NamespaceFile {
+        NamespaceFile {
+            nqn: SUB.into(),
+            nsid: 1,
+            nguid: hex::encode([1u8; 16]),
+            reservations: Some(ptpl_registered(1).save()),
+            write_protected: false,
+        }
+    }
+
+    /// `state_dir` with namespace 1's file under a name of the operator's (a backup put
+    /// back), the service's own name free.
+    fn put_back_as_backup(state_dir: &Path) {
+        let files = state_dir.join(DIR);
+        fs::create_dir_all(&files).unwrap();
+        fs::write(files.join("backup.json"), serde_json::to_vec_pretty(&ptpl_file()).unwrap())
+            .unwrap();
+    }
+
+    /// A file under another name than the service's is the namespace's file all the same:
+    /// the state no longer kept (PTPL turned off) does not come back after a restart.
+    #[test]
+    fn a_file_put_back_under_another_name_goes_when_its_state_does() {
+        let dir = tempfile::tempdir().unwrap();
+        put_back_as_backup(dir.path());
+        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
+        let ns = add(&target(store.clone()), 1);
+        assert!(ns.reservations.lock().unwrap().ptpl(), "restored");
+        ns.reservations.lock().unwrap().set_ptpl(false);
+        store.save(&ns).unwrap();
+        let store = NamespaceStore::open(dir.path()).unwrap();
+        assert!(store.take(SUB, 1, &[1; 16]).is_none(), "PTPL off keeps nothing");
+        assert_eq!(fs::read_dir(dir.path().join(DIR)).unwrap().count(), 0);
+    }
+
+    /// ... and a save replaces it rather than writing a second file beside it, which would
+    /// stop the next start (`Duplicate`).
+    #[test]
+    fn a_file_put_back_under_another_name_is_replaced_by_a_save() {
+        let dir = tempfile::tempdir().unwrap();
+        put_back_as_backup(dir.path());
+        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
+        let ns = add(&target(store.clone()), 1);
+        let mut r = ns.reservations.lock().unwrap();
+        r.register(&Host::new([2; 16], HOST.into()), 0, false, 0, 6).unwrap();
+        drop(r);
+        store.save(&ns).unwrap();
+        let store = NamespaceStore::open(dir.path()).unwrap();
+        let saved = store.take(SUB, 1, &[1; 16]).unwrap().reservations.save();
+        assert_eq!(saved.registrants.len(), 2, "the latest state");
+        assert_eq!(fs::read_dir(dir.path().join(DIR)).unwrap().count(), 1);
+    }
+
+    /// Files that swapped names cannot both take their own: an error naming one, both
+    /// left as they were.
+    #[test]
+    fn files_that_swapped_names_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = dir.path().join(DIR);
+        fs::create_dir(&files).unwrap();
+        let one = ptpl_file();
+        let two = NamespaceFile { nsid: 2, ..ptpl_file() };
+        let (at_two, at_one) = (file_path(&files, SUB, 2), file_path(&files, SUB, 1));
+        fs::write(&at_two, serde_json::to_vec(&one).unwrap()).unwrap();
+        fs::write(&at_one, serde_json::to_vec(&two).unwrap()).unwrap();
+        let e = NamespaceStore::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(&e, PersistError::Malformed { path, .. } if *path == at_two || *path == at_one),
+            "{e}"
+        );
+        assert_eq!(fs::read(&at_two).unwrap(), serde_json::to_vec(&one).unwrap());
+        assert_eq!(fs::read(&at_one).unwrap(), serde_json::to_vec(&two).unwrap());
+    }
+
+    /// What the internal API does after a sync: the files of live namespaces are
+    /// written, those of namespaces gone are removed; a namespace removed and added
+    /// again in one sync starts empty, on disk too.
+    #[test]
+    fn sync_follows_the_namespaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
+        let t = target(store.clone());
         let add = |nsid: u32| {
-            let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
-            t.add_namespace(SUB, nsid, v, [nsid as u8; 16], [0; 16]).unwrap();
-            let ns = t.namespace(SUB, nsid).unwrap();
-            let mut r = ns.reservations.lock().unwrap();
-            r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
-                .unwrap();
-            r.set_ptpl(true);
-            drop(r);
+            let ns = add(&t, nsid);
+            *ns.reservations.lock().unwrap() = ptpl_registered(1);
             ns
         };
         let (one, two) = (add(1), add(2));
@@ -439,24 +584,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let old = dir.path().join(OLD_DIR);
         fs::create_dir(&old).unwrap();
-        let file = NamespaceFile {
-            nqn: SUB.into(),
-            nsid: 1,
-            nguid: hex::encode([1u8; 16]),
-            reservations: Some({
-                let mut r = Reservations::default();
-                r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
-                    .unwrap();
-                r.set_ptpl(true);
-                r.save()
-            }),
-            write_protected: false,
-        };
+        let file = ptpl_file();
         let json = serde_json::to_string(&file).unwrap();
         assert!(!json.contains("write_protected"), "the old format: {json}");
         fs::write(old.join("x-1.json"), json).unwrap();
         let store = NamespaceStore::open(dir.path()).unwrap();
-        assert!(!old.exists() && dir.path().join(DIR).join("x-1.json").exists());
+        // Under its namespace's name from now on.
+        assert!(!old.exists() && store.path(SUB, 1).exists());
         let saved = store.take(SUB, 1, &[1; 16]).unwrap();
         assert!(saved.reservations.ptpl() && !saved.write_protected);
     }
@@ -472,19 +606,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = dir.path().join(DIR);
         fs::create_dir(&files).unwrap();
-        let first = files.join("a-1.json");
+        let first = file_path(&files, "nqn.2024-01.io.example.dpu:ptpl", 1);
+        let name = first.file_name().unwrap().to_str().unwrap();
         let half = &seed[..seed.len() / 2];
         fs::write(&first, half).unwrap();
         let e = NamespaceStore::open(dir.path()).unwrap_err();
         assert!(matches!(&e, PersistError::Malformed { path, .. } if *path == first), "{e}");
-        assert!(e.to_string().contains("a-1.json"), "{e}");
+        assert!(e.to_string().contains(name), "{e}");
         assert_eq!(fs::read(&first).unwrap(), half, "left as it was");
 
         fs::write(&first, seed).unwrap();
         NamespaceStore::open(dir.path()).unwrap();
         fs::write(files.join("b-1.json"), seed).unwrap();
         let e = NamespaceStore::open(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("a-1.json") && e.contains("b-1.json"), "{e}");
+        assert!(e.contains(name) && e.contains("b-1.json"), "{e}");
         assert_eq!(fs::read_dir(&files).unwrap().count(), 2, "both left");
     }
 
