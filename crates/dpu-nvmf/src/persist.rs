@@ -275,7 +275,9 @@ impl NamespaceStore {
         let gone: Vec<(String, u32)> = files.keys().filter(|key| gone(key)).cloned().collect();
         for key in gone {
             if let Some(path) = files.get(&key) {
-                remove(path)?;
+                // Nothing to put back: the namespace is gone from the desired state either
+                // way, and the next Sync removes the file again.
+                remove(path, None)?;
                 info!(nqn = %key.0, nsid = key.1, "saved state of a namespace no longer wanted removed");
             }
             files.remove(&key);
@@ -294,8 +296,15 @@ impl NamespaceStore {
             r.ptpl().then(|| r.save())
         };
         let write_protected = ns.host_write_protection() == HostWriteProtection::WriteProtect;
+        // What to put back if the change cannot be made durable; a file that cannot be
+        // read fails the save rather than be lost to a put-back.
+        let old = match fs::read(&path) {
+            Ok(old) => Some(old),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
         if reservations.is_none() && !write_protected {
-            remove(&path)?;
+            remove(&path, old.as_deref())?;
             files.remove(&key);
             return Ok(());
         }
@@ -307,8 +316,8 @@ impl NamespaceStore {
             write_protected,
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(io::Error::other)?;
-        if !fs::read(&path).is_ok_and(|old| old == bytes) {
-            write_durably(&path, &bytes)?;
+        if old.as_deref() != Some(&bytes[..]) {
+            write_durably(&path, &bytes, old.as_deref())?;
         }
         files.insert(key, path);
         Ok(())
@@ -393,28 +402,67 @@ fn parse(bytes: &[u8]) -> Result<(NamespaceFile, SavedNamespace), String> {
     Ok((file, state))
 }
 
-/// Replaces `path` with `bytes` so that a crash leaves the old or the new file, and both
-/// the data and the rename are on disk when it returns.
-fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Replaces `path`, holding `old` (`None`: no file), with `bytes` so that a crash leaves
+/// the old or the new file, and both the data and the rename are on disk when it returns.
+/// If the rename cannot be made durable, the command fails and its change is put back in
+/// memory, so the file is put back too ([`put_back`]).
+fn write_durably(path: &Path, bytes: &[u8], old: Option<&[u8]>) -> io::Result<()> {
+    replace(path, bytes)?;
+    sync_dir(path).inspect_err(|_| put_back(path, old))
+}
+
+/// Writes `bytes` to a temporary file, syncs it and renames it to `path`.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut f = fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
-    fs::rename(&tmp, path)?;
-    sync_dir(path)
+    fs::rename(&tmp, path)
 }
 
-/// Removes `path` (and makes the removal durable), if it exists.
-fn remove(path: &Path) -> io::Result<()> {
+/// Removes `path` (and makes the removal durable), if it exists; if the removal cannot be
+/// made durable, puts `old` back, its contents (`None`: nothing to put back).
+fn remove(path: &Path, old: Option<&[u8]>) -> io::Result<()> {
     match fs::remove_file(path) {
-        Ok(()) => sync_dir(path),
+        Ok(()) => sync_dir(path).inspect_err(|_| {
+            if old.is_some() {
+                put_back(path, old);
+            }
+        }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
 }
 
+/// After a change of `path` whose directory sync failed: the file held `old` (`None`: no
+/// file) before. The change may be on disk all the same, and a restart would then restore
+/// a change the host was told had failed; so the old contents go back, as durably as the
+/// directory allows (best effort: the failure already reported is the caller's).
+fn put_back(path: &Path, old: Option<&[u8]>) {
+    let undone = match old {
+        Some(old) => replace(path, old),
+        None => fs::remove_file(path).or_else(|e| match e.kind() {
+            io::ErrorKind::NotFound => Ok(()),
+            _ => Err(e),
+        }),
+    };
+    if let Err(e) = undone.and_then(|()| sync_dir(path)) {
+        warn!(path = %path.display(), error = %e, "namespace state file not put back after a failed directory sync");
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many of this thread's next directory syncs fail (tests).
+    static FAIL_DIR_SYNCS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 fn sync_dir(path: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    if FAIL_DIR_SYNCS.with(|n| n.replace(n.get().saturating_sub(1))) > 0 {
+        return Err(io::Error::other("directory sync failed (injected)"));
+    }
     match path.parent() {
         Some(dir) => fs::File::open(dir)?.sync_all(),
         None => Ok(()),
@@ -519,6 +567,42 @@ mod tests {
         let saved = store.take(SUB, 1, &[1; 16]).unwrap().reservations.save();
         assert_eq!(saved.registrants.len(), 2, "the latest state");
         assert_eq!(fs::read_dir(dir.path().join(DIR)).unwrap().count(), 1);
+    }
+
+    /// A write or removal whose directory sync fails fails, and leaves the file as it was
+    /// (or absent): the caller puts the state back in memory, and a restart must not
+    /// restore a change the host was told had failed.
+    #[test]
+    fn a_failed_directory_sync_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
+        let t = target(store.clone());
+        let (one, two) = (add(&t, 1), add(&t, 2));
+        *one.reservations.lock().unwrap() = ptpl_registered(1);
+        store.save(&one).unwrap();
+        let before = fs::read_to_string(store.path(SUB, 1)).unwrap();
+        let fail_next_dir_sync = || FAIL_DIR_SYNCS.with(|n| n.set(1));
+        // A change of the file.
+        let mut r = one.reservations.lock().unwrap();
+        r.register(&Host::new([2; 16], HOST.into()), 0, false, 0, 6).unwrap();
+        drop(r);
+        fail_next_dir_sync();
+        store.save(&one).unwrap_err();
+        assert_eq!(fs::read_to_string(store.path(SUB, 1)).unwrap(), before, "the old state");
+        // Its removal (PTPL off).
+        one.reservations.lock().unwrap().set_ptpl(false);
+        fail_next_dir_sync();
+        store.save(&one).unwrap_err();
+        assert_eq!(fs::read_to_string(store.path(SUB, 1)).unwrap(), before, "still there");
+        // A new file.
+        *two.reservations.lock().unwrap() = ptpl_registered(1);
+        fail_next_dir_sync();
+        store.save(&two).unwrap_err();
+        assert!(!store.path(SUB, 2).exists(), "none, as before");
+        drop(store);
+        let store = NamespaceStore::open(dir.path()).unwrap();
+        assert_eq!(store.take(SUB, 1, &[1; 16]).unwrap().reservations.save().registrants.len(), 1);
+        assert!(store.take(SUB, 2, &[2; 16]).is_none());
     }
 
     /// Files that swapped names cannot both take their own: an error naming one, both
