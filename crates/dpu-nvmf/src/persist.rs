@@ -75,10 +75,18 @@ pub enum PersistError {
     },
 }
 
+/// The format of the files this release writes and reads (and those before it: a file
+/// without `version` is version 1).
+const VERSION: u32 = 1;
+
 /// One namespace's file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NamespaceFile {
+    /// Its format: a later one is refused by name, not misread. Written only when not 1,
+    /// so a release from before the field reads this release's files.
+    #[serde(default = "version_1", skip_serializing_if = "is_version_1")]
+    version: u32,
     /// Subsystem NQN.
     nqn: String,
     /// NSID.
@@ -91,6 +99,23 @@ struct NamespaceFile {
     /// A host write-protects the namespace (WPS 001b).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     write_protected: bool,
+}
+
+fn version_1() -> u32 {
+    1
+}
+
+fn is_version_1(v: &u32) -> bool {
+    *v == 1
+}
+
+/// What of a file can be read whatever else it holds: its format, and whose it is.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default = "version_1")]
+    version: u32,
+    nqn: Option<String>,
+    nsid: Option<u32>,
 }
 
 /// What a file held for one namespace.
@@ -125,6 +150,13 @@ impl SaveTurns {
     }
 }
 
+/// Why a namespace's saved state is not used, and its files.
+#[derive(Debug)]
+struct Refused {
+    files: Vec<PathBuf>,
+    error: String,
+}
+
 /// The namespace state files of one service.
 #[derive(Debug)]
 pub struct NamespaceStore {
@@ -132,6 +164,10 @@ pub struct NamespaceStore {
     /// What the files held when the service started, by (NQN, NSID), each taken by the
     /// first namespace added with its NGUID.
     restored: Mutex<HashMap<(String, u32), (String, SavedNamespace)>>,
+    /// The namespaces whose files could not be used at start (damaged, of a later format,
+    /// two of one namespace), by their namespace's file name: they are not added while
+    /// a file is there, and the files are left for the operator.
+    refused: Mutex<HashMap<PathBuf, Refused>>,
     /// The files on disk by (NQN, NSID): read at start or written since. Held while a
     /// file is written or removed, so the last write holds the latest state.
     files: Mutex<HashMap<(String, u32), PathBuf>>,
@@ -143,10 +179,13 @@ pub struct NamespaceStore {
 
 impl NamespaceStore {
     /// Opens (creating) `state_dir/namespaces` and reads every file in it. A file that
-    /// cannot be read or restored, or a second file of one namespace, is an error naming
-    /// it: starting its namespace without the saved state would drop the hosts'
-    /// reservations (their fence) in silence, and its first save would delete the file.
-    /// Moving the file away is the recovery (the namespace then starts without it).
+    /// cannot be read or restored (damaged, of a later format), or a second file of one
+    /// namespace, refuses that namespace ([`take`](Self::take) names the files) and is
+    /// left as it is: the namespace starting without the saved state would drop the
+    /// hosts' reservations (their fence) in silence, and its first save would delete the
+    /// file; other namespaces start. Moving the files away is the recovery (the namespace
+    /// then starts without them). A file whose namespace cannot be told (not JSON of this
+    /// format, under a name that is not a namespace's) is an error naming it.
     pub fn open(state_dir: &Path) -> Result<Self, PersistError> {
         let dir = state_dir.join(DIR);
         let io_err = |path: &Path| {
@@ -158,8 +197,10 @@ impl NamespaceStore {
             fs::rename(&old, &dir).map_err(io_err(&old))?;
         }
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        let mut restored = HashMap::new();
-        let mut read_from: HashMap<(String, u32), PathBuf> = HashMap::new();
+        // By the namespace's file name: the file's own name when the file does not say
+        // whose it is.
+        type Found = Vec<(PathBuf, Result<(NamespaceFile, SavedNamespace), PersistError>)>;
+        let mut found: HashMap<PathBuf, Found> = HashMap::new();
         for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
             let path = entry.map_err(io_err(&dir))?.path();
             match path.extension().and_then(|e| e.to_str()) {
@@ -171,21 +212,59 @@ impl NamespaceStore {
                 }
                 _ => continue,
             }
-            let (file, state) = read_file(&path)?;
-            let key = (file.nqn, file.nsid);
-            if let Some(other) = read_from.get(&key) {
-                let (nqn, nsid) = key;
-                return Err(PersistError::Duplicate { path, other: other.clone(), nqn, nsid });
+            let bytes = fs::read(&path).map_err(io_err(&path))?;
+            let head = serde_json::from_slice::<Head>(&bytes).ok();
+            let own = match head.and_then(|h| h.nqn.zip(h.nsid)) {
+                Some((nqn, nsid)) => file_path(&dir, &nqn, nsid),
+                None if is_namespace_file_name(&path) => path.clone(),
+                None => {
+                    let reason = parse(&bytes).err().unwrap_or_default();
+                    return Err(PersistError::Malformed { path, reason });
+                }
+            };
+            let read = parse(&bytes)
+                .map_err(|reason| PersistError::Malformed { path: path.clone(), reason });
+            found.entry(own).or_default().push((path, read));
+        }
+        let mut restored = HashMap::new();
+        let mut read_from: HashMap<(String, u32), PathBuf> = HashMap::new();
+        let mut refused = HashMap::new();
+        for (own, mut files) in found {
+            let error = match files.pop() {
+                Some((path, Ok((file, state)))) if files.is_empty() => {
+                    let key = (file.nqn, file.nsid);
+                    let registrants = file.reservations.as_ref().map_or(0, |r| r.registrants.len());
+                    info!(nqn = %key.0, nsid = key.1, registrants, write_protected = file.write_protected, "namespace state restored");
+                    read_from.insert(key.clone(), path);
+                    restored.insert(key, (file.nguid, state));
+                    continue;
+                }
+                Some((_, Err(e))) => e,
+                Some((path, Ok((file, _)))) => PersistError::Duplicate {
+                    other: files[0].0.clone(),
+                    path,
+                    nqn: file.nqn,
+                    nsid: file.nsid,
+                },
+                None => continue,
+            };
+            let mut paths: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+            paths.push(e_path(&error).to_path_buf());
+            paths.sort();
+            paths.dedup();
+            let mut error = error.to_string();
+            if paths.len() > 1 {
+                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                error = format!("{error} (its files: {})", names.join(", "));
             }
-            let registrants = file.reservations.as_ref().map_or(0, |r| r.registrants.len());
-            info!(nqn = %key.0, nsid = key.1, registrants, write_protected = file.write_protected, "namespace state restored");
-            read_from.insert(key.clone(), path);
-            restored.insert(key, (file.nguid, state));
+            warn!(%error, "namespace state not usable: its namespace is refused until its files are moved away");
+            refused.insert(own, Refused { files: paths, error });
         }
         take_own_names(&dir, &mut read_from)?;
         Ok(Self {
             dir,
             restored: Mutex::new(restored),
+            refused: Mutex::new(refused),
             files: Mutex::new(read_from),
             #[cfg(test)]
             passes: Default::default(),
@@ -199,8 +278,31 @@ impl NamespaceStore {
     }
 
     /// The saved state of namespace `nsid` of `nqn`, if one was read at start for the
-    /// same NGUID; it is handed out once.
-    pub fn take(&self, nqn: &str, nsid: u32, nguid: &[u8; 16]) -> Option<SavedNamespace> {
+    /// same NGUID; it is handed out once. An error naming the files while the namespace's
+    /// state could not be used at start and one of its files is still there.
+    pub fn take(
+        &self,
+        nqn: &str,
+        nsid: u32,
+        nguid: &[u8; 16],
+    ) -> Result<Option<SavedNamespace>, String> {
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        let own = self.path(nqn, nsid);
+        if let Some(r) = refused.get(&own) {
+            if r.files.iter().any(|f| f.exists()) {
+                return Err(r.error.clone());
+            }
+            info!(
+                nqn,
+                nsid, "the unusable state files were moved away: the namespace starts without them"
+            );
+            refused.remove(&own);
+        }
+        drop(refused);
+        Ok(self.take_restored(nqn, nsid, nguid))
+    }
+
+    fn take_restored(&self, nqn: &str, nsid: u32, nguid: &[u8; 16]) -> Option<SavedNamespace> {
         let mut restored = self.restored.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (nqn.to_owned(), nsid);
         match restored.get(&key) {
@@ -309,6 +411,7 @@ impl NamespaceStore {
             return Ok(());
         }
         let file = NamespaceFile {
+            version: VERSION,
             nqn: ns.subnqn.clone(),
             nsid: ns.nsid,
             nguid: hex::encode(ns.nguid),
@@ -376,11 +479,22 @@ fn take_own_names(
     }
 }
 
-/// Reads and checks one file.
-fn read_file(path: &Path) -> Result<(NamespaceFile, SavedNamespace), PersistError> {
-    let bytes =
-        fs::read(path).map_err(|source| PersistError::Io { path: path.to_path_buf(), source })?;
-    parse(&bytes).map_err(|reason| PersistError::Malformed { path: path.to_path_buf(), reason })
+/// The file an error names.
+fn e_path(e: &PersistError) -> &Path {
+    match e {
+        PersistError::Io { path, .. }
+        | PersistError::Malformed { path, .. }
+        | PersistError::Duplicate { path, .. } => path,
+    }
+}
+
+/// Whether `path` is named as [`file_path`] names a namespace's file.
+fn is_namespace_file_name(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let Some((id, nsid)) = name.strip_suffix(".json").and_then(|n| n.split_once('-')) else {
+        return false;
+    };
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) && nsid.parse::<u32>().is_ok()
 }
 
 /// Checks the contents of one file as [`NamespaceStore::open`] does and returns what it
@@ -390,6 +504,12 @@ pub fn parse_state_file(bytes: &[u8]) -> Result<SavedNamespace, String> {
 }
 
 fn parse(bytes: &[u8]) -> Result<(NamespaceFile, SavedNamespace), String> {
+    // Before the fields: a later format may have others.
+    if let Ok(Head { version, .. }) = serde_json::from_slice::<Head>(bytes)
+        && !(1..=VERSION).contains(&version)
+    {
+        return Err(format!("format version {version}; this release reads 1 to {VERSION}"));
+    }
     let file: NamespaceFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let mut nguid = [0u8; 16];
     hex::decode_to_slice(&file.nguid, &mut nguid)
@@ -518,6 +638,7 @@ mod tests {
     /// it.
     fn ptpl_file() -> NamespaceFile {
         NamespaceFile {
+            version: VERSION,
             nqn: SUB.into(),
             nsid: 1,
             nguid: hex::encode([1u8; 16]),
@@ -547,7 +668,7 @@ mod tests {
         ns.reservations.lock().unwrap().set_ptpl(false);
         store.save(&ns).unwrap();
         let store = NamespaceStore::open(dir.path()).unwrap();
-        assert!(store.take(SUB, 1, &[1; 16]).is_none(), "PTPL off keeps nothing");
+        assert!(store.take(SUB, 1, &[1; 16]).unwrap().is_none(), "PTPL off keeps nothing");
         assert_eq!(fs::read_dir(dir.path().join(DIR)).unwrap().count(), 0);
     }
 
@@ -564,7 +685,7 @@ mod tests {
         drop(r);
         store.save(&ns).unwrap();
         let store = NamespaceStore::open(dir.path()).unwrap();
-        let saved = store.take(SUB, 1, &[1; 16]).unwrap().reservations.save();
+        let saved = store.take(SUB, 1, &[1; 16]).unwrap().unwrap().reservations.save();
         assert_eq!(saved.registrants.len(), 2, "the latest state");
         assert_eq!(fs::read_dir(dir.path().join(DIR)).unwrap().count(), 1);
     }
@@ -601,8 +722,11 @@ mod tests {
         assert!(!store.path(SUB, 2).exists(), "none, as before");
         drop(store);
         let store = NamespaceStore::open(dir.path()).unwrap();
-        assert_eq!(store.take(SUB, 1, &[1; 16]).unwrap().reservations.save().registrants.len(), 1);
-        assert!(store.take(SUB, 2, &[2; 16]).is_none());
+        assert_eq!(
+            store.take(SUB, 1, &[1; 16]).unwrap().unwrap().reservations.save().registrants.len(),
+            1
+        );
+        assert!(store.take(SUB, 2, &[2; 16]).unwrap().is_none());
     }
 
     /// Files that swapped names cannot both take their own: an error naming one, both
@@ -675,36 +799,60 @@ mod tests {
         let store = NamespaceStore::open(dir.path()).unwrap();
         // Under its namespace's name from now on.
         assert!(!old.exists() && store.path(SUB, 1).exists());
-        let saved = store.take(SUB, 1, &[1; 16]).unwrap();
+        let saved = store.take(SUB, 1, &[1; 16]).unwrap().unwrap();
         assert!(saved.reservations.ptpl() && !saved.write_protected);
     }
 
-    /// A file the service cannot use stops the start with an error naming it, and stays
-    /// as it was: its namespace starting without it would drop the hosts' reservations,
-    /// and the namespace's first save would delete the file. So does a second file of
-    /// one namespace, naming both.
+    /// A file the service cannot use (damaged, of a later format), or a second file of one
+    /// namespace, refuses that namespace alone, with an error naming the files, left as
+    /// they were: the namespace starting without its state would drop the hosts'
+    /// reservations, and its first save would delete the file. The other namespaces
+    /// start, with their state; once the files are moved away, so does that namespace,
+    /// without it.
     #[test]
-    fn a_damaged_or_second_file_is_an_error_naming_it() {
-        let seed: &[u8] =
-            include_bytes!("../../dpu-fuzz/seeds/nvmf_state_file/ptpl-and-write-protect.json");
+    fn a_damaged_later_or_second_file_refuses_its_namespace_alone() {
         let dir = tempfile::tempdir().unwrap();
         let files = dir.path().join(DIR);
         fs::create_dir(&files).unwrap();
-        let first = file_path(&files, "nqn.2024-01.io.example.dpu:ptpl", 1);
-        let name = first.file_name().unwrap().to_str().unwrap();
-        let half = &seed[..seed.len() / 2];
-        fs::write(&first, half).unwrap();
+        let file = |nsid: u32| {
+            let f = NamespaceFile { nsid, nguid: hex::encode([nsid as u8; 16]), ..ptpl_file() };
+            serde_json::to_string_pretty(&f).unwrap()
+        };
+        let name = |nsid: u32| file_path(&files, SUB, nsid);
+        let damaged = file(1)[..file(1).len() / 2].to_owned();
+        let later = file(2).replacen('{', "{\"version\": 2, \"future\": true,", 1);
+        fs::write(name(1), &damaged).unwrap();
+        fs::write(name(2), &later).unwrap();
+        fs::write(name(3), file(3)).unwrap();
+        fs::write(files.join("copy.json"), file(3)).unwrap();
+        fs::write(name(4), file(4)).unwrap();
+        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
+        let t = target(store.clone());
+        let refusal = |nsid: u32| {
+            let v = Arc::new(Volume::ram("v", 512, 1 << 20).unwrap());
+            t.add_namespace(SUB, nsid, v, [nsid as u8; 16], [0; 16]).unwrap_err().to_string()
+        };
+        let in_it =
+            |e: &str, nsid: u32| e.contains(name(nsid).file_name().unwrap().to_str().unwrap());
+        let e = refusal(1);
+        assert!(in_it(&e, 1), "{e}");
+        let e = refusal(2);
+        assert!(in_it(&e, 2) && e.contains("format version 2"), "{e}");
+        let e = refusal(3);
+        assert!(in_it(&e, 3) && e.contains("copy.json"), "{e}");
+        assert!(add(&t, 4).reservations.lock().unwrap().ptpl(), "restored");
+        assert!(t.namespace(SUB, 1).is_none());
+        assert_eq!(fs::read_to_string(name(1)).unwrap(), damaged, "left as it was");
+        assert_eq!(fs::read_to_string(name(2)).unwrap(), later, "left as it was");
+        assert_eq!(fs::read_dir(&files).unwrap().count(), 5, "all left");
+        // Moved away: the namespace starts, without the state.
+        fs::rename(name(1), dir.path().join("moved.json")).unwrap();
+        assert!(!add(&t, 1).reservations.lock().unwrap().ptpl());
+        // A file that says not whose it is, under a name of no namespace, stops the start.
+        let junk = files.join("junk.json");
+        fs::write(&junk, b"{").unwrap();
         let e = NamespaceStore::open(dir.path()).unwrap_err();
-        assert!(matches!(&e, PersistError::Malformed { path, .. } if *path == first), "{e}");
-        assert!(e.to_string().contains(name), "{e}");
-        assert_eq!(fs::read(&first).unwrap(), half, "left as it was");
-
-        fs::write(&first, seed).unwrap();
-        NamespaceStore::open(dir.path()).unwrap();
-        fs::write(files.join("b-1.json"), seed).unwrap();
-        let e = NamespaceStore::open(dir.path()).unwrap_err().to_string();
-        assert!(e.contains(name) && e.contains("b-1.json"), "{e}");
-        assert_eq!(fs::read_dir(&files).unwrap().count(), 2, "both left");
+        assert!(matches!(&e, PersistError::Malformed { path, .. } if *path == junk), "{e}");
     }
 
     /// The fuzz target's seed is a file the service restores: two registrants, a Write
@@ -717,12 +865,24 @@ mod tests {
         assert!(state.write_protected && state.reservations.is_reserved());
         assert_eq!(state.reservations.save().registrants.len(), 2);
         let text = std::str::from_utf8(seed).unwrap();
+        // Version 1 is the version of a file without one, the seed's, which a save writes
+        // without one (a release from before the field reads it).
+        parse_state_file(text.replacen('{', "{\"version\": 1,", 1).as_bytes()).unwrap();
+        assert!(!text.contains("version"));
+        let (file, _) = parse(seed).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<NamespaceFile>(&serde_json::to_vec(&file).unwrap()).unwrap(),
+            file
+        );
+        assert!(!serde_json::to_string(&file).unwrap().contains("version"));
         for damaged in [
             text.replace("\"rtype\": 1", "\"rtype\": 9"),
             text.replace("3d1f0c5e7a2b4c619e0d5b8a4f2c6e17\", \"rtype", "ffff\", \"rtype"),
             text.replace("\"nsid\": 1", "\"nsid\": -1"),
             text.replace("\"write_protected\"", "\"write_protect\""),
             text[..text.len() / 2].to_owned(),
+            text.replacen('{', "{\"version\": 2,", 1),
+            text.replacen('{', "{\"version\": 0,", 1),
         ] {
             assert!(parse_state_file(damaged.as_bytes()).is_err(), "{damaged}");
         }

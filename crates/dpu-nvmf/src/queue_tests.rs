@@ -4534,9 +4534,9 @@ fn reservations_persist_through_power_loss_when_the_hosts_ask() {
     assert_eq!(ptpl_feature(&mut a_admin), 1);
     // Another namespace at the same NSID (another NGUID) does not get it.
     let other = store();
-    assert!(other.take(SUB, 1, &[0xEE; 16]).is_none(), "another NGUID");
-    assert!(other.take(SUB, 1, &[0xAB; 16]).is_some(), "handed out once");
-    assert!(other.take(SUB, 1, &[0xAB; 16]).is_none());
+    assert!(other.take(SUB, 1, &[0xEE; 16]).unwrap().is_none(), "another NGUID");
+    assert!(other.take(SUB, 1, &[0xAB; 16]).unwrap().is_some(), "handed out once");
+    assert!(other.take(SUB, 1, &[0xAB; 16]).unwrap().is_none());
 
     // Set Features 83h: not saveable; PTPL 0 removes the file, the state stays.
     let set =
@@ -4890,8 +4890,8 @@ fn write_protect_outlives_a_restart_and_until_power_cycle_does_not() {
     // Another namespace at the same NSID (another NGUID) is not protected by the file.
     set(&mut a, 0x84, 1);
     let other = store();
-    assert!(other.take(SUB, 1, &[0xEE; 16]).is_none(), "another NGUID");
-    assert!(other.take(SUB, 1, &[0xAB; 16]).is_some_and(|s| s.write_protected));
+    assert!(other.take(SUB, 1, &[0xEE; 16]).unwrap().is_none(), "another NGUID");
+    assert!(other.take(SUB, 1, &[0xAB; 16]).unwrap().is_some_and(|s| s.write_protected));
 }
 
 /// Sends a command (its data in the capsule) and an H2CTermReq in one received batch:

@@ -1859,7 +1859,7 @@ mod tests {
         let passes = store.passes.load(Ordering::Relaxed) - passes;
         assert_eq!(passes, 1, "the four saves share one write");
         let restored = crate::persist::NamespaceStore::open(dir.path()).unwrap();
-        let saved = restored.take(SUB, 1, &[1; 16]).unwrap().reservations.save();
+        let saved = restored.take(SUB, 1, &[1; 16]).unwrap().unwrap().reservations.save();
         assert_eq!(saved, ns.reservations.lock().unwrap().save(), "the final state is kept");
     }
 

@@ -174,6 +174,17 @@ pub enum RegistryError {
         /// NSID.
         nsid: u32,
     },
+    /// The namespace's saved state (`--state-dir`) cannot be used: it is not added while
+    /// its file is there (moving the file away starts it without the saved state).
+    #[error("namespace {nsid} of {nqn}: saved state not usable: {reason}")]
+    SavedState {
+        /// Subsystem.
+        nqn: String,
+        /// NSID.
+        nsid: u32,
+        /// Why, naming the file(s).
+        reason: String,
+    },
     /// A listener with this address exists.
     #[error("listener {0} already exists")]
     ListenerExists(String),

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use crate::persist::{NamespaceStore, SaveTurns};
+use crate::persist::{NamespaceStore, SaveTurns, SavedNamespace};
 use crate::reservation::Reservations;
 use crate::volume::Volume;
 
@@ -347,7 +347,13 @@ impl Target {
             return Err(RegistryError::NamespaceExists { nqn: nqn.into(), nsid });
         }
         let store = self.namespace_store.get().cloned();
-        let saved = store.as_ref().and_then(|st| st.take(nqn, nsid, &nguid)).unwrap_or_default();
+        let saved = match store.as_ref().map(|st| st.take(nqn, nsid, &nguid)) {
+            Some(Err(reason)) => {
+                return Err(RegistryError::SavedState { nqn: nqn.into(), nsid, reason });
+            }
+            Some(Ok(saved)) => saved.unwrap_or_default(),
+            None => SavedNamespace::default(),
+        };
         let protection = WriteProtection {
             operator: write_protected,
             host: if saved.write_protected {
