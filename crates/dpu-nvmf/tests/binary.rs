@@ -268,10 +268,15 @@ fn the_file_alone_drops_the_saved_state_of_namespaces_it_does_not_have() {
         kill(Pid::from_raw(p.0.id() as i32), Signal::SIGTERM).unwrap();
         assert!(p.0.wait().unwrap().success());
     };
+    // The service renames a file found under another name to its namespace's own.
+    let saved_files = || {
+        let dir = std::fs::read_dir(saved.parent().unwrap()).unwrap();
+        dir.filter(|e| e.as_ref().unwrap().path().extension() == Some("json".as_ref())).count()
+    };
     run(true);
-    assert!(saved.exists(), "removed before the agent's first Sync");
+    assert_eq!(saved_files(), 1, "removed before the agent's first Sync");
     run(false);
-    assert!(!saved.exists(), "the file alone kept the state of a namespace it does not have");
+    assert_eq!(saved_files(), 0, "the file alone kept the state of a namespace it does not have");
 }
 
 /// A `write_data_budget_mib` (or `--write-data-budget-mib`) outside 1-16,384 is refused
