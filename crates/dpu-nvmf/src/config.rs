@@ -662,16 +662,18 @@ impl Config {
                     let nqn = s.nqn.clone();
                     return Err(RegistryError::NamespaceExists { nqn, nsid: n.nsid }.into());
                 }
-                let vol_cfg =
-                    volumes.get(n.volume.as_str()).map(Backing::config).ok_or_else(|| {
-                        ConfigError::NoVolume {
-                            nqn: s.nqn.clone(),
-                            nsid: n.nsid,
-                            volume: n.volume.clone(),
-                        }
+                let backing =
+                    volumes.get(n.volume.as_str()).ok_or_else(|| ConfigError::NoVolume {
+                        nqn: s.nqn.clone(),
+                        nsid: n.nsid,
+                        volume: n.volume.clone(),
                     })?;
-                let (nguid, uuid) =
-                    crate::default_namespace_ids(&s.nqn, n.nsid, &volume_identity(vol_cfg));
+                let (nguid, uuid) = crate::default_namespace_ids(
+                    &s.nqn,
+                    n.nsid,
+                    &volume_identity(backing.config()),
+                    backing.contents_id(),
+                );
                 let volume = n.volume.clone();
                 let checked = CheckedNamespace { nsid: n.nsid, volume, nguid, uuid, attrs };
                 claimed.claim(&s.nqn, &checked)?;
@@ -818,7 +820,8 @@ struct Claimed(Vec<(u32, String, NamespaceClaims<Option<String>>)>);
 impl Claimed {
     fn of(target: &Target) -> Self {
         let served = target.all_namespaces().into_iter().map(|ns| {
-            let claims = NamespaceClaims { nguid: ns.nguid, uuid: ns.uuid, volume: None };
+            let (nguid, uuid) = (Some(ns.nguid), Some(ns.uuid));
+            let claims = NamespaceClaims { nguid, uuid, volume: None };
             (ns.nsid, ns.subnqn.clone(), claims)
         });
         Self(served.collect())
@@ -828,7 +831,7 @@ impl Claimed {
     /// refused as the service's Sync refuses it (`internal::make_room`).
     fn claim(&mut self, nqn: &str, n: &CheckedNamespace) -> Result<(), ConfigError> {
         let volume = Some(n.volume.clone());
-        let mine = NamespaceClaims { nguid: n.nguid, uuid: n.uuid, volume };
+        let mine = NamespaceClaims { nguid: Some(n.nguid), uuid: Some(n.uuid), volume };
         for (nsid, other_nqn, theirs) in &self.0 {
             if let Some(shared) = mine.shared_with(theirs) {
                 return Err(ConfigError::SharedClaim {
@@ -887,6 +890,15 @@ impl<'a> Backing<'a> {
     fn config(&self) -> &'a VolumeConfig {
         match self {
             Self::Ram(v, _) | Self::File(v, ..) | Self::Block(v, _) => v,
+        }
+    }
+
+    /// What tells a RAM volume's data apart ([`Volume::contents_id`]): its namespaces'
+    /// default IDs hash it, so each start of the service shows hosts new ones.
+    fn contents_id(&self) -> Option<&[u8; 16]> {
+        match self {
+            Self::Ram(_, volume) => volume.contents_id(),
+            Self::File(..) | Self::Block(..) => None,
         }
     }
 
@@ -1041,15 +1053,20 @@ mod tests {
 
     /// A volume's size is not its identity: raising it (or writing a block device's size
     /// down) keeps the default NGUID and UUID, so hosts keep the disk and the saved
-    /// reservations stay theirs.
+    /// reservations stay theirs. A RAM volume's data ends with the service: each start
+    /// shows new ones (`Volume::contents_id`).
     #[test]
     fn default_namespace_ids_do_not_follow_the_volume_size() {
-        let ids = |size: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.img");
+        let ids = |kind: &str, size: u64| {
+            let path = if kind == "file" { format!("path = {path:?}") } else { String::new() };
             let c = Config::parse(&format!(
                 r#"
                 [[volumes]]
                 name = "v"
-                kind = "ram"
+                kind = "{kind}"
+                {path}
                 size = {size}
                 [[subsystems]]
                 nqn = "nqn.2024-01.io.example:a"
@@ -1065,7 +1082,9 @@ mod tests {
             let ns = t.namespace("nqn.2024-01.io.example:a", 1).unwrap();
             (ns.nguid, ns.uuid)
         };
-        assert_eq!(ids(1 << 20), ids(2 << 20));
+        assert_eq!(ids("file", 1 << 20), ids("file", 2 << 20));
+        let (first, second) = (ids("ram", 1 << 20), ids("ram", 1 << 20));
+        assert!(first.0 != second.0 && first.1 != second.1, "{first:x?}");
     }
 
     /// The fuzz target's seed (crates/dpu-fuzz/seeds/nvmf_config) is a whole valid
@@ -1526,16 +1545,19 @@ mod tests {
     /// serves already has (the file's are derived, so only one added otherwise can).
     #[test]
     fn a_namespace_with_the_ids_of_one_served_is_refused() {
-        let c = Config::parse(
-            "[[volumes]]\nname = \"v\"\nkind = \"ram\"\nsize = 4096\n\
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::parse(&format!(
+            "[[volumes]]\nname = \"v\"\nkind = \"file\"\npath = {:?}\nsize = 4096\n\
              [[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\nallow_any_host = true\n\
              [[subsystems.namespaces]]\nnsid = 1\nvolume = \"v\"\n",
-        )
+            dir.path().join("v.img")
+        ))
         .unwrap();
         let (nguid, uuid) = crate::default_namespace_ids(
             "nqn.2024-01.io.example:a",
             1,
             &volume_identity(&c.volumes[0]),
+            None,
         );
         let t = Target::new();
         let other = "nqn.2024-01.io.example:other";

@@ -60,6 +60,18 @@ struct AppliedVolume {
     volume: Arc<Volume>,
 }
 
+impl AppliedVolume {
+    /// The NGUID and UUID of namespace `nsid` of `nqn` of `spec` on it ([`namespace_ids`]).
+    fn namespace_ids(
+        &self,
+        spec: &pb::NamespaceSpec,
+        nqn: &str,
+        nsid: u32,
+    ) -> Result<([u8; 16], [u8; 16]), String> {
+        namespace_ids(spec, nqn, nsid, &self.spec, self.volume.contents_id())
+    }
+}
+
 struct AppliedSubsystem {
     spec: pb::SubsystemSpec,
     nqn: String,
@@ -242,16 +254,20 @@ pub fn parse_hex16(s: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
+/// An NGUID or UUID, `None` where it is not known ahead ([`namespace_ids_ahead`]).
+pub type KnownId = Option<[u8; 16]>;
+
 /// What only one namespace of a target may have: its NGUID and UUID (NVMe Base 2.0
 /// §4.7.1, §4.7.2: each identifies one namespace; a Linux host ignores a namespace whose
 /// IDs another has) and its volume `V` (the agent names volumes, the service compares
 /// the volumes it opened).
 #[derive(Clone, Debug)]
 pub struct NamespaceClaims<V> {
-    /// Namespace Globally Unique Identifier, as the namespace shows it.
-    pub nguid: [u8; 16],
-    /// Namespace UUID, as the namespace shows it.
-    pub uuid: [u8; 16],
+    /// Namespace Globally Unique Identifier, as the namespace shows it; `None` where it
+    /// is not known ahead, so it is shared with none.
+    pub nguid: KnownId,
+    /// Namespace UUID, likewise.
+    pub uuid: KnownId,
     /// Its volume.
     pub volume: V,
 }
@@ -313,10 +329,11 @@ impl std::fmt::Display for Shared {
 impl<V: PartialEq> NamespaceClaims<V> {
     /// The first of the NGUID, the UUID and the volume that `self` and `other` both have.
     pub fn shared_with(&self, other: &Self) -> Option<Shared> {
-        if self.nguid == other.nguid {
-            Some(Shared::Nguid(self.nguid))
-        } else if self.uuid == other.uuid {
-            Some(Shared::Uuid(self.uuid))
+        let same = |a: KnownId, b: KnownId| a.filter(|_| a == b);
+        if let Some(nguid) = same(self.nguid, other.nguid) {
+            Some(Shared::Nguid(nguid))
+        } else if let Some(uuid) = same(self.uuid, other.uuid) {
+            Some(Shared::Uuid(uuid))
         } else if self.volume == other.volume {
             Some(Shared::Volume)
         } else {
@@ -340,7 +357,8 @@ type Claims = NamespaceClaims<OpenedVolume>;
 
 /// The claims of a namespace the target serves.
 fn claims_of(ns: &crate::target::Namespace) -> Claims {
-    Claims { nguid: ns.nguid, uuid: ns.uuid, volume: OpenedVolume(ns.volume.clone()) }
+    let (nguid, uuid) = (Some(ns.nguid), Some(ns.uuid));
+    Claims { nguid, uuid, volume: OpenedVolume(ns.volume.clone()) }
 }
 
 /// "subsystems/{s}/namespaces/{nsid}" → ("subsystems/{s}", nsid).
@@ -1072,7 +1090,7 @@ impl NvmfInternal {
                 // Checked whole before a namespace that serves is changed or replaced.
                 let checked = crate::target::check_namespace(nsid, &attrs)
                     .map_err(|e| e.to_string())
-                    .and_then(|()| namespace_ids(&spec, &sub.nqn, nsid, &vol.spec));
+                    .and_then(|()| vol.namespace_ids(&spec, &sub.nqn, nsid));
                 let (nguid, uuid) = match checked {
                     Ok(ids) => ids,
                     Err(e) => {
@@ -1083,7 +1101,11 @@ impl NvmfInternal {
                         return Err(e);
                     }
                 };
-                let claims = Claims { nguid, uuid, volume: OpenedVolume(vol.volume.clone()) };
+                let claims = Claims {
+                    nguid: Some(nguid),
+                    uuid: Some(uuid),
+                    volume: OpenedVolume(vol.volume.clone()),
+                };
                 if let Some(mut old) = old_ns.remove(&name) {
                     // Another ANA group or write protection alone keeps the namespace
                     // attached.
@@ -1136,6 +1158,21 @@ impl NvmfInternal {
                     .map_err(|e| e.to_string())?;
                 let ns = target.namespace(&sub.nqn, nsid).ok_or("namespace gone at once")?;
                 info!(nqn = %sub.nqn, nsid, volume = %spec.volume, "namespace added");
+                if vol.volume.contents_id().is_some()
+                    && !(spec.nguid.is_empty() && spec.uuid.is_empty())
+                {
+                    // The operator's IDs stay as given: a host that reconnects after a
+                    // restart takes the empty volume for its data (docs/operations.md).
+                    warn!(
+                        nqn = %sub.nqn,
+                        nsid,
+                        volume = %spec.volume,
+                        "namespace on a RAM volume has a pinned NGUID or UUID: they outlive \
+                         its data, so a host reconnecting after the service restarts keeps \
+                         its cached data of the disk and reads zeros around it; leave them \
+                         unset to get new ones with each opening"
+                    );
+                }
                 namespaces.insert(
                     name.clone(),
                     AppliedNamespace {
@@ -1613,8 +1650,8 @@ fn placement<'a>(
 /// The claims namespace `name` of `spec` would have, if it can be applied.
 fn desired_claims(a: &Applied, name: &str, spec: &pb::NamespaceSpec) -> Option<Claims> {
     let (_, nsid, sub, vol) = placement(a, name, spec).ok()?;
-    let (nguid, uuid) = namespace_ids(spec, &sub.nqn, nsid, &vol.spec).ok()?;
-    Some(Claims { nguid, uuid, volume: OpenedVolume(vol.volume.clone()) })
+    let (nguid, uuid) = vol.namespace_ids(spec, &sub.nqn, nsid).ok()?;
+    Some(Claims { nguid: Some(nguid), uuid: Some(uuid), volume: OpenedVolume(vol.volume.clone()) })
 }
 
 /// Makes room for a namespace about to be added with `claims` in place of `own` (the one
@@ -1659,8 +1696,10 @@ pub fn parse_namespace_id(text: &str, form: &str) -> Result<[u8; 16], String> {
 }
 
 /// The NGUID and UUID of namespace `nsid` of subsystem `nqn`: the spec's, or by default
-/// derived from the NQN, the NSID and the volume by name and backing, not size (prost
-/// encodes a message deterministically), so they stay when the volume grows.
+/// derived from the NQN, the NSID, the volume by name and backing, not size (prost
+/// encodes a message deterministically), so they stay when the volume grows, and what
+/// tells the volume's data apart, `contents` ([`Volume::contents_id`]: a RAM volume's,
+/// drawn when it is opened, so its data lost shows hosts new IDs).
 ///
 /// An explicit identifier that is all zero is refused: zero means the namespace reports
 /// none (NVMe Base 2.0 §4.7.1, §4.7.2).
@@ -1669,10 +1708,12 @@ pub fn namespace_ids(
     nqn: &str,
     nsid: u32,
     volume: &pb::VolumeSpec,
+    contents: Option<&[u8; 16]>,
 ) -> Result<([u8; 16], [u8; 16]), String> {
     let mut volume_identity = spec.volume.clone().into_bytes();
     volume_identity.extend(prost::Message::encode_to_vec(&size_and_spelled_backing(volume).1));
-    let (default_nguid, default_uuid) = crate::default_namespace_ids(nqn, nsid, &volume_identity);
+    let (default_nguid, default_uuid) =
+        crate::default_namespace_ids(nqn, nsid, &volume_identity, contents);
     let explicit = |text: &str, field: &str, form: &str| {
         parse_namespace_id(text, form).map_err(|e| format!("spec.{field} {e}"))
     };
@@ -1684,6 +1725,21 @@ pub fn namespace_ids(
     let uuid =
         if spec.uuid.is_empty() { default_uuid } else { explicit(&spec.uuid, "uuid", "a UUID")? };
     Ok((nguid, uuid))
+}
+
+/// What of [`namespace_ids`] is known before the service opens the volume (the agent's
+/// checks): the spec's IDs, and the default ones of a file or block device volume; not
+/// a RAM volume's default ones, which hash what its opening draws (`None`).
+pub fn namespace_ids_ahead(
+    spec: &pb::NamespaceSpec,
+    nqn: &str,
+    nsid: u32,
+    volume: &pb::VolumeSpec,
+) -> Result<(KnownId, KnownId), String> {
+    let (nguid, uuid) = namespace_ids(spec, nqn, nsid, volume, None)?;
+    let ram = matches!(volume.backend, Some(pb::volume_spec::Backend::Ram(_)));
+    let known = |given: &str, id| (!ram || !given.is_empty()).then_some(id);
+    Ok((known(&spec.nguid, nguid), known(&spec.uuid, uuid)))
 }
 
 /// The DH-HMAC-CHAP secrets of a subsystem spec's hosts; an error names the entry and
@@ -1905,35 +1961,51 @@ mod tests {
         }
     }
 
-    /// The default (NGUID, UUID) of namespace 1 of `IDS_NQN` on `volumes/r1` of `volume`,
-    /// in hex.
-    fn default_ids(volume: &pb::VolumeSpec) -> (String, String) {
+    /// The default (NGUID, UUID) of namespace 1 of `IDS_NQN` on `volumes/r1` of `volume`
+    /// whose data `contents` tells apart (none for a file), in hex.
+    fn default_ids_of(volume: &pb::VolumeSpec, contents: Option<&[u8; 16]>) -> (String, String) {
         let ns = pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() };
-        let (nguid, uuid) = namespace_ids(&ns, IDS_NQN, 1, volume).unwrap();
+        let (nguid, uuid) = namespace_ids(&ns, IDS_NQN, 1, volume, contents).unwrap();
         (hex::encode(nguid), hex::encode(uuid))
     }
 
-    /// A RAM volume's block size 0 and 512 are one volume, and the default IDs hosts have
-    /// seen for either spelling stay what they always were (a change would show hosts a
-    /// new namespace after an upgrade): they hash the spelling, which a change of
-    /// spelling alone does not reach (`same_block_size_spelled_as`); not the size.
+    /// [`default_ids_of`] a volume whose data outlives its opening (a file).
+    fn default_ids(volume: &pb::VolumeSpec) -> (String, String) {
+        default_ids_of(volume, None)
+    }
+
+    /// A file volume spec (`/srv/r1.img`) of `size_bytes` and `block_size`.
+    fn file_spec(size_bytes: u64, block_size: u32) -> pb::VolumeSpec {
+        let file = pb::FileBackend { path: "/srv/r1.img".into(), size_bytes };
+        let backend = Some(pb::volume_spec::Backend::File(file));
+        pb::VolumeSpec { backend, block_size, ..Default::default() }
+    }
+
+    /// A RAM or file volume's block size 0 and 512 are one volume, and the default IDs
+    /// hosts have seen for either spelling of a file volume stay what they always were (a
+    /// change would show hosts a new namespace after an upgrade): they hash the spelling,
+    /// which a change of spelling alone does not reach (`same_block_size_spelled_as`); not
+    /// the size.
     #[test]
     fn block_size_0_and_512_are_one_volume_whose_ids_stay() {
         let pinned = |nguid: &str, uuid: &str| (nguid.to_owned(), uuid.to_owned());
-        let zero = pinned("e174f191287982fbb68361b4bf8e92de", "fd04ee70596a8adab03571d5145b857f");
-        let five = pinned("854065b61b0a884ebc39a8b72273754f", "1d5e0625c7ad85f9ad55776c77a6f4b0");
-        assert_eq!(default_ids(&ram(8 << 20, 0)), zero);
-        assert_eq!(default_ids(&ram(8 << 20, 512)), five);
-        assert_eq!(default_ids(&ram(16 << 20, 512)), five, "not the size");
-        let respelled = same_block_size_spelled_as(ram(16 << 20, 512), &ram(8 << 20, 0));
-        assert_eq!(respelled, ram(16 << 20, 0));
-        let other = same_block_size_spelled_as(ram(16 << 20, 4096), &ram(8 << 20, 0));
-        assert_eq!(other.block_size, 4096, "another size is another volume");
-        assert_eq!(default_ids(&ram(8 << 20, 4096)).0, "a95d824237178fba90244f430e6e92bb");
-        assert_eq!(
-            volume_size_and_backing(&ram(8 << 20, 0)),
-            volume_size_and_backing(&ram(8 << 20, 512))
-        );
+        let zero = pinned("660e6d3bfc688de5972fba76cd496aa8", "63fe91c582b18fdda48c1b0445c3651c");
+        let five = pinned("95ff50873c898b2982fed12a6b882a84", "fcac5835e0b58c0e849e1043d8873478");
+        let file = file_spec;
+        assert_eq!(default_ids(&file(8 << 20, 0)), zero);
+        assert_eq!(default_ids(&file(8 << 20, 512)), five);
+        assert_eq!(default_ids(&file(16 << 20, 512)), five, "not the size");
+        for spec in [ram, file] {
+            let respelled = same_block_size_spelled_as(spec(16 << 20, 512), &spec(8 << 20, 0));
+            assert_eq!(respelled, spec(16 << 20, 0));
+            let other = same_block_size_spelled_as(spec(16 << 20, 4096), &spec(8 << 20, 0));
+            assert_eq!(other.block_size, 4096, "another size is another volume");
+            assert_eq!(
+                volume_size_and_backing(&spec(8 << 20, 0)),
+                volume_size_and_backing(&spec(8 << 20, 512))
+            );
+        }
+        assert_eq!(default_ids(&file(8 << 20, 4096)).0, "b9e2b77310948cddaee336de4795cd70");
         // A block device's 0 is its device's size, which may be 4096: not 512.
         let device = |block_size| pb::VolumeSpec {
             backend: Some(pb::volume_spec::Backend::BlockDevice(pb::BlockDeviceBackend {
@@ -1974,12 +2046,13 @@ mod tests {
         let ok = (pb::ApplyState::Applied as i32, String::new(), pb::ApplyState::Applied as i32);
         assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 0))).await), ok);
         let before = target.namespace(IDS_NQN, 1).unwrap();
-        assert_eq!(hex::encode(before.nguid), default_ids(&ram(8 << 20, 0)).0);
+        let ids = default_ids_of(&ram(8 << 20, 0), before.volume.contents_id()).0;
+        assert_eq!(hex::encode(before.nguid), ids);
 
         assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 512))).await), ok);
         let after = target.namespace(IDS_NQN, 1).unwrap();
         assert!(Arc::ptr_eq(&before, &after), "the namespace was replaced");
-        assert_eq!(hex::encode(after.nguid), default_ids(&ram(8 << 20, 0)).0);
+        assert_eq!(hex::encode(after.nguid), ids);
         assert!(Arc::ptr_eq(&before.volume, &after.volume), "the volume was opened anew");
 
         assert_eq!(applied(&internal.sync_state(request(ram(16 << 20, 0))).await), ok);
@@ -2595,11 +2668,8 @@ mod tests {
             target.set_namespace_store(Arc::new(store));
             (target.clone(), NvmfInternal::new(Server::new(target, 2)))
         };
-        let volume = pb::Volume {
-            name: "volumes/r1".into(),
-            spec: Some(ram(1 << 20, 0)),
-            ..Default::default()
-        };
+        // A file volume: its data, and so its namespace's state, outlives the service.
+        let volume = file_volume("r1", &dir.path().join("r1.img").display().to_string(), 1 << 20);
         let namespace = |nsid: u32| pb::Namespace {
             name: format!("subsystems/s1/namespaces/{nsid}"),
             spec: Some(pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() }),
@@ -2998,13 +3068,14 @@ mod tests {
             let s = r.namespaces[i].status.clone().unwrap();
             (s.nguid, s.uuid)
         };
-        let (nguid, uuid) = namespace_ids(
-            &pb::NamespaceSpec { volume: "volumes/v1".into(), ..Default::default() },
-            IDS_NQN,
-            1,
-            &ram(1 << 20, 0),
-        )
-        .unwrap();
+        let applied = internal.applied.lock().await.volumes["volumes/v1"].clone();
+        let (nguid, uuid) = applied
+            .namespace_ids(
+                &pb::NamespaceSpec { volume: "volumes/v1".into(), ..Default::default() },
+                IDS_NQN,
+                1,
+            )
+            .unwrap();
         let derived = (hex::encode(nguid), uuid::Uuid::from_bytes(uuid).hyphenated().to_string());
         assert_eq!(ids(0), derived);
         assert_eq!(ids(1), (NGUID.to_owned(), UUID.to_owned()));
@@ -3440,5 +3511,113 @@ mod tests {
             .await;
         assert_eq!(volume_states(&r), [applied]);
         assert_eq!(namespace_states(&r), [applied_ns]);
+    }
+
+    /// Each namespace's (NGUID, UUID) as its status shows them.
+    fn shown_ids(r: &pb::SyncResponse) -> Vec<(String, String)> {
+        let ids = |n: &pb::Namespace| {
+            let s = n.status.clone().unwrap_or_default();
+            (s.nguid, s.uuid)
+        };
+        r.namespaces.iter().map(ids).collect()
+    }
+
+    /// Namespace `nsid` of subsystem s1 on `volume`, IDs left to the service.
+    fn namespace_on(nsid: u32, volume: &str) -> pb::Namespace {
+        pb::Namespace {
+            name: format!("subsystems/s1/namespaces/{nsid}"),
+            spec: Some(pb::NamespaceSpec { volume: volume.into(), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    /// Whether every object of `r` is APPLIED.
+    fn all_applied(r: &pb::SyncResponse) -> bool {
+        let applied = |s: Option<&pb::ObjectStatus>| {
+            s.is_some_and(|s| s.state == pb::ApplyState::Applied as i32)
+        };
+        r.volumes.iter().all(|v| applied(v.status.as_ref().and_then(|s| s.apply.as_ref())))
+            && r.namespaces
+                .iter()
+                .all(|n| applied(n.status.as_ref().and_then(|s| s.apply.as_ref())))
+    }
+
+    /// The agent knows a namespace's given IDs and the default ones on a file volume
+    /// before the service applies it, not the default ones on a RAM volume (drawn when the
+    /// service opens it), which then claim nothing in its checks.
+    #[test]
+    fn ids_known_ahead_leave_out_a_ram_volumes_default_ones() {
+        let ns = |nguid: &str| pb::NamespaceSpec {
+            volume: "volumes/r1".into(),
+            nguid: nguid.into(),
+            ..Default::default()
+        };
+        let file = file_spec(1 << 20, 0);
+        let (nguid, uuid) = namespace_ids(&ns(""), IDS_NQN, 1, &file, None).unwrap();
+        let ahead = |spec: pb::NamespaceSpec, volume: pb::VolumeSpec| {
+            namespace_ids_ahead(&spec, IDS_NQN, 1, &volume).unwrap()
+        };
+        assert_eq!(ahead(ns(""), file), (Some(nguid), Some(uuid)));
+        assert_eq!(ahead(ns(""), ram(1 << 20, 0)), (None, None));
+        let given = parse_hex16(NGUID);
+        assert_eq!(ahead(ns(NGUID), ram(1 << 20, 0)), (given, None));
+        let claims = |(nguid, uuid)| NamespaceClaims { nguid, uuid, volume: 1 };
+        let unknown = claims(ahead(ns(""), ram(1 << 20, 0)));
+        assert_eq!(unknown.shared_with(&NamespaceClaims { volume: 2, ..unknown.clone() }), None);
+    }
+
+    /// A RAM volume's data ends with it: a namespace on one opened anew (the service
+    /// restarted, or the volume removed and made again, or reopened by a change) shows new
+    /// default IDs, so a host that reconnects drops the disk and its page cache rather than
+    /// read zeros under the identity of its data (Linux compares them, `nvme_ns_ids_equal`),
+    /// as nvmet gives each namespace a random UUID. A file volume's data outlives the
+    /// service: its IDs stay. Both stay when a Sync changes nothing or grows the RAM
+    /// volume in place.
+    #[tokio::test]
+    async fn a_ram_volume_opened_anew_gives_its_namespace_new_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.img").display().to_string();
+        let request = |ram_spec: Option<pb::VolumeSpec>| {
+            let mut volumes = vec![file_volume("f", &path, 1 << 20)];
+            let mut namespaces = vec![namespace_on(2, "volumes/f")];
+            if let Some(spec) = ram_spec {
+                let name = "volumes/r".to_owned();
+                volumes.push(pb::Volume { name, spec: Some(spec), ..Default::default() });
+                namespaces.insert(0, namespace_on(1, "volumes/r"));
+            }
+            let subsystems = vec![open_subsystem()];
+            pb::SyncRequest { volumes, subsystems, namespaces, listeners: Vec::new() }
+        };
+        let started = || NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        let differ = |a: &(String, String), b: &(String, String)| a.0 != b.0 && a.1 != b.1;
+
+        // A restart: the same request into a new process.
+        let first = started().sync_state(request(Some(ram(1 << 20, 0)))).await;
+        let internal = started();
+        let r = internal.sync_state(request(Some(ram(1 << 20, 0)))).await;
+        assert!(all_applied(&first) && all_applied(&r), "{first:?} {r:?}");
+        let (before, ids) = (shown_ids(&first), shown_ids(&r));
+        assert!(differ(&before[0], &ids[0]), "the RAM namespace kept its IDs: {before:?}");
+        assert_eq!(before[1], ids[1], "the file namespace's IDs changed");
+
+        // Nothing changed, or grown in place: the data stays, so do the IDs.
+        let same = internal.sync_state(request(Some(ram(1 << 20, 512)))).await;
+        assert_eq!(shown_ids(&same), ids);
+        let grown = internal.sync_state(request(Some(ram(2 << 20, 0)))).await;
+        assert!(all_applied(&grown), "{grown:?}");
+        assert_eq!(shown_ids(&grown), ids);
+
+        // Removed and made again with the same spec: new IDs.
+        internal.sync_state(request(None)).await;
+        let again = internal.sync_state(request(Some(ram(2 << 20, 0)))).await;
+        let again = shown_ids(&again);
+        assert!(differ(&again[0], &ids[0]), "made again under its old IDs: {again:?}");
+        assert_eq!(again[1], ids[1]);
+        // Reopened (another block size): new IDs.
+        let reopened = internal.sync_state(request(Some(ram(2 << 20, 4096)))).await;
+        assert!(all_applied(&reopened), "{reopened:?}");
+        let reopened = shown_ids(&reopened);
+        assert!(differ(&reopened[0], &again[0]), "reopened under its old IDs: {reopened:?}");
+        assert_eq!(reopened[1], ids[1]);
     }
 }

@@ -67,22 +67,52 @@ pub fn stable_id(parts: &[&[u8]]) -> [u8; 16] {
         }
         chunk.copy_from_slice(&c.to_be_bytes());
     }
-    out[6] = (out[6] & 0x0F) | 0x80;
-    out[8] = (out[8] & 0x3F) | 0x80;
-    out
+    uuid_v8(out)
+}
+
+/// `id` with the version and variant bits of an RFC 9562 version 8 UUID.
+fn uuid_v8(mut id: [u8; 16]) -> [u8; 16] {
+    id[6] = (id[6] & 0x0F) | 0x80;
+    id[8] = (id[8] & 0x3F) | 0x80;
+    id
 }
 
 /// Default (NGUID, UUID) of namespace `nsid` of subsystem `nqn` on the volume that
-/// `volume` identifies (its name and what backs it): stable across restarts, and new
-/// when the NSID is reused for another volume, since an identifier may not be reused for
-/// a different namespace (NVMe Base 2.0 §4.7.1) and a host takes equal ones for the
-/// same data.
-pub fn default_namespace_ids(nqn: &str, nsid: u32, volume: &[u8]) -> ([u8; 16], [u8; 16]) {
+/// `volume` identifies (its name and what backs it) and whose data `contents` tells apart
+/// ([`Volume::contents_id`]): stable across restarts where the data is (a file or block
+/// device), new with each opening of a RAM volume, and new when the NSID is reused for
+/// another volume, since an identifier may not be reused for a different namespace (NVMe
+/// Base 2.0 §4.7.1) and a host takes equal ones for the same data.
+pub fn default_namespace_ids(
+    nqn: &str,
+    nsid: u32,
+    volume: &[u8],
+    contents: Option<&[u8; 16]>,
+) -> ([u8; 16], [u8; 16]) {
     let nsid = nsid.to_le_bytes();
-    (
-        stable_id(&[nqn.as_bytes(), &nsid, volume, b"nguid"]),
-        stable_id(&[nqn.as_bytes(), &nsid, volume, b"uuid"]),
-    )
+    let id = |what: &[u8]| {
+        let parts = [nqn.as_bytes(), &nsid, volume, what];
+        match contents {
+            None => stable_id(&parts),
+            Some(contents) => hashed_id(&parts, contents),
+        }
+    };
+    (id(b"nguid"), id(b"uuid"))
+}
+
+/// A 16-byte identifier from `parts` and the random `salt`, formatted as
+/// [`stable_id`]'s. SHA-256, not crc32c: that is linear, so two salts would give equal
+/// identifiers once in 2^32, not once in 2^122.
+fn hashed_id(parts: &[&[u8]], salt: &[u8; 16]) -> [u8; 16] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_le_bytes());
+        ctx.update(p);
+    }
+    ctx.update(salt);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&ctx.finish().as_ref()[..16]);
+    uuid_v8(out)
 }
 
 /// Entry point for fuzzing the controller core: `data` is what a hostile host sends

@@ -352,9 +352,9 @@ impl NamespaceStore {
     /// namespaces the desired state holds (those that failed to apply too), the saved
     /// state of every namespace neither live nor wanted goes, file and restored state:
     /// one deleted while the service was down must not come back to a namespace made
-    /// again with the same NGUID (default NGUIDs are deterministic). `None` keeps it, for
-    /// a state that is not the whole desired one (`--config` before the agent's first
-    /// Sync). Blocking.
+    /// again with the same NGUID (a file volume's default NGUIDs are deterministic).
+    /// `None` keeps it, for a state that is not the whole desired one (`--config` before
+    /// the agent's first Sync). Blocking.
     pub fn sync(
         &self,
         live: &[Arc<Namespace>],

@@ -93,6 +93,9 @@ pub enum VolumeError {
         /// The device's size in bytes.
         device: u64,
     },
+    /// The system's random number generator failed (a RAM volume's [`Volume::contents_id`]).
+    #[error("the system's random number generator failed")]
+    NoRandom,
     /// Opening or sizing the backing file failed.
     #[error("{path}: {source}")]
     Io {
@@ -904,6 +907,8 @@ pub struct Volume {
     latency: Arc<VolumeLatency>,
     /// The file or block device it is on ([`medium`], resolved once opened).
     medium: Option<PathBuf>,
+    /// See [`Volume::contents_id`].
+    contents_id: Option<[u8; 16]>,
 }
 
 impl Volume {
@@ -954,7 +959,17 @@ impl Volume {
             buckets: Mutex::new(None),
             latency: Arc::default(),
             medium: None,
+            contents_id: None,
         })
+    }
+
+    /// What tells its data apart from the data of the volume's other openings, where that
+    /// data ends with it: a RAM volume's, random, drawn when it is opened (a grow keeps it).
+    /// `None` where the data lives on in its file or device. Default namespace IDs hash it
+    /// (`crate::default_namespace_ids`), so a host that finds a namespace's IDs again finds
+    /// its data again: Linux keeps its cached pages of a disk whose IDs did not change.
+    pub fn contents_id(&self) -> Option<&[u8; 16]> {
+        self.contents_id.as_ref()
     }
 
     /// The file or block device it is on, as [`medium`] resolved it when the volume was
@@ -1004,9 +1019,14 @@ impl Volume {
         b.as_mut().map_or(Ok(()), |b| b.admit(now, bytes))
     }
 
-    /// A sparse RAM volume.
+    /// A sparse RAM volume, with a [`contents_id`](Self::contents_id) of its own.
     pub fn ram(name: impl Into<String>, block_size: u32, size: u64) -> Result<Self, VolumeError> {
-        Self::new(name, block_size, size, Box::new(RamBackend::new(size)?))
+        let mut volume = Self::new(name, block_size, size, Box::new(RamBackend::new(size)?))?;
+        let random = crate::dhchap::random_bytes(16).ok_or(VolumeError::NoRandom)?;
+        let mut id = [0; 16];
+        id.copy_from_slice(&random);
+        volume.contents_id = Some(id);
+        Ok(volume)
     }
 
     /// A volume on a (sparse) regular file, created if missing.

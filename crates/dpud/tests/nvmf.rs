@@ -23,12 +23,12 @@ use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
 use dpu_proto::dpu::nvmf::v1::{
     AnaGroupState, AnaState, ApplyState, ClearHostWriteProtectionRequest, CreateListenerRequest,
     CreateNamespaceRequest, CreateSubsystemRequest, CreateVolumeRequest, DeleteListenerRequest,
-    DeleteSubsystemRequest, DeleteVolumeRequest, DhGroup, GetListenerRequest, GetNvmfStatsRequest,
-    GetSubsystemRequest, GetVolumeRequest, HostSecret, HostWriteProtection, ListListenersRequest,
-    ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest, Listener, ListenerSpec,
-    Namespace, NamespaceSpec, ObjectStatus, RamBackend, Referral, ReservationType, Subsystem,
-    SubsystemSpec, TransportType, UpdateListenerRequest, UpdateSubsystemRequest,
-    UpdateVolumeRequest, Volume, VolumeSpec,
+    DeleteSubsystemRequest, DeleteVolumeRequest, DhGroup, FileBackend, GetListenerRequest,
+    GetNvmfStatsRequest, GetSubsystemRequest, GetVolumeRequest, HostSecret, HostWriteProtection,
+    ListListenersRequest, ListNamespacesRequest, ListSubsystemsRequest, ListVolumesRequest,
+    Listener, ListenerSpec, Namespace, NamespaceSpec, ObjectStatus, RamBackend, Referral,
+    ReservationType, Subsystem, SubsystemSpec, TransportType, UpdateListenerRequest,
+    UpdateSubsystemRequest, UpdateVolumeRequest, Volume, VolumeSpec,
 };
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -37,6 +37,7 @@ use tonic::Code;
 const NQN: &str = "nqn.2024-01.io.example:dpud-test";
 const HOST_NQN: &str = "nqn.2014-08.org.example:dpud-test-host";
 const NS1: &str = "subsystems/s1/namespaces/1";
+const NS2: &str = "subsystems/s1/namespaces/2";
 
 fn ram_volume(size: u64) -> Volume {
     Volume {
@@ -795,11 +796,50 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert!(kept.cqe.status.is_success() && kept.data[0] == 1, "{:?}", kept.cqe);
     let last = c.io[0].read(1, 65535, 1, 512).await.unwrap();
     assert!(last.cqe.status.is_success(), "{:?}", last.cqe);
-    // The host asks that its reservation persist through power loss (Register with
-    // CPTPL 11b, as a Linux host always does): it is to outlive the service below.
-    assert!(resv(&mut c, RESERVATION_REGISTER, 3 << 30, &[0, 7]).await.is_success());
-    assert!(resv(&mut c, RESERVATION_ACQUIRE, 1 << 8, &[7, 0]).await.is_success());
     c.shutdown().await.unwrap();
+    // Namespace 2 on a file volume, whose data outlives the service (v1's, in RAM, does not).
+    let file = Volume {
+        spec: Some(VolumeSpec {
+            backend: Some(Backend::File(FileBackend {
+                path: env.path("v2.img").display().to_string(),
+                size_bytes: 1 << 20,
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let request = CreateVolumeRequest { volume_id: "v2".into(), volume: Some(file) };
+    nvmf.create_volume(request).await.unwrap();
+    nvmf.create_namespace(CreateNamespaceRequest {
+        parent: "subsystems/s1".into(),
+        namespace_id: "2".into(),
+        namespace: Some(namespace("volumes/v2")),
+    })
+    .await
+    .unwrap();
+    let all: Vec<String> = ["volumes/v1", "volumes/v2", "subsystems/s1", NS1, NS2, "listeners/l1"]
+        .map(String::from)
+        .into();
+    wait_for("v2 and namespace 2 APPLIED", async || state(&op).await == (all.clone(), true)).await;
+    let mut c = connect_host(addr).await.unwrap();
+    let on_2 = c.io[0].write(2, 8, &[2; 512], 512).await.unwrap();
+    assert!(on_2.cqe.status.is_success(), "{:?}", on_2.cqe);
+    // The host asks that its reservations persist through power loss (Register with
+    // CPTPL 11b, as a Linux host always does): they are to outlive the service below,
+    // with the data they guard.
+    for nsid in [1, 2] {
+        let register = c.io[0].reservation(RESERVATION_REGISTER, nsid, 3 << 30, &[0, 7]).await;
+        assert!(register.unwrap().cqe.status.is_success());
+        let acquire = c.io[0].reservation(RESERVATION_ACQUIRE, nsid, 1 << 8, &[7, 0]).await;
+        assert!(acquire.unwrap().cqe.status.is_success());
+    }
+    c.shutdown().await.unwrap();
+    let ids = async || {
+        let list = op.nvmf().list_namespaces(ListNamespacesRequest::default()).await.unwrap();
+        let ns = list.into_inner().namespaces;
+        ns.into_iter().map(|n| n.status.map(|s| (s.nguid, s.uuid)).unwrap()).collect::<Vec<_>>()
+    };
+    let before = ids().await;
 
     // Kill the service: the agent starts a new one and applies everything again.
     let first = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");
@@ -818,9 +858,15 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!("the target served again {:?} after the kill", killed.elapsed());
-    // The reservation came back with the namespace (from --state-dir): the operator sees
-    // it, another host may not write, the holder writes.
-    let seen = reservation(&op).await;
+    wait_for("everything APPLIED again", async || state(&op).await == (all.clone(), true)).await;
+    // Namespace 2's reservation came back with it (from --state-dir), under the same
+    // IDs, with its data: the operator sees it, another host may not write, the holder
+    // writes.
+    let after = ids().await;
+    assert_eq!(after[1], before[1], "the file volume's namespace kept its IDs");
+    let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
+    let seen = stats.namespaces[1].reservation.clone().unwrap();
+    assert_eq!(stats.namespaces[1].name, NS2);
     assert_eq!(
         (seen.r#type, seen.registrants, seen.holder_host_id.as_str()),
         (ReservationType::WriteExclusive as i32, 1, holder.as_str())
@@ -829,8 +875,18 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     let other =
         HostOptions { hostnqn: HOST_NQN.into(), hostid: [0x22; 16], ..HostOptions::default() };
     let mut o = HostController::connect(addr, NQN, &other, 1).await.unwrap();
-    let w = o.io[0].write(1, 8, &[0u8; 512], 512).await.unwrap();
+    let w = o.io[0].write(2, 8, &[0u8; 512], 512).await.unwrap();
     assert_eq!(w.cqe.status, NvmeStatus::RESERVATION_CONFLICT.with_dnr(), "{:?}", w.cqe);
+    // Namespace 1's RAM volume came back empty: under new IDs (a host reconnecting drops
+    // the disk it knew rather than read zeros under its identity), its reservation not
+    // restored to the data it guarded, which is gone.
+    let (was, is) = (&before[0], &after[0]);
+    assert!(was.0 != is.0 && was.1 != is.1, "the RAM namespace kept its IDs: {was:?}");
+    assert_eq!(reservation(&op).await.registrants, 0, "the RAM namespace's reservation");
+    let gone = o.io[0].read(1, 8, 1, 512).await.unwrap();
+    assert_eq!(gone.data[..], [0; 512], "{:?}", gone.cqe);
+    let kept = o.io[0].read(2, 8, 1, 512).await.unwrap();
+    assert_eq!(kept.data[..], [2; 512], "{:?}", kept.cqe);
     o.shutdown().await.unwrap();
     write_and_read_back(addr, 2).await;
     assert_eq!(state(&op).await, (all, true));

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dpu_nvmf::internal::{
-    INTERNAL_MESSAGE_LIMIT, NamespaceClaims, REPLY_FACTOR, Shared, namespace_ids,
+    INTERNAL_MESSAGE_LIMIT, NamespaceClaims, REPLY_FACTOR, Shared, namespace_ids_ahead,
     parse_namespace_id, same_block_size_spelled_as, volume_size_and_backing,
 };
 use dpu_nvmf::server::addresses_overlap;
@@ -887,7 +887,9 @@ fn by_name<S>(objects: Vec<Object<S>>) -> HashMap<String, S> {
 
 /// What the namespace stored under `key` ("nvmf-namespaces/{s}/{nsid}") with `spec`, in
 /// `subsystem` on `volume`, would have in the service: the NGUID and UUID the service
-/// would show (the same function) and its volume by name. None if they do not read.
+/// would show (the same function), where known ahead (not a RAM volume's default ones,
+/// which the service draws when it opens the volume), and its volume by name. None if
+/// they do not read.
 fn namespace_claims(
     key: &str,
     spec: &NamespaceSpec,
@@ -895,7 +897,7 @@ fn namespace_claims(
     volume: &VolumeSpec,
 ) -> Option<NamespaceClaims<String>> {
     let nsid = key.rsplit('/').next()?.parse().ok()?;
-    let (nguid, uuid) = namespace_ids(spec, &subsystem.nqn, nsid, volume).ok()?;
+    let (nguid, uuid) = namespace_ids_ahead(spec, &subsystem.nqn, nsid, volume).ok()?;
     Some(NamespaceClaims { nguid, uuid, volume: spec.volume.clone() })
 }
 
