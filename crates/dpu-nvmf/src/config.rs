@@ -61,6 +61,7 @@ use crate::target::{
     Target, check_ana_group, check_namespace, check_subsystem, unused_host_secret,
 };
 use crate::volume::{BLOCK_SIZES, FileChange, Volume, VolumeError, check_geometry, medium};
+use crate::volume_records::{FileVolume, Source, VolumeRecords};
 use crate::write_budget::{DEFAULT_WRITE_BUDGET_MIB, MAX_WRITE_BUDGET_MIB};
 
 /// Errors of a configuration (one line each, naming the object).
@@ -93,6 +94,14 @@ pub enum ConfigError {
         message: String,
         /// Line and column (from 1), when known.
         at: Option<(usize, usize)>,
+    },
+    /// A file volume's opening could not be recorded in the state directory.
+    #[error("volume {name}: recording it in the state directory: {source}")]
+    Record {
+        /// Volume name.
+        name: String,
+        /// Cause.
+        source: std::io::Error,
     },
     /// A volume could not be created.
     #[error("volume {name}: {source}")]
@@ -599,15 +608,33 @@ impl Config {
     /// tells: permissions, the file system's largest file) the files opened before it
     /// are taken back as they were.
     pub fn apply(&self, target: &Target) -> Result<(), ConfigError> {
+        self.apply_recorded(target, &VolumeRecords::in_memory())
+    }
+
+    /// As [`apply`](Self::apply), a file volume's missing file made only at the volume's
+    /// first opening that `records` (the service's state directory) knows of; the file's
+    /// volumes are recorded once opened, and the records of those it no longer has go.
+    pub fn apply_recorded(
+        &self,
+        target: &Target,
+        records: &VolumeRecords,
+    ) -> Result<(), ConfigError> {
         let volumes = self.check_volumes()?;
         let subsystems = self.check_subsystems(target, &volumes)?;
-        let opened = open_volumes(volumes)?;
-        let added = add_subsystems(target, subsystems, &opened.volumes);
+        let opened = open_volumes(volumes, records)?;
+        let added = (opened.record(records))
+            .and_then(|()| add_subsystems(target, subsystems, &opened.volumes));
         if added.is_err() {
-            // Only another writer of the registry gets here, after the checks.
-            opened.undo();
+            // Only another writer of the registry, or a state directory refusing a write,
+            // gets here, after the checks.
+            opened.undo(records);
+            return added;
         }
-        added
+        let wanted = |name: &str| self.volumes.iter().any(|v| v.name == name);
+        if let Err(err) = records.keep_only(Source::Config, wanted) {
+            warn!(%err, "forgetting the records of volumes the file no longer has failed");
+        }
+        Ok(())
     }
 
     /// The volumes by name, each checked as far as it can be without opening a file:
@@ -914,23 +941,48 @@ impl<'a> Backing<'a> {
 /// The volumes a configuration opened, and what that changed on disk.
 struct Opened<'a> {
     volumes: BTreeMap<&'a str, Arc<Volume>>,
-    files: Vec<(&'a Path, FileChange)>,
+    /// Each file volume's name, path, change to its file, and whether it was opened before
+    /// ([`VolumeRecords::opened_before`]).
+    files: Vec<(&'a str, &'a Path, FileChange, bool)>,
+}
+
+/// The record of the file volume `name` at `path` of the configuration file.
+fn file_record<'a>(name: &'a str, path: &'a str) -> FileVolume<'a> {
+    FileVolume { source: Source::Config, name, path, created: 0 }
 }
 
 impl Opened<'_> {
-    /// Takes the volume files back as they were, the last opened first.
-    fn undo(&self) {
-        for (path, change) in self.files.iter().rev() {
+    /// Records the file volumes opened ([`VolumeRecords::note`]). Blocking.
+    fn record(&self, records: &VolumeRecords) -> Result<(), ConfigError> {
+        for (name, path, ..) in &self.files {
+            let path = path.to_string_lossy();
+            let noted = records.note(&file_record(name, &path));
+            noted.map_err(|source| ConfigError::Record { name: (*name).to_owned(), source })?;
+        }
+        Ok(())
+    }
+
+    /// Takes the volume files back as they were, the last opened first, and the records
+    /// of volumes not opened before.
+    fn undo(&self, records: &VolumeRecords) {
+        for (name, path, change, before) in self.files.iter().rev() {
             if let Err(err) = change.undo(path) {
                 warn!(path = %path.display(), %err, "cannot take back a volume file");
+            }
+            if let (false, Err(err)) = (before, records.forget(Source::Config, name)) {
+                warn!(volume = %name, %err, "cannot take back a volume's record");
             }
         }
     }
 }
 
-/// Opens checked volumes: block devices first, files last (creating or growing them);
-/// should one fail, the files opened before it are taken back.
-fn open_volumes<'a>(volumes: BTreeMap<&'a str, Backing<'a>>) -> Result<Opened<'a>, ConfigError> {
+/// Opens checked volumes: block devices first, files last (creating or growing them; a
+/// missing file only where `records` does not have its volume opened before); should one
+/// fail, the files opened before it are taken back.
+fn open_volumes<'a>(
+    volumes: BTreeMap<&'a str, Backing<'a>>,
+    records: &VolumeRecords,
+) -> Result<Opened<'a>, ConfigError> {
     let (files, others): (Vec<_>, Vec<_>) =
         volumes.into_iter().partition(|(_, b)| matches!(b, Backing::File(..)));
     let mut opened = Opened { volumes: BTreeMap::new(), files: Vec::new() };
@@ -941,8 +993,10 @@ fn open_volumes<'a>(volumes: BTreeMap<&'a str, Backing<'a>>) -> Result<Opened<'a
             Backing::Ram(_, volume) => Ok(*volume),
             Backing::Block(_, path) => Volume::block_device(&v.name, path, v.block_size),
             Backing::File(_, path, block_size, size) => {
-                Volume::file_noting(&v.name, path, block_size, size).map(|(volume, change)| {
-                    opened.files.push((path, change));
+                let before = records.opened_before(&file_record(name, &path.to_string_lossy()));
+                let file = Volume::file_noting(&v.name, path, block_size, size, !before);
+                file.map(|(volume, change)| {
+                    opened.files.push((name, path, change, before));
                     volume
                 })
             }
@@ -950,7 +1004,7 @@ fn open_volumes<'a>(volumes: BTreeMap<&'a str, Backing<'a>>) -> Result<Opened<'a
         let volume = match volume {
             Ok(volume) => volume,
             Err(e) => {
-                opened.undo();
+                opened.undo(records);
                 return Err(wrap(e));
             }
         };
@@ -958,7 +1012,7 @@ fn open_volumes<'a>(volumes: BTreeMap<&'a str, Backing<'a>>) -> Result<Opened<'a
         if let (VolumeKind::Block, Some(given)) = (v.kind, v.size)
             && given != volume.size_bytes()
         {
-            opened.undo();
+            opened.undo(records);
             return Err(ConfigError::DeviceSize {
                 name: v.name.clone(),
                 path: v.path.clone().unwrap_or_default(),
@@ -1589,6 +1643,30 @@ mod tests {
         assert!(e.contains(&format!("namespace 5 of {other} has UUID")), "{e}");
         t.remove_namespace(other, 5).unwrap();
         c.apply(&t).unwrap();
+    }
+
+    /// With a state directory, a file volume whose file is gone at a later start is
+    /// refused naming the file, and none is made: its data was there. A volume the file no
+    /// longer has is forgotten, and makes its file when it comes back.
+    #[test]
+    fn a_file_volume_whose_file_is_gone_at_a_start_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, image) = (dir.path().join("state"), dir.path().join("v.img"));
+        let with_v =
+            format!("[[volumes]]\nname = \"v\"\nkind = \"file\"\npath = {image:?}\nsize = 4096\n");
+        let start = |text: &str| {
+            let records = VolumeRecords::open(&state).unwrap();
+            Config::parse(text).unwrap().apply_recorded(&Target::new(), &records)
+        };
+        start(&with_v).unwrap();
+        std::fs::remove_file(&image).unwrap();
+        let e = start(&with_v).unwrap_err().to_string();
+        let missing = format!("volume v: file volume v's file {} is missing", image.display());
+        assert!(e.starts_with(&missing), "{e}");
+        assert!(!image.exists(), "made anew");
+        start("").unwrap();
+        start(&with_v).unwrap();
+        assert_eq!(std::fs::metadata(&image).unwrap().len(), 4096, "made once forgotten");
     }
 
     /// Two volumes on one file or device (spelt alike or not) would show hosts one medium

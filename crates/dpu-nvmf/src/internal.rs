@@ -35,6 +35,7 @@ use crate::target::{
     NamespaceStats, SubsystemReport, SubsystemSpec,
 };
 use crate::volume::Volume;
+use crate::volume_records::{FileVolume, Source, VolumeRecords};
 
 /// Service name reported by `GetServiceInfo`.
 pub const SERVICE_NAME: &str = "nvmf";
@@ -218,6 +219,8 @@ pub struct NvmfInternal {
     /// How long a Sync waits for the I/O of the namespaces it takes out
     /// ([`DRAIN_DEADLINE`]).
     drain_deadline: Duration,
+    /// The file volumes opened before, whose missing files are not made anew.
+    volume_records: Arc<VolumeRecords>,
 }
 
 impl std::fmt::Debug for NvmfInternal {
@@ -407,6 +410,11 @@ pub fn same_block_size_spelled_as(mut new: pb::VolumeSpec, old: &pb::VolumeSpec)
     new
 }
 
+/// A volume's `create_time` (when the agent created it) in Unix nanoseconds; 0 if not said.
+fn unix_nanos(t: Option<dpu_proto::pbjson_types::Timestamp>) -> i64 {
+    t.map_or(0, |t| t.seconds.saturating_mul(1_000_000_000).saturating_add(t.nanos.into()))
+}
+
 /// A namespace's counters as the API shows them.
 fn counters_pb(c: crate::target::NamespaceCounters) -> pb::NamespaceCounters {
     pb::NamespaceCounters {
@@ -429,8 +437,15 @@ fn rate_limit(spec: &pb::VolumeSpec) -> RateLimit {
     RateLimit { iops: spec.max_iops, bytes_per_second: spec.max_bytes_per_second }
 }
 
-/// Opens volume `name` of `spec`. Blocks.
-fn open_volume(name: &str, spec: &pb::VolumeSpec) -> Result<Volume, String> {
+/// Opens volume `name` of `spec`, created by the agent at `created` (Unix nanoseconds,
+/// 0 if not said); a file volume's file is made only if `records` has not seen the volume
+/// opened, and the opening is on record before the volume is returned. Blocks.
+fn open_volume(
+    name: &str,
+    spec: &pb::VolumeSpec,
+    records: &VolumeRecords,
+    created: i64,
+) -> Result<Volume, String> {
     // 0: 512, or a block device's own logical block size.
     let chosen = (spec.block_size != 0).then_some(spec.block_size);
     let bs = chosen.unwrap_or(512);
@@ -440,7 +455,21 @@ fn open_volume(name: &str, spec: &pb::VolumeSpec) -> Result<Volume, String> {
             if f.path.is_empty() {
                 return Err("spec.file.path is required".into());
             }
-            Volume::file(name, Path::new(&f.path), bs, f.size_bytes)
+            let (path, source) = (Path::new(&f.path), Source::Sync);
+            let this = FileVolume { source, name, path: &f.path, created };
+            // Once opened, its file held the hosts' data: one missing now is not made anew.
+            let create = !records.opened_before(&this);
+            let (volume, change) = Volume::file_noting(name, path, bs, f.size_bytes, create)
+                .map_err(|e| e.to_string())?;
+            if let Err(e) = records.note(&this) {
+                // Unrecorded, a file made now would be made again after a restart.
+                drop(volume);
+                if let Err(err) = change.undo(path) {
+                    warn!(path = %f.path, %err, "cannot take back a volume file");
+                }
+                return Err(format!("recording the volume in the state directory failed: {e}"));
+            }
+            Ok(volume)
         }
         Some(pb::volume_spec::Backend::BlockDevice(b)) => {
             Volume::block_device(name, Path::new(&b.path), chosen)
@@ -450,9 +479,15 @@ fn open_volume(name: &str, spec: &pb::VolumeSpec) -> Result<Volume, String> {
     r.map_err(|e| e.to_string())
 }
 
-/// Opens volume `name` of `spec` unless its file or block device is another volume's in
-/// `media`: then it touches nothing. Blocks (resolves the path, opens).
-fn open_unshared(name: &str, spec: &pb::VolumeSpec, media: &Media) -> Result<Volume, String> {
+/// Opens volume `name` of `spec` ([`open_volume`]) unless its file or block device is
+/// another volume's in `media`: then it touches nothing. Blocks (resolves the path, opens).
+fn open_unshared(
+    name: &str,
+    spec: &pb::VolumeSpec,
+    media: &Media,
+    records: &VolumeRecords,
+    created: i64,
+) -> Result<Volume, String> {
     let path = match &spec.backend {
         Some(pb::volume_spec::Backend::File(f)) => &f.path,
         Some(pb::volume_spec::Backend::BlockDevice(b)) => &b.path,
@@ -462,7 +497,7 @@ fn open_unshared(name: &str, spec: &pb::VolumeSpec, media: &Media) -> Result<Vol
     if !path.is_empty() {
         media.check(name, &crate::volume::medium(Path::new(path)))?;
     }
-    open_volume(name, spec)
+    open_volume(name, spec, records, created)
 }
 
 /// A volume on a file or block device, for a Sync's message.
@@ -718,7 +753,15 @@ impl NvmfInternal {
             file_volumes: file_volumes.collect(),
             server,
             drain_deadline: DRAIN_DEADLINE,
+            volume_records: Arc::default(),
         }
+    }
+
+    /// Keeps which file volumes it opened in `records` (the service's state directory;
+    /// without, in memory only: after a restart a missing file is made anew).
+    pub fn with_volume_records(mut self, records: Arc<VolumeRecords>) -> Self {
+        self.volume_records = records;
+        self
     }
 
     /// Waits at most `deadline` for the I/O of the namespaces a Sync takes out (tests).
@@ -814,6 +857,7 @@ impl NvmfInternal {
         for (_, mut v) in requested {
             // Taken, not cloned: the reply leaves specs out (see `apply_sync`).
             let spec = v.spec.take().unwrap_or_default();
+            let created = unix_nanos(v.create_time.take());
             let old = a.volumes.remove(&v.name);
             let (size, backing) = volume_size_and_backing(&spec);
             let result = if !v.name.starts_with("volumes/") || v.name.len() <= 8 {
@@ -847,9 +891,12 @@ impl NvmfInternal {
                 result
             } else {
                 let (s, name, taken) = (spec.clone(), v.name.clone(), media.clone());
-                let opened = tokio::task::spawn_blocking(move || open_unshared(&name, &s, &taken))
-                    .await
-                    .unwrap_or_else(|e| Err(format!("opening the volume failed: {e}")));
+                let records = self.volume_records.clone();
+                let opened = tokio::task::spawn_blocking(move || {
+                    open_unshared(&name, &s, &taken, &records, created)
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("opening the volume failed: {e}")));
                 match opened {
                     Ok(vol) => {
                         media.hold(&vol, Holder::Sync(v.name.clone()));
@@ -882,6 +929,16 @@ impl NvmfInternal {
             out.volumes.push(v);
         }
         a.volumes = volumes;
+        // A volume the desired state no longer has is forgotten: made again, it makes its
+        // file (on a blocking thread).
+        let records = self.volume_records.clone();
+        let forgot = tokio::task::spawn_blocking(move || {
+            records.keep_only(Source::Sync, |name| wanted.contains(name))
+        })
+        .await;
+        if let Err(err) = forgot.unwrap_or_else(|e| Err(std::io::Error::other(e))) {
+            warn!(%err, "forgetting the records of deleted file volumes failed");
+        }
 
         // Subsystems.
         let mut recreated = BTreeSet::new();
@@ -3619,5 +3676,103 @@ mod tests {
         let reopened = shown_ids(&reopened);
         assert!(differ(&reopened[0], &again[0]), "reopened under its old IDs: {reopened:?}");
         assert_eq!(reopened[1], ids[1]);
+    }
+
+    /// A service process on a new target keeping its state in `state_dir`.
+    fn started_with_state(state_dir: &std::path::Path) -> (Arc<crate::Target>, NvmfInternal) {
+        let records = Arc::new(VolumeRecords::open(state_dir).unwrap());
+        let target = crate::Target::new();
+        (target.clone(), NvmfInternal::new(Server::new(target, 2)).with_volume_records(records))
+    }
+
+    /// A file volume whose file is gone when the service opens it again (deleted, or its
+    /// file system not mounted yet at boot) is not made anew: hosts would read zeros where
+    /// their data was, under the namespace's old IDs. It is FAILED naming the file until
+    /// the file is back, which a later Sync serves as it was; a volume deleted and created
+    /// again makes a new file.
+    #[tokio::test]
+    async fn a_file_volume_whose_file_is_gone_is_not_made_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let (file, moved) = (dir.path().join("f.img"), dir.path().join("moved.img"));
+        let path = file.display().to_string();
+        let request = |with_volume: bool| pb::SyncRequest {
+            volumes: if with_volume { vec![file_volume("f", &path, 1 << 20)] } else { vec![] },
+            subsystems: vec![open_subsystem()],
+            namespaces: if with_volume { vec![namespace_on(1, "volumes/f")] } else { vec![] },
+            listeners: Vec::new(),
+        };
+        let (target, internal) = started_with_state(&state);
+        let r = internal.sync_state(request(true)).await;
+        assert!(all_applied(&r), "{r:?}");
+        let ids = shown_ids(&r);
+        let volume = target.namespace(IDS_NQN, 1).unwrap().volume.clone();
+        volume.backend().write_at(&[0xA5; 512], 4096).unwrap();
+        volume.backend().flush().unwrap();
+        std::fs::rename(&file, &moved).unwrap();
+
+        // Restarted: FAILED, and no file made.
+        let (target, internal) = started_with_state(&state);
+        let r = internal.sync_state(request(true)).await;
+        let missing = format!(
+            "file volume volumes/f's file {path} is missing; it held the volume's data: \
+             restore it, or delete the volume and create it again"
+        );
+        assert_eq!(volume_states(&r), [(pb::ApplyState::Failed as i32, missing, 0)]);
+        assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Failed as i32);
+        assert!(target.namespace(IDS_NQN, 1).is_none(), "served");
+        assert!(!file.exists(), "made anew");
+
+        // Back: the next Sync serves it, its data and IDs as they were.
+        std::fs::rename(&moved, &file).unwrap();
+        let r = internal.sync_state(request(true)).await;
+        assert!(all_applied(&r), "{r:?}");
+        assert_eq!(shown_ids(&r), ids);
+        let mut block = [0; 512];
+        let served = target.namespace(IDS_NQN, 1).unwrap();
+        served.volume.backend().read_at(&mut block, 4096).unwrap();
+        assert_eq!(block, [0xA5; 512]);
+        drop(served);
+
+        // Deleted, then created again: a new file.
+        internal.sync_state(request(false)).await;
+        std::fs::remove_file(&file).unwrap();
+        let r = internal.sync_state(request(true)).await;
+        assert!(all_applied(&r), "{r:?}");
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), 1 << 20);
+    }
+
+    /// Which opening of a file volume may make its file: a volume deleted and created again
+    /// under its name while the service did not see it (another creation time) is another
+    /// volume, whose first opening does; within one process, also without a state
+    /// directory, a volume reopened by a change does not.
+    #[tokio::test]
+    async fn only_a_volumes_first_opening_makes_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, file) = (dir.path().join("state"), dir.path().join("g.img"));
+        let path = file.display().to_string();
+        let request = |seconds: i64, block_size: u32| {
+            let mut volume = file_volume("g", &path, 1 << 20);
+            volume.spec.as_mut().unwrap().block_size = block_size;
+            volume.create_time = Some(dpu_proto::pbjson_types::Timestamp { seconds, nanos: 0 });
+            pb::SyncRequest { volumes: vec![volume], ..Default::default() }
+        };
+        let failed = |r: &pb::SyncResponse| volume_states(r)[0].0 == pb::ApplyState::Failed as i32;
+        let (_, internal) = started_with_state(&state);
+        assert!(all_applied(&internal.sync_state(request(1, 0)).await));
+        std::fs::remove_file(&file).unwrap();
+        let (_, internal) = started_with_state(&state);
+        assert!(failed(&internal.sync_state(request(1, 0)).await), "the volume created at 1");
+        assert!(!file.exists());
+        assert!(all_applied(&internal.sync_state(request(2, 0)).await), "created at 2");
+        assert!(file.exists());
+
+        // No state directory: the process remembers.
+        let internal = NvmfInternal::new(Server::new(crate::Target::new(), 2));
+        assert!(all_applied(&internal.sync_state(request(3, 0)).await));
+        std::fs::remove_file(&file).unwrap();
+        let r = internal.sync_state(request(3, 4096)).await;
+        assert!(failed(&r) && volume_states(&r)[0].1.contains("is missing"), "{r:?}");
+        assert!(!file.exists());
     }
 }

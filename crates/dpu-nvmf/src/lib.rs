@@ -7,6 +7,7 @@
 //! | [`stats`] | per-subsystem and per-queue counters (single-writer, read by the API) |
 //! | [`identify`] | Identify data, log pages (incl. discovery), properties |
 //! | [`volume`] | RAM, file and block-device volumes (blocking calls; run on a pool) |
+//! | [`volume_records`] | the file volumes opened before, so a missing file is made only at the first |
 //! | [`write_budget`] | the target-wide bound on write data asked for by R2T and not yet received |
 //! | [`latency`] | per-volume histograms of device operation times (read, write, flush) |
 //! | `volume_copy` | copies into (streaming stores: `unsafe`) and out of RAM volumes |
@@ -46,6 +47,7 @@ mod trim;
 mod uring;
 pub mod volume;
 mod volume_copy;
+pub mod volume_records;
 pub mod write_budget;
 
 pub use queue::{Connection, IoOp, IoRequest, QueueConfig};

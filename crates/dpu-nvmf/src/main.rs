@@ -10,6 +10,7 @@ use clap::Parser;
 use dpu_nvmf::config::Config;
 use dpu_nvmf::internal::NvmfInternal;
 use dpu_nvmf::persist::NamespaceStore;
+use dpu_nvmf::volume_records::VolumeRecords;
 use dpu_nvmf::{Server, Target};
 use dpu_runtime::logging::{LogArgs, logged};
 use tracing::{info, warn};
@@ -28,8 +29,10 @@ struct Args {
     #[arg(long)]
     socket: Option<PathBuf>,
     /// Directory for state that outlives a restart: the reservations of namespaces whose
-    /// hosts ask for Persist Through Power Loss, and a host's Write Protect (Feature 84h).
-    /// Without it, PTPL is not supported and Write Protect lasts until the service stops.
+    /// hosts ask for Persist Through Power Loss, a host's Write Protect (Feature 84h), and
+    /// which file volumes were opened (a missing file is made only at a volume's first
+    /// opening). Without it, PTPL is not supported, Write Protect lasts until the service
+    /// stops, and a file volume's file missing at a start is made anew.
     #[arg(long)]
     state_dir: Option<PathBuf>,
     /// Volume I/O operations running at once, 1 to 512; overrides the file's `io_threads`
@@ -75,10 +78,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     dpu_runtime::raise_open_files_limit();
     let target = Target::new();
-    if let Some(dir) = &args.state_dir {
-        let store = NamespaceStore::open(dir).context("--state-dir")?;
-        target.set_namespace_store(std::sync::Arc::new(store));
-    }
+    let volume_records = match &args.state_dir {
+        Some(dir) => {
+            let store = NamespaceStore::open(dir).context("--state-dir")?;
+            target.set_namespace_store(std::sync::Arc::new(store));
+            VolumeRecords::open(dir).context("--state-dir")?
+        }
+        None => {
+            warn!(
+                "no --state-dir: reservations do not persist, and a file volume whose file is \
+                 missing when the service starts is made anew, empty"
+            );
+            VolumeRecords::in_memory()
+        }
+    };
+    let volume_records = std::sync::Arc::new(volume_records);
     // As everywhere on the command line: a flag given wins over the file.
     let io_threads = args.io_threads.unwrap_or_else(|| {
         config.as_ref().map_or(dpu_nvmf::config::DEFAULT_IO_THREADS, |c| c.io_threads)
@@ -99,7 +113,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         for (spec, _) in config.listener_specs() {
             sockets.push(dpu_nvmf::server::bind(spec.addr).await?);
         }
-        config.apply(&target)?;
+        config.apply_recorded(&target, &volume_records)?;
         let ana = config.ana_states()?;
         for ((spec, referrals), socket) in config.listener_specs().into_iter().zip(sockets) {
             let states = ana.get(&spec.port_id).cloned().unwrap_or_default();
@@ -122,7 +136,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         info!(socket = %socket.display(), instance_id = %control.info().instance_id, "internal API listening");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = tonic::transport::Server::builder()
-            .add_service(NvmfInternal::new(server.clone()).into_server())
+            .add_service(
+                NvmfInternal::new(server.clone())
+                    .with_volume_records(volume_records.clone())
+                    .into_server(),
+            )
             .add_service(control.into_server())
             .serve_with_incoming_shutdown(listener, async {
                 let _ = stop_rx.await;

@@ -526,7 +526,7 @@ fn parse(bytes: &[u8]) -> Result<(NamespaceFile, SavedNamespace), String> {
 /// the old or the new file, and both the data and the rename are on disk when it returns.
 /// If the rename cannot be made durable, the command fails and its change is put back in
 /// memory, so the file is put back too ([`put_back`]).
-fn write_durably(path: &Path, bytes: &[u8], old: Option<&[u8]>) -> io::Result<()> {
+pub(crate) fn write_durably(path: &Path, bytes: &[u8], old: Option<&[u8]>) -> io::Result<()> {
     replace(path, bytes)?;
     sync_dir(path).inspect_err(|_| put_back(path, old))
 }
@@ -543,7 +543,7 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Removes `path` (and makes the removal durable), if it exists; if the removal cannot be
 /// made durable, puts `old` back, its contents (`None`: nothing to put back).
-fn remove(path: &Path, old: Option<&[u8]>) -> io::Result<()> {
+pub(crate) fn remove(path: &Path, old: Option<&[u8]>) -> io::Result<()> {
     match fs::remove_file(path) {
         Ok(()) => sync_dir(path).inspect_err(|_| {
             if old.is_some() {

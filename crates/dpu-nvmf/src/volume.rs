@@ -93,6 +93,18 @@ pub enum VolumeError {
         /// The device's size in bytes.
         device: u64,
     },
+    /// A file volume opened before whose file is gone ([`crate::volume_records`]).
+    #[error(
+        "file volume {name}'s file {} is missing; it held the volume's data: restore it, or \
+         delete the volume and create it again",
+        path.display()
+    )]
+    FileMissing {
+        /// Volume name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+    },
     /// The system's random number generator failed (a RAM volume's [`Volume::contents_id`]).
     #[error("the system's random number generator failed")]
     NoRandom,
@@ -575,20 +587,25 @@ impl FileBackend {
     /// out of the hosts' reach (every command is range-checked against the volume
     /// size), and is zeroed should the volume grow over it ([`BlockBackend::grow`]).
     pub fn open_file(path: &Path, size: u64) -> Result<Self, VolumeError> {
-        Self::open_file_noting(path, size).map(|(backend, _)| backend)
+        Self::open_file_noting(path, size, true).map(|(backend, _)| backend)
     }
 
-    /// As [`open_file`](Self::open_file), also saying what it changed on disk, so a caller
+    /// As [`open_file`](Self::open_file), creating the file only if `create` (else a
+    /// missing one is an error, NotFound), also saying what it changed on disk, so a caller
     /// that cannot go on can take it back ([`FileChange::undo`]). A file it created and
     /// then could not size (a size the file system refuses) is removed again.
-    pub fn open_file_noting(path: &Path, size: u64) -> Result<(Self, FileChange), VolumeError> {
+    pub fn open_file_noting(
+        path: &Path,
+        size: u64,
+        create: bool,
+    ) -> Result<(Self, FileChange), VolumeError> {
         let io_err = |source| VolumeError::Io { path: path.to_owned(), source };
         let open =
             |create: bool| OpenOptions::new().read(true).write(true).create_new(create).open(path);
         // An existing file first: then only a file this call made counts as created.
         let (file, created) = match open(false) {
             Ok(file) => (file, false),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => match open(true) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && create => match open(true) {
                 Ok(file) => (file, true),
                 // Not found, yet there: a symlink to nothing (O_EXCL never follows one).
                 // Make its target, as open(2) with O_CREAT does.
@@ -1029,30 +1046,42 @@ impl Volume {
         Ok(volume)
     }
 
-    /// A volume on a (sparse) regular file, created if missing.
+    /// A volume on a (sparse) regular file, created if missing (see
+    /// [`file_noting`](Self::file_noting) for a file that must not be made).
     pub fn file(
         name: impl Into<String>,
         path: &Path,
         block_size: u32,
         size: u64,
     ) -> Result<Self, VolumeError> {
-        Self::file_noting(name, path, block_size, size).map(|(volume, _)| volume)
+        Self::file_noting(name, path, block_size, size, true).map(|(volume, _)| volume)
     }
 
-    /// As [`file`](Self::file), also saying what it changed on disk
-    /// ([`FileBackend::open_file_noting`]).
+    /// As [`file`](Self::file), creating a missing file only if `create` (else it is
+    /// [`VolumeError::FileMissing`]: the volume was opened before, so the file held its
+    /// data), also saying what it changed on disk ([`FileBackend::open_file_noting`]).
     pub fn file_noting(
         name: impl Into<String>,
         path: &Path,
         block_size: u32,
         size: u64,
+        create: bool,
     ) -> Result<(Self, FileChange), VolumeError> {
+        let name = name.into();
         // Validate before touching the file system.
         check_geometry(block_size, size)?;
         if size > MAX_FILE_VOLUME {
             return Err(VolumeError::FileTooLarge { path: path.to_owned(), size });
         }
-        let (backend, change) = FileBackend::open_file_noting(path, size)?;
+        let (backend, change) =
+            FileBackend::open_file_noting(path, size, create).map_err(|e| match e {
+                VolumeError::Io { path, source }
+                    if !create && source.kind() == io::ErrorKind::NotFound =>
+                {
+                    VolumeError::FileMissing { name: name.clone(), path }
+                }
+                e => e,
+            })?;
         Ok((Self::new(name, block_size, size, Box::new(backend))?.on(path), change))
     }
 
@@ -1250,13 +1279,13 @@ mod tests {
         let refused = Volume::file("f", &path, 512, 1 << 63).unwrap_err().to_string();
         assert!(refused.starts_with(&path.display().to_string()), "{refused}");
         assert!(!path.exists(), "a refused volume left its file behind");
-        let (_, made) = Volume::file_noting("f", &path, 512, 8192).unwrap();
+        let (_, made) = Volume::file_noting("f", &path, 512, 8192, true).unwrap();
         assert_eq!(made, FileChange::Created);
         assert!(Volume::file("f", &path, 512, 1 << 63).is_err());
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192, "an existing file stays");
-        let (_, grown) = Volume::file_noting("f", &path, 512, 16384).unwrap();
+        let (_, grown) = Volume::file_noting("f", &path, 512, 16384, true).unwrap();
         assert_eq!(grown, FileChange::Grown(8192));
-        let (_, same) = Volume::file_noting("f", &path, 512, 4096).unwrap();
+        let (_, same) = Volume::file_noting("f", &path, 512, 4096, true).unwrap();
         assert_eq!(same, FileChange::Unchanged);
         grown.undo(&path).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192);
@@ -1267,7 +1296,7 @@ mod tests {
         // files this call created), and taken back without the operator's link.
         let link = dir.path().join("link.img");
         std::os::unix::fs::symlink("target.img", &link).unwrap();
-        let (_, made) = Volume::file_noting("f", &link, 512, 8192).unwrap();
+        let (_, made) = Volume::file_noting("f", &link, 512, 8192, true).unwrap();
         assert_eq!(made, FileChange::Created);
         assert_eq!(std::fs::metadata(dir.path().join("target.img")).unwrap().len(), 8192);
         made.undo(&link).unwrap();

@@ -67,9 +67,11 @@ pub struct RamBackend {
     #[prost(uint64, tag = "1")]
     pub size_bytes: u64,
 }
-/// A sparse regular file, created if missing and grown to size_bytes. A larger
-/// size_bytes grows the volume in place (connected hosts are told); a smaller one is
-/// refused.
+/// A sparse regular file, created if missing when the volume is first applied, and
+/// grown to size_bytes. Missing at a later opening (the service restarted, or a change
+/// opened the volume anew) it is not made again: the volume is FAILED until the file is
+/// back or the volume is deleted. A larger size_bytes grows the volume in place
+/// (connected hosts are told); a smaller one is refused.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct FileBackend {
     #[prost(string, tag = "1")]
