@@ -889,7 +889,33 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert_eq!(kept.data[..], [2; 512], "{:?}", kept.cqe);
     o.shutdown().await.unwrap();
     write_and_read_back(addr, 2).await;
-    assert_eq!(state(&op).await, (all, true));
+    assert_eq!(state(&op).await, (all.clone(), true));
+
+    // v2's file is gone when the service starts again (its file system not mounted yet,
+    // say): the volume is FAILED naming it, and no empty file takes its place; once the
+    // file is back, the agent's next try serves it, data and IDs as they were.
+    let (image, away) = (env.path("v2.img"), env.path("v2.away"));
+    std::fs::rename(&image, &away).unwrap();
+    let second = service_pid("dpu-nvmf", &env.nvmf_socket()).expect("dpu-nvmf running");
+    kill_service("dpu-nvmf", &env.nvmf_socket()).unwrap();
+    let v2_message = async || {
+        let v2 = op.nvmf().get_volume(GetVolumeRequest { name: "volumes/v2".into() }).await;
+        let status = v2.unwrap().into_inner().status.unwrap_or_default();
+        status.apply.map(|a| a.message).unwrap_or_default()
+    };
+    wait_for("v2 FAILED, its file missing", async || {
+        service_pid("dpu-nvmf", &env.nvmf_socket()).is_some_and(|p| p != second)
+            && v2_message().await.contains("is missing; it held the volume's data")
+    })
+    .await;
+    assert!(!image.exists(), "an empty file took the volume's place");
+    std::fs::rename(&away, &image).unwrap();
+    wait_for("v2 served again", async || state(&op).await == (all.clone(), true)).await;
+    assert_eq!(ids().await[1], before[1]);
+    let mut c = connect_host(addr).await.unwrap();
+    let back = c.io[0].read(2, 8, 1, 512).await.unwrap();
+    assert_eq!(back.data[..], [2; 512], "{:?}", back.cqe);
+    c.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1435,6 +1435,9 @@ impl Snapshot {
                     name: o.name,
                     spec: Some(o.spec),
                     generation: o.generation,
+                    // Tells the service a volume created again under its name from the one
+                    // it knew: only a file volume's first opening makes its file.
+                    create_time: Some(super::timestamp(o.create_time_unix_nanos)),
                     ..Default::default()
                 })
                 .collect(),
