@@ -15,6 +15,10 @@ use tonic::body::Body;
 use tonic::transport::Channel;
 use tower::Service;
 
+/// A deadline far enough to be none (about 30 years, as tokio's own "far future"), and
+/// near enough to add to any instant.
+const NO_DEADLINE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// A channel whose every call, headers and body, ends by its deadline.
 #[derive(Debug, Clone)]
 pub struct DeadlineChannel {
@@ -39,7 +43,8 @@ impl Service<http::Request<Body>> for DeadlineChannel {
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let deadline = Instant::now() + self.timeout;
+        // A timeout past what the clock counts is no deadline (not an overflow, a panic).
+        let deadline = Instant::now() + self.timeout.min(NO_DEADLINE);
         let call = self.channel.call(request);
         Box::pin(async move {
             let response = call.await?;
@@ -131,8 +136,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_reply_that_stalls_after_its_headers_ends_at_the_deadline() {
+    /// A channel to a [`Stalls`] server of this test's.
+    async fn stalling_channel() -> tonic::transport::Channel {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(
@@ -140,7 +145,12 @@ mod tests {
                 .add_service(Stalls)
                 .serve_with_incoming(TcpListenerStream::new(listener)),
         );
-        let channel = Endpoint::from_shared(format!("http://{address}")).unwrap().connect_lazy();
+        Endpoint::from_shared(format!("http://{address}")).unwrap().connect_lazy()
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_stalls_after_its_headers_ends_at_the_deadline() {
+        let channel = stalling_channel().await;
         // Through the typed client a Client hands out, as dpuctl calls.
         let mut client = crate::Client::over(channel, Duration::from_millis(300)).system();
         // Without the deadline the call waits for ever; the test's own bound tells.
@@ -151,5 +161,19 @@ mod tests {
         .await
         .expect("the call outlived its deadline");
         assert_eq!(outcome.unwrap_err().code(), tonic::Code::DeadlineExceeded);
+    }
+
+    /// A timeout past what the clock can count (dpuctl's `--timeout 18446744073709551615`
+    /// once) is no deadline, not a panic: the call waits as the reply does.
+    #[tokio::test]
+    async fn a_timeout_past_the_clock_is_no_deadline() {
+        let channel = stalling_channel().await;
+        let mut client = crate::Client::over(channel, Duration::MAX).system();
+        let outcome = tokio::time::timeout(
+            Duration::from_millis(500),
+            client.get_inventory(GetInventoryRequest {}),
+        )
+        .await;
+        assert!(outcome.is_err(), "the call ended: {outcome:?}");
     }
 }

@@ -27,6 +27,10 @@ use dpu_proto::dpu::system::v1::{
 };
 use tonic_types::StatusExt;
 
+/// The longest `--timeout`, a day: a call's deadline must stay on the clock (a value past
+/// it overflowed, a panic), and no call waits longer than that for a card.
+const MAX_TIMEOUT_SECS: u64 = 86_400;
+
 #[derive(Parser)]
 #[command(version, about = "Command line for the DPU agent (dpud)")]
 struct Cli {
@@ -49,8 +53,10 @@ struct Cli {
     /// Output format: table, json or yaml.
     #[arg(short, long, default_value = "table", global = true)]
     output: Format,
-    /// Seconds to wait for the agent: to connect, and for each call's whole reply.
-    #[arg(long, default_value_t = 10, global = true)]
+    /// Seconds to wait for the agent (1 to 86400): to connect, and for each call's whole
+    /// reply.
+    #[arg(long, default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     timeout: u64,
     #[command(subcommand)]
     command: Command,
@@ -612,6 +618,21 @@ mod tests {
                 assert!(named, "{name} {} is not in the synopsis:\n{synopsis}", leaf.get_name());
                 options_named(leaf);
             }
+        }
+    }
+
+    /// `--timeout` is 1 s to a day: 0 would cancel every call at once, and a value past the
+    /// clock (`18446744073709551615`) overflowed the call's deadline, a panic (exit 101).
+    #[test]
+    fn the_timeout_is_bounded() {
+        use clap::Parser as _;
+        for bad in ["0", "86401", "18446744073709551615"] {
+            let e = Cli::try_parse_from(["dpuctl", "--timeout", bad, "health"]).err();
+            let kind = e.as_ref().map(clap::Error::kind);
+            assert_eq!(kind, Some(clap::error::ErrorKind::ValueValidation), "--timeout {bad}");
+        }
+        for good in ["1", "86400"] {
+            assert!(Cli::try_parse_from(["dpuctl", "--timeout", good, "health"]).is_ok(), "{good}");
         }
     }
 
