@@ -121,7 +121,7 @@ enum NvmfCommand {
     /// Lifts the write protection hosts set on a namespace (Write Protect, and Write
     /// Protect Until Power Cycle); the namespace's own read_only stays.
     ClearHostWriteProtection {
-        /// subsystems/{s}/namespaces/{nsid}
+        /// The namespace: subsystems/{s}/namespaces/{nsid}, or {s}/namespaces/{nsid}.
         name: String,
     },
 }
@@ -406,6 +406,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out!("{}", render::nvmf_stats(&stats, format)?)?;
         }
         Command::Nvmf { command: NvmfCommand::ClearHostWriteProtection { name } } => {
+            // Named as `get` and `delete` take a namespace: `s1/namespaces/1` too.
+            let name = manifest::NAMESPACE.full_name(&name);
             let req = nvmf::ClearHostWriteProtectionRequest { name: name.clone() };
             let reply =
                 client.nvmf().clear_host_write_protection(req).await.map_err(api)?.into_inner();

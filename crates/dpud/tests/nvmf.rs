@@ -613,6 +613,10 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
     assert_eq!((host_wp().await, state_files()), ((false, 0), 0), "lifted and forgotten");
     let again = op.nvmf().clear_host_write_protection(clear(NS1)).await.unwrap().into_inner();
     assert_eq!(again.previous, HostWriteProtection::Unspecified as i32, "nothing to lift");
+    // dpuctl takes the namespace by its name under the subsystem, as `get` and `delete` do.
+    let args = ["nvmf", "clear-host-write-protection", "s1/namespaces/1"];
+    let out = ok(&dpuctl(&env, Who::Operator, &args));
+    assert_eq!(out.trim(), format!("{NS1}: host write protection cleared (was: no)"));
     // What the RAM volume takes of the card: the one 2 MiB chunk its writes so far mapped
     // (all in its first 2 MiB).
     let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap().into_inner();
