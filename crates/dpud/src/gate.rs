@@ -152,8 +152,8 @@ where
                             tracing::info!(method = %path, role = %peer.role, remote = %peer.remote, not_logged, "permission denied");
                         }
                         Err(tonic::Status::permission_denied(format!(
-                            "{path} requires the {needed} role; this client has the {} role",
-                            peer.role
+                            "{path} requires the {needed} role; {}",
+                            whose_role(peer)
                         )))
                     } else {
                         layer.take_place(peer)
@@ -171,6 +171,21 @@ where
             layer.metrics.record(&path, known, grpc_status(&response), started.elapsed());
             Ok(response)
         })
+    }
+}
+
+/// Why a denied client has the role it has: its certificate's, or the listener's cap,
+/// which no certificate lifts (so the caller is told where to go instead).
+fn whose_role(peer: &PeerInfo) -> String {
+    if peer.capped {
+        format!(
+            "listener {:?} caps every client at the {} role (its max_role), whatever the \
+             certificate: call through the operator listener (on a card, port 50052 of the \
+             management interface)",
+            peer.listener, peer.role
+        )
+    } else {
+        format!("this client has the {} role", peer.role)
     }
 }
 

@@ -94,6 +94,8 @@ impl Slot {
 #[derive(Debug, Clone)]
 pub struct PeerInfo {
     pub role: Role,
+    /// The listener's `max_role` lowered the role the certificate maps to.
+    pub capped: bool,
     pub remote: SocketAddr,
     pub listener: Arc<str>,
 }
@@ -239,10 +241,13 @@ pub fn incoming(
                     tracing::warn!(listener = %name, %remote, "client certificate maps to no role");
                     return;
                 };
-                let role = max_role.map_or(role, |cap| role.min(cap));
-                tracing::debug!(listener = %name, %remote, %role, "client authenticated");
+                let (role, capped) = match max_role {
+                    Some(cap) if cap < role => (cap, true),
+                    _ => (role, false),
+                };
+                tracing::debug!(listener = %name, %remote, %role, capped, "client authenticated");
                 slot.handshake_done();
-                let info = PeerInfo { role, remote, listener: name };
+                let info = PeerInfo { role, capped, remote, listener: name };
                 let ends = Box::pin(tokio::time::sleep(limits.lifetime));
                 let conn = AuthedConn { io, info, _slot: slot, ends };
                 let _ = tx.send(Ok(conn)).await;

@@ -65,6 +65,7 @@ async fn roles_are_enforced_and_refusals_change_nothing() {
     let denied = host.system().create_sysctl(create("net.ipv4.ip_forward", "1")).await.unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
     assert!(denied.message().contains("operator"), "{}", denied.message());
+    assert!(denied.message().ends_with("this client has the host role"), "{}", denied.message());
     let denied = host.system().get_agent_metrics(GetAgentMetricsRequest {}).await.unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
     assert!(names(&operator).await.is_empty(), "a refused call persisted something");
@@ -74,6 +75,13 @@ async fn roles_are_enforced_and_refusals_change_nothing() {
     let denied =
         capped.system().create_sysctl(create("net.ipv4.ip_forward", "1")).await.unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
+    // Told that the listener, not the certificate, is why, and where to go instead.
+    assert!(
+        denied.message().contains("listener \"host\" caps every client at the host role")
+            && denied.message().contains("operator listener"),
+        "{}",
+        denied.message()
+    );
     assert!(names(&operator).await.is_empty());
 
     // The operator may.
