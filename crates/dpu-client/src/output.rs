@@ -14,15 +14,24 @@ pub enum Format {
     Yaml,
 }
 
+impl Format {
+    /// The word `-o` takes for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+        }
+    }
+}
+
 impl std::str::FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "table" => Ok(Format::Table),
-            "json" => Ok(Format::Json),
-            "yaml" => Ok(Format::Yaml),
-            other => Err(format!("unknown output format {other:?}: expected table, json or yaml")),
-        }
+        [Format::Table, Format::Json, Format::Yaml]
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown output format {s:?}: expected table, json or yaml"))
     }
 }
 

@@ -74,11 +74,19 @@ enum Command {
     /// The agent's request counters and latencies (operator).
     Metrics,
     /// One object: `get sysctl net.ipv4.ip_forward`.
-    Get { kind: String, name: String },
+    Get {
+        #[arg(help = kind_help())]
+        kind: String,
+        name: String,
+    },
     /// Every object of a kind: `list sysctls`.
-    List { kind: String },
+    List {
+        #[arg(help = kind_help())]
+        kind: String,
+    },
     /// Delete one object.
     Delete {
+        #[arg(help = kind_help())]
         kind: String,
         name: String,
         /// Succeed when the object does not exist (saying so).
@@ -111,6 +119,22 @@ enum Command {
         #[command(subcommand)]
         command: NvmfCommand,
     },
+}
+
+impl Command {
+    /// The command's name when what it prints is lines saying what it did, not objects.
+    fn prints_no_objects(&self) -> Option<&'static str> {
+        match self {
+            Command::Apply { .. } => Some("apply"),
+            Command::Diff { .. } => Some("diff"),
+            Command::Delete { .. } => Some("delete"),
+            Command::Certs { .. } => Some("certs"),
+            Command::Nvmf { command: NvmfCommand::ClearHostWriteProtection { .. } } => {
+                Some("nvmf clear-host-write-protection")
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -182,6 +206,12 @@ fn write_out(text: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     stdout.write_fmt(text).and_then(|()| stdout.flush()).context("writing to stdout")
+}
+
+/// The help of a KIND argument: the kinds it may be.
+fn kind_help() -> String {
+    let kinds: Vec<&str> = manifest::KINDS.iter().map(|k| k.plural).collect();
+    format!("One of {} (or singular, any case)", kinds.join(", "))
 }
 
 fn resolve_kind(word: &str) -> anyhow::Result<Kind> {
@@ -527,6 +557,19 @@ fn read_manifest(file: &PathBuf) -> anyhow::Result<Vec<manifest::Resource>> {
 async fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // A command that prints what it did, not objects, has nothing for -o json|yaml to
+    // format: refused as clap refuses a command line (exit 2), not ignored, so a script
+    // asking for JSON is not handed lines.
+    if let Some(name) = cli.command.prints_no_objects()
+        && cli.output != Format::Table
+    {
+        let format = cli.output.name();
+        let why = format!(
+            "`{name}` prints no objects, so -o {format} has nothing to format (-o json and \
+             -o yaml are for inventory, health, metrics, get, list, switch and nvmf stats)"
+        );
+        Cli::command().error(clap::error::ErrorKind::ArgumentConflict, why).exit();
+    }
     cli.typed = context::Typed::of(&matches);
     // diff's 1 means "differences", so its failures need another code.
     let failure = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
@@ -619,6 +662,18 @@ mod tests {
                 });
                 assert!(named, "{name} {} is not in the synopsis:\n{synopsis}", leaf.get_name());
                 options_named(leaf);
+            }
+        }
+    }
+
+    /// The help of every command that takes a KIND names the kinds it may be.
+    #[test]
+    fn kind_arguments_name_the_kinds() {
+        let mut cli = Cli::command();
+        for name in ["get", "list", "delete"] {
+            let help = cli.find_subcommand_mut(name).unwrap().render_help().to_string();
+            for kind in dpu_client::manifest::KINDS {
+                assert!(help.contains(kind.plural), "{name} --help lacks {}:\n{help}", kind.plural);
             }
         }
     }

@@ -235,15 +235,19 @@ pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
     let headers = ["NAME", "BACKEND", "SIZE", "BLOCK", "LIMITS", "STATE", "GENERATION", "MESSAGE"];
     objects(items, format, single, &headers, |v| {
         let spec = v.spec.clone().unwrap_or_default();
+        // The applied size and block size (a block device's own), else what was asked for.
+        let applied = v.status.as_ref().filter(|s| s.block_count > 0);
         let (backend, size) = match &spec.backend {
             Some(Backend::Ram(r)) => ("ram".to_owned(), r.size_bytes.to_string()),
             Some(Backend::File(f)) => (format!("file {}", f.path), f.size_bytes.to_string()),
-            Some(Backend::BlockDevice(b)) => (format!("block {}", b.path), "-".into()),
+            // The spec names no size: the device's, once the service opened it.
+            Some(Backend::BlockDevice(b)) => (
+                format!("block {}", b.path),
+                applied.map_or_else(|| "-".into(), |s| s.size_bytes.to_string()),
+            ),
             None => ("-".into(), "-".into()),
         };
         let [state, message] = nvmf_apply(v.status.as_ref().and_then(|s| s.apply.as_ref()));
-        // The applied size (a block device's own when unset), else what was asked for.
-        let applied = v.status.as_ref().filter(|s| s.block_count > 0);
         let bs = match applied {
             Some(s) => s.size_bytes / s.block_count,
             None if spec.block_size == 0 => 512,
@@ -1020,6 +1024,31 @@ mod tests {
         assert_eq!(rows[1][3..5], ["7", "discovery"], "{out}");
         assert_eq!(rows[2][3..5], ["3", "io+discovery"], "{out}");
         assert_eq!(rows[3][3..5], ["-", "io+discovery"], "{out}");
+    }
+
+    /// A block device volume's SIZE is its device's once the service applied it (the spec
+    /// names no size), "-" before.
+    #[test]
+    fn a_block_device_volume_shows_its_applied_size() {
+        use nvmf::volume_spec::Backend;
+        let volume = |status| nvmf::Volume {
+            name: "volumes/b1".into(),
+            spec: Some(nvmf::VolumeSpec {
+                backend: Some(Backend::BlockDevice(nvmf::BlockDeviceBackend {
+                    path: "/dev/loop0".into(),
+                })),
+                ..Default::default()
+            }),
+            status,
+            ..Default::default()
+        };
+        let applied = nvmf::VolumeStatus { size_bytes: 1 << 30, block_count: 1 << 21, apply: None };
+        let out = volumes(&[volume(Some(applied)), volume(None)], Format::Table, false).unwrap();
+        let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+        // BACKEND "block /dev/loop0" is two words.
+        assert_eq!(rows[0][2..4], ["SIZE", "BLOCK"], "{out}");
+        assert_eq!(rows[1][3..5], ["1073741824", "512"], "{out}");
+        assert_eq!(rows[2][3], "-", "{out}");
     }
 
     /// `dpuctl switch ports` shows each port's transmit drops beside its receive drops.
