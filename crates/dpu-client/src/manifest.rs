@@ -15,12 +15,17 @@
 //!
 //! The `spec` follows the proto3 JSON mapping of the resource's spec message, so every field
 //! of the API can be written and an unknown field is an error, not a silent no-op.
+//!
+//! What `dpuctl get -o yaml|json` prints is a manifest too ([`crate::output::Document`]): the
+//! fields the agent adds (`status`, `generation`, `etag`, `createTime`, `updateTime`) are
+//! ignored, and a document that is a list (what `list` prints) holds its items' objects.
 
 use std::collections::HashMap;
 
 use dpu_proto::dpu::nvmf::v1::{ListenerSpec, NamespaceSpec, SubsystemSpec, VolumeSpec};
 use dpu_proto::dpu::system::v1::SysctlSpec;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::switch::SwitchSpec;
 
@@ -247,6 +252,19 @@ struct Raw {
     #[serde(default, rename = "apiVersion")]
     api_version: Option<String>,
     spec: serde_json::Value,
+    // What the agent adds to a resource, which `get -o yaml|json` prints beside the spec:
+    // read and ignored (as kubectl ignores a manifest's status), so that output applies as
+    // it is, while any other unknown field is still an error.
+    #[serde(default, rename = "status")]
+    _status: Option<IgnoredAny>,
+    #[serde(default, rename = "generation")]
+    _generation: Option<IgnoredAny>,
+    #[serde(default, rename = "etag")]
+    _etag: Option<IgnoredAny>,
+    #[serde(default, rename = "createTime", alias = "create_time")]
+    _create_time: Option<IgnoredAny>,
+    #[serde(default, rename = "updateTime", alias = "update_time")]
+    _update_time: Option<IgnoredAny>,
 }
 
 /// A spec from its JSON, an error naming the field at fault (`spec.ram.sizeBytes: ...`).
@@ -299,7 +317,8 @@ fn check_nested(kind: Kind, id: &str) -> Result<(), String> {
     }
 }
 
-/// Parses every document of a manifest file. Empty documents are skipped.
+/// Parses every document of a manifest file. Empty documents are skipped; a document that
+/// is a list (what `dpuctl list -o yaml|json` prints) holds its items' objects.
 pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
     let mut resources: Vec<Resource> = Vec::new();
     // Each object once: two documents of one object would be applied at the same time,
@@ -310,59 +329,81 @@ pub fn parse(text: &str) -> Result<Vec<Resource>, ManifestError> {
         if doc > MAX_DOCUMENTS {
             return Err(ManifestError::TooMany);
         }
-        let err = |message: String| ManifestError::Document { doc, message };
-        let value = serde_yaml_ng::Value::deserialize(document).map_err(|e| err(e.to_string()))?;
-        if value.is_null() {
-            continue;
-        }
-        let raw: Raw = serde_yaml_ng::from_value(value).map_err(|e| err(e.to_string()))?;
-        let Some(kind) = kind(&raw.kind) else {
-            let known: Vec<_> = KINDS.iter().map(|k| k.kind).collect();
-            return Err(err(format!("unknown kind {:?}; known: {}", raw.kind, known.join(", "))));
+        let value = serde_yaml_ng::Value::deserialize(document)
+            .map_err(|e| ManifestError::Document { doc, message: e.to_string() })?;
+        let items = match value {
+            serde_yaml_ng::Value::Null => continue,
+            serde_yaml_ng::Value::Sequence(items) => {
+                items.into_iter().enumerate().map(|(n, v)| (Some(n + 1), v)).collect()
+            }
+            one => vec![(None, one)],
         };
-        if let Some(version) = raw.api_version.as_deref()
-            && version != kind.api_version()
-        {
-            return Err(err(format!(
-                "apiVersion {version:?} does not serve kind {}; it is {:?}",
-                kind.kind,
-                kind.api_version()
-            )));
-        }
-        // Named by id or, as on the command line, by full name (`volumes/v1`).
-        let id = kind.id_of(&raw.name).to_owned();
-        if id.is_empty() {
-            return Err(err("name must not be empty".into()));
-        }
-        let spec_err = |e: serde_json::Error| err(format!("spec: {e}"));
-        let spec = raw.spec;
-        resources.push(match kind.kind {
-            "Sysctl" => Resource::Sysctl { id, spec: spec_from(spec).map_err(err)? },
-            "Volume" => {
-                one_backend(&spec).map_err(err)?;
-                Resource::Volume { id, spec: spec_from(spec).map_err(err)? }
+        for (item, value) in items {
+            // Objects, not documents, are what a list multiplies.
+            if resources.len() >= MAX_DOCUMENTS {
+                return Err(ManifestError::TooMany);
             }
-            "Subsystem" => Resource::Subsystem { id, spec: spec_from(spec).map_err(err)? },
-            "Namespace" => {
-                check_nested(kind, &id).map_err(err)?;
-                Resource::Namespace { id, spec: spec_from(spec).map_err(err)? }
+            let err = |message: String| {
+                let message = match item {
+                    Some(n) => format!("item {n}: {message}"),
+                    None => message,
+                };
+                ManifestError::Document { doc, message }
+            };
+            let r = resource(value).map_err(err)?;
+            if let Some(first) = documents.insert(r.full_name(), doc) {
+                return Err(err(format!("{} is document {first} already", r.full_name())));
             }
-            "Listener" => Resource::Listener { id, spec: spec_from(spec).map_err(err)? },
-            other => {
-                check_nested(kind, &id).map_err(err)?;
-                match SwitchSpec::from_json(kind, spec) {
-                    Some(spec) => Resource::Switch { id, spec: spec.map_err(spec_err)? },
-                    None => return Err(err(format!("kind {other} cannot be applied"))),
-                }
-            }
-        });
-        if let Some(r) = resources.last()
-            && let Some(first) = documents.insert(r.full_name(), doc)
-        {
-            return Err(err(format!("{} is document {first} already", r.full_name())));
+            resources.push(r);
         }
     }
     Ok(resources)
+}
+
+/// The object of one document (or item of a list document).
+fn resource(value: serde_yaml_ng::Value) -> Result<Resource, String> {
+    let raw: Raw = serde_yaml_ng::from_value(value).map_err(|e| e.to_string())?;
+    let Some(kind) = kind(&raw.kind) else {
+        let known: Vec<_> = KINDS.iter().map(|k| k.kind).collect();
+        return Err(format!("unknown kind {:?}; known: {}", raw.kind, known.join(", ")));
+    };
+    if let Some(version) = raw.api_version.as_deref()
+        && version != kind.api_version()
+    {
+        return Err(format!(
+            "apiVersion {version:?} does not serve kind {}; it is {:?}",
+            kind.kind,
+            kind.api_version()
+        ));
+    }
+    // Named by id or, as on the command line, by full name (`volumes/v1`).
+    let id = kind.id_of(&raw.name).to_owned();
+    if id.is_empty() {
+        return Err("name must not be empty".into());
+    }
+    let spec = raw.spec;
+    Ok(match kind.kind {
+        "Sysctl" => Resource::Sysctl { id, spec: spec_from(spec)? },
+        "Volume" => {
+            one_backend(&spec)?;
+            Resource::Volume { id, spec: spec_from(spec)? }
+        }
+        "Subsystem" => Resource::Subsystem { id, spec: spec_from(spec)? },
+        "Namespace" => {
+            check_nested(kind, &id)?;
+            Resource::Namespace { id, spec: spec_from(spec)? }
+        }
+        "Listener" => Resource::Listener { id, spec: spec_from(spec)? },
+        other => {
+            check_nested(kind, &id)?;
+            match SwitchSpec::from_json(kind, spec) {
+                Some(spec) => {
+                    Resource::Switch { id, spec: spec.map_err(|e| format!("spec: {e}"))? }
+                }
+                None => return Err(format!("kind {other} cannot be applied")),
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -405,6 +446,42 @@ mod tests {
         assert!(e.contains("sysctls/vm.swappiness is document 1 already"), "{e}");
         let e = parse("kind: Volume\nname: volumes/\nspec: {}\n").unwrap_err().to_string();
         assert!(e.contains("name must not be empty"), "{e}");
+    }
+
+    /// What the agent adds to a resource (`get -o yaml` prints it) is read and ignored, in
+    /// the JSON mapping's spelling or the proto's; any other unknown field is still refused,
+    /// so a typo is caught.
+    #[test]
+    fn output_only_fields_are_ignored_and_typos_refused() {
+        let printed = "apiVersion: dpu.system.v1\nkind: Sysctl\nname: sysctls/vm.swappiness\nspec:\n  value: '10'\nstatus:\n  state: APPLY_STATE_APPLIED\n  observedValue: '10'\n  appliedGeneration: '1'\ngeneration: '1'\netag: 1-abc\ncreateTime: 2026-01-01T00:00:00Z\nupdateTime: 2026-01-01T00:00:00Z\n";
+        let want = Resource::Sysctl {
+            id: "vm.swappiness".into(),
+            spec: SysctlSpec { value: "10".into() },
+        };
+        assert_eq!(parse(printed), Ok(vec![want.clone()]));
+        let snake =
+            printed.replace("createTime", "create_time").replace("updateTime", "update_time");
+        assert_eq!(parse(&snake), Ok(vec![want]));
+        let e = parse(&printed.replace("etag:", "etga:")).unwrap_err().to_string();
+        assert!(e.starts_with("document 1: unknown field `etga`"), "{e}");
+    }
+
+    /// A document may be a list of objects (what `list -o yaml|json` prints); an error
+    /// names the item, and an object twice is refused across lists and documents.
+    #[test]
+    fn a_list_document_holds_its_objects() {
+        let text = "- {kind: Sysctl, name: a, spec: {value: \"1\"}}\n- {kind: Sysctl, name: b, spec: {value: \"2\"}}\n---\nkind: Sysctl\nname: c\nspec: {value: \"3\"}\n";
+        let names: Vec<String> = parse(text).unwrap().iter().map(Resource::full_name).collect();
+        assert_eq!(names, ["sysctls/a", "sysctls/b", "sysctls/c"]);
+        let json = r#"[{"kind": "Sysctl", "name": "a", "spec": {"value": "1"}}]"#;
+        assert_eq!(parse(json).unwrap().len(), 1);
+        let bad = "- {kind: Sysctl, name: a, spec: {value: \"1\"}}\n- {kind: Sysctl, name: b, spec: {valeu: \"2\"}}\n";
+        let e = parse(bad).unwrap_err().to_string();
+        assert!(e.starts_with("document 1: item 2: spec"), "{e}");
+        let twice = text.replace("name: c", "name: a");
+        let e = parse(&twice).unwrap_err().to_string();
+        assert!(e.contains("sysctls/a is document 1 already"), "{e}");
+        assert!(parse("[]\n").unwrap().is_empty());
     }
 
     #[test]

@@ -1,11 +1,33 @@
 //! Rendering API objects for people (tables) and programs (JSON, YAML).
 //!
 //! JSON and YAML use the proto3 JSON mapping, so the output of `get -o yaml` can be edited and
-//! fed back to `apply -f` (its `spec` is the same shape).
+//! fed back to `apply -f`: each resource is a [`Document`], which names its kind as a
+//! manifest does, and the manifest parser ignores what the agent adds (status, generation,
+//! etag, times).
 
 use std::borrow::Cow;
 
 use serde::Serialize;
+
+use crate::manifest::Kind;
+
+/// A resource as `get` and `list` print it in JSON or YAML: the resource message (the proto3
+/// JSON mapping) with the `apiVersion` and `kind` of a manifest document, so `apply -f`
+/// takes it back as it is, as kubectl's output.
+#[derive(Debug, Serialize)]
+pub struct Document<'a, T> {
+    #[serde(rename = "apiVersion")]
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub object: &'a T,
+}
+
+impl<'a, T> Document<'a, T> {
+    pub fn new(kind: Kind, object: &'a T) -> Self {
+        Self { api_version: kind.api_version(), kind: kind.kind, object }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -118,6 +140,56 @@ mod tests {
             "HOST\nnqn.x\\u{1b}]52;c;aGk=\\u{7}\\u{d}\\u{a}forged   row\\u{9b}2J\\u{202e}txt.exe\n"
         );
         assert!(matches!(printable("plain: ok"), Cow::Borrowed(_)));
+    }
+
+    /// What `get` prints of a resource, in YAML or JSON, is a manifest of it: `apply -f`
+    /// reads the same object back, ignoring what the agent added; so is what `list` prints,
+    /// a list of them.
+    #[test]
+    fn a_printed_resource_is_a_manifest_of_it() {
+        use dpu_proto::dpu::nvmf::v1::{
+            ObjectStatus, RamBackend, Volume, VolumeSpec, VolumeStatus, volume_spec::Backend,
+        };
+
+        use crate::manifest::{self, Resource, SYSCTL, VOLUME};
+        let spec = VolumeSpec {
+            backend: Some(Backend::Ram(RamBackend { size_bytes: 1 << 20 })),
+            max_iops: 500,
+            ..Default::default()
+        };
+        let time = pbjson_types::Timestamp { seconds: 1_700_000_000, nanos: 5 };
+        let volume = |name: &str| Volume {
+            name: name.into(),
+            spec: Some(spec.clone()),
+            status: Some(VolumeStatus {
+                apply: Some(ObjectStatus { state: 3, applied_generation: 2, message: "no".into() }),
+                size_bytes: 1 << 20,
+                block_count: 2048,
+            }),
+            generation: 2,
+            etag: "2-abc".into(),
+            create_time: Some(time),
+            update_time: Some(time),
+        };
+        let want = |id: &str| Resource::Volume { id: id.into(), spec: spec.clone() };
+        let sysctl = Sysctl {
+            name: "sysctls/vm.swappiness".into(),
+            spec: Some(SysctlSpec { value: "10".into() }),
+            generation: 1,
+            ..Default::default()
+        };
+        for format in [Format::Yaml, Format::Json] {
+            let (v1, v2) = (volume("volumes/v1"), volume("volumes/v2"));
+            let one = serialize(&Document::new(VOLUME, &v1), format).unwrap();
+            assert!(one.contains("apiVersion") && one.contains("Volume"), "{one}");
+            assert_eq!(manifest::parse(&one), Ok(vec![want("v1")]), "{one}");
+            let list = [Document::new(VOLUME, &v1), Document::new(VOLUME, &v2)];
+            let list = serialize(&list, format).unwrap();
+            assert_eq!(manifest::parse(&list), Ok(vec![want("v1"), want("v2")]), "{list}");
+            let one = serialize(&Document::new(SYSCTL, &sysctl), format).unwrap();
+            let parsed = manifest::parse(&one).unwrap();
+            assert_eq!(parsed[0].full_name(), "sysctls/vm.swappiness", "{one}");
+        }
     }
 
     #[test]

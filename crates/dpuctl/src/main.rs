@@ -318,7 +318,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let name = kind.full_name(&name);
             if kind.is_switch() {
                 let o = switch::get(&client, kind, &name).await.map_err(api)?;
-                out!("{}", render::switch_objects(&[o], format, true)?)?;
+                out!("{}", render::switch_objects(kind, &[o], format, true)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let mut nv = client.nvmf();
@@ -353,7 +353,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let kind = resolve_kind(&kind)?;
             if kind.is_switch() {
                 let all = switch::list(&client, kind).await.map_err(api)?;
-                out!("{}", render::switch_objects(&all, format, false)?)?;
+                out!("{}", render::switch_objects(kind, &all, format, false)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let nv = client.nvmf();

@@ -1,6 +1,7 @@
 //! Tables for people; JSON/YAML (proto3 JSON mapping) for programs.
 
-use dpu_client::output::{Format, serialize, table};
+use dpu_client::manifest::{self, Kind};
+use dpu_client::output::{Document, Format, serialize, table};
 use dpu_client::switch::SwitchObject;
 use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::switch::v1 as sw;
@@ -177,8 +178,26 @@ pub fn objects<T: serde::Serialize>(
     Ok(table(headers, &rows))
 }
 
+/// Resources of `kind`, as [`objects`]; in JSON and YAML each is a [`Document`] naming its
+/// kind, so what `get` and `list` print goes back to `apply -f` as it is.
+fn resources<T: serde::Serialize>(
+    kind: Kind,
+    items: &[T],
+    format: Format,
+    single: bool,
+    headers: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> Result {
+    if format == Format::Table {
+        return objects(items, format, single, headers, row);
+    }
+    let documents: Vec<Document<'_, T>> = items.iter().map(|o| Document::new(kind, o)).collect();
+    objects(&documents, format, single, headers, |_| Vec::new())
+}
+
 pub fn sysctls(items: &[Sysctl], format: Format, single: bool) -> Result {
-    objects(
+    resources(
+        manifest::SYSCTL,
         items,
         format,
         single,
@@ -233,7 +252,7 @@ fn rate_limits(spec: &nvmf::VolumeSpec) -> String {
 pub fn volumes(items: &[nvmf::Volume], format: Format, single: bool) -> Result {
     use nvmf::volume_spec::Backend;
     let headers = ["NAME", "BACKEND", "SIZE", "BLOCK", "LIMITS", "STATE", "GENERATION", "MESSAGE"];
-    objects(items, format, single, &headers, |v| {
+    resources(manifest::VOLUME, items, format, single, &headers, |v| {
         let spec = v.spec.clone().unwrap_or_default();
         // The applied size and block size (a block device's own), else what was asked for.
         let applied = v.status.as_ref().filter(|s| s.block_count > 0);
@@ -279,7 +298,7 @@ pub fn subsystems(items: &[nvmf::Subsystem], format: Format, single: bool) -> Re
         "GENERATION",
         "MESSAGE",
     ];
-    objects(items, format, single, &headers, |s| {
+    resources(manifest::SUBSYSTEM, items, format, single, &headers, |s| {
         let spec = s.spec.clone().unwrap_or_default();
         let status = s.status.clone().unwrap_or_default();
         let hosts = if spec.allow_any_host {
@@ -350,7 +369,7 @@ pub fn namespaces(items: &[nvmf::Namespace], format: Format, single: bool) -> Re
     if single {
         headers.splice(2..2, ["NGUID", "UUID"]);
     }
-    objects(items, format, single, &headers, |n| {
+    resources(manifest::NAMESPACE, items, format, single, &headers, |n| {
         let spec = n.spec.clone().unwrap_or_default();
         let status = n.status.clone().unwrap_or_default();
         let c = status.counters.unwrap_or_default();
@@ -395,7 +414,7 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
         "GENERATION",
         "MESSAGE",
     ];
-    objects(items, format, single, &headers, |l| {
+    resources(manifest::LISTENER, items, format, single, &headers, |l| {
         let spec = l.spec.clone().unwrap_or_default();
         let status = l.status.clone().unwrap_or_default();
         let [state, message] = nvmf_apply(status.apply.as_ref());
@@ -635,9 +654,9 @@ pub fn nvmf_stats(s: &nvmf::NvmfStats, format: Format) -> Result {
     Ok(out)
 }
 
-pub fn switch_objects(items: &[SwitchObject], format: Format, single: bool) -> Result {
+pub fn switch_objects(kind: Kind, items: &[SwitchObject], format: Format, single: bool) -> Result {
     let headers = ["NAME", "SPEC", "STATE", "GENERATION", "MESSAGE"];
-    objects(items, format, single, &headers, |o| {
+    resources(kind, items, format, single, &headers, |o| {
         let (state, message) = o.state();
         vec![o.name().to_owned(), o.spec_summary(), state, o.generation(), message]
     })

@@ -59,6 +59,26 @@ async fn apply_get_list_diff_delete() {
         "sysctls/vm.swappiness configured\n"
     );
 
+    // What get and list print as YAML or JSON goes back to apply as it is: it names its kind,
+    // and apply ignores what the agent adds (status, generation, etag, times). A list is a
+    // manifest of its objects.
+    for (args, file) in [
+        (&["get", "sysctl", "vm.swappiness", "-o", "yaml"][..], "got.yaml"),
+        (&["get", "sysctl", "vm.swappiness", "-o", "json"][..], "got.json"),
+        (&["list", "sysctls", "-o", "yaml"][..], "listed.yaml"),
+        (&["list", "sysctls", "-o", "json"][..], "listed.json"),
+    ] {
+        let printed = ok(&dpuctl(&env, Who::Host, args));
+        let path = env.path(file);
+        std::fs::write(&path, &printed).unwrap();
+        let out = dpuctl(&env, Who::Operator, &["apply", "-f", path.to_str().unwrap()]);
+        let applied = ok(&out);
+        let lines: Vec<&str> = applied.lines().collect();
+        let want = if args[0] == "get" { 1 } else { 2 };
+        assert_eq!(lines.len(), want, "{args:?}: {applied}\n{printed}");
+        assert!(lines.iter().all(|l| l.ends_with(" unchanged")), "{args:?}: {applied}");
+    }
+
     // JSON output is the proto3 JSON mapping; the table names every object.
     let json = ok(&dpuctl(&env, Who::Host, &["list", "sysctls", "-o", "json"]));
     assert!(json.contains("\"name\": \"sysctls/vm.swappiness\""), "{json}");
