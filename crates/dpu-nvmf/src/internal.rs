@@ -1353,28 +1353,11 @@ impl NvmfInternal {
         }
         a.listeners = listeners;
 
-        let failed = [
-            out.volumes
-                .iter()
-                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
-                .count(),
-            out.subsystems
-                .iter()
-                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
-                .count(),
-            out.namespaces
-                .iter()
-                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
-                .count(),
-            out.listeners
-                .iter()
-                .filter(|v| failed(v.status.as_ref().and_then(|s| s.apply.as_ref())))
-                .count(),
-        ]
-        .iter()
-        .sum::<usize>();
-        if failed > 0 {
-            warn!(failed, "nvmf sync: some objects not applied");
+        // Named (the first few), so the log says which objects to look at.
+        let failed_names = out.failed_names();
+        let failed = failed_names.len();
+        if let Some(objects) = dpu_proto::failed_objects(failed_names) {
+            warn!(failed, %objects, "nvmf sync: some objects not applied");
         }
         info!(
             volumes = out.volumes.len(),
@@ -1816,10 +1799,6 @@ fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSec
         out.insert(h.host_nqn.clone(), Arc::new(parsed));
     }
     Ok(out)
-}
-
-fn failed(s: Option<&pb::ObjectStatus>) -> bool {
-    s.is_some_and(|s| s.state == pb::ApplyState::Failed as i32)
 }
 
 #[tonic::async_trait]

@@ -287,6 +287,65 @@ pub const MAX_IO_QUEUES: u16 = 128;
 /// and above are reserved, FFFFh asks for a dynamic ID).
 pub const MAX_CNTLID: u16 = 0xFFEF;
 
+/// Most names [`failed_objects`] gives: a log line or a health message stays short
+/// whatever the count.
+pub const FAILED_NAMED: usize = 3;
+
+/// What a sync left FAILED, for a log line or a health message: "1 object failed:
+/// listeners/busy", "5 objects failed: a, b, c and 2 more" (the first [`FAILED_NAMED`]
+/// names); None for none.
+pub fn failed_objects<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut count = 0usize;
+    let mut named = Vec::with_capacity(FAILED_NAMED);
+    for name in names {
+        count += 1;
+        if named.len() < FAILED_NAMED {
+            named.push(name);
+        }
+    }
+    let objects = match count {
+        0 => return None,
+        1 => "1 object".to_owned(),
+        n => format!("{n} objects"),
+    };
+    let more = match count - named.len() {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Some(format!("{objects} failed: {}{more}", named.join(", ")))
+}
+
+impl dpu::nvmf::v1::SyncResponse {
+    /// The names of the objects the Sync left FAILED: volumes, subsystems, namespaces,
+    /// listeners.
+    pub fn failed_names(&self) -> Vec<&str> {
+        use dpu::nvmf::v1::ApplyState;
+        let volumes = self
+            .volumes
+            .iter()
+            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
+        let subsystems = self
+            .subsystems
+            .iter()
+            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
+        let namespaces = self
+            .namespaces
+            .iter()
+            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
+        let listeners = self
+            .listeners
+            .iter()
+            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
+        volumes
+            .chain(subsystems)
+            .chain(namespaces)
+            .chain(listeners)
+            .filter(|(_, apply)| apply.is_some_and(|a| a.state == ApplyState::Failed as i32))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
 /// An enum field's value as the generated serializers write it (proto3 JSON mapping): its
 /// name when this build knows the value, else its number, which the mapping's parsers
 /// accept too. A newer peer adds values; refusing to serialize them would fail `dpuctl -o
@@ -313,6 +372,54 @@ impl<T: serde::Serialize> serde::Serialize for EnumValue<T> {
 #[cfg(test)]
 mod tests {
     use super::dpu::nvmf::v1::SubsystemSpec;
+
+    /// A summary of failed objects counts them all and names the first few.
+    #[test]
+    fn failed_objects_are_counted_and_the_first_named() {
+        use super::failed_objects;
+        assert_eq!(failed_objects([]), None);
+        assert_eq!(failed_objects(["listeners/busy"]).unwrap(), "1 object failed: listeners/busy");
+        assert_eq!(failed_objects(["a", "b", "c"]).unwrap(), "3 objects failed: a, b, c");
+        let many = ["a", "b", "c", "d", "e"];
+        assert_eq!(failed_objects(many).unwrap(), "5 objects failed: a, b, c and 2 more");
+    }
+
+    /// A Sync's FAILED objects of every kind, by name; APPLIED and PENDING ones are not.
+    #[test]
+    fn a_syncs_failed_objects_are_named() {
+        use super::dpu::nvmf::v1::{
+            ApplyState, Listener, ListenerStatus, Namespace, NamespaceStatus, ObjectStatus,
+            SyncResponse, Volume, VolumeStatus,
+        };
+        let apply =
+            |state: ApplyState| Some(ObjectStatus { state: state as i32, ..Default::default() });
+        let volume = |name: &str, state| Volume {
+            name: name.into(),
+            status: Some(VolumeStatus { apply: apply(state), ..Default::default() }),
+            ..Default::default()
+        };
+        let response = SyncResponse {
+            volumes: vec![
+                volume("volumes/ok", ApplyState::Applied),
+                volume("volumes/f1", ApplyState::Failed),
+            ],
+            namespaces: vec![Namespace {
+                name: "subsystems/s/namespaces/1".into(),
+                status: Some(NamespaceStatus {
+                    apply: apply(ApplyState::Pending),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            listeners: vec![Listener {
+                name: "listeners/busy".into(),
+                status: Some(ListenerStatus { apply: apply(ApplyState::Failed), port_id: 0 }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(response.failed_names(), ["volumes/f1", "listeners/busy"]);
+    }
 
     /// A value a newer agent added is written as its number; known ones by name.
     #[test]

@@ -63,12 +63,16 @@ pub struct ServiceState {
 }
 
 /// What a sync the service answered found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Synced {
     /// Objects the service reported FAILED that another sync may apply (their cause can go
     /// away without anything telling the agent): while there are any, the agent syncs again
     /// after a growing delay. A reconciler counts none whose service retries them itself.
     pub failed: usize,
+    /// Every object the service reported FAILED, counted and the first few named
+    /// (`dpu_proto::failed_objects`): the service's health message until the next sync,
+    /// as the service serves the others.
+    pub objects_failed: Option<String>,
 }
 
 /// Applies the full desired state of one service.
@@ -144,6 +148,8 @@ impl ServiceHandle {
         let mut failed_objects: Option<Retry> = None;
         // When the service last answered a probe: a down service's message says how long ago.
         let mut last_answer: Option<Instant> = None;
+        // What the last sync that went through left FAILED: the message while serving.
+        let mut objects_failed = String::new();
         loop {
             let probe = tokio::time::timeout(
                 PROBE_TIMEOUT,
@@ -208,13 +214,14 @@ impl ServiceHandle {
                                 }
                                 failed_objects = (synced.failed > 0)
                                     .then(|| Retry::after(failed_objects.as_ref(), Instant::now()));
+                                objects_failed = synced.objects_failed.unwrap_or_default();
                                 if let Some(r) = &failed_objects {
-                                    tracing::debug!(service = %self.name, failed_objects = synced.failed, retry_in_ms = r.backoff.as_millis(), "objects failed; will sync again");
+                                    tracing::debug!(service = %self.name, failed_objects = synced.failed, objects = %objects_failed, retry_in_ms = r.backoff.as_millis(), "objects failed; will sync again");
                                 }
                                 self.update(|s| {
                                     s.serving = true;
                                     s.last_sync = Some(SystemTime::now());
-                                    s.message.clear();
+                                    s.message.clone_from(&objects_failed);
                                 });
                             }
                             Err(e) => {
@@ -240,10 +247,11 @@ impl ServiceHandle {
                             s.message = format!("sync failed: {}", f.error);
                         });
                     } else {
-                        // Answering again: the message of a probe that failed goes too.
+                        // Answering again: the message of a probe that failed goes too, and
+                        // the last sync's failed objects show again.
                         self.update(|s| {
                             s.serving = true;
-                            s.message.clear();
+                            s.message.clone_from(&objects_failed);
                         });
                     }
                 }
@@ -739,7 +747,9 @@ pub(crate) mod fake {
                 return Err(tonic::Status::unavailable(message));
             }
             self.statuses.replace([(FAKE_OBJECT.to_owned(), 0, ApplyState::Applied)]);
-            Ok(Synced { failed: *self.failed_objects.lock().unwrap() })
+            let failed = *self.failed_objects.lock().unwrap();
+            let objects_failed = dpu_proto::failed_objects((0..failed).map(|_| FAKE_OBJECT));
+            Ok(Synced { failed, objects_failed })
         }
 
         fn forget_statuses(&self) {
@@ -964,7 +974,8 @@ mod tests {
     /// A sync that succeeds but leaves objects FAILED (a device node not there yet, a port
     /// another process holds: causes that go away without telling anyone) is followed by
     /// another after 0.5 s, 1 s, 2 s, ... up to 30 s, as a failed sync is; the service stays
-    /// serving. A change starts the gaps afresh, and a sync that leaves none FAILED ends them.
+    /// serving, its message naming them. A change starts the gaps afresh, and a sync that
+    /// leaves none FAILED ends them.
     #[tokio::test(start_paused = true)]
     async fn failed_objects_are_synced_again_with_growing_gaps() {
         let h = Harness::start(None).await;
@@ -980,8 +991,10 @@ mod tests {
                 "gaps {gaps:?}, want {expected:?}"
             );
         }
+        // Serving, and the message says which objects failed, between syncs too.
         let state = h.handle.state();
-        assert!(state.serving && state.message.is_empty(), "{state:?}");
+        assert!(state.serving, "{state:?}");
+        assert_eq!(state.message, "1 object failed: fakes/one");
 
         // A change at 100.25 s syncs at once, and the next retry comes 0.5 s later.
         h.run_until(secs(100.25)).await;
@@ -994,9 +1007,10 @@ mod tests {
         assert_eq!(syncs.len(), 11, "syncs at {syncs:?}");
         assert!(near(syncs[10] - syncs[9], secs(0.5)), "syncs at {syncs:?}");
 
-        // None FAILED: no more syncs.
+        // None FAILED: no more syncs, and no message.
         h.run_until(secs(200.0)).await;
         assert_eq!(h.syncs().len(), 11, "syncs at {:?}", h.syncs());
+        assert_eq!(h.handle.state().message, "");
         h.stop().await;
     }
 

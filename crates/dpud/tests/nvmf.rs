@@ -2198,3 +2198,44 @@ async fn namespace_page_tokens_keep_their_parent_and_the_mask_star_replaces() {
     let updated = nvmf.update_namespace(update).await.unwrap().into_inner();
     assert_eq!((updated.spec, updated.generation), (Some(read_only), 2));
 }
+
+/// A volume and a listener on a port another process holds, in a manifest for `dpuctl
+/// apply` (the volume `v1`, the listener `busy`); the port is held while the listener lives.
+fn busy_listener_manifest(env: &Env) -> (std::path::PathBuf, std::net::TcpListener) {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let manifest = env.path("busy.yaml");
+    let text = format!(
+        "{}---\nkind: Listener\nname: busy\nspec: {{address: 127.0.0.1, port: {port}}}\n",
+        ram_volume_manifest("v1")
+    );
+    std::fs::write(&manifest, text).unwrap();
+    (manifest, busy)
+}
+
+fn ram_volume_manifest(id: &str) -> String {
+    format!("kind: Volume\nname: {id}\nspec: {{ram: {{sizeBytes: \"1048576\"}}}}\n")
+}
+
+/// An object the service could not apply (a listener on a port another process holds) is
+/// named in the service's health message, which says how many failed, and in the service's
+/// warning of the sync; both go once it applies.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_objects_are_named_in_health_and_the_services_warning() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let (manifest, busy) = busy_listener_manifest(&env);
+    ok(&dpuctl(&env, Who::Operator, &["apply", "-f", manifest.to_str().unwrap()]));
+    let health = async || ok(&dpuctl(&env, Who::Host, &["health", "-o", "json"]));
+    let named = "\"message\": \"1 object failed: listeners/busy\"";
+    wait_for("health naming the failed listener", async || health().await.contains(named)).await;
+    let table = ok(&dpuctl(&env, Who::Host, &["health"]));
+    let nvmf = table.lines().find(|l| l.starts_with("nvmf ")).unwrap_or_default();
+    assert!(nvmf.contains(" SERVING ") && nvmf.ends_with("1 object failed: listeners/busy"));
+    let warned = |l: &str| l.contains("some objects not applied") && l.contains("listeners/busy");
+    assert!(env.log().lines().any(warned), "{}", env.log());
+
+    // The port free, a retry of the service applies the listener: the message goes.
+    drop(busy);
+    wait_for("health without a message", async || !health().await.contains("failed")).await;
+}

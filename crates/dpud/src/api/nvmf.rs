@@ -1408,14 +1408,6 @@ fn observed<S>(
         .collect()
 }
 
-/// How many of the service's `reports` say FAILED (`apply` finds a report's apply status).
-fn count_failed<T>(reports: &[T], apply: impl Fn(&T) -> Option<&ObjectStatus>) -> usize {
-    reports
-        .iter()
-        .filter(|r| apply(r).is_some_and(|a| a.state == ApplyState::Failed as i32))
-        .count()
-}
-
 /// The four collections' stored objects; one snapshot when read under the writer lock.
 struct Snapshot {
     volumes: Vec<Object<VolumeSpec>>,
@@ -1525,10 +1517,9 @@ impl Reconciler for NvmfReconciler {
         let response = nvmf_client(channel, r.sync_limit).sync(request).await?.into_inner();
         // The agent syncs again while any object is FAILED: its cause may go away unannounced
         // (a device node not there yet, a port another process holds).
-        let failed = count_failed(&response.volumes, |o| o.status.as_ref()?.apply.as_ref())
-            + count_failed(&response.subsystems, |o| o.status.as_ref()?.apply.as_ref())
-            + count_failed(&response.namespaces, |o| o.status.as_ref()?.apply.as_ref())
-            + count_failed(&response.listeners, |o| o.status.as_ref()?.apply.as_ref());
+        let failed_names = response.failed_names();
+        let failed = failed_names.len();
+        let objects_failed = dpu_proto::failed_objects(failed_names);
         r.volumes.statuses.replace(observed(
             response.volumes.into_iter().map(|o| (o.name, o.generation, o.status)),
             &created.0,
@@ -1545,7 +1536,7 @@ impl Reconciler for NvmfReconciler {
             response.listeners.into_iter().map(|o| (o.name, o.generation, o.status)),
             &created.3,
         ));
-        Ok(Synced { failed })
+        Ok(Synced { failed, objects_failed })
     }
 
     fn forget_statuses(&self) {

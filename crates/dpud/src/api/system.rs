@@ -320,6 +320,11 @@ impl Reconciler for SysctlReconciler {
             .sync_sysctls(request)
             .await?
             .into_inner();
+        let failed = observed
+            .sysctls
+            .iter()
+            .filter(|s| s.status.as_ref().is_some_and(|s| s.state == ApplyState::Failed as i32));
+        let objects_failed = dpu_proto::failed_objects(failed.map(|s| s.name.as_str()));
         self.statuses.replace(observed.sysctls.into_iter().filter_map(|s| {
             let c = *created.get(&s.name)?;
             Some((s.name, c, s.status?))
@@ -327,8 +332,8 @@ impl Reconciler for SysctlReconciler {
         // No retries for FAILED sysctls (`Synced::failed` 0): the service sets those whose
         // file appears later itself and announces it (status epoch), and leaves the others
         // alone between syncs on purpose: a write-only key such as `vm.drop_caches` would fire
-        // and a refused value be written and undone on every retry.
-        Ok(Synced::default())
+        // and a refused value be written and undone on every retry. Health still names them.
+        Ok(Synced { failed: 0, objects_failed })
     }
 
     fn forget_statuses(&self) {
