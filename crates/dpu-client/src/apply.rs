@@ -39,6 +39,75 @@ impl Outcome {
     }
 }
 
+/// An object apply created, updated or found as wanted: what it did, and the object's
+/// generation then, which its status reaches once its service has it ([`observe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub outcome: Outcome,
+    pub generation: i64,
+}
+
+/// How far an object's service got with it, as the agent shows it: PENDING until the service
+/// reported the object's current generation, then APPLIED or FAILED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Pending,
+    Applied,
+    Failed,
+    /// A state this build does not know (a newer agent's), by its number.
+    Unknown(i32),
+}
+
+impl Progress {
+    /// The state of any API's `ApplyState` (the three number it alike; no status, or
+    /// UNSPECIFIED, is PENDING, as the agent shows an object its service has not reported).
+    fn of(state: i32) -> Self {
+        use system::ApplyState;
+        match ApplyState::try_from(state) {
+            Ok(ApplyState::Unspecified | ApplyState::Pending) => Progress::Pending,
+            Ok(ApplyState::Applied) => Progress::Applied,
+            Ok(ApplyState::Failed) => Progress::Failed,
+            Err(_) => Progress::Unknown(state),
+        }
+    }
+}
+
+/// As `dpuctl list` shows states: `PENDING`, `APPLIED`, `FAILED`, `unknown(N)`.
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Progress::Pending => f.write_str("PENDING"),
+            Progress::Applied => f.write_str("APPLIED"),
+            Progress::Failed => f.write_str("FAILED"),
+            Progress::Unknown(n) => write!(f, "unknown({n})"),
+        }
+    }
+}
+
+/// What the agent shows of an object now: its generation, and how far its service got with
+/// it, with the service's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub generation: i64,
+    pub progress: Progress,
+    pub message: String,
+}
+
+impl Observed {
+    /// From a status's state and message (None: no status).
+    pub(crate) fn new(generation: i64, reported: Option<(i32, &str)>) -> Self {
+        let (state, message) = reported.unwrap_or_default();
+        Self { generation, progress: Progress::of(state), message: message.to_owned() }
+    }
+}
+
+/// The agent's copy of an object.
+struct Current {
+    resource: Resource,
+    etag: String,
+    observed: Observed,
+}
+
 /// The message of a successful call, None for NOT_FOUND.
 pub(crate) fn absent_is_none<T>(
     r: Result<tonic::Response<T>, Status>,
@@ -55,62 +124,90 @@ pub(crate) fn whole_spec() -> Option<FieldMask> {
     Some(FieldMask { paths: vec!["spec".into()] })
 }
 
-/// The current spec and etag of `resource`, if it exists.
-async fn current(
-    client: &Client,
-    resource: &Resource,
-) -> Result<Option<(Resource, String)>, Status> {
+/// The agent's copy of `resource`, if it exists.
+async fn current(client: &Client, resource: &Resource) -> Result<Option<Current>, Status> {
     let name = resource.full_name();
     let id = resource.id().to_owned();
+    // `$status` reads the state and message of the reply `$o`.
     macro_rules! get {
-        ($svc:ident, $method:ident, $req:expr, $variant:ident) => {{
+        ($svc:ident, $method:ident, $req:expr, $variant:ident, |$o:ident| $status:expr) => {{
             let got = absent_is_none(client.$svc().$method($req).await)?;
-            Ok(got.map(|o| {
-                (Resource::$variant { id: id.clone(), spec: o.spec.unwrap_or_default() }, o.etag)
+            Ok(got.map(|$o| {
+                let observed = Observed::new($o.generation, $status);
+                let spec = $o.spec.unwrap_or_default();
+                Current {
+                    resource: Resource::$variant { id: id.clone(), spec },
+                    etag: $o.etag,
+                    observed,
+                }
             }))
         }};
     }
+    // An nvmf object's apply status.
+    macro_rules! nvmf_get {
+        ($method:ident, $req:ident, $variant:ident) => {
+            get!(nvmf, $method, nvmf::$req { name }, $variant, |o| {
+                let apply = o.status.as_ref().and_then(|s| s.apply.as_ref());
+                apply.map(|a| (a.state, a.message.as_str()))
+            })
+        };
+    }
     match resource {
-        Resource::Sysctl { .. } => get!(system, get_sysctl, GetSysctlRequest { name }, Sysctl),
-        Resource::Volume { .. } => get!(nvmf, get_volume, nvmf::GetVolumeRequest { name }, Volume),
-        Resource::Subsystem { .. } => {
-            get!(nvmf, get_subsystem, nvmf::GetSubsystemRequest { name }, Subsystem)
+        Resource::Sysctl { .. } => {
+            get!(system, get_sysctl, GetSysctlRequest { name }, Sysctl, |o| {
+                o.status.as_ref().map(|s| (s.state, s.message.as_str()))
+            })
         }
-        Resource::Namespace { .. } => {
-            get!(nvmf, get_namespace, nvmf::GetNamespaceRequest { name }, Namespace)
+        Resource::Volume { .. } => nvmf_get!(get_volume, GetVolumeRequest, Volume),
+        Resource::Subsystem { .. } => nvmf_get!(get_subsystem, GetSubsystemRequest, Subsystem),
+        Resource::Namespace { .. } => nvmf_get!(get_namespace, GetNamespaceRequest, Namespace),
+        Resource::Listener { .. } => nvmf_get!(get_listener, GetListenerRequest, Listener),
+        Resource::Switch { spec, .. } => {
+            Ok(switch::current(client, spec.kind(), &name).await?.map(|(spec, etag, observed)| {
+                Current { resource: Resource::Switch { id, spec }, etag, observed }
+            }))
         }
-        Resource::Listener { .. } => {
-            get!(nvmf, get_listener, nvmf::GetListenerRequest { name }, Listener)
-        }
-        Resource::Switch { spec, .. } => Ok(switch::current(client, spec.kind(), &name)
-            .await?
-            .map(|(spec, etag)| (Resource::Switch { id, spec }, etag))),
     }
 }
 
-async fn create(client: &Client, resource: &Resource) -> Result<(), Status> {
+/// What the agent shows of `resource` now; NOT_FOUND once it is gone.
+pub async fn observe(client: &Client, resource: &Resource) -> Result<Observed, Status> {
+    match current(client, resource).await? {
+        Some(c) => Ok(c.observed),
+        None => Err(Status::not_found(format!("{} no longer exists", resource.full_name()))),
+    }
+}
+
+/// Creates `resource`; returns its generation.
+async fn create(client: &Client, resource: &Resource) -> Result<i64, Status> {
     let (mut sys, mut nv) = (client.system(), client.nvmf());
-    match resource.clone() {
+    let generation = match resource.clone() {
         Resource::Sysctl { id, spec } => {
             sys.create_sysctl(CreateSysctlRequest {
                 sysctl_id: id,
                 sysctl: Some(Sysctl { spec: Some(spec), ..Default::default() }),
             })
-            .await?;
+            .await?
+            .into_inner()
+            .generation
         }
         Resource::Volume { id, spec } => {
             nv.create_volume(nvmf::CreateVolumeRequest {
                 volume_id: id,
                 volume: Some(nvmf::Volume { spec: Some(spec), ..Default::default() }),
             })
-            .await?;
+            .await?
+            .into_inner()
+            .generation
         }
         Resource::Subsystem { id, spec } => {
             nv.create_subsystem(nvmf::CreateSubsystemRequest {
                 subsystem_id: id,
                 subsystem: Some(nvmf::Subsystem { spec: Some(spec), ..Default::default() }),
             })
-            .await?;
+            .await?
+            .into_inner()
+            .generation
         }
         Resource::Namespace { id, spec } => {
             let (sub, nsid) = id.split_once("/namespaces/").unwrap_or((id.as_str(), ""));
@@ -119,22 +216,31 @@ async fn create(client: &Client, resource: &Resource) -> Result<(), Status> {
                 namespace_id: nsid.to_owned(),
                 namespace: Some(nvmf::Namespace { spec: Some(spec), ..Default::default() }),
             })
-            .await?;
+            .await?
+            .into_inner()
+            .generation
         }
         Resource::Listener { id, spec } => {
             nv.create_listener(nvmf::CreateListenerRequest {
                 listener_id: id,
                 listener: Some(nvmf::Listener { spec: Some(spec), ..Default::default() }),
             })
-            .await?;
+            .await?
+            .into_inner()
+            .generation
         }
         Resource::Switch { id, spec } => switch::create(client, &id, &spec).await?,
-    }
-    Ok(())
+    };
+    Ok(generation)
 }
 
-/// Updates the whole spec of `resource` if its etag is still `etag`; returns the new etag.
-async fn update(client: &Client, resource: &Resource, etag: String) -> Result<String, Status> {
+/// Updates the whole spec of `resource` if its etag is still `etag`; returns the new etag
+/// and generation.
+async fn update(
+    client: &Client,
+    resource: &Resource,
+    etag: String,
+) -> Result<(String, i64), Status> {
     let name = resource.full_name();
     let update_mask = whole_spec();
     // Every kind's request has the same shape: the object with its name, spec and etag.
@@ -143,10 +249,11 @@ async fn update(client: &Client, resource: &Resource, etag: String) -> Result<St
         ($svc:ident, $method:ident, $req:ident, $obj:ident, $field:ident, $spec:expr) => {{
             let object = $svc::$obj { name, spec: Some($spec), etag, ..Default::default() };
             let req = $svc::$req { $field: Some(object), update_mask, allow_missing: false };
-            client.$svc().$method(req).await?.into_inner().etag
+            let updated = client.$svc().$method(req).await?.into_inner();
+            (updated.etag, updated.generation)
         }};
     }
-    let new_etag = match resource.clone() {
+    let updated = match resource.clone() {
         Resource::Sysctl { spec, .. } => {
             update!(system, update_sysctl, UpdateSysctlRequest, Sysctl, sysctl, spec)
         }
@@ -164,29 +271,33 @@ async fn update(client: &Client, resource: &Resource, etag: String) -> Result<St
         }
         Resource::Switch { spec, .. } => switch::update(client, name, &spec, etag).await?,
     };
-    Ok(new_etag)
+    Ok(updated)
 }
 
 /// Creates or updates one resource.
-pub async fn apply(client: &Client, resource: &Resource) -> Result<Outcome, Status> {
+pub async fn apply(client: &Client, resource: &Resource) -> Result<Applied, Status> {
     // Bounded: a create that loses a race to another writer turns into an update once.
     for _ in 0..2 {
         match current(client, resource).await? {
             None => match create(client, resource).await {
-                Ok(()) => return Ok(Outcome::Created),
+                Ok(generation) => return Ok(Applied { outcome: Outcome::Created, generation }),
                 Err(s) if s.code() == Code::AlreadyExists => continue,
                 Err(s) => return Err(s),
             },
-            Some((current, _))
-                if current == resource.shown_against(&current) && !resource.has_write_only() =>
+            Some(c)
+                if c.resource == resource.shown_against(&c.resource)
+                    && !resource.has_write_only() =>
             {
-                return Ok(Outcome::Unchanged);
+                let generation = c.observed.generation;
+                return Ok(Applied { outcome: Outcome::Unchanged, generation });
             }
             // A difference, or write-only values that may differ: send the spec; the agent
             // keeps the etag when it stores nothing new.
-            Some((_, etag)) => {
-                let new_etag = update(client, resource, etag.clone()).await?;
-                return Ok(if new_etag == etag { Outcome::Unchanged } else { Outcome::Configured });
+            Some(c) => {
+                let (new_etag, generation) = update(client, resource, c.etag.clone()).await?;
+                let outcome =
+                    if new_etag == c.etag { Outcome::Unchanged } else { Outcome::Configured };
+                return Ok(Applied { outcome, generation });
             }
         }
     }
@@ -219,7 +330,7 @@ fn fields(resource: &Resource) -> serde_json::Map<String, serde_json::Value> {
 /// a respelled block size, which the agent would keep ([`Resource::shown_against`]).
 pub async fn diff(client: &Client, resource: &Resource) -> Result<Vec<String>, Status> {
     let current = current(client, resource).await?;
-    Ok(differences(resource, current.as_ref().map(|(c, _)| c)))
+    Ok(differences(resource, current.as_ref().map(|c| &c.resource)))
 }
 
 /// What [`diff`] prints for `resource` given the agent's copy `current` (None: absent).
@@ -258,6 +369,7 @@ pub fn differences(resource: &Resource, current: Option<&Resource>) -> Vec<Strin
 
 #[cfg(test)]
 mod tests {
+    use dpu_proto::dpu::switch::v1 as sw;
     use dpu_proto::dpu::switch::v1::VrfSpec;
     use dpu_proto::dpu::system::v1::SysctlSpec;
 
@@ -283,5 +395,34 @@ mod tests {
             spec: SysctlSpec { value: "10".into() },
         };
         assert_eq!(differences(&sysctl, None), ["+ sysctls/vm.swappiness: spec.value = \"10\""]);
+    }
+
+    /// The three APIs number their apply states alike, which [`Progress::of`] relies on.
+    #[test]
+    fn every_api_numbers_its_apply_states_alike() {
+        let states = [
+            (
+                system::ApplyState::Pending as i32,
+                nvmf::ApplyState::Pending as i32,
+                sw::ApplyState::Pending as i32,
+            ),
+            (
+                system::ApplyState::Applied as i32,
+                nvmf::ApplyState::Applied as i32,
+                sw::ApplyState::Applied as i32,
+            ),
+            (
+                system::ApplyState::Failed as i32,
+                nvmf::ApplyState::Failed as i32,
+                sw::ApplyState::Failed as i32,
+            ),
+        ];
+        for (sysctl, nvmf, switch) in states {
+            assert!(sysctl == nvmf && nvmf == switch, "{sysctl} {nvmf} {switch}");
+        }
+        assert_eq!(Progress::of(sw::ApplyState::Failed as i32), Progress::Failed);
+        assert_eq!(Progress::of(0), Progress::Pending);
+        assert_eq!(Progress::of(9), Progress::Unknown(9));
+        assert_eq!(Observed::new(3, None).progress, Progress::Pending);
     }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use tonic::Status;
 
 use crate::Client;
-use crate::apply::absent_is_none;
+use crate::apply::{Observed, absent_is_none};
 use crate::manifest::{self, Kind};
 use crate::paging::all_pages;
 
@@ -129,18 +129,21 @@ impl SwitchObject {
     }
 }
 
-/// The current spec and etag of `name` (a full name), if it exists.
-pub async fn current(
+/// The current spec, etag and status of `name` (a full name), if it exists.
+pub(crate) async fn current(
     client: &Client,
     kind: Kind,
     name: &str,
-) -> Result<Option<(SwitchSpec, String)>, Status> {
+) -> Result<Option<(SwitchSpec, String, Observed)>, Status> {
     let mut c = client.switch();
     let req = GetResourceRequest { name: name.to_owned() };
     macro_rules! get {
         ($method:ident, $variant:ident) => {
-            absent_is_none(c.$method(req).await)?
-                .map(|o| (SwitchSpec::$variant(o.spec.unwrap_or_default()), o.etag))
+            absent_is_none(c.$method(req).await)?.map(|o| {
+                let status = o.status.as_ref().map(|s| (s.state, s.message.as_str()));
+                let observed = Observed::new(o.generation, status);
+                (SwitchSpec::$variant(o.spec.unwrap_or_default()), o.etag, observed)
+            })
         };
     }
     Ok(match kind {
@@ -199,8 +202,9 @@ pub async fn list(client: &Client, kind: Kind) -> Result<Vec<SwitchObject>, Stat
     .await
 }
 
-/// Creates `id` (for nested kinds `PARENT/child/ID`, e.g. `red/routes/default`).
-pub async fn create(client: &Client, id: &str, spec: &SwitchSpec) -> Result<(), Status> {
+/// Creates `id` (for nested kinds `PARENT/child/ID`, e.g. `red/routes/default`); returns its
+/// generation.
+pub async fn create(client: &Client, id: &str, spec: &SwitchSpec) -> Result<i64, Status> {
     let mut c = client.switch();
     let id = id.to_owned();
     // Nested kinds: the parent's full name and the child id.
@@ -208,32 +212,49 @@ pub async fn create(client: &Client, id: &str, spec: &SwitchSpec) -> Result<(), 
         let (parent, child_id) = id.split_once(&format!("/{child}/")).unwrap_or((&id, ""));
         (format!("{parent_collection}/{parent}"), child_id.to_owned())
     };
-    match spec.clone() {
+    let generation = match spec.clone() {
         SwitchSpec::Bridge(s) => {
             let bridge = sw::BridgeResource { spec: Some(s), ..Default::default() };
             c.create_bridge(sw::CreateBridgeRequest { bridge_id: id, bridge: Some(bridge) })
-                .await?;
+                .await?
+                .into_inner()
+                .generation
         }
         SwitchSpec::Port(s) => {
             let port = sw::PortResource { spec: Some(s), ..Default::default() };
-            c.create_port(sw::CreatePortRequest { port_id: id, port: Some(port) }).await?;
+            c.create_port(sw::CreatePortRequest { port_id: id, port: Some(port) })
+                .await?
+                .into_inner()
+                .generation
         }
         SwitchSpec::Vtep(s) => {
             let vtep = sw::VtepResource { spec: Some(s), ..Default::default() };
-            c.create_vtep(sw::CreateVtepRequest { vtep_id: id, vtep: Some(vtep) }).await?;
+            c.create_vtep(sw::CreateVtepRequest { vtep_id: id, vtep: Some(vtep) })
+                .await?
+                .into_inner()
+                .generation
         }
         SwitchSpec::Vrf(s) => {
             let vrf = sw::VrfResource { spec: Some(s), ..Default::default() };
-            c.create_vrf(sw::CreateVrfRequest { vrf_id: id, vrf: Some(vrf) }).await?;
+            c.create_vrf(sw::CreateVrfRequest { vrf_id: id, vrf: Some(vrf) })
+                .await?
+                .into_inner()
+                .generation
         }
         SwitchSpec::Svi(s) => {
             let svi = sw::SviResource { spec: Some(s), ..Default::default() };
-            c.create_svi(sw::CreateSviRequest { svi_id: id, svi: Some(svi) }).await?;
+            c.create_svi(sw::CreateSviRequest { svi_id: id, svi: Some(svi) })
+                .await?
+                .into_inner()
+                .generation
         }
         SwitchSpec::Route(s) => {
             let (parent, route_id) = nested("routes", "vrfs");
             let route = sw::RouteResource { spec: Some(s), ..Default::default() };
-            c.create_route(sw::CreateRouteRequest { parent, route_id, route: Some(route) }).await?;
+            c.create_route(sw::CreateRouteRequest { parent, route_id, route: Some(route) })
+                .await?
+                .into_inner()
+                .generation
         }
         SwitchSpec::StaticMac(s) => {
             let (parent, static_mac_id) = nested("static-macs", "bridges");
@@ -243,26 +264,30 @@ pub async fn create(client: &Client, id: &str, spec: &SwitchSpec) -> Result<(), 
                 static_mac_id,
                 static_mac: Some(static_mac),
             })
-            .await?;
+            .await?
+            .into_inner()
+            .generation
         }
-    }
-    Ok(())
+    };
+    Ok(generation)
 }
 
-/// Replaces the whole spec of `name` if its etag is still `etag`; returns the new etag.
+/// Replaces the whole spec of `name` if its etag is still `etag`; returns the new etag and
+/// generation.
 pub async fn update(
     client: &Client,
     name: String,
     spec: &SwitchSpec,
     etag: String,
-) -> Result<String, Status> {
+) -> Result<(String, i64), Status> {
     let mut c = client.switch();
     let update_mask = crate::apply::whole_spec();
     macro_rules! update {
         ($method:ident, $req:ident, $res:ident, $field:ident, $s:expr) => {{
             let r = sw::$res { name, spec: Some($s), etag, ..Default::default() };
             let req = sw::$req { $field: Some(r), update_mask, allow_missing: false };
-            c.$method(req).await?.into_inner().etag
+            let updated = c.$method(req).await?.into_inner();
+            (updated.etag, updated.generation)
         }};
     }
     Ok(match spec.clone() {

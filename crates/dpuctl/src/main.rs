@@ -97,6 +97,12 @@ enum Command {
     Apply {
         #[arg(short, long)]
         file: PathBuf,
+        /// Then wait until the agent's services reported each object: exit 1 naming those
+        /// FAILED (with the reason) or, after DURATION (default 60s; e.g. 90s, 5m, 500ms; a
+        /// day at most), those still PENDING.
+        #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true,
+              default_missing_value = "60s", value_parser = wait_limit)]
+        wait: Option<Duration>,
     },
     /// Show what apply would change.
     Diff {
@@ -444,9 +450,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let previous = render::host_write_protection(reply.previous);
             outln!("{name}: host write protection cleared (was: {previous})")?;
         }
-        Command::Apply { file } => {
+        Command::Apply { file, wait } => {
             let resources = read_manifest(&file)?;
-            return apply_all(&client, resources).await;
+            return apply_all(&client, resources, wait).await;
         }
         Command::Diff { file } => {
             let resources = read_manifest(&file)?;
@@ -495,41 +501,111 @@ async fn delete(client: &Client, kind: Kind, name: String) -> Result<(), tonic::
     Ok(())
 }
 
-/// Objects applied at once: enough to keep the agent's store flushing in groups.
+/// Objects applied (or looked at, waiting) at once: enough to keep the agent's store
+/// flushing in groups.
 const APPLY_CONCURRENCY: usize = 32;
+
+/// How often `apply --wait` looks at the objects still PENDING: the agent probes its services
+/// as often.
+const WAIT_POLL: Duration = Duration::from_millis(500);
+
+/// The longest `apply --wait`: a day, as `--timeout`.
+const MAX_WAIT: Duration = Duration::from_secs(MAX_TIMEOUT_SECS);
+
+/// An `apply --wait` limit: a whole number and its unit (`ms`, `s`, `m` or `h`; seconds
+/// without one), 1 ms to a day.
+fn wait_limit(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a duration of 1ms to 24h, such as 90s, 5m or 500ms");
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let per = match unit {
+        "ms" => Duration::from_millis(1),
+        "" | "s" => Duration::from_secs(1),
+        "m" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3600),
+        _ => return Err(bad()),
+    };
+    u32::try_from(number)
+        .ok()
+        .and_then(|n| per.checked_mul(n))
+        .filter(|d| !d.is_zero() && *d <= MAX_WAIT)
+        .ok_or_else(bad)
+}
+
+/// A duration as `--wait` takes it back: `1500ms`, `90s`.
+fn show_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+/// Runs `work` on every resource, [`APPLY_CONCURRENCY`] at a time; the results in their
+/// order.
+async fn for_each<T, F, Fut>(
+    client: &Client,
+    resources: &[manifest::Resource],
+    work: F,
+) -> anyhow::Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(Client, manifest::Resource) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(APPLY_CONCURRENCY));
+    let mut tasks = Vec::with_capacity(resources.len());
+    for r in resources {
+        let (limit, job) = (limit.clone(), work(client.clone(), r.clone()));
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            job.await
+        }));
+    }
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await?);
+    }
+    Ok(results)
+}
 
 /// Applies every resource, several at a time, stage by stage (objects that others reference
 /// first), and reports each in file order. Like kubectl, a failure does not stop the others;
-/// the exit code is 1 if any failed.
+/// the exit code is 1 if any failed. With `wait`, then waits for the objects applied
+/// ([`wait_applied`]).
 async fn apply_all(
     client: &Client,
     resources: Vec<manifest::Resource>,
+    wait: Option<Duration>,
 ) -> anyhow::Result<ExitCode> {
-    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(APPLY_CONCURRENCY));
-    let mut outcomes: Vec<Option<Result<apply::Outcome, tonic::Status>>> =
+    let mut outcomes: Vec<Option<Result<apply::Applied, tonic::Status>>> =
         resources.iter().map(|_| None).collect();
     let mut stages: Vec<u8> = resources.iter().map(manifest::Resource::stage).collect();
     stages.sort_unstable();
     stages.dedup();
     for stage in stages {
-        let mut tasks = Vec::new();
-        for (i, r) in resources.iter().enumerate().filter(|(_, r)| r.stage() == stage) {
-            let (client, limit, r) = (client.clone(), limit.clone(), r.clone());
-            tasks.push(tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                (i, apply::apply(&client, &r).await)
-            }));
-        }
-        for task in tasks {
-            let (i, outcome) = task.await?;
+        let (at, staged): (Vec<usize>, Vec<manifest::Resource>) = resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.stage() == stage)
+            .map(|(i, r)| (i, r.clone()))
+            .unzip();
+        let apply_one = |client: Client, r| async move { apply::apply(&client, &r).await };
+        let applied = for_each(client, &staged, apply_one).await?;
+        for (i, outcome) in at.into_iter().zip(applied) {
             outcomes[i] = Some(outcome);
         }
     }
     let mut failed = 0usize;
-    for (r, outcome) in resources.iter().zip(outcomes) {
+    let mut written = Vec::new();
+    for (r, outcome) in resources.into_iter().zip(outcomes) {
         let name = r.full_name();
         match outcome {
-            Some(Ok(o)) => outln!("{name} {}", o.as_str())?,
+            Some(Ok(a)) => {
+                outln!("{name} {}", a.outcome.as_str())?;
+                written.push((r, a.generation));
+            }
             Some(Err(s)) => {
                 failed += 1;
                 eprintln!("dpuctl: {name}: {}", status_line(&s));
@@ -537,7 +613,69 @@ async fn apply_all(
             None => unreachable!("every stage ran"),
         }
     }
+    if let Some(limit) = wait {
+        failed += wait_applied(client, written, limit).await?;
+    }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Waits until the agent shows each object at the generation apply wrote (or a later one)
+/// APPLIED or FAILED, as `kubectl apply --wait` waits for its objects; prints one line for
+/// each FAILED, with its service's message, and once `limit` is over one for each still
+/// PENDING. Returns how many did not apply.
+async fn wait_applied(
+    client: &Client,
+    mut waiting: Vec<(manifest::Resource, i64)>,
+    limit: Duration,
+) -> anyhow::Result<usize> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut failed = 0usize;
+    // Bounded by the deadline: each round sleeps until the next poll or the deadline.
+    loop {
+        let resources: Vec<manifest::Resource> = waiting.iter().map(|(r, _)| r.clone()).collect();
+        let look = |client: Client, r| async move { apply::observe(&client, &r).await };
+        let seen = for_each(client, &resources, look).await?;
+        let mut still = Vec::new();
+        for ((r, generation), seen) in waiting.into_iter().zip(seen) {
+            let name = r.full_name();
+            match seen {
+                Err(s) => {
+                    failed += 1;
+                    eprintln!("dpuctl: {name}: {}", status_line(&s));
+                }
+                Ok(o) if o.generation >= generation && o.progress == apply::Progress::Applied => {}
+                Ok(o) if o.generation >= generation && o.progress == apply::Progress::Failed => {
+                    failed += 1;
+                    eprintln!("dpuctl: {name}: FAILED: {}", printable(&o.message));
+                }
+                Ok(o) => still.push(((r, generation), o)),
+            }
+        }
+        let now = tokio::time::Instant::now();
+        if still.is_empty() {
+            return Ok(failed);
+        }
+        if now >= deadline {
+            for ((r, generation), o) in &still {
+                // A report of an older generation is none of the one written.
+                let state =
+                    if o.generation >= *generation { o.progress } else { apply::Progress::Pending };
+                let why = if o.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", printable(&o.message))
+                };
+                eprintln!(
+                    "dpuctl: {}: still {state} after {}{why}",
+                    r.full_name(),
+                    show_duration(limit)
+                );
+            }
+            return Ok(failed + still.len());
+        }
+        waiting = still.into_iter().map(|(w, _)| w).collect();
+        tokio::time::sleep_until(deadline.min(now + WAIT_POLL)).await;
+    }
 }
 
 fn read_manifest(file: &PathBuf) -> anyhow::Result<Vec<manifest::Resource>> {
@@ -676,6 +814,39 @@ mod tests {
                 assert!(help.contains(kind.plural), "{name} --help lacks {}:\n{help}", kind.plural);
             }
         }
+    }
+
+    /// `apply --wait` takes a whole number with a unit (seconds without one), 1 ms to a
+    /// day, and shows it back as it was meant; a bare `--wait` is 60 s.
+    #[test]
+    fn wait_limits() {
+        use std::time::Duration;
+
+        use super::{show_duration, wait_limit};
+        let ok = |text| wait_limit(text).unwrap();
+        assert_eq!(ok("500ms"), Duration::from_millis(500));
+        assert_eq!(ok("90"), Duration::from_secs(90));
+        assert_eq!(ok("90s"), Duration::from_secs(90));
+        assert_eq!(ok("5m"), Duration::from_secs(300));
+        assert_eq!(ok("24h"), Duration::from_secs(86_400));
+        for bad in ["", "0", "0s", "25h", "1.5s", "-1s", "10x", "s", "99999999999999999999s"] {
+            assert!(wait_limit(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            (show_duration(ok("5m")), show_duration(ok("1500ms"))),
+            ("300s".into(), "1500ms".into())
+        );
+        use clap::Parser as _;
+        let wait = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(super::Command::Apply { wait, .. }) => wait,
+            _ => panic!("{args:?} not parsed"),
+        };
+        assert_eq!(wait(&["dpuctl", "apply", "-f", "x"]), None);
+        assert_eq!(wait(&["dpuctl", "apply", "--wait", "-f", "x"]), Some(Duration::from_secs(60)));
+        assert_eq!(
+            wait(&["dpuctl", "apply", "-f", "x", "--wait=2m"]),
+            Some(Duration::from_secs(120))
+        );
     }
 
     /// `--timeout` is 1 s to a day: 0 would cancel every call at once, and a value past the

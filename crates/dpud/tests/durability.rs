@@ -127,7 +127,7 @@ async fn answers_wait_for_the_flush_of_what_they_show() {
     };
     let applying = |client: &dpu_client::Client, value: &str| {
         let (client, resource) = (client.clone(), sysctl(value));
-        tokio::spawn(async move { apply(&client, &resource).await })
+        tokio::spawn(async move { apply(&client, &resource).await.map(|a| a.outcome) })
     };
     let getting = |client: &dpu_client::Client| {
         let request = GetSysctlRequest { name: "sysctls/vm.swappiness".into() };

@@ -2239,3 +2239,44 @@ async fn failed_objects_are_named_in_health_and_the_services_warning() {
     drop(busy);
     wait_for("health without a message", async || !health().await.contains("failed")).await;
 }
+
+/// `dpuctl apply --wait` waits until the service reported the generation apply wrote of each
+/// object: one it could not apply (a listener on a port another process holds) is named
+/// FAILED with the service's message (exit 1), where `apply` alone exits 0; one the service
+/// does not get to in time is named still PENDING (exit 1); objects that apply exit 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_wait_names_what_failed_or_is_still_pending() {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let (manifest, busy) = busy_listener_manifest(&env);
+    let m = manifest.to_str().unwrap();
+    let out = dpuctl(&env, Who::Operator, &["apply", "--wait=30s", "-f", m]);
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(stdout, "volumes/v1 created\nlisteners/busy created\n");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("dpuctl: listeners/busy: FAILED: cannot listen"), "{stderr}");
+
+    // An object FAILED at the generation written is named at once, as above, though the
+    // agent's retries may apply it later. The port free, one does; the wait ends at APPLIED.
+    drop(busy);
+    let listener = async || ok(&dpuctl(&env, Who::Host, &["get", "listener", "busy"]));
+    wait_for("the listener APPLIED", async || listener().await.contains(" APPLIED ")).await;
+    let again = ok(&dpuctl(&env, Who::Operator, &["apply", "--wait=60s", "-f", m]));
+    assert_eq!(again, "volumes/v1 unchanged\nlisteners/busy unchanged\n");
+
+    // A service that does not answer leaves a new object PENDING: the wait ends at its limit.
+    std::fs::write(&manifest, ram_volume_manifest("v2")).unwrap();
+    let stopped = nvmf_service_pid(&env).await;
+    kill(stopped, Signal::SIGSTOP).unwrap();
+    let out = dpuctl(&env, Who::Operator, &["apply", "--wait=1s", "-f", m]);
+    kill(stopped, Signal::SIGCONT).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "volumes/v2 created\n");
+    assert!(stderr.starts_with("dpuctl: volumes/v2: still PENDING after 1s"), "{stderr}");
+    // Without a limit, the default one.
+    let out = ok(&dpuctl(&env, Who::Operator, &["apply", "--wait", "-f", m]));
+    assert_eq!(out, "volumes/v2 unchanged\n");
+}
