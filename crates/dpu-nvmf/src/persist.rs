@@ -196,22 +196,11 @@ impl NamespaceStore {
         if old.is_dir() && !dir.exists() {
             fs::rename(&old, &dir).map_err(io_err(&old))?;
         }
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         // By the namespace's file name: the file's own name when the file does not say
         // whose it is.
         type Found = Vec<(PathBuf, Result<(NamespaceFile, SavedNamespace), PersistError>)>;
         let mut found: HashMap<PathBuf, Found> = HashMap::new();
-        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
-            let path = entry.map_err(io_err(&dir))?.path();
-            match path.extension().and_then(|e| e.to_str()) {
-                Some("json") => {}
-                // A write the service did not finish.
-                Some("tmp") => {
-                    let _ = fs::remove_file(&path);
-                    continue;
-                }
-                _ => continue,
-            }
+        for path in json_files(&dir)? {
             let bytes = fs::read(&path).map_err(io_err(&path))?;
             let head = serde_json::from_slice::<Head>(&bytes).ok();
             let own = match head.and_then(|h| h.nqn.zip(h.nsid)) {
@@ -520,6 +509,24 @@ fn parse(bytes: &[u8]) -> Result<(NamespaceFile, SavedNamespace), String> {
     };
     let state = SavedNamespace { reservations, write_protected: file.write_protected };
     Ok((file, state))
+}
+/// The JSON files of state directory `dir` (made if missing), after removing the
+/// temporary files of writes the service did not finish ([`write_durably`]).
+pub(crate) fn json_files(dir: &Path) -> Result<Vec<PathBuf>, PersistError> {
+    let io_err = |source| PersistError::Io { path: dir.to_path_buf(), source };
+    fs::create_dir_all(dir).map_err(io_err)?;
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_err)? {
+        let path = entry.map_err(io_err)?.path();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => files.push(path),
+            Some("tmp") => {
+                let _ = fs::remove_file(&path);
+            }
+            _ => {}
+        }
+    }
+    Ok(files)
 }
 
 /// Replaces `path`, holding `old` (`None`: no file), with `bytes` so that a crash leaves

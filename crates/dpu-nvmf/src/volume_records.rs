@@ -26,7 +26,7 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::persist::{PersistError, remove, write_durably};
+use crate::persist::{PersistError, json_files, remove, write_durably};
 
 /// The subdirectory of the state directory holding the records.
 const DIR: &str = "volumes";
@@ -111,20 +111,9 @@ impl VolumeRecords {
             let path = path.to_path_buf();
             move |source| PersistError::Io { path, source }
         };
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let mut records = HashMap::new();
         let mut read_from: HashMap<(Source, String), PathBuf> = HashMap::new();
-        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
-            let path = entry.map_err(io_err(&dir))?.path();
-            match path.extension().and_then(|e| e.to_str()) {
-                Some("json") => {}
-                // A write the service did not finish.
-                Some("tmp") => {
-                    let _ = fs::remove_file(&path);
-                    continue;
-                }
-                _ => continue,
-            }
+        for path in json_files(&dir)? {
             let bytes = fs::read(&path).map_err(io_err(&path))?;
             let malformed = |reason: String| PersistError::Malformed { path: path.clone(), reason };
             let record: Record =
