@@ -2494,6 +2494,33 @@ mod tests {
         (admin, io, held)
     }
 
+    /// Runs the `write` [`write_held`] held back, which must be skipped (its host lost its
+    /// namespace meanwhile, by `what`), completes it, and returns the answer of the `sync`
+    /// that waited for it, once block 0 of the volume of namespace `nsid` (now served) is
+    /// seen to hold nothing of the write.
+    async fn release_skipped_write(
+        target: &Arc<crate::Target>,
+        io: &mut crate::queue::Connection,
+        write: crate::queue::IoRequest,
+        sync: tokio::task::JoinHandle<pb::SyncResponse>,
+        nsid: u32,
+        what: &str,
+    ) -> pb::SyncResponse {
+        let result = crate::queue::execute_io(&write);
+        assert!(
+            result.as_ref().is_err_and(crate::queue::is_namespace_removed),
+            "{what}: the held write ran: {result:?}"
+        );
+        io.complete_io(write.tag, result);
+        drop(write);
+        let r = tokio::time::timeout(Duration::from_secs(5), sync).await.expect("no answer");
+        let mut block = [0u8; 512];
+        let ns = target.namespace(IDS_NQN, nsid).unwrap();
+        ns.volume.backend().read_at(&mut block, 0).unwrap();
+        assert_eq!(block, [0; 512], "{what}: the held write landed");
+        r.unwrap()
+    }
+
     /// A Sync that removes a namespace answers only once the volume operations its hosts'
     /// commands started have ended, as Linux's nvmet's `nvmet_ns_disable` returns once the
     /// requests that found the namespace completed; the namespace it adds in its place on
@@ -2515,15 +2542,8 @@ mod tests {
         assert!(!sync.is_finished(), "answered with the removed namespace's write held");
         assert!(target.namespace(IDS_NQN, 1).is_none(), "namespace 1 still served");
         assert!(target.namespace(IDS_NQN, 2).is_none(), "its volume went to namespace 2");
-        let result = crate::queue::execute_io(&write);
-        io.complete_io(write.tag, result);
-        drop(write);
-        let r = tokio::time::timeout(Duration::from_secs(5), sync).await.expect("no answer");
-        assert_eq!(namespace_states(&r.unwrap()), [applied]);
-        let mut block = [0u8; 512];
-        let ns = target.namespace(IDS_NQN, 2).unwrap();
-        ns.volume.backend().read_at(&mut block, 0).unwrap();
-        assert_eq!(block, [0; 512], "the removed namespace's write landed");
+        let r = release_skipped_write(&target, &mut io, write, sync, 2, "the removal").await;
+        assert_eq!(namespace_states(&r), [applied]);
     }
 
     /// Statistics do not wait for a Sync's drain (dpud's metrics scrape and `dpuctl nvmf
@@ -2598,19 +2618,8 @@ mod tests {
             });
             tokio::time::sleep(Duration::from_millis(300)).await;
             assert!(!sync.is_finished(), "{what}: answered with the revoked host's write held");
-            let result = crate::queue::execute_io(&write);
-            assert!(
-                result.as_ref().is_err_and(crate::queue::is_namespace_removed),
-                "{what}: the revoked host's write ran: {result:?}"
-            );
-            io.complete_io(write.tag, result);
-            drop(write);
-            let r = tokio::time::timeout(Duration::from_secs(5), sync).await.expect("no answer");
-            assert_eq!(namespace_states(&r.unwrap()), [applied], "{what}");
-            let mut block = [0u8; 512];
-            let ns = target.namespace(IDS_NQN, 1).unwrap();
-            ns.volume.backend().read_at(&mut block, 0).unwrap();
-            assert_eq!(block, [0; 512], "{what}: the revoked host's write landed");
+            let r = release_skipped_write(&target, &mut io, write, sync, 1, what).await;
+            assert_eq!(namespace_states(&r), [applied], "{what}");
         }
     }
 

@@ -320,28 +320,20 @@ impl dpu::nvmf::v1::SyncResponse {
     /// listeners.
     pub fn failed_names(&self) -> Vec<&str> {
         use dpu::nvmf::v1::ApplyState;
-        let volumes = self
-            .volumes
-            .iter()
-            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
-        let subsystems = self
-            .subsystems
-            .iter()
-            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
-        let namespaces = self
-            .namespaces
-            .iter()
-            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
-        let listeners = self
-            .listeners
-            .iter()
-            .map(|o| (&o.name, o.status.as_ref().and_then(|s| s.apply.as_ref())));
-        volumes
-            .chain(subsystems)
-            .chain(namespaces)
-            .chain(listeners)
+        // Each kind has its own status message, all holding an `apply` ObjectStatus.
+        macro_rules! applied {
+            ($objects:expr) => {
+                $objects
+                    .iter()
+                    .map(|o| (o.name.as_str(), o.status.as_ref().and_then(|s| s.apply.as_ref())))
+            };
+        }
+        applied!(self.volumes)
+            .chain(applied!(self.subsystems))
+            .chain(applied!(self.namespaces))
+            .chain(applied!(self.listeners))
             .filter(|(_, apply)| apply.is_some_and(|a| a.state == ApplyState::Failed as i32))
-            .map(|(name, _)| name.as_str())
+            .map(|(name, _)| name)
             .collect()
     }
 }
