@@ -17,7 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
@@ -131,11 +131,49 @@ pub fn check_geometry(block_size: u32, size: u64) -> Result<(), VolumeError> {
 
 /// The medium a file or block device volume at `path` is on, for telling whether two
 /// volumes share one (two would show hosts one medium as two namespaces): the path as the
-/// file system resolves it (a `/dev/disk/by-id` link and its device are one), or as
-/// written, `.` and repeated `/` aside, where it does not exist yet. May block.
+/// file system resolves it (a `/dev/disk/by-id` link and its device are one), or, where
+/// it does not exist yet, where it would be made ([`resolve_missing`]), so every spelling
+/// of one path names one medium. May block.
 pub fn medium(path: &Path) -> PathBuf {
     let written: PathBuf = path.components().collect();
-    std::fs::canonicalize(&written).unwrap_or(written)
+    std::fs::canonicalize(&written).unwrap_or_else(|_| resolve_missing(&written, 0))
+}
+
+/// Symbolic links [`resolve_missing`] follows at most, as Linux's path walk (MAXSYMLINKS,
+/// then ELOOP).
+const MAX_SYMLINKS: usize = 40;
+
+/// Where `path`, which does not resolve, would be made: component by component, each
+/// prefix that exists as `canonicalize` resolves it (so a linked directory is its
+/// target), `..` dropping the component before it (a real one: the prefix is resolved),
+/// and a dangling symbolic link followed to its target, which opening it with `O_CREAT`
+/// makes; a component that is not there is kept as written. `links`: those followed so
+/// far.
+fn resolve_missing(path: &Path, links: usize) -> PathBuf {
+    let mut out = PathBuf::new();
+    let mut rest = path.components();
+    while let Some(c) = rest.next() {
+        match c {
+            // `/..` is `/`; a relative path keeps a leading `..`.
+            Component::ParentDir if out.file_name().is_some() || out.has_root() => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+        match std::fs::canonicalize(&out) {
+            Ok(real) => out = real,
+            Err(_) if links < MAX_SYMLINKS => {
+                if let Ok(target) = std::fs::read_link(&out) {
+                    out.pop();
+                    // An absolute target replaces the path so far.
+                    let followed = out.join(target).join(rest.as_path());
+                    return resolve_missing(&followed, links + 1);
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    out
 }
 
 /// The storage operations a volume needs. Implementations may block.
@@ -1306,17 +1344,49 @@ mod tests {
 
     /// A volume keeps the medium it opened as the file system resolved it then, once the
     /// file exists (the service compares its volumes by it without touching the file
-    /// system): through a symbolic link to a file it made, the file.
+    /// system): through a symbolic link to a file it made, the file, which is also the
+    /// link's medium before it was made.
     #[test]
     fn a_volume_keeps_the_medium_it_opened() {
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("link.img");
         std::os::unix::fs::symlink("target.img", &link).unwrap();
-        assert_eq!(medium(&link), link, "not there yet: as written");
+        let before = medium(&link);
         let v = Volume::file("f", &link, 512, 8192).unwrap();
         let made = std::fs::canonicalize(dir.path().join("target.img")).unwrap();
         assert_eq!(v.medium(), Some(made.as_path()));
+        assert_eq!(before, made, "not there yet: where it would be made");
         assert_eq!(Volume::ram("r", 512, 8192).unwrap().medium(), None);
+    }
+
+    /// A path not made yet names one medium however it is spelt: `..` after a directory
+    /// (there or not), `.` and repeated `/`, or a symbolic link to a directory on the way
+    /// all resolve to where the file would be made.
+    #[test]
+    fn a_missing_file_has_one_medium_however_spelt() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(real.join("a")).unwrap();
+        std::os::unix::fs::symlink(real.join("a"), real.join("to-a")).unwrap();
+        let d = real.display();
+        let want = real.join("f.img");
+        for spelt in [
+            format!("{d}/a/../f.img"),
+            format!("{d}/missing/../f.img"),
+            format!("{d}/missing/deeper/../../f.img"),
+            format!("{d}/./f.img"),
+            format!("{d}//f.img"),
+            format!("{d}/to-a/../f.img"),
+        ] {
+            assert_eq!(medium(Path::new(&spelt)), want, "{spelt}");
+        }
+        let in_a = real.join("a").join("f.img");
+        assert_eq!(medium(&real.join("to-a").join("f.img")), in_a, "through a linked directory");
+        assert_eq!(medium(&real.join("missing/../to-a/f.img")), in_a, "a link after `..`");
+        assert_eq!(medium(Path::new("/../..")), Path::new("/"), "`..` of the root is the root");
+        // A link to a file not made yet: opening it makes its target.
+        std::os::unix::fs::symlink("a/../made.img", real.join("dangling.img")).unwrap();
+        assert_eq!(medium(&real.join("dangling.img")), real.join("made.img"));
     }
 
     #[test]

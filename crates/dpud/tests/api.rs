@@ -592,6 +592,28 @@ async fn volumes_share_no_medium() {
     assert_eq!(kept.into_inner().spec.unwrap(), file(&b));
     let missing = nvmf.get_volume(GetVolumeRequest { name: "volumes/again".into() }).await;
     assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
+
+    // A file not made yet is one medium however spelt: `..`, a linked directory. (The
+    // service cannot make the first two, whose `missing` directory is not there.)
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::os::unix::fs::symlink(&sub, dir.path().join("to-sub")).unwrap();
+    let unmade = [("later", "missing/../f.img"), ("in-sub", "to-sub/missing/../g.img")];
+    for (id, path) in unmade {
+        nvmf.create_volume(create(id, file(&dir.path().join(path)))).await.unwrap();
+    }
+    for (path, holder) in [
+        ("f.img", "volumes/later"),
+        ("sub/../f.img", "volumes/later"),
+        ("to-sub/../f.img", "volumes/later"),
+        ("sub/g.img", "volumes/in-sub"),
+    ] {
+        let e = nvmf.create_volume(create("again", file(&dir.path().join(path)))).await;
+        let e = e.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{path}: {e:?}");
+        assert!(e.message().contains(holder), "{e:?}");
+    }
+    assert!(!dir.path().join("f.img").exists() && !sub.join("g.img").exists());
 }
 
 /// `max_request_bytes` caps every message a client may send, not only those of the agent's

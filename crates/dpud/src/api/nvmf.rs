@@ -665,7 +665,8 @@ impl NvmfResources {
     /// No other volume is on the file or block device volume `key` would use: two would
     /// show hosts one medium as two namespaces ([`Shared::Volume`]). Paths compare as
     /// the file system resolves them (a `/dev/disk/by-id` link and its device are one),
-    /// or as written where they do not exist yet. Run under the store's writer lock.
+    /// or by where they would be made where they do not exist yet. Run under the store's
+    /// writer lock.
     async fn check_volume_medium(&self, key: &str, spec: &VolumeSpec) -> Result<(), Status> {
         let Some(mine) = medium(spec).await else { return Ok(()) };
         for other in self.volumes.all().await?.into_iter().filter(|o| o.name != key) {
@@ -863,8 +864,8 @@ fn listen_addr(spec: &ListenerSpec) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, u16::try_from(spec.port).ok()?))
 }
 
-/// The file or block device a volume spec names, resolved where it exists (as the
-/// service's configuration file resolves its volumes', `dpu_nvmf::volume::medium`).
+/// The file or block device a volume spec names, resolved as the service resolves its
+/// volumes' (`dpu_nvmf::volume::medium`).
 async fn medium(spec: &VolumeSpec) -> Option<std::path::PathBuf> {
     use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
     let path = match &spec.backend {
