@@ -3730,6 +3730,33 @@ mod tests {
         assert_eq!(std::fs::metadata(&file).unwrap().len(), 1 << 20);
     }
 
+    /// The file of a volume opened before is missing however its path is spelt at a later
+    /// opening (`.`, repeated `/`, a linked directory): FAILED, no file made.
+    #[tokio::test]
+    async fn a_gone_file_is_not_made_anew_under_another_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(real.join("d")).unwrap();
+        std::os::unix::fs::symlink(real.join("d"), real.join("link")).unwrap();
+        let (state, file) = (real.join("state"), real.join("d/f.img"));
+        let request = |path: &str| pb::SyncRequest {
+            volumes: vec![file_volume("f", path, 1 << 20)],
+            ..Default::default()
+        };
+        let (_, internal) = started_with_state(&state);
+        assert!(all_applied(&internal.sync_state(request(&file.display().to_string())).await));
+        std::fs::remove_file(&file).unwrap();
+        for spelt in ["d/./f.img", "d//f.img", "link/f.img"] {
+            let path = format!("{}/{spelt}", real.display());
+            let (_, internal) = started_with_state(&state);
+            let r = internal.sync_state(request(&path)).await;
+            let (state, message, _) = volume_states(&r).remove(0);
+            assert_eq!(state, pb::ApplyState::Failed as i32, "{spelt}: {message}");
+            assert!(message.contains("is missing"), "{spelt}: {message}");
+            assert!(!file.exists(), "{spelt}: made anew");
+        }
+    }
+
     /// Which opening of a file volume may make its file: a volume deleted and created again
     /// under its name while the service did not see it (another creation time) is another
     /// volume, whose first opening does; within one process, also without a state

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::persist::{PersistError, json_files, remove, write_durably};
+use crate::volume::medium;
 
 /// The subdirectory of the state directory holding the records.
 const DIR: &str = "volumes";
@@ -62,7 +63,8 @@ fn is_zero(n: &i64) -> bool {
 }
 
 /// A volume's identity for [`VolumeRecords`]: where it comes from, its name, its file's
-/// path as written and when the agent created it (0 if not said).
+/// path as written (compared as [`medium`] resolves it) and when the agent created it (0
+/// if not said).
 #[derive(Clone, Copy, Debug)]
 pub struct FileVolume<'a> {
     /// Who names it.
@@ -128,13 +130,14 @@ impl VolumeRecords {
         Ok(Self { dir: Some(dir), records: Mutex::new(records) })
     }
 
-    /// Whether `volume` was opened before (the same name, source, path and creation):
-    /// then its file, if missing, must not be made anew.
+    /// Whether `volume` was opened before (the same name, source, file and creation):
+    /// then its file, if missing, must not be made anew. Blocking (resolves the paths).
     pub fn opened_before(&self, volume: &FileVolume<'_>) -> bool {
-        let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        records.get(&(volume.source, volume.name.to_owned())).is_some_and(|r| {
+        let key = (volume.source, volume.name.to_owned());
+        let record = self.records.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        record.is_some_and(|r| {
             let either_unsaid = r.created == 0 || volume.created == 0;
-            r.path == volume.path && (either_unsaid || r.created == volume.created)
+            same_file(&r.path, volume.path) && (either_unsaid || r.created == volume.created)
         })
     }
 
@@ -146,7 +149,7 @@ impl VolumeRecords {
         let mut record = volume.record();
         if let Some(old) = records.get(&key) {
             // A creation time not said keeps the one known.
-            if record.created == 0 && old.path == record.path {
+            if record.created == 0 && same_file(&old.path, &record.path) {
                 record.created = old.created;
             }
             if *old == record {
@@ -202,6 +205,12 @@ impl VolumeRecords {
     }
 }
 
+/// Whether paths `a` and `b` name one file, as [`medium`] resolves them (whether it is
+/// there or not): a record names the file, not a spelling of its path. Blocking.
+fn same_file(a: &str, b: &str) -> bool {
+    a == b || medium(Path::new(a)) == medium(Path::new(b))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -238,6 +247,29 @@ mod tests {
         let records = VolumeRecords::open(dir.path()).unwrap();
         assert!(!records.opened_before(&a) && records.opened_before(&config));
         assert_eq!(fs::read_dir(dir.path().join(DIR)).unwrap().count(), 1);
+    }
+
+    /// A record names the volume's file however its path is spelt (`.`, repeated `/`,
+    /// `..`, a linked directory), as [`crate::volume::medium`] resolves it, the file there
+    /// or not: another spelling of the same file was opened before; another file was not.
+    #[test]
+    fn another_spelling_of_the_path_was_opened_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir(real.join("d")).unwrap();
+        std::os::unix::fs::symlink(real.join("d"), real.join("link")).unwrap();
+        let records = VolumeRecords::open(&real.join("state")).unwrap();
+        let at = |spelt: &str| format!("{}/{spelt}", real.display());
+        records.note(&volume("volumes/a", &at("d/a.img"), 7)).unwrap();
+        for spelt in ["d/./a.img", "d//a.img", "d/../d/a.img", "link/a.img", "gone/../d/a.img"] {
+            let path = at(spelt);
+            assert!(records.opened_before(&volume("volumes/a", &path, 7)), "{spelt}");
+            assert!(records.opened_before(&volume("volumes/a", &path, 0)), "{spelt}, unsaid");
+        }
+        assert!(!records.opened_before(&volume("volumes/a", &at("a.img"), 7)), "another file");
+        // A creation time not said keeps the one known under another spelling too.
+        records.note(&volume("volumes/a", &at("link/a.img"), 0)).unwrap();
+        assert!(!records.opened_before(&volume("volumes/a", &at("d/a.img"), 8)), "made again");
     }
 
     /// A record the service cannot read stops the start naming it, left as it was.
