@@ -294,10 +294,15 @@ impl Shared {
     }
 
     /// Why a volume is refused whose file or block device `medium` (as
-    /// [`volume::medium`](crate::volume::medium) resolves it) is `holder`'s: the Sync's
-    /// message and the configuration file's.
+    /// [`volume::medium`](crate::volume::medium) resolves it) is volume `holder`'s: the
+    /// Sync's message, the configuration file's and the agent's. (Two namespaces on one
+    /// volume are [`Self::Volume`]'s, [`Self::why`].)
     pub fn medium_refusal(medium: &Path, holder: &str) -> String {
-        format!("{} is the medium of {holder}; {}", medium.display(), Self::Volume.why())
+        format!(
+            "{} is the medium of {holder}; two volumes on one file or block device would show \
+             hosts one medium as two namespaces",
+            medium.display()
+        )
     }
 
     /// Why only one namespace may have it, for a message.
@@ -588,6 +593,11 @@ impl Media {
     fn check(&self, name: &str, medium: &Path) -> Result<(), String> {
         let mine = Holder::Sync(name.to_owned());
         match self.0.iter().find(|(m, holder)| m == medium && *holder != mine) {
+            // Not a second volume's reason: the namespace's late I/O would land on it.
+            Some((m, holder @ Holder::TakenOut { .. })) => Err(format!(
+                "{} is the medium of {holder}; no volume is opened on it until that I/O has ended",
+                m.display()
+            )),
             Some((m, holder)) => Err(Shared::medium_refusal(m, &holder.to_string())),
             None => Ok(()),
         }
@@ -2685,8 +2695,12 @@ mod tests {
         // The next Sync opens no volume on its file.
         let r = sync(file_volume("g", &path, 1 << 20), 2).await;
         let medium = std::fs::canonicalize(&path).unwrap();
-        let holder = format!("namespace 1 of {IDS_NQN}, taken out while its I/O still runs");
-        assert_eq!(volume_states(&r), [medium_refused(&medium, &holder)]);
+        let refusal = format!(
+            "{} is the medium of namespace 1 of {IDS_NQN}, taken out while its I/O still runs; \
+             no volume is opened on it until that I/O has ended",
+            medium.display()
+        );
+        assert_eq!(volume_states(&r), [(failed, refusal, 0)]);
         assert_eq!(namespace_states(&r)[0].0, failed);
 
         // Its write's turn comes (skipped): the next Sync serves the file anew.
@@ -3412,10 +3426,13 @@ mod tests {
     }
 
     /// What a volume on `medium` (as the file system resolves it) is refused for, `holder`
-    /// being on it.
+    /// being on it: the volumes' reason, not the namespaces'.
     fn medium_refused(medium: &std::path::Path, holder: &str) -> (i32, String, u64) {
-        let why = Shared::Volume.why();
-        let message = format!("{} is the medium of {holder}; {why}", medium.display());
+        let message = format!(
+            "{} is the medium of {holder}; two volumes on one file or block device would show \
+             hosts one medium as two namespaces",
+            medium.display()
+        );
         (pb::ApplyState::Failed as i32, message, 0)
     }
 

@@ -488,7 +488,13 @@ async fn namespaces_share_no_identifier_and_no_volume() {
     let refused = [
         (create("s2", 1, spec("v2", &NGUID.to_uppercase(), "")), "has NGUID 00112233"),
         (create("s1", 2, spec("v2", "", &UUID.replace('-', "").to_uppercase())), "has UUID 1b4e"),
-        (create("s2", 1, spec("v1", "", "")), "volumes/v1 is the volume of"),
+        // The namespaces' reason (not the volumes').
+        (
+            create("s2", 1, spec("v1", "", "")),
+            "namespace.spec.volume: volumes/v1 is the volume of subsystems/s1/namespaces/1; a \
+             volume backs one namespace (as SPDK lets one namespace claim a bdev); two would \
+             show hosts one medium as two",
+        ),
     ];
     for (request, says) in refused {
         let e = nvmf.create_namespace(request).await.unwrap_err();
@@ -571,10 +577,16 @@ async fn volumes_share_no_medium() {
         volume: Some(Volume { spec: Some(spec), ..Default::default() }),
     };
     nvmf.create_volume(create("a", file(&a))).await.unwrap();
+    // The volumes' reason, naming the other volume and the path resolved.
+    let refusal = format!(
+        "volume.spec: {} is the medium of volumes/a; two volumes on one file or block device \
+         would show hosts one medium as two namespaces",
+        std::fs::canonicalize(&a).unwrap().display()
+    );
     for path in [a.clone(), link.clone(), dir.path().join("./a.img")] {
         let e = nvmf.create_volume(create("again", file(&path))).await.unwrap_err();
         assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{path:?}: {e:?}");
-        assert!(e.message().contains("volumes/a"), "{e:?}");
+        assert_eq!(e.message(), refusal, "{path:?}");
     }
     nvmf.create_volume(create("b", file(&b))).await.unwrap();
     let onto_a = UpdateVolumeRequest {

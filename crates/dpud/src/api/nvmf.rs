@@ -663,7 +663,7 @@ impl NvmfResources {
     }
 
     /// No other volume is on the file or block device volume `key` would use: two would
-    /// show hosts one medium as two namespaces ([`Shared::Volume`]). Paths compare as
+    /// show hosts one medium as two namespaces ([`Shared::medium_refusal`]). Paths compare as
     /// the file system resolves them (a `/dev/disk/by-id` link and its device are one),
     /// or by where they would be made where they do not exist yet. Run under the store's
     /// writer lock.
