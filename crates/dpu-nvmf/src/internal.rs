@@ -1796,7 +1796,7 @@ pub fn namespace_ids_ahead(
 /// field, never a secret.
 fn host_secrets(spec: &pb::SubsystemSpec) -> Result<BTreeMap<String, Arc<HostSecrets>>, String> {
     let secret_hosts = spec.host_secrets.iter().map(|h| h.host_nqn.as_str());
-    let may_connect = |host: &str| spec.allowed_hosts.iter().any(|h| h == host);
+    let may_connect = |host: &str| spec.allows_host(host);
     if let Some((i, why)) =
         crate::target::unused_host_secret(spec.allow_any_host, may_connect, secret_hosts)
     {

@@ -101,6 +101,15 @@ impl dpu::nvmf::v1::SubsystemSpec {
         shown
     }
 
+    /// Whether host `host_nqn` may connect to the subsystem (and see its namespaces): any
+    /// host (`allow_any_host`) or one its `allowed_hosts` list, as the service's registry
+    /// reads the spec it applies (`dpu_nvmf::target::SubsystemSpec::allows`). The one
+    /// reading of the two fields for a spec of the API (the agent's checks, the service's
+    /// Sync).
+    pub fn allows_host(&self, host_nqn: &str) -> bool {
+        self.allow_any_host || self.allowed_hosts.iter().any(|h| h == host_nqn)
+    }
+
     /// Whether any entry of `host_secrets` carries secret text (a write, not a read).
     pub fn has_secrets(&self) -> bool {
         self.host_secrets

@@ -628,6 +628,106 @@ async fn volumes_share_no_medium() {
     assert!(!dir.path().join("f.img").exists() && !sub.join("g.img").exists());
 }
 
+/// A namespace names in `allowed_hosts` only hosts its subsystem lets in (any, or one of
+/// its `allowed_hosts`): another (a typo) would never see the namespace, so a create or an
+/// update naming one is FAILED_PRECONDITION naming the field and the host, and changes
+/// nothing. A subsystem may still drop a host a namespace names (revoking a host is one
+/// write); the namespace's entry is then inert, and an update of the namespace that keeps
+/// it is not refused for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_namespace_names_only_hosts_its_subsystem_lets_in() {
+    use dpu_proto::dpu::nvmf::v1::volume_spec::Backend;
+    use dpu_proto::dpu::nvmf::v1::{
+        CreateNamespaceRequest, CreateSubsystemRequest, CreateVolumeRequest, GetNamespaceRequest,
+        Namespace, NamespaceSpec, RamBackend, Subsystem, SubsystemSpec, UpdateNamespaceRequest,
+        UpdateSubsystemRequest, Volume, VolumeSpec,
+    };
+    const H1: &str = "nqn.2014-08.org.example:h1";
+    const H2: &str = "nqn.2014-08.org.example:h2";
+    const TYPO: &str = "nqn.2014-08.org.example:hl";
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let client = env.client(Who::Operator).await;
+    let mut nvmf = client.nvmf();
+    let subsystem = |s: &str, any: bool, hosts: &[&str]| {
+        let spec = SubsystemSpec {
+            nqn: format!("nqn.2024-01.io.example:{s}"),
+            allow_any_host: any,
+            allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+            ..Default::default()
+        };
+        Subsystem { name: format!("subsystems/{s}"), spec: Some(spec), ..Default::default() }
+    };
+    for (s, any) in [("s1", false), ("open", true)] {
+        let subsystem = Some(Subsystem { name: String::new(), ..subsystem(s, any, &[H1, H2]) });
+        let request = CreateSubsystemRequest { subsystem_id: s.into(), subsystem };
+        nvmf.create_subsystem(request).await.unwrap();
+    }
+    for v in ["v1", "v2", "v3"] {
+        let spec = VolumeSpec {
+            backend: Some(Backend::Ram(RamBackend { size_bytes: 1 << 20 })),
+            ..Default::default()
+        };
+        let volume = Some(Volume { spec: Some(spec), ..Default::default() });
+        nvmf.create_volume(CreateVolumeRequest { volume_id: v.into(), volume }).await.unwrap();
+    }
+    let spec = |volume: &str, hosts: &[&str]| NamespaceSpec {
+        volume: format!("volumes/{volume}"),
+        allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+        ..Default::default()
+    };
+    let create = |parent: &str, nsid: u32, spec: NamespaceSpec| CreateNamespaceRequest {
+        parent: format!("subsystems/{parent}"),
+        namespace_id: nsid.to_string(),
+        namespace: Some(Namespace { spec: Some(spec), ..Default::default() }),
+    };
+    let refusal = |i: usize, host: &str| {
+        format!(
+            "namespace.spec.allowed_hosts[{i}]: subsystems/s1 does not let host {host} in \
+             (allow_any_host is false and its allowed_hosts do not list it): no such host \
+             would ever see the namespace; add the host to the subsystem first"
+        )
+    };
+
+    let e = nvmf.create_namespace(create("s1", 1, spec("v1", &[H1, TYPO]))).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    assert_eq!(e.message(), refusal(1, TYPO));
+    let get = |nsid: u32| GetNamespaceRequest { name: format!("subsystems/s1/namespaces/{nsid}") };
+    assert_eq!(nvmf.get_namespace(get(1)).await.unwrap_err().code(), Code::NotFound);
+    let created = nvmf.create_namespace(create("s1", 1, spec("v1", &[H1, H2]))).await.unwrap();
+    // Any host, where the subsystem lets any in.
+    nvmf.create_namespace(create("open", 1, spec("v2", &[TYPO]))).await.unwrap();
+
+    let update = |s: NamespaceSpec, etag: &str| UpdateNamespaceRequest {
+        namespace: Some(Namespace {
+            name: "subsystems/s1/namespaces/1".into(),
+            etag: etag.into(),
+            spec: Some(s),
+            ..Default::default()
+        }),
+        update_mask: None,
+        allow_missing: false,
+    };
+    let e = nvmf.update_namespace(update(spec("v1", &[TYPO]), "")).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    assert_eq!(e.message(), refusal(0, TYPO));
+    let kept = nvmf.get_namespace(get(1)).await.unwrap().into_inner();
+    assert_eq!(kept.etag, created.into_inner().etag, "a refused update changed the namespace");
+
+    // Revoking H2 is one write; the namespace's H2 is then inert, and an update that keeps
+    // it passes, while one naming H2 anew (another namespace) does not.
+    let revoke = UpdateSubsystemRequest {
+        subsystem: Some(subsystem("s1", false, &[H1])),
+        update_mask: None,
+        allow_missing: false,
+    };
+    nvmf.update_subsystem(revoke).await.unwrap();
+    let moved = NamespaceSpec { ana_group: 2, ..spec("v1", &[H1, H2]) };
+    nvmf.update_namespace(update(moved, "")).await.unwrap();
+    let e = nvmf.create_namespace(create("s1", 2, spec("v3", &[H2]))).await.unwrap_err();
+    assert_eq!(e.message(), refusal(0, H2));
+}
+
 /// `max_request_bytes` caps every message a client may send, not only those of the agent's
 /// own services: health and reflection, which the host role may call, refuse a larger one
 /// too, before it is decoded (tonic's own default for them was 4 MiB whatever the

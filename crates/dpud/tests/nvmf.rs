@@ -1058,12 +1058,25 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     assert_eq!(row.split_whitespace().nth(3), Some("read-only"), "ACCESS: {namespaces}");
     write_protected(format!("127.0.0.1:{port}").parse().unwrap()).await;
 
-    // The namespace for another host only (allowedHosts), in place: the allowed host of
-    // the subsystem no longer sees it. A malformed host NQN is refused, naming the field.
+    // The namespace for another host only (allowedHosts), in place: the other allowed host
+    // of the subsystem no longer sees it. The subsystem lets that host in by the same
+    // apply (subsystems go before their namespaces); a namespace naming a host its
+    // subsystem does not let in is refused. A malformed host NQN is refused, naming the
+    // field.
     let text = std::fs::read_to_string(&manifest).unwrap();
     let masked = text.replace(
         "  readOnly: true\n",
         "  readOnly: true\n  allowedHosts: [nqn.2014-08.org.example:someone-else]\n",
+    );
+    std::fs::write(&manifest, &masked).unwrap();
+    let typo = dpuctl(&env, Who::Operator, &["apply", "-f", m]);
+    assert_eq!(typo.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(stderr.contains("FAILED_PRECONDITION"), "{stderr}");
+    assert!(stderr.contains("namespace.spec.allowed_hosts[0]"), "{stderr}");
+    let masked = masked.replace(
+        &format!("  allowedHosts: [{HOST_NQN}]\n"),
+        &format!("  allowedHosts: [{HOST_NQN}, nqn.2014-08.org.example:someone-else]\n"),
     );
     std::fs::write(&manifest, &masked).unwrap();
     let sixth = ok(&dpuctl(&env, Who::Operator, &["apply", "-f", m]));
@@ -1082,8 +1095,11 @@ spec: {{trtype: TRANSPORT_TYPE_TCP, address: 127.0.0.1, port: {port}}}
     let r = c.io[0].read(1, 0, 1, 512).await.unwrap();
     assert_eq!(r.cqe.status, NvmeStatus::INVALID_NAMESPACE_OR_FORMAT.with_dnr());
     c.shutdown().await.unwrap();
-    std::fs::write(&manifest, masked.replace("someone-else]", "someone-else, not-an-nqn]"))
-        .unwrap();
+    let bad = masked.replace(
+        "  readOnly: true\n  allowedHosts: [nqn.2014-08.org.example:someone-else]\n",
+        "  readOnly: true\n  allowedHosts: [nqn.2014-08.org.example:someone-else, not-an-nqn]\n",
+    );
+    std::fs::write(&manifest, bad).unwrap();
     let bad = dpuctl(&env, Who::Operator, &["apply", "-f", m]);
     assert_eq!(bad.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&bad.stderr);

@@ -331,7 +331,7 @@ fn validate_host_secrets(spec: &SubsystemSpec, field: &str) -> Result<(), Status
     check_host_count(spec.host_secrets.len(), &format!("{field}.host_secrets"))?;
     let unused = dpu_nvmf::target::unused_host_secret(
         spec.allow_any_host,
-        |host| spec.allowed_hosts.iter().any(|h| h == host),
+        |host| spec.allows_host(host),
         spec.host_secrets.iter().map(|h| h.host_nqn.as_str()),
     );
     for (i, h) in spec.host_secrets.iter().enumerate() {
@@ -678,7 +678,8 @@ impl NvmfResources {
         Ok(())
     }
 
-    /// A namespace's references exist (its parent subsystem and its volume), and no other
+    /// A namespace's references exist (its parent subsystem and its volume), its
+    /// subsystem lets in the hosts it names ([`check_namespace_hosts`]), and no other
     /// namespace has what it would have: its NGUID, its UUID (as the service would show
     /// them, given or derived) or its volume ([`NamespaceClaims`]). Run under the store's
     /// writer lock, so two writes cannot both take one.
@@ -693,6 +694,9 @@ impl NvmfResources {
                 "subsystem {parent_key} does not exist; create it first"
             )));
         };
+        let stored = self.namespaces.lookup(key).await?;
+        let named_before = stored.as_ref().map_or(&[][..], |o| &o.spec.allowed_hosts[..]);
+        check_namespace_hosts(spec, named_before, parent_key, &parent.spec)?;
         let Some(volume) = self.volumes.lookup(&spec.volume).await? else {
             return Err(Status::failed_precondition(format!(
                 "volume {} does not exist; create it first",
@@ -846,6 +850,29 @@ impl NvmfResources {
             .filter(|o| uses(o))
             .map(|o| NamespaceKind::public_name(&o.name))
             .collect())
+    }
+}
+
+/// Refuses a host a namespace's `allowed_hosts` names that its subsystem (`parent`,
+/// named `parent_name`) does not let in ([`SubsystemSpec::allows_host`]): no such host
+/// ever connects, so the namespace would be shown to nobody by it (a typo, most often).
+/// Hosts the stored namespace named already (`named_before`) pass: a subsystem update
+/// that drops a host a namespace names is not refused (revoking a host is one write),
+/// and the entry, inert since, does not hold up the namespace's later updates.
+fn check_namespace_hosts(
+    spec: &NamespaceSpec,
+    named_before: &[String],
+    parent_name: &str,
+    parent: &SubsystemSpec,
+) -> Result<(), Status> {
+    let new = |h: &&String| !named_before.contains(h);
+    match spec.allowed_hosts.iter().enumerate().find(|(_, h)| new(h) && !parent.allows_host(h)) {
+        Some((i, host)) => Err(Status::failed_precondition(format!(
+            "namespace.spec.allowed_hosts[{i}]: {parent_name} does not let host {host} in \
+             (allow_any_host is false and its allowed_hosts do not list it): no such host \
+             would ever see the namespace; add the host to the subsystem first"
+        ))),
+        None => Ok(()),
     }
 }
 
