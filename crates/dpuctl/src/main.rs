@@ -99,7 +99,8 @@ enum Command {
         file: PathBuf,
         /// Then wait until the agent's services reported each object: exit 1 naming those
         /// FAILED (with the reason) or, after DURATION (default 60s; e.g. 90s, 5m, 500ms; a
-        /// day at most), those still PENDING.
+        /// day at most), those still PENDING. A FAILED one is reported at once while the
+        /// agent keeps retrying it: run again to see it once applied.
         #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true,
               default_missing_value = "60s", value_parser = wait_limit)]
         wait: Option<Duration>,
