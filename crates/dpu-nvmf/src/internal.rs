@@ -1211,6 +1211,13 @@ impl NvmfInternal {
                 if let Some(busy) = taken_out.wait(on_it).await {
                     return Err(busy_refusal(&busy, &spec.volume));
                 }
+                // Refused for its state file at start or at the last try: the file as it
+                // is now decides (mended, or moved away, since), read on a blocking thread.
+                if let Some(store) = target.namespace_store().filter(|s| s.refuses(&sub.nqn, nsid))
+                {
+                    let (store, nqn) = (store.clone(), sub.nqn.clone());
+                    let _ = tokio::task::spawn_blocking(move || store.read_again(&nqn, nsid)).await;
+                }
                 let stats = a.namespace_stats.of(&name);
                 target
                     .add_namespace_counting(
@@ -2775,6 +2782,78 @@ mod tests {
         assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Applied as i32);
         let saved = registrants(&target);
         assert!(saved.registrants.is_empty(), "made again, it got the old state: {saved:?}");
+    }
+
+    /// A namespace refused for its state file (damaged here) is served by the next Sync
+    /// once the operator mends the file in place, with the state the file holds then, or
+    /// removes it, without any: the agent's retry reads the file as it is now, not as it
+    /// was at start.
+    #[tokio::test]
+    async fn a_state_file_mended_in_place_serves_its_namespace_at_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = || {
+            let store = crate::persist::NamespaceStore::open(dir.path()).unwrap();
+            let target = crate::Target::new();
+            target.set_namespace_store(Arc::new(store));
+            (target.clone(), NvmfInternal::new(Server::new(target, 2)))
+        };
+        let volume = file_volume("r1", &dir.path().join("r1.img").display().to_string(), 1 << 20);
+        let with_ns = || pb::SyncRequest {
+            volumes: vec![volume.clone()],
+            subsystems: vec![open_subsystem()],
+            namespaces: vec![pb::Namespace {
+                name: "subsystems/s1/namespaces/1".into(),
+                spec: Some(pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() }),
+                ..Default::default()
+            }],
+            listeners: Vec::new(),
+        };
+        let registrants = |t: &crate::Target| {
+            t.namespace(IDS_NQN, 1).unwrap().reservations.lock().unwrap().save().registrants.len()
+        };
+        let (target, internal) = start();
+        internal.sync_state(with_ns()).await;
+        let ns = target.namespace(IDS_NQN, 1).unwrap();
+        {
+            let mut r = ns.reservations.lock().unwrap();
+            r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
+                .unwrap();
+            r.set_ptpl(true);
+        }
+        target.namespace_store().unwrap().save(&ns).unwrap();
+        drop((ns, target, internal));
+        let path = std::fs::read_dir(dir.path().join("namespaces"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let good = std::fs::read(&path).unwrap();
+        let damage = || std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+        let file_name = path.file_name().unwrap().to_str().unwrap().to_owned();
+
+        for mend in ["in place", "removed"] {
+            damage();
+            let (target, internal) = start();
+            let r = internal.sync_state(with_ns()).await;
+            let (state, message) = namespace_states(&r)[0].clone();
+            assert_eq!(state, pb::ApplyState::Failed as i32, "{mend}: {message}");
+            assert!(message.contains(&file_name), "{mend}: {message}");
+            match mend {
+                "in place" => std::fs::write(&path, &good).unwrap(),
+                _ => std::fs::remove_file(&path).unwrap(),
+            }
+            let r = internal.sync_state(with_ns()).await;
+            let (state, message) = namespace_states(&r)[0].clone();
+            assert_eq!(state, pb::ApplyState::Applied as i32, "{mend}: {message}");
+            let want = usize::from(mend == "in place");
+            assert_eq!(registrants(&target), want, "{mend}: the file's registration");
+            drop((target, internal));
+            if mend == "in place" {
+                // Its state is the namespace's again: kept through the next restart.
+                assert_eq!(std::fs::read(&path).unwrap(), good, "{mend}");
+            }
+        }
     }
 
     /// Syncs that come while one runs do not pile up: one waits, the newest, and each it

@@ -15,7 +15,8 @@
 //! changed the state completes, and removed when nothing in it is left to keep, or when
 //! the operator's desired state no longer has the namespace (also one deleted while the
 //! service was down: [`NamespaceStore::sync`]). The files are read once, when the service
-//! starts ([`NamespaceStore::open`]); a namespace takes its saved state when it is added
+//! starts ([`NamespaceStore::open`]), but those of a namespace refused for them, read again
+//! before each Sync adds it ([`NamespaceStore::read_again`]); a namespace takes its saved state when it is added
 //! with the same NGUID, so a file never attaches state to other data. This module does
 //! blocking file I/O: the controller core asks for it with
 //! [`IoOp::SaveNamespaces`](crate::queue::IoOp::SaveNamespaces), which the shell runs on
@@ -166,7 +167,8 @@ pub struct NamespaceStore {
     restored: Mutex<HashMap<(String, u32), (String, SavedNamespace)>>,
     /// The namespaces whose files could not be used at start (damaged, of a later format,
     /// two of one namespace), by their namespace's file name: they are not added while
-    /// a file is there, and the files are left for the operator.
+    /// a file is there, and the files are left for the operator; [`read_again`](Self::read_again)
+    /// reads them anew.
     refused: Mutex<HashMap<PathBuf, Refused>>,
     /// The files on disk by (NQN, NSID): read at start or written since. Held while a
     /// file is written or removed, so the last write holds the latest state.
@@ -198,56 +200,29 @@ impl NamespaceStore {
         }
         // By the namespace's file name: the file's own name when the file does not say
         // whose it is.
-        type Found = Vec<(PathBuf, Result<(NamespaceFile, SavedNamespace), PersistError>)>;
-        let mut found: HashMap<PathBuf, Found> = HashMap::new();
+        let mut found: HashMap<PathBuf, Vec<ReadFile>> = HashMap::new();
         for path in json_files(&dir)? {
-            let bytes = fs::read(&path).map_err(io_err(&path))?;
-            let head = serde_json::from_slice::<Head>(&bytes).ok();
-            let own = match head.and_then(|h| h.nqn.zip(h.nsid)) {
-                Some((nqn, nsid)) => file_path(&dir, &nqn, nsid),
-                None if is_namespace_file_name(&path) => path.clone(),
-                None => {
-                    let reason = parse(&bytes).err().unwrap_or_default();
-                    return Err(PersistError::Malformed { path, reason });
-                }
-            };
-            let read = parse(&bytes)
-                .map_err(|reason| PersistError::Malformed { path: path.clone(), reason });
+            let (own, read) = read_file(&dir, &path)?;
             found.entry(own).or_default().push((path, read));
         }
         let mut restored = HashMap::new();
         let mut read_from: HashMap<(String, u32), PathBuf> = HashMap::new();
         let mut refused = HashMap::new();
-        for (own, mut files) in found {
-            let error = match files.pop() {
-                Some((path, Ok((file, state)))) if files.is_empty() => {
+        for (own, files) in found {
+            match judge(files) {
+                None => {}
+                Some(Ok((path, file, state))) => {
                     let key = (file.nqn, file.nsid);
                     let registrants = file.reservations.as_ref().map_or(0, |r| r.registrants.len());
                     info!(nqn = %key.0, nsid = key.1, registrants, write_protected = file.write_protected, "namespace state restored");
                     read_from.insert(key.clone(), path);
                     restored.insert(key, (file.nguid, state));
-                    continue;
                 }
-                Some((_, Err(e))) => e,
-                Some((path, Ok((file, _)))) => PersistError::Duplicate {
-                    other: files[0].0.clone(),
-                    path,
-                    nqn: file.nqn,
-                    nsid: file.nsid,
-                },
-                None => continue,
-            };
-            let mut paths: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
-            paths.push(e_path(&error).to_path_buf());
-            paths.sort();
-            paths.dedup();
-            let mut error = error.to_string();
-            if paths.len() > 1 {
-                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                error = format!("{error} (its files: {})", names.join(", "));
+                Some(Err(r)) => {
+                    warn!(error = %r.error, "namespace state not usable: its namespace is refused until its files are mended or moved away");
+                    refused.insert(own, r);
+                }
             }
-            warn!(%error, "namespace state not usable: its namespace is refused until its files are moved away");
-            refused.insert(own, Refused { files: paths, error });
         }
         take_own_names(&dir, &mut read_from)?;
         Ok(Self {
@@ -266,9 +241,10 @@ impl NamespaceStore {
         self.files.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The saved state of namespace `nsid` of `nqn`, if one was read at start for the
-    /// same NGUID; it is handed out once. An error naming the files while the namespace's
-    /// state could not be used at start and one of its files is still there.
+    /// The saved state of namespace `nsid` of `nqn`, if one was read (at start, or by
+    /// [`read_again`](Self::read_again)) for the same NGUID; it is handed out once. An
+    /// error naming the files while the namespace's state could not be used when they
+    /// were last read and one of them is still there.
     pub fn take(
         &self,
         nqn: &str,
@@ -289,6 +265,84 @@ impl NamespaceStore {
         }
         drop(refused);
         Ok(self.take_restored(nqn, nsid, nguid))
+    }
+
+    /// Whether namespace `nsid` of `nqn` is refused for its files ([`take`](Self::take)).
+    pub fn refuses(&self, nqn: &str, nsid: u32) -> bool {
+        let refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        refused.contains_key(&self.path(nqn, nsid))
+    }
+
+    /// Reads the files of namespace `nsid` of `nqn` again if it is refused for them, so
+    /// that a namespace about to be added goes by its files as they are now, not as they
+    /// were at start: mended (one file it can use, under any name), it is restored from
+    /// it (taking its namespace's name); with no file left, it starts without; else it
+    /// stays refused, for the reason found now. Nothing for a namespace not refused: one
+    /// served or restored keeps what it has. Blocking.
+    pub fn read_again(&self, nqn: &str, nsid: u32) {
+        if !self.refuses(nqn, nsid) {
+            return;
+        }
+        let own = self.path(nqn, nsid);
+        let judged = self.files_of(&own).map(judge);
+        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut restored = self.restored.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = match judged {
+            Ok(None) => {
+                info!(nqn, nsid, "no state file left: the namespace starts without saved state");
+                refused.remove(&own);
+                return;
+            }
+            Ok(Some(Ok(found))) => found,
+            Ok(Some(Err(r))) => {
+                refused.insert(own, r);
+                return;
+            }
+            Err(e) => {
+                let files = vec![e_path(&e).to_path_buf()];
+                refused.insert(own, Refused { files, error: e.to_string() });
+                return;
+            }
+        };
+        let (path, file, state) = found;
+        let key = (file.nqn, file.nsid);
+        let mut named = HashMap::from([(key.clone(), path.clone())]);
+        if let Err(e) = take_own_names(&self.dir, &mut named) {
+            refused.insert(own, Refused { files: vec![path], error: e.to_string() });
+            return;
+        }
+        let registrants = file.reservations.as_ref().map_or(0, |r| r.registrants.len());
+        info!(
+            nqn,
+            nsid,
+            registrants,
+            write_protected = file.write_protected,
+            "namespace state file mended: restored"
+        );
+        files.extend(named);
+        restored.insert(key, (file.nguid, state));
+        refused.remove(&own);
+    }
+
+    /// The files in the directory that hold the state of the namespace whose file is
+    /// `own`, each with what it holds; an error if one cannot be read. Leaves the
+    /// temporary files of saves under way.
+    fn files_of(&self, own: &Path) -> Result<Vec<ReadFile>, PersistError> {
+        let mut of_own = Vec::new();
+        for path in listed(&self.dir, false)? {
+            match read_file(&self.dir, &path) {
+                Ok((whose, contents)) if whose == own => of_own.push((path, contents)),
+                // Another namespace's, or one that says not whose (stopping the next start,
+                // which names it).
+                Ok(_) | Err(PersistError::Malformed { .. }) => {}
+                // Gone since it was listed.
+                Err(PersistError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(of_own)
     }
 
     fn take_restored(&self, nqn: &str, nsid: u32, nguid: &[u8; 16]) -> Option<SavedNamespace> {
@@ -468,6 +522,59 @@ fn take_own_names(
     }
 }
 
+/// What a file holds: its namespace's state, or why it cannot be used.
+type Contents = Result<(NamespaceFile, SavedNamespace), PersistError>;
+/// A file of the directory and what it holds.
+type ReadFile = (PathBuf, Contents);
+
+/// Reads file `path` of `dir`: the name of its namespace's file (its own name when it
+/// does not say whose it is) and what it holds. An error when it cannot be read, or says
+/// not whose it is under a name that is no namespace's.
+fn read_file(dir: &Path, path: &Path) -> Result<(PathBuf, Contents), PersistError> {
+    let bytes =
+        fs::read(path).map_err(|source| PersistError::Io { path: path.to_path_buf(), source })?;
+    let head = serde_json::from_slice::<Head>(&bytes).ok();
+    let own = match head.and_then(|h| h.nqn.zip(h.nsid)) {
+        Some((nqn, nsid)) => file_path(dir, &nqn, nsid),
+        None if is_namespace_file_name(path) => path.to_path_buf(),
+        None => {
+            let reason = parse(&bytes).err().unwrap_or_default();
+            return Err(PersistError::Malformed { path: path.to_path_buf(), reason });
+        }
+    };
+    let read = parse(&bytes)
+        .map_err(|reason| PersistError::Malformed { path: path.to_path_buf(), reason });
+    Ok((own, read))
+}
+
+/// Judges the files of one namespace: its one file and what it restores, or why the
+/// namespace is refused (a file it cannot use, or a second one), naming the files.
+/// `None` for no file.
+fn judge(
+    mut files: Vec<ReadFile>,
+) -> Option<Result<(PathBuf, NamespaceFile, SavedNamespace), Refused>> {
+    let error = match files.pop()? {
+        (path, Ok((file, state))) if files.is_empty() => return Some(Ok((path, file, state))),
+        (_, Err(e)) => e,
+        (path, Ok((file, _))) => PersistError::Duplicate {
+            other: files[0].0.clone(),
+            path,
+            nqn: file.nqn,
+            nsid: file.nsid,
+        },
+    };
+    let mut paths: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+    paths.push(e_path(&error).to_path_buf());
+    paths.sort();
+    paths.dedup();
+    let mut error = error.to_string();
+    if paths.len() > 1 {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        error = format!("{error} (its files: {})", names.join(", "));
+    }
+    Some(Err(Refused { files: paths, error }))
+}
+
 /// The file an error names.
 fn e_path(e: &PersistError) -> &Path {
     match e {
@@ -513,14 +620,21 @@ fn parse(bytes: &[u8]) -> Result<(NamespaceFile, SavedNamespace), String> {
 /// The JSON files of state directory `dir` (made if missing), after removing the
 /// temporary files of writes the service did not finish ([`write_durably`]).
 pub(crate) fn json_files(dir: &Path) -> Result<Vec<PathBuf>, PersistError> {
+    fs::create_dir_all(dir)
+        .map_err(|source| PersistError::Io { path: dir.to_path_buf(), source })?;
+    listed(dir, true)
+}
+
+/// The JSON files of `dir`; with `remove_tmp`, removes the temporary files of writes the
+/// service did not finish (only at start: later, one may be a save under way).
+fn listed(dir: &Path, remove_tmp: bool) -> Result<Vec<PathBuf>, PersistError> {
     let io_err = |source| PersistError::Io { path: dir.to_path_buf(), source };
-    fs::create_dir_all(dir).map_err(io_err)?;
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err)? {
         let path = entry.map_err(io_err)?.path();
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => files.push(path),
-            Some("tmp") => {
+            Some("tmp") if remove_tmp => {
                 let _ = fs::remove_file(&path);
             }
             _ => {}
@@ -860,6 +974,50 @@ mod tests {
         fs::write(&junk, b"{").unwrap();
         let e = NamespaceStore::open(dir.path()).unwrap_err();
         assert!(matches!(&e, PersistError::Malformed { path, .. } if *path == junk), "{e}");
+    }
+
+    /// A refused namespace about to be added goes by its files as they are now
+    /// (`read_again`): still damaged, refused; a backup put back under a name of the
+    /// operator's, or the second file removed, restores it from the one left (under its
+    /// namespace's name). A namespace not refused is not read again.
+    #[test]
+    fn a_refused_namespace_goes_by_its_files_as_they_are_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = dir.path().join(DIR);
+        fs::create_dir(&files).unwrap();
+        let file = |nsid: u32| {
+            let f = NamespaceFile { nsid, nguid: hex::encode([nsid as u8; 16]), ..ptpl_file() };
+            serde_json::to_string_pretty(&f).unwrap()
+        };
+        let name = |nsid: u32| file_path(&files, SUB, nsid);
+        fs::write(name(1), file(1).replacen('{', "{\"version\": 2,", 1)).unwrap();
+        fs::write(name(3), file(3)).unwrap();
+        fs::write(files.join("copy.json"), file(3)).unwrap();
+        fs::write(name(4), file(4)).unwrap();
+        let store = Arc::new(NamespaceStore::open(dir.path()).unwrap());
+        assert!(store.refuses(SUB, 1) && store.refuses(SUB, 3) && !store.refuses(SUB, 4));
+        let t = target(store.clone());
+
+        assert!(store.take(SUB, 1, &[1; 16]).unwrap_err().contains("format version 2"));
+        fs::write(name(1), &file(1)[..20]).unwrap();
+        store.read_again(SUB, 1);
+        let e = store.take(SUB, 1, &[1; 16]).unwrap_err();
+        assert!(e.contains("EOF") && !e.contains("format version"), "the damage now: {e}");
+        fs::remove_file(name(1)).unwrap();
+        fs::write(files.join("backup.json"), file(1)).unwrap();
+        store.read_again(SUB, 1);
+        assert!(!store.refuses(SUB, 1));
+        assert!(name(1).exists() && !files.join("backup.json").exists(), "its own name");
+        assert!(add(&t, 1).reservations.lock().unwrap().ptpl(), "restored");
+
+        fs::remove_file(files.join("copy.json")).unwrap();
+        store.read_again(SUB, 3);
+        assert!(add(&t, 3).reservations.lock().unwrap().ptpl(), "restored from the one left");
+
+        // Read at start, its state stays what it was then.
+        fs::write(name(4), "{").unwrap();
+        store.read_again(SUB, 4);
+        assert!(add(&t, 4).reservations.lock().unwrap().ptpl(), "restored");
     }
 
     /// The fuzz target's seed is a file the service restores: two registrants, a Write
