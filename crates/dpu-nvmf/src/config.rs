@@ -1214,7 +1214,11 @@ mod tests {
             for (spec, _) in c.listener_specs() {
                 let port_id = spec.port_id;
                 t.add_listener(spec)?;
-                t.set_ana_states(port_id, &states.get(&port_id).cloned().unwrap_or_default())?;
+                t.set_ana_states(
+                    port_id,
+                    &states.get(&port_id).cloned().unwrap_or_default(),
+                    Instant::now(),
+                )?;
             }
             Ok::<_, ConfigError>(t)
         };

@@ -1410,7 +1410,7 @@ impl NvmfInternal {
         }
         let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
         let (target, id) = (self.server.target(), applied.port_id);
-        target.set_ana_states(id, states).map_err(|e| e.to_string())?;
+        target.set_ana_states(id, states, Instant::now()).map_err(|e| e.to_string())?;
         target
             .set_listener_digests(id, spec.header_digest_allowed(), spec.data_digest_allowed())
             .map_err(|e| e.to_string())?;

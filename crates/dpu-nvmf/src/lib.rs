@@ -179,7 +179,7 @@ pub fn fuzz_controller(data: &[u8]) {
     let ana =
         [AnaState::Optimized, AnaState::NonOptimized, AnaState::Inaccessible, AnaState::Change]
             [usize::from(sel >> 6)];
-    let _ = target.set_ana_states(1, &std::collections::BTreeMap::from([(1, ana)]));
+    let _ = target.set_ana_states(1, &std::collections::BTreeMap::from([(1, ana)]), now);
     let cfg = || QueueConfig { port_id: Some(1), ..QueueConfig::default() };
     let (hdgst, ddgst) = (sel & 2 != 0, sel & 4 != 0);
     let framing = Framing { hdgst, ddgst, pda: 0 };

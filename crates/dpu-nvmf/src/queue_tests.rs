@@ -4194,7 +4194,7 @@ fn ana_states_follow_the_listener_and_are_announced() {
     assert_eq!(ana_groups(&first), [(1, 1, vec![1])]);
 
     // Listener 2 turns group 1 inaccessible: its controller alone is told.
-    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Inaccessible)])).unwrap();
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Inaccessible)]), Instant::now()).unwrap();
     assert!(a.events().is_empty(), "listener 1 did not change");
     let p = b.events();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("{p:?}") };
@@ -4210,10 +4210,10 @@ fn ana_states_follow_the_listener_and_are_announced() {
         (AnaState::PersistentLoss, Status::ANA_PERSISTENT_LOSS),
         (AnaState::Change, Status::ANA_TRANSITION),
     ] {
-        t.set_ana_states(2, &BTreeMap::from([(1, state)])).unwrap();
+        t.set_ana_states(2, &BTreeMap::from([(1, state)]), Instant::now()).unwrap();
         assert_eq!(read(&mut b_io), status, "{state:?}");
     }
-    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::NonOptimized)])).unwrap();
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::NonOptimized)]), Instant::now()).unwrap();
     assert!(read(&mut b_io).is_success(), "non-optimized serves");
     // The log was read after the first notice, so the next request takes the changes
     // since; then the notice is masked until the log is read again (RAE clear).
@@ -4222,16 +4222,16 @@ fn ana_states_follow_the_listener_and_are_announced() {
     assert_eq!((c.cid, c.dw0), (aer, 0x000C_0302));
     let (aer, p) = b.send_aer();
     assert!(p.is_empty(), "{p:?}");
-    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Change)])).unwrap();
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Change)]), Instant::now()).unwrap();
     assert!(b.events().is_empty(), "masked until the log is read");
     let mut rae = log_page(0x0C, 4096);
     rae.cdw[0] |= 1 << 15;
     assert!(b.run(rae, &[]).0.status.is_success());
     assert!(b.events().is_empty(), "a read with RAE set leaves it masked");
-    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::NonOptimized)])).unwrap();
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::NonOptimized)]), Instant::now()).unwrap();
     assert_eq!(ana_groups(&b.ana_log(false)), [(1, 2, vec![1])]);
     assert!(b.events().is_empty(), "the read showed the changes made while masked");
-    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Optimized)])).unwrap();
+    t.set_ana_states(2, &BTreeMap::from([(1, AnaState::Optimized)]), Instant::now()).unwrap();
     let p = b.events();
     let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("re-armed by the read: {p:?}") };
     assert_eq!((c.cid, c.dw0), (aer, 0x000C_0302), "a change after the read is told");
@@ -4255,15 +4255,83 @@ fn ana_states_follow_the_listener_and_are_announced() {
 
     // Bad input changes nothing.
     let bad = BTreeMap::from([(0, AnaState::Inaccessible)]);
-    assert_eq!(t.set_ana_states(1, &bad), Err(RegistryError::BadAnaGroup(0)));
+    assert_eq!(t.set_ana_states(1, &bad, Instant::now()), Err(RegistryError::BadAnaGroup(0)));
     let unknown = BTreeMap::from([(5, AnaState::Inaccessible)]);
-    assert_eq!(t.set_ana_states(9, &unknown), Err(RegistryError::NoListener("9".into())));
+    assert_eq!(
+        t.set_ana_states(9, &unknown, Instant::now()),
+        Err(RegistryError::NoListener("9".into()))
+    );
     assert_eq!(t.set_ana_group(SUB, 1, 129), Err(RegistryError::BadAnaGroup(129)));
     assert!(read(&mut a_io).is_success() && read(&mut b_io).is_success());
     // A removed listener forgets its states.
-    t.set_ana_states(2, &unknown).unwrap();
+    t.set_ana_states(2, &unknown, Instant::now()).unwrap();
     t.remove_listener(2).unwrap();
     assert_eq!(t.ana_state(Some(2), 5), AnaState::Optimized);
+}
+
+/// A group the operator sets to Change is reported so for ANATT at most (NVMe Base 2.0
+/// §8.1.3.5, Identify Controller ANATT: the longest a transition takes), then as
+/// Inaccessible, with the change count moved and an ANA change notice to the controllers
+/// of that listener, until the operator sets another state: a Linux host resets its
+/// controller each time a group stays in Change past its ANATT timer. The same states
+/// again (the agent's next Sync) keep it so; Change written anew starts a new ANATT.
+#[test]
+fn an_ana_change_left_past_anatt_is_reported_inaccessible() {
+    use crate::target::ANA_TRANSITION_TIME as ANATT;
+    let t = target();
+    let second = ListenerSpec {
+        port_id: 2,
+        addr: "127.0.0.1:4421".parse().unwrap(),
+        ..ListenerSpec::loopback_for_tests()
+    };
+    t.add_listener(second).unwrap();
+    let (mut a, mut a_io, a_aer) = ana_host(&t, 1);
+    let (mut b, _b_io, _b_aer) = ana_host(&t, 2);
+    let read = |h: &mut H| h.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status;
+    let notice = |h: &mut H, aer: u16| {
+        let p = h.events();
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("one notice: {p:?}") };
+        assert_eq!((c.cid, c.dw0), (aer, 0x000C_0302), "Notice, ANA change, log page 0Ch");
+    };
+    let change = BTreeMap::from([(1, AnaState::Change)]);
+    let t0 = Instant::now();
+    t.set_ana_states(1, &change, t0).unwrap();
+    notice(&mut a, a_aer);
+    let log = a.ana_log(false);
+    assert_eq!(ana_groups(&log), [(1, 0x0F, vec![1])]);
+    assert_eq!(read(&mut a_io), Status::ANA_TRANSITION);
+    let (aer, p) = a.send_aer();
+    assert!(p.is_empty(), "{p:?}");
+
+    assert!(t.end_ana_changes(t0 + ANATT - Duration::from_millis(1)).is_empty(), "not yet");
+    assert!(a.events().is_empty());
+    assert_eq!(ana_groups(&a.ana_log(false)), [(1, 0x0F, vec![1])]);
+    assert_eq!(t.end_ana_changes(t0 + ANATT), [(1, 1)]);
+    notice(&mut a, aer);
+    assert!(b.events().is_empty(), "listener 2 shows no Change");
+    let ended = a.ana_log(false);
+    assert_eq!(ended[0], log[0] + 1, "the change count moved");
+    assert_eq!(ana_groups(&ended), [(1, 0x03, vec![1])]);
+    assert_eq!(read(&mut a_io), Status::ANA_INACCESSIBLE, "a path error: the host goes elsewhere");
+    assert_eq!(t.ana_state(Some(1), 1), AnaState::Inaccessible);
+    assert!(t.end_ana_changes(t0 + ANATT * 3).is_empty(), "ended once");
+
+    // The same states again (a Sync of the agent, which keeps Change) keep it ended.
+    t.set_ana_states(1, &change, t0 + ANATT * 2).unwrap();
+    assert!(t.end_ana_changes(t0 + ANATT * 4).is_empty());
+    assert_eq!(a.ana_log(false), ended, "nothing changed");
+    // Another state ends it; Change again is a new transition, with its own ANATT.
+    t.set_ana_states(1, &BTreeMap::new(), t0 + ANATT * 4).unwrap();
+    assert_eq!(ana_groups(&a.ana_log(false)), [(1, 0x01, vec![1])]);
+    let t1 = t0 + ANATT * 5;
+    t.set_ana_states(1, &change, t1).unwrap();
+    assert!(t.end_ana_changes(t1 + ANATT / 2).is_empty());
+    assert_eq!(ana_groups(&a.ana_log(false)), [(1, 0x0F, vec![1])]);
+    assert_eq!(t.end_ana_changes(t1 + ANATT), [(1, 1)]);
+    // A listener removed forgets its transitions.
+    t.set_ana_states(2, &change, t1).unwrap();
+    t.remove_listener(2).unwrap();
+    assert!(t.end_ana_changes(t1 + ANATT * 2).is_empty());
 }
 
 /// Identify Namespace through a path where the namespace's ANA group is Inaccessible or
@@ -4282,7 +4350,7 @@ fn identify_namespace_reports_no_nuse_where_its_group_is_inaccessible() {
         (AnaState::PersistentLoss, 0),
         (AnaState::Change, blocks),
     ] {
-        t.set_ana_states(1, &BTreeMap::from([(1, state)])).unwrap();
+        t.set_ana_states(1, &BTreeMap::from([(1, state)]), Instant::now()).unwrap();
         let (c, id) = h.run(identify(0, 1), &[]);
         assert!(c.status.is_success(), "{c:?}");
         let u64_at = |at: usize| u64::from_le_bytes(id[at..at + 8].try_into().unwrap());

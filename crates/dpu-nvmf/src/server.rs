@@ -402,6 +402,8 @@ pub struct Server {
     followed: Followed,
     /// [`follow_devices`], stopped with the listeners.
     device_watch: JoinHandle<()>,
+    /// [`end_ana_changes`], stopped with the listeners.
+    ana_watch: JoinHandle<()>,
     /// The connections of every listener open, and the trims of the memory they freed.
     trimmer: Trimmer,
 }
@@ -445,6 +447,7 @@ impl Server {
         let followed = Followed::default();
         Arc::new(Self {
             device_watch: tokio::spawn(follow_devices(target.clone(), followed.clone())),
+            ana_watch: tokio::spawn(end_ana_changes(target.clone())),
             followed,
             target,
             pool: IoPool::new(io_threads),
@@ -586,7 +589,7 @@ impl Server {
         // must not find a path the operator made inaccessible optimized meanwhile. They
         // replace the states an unbound port kept.
         if let Some(ana) = ana
-            && let Err(e) = self.target.set_ana_states(spec.port_id, ana)
+            && let Err(e) = self.target.set_ana_states(spec.port_id, ana, Instant::now())
         {
             let _ = self.target.unbind_listener(spec.port_id);
             life.rebound(before);
@@ -650,6 +653,7 @@ impl Server {
     /// Stops every listener (and following block devices).
     pub fn stop(&self) {
         self.device_watch.abort();
+        self.ana_watch.abort();
         if let Ok(mut l) = self.listeners.lock() {
             for (_, a) in l.drain() {
                 a.task.abort();
@@ -706,6 +710,37 @@ async fn follow_devices(target: Arc<Target>, followed: Followed) {
                     debug!(volume = volume.name(), error = %e, "checking the block device's size")
                 }
             }
+        }
+    }
+}
+
+/// Ends each ANA transition the operator left in Change once it lasted ANATT
+/// ([`Target::end_ana_changes`]), waiting for the next one due or for a group to go into
+/// Change.
+async fn end_ana_changes(target: Arc<Target>) {
+    loop {
+        let ended = target.end_ana_changes(Instant::now());
+        if !ended.is_empty() {
+            // The listeners' states in the agent's stored status are now stale.
+            dpu_runtime::control::status_changed();
+        }
+        for (port_id, group) in ended {
+            warn!(
+                port_id,
+                group,
+                anatt_secs = crate::identify::ANATT,
+                "ANA group in change for ANATT: hosts are told it is inaccessible through \
+                 the listener until it is set to another state"
+            );
+        }
+        // A Change set since `end_ana_changes` read them left a wake-up: no sleep past it.
+        let started = target.ana_change_started();
+        match target.next_ana_change_end() {
+            Some(at) => tokio::select! {
+                () = tokio::time::sleep_until(at.into()) => {}
+                () = started => {}
+            },
+            None => started.await,
         }
     }
 }

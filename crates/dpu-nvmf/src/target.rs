@@ -38,7 +38,7 @@ mod controllers;
 mod listeners;
 mod namespaces;
 
-pub use ana::{AnaGroup, AnaState, check_ana_group};
+pub use ana::{ANA_TRANSITION_TIME, AnaGroup, AnaState, check_ana_group};
 pub use controllers::{
     ConnectRefusal, Controller, ControllerMismatch, ControllerState, Drain, ReservationLogPage,
 };
@@ -351,6 +351,8 @@ struct Registry {
     listeners: BTreeMap<u16, ListenerSpec>,
     /// ANA states other than optimized, by listener port ID and group.
     ana: BTreeMap<u16, BTreeMap<u32, AnaState>>,
+    /// The groups set to Change, by listener port ID and group: since when, or ended.
+    ana_changes: BTreeMap<(u16, u32), ana::AnaChange>,
     /// ANA log page Change Count: moves with every ANA state or group change.
     ana_chgcnt: u64,
     /// Other discovery services each listener refers hosts to, by the listener's bound
@@ -436,6 +438,8 @@ pub struct Target {
     /// Where namespaces keep their reservations through power loss and a host's Write
     /// Protect through a restart, if anywhere.
     namespace_store: OnceLock<Arc<NamespaceStore>>,
+    /// Told when a group goes into Change ([`Target::ana_change_started`]).
+    ana_changes_started: tokio::sync::Notify,
     /// Counters.
     pub stats: TargetStats,
 }

@@ -126,22 +126,25 @@ async fn linux_multipath_follows_ana_states() {
     while let Some(m) = common::next_mark(&mut vm, &mut marks, deadline) {
         match m.as_str() {
             "want-b-inaccessible" => {
-                t.set_ana_states(PORT_B, &states(&[(1, AnaState::Inaccessible)])).unwrap();
+                t.set_ana_states(PORT_B, &states(&[(1, AnaState::Inaccessible)]), Instant::now())
+                    .unwrap();
             }
             "want-swap" => {
                 // Counted before the states change, which the guest waits for before it
                 // reads.
                 read_counts.push(by_controller(&t, |q| q.io.reads));
-                t.set_ana_states(PORT_A, &states(&[(1, AnaState::Inaccessible)])).unwrap();
-                t.set_ana_states(PORT_B, &states(&[])).unwrap();
+                t.set_ana_states(PORT_A, &states(&[(1, AnaState::Inaccessible)]), Instant::now())
+                    .unwrap();
+                t.set_ana_states(PORT_B, &states(&[]), Instant::now()).unwrap();
             }
             "want-read-count" => read_counts.push(by_controller(&t, |q| q.io.reads)),
             "reads-across-the-change rc=0" => {
                 failed_commands = Some(by_controller(&t, |q| q.io.errors));
             }
             "want-group-2" => {
-                t.set_ana_states(PORT_A, &states(&[])).unwrap();
-                t.set_ana_states(PORT_B, &states(&[(2, AnaState::Inaccessible)])).unwrap();
+                t.set_ana_states(PORT_A, &states(&[]), Instant::now()).unwrap();
+                t.set_ana_states(PORT_B, &states(&[(2, AnaState::Inaccessible)]), Instant::now())
+                    .unwrap();
                 t.set_ana_group(SUBNQN, 1, 2).unwrap();
             }
             _ => {}

@@ -472,7 +472,7 @@ async fn a_listener_bound_anew_keeps_its_ana_states_meanwhile() {
     let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
     let target = server.target();
     let inaccessible = std::collections::BTreeMap::from([(1, AnaState::Inaccessible)]);
-    target.set_ana_states(1, &inaccessible).unwrap();
+    target.set_ana_states(1, &inaccessible, Instant::now()).unwrap();
     let write = async |c: &mut HostController| {
         c.io[0].write(1, 0, &pattern(4096, 7), 512).await.unwrap().cqe.status
     };
@@ -481,7 +481,7 @@ async fn a_listener_bound_anew_keeps_its_ana_states_meanwhile() {
     assert_eq!(write(&mut c).await, Status::ANA_INACCESSIBLE, "while unbound");
     server.add_listener(loopback_listener(1)).await.unwrap();
     assert_eq!(write(&mut c).await, Status::ANA_INACCESSIBLE, "bound anew");
-    target.set_ana_states(1, &Default::default()).unwrap();
+    target.set_ana_states(1, &Default::default(), Instant::now()).unwrap();
     assert!(write(&mut c).await.is_success(), "optimized again");
 }
 

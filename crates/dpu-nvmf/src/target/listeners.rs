@@ -160,6 +160,7 @@ impl Target {
             .ok_or_else(|| RegistryError::NoListener(port_id.to_string()))?;
         r.referrals.remove(&removed.addr);
         if !keep_ana_states && r.ana.remove(&port_id).is_some() {
+            r.ana_changes.retain(|(p, _), _| *p != port_id);
             r.ana_chgcnt += 1;
             self.ns_epoch.fetch_add(1, Ordering::Release);
         }

@@ -392,7 +392,7 @@ impl Target {
         // and its hosts are told (ANA change notice): the namespace may replace one under
         // the same NSID and IDs in another group, which Linux keeps, reading the new group
         // only from the log (as it does after `set_ana_group`).
-        notify_ana_change(s, &ns, chgcnt);
+        notify_ana_change(s, &ns, chgcnt, None);
         r.ana_chgcnt = chgcnt;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
@@ -412,7 +412,7 @@ impl Target {
         ns.detach();
         notify_ns_change(s, &ns);
         // Its NSID leaves the ANA log of its hosts, who are told as of an addition.
-        notify_ana_change(s, &ns, chgcnt);
+        notify_ana_change(s, &ns, chgcnt, None);
         r.ana_chgcnt = chgcnt;
         self.ns_epoch.fetch_add(1, Ordering::Release);
         Ok(())
