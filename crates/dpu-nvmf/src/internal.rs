@@ -1362,9 +1362,11 @@ impl NvmfInternal {
             {
                 self.server.target().end_controllers_through(id);
             }
+            let served = listeners.get(&name);
             l.status = Some(pb::ListenerStatus {
                 apply: Some(status(l.generation, &result)),
-                port_id: listeners.get(&name).map_or(0, |x| u32::from(x.port_id)),
+                port_id: served.map_or(0, |x| u32::from(x.port_id)),
+                ana_groups: served.map(|x| served_ana_states(&target, x)).unwrap_or_default(),
             });
             out.listeners.push(l);
         }
@@ -1939,6 +1941,20 @@ fn ana_states(spec: &pb::ListenerSpec) -> Result<BTreeMap<u32, AnaState>, String
         }
     }
     Ok(states)
+}
+
+/// The state hosts are shown through listener `l` of each group its spec names: a Change
+/// past ANATT is Inaccessible ([`crate::Target::end_ana_changes`]).
+fn served_ana_states(target: &crate::Target, l: &AppliedListener) -> Vec<pb::AnaGroupState> {
+    let shown = |group: u32| match target.ana_state(Some(l.port_id), group) {
+        AnaState::Optimized => pb::AnaState::Optimized,
+        AnaState::NonOptimized => pb::AnaState::NonOptimized,
+        AnaState::Inaccessible => pb::AnaState::Inaccessible,
+        AnaState::PersistentLoss => pb::AnaState::PersistentLoss,
+        AnaState::Change => pb::AnaState::Change,
+    };
+    let groups = l.spec.ana_groups.iter();
+    groups.map(|g| pb::AnaGroupState { group: g.group, state: shown(g.group) as i32 }).collect()
 }
 
 /// The `ServiceControl` identity of this process.
@@ -3017,6 +3033,40 @@ mod tests {
     }
 
     const TEST_NQN: &str = "nqn.2024-01.io.example:listeners";
+
+    /// A group a Sync sets to Change (a restarted service's first Sync too) starts its
+    /// transition then; the listener's status shows the state hosts see: Change, then
+    /// Inaccessible once the transition lasted ANATT, which the agent's next Sync of the
+    /// same spec keeps.
+    #[tokio::test]
+    async fn a_synced_ana_change_shows_inaccessible_in_the_status_after_anatt() {
+        use crate::target::ANA_TRANSITION_TIME as ANATT;
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut listener = test_listener("a", port, false, &[], false);
+        if let Some(spec) = listener.spec.as_mut() {
+            spec.ana_groups =
+                vec![pb::AnaGroupState { group: 1, state: pb::AnaState::Change as i32 }];
+        }
+        let shown = |r: &pb::SyncResponse| {
+            let groups = &r.listeners[0].status.as_ref().unwrap().ana_groups;
+            groups.iter().map(|g| (g.group, g.state)).collect::<Vec<_>>()
+        };
+        let req = pb::SyncRequest { listeners: vec![listener], ..Default::default() };
+        let before = Instant::now();
+        let r = internal.sync_state(req.clone()).await;
+        let after = Instant::now();
+        assert_eq!(shown(&r), [(1, pb::AnaState::Change as i32)]);
+        let id = r.listeners[0].status.as_ref().unwrap().port_id as u16;
+        let end = target.next_ana_change_end().unwrap();
+        assert!(before + ANATT <= end && end <= after + ANATT, "ANATT from the Sync");
+        assert_eq!(target.end_ana_changes(end), [(id, 1)]);
+        let r = internal.sync_state(req).await;
+        assert_eq!(shown(&r), [(1, pb::AnaState::Inaccessible as i32)]);
+        assert_eq!(target.ana_state(Some(id), 1), AnaState::Inaccessible);
+        assert_eq!(target.next_ana_change_end(), None, "not started again");
+    }
 
     /// An I/O listener made discovery-only (its address bound again, its connections kept)
     /// ends the I/O controllers made through it, which it serves no more; it keeps its port

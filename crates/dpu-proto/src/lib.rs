@@ -414,7 +414,11 @@ mod tests {
             }],
             listeners: vec![Listener {
                 name: "listeners/busy".into(),
-                status: Some(ListenerStatus { apply: apply(ApplyState::Failed), port_id: 0 }),
+                status: Some(ListenerStatus {
+                    apply: apply(ApplyState::Failed),
+                    port_id: 0,
+                    ana_groups: Vec::new(),
+                }),
                 ..Default::default()
             }],
             ..Default::default()

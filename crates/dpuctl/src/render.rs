@@ -429,7 +429,7 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
             spec.port.to_string(),
             port_id,
             serves.to_owned(),
-            ana_states(&spec.ana_groups),
+            ana_states(&spec.ana_groups, &status.ana_groups),
             referrals,
             state,
             l.generation.to_string(),
@@ -439,25 +439,34 @@ pub fn listeners(items: &[nvmf::Listener], format: Format, single: bool) -> Resu
 }
 
 /// A listener's ANA states, e.g. "1=inaccessible,2=non-optimized"; "optimized" when
-/// every group is.
-fn ana_states(groups: &[nvmf::AnaGroupState]) -> String {
+/// every group is. A group the service shows hosts in another state than the spec's (a
+/// change past ANATT) has that one too: "1=change(shown inaccessible)".
+fn ana_states(groups: &[nvmf::AnaGroupState], shown: &[nvmf::AnaGroupState]) -> String {
     let named: Vec<String> = groups
         .iter()
         .filter(|g| g.state != nvmf::AnaState::Optimized as i32)
         .map(|g| {
-            let state = match nvmf::AnaState::try_from(g.state) {
-                Ok(nvmf::AnaState::NonOptimized) => "non-optimized",
-                Ok(nvmf::AnaState::Inaccessible) => "inaccessible",
-                Ok(nvmf::AnaState::PersistentLoss) => "persistent-loss",
-                Ok(nvmf::AnaState::Change) => "change",
-                Ok(nvmf::AnaState::Optimized) => "optimized",
-                Ok(nvmf::AnaState::Unspecified) => "unspecified",
-                Err(_) => return format!("{}={}", g.group, unknown(g.state)),
-            };
-            format!("{}={state}", g.group)
+            let state = ana_state_name(g.state);
+            match shown.iter().find(|s| s.group == g.group && s.state != g.state) {
+                Some(s) => format!("{}={state}(shown {})", g.group, ana_state_name(s.state)),
+                None => format!("{}={state}", g.group),
+            }
         })
         .collect();
     if named.is_empty() { "optimized".to_owned() } else { named.join(",") }
+}
+
+/// An ANA state as the manifests spell it.
+fn ana_state_name(state: i32) -> String {
+    match nvmf::AnaState::try_from(state) {
+        Ok(nvmf::AnaState::NonOptimized) => "non-optimized".into(),
+        Ok(nvmf::AnaState::Inaccessible) => "inaccessible".into(),
+        Ok(nvmf::AnaState::PersistentLoss) => "persistent-loss".into(),
+        Ok(nvmf::AnaState::Change) => "change".into(),
+        Ok(nvmf::AnaState::Optimized) => "optimized".into(),
+        Ok(nvmf::AnaState::Unspecified) => "unspecified".into(),
+        Err(_) => unknown(state),
+    }
 }
 
 /// The discovery services a listener refers hosts to, e.g. "192.0.2.20:8009,[2001:db8::1]:4420"
@@ -867,8 +876,11 @@ mod tests {
         assert_eq!(reservation_type(7), "unknown(7)");
         assert_eq!(reservation_type(0), "-");
         let group = |group, state| nvmf::AnaGroupState { group, state };
-        assert_eq!(ana_states(&[group(1, 9), group(2, 3)]), "1=unknown(9),2=inaccessible");
-        assert_eq!(ana_states(&[group(1, 1)]), "optimized");
+        assert_eq!(ana_states(&[group(1, 9), group(2, 3)], &[]), "1=unknown(9),2=inaccessible");
+        assert_eq!(ana_states(&[group(1, 1)], &[]), "optimized");
+        // A change past ANATT, which the service shows hosts as inaccessible.
+        let (change, shown) = ([group(1, 5), group(2, 2)], [group(1, 3), group(2, 2)]);
+        assert_eq!(ana_states(&change, &shown), "1=change(shown inaccessible),2=non-optimized");
         let ns = |host_write_protection| nvmf::NamespaceStats {
             name: "subsystems/s/namespaces/1".into(),
             host_write_protected: true,

@@ -370,7 +370,7 @@ pub struct AnaGroupState {
     #[prost(enumeration = "AnaState", tag = "2")]
     pub state: i32,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListenerStatus {
     #[prost(message, optional, tag = "1")]
     pub apply: ::core::option::Option<ObjectStatus>,
@@ -378,6 +378,11 @@ pub struct ListenerStatus {
     /// discovery_only one's too; 0 while it does not serve it.
     #[prost(uint32, tag = "2")]
     pub port_id: u32,
+    /// The state hosts are shown of each group of spec.ana_groups, as the service serves it
+    /// now: the spec's, but INACCESSIBLE for a group in CHANGE for longer than ANATT. Empty
+    /// while the listener is not served.
+    #[prost(message, repeated, tag = "3")]
+    pub ana_groups: ::prost::alloc::vec::Vec<AnaGroupState>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ClearHostWriteProtectionRequest {
@@ -952,7 +957,10 @@ pub enum AnaState {
     /// I/O through the listener fails with a path error; hosts use another path.
     Inaccessible = 3,
     PersistentLoss = 4,
-    /// In transition (at most ANATT, 10 s); I/O is retried.
+    /// In transition; I/O is retried. At most ANATT (10 s): a group left in CHANGE longer
+    /// is shown to hosts as INACCESSIBLE until it is set to another state
+    /// (ListenerStatus.ana_groups), as a Linux host resets its controller each time a group
+    /// stays in CHANGE past ANATT.
     Change = 5,
 }
 impl AnaState {

@@ -4296,12 +4296,18 @@ impl serde::Serialize for ListenerStatus {
         if self.port_id != 0 {
             len += 1;
         }
+        if !self.ana_groups.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.ListenerStatus", len)?;
         if let Some(v) = self.apply.as_ref() {
             struct_ser.serialize_field("apply", v)?;
         }
         if self.port_id != 0 {
             struct_ser.serialize_field("portId", &self.port_id)?;
+        }
+        if !self.ana_groups.is_empty() {
+            struct_ser.serialize_field("anaGroups", &self.ana_groups)?;
         }
         struct_ser.end()
     }
@@ -4316,12 +4322,15 @@ impl<'de> serde::Deserialize<'de> for ListenerStatus {
             "apply",
             "port_id",
             "portId",
+            "ana_groups",
+            "anaGroups",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Apply,
             PortId,
+            AnaGroups,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4345,6 +4354,7 @@ impl<'de> serde::Deserialize<'de> for ListenerStatus {
                         match value {
                             "apply" => Ok(GeneratedField::Apply),
                             "portId" | "port_id" => Ok(GeneratedField::PortId),
+                            "anaGroups" | "ana_groups" => Ok(GeneratedField::AnaGroups),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4366,6 +4376,7 @@ impl<'de> serde::Deserialize<'de> for ListenerStatus {
             {
                 let mut apply__ = None;
                 let mut port_id__ = None;
+                let mut ana_groups__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Apply => {
@@ -4382,11 +4393,18 @@ impl<'de> serde::Deserialize<'de> for ListenerStatus {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::AnaGroups => {
+                            if ana_groups__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("anaGroups"));
+                            }
+                            ana_groups__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(ListenerStatus {
                     apply: apply__,
                     port_id: port_id__.unwrap_or_default(),
+                    ana_groups: ana_groups__.unwrap_or_default(),
                 })
             }
         }
