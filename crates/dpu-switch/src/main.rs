@@ -238,6 +238,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                         // Still a working port: the switch then sees every segment.
                         warn!(port = spec.name, "cannot turn GRO on: {e}");
                     }
+                    dpu_switch::io::afpacket::warn_if_interface_mtu_below(spec.name, spec.mtu);
                     AfPacketPort::open_with(spec.name, RingConfig::for_port(ring, spec.mtu))?
                 }
                 PortRole::SendOnly => AfPacketPort::open_send_only(spec.name)?,

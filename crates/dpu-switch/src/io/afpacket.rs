@@ -330,11 +330,14 @@ pub struct AfPacketPort {
     headers: Vec<Option<[u8; gso::VNET_HDR_LEN]>>,
     /// The frames each message of a send burst stands for (kept between bursts).
     carried: Vec<gso::Run>,
+    /// The messages of a send burst the kernel refused, by index (kept between bursts).
+    refused: Vec<usize>,
 }
 
 impl AfPacketPort {
     /// Opens `ifname` with the default ring for a port of `mtu`.
     pub fn open(ifname: &str, mtu: u16) -> Result<Self, IoError> {
+        warn_if_interface_mtu_below(ifname, mtu);
         Self::open_with(ifname, RingConfig::for_port(RingVersion::default(), mtu))
     }
 
@@ -367,6 +370,7 @@ impl AfPacketPort {
             plans: Vec::new(),
             headers: Vec::new(),
             carried: Vec::new(),
+            refused: Vec::new(),
         })
     }
 
@@ -374,6 +378,29 @@ impl AfPacketPort {
     pub fn with_tcp_coalescing(mut self, on: bool) -> Self {
         self.coalesce_tcp = on;
         self
+    }
+}
+
+/// Warns when `ifname`'s own MTU is below the `mtu` configured for its port: the pipeline
+/// forwards frames up to the configured MTU and the kernel refuses the larger ones on send
+/// (each counted in the port's `tx_dropped`). Returns the interface's MTU when it is below.
+pub fn warn_if_interface_mtu_below(ifname: &str, mtu: u16) -> Option<u32> {
+    match super::sys::interface_mtu(ifname) {
+        Ok(own) if own < u32::from(mtu) => {
+            tracing::warn!(
+                port = ifname,
+                configured_mtu = mtu,
+                interface_mtu = own,
+                "the interface's MTU is below the port's; larger frames are dropped on send"
+            );
+            Some(own)
+        }
+        Ok(_) => None,
+        Err(e) => {
+            // Opening the port then fails with the reason, or it works and sends show it.
+            tracing::debug!(port = ifname, error = %e, "cannot read the interface's MTU");
+            None
+        }
     }
 }
 
@@ -448,7 +475,7 @@ impl PortIo for AfPacketPort {
     }
 
     fn send_burst(&mut self, frames: &mut [PacketBuf]) -> Result<TxStats, IoError> {
-        let AfPacketPort { runs, merged, plans, headers, carried, tx, .. } = self;
+        let AfPacketPort { runs, merged, plans, headers, carried, refused, tx, .. } = self;
         // A pending checksum the kernel can complete is left to it; else completed here.
         headers.clear();
         for buf in frames.iter_mut() {
@@ -516,14 +543,26 @@ impl PortIo for AfPacketPort {
             let single = move |i: usize| Some((headers[i].as_ref()?, frames[i].frame()));
             super_frame.into_iter().chain(singles.filter_map(single))
         });
-        let sent_msgs = tx
-            .send_batch(msgs)
+        let taken = tx
+            .send_batch(msgs, refused)
             .map_err(|source| IoError::Send { ifname: self.name.clone(), source })?;
-        let carried = &carried[..sent_msgs.min(carried.len())];
+        // What the kernel refused (a frame over the interface's MTU) is dropped alone; what
+        // it did not take (a full queue) is dropped too.
+        carried.truncate(taken);
+        let mut refused_frames = 0;
+        let mut msg = 0;
+        carried.retain(|run| {
+            let keep = refused.binary_search(&msg).is_err();
+            msg += 1;
+            if !keep {
+                refused_frames += run.count;
+            }
+            keep
+        });
         let sent = carried.iter().map(|r| r.count).sum();
         let dropped =
             if sent == frames.len() { TxDrops::default() } else { unsent(frames, carried) };
-        Ok(TxStats { sent, dropped })
+        Ok(TxStats { sent, dropped, refused: refused_frames })
     }
 
     fn check_error(&mut self) -> Result<(), IoError> {
@@ -577,6 +616,82 @@ mod tests {
         );
         assert_eq!(unsent(&frames, &[]), TxDrops::of(&frames));
         assert_eq!(unsent(&frames[..1], &[run(0, 1)]), TxDrops::default());
+    }
+
+    /// Runs `f` on a thread moved into a network namespace of its own (unshare(2) moves only
+    /// the calling thread; the `ip` it runs inherits it), holding veth pair `vtx`/`vrx` at
+    /// MTU 1500. Needs root, as `cargo xtask test` runs.
+    fn in_own_netns_with_veth<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::spawn(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+                .expect("unshare(CLONE_NEWNET) needs root");
+            let ip = |args: &[&str]| {
+                let st = std::process::Command::new("ip").args(args).status().unwrap();
+                assert!(st.success(), "ip {args:?}");
+            };
+            ip(&["link", "add", "vtx", "mtu", "1500", "type", "veth", "peer", "name", "vrx"]);
+            ip(&["link", "set", "vtx", "up"]);
+            ip(&["link", "set", "vrx", "up"]);
+            f()
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// A frame of `len` octets from `vtx` to `vrx` of a local experimental EtherType (IEEE
+    /// 802: 0x88b5), `tag` in its payload.
+    fn experimental_frame(len: usize, tag: u8) -> PacketBuf {
+        let mut f = vec![tag; len];
+        f[..6].copy_from_slice(&[2, 0, 0, 0, 0, 0xb]);
+        f[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 0xa]);
+        f[12..14].copy_from_slice(&[0x88, 0xb5]);
+        PacketBuf::from_frame(&f)
+    }
+
+    /// A frame over the interface's MTU (the port's configured MTU being larger) is refused
+    /// by the kernel alone: counted dropped and refused, and the rest of the burst still goes.
+    #[test]
+    fn a_frame_over_the_interface_mtu_drops_alone() {
+        let (first, second, received, below) = in_own_netns_with_veth(|| {
+            let below = (
+                warn_if_interface_mtu_below("vtx", 9000),
+                warn_if_interface_mtu_below("vtx", 1500),
+            );
+            let mut a = AfPacketPort::open("vtx", 9000).unwrap().with_tcp_coalescing(false);
+            let mut b = AfPacketPort::open("vrx", 1500).unwrap();
+            let mut burst = |sizes: &[usize], tag: u8| {
+                let mut frames: Vec<PacketBuf> =
+                    sizes.iter().map(|&n| experimental_frame(n, tag)).collect();
+                a.send_burst(&mut frames).unwrap()
+            };
+            let first = burst(&[60, 60, 2014, 60, 60, 60], 1);
+            let second = burst(&[2014, 60, 60, 60], 2);
+            // veth hands frames to its peer at once; the ring may still lag: bounded wait.
+            let mut pool = BufPool::default();
+            let mut rx = Vec::new();
+            for _ in 0..100 {
+                b.recv_burst(PortId(0), &mut pool, &mut rx).unwrap();
+                let ours = rx.iter().filter(|r| r.buf.frame()[12..14] == [0x88, 0xb5]).count();
+                if ours >= 8 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let received: Vec<(usize, u8)> = rx
+                .iter()
+                .filter(|r| r.buf.frame()[12..14] == [0x88, 0xb5])
+                .map(|r| (r.buf.len(), r.buf.frame()[20]))
+                .collect();
+            (first, second, received, below)
+        });
+        assert_eq!(below, (Some(1500), None));
+        let big = experimental_frame(2014, 0);
+        let one = TxDrops::of([&big]);
+        assert_eq!(first, TxStats { sent: 5, dropped: one, refused: 1 });
+        assert_eq!(second, TxStats { sent: 3, dropped: one, refused: 1 });
+        let mut want = vec![(60, 1); 5];
+        want.extend([(60, 2); 3]);
+        assert_eq!(received, want);
     }
 
     fn block_with(frames: &[(&[u8], u32, u16)]) -> Vec<u8> {

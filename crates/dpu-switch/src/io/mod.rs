@@ -69,6 +69,9 @@ pub struct TxStats {
     /// Frames not sent (the queue full, a frame the kernel would refuse), with what they
     /// stood for on the wire, to take them out of the port's sent counters.
     pub dropped: TxDrops,
+    /// Of those, frames the kernel refused alone (larger than the interface's MTU), each a
+    /// send error; the frames after them in the burst were still sent.
+    pub refused: usize,
 }
 
 /// One port's I/O.
@@ -231,7 +234,7 @@ impl PortIo for MemoryPort {
             sent += 1;
         }
         // The frames sent are the first ones.
-        Ok(TxStats { sent, dropped: TxDrops::of(&frames[sent..]) })
+        Ok(TxStats { sent, dropped: TxDrops::of(&frames[sent..]), refused: 0 })
     }
 }
 
@@ -297,7 +300,8 @@ pub struct WorkerStats {
     pub ports_lost: u64,
     /// Frames lost before the pipeline (ring full, truncated).
     pub rx_lost: u64,
-    /// Send errors.
+    /// Send errors: failed bursts, and frames the kernel refused alone (larger than the
+    /// interface's MTU).
     pub tx_errors: u64,
     /// Ports that could not be opened (retried every tick).
     pub open_errors: u64,
@@ -639,6 +643,7 @@ impl Worker {
                 Some((_, io)) => match io.send_burst(&mut frames) {
                     Ok(s) => {
                         sent += s.sent as u64;
+                        errors += s.refused as u64;
                         s.dropped
                     }
                     Err(e) => {

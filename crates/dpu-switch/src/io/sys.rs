@@ -454,18 +454,22 @@ impl PacketSocket {
 
     /// Sends `frames`, each a `virtio_net_hdr` and a frame, in order, with as few
     /// sendmmsg(2) calls as possible (non-blocking), on a socket from
-    /// [`PacketSocket::open_send_only`]. Returns how many were accepted; the rest would have
-    /// blocked (a full queue) or failed. The frames are taken straight into the socket's
-    /// reused argument arrays (no list built per burst).
+    /// [`PacketSocket::open_send_only`]. Returns how many were taken, in order: sent, or
+    /// refused by the kernel for itself alone and listed (by index) in `refused`, such as a
+    /// frame larger than the interface's MTU; the rest would have blocked (a full queue) or
+    /// failed. The frames are taken straight into the socket's reused argument arrays (no
+    /// list built per burst).
     pub fn send_batch<'a>(
         &mut self,
         frames: impl IntoIterator<Item = (&'a [u8; VNET_HDR_LEN], &'a [u8])>,
+        refused: &mut Vec<usize>,
     ) -> io::Result<usize> {
+        refused.clear();
         if self.ring.is_some() {
             // A receiving socket takes no `virtio_net_hdr`: the header would go out as data.
             return Err(io::Error::other("send_batch on a receiving socket"));
         }
-        let r = self.send_chunks(frames.into_iter());
+        let r = self.send_chunks(frames.into_iter(), refused);
         // No pointer into `frames` outlives the call.
         self.send.iov.clear();
         self.send.msgs.clear();
@@ -475,12 +479,13 @@ impl PacketSocket {
     fn send_chunks<'a>(
         &mut self,
         mut frames: impl Iterator<Item = (&'a [u8; VNET_HDR_LEN], &'a [u8])>,
+        refused: &mut Vec<usize>,
     ) -> io::Result<usize> {
         // UIO_MAXIOV, the most one sendmmsg call takes.
         const MAX_PER_CALL: usize = 1024;
         let mut sent = 0;
         // Bounded: each chunk takes at most MAX_PER_CALL frames from the iterator, and every
-        // call either sends at least one frame or returns.
+        // call either sends at least one frame, skips the one refused, or returns.
         loop {
             let SendVectors { iov, msgs } = &mut self.send;
             iov.clear();
@@ -519,6 +524,14 @@ impl PacketSocket {
                 };
                 if n < 0 {
                     let e = io::Error::last_os_error();
+                    // sendmmsg(2) stops at the first message that fails: when the failure is
+                    // that message's own (EMSGSIZE: larger than the interface's MTU, as
+                    // packet_snd checks it), it alone is dropped and the rest still go.
+                    if e.raw_os_error() == Some(libc::EMSGSIZE) {
+                        refused.push(sent + done);
+                        done += 1;
+                        continue;
+                    }
                     if sent + done > 0
                         || matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOBUFS))
                     {
@@ -570,6 +583,19 @@ struct EthtoolValue {
 /// before the packet socket sees them, so the switch handles one super-frame per burst of a
 /// stream instead of every segment.
 pub fn set_gro(ifname: &str, on: bool) -> io::Result<()> {
+    let mut ifr = ifreq_for(ifname)?;
+    let mut value = EthtoolValue { cmd: ETHTOOL_SGRO, data: u32::from(on) };
+    ifr.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
+    let fd = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
+        .map_err(io::Error::from)?;
+    // SAFETY: `ifr` names the interface and points at `value`, both alive for the call; the
+    // kernel reads `value` (a set command) and nothing else.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCETHTOOL as _, &mut ifr) })?;
+    Ok(())
+}
+
+/// An `ifreq` naming `ifname`, the rest zero.
+fn ifreq_for(ifname: &str) -> io::Result<libc::ifreq> {
     let name = ifname.as_bytes();
     // SAFETY: ifreq is plain old data; all-zero is valid.
     let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
@@ -579,14 +605,21 @@ pub fn set_gro(ifname: &str, on: bool) -> io::Result<()> {
     for (d, s) in ifr.ifr_name.iter_mut().zip(name) {
         *d = *s as libc::c_char;
     }
-    let mut value = EthtoolValue { cmd: ETHTOOL_SGRO, data: u32::from(on) };
-    ifr.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
+    Ok(ifr)
+}
+
+/// The MTU of `ifname` (`SIOCGIFMTU`, netdevice(7)), in the calling thread's network
+/// namespace: the largest frame, link header aside, a packet socket may send on it.
+pub fn interface_mtu(ifname: &str) -> io::Result<u32> {
+    let mut ifr = ifreq_for(ifname)?;
     let fd = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
         .map_err(io::Error::from)?;
-    // SAFETY: `ifr` names the interface and points at `value`, both alive for the call; the
-    // kernel reads `value` (a set command) and nothing else.
-    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCETHTOOL as _, &mut ifr) })?;
-    Ok(())
+    // SAFETY: `ifr` names the interface and is alive for the call; the kernel writes only
+    // its `ifr_mtu`.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFMTU as _, &mut ifr) })?;
+    // SAFETY: SIOCGIFMTU filled the union's `ifr_mtu` member.
+    let mtu = unsafe { ifr.ifr_ifru.ifru_mtu };
+    u32::try_from(mtu).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
 /// Sets the calling thread's nice value (Linux keeps it per thread: setpriority(2),
