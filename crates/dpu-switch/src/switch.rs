@@ -167,11 +167,27 @@ struct RemoteVtep {
     last_seen: Instant,
 }
 
+/// An underlay next hop (the VTEP's gateway, or an on-link remote VTEP).
 #[derive(Debug, Clone, Copy)]
 struct Neighbour {
     mac: Option<MacAddr>,
     updated: Instant,
     last_request: Option<Instant>,
+    /// Probes sent since it was last heard from (aged as the SVIs' neighbours:
+    /// [`neigh::ageing`]).
+    probes: u32,
+}
+
+impl Neighbour {
+    fn new(now: Instant) -> Self {
+        Neighbour { mac: None, updated: now, last_request: None, probes: 0 }
+    }
+
+    fn heard(&mut self, now: Instant, mac: MacAddr) {
+        self.mac = Some(mac);
+        self.updated = now;
+        self.probes = 0;
+    }
 }
 
 /// Switch-wide counters (not tied to one port).
@@ -1235,27 +1251,52 @@ impl Switch {
     /// Sends an ARP request for `ip` unless one went out within [`ARP_RETRY`]; on a down
     /// uplink, counts a port-down drop instead.
     fn resolve(&mut self, now: Instant, ip: Ipv4Addr, out: &mut Vec<Tx>) {
+        let Some(uplink) = self.local.as_ref().map(|l| l.uplink) else { return };
+        if !self.uplink_up(uplink) {
+            return self.count_drop(uplink, DropReason::PortDown);
+        }
+        let n = self.neighbours.entry(ip).or_insert(Neighbour::new(now));
+        if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
+            return;
+        }
+        n.last_request = Some(now);
+        self.send_underlay_arp(ip, MacAddr::BROADCAST, out);
+    }
+
+    /// Ages the resolved underlay next hops as the SVIs' neighbours ([`neigh::ageing`]):
+    /// one quiet for [`l3::NEIGHBOUR_REACHABLE`] is asked by unicast, and forgotten (then
+    /// asked for by broadcast, as any unresolved one) after its probes went unanswered; a
+    /// gateway replaced without a gratuitous ARP is found again.
+    fn age_underlay_neighbours(&mut self, now: Instant, out: &mut Vec<Tx>) {
+        let mut probes = Vec::new();
+        self.neighbours.retain(|&ip, n| {
+            let Some(mac) = n.mac else { return true };
+            match neigh::ageing(now, n.updated, n.last_request, n.probes) {
+                neigh::Ageing::Forget => return false,
+                neigh::Ageing::Probe => {
+                    n.last_request = Some(now);
+                    n.probes += 1;
+                    probes.push((ip, mac));
+                }
+                neigh::Ageing::Keep => {}
+            }
+            true
+        });
+        for (ip, mac) in probes {
+            self.send_underlay_arp(ip, mac, out);
+        }
+    }
+
+    /// Sends an ARP request for `ip` to `dst` (broadcast, or the MAC it had) on the uplink,
+    /// unless the uplink is down (counted there).
+    fn send_underlay_arp(&mut self, ip: Ipv4Addr, dst: MacAddr, out: &mut Vec<Tx>) {
         let Some(local) = &self.local else { return };
         let (uplink, mac, own_ip) = (local.uplink, local.mac, local.ip);
         if !self.uplink_up(uplink) {
             return self.count_drop(uplink, DropReason::PortDown);
         }
-        let n = self.neighbours.entry(ip).or_insert(Neighbour {
-            mac: None,
-            updated: now,
-            last_request: None,
-        });
-        if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
-            return;
-        }
-        n.last_request = Some(now);
         let mut buf = PacketBuf::from_frame(&[]);
-        let eth = EthernetRepr {
-            dst: MacAddr::BROADCAST,
-            src: mac,
-            vlans: &[],
-            ethertype: EtherType::ARP,
-        };
+        let eth = EthernetRepr { dst, src: mac, vlans: &[], ethertype: EtherType::ARP };
         let req = ArpRepr {
             operation: ArpOperation::REQUEST,
             sender_mac: mac,
@@ -1307,13 +1348,7 @@ impl Switch {
                 && (self.neighbours.contains_key(&sip)
                     || self.remotes.iter().any(|r| r.next_hop == sip))
             {
-                let n = self.neighbours.entry(sip).or_insert(Neighbour {
-                    mac: None,
-                    updated: now,
-                    last_request: None,
-                });
-                n.mac = Some(smac);
-                n.updated = now;
+                self.neighbours.entry(sip).or_insert(Neighbour::new(now)).heard(now, smac);
             }
             if req.operation() == ArpOperation::REQUEST && req.target_ip() == own_ip {
                 let mut reply = PacketBuf::from_frame(&[]);
@@ -1417,13 +1452,7 @@ impl Switch {
             // 802.3 §3.2.3; the ARP path takes the same care with a sender's).
             let smac = info.l2.src;
             if r.next_hop == src && smac.is_unicast() && smac != MacAddr::ZERO {
-                let n = self.neighbours.entry(src).or_insert(Neighbour {
-                    mac: None,
-                    updated: now,
-                    last_request: None,
-                });
-                n.mac = Some(smac);
-                n.updated = now;
+                self.neighbours.entry(src).or_insert(Neighbour::new(now)).heard(now, smac);
             }
         }
         // A pending checksum on an overlay frame may be the outer UDP one (the inner is
@@ -1501,6 +1530,7 @@ impl Switch {
                 self.mac_epoch += 1;
             }
         }
+        self.age_underlay_neighbours(now, out);
         let unresolved: Vec<Ipv4Addr> = self
             .remotes
             .iter()

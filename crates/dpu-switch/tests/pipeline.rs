@@ -1035,6 +1035,8 @@ fn learned_remote_vteps_age_out_with_their_macs() {
     for _ in 0..3 {
         h.tick(Duration::from_secs(100));
         h.send("p0", &[from(busy, 0x55)]);
+        // The configured remote answers its next hop probe.
+        h.resolve_remote();
     }
     h.tick(Duration::from_secs(1));
     assert_eq!(learned(&h), vec![busy], "the quiet one forgotten");
@@ -1573,4 +1575,53 @@ fn a_mac_taken_by_another_bridges_svi_leaves_no_cached_flow() {
     assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b", "c", "p0", "t"]);
     let after = h.sw.flow_stats();
     assert_eq!((after.invalidated - before.invalidated, after.hits - before.hits), (1, 0));
+}
+
+/// The underlay next hop, once resolved, is probed as an SVI neighbour is (RFC 1122
+/// §2.3.2.1): after 30 s without word from it a unicast ARP request to its MAC, and after
+/// three unanswered ones it is forgotten and asked for by broadcast again; a new gateway's
+/// answer then carries the overlay.
+#[test]
+fn a_resolved_underlay_next_hop_is_probed_and_forgotten_when_silent() {
+    let mut h = Harness::new(config());
+    assert_eq!(ports_of(&h.tick(Duration::from_millis(1))), vec!["p0"], "asks for the remote");
+    h.resolve_remote();
+    let encap_dst = |h: &mut Harness| {
+        let f = udp_frame(1, MacAddr::BROADCAST, None, 1234, 10);
+        let out = h.send("a", &[f]);
+        out.iter().find(|(p, _)| p == "p0").map(|(_, enc)| dissect(enc).unwrap().l2.dst)
+    };
+    assert_eq!(encap_dst(&mut h), Some(REMOTE_VTEP_MAC));
+    assert!(h.tick(Duration::from_secs(10)).is_empty(), "reachable: nothing to ask");
+    let probe = |out: &[(String, Vec<u8>)]| {
+        let [(port, f)] = out else { panic!("one probe, got {out:?}") };
+        let arp = ArpPacket::new_checked(&f[14..]).unwrap();
+        (port.clone(), f[..6].to_vec(), arp.operation(), arp.target_ip(), arp.sender_ip())
+    };
+    let unicast =
+        ("p0".to_string(), REMOTE_VTEP_MAC.0.to_vec(), ArpOperation::REQUEST, REMOTE_IP, LOCAL_IP);
+    // Quiet for 30 s: probed, to the MAC it had; an answer keeps it.
+    assert_eq!(probe(&h.tick(Duration::from_secs(21))), unicast);
+    h.resolve_remote();
+    assert!(h.tick(Duration::from_secs(1)).is_empty(), "answered: reachable again");
+    // The gateway is replaced and says nothing: three probes, a second apart ...
+    assert_eq!(probe(&h.tick(Duration::from_secs(30))), unicast);
+    assert_eq!(probe(&h.tick(Duration::from_secs(1))), unicast);
+    assert_eq!(probe(&h.tick(Duration::from_secs(1))), unicast);
+    assert_eq!(encap_dst(&mut h), Some(REMOTE_VTEP_MAC), "still used while probed");
+    // ... then it is forgotten and asked for by broadcast.
+    let out = h.tick(Duration::from_secs(1));
+    let (port, dst, op, target, _) = probe(&out);
+    assert_eq!(
+        (port.as_str(), dst, op, target),
+        ("p0", vec![0xff; 6], ArpOperation::REQUEST, REMOTE_IP)
+    );
+    let drops = h.drops("p0", DropReason::NeighbourUnresolved);
+    assert_eq!(encap_dst(&mut h), None);
+    assert_eq!(h.drops("p0", DropReason::NeighbourUnresolved), drops + 1);
+    // The new gateway answers: the overlay goes to it.
+    let new_mac = MacAddr([2, 0, 0, 0, 0, 0x21]);
+    let arp = arp_frame(ArpOperation::REPLY, new_mac, REMOTE_IP, LOCAL_MAC, LOCAL_IP);
+    assert!(h.send("p0", &[arp]).is_empty());
+    assert_eq!(encap_dst(&mut h), Some(new_mac));
 }

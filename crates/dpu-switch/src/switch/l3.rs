@@ -29,7 +29,7 @@ use dpu_wire::ipv4::{Ipv4Packet, Ipv4Repr};
 use dpu_wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 
-use super::neigh::Neighbours;
+use super::neigh::{self, Ageing, Neighbours};
 use super::{ARP_RETRY, FLOW_IDLE, FastMap, Ingress, Switch};
 use crate::config::{
     SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac, subnet_broadcast,
@@ -1115,8 +1115,6 @@ impl Switch {
         };
         self.l3_neigh.retain(|&(_, ip), n| {
             let quiet = now.saturating_duration_since(n.updated);
-            let asked_a_while_ago =
-                n.last_request.is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
             let Some(mac) = n.mac else { return quiet < NEIGHBOUR_INCOMPLETE };
             if let Some(&hit) = svi_mac(n.bridge).and_then(|s| routed.get(&(s, mac))) {
                 n.used = n.used.max(hit);
@@ -1128,15 +1126,17 @@ impl Switch {
             }
             // Only after its probes went unanswered: with many neighbours going quiet
             // together, those beyond a tick's probes wait their turn.
-            if n.probes >= NEIGHBOUR_PROBES && asked_a_while_ago {
-                forgot_resolved = true;
-                return false;
-            }
-            let due = quiet >= NEIGHBOUR_REACHABLE && asked_a_while_ago;
-            if due && probes.len() < PROBES_PER_TICK {
-                n.last_request = Some(now);
-                n.probes += 1;
-                probes.push((n.bridge, ip, mac));
+            match neigh::ageing(now, n.updated, n.last_request, n.probes) {
+                Ageing::Forget => {
+                    forgot_resolved = true;
+                    return false;
+                }
+                Ageing::Probe if probes.len() < PROBES_PER_TICK => {
+                    n.last_request = Some(now);
+                    n.probes += 1;
+                    probes.push((n.bridge, ip, mac));
+                }
+                Ageing::Probe | Ageing::Keep => {}
             }
             true
         });

@@ -17,8 +17,40 @@ use std::time::Instant;
 
 use dpu_wire::MacAddr;
 
-use super::FastMap;
-use super::l3::{MAX_INCOMPLETE_NEIGHBOURS, MAX_NEIGHBOURS};
+use super::l3::{MAX_INCOMPLETE_NEIGHBOURS, MAX_NEIGHBOURS, NEIGHBOUR_PROBES, NEIGHBOUR_REACHABLE};
+use super::{ARP_RETRY, FastMap};
+
+/// What the tick does with a resolved neighbour (the SVIs' and the VTEP's underlay next
+/// hop alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ageing {
+    Keep,
+    /// Ask its MAC by unicast (RFC 4861 §7.3.3 PROBE; RFC 1122 §2.3.2.1 unicast poll).
+    Probe,
+    /// [`NEIGHBOUR_PROBES`] probes went unanswered: forget it.
+    Forget,
+}
+
+/// A resolved neighbour's [`Ageing`] at `now`: last heard from at `updated`, last asked at
+/// `last_request`, `probes` probes unanswered since.
+pub(crate) fn ageing(
+    now: Instant,
+    updated: Instant,
+    last_request: Option<Instant>,
+    probes: u32,
+) -> Ageing {
+    let asked_a_while_ago =
+        last_request.is_none_or(|t| now.saturating_duration_since(t) >= ARP_RETRY);
+    if !asked_a_while_ago {
+        Ageing::Keep
+    } else if probes >= NEIGHBOUR_PROBES {
+        Ageing::Forget
+    } else if now.saturating_duration_since(updated) >= NEIGHBOUR_REACHABLE {
+        Ageing::Probe
+    } else {
+        Ageing::Keep
+    }
+}
 
 /// A neighbour's key: its VRF and address.
 pub(crate) type Key = (u16, IpAddr);
