@@ -758,6 +758,20 @@ impl Switch {
         self.port_ids.get(name).copied()
     }
 
+    /// Grows with every applied configuration: what a reader took from one (the ports a
+    /// worker serves) is current while this stays the same.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// `(id, name, MTU)` of every port, by id, in one pass.
+    pub fn port_specs(&self) -> Vec<(PortId, String, u16)> {
+        (0u16..)
+            .zip(&self.ports)
+            .filter_map(|(id, p)| p.as_ref().map(|p| (PortId(id), p.name.clone(), p.mtu)))
+            .collect()
+    }
+
     /// `(id, name)` of every port.
     pub fn port_names(&self) -> Vec<(PortId, String)> {
         let mut v: Vec<_> = self.port_ids.iter().map(|(n, id)| (*id, n.clone())).collect();

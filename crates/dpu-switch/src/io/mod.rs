@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::config::DEFAULT_MTU;
 use crate::counters::TxDrops;
 use crate::packet::{BufPool, PacketBuf, PortId, Rx, Tx};
 use crate::switch::Switch;
@@ -346,6 +345,10 @@ pub struct Worker {
     shard: Shard,
     /// How long to keep checking the rings after a burst before sleeping in poll(2).
     rx_spin: Duration,
+    /// The configuration generation the ports were last synced with.
+    synced: Option<u64>,
+    /// Times the port list was read and synced with.
+    port_syncs: u64,
 }
 
 impl std::fmt::Debug for Worker {
@@ -375,6 +378,8 @@ impl Worker {
             stats: Arc::default(),
             failing: Default::default(),
             pool: BufPool::default(),
+            synced: None,
+            port_syncs: 0,
         }
     }
 
@@ -393,24 +398,32 @@ impl Worker {
         Arc::clone(&self.stats)
     }
 
-    fn lock_switch(&self) -> MutexGuard<'_, Switch> {
-        self.switch.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn sync_ports(&mut self) -> u64 {
-        let wanted: HashMap<PortId, (u16, String)> = {
-            let sw = self.lock_switch();
-            let mtu = |name: &str| {
-                sw.config().ports.iter().find(|p| p.name == name).map_or(DEFAULT_MTU, |p| p.mtu)
-            };
-            sw.port_names().into_iter().map(|(id, name)| (id, (mtu(&name), name))).collect()
+        // Every worker takes the switch lock each tick: the port list is read (a pass over
+        // up to 4,096 ports) only when a configuration was applied since, or a port is
+        // still to be (re)opened.
+        let wanted = {
+            let sw = self.switch.lock().unwrap_or_else(|p| p.into_inner());
+            let generation = sw.generation();
+            if self.synced == Some(generation) && self.failing.is_empty() {
+                return 0;
+            }
+            self.synced = Some(generation);
+            sw.port_specs()
+        };
+        self.port_syncs += 1;
+        let wanted_name = |id: &PortId| {
+            let i = wanted.binary_search_by_key(id, |w| w.0).ok()?;
+            wanted.get(i).map(|w| w.1.as_str())
         };
         // Ports gone (or renamed) close; one whose MTU changed keeps serving until its
         // socket for the new MTU is open, and goes on serving if that cannot be opened.
-        self.ports.retain(|(id, io)| wanted.get(id).is_some_and(|(_, n)| n == io.name()));
+        // `self.ports` stays sorted by id (ports opened here join it after the loop).
+        self.ports.retain(|(id, io)| wanted_name(id) == Some(io.name()));
+        let mut opened = Vec::new();
         let mut errors = 0;
-        for (id, (mtu, name)) in wanted {
-            let serving = self.ports.iter().position(|(p, _)| *p == id);
+        for (id, name, mtu) in wanted {
+            let serving = self.ports.binary_search_by_key(&id, |(p, _)| *p).ok();
             if serving.is_some() && self.opened_mtu.get(&id) == Some(&mtu) {
                 continue;
             }
@@ -422,7 +435,7 @@ impl Worker {
                     self.opened_mtu.insert(id, mtu);
                     match serving.and_then(|i| self.ports.get_mut(i)) {
                         Some(slot) => *slot = (id, io),
-                        None => self.ports.push((id, io)),
+                        None => opened.push((id, io)),
                     }
                 }
                 Err(e) => {
@@ -435,6 +448,7 @@ impl Worker {
                 }
             }
         }
+        self.ports.extend(opened);
         self.ports.sort_by_key(|(id, _)| *id);
         errors
     }
@@ -539,6 +553,8 @@ impl Worker {
             }
         }
         self.ports.retain(|(id, _)| !ids.contains(id));
+        // Reopened by the next tick's sync.
+        self.synced = None;
         let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
         st.ports_lost += ids.len() as u64;
     }
@@ -747,6 +763,37 @@ mod tests {
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = Arc::clone(&stop);
         (stats, stop, std::thread::spawn(move || worker.run(&s2)))
+    }
+
+    /// The port list is read from the switch only when a configuration was applied since
+    /// the last sync (every worker syncs every tick, under the switch lock), and then
+    /// follows it.
+    #[test]
+    fn ports_are_synced_only_after_a_config_change() {
+        let now = Instant::now();
+        let switch = Arc::new(Mutex::new(Switch::new(config(&["a", "b"]), now).unwrap()));
+        let peers: Arc<Mutex<HashMap<String, MemoryPeer>>> = Arc::default();
+        let mut w = Worker::new(Arc::clone(&switch), memory_opener(&peers));
+        let names = |w: &Worker| w.ports.iter().map(|(_, p)| p.name().to_owned()).collect();
+        let serving: fn(&Worker) -> Vec<String> = names;
+        assert_eq!(w.sync_ports(), 0);
+        assert_eq!((w.port_syncs, serving(&w)), (1, vec!["a".into(), "b".into()]));
+        assert_eq!(w.sync_ports(), 0);
+        assert_eq!(w.port_syncs, 1, "no change: the port list is not read again");
+        switch.lock().unwrap().apply(config(&["a", "c", "d"]), now).unwrap();
+        w.sync_ports();
+        let want: Vec<String> = vec!["a".into(), "c".into(), "d".into()];
+        assert_eq!((w.port_syncs, serving(&w)), (2, want.clone()));
+        let ids: Vec<PortId> = w.ports.iter().map(|(id, _)| *id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "kept in id order");
+        w.sync_ports();
+        assert_eq!(w.port_syncs, 2);
+        // A lost port is reopened by the next sync.
+        w.drop_lost(&[0]);
+        w.sync_ports();
+        assert_eq!((w.port_syncs, serving(&w)), (3, want));
     }
 
     #[test]
