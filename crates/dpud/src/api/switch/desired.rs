@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use dpu_proto::dpu::switch::v1 as pb;
 use dpu_store::Object;
-use dpu_switch::config::{mask, mask6, parse_cidr, parse_cidr6};
+use dpu_switch::config::{mask, mask6, parse_cidr, parse_cidr6, parse_mac};
 use pb::{BridgeSpec, PortMode, PortSpec, Route, StaticMacSpec, SviSpec, VrfSpec, VtepSpec};
 use tonic::Status;
 
@@ -279,7 +279,77 @@ impl Desired {
                 to_mend(&self.refused_alone())
             )));
         }
+        // A value the switch requires unique that a set-aside object holds stays its, else
+        // its mend would be refused for the taker's fault. A clash already there before
+        // the write is no fault of the write's.
+        let clashed_before = before.clashes(&before_set_aside);
+        let clash = self.clashes(&set_aside).into_iter().find(|c| !clashed_before.contains(c));
+        if let Some((taker, what, holder)) = clash {
+            return Err(refused(format!(
+                "{taker} would take {what} of {holder}, which the present checks refuse; mend \
+                 or delete {holder} first (stored objects to mend: {})",
+                to_mend(&self.refused_alone())
+            )));
+        }
         self.without(&set_aside).to_config().map(drop)
+    }
+
+    /// `(taker, what, holder)` for each object outside `set_aside` holding a value the
+    /// switch requires unique (`SwitchConfig::validate`: a bridge's VLAN and VNI, a static
+    /// MAC or SVI MAC within a bridge, an SVI subnet within a VRF) that `holder`, of
+    /// `set_aside`, holds too. Linear in the state up to the index lookups, but for SVI
+    /// subnets: each set-aside SVI is matched against the SVIs of its VRF.
+    fn clashes(&self, set_aside: &BTreeSet<String>) -> BTreeSet<(String, String, String)> {
+        let mut out = BTreeSet::new();
+        if set_aside.is_empty() {
+            return out;
+        }
+        let mut holders: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (name, b) in &self.bridges {
+            if let Some(vlan) = b.vlan {
+                holders.entry(format!("VLAN {vlan}")).or_default().push(name);
+            }
+            if let Some(vni) = b.vni {
+                holders.entry(format!("VNI {vni}")).or_default().push(name);
+            }
+        }
+        // A static MAC may be neither another of its bridge's nor the bridge's SVI MAC.
+        let macs = self.svis.iter().map(|(name, s)| (name, &s.mac, s.bridge.as_str())).chain(
+            self.static_macs.iter().map(|(name, m)| (name, &m.mac, parent_of(name, "static-macs"))),
+        );
+        for (name, mac, bridge) in macs {
+            if let Some(mac) = parse_mac(mac) {
+                holders.entry(format!("MAC {mac} in {bridge}")).or_default().push(name);
+            }
+        }
+        for (what, names) in &holders {
+            for holder in names.iter().filter(|n| set_aside.contains(**n)) {
+                for taker in names.iter().filter(|n| !set_aside.contains(**n)) {
+                    out.insert(((*taker).to_owned(), what.clone(), (*holder).to_owned()));
+                }
+            }
+        }
+        let subnets = |s: &SviSpec| {
+            let v4 = parse_cidr(&s.address).map(|(a, len)| (IpAddr::V4(a), len));
+            v4.into_iter().chain(parse_cidr6(&s.address6).map(|(a, len)| (IpAddr::V6(a), len)))
+        };
+        for (holder, h) in self.svis.iter().filter(|(n, _)| set_aside.contains(*n)) {
+            let others =
+                self.svis.iter().filter(|(n, s)| !set_aside.contains(*n) && s.vrf == h.vrf);
+            for (taker, t) in others {
+                for (a, la) in subnets(h) {
+                    let overlapping = subnets(t).any(|(b, lb)| {
+                        a.is_ipv6() == b.is_ipv6()
+                            && network(a, la.min(lb)) == network(b, la.min(lb))
+                    });
+                    if overlapping {
+                        let what = format!("a subnet overlapping {a}/{la} in {}", h.vrf);
+                        out.insert((taker.clone(), what, holder.clone()));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The bridge `name` refers to, or FAILED_PRECONDITION naming who refers to it.
@@ -648,6 +718,88 @@ mod tests {
         let mut after = before.clone();
         edit(&mut after);
         after.check_write(before)
+    }
+
+    /// What the switch requires unique and a set-aside object holds stays its (a bridge's
+    /// VLAN and VNI, an SVI's subnet, its SVI MAC): a write giving it to another object is
+    /// refused, so the set-aside object can still be mended on its own.
+    #[test]
+    fn a_set_aside_objects_unique_values_stay_its() {
+        let mut before = demo();
+        let limit = dpu_switch::config::MAX_MAC_LIMIT;
+        let old = BridgeSpec {
+            vlan: Some(30),
+            vni: Some(300),
+            mac_limit: limit + 1,
+            ..Default::default()
+        };
+        before.bridges.insert("bridges/old".into(), old);
+        // Set aside with its bridge; and one refused alone on a bridge that is not.
+        let svi = |bridge: &str, address: &str, mac: &str| SviSpec {
+            bridge: bridge.into(),
+            vrf: "vrfs/red".into(),
+            address: address.into(),
+            mac: mac.into(),
+            address6: String::new(),
+        };
+        before
+            .svis
+            .insert("svis/old".into(), svi("bridges/old", "192.0.3.1/24", "02:00:00:00:fe:01"));
+        before
+            .bridges
+            .insert("bridges/plain".into(), BridgeSpec { vlan: Some(50), ..Default::default() });
+        before
+            .svis
+            .insert("svis/bad".into(), svi("bridges/plain", "127.0.0.1/8", "02:00:00:00:fe:02"));
+        assert_eq!(before.refused_alone().len(), 2);
+        let new_bridge = |vlan, vni| BridgeSpec { vlan: Some(vlan), vni, ..Default::default() };
+        let taking = [
+            (new_bridge(30, None), None, "bridges/new would take VLAN 30 of bridges/old"),
+            (new_bridge(31, Some(300)), None, "bridges/new would take VNI 300 of bridges/old"),
+            (
+                new_bridge(31, None),
+                Some(svi("bridges/new", "192.0.3.129/25", "02:00:00:00:fe:03")),
+                "svis/new would take a subnet overlapping 192.0.3.1/24 in vrfs/red of svis/old",
+            ),
+        ];
+        for (bridge, new_svi, message) in taking {
+            let e = write(&before, |d| {
+                d.bridges.insert("bridges/new".into(), bridge);
+                if let Some(s) = new_svi {
+                    d.svis.insert("svis/new".into(), s);
+                }
+            })
+            .unwrap_err();
+            assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+            assert!(e.message().starts_with(message), "{e:?}");
+        }
+        let e = write(&before, |d| {
+            let m = StaticMacSpec {
+                mac: "02:00:00:00:FE:02".into(),
+                port: "ports/pf0vf0".into(),
+                ..Default::default()
+            };
+            d.static_macs.insert("bridges/plain/static-macs/gw".into(), m);
+        })
+        .unwrap_err();
+        assert!(
+            e.message().starts_with(
+                "bridges/plain/static-macs/gw would take MAC 02:00:00:00:fe:02 in bridges/plain \
+                 of svis/bad"
+            ),
+            "{e:?}"
+        );
+        // Values of their own are fine, and the set-aside objects are then mended alone.
+        let mut after = before.clone();
+        after.bridges.insert("bridges/new".into(), new_bridge(31, Some(310)));
+        after.check_write(&before).unwrap();
+        let mut mended = after.clone();
+        mended.bridges.get_mut("bridges/old").unwrap().mac_limit = 10;
+        mended.check_write(&after).unwrap();
+        let mut all = mended.clone();
+        all.svis.get_mut("svis/bad").unwrap().address = "192.0.4.1/24".into();
+        all.check_write(&mended).unwrap();
+        all.to_config().unwrap();
     }
 
     /// A set-aside object keeps what it refers to, by name or by what the switch ties it to:
