@@ -496,7 +496,9 @@ pub struct FlowStats {
     pub misses: u64,
     /// Lookups that found an entry from an older epoch.
     pub invalidated: u64,
-    /// Entries removed because they were idle.
+    /// Entries the periodic sweep removed: idle for the idle time, or stale (from an older
+    /// epoch: a MAC, neighbour or configuration they depend on changed) and not looked up
+    /// since (a lookup counts one as `invalidated` instead).
     pub expired: u64,
     /// Installs that found the cache full (each then made room: `evicted`).
     pub full: u64,
