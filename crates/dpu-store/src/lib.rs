@@ -359,6 +359,15 @@ impl Store {
         self.len() == 0
     }
 
+    /// The store's revision: how many mutations changed it, counted across restarts (the
+    /// count [`META`] keeps), so it only grows. Every mutation numbered up to it is in the
+    /// tree when this returns (the number moves once the record is there): a snapshot read
+    /// after it holds them all. A caller compares it with the revision a later snapshot was
+    /// read at to know whether that snapshot holds a given write.
+    pub fn revision(&self) -> u64 {
+        self.counts.seq.load(Ordering::SeqCst)
+    }
+
     /// One writer at a time from the guard's creation to its drop. A caller that checks a write
     /// against the whole stored state (references, a configuration valid as a whole) holds it
     /// across the check and the `*_applied` mutation, then awaits [`Pending::durable`] after
@@ -383,7 +392,8 @@ impl Store {
     /// The number that covers what reads so far could see, for a [`Pending`].
     fn pending<T>(&self, value: T, wrote: bool) -> Pending<T> {
         let through = self.commit.begun.load(Ordering::SeqCst);
-        Pending { store: self.clone(), value, through, wrote }
+        let revision = wrote.then(|| self.revision());
+        Pending { store: self.clone(), value, through, wrote, revision }
     }
 
     /// Returns once mutations `1..=through` are on disk: at once if a flush covered them,
@@ -455,9 +465,18 @@ pub struct Pending<T> {
     through: u64,
     /// Whether it changed the tree (else it only read: an unchanged spec, a missing object).
     wrote: bool,
+    /// [`Store::revision`] once it was in the tree, if it changed it.
+    revision: Option<u64>,
 }
 
 impl<T> Pending<T> {
+    /// The store's revision once this write was in the tree, if it changed the store: its
+    /// own number, or a later one where another mutation landed in between (none can under
+    /// [`Store::serialize_writes`]). Known before the write is on disk.
+    pub fn revision(&self) -> Option<u64> {
+        self.revision
+    }
+
     /// Waits until the mutation, and every one it saw, is on disk (group commit), then
     /// yields its result. A failed flush is [`StoreError::Unflushed`] for a write that
     /// changed the tree (it may be stored or not) and [`StoreError::Failed`] for one that
@@ -519,6 +538,11 @@ impl<S: Message + Default> Collection<S> {
     /// from it.
     pub async fn durable_barrier(&self) -> Result<()> {
         self.store.durable_barrier().await
+    }
+
+    /// [`Store::revision`] of the store this collection lives in.
+    pub fn revision(&self) -> u64 {
+        self.store.revision()
     }
 
     /// The full name `collection/id`.

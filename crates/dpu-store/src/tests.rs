@@ -489,3 +489,33 @@ async fn a_read_waits_for_the_flush_of_what_it_saw_and_fails_with_it() {
         assert!(matches!(&e, StoreError::Failed(why) if why == "injected EIO"), "{e:?}");
     }
 }
+
+/// The store's revision counts the mutations that changed it, across restarts: an update
+/// that changes nothing and a delete of a missing object leave it, and every mutation it
+/// counts is in the tree when it is read (so a snapshot read after it holds them).
+#[tokio::test]
+async fn the_revision_counts_mutations_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let c = store.collection::<Spec>("things");
+    assert_eq!(store.revision(), 0, "a new store");
+    c.create("things/a", &spec("one")).await.unwrap();
+    assert_eq!(store.revision(), 1);
+    assert!(c.get("things/a").unwrap().is_some(), "counted, so in the tree");
+    c.update("things/a", None, false, |_| spec("one")).await.unwrap();
+    assert_eq!(store.revision(), 1, "an update that changes nothing");
+    c.update("things/a", None, false, |_| spec("two")).await.unwrap();
+    assert!(!c.delete("things/b", None).await.unwrap());
+    assert_eq!(store.revision(), 2, "a delete of a missing object");
+    let deleted = c.delete_applied("things/a", None).await.unwrap();
+    assert_eq!(deleted.revision(), Some(3), "the delete's own, before it is on disk");
+    assert!(deleted.durable().await.unwrap());
+    assert_eq!((store.revision(), c.revision()), (3, 3));
+    let unchanged = c.delete_applied("things/a", None).await.unwrap();
+    assert_eq!(unchanged.revision(), None, "a write that changed nothing has none");
+    drop((unchanged, c, store));
+    let store = reopen(dir.path()).unwrap();
+    assert_eq!(store.revision(), 3, "reopened");
+    store.collection::<Spec>("things").create("things/a", &spec("three")).await.unwrap();
+    assert_eq!(store.revision(), 4);
+}
