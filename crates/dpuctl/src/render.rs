@@ -832,6 +832,7 @@ mod tests {
                         nanos: 999_999_999,
                     }),
                     message: String::new(),
+                    ..Default::default()
                 },
                 ServiceHealth {
                     service: "switch".into(),

@@ -216,6 +216,9 @@ impl Agent {
         let switch = SwitchResources::open(&store, &services);
         for svc in &config.services {
             let handle = ServiceHandle::new(&svc.name, dpu_runtime::unix::channel(&svc.socket));
+            // No sync of this process has carried what the store holds yet (an agent before
+            // it may have acknowledged a delete and crashed before syncing it).
+            handle.desired_at(store.revision());
             let reconciler: Arc<dyn Reconciler> = match svc.name.as_str() {
                 SYSTEM_SERVICE => Arc::new(SysctlReconciler {
                     sysctls: sysctls.clone(),

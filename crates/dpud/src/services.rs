@@ -60,6 +60,13 @@ pub struct ServiceState {
     pub restarts: u64,
     pub last_sync: Option<SystemTime>,
     pub message: String,
+    /// The store revision ([`dpu_store::Store::revision`]) of the newest write of this
+    /// service's objects the agent acknowledged, and at least the revision the agent found
+    /// at its start (no sync of this process carried those writes yet).
+    pub desired_revision: u64,
+    /// The store revision the snapshot of the last sync the service answered was read at
+    /// ([`Synced::revision`]): every write numbered up to it had reached the service then.
+    pub synced_revision: u64,
 }
 
 /// What a sync the service answered found.
@@ -73,6 +80,10 @@ pub struct Synced {
     /// (`dpu_proto::failed_objects`): the service's health message until the next sync,
     /// as the service serves the others.
     pub objects_failed: Option<String>,
+    /// The store revision read before the snapshot the sync sent ([`dpu_store::Store::revision`]):
+    /// every write numbered up to it was in what the service answered for (a removed object
+    /// is gone from it, an nvmf namespace's I/O drained or its bound passed).
+    pub revision: u64,
 }
 
 /// Applies the full desired state of one service.
@@ -109,6 +120,18 @@ impl ServiceHandle {
     pub fn request_sync(&self) {
         self.dirty.store(true, Ordering::SeqCst);
         self.wake.notify_one();
+    }
+
+    /// A write of this service's objects that the store numbered `revision` is in its tree
+    /// (or, at start, writes up to `revision` are stored that no sync of this process
+    /// carried): health shows `revision` as desired from now on. Called before the write is
+    /// acknowledged and before the writer lock goes, so whatever answers after seeing the
+    /// write (its own reply; a Delete that finds the object missing) is answered after it:
+    /// a client that then waits for the synced revision to reach the desired one (`dpuctl
+    /// delete --wait`) waits for a sync holding the write. The write's nudge
+    /// ([`request_sync`](Self::request_sync), once it is on disk) brings that sync.
+    pub fn desired_at(&self, revision: u64) {
+        self.update(|s| s.desired_revision = s.desired_revision.max(revision));
     }
 
     pub fn state(&self) -> ServiceState {
@@ -222,6 +245,7 @@ impl ServiceHandle {
                                     s.serving = true;
                                     s.last_sync = Some(SystemTime::now());
                                     s.message.clone_from(&objects_failed);
+                                    s.synced_revision = s.synced_revision.max(synced.revision);
                                 });
                             }
                             Err(e) => {
@@ -734,6 +758,8 @@ pub(crate) mod fake {
         pub(crate) statuses: Statuses<ApplyState>,
         /// How many objects a sync that succeeds reports FAILED.
         pub(crate) failed_objects: Mutex<usize>,
+        /// The store whose revision a sync reads before it "sends" (none: revision 0).
+        pub(crate) store: Mutex<Option<dpu_store::Store>>,
     }
 
     /// The object the fake service reports on (created at 0).
@@ -743,13 +769,15 @@ pub(crate) mod fake {
     impl Reconciler for FakeReconciler {
         async fn sync(&self, _channel: Channel) -> Result<Synced, tonic::Status> {
             self.syncs.lock().unwrap().push(Instant::now());
+            let revision =
+                self.store.lock().unwrap().as_ref().map_or(0, dpu_store::Store::revision);
             if let Some(message) = self.fail.lock().unwrap().clone() {
                 return Err(tonic::Status::unavailable(message));
             }
             self.statuses.replace([(FAKE_OBJECT.to_owned(), 0, ApplyState::Applied)]);
             let failed = *self.failed_objects.lock().unwrap();
             let objects_failed = dpu_proto::failed_objects((0..failed).map(|_| FAKE_OBJECT));
-            Ok(Synced { failed, objects_failed })
+            Ok(Synced { failed, objects_failed, revision })
         }
 
         fn forget_statuses(&self) {

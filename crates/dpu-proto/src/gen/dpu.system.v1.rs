@@ -86,6 +86,19 @@ pub struct ServiceHealth {
     pub last_sync_time: ::core::option::Option<::pbjson_types::Timestamp>,
     #[prost(string, tag = "7")]
     pub message: ::prost::alloc::string::String,
+    /// The agent's store revision (a count of the writes stored, which only grows) of the
+    /// newest write of this service's objects the agent acknowledged; since the agent
+    /// started, at least the revision it found stored. Set before the write's reply.
+    /// Absent from an agent that predates it.
+    #[prost(uint64, optional, tag = "8")]
+    pub desired_revision: ::core::option::Option<u64>,
+    /// The store revision the desired state sent by the last sync the service answered
+    /// was read at: every write up to it had reached the service, and for nvmf a removed
+    /// namespace's running I/O had ended (or its 30 s bound passed). Once it is at least
+    /// the desired_revision read after a Delete's reply, the service no longer serves
+    /// the object (`dpuctl delete --wait`). Absent from an agent that predates it.
+    #[prost(uint64, optional, tag = "9")]
+    pub synced_revision: ::core::option::Option<u64>,
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetAgentMetricsRequest {}

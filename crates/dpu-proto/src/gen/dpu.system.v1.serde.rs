@@ -1981,6 +1981,12 @@ impl serde::Serialize for ServiceHealth {
         if !self.message.is_empty() {
             len += 1;
         }
+        if self.desired_revision.is_some() {
+            len += 1;
+        }
+        if self.synced_revision.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.system.v1.ServiceHealth", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -2006,6 +2012,16 @@ impl serde::Serialize for ServiceHealth {
         if !self.message.is_empty() {
             struct_ser.serialize_field("message", &self.message)?;
         }
+        if let Some(v) = self.desired_revision.as_ref() {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("desiredRevision", ToString::to_string(&v).as_str())?;
+        }
+        if let Some(v) = self.synced_revision.as_ref() {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("syncedRevision", ToString::to_string(&v).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -2025,6 +2041,10 @@ impl<'de> serde::Deserialize<'de> for ServiceHealth {
             "last_sync_time",
             "lastSyncTime",
             "message",
+            "desired_revision",
+            "desiredRevision",
+            "synced_revision",
+            "syncedRevision",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2036,6 +2056,8 @@ impl<'de> serde::Deserialize<'de> for ServiceHealth {
             Restarts,
             LastSyncTime,
             Message,
+            DesiredRevision,
+            SyncedRevision,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2064,6 +2086,8 @@ impl<'de> serde::Deserialize<'de> for ServiceHealth {
                             "restarts" => Ok(GeneratedField::Restarts),
                             "lastSyncTime" | "last_sync_time" => Ok(GeneratedField::LastSyncTime),
                             "message" => Ok(GeneratedField::Message),
+                            "desiredRevision" | "desired_revision" => Ok(GeneratedField::DesiredRevision),
+                            "syncedRevision" | "synced_revision" => Ok(GeneratedField::SyncedRevision),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2090,6 +2114,8 @@ impl<'de> serde::Deserialize<'de> for ServiceHealth {
                 let mut restarts__ = None;
                 let mut last_sync_time__ = None;
                 let mut message__ = None;
+                let mut desired_revision__ = None;
+                let mut synced_revision__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -2136,6 +2162,22 @@ impl<'de> serde::Deserialize<'de> for ServiceHealth {
                             }
                             message__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::DesiredRevision => {
+                            if desired_revision__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("desiredRevision"));
+                            }
+                            desired_revision__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::SyncedRevision => {
+                            if synced_revision__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("syncedRevision"));
+                            }
+                            synced_revision__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
                     }
                 }
                 Ok(ServiceHealth {
@@ -2146,6 +2188,8 @@ impl<'de> serde::Deserialize<'de> for ServiceHealth {
                     restarts: restarts__.unwrap_or_default(),
                     last_sync_time: last_sync_time__,
                     message: message__.unwrap_or_default(),
+                    desired_revision: desired_revision__,
+                    synced_revision: synced_revision__,
                 })
             }
         }

@@ -1525,10 +1525,12 @@ impl Reconciler for NvmfReconciler {
         // reads (a namespace read without the subsystem created just before it).
         // Listeners without a port ID get theirs first, so the Sync names every one.
         let resources = r.clone();
-        let snapshot = tokio::spawn(async move {
+        let (revision, snapshot) = tokio::spawn(async move {
             let _one_snapshot = resources.volumes.collection.serialize_writes().await;
             resources.assign_port_ids().await?;
-            resources.snapshot().await
+            // Read before the snapshot: every write counted in it is in the snapshot.
+            let revision = resources.volumes.collection.revision();
+            Ok::<_, Status>((revision, resources.snapshot().await?))
         })
         .await
         .map_err(super::resource::task_failed)??;
@@ -1564,7 +1566,7 @@ impl Reconciler for NvmfReconciler {
             response.listeners.into_iter().map(|o| (o.name, o.generation, o.status)),
             &created.3,
         ));
-        Ok(Synced { failed, objects_failed })
+        Ok(Synced { failed, objects_failed, revision })
     }
 
     fn forget_statuses(&self) {

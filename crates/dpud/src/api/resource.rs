@@ -334,7 +334,10 @@ impl<K: Kind> Resources<K> {
     /// Runs a write's store mutation on a task of its own that holds the writer lock
     /// `one_writer` until the mutation is in the tree, and hands the lock back with the
     /// mutation on its way to disk; once it is there, a task nudges the owning service if
-    /// `changed` says the result is a change of desired state. The next writer's checks may
+    /// `changed` says the result is a change of desired state. A mutation that changed the
+    /// store tells the service its revision at once, under the lock
+    /// ([`desired_at`](crate::services::ServiceHandle::desired_at): what `dpuctl delete
+    /// --wait` waits for a sync to reach). The next writer's checks may
     /// read the mutation before it is on disk: whatever that writer answers waits for its own
     /// flush, which covers this one, or for the barrier ([`refused`](Self::refused)).
     ///
@@ -352,6 +355,10 @@ impl<K: Kind> Resources<K> {
         let service = self.services.get(self.service).cloned();
         tokio::spawn(async move {
             let stored = mutation.await.map(|pending| {
+                // In the tree, the writer lock still held.
+                if let (Some(service), Some(revision)) = (&service, pending.revision()) {
+                    service.desired_at(revision);
+                }
                 Stored(tokio::spawn(async move {
                     let value = pending.durable().await?;
                     if let Some(service) = service.filter(|_| changed(&value)) {
@@ -884,6 +891,90 @@ mod tests {
             assert!(r.collection.get(name).unwrap().is_some(), "the write landed");
             h.stop().await;
         });
+    }
+
+    /// A write is acknowledged only once its service's health shows its store revision as
+    /// desired, and the synced revision reaches it only by a sync that read its snapshot
+    /// after the write: while the service does not answer (so no sync can carry a Delete),
+    /// the Delete's revision stays above the synced one, and the first sync once it answers
+    /// again brings it there. A client that waits until synced reaches desired (`dpuctl
+    /// delete --wait`) thus never returns before a sync that carried the deletion.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_a_sync_that_carried_a_delete_reaches_its_revision() {
+        use std::time::Duration;
+
+        use crate::services::fake::Harness;
+        let h = Harness::start(None).await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        *h.reconciler.store.lock().unwrap() = Some(store.clone());
+        let services = Services {
+            handles: [("system".to_owned(), h.handle.clone())].into(),
+            ..Services::default()
+        };
+        let r = Resources::<SysctlKind>::open(&store, &services, "system");
+        let synced_through = async |revision: u64| {
+            for _ in 0..100 {
+                if h.handle.state().synced_revision >= revision {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            false
+        };
+        let name = "sysctls/vm.swappiness";
+        let spec = SysctlSpec { value: "1".into() };
+        r.create(name, "", Some(&spec), async |_| Ok(())).await.unwrap();
+        assert_eq!(h.handle.state().desired_revision, 1, "the create's revision");
+        assert!(synced_through(1).await, "the create was synced: {:?}", h.handle.state());
+
+        // The service stops answering: no sync carries the delete.
+        *h.service.refuse.lock().unwrap() = Some("stopped".into());
+        let syncs = h.syncs().len();
+        r.delete(name, "", false, async || Ok(())).await.unwrap();
+        let state = h.handle.state();
+        assert_eq!((state.desired_revision, store.revision()), (2, 2), "{state:?}");
+        // Three probes' time.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let state = h.handle.state();
+        assert_eq!((state.desired_revision, state.synced_revision), (2, 1), "{state:?}");
+        assert_eq!(h.syncs().len(), syncs, "a sync while the service did not answer");
+
+        *h.service.refuse.lock().unwrap() = None;
+        assert!(synced_through(2).await, "the delete was never confirmed: {:?}", h.handle.state());
+        assert_eq!(h.syncs().len(), syncs + 1, "syncs at {:?}", h.syncs());
+        h.stop().await;
+    }
+
+    /// A write's store revision is desired from the moment it is in the tree, before its
+    /// flush ends and before the writer lock goes: a Delete allowed missing that another
+    /// caller's delete, still flushing, made missing answers once that flush is done, and
+    /// its client, reading the desired revision after that answer (`dpuctl delete
+    /// --allow-missing --wait`), must find that delete counted, not a revision the service
+    /// already reached.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_is_desired_before_its_flush_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let services = Services::unreachable(&["system"]);
+        let r = Resources::<SysctlKind>::open(&store, &services, "system");
+        let handle = services.get("system").unwrap().clone();
+        let name = "sysctls/vm.swappiness";
+        let spec = SysctlSpec { value: "1".into() };
+        r.create(name, "", Some(&spec), async |_| Ok(())).await.unwrap();
+        assert_eq!(handle.state().desired_revision, 1);
+        let hold = store.hold_flushes();
+        let c = r.clone();
+        let delete = tokio::spawn(async move { c.delete(name, "", false, async || Ok(())).await });
+        hold.flush_waiting().await;
+        let c = r.clone();
+        let missing = tokio::spawn(async move { c.delete(name, "", true, async || Ok(())).await });
+        tokio::time::sleep(WAITS).await;
+        assert!(!missing.is_finished(), "answered before the delete it saw was on disk");
+        assert_eq!(handle.state().desired_revision, 2, "the delete in the tree is not desired");
+        hold.release();
+        delete.await.unwrap().unwrap();
+        missing.await.unwrap().unwrap();
     }
 
     /// The mask `*` is a full replacement (AIP-134), as an empty mask or `spec` is: the

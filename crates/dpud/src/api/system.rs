@@ -193,6 +193,8 @@ impl SystemService for SystemApi {
                         timestamp(i64::try_from(nanos).unwrap_or(i64::MAX))
                     }),
                     message: s.message,
+                    desired_revision: Some(s.desired_revision),
+                    synced_revision: Some(s.synced_revision),
                 }
             })
             .collect();
@@ -305,6 +307,8 @@ pub struct SysctlReconciler {
 #[tonic::async_trait]
 impl Reconciler for SysctlReconciler {
     async fn sync(&self, channel: Channel) -> Result<Synced, Status> {
+        // Read before the objects: every write counted in it is among them.
+        let revision = self.sysctls.revision();
         let c = self.sysctls.clone();
         let objects = tokio::task::spawn_blocking(move || c.all())
             .await
@@ -333,7 +337,7 @@ impl Reconciler for SysctlReconciler {
         // file appears later itself and announces it (status epoch), and leaves the others
         // alone between syncs on purpose: a write-only key such as `vm.drop_caches` would fire
         // and a refused value be written and undone on every retry. Health still names them.
-        Ok(Synced { failed: 0, objects_failed })
+        Ok(Synced { failed: 0, objects_failed, revision })
     }
 
     fn forget_statuses(&self) {
@@ -381,6 +385,28 @@ mod tests {
         assert_eq!(health.agent, ServingState::Serving as i32);
         assert_eq!(health.services.len(), 1, "{health:?}");
         assert_eq!(health.services[0].service, SYSTEM_SERVICE);
+    }
+
+    /// GetHealth shows each service's desired and synced store revisions, present (an agent
+    /// that predates them leaves them out): a write's revision is desired once it is
+    /// acknowledged, and synced only once the service answered a sync carrying it (here
+    /// nothing serves the system service).
+    #[tokio::test]
+    async fn health_shows_the_revisions_desired_and_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, _) = api(&dir, 64 << 10);
+        let revisions = async || {
+            let health = api.get_health(Request::new(GetHealthRequest {})).await.unwrap();
+            let s = health.into_inner().services.remove(0);
+            (s.desired_revision, s.synced_revision)
+        };
+        assert_eq!(revisions().await, (Some(0), Some(0)));
+        api.create_sysctl(create("vm.swappiness", "1".into())).await.unwrap();
+        let req =
+            DeleteSysctlRequest { name: "sysctls/vm.swappiness".into(), ..Default::default() };
+        api.delete_sysctl(Request::new(req)).await.unwrap();
+        assert_eq!(api.store.revision(), 2);
+        assert_eq!(revisions().await, (Some(2), Some(0)));
     }
 
     /// The agent takes the keys and values the system service applies: it shares their

@@ -208,9 +208,10 @@ impl Reconciler for SwitchReconciler {
         // One snapshot: under the writer lock no write lands between two collections'
         // reads (a port read without the bridge created just before it). (The write checks
         // read `stored` already holding it.)
-        let stored = {
+        let (revision, stored) = {
             let _one_snapshot = self.resources.bridges.collection.serialize_writes().await;
-            self.resources.stored().await?
+            // Read before the snapshot: every write counted in it is in the snapshot.
+            (self.resources.bridges.collection.revision(), self.resources.stored().await?)
         };
         // Nothing goes to the switch that is not on disk (a crash would take it back).
         self.resources.bridges.durable().await?;
@@ -241,7 +242,7 @@ impl Reconciler for SwitchReconciler {
                 }
                 // The switch applies a configuration whole: accepted, nothing FAILED (a
                 // refused one is a failed sync, retried as such).
-                Ok(Synced::default())
+                Ok(Synced { revision, ..Synced::default() })
             }
             // The switch judged the configuration: it keeps its previous one.
             Err(e) if e.code() == tonic::Code::InvalidArgument => {
