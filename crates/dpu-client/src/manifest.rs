@@ -110,6 +110,16 @@ impl Kind {
         }
     }
 
+    /// The agent's service that applies the kind, as its configuration (`[[services]]
+    /// name`) and its health name it.
+    pub fn service(&self) -> &'static str {
+        match self.api_version() {
+            "dpu.system.v1" => "system",
+            "dpu.nvmf.v1" => "nvmf",
+            _ => "switch",
+        }
+    }
+
     /// The API name of `name`, which may be the id or already the full name.
     pub fn full_name(&self, name: &str) -> String {
         let full = name.starts_with(&format!("{}/", self.collection))

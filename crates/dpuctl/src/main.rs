@@ -23,7 +23,7 @@ use dpu_proto::dpu::nvmf::v1 as nvmf;
 use dpu_proto::dpu::switch::v1::{GetStatusRequest, ListRequest};
 use dpu_proto::dpu::system::v1::{
     DeleteSysctlRequest, GetAgentMetricsRequest, GetHealthRequest, GetInventoryRequest,
-    GetSysctlRequest, ListSysctlsRequest,
+    GetSysctlRequest, Health, ListSysctlsRequest, ServingState,
 };
 use tonic_types::StatusExt;
 
@@ -92,6 +92,13 @@ enum Command {
         /// Succeed when the object does not exist (saying so).
         #[arg(long)]
         allow_missing: bool,
+        /// Then wait until the service of its kind no longer serves it (it answered a sync
+        /// without it; nvmf: once the I/O hosts had started on it ended, 30 s at most):
+        /// exit 1 if it has not after DURATION (default 60s; e.g. 90s, 5m, 500ms; a day at
+        /// most).
+        #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true,
+              default_missing_value = "60s", value_parser = wait_limit)]
+        wait: Option<Duration>,
     },
     /// Create or update every object of a manifest file ("-" for stdin).
     Apply {
@@ -390,7 +397,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             out!("{out}")?;
         }
-        Command::Delete { kind, name, allow_missing } => {
+        Command::Delete { kind, name, allow_missing, wait } => {
             let kind = resolve_kind(&kind)?;
             let name = kind.full_name(&name);
             match delete(&client, kind, name.clone()).await {
@@ -399,6 +406,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     outln!("{name} not found (nothing to delete)")?;
                 }
                 Err(s) => return Err(api(s)),
+            }
+            if let Some(limit) = wait {
+                return wait_removed(&client, kind, &name, limit).await;
             }
         }
         Command::Switch { command } => {
@@ -502,18 +512,91 @@ async fn delete(client: &Client, kind: Kind, name: String) -> Result<(), tonic::
     Ok(())
 }
 
+/// Waits until the service of `kind` answered a sync that carried the delete of `name` just
+/// acknowledged (or found missing: another client's delete may not have reached the service
+/// yet). The agent shows a write's store revision as the service's desired one before it
+/// acknowledges it, and a sync's as synced once the service answered it, the revision read
+/// before the state it sent: so once the synced revision reaches the desired one read now,
+/// after the reply, the service answered a sync without the object (for nvmf, one that
+/// waited for the I/O hosts had started on a removed namespace). Looks every
+/// [`WAIT_POLL`]; exit 1 once `limit` is over, or at once when the agent cannot tell.
+async fn wait_removed(
+    client: &Client,
+    kind: Kind,
+    name: &str,
+    limit: Duration,
+) -> anyhow::Result<ExitCode> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let service = kind.service();
+    let mut system = client.system();
+    let mut desired = None;
+    // Bounded by the deadline: each round sleeps until the next poll or the deadline.
+    loop {
+        let health = system
+            .get_health(GetHealthRequest {})
+            .await
+            .map_err(|s| anyhow::anyhow!("{name}: {}", status_line(&s)))?
+            .into_inner();
+        let (seen, synced) =
+            sync_progress(&health, service).map_err(|why| anyhow::anyhow!("{name}: {why}"))?;
+        let desired = *desired.get_or_insert(seen);
+        if synced >= desired {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            let why = health
+                .services
+                .iter()
+                .find(|s| s.service == service && s.state != ServingState::Serving as i32)
+                .map(|s| format!(" (not serving: {})", printable(&s.message)))
+                .unwrap_or_default();
+            eprintln!(
+                "dpuctl: {name}: the {service} service has not confirmed the removal after {}{why}",
+                show_duration(limit)
+            );
+            return Ok(ExitCode::from(1));
+        }
+        tokio::time::sleep_until(deadline.min(now + WAIT_POLL)).await;
+    }
+}
+
+/// The desired and synced store revisions `health` shows for `service`, or why it cannot
+/// tell: the agent is not configured with the service (nothing it drives serves the kind),
+/// or it predates the revisions.
+fn sync_progress(health: &Health, service: &str) -> Result<(u64, u64), String> {
+    let Some(s) = health.services.iter().find(|s| s.service == service) else {
+        return Err(format!(
+            "the agent is not configured with the {service} service, so no service it \
+             drives can confirm the removal"
+        ));
+    };
+    match (s.desired_revision, s.synced_revision) {
+        (Some(desired), Some(synced)) => Ok((desired, synced)),
+        _ => Err(format!(
+            "the agent{} does not report which writes its services applied, so it cannot \
+             confirm the removal (run delete without --wait)",
+            if health.agent_version.is_empty() {
+                String::new()
+            } else {
+                format!(" (dpud {})", printable(&health.agent_version))
+            }
+        )),
+    }
+}
+
 /// Objects applied (or looked at, waiting) at once: enough to keep the agent's store
 /// flushing in groups.
 const APPLY_CONCURRENCY: usize = 32;
 
-/// How often `apply --wait` looks at the objects still PENDING: the agent probes its services
-/// as often.
+/// How often `apply --wait` looks at the objects still PENDING, and `delete --wait` at the
+/// service's health: the agent probes its services as often.
 const WAIT_POLL: Duration = Duration::from_millis(500);
 
-/// The longest `apply --wait`: a day, as `--timeout`.
+/// The longest `apply --wait` and `delete --wait`: a day, as `--timeout`.
 const MAX_WAIT: Duration = Duration::from_secs(MAX_TIMEOUT_SECS);
 
-/// An `apply --wait` limit: a whole number and its unit (`ms`, `s`, `m` or `h`; seconds
+/// An `apply --wait` or `delete --wait` limit: a whole number and its unit (`ms`, `s`, `m` or `h`; seconds
 /// without one), 1 ms to a day.
 fn wait_limit(text: &str) -> Result<Duration, String> {
     let bad = || format!("{text:?} is not a duration of 1ms to 24h, such as 90s, 5m or 500ms");
@@ -848,6 +931,52 @@ mod tests {
             wait(&["dpuctl", "apply", "-f", "x", "--wait=2m"]),
             Some(Duration::from_secs(120))
         );
+    }
+
+    /// `delete --wait` takes the limit `apply --wait` takes (a bare `--wait` is 60 s).
+    #[test]
+    fn delete_wait_limits() {
+        use std::time::Duration;
+
+        use clap::Parser as _;
+        let wait = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(super::Command::Delete { wait, .. }) => wait,
+            _ => panic!("{args:?} not parsed"),
+        };
+        assert_eq!(wait(&["dpuctl", "delete", "namespace", "s1/namespaces/1"]), None);
+        let bare = wait(&["dpuctl", "delete", "namespace", "s1/namespaces/1", "--wait"]);
+        assert_eq!(bare, Some(Duration::from_secs(60)));
+        let given = wait(&["dpuctl", "delete", "--wait=500ms", "listener", "l1"]);
+        assert_eq!(given, Some(Duration::from_millis(500)));
+        assert!(Cli::try_parse_from(["dpuctl", "delete", "--wait=0s", "listener", "l1"]).is_err());
+    }
+
+    /// `delete --wait` compares the desired and synced revisions the agent shows for the
+    /// kind's service. An agent without that service, or one that predates the revisions
+    /// (absent, which would read as 0 and 0: confirmed), cannot confirm a removal: it says
+    /// so instead.
+    #[test]
+    fn delete_wait_reads_the_services_revisions() {
+        use dpu_proto::dpu::system::v1::{Health, ServiceHealth};
+
+        use super::sync_progress;
+        let nvmf = |desired, synced| ServiceHealth {
+            service: "nvmf".into(),
+            desired_revision: desired,
+            synced_revision: synced,
+            ..Default::default()
+        };
+        let health = |s: ServiceHealth| Health {
+            services: vec![s],
+            agent_version: "0.9.0".into(),
+            ..Default::default()
+        };
+        assert_eq!(sync_progress(&health(nvmf(Some(7), Some(5))), "nvmf"), Ok((7, 5)));
+        assert_eq!(sync_progress(&health(nvmf(Some(0), Some(0))), "nvmf"), Ok((0, 0)));
+        let e = sync_progress(&health(nvmf(Some(7), Some(5))), "switch").unwrap_err();
+        assert!(e.contains("not configured with the switch service"), "{e}");
+        let e = sync_progress(&health(nvmf(None, None)), "nvmf").unwrap_err();
+        assert!(e.starts_with("the agent (dpud 0.9.0) does not report"), "{e}");
     }
 
     /// `--timeout` is 1 s to a day: 0 would cancel every call at once, and a value past the

@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::Output;
 
 use common::{Env, Who, dpuctl, ok, workspace_bin};
+use dpu_proto::dpu::system::v1::ListAppliedSysctlsRequest;
+use dpu_proto::dpu::system::v1::system_internal_service_client::SystemInternalServiceClient;
 
 fn fails(out: &Output, code: i32, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -112,6 +114,18 @@ async fn apply_get_list_diff_delete() {
     let missing = &["delete", "sysctl", "vm.swappiness", "--allow-missing"];
     let missing = ok(&dpuctl(&env, Who::Operator, missing));
     assert_eq!(missing, "sysctls/vm.swappiness not found (nothing to delete)\n");
+
+    // --wait returns once the system service answered a sync without it: it holds it no
+    // more. A kind whose service the agent lacks cannot be confirmed: exit 1, saying so.
+    let args = ["delete", "sysctl", "net.ipv4.ip_forward", "--wait=30s"];
+    assert_eq!(ok(&dpuctl(&env, Who::Operator, &args)), "sysctls/net.ipv4.ip_forward deleted\n");
+    let channel = dpu_runtime::unix::channel(&env.socket());
+    let mut system = SystemInternalServiceClient::new(channel);
+    let applied = system.list_applied_sysctls(ListAppliedSysctlsRequest {}).await.unwrap();
+    let names: Vec<String> = applied.into_inner().sysctls.into_iter().map(|s| s.name).collect();
+    assert!(names.is_empty(), "the system service still holds {names:?}");
+    let args = ["delete", "bridge", "b1", "--allow-missing", "--wait"];
+    fails(&dpuctl(&env, Who::Operator, &args), 1, "not configured with the switch service");
 }
 
 #[tokio::test(flavor = "multi_thread")]

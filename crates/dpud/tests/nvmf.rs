@@ -2296,3 +2296,100 @@ async fn apply_wait_names_what_failed_or_is_still_pending() {
     let out = ok(&dpuctl(&env, Who::Operator, &["apply", "--wait", "-f", m]));
     assert_eq!(out, "volumes/v2 unchanged\n");
 }
+
+/// Whether the target serves namespace `nsid` to `host`: a read of its first block succeeds,
+/// or fails with Invalid Namespace (any other answer fails the test).
+async fn serves(host: &mut HostController, nsid: u32) -> bool {
+    let r = host.io[0].read(nsid, 0, 1, 512).await.unwrap();
+    if r.cqe.status.is_success() {
+        return true;
+    }
+    assert_eq!(r.cqe.status, NvmeStatus::INVALID_NAMESPACE_OR_FORMAT.with_dnr(), "{:?}", r.cqe);
+    false
+}
+
+/// `dpuctl delete --wait` returns only once the service answered a sync without the
+/// object. A namespace deleted while the nvmf service cannot answer (stopped) is
+/// acknowledged at once, and the wait goes on until the service, running again, has
+/// removed it: from then on the host's commands on it fail (Invalid Namespace) and the
+/// service's figures no longer list it, while the other namespace serves on. A limit the
+/// service does not meet exits 1 saying the removal is not confirmed; `--allow-missing
+/// --wait` of what is gone already still waits for that removal.
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_wait_returns_once_the_service_no_longer_serves_the_namespace() {
+    use dpu_proto::dpu::nvmf::v1::GetNamespaceRequest;
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    let port = free_port();
+    create_target_objects(&op, subsystem(NQN), port).await;
+    let mut nvmf = op.nvmf();
+    let v2 = CreateVolumeRequest { volume_id: "v2".into(), volume: Some(ram_volume(16 << 20)) };
+    nvmf.create_volume(v2).await.unwrap();
+    nvmf.create_namespace(CreateNamespaceRequest {
+        parent: "subsystems/s1".into(),
+        namespace_id: "2".into(),
+        namespace: Some(namespace("volumes/v2")),
+    })
+    .await
+    .unwrap();
+    wait_for("every object APPLIED", async || state(&op).await.1).await;
+    let mut host = connect_host(format!("127.0.0.1:{port}").parse().unwrap()).await.unwrap();
+    assert!(serves(&mut host, 1).await && serves(&mut host, 2).await);
+    let listed = async || {
+        let stats = op.nvmf().get_nvmf_stats(GetNvmfStatsRequest {}).await.unwrap();
+        stats.into_inner().namespaces.into_iter().map(|n| n.name).collect::<Vec<_>>()
+    };
+    assert_eq!(listed().await, [NS1, NS2]);
+
+    // Stopped, the service answers no sync: the delete is stored, and the wait goes on.
+    let service = nvmf_service_pid(&env).await;
+    kill(service, Signal::SIGSTOP).unwrap();
+    let mut waiting = common::dpuctl_command(
+        &env,
+        Who::Operator,
+        &["delete", "namespace", "s1/namespaces/2", "--wait=30s"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    wait_for("the delete stored", async || {
+        let ended = waiting.try_wait().unwrap();
+        assert!(ended.is_none(), "dpuctl ended before the delete was stored: {ended:?}");
+        let get = op.nvmf().get_namespace(GetNamespaceRequest { name: NS2.into() }).await;
+        get.is_err_and(|e| e.code() == Code::NotFound)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let early = waiting.try_wait().unwrap();
+    kill(service, Signal::SIGCONT).unwrap();
+    assert!(early.is_none(), "the wait ended with the service stopped: {early:?}");
+    wait_for("dpuctl delete --wait to end", async || waiting.try_wait().unwrap().is_some()).await;
+    let out = waiting.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{NS2} deleted\n"));
+    // At once, nothing waited for: the host and the figures no longer see it.
+    assert!(!serves(&mut host, 2).await, "namespace 2 served after the wait");
+    assert_eq!(listed().await, [NS1]);
+    assert!(serves(&mut host, 1).await, "the other namespace");
+
+    // A limit the stopped service does not meet: exit 1, saying so.
+    kill(service, Signal::SIGSTOP).unwrap();
+    let args = ["delete", "namespace", "s1/namespaces/1", "--wait=1s"];
+    let out = dpuctl(&env, Who::Operator, &args);
+    kill(service, Signal::SIGCONT).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{NS1} deleted\n"));
+    let unconfirmed =
+        format!("dpuctl: {NS1}: the nvmf service has not confirmed the removal after 1s");
+    assert!(stderr.starts_with(&unconfirmed), "{stderr}");
+    // Gone from the store already, allowed missing: the wait is for that delete.
+    let args = ["delete", "namespace", "s1/namespaces/1", "--allow-missing", "--wait"];
+    let out = ok(&dpuctl(&env, Who::Operator, &args));
+    assert_eq!(out, format!("{NS1} not found (nothing to delete)\n"));
+    assert!(!serves(&mut host, 1).await, "namespace 1 served after the wait");
+    assert!(listed().await.is_empty());
+}

@@ -403,11 +403,17 @@ impl Drop for Env {
 
 /// Runs the real dpuctl against the agent with `who`'s certificate on that role's listener.
 pub fn dpuctl(env: &Env, who: Who, args: &[&str]) -> std::process::Output {
+    dpuctl_command(env, who, args).output().unwrap()
+}
+
+/// The command [`dpuctl`] runs, for a test that starts it and looks at it while it runs.
+pub fn dpuctl_command(env: &Env, who: Who, args: &[&str]) -> Command {
     let (port, cert, key) = match who {
         Who::Host => (env.host_port, "certs/host.crt", "certs/host.key"),
         Who::Operator => (env.operator_port, "certs/operator.crt", "certs/operator.key"),
     };
-    std::process::Command::new(workspace_bin("dpuctl"))
+    let mut command = Command::new(workspace_bin("dpuctl"));
+    command
         .arg("--endpoint")
         .arg(format!("https://127.0.0.1:{port}"))
         .arg("--ca")
@@ -416,9 +422,8 @@ pub fn dpuctl(env: &Env, who: Who, args: &[&str]) -> std::process::Output {
         .arg(env.path(cert))
         .arg("--key")
         .arg(env.path(key))
-        .args(args)
-        .output()
-        .unwrap()
+        .args(args);
+    command
 }
 
 /// An HTTP/1.1 GET on 127.0.0.1:`port` (the metrics endpoint): the whole response, head and
