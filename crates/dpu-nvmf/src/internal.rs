@@ -2739,6 +2739,20 @@ mod tests {
     /// The saved state of a namespace deleted while the service was down goes with the
     /// first Sync that does not want it (a namespace made again later with the same,
     /// deterministic NGUID starts without its registrants); a namespace the Sync wants but
+    /// Namespace 1 of `target` with a registration that persists through power loss
+    /// (PTPL), saved to its state file.
+    fn register_ptpl_and_save(target: &Arc<crate::Target>) -> Arc<crate::target::Namespace> {
+        let ns = target.namespace(IDS_NQN, 1).unwrap();
+        {
+            let mut r = ns.reservations.lock().unwrap();
+            r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
+                .unwrap();
+            r.set_ptpl(true);
+        }
+        target.namespace_store().unwrap().save(&ns).unwrap();
+        ns
+    }
+
     /// cannot apply (FAILED) keeps its file, and gets its state back once it applies.
     #[tokio::test]
     async fn a_sync_drops_the_saved_state_of_namespaces_it_does_not_want() {
@@ -2770,14 +2784,7 @@ mod tests {
 
         let (target, internal) = start();
         internal.sync_state(with_ns()).await;
-        let ns = target.namespace(IDS_NQN, 1).unwrap();
-        {
-            let mut r = ns.reservations.lock().unwrap();
-            r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
-                .unwrap();
-            r.set_ptpl(true);
-        }
-        target.namespace_store().unwrap().save(&ns).unwrap();
+        let ns = register_ptpl_and_save(&target);
         assert_eq!(file(), 1);
         drop((ns, target, internal));
 
@@ -2829,14 +2836,7 @@ mod tests {
         };
         let (target, internal) = start();
         internal.sync_state(with_ns()).await;
-        let ns = target.namespace(IDS_NQN, 1).unwrap();
-        {
-            let mut r = ns.reservations.lock().unwrap();
-            r.register(&Host::new([1; 16], "nqn.2014-08.org.example:h".into()), 0, false, 0, 5)
-                .unwrap();
-            r.set_ptpl(true);
-        }
-        target.namespace_store().unwrap().save(&ns).unwrap();
+        let ns = register_ptpl_and_save(&target);
         drop((ns, target, internal));
         let path = std::fs::read_dir(dir.path().join("namespaces"))
             .unwrap()

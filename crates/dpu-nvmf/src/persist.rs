@@ -768,6 +768,12 @@ mod tests {
         }
     }
 
+    /// The text of [`ptpl_file`] for namespace `nsid` (with an NGUID of its own).
+    fn ptpl_file_text(nsid: u32) -> String {
+        let f = NamespaceFile { nsid, nguid: hex::encode([nsid as u8; 16]), ..ptpl_file() };
+        serde_json::to_string_pretty(&f).unwrap()
+    }
+
     /// `state_dir` with namespace 1's file under a name of the operator's (a backup put
     /// back), the service's own name free.
     fn put_back_as_backup(state_dir: &Path) {
@@ -935,10 +941,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = dir.path().join(DIR);
         fs::create_dir(&files).unwrap();
-        let file = |nsid: u32| {
-            let f = NamespaceFile { nsid, nguid: hex::encode([nsid as u8; 16]), ..ptpl_file() };
-            serde_json::to_string_pretty(&f).unwrap()
-        };
+        let file = ptpl_file_text;
         let name = |nsid: u32| file_path(&files, SUB, nsid);
         let damaged = file(1)[..file(1).len() / 2].to_owned();
         let later = file(2).replacen('{', "{\"version\": 2, \"future\": true,", 1);
@@ -985,10 +988,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = dir.path().join(DIR);
         fs::create_dir(&files).unwrap();
-        let file = |nsid: u32| {
-            let f = NamespaceFile { nsid, nguid: hex::encode([nsid as u8; 16]), ..ptpl_file() };
-            serde_json::to_string_pretty(&f).unwrap()
-        };
+        let file = ptpl_file_text;
         let name = |nsid: u32| file_path(&files, SUB, nsid);
         fs::write(name(1), file(1).replacen('{', "{\"version\": 2,", 1)).unwrap();
         fs::write(name(3), file(3)).unwrap();

@@ -4165,12 +4165,8 @@ fn ana_groups(log: &[u8]) -> Vec<(u32, u8, Vec<u32>)> {
     groups
 }
 
-/// Asymmetric Namespace Access (NVMe Base 2.0 §8.1.3, §5.16.1.12): Identify reports it,
-/// each listener shows its own states, a change is announced (AEN 0Ch) to the controllers
-/// of that listener only, I/O through an inaccessible path fails with a path status a
-/// host retries elsewhere (no DNR), and a namespace can move between groups.
-#[test]
-fn ana_states_follow_the_listener_and_are_announced() {
+/// The test target with a second listener, port ID 2 on 127.0.0.1:4421: a second path.
+fn target_with_second_listener() -> Arc<Target> {
     let t = target();
     let second = ListenerSpec {
         port_id: 2,
@@ -4178,6 +4174,16 @@ fn ana_states_follow_the_listener_and_are_announced() {
         ..ListenerSpec::loopback_for_tests()
     };
     t.add_listener(second).unwrap();
+    t
+}
+
+/// Asymmetric Namespace Access (NVMe Base 2.0 §8.1.3, §5.16.1.12): Identify reports it,
+/// each listener shows its own states, a change is announced (AEN 0Ch) to the controllers
+/// of that listener only, I/O through an inaccessible path fails with a path status a
+/// host retries elsewhere (no DNR), and a namespace can move between groups.
+#[test]
+fn ana_states_follow_the_listener_and_are_announced() {
+    let t = target_with_second_listener();
     let (mut a, mut a_io, a_aer) = ana_host(&t, 1);
     let (mut b, mut b_io, b_aer) = ana_host(&t, 2);
     let read = |h: &mut H| h.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status;
@@ -4278,13 +4284,7 @@ fn ana_states_follow_the_listener_and_are_announced() {
 #[test]
 fn an_ana_change_left_past_anatt_is_reported_inaccessible() {
     use crate::target::ANA_TRANSITION_TIME as ANATT;
-    let t = target();
-    let second = ListenerSpec {
-        port_id: 2,
-        addr: "127.0.0.1:4421".parse().unwrap(),
-        ..ListenerSpec::loopback_for_tests()
-    };
-    t.add_listener(second).unwrap();
+    let t = target_with_second_listener();
     let (mut a, mut a_io, a_aer) = ana_host(&t, 1);
     let (mut b, _b_io, _b_aer) = ana_host(&t, 2);
     let read = |h: &mut H| h.run(rw(io_opcode::READ, 0, 1, 512), &[]).0.status;
