@@ -2093,19 +2093,12 @@ mod tests {
     async fn a_sync_from_block_size_0_to_512_changes_nothing() {
         let target = crate::Target::new();
         let internal = NvmfInternal::new(Server::new(target.clone(), 2));
-        let request = |volume: pb::VolumeSpec| pb::SyncRequest {
-            volumes: vec![pb::Volume {
+        let request = |spec: pb::VolumeSpec| {
+            one_namespace(pb::Volume {
                 name: "volumes/r1".into(),
-                spec: Some(volume),
+                spec: Some(spec),
                 ..Default::default()
-            }],
-            subsystems: vec![open_subsystem()],
-            namespaces: vec![pb::Namespace {
-                name: "subsystems/s1/namespaces/1".into(),
-                spec: Some(pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() }),
-                ..Default::default()
-            }],
-            listeners: Vec::new(),
+            })
         };
         let applied = |r: &pb::SyncResponse| {
             let v = r.volumes[0].status.as_ref().and_then(|s| s.apply.clone()).unwrap();
@@ -2758,12 +2751,7 @@ mod tests {
     async fn a_sync_drops_the_saved_state_of_namespaces_it_does_not_want() {
         let dir = tempfile::tempdir().unwrap();
         let file = || std::fs::read_dir(dir.path().join("namespaces")).unwrap().count();
-        let start = || {
-            let store = crate::persist::NamespaceStore::open(dir.path()).unwrap();
-            let target = crate::Target::new();
-            target.set_namespace_store(Arc::new(store));
-            (target.clone(), NvmfInternal::new(Server::new(target, 2)))
-        };
+        let start = || started_with_namespace_store(dir.path());
         // A file volume: its data, and so its namespace's state, outlives the service.
         let volume = file_volume("r1", &dir.path().join("r1.img").display().to_string(), 1 << 20);
         let namespace = |nsid: u32| pb::Namespace {
@@ -2814,23 +2802,9 @@ mod tests {
     #[tokio::test]
     async fn a_state_file_mended_in_place_serves_its_namespace_at_the_next_sync() {
         let dir = tempfile::tempdir().unwrap();
-        let start = || {
-            let store = crate::persist::NamespaceStore::open(dir.path()).unwrap();
-            let target = crate::Target::new();
-            target.set_namespace_store(Arc::new(store));
-            (target.clone(), NvmfInternal::new(Server::new(target, 2)))
-        };
+        let start = || started_with_namespace_store(dir.path());
         let volume = file_volume("r1", &dir.path().join("r1.img").display().to_string(), 1 << 20);
-        let with_ns = || pb::SyncRequest {
-            volumes: vec![volume.clone()],
-            subsystems: vec![open_subsystem()],
-            namespaces: vec![pb::Namespace {
-                name: "subsystems/s1/namespaces/1".into(),
-                spec: Some(pb::NamespaceSpec { volume: "volumes/r1".into(), ..Default::default() }),
-                ..Default::default()
-            }],
-            listeners: Vec::new(),
-        };
+        let with_ns = || one_namespace(volume.clone());
         let registrants = |t: &crate::Target| {
             t.namespace(IDS_NQN, 1).unwrap().reservations.lock().unwrap().save().registrants.len()
         };
@@ -3722,6 +3696,13 @@ mod tests {
         }
     }
 
+    /// A Sync of `volume`, subsystem s1 (`IDS_NQN`) and its namespace 1 on `volume`.
+    fn one_namespace(volume: pb::Volume) -> pb::SyncRequest {
+        let namespaces = vec![namespace_on(1, &volume.name)];
+        let subsystems = vec![open_subsystem()];
+        pb::SyncRequest { volumes: vec![volume], subsystems, namespaces, listeners: Vec::new() }
+    }
+
     /// Whether every object of `r` is APPLIED.
     fn all_applied(r: &pb::SyncResponse) -> bool {
         let applied = |s: Option<&pb::ObjectStatus>| {
@@ -3817,6 +3798,15 @@ mod tests {
         let records = Arc::new(VolumeRecords::open(state_dir).unwrap());
         let target = crate::Target::new();
         (target.clone(), NvmfInternal::new(Server::new(target, 2)).with_volume_records(records))
+    }
+
+    /// A service (and its target) that saves its namespaces' state in `dir`, as one
+    /// started again finds it.
+    fn started_with_namespace_store(dir: &std::path::Path) -> (Arc<crate::Target>, NvmfInternal) {
+        let store = crate::persist::NamespaceStore::open(dir).unwrap();
+        let target = crate::Target::new();
+        target.set_namespace_store(Arc::new(store));
+        (target.clone(), NvmfInternal::new(Server::new(target, 2)))
     }
 
     /// A file volume whose file is gone when the service opens it again (deleted, or its
