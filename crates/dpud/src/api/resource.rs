@@ -689,6 +689,20 @@ mod tests {
         (dir, Resources::open(&store, &Services::unreachable(&["system"]), "system"))
     }
 
+    /// The sysctl resources of a fresh store (returned too) whose service is `h`'s fake one.
+    fn sysctls_served_by(
+        h: &crate::services::fake::Harness,
+    ) -> (tempfile::TempDir, dpu_store::Store, Resources<SysctlKind>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let services = Services {
+            handles: [("system".to_owned(), h.handle.clone())].into(),
+            ..Services::default()
+        };
+        let r = Resources::open(&store, &services, "system");
+        (dir, store, r)
+    }
+
     /// A write of a kind whose service the agent is not configured with is
     /// FAILED_PRECONDITION naming the `[[services]]` entry it lacks, and stores nothing:
     /// nothing would ever apply it, and it would stay PENDING. What is stored already (the
@@ -878,13 +892,7 @@ mod tests {
                 false
             };
             assert!(synced(1).await, "the first instance is synced");
-            let dir = tempfile::tempdir().unwrap();
-            let store = dpu_store::Store::open(dir.path()).unwrap();
-            let services = Services {
-                handles: [("system".to_owned(), h.handle.clone())].into(),
-                ..Services::default()
-            };
-            let r = Resources::<SysctlKind>::open(&store, &services, "system");
+            let (_dir, _store, r) = sysctls_served_by(&h);
             let (name, release) = create_dropped_while_storing(&r).await;
             release.send(()).unwrap();
             assert!(synced(2).await, "stored but never synced: syncs at {:?}", h.syncs());
@@ -905,14 +913,8 @@ mod tests {
 
         use crate::services::fake::Harness;
         let h = Harness::start(None).await;
-        let dir = tempfile::tempdir().unwrap();
-        let store = dpu_store::Store::open(dir.path()).unwrap();
+        let (_dir, store, r) = sysctls_served_by(&h);
         *h.reconciler.store.lock().unwrap() = Some(store.clone());
-        let services = Services {
-            handles: [("system".to_owned(), h.handle.clone())].into(),
-            ..Services::default()
-        };
-        let r = Resources::<SysctlKind>::open(&store, &services, "system");
         let synced_through = async |revision: u64| {
             for _ in 0..100 {
                 if h.handle.state().synced_revision >= revision {
