@@ -812,15 +812,7 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         }),
         ..Default::default()
     };
-    let request = CreateVolumeRequest { volume_id: "v2".into(), volume: Some(file) };
-    nvmf.create_volume(request).await.unwrap();
-    nvmf.create_namespace(CreateNamespaceRequest {
-        parent: "subsystems/s1".into(),
-        namespace_id: "2".into(),
-        namespace: Some(namespace("volumes/v2")),
-    })
-    .await
-    .unwrap();
+    create_namespace_2(&op, file).await;
     let all: Vec<String> = ["volumes/v1", "volumes/v2", "subsystems/s1", NS1, NS2, "listeners/l1"]
         .map(String::from)
         .into();
@@ -1202,6 +1194,15 @@ async fn block_device_volumes_take_the_device_block_size_or_say_why_not() {
     device.detach().unwrap();
 }
 
+/// An agent with the nvmf service, started; its operator's client and a free port for
+/// [`create_target`].
+async fn started_with_nvmf() -> (Env, Client, u16) {
+    let mut env = Env::with_nvmf();
+    env.start().await;
+    let op = env.client(Who::Operator).await;
+    (env, op, free_port())
+}
+
 /// Creates volume v1 (16 MiB of RAM), subsystem s1 as `s1`, its namespace 1 on v1 and a
 /// TCP listener l1 on 127.0.0.1:`port`, and waits until the service applied them all;
 /// returns s1 as the agent answered its creation.
@@ -1209,6 +1210,21 @@ async fn create_target(op: &Client, s1: Subsystem, port: u16) -> Subsystem {
     let created = create_target_objects(op, s1, port).await;
     wait_for("every object APPLIED", async || state(op).await.1).await;
     created
+}
+
+/// Creates volume v2 as `volume` and namespace 2 of s1 (as [`create_target`] makes it) on
+/// it.
+async fn create_namespace_2(op: &Client, volume: Volume) {
+    let mut nvmf = op.nvmf();
+    let v2 = CreateVolumeRequest { volume_id: "v2".into(), volume: Some(volume) };
+    nvmf.create_volume(v2).await.unwrap();
+    nvmf.create_namespace(CreateNamespaceRequest {
+        parent: "subsystems/s1".into(),
+        namespace_id: "2".into(),
+        namespace: Some(namespace("volumes/v2")),
+    })
+    .await
+    .unwrap();
 }
 
 /// The objects of [`create_target`], stored; returns s1 as the agent answered.
@@ -1980,10 +1996,7 @@ async fn a_listener_keeps_its_transport_spelling() {
 #[tokio::test(flavor = "multi_thread")]
 async fn subsystem_and_namespace_statuses_show_live_figures() {
     use dpu_proto::dpu::nvmf::v1::GetNamespaceRequest;
-    let mut env = Env::with_nvmf();
-    env.start().await;
-    let op = env.client(Who::Operator).await;
-    let port = free_port();
+    let (env, op, port) = started_with_nvmf().await;
     create_target(&op, subsystem(NQN), port).await;
     let mut c = connect_host(SocketAddr::from(([127, 0, 0, 1], port))).await.unwrap();
     for lba in 0..3 {
@@ -2318,21 +2331,9 @@ async fn serves(host: &mut HostController, nsid: u32) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_wait_returns_once_the_service_no_longer_serves_the_namespace() {
     use dpu_proto::dpu::nvmf::v1::GetNamespaceRequest;
-    let mut env = Env::with_nvmf();
-    env.start().await;
-    let op = env.client(Who::Operator).await;
-    let port = free_port();
+    let (env, op, port) = started_with_nvmf().await;
     create_target_objects(&op, subsystem(NQN), port).await;
-    let mut nvmf = op.nvmf();
-    let v2 = CreateVolumeRequest { volume_id: "v2".into(), volume: Some(ram_volume(16 << 20)) };
-    nvmf.create_volume(v2).await.unwrap();
-    nvmf.create_namespace(CreateNamespaceRequest {
-        parent: "subsystems/s1".into(),
-        namespace_id: "2".into(),
-        namespace: Some(namespace("volumes/v2")),
-    })
-    .await
-    .unwrap();
+    create_namespace_2(&op, ram_volume(16 << 20)).await;
     wait_for("every object APPLIED", async || state(&op).await.1).await;
     let mut host = connect_host(format!("127.0.0.1:{port}").parse().unwrap()).await.unwrap();
     assert!(serves(&mut host, 1).await && serves(&mut host, 2).await);
