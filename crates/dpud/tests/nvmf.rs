@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     Env, Who, assert_invalid, dpuctl, free_port, http_get, kill_service, ok, service_pid,
-    violation_field, wait_for, write_and_read,
+    stop_process, violation_field, wait_for, write_and_read,
 };
 use dpu_client::Client;
 use dpu_nvmf::dhchap::Secret;
@@ -2060,7 +2060,7 @@ async fn subsystem_and_namespace_statuses_show_live_figures() {
 
     // A service that does not answer (stopped): the last sync's figures, marked stale.
     let stopped = nvmf_service_pid(&env).await;
-    kill(stopped, Signal::SIGSTOP).unwrap();
+    stop_process(stopped).await;
     let name = "subsystems/s1".to_owned();
     let s = op.nvmf().get_subsystem(GetSubsystemRequest { name }).await;
     let s = s.unwrap().into_inner();

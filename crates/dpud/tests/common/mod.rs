@@ -438,6 +438,25 @@ pub fn http_get(port: u16, path: &str) -> String {
     out
 }
 
+/// Stops process `pid` (SIGSTOP) and waits until each of its threads has stopped. The kill
+/// returns before that: the kernel wakes one thread, which stops the others only once it
+/// runs and takes the signal (the group stop, signal(7)), and till then they may still
+/// answer, for long on a loaded machine.
+pub async fn stop_process(pid: nix::unistd::Pid) {
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    wait_for("every thread of the process stopped", async || all_threads_stopped(pid)).await;
+}
+
+/// Whether every thread of `pid` is in state T, stopped by a signal (/proc/PID/task/TID/stat,
+/// the field after the parenthesised command name: proc(5)).
+fn all_threads_stopped(pid: nix::unistd::Pid) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+    })
+}
+
 /// Polls `check` every 50 ms until it holds; fails the test after 20 s.
 pub async fn wait_for(what: &str, check: impl AsyncFnMut() -> bool) {
     wait_for_up_to(what, Duration::from_secs(20), check).await;
