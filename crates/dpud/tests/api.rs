@@ -868,7 +868,7 @@ async fn a_stuck_service_is_unavailable_before_the_callers_deadline() {
         .unwrap()
         .into_inner();
     let pid = Pid::from_raw(i32::try_from(info.pid).unwrap());
-    kill(pid, Signal::SIGSTOP).unwrap();
+    common::stop_process(pid).await;
     // The client's own deadline is 10 s (`Env::options`); the agent gives up first.
     let stuck = host.system().get_inventory(GetInventoryRequest {}).await;
     kill(pid, Signal::SIGCONT).unwrap();

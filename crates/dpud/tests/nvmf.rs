@@ -2298,7 +2298,7 @@ async fn apply_wait_names_what_failed_or_is_still_pending() {
     // A service that does not answer leaves a new object PENDING: the wait ends at its limit.
     std::fs::write(&manifest, ram_volume_manifest("v2")).unwrap();
     let stopped = nvmf_service_pid(&env).await;
-    kill(stopped, Signal::SIGSTOP).unwrap();
+    stop_process(stopped).await;
     let out = dpuctl(&env, Who::Operator, &["apply", "--wait=1s", "-f", m]);
     kill(stopped, Signal::SIGCONT).unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -2345,7 +2345,7 @@ async fn delete_wait_returns_once_the_service_no_longer_serves_the_namespace() {
 
     // Stopped, the service answers no sync: the delete is stored, and the wait goes on.
     let service = nvmf_service_pid(&env).await;
-    kill(service, Signal::SIGSTOP).unwrap();
+    stop_process(service).await;
     let mut waiting = common::dpuctl_command(
         &env,
         Who::Operator,
@@ -2377,7 +2377,7 @@ async fn delete_wait_returns_once_the_service_no_longer_serves_the_namespace() {
     assert!(serves(&mut host, 1).await, "the other namespace");
 
     // A limit the stopped service does not meet: exit 1, saying so.
-    kill(service, Signal::SIGSTOP).unwrap();
+    stop_process(service).await;
     let args = ["delete", "namespace", "s1/namespaces/1", "--wait=1s"];
     let out = dpuctl(&env, Who::Operator, &args);
     kill(service, Signal::SIGCONT).unwrap();
