@@ -9,7 +9,8 @@ use crate::prereq::{self, AARCH64};
 use crate::util::{Steps, cargo, run};
 use crate::{fuzz, lab};
 
-/// How long each fuzz target runs in the smoke step: 13 targets in under three minutes.
+/// How long each fuzz target runs in the smoke step: 13 targets, one per core at a time, take
+/// under a minute and a half on two cores.
 pub const FUZZ_SMOKE: Duration = Duration::from_secs(13);
 
 pub fn run_all(quick: bool) -> Result<()> {
