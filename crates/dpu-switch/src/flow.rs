@@ -4,9 +4,10 @@
 //! The first frame of a flow takes the slow path (classification, learning, lookup of the
 //! MAC table) and installs the compiled [`Verdict`]; later frames take one hash lookup.
 //! Every entry records the epochs it was computed under: the switch's configuration epoch
-//! and its bridge's epoch (bumped when the bridge's MAC table changes). A lookup that finds
-//! an entry from an older epoch treats it as a miss, so a configuration or MAC change takes
-//! effect on the very next frame of every affected flow. A full cache evicts the entry idle
+//! and its bridge's epoch (bumped when the bridge's MAC table changes), or for a routed
+//! entry the epoch of what its verdict depends on (the switch's `Epochs::routed`). A lookup
+//! that finds an entry from an older epoch treats it as a miss, so a configuration or MAC
+//! change takes effect on the very next frame of every affected flow, and on no other. A full cache evicts the entry idle
 //! longest among a few for each new flow, so it never stops taking new ones.
 
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -381,6 +382,8 @@ pub enum Verdict {
         src_mac: MacAddr,
         /// The next hop's MAC.
         dst_mac: MacAddr,
+        /// The egress bridge (index): the entry goes stale with its MAC table.
+        bridge: u16,
         /// Outputs in the egress bridge.
         outs: Outs,
     },
@@ -543,7 +546,8 @@ impl FlowCache {
         self.stats.capacity = capacity.max(1);
     }
 
-    /// Looks `key` up; a current entry is counted (`len` octets) and `read` gets its
+    /// Looks `key` up; an entry computed under `config_epoch` and the epoch `epoch` gives
+    /// for its verdict (none: never current) is counted (`len` octets) and `read` gets its
     /// verdict. The verdict is lent, not cloned: the caller takes what it needs from the
     /// entry itself (a cloned verdict read back was a store-forwarding stall).
     #[inline]
@@ -551,7 +555,7 @@ impl FlowCache {
         &mut self,
         key: &PackedKey,
         config_epoch: u64,
-        bridge_epoch: u64,
+        epoch: impl FnOnce(&Verdict) -> Option<u64>,
         now: Instant,
         len: usize,
         read: impl FnOnce(&Verdict) -> R,
@@ -559,7 +563,9 @@ impl FlowCache {
         let now_ms = self.clock.millis_cached(now);
         let hash = self.hasher.hash_one(key);
         match self.map.find_mut(hash, |(k, _)| k == key) {
-            Some((_, e)) if e.computed_under(config_epoch, bridge_epoch) => {
+            Some((_, e))
+                if epoch(&e.verdict).is_some_and(|ep| e.computed_under(config_epoch, ep)) =>
+            {
                 self.stats.hits += 1;
                 e.packets += 1;
                 e.bytes += len as u64;
@@ -786,7 +792,7 @@ mod tests {
             cache.insert(PackedKey::pack(k), Verdict::Forward(Outs::one(out)), 1, 1, now, 60);
         }
         for (i, k) in keys.iter().enumerate() {
-            let got = cache.lookup(&PackedKey::pack(k), 1, 1, now, 60, Verdict::clone);
+            let got = cache.lookup(&PackedKey::pack(k), 1, |_| Some(1), now, 60, Verdict::clone);
             let out = Out::Port { port: PortId(i as u16), tag: None };
             assert_eq!(got, Some(Verdict::Forward(Outs::one(out))), "{k:?}");
         }
@@ -808,36 +814,48 @@ mod tests {
         // All but the third are hit later; a fifth flow takes the third's place.
         let t1 = t0 + Duration::from_secs(1);
         for k in [0, 1, 3] {
-            assert!(cache.lookup(&keys[k], 1, 1, t1, 60, |_| ()).is_some());
+            assert!(cache.lookup(&keys[k], 1, |_| Some(1), t1, 60, |_| ()).is_some());
         }
         cache.insert(keys[4], verdict.clone(), 1, 1, t1, 60);
         let s = cache.stats();
         assert_eq!((s.entries, s.full, s.evicted), (4, 1, 1));
         for (k, cached) in [(0, true), (1, true), (2, false), (3, true), (4, true)] {
-            assert_eq!(cache.lookup(&keys[k], 1, 1, t1, 60, |_| ()).is_some(), cached, "{k}");
+            assert_eq!(
+                cache.lookup(&keys[k], 1, |_| Some(1), t1, 60, |_| ()).is_some(),
+                cached,
+                "{k}"
+            );
         }
         // Under a lowered capacity an install evicts two at most, the idle longest; the
         // next sweep trims the rest, again the idle longest.
         cache.set_capacity(2);
         let t2 = t1 + Duration::from_secs(1);
         for k in [3, 4] {
-            assert!(cache.lookup(&keys[k], 1, 1, t2, 60, |_| ()).is_some());
+            assert!(cache.lookup(&keys[k], 1, |_| Some(1), t2, 60, |_| ()).is_some());
         }
         cache.insert(keys[5], verdict, 1, 1, t2, 60);
         let s = cache.stats();
         assert_eq!((s.entries, s.full, s.evicted), (3, 2, 3));
         for (k, cached) in [(0, false), (1, false), (3, true), (4, true), (5, true)] {
-            assert_eq!(cache.lookup(&keys[k], 1, 1, t2, 60, |_| ()).is_some(), cached, "{k}");
+            assert_eq!(
+                cache.lookup(&keys[k], 1, |_| Some(1), t2, 60, |_| ()).is_some(),
+                cached,
+                "{k}"
+            );
         }
         let t3 = t2 + Duration::from_secs(1);
         for k in [4, 5] {
-            assert!(cache.lookup(&keys[k], 1, 1, t3, 60, |_| ()).is_some());
+            assert!(cache.lookup(&keys[k], 1, |_| Some(1), t3, 60, |_| ()).is_some());
         }
         cache.sweep(t3, Duration::from_secs(30), |_, _, _| true);
         let s = cache.stats();
         assert_eq!((s.entries, s.full, s.evicted, s.expired), (2, 2, 4, 0));
         for (k, cached) in [(3, false), (4, true), (5, true)] {
-            assert_eq!(cache.lookup(&keys[k], 1, 1, t3, 60, |_| ()).is_some(), cached, "{k}");
+            assert_eq!(
+                cache.lookup(&keys[k], 1, |_| Some(1), t3, 60, |_| ()).is_some(),
+                cached,
+                "{k}"
+            );
         }
     }
 
@@ -866,7 +884,7 @@ mod tests {
         assert_eq!((s.entries, s.evicted, s.expired), (2, 4095, 0));
         // The newest flow and the one used last before it stay.
         for n in [5000, 4095] {
-            assert!(cache.lookup(&key(n), 1, 1, t1, 60, |_| ()).is_some(), "{n}");
+            assert!(cache.lookup(&key(n), 1, |_| Some(1), t1, 60, |_| ()).is_some(), "{n}");
         }
         assert!(cache.map.capacity() < 64, "{} buckets kept", cache.map.capacity());
     }
@@ -881,12 +899,12 @@ mod tests {
         cache.insert(key, verdict.clone(), 9, routed, t0, 60);
         // Only the epochs it was computed under match; the routed mark counts.
         assert_eq!(stamp(routed) >> 31, 1);
-        assert_eq!(cache.lookup(&key, 9, 5, t0, 60, Verdict::clone), None);
+        assert_eq!(cache.lookup(&key, 9, |_| Some(5), t0, 60, Verdict::clone), None);
         cache.insert(key, verdict.clone(), 9, routed, t0, 60);
-        assert_eq!(cache.lookup(&key, 10, routed, t0, 60, Verdict::clone), None);
+        assert_eq!(cache.lookup(&key, 10, |_| Some(routed), t0, 60, Verdict::clone), None);
         cache.insert(key, verdict.clone(), 9, routed, t0, 60);
         let t1 = t0 + Duration::from_millis(2500);
-        assert_eq!(cache.lookup(&key, 9, routed, t1, 40, Verdict::clone), Some(verdict));
+        assert_eq!(cache.lookup(&key, 9, |_| Some(routed), t1, 40, Verdict::clone), Some(verdict));
         let t2 = t1 + Duration::from_millis(1500);
         {
             let (_, e, age, idle) = cache.page(t2, 0, 1).0.remove(0);

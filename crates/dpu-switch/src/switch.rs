@@ -298,16 +298,16 @@ pub struct Switch {
     local_addrs: FastMap<(u16, IpAddr), l3::LocalAddr>,
     vrfs: Vec<Vrf>,
     l3_neigh: neigh::Neighbours,
-    /// Bumped on every MAC table change of any bridge (routed flows depend on all of them).
-    mac_epoch: u64,
-    /// Bumped when a neighbour's MAC changes.
-    l3_epoch: u64,
+    /// Per VRF index: bumped when one of its neighbours changes MAC or is forgotten, and for
+    /// every VRF by each applied configuration (routes, SVIs). Never shrinks, so the epoch
+    /// at an index only grows.
+    vrf_epochs: Vec<u64>,
 }
 
-/// Marks the epoch of a routed flow. A routed flow depends on every bridge's MAC table and
-/// the neighbour table, a bridged one on its bridge's epoch; the two counters are unrelated,
-/// so the mark keeps a routed entry from ever matching a bridged lookup of the same key (an
-/// SVI removed or added) or the reverse.
+/// Marks the epoch of a routed flow. A routed flow depends on its ingress and egress
+/// bridges' MAC tables and its VRF ([`Epochs::routed`]), a bridged one on its bridge's
+/// epoch; the numbers are unrelated, so the mark keeps a routed entry from ever matching a
+/// bridged lookup of the same key (an SVI removed or added) or the reverse.
 const ROUTED_EPOCH: u64 = 1 << 63;
 
 /// The epoch a bridged flow of a bridge at `bridge_epoch` is stored under.
@@ -315,17 +315,45 @@ fn bridged_epoch(bridge_epoch: u64) -> u64 {
     bridge_epoch & !ROUTED_EPOCH
 }
 
-/// Whether flow entry `e` is still valid under the current configuration epoch, given its
-/// bridge's current epoch (none: the bridge is gone) and the current routed epoch. The routed
-/// mark keeps the two from ever both matching.
-fn flow_current(
-    e: &FlowEntry,
-    config_epoch: u64,
-    bridge_epoch: Option<u64>,
-    routed_epoch: u64,
-) -> bool {
-    e.computed_under(config_epoch, routed_epoch)
-        || bridge_epoch.is_some_and(|b| e.computed_under(config_epoch, bridged_epoch(b)))
+/// The epochs flow entries are checked against, borrowed beside the flow cache.
+struct Epochs<'a> {
+    config: u64,
+    bridges: &'a [BridgeState],
+    svis: &'a [Svi],
+    vrfs: &'a [u64],
+}
+
+impl Epochs<'_> {
+    /// The epoch a bridged flow of `bridge` is stored under; none once the bridge is gone.
+    fn bridged(&self, bridge: u16) -> Option<u64> {
+        self.bridges.get(usize::from(bridge)).map(|b| bridged_epoch(b.epoch))
+    }
+
+    /// The epoch a routed flow entering `bridge` with `verdict` is stored under: the sum of
+    /// the epochs of what the verdict was computed from, the ingress bridge's MAC table (a
+    /// hit learns no source, as for a bridged flow), the egress bridge's, and the VRF's
+    /// neighbours, routes and SVIs. Each part only grows, so a change to any makes the sum
+    /// differ, and a change elsewhere (another tenant's MACs or neighbours) leaves it. None
+    /// once the bridge or its SVI is gone.
+    fn routed(&self, bridge: u16, verdict: &Verdict) -> Option<u64> {
+        let ingress = self.bridges.get(usize::from(bridge))?;
+        let vrf = self.svis.get(usize::from(ingress.svi?))?.vrf;
+        let egress = match verdict {
+            Verdict::Route { bridge, .. } => self.bridges.get(usize::from(*bridge))?.epoch,
+            Verdict::Drop(_) | Verdict::Forward(_) => 0,
+        };
+        let vrf = *self.vrfs.get(usize::from(vrf))?;
+        Some(ingress.epoch.wrapping_add(egress).wrapping_add(vrf) | ROUTED_EPOCH)
+    }
+
+    /// Whether entry `e` of `key` is still valid. The routed mark keeps a routed and a
+    /// bridged epoch from ever both matching.
+    fn current(&self, key: &PackedKey, e: &FlowEntry) -> bool {
+        let b = key.bridge();
+        [self.routed(b, &e.verdict), self.bridged(b)]
+            .into_iter()
+            .any(|ep| ep.is_some_and(|ep| e.computed_under(self.config, ep)))
+    }
 }
 
 /// The outer UDP source port for a frame of flow `key` sent to `outs`: the flow's entropy
@@ -368,8 +396,7 @@ impl Switch {
             local_addrs: FastMap::default(),
             vrfs: Vec::new(),
             l3_neigh: neigh::Neighbours::new(&[]),
-            mac_epoch: 0,
-            l3_epoch: 0,
+            vrf_epochs: Vec::new(),
         };
         s.apply(config, now)?;
         Ok(s)
@@ -682,7 +709,6 @@ impl Switch {
                 && let Some(br) = self.bridges.get_mut(usize::from(nb))
             {
                 br.epoch += 1;
-                self.mac_epoch += 1;
             }
         }
         for s in &config.static_macs {
@@ -960,13 +986,16 @@ impl Switch {
         if to_svi_mac && !routed && ethertype != EtherType::ARP.0 {
             return self.count_drop(ingress.port, DropReason::NotForUs);
         }
-        let epoch = if routed { self.routed_epoch() } else { bridged_epoch(bridge_epoch) };
         let len = buf.len();
         // A hit with a single output (most flows) yields that output, small enough to come
         // back in registers; any other verdict is cloned into `verdict`. Moving a whole
         // verdict through the stack and reading it back wide was a store-forwarding stall.
         let mut verdict = None;
-        let hit = self.flows.lookup(&key, self.config_epoch, epoch, now, len, |v| match v {
+        let (flows, _, ep) = self.flow_parts();
+        let epoch = |v: &Verdict| {
+            if routed { ep.routed(bridge, v) } else { Some(bridged_epoch(bridge_epoch)) }
+        };
+        let hit = flows.lookup(&key, ep.config, epoch, now, len, |v| match v {
             Verdict::Forward(Outs::One(o)) => Some(*o),
             v => {
                 verdict = Some(v.clone());
@@ -987,12 +1016,11 @@ impl Switch {
                     },
                     _ => self.decide(&full, ingress),
                 };
-                let epoch = if routed {
-                    self.routed_epoch()
-                } else {
-                    bridged_epoch(self.bridges.get(b).map_or(0, |br| br.epoch))
-                };
-                self.flows.insert(key, new.clone(), self.config_epoch, epoch, now, len);
+                let (flows, _, ep) = self.flow_parts();
+                let epoch = if routed { ep.routed(bridge, &new) } else { ep.bridged(bridge) };
+                if let Some(epoch) = epoch {
+                    flows.insert(key, new.clone(), ep.config, epoch, now, len);
+                }
                 verdict = Some(new);
                 None
             }
@@ -1014,7 +1042,7 @@ impl Switch {
             return self.output(now, o, entropy(&key, &[o]), buf, out);
         }
         let outs = match verdict {
-            Some(Verdict::Route { src_mac, dst_mac, outs }) => {
+            Some(Verdict::Route { src_mac, dst_mac, outs, .. }) => {
                 // Routed flows enter through their bridge's SVI (a bridge that lost its SVI
                 // has a new epoch, so its routed entries no longer hit).
                 let Some(ingress_svi) = svi else {
@@ -1096,7 +1124,6 @@ impl Switch {
         match self.mac.learn(bridge, mac, from, now, br.mac_limit) {
             Learned::New | Learned::Moved => {
                 br.epoch += 1;
-                self.mac_epoch += 1;
             }
             Learned::LimitReached => self.counters.mac_limit_hits += 1,
             Learned::Refreshed | Learned::Static => {}
@@ -1504,23 +1531,27 @@ impl Switch {
         self.forward(now, key, Ingress { port, from: Dest::Vtep(src) }, buf, out);
     }
 
-    /// The epoch routed flows are stored under now (see [`ROUTED_EPOCH`]).
-    fn routed_epoch(&self) -> u64 {
-        self.mac_epoch.wrapping_add(self.l3_epoch) | ROUTED_EPOCH
+    /// The epochs flow entries are checked against.
+    fn epochs(&self) -> Epochs<'_> {
+        let (config, bridges, svis) = (self.config_epoch, &self.bridges, &self.svis);
+        Epochs { config, bridges, svis, vrfs: &self.vrf_epochs }
+    }
+
+    /// The flow cache and the MAC table, borrowed with the epochs (see [`Self::epochs`]).
+    fn flow_parts(&mut self) -> (&mut FlowCache, &mut MacTable, Epochs<'_>) {
+        let Switch { flows, mac, config_epoch, bridges, svis, vrf_epochs, .. } = self;
+        (flows, mac, Epochs { config: *config_epoch, bridges, svis, vrfs: vrf_epochs })
     }
 
     /// Periodic work: MAC ageing, idle and stale flow removal, ARP for unresolved next hops
     /// of configured VTEPs (so the first frames need not wait). Call about once a second.
     pub fn tick(&mut self, now: Instant, out: &mut Vec<Tx>) {
-        let config_epoch = self.config_epoch;
-        let routed = self.routed_epoch();
-        let epochs: Vec<u64> = self.bridges.iter().map(|b| b.epoch).collect();
         // Cache hits refresh their source MAC here, with the flow's last hit, rather than
         // with a table write per frame; ageing below then sees them.
-        let mac = &mut self.mac;
+        let (flows, mac, ep) = self.flow_parts();
         // Likewise the neighbours routed flows go to are marked in use.
         let mut routed_hits: FastMap<(MacAddr, MacAddr), Instant> = FastMap::default();
-        self.flows.sweep(now, FLOW_IDLE, |k, e, recent_hit| {
+        flows.sweep(now, FLOW_IDLE, |k, e, recent_hit| {
             if let Some(at) = recent_hit {
                 mac.touch(k.bridge(), k.src(), at);
                 if let Verdict::Route { src_mac, dst_mac, .. } = e.verdict {
@@ -1528,7 +1559,7 @@ impl Switch {
                     *last = (*last).max(at);
                 }
             }
-            flow_current(e, config_epoch, epochs.get(usize::from(k.bridge())).copied(), routed)
+            ep.current(k, e)
         });
         // Flows of the addresses aged out here go stale with their bridge's epoch.
         let ageing: Vec<Duration> = self.bridges.iter().map(|b| b.ageing).collect();
@@ -1541,7 +1572,6 @@ impl Switch {
         for b in changed {
             if let Some(br) = self.bridges.get_mut(usize::from(b)) {
                 br.epoch += 1;
-                self.mac_epoch += 1;
             }
         }
         self.age_underlay_neighbours(now, out);
@@ -1588,7 +1618,6 @@ impl Switch {
         for b in changed {
             if let Some(br) = self.bridges.get_mut(usize::from(b)) {
                 br.epoch += 1;
-                self.mac_epoch += 1;
             }
         }
         self.config_epoch += 1;
@@ -1745,6 +1774,7 @@ impl Switch {
     /// listing of a changing cache gives).
     pub fn flows(&self, now: Instant, page_token: usize, page_size: usize) -> FlowPage {
         let (page, next) = self.flows.page(now, page_token, page_size.clamp(1, 1000));
+        let epochs = self.epochs();
         let flows = page
             .into_iter()
             .map(|(k, e, age, idle)| FlowView {
@@ -1769,12 +1799,7 @@ impl Switch {
                         format!("route:{dst_mac}->{}", self.outs_name(outs))
                     }
                 },
-                current: flow_current(
-                    e,
-                    self.config_epoch,
-                    self.bridges.get(usize::from(k.bridge)).map(|b| b.epoch),
-                    self.routed_epoch(),
-                ),
+                current: epochs.current(&PackedKey::pack(&k), e),
                 packets: e.packets,
                 bytes: e.bytes,
                 age_ms: age.as_millis() as u64,

@@ -1253,3 +1253,102 @@ fn only_the_own_vrfs_gateway_addresses_are_for_us_among_many_svis() {
     assert_eq!(out.len(), 1, "no route to t0's address: {out:?}");
     assert_eq!(h.drops("f", DropReason::NotForUs), 6);
 }
+
+/// `config(R_IP)` plus tenant "red" routing between two bridges of its own: br30 (VLAN 30,
+/// port e) and br40 (VLAN 40, ports f and g), with a route via [`RED_NH8`] or [`RED_NH9`].
+fn red_router(route_via: Ipv4Addr) -> SwitchConfig {
+    let mut c = config(R_IP);
+    let access = |name: &str, vlan| PortConfig {
+        name: name.into(),
+        mode: PortMode::Access { vlan },
+        mtu: 1500,
+        admin_up: true,
+    };
+    c.ports.extend([access("e", 30), access("f", 40), access("g", 40)]);
+    let bridge = |name: &str, vlan, address: &str, mac: MacAddr| BridgeConfig {
+        name: name.into(),
+        vlan: Some(vlan),
+        vni: None,
+        ageing_secs: 300,
+        mac_limit: 100,
+        svi: Some(SviConfig {
+            vrf: "red".into(),
+            address: address.into(),
+            mac: mac.to_string(),
+            address6: None,
+        }),
+    };
+    c.bridges.push(bridge("br30", 30, "192.0.2.254/24", GW30));
+    c.bridges.push(bridge("br40", 40, "10.40.0.254/24", GW40));
+    c.vrfs.push(VrfConfig {
+        name: "red".into(),
+        routes: vec![RouteConfig { prefix: "198.51.100.0/24".into(), next_hop: route_via.into() }],
+    });
+    c
+}
+
+const GW40: MacAddr = MacAddr([2, 0, 0, 0, 0xfe, 40]);
+const GW40_IP: Ipv4Addr = Ipv4Addr::new(10, 40, 0, 254);
+const RED_HOST: Ipv4Addr = Ipv4Addr::new(10, 40, 0, 4);
+const RED_NH8: Ipv4Addr = Ipv4Addr::new(10, 40, 0, 8);
+const RED_NH9: Ipv4Addr = Ipv4Addr::new(10, 40, 0, 9);
+
+impl H {
+    /// Sends `f` on `port`: where it went (port, destination MAC) and whether it was one
+    /// flow-cache hit (no miss, no stale entry).
+    fn send_hit(&mut self, port: &str, f: &[u8]) -> (Vec<(String, MacAddr)>, bool) {
+        let before = self.sw.flow_stats();
+        let out = self.send(port, f);
+        let after = self.sw.flow_stats();
+        let hit = after.hits == before.hits + 1
+            && (after.misses, after.invalidated) == (before.misses, before.invalidated);
+        let to = out.into_iter().map(|(p, g)| (p, MacAddr(g[0..6].try_into().unwrap()))).collect();
+        (to, hit)
+    }
+}
+
+/// A routed flow depends on its ingress and egress bridges' MAC tables, its VRF's neighbours
+/// and routes: what changes elsewhere (another tenant's MACs and neighbours) leaves it
+/// cached, what it depends on makes it stale at once.
+#[test]
+fn a_routed_flow_goes_stale_with_what_it_depends_on_only() {
+    let mut h =
+        H { sw: Switch::new(red_router(RED_NH9), Instant::now()).unwrap(), now: Instant::now() };
+    let ask =
+        |m: MacAddr, ip: Ipv4Addr| arp(ArpOperation::REQUEST, m, ip, MacAddr::BROADCAST, GW40_IP);
+    h.send("f", &ask(mac(40), RED_HOST));
+    h.send("f", &ask(mac(48), RED_NH8));
+    h.send("g", &ask(mac(49), RED_NH9));
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    let to_host = udp(mac(30), GW30, A_IP, RED_HOST, 64, 1);
+    let to_host_via = |h: &mut H| h.send_hit("e", &to_host);
+    h.send("e", &to_host);
+    assert_eq!(to_host_via(&mut h), (vec![("f".into(), mac(40))], true));
+
+    // Blue: a MAC learned, one moving (b to a), a neighbour changing its MAC.
+    h.send("a", &udp(mac(1), mac(2), A_IP, B_IP, 64, 2));
+    h.send("b", &udp(mac(2), mac(1), B_IP, A_IP, 64, 2));
+    h.send("a", &udp(mac(2), mac(1), B_IP, A_IP, 64, 2));
+    h.send("d", &arp(ArpOperation::REQUEST, mac(5), D_IP, MacAddr::BROADCAST, GW20_IP));
+    assert_eq!(h.sw.neighbours().iter().filter(|n| n.mac == Some(mac(5).to_string())).count(), 1);
+    assert_eq!(to_host_via(&mut h), (vec![("f".into(), mac(40))], true), "blue's changes");
+
+    // Red's egress bridge: the host moves from f to g.
+    h.send("g", &udp(mac(40), mac(49), RED_HOST, RED_NH9, 64, 3));
+    assert_eq!(to_host_via(&mut h), (vec![("g".into(), mac(40))], false), "egress MAC moved");
+    assert_eq!(to_host_via(&mut h), (vec![("g".into(), mac(40))], true));
+    // Red's ingress bridge: a host appears there (its flows relearn their sources).
+    h.send("e", &udp(mac(31), MacAddr::BROADCAST, A_IP, B_IP, 64, 4));
+    assert!(!to_host_via(&mut h).1, "ingress MAC learned");
+    assert!(to_host_via(&mut h).1);
+    // The neighbour the flow goes to takes another MAC.
+    h.send("g", &ask(mac(41), RED_HOST));
+    assert_eq!(to_host_via(&mut h), (vec![("g".into(), mac(41))], false), "neighbour changed");
+
+    // The route changes: the flow through it follows at once.
+    let via = udp(mac(30), GW30, A_IP, Ipv4Addr::new(198, 51, 100, 7), 64, 5);
+    h.send("e", &via);
+    assert_eq!(h.send_hit("e", &via), (vec![("g".into(), mac(49))], true));
+    h.sw.apply(red_router(RED_NH8), h.now).unwrap();
+    assert_eq!(h.send_hit("e", &via), (vec![("f".into(), mac(48))], false), "route changed");
+}

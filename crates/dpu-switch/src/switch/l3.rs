@@ -5,7 +5,8 @@
 //! static routes), next hop resolved with ARP (RFC 826) in the egress bridge, TTL decremented
 //! with an incremental checksum update (RFC 1812 §5.3.1, RFC 1624), MACs rewritten, then
 //! switched in the egress bridge. The result is cached in the flow cache like any other
-//! flow; a routed entry is valid while no MAC table and no neighbour changed.
+//! flow; a routed entry is valid while the MAC tables of its ingress and egress bridges and
+//! its VRF's neighbours, routes and SVIs are unchanged (another tenant's changes leave it).
 //!
 //! The SVI answers ARP and echo requests for its address, and sends time exceeded
 //! (RFC 1812 §5.3.1) and destination unreachable (§5.2.7.1) errors under a rate limit
@@ -483,7 +484,21 @@ impl Switch {
                 self.l3_neigh.restore((nv, ip), n);
             }
         }
-        self.l3_epoch += 1;
+        // Routes and SVIs may have changed: every VRF's routed flows go stale. The epochs
+        // only grow (see `vrf_epochs`).
+        if self.vrf_epochs.len() < self.vrfs.len() {
+            self.vrf_epochs.resize(self.vrfs.len(), 0);
+        }
+        for e in &mut self.vrf_epochs {
+            *e += 1;
+        }
+    }
+
+    /// Stales the routed flows of VRF `vrf`: one of its neighbours changed.
+    fn neighbours_changed(&mut self, vrf: u16) {
+        if let Some(e) = self.vrf_epochs.get_mut(usize::from(vrf)) {
+            *e += 1;
+        }
     }
 
     /// Whether `ip` is the address of one of VRF `vrf`'s SVIs (either family).
@@ -631,7 +646,12 @@ impl Switch {
             return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
         };
         let outs = self.l2_outs(esvi.bridge, mac);
-        Ok(Verdict::Route { src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
+        Ok(Verdict::Route {
+            src_mac: esvi.mac,
+            dst_mac: mac,
+            bridge: esvi.bridge,
+            outs: Outs::from(outs),
+        })
     }
 
     fn route4(&self, dst: Ipv4Addr, ingress_svi: u16) -> Result<Verdict, L3Miss> {
@@ -659,7 +679,12 @@ impl Switch {
             return Err(L3Miss::Unresolved { next_hop: nh, svi: esi });
         };
         let outs = self.l2_outs(esvi.bridge, mac);
-        Ok(Verdict::Route { src_mac: esvi.mac, dst_mac: mac, outs: Outs::from(outs) })
+        Ok(Verdict::Route {
+            src_mac: esvi.mac,
+            dst_mac: mac,
+            bridge: esvi.bridge,
+            outs: Outs::from(outs),
+        })
     }
 
     /// What to do when the slow path could not route.
@@ -1012,7 +1037,7 @@ impl Switch {
             None => create && self.l3_neigh.insert_heard(key, now, svi.bridge, mac),
         };
         if changed {
-            self.l3_epoch += 1;
+            self.neighbours_changed(svi.vrf);
         }
     }
 
@@ -1105,7 +1130,8 @@ impl Switch {
         routed: &FastMap<(MacAddr, MacAddr), Instant>,
         out: &mut Vec<Tx>,
     ) {
-        let mut forgot_resolved = false;
+        // The VRFs that forgot a resolved neighbour (their routed flows name its MAC).
+        let mut forgot_resolved = Vec::new();
         let mut probes = Vec::new();
         let crowded = self.l3_neigh.len() >= NEIGHBOUR_GC_THRESH1;
         let (bridges, svis) = (&self.bridges, &self.svis);
@@ -1113,7 +1139,7 @@ impl Switch {
             let si = bridges.get(usize::from(bridge))?.svi?;
             svis.get(usize::from(si)).map(|s| s.mac)
         };
-        self.l3_neigh.retain(|&(_, ip), n| {
+        self.l3_neigh.retain(|&(vrf, ip), n| {
             let quiet = now.saturating_duration_since(n.updated);
             let Some(mac) = n.mac else { return quiet < NEIGHBOUR_INCOMPLETE };
             if let Some(&hit) = svi_mac(n.bridge).and_then(|s| routed.get(&(s, mac))) {
@@ -1128,7 +1154,7 @@ impl Switch {
             // together, those beyond a tick's probes wait their turn.
             match neigh::ageing(now, n.updated, n.last_request, n.probes) {
                 Ageing::Forget => {
-                    forgot_resolved = true;
+                    forgot_resolved.push(vrf);
                     return false;
                 }
                 Ageing::Probe if probes.len() < PROBES_PER_TICK => {
@@ -1140,9 +1166,8 @@ impl Switch {
             }
             true
         });
-        if forgot_resolved {
-            // Routed flows name the forgotten MACs.
-            self.l3_epoch += 1;
+        for vrf in forgot_resolved {
+            self.neighbours_changed(vrf);
         }
         for (bridge, ip, mac) in probes {
             let Some(svi) = self.svis.iter().find(|s| s.bridge == bridge).cloned() else {
