@@ -397,6 +397,12 @@ impl SwitchInternalService for SwitchInternal {
                     tx_packets: p.counters.tx_packets,
                     tx_bytes: p.counters.tx_bytes,
                     tx_dropped: p.counters.tx_dropped,
+                    tx_drops: p
+                        .counters
+                        .tx_drops
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect(),
                     drops_total: p.counters.drops_total,
                     drops: p.counters.drops.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
                 })

@@ -173,11 +173,16 @@ pub struct PortCounters {
     pub tx_packets: u64,
     /// Octets sent, as `tx_packets`.
     pub tx_bytes: u64,
-    /// Frames handed to this port that it could not send (its transmit queue full, a send
-    /// error, the port not open), as Linux and Open vSwitch count an interface's: in
-    /// neither `tx_packets` nor `tx_bytes`. A TCP super-frame counts once.
+    /// Frames meant for this port and not sent, as Linux and Open vSwitch count an
+    /// interface's: those the pipeline dropped on their way out ([`Self::tx_drops`]) and
+    /// those the port could not send (its transmit queue full, a send error, the port not
+    /// open). In neither `tx_packets` nor `tx_bytes`. A TCP super-frame counts once.
     pub tx_dropped: u64,
-    /// Frames received on this port and dropped, by reason.
+    /// Of `tx_dropped`, those the pipeline dropped on their way out, by reason: the port
+    /// down, larger than its MTU; on the uplink, also once encapsulated, and an unresolved
+    /// next hop, an unknown remote VTEP, an encapsulation error.
+    pub tx_drops: DropCounts,
+    /// Frames received on this port and dropped before any output, by reason.
     pub drops: DropCounts,
 }
 
@@ -225,8 +230,10 @@ pub struct PortCountersView {
     pub tx_packets: u64,
     /// Octets sent, those the port dropped not included.
     pub tx_bytes: u64,
-    /// Frames handed to the port that it could not send.
+    /// Frames meant for the port and not sent.
     pub tx_dropped: u64,
+    /// Of them, the pipeline's, by reason (non-zero counts).
+    pub tx_drops: BTreeMap<&'static str, u64>,
     /// All drops of received frames.
     pub drops_total: u64,
     /// Non-zero drop counts by reason.
@@ -242,6 +249,7 @@ impl PortCounters {
             tx_packets: self.tx_packets,
             tx_bytes: self.tx_bytes,
             tx_dropped: self.tx_dropped,
+            tx_drops: self.tx_drops.to_map(),
             drops_total: self.drops.total(),
             drops: self.drops.to_map(),
         }

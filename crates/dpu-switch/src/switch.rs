@@ -831,9 +831,20 @@ impl Switch {
         self.ports.get_mut(usize::from(id.0)).and_then(Option::as_mut)
     }
 
+    /// Counts a frame received on `port` and dropped before any output.
     fn count_drop(&mut self, port: PortId, reason: DropReason) {
         if let Some(p) = self.port_mut(port) {
             p.counters.drops.add(reason);
+        }
+    }
+
+    /// Counts a frame meant for `port` that the pipeline dropped on its way out: not sent,
+    /// so in the port's `tx_dropped` (as Linux counts a frame sent to a down interface,
+    /// and Open vSwitch one over the MTU), never in the received frames' `drops`.
+    fn count_tx_drop(&mut self, port: PortId, reason: DropReason) {
+        if let Some(p) = self.port_mut(port) {
+            p.counters.tx_dropped += 1;
+            p.counters.tx_drops.add(reason);
         }
     }
 
@@ -1187,10 +1198,10 @@ impl Switch {
     ) {
         let Some(p) = self.port(port) else { return };
         if !p.admin_up {
-            return self.count_drop(port, DropReason::PortDown);
+            return self.count_tx_drop(port, DropReason::PortDown);
         }
         if buf.wire_len().saturating_sub(ethernet::HEADER_LEN) > usize::from(p.mtu) {
-            return self.count_drop(port, DropReason::MtuExceeded);
+            return self.count_tx_drop(port, DropReason::MtuExceeded);
         }
         if tag.is_some() && buf.gso().is_some() {
             // The kernel reads a TCP segmentation request against the frame's EtherType,
@@ -1208,7 +1219,7 @@ impl Switch {
                 Ok(n) => {
                     buf.set_len(n);
                 }
-                Err(e) => return self.count_drop(port, e.into()),
+                Err(e) => return self.count_tx_drop(port, e.into()),
             }
         }
         self.send(port, buf, out);
@@ -1226,7 +1237,7 @@ impl Switch {
         let Some(local) = &self.local else { return };
         let uplink = local.uplink;
         if !self.uplink_up(uplink) {
-            return self.count_drop(uplink, DropReason::PortDown);
+            return self.count_tx_drop(uplink, DropReason::PortDown);
         }
         if buf.gso().is_some() {
             // An encapsulated segment's checksum is an inner one no device completes, and the
@@ -1238,12 +1249,12 @@ impl Switch {
         // A flow names its remote by number and goes stale when the numbering changes, so
         // a number without a remote is a bug to count, never a silent loss.
         let Some(remote) = self.remotes.get(usize::from(vtep)) else {
-            return self.count_drop(uplink, DropReason::UnknownVtep);
+            return self.count_tx_drop(uplink, DropReason::UnknownVtep);
         };
         let (dst, next_hop, encap) = (remote.ip, remote.next_hop, remote.encap);
         let Some(dst_mac) = self.neighbours.get(&next_hop).and_then(|n| n.mac) else {
             self.resolve(now, next_hop, out);
-            return self.count_drop(uplink, DropReason::NeighbourUnresolved);
+            return self.count_tx_drop(uplink, DropReason::NeighbourUnresolved);
         };
         let Some(local) = &self.local else { return };
         let underlay = Underlay {
@@ -1266,15 +1277,15 @@ impl Switch {
         // RFC 7348 §4.3: VTEPs MUST NOT fragment; the outer packet must fit the uplink MTU.
         let outer_ip_len = hl - ethernet::HEADER_LEN + inner_len;
         if self.port(uplink).is_none_or(|p| outer_ip_len > usize::from(p.mtu)) {
-            return self.count_drop(uplink, DropReason::MtuExceeded);
+            return self.count_tx_drop(uplink, DropReason::MtuExceeded);
         }
         // A checksum left to offload would become the inner one, which no device completes.
         buf.complete_csum();
         if !buf.push_front(hl) {
-            return self.count_drop(uplink, dpu_wire::Error::BufferTooSmall.into());
+            return self.count_tx_drop(uplink, dpu_wire::Error::BufferTooSmall.into());
         }
         if let Err(e) = encap::encapsulate(buf.frame_mut(), &underlay, &tunnel, inner_len) {
-            return self.count_drop(uplink, e.into());
+            return self.count_tx_drop(uplink, e.into());
         }
         if let Some(r) = self.remotes.get_mut(usize::from(vtep)) {
             r.tx_packets += 1;
@@ -1294,7 +1305,7 @@ impl Switch {
     fn resolve(&mut self, now: Instant, ip: Ipv4Addr, out: &mut Vec<Tx>) {
         let Some(uplink) = self.local.as_ref().map(|l| l.uplink) else { return };
         if !self.uplink_up(uplink) {
-            return self.count_drop(uplink, DropReason::PortDown);
+            return self.count_tx_drop(uplink, DropReason::PortDown);
         }
         let n = self.neighbours.entry(ip).or_insert(Neighbour::new(now));
         if n.last_request.is_some_and(|t| now.saturating_duration_since(t) < ARP_RETRY) {
@@ -1334,7 +1345,7 @@ impl Switch {
         let Some(local) = &self.local else { return };
         let (uplink, mac, own_ip) = (local.uplink, local.mac, local.ip);
         if !self.uplink_up(uplink) {
-            return self.count_drop(uplink, DropReason::PortDown);
+            return self.count_tx_drop(uplink, DropReason::PortDown);
         }
         let mut buf = PacketBuf::from_frame(&[]);
         let eth = EthernetRepr { dst, src: mac, vlans: &[], ethertype: EtherType::ARP };
@@ -2156,7 +2167,8 @@ mod tests {
         assert_eq!(sw.remotes.len(), 1 << 16);
     }
 
-    /// An output to a remote number the table does not have is counted, not lost silently.
+    /// An output to a remote number the table does not have is counted (as not sent on the
+    /// uplink), not lost silently.
     #[test]
     fn an_output_to_a_missing_remote_counts_a_drop() {
         let now = Instant::now();
@@ -2165,7 +2177,7 @@ mod tests {
         let mut out = Vec::new();
         sw.output_vtep(now, 7, 100, 0, PacketBuf::from_frame(&[0; 60]), &mut out);
         assert!(out.is_empty());
-        let drops = &sw.port_counters(uplink).unwrap().drops;
-        assert_eq!(drops.get(DropReason::UnknownVtep), 1);
+        let c = sw.port_counters(uplink).unwrap();
+        assert_eq!((c.tx_dropped, c.tx_drops.get(DropReason::UnknownVtep)), (1, 1));
     }
 }

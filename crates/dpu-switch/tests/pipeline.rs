@@ -143,6 +143,11 @@ impl Harness {
         self.sw.port_counters(self.id(port)).unwrap().drops.get(r)
     }
 
+    /// Frames meant for `port` that the pipeline dropped on their way out, for `r`.
+    fn tx_drops(&self, port: &str, r: DropReason) -> u64 {
+        self.sw.port_counters(self.id(port)).unwrap().tx_drops.get(r)
+    }
+
     fn tick(&mut self, by: Duration) -> Vec<(String, Vec<u8>)> {
         self.now += by;
         let mut out = Vec::new();
@@ -359,7 +364,7 @@ fn vxlan_encap_decap_round_trip_and_arp() {
     // ... and until it knows, encapsulated frames are dropped and counted.
     let f = udp_frame(1, MacAddr::BROADCAST, None, 1, 10);
     assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&f))), vec!["b", "c", "t"]);
-    assert_eq!(h.drops("p0", DropReason::NeighbourUnresolved), 1);
+    assert_eq!(h.tx_drops("p0", DropReason::NeighbourUnresolved), 1);
     // The remote asks for our VTEP address: we answer.
     let ask = arp_frame(ArpOperation::REQUEST, REMOTE_VTEP_MAC, REMOTE_IP, MacAddr::ZERO, LOCAL_IP);
     let out = h.send("p0", &[ask]);
@@ -539,12 +544,13 @@ fn same_port_and_mtu() {
     assert_eq!(h.drops("b", DropReason::MtuExceeded), 1);
     let out = h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, 1, 200)]);
     assert!(!ports_of(&out).contains(&"b"));
-    assert_eq!(h.drops("b", DropReason::MtuExceeded), 2);
+    assert_eq!(h.drops("b", DropReason::MtuExceeded), 1);
+    assert_eq!(h.tx_drops("b", DropReason::MtuExceeded), 1);
     // Encapsulated size over the uplink MTU: dropped, never fragmented.
     h.resolve_remote();
     let out = h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, 1, 1472)]);
     assert!(!ports_of(&out).contains(&"p0"));
-    assert_eq!(h.drops("p0", DropReason::MtuExceeded), 1);
+    assert_eq!(h.tx_drops("p0", DropReason::MtuExceeded), 1);
 }
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -1446,8 +1452,8 @@ fn turning_remote_learning_off_forgets_the_learned_vteps() {
 }
 
 /// A down uplink neither receives nor sends (as a down access port): the overlay copy of a
-/// flood and the ARP requests for the VTEPs' next hops are counted as port-down drops, and
-/// nothing leaves on it.
+/// flood and the ARP requests for the VTEPs' next hops are counted as port-down drops of
+/// frames not sent, and nothing leaves on it.
 #[test]
 fn a_down_uplink_sends_neither_overlay_frames_nor_arp() {
     let mut c = config();
@@ -1456,7 +1462,7 @@ fn a_down_uplink_sends_neither_overlay_frames_nor_arp() {
     assert!(h.tick(Duration::from_millis(1)).is_empty(), "no ARP request");
     let flood = udp_frame(1, MacAddr::BROADCAST, None, 1, 10);
     assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&flood))), vec!["b", "c", "t"]);
-    assert_eq!(h.drops("p0", DropReason::PortDown), 2);
+    assert_eq!(h.tx_drops("p0", DropReason::PortDown), 2);
     // Up, with the next hop resolved, then down again: the overlay copy stays home.
     c.ports[5].admin_up = true;
     h.sw.apply(c.clone(), h.now).unwrap();
@@ -1465,7 +1471,7 @@ fn a_down_uplink_sends_neither_overlay_frames_nor_arp() {
     c.ports[5].admin_up = false;
     h.sw.apply(c, h.now).unwrap();
     assert_eq!(ports_of(&h.send("a", std::slice::from_ref(&flood))), vec!["b", "c", "t"]);
-    assert_eq!(h.drops("p0", DropReason::PortDown), 3);
+    assert_eq!(h.tx_drops("p0", DropReason::PortDown), 3);
     assert_eq!(h.sw.counters().encapsulated, 1, "only while it was up");
 }
 
@@ -1616,12 +1622,44 @@ fn a_resolved_underlay_next_hop_is_probed_and_forgotten_when_silent() {
         (port.as_str(), dst, op, target),
         ("p0", vec![0xff; 6], ArpOperation::REQUEST, REMOTE_IP)
     );
-    let drops = h.drops("p0", DropReason::NeighbourUnresolved);
+    let drops = h.tx_drops("p0", DropReason::NeighbourUnresolved);
     assert_eq!(encap_dst(&mut h), None);
-    assert_eq!(h.drops("p0", DropReason::NeighbourUnresolved), drops + 1);
+    assert_eq!(h.tx_drops("p0", DropReason::NeighbourUnresolved), drops + 1);
     // The new gateway answers: the overlay goes to it.
     let new_mac = MacAddr([2, 0, 0, 0, 0, 0x21]);
     let arp = arp_frame(ArpOperation::REPLY, new_mac, REMOTE_IP, LOCAL_MAC, LOCAL_IP);
     assert!(h.send("p0", &[arp]).is_empty());
     assert_eq!(encap_dst(&mut h), Some(new_mac));
+}
+
+/// A frame the pipeline drops on its way out of a port (the port down, larger than its MTU;
+/// on the uplink also once encapsulated) counts in that port's `tx_dropped`, by reason in
+/// its `tx_drops`; `drops` counts received frames only, and the ingress port's are those
+/// it dropped itself.
+#[test]
+fn egress_drops_count_on_the_egress_port_as_not_sent() {
+    let mut c = config();
+    c.ports[1].mtu = 100; // b
+    let mut h = Harness::new(c.clone());
+    h.resolve_remote();
+    h.send("b", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    h.send("c", &[udp_frame(3, MacAddr::BROADCAST, None, 1, 10)]);
+    let counters = |h: &Harness, port: &str| h.sw.port_counters(h.id(port)).unwrap().clone();
+    let received_drops = |h: &Harness| ["a", "b", "c", "p0"].map(|p| counters(h, p).drops.total());
+    // Larger than b's MTU.
+    assert!(h.send("a", &[udp_frame(1, mac(2), None, 1, 200)]).is_empty());
+    let b = counters(&h, "b");
+    assert_eq!(received_drops(&h), [0; 4], "after b");
+    assert_eq!((b.tx_dropped, b.tx_drops.get(DropReason::MtuExceeded)), (1, 1));
+    // Encapsulated, larger than the uplink's MTU.
+    h.send("a", &[udp_frame(1, MacAddr::BROADCAST, None, 1, 1472)]);
+    let p0 = counters(&h, "p0");
+    assert_eq!((p0.tx_dropped, p0.tx_drops.get(DropReason::MtuExceeded)), (1, 1));
+    // To a MAC behind a port turned down.
+    c.ports[2].admin_up = false; // c
+    h.sw.apply(c, h.now).unwrap();
+    assert!(h.send("a", &[udp_frame(1, mac(3), None, 1, 10)]).is_empty());
+    let c = counters(&h, "c");
+    assert_eq!((c.tx_dropped, c.tx_drops.get(DropReason::PortDown)), (1, 1));
+    assert_eq!(received_drops(&h), [0; 4], "received frames dropped");
 }

@@ -173,17 +173,25 @@ pub struct PortStatus {
     pub tx_packets: u64,
     #[prost(uint64, tag = "8")]
     pub tx_bytes: u64,
-    /// Received frames dropped, all reasons.
+    /// Frames received on this port and dropped before any output, all reasons (a frame
+    /// dropped on its way out of another port counts in that port's tx_dropped).
     #[prost(uint64, tag = "9")]
     pub drops_total: u64,
     /// Non-zero drop counts by reason (stable snake_case names).
     #[prost(map = "string, uint64", tag = "10")]
     pub drops: ::std::collections::HashMap<::prost::alloc::string::String, u64>,
-    /// Frames handed to the port that it could not send (its transmit queue full, a send
-    /// error, the port not open), as Linux and Open vSwitch count an interface's tx_dropped:
-    /// not in tx_packets or tx_bytes. A TCP super-frame counts once.
+    /// Frames meant for this port and not sent, as Linux and Open vSwitch count an
+    /// interface's tx_dropped: those the switch dropped on their way out (tx_drops), and
+    /// those the port could not send (its transmit queue full, a send error, the port not
+    /// open). Not in tx_packets or tx_bytes. A TCP super-frame counts once.
     #[prost(uint64, tag = "11")]
     pub tx_dropped: u64,
+    /// Of tx_dropped, the frames the switch dropped on their way out of this port, non-zero
+    /// counts by reason (the names of drops): port_down, mtu_exceeded (on the uplink, once
+    /// encapsulated); on the uplink also neighbour_unresolved, unknown_vtep and encapsulation
+    /// errors.
+    #[prost(map = "string, uint64", tag = "12")]
+    pub tx_drops: ::std::collections::HashMap<::prost::alloc::string::String, u64>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct BridgeStatus {

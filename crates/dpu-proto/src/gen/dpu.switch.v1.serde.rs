@@ -5215,6 +5215,9 @@ impl serde::Serialize for PortStatus {
         if self.tx_dropped != 0 {
             len += 1;
         }
+        if !self.tx_drops.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.switch.v1.PortStatus", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -5263,6 +5266,11 @@ impl serde::Serialize for PortStatus {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("txDropped", ToString::to_string(&self.tx_dropped).as_str())?;
         }
+        if !self.tx_drops.is_empty() {
+            let v: std::collections::HashMap<_, _> = self.tx_drops.iter()
+                .map(|(k, v)| (k, v.to_string())).collect();
+            struct_ser.serialize_field("txDrops", &v)?;
+        }
         struct_ser.end()
     }
 }
@@ -5291,6 +5299,8 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
             "drops",
             "tx_dropped",
             "txDropped",
+            "tx_drops",
+            "txDrops",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -5306,6 +5316,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
             DropsTotal,
             Drops,
             TxDropped,
+            TxDrops,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5338,6 +5349,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                             "dropsTotal" | "drops_total" => Ok(GeneratedField::DropsTotal),
                             "drops" => Ok(GeneratedField::Drops),
                             "txDropped" | "tx_dropped" => Ok(GeneratedField::TxDropped),
+                            "txDrops" | "tx_drops" => Ok(GeneratedField::TxDrops),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5368,6 +5380,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                 let mut drops_total__ = None;
                 let mut drops__ = None;
                 let mut tx_dropped__ = None;
+                let mut tx_drops__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -5453,6 +5466,15 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::TxDrops => {
+                            if tx_drops__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("txDrops"));
+                            }
+                            tx_drops__ = Some(
+                                map_.next_value::<std::collections::HashMap<_, ::pbjson::private::NumberDeserialize<u64>>>()?
+                                    .into_iter().map(|(k,v)| (k, v.0)).collect()
+                            );
+                        }
                     }
                 }
                 Ok(PortStatus {
@@ -5467,6 +5489,7 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
                     drops_total: drops_total__.unwrap_or_default(),
                     drops: drops__.unwrap_or_default(),
                     tx_dropped: tx_dropped__.unwrap_or_default(),
+                    tx_drops: tx_drops__.unwrap_or_default(),
                 })
             }
         }
