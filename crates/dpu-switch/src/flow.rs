@@ -650,6 +650,12 @@ impl FlowCache {
         true
     }
 
+    /// Whether `every` has passed since the last [`Self::sweep`] (or the cache's start).
+    pub fn sweep_due(&self, now: Instant, every: Duration) -> bool {
+        let since = self.clock.millis(now).wrapping_sub(self.swept_ms);
+        u128::from(since) >= every.as_millis()
+    }
+
     /// Removes entries idle for `idle` or that `keep` refuses, then, when the capacity was
     /// lowered below the entries left, the idle longest of them down to it (counted as
     /// evicted). `keep` also gets the time of an entry's last hit when that came after the

@@ -39,6 +39,6 @@ pub use switch::l3::{
     NEIGHBOUR_IDLE, NeighbourView, RouteView,
 };
 pub use switch::{
-    ARP_RETRY, BridgeStatus, FLOW_IDLE, FlowPage, FlowView, LocalVtepStatus, MacEntryView, MacPage,
-    PORT_ID_REST, PortStatus, Status, Switch, SwitchCounters, VtepStatus,
+    ARP_RETRY, BridgeStatus, FLOW_IDLE, FLOW_SWEEP_EVERY, FlowPage, FlowView, LocalVtepStatus,
+    MacEntryView, MacPage, PORT_ID_REST, PortStatus, Status, Switch, SwitchCounters, VtepStatus,
 };

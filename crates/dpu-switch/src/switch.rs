@@ -85,6 +85,9 @@ impl Default for VlanIndex {
 
 /// Flows idle this long are removed by [`Switch::tick`].
 pub const FLOW_IDLE: Duration = Duration::from_secs(30);
+/// [`Switch::tick`] sweeps the flow cache at most this often: a sweep walks every entry under
+/// the switch's lock, and the workers tick every 250 ms.
+pub const FLOW_SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// At most one ARP request per unresolved next hop this often.
 pub const ARP_RETRY: Duration = Duration::from_secs(1);
 /// Most remote VTEPs learned from traffic (configured ones do not count).
@@ -1555,23 +1558,26 @@ impl Switch {
     }
 
     /// Periodic work: MAC ageing, idle and stale flow removal, ARP for unresolved next hops
-    /// of configured VTEPs (so the first frames need not wait). Call about once a second.
+    /// of configured VTEPs (so the first frames need not wait). The workers call it every
+    /// 250 ms (`io::TICK`); the flow cache is swept at most every [`FLOW_SWEEP_EVERY`].
     pub fn tick(&mut self, now: Instant, out: &mut Vec<Tx>) {
         // Cache hits refresh their source MAC here, with the flow's last hit, rather than
         // with a table write per frame; ageing below then sees them.
         let (flows, mac, ep) = self.flow_parts();
         // Likewise the neighbours routed flows go to are marked in use.
         let mut routed_hits: FastMap<(MacAddr, MacAddr), Instant> = FastMap::default();
-        flows.sweep(now, FLOW_IDLE, |k, e, recent_hit| {
-            if let Some(at) = recent_hit {
-                mac.touch(k.bridge(), k.src(), at);
-                if let Verdict::Route { src_mac, dst_mac, .. } = e.verdict {
-                    let last = routed_hits.entry((src_mac, dst_mac)).or_insert(at);
-                    *last = (*last).max(at);
+        if flows.sweep_due(now, FLOW_SWEEP_EVERY) {
+            flows.sweep(now, FLOW_IDLE, |k, e, recent_hit| {
+                if let Some(at) = recent_hit {
+                    mac.touch(k.bridge(), k.src(), at);
+                    if let Verdict::Route { src_mac, dst_mac, .. } = e.verdict {
+                        let last = routed_hits.entry((src_mac, dst_mac)).or_insert(at);
+                        *last = (*last).max(at);
+                    }
                 }
-            }
-            ep.current(k, e)
-        });
+                ep.current(k, e)
+            });
+        }
         // Flows of the addresses aged out here go stale with their bridge's epoch.
         let ageing: Vec<Duration> = self.bridges.iter().map(|b| b.ageing).collect();
         let mut changed = Vec::new();

@@ -1663,3 +1663,22 @@ fn egress_drops_count_on_the_egress_port_as_not_sent() {
     assert_eq!((c.tx_dropped, c.tx_drops.get(DropReason::PortDown)), (1, 1));
     assert_eq!(received_drops(&h), [0; 4], "received frames dropped");
 }
+
+/// The flow cache is swept (every entry walked, under the switch's lock) at most once a
+/// second, however often `tick` runs: the workers tick every 250 ms.
+#[test]
+fn the_flow_cache_is_swept_at_most_once_a_second() {
+    let mut h = Harness::new(config());
+    h.send("b", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    h.send("a", &[udp_frame(1, mac(2), None, 1, 10)]);
+    h.tick(Duration::from_secs(2));
+    // 2 moves to c: the flows of br10 go stale, for the next sweep to remove.
+    h.send("c", &[udp_frame(2, MacAddr::BROADCAST, None, 1, 10)]);
+    let expired = h.sw.flow_stats().expired;
+    for i in 1..4 {
+        h.tick(Duration::from_millis(250));
+        assert_eq!(h.sw.flow_stats().expired, expired, "swept again after {} ms", i * 250);
+    }
+    h.tick(Duration::from_millis(250));
+    assert!(h.sw.flow_stats().expired > expired, "not swept a second on");
+}
