@@ -149,9 +149,10 @@ fn tcp_layout(frame: &[u8]) -> Option<TcpLayout> {
     Some(TcpLayout { l3: l3.offset, l4: l3.l4_offset, payload, end: l3.end, src: l3.src, dst })
 }
 
-/// The smallest segment size taken: Linux's `TCP_MIN_MSS`. A sender names the size, and a
-/// tiny one would turn one 64 KiB frame into tens of thousands of segments.
-pub const MIN_SEGMENT: u16 = 88;
+/// The smallest segment size taken: the least a Linux sender uses, its `tcp_min_snd_mss`
+/// default (`TCP_MIN_SND_MSS`, 48), to which it raises a peer's smaller MSS. A sender names the
+/// size, and a tiny one would turn one 64 KiB frame into tens of thousands of segments.
+pub const MIN_SEGMENT: u16 = 48;
 
 /// The segmentation of a TCP super-frame `frame` of `size`-octet segments, when it is one
 /// (TCP over IPv4 or IPv6, not a fragment, not an overlay packet), carries a payload and
@@ -530,5 +531,8 @@ mod tests {
         let tcp = crate::io::gso::tests::seg(1, 3000, 0);
         assert_eq!(tcp_gso(&tcp, MIN_SEGMENT - 1, false), None);
         assert!(tcp_gso(&tcp, MIN_SEGMENT, false).is_some());
+        // A peer announcing an MSS below 88 (TCP_MIN_MSS) still gets 48-octet segments from
+        // Linux: such super-frames are cut, not dropped whole as over the MTU.
+        assert!(tcp_gso(&tcp, 48, false).is_some());
     }
 }
