@@ -1335,7 +1335,9 @@ impl NvmfInternal {
                     let old = rebound.get(&name);
                     let ids = PortIds { prefer: old.map(|old| old.port_id), reserved: &reserved };
                     let life = old.map(|old| old.life.clone()).unwrap_or_default();
-                    self.apply_listener(&name, spec, &wanted, &mut listeners, ids, life).await
+                    let before = listeners.get(&name).or(old).map(|l| l.spec.ana_groups.clone());
+                    let settings = (&wanted, before.as_deref());
+                    self.apply_listener(&name, spec, settings, &mut listeners, ids, life).await
                 }
             };
             let old_id = rebound.get(&name).map(|old| old.port_id);
@@ -1396,12 +1398,13 @@ impl NvmfInternal {
 
     /// Starts listener `name` unless it runs (its port ID chosen by `ids`; `life` its
     /// earlier sockets' if it is bound anew; its ANA states in place before it serves),
-    /// then sets its ANA states, referrals and digests.
+    /// then sets its ANA states, referrals and digests. `before`: the ANA groups it was
+    /// applied with until this Sync, if it was.
     async fn apply_listener(
         &self,
         name: &str,
         spec: pb::ListenerSpec,
-        (states, referrals): &(BTreeMap<u32, AnaState>, Vec<SocketAddr>),
+        ((states, referrals), before): (&ListenerSettings, Option<&[pb::AnaGroupState]>),
         listeners: &mut BTreeMap<String, AppliedListener>,
         ids: PortIds<'_>,
         life: ListenerLife,
@@ -1411,8 +1414,11 @@ impl NvmfInternal {
             listeners.insert(name.to_owned(), started);
         }
         let Some(applied) = listeners.get_mut(name) else { return Err("not started".into()) };
-        let (target, id) = (self.server.target(), applied.port_id);
-        target.set_ana_states(id, states, Instant::now()).map_err(|e| e.to_string())?;
+        let (target, id, now) = (self.server.target(), applied.port_id, Instant::now());
+        target.set_ana_states(id, states, now).map_err(|e| e.to_string())?;
+        // The same states again keep a transition; Change written anew starts one.
+        let set_anew = before.map(|before| ana_changes_set_anew(before, &spec.ana_groups));
+        target.restart_ana_changes(id, &set_anew.unwrap_or_default(), now);
         target
             .set_listener_digests(id, spec.header_digest_allowed(), spec.data_digest_allowed())
             .map_err(|e| e.to_string())?;
@@ -1436,7 +1442,8 @@ impl NvmfInternal {
         let restored = match listener_settings(&old.spec) {
             Ok(settings) => {
                 let ids = PortIds { prefer: Some(old.port_id), reserved };
-                self.apply_listener(name, old.spec, &settings, listeners, ids, old.life).await
+                let settings = (&settings, None);
+                self.apply_listener(name, old.spec, settings, listeners, ids, old.life).await
             }
             Err(e) => Err(e),
         };
@@ -1904,10 +1911,24 @@ fn without_in_place_changes(spec: &pb::ListenerSpec) -> pb::ListenerSpec {
     }
 }
 
+/// The groups of `now` in Change that were in Change in `before` too, set anew since (the
+/// agent's `set_revision` of the group moved): Change, another state and Change again that
+/// reached the service in one Sync.
+fn ana_changes_set_anew(before: &[pb::AnaGroupState], now: &[pb::AnaGroupState]) -> Vec<u32> {
+    let change = pb::AnaState::Change as i32;
+    let before: BTreeMap<u32, &pb::AnaGroupState> =
+        before.iter().filter(|g| g.state == change).map(|g| (g.group, g)).collect();
+    let anew = |g: &&pb::AnaGroupState| {
+        g.state == change && before.get(&g.group).is_some_and(|b| b.set_revision != g.set_revision)
+    };
+    now.iter().filter(anew).map(|g| g.group).collect()
+}
+
+/// A listener's ANA states and referrals.
+type ListenerSettings = (BTreeMap<u32, AnaState>, Vec<SocketAddr>);
+
 /// A listener spec's ANA states and referrals, checked.
-fn listener_settings(
-    spec: &pb::ListenerSpec,
-) -> Result<(BTreeMap<u32, AnaState>, Vec<SocketAddr>), String> {
+fn listener_settings(spec: &pb::ListenerSpec) -> Result<ListenerSettings, String> {
     let states = ana_states(spec)?;
     let referrals = spec.referral_addrs().map_err(|(_, e)| format!("spec.{e}"))?;
     Ok((states, referrals))
@@ -1954,7 +1975,13 @@ fn served_ana_states(target: &crate::Target, l: &AppliedListener) -> Vec<pb::Ana
         AnaState::Change => pb::AnaState::Change,
     };
     let groups = l.spec.ana_groups.iter();
-    groups.map(|g| pb::AnaGroupState { group: g.group, state: shown(g.group) as i32 }).collect()
+    groups
+        .map(|g| pb::AnaGroupState {
+            group: g.group,
+            state: shown(g.group) as i32,
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// The `ServiceControl` identity of this process.
@@ -2960,7 +2987,11 @@ mod tests {
         let referrals =
             referrals.iter().map(|a| pb::Referral { address: (*a).into(), port: 0 }).collect();
         let ana_groups = if inaccessible {
-            vec![pb::AnaGroupState { group: 1, state: pb::AnaState::Inaccessible as i32 }]
+            vec![pb::AnaGroupState {
+                group: 1,
+                state: pb::AnaState::Inaccessible as i32,
+                ..Default::default()
+            }]
         } else {
             Vec::new()
         };
@@ -3020,8 +3051,11 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut listener = test_listener("a", port, false, &[], false);
         if let Some(spec) = listener.spec.as_mut() {
-            spec.ana_groups =
-                vec![pb::AnaGroupState { group: 1, state: pb::AnaState::Change as i32 }];
+            spec.ana_groups = vec![pb::AnaGroupState {
+                group: 1,
+                state: pb::AnaState::Change as i32,
+                ..Default::default()
+            }];
         }
         let shown = |r: &pb::SyncResponse| {
             let groups = &r.listeners[0].status.as_ref().unwrap().ana_groups;
@@ -3039,6 +3073,56 @@ mod tests {
         let r = internal.sync_state(req).await;
         assert_eq!(shown(&r), [(1, pb::AnaState::Inaccessible as i32)]);
         assert_eq!(target.ana_state(Some(id), 1), AnaState::Inaccessible);
+        assert_eq!(target.next_ana_change_end(), None, "not started again");
+    }
+
+    /// A group the operator set to Change anew (its `set_revision` moved: the agent's Sync
+    /// coalesced Change, another state and Change again) is in Change again for ANATT from
+    /// that Sync, though the Sync repeats the state the service serves; the same revision
+    /// again keeps the transition's end, as does an older agent's 0 throughout.
+    #[tokio::test]
+    async fn an_ana_change_set_anew_in_one_sync_starts_a_new_transition() {
+        use crate::target::ANA_TRANSITION_TIME as ANATT;
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let change_at = |set_revision| {
+            let mut listener = test_listener("a", port, false, &[], false);
+            if let Some(spec) = listener.spec.as_mut() {
+                spec.ana_groups = vec![pb::AnaGroupState {
+                    group: 1,
+                    state: pb::AnaState::Change as i32,
+                    set_revision,
+                }];
+            }
+            pb::SyncRequest { listeners: vec![listener], ..Default::default() }
+        };
+        let shown = |r: &pb::SyncResponse| {
+            let groups = &r.listeners[0].status.as_ref().unwrap().ana_groups;
+            groups.iter().map(|g| (g.group, g.state)).collect::<Vec<_>>()
+        };
+        let r = internal.sync_state(change_at(1)).await;
+        let id = r.listeners[0].status.as_ref().unwrap().port_id as u16;
+        assert_eq!(target.end_ana_changes(target.next_ana_change_end().unwrap()), [(id, 1)]);
+        let r = internal.sync_state(change_at(1)).await;
+        assert_eq!(shown(&r), [(1, pb::AnaState::Inaccessible as i32)], "the same write");
+
+        let before = Instant::now();
+        let r = internal.sync_state(change_at(3)).await;
+        let after = Instant::now();
+        assert_eq!(shown(&r), [(1, pb::AnaState::Change as i32)], "set anew");
+        assert_eq!(target.ana_state(Some(id), 1), AnaState::Change);
+        let end = target.next_ana_change_end().expect("a transition under way");
+        assert!(before + ANATT <= end && end <= after + ANATT, "ANATT from the Sync");
+
+        // Set anew while under way: the transition counts from the later write.
+        let before = Instant::now();
+        internal.sync_state(change_at(5)).await;
+        let end = target.next_ana_change_end().unwrap();
+        assert!(before + ANATT <= end, "started again");
+        assert_eq!(target.end_ana_changes(end), [(id, 1)]);
+        let r = internal.sync_state(change_at(5)).await;
+        assert_eq!(shown(&r), [(1, pb::AnaState::Inaccessible as i32)]);
         assert_eq!(target.next_ana_change_end(), None, "not started again");
     }
 

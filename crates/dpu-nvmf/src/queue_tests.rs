@@ -4334,6 +4334,54 @@ fn an_ana_change_left_past_anatt_is_reported_inaccessible() {
     assert!(t.end_ana_changes(t1 + ANATT * 2).is_empty());
 }
 
+/// Change set anew while the states stay (the agent coalesced writes into one Sync) starts
+/// the transition again: an ended one is shown Change again, with the change count moved
+/// and a notice to the controllers of that listener; one under way counts from then; a
+/// group not in Change is left as it is.
+#[test]
+fn an_ana_change_restarted_is_shown_again_for_anatt() {
+    use crate::target::ANA_TRANSITION_TIME as ANATT;
+    let t = target_with_second_listener();
+    let (mut a, _a_io, aer) = ana_host(&t, 1);
+    let (mut b, _b_io, _b_aer) = ana_host(&t, 2);
+    let notice = |h: &mut H, aer: u16| {
+        let p = h.events();
+        let [Pdu::CapsuleResp(c)] = p.as_slice() else { panic!("one notice: {p:?}") };
+        assert_eq!((c.cid, c.dw0), (aer, 0x000C_0302), "Notice, ANA change, log page 0Ch");
+    };
+    let t0 = Instant::now();
+    t.set_ana_states(1, &BTreeMap::from([(1, AnaState::Change)]), t0).unwrap();
+    notice(&mut a, aer);
+    a.ana_log(false);
+    let (aer, _) = a.send_aer();
+    assert_eq!(t.end_ana_changes(t0 + ANATT), [(1, 1)]);
+    notice(&mut a, aer);
+    let ended = a.ana_log(false);
+    assert_eq!(ana_groups(&ended), [(1, 0x03, vec![1])]);
+    let (aer, _) = a.send_aer();
+
+    let t1 = t0 + ANATT * 2;
+    t.restart_ana_changes(1, &[1, 2], t1);
+    notice(&mut a, aer);
+    assert!(b.events().is_empty(), "listener 2 is not concerned");
+    let again = a.ana_log(false);
+    assert_eq!(again[0], ended[0] + 1, "the change count moved");
+    assert_eq!(ana_groups(&again), [(1, 0x0F, vec![1])]);
+    assert_eq!(t.next_ana_change_end(), Some(t1 + ANATT));
+
+    // Under way: a new start, no notice (hosts see Change either way).
+    let t2 = t1 + ANATT / 2;
+    t.restart_ana_changes(1, &[1], t2);
+    assert!(a.events().is_empty());
+    assert_eq!(a.ana_log(false), again);
+    assert!(t.end_ana_changes(t1 + ANATT).is_empty(), "counted from the later start");
+    assert_eq!(t.end_ana_changes(t2 + ANATT), [(1, 1)]);
+    // Not in Change: nothing starts.
+    t.restart_ana_changes(2, &[1], t2);
+    assert_eq!(t.ana_state(Some(2), 1), AnaState::Optimized);
+    assert_eq!(t.next_ana_change_end(), None);
+}
+
 /// Identify Namespace through a path where the namespace's ANA group is Inaccessible or
 /// Persistent Loss reports no NUSE (NVMe Base 2.0 §8.1.3.3-4; nvmet's
 /// `nvmet_execute_identify_ns` too); its size and capacity stay, as does NUSE in the

@@ -672,7 +672,11 @@ async fn sync_configures_the_target_and_hot_adds_namespaces() {
     // Then namespace 3 moves to group 7, optimized through l1, in place: I/O serves again.
     c.admin.set_features(0x0B, (1 << 8) | (1 << 11)).await.unwrap();
     c.admin.send_only(dpu_nvmf_proto::Sqe::new(0x0C, 0)).await.unwrap();
-    let ana = |group: u32, state: pb::AnaState| pb::AnaGroupState { group, state: state as i32 };
+    let ana = |group: u32, state: pb::AnaState| pb::AnaGroupState {
+        group,
+        state: state as i32,
+        ..Default::default()
+    };
     let l1 = req.listeners.iter().position(|l| l.name == "listeners/l1").unwrap();
     let with_ana = |groups: Vec<pb::AnaGroupState>| {
         let mut l = listener.clone();

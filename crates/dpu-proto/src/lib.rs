@@ -162,6 +162,27 @@ impl dpu::nvmf::v1::ListenerSpec {
         }
     }
 
+    /// Gives each ANA group its `set_revision` for a write of this spec over `stored`
+    /// (none: a create) that will be store revision `revision`: the stored one where the
+    /// group's state stays as stored, else `revision`. What a client sent is ignored.
+    pub fn mark_ana_writes(&mut self, stored: Option<&Self>, revision: u64) {
+        for g in &mut self.ana_groups {
+            let kept = stored.and_then(|s| s.ana_groups.iter().find(|o| o.group == g.group));
+            g.set_revision = match kept {
+                Some(o) if o.state == g.state => o.set_revision,
+                _ => revision,
+            };
+        }
+    }
+
+    /// The spec as replies show it: no `set_revision` (the agent's bookkeeping).
+    pub fn without_ana_revisions(mut self) -> Self {
+        for g in &mut self.ana_groups {
+            g.set_revision = 0;
+        }
+        self
+    }
+
     /// Whether a host asking for header digests in its ICReq gets them: unless the spec
     /// says false; unset allows them, as Linux's nvmet and the service's own configuration
     /// file do. The one reading of the field (the service, `dpuctl`).
@@ -434,7 +455,7 @@ mod tests {
         fn json<T: serde::Serialize>(v: &T) -> String {
             serde_json::to_string(v).unwrap_or_else(|e| format!("error: {e}"))
         }
-        let g = |state| AnaGroupState { group: 2, state };
+        let g = |state| AnaGroupState { group: 2, state, ..Default::default() };
         let known = json(&g(AnaState::Inaccessible as i32));
         assert_eq!(known, r#"{"group":2,"state":"ANA_STATE_INACCESSIBLE"}"#);
         assert_eq!(json(&g(99)), r#"{"group":2,"state":99}"#);

@@ -876,7 +876,7 @@ mod tests {
         assert_eq!(host_write_protection(2), "until-restart");
         assert_eq!(reservation_type(7), "unknown(7)");
         assert_eq!(reservation_type(0), "-");
-        let group = |group, state| nvmf::AnaGroupState { group, state };
+        let group = |group, state| nvmf::AnaGroupState { group, state, ..Default::default() };
         assert_eq!(ana_states(&[group(1, 9), group(2, 3)], &[]), "1=unknown(9),2=inaccessible");
         assert_eq!(ana_states(&[group(1, 1)], &[]), "optimized");
         // A change past ANATT, which the service shows hosts as inaccessible.

@@ -473,7 +473,11 @@ async fn operator_configures_a_target_the_host_reads_it_and_a_restart_reapplies(
         listener: Some(Listener {
             name: "listeners/l1".into(),
             spec: Some(ListenerSpec {
-                ana_groups: vec![AnaGroupState { group, state: state.into() }],
+                ana_groups: vec![AnaGroupState {
+                    group,
+                    state: state.into(),
+                    ..Default::default()
+                }],
                 ..Default::default()
             }),
             ..Default::default()

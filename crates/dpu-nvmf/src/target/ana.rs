@@ -142,23 +142,44 @@ impl Target {
         let chgcnt = r.ana_chgcnt;
         for &(port_id, group) in &ended {
             r.ana_changes.insert((port_id, group), AnaChange::Ended);
-            for s in r.subsystems.values() {
-                // The default group is in every log of the subsystem; another, in the logs
-                // of the hosts that see one of its namespaces.
-                if group == DEFAULT_ANA_GROUP {
-                    for c in s.controllers.values().filter(|c| c.port_id == Some(port_id)) {
-                        c.state().push_ana_notice(chgcnt);
-                    }
-                    continue;
-                }
-                let in_group = |ns: &&Arc<Namespace>| ns.ana_group.load(Ordering::Relaxed) == group;
-                for ns in s.namespaces.values().filter(in_group) {
-                    notify_ana_change(s, ns, chgcnt, Some(port_id));
-                }
-            }
+            notify_group_change(&r, port_id, group, chgcnt);
         }
         self.ns_epoch.fetch_add(1, Ordering::Release);
         ended
+    }
+
+    /// Starts the ANA transitions of `groups` through listener `port_id` again at `now`,
+    /// those in Change: the operator set Change anew, though the states
+    /// [`set_ana_states`](Self::set_ana_states) is given repeat those it shows (the agent
+    /// coalesced Change, another state and Change again into one Sync). One that had ended
+    /// is reported Change again, the change count moving and the controllers whose ANA log
+    /// lists the group getting an ANA change notice; one under way counts from `now`.
+    pub fn restart_ana_changes(&self, port_id: u16, groups: &[u32], now: Instant) {
+        let mut r = self.lock();
+        let in_change = |g: &u32| {
+            r.ana.get(&port_id).and_then(|states| states.get(g)) == Some(&AnaState::Change)
+        };
+        let restarted: Vec<u32> = groups.iter().copied().filter(in_change).collect();
+        if restarted.is_empty() {
+            return;
+        }
+        let mut shown_again = Vec::new();
+        for &group in &restarted {
+            let was = r.ana_changes.insert((port_id, group), AnaChange::Since(now));
+            if was == Some(AnaChange::Ended) {
+                shown_again.push(group);
+            }
+        }
+        self.ana_changes_started.notify_one();
+        if shown_again.is_empty() {
+            return;
+        }
+        r.ana_chgcnt += 1;
+        let chgcnt = r.ana_chgcnt;
+        for group in shown_again {
+            notify_group_change(&r, port_id, group, chgcnt);
+        }
+        self.ns_epoch.fetch_add(1, Ordering::Release);
     }
 
     /// When the earliest ANA transition under way has lasted [`ANA_TRANSITION_TIME`], if
@@ -239,6 +260,26 @@ pub(super) fn notify_ana_change(s: &Subsystem, ns: &Namespace, chgcnt: u64, port
     };
     for c in s.controllers.values().filter(concerned) {
         c.state().push_ana_notice(chgcnt);
+    }
+}
+
+/// Queues an ANA change notice, for the change that made the ANA Change Count `chgcnt`, for
+/// the controllers connected through listener `port_id` whose ANA log lists group `group`
+/// (its state through that listener changed).
+fn notify_group_change(r: &Registry, port_id: u16, group: u32, chgcnt: u64) {
+    for s in r.subsystems.values() {
+        // The default group is in every log of the subsystem; another, in the logs of the
+        // hosts that see one of its namespaces.
+        if group == DEFAULT_ANA_GROUP {
+            for c in s.controllers.values().filter(|c| c.port_id == Some(port_id)) {
+                c.state().push_ana_notice(chgcnt);
+            }
+            continue;
+        }
+        let in_group = |ns: &&Arc<Namespace>| ns.ana_group.load(Ordering::Relaxed) == group;
+        for ns in s.namespaces.values().filter(in_group) {
+            notify_ana_change(s, ns, chgcnt, Some(port_id));
+        }
     }
 }
 

@@ -369,6 +369,13 @@ pub struct AnaGroupState {
     pub group: u32,
     #[prost(enumeration = "AnaState", tag = "2")]
     pub state: i32,
+    /// Set by the agent: the store revision of the write that last set this group's state
+    /// (a write that leaves the group's state as stored keeps it). What a client sends is
+    /// ignored and replies show 0. The service restarts a CHANGE's ANATT when it moves, so
+    /// CHANGE set anew counts from then even where the writes in between reached the service
+    /// in one Sync with it; 0 throughout (an older agent) keeps the transition's start.
+    #[prost(uint64, tag = "3")]
+    pub set_revision: u64,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListenerStatus {

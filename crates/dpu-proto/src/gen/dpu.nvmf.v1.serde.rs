@@ -12,6 +12,9 @@ impl serde::Serialize for AnaGroupState {
         if self.state != 0 {
             len += 1;
         }
+        if self.set_revision != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("dpu.nvmf.v1.AnaGroupState", len)?;
         if self.group != 0 {
             struct_ser.serialize_field("group", &self.group)?;
@@ -19,6 +22,11 @@ impl serde::Serialize for AnaGroupState {
         if self.state != 0 {
             let v = crate::EnumValue::<AnaState>::of(self.state);
             struct_ser.serialize_field("state", &v)?;
+        }
+        if self.set_revision != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("setRevision", ToString::to_string(&self.set_revision).as_str())?;
         }
         struct_ser.end()
     }
@@ -32,12 +40,15 @@ impl<'de> serde::Deserialize<'de> for AnaGroupState {
         const FIELDS: &[&str] = &[
             "group",
             "state",
+            "set_revision",
+            "setRevision",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Group,
             State,
+            SetRevision,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -61,6 +72,7 @@ impl<'de> serde::Deserialize<'de> for AnaGroupState {
                         match value {
                             "group" => Ok(GeneratedField::Group),
                             "state" => Ok(GeneratedField::State),
+                            "setRevision" | "set_revision" => Ok(GeneratedField::SetRevision),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -82,6 +94,7 @@ impl<'de> serde::Deserialize<'de> for AnaGroupState {
             {
                 let mut group__ = None;
                 let mut state__ = None;
+                let mut set_revision__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Group => {
@@ -98,11 +111,20 @@ impl<'de> serde::Deserialize<'de> for AnaGroupState {
                             }
                             state__ = Some(map_.next_value::<AnaState>()? as i32);
                         }
+                        GeneratedField::SetRevision => {
+                            if set_revision__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("setRevision"));
+                            }
+                            set_revision__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(AnaGroupState {
                     group: group__.unwrap_or_default(),
                     state: state__.unwrap_or_default(),
+                    set_revision: set_revision__.unwrap_or_default(),
                 })
             }
         }

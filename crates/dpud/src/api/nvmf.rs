@@ -619,11 +619,20 @@ impl Kind for ListenerKind {
         }
     }
 
+    /// Each ANA group's `set_revision`: kept where the write leaves the group's state as
+    /// stored, else this write's, so the service tells Change set anew from Change kept
+    /// (the writes between may reach it in one Sync).
+    fn mark_written(new: &mut ListenerSpec, stored: Option<&ListenerSpec>, revision: u64) {
+        new.mark_ana_writes(stored, revision);
+    }
+
     fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status {
         current(observed, generation, |s: &mut ListenerStatus| &mut s.apply)
     }
 
-    fn to_proto(name: String, o: Object<ListenerSpec>, status: Self::Status) -> Listener {
+    /// Replies show no `set_revision`: the agent's bookkeeping, not the operator's.
+    fn to_proto(name: String, mut o: Object<ListenerSpec>, status: Self::Status) -> Listener {
+        o.spec = o.spec.without_ana_revisions();
         resource_message!(Listener, name, o, status.status)
     }
 }
@@ -2046,6 +2055,78 @@ mod tests {
         let agent = NvmfResources::open(&store, &Services::unreachable(&[NVMF_SERVICE]));
         NvmfReconciler { resources: agent.clone() }.sync(channel).await.unwrap();
         assert_eq!(ids(&agent).await, before, "after a restart of the agent");
+    }
+
+    /// A group written to Change, another state and Change again between two Syncs (one
+    /// Sync carries the last) is shown Change again, for a new ANATT, where its first
+    /// Change had ended (Inaccessible): each group carries the store revision of the write
+    /// that set its state, which a write leaving the state as stored keeps and replies do
+    /// not show.
+    #[tokio::test]
+    async fn ana_change_written_anew_between_syncs_is_shown_change_again() {
+        use dpu_proto::dpu::nvmf::v1::AnaGroupState;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, api) = api_in(dir.path());
+        let path = dir.path().join("nvmf.sock");
+        let socket = dpu_runtime::unix::bind(&path).unwrap();
+        let target = dpu_nvmf::Target::new();
+        let internal =
+            dpu_nvmf::internal::NvmfInternal::new(dpu_nvmf::Server::new(target.clone(), 1));
+        let serve = tonic::transport::Server::builder().add_service(internal.into_server());
+        tokio::spawn(serve.serve_with_incoming(socket));
+        let channel = dpu_runtime::unix::channel(&path);
+        let reconciler = NvmfReconciler { resources: api.resources.clone() };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+
+        let with = |state: AnaState| ListenerSpec {
+            address: "127.0.0.1".into(),
+            port: u32::from(port),
+            ana_groups: vec![AnaGroupState { group: 1, state: state as i32, ..Default::default() }],
+            ..Default::default()
+        };
+        let write = async |state: AnaState| {
+            let listener = Listener {
+                name: "listeners/l".into(),
+                spec: Some(with(state)),
+                ..Default::default()
+            };
+            let req = UpdateListenerRequest {
+                listener: Some(listener),
+                allow_missing: true,
+                ..Default::default()
+            };
+            api.update_listener(Request::new(req)).await.unwrap().into_inner()
+        };
+        let stored = async || api.resources.listeners.lookup("listeners/l").await.unwrap().unwrap();
+        let shown = async || {
+            let status = api.resources.listeners.get("listeners/l").await.unwrap().status.unwrap();
+            status.ana_groups.iter().map(|g| g.state).collect::<Vec<_>>()
+        };
+        let change = AnaState::Change as i32;
+
+        let created = write(AnaState::Change).await;
+        assert_eq!(created.spec.unwrap().ana_groups[0].set_revision, 0, "replies show none");
+        let first = stored().await.spec.ana_groups[0].set_revision;
+        assert_eq!(first, store.revision(), "the revision of the write that set it");
+        reconciler.sync(channel.clone()).await.unwrap();
+        assert_eq!(shown().await, [change]);
+        let id = api.resources.listeners.get("listeners/l").await.unwrap().status.unwrap().port_id;
+        let ended = target.end_ana_changes(target.next_ana_change_end().unwrap());
+        assert_eq!(ended, [(id as u16, 1)]);
+        reconciler.sync(channel.clone()).await.unwrap();
+        assert_eq!(shown().await, [AnaState::Inaccessible as i32]);
+        // Change written again as it is stored: no write, the same revision, still ended.
+        let again = write(AnaState::Change).await;
+        assert_eq!(again.generation, created.generation);
+        reconciler.sync(channel.clone()).await.unwrap();
+        assert_eq!(shown().await, [AnaState::Inaccessible as i32]);
+
+        write(AnaState::Optimized).await;
+        write(AnaState::Change).await;
+        assert!(stored().await.spec.ana_groups[0].set_revision > first);
+        reconciler.sync(channel).await.unwrap();
+        assert_eq!(shown().await, [change], "Change set anew");
+        assert!(target.next_ana_change_end().is_some(), "a transition under way");
     }
 
     /// An address is stored in its one canonical form: a listener made or updated with

@@ -71,6 +71,10 @@ pub trait Kind: Send + Sync + 'static {
     fn assign(_spec: &mut Self::Spec, _others: &[Object<Self::Spec>]) -> Result<(), Status> {
         Ok(())
     }
+    /// Notes in `new`, about to be stored over `stored` by the write that will be store
+    /// revision `revision`, what that write sets anew (a listener's ANA group states).
+    /// Nothing by default.
+    fn mark_written(_new: &mut Self::Spec, _stored: Option<&Self::Spec>, _revision: u64) {}
     /// The status to show for an object at `generation` given what the service last reported
     /// (PENDING when it reported nothing or an older generation).
     fn status(observed: Option<Self::Status>, generation: i64) -> Self::Status;
@@ -444,7 +448,8 @@ impl<K: Kind> Resources<K> {
                 return Err(named_status::<K>(StoreError::AlreadyExists(key)));
             }
             K::validate(spec, &format!("{field}.spec"))?;
-            let spec = self.assigned(&key, spec.clone()).await?;
+            let mut spec = self.assigned(&key, spec.clone()).await?;
+            K::mark_written(&mut spec, None, self.next_revision());
             check(&spec).await?;
             let (c, mut spec) = (self.collection.clone(), spec);
             K::canonical(&mut spec);
@@ -472,6 +477,12 @@ impl<K: Kind> Resources<K> {
             K::assign(&mut spec, &others)?;
         }
         Ok(spec)
+    }
+
+    /// The store revision the next write will have. Read under the writer lock, where no
+    /// other write lands in between ([`dpu_store::Pending::revision`]).
+    fn next_revision(&self) -> u64 {
+        self.collection.revision() + 1
     }
 
     /// The object named `name` (the request's `name` field), or NOT_FOUND, once that is on
@@ -568,6 +579,7 @@ impl<K: Kind> Resources<K> {
                 let new = updated_spec::<K>(current.as_ref().map(|o| &o.spec), spec, mask);
                 K::validate(&new, &spec_field)?;
                 let mut new = self.assigned(&key, new).await?;
+                K::mark_written(&mut new, current.as_ref().map(|o| &o.spec), self.next_revision());
                 check(new.clone()).await?;
                 K::canonical(&mut new);
                 let expected = etag(given_etag).map(str::to_owned).or(read_etag);
