@@ -143,6 +143,10 @@ struct Applied {
     /// stopped waiting ([`TakenOut`]): until they have, their volumes and media stay
     /// theirs (no Sync adds a namespace on them or opens a volume on their medium).
     draining: Vec<Arc<Namespace>>,
+    /// The allowed hosts of each namespace the last Sync asked for, as far as they passed
+    /// the check against its subsystem (`pb::SubsystemSpec::host_not_let_in`), which those
+    /// pass again; `None` before this process's first Sync.
+    hosts_named: Option<BTreeMap<String, Vec<String>>>,
     last: pb::SyncResponse,
 }
 
@@ -1122,8 +1126,18 @@ impl NvmfInternal {
             })
             .collect();
         let mut namespaces = BTreeMap::new();
+        let mut hosts_named = BTreeMap::new();
         for (name, mut n) in wanted {
             let spec = n.spec.take().unwrap_or_default();
+            // Hosts it named before pass: a subsystem update that dropped one (revoking a
+            // host is one write) left the entry inert. A process's first Sync cannot tell
+            // such an entry from a bad one (nothing says what came before a restart): it
+            // takes every host named as named before (the agent checked it when written).
+            let named_before = match &a.hosts_named {
+                Some(named) => named.get(&name).cloned().unwrap_or_default(),
+                None => spec.allowed_hosts.clone(),
+            };
+            let (asked_hosts, mut hosts_passed) = (spec.allowed_hosts.clone(), false);
             // A refused spec leaves the namespace that serves as it was (unless it went
             // with its subsystem: then an NQN it had may be another subsystem's now; or
             // `make_room` took it out for another; its volume is applied, see above).
@@ -1149,6 +1163,21 @@ impl NvmfInternal {
                         return Err(e);
                     }
                 };
+                // As the agent refuses the write (`check_namespace_hosts`); a refused change
+                // leaves the namespace serving as it was.
+                if let Some((i, host)) = sub.spec.host_not_let_in(&spec, &named_before) {
+                    if let Some(old) = old_ns.remove(&name) {
+                        let serves = serving(&old);
+                        old.keep_or_remove(serves, &name, &mut namespaces, &target);
+                    }
+                    return Err(format!(
+                        "spec.allowed_hosts[{i}]: {parent} does not let host {host} in \
+                         (allow_any_host is false and its allowed_hosts do not list it): no \
+                         such host would ever see the namespace; add the host to the \
+                         subsystem first"
+                    ));
+                }
+                hosts_passed = true;
                 let attrs = NamespaceAttrs {
                     ana_group: if spec.ana_group == 0 { DEFAULT_ANA_GROUP } else { spec.ana_group },
                     write_protected: spec.read_only,
@@ -1260,6 +1289,7 @@ impl NvmfInternal {
                 Ok(())
             }
             .await;
+            hosts_named.insert(name.clone(), if hosts_passed { asked_hosts } else { named_before });
             let serving = namespaces.get(&name).and_then(|x| target.namespace(&x.nqn, x.nsid));
             let counters = serving.as_ref().map(|ns| counters_pb(ns.stats.snapshot()));
             // The IDs hosts see, which the API shows nowhere else when they are derived.
@@ -1280,6 +1310,7 @@ impl NvmfInternal {
             old.remove_from(&target);
         }
         a.namespaces = namespaces;
+        a.hosts_named = Some(hosts_named);
         for volume in &grown {
             target.volume_resized(volume);
         }
@@ -2674,6 +2705,72 @@ mod tests {
             let r = release_skipped_write(&target, &mut io, write, sync, 1, what).await;
             assert_eq!(namespace_states(&r), [applied], "{what}");
         }
+    }
+
+    /// A namespace whose allowed hosts name one its subsystem does not let in is FAILED,
+    /// naming the field, the host and the subsystem (the agent's check, the same predicate):
+    /// where a Sync names the host anew (the namespace serving on as it was) and where it
+    /// adds the namespace. A host the namespace named while the subsystem let it in, and the
+    /// subsystem dropped since (a revocation, one write), is inert: the namespace stays
+    /// APPLIED, also in a restarted service's first Sync, which cannot tell the two apart.
+    #[tokio::test]
+    async fn a_namespace_naming_a_host_its_subsystem_does_not_let_in_fails() {
+        const HOST: &str = "nqn.2014-08.org.example:h";
+        const OTHER: &str = "nqn.2014-08.org.example:other";
+        const TYPO: &str = "nqn.2014-08.org.example:hh";
+        let request = |sub_hosts: &[&str], ns_hosts: &[&[&str]]| {
+            let nsids: Vec<_> = (1..=ns_hosts.len() as u32).collect();
+            let at: Vec<_> = nsids
+                .iter()
+                .map(|n| (*n, ["volumes/v1", "volumes/v2"][*n as usize - 1], "", ""))
+                .collect();
+            let mut r = two_volumes(&at);
+            let sub = r.subsystems[0].spec.as_mut().unwrap();
+            sub.allow_any_host = false;
+            sub.allowed_hosts = sub_hosts.iter().map(|h| (*h).to_owned()).collect();
+            for (n, hosts) in r.namespaces.iter_mut().zip(ns_hosts) {
+                n.spec.as_mut().unwrap().allowed_hosts =
+                    hosts.iter().map(|h| (*h).to_owned()).collect();
+            }
+            r
+        };
+        let applied = (pb::ApplyState::Applied as i32, String::new());
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let r = internal.sync_state(request(&[HOST], &[&[HOST]])).await;
+        assert_eq!(namespace_states(&r), std::slice::from_ref(&applied));
+        // Revoked: the subsystem drops the host the namespace names.
+        let r = internal.sync_state(request(&[OTHER], &[&[HOST]])).await;
+        assert_eq!(namespace_states(&r), std::slice::from_ref(&applied), "revoked");
+        // A restarted service is given that state.
+        let target = crate::Target::new();
+        let internal = NvmfInternal::new(Server::new(target.clone(), 2));
+        let r = internal.sync_state(request(&[OTHER], &[&[HOST]])).await;
+        assert_eq!(namespace_states(&r), std::slice::from_ref(&applied), "after a restart");
+        let r = internal.sync_state(request(&[OTHER], &[&[HOST]])).await;
+        assert_eq!(namespace_states(&r), std::slice::from_ref(&applied), "its next Sync");
+
+        // Named anew: refused, the namespace serving as it was.
+        let r = internal.sync_state(request(&[OTHER], &[&[HOST, TYPO]])).await;
+        let [(state, message)] = &namespace_states(&r)[..] else { panic!("{r:?}") };
+        assert_eq!(*state, pb::ApplyState::Failed as i32);
+        let says = format!("spec.allowed_hosts[1]: subsystems/s1 does not let host {TYPO} in");
+        assert!(message.starts_with(&says), "{message}");
+        let ns = target.namespace(IDS_NQN, 1).expect("serving as it was");
+        assert!(!ns.visible_to(TYPO));
+        // And again in the next Sync (the refused host is not taken as named before).
+        let r = internal.sync_state(request(&[OTHER], &[&[HOST, TYPO]])).await;
+        assert_eq!(namespace_states(&r)[0].0, pb::ApplyState::Failed as i32);
+        // Added naming one: refused, not served.
+        let r = internal.sync_state(request(&[OTHER], &[&[HOST], &[TYPO]])).await;
+        assert_eq!(namespace_states(&r)[0], applied);
+        let (state, message) = &namespace_states(&r)[1];
+        assert_eq!(*state, pb::ApplyState::Failed as i32);
+        assert!(message.starts_with("spec.allowed_hosts[0]: subsystems/s1"), "{message}");
+        assert!(target.namespace(IDS_NQN, 2).is_none());
+        // The host let in: applied.
+        let r = internal.sync_state(request(&[OTHER, TYPO], &[&[HOST], &[TYPO]])).await;
+        assert_eq!(namespace_states(&r), [applied.clone(), applied]);
     }
 
     /// A revoked host's operation that has not ended when the Sync stops waiting

@@ -110,6 +110,23 @@ impl dpu::nvmf::v1::SubsystemSpec {
         self.allow_any_host || self.allowed_hosts.iter().any(|h| h == host_nqn)
     }
 
+    /// The first entry of `namespace`'s `allowed_hosts` (its index and NQN) that this
+    /// subsystem does not let in ([`allows_host`](Self::allows_host)): no such host ever
+    /// connects, so the namespace would be shown to nobody by it (a typo, most often). Hosts
+    /// in `named_before` pass: the namespace named them already, and a subsystem update that
+    /// dropped them (revoking a host is one write) left the entry inert, which must not fail
+    /// the namespace. The one check of a namespace's hosts against its subsystem (the
+    /// agent's writes, the service's Sync).
+    pub fn host_not_let_in<'a>(
+        &self,
+        namespace: &'a dpu::nvmf::v1::NamespaceSpec,
+        named_before: &[String],
+    ) -> Option<(usize, &'a str)> {
+        let new = |h: &&String| !named_before.contains(h);
+        let hosts = namespace.allowed_hosts.iter().enumerate();
+        hosts.filter(|(_, h)| new(h) && !self.allows_host(h)).map(|(i, h)| (i, h.as_str())).next()
+    }
+
     /// Whether any entry of `host_secrets` carries secret text (a write, not a read).
     pub fn has_secrets(&self) -> bool {
         self.host_secrets

@@ -874,8 +874,7 @@ fn check_namespace_hosts(
     parent_name: &str,
     parent: &SubsystemSpec,
 ) -> Result<(), Status> {
-    let new = |h: &&String| !named_before.contains(h);
-    match spec.allowed_hosts.iter().enumerate().find(|(_, h)| new(h) && !parent.allows_host(h)) {
+    match parent.host_not_let_in(spec, named_before) {
         Some((i, host)) => Err(Status::failed_precondition(format!(
             "namespace.spec.allowed_hosts[{i}]: {parent_name} does not let host {host} in \
              (allow_any_host is false and its allowed_hosts do not list it): no such host \
