@@ -24,13 +24,12 @@ fn mac(n: u8) -> MacAddr {
     MacAddr([2, 0, 0, 0, 1, n])
 }
 
+/// An access port of `vlan`, up, at MTU 1500.
+fn access(name: &str, vlan: u16) -> PortConfig {
+    PortConfig { name: name.into(), mode: PortMode::Access { vlan }, mtu: 1500, admin_up: true }
+}
+
 fn config(route_via: Ipv4Addr) -> SwitchConfig {
-    let access = |name: &str, vlan| PortConfig {
-        name: name.into(),
-        mode: PortMode::Access { vlan },
-        mtu: 1500,
-        admin_up: true,
-    };
     let bridge = |name: &str, vlan, addr: &str, mac: MacAddr, addr6: &str| BridgeConfig {
         name: name.into(),
         vlan: Some(vlan),
@@ -1258,12 +1257,6 @@ fn only_the_own_vrfs_gateway_addresses_are_for_us_among_many_svis() {
 /// port e) and br40 (VLAN 40, ports f and g), with a route via [`RED_NH8`] or [`RED_NH9`].
 fn red_router(route_via: Ipv4Addr) -> SwitchConfig {
     let mut c = config(R_IP);
-    let access = |name: &str, vlan| PortConfig {
-        name: name.into(),
-        mode: PortMode::Access { vlan },
-        mtu: 1500,
-        admin_up: true,
-    };
     c.ports.extend([access("e", 30), access("f", 40), access("g", 40)]);
     let bridge = |name: &str, vlan, address: &str, mac: MacAddr| BridgeConfig {
         name: name.into(),
