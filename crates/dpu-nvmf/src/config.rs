@@ -163,6 +163,21 @@ pub enum ConfigError {
         /// Cause.
         source: crate::dhchap::SecretError,
     },
+    /// A namespace's `hosts` names a host its subsystem does not let in: no such host ever
+    /// connects, so it would show the namespace to nobody (a typo, most often). The agent
+    /// and the service's Sync refuse it too (`SubsystemSpec::host_not_let_in`).
+    #[error(
+        "namespace {nsid} of {nqn}: hosts names {host}, which the subsystem does not let in \
+         (allow_any_host is false and its hosts do not list it)"
+    )]
+    HostNotLetIn {
+        /// Subsystem.
+        nqn: String,
+        /// NSID.
+        nsid: u32,
+        /// The host.
+        host: String,
+    },
     /// A namespace names a volume that does not exist.
     #[error("namespace {nsid} of {nqn}: no volume {volume}")]
     NoVolume {
@@ -685,6 +700,11 @@ impl Config {
                     allowed_hosts: n.hosts.clone(),
                 };
                 check_namespace(n.nsid, &attrs)?;
+                // The file is the whole state, so no entry is a revocation left inert.
+                if let Some(host) = n.hosts.iter().find(|h| !spec.allows(h)) {
+                    let (nqn, nsid, host) = (s.nqn.clone(), n.nsid, host.clone());
+                    return Err(ConfigError::HostNotLetIn { nqn, nsid, host });
+                }
                 if !nsids.insert(n.nsid) {
                     let nqn = s.nqn.clone();
                     return Err(RegistryError::NamespaceExists { nqn, nsid: n.nsid }.into());
@@ -1330,6 +1350,32 @@ mod tests {
             let e = Config::parse(&format!("io_threads = {n}")).unwrap_err().to_string();
             assert_eq!(e, format!("io_threads: {n} is outside 1-512"));
         }
+    }
+
+    /// A namespace naming a host its subsystem does not let in is refused, naming both;
+    /// one naming a host the subsystem lists, or of a subsystem open to any host, is not.
+    #[test]
+    fn a_namespace_names_only_hosts_its_subsystem_lets_in() {
+        let text = |allow_any: bool, host: &str| {
+            format!(
+                "[[volumes]]\nname = \"v\"\nkind = \"ram\"\nsize = 1048576\n\
+                 [[subsystems]]\nnqn = \"nqn.2024-01.io.example:a\"\n\
+                 allow_any_host = {allow_any}\nhosts = [\"nqn.2014-08.org.example:h\"]\n\
+                 [[subsystems.namespaces]]\nnsid = 1\nvolume = \"v\"\nhosts = [\"{host}\"]\n"
+            )
+        };
+        let apply = |text: String| Config::parse(&text).unwrap().apply(&Target::new());
+        let (h, x) = ("nqn.2014-08.org.example:h", "nqn.2014-08.org.example:x");
+        apply(text(false, h)).unwrap();
+        apply(text(true, x)).unwrap();
+        let e = apply(text(false, x)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "namespace 1 of nqn.2024-01.io.example:a: hosts names {x}, which the subsystem \
+                 does not let in (allow_any_host is false and its hosts do not list it)"
+            )
+        );
     }
 
     /// Host secrets the agent's API refuses: a second one for a host (the last would
