@@ -29,19 +29,33 @@ fn access(name: &str, vlan: u16) -> PortConfig {
     PortConfig { name: name.into(), mode: PortMode::Access { vlan }, mtu: 1500, admin_up: true }
 }
 
-fn config(route_via: Ipv4Addr) -> SwitchConfig {
-    let bridge = |name: &str, vlan, addr: &str, mac: MacAddr, addr6: &str| BridgeConfig {
+/// A bridge of `vlan` with an SVI in `vrf` (MAC `mac`, `address` and maybe `address6`).
+fn routed_bridge(
+    name: &str,
+    vlan: u16,
+    vrf: &str,
+    address: &str,
+    mac: MacAddr,
+    address6: Option<&str>,
+) -> BridgeConfig {
+    BridgeConfig {
         name: name.into(),
         vlan: Some(vlan),
         vni: None,
         ageing_secs: 300,
         mac_limit: 100,
         svi: Some(SviConfig {
-            vrf: "blue".into(),
-            address: addr.into(),
+            vrf: vrf.into(),
+            address: address.into(),
             mac: mac.to_string(),
-            address6: Some(addr6.into()),
+            address6: address6.map(str::to_owned),
         }),
+    }
+}
+
+fn config(route_via: Ipv4Addr) -> SwitchConfig {
+    let bridge = |name: &str, vlan, addr: &str, mac: MacAddr, addr6: &str| {
+        routed_bridge(name, vlan, "blue", addr, mac, Some(addr6))
     };
     SwitchConfig {
         ports: vec![access("a", 10), access("b", 10), access("d", 20)],
@@ -1258,19 +1272,8 @@ fn only_the_own_vrfs_gateway_addresses_are_for_us_among_many_svis() {
 fn red_router(route_via: Ipv4Addr) -> SwitchConfig {
     let mut c = config(R_IP);
     c.ports.extend([access("e", 30), access("f", 40), access("g", 40)]);
-    let bridge = |name: &str, vlan, address: &str, mac: MacAddr| BridgeConfig {
-        name: name.into(),
-        vlan: Some(vlan),
-        vni: None,
-        ageing_secs: 300,
-        mac_limit: 100,
-        svi: Some(SviConfig {
-            vrf: "red".into(),
-            address: address.into(),
-            mac: mac.to_string(),
-            address6: None,
-        }),
-    };
+    let bridge =
+        |name: &str, vlan, addr: &str, mac| routed_bridge(name, vlan, "red", addr, mac, None);
     c.bridges.push(bridge("br30", 30, "192.0.2.254/24", GW30));
     c.bridges.push(bridge("br40", 40, "10.40.0.254/24", GW40));
     c.vrfs.push(VrfConfig {
