@@ -43,7 +43,7 @@ enum Command {
     },
     /// Run fuzz targets of crates/dpu-fuzz (coverage-guided libFuzzer, stable toolchain).
     Fuzz {
-        /// One target (default: all of them, one after the other).
+        /// One target (default: all of them, one per core at a time).
         target: Option<String>,
         /// Seconds per target.
         #[arg(long, default_value_t = 60)]
@@ -74,6 +74,8 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    // The fuzz build runs xtask as its rustc wrapper (see fuzz.rs).
+    fuzz::act_as_rustc_wrapper_if_asked();
     match Cli::parse().command {
         Command::Codegen => codegen::run(),
         Command::Test { quick } => test::run_all(quick),
