@@ -1165,17 +1165,12 @@ impl NvmfInternal {
                 };
                 // As the agent refuses the write (`check_namespace_hosts`); a refused change
                 // leaves the namespace serving as it was.
-                if let Some((i, host)) = sub.spec.host_not_let_in(&spec, &named_before) {
+                if let Some(refused) = sub.spec.host_not_let_in(&spec, &named_before) {
                     if let Some(old) = old_ns.remove(&name) {
                         let serves = serving(&old);
                         old.keep_or_remove(serves, &name, &mut namespaces, &target);
                     }
-                    return Err(format!(
-                        "spec.allowed_hosts[{i}]: {parent} does not let host {host} in \
-                         (allow_any_host is false and its allowed_hosts do not list it): no \
-                         such host would ever see the namespace; add the host to the \
-                         subsystem first"
-                    ));
+                    return Err(format!("spec.{}", refused.message(&parent)));
                 }
                 hosts_passed = true;
                 let attrs = NamespaceAttrs {

@@ -69,6 +69,30 @@ impl dpu::nvmf::v1::HostSecret {
     }
 }
 
+/// An entry of a namespace's `allowed_hosts` that its subsystem does not let in
+/// ([`SubsystemSpec::host_not_let_in`](dpu::nvmf::v1::SubsystemSpec::host_not_let_in)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostNotLetIn<'a> {
+    /// The entry's index in `allowed_hosts`.
+    pub index: usize,
+    /// The host NQN it names.
+    pub host: &'a str,
+}
+
+impl HostNotLetIn<'_> {
+    /// Why the namespace is refused, starting at its `allowed_hosts` field (the caller puts
+    /// the path to the spec before it); `subsystem` is its subsystem's name. The one wording
+    /// of the refusal (the agent's writes, the service's Sync).
+    pub fn message(&self, subsystem: &str) -> String {
+        let Self { index, host } = self;
+        format!(
+            "allowed_hosts[{index}]: {subsystem} does not let host {host} in (allow_any_host is \
+             false and its allowed_hosts do not list it): no such host would ever see the \
+             namespace; add the host to the subsystem first"
+        )
+    }
+}
+
 impl dpu::nvmf::v1::SubsystemSpec {
     /// The spec as the public API shows it: the DH-HMAC-CHAP secrets are write-only, so
     /// every `host_secrets` entry keeps its host NQN, has both secrets blank and says in
@@ -121,10 +145,13 @@ impl dpu::nvmf::v1::SubsystemSpec {
         &self,
         namespace: &'a dpu::nvmf::v1::NamespaceSpec,
         named_before: &[String],
-    ) -> Option<(usize, &'a str)> {
+    ) -> Option<HostNotLetIn<'a>> {
         let new = |h: &&String| !named_before.contains(h);
         let hosts = namespace.allowed_hosts.iter().enumerate();
-        hosts.filter(|(_, h)| new(h) && !self.allows_host(h)).map(|(i, h)| (i, h.as_str())).next()
+        hosts
+            .filter(|(_, h)| new(h) && !self.allows_host(h))
+            .map(|(index, host)| HostNotLetIn { index, host })
+            .next()
     }
 
     /// Whether any entry of `host_secrets` carries secret text (a write, not a read).

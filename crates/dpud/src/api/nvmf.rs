@@ -875,10 +875,9 @@ fn check_namespace_hosts(
     parent: &SubsystemSpec,
 ) -> Result<(), Status> {
     match parent.host_not_let_in(spec, named_before) {
-        Some((i, host)) => Err(Status::failed_precondition(format!(
-            "namespace.spec.allowed_hosts[{i}]: {parent_name} does not let host {host} in \
-             (allow_any_host is false and its allowed_hosts do not list it): no such host \
-             would ever see the namespace; add the host to the subsystem first"
+        Some(refused) => Err(Status::failed_precondition(format!(
+            "namespace.spec.{}",
+            refused.message(parent_name)
         ))),
         None => Ok(()),
     }
