@@ -301,10 +301,13 @@ pub struct Switch {
     local_addrs: FastMap<(u16, IpAddr), l3::LocalAddr>,
     vrfs: Vec<Vrf>,
     l3_neigh: neigh::Neighbours,
-    /// Per VRF index: bumped when one of its neighbours changes MAC or is forgotten, and for
-    /// every VRF by each applied configuration (routes, SVIs). Never shrinks, so the epoch
-    /// at an index only grows.
+    /// Per VRF index: bumped when one of its neighbours changes MAC or is forgotten, and
+    /// raised above every other by an apply that changes what its routed verdicts are
+    /// computed from (`apply_l3`: its signature, its index, a resolved neighbour dropped).
+    /// Never shrinks, so the epoch at an index only grows.
     vrf_epochs: Vec<u64>,
+    /// Per VRF index: the signature of its configuration and SVIs it was built from.
+    vrf_sigs: Vec<Signature>,
 }
 
 /// Marks the epoch of a routed flow. A routed flow depends on its ingress and egress
@@ -336,8 +339,10 @@ impl Epochs<'_> {
     /// the epochs of what the verdict was computed from, the ingress bridge's MAC table (a
     /// hit learns no source, as for a bridged flow), the egress bridge's, and the VRF's
     /// neighbours, routes and SVIs. Each part only grows, so a change to any makes the sum
-    /// differ, and a change elsewhere (another tenant's MACs or neighbours) leaves it. None
-    /// once the bridge or its SVI is gone.
+    /// differ, and a change elsewhere (another tenant's MACs, neighbours or configuration)
+    /// leaves it; an apply that moves the ingress SVI's VRF to another index gives the VRF
+    /// there an epoch above any used (`apply_l3`), so the sum grows then too. None once the
+    /// bridge or its SVI is gone.
     fn routed(&self, bridge: u16, verdict: &Verdict) -> Option<u64> {
         let ingress = self.bridges.get(usize::from(bridge))?;
         let vrf = self.svis.get(usize::from(ingress.svi?))?.vrf;
@@ -400,6 +405,7 @@ impl Switch {
             vrfs: Vec::new(),
             l3_neigh: neigh::Neighbours::new(&[]),
             vrf_epochs: Vec::new(),
+            vrf_sigs: Vec::new(),
         };
         s.apply(config, now)?;
         Ok(s)
@@ -414,7 +420,8 @@ impl Switch {
     /// changes nothing. Ports keep their ids and counters across the change when their name
     /// stays, remote VTEPs their counters when their address stays; learned remote VTEPs
     /// stay while remote learning is on; learned MACs stay while their bridge and port or
-    /// VTEP still exist; every flow entry becomes stale at once (configuration epoch).
+    /// VTEP still exist; a flow entry goes stale only when what it was computed from changed
+    /// (its bridges' signatures, its VRF's: `Epochs`).
     pub fn apply(&mut self, config: SwitchConfig, now: Instant) -> Result<(), ConfigError> {
         config.validate()?;
         // A VTEP whose MAC is not known yet (the service fills in the uplink's own, and the

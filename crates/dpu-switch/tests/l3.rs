@@ -1348,3 +1348,117 @@ fn a_routed_flow_goes_stale_with_what_it_depends_on_only() {
     h.sw.apply(red_router(RED_NH8), h.now).unwrap();
     assert_eq!(h.send_hit("e", &via), (vec![("f".into(), mac(48))], false), "route changed");
 }
+
+const GW60: MacAddr = MacAddr([2, 0, 0, 0, 0xfe, 60]);
+
+/// [`red_router`] plus a third red bridge, br60 (VLAN 60, no ports), whose SVI is neither
+/// end of red's flow: a change to it reaches red's flows through red's VRF only.
+fn red_router_br60(red_via: Ipv4Addr, br60_address: &str) -> SwitchConfig {
+    let mut c = red_router(red_via);
+    c.bridges.push(routed_bridge("br60", 60, "red", br60_address, GW60, None));
+    c
+}
+
+/// An apply stales a VRF's routed flows only when it changes what they are computed from:
+/// another tenant's route, or a port and bridge of no VRF, leave them cached; the VRF's own
+/// route or the address of one of its SVIs (neither the flow's ingress nor egress) make
+/// them stale at once.
+#[test]
+fn an_apply_stales_only_the_routed_flows_of_the_vrfs_it_changes() {
+    let base = red_router_br60(RED_NH9, "10.60.0.254/24");
+    let mut h = H { sw: Switch::new(base.clone(), Instant::now()).unwrap(), now: Instant::now() };
+    h.send("f", &arp(ArpOperation::REQUEST, mac(40), RED_HOST, MacAddr::BROADCAST, GW40_IP));
+    h.send("d", &arp(ArpOperation::REQUEST, mac(4), D_IP, MacAddr::BROADCAST, GW20_IP));
+    let red = udp(mac(30), GW30, A_IP, RED_HOST, 64, 1);
+    let blue = udp(mac(1), GW10, A_IP, D_IP, 64, 1);
+    h.send("e", &red);
+    h.send("a", &blue);
+    let red_to = vec![("f".to_string(), mac(40))];
+    let blue_to = vec![("d".to_string(), mac(4))];
+    // Where each flow went, and whether each was a cache hit.
+    let both = |h: &mut H| {
+        let (r, b) = (h.send_hit("e", &red), h.send_hit("a", &blue));
+        assert_eq!((&r.0, &b.0), (&red_to, &blue_to), "the flows go where they went");
+        (r.1, b.1)
+    };
+    assert_eq!(both(&mut h), (true, true), "both cached");
+
+    // Blue's route moves to another next hop.
+    let mut c = base.clone();
+    c.vrfs[0].routes[0].next_hop = Ipv4Addr::new(203, 0, 113, 10).into();
+    h.sw.apply(c.clone(), h.now).unwrap();
+    assert_eq!(both(&mut h), (true, false), "blue's route changed: red kept, blue stale");
+    assert_eq!(both(&mut h), (true, true));
+
+    // A port in a bridge of its own, routed by no VRF.
+    c.ports.push(access("h", 70));
+    c.bridges.push(BridgeConfig {
+        name: "br70".into(),
+        vlan: Some(70),
+        vni: None,
+        ageing_secs: 300,
+        mac_limit: 100,
+        svi: None,
+    });
+    h.sw.apply(c.clone(), h.now).unwrap();
+    assert_eq!(both(&mut h), (true, true), "an unrelated port and bridge: both kept");
+
+    // The address of red's third SVI: red's connected subnets changed.
+    let br60 = c.bridges.iter().position(|b| b.name == "br60").unwrap();
+    c.bridges[br60].svi.as_mut().unwrap().address = "10.61.0.254/24".into();
+    h.sw.apply(c.clone(), h.now).unwrap();
+    assert_eq!(both(&mut h), (false, true), "red's SVI address changed: red stale");
+    assert_eq!(both(&mut h), (true, true));
+
+    // Red's route.
+    c.vrfs[1].routes[0].next_hop = RED_NH8.into();
+    h.sw.apply(c.clone(), h.now).unwrap();
+    assert_eq!(both(&mut h), (false, true), "red's route changed: red stale");
+    assert_eq!(both(&mut h), (true, true));
+
+    // The same configuration again changes nothing.
+    h.sw.apply(c, h.now).unwrap();
+    assert_eq!(both(&mut h), (true, true), "an identical apply: both kept");
+}
+
+/// A VRF removed and another added shift the VRFs' indexes: a flow cached under red, whose
+/// bridges now route in green (at blue's former index), is routed by green, never served
+/// red's verdict, whatever the epochs each VRF had reached (red's neighbour changes make
+/// red's run ahead of blue's by a varying amount).
+#[test]
+fn a_flow_never_hits_under_another_vrf_when_vrf_indexes_shift() {
+    for changes in 0..8u8 {
+        let now = Instant::now();
+        let mut h = H { sw: Switch::new(red_router(RED_NH9), now).unwrap(), now };
+        let ask = |m: MacAddr, ip: Ipv4Addr| {
+            arp(ArpOperation::REQUEST, m, ip, MacAddr::BROADCAST, GW40_IP)
+        };
+        h.send("f", &ask(mac(40), RED_HOST));
+        // Each moves red's neighbour RED_NH8 to another MAC.
+        for i in 0..changes {
+            h.send("f", &ask(mac(48 + (i % 2) * 2), RED_NH8));
+        }
+        let red = udp(mac(30), GW30, A_IP, RED_HOST, 64, 1);
+        h.send("e", &red);
+        assert_eq!(h.send_hit("e", &red), (vec![("f".into(), mac(40))], true), "{changes}");
+
+        // Red goes, green comes first: green takes blue's index, blue red's, and red's
+        // bridges route in green, which has not resolved RED_HOST yet.
+        let mut c = red_router(RED_NH9);
+        c.vrfs.retain(|v| v.name == "blue");
+        c.vrfs.insert(0, VrfConfig { name: "green".into(), routes: vec![] });
+        for b in &mut c.bridges {
+            if let Some(svi) = b.svi.as_mut().filter(|s| s.vrf == "red") {
+                svi.vrf = "green".into();
+            }
+        }
+        h.sw.apply(c, h.now).unwrap();
+        let (to, hit) = h.send_hit("e", &red);
+        assert!(!hit, "red's entry hit under green after {changes} neighbour changes");
+        assert!(
+            !to.contains(&("f".into(), mac(40))),
+            "routed with red's neighbour after {changes} neighbour changes: {to:?}"
+        );
+        assert_eq!(h.drops("e", DropReason::NeighbourUnresolved), 1, "{changes}");
+    }
+}

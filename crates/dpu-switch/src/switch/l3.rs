@@ -31,7 +31,7 @@ use dpu_wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use dpu_wire::{EtherType, IpProtocol, MacAddr};
 
 use super::neigh::{self, Ageing, Neighbours};
-use super::{ARP_RETRY, FLOW_IDLE, FastMap, Ingress, Switch};
+use super::{ARP_RETRY, FLOW_IDLE, FastMap, Ingress, Signature, Switch};
 use crate::config::{
     SwitchConfig, mask, mask6, parse_cidr, parse_cidr6, parse_mac, subnet_broadcast,
 };
@@ -471,26 +471,56 @@ impl Switch {
         let routing: Vec<bool> = (0..self.vrfs.len())
             .map(|v| self.svis.iter().any(|s| usize::from(s.vrf) == v))
             .collect();
+        // A VRF's routed verdicts are computed from its routes, its SVIs (addresses, MACs,
+        // the bridges they sit in, by index as the neighbours and verdicts name them), its
+        // neighbours (bumped as they change, and below as an apply drops them) and its
+        // bridges' state (their own epochs). It keeps its epoch, and so its routed flows,
+        // only when the same VRF sits at the same index with the same signature.
+        let mut svis_of: HashMap<&str, Vec<_>> = HashMap::new();
+        for (bi, bc) in config.bridges.iter().enumerate() {
+            if let Some(sc) = &bc.svi {
+                svis_of.entry(sc.vrf.as_str()).or_default().push((bi, bc.name.as_str(), sc));
+            }
+        }
+        let old_sigs = std::mem::take(&mut self.vrf_sigs);
+        self.vrf_sigs =
+            config.vrfs.iter().map(|v| Signature::of(&(v, svis_of.get(v.name.as_str())))).collect();
+        let mut changed: Vec<bool> = config
+            .vrfs
+            .iter()
+            .zip(&self.vrf_sigs)
+            .enumerate()
+            .map(|(i, (v, sig))| old_names.get(i) != Some(&v.name) || old_sigs.get(i) != Some(sig))
+            .collect();
         let old = std::mem::replace(&mut self.l3_neigh, Neighbours::new(&routing));
         for ((vrf, ip), n) in old.into_entries() {
             let Some(name) = old_names.get(usize::from(vrf)) else { continue };
+            let Some(&nv) = vrf_index.get(name.as_str()) else { continue };
             // Kept while its bridge still has an SVI of the VRF whose link holds it.
-            if let Some(&nv) = vrf_index.get(name.as_str())
-                && let Some(&bridge) = bridge_moved.get(&n.bridge)
+            if let Some(&bridge) = bridge_moved.get(&n.bridge)
                 && self.svis.iter().any(|s| s.bridge == bridge && s.vrf == nv && s.on_link(ip))
             {
                 let mut n = n;
                 n.bridge = bridge;
                 self.l3_neigh.restore((nv, ip), n);
+            } else if n.mac.is_some()
+                && let Some(c) = changed.get_mut(usize::from(nv))
+            {
+                // Forgotten while resolved: the VRF's flows may name its MAC.
+                *c = true;
             }
         }
-        // Routes and SVIs may have changed: every VRF's routed flows go stale. The epochs
-        // only grow (see `vrf_epochs`).
+        // A changed VRF takes an epoch above every one used at any index, not its index's
+        // next: `Epochs::routed` sums the parts and reads the VRF's at the ingress SVI's VRF
+        // index, which an apply may change (a VRF removed or added in front, an SVI moved to
+        // another VRF): only a VRF part above any an entry was stored with keeps the sum
+        // from coming out equal under another VRF. Epochs still only grow per index.
+        let fresh = self.vrf_epochs.iter().copied().max().unwrap_or(0) + 1;
         if self.vrf_epochs.len() < self.vrfs.len() {
             self.vrf_epochs.resize(self.vrfs.len(), 0);
         }
-        for e in &mut self.vrf_epochs {
-            *e += 1;
+        for (e, _) in self.vrf_epochs.iter_mut().zip(&changed).filter(|(_, c)| **c) {
+            *e = fresh;
         }
     }
 
