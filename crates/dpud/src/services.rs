@@ -32,6 +32,9 @@ use crate::api::shared_read::SharedRead;
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 /// How long a service may take to stop on SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// How long the processes of a killed child's group may take to go before a new instance
+/// starts all the same (one stuck in the kernel acts on SIGKILL only once out of it).
+const KILL_WAIT: Duration = Duration::from_secs(2);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Probes missed in a row after which a supervised process that answered (or holds its
 /// socket) is hung, and replaced.
@@ -429,7 +432,8 @@ async fn probe(channel: &Channel) -> Option<dpu_proto::dpu::internal::v1::Servic
 }
 
 /// Keeps `command` running: starts it and restarts it whenever it exits, with a growing delay,
-/// until shutdown; then stops it with SIGTERM (SIGKILL after a grace period).
+/// until shutdown; then stops it with SIGTERM (SIGKILL after a grace period), what it started
+/// with it ([`ChildGroup`]).
 ///
 /// A service that already answers on its socket (left running by an agent that crashed) is
 /// adopted instead of started again: the card keeps forwarding and serving through an agent
@@ -457,9 +461,7 @@ pub async fn supervise_process(
             }
         }
         let started = std::time::Instant::now();
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(&command[1..]).kill_on_drop(true);
-        let child = match cmd.spawn() {
+        let child = match ChildGroup::start(program, &command[1..]) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(service = %name, program, error = %e, "cannot start service");
@@ -469,7 +471,7 @@ pub async fn supervise_process(
                 }
             }
         };
-        tracing::info!(service = %name, pid = child.id(), "service process started");
+        tracing::info!(service = %name, pid = %child.group, "service process started");
         let child = Serving::Child(child);
         if watch_service(&name, &channel, &socket, program, child, false, &mut shutdown).await {
             return;
@@ -506,7 +508,7 @@ async fn running_service(
 /// The process serving a supervised service.
 enum Serving {
     /// Started by this agent.
-    Child(tokio::process::Child),
+    Child(ChildGroup),
     /// Found running; `None` when its pid could not be seen (nothing is ever signalled then).
     Adopted(Option<Process>),
 }
@@ -514,7 +516,7 @@ enum Serving {
 impl Serving {
     fn pid(&self) -> Option<u32> {
         match self {
-            Self::Child(child) => child.id(),
+            Self::Child(child) => child.child.id(),
             Self::Adopted(process) => process.and_then(|p| u32::try_from(p.pid.as_raw()).ok()),
         }
     }
@@ -523,14 +525,14 @@ impl Serving {
     /// as missed probes).
     async fn exited(&mut self) -> std::io::Result<std::process::ExitStatus> {
         match self {
-            Self::Child(child) => child.wait().await,
+            Self::Child(child) => child.child.wait().await,
             Self::Adopted(_) => std::future::pending().await,
         }
     }
 
     async fn stop(&mut self, name: &str) {
         match self {
-            Self::Child(child) => stop_child(name, child).await,
+            Self::Child(child) => child.stop(name).await,
             Self::Adopted(process) => stop_adopted(name, *process).await,
         }
     }
@@ -551,7 +553,9 @@ impl Serving {
 /// A process that answered (`answered` when it was found answering) or holds the socket
 /// and then misses [`HUNG_AFTER_MISSES`] probes in a row is hung: a hung process still holds
 /// its socket, so a new one could not bind it, and it is stopped first (SIGTERM, SIGKILL
-/// after a grace). A child that has not bound its socket yet is starting, not hung.
+/// after a grace; a child with its whole process group). A child that has not bound its
+/// socket yet is starting, not hung. A child that exits takes the rest of its group with it
+/// (a wrapper's service, whose socket the next instance needs).
 async fn watch_service(
     name: &str,
     channel: &Channel,
@@ -567,6 +571,7 @@ async fn watch_service(
             _ = tokio::time::sleep(PROBE_INTERVAL) => {}
             status = serving.exited() => {
                 tracing::warn!(service = %name, status = ?status, "service process exited; restarting");
+                serving.stop(name).await;
                 return false;
             }
             _ = shutdown.changed() => {
@@ -626,14 +631,14 @@ impl Process {
     /// The process `pid` now, if it exists.
     fn of(pid: u32) -> Option<Self> {
         let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).ok()?);
-        let (_, start_time) = proc_stat(pid)?;
+        let start_time = proc_stat(pid)?.start_time;
         Some(Self { pid, start_time })
     }
 
     /// Whether it still runs: not gone, not a zombie its parent has not reaped, and its pid
     /// not another process's now.
     fn runs(self) -> bool {
-        proc_stat(self.pid).is_some_and(|(state, t)| t == self.start_time && state != 'Z')
+        proc_stat(self.pid).is_some_and(|s| s.start_time == self.start_time && s.runs())
     }
 
     /// Whether its executable is `program`, found as starting `program` would find it (a
@@ -666,16 +671,54 @@ fn program_path(program: &str) -> Option<PathBuf> {
     file.canonicalize().ok()
 }
 
-/// The state and start time of `/proc/PID/stat` (proc(5); the command name before them may
-/// hold spaces and parentheses, so fields count from its last ')').
-fn proc_stat(pid: nix::unistd::Pid) -> Option<(char, u64)> {
+/// What `/proc/PID/stat` says of a process that [`Process`] and [`ChildGroup`] use.
+struct Stat {
+    state: char,
+    pgrp: i32,
+    start_time: u64,
+}
+
+impl Stat {
+    /// Not a zombie its parent has not reaped.
+    fn runs(&self) -> bool {
+        self.state != 'Z'
+    }
+}
+
+/// The state, process group and start time of `/proc/PID/stat` (proc(5); the command name
+/// before them may hold spaces and parentheses, so fields count from its last ')').
+fn proc_stat(pid: nix::unistd::Pid) -> Option<Stat> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, rest) = stat.rsplit_once(')')?;
     let mut fields = rest.split_whitespace();
     let state = fields.next()?.chars().next()?;
-    // Field 22 overall; `state` was field 3.
-    let start_time = fields.nth(18)?.parse().ok()?;
-    Some((state, start_time))
+    // Fields 5 and 22 overall; `state` was field 3.
+    let pgrp = fields.nth(1)?.parse().ok()?;
+    let start_time = fields.nth(16)?.parse().ok()?;
+    Some(Stat { state, pgrp, start_time })
+}
+
+/// Whether a process of group `group` runs (zombies do not count): /proc lists every
+/// process, each with its group.
+fn group_runs(group: nix::unistd::Pid) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    entries.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).any(|pid| {
+        proc_stat(nix::unistd::Pid::from_raw(pid))
+            .is_some_and(|s| s.pgrp == group.as_raw() && s.runs())
+    })
+}
+
+/// Polls `done` every 50 ms until it holds (true) or `deadline` passed (false).
+async fn poll_until(deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Stops a process the agent adopted (not its child, so it cannot wait for it): SIGTERM,
@@ -685,27 +728,74 @@ async fn stop_adopted(name: &str, process: Option<Process>) {
     use nix::sys::signal::Signal;
     let Some(process) = process else { return };
     process.signal(Signal::SIGTERM);
-    let deadline = tokio::time::Instant::now() + STOP_GRACE;
-    while process.runs() {
-        if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(service = %name, pid = %process.pid, "adopted service did not stop on SIGTERM; killing it");
-            process.signal(Signal::SIGKILL);
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    if !poll_until(Instant::now() + STOP_GRACE, || !process.runs()).await {
+        tracing::warn!(service = %name, pid = %process.pid, "adopted service did not stop on SIGTERM; killing it");
+        process.signal(Signal::SIGKILL);
     }
 }
 
-async fn stop_child(name: &str, child: &mut tokio::process::Child) {
-    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGTERM,
-        );
+/// A service process the agent started, leading a process group of its own (the group's id
+/// is its pid) that holds whatever it starts. The `command` may be a wrapper (`sh -c`, a
+/// script) that runs the service as its child rather than exec'ing it: signalling only the
+/// wrapper would leave the service running and holding its socket, so signals go to the
+/// whole group, as systemd's KillMode=control-group sends them to every process of a unit.
+struct ChildGroup {
+    child: tokio::process::Child,
+    group: nix::unistd::Pid,
+}
+
+impl ChildGroup {
+    fn start(program: &str, args: &[String]) -> std::io::Result<Self> {
+        let child = tokio::process::Command::new(program)
+            .args(args)
+            // A group of its own (see above); also, a Ctrl-C at the agent's terminal then
+            // reaches the agent alone, which stops the service itself.
+            .process_group(0)
+            // In a background group, reading the terminal would stop it (SIGTTIN) as if hung.
+            .stdin(std::process::Stdio::null())
+            .spawn()?;
+        let pid = child.id().and_then(|p| i32::try_from(p).ok());
+        let group = pid.ok_or_else(|| std::io::Error::other("the started process has no pid"))?;
+        Ok(Self { child, group: nix::unistd::Pid::from_raw(group) })
     }
-    if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {
-        tracing::warn!(service = %name, "service did not stop on SIGTERM; killing it");
-        let _ = child.kill().await;
+
+    /// Sends `signal` to the group, if any of it is left: while the child is not reaped or a
+    /// process of the group lives, the group's id is in use, and the kernel gives no new
+    /// process a pid in use, so the id names no other group.
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        if self.child.id().is_some() || group_runs(self.group) {
+            let _ = nix::sys::signal::killpg(self.group, signal);
+        }
+    }
+
+    /// Stops the child and the rest of its group: SIGTERM to the group, then SIGKILL to it if
+    /// any of it still runs after [`STOP_GRACE`], and waits ([`KILL_WAIT`] at most) until
+    /// none of it runs, so a new instance does not find the old one still holding its socket.
+    /// For a child that exited already, this stops what it left of its group.
+    async fn stop(&mut self, name: &str) {
+        use nix::sys::signal::Signal;
+        let deadline = Instant::now() + STOP_GRACE;
+        self.signal(Signal::SIGTERM);
+        // The child first (reaped as it exits), then what it leaves of its group.
+        let stopped = tokio::time::timeout_at(deadline, self.child.wait()).await.is_ok()
+            && poll_until(deadline, || !group_runs(self.group)).await;
+        if stopped {
+            return;
+        }
+        tracing::warn!(service = %name, group = %self.group, "service did not stop on SIGTERM; killing its process group");
+        self.signal(Signal::SIGKILL);
+        let _ = self.child.wait().await;
+        if !poll_until(Instant::now() + KILL_WAIT, || !group_runs(self.group)).await {
+            tracing::warn!(service = %name, group = %self.group, "processes of the service's group still run after SIGKILL; starting a new one all the same");
+        }
+    }
+}
+
+impl Drop for ChildGroup {
+    /// A child dropped unstopped (the agent's task cancelled) takes its group with it, where
+    /// `kill_on_drop` would take the child alone.
+    fn drop(&mut self) {
+        self.signal(nix::sys::signal::Signal::SIGKILL);
     }
 }
 
@@ -876,6 +966,57 @@ mod tests {
         stop_adopted("test", Some(now)).await;
         let status = tokio::time::timeout(Duration::from_secs(5), sleeper.wait()).await;
         assert!(status.is_ok(), "the adopted process itself was not stopped");
+    }
+
+    /// `sh -c script pidfile` started as a service is (a wrapper that forks its service, as
+    /// an operator's `command` may be); `pidfile`, which the script may write a pid to.
+    fn wrapped(dir: &Path, script: &str) -> (Serving, PathBuf) {
+        let pidfile = dir.join("pid");
+        let args = ["-c", script, pidfile.to_str().unwrap()].map(String::from);
+        (Serving::Child(ChildGroup::start("sh", &args).unwrap()), pidfile)
+    }
+
+    /// The process whose pid was written to `file` (a whole line), once it was.
+    async fn written_pid(file: &Path) -> Process {
+        for _ in 0..200 {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            if let Some(pid) = text.strip_suffix('\n').and_then(|p| p.parse().ok()) {
+                return Process::of(pid).expect("the process whose pid was written runs");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no pid written to {}", file.display());
+    }
+
+    /// Stopping a service started through a wrapper that forks stops what the wrapper
+    /// started too: here a process that ignores SIGTERM (as a hung one never acts on it) and
+    /// outlives the wrapper, which SIGTERM ends at once. It is killed after the grace.
+    #[tokio::test]
+    async fn stopping_a_child_stops_its_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        // An ignored signal stays ignored across exec: the sleep ignores SIGTERM.
+        let script = r#"(trap '' TERM; exec sh -c 'echo $$ > "$0"; exec sleep 60' "$0") & wait"#;
+        let (mut serving, pidfile) = wrapped(dir.path(), script);
+        let service = written_pid(&pidfile).await;
+        serving.stop("test").await;
+        assert!(!service.runs(), "the wrapper's child outlived the stop");
+    }
+
+    /// A wrapper that exits leaving what it started running (a service that would keep its
+    /// socket from the next instance) takes it with it: the rest of its process group is
+    /// stopped before the agent starts another.
+    #[tokio::test]
+    async fn a_wrapper_that_exits_takes_its_process_group_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (serving, pidfile) = wrapped(dir.path(), r#"sleep 60 & echo $! > "$0""#);
+        let service = written_pid(&pidfile).await;
+        let socket = dir.path().join("none.sock");
+        let channel = dpu_runtime::unix::channel(&socket);
+        let (_shutdown, mut watch) = watch::channel(false);
+        let shut_down =
+            watch_service("test", &channel, &socket, "sh", serving, false, &mut watch).await;
+        assert!(!shut_down, "a service that exited is started again");
+        assert!(!service.runs(), "the wrapper's child outlived the wrapper's exit");
     }
 
     /// The process listening on a socket is found though it accepts nothing (as a hung one),

@@ -109,7 +109,11 @@ async fn a_restarted_service_gets_desired_state_again() {
 
 /// An agent and its system service with `vm.swappiness` 5 applied; the file's path.
 async fn swappiness_5_applied() -> (Env, std::path::PathBuf) {
-    let mut env = Env::new();
+    apply_swappiness_5(Env::new()).await
+}
+
+/// Starts the agent of `env` and has its system service apply `vm.swappiness` 5.
+async fn apply_swappiness_5(mut env: Env) -> (Env, std::path::PathBuf) {
     env.start().await;
     let client = env.client(Who::Operator).await;
     client
@@ -220,6 +224,31 @@ async fn a_hung_adopted_service_is_replaced() {
 async fn a_hung_supervised_service_is_replaced() {
     let (env, swappiness) = swappiness_5_applied().await;
     let hung = Hung::stop(system_service_pid(&env.socket()).expect("service running"));
+    std::fs::write(&swappiness, "60\n").unwrap();
+    replaced(&env, &hung, &swappiness).await;
+}
+
+/// The service command is a wrapper that runs the service as its child instead of exec'ing
+/// it (an operator's `sh -c` or script): when the service hangs, stopping only the wrapper
+/// would leave it holding its socket, and no new instance could bind it. The agent stops
+/// the child's whole process group (as systemd's KillMode=control-group stops a unit), so
+/// the hung service goes too and a new one takes over and gets the desired state.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_service_behind_a_forking_wrapper_is_replaced() {
+    let mut env = Env::new();
+    env.tweak_config(|config| {
+        let command = config.services[0].command.as_mut().unwrap();
+        // `; :` leaves sh something to run after the service, so it forks rather than execs.
+        let wrapper = ["sh", "-c", "\"$0\" \"$@\"; :"].map(String::from);
+        *command = wrapper.into_iter().chain(command.drain(..)).collect();
+    });
+    let (env, swappiness) = apply_swappiness_5(env).await;
+    let old = system_service_pid(&env.socket()).expect("service running");
+    let stat = std::fs::read_to_string(format!("/proc/{old}/stat")).unwrap();
+    let parent: u32 =
+        stat.rsplit_once(')').unwrap().1.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_ne!(parent, env.agent_pid(), "the wrapper exec'ed the service");
+    let hung = Hung::stop(old);
     std::fs::write(&swappiness, "60\n").unwrap();
     replaced(&env, &hung, &swappiness).await;
 }
