@@ -1,5 +1,6 @@
 //! What /proc says of a process (proc(5)): the one reader of those files for the services,
-//! the tests and the benchmarks.
+//! their tests and the benchmarks (the lab crate, which stays free of the runtime, reads
+//! `/proc/PID/stat` itself).
 
 /// The resident set of process `pid` (this process for `None`) in KiB: `VmRSS` of its
 /// `/proc/<pid>/status`. `None` when there is no such process or no such line (a kernel
@@ -14,6 +15,47 @@ pub fn resident_kib(pid: Option<u32>) -> Option<u64> {
     value.split_whitespace().next()?.parse().ok()
 }
 
+/// What `/proc/PID/stat` says of a process that the services' supervision uses (proc(5)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Field 3: R, S, D, T, Z...
+    pub state: char,
+    /// Field 5: its process group.
+    pub pgrp: i32,
+    /// Field 22: clock ticks after boot it started at. A pid reused later has another.
+    pub start_time: u64,
+}
+
+impl Stat {
+    /// Not a zombie its parent has not reaped (nor one being reaped).
+    pub fn runs(&self) -> bool {
+        !matches!(self.state, 'Z' | 'X')
+    }
+}
+
+/// The `/proc/PID/stat` of process `pid`, if there is one. The command name before the
+/// fields may hold spaces and parentheses, so they count from its last ')'.
+pub fn stat(pid: i32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = text.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    // Fields 5 and 22 overall; `state` was field 3.
+    let pgrp = fields.nth(1)?.parse().ok()?;
+    let start_time = fields.nth(16)?.parse().ok()?;
+    Some(Stat { state, pgrp, start_time })
+}
+
+/// Whether a process of group `pgrp` runs (zombies do not count): /proc lists every
+/// process, each with its group.
+pub fn group_runs(pgrp: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .any(|pid| stat(pid).is_some_and(|s| s.pgrp == pgrp && s.runs()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,5 +67,14 @@ mod tests {
         assert!(resident_kib(Some(std::process::id())).is_some());
         // Above the kernel's pid_max limit (2^22): never a process.
         assert_eq!(resident_kib(Some(u32::MAX)), None);
+    }
+
+    #[test]
+    fn this_process_runs_in_its_group_and_no_process_has_no_stat() {
+        let own = stat(std::process::id().try_into().unwrap()).expect("stat of this process");
+        assert!(own.runs() && own.start_time > 0);
+        assert_eq!(own.pgrp, nix::unistd::getpgrp().as_raw());
+        assert!(group_runs(own.pgrp));
+        assert_eq!(stat(i32::MAX), None);
     }
 }

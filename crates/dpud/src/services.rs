@@ -22,6 +22,7 @@ use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
 use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
 use dpu_proto::dpu::nvmf::v1::NvmfStats;
 use dpu_proto::dpu::switch::v1::SwitchStatus;
+use dpu_runtime::process::{group_runs, stat};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tonic::transport::Channel;
@@ -631,14 +632,14 @@ impl Process {
     /// The process `pid` now, if it exists.
     fn of(pid: u32) -> Option<Self> {
         let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).ok()?);
-        let start_time = proc_stat(pid)?.start_time;
+        let start_time = stat(pid.as_raw())?.start_time;
         Some(Self { pid, start_time })
     }
 
     /// Whether it still runs: not gone, not a zombie its parent has not reaped, and its pid
     /// not another process's now.
     fn runs(self) -> bool {
-        proc_stat(self.pid).is_some_and(|s| s.start_time == self.start_time && s.runs())
+        stat(self.pid.as_raw()).is_some_and(|s| s.start_time == self.start_time && s.runs())
     }
 
     /// Whether its executable is `program`, found as starting `program` would find it (a
@@ -669,43 +670,6 @@ fn program_path(program: &str) -> Option<PathBuf> {
         std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())?
     };
     file.canonicalize().ok()
-}
-
-/// What `/proc/PID/stat` says of a process that [`Process`] and [`ChildGroup`] use.
-struct Stat {
-    state: char,
-    pgrp: i32,
-    start_time: u64,
-}
-
-impl Stat {
-    /// Not a zombie its parent has not reaped.
-    fn runs(&self) -> bool {
-        self.state != 'Z'
-    }
-}
-
-/// The state, process group and start time of `/proc/PID/stat` (proc(5); the command name
-/// before them may hold spaces and parentheses, so fields count from its last ')').
-fn proc_stat(pid: nix::unistd::Pid) -> Option<Stat> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    // Fields 5 and 22 overall; `state` was field 3.
-    let pgrp = fields.nth(1)?.parse().ok()?;
-    let start_time = fields.nth(16)?.parse().ok()?;
-    Some(Stat { state, pgrp, start_time })
-}
-
-/// Whether a process of group `group` runs (zombies do not count): /proc lists every
-/// process, each with its group.
-fn group_runs(group: nix::unistd::Pid) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
-    entries.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).any(|pid| {
-        proc_stat(nix::unistd::Pid::from_raw(pid))
-            .is_some_and(|s| s.pgrp == group.as_raw() && s.runs())
-    })
 }
 
 /// Polls `done` every 50 ms until it holds (true) or `deadline` passed (false).
@@ -763,7 +727,7 @@ impl ChildGroup {
     /// process of the group lives, the group's id is in use, and the kernel gives no new
     /// process a pid in use, so the id names no other group.
     fn signal(&self, signal: nix::sys::signal::Signal) {
-        if self.child.id().is_some() || group_runs(self.group) {
+        if self.child.id().is_some() || group_runs(self.group.as_raw()) {
             let _ = nix::sys::signal::killpg(self.group, signal);
         }
     }
@@ -778,14 +742,14 @@ impl ChildGroup {
         self.signal(Signal::SIGTERM);
         // The child first (reaped as it exits), then what it leaves of its group.
         let stopped = tokio::time::timeout_at(deadline, self.child.wait()).await.is_ok()
-            && poll_until(deadline, || !group_runs(self.group)).await;
+            && poll_until(deadline, || !group_runs(self.group.as_raw())).await;
         if stopped {
             return;
         }
         tracing::warn!(service = %name, group = %self.group, "service did not stop on SIGTERM; killing its process group");
         self.signal(Signal::SIGKILL);
         let _ = self.child.wait().await;
-        if !poll_until(Instant::now() + KILL_WAIT, || !group_runs(self.group)).await {
+        if !poll_until(Instant::now() + KILL_WAIT, || !group_runs(self.group.as_raw())).await {
             tracing::warn!(service = %name, group = %self.group, "processes of the service's group still run after SIGKILL; starting a new one all the same");
         }
     }
