@@ -69,12 +69,22 @@ mod tests {
         assert_eq!(resident_kib(Some(u32::MAX)), None);
     }
 
+    /// A child leading a group of its own (not this process: qemu-user, which runs the
+    /// aarch64 tests, makes up its own `/proc/self/stat` with most fields 0).
     #[test]
-    fn this_process_runs_in_its_group_and_no_process_has_no_stat() {
-        let own = stat(std::process::id().try_into().unwrap()).expect("stat of this process");
-        assert!(own.runs() && own.start_time > 0);
-        assert_eq!(own.pgrp, nix::unistd::getpgrp().as_raw());
-        assert!(group_runs(own.pgrp));
+    fn a_process_group_runs_until_its_last_process_is_gone() {
+        use std::os::unix::process::CommandExt;
+        let mut child =
+            std::process::Command::new("sleep").arg("30").process_group(0).spawn().unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        let s = stat(pid).expect("stat of the child");
+        assert!(s.runs() && s.start_time > 0, "{s:?}");
+        assert_eq!(s.pgrp, pid, "the child leads its group");
+        assert!(group_runs(pid));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(stat(pid), None, "reaped");
+        assert!(!group_runs(pid));
         assert_eq!(stat(i32::MAX), None);
     }
 }
