@@ -5,6 +5,7 @@ mod codegen;
 mod demo;
 mod demo_guest;
 mod demo_switch;
+mod emulated;
 mod fuzz;
 mod lab;
 mod prereq;
@@ -76,6 +77,8 @@ enum Command {
 fn main() -> Result<()> {
     // The fuzz build runs xtask as its rustc wrapper (see fuzz.rs).
     fuzz::act_as_rustc_wrapper_if_asked();
+    // The aarch64 unit tests run xtask as their runner (see emulated.rs).
+    emulated::act_as_runner_if_asked();
     match Cli::parse().command {
         Command::Codegen => codegen::run(),
         Command::Test { quick } => test::run_all(quick),

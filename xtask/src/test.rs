@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::prereq::{self, AARCH64};
 use crate::util::{Steps, cargo, run};
-use crate::{fuzz, lab};
+use crate::{emulated, fuzz, lab};
 
 /// How long each fuzz target runs in the smoke step: 13 targets, one per core at a time, take
 /// under a minute and a half on two cores.
@@ -59,17 +59,8 @@ pub fn run_all(quick: bool) -> Result<()> {
                 AARCH64,
             ]))
         })?;
-        steps.step("aarch64: unit tests under qemu-user", || {
-            run(without_incremental(&mut cargo()).args([
-                "test",
-                "--workspace",
-                "--exclude",
-                "xtask",
-                "--lib",
-                "--bins",
-                "--target",
-                AARCH64,
-            ]))
+        steps.step("aarch64: unit tests under qemu-user, each binary timed", || {
+            emulated::run_unit_tests(without_incremental(&mut cargo()))
         })?;
         steps.step("fuzz smoke: every target, bounded time", || fuzz::run_all(None, FUZZ_SMOKE))?;
     }
