@@ -20,6 +20,8 @@ pub fn resident_kib(pid: Option<u32>) -> Option<u64> {
 pub struct Stat {
     /// Field 3: R, S, D, T, Z...
     pub state: char,
+    /// Field 4: its parent.
+    pub ppid: i32,
     /// Field 5: its process group.
     pub pgrp: i32,
     /// Field 22: clock ticks after boot it started at. A pid reused later has another.
@@ -40,10 +42,11 @@ pub fn stat(pid: i32) -> Option<Stat> {
     let (_, rest) = text.rsplit_once(')')?;
     let mut fields = rest.split_whitespace();
     let state = fields.next()?.chars().next()?;
-    // Fields 5 and 22 overall; `state` was field 3.
-    let pgrp = fields.nth(1)?.parse().ok()?;
+    // Fields 4, 5 and 22 overall; `state` was field 3.
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
     let start_time = fields.nth(16)?.parse().ok()?;
-    Some(Stat { state, pgrp, start_time })
+    Some(Stat { state, ppid, pgrp, start_time })
 }
 
 /// Whether a process of group `pgrp` runs (zombies do not count): /proc lists every
@@ -80,6 +83,11 @@ mod tests {
         let s = stat(pid).expect("stat of the child");
         assert!(s.runs() && s.start_time > 0, "{s:?}");
         assert_eq!(s.pgrp, pid, "the child leads its group");
+        assert_eq!(
+            u32::try_from(s.ppid).ok(),
+            Some(std::process::id()),
+            "this process is its parent"
+        );
         assert!(group_runs(pid));
         child.kill().unwrap();
         child.wait().unwrap();

@@ -176,8 +176,7 @@ impl Hung {
 
     fn gone(&self) -> bool {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0), None).is_err()
-            || std::fs::read_to_string(format!("/proc/{}/stat", self.0))
-                .is_ok_and(|s| s.contains(") Z "))
+            || dpu_runtime::process::stat(self.0).is_some_and(|s| !s.runs())
     }
 }
 
@@ -244,10 +243,12 @@ async fn a_hung_service_behind_a_forking_wrapper_is_replaced() {
     });
     let (env, swappiness) = apply_swappiness_5(env).await;
     let old = system_service_pid(&env.socket()).expect("service running");
-    let stat = std::fs::read_to_string(format!("/proc/{old}/stat")).unwrap();
-    let parent: u32 =
-        stat.rsplit_once(')').unwrap().1.split_whitespace().nth(1).unwrap().parse().unwrap();
-    assert_ne!(parent, env.agent_pid(), "the wrapper exec'ed the service");
+    let parent = dpu_runtime::process::stat(old).expect("the service's /proc/PID/stat").ppid;
+    assert_ne!(
+        u32::try_from(parent).ok(),
+        Some(env.agent_pid()),
+        "the wrapper exec'ed the service"
+    );
     let hung = Hung::stop(old);
     std::fs::write(&swappiness, "60\n").unwrap();
     replaced(&env, &hung, &swappiness).await;
