@@ -969,6 +969,9 @@ pub struct Connection {
     fencing: Vec<Fencing>,
     /// Numbers the volume operations (see [`io_tag`]).
     next_io: u64,
+    /// A shutdown's volatile-cache flushes handed to the shell whose results are not taken
+    /// yet ([`Connection::csts_now`]).
+    shutdown_flushes: Vec<fabrics::ShutdownFlush>,
     /// When [`data_overdue`](Self::data_overdue) looks again.
     next_data_check: Instant,
     /// Namespaces looked up for commands (see [`namespace`](Self::namespace)).
@@ -1246,6 +1249,7 @@ impl Connection {
             fence: None,
             fencing: Vec::new(),
             next_io: 1,
+            shutdown_flushes: Vec::new(),
             next_data_check: now,
             ns_cache: NsCache::default(),
             tally: Tally::default(),
@@ -1573,6 +1577,8 @@ impl Connection {
     pub fn complete_io(&mut self, tag: u64, result: io::Result<Vec<u8>>) {
         if let Some((cid, post)) = self.take_io(tag) {
             self.finish_io(cid, post, result);
+        } else if !self.shutdown_flushes.is_empty() {
+            self.shutdown_flush_done(tag, result);
         }
     }
 

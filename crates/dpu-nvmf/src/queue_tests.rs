@@ -761,6 +761,34 @@ fn a_shutdown_flushes_also_when_the_host_reads_csts_late() {
     assert_eq!(admin.csts(), 0b1001, "complete once flushed");
 }
 
+/// A shutdown's flush that fails is Controller Fatal: the host that reads SHST 10b (it may
+/// now remove power) reads CFS with it, as for a flush that never ends, since writes it was
+/// told were done may be lost. The shutdown completes once the flush's result is taken,
+/// not as soon as the shell's operation ended, so no CSTS read comes between.
+#[test]
+fn a_failed_shutdown_flush_is_controller_fatal() {
+    let t = target();
+    let flushes = add_counting_namespace(&t, 2);
+    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
+    admin.set_cc(0x0046_4001);
+    q.conn.tick(q.now);
+    finish_write(&mut q, w1);
+    admin.conn.tick(admin.now);
+    let flush = admin.conn.poll_io().expect("the volatile volume's flush");
+    let tag = flush.tag;
+    // The shell's operation ended (the request, and what it held, is gone); its result
+    // waits in the task's channel.
+    drop(flush);
+    assert_eq!(admin.csts(), 0b0101, "processing until the flush's result is taken");
+    admin.conn.complete_io(tag, Err(Errno::EIO.into()));
+    assert_eq!(admin.csts(), 0b1011, "complete, with CFS: the cache was not flushed");
+    assert_eq!(flushes.load(Ordering::Relaxed), 0);
+    // A reset and enable start afresh, as after any Controller Fatal Status.
+    admin.set_cc(0x0046_0000);
+    admin.enable();
+    assert_eq!(admin.csts(), 1);
+}
+
 /// The admin queue's tick starts a shutdown's flushes once its I/O ended, without a
 /// CSTS read; the flush that never ends is Controller Fatal CAP.TO after it started.
 #[test]

@@ -534,9 +534,17 @@ impl Connection {
             }
         }
         for volume in volumes {
-            // A tag no command waits for: its completion answers nothing.
+            // A tag no command waits for: its result goes to `shutdown_flush_done`.
             let tag = io_tag(self.next_io, 0);
             self.next_io += 1;
+            let name = volume.name().to_owned();
+            // Held until the result is taken, not only while the shell runs the flush: a
+            // CSTS read in between would show the shutdown complete without its CFS.
+            self.shutdown_flushes.push(ShutdownFlush {
+                tag,
+                volume: name,
+                held: OpGuard::new(&ops),
+            });
             let running = Some(OpGuard::new(&ops));
             let (op, fence, saves) = (IoOp::Flush, None, false);
             self.io.push_back(IoRequest { tag, volume, op, fence, saves, running });
@@ -545,6 +553,30 @@ impl Connection {
         // Complete already when there was nothing to flush.
         shown_csts(ctrl, &mut ctrl.state(), now)
     }
+
+    /// Takes the result of a shutdown's flush, if `tag` is one. One that failed leaves
+    /// the volume's acknowledged writes maybe unwritten, which no completion can tell the
+    /// host: Controller Fatal Status (NVMe Base 2.0 §3.1.4.6), beside SHST 10b.
+    pub(super) fn shutdown_flush_done(&mut self, tag: u64, result: std::io::Result<Vec<u8>>) {
+        let Some(i) = self.shutdown_flushes.iter().position(|f| f.tag == tag) else { return };
+        let flush = self.shutdown_flushes.swap_remove(i);
+        if let Err(error) = result
+            && let Some(b) = &self.bound
+        {
+            warn!(cntlid = b.ctrl.cntlid, volume = %flush.volume, %error, "flushing the volatile write cache at shutdown failed: controller fatal");
+            b.ctrl.state().csts |= csts::CFS;
+        }
+        // Only now may the shutdown complete.
+        drop(flush.held);
+    }
+}
+
+/// A shutdown's flush of one volume's volatile write cache, handed to the shell.
+pub(super) struct ShutdownFlush {
+    tag: u64,
+    volume: String,
+    /// Counts as the controller's operation running until its result is taken.
+    held: OpGuard,
 }
 
 /// CSTS after the host writes `cc` over `old_cc` (NVMe Base 2.0 §3.1.4.5/6, §3.6.1),
