@@ -452,14 +452,11 @@ pub async fn supervise_process(
     let program = command[0].as_str();
     let mut backoff = Duration::from_millis(100);
     loop {
-        if let Some((process, answered)) = running_service(&name, &channel, &socket, program).await
-        {
-            let adopted = Serving::Adopted(process);
-            if watch_service(&name, &channel, &socket, program, adopted, answered, &mut shutdown)
+        if let Some((adopted, answered)) = running_service(&name, &channel, &socket, program).await
+            && watch_service(&name, &channel, &socket, program, adopted, answered, &mut shutdown)
                 .await
-            {
-                return;
-            }
+        {
+            return;
         }
         let started = std::time::Instant::now();
         let child = match ChildGroup::start(program, &command[1..]) {
@@ -490,36 +487,60 @@ pub async fn supervise_process(
 
 /// A service process found running before the agent starts one: the one that answers a
 /// probe (its pid from the answer), else the one that holds the socket without answering.
-/// Whether it answered goes with it.
+/// Whether it answered goes with it. The log names the process group it is stopped with
+/// (`group`), if any, and the wrapper leading that group (`wrapper`), if not itself.
 async fn running_service(
     name: &str,
     channel: &Channel,
     socket: &Path,
     program: &str,
-) -> Option<(Option<Process>, bool)> {
+) -> Option<(Serving, bool)> {
     if let Some(info) = probe(channel).await {
-        tracing::info!(service = %name, pid = info.pid, instance = %info.instance_id, "adopting the running service");
-        return Some((Process::of(info.pid), true));
+        let adopted = Serving::adopted(Process::of(info.pid), program);
+        let (group, wrapper) = adopted.group_and_wrapper();
+        tracing::info!(service = %name, pid = info.pid, instance = %info.instance_id, group, wrapper, "adopting the running service");
+        return Some((adopted, true));
     }
     let holder = socket_holder(socket, program).await?;
-    tracing::warn!(service = %name, pid = %holder.pid, "a service process holds the socket but does not answer; stopping it unless it answers");
-    Some((Some(holder), false))
+    let found = Serving::adopted(Some(holder), program);
+    let (group, wrapper) = found.group_and_wrapper();
+    tracing::warn!(service = %name, pid = %holder.pid, group, wrapper, "a service process holds the socket but does not answer; stopping it unless it answers");
+    Some((found, false))
 }
 
 /// The process serving a supervised service.
 enum Serving {
     /// Started by this agent.
     Child(ChildGroup),
-    /// Found running; `None` when its pid could not be seen (nothing is ever signalled then).
-    Adopted(Option<Process>),
+    /// Found running (`process`; `None` when its pid could not be seen: nothing is ever
+    /// signalled then) and, if there is one, the process group the agent that started it
+    /// made for it ([`ServiceGroup::of`]): stopped whole, as that agent would have stopped
+    /// it; else the process alone.
+    Adopted { process: Option<Process>, group: Option<ServiceGroup> },
 }
 
 impl Serving {
+    /// The process `process` found running, as the service started from `program`.
+    fn adopted(process: Option<Process>, program: &str) -> Self {
+        let group = process.and_then(|p| ServiceGroup::of(p, program));
+        Self::Adopted { process, group }
+    }
+
     fn pid(&self) -> Option<u32> {
         match self {
             Self::Child(child) => child.child.id(),
-            Self::Adopted(process) => process.and_then(|p| u32::try_from(p.pid.as_raw()).ok()),
+            Self::Adopted { process, .. } => {
+                process.and_then(|p| u32::try_from(p.pid.as_raw()).ok())
+            }
         }
+    }
+
+    /// For the log: the group a found process is stopped with, and that group's leader
+    /// when it is not the process itself (the wrapper that started it).
+    fn group_and_wrapper(&self) -> (Option<i32>, Option<i32>) {
+        let Self::Adopted { group: Some(g), .. } = self else { return (None, None) };
+        let wrapper = (g.leader != g.process).then_some(g.leader.pid.as_raw());
+        (Some(g.id.as_raw()), wrapper)
     }
 
     /// Ends when a child exits; an adopted process is not ours to wait for (its end shows
@@ -527,14 +548,16 @@ impl Serving {
     async fn exited(&mut self) -> std::io::Result<std::process::ExitStatus> {
         match self {
             Self::Child(child) => child.child.wait().await,
-            Self::Adopted(_) => std::future::pending().await,
+            Self::Adopted { .. } => std::future::pending().await,
         }
     }
 
     async fn stop(&mut self, name: &str) {
         match self {
-            Self::Child(child) => child.stop(name).await,
-            Self::Adopted(process) => stop_adopted(name, *process).await,
+            Self::Child(child) => stop(name, child).await,
+            Self::Adopted { group: Some(group), .. } => stop(name, group).await,
+            Self::Adopted { process: Some(process), group: None } => stop(name, process).await,
+            Self::Adopted { process: None, group: None } => {}
         }
     }
 
@@ -584,7 +607,8 @@ async fn watch_service(
             // Signals go to an adopted process only while it is the one serving. (A child
             // may exec its service through a wrapper, so its answers may bear another pid.)
             Some(info)
-                if matches!(serving, Serving::Adopted(_)) && serving.pid() != Some(info.pid) =>
+                if matches!(serving, Serving::Adopted { .. })
+                    && serving.pid() != Some(info.pid) =>
             {
                 return false;
             }
@@ -606,9 +630,11 @@ async fn watch_service(
 }
 
 /// The process listening on `socket`, if it runs `program` (the service's binary, as the
-/// agent would start it): the kernel names the listener of a Unix socket to whoever
-/// connects (SO_PEERCRED, unix(7)), also while it hangs, since connections wait in its
-/// backlog. Any other process, or one the agent cannot see, is `None`: never signalled.
+/// agent would start it) or the process group an agent made for it is led by a process
+/// running `program` (a wrapper, e.g. `sh -c`, that forked the service; [`ServiceGroup::of`]):
+/// the kernel names the listener of a Unix socket to whoever connects (SO_PEERCRED,
+/// unix(7)), also while it hangs, since connections wait in its backlog. Any other process,
+/// or one the agent cannot see, is `None`: never signalled.
 async fn socket_holder(socket: &Path, program: &str) -> Option<Process> {
     let stream = tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(socket))
         .await
@@ -617,7 +643,8 @@ async fn socket_holder(socket: &Path, program: &str) -> Option<Process> {
     // 0 when the listener is in another pid namespace or gone.
     let pid = stream.peer_cred().ok()?.pid().filter(|p| *p > 0)?;
     let process = Process::of(u32::try_from(pid).ok()?)?;
-    process.runs_program(program).then_some(process)
+    let wrapped = || ServiceGroup::of(process, program).is_some_and(|g| g.leader != process);
+    (process.runs_program(program) || wrapped()).then_some(process)
 }
 
 /// A process as started: its pid and its start time (`/proc/PID/stat` field 22, clock ticks
@@ -636,10 +663,14 @@ impl Process {
         Some(Self { pid, start_time })
     }
 
-    /// Whether it still runs: not gone, not a zombie its parent has not reaped, and its pid
-    /// not another process's now.
+    /// Its `/proc/PID/stat` while it still runs: not gone, not a zombie its parent has not
+    /// reaped, and its pid not another process's now.
+    fn stat(self) -> Option<dpu_runtime::process::Stat> {
+        stat(self.pid.as_raw()).filter(|s| s.start_time == self.start_time && s.runs())
+    }
+
     fn runs(self) -> bool {
-        stat(self.pid.as_raw()).is_some_and(|s| s.start_time == self.start_time && s.runs())
+        self.stat().is_some()
     }
 
     /// Whether its executable is `program`, found as starting `program` would find it (a
@@ -651,12 +682,6 @@ impl Process {
         let exe = exe.to_string_lossy();
         let exe = exe.strip_suffix(" (deleted)").unwrap_or(&exe);
         program_path(program).is_some_and(|p| p == Path::new(exe))
-    }
-
-    fn signal(self, signal: nix::sys::signal::Signal) {
-        if self.runs() {
-            let _ = nix::sys::signal::kill(self.pid, signal);
-        }
     }
 }
 
@@ -685,16 +710,124 @@ async fn poll_until(deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// Stops a process the agent adopted (not its child, so it cannot wait for it): SIGTERM,
-/// then SIGKILL if it still runs after the grace [`stop_child`] gives a child. Nothing is
-/// signalled if it was not seen when adopted.
-async fn stop_adopted(name: &str, process: Option<Process>) {
+/// What stopping a service signals: the process group an agent made for it (its child's,
+/// [`ChildGroup`], or one found running, [`ServiceGroup`]), or a process found running
+/// outside such a group alone ([`Process`]).
+trait Stoppable {
+    /// Sends `signal` to all of it, if any of it still runs ([`runs`](Self::runs)).
+    fn signal(&mut self, signal: nix::sys::signal::Signal);
+    /// Whether any of it still runs (zombies do not count), as far as the agent can tell
+    /// its pid or group id still names it: one that may name another process or group now
+    /// (the id freed and given out again) counts as gone, and is never signalled.
+    fn runs(&mut self) -> bool;
+    /// Waits until the agent's own child among it exited and is reaped (at once without).
+    async fn reaped(&mut self);
+    /// What it is, for the log.
+    fn describe(&self) -> String;
+}
+
+/// Stops a service: SIGTERM, then SIGKILL if any of it still runs after [`STOP_GRACE`], and
+/// waits ([`KILL_WAIT`] at most) until none of it runs, so a new instance does not find the
+/// old one still holding its socket (as systemd stops a unit: SIGTERM, SIGKILL after
+/// TimeoutStopSec, to every process of its control group).
+async fn stop(name: &str, target: &mut impl Stoppable) {
     use nix::sys::signal::Signal;
-    let Some(process) = process else { return };
-    process.signal(Signal::SIGTERM);
-    if !poll_until(Instant::now() + STOP_GRACE, || !process.runs()).await {
-        tracing::warn!(service = %name, pid = %process.pid, "adopted service did not stop on SIGTERM; killing it");
-        process.signal(Signal::SIGKILL);
+    let deadline = Instant::now() + STOP_GRACE;
+    target.signal(Signal::SIGTERM);
+    // The child first (reaped as it exits), then what it leaves of its group.
+    let stopped = tokio::time::timeout_at(deadline, target.reaped()).await.is_ok()
+        && poll_until(deadline, || !target.runs()).await;
+    if stopped {
+        return;
+    }
+    let what = target.describe();
+    tracing::warn!(service = %name, what, "service did not stop on SIGTERM; killing it");
+    target.signal(Signal::SIGKILL);
+    target.reaped().await;
+    if !poll_until(Instant::now() + KILL_WAIT, || !target.runs()).await {
+        tracing::warn!(service = %name, what, "service still runs after SIGKILL; starting a new one all the same");
+    }
+}
+
+/// A process found running that is in no process group an agent made for it: only it is
+/// signalled, and only while its pid is still its own.
+impl Stoppable for Process {
+    fn signal(&mut self, signal: nix::sys::signal::Signal) {
+        if self.runs() {
+            let _ = nix::sys::signal::kill(self.pid, signal);
+        }
+    }
+
+    fn runs(&mut self) -> bool {
+        Process::runs(*self)
+    }
+
+    async fn reaped(&mut self) {}
+
+    fn describe(&self) -> String {
+        format!("process {}", self.pid)
+    }
+}
+
+/// The process group an earlier agent made for a service it started (it leads the group,
+/// or the wrapper of its `command` that forked it does), found with the service running
+/// after that agent ended: stopped whole, as that agent would have stopped it
+/// ([`ChildGroup`]), the wrapper and whatever else it started included.
+#[derive(Debug)]
+struct ServiceGroup {
+    id: nix::unistd::Pid,
+    /// The service process found in it.
+    process: Process,
+    /// The group's leader (its pid is the group's id): `process` itself or the wrapper.
+    leader: Process,
+    /// Whether `id` was the group's at the last look ([`Stoppable::runs`]).
+    seen: bool,
+}
+
+impl ServiceGroup {
+    /// The process group of `process` if an agent made it for the service started from
+    /// `program`, as far as the agent can tell: not the agent's own group, and its leader
+    /// still runs and is `process` or runs `program` (the wrapper an agent started from the
+    /// same `command`). A process an operator started by hand (from a script, whose shell
+    /// leads the group; in the agent's own group) is in none: only it is signalled.
+    fn of(process: Process, program: &str) -> Option<Self> {
+        let id = process.stat()?.pgrp;
+        if id <= 0 || id == nix::unistd::getpgrp().as_raw() {
+            return None;
+        }
+        let leader = if id == process.pid.as_raw() {
+            process
+        } else {
+            let leader = Process::of(u32::try_from(id).ok()?)?;
+            (leader.runs() && leader.runs_program(program)).then_some(leader)?
+        };
+        Some(Self { id: nix::unistd::Pid::from_raw(id), process, leader, seen: false })
+    }
+}
+
+impl Stoppable for ServiceGroup {
+    fn signal(&mut self, signal: nix::sys::signal::Signal) {
+        if self.runs() {
+            let _ = nix::sys::signal::killpg(self.id, signal);
+        }
+    }
+
+    /// The group's id is its own while the process found or the leader still runs in it
+    /// (their start times tell them, as [`Process`] does), and then for as long as any of
+    /// the group is seen running at each look: the kernel gives out no pid, so no group id,
+    /// still in use. Once none runs, the id is never signalled again.
+    fn runs(&mut self) -> bool {
+        let known = [self.process, self.leader]
+            .iter()
+            .any(|p| p.stat().is_some_and(|s| s.pgrp == self.id.as_raw()));
+        self.seen = known || (self.seen && group_runs(self.id.as_raw()));
+        self.seen
+    }
+
+    async fn reaped(&mut self) {}
+
+    fn describe(&self) -> String {
+        format!("process group {}", self.id)
     }
 }
 
@@ -731,27 +864,25 @@ impl ChildGroup {
             let _ = nix::sys::signal::killpg(self.group, signal);
         }
     }
+}
 
-    /// Stops the child and the rest of its group: SIGTERM to the group, then SIGKILL to it if
-    /// any of it still runs after [`STOP_GRACE`], and waits ([`KILL_WAIT`] at most) until
-    /// none of it runs, so a new instance does not find the old one still holding its socket.
-    /// For a child that exited already, this stops what it left of its group.
-    async fn stop(&mut self, name: &str) {
-        use nix::sys::signal::Signal;
-        let deadline = Instant::now() + STOP_GRACE;
-        self.signal(Signal::SIGTERM);
-        // The child first (reaped as it exits), then what it leaves of its group.
-        let stopped = tokio::time::timeout_at(deadline, self.child.wait()).await.is_ok()
-            && poll_until(deadline, || !group_runs(self.group.as_raw())).await;
-        if stopped {
-            return;
-        }
-        tracing::warn!(service = %name, group = %self.group, "service did not stop on SIGTERM; killing its process group");
-        self.signal(Signal::SIGKILL);
+/// Stopping a child stops the rest of its group too ([`stop`]); for a child that exited
+/// already, what it left of its group.
+impl Stoppable for ChildGroup {
+    fn signal(&mut self, signal: nix::sys::signal::Signal) {
+        ChildGroup::signal(self, signal);
+    }
+
+    fn runs(&mut self) -> bool {
+        group_runs(self.group.as_raw())
+    }
+
+    async fn reaped(&mut self) {
         let _ = self.child.wait().await;
-        if !poll_until(Instant::now() + KILL_WAIT, || !group_runs(self.group.as_raw())).await {
-            tracing::warn!(service = %name, group = %self.group, "processes of the service's group still run after SIGKILL; starting a new one all the same");
-        }
+    }
+
+    fn describe(&self) -> String {
+        format!("process group {}", self.group)
     }
 }
 
@@ -925,9 +1056,9 @@ mod tests {
         let now = Process::of(pid).expect("the sleeper runs");
         let earlier = Process { start_time: now.start_time.wrapping_sub(1), ..now };
         assert!(!earlier.runs(), "another start time is another process");
-        stop_adopted("test", Some(earlier)).await;
+        Serving::adopted(Some(earlier), "sleep").stop("test").await;
         assert!(sleeper.try_wait().unwrap().is_none(), "a process that took the pid was stopped");
-        stop_adopted("test", Some(now)).await;
+        Serving::adopted(Some(now), "sleep").stop("test").await;
         let status = tokio::time::timeout(Duration::from_secs(5), sleeper.wait()).await;
         assert!(status.is_ok(), "the adopted process itself was not stopped");
     }
@@ -981,6 +1112,63 @@ mod tests {
             watch_service("test", &channel, &socket, "sh", serving, false, &mut watch).await;
         assert!(!shut_down, "a service that exited is started again");
         assert!(!service.runs(), "the wrapper's child outlived the wrapper's exit");
+    }
+
+    /// A process found running whose process group the agent that started it made (its
+    /// leader runs the service's program: a wrapper that forked it) is stopped with that
+    /// group, as that agent would have stopped it: here the wrapper, which goes on running
+    /// once its service (the first `sleep`) is gone, goes too.
+    #[tokio::test]
+    async fn an_adopted_process_is_stopped_with_the_group_its_wrapper_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        // The child stays the test's until the end: dropped, it would kill its group.
+        let (child, pidfile) = wrapped(dir.path(), r#"sleep 60 & echo $! > "$0"; sleep 60"#);
+        let wrapper = Process::of(child.pid().unwrap()).unwrap();
+        let service = written_pid(&pidfile).await;
+        Serving::adopted(Some(service), "sh").stop("test").await;
+        assert!(!service.runs(), "the adopted process was not stopped");
+        assert!(!wrapper.runs(), "its wrapper outlived it");
+    }
+
+    /// A process found running in a group no agent made for it is stopped alone: one in the
+    /// agent's own process group (here the test's), or one in a group whose leader runs
+    /// another program than the service's (as a shell leads the jobs an operator starts by
+    /// hand). The rest of that group is never signalled.
+    #[tokio::test]
+    async fn a_process_outside_a_group_made_for_it_is_stopped_alone() {
+        let mut sleeper =
+            tokio::process::Command::new("sleep").arg("60").kill_on_drop(true).spawn().unwrap();
+        let in_own_group = Process::of(sleeper.id().unwrap()).unwrap();
+        assert!(ServiceGroup::of(in_own_group, "sleep").is_none(), "the agent's own group");
+        Serving::adopted(Some(in_own_group), "sleep").stop("test").await;
+        let status = tokio::time::timeout(Duration::from_secs(5), sleeper.wait()).await;
+        assert!(status.is_ok(), "the process itself was not stopped");
+
+        let dir = tempfile::tempdir().unwrap();
+        let (child, pidfile) = wrapped(dir.path(), r#"sleep 60 & echo $! > "$0"; sleep 60"#);
+        let shell = Process::of(child.pid().unwrap()).unwrap();
+        let service = written_pid(&pidfile).await;
+        assert!(ServiceGroup::of(service, "sleep").is_none(), "a group led by another program");
+        Serving::adopted(Some(service), "sleep").stop("test").await;
+        assert!(!service.runs(), "the process itself was not stopped");
+        assert!(shell.runs(), "the rest of its group was signalled");
+    }
+
+    /// A group found with a service is signalled only while the service or the group's
+    /// leader still runs in it (their start times tell them from processes that took their
+    /// pids later): once neither is known, its id may name another group.
+    #[tokio::test]
+    async fn a_found_group_whose_processes_are_not_known_any_more_is_spared() {
+        let dir = tempfile::tempdir().unwrap();
+        let (child, pidfile) = wrapped(dir.path(), r#"sleep 60 & echo $! > "$0"; wait"#);
+        let service = written_pid(&pidfile).await;
+        let mut group = ServiceGroup::of(service, "sh").expect("the wrapper's group");
+        let earlier = |p: Process| Process { start_time: p.start_time.wrapping_sub(1), ..p };
+        group.process = earlier(group.process);
+        group.leader = earlier(group.leader);
+        stop("test", &mut group).await;
+        assert!(service.runs(), "a group not known to be the service's any more was stopped");
+        drop(child);
     }
 
     /// The process listening on a socket is found though it accepts nothing (as a hung one),

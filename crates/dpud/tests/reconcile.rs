@@ -234,24 +234,106 @@ async fn a_hung_supervised_service_is_replaced() {
 /// the hung service goes too and a new one takes over and gets the desired state.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hung_service_behind_a_forking_wrapper_is_replaced() {
-    let mut env = Env::new();
-    env.tweak_config(|config| {
-        let command = config.services[0].command.as_mut().unwrap();
-        // `; :` leaves sh something to run after the service, so it forks rather than execs.
-        let wrapper = ["sh", "-c", "\"$0\" \"$@\"; :"].map(String::from);
-        *command = wrapper.into_iter().chain(command.drain(..)).collect();
-    });
-    let (env, swappiness) = apply_swappiness_5(env).await;
-    let old = system_service_pid(&env.socket()).expect("service running");
-    let parent = dpu_runtime::process::stat(old).expect("the service's /proc/PID/stat").ppid;
-    assert_ne!(
-        u32::try_from(parent).ok(),
-        Some(env.agent_pid()),
-        "the wrapper exec'ed the service"
-    );
+    let (env, swappiness) = apply_swappiness_5(wrapped(FORKING_WRAPPER)).await;
+    let (old, _wrapper) = service_and_wrapper(&env);
     let hung = Hung::stop(old);
     std::fs::write(&swappiness, "60\n").unwrap();
     replaced(&env, &hung, &swappiness).await;
+}
+
+/// A wrapper script that runs the service as its child: `; :` leaves sh something to run
+/// after the service, so it forks rather than execs.
+const FORKING_WRAPPER: &str = "\"$0\" \"$@\"; :";
+
+/// An Env whose system service `command` is `sh -c script` followed by the service's own
+/// command (as `$0` and `$@`).
+fn wrapped(script: &'static str) -> Env {
+    let mut env = Env::new();
+    env.tweak_config(move |config| {
+        let command = config.services[0].command.as_mut().unwrap();
+        let wrapper = ["sh", "-c", script].map(String::from);
+        *command = wrapper.into_iter().chain(command.drain(..)).collect();
+    });
+    env
+}
+
+/// The running system service and the process group of the wrapper it runs under (checked
+/// to be its parent, not the agent: the wrapper forked).
+fn service_and_wrapper(env: &Env) -> (i32, Group) {
+    let service = system_service_pid(&env.socket()).expect("service running");
+    let stat = dpu_runtime::process::stat(service).expect("the service's /proc/PID/stat");
+    assert_ne!(u32::try_from(stat.ppid).ok(), Some(env.agent_pid()), "the wrapper exec'ed");
+    assert_eq!(stat.pgrp, stat.ppid, "the wrapper leads the service's process group");
+    (service, Group(stat.pgrp))
+}
+
+/// A process group a test saw a service run in: killed on drop, should the agent leave any
+/// of it running.
+struct Group(i32);
+
+impl Group {
+    /// The group of the running system service.
+    fn of_service(env: &Env) -> Self {
+        let service = system_service_pid(&env.socket()).expect("service running");
+        Self(dpu_runtime::process::stat(service).expect("the service's /proc/PID/stat").pgrp)
+    }
+
+    fn gone(&self) -> bool {
+        !dpu_runtime::process::group_runs(self.0)
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, killpg};
+        let _ = killpg(nix::unistd::Pid::from_raw(self.0), Signal::SIGKILL);
+    }
+}
+
+/// A service behind a forking wrapper, hung while no agent ran: the agent that starts finds
+/// it holding the socket, though its executable is not the `command`'s program (`sh`), by
+/// its wrapper, which is. It is stopped with its wrapper's whole process group, as the
+/// agent that started them would have, and a new one takes over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_service_behind_a_wrapper_found_at_start_is_replaced() {
+    let (mut env, swappiness) = apply_swappiness_5(wrapped(FORKING_WRAPPER)).await;
+    let (old, wrapper) = service_and_wrapper(&env);
+    env.kill_agent();
+    let hung = Hung::stop(old);
+    std::fs::write(&swappiness, "60\n").unwrap();
+    env.start().await;
+    replaced(&env, &hung, &swappiness).await;
+    assert!(wrapper.gone(), "the hung service's wrapper was left running");
+    let log = env.log();
+    let found = format!("wrapper={}", wrapper.0);
+    assert!(
+        log.lines().any(|l| l.contains("holds the socket") && l.contains(&found)),
+        "the stop and the wrapper it was found by are not logged:\n{log}"
+    );
+}
+
+/// A service behind a wrapper that also starts a helper (here a `sleep`; a log shipper, a
+/// watchdog), adopted by an agent after a crash and then hung: it is stopped with its
+/// wrapper's whole process group, as the agent that started it would have stopped it, so
+/// neither the wrapper nor its helper outlives it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_adopted_service_is_stopped_with_its_wrappers_group() {
+    let wrapper_with_helper = "sleep 300 & \"$0\" \"$@\"; wait";
+    let (mut env, swappiness) = apply_swappiness_5(wrapped(wrapper_with_helper)).await;
+    let (old, wrapper) = service_and_wrapper(&env);
+    env.kill_agent();
+    env.start().await;
+    assert_eq!(system_service_pid(&env.socket()), Some(old), "not adopted");
+
+    let hung = Hung::stop(old);
+    std::fs::write(&swappiness, "60\n").unwrap();
+    replaced(&env, &hung, &swappiness).await;
+    // The agent goes first, so that it starts no instance again when the test ends the new
+    // one's group (whose helper would outlive the test).
+    let new = Group::of_service(&env);
+    env.kill_agent();
+    assert!(wrapper.gone(), "the adopted service's wrapper or its helper was left running");
+    drop(new);
 }
 
 /// A service hung while no agent ran: the agent that starts can neither adopt it (it does
