@@ -561,12 +561,18 @@ impl Serving {
         }
     }
 
-    /// Whether it is the process listening on `socket`.
+    /// Whether it is what listens on `socket`: a process of its group (the child's, or
+    /// the one found with an adopted process), since a wrapper's child serves, or the
+    /// adopted process itself.
     async fn holds(&self, socket: &Path, program: &str) -> bool {
-        let Some(pid) = self.pid() else { return false };
-        socket_holder(socket, program)
-            .await
-            .is_some_and(|h| u32::try_from(h.pid.as_raw()).is_ok_and(|p| p == pid))
+        let Some(holder) = socket_holder(socket, program).await else { return false };
+        let in_group =
+            |group: nix::unistd::Pid| holder.stat().is_some_and(|s| s.pgrp == group.as_raw());
+        match self {
+            Self::Child(child) => in_group(child.group),
+            Self::Adopted { group: Some(group), .. } => in_group(group.id),
+            Self::Adopted { process, group: None } => *process == Some(holder),
+        }
     }
 }
 
@@ -1112,6 +1118,30 @@ mod tests {
             watch_service("test", &channel, &socket, "sh", serving, false, &mut watch).await;
         assert!(!shut_down, "a service that exited is started again");
         assert!(!service.runs(), "the wrapper's child outlived the wrapper's exit");
+    }
+
+    /// A service started through a wrapper that forks, which binds its socket and never
+    /// answers (hung from the start), is hung like one that answered first: the process
+    /// holding the socket is in the child's process group, though it is not the child.
+    #[tokio::test]
+    async fn a_wrapped_service_that_binds_and_never_answers_is_found_hung() {
+        let dir = tempfile::tempdir().unwrap();
+        // Listens on `$0.sock` and answers nothing; `; :` keeps sh from exec'ing it.
+        let script = r#"python3 -c 'import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen()
+open(sys.argv[2], "w").write("%d\n" % os.getpid())
+time.sleep(60)' "$0.sock" "$0"; :"#;
+        let (serving, pidfile) = wrapped(dir.path(), script);
+        let service = written_pid(&pidfile).await;
+        let socket = dir.path().join("pid.sock");
+        let channel = dpu_runtime::unix::channel(&socket);
+        let (_shutdown, mut watch) = watch::channel(false);
+        let watched = watch_service("test", &channel, &socket, "sh", serving, false, &mut watch);
+        let ended = tokio::time::timeout(Duration::from_secs(30), watched).await;
+        assert_eq!(ended, Ok(false), "not found hung: the wrapper's child holds the socket");
+        assert!(!service.runs(), "the hung service was left running");
     }
 
     /// A process found running whose process group the agent that started it made (its
