@@ -805,7 +805,8 @@ enum Post {
         offset: u64,
     },
     /// A host's write protection `state` of `ns` (replacing `previous`), being flushed
-    /// and saved: put back should that fail.
+    /// and saved: its hosts are told once that succeeded, and it is put back, telling
+    /// nobody, should that fail.
     Protect {
         ns: Arc<Namespace>,
         state: HostWriteProtection,
@@ -886,10 +887,14 @@ impl Post {
 
     /// The command's change is saved: what it tells hosts goes out.
     fn saved(&mut self, target: &Target) {
-        if let Post::Persist { undo, .. } = self {
-            for u in undo.drain(..) {
-                u.stands(target);
+        match self {
+            Post::Persist { undo, .. } => {
+                for u in undo.drain(..) {
+                    u.stands(target);
+                }
             }
+            Post::Protect { ns, .. } => target.write_protection_stands(ns),
+            _ => {}
         }
     }
 

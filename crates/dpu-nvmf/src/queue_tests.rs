@@ -4970,6 +4970,104 @@ fn a_write_protections_notice_follows_its_answer() {
     assert!(a.events().is_empty(), "told once");
 }
 
+/// A host's Set Features 84h whose flush and save are held (`poll_io`) on a target
+/// keeping namespace state; host B, another controller, sees the namespace too. Returns
+/// A's admin queue with its AER's CID, B's admin and I/O queues with its AER's CID, the
+/// command's CID and the held request.
+fn protection_being_saved(t: &Arc<Target>) -> ((H, u16), (H, H, u16), u16, IoRequest) {
+    const OTHER: &str = "nqn.2014-08.org.example:host2";
+    t.set_hosts(SUB, false, BTreeSet::from([HOST.to_owned(), OTHER.to_owned()])).unwrap();
+    let (mut a, _) = H::admin(t, 0);
+    let a_aer = a.arm_namespace_notices();
+    let (mut b, b_io) = nqn_queues(t, [0xB; 16], OTHER);
+    let b_aer = b.arm_namespace_notices();
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.nsid = 1;
+    s.cdw[0] = 0x84;
+    s.cdw[1] = 1;
+    let set = a.submit(s, &[]);
+    let held = a.conn.poll_io().expect("the protection's flush and save");
+    assert!(matches!(held.op, IoOp::Protect { flush: true, store: Some(_), .. }));
+    ((a, a_aer), (b, b_io, b_aer), set, held)
+}
+
+/// The completions (CID, DW0, success) a queue sent since it was last read, without
+/// running the volume I/O it asks for (a held save stays held).
+fn answers_so_far(h: &mut H) -> Vec<(u16, u32, bool)> {
+    h.conn.tick(h.now);
+    h.dec.feed(&h.conn.take_output());
+    let mut v = Vec::new();
+    while let Some(p) = h.dec.decode().unwrap() {
+        if let Pdu::CapsuleResp(c) = p {
+            v.push((c.cid, c.dw0, c.status.is_success()));
+        }
+    }
+    v
+}
+
+/// A host's write protection is in force at once (§8.12: other hosts' writes fail while
+/// it is saved), but its hosts hear of it (a namespace attribute notice) only once it
+/// stands: no tick of the host's admin queue, nor of another host's, delivers the notice
+/// while its save runs; once saved, the answer goes, then the notice, once to each.
+#[test]
+fn a_write_protections_notice_waits_for_its_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = target_with(Some(Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap())));
+    let ((mut a, a_aer), (mut b, mut b_io, b_aer), set, held) = protection_being_saved(&t);
+    assert_eq!(b_io.write_first_block(), Status::NAMESPACE_WRITE_PROTECTED.with_dnr());
+    assert_eq!(answers_so_far(&mut a), [], "no answer and no notice while it is saved");
+    assert_eq!(answers_so_far(&mut b), [], "nor a notice to another host");
+    a.conn.complete_io(held.tag, execute_io(&held));
+    assert_eq!(answers_so_far(&mut a), [(set, 0, true), (a_aer, 0x0004_0002, true)]);
+    assert_eq!(answers_so_far(&mut b), [(b_aer, 0x0004_0002, true)]);
+    assert!(a.events().is_empty() && b.events().is_empty(), "told once");
+}
+
+/// A host's write protection whose save fails is put back and its command fails; its
+/// hosts were never told of it, and are not told of its end either: no notice goes out,
+/// neither while it was saved nor after.
+#[test]
+fn a_write_protection_put_back_tells_no_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = target_with(Some(Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap())));
+    let ((mut a, _), (mut b, mut b_io, _), set, held) = protection_being_saved(&t);
+    assert_eq!(answers_so_far(&mut a), [], "no answer and no notice while it is saved");
+    assert_eq!(answers_so_far(&mut b), [], "nor a notice to another host");
+    a.conn.complete_io(held.tag, Err(io::Error::other("the state directory is gone")));
+    assert_eq!(answers_so_far(&mut a), [(set, 0, false)], "the command fails, told nobody");
+    assert_eq!(answers_so_far(&mut b), [], "nor another host");
+    let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    g.nsid = 1;
+    g.cdw[0] = 0x84;
+    assert_eq!(a.run(g, &[]).0.dw0, 0, "No Write Protect, as before");
+    assert!(b_io.write_first_block().is_success(), "writable again");
+    assert!(a.events().is_empty() && b.events().is_empty(), "no notice afterwards either");
+}
+
+/// Overlapping changes: host A protects, host B lifts it, both saves fail. A's change is
+/// not put back (B's came on top of it) and tells nobody, as the namespace is writable as
+/// before; B's put-back restores A's Write Protect, which no host had heard of, so that
+/// put-back tells every host: the state they end with was announced.
+#[test]
+fn a_put_back_to_a_protection_no_host_heard_of_tells_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = target_with(Some(Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap())));
+    let ((mut a, a_aer), (mut b, _, b_aer), a_set, a_held) = protection_being_saved(&t);
+    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
+    s.nsid = 1;
+    s.cdw[0] = 0x84;
+    let b_set = b.submit(s, &[]);
+    let b_held = b.conn.poll_io().expect("the lifted protection's save");
+    a.conn.complete_io(a_held.tag, Err(io::Error::other("the state directory is gone")));
+    assert_eq!(answers_so_far(&mut a), [(a_set, 0, false)], "A's change told nobody");
+    assert_eq!(answers_so_far(&mut b), [], "B's change is still being saved");
+    b.conn.complete_io(b_held.tag, Err(io::Error::other("the state directory is gone")));
+    assert!(t.namespace(SUB, 1).unwrap().write_protected.load(Ordering::Relaxed));
+    let notice = 0x0004_0002;
+    assert_eq!(answers_so_far(&mut b), [(b_set, 0, false), (b_aer, notice, true)]);
+    assert_eq!(answers_so_far(&mut a), [(a_aer, notice, true)]);
+}
+
 /// Write Protect (WPS 001b) outlives a restart of the service where it keeps namespace
 /// state (§8.12), for the same NGUID only, alongside PTPL reservations in one file;
 /// Write Protect Until Power Cycle ends with the restart, as does No Write Protect.

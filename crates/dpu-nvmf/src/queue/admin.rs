@@ -376,11 +376,13 @@ impl Connection {
     /// Set Features Namespace Write Protection Config (NVMe Base 2.0 §8.12): WPS (CDW11
     /// bits 2:0) of one namespace for every host: No Write Protect (000b), Write Protect
     /// (001b) or Write Protect Until Power Cycle (010b) (NWPC bits 1:0); Permanent Write
-    /// Protect is not offered. The namespace's hosts get a namespace notice when its
-    /// protection changes. A namespace being protected is flushed, as Linux's nvmet does,
-    /// so that what was written before is durable while it stays frozen; Write Protect
-    /// is saved to outlive a restart. The command completes once both are done; if either
-    /// fails, the protection is put back as it was.
+    /// Protect is not offered. The protection is in force at once. A namespace being
+    /// protected is flushed, as Linux's nvmet does, so that what was written before is
+    /// durable while it stays frozen; Write Protect is saved to outlive a restart. The
+    /// command completes once both are done; if either fails, the protection is put back
+    /// as it was. The namespace's hosts get a namespace notice when its protection
+    /// changes, only once the change stands (after its answer), so none is told of one
+    /// put back.
     fn set_namespace_write_protection(&self, sqe: &Sqe, ctrl: &Controller) -> Outcome {
         let cid = sqe.cid;
         let Some(state) = HostWriteProtection::from_wps(sqe.cdw11()) else {
@@ -410,6 +412,7 @@ impl Connection {
         let kept = |s| s == HostWriteProtection::WriteProtect;
         let store = ns.store.clone().filter(|_| kept(previous) != kept(state));
         if !flush && store.is_none() {
+            self.target.write_protection_stands(&ns);
             return Outcome::Done(ok(cid));
         }
         let volume = ns.volume.clone();

@@ -2,9 +2,9 @@
 //! hosts, its ANA group's state), the volumes under them, and their write protection by
 //! the operator and by hosts (NVMe Base 2.0 §8.12). A change a host can observe queues a
 //! namespace notice (its NSID in the Changed Namespace List, §5.16.1.5) for the
-//! controllers of the hosts that see it.
+//! controllers of the hosts that see it; a host's write protection, once it stands.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
@@ -210,11 +210,13 @@ pub struct Namespace {
     pub stats: Arc<NamespaceStats>,
 }
 
-/// Who write-protects a namespace.
+/// Who write-protects a namespace, and whether it was protected when its hosts last had a
+/// namespace notice of it ([`notify_ns_change`]; the first goes when it is added).
 #[derive(Debug, Default, Clone, Copy)]
 struct WriteProtection {
     operator: bool,
     host: HostWriteProtection,
+    told: bool,
 }
 
 impl WriteProtection {
@@ -361,6 +363,8 @@ impl Target {
             } else {
                 HostWriteProtection::NoWriteProtect
             },
+            // Set by its first notice, below.
+            told: false,
         };
         let reservations = saved.reservations;
         s.namespaces.insert(
@@ -476,7 +480,7 @@ impl Target {
         nsid: u32,
         write_protected: bool,
     ) -> Result<(), RegistryError> {
-        self.protect(nqn, nsid, |p| {
+        self.protect(nqn, nsid, true, |p| {
             p.operator = write_protected;
             Ok::<_, RegistryError>(())
         })
@@ -486,14 +490,17 @@ impl Target {
     /// §8.12): protects the namespace for every host, or lifts a host's protection.
     /// Returns the host state it replaced, which the caller persists (Write Protect
     /// outlives a restart; [`NamespaceStore`]). A host cannot lift the operator's
-    /// protection, nor leave Write Protect Until Power Cycle.
+    /// protection, nor leave Write Protect Until Power Cycle. It is in force at once,
+    /// but its hosts hear of it only once it stands: the caller then calls
+    /// [`Target::write_protection_stands`], or [`Target::revert_host_write_protection`]
+    /// if it cannot be made durable (so no host is told of a change put back).
     pub fn set_host_write_protection(
         &self,
         nqn: &str,
         nsid: u32,
         state: HostWriteProtection,
     ) -> Result<HostWriteProtection, HostWriteProtectError> {
-        self.protect(nqn, nsid, |p| {
+        self.protect(nqn, nsid, false, |p| {
             let was = p.host;
             if was == HostWriteProtection::UntilPowerCycle && state != was {
                 return Err(HostWriteProtectError::UntilPowerCycle { nsid });
@@ -515,7 +522,7 @@ impl Target {
         nqn: &str,
         nsid: u32,
     ) -> Result<HostWriteProtection, RegistryError> {
-        self.protect(nqn, nsid, |p| {
+        self.protect(nqn, nsid, true, |p| {
             Ok::<_, RegistryError>(std::mem::replace(
                 &mut p.host,
                 HostWriteProtection::NoWriteProtect,
@@ -526,7 +533,9 @@ impl Target {
     /// Puts a host's write protection state of `ns` back to `previous` if it is still
     /// `set` (the change to `set` could not be made durable); nothing otherwise, nor if
     /// `ns` is no longer served: the operator may have given its NSID to another
-    /// namespace since, whose own protection stands.
+    /// namespace since, whose own protection stands. Its hosts are told only if it is
+    /// now protected otherwise than they last heard ([`tell_protection`]): not of a
+    /// host's change put back before it stood.
     pub fn revert_host_write_protection(
         &self,
         ns: &Arc<Namespace>,
@@ -534,11 +543,8 @@ impl Target {
         previous: HostWriteProtection,
     ) {
         let mut r = self.lock();
-        let Some(s) = r.subsystems.get_mut(&ns.subnqn) else { return };
-        if !s.namespaces.get(&ns.nsid).is_some_and(|served| Arc::ptr_eq(served, ns)) {
-            return;
-        }
-        let _ = protect_in(s, ns, |p| {
+        let Some(s) = serving(&mut r.subsystems, ns) else { return };
+        let _ = protect_in(s, ns, true, |p| {
             if p.host == set {
                 p.host = previous;
             }
@@ -546,17 +552,29 @@ impl Target {
         });
     }
 
+    /// A host's change of the protection of `ns` ([`Target::set_host_write_protection`])
+    /// stands (saved, or needing no save): its hosts get a namespace notice if it is
+    /// protected otherwise than they last heard ([`tell_protection`]). Nothing if `ns` is
+    /// no longer served.
+    pub fn write_protection_stands(&self, ns: &Arc<Namespace>) {
+        let mut r = self.lock();
+        if let Some(s) = serving(&mut r.subsystems, ns) {
+            tell_protection(s, ns);
+        }
+    }
+
     /// Changes who protects namespace `nsid` of `nqn` ([`protect_in`]).
     fn protect<T, E: From<RegistryError>>(
         &self,
         nqn: &str,
         nsid: u32,
+        tell: bool,
         change: impl FnOnce(&mut WriteProtection) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut r = self.lock();
         let s = r.subsystems.get_mut(nqn).ok_or_else(|| RegistryError::NoSubsystem(nqn.into()))?;
         let ns = s.namespace(nqn, nsid)?.clone();
-        protect_in(s, &ns, change)
+        protect_in(s, &ns, tell, change)
     }
 
     /// Sets the hosts that see a namespace (empty: every host of the subsystem), in place.
@@ -662,9 +680,12 @@ pub fn check_namespace(nsid: u32, attrs: &NamespaceAttrs) -> Result<(), Registry
     validate_nqns(&attrs.allowed_hosts)
 }
 
-/// Queues a namespace notice of `ns` for the controllers of the hosts that see it.
+/// Queues a namespace notice of `ns` for the controllers of the hosts that see it, who
+/// read its protection anew ([`WriteProtection`]'s `told`).
 fn notify_ns_change(s: &mut Subsystem, ns: &Namespace) {
     notify_ns_change_for(s, ns.nsid, |c| ns.visible_to(&c.hostnqn));
+    let mut by = ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
+    by.told = by.protected();
 }
 
 /// Queues a namespace notice of `nsid` (its NSID in the changed namespace list) for the
@@ -681,11 +702,24 @@ fn notify_ns_change_for(s: &mut Subsystem, nsid: u32, concerned: impl Fn(&Contro
     }
 }
 
-/// Changes who protects `ns`, of subsystem `s`; when that changes whether it is
-/// protected, its hosts get a namespace notice (NSATTR changed).
+/// The subsystem of `ns` among `subsystems` if it still serves `ns` under its NSID (the
+/// operator may have given the NSID to another namespace since).
+fn serving<'a>(
+    subsystems: &'a mut BTreeMap<String, Subsystem>,
+    ns: &Arc<Namespace>,
+) -> Option<&'a mut Subsystem> {
+    let s = subsystems.get_mut(&ns.subnqn)?;
+    s.namespaces.get(&ns.nsid).is_some_and(|served| Arc::ptr_eq(served, ns)).then_some(s)
+}
+
+/// Changes who protects `ns`, of subsystem `s`, in force at once (the flag I/O reads).
+/// With `tell`, its hosts then get a namespace notice (NSATTR changed) if it is protected
+/// otherwise than they last heard ([`tell_protection`]); without, the caller tells them
+/// once the change stands.
 fn protect_in<T, E>(
     s: &mut Subsystem,
     ns: &Arc<Namespace>,
+    tell: bool,
     change: impl FnOnce(&mut WriteProtection) -> Result<T, E>,
 ) -> Result<T, E> {
     let (protected, out) = {
@@ -693,8 +727,24 @@ fn protect_in<T, E>(
         let out = change(&mut by)?;
         (by.protected(), out)
     };
-    if ns.write_protected.swap(protected, Ordering::Relaxed) != protected {
-        notify_ns_change(s, ns);
+    ns.write_protected.store(protected, Ordering::Relaxed);
+    if tell {
+        tell_protection(s, ns);
     }
     Ok(out)
+}
+
+/// Gives the hosts of `ns` a namespace notice if it is protected otherwise than when they
+/// last had one. Compared with what they heard, not with the state a change replaced: a
+/// host's change tells them only once it stands, and others may come meanwhile (another
+/// host's, the operator's, a put-back). Whoever leaves the state last tells them of it if
+/// they heard otherwise, so the state they end with was announced, and a change put back
+/// before it stood, with nothing said meanwhile, tells nobody. E.g. A protects, B lifts
+/// it, A's save fails (nothing to put back: B's change stands on it), B's fails too: B's
+/// put-back restores A's protection, which no host heard of, and so announces it.
+fn tell_protection(s: &mut Subsystem, ns: &Namespace) {
+    let by = *ns.protected_by.lock().unwrap_or_else(PoisonError::into_inner);
+    if by.protected() != by.told {
+        notify_ns_change(s, ns);
+    }
 }
