@@ -744,17 +744,25 @@ fn a_shutdown_flushes_the_volatile_caches_after_the_io_before_it() {
     assert_eq!(admin.csts(), 0b1001, "complete once flushed");
 }
 
+/// The admin queue of a controller of `t` with a volatile volume (namespace 2, whose
+/// flushes are counted) told to shut down (CC.SHN 01b) while a write ran, the write ended
+/// since: the shutdown's flushes are due.
+fn shutdown_after_its_io(t: &Arc<Target>) -> (H, Arc<std::sync::atomic::AtomicUsize>) {
+    let flushes = add_counting_namespace(t, 2);
+    let (mut admin, mut q, w1) = controller_with_a_write_held(t);
+    admin.set_cc(0x0046_4001);
+    q.conn.tick(q.now);
+    finish_write(&mut q, w1);
+    (admin, flushes)
+}
+
 /// A shutdown's flushes do not wait for the host to read CSTS: a host that reads it only
 /// after CAP.TO (10 s), its I/O long ended, gets the flushes all the same, and no CFS
 /// (CAP.TO for them runs from when they start).
 #[test]
 fn a_shutdown_flushes_also_when_the_host_reads_csts_late() {
     let t = target();
-    let flushes = add_counting_namespace(&t, 2);
-    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
-    admin.set_cc(0x0046_4001);
-    q.conn.tick(q.now);
-    finish_write(&mut q, w1);
+    let (mut admin, flushes) = shutdown_after_its_io(&t);
     admin.now += Duration::from_secs(11);
     assert_eq!(admin.csts() & 0b1110, 0b0100, "processing while the flush runs: no CFS");
     assert_eq!(flushes.load(Ordering::Relaxed), 1);
@@ -768,11 +776,7 @@ fn a_shutdown_flushes_also_when_the_host_reads_csts_late() {
 #[test]
 fn a_failed_shutdown_flush_is_controller_fatal() {
     let t = target();
-    let flushes = add_counting_namespace(&t, 2);
-    let (mut admin, mut q, w1) = controller_with_a_write_held(&t);
-    admin.set_cc(0x0046_4001);
-    q.conn.tick(q.now);
-    finish_write(&mut q, w1);
+    let (mut admin, flushes) = shutdown_after_its_io(&t);
     admin.conn.tick(admin.now);
     let flush = admin.conn.poll_io().expect("the volatile volume's flush");
     let tag = flush.tag;
@@ -4919,18 +4923,17 @@ fn a_failed_write_protection_leaves_a_namespace_since_given_its_nsid_alone() {
     let (failing, _) = add_failing_namespace(&t, 3);
     *failing.lock().unwrap() = Some(|| Errno::EIO.into());
     let (mut a, _) = H::admin(&t, 0);
-    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
-    s.nsid = 3;
-    s.cdw[0] = 0x84;
-    s.cdw[1] = 1;
-    let set = a.submit(s, &[]);
+    let set = a.submit(write_protection(3, 1), &[]);
     let held = a.conn.poll_io().expect("the protection's flush");
     // The operator gives NSID 3 another volume; a host protects it.
     assert!(t.remove_namespace(SUB, 3).is_ok());
     let v = Arc::new(Volume::ram("new", 512, 1 << 20).unwrap());
     t.add_namespace(SUB, 3, v, [0x33; 16], [0x34; 16]).unwrap();
     let (mut b, _) = H::admin(&t, 0);
-    assert!(b.run(s, &[]).0.status.is_success(), "a RAM volume has nothing to flush");
+    assert!(
+        b.run(write_protection(3, 1), &[]).0.status.is_success(),
+        "a RAM volume has nothing to flush"
+    );
     assert!(t.namespace(SUB, 3).unwrap().host_write_protected(), "b protected the new one");
     // The old namespace's flush fails: its change is put back, the new one's stays.
     a.conn.complete_io(held.tag, execute_io(&held));
@@ -4949,11 +4952,7 @@ fn a_write_protections_notice_follows_its_answer() {
     let t = target();
     let (mut a, _) = H::admin(&t, 0);
     let aer = a.arm_namespace_notices();
-    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
-    s.nsid = 1;
-    s.cdw[0] = 0x84;
-    s.cdw[1] = 1;
-    let set = a.submit(s, &[]);
+    let set = a.submit(write_protection(1, 1), &[]);
     let held = a.conn.poll_io().expect("the protection's flush");
     a.dec.feed(&a.conn.take_output());
     assert_eq!(a.dec.decode().unwrap(), None, "nothing before the flush ended");
@@ -4981,11 +4980,7 @@ fn protection_being_saved(t: &Arc<Target>) -> ((H, u16), (H, H, u16), u16, IoReq
     let a_aer = a.arm_namespace_notices();
     let (mut b, b_io) = nqn_queues(t, [0xB; 16], OTHER);
     let b_aer = b.arm_namespace_notices();
-    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
-    s.nsid = 1;
-    s.cdw[0] = 0x84;
-    s.cdw[1] = 1;
-    let set = a.submit(s, &[]);
+    let set = a.submit(write_protection(1, 1), &[]);
     let held = a.conn.poll_io().expect("the protection's flush and save");
     assert!(matches!(held.op, IoOp::Protect { flush: true, store: Some(_), .. }));
     ((a, a_aer), (b, b_io, b_aer), set, held)
@@ -5036,9 +5031,8 @@ fn a_write_protection_put_back_tells_no_host() {
     a.conn.complete_io(held.tag, Err(io::Error::other("the state directory is gone")));
     assert_eq!(answers_so_far(&mut a), [(set, 0, false)], "the command fails, told nobody");
     assert_eq!(answers_so_far(&mut b), [], "nor another host");
-    let mut g = Sqe::new(admin_opcode::GET_FEATURES, 0);
+    let mut g = get_feature(0x84, 0, 0);
     g.nsid = 1;
-    g.cdw[0] = 0x84;
     assert_eq!(a.run(g, &[]).0.dw0, 0, "No Write Protect, as before");
     assert!(b_io.write_first_block().is_success(), "writable again");
     assert!(a.events().is_empty() && b.events().is_empty(), "no notice afterwards either");
@@ -5053,10 +5047,7 @@ fn a_put_back_to_a_protection_no_host_heard_of_tells_them() {
     let dir = tempfile::tempdir().unwrap();
     let t = target_with(Some(Arc::new(crate::persist::NamespaceStore::open(dir.path()).unwrap())));
     let ((mut a, a_aer), (mut b, _, b_aer), a_set, a_held) = protection_being_saved(&t);
-    let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
-    s.nsid = 1;
-    s.cdw[0] = 0x84;
-    let b_set = b.submit(s, &[]);
+    let b_set = b.submit(write_protection(1, 0), &[]);
     let b_held = b.conn.poll_io().expect("the lifted protection's save");
     a.conn.complete_io(a_held.tag, Err(io::Error::other("the state directory is gone")));
     assert_eq!(answers_so_far(&mut a), [(a_set, 0, false)], "A's change told nobody");
@@ -6595,6 +6586,13 @@ fn set_feature(fid: u8, cdw11: u32) -> Sqe {
     let mut s = Sqe::new(admin_opcode::SET_FEATURES, 0);
     s.cdw[0] = u32::from(fid);
     s.cdw[1] = cdw11;
+    s
+}
+
+/// Set Features Namespace Write Protection Config (84h) of namespace `nsid` to WPS `wps`.
+fn write_protection(nsid: u32, wps: u32) -> Sqe {
+    let mut s = set_feature(0x84, wps);
+    s.nsid = nsid;
     s
 }
 
