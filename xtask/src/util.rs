@@ -47,7 +47,9 @@ pub fn show(cmd: &Command) -> String {
 /// Runs `cmd` with inherited stdio, printing it first; a non-zero exit is an error.
 pub fn run(cmd: &mut Command) -> Result<()> {
     println!("    $ {}", show(cmd));
-    let status = cmd.status().with_context(|| format!("cannot start `{}`", show(cmd)))?;
+    let status = dpu_lab::spawn_unless_busy(cmd)
+        .and_then(|mut child| child.wait())
+        .with_context(|| format!("cannot start `{}`", show(cmd)))?;
     if !status.success() {
         bail!("`{}` failed ({status})", show(cmd));
     }
@@ -56,16 +58,14 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 
 /// Runs `cmd` quietly and returns whether it succeeded (missing program = false).
 pub fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    dpu_lab::spawn_unless_busy(cmd).and_then(|mut child| child.wait()).is_ok_and(|s| s.success())
 }
 
 /// Runs `cmd` quietly and returns its stdout if it succeeded.
 pub fn stdout_of(cmd: &mut Command) -> Option<String> {
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+    let out = dpu_lab::spawn_unless_busy(cmd).and_then(|child| child.wait_with_output()).ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 

@@ -52,7 +52,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 pub use crate::error::{LabError, Result};
-pub use crate::proc::is_alive;
+pub use crate::proc::{is_alive, spawn_unless_busy};
 pub use crate::process::{LabProcess, SpawnOptions};
 
 /// The default prefix base: lab namespaces are named `dl<pid>n<counter>-<role>`.

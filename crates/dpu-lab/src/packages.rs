@@ -213,7 +213,8 @@ pub(crate) mod tests {
     // Used by the tests that run on x86-64 only (see below).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     fn exits(script: &Path, code: i32) -> bool {
-        Command::new(script).status().unwrap().code() == Some(code)
+        crate::proc::spawn_unless_busy(&mut Command::new(script)).unwrap().wait().unwrap().code()
+            == Some(code)
     }
 
     /// A policy-rc.d forbids starts while its writer runs. A writer killed before it could

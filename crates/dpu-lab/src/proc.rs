@@ -173,7 +173,7 @@ fn spawner() -> &'static mpsc::Sender<SpawnJob> {
         // If the thread cannot start, `rx` is dropped and every spawn reports that.
         let _ = thread::Builder::new().name("dpu-lab-spawner".into()).spawn(move || {
             for (mut cmd, reply) in rx {
-                let _ = reply.send(cmd.spawn());
+                let _ = reply.send(spawn_unless_busy(&mut cmd));
             }
         });
         tx
@@ -203,6 +203,25 @@ pub(crate) fn spawn_tied(mut cmd: Command) -> io::Result<Child> {
     let (reply, result) = mpsc::channel();
     spawner().send((cmd, reply)).map_err(|_| io::Error::other("the spawner thread is gone"))?;
     result.recv().map_err(|_| io::Error::other("the spawner thread is gone"))?
+}
+
+/// Starts `cmd`, trying again for up to a second while its program is busy (ETXTBSY): a
+/// script this process has just written (a test's fake tool, a policy-rc.d) stays busy
+/// while a child another thread forked meanwhile still holds the descriptor it was written
+/// through, until that child execs (close-on-exec closes it only then), and the kernel
+/// refuses to execute a file open for writing.
+pub fn spawn_unless_busy(cmd: &mut Command) -> io::Result<Child> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match cmd.spawn() {
+            Err(e)
+                if e.raw_os_error() == Some(Errno::ETXTBSY as i32) && Instant::now() < deadline =>
+            {
+                thread::sleep(Duration::from_millis(5));
+            }
+            result => return result,
+        }
+    }
 }
 
 const READER_WAIT: Duration = Duration::from_secs(2);
@@ -269,4 +288,34 @@ where
     let mut cmd = Command::new("ip");
     cmd.args(args);
     run_ok(cmd, Duration::from_secs(20))
+}
+
+// Not under qemu-user (the aarch64 unit-test step), whose execve runs a script open for
+// writing all the same; the x86-64 build host runs these in the workspace step.
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// A script still open for writing somewhere cannot be executed (ETXTBSY), as when a
+    /// child another thread forked holds the descriptor it was written through: it starts
+    /// once that descriptor is closed.
+    #[test]
+    fn a_script_busy_for_a_moment_starts_once_it_is_not() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tool");
+        let mut writing =
+            fs::OpenOptions::new().write(true).create_new(true).mode(0o755).open(&path).unwrap();
+        writing.write_all(b"#!/bin/sh\nexit 7\n").unwrap();
+        let busy = Command::new(&path).spawn().map(|_| ()).unwrap_err();
+        assert_eq!(busy.raw_os_error(), Some(Errno::ETXTBSY as i32), "{busy}");
+        let closer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(100));
+            drop(writing);
+        });
+        let status = spawn_unless_busy(&mut Command::new(&path)).unwrap().wait().unwrap();
+        assert_eq!(status.code(), Some(7));
+        closer.join().unwrap();
+    }
 }
