@@ -1015,6 +1015,22 @@ impl Drop for UnconnectedSlot {
     }
 }
 
+/// `send`, bounded by the deadline `by` gives, which is asked for only when the send does
+/// not finish in its first poll. Nearly every send does (the socket buffer has room), and
+/// those read no clock and arm no timer: a clock read and a timer per send cost the load
+/// generator ~7% of its 4 KiB write rate. `None` when the deadline passed first.
+pub(crate) async fn send_within<T>(
+    send: impl std::future::Future<Output = T>,
+    by: impl FnOnce() -> tokio::time::Instant,
+) -> Option<T> {
+    let mut send = std::pin::pin!(send);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(send.as_mut().poll(cx))).await;
+    if let std::task::Poll::Ready(done) = first {
+        return Some(done);
+    }
+    tokio::time::timeout_at(by(), send).await.ok()
+}
+
 /// Writes every segment, in order, with vectored writes (data is sent from the buffer
 /// that holds it, without copying it into the output).
 pub(crate) async fn write_segments<W: AsyncWrite + Unpin>(
@@ -1154,8 +1170,9 @@ async fn serve_connection(
         let budget_back = budget_back.filter(|_| conn.waits_for_write_budget());
         let out = conn.take_segments();
         if !out.is_empty() {
-            match tokio::time::timeout(SEND_TIMEOUT, write_segments(&mut wr, &out)).await {
-                Ok(Ok(())) => {
+            let by = || tokio::time::Instant::now() + SEND_TIMEOUT;
+            match send_within(write_segments(&mut wr, &out), by).await {
+                Some(Ok(())) => {
                     for seg in out {
                         match seg {
                             // The last segment of a read holds its buffer alone.
@@ -1169,11 +1186,11 @@ async fn serve_connection(
                         }
                     }
                 }
-                Ok(Err(e)) => {
+                Some(Err(e)) => {
                     debug!(?peer, error = %e, "send failed");
                     break;
                 }
-                Err(_) => {
+                None => {
                     warn!(?peer, "send timed out; closing");
                     break;
                 }

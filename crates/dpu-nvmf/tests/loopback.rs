@@ -602,6 +602,35 @@ async fn thirty_two_commands_in_flight_on_one_queue() {
     assert_eq!((ns.writes, ns.reads), (32, 32));
 }
 
+/// A host that stops reading its answers loses the queue once a send to it has been
+/// stuck for [`dpu_nvmf::server::SEND_TIMEOUT`], and keeps it until then: the target does
+/// not hold a connection for ever on a peer that stopped reading. (Its clock paused: the
+/// runtime moves it on whenever every task waits.)
+#[tokio::test(start_paused = true)]
+async fn a_host_that_stops_reading_loses_its_queue_after_the_send_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = start(dir.path()).await;
+    let mut c = HostController::connect(addr, SUB, &opts(false, false), 1).await.unwrap();
+    let q = &mut c.io[0];
+    // 96 reads of 128 KiB (12 MiB), never read: far more than the socket buffers of a
+    // receiver that does not read (its window does not grow) and the sender (4 MiB).
+    let len = dpu_nvmf::identify::MAX_TRANSFER;
+    for i in 0..96u64 {
+        q.start_read(2, i % 4 * u64::from(len / 4096), len / 4096, 4096).await.unwrap();
+    }
+    let open = || server.connection_gauges().open;
+    assert_eq!(open(), 2, "the admin and the I/O queue");
+    let timeout = dpu_nvmf::server::SEND_TIMEOUT;
+    tokio::time::sleep(timeout - Duration::from_secs(1)).await;
+    assert_eq!(open(), 2, "closed before its send timed out");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    while open() != 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the I/O queue stayed open");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn starting_more_commands_than_the_queue_holds_is_refused() {
     let dir = tempfile::tempdir().unwrap();
