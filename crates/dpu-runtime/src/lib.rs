@@ -4,6 +4,7 @@
 //!
 //! Nothing here knows any service's protocol.
 
+pub mod cgroup;
 pub mod control;
 pub mod ifname;
 pub mod logging;
