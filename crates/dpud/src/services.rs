@@ -14,14 +14,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use dpu_proto::dpu::internal::v1::GetServiceInfoRequest;
 use dpu_proto::dpu::internal::v1::service_control_client::ServiceControlClient;
 use dpu_proto::dpu::nvmf::v1::NvmfStats;
 use dpu_proto::dpu::switch::v1::SwitchStatus;
+use dpu_runtime::cgroup::{self, Cgroup, Hierarchy};
 use dpu_runtime::process::{group_runs, stat};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
@@ -459,7 +460,7 @@ pub async fn supervise_process(
             return;
         }
         let started = std::time::Instant::now();
-        let child = match ChildGroup::start(program, &command[1..]) {
+        let child = match ChildGroup::start(&name, program, &command[1..], cgroups()) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(service = %name, program, error = %e, "cannot start service");
@@ -469,7 +470,8 @@ pub async fn supervise_process(
                 }
             }
         };
-        tracing::info!(service = %name, pid = %child.group, "service process started");
+        let cgroup = child.cgroup.as_ref().map(|c| c.cgroup.dir().display().to_string());
+        tracing::info!(service = %name, pid = %child.group, cgroup, "service process started");
         let child = Serving::Child(child);
         if watch_service(&name, &channel, &socket, program, child, false, &mut shutdown).await {
             return;
@@ -496,15 +498,17 @@ async fn running_service(
     program: &str,
 ) -> Option<(Serving, bool)> {
     if let Some(info) = probe(channel).await {
-        let adopted = Serving::adopted(Process::of(info.pid), program);
+        let adopted = Serving::adopted(Process::of(info.pid), name, program);
         let (group, wrapper) = adopted.group_and_wrapper();
-        tracing::info!(service = %name, pid = info.pid, instance = %info.instance_id, group, wrapper, "adopting the running service");
+        let cgroup = adopted.cgroup();
+        tracing::info!(service = %name, pid = info.pid, instance = %info.instance_id, group, wrapper, cgroup, "adopting the running service");
         return Some((adopted, true));
     }
-    let holder = socket_holder(socket, program).await?;
-    let found = Serving::adopted(Some(holder), program);
+    let holder = socket_holder(socket, name, program).await?;
+    let found = Serving::adopted(Some(holder), name, program);
     let (group, wrapper) = found.group_and_wrapper();
-    tracing::warn!(service = %name, pid = %holder.pid, group, wrapper, "a service process holds the socket but does not answer; stopping it unless it answers");
+    let cgroup = found.cgroup();
+    tracing::warn!(service = %name, pid = %holder.pid, group, wrapper, cgroup, "a service process holds the socket but does not answer; stopping it unless it answers");
     Some((found, false))
 }
 
@@ -513,17 +517,28 @@ enum Serving {
     /// Started by this agent.
     Child(ChildGroup),
     /// Found running (`process`; `None` when its pid could not be seen: nothing is ever
-    /// signalled then) and, if there is one, the process group the agent that started it
-    /// made for it ([`ServiceGroup::of`]): stopped whole, as that agent would have stopped
-    /// it; else the process alone.
-    Adopted { process: Option<Process>, group: Option<ServiceGroup> },
+    /// signalled then) and, if there is one, the cgroup an agent made for it
+    /// ([`Cgroups::made_for`]) or else the process group the agent that started it made for it
+    /// ([`ServiceGroup::of`]): stopped whole, as that agent would have stopped it; else the
+    /// process alone.
+    Adopted { process: Option<Process>, cgroup: Option<ServiceCgroup>, group: Option<ServiceGroup> },
 }
 
 impl Serving {
-    /// The process `process` found running, as the service started from `program`.
-    fn adopted(process: Option<Process>, program: &str) -> Self {
+    /// The process `process` found running, as the service `name` started from `program`.
+    fn adopted(process: Option<Process>, name: &str, program: &str) -> Self {
+        let cgroup = process.and_then(|p| cgroups()?.made_for(p, name));
         let group = process.and_then(|p| ServiceGroup::of(p, program));
-        Self::Adopted { process, group }
+        Self::Adopted { process, cgroup, group }
+    }
+
+    /// For the log: the cgroup it is stopped with, if any.
+    fn cgroup(&self) -> Option<String> {
+        let cgroup = match self {
+            Self::Child(child) => child.cgroup.as_ref(),
+            Self::Adopted { cgroup, .. } => cgroup.as_ref(),
+        };
+        cgroup.map(|c| c.cgroup.dir().display().to_string())
     }
 
     fn pid(&self) -> Option<u32> {
@@ -555,23 +570,26 @@ impl Serving {
     async fn stop(&mut self, name: &str) {
         match self {
             Self::Child(child) => stop(name, child).await,
+            Self::Adopted { cgroup: Some(cgroup), .. } => stop(name, cgroup).await,
             Self::Adopted { group: Some(group), .. } => stop(name, group).await,
-            Self::Adopted { process: Some(process), group: None } => stop(name, process).await,
-            Self::Adopted { process: None, group: None } => {}
+            Self::Adopted { process: Some(process), .. } => stop(name, process).await,
+            Self::Adopted { process: None, .. } => {}
         }
     }
 
-    /// Whether it is what listens on `socket`: a process of its group (the child's, or
-    /// the one found with an adopted process), since a wrapper's child serves, or the
-    /// adopted process itself.
-    async fn holds(&self, socket: &Path, program: &str) -> bool {
-        let Some(holder) = socket_holder(socket, program).await else { return false };
+    /// Whether it is what listens on `socket`: a process of its cgroup or, without one, of
+    /// its group (the child's, or the one found with an adopted process), since a wrapper's
+    /// child serves, or the adopted process itself.
+    async fn holds(&self, socket: &Path, name: &str, program: &str) -> bool {
+        let Some(holder) = socket_holder(socket, name, program).await else { return false };
         let in_group =
             |group: nix::unistd::Pid| holder.stat().is_some_and(|s| s.pgrp == group.as_raw());
         match self {
+            Self::Child(ChildGroup { cgroup: Some(cgroup), .. })
+            | Self::Adopted { cgroup: Some(cgroup), .. } => cgroup.holds(holder),
             Self::Child(child) => in_group(child.group),
             Self::Adopted { group: Some(group), .. } => in_group(group.id),
-            Self::Adopted { process, group: None } => *process == Some(holder),
+            Self::Adopted { process, .. } => *process == Some(holder),
         }
     }
 }
@@ -622,7 +640,7 @@ async fn watch_service(
                 misses = 0;
                 answered = true;
             }
-            None if answered || serving.holds(socket, program).await => {
+            None if answered || serving.holds(socket, name, program).await => {
                 misses += 1;
                 if misses >= HUNG_AFTER_MISSES {
                     tracing::warn!(service = %name, pid = serving.pid(), "service stopped answering; stopping it and starting a new one");
@@ -636,12 +654,13 @@ async fn watch_service(
 }
 
 /// The process listening on `socket`, if it runs `program` (the service's binary, as the
-/// agent would start it) or the process group an agent made for it is led by a process
-/// running `program` (a wrapper, e.g. `sh -c`, that forked the service; [`ServiceGroup::of`]):
+/// agent would start it), or the process group an agent made for it is led by a process
+/// running `program` (a wrapper, e.g. `sh -c`, that forked the service; [`ServiceGroup::of`]),
+/// or it runs in the cgroup an agent made for the service `name` ([`Cgroups::made_for`]):
 /// the kernel names the listener of a Unix socket to whoever connects (SO_PEERCRED,
 /// unix(7)), also while it hangs, since connections wait in its backlog. Any other process,
 /// or one the agent cannot see, is `None`: never signalled.
-async fn socket_holder(socket: &Path, program: &str) -> Option<Process> {
+async fn socket_holder(socket: &Path, name: &str, program: &str) -> Option<Process> {
     let stream = tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(socket))
         .await
         .ok()?
@@ -650,7 +669,8 @@ async fn socket_holder(socket: &Path, program: &str) -> Option<Process> {
     let pid = stream.peer_cred().ok()?.pid().filter(|p| *p > 0)?;
     let process = Process::of(u32::try_from(pid).ok()?)?;
     let wrapped = || ServiceGroup::of(process, program).is_some_and(|g| g.leader != process);
-    (process.runs_program(program) || wrapped()).then_some(process)
+    let in_cgroup = || cgroups().and_then(|c| c.made_for(process, name)).is_some();
+    (process.runs_program(program) || wrapped() || in_cgroup()).then_some(process)
 }
 
 /// A process as started: its pid and its start time (`/proc/PID/stat` field 22, clock ticks
@@ -730,6 +750,8 @@ trait Stoppable {
     async fn reaped(&mut self);
     /// What it is, for the log.
     fn describe(&self) -> String;
+    /// Tidies up once it is stopped (or given up on): a cgroup goes.
+    fn release(&mut self, _name: &str) {}
 }
 
 /// Stops a service: SIGTERM, then SIGKILL if any of it still runs after [`STOP_GRACE`], and
@@ -737,6 +759,12 @@ trait Stoppable {
 /// old one still holding its socket (as systemd stops a unit: SIGTERM, SIGKILL after
 /// TimeoutStopSec, to every process of its control group).
 async fn stop(name: &str, target: &mut impl Stoppable) {
+    terminate(name, target).await;
+    target.release(name);
+}
+
+/// [`stop`] but for the tidying up.
+async fn terminate(name: &str, target: &mut impl Stoppable) {
     use nix::sys::signal::Signal;
     let deadline = Instant::now() + STOP_GRACE;
     target.signal(Signal::SIGTERM);
@@ -842,24 +870,52 @@ impl Stoppable for ServiceGroup {
 /// script) that runs the service as its child rather than exec'ing it: signalling only the
 /// wrapper would leave the service running and holding its socket, so signals go to the
 /// whole group, as systemd's KillMode=control-group sends them to every process of a unit.
+///
+/// Where the agent can write a cgroup2 hierarchy ([`cgroups`]), the child also starts in a
+/// cgroup of its own, which holds even what leaves the group (`setsid`, a daemon's double
+/// fork): it is what a stop signals then ([`ServiceCgroup`]), as systemd's `cgroup.kill`.
 struct ChildGroup {
     child: tokio::process::Child,
     group: nix::unistd::Pid,
+    cgroup: Option<ServiceCgroup>,
 }
 
 impl ChildGroup {
-    fn start(program: &str, args: &[String]) -> std::io::Result<Self> {
-        let child = tokio::process::Command::new(program)
+    /// Starts the service `name` from `program`, in a fresh cgroup under `cgroups` if given
+    /// and it can be made (else with its process group alone, logged).
+    fn start(
+        name: &str,
+        program: &str,
+        args: &[String],
+        cgroups: Option<&Cgroups>,
+    ) -> std::io::Result<Self> {
+        let mut command = tokio::process::Command::new(program);
+        command
             .args(args)
             // A group of its own (see above); also, a Ctrl-C at the agent's terminal then
             // reaches the agent alone, which stops the service itself.
             .process_group(0)
             // In a background group, reading the terminal would stop it (SIGTTIN) as if hung.
-            .stdin(std::process::Stdio::null())
-            .spawn()?;
+            .stdin(std::process::Stdio::null());
+        let cgroup = cgroups.and_then(|c| match c.create(name, command.as_std_mut()) {
+            Ok(cgroup) => Some(cgroup),
+            Err(e) => {
+                tracing::warn!(service = %name, error = %e, "no cgroup for the service; its process group holds it");
+                None
+            }
+        });
+        let child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                if let Some(mut cgroup) = cgroup {
+                    cgroup.release(name);
+                }
+                return Err(e);
+            }
+        };
         let pid = child.id().and_then(|p| i32::try_from(p).ok());
         let group = pid.ok_or_else(|| std::io::Error::other("the started process has no pid"))?;
-        Ok(Self { child, group: nix::unistd::Pid::from_raw(group) })
+        Ok(Self { child, group: nix::unistd::Pid::from_raw(group), cgroup })
     }
 
     /// Sends `signal` to the group, if any of it is left: while the child is not reaped or a
@@ -872,15 +928,21 @@ impl ChildGroup {
     }
 }
 
-/// Stopping a child stops the rest of its group too ([`stop`]); for a child that exited
-/// already, what it left of its group.
+/// Stopping a child stops the rest of its cgroup, or without one its group, too ([`stop`]);
+/// for a child that exited already, what it left of them.
 impl Stoppable for ChildGroup {
     fn signal(&mut self, signal: nix::sys::signal::Signal) {
-        ChildGroup::signal(self, signal);
+        match &mut self.cgroup {
+            Some(cgroup) => cgroup.signal(signal),
+            None => ChildGroup::signal(self, signal),
+        }
     }
 
     fn runs(&mut self) -> bool {
-        group_runs(self.group.as_raw())
+        match &mut self.cgroup {
+            Some(cgroup) => cgroup.runs(),
+            None => group_runs(self.group.as_raw()),
+        }
     }
 
     async fn reaped(&mut self) {
@@ -888,15 +950,228 @@ impl Stoppable for ChildGroup {
     }
 
     fn describe(&self) -> String {
-        format!("process group {}", self.group)
+        match &self.cgroup {
+            Some(cgroup) => cgroup.describe(),
+            None => format!("process group {}", self.group),
+        }
+    }
+
+    fn release(&mut self, name: &str) {
+        if let Some(mut cgroup) = self.cgroup.take() {
+            cgroup.release(name);
+        }
     }
 }
 
 impl Drop for ChildGroup {
-    /// A child dropped unstopped (the agent's task cancelled) takes its group with it, where
-    /// `kill_on_drop` would take the child alone.
+    /// A child dropped unstopped (the agent's task cancelled) takes its cgroup or group with
+    /// it, where `kill_on_drop` would take the child alone. Nothing waits here: the cgroup,
+    /// once its processes are gone, is removed by a thread of its own.
     fn drop(&mut self) {
-        self.signal(nix::sys::signal::Signal::SIGKILL);
+        let Some(cgroup) = self.cgroup.take() else {
+            self.signal(nix::sys::signal::Signal::SIGKILL);
+            return;
+        };
+        let _ = cgroup.cgroup.kill();
+        let _ = std::thread::Builder::new().name("cgroup-removal".into()).spawn(move || {
+            let deadline = std::time::Instant::now() + KILL_WAIT;
+            while cgroup.cgroup.populated().unwrap_or(false) && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = cgroup.cgroup.remove();
+        });
+    }
+}
+
+/// Where the agent can hold the services it starts in cgroups: the cgroup2 hierarchy and
+/// the agent's own cgroup in it, under which each service started gets a fresh child
+/// cgroup, named `dpud.<service>.<agent pid>.<n>` ([`CGROUP_PREFIX`]) so that a later agent
+/// recognises one made for a service it finds running, and agents running side by side
+/// (tests) never take each other's.
+#[derive(Debug)]
+struct Cgroups {
+    hierarchy: Hierarchy,
+    /// The agent's own cgroup, as `/proc/self/cgroup` names it.
+    own_path: String,
+    own: Cgroup,
+    next: AtomicU64,
+}
+
+/// The start of the name of every cgroup an agent makes for a service.
+const CGROUP_PREFIX: &str = "dpud.";
+
+/// The agent's [`Cgroups`], found once; `None` where there is no cgroup2 hierarchy the agent
+/// can write (a container, a unit without `Delegate=yes`): then process groups alone hold
+/// the services, as said once in the log.
+fn cgroups() -> Option<&'static Cgroups> {
+    cgroups_found().as_ref().ok()
+}
+
+fn cgroups_found() -> &'static Result<Cgroups, cgroup::Error> {
+    static FOUND: OnceLock<Result<Cgroups, cgroup::Error>> = OnceLock::new();
+    FOUND.get_or_init(|| {
+        let found = Cgroups::find();
+        match &found {
+            Ok(c) => {
+                tracing::info!(parent = %c.own.dir().display(), "each service started gets a cgroup of its own");
+                c.remove_left();
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "no cgroup2 hierarchy the agent can write; services started are held by their process groups alone");
+            }
+        }
+        found
+    })
+}
+
+impl Cgroups {
+    /// The hierarchy and the agent's own cgroup, which must take a child cgroup (one is made
+    /// and removed to tell).
+    fn find() -> Result<Self, cgroup::Error> {
+        let hierarchy = Hierarchy::find()?;
+        let own_path = cgroup::path_of(None)?;
+        let own = hierarchy.cgroup(&own_path)?;
+        let probe = format!("dpud-probe.{}", std::process::id());
+        // One an earlier agent of this pid left when it was killed.
+        let _ = own.child(&probe).remove();
+        own.create_child(&probe)?.remove()?;
+        Ok(Self { hierarchy, own_path, own, next: AtomicU64::new(0) })
+    }
+
+    /// A fresh cgroup for the service `name`, which `command` will start its process in.
+    fn create(
+        &self,
+        name: &str,
+        command: &mut std::process::Command,
+    ) -> Result<ServiceCgroup, cgroup::Error> {
+        let agent = std::process::id();
+        let mut tries = 0;
+        let cgroup = loop {
+            let n = self.next.fetch_add(1, Ordering::Relaxed);
+            match self.own.create_child(&format!("{CGROUP_PREFIX}{name}.{agent}.{n}")) {
+                // Left by an earlier agent of this pid: another number.
+                Err(e) if e.io_kind() == Some(std::io::ErrorKind::AlreadyExists) && tries < 16 => {
+                    tries += 1;
+                }
+                made => break made?,
+            }
+        };
+        let mut cgroup = ServiceCgroup { cgroup };
+        if let Err(e) = cgroup.cgroup.spawn_into(command) {
+            cgroup.release(name);
+            return Err(e);
+        }
+        Ok(cgroup)
+    }
+
+    /// See [`remove_left_cgroups`].
+    fn remove_left(&self) {
+        let Ok(entries) = std::fs::read_dir(self.own.dir()) else { return };
+        for entry in entries.flatten() {
+            let base = entry.file_name();
+            let Some((_, agent)) = base.to_str().and_then(service_cgroup_name) else { continue };
+            if !Path::new(&format!("/proc/{agent}")).exists() {
+                let _ = self.own.child(&base.to_string_lossy()).remove();
+            }
+        }
+    }
+
+    /// The cgroup `process` runs in, if it is one an agent made for the service `name`
+    /// (its name, directly under this agent's own cgroup) and `process` still runs.
+    fn made_for(&self, process: Process, name: &str) -> Option<ServiceCgroup> {
+        let path = cgroup::path_of(u32::try_from(process.pid.as_raw()).ok()).ok()?;
+        // The file read was this process's, not one's that took its pid since.
+        if !process.runs() {
+            return None;
+        }
+        let (parent, base) = path.rsplit_once('/')?;
+        if parent != self.own_path.trim_end_matches('/') || !made_for_service(base, name) {
+            return None;
+        }
+        Some(ServiceCgroup { cgroup: self.hierarchy.cgroup(&path).ok()? })
+    }
+}
+
+/// Whether `base` is the name of a cgroup an agent makes for the service `name`.
+fn made_for_service(base: &str, name: &str) -> bool {
+    service_cgroup_name(base).is_some_and(|(service, _)| service == name)
+}
+
+/// The service and the agent's pid a cgroup an agent made is named for:
+/// `dpud.<service>.<agent pid>.<n>`.
+fn service_cgroup_name(base: &str) -> Option<(&str, u32)> {
+    let mut numbers = base.strip_prefix(CGROUP_PREFIX)?.rsplitn(3, '.');
+    let (n, pid, service) = (numbers.next()?, numbers.next()?, numbers.next()?);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(n) && digits(pid)).then_some((service, pid.parse().ok()?))
+}
+
+/// Removes the empty cgroups that agents no longer running made under this agent's own
+/// cgroup: an agent killed (a crash, SIGKILL) leaves its services' cgroups, and one whose
+/// service then ended, or was stopped by a later agent that did not adopt it, stays empty
+/// for good otherwise. One still holding a process is kept (the kernel removes no populated
+/// cgroup), as is every one of a running agent. Done once when the agent finds its cgroups,
+/// and by the tests after they kill an agent.
+pub fn remove_left_cgroups() {
+    if let Some(cgroups) = cgroups() {
+        cgroups.remove_left();
+    }
+}
+
+/// The cgroup an agent made for a service it started (its own child's, or one found
+/// running): everything in it is the service's, whatever process group or session it went
+/// to, so a stop signals all of it (re-listed at each signal) and kills it with
+/// `cgroup.kill` after the grace, then removes the cgroup (as systemd stops a unit with
+/// KillMode=control-group).
+#[derive(Debug)]
+struct ServiceCgroup {
+    cgroup: Cgroup,
+}
+
+impl ServiceCgroup {
+    /// Whether `process` runs in it.
+    fn holds(&self, process: Process) -> bool {
+        let Ok(path) = cgroup::path_of(u32::try_from(process.pid.as_raw()).ok()) else {
+            return false;
+        };
+        let hierarchy = cgroups().map(|c| &c.hierarchy);
+        process.runs()
+            && hierarchy.and_then(|h| h.cgroup(&path).ok()).is_some_and(|c| c == self.cgroup)
+    }
+}
+
+impl Stoppable for ServiceCgroup {
+    /// A pid listed is in the cgroup until it is reaped, so the kill reaches it (a pid freed
+    /// between the read and the kill is the one race, as for systemd's per-pid signals).
+    fn signal(&mut self, signal: nix::sys::signal::Signal) {
+        if signal == nix::sys::signal::Signal::SIGKILL {
+            let _ = self.cgroup.kill();
+            return;
+        }
+        for pid in self.cgroup.procs().unwrap_or_default() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+        }
+    }
+
+    fn runs(&mut self) -> bool {
+        self.cgroup.populated().unwrap_or(false)
+    }
+
+    async fn reaped(&mut self) {}
+
+    fn describe(&self) -> String {
+        format!("cgroup {}", self.cgroup.dir().display())
+    }
+
+    /// Removes the cgroup, once empty; one removed already is fine.
+    fn release(&mut self, name: &str) {
+        match self.cgroup.remove() {
+            Err(e) if e.io_kind() != Some(std::io::ErrorKind::NotFound) => {
+                tracing::warn!(service = %name, error = %e, "the service's cgroup is left");
+            }
+            _ => {}
+        }
     }
 }
 
@@ -1062,19 +1337,61 @@ mod tests {
         let now = Process::of(pid).expect("the sleeper runs");
         let earlier = Process { start_time: now.start_time.wrapping_sub(1), ..now };
         assert!(!earlier.runs(), "another start time is another process");
-        Serving::adopted(Some(earlier), "sleep").stop("test").await;
+        Serving::adopted(Some(earlier), "test", "sleep").stop("test").await;
         assert!(sleeper.try_wait().unwrap().is_none(), "a process that took the pid was stopped");
-        Serving::adopted(Some(now), "sleep").stop("test").await;
+        Serving::adopted(Some(now), "test", "sleep").stop("test").await;
         let status = tokio::time::timeout(Duration::from_secs(5), sleeper.wait()).await;
         assert!(status.is_ok(), "the adopted process itself was not stopped");
     }
 
     /// `sh -c script pidfile` started as a service is (a wrapper that forks its service, as
     /// an operator's `command` may be); `pidfile`, which the script may write a pid to.
+    /// Without a cgroup: the agent's fallback, its process group alone.
     fn wrapped(dir: &Path, script: &str) -> (Serving, PathBuf) {
+        start_wrapped(dir, script, None)
+    }
+
+    /// [`wrapped`] in a cgroup of its own, as the service `test`.
+    fn wrapped_in_cgroup(dir: &Path, script: &str) -> (Serving, PathBuf) {
+        let (serving, pidfile) = start_wrapped(dir, script, Some(cgroups_here()));
+        assert!(serving.cgroup().is_some(), "started outside a cgroup");
+        (serving, pidfile)
+    }
+
+    fn start_wrapped(dir: &Path, script: &str, cgroups: Option<&Cgroups>) -> (Serving, PathBuf) {
         let pidfile = dir.join("pid");
         let args = ["-c", script, pidfile.to_str().unwrap()].map(String::from);
-        (Serving::Child(ChildGroup::start("sh", &args).unwrap()), pidfile)
+        (Serving::Child(ChildGroup::start("test", "sh", &args, cgroups).unwrap()), pidfile)
+    }
+
+    /// The agent's cgroups on this machine, which has a cgroup2 hierarchy it can write (as
+    /// CI's has): a test that needs them fails, saying why, rather than being skipped.
+    fn cgroups_here() -> &'static Cgroups {
+        match cgroups_found() {
+            Ok(c) => c,
+            Err(e) => panic!("this test needs a cgroup2 hierarchy it can write: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_cgroup_is_known_by_its_service_name() {
+        assert!(made_for_service("dpud.nvmf.123.0", "nvmf"));
+        assert!(made_for_service("dpud.a.b.1.22", "a.b"));
+        assert_eq!(service_cgroup_name("dpud.nvmf.123.0"), Some(("nvmf", 123)));
+        assert_eq!(service_cgroup_name("dpud.nvmf.99999999999.0"), None);
+        for base in [
+            "dpud.nvmf.123.0",
+            "dpud.switch.123",
+            "dpud.switch..0",
+            "dpud.switch.1.",
+            "dpud.switch.x.0",
+            "dpud-probe.1",
+            "switch.1.0",
+            "",
+            "dpud.",
+        ] {
+            assert!(!made_for_service(base, "switch"), "{base:?}");
+        }
     }
 
     /// The process whose pid was written to `file` (a whole line), once it was.
@@ -1103,21 +1420,76 @@ mod tests {
         assert!(!service.runs(), "the wrapper's child outlived the stop");
     }
 
+    /// A helper that leaves the service's process group (`setsid`, as a daemonising double
+    /// fork does) is stopped with the service all the same: the cgroup holds it.
+    #[tokio::test]
+    async fn a_helper_that_leaves_the_process_group_is_stopped_with_the_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = r#"setsid sh -c 'echo $$ > "$0"; exec sleep 60' "$0" & exec sleep 60"#;
+        let (mut serving, pidfile) = wrapped_in_cgroup(dir.path(), script);
+        let helper = written_pid(&pidfile).await;
+        let group = i32::try_from(serving.pid().unwrap()).unwrap();
+        assert_ne!(helper.stat().unwrap().pgrp, group, "the helper left the group");
+        let cgroup = PathBuf::from(serving.cgroup().unwrap());
+        serving.stop("test").await;
+        let survived = helper.runs();
+        if survived {
+            let _ = nix::sys::signal::kill(helper.pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        assert!(!survived, "the helper that left the process group outlived the stop");
+        assert!(!cgroup.exists(), "the cgroup was left: {}", cgroup.display());
+    }
+
+    /// A service found running whose process and wrapper (its group's leader) are both gone
+    /// before the stop, leaving a helper in the cgroup an agent made for it: the helper is
+    /// stopped (its process group could no longer be told from another with its id).
+    #[tokio::test]
+    async fn a_found_service_gone_with_its_wrapper_takes_its_helper_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = r#"sleep 60 & echo $! > "$0.helper"; sleep 60 & echo $! > "$0"; wait"#;
+        let (mut child, pidfile) = wrapped_in_cgroup(dir.path(), script);
+        let service = written_pid(&pidfile).await;
+        let helper = written_pid(&dir.path().join("pid.helper")).await;
+        let mut found = Serving::adopted(Some(service), "test", "sh");
+        assert_eq!(found.cgroup(), child.cgroup(), "the cgroup made for it");
+        assert_eq!(Serving::adopted(Some(service), "other", "sh").cgroup(), None);
+        let wrapper = Process::of(child.pid().unwrap()).unwrap();
+        for p in [service, wrapper] {
+            nix::sys::signal::kill(p.pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+        }
+        let _ = child.exited().await;
+        assert!(poll_until(Instant::now() + KILL_WAIT, || !service.runs()).await);
+        found.stop("test").await;
+        let spared = helper.runs();
+        if spared {
+            let _ = nix::sys::signal::kill(helper.pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        child.stop("test").await;
+        assert!(!spared, "the helper left in the service's cgroup was spared");
+    }
+
     /// A wrapper that exits leaving what it started running (a service that would keep its
     /// socket from the next instance) takes it with it: the rest of its process group is
-    /// stopped before the agent starts another.
+    /// stopped before the agent starts another (its cgroup, when it has one, goes too).
     #[tokio::test]
     async fn a_wrapper_that_exits_takes_its_process_group_with_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let (serving, pidfile) = wrapped(dir.path(), r#"sleep 60 & echo $! > "$0""#);
-        let service = written_pid(&pidfile).await;
-        let socket = dir.path().join("none.sock");
-        let channel = dpu_runtime::unix::channel(&socket);
-        let (_shutdown, mut watch) = watch::channel(false);
-        let shut_down =
-            watch_service("test", &channel, &socket, "sh", serving, false, &mut watch).await;
-        assert!(!shut_down, "a service that exited is started again");
-        assert!(!service.runs(), "the wrapper's child outlived the wrapper's exit");
+        for in_cgroup in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let script = r#"sleep 60 & echo $! > "$0""#;
+            let (serving, pidfile) =
+                start_wrapped(dir.path(), script, in_cgroup.then(cgroups_here));
+            let cgroup = serving.cgroup();
+            let service = written_pid(&pidfile).await;
+            let socket = dir.path().join("none.sock");
+            let channel = dpu_runtime::unix::channel(&socket);
+            let (_shutdown, mut watch) = watch::channel(false);
+            let shut_down =
+                watch_service("test", &channel, &socket, "sh", serving, false, &mut watch).await;
+            assert!(!shut_down, "a service that exited is started again");
+            assert!(!service.runs(), "the wrapper's child outlived the wrapper's exit");
+            assert_eq!(cgroup.is_some(), in_cgroup);
+            assert!(cgroup.is_none_or(|c| !Path::new(&c).exists()), "its cgroup was left");
+        }
     }
 
     /// A service started through a wrapper that forks, which binds its socket and never
@@ -1125,7 +1497,6 @@ mod tests {
     /// holding the socket is in the child's process group, though it is not the child.
     #[tokio::test]
     async fn a_wrapped_service_that_binds_and_never_answers_is_found_hung() {
-        let dir = tempfile::tempdir().unwrap();
         // Listens on `$0.sock` and answers nothing; `; :` keeps sh from exec'ing it.
         let script = r#"python3 -c 'import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
@@ -1133,6 +1504,7 @@ s.bind(sys.argv[1])
 s.listen()
 open(sys.argv[2], "w").write("%d\n" % os.getpid())
 time.sleep(60)' "$0.sock" "$0"; :"#;
+        let dir = tempfile::tempdir().unwrap();
         let (serving, pidfile) = wrapped(dir.path(), script);
         let service = written_pid(&pidfile).await;
         let socket = dir.path().join("pid.sock");
@@ -1142,6 +1514,28 @@ time.sleep(60)' "$0.sock" "$0"; :"#;
         let ended = tokio::time::timeout(Duration::from_secs(30), watched).await;
         assert_eq!(ended, Ok(false), "not found hung: the wrapper's child holds the socket");
         assert!(!service.runs(), "the hung service was left running");
+    }
+
+    /// A socket held in the child's cgroup is the child's, also by a process that left its
+    /// process group (`setsid`) and runs another program than the service's: found hung
+    /// like any other. One found so at start is taken for the service too.
+    #[tokio::test]
+    async fn a_socket_held_in_the_childs_cgroup_is_the_childs() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = r#"setsid python3 -c 'import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen()
+open(sys.argv[2], "w").write("%d\n" % os.getpid())
+time.sleep(60)' "$0.sock" "$0"; :"#;
+        let (mut serving, pidfile) = wrapped_in_cgroup(dir.path(), script);
+        let listener = written_pid(&pidfile).await;
+        let socket = dir.path().join("pid.sock");
+        assert!(serving.holds(&socket, "test", "sh").await, "the socket is not the child's");
+        assert_eq!(socket_holder(&socket, "test", "sh").await, Some(listener));
+        assert_eq!(socket_holder(&socket, "other", "sh").await, None, "another service's");
+        serving.stop("test").await;
+        assert!(!listener.runs());
     }
 
     /// A process found running whose process group the agent that started it made (its
@@ -1155,7 +1549,7 @@ time.sleep(60)' "$0.sock" "$0"; :"#;
         let (child, pidfile) = wrapped(dir.path(), r#"sleep 60 & echo $! > "$0"; sleep 60"#);
         let wrapper = Process::of(child.pid().unwrap()).unwrap();
         let service = written_pid(&pidfile).await;
-        Serving::adopted(Some(service), "sh").stop("test").await;
+        Serving::adopted(Some(service), "test", "sh").stop("test").await;
         assert!(!service.runs(), "the adopted process was not stopped");
         assert!(!wrapper.runs(), "its wrapper outlived it");
     }
@@ -1170,7 +1564,7 @@ time.sleep(60)' "$0.sock" "$0"; :"#;
             tokio::process::Command::new("sleep").arg("60").kill_on_drop(true).spawn().unwrap();
         let in_own_group = Process::of(sleeper.id().unwrap()).unwrap();
         assert!(ServiceGroup::of(in_own_group, "sleep").is_none(), "the agent's own group");
-        Serving::adopted(Some(in_own_group), "sleep").stop("test").await;
+        Serving::adopted(Some(in_own_group), "test", "sleep").stop("test").await;
         let status = tokio::time::timeout(Duration::from_secs(5), sleeper.wait()).await;
         assert!(status.is_ok(), "the process itself was not stopped");
 
@@ -1179,7 +1573,7 @@ time.sleep(60)' "$0.sock" "$0"; :"#;
         let shell = Process::of(child.pid().unwrap()).unwrap();
         let service = written_pid(&pidfile).await;
         assert!(ServiceGroup::of(service, "sleep").is_none(), "a group led by another program");
-        Serving::adopted(Some(service), "sleep").stop("test").await;
+        Serving::adopted(Some(service), "test", "sleep").stop("test").await;
         assert!(!service.runs(), "the process itself was not stopped");
         assert!(shell.runs(), "the rest of its group was signalled");
     }
@@ -1211,10 +1605,10 @@ time.sleep(60)' "$0.sock" "$0"; :"#;
         let _never_accepts = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let this = std::env::current_exe().unwrap();
         let this = this.to_str().unwrap();
-        let holder = socket_holder(&path, this).await.expect("the listener is found");
+        let holder = socket_holder(&path, "test", this).await.expect("the listener is found");
         assert_eq!(holder, Process::of(std::process::id()).unwrap());
-        assert_eq!(socket_holder(&path, "sleep").await, None, "another program");
-        assert_eq!(socket_holder(&dir.path().join("none.sock"), this).await, None);
+        assert_eq!(socket_holder(&path, "test", "sleep").await, None, "another program");
+        assert_eq!(socket_holder(&dir.path().join("none.sock"), "test", this).await, None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -289,6 +289,8 @@ impl Env {
         if self.switch {
             kill_service("dpu-switch", &self.switch_socket());
         }
+        // The cgroups the killed agent made for its services, empty now.
+        dpud::services::remove_left_cgroups();
     }
 
     pub fn options(&self, who: Who, port: u16) -> ConnectOptions {
