@@ -972,16 +972,21 @@ impl Drop for ChildGroup {
             self.signal(nix::sys::signal::Signal::SIGKILL);
             return;
         };
-        let _ = cgroup.cgroup.kill();
-        let _ = std::thread::Builder::new().name("cgroup-removal".into()).spawn(move || {
-            let deadline = std::time::Instant::now() + KILL_WAIT;
-            while cgroup.cgroup.populated().unwrap_or(false) && std::time::Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = cgroup.cgroup.remove();
-        });
+        let _ = std::thread::Builder::new()
+            .name("cgroup-removal".into())
+            .spawn(move || kill_and_remove(&cgroup.cgroup));
     }
+}
+
+/// Kills everything in `cgroup`, waits (blocking, [`KILL_WAIT`] at most) until it is empty
+/// and removes it.
+fn kill_and_remove(cgroup: &Cgroup) {
+    let _ = cgroup.kill();
+    let deadline = std::time::Instant::now() + KILL_WAIT;
+    while cgroup.populated().unwrap_or(false) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = cgroup.remove();
 }
 
 /// Where the agent can hold the services it starts in cgroups: the cgroup2 hierarchy and
@@ -1065,16 +1070,33 @@ impl Cgroups {
         Ok(cgroup)
     }
 
-    /// See [`remove_left_cgroups`].
+    /// Removes the empty cgroups that agents no longer running made under this agent's own
+    /// cgroup: an agent killed (a crash, SIGKILL) leaves its services' cgroups, and one whose
+    /// service then ended, or was stopped by a later agent that did not adopt it, stays
+    /// empty for good otherwise. One still holding a process is kept (the kernel removes no
+    /// populated cgroup), as is every one of a running agent. Done once, when the agent
+    /// finds its cgroups.
     fn remove_left(&self) {
-        let Ok(entries) = std::fs::read_dir(self.own.dir()) else { return };
-        for entry in entries.flatten() {
-            let base = entry.file_name();
-            let Some((_, agent)) = base.to_str().and_then(service_cgroup_name) else { continue };
+        for (cgroup, agent) in self.made() {
             if !Path::new(&format!("/proc/{agent}")).exists() {
-                let _ = self.own.child(&base.to_string_lossy()).remove();
+                let _ = cgroup.remove();
             }
         }
+    }
+
+    /// The cgroups under this agent's own cgroup that an agent made for a service, with
+    /// that agent's pid.
+    fn made(&self) -> Vec<(Cgroup, u32)> {
+        let Ok(entries) = std::fs::read_dir(self.own.dir()) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let base = entry.file_name();
+                let base = base.to_str()?;
+                let (_, agent) = service_cgroup_name(base)?;
+                Some((self.own.child(base), agent))
+            })
+            .collect()
     }
 
     /// The cgroup `process` runs in, if it is one an agent made for the service `name`
@@ -1107,15 +1129,14 @@ fn service_cgroup_name(base: &str) -> Option<(&str, u32)> {
     (digits(n) && digits(pid)).then_some((service, pid.parse().ok()?))
 }
 
-/// Removes the empty cgroups that agents no longer running made under this agent's own
-/// cgroup: an agent killed (a crash, SIGKILL) leaves its services' cgroups, and one whose
-/// service then ended, or was stopped by a later agent that did not adopt it, stays empty
-/// for good otherwise. One still holding a process is kept (the kernel removes no populated
-/// cgroup), as is every one of a running agent. Done once when the agent finds its cgroups,
-/// and by the tests after they kill an agent.
-pub fn remove_left_cgroups() {
-    if let Some(cgroups) = cgroups() {
-        cgroups.remove_left();
+/// Kills what is left in the cgroups the agent `agent` (its pid) made for its services and
+/// removes them, waiting for each to empty: for the tests, which kill agents and services
+/// as a power cut would, and must leave no cgroup behind (those of other agents running
+/// side by side are theirs).
+pub fn remove_cgroups_of(agent: u32) {
+    let Some(cgroups) = cgroups() else { return };
+    for (cgroup, _) in cgroups.made().into_iter().filter(|(_, a)| *a == agent) {
+        kill_and_remove(&cgroup);
     }
 }
 

@@ -52,6 +52,9 @@ pub struct Env {
     /// Applied to the config before it is written (`tweak_config`).
     config_tweak: Option<ConfigTweak>,
     agent: Option<Child>,
+    /// Every agent started or taken in, by pid: the cgroups each made for its services go
+    /// when the Env kills everything.
+    agents: Vec<u32>,
 }
 
 type ConfigTweak = std::sync::Arc<dyn Fn(&mut Config) + Send + Sync>;
@@ -96,6 +99,7 @@ impl Env {
             launcher: Vec::new(),
             config_tweak: None,
             agent: None,
+            agents: Vec::new(),
         };
         env.write_config();
         env
@@ -212,6 +216,7 @@ impl Env {
             .stderr(log)
             .spawn()
             .unwrap();
+        self.agents.push(child.id());
         self.agent = Some(child);
     }
 
@@ -242,6 +247,7 @@ impl Env {
     /// that a failing assertion still kills it, and the service it supervises, on drop.
     pub fn adopt_agent(&mut self, child: Child) {
         assert!(self.agent.is_none(), "agent already running");
+        self.agents.push(child.id());
         self.agent = Some(child);
     }
 
@@ -289,8 +295,10 @@ impl Env {
         if self.switch {
             kill_service("dpu-switch", &self.switch_socket());
         }
-        // The cgroups the killed agent made for its services, empty now.
-        dpud::services::remove_left_cgroups();
+        // The cgroups its agents made for their services (a wrapper may still be going).
+        for agent in &self.agents {
+            dpud::services::remove_cgroups_of(*agent);
+        }
     }
 
     pub fn options(&self, who: Who, port: u16) -> ConnectOptions {
