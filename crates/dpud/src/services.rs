@@ -889,28 +889,37 @@ impl ChildGroup {
         args: &[String],
         cgroups: Option<&Cgroups>,
     ) -> std::io::Result<Self> {
-        let mut command = tokio::process::Command::new(program);
-        command
-            .args(args)
-            // A group of its own (see above); also, a Ctrl-C at the agent's terminal then
-            // reaches the agent alone, which stops the service itself.
-            .process_group(0)
-            // In a background group, reading the terminal would stop it (SIGTTIN) as if hung.
-            .stdin(std::process::Stdio::null());
-        let cgroup = cgroups.and_then(|c| match c.create(name, command.as_std_mut()) {
+        let command = || {
+            let mut command = tokio::process::Command::new(program);
+            command
+                .args(args)
+                // A group of its own (see above); also, a Ctrl-C at the agent's terminal then
+                // reaches the agent alone, which stops the service itself.
+                .process_group(0)
+                // In a background group, reading the terminal would stop it (SIGTTIN) as if
+                // hung.
+                .stdin(std::process::Stdio::null());
+            command
+        };
+        let mut first = command();
+        let cgroup = cgroups.and_then(|c| match c.create(name, first.as_std_mut()) {
             Ok(cgroup) => Some(cgroup),
             Err(e) => {
                 tracing::warn!(service = %name, error = %e, "no cgroup for the service; its process group holds it");
                 None
             }
         });
-        let child = match command.spawn() {
-            Ok(child) => child,
-            Err(e) => {
-                if let Some(mut cgroup) = cgroup {
-                    cgroup.release(name);
-                }
-                return Err(e);
+        let (child, cgroup) = match (first.spawn(), cgroup) {
+            (Ok(child), cgroup) => (child, cgroup),
+            (Err(e), None) => return Err(e),
+            // The move into the cgroup may be what failed (a hierarchy that takes new
+            // cgroups but not processes): the service starts held by its process group
+            // alone, as without cgroups, rather than never.
+            (Err(e), Some(mut cgroup)) => {
+                cgroup.release(name);
+                let child = command().spawn()?;
+                tracing::warn!(service = %name, error = %e, "could not start the service in its cgroup; its process group holds it");
+                (child, None)
             }
         };
         let pid = child.id().and_then(|p| i32::try_from(p).ok());
@@ -1459,6 +1468,47 @@ mod tests {
         }
         assert!(!survived, "the helper that left the process group outlived the stop");
         assert!(!cgroup.exists(), "the cgroup was left: {}", cgroup.display());
+    }
+
+    /// A hierarchy that takes new cgroups but no process in them (here a threaded cgroup,
+    /// whose new children are "domain invalid" and refuse a process: cgroup-v2.rst,
+    /// "Threads"): the service starts all the same, held by its process group alone, and
+    /// the cgroup made for it goes.
+    #[tokio::test]
+    async fn a_service_that_cannot_enter_its_cgroup_starts_without_one() {
+        let here = cgroups_here();
+        let parent = here.own.create_child(&format!("dpud-threaded-test.{}", std::process::id()));
+        let parent = parent.unwrap();
+        let threaded = parent.create_child("t").unwrap();
+        let made = std::fs::write(threaded.dir().join("cgroup.type"), "threaded");
+        let cgroups = Cgroups {
+            hierarchy: here.hierarchy.clone(),
+            own_path: String::new(),
+            own: threaded.clone(),
+            next: AtomicU64::new(0),
+        };
+        let args = ["-c", "exec sleep 60"].map(String::from);
+        let started = made.map(|()| ChildGroup::start("test", "sh", &args, Some(&cgroups)));
+        let (in_cgroup, ran, left) = match started {
+            Ok(Ok(mut child)) => {
+                let in_cgroup = child.cgroup.is_some();
+                let ran = group_runs(child.group.as_raw());
+                stop("test", &mut child).await;
+                let left = std::fs::read_dir(threaded.dir())
+                    .unwrap()
+                    .flatten()
+                    .any(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(CGROUP_PREFIX)));
+                (in_cgroup, Ok(ran), left)
+            }
+            Ok(Err(e)) => (false, Err(format!("not started: {e}")), false),
+            Err(e) => (false, Err(format!("no threaded cgroup: {e}")), false),
+        };
+        let _ = threaded.remove();
+        let _ = parent.remove();
+        assert_eq!(ran, Ok(true), "the service did not start");
+        assert!(!in_cgroup, "it is in a cgroup that refuses processes");
+        assert!(!left, "the cgroup made for it was left");
+        assert!(!parent.dir().exists(), "the test's cgroups were left");
     }
 
     /// A service found running whose process and wrapper (its group's leader) are both gone
