@@ -699,6 +699,13 @@ impl Process {
         self.stat().is_some()
     }
 
+    /// Its cgroup, as `/proc/PID/cgroup` names it, read while its pid is still its own
+    /// (the file read was not that of a process that took the pid since).
+    fn cgroup_path(self) -> Option<String> {
+        let path = cgroup::path_of(Some(u32::try_from(self.pid.as_raw()).ok()?)).ok()?;
+        self.runs().then_some(path)
+    }
+
     /// Whether its executable is `program`, found as starting `program` would find it (a
     /// bare name on PATH). One whose file was replaced since it started (an upgrade) counts.
     fn runs_program(self, program: &str) -> bool {
@@ -1087,7 +1094,7 @@ impl Cgroups {
     /// finds its cgroups.
     fn remove_left(&self) {
         for (cgroup, agent) in self.made() {
-            if !Path::new(&format!("/proc/{agent}")).exists() {
+            if Process::of(agent).is_none_or(|p| !p.runs()) {
                 let _ = cgroup.remove();
             }
         }
@@ -1111,11 +1118,7 @@ impl Cgroups {
     /// The cgroup `process` runs in, if it is one an agent made for the service `name`
     /// (its name, directly under this agent's own cgroup) and `process` still runs.
     fn made_for(&self, process: Process, name: &str) -> Option<ServiceCgroup> {
-        let path = cgroup::path_of(u32::try_from(process.pid.as_raw()).ok()).ok()?;
-        // The file read was this process's, not one's that took its pid since.
-        if !process.runs() {
-            return None;
-        }
+        let path = process.cgroup_path()?;
         let (parent, base) = path.rsplit_once('/')?;
         if parent != self.own_path.trim_end_matches('/') || !made_for_service(base, name) {
             return None;
@@ -1162,12 +1165,8 @@ struct ServiceCgroup {
 impl ServiceCgroup {
     /// Whether `process` runs in it.
     fn holds(&self, process: Process) -> bool {
-        let Ok(path) = cgroup::path_of(u32::try_from(process.pid.as_raw()).ok()) else {
-            return false;
-        };
-        let hierarchy = cgroups().map(|c| &c.hierarchy);
-        process.runs()
-            && hierarchy.and_then(|h| h.cgroup(&path).ok()).is_some_and(|c| c == self.cgroup)
+        let Some(path) = process.cgroup_path() else { return false };
+        cgroups().and_then(|c| c.hierarchy.cgroup(&path).ok()).is_some_and(|c| c == self.cgroup)
     }
 }
 
